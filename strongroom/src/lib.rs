@@ -28,7 +28,8 @@ pub const KEYSTORE_FORMAT_VERSION: u32 = 1;
 /// The operating-system CSPRNG (`getrandom`), as the `rand_core` RNG core expects.
 pub type OsRng = UnwrapErr<getrandom::SysRng>;
 
-fn os_rng() -> OsRng {
+/// The OS CSPRNG as a `rand_core` RNG.
+pub fn os_rng() -> OsRng {
     UnwrapErr(getrandom::SysRng)
 }
 
