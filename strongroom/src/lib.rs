@@ -840,8 +840,11 @@ impl Keystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListResourceTagsResponse> {
+        if limit.is_some_and(|l| !(1..=50).contains(&l)) {
+            return Err(Error::validation("Limit must be between 1 and 50"));
+        }
         let all = ops::list_resource_tags(&self.load(key_id)?);
-        let (tags, next_marker) = paginate_index(all, Some(limit.unwrap_or(50).min(50)), marker)?;
+        let (tags, next_marker) = paginate_index(all, Some(limit.unwrap_or(50)), marker)?;
         Ok(ListResourceTagsResponse {
             truncated: next_marker.is_some(),
             tags,
