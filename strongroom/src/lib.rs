@@ -534,10 +534,14 @@ impl Keystore {
         let now = self.inner.clock.now();
         let mut out = Vec::new();
         let mut truncated = false;
+        // The marker is the last row read, not the last row listed: keys
+        // awaiting purge are skipped, and a page may hold only those.
+        let mut last_read = None;
         self.inner.storage.read(&mut |tx| {
             out.clear();
             let rows = tx.list(Table::Keys, after.as_deref(), limit + 1)?;
             truncated = rows.len() > limit;
+            last_read = rows.iter().take(limit).last().map(|r| r.id.clone());
             for row in rows.iter().take(limit) {
                 let rec = self.parse_key_row(row)?;
                 if !ops::is_due_for_purge(&rec, now) {
@@ -550,7 +554,7 @@ impl Keystore {
             Ok(())
         })?;
         let next_marker = if truncated {
-            out.last().map(|e| encode_marker(&e.key_id))
+            last_read.map(|id| encode_marker(&id))
         } else {
             None
         };
