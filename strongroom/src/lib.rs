@@ -541,7 +541,10 @@ impl Keystore {
             out.clear();
             let rows = tx.list(Table::Keys, after.as_deref(), limit + 1)?;
             truncated = rows.len() > limit;
-            last_read = rows.iter().take(limit).last().map(|r| r.id.clone());
+            last_read = rows
+                .get(..limit.min(rows.len()))
+                .and_then(|r| r.last())
+                .map(|r| r.id.clone());
             for row in rows.iter().take(limit) {
                 let rec = self.parse_key_row(row)?;
                 if !ops::is_due_for_purge(&rec, now) {
