@@ -29,6 +29,9 @@ fn step() -> impl Strategy<Value = Step> {
     ]
 }
 
+/// A blob made during a run: plaintext, context pairs, blob, the version it must carry.
+type Made = (Vec<u8>, Vec<(String, String)>, Vec<u8>, u32);
+
 fn version_of(b: &[u8]) -> u32 {
     blob::parse_header(b).unwrap().version
 }
@@ -43,8 +46,7 @@ proptest! {
         let f = fixture();
         let k = new_key(&f.ks);
         let mut rotations = 0u32;
-        // (plaintext, context, blob, version it must carry)
-        let mut made: Vec<(Vec<u8>, Vec<(String, String)>, Vec<u8>, u32)> = Vec::new();
+        let mut made: Vec<Made> = Vec::new();
         for (i, s) in steps.iter().enumerate() {
             match s {
                 Step::Rotate => {
