@@ -4,9 +4,12 @@
 
 extern crate alloc;
 
+pub mod audit;
 pub mod context;
 pub mod crypto;
 pub mod error;
+pub mod grant;
+pub mod policy;
 
 pub use context::EncryptionContext;
 pub use error::{Error, ErrorKind, Result};
