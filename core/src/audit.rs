@@ -43,7 +43,7 @@ pub const CHAIN_FIELD: &str = "strongroomChain";
 /// The chain value before the first record: 32 zero bytes.
 pub const GENESIS: [u8; HMAC_SHA256_LEN] = [0; HMAC_SHA256_LEN];
 /// HKDF `info` for [`audit_chain_key`].
-pub const CHAIN_KEY_INFO: &[u8] = b"strongroom audit chain v1";
+pub const CHAIN_KEY_INFO: &[u8] = b"strongroom/v1/audit-mac";
 
 /// Derives the audit chain key from the keystore's root key with
 /// HKDF-SHA256 (RFC 5869; empty salt, info [`CHAIN_KEY_INFO`]).

@@ -4,12 +4,20 @@
 
 extern crate alloc;
 
+pub mod api;
 pub mod audit;
+pub mod b64;
+pub mod blob;
 pub mod context;
 pub mod crypto;
 pub mod error;
 pub mod grant;
+pub mod key;
+pub mod ops;
 pub mod policy;
+pub mod seal;
+pub mod secret;
 
 pub use context::EncryptionContext;
 pub use error::{Error, ErrorKind, Result};
+pub use secret::Secret;
