@@ -14,6 +14,9 @@
 //! - `C_i` = HMAC-SHA256(chain_key, `C_{i-1}` || `R_i`);
 //! - line *i* = `R_i` without its final `}`, then `,"strongroomChain":"<hex(C_i)>"}`.
 //!
+//! The chain key is the keystore's `strongroom/v1/audit-mac` sub-key
+//! ([`crate::seal::RootKey::audit_key`]).
+//!
 //! A [`Checkpoint`] (count, last chain value) kept by the caller under a seal
 //! detects truncation: records after the checkpoint are covered by the chain
 //! but can be cut off undetected until the next checkpoint.
@@ -26,10 +29,8 @@ use core::fmt;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
-use zeroize::Zeroizing;
 
 use crate::context::EncryptionContext;
-use crate::crypto::kdf::hkdf_sha256;
 use crate::crypto::mac::{hmac_sha256, hmac_sha256_verify, HMAC_SHA256_LEN};
 use crate::error::{Error, Result};
 use crate::grant::hex;
@@ -42,20 +43,6 @@ pub const EVENT_SOURCE: &str = "kms.amazonaws.com";
 pub const CHAIN_FIELD: &str = "strongroomChain";
 /// The chain value before the first record: 32 zero bytes.
 pub const GENESIS: [u8; HMAC_SHA256_LEN] = [0; HMAC_SHA256_LEN];
-/// HKDF `info` for [`audit_chain_key`].
-pub const CHAIN_KEY_INFO: &[u8] = b"strongroom/v1/audit-mac";
-
-/// Derives the audit chain key from the keystore's root key with
-/// HKDF-SHA256 (RFC 5869; empty salt, info [`CHAIN_KEY_INFO`]).
-///
-/// # Errors
-/// `KMSInternalException` only if HKDF fails, which it does not for 32 bytes.
-pub fn audit_chain_key(root_key: &[u8]) -> Result<Zeroizing<[u8; 32]>> {
-    let mut key = Zeroizing::new([0u8; 32]);
-    hkdf_sha256(&[], root_key, CHAIN_KEY_INFO, key.as_mut())?;
-    Ok(key)
-}
-
 /// Whether CloudTrail marks the KMS operation `event_name` read-only
 /// (cryptographic operations, `Describe*`, `Get*`, `List*`).
 pub fn is_read_only(event_name: &str) -> bool {
