@@ -340,8 +340,6 @@ pub fn validate_grant_id(grant_id: &str) -> Result<()> {
     Ok(())
 }
 
-/// The most grant tokens a request may carry.
-pub const MAX_GRANT_TOKENS: usize = 10;
 /// The longest grant token KMS accepts.
 pub const MAX_GRANT_TOKEN_LEN: usize = 8192;
 
@@ -390,17 +388,4 @@ pub fn grant_id_from_token(token_key: &[u8], token: &str) -> Result<String> {
     core::str::from_utf8(id)
         .map(ToOwned::to_owned)
         .map_err(|_| invalid())
-}
-
-/// Checks the number of grant tokens in a request.
-///
-/// # Errors
-/// `ValidationException` when there are more than [`MAX_GRANT_TOKENS`].
-pub fn check_grant_token_count(count: usize) -> Result<()> {
-    if count > MAX_GRANT_TOKENS {
-        return Err(Error::validation(format!(
-            "a request carries at most {MAX_GRANT_TOKENS} grant tokens, not {count}"
-        )));
-    }
-    Ok(())
 }

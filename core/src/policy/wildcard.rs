@@ -27,20 +27,47 @@ fn char_eq_ignore_case(a: char, b: char) -> bool {
 
 /// Greedy matching with a single backtrack point: on a mismatch after a `*`,
 /// the `*` absorbs one more character. Runs in O(len(pattern) × len(text))
-/// time and O(len) memory, so hostile patterns cannot blow the stack.
+/// time without recursion, so hostile patterns cannot blow the stack. ASCII
+/// inputs (the usual case: actions, ARNs, algorithm names) are matched as
+/// bytes without allocating.
 fn glob_by(pattern: &str, text: &str, eq: impl Fn(char, char) -> bool) -> bool {
-    let p: alloc::vec::Vec<char> = pattern.chars().collect();
-    let t: alloc::vec::Vec<char> = text.chars().collect();
+    if pattern.is_ascii() && text.is_ascii() {
+        glob_slice(pattern.as_bytes(), text.as_bytes(), |a, b| {
+            eq(char::from(a), char::from(b))
+        })
+    } else {
+        let p: alloc::vec::Vec<char> = pattern.chars().collect();
+        let t: alloc::vec::Vec<char> = text.chars().collect();
+        glob_slice(&p, &t, eq)
+    }
+}
+
+/// Pattern units that can stand for `*` and `?`.
+trait Unit: Copy {
+    fn is(self, c: char) -> bool;
+}
+impl Unit for u8 {
+    fn is(self, c: char) -> bool {
+        char::from(self) == c
+    }
+}
+impl Unit for char {
+    fn is(self, c: char) -> bool {
+        self == c
+    }
+}
+
+fn glob_slice<T: Unit>(p: &[T], t: &[T], eq: impl Fn(T, T) -> bool) -> bool {
     let (mut pi, mut ti) = (0usize, 0usize);
     // Position of the last `*` in the pattern and the text index it was tried at.
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
         match p.get(pi) {
-            Some('*') => {
+            Some(&c) if c.is('*') => {
                 star = Some((pi, ti));
                 pi += 1;
             }
-            Some(&c) if c == '?' || eq(c, t[ti]) => {
+            Some(&c) if c.is('?') || eq(c, t[ti]) => {
                 pi += 1;
                 ti += 1;
             }
@@ -54,7 +81,7 @@ fn glob_by(pattern: &str, text: &str, eq: impl Fn(char, char) -> bool) -> bool {
             },
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    p[pi..].iter().all(|c| c.is('*'))
 }
 
 #[cfg(test)]
@@ -74,5 +101,8 @@ mod tests {
         assert!(!glob("a*b*c", "aXbYbZ"));
         assert!(eq_ignore_case("ÄbC", "äBc"));
         assert!(!eq_ignore_case("ab", "abc"));
+        assert!(glob("ü*ß", "üxyß"));
+        assert!(glob("?", "ü"));
+        assert!(!glob("??", "ü"));
     }
 }
