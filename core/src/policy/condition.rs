@@ -66,6 +66,7 @@ const KEYS: &[(&str, KeyType)] = &[
     ),
     ("kms:DataKeyPairSpec", KeyType::Str),
     ("kms:WrappingAlgorithm", KeyType::Str),
+    ("kms:WrappingKeySpec", KeyType::Str),
     ("kms:ExpirationModel", KeyType::Str),
     ("kms:ValidTo", KeyType::Numeric),
     ("kms:ReEncryptOnSameKey", KeyType::Bool),

@@ -18,6 +18,55 @@
 //! account *is* the delegation); any other ARN matches exactly, with `*`/`?`
 //! wildcards. `{"Service": ...}` principals match a request principal equal
 //! to the service name.
+//!
+//! ```
+//! use strongroom_core::policy::{evaluate, Decision, Policy, PolicyRequest};
+//! use strongroom_core::EncryptionContext;
+//!
+//! let policy = Policy::parse(r#"{
+//!   "Version": "2012-10-17",
+//!   "Statement": {
+//!     "Effect": "Allow",
+//!     "Principal": {"AWS": "arn:aws:iam::111122223333:user/app"},
+//!     "Action": ["kms:Encrypt", "kms:Decrypt"],
+//!     "Resource": "*",
+//!     "Condition": {"StringEquals": {"kms:EncryptionContext:tenant": "a"}}
+//!   }
+//! }"#)?;
+//! let key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+//! let context = EncryptionContext::from_pairs([("tenant", "a")])?;
+//! let request = PolicyRequest::new("arn:aws:iam::111122223333:user/app", "Encrypt", key)
+//!     .with("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT")
+//!     .with_encryption_context(&context);
+//! assert_eq!(evaluate(&policy, &request), Decision::Allow);
+//! # Ok::<(), strongroom_core::Error>(())
+//! ```
+//!
+//! # Condition keys a caller populates
+//!
+//! [`PolicyRequest`] derives `kms:CallerAccount`, `aws:PrincipalAccount` and
+//! `aws:PrincipalArn` from the principal. The action is the operation name;
+//! the resource is the key ARN. The caller sets the rest, per operation, as
+//! AWS KMS does (a key that does not apply is simply left out):
+//!
+//! | operation (action) | condition keys |
+//! |---|---|
+//! | every operation on an existing key | `kms:KeySpec`, `kms:KeyUsage`, `kms:KeyOrigin`, `kms:ResourceAliases` (the key's aliases), `aws:ResourceTag/<k>` (its tags), `kms:ViaService` (only when a service calls on the principal's behalf) |
+//! | any operation that named the key by an alias | `kms:RequestAlias` |
+//! | `Encrypt`, `Decrypt`, `GenerateDataKey`, `GenerateDataKeyWithoutPlaintext` | [`PolicyRequest::with_encryption_context`] (`kms:EncryptionContext:<k>`, `kms:EncryptionContextKeys`), `kms:EncryptionAlgorithm` |
+//! | `ReEncrypt` | evaluated twice: action `ReEncryptFrom` on the source key with the source context and algorithm, action `ReEncryptTo` on the destination key with the destination ones; both with `kms:ReEncryptOnSameKey` |
+//! | `GenerateDataKeyPair`, `GenerateDataKeyPairWithoutPlaintext` | encryption context, `kms:DataKeyPairSpec`, `kms:EncryptionAlgorithm` |
+//! | `Sign`, `Verify` | `kms:SigningAlgorithm`, `kms:MessageType` |
+//! | `GenerateMac`, `VerifyMac` | `kms:MacAlgorithm` |
+//! | `DeriveSharedSecret` | `kms:KeyAgreementAlgorithm` |
+//! | `CreateGrant` | `kms:GrantOperations` (list), `kms:GranteePrincipal`, `kms:RetiringPrincipal`, `kms:GrantIsForAWSResource` (false), `kms:GrantConstraintType`, and the constraint's context as the encryption context |
+//! | `CreateKey` | `kms:KeySpec`, `kms:KeyUsage`, `kms:KeyOrigin`, `kms:BypassPolicyLockoutSafetyCheck`, `aws:RequestTag/<k>`, `aws:TagKeys` |
+//! | `PutKeyPolicy` | `kms:BypassPolicyLockoutSafetyCheck` |
+//! | `EnableKeyRotation` | `kms:RotationPeriodInDays` |
+//! | `ScheduleKeyDeletion` | `kms:ScheduleKeyDeletionPendingWindowInDays` |
+//! | `GetParametersForImport` | `kms:WrappingAlgorithm`, `kms:WrappingKeySpec` |
+//! | `ImportKeyMaterial` | `kms:ExpirationModel`, `kms:ValidTo` (Unix seconds) |
+//! | `TagResource`, `UntagResource` | `aws:RequestTag/<k>` (tag), `aws:TagKeys` |
 
 mod condition;
 mod lockout;
