@@ -394,6 +394,80 @@ fn ecdsa_round_trip_and_tampering() {
 }
 
 #[test]
+fn ec_curve_is_recognised_from_key_documents() {
+    for curve in [EcCurve::P256, EcCurve::P384] {
+        let key = ecdsa_generate(curve, &mut rng()).unwrap();
+        let spki = ecdsa_public_key_der(curve, &key).unwrap();
+        assert_eq!(ecdsa_private_key_curve(&key).unwrap(), curve);
+        assert_eq!(ecdsa_public_key_curve(&spki).unwrap(), curve);
+        assert!(ecdsa_private_key_curve(&spki).is_err());
+        assert!(ecdsa_public_key_curve(&key).is_err());
+    }
+    assert!(ecdsa_private_key_curve(rsa2048()).is_err());
+    let rsa_spki = rsa_public_key_der(rsa2048()).unwrap();
+    assert!(ecdsa_public_key_curve(&rsa_spki).is_err());
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// No input panics the seam (security invariant 5): arbitrary bytes as
+    /// keys, digests, signatures, ciphertexts and points.
+    #[test]
+    fn arbitrary_bytes_never_panic(
+        junk in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+        cut in 0usize..600,
+    ) {
+        let key = rsa2048();
+        let spki = rsa_public_key_der(key).unwrap();
+        let cut_key = &key[..cut.min(key.len())];
+        let _ = rsa_private_key_size(&junk);
+        let _ = rsa_private_key_size(cut_key);
+        let _ = rsa_public_key_size(&junk);
+        let _ = rsa_public_key_der(&junk);
+        for hash in [DigestAlgorithm::Sha256, DigestAlgorithm::Sha384, DigestAlgorithm::Sha512] {
+            let d = hash.digest(&junk);
+            proptest::prop_assert!(!rsa_pss_verify_digest(hash, &spki, &d, &junk));
+            proptest::prop_assert!(!rsa_pkcs1v15_verify_digest(hash, &spki, &d, &junk));
+            let _ = rsa_pss_verify_digest(hash, &junk, &d, &junk);
+            let _ = rsa_pss_sign_digest(hash, &junk, &d, &mut rng());
+            let _ = rsa_pkcs1v15_sign_digest(hash, cut_key, &d, &mut rng());
+        }
+        for hash in [OaepHash::Sha1, OaepHash::Sha256] {
+            proptest::prop_assert!(rsa_oaep_decrypt(hash, key, &junk, &mut rng()).is_err());
+            let _ = rsa_oaep_encrypt(hash, &junk, &junk, &mut rng());
+            let _ = rsa_oaep_encrypt(hash, &spki, &junk, &mut rng());
+        }
+        let mut ct = junk.clone();
+        ct.resize(256, 0x5a);
+        proptest::prop_assert!(rsa_oaep_decrypt(OaepHash::Sha256, key, &ct, &mut rng()).is_err());
+        for curve in [EcCurve::P256, EcCurve::P384] {
+            let d = vec![7u8; curve.digest_len()];
+            let _ = ecdsa_public_key_der(curve, &junk);
+            let _ = ecdsa_sign_digest(curve, &junk, &d, &mut rng());
+            let _ = ecdsa_verify_digest(curve, &junk, &d, &junk);
+        }
+        let _ = ecdsa_private_key_curve(&junk);
+        let _ = ecdsa_public_key_curve(&junk);
+        let _ = p384_public_key_der_from_compressed(&junk);
+        let _ = p384_verify_digest_with_compressed_key(&junk, &[0u8; 48], &junk);
+        let _ = p384_compressed_public_key(&junk);
+        let mut point = junk.clone();
+        point.resize(49, 0);
+        point[0] = 2 + (cut % 2) as u8;
+        let _ = p384_public_key_der_from_compressed(&point);
+        for kek in [&junk[..junk.len().min(16)], &[1u8; 16][..], &[1u8; 24][..], &[1u8; 32][..]] {
+            let _ = strongroom_core::crypto::keywrap::aes_key_wrap(kek, &junk);
+            let _ = strongroom_core::crypto::keywrap::aes_key_wrap_with_padding(kek, &junk);
+            proptest::prop_assert!(strongroom_core::crypto::keywrap::aes_key_unwrap(kek, &junk).is_err());
+            proptest::prop_assert!(
+                strongroom_core::crypto::keywrap::aes_key_unwrap_with_padding(kek, &junk).is_err()
+            );
+        }
+    }
+}
+
+#[test]
 fn p384_compressed_point_round_trip() {
     let key = ecdsa_generate(EcCurve::P384, &mut rng()).unwrap();
     let point = p384_compressed_public_key(&key).unwrap();
@@ -427,6 +501,53 @@ fn p384_compressed_point_round_trip() {
     uncompressed_prefix[0] = 4;
     assert!(p384_public_key_der_from_compressed(&uncompressed_prefix).is_err());
     assert!(p384_public_key_der_from_compressed(&[0u8; 49]).is_err());
+}
+
+#[test]
+fn p384_compressed_point_matches_openssl() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let pkcs8 = openssl_pkcs8(
+        d,
+        &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
+    );
+    let out = openssl(
+        d,
+        &[
+            "ec",
+            "-inform",
+            "DER",
+            "-in",
+            "k.der",
+            "-pubout",
+            "-conv_form",
+            "compressed",
+            "-outform",
+            "DER",
+            "-out",
+            "c.der",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let spki = std::fs::read(d.join("c.der")).unwrap();
+    // A compressed-point SPKI ends with the 49-byte point.
+    let point = p384_compressed_public_key(&pkcs8).unwrap();
+    assert_eq!(&spki[spki.len() - 49..], &point[..]);
+    // OpenSSL signs; Strongroom verifies with only the compressed point.
+    write(d, "msg", b"ESDK footer");
+    let sign = openssl(
+        d,
+        &[
+            "dgst", "-sha384", "-keyform", "DER", "-sign", "k.der", "-out", "sig", "msg",
+        ],
+    );
+    assert!(sign.status.success());
+    let sig = std::fs::read(d.join("sig")).unwrap();
+    assert!(p384_verify_digest_with_compressed_key(
+        &point,
+        &sha384(b"ESDK footer"),
+        &sig
+    ));
 }
 
 #[test]

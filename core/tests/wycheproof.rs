@@ -40,7 +40,7 @@ use rand_core::UnwrapErr;
 use serde_json::Value;
 use strongroom_core::crypto::digest::DigestAlgorithm;
 use strongroom_core::crypto::ecdsa::{ecdsa_verify_digest, EcCurve};
-use strongroom_core::crypto::{aead, kdf, keywrap, mac, rsa};
+use strongroom_core::crypto::{aead, ecdsa, kdf, keywrap, mac, rsa};
 
 const DIR: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -239,6 +239,11 @@ fn ecdsa_file(doc: &Value, tally: &mut Tally, curve: EcCurve, p1363: bool) {
         let alg = sha2(g["sha"].as_str().unwrap()).unwrap();
         assert_eq!(alg.output_len(), curve.digest_len());
         let spki = hex(&g["publicKeyDer"]);
+        let compressed = (curve == EcCurve::P384).then(|| {
+            use p384::pkcs8::DecodePublicKey;
+            let key = p384::ecdsa::VerifyingKey::from_public_key_der(&spki).unwrap();
+            key.to_sec1_point(true).as_bytes().to_vec()
+        });
         for t in tests(g) {
             let digest = alg.digest(&hex(&t["msg"]));
             let sig = hex(&t["sig"]);
@@ -257,7 +262,21 @@ fn ecdsa_file(doc: &Value, tally: &mut Tally, curve: EcCurve, p1363: bool) {
             } else {
                 Some(sig)
             };
-            let ok = der.is_some_and(|der| ecdsa_verify_digest(curve, &spki, &digest, &der));
+            let ok = der
+                .as_ref()
+                .is_some_and(|der| ecdsa_verify_digest(curve, &spki, &digest, der));
+            if let (EcCurve::P384, Some(point)) = (curve, &compressed) {
+                // The AWS Encryption SDK path must give the same verdict.
+                let esdk = der.as_ref().is_some_and(|der| {
+                    ecdsa::p384_verify_digest_with_compressed_key(point, &digest, der)
+                });
+                if esdk != ok {
+                    tally.fail(
+                        t,
+                        "compressed-key verification disagrees with SPKI verification",
+                    );
+                }
+            }
             tally.expect(t, ok, None);
         }
     }

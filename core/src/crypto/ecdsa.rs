@@ -102,6 +102,10 @@ macro_rules! curve {
                 }
             }
 
+            pub(super) fn is_public_key(spki: &[u8]) -> bool {
+                VerifyingKey::from_public_key_der(spki).is_ok()
+            }
+
             pub(super) fn verify(spki: &[u8], digest: &[u8], sig_der: &[u8]) -> bool {
                 match VerifyingKey::from_public_key_der(spki) {
                     Ok(key) => verify_with(&key, digest, sig_der),
@@ -127,6 +131,39 @@ pub fn ecdsa_generate<R: CryptoRng + ?Sized>(
     match curve {
         EcCurve::P256 => nist_p256::generate(rng),
         EcCurve::P384 => nist_p384::generate(rng),
+    }
+}
+
+/// The curve of the PKCS#8 EC private key `pkcs8` (e.g. to check imported
+/// key material against the key spec).
+///
+/// # Errors
+/// `ValidationException` if `pkcs8` is not a valid PKCS#8 private key on
+/// P-256 or P-384.
+pub fn ecdsa_private_key_curve(pkcs8: &[u8]) -> Result<EcCurve> {
+    if nist_p256::signing_key(pkcs8).is_ok() {
+        Ok(EcCurve::P256)
+    } else if nist_p384::signing_key(pkcs8).is_ok() {
+        Ok(EcCurve::P384)
+    } else {
+        Err(bad_private_key())
+    }
+}
+
+/// The curve of the EC public key `spki` (SubjectPublicKeyInfo DER).
+///
+/// # Errors
+/// `ValidationException` if `spki` is not a valid public key on P-256 or
+/// P-384 (including a point that is not on the curve).
+pub fn ecdsa_public_key_curve(spki: &[u8]) -> Result<EcCurve> {
+    if nist_p256::is_public_key(spki) {
+        Ok(EcCurve::P256)
+    } else if nist_p384::is_public_key(spki) {
+        Ok(EcCurve::P384)
+    } else {
+        Err(Error::validation(
+            "not a P-256 or P-384 SubjectPublicKeyInfo",
+        ))
     }
 }
 

@@ -48,7 +48,7 @@ pub fn hmac(alg: DigestAlgorithm, key: &[u8], parts: &[&[u8]]) -> Result<Vec<u8>
     }
 }
 
-/// Verifies an HMAC tag made by [`hmac`] with the same `alg`, in constant
+/// Verifies an HMAC tag made by [`hmac()`] with the same `alg`, in constant
 /// time (`subtle`); `false` on any mismatch, including a tag of the wrong
 /// length (truncated tags are not accepted: KMS `VerifyMac` compares the
 /// whole tag). The caller maps `false` to `KMSInvalidMacException`.
