@@ -203,6 +203,43 @@ fn rsa_rejects_other_modulus_sizes() {
     );
 }
 
+/// GenerateDataKeyPair hands out these documents: OpenSSL must read them,
+/// find the key consistent, and derive the same public key.
+#[test]
+fn openssl_accepts_strongroom_private_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ec256 = ecdsa_generate(EcCurve::P256, &mut rng()).unwrap();
+    let ec384 = ecdsa_generate(EcCurve::P384, &mut rng()).unwrap();
+    let docs = [
+        (rsa2048().to_vec(), rsa_public_key_der(rsa2048()).unwrap()),
+        (
+            ec256.to_vec(),
+            ecdsa_public_key_der(EcCurve::P256, &ec256).unwrap(),
+        ),
+        (
+            ec384.to_vec(),
+            ecdsa_public_key_der(EcCurve::P384, &ec384).unwrap(),
+        ),
+    ];
+    for (pkcs8, spki) in docs {
+        write(d, "k.der", &pkcs8);
+        let check = openssl(
+            d,
+            &["pkey", "-inform", "DER", "-in", "k.der", "-check", "-noout"],
+        );
+        assert!(check.status.success(), "{check:?}");
+        let out = openssl(
+            d,
+            &[
+                "pkey", "-inform", "DER", "-in", "k.der", "-pubout", "-outform", "DER",
+            ],
+        );
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(out.stdout, spki);
+    }
+}
+
 #[test]
 fn openssl_verifies_strongroom_rsa_signatures() {
     let dir = tempfile::tempdir().unwrap();
