@@ -322,6 +322,13 @@ pub fn rsa_oaep_encrypt<R: CryptoRng + ?Sized>(
 /// `ValidationException` if `pkcs8` is not a valid key. Every decryption
 /// failure (wrong length, wrong key, bad padding) is the one detail-free
 /// `InvalidCiphertextException`.
+///
+/// Known deviation (Wycheproof "First byte is 1"): `rsa` 0.10.0 does not
+/// check that the leading octet `Y` of the encoded message is zero (RFC 8017
+/// §7.1.2 step 3.g), so such a ciphertext still decrypts if the rest of the
+/// padding is right. It reveals nothing (no distinct error) and needs the
+/// private key to produce; `tests/wycheproof.rs` tracks it until the crate
+/// fixes it.
 pub fn rsa_oaep_decrypt<R: CryptoRng + ?Sized>(
     hash: OaepHash,
     pkcs8: &[u8],
