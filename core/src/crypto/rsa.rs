@@ -120,7 +120,8 @@ fn parse_public(spki: &[u8]) -> Option<(PublicKey, RsaKeySize)> {
 /// Generates an RSA key pair with public exponent 65537 and returns the
 /// private key as PKCS#8 DER (which also holds the public key).
 ///
-/// Slow: a 4096-bit key takes seconds even in release builds.
+/// Prime search makes the time vary widely: a 4096-bit key can take seconds
+/// in an unoptimised build.
 ///
 /// # Errors
 /// `KMSInternalException` if generation or encoding fails.
