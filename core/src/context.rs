@@ -37,7 +37,9 @@ impl EncryptionContext {
         for (k, v) in pairs {
             let k = k.into();
             if k.is_empty() {
-                return Err(Error::validation("encryption context keys must not be empty"));
+                return Err(Error::validation(
+                    "encryption context keys must not be empty",
+                ));
             }
             if map.insert(k, v.into()).is_some() {
                 return Err(Error::validation("encryption context key repeated"));
@@ -139,7 +141,11 @@ impl EncryptionContext {
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for EncryptionContext {
     /// Later pairs replace earlier ones with the same key.
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        EncryptionContext(iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+        EncryptionContext(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 }
 

@@ -10,3 +10,4 @@ pub mod error;
 
 pub use context::EncryptionContext;
 pub use error::{Error, ErrorKind, Result};
+pub mod envelope;
