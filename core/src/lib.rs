@@ -4,10 +4,18 @@
 
 extern crate alloc;
 
+pub mod api;
+pub mod b64;
+pub mod blob;
 pub mod context;
 pub mod crypto;
 pub mod error;
+pub mod key;
+pub mod ops;
+pub mod seal;
+pub mod secret;
 
 pub use context::EncryptionContext;
 pub use error::{Error, ErrorKind, Result};
+pub use secret::Secret;
 pub mod envelope;

@@ -1,0 +1,551 @@
+//! The `strongroom` command: AWS KMS operations on an embedded keystore,
+//! with the AWS CLI's option names and JSON output shapes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+use strongroom::api::*;
+use strongroom::core::key::{DataKeySpec, EncryptionAlgorithm, KeySpec, KeyUsage, Origin};
+use strongroom::{CreateOptions, EncryptionContext, Error, Keystore, RootKeySource, Secret};
+
+mod input;
+mod output;
+
+use input::{parse_blob, parse_context, parse_tags};
+
+/// Strongroom: an embeddable key management service with the AWS KMS model.
+#[derive(Parser, Debug)]
+#[command(name = "strongroom", version, about, long_about = None)]
+struct Cli {
+    /// Keystore file.
+    #[arg(
+        long,
+        global = true,
+        env = "STRONGROOM_KEYSTORE",
+        default_value = "strongroom.db"
+    )]
+    keystore: PathBuf,
+    /// Root key file (base64, hex or 32 raw bytes). Default: the keystore path with `.key` in place of its extension.
+    #[arg(long, global = true, env = "STRONGROOM_ROOT_KEY_FILE")]
+    root_key_file: Option<PathBuf>,
+    /// Name of an environment variable holding the root key (base64 or hex).
+    #[arg(long, global = true)]
+    root_key_env: Option<String>,
+    /// Name of an environment variable holding a passphrase (Argon2id root key).
+    #[arg(long, global = true)]
+    passphrase_env: Option<String>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Json)]
+    output: OutputFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum OutputFormat {
+    Json,
+    Text,
+}
+
+#[derive(Args, Debug)]
+struct KeyIdArg {
+    /// Key ID, key ARN, alias name or alias ARN.
+    #[arg(long)]
+    key_id: String,
+}
+
+#[derive(Args, Debug)]
+struct Paging {
+    /// Maximum number of items (1-1000).
+    #[arg(long)]
+    limit: Option<u32>,
+    /// Marker from a previous page's NextMarker.
+    #[arg(long)]
+    marker: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct OutFile {
+    /// Write the raw bytes of the main binary field (Plaintext or CiphertextBlob) to this file.
+    #[arg(long)]
+    outfile: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create a new keystore and its root key file (mode 0600).
+    Init {
+        /// Region in ARNs.
+        #[arg(long, default_value = "local-1")]
+        region: String,
+        /// 12-digit account ID in ARNs.
+        #[arg(long, default_value = "000000000000")]
+        account: String,
+    },
+    /// CreateKey.
+    CreateKey {
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        key_spec: Option<KeySpec>,
+        #[arg(long)]
+        key_usage: Option<KeyUsage>,
+        #[arg(long)]
+        origin: Option<Origin>,
+        /// Tags: `TagKey=k,TagValue=v` (repeatable) or a JSON list.
+        #[arg(long, num_args = 1..)]
+        tags: Vec<String>,
+    },
+    /// DescribeKey.
+    DescribeKey(KeyIdArg),
+    /// ListKeys.
+    ListKeys(Paging),
+    /// UpdateKeyDescription.
+    UpdateKeyDescription {
+        #[command(flatten)]
+        key: KeyIdArg,
+        #[arg(long)]
+        description: String,
+    },
+    /// EnableKey.
+    EnableKey(KeyIdArg),
+    /// DisableKey.
+    DisableKey(KeyIdArg),
+    /// ScheduleKeyDeletion.
+    ScheduleKeyDeletion {
+        #[command(flatten)]
+        key: KeyIdArg,
+        /// 7-30 days (default 30).
+        #[arg(long)]
+        pending_window_in_days: Option<u32>,
+    },
+    /// CancelKeyDeletion.
+    CancelKeyDeletion(KeyIdArg),
+    /// EnableKeyRotation.
+    EnableKeyRotation {
+        #[command(flatten)]
+        key: KeyIdArg,
+        /// 90-2560 days (default 365).
+        #[arg(long)]
+        rotation_period_in_days: Option<u32>,
+    },
+    /// DisableKeyRotation.
+    DisableKeyRotation(KeyIdArg),
+    /// GetKeyRotationStatus.
+    GetKeyRotationStatus(KeyIdArg),
+    /// RotateKeyOnDemand.
+    RotateKeyOnDemand(KeyIdArg),
+    /// ListKeyRotations.
+    ListKeyRotations {
+        #[command(flatten)]
+        key: KeyIdArg,
+        #[command(flatten)]
+        paging: Paging,
+    },
+    /// CreateAlias.
+    CreateAlias {
+        #[arg(long)]
+        alias_name: String,
+        #[arg(long)]
+        target_key_id: String,
+    },
+    /// UpdateAlias.
+    UpdateAlias {
+        #[arg(long)]
+        alias_name: String,
+        #[arg(long)]
+        target_key_id: String,
+    },
+    /// DeleteAlias.
+    DeleteAlias {
+        #[arg(long)]
+        alias_name: String,
+    },
+    /// ListAliases.
+    ListAliases {
+        #[arg(long)]
+        key_id: Option<String>,
+        #[command(flatten)]
+        paging: Paging,
+    },
+    /// TagResource.
+    TagResource {
+        #[command(flatten)]
+        key: KeyIdArg,
+        /// `TagKey=k,TagValue=v` (repeatable) or a JSON list.
+        #[arg(long, num_args = 1.., required = true)]
+        tags: Vec<String>,
+    },
+    /// UntagResource.
+    UntagResource {
+        #[command(flatten)]
+        key: KeyIdArg,
+        #[arg(long, num_args = 1.., required = true)]
+        tag_keys: Vec<String>,
+    },
+    /// ListResourceTags.
+    ListResourceTags {
+        #[command(flatten)]
+        key: KeyIdArg,
+        #[command(flatten)]
+        paging: Paging,
+    },
+    /// Encrypt (up to 4096 bytes).
+    Encrypt {
+        #[command(flatten)]
+        key: KeyIdArg,
+        /// `fileb://path` (raw bytes), `file://path` (text) or base64.
+        #[arg(long)]
+        plaintext: String,
+        /// `k=v,k2=v2` or a JSON object.
+        #[arg(long)]
+        encryption_context: Option<String>,
+        #[arg(long)]
+        encryption_algorithm: Option<EncryptionAlgorithm>,
+        #[command(flatten)]
+        out: OutFile,
+    },
+    /// Decrypt.
+    Decrypt {
+        /// `fileb://path` or base64.
+        #[arg(long)]
+        ciphertext_blob: String,
+        #[arg(long)]
+        encryption_context: Option<String>,
+        #[arg(long)]
+        key_id: Option<String>,
+        #[arg(long)]
+        encryption_algorithm: Option<EncryptionAlgorithm>,
+        #[command(flatten)]
+        out: OutFile,
+    },
+    /// ReEncrypt.
+    ReEncrypt {
+        #[arg(long)]
+        ciphertext_blob: String,
+        #[arg(long)]
+        source_encryption_context: Option<String>,
+        #[arg(long)]
+        source_key_id: Option<String>,
+        #[arg(long)]
+        destination_key_id: String,
+        #[arg(long)]
+        destination_encryption_context: Option<String>,
+        #[command(flatten)]
+        out: OutFile,
+    },
+    /// GenerateDataKey.
+    GenerateDataKey(DataKeyArgs),
+    /// GenerateDataKeyWithoutPlaintext.
+    GenerateDataKeyWithoutPlaintext(DataKeyArgs),
+    /// GenerateRandom.
+    GenerateRandom {
+        /// 1-1024.
+        #[arg(long)]
+        number_of_bytes: u32,
+        #[command(flatten)]
+        out: OutFile,
+    },
+}
+
+#[derive(Args, Debug)]
+struct DataKeyArgs {
+    #[command(flatten)]
+    key: KeyIdArg,
+    #[arg(long)]
+    key_spec: Option<DataKeySpec>,
+    #[arg(long)]
+    number_of_bytes: Option<u32>,
+    #[arg(long)]
+    encryption_context: Option<String>,
+    /// For generate-data-key: the plaintext data key; for -without-plaintext: the blob.
+    #[command(flatten)]
+    out: OutFile,
+    /// Also write the encrypted data key (CiphertextBlob) raw to this file.
+    #[arg(long)]
+    ciphertext_outfile: Option<PathBuf>,
+}
+
+fn default_key_file(keystore: &Path) -> PathBuf {
+    keystore.with_extension("key")
+}
+
+fn root_source(cli: &Cli) -> RootKeySource {
+    if let Some(var) = &cli.passphrase_env {
+        let p = std::env::var(var).unwrap_or_default();
+        return RootKeySource::Passphrase(Secret::new(p.into_bytes()));
+    }
+    if let Some(var) = &cli.root_key_env {
+        return RootKeySource::EnvVar(var.clone());
+    }
+    if std::env::var_os("STRONGROOM_ROOT_KEY").is_some() {
+        return RootKeySource::EnvVar("STRONGROOM_ROOT_KEY".into());
+    }
+    RootKeySource::File(
+        cli.root_key_file
+            .clone()
+            .unwrap_or_else(|| default_key_file(&cli.keystore)),
+    )
+}
+
+fn opt_ctx(s: &Option<String>) -> Result<EncryptionContext, Error> {
+    s.as_deref()
+        .map(parse_context)
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!(
+                "An error occurred ({}) when calling the {} operation: {}",
+                e.code(),
+                operation_name(&cli.command),
+                e.message()
+            );
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn operation_name(c: &Command) -> String {
+    let dbg = format!("{c:?}");
+    let name: String = dbg.chars().take_while(|c| c.is_alphanumeric()).collect();
+    name
+}
+
+fn write_raw(path: &Option<PathBuf>, bytes: &[u8]) -> Result<(), Error> {
+    if let Some(p) = path {
+        let mut f = std::fs::File::create(p)
+            .map_err(|e| Error::internal(format!("cannot write {}: {e}", p.display())))?;
+        f.write_all(bytes)
+            .and_then(|_| f.sync_all())
+            .map_err(|e| Error::internal(format!("cannot write {}: {e}", p.display())))?;
+    }
+    Ok(())
+}
+
+fn run(cli: &Cli) -> Result<(), Error> {
+    let print = |v: &dyn erased::Value| output::print(cli.output, &v.json());
+    if let Command::Init { region, account } = &cli.command {
+        return init(cli, region, account);
+    }
+    let ks = Keystore::open(&cli.keystore, root_source(cli))?;
+    match &cli.command {
+        Command::Init { .. } => unreachable_init(),
+        Command::CreateKey {
+            description,
+            key_spec,
+            key_usage,
+            origin,
+            tags,
+        } => {
+            let req = CreateKeyRequest {
+                description: description.clone(),
+                key_spec: *key_spec,
+                key_usage: *key_usage,
+                origin: *origin,
+                tags: parse_tags(tags)?,
+                ..Default::default()
+            };
+            print(&ks.create_key(&req)?)
+        }
+        Command::DescribeKey(k) => print(&ks.describe_key(&k.key_id)?),
+        Command::ListKeys(p) => print(&ks.list_keys(p.limit, p.marker.as_deref())?),
+        Command::UpdateKeyDescription { key, description } => {
+            ks.update_key_description(&key.key_id, description)
+        }
+        Command::EnableKey(k) => ks.enable_key(&k.key_id),
+        Command::DisableKey(k) => ks.disable_key(&k.key_id),
+        Command::ScheduleKeyDeletion {
+            key,
+            pending_window_in_days,
+        } => print(&ks.schedule_key_deletion(&key.key_id, *pending_window_in_days)?),
+        Command::CancelKeyDeletion(k) => print(&ks.cancel_key_deletion(&k.key_id)?),
+        Command::EnableKeyRotation {
+            key,
+            rotation_period_in_days,
+        } => ks.enable_key_rotation(&key.key_id, *rotation_period_in_days),
+        Command::DisableKeyRotation(k) => ks.disable_key_rotation(&k.key_id),
+        Command::GetKeyRotationStatus(k) => print(&ks.get_key_rotation_status(&k.key_id)?),
+        Command::RotateKeyOnDemand(k) => print(&ks.rotate_key_on_demand(&k.key_id)?),
+        Command::ListKeyRotations { key, paging } => {
+            print(&ks.list_key_rotations(&key.key_id, paging.limit, paging.marker.as_deref())?)
+        }
+        Command::CreateAlias {
+            alias_name,
+            target_key_id,
+        } => ks.create_alias(alias_name, target_key_id),
+        Command::UpdateAlias {
+            alias_name,
+            target_key_id,
+        } => ks.update_alias(alias_name, target_key_id),
+        Command::DeleteAlias { alias_name } => ks.delete_alias(alias_name),
+        Command::ListAliases { key_id, paging } => {
+            print(&ks.list_aliases(key_id.as_deref(), paging.limit, paging.marker.as_deref())?)
+        }
+        Command::TagResource { key, tags } => ks.tag_resource(&key.key_id, &parse_tags(tags)?),
+        Command::UntagResource { key, tag_keys } => ks.untag_resource(&key.key_id, tag_keys),
+        Command::ListResourceTags { key, paging } => {
+            print(&ks.list_resource_tags(&key.key_id, paging.limit, paging.marker.as_deref())?)
+        }
+        Command::Encrypt {
+            key,
+            plaintext,
+            encryption_context,
+            encryption_algorithm,
+            out,
+        } => {
+            let r = ks.encrypt(&EncryptRequest {
+                key_id: key.key_id.clone(),
+                plaintext: Secret::new(parse_blob(plaintext)?),
+                encryption_context: opt_ctx(encryption_context)?,
+                encryption_algorithm: *encryption_algorithm,
+                grant_tokens: Vec::new(),
+            })?;
+            write_raw(&out.outfile, &r.ciphertext_blob)?;
+            print(&r)
+        }
+        Command::Decrypt {
+            ciphertext_blob,
+            encryption_context,
+            key_id,
+            encryption_algorithm,
+            out,
+        } => {
+            let r = ks.decrypt(&DecryptRequest {
+                ciphertext_blob: parse_blob(ciphertext_blob)?,
+                encryption_context: opt_ctx(encryption_context)?,
+                key_id: key_id.clone(),
+                encryption_algorithm: *encryption_algorithm,
+                grant_tokens: Vec::new(),
+            })?;
+            write_raw(&out.outfile, r.plaintext.expose_secret())?;
+            print(&r)
+        }
+        Command::ReEncrypt {
+            ciphertext_blob,
+            source_encryption_context,
+            source_key_id,
+            destination_key_id,
+            destination_encryption_context,
+            out,
+        } => {
+            let r = ks.re_encrypt(&ReEncryptRequest {
+                ciphertext_blob: parse_blob(ciphertext_blob)?,
+                source_encryption_context: opt_ctx(source_encryption_context)?,
+                source_key_id: source_key_id.clone(),
+                destination_key_id: destination_key_id.clone(),
+                destination_encryption_context: opt_ctx(destination_encryption_context)?,
+                ..Default::default()
+            })?;
+            write_raw(&out.outfile, &r.ciphertext_blob)?;
+            print(&r)
+        }
+        Command::GenerateDataKey(a) => {
+            let r = ks.generate_data_key(&data_key_request(a)?)?;
+            write_raw(&a.out.outfile, r.plaintext.expose_secret())?;
+            write_raw(&a.ciphertext_outfile, &r.ciphertext_blob)?;
+            print(&r)
+        }
+        Command::GenerateDataKeyWithoutPlaintext(a) => {
+            let r = ks.generate_data_key_without_plaintext(&data_key_request(a)?)?;
+            write_raw(&a.out.outfile, &r.ciphertext_blob)?;
+            write_raw(&a.ciphertext_outfile, &r.ciphertext_blob)?;
+            print(&r)
+        }
+        Command::GenerateRandom {
+            number_of_bytes,
+            out,
+        } => {
+            let r = ks.generate_random(*number_of_bytes)?;
+            write_raw(&out.outfile, r.plaintext.expose_secret())?;
+            print(&r)
+        }
+    }
+}
+
+fn unreachable_init() -> Result<(), Error> {
+    Err(Error::internal(
+        "init is handled before the keystore is opened",
+    ))
+}
+
+fn data_key_request(a: &DataKeyArgs) -> Result<GenerateDataKeyRequest, Error> {
+    Ok(GenerateDataKeyRequest {
+        key_id: a.key.key_id.clone(),
+        key_spec: a.key_spec,
+        number_of_bytes: a.number_of_bytes,
+        encryption_context: opt_ctx(&a.encryption_context)?,
+        grant_tokens: Vec::new(),
+    })
+}
+
+fn init(cli: &Cli, region: &str, account: &str) -> Result<(), Error> {
+    let options = CreateOptions {
+        region: region.to_string(),
+        account: account.to_string(),
+    };
+    let source = root_source(cli);
+    let mut key_file = None;
+    if let RootKeySource::File(path) = &source {
+        if !path.exists() {
+            let mut key = [0u8; 32];
+            getrandom_fill(&mut key)?;
+            strongroom::root::write_new_key_file(path, &Secret::from_slice(&key))?;
+            zeroize_arr(&mut key);
+            key_file = Some(path.clone());
+        }
+    }
+    let result = Keystore::create(&cli.keystore, source, options);
+    if let (Err(_), Some(p)) = (&result, &key_file) {
+        let _ = std::fs::remove_file(p);
+    }
+    let ks = result?;
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct InitOut {
+        keystore: String,
+        root_key_file: Option<String>,
+        region: String,
+        account: String,
+    }
+    output::print(
+        cli.output,
+        &serde_json::to_value(InitOut {
+            keystore: cli.keystore.display().to_string(),
+            root_key_file: key_file.map(|p| p.display().to_string()),
+            region: ks.region().to_string(),
+            account: ks.account().to_string(),
+        })
+        .map_err(|e| Error::internal(e.to_string()))?,
+    )
+}
+
+fn getrandom_fill(buf: &mut [u8]) -> Result<(), Error> {
+    let r = strongroom::core::ops::generate_random(&mut strongroom::os_rng(), buf.len() as u32)?;
+    buf.copy_from_slice(r.expose_secret());
+    Ok(())
+}
+
+fn zeroize_arr(buf: &mut [u8; 32]) {
+    buf.iter_mut().for_each(|b| *b = 0);
+}
+
+/// Type erasure for printing any response.
+mod erased {
+    pub trait Value {
+        fn json(&self) -> serde_json::Value;
+    }
+    impl<T: serde::Serialize> Value for T {
+        fn json(&self) -> serde_json::Value {
+            serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! Request and response shapes of the KMS operations, with the AWS KMS JSON
+//! member names (`KeyId`, `CiphertextBlob`, …; blobs as base64), so that the
+//! CLI, the bindings and a network endpoint share one definition.
+
+#![allow(missing_docs)] // members are documented by the AWS KMS API reference names
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+
+use crate::context::EncryptionContext;
+use crate::key::{
+    DataKeySpec, EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, Origin, RotationType,
+};
+use crate::secret::Secret;
+
+/// A tag (`Tag`): `TagKey` 1–128 characters, `TagValue` 0–256.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    pub tag_key: String,
+    pub tag_value: String,
+}
+
+/// `CreateKey` request.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct CreateKeyRequest {
+    pub description: Option<String>,
+    pub key_spec: Option<KeySpec>,
+    /// Old name of `KeySpec`; accepted for compatibility.
+    pub customer_master_key_spec: Option<KeySpec>,
+    pub key_usage: Option<KeyUsage>,
+    pub origin: Option<Origin>,
+    pub policy: Option<String>,
+    pub bypass_policy_lockout_safety_check: bool,
+    pub tags: Vec<Tag>,
+    pub multi_region: Option<bool>,
+}
+
+/// `KeyMetadata` of DescribeKey, CreateKey and friends. Dates are Unix seconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyMetadata {
+    #[serde(rename = "AWSAccountId")]
+    pub aws_account_id: String,
+    pub key_id: String,
+    pub arn: String,
+    pub creation_date: u64,
+    pub enabled: bool,
+    pub description: String,
+    pub key_usage: KeyUsage,
+    pub key_state: KeyState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deletion_date: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<u64>,
+    pub origin: Origin,
+    pub key_manager: String,
+    pub customer_master_key_spec: KeySpec,
+    pub key_spec: KeySpec,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub encryption_algorithms: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub signing_algorithms: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub mac_algorithms: Vec<String>,
+    pub multi_region: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_deletion_window_in_days: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration_model: Option<String>,
+}
+
+/// Response of CreateKey, DescribeKey.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeKeyResponse {
+    pub key_metadata: KeyMetadata,
+}
+
+/// One entry of ListKeys.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyListEntry {
+    pub key_id: String,
+    pub key_arn: String,
+}
+
+/// `ListKeys` response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListKeysResponse {
+    pub keys: Vec<KeyListEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    pub truncated: bool,
+}
+
+/// One entry of ListAliases.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AliasListEntry {
+    pub alias_name: String,
+    pub alias_arn: String,
+    pub target_key_id: String,
+    pub creation_date: u64,
+    pub last_updated_date: u64,
+}
+
+/// `ListAliases` response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListAliasesResponse {
+    pub aliases: Vec<AliasListEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    pub truncated: bool,
+}
+
+/// `ListResourceTags` response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListResourceTagsResponse {
+    pub tags: Vec<Tag>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    pub truncated: bool,
+}
+
+/// `ScheduleKeyDeletion` response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ScheduleKeyDeletionResponse {
+    pub key_id: String,
+    pub deletion_date: u64,
+    pub key_state: KeyState,
+    pub pending_window_in_days: u32,
+}
+
+/// `CancelKeyDeletion` response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyIdResponse {
+    pub key_id: String,
+}
+
+/// `GetKeyRotationStatus` response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetKeyRotationStatusResponse {
+    pub key_id: String,
+    pub key_rotation_enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation_period_in_days: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_rotation_date: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_demand_rotation_start_date: Option<u64>,
+}
+
+/// One entry of ListKeyRotations.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RotationsListEntry {
+    pub key_id: String,
+    pub rotation_date: u64,
+    pub rotation_type: RotationType,
+}
+
+/// `ListKeyRotations` response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListKeyRotationsResponse {
+    pub rotations: Vec<RotationsListEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    pub truncated: bool,
+}
+
+/// `Encrypt` request. `Plaintext` is 1–4096 bytes.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct EncryptRequest {
+    pub key_id: String,
+    pub plaintext: Secret,
+    pub encryption_context: EncryptionContext,
+    pub encryption_algorithm: Option<EncryptionAlgorithm>,
+    pub grant_tokens: Vec<String>,
+}
+
+/// `Encrypt` response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EncryptResponse {
+    #[serde(with = "crate::b64")]
+    pub ciphertext_blob: Vec<u8>,
+    pub key_id: String,
+    pub encryption_algorithm: EncryptionAlgorithm,
+}
+
+/// `Decrypt` request.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DecryptRequest {
+    #[serde(with = "crate::b64")]
+    pub ciphertext_blob: Vec<u8>,
+    pub encryption_context: EncryptionContext,
+    pub key_id: Option<String>,
+    pub encryption_algorithm: Option<EncryptionAlgorithm>,
+    pub grant_tokens: Vec<String>,
+}
+
+/// `Decrypt` response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DecryptResponse {
+    pub key_id: String,
+    pub plaintext: Secret,
+    pub encryption_algorithm: EncryptionAlgorithm,
+}
+
+/// `ReEncrypt` request.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ReEncryptRequest {
+    #[serde(with = "crate::b64")]
+    pub ciphertext_blob: Vec<u8>,
+    pub source_encryption_context: EncryptionContext,
+    pub source_key_id: Option<String>,
+    pub destination_key_id: String,
+    pub destination_encryption_context: EncryptionContext,
+    pub source_encryption_algorithm: Option<EncryptionAlgorithm>,
+    pub destination_encryption_algorithm: Option<EncryptionAlgorithm>,
+    pub grant_tokens: Vec<String>,
+}
+
+/// `ReEncrypt` response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReEncryptResponse {
+    #[serde(with = "crate::b64")]
+    pub ciphertext_blob: Vec<u8>,
+    pub source_key_id: String,
+    pub key_id: String,
+    pub source_encryption_algorithm: EncryptionAlgorithm,
+    pub destination_encryption_algorithm: EncryptionAlgorithm,
+}
+
+/// `GenerateDataKey` / `GenerateDataKeyWithoutPlaintext` request: exactly
+/// one of `KeySpec` and `NumberOfBytes` (1–1024).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct GenerateDataKeyRequest {
+    pub key_id: String,
+    pub key_spec: Option<DataKeySpec>,
+    pub number_of_bytes: Option<u32>,
+    pub encryption_context: EncryptionContext,
+    pub grant_tokens: Vec<String>,
+}
+
+/// `GenerateDataKey` response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GenerateDataKeyResponse {
+    #[serde(with = "crate::b64")]
+    pub ciphertext_blob: Vec<u8>,
+    pub plaintext: Secret,
+    pub key_id: String,
+}
+
+/// `GenerateDataKeyWithoutPlaintext` response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GenerateDataKeyWithoutPlaintextResponse {
+    #[serde(with = "crate::b64")]
+    pub ciphertext_blob: Vec<u8>,
+    pub key_id: String,
+}
+
+/// `GenerateRandom` response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GenerateRandomResponse {
+    pub plaintext: Secret,
+}

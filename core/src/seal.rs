@@ -1,0 +1,184 @@
+//! Sealing: how key material and metadata are protected under the
+//! keystore's 256-bit root key. Byte layouts are in `docs/FORMAT.md`
+//! ("Sealed key material", "Authenticated records").
+//!
+//! From the root key, HKDF-SHA256 (RFC 5869, empty salt) derives one
+//! sub-key per purpose, so that no key is used for two jobs:
+//! `strongroom/v1/seal` (AES-256-GCM for key material),
+//! `strongroom/v1/record-mac` (HMAC-SHA256 over stored metadata),
+//! `strongroom/v1/audit-mac` (the audit-log chain) and
+//! `strongroom/v1/check` (the root-key check value).
+
+use alloc::vec::Vec;
+use core::fmt;
+use rand_core::CryptoRng;
+use zeroize::Zeroizing;
+
+use crate::crypto::{self, AES_256_KEY_LEN, GCM_NONCE_LEN, HMAC_SHA256_LEN};
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+/// Version byte of the sealed-material format.
+pub const SEALED_VERSION: u8 = 1;
+/// Length of a root key in bytes.
+pub const ROOT_KEY_LEN: usize = 32;
+
+/// The keystore's root key (key-encryption key) and its derived sub-keys.
+/// Zeroized on drop; `Debug` is redacted.
+#[derive(Clone)]
+pub struct RootKey {
+    seal: Zeroizing<[u8; 32]>,
+    record_mac: Zeroizing<[u8; 32]>,
+    audit_mac: Zeroizing<[u8; 32]>,
+    check: Zeroizing<[u8; 32]>,
+}
+
+impl fmt::Debug for RootKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RootKey").finish_non_exhaustive()
+    }
+}
+
+fn derive(root: &[u8], label: &[u8]) -> Result<Zeroizing<[u8; 32]>> {
+    let mut out = Zeroizing::new([0u8; 32]);
+    crypto::hkdf_sha256(&[], root, label, out.as_mut())?;
+    Ok(out)
+}
+
+impl RootKey {
+    /// Derives the sub-keys from 32 bytes of root key material.
+    ///
+    /// # Errors
+    /// `ValidationException` if `bytes` is not 32 bytes long.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        if bytes.len() != ROOT_KEY_LEN {
+            return Err(Error::validation("a root key is exactly 32 bytes"));
+        }
+        Ok(RootKey {
+            seal: derive(bytes, b"strongroom/v1/seal")?,
+            record_mac: derive(bytes, b"strongroom/v1/record-mac")?,
+            audit_mac: derive(bytes, b"strongroom/v1/audit-mac")?,
+            check: derive(bytes, b"strongroom/v1/check")?,
+        })
+    }
+
+    /// The key that chains the audit log (HMAC-SHA256).
+    pub fn audit_key(&self) -> &[u8] {
+        self.audit_mac.as_ref()
+    }
+
+    /// A 32-byte value stored in the keystore to tell, on open, whether the
+    /// root key is the right one, without revealing anything about it.
+    ///
+    /// # Errors
+    /// None in practice (HMAC accepts every key).
+    pub fn check_value(&self, keystore_id: &[u8]) -> Result<[u8; HMAC_SHA256_LEN]> {
+        crypto::hmac_sha256(self.check.as_ref(), &[b"strongroom/v1/check", keystore_id])
+    }
+
+    /// Seals key material for `(key_id, version)`:
+    /// `0x01 || nonce (12) || AES-256-GCM(material) || tag (16)` with AAD
+    /// `"strongroom/v1/material" || u16 len(key_id) || key_id || u32 version`.
+    ///
+    /// # Errors
+    /// `KMSInternalException` if the key ID is longer than 65535 bytes.
+    pub fn seal_material<R: CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        key_id: &str,
+        version: u32,
+        material: &Secret,
+    ) -> Result<Vec<u8>> {
+        let mut nonce = [0u8; GCM_NONCE_LEN];
+        rng.fill_bytes(&mut nonce);
+        let aad = material_aad(key_id, version)?;
+        let ct =
+            crypto::aes256_gcm_seal(self.seal.as_ref(), &nonce, &aad, material.expose_secret())?;
+        let mut out = Vec::with_capacity(1 + GCM_NONCE_LEN + ct.len());
+        out.push(SEALED_VERSION);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ct);
+        Ok(out)
+    }
+
+    /// Opens what [`seal_material`](Self::seal_material) sealed for the same
+    /// `(key_id, version)`.
+    ///
+    /// # Errors
+    /// `KMSInternalException` ("stored key material failed authentication")
+    /// if the bytes were altered, moved to another key or version, or sealed
+    /// under another root key.
+    pub fn unseal_material(&self, key_id: &str, version: u32, sealed: &[u8]) -> Result<Secret> {
+        let bad = || Error::internal("stored key material failed authentication");
+        if sealed.len() < 1 + GCM_NONCE_LEN + crypto::GCM_TAG_LEN || sealed[0] != SEALED_VERSION {
+            return Err(bad());
+        }
+        let mut nonce = [0u8; GCM_NONCE_LEN];
+        nonce.copy_from_slice(&sealed[1..1 + GCM_NONCE_LEN]);
+        let aad = material_aad(key_id, version)?;
+        crypto::aes256_gcm_open(
+            self.seal.as_ref(),
+            &nonce,
+            &aad,
+            &sealed[1 + GCM_NONCE_LEN..],
+        )
+        .map(Secret::new)
+        .map_err(|_| bad())
+    }
+
+    /// HMAC-SHA256 tag over a stored record: `kind` (a domain label such as
+    /// `b"key"` or `b"alias"`), its identifier, and its serialized bytes,
+    /// each length-prefixed (u32 big-endian).
+    ///
+    /// # Errors
+    /// None in practice (HMAC accepts every key); lengths over 4 GiB are
+    /// `ValidationException`.
+    pub fn mac_record(&self, kind: &[u8], id: &[u8], body: &[u8]) -> Result<[u8; HMAC_SHA256_LEN]> {
+        let l = |b: &[u8]| -> Result<[u8; 4]> {
+            u32::try_from(b.len())
+                .map(u32::to_be_bytes)
+                .map_err(|_| Error::validation("record too large"))
+        };
+        crypto::hmac_sha256(
+            self.record_mac.as_ref(),
+            &[
+                b"strongroom/v1/record",
+                &l(kind)?,
+                kind,
+                &l(id)?,
+                id,
+                &l(body)?,
+                body,
+            ],
+        )
+    }
+
+    /// Verifies a tag made by [`mac_record`](Self::mac_record), in constant time.
+    pub fn verify_record(&self, kind: &[u8], id: &[u8], body: &[u8], tag: &[u8]) -> bool {
+        use subtle::ConstantTimeEq;
+        match self.mac_record(kind, id, body) {
+            Ok(t) => tag.len() == HMAC_SHA256_LEN && bool::from(t.ct_eq(tag)),
+            Err(_) => false,
+        }
+    }
+}
+
+fn material_aad(key_id: &str, version: u32) -> Result<Vec<u8>> {
+    let id_len = u16::try_from(key_id.len()).map_err(|_| Error::internal("key ID too long"))?;
+    let mut aad = Vec::with_capacity(22 + 2 + key_id.len() + 4);
+    aad.extend_from_slice(b"strongroom/v1/material");
+    aad.extend_from_slice(&id_len.to_be_bytes());
+    aad.extend_from_slice(key_id.as_bytes());
+    aad.extend_from_slice(&version.to_be_bytes());
+    Ok(aad)
+}
+
+/// Fresh random key material of `len` bytes.
+pub fn random_secret<R: CryptoRng + ?Sized>(rng: &mut R, len: usize) -> Secret {
+    let mut v = alloc::vec![0u8; len];
+    rng.fill_bytes(&mut v);
+    Secret::new(v)
+}
+
+/// Length of symmetric (SYMMETRIC_DEFAULT) backing keys in bytes.
+pub const SYMMETRIC_KEY_LEN: usize = AES_256_KEY_LEN;

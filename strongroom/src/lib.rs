@@ -1,0 +1,1082 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod root;
+pub mod store;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rand_core::UnwrapErr;
+use serde::{Deserialize, Serialize};
+use strongroom_core::api::*;
+use strongroom_core::key::{AliasRecord, KeyIdentifier, KeyRecord};
+use strongroom_core::ops::{self, Env};
+use strongroom_core::seal::RootKey;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use root::RootKeySource;
+pub use store::{SqliteStorage, Storage};
+pub use strongroom_core::{self as core, api, EncryptionContext, Error, ErrorKind, Result, Secret};
+
+use store::{Row, Table, Tx};
+
+/// Format version of the keystore's tables and records.
+pub const KEYSTORE_FORMAT_VERSION: u32 = 1;
+
+/// The operating-system CSPRNG (`getrandom`), as the `rand_core` RNG core expects.
+pub type OsRng = UnwrapErr<getrandom::SysRng>;
+
+/// The OS CSPRNG as a `rand_core` RNG.
+pub fn os_rng() -> OsRng {
+    UnwrapErr(getrandom::SysRng)
+}
+
+/// Settings for a new keystore.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreateOptions {
+    /// Region in ARNs (default `local-1`).
+    pub region: String,
+    /// 12-digit account ID in ARNs (default `000000000000`).
+    pub account: String,
+}
+
+impl Default for CreateOptions {
+    fn default() -> Self {
+        CreateOptions {
+            region: "local-1".into(),
+            account: "000000000000".into(),
+        }
+    }
+}
+
+/// Keystore-wide settings, stored authenticated in the `meta` table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Config {
+    format_version: u32,
+    keystore_id: String,
+    region: String,
+    account: String,
+    created: u64,
+}
+
+struct Inner {
+    storage: Box<dyn Storage>,
+    root: RootKey,
+    config: Config,
+    clock: Arc<dyn Clock>,
+}
+
+/// A keystore: KMS keys sealed under a root key in an SQLite file.
+///
+/// `Keystore` is `Send + Sync` and cheap to clone (clones share one
+/// connection); several processes may open the same file at once.
+#[derive(Clone)]
+pub struct Keystore {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Keystore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keystore")
+            .field("keystore_id", &self.inner.config.keystore_id)
+            .field("region", &self.inner.config.region)
+            .field("account", &self.inner.config.account)
+            .finish_non_exhaustive()
+    }
+}
+
+const META_CONFIG: &str = "config";
+const META_CHECK: &str = "check";
+const META_KDF: &str = "kdf";
+
+fn auth_failed(what: &str) -> Error {
+    Error::internal(format!(
+        "{what} failed authentication: the keystore file was modified outside Strongroom"
+    ))
+}
+
+fn resolve_root(source: &RootKeySource, kdf: Option<&root::Argon2Params>) -> Result<Secret> {
+    match source {
+        RootKeySource::Bytes(b) => root::parse_key_bytes(b.expose_secret()),
+        RootKeySource::File(p) => root::read_key_file(p),
+        RootKeySource::EnvVar(v) => {
+            let val = zeroize::Zeroizing::new(std::env::var(v).map_err(|_| {
+                Error::validation(format!("environment variable {v} is not set or not UTF-8"))
+            })?);
+            root::parse_key_bytes(val.as_bytes())
+        }
+        RootKeySource::Passphrase(p) => match kdf {
+            Some(params) => params.derive(p.expose_secret()),
+            None => Err(Error::validation(
+                "this keystore was not created with a passphrase",
+            )),
+        },
+    }
+}
+
+impl Keystore {
+    /// Creates a new keystore file at `path` protected by `root`.
+    ///
+    /// # Errors
+    /// `AlreadyExistsException` if `path` exists; `ValidationException` for a
+    /// malformed root key or options; `KMSInternalException` on I/O failure.
+    pub fn create(
+        path: impl AsRef<Path>,
+        root: RootKeySource,
+        options: CreateOptions,
+    ) -> Result<Self> {
+        if options.account.len() != 12 || !options.account.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::validation("account must be 12 digits"));
+        }
+        if options.region.is_empty()
+            || !options
+                .region
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err(Error::validation("region must be letters, digits and '-'"));
+        }
+        let storage = SqliteStorage::open(path.as_ref(), true)?;
+        let mut rng = os_rng();
+        let kdf = match &root {
+            RootKeySource::Passphrase(_) => {
+                let mut salt = [0u8; 16];
+                rand_core::Rng::fill_bytes(&mut rng, &mut salt);
+                Some(root::Argon2Params::generate(salt))
+            }
+            _ => None,
+        };
+        let root_key = RootKey::from_bytes(resolve_root(&root, kdf.as_ref())?.expose_secret())?;
+        let mut id = [0u8; 16];
+        rand_core::Rng::fill_bytes(&mut rng, &mut id);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let config = Config {
+            format_version: KEYSTORE_FORMAT_VERSION,
+            keystore_id: uuid_from(id),
+            region: options.region,
+            account: options.account,
+            created: clock.now(),
+        };
+        let body = to_json(&config)?;
+        let check = root_key.check_value(config.keystore_id.as_bytes())?;
+        let config_tag = root_key.mac_record(b"meta", META_CONFIG.as_bytes(), &body)?;
+        storage.write(&mut |tx| {
+            if let Some(k) = &kdf {
+                tx.put(
+                    Table::Meta,
+                    &Row {
+                        id: META_KDF.into(),
+                        body: to_json(k)?,
+                        tag: Vec::new(),
+                    },
+                )?;
+            }
+            tx.put(
+                Table::Meta,
+                &Row {
+                    id: META_CHECK.into(),
+                    body: config.keystore_id.clone().into_bytes(),
+                    tag: check.to_vec(),
+                },
+            )?;
+            tx.put(
+                Table::Meta,
+                &Row {
+                    id: META_CONFIG.into(),
+                    body: body.clone(),
+                    tag: config_tag.to_vec(),
+                },
+            )
+        })?;
+        Ok(Keystore {
+            inner: Arc::new(Inner {
+                storage: Box::new(storage),
+                root: root_key,
+                config,
+                clock,
+            }),
+        })
+    }
+
+    /// Opens an existing keystore.
+    ///
+    /// # Errors
+    /// `NotFoundException` if there is no keystore at `path`;
+    /// `AccessDeniedException` if `root` is not this keystore's root key
+    /// (nothing is modified); `KMSInternalException` if the keystore's
+    /// settings fail authentication or the file is not a keystore.
+    pub fn open(path: impl AsRef<Path>, root: RootKeySource) -> Result<Self> {
+        let storage = SqliteStorage::open(path.as_ref(), false)?;
+        let (mut kdf, mut check, mut config) = (None, None, None);
+        storage.read(&mut |tx| {
+            kdf = tx.get(Table::Meta, META_KDF)?;
+            check = tx.get(Table::Meta, META_CHECK)?;
+            config = tx.get(Table::Meta, META_CONFIG)?;
+            Ok(())
+        })?;
+        let kdf: Option<root::Argon2Params> = kdf
+            .map(|r| from_json(&r.body, "keystore KDF parameters"))
+            .transpose()?;
+        let (Some(check), Some(config)) = (check, config) else {
+            return Err(Error::internal(format!(
+                "{} is not a Strongroom keystore",
+                path.as_ref().display()
+            )));
+        };
+        let root_key = RootKey::from_bytes(resolve_root(&root, kdf.as_ref())?.expose_secret())?;
+        let expected = root_key.check_value(&check.body)?;
+        if !subtle_eq(&expected, &check.tag) {
+            return Err(Error::new(
+                ErrorKind::AccessDeniedException,
+                "the root key does not open this keystore",
+            ));
+        }
+        if !root_key.verify_record(b"meta", META_CONFIG.as_bytes(), &config.body, &config.tag) {
+            return Err(auth_failed("the keystore configuration"));
+        }
+        let config: Config = from_json(&config.body, "keystore configuration")?;
+        if config.keystore_id.as_bytes() != check.body.as_slice() {
+            return Err(auth_failed("the keystore configuration"));
+        }
+        if config.format_version > KEYSTORE_FORMAT_VERSION {
+            return Err(Error::internal(format!(
+                "keystore format {} is newer than this Strongroom ({KEYSTORE_FORMAT_VERSION})",
+                config.format_version
+            )));
+        }
+        Ok(Keystore {
+            inner: Arc::new(Inner {
+                storage: Box::new(storage),
+                root: root_key,
+                config,
+                clock: Arc::new(SystemClock),
+            }),
+        })
+    }
+
+    /// The same keystore reading time from `clock` (tests, simulations).
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|arc| Inner {
+            storage: Box::new(ArcStorage(arc.clone())),
+            root: arc.root.clone(),
+            config: arc.config.clone(),
+            clock: arc.clock.clone(),
+        });
+        Keystore {
+            inner: Arc::new(Inner { clock, ..inner }),
+        }
+    }
+
+    /// Region used in ARNs.
+    pub fn region(&self) -> &str {
+        &self.inner.config.region
+    }
+
+    /// Account ID used in ARNs.
+    pub fn account(&self) -> &str {
+        &self.inner.config.account
+    }
+
+    fn env(&self) -> Env<'_> {
+        Env {
+            region: &self.inner.config.region,
+            account: &self.inner.config.account,
+            root: &self.inner.root,
+            now: self.inner.clock.now(),
+        }
+    }
+
+    // ---- record persistence -------------------------------------------------
+
+    fn key_row(&self, rec: &KeyRecord) -> Result<Row> {
+        let body = to_json(rec)?;
+        let tag = self
+            .inner
+            .root
+            .mac_record(b"key", rec.key_id.as_bytes(), &body)?;
+        Ok(Row {
+            id: rec.key_id.clone(),
+            body,
+            tag: tag.to_vec(),
+        })
+    }
+
+    fn parse_key_row(&self, row: &Row) -> Result<KeyRecord> {
+        if !self
+            .inner
+            .root
+            .verify_record(b"key", row.id.as_bytes(), &row.body, &row.tag)
+        {
+            return Err(auth_failed(&format!("the record of key {}", row.id)));
+        }
+        let rec: KeyRecord = from_json(&row.body, "key record")?;
+        if rec.key_id != row.id {
+            return Err(auth_failed(&format!("the record of key {}", row.id)));
+        }
+        Ok(rec)
+    }
+
+    fn alias_row(&self, a: &AliasRecord) -> Result<Row> {
+        let body = to_json(a)?;
+        let tag = self
+            .inner
+            .root
+            .mac_record(b"alias", a.alias_name.as_bytes(), &body)?;
+        Ok(Row {
+            id: a.alias_name.clone(),
+            body,
+            tag: tag.to_vec(),
+        })
+    }
+
+    fn parse_alias_row(&self, row: &Row) -> Result<AliasRecord> {
+        if !self
+            .inner
+            .root
+            .verify_record(b"alias", row.id.as_bytes(), &row.body, &row.tag)
+        {
+            return Err(auth_failed(&format!("alias {}", row.id)));
+        }
+        let a: AliasRecord = from_json(&row.body, "alias record")?;
+        if a.alias_name != row.id {
+            return Err(auth_failed(&format!("alias {}", row.id)));
+        }
+        Ok(a)
+    }
+
+    /// Resolves an identifier to a key ID inside a transaction.
+    fn resolve_in(&self, tx: &mut dyn Tx, ident: &KeyIdentifier, original: &str) -> Result<String> {
+        match ident {
+            KeyIdentifier::KeyId(id) => Ok(id.clone()),
+            KeyIdentifier::Alias(name) => match tx.get(Table::Aliases, name)? {
+                Some(row) => Ok(self.parse_alias_row(&row)?.target_key_id),
+                None => Err(Error::not_found(format!(
+                    "Alias {} is not found (requested as {original}).",
+                    self.alias_arn(name)
+                ))),
+            },
+        }
+    }
+
+    fn alias_arn(&self, name: &str) -> String {
+        strongroom_core::key::alias_arn(self.region(), self.account(), name)
+    }
+
+    fn parse_ident(&self, key_id: &str) -> Result<KeyIdentifier> {
+        KeyIdentifier::parse(key_id, self.region(), self.account())
+    }
+
+    /// Loads a key record inside `tx`, purging it if its deletion date passed.
+    fn load_in(
+        &self,
+        tx: &mut dyn Tx,
+        key_id: &str,
+        ident: &KeyIdentifier,
+    ) -> Result<Option<KeyRecord>> {
+        let id = self.resolve_in(tx, ident, key_id)?;
+        match tx.get(Table::Keys, &id)? {
+            Some(row) => Ok(Some(self.parse_key_row(&row)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn not_found(&self, key_id: &str) -> Error {
+        Error::not_found(format!("Key '{key_id}' does not exist"))
+    }
+
+    /// Loads a key for use: read-only unless a purge or automatic rotation is due.
+    fn load(&self, key_id: &str) -> Result<KeyRecord> {
+        let ident = self.parse_ident(key_id)?;
+        let mut found = None;
+        self.inner.storage.read(&mut |tx| {
+            found = self.load_in(tx, key_id, &ident)?;
+            Ok(())
+        })?;
+        let rec = found.ok_or_else(|| self.not_found(key_id))?;
+        let env = self.env();
+        let rotation_due =
+            rec.rotation.enabled && rec.rotation.next_rotation.is_some_and(|d| d <= env.now);
+        if ops::is_due_for_purge(&rec, env.now) || rotation_due {
+            return self.modify(key_id, |_, r| Ok(r.clone()));
+        }
+        Ok(rec)
+    }
+
+    /// Runs `f` on a key record in a write transaction and stores the result.
+    /// Purges keys whose deletion date passed and applies due rotations first.
+    fn modify<T>(
+        &self,
+        key_id: &str,
+        mut f: impl FnMut(&Env<'_>, &mut KeyRecord) -> Result<T>,
+    ) -> Result<T>
+    where
+        T: Clone,
+    {
+        let ident = self.parse_ident(key_id)?;
+        let env = self.env();
+        let mut out = None;
+        self.inner.storage.write(&mut |tx| {
+            let mut rec = self
+                .load_in(tx, key_id, &ident)?
+                .ok_or_else(|| self.not_found(key_id))?;
+            if ops::is_due_for_purge(&rec, env.now) {
+                self.purge_in(tx, &rec.key_id)?;
+                // Commit the purge, then report the key as gone.
+                out = Some(Err(self.not_found(key_id)));
+                return Ok(());
+            }
+            let before = rec.clone();
+            ops::rotate_if_due(&env, &mut os_rng(), &mut rec)?;
+            let result = f(&env, &mut rec);
+            if result.is_err() {
+                rec = before.clone();
+                ops::rotate_if_due(&env, &mut os_rng(), &mut rec)?;
+            }
+            if rec != before {
+                rec.generation += 1;
+                tx.put(Table::Keys, &self.key_row(&rec)?)?;
+            }
+            out = Some(result.map(|t| (t, rec.clone())));
+            Ok(())
+        })?;
+        match out {
+            Some(Ok((t, _))) => Ok(t),
+            Some(Err(e)) => Err(e),
+            None => Err(Error::internal("transaction produced no result")),
+        }
+    }
+
+    fn purge_in(&self, tx: &mut dyn Tx, key_id: &str) -> Result<()> {
+        tx.delete(Table::Keys, key_id)?;
+        let mut after: Option<String> = None;
+        loop {
+            let rows = tx.list(Table::Aliases, after.as_deref(), 1000)?;
+            let Some(last) = rows.last() else { break };
+            after = Some(last.id.clone());
+            for row in &rows {
+                if self.parse_alias_row(row)?.target_key_id == key_id {
+                    tx.delete(Table::Aliases, &row.id)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes every key whose deletion window has passed, with its aliases.
+    /// Returns how many were deleted. (Keys are also purged lazily when used.)
+    ///
+    /// # Errors
+    /// `KMSInternalException` on storage or authentication failure.
+    pub fn purge_deleted_keys(&self) -> Result<usize> {
+        let now = self.inner.clock.now();
+        let mut count = 0;
+        self.inner.storage.write(&mut |tx| {
+            count = 0;
+            let mut after: Option<String> = None;
+            let mut due = Vec::new();
+            loop {
+                let rows = tx.list(Table::Keys, after.as_deref(), 1000)?;
+                let Some(last) = rows.last() else { break };
+                after = Some(last.id.clone());
+                for row in &rows {
+                    let rec = self.parse_key_row(row)?;
+                    if ops::is_due_for_purge(&rec, now) {
+                        due.push(rec.key_id);
+                    }
+                }
+            }
+            for id in &due {
+                self.purge_in(tx, id)?;
+            }
+            count = due.len();
+            Ok(())
+        })?;
+        Ok(count)
+    }
+
+    // ---- key management ------------------------------------------------------
+
+    /// CreateKey. Returns the new key's metadata.
+    ///
+    /// # Errors
+    /// See [`strongroom_core::ops::create_key`]; `KMSInternalException` on storage failure.
+    pub fn create_key(&self, req: &CreateKeyRequest) -> Result<DescribeKeyResponse> {
+        let env = self.env();
+        let rec = ops::create_key(&env, &mut os_rng(), req)?;
+        let row = self.key_row(&rec)?;
+        self.inner
+            .storage
+            .write(&mut |tx| tx.put(Table::Keys, &row))?;
+        Ok(DescribeKeyResponse {
+            key_metadata: ops::describe(&rec),
+        })
+    }
+
+    /// DescribeKey by key ID, key ARN, alias name or alias ARN.
+    ///
+    /// # Errors
+    /// `NotFoundException`, `InvalidArnException`, `KMSInternalException`.
+    pub fn describe_key(&self, key_id: &str) -> Result<DescribeKeyResponse> {
+        Ok(DescribeKeyResponse {
+            key_metadata: ops::describe(&self.load(key_id)?),
+        })
+    }
+
+    /// ListKeys: `limit` 1–1000 (default 100), `marker` from a previous page.
+    ///
+    /// # Errors
+    /// `ValidationException` for the limit, `InvalidMarkerException`.
+    pub fn list_keys(&self, limit: Option<u32>, marker: Option<&str>) -> Result<ListKeysResponse> {
+        let limit = page_limit(limit)?;
+        let after = decode_marker(marker)?;
+        let now = self.inner.clock.now();
+        let mut out = Vec::new();
+        let mut truncated = false;
+        self.inner.storage.read(&mut |tx| {
+            out.clear();
+            let rows = tx.list(Table::Keys, after.as_deref(), limit + 1)?;
+            truncated = rows.len() > limit;
+            for row in rows.iter().take(limit) {
+                let rec = self.parse_key_row(row)?;
+                if !ops::is_due_for_purge(&rec, now) {
+                    out.push(KeyListEntry {
+                        key_id: rec.key_id,
+                        key_arn: rec.arn,
+                    });
+                }
+            }
+            Ok(())
+        })?;
+        let next_marker = if truncated {
+            out.last().map(|e| encode_marker(&e.key_id))
+        } else {
+            None
+        };
+        Ok(ListKeysResponse {
+            keys: out,
+            next_marker,
+            truncated,
+        })
+    }
+
+    /// UpdateKeyDescription.
+    ///
+    /// # Errors
+    /// See [`strongroom_core::ops::update_key_description`]; `NotFoundException`.
+    pub fn update_key_description(&self, key_id: &str, description: &str) -> Result<()> {
+        self.modify(key_id, |_, r| ops::update_key_description(r, description))
+    }
+
+    /// EnableKey.
+    ///
+    /// # Errors
+    /// `NotFoundException`, `KMSInvalidStateException`.
+    pub fn enable_key(&self, key_id: &str) -> Result<()> {
+        self.modify(key_id, |_, r| ops::enable_key(r))
+    }
+
+    /// DisableKey.
+    ///
+    /// # Errors
+    /// `NotFoundException`, `KMSInvalidStateException`.
+    pub fn disable_key(&self, key_id: &str) -> Result<()> {
+        self.modify(key_id, |_, r| ops::disable_key(r))
+    }
+
+    /// ScheduleKeyDeletion: `pending_window_in_days` 7–30 (default 30).
+    ///
+    /// # Errors
+    /// `ValidationException`, `NotFoundException`, `KMSInvalidStateException`.
+    pub fn schedule_key_deletion(
+        &self,
+        key_id: &str,
+        pending_window_in_days: Option<u32>,
+    ) -> Result<ScheduleKeyDeletionResponse> {
+        self.modify(key_id, |env, r| {
+            ops::schedule_key_deletion(env, r, pending_window_in_days)
+        })
+    }
+
+    /// CancelKeyDeletion: the key becomes `Disabled`.
+    ///
+    /// # Errors
+    /// `NotFoundException`, `KMSInvalidStateException`.
+    pub fn cancel_key_deletion(&self, key_id: &str) -> Result<KeyIdResponse> {
+        self.modify(key_id, |_, r| {
+            ops::cancel_key_deletion(r).map(|_| KeyIdResponse {
+                key_id: r.arn.clone(),
+            })
+        })
+    }
+
+    /// EnableKeyRotation: `rotation_period_in_days` 90–2560 (default 365).
+    ///
+    /// # Errors
+    /// See [`strongroom_core::ops::enable_key_rotation`].
+    pub fn enable_key_rotation(
+        &self,
+        key_id: &str,
+        rotation_period_in_days: Option<u32>,
+    ) -> Result<()> {
+        self.modify(key_id, |env, r| {
+            ops::enable_key_rotation(env, r, rotation_period_in_days)
+        })
+    }
+
+    /// DisableKeyRotation.
+    ///
+    /// # Errors
+    /// See [`strongroom_core::ops::disable_key_rotation`].
+    pub fn disable_key_rotation(&self, key_id: &str) -> Result<()> {
+        self.modify(key_id, |_, r| ops::disable_key_rotation(r))
+    }
+
+    /// GetKeyRotationStatus.
+    ///
+    /// # Errors
+    /// `NotFoundException`, `UnsupportedOperationException`.
+    pub fn get_key_rotation_status(&self, key_id: &str) -> Result<GetKeyRotationStatusResponse> {
+        ops::get_key_rotation_status(&self.load(key_id)?)
+    }
+
+    /// RotateKeyOnDemand (at most 10 per key).
+    ///
+    /// # Errors
+    /// See [`strongroom_core::ops::rotate_key_on_demand`].
+    pub fn rotate_key_on_demand(&self, key_id: &str) -> Result<KeyIdResponse> {
+        self.modify(key_id, |env, r| {
+            ops::rotate_key_on_demand(env, &mut os_rng(), r).map(|_| KeyIdResponse {
+                key_id: r.key_id.clone(),
+            })
+        })
+    }
+
+    /// ListKeyRotations: `limit` 1–1000 (default 100).
+    ///
+    /// # Errors
+    /// `NotFoundException`, `UnsupportedOperationException`, `InvalidMarkerException`.
+    pub fn list_key_rotations(
+        &self,
+        key_id: &str,
+        limit: Option<u32>,
+        marker: Option<&str>,
+    ) -> Result<ListKeyRotationsResponse> {
+        let all = ops::list_key_rotations(&self.load(key_id)?)?;
+        let (rotations, next_marker) = paginate_index(all, limit, marker)?;
+        Ok(ListKeyRotationsResponse {
+            truncated: next_marker.is_some(),
+            rotations,
+            next_marker,
+        })
+    }
+
+    // ---- aliases -----------------------------------------------------------
+
+    /// CreateAlias: `alias_name` (`alias/...`) for `target_key_id` (a key ID or key ARN, not an alias).
+    ///
+    /// # Errors
+    /// `InvalidAliasNameException`, `ValidationException`,
+    /// `AlreadyExistsException`, `NotFoundException`, `KMSInvalidStateException`.
+    pub fn create_alias(&self, alias_name: &str, target_key_id: &str) -> Result<()> {
+        self.put_alias(alias_name, target_key_id, true)
+    }
+
+    /// UpdateAlias: points an existing alias at another key.
+    ///
+    /// # Errors
+    /// As [`create_alias`](Self::create_alias), with `NotFoundException` for an absent alias.
+    pub fn update_alias(&self, alias_name: &str, target_key_id: &str) -> Result<()> {
+        self.put_alias(alias_name, target_key_id, false)
+    }
+
+    fn put_alias(&self, alias_name: &str, target_key_id: &str, create: bool) -> Result<()> {
+        strongroom_core::key::validate_alias_name(alias_name)?;
+        let ident = self.parse_ident(target_key_id)?;
+        if matches!(ident, KeyIdentifier::Alias(_)) {
+            return Err(Error::validation(
+                "TargetKeyId must be a key ID or key ARN, not an alias",
+            ));
+        }
+        let now = self.inner.clock.now();
+        self.inner.storage.write(&mut |tx| {
+            let rec = self.load_in(tx, target_key_id, &ident)?.ok_or_else(|| self.not_found(target_key_id))?;
+            if rec.state == strongroom_core::key::KeyState::PendingDeletion {
+                return Err(Error::new(ErrorKind::KMSInvalidStateException, format!("{} is pending deletion", rec.arn)));
+            }
+            let existing = tx.get(Table::Aliases, alias_name)?.map(|r| self.parse_alias_row(&r)).transpose()?;
+            let record = match (create, existing) {
+                (true, Some(_)) => {
+                    return Err(Error::new(
+                        ErrorKind::AlreadyExistsException,
+                        format!("An alias with the name {} already exists", self.alias_arn(alias_name)),
+                    ))
+                }
+                (false, None) => return Err(Error::not_found(format!("Alias {} is not found.", self.alias_arn(alias_name)))),
+                (true, None) => AliasRecord {
+                    alias_name: alias_name.to_string(),
+                    target_key_id: rec.key_id.clone(),
+                    creation_date: now,
+                    last_updated_date: now,
+                },
+                (false, Some(old)) => {
+                    let old_rec = tx.get(Table::Keys, &old.target_key_id)?.map(|r| self.parse_key_row(&r)).transpose()?;
+                    if let Some(o) = old_rec {
+                        if (o.key_spec, o.key_usage) != (rec.key_spec, rec.key_usage) {
+                            return Err(Error::validation(
+                                "UpdateAlias: the new key must have the same key spec and key usage as the current one",
+                            ));
+                        }
+                    }
+                    AliasRecord { target_key_id: rec.key_id.clone(), last_updated_date: now, ..old }
+                }
+            };
+            tx.put(Table::Aliases, &self.alias_row(&record)?)
+        })
+    }
+
+    /// DeleteAlias.
+    ///
+    /// # Errors
+    /// `InvalidAliasNameException`, `NotFoundException`.
+    pub fn delete_alias(&self, alias_name: &str) -> Result<()> {
+        if !alias_name.starts_with("alias/") {
+            return Err(Error::new(
+                ErrorKind::InvalidAliasNameException,
+                "alias names begin with 'alias/'",
+            ));
+        }
+        self.inner.storage.write(&mut |tx| {
+            if tx.get(Table::Aliases, alias_name)?.is_none() {
+                return Err(Error::not_found(format!(
+                    "Alias {} is not found.",
+                    self.alias_arn(alias_name)
+                )));
+            }
+            tx.delete(Table::Aliases, alias_name)
+        })
+    }
+
+    /// ListAliases, optionally only those of `key_id`; `limit` 1–1000 (default 100).
+    ///
+    /// # Errors
+    /// `NotFoundException` for `key_id`, `ValidationException`, `InvalidMarkerException`.
+    pub fn list_aliases(
+        &self,
+        key_id: Option<&str>,
+        limit: Option<u32>,
+        marker: Option<&str>,
+    ) -> Result<ListAliasesResponse> {
+        let limit = page_limit(limit)?;
+        let target = key_id.map(|k| self.load(k).map(|r| r.key_id)).transpose()?;
+        let mut after = decode_marker(marker)?;
+        let mut out = Vec::new();
+        let mut truncated = false;
+        self.inner.storage.read(&mut |tx| {
+            out.clear();
+            truncated = false;
+            loop {
+                let rows = tx.list(Table::Aliases, after.as_deref(), 1000)?;
+                let Some(last) = rows.last() else { break };
+                after = Some(last.id.clone());
+                for row in &rows {
+                    let a = self.parse_alias_row(row)?;
+                    if target.as_ref().is_some_and(|t| *t != a.target_key_id) {
+                        continue;
+                    }
+                    if out.len() == limit {
+                        truncated = true;
+                        return Ok(());
+                    }
+                    out.push(AliasListEntry {
+                        alias_arn: self.alias_arn(&a.alias_name),
+                        alias_name: a.alias_name,
+                        target_key_id: a.target_key_id,
+                        creation_date: a.creation_date,
+                        last_updated_date: a.last_updated_date,
+                    });
+                }
+            }
+            Ok(())
+        })?;
+        let next_marker = if truncated {
+            out.last().map(|a| encode_marker(&a.alias_name))
+        } else {
+            None
+        };
+        Ok(ListAliasesResponse {
+            aliases: out,
+            next_marker,
+            truncated,
+        })
+    }
+
+    // ---- tags ----------------------------------------------------------------
+
+    /// TagResource.
+    ///
+    /// # Errors
+    /// `TagException`, `NotFoundException`, `KMSInvalidStateException`.
+    pub fn tag_resource(&self, key_id: &str, tags: &[Tag]) -> Result<()> {
+        self.modify(key_id, |_, r| ops::tag_resource(r, tags))
+    }
+
+    /// UntagResource.
+    ///
+    /// # Errors
+    /// `NotFoundException`, `KMSInvalidStateException`.
+    pub fn untag_resource(&self, key_id: &str, tag_keys: &[String]) -> Result<()> {
+        self.modify(key_id, |_, r| ops::untag_resource(r, tag_keys))
+    }
+
+    /// ListResourceTags: `limit` 1–50 (default 50).
+    ///
+    /// # Errors
+    /// `NotFoundException`, `InvalidMarkerException`.
+    pub fn list_resource_tags(
+        &self,
+        key_id: &str,
+        limit: Option<u32>,
+        marker: Option<&str>,
+    ) -> Result<ListResourceTagsResponse> {
+        let all = ops::list_resource_tags(&self.load(key_id)?);
+        let (tags, next_marker) = paginate_index(all, Some(limit.unwrap_or(50).min(50)), marker)?;
+        Ok(ListResourceTagsResponse {
+            truncated: next_marker.is_some(),
+            tags,
+            next_marker,
+        })
+    }
+
+    // ---- cryptographic operations -------------------------------------------
+
+    /// Encrypt up to 4096 bytes under a symmetric key, binding the encryption context.
+    ///
+    /// # Errors
+    /// `NotFoundException`, `DisabledException`, `KMSInvalidStateException`,
+    /// `InvalidKeyUsageException`, `ValidationException`.
+    pub fn encrypt(&self, req: &EncryptRequest) -> Result<EncryptResponse> {
+        let rec = self.load(&req.key_id)?;
+        ops::encrypt(&self.env(), &mut os_rng(), &rec, req)
+    }
+
+    /// Finds the key that made a symmetric blob and checks an optional expected KeyId.
+    fn blob_key(&self, blob: &[u8], expected: Option<&str>) -> Result<KeyRecord> {
+        let header = strongroom_core::blob::parse_header(blob)?;
+        let expected_id = expected
+            .map(|k| self.load(k).map(|r| r.key_id))
+            .transpose()?;
+        let id = header.key_id_string();
+        if let Some(e) = &expected_id {
+            if *e != id {
+                return Err(Error::new(
+                    ErrorKind::IncorrectKeyException,
+                    "The key ID in the request does not identify a key that can decrypt the ciphertext",
+                ));
+            }
+        }
+        match self.load(&id) {
+            Ok(r) => Ok(r),
+            Err(e) if e.kind() == ErrorKind::NotFoundException => Err(Error::invalid_ciphertext()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Decrypt a symmetric ciphertext blob. The key comes from the blob; a
+    /// `KeyId` in the request must name that key.
+    ///
+    /// # Errors
+    /// `InvalidCiphertextException` (every authentication failure, detail-free),
+    /// `IncorrectKeyException`, `DisabledException`, `KMSInvalidStateException`.
+    pub fn decrypt(&self, req: &DecryptRequest) -> Result<DecryptResponse> {
+        if req.grant_tokens.len() > ops::MAX_GRANT_TOKENS {
+            return Err(Error::validation("at most 10 grant tokens may be given"));
+        }
+        let rec = self.blob_key(&req.ciphertext_blob, req.key_id.as_deref())?;
+        if let Some(a) = req.encryption_algorithm {
+            if a != strongroom_core::key::EncryptionAlgorithm::SymmetricDefault {
+                return Err(Error::new(
+                    ErrorKind::InvalidKeyUsageException,
+                    format!("{a} is not valid for a symmetric key"),
+                ));
+            }
+        }
+        let plaintext = ops::decrypt_symmetric(
+            &self.env(),
+            &rec,
+            &req.ciphertext_blob,
+            &req.encryption_context,
+        )?;
+        Ok(DecryptResponse {
+            key_id: rec.arn,
+            plaintext,
+            encryption_algorithm: strongroom_core::key::EncryptionAlgorithm::SymmetricDefault,
+        })
+    }
+
+    /// ReEncrypt: decrypts under the source key and context and encrypts
+    /// under the destination key and context, returning no plaintext.
+    ///
+    /// # Errors
+    /// Those of [`decrypt`](Self::decrypt) for the source and
+    /// [`encrypt`](Self::encrypt) for the destination.
+    pub fn re_encrypt(&self, req: &ReEncryptRequest) -> Result<ReEncryptResponse> {
+        let src = self.blob_key(&req.ciphertext_blob, req.source_key_id.as_deref())?;
+        let dst = self.load(&req.destination_key_id)?;
+        let env = self.env();
+        let plaintext = ops::decrypt_symmetric(
+            &env,
+            &src,
+            &req.ciphertext_blob,
+            &req.source_encryption_context,
+        )?;
+        let blob = ops::encrypt_symmetric(
+            &env,
+            &mut os_rng(),
+            &dst,
+            plaintext.expose_secret(),
+            &req.destination_encryption_context,
+            req.destination_encryption_algorithm,
+        )?;
+        use strongroom_core::key::EncryptionAlgorithm::SymmetricDefault;
+        Ok(ReEncryptResponse {
+            ciphertext_blob: blob,
+            source_key_id: src.arn,
+            key_id: dst.arn,
+            source_encryption_algorithm: SymmetricDefault,
+            destination_encryption_algorithm: SymmetricDefault,
+        })
+    }
+
+    /// GenerateDataKey: a data key in plaintext and encrypted under the key.
+    ///
+    /// # Errors
+    /// `ValidationException` (KeySpec / NumberOfBytes), plus those of [`encrypt`](Self::encrypt).
+    pub fn generate_data_key(
+        &self,
+        req: &GenerateDataKeyRequest,
+    ) -> Result<GenerateDataKeyResponse> {
+        let rec = self.load(&req.key_id)?;
+        ops::generate_data_key(&self.env(), &mut os_rng(), &rec, req)
+    }
+
+    /// GenerateDataKeyWithoutPlaintext: only the encrypted data key.
+    ///
+    /// # Errors
+    /// As [`generate_data_key`](Self::generate_data_key).
+    pub fn generate_data_key_without_plaintext(
+        &self,
+        req: &GenerateDataKeyRequest,
+    ) -> Result<GenerateDataKeyWithoutPlaintextResponse> {
+        let r = self.generate_data_key(req)?;
+        Ok(GenerateDataKeyWithoutPlaintextResponse {
+            ciphertext_blob: r.ciphertext_blob,
+            key_id: r.key_id,
+        })
+    }
+
+    /// GenerateRandom: 1–1024 bytes from the OS CSPRNG.
+    ///
+    /// # Errors
+    /// `ValidationException` outside 1–1024.
+    pub fn generate_random(&self, number_of_bytes: u32) -> Result<GenerateRandomResponse> {
+        Ok(GenerateRandomResponse {
+            plaintext: ops::generate_random(&mut os_rng(), number_of_bytes)?,
+        })
+    }
+}
+
+/// A storage view shared by clones made with [`Keystore::with_clock`].
+struct ArcStorage(Arc<Inner>);
+
+impl Storage for ArcStorage {
+    fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.0.storage.read(f)
+    }
+    fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.0.storage.write(f)
+    }
+}
+
+fn subtle_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle_ct::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+mod subtle_ct {
+    pub use strongroom_core::crypto::ConstantTimeEq;
+}
+
+fn uuid_from(bytes: [u8; 16]) -> String {
+    let mut b = bytes;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(v).map_err(|e| Error::internal(format!("serialization failed: {e}")))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(b: &[u8], what: &str) -> Result<T> {
+    serde_json::from_slice(b)
+        .map_err(|e| Error::internal(format!("stored {what} is malformed: {e}")))
+}
+
+fn page_limit(limit: Option<u32>) -> Result<usize> {
+    match limit {
+        None => Ok(100),
+        Some(l @ 1..=1000) => Ok(l as usize),
+        Some(_) => Err(Error::validation("Limit must be between 1 and 1000")),
+    }
+}
+
+fn encode_marker(last: &str) -> String {
+    strongroom_core::b64::encode(last.as_bytes())
+}
+
+fn decode_marker(marker: Option<&str>) -> Result<Option<String>> {
+    marker
+        .map(|m| {
+            strongroom_core::b64::decode(m)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| {
+                    Error::new(ErrorKind::InvalidMarkerException, "the marker is not valid")
+                })
+        })
+        .transpose()
+}
+
+fn paginate_index<T>(
+    all: Vec<T>,
+    limit: Option<u32>,
+    marker: Option<&str>,
+) -> Result<(Vec<T>, Option<String>)> {
+    let limit = page_limit(limit)?;
+    let start = match decode_marker(marker)? {
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|&i| i <= all.len())
+            .ok_or_else(|| {
+                Error::new(ErrorKind::InvalidMarkerException, "the marker is not valid")
+            })?,
+        None => 0,
+    };
+    let end = (start + limit).min(all.len());
+    let next = (end < all.len()).then(|| encode_marker(&end.to_string()));
+    Ok((
+        all.into_iter().skip(start).take(end - start).collect(),
+        next,
+    ))
+}

@@ -1,0 +1,231 @@
+//! The storage seam. [`Storage`] is what the keystore needs from a database:
+//! rows of authenticated JSON, read and written in transactions. SQLite
+//! ([`SqliteStorage`]) is the embedded default; a shared database (e.g.
+//! PostgreSQL) is a second implementation of the same two traits.
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use strongroom_core::{Error, Result};
+
+/// A stored row: an identifier, a JSON body and its MAC tag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    /// Key ID, alias name or meta name.
+    pub id: String,
+    /// The serialized record (JSON, never plaintext key material).
+    pub body: Vec<u8>,
+    /// HMAC-SHA256 tag of the body under the root key's record-MAC key.
+    pub tag: Vec<u8>,
+}
+
+/// The tables the keystore uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Table {
+    /// Keystore-wide settings.
+    Meta,
+    /// Key records, by key ID.
+    Keys,
+    /// Aliases, by alias name.
+    Aliases,
+}
+
+impl Table {
+    fn name(self) -> &'static str {
+        match self {
+            Table::Meta => "meta",
+            Table::Keys => "keys",
+            Table::Aliases => "aliases",
+        }
+    }
+}
+
+/// Operations inside one transaction.
+pub trait Tx {
+    /// The row `id` of `table`.
+    ///
+    /// # Errors
+    /// `KMSInternalException` on a storage failure.
+    fn get(&mut self, table: Table, id: &str) -> Result<Option<Row>>;
+    /// Rows of `table` with `id > after`, ascending, at most `limit`.
+    ///
+    /// # Errors
+    /// `KMSInternalException` on a storage failure.
+    fn list(&mut self, table: Table, after: Option<&str>, limit: usize) -> Result<Vec<Row>>;
+    /// Inserts or replaces a row.
+    ///
+    /// # Errors
+    /// `KMSInternalException` on a storage failure.
+    fn put(&mut self, table: Table, row: &Row) -> Result<()>;
+    /// Deletes a row; absent rows are fine.
+    ///
+    /// # Errors
+    /// `KMSInternalException` on a storage failure.
+    fn delete(&mut self, table: Table, id: &str) -> Result<()>;
+}
+
+/// A database that runs closures in read or write transactions. A write
+/// transaction that returns `Ok` is durable when `write` returns.
+pub trait Storage: Send + Sync {
+    /// Runs `f` in a read transaction (a consistent snapshot).
+    ///
+    /// # Errors
+    /// `f`'s error, or `KMSInternalException` on a storage failure.
+    fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+    /// Runs `f` in a write transaction, serialized with every other writer
+    /// (threads and processes); commits when `f` returns `Ok`, rolls back
+    /// otherwise.
+    ///
+    /// # Errors
+    /// `f`'s error, or `KMSInternalException` on a storage failure.
+    fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+}
+
+fn db_err(e: rusqlite::Error) -> Error {
+    Error::internal(format!("keystore database error: {e}"))
+}
+
+/// SQLite storage: one file, WAL journal, `synchronous=FULL` so that a
+/// committed write survives `kill -9` and power loss, a busy timeout so that
+/// several processes can share the file.
+pub struct SqliteStorage {
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for SqliteStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStorage").finish_non_exhaustive()
+    }
+}
+
+impl SqliteStorage {
+    /// Opens (`create = false`) or creates (`create = true`) the file.
+    ///
+    /// # Errors
+    /// `NotFoundException` if opening a file that does not exist,
+    /// `AlreadyExistsException` if creating one that does,
+    /// `KMSInternalException` for other database failures.
+    pub fn open(path: &Path, create: bool) -> Result<Self> {
+        use rusqlite::OpenFlags;
+        let exists = path.exists();
+        if create && exists {
+            return Err(Error::new(
+                strongroom_core::ErrorKind::AlreadyExistsException,
+                format!("a keystore already exists at {}", path.display()),
+            ));
+        }
+        if !create && !exists {
+            return Err(Error::not_found(format!(
+                "no keystore at {}",
+                path.display()
+            )));
+        }
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let conn = Connection::open_with_flags(path, flags).map_err(db_err)?;
+        conn.busy_timeout(Duration::from_secs(30)).map_err(db_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(db_err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(db_err)?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS meta (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);
+             CREATE TABLE IF NOT EXISTS keys (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);
+             CREATE TABLE IF NOT EXISTS aliases (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);",
+        )
+        .map_err(db_err)?;
+        Ok(SqliteStorage {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn run(
+        &self,
+        behavior: TransactionBehavior,
+        f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>,
+    ) -> Result<()> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction_with_behavior(behavior).map_err(db_err)?;
+        let mut stx = SqliteTx { tx: &tx };
+        f(&mut stx)?;
+        tx.commit().map_err(db_err)
+    }
+}
+
+struct SqliteTx<'a> {
+    tx: &'a rusqlite::Transaction<'a>,
+}
+
+impl Tx for SqliteTx<'_> {
+    fn get(&mut self, table: Table, id: &str) -> Result<Option<Row>> {
+        let sql = format!("SELECT id, body, tag FROM {} WHERE id = ?1", table.name());
+        self.tx
+            .prepare_cached(&sql)
+            .map_err(db_err)?
+            .query_row(params![id], |r| {
+                Ok(Row {
+                    id: r.get(0)?,
+                    body: r.get(1)?,
+                    tag: r.get(2)?,
+                })
+            })
+            .optional()
+            .map_err(db_err)
+    }
+
+    fn list(&mut self, table: Table, after: Option<&str>, limit: usize) -> Result<Vec<Row>> {
+        let sql = format!(
+            "SELECT id, body, tag FROM {} WHERE id > ?1 ORDER BY id LIMIT ?2",
+            table.name()
+        );
+        let mut st = self.tx.prepare_cached(&sql).map_err(db_err)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = st
+            .query_map(params![after.unwrap_or(""), limit], |r| {
+                Ok(Row {
+                    id: r.get(0)?,
+                    body: r.get(1)?,
+                    tag: r.get(2)?,
+                })
+            })
+            .map_err(db_err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+    }
+
+    fn put(&mut self, table: Table, row: &Row) -> Result<()> {
+        let sql = format!(
+            "INSERT OR REPLACE INTO {} (id, body, tag) VALUES (?1, ?2, ?3)",
+            table.name()
+        );
+        self.tx
+            .prepare_cached(&sql)
+            .map_err(db_err)?
+            .execute(params![row.id, row.body, row.tag])
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn delete(&mut self, table: Table, id: &str) -> Result<()> {
+        let sql = format!("DELETE FROM {} WHERE id = ?1", table.name());
+        self.tx
+            .prepare_cached(&sql)
+            .map_err(db_err)?
+            .execute(params![id])
+            .map_err(db_err)?;
+        Ok(())
+    }
+}
+
+impl Storage for SqliteStorage {
+    fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.run(TransactionBehavior::Deferred, f)
+    }
+
+    fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.run(TransactionBehavior::Immediate, f)
+    }
+}
