@@ -161,7 +161,7 @@ kms_enum! {
 
 impl DataKeySpec {
     /// Length of the data key in bytes.
-    pub const fn len(self) -> usize {
+    pub const fn key_len(self) -> usize {
         match self {
             DataKeySpec::Aes128 => 16,
             DataKeySpec::Aes256 => 32,

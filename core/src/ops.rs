@@ -758,7 +758,7 @@ pub fn data_key_len(spec: Option<DataKeySpec>, number_of_bytes: Option<u32>) -> 
             "specify either KeySpec or NumberOfBytes, not both",
         )),
         (None, None) => Err(Error::validation("specify either KeySpec or NumberOfBytes")),
-        (Some(s), None) => Ok(s.len()),
+        (Some(s), None) => Ok(s.key_len()),
         (None, Some(n)) if NUMBER_OF_BYTES.contains(&n) => Ok(n as usize),
         (None, Some(_)) => Err(Error::validation(
             "NumberOfBytes must be between 1 and 1024",

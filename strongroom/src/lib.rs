@@ -1080,3 +1080,8 @@ fn paginate_index<T>(
         next,
     ))
 }
+
+/// The repository README's Rust example, compiled and run as a doc test.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Every test suite, on a fresh machine: formatting, lints, docs, the no_std
+# build of the core, and the Rust tests. Installs what it needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+
+step() { printf '\n==== %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --all-targets -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "no_std core: cargo build -p strongroom-core --no-default-features"
+cargo build -p strongroom-core --no-default-features
+
+step "cargo doc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+
+step "Rust tests"
+cargo test --workspace
+
+step "quickstart"
+./scripts/quickstart.sh
+
+echo
+echo "all suites passed"
