@@ -14,10 +14,10 @@ pub use kdf::hkdf_sha256;
 pub use mac::{hmac_sha256, hmac_sha256_verify, HMAC_SHA256_LEN};
 
 pub use subtle::ConstantTimeEq;
-pub mod sha384;
 pub mod digest;
 pub mod ecdsa;
 pub mod keywrap;
 pub mod rsa;
+pub mod sha384;
 pub use ecdsa::EcCurve;
 pub use rsa::{OaepHash, RsaKeySize};

@@ -113,10 +113,8 @@ impl Encryptor {
         // AAD = header body ‖ (empty) encryption context not stored in the message.
         let tag = aes_gcm_seal_in_place(&key[..], &[0u8; IV_LEN], &bytes, &mut [])?;
         bytes.extend_from_slice(&tag);
-        let mut hasher = signer.as_ref().map(|_| Sha384Stream::new());
-        if let Some(h) = hasher.as_mut() {
-            h.update(&bytes);
-        }
+        // The header is hashed when it is emitted, with the body.
+        let hasher = signer.as_ref().map(|_| Sha384Stream::new());
         let frame_length = usize::try_from(options.frame_length)
             .map_err(|_| Error::validation("frame length too large for this platform"))?;
         Ok(Encryptor {
@@ -199,11 +197,12 @@ impl Encryptor {
     }
 
     /// Writes the final frame (the pending plaintext, possibly empty) and,
-    /// for signing suites, the footer with the ECDSA P-384 signature.
+    /// for signing suites, the footer with the ECDSA P-384 signature (`rng`
+    /// hedges the signature nonce; unsigned suites do not use it).
     ///
     /// # Errors
     /// `KMSInternalException` if signing fails.
-    pub fn finish(mut self, out: &mut Vec<u8>) -> Result<()> {
+    pub fn finish<R: CryptoRng>(mut self, out: &mut Vec<u8>, rng: &mut R) -> Result<()> {
         let start = out.len();
         if let Some(h) = self.pending_header.take() {
             out.extend_from_slice(&h);
@@ -220,7 +219,7 @@ impl Encryptor {
         )?;
         self.hash_output(&out[start..]);
         if let (Some(signer), Some(hasher)) = (self.signer.take(), self.hasher.take()) {
-            let sig = signer.sign(&hasher.finalize())?;
+            let sig = signer.sign(&hasher.finalize(), rng)?;
             let len =
                 u16::try_from(sig.len()).map_err(|_| Error::internal("signature too long"))?;
             out.extend_from_slice(&len.to_be_bytes());
@@ -245,6 +244,6 @@ pub fn encrypt<R: CryptoRng>(
     let mut enc = Encryptor::new(keyring, context, options, rng)?;
     let mut out = Vec::with_capacity(plaintext.len() + 1024);
     enc.update(plaintext, &mut out)?;
-    enc.finish(&mut out)?;
+    enc.finish(&mut out, rng)?;
     Ok(out)
 }

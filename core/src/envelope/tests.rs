@@ -59,7 +59,7 @@ fn round_trip_sizes_and_chunkings() {
             for c in pt.chunks(13) {
                 e.update(c, &mut msg2).unwrap();
             }
-            e.finish(&mut msg2).unwrap();
+            e.finish(&mut msg2, &mut rng()).unwrap();
             assert_eq!(msg2.len(), msg.len());
             assert_eq!(decrypt(&k, &msg2, DecryptOptions::default()).unwrap().0, pt);
         }
@@ -265,4 +265,51 @@ proptest::proptest! {
         let policy = DecryptOptions { commitment_policy: CommitmentPolicy::RequireEncryptAllowDecrypt, ..DecryptOptions::default() };
         proptest::prop_assert!(decrypt(&k, &bytes, policy).is_err());
     }
+}
+
+#[test]
+fn signed_suite_round_trip_and_pending_release() {
+    let k = keyring();
+    let opts = EncryptOptions {
+        frame_length: 100,
+        ..EncryptOptions::default()
+    };
+    assert_eq!(opts.suite.id(), 0x0578);
+    let pt = pattern(1000);
+    let msg = encrypt(&k, &ctx(), &pt, &opts, &mut rng()).unwrap();
+    let (out, header) = decrypt(&k, &msg, DecryptOptions::default()).unwrap();
+    assert_eq!(out, pt);
+    assert!(header
+        .encryption_context
+        .get(PUBLIC_KEY_CONTEXT_KEY)
+        .is_some());
+    let mut d = Decryptor::new(&k, DecryptOptions::default());
+    let mut out = Vec::new();
+    assert_eq!(
+        d.update(&msg[..msg.len() - 10], &mut out).unwrap(),
+        Released::PendingSignature
+    );
+    assert_eq!(
+        d.update(&msg[msg.len() - 10..], &mut out).unwrap(),
+        Released::Authenticated
+    );
+    d.finish().unwrap();
+    // signature tampering, truncation of the footer
+    let mut m = msg.clone();
+    let last = m.len() - 1;
+    m[last] ^= 1;
+    assert_eq!(
+        decrypt(&k, &m, DecryptOptions::default())
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidCiphertextException
+    );
+    assert!(decrypt(&k, &msg[..msg.len() - 1], DecryptOptions::default()).is_err());
+    let (_, hlen) = parse_header(&msg).unwrap();
+    // dropping the footer entirely: plaintext appended, but finish fails
+    let sig_len = msg.len() - (hlen + 10 * (4 + 12 + 100 + 16) + (4 + 4 + 12 + 4 + 16));
+    let mut d = Decryptor::new(&k, DecryptOptions::default());
+    let mut out = Vec::new();
+    let _ = d.update(&msg[..msg.len() - sig_len], &mut out).unwrap();
+    assert!(d.finish().is_err());
 }
