@@ -11,9 +11,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use strongroom_core::crypto::rsa::{rsa_generate, RsaKeySize};
 use strongroom_core::envelope::{
     decrypt, encrypt, AlgorithmSuite, CommitmentPolicy, DecryptOptions, EncryptOptions, Keyring,
-    RawAesKeyring,
+    RawAesKeyring, RawRsaKeyring, RsaWrapPadding,
 };
 use strongroom_core::EncryptionContext;
 
@@ -35,8 +36,34 @@ fn aes_keyring(name: &str) -> RawAesKeyring {
     RawAesKeyring::new(NAMESPACE, name, &key).expect("keyring")
 }
 
-fn keyring_for(_dir: &Path, name: &str) -> Box<dyn Keyring> {
-    Box::new(aes_keyring(name))
+fn keyring_for(dir: &Path, name: &str) -> Box<dyn Keyring> {
+    let padding = match name {
+        "rsa-oaep-sha1" => RsaWrapPadding::OaepSha1,
+        "rsa-oaep-sha256" => RsaWrapPadding::OaepSha256,
+        "rsa-oaep-sha384" => RsaWrapPadding::OaepSha384,
+        "rsa-oaep-sha512" => RsaWrapPadding::OaepSha512,
+        "rsa-pkcs1" => RsaWrapPadding::Pkcs1v15,
+        _ => return Box::new(aes_keyring(name)),
+    };
+    let pkcs8 = std::fs::read(dir.join("rsa-private.der")).expect("RSA key");
+    Box::new(RawRsaKeyring::new(NAMESPACE, name, padding, None, Some(&pkcs8)).expect("keyring"))
+}
+
+/// A 2048-bit RSA key for the raw RSA keyring cases, as PKCS#8 DER (for
+/// Strongroom) and PEM (for the ESDK).
+fn write_rsa_key(dir: &Path) {
+    use base64::Engine;
+    let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+    let der = rsa_generate(RsaKeySize::Rsa2048, &mut rng).expect("RSA key");
+    std::fs::write(dir.join("rsa-private.der"), &*der).expect("write");
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&*der);
+    let mut pem = String::from("-----BEGIN PRIVATE KEY-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(line).expect("ascii"));
+        pem.push('\n');
+    }
+    pem.push_str("-----END PRIVATE KEY-----\n");
+    std::fs::write(dir.join("rsa-private.pem"), pem).expect("write");
 }
 
 fn context() -> EncryptionContext {
@@ -60,7 +87,14 @@ fn write_rust_messages(dir: &Path) -> usize {
                 cases.push((suite, frame as u32, size, "aes-256"));
             }
         }
-        for name in ["aes-128", "aes-192"] {
+        for name in [
+            "aes-128",
+            "aes-192",
+            "rsa-oaep-sha1",
+            "rsa-oaep-sha256",
+            "rsa-oaep-sha384",
+            "rsa-oaep-sha512",
+        ] {
             cases.push((suite, 4096, 5000, name));
         }
     }
@@ -84,6 +118,7 @@ fn write_rust_messages(dir: &Path) -> usize {
 fn esdk_python_interop() {
     let dir = tempfile::tempdir().expect("tempdir");
     let dir = dir.path();
+    write_rsa_key(dir);
     let written = write_rust_messages(dir);
 
     let python = std::env::var("STRONGROOM_PYTHON").unwrap_or_else(|_| "python3".into());
@@ -104,6 +139,7 @@ fn esdk_python_interop() {
         "the ESDK failed on Strongroom's {written} messages (see stderr)"
     );
 
+    let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
     let mut checked = 0;
     let mut names: Vec<_> = std::fs::read_dir(dir)
         .expect("readdir")
@@ -121,7 +157,8 @@ fn esdk_python_interop() {
         let v1 = suite == "0178" || suite == "0378";
         if v1 {
             // The default policy refuses non-committing suites.
-            let e = decrypt(&*keyring, &msg, DecryptOptions::default()).expect_err("policy");
+            let e =
+                decrypt(&*keyring, &msg, DecryptOptions::default(), &mut rng).expect_err("policy");
             assert_eq!(e.code(), "ValidationException", "{name}");
         }
         let opts = DecryptOptions {
@@ -133,13 +170,13 @@ fn esdk_python_interop() {
             required_encryption_context: context(),
             ..DecryptOptions::default()
         };
-        let (out, header) =
-            decrypt(&*keyring, &msg, opts).unwrap_or_else(|e| panic!("decrypt {name}: {e}"));
+        let (out, header) = decrypt(&*keyring, &msg, opts, &mut rng)
+            .unwrap_or_else(|e| panic!("decrypt {name}: {e}"));
         assert!(out == pt, "plaintext of {name} differs");
         assert_eq!(format!("{:04x}", header.suite.id()), suite, "{name}");
         assert_eq!(header.frame_length.to_string(), frame, "{name}");
         checked += 1;
     }
-    assert!(checked >= 30, "only {checked} ESDK messages decrypted");
+    assert!(checked >= 40, "only {checked} ESDK messages decrypted");
     eprintln!("Strongroom decrypted {checked} ESDK messages; the ESDK decrypted {written}");
 }

@@ -69,6 +69,8 @@ def aes_key(name):
 RSA_ALGS = {
     "rsa-oaep-sha1": WrappingAlgorithm.RSA_OAEP_SHA1_MGF1,
     "rsa-oaep-sha256": WrappingAlgorithm.RSA_OAEP_SHA256_MGF1,
+    "rsa-oaep-sha384": WrappingAlgorithm.RSA_OAEP_SHA384_MGF1,
+    "rsa-oaep-sha512": WrappingAlgorithm.RSA_OAEP_SHA512_MGF1,
     "rsa-pkcs1": WrappingAlgorithm.RSA_PKCS1,
 }
 

@@ -21,3 +21,4 @@ pub mod rsa;
 pub mod sha384;
 pub use ecdsa::EcCurve;
 pub use rsa::{OaepHash, RsaKeySize};
+pub mod rsa_wrap;

@@ -5,6 +5,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+use rand_core::CryptoRng;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, Zeroizing};
 
@@ -58,6 +59,7 @@ enum State {
 /// whole content, bounded by [`DecryptOptions::max_content_buffer`]).
 pub struct Decryptor<'k> {
     keyring: &'k dyn Keyring,
+    rng: &'k mut dyn CryptoRng,
     options: DecryptOptions,
     buf: Vec<u8>,
     state: State,
@@ -78,10 +80,16 @@ impl fmt::Debug for Decryptor<'_> {
 }
 
 impl<'k> Decryptor<'k> {
-    /// A decryptor that unwraps the data key with `keyring`.
-    pub fn new(keyring: &'k dyn Keyring, options: DecryptOptions) -> Self {
+    /// A decryptor that unwraps the data key with `keyring`; `rng` blinds
+    /// private-key operations of keyrings that need it (raw RSA).
+    pub fn new<R: CryptoRng>(
+        keyring: &'k dyn Keyring,
+        options: DecryptOptions,
+        rng: &'k mut R,
+    ) -> Self {
         Decryptor {
             keyring,
+            rng,
             options,
             buf: Vec::new(),
             state: State::Header,
@@ -224,7 +232,7 @@ impl<'k> Decryptor<'k> {
         let mut materials =
             DecryptionMaterials::new(header.suite, header.encryption_context.clone());
         self.keyring
-            .on_decrypt(&mut materials, &header.encrypted_data_keys)?;
+            .on_decrypt(&mut materials, &header.encrypted_data_keys, &mut *self.rng)?;
         let data_key = materials
             .take_data_key()
             .ok_or_else(Error::invalid_ciphertext)?;
@@ -356,12 +364,13 @@ impl<'k> Decryptor<'k> {
 ///
 /// # Errors
 /// As [`Decryptor::update`] and [`Decryptor::finish`].
-pub fn decrypt(
+pub fn decrypt<R: CryptoRng>(
     keyring: &dyn Keyring,
     message: &[u8],
     options: DecryptOptions,
+    rng: &mut R,
 ) -> Result<(Vec<u8>, MessageHeader)> {
-    let mut dec = Decryptor::new(keyring, options);
+    let mut dec = Decryptor::new(keyring, options, rng);
     let mut out = Vec::new();
     let r = dec.update(message, &mut out).and_then(|_| dec.finish());
     match r {

@@ -14,6 +14,7 @@ use super::header::EncryptedDataKey;
 use super::suite::{AlgorithmSuite, DATA_KEY_LEN, IV_LEN, TAG_LEN};
 use crate::context::EncryptionContext;
 use crate::crypto::aead::{aes_gcm_open_in_place, aes_gcm_seal_in_place};
+use crate::crypto::rsa_wrap::{rsa_unwrap, rsa_wrap, rsa_wrap_public_key, RsaWrapPadding};
 use crate::error::{Error, Result};
 
 /// A plaintext data key (32 bytes for every supported suite). Zeroized on
@@ -192,7 +193,8 @@ pub trait Keyring: fmt::Debug {
         rng: &mut dyn CryptoRng,
     ) -> Result<()>;
 
-    /// Tries to unwrap one of `edks`. See the trait docs.
+    /// Tries to unwrap one of `edks`; `rng` is for blinding private-key
+    /// operations. See the trait docs.
     ///
     /// # Errors
     /// A service failure that the caller should see (e.g. `AccessDeniedException`);
@@ -201,6 +203,7 @@ pub trait Keyring: fmt::Debug {
         &self,
         materials: &mut DecryptionMaterials,
         edks: &[EncryptedDataKey],
+        rng: &mut dyn CryptoRng,
     ) -> Result<()>;
 }
 
@@ -216,8 +219,9 @@ impl<K: Keyring + ?Sized> Keyring for &K {
         &self,
         materials: &mut DecryptionMaterials,
         edks: &[EncryptedDataKey],
+        rng: &mut dyn CryptoRng,
     ) -> Result<()> {
-        (**self).on_decrypt(materials, edks)
+        (**self).on_decrypt(materials, edks, rng)
     }
 }
 
@@ -233,8 +237,9 @@ impl<K: Keyring + ?Sized> Keyring for Box<K> {
         &self,
         materials: &mut DecryptionMaterials,
         edks: &[EncryptedDataKey],
+        rng: &mut dyn CryptoRng,
     ) -> Result<()> {
-        (**self).on_decrypt(materials, edks)
+        (**self).on_decrypt(materials, edks, rng)
     }
 }
 
@@ -337,6 +342,7 @@ impl Keyring for RawAesKeyring {
         &self,
         materials: &mut DecryptionMaterials,
         edks: &[EncryptedDataKey],
+        _rng: &mut dyn CryptoRng,
     ) -> Result<()> {
         if materials.data_key().is_some() {
             return Ok(());
@@ -425,13 +431,14 @@ impl Keyring for MultiKeyring {
         &self,
         materials: &mut DecryptionMaterials,
         edks: &[EncryptedDataKey],
+        rng: &mut dyn CryptoRng,
     ) -> Result<()> {
         let mut last_error = None;
         for k in self.generator.iter().chain(self.children.iter()) {
             if materials.data_key().is_some() {
                 return Ok(());
             }
-            if let Err(e) = k.on_decrypt(materials, edks) {
+            if let Err(e) = k.on_decrypt(materials, edks, rng) {
                 last_error = Some(e);
             }
         }
@@ -439,5 +446,127 @@ impl Keyring for MultiKeyring {
             (None, Some(e)) => Err(e),
             _ => Ok(()),
         }
+    }
+}
+
+/// The ESDK raw RSA keyring: wraps the data key with RSA under a local key
+/// pair. EDK layout (byte-compatible with the ESDKs): provider ID = key
+/// namespace, provider info = key name (UTF-8), ciphertext = the RSA
+/// ciphertext of the data key (modulus length).
+///
+/// Paddings: OAEP with SHA-1/256/384/512 (and MGF1 with the same hash) for
+/// both directions; PKCS#1 v1.5 to decrypt old data only.
+pub struct RawRsaKeyring {
+    namespace: String,
+    name: String,
+    padding: RsaWrapPadding,
+    public_key: Option<Vec<u8>>,
+    private_key: Option<Zeroizing<Vec<u8>>>,
+}
+
+impl fmt::Debug for RawRsaKeyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawRsaKeyring")
+            .field("namespace", &self.namespace)
+            .field("name", &self.name)
+            .field("padding", &self.padding)
+            .field("can_decrypt", &self.private_key.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RawRsaKeyring {
+    /// A raw RSA keyring. `public_key` is SubjectPublicKeyInfo DER (needed to
+    /// encrypt; derived from the private key if absent), `private_key` is
+    /// PKCS#8 DER (needed to decrypt).
+    ///
+    /// # Errors
+    /// `ValidationException` if neither key is given, a key does not parse,
+    /// the namespace starts with `aws-kms`, or PKCS#1 v1.5 is combined with a
+    /// public key only (it cannot be used to encrypt).
+    pub fn new(
+        namespace: impl Into<String>,
+        name: impl Into<String>,
+        padding: RsaWrapPadding,
+        public_key: Option<&[u8]>,
+        private_key: Option<&[u8]>,
+    ) -> Result<Self> {
+        let (namespace, name) = (namespace.into(), name.into());
+        check_raw_names(&namespace, &name)?;
+        let public_key = match (public_key, private_key) {
+            (Some(p), _) => Some(p.to_vec()),
+            (None, Some(k)) => Some(rsa_wrap_public_key(k)?),
+            (None, None) => return Err(Error::validation("a raw RSA keyring needs a key")),
+        };
+        if private_key.is_none() && padding == RsaWrapPadding::Pkcs1v15 {
+            return Err(Error::validation(
+                "PKCS#1 v1.5 is for decrypting old data and needs a private key",
+            ));
+        }
+        if let Some(k) = private_key {
+            // Parse once now so that a bad key fails here, not on first use.
+            rsa_wrap_public_key(k)?;
+        }
+        Ok(RawRsaKeyring {
+            namespace,
+            name,
+            padding,
+            public_key,
+            private_key: private_key.map(|k| Zeroizing::new(k.to_vec())),
+        })
+    }
+}
+
+impl Keyring for RawRsaKeyring {
+    fn on_encrypt(
+        &self,
+        materials: &mut EncryptionMaterials,
+        rng: &mut dyn CryptoRng,
+    ) -> Result<()> {
+        let public_key = self
+            .public_key
+            .as_deref()
+            .ok_or_else(|| Error::validation("this raw RSA keyring has no public key"))?;
+        if self.padding == RsaWrapPadding::Pkcs1v15 {
+            return Err(Error::validation("PKCS#1 v1.5 is not used to encrypt"));
+        }
+        if materials.data_key().is_none() {
+            materials.set_data_key(DataKey::generate(rng))?;
+        }
+        let key = materials
+            .data_key()
+            .ok_or_else(|| Error::internal("data key missing"))?;
+        let ciphertext = rsa_wrap(self.padding, public_key, key.expose_secret(), rng)?;
+        materials.add_encrypted_data_key(EncryptedDataKey {
+            provider_id: self.namespace.clone(),
+            provider_info: self.name.as_bytes().to_vec(),
+            ciphertext,
+        });
+        Ok(())
+    }
+
+    fn on_decrypt(
+        &self,
+        materials: &mut DecryptionMaterials,
+        edks: &[EncryptedDataKey],
+        rng: &mut dyn CryptoRng,
+    ) -> Result<()> {
+        let Some(private_key) = self.private_key.as_deref() else {
+            return Ok(());
+        };
+        for edk in edks {
+            if materials.data_key().is_some() {
+                break;
+            }
+            if edk.provider_id != self.namespace || edk.provider_info != self.name.as_bytes() {
+                continue;
+            }
+            if let Ok(key) = rsa_unwrap(self.padding, private_key, &edk.ciphertext, rng) {
+                if let Ok(key) = DataKey::from_bytes(&key) {
+                    materials.set_data_key(key)?;
+                }
+            }
+        }
+        Ok(())
     }
 }

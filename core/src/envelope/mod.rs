@@ -36,7 +36,7 @@
 //!     ..EncryptOptions::default()
 //! };
 //! let message = encrypt(&keyring, &context, b"hello", &options, &mut rng)?;
-//! let (plaintext, header) = decrypt(&keyring, &message, DecryptOptions::default())?;
+//! let (plaintext, header) = decrypt(&keyring, &message, DecryptOptions::default(), &mut rng)?;
 //! assert_eq!(plaintext, b"hello");
 //! assert_eq!(header.encryption_context.get("purpose"), Some("example"));
 //! # Ok::<(), strongroom_core::Error>(())
@@ -50,11 +50,13 @@ mod keyring;
 mod signature;
 mod suite;
 
+pub use crate::crypto::rsa_wrap::RsaWrapPadding;
 pub use decrypt::{decrypt, Decryptor, Released};
 pub use encrypt::{encrypt, Encryptor};
 pub use header::{parse_header, ContentType, EncryptedDataKey, MessageHeader};
 pub use keyring::{
     DataKey, DecryptionMaterials, EncryptionMaterials, Keyring, MultiKeyring, RawAesKeyring,
+    RawRsaKeyring,
 };
 pub use signature::PUBLIC_KEY_CONTEXT_KEY;
 pub use suite::{AlgorithmSuite, CommitmentPolicy, COMMITMENT_LEN, DATA_KEY_LEN, IV_LEN, TAG_LEN};

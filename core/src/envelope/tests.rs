@@ -40,12 +40,13 @@ fn round_trip_sizes_and_chunkings() {
                 ..unsigned()
             };
             let msg = encrypt(&k, &ctx(), &pt, &opts, &mut rng()).unwrap();
-            let (out, header) = decrypt(&k, &msg, DecryptOptions::default()).unwrap();
+            let (out, header) = decrypt(&k, &msg, DecryptOptions::default(), &mut rng()).unwrap();
             assert_eq!(out, pt);
             assert_eq!(header.frame_length, fl);
             // chunked decrypt
             for chunk in [1usize, 3, 100] {
-                let mut d = Decryptor::new(&k, DecryptOptions::default());
+                let mut r = rng();
+                let mut d = Decryptor::new(&k, DecryptOptions::default(), &mut r);
                 let mut out = Vec::new();
                 for c in msg.chunks(chunk) {
                     assert_eq!(d.update(c, &mut out).unwrap(), Released::Authenticated);
@@ -61,7 +62,12 @@ fn round_trip_sizes_and_chunkings() {
             }
             e.finish(&mut msg2, &mut rng()).unwrap();
             assert_eq!(msg2.len(), msg.len());
-            assert_eq!(decrypt(&k, &msg2, DecryptOptions::default()).unwrap().0, pt);
+            assert_eq!(
+                decrypt(&k, &msg2, DecryptOptions::default(), &mut rng())
+                    .unwrap()
+                    .0,
+                pt
+            );
         }
     }
 }
@@ -75,7 +81,8 @@ fn frames_released_as_they_authenticate() {
         ..unsigned()
     };
     let msg = encrypt(&k, &ctx(), &pt, &opts, &mut rng()).unwrap();
-    let mut d = Decryptor::new(&k, DecryptOptions::default());
+    let mut r = rng();
+    let mut d = Decryptor::new(&k, DecryptOptions::default(), &mut r);
     let mut out = Vec::new();
     let _ = d.update(&msg[..msg.len() / 2], &mut out).unwrap();
     assert!(!out.is_empty() && out.len() < pt.len() && out.len() % 1000 == 0);
@@ -92,14 +99,14 @@ fn wrong_key_context_and_tampering_fail() {
     };
     let msg = encrypt(&k, &ctx(), &pt, &opts, &mut rng()).unwrap();
     let other = RawAesKeyring::new("ns", "key", &[8u8; 32]).unwrap();
-    let e = decrypt(&other, &msg, DecryptOptions::default()).unwrap_err();
+    let e = decrypt(&other, &msg, DecryptOptions::default(), &mut rng()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidCiphertextException);
     let other = RawAesKeyring::new("ns", "other", &[9u8; 32]).unwrap();
-    assert!(decrypt(&other, &msg, DecryptOptions::default()).is_err());
+    assert!(decrypt(&other, &msg, DecryptOptions::default(), &mut rng()).is_err());
     for i in (0..msg.len()).step_by(7) {
         let mut m = msg.clone();
         m[i] ^= 0x01;
-        let e = decrypt(&k, &m, DecryptOptions::default()).unwrap_err();
+        let e = decrypt(&k, &m, DecryptOptions::default(), &mut rng()).unwrap_err();
         assert!(
             matches!(
                 e.kind(),
@@ -109,11 +116,11 @@ fn wrong_key_context_and_tampering_fail() {
         );
     }
     for n in 0..msg.len() {
-        assert!(decrypt(&k, &msg[..n], DecryptOptions::default()).is_err());
+        assert!(decrypt(&k, &msg[..n], DecryptOptions::default(), &mut rng()).is_err());
     }
     let mut longer = msg.clone();
     longer.push(0);
-    assert!(decrypt(&k, &longer, DecryptOptions::default()).is_err());
+    assert!(decrypt(&k, &longer, DecryptOptions::default(), &mut rng()).is_err());
 }
 
 #[test]
@@ -132,12 +139,12 @@ fn reordered_frames_fail() {
     let f2: Vec<u8> = m[b..b + frame].to_vec();
     m[a..b].copy_from_slice(&f2);
     m[b..b + frame].copy_from_slice(&f1);
-    assert!(decrypt(&k, &m, DecryptOptions::default()).is_err());
+    assert!(decrypt(&k, &m, DecryptOptions::default(), &mut rng()).is_err());
     // duplicated frame
     let mut m = msg[..b].to_vec();
     m.extend_from_slice(&f1);
     m.extend_from_slice(&msg[b..]);
-    assert!(decrypt(&k, &m, DecryptOptions::default()).is_err());
+    assert!(decrypt(&k, &m, DecryptOptions::default(), &mut rng()).is_err());
 }
 
 #[test]
@@ -194,17 +201,21 @@ fn policies_and_limits() {
         ..DecryptOptions::default()
     };
     assert_eq!(
-        decrypt(&k, &msg, limited).unwrap_err().kind(),
+        decrypt(&k, &msg, limited, &mut rng()).unwrap_err().kind(),
         ErrorKind::ValidationException
     );
     // the child alone (AES-128) decrypts
     let child = RawAesKeyring::new("ns", "k2", &[1u8; 16]).unwrap();
     assert_eq!(
-        decrypt(&child, &msg, DecryptOptions::default()).unwrap().0,
+        decrypt(&child, &msg, DecryptOptions::default(), &mut rng())
+            .unwrap()
+            .0,
         b"hi"
     );
     assert_eq!(
-        decrypt(&multi, &msg, DecryptOptions::default()).unwrap().0,
+        decrypt(&multi, &msg, DecryptOptions::default(), &mut rng())
+            .unwrap()
+            .0,
         b"hi"
     );
 
@@ -213,9 +224,9 @@ fn policies_and_limits() {
         required_encryption_context: EncryptionContext::from_pairs(pairs.iter().copied()).unwrap(),
         ..DecryptOptions::default()
     };
-    assert!(decrypt(&k, &msg, req(&[("purpose", "test")])).is_ok());
-    assert!(decrypt(&k, &msg, req(&[("purpose", "other")])).is_err());
-    assert!(decrypt(&k, &msg, req(&[("missing", "x")])).is_err());
+    assert!(decrypt(&k, &msg, req(&[("purpose", "test")]), &mut rng()).is_ok());
+    assert!(decrypt(&k, &msg, req(&[("purpose", "other")]), &mut rng()).is_err());
+    assert!(decrypt(&k, &msg, req(&[("missing", "x")]), &mut rng()).is_err());
 }
 
 #[test]
@@ -223,7 +234,9 @@ fn aes_192_wrapping_and_debug_redaction() {
     let k = RawAesKeyring::new("ns", "k192", &[3u8; 24]).unwrap();
     let msg = encrypt(&k, &ctx(), b"abc", &unsigned(), &mut rng()).unwrap();
     assert_eq!(
-        decrypt(&k, &msg, DecryptOptions::default()).unwrap().0,
+        decrypt(&k, &msg, DecryptOptions::default(), &mut rng())
+            .unwrap()
+            .0,
         b"abc"
     );
     assert!(!alloc::format!("{k:?}").contains("3, 3"));
@@ -251,8 +264,9 @@ proptest::proptest! {
         if let Some(c) = cut {
             m.truncate(c % m.len());
         }
-        proptest::prop_assert!(decrypt(&k, &m, DecryptOptions::default()).is_err());
-        let mut d = Decryptor::new(&k, DecryptOptions::default());
+        proptest::prop_assert!(decrypt(&k, &m, DecryptOptions::default(), &mut rng()).is_err());
+        let mut r = rng();
+        let mut d = Decryptor::new(&k, DecryptOptions::default(), &mut r);
         let mut out = Vec::new();
         let ok = m.chunks(chunk).all(|c| d.update(c, &mut out).is_ok()) && d.finish().is_ok();
         proptest::prop_assert!(!ok);
@@ -263,7 +277,7 @@ proptest::proptest! {
         let k = keyring();
         let _ = parse_header(&bytes);
         let policy = DecryptOptions { commitment_policy: CommitmentPolicy::RequireEncryptAllowDecrypt, ..DecryptOptions::default() };
-        proptest::prop_assert!(decrypt(&k, &bytes, policy).is_err());
+        proptest::prop_assert!(decrypt(&k, &bytes, policy, &mut rng()).is_err());
     }
 }
 
@@ -277,13 +291,14 @@ fn signed_suite_round_trip_and_pending_release() {
     assert_eq!(opts.suite.id(), 0x0578);
     let pt = pattern(1000);
     let msg = encrypt(&k, &ctx(), &pt, &opts, &mut rng()).unwrap();
-    let (out, header) = decrypt(&k, &msg, DecryptOptions::default()).unwrap();
+    let (out, header) = decrypt(&k, &msg, DecryptOptions::default(), &mut rng()).unwrap();
     assert_eq!(out, pt);
     assert!(header
         .encryption_context
         .get(PUBLIC_KEY_CONTEXT_KEY)
         .is_some());
-    let mut d = Decryptor::new(&k, DecryptOptions::default());
+    let mut r = rng();
+    let mut d = Decryptor::new(&k, DecryptOptions::default(), &mut r);
     let mut out = Vec::new();
     assert_eq!(
         d.update(&msg[..msg.len() - 10], &mut out).unwrap(),
@@ -299,16 +314,23 @@ fn signed_suite_round_trip_and_pending_release() {
     let last = m.len() - 1;
     m[last] ^= 1;
     assert_eq!(
-        decrypt(&k, &m, DecryptOptions::default())
+        decrypt(&k, &m, DecryptOptions::default(), &mut rng())
             .unwrap_err()
             .kind(),
         ErrorKind::InvalidCiphertextException
     );
-    assert!(decrypt(&k, &msg[..msg.len() - 1], DecryptOptions::default()).is_err());
+    assert!(decrypt(
+        &k,
+        &msg[..msg.len() - 1],
+        DecryptOptions::default(),
+        &mut rng()
+    )
+    .is_err());
     let (_, hlen) = parse_header(&msg).unwrap();
     // dropping the footer entirely: plaintext appended, but finish fails
     let sig_len = msg.len() - (hlen + 10 * (4 + 12 + 100 + 16) + (4 + 4 + 12 + 4 + 16));
-    let mut d = Decryptor::new(&k, DecryptOptions::default());
+    let mut r = rng();
+    let mut d = Decryptor::new(&k, DecryptOptions::default(), &mut r);
     let mut out = Vec::new();
     let _ = d.update(&msg[..msg.len() - sig_len], &mut out).unwrap();
     assert!(d.finish().is_err());
