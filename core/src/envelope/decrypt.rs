@@ -101,6 +101,11 @@ impl<'k> Decryptor<'k> {
         }
     }
 
+    #[cfg(test)]
+    pub(crate) fn buffered_capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// The authenticated header, once it has been read.
     pub fn header(&self) -> Option<&MessageHeader> {
         self.header.as_ref()
@@ -159,6 +164,11 @@ impl<'k> Decryptor<'k> {
                 input = &input[take..];
                 let consumed = self.process(&buf, out)?;
                 buf.drain(..consumed);
+                if self.state == State::Header && buf.len() > self.options.max_header_length {
+                    return Err(Error::validation(
+                        "message header longer than max_header_length",
+                    ));
+                }
             }
             Ok(())
         })();
@@ -211,6 +221,9 @@ impl<'k> Decryptor<'k> {
         self.options.commitment_policy.check_decrypt(header.suite)?;
         let auth = header.parse_auth(&buf[body_len..])?;
         let total = body_len + header.auth_len();
+        if total > self.options.max_header_length {
+            return Err(Error::validation("message header longer than max_header_length").into());
+        }
         let max = self.options.max_content_buffer;
         if u64::from(header.frame_length) > max {
             return Err(Error::validation("frame length larger than max_content_buffer").into());

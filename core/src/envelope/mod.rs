@@ -70,6 +70,9 @@ pub const MAX_FRAME_LENGTH: u32 = (1 << 31) - 1;
 /// Default bound on a frame (or non-framed body) the decryptor buffers: 256 MiB.
 pub const DEFAULT_MAX_CONTENT_BUFFER: u64 = 256 * 1024 * 1024;
 
+/// Default bound on the header the decryptor buffers: 4 MiB.
+pub const DEFAULT_MAX_HEADER_LENGTH: usize = 4 * 1024 * 1024;
+
 /// Options for [`encrypt`] and [`Encryptor::new`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EncryptOptions {
@@ -106,6 +109,9 @@ pub struct DecryptOptions {
     /// Largest frame length, or non-framed content length, in bytes that the
     /// decryptor agrees to buffer; default 256 MiB.
     pub max_content_buffer: u64,
+    /// Largest header in bytes the decryptor agrees to buffer; default 4 MiB
+    /// (a header with a few KMS or raw EDKs is well under 10 KiB).
+    pub max_header_length: usize,
 }
 
 impl Default for DecryptOptions {
@@ -115,6 +121,7 @@ impl Default for DecryptOptions {
             max_encrypted_data_keys: None,
             required_encryption_context: EncryptionContext::new(),
             max_content_buffer: DEFAULT_MAX_CONTENT_BUFFER,
+            max_header_length: DEFAULT_MAX_HEADER_LENGTH,
         }
     }
 }

@@ -335,3 +335,80 @@ fn signed_suite_round_trip_and_pending_release() {
     let _ = d.update(&msg[..msg.len() - sig_len], &mut out).unwrap();
     assert!(d.finish().is_err());
 }
+
+#[test]
+fn decryptor_memory_is_bounded_by_frames_not_input() {
+    let k = keyring();
+    let pt = pattern(2 * 1024 * 1024);
+    let msg = encrypt(&k, &ctx(), &pt, &unsigned(), &mut rng()).unwrap();
+    let mut r = rng();
+    let mut d = Decryptor::new(&k, DecryptOptions::default(), &mut r);
+    let mut out = Vec::new();
+    let _ = d.update(&msg, &mut out).unwrap();
+    // One 2 MiB chunk in: the internal buffer never held more than a piece plus a frame.
+    assert!(
+        d.buffered_capacity() <= 2 * (64 * 1024 + 4096 + 64),
+        "{}",
+        d.buffered_capacity()
+    );
+    d.finish().unwrap();
+    assert_eq!(out, pt);
+}
+
+#[test]
+fn oversized_header_and_frame_rejected() {
+    let k = keyring();
+    let msg = encrypt(&k, &ctx(), b"x", &unsigned(), &mut rng()).unwrap();
+    let small = DecryptOptions {
+        max_header_length: 10,
+        ..DecryptOptions::default()
+    };
+    assert_eq!(
+        decrypt(&k, &msg, small, &mut rng()).unwrap_err().kind(),
+        ErrorKind::ValidationException
+    );
+    let small = DecryptOptions {
+        max_content_buffer: 100,
+        ..DecryptOptions::default()
+    };
+    assert_eq!(
+        decrypt(&k, &msg, small, &mut rng()).unwrap_err().kind(),
+        ErrorKind::ValidationException
+    );
+}
+
+#[test]
+fn raw_rsa_keyring_round_trip() {
+    use crate::crypto::rsa::{rsa_generate, RsaKeySize};
+    let der = rsa_generate(RsaKeySize::Rsa2048, &mut rng()).unwrap();
+    let enc =
+        RawRsaKeyring::new("ns", "rsa", RsaWrapPadding::OaepSha256, None, Some(&der)).unwrap();
+    let msg = encrypt(&enc, &ctx(), b"rsa", &unsigned(), &mut rng()).unwrap();
+    assert_eq!(
+        decrypt(&enc, &msg, DecryptOptions::default(), &mut rng())
+            .unwrap()
+            .0,
+        b"rsa"
+    );
+    // wrong padding or name: no key found
+    let other =
+        RawRsaKeyring::new("ns", "rsa", RsaWrapPadding::OaepSha1, None, Some(&der)).unwrap();
+    assert!(decrypt(&other, &msg, DecryptOptions::default(), &mut rng()).is_err());
+    let pkcs1 =
+        RawRsaKeyring::new("ns", "rsa", RsaWrapPadding::Pkcs1v15, None, Some(&der)).unwrap();
+    assert!(encrypt(&pkcs1, &ctx(), b"x", &unsigned(), &mut rng()).is_err());
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+    #[test]
+    fn signed_mutations_always_fail(i in proptest::num::usize::ANY, x in 1u8..=255) {
+        let k = keyring();
+        let opts = EncryptOptions { frame_length: 32, ..EncryptOptions::default() };
+        let msg = encrypt(&k, &ctx(), &pattern(100), &opts, &mut rng()).unwrap();
+        let mut m = msg.clone();
+        let i = i % m.len();
+        m[i] ^= x;
+        proptest::prop_assert!(decrypt(&k, &m, DecryptOptions::default(), &mut rng()).is_err());
+    }
+}
