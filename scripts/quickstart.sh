@@ -14,7 +14,8 @@ cd "$work"
 echo "== strongroom init (keystore + root key file, mode 0600)"
 "$SR" init
 echo "== create-key"
-key_id="$("$SR" create-key --description "quickstart" --output text | awk -F'\t' 'NR==1{for(i=1;i<=NF;i++) if ($i ~ /^[0-9a-f]{8}-[0-9a-f]{4}-/) {print $i; exit}}')"
+key_id="$("$SR" create-key --description "quickstart" | sed -n 's/.*"KeyId": "\([^"]*\)".*/\1/p')"
+echo "created key $key_id"
 "$SR" create-alias --alias-name alias/quickstart --target-key-id "$key_id"
 "$SR" describe-key --key-id alias/quickstart
 

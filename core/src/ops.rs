@@ -128,6 +128,14 @@ pub fn create_key<R: CryptoRng + ?Sized>(
         ));
     }
     validate_tags(&req.tags)?;
+    let distinct_tag_keys: alloc::collections::BTreeSet<&str> =
+        req.tags.iter().map(|t| t.tag_key.as_str()).collect();
+    if distinct_tag_keys.len() > MAX_TAGS {
+        return Err(Error::new(
+            ErrorKind::TagException,
+            "a key can have at most 50 tags",
+        ));
+    }
     let origin = req.origin.unwrap_or(Origin::AwsKms);
     let mut id_bytes = [0u8; 16];
     rng.fill_bytes(&mut id_bytes);
