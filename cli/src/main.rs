@@ -241,6 +241,8 @@ enum Command {
     GenerateDataKey(DataKeyArgs),
     /// GenerateDataKeyWithoutPlaintext.
     GenerateDataKeyWithoutPlaintext(DataKeyArgs),
+    /// Serve the keystore over the AWS KMS JSON protocol (see strongroom-server).
+    Serve(strongroom_server::cli::ServeArgs),
     /// GenerateRandom.
     GenerateRandom {
         /// 1-1024.
@@ -339,6 +341,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
     let ks = Keystore::open(&cli.keystore, root_source(cli))?;
     match &cli.command {
         Command::Init { .. } => unreachable_init(),
+        Command::Serve(args) => strongroom_server::cli::serve(ks, args).map_err(Error::internal),
         Command::CreateKey {
             description,
             key_spec,

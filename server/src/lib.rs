@@ -1,0 +1,501 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod ops;
+pub mod sigv4;
+pub mod wire;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use strongroom::Keystore;
+use tokio::net::TcpListener;
+
+pub use sigv4::Credentials;
+pub use wire::WireError;
+
+/// Default request body limit: 1 MiB (KMS's largest request, a 32 KiB policy
+/// or a 6 KiB ciphertext blob in base64, is far below it).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1 << 20;
+
+/// How requests are authenticated.
+#[derive(Debug)]
+pub enum Auth {
+    /// AWS Signature Version 4 against these credentials; the access key's
+    /// principal is the caller.
+    SigV4(Credentials),
+    /// No authentication at all: every request is accepted and acts as the
+    /// keystore's administrator. For local tests only; never expose it.
+    InsecureNoAuth,
+}
+
+/// PEM files of the TLS certificate chain and private key.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    /// Certificate chain (PEM), leaf first.
+    pub cert: PathBuf,
+    /// Private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+/// Settings of the endpoint.
+#[derive(Debug)]
+pub struct ServerConfig {
+    /// Authentication mode.
+    pub auth: Auth,
+    /// TLS, or plain HTTP when `None`.
+    pub tls: Option<TlsFiles>,
+    /// Largest accepted request body in bytes; larger ones get HTTP 413.
+    pub max_body_bytes: usize,
+    /// Time limit for one operation; past it the answer is HTTP 500 `KMSInternalException`.
+    pub request_timeout: Duration,
+    /// Time limit for a client to send a request's headers.
+    pub header_read_timeout: Duration,
+    /// How long shutdown waits for requests in flight.
+    pub shutdown_grace: Duration,
+}
+
+impl ServerConfig {
+    /// Defaults (1 MiB bodies, 30 s per operation, 10 s for headers, 10 s grace) with `auth`.
+    pub fn new(auth: Auth) -> Self {
+        ServerConfig {
+            auth,
+            tls: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            request_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+struct AppState {
+    keystore: Keystore,
+    auth: Auth,
+    max_body_bytes: usize,
+    request_timeout: Duration,
+    next_request: AtomicU64,
+    epoch: u64,
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn json_response(status: StatusCode, request_id: &str, body: Vec<u8>) -> Response {
+    let mut r = (status, body).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(wire::CONTENT_TYPE),
+    );
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        r.headers_mut().insert("x-amzn-requestid", v);
+    }
+    r
+}
+
+fn error_response(e: &WireError, request_id: &str) -> Response {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    json_response(status, request_id, e.body().into_bytes())
+}
+
+/// The router: `POST /` (KMS operations) and `GET /health`.
+fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/", post(kms))
+        .route("/health", get(health))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn health() -> Response {
+    let mut r = (StatusCode::OK, r#"{"status":"ok"}"#).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+async fn not_found() -> Response {
+    error_response(
+        &WireError::new(
+            404,
+            "UnknownOperationException",
+            "only POST / (KMS operations) and GET /health are served",
+        ),
+        "",
+    )
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The operation name of `X-Amz-Target`, after the content type is checked.
+fn operation(headers: &HeaderMap) -> Result<String, WireError> {
+    let target = header_str(headers, "x-amz-target").ok_or_else(|| {
+        WireError::unknown_operation("missing X-Amz-Target header (TrentService.<Operation>)")
+    })?;
+    let op = target
+        .strip_prefix(ops::TARGET_PREFIX)
+        .ok_or_else(|| WireError::unknown_operation(format!("unknown operation {target}")))?;
+    match header_str(headers, "content-type") {
+        Some(ct)
+            if ct.starts_with(wire::CONTENT_TYPE)
+                || ct.starts_with("application/x-amz-json-1.0") =>
+        {
+            Ok(op.to_string())
+        }
+        Some(_) | None => Err(WireError::serialization(format!(
+            "Content-Type must be {}",
+            wire::CONTENT_TYPE
+        ))),
+    }
+}
+
+async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, WireError> {
+    let too_large = || {
+        WireError::new(
+            413,
+            "ValidationException",
+            format!("the request body exceeds {limit} bytes"),
+        )
+    };
+    if header_str(headers, "content-length")
+        .and_then(|l| l.parse::<u64>().ok())
+        .is_some_and(|l| l > limit as u64)
+    {
+        drain(body, limit).await;
+        return Err(too_large());
+    }
+    match axum::body::to_bytes(body, limit).await {
+        Ok(b) => Ok(b),
+        Err(e) => {
+            let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+            while let Some(s) = src {
+                if s.is::<http_body_util::LengthLimitError>() {
+                    return Err(too_large());
+                }
+                src = s.source();
+            }
+            Err(WireError::serialization("the request body was truncated"))
+        }
+    }
+}
+
+/// Reads and discards a too-large body (up to 16 times the limit, for at
+/// most 5 s) so that the client, still sending, reads the 413 answer instead
+/// of a connection reset.
+async fn drain(body: Body, limit: usize) {
+    use http_body_util::BodyExt;
+    let cap = limit.saturating_mul(16);
+    let mut body = body;
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut seen = 0usize;
+        while let Some(Ok(frame)) = body.frame().await {
+            if let Some(data) = frame.data_ref() {
+                seen += data.len();
+                if seen > cap {
+                    break;
+                }
+            }
+        }
+    })
+    .await;
+}
+
+fn authenticate(
+    auth: &Auth,
+    parts: &axum::http::request::Parts,
+    body: &[u8],
+) -> Result<Option<String>, WireError> {
+    let creds = match auth {
+        Auth::InsecureNoAuth => return Ok(None),
+        Auth::SigV4(c) => c,
+    };
+    let mut headers: Vec<(&str, &str)> = parts
+        .headers
+        .iter()
+        .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v)))
+        .collect();
+    // HTTP/1.1 always carries Host; keep it even if the map lost it.
+    let authority;
+    if !parts.headers.contains_key(header::HOST) {
+        if let Some(a) = parts.uri.authority() {
+            authority = a.to_string();
+            headers.push(("host", &authority));
+        }
+    }
+    let req = sigv4::RequestParts {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers,
+        body,
+    };
+    creds.verify(&req, now_secs()).map(Some)
+}
+
+async fn kms(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    let started = Instant::now();
+    let n = state.next_request.fetch_add(1, Ordering::Relaxed);
+    let request_id = format!("{:016x}-{n:016x}", state.epoch);
+    let (parts, body) = req.into_parts();
+    let target = header_str(&parts.headers, "x-amz-target")
+        .unwrap_or("")
+        .to_string();
+    let result = handle(&state, parts, body).await;
+    let (response, principal, code) = match result {
+        Ok((body, principal)) => (
+            json_response(StatusCode::OK, &request_id, body),
+            principal,
+            "",
+        ),
+        Err((e, principal)) => (error_response(&e, &request_id), principal, e.code),
+    };
+    tracing::info!(
+        request_id = %request_id,
+        target = %target,
+        principal = principal.as_deref().unwrap_or("-"),
+        status = response.status().as_u16(),
+        error = code,
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    response
+}
+
+type Handled = Result<(Vec<u8>, Option<String>), (WireError, Option<String>)>;
+
+async fn handle(state: &Arc<AppState>, parts: axum::http::request::Parts, body: Body) -> Handled {
+    let bytes = read_body(body, &parts.headers, state.max_body_bytes)
+        .await
+        .map_err(|e| (e, None))?;
+    let principal = authenticate(&state.auth, &parts, &bytes).map_err(|e| (e, None))?;
+    let op = operation(&parts.headers).map_err(|e| (e, principal.clone()))?;
+    if !ops::is_known(&op) {
+        return Err((
+            WireError::unknown_operation(format!("unknown operation TrentService.{op}")),
+            principal,
+        ));
+    }
+    let ks = keystore_for(&state.keystore, principal.as_deref());
+    let task = tokio::task::spawn_blocking(move || ops::dispatch(&ks, &op, &bytes));
+    match tokio::time::timeout(state.request_timeout, task).await {
+        Ok(Ok(Ok(body))) => Ok((body, principal)),
+        Ok(Ok(Err(e))) => Err((e, principal)),
+        Ok(Err(_join)) => Err((
+            WireError::new(500, "KMSInternalException", "the operation failed"),
+            principal,
+        )),
+        Err(_elapsed) => Err((
+            WireError::new(500, "KMSInternalException", "the operation timed out"),
+            principal,
+        )),
+    }
+}
+
+/// The keystore acting as `principal` (the SigV4 access key's), or as the
+/// administrator in `--insecure-no-auth` mode.
+fn keystore_for(ks: &Keystore, principal: Option<&str>) -> Keystore {
+    let _ = principal;
+    ks.clone()
+}
+
+fn load_tls(files: &TlsFiles) -> Result<tokio_rustls::TlsAcceptor, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
+        .and_then(|it| it.collect::<Result<_, _>>())
+        .map_err(|e| {
+            format!(
+                "cannot read certificates from {}: {e}",
+                files.cert.display()
+            )
+        })?;
+    if certs.is_empty() {
+        return Err(format!("no certificate in {}", files.cert.display()));
+    }
+    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|e| {
+        format!(
+            "cannot read the private key from {}: {e}",
+            files.key.display()
+        )
+    })?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS: {e}"))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("TLS certificate or key: {e}"))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Serves `keystore` on `listener` until `shutdown` resolves, then stops
+/// accepting, lets requests in flight finish (up to `shutdown_grace`) and returns.
+///
+/// # Errors
+/// A message if the TLS files cannot be loaded.
+pub async fn serve(
+    keystore: Keystore,
+    config: ServerConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), String> {
+    let tls = config.tls.as_ref().map(load_tls).transpose()?;
+    let state = Arc::new(AppState {
+        keystore,
+        auth: config.auth,
+        max_body_bytes: config.max_body_bytes,
+        request_timeout: config.request_timeout,
+        next_request: AtomicU64::new(0),
+        epoch: now_secs(),
+    });
+    let app = router(state);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service =
+            hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                let mut app = app.clone();
+                async move {
+                    use tower::Service;
+                    app.call(req.map(Body::new)).await
+                }
+            });
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(config.header_read_timeout)
+            .keep_alive(true);
+        let watcher = graceful.watcher();
+        let tls = tls.clone();
+        let handshake_timeout = config.header_read_timeout;
+        tokio::spawn(async move {
+            let result =
+                match tls {
+                    None => {
+                        watcher
+                            .watch(http.serve_connection(TokioIo::new(stream), service))
+                            .await
+                    }
+                    Some(acceptor) => {
+                        let stream =
+                            match tokio::time::timeout(handshake_timeout, acceptor.accept(stream))
+                                .await
+                            {
+                                Ok(Ok(s)) => s,
+                                Ok(Err(e)) => {
+                                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                                    return;
+                                }
+                                Err(_) => return,
+                            };
+                        watcher
+                            .watch(http.serve_connection(TokioIo::new(stream), service))
+                            .await
+                    }
+                };
+            if let Err(e) = result {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down: waiting for requests in flight");
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("all connections closed"),
+        () = tokio::time::sleep(config.shutdown_grace) => tracing::warn!("grace period over; closing"),
+    }
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// Binds `addr`, prints `listening on <scheme>://<addr>` to standard output
+/// (so that a caller that asked for port 0 learns the port), and serves
+/// until SIGTERM or SIGINT, on a multi-threaded tokio runtime.
+///
+/// # Errors
+/// A message if the address cannot be bound or TLS cannot be set up.
+pub fn run(keystore: Keystore, config: ServerConfig, addr: SocketAddr) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    rt.block_on(async move {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| format!("cannot read the bound address: {e}"))?;
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        if matches!(config.auth, Auth::InsecureNoAuth) {
+            tracing::warn!("--insecure-no-auth: requests are NOT authenticated; local tests only");
+        }
+        tracing::info!(address = %local, scheme, "listening");
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "listening on {scheme}://{local}");
+            let _ = out.flush();
+        }
+        serve(keystore, config, listener, shutdown_signal()).await
+    })
+}

@@ -1,0 +1,236 @@
+//! The mapping of `X-Amz-Target: TrentService.<Operation>` to the
+//! [`Keystore`] methods: deserialize the request, call, serialize the
+//! response. No KMS logic lives here.
+//!
+//! Operations whose facade method takes plain arguments get a small request
+//! struct with the KMS member names.
+
+use serde::{Deserialize, Serialize};
+use strongroom::api::*;
+use strongroom::{Error, Keystore};
+
+use crate::wire::{parse, WireError};
+
+/// The `X-Amz-Target` prefix of the KMS API.
+pub const TARGET_PREFIX: &str = "TrentService.";
+
+/// Every operation this endpoint serves, by its KMS name.
+pub const OPERATIONS: &[&str] = &[
+    "CreateKey",
+    "DescribeKey",
+    "ListKeys",
+    "UpdateKeyDescription",
+    "EnableKey",
+    "DisableKey",
+    "ScheduleKeyDeletion",
+    "CancelKeyDeletion",
+    "EnableKeyRotation",
+    "DisableKeyRotation",
+    "GetKeyRotationStatus",
+    "RotateKeyOnDemand",
+    "ListKeyRotations",
+    "CreateAlias",
+    "UpdateAlias",
+    "DeleteAlias",
+    "ListAliases",
+    "TagResource",
+    "UntagResource",
+    "ListResourceTags",
+    "Encrypt",
+    "Decrypt",
+    "ReEncrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "GenerateRandom",
+];
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct KeyIdRequest {
+    key_id: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct PagingRequest {
+    limit: Option<u32>,
+    marker: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct KeyPagingRequest {
+    key_id: String,
+    limit: Option<u32>,
+    marker: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct ListAliasesRequest {
+    key_id: Option<String>,
+    limit: Option<u32>,
+    marker: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpdateKeyDescriptionRequest {
+    key_id: String,
+    description: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ScheduleKeyDeletionRequest {
+    key_id: String,
+    pending_window_in_days: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct EnableKeyRotationRequest {
+    key_id: String,
+    rotation_period_in_days: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AliasRequest {
+    alias_name: String,
+    target_key_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DeleteAliasRequest {
+    alias_name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TagResourceRequest {
+    key_id: String,
+    tags: Vec<Tag>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UntagResourceRequest {
+    key_id: String,
+    tag_keys: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GenerateRandomRequest {
+    number_of_bytes: u32,
+}
+
+/// The empty response of operations that return nothing.
+#[derive(Serialize)]
+struct Empty {}
+
+fn reply<T: Serialize>(r: Result<T, Error>) -> Result<Vec<u8>, WireError> {
+    let v = r?;
+    serde_json::to_vec(&v).map_err(|e| {
+        WireError::new(
+            500,
+            "KMSInternalException",
+            format!("cannot serialize the response: {e}"),
+        )
+    })
+}
+
+fn done(r: Result<(), Error>) -> Result<Vec<u8>, WireError> {
+    reply(r.map(|()| Empty {}))
+}
+
+/// Runs `operation` (the part of `X-Amz-Target` after `TrentService.`) with
+/// the JSON `body` on `ks` and returns the JSON response body.
+///
+/// # Errors
+/// `UnknownOperationException` for an operation not in [`OPERATIONS`],
+/// `SerializationException` / `ValidationException` for a body that does not
+/// parse, and the keystore's own errors.
+pub fn dispatch(ks: &Keystore, operation: &str, body: &[u8]) -> Result<Vec<u8>, WireError> {
+    match operation {
+        "CreateKey" => reply(ks.create_key(&parse(body)?)),
+        "DescribeKey" => {
+            let r: KeyIdRequest = parse(body)?;
+            reply(ks.describe_key(&r.key_id))
+        }
+        "ListKeys" => {
+            let r: PagingRequest = parse(body)?;
+            reply(ks.list_keys(r.limit, r.marker.as_deref()))
+        }
+        "UpdateKeyDescription" => {
+            let r: UpdateKeyDescriptionRequest = parse(body)?;
+            done(ks.update_key_description(&r.key_id, &r.description))
+        }
+        "EnableKey" => done(ks.enable_key(&parse::<KeyIdRequest>(body)?.key_id)),
+        "DisableKey" => done(ks.disable_key(&parse::<KeyIdRequest>(body)?.key_id)),
+        "ScheduleKeyDeletion" => {
+            let r: ScheduleKeyDeletionRequest = parse(body)?;
+            reply(ks.schedule_key_deletion(&r.key_id, r.pending_window_in_days))
+        }
+        "CancelKeyDeletion" => reply(ks.cancel_key_deletion(&parse::<KeyIdRequest>(body)?.key_id)),
+        "EnableKeyRotation" => {
+            let r: EnableKeyRotationRequest = parse(body)?;
+            done(ks.enable_key_rotation(&r.key_id, r.rotation_period_in_days))
+        }
+        "DisableKeyRotation" => done(ks.disable_key_rotation(&parse::<KeyIdRequest>(body)?.key_id)),
+        "GetKeyRotationStatus" => {
+            reply(ks.get_key_rotation_status(&parse::<KeyIdRequest>(body)?.key_id))
+        }
+        "RotateKeyOnDemand" => reply(ks.rotate_key_on_demand(&parse::<KeyIdRequest>(body)?.key_id)),
+        "ListKeyRotations" => {
+            let r: KeyPagingRequest = parse(body)?;
+            reply(ks.list_key_rotations(&r.key_id, r.limit, r.marker.as_deref()))
+        }
+        "CreateAlias" => {
+            let r: AliasRequest = parse(body)?;
+            done(ks.create_alias(&r.alias_name, &r.target_key_id))
+        }
+        "UpdateAlias" => {
+            let r: AliasRequest = parse(body)?;
+            done(ks.update_alias(&r.alias_name, &r.target_key_id))
+        }
+        "DeleteAlias" => done(ks.delete_alias(&parse::<DeleteAliasRequest>(body)?.alias_name)),
+        "ListAliases" => {
+            let r: ListAliasesRequest = parse(body)?;
+            reply(ks.list_aliases(r.key_id.as_deref(), r.limit, r.marker.as_deref()))
+        }
+        "TagResource" => {
+            let r: TagResourceRequest = parse(body)?;
+            done(ks.tag_resource(&r.key_id, &r.tags))
+        }
+        "UntagResource" => {
+            let r: UntagResourceRequest = parse(body)?;
+            done(ks.untag_resource(&r.key_id, &r.tag_keys))
+        }
+        "ListResourceTags" => {
+            let r: KeyPagingRequest = parse(body)?;
+            reply(ks.list_resource_tags(&r.key_id, r.limit, r.marker.as_deref()))
+        }
+        "Encrypt" => reply(ks.encrypt(&parse(body)?)),
+        "Decrypt" => reply(ks.decrypt(&parse(body)?)),
+        "ReEncrypt" => reply(ks.re_encrypt(&parse(body)?)),
+        "GenerateDataKey" => reply(ks.generate_data_key(&parse(body)?)),
+        "GenerateDataKeyWithoutPlaintext" => {
+            reply(ks.generate_data_key_without_plaintext(&parse(body)?))
+        }
+        "GenerateRandom" => {
+            let r: GenerateRandomRequest = parse(body)?;
+            reply(ks.generate_random(r.number_of_bytes))
+        }
+        other => Err(WireError::unknown_operation(format!(
+            "unknown operation TrentService.{other}"
+        ))),
+    }
+}
+
+/// Whether `operation` is one this endpoint serves.
+pub fn is_known(operation: &str) -> bool {
+    OPERATIONS.contains(&operation)
+}

@@ -1,0 +1,670 @@
+//! AWS Signature Version 4 (`AWS4-HMAC-SHA256`) verification and signing
+//! of requests, as described in the AWS IAM user guide ("Create a signed AWS
+//! API request"): canonical request, string to sign, signing key derived
+//! from the secret access key, date, region and service.
+//!
+//! Only the `Authorization` header form is accepted (no presigned query
+//! strings); the service in the credential scope must be `kms`; the region
+//! may be any; `X-Amz-Date` must be within [`MAX_CLOCK_SKEW_SECS`] of the
+//! server's clock.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use hmac::{Hmac, KeyInit, Mac};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use strongroom::Secret;
+use subtle::ConstantTimeEq;
+
+use crate::wire::WireError;
+
+/// The largest accepted difference between `X-Amz-Date` and the server's clock (15 minutes, as AWS).
+pub const MAX_CLOCK_SKEW_SECS: u64 = 15 * 60;
+
+const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+const SERVICE: &str = "kms";
+
+/// One entry of the credentials file.
+#[derive(Deserialize)]
+struct CredentialEntry {
+    access_key_id: String,
+    secret_access_key: String,
+    principal: String,
+}
+
+#[derive(Deserialize)]
+struct CredentialsFile {
+    credentials: Vec<CredentialEntry>,
+}
+
+struct Credential {
+    secret: Secret,
+    principal: String,
+}
+
+/// Access key IDs with their secret access keys and the principal (an IAM
+/// ARN such as `arn:aws:iam::000000000000:user/alice`) each one acts as.
+///
+/// The file format is JSON:
+/// `{"credentials": [{"access_key_id": "...", "secret_access_key": "...", "principal": "arn:..."}]}`.
+pub struct Credentials {
+    by_id: HashMap<String, Credential>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_keys", &self.by_id.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Credentials {
+    /// An empty set (every signed request is refused).
+    pub fn new() -> Self {
+        Credentials {
+            by_id: HashMap::new(),
+        }
+    }
+
+    /// Adds one access key.
+    pub fn insert(&mut self, access_key_id: &str, secret_access_key: &str, principal: &str) {
+        self.by_id.insert(
+            access_key_id.to_string(),
+            Credential {
+                secret: Secret::new(secret_access_key.as_bytes().to_vec()),
+                principal: principal.to_string(),
+            },
+        );
+    }
+
+    /// Parses the JSON credentials document.
+    ///
+    /// # Errors
+    /// A message naming what is wrong (never a secret).
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let file: CredentialsFile =
+            serde_json::from_str(text).map_err(|e| format!("credentials file: {e}"))?;
+        let mut c = Credentials::new();
+        for e in file.credentials {
+            if e.access_key_id.is_empty() || e.secret_access_key.is_empty() {
+                return Err("credentials file: empty access key ID or secret".into());
+            }
+            if !e.principal.starts_with("arn:") {
+                return Err(format!(
+                    "credentials file: principal of {} is not an ARN",
+                    e.access_key_id
+                ));
+            }
+            c.insert(&e.access_key_id, &e.secret_access_key, &e.principal);
+        }
+        Ok(c)
+    }
+
+    /// Reads and parses a credentials file.
+    ///
+    /// # Errors
+    /// I/O or format errors, as a message.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Self::from_json(&text)
+    }
+
+    /// Number of access keys.
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// Whether there are no access keys.
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+}
+
+impl Default for Credentials {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The parts of an HTTP request that the signature covers.
+#[derive(Debug)]
+pub struct RequestParts<'a> {
+    /// `POST`, `GET`, …
+    pub method: &'a str,
+    /// The path as sent (already percent-encoded), e.g. `/`.
+    pub path: &'a str,
+    /// The raw query string, without `?` (empty if none).
+    pub query: &'a str,
+    /// Every header as (name, value); names in any case.
+    pub headers: Vec<(&'a str, &'a str)>,
+    /// The body.
+    pub body: &'a [u8],
+}
+
+impl RequestParts<'_> {
+    fn header_values(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v)
+            .collect()
+    }
+}
+
+struct AuthHeader<'a> {
+    access_key_id: &'a str,
+    date: &'a str,
+    region: &'a str,
+    service: &'a str,
+    signed_headers: Vec<&'a str>,
+    signature: &'a str,
+}
+
+fn incomplete(msg: &str) -> WireError {
+    WireError::auth(400, "IncompleteSignatureException", msg)
+}
+
+fn parse_auth_header(value: &str) -> Result<AuthHeader<'_>, WireError> {
+    let rest = value
+        .strip_prefix(ALGORITHM)
+        .filter(|r| r.starts_with(' '))
+        .ok_or_else(|| incomplete("Authorization header must use AWS4-HMAC-SHA256"))?;
+    let (mut credential, mut signed, mut signature) = (None, None, None);
+    for part in rest.split(',') {
+        let part = part.trim();
+        if let Some(v) = part.strip_prefix("Credential=") {
+            credential = Some(v);
+        } else if let Some(v) = part.strip_prefix("SignedHeaders=") {
+            signed = Some(v);
+        } else if let Some(v) = part.strip_prefix("Signature=") {
+            signature = Some(v);
+        }
+    }
+    let (Some(credential), Some(signed), Some(signature)) = (credential, signed, signature) else {
+        return Err(incomplete(
+            "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature'",
+        ));
+    };
+    let scope: Vec<&str> = credential.split('/').collect();
+    let [access_key_id, date, region, service, terminator] = scope[..] else {
+        return Err(incomplete(
+            "Credential must have the form <AccessKeyId>/<date>/<region>/<service>/aws4_request",
+        ));
+    };
+    if terminator != "aws4_request" || date.len() != 8 || region.is_empty() {
+        return Err(incomplete("malformed credential scope"));
+    }
+    Ok(AuthHeader {
+        access_key_id,
+        date,
+        region,
+        service,
+        signed_headers: signed.split(';').collect(),
+        signature,
+    })
+}
+
+/// Seconds since the Unix epoch of an ISO 8601 basic timestamp `YYYYMMDD'T'HHMMSS'Z'`.
+fn parse_amz_date(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u64> {
+        let t = s.get(r)?;
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())?
+    };
+    let (y, mo, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
+    let (h, mi, se) = (num(9..11)?, num(11..13)?, num(13..15)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: u64, m: u64, d: u64) -> u64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe).saturating_sub(719_468)
+}
+
+/// `YYYYMMDD'T'HHMMSS'Z'` of Unix seconds.
+pub fn format_amz_date(secs: u64) -> String {
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    // civil_from_days (Howard Hinnant)
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + u64::from(m <= 2);
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
+    // HMAC accepts keys of any length; new_from_slice cannot fail.
+    let mut m = match <Hmac<Sha256> as KeyInit>::new_from_slice(key) {
+        Ok(m) => m,
+        Err(_) => unreachable!("HMAC takes keys of any length"),
+    };
+    m.update(data);
+    m.finalize().into_bytes().to_vec()
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+/// RFC 3986 percent-encoding of everything but unreserved characters, as SigV4 asks.
+fn uri_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() + 1 {
+            if let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn canonical_query(query: &str) -> String {
+    let mut pairs: Vec<(String, String)> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (
+                uri_encode(&percent_decode(k)),
+                uri_encode(&percent_decode(v)),
+            )
+        })
+        .collect();
+    pairs.sort();
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Canonical path: each segment percent-encoded once more after decoding
+/// (non-S3 services normalize and encode the path).
+fn canonical_path(path: &str) -> String {
+    if path.is_empty() {
+        return "/".into();
+    }
+    path.split('/')
+        .map(|seg| uri_encode(&percent_decode(seg)))
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn collapse_spaces(v: &str) -> String {
+    v.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The SigV4 canonical request of `req` for the (lowercase, sorted) `signed_headers`.
+pub fn canonical_request(req: &RequestParts<'_>, signed_headers: &[&str]) -> String {
+    let mut out = String::new();
+    out.push_str(req.method);
+    out.push('\n');
+    out.push_str(&canonical_path(req.path));
+    out.push('\n');
+    out.push_str(&canonical_query(req.query));
+    out.push('\n');
+    for name in signed_headers {
+        let values: Vec<String> = req
+            .header_values(name)
+            .iter()
+            .map(|v| collapse_spaces(v))
+            .collect();
+        out.push_str(name);
+        out.push(':');
+        out.push_str(&values.join(","));
+        out.push('\n');
+    }
+    out.push('\n');
+    out.push_str(&signed_headers.join(";"));
+    out.push('\n');
+    out.push_str(&sha256_hex(req.body));
+    out
+}
+
+fn signature(
+    secret: &[u8],
+    date: &str,
+    region: &str,
+    service: &str,
+    amz_date: &str,
+    canonical: &str,
+) -> String {
+    let scope = format!("{date}/{region}/{service}/aws4_request");
+    let string_to_sign = format!(
+        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
+        sha256_hex(canonical.as_bytes())
+    );
+    let mut k = b"AWS4".to_vec();
+    k.extend_from_slice(secret);
+    let k_date = hmac(&k, date.as_bytes());
+    let k_region = hmac(&k_date, region.as_bytes());
+    let k_service = hmac(&k_region, service.as_bytes());
+    let k_signing = hmac(&k_service, b"aws4_request");
+    hex::encode(hmac(&k_signing, string_to_sign.as_bytes()))
+}
+
+impl Credentials {
+    /// Verifies the SigV4 `Authorization` header of `req` at Unix time `now`
+    /// and returns the principal of the access key.
+    ///
+    /// # Errors
+    /// `MissingAuthenticationTokenException` (no `Authorization` header),
+    /// `IncompleteSignatureException` (malformed header, missing
+    /// `X-Amz-Date`, a required header not signed), `UnrecognizedClientException`
+    /// (unknown access key), `InvalidSignatureException` (wrong signature,
+    /// wrong service or date in the scope, clock skew over 15 minutes).
+    pub fn verify(&self, req: &RequestParts<'_>, now: u64) -> Result<String, WireError> {
+        let auth = req.header_values("authorization");
+        let auth = match auth[..] {
+            [] => {
+                return Err(WireError::auth(
+                    400,
+                    "MissingAuthenticationTokenException",
+                    "Missing Authentication Token",
+                ))
+            }
+            [one] => parse_auth_header(one)?,
+            _ => return Err(incomplete("more than one Authorization header")),
+        };
+        let amz_date = match req.header_values("x-amz-date")[..] {
+            [d] => d,
+            _ => {
+                return Err(incomplete(
+                    "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header",
+                ))
+            }
+        };
+        let Some(t) = parse_amz_date(amz_date) else {
+            return Err(incomplete("X-Amz-Date must be YYYYMMDD'T'HHMMSS'Z'"));
+        };
+        for required in ["host", "x-amz-date"] {
+            if !auth.signed_headers.contains(&required) {
+                return Err(incomplete(&format!("'{required}' must be a signed header")));
+            }
+        }
+        let sorted = auth.signed_headers.windows(2).all(|w| w[0] < w[1]);
+        if !sorted
+            || auth
+                .signed_headers
+                .iter()
+                .any(|h| h.is_empty() || h.bytes().any(|c| c.is_ascii_uppercase()))
+        {
+            return Err(incomplete(
+                "SignedHeaders must be lowercase, sorted and unique",
+            ));
+        }
+        let Some(cred) = self.by_id.get(auth.access_key_id) else {
+            return Err(WireError::auth(
+                400,
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            ));
+        };
+        if auth.service != SERVICE {
+            return Err(WireError::auth(
+                400,
+                "InvalidSignatureException",
+                &format!("Credential should be scoped to correct service: '{SERVICE}'."),
+            ));
+        }
+        if !amz_date.starts_with(auth.date) {
+            return Err(WireError::auth(
+                400,
+                "InvalidSignatureException",
+                "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP",
+            ));
+        }
+        if t.abs_diff(now) > MAX_CLOCK_SKEW_SECS {
+            return Err(WireError::auth(
+                400,
+                "InvalidSignatureException",
+                &format!(
+                    "Signature expired: {amz_date} is now earlier or later than {} (15 minutes of skew allowed)",
+                    format_amz_date(now)
+                ),
+            ));
+        }
+        let canonical = canonical_request(req, &auth.signed_headers);
+        let expected = signature(
+            cred.secret.expose_secret(),
+            auth.date,
+            auth.region,
+            auth.service,
+            amz_date,
+            &canonical,
+        );
+        if !bool::from(expected.as_bytes().ct_eq(auth.signature.as_bytes())) {
+            return Err(WireError::auth(
+                400,
+                "InvalidSignatureException",
+                "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
+            ));
+        }
+        Ok(cred.principal.clone())
+    }
+}
+
+/// Signs a request the way an AWS SDK does: returns the `X-Amz-Date` and
+/// `Authorization` header values. `headers` must contain `host`; `x-amz-date`
+/// is added. Used by the load generator and tests.
+pub fn sign(
+    access_key_id: &str,
+    secret_access_key: &str,
+    region: &str,
+    req: &RequestParts<'_>,
+    now: u64,
+) -> (String, String) {
+    let amz_date = format_amz_date(now);
+    let date = &amz_date[..8];
+    let mut headers = req.headers.clone();
+    headers.push(("x-amz-date", &amz_date));
+    let lower: Vec<(String, &str)> = headers
+        .iter()
+        .map(|(n, v)| (n.to_ascii_lowercase(), *v))
+        .collect();
+    let mut names: Vec<&str> = lower.iter().map(|(n, _)| n.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let parts = RequestParts {
+        method: req.method,
+        path: req.path,
+        query: req.query,
+        headers: lower.iter().map(|(n, v)| (n.as_str(), *v)).collect(),
+        body: req.body,
+    };
+    let canonical = canonical_request(&parts, &names);
+    let sig = signature(
+        secret_access_key.as_bytes(),
+        date,
+        region,
+        SERVICE,
+        &amz_date,
+        &canonical,
+    );
+    let auth = format!(
+        "{ALGORITHM} Credential={access_key_id}/{date}/{region}/{SERVICE}/aws4_request, SignedHeaders={}, Signature={sig}",
+        names.join(";")
+    );
+    (amz_date, auth)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_round_trip() {
+        assert_eq!(parse_amz_date("19700101T000000Z"), Some(0));
+        assert_eq!(parse_amz_date("20150830T123600Z"), Some(1_440_938_160));
+        assert_eq!(format_amz_date(1_440_938_160), "20150830T123600Z");
+        for t in [0, 951_782_400, 1_709_164_799, 4_102_444_800] {
+            assert_eq!(parse_amz_date(&format_amz_date(t)), Some(t));
+        }
+        assert_eq!(parse_amz_date("2015-08-30T12:36:00Z"), None);
+        assert_eq!(parse_amz_date("20151330T123600Z"), None);
+    }
+
+    /// The worked example of the AWS SigV4 documentation (IAM ListUsers, GET
+    /// with a query string, secret `wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY`).
+    #[test]
+    fn aws_documented_example() {
+        let req = RequestParts {
+            method: "GET",
+            path: "/",
+            query: "Action=ListUsers&Version=2010-05-08",
+            headers: vec![
+                (
+                    "content-type",
+                    "application/x-www-form-urlencoded; charset=utf-8",
+                ),
+                ("host", "iam.amazonaws.com"),
+                ("x-amz-date", "20150830T123600Z"),
+            ],
+            body: b"",
+        };
+        let names = ["content-type", "host", "x-amz-date"];
+        let canonical = canonical_request(&req, &names);
+        assert_eq!(
+            sha256_hex(canonical.as_bytes()),
+            "f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59"
+        );
+        let sig = signature(
+            b"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            "20150830",
+            "us-east-1",
+            "iam",
+            "20150830T123600Z",
+            &canonical,
+        );
+        assert_eq!(
+            sig,
+            "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
+        );
+    }
+
+    fn creds() -> Credentials {
+        let mut c = Credentials::new();
+        c.insert("AKID", "secret", "arn:aws:iam::000000000000:user/alice");
+        c
+    }
+
+    fn signed(body: &'static [u8], now: u64) -> (String, String) {
+        let req = RequestParts {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: vec![
+                ("host", "127.0.0.1:1"),
+                ("x-amz-target", "TrentService.ListKeys"),
+            ],
+            body,
+        };
+        sign("AKID", "secret", "us-east-1", &req, now)
+    }
+
+    fn verify(date: &str, auth: &str, body: &[u8], now: u64) -> Result<String, WireError> {
+        let req = RequestParts {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: vec![
+                ("Host", "127.0.0.1:1"),
+                ("X-Amz-Target", "TrentService.ListKeys"),
+                ("X-Amz-Date", date),
+                ("Authorization", auth),
+            ],
+            body,
+        };
+        creds().verify(&req, now)
+    }
+
+    #[test]
+    fn sign_then_verify() {
+        let now = 1_700_000_000;
+        let (d, a) = signed(b"{}", now);
+        assert_eq!(
+            verify(&d, &a, b"{}", now).map_err(|e| e.code),
+            Ok("arn:aws:iam::000000000000:user/alice".into())
+        );
+        assert_eq!(
+            verify(&d, &a, b"{ }", now).unwrap_err().code,
+            "InvalidSignatureException"
+        );
+        assert_eq!(
+            verify(&d, &a, b"{}", now + 901).unwrap_err().code,
+            "InvalidSignatureException"
+        );
+        assert!(verify(&d, &a, b"{}", now + 899).is_ok());
+        let other = a.replace("AKID/", "NOPE/");
+        assert_eq!(
+            verify(&d, &other, b"{}", now).unwrap_err().code,
+            "UnrecognizedClientException"
+        );
+        let unsigned_target = a.replace("host;x-amz-date;x-amz-target", "host;x-amz-date");
+        assert_eq!(
+            verify(&d, &unsigned_target, b"{}", now).unwrap_err().code,
+            "InvalidSignatureException"
+        );
+        assert_eq!(
+            verify(&d, "AWS4-HMAC-SHA256 Credential=AKID", b"{}", now)
+                .unwrap_err()
+                .code,
+            "IncompleteSignatureException"
+        );
+        let iam = a.replace("/kms/", "/iam/");
+        assert_eq!(
+            verify(&d, &iam, b"{}", now).unwrap_err().code,
+            "InvalidSignatureException"
+        );
+    }
+}

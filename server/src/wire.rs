@@ -1,0 +1,96 @@
+//! The AWS JSON 1.1 protocol's error shape and the mapping of parse failures
+//! to the exceptions AWS answers with.
+
+use serde::de::DeserializeOwned;
+use strongroom::{Error, ErrorKind};
+
+/// The content type of every request and response body.
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+/// An error as it goes on the wire: HTTP status, `__type` and `message`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WireError {
+    /// HTTP status (400, 403, 404, 413 or 500).
+    pub status: u16,
+    /// The exception name sent as `__type`.
+    pub code: &'static str,
+    /// The human-readable message (never secret material).
+    pub message: String,
+}
+
+impl WireError {
+    /// An error with status, exception name and message.
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+        WireError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// An authentication failure.
+    pub fn auth(status: u16, code: &'static str, message: &str) -> Self {
+        Self::new(status, code, message)
+    }
+
+    /// `SerializationException` (the body is not the JSON the operation takes).
+    pub fn serialization(message: impl Into<String>) -> Self {
+        Self::new(400, "SerializationException", message)
+    }
+
+    /// `ValidationException`.
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new(400, "ValidationException", message)
+    }
+
+    /// `UnknownOperationException`.
+    pub fn unknown_operation(message: impl Into<String>) -> Self {
+        Self::new(400, "UnknownOperationException", message)
+    }
+
+    /// The JSON body: `{"__type": ..., "message": ...}`.
+    pub fn body(&self) -> String {
+        serde_json::json!({ "__type": self.code, "message": self.message }).to_string()
+    }
+}
+
+impl From<Error> for WireError {
+    fn from(e: Error) -> Self {
+        let status = if e.kind() == ErrorKind::KMSInternalException {
+            500
+        } else {
+            400
+        };
+        WireError::new(status, e.code(), e.message())
+    }
+}
+
+/// Deserializes an operation's request body. An empty body counts as `{}`.
+///
+/// Malformed or truncated JSON and members of the wrong JSON type are
+/// `SerializationException`; a missing required member or a value outside
+/// an enumeration is `ValidationException`, as AWS answers.
+///
+/// # Errors
+/// As above.
+pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, WireError> {
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        body
+    };
+    serde_json::from_slice(body).map_err(|e| {
+        let text = e.to_string();
+        match e.classify() {
+            serde_json::error::Category::Data
+                if text.starts_with("missing field")
+                    || text.starts_with("unknown variant")
+                    || text.contains(" is not a valid ") =>
+            {
+                WireError::validation(text)
+            }
+            serde_json::error::Category::Data => WireError::serialization(text),
+            _ => WireError::serialization(format!("the request body is not valid JSON: {text}")),
+        }
+    })
+}
