@@ -80,3 +80,61 @@ def test_esdk_decrypts_strongroom_encrypt_file(server, kms, tmp_path, monkeypatc
     if "encrypt-file" not in help_text:
         pytest.skip("strongroom encrypt-file is not in this build")
     pytest.skip("wired when encrypt-file lands")
+
+
+def _self_signed(tmp_path):
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return tmp_path / "cert.pem", tmp_path / "key.pem"
+
+
+def test_tls(tmp_path):
+    pytest.importorskip("cryptography")
+    from conftest import Server
+
+    cert, key = _self_signed(tmp_path)
+    srv = Server(tmp_path, extra_args=["--tls-cert", str(cert), "--tls-key", str(key)])
+    try:
+        assert srv.url.startswith("https://127.0.0.1:")
+        import boto3
+        from botocore.config import Config
+        c = boto3.client("kms", endpoint_url=srv.url, region_name=REGION, verify=str(cert),
+                         aws_access_key_id=ADMIN[0], aws_secret_access_key=ADMIN[1],
+                         config=Config(retries={"max_attempts": 1}))
+        k = c.create_key()["KeyMetadata"]["KeyId"]
+        blob = c.encrypt(KeyId=k, Plaintext=b"over tls")["CiphertextBlob"]
+        assert c.decrypt(CiphertextBlob=blob)["Plaintext"] == b"over tls"
+    finally:
+        assert srv.stop() == 0
+
+
+def test_insecure_no_auth_mode(tmp_path):
+    from conftest import Server
+
+    srv = Server(tmp_path, extra_args=["--insecure-no-auth"])
+    try:
+        status, body = srv.raw(b"{}", sign=False)
+        assert status == 200 and "Keys" in body
+    finally:
+        assert srv.stop() == 0
+    log = (tmp_path / "server.log").read_text()
+    assert "insecure-no-auth" in log
