@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${STRONGROOM_SERVER_VENV:-$PWD/target/server-venv}"
 "$VENV/bin/pip" install --quiet --disable-pip-version-check 'moto[server]>=5'
-cargo build --quiet --release -p strongroom-cli -p strongroom-server --example loadgen
+cargo build --quiet --release -p strongroom-cli
+cargo build --quiet --release -p strongroom-server --example loadgen
 
 work="$(mktemp -d)"
 cleanup() {
