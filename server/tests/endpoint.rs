@@ -1,0 +1,197 @@
+//! The endpoint over loopback HTTP from Rust: SigV4-signed requests through
+//! `serve`, error shapes, limits, and graceful shutdown. (The boto3, AWS CLI
+//! and AWS Encryption SDK suites are in tests/server/.)
+
+#![allow(clippy::unwrap_used)] // test helpers unwrap, as tests do
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use strongroom::{CreateOptions, Keystore, RootKeySource, Secret};
+use strongroom_server::sigv4::{sign, RequestParts};
+use strongroom_server::{ops, serve, Auth, Credentials, ServerConfig};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const AK: &str = "AKIDTEST";
+const SK: &str = "test-secret";
+
+fn keystore(dir: &tempfile::TempDir) -> Keystore {
+    Keystore::create(
+        dir.path().join("ks.db"),
+        RootKeySource::Bytes(Secret::new(vec![7; 32])),
+        CreateOptions::default(),
+    )
+    .expect("keystore")
+}
+
+/// One request on a fresh connection; returns (status, JSON body).
+async fn call(
+    addr: std::net::SocketAddr,
+    target: Option<&str>,
+    body: &[u8],
+    signed: bool,
+) -> (u16, serde_json::Value) {
+    let host = addr.to_string();
+    let mut headers = format!(
+        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-amz-json-1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if let Some(t) = target {
+        headers.push_str(&format!("X-Amz-Target: {t}\r\n"));
+    }
+    if signed {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let mut h = vec![
+            ("host", host.as_str()),
+            ("content-type", "application/x-amz-json-1.1"),
+        ];
+        if let Some(t) = target {
+            h.push(("x-amz-target", t));
+        }
+        let parts = RequestParts {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: h,
+            body,
+        };
+        let (date, auth) = sign(AK, SK, "us-east-1", &parts, now);
+        headers.push_str(&format!("X-Amz-Date: {date}\r\nAuthorization: {auth}\r\n"));
+    }
+    headers.push_str("\r\n");
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(headers.as_bytes()).await.unwrap();
+    s.write_all(body).await.unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out);
+    let status: u16 = text.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let json = text.split("\r\n\r\n").nth(1).unwrap_or("");
+    (
+        status,
+        serde_json::from_str(json).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_operations_errors_and_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = keystore(&dir);
+    let mut creds = Credentials::new();
+    creds.insert(AK, SK, "arn:aws:iam::000000000000:root");
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(
+        ks,
+        ServerConfig::new(Auth::SigV4(creds)),
+        listener,
+        async {
+            let _ = rx.await;
+        },
+    ));
+
+    let (st, v) = call(addr, Some("TrentService.CreateKey"), b"{}", true).await;
+    assert_eq!(st, 200, "{v}");
+    let key = v["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
+    assert!(v["KeyMetadata"]["CreationDate"].is_u64());
+
+    let enc =
+        format!(r#"{{"KeyId":"{key}","Plaintext":"aGVsbG8=","EncryptionContext":{{"a":"b"}}}}"#);
+    let (st, v) = call(addr, Some("TrentService.Encrypt"), enc.as_bytes(), true).await;
+    assert_eq!(st, 200, "{v}");
+    let blob = v["CiphertextBlob"].as_str().unwrap().to_string();
+    let dec = format!(r#"{{"CiphertextBlob":"{blob}","EncryptionContext":{{"a":"b"}}}}"#);
+    let (st, v) = call(addr, Some("TrentService.Decrypt"), dec.as_bytes(), true).await;
+    assert_eq!((st, v["Plaintext"].as_str()), (200, Some("aGVsbG8=")));
+    let wrong = format!(r#"{{"CiphertextBlob":"{blob}"}}"#);
+    let (st, v) = call(addr, Some("TrentService.Decrypt"), wrong.as_bytes(), true).await;
+    assert_eq!(
+        (st, v["__type"].as_str()),
+        (400, Some("InvalidCiphertextException"))
+    );
+
+    for (target, body, signed, status, code) in [
+        (
+            Some("TrentService.ListKeys"),
+            &b"{}"[..],
+            false,
+            400,
+            "MissingAuthenticationTokenException",
+        ),
+        (
+            Some("TrentService.Nope"),
+            b"{}",
+            true,
+            400,
+            "UnknownOperationException",
+        ),
+        (None, b"{}", true, 400, "UnknownOperationException"),
+        (
+            Some("TrentService.ListKeys"),
+            b"{\"Limit\":",
+            true,
+            400,
+            "SerializationException",
+        ),
+        (
+            Some("TrentService.ListKeys"),
+            b"{\"Limit\":\"x\"}",
+            true,
+            400,
+            "SerializationException",
+        ),
+        (
+            Some("TrentService.DescribeKey"),
+            b"{}",
+            true,
+            400,
+            "ValidationException",
+        ),
+        (
+            Some("TrentService.DescribeKey"),
+            b"{\"KeyId\":\"alias/none\"}",
+            true,
+            400,
+            "NotFoundException",
+        ),
+    ] {
+        let (st, v) = call(addr, target, body, signed).await;
+        assert_eq!(
+            (st, v["__type"].as_str()),
+            (status, Some(code)),
+            "{target:?} {v}"
+        );
+        assert!(v["message"].is_string());
+    }
+    let big = vec![b' '; strongroom_server::DEFAULT_MAX_BODY_BYTES + 1];
+    let (st, v) = call(addr, Some("TrentService.ListKeys"), &big, true).await;
+    assert_eq!(
+        (st, v["__type"].as_str()),
+        (413, Some("ValidationException"))
+    );
+
+    tx.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    assert!(
+        TcpStream::connect(addr).await.is_err(),
+        "the listener is closed after shutdown"
+    );
+}
+
+#[test]
+fn every_listed_operation_is_dispatched() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = keystore(&dir);
+    for op in ops::OPERATIONS {
+        // An empty body reaches the operation: never UnknownOperationException.
+        if let Err(e) = ops::dispatch(&ks, op, b"{}") {
+            assert_ne!(e.code, "UnknownOperationException", "{op}");
+        }
+    }
+    let e = ops::dispatch(&ks, "Frobnicate", b"{}").unwrap_err();
+    assert_eq!(e.code, "UnknownOperationException");
+}
