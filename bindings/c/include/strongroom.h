@@ -864,6 +864,19 @@ sr_result sr_keystore_account(const sr_keystore *ks, char *buf, size_t len, size
 sr_result sr_purge_deleted_keys(const sr_keystore *ks, size_t *out_count);
 
 /**
+ * Checks the keystore digest: that the set of key and alias records is
+ * exactly the one Strongroom last wrote (no row added, deleted or rolled
+ * back). `sr_keystore_open()` already does this; call it to re-check a
+ * long-lived handle.
+ *
+ * Errors: `SR_NULL_PARAMETER`, `SR_KMS_INTERNAL` (digest mismatch or I/O).
+ *
+ * # Safety
+ * `ks` a live handle.
+ */
+sr_result sr_keystore_verify_digest(const sr_keystore *ks);
+
+/**
  * The name of a result code: the AWS KMS exception name for KMS codes
  * (e.g. `"NotFoundException"` for `SR_NOT_FOUND`), `"OK"`, `"NullParameter"`,
  * `"BufferTooSmall"`, `"InvalidUtf8"`, `"IoError"` or `"Panic"` for the

@@ -261,3 +261,21 @@ pub unsafe extern "C" fn sr_purge_deleted_keys(
         Ok(())
     })
 }
+
+/// Checks the keystore digest: that the set of key and alias records is
+/// exactly the one Strongroom last wrote (no row added, deleted or rolled
+/// back). `sr_keystore_open()` already does this; call it to re-check a
+/// long-lived handle.
+///
+/// Errors: `SR_NULL_PARAMETER`, `SR_KMS_INTERNAL` (digest mismatch or I/O).
+///
+/// # Safety
+/// `ks` a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn sr_keystore_verify_digest(ks: *const sr_keystore) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promise.
+        let ks = unsafe { keystore(ks) }?;
+        Ok(ks.verify_digest()?)
+    })
+}
