@@ -97,6 +97,11 @@ static void test_keystore_lifecycle(void) {
   CHECK_RC(sr_keystore_create(path, SR_ROOT_KEY_BYTES, ROOT, 32, "bad region!", NULL, &ks), SR_VALIDATION);
   CHECK_RC(sr_keystore_create(path, SR_ROOT_KEY_BYTES, ROOT, 32, "\xff", NULL, &ks), SR_INVALID_UTF8);
   CHECK(ks == NULL); /* outputs untouched on failure */
+  /* A failed create leaves no file behind to block the retry. */
+  const char *nofile = "/nonexistent/strongroom/root.key";
+  CHECK_RC(sr_keystore_create(path, SR_ROOT_KEY_FILE, (const uint8_t *)nofile, strlen(nofile), NULL, NULL, &ks),
+           SR_NOT_FOUND);
+  CHECK(access(path, F_OK) != 0);
 
   /* create with raw bytes, custom region/account. */
   REQUIRE_OK(sr_keystore_create(path, SR_ROOT_KEY_BYTES, ROOT, 32, "eu-test-1", "123456789012", &ks));
@@ -162,6 +167,10 @@ static void test_keystore_lifecycle(void) {
   setenv("SR_CTEST_ROOT", hex, 1);
   const char *var = "SR_CTEST_ROOT";
   CHECK_OK(sr_keystore_open(path, SR_ROOT_KEY_ENV_VAR, (const uint8_t *)var, strlen(var), &ks));
+  sr_keystore_free(ks);
+  ks = NULL;
+  snprintf(p2, sizeof p2, "%s/env.db", dir);
+  CHECK_OK(sr_keystore_create(p2, SR_ROOT_KEY_ENV_VAR, (const uint8_t *)var, strlen(var), NULL, NULL, &ks));
   sr_keystore_free(ks);
   ks = NULL;
   const char *unset = "SR_CTEST_UNSET_VARIABLE";
