@@ -1,5 +1,6 @@
 /* Strongroom from C: create a keystore, create a key, encrypt and decrypt
- * with an encryption context, and generate a data key.
+ * with an encryption context, generate a data key, and envelope-encrypt a
+ * file of any size in constant memory.
  *
  *   cc example.c $(pkg-config --cflags --libs strongroom) -o example
  *   ./example /tmp/example.db
@@ -8,6 +9,15 @@
 #include <string.h>
 
 #include <strongroom.h>
+
+/* Callbacks for streaming envelope encryption over stdio files. */
+static int read_file(void *user, uint8_t *buf, size_t len, size_t *out_read) {
+  *out_read = fread(buf, 1, len, (FILE *)user);
+  return ferror((FILE *)user) ? -1 : 0;
+}
+static int write_file(void *user, const uint8_t *buf, size_t len) {
+  return fwrite(buf, 1, len, (FILE *)user) == len ? 0 : -1;
+}
 
 /* Print the KMS exception name and this thread's last error message. */
 static int fail(const char *what, sr_result rc) {
@@ -69,7 +79,27 @@ int main(int argc, char **argv) {
   if (rc != SR_OK)
     return fail("sr_generate_data_key", rc);
   printf("data key: %zu bytes, encrypted data key: %zu bytes\n", data_key.len, encrypted_data_key.len);
-  /* ... encrypt data locally with data_key, store encrypted_data_key beside it ... */
+
+  /* Envelope-encrypt a file (AWS Encryption SDK message format) in constant
+   * memory, here wrapping the message's data key with the data key above. */
+  char in_path[1024], msg_path[1024];
+  snprintf(in_path, sizeof in_path, "%s.txt", path);
+  snprintf(msg_path, sizeof msg_path, "%s.txt.encrypted", path);
+  FILE *in = fopen(in_path, "wb");
+  for (int i = 0; i < 10000; i++)
+    fprintf(in, "line %d of a file of any size\n", i);
+  fclose(in);
+  in = fopen(in_path, "rb");
+  FILE *msg = fopen(msg_path, "wb");
+  rc = sr_envelope_encrypt_raw_aes("example", "file-key", data_key.ptr, data_key.len, ctx_keys, ctx_values, 2,
+                                   0 /* default frame length */, 0 /* default suite */, read_file, in, write_file, msg);
+  fclose(in);
+  fclose(msg);
+  if (rc != SR_OK)
+    return fail("sr_envelope_encrypt_raw_aes", rc);
+  printf("envelope-encrypted %s -> %s\n", in_path, msg_path);
+  remove(in_path);
+  remove(msg_path);
   sr_bytes_free(&data_key);
   sr_bytes_free(&encrypted_data_key);
 

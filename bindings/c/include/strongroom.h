@@ -48,8 +48,11 @@
  * Encryption context is given as parallel arrays of strings:
  * (const char *const *keys, const char *const *values, size_t n).
  *
- * Streaming envelope encryption (sr_encryptor/sr_decryptor) is not in this
- * version: the facade does not have the envelope API yet.
+ * Streaming envelope encryption (AWS Encryption SDK message format v2) of
+ * data of any size in constant memory: sr_envelope_encrypt_raw_aes() and
+ * sr_envelope_decrypt_raw_aes(), through sr_read_fn/sr_write_fn callbacks,
+ * with a raw AES keyring. A keyring backed by a keystore KMS key will be
+ * added when the Rust facade has one.
  */
 
 
@@ -296,6 +299,19 @@ typedef struct {
   size_t len;
 } sr_bytes;
 
+/**
+ * Reads up to `len` bytes into `buf` and stores the number read in
+ * `*out_read` (0 means end of input). Returns 0 on success and any other
+ * value on failure (the Strongroom call then fails with `SR_IO`).
+ */
+typedef int (*sr_read_fn)(void *user, uint8_t *buf, size_t len, size_t *out_read);
+
+/**
+ * Writes all `len` bytes of `buf`. Returns 0 on success and any other value
+ * on failure (the Strongroom call then fails with `SR_IO`).
+ */
+typedef int (*sr_write_fn)(void *user, const uint8_t *buf, size_t len);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -467,6 +483,79 @@ sr_result sr_generate_data_key_without_plaintext(const sr_keystore *ks,
  * `ks` a live handle; `out_random` valid for a write.
  */
 sr_result sr_generate_random(const sr_keystore *ks, uint32_t number_of_bytes, sr_bytes *out_random);
+
+/**
+ * Envelope-encrypts everything `read` yields into one AWS Encryption SDK
+ * message (format version 2, committing suite) passed to `write`, with the
+ * data key wrapped by a raw AES keyring, in constant memory.
+ *
+ * Parameters:
+ * - `key_namespace`, `key_name`: the raw AES keyring's provider ID and key
+ *   name (as in the AWS Encryption SDKs' raw AES keyring; the namespace must
+ *   not start with `aws-kms`). The same pair is needed to decrypt.
+ * - `wrapping_key`: 16, 24 or 32 bytes, copied and zeroized after use.
+ * - context arrays: the encryption context, as in `sr_encrypt()`; stored
+ *   (authenticated, not encrypted) in the message header.
+ * - `frame_length`: plaintext bytes per frame, 0 for the default (4096).
+ * - `suite_id`: 0 for the default `0x0578` (signed with ECDSA P-384), or
+ *   `0x0478` (unsigned).
+ * - `read`/`read_user`, `write`/`write_user`: the callbacks and the
+ *   pointers passed back to them (may be NULL; never dereferenced here).
+ *
+ * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (key
+ * length, names, frame length, suite), `SR_IO` (a callback failed; the
+ * output is incomplete and must be discarded), `SR_KMS_INTERNAL`.
+ *
+ * # Safety
+ * Strings NUL-terminated; `wrapping_key` valid for `wrapping_key_len`
+ * bytes; context arrays valid for `ctx_len` strings; the callbacks must
+ * follow their contracts (`sr_read_fn`, `sr_write_fn`).
+ */
+sr_result sr_envelope_encrypt_raw_aes(const char *key_namespace,
+                                      const char *key_name,
+                                      const uint8_t *wrapping_key,
+                                      size_t wrapping_key_len,
+                                      const char *const *ctx_keys,
+                                      const char *const *ctx_values,
+                                      size_t ctx_len,
+                                      uint32_t frame_length,
+                                      uint16_t suite_id,
+                                      sr_read_fn read,
+                                      void *read_user,
+                                      sr_write_fn write,
+                                      void *write_user);
+
+/**
+ * Decrypts one AWS Encryption SDK message that `read` yields, passing the
+ * plaintext to `write` frame by frame, in constant memory (about two frames).
+ *
+ * Only frames that authenticate are written, but the message as a whole is
+ * valid only if this function returns `SR_OK`: on any failure (a later
+ * frame, truncation, and for signed suites the final signature check) the
+ * caller must discard everything written.
+ *
+ * Parameters: the keyring as for `sr_envelope_encrypt_raw_aes()`;
+ * `required_*` arrays: pairs that must be present, with these values, in
+ * the message's encryption context (both NULL and 0 for none).
+ *
+ * Errors: `SR_INVALID_CIPHERTEXT` (anything that does not authenticate,
+ * wrong keyring, malformed or truncated message; detail-free),
+ * `SR_VALIDATION`, `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_IO`.
+ *
+ * # Safety
+ * As `sr_envelope_encrypt_raw_aes()`.
+ */
+sr_result sr_envelope_decrypt_raw_aes(const char *key_namespace,
+                                      const char *key_name,
+                                      const uint8_t *wrapping_key,
+                                      size_t wrapping_key_len,
+                                      const char *const *required_ctx_keys,
+                                      const char *const *required_ctx_values,
+                                      size_t required_ctx_len,
+                                      sr_read_fn read,
+                                      void *read_user,
+                                      sr_write_fn write,
+                                      void *write_user);
 
 /**
  * CreateKey: creates a KMS key and copies its key ID (a UUID) into `key_id_buf`.

@@ -16,6 +16,7 @@
 
 mod bytes;
 mod crypto;
+mod envelope;
 mod keys;
 mod keystore;
 mod ptr;
@@ -23,6 +24,7 @@ mod result;
 
 pub use bytes::{sr_bytes, sr_bytes_free};
 pub use crypto::*;
+pub use envelope::*;
 pub use keys::*;
 pub use keystore::*;
 pub use result::{sr_last_error_message, sr_result, sr_result_name};
