@@ -26,6 +26,7 @@ pub struct ServeArgs {
     pub credentials: Option<PathBuf>,
     /// Accept unauthenticated requests, acting as the administrator.
     /// FOR LOCAL TESTS ONLY: anyone who reaches the port can use every key.
+    /// Refused unless --listen is a loopback address.
     #[arg(long, conflicts_with = "credentials")]
     pub insecure_no_auth: bool,
     /// TLS certificate chain (PEM); with --tls-key, serve HTTPS.
@@ -71,8 +72,15 @@ pub fn serve(keystore: Keystore, args: &ServeArgs) -> Result<(), String> {
         LogFormat::Text => builder.try_init(),
     };
     let auth = match (&args.credentials, args.insecure_no_auth) {
+        (_, true) if !args.listen.ip().is_loopback() => {
+            return Err(format!(
+                "--insecure-no-auth serves only loopback addresses, not {}",
+                args.listen
+            ))
+        }
         (_, true) => Auth::InsecureNoAuth,
         (Some(path), false) => {
+            warn_if_readable_by_others(path);
             let c = Credentials::load(path)?;
             if c.is_empty() {
                 return Err(format!("{}: no credentials", path.display()));
@@ -94,4 +102,22 @@ pub fn serve(keystore: Keystore, args: &ServeArgs) -> Result<(), String> {
     config.max_body_bytes = args.max_body_bytes;
     config.request_timeout = Duration::from_secs(args.request_timeout_secs.max(1));
     crate::run(keystore, config, args.listen)
+}
+
+/// The credentials file holds secret access keys: say so if others can read it.
+fn warn_if_readable_by_others(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(m) = std::fs::metadata(path) {
+            if m.permissions().mode() & 0o077 != 0 {
+                tracing::warn!(
+                    file = %path.display(),
+                    "the credentials file is readable by other users; chmod 600 it"
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }

@@ -138,3 +138,11 @@ def test_insecure_no_auth_mode(tmp_path):
         assert srv.stop() == 0
     log = (tmp_path / "server.log").read_text()
     assert "insecure-no-auth" in log
+
+
+def test_insecure_no_auth_refuses_non_loopback(tmp_path):
+    import subprocess as sp
+    sp.run([BIN, "--keystore", str(tmp_path / "ks.db"), "init"], check=True, stdout=sp.DEVNULL)
+    r = sp.run([BIN, "--keystore", str(tmp_path / "ks.db"), "serve", "--insecure-no-auth",
+                "--listen", "0.0.0.0:0"], capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0 and "loopback" in r.stderr
