@@ -23,7 +23,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = os.environ.get("STRONGROOM_BIN", str(ROOT / "target" / "debug" / "strongroom"))
 REGION = "us-east-1"
 ACCOUNT = "000000000000"
-ADMIN = ("AKIDADMINEXAMPLE", "admin-secret-key-example/+=", f"arn:aws:iam::{ACCOUNT}:root")
+ADMIN = ("AKIDADMINEXAMPLE", "admin-secret-key-example/+=", f"arn:aws:iam::{ACCOUNT}:user/admin")
 BOB = ("AKIDBOBEXAMPLE", "bob-secret-key-example", f"arn:aws:iam::{ACCOUNT}:user/bob")
 
 

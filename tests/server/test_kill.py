@@ -1,16 +1,18 @@
 """SIGKILL in the middle of a load of CreateKey and Encrypt calls: after a
 restart every acknowledged key exists and every acknowledged ciphertext
-decrypts; SIGTERM shuts down cleanly."""
+decrypts, and the audit log (where the build has one) verifies; SIGTERM
+shuts down cleanly."""
 
 import os
 import signal
+import subprocess
 import threading
 import time
 
 import pytest
 from botocore.config import Config
 
-from conftest import Server
+from conftest import BIN, Server
 
 
 def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path):
@@ -62,6 +64,11 @@ def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path):
             assert r["Plaintext"] == pt and r["KeyId"].endswith(kid)
     finally:
         assert srv.stop() == 0
+    help_text = subprocess.run([BIN, "--help"], capture_output=True, text=True).stdout
+    if "audit" in help_text:
+        v = subprocess.run([BIN, "--keystore", str(srv.keystore), "audit", "verify"],
+                           capture_output=True, text=True, timeout=120)
+        assert v.returncode == 0, v.stdout + v.stderr
 
 
 def test_sigterm_finishes_in_flight_and_exits_zero(tmp_path):
