@@ -44,7 +44,7 @@ def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path):
     for t in threads:
         t.start()
     deadline = time.time() + 20
-    while time.time() < deadline and (len(keys) < 30 or len(blobs) < 30):
+    while time.time() < deadline and (len(keys) < 100 or len(blobs) < 200):
         time.sleep(0.05)
     srv.proc.send_signal(signal.SIGKILL)
     srv.proc.wait(timeout=10)
@@ -52,7 +52,7 @@ def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path):
     for t in threads:
         t.join(timeout=30)
     srv.log.close()
-    assert len(keys) >= 30 and len(blobs) >= 30, (len(keys), len(blobs))
+    assert len(keys) >= 100 and len(blobs) >= 200, (len(keys), len(blobs))
 
     srv.start()
     try:
