@@ -5,13 +5,16 @@
 extern crate alloc;
 
 pub mod api;
+pub mod audit;
 pub mod b64;
 pub mod blob;
 pub mod context;
 pub mod crypto;
 pub mod error;
+pub mod grant;
 pub mod key;
 pub mod ops;
+pub mod policy;
 pub mod seal;
 pub mod secret;
 

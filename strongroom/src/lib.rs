@@ -90,6 +90,49 @@ impl std::fmt::Debug for Keystore {
 const META_CONFIG: &str = "config";
 const META_CHECK: &str = "check";
 const META_KDF: &str = "kdf";
+const META_DIGEST: &str = "digest";
+
+/// Keeps the keystore digest: the XOR of the MAC tags of every key and alias
+/// row, stored MAC'd in `meta/digest` (see `docs/FORMAT.md`). A row rolled
+/// back to an older authentic version, deleted or added changes the XOR.
+struct DigestTx<'a> {
+    inner: &'a mut dyn Tx,
+    delta: [u8; 32],
+}
+
+impl DigestTx<'_> {
+    fn fold(&mut self, tag: &[u8]) {
+        for (d, t) in self.delta.iter_mut().zip(tag) {
+            *d ^= t;
+        }
+    }
+}
+
+impl Tx for DigestTx<'_> {
+    fn get(&mut self, table: Table, id: &str) -> Result<Option<Row>> {
+        self.inner.get(table, id)
+    }
+    fn list(&mut self, table: Table, after: Option<&str>, limit: usize) -> Result<Vec<Row>> {
+        self.inner.list(table, after, limit)
+    }
+    fn put(&mut self, table: Table, row: &Row) -> Result<()> {
+        if table != Table::Meta {
+            if let Some(old) = self.inner.get(table, &row.id)? {
+                self.fold(&old.tag);
+            }
+            self.fold(&row.tag);
+        }
+        self.inner.put(table, row)
+    }
+    fn delete(&mut self, table: Table, id: &str) -> Result<()> {
+        if table != Table::Meta {
+            if let Some(old) = self.inner.get(table, id)? {
+                self.fold(&old.tag);
+            }
+        }
+        self.inner.delete(table, id)
+    }
+}
 
 fn auth_failed(what: &str) -> Error {
     Error::internal(format!(
@@ -188,7 +231,8 @@ impl Keystore {
                     body: body.clone(),
                     tag: config_tag.to_vec(),
                 },
-            )
+            )?;
+            tx.put(Table::Meta, &digest_row(&root_key, [0u8; 32])?)
         })?;
         Ok(Keystore {
             inner: Arc::new(Inner {
@@ -246,13 +290,80 @@ impl Keystore {
                 config.format_version
             )));
         }
-        Ok(Keystore {
+        let ks = Keystore {
             inner: Arc::new(Inner {
                 storage: Box::new(storage),
                 root: root_key,
                 config,
                 clock: Arc::new(SystemClock),
             }),
+        };
+        ks.verify_digest()?;
+        Ok(ks)
+    }
+
+    /// Checks the keystore digest: that the set of key and alias records is
+    /// exactly the one Strongroom last wrote (no row added, deleted, or
+    /// rolled back to an older authentic version). Run by [`open`](Self::open).
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the digest does not match.
+    pub fn verify_digest(&self) -> Result<()> {
+        self.inner.storage.read(&mut |tx| {
+            let stored = self.read_digest(tx)?;
+            let mut acc = [0u8; 32];
+            for table in [Table::Keys, Table::Aliases] {
+                tx.for_each_tag(table, &mut |_, tag| {
+                    for (a, t) in acc.iter_mut().zip(tag) {
+                        *a ^= t;
+                    }
+                    Ok(())
+                })?;
+            }
+            if subtle_eq(&acc, &stored) {
+                Ok(())
+            } else {
+                Err(auth_failed(
+                    "the keystore digest (a key or alias row was added, deleted or rolled back)",
+                ))
+            }
+        })
+    }
+
+    fn read_digest(&self, tx: &mut dyn Tx) -> Result<[u8; 32]> {
+        let row = tx
+            .get(Table::Meta, META_DIGEST)?
+            .ok_or_else(|| auth_failed("the keystore digest"))?;
+        if !self
+            .inner
+            .root
+            .verify_record(b"meta", META_DIGEST.as_bytes(), &row.body, &row.tag)
+        {
+            return Err(auth_failed("the keystore digest"));
+        }
+        row.body
+            .as_slice()
+            .try_into()
+            .map_err(|_| auth_failed("the keystore digest"))
+    }
+
+    /// Runs `f` in a write transaction and keeps the keystore digest current.
+    fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.inner.storage.write(&mut |tx| {
+            let mut dtx = DigestTx {
+                inner: &mut *tx,
+                delta: [0u8; 32],
+            };
+            f(&mut dtx)?;
+            let delta = dtx.delta;
+            if delta != [0u8; 32] {
+                let mut digest = self.read_digest(tx)?;
+                for (d, x) in digest.iter_mut().zip(delta) {
+                    *d ^= x;
+                }
+                tx.put(Table::Meta, &digest_row(&self.inner.root, digest)?)?;
+            }
+            Ok(())
         })
     }
 
@@ -417,7 +528,7 @@ impl Keystore {
         let ident = self.parse_ident(key_id)?;
         let env = self.env();
         let mut out = None;
-        self.inner.storage.write(&mut |tx| {
+        self.write(&mut |tx| {
             let mut rec = self
                 .load_in(tx, key_id, &ident)?
                 .ok_or_else(|| self.not_found(key_id))?;
@@ -472,7 +583,7 @@ impl Keystore {
     pub fn purge_deleted_keys(&self) -> Result<usize> {
         let now = self.inner.clock.now();
         let mut count = 0;
-        self.inner.storage.write(&mut |tx| {
+        self.write(&mut |tx| {
             count = 0;
             let mut after: Option<String> = None;
             let mut due = Vec::new();
@@ -506,9 +617,7 @@ impl Keystore {
         let env = self.env();
         let rec = ops::create_key(&env, &mut os_rng(), req)?;
         let row = self.key_row(&rec)?;
-        self.inner
-            .storage
-            .write(&mut |tx| tx.put(Table::Keys, &row))?;
+        self.write(&mut |tx| tx.put(Table::Keys, &row))?;
         Ok(DescribeKeyResponse {
             key_metadata: ops::describe(&rec),
         })
@@ -707,7 +816,7 @@ impl Keystore {
             ));
         }
         let now = self.inner.clock.now();
-        self.inner.storage.write(&mut |tx| {
+        self.write(&mut |tx| {
             let rec = self.load_in(tx, target_key_id, &ident)?.ok_or_else(|| self.not_found(target_key_id))?;
             if rec.state == strongroom_core::key::KeyState::PendingDeletion {
                 return Err(Error::new(ErrorKind::KMSInvalidStateException, format!("{} is pending deletion", rec.arn)));
@@ -754,7 +863,7 @@ impl Keystore {
                 "alias names begin with 'alias/'",
             ));
         }
-        self.inner.storage.write(&mut |tx| {
+        self.write(&mut |tx| {
             if tx.get(Table::Aliases, alias_name)?.is_none() {
                 return Err(Error::not_found(format!(
                     "Alias {} is not found.",
@@ -1031,6 +1140,15 @@ fn uuid_from(bytes: [u8; 16]) -> String {
         &h[16..20],
         &h[20..32]
     )
+}
+
+fn digest_row(root: &RootKey, digest: [u8; 32]) -> Result<Row> {
+    let tag = root.mac_record(b"meta", META_DIGEST.as_bytes(), &digest)?;
+    Ok(Row {
+        id: META_DIGEST.into(),
+        body: digest.to_vec(),
+        tag: tag.to_vec(),
+    })
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>> {

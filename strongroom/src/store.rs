@@ -64,6 +64,28 @@ pub trait Tx {
     /// # Errors
     /// `KMSInternalException` on a storage failure.
     fn delete(&mut self, table: Table, id: &str) -> Result<()>;
+    /// Calls `f` with the `(id, tag)` of every row of `table`, in id order,
+    /// without loading bodies (used to check the keystore digest on open).
+    ///
+    /// # Errors
+    /// `f`'s error or `KMSInternalException` on a storage failure.
+    fn for_each_tag(
+        &mut self,
+        table: Table,
+        f: &mut dyn FnMut(&str, &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        let mut after: Option<String> = None;
+        loop {
+            let rows = self.list(table, after.as_deref(), 1000)?;
+            let Some(last) = rows.last() else {
+                return Ok(());
+            };
+            after = Some(last.id.clone());
+            for r in &rows {
+                f(&r.id, &r.tag)?;
+            }
+        }
+    }
 }
 
 /// A database that runs closures in read or write transactions. A write
@@ -206,6 +228,22 @@ impl Tx for SqliteTx<'_> {
             .map_err(db_err)?
             .execute(params![row.id, row.body, row.tag])
             .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn for_each_tag(
+        &mut self,
+        table: Table,
+        f: &mut dyn FnMut(&str, &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        let sql = format!("SELECT id, tag FROM {} ORDER BY id", table.name());
+        let mut st = self.tx.prepare_cached(&sql).map_err(db_err)?;
+        let mut rows = st.query([]).map_err(db_err)?;
+        while let Some(r) = rows.next().map_err(db_err)? {
+            let id: String = r.get(0).map_err(db_err)?;
+            let tag: Vec<u8> = r.get(1).map_err(db_err)?;
+            f(&id, &tag)?;
+        }
         Ok(())
     }
 

@@ -1,0 +1,696 @@
+//! Audit events in the AWS CloudTrail record shape, and the HMAC chain that
+//! makes a log of them tamper-evident.
+//!
+//! An [`AuditEvent`] becomes a CloudTrail-shaped JSON object with
+//! [`AuditEvent::to_record`]. [`chain_line`] turns a record into one JSON line
+//! carrying a `strongroomChain` field; [`verify_chain`] checks a whole log and
+//! reports the first bad record. The chain construction is specified in
+//! `docs/FORMAT.md`, section "Audit log":
+//!
+//! - `R_i` = the canonical JSON of record *i* without `strongroomChain`
+//!   (objects with keys sorted by their UTF-8 bytes, no whitespace, strings
+//!   escaped as `serde_json` escapes them, numbers as `serde_json` prints them);
+//! - `C_0` = 32 zero bytes (the genesis value, [`GENESIS`]);
+//! - `C_i` = HMAC-SHA256(chain_key, `C_{i-1}` || `R_i`);
+//! - line *i* = `R_i` without its final `}`, then `,"strongroomChain":"<hex(C_i)>"}`.
+//!
+//! The chain key is the keystore's `strongroom/v1/audit-mac` sub-key
+//! ([`crate::seal::RootKey::audit_key`]).
+//!
+//! A [`Checkpoint`] (count, last chain value) kept by the caller under a seal
+//! detects truncation: records after the checkpoint are covered by the chain
+//! but can be cut off undetected until the next checkpoint.
+
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::context::EncryptionContext;
+use crate::crypto::mac::{hmac_sha256, hmac_sha256_verify, HMAC_SHA256_LEN};
+use crate::error::{Error, Result};
+use crate::grant::hex;
+
+/// CloudTrail `eventVersion` of the records Strongroom writes.
+pub const EVENT_VERSION: &str = "1.08";
+/// CloudTrail `eventSource` for KMS.
+pub const EVENT_SOURCE: &str = "kms.amazonaws.com";
+/// Name of the chain field added to each line.
+pub const CHAIN_FIELD: &str = "strongroomChain";
+/// The chain value before the first record: 32 zero bytes.
+pub const GENESIS: [u8; HMAC_SHA256_LEN] = [0; HMAC_SHA256_LEN];
+/// Whether CloudTrail marks the KMS operation `event_name` read-only
+/// (cryptographic operations, `Describe*`, `Get*`, `List*`).
+pub fn is_read_only(event_name: &str) -> bool {
+    matches!(
+        event_name,
+        "Encrypt"
+            | "Decrypt"
+            | "ReEncrypt"
+            | "GenerateDataKey"
+            | "GenerateDataKeyWithoutPlaintext"
+            | "GenerateDataKeyPair"
+            | "GenerateDataKeyPairWithoutPlaintext"
+            | "GenerateRandom"
+            | "Sign"
+            | "Verify"
+            | "GenerateMac"
+            | "VerifyMac"
+            | "DeriveSharedSecret"
+            | "DescribeKey"
+    ) || event_name.starts_with("Get")
+        || event_name.starts_with("List")
+}
+
+/// Formats Unix milliseconds as an RFC 3339 UTC timestamp with second
+/// precision, as CloudTrail writes `eventTime`: `2024-05-01T12:34:56Z`.
+pub fn rfc3339_utc(unix_millis: u64) -> String {
+    let secs = unix_millis / 1000;
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Proleptic Gregorian (year, month, day) of `days` since 1970-01-01.
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    const DAYS_PER_400_YEARS: u64 = 146_097;
+    fn leap(y: u64) -> bool {
+        (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+    }
+    // 1970 is 370 years into the 400-year cycle that starts in 1600.
+    let mut year = 1600 + 400 * (days / DAYS_PER_400_YEARS);
+    let mut rest = days % DAYS_PER_400_YEARS + 135_140; // days from 1600-01-01 to 1970-01-01
+    loop {
+        let len = if leap(year) { 366 } else { 365 };
+        if rest < len {
+            break;
+        }
+        rest -= len;
+        year += 1;
+    }
+    let feb = if leap(year) { 29 } else { 28 };
+    let months = [31, feb, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let mut month = 1;
+    for len in months {
+        if rest < len {
+            break;
+        }
+        rest -= len;
+        month += 1;
+    }
+    (year, month, rest + 1)
+}
+
+/// A version-4 UUID string from 16 caller-supplied random bytes.
+fn uuid_v4(bytes: [u8; 16]) -> String {
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .hyphenated()
+        .to_string()
+}
+
+/// The non-secret request fields Strongroom logs in `requestParameters`, in
+/// CloudTrail's camelCase. It has no field for plaintext, data keys, private
+/// keys, MAC or signature inputs, signatures, MACs, ciphertext blobs or grant
+/// tokens, so a record built from it cannot contain them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)] // each field is the KMS request parameter of the same name
+pub struct RequestParameters {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption_context: Option<EncryptionContext>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_encryption_context: Option<EncryptionContext>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_encryption_context: Option<EncryptionContext>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption_algorithm: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_encryption_algorithm: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_encryption_algorithm: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_algorithm: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mac_algorithm: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_agreement_algorithm: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_spec: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_usage: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_pair_spec: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number_of_bytes: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bypass_policy_lockout_safety_check: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_window_in_days: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation_period_in_days: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grantee_principal: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retiring_principal: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operations: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub constraints: Option<crate::grant::GrantConstraints>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wrapping_algorithm: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration_model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag_keys: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+}
+
+impl RequestParameters {
+    /// The JSON object for `requestParameters`.
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+/// One audit event, built by the operation that it records.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditEvent {
+    event_name: String,
+    principal: String,
+    unix_millis: u64,
+    request_id: String,
+    event_id: String,
+    read_only: bool,
+    request_parameters: Value,
+    response_elements: Value,
+    error: Option<(String, String)>,
+    resources: Vec<String>,
+    recipient_account_id: Option<String>,
+}
+
+impl AuditEvent {
+    /// An event for KMS operation `event_name` called by `principal` at
+    /// `unix_millis`. `random` (from the caller's RNG) gives the `requestID`
+    /// (first 16 bytes) and `eventID` (last 16) as version-4 UUIDs.
+    /// `readOnly` starts as [`is_read_only`]`(event_name)`.
+    pub fn new(event_name: &str, principal: &str, unix_millis: u64, random: [u8; 32]) -> Self {
+        let mut a = [0u8; 16];
+        let mut b = [0u8; 16];
+        a.copy_from_slice(&random[..16]);
+        b.copy_from_slice(&random[16..]);
+        AuditEvent {
+            event_name: event_name.to_owned(),
+            principal: principal.to_owned(),
+            unix_millis,
+            request_id: uuid_v4(a),
+            event_id: uuid_v4(b),
+            read_only: is_read_only(event_name),
+            request_parameters: Value::Null,
+            response_elements: Value::Null,
+            error: None,
+            resources: Vec::new(),
+            recipient_account_id: None,
+        }
+    }
+
+    /// Adds a key ARN to `resources` (once per ARN).
+    #[must_use]
+    pub fn with_key(mut self, key_arn: &str) -> Self {
+        if !self.resources.iter().any(|r| r == key_arn) {
+            self.resources.push(key_arn.to_owned());
+        }
+        self
+    }
+
+    /// Sets `requestParameters` from non-secret fields.
+    #[must_use]
+    pub fn with_request_parameters(mut self, params: &RequestParameters) -> Self {
+        self.request_parameters = params.to_value();
+        self
+    }
+
+    /// Sets `requestParameters` to `value`. The caller guarantees it holds no secret.
+    #[must_use]
+    pub fn with_request_parameters_value(mut self, value: Value) -> Self {
+        self.request_parameters = value;
+        self
+    }
+
+    /// Sets `responseElements`. The caller guarantees it holds no secret
+    /// (for example `{"keyId": ..., "encryptionAlgorithm": ...}`).
+    #[must_use]
+    pub fn with_response_elements(mut self, value: Value) -> Self {
+        self.response_elements = value;
+        self
+    }
+
+    /// Records a failure: `errorCode` is the KMS exception name, `errorMessage` its message.
+    #[must_use]
+    pub fn with_error(mut self, error: &Error) -> Self {
+        self.error = Some((error.code().to_owned(), error.message().to_owned()));
+        self
+    }
+
+    /// Overrides `readOnly`.
+    #[must_use]
+    pub fn with_read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
+    }
+
+    /// Sets `recipientAccountId` (by default the account of the first key, else of the principal).
+    #[must_use]
+    pub fn with_recipient_account(mut self, account: &str) -> Self {
+        self.recipient_account_id = Some(account.to_owned());
+        self
+    }
+
+    /// The event name.
+    pub fn event_name(&self) -> &str {
+        &self.event_name
+    }
+
+    /// The CloudTrail-shaped record (without the chain field).
+    pub fn to_record(&self) -> Value {
+        let principal_account = account_of(&self.principal);
+        let mut identity = Map::new();
+        identity.insert("type".into(), identity_type(&self.principal).into());
+        identity.insert("arn".into(), self.principal.clone().into());
+        if let Some(a) = principal_account {
+            identity.insert("accountId".into(), a.into());
+        }
+        let resources: Vec<Value> = self
+            .resources
+            .iter()
+            .map(|arn| {
+                let mut r = Map::new();
+                r.insert("ARN".into(), arn.clone().into());
+                if let Some(a) = account_of(arn) {
+                    r.insert("accountId".into(), a.into());
+                }
+                r.insert("type".into(), "AWS::KMS::Key".into());
+                Value::Object(r)
+            })
+            .collect();
+        let recipient = self
+            .recipient_account_id
+            .clone()
+            .or_else(|| {
+                self.resources
+                    .iter()
+                    .find_map(|r| account_of(r))
+                    .map(ToOwned::to_owned)
+            })
+            .or_else(|| principal_account.map(ToOwned::to_owned));
+        let mut rec = Map::new();
+        rec.insert("eventVersion".into(), EVENT_VERSION.into());
+        rec.insert("userIdentity".into(), Value::Object(identity));
+        rec.insert("eventTime".into(), rfc3339_utc(self.unix_millis).into());
+        rec.insert("eventSource".into(), EVENT_SOURCE.into());
+        rec.insert("eventName".into(), self.event_name.clone().into());
+        rec.insert("requestParameters".into(), self.request_parameters.clone());
+        rec.insert("responseElements".into(), self.response_elements.clone());
+        if let Some((code, message)) = &self.error {
+            rec.insert("errorCode".into(), code.clone().into());
+            rec.insert("errorMessage".into(), message.clone().into());
+        }
+        rec.insert("requestID".into(), self.request_id.clone().into());
+        rec.insert("eventID".into(), self.event_id.clone().into());
+        rec.insert("readOnly".into(), self.read_only.into());
+        rec.insert("resources".into(), Value::Array(resources));
+        rec.insert("eventType".into(), "AwsApiCall".into());
+        rec.insert("managementEvent".into(), true.into());
+        rec.insert("eventCategory".into(), "Management".into());
+        if let Some(r) = recipient {
+            rec.insert("recipientAccountId".into(), r.into());
+        }
+        Value::Object(rec)
+    }
+}
+
+fn account_of(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(6, ':');
+    if parts.next() != Some("arn") {
+        return None;
+    }
+    let account = parts.nth(3)?;
+    parts.next()?;
+    (!account.is_empty()).then_some(account)
+}
+
+/// CloudTrail `userIdentity.type` for a principal ARN.
+fn identity_type(principal: &str) -> &'static str {
+    let resource = principal.splitn(6, ':').nth(5).unwrap_or("");
+    if resource == "root" {
+        "Root"
+    } else if resource.starts_with("user/") {
+        "IAMUser"
+    } else if resource.starts_with("assumed-role/") || resource.starts_with("role/") {
+        "AssumedRole"
+    } else if principal.ends_with(".amazonaws.com") {
+        "AWSService"
+    } else {
+        "Unknown"
+    }
+}
+
+/// The canonical JSON of `value`: keys sorted by UTF-8 bytes at every level,
+/// no whitespace, strings and numbers as `serde_json` writes them.
+pub fn canonical_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(value, &mut out);
+    out
+}
+
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+            out.push('{');
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(k, out);
+                out.push(':');
+                if let Some(v) = map.get(k.as_str()) {
+                    write_canonical(v, out);
+                }
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(v, out);
+            }
+            out.push(']');
+        }
+        Value::String(s) => write_string(s, out),
+        // Null, booleans and numbers print the same way under every serde_json feature set.
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+fn write_string(s: &str, out: &mut String) {
+    out.push_str(&Value::String(s.to_owned()).to_string());
+}
+
+/// Where a log stands: how many records it holds and the chain value of the
+/// last one ([`GENESIS`] for an empty log). Seal it to detect truncation.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Number of records.
+    pub count: u64,
+    /// Chain value `C_count`.
+    pub last: [u8; HMAC_SHA256_LEN],
+}
+
+impl fmt::Debug for Checkpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Checkpoint {{ count: {}, last: {} }}",
+            self.count,
+            hex(&self.last)
+        )
+    }
+}
+
+impl Checkpoint {
+    /// The checkpoint of an empty log.
+    pub const fn genesis() -> Self {
+        Checkpoint {
+            count: 0,
+            last: GENESIS,
+        }
+    }
+
+    /// 40 bytes: big-endian `count`, then `last`.
+    pub fn to_bytes(&self) -> [u8; 40] {
+        let mut b = [0u8; 40];
+        b[..8].copy_from_slice(&self.count.to_be_bytes());
+        b[8..].copy_from_slice(&self.last);
+        b
+    }
+
+    /// Parses [`to_bytes`](Self::to_bytes).
+    ///
+    /// # Errors
+    /// `ValidationException` unless `bytes` is 40 bytes long.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        if bytes.len() != 40 {
+            return Err(Error::validation("an audit checkpoint is 40 bytes"));
+        }
+        let mut count = [0u8; 8];
+        count.copy_from_slice(&bytes[..8]);
+        let mut last = [0u8; HMAC_SHA256_LEN];
+        last.copy_from_slice(&bytes[8..]);
+        Ok(Checkpoint {
+            count: u64::from_be_bytes(count),
+            last,
+        })
+    }
+}
+
+/// Chains `record` after `previous`: returns the JSON line to append
+/// (without a trailing newline) and the new checkpoint.
+///
+/// # Errors
+/// `ValidationException` if `record` is not a non-empty JSON object or
+/// already has a `strongroomChain` field.
+pub fn chain_line(
+    chain_key: &[u8],
+    previous: &Checkpoint,
+    record: &Value,
+) -> Result<(String, Checkpoint)> {
+    let obj = record
+        .as_object()
+        .ok_or_else(|| Error::validation("an audit record must be a JSON object"))?;
+    if obj.is_empty() || obj.contains_key(CHAIN_FIELD) {
+        return Err(Error::validation(
+            "an audit record must be a non-empty JSON object without a strongroomChain field",
+        ));
+    }
+    let canonical = canonical_json(record);
+    let mac = hmac_sha256(chain_key, &[&previous.last, canonical.as_bytes()])?;
+    let line = assemble_line(&canonical, &mac);
+    Ok((
+        line,
+        Checkpoint {
+            count: previous.count + 1,
+            last: mac,
+        },
+    ))
+}
+
+fn assemble_line(canonical: &str, mac: &[u8]) -> String {
+    let body = &canonical[..canonical.len() - 1];
+    format!("{body},\"{CHAIN_FIELD}\":\"{}\"}}", hex(mac))
+}
+
+/// Why a log failed verification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChainFault {
+    /// The line is not a JSON object with a well-formed `strongroomChain` field.
+    Malformed(&'static str),
+    /// The line is not in the canonical form Strongroom writes.
+    NotCanonical,
+    /// The chain value does not verify: this record, or one before it, was
+    /// edited, deleted, inserted or moved.
+    ChainMismatch,
+    /// The log holds fewer records than the checkpoint.
+    Truncated {
+        /// Records in the checkpoint.
+        expected: u64,
+        /// Records found.
+        found: u64,
+    },
+    /// The record at the checkpoint's position is not the one checkpointed.
+    CheckpointMismatch,
+}
+
+impl fmt::Display for ChainFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChainFault::Malformed(why) => write!(f, "malformed record: {why}"),
+            ChainFault::NotCanonical => f.write_str("record is not in canonical form (edited)"),
+            ChainFault::ChainMismatch => f.write_str(
+                "chain value does not verify (record edited, or a record deleted, inserted or reordered before it)",
+            ),
+            ChainFault::Truncated { expected, found } => write!(
+                f,
+                "log truncated: the checkpoint covers {expected} records, the log holds {found}"
+            ),
+            ChainFault::CheckpointMismatch => {
+                f.write_str("record does not match the sealed checkpoint")
+            }
+        }
+    }
+}
+
+/// The first bad record of a log (0-based line index) and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainError {
+    /// Index of the first bad record; for truncation, the number of records found.
+    pub index: u64,
+    /// What is wrong.
+    pub reason: ChainFault,
+}
+
+impl fmt::Display for ChainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "audit record {}: {}", self.index, self.reason)
+    }
+}
+
+/// Verifies a whole log, one JSON line per record (pass `text.lines()`),
+/// against `chain_key`, starting from [`GENESIS`]. With `checkpoint`, the log
+/// must hold at least `checkpoint.count` records and the chain value of record
+/// `checkpoint.count` must be `checkpoint.last`; records after it are
+/// verified as part of the chain.
+///
+/// Returns the checkpoint of the whole log (its record count and last chain value).
+///
+/// # Errors
+/// The first bad record and the [`ChainFault`].
+pub fn verify_chain<'a>(
+    lines: impl IntoIterator<Item = &'a str>,
+    chain_key: &[u8],
+    checkpoint: Option<&Checkpoint>,
+) -> core::result::Result<Checkpoint, ChainError> {
+    let mut state = Checkpoint::genesis();
+    for line in lines {
+        let index = state.count;
+        let fail = |reason| ChainError { index, reason };
+        let mac = check_line(line, chain_key, &state.last).map_err(fail)?;
+        state = Checkpoint {
+            count: index + 1,
+            last: mac,
+        };
+        if let Some(cp) = checkpoint {
+            if cp.count == state.count && cp.last != state.last {
+                return Err(fail(ChainFault::CheckpointMismatch));
+            }
+        }
+    }
+    if let Some(cp) = checkpoint {
+        if state.count < cp.count {
+            return Err(ChainError {
+                index: state.count,
+                reason: ChainFault::Truncated {
+                    expected: cp.count,
+                    found: state.count,
+                },
+            });
+        }
+    }
+    Ok(state)
+}
+
+fn check_line(
+    line: &str,
+    chain_key: &[u8],
+    previous: &[u8; HMAC_SHA256_LEN],
+) -> core::result::Result<[u8; HMAC_SHA256_LEN], ChainFault> {
+    let mut value: Value =
+        serde_json::from_str(line).map_err(|_| ChainFault::Malformed("not JSON"))?;
+    let obj = value
+        .as_object_mut()
+        .ok_or(ChainFault::Malformed("not a JSON object"))?;
+    let chain = match obj.remove(CHAIN_FIELD) {
+        Some(Value::String(s)) => s,
+        Some(_) => return Err(ChainFault::Malformed("strongroomChain is not a string")),
+        None => return Err(ChainFault::Malformed("no strongroomChain field")),
+    };
+    let tag = unhex(&chain).ok_or(ChainFault::Malformed(
+        "strongroomChain is not 64 hex digits",
+    ))?;
+    if obj.is_empty() {
+        return Err(ChainFault::Malformed("empty record"));
+    }
+    let canonical = canonical_json(&value);
+    if assemble_line(&canonical, &tag) != line {
+        return Err(ChainFault::NotCanonical);
+    }
+    if !hmac_sha256_verify(chain_key, &[previous, canonical.as_bytes()], &tag) {
+        return Err(ChainFault::ChainMismatch);
+    }
+    Ok(tag)
+}
+
+fn unhex(s: &str) -> Option<[u8; HMAC_SHA256_LEN]> {
+    let b = s.as_bytes();
+    if b.len() != 2 * HMAC_SHA256_LEN {
+        return None;
+    }
+    let nibble = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    let mut out = [0u8; HMAC_SHA256_LEN];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = (nibble(b[2 * i])? << 4) | nibble(b[2 * i + 1])?;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339_utc(951_782_400_000), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339_utc(1_709_251_199_999), "2024-02-29T23:59:59Z");
+        assert_eq!(rfc3339_utc(4_102_444_800_000), "2100-01-01T00:00:00Z");
+        assert_eq!(rfc3339_utc(253_402_300_799_000), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339_utc(1_234_567_890_123), "2009-02-13T23:31:30Z");
+    }
+}

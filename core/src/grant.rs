@@ -1,0 +1,391 @@
+//! KMS grants: the grant record, its validation, grant tokens, and the rules
+//! for when a grant allows an operation and who may retire it.
+//!
+//! A grant allows its grantee principal the listed operations on one key.
+//! It never overrides an explicit `Deny` in the key policy (see
+//! [`crate::policy::authorize`]). `RevokeGrant` is authorized by the key policy
+//! alone (action `kms:RevokeGrant`); `RetireGrant` follows [`may_retire`].
+//!
+//! Grant tokens let a freshly created grant be used before it is stored or
+//! replicated: a token is `base64url-nopad(0x01 || grant ID || tag)` where
+//! `tag = HMAC-SHA256(token_key, "strongroom grant token v1" || 0x00 || grant ID)`.
+//! The caller supplies `token_key` (derived from the root key) and resolves
+//! the grant ID to the grant it stored.
+
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use crate::context::EncryptionContext;
+use crate::crypto::mac::{hmac_sha256, hmac_sha256_verify, HMAC_SHA256_LEN};
+use crate::error::{Error, ErrorKind, Result};
+use crate::policy::principal_matches;
+
+macro_rules! grant_operations {
+    ($($name:ident => $ctx:expr),* $(,)?) => {
+        /// An operation a grant can allow (KMS `GrantOperation`), spelled as KMS spells it.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum GrantOperation {
+            $(
+                #[doc = concat!("`", stringify!($name), "`.")]
+                $name,
+            )*
+        }
+
+        impl GrantOperation {
+            /// Every grant operation, in KMS's documentation order.
+            pub const ALL: &'static [GrantOperation] = &[$(GrantOperation::$name,)*];
+
+            /// The KMS name, e.g. `"GenerateDataKey"`.
+            pub const fn as_str(self) -> &'static str {
+                match self { $(GrantOperation::$name => stringify!($name),)* }
+            }
+
+            /// Whether the operation takes an encryption context, so that the
+            /// grant constraints apply to it.
+            pub const fn supports_encryption_context(self) -> bool {
+                match self { $(GrantOperation::$name => $ctx,)* }
+            }
+        }
+    };
+}
+
+grant_operations! {
+    Decrypt => true,
+    Encrypt => true,
+    GenerateDataKey => true,
+    GenerateDataKeyWithoutPlaintext => true,
+    ReEncryptFrom => true,
+    ReEncryptTo => true,
+    Sign => false,
+    Verify => false,
+    GetPublicKey => false,
+    CreateGrant => true,
+    RetireGrant => true,
+    DescribeKey => true,
+    GenerateDataKeyPair => true,
+    GenerateDataKeyPairWithoutPlaintext => true,
+    GenerateMac => false,
+    VerifyMac => false,
+    DeriveSharedSecret => false,
+}
+
+impl GrantOperation {
+    /// Parses a KMS grant operation name (case-sensitive, as KMS validates it).
+    ///
+    /// # Errors
+    /// `ValidationException` naming the value and the allowed set.
+    pub fn parse(name: &str) -> Result<Self> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|op| op.as_str() == name)
+            .ok_or_else(|| {
+                let allowed: Vec<&str> = Self::ALL.iter().map(|o| o.as_str()).collect();
+                Error::validation(format!(
+                    "1 validation error detected: Value '{name}' at 'operations' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+                    allowed.join(", ")
+                ))
+            })
+    }
+
+    /// Whether the constraints of a grant are checked for this operation. KMS
+    /// applies them to cryptographic operations that take an encryption
+    /// context and, for `CreateGrant`, to the constraints of the new grant;
+    /// not to `DescribeKey` and `RetireGrant`.
+    const fn constrained(self) -> bool {
+        self.supports_encryption_context()
+            && !matches!(
+                self,
+                GrantOperation::DescribeKey | GrantOperation::RetireGrant
+            )
+    }
+}
+
+/// Grant constraints: the encryption context a request must carry for the
+/// grant to apply. Keys and values are compared case-sensitively.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantConstraints {
+    /// The request's encryption context must equal this one exactly.
+    #[serde(
+        rename = "EncryptionContextEquals",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub encryption_context_equals: Option<EncryptionContext>,
+    /// The request's encryption context must contain every pair of this one.
+    #[serde(
+        rename = "EncryptionContextSubset",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub encryption_context_subset: Option<EncryptionContext>,
+}
+
+impl GrantConstraints {
+    /// Whether `context` satisfies every constraint given.
+    pub fn allow(&self, context: &EncryptionContext) -> bool {
+        let equals = self
+            .encryption_context_equals
+            .as_ref()
+            .is_none_or(|c| c == context);
+        let subset = self
+            .encryption_context_subset
+            .as_ref()
+            .is_none_or(|c| c.iter().all(|(k, v)| context.get(k) == Some(v)));
+        equals && subset
+    }
+
+    fn is_empty(&self) -> bool {
+        self.encryption_context_equals.is_none() && self.encryption_context_subset.is_none()
+    }
+}
+
+/// A grant, in the shape of KMS's `GrantListEntry` (PascalCase field names),
+/// for storage and for `ListGrants`/`ListRetirableGrants` output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Grant {
+    /// The key ARN the grant applies to.
+    pub key_id: String,
+    /// The grant ID (64 lowercase hex characters, see [`new_grant_id`]).
+    pub grant_id: String,
+    /// The optional friendly name used for `CreateGrant` idempotency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Creation time in Unix seconds (KMS's JSON protocol timestamp).
+    pub creation_date: u64,
+    /// The principal the grant allows the operations to.
+    pub grantee_principal: String,
+    /// The principal that may retire the grant, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retiring_principal: Option<String>,
+    /// The account of the key (the account that issued the grant).
+    pub issuing_account: String,
+    /// The operations the grant allows.
+    pub operations: Vec<GrantOperation>,
+    /// Encryption context constraints, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constraints: Option<GrantConstraints>,
+}
+
+/// The longest grant name KMS accepts.
+pub const MAX_GRANT_NAME_LEN: usize = 256;
+
+impl Grant {
+    /// Validates a grant as `CreateGrant` does.
+    ///
+    /// # Errors
+    /// `ValidationException` when the operations list is empty or repeats an
+    /// operation, a principal is empty or longer than 256 characters, the name
+    /// is empty, too long or uses characters outside `[a-zA-Z0-9:/_-]`, or
+    /// constraints are given for a grant that includes an operation without
+    /// an encryption context (`Sign`, `Verify`, `GetPublicKey`, `GenerateMac`,
+    /// `VerifyMac`, `DeriveSharedSecret`).
+    pub fn validate(&self) -> Result<()> {
+        if self.operations.is_empty() {
+            return Err(Error::validation(
+                "a grant must allow at least one operation",
+            ));
+        }
+        for (i, op) in self.operations.iter().enumerate() {
+            if self.operations[..i].contains(op) {
+                return Err(Error::validation(format!(
+                    "grant operation {} is listed more than once",
+                    op.as_str()
+                )));
+            }
+        }
+        for (field, p) in [
+            ("GranteePrincipal", Some(&self.grantee_principal)),
+            ("RetiringPrincipal", self.retiring_principal.as_ref()),
+        ] {
+            if let Some(p) = p {
+                if p.is_empty() || p.chars().count() > 256 {
+                    return Err(Error::validation(format!(
+                        "{field} must be 1 to 256 characters"
+                    )));
+                }
+            }
+        }
+        if let Some(name) = &self.name {
+            let ok_chars = name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b":/_-".contains(&b));
+            if name.is_empty() || name.len() > MAX_GRANT_NAME_LEN || !ok_chars {
+                return Err(Error::validation(
+                    "grant Name must be 1 to 256 characters of [a-zA-Z0-9:/_-]",
+                ));
+            }
+        }
+        if let Some(c) = &self.constraints {
+            if !c.is_empty() {
+                if let Some(op) = self
+                    .operations
+                    .iter()
+                    .find(|o| !o.supports_encryption_context())
+                {
+                    return Err(Error::validation(format!(
+                        "grant constraints cannot be used with the {} operation, which does not take an encryption context",
+                        op.as_str()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `other` was created with the same parameters (everything but
+    /// grant ID and creation date): `CreateGrant` with an existing `Name` and
+    /// the same parameters returns the existing grant instead of a new one.
+    pub fn same_parameters(&self, other: &Grant) -> bool {
+        let mut a = self.operations.clone();
+        let mut b = other.operations.clone();
+        a.sort();
+        b.sort();
+        self.key_id == other.key_id
+            && self.name == other.name
+            && self.grantee_principal == other.grantee_principal
+            && self.retiring_principal == other.retiring_principal
+            && a == b
+            && self.constraints.clone().filter(|c| !c.is_empty())
+                == other.constraints.clone().filter(|c| !c.is_empty())
+    }
+
+    /// Whether the grant lists `op`.
+    pub fn has_operation(&self, op: GrantOperation) -> bool {
+        self.operations.contains(&op)
+    }
+}
+
+/// Whether `grant` allows `principal` to perform `operation` (a KMS grant
+/// operation name, e.g. `"Decrypt"`; for `ReEncrypt` ask for `ReEncryptFrom`
+/// on the source key and `ReEncryptTo` on the destination key) with
+/// `encryption_context`.
+///
+/// The principal must match the grantee (an account ID or account root
+/// grantee covers every principal of that account). Constraints are checked
+/// for operations that take an encryption context; for `CreateGrant` pass the
+/// encryption context of the new grant's constraint (empty if it has none),
+/// so a constrained grant only creates grants at least as narrow.
+/// An unknown operation name is never allowed.
+pub fn grant_allows(
+    grant: &Grant,
+    principal: &str,
+    operation: &str,
+    encryption_context: &EncryptionContext,
+) -> bool {
+    let Ok(op) = GrantOperation::parse(operation) else {
+        return false;
+    };
+    if !principal_matches(&grant.grantee_principal, principal) || !grant.has_operation(op) {
+        return false;
+    }
+    match &grant.constraints {
+        Some(c) if op.constrained() => c.allow(encryption_context),
+        _ => true,
+    }
+}
+
+/// Whether `principal` may retire `grant` (KMS rules): the retiring
+/// principal; the grantee principal when the grant includes `RetireGrant`;
+/// or the account root of the issuing account.
+pub fn may_retire(grant: &Grant, principal: &str) -> bool {
+    is_retiring_principal(grant, principal)
+        || (grant.has_operation(GrantOperation::RetireGrant)
+            && principal_matches(&grant.grantee_principal, principal))
+        || principal == format!("arn:aws:iam::{}:root", grant.issuing_account)
+}
+
+/// Whether `principal` is the grant's retiring principal (the filter of
+/// `ListRetirableGrants`).
+pub fn is_retiring_principal(grant: &Grant, principal: &str) -> bool {
+    grant
+        .retiring_principal
+        .as_deref()
+        .is_some_and(|r| principal_matches(r, principal))
+}
+
+/// A new grant ID: 64 lowercase hex characters from 32 random bytes the caller draws.
+pub fn new_grant_id(random: &[u8; 32]) -> String {
+    hex(random)
+}
+
+/// Lowercase hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    s
+}
+
+/// Checks a grant ID given to `RetireGrant`/`RevokeGrant` (1 to 128 characters).
+///
+/// # Errors
+/// `InvalidGrantIdException`.
+pub fn validate_grant_id(grant_id: &str) -> Result<()> {
+    if grant_id.is_empty() || grant_id.len() > 128 {
+        return Err(Error::new(
+            ErrorKind::InvalidGrantIdException,
+            "grant ID must be 1 to 128 characters",
+        ));
+    }
+    Ok(())
+}
+
+/// The longest grant token KMS accepts.
+pub const MAX_GRANT_TOKEN_LEN: usize = 8192;
+
+const TOKEN_VERSION: u8 = 1;
+const TOKEN_LABEL: &[u8] = b"strongroom grant token v1\0";
+
+/// The grant token for `grant_id` (format in the module docs).
+///
+/// # Errors
+/// `KMSInternalException` only if HMAC fails, which it does not.
+pub fn grant_token(token_key: &[u8], grant_id: &str) -> Result<String> {
+    let tag = hmac_sha256(token_key, &[TOKEN_LABEL, grant_id.as_bytes()])?;
+    let mut raw = Vec::with_capacity(1 + grant_id.len() + tag.len());
+    raw.push(TOKEN_VERSION);
+    raw.extend_from_slice(grant_id.as_bytes());
+    raw.extend_from_slice(&tag);
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw))
+}
+
+/// Authenticates a grant token and returns the grant ID it names.
+///
+/// # Errors
+/// `InvalidGrantTokenException` (one detail-free message) when the token is
+/// too long, not base64url, of another version, or its tag does not verify
+/// under `token_key`.
+pub fn grant_id_from_token(token_key: &[u8], token: &str) -> Result<String> {
+    let invalid = || {
+        Error::new(
+            ErrorKind::InvalidGrantTokenException,
+            "the grant token is not valid",
+        )
+    };
+    if token.len() > MAX_GRANT_TOKEN_LEN {
+        return Err(invalid());
+    }
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| invalid())?;
+    if raw.len() < 2 + HMAC_SHA256_LEN || raw[0] != TOKEN_VERSION {
+        return Err(invalid());
+    }
+    let (id, tag) = raw[1..].split_at(raw.len() - 1 - HMAC_SHA256_LEN);
+    if !hmac_sha256_verify(token_key, &[TOKEN_LABEL, id], tag) {
+        return Err(invalid());
+    }
+    core::str::from_utf8(id)
+        .map(ToOwned::to_owned)
+        .map_err(|_| invalid())
+}

@@ -1,0 +1,454 @@
+//! The `Condition` element: operators, condition keys and their evaluation.
+//!
+//! Semantics follow the IAM policy reference ("Condition operators",
+//! "Single-valued vs. multivalued context keys"):
+//! - keys inside one operator block, and operator blocks, are ANDed; the
+//!   values listed for one key are ORed;
+//! - negated operators (`StringNotEquals`, `NumericNotEquals`, `ArnNotLike`, …)
+//!   match a request value when it matches *none* of the policy values;
+//! - without a qualifier a positive operator matches when any request value
+//!   matches, a negated one when every request value does (for single-valued
+//!   keys these coincide); `ForAnyValue:` needs one request value to match,
+//!   `ForAllValues:` needs all of them to (and is true when the key is absent);
+//! - an absent key fails positive operators and satisfies negated ones,
+//!   unless the operator ends in `IfExists`, which is then true;
+//! - `Null` with `true` requires the key to be absent, with `false` present.
+//!
+//! Condition key names are matched without regard to case, except the part
+//! after `kms:EncryptionContext:` (and tag keys), which is case-sensitive like
+//! the encryption context itself.
+
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde_json::Value;
+
+use super::malformed;
+use super::request::PolicyRequest;
+use super::wildcard::{eq_ignore_case, glob};
+use crate::error::Result;
+
+/// The value type of a condition key, which decides which operators apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KeyType {
+    Str,
+    Numeric,
+    Bool,
+}
+
+/// (canonical name, type) of every accepted condition key.
+const KEYS: &[(&str, KeyType)] = &[
+    ("kms:EncryptionContextKeys", KeyType::Str),
+    ("kms:EncryptionAlgorithm", KeyType::Str),
+    ("kms:SigningAlgorithm", KeyType::Str),
+    ("kms:MacAlgorithm", KeyType::Str),
+    ("kms:MessageType", KeyType::Str),
+    ("kms:KeySpec", KeyType::Str),
+    ("kms:KeyUsage", KeyType::Str),
+    ("kms:KeyOrigin", KeyType::Str),
+    ("kms:KeyAgreementAlgorithm", KeyType::Str),
+    ("kms:CallerAccount", KeyType::Str),
+    ("kms:GrantOperations", KeyType::Str),
+    ("kms:GranteePrincipal", KeyType::Str),
+    ("kms:RetiringPrincipal", KeyType::Str),
+    ("kms:GrantIsForAWSResource", KeyType::Bool),
+    ("kms:GrantConstraintType", KeyType::Str),
+    ("kms:RequestAlias", KeyType::Str),
+    ("kms:ResourceAliases", KeyType::Str),
+    ("kms:ViaService", KeyType::Str),
+    ("kms:BypassPolicyLockoutSafetyCheck", KeyType::Bool),
+    ("kms:RotationPeriodInDays", KeyType::Numeric),
+    (
+        "kms:ScheduleKeyDeletionPendingWindowInDays",
+        KeyType::Numeric,
+    ),
+    ("kms:DataKeyPairSpec", KeyType::Str),
+    ("kms:WrappingAlgorithm", KeyType::Str),
+    ("kms:WrappingKeySpec", KeyType::Str),
+    ("kms:ExpirationModel", KeyType::Str),
+    ("kms:ValidTo", KeyType::Numeric),
+    ("kms:ReEncryptOnSameKey", KeyType::Bool),
+    ("aws:PrincipalArn", KeyType::Str),
+    ("aws:PrincipalAccount", KeyType::Str),
+    ("aws:TagKeys", KeyType::Str),
+];
+
+/// Keys with a caller-chosen suffix: (canonical prefix, type).
+const PREFIXED_KEYS: &[(&str, KeyType)] = &[
+    ("kms:EncryptionContext:", KeyType::Str),
+    ("aws:ResourceTag/", KeyType::Str),
+    ("aws:RequestTag/", KeyType::Str),
+];
+
+/// The canonical spelling and type of condition key `name`, or `None` if
+/// Strongroom does not know the key.
+pub(crate) fn canonical_key(name: &str) -> Option<(String, KeyType)> {
+    for (k, t) in KEYS {
+        if k.eq_ignore_ascii_case(name) {
+            return Some(((*k).to_owned(), *t));
+        }
+    }
+    for (prefix, t) in PREFIXED_KEYS {
+        if let Some(head) = name.get(..prefix.len()) {
+            let suffix = &name[prefix.len()..];
+            if head.eq_ignore_ascii_case(prefix) && !suffix.is_empty() {
+                return Some((format!("{prefix}{suffix}"), *t));
+            }
+        }
+    }
+    None
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Base {
+    StringEquals,
+    StringEqualsIgnoreCase,
+    StringLike,
+    NumericEquals,
+    NumericLessThan,
+    NumericLessThanEquals,
+    NumericGreaterThan,
+    NumericGreaterThanEquals,
+    Bool,
+    Null,
+    ArnLike,
+}
+
+/// (operator name, base comparison, negated)
+const OPERATORS: &[(&str, Base, bool)] = &[
+    ("StringEquals", Base::StringEquals, false),
+    ("StringNotEquals", Base::StringEquals, true),
+    (
+        "StringEqualsIgnoreCase",
+        Base::StringEqualsIgnoreCase,
+        false,
+    ),
+    (
+        "StringNotEqualsIgnoreCase",
+        Base::StringEqualsIgnoreCase,
+        true,
+    ),
+    ("StringLike", Base::StringLike, false),
+    ("StringNotLike", Base::StringLike, true),
+    ("NumericEquals", Base::NumericEquals, false),
+    ("NumericNotEquals", Base::NumericEquals, true),
+    ("NumericLessThan", Base::NumericLessThan, false),
+    ("NumericLessThanEquals", Base::NumericLessThanEquals, false),
+    ("NumericGreaterThan", Base::NumericGreaterThan, false),
+    (
+        "NumericGreaterThanEquals",
+        Base::NumericGreaterThanEquals,
+        false,
+    ),
+    ("Bool", Base::Bool, false),
+    ("Null", Base::Null, false),
+    // IAM documents ArnEquals and ArnLike as the same comparison.
+    ("ArnEquals", Base::ArnLike, false),
+    ("ArnLike", Base::ArnLike, false),
+    ("ArnNotEquals", Base::ArnLike, true),
+    ("ArnNotLike", Base::ArnLike, true),
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Qualifier {
+    ForAnyValue,
+    ForAllValues,
+}
+
+/// A parsed operator name such as `ForAllValues:StringLikeIfExists`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Operator {
+    base: Base,
+    negated: bool,
+    if_exists: bool,
+    qualifier: Option<Qualifier>,
+}
+
+fn strip_prefix_ignore_case<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
+}
+
+fn strip_suffix_ignore_case<'s>(s: &'s str, suffix: &str) -> Option<&'s str> {
+    let cut = s.len().checked_sub(suffix.len())?;
+    let tail = s.get(cut..)?;
+    tail.eq_ignore_ascii_case(suffix).then(|| &s[..cut])
+}
+
+impl Operator {
+    fn parse(name: &str, at: &str) -> Result<Self> {
+        let unknown = || malformed(format!("{at}: unknown condition operator \"{name}\""));
+        let (qualifier, rest) = if let Some(r) = strip_prefix_ignore_case(name, "ForAnyValue:") {
+            (Some(Qualifier::ForAnyValue), r)
+        } else if let Some(r) = strip_prefix_ignore_case(name, "ForAllValues:") {
+            (Some(Qualifier::ForAllValues), r)
+        } else {
+            (None, name)
+        };
+        let lookup = |s: &str| {
+            OPERATORS
+                .iter()
+                .find(|(n, _, _)| n.eq_ignore_ascii_case(s))
+                .map(|(_, b, neg)| (*b, *neg))
+        };
+        let (base, negated, if_exists) = match lookup(rest) {
+            Some((b, n)) => (b, n, false),
+            None => {
+                let stem = strip_suffix_ignore_case(rest, "IfExists").ok_or_else(unknown)?;
+                let (b, n) = lookup(stem).ok_or_else(unknown)?;
+                (b, n, true)
+            }
+        };
+        if base == Base::Null && (if_exists || qualifier.is_some()) {
+            return Err(malformed(format!(
+                "{at}: the Null operator takes no IfExists suffix or set qualifier (\"{name}\")"
+            )));
+        }
+        Ok(Operator {
+            base,
+            negated,
+            if_exists,
+            qualifier,
+        })
+    }
+}
+
+/// A value listed in the policy for one key, parsed for its operator.
+#[derive(Clone, Debug, PartialEq)]
+enum PolicyValue {
+    Str(String),
+    Num(f64),
+    Bool(bool),
+}
+
+/// One (operator, key, values) test of a statement's `Condition`.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Clause {
+    op: Operator,
+    key: String,
+    values: Vec<PolicyValue>,
+}
+
+/// Parses a `Condition` element (`{operator: {key: value-or-list}}`).
+pub(crate) fn parse_condition(v: &Value, at: &str) -> Result<Vec<Clause>> {
+    let ops = v
+        .as_object()
+        .ok_or_else(|| malformed(format!("{at}: Condition must be a JSON object")))?;
+    let mut clauses = Vec::new();
+    for (op_name, block) in ops {
+        let op = Operator::parse(op_name, at)?;
+        let keys = block.as_object().ok_or_else(|| {
+            malformed(format!("{at}: Condition operator \"{op_name}\" must map to a JSON object of condition keys"))
+        })?;
+        if keys.is_empty() {
+            return Err(malformed(format!(
+                "{at}: Condition operator \"{op_name}\" lists no condition keys"
+            )));
+        }
+        for (key_name, raw) in keys {
+            let (key, ty) = canonical_key(key_name)
+                .ok_or_else(|| malformed(format!("{at}: unknown condition key \"{key_name}\"")))?;
+            check_type(op.base, ty, op_name, &key, at)?;
+            let raw_values: Vec<&Value> = match raw {
+                Value::Array(list) if list.is_empty() => {
+                    return Err(malformed(format!(
+                        "{at}: condition key \"{key_name}\" has an empty value list"
+                    )))
+                }
+                Value::Array(list) => list.iter().collect(),
+                other => alloc::vec![other],
+            };
+            let values = raw_values
+                .into_iter()
+                .map(|rv| parse_value(op.base, rv, &key, at))
+                .collect::<Result<Vec<_>>>()?;
+            clauses.push(Clause { op, key, values });
+        }
+    }
+    Ok(clauses)
+}
+
+fn check_type(base: Base, ty: KeyType, op_name: &str, key: &str, at: &str) -> Result<()> {
+    let numeric_op = matches!(
+        base,
+        Base::NumericEquals
+            | Base::NumericLessThan
+            | Base::NumericLessThanEquals
+            | Base::NumericGreaterThan
+            | Base::NumericGreaterThanEquals
+    );
+    let wrong =
+        (numeric_op && ty != KeyType::Numeric) || (base == Base::Bool && ty != KeyType::Bool);
+    if wrong {
+        let want = match ty {
+            KeyType::Str => "a string",
+            KeyType::Numeric => "a numeric",
+            KeyType::Bool => "a boolean",
+        };
+        return Err(malformed(format!(
+            "{at}: condition operator \"{op_name}\" cannot be used with \"{key}\", which is {want} condition key"
+        )));
+    }
+    Ok(())
+}
+
+fn parse_value(base: Base, v: &Value, key: &str, at: &str) -> Result<PolicyValue> {
+    let text = match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => format!("{n}"),
+        Value::Bool(b) => format!("{b}"),
+        _ => {
+            return Err(malformed(format!(
+                "{at}: the value of condition key \"{key}\" must be a string, number, boolean or a list of them"
+            )))
+        }
+    };
+    match base {
+        Base::Bool | Base::Null => match parse_bool(&text) {
+            Some(b) => Ok(PolicyValue::Bool(b)),
+            None => Err(malformed(format!(
+                "{at}: condition key \"{key}\" needs \"true\" or \"false\", not \"{text}\""
+            ))),
+        },
+        Base::NumericEquals
+        | Base::NumericLessThan
+        | Base::NumericLessThanEquals
+        | Base::NumericGreaterThan
+        | Base::NumericGreaterThanEquals => match parse_number(&text) {
+            Some(n) => Ok(PolicyValue::Num(n)),
+            None => Err(malformed(format!(
+                "{at}: condition key \"{key}\" needs a number, not \"{text}\""
+            ))),
+        },
+        _ => Ok(PolicyValue::Str(text)),
+    }
+}
+
+fn parse_bool(s: &str) -> Option<bool> {
+    if s.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if s.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn parse_number(s: &str) -> Option<f64> {
+    let s = s.trim();
+    // Rust also parses "inf" and "NaN"; IAM numbers are plain decimals.
+    if s.is_empty()
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+    {
+        return None;
+    }
+    s.parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+/// Splits an ARN into its six `:`-separated fields (the last may hold `:`).
+fn arn_fields(s: &str) -> Option<Vec<&str>> {
+    let fields: Vec<&str> = s.splitn(6, ':').collect();
+    (fields.len() == 6).then_some(fields)
+}
+
+fn arn_like(pattern: &str, value: &str) -> bool {
+    match (arn_fields(pattern), arn_fields(value)) {
+        (Some(p), Some(v)) => p.iter().zip(v.iter()).all(|(p, v)| glob(p, v)),
+        _ => false,
+    }
+}
+
+impl Clause {
+    /// Whether this clause holds for `request`.
+    pub(crate) fn holds(&self, request: &PolicyRequest<'_>) -> bool {
+        let value = request.get(&self.key).filter(|v| !v.is_empty());
+        if self.op.base == Base::Null {
+            let absent = value.is_none();
+            return self
+                .values
+                .iter()
+                .any(|pv| matches!(pv, PolicyValue::Bool(b) if *b == absent));
+        }
+        let Some(value) = value else {
+            if self.op.if_exists {
+                return true;
+            }
+            return match self.op.qualifier {
+                Some(Qualifier::ForAllValues) => true,
+                Some(Qualifier::ForAnyValue) => false,
+                None => self.op.negated,
+            };
+        };
+        let per_value = |rv: &RequestScalar| {
+            let positive = self.values.iter().any(|pv| self.compare(rv, pv));
+            positive != self.op.negated
+        };
+        let scalars = RequestScalar::list(&value);
+        match self.op.qualifier {
+            Some(Qualifier::ForAllValues) => scalars.iter().all(per_value),
+            Some(Qualifier::ForAnyValue) => scalars.iter().any(per_value),
+            None if self.op.negated => scalars.iter().all(per_value),
+            None => scalars.iter().any(per_value),
+        }
+    }
+
+    fn compare(&self, rv: &RequestScalar, pv: &PolicyValue) -> bool {
+        match (self.op.base, pv) {
+            (Base::StringEquals, PolicyValue::Str(p)) => rv.text == *p,
+            (Base::StringEqualsIgnoreCase, PolicyValue::Str(p)) => eq_ignore_case(&rv.text, p),
+            (Base::StringLike, PolicyValue::Str(p)) => glob(p, &rv.text),
+            (Base::ArnLike, PolicyValue::Str(p)) => arn_like(p, &rv.text),
+            (Base::Bool, PolicyValue::Bool(p)) => rv.boolean == Some(*p),
+            (base, PolicyValue::Num(p)) => match rv.number {
+                Some(n) => match base {
+                    Base::NumericEquals => n == *p,
+                    Base::NumericLessThan => n < *p,
+                    Base::NumericLessThanEquals => n <= *p,
+                    Base::NumericGreaterThan => n > *p,
+                    Base::NumericGreaterThanEquals => n >= *p,
+                    _ => false,
+                },
+                None => false,
+            },
+            _ => false,
+        }
+    }
+}
+
+/// One request value seen as string, number and boolean at once.
+struct RequestScalar {
+    text: String,
+    number: Option<f64>,
+    boolean: Option<bool>,
+}
+
+impl RequestScalar {
+    fn list(v: &super::request::ConditionValue) -> Vec<RequestScalar> {
+        use super::request::ConditionValue as V;
+        match v {
+            V::Number(n) => alloc::vec![RequestScalar {
+                text: v.as_strings().concat(),
+                number: Some(*n),
+                boolean: None,
+            }],
+            V::Bool(b) => alloc::vec![RequestScalar {
+                text: v.as_strings().concat(),
+                number: None,
+                boolean: Some(*b),
+            }],
+            V::Strings(list) => list
+                .iter()
+                .map(|s| RequestScalar {
+                    text: s.clone(),
+                    number: parse_number(s),
+                    boolean: parse_bool(s),
+                })
+                .collect(),
+        }
+    }
+}

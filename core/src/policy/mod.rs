@@ -1,0 +1,527 @@
+//! KMS key policies: the IAM policy grammar as AWS KMS uses it for key
+//! policies, parsed from JSON and evaluated for one request at a time.
+//!
+//! - [`Policy::parse`] validates a document (at most [`MAX_POLICY_BYTES`]);
+//!   every problem is a `MalformedPolicyDocumentException` whose message says
+//!   which statement and element is wrong.
+//! - [`evaluate`] answers a [`PolicyRequest`] with a [`Decision`]: an
+//!   applicable `Deny` statement wins, then an applicable `Allow`, otherwise
+//!   the request is implicitly denied.
+//! - [`authorize`] turns a decision (plus whether a grant allows the request)
+//!   into `Ok(())` or KMS's `AccessDeniedException`.
+//! - [`default_key_policy`] and [`lockout_check`] implement the default key
+//!   policy and the policy lockout safety check of `CreateKey`/`PutKeyPolicy`.
+//!
+//! Principals: `"*"` (also `{"AWS": "*"}`) matches everyone; a 12-digit account
+//! ID or the account root `arn:aws:iam::<account>:root` matches every
+//! principal of that account (Strongroom has no IAM to delegate to, so the
+//! account *is* the delegation); any other ARN matches exactly, with `*`/`?`
+//! wildcards. `{"Service": ...}` principals match a request principal equal
+//! to the service name.
+//!
+//! ```
+//! use strongroom_core::policy::{evaluate, Decision, Policy, PolicyRequest};
+//! use strongroom_core::EncryptionContext;
+//!
+//! let policy = Policy::parse(r#"{
+//!   "Version": "2012-10-17",
+//!   "Statement": {
+//!     "Effect": "Allow",
+//!     "Principal": {"AWS": "arn:aws:iam::111122223333:user/app"},
+//!     "Action": ["kms:Encrypt", "kms:Decrypt"],
+//!     "Resource": "*",
+//!     "Condition": {"StringEquals": {"kms:EncryptionContext:tenant": "a"}}
+//!   }
+//! }"#)?;
+//! let key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+//! let context = EncryptionContext::from_pairs([("tenant", "a")])?;
+//! let request = PolicyRequest::new("arn:aws:iam::111122223333:user/app", "Encrypt", key)
+//!     .with("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT")
+//!     .with_encryption_context(&context);
+//! assert_eq!(evaluate(&policy, &request), Decision::Allow);
+//! # Ok::<(), strongroom_core::Error>(())
+//! ```
+//!
+//! # Condition keys a caller populates
+//!
+//! [`PolicyRequest`] derives `kms:CallerAccount`, `aws:PrincipalAccount` and
+//! `aws:PrincipalArn` from the principal. The action is the operation name;
+//! the resource is the key ARN. The caller sets the rest, per operation, as
+//! AWS KMS does (a key that does not apply is simply left out):
+//!
+//! | operation (action) | condition keys |
+//! |---|---|
+//! | every operation on an existing key | `kms:KeySpec`, `kms:KeyUsage`, `kms:KeyOrigin`, `kms:ResourceAliases` (the key's aliases), `aws:ResourceTag/<k>` (its tags), `kms:ViaService` (only when a service calls on the principal's behalf) |
+//! | any operation that named the key by an alias | `kms:RequestAlias` |
+//! | `Encrypt`, `Decrypt`, `GenerateDataKey`, `GenerateDataKeyWithoutPlaintext` | [`PolicyRequest::with_encryption_context`] (`kms:EncryptionContext:<k>`, `kms:EncryptionContextKeys`), `kms:EncryptionAlgorithm` |
+//! | `ReEncrypt` | evaluated twice: action `ReEncryptFrom` on the source key with the source context and algorithm, action `ReEncryptTo` on the destination key with the destination ones; both with `kms:ReEncryptOnSameKey` |
+//! | `GenerateDataKeyPair`, `GenerateDataKeyPairWithoutPlaintext` | encryption context, `kms:DataKeyPairSpec`, `kms:EncryptionAlgorithm` |
+//! | `Sign`, `Verify` | `kms:SigningAlgorithm`, `kms:MessageType` |
+//! | `GenerateMac`, `VerifyMac` | `kms:MacAlgorithm` |
+//! | `DeriveSharedSecret` | `kms:KeyAgreementAlgorithm` |
+//! | `CreateGrant` | `kms:GrantOperations` (list), `kms:GranteePrincipal`, `kms:RetiringPrincipal`, `kms:GrantIsForAWSResource` (false), `kms:GrantConstraintType`, and the constraint's context as the encryption context |
+//! | `CreateKey` | `kms:KeySpec`, `kms:KeyUsage`, `kms:KeyOrigin`, `kms:BypassPolicyLockoutSafetyCheck`, `aws:RequestTag/<k>`, `aws:TagKeys` |
+//! | `PutKeyPolicy` | `kms:BypassPolicyLockoutSafetyCheck` |
+//! | `EnableKeyRotation` | `kms:RotationPeriodInDays` |
+//! | `ScheduleKeyDeletion` | `kms:ScheduleKeyDeletionPendingWindowInDays` |
+//! | `GetParametersForImport` | `kms:WrappingAlgorithm`, `kms:WrappingKeySpec` |
+//! | `ImportKeyMaterial` | `kms:ExpirationModel`, `kms:ValidTo` (Unix seconds) |
+//! | `TagResource`, `UntagResource` | `aws:RequestTag/<k>` (tag), `aws:TagKeys` |
+
+mod condition;
+mod lockout;
+mod request;
+mod wildcard;
+
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, ErrorKind, Result};
+use condition::Clause;
+
+pub use lockout::{default_key_policy, lockout_check, LOCKOUT_MESSAGE};
+pub use request::{ConditionValue, ConditionValues, PolicyRequest};
+
+/// The largest key policy KMS accepts: 32 KiB of UTF-8.
+pub const MAX_POLICY_BYTES: usize = 32 * 1024;
+
+/// The only policy name KMS (and Strongroom) uses, as `ListKeyPolicies` returns it.
+pub const DEFAULT_POLICY_NAME: &str = "default";
+
+pub(crate) fn malformed(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::MalformedPolicyDocumentException, message)
+}
+
+/// `Allow` or `Deny`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// The statement grants the actions.
+    Allow,
+    /// The statement forbids the actions; wins over every `Allow` and grant.
+    Deny,
+}
+
+/// A principal pattern of a `Principal`/`NotPrincipal` element.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum PrincipalPattern {
+    Any,
+    Account(String),
+    Arn(String),
+    Service(String),
+}
+
+impl PrincipalPattern {
+    fn matches(&self, principal: &str) -> bool {
+        match self {
+            PrincipalPattern::Any => true,
+            PrincipalPattern::Account(a) => request::account_of(principal) == Some(a.as_str()),
+            PrincipalPattern::Arn(p) => wildcard::glob(p, principal),
+            PrincipalPattern::Service(s) => s == principal,
+        }
+    }
+}
+
+/// True when `pattern` (a principal as written in a policy or grant: `"*"`,
+/// an account ID, an account root ARN, or an ARN with wildcards) covers `principal`.
+pub fn principal_matches(pattern: &str, principal: &str) -> bool {
+    aws_principal(pattern).is_some_and(|p| p.matches(principal))
+}
+
+/// Classifies an `AWS` principal value; `None` when it is not a valid one.
+fn aws_principal(v: &str) -> Option<PrincipalPattern> {
+    if v == "*" {
+        return Some(PrincipalPattern::Any);
+    }
+    if request::is_account_id(v) {
+        return Some(PrincipalPattern::Account(v.to_owned()));
+    }
+    let fields: Vec<&str> = v.splitn(6, ':').collect();
+    if fields.len() != 6 || fields[0] != "arn" || fields[5].is_empty() {
+        return None;
+    }
+    if fields[2] == "iam" && fields[5] == "root" && request::is_account_id(fields[4]) {
+        return Some(PrincipalPattern::Account(fields[4].to_owned()));
+    }
+    Some(PrincipalPattern::Arn(v.to_owned()))
+}
+
+/// One statement of a policy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Statement {
+    sid: Option<String>,
+    effect: Effect,
+    principals: Vec<PrincipalPattern>,
+    not_principal: bool,
+    actions: Vec<String>,
+    not_action: bool,
+    resources: Vec<String>,
+    not_resource: bool,
+    conditions: Vec<Clause>,
+}
+
+impl Statement {
+    /// The `Sid`, if any.
+    pub fn sid(&self) -> Option<&str> {
+        self.sid.as_deref()
+    }
+
+    /// The `Effect`.
+    pub fn effect(&self) -> Effect {
+        self.effect
+    }
+
+    /// Whether this statement applies to `request` (principal, action,
+    /// resource and every condition match).
+    pub fn applies(&self, request: &PolicyRequest<'_>) -> bool {
+        let principal = self.principals.iter().any(|p| p.matches(request.principal));
+        if principal == self.not_principal {
+            return false;
+        }
+        let action = self
+            .actions
+            .iter()
+            .any(|a| action_matches(a, request.action));
+        if action == self.not_action {
+            return false;
+        }
+        let resource = self
+            .resources
+            .iter()
+            .any(|r| wildcard::glob(r, request.resource));
+        if resource == self.not_resource {
+            return false;
+        }
+        self.conditions.iter().all(|c| c.holds(request))
+    }
+}
+
+fn action_matches(pattern: &str, operation: &str) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    match pattern.split_once(':') {
+        Some((service, name)) => {
+            service.eq_ignore_ascii_case("kms") && wildcard::glob_ignore_case(name, operation)
+        }
+        None => false,
+    }
+}
+
+/// A parsed, validated key policy document.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Policy {
+    version: Option<String>,
+    id: Option<String>,
+    statements: Vec<Statement>,
+}
+
+impl Policy {
+    /// Parses and validates a key policy document.
+    ///
+    /// Accepted: top-level `Version` (`2012-10-17` or `2008-10-17`, optional),
+    /// `Id`, `Statement` (an object or a non-empty list); statement elements
+    /// `Sid`, `Effect`, exactly one of `Principal`/`NotPrincipal`, exactly one
+    /// of `Action`/`NotAction`, exactly one of `Resource`/`NotResource`, and
+    /// `Condition`.
+    ///
+    /// # Errors
+    /// `MalformedPolicyDocumentException` when the document is larger than
+    /// [`MAX_POLICY_BYTES`], is not JSON, misses or misspells an element, has
+    /// an element of the wrong JSON type, an unknown condition operator or
+    /// key, or a condition value of the wrong type. The message names the
+    /// statement and element.
+    pub fn parse(document: &str) -> Result<Self> {
+        if document.len() > MAX_POLICY_BYTES {
+            return Err(malformed(format!(
+                "the policy document is {} bytes; the limit is {MAX_POLICY_BYTES} bytes (32 KiB)",
+                document.len()
+            )));
+        }
+        let value: Value = serde_json::from_str(document)
+            .map_err(|e| malformed(format!("the policy document is not valid JSON: {e}")))?;
+        let top = value
+            .as_object()
+            .ok_or_else(|| malformed("the policy document must be a JSON object"))?;
+        for key in top.keys() {
+            if !matches!(key.as_str(), "Version" | "Id" | "Statement") {
+                return Err(malformed(format!("unknown policy element \"{key}\"")));
+            }
+        }
+        let version = match top.get("Version") {
+            None => None,
+            Some(Value::String(v)) if v == "2012-10-17" || v == "2008-10-17" => Some(v.clone()),
+            Some(Value::String(v)) => {
+                return Err(malformed(format!(
+                    "Version \"{v}\" is not supported; use \"2012-10-17\""
+                )))
+            }
+            Some(_) => return Err(malformed("Version must be a string")),
+        };
+        let id = match top.get("Id") {
+            None => None,
+            Some(Value::String(v)) => Some(v.clone()),
+            Some(_) => return Err(malformed("Id must be a string")),
+        };
+        let raw_statements: Vec<&Value> = match top.get("Statement") {
+            None => return Err(malformed("the policy document has no Statement")),
+            Some(Value::Array(list)) if list.is_empty() => {
+                return Err(malformed("Statement must not be an empty list"))
+            }
+            Some(Value::Array(list)) => list.iter().collect(),
+            Some(v @ Value::Object(_)) => alloc::vec![v],
+            Some(_) => {
+                return Err(malformed(
+                    "Statement must be a JSON object or a list of JSON objects",
+                ))
+            }
+        };
+        let statements = raw_statements
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| parse_statement(s, i))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Policy {
+            version,
+            id,
+            statements,
+        })
+    }
+
+    /// The `Version`, if given.
+    pub fn version(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
+
+    /// The `Id`, if given.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    /// The statements, in document order.
+    pub fn statements(&self) -> &[Statement] {
+        &self.statements
+    }
+}
+
+fn parse_statement(v: &Value, index: usize) -> Result<Statement> {
+    let at = match v.get("Sid").and_then(Value::as_str) {
+        Some(sid) => format!("Statement[{index}] (Sid \"{sid}\")"),
+        None => format!("Statement[{index}]"),
+    };
+    let obj = v
+        .as_object()
+        .ok_or_else(|| malformed(format!("{at} must be a JSON object")))?;
+    for key in obj.keys() {
+        if !matches!(
+            key.as_str(),
+            "Sid"
+                | "Effect"
+                | "Principal"
+                | "NotPrincipal"
+                | "Action"
+                | "NotAction"
+                | "Resource"
+                | "NotResource"
+                | "Condition"
+        ) {
+            return Err(malformed(format!(
+                "{at}: unknown statement element \"{key}\""
+            )));
+        }
+    }
+    let sid = match obj.get("Sid") {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return Err(malformed(format!("{at}: Sid must be a string"))),
+    };
+    let effect = match obj.get("Effect") {
+        None => return Err(malformed(format!("{at}: missing Effect"))),
+        Some(Value::String(s)) if s == "Allow" => Effect::Allow,
+        Some(Value::String(s)) if s == "Deny" => Effect::Deny,
+        Some(_) => {
+            return Err(malformed(format!(
+                "{at}: Effect must be \"Allow\" or \"Deny\""
+            )))
+        }
+    };
+    let (principal_value, not_principal) = one_of(obj, "Principal", "NotPrincipal", &at)?;
+    let principals = parse_principal(principal_value, &at)?;
+    let (action_value, not_action) = one_of(obj, "Action", "NotAction", &at)?;
+    let actions = string_list(
+        action_value,
+        &at,
+        if not_action { "NotAction" } else { "Action" },
+    )?;
+    for a in &actions {
+        let valid = a == "*"
+            || a.split_once(':').is_some_and(|(svc, name)| {
+                !svc.is_empty()
+                    && !name.is_empty()
+                    && svc.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            });
+        if !valid {
+            return Err(malformed(format!(
+                "{at}: action \"{a}\" is not \"*\" or of the form \"kms:Operation\""
+            )));
+        }
+    }
+    let (resource_value, not_resource) = one_of(obj, "Resource", "NotResource", &at)?;
+    let resources = string_list(
+        resource_value,
+        &at,
+        if not_resource {
+            "NotResource"
+        } else {
+            "Resource"
+        },
+    )?;
+    for r in &resources {
+        if r != "*" && !r.starts_with("arn:") {
+            return Err(malformed(format!(
+                "{at}: resource \"{r}\" is not \"*\" or an ARN"
+            )));
+        }
+    }
+    let conditions = match obj.get("Condition") {
+        None => Vec::new(),
+        Some(c) => condition::parse_condition(c, &at)?,
+    };
+    Ok(Statement {
+        sid,
+        effect,
+        principals,
+        not_principal,
+        actions,
+        not_action,
+        resources,
+        not_resource,
+        conditions,
+    })
+}
+
+/// Exactly one of `positive`/`negative` must be present; returns it and
+/// whether it was the negative one.
+fn one_of<'v>(
+    obj: &'v Map<String, Value>,
+    positive: &str,
+    negative: &str,
+    at: &str,
+) -> Result<(&'v Value, bool)> {
+    match (obj.get(positive), obj.get(negative)) {
+        (Some(v), None) => Ok((v, false)),
+        (None, Some(v)) => Ok((v, true)),
+        (Some(_), Some(_)) => Err(malformed(format!(
+            "{at}: use either {positive} or {negative}, not both"
+        ))),
+        (None, None) => Err(malformed(format!("{at}: missing {positive}"))),
+    }
+}
+
+fn string_list(v: &Value, at: &str, element: &str) -> Result<Vec<String>> {
+    let bad = || {
+        malformed(format!(
+            "{at}: {element} must be a non-empty string or a non-empty list of strings"
+        ))
+    };
+    let list = match v {
+        Value::String(s) => alloc::vec![s.clone()],
+        Value::Array(items) if !items.is_empty() => items
+            .iter()
+            .map(|i| i.as_str().map(ToOwned::to_owned).ok_or_else(bad))
+            .collect::<Result<Vec<_>>>()?,
+        _ => return Err(bad()),
+    };
+    if list.iter().any(String::is_empty) {
+        return Err(bad());
+    }
+    Ok(list)
+}
+
+fn parse_principal(v: &Value, at: &str) -> Result<Vec<PrincipalPattern>> {
+    match v {
+        Value::String(s) if s == "*" => Ok(alloc::vec![PrincipalPattern::Any]),
+        Value::Object(map) if !map.is_empty() => {
+            let mut out = Vec::new();
+            for (kind, values) in map {
+                let values = string_list(values, at, &format!("Principal \"{kind}\""))?;
+                for value in values {
+                    let pattern = match kind.as_str() {
+                        "AWS" => aws_principal(&value).ok_or_else(|| {
+                            malformed(format!(
+                                "{at}: principal \"{value}\" is not \"*\", a 12-digit account ID or an ARN"
+                            ))
+                        })?,
+                        "Service" => PrincipalPattern::Service(value),
+                        _ => {
+                            return Err(malformed(format!(
+                                "{at}: unsupported principal type \"{kind}\" (use \"AWS\" or \"Service\")"
+                            )))
+                        }
+                    };
+                    out.push(pattern);
+                }
+            }
+            Ok(out)
+        }
+        _ => Err(malformed(format!(
+            "{at}: Principal must be \"*\" or an object such as {{\"AWS\": \"arn:aws:iam::111122223333:user/name\"}}"
+        ))),
+    }
+}
+
+/// The outcome of evaluating a policy for one request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// A `Deny` statement applies; nothing (no `Allow`, no grant) can override it.
+    ExplicitDeny,
+    /// An `Allow` statement applies and no `Deny` does.
+    Allow,
+    /// No statement applies; a grant may still allow the request.
+    ImplicitDeny,
+}
+
+/// Evaluates `policy` for `request`: `ExplicitDeny` if any applicable
+/// statement denies, else `Allow` if any allows, else `ImplicitDeny`.
+pub fn evaluate(policy: &Policy, request: &PolicyRequest<'_>) -> Decision {
+    let mut allowed = false;
+    for s in &policy.statements {
+        if s.applies(request) {
+            match s.effect {
+                Effect::Deny => return Decision::ExplicitDeny,
+                Effect::Allow => allowed = true,
+            }
+        }
+    }
+    if allowed {
+        Decision::Allow
+    } else {
+        Decision::ImplicitDeny
+    }
+}
+
+/// Combines the key policy's decision with grants: an explicit deny always
+/// refuses; otherwise an `Allow` from the policy or from a grant
+/// (`grant_allows`, see [`crate::grant::grant_allows`]) permits the request.
+///
+/// # Errors
+/// `AccessDeniedException` with KMS's message shape
+/// ("User: … is not authorized to perform: kms:… on resource: … because …").
+pub fn authorize(policy: &Policy, request: &PolicyRequest<'_>, grant_allows: bool) -> Result<()> {
+    let why = match evaluate(policy, request) {
+        Decision::Allow => return Ok(()),
+        Decision::ImplicitDeny if grant_allows => return Ok(()),
+        Decision::ExplicitDeny => "with an explicit deny in a resource-based policy",
+        Decision::ImplicitDeny => "because no resource-based policy allows the action",
+    };
+    Err(Error::new(
+        ErrorKind::AccessDeniedException,
+        format!(
+            "User: {} is not authorized to perform: kms:{} on resource: {} {why}",
+            request.principal, request.action, request.resource
+        ),
+    ))
+}

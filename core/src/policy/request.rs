@@ -1,0 +1,196 @@
+//! The request context a policy is evaluated against.
+
+use alloc::borrow::ToOwned;
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+
+use super::condition::canonical_key;
+use crate::context::EncryptionContext;
+
+/// The value of one condition key in a request.
+///
+/// A key that is absent from the request (or present with an empty
+/// [`Strings`](Self::Strings) list) is "null" for the `Null` operator and
+/// does not exist for `…IfExists` and the set qualifiers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConditionValue {
+    /// One string (single-valued keys) or several (multi-valued keys such as
+    /// `kms:EncryptionContextKeys`, `kms:GrantOperations`, `kms:ResourceAliases`).
+    Strings(Vec<String>),
+    /// A number (`kms:RotationPeriodInDays`, `kms:ValidTo` in Unix seconds, …).
+    Number(f64),
+    /// A boolean (`kms:GrantIsForAWSResource`, `kms:BypassPolicyLockoutSafetyCheck`, …).
+    Bool(bool),
+}
+
+impl ConditionValue {
+    /// The values as strings, as the string and ARN operators see them;
+    /// empty when the key counts as absent.
+    pub(crate) fn as_strings(&self) -> Vec<String> {
+        match self {
+            ConditionValue::Strings(v) => v.clone(),
+            ConditionValue::Number(n) => vec![format_number(*n)],
+            ConditionValue::Bool(b) => vec![b.to_string()],
+        }
+    }
+
+    /// True when the key counts as absent (an empty string list).
+    pub(crate) fn is_empty(&self) -> bool {
+        matches!(self, ConditionValue::Strings(v) if v.is_empty())
+    }
+}
+
+fn format_number(n: f64) -> String {
+    // Whole numbers print without a fractional part, as a policy author writes them.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+    let whole = n as i64;
+    #[allow(clippy::cast_precision_loss)]
+    if (-9.0e15..9.0e15).contains(&n) && whole as f64 == n {
+        format!("{whole}")
+    } else {
+        format!("{n}")
+    }
+}
+
+impl From<&str> for ConditionValue {
+    fn from(s: &str) -> Self {
+        ConditionValue::Strings(vec![s.to_owned()])
+    }
+}
+impl From<String> for ConditionValue {
+    fn from(s: String) -> Self {
+        ConditionValue::Strings(vec![s])
+    }
+}
+impl From<Vec<String>> for ConditionValue {
+    fn from(v: Vec<String>) -> Self {
+        ConditionValue::Strings(v)
+    }
+}
+impl From<&[&str]> for ConditionValue {
+    fn from(v: &[&str]) -> Self {
+        ConditionValue::Strings(v.iter().map(|s| (*s).to_owned()).collect())
+    }
+}
+impl From<bool> for ConditionValue {
+    fn from(b: bool) -> Self {
+        ConditionValue::Bool(b)
+    }
+}
+impl From<u32> for ConditionValue {
+    fn from(n: u32) -> Self {
+        ConditionValue::Number(f64::from(n))
+    }
+}
+impl From<i64> for ConditionValue {
+    #[allow(clippy::cast_precision_loss)]
+    fn from(n: i64) -> Self {
+        ConditionValue::Number(n as f64)
+    }
+}
+impl From<f64> for ConditionValue {
+    fn from(n: f64) -> Self {
+        ConditionValue::Number(n)
+    }
+}
+
+/// Condition values of a request, keyed by the canonical spelling of the
+/// condition key (e.g. `kms:EncryptionAlgorithm`, `kms:EncryptionContext:Department`).
+pub type ConditionValues = BTreeMap<String, ConditionValue>;
+
+/// One authorization question: may `principal` perform `action` on `resource`
+/// given these condition values?
+///
+/// `kms:CallerAccount`, `aws:PrincipalArn` and `aws:PrincipalAccount` are
+/// derived from `principal` when the caller does not set them.
+#[derive(Clone, Debug)]
+pub struct PolicyRequest<'a> {
+    /// The caller's principal ARN, e.g. `arn:aws:iam::111122223333:user/app`.
+    pub principal: &'a str,
+    /// The KMS operation name without the `kms:` prefix, e.g. `"Encrypt"`.
+    pub action: &'a str,
+    /// The key ARN the operation acts on.
+    pub resource: &'a str,
+    /// Condition key values; build with [`with`](Self::with) so keys are canonical.
+    pub conditions: ConditionValues,
+}
+
+impl<'a> PolicyRequest<'a> {
+    /// A request with no condition values yet.
+    pub fn new(principal: &'a str, action: &'a str, resource: &'a str) -> Self {
+        PolicyRequest {
+            principal,
+            action,
+            resource,
+            conditions: ConditionValues::new(),
+        }
+    }
+
+    /// Sets condition key `key` (any case for the fixed part of the name) to `value`.
+    #[must_use]
+    pub fn with(mut self, key: &str, value: impl Into<ConditionValue>) -> Self {
+        self.set(key, value);
+        self
+    }
+
+    /// Sets condition key `key` to `value`, replacing an earlier value.
+    pub fn set(&mut self, key: &str, value: impl Into<ConditionValue>) {
+        self.conditions
+            .insert(canonical_key_or_self(key), value.into());
+    }
+
+    /// Sets `kms:EncryptionContext:<k>` for every pair of `context` and
+    /// `kms:EncryptionContextKeys` to its keys (absent when the context is empty).
+    #[must_use]
+    pub fn with_encryption_context(mut self, context: &EncryptionContext) -> Self {
+        let mut keys = Vec::new();
+        for (k, v) in context.iter() {
+            self.set(&format!("kms:EncryptionContext:{k}"), v);
+            keys.push(k.to_owned());
+        }
+        self.set("kms:EncryptionContextKeys", keys);
+        self
+    }
+
+    /// The value of `key` (canonical spelling), including the values derived
+    /// from the principal.
+    pub fn get(&self, key: &str) -> Option<ConditionValue> {
+        if let Some(v) = self.conditions.get(key) {
+            return Some(v.clone());
+        }
+        match key {
+            "aws:PrincipalArn" => Some(self.principal.into()),
+            "kms:CallerAccount" | "aws:PrincipalAccount" => {
+                account_of(self.principal).map(ConditionValue::from)
+            }
+            _ => None,
+        }
+    }
+}
+
+fn canonical_key_or_self(key: &str) -> String {
+    canonical_key(key).map_or_else(|| key.to_owned(), |(k, _)| k)
+}
+
+/// The account field of an ARN (`arn:partition:service:region:account:resource`),
+/// or the string itself when it is a bare 12-digit account ID.
+pub(crate) fn account_of(principal: &str) -> Option<&str> {
+    if is_account_id(principal) {
+        return Some(principal);
+    }
+    let mut parts = principal.splitn(6, ':');
+    if parts.next() != Some("arn") {
+        return None;
+    }
+    let account = parts.nth(3)?;
+    parts.next()?;
+    (!account.is_empty()).then_some(account)
+}
+
+/// True for a 12-digit AWS account ID.
+pub(crate) fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}

@@ -1,0 +1,287 @@
+//! Grants: each constraint, principal matching, retiring rules, tokens and serde shape.
+
+#![allow(clippy::unwrap_used)] // tests may unwrap (STYLE.md); helpers outside #[test] too
+
+use strongroom_core::grant::{
+    grant_allows, grant_id_from_token, grant_token, is_retiring_principal, may_retire,
+    new_grant_id, Grant, GrantConstraints, GrantOperation,
+};
+use strongroom_core::{EncryptionContext, ErrorKind};
+
+const ALICE: &str = "arn:aws:iam::111122223333:user/alice";
+const BOB: &str = "arn:aws:iam::111122223333:role/bob";
+const EVE: &str = "arn:aws:iam::444455556666:user/eve";
+const ROOT: &str = "arn:aws:iam::111122223333:root";
+const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+fn ctx(pairs: &[(&str, &str)]) -> EncryptionContext {
+    pairs.iter().copied().collect()
+}
+
+fn grant(ops: &[GrantOperation], constraints: Option<GrantConstraints>) -> Grant {
+    Grant {
+        key_id: KEY.into(),
+        grant_id: new_grant_id(&[7; 32]),
+        name: Some("app-grant".into()),
+        creation_date: 1_700_000_000,
+        grantee_principal: ALICE.into(),
+        retiring_principal: Some(BOB.into()),
+        issuing_account: "111122223333".into(),
+        operations: ops.to_vec(),
+        constraints,
+    }
+}
+
+#[test]
+fn grant_without_constraints() {
+    let g = grant(&[GrantOperation::Encrypt, GrantOperation::Decrypt], None);
+    g.validate().unwrap();
+    let any = ctx(&[("a", "1")]);
+    assert!(grant_allows(&g, ALICE, "Encrypt", &any));
+    assert!(grant_allows(
+        &g,
+        ALICE,
+        "Decrypt",
+        &EncryptionContext::new()
+    ));
+    assert!(
+        !grant_allows(&g, ALICE, "GenerateDataKey", &any),
+        "operation not granted"
+    );
+    assert!(!grant_allows(&g, BOB, "Encrypt", &any), "not the grantee");
+    assert!(
+        !grant_allows(&g, ALICE, "encrypt", &any),
+        "operation names are case-sensitive"
+    );
+    assert!(
+        !grant_allows(&g, ALICE, "ReEncrypt", &any),
+        "not a grant operation"
+    );
+}
+
+#[test]
+fn encryption_context_equals() {
+    let c = GrantConstraints {
+        encryption_context_equals: Some(ctx(&[("Department", "IT")])),
+        encryption_context_subset: None,
+    };
+    let g = grant(
+        &[GrantOperation::Decrypt, GrantOperation::DescribeKey],
+        Some(c),
+    );
+    g.validate().unwrap();
+    assert!(grant_allows(
+        &g,
+        ALICE,
+        "Decrypt",
+        &ctx(&[("Department", "IT")])
+    ));
+    assert!(!grant_allows(
+        &g,
+        ALICE,
+        "Decrypt",
+        &ctx(&[("Department", "IT"), ("x", "y")])
+    ));
+    assert!(
+        !grant_allows(&g, ALICE, "Decrypt", &ctx(&[("Department", "it")])),
+        "values case-sensitive"
+    );
+    assert!(
+        !grant_allows(&g, ALICE, "Decrypt", &ctx(&[("department", "IT")])),
+        "keys case-sensitive"
+    );
+    assert!(!grant_allows(
+        &g,
+        ALICE,
+        "Decrypt",
+        &EncryptionContext::new()
+    ));
+    // DescribeKey takes no encryption context: constraints do not apply.
+    assert!(grant_allows(
+        &g,
+        ALICE,
+        "DescribeKey",
+        &EncryptionContext::new()
+    ));
+}
+
+#[test]
+fn encryption_context_subset() {
+    let c = GrantConstraints {
+        encryption_context_equals: None,
+        encryption_context_subset: Some(ctx(&[("Department", "IT")])),
+    };
+    let g = grant(
+        &[
+            GrantOperation::GenerateDataKey,
+            GrantOperation::ReEncryptFrom,
+        ],
+        Some(c),
+    );
+    g.validate().unwrap();
+    assert!(grant_allows(
+        &g,
+        ALICE,
+        "GenerateDataKey",
+        &ctx(&[("Department", "IT")])
+    ));
+    assert!(grant_allows(
+        &g,
+        ALICE,
+        "ReEncryptFrom",
+        &ctx(&[("Department", "IT"), ("Project", "x")])
+    ));
+    assert!(!grant_allows(
+        &g,
+        ALICE,
+        "GenerateDataKey",
+        &ctx(&[("Project", "x")])
+    ));
+    assert!(!grant_allows(
+        &g,
+        ALICE,
+        "GenerateDataKey",
+        &ctx(&[("Department", "HR")])
+    ));
+    assert!(!grant_allows(
+        &g,
+        ALICE,
+        "GenerateDataKey",
+        &EncryptionContext::new()
+    ));
+}
+
+#[test]
+fn validation_rules() {
+    let mut g = grant(&[], None);
+    assert_eq!(
+        g.validate().unwrap_err().kind(),
+        ErrorKind::ValidationException
+    );
+    g.operations = vec![GrantOperation::Encrypt, GrantOperation::Encrypt];
+    assert!(g.validate().is_err(), "duplicate operation");
+    g.operations = vec![GrantOperation::Sign];
+    g.constraints = Some(GrantConstraints {
+        encryption_context_subset: Some(ctx(&[("a", "b")])),
+        encryption_context_equals: None,
+    });
+    let e = g.validate().unwrap_err();
+    assert!(e.message().contains("Sign"), "{e}");
+    g.constraints = None;
+    g.validate().unwrap();
+    g.name = Some("bad name!".into());
+    assert!(g.validate().is_err());
+    g.name = Some("x".repeat(257));
+    assert!(g.validate().is_err());
+    g.name = None;
+    g.grantee_principal = String::new();
+    assert!(g.validate().is_err());
+}
+
+#[test]
+fn operation_names_are_validated() {
+    for op in GrantOperation::ALL {
+        assert_eq!(GrantOperation::parse(op.as_str()).unwrap(), *op);
+    }
+    assert_eq!(GrantOperation::ALL.len(), 17);
+    let e = GrantOperation::parse("ReEncrypt").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException);
+    assert!(
+        e.message().contains("'ReEncrypt'") && e.message().contains("ReEncryptFrom"),
+        "{e}"
+    );
+    assert!(GrantOperation::parse("decrypt").is_err());
+}
+
+#[test]
+fn account_grantee_covers_its_principals() {
+    let mut g = grant(&[GrantOperation::Encrypt], None);
+    g.grantee_principal = ROOT.into();
+    assert!(grant_allows(
+        &g,
+        ALICE,
+        "Encrypt",
+        &EncryptionContext::new()
+    ));
+    assert!(!grant_allows(&g, EVE, "Encrypt", &EncryptionContext::new()));
+}
+
+#[test]
+fn who_may_retire() {
+    let g = grant(&[GrantOperation::Encrypt], None);
+    assert!(may_retire(&g, BOB), "retiring principal");
+    assert!(!may_retire(&g, ALICE), "grantee without RetireGrant");
+    assert!(may_retire(&g, ROOT), "issuing account root");
+    assert!(!may_retire(&g, EVE));
+    let g2 = grant(
+        &[GrantOperation::Encrypt, GrantOperation::RetireGrant],
+        None,
+    );
+    assert!(may_retire(&g2, ALICE), "grantee with RetireGrant");
+    assert!(is_retiring_principal(&g, BOB));
+    assert!(!is_retiring_principal(&g, ALICE));
+}
+
+#[test]
+fn name_idempotency() {
+    let a = grant(&[GrantOperation::Encrypt, GrantOperation::Decrypt], None);
+    let mut b = grant(&[GrantOperation::Decrypt, GrantOperation::Encrypt], None);
+    b.grant_id = new_grant_id(&[9; 32]);
+    b.creation_date += 10;
+    assert!(a.same_parameters(&b));
+    b.retiring_principal = None;
+    assert!(!a.same_parameters(&b));
+}
+
+#[test]
+fn tokens_authenticate_the_grant_id() {
+    let key = [1u8; 32];
+    let id = new_grant_id(&[3; 32]);
+    assert_eq!(id.len(), 64);
+    let token = grant_token(&key, &id).unwrap();
+    assert_eq!(grant_id_from_token(&key, &token).unwrap(), id);
+    assert_eq!(
+        grant_id_from_token(&[2u8; 32], &token).unwrap_err().kind(),
+        ErrorKind::InvalidGrantTokenException
+    );
+    // Flip each character in turn: every change is rejected or names the same id.
+    for i in 0..token.len() {
+        let mut t: Vec<char> = token.chars().collect();
+        t[i] = if t[i] == 'A' { 'B' } else { 'A' };
+        let t: String = t.into_iter().collect();
+        if t != token {
+            assert!(grant_id_from_token(&key, &t).map_or(true, |got| got == id));
+        }
+    }
+    for bad in ["", "!!!", "AA", &"A".repeat(9000)] {
+        assert!(grant_id_from_token(&key, bad).is_err());
+    }
+}
+
+#[test]
+fn serde_uses_aws_field_names() {
+    let c = GrantConstraints {
+        encryption_context_equals: None,
+        encryption_context_subset: Some(ctx(&[("a", "b")])),
+    };
+    let g = grant(&[GrantOperation::Decrypt], Some(c));
+    let v = serde_json::to_value(&g).unwrap();
+    for field in [
+        "KeyId",
+        "GrantId",
+        "Name",
+        "CreationDate",
+        "GranteePrincipal",
+        "RetiringPrincipal",
+        "IssuingAccount",
+        "Operations",
+        "Constraints",
+    ] {
+        assert!(v.get(field).is_some(), "missing {field}: {v}");
+    }
+    assert_eq!(v["Operations"][0], "Decrypt");
+    assert_eq!(v["Constraints"]["EncryptionContextSubset"]["a"], "b");
+    assert!(v["Constraints"].get("EncryptionContextEquals").is_none());
+    let back: Grant = serde_json::from_value(v).unwrap();
+    assert_eq!(back, g);
+}

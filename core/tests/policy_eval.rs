@@ -1,0 +1,1577 @@
+//! Table-driven key policy evaluation: one row per (policy, request, expected decision).
+
+#![allow(clippy::unwrap_used)] // tests may unwrap (STYLE.md); helpers outside #[test] too
+
+use serde_json::{json, Value};
+use strongroom_core::policy::{
+    authorize, default_key_policy, evaluate, lockout_check, ConditionValue, Decision, Policy,
+    PolicyRequest, LOCKOUT_MESSAGE, MAX_POLICY_BYTES,
+};
+use strongroom_core::{EncryptionContext, ErrorKind};
+
+use Decision::{Allow, ExplicitDeny, ImplicitDeny};
+
+const ALICE: &str = "arn:aws:iam::111122223333:user/alice";
+const BOB: &str = "arn:aws:iam::111122223333:role/bob";
+const EVE: &str = "arn:aws:iam::444455556666:user/eve";
+const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+const OTHER_KEY: &str =
+    "arn:aws:kms:us-east-1:444455556666:key/0000abcd-12ab-34cd-56ef-1234567890ab";
+
+fn s(v: &str) -> ConditionValue {
+    ConditionValue::from(v)
+}
+fn list(v: &[&str]) -> ConditionValue {
+    ConditionValue::from(v)
+}
+
+/// A policy with one Allow statement for everyone on everything, with `condition`.
+fn with_condition(condition: Value) -> String {
+    json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": "*",
+        "Action": "kms:*", "Resource": "*", "Condition": condition}})
+    .to_string()
+}
+
+/// A policy with one statement built from the given elements.
+fn statement(effect: &str, principal: Value, action: Value, resource: Value) -> String {
+    json!({"Version": "2012-10-17", "Statement": [{"Effect": effect, "Principal": principal,
+        "Action": action, "Resource": resource}]})
+    .to_string()
+}
+
+struct Row {
+    name: &'static str,
+    policy: String,
+    principal: &'static str,
+    action: &'static str,
+    resource: &'static str,
+    values: Vec<(&'static str, ConditionValue)>,
+    expect: Decision,
+}
+
+fn row(
+    name: &'static str,
+    policy: String,
+    values: Vec<(&'static str, ConditionValue)>,
+    expect: Decision,
+) -> Row {
+    Row {
+        name,
+        policy,
+        principal: ALICE,
+        action: "Encrypt",
+        resource: KEY,
+        values,
+        expect,
+    }
+}
+
+/// Condition rows: (name, operator, key, policy values, request values, expected).
+fn cond(
+    name: &'static str,
+    op: &str,
+    key: &str,
+    policy_values: Value,
+    values: Vec<(&'static str, ConditionValue)>,
+    expect: Decision,
+) -> Row {
+    row(
+        name,
+        with_condition(json!({op: {key: policy_values}})),
+        values,
+        expect,
+    )
+}
+
+fn operator_rows() -> Vec<Row> {
+    let alg = "kms:EncryptionAlgorithm";
+    let days = "kms:RotationPeriodInDays";
+    let n = |v: i64| vec![(days, ConditionValue::from(v))];
+    let a = |v: &str| vec![(alg, s(v))];
+    vec![
+        cond(
+            "StringEquals match",
+            "StringEquals",
+            alg,
+            json!("SYMMETRIC_DEFAULT"),
+            a("SYMMETRIC_DEFAULT"),
+            Allow,
+        ),
+        cond(
+            "StringEquals mismatch",
+            "StringEquals",
+            alg,
+            json!("SYMMETRIC_DEFAULT"),
+            a("RSAES_OAEP_SHA_1"),
+            ImplicitDeny,
+        ),
+        cond(
+            "StringEquals is case-sensitive",
+            "StringEquals",
+            alg,
+            json!("symmetric_default"),
+            a("SYMMETRIC_DEFAULT"),
+            ImplicitDeny,
+        ),
+        cond(
+            "StringEquals absent",
+            "StringEquals",
+            alg,
+            json!("SYMMETRIC_DEFAULT"),
+            vec![],
+            ImplicitDeny,
+        ),
+        cond(
+            "StringEquals values ORed",
+            "StringEquals",
+            alg,
+            json!(["RSAES_OAEP_SHA_1", "SYMMETRIC_DEFAULT"]),
+            a("SYMMETRIC_DEFAULT"),
+            Allow,
+        ),
+        cond(
+            "StringNotEquals differs",
+            "StringNotEquals",
+            alg,
+            json!("RSAES_OAEP_SHA_1"),
+            a("SYMMETRIC_DEFAULT"),
+            Allow,
+        ),
+        cond(
+            "StringNotEquals equal",
+            "StringNotEquals",
+            alg,
+            json!("SYMMETRIC_DEFAULT"),
+            a("SYMMETRIC_DEFAULT"),
+            ImplicitDeny,
+        ),
+        cond(
+            "StringNotEquals list, one equal",
+            "StringNotEquals",
+            alg,
+            json!(["A", "SYMMETRIC_DEFAULT"]),
+            a("SYMMETRIC_DEFAULT"),
+            ImplicitDeny,
+        ),
+        cond(
+            "StringNotEquals absent key is true",
+            "StringNotEquals",
+            alg,
+            json!("X"),
+            vec![],
+            Allow,
+        ),
+        cond(
+            "StringEqualsIgnoreCase",
+            "StringEqualsIgnoreCase",
+            alg,
+            json!("symmetric_default"),
+            a("SYMMETRIC_DEFAULT"),
+            Allow,
+        ),
+        cond(
+            "StringEqualsIgnoreCase mismatch",
+            "StringEqualsIgnoreCase",
+            alg,
+            json!("rsaes_oaep_sha_1"),
+            a("SYMMETRIC_DEFAULT"),
+            ImplicitDeny,
+        ),
+        cond(
+            "StringNotEqualsIgnoreCase same",
+            "StringNotEqualsIgnoreCase",
+            alg,
+            json!("symmetric_default"),
+            a("SYMMETRIC_DEFAULT"),
+            ImplicitDeny,
+        ),
+        cond(
+            "StringNotEqualsIgnoreCase differs",
+            "StringNotEqualsIgnoreCase",
+            alg,
+            json!("rsaes_oaep_sha_1"),
+            a("SYMMETRIC_DEFAULT"),
+            Allow,
+        ),
+        cond(
+            "StringLike star",
+            "StringLike",
+            alg,
+            json!("RSAES_*"),
+            a("RSAES_OAEP_SHA_256"),
+            Allow,
+        ),
+        cond(
+            "StringLike question mark",
+            "StringLike",
+            alg,
+            json!("RSAES_OAEP_SHA_?"),
+            a("RSAES_OAEP_SHA_1"),
+            Allow,
+        ),
+        cond(
+            "StringLike question mark is one char",
+            "StringLike",
+            alg,
+            json!("RSAES_OAEP_SHA_?"),
+            a("RSAES_OAEP_SHA_256"),
+            ImplicitDeny,
+        ),
+        cond(
+            "StringLike mismatch",
+            "StringLike",
+            alg,
+            json!("RSAES_*"),
+            a("SYMMETRIC_DEFAULT"),
+            ImplicitDeny,
+        ),
+        cond(
+            "StringNotLike differs",
+            "StringNotLike",
+            alg,
+            json!("RSAES_*"),
+            a("SYMMETRIC_DEFAULT"),
+            Allow,
+        ),
+        cond(
+            "StringNotLike matches",
+            "StringNotLike",
+            alg,
+            json!("SYM*"),
+            a("SYMMETRIC_DEFAULT"),
+            ImplicitDeny,
+        ),
+        cond(
+            "Bool true",
+            "Bool",
+            "kms:GrantIsForAWSResource",
+            json!("true"),
+            vec![("kms:GrantIsForAWSResource", true.into())],
+            Allow,
+        ),
+        cond(
+            "Bool JSON true",
+            "Bool",
+            "kms:GrantIsForAWSResource",
+            json!(true),
+            vec![("kms:GrantIsForAWSResource", true.into())],
+            Allow,
+        ),
+        cond(
+            "Bool false vs true",
+            "Bool",
+            "kms:GrantIsForAWSResource",
+            json!("false"),
+            vec![("kms:GrantIsForAWSResource", true.into())],
+            ImplicitDeny,
+        ),
+        cond(
+            "Bool absent",
+            "Bool",
+            "kms:GrantIsForAWSResource",
+            json!("false"),
+            vec![],
+            ImplicitDeny,
+        ),
+        cond(
+            "Null true, key absent",
+            "Null",
+            "kms:EncryptionContextKeys",
+            json!("true"),
+            vec![],
+            Allow,
+        ),
+        cond(
+            "Null true, key present",
+            "Null",
+            "kms:EncryptionContextKeys",
+            json!("true"),
+            vec![("kms:EncryptionContextKeys", list(&["a"]))],
+            ImplicitDeny,
+        ),
+        cond(
+            "Null false, key present",
+            "Null",
+            "kms:EncryptionContextKeys",
+            json!(false),
+            vec![("kms:EncryptionContextKeys", list(&["a"]))],
+            Allow,
+        ),
+        cond(
+            "Null false, key absent",
+            "Null",
+            "kms:EncryptionContextKeys",
+            json!("false"),
+            vec![],
+            ImplicitDeny,
+        ),
+        cond(
+            "Null true, empty list counts as absent",
+            "Null",
+            "kms:EncryptionContextKeys",
+            json!("true"),
+            vec![("kms:EncryptionContextKeys", list(&[]))],
+            Allow,
+        ),
+        cond(
+            "NumericEquals",
+            "NumericEquals",
+            days,
+            json!("365"),
+            n(365),
+            Allow,
+        ),
+        cond(
+            "NumericEquals JSON number",
+            "NumericEquals",
+            days,
+            json!(365),
+            n(365),
+            Allow,
+        ),
+        cond(
+            "NumericEquals mismatch",
+            "NumericEquals",
+            days,
+            json!("90"),
+            n(365),
+            ImplicitDeny,
+        ),
+        cond(
+            "NumericNotEquals",
+            "NumericNotEquals",
+            days,
+            json!("90"),
+            n(365),
+            Allow,
+        ),
+        cond(
+            "NumericNotEquals equal",
+            "NumericNotEquals",
+            days,
+            json!("365"),
+            n(365),
+            ImplicitDeny,
+        ),
+        cond(
+            "NumericLessThan",
+            "NumericLessThan",
+            days,
+            json!("366"),
+            n(365),
+            Allow,
+        ),
+        cond(
+            "NumericLessThan boundary",
+            "NumericLessThan",
+            days,
+            json!("365"),
+            n(365),
+            ImplicitDeny,
+        ),
+        cond(
+            "NumericLessThanEquals boundary",
+            "NumericLessThanEquals",
+            days,
+            json!("365"),
+            n(365),
+            Allow,
+        ),
+        cond(
+            "NumericLessThanEquals above",
+            "NumericLessThanEquals",
+            days,
+            json!("364"),
+            n(365),
+            ImplicitDeny,
+        ),
+        cond(
+            "NumericGreaterThan",
+            "NumericGreaterThan",
+            days,
+            json!("364"),
+            n(365),
+            Allow,
+        ),
+        cond(
+            "NumericGreaterThan boundary",
+            "NumericGreaterThan",
+            days,
+            json!("365"),
+            n(365),
+            ImplicitDeny,
+        ),
+        cond(
+            "NumericGreaterThanEquals boundary",
+            "NumericGreaterThanEquals",
+            days,
+            json!("365"),
+            n(365),
+            Allow,
+        ),
+        cond(
+            "NumericGreaterThanEquals below",
+            "NumericGreaterThanEquals",
+            days,
+            json!("366"),
+            n(365),
+            ImplicitDeny,
+        ),
+        cond(
+            "Numeric absent",
+            "NumericLessThan",
+            days,
+            json!("366"),
+            vec![],
+            ImplicitDeny,
+        ),
+        cond(
+            "Numeric decimal",
+            "NumericLessThan",
+            days,
+            json!("365.5"),
+            n(365),
+            Allow,
+        ),
+        cond(
+            "ArnLike wildcard",
+            "ArnLike",
+            "aws:PrincipalArn",
+            json!("arn:aws:iam::111122223333:user/*"),
+            vec![],
+            Allow,
+        ),
+        cond(
+            "ArnLike other account",
+            "ArnLike",
+            "aws:PrincipalArn",
+            json!("arn:aws:iam::444455556666:*"),
+            vec![],
+            ImplicitDeny,
+        ),
+        cond(
+            "ArnLike wildcard per field",
+            "ArnLike",
+            "aws:PrincipalArn",
+            json!("arn:aws:iam::*:user/alice"),
+            vec![],
+            Allow,
+        ),
+        cond(
+            "ArnLike not an ARN",
+            "ArnLike",
+            "kms:GranteePrincipal",
+            json!("arn:aws:iam::*:*"),
+            vec![("kms:GranteePrincipal", s("alice"))],
+            ImplicitDeny,
+        ),
+        cond(
+            "ArnEquals exact",
+            "ArnEquals",
+            "aws:PrincipalArn",
+            json!(ALICE),
+            vec![],
+            Allow,
+        ),
+        cond(
+            "ArnEquals other",
+            "ArnEquals",
+            "aws:PrincipalArn",
+            json!(BOB),
+            vec![],
+            ImplicitDeny,
+        ),
+        cond(
+            "ArnNotEquals other",
+            "ArnNotEquals",
+            "aws:PrincipalArn",
+            json!(BOB),
+            vec![],
+            Allow,
+        ),
+        cond(
+            "ArnNotEquals same",
+            "ArnNotEquals",
+            "aws:PrincipalArn",
+            json!(ALICE),
+            vec![],
+            ImplicitDeny,
+        ),
+        cond(
+            "ArnNotLike",
+            "ArnNotLike",
+            "aws:PrincipalArn",
+            json!("arn:aws:iam::*:role/*"),
+            vec![],
+            Allow,
+        ),
+        cond(
+            "ArnNotLike matches",
+            "ArnNotLike",
+            "aws:PrincipalArn",
+            json!("arn:aws:iam::*:user/*"),
+            vec![],
+            ImplicitDeny,
+        ),
+        // Set qualifiers.
+        cond(
+            "ForAnyValue one of several",
+            "ForAnyValue:StringEquals",
+            "kms:EncryptionContextKeys",
+            json!(["Department"]),
+            vec![(
+                "kms:EncryptionContextKeys",
+                list(&["Department", "Project"]),
+            )],
+            Allow,
+        ),
+        cond(
+            "ForAnyValue none",
+            "ForAnyValue:StringEquals",
+            "kms:EncryptionContextKeys",
+            json!(["Department"]),
+            vec![("kms:EncryptionContextKeys", list(&["Project"]))],
+            ImplicitDeny,
+        ),
+        cond(
+            "ForAnyValue absent is false",
+            "ForAnyValue:StringEquals",
+            "kms:EncryptionContextKeys",
+            json!("Department"),
+            vec![],
+            ImplicitDeny,
+        ),
+        cond(
+            "ForAnyValue:StringLike",
+            "ForAnyValue:StringLike",
+            "kms:ResourceAliases",
+            json!("alias/prod-*"),
+            vec![(
+                "kms:ResourceAliases",
+                list(&["alias/test", "alias/prod-db"]),
+            )],
+            Allow,
+        ),
+        cond(
+            "ForAnyValue:StringNotEquals some outside",
+            "ForAnyValue:StringNotEquals",
+            "kms:GrantOperations",
+            json!(["Decrypt"]),
+            vec![("kms:GrantOperations", list(&["Decrypt", "Encrypt"]))],
+            Allow,
+        ),
+        cond(
+            "ForAnyValue:StringNotEquals all inside",
+            "ForAnyValue:StringNotEquals",
+            "kms:GrantOperations",
+            json!(["Decrypt"]),
+            vec![("kms:GrantOperations", list(&["Decrypt"]))],
+            ImplicitDeny,
+        ),
+        cond(
+            "ForAllValues subset",
+            "ForAllValues:StringEquals",
+            "kms:GrantOperations",
+            json!(["Encrypt", "Decrypt"]),
+            vec![("kms:GrantOperations", list(&["Decrypt"]))],
+            Allow,
+        ),
+        cond(
+            "ForAllValues one outside",
+            "ForAllValues:StringEquals",
+            "kms:GrantOperations",
+            json!(["Encrypt", "Decrypt"]),
+            vec![("kms:GrantOperations", list(&["Decrypt", "Sign"]))],
+            ImplicitDeny,
+        ),
+        cond(
+            "ForAllValues absent is true",
+            "ForAllValues:StringEquals",
+            "kms:GrantOperations",
+            json!(["Encrypt"]),
+            vec![],
+            Allow,
+        ),
+        cond(
+            "ForAllValues:StringNotLike",
+            "ForAllValues:StringNotLike",
+            "kms:EncryptionContextKeys",
+            json!("secret*"),
+            vec![("kms:EncryptionContextKeys", list(&["a", "b"]))],
+            Allow,
+        ),
+        cond(
+            "ForAllValues:StringNotLike one bad",
+            "ForAllValues:StringNotLike",
+            "kms:EncryptionContextKeys",
+            json!("secret*"),
+            vec![("kms:EncryptionContextKeys", list(&["a", "secretX"]))],
+            ImplicitDeny,
+        ),
+        cond(
+            "ForAllValues:StringEqualsIgnoreCase",
+            "ForAllValues:StringEqualsIgnoreCase",
+            "kms:EncryptionContextKeys",
+            json!(["DEPT"]),
+            vec![("kms:EncryptionContextKeys", list(&["dept"]))],
+            Allow,
+        ),
+        cond(
+            "multi-valued key, no qualifier, any matches",
+            "StringEquals",
+            "kms:ResourceAliases",
+            json!("alias/a"),
+            vec![("kms:ResourceAliases", list(&["alias/b", "alias/a"]))],
+            Allow,
+        ),
+        // IfExists.
+        cond(
+            "StringEqualsIfExists absent",
+            "StringEqualsIfExists",
+            alg,
+            json!("SYMMETRIC_DEFAULT"),
+            vec![],
+            Allow,
+        ),
+        cond(
+            "StringEqualsIfExists present mismatch",
+            "StringEqualsIfExists",
+            alg,
+            json!("SYMMETRIC_DEFAULT"),
+            a("RSAES_OAEP_SHA_1"),
+            ImplicitDeny,
+        ),
+        cond(
+            "StringEqualsIfExists present match",
+            "StringEqualsIfExists",
+            alg,
+            json!("SYMMETRIC_DEFAULT"),
+            a("SYMMETRIC_DEFAULT"),
+            Allow,
+        ),
+        cond(
+            "NumericLessThanEqualsIfExists absent",
+            "NumericLessThanEqualsIfExists",
+            days,
+            json!("100"),
+            vec![],
+            Allow,
+        ),
+        cond(
+            "NumericLessThanEqualsIfExists present",
+            "NumericLessThanEqualsIfExists",
+            days,
+            json!("100"),
+            n(365),
+            ImplicitDeny,
+        ),
+        cond(
+            "BoolIfExists absent",
+            "BoolIfExists",
+            "kms:GrantIsForAWSResource",
+            json!("true"),
+            vec![],
+            Allow,
+        ),
+        cond(
+            "ForAnyValue:StringLikeIfExists absent",
+            "ForAnyValue:StringLikeIfExists",
+            "kms:ResourceAliases",
+            json!("alias/x*"),
+            vec![],
+            Allow,
+        ),
+        cond(
+            "operator names are case-insensitive",
+            "stringequals",
+            alg,
+            json!("SYMMETRIC_DEFAULT"),
+            a("SYMMETRIC_DEFAULT"),
+            Allow,
+        ),
+        cond(
+            "condition key names are case-insensitive",
+            "StringEquals",
+            "KMS:encryptionalgorithm",
+            json!("SYMMETRIC_DEFAULT"),
+            a("SYMMETRIC_DEFAULT"),
+            Allow,
+        ),
+        // Several keys are ANDed.
+        row(
+            "two keys ANDed, both hold",
+            with_condition(
+                json!({"StringEquals": {alg: "SYMMETRIC_DEFAULT", "kms:KeySpec": "SYMMETRIC_DEFAULT"}}),
+            ),
+            vec![
+                (alg, s("SYMMETRIC_DEFAULT")),
+                ("kms:KeySpec", s("SYMMETRIC_DEFAULT")),
+            ],
+            Allow,
+        ),
+        row(
+            "two keys ANDed, one fails",
+            with_condition(
+                json!({"StringEquals": {alg: "SYMMETRIC_DEFAULT", "kms:KeySpec": "RSA_2048"}}),
+            ),
+            vec![
+                (alg, s("SYMMETRIC_DEFAULT")),
+                ("kms:KeySpec", s("SYMMETRIC_DEFAULT")),
+            ],
+            ImplicitDeny,
+        ),
+        row(
+            "two operators ANDed",
+            with_condition(
+                json!({"StringEquals": {alg: "SYMMETRIC_DEFAULT"}, "NumericLessThan": {days: 100}}),
+            ),
+            vec![(alg, s("SYMMETRIC_DEFAULT")), (days, 365i64.into())],
+            ImplicitDeny,
+        ),
+    ]
+}
+
+/// Every condition key: (key, policy operator, policy value, matching request value, non-matching request value).
+fn condition_key_rows() -> Vec<Row> {
+    let keys: Vec<(&'static str, &str, Value, ConditionValue, ConditionValue)> = vec![
+        (
+            "kms:EncryptionContext:Department",
+            "StringEquals",
+            json!("IT"),
+            s("IT"),
+            s("HR"),
+        ),
+        (
+            "kms:EncryptionContextKeys",
+            "ForAnyValue:StringEquals",
+            json!("Department"),
+            list(&["Department"]),
+            list(&["Other"]),
+        ),
+        (
+            "kms:EncryptionAlgorithm",
+            "StringEquals",
+            json!("SYMMETRIC_DEFAULT"),
+            s("SYMMETRIC_DEFAULT"),
+            s("RSAES_OAEP_SHA_256"),
+        ),
+        (
+            "kms:SigningAlgorithm",
+            "StringLike",
+            json!("ECDSA_*"),
+            s("ECDSA_SHA_256"),
+            s("RSASSA_PSS_SHA_256"),
+        ),
+        (
+            "kms:MacAlgorithm",
+            "StringEquals",
+            json!("HMAC_SHA_256"),
+            s("HMAC_SHA_256"),
+            s("HMAC_SHA_512"),
+        ),
+        (
+            "kms:MessageType",
+            "StringEquals",
+            json!("RAW"),
+            s("RAW"),
+            s("DIGEST"),
+        ),
+        (
+            "kms:KeySpec",
+            "StringEquals",
+            json!("RSA_2048"),
+            s("RSA_2048"),
+            s("RSA_4096"),
+        ),
+        (
+            "kms:KeyUsage",
+            "StringEquals",
+            json!("SIGN_VERIFY"),
+            s("SIGN_VERIFY"),
+            s("ENCRYPT_DECRYPT"),
+        ),
+        (
+            "kms:KeyOrigin",
+            "StringEquals",
+            json!("EXTERNAL"),
+            s("EXTERNAL"),
+            s("AWS_KMS"),
+        ),
+        (
+            "kms:CallerAccount",
+            "StringEquals",
+            json!("111122223333"),
+            s("111122223333"),
+            s("444455556666"),
+        ),
+        (
+            "kms:GrantOperations",
+            "ForAllValues:StringEquals",
+            json!(["Decrypt", "Encrypt"]),
+            list(&["Decrypt"]),
+            list(&["Sign"]),
+        ),
+        (
+            "kms:GranteePrincipal",
+            "StringEquals",
+            json!(BOB),
+            s(BOB),
+            s(EVE),
+        ),
+        (
+            "kms:RetiringPrincipal",
+            "StringLike",
+            json!("arn:aws:iam::111122223333:*"),
+            s(BOB),
+            s(EVE),
+        ),
+        (
+            "kms:GrantIsForAWSResource",
+            "Bool",
+            json!("true"),
+            true.into(),
+            false.into(),
+        ),
+        (
+            "kms:RequestAlias",
+            "StringEquals",
+            json!("alias/app"),
+            s("alias/app"),
+            s("alias/other"),
+        ),
+        (
+            "kms:ResourceAliases",
+            "ForAnyValue:StringEquals",
+            json!("alias/app"),
+            list(&["alias/app", "alias/b"]),
+            list(&["alias/b"]),
+        ),
+        (
+            "kms:ViaService",
+            "StringEquals",
+            json!("s3.us-east-1.amazonaws.com"),
+            s("s3.us-east-1.amazonaws.com"),
+            s("ec2.us-east-1.amazonaws.com"),
+        ),
+        (
+            "aws:PrincipalArn",
+            "ArnLike",
+            json!("arn:aws:iam::111122223333:user/*"),
+            s(ALICE),
+            s(BOB),
+        ),
+        (
+            "kms:BypassPolicyLockoutSafetyCheck",
+            "Bool",
+            json!("false"),
+            false.into(),
+            true.into(),
+        ),
+        (
+            "kms:RotationPeriodInDays",
+            "NumericLessThanEquals",
+            json!("365"),
+            180i64.into(),
+            730i64.into(),
+        ),
+        (
+            "kms:ScheduleKeyDeletionPendingWindowInDays",
+            "NumericGreaterThanEquals",
+            json!("30"),
+            30i64.into(),
+            7i64.into(),
+        ),
+        (
+            "kms:DataKeyPairSpec",
+            "StringEquals",
+            json!("ECC_NIST_P256"),
+            s("ECC_NIST_P256"),
+            s("RSA_2048"),
+        ),
+        (
+            "kms:WrappingAlgorithm",
+            "StringEquals",
+            json!("RSA_AES_KEY_WRAP_SHA_256"),
+            s("RSA_AES_KEY_WRAP_SHA_256"),
+            s("RSAES_OAEP_SHA_1"),
+        ),
+        (
+            "kms:ExpirationModel",
+            "StringEquals",
+            json!("KEY_MATERIAL_DOES_NOT_EXPIRE"),
+            s("KEY_MATERIAL_DOES_NOT_EXPIRE"),
+            s("KEY_MATERIAL_EXPIRES"),
+        ),
+        (
+            "kms:ValidTo",
+            "NumericLessThanEquals",
+            json!("1568937600"),
+            1_568_937_000i64.into(),
+            1_600_000_000i64.into(),
+        ),
+        (
+            "kms:ReEncryptOnSameKey",
+            "Bool",
+            json!("false"),
+            false.into(),
+            true.into(),
+        ),
+        (
+            "kms:KeyAgreementAlgorithm",
+            "StringEquals",
+            json!("ECDH"),
+            s("ECDH"),
+            s("OTHER"),
+        ),
+        (
+            "kms:GrantConstraintType",
+            "StringEquals",
+            json!("EncryptionContextEquals"),
+            s("EncryptionContextEquals"),
+            s("EncryptionContextSubset"),
+        ),
+        (
+            "aws:PrincipalAccount",
+            "StringEquals",
+            json!("111122223333"),
+            s("111122223333"),
+            s("444455556666"),
+        ),
+        (
+            "aws:ResourceTag/team",
+            "StringEquals",
+            json!("blue"),
+            s("blue"),
+            s("red"),
+        ),
+        (
+            "aws:RequestTag/team",
+            "StringEquals",
+            json!("blue"),
+            s("blue"),
+            s("red"),
+        ),
+        (
+            "aws:TagKeys",
+            "ForAllValues:StringEquals",
+            json!(["team"]),
+            list(&["team"]),
+            list(&["cost"]),
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (key, op, pv, good, bad) in keys {
+        let policy = with_condition(json!({op: {key: pv}}));
+        rows.push(row(key, policy.clone(), vec![(key, good)], Allow));
+        rows.push(row(key, policy, vec![(key, bad)], ImplicitDeny));
+    }
+    rows
+}
+
+fn element_rows() -> Vec<Row> {
+    let star = json!("*");
+    let p_alice = json!({"AWS": ALICE});
+    let mut rows = vec![
+        // Actions.
+        row("kms:* allows Encrypt", statement("Allow", p_alice.clone(), json!("kms:*"), star.clone()), vec![], Allow),
+        row("* allows Encrypt", statement("Allow", p_alice.clone(), json!("*"), star.clone()), vec![], Allow),
+        row("action is case-insensitive", statement("Allow", p_alice.clone(), json!("KMS:ENCRYPT"), star.clone()), vec![], Allow),
+        row("kms:Generate* does not cover Encrypt", statement("Allow", p_alice.clone(), json!("kms:Generate*"), star.clone()), vec![], ImplicitDeny),
+        row("kms:?ncrypt", statement("Allow", p_alice.clone(), json!("kms:?ncrypt"), star.clone()), vec![], Allow),
+        row("action list", statement("Allow", p_alice.clone(), json!(["kms:Decrypt", "kms:Encrypt"]), star.clone()), vec![], Allow),
+        row("other service's action", statement("Allow", p_alice.clone(), json!("s3:*"), star.clone()), vec![], ImplicitDeny),
+        row("kms:Decrypt does not cover Encrypt", statement("Allow", p_alice.clone(), json!("kms:Decrypt"), star.clone()), vec![], ImplicitDeny),
+        row("NotAction excludes other", json!({"Statement": {"Effect": "Allow", "Principal": p_alice, "NotAction": "kms:Decrypt", "Resource": "*"}}).to_string(), vec![], Allow),
+        row("NotAction excludes this", json!({"Statement": {"Effect": "Allow", "Principal": p_alice, "NotAction": ["kms:Enc*"], "Resource": "*"}}).to_string(), vec![], ImplicitDeny),
+        // Resources.
+        row("exact key ARN", statement("Allow", p_alice.clone(), json!("kms:*"), json!(KEY)), vec![], Allow),
+        row("other key ARN", statement("Allow", p_alice.clone(), json!("kms:*"), json!(OTHER_KEY)), vec![], ImplicitDeny),
+        row("resource wildcard", statement("Allow", p_alice.clone(), json!("kms:*"), json!("arn:aws:kms:*:111122223333:key/*")), vec![], Allow),
+        row("resource wildcard other account", statement("Allow", p_alice.clone(), json!("kms:*"), json!("arn:aws:kms:*:444455556666:key/*")), vec![], ImplicitDeny),
+        row("NotResource excludes other", json!({"Statement": {"Effect": "Allow", "Principal": p_alice, "Action": "kms:*", "NotResource": OTHER_KEY}}).to_string(), vec![], Allow),
+        row("NotResource excludes this", json!({"Statement": {"Effect": "Allow", "Principal": p_alice, "Action": "kms:*", "NotResource": [KEY]}}).to_string(), vec![], ImplicitDeny),
+        // Principals.
+        row("principal *", statement("Allow", star.clone(), json!("kms:*"), star.clone()), vec![], Allow),
+        row("principal AWS *", statement("Allow", json!({"AWS": "*"}), json!("kms:*"), star.clone()), vec![], Allow),
+        row("principal exact", statement("Allow", p_alice.clone(), json!("kms:*"), star.clone()), vec![], Allow),
+        row("principal other", statement("Allow", json!({"AWS": BOB}), json!("kms:*"), star.clone()), vec![], ImplicitDeny),
+        row("principal account ID", statement("Allow", json!({"AWS": "111122223333"}), json!("kms:*"), star.clone()), vec![], Allow),
+        row("principal account root", statement("Allow", json!({"AWS": "arn:aws:iam::111122223333:root"}), json!("kms:*"), star.clone()), vec![], Allow),
+        row("principal other account root", statement("Allow", json!({"AWS": "arn:aws:iam::444455556666:root"}), json!("kms:*"), star.clone()), vec![], ImplicitDeny),
+        row("principal wildcard ARN", statement("Allow", json!({"AWS": "arn:aws:iam::111122223333:user/a*"}), json!("kms:*"), star.clone()), vec![], Allow),
+        row("principal wildcard ARN miss", statement("Allow", json!({"AWS": "arn:aws:iam::111122223333:user/b*"}), json!("kms:*"), star.clone()), vec![], ImplicitDeny),
+        row("principal list", statement("Allow", json!({"AWS": [BOB, ALICE]}), json!("kms:*"), star.clone()), vec![], Allow),
+        row("service principal does not match a user", statement("Allow", json!({"Service": "s3.amazonaws.com"}), json!("kms:*"), star.clone()), vec![], ImplicitDeny),
+        row("NotPrincipal other", json!({"Statement": {"Effect": "Allow", "NotPrincipal": {"AWS": BOB}, "Action": "kms:*", "Resource": "*"}}).to_string(), vec![], Allow),
+        row("NotPrincipal self", json!({"Statement": {"Effect": "Allow", "NotPrincipal": {"AWS": ALICE}, "Action": "kms:*", "Resource": "*"}}).to_string(), vec![], ImplicitDeny),
+        // Deny over Allow.
+        row("Deny wins over Allow", json!({"Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Deny", "Principal": {"AWS": ALICE}, "Action": "kms:Encrypt", "Resource": "*"}]}).to_string(), vec![], ExplicitDeny),
+        row("Deny first still wins", json!({"Statement": [
+            {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}]}).to_string(), vec![], ExplicitDeny),
+        row("Deny for another action does not apply", json!({"Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}]}).to_string(), vec![], Allow),
+        row("Deny whose condition fails does not apply", json!({"Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+             "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}}]}).to_string(), vec![], Allow),
+        row("Deny with NotPrincipal admin", json!({"Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Deny", "NotPrincipal": {"AWS": BOB}, "Action": "kms:*", "Resource": "*"}]}).to_string(), vec![], ExplicitDeny),
+        row("only Deny statements", statement("Deny", json!({"AWS": BOB}), json!("kms:*"), star.clone()), vec![], ImplicitDeny),
+        row("default key policy, admin", default_key_policy(ALICE), vec![], Allow),
+        row("default key policy, other", default_key_policy(BOB), vec![], ImplicitDeny),
+    ];
+    rows.push(Row {
+        name: "kms:Generate* covers GenerateDataKey",
+        policy: statement(
+            "Allow",
+            json!({"AWS": ALICE}),
+            json!("kms:Generate*"),
+            star.clone(),
+        ),
+        principal: ALICE,
+        action: "GenerateDataKey",
+        resource: KEY,
+        values: vec![],
+        expect: Allow,
+    });
+    rows.push(Row {
+        name: "account root principal does not cover another account",
+        policy: statement(
+            "Allow",
+            json!({"AWS": "111122223333"}),
+            json!("kms:*"),
+            star.clone(),
+        ),
+        principal: EVE,
+        action: "Encrypt",
+        resource: KEY,
+        values: vec![],
+        expect: ImplicitDeny,
+    });
+    rows.push(Row {
+        name: "role principal via account",
+        policy: statement(
+            "Allow",
+            json!({"AWS": "arn:aws:iam::111122223333:root"}),
+            json!("kms:Decrypt"),
+            star,
+        ),
+        principal: BOB,
+        action: "Decrypt",
+        resource: KEY,
+        values: vec![],
+        expect: Allow,
+    });
+    rows
+}
+
+fn run(rows: Vec<Row>) {
+    let mut failures = Vec::new();
+    for r in rows {
+        let policy = match Policy::parse(&r.policy) {
+            Ok(p) => p,
+            Err(e) => {
+                failures.push(format!("{}: parse failed: {e}", r.name));
+                continue;
+            }
+        };
+        let mut req = PolicyRequest::new(r.principal, r.action, r.resource);
+        for (k, v) in r.values {
+            req = req.with(k, v);
+        }
+        let got = evaluate(&policy, &req);
+        if got != r.expect {
+            failures.push(format!("{}: expected {:?}, got {got:?}", r.name, r.expect));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} rows failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn operators_qualifiers_and_if_exists() {
+    run(operator_rows());
+}
+
+#[test]
+fn every_condition_key() {
+    run(condition_key_rows());
+}
+
+#[test]
+fn actions_resources_principals_and_deny() {
+    run(element_rows());
+}
+
+#[test]
+fn encryption_context_helper_populates_keys() {
+    let policy = Policy::parse(&with_condition(json!({
+        "StringEquals": {"kms:EncryptionContext:Department": "IT"},
+        "ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["Department", "Project"]}
+    })))
+    .unwrap();
+    let ctx = EncryptionContext::from_pairs([("Department", "IT"), ("Project", "x")]).unwrap();
+    let req = PolicyRequest::new(ALICE, "Decrypt", KEY).with_encryption_context(&ctx);
+    assert_eq!(evaluate(&policy, &req), Allow);
+    let ctx = EncryptionContext::from_pairs([("Department", "IT"), ("Other", "x")]).unwrap();
+    let req = PolicyRequest::new(ALICE, "Decrypt", KEY).with_encryption_context(&ctx);
+    assert_eq!(evaluate(&policy, &req), ImplicitDeny);
+    // The context key part of the condition key is case-sensitive.
+    let ctx = EncryptionContext::from_pairs([("department", "IT")]).unwrap();
+    let req = PolicyRequest::new(ALICE, "Decrypt", KEY).with_encryption_context(&ctx);
+    assert_eq!(evaluate(&policy, &req), ImplicitDeny);
+}
+
+/// (name, document, substring the error message must contain)
+fn malformed_rows() -> Vec<(&'static str, String, &'static str)> {
+    let ok_stmt = json!({"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"});
+    let with = |k: &str, v: Value| {
+        let mut s = ok_stmt.clone();
+        s[k] = v;
+        json!({"Statement": [s]}).to_string()
+    };
+    let without = |k: &str| {
+        let mut s = ok_stmt.clone();
+        s.as_object_mut().unwrap().remove(k);
+        json!({"Statement": [s]}).to_string()
+    };
+    vec![
+        ("not JSON", "{\"Statement\": [".into(), "not valid JSON"),
+        ("garbage", "hello".into(), "not valid JSON"),
+        ("top level array", "[]".into(), "must be a JSON object"),
+        (
+            "no Statement",
+            json!({"Version": "2012-10-17"}).to_string(),
+            "no Statement",
+        ),
+        (
+            "empty Statement",
+            json!({"Statement": []}).to_string(),
+            "empty list",
+        ),
+        (
+            "Statement string",
+            json!({"Statement": "x"}).to_string(),
+            "Statement must be",
+        ),
+        (
+            "Statement element not object",
+            json!({"Statement": [1]}).to_string(),
+            "Statement[0] must be a JSON object",
+        ),
+        (
+            "unknown top-level element",
+            json!({"Statement": [ok_stmt], "Foo": 1}).to_string(),
+            "unknown policy element \"Foo\"",
+        ),
+        (
+            "bad Version",
+            json!({"Version": "2020-01-01", "Statement": [ok_stmt]}).to_string(),
+            "Version \"2020-01-01\"",
+        ),
+        (
+            "Version number",
+            json!({"Version": 2012, "Statement": [ok_stmt]}).to_string(),
+            "Version must be a string",
+        ),
+        (
+            "Id number",
+            json!({"Id": 1, "Statement": [ok_stmt]}).to_string(),
+            "Id must be a string",
+        ),
+        (
+            "unknown statement element",
+            with("Effects", json!("Allow")),
+            "unknown statement element \"Effects\"",
+        ),
+        ("missing Effect", without("Effect"), "missing Effect"),
+        (
+            "lowercase Effect",
+            with("Effect", json!("allow")),
+            "Effect must be",
+        ),
+        ("Effect number", with("Effect", json!(1)), "Effect must be"),
+        ("Sid number", with("Sid", json!(1)), "Sid must be a string"),
+        (
+            "missing Principal",
+            without("Principal"),
+            "missing Principal",
+        ),
+        (
+            "Principal and NotPrincipal",
+            with("NotPrincipal", json!("*")),
+            "not both",
+        ),
+        (
+            "Principal bare name",
+            with("Principal", json!("alice")),
+            "Principal must be",
+        ),
+        (
+            "Principal not ARN",
+            with("Principal", json!({"AWS": "alice"})),
+            "principal \"alice\" is not",
+        ),
+        (
+            "Principal unsupported type",
+            with("Principal", json!({"CanonicalUser": "abc"})),
+            "unsupported principal type",
+        ),
+        (
+            "Principal empty list",
+            with("Principal", json!({"AWS": []})),
+            "must be a non-empty",
+        ),
+        ("missing Action", without("Action"), "missing Action"),
+        (
+            "Action and NotAction",
+            with("NotAction", json!("kms:Decrypt")),
+            "not both",
+        ),
+        ("Action number", with("Action", json!(5)), "Action must be"),
+        (
+            "Action list with number",
+            with("Action", json!(["kms:Encrypt", 5])),
+            "Action must be",
+        ),
+        (
+            "Action without service",
+            with("Action", json!("Encrypt")),
+            "action \"Encrypt\" is not",
+        ),
+        ("missing Resource", without("Resource"), "missing Resource"),
+        (
+            "Resource not ARN",
+            with("Resource", json!("key/1")),
+            "resource \"key/1\" is not",
+        ),
+        (
+            "Condition not object",
+            with("Condition", json!("x")),
+            "Condition must be a JSON object",
+        ),
+        (
+            "operator block not object",
+            with("Condition", json!({"StringEquals": "x"})),
+            "must map to a JSON object",
+        ),
+        (
+            "unknown operator",
+            with("Condition", json!({"StringEqualz": {"kms:KeySpec": "x"}})),
+            "unknown condition operator \"StringEqualz\"",
+        ),
+        (
+            "Date operator unsupported",
+            with("Condition", json!({"DateLessThan": {"kms:ValidTo": "x"}})),
+            "unknown condition operator",
+        ),
+        (
+            "bad qualifier",
+            with(
+                "Condition",
+                json!({"ForSomeValues:StringEquals": {"kms:KeySpec": "x"}}),
+            ),
+            "unknown condition operator",
+        ),
+        (
+            "Null with IfExists",
+            with(
+                "Condition",
+                json!({"NullIfExists": {"kms:KeySpec": "true"}}),
+            ),
+            "Null operator",
+        ),
+        (
+            "unknown key",
+            with("Condition", json!({"StringEquals": {"kms:Bogus": "x"}})),
+            "unknown condition key \"kms:Bogus\"",
+        ),
+        (
+            "unknown global key",
+            with("Condition", json!({"StringEquals": {"aws:SourceIp": "x"}})),
+            "unknown condition key",
+        ),
+        (
+            "empty context key",
+            with(
+                "Condition",
+                json!({"StringEquals": {"kms:EncryptionContext:": "x"}}),
+            ),
+            "unknown condition key",
+        ),
+        (
+            "numeric operator on string key",
+            with("Condition", json!({"NumericLessThan": {"kms:KeySpec": 1}})),
+            "cannot be used",
+        ),
+        (
+            "Bool on string key",
+            with("Condition", json!({"Bool": {"kms:KeySpec": "true"}})),
+            "cannot be used",
+        ),
+        (
+            "number not a number",
+            with(
+                "Condition",
+                json!({"NumericLessThan": {"kms:RotationPeriodInDays": "abc"}}),
+            ),
+            "needs a number",
+        ),
+        (
+            "NaN is not a number",
+            with(
+                "Condition",
+                json!({"NumericLessThan": {"kms:RotationPeriodInDays": "NaN"}}),
+            ),
+            "needs a number",
+        ),
+        (
+            "bool not a bool",
+            with(
+                "Condition",
+                json!({"Bool": {"kms:GrantIsForAWSResource": "yes"}}),
+            ),
+            "needs \"true\" or \"false\"",
+        ),
+        (
+            "value object",
+            with(
+                "Condition",
+                json!({"StringEquals": {"kms:KeySpec": {"a": 1}}}),
+            ),
+            "must be a string, number, boolean",
+        ),
+        (
+            "value null",
+            with("Condition", json!({"StringEquals": {"kms:KeySpec": null}})),
+            "must be a string, number, boolean",
+        ),
+        (
+            "empty value list",
+            with("Condition", json!({"StringEquals": {"kms:KeySpec": []}})),
+            "empty value list",
+        ),
+        (
+            "operator with no keys",
+            with("Condition", json!({"StringEquals": {}})),
+            "lists no condition keys",
+        ),
+        (
+            "over 32 KiB",
+            {
+                let mut d = json!({"Statement": [ok_stmt]}).to_string();
+                d.push_str(&" ".repeat(MAX_POLICY_BYTES + 1 - d.len()));
+                d
+            },
+            "32 KiB",
+        ),
+    ]
+}
+
+#[test]
+fn malformed_documents_say_what_is_wrong() {
+    let mut failures = Vec::new();
+    for (name, doc, want) in malformed_rows() {
+        match Policy::parse(&doc) {
+            Ok(_) => failures.push(format!("{name}: parsed")),
+            Err(e) if e.kind() != ErrorKind::MalformedPolicyDocumentException => {
+                failures.push(format!("{name}: wrong kind {e}"))
+            }
+            Err(e) if !e.message().contains(want) => {
+                failures.push(format!("{name}: message {:?} lacks {want:?}", e.message()))
+            }
+            Err(_) => {}
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn error_names_the_statement() {
+    let doc = json!({"Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"},
+        {"Sid": "Second", "Effect": "Allow", "Principal": "*", "Action": "kms:*"}]});
+    let err = Policy::parse(&doc.to_string()).unwrap_err();
+    assert!(
+        err.message().contains("Statement[1] (Sid \"Second\")"),
+        "{err}"
+    );
+}
+
+#[test]
+fn exactly_32_kib_is_accepted() {
+    let mut d = json!({"Statement": {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}})
+        .to_string();
+    d.push_str(&" ".repeat(MAX_POLICY_BYTES - d.len()));
+    assert_eq!(d.len(), MAX_POLICY_BYTES);
+    Policy::parse(&d).unwrap();
+}
+
+#[test]
+fn lockout_safety() {
+    let admin = ALICE;
+    // The default policy keeps the admin in control.
+    let p = Policy::parse(&default_key_policy(admin)).unwrap();
+    lockout_check(&p, admin, KEY).unwrap();
+    // Another principal installing the default policy for the admin locks itself out.
+    let err = lockout_check(&p, BOB, KEY).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::MalformedPolicyDocumentException);
+    assert_eq!(err.message(), LOCKOUT_MESSAGE);
+
+    let cases: Vec<(&str, Value, bool)> = vec![
+        (
+            "only Encrypt",
+            json!([{"Effect": "Allow", "Principal": {"AWS": admin}, "Action": "kms:Encrypt", "Resource": "*"}]),
+            false,
+        ),
+        (
+            "PutKeyPolicy explicitly",
+            json!([{"Effect": "Allow", "Principal": {"AWS": admin}, "Action": "kms:PutKeyPolicy", "Resource": "*"}]),
+            true,
+        ),
+        (
+            "account root",
+            json!([{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]),
+            true,
+        ),
+        (
+            "Deny PutKeyPolicy to all",
+            json!([
+            {"Effect": "Allow", "Principal": {"AWS": admin}, "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Deny", "Principal": "*", "Action": "kms:PutKeyPolicy", "Resource": "*"}]),
+            false,
+        ),
+        (
+            "only via a service",
+            json!([{"Effect": "Allow", "Principal": {"AWS": admin}, "Action": "kms:*", "Resource": "*",
+            "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}}]),
+            false,
+        ),
+        (
+            "only with bypass",
+            json!([{"Effect": "Allow", "Principal": {"AWS": admin}, "Action": "kms:*", "Resource": "*",
+            "Condition": {"Bool": {"kms:BypassPolicyLockoutSafetyCheck": "true"}}}]),
+            false,
+        ),
+        (
+            "other key only",
+            json!([{"Effect": "Allow", "Principal": {"AWS": admin}, "Action": "kms:*", "Resource": OTHER_KEY}]),
+            false,
+        ),
+    ];
+    for (name, stmts, ok) in cases {
+        let p = Policy::parse(&json!({"Version": "2012-10-17", "Statement": stmts}).to_string())
+            .unwrap();
+        let got = lockout_check(&p, admin, KEY);
+        assert_eq!(got.is_ok(), ok, "{name}: {got:?}");
+        if let Err(e) = got {
+            assert_eq!(e.message(), LOCKOUT_MESSAGE);
+        }
+    }
+}
+
+#[test]
+fn authorize_combines_policy_and_grants() {
+    let p = Policy::parse(
+        &json!({"Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": ALICE}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": {"AWS": EVE}, "Action": "kms:*", "Resource": "*"}]})
+        .to_string(),
+    )
+    .unwrap();
+    authorize(&p, &PolicyRequest::new(ALICE, "Encrypt", KEY), false).unwrap();
+    let e = authorize(&p, &PolicyRequest::new(BOB, "Encrypt", KEY), false).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AccessDeniedException);
+    assert!(
+        e.message().contains(BOB) && e.message().contains("kms:Encrypt"),
+        "{e}"
+    );
+    // A grant allows what the policy leaves undecided …
+    authorize(&p, &PolicyRequest::new(BOB, "Encrypt", KEY), true).unwrap();
+    // … but never overrides an explicit deny.
+    let e = authorize(&p, &PolicyRequest::new(EVE, "Encrypt", KEY), true).unwrap_err();
+    assert!(e.message().contains("explicit deny"), "{e}");
+}
+
+#[test]
+fn default_policy_shape() {
+    let v: Value = serde_json::from_str(&default_key_policy(ALICE)).unwrap();
+    assert_eq!(v["Statement"][0]["Sid"], "Enable IAM User Permissions");
+    assert_eq!(v["Statement"][0]["Principal"]["AWS"], ALICE);
+    assert_eq!(v["Statement"][0]["Action"], "kms:*");
+}
+
+fn arb_json() -> impl proptest::strategy::Strategy<Value = Value> {
+    use proptest::prelude::*;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        prop_oneof![
+            Just("*".to_string()),
+            Just("Allow".to_string()),
+            Just("Deny".to_string()),
+            Just("kms:*".to_string()),
+            Just("arn:aws:iam::111122223333:root".to_string()),
+            Just("kms:EncryptionContext:a".to_string()),
+            Just("true".to_string()),
+            ".{0,12}",
+        ]
+        .prop_map(Value::String),
+    ];
+    leaf.prop_recursive(5, 64, 6, |inner| {
+        let keys = prop_oneof![
+            Just("Version".to_string()),
+            Just("Statement".to_string()),
+            Just("Effect".to_string()),
+            Just("Principal".to_string()),
+            Just("NotPrincipal".to_string()),
+            Just("AWS".to_string()),
+            Just("Action".to_string()),
+            Just("NotAction".to_string()),
+            Just("Resource".to_string()),
+            Just("NotResource".to_string()),
+            Just("Condition".to_string()),
+            Just("StringEquals".to_string()),
+            Just("ForAllValues:StringLikeIfExists".to_string()),
+            Just("Null".to_string()),
+            Just("NumericLessThan".to_string()),
+            Just("kms:EncryptionContextKeys".to_string()),
+            Just("kms:RotationPeriodInDays".to_string()),
+            ".{0,8}",
+        ];
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::btree_map(keys, inner, 0..5)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest::proptest! {
+    #[test]
+    fn parser_never_panics_on_garbage(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
+        let text = String::from_utf8_lossy(&bytes);
+        let _ = Policy::parse(&text);
+    }
+
+    #[test]
+    fn parser_and_evaluator_never_panic_on_json(doc in arb_json(), action in "[A-Za-z*?]{0,12}") {
+        if let Ok(p) = Policy::parse(&doc.to_string()) {
+            let req = PolicyRequest::new(ALICE, &action, KEY)
+                .with("kms:EncryptionContextKeys", list(&["a"]))
+                .with("kms:RotationPeriodInDays", 3i64);
+            let _ = evaluate(&p, &req);
+            let _ = lockout_check(&p, ALICE, KEY);
+        }
+    }
+}
