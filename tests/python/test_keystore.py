@@ -103,6 +103,30 @@ def test_open_errors(tmp_path: Path, root_key: bytes) -> None:
         Keystore.open(notks, root_key=root_key)
 
 
+def test_verify_digest_and_purge(ks: Keystore, key: strongroom.KeyMetadata) -> None:
+    ks.verify_digest()
+    assert ks.purge_deleted_keys() == 0  # nothing is past its deletion window
+    ks.schedule_key_deletion(key.key_id, pending_window_in_days=7)
+    assert ks.purge_deleted_keys() == 0
+
+
+def test_tampered_keystore_is_detected(tmp_path: Path, root_key: bytes) -> None:
+    import sqlite3
+
+    path = tmp_path / "tamper.db"
+    with Keystore.create(path, root_key=root_key) as ks:
+        ks.create_key()
+        ks.create_key()
+    db = sqlite3.connect(path)
+    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    keys_table = next(t for t in tables if "key" in t.lower())
+    db.execute(f"DELETE FROM {keys_table} WHERE rowid = (SELECT min(rowid) FROM {keys_table})")
+    db.commit()
+    db.close()
+    with pytest.raises(strongroom.KMSInternalException):
+        Keystore.open(path, root_key=root_key)
+
+
 def test_closed_keystore(ks: Keystore) -> None:
     ks.close()
     ks.close()  # idempotent
@@ -111,6 +135,8 @@ def test_closed_keystore(ks: Keystore) -> None:
         ks.create_key()
     with pytest.raises(ValueError):
         ks.region
+    with pytest.raises(ValueError):
+        ks.verify_digest()
 
 
 def test_context_manager_closes_on_error(tmp_path: Path, root_key: bytes) -> None:

@@ -355,6 +355,22 @@ impl Keystore {
             .call1((slf,))
     }
 
+    /// Checks that the set of key and alias records is exactly the one
+    /// Strongroom last wrote (`open` checks it too).
+    ///
+    /// Raises KMSInternalException when the keystore file was tampered with.
+    fn verify_digest(&self, py: Python<'_>) -> PyResult<()> {
+        self.run(py, |ks| ks.verify_digest())
+    }
+
+    /// Deletes every key whose deletion window has passed, with its aliases;
+    /// returns how many. (Keys are also purged lazily when used.)
+    ///
+    /// Raises KMSInternalException on storage or authentication failure.
+    fn purge_deleted_keys(&self, py: Python<'_>) -> PyResult<usize> {
+        self.run(py, |ks| ks.purge_deleted_keys())
+    }
+
     // ---- key management -----------------------------------------------------
 
     /// CreateKey. `key_spec` e.g. "SYMMETRIC_DEFAULT", `key_usage` e.g.
