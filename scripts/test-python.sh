@@ -16,6 +16,8 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 VPY="$PWD/.venv/bin/python"
+# maturin's PEP 517 hook runs the `maturin` executable from PATH.
+export PATH="$PWD/.venv/bin:$PATH"
 
 step "pip install test tools"
 "$VPY" -m pip install --quiet --disable-pip-version-check --upgrade pip
