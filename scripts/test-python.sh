@@ -38,7 +38,8 @@ export STRONGROOM_CLI="$PWD/target/release/strongroom"
 
 step "mypy.stubtest strongroom"
 # Run from outside the source tree so that the installed package is checked.
-(cd tests/python && "$VPY" -m mypy.stubtest strongroom --ignore-missing-stub)
+(cd tests/python && "$VPY" -m mypy.stubtest strongroom)
+(cd tests/python && "$VPY" -m mypy --strict -p strongroom)
 
 step "pytest tests/python"
 set +e

@@ -87,3 +87,31 @@ def test_two_threads_generate_data_keys_faster_than_one(tmp_path: Path) -> None:
         strict = os.environ.get("STRONGROOM_STRICT_SCALING")
         if strict == "1" or (strict is None and cpus >= 2 and load < cpus):
             assert ratio > 1.2, f"2 threads only {ratio:.2f}x faster than 1"
+
+
+def test_threads_share_a_keystore_without_losing_writes(ks: Keystore) -> None:
+    """8 threads create keys and encrypt/decrypt through one handle; every
+    write is there afterwards and every round trip succeeds."""
+    errors: List[BaseException] = []
+    made: List[str] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        try:
+            for _ in range(20):
+                k = ks.create_key().key_id
+                blob = ks.encrypt(k, b"t", encryption_context={"k": k}).ciphertext_blob
+                assert ks.decrypt(blob, encryption_context={"k": k}).plaintext == b"t"
+                with lock:
+                    made.append(k)
+        except BaseException as e:  # pragma: no cover
+            errors.append(e)
+
+    ts = [threading.Thread(target=work) for _ in range(8)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert not errors, errors
+    listed = {e.key_id for e in ks.list_keys(limit=1000).keys}
+    assert set(made) <= listed and len(made) == 160

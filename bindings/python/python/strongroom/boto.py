@@ -88,7 +88,8 @@ class _Exceptions:
 
     def from_code(self, error_code: str) -> type:
         """The class for ``error_code``, or ``ClientError`` for an unknown code."""
-        return self._by_code.get(error_code, _BaseClientError)
+        cls: type = self._by_code.get(error_code, _BaseClientError)
+        return cls
 
     def __getattr__(self, name: str) -> Any:  # only for names not set above
         raise AttributeError(name)
