@@ -366,3 +366,40 @@ def test_client_str_plaintext_and_all_list_shapes(sr: Any) -> None:
 def test_client_rejects_non_keystore() -> None:
     with pytest.raises(TypeError):
         strongroom.client("not a keystore")  # type: ignore[arg-type]
+
+
+def test_client_without_botocore(tmp_path: Path) -> None:
+    """Without botocore the client's exceptions subclass a compatible
+    ClientError with the same constructor, message and .response."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        f"""
+        import os, sys
+        sys.modules["botocore"] = None  # make `import botocore...` fail
+        import strongroom
+        with strongroom.Keystore.create({str(tmp_path / "nb.db")!r}, root_key=os.urandom(32)) as ks:
+            c = ks.client()
+            try:
+                c.describe_key(KeyId="alias/none")
+            except c.exceptions.ClientError as e:
+                assert type(e).__name__ == "NotFoundException", type(e)
+                assert isinstance(e, c.exceptions.NotFoundException)
+                assert e.response["Error"]["Code"] == "NotFoundException"
+                assert e.operation_name == "DescribeKey"
+                assert str(e).startswith("An error occurred (NotFoundException) when calling the DescribeKey operation")
+                assert type(e).__mro__[1].__name__ == "ClientError"
+            else:
+                raise SystemExit("no exception")
+            try:
+                c.encrypt(KeyId="alias/none", Bogus=1)
+            except ValueError as e:
+                assert "Parameter validation failed" in str(e)
+        print("ok")
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"

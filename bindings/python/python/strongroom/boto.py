@@ -53,6 +53,8 @@ except ImportError:  # pragma: no cover
         def __reduce__(self):  # type: ignore[no-untyped-def]
             return type(self), (self.response, self.operation_name)
 
+    _BaseClientError.__name__ = _BaseClientError.__qualname__ = "ClientError"
+
     class _ParamValidationError(ValueError):  # type: ignore[no-redef]
         """Compatible stand-in for ``botocore.exceptions.ParamValidationError``."""
 
