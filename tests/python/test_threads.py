@@ -39,6 +39,52 @@ def test_gil_released_during_a_slow_call(tmp_path: Path) -> None:
     assert ticks >= 5
 
 
+def test_gil_released_by_generate_data_key(ks: Keystore, key: strongroom.KeyMetadata) -> None:
+    """With the interpreter's switch interval set to 30 s, a thread that
+    holds the GIL keeps it for 30 s. A second thread still runs many times
+    during a batch of GenerateDataKey calls in this thread, so each call
+    gives the GIL up while it runs (independent of how many CPUs are free)."""
+    import sys
+
+    stop = threading.Event()
+    ticks = [0]
+
+    def other() -> None:
+        while not stop.is_set():
+            ticks[0] += 1
+            time.sleep(0.0002)
+
+    old = sys.getswitchinterval()
+    t = threading.Thread(target=other)
+    t.start()
+    time.sleep(0.01)
+    sys.setswitchinterval(30.0)
+    try:
+        before = ticks[0]
+        start = time.perf_counter()
+        for _ in range(3000):
+            ks.generate_data_key(key.key_id, key_spec="AES_256")
+        elapsed = time.perf_counter() - start
+        during = ticks[0] - before
+        # Control: pure Python code that holds the GIL for as long.
+        before = ticks[0]
+        start = time.perf_counter()
+        while time.perf_counter() - start < max(elapsed, 0.05):
+            pass
+        control = ticks[0] - before
+    finally:
+        sys.setswitchinterval(old)
+        stop.set()
+        t.join()
+    print(
+        f"\nother thread ran {during} times during 3000 GenerateDataKey calls ({elapsed:.2f}s), "
+        f"{control} times while Python code held the GIL as long"
+    )
+    assert elapsed < 30
+    assert control <= 2, "the control should starve the other thread"
+    assert during >= 20
+
+
 def _batch(ks: Keystore, key_id: str, n: int) -> None:
     for _ in range(n):
         ks.generate_data_key(key_id, key_spec="AES_256", encryption_context={"t": "x"})
