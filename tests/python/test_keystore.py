@@ -520,3 +520,17 @@ def test_secret_bytes_behaves_like_bytes() -> None:
     s = strongroom.SecretBytes(b"\x01\x02")
     assert s == b"\x01\x02" and s[0] == 1 and bytes(s) == b"\x01\x02" and len(s) == 2
     assert "\\x01" not in repr(s) and "\\x01" not in str(s) and "\\x01" not in f"{s!s}{s}"
+
+
+def test_every_method_is_documented() -> None:
+    public = [n for n in dir(Keystore) if not n.startswith("_")]
+    assert len(public) > 30
+    for name in public:
+        doc = getattr(Keystore, name).__doc__
+        assert doc and len(doc) > 10, f"Keystore.{name} has no docstring"
+    simple = {"close", "closed", "path", "region", "account", "client", "create", "open"}
+    for name in public:
+        if name not in simple:
+            assert "Raises" in getattr(Keystore, name).__doc__, f"Keystore.{name} does not say what it raises"
+    for name in strongroom.__all__:
+        assert getattr(strongroom, name) is not None
