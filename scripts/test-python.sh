@@ -20,7 +20,6 @@ VPY="$PWD/.venv/bin/python"
 export PATH="$PWD/.venv/bin:$PATH"
 
 step "pip install test tools"
-"$VPY" -m pip install --quiet --disable-pip-version-check --upgrade pip
 "$VPY" -m pip install --quiet --disable-pip-version-check \
   'maturin>=1.9,<2' pytest mypy botocore boto3 'moto[kms]'
 
