@@ -33,7 +33,7 @@ echo "binding built and installed in $(( $(date +%s) - start ))s"
 
 step "strongroom CLI (for the interop tests)"
 cargo build --release --quiet -p strongroom-cli
-export STRONGROOM_CLI="$PWD/target/release/strongroom"
+export STRONGROOM_CLI="${CARGO_TARGET_DIR:-$PWD/target}/release/strongroom"
 
 step "mypy.stubtest strongroom"
 # Run from outside the source tree so that the installed package is checked.
