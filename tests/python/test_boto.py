@@ -403,3 +403,27 @@ def test_client_without_botocore(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_dry_run(sr: Any) -> None:
+    c = Checked(sr)
+    key_id = c.create_key()["KeyMetadata"]["KeyId"]
+    blob = c.encrypt(KeyId=key_id, Plaintext=b"x")["CiphertextBlob"]
+    calls = [
+        ("encrypt", {"KeyId": key_id, "Plaintext": b"x"}),
+        ("decrypt", {"CiphertextBlob": blob}),
+        ("re_encrypt", {"CiphertextBlob": blob, "DestinationKeyId": key_id}),
+        ("generate_data_key", {"KeyId": key_id, "KeySpec": "AES_256"}),
+        ("generate_data_key_without_plaintext", {"KeyId": key_id, "KeySpec": "AES_256"}),
+    ]
+    for method, params in calls:
+        op = "".join(p.capitalize() for p in method.split("_"))
+        check_params(op, dict(params, DryRun=True))
+        with pytest.raises(sr.exceptions.DryRunOperationException) as e:
+            getattr(sr, method)(DryRun=True, **params)
+        assert e.value.response["Error"]["Code"] == "DryRunOperationException"
+        # A request that would fail reports its own error, not DryRun's.
+        bad = dict(params, KeyId="alias/none") if "KeyId" in params else dict(params, CiphertextBlob=b"junk")
+        with pytest.raises(ClientError) as e:
+            getattr(sr, method)(DryRun=True, **bad)
+        assert e.value.response["Error"]["Code"] != "DryRunOperationException"

@@ -20,7 +20,7 @@ import uuid
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, TypeVar
 
 from . import _strongroom
-from .exceptions import KMSError, ValidationException
+from .exceptions import DryRunOperationException, KMSError, ValidationException
 
 __all__ = ["Client", "ClientError", "client"]
 
@@ -394,6 +394,7 @@ class Client:
         EncryptionContext: Optional[Mapping[str, str]] = None,
         GrantTokens: Optional[Sequence[str]] = None,
         EncryptionAlgorithm: Optional[str] = None,
+        DryRun: bool = False,
     ) -> Dict[str, Any]:
         if isinstance(Plaintext, str):  # boto3 accepts str blobs and encodes them as UTF-8
             Plaintext = Plaintext.encode()
@@ -404,6 +405,7 @@ class Client:
             encryption_algorithm=EncryptionAlgorithm,
             grant_tokens=_list(GrantTokens),
         )
+        _dry_run(DryRun)
         return _ok(
             {
                 "CiphertextBlob": r.ciphertext_blob,
@@ -421,6 +423,7 @@ class Client:
         GrantTokens: Optional[Sequence[str]] = None,
         KeyId: Optional[str] = None,
         EncryptionAlgorithm: Optional[str] = None,
+        DryRun: bool = False,
     ) -> Dict[str, Any]:
         r = self._ks.decrypt(
             CiphertextBlob,
@@ -429,6 +432,7 @@ class Client:
             encryption_algorithm=EncryptionAlgorithm,
             grant_tokens=_list(GrantTokens),
         )
+        _dry_run(DryRun)
         return _ok(
             {
                 "KeyId": r.key_id,
@@ -449,6 +453,7 @@ class Client:
         SourceEncryptionAlgorithm: Optional[str] = None,
         DestinationEncryptionAlgorithm: Optional[str] = None,
         GrantTokens: Optional[Sequence[str]] = None,
+        DryRun: bool = False,
     ) -> Dict[str, Any]:
         r = self._ks.re_encrypt(
             CiphertextBlob,
@@ -460,6 +465,7 @@ class Client:
             destination_encryption_algorithm=DestinationEncryptionAlgorithm,
             grant_tokens=_list(GrantTokens),
         )
+        _dry_run(DryRun)
         return _ok(
             {
                 "CiphertextBlob": r.ciphertext_blob,
@@ -479,6 +485,7 @@ class Client:
         NumberOfBytes: Optional[int] = None,
         KeySpec: Optional[str] = None,
         GrantTokens: Optional[Sequence[str]] = None,
+        DryRun: bool = False,
     ) -> Dict[str, Any]:
         r = self._ks.generate_data_key(
             KeyId,
@@ -487,6 +494,7 @@ class Client:
             encryption_context=EncryptionContext,
             grant_tokens=_list(GrantTokens),
         )
+        _dry_run(DryRun)
         return _ok({"CiphertextBlob": r.ciphertext_blob, "Plaintext": r.plaintext, "KeyId": r.key_id})
 
     @_operation("GenerateDataKeyWithoutPlaintext")
@@ -498,6 +506,7 @@ class Client:
         KeySpec: Optional[str] = None,
         NumberOfBytes: Optional[int] = None,
         GrantTokens: Optional[Sequence[str]] = None,
+        DryRun: bool = False,
     ) -> Dict[str, Any]:
         r = self._ks.generate_data_key_without_plaintext(
             KeyId,
@@ -506,6 +515,7 @@ class Client:
             encryption_context=EncryptionContext,
             grant_tokens=_list(GrantTokens),
         )
+        _dry_run(DryRun)
         return _ok({"CiphertextBlob": r.ciphertext_blob, "KeyId": r.key_id})
 
     @_operation("GenerateRandom")
@@ -513,6 +523,13 @@ class Client:
         if NumberOfBytes is None:
             raise ValidationException("NumberOfBytes is required")
         return _ok({"Plaintext": self._ks.generate_random(NumberOfBytes)})
+
+
+def _dry_run(dry_run: bool) -> None:
+    """KMS's DryRun: the operation ran (these operations change nothing), so
+    report that it would have succeeded instead of returning its result."""
+    if dry_run:
+        raise DryRunOperationException("The request would have succeeded, but the DryRun option is set.")
 
 
 def _list(v: Optional[Sequence[str]]) -> Optional[List[str]]:
