@@ -241,7 +241,19 @@ class Keystore:
         passphrase: Union[str, _BytesLike, None] = None,
         region: str = "local-1",
         account: str = "000000000000",
-    ) -> Keystore: ...
+    ) -> Keystore:
+        """
+        Creates a new keystore file at `path`.
+
+        Give exactly one root-key source: `root_key` (32 bytes, or their base64
+        or hex text), `root_key_file` (a file holding either), `root_key_env`
+        (the name of an environment variable holding the text) or `passphrase`
+        (str or bytes; stretched with Argon2id, 64 MiB, 3 passes).
+        `region` and `account` (12 digits) appear in key ARNs.
+
+        Raises AlreadyExistsException if `path` exists, ValidationException for a
+        malformed root key, region or account, KMSInternalException on I/O failure.
+        """
     @staticmethod
     def open(
         path: _StrPath,
@@ -250,24 +262,62 @@ class Keystore:
         root_key_file: Optional[_StrPath] = None,
         root_key_env: Optional[str] = None,
         passphrase: Union[str, _BytesLike, None] = None,
-    ) -> Keystore: ...
-    def close(self) -> None: ...
+    ) -> Keystore:
+        """
+        Opens an existing keystore with its root key (one source, as for `create`).
+
+        Raises NotFoundException if there is no keystore at `path`,
+        AccessDeniedException if the root key is not this keystore's,
+        KMSInternalException if the file fails authentication.
+        """
+    def close(self) -> None:
+        """
+        Closes the keystore; later calls raise ValueError. Idempotent.
+        """
     @property
-    def closed(self) -> bool: ...
+    def closed(self) -> bool:
+        """
+        True once `close()` has been called.
+        """
     @property
-    def path(self) -> Path: ...
+    def path(self) -> Path:
+        """
+        The keystore file's path.
+        """
     @property
-    def region(self) -> str: ...
+    def region(self) -> str:
+        """
+        Region used in ARNs.
+        """
     @property
-    def account(self) -> str: ...
+    def account(self) -> str:
+        """
+        12-digit account ID used in ARNs.
+        """
     def __enter__(self) -> Self: ...
     def __exit__(
         self,
         *_args: Union[Type[BaseException], BaseException, TracebackType, None],
     ) -> bool: ...
-    def client(self) -> Client: ...
-    def verify_digest(self) -> None: ...
-    def purge_deleted_keys(self) -> int: ...
+    def client(self) -> Client:
+        """
+        A client with the boto3 KMS client's method names, parameters,
+        responses and exceptions (`strongroom.client(self)`).
+        """
+    def verify_digest(self) -> None:
+        """
+        Checks that the set of key and alias records is exactly the one
+        Strongroom last wrote (`open` checks it too).
+
+        Raises KMSInternalException when the keystore file was tampered with.
+        """
+    def purge_deleted_keys(self) -> int:
+        """
+        Deletes every key whose deletion window has passed, with its aliases;
+        returns how many. (Keys are also purged lazily when used.)
+
+        Raises KMSInternalException on storage or authentication failure.
+        """
     # key management
     def create_key(
         self,
@@ -281,36 +331,142 @@ class Keystore:
         tags: Optional[Mapping[str, str]] = None,
         multi_region: Optional[bool] = None,
         customer_master_key_spec: Optional[str] = None,
-    ) -> KeyMetadata: ...
-    def describe_key(self, key_id: str) -> KeyMetadata: ...
-    def list_keys(self, *, limit: Optional[int] = None, marker: Optional[str] = None) -> KeyList: ...
-    def update_key_description(self, key_id: str, description: str) -> None: ...
-    def enable_key(self, key_id: str) -> None: ...
-    def disable_key(self, key_id: str) -> None: ...
+    ) -> KeyMetadata:
+        """
+        CreateKey. `key_spec` e.g. "SYMMETRIC_DEFAULT", `key_usage` e.g.
+        "ENCRYPT_DECRYPT", `tags` a mapping of tag keys to values.
+        Returns the new key's KeyMetadata.
+
+        Raises ValidationException, TagException, MalformedPolicyDocumentException,
+        UnsupportedOperationException.
+        """
+    def describe_key(self, key_id: str) -> KeyMetadata:
+        """
+        DescribeKey by key ID, key ARN, alias name or alias ARN.
+
+        Raises NotFoundException, InvalidArnException.
+        """
+    def list_keys(self, *, limit: Optional[int] = None, marker: Optional[str] = None) -> KeyList:
+        """
+        ListKeys: one page of at most `limit` (1–1000, default 100) keys after `marker`.
+
+        Raises ValidationException, InvalidMarkerException.
+        """
+    def update_key_description(self, key_id: str, description: str) -> None:
+        """
+        UpdateKeyDescription.
+
+        Raises NotFoundException, ValidationException, KMSInvalidStateException.
+        """
+    def enable_key(self, key_id: str) -> None:
+        """
+        EnableKey.
+
+        Raises NotFoundException, KMSInvalidStateException.
+        """
+    def disable_key(self, key_id: str) -> None:
+        """
+        DisableKey.
+
+        Raises NotFoundException, KMSInvalidStateException.
+        """
     def schedule_key_deletion(
         self, key_id: str, *, pending_window_in_days: Optional[int] = None
-    ) -> KeyDeletionSchedule: ...
-    def cancel_key_deletion(self, key_id: str) -> str: ...
-    def enable_key_rotation(self, key_id: str, *, rotation_period_in_days: Optional[int] = None) -> None: ...
-    def disable_key_rotation(self, key_id: str) -> None: ...
-    def get_key_rotation_status(self, key_id: str) -> KeyRotationStatus: ...
-    def rotate_key_on_demand(self, key_id: str) -> str: ...
+    ) -> KeyDeletionSchedule:
+        """
+        ScheduleKeyDeletion after `pending_window_in_days` (7–30, default 30).
+
+        Raises ValidationException, NotFoundException, KMSInvalidStateException.
+        """
+    def cancel_key_deletion(self, key_id: str) -> str:
+        """
+        CancelKeyDeletion; the key becomes Disabled. Returns the key ARN.
+
+        Raises NotFoundException, KMSInvalidStateException.
+        """
+    def enable_key_rotation(self, key_id: str, *, rotation_period_in_days: Optional[int] = None) -> None:
+        """
+        EnableKeyRotation every `rotation_period_in_days` (90–2560, default 365).
+
+        Raises ValidationException, NotFoundException, UnsupportedOperationException,
+        DisabledException, KMSInvalidStateException.
+        """
+    def disable_key_rotation(self, key_id: str) -> None:
+        """
+        DisableKeyRotation.
+
+        Raises NotFoundException, UnsupportedOperationException, KMSInvalidStateException.
+        """
+    def get_key_rotation_status(self, key_id: str) -> KeyRotationStatus:
+        """
+        GetKeyRotationStatus.
+
+        Raises NotFoundException, UnsupportedOperationException.
+        """
+    def rotate_key_on_demand(self, key_id: str) -> str:
+        """
+        RotateKeyOnDemand (at most 10 per key). Returns the key ID.
+
+        Raises NotFoundException, UnsupportedOperationException,
+        LimitExceededException, DisabledException, KMSInvalidStateException.
+        """
     def list_key_rotations(
         self, key_id: str, *, limit: Optional[int] = None, marker: Optional[str] = None
-    ) -> KeyRotationList: ...
+    ) -> KeyRotationList:
+        """
+        ListKeyRotations: one page of at most `limit` (1–1000, default 100).
+
+        Raises NotFoundException, UnsupportedOperationException, InvalidMarkerException.
+        """
     # aliases
-    def create_alias(self, alias_name: str, target_key_id: str) -> None: ...
-    def update_alias(self, alias_name: str, target_key_id: str) -> None: ...
-    def delete_alias(self, alias_name: str) -> None: ...
+    def create_alias(self, alias_name: str, target_key_id: str) -> None:
+        """
+        CreateAlias `alias_name` ("alias/...") for `target_key_id` (key ID or ARN).
+
+        Raises InvalidAliasNameException, AlreadyExistsException, NotFoundException,
+        ValidationException, KMSInvalidStateException.
+        """
+    def update_alias(self, alias_name: str, target_key_id: str) -> None:
+        """
+        UpdateAlias: points `alias_name` at `target_key_id`.
+
+        Raises NotFoundException, ValidationException, KMSInvalidStateException.
+        """
+    def delete_alias(self, alias_name: str) -> None:
+        """
+        DeleteAlias.
+
+        Raises InvalidAliasNameException, NotFoundException.
+        """
     def list_aliases(
         self, *, key_id: Optional[str] = None, limit: Optional[int] = None, marker: Optional[str] = None
-    ) -> AliasList: ...
+    ) -> AliasList:
+        """
+        ListAliases, optionally only those of `key_id`; `limit` 1–1000 (default 100).
+
+        Raises NotFoundException, ValidationException, InvalidMarkerException.
+        """
     # tags
-    def tag_resource(self, key_id: str, tags: Mapping[str, str]) -> None: ...
-    def untag_resource(self, key_id: str, tag_keys: Sequence[str]) -> None: ...
+    def tag_resource(self, key_id: str, tags: Mapping[str, str]) -> None:
+        """
+        TagResource with `tags`, a mapping of tag keys to values.
+
+        Raises TagException, NotFoundException, KMSInvalidStateException.
+        """
+    def untag_resource(self, key_id: str, tag_keys: Sequence[str]) -> None:
+        """
+        UntagResource: removes the tags with keys `tag_keys`.
+
+        Raises TagException, NotFoundException, KMSInvalidStateException.
+        """
     def list_resource_tags(
         self, key_id: str, *, limit: Optional[int] = None, marker: Optional[str] = None
-    ) -> TagList: ...
+    ) -> TagList:
+        """
+        ListResourceTags: one page of at most `limit` (1–50, default 50) tags.
+
+        Raises NotFoundException, ValidationException, InvalidMarkerException.
+        """
     # cryptographic operations
     def encrypt(
         self,
@@ -320,7 +476,14 @@ class Keystore:
         encryption_context: Optional[Mapping[str, str]] = None,
         encryption_algorithm: Optional[str] = None,
         grant_tokens: Optional[Sequence[str]] = None,
-    ) -> EncryptResult: ...
+    ) -> EncryptResult:
+        """
+        Encrypt 1–4096 bytes of `plaintext` (any bytes-like object) under a
+        symmetric key, bound to `encryption_context` (exact match on decrypt).
+
+        Raises NotFoundException, DisabledException, KMSInvalidStateException,
+        InvalidKeyUsageException, ValidationException.
+        """
     def decrypt(
         self,
         ciphertext_blob: _BytesLike,
@@ -329,7 +492,15 @@ class Keystore:
         key_id: Optional[str] = None,
         encryption_algorithm: Optional[str] = None,
         grant_tokens: Optional[Sequence[str]] = None,
-    ) -> DecryptResult: ...
+    ) -> DecryptResult:
+        """
+        Decrypt a ciphertext blob with the encryption context it was made with.
+        `key_id`, if given, must name the key that made the blob.
+
+        Raises InvalidCiphertextException (every authentication failure, without
+        detail), IncorrectKeyException, DisabledException, KMSInvalidStateException,
+        NotFoundException, ValidationException.
+        """
     def re_encrypt(
         self,
         ciphertext_blob: _BytesLike,
@@ -341,7 +512,12 @@ class Keystore:
         source_encryption_algorithm: Optional[str] = None,
         destination_encryption_algorithm: Optional[str] = None,
         grant_tokens: Optional[Sequence[str]] = None,
-    ) -> ReEncryptResult: ...
+    ) -> ReEncryptResult:
+        """
+        ReEncrypt a blob under `destination_key_id` without returning plaintext.
+
+        Raises the errors of `decrypt` (source) and `encrypt` (destination).
+        """
     def generate_data_key(
         self,
         key_id: str,
@@ -350,7 +526,14 @@ class Keystore:
         number_of_bytes: Optional[int] = None,
         encryption_context: Optional[Mapping[str, str]] = None,
         grant_tokens: Optional[Sequence[str]] = None,
-    ) -> DataKey: ...
+    ) -> DataKey:
+        """
+        GenerateDataKey: a fresh data key in plaintext and encrypted under
+        `key_id`. Give exactly one of `key_spec` ("AES_256", "AES_128") and
+        `number_of_bytes` (1–1024).
+
+        Raises ValidationException, plus the errors of `encrypt`.
+        """
     def generate_data_key_without_plaintext(
         self,
         key_id: str,
@@ -359,5 +542,15 @@ class Keystore:
         number_of_bytes: Optional[int] = None,
         encryption_context: Optional[Mapping[str, str]] = None,
         grant_tokens: Optional[Sequence[str]] = None,
-    ) -> EncryptedDataKey: ...
-    def generate_random(self, number_of_bytes: int) -> SecretBytes: ...
+    ) -> EncryptedDataKey:
+        """
+        GenerateDataKeyWithoutPlaintext: only the encrypted data key.
+
+        Raises the errors of `generate_data_key`.
+        """
+    def generate_random(self, number_of_bytes: int) -> SecretBytes:
+        """
+        GenerateRandom: `number_of_bytes` (1–1024) bytes from the OS CSPRNG.
+
+        Raises ValidationException outside 1–1024.
+        """
