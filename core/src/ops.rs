@@ -98,7 +98,8 @@ fn uuid_bytes(key_id: &str) -> Result<[u8; 16]> {
 /// `ValidationException` (description over 8192 characters, a key spec
 /// given twice with different values), `InvalidKeyUsageException` /
 /// `ValidationException` for a spec and usage KMS does not pair,
-/// `UnsupportedOperationException` for a spec not built yet, `TagException`.
+/// `UnsupportedOperationException` for multi-Region keys, `TagException`,
+/// `KMSInternalException` if key-pair generation fails.
 pub fn create_key<R: CryptoRng + ?Sized>(
     env: &Env<'_>,
     rng: &mut R,
