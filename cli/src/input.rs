@@ -105,3 +105,25 @@ pub fn parse_time(s: &str) -> Result<u64, Error> {
     let days = era * 146_097 + doe - 719_468;
     u64::try_from(days * 86_400 + hh * 3600 + mm * 60 + ss).map_err(|_| bad())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_parse_as_unix_seconds_or_rfc3339_utc() {
+        assert_eq!(parse_time("1801353600").ok(), Some(1_801_353_600));
+        assert_eq!(parse_time("2027-01-31T00:00:00Z").ok(), Some(1_801_353_600));
+        assert_eq!(parse_time("2024-02-29T23:59:59Z").ok(), Some(1_709_251_199));
+        assert_eq!(parse_time("1970-01-01T00:00:00Z").ok(), Some(0));
+        for bad in [
+            "",
+            "2027-13-01T00:00:00Z",
+            "2027-01-31 00:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "x",
+        ] {
+            assert!(parse_time(bad).is_err(), "{bad}");
+        }
+    }
+}

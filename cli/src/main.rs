@@ -237,6 +237,12 @@ enum Command {
         destination_key_id: String,
         #[arg(long)]
         destination_encryption_context: Option<String>,
+        /// RSAES_OAEP_SHA_1/256 when --source-key-id is an RSA key.
+        #[arg(long)]
+        source_encryption_algorithm: Option<EncryptionAlgorithm>,
+        /// RSAES_OAEP_SHA_1/256 when the destination is an RSA key.
+        #[arg(long)]
+        destination_encryption_algorithm: Option<EncryptionAlgorithm>,
         #[command(flatten)]
         out: OutFile,
     },
@@ -562,6 +568,8 @@ fn run(cli: &Cli) -> Result<(), Error> {
             source_key_id,
             destination_key_id,
             destination_encryption_context,
+            source_encryption_algorithm,
+            destination_encryption_algorithm,
             out,
         } => {
             let r = ks.re_encrypt(&ReEncryptRequest {
@@ -570,7 +578,9 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 source_key_id: source_key_id.clone(),
                 destination_key_id: destination_key_id.clone(),
                 destination_encryption_context: opt_ctx(destination_encryption_context)?,
-                ..Default::default()
+                source_encryption_algorithm: *source_encryption_algorithm,
+                destination_encryption_algorithm: *destination_encryption_algorithm,
+                grant_tokens: Vec::new(),
             })?;
             write_raw(&out.outfile, &r.ciphertext_blob)?;
             print(&r)

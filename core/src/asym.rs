@@ -882,8 +882,8 @@ pub fn expire_imported_material(rec: &mut KeyRecord, now: u64) -> bool {
     if !imported_material_expired(rec, now) {
         return false;
     }
+    // ValidTo stays, as in KMS's metadata of expired material.
     rec.backing_keys.clear();
-    rec.valid_to = None;
     if rec.state != KeyState::PendingDeletion {
         rec.state = KeyState::PendingImport;
     }

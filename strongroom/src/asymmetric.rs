@@ -4,6 +4,8 @@
 
 use strongroom_core::api::*;
 use strongroom_core::asym;
+use strongroom_core::key::{EncryptionAlgorithm, KeySpec};
+use strongroom_core::ops;
 
 use crate::{os_rng, Keystore, Result};
 
@@ -132,9 +134,84 @@ impl Keystore {
             return Ok(None);
         };
         let rec = self.load(key_id)?;
-        if rec.key_spec == strongroom_core::key::KeySpec::SymmetricDefault {
+        if rec.key_spec == KeySpec::SymmetricDefault {
             return Ok(None);
         }
         asym::decrypt(&self.env(), &mut os_rng(), &rec, req).map(Some)
+    }
+
+    /// ReEncrypt when the source (named by `SourceKeyId`) or the destination
+    /// is an RSA key: decrypts with RSAES-OAEP or from a symmetric blob, and
+    /// encrypts with RSAES-OAEP or into a symmetric blob, never returning
+    /// the plaintext. `None` when both sides are symmetric.
+    pub(crate) fn re_encrypt_if_asymmetric(
+        &self,
+        req: &ReEncryptRequest,
+    ) -> Result<Option<ReEncryptResponse>> {
+        let src_rsa = match req.source_key_id.as_deref() {
+            Some(k) => Some(self.load(k)?).filter(|r| asym::rsa_size(r.key_spec).is_some()),
+            None => None,
+        };
+        let dst = self.load(&req.destination_key_id)?;
+        if src_rsa.is_none() && asym::rsa_size(dst.key_spec).is_none() {
+            return Ok(None);
+        }
+        let env = self.env();
+        let mut rng = os_rng();
+        let (plaintext, source_key_id, source_alg) = match src_rsa {
+            Some(src) => {
+                let d = asym::decrypt(
+                    &env,
+                    &mut rng,
+                    &src,
+                    &DecryptRequest {
+                        ciphertext_blob: req.ciphertext_blob.clone(),
+                        encryption_context: req.source_encryption_context.clone(),
+                        key_id: Some(src.key_id.clone()),
+                        encryption_algorithm: req.source_encryption_algorithm,
+                        grant_tokens: req.grant_tokens.clone(),
+                    },
+                )?;
+                (d.plaintext, d.key_id, d.encryption_algorithm)
+            }
+            None => {
+                if req
+                    .source_encryption_algorithm
+                    .is_some_and(|a| a != EncryptionAlgorithm::SymmetricDefault)
+                {
+                    return Err(crate::Error::new(
+                        crate::ErrorKind::InvalidKeyUsageException,
+                        "SourceEncryptionAlgorithm is not valid for a symmetric key",
+                    ));
+                }
+                let src = self.blob_key(&req.ciphertext_blob, req.source_key_id.as_deref())?;
+                let p = ops::decrypt_symmetric(
+                    &env,
+                    &src,
+                    &req.ciphertext_blob,
+                    &req.source_encryption_context,
+                )?;
+                (p, src.arn, EncryptionAlgorithm::SymmetricDefault)
+            }
+        };
+        let r = ops::encrypt(
+            &env,
+            &mut rng,
+            &dst,
+            &EncryptRequest {
+                key_id: dst.key_id.clone(),
+                plaintext,
+                encryption_context: req.destination_encryption_context.clone(),
+                encryption_algorithm: req.destination_encryption_algorithm,
+                grant_tokens: req.grant_tokens.clone(),
+            },
+        )?;
+        Ok(Some(ReEncryptResponse {
+            ciphertext_blob: r.ciphertext_blob,
+            source_key_id,
+            key_id: r.key_id,
+            source_encryption_algorithm: source_alg,
+            destination_encryption_algorithm: r.encryption_algorithm,
+        }))
     }
 }

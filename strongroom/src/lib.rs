@@ -1054,6 +1054,9 @@ impl Keystore {
     /// Those of [`decrypt`](Self::decrypt) for the source and
     /// [`encrypt`](Self::encrypt) for the destination.
     pub fn re_encrypt(&self, req: &ReEncryptRequest) -> Result<ReEncryptResponse> {
+        if let Some(r) = self.re_encrypt_if_asymmetric(req)? {
+            return Ok(r);
+        }
         let src = self.blob_key(&req.ciphertext_blob, req.source_key_id.as_deref())?;
         let dst = self.load(&req.destination_key_id)?;
         let env = self.env();

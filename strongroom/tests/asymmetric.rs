@@ -809,13 +809,18 @@ fn imported_material_expires_and_the_key_returns_to_pending_import() {
     f.clock.advance(9);
     dec(&f.ks, None, None, &blob).unwrap();
     f.clock.advance(1);
-    assert_eq!(
-        f.ks.describe_key(&key).unwrap().key_metadata.key_state,
-        KeyState::PendingImport
-    );
+    let m = f.ks.describe_key(&key).unwrap().key_metadata;
+    assert_eq!(m.key_state, KeyState::PendingImport);
+    assert_eq!(m.valid_to, Some(T0 + 10));
     assert_eq!(
         kind(dec(&f.ks, None, None, &blob)),
         ErrorKind::KMSInvalidStateException
+    );
+    // Expiry was persisted, not only computed: a reopened keystore agrees.
+    let reopened = strongroom::Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    assert_eq!(
+        reopened.describe_key(&key).unwrap().key_metadata.key_state,
+        KeyState::PendingImport
     );
     import(
         &f.ks,
@@ -965,4 +970,62 @@ fn asymmetric_and_hmac_import_and_no_private_key_at_rest() {
             }
         }
     }
+}
+
+#[test]
+fn re_encrypt_between_rsa_and_symmetric_keys() {
+    use EncryptionAlgorithm::*;
+    let f = fixture();
+    let rsa_key = create(&f.ks, KeySpec::Rsa2048, KeyUsage::EncryptDecrypt);
+    let sym = new_key(&f.ks).key_id;
+    let c = ctx(&[("k", "v")]);
+    let blob =
+        f.ks.encrypt(&EncryptRequest {
+            key_id: sym.clone(),
+            plaintext: Secret::from_slice(b"move me"),
+            encryption_context: c.clone(),
+            ..Default::default()
+        })
+        .unwrap()
+        .ciphertext_blob;
+    let to_rsa =
+        f.ks.re_encrypt(&ReEncryptRequest {
+            ciphertext_blob: blob,
+            source_encryption_context: c.clone(),
+            destination_key_id: rsa_key.clone(),
+            destination_encryption_algorithm: Some(RsaesOaepSha1),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(to_rsa.destination_encryption_algorithm, RsaesOaepSha1);
+    assert_eq!(to_rsa.source_encryption_algorithm, SymmetricDefault);
+    let back =
+        f.ks.re_encrypt(&ReEncryptRequest {
+            ciphertext_blob: to_rsa.ciphertext_blob.clone(),
+            source_key_id: Some(rsa_key.clone()),
+            source_encryption_algorithm: Some(RsaesOaepSha1),
+            destination_key_id: sym.clone(),
+            destination_encryption_context: c.clone(),
+            ..Default::default()
+        })
+        .unwrap();
+    let d =
+        f.ks.decrypt(&DecryptRequest {
+            ciphertext_blob: back.ciphertext_blob,
+            encryption_context: c.clone(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(d.plaintext.expose_secret(), b"move me");
+    // A context for the RSA destination is refused, as in KMS.
+    let bad = f.ks.re_encrypt(&ReEncryptRequest {
+        ciphertext_blob: to_rsa.ciphertext_blob,
+        source_key_id: Some(rsa_key.clone()),
+        source_encryption_algorithm: Some(RsaesOaepSha1),
+        destination_key_id: rsa_key,
+        destination_encryption_algorithm: Some(RsaesOaepSha256),
+        destination_encryption_context: c,
+        ..Default::default()
+    });
+    assert_eq!(kind(bad), ErrorKind::ValidationException);
 }
