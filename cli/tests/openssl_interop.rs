@@ -303,6 +303,51 @@ fn strongroom_signatures_verify_with_openssl_dgst() {
             "{alg}: OpenSSL accepted a wrong message"
         );
     }
+    // DIGEST: OpenSSL's SHA-384 of the message, signed by Strongroom without
+    // hashing it again, verifies against the message itself in OpenSSL.
+    let digest = openssl(&["dgst", "-sha384", "-binary", &e.p("msg")]).stdout;
+    assert_eq!(digest.len(), 48);
+    std::fs::write(e.p("digest"), digest).unwrap();
+    for (key, alg, opts) in [
+        (&p384, "ECDSA_SHA_384", vec![]),
+        (
+            &rsa,
+            "RSASSA_PSS_SHA_384",
+            vec![
+                "-sigopt",
+                "rsa_padding_mode:pss",
+                "-sigopt",
+                "rsa_pss_saltlen:48",
+            ],
+        ),
+    ] {
+        e.ok(&[
+            "sign",
+            "--key-id",
+            key,
+            "--message",
+            &format!("fileb://{}", e.p("digest")),
+            "--message-type",
+            "DIGEST",
+            "--signing-algorithm",
+            alg,
+            "--outfile",
+            &e.p("dsig"),
+        ]);
+        e.ok(&[
+            "get-public-key",
+            "--key-id",
+            key,
+            "--outfile",
+            &e.p("pub.pem"),
+            "--pem",
+        ]);
+        let (pubp, sigp, msgp) = (e.p("pub.pem"), e.p("dsig"), e.p("msg"));
+        let mut args: Vec<&str> = vec!["dgst", "-sha384", "-verify", &pubp];
+        args.extend(opts);
+        args.extend(["-signature", &sigp, &msgp]);
+        openssl(&args);
+    }
     // DER public key output is the SPKI that OpenSSL reads.
     e.ok(&[
         "get-public-key",
