@@ -42,6 +42,16 @@ pub const OPERATIONS: &[&str] = &[
     "GenerateDataKey",
     "GenerateDataKeyWithoutPlaintext",
     "GenerateRandom",
+    "Sign",
+    "Verify",
+    "GetPublicKey",
+    "GenerateMac",
+    "VerifyMac",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "GetParametersForImport",
+    "ImportKeyMaterial",
+    "DeleteImportedKeyMaterial",
 ];
 
 #[derive(Deserialize)]
@@ -223,6 +233,20 @@ pub fn dispatch(ks: &Keystore, operation: &str, body: &[u8]) -> Result<Vec<u8>, 
         "GenerateRandom" => {
             let r: GenerateRandomRequest = parse(body)?;
             reply(ks.generate_random(r.number_of_bytes))
+        }
+        "Sign" => reply(ks.sign(&parse(body)?)),
+        "Verify" => reply(ks.verify(&parse(body)?)),
+        "GetPublicKey" => reply(ks.get_public_key(&parse::<KeyIdRequest>(body)?.key_id)),
+        "GenerateMac" => reply(ks.generate_mac(&parse(body)?)),
+        "VerifyMac" => reply(ks.verify_mac(&parse(body)?)),
+        "GenerateDataKeyPair" => reply(ks.generate_data_key_pair(&parse(body)?)),
+        "GenerateDataKeyPairWithoutPlaintext" => {
+            reply(ks.generate_data_key_pair_without_plaintext(&parse(body)?))
+        }
+        "GetParametersForImport" => reply(ks.get_parameters_for_import(&parse(body)?)),
+        "ImportKeyMaterial" => done(ks.import_key_material(&parse(body)?)),
+        "DeleteImportedKeyMaterial" => {
+            done(ks.delete_imported_key_material(&parse::<KeyIdRequest>(body)?.key_id))
         }
         other => Err(WireError::unknown_operation(format!(
             "unknown operation TrentService.{other}"
