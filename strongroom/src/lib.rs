@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod clock;
+pub mod envelope;
 pub mod root;
 pub mod store;
 
