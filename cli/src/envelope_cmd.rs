@@ -225,8 +225,19 @@ fn open_input(input: &str, label: &str) -> Result<(Box<dyn Read>, ProgressBar), 
 }
 
 fn output_path<'a>(ctx: &Ctx<'a>) -> Result<&'a str, Error> {
-    ctx.output
-        .ok_or_else(|| Error::validation("-o/--output is required (a file, or - for stdout)"))
+    match ctx.output {
+        None => Err(Error::validation(
+            "-o/--output is required (a file, or - for stdout)",
+        )),
+        // `--output json|text` selects the response format of the other
+        // commands; here it names a file, so refuse the likely mistake.
+        Some(o) if o.eq_ignore_ascii_case("json") || o.eq_ignore_ascii_case("text") => {
+            Err(Error::validation(format!(
+                "-o/--output is the output file here; to write a file named '{o}', use ./{o}"
+            )))
+        }
+        Some(o) => Ok(o),
+    }
 }
 
 fn summary_json(s: &EnvelopeSummary, out: &str) -> Value {

@@ -238,6 +238,13 @@ fn failed_decrypt_leaves_no_output_file() {
         ],
     );
     let good = std::fs::read(&msg).unwrap();
+    // `-o json` (the other commands' format option) is refused, not a file name.
+    let r = cmd(&ks)
+        .args(["decrypt-file", "-i", s(&msg), "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("ValidationException"));
     // Truncated (unsigned suite: frames authenticate, the final frame is missing).
     std::fs::write(&msg, &good[..good.len() - 100]).unwrap();
     let r = cmd(&ks)
