@@ -71,7 +71,7 @@ fi
 step "compile tests/c (plain, AddressSanitizer, static)"
 BUILD=$ROOT/target/ctest
 mkdir -p "$BUILD"
-PROGRAMS=(test_api test_threads test_envelope example interop)
+PROGRAMS=(test_api test_threads test_envelope test_asymmetric example interop)
 compile_all() {
     local p
     for p in "${PROGRAMS[@]}"; do
@@ -98,6 +98,7 @@ for mode in plain asan valgrind; do
     run "test_api ($mode)" "${runner[@]}" "$BUILD/test_api$suffix"
     run "test_threads ($mode)" "${runner[@]}" "$BUILD/test_threads$suffix"
     run "test_envelope ($mode)" "${runner[@]}" "$BUILD/test_envelope$suffix"
+    run "test_asymmetric ($mode)" "${runner[@]}" "$BUILD/test_asymmetric$suffix"
     run "example ($mode)" "${runner[@]}" "$BUILD/example$suffix" "$ws"
     rm -f "$ws" "$ws-wal" "$ws-shm"
     run "cli_interop ($mode)" tests/c/cli_interop.sh "$CLI" "${runner[@]}" "$BUILD/interop$suffix"
