@@ -257,9 +257,12 @@ async fn kms(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let n = state.next_request.fetch_add(1, Ordering::Relaxed);
     let request_id = format!("{:016x}-{n:016x}", state.epoch);
     let (parts, body) = req.into_parts();
-    let target = header_str(&parts.headers, "x-amz-target")
+    // Client-controlled: logged, but bounded.
+    let target: String = header_str(&parts.headers, "x-amz-target")
         .unwrap_or("")
-        .to_string();
+        .chars()
+        .take(96)
+        .collect();
     let result = handle(&state, parts, body).await;
     let (response, principal, code) = match result {
         Ok((body, principal)) => (
