@@ -19,9 +19,14 @@
 //! result was never returned.
 //!
 //! If the log cannot be written the operation fails with
-//! `KMSInternalException`. A management operation's change has then already
-//! been committed (the event is written after the change); the caller sees
-//! the failure.
+//! `KMSInternalException`. Every transaction that changes keys, aliases or
+//! grants first checks, inside that transaction, that the checkpoint
+//! authenticates and the log file opens for writing, so an unwritable log
+//! (permissions, a missing directory, a read-only file system, a tampered
+//! checkpoint) fails a management operation before it changes anything. The
+//! event itself is appended after the change commits; if that write alone
+//! fails (e.g. the disk fills up in between), the change stays committed and
+//! the caller still sees the failure.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -211,6 +216,19 @@ impl Keystore {
             None if !self.inner.config.audit_log => Ok(StoredCheckpoint::genesis()),
             None => Err(bad()),
         }
+    }
+
+    /// Inside a write transaction that is about to change the keystore:
+    /// fails unless the checkpoint authenticates and the log opens for writing.
+    pub(crate) fn audit_preflight(&self, tx: &mut dyn Tx) -> Result<()> {
+        self.read_checkpoint(tx)?;
+        let path = self.inner.audit_path.as_path();
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| io_err("opening", path, &e))?;
+        Ok(())
     }
 
     /// Appends one event: under the keystore's write lock, chained after the

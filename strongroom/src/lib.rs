@@ -410,8 +410,10 @@ impl Keystore {
     }
 
     /// Runs `f` in a write transaction and keeps the keystore digest current.
+    /// Refuses to change anything when the audit log cannot be written.
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
         self.inner.storage.write(&mut |tx| {
+            self.audit_preflight(tx)?;
             let mut dtx = DigestTx {
                 inner: &mut *tx,
                 delta: [0u8; 32],
