@@ -16,7 +16,9 @@ pub mod digest;
 pub mod ecdsa;
 pub mod keywrap;
 pub mod rsa;
+pub mod sha384;
 pub use ecdsa::EcCurve;
 pub use rsa::{OaepHash, RsaKeySize};
+pub mod rsa_wrap;
 
 pub use subtle::ConstantTimeEq;
