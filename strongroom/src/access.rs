@@ -148,6 +148,24 @@ impl Keystore {
         grant_context: &EncryptionContext,
         build: impl for<'a> FnOnce(PolicyRequest<'a>) -> PolicyRequest<'a>,
     ) -> Result<()> {
+        self.authorize_via(call, action, rec, requested_as, grant_context, build)
+            .map(|_| ())
+    }
+
+    /// As [`authorize`](Self::authorize), and says how the request was
+    /// allowed: `None` by the key policy, `Some(grants)` only by these grants.
+    ///
+    /// # Errors
+    /// As [`authorize`](Self::authorize).
+    pub(crate) fn authorize_via(
+        &self,
+        call: &mut Call,
+        action: &str,
+        rec: &KeyRecord,
+        requested_as: &str,
+        grant_context: &EncryptionContext,
+        build: impl for<'a> FnOnce(PolicyRequest<'a>) -> PolicyRequest<'a>,
+    ) -> Result<Option<Vec<Grant>>> {
         if !call.resources.contains(&rec.arn) {
             call.resources.push(rec.arn.clone());
         }
@@ -169,18 +187,18 @@ impl Keystore {
             req.set("kms:ResourceAliases", self.aliases_of(&rec.key_id)?);
         }
         let req = build(req);
-        let grant_allowed = match policy::evaluate(&policy, &req) {
-            Decision::Allow => return Ok(()),
-            Decision::ExplicitDeny => false,
-            Decision::ImplicitDeny => {
-                GrantOperation::parse(action).is_ok()
-                    && self
-                        .grants_of(&rec.key_id)?
-                        .iter()
-                        .any(|g| grant_allows(g, principal, action, grant_context))
-            }
+        let allowing: Vec<Grant> = match policy::evaluate(&policy, &req) {
+            Decision::Allow => return Ok(None),
+            Decision::ExplicitDeny => Vec::new(),
+            Decision::ImplicitDeny if GrantOperation::parse(action).is_ok() => self
+                .grants_of(&rec.key_id)?
+                .into_iter()
+                .filter(|g| grant_allows(g, principal, action, grant_context))
+                .collect(),
+            Decision::ImplicitDeny => Vec::new(),
         };
-        policy::authorize(&policy, &req, grant_allowed)
+        policy::authorize(&policy, &req, !allowing.is_empty())?;
+        Ok(Some(allowing))
     }
 
     /// The alias names that point at `key_id`.

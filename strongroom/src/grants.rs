@@ -225,7 +225,7 @@ impl Keystore {
             .iter()
             .map(|o| o.as_str().to_owned())
             .collect();
-        self.authorize(
+        let via_grants = self.authorize_via(
             call,
             "CreateGrant",
             &rec,
@@ -246,6 +246,23 @@ impl Keystore {
                 r
             },
         )?;
+        if let Some(parents) = via_grants {
+            // A grantee allowed CreateGrant by a grant may only pass on
+            // operations that grant has (KMS: the same or fewer permissions).
+            let narrower = parents
+                .iter()
+                .any(|p| req.operations.iter().all(|o| p.has_operation(*o)));
+            if !narrower {
+                return Err(Error::new(
+                    ErrorKind::AccessDeniedException,
+                    format!(
+                        "User: {} is not authorized to perform: kms:CreateGrant on resource: {} because the grant that allows CreateGrant does not include every requested operation",
+                        self.principal(),
+                        rec.arn
+                    ),
+                ));
+            }
+        }
         if rec.state == KeyState::PendingDeletion {
             return Err(Error::new(
                 ErrorKind::KMSInvalidStateException,

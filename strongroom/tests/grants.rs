@@ -351,6 +351,16 @@ fn create_grant_validation_and_name_idempotency() {
         &[GrantOperation::CreateGrant, GrantOperation::Encrypt],
         None,
     );
+    // A grant-derived grant may not widen the parent's operations.
+    expect_err(
+        ks.as_principal(APP).create_grant(&CreateGrantRequest {
+            grantee_principal: OTHER.into(),
+            operations: vec![GrantOperation::Encrypt, GrantOperation::Decrypt],
+            name: None,
+            ..req.clone()
+        }),
+        ErrorKind::AccessDeniedException,
+    );
     ks.as_principal(APP)
         .create_grant(&CreateGrantRequest {
             grantee_principal: OTHER.into(),
