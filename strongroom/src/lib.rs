@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod access;
+mod asymmetric;
 mod audit_log;
 pub mod clock;
 mod grants;
@@ -578,7 +579,10 @@ impl Keystore {
         let env = self.env();
         let rotation_due =
             rec.rotation.enabled && rec.rotation.next_rotation.is_some_and(|d| d <= env.now);
-        if ops::is_due_for_purge(&rec, env.now) || rotation_due {
+        if ops::is_due_for_purge(&rec, env.now)
+            || rotation_due
+            || strongroom_core::asym::imported_material_expired(&rec, env.now)
+        {
             return self.modify(key_id, |_, r| Ok(r.clone()));
         }
         Ok(rec)
@@ -608,11 +612,15 @@ impl Keystore {
                 return Ok(());
             }
             let before = rec.clone();
-            ops::rotate_if_due(&env, &mut os_rng(), &mut rec)?;
+            let due = |rec: &mut KeyRecord| -> Result<()> {
+                strongroom_core::asym::expire_imported_material(rec, env.now);
+                ops::rotate_if_due(&env, &mut os_rng(), rec).map(|_| ())
+            };
+            due(&mut rec)?;
             let result = f(&env, &mut rec);
             if result.is_err() {
                 rec = before.clone();
-                ops::rotate_if_due(&env, &mut os_rng(), &mut rec)?;
+                due(&mut rec)?;
             }
             if rec != before {
                 rec.generation += 1;
@@ -1376,7 +1384,9 @@ impl Keystore {
     }
 
     /// Decrypt a symmetric ciphertext blob. The key comes from the blob; a
-    /// `KeyId` in the request must name that key.
+    /// `KeyId` in the request must name that key. When `KeyId` names an RSA
+    /// key, the ciphertext is RSAES-OAEP output and `EncryptionAlgorithm`
+    /// is required, as in KMS.
     ///
     /// # Errors
     /// `InvalidCiphertextException` (every authentication failure, detail-free),
@@ -1396,6 +1406,9 @@ impl Keystore {
         };
         self.call("Decrypt", params, |call| {
             self.check_grant_tokens(&req.grant_tokens)?;
+            if let Some(r) = self.decrypt_if_asymmetric(call, req)? {
+                return Ok(r);
+            }
             let rec = self.blob_key(&req.ciphertext_blob, req.key_id.as_deref())?;
             let alg = req
                 .encryption_algorithm
@@ -1457,6 +1470,9 @@ impl Keystore {
         };
         self.call("ReEncrypt", params, |call| {
             self.check_grant_tokens(&req.grant_tokens)?;
+            if let Some(r) = self.re_encrypt_if_asymmetric(call, req)? {
+                return Ok(r);
+            }
             let src = self.blob_key(&req.ciphertext_blob, req.source_key_id.as_deref())?;
             let dst = self.load(&req.destination_key_id)?;
             let same = src.key_id == dst.key_id;
