@@ -582,3 +582,150 @@ fn concurrent_writers_keep_the_chain_linear() {
     assert_eq!(v.records, 101);
     assert_eq!(v.checkpoint_records, 101);
 }
+
+#[test]
+fn asymmetric_and_mac_operations_are_authorized_and_audited_without_secrets() {
+    use strongroom::core::key::{
+        DataKeyPairSpec, KeySpec, KeyUsage, MacAlgorithm, SigningAlgorithm,
+    };
+    let f = fixture();
+    let ks = &f.ks;
+    let sym = new_key(ks);
+    let ec = ks
+        .create_key(&CreateKeyRequest {
+            key_spec: Some(KeySpec::EccNistP256),
+            key_usage: Some(KeyUsage::SignVerify),
+            ..Default::default()
+        })
+        .unwrap()
+        .key_metadata;
+    let hmac = ks
+        .create_key(&CreateKeyRequest {
+            key_spec: Some(KeySpec::Hmac256),
+            key_usage: Some(KeyUsage::GenerateVerifyMac),
+            ..Default::default()
+        })
+        .unwrap()
+        .key_metadata;
+    let before = events(ks).len();
+    let message: Vec<u8> = ks
+        .generate_random(64)
+        .unwrap()
+        .plaintext
+        .expose_secret()
+        .to_vec();
+    let sig = ks
+        .sign(&SignRequest {
+            key_id: ec.key_id.clone(),
+            message: Secret::from_slice(&message),
+            signing_algorithm: Some(SigningAlgorithm::EcdsaSha256),
+            ..Default::default()
+        })
+        .unwrap()
+        .signature;
+    ks.verify(&VerifyRequest {
+        key_id: ec.key_id.clone(),
+        message: Secret::from_slice(&message),
+        signature: sig.clone(),
+        signing_algorithm: Some(SigningAlgorithm::EcdsaSha256),
+        ..Default::default()
+    })
+    .unwrap();
+    ks.get_public_key(&ec.key_id).unwrap();
+    let mac = ks
+        .generate_mac(&GenerateMacRequest {
+            key_id: hmac.key_id.clone(),
+            message: Secret::from_slice(&message),
+            mac_algorithm: Some(MacAlgorithm::HmacSha256),
+            ..Default::default()
+        })
+        .unwrap()
+        .mac;
+    ks.verify_mac(&VerifyMacRequest {
+        key_id: hmac.key_id.clone(),
+        message: Secret::from_slice(&message),
+        mac: mac.clone(),
+        mac_algorithm: Some(MacAlgorithm::HmacSha256),
+        ..Default::default()
+    })
+    .unwrap();
+    let pair = ks
+        .generate_data_key_pair(&GenerateDataKeyPairRequest {
+            key_id: sym.key_id.clone(),
+            key_pair_spec: Some(DataKeyPairSpec::EccNistP256),
+            ..Default::default()
+        })
+        .unwrap();
+    ks.generate_data_key_pair_without_plaintext(&GenerateDataKeyPairRequest {
+        key_id: sym.key_id.clone(),
+        key_pair_spec: Some(DataKeyPairSpec::EccNistP256),
+        ..Default::default()
+    })
+    .unwrap();
+    // Denied for a principal of another account.
+    let outsider = ks.as_principal("arn:aws:iam::999999999999:user/x");
+    expect_err(
+        outsider.sign(&SignRequest {
+            key_id: ec.key_id.clone(),
+            message: Secret::from_slice(&message),
+            signing_algorithm: Some(SigningAlgorithm::EcdsaSha256),
+            ..Default::default()
+        }),
+        ErrorKind::AccessDeniedException,
+    );
+    expect_err(
+        outsider.get_public_key(&ec.key_id),
+        ErrorKind::AccessDeniedException,
+    );
+    let ev = events(ks);
+    // (The first event after `before` is the GenerateRandom that made the message.)
+    let names: Vec<&str> = ev[before + 1..]
+        .iter()
+        .map(|e| e["eventName"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Sign",
+            "Verify",
+            "GetPublicKey",
+            "GenerateMac",
+            "VerifyMac",
+            "GenerateDataKeyPair",
+            "GenerateDataKeyPairWithoutPlaintext",
+            "Sign",
+            "GetPublicKey"
+        ]
+    );
+    assert_eq!(
+        ev[before + 1]["requestParameters"]["signingAlgorithm"],
+        "ECDSA_SHA_256"
+    );
+    assert_eq!(ev[ev.len() - 2]["errorCode"], "AccessDeniedException");
+    // No message, signature, MAC or private key in the log.
+    let log = std::fs::read(ks.audit_log_path()).unwrap();
+    let mut windows = HashSet::new();
+    for w in log.windows(16) {
+        windows.insert(w.to_vec());
+    }
+    let mut secrets = vec![
+        message,
+        sig,
+        mac,
+        pair.private_key_plaintext.expose_secret().to_vec(),
+    ];
+    secrets.extend(
+        all_material(&f.path, &ROOT)
+            .iter()
+            .map(|m| m.expose_secret().to_vec()),
+    );
+    for s in &secrets {
+        for e in encodings(s) {
+            assert!(
+                !e.windows(16).any(|w| windows.contains(w)),
+                "secret bytes in the log"
+            );
+        }
+    }
+    assert_eq!(ks.verify_audit_log().unwrap().fault, None);
+}
