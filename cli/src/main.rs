@@ -16,6 +16,7 @@ use strongroom::{
     AuditFilter, CreateOptions, EncryptionContext, Error, Keystore, RootKeySource, Secret,
 };
 
+mod envelope_cmd;
 mod input;
 mod output;
 
@@ -44,9 +45,10 @@ struct Cli {
     /// Name of an environment variable holding a passphrase (Argon2id root key).
     #[arg(long, global = true)]
     passphrase_env: Option<String>,
-    /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Json)]
-    output: OutputFormat,
+    /// Output format of responses: `json` (default) or `text`. For
+    /// `encrypt-file` / `decrypt-file`: the output file, `-` for stdout.
+    #[arg(short = 'o', long, global = true)]
+    output: Option<String>,
     /// The principal (ARN) to act as; default the keystore's administrator.
     #[arg(long, global = true, env = "STRONGROOM_PRINCIPAL")]
     principal: Option<String>,
@@ -376,6 +378,12 @@ enum Command {
     },
     /// DeleteImportedKeyMaterial.
     DeleteImportedKeyMaterial(KeyIdArg),
+    /// Envelope-encrypt a file or stream (AWS Encryption SDK message format)
+    /// to `-o FILE` or `-o -` (stdout).
+    EncryptFile(envelope_cmd::EncryptFileArgs),
+    /// Decrypt an AWS Encryption SDK message to `-o FILE` (written only once
+    /// fully authenticated) or `-o -`; or `--show-header`.
+    DecryptFile(envelope_cmd::DecryptFileArgs),
     /// GenerateRandom.
     GenerateRandom {
         /// 1-1024.
@@ -598,26 +606,48 @@ fn write_raw(path: &Option<PathBuf>, bytes: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
+/// The response format from `--output` (`json` or `text`).
+fn output_format(cli: &Cli) -> Result<OutputFormat, Error> {
+    match cli.output.as_deref() {
+        None => Ok(OutputFormat::Json),
+        Some(s) => OutputFormat::from_str(s, true)
+            .map_err(|_| Error::validation(format!("--output must be json or text, not '{s}'"))),
+    }
+}
+
 fn run(cli: &Cli) -> Result<(), Error> {
-    let print = |v: &dyn erased::Value| output::print(cli.output, &v.json());
+    let open = || Keystore::open(&cli.keystore, root_source(cli));
+    let ectx = envelope_cmd::Ctx {
+        output: cli.output.as_deref(),
+        open: &open,
+    };
+    match &cli.command {
+        Command::EncryptFile(a) => return envelope_cmd::encrypt_file(&ectx, a),
+        Command::DecryptFile(a) => return envelope_cmd::decrypt_file(&ectx, a),
+        _ => {}
+    }
+    let format = output_format(cli)?;
+    let print = |v: &dyn erased::Value| output::print(format, &v.json());
     if let Command::Init {
         region,
         account,
         admin_principal,
     } = &cli.command
     {
-        return init(cli, region, account, admin_principal.clone());
+        return init(cli, region, account, admin_principal.clone(), format);
     }
-    let ks = Keystore::open(&cli.keystore, root_source(cli))?;
+    let ks = open()?;
     if let Command::Audit(a) = &cli.command {
-        return audit(cli, &ks, a);
+        return audit(cli, format, &ks, a);
     }
     let ks = match &cli.principal {
         Some(p) => ks.as_principal(p),
         None => ks,
     };
     match &cli.command {
-        Command::Init { .. } => unreachable_init(),
+        Command::Init { .. } | Command::EncryptFile(_) | Command::DecryptFile(_) => {
+            unreachable_init()
+        }
         Command::CreateKey {
             description,
             key_spec,
@@ -943,7 +973,12 @@ fn run(cli: &Cli) -> Result<(), Error> {
     }
 }
 
-fn audit(cli: &Cli, ks: &Keystore, command: &AuditCommand) -> Result<(), Error> {
+fn audit(
+    cli: &Cli,
+    format: OutputFormat,
+    ks: &Keystore,
+    command: &AuditCommand,
+) -> Result<(), Error> {
     match command {
         AuditCommand::Show {
             key_id,
@@ -958,8 +993,8 @@ fn audit(cli: &Cli, ks: &Keystore, command: &AuditCommand) -> Result<(), Error> 
                 start_time: start_time.clone(),
                 end_time: end_time.clone(),
             })?;
-            match cli.output {
-                OutputFormat::Json => output::print(cli.output, &serde_json::Value::Array(events)),
+            match format {
+                OutputFormat::Json => output::print(format, &serde_json::Value::Array(events)),
                 OutputFormat::Text => {
                     output::print_audit_table(&events);
                     Ok(())
@@ -977,7 +1012,7 @@ fn audit(cli: &Cli, ks: &Keystore, command: &AuditCommand) -> Result<(), Error> 
                 out["FirstBadRecord"] = f.index.into();
                 out["Reason"] = f.reason.to_string().into();
             }
-            output::print(cli.output, &out)?;
+            output::print(format, &out)?;
             match v.fault {
                 None => Ok(()),
                 Some(f) => Err(Error::internal(format!("the audit log is not intact: {f}"))),
@@ -988,7 +1023,7 @@ fn audit(cli: &Cli, ks: &Keystore, command: &AuditCommand) -> Result<(), Error> 
 
 fn unreachable_init() -> Result<(), Error> {
     Err(Error::internal(
-        "init is handled before the keystore is opened",
+        "init, encrypt-file and decrypt-file are handled before the keystore is opened",
     ))
 }
 
@@ -1024,6 +1059,7 @@ fn init(
     region: &str,
     account: &str,
     admin_principal: Option<String>,
+    format: OutputFormat,
 ) -> Result<(), Error> {
     let options = CreateOptions {
         region: region.to_string(),
@@ -1056,7 +1092,7 @@ fn init(
         admin_principal: String,
     }
     output::print(
-        cli.output,
+        format,
         &serde_json::to_value(InitOut {
             keystore: cli.keystore.display().to_string(),
             root_key_file: key_file.map(|p| p.display().to_string()),

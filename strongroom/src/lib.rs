@@ -5,6 +5,7 @@ mod access;
 mod asymmetric;
 mod audit_log;
 pub mod clock;
+pub mod envelope;
 mod grants;
 pub mod root;
 pub mod store;
