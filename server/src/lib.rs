@@ -317,8 +317,10 @@ async fn handle(state: &Arc<AppState>, parts: axum::http::request::Parts, body: 
 /// The keystore acting as `principal` (the SigV4 access key's), or as the
 /// administrator in `--insecure-no-auth` mode.
 fn keystore_for(ks: &Keystore, principal: Option<&str>) -> Keystore {
-    let _ = principal;
-    ks.clone()
+    match principal {
+        Some(p) => ks.as_principal(p),
+        None => ks.clone(),
+    }
 }
 
 fn load_tls(files: &TlsFiles) -> Result<tokio_rustls::TlsAcceptor, String> {

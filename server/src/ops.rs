@@ -52,6 +52,14 @@ pub const OPERATIONS: &[&str] = &[
     "GetParametersForImport",
     "ImportKeyMaterial",
     "DeleteImportedKeyMaterial",
+    "PutKeyPolicy",
+    "GetKeyPolicy",
+    "ListKeyPolicies",
+    "CreateGrant",
+    "ListGrants",
+    "ListRetirableGrants",
+    "RetireGrant",
+    "RevokeGrant",
 ];
 
 #[derive(Deserialize)]
@@ -135,6 +143,28 @@ struct UntagResourceRequest {
 #[serde(rename_all = "PascalCase")]
 struct GenerateRandomRequest {
     number_of_bytes: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GetKeyPolicyRequest {
+    key_id: String,
+    policy_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListRetirableGrantsRequest {
+    retiring_principal: String,
+    limit: Option<u32>,
+    marker: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RevokeGrantRequest {
+    key_id: String,
+    grant_id: String,
 }
 
 /// The empty response of operations that return nothing.
@@ -247,6 +277,26 @@ pub fn dispatch(ks: &Keystore, operation: &str, body: &[u8]) -> Result<Vec<u8>, 
         "ImportKeyMaterial" => done(ks.import_key_material(&parse(body)?)),
         "DeleteImportedKeyMaterial" => {
             done(ks.delete_imported_key_material(&parse::<KeyIdRequest>(body)?.key_id))
+        }
+        "PutKeyPolicy" => done(ks.put_key_policy(&parse(body)?)),
+        "GetKeyPolicy" => {
+            let r: GetKeyPolicyRequest = parse(body)?;
+            reply(ks.get_key_policy(&r.key_id, r.policy_name.as_deref()))
+        }
+        "ListKeyPolicies" => {
+            let r: KeyPagingRequest = parse(body)?;
+            reply(ks.list_key_policies(&r.key_id, r.limit, r.marker.as_deref()))
+        }
+        "CreateGrant" => reply(ks.create_grant(&parse(body)?)),
+        "ListGrants" => reply(ks.list_grants(&parse(body)?)),
+        "ListRetirableGrants" => {
+            let r: ListRetirableGrantsRequest = parse(body)?;
+            reply(ks.list_retirable_grants(&r.retiring_principal, r.limit, r.marker.as_deref()))
+        }
+        "RetireGrant" => done(ks.retire_grant(&parse(body)?)),
+        "RevokeGrant" => {
+            let r: RevokeGrantRequest = parse(body)?;
+            done(ks.revoke_grant(&r.key_id, &r.grant_id))
         }
         other => Err(WireError::unknown_operation(format!(
             "unknown operation TrentService.{other}"
