@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod clock;
+mod export;
 pub mod root;
 pub mod store;
 
