@@ -85,6 +85,16 @@ enum Command {
         #[arg(long, default_value = "000000000000")]
         account: String,
     },
+    /// Write the whole keystore, sealed under its root key, to a file (backup).
+    ExportKeystore {
+        #[arg(long)]
+        outfile: PathBuf,
+    },
+    /// Create the keystore (--keystore, must not exist) from a sealed export.
+    ImportKeystore {
+        #[arg(long)]
+        infile: PathBuf,
+    },
     /// CreateKey.
     CreateKey {
         #[arg(long)]
@@ -336,9 +346,18 @@ fn run(cli: &Cli) -> Result<(), Error> {
     if let Command::Init { region, account } = &cli.command {
         return init(cli, region, account);
     }
+    if let Command::ImportKeystore { infile } = &cli.command {
+        let bytes = std::fs::read(infile)
+            .map_err(|e| Error::internal(format!("cannot read {}: {e}", infile.display())))?;
+        Keystore::import_sealed(&cli.keystore, &bytes, root_source(cli))?;
+        return Ok(());
+    }
     let ks = Keystore::open(&cli.keystore, root_source(cli))?;
     match &cli.command {
-        Command::Init { .. } => unreachable_init(),
+        Command::Init { .. } | Command::ImportKeystore { .. } => unreachable_init(),
+        Command::ExportKeystore { outfile } => {
+            write_raw(&Some(outfile.clone()), &ks.export_sealed()?)
+        }
         Command::CreateKey {
             description,
             key_spec,
