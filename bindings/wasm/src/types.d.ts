@@ -1,0 +1,257 @@
+/** KMS key specs. */
+export type KeySpec =
+  | "SYMMETRIC_DEFAULT"
+  | "RSA_2048"
+  | "RSA_3072"
+  | "RSA_4096"
+  | "ECC_NIST_P256"
+  | "ECC_NIST_P384"
+  | "HMAC_256"
+  | "HMAC_384"
+  | "HMAC_512";
+/** KMS key usages. */
+export type KeyUsage = "ENCRYPT_DECRYPT" | "SIGN_VERIFY" | "GENERATE_VERIFY_MAC";
+/** KMS key states. */
+export type KeyState = "Enabled" | "Disabled" | "PendingDeletion" | "PendingImport";
+/** Where key material came from. */
+export type Origin = "AWS_KMS" | "EXTERNAL";
+/** Encryption algorithms. */
+export type EncryptionAlgorithm = "SYMMETRIC_DEFAULT" | "RSAES_OAEP_SHA_1" | "RSAES_OAEP_SHA_256";
+/** Data key specs of GenerateDataKey. */
+export type DataKeySpec = "AES_128" | "AES_256";
+/** An encryption context: string keys to string values, matched exactly on decryption. */
+export type EncryptionContext = Record<string, string>;
+
+/** The KMS exception names that `StrongroomError.code` takes. */
+export type StrongroomErrorCode =
+  | "AccessDeniedException"
+  | "AlreadyExistsException"
+  | "DisabledException"
+  | "DryRunOperationException"
+  | "ExpiredImportTokenException"
+  | "IncorrectKeyException"
+  | "IncorrectKeyMaterialException"
+  | "InvalidAliasNameException"
+  | "InvalidArnException"
+  | "InvalidCiphertextException"
+  | "InvalidGrantIdException"
+  | "InvalidGrantTokenException"
+  | "InvalidImportTokenException"
+  | "InvalidKeyUsageException"
+  | "InvalidMarkerException"
+  | "KMSInternalException"
+  | "KMSInvalidMacException"
+  | "KMSInvalidSignatureException"
+  | "KMSInvalidStateException"
+  | "KeyUnavailableException"
+  | "LimitExceededException"
+  | "MalformedPolicyDocumentException"
+  | "NotFoundException"
+  | "TagException"
+  | "UnsupportedOperationException"
+  | "ValidationException";
+
+/** Options of `Keystore.create`. */
+export interface CreateKeystoreOptions {
+  /** The 32-byte root key that seals every key's material. */
+  rootKey: Uint8Array;
+  /** Region in ARNs (default "local-1"). */
+  region?: string;
+  /** 12-digit account ID in ARNs (default "000000000000"). */
+  account?: string;
+}
+/** Options of `Keystore.importSealed`. */
+export interface ImportKeystoreOptions {
+  /** The root key the export was sealed under. */
+  rootKey: Uint8Array;
+}
+
+export interface Tag {
+  tagKey: string;
+  tagValue: string;
+}
+export interface CreateKeyRequest {
+  description?: string;
+  keySpec?: KeySpec;
+  customerMasterKeySpec?: KeySpec;
+  keyUsage?: KeyUsage;
+  origin?: Origin;
+  policy?: string;
+  bypassPolicyLockoutSafetyCheck?: boolean;
+  tags?: Tag[];
+  multiRegion?: boolean;
+}
+export interface KeyIdRequest {
+  /** Key ID, key ARN, alias name ("alias/…") or alias ARN. */
+  keyId: string;
+}
+export interface ListRequest {
+  /** 1–1000 (default 100). */
+  limit?: number;
+  /** `nextMarker` of the previous page. */
+  marker?: string;
+}
+export interface KeyIdListRequest extends KeyIdRequest, ListRequest {}
+export interface ListAliasesRequest extends ListRequest {
+  keyId?: string;
+}
+export interface UpdateKeyDescriptionRequest extends KeyIdRequest {
+  description: string;
+}
+export interface ScheduleKeyDeletionRequest extends KeyIdRequest {
+  /** 7–30 (default 30). */
+  pendingWindowInDays?: number;
+}
+export interface EnableKeyRotationRequest extends KeyIdRequest {
+  /** 90–2560 (default 365). */
+  rotationPeriodInDays?: number;
+}
+export interface AliasRequest {
+  /** "alias/…" */
+  aliasName: string;
+  /** Key ID or key ARN (not an alias). */
+  targetKeyId: string;
+}
+export interface DeleteAliasRequest {
+  aliasName: string;
+}
+export interface TagResourceRequest extends KeyIdRequest {
+  tags: Tag[];
+}
+export interface UntagResourceRequest extends KeyIdRequest {
+  tagKeys: string[];
+}
+export interface EncryptRequest extends KeyIdRequest {
+  /** 1–4096 bytes. */
+  plaintext: Uint8Array;
+  encryptionContext?: EncryptionContext;
+  encryptionAlgorithm?: EncryptionAlgorithm;
+  grantTokens?: string[];
+}
+export interface DecryptRequest {
+  ciphertextBlob: Uint8Array;
+  encryptionContext?: EncryptionContext;
+  /** When given, must name the key that made the blob. */
+  keyId?: string;
+  encryptionAlgorithm?: EncryptionAlgorithm;
+  grantTokens?: string[];
+}
+export interface ReEncryptRequest {
+  ciphertextBlob: Uint8Array;
+  sourceEncryptionContext?: EncryptionContext;
+  sourceKeyId?: string;
+  destinationKeyId: string;
+  destinationEncryptionContext?: EncryptionContext;
+  sourceEncryptionAlgorithm?: EncryptionAlgorithm;
+  destinationEncryptionAlgorithm?: EncryptionAlgorithm;
+  grantTokens?: string[];
+}
+export interface GenerateDataKeyRequest extends KeyIdRequest {
+  /** Exactly one of keySpec and numberOfBytes (1–1024). */
+  keySpec?: DataKeySpec;
+  numberOfBytes?: number;
+  encryptionContext?: EncryptionContext;
+  grantTokens?: string[];
+}
+export interface GenerateRandomRequest {
+  /** 1–1024. */
+  numberOfBytes: number;
+}
+
+export interface KeyMetadata {
+  awsAccountId: string;
+  keyId: string;
+  arn: string;
+  creationDate: Date;
+  enabled: boolean;
+  description: string;
+  keyUsage: KeyUsage;
+  keyState: KeyState;
+  deletionDate?: Date;
+  validTo?: Date;
+  origin: Origin;
+  keyManager: "CUSTOMER";
+  customerMasterKeySpec: KeySpec;
+  keySpec: KeySpec;
+  encryptionAlgorithms?: string[];
+  signingAlgorithms?: string[];
+  macAlgorithms?: string[];
+  multiRegion: boolean;
+  pendingDeletionWindowInDays?: number;
+  expirationModel?: string;
+}
+export interface DescribeKeyResponse {
+  keyMetadata: KeyMetadata;
+}
+export interface ListKeysResponse {
+  keys: { keyId: string; keyArn: string }[];
+  nextMarker?: string;
+  truncated: boolean;
+}
+export interface AliasListEntry {
+  aliasName: string;
+  aliasArn: string;
+  targetKeyId: string;
+  creationDate: Date;
+  lastUpdatedDate: Date;
+}
+export interface ListAliasesResponse {
+  aliases: AliasListEntry[];
+  nextMarker?: string;
+  truncated: boolean;
+}
+export interface ListResourceTagsResponse {
+  tags: Tag[];
+  nextMarker?: string;
+  truncated: boolean;
+}
+export interface ScheduleKeyDeletionResponse {
+  keyId: string;
+  deletionDate: Date;
+  keyState: KeyState;
+  pendingWindowInDays: number;
+}
+export interface KeyIdResponse {
+  keyId: string;
+}
+export interface GetKeyRotationStatusResponse {
+  keyId: string;
+  keyRotationEnabled: boolean;
+  rotationPeriodInDays?: number;
+  nextRotationDate?: Date;
+  onDemandRotationStartDate?: Date;
+}
+export interface ListKeyRotationsResponse {
+  rotations: { keyId: string; rotationDate: Date; rotationType: "AUTOMATIC" | "ON_DEMAND" }[];
+  nextMarker?: string;
+  truncated: boolean;
+}
+export interface EncryptResponse {
+  ciphertextBlob: Uint8Array;
+  keyId: string;
+  encryptionAlgorithm: EncryptionAlgorithm;
+}
+export interface DecryptResponse {
+  keyId: string;
+  plaintext: Uint8Array;
+  encryptionAlgorithm: EncryptionAlgorithm;
+}
+export interface ReEncryptResponse {
+  ciphertextBlob: Uint8Array;
+  sourceKeyId: string;
+  keyId: string;
+  sourceEncryptionAlgorithm: EncryptionAlgorithm;
+  destinationEncryptionAlgorithm: EncryptionAlgorithm;
+}
+export interface GenerateDataKeyResponse {
+  ciphertextBlob: Uint8Array;
+  plaintext: Uint8Array;
+  keyId: string;
+}
+export interface GenerateDataKeyWithoutPlaintextResponse {
+  ciphertextBlob: Uint8Array;
+  keyId: string;
+}
+export interface GenerateRandomResponse {
+  plaintext: Uint8Array;
+}
