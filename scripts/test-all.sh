@@ -19,6 +19,12 @@ cargo build -p strongroom-core --no-default-features
 step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
+step "Python venv with the AWS Encryption SDK (core/tests/esdk_interop.rs)"
+ESDK_VENV="${STRONGROOM_ESDK_VENV:-$PWD/target/esdk-venv}"
+[ -x "$ESDK_VENV/bin/python" ] || python3 -m venv "$ESDK_VENV"
+"$ESDK_VENV/bin/pip" install --quiet --disable-pip-version-check 'aws-encryption-sdk>=4,<5' cryptography
+export STRONGROOM_PYTHON="${STRONGROOM_PYTHON:-$ESDK_VENV/bin/python}"
+
 step "Rust tests"
 cargo test --workspace
 

@@ -24,3 +24,4 @@ pub mod secret;
 pub use context::EncryptionContext;
 pub use error::{Error, ErrorKind, Result};
 pub use secret::Secret;
+pub mod envelope;

@@ -9,7 +9,16 @@ pub mod kdf;
 pub mod mac;
 
 pub use aead::{aes256_gcm_open, aes256_gcm_seal, AES_256_KEY_LEN, GCM_NONCE_LEN, GCM_TAG_LEN};
+pub use digest::DigestAlgorithm;
 pub use kdf::hkdf_sha256;
 pub use mac::{hmac_sha256, hmac_sha256_verify, HMAC_SHA256_LEN};
+pub mod digest;
+pub mod ecdsa;
+pub mod keywrap;
+pub mod rsa;
+pub mod sha384;
+pub use ecdsa::EcCurve;
+pub use rsa::{OaepHash, RsaKeySize};
+pub mod rsa_wrap;
 
 pub use subtle::ConstantTimeEq;

@@ -1,0 +1,396 @@
+//! Decryption: the [`Decryptor`] that turns ciphertext chunks into
+//! authenticated plaintext.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use rand_core::CryptoRng;
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, Zeroizing};
+
+use super::frame::{open_frame, parse_frame, parse_single_block, FINAL_FRAME_MARKER};
+use super::header::{malformed, ContentType, Cursor, MessageHeader, Short};
+use super::keyring::{DecryptionMaterials, Keyring};
+use super::signature::{check_public_key, verify, PUBLIC_KEY_CONTEXT_KEY};
+use super::suite::DATA_KEY_LEN;
+use super::DecryptOptions;
+use crate::crypto::aead::aes_gcm_open_in_place;
+use crate::crypto::sha384::Sha384Stream;
+use crate::error::{Error, ErrorKind, Result};
+
+/// Input is taken into the internal buffer at most this many bytes at a time
+/// (or one frame, if larger), so memory stays bounded by about two frames
+/// plus the header whatever the caller's chunk size.
+const PIECE: usize = 64 * 1024;
+
+/// What the plaintext appended by [`Decryptor::update`] may be used for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use = "plaintext of a signed message is not final until finish() succeeds"]
+pub enum Released {
+    /// Unsigned suite: every byte appended so far is authenticated (AES-GCM
+    /// under the committed data key) and final.
+    Authenticated,
+    /// Signed suite (ECDSA P-384), the ESDK's "streaming unsigned only"
+    /// case: the appended frames are GCM-authenticated but the message
+    /// signature is checked only when the footer arrives. Do not release
+    /// this plaintext to a final destination until [`Decryptor::finish`]
+    /// returns `Ok`.
+    PendingSignature,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Header,
+    Frames,
+    SingleBlock,
+    Footer,
+    Done,
+    Failed,
+}
+
+/// Reads one message incrementally. Feed ciphertext in chunks of any size
+/// to [`update`](Self::update); it appends the plaintext of each frame once
+/// that frame is authenticated, and never appends unauthenticated bytes.
+/// [`finish`](Self::finish) fails unless the whole message (final frame and,
+/// for signing suites, a valid signature) has been read.
+///
+/// Memory: at most the header plus about two frames (non-framed bodies: the
+/// whole content, bounded by [`DecryptOptions::max_content_buffer`]).
+pub struct Decryptor<'k> {
+    keyring: &'k dyn Keyring,
+    rng: &'k mut dyn CryptoRng,
+    options: DecryptOptions,
+    buf: Vec<u8>,
+    state: State,
+    header: Option<MessageHeader>,
+    key: Zeroizing<[u8; DATA_KEY_LEN]>,
+    next_seq: u32,
+    hasher: Option<Sha384Stream>,
+    public_key: Option<String>,
+}
+
+impl fmt::Debug for Decryptor<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Decryptor")
+            .field("state", &self.state)
+            .field("header", &self.header)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'k> Decryptor<'k> {
+    /// A decryptor that unwraps the data key with `keyring`; `rng` blinds
+    /// private-key operations of keyrings that need it (raw RSA).
+    pub fn new<R: CryptoRng>(
+        keyring: &'k dyn Keyring,
+        options: DecryptOptions,
+        rng: &'k mut R,
+    ) -> Self {
+        Decryptor {
+            keyring,
+            rng,
+            options,
+            buf: Vec::new(),
+            state: State::Header,
+            header: None,
+            key: Zeroizing::new([0u8; DATA_KEY_LEN]),
+            next_seq: 1,
+            hasher: None,
+            public_key: None,
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn buffered_capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// The authenticated header, once it has been read.
+    pub fn header(&self) -> Option<&MessageHeader> {
+        self.header.as_ref()
+    }
+
+    /// `Some(true)` for a signed message, once the header has been read.
+    pub fn is_signed(&self) -> Option<bool> {
+        self.header.as_ref().map(|h| h.suite.is_signing())
+    }
+
+    /// Feeds `ciphertext`; appends the plaintext of every frame completed and
+    /// authenticated by it to `out`. After an error the decryptor refuses
+    /// further input.
+    ///
+    /// # Errors
+    /// `InvalidCiphertextException` if anything fails to authenticate (header
+    /// tag, commitment, a frame, the signature) or the message is malformed,
+    /// reordered or has trailing bytes; `ValidationException` if the commitment
+    /// policy forbids the suite, there are too many EDKs, or a frame is larger
+    /// than `max_content_buffer`; any error the keyring returns.
+    pub fn update(&mut self, ciphertext: &[u8], out: &mut Vec<u8>) -> Result<Released> {
+        let start = out.len();
+        let r = self.update_inner(ciphertext, out);
+        if let Err(e) = r {
+            self.state = State::Failed;
+            self.buf.zeroize();
+            // Frames authenticated in this call stay, nothing unauthenticated was appended;
+            // but a failure means the message as a whole is invalid, so drop this call's output.
+            out[start..].zeroize();
+            out.truncate(start);
+            return Err(e);
+        }
+        Ok(self.released())
+    }
+
+    fn released(&self) -> Released {
+        match self.header.as_ref() {
+            Some(h) if h.suite.is_signing() && self.state != State::Done => {
+                Released::PendingSignature
+            }
+            _ => Released::Authenticated,
+        }
+    }
+
+    fn update_inner(&mut self, ciphertext: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        if self.state == State::Failed {
+            return Err(Error::validation("the decryptor already failed"));
+        }
+        let mut input = ciphertext;
+        let mut buf = core::mem::take(&mut self.buf);
+        let result = (|| {
+            while !input.is_empty() {
+                let piece = self.piece_len();
+                let take = input.len().min(piece);
+                buf.extend_from_slice(&input[..take]);
+                input = &input[take..];
+                let consumed = self.process(&buf, out)?;
+                buf.drain(..consumed);
+                if self.state == State::Header && buf.len() > self.options.max_header_length {
+                    return Err(Error::validation(
+                        "message header longer than max_header_length",
+                    ));
+                }
+            }
+            Ok(())
+        })();
+        self.buf = buf;
+        result
+    }
+
+    fn piece_len(&self) -> usize {
+        match &self.header {
+            Some(h) => usize::try_from(h.frame_length)
+                .unwrap_or(usize::MAX)
+                .max(PIECE),
+            None => PIECE,
+        }
+    }
+
+    /// Processes as many whole units (header, frames, footer) as `buf` holds;
+    /// returns the bytes consumed.
+    fn process(&mut self, buf: &[u8], out: &mut Vec<u8>) -> Result<usize> {
+        let mut pos = 0;
+        loop {
+            let rest = &buf[pos..];
+            let step = match self.state {
+                State::Header => self.read_header(rest),
+                State::Frames => self.read_frame(rest, out),
+                State::SingleBlock => self.read_single_block(rest, out),
+                State::Footer => self.read_footer(rest),
+                State::Done => {
+                    if rest.is_empty() {
+                        Err(Short::More)
+                    } else {
+                        Err(Short::Bad(malformed("trailing bytes after the message")))
+                    }
+                }
+                State::Failed => Err(Short::Bad(Error::validation(
+                    "the decryptor already failed",
+                ))),
+            };
+            match step {
+                Ok(n) => pos += n,
+                Err(Short::More) => return Ok(pos),
+                Err(Short::Bad(e)) => return Err(e),
+            }
+        }
+    }
+
+    fn read_header(&mut self, buf: &[u8]) -> core::result::Result<usize, Short> {
+        let (header, body_len) =
+            MessageHeader::parse_body(buf, self.options.max_encrypted_data_keys)?;
+        self.options.commitment_policy.check_decrypt(header.suite)?;
+        let auth = header.parse_auth(&buf[body_len..])?;
+        let total = body_len + header.auth_len();
+        if total > self.options.max_header_length {
+            return Err(Error::validation("message header longer than max_header_length").into());
+        }
+        let max = self.options.max_content_buffer;
+        if u64::from(header.frame_length) > max {
+            return Err(Error::validation("frame length larger than max_content_buffer").into());
+        }
+        // The public key entry must match the suite.
+        let public_key = header
+            .encryption_context
+            .get(PUBLIC_KEY_CONTEXT_KEY)
+            .map(String::from);
+        match (&public_key, header.suite.is_signing()) {
+            (Some(pk), true) => check_public_key(pk)?,
+            (None, false) => {}
+            _ => {
+                return Err(
+                    malformed("aws-crypto-public-key does not match the algorithm suite").into(),
+                )
+            }
+        }
+        let mut materials =
+            DecryptionMaterials::new(header.suite, header.encryption_context.clone());
+        self.keyring
+            .on_decrypt(&mut materials, &header.encrypted_data_keys, &mut *self.rng)?;
+        let data_key = materials
+            .take_data_key()
+            .ok_or_else(Error::invalid_ciphertext)?;
+        let (key, commitment) = header
+            .suite
+            .derive_keys(data_key.expose_secret(), &header.message_id)?;
+        if let (Some(expected), Some(stored)) = (commitment, header.commitment) {
+            if !bool::from(expected.ct_eq(&stored)) {
+                return Err(Error::invalid_ciphertext().into());
+            }
+        }
+        aes_gcm_open_in_place(&key[..], &auth.iv, &buf[..body_len], &mut [], &auth.tag)?;
+        for (k, v) in self.options.required_encryption_context.iter() {
+            if header.encryption_context.get(k) != Some(v) {
+                return Err(Error::new(
+                    ErrorKind::InvalidCiphertextException,
+                    alloc::format!(
+                        "the message's encryption context lacks the required pair for key {k:?}"
+                    ),
+                )
+                .into());
+            }
+        }
+        if header.suite.is_signing() {
+            let mut h = Sha384Stream::new();
+            h.update(&buf[..total]);
+            self.hasher = Some(h);
+        }
+        self.public_key = public_key;
+        self.key = key;
+        self.state = match header.content_type {
+            ContentType::Framed => State::Frames,
+            ContentType::NonFramed => State::SingleBlock,
+        };
+        self.header = Some(header);
+        Ok(total)
+    }
+
+    fn message_id(&self) -> &[u8] {
+        self.header
+            .as_ref()
+            .map(|h| h.message_id.as_slice())
+            .unwrap_or(&[])
+    }
+
+    fn read_frame(&mut self, buf: &[u8], out: &mut Vec<u8>) -> core::result::Result<usize, Short> {
+        let frame_length = self.header.as_ref().map(|h| h.frame_length).unwrap_or(0);
+        let frame = parse_frame(buf, frame_length)?;
+        if frame.seq != self.next_seq {
+            return Err(Error::invalid_ciphertext().into());
+        }
+        open_frame(&self.key[..], self.message_id(), &frame, out)?;
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(&buf[..frame.len]);
+        }
+        if frame.is_final {
+            self.state = self.after_body();
+        } else {
+            self.next_seq += 1;
+            if self.next_seq == FINAL_FRAME_MARKER {
+                return Err(malformed("too many frames").into());
+            }
+        }
+        Ok(frame.len)
+    }
+
+    fn read_single_block(
+        &mut self,
+        buf: &[u8],
+        out: &mut Vec<u8>,
+    ) -> core::result::Result<usize, Short> {
+        let frame = parse_single_block(buf, self.options.max_content_buffer)?;
+        open_frame(&self.key[..], self.message_id(), &frame, out)?;
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(&buf[..frame.len]);
+        }
+        self.state = self.after_body();
+        Ok(frame.len)
+    }
+
+    fn after_body(&self) -> State {
+        if self.hasher.is_some() {
+            State::Footer
+        } else {
+            State::Done
+        }
+    }
+
+    fn read_footer(&mut self, buf: &[u8]) -> core::result::Result<usize, Short> {
+        let mut c = Cursor::new(buf);
+        let len = usize::from(c.u16()?);
+        let sig = c.take(len)?;
+        let hasher = self
+            .hasher
+            .take()
+            .ok_or_else(|| Error::internal("no signature state"))?;
+        let pk = self
+            .public_key
+            .as_deref()
+            .ok_or_else(Error::invalid_ciphertext)?;
+        verify(pk, &hasher.finalize(), sig)?;
+        self.state = State::Done;
+        Ok(c.pos)
+    }
+
+    /// Ends the message. Succeeds only if the whole message was read: the
+    /// header, every frame up to and including the final frame, and for
+    /// signing suites a footer whose signature verifies. Returns the
+    /// authenticated header.
+    ///
+    /// # Errors
+    /// `InvalidCiphertextException` if the message is truncated or an earlier
+    /// [`update`](Self::update) failed.
+    pub fn finish(mut self) -> Result<MessageHeader> {
+        if self.state != State::Done || !self.buf.is_empty() {
+            self.buf.zeroize();
+            return Err(match self.state {
+                State::Failed => Error::invalid_ciphertext(),
+                _ => malformed("truncated message"),
+            });
+        }
+        self.header.take().ok_or_else(Error::invalid_ciphertext)
+    }
+}
+
+/// Decrypts a whole message in one call and returns its plaintext and
+/// authenticated header. Nothing is returned unless the message fully
+/// authenticates (signature included).
+///
+/// # Errors
+/// As [`Decryptor::update`] and [`Decryptor::finish`].
+pub fn decrypt<R: CryptoRng>(
+    keyring: &dyn Keyring,
+    message: &[u8],
+    options: DecryptOptions,
+    rng: &mut R,
+) -> Result<(Vec<u8>, MessageHeader)> {
+    let mut dec = Decryptor::new(keyring, options, rng);
+    let mut out = Vec::new();
+    let r = dec.update(message, &mut out).and_then(|_| dec.finish());
+    match r {
+        Ok(header) => Ok((out, header)),
+        Err(e) => {
+            out.zeroize();
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! Encryption: the [`Encryptor`] that turns plaintext chunks into a message.
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use rand_core::CryptoRng;
+use zeroize::Zeroizing;
+
+use super::frame::{write_frame, FINAL_FRAME_MARKER};
+use super::header::{ContentType, MessageHeader};
+use super::keyring::{EncryptionMaterials, Keyring};
+use super::signature::{Signer, PUBLIC_KEY_CONTEXT_KEY};
+use super::suite::{DATA_KEY_LEN, IV_LEN};
+use super::{EncryptOptions, MAX_FRAME_LENGTH};
+use crate::context::EncryptionContext;
+use crate::crypto::aead::aes_gcm_seal_in_place;
+use crate::crypto::sha384::Sha384Stream;
+use crate::error::{Error, Result};
+
+/// Writes one message incrementally: header on the first output, then a
+/// regular frame each time more than `frame_length` plaintext bytes are
+/// pending, then the final frame (and footer) in [`finish`](Self::finish).
+/// Holds at most one frame of plaintext.
+pub struct Encryptor {
+    header: MessageHeader,
+    pending_header: Option<Vec<u8>>,
+    key: Zeroizing<[u8; DATA_KEY_LEN]>,
+    frame_length: usize,
+    pending: Zeroizing<Vec<u8>>,
+    seq: u32,
+    hasher: Option<Sha384Stream>,
+    signer: Option<Signer>,
+}
+
+impl fmt::Debug for Encryptor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Encryptor")
+            .field("header", &self.header)
+            .field("seq", &self.seq)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Encryptor {
+    /// Starts a message: checks the options, has `keyring` generate and wrap
+    /// the data key, and builds the header. `context` is the caller's
+    /// encryption context; for signing suites Strongroom adds
+    /// `aws-crypto-public-key`.
+    ///
+    /// # Errors
+    /// `ValidationException` if the suite is not allowed by the commitment
+    /// policy, the frame length is 0 or above 2^31 − 1, a context key starts
+    /// with the reserved prefix `aws-crypto-`, the keyring yields no data key
+    /// or EDK, or more EDKs than `max_encrypted_data_keys`; any error of the keyring.
+    pub fn new<R: CryptoRng>(
+        keyring: &dyn Keyring,
+        context: &EncryptionContext,
+        options: &EncryptOptions,
+        rng: &mut R,
+    ) -> Result<Self> {
+        let rng: &mut dyn CryptoRng = rng;
+        let suite = options.suite;
+        options.commitment_policy.check_encrypt(suite)?;
+        if options.frame_length == 0 || options.frame_length > MAX_FRAME_LENGTH {
+            return Err(Error::validation(
+                "frame length must be between 1 and 2^31 - 1 bytes",
+            ));
+        }
+        if context.iter().any(|(k, _)| k.starts_with("aws-crypto-")) {
+            return Err(Error::validation(
+                "encryption context keys starting with aws-crypto- are reserved",
+            ));
+        }
+        let mut context = context.clone();
+        let signer = if suite.is_signing() {
+            let (signer, public_key) = Signer::generate(rng)?;
+            context.0.insert(PUBLIC_KEY_CONTEXT_KEY.into(), public_key);
+            Some(signer)
+        } else {
+            None
+        };
+        let mut materials = EncryptionMaterials::new(suite, context);
+        keyring.on_encrypt(&mut materials, rng)?;
+        let (encryption_context, data_key, encrypted_data_keys) = materials.into_parts();
+        let data_key =
+            data_key.ok_or_else(|| Error::validation("the keyring produced no data key"))?;
+        if encrypted_data_keys.is_empty() {
+            return Err(Error::validation(
+                "the keyring produced no encrypted data key",
+            ));
+        }
+        if let Some(max) = options.max_encrypted_data_keys {
+            if encrypted_data_keys.len() > usize::from(max) {
+                return Err(Error::validation(
+                    "more encrypted data keys than max_encrypted_data_keys",
+                ));
+            }
+        }
+        let mut message_id = alloc::vec![0u8; suite.message_id_len()];
+        rng.fill_bytes(&mut message_id);
+        let (key, commitment) = suite.derive_keys(data_key.expose_secret(), &message_id)?;
+        let header = MessageHeader {
+            suite,
+            message_id,
+            encryption_context,
+            encrypted_data_keys,
+            content_type: ContentType::Framed,
+            frame_length: options.frame_length,
+            commitment,
+        };
+        let mut bytes = header.serialize_body()?;
+        // Header authentication (version 2): AES-GCM of nothing, IV = zeros,
+        // AAD = header body ‖ (empty) encryption context not stored in the message.
+        let tag = aes_gcm_seal_in_place(&key[..], &[0u8; IV_LEN], &bytes, &mut [])?;
+        bytes.extend_from_slice(&tag);
+        // The header is hashed when it is emitted, with the body.
+        let hasher = signer.as_ref().map(|_| Sha384Stream::new());
+        let frame_length = usize::try_from(options.frame_length)
+            .map_err(|_| Error::validation("frame length too large for this platform"))?;
+        Ok(Encryptor {
+            header,
+            pending_header: Some(bytes),
+            key,
+            frame_length,
+            pending: Zeroizing::new(Vec::new()),
+            seq: 1,
+            hasher,
+            signer,
+        })
+    }
+
+    /// The header of the message being written (suite, context, EDKs).
+    pub fn header(&self) -> &MessageHeader {
+        &self.header
+    }
+
+    /// Encrypts `plaintext`, appending any completed bytes of the message
+    /// (header first, then whole frames) to `out`. Plaintext that does not
+    /// fill a frame yet is kept (at most `frame_length` bytes).
+    ///
+    /// # Errors
+    /// `ValidationException` if the message would need more than 2^32 − 2 frames.
+    pub fn update(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        let start = out.len();
+        let result = self.update_inner(plaintext, out);
+        self.hash_output(&out[start..]);
+        result
+    }
+
+    fn update_inner(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        if let Some(h) = self.pending_header.take() {
+            out.extend_from_slice(&h);
+        }
+        let fl = self.frame_length;
+        let mut input = plaintext;
+        if !self.pending.is_empty() {
+            let take = (fl - self.pending.len()).min(input.len());
+            self.pending.extend_from_slice(&input[..take]);
+            input = &input[take..];
+            if self.pending.len() == fl && !input.is_empty() {
+                let frame = core::mem::take(&mut *self.pending);
+                let frame = Zeroizing::new(frame);
+                self.write_regular(&frame, out)?;
+            }
+        }
+        // A frame is written as regular only once a byte after it is known to
+        // exist, so the last (possibly full) frame is always the final frame.
+        while input.len() > fl {
+            let (frame, rest) = input.split_at(fl);
+            self.write_regular(frame, out)?;
+            input = rest;
+        }
+        self.pending.extend_from_slice(input);
+        Ok(())
+    }
+
+    fn write_regular(&mut self, frame: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        if self.seq >= FINAL_FRAME_MARKER - 1 {
+            return Err(Error::validation("too many frames for one message"));
+        }
+        write_frame(
+            &self.key[..],
+            &self.header.message_id,
+            self.seq,
+            false,
+            frame,
+            out,
+        )?;
+        self.seq += 1;
+        Ok(())
+    }
+
+    fn hash_output(&mut self, bytes: &[u8]) {
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(bytes);
+        }
+    }
+
+    /// Writes the final frame (the pending plaintext, possibly empty) and,
+    /// for signing suites, the footer with the ECDSA P-384 signature (`rng`
+    /// hedges the signature nonce; unsigned suites do not use it).
+    ///
+    /// # Errors
+    /// `KMSInternalException` if signing fails.
+    pub fn finish<R: CryptoRng>(mut self, out: &mut Vec<u8>, rng: &mut R) -> Result<()> {
+        let start = out.len();
+        if let Some(h) = self.pending_header.take() {
+            out.extend_from_slice(&h);
+        }
+        let pending = core::mem::take(&mut *self.pending);
+        let pending = Zeroizing::new(pending);
+        write_frame(
+            &self.key[..],
+            &self.header.message_id,
+            self.seq,
+            true,
+            &pending,
+            out,
+        )?;
+        self.hash_output(&out[start..]);
+        if let (Some(signer), Some(hasher)) = (self.signer.take(), self.hasher.take()) {
+            let sig = signer.sign(&hasher.finalize(), rng)?;
+            let len =
+                u16::try_from(sig.len()).map_err(|_| Error::internal("signature too long"))?;
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(&sig);
+        }
+        Ok(())
+    }
+}
+
+/// Encrypts `plaintext` in one call; see [`Encryptor::new`] for the
+/// parameters and errors. Returns the whole message.
+///
+/// # Errors
+/// As [`Encryptor::new`], [`Encryptor::update`] and [`Encryptor::finish`].
+pub fn encrypt<R: CryptoRng>(
+    keyring: &dyn Keyring,
+    context: &EncryptionContext,
+    plaintext: &[u8],
+    options: &EncryptOptions,
+    rng: &mut R,
+) -> Result<Vec<u8>> {
+    let mut enc = Encryptor::new(keyring, context, options, rng)?;
+    let mut out = Vec::with_capacity(plaintext.len() + 1024);
+    enc.update(plaintext, &mut out)?;
+    enc.finish(&mut out, rng)?;
+    Ok(out)
+}

@@ -1,0 +1,177 @@
+//! The message body (ESDK "Message Body"): framed and non-framed content,
+//! the body AAD (ESDK "Body AAD"), and the footer.
+
+use alloc::vec::Vec;
+
+use super::header::{malformed, Cursor, Short};
+use super::suite::{IV_LEN, TAG_LEN};
+use crate::crypto::aead::{aes_gcm_open_in_place, aes_gcm_seal_in_place};
+use crate::error::Result;
+
+/// Sequence-number-end marker that starts a final frame.
+pub(crate) const FINAL_FRAME_MARKER: u32 = 0xFFFF_FFFF;
+
+/// Body AAD content strings.
+pub(crate) const FRAME_STRING: &[u8] = b"AWSKMSEncryptionClient Frame";
+pub(crate) const FINAL_FRAME_STRING: &[u8] = b"AWSKMSEncryptionClient Final Frame";
+pub(crate) const SINGLE_BLOCK_STRING: &[u8] = b"AWSKMSEncryptionClient Single Block";
+
+/// Body AAD: message ID ‖ content string ‖ sequence number (u32) ‖ content length (u64).
+pub(crate) fn body_aad(message_id: &[u8], content: &[u8], seq: u32, len: u64) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(message_id.len() + content.len() + 12);
+    aad.extend_from_slice(message_id);
+    aad.extend_from_slice(content);
+    aad.extend_from_slice(&seq.to_be_bytes());
+    aad.extend_from_slice(&len.to_be_bytes());
+    aad
+}
+
+/// The IV of frame `seq`: eight zero bytes then the big-endian sequence
+/// number, as the ESDKs write it (unique within a message, whose key is unique).
+pub(crate) fn frame_iv(seq: u32) -> [u8; IV_LEN] {
+    let mut iv = [0u8; IV_LEN];
+    iv[IV_LEN - 4..].copy_from_slice(&seq.to_be_bytes());
+    iv
+}
+
+/// Encrypts one frame of `plaintext` and appends it to `out`.
+pub(crate) fn write_frame(
+    key: &[u8],
+    message_id: &[u8],
+    seq: u32,
+    is_final: bool,
+    plaintext: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let iv = frame_iv(seq);
+    let len = u64::try_from(plaintext.len()).unwrap_or(u64::MAX);
+    if is_final {
+        out.extend_from_slice(&FINAL_FRAME_MARKER.to_be_bytes());
+    }
+    out.extend_from_slice(&seq.to_be_bytes());
+    out.extend_from_slice(&iv);
+    if is_final {
+        let len32 = u32::try_from(plaintext.len())
+            .map_err(|_| crate::error::Error::validation("frame too long"))?;
+        out.extend_from_slice(&len32.to_be_bytes());
+    }
+    let content = if is_final {
+        FINAL_FRAME_STRING
+    } else {
+        FRAME_STRING
+    };
+    let aad = body_aad(message_id, content, seq, len);
+    let start = out.len();
+    out.extend_from_slice(plaintext);
+    let tag = aes_gcm_seal_in_place(key, &iv, &aad, &mut out[start..])?;
+    out.extend_from_slice(&tag);
+    Ok(())
+}
+
+/// A parsed, not yet authenticated frame (or the single block of a non-framed body).
+pub(crate) struct RawFrame<'a> {
+    pub(crate) seq: u32,
+    pub(crate) is_final: bool,
+    pub(crate) iv: [u8; IV_LEN],
+    pub(crate) ciphertext: &'a [u8],
+    pub(crate) tag: [u8; TAG_LEN],
+    /// Bytes the frame occupies in the message.
+    pub(crate) len: usize,
+    /// Body AAD content string for this frame.
+    pub(crate) content: &'static [u8],
+}
+
+/// Parses one frame of a framed body. `frame_length` comes from the header.
+pub(crate) fn parse_frame(
+    buf: &[u8],
+    frame_length: u32,
+) -> core::result::Result<RawFrame<'_>, Short> {
+    let mut c = Cursor::new(buf);
+    let first = c.u32()?;
+    let (is_final, seq) = if first == FINAL_FRAME_MARKER {
+        (true, c.u32()?)
+    } else {
+        (false, first)
+    };
+    let iv = c.array::<IV_LEN>()?;
+    let len = if is_final {
+        let len = c.u32()?;
+        if len > frame_length {
+            return Err(malformed("final frame longer than the frame length").into());
+        }
+        len
+    } else {
+        frame_length
+    };
+    let ciphertext =
+        c.take(usize::try_from(len).map_err(|_| Short::Bad(malformed("frame too long")))?)?;
+    let tag = c.array::<TAG_LEN>()?;
+    Ok(RawFrame {
+        seq,
+        is_final,
+        iv,
+        ciphertext,
+        tag,
+        len: c.pos,
+        content: if is_final {
+            FINAL_FRAME_STRING
+        } else {
+            FRAME_STRING
+        },
+    })
+}
+
+/// Parses the single block of a non-framed body; `max_len` bounds the
+/// content length this reader is willing to buffer.
+pub(crate) fn parse_single_block(
+    buf: &[u8],
+    max_len: u64,
+) -> core::result::Result<RawFrame<'_>, Short> {
+    let mut c = Cursor::new(buf);
+    let iv = c.array::<IV_LEN>()?;
+    let len = c.u64()?;
+    // GCM limit: 2^36 - 32 bytes of plaintext.
+    if len > (1u64 << 36) - 32 {
+        return Err(malformed("non-framed content longer than AES-GCM allows").into());
+    }
+    if len > max_len {
+        return Err(crate::error::Error::validation(
+            "non-framed content longer than the decryptor's max_content_buffer",
+        )
+        .into());
+    }
+    let n = usize::try_from(len).map_err(|_| Short::Bad(malformed("content too long")))?;
+    let ciphertext = c.take(n)?;
+    let tag = c.array::<TAG_LEN>()?;
+    Ok(RawFrame {
+        seq: 1,
+        is_final: true,
+        iv,
+        ciphertext,
+        tag,
+        len: c.pos,
+        content: SINGLE_BLOCK_STRING,
+    })
+}
+
+/// Authenticates and decrypts `frame`, appending its plaintext to `out`.
+/// On failure `out` is restored to its previous length (the appended bytes
+/// are zeroed first), so no unauthenticated plaintext is released.
+pub(crate) fn open_frame(
+    key: &[u8],
+    message_id: &[u8],
+    frame: &RawFrame<'_>,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let len = u64::try_from(frame.ciphertext.len()).unwrap_or(u64::MAX);
+    let aad = body_aad(message_id, frame.content, frame.seq, len);
+    let start = out.len();
+    out.extend_from_slice(frame.ciphertext);
+    match aes_gcm_open_in_place(key, &frame.iv, &aad, &mut out[start..], &frame.tag) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            out.truncate(start);
+            Err(e)
+        }
+    }
+}

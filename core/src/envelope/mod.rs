@@ -1,0 +1,131 @@
+//! Envelope encryption in the AWS Encryption SDK message format.
+//!
+//! A *message* holds data of any size encrypted under a fresh data key,
+//! together with that data key wrapped by one or more [`Keyring`]s, so that
+//! the AWS Encryption SDKs (Python, Java, JavaScript, C, …) read what
+//! Strongroom writes and the other way round. Layout and rules: the AWS
+//! Encryption SDK specification (message format, algorithm suites, keyrings,
+//! encrypt and decrypt); what Strongroom implements is recorded in
+//! `docs/FORMAT.md`, section "Envelope message".
+//!
+//! - Writes message format version 2 with suite `0x0578` (default) or
+//!   `0x0478`; reads those and, if the [`CommitmentPolicy`] allows, the
+//!   version 1 suites `0x0178` and `0x0378`.
+//! - Works on byte slices and incremental frames ([`Encryptor`],
+//!   [`Decryptor`]); streaming over `Read`/`Write` is in the `strongroom` crate.
+//! - Every authentication failure is one detail-free
+//!   `InvalidCiphertextException`; bad parameters are `ValidationException`.
+//!
+//! ```
+//! use strongroom_core::envelope::{decrypt, encrypt, DecryptOptions, EncryptOptions, RawAesKeyring};
+//! use strongroom_core::EncryptionContext;
+//! # struct Counter(u8);
+//! # impl rand_core::TryRng for Counter {
+//! #     type Error = core::convert::Infallible;
+//! #     fn try_next_u32(&mut self) -> Result<u32, Self::Error> { Ok(0) }
+//! #     fn try_next_u64(&mut self) -> Result<u64, Self::Error> { Ok(0) }
+//! #     fn try_fill_bytes(&mut self, d: &mut [u8]) -> Result<(), Self::Error> {
+//! #         for b in d { self.0 = self.0.wrapping_add(1); *b = self.0; } Ok(()) }
+//! # }
+//! # impl rand_core::TryCryptoRng for Counter {}
+//! # let mut rng = Counter(0); // use rand_core::UnwrapErr(getrandom::SysRng) in real code
+//! let keyring = RawAesKeyring::new("my-namespace", "my-key", &[7u8; 32])?;
+//! let context = EncryptionContext::from_pairs([("purpose", "example")])?;
+//! let options = EncryptOptions {
+//!     suite: strongroom_core::envelope::AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
+//!     ..EncryptOptions::default()
+//! };
+//! let message = encrypt(&keyring, &context, b"hello", &options, &mut rng)?;
+//! let (plaintext, header) = decrypt(&keyring, &message, DecryptOptions::default(), &mut rng)?;
+//! assert_eq!(plaintext, b"hello");
+//! assert_eq!(header.encryption_context.get("purpose"), Some("example"));
+//! # Ok::<(), strongroom_core::Error>(())
+//! ```
+
+mod decrypt;
+mod encrypt;
+mod frame;
+mod header;
+mod keyring;
+mod signature;
+mod suite;
+
+pub use crate::crypto::rsa_wrap::RsaWrapPadding;
+pub use decrypt::{decrypt, Decryptor, Released};
+pub use encrypt::{encrypt, Encryptor};
+pub use header::{parse_header, ContentType, EncryptedDataKey, MessageHeader};
+pub use keyring::{
+    DataKey, DecryptionMaterials, EncryptionMaterials, Keyring, MultiKeyring, RawAesKeyring,
+    RawRsaKeyring,
+};
+pub use signature::PUBLIC_KEY_CONTEXT_KEY;
+pub use suite::{AlgorithmSuite, CommitmentPolicy, COMMITMENT_LEN, DATA_KEY_LEN, IV_LEN, TAG_LEN};
+
+use crate::context::EncryptionContext;
+
+/// Default frame length in bytes (the ESDKs' default).
+pub const DEFAULT_FRAME_LENGTH: u32 = 4096;
+/// Largest frame length Strongroom writes (the ESDK for Python's limit).
+pub const MAX_FRAME_LENGTH: u32 = (1 << 31) - 1;
+/// Default bound on a frame (or non-framed body) the decryptor buffers: 256 MiB.
+pub const DEFAULT_MAX_CONTENT_BUFFER: u64 = 256 * 1024 * 1024;
+
+/// Default bound on the header the decryptor buffers: 4 MiB.
+pub const DEFAULT_MAX_HEADER_LENGTH: usize = 4 * 1024 * 1024;
+
+/// Options for [`encrypt`] and [`Encryptor::new`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EncryptOptions {
+    /// Algorithm suite; default `0x0578` (signed, committing).
+    pub suite: AlgorithmSuite,
+    /// Plaintext bytes per frame, 1 to 2^31 − 1; default 4096.
+    pub frame_length: u32,
+    /// Default `REQUIRE_ENCRYPT_REQUIRE_DECRYPT`; `FORBID_ENCRYPT_ALLOW_DECRYPT` makes encryption fail.
+    pub commitment_policy: CommitmentPolicy,
+    /// Fail if the keyring produces more EDKs than this; `None` = no limit.
+    pub max_encrypted_data_keys: Option<u16>,
+}
+
+impl Default for EncryptOptions {
+    fn default() -> Self {
+        EncryptOptions {
+            suite: AlgorithmSuite::default(),
+            frame_length: DEFAULT_FRAME_LENGTH,
+            commitment_policy: CommitmentPolicy::default(),
+            max_encrypted_data_keys: None,
+        }
+    }
+}
+
+/// Options for [`decrypt`] and [`Decryptor::new`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecryptOptions {
+    /// Default `REQUIRE_ENCRYPT_REQUIRE_DECRYPT` (committing suites only).
+    pub commitment_policy: CommitmentPolicy,
+    /// Fail (before any key is unwrapped) if the header has more EDKs than this; `None` = no limit.
+    pub max_encrypted_data_keys: Option<u16>,
+    /// Pairs that must be present, with these values, in the message's encryption context.
+    pub required_encryption_context: EncryptionContext,
+    /// Largest frame length, or non-framed content length, in bytes that the
+    /// decryptor agrees to buffer; default 256 MiB.
+    pub max_content_buffer: u64,
+    /// Largest header in bytes the decryptor agrees to buffer; default 4 MiB
+    /// (a header with a few KMS or raw EDKs is well under 10 KiB).
+    pub max_header_length: usize,
+}
+
+impl Default for DecryptOptions {
+    fn default() -> Self {
+        DecryptOptions {
+            commitment_policy: CommitmentPolicy::default(),
+            max_encrypted_data_keys: None,
+            required_encryption_context: EncryptionContext::new(),
+            max_content_buffer: DEFAULT_MAX_CONTENT_BUFFER,
+            max_header_length: DEFAULT_MAX_HEADER_LENGTH,
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests;

@@ -1,0 +1,414 @@
+use alloc::boxed::Box;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use super::*;
+use crate::error::ErrorKind;
+
+fn rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
+    rand_core::UnwrapErr(getrandom::SysRng)
+}
+
+fn unsigned() -> EncryptOptions {
+    EncryptOptions {
+        suite: AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
+        ..EncryptOptions::default()
+    }
+}
+
+fn keyring() -> RawAesKeyring {
+    RawAesKeyring::new("ns", "key", &[9u8; 32]).unwrap()
+}
+
+fn ctx() -> EncryptionContext {
+    EncryptionContext::from_pairs([("a", "1"), ("purpose", "test")]).unwrap()
+}
+
+fn pattern(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i * 7 + i / 251) as u8).collect()
+}
+
+#[test]
+fn round_trip_sizes_and_chunkings() {
+    let k = keyring();
+    for fl in [1u32, 17, 512, 4096] {
+        let fl_us = fl as usize;
+        for n in [0, 1, fl_us - 1, fl_us, fl_us + 1, 3 * fl_us + 5] {
+            let pt = pattern(n);
+            let opts = EncryptOptions {
+                frame_length: fl,
+                ..unsigned()
+            };
+            let msg = encrypt(&k, &ctx(), &pt, &opts, &mut rng()).unwrap();
+            let (out, header) = decrypt(&k, &msg, DecryptOptions::default(), &mut rng()).unwrap();
+            assert_eq!(out, pt);
+            assert_eq!(header.frame_length, fl);
+            // chunked decrypt
+            for chunk in [1usize, 3, 100] {
+                let mut r = rng();
+                let mut d = Decryptor::new(&k, DecryptOptions::default(), &mut r);
+                let mut out = Vec::new();
+                for c in msg.chunks(chunk) {
+                    assert_eq!(d.update(c, &mut out).unwrap(), Released::Authenticated);
+                }
+                d.finish().unwrap();
+                assert_eq!(out, pt);
+            }
+            // chunked encrypt gives a message of the same length that decrypts
+            let mut e = Encryptor::new(&k, &ctx(), &opts, &mut rng()).unwrap();
+            let mut msg2 = Vec::new();
+            for c in pt.chunks(13) {
+                e.update(c, &mut msg2).unwrap();
+            }
+            e.finish(&mut msg2, &mut rng()).unwrap();
+            assert_eq!(msg2.len(), msg.len());
+            assert_eq!(
+                decrypt(&k, &msg2, DecryptOptions::default(), &mut rng())
+                    .unwrap()
+                    .0,
+                pt
+            );
+        }
+    }
+}
+
+#[test]
+fn frames_released_as_they_authenticate() {
+    let k = keyring();
+    let pt = pattern(10_000);
+    let opts = EncryptOptions {
+        frame_length: 1000,
+        ..unsigned()
+    };
+    let msg = encrypt(&k, &ctx(), &pt, &opts, &mut rng()).unwrap();
+    let mut r = rng();
+    let mut d = Decryptor::new(&k, DecryptOptions::default(), &mut r);
+    let mut out = Vec::new();
+    let _ = d.update(&msg[..msg.len() / 2], &mut out).unwrap();
+    assert!(!out.is_empty() && out.len() < pt.len() && out.len() % 1000 == 0);
+    assert_eq!(out[..], pt[..out.len()]);
+}
+
+#[test]
+fn wrong_key_context_and_tampering_fail() {
+    let k = keyring();
+    let pt = pattern(2000);
+    let opts = EncryptOptions {
+        frame_length: 512,
+        ..unsigned()
+    };
+    let msg = encrypt(&k, &ctx(), &pt, &opts, &mut rng()).unwrap();
+    let other = RawAesKeyring::new("ns", "key", &[8u8; 32]).unwrap();
+    let e = decrypt(&other, &msg, DecryptOptions::default(), &mut rng()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidCiphertextException);
+    let other = RawAesKeyring::new("ns", "other", &[9u8; 32]).unwrap();
+    assert!(decrypt(&other, &msg, DecryptOptions::default(), &mut rng()).is_err());
+    for i in (0..msg.len()).step_by(7) {
+        let mut m = msg.clone();
+        m[i] ^= 0x01;
+        let e = decrypt(&k, &m, DecryptOptions::default(), &mut rng()).unwrap_err();
+        assert!(
+            matches!(
+                e.kind(),
+                ErrorKind::InvalidCiphertextException | ErrorKind::ValidationException
+            ),
+            "{e:?}"
+        );
+    }
+    for n in 0..msg.len() {
+        assert!(decrypt(&k, &msg[..n], DecryptOptions::default(), &mut rng()).is_err());
+    }
+    let mut longer = msg.clone();
+    longer.push(0);
+    assert!(decrypt(&k, &longer, DecryptOptions::default(), &mut rng()).is_err());
+}
+
+#[test]
+fn reordered_frames_fail() {
+    let k = keyring();
+    let opts = EncryptOptions {
+        frame_length: 16,
+        ..unsigned()
+    };
+    let msg = encrypt(&k, &ctx(), &pattern(64), &opts, &mut rng()).unwrap();
+    let (_, hlen) = parse_header(&msg).unwrap();
+    let frame = 4 + 12 + 16 + 16;
+    let mut m = msg.clone();
+    let (a, b) = (hlen, hlen + frame);
+    let f1: Vec<u8> = m[a..b].to_vec();
+    let f2: Vec<u8> = m[b..b + frame].to_vec();
+    m[a..b].copy_from_slice(&f2);
+    m[b..b + frame].copy_from_slice(&f1);
+    assert!(decrypt(&k, &m, DecryptOptions::default(), &mut rng()).is_err());
+    // duplicated frame
+    let mut m = msg[..b].to_vec();
+    m.extend_from_slice(&f1);
+    m.extend_from_slice(&msg[b..]);
+    assert!(decrypt(&k, &m, DecryptOptions::default(), &mut rng()).is_err());
+}
+
+#[test]
+fn policies_and_limits() {
+    let k = keyring();
+    let e = encrypt(
+        &k,
+        &ctx(),
+        b"x",
+        &EncryptOptions {
+            commitment_policy: CommitmentPolicy::ForbidEncryptAllowDecrypt,
+            ..unsigned()
+        },
+        &mut rng(),
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException);
+    let e = encrypt(
+        &k,
+        &ctx(),
+        b"x",
+        &EncryptOptions {
+            frame_length: 0,
+            ..unsigned()
+        },
+        &mut rng(),
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException);
+    let bad = EncryptionContext::from_pairs([("aws-crypto-public-key", "x")]).unwrap();
+    assert!(encrypt(&k, &bad, b"x", &unsigned(), &mut rng()).is_err());
+
+    let multi = MultiKeyring::new(
+        Some(Box::new(keyring())),
+        vec![Box::new(RawAesKeyring::new("ns", "k2", &[1u8; 16]).unwrap()) as Box<dyn Keyring>],
+    )
+    .unwrap();
+    let msg = encrypt(&multi, &ctx(), b"hi", &unsigned(), &mut rng()).unwrap();
+    assert_eq!(parse_header(&msg).unwrap().0.encrypted_data_keys.len(), 2);
+    let e = encrypt(
+        &multi,
+        &ctx(),
+        b"hi",
+        &EncryptOptions {
+            max_encrypted_data_keys: Some(1),
+            ..unsigned()
+        },
+        &mut rng(),
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException);
+    let limited = DecryptOptions {
+        max_encrypted_data_keys: Some(1),
+        ..DecryptOptions::default()
+    };
+    assert_eq!(
+        decrypt(&k, &msg, limited, &mut rng()).unwrap_err().kind(),
+        ErrorKind::ValidationException
+    );
+    // the child alone (AES-128) decrypts
+    let child = RawAesKeyring::new("ns", "k2", &[1u8; 16]).unwrap();
+    assert_eq!(
+        decrypt(&child, &msg, DecryptOptions::default(), &mut rng())
+            .unwrap()
+            .0,
+        b"hi"
+    );
+    assert_eq!(
+        decrypt(&multi, &msg, DecryptOptions::default(), &mut rng())
+            .unwrap()
+            .0,
+        b"hi"
+    );
+
+    // required encryption context
+    let req = |pairs: &[(&str, &str)]| DecryptOptions {
+        required_encryption_context: EncryptionContext::from_pairs(pairs.iter().copied()).unwrap(),
+        ..DecryptOptions::default()
+    };
+    assert!(decrypt(&k, &msg, req(&[("purpose", "test")]), &mut rng()).is_ok());
+    assert!(decrypt(&k, &msg, req(&[("purpose", "other")]), &mut rng()).is_err());
+    assert!(decrypt(&k, &msg, req(&[("missing", "x")]), &mut rng()).is_err());
+}
+
+#[test]
+fn aes_192_wrapping_and_debug_redaction() {
+    let k = RawAesKeyring::new("ns", "k192", &[3u8; 24]).unwrap();
+    let msg = encrypt(&k, &ctx(), b"abc", &unsigned(), &mut rng()).unwrap();
+    assert_eq!(
+        decrypt(&k, &msg, DecryptOptions::default(), &mut rng())
+            .unwrap()
+            .0,
+        b"abc"
+    );
+    assert!(!alloc::format!("{k:?}").contains("3, 3"));
+    assert!(RawAesKeyring::new("ns", "bad", &[3u8; 20]).is_err());
+    assert!(RawAesKeyring::new("aws-kms", "bad", &[3u8; 32]).is_err());
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+    #[test]
+    fn mutations_never_panic_and_always_fail(
+        n in 0usize..300,
+        edits in proptest::collection::vec((proptest::num::usize::ANY, 1u8..=255), 1..4),
+        cut in proptest::option::of(proptest::num::usize::ANY),
+        chunk in 1usize..200,
+    ) {
+        let k = keyring();
+        let opts = EncryptOptions { frame_length: 64, ..unsigned() };
+        let msg = encrypt(&k, &ctx(), &pattern(n), &opts, &mut rng()).unwrap();
+        let mut m = msg.clone();
+        for (i, x) in &edits {
+            let i = i % m.len();
+            m[i] ^= x;
+        }
+        if let Some(c) = cut {
+            m.truncate(c % m.len());
+        }
+        proptest::prop_assert!(decrypt(&k, &m, DecryptOptions::default(), &mut rng()).is_err());
+        let mut r = rng();
+        let mut d = Decryptor::new(&k, DecryptOptions::default(), &mut r);
+        let mut out = Vec::new();
+        let ok = m.chunks(chunk).all(|c| d.update(c, &mut out).is_ok()) && d.finish().is_ok();
+        proptest::prop_assert!(!ok);
+    }
+
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+        let k = keyring();
+        let _ = parse_header(&bytes);
+        let policy = DecryptOptions { commitment_policy: CommitmentPolicy::RequireEncryptAllowDecrypt, ..DecryptOptions::default() };
+        proptest::prop_assert!(decrypt(&k, &bytes, policy, &mut rng()).is_err());
+    }
+}
+
+#[test]
+fn signed_suite_round_trip_and_pending_release() {
+    let k = keyring();
+    let opts = EncryptOptions {
+        frame_length: 100,
+        ..EncryptOptions::default()
+    };
+    assert_eq!(opts.suite.id(), 0x0578);
+    let pt = pattern(1000);
+    let msg = encrypt(&k, &ctx(), &pt, &opts, &mut rng()).unwrap();
+    let (out, header) = decrypt(&k, &msg, DecryptOptions::default(), &mut rng()).unwrap();
+    assert_eq!(out, pt);
+    assert!(header
+        .encryption_context
+        .get(PUBLIC_KEY_CONTEXT_KEY)
+        .is_some());
+    let mut r = rng();
+    let mut d = Decryptor::new(&k, DecryptOptions::default(), &mut r);
+    let mut out = Vec::new();
+    assert_eq!(
+        d.update(&msg[..msg.len() - 10], &mut out).unwrap(),
+        Released::PendingSignature
+    );
+    assert_eq!(
+        d.update(&msg[msg.len() - 10..], &mut out).unwrap(),
+        Released::Authenticated
+    );
+    d.finish().unwrap();
+    // signature tampering, truncation of the footer
+    let mut m = msg.clone();
+    let last = m.len() - 1;
+    m[last] ^= 1;
+    assert_eq!(
+        decrypt(&k, &m, DecryptOptions::default(), &mut rng())
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidCiphertextException
+    );
+    assert!(decrypt(
+        &k,
+        &msg[..msg.len() - 1],
+        DecryptOptions::default(),
+        &mut rng()
+    )
+    .is_err());
+    let (_, hlen) = parse_header(&msg).unwrap();
+    // dropping the footer entirely: plaintext appended, but finish fails
+    let sig_len = msg.len() - (hlen + 10 * (4 + 12 + 100 + 16) + (4 + 4 + 12 + 4 + 16));
+    let mut r = rng();
+    let mut d = Decryptor::new(&k, DecryptOptions::default(), &mut r);
+    let mut out = Vec::new();
+    let _ = d.update(&msg[..msg.len() - sig_len], &mut out).unwrap();
+    assert!(d.finish().is_err());
+}
+
+#[test]
+fn decryptor_memory_is_bounded_by_frames_not_input() {
+    let k = keyring();
+    let pt = pattern(2 * 1024 * 1024);
+    let msg = encrypt(&k, &ctx(), &pt, &unsigned(), &mut rng()).unwrap();
+    let mut r = rng();
+    let mut d = Decryptor::new(&k, DecryptOptions::default(), &mut r);
+    let mut out = Vec::new();
+    let _ = d.update(&msg, &mut out).unwrap();
+    // One 2 MiB chunk in: the internal buffer never held more than a piece plus a frame.
+    assert!(
+        d.buffered_capacity() <= 2 * (64 * 1024 + 4096 + 64),
+        "{}",
+        d.buffered_capacity()
+    );
+    d.finish().unwrap();
+    assert_eq!(out, pt);
+}
+
+#[test]
+fn oversized_header_and_frame_rejected() {
+    let k = keyring();
+    let msg = encrypt(&k, &ctx(), b"x", &unsigned(), &mut rng()).unwrap();
+    let small = DecryptOptions {
+        max_header_length: 10,
+        ..DecryptOptions::default()
+    };
+    assert_eq!(
+        decrypt(&k, &msg, small, &mut rng()).unwrap_err().kind(),
+        ErrorKind::ValidationException
+    );
+    let small = DecryptOptions {
+        max_content_buffer: 100,
+        ..DecryptOptions::default()
+    };
+    assert_eq!(
+        decrypt(&k, &msg, small, &mut rng()).unwrap_err().kind(),
+        ErrorKind::ValidationException
+    );
+}
+
+#[test]
+fn raw_rsa_keyring_round_trip() {
+    use crate::crypto::rsa::{rsa_generate, RsaKeySize};
+    let der = rsa_generate(RsaKeySize::Rsa2048, &mut rng()).unwrap();
+    let enc =
+        RawRsaKeyring::new("ns", "rsa", RsaWrapPadding::OaepSha256, None, Some(&der)).unwrap();
+    let msg = encrypt(&enc, &ctx(), b"rsa", &unsigned(), &mut rng()).unwrap();
+    assert_eq!(
+        decrypt(&enc, &msg, DecryptOptions::default(), &mut rng())
+            .unwrap()
+            .0,
+        b"rsa"
+    );
+    // wrong padding or name: no key found
+    let other =
+        RawRsaKeyring::new("ns", "rsa", RsaWrapPadding::OaepSha1, None, Some(&der)).unwrap();
+    assert!(decrypt(&other, &msg, DecryptOptions::default(), &mut rng()).is_err());
+    let pkcs1 =
+        RawRsaKeyring::new("ns", "rsa", RsaWrapPadding::Pkcs1v15, None, Some(&der)).unwrap();
+    assert!(encrypt(&pkcs1, &ctx(), b"x", &unsigned(), &mut rng()).is_err());
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+    #[test]
+    fn signed_mutations_always_fail(i in proptest::num::usize::ANY, x in 1u8..=255) {
+        let k = keyring();
+        let opts = EncryptOptions { frame_length: 32, ..EncryptOptions::default() };
+        let msg = encrypt(&k, &ctx(), &pattern(100), &opts, &mut rng()).unwrap();
+        let mut m = msg.clone();
+        let i = i % m.len();
+        m[i] ^= x;
+        proptest::prop_assert!(decrypt(&k, &m, DecryptOptions::default(), &mut rng()).is_err());
+    }
+}
