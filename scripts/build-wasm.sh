@@ -37,6 +37,12 @@ if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WB_VERSIO
   cargo install wasm-bindgen-cli --version "=$WB_VERSION" --locked
 fi
 
+# Binaryen's wasm-opt shrinks the module a further ~10 %.
+if ! command -v wasm-opt >/dev/null && [ -z "${SKIP_INSTALL:-}" ]; then
+  echo "== installing binaryen (apt)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y binaryen || true
+fi
+
 # 3. Build with Debian's cargo and rustc (rustup's shims come first on PATH).
 # Size-optimized release profile, set here so native builds are unaffected.
 echo "== cargo build (wasm32-unknown-unknown, -Zbuild-std)"
@@ -59,6 +65,16 @@ rm -rf "$PKG"
 mkdir -p "$PKG/node" "$PKG/web"
 wasm-bindgen --target nodejs --weak-refs --out-dir "$PKG/node" --out-name strongroom "$WASM"
 wasm-bindgen --target web --weak-refs --out-dir "$PKG/web" --out-name strongroom "$WASM"
+
+if command -v wasm-opt >/dev/null; then
+  for t in node web; do
+    wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+      --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
+      "$PKG/$t/strongroom_bg.wasm" -o "$PKG/$t/strongroom_bg.wasm"
+  done
+else
+  echo "== wasm-opt not found: the module is not post-optimized"
+fi
 
 # wasm-bindgen writes the inline JS snippet (the StrongroomError class) as an
 # ES module and require()s it from the CommonJS glue, which only Node >= 20.19

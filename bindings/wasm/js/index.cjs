@@ -4,5 +4,10 @@ const wasm = require('./node/strongroom.js');
 
 module.exports = {
   Keystore: wasm.Keystore,
+  Keyring: wasm.Keyring,
+  MessageEncryptor: wasm.MessageEncryptor,
+  MessageDecryptor: wasm.MessageDecryptor,
+  encryptMessage: wasm.encryptMessage,
+  decryptMessage: wasm.decryptMessage,
   StrongroomError: wasm.strongroomErrorClass(),
 };

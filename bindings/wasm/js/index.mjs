@@ -3,5 +3,12 @@ import { createRequire } from 'node:module';
 
 const cjs = createRequire(import.meta.url)('./index.cjs');
 
-export const Keystore = cjs.Keystore;
-export const StrongroomError = cjs.StrongroomError;
+export const {
+  Keystore,
+  Keyring,
+  MessageEncryptor,
+  MessageDecryptor,
+  encryptMessage,
+  decryptMessage,
+  StrongroomError,
+} = cjs;

@@ -11,7 +11,40 @@ use js_sys::{Array, Date, Object, Reflect, Uint8Array};
 use serde_json::Value;
 use strongroom_core::api::Tag;
 use strongroom_core::{EncryptionContext, Error, Result, Secret};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
+
+// Catching versions of the reflection functions: a Proxy whose traps throw
+// must become a ValidationException, not an exception unwinding through
+// Rust frames (which would leave the Keystore borrowed for good).
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
+    fn object_keys(o: &JsValue) -> Result<Array, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = entries)]
+    fn object_entries(o: &JsValue) -> Result<Array, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
+    fn is_array(o: &JsValue) -> Result<bool, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = from)]
+    fn array_from(o: &JsValue) -> Result<Array, JsValue>;
+}
+
+fn is_array_like(v: &JsValue) -> bool {
+    is_array(v).unwrap_or(true)
+}
+
+/// A copy of `v` as a real array (so that reading elements runs no traps).
+fn as_array(v: &JsValue) -> Option<Array> {
+    if is_array(v).unwrap_or(false) {
+        array_from(v).ok()
+    } else {
+        None
+    }
+}
+
+fn as_bytes(v: &JsValue) -> Option<Vec<u8>> {
+    crate::is_uint8array(v).then(|| v.unchecked_ref::<Uint8Array>().to_vec())
+}
 
 /// A request object, checked against the members an operation accepts.
 pub(crate) struct Req {
@@ -29,13 +62,15 @@ impl Req {
         if value.is_undefined() || value.is_null() {
             return Ok(Req { obj: Object::new() });
         }
-        let Some(obj) = value.dyn_ref::<Object>() else {
+        if !value.is_object() {
             return Err(validation("the request must be an object"));
-        };
-        if value.is_function() || Array::is_array(value) || value.is_instance_of::<Uint8Array>() {
+        }
+        if value.is_function() || is_array_like(value) || crate::is_uint8array(value) {
             return Err(validation("the request must be a plain object"));
         }
-        for k in Object::keys(obj).iter() {
+        let keys =
+            object_keys(value).map_err(|_| validation("the request members could not be read"))?;
+        for k in keys.iter() {
             let name = k.as_string().unwrap_or_default();
             if !allowed.contains(&name.as_str()) {
                 return Err(validation(format!(
@@ -44,7 +79,9 @@ impl Req {
                 )));
             }
         }
-        Ok(Req { obj: obj.clone() })
+        Ok(Req {
+            obj: value.clone().unchecked_into(),
+        })
     }
 
     fn get(&self, name: &str) -> Result<Option<JsValue>> {
@@ -73,11 +110,7 @@ impl Req {
 
     pub(crate) fn opt_bytes(&self, name: &str) -> Result<Option<Vec<u8>>> {
         self.get(name)?
-            .map(|v| {
-                v.dyn_into::<Uint8Array>()
-                    .map(|a| a.to_vec())
-                    .map_err(|_| validation(format!("{name} must be a Uint8Array")))
-            })
+            .map(|v| as_bytes(&v).ok_or_else(|| validation(format!("{name} must be a Uint8Array"))))
             .transpose()
     }
 
@@ -122,9 +155,8 @@ impl Req {
         let Some(v) = self.get(name)? else {
             return Ok(Vec::new());
         };
-        let arr = v
-            .dyn_into::<Array>()
-            .map_err(|_| validation(format!("{name} must be an array of strings")))?;
+        let arr = as_array(&v)
+            .ok_or_else(|| validation(format!("{name} must be an array of strings")))?;
         arr.iter()
             .map(|s| {
                 s.as_string()
@@ -138,7 +170,7 @@ impl Req {
             return Ok(Vec::new());
         };
         let bad = || validation(format!("{name} must be an array of {{ tagKey, tagValue }}"));
-        let arr = v.dyn_into::<Array>().map_err(|_| bad())?;
+        let arr = as_array(&v).ok_or_else(bad)?;
         arr.iter()
             .map(|t| {
                 let r = Req::new(&t, &["tagKey", "tagValue"]).map_err(|_| bad())?;
@@ -154,12 +186,11 @@ impl Req {
 /// A plain object of string values as an encryption context.
 pub(crate) fn context_from(v: &JsValue, name: &str) -> Result<EncryptionContext> {
     let bad = || validation(format!("{name} must be an object of string values"));
-    let obj = v.dyn_ref::<Object>().ok_or_else(bad)?;
-    if Array::is_array(v) || v.is_instance_of::<Uint8Array>() {
+    if !v.is_object() || is_array_like(v) || crate::is_uint8array(v) {
         return Err(bad());
     }
     let mut pairs = Vec::new();
-    for entry in Object::entries(obj).iter() {
+    for entry in object_entries(v).map_err(|_| bad())?.iter() {
         let entry: Array = entry.unchecked_into();
         let (Some(k), Some(val)) = (entry.get(0).as_string(), entry.get(1).as_string()) else {
             return Err(bad());
@@ -170,7 +201,6 @@ pub(crate) fn context_from(v: &JsValue, name: &str) -> Result<EncryptionContext>
 }
 
 /// An encryption context as a plain object.
-#[allow(dead_code)] // for the envelope API, whose message headers carry a context
 pub(crate) fn context_to_js(ctx: &EncryptionContext) -> JsValue {
     let obj = Object::new();
     for (k, v) in ctx.iter() {

@@ -11,6 +11,7 @@
 //! as one), but its functions call JavaScript and only work in wasm32.
 
 mod convert;
+mod envelope;
 
 use convert::{bytes_to_js, object, response, secret_to_js, Req};
 use rand_core::UnwrapErr;
@@ -34,8 +35,14 @@ export function makeStrongroomError(code, message) {
 export function strongroomErrorClass() {
   return StrongroomError;
 }
+export function isUint8Array(v) {
+  try { return v instanceof Uint8Array; } catch (e) { return false; }
+}
 "#)]
 extern "C" {
+    /// `instanceof Uint8Array`, false where a Proxy's trap throws.
+    #[wasm_bindgen(js_name = isUint8Array)]
+    pub(crate) fn is_uint8array(v: &JsValue) -> bool;
     #[wasm_bindgen(js_name = makeStrongroomError)]
     fn make_error(code: &str, message: &str) -> JsValue;
     #[wasm_bindgen(js_name = strongroomErrorClass)]
@@ -49,13 +56,16 @@ pub fn strongroom_error_class() -> JsValue {
     error_class()
 }
 
-fn js_err(e: Error) -> JsValue {
+pub(crate) fn js_err(e: Error) -> JsValue {
     make_error(e.code(), e.message())
 }
 
-type JsResult<T> = Result<T, JsValue>;
+pub(crate) type JsResult<T> = Result<T, JsValue>;
 
-fn rng() -> UnwrapErr<getrandom::SysRng> {
+/// The CSPRNG: `crypto.getRandomValues` through getrandom's `wasm_js` backend.
+pub(crate) type Rng = UnwrapErr<getrandom::SysRng>;
+
+pub(crate) fn rng() -> Rng {
     UnwrapErr(getrandom::SysRng)
 }
 
@@ -163,8 +173,11 @@ impl Keystore {
     #[wasm_bindgen(js_name = createKey, unchecked_return_type = "DescribeKeyResponse")]
     pub fn create_key(
         &mut self,
-        #[wasm_bindgen(unchecked_param_type = "CreateKeyRequest | undefined")] request: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CreateKeyRequest")] request: Option<
+            JsValue,
+        >,
     ) -> JsResult<JsValue> {
+        let request = request.unwrap_or(JsValue::UNDEFINED);
         run(|| {
             let r = Req::new(
                 &request,
@@ -217,8 +230,9 @@ impl Keystore {
     #[wasm_bindgen(js_name = listKeys, unchecked_return_type = "ListKeysResponse")]
     pub fn list_keys(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "ListRequest | undefined")] request: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ListRequest")] request: Option<JsValue>,
     ) -> JsResult<JsValue> {
+        let request = request.unwrap_or(JsValue::UNDEFINED);
         run(|| {
             let r = Req::new(&request, &["limit", "marker"])?;
             response(&self.inner.list_keys(
@@ -444,8 +458,11 @@ impl Keystore {
     #[wasm_bindgen(js_name = listAliases, unchecked_return_type = "ListAliasesResponse")]
     pub fn list_aliases(
         &mut self,
-        #[wasm_bindgen(unchecked_param_type = "ListAliasesRequest | undefined")] request: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ListAliasesRequest")] request: Option<
+            JsValue,
+        >,
     ) -> JsResult<JsValue> {
+        let request = request.unwrap_or(JsValue::UNDEFINED);
         run(|| {
             let r = Req::new(&request, &["keyId", "limit", "marker"])?;
             response(&self.inner.list_aliases(

@@ -255,3 +255,66 @@ export interface GenerateDataKeyWithoutPlaintextResponse {
 export interface GenerateRandomResponse {
   plaintext: Uint8Array;
 }
+
+/** AWS Encryption SDK algorithm suites Strongroom writes (the first two) and reads. */
+export type AlgorithmSuite =
+  | "AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384"
+  | "AES_256_GCM_HKDF_SHA512_COMMIT_KEY"
+  | "AES_256_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384"
+  | "AES_256_GCM_IV12_TAG16_HKDF_SHA256";
+/** ESDK commitment policies. */
+export type CommitmentPolicy =
+  | "REQUIRE_ENCRYPT_REQUIRE_DECRYPT"
+  | "REQUIRE_ENCRYPT_ALLOW_DECRYPT"
+  | "FORBID_ENCRYPT_ALLOW_DECRYPT";
+/** Raw RSA keyring paddings (PKCS1: decryption of old data only). */
+export type RsaPadding =
+  | "OAEP_SHA1_MGF1"
+  | "OAEP_SHA256_MGF1"
+  | "OAEP_SHA384_MGF1"
+  | "OAEP_SHA512_MGF1"
+  | "PKCS1";
+export interface RawAesKeyringOptions {
+  keyNamespace: string;
+  keyName: string;
+  /** 16, 24 or 32 bytes. */
+  wrappingKey: Uint8Array;
+}
+export interface RawRsaKeyringOptions {
+  keyNamespace: string;
+  keyName: string;
+  padding: RsaPadding;
+  /** SubjectPublicKeyInfo DER; needed to encrypt (derived from privateKey if absent). */
+  publicKey?: Uint8Array;
+  /** PKCS#8 DER; needed to decrypt. */
+  privateKey?: Uint8Array;
+}
+export interface EncryptMessageOptions {
+  encryptionContext?: EncryptionContext;
+  /** Default AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384. */
+  algorithmSuite?: AlgorithmSuite;
+  /** Plaintext bytes per frame (default 4096). */
+  frameLength?: number;
+  maxEncryptedDataKeys?: number;
+}
+export interface DecryptMessageOptions {
+  /** Default REQUIRE_ENCRYPT_REQUIRE_DECRYPT. */
+  commitmentPolicy?: CommitmentPolicy;
+  maxEncryptedDataKeys?: number;
+  /** Pairs that must be in the message's encryption context. */
+  requiredEncryptionContext?: EncryptionContext;
+  /** Largest frame the decryptor buffers, in bytes (default 256 MiB). */
+  maxFrameBuffer?: number;
+}
+export interface MessageHeader {
+  algorithmSuite: AlgorithmSuite;
+  messageId: Uint8Array;
+  /** Includes aws-crypto-public-key for signing suites. */
+  encryptionContext: EncryptionContext;
+  encryptedDataKeys: { providerId: string; providerInfo: Uint8Array }[];
+  frameLength: number;
+}
+export interface DecryptMessageResult {
+  plaintext: Uint8Array;
+  messageHeader: MessageHeader;
+}
