@@ -5,6 +5,7 @@
 extern crate alloc;
 
 pub mod api;
+pub mod asym;
 pub mod audit;
 pub mod b64;
 pub mod blob;
