@@ -898,6 +898,78 @@ impl MemKeystore {
         })
     }
 
+    // ---- asymmetric keys and MACs -----------------------------------------------
+
+    /// Sign with an asymmetric SIGN_VERIFY key.
+    ///
+    /// # Errors
+    /// See [`crate::asym::sign`]; `NotFoundException`.
+    pub fn sign<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        req: &SignRequest,
+    ) -> Result<SignResponse> {
+        let rec = self.load(rng, now, &req.key_id)?;
+        crate::asym::sign(&self.env(now), rng, &rec, req)
+    }
+
+    /// Verify a signature; one that does not verify is `KMSInvalidSignatureException`.
+    ///
+    /// # Errors
+    /// See [`crate::asym::verify`]; `NotFoundException`.
+    pub fn verify<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        req: &VerifyRequest,
+    ) -> Result<VerifyResponse> {
+        let rec = self.load(rng, now, &req.key_id)?;
+        crate::asym::verify(&self.env(now), &rec, req)
+    }
+
+    /// GetPublicKey of an asymmetric key (SubjectPublicKeyInfo DER).
+    ///
+    /// # Errors
+    /// See [`crate::asym::get_public_key`]; `NotFoundException`.
+    pub fn get_public_key<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        key_id: &str,
+    ) -> Result<GetPublicKeyResponse> {
+        let rec = self.load(rng, now, key_id)?;
+        crate::asym::get_public_key(&self.env(now), &rec)
+    }
+
+    /// GenerateMac with an HMAC key.
+    ///
+    /// # Errors
+    /// See [`crate::asym::generate_mac`]; `NotFoundException`.
+    pub fn generate_mac<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        req: &GenerateMacRequest,
+    ) -> Result<GenerateMacResponse> {
+        let rec = self.load(rng, now, &req.key_id)?;
+        crate::asym::generate_mac(&self.env(now), &rec, req)
+    }
+
+    /// VerifyMac; a mismatch is `KMSInvalidMacException`.
+    ///
+    /// # Errors
+    /// See [`crate::asym::verify_mac`]; `NotFoundException`.
+    pub fn verify_mac<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        req: &VerifyMacRequest,
+    ) -> Result<VerifyMacResponse> {
+        let rec = self.load(rng, now, &req.key_id)?;
+        crate::asym::verify_mac(&self.env(now), &rec, req)
+    }
+
     /// GenerateRandom: 1–1024 bytes from `rng`.
     ///
     /// # Errors

@@ -57,6 +57,7 @@ test('headless Chromium runs the web build', { skip: !fs.existsSync(CHROMIUM) &&
     assert.equal(r.decrypted, 'hello from chromium');
     assert.equal(r.wrongContextCode, 'InvalidCiphertextException');
     assert.equal(r.importedDecrypted, 'hello from chromium');
+    assert.equal(r.kmsSignatureVerified, true);
     assert.equal(r.envelope, 'signed message');
     assert.equal(r.envelopeSuite, 'AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384');
     assert.equal(r.tamperedSignatureCode, 'InvalidCiphertextException');

@@ -349,3 +349,43 @@ test('hostile inputs never crash the module', () => {
   // The module still works afterwards.
   assert.equal(text(ks.decrypt({ ciphertextBlob: ks.encrypt({ keyId: key, plaintext: bytes('ok') }).ciphertextBlob }).plaintext), 'ok');
 });
+
+test('sign / verify / getPublicKey with ECC and RSA keys', async () => {
+  const { createPublicKey, verify } = await import('node:crypto');
+  const { ks } = fresh();
+  for (const [keySpec, alg, hash] of [['ECC_NIST_P256', 'ECDSA_SHA_256', 'sha256'], ['RSA_2048', 'RSASSA_PSS_SHA_256', 'sha256']]) {
+    const keyId = ks.createKey({ keySpec, keyUsage: 'SIGN_VERIFY' }).keyMetadata.keyId;
+    const message = bytes('sign me');
+    const s = ks.sign({ keyId, message, signingAlgorithm: alg });
+    assert.ok(s.signature instanceof Uint8Array);
+    assert.equal(s.signingAlgorithm, alg);
+    assert.equal(ks.verify({ keyId, message, signature: s.signature, signingAlgorithm: alg }).signatureValid, true);
+    const bad = s.signature.slice();
+    bad[bad.length - 1] ^= 1;
+    throwsCode(() => ks.verify({ keyId, message, signature: bad, signingAlgorithm: alg }), 'KMSInvalidSignatureException');
+    const pub = ks.getPublicKey({ keyId });
+    assert.equal(pub.keySpec, keySpec);
+    // Node's OpenSSL verifies the signature with the exported public key.
+    const key = createPublicKey({ key: Buffer.from(pub.publicKey), format: 'der', type: 'spki' });
+    const opts = keySpec.startsWith('RSA') ? { key, padding: 6 /* RSA_PKCS1_PSS_PADDING */, saltLength: 32 } : { key, dsaEncoding: 'der' };
+    assert.equal(verify(hash, message, opts, s.signature), true);
+    throwsCode(() => ks.sign({ keyId, message, signingAlgorithm: 'ECDSA_SHA_384' }), 'InvalidKeyUsageException');
+  }
+  const sym = ks.createKey().keyMetadata.keyId;
+  throwsCode(() => ks.sign({ keyId: sym, message: bytes('x'), signingAlgorithm: 'ECDSA_SHA_256' }), 'InvalidKeyUsageException');
+  throwsCode(() => ks.getPublicKey({ keyId: sym }), 'UnsupportedOperationException');
+});
+
+test('generateMac / verifyMac', () => {
+  const { ks } = fresh();
+  const keyId = ks.createKey({ keySpec: 'HMAC_256', keyUsage: 'GENERATE_VERIFY_MAC' }).keyMetadata.keyId;
+  const message = bytes('mac me');
+  const m = ks.generateMac({ keyId, message, macAlgorithm: 'HMAC_SHA_256' });
+  assert.equal(m.mac.length, 32);
+  assert.equal(ks.verifyMac({ keyId, message, mac: m.mac, macAlgorithm: 'HMAC_SHA_256' }).macValid, true);
+  const bad = m.mac.slice();
+  bad[0] ^= 1;
+  throwsCode(() => ks.verifyMac({ keyId, message, mac: bad, macAlgorithm: 'HMAC_SHA_256' }), 'KMSInvalidMacException');
+  throwsCode(() => ks.generateMac({ keyId, message, macAlgorithm: 'HMAC_SHA_512' }), 'InvalidKeyUsageException');
+  throwsCode(() => ks.generateMac({ keyId, message: new Uint8Array(0), macAlgorithm: 'HMAC_SHA_256' }), 'ValidationException');
+});

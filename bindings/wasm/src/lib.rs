@@ -663,6 +663,128 @@ impl Keystore {
         })
     }
 
+    // ---- asymmetric keys and MACs -----------------------------------------------
+
+    /// Sign: `{ keyId, message: Uint8Array, messageType?: "RAW" | "DIGEST",
+    /// signingAlgorithm, grantTokens? }`.
+    #[wasm_bindgen(unchecked_return_type = "SignResponse")]
+    pub fn sign(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "SignRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(
+                &request,
+                &[
+                    "keyId",
+                    "message",
+                    "messageType",
+                    "signingAlgorithm",
+                    "grantTokens",
+                ],
+            )?;
+            let req = SignRequest {
+                key_id: r.str("keyId")?,
+                message: Secret::new(r.bytes("message")?),
+                message_type: r.opt_enum("messageType")?,
+                signing_algorithm: r.opt_enum("signingAlgorithm")?,
+                grant_tokens: r.str_list("grantTokens")?,
+            };
+            response(&self.inner.sign(&mut rng(), now(), &req)?)
+        })
+    }
+
+    /// Verify: `{ keyId, message, messageType?, signature, signingAlgorithm }`;
+    /// an invalid signature throws `KMSInvalidSignatureException`.
+    #[wasm_bindgen(unchecked_return_type = "VerifyResponse")]
+    pub fn verify(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "VerifyRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(
+                &request,
+                &[
+                    "keyId",
+                    "message",
+                    "messageType",
+                    "signature",
+                    "signingAlgorithm",
+                    "grantTokens",
+                ],
+            )?;
+            let req = VerifyRequest {
+                key_id: r.str("keyId")?,
+                message: Secret::new(r.bytes("message")?),
+                message_type: r.opt_enum("messageType")?,
+                signature: r.bytes("signature")?,
+                signing_algorithm: r.opt_enum("signingAlgorithm")?,
+                grant_tokens: r.str_list("grantTokens")?,
+            };
+            response(&self.inner.verify(&mut rng(), now(), &req)?)
+        })
+    }
+
+    /// GetPublicKey: `{ keyId }`; `publicKey` is SubjectPublicKeyInfo DER.
+    #[wasm_bindgen(js_name = getPublicKey, unchecked_return_type = "GetPublicKeyResponse")]
+    pub fn get_public_key(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(&request, &["keyId", "grantTokens"])?;
+            response(
+                &self
+                    .inner
+                    .get_public_key(&mut rng(), now(), &r.str("keyId")?)?,
+            )
+        })
+    }
+
+    /// GenerateMac: `{ keyId, message, macAlgorithm, grantTokens? }`.
+    #[wasm_bindgen(js_name = generateMac, unchecked_return_type = "GenerateMacResponse")]
+    pub fn generate_mac(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "GenerateMacRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(
+                &request,
+                &["keyId", "message", "macAlgorithm", "grantTokens"],
+            )?;
+            let req = GenerateMacRequest {
+                key_id: r.str("keyId")?,
+                message: Secret::new(r.bytes("message")?),
+                mac_algorithm: r.opt_enum("macAlgorithm")?,
+                grant_tokens: r.str_list("grantTokens")?,
+            };
+            response(&self.inner.generate_mac(&mut rng(), now(), &req)?)
+        })
+    }
+
+    /// VerifyMac: `{ keyId, message, mac, macAlgorithm }`; a mismatch throws
+    /// `KMSInvalidMacException`.
+    #[wasm_bindgen(js_name = verifyMac, unchecked_return_type = "VerifyMacResponse")]
+    pub fn verify_mac(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "VerifyMacRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(
+                &request,
+                &["keyId", "message", "mac", "macAlgorithm", "grantTokens"],
+            )?;
+            let req = VerifyMacRequest {
+                key_id: r.str("keyId")?,
+                message: Secret::new(r.bytes("message")?),
+                mac: r.bytes("mac")?,
+                mac_algorithm: r.opt_enum("macAlgorithm")?,
+                grant_tokens: r.str_list("grantTokens")?,
+            };
+            response(&self.inner.verify_mac(&mut rng(), now(), &req)?)
+        })
+    }
+
     /// GenerateRandom: `{ numberOfBytes }` (1–1024).
     #[wasm_bindgen(js_name = generateRandom, unchecked_return_type = "GenerateRandomResponse")]
     pub fn generate_random(

@@ -318,3 +318,60 @@ export interface DecryptMessageResult {
   plaintext: Uint8Array;
   messageHeader: MessageHeader;
 }
+
+/** Signing algorithms of sign / verify. */
+export type SigningAlgorithm =
+  | "RSASSA_PSS_SHA_256" | "RSASSA_PSS_SHA_384" | "RSASSA_PSS_SHA_512"
+  | "RSASSA_PKCS1_V1_5_SHA_256" | "RSASSA_PKCS1_V1_5_SHA_384" | "RSASSA_PKCS1_V1_5_SHA_512"
+  | "ECDSA_SHA_256" | "ECDSA_SHA_384";
+/** MAC algorithms of generateMac / verifyMac. */
+export type MacAlgorithm = "HMAC_SHA_256" | "HMAC_SHA_384" | "HMAC_SHA_512";
+export interface SignRequest extends KeyIdRequest {
+  /** The message (RAW, up to 4096 bytes) or its digest (DIGEST). */
+  message: Uint8Array;
+  messageType?: "RAW" | "DIGEST";
+  signingAlgorithm: SigningAlgorithm;
+  grantTokens?: string[];
+}
+export interface SignResponse {
+  keyId: string;
+  signature: Uint8Array;
+  signingAlgorithm: SigningAlgorithm;
+}
+export interface VerifyRequest extends SignRequest {
+  signature: Uint8Array;
+}
+export interface VerifyResponse {
+  keyId: string;
+  signatureValid: boolean;
+  signingAlgorithm: SigningAlgorithm;
+}
+export interface GetPublicKeyResponse {
+  keyId: string;
+  /** SubjectPublicKeyInfo DER. */
+  publicKey: Uint8Array;
+  customerMasterKeySpec: KeySpec;
+  keySpec: KeySpec;
+  keyUsage: KeyUsage;
+  encryptionAlgorithms?: string[];
+  signingAlgorithms?: string[];
+}
+export interface GenerateMacRequest extends KeyIdRequest {
+  /** 1–4096 bytes. */
+  message: Uint8Array;
+  macAlgorithm: MacAlgorithm;
+  grantTokens?: string[];
+}
+export interface GenerateMacResponse {
+  mac: Uint8Array;
+  macAlgorithm: MacAlgorithm;
+  keyId: string;
+}
+export interface VerifyMacRequest extends GenerateMacRequest {
+  mac: Uint8Array;
+}
+export interface VerifyMacResponse {
+  keyId: string;
+  macValid: boolean;
+  macAlgorithm: MacAlgorithm;
+}
