@@ -14,6 +14,7 @@ use strongroom::core::key::{
 };
 use strongroom::{CreateOptions, EncryptionContext, Error, Keystore, RootKeySource, Secret};
 
+mod envelope_cmd;
 mod input;
 mod output;
 
@@ -40,9 +41,10 @@ struct Cli {
     /// Name of an environment variable holding a passphrase (Argon2id root key).
     #[arg(long, global = true)]
     passphrase_env: Option<String>,
-    /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Json)]
-    output: OutputFormat,
+    /// Output format of responses: `json` (default) or `text`. For
+    /// `encrypt-file` / `decrypt-file`: the output file, `-` for stdout.
+    #[arg(short = 'o', long, global = true)]
+    output: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -365,6 +367,12 @@ enum Command {
     },
     /// DeleteImportedKeyMaterial.
     DeleteImportedKeyMaterial(KeyIdArg),
+    /// Envelope-encrypt a file or stream (AWS Encryption SDK message format)
+    /// to `-o FILE` or `-o -` (stdout).
+    EncryptFile(envelope_cmd::EncryptFileArgs),
+    /// Decrypt an AWS Encryption SDK message to `-o FILE` (written only once
+    /// fully authenticated) or `-o -`; or `--show-header`.
+    DecryptFile(envelope_cmd::DecryptFileArgs),
     /// GenerateRandom.
     GenerateRandom {
         /// 1-1024.
@@ -474,10 +482,30 @@ fn write_raw(path: &Option<PathBuf>, bytes: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
+/// The response format from `--output` (`json` or `text`).
+fn output_format(cli: &Cli) -> Result<OutputFormat, Error> {
+    match cli.output.as_deref() {
+        None => Ok(OutputFormat::Json),
+        Some(s) => OutputFormat::from_str(s, true)
+            .map_err(|_| Error::validation(format!("--output must be json or text, not '{s}'"))),
+    }
+}
+
 fn run(cli: &Cli) -> Result<(), Error> {
-    let print = |v: &dyn erased::Value| output::print(cli.output, &v.json());
+    let open = || Keystore::open(&cli.keystore, root_source(cli));
+    let ectx = envelope_cmd::Ctx {
+        output: cli.output.as_deref(),
+        open: &open,
+    };
+    match &cli.command {
+        Command::EncryptFile(a) => return envelope_cmd::encrypt_file(&ectx, a),
+        Command::DecryptFile(a) => return envelope_cmd::decrypt_file(&ectx, a),
+        _ => {}
+    }
+    let format = output_format(cli)?;
+    let print = |v: &dyn erased::Value| output::print(format, &v.json());
     if let Command::Init { region, account } = &cli.command {
-        return init(cli, region, account);
+        return init(cli, region, account, format);
     }
     if let Command::ImportKeystore { infile } = &cli.command {
         let bytes = std::fs::read(infile)
@@ -485,9 +513,12 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Keystore::import_sealed(&cli.keystore, &bytes, root_source(cli))?;
         return Ok(());
     }
-    let ks = Keystore::open(&cli.keystore, root_source(cli))?;
+    let ks = open()?;
     match &cli.command {
-        Command::Init { .. } | Command::ImportKeystore { .. } => unreachable_init(),
+        Command::Init { .. }
+        | Command::ImportKeystore { .. }
+        | Command::EncryptFile(_)
+        | Command::DecryptFile(_) => unreachable_init(),
         Command::ExportKeystore { outfile } => {
             write_raw(&Some(outfile.clone()), &ks.export_sealed()?)
         }
@@ -744,7 +775,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
 
 fn unreachable_init() -> Result<(), Error> {
     Err(Error::internal(
-        "init is handled before the keystore is opened",
+        "init, encrypt-file and decrypt-file are handled before the keystore is opened",
     ))
 }
 
@@ -775,7 +806,7 @@ fn write_public_key(path: &Option<PathBuf>, der: &[u8], pem: bool) -> Result<(),
     }
 }
 
-fn init(cli: &Cli, region: &str, account: &str) -> Result<(), Error> {
+fn init(cli: &Cli, region: &str, account: &str, format: OutputFormat) -> Result<(), Error> {
     let options = CreateOptions {
         region: region.to_string(),
         account: account.to_string(),
@@ -805,7 +836,7 @@ fn init(cli: &Cli, region: &str, account: &str) -> Result<(), Error> {
         account: String,
     }
     output::print(
-        cli.output,
+        format,
         &serde_json::to_value(InitOut {
             keystore: cli.keystore.display().to_string(),
             root_key_file: key_file.map(|p| p.display().to_string()),

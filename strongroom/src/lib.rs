@@ -3,6 +3,7 @@
 
 mod asymmetric;
 pub mod clock;
+pub mod envelope;
 mod export;
 pub mod root;
 pub mod store;

@@ -15,10 +15,15 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyByteArray, PyBytes, PyString, PyTuple, PyType};
 use strongroom::api::{
-    CreateKeyRequest, DecryptRequest, EncryptRequest, GenerateDataKeyRequest, ReEncryptRequest,
-    Tag as ApiTag,
+    CreateKeyRequest, DecryptRequest, EncryptRequest, GenerateDataKeyPairRequest,
+    GenerateDataKeyRequest, GenerateMacRequest, GetParametersForImportRequest,
+    ImportKeyMaterialRequest, ReEncryptRequest, SignRequest, Tag as ApiTag, VerifyMacRequest,
+    VerifyRequest,
 };
-use strongroom::core::key::{DataKeySpec, EncryptionAlgorithm, KeySpec, KeyUsage, Origin};
+use strongroom::core::key::{
+    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, ExpirationModel, KeySpec, KeyUsage,
+    MacAlgorithm, MessageType, Origin, SigningAlgorithm, WrappingAlgorithm, WrappingKeySpec,
+};
 use strongroom::{EncryptionContext, Error, ErrorKind, RootKeySource, Secret};
 
 mod results;
@@ -793,6 +798,236 @@ impl Keystore {
         let r = self.run(py, move |ks| ks.generate_random(n))?;
         secret_bytes(py, &r.plaintext)
     }
+
+    // ---- asymmetric keys, HMAC keys, imported key material -------------------
+
+    /// Sign `message` (1–4096 bytes, or a digest with `message_type="DIGEST"`)
+    /// with an asymmetric SIGN_VERIFY key; `signing_algorithm` e.g. "ECDSA_SHA_256".
+    ///
+    /// Raises NotFoundException, DisabledException, KMSInvalidStateException,
+    /// InvalidKeyUsageException, ValidationException.
+    #[pyo3(signature = (key_id, message, *, signing_algorithm=None, message_type=None, grant_tokens=None))]
+    fn sign(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        message: &Bound<'_, PyAny>,
+        signing_algorithm: Option<String>,
+        message_type: Option<String>,
+        grant_tokens: Option<Vec<String>>,
+    ) -> PyResult<SignResult> {
+        let req = SignRequest {
+            key_id,
+            message: secret("message", message)?,
+            message_type: parse::<MessageType>(message_type)?,
+            signing_algorithm: parse::<SigningAlgorithm>(signing_algorithm)?,
+            grant_tokens: tokens(grant_tokens),
+        };
+        let r = self.run(py, move |ks| ks.sign(&req))?;
+        SignResult::new(py, r)
+    }
+
+    /// Verify a signature made by `sign`. Returns a result whose
+    /// `signature_valid` is True.
+    ///
+    /// Raises KMSInvalidSignatureException when the signature does not verify,
+    /// and the errors of `sign`.
+    #[pyo3(signature = (key_id, message, signature, *, signing_algorithm=None, message_type=None, grant_tokens=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn verify(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        message: &Bound<'_, PyAny>,
+        signature: &Bound<'_, PyAny>,
+        signing_algorithm: Option<String>,
+        message_type: Option<String>,
+        grant_tokens: Option<Vec<String>>,
+    ) -> PyResult<VerifyResult> {
+        let req = VerifyRequest {
+            key_id,
+            message: secret("message", message)?,
+            message_type: parse::<MessageType>(message_type)?,
+            signature: bytes_like("signature", signature)?,
+            signing_algorithm: parse::<SigningAlgorithm>(signing_algorithm)?,
+            grant_tokens: tokens(grant_tokens),
+        };
+        let r = self.run(py, move |ks| ks.verify(&req))?;
+        VerifyResult::new(r)
+    }
+
+    /// GetPublicKey of an asymmetric key (DER SubjectPublicKeyInfo).
+    ///
+    /// Raises NotFoundException, UnsupportedOperationException, KMSInvalidStateException.
+    fn get_public_key(&self, py: Python<'_>, key_id: String) -> PyResult<PublicKey> {
+        let r = self.run(py, move |ks| ks.get_public_key(&key_id))?;
+        PublicKey::new(py, r)
+    }
+
+    /// GenerateMac over `message` (1–4096 bytes) with an HMAC key;
+    /// `mac_algorithm` e.g. "HMAC_SHA_256".
+    ///
+    /// Raises NotFoundException, DisabledException, InvalidKeyUsageException,
+    /// KMSInvalidStateException, ValidationException.
+    #[pyo3(signature = (key_id, message, *, mac_algorithm=None, grant_tokens=None))]
+    fn generate_mac(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        message: &Bound<'_, PyAny>,
+        mac_algorithm: Option<String>,
+        grant_tokens: Option<Vec<String>>,
+    ) -> PyResult<MacResult> {
+        let req = GenerateMacRequest {
+            key_id,
+            message: secret("message", message)?,
+            mac_algorithm: parse::<MacAlgorithm>(mac_algorithm)?,
+            grant_tokens: tokens(grant_tokens),
+        };
+        let r = self.run(py, move |ks| ks.generate_mac(&req))?;
+        MacResult::new(py, r)
+    }
+
+    /// VerifyMac: checks `mac` over `message`; returns a result whose
+    /// `mac_valid` is True.
+    ///
+    /// Raises KMSInvalidMacException when the MAC does not verify, and the
+    /// errors of `generate_mac`.
+    #[pyo3(signature = (key_id, message, mac, *, mac_algorithm=None, grant_tokens=None))]
+    fn verify_mac(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        message: &Bound<'_, PyAny>,
+        mac: &Bound<'_, PyAny>,
+        mac_algorithm: Option<String>,
+        grant_tokens: Option<Vec<String>>,
+    ) -> PyResult<VerifyMacResult> {
+        let req = VerifyMacRequest {
+            key_id,
+            message: secret("message", message)?,
+            mac_algorithm: parse::<MacAlgorithm>(mac_algorithm)?,
+            mac: bytes_like("mac", mac)?,
+            grant_tokens: tokens(grant_tokens),
+        };
+        let r = self.run(py, move |ks| ks.verify_mac(&req))?;
+        VerifyMacResult::new(r)
+    }
+
+    /// GenerateDataKeyPair: a key pair (`key_pair_spec` e.g. "ECC_NIST_P256",
+    /// "RSA_2048") whose private key comes in plaintext (PKCS#8 DER,
+    /// SecretBytes) and encrypted under `key_id`.
+    ///
+    /// Raises ValidationException, plus the errors of `encrypt`.
+    #[pyo3(signature = (key_id, key_pair_spec, *, encryption_context=None, grant_tokens=None))]
+    fn generate_data_key_pair(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        key_pair_spec: String,
+        encryption_context: Option<&Bound<'_, PyAny>>,
+        grant_tokens: Option<Vec<String>>,
+    ) -> PyResult<DataKeyPair> {
+        let req = key_pair_request(key_id, key_pair_spec, encryption_context, grant_tokens)?;
+        let r = self.run(py, move |ks| ks.generate_data_key_pair(&req))?;
+        DataKeyPair::new(py, r)
+    }
+
+    /// GenerateDataKeyPairWithoutPlaintext: the public key and the encrypted private key.
+    ///
+    /// Raises the errors of `generate_data_key_pair`.
+    #[pyo3(signature = (key_id, key_pair_spec, *, encryption_context=None, grant_tokens=None))]
+    fn generate_data_key_pair_without_plaintext(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        key_pair_spec: String,
+        encryption_context: Option<&Bound<'_, PyAny>>,
+        grant_tokens: Option<Vec<String>>,
+    ) -> PyResult<EncryptedDataKeyPair> {
+        let req = key_pair_request(key_id, key_pair_spec, encryption_context, grant_tokens)?;
+        let r = self.run(py, move |ks| {
+            ks.generate_data_key_pair_without_plaintext(&req)
+        })?;
+        EncryptedDataKeyPair::new(py, r)
+    }
+
+    /// GetParametersForImport of an EXTERNAL-origin key: a wrapping public key
+    /// and an import token.
+    ///
+    /// Raises NotFoundException, UnsupportedOperationException, ValidationException,
+    /// KMSInvalidStateException.
+    #[pyo3(signature = (key_id, *, wrapping_algorithm=None, wrapping_key_spec=None))]
+    fn get_parameters_for_import(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        wrapping_algorithm: Option<String>,
+        wrapping_key_spec: Option<String>,
+    ) -> PyResult<ImportParameters> {
+        let req = GetParametersForImportRequest {
+            key_id,
+            wrapping_algorithm: parse::<WrappingAlgorithm>(wrapping_algorithm)?,
+            wrapping_key_spec: parse::<WrappingKeySpec>(wrapping_key_spec)?,
+        };
+        let r = self.run(py, move |ks| ks.get_parameters_for_import(&req))?;
+        ImportParameters::new(py, r)
+    }
+
+    /// ImportKeyMaterial wrapped under the parameters of
+    /// `get_parameters_for_import`; `valid_to` in Unix seconds with
+    /// `expiration_model="KEY_MATERIAL_EXPIRES"`.
+    ///
+    /// Raises InvalidImportTokenException, ExpiredImportTokenException,
+    /// IncorrectKeyMaterialException, InvalidCiphertextException,
+    /// NotFoundException, ValidationException, KMSInvalidStateException.
+    #[pyo3(signature = (key_id, import_token, encrypted_key_material, *, valid_to=None, expiration_model=None))]
+    fn import_key_material(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        import_token: &Bound<'_, PyAny>,
+        encrypted_key_material: &Bound<'_, PyAny>,
+        valid_to: Option<&Bound<'_, PyAny>>,
+        expiration_model: Option<String>,
+    ) -> PyResult<()> {
+        let valid_to = match valid_to {
+            Some(v) if !v.is_none() => Some(
+                v.extract::<u64>()
+                    .map_err(|_| validation(format!("valid_to must be Unix seconds, not {v}")))?,
+            ),
+            _ => None,
+        };
+        let req = ImportKeyMaterialRequest {
+            key_id,
+            import_token: bytes_like("import_token", import_token)?,
+            encrypted_key_material: bytes_like("encrypted_key_material", encrypted_key_material)?,
+            valid_to,
+            expiration_model: parse::<ExpirationModel>(expiration_model)?,
+        };
+        self.run(py, move |ks| ks.import_key_material(&req))
+    }
+
+    /// DeleteImportedKeyMaterial: the key becomes PendingImport.
+    ///
+    /// Raises NotFoundException, UnsupportedOperationException, KMSInvalidStateException.
+    fn delete_imported_key_material(&self, py: Python<'_>, key_id: String) -> PyResult<()> {
+        self.run(py, move |ks| ks.delete_imported_key_material(&key_id))
+    }
+}
+
+fn key_pair_request(
+    key_id: String,
+    key_pair_spec: String,
+    encryption_context: Option<&Bound<'_, PyAny>>,
+    grant_tokens: Option<Vec<String>>,
+) -> PyResult<GenerateDataKeyPairRequest> {
+    Ok(GenerateDataKeyPairRequest {
+        key_id,
+        key_pair_spec: parse::<DataKeyPairSpec>(Some(key_pair_spec))?,
+        encryption_context: context(encryption_context)?,
+        grant_tokens: tokens(grant_tokens),
+    })
 }
 
 fn data_key_request(

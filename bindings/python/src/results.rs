@@ -388,6 +388,162 @@ impl EncryptedDataKey {
     }
 }
 
+result_class! {
+    /// Result of Sign.
+    SignResult { key_id: String, signature: Py<PyAny>, signing_algorithm: String }
+}
+
+impl SignResult {
+    pub(crate) fn new(py: Python<'_>, r: api::SignResponse) -> PyResult<Self> {
+        Ok(SignResult {
+            signature: bytes(py, &r.signature),
+            signing_algorithm: r.signing_algorithm.as_str().to_owned(),
+            key_id: r.key_id,
+        })
+    }
+}
+
+result_class! {
+    /// Result of Verify.
+    VerifyResult { key_id: String, signature_valid: bool, signing_algorithm: String }
+}
+
+impl VerifyResult {
+    pub(crate) fn new(r: api::VerifyResponse) -> PyResult<Self> {
+        Ok(VerifyResult {
+            signing_algorithm: r.signing_algorithm.as_str().to_owned(),
+            signature_valid: r.signature_valid,
+            key_id: r.key_id,
+        })
+    }
+}
+
+result_class! {
+    /// Result of GetPublicKey: `public_key` is DER SubjectPublicKeyInfo.
+    PublicKey {
+        key_id: String,
+        public_key: Py<PyAny>,
+        customer_master_key_spec: String,
+        key_spec: String,
+        key_usage: String,
+        encryption_algorithms: Py<PyAny>,
+        signing_algorithms: Py<PyAny>,
+    }
+}
+
+impl PublicKey {
+    pub(crate) fn new(py: Python<'_>, r: api::GetPublicKeyResponse) -> PyResult<Self> {
+        Ok(PublicKey {
+            public_key: bytes(py, &r.public_key),
+            customer_master_key_spec: r.customer_master_key_spec.as_str().to_owned(),
+            key_spec: r.key_spec.as_str().to_owned(),
+            key_usage: r.key_usage.as_str().to_owned(),
+            encryption_algorithms: strs(py, &r.encryption_algorithms)?,
+            signing_algorithms: strs(py, &r.signing_algorithms)?,
+            key_id: r.key_id,
+        })
+    }
+}
+
+result_class! {
+    /// Result of GenerateMac.
+    MacResult { mac: Py<PyAny>, mac_algorithm: String, key_id: String }
+}
+
+impl MacResult {
+    pub(crate) fn new(py: Python<'_>, r: api::GenerateMacResponse) -> PyResult<Self> {
+        Ok(MacResult {
+            mac: bytes(py, &r.mac),
+            mac_algorithm: r.mac_algorithm.as_str().to_owned(),
+            key_id: r.key_id,
+        })
+    }
+}
+
+result_class! {
+    /// Result of VerifyMac.
+    VerifyMacResult { key_id: String, mac_valid: bool, mac_algorithm: String }
+}
+
+impl VerifyMacResult {
+    pub(crate) fn new(r: api::VerifyMacResponse) -> PyResult<Self> {
+        Ok(VerifyMacResult {
+            mac_algorithm: r.mac_algorithm.as_str().to_owned(),
+            mac_valid: r.mac_valid,
+            key_id: r.key_id,
+        })
+    }
+}
+
+result_class! {
+    /// Result of GenerateDataKeyPair: `private_key_plaintext` (PKCS#8 DER) is
+    /// SecretBytes, redacted in repr; `public_key` is DER SubjectPublicKeyInfo.
+    DataKeyPair {
+        private_key_ciphertext_blob: Py<PyAny>,
+        private_key_plaintext: Py<PyAny>,
+        public_key: Py<PyAny>,
+        key_id: String,
+        key_pair_spec: String,
+    }
+}
+
+impl DataKeyPair {
+    pub(crate) fn new(py: Python<'_>, r: api::GenerateDataKeyPairResponse) -> PyResult<Self> {
+        Ok(DataKeyPair {
+            private_key_ciphertext_blob: bytes(py, &r.private_key_ciphertext_blob),
+            private_key_plaintext: secret_bytes(py, &r.private_key_plaintext)?.unbind(),
+            public_key: bytes(py, &r.public_key),
+            key_pair_spec: r.key_pair_spec.as_str().to_owned(),
+            key_id: r.key_id,
+        })
+    }
+}
+
+result_class! {
+    /// Result of GenerateDataKeyPairWithoutPlaintext.
+    EncryptedDataKeyPair {
+        private_key_ciphertext_blob: Py<PyAny>,
+        public_key: Py<PyAny>,
+        key_id: String,
+        key_pair_spec: String,
+    }
+}
+
+impl EncryptedDataKeyPair {
+    pub(crate) fn new(
+        py: Python<'_>,
+        r: api::GenerateDataKeyPairWithoutPlaintextResponse,
+    ) -> PyResult<Self> {
+        Ok(EncryptedDataKeyPair {
+            private_key_ciphertext_blob: bytes(py, &r.private_key_ciphertext_blob),
+            public_key: bytes(py, &r.public_key),
+            key_pair_spec: r.key_pair_spec.as_str().to_owned(),
+            key_id: r.key_id,
+        })
+    }
+}
+
+result_class! {
+    /// Result of GetParametersForImport.
+    ImportParameters {
+        key_id: String,
+        import_token: Py<PyAny>,
+        public_key: Py<PyAny>,
+        parameters_valid_to: Py<PyAny>,
+    }
+}
+
+impl ImportParameters {
+    pub(crate) fn new(py: Python<'_>, r: api::GetParametersForImportResponse) -> PyResult<Self> {
+        Ok(ImportParameters {
+            import_token: bytes(py, &r.import_token),
+            public_key: bytes(py, &r.public_key),
+            parameters_valid_to: date(py, r.parameters_valid_to)?,
+            key_id: r.key_id,
+        })
+    }
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<KeyMetadata>()?;
     m.add_class::<KeyListEntry>()?;
@@ -405,5 +561,13 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ReEncryptResult>()?;
     m.add_class::<DataKey>()?;
     m.add_class::<EncryptedDataKey>()?;
+    m.add_class::<SignResult>()?;
+    m.add_class::<VerifyResult>()?;
+    m.add_class::<PublicKey>()?;
+    m.add_class::<MacResult>()?;
+    m.add_class::<VerifyMacResult>()?;
+    m.add_class::<DataKeyPair>()?;
+    m.add_class::<EncryptedDataKeyPair>()?;
+    m.add_class::<ImportParameters>()?;
     Ok(())
 }

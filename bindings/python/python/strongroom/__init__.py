@@ -18,6 +18,14 @@ from __future__ import annotations
 
 from ._secret import SecretBytes
 from ._strongroom import (
+    DataKeyPair,
+    EncryptedDataKeyPair,
+    ImportParameters,
+    MacResult,
+    PublicKey,
+    SignResult,
+    VerifyMacResult,
+    VerifyResult,
     AliasList,
     AliasListEntry,
     DataKey,
@@ -75,6 +83,14 @@ __all__ = [
     "Client",
     "client",
     # results
+    "DataKeyPair",
+    "EncryptedDataKeyPair",
+    "ImportParameters",
+    "MacResult",
+    "PublicKey",
+    "SignResult",
+    "VerifyMacResult",
+    "VerifyResult",
     "AliasList",
     "AliasListEntry",
     "DataKey",

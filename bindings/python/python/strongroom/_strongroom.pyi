@@ -31,6 +31,14 @@ __all__ = [
     "Tag",
     "TagList",
     "__version__",
+    "SignResult",
+    "VerifyResult",
+    "PublicKey",
+    "MacResult",
+    "VerifyMacResult",
+    "DataKeyPair",
+    "EncryptedDataKeyPair",
+    "ImportParameters",
 ]
 
 __version__: str
@@ -226,6 +234,94 @@ class EncryptedDataKey:
     def ciphertext_blob(self) -> bytes: ...
     @property
     def key_id(self) -> str: ...
+
+@final
+class SignResult:
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def signature(self) -> bytes: ...
+    @property
+    def signing_algorithm(self) -> str: ...
+
+@final
+class VerifyResult:
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def signature_valid(self) -> bool: ...
+    @property
+    def signing_algorithm(self) -> str: ...
+
+@final
+class PublicKey:
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def public_key(self) -> bytes: ...
+    @property
+    def customer_master_key_spec(self) -> str: ...
+    @property
+    def key_spec(self) -> str: ...
+    @property
+    def key_usage(self) -> str: ...
+    @property
+    def encryption_algorithms(self) -> Tuple[str, ...]: ...
+    @property
+    def signing_algorithms(self) -> Tuple[str, ...]: ...
+
+@final
+class MacResult:
+    @property
+    def mac(self) -> bytes: ...
+    @property
+    def mac_algorithm(self) -> str: ...
+    @property
+    def key_id(self) -> str: ...
+
+@final
+class VerifyMacResult:
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def mac_valid(self) -> bool: ...
+    @property
+    def mac_algorithm(self) -> str: ...
+
+@final
+class DataKeyPair:
+    @property
+    def private_key_ciphertext_blob(self) -> bytes: ...
+    @property
+    def private_key_plaintext(self) -> SecretBytes: ...
+    @property
+    def public_key(self) -> bytes: ...
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def key_pair_spec(self) -> str: ...
+
+@final
+class EncryptedDataKeyPair:
+    @property
+    def private_key_ciphertext_blob(self) -> bytes: ...
+    @property
+    def public_key(self) -> bytes: ...
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def key_pair_spec(self) -> str: ...
+
+@final
+class ImportParameters:
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def import_token(self) -> bytes: ...
+    @property
+    def public_key(self) -> bytes: ...
+    @property
+    def parameters_valid_to(self) -> datetime: ...
 
 @final
 class Keystore:
@@ -554,3 +650,88 @@ class Keystore:
 
         Raises ValidationException outside 1–1024.
         """
+    # asymmetric keys, HMAC keys, imported key material
+    def sign(
+        self,
+        key_id: str,
+        message: _BytesLike,
+        *,
+        signing_algorithm: Optional[str] = None,
+        message_type: Optional[str] = None,
+        grant_tokens: Optional[Sequence[str]] = None,
+    ) -> SignResult:
+        """Sign `message` (1–4096 bytes, or a digest with message_type="DIGEST").
+
+        Raises NotFoundException, DisabledException, KMSInvalidStateException,
+        InvalidKeyUsageException, ValidationException.
+        """
+    def verify(
+        self,
+        key_id: str,
+        message: _BytesLike,
+        signature: _BytesLike,
+        *,
+        signing_algorithm: Optional[str] = None,
+        message_type: Optional[str] = None,
+        grant_tokens: Optional[Sequence[str]] = None,
+    ) -> VerifyResult:
+        """Verify a signature. Raises KMSInvalidSignatureException when it does not verify."""
+    def get_public_key(self, key_id: str) -> PublicKey:
+        """GetPublicKey (DER SubjectPublicKeyInfo). Raises NotFoundException, UnsupportedOperationException."""
+    def generate_mac(
+        self,
+        key_id: str,
+        message: _BytesLike,
+        *,
+        mac_algorithm: Optional[str] = None,
+        grant_tokens: Optional[Sequence[str]] = None,
+    ) -> MacResult:
+        """GenerateMac over 1–4096 bytes. Raises NotFoundException, InvalidKeyUsageException, ValidationException."""
+    def verify_mac(
+        self,
+        key_id: str,
+        message: _BytesLike,
+        mac: _BytesLike,
+        *,
+        mac_algorithm: Optional[str] = None,
+        grant_tokens: Optional[Sequence[str]] = None,
+    ) -> VerifyMacResult:
+        """VerifyMac. Raises KMSInvalidMacException when the MAC does not verify."""
+    def generate_data_key_pair(
+        self,
+        key_id: str,
+        key_pair_spec: str,
+        *,
+        encryption_context: Optional[Mapping[str, str]] = None,
+        grant_tokens: Optional[Sequence[str]] = None,
+    ) -> DataKeyPair:
+        """GenerateDataKeyPair; the private key (PKCS#8 DER) is SecretBytes. Raises ValidationException and the errors of encrypt."""
+    def generate_data_key_pair_without_plaintext(
+        self,
+        key_id: str,
+        key_pair_spec: str,
+        *,
+        encryption_context: Optional[Mapping[str, str]] = None,
+        grant_tokens: Optional[Sequence[str]] = None,
+    ) -> EncryptedDataKeyPair:
+        """GenerateDataKeyPairWithoutPlaintext. Raises the errors of generate_data_key_pair."""
+    def get_parameters_for_import(
+        self,
+        key_id: str,
+        *,
+        wrapping_algorithm: Optional[str] = None,
+        wrapping_key_spec: Optional[str] = None,
+    ) -> ImportParameters:
+        """GetParametersForImport of an EXTERNAL key. Raises NotFoundException, UnsupportedOperationException."""
+    def import_key_material(
+        self,
+        key_id: str,
+        import_token: _BytesLike,
+        encrypted_key_material: _BytesLike,
+        *,
+        valid_to: Optional[int] = None,
+        expiration_model: Optional[str] = None,
+    ) -> None:
+        """ImportKeyMaterial. Raises InvalidImportTokenException, IncorrectKeyMaterialException, ..."""
+    def delete_imported_key_material(self, key_id: str) -> None:
+        """DeleteImportedKeyMaterial. Raises NotFoundException, UnsupportedOperationException."""

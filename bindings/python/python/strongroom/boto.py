@@ -524,6 +524,176 @@ class Client:
             raise ValidationException("NumberOfBytes is required")
         return _ok({"Plaintext": self._ks.generate_random(NumberOfBytes)})
 
+    # ---- asymmetric keys, HMAC keys, imported key material ----------------------
+
+    @_operation("Sign")
+    def sign(
+        self,
+        *,
+        KeyId: str,
+        Message: Any,
+        SigningAlgorithm: str,
+        MessageType: Optional[str] = None,
+        GrantTokens: Optional[Sequence[str]] = None,
+        DryRun: bool = False,
+    ) -> Dict[str, Any]:
+        r = self._ks.sign(
+            KeyId, Message, signing_algorithm=SigningAlgorithm, message_type=MessageType, grant_tokens=_list(GrantTokens)
+        )
+        _dry_run(DryRun)
+        return _ok({"KeyId": r.key_id, "Signature": r.signature, "SigningAlgorithm": r.signing_algorithm})
+
+    @_operation("Verify")
+    def verify(
+        self,
+        *,
+        KeyId: str,
+        Message: Any,
+        Signature: Any,
+        SigningAlgorithm: str,
+        MessageType: Optional[str] = None,
+        GrantTokens: Optional[Sequence[str]] = None,
+        DryRun: bool = False,
+    ) -> Dict[str, Any]:
+        r = self._ks.verify(
+            KeyId,
+            Message,
+            Signature,
+            signing_algorithm=SigningAlgorithm,
+            message_type=MessageType,
+            grant_tokens=_list(GrantTokens),
+        )
+        _dry_run(DryRun)
+        return _ok({"KeyId": r.key_id, "SignatureValid": r.signature_valid, "SigningAlgorithm": r.signing_algorithm})
+
+    @_operation("GetPublicKey")
+    def get_public_key(self, *, KeyId: str, GrantTokens: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+        r = self._ks.get_public_key(KeyId)
+        return _ok(
+            {
+                "KeyId": r.key_id,
+                "PublicKey": r.public_key,
+                "CustomerMasterKeySpec": r.customer_master_key_spec,
+                "KeySpec": r.key_spec,
+                "KeyUsage": r.key_usage,
+                "EncryptionAlgorithms": list(r.encryption_algorithms) or None,
+                "SigningAlgorithms": list(r.signing_algorithms) or None,
+            }
+        )
+
+    @_operation("GenerateMac")
+    def generate_mac(
+        self,
+        *,
+        Message: Any,
+        KeyId: str,
+        MacAlgorithm: str,
+        GrantTokens: Optional[Sequence[str]] = None,
+        DryRun: bool = False,
+    ) -> Dict[str, Any]:
+        r = self._ks.generate_mac(KeyId, Message, mac_algorithm=MacAlgorithm, grant_tokens=_list(GrantTokens))
+        _dry_run(DryRun)
+        return _ok({"Mac": r.mac, "MacAlgorithm": r.mac_algorithm, "KeyId": r.key_id})
+
+    @_operation("VerifyMac")
+    def verify_mac(
+        self,
+        *,
+        Message: Any,
+        KeyId: str,
+        MacAlgorithm: str,
+        Mac: Any,
+        GrantTokens: Optional[Sequence[str]] = None,
+        DryRun: bool = False,
+    ) -> Dict[str, Any]:
+        r = self._ks.verify_mac(KeyId, Message, Mac, mac_algorithm=MacAlgorithm, grant_tokens=_list(GrantTokens))
+        _dry_run(DryRun)
+        return _ok({"KeyId": r.key_id, "MacValid": r.mac_valid, "MacAlgorithm": r.mac_algorithm})
+
+    @_operation("GenerateDataKeyPair")
+    def generate_data_key_pair(
+        self,
+        *,
+        KeyId: str,
+        KeyPairSpec: str,
+        EncryptionContext: Optional[Mapping[str, str]] = None,
+        GrantTokens: Optional[Sequence[str]] = None,
+        DryRun: bool = False,
+    ) -> Dict[str, Any]:
+        r = self._ks.generate_data_key_pair(
+            KeyId, KeyPairSpec, encryption_context=EncryptionContext, grant_tokens=_list(GrantTokens)
+        )
+        _dry_run(DryRun)
+        return _ok(
+            {
+                "PrivateKeyCiphertextBlob": r.private_key_ciphertext_blob,
+                "PrivateKeyPlaintext": r.private_key_plaintext,
+                "PublicKey": r.public_key,
+                "KeyId": r.key_id,
+                "KeyPairSpec": r.key_pair_spec,
+            }
+        )
+
+    @_operation("GenerateDataKeyPairWithoutPlaintext")
+    def generate_data_key_pair_without_plaintext(
+        self,
+        *,
+        KeyId: str,
+        KeyPairSpec: str,
+        EncryptionContext: Optional[Mapping[str, str]] = None,
+        GrantTokens: Optional[Sequence[str]] = None,
+        DryRun: bool = False,
+    ) -> Dict[str, Any]:
+        r = self._ks.generate_data_key_pair_without_plaintext(
+            KeyId, KeyPairSpec, encryption_context=EncryptionContext, grant_tokens=_list(GrantTokens)
+        )
+        _dry_run(DryRun)
+        return _ok(
+            {
+                "PrivateKeyCiphertextBlob": r.private_key_ciphertext_blob,
+                "PublicKey": r.public_key,
+                "KeyId": r.key_id,
+                "KeyPairSpec": r.key_pair_spec,
+            }
+        )
+
+    @_operation("GetParametersForImport")
+    def get_parameters_for_import(
+        self, *, KeyId: str, WrappingAlgorithm: str, WrappingKeySpec: str
+    ) -> Dict[str, Any]:
+        r = self._ks.get_parameters_for_import(
+            KeyId, wrapping_algorithm=WrappingAlgorithm, wrapping_key_spec=WrappingKeySpec
+        )
+        return _ok(
+            {
+                "KeyId": r.key_id,
+                "ImportToken": r.import_token,
+                "PublicKey": r.public_key,
+                "ParametersValidTo": r.parameters_valid_to,
+            }
+        )
+
+    @_operation("ImportKeyMaterial")
+    def import_key_material(
+        self,
+        *,
+        KeyId: str,
+        ImportToken: Any,
+        EncryptedKeyMaterial: Any,
+        ValidTo: Any = None,
+        ExpirationModel: Optional[str] = None,
+    ) -> Dict[str, Any]:
+        valid_to = int(ValidTo.timestamp()) if hasattr(ValidTo, "timestamp") else ValidTo
+        self._ks.import_key_material(
+            KeyId, ImportToken, EncryptedKeyMaterial, valid_to=valid_to, expiration_model=ExpirationModel
+        )
+        return _ok({})
+
+    @_operation("DeleteImportedKeyMaterial")
+    def delete_imported_key_material(self, *, KeyId: str) -> Dict[str, Any]:
+        self._ks.delete_imported_key_material(KeyId)
+        return _ok({})
+
 
 def _dry_run(dry_run: bool) -> None:
     """KMS's DryRun: the operation ran (these operations change nothing), so

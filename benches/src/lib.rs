@@ -1,0 +1,2 @@
+//! Criterion benchmarks of Strongroom; see `benches/RESULTS.md` for results
+//! and `benches/benches/*.rs` for the benchmarks themselves.
