@@ -181,7 +181,6 @@ impl Keystore {
         {
             return Err(Error::validation("region must be letters, digits and '-'"));
         }
-        let storage = SqliteStorage::open(path.as_ref(), true)?;
         let mut rng = os_rng();
         let kdf = match &root {
             RootKeySource::Passphrase(_) => {
@@ -192,6 +191,9 @@ impl Keystore {
             _ => None,
         };
         let root_key = RootKey::from_bytes(resolve_root(&root, kdf.as_ref())?.expose_secret())?;
+        // The file is created only once the root key is known to be good, so
+        // that a failed create leaves nothing behind to block the retry.
+        let storage = SqliteStorage::open(path.as_ref(), true)?;
         let mut id = [0u8; 16];
         rand_core::Rng::fill_bytes(&mut rng, &mut id);
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);

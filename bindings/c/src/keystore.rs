@@ -1,0 +1,281 @@
+//! The `sr_keystore` handle: creating, opening and freeing a keystore.
+
+use std::ffi::c_char;
+use std::path::PathBuf;
+
+use sr::{CreateOptions, Keystore, RootKeySource, Secret};
+
+use crate::ptr::{bytes, c_bytes, opt_c_str, out, StrOut};
+use crate::result::{guard, sr_result, Failure};
+
+/// An open keystore (opaque).
+///
+/// Create one with `sr_keystore_create()` or `sr_keystore_open()` and
+/// release it with `sr_keystore_free()`. One handle may be used by many
+/// threads at once; it must not be freed while another thread uses it.
+/// Several handles (and processes) may open the same file.
+#[allow(non_camel_case_types)]
+#[derive(Debug)]
+pub struct sr_keystore {
+    pub(crate) inner: Keystore,
+}
+
+/// `root` holds the 32 root key bytes, or their hex or base64 text.
+pub const SR_ROOT_KEY_BYTES: u32 = 0;
+/// `root` holds the path of a root key file (32 raw bytes, hex or base64).
+pub const SR_ROOT_KEY_FILE: u32 = 1;
+/// `root` holds the name of an environment variable with the hex or base64 key.
+pub const SR_ROOT_KEY_ENV_VAR: u32 = 2;
+/// `root` holds a passphrase; the root key is derived with Argon2id (RFC 9106)
+/// using a salt stored in the keystore (slow by design: about 64 MiB and a
+/// fraction of a second).
+pub const SR_ROOT_KEY_PASSPHRASE: u32 = 3;
+
+/// The `sr::Keystore` behind a handle.
+///
+/// # Safety
+/// `ks` must be NULL or a live handle from this library.
+pub(crate) unsafe fn keystore<'a>(ks: *const sr_keystore) -> Result<&'a Keystore, Failure> {
+    if ks.is_null() {
+        return Err(Failure::null("ks"));
+    }
+    // SAFETY: non-NULL; the caller promises a live handle.
+    Ok(unsafe { &(*ks).inner })
+}
+
+fn path_from(bytes: &[u8], name: &str) -> Result<PathBuf, Failure> {
+    #[cfg(unix)]
+    {
+        let _ = name;
+        use std::os::unix::ffi::OsStrExt;
+        Ok(PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
+    }
+    #[cfg(not(unix))]
+    {
+        std::str::from_utf8(bytes)
+            .map(PathBuf::from)
+            .map_err(|_| Failure::utf8(name))
+    }
+}
+
+/// The root key source from the `(kind, root, root_len)` arguments.
+///
+/// # Safety
+/// `root` valid for `root_len` bytes when `root_len > 0`.
+unsafe fn root_source(
+    kind: u32,
+    root: *const u8,
+    root_len: usize,
+) -> Result<RootKeySource, Failure> {
+    // SAFETY: forwarded caller promise.
+    let raw = unsafe { bytes(root, root_len, "root") }?;
+    match kind {
+        SR_ROOT_KEY_BYTES => Ok(RootKeySource::Bytes(Secret::from_slice(raw))),
+        SR_ROOT_KEY_PASSPHRASE => Ok(RootKeySource::Passphrase(Secret::from_slice(raw))),
+        SR_ROOT_KEY_FILE => Ok(RootKeySource::File(path_from(raw, "root")?)),
+        SR_ROOT_KEY_ENV_VAR => std::str::from_utf8(raw)
+            .map(|v| RootKeySource::EnvVar(v.to_string()))
+            .map_err(|_| Failure::utf8("root")),
+        other => Err(Failure::validation(format!(
+            "root key kind {other} is not one of SR_ROOT_KEY_BYTES, _FILE, _ENV_VAR, _PASSPHRASE"
+        ))),
+    }
+}
+
+/// Creates a new keystore file at `path`, protected by a root key, and
+/// returns a handle to it in `*out`.
+///
+/// Parameters:
+/// - `path`: NUL-terminated file path (bytes, need not be UTF-8). Must not exist.
+/// - `root_kind`: one of `SR_ROOT_KEY_BYTES`, `SR_ROOT_KEY_FILE`,
+///   `SR_ROOT_KEY_ENV_VAR`, `SR_ROOT_KEY_PASSPHRASE`; says what the
+///   `root_len` bytes at `root` are (key, path, variable name, passphrase).
+///   The bytes are copied; secret copies are zeroized when no longer needed.
+/// - `region`, `account`: used in ARNs; NULL for `"local-1"` and
+///   `"000000000000"` (12 digits).
+/// - `out`: receives the handle on success; free it with `sr_keystore_free()`.
+///
+/// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_ALREADY_EXISTS` (path
+/// exists), `SR_VALIDATION` (malformed root key, region or account, unknown
+/// `root_kind`), `SR_NOT_FOUND` (unreadable key file), `SR_KMS_INTERNAL` (I/O).
+///
+/// # Safety
+/// Strings NUL-terminated; `root` valid for `root_len` bytes; `out` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_keystore_create(
+    path: *const c_char,
+    root_kind: u32,
+    root: *const u8,
+    root_len: usize,
+    region: *const c_char,
+    account: *const c_char,
+    out: *mut *mut sr_keystore,
+) -> sr_result {
+    guard(|| {
+        let out = out!(out);
+        // SAFETY: caller promises for each argument, as documented above.
+        let (path, root, region, account) = unsafe {
+            (
+                c_bytes(path, "path")?,
+                root_source(root_kind, root, root_len)?,
+                opt_c_str(region, "region")?,
+                opt_c_str(account, "account")?,
+            )
+        };
+        let mut options = CreateOptions::default();
+        if let Some(r) = region {
+            options.region = r.to_string();
+        }
+        if let Some(a) = account {
+            options.account = a.to_string();
+        }
+        let ks = Keystore::create(path_from(path, "path")?, root, options)?;
+        let handle = Box::into_raw(Box::new(sr_keystore { inner: ks }));
+        // SAFETY: out was checked non-NULL; the caller promises it is writable.
+        unsafe { out.write(handle) };
+        Ok(())
+    })
+}
+
+/// Opens an existing keystore file at `path` and returns a handle in `*out`.
+///
+/// Parameters as for `sr_keystore_create()`; for `SR_ROOT_KEY_PASSPHRASE` the
+/// keystore must have been created with a passphrase.
+///
+/// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND` (no keystore
+/// or key file), `SR_ACCESS_DENIED` (the root key does not open this keystore;
+/// nothing is modified), `SR_VALIDATION` (malformed root key, unknown
+/// `root_kind`), `SR_KMS_INTERNAL` (not a keystore, or its settings fail
+/// authentication).
+///
+/// # Safety
+/// As `sr_keystore_create()`.
+#[no_mangle]
+pub unsafe extern "C" fn sr_keystore_open(
+    path: *const c_char,
+    root_kind: u32,
+    root: *const u8,
+    root_len: usize,
+    out: *mut *mut sr_keystore,
+) -> sr_result {
+    guard(|| {
+        let out = out!(out);
+        // SAFETY: caller promises, as documented above.
+        let (path, root) = unsafe {
+            (
+                c_bytes(path, "path")?,
+                root_source(root_kind, root, root_len)?,
+            )
+        };
+        let ks = Keystore::open(path_from(path, "path")?, root)?;
+        let handle = Box::into_raw(Box::new(sr_keystore { inner: ks }));
+        // SAFETY: out was checked non-NULL; the caller promises it is writable.
+        unsafe { out.write(handle) };
+        Ok(())
+    })
+}
+
+/// Closes a keystore handle and frees it; the in-memory root key is zeroized.
+///
+/// `sr_keystore_free(NULL)` is a no-op. The handle must not be used (by any
+/// thread) during or after this call. Never fails.
+///
+/// # Safety
+/// `ks` must be NULL or a handle from this library that is not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn sr_keystore_free(ks: *mut sr_keystore) {
+    let _ = guard(|| {
+        if !ks.is_null() {
+            // SAFETY: the handle came from Box::into_raw in this module and
+            // the caller promises it is not freed yet nor in use.
+            drop(unsafe { Box::from_raw(ks) });
+        }
+        Ok(())
+    });
+}
+
+/// Copies the keystore's region (as used in ARNs) into `buf` as a
+/// NUL-terminated string; `*out_len` receives the size needed including the
+/// NUL (on `SR_OK` and `SR_BUFFER_TOO_SMALL`). `buf` may be NULL when `len` is 0.
+///
+/// Errors: `SR_NULL_PARAMETER`, `SR_BUFFER_TOO_SMALL`.
+///
+/// # Safety
+/// `ks` a live handle; `buf` valid for `len` bytes; `out_len` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_keystore_region(
+    ks: *const sr_keystore,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promise.
+        let ks = unsafe { keystore(ks) }?;
+        let o = StrOut::new("buf", buf, len, out!(out_len))?;
+        // SAFETY: caller promise.
+        unsafe { o.write(ks.region()) }
+    })
+}
+
+/// Copies the keystore's 12-digit account ID into `buf`; as `sr_keystore_region()`.
+///
+/// # Safety
+/// As `sr_keystore_region()`.
+#[no_mangle]
+pub unsafe extern "C" fn sr_keystore_account(
+    ks: *const sr_keystore,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promise.
+        let ks = unsafe { keystore(ks) }?;
+        let o = StrOut::new("buf", buf, len, out!(out_len))?;
+        // SAFETY: caller promise.
+        unsafe { o.write(ks.account()) }
+    })
+}
+
+/// Deletes the key material of every key whose deletion date has passed and
+/// writes how many keys were deleted to `*out_count`. (Keys due for deletion
+/// are also purged when next touched; this is the explicit sweep.)
+///
+/// Errors: `SR_NULL_PARAMETER`, `SR_KMS_INTERNAL`.
+///
+/// # Safety
+/// `ks` a live handle; `out_count` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_purge_deleted_keys(
+    ks: *const sr_keystore,
+    out_count: *mut usize,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promise.
+        let ks = unsafe { keystore(ks) }?;
+        let out = out!(out_count);
+        let n = ks.purge_deleted_keys()?;
+        // SAFETY: checked non-NULL; caller promise.
+        unsafe { out.write(n) };
+        Ok(())
+    })
+}
+
+/// Checks the keystore digest: that the set of key and alias records is
+/// exactly the one Strongroom last wrote (no row added, deleted or rolled
+/// back). `sr_keystore_open()` already does this; call it to re-check a
+/// long-lived handle.
+///
+/// Errors: `SR_NULL_PARAMETER`, `SR_KMS_INTERNAL` (digest mismatch or I/O).
+///
+/// # Safety
+/// `ks` a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn sr_keystore_verify_digest(ks: *const sr_keystore) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promise.
+        let ks = unsafe { keystore(ks) }?;
+        Ok(ks.verify_digest()?)
+    })
+}

@@ -1,0 +1,107 @@
+/* The C side of the cross-binding check (tests/c/cli_interop.sh): encrypts,
+ * decrypts and generates data keys on a keystore made by the CLI, reading
+ * and writing raw files, so that the CLI can check what C made and the other
+ * way round.
+ *
+ *   interop KEYSTORE ROOT_KEY_FILE encrypt KEY_ID IN OUT [k=v ...]
+ *   interop KEYSTORE ROOT_KEY_FILE decrypt IN OUT [k=v ...]
+ *   interop KEYSTORE ROOT_KEY_FILE data-key KEY_ID PLAINTEXT_OUT BLOB_OUT [k=v ...]
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strongroom.h"
+
+static int die(const char *what, sr_result rc) {
+  char msg[512];
+  size_t n = 0;
+  if (sr_last_error_message(msg, sizeof msg, &n) != SR_OK)
+    msg[0] = '\0';
+  fprintf(stderr, "interop: %s: %s: %s\n", what, sr_result_name(rc), msg);
+  return 1;
+}
+
+static uint8_t *read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL)
+    return NULL;
+  size_t cap = 4096, n = 0;
+  uint8_t *buf = malloc(cap);
+  size_t got;
+  while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+    n += got;
+    if (n == cap) {
+      cap *= 2;
+      buf = realloc(buf, cap);
+    }
+  }
+  fclose(f);
+  *len = n;
+  return buf;
+}
+
+static int write_file(const char *path, const sr_bytes *b) {
+  FILE *f = fopen(path, "wb");
+  if (f == NULL)
+    return 1;
+  size_t put = fwrite(b->ptr, 1, b->len, f);
+  return (fclose(f) != 0 || put != b->len) ? 1 : 0;
+}
+
+/* Splits "k=v" arguments into two arrays (pointing into argv). */
+static size_t parse_context(int argc, char **argv, const char **keys, const char **values) {
+  size_t n = 0;
+  for (int i = 0; i < argc; i++) {
+    char *eq = strchr(argv[i], '=');
+    if (eq == NULL)
+      continue;
+    *eq = '\0';
+    keys[n] = argv[i];
+    values[n] = eq + 1;
+    n++;
+  }
+  return n;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 4) {
+    fprintf(stderr, "usage: see the comment at the top of interop.c\n");
+    return 2;
+  }
+  sr_keystore *ks = NULL;
+  sr_result rc = sr_keystore_open(argv[1], SR_ROOT_KEY_FILE, (const uint8_t *)argv[2], strlen(argv[2]), &ks);
+  if (rc != SR_OK)
+    return die("open", rc);
+  const char *keys[32], *values[32];
+  const char *op = argv[3];
+  int status = 0;
+  sr_bytes out = SR_BYTES_INIT, out2 = SR_BYTES_INIT;
+  if (strcmp(op, "encrypt") == 0 && argc >= 7) {
+    size_t n = parse_context(argc - 7 > 32 ? 32 : argc - 7, argv + 7, keys, values);
+    size_t len = 0;
+    uint8_t *in = read_file(argv[5], &len);
+    rc = in ? sr_encrypt(ks, argv[4], in, len, keys, values, n, &out) : SR_IO;
+    free(in);
+    status = rc != SR_OK ? die("encrypt", rc) : write_file(argv[6], &out);
+  } else if (strcmp(op, "decrypt") == 0 && argc >= 6) {
+    size_t n = parse_context(argc - 6 > 32 ? 32 : argc - 6, argv + 6, keys, values);
+    size_t len = 0;
+    uint8_t *in = read_file(argv[4], &len);
+    rc = in ? sr_decrypt(ks, in, len, keys, values, n, NULL, &out) : SR_IO;
+    free(in);
+    status = rc != SR_OK ? die("decrypt", rc) : write_file(argv[5], &out);
+  } else if (strcmp(op, "data-key") == 0 && argc >= 7) {
+    size_t n = parse_context(argc - 7 > 32 ? 32 : argc - 7, argv + 7, keys, values);
+    rc = sr_generate_data_key(ks, argv[4], "AES_256", 0, keys, values, n, &out, &out2);
+    status = rc != SR_OK ? die("data-key", rc) : (write_file(argv[5], &out) | write_file(argv[6], &out2));
+  } else {
+    fprintf(stderr, "interop: bad arguments\n");
+    status = 2;
+  }
+  sr_bytes_free(&out);
+  sr_bytes_free(&out2);
+  sr_keystore_free(ks);
+  return status;
+}
