@@ -31,6 +31,9 @@ cargo test --workspace
 step "RustCrypto backend alone (the no_std/wasm primitive set): core tests"
 cargo test -p strongroom-core
 
+step "benches compile (cargo bench --no-run; not run in CI)"
+./scripts/bench-check.sh
+
 step "quickstart"
 ./scripts/quickstart.sh
 

@@ -3,6 +3,7 @@
 //! its own RNG output (hedged); the caller's RNG is unused.
 
 pub use crate::crypto::ecdsa::{EcCurve, P384_COMPRESSED_POINT_LEN};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use aws_lc_rs::digest::{Digest, SHA256, SHA384};
 use aws_lc_rs::encoding::{AsBigEndian, AsDer, EcPublicKeyCompressedBin, PublicKeyX509Der};
@@ -14,6 +15,7 @@ use aws_lc_rs::signature::{
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
+use super::cache::KeyCache;
 use crate::crypto::ecdsa::{bad_digest, bad_private_key};
 use crate::error::{Error, Result};
 
@@ -39,8 +41,18 @@ fn import_digest(curve: EcCurve, digest: &[u8]) -> Option<Digest> {
     Digest::import_less_safe(digest, alg).ok()
 }
 
-fn key_pair(curve: EcCurve, pkcs8: &[u8]) -> Result<EcdsaKeyPair> {
-    EcdsaKeyPair::from_pkcs8(signing_alg(curve), pkcs8).map_err(|_| bad_private_key())
+static P256_KEYS: KeyCache<EcdsaKeyPair> = KeyCache::new();
+static P384_KEYS: KeyCache<EcdsaKeyPair> = KeyCache::new();
+
+/// The parsed key pair, once per process (see `cache`).
+fn key_pair(curve: EcCurve, pkcs8: &[u8]) -> Result<Arc<EcdsaKeyPair>> {
+    let cache = match curve {
+        EcCurve::P256 => &P256_KEYS,
+        EcCurve::P384 => &P384_KEYS,
+    };
+    cache.get_or_parse(pkcs8, |pkcs8| {
+        EcdsaKeyPair::from_pkcs8(signing_alg(curve), pkcs8).map_err(|_| bad_private_key())
+    })
 }
 
 /// A DER SubjectPublicKeyInfo starts with a SEQUENCE; aws-lc-rs would also
@@ -49,7 +61,7 @@ fn looks_like_spki(spki: &[u8]) -> bool {
     spki.first() == Some(&0x30)
 }
 
-fn spki_of(key: &EcdsaKeyPair) -> Result<Vec<u8>> {
+fn spki_of(key: &Arc<EcdsaKeyPair>) -> Result<Vec<u8>> {
     let der: PublicKeyX509Der = key
         .public_key()
         .as_der()

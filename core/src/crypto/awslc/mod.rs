@@ -8,6 +8,7 @@
 //! arguments the seam takes (for the RustCrypto backend) are unused here.
 
 pub mod aead;
+mod cache;
 pub mod digest;
 pub mod ecdsa;
 pub mod kdf;

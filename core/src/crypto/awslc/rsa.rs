@@ -3,6 +3,7 @@
 //! to RUSTSEC-2023-0071. See [`crate::crypto::rsa`] for the contracts.
 
 pub use crate::crypto::rsa::{rsa_oaep_max_plaintext_len, OaepHash, RsaKeySize};
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 use aws_lc_rs::digest::{Digest, SHA256, SHA384, SHA512};
@@ -19,6 +20,7 @@ use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
 use crate::crypto::digest::DigestAlgorithm;
+use super::cache::KeyCache;
 use crate::crypto::rsa::check_digest;
 use crate::error::{Error, Result};
 
@@ -66,16 +68,33 @@ pub(crate) fn private_key_bits(pkcs8: &[u8]) -> Option<(KeyPair, usize)> {
     Some((key, bits))
 }
 
-fn signing_key(pkcs8: &[u8]) -> Result<(KeyPair, RsaKeySize)> {
-    let (key, bits) = private_key_bits(pkcs8).ok_or_else(bad_private_key)?;
-    let size = RsaKeySize::from_bits(bits).ok_or_else(bad_private_key)?;
-    Ok((key, size))
+static SIGNING_KEYS: KeyCache<(KeyPair, RsaKeySize)> = KeyCache::new();
+static DECRYPTING_KEYS: KeyCache<(PrivateDecryptingKey, usize)> = KeyCache::new();
+
+fn signing_key(pkcs8: &[u8]) -> Result<Arc<(KeyPair, RsaKeySize)>> {
+    SIGNING_KEYS.get_or_parse(pkcs8, |pkcs8| {
+        let (key, bits) = private_key_bits(pkcs8).ok_or_else(bad_private_key)?;
+        let size = RsaKeySize::from_bits(bits).ok_or_else(bad_private_key)?;
+        Ok((key, size))
+    })
+}
+
+/// The decryption key of `pkcs8` and its modulus size in bits (at least
+/// 2048; exponent at least 65537), parsed once per process (see `cache`).
+pub(crate) fn decrypting_key_bits(pkcs8: &[u8]) -> Option<(PrivateDecryptingKey, usize)> {
+    DECRYPTING_KEYS
+        .get_or_parse(pkcs8, |pkcs8| {
+            let (_, bits) = private_key_bits(pkcs8).ok_or(())?;
+            let key = PrivateDecryptingKey::from_pkcs8(pkcs8).map_err(|_| ())?;
+            Ok::<_, ()>((key, bits))
+        })
+        .ok()
+        .map(|k| (k.0.clone(), k.1))
 }
 
 fn decrypting_key(pkcs8: &[u8]) -> Result<(PrivateDecryptingKey, RsaKeySize)> {
-    signing_key(pkcs8)?;
-    let key = PrivateDecryptingKey::from_pkcs8(pkcs8).map_err(|_| bad_private_key())?;
-    let size = RsaKeySize::from_bits(key.key_size_bits()).ok_or_else(bad_private_key)?;
+    let (key, bits) = decrypting_key_bits(pkcs8).ok_or_else(bad_private_key)?;
+    let size = RsaKeySize::from_bits(bits).ok_or_else(bad_private_key)?;
     Ok((key, size))
 }
 
@@ -112,7 +131,7 @@ fn sign(
     digest: &[u8],
 ) -> Result<Vec<u8>> {
     let d = import_digest(hash, digest)?;
-    let (key, _) = signing_key(pkcs8)?;
+    let key = &signing_key(pkcs8)?.0;
     let mut sig = vec![0u8; key.public_modulus_len()];
     key.sign_digest(enc, &d, &mut sig)
         .map_err(|_| Error::internal("RSA signing failed"))?;
@@ -162,7 +181,7 @@ pub fn rsa_generate<R: CryptoRng + ?Sized>(
 /// # Errors
 /// `ValidationException` if `pkcs8` is not a valid 2048/3072/4096-bit key.
 pub fn rsa_private_key_size(pkcs8: &[u8]) -> Result<RsaKeySize> {
-    signing_key(pkcs8).map(|(_, size)| size)
+    signing_key(pkcs8).map(|k| k.1)
 }
 
 /// The size of the RSA public key `spki`.

@@ -12,7 +12,7 @@ use aws_lc_rs::rsa::{
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use super::rsa::{oaep_decrypt, oaep_encrypt, private_key_bits, public_key};
+use super::rsa::{decrypting_key_bits, oaep_decrypt, oaep_encrypt, public_key};
 use crate::crypto::rsa_wrap::MIN_BITS;
 use crate::error::{Error, Result};
 
@@ -58,9 +58,8 @@ pub fn rsa_unwrap<R: CryptoRng + ?Sized>(
     ciphertext: &[u8],
     _rng: &mut R,
 ) -> Result<Zeroizing<Vec<u8>>> {
-    let not_rsa = || Error::validation("not an RSA PKCS#8 private key");
-    let (_, bits) = private_key_bits(pkcs8).ok_or_else(not_rsa)?;
-    let key = PrivateDecryptingKey::from_pkcs8(pkcs8).map_err(|_| not_rsa())?;
+    let (key, bits) = decrypting_key_bits(pkcs8)
+        .ok_or_else(|| Error::validation("not an RSA PKCS#8 private key"))?;
     if bits < MIN_BITS as usize {
         return Err(Error::validation("RSA keys must have at least 2048 bits"));
     }
