@@ -2,7 +2,7 @@
 # The C library's test suite, on a fresh machine:
 #   - installs the pinned cbindgen (skipped when `cbindgen --version` matches),
 #   - builds libstrongroom (strongroom-ffi) and the CLI, runs the crate's unit tests,
-#   - regenerates bindings/c/include/strongroom.h and fails if it changed,
+#   - regenerates include/strongroom.h and fails if it changed,
 #   - compiles tests/c/*.c with gcc -std=c11 -Wall -Wextra -Werror and runs
 #     them plain, under AddressSanitizer and under Valgrind (zero errors,
 #     zero definite/indirect leaks), including the C <-> CLI interop check,
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 ROOT=$PWD
 CBINDGEN_VERSION=0.29.4
-CFLAGS=(-std=c11 -Wall -Wextra -Werror -g -pthread -I"$ROOT/bindings/c/include")
+CFLAGS=(-std=c11 -Wall -Wextra -Werror -g -pthread -I"$ROOT/include")
 VALGRIND=(valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect)
 
 passed=0
@@ -56,14 +56,14 @@ step "unit tests of strongroom-ffi (result codes, version macros, panic guard)"
 run "cargo test -p strongroom-ffi" cargo test -p strongroom-ffi --quiet
 
 step "header: regenerate and compare with the committed one"
-(cd bindings/c && cbindgen --quiet --config cbindgen.toml --output include/strongroom.h)
+(cd bindings/c && cbindgen --quiet --config cbindgen.toml --output ../../include/strongroom.h)
 header_unchanged() {
-    git ls-files --error-unmatch bindings/c/include/strongroom.h >/dev/null &&
-        git diff --exit-code -- bindings/c/include/
+    git ls-files --error-unmatch include/strongroom.h >/dev/null &&
+        git diff --exit-code -- include/
 }
 run "header is committed and up to date" header_unchanged
 if command -v g++ >/dev/null; then
-    run "header compiles as C++" g++ -std=c++11 -Wall -Wextra -Werror -fsyntax-only -x c++ bindings/c/include/strongroom.h
+    run "header compiles as C++" g++ -std=c++11 -Wall -Wextra -Werror -fsyntax-only -x c++ include/strongroom.h
 else
     echo "g++ not installed: skipping the C++ parse of the header"
 fi
@@ -71,7 +71,7 @@ fi
 step "compile tests/c (plain, AddressSanitizer, static)"
 BUILD=$ROOT/target/ctest
 mkdir -p "$BUILD"
-PROGRAMS=(test_api test_threads test_envelope example interop)
+PROGRAMS=(test_api test_threads test_envelope test_asymmetric example interop)
 compile_all() {
     local p
     for p in "${PROGRAMS[@]}"; do
@@ -98,6 +98,7 @@ for mode in plain asan valgrind; do
     run "test_api ($mode)" "${runner[@]}" "$BUILD/test_api$suffix"
     run "test_threads ($mode)" "${runner[@]}" "$BUILD/test_threads$suffix"
     run "test_envelope ($mode)" "${runner[@]}" "$BUILD/test_envelope$suffix"
+    run "test_asymmetric ($mode)" "${runner[@]}" "$BUILD/test_asymmetric$suffix"
     run "example ($mode)" "${runner[@]}" "$BUILD/example$suffix" "$ws"
     rm -f "$ws" "$ws-wal" "$ws-shm"
     run "cli_interop ($mode)" tests/c/cli_interop.sh "$CLI" "${runner[@]}" "$BUILD/interop$suffix"

@@ -1,5 +1,8 @@
-//! Shared set-up for the Strongroom benches (`benches/ops.rs`): keystores of
-//! a given size, created once and kept under `target/` between runs.
+//! Criterion benchmarks of Strongroom; see `benches/RESULTS.md` for results
+//! and `benches/benches/*.rs` for the benchmarks themselves.
+//!
+//! Shared set-up for `benches/ops.rs`: keystores of a given size, created
+//! once and kept under `target/` between runs.
 
 use std::path::PathBuf;
 

@@ -68,3 +68,62 @@ pub fn parse_tags(values: &[String]) -> Result<Vec<Tag>, Error> {
     }
     Ok(tags)
 }
+
+/// A time: Unix seconds, or RFC 3339 UTC `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn parse_time(s: &str) -> Result<u64, Error> {
+    let t = s.trim();
+    if let Ok(n) = t.parse::<u64>() {
+        return Ok(n);
+    }
+    let bad = || Error::validation(format!("'{t}' is not Unix seconds or YYYY-MM-DDTHH:MM:SSZ"));
+    let b = t.as_bytes();
+    if b.len() != 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'Z'
+    {
+        return Err(bad());
+    }
+    let num = |r: std::ops::Range<usize>| -> Result<i64, Error> {
+        t.get(r).and_then(|x| x.parse::<i64>().ok()).ok_or_else(bad)
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 59 {
+        return Err(bad());
+    }
+    // Days from civil (proleptic Gregorian), H. Hinnant's algorithm.
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    u64::try_from(days * 86_400 + hh * 3600 + mm * 60 + ss).map_err(|_| bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_parse_as_unix_seconds_or_rfc3339_utc() {
+        assert_eq!(parse_time("1801353600").ok(), Some(1_801_353_600));
+        assert_eq!(parse_time("2027-01-31T00:00:00Z").ok(), Some(1_801_353_600));
+        assert_eq!(parse_time("2024-02-29T23:59:59Z").ok(), Some(1_709_251_199));
+        assert_eq!(parse_time("1970-01-01T00:00:00Z").ok(), Some(0));
+        for bad in [
+            "",
+            "2027-13-01T00:00:00Z",
+            "2027-01-31 00:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "x",
+        ] {
+            assert!(parse_time(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -8,9 +8,13 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use strongroom::api::*;
-use strongroom::core::key::{DataKeySpec, EncryptionAlgorithm, KeySpec, KeyUsage, Origin};
+use strongroom::core::key::{
+    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, ExpirationModel, KeySpec, KeyUsage,
+    MacAlgorithm, MessageType, Origin, SigningAlgorithm, WrappingAlgorithm, WrappingKeySpec,
+};
 use strongroom::{CreateOptions, EncryptionContext, Error, Keystore, RootKeySource, Secret};
 
+mod envelope_cmd;
 mod input;
 mod output;
 
@@ -37,9 +41,10 @@ struct Cli {
     /// Name of an environment variable holding a passphrase (Argon2id root key).
     #[arg(long, global = true)]
     passphrase_env: Option<String>,
-    /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Json)]
-    output: OutputFormat,
+    /// Output format of responses: `json` (default) or `text`. For
+    /// `encrypt-file` / `decrypt-file`: the output file, `-` for stdout.
+    #[arg(short = 'o', long, global = true)]
+    output: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -234,6 +239,12 @@ enum Command {
         destination_key_id: String,
         #[arg(long)]
         destination_encryption_context: Option<String>,
+        /// RSAES_OAEP_SHA_1/256 when --source-key-id is an RSA key.
+        #[arg(long)]
+        source_encryption_algorithm: Option<EncryptionAlgorithm>,
+        /// RSAES_OAEP_SHA_1/256 when the destination is an RSA key.
+        #[arg(long)]
+        destination_encryption_algorithm: Option<EncryptionAlgorithm>,
         #[command(flatten)]
         out: OutFile,
     },
@@ -241,6 +252,117 @@ enum Command {
     GenerateDataKey(DataKeyArgs),
     /// GenerateDataKeyWithoutPlaintext.
     GenerateDataKeyWithoutPlaintext(DataKeyArgs),
+    /// Sign (RSA or ECC SIGN_VERIFY key).
+    Sign {
+        #[command(flatten)]
+        key: KeyIdArg,
+        /// `fileb://path`, `file://path` or base64: the message (RAW, at most 4096 bytes) or its digest (DIGEST).
+        #[arg(long)]
+        message: String,
+        #[arg(long)]
+        message_type: Option<MessageType>,
+        #[arg(long)]
+        signing_algorithm: SigningAlgorithm,
+        /// Write the raw signature to this file.
+        #[command(flatten)]
+        out: OutFile,
+    },
+    /// Verify.
+    Verify {
+        #[command(flatten)]
+        key: KeyIdArg,
+        #[arg(long)]
+        message: String,
+        #[arg(long)]
+        message_type: Option<MessageType>,
+        /// `fileb://path` or base64.
+        #[arg(long)]
+        signature: String,
+        #[arg(long)]
+        signing_algorithm: SigningAlgorithm,
+    },
+    /// GetPublicKey.
+    GetPublicKey {
+        #[command(flatten)]
+        key: KeyIdArg,
+        /// Write the public key to this file (DER SubjectPublicKeyInfo, or PEM with --pem).
+        #[command(flatten)]
+        out: OutFile,
+        /// Write --outfile as PEM ("-----BEGIN PUBLIC KEY-----"), as OpenSSL reads it.
+        #[arg(long, requires = "outfile")]
+        pem: bool,
+    },
+    /// GenerateMac (HMAC key).
+    GenerateMac {
+        #[command(flatten)]
+        key: KeyIdArg,
+        /// `fileb://path`, `file://path` or base64; 1-4096 bytes.
+        #[arg(long)]
+        message: String,
+        #[arg(long)]
+        mac_algorithm: MacAlgorithm,
+        /// Write the raw MAC to this file.
+        #[command(flatten)]
+        out: OutFile,
+    },
+    /// VerifyMac.
+    VerifyMac {
+        #[command(flatten)]
+        key: KeyIdArg,
+        #[arg(long)]
+        message: String,
+        #[arg(long)]
+        mac_algorithm: MacAlgorithm,
+        /// `fileb://path` or base64.
+        #[arg(long)]
+        mac: String,
+    },
+    /// GenerateDataKeyPair.
+    GenerateDataKeyPair(DataKeyPairArgs),
+    /// GenerateDataKeyPairWithoutPlaintext.
+    GenerateDataKeyPairWithoutPlaintext(DataKeyPairArgs),
+    /// GetParametersForImport (key with Origin EXTERNAL).
+    GetParametersForImport {
+        #[command(flatten)]
+        key: KeyIdArg,
+        #[arg(long)]
+        wrapping_algorithm: WrappingAlgorithm,
+        #[arg(long)]
+        wrapping_key_spec: WrappingKeySpec,
+        /// Write the wrapping public key (DER, or PEM with --pem) to this file.
+        #[arg(long)]
+        public_key_outfile: Option<PathBuf>,
+        /// Write --public-key-outfile as PEM.
+        #[arg(long, requires = "public_key_outfile")]
+        pem: bool,
+        /// Write the raw import token to this file.
+        #[arg(long)]
+        import_token_outfile: Option<PathBuf>,
+    },
+    /// ImportKeyMaterial.
+    ImportKeyMaterial {
+        #[command(flatten)]
+        key: KeyIdArg,
+        /// `fileb://path` or base64.
+        #[arg(long)]
+        encrypted_key_material: String,
+        /// `fileb://path` or base64.
+        #[arg(long)]
+        import_token: String,
+        /// Unix seconds or RFC 3339 UTC (`2027-01-31T00:00:00Z`).
+        #[arg(long)]
+        valid_to: Option<String>,
+        #[arg(long)]
+        expiration_model: Option<ExpirationModel>,
+    },
+    /// DeleteImportedKeyMaterial.
+    DeleteImportedKeyMaterial(KeyIdArg),
+    /// Envelope-encrypt a file or stream (AWS Encryption SDK message format)
+    /// to `-o FILE` or `-o -` (stdout).
+    EncryptFile(envelope_cmd::EncryptFileArgs),
+    /// Decrypt an AWS Encryption SDK message to `-o FILE` (written only once
+    /// fully authenticated) or `-o -`; or `--show-header`.
+    DecryptFile(envelope_cmd::DecryptFileArgs),
     /// GenerateRandom.
     GenerateRandom {
         /// 1-1024.
@@ -267,6 +389,25 @@ struct DataKeyArgs {
     /// Also write the encrypted data key (CiphertextBlob) raw to this file.
     #[arg(long)]
     ciphertext_outfile: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct DataKeyPairArgs {
+    #[command(flatten)]
+    key: KeyIdArg,
+    #[arg(long)]
+    key_pair_spec: DataKeyPairSpec,
+    #[arg(long)]
+    encryption_context: Option<String>,
+    /// Write the public key (DER SubjectPublicKeyInfo) to this file.
+    #[arg(long)]
+    public_key_outfile: Option<PathBuf>,
+    /// Write PrivateKeyCiphertextBlob raw to this file.
+    #[arg(long)]
+    ciphertext_outfile: Option<PathBuf>,
+    /// generate-data-key-pair only: write the PKCS#8 DER private key to this file.
+    #[arg(long)]
+    private_key_outfile: Option<PathBuf>,
 }
 
 fn default_key_file(keystore: &Path) -> PathBuf {
@@ -331,14 +472,36 @@ fn write_raw(path: &Option<PathBuf>, bytes: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
-fn run(cli: &Cli) -> Result<(), Error> {
-    let print = |v: &dyn erased::Value| output::print(cli.output, &v.json());
-    if let Command::Init { region, account } = &cli.command {
-        return init(cli, region, account);
+/// The response format from `--output` (`json` or `text`).
+fn output_format(cli: &Cli) -> Result<OutputFormat, Error> {
+    match cli.output.as_deref() {
+        None => Ok(OutputFormat::Json),
+        Some(s) => OutputFormat::from_str(s, true)
+            .map_err(|_| Error::validation(format!("--output must be json or text, not '{s}'"))),
     }
-    let ks = Keystore::open(&cli.keystore, root_source(cli))?;
+}
+
+fn run(cli: &Cli) -> Result<(), Error> {
+    let open = || Keystore::open(&cli.keystore, root_source(cli));
+    let ectx = envelope_cmd::Ctx {
+        output: cli.output.as_deref(),
+        open: &open,
+    };
     match &cli.command {
-        Command::Init { .. } => unreachable_init(),
+        Command::EncryptFile(a) => return envelope_cmd::encrypt_file(&ectx, a),
+        Command::DecryptFile(a) => return envelope_cmd::decrypt_file(&ectx, a),
+        _ => {}
+    }
+    let format = output_format(cli)?;
+    let print = |v: &dyn erased::Value| output::print(format, &v.json());
+    if let Command::Init { region, account } = &cli.command {
+        return init(cli, region, account, format);
+    }
+    let ks = open()?;
+    match &cli.command {
+        Command::Init { .. } | Command::EncryptFile(_) | Command::DecryptFile(_) => {
+            unreachable_init()
+        }
         Command::CreateKey {
             description,
             key_spec,
@@ -435,6 +598,8 @@ fn run(cli: &Cli) -> Result<(), Error> {
             source_key_id,
             destination_key_id,
             destination_encryption_context,
+            source_encryption_algorithm,
+            destination_encryption_algorithm,
             out,
         } => {
             let r = ks.re_encrypt(&ReEncryptRequest {
@@ -443,7 +608,9 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 source_key_id: source_key_id.clone(),
                 destination_key_id: destination_key_id.clone(),
                 destination_encryption_context: opt_ctx(destination_encryption_context)?,
-                ..Default::default()
+                source_encryption_algorithm: *source_encryption_algorithm,
+                destination_encryption_algorithm: *destination_encryption_algorithm,
+                grant_tokens: Vec::new(),
             })?;
             write_raw(&out.outfile, &r.ciphertext_blob)?;
             print(&r)
@@ -460,6 +627,121 @@ fn run(cli: &Cli) -> Result<(), Error> {
             write_raw(&a.ciphertext_outfile, &r.ciphertext_blob)?;
             print(&r)
         }
+        Command::Sign {
+            key,
+            message,
+            message_type,
+            signing_algorithm,
+            out,
+        } => {
+            let r = ks.sign(&SignRequest {
+                key_id: key.key_id.clone(),
+                message: Secret::new(parse_blob(message)?),
+                message_type: *message_type,
+                signing_algorithm: Some(*signing_algorithm),
+                grant_tokens: Vec::new(),
+            })?;
+            write_raw(&out.outfile, &r.signature)?;
+            print(&r)
+        }
+        Command::Verify {
+            key,
+            message,
+            message_type,
+            signature,
+            signing_algorithm,
+        } => print(&ks.verify(&VerifyRequest {
+            key_id: key.key_id.clone(),
+            message: Secret::new(parse_blob(message)?),
+            message_type: *message_type,
+            signature: parse_blob(signature)?,
+            signing_algorithm: Some(*signing_algorithm),
+            grant_tokens: Vec::new(),
+        })?),
+        Command::GetPublicKey { key, out, pem } => {
+            let r = ks.get_public_key(&key.key_id)?;
+            write_public_key(&out.outfile, &r.public_key, *pem)?;
+            print(&r)
+        }
+        Command::GenerateMac {
+            key,
+            message,
+            mac_algorithm,
+            out,
+        } => {
+            let r = ks.generate_mac(&GenerateMacRequest {
+                key_id: key.key_id.clone(),
+                message: Secret::new(parse_blob(message)?),
+                mac_algorithm: Some(*mac_algorithm),
+                grant_tokens: Vec::new(),
+            })?;
+            write_raw(&out.outfile, &r.mac)?;
+            print(&r)
+        }
+        Command::VerifyMac {
+            key,
+            message,
+            mac_algorithm,
+            mac,
+        } => print(&ks.verify_mac(&VerifyMacRequest {
+            key_id: key.key_id.clone(),
+            message: Secret::new(parse_blob(message)?),
+            mac_algorithm: Some(*mac_algorithm),
+            mac: parse_blob(mac)?,
+            grant_tokens: Vec::new(),
+        })?),
+        Command::GenerateDataKeyPair(a) => {
+            let r = ks.generate_data_key_pair(&data_key_pair_request(a)?)?;
+            write_raw(&a.public_key_outfile, &r.public_key)?;
+            write_raw(&a.ciphertext_outfile, &r.private_key_ciphertext_blob)?;
+            write_raw(
+                &a.private_key_outfile,
+                r.private_key_plaintext.expose_secret(),
+            )?;
+            print(&r)
+        }
+        Command::GenerateDataKeyPairWithoutPlaintext(a) => {
+            if a.private_key_outfile.is_some() {
+                return Err(Error::validation(
+                    "--private-key-outfile is only for generate-data-key-pair",
+                ));
+            }
+            let r = ks.generate_data_key_pair_without_plaintext(&data_key_pair_request(a)?)?;
+            write_raw(&a.public_key_outfile, &r.public_key)?;
+            write_raw(&a.ciphertext_outfile, &r.private_key_ciphertext_blob)?;
+            print(&r)
+        }
+        Command::GetParametersForImport {
+            key,
+            wrapping_algorithm,
+            wrapping_key_spec,
+            public_key_outfile,
+            pem,
+            import_token_outfile,
+        } => {
+            let r = ks.get_parameters_for_import(&GetParametersForImportRequest {
+                key_id: key.key_id.clone(),
+                wrapping_algorithm: Some(*wrapping_algorithm),
+                wrapping_key_spec: Some(*wrapping_key_spec),
+            })?;
+            write_public_key(public_key_outfile, &r.public_key, *pem)?;
+            write_raw(import_token_outfile, &r.import_token)?;
+            print(&r)
+        }
+        Command::ImportKeyMaterial {
+            key,
+            encrypted_key_material,
+            import_token,
+            valid_to,
+            expiration_model,
+        } => ks.import_key_material(&ImportKeyMaterialRequest {
+            key_id: key.key_id.clone(),
+            import_token: parse_blob(import_token)?,
+            encrypted_key_material: parse_blob(encrypted_key_material)?,
+            valid_to: valid_to.as_deref().map(input::parse_time).transpose()?,
+            expiration_model: *expiration_model,
+        }),
+        Command::DeleteImportedKeyMaterial(k) => ks.delete_imported_key_material(&k.key_id),
         Command::GenerateRandom {
             number_of_bytes,
             out,
@@ -473,7 +755,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
 
 fn unreachable_init() -> Result<(), Error> {
     Err(Error::internal(
-        "init is handled before the keystore is opened",
+        "init, encrypt-file and decrypt-file are handled before the keystore is opened",
     ))
 }
 
@@ -487,7 +769,24 @@ fn data_key_request(a: &DataKeyArgs) -> Result<GenerateDataKeyRequest, Error> {
     })
 }
 
-fn init(cli: &Cli, region: &str, account: &str) -> Result<(), Error> {
+fn data_key_pair_request(a: &DataKeyPairArgs) -> Result<GenerateDataKeyPairRequest, Error> {
+    Ok(GenerateDataKeyPairRequest {
+        key_id: a.key.key_id.clone(),
+        key_pair_spec: Some(a.key_pair_spec),
+        encryption_context: opt_ctx(&a.encryption_context)?,
+        grant_tokens: Vec::new(),
+    })
+}
+
+fn write_public_key(path: &Option<PathBuf>, der: &[u8], pem: bool) -> Result<(), Error> {
+    if pem {
+        write_raw(path, output::pem("PUBLIC KEY", der).as_bytes())
+    } else {
+        write_raw(path, der)
+    }
+}
+
+fn init(cli: &Cli, region: &str, account: &str, format: OutputFormat) -> Result<(), Error> {
     let options = CreateOptions {
         region: region.to_string(),
         account: account.to_string(),
@@ -517,7 +816,7 @@ fn init(cli: &Cli, region: &str, account: &str) -> Result<(), Error> {
         account: String,
     }
     output::print(
-        cli.output,
+        format,
         &serde_json::to_value(InitOut {
             keystore: cli.keystore.display().to_string(),
             root_key_file: key_file.map(|p| p.display().to_string()),

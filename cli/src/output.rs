@@ -71,3 +71,18 @@ fn text(name: Option<&str>, v: &Value, out: &mut Vec<String>) {
         other => out.push(scalar(other).unwrap_or_default()),
     }
 }
+
+/// PEM text (RFC 7468) of a DER document: base64 in 64-character lines
+/// between `-----BEGIN {label}-----` and `-----END {label}-----`.
+pub fn pem(label: &str, der: &[u8]) -> String {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    let b64 = STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(chunk));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}

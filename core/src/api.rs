@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::context::EncryptionContext;
 use crate::key::{
-    DataKeySpec, EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, Origin, RotationType,
+    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, ExpirationModel, KeySpec, KeyState,
+    KeyUsage, MacAlgorithm, MessageType, Origin, RotationType, SigningAlgorithm, WrappingAlgorithm,
+    WrappingKeySpec,
 };
 use crate::secret::Secret;
 
@@ -283,4 +285,181 @@ pub struct GenerateDataKeyWithoutPlaintextResponse {
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateRandomResponse {
     pub plaintext: Secret,
+}
+
+/// `Sign` request. `Message` is 1–4096 bytes for `MessageType` `RAW`
+/// (the default), exactly the hash length for `DIGEST`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct SignRequest {
+    pub key_id: String,
+    pub message: Secret,
+    pub message_type: Option<MessageType>,
+    pub signing_algorithm: Option<SigningAlgorithm>,
+    pub grant_tokens: Vec<String>,
+}
+
+/// `Sign` response: `Signature` is as long as the modulus (RSA) or a DER
+/// `ECDSA-Sig-Value` (ECDSA).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SignResponse {
+    pub key_id: String,
+    #[serde(with = "crate::b64")]
+    pub signature: Vec<u8>,
+    pub signing_algorithm: SigningAlgorithm,
+}
+
+/// `Verify` request.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct VerifyRequest {
+    pub key_id: String,
+    pub message: Secret,
+    pub message_type: Option<MessageType>,
+    #[serde(with = "crate::b64")]
+    pub signature: Vec<u8>,
+    pub signing_algorithm: Option<SigningAlgorithm>,
+    pub grant_tokens: Vec<String>,
+}
+
+/// `Verify` response (only when the signature is valid; otherwise
+/// `KMSInvalidSignatureException`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VerifyResponse {
+    pub key_id: String,
+    pub signature_valid: bool,
+    pub signing_algorithm: SigningAlgorithm,
+}
+
+/// `GetPublicKey` response: `PublicKey` is DER SubjectPublicKeyInfo (RFC 5280).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetPublicKeyResponse {
+    pub key_id: String,
+    #[serde(with = "crate::b64")]
+    pub public_key: Vec<u8>,
+    pub customer_master_key_spec: KeySpec,
+    pub key_spec: KeySpec,
+    pub key_usage: KeyUsage,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub encryption_algorithms: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub signing_algorithms: Vec<String>,
+}
+
+/// `GenerateMac` request: `Message` 1–4096 bytes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct GenerateMacRequest {
+    pub key_id: String,
+    pub message: Secret,
+    pub mac_algorithm: Option<MacAlgorithm>,
+    pub grant_tokens: Vec<String>,
+}
+
+/// `GenerateMac` response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GenerateMacResponse {
+    #[serde(with = "crate::b64")]
+    pub mac: Vec<u8>,
+    pub mac_algorithm: MacAlgorithm,
+    pub key_id: String,
+}
+
+/// `VerifyMac` request.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct VerifyMacRequest {
+    pub key_id: String,
+    pub message: Secret,
+    pub mac_algorithm: Option<MacAlgorithm>,
+    #[serde(with = "crate::b64")]
+    pub mac: Vec<u8>,
+    pub grant_tokens: Vec<String>,
+}
+
+/// `VerifyMac` response (only when the MAC is valid; otherwise `KMSInvalidMacException`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VerifyMacResponse {
+    pub key_id: String,
+    pub mac_valid: bool,
+    pub mac_algorithm: MacAlgorithm,
+}
+
+/// `GenerateDataKeyPair` / `GenerateDataKeyPairWithoutPlaintext` request;
+/// `KeyId` names a symmetric encryption key.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct GenerateDataKeyPairRequest {
+    pub key_id: String,
+    pub key_pair_spec: Option<DataKeyPairSpec>,
+    pub encryption_context: EncryptionContext,
+    pub grant_tokens: Vec<String>,
+}
+
+/// `GenerateDataKeyPair` response: `PublicKey` DER SubjectPublicKeyInfo,
+/// `PrivateKeyPlaintext` PKCS#8 DER, `PrivateKeyCiphertextBlob` a symmetric
+/// ciphertext blob of the PKCS#8 under `KeyId` with the encryption context.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GenerateDataKeyPairResponse {
+    #[serde(with = "crate::b64")]
+    pub private_key_ciphertext_blob: Vec<u8>,
+    pub private_key_plaintext: Secret,
+    #[serde(with = "crate::b64")]
+    pub public_key: Vec<u8>,
+    pub key_id: String,
+    pub key_pair_spec: DataKeyPairSpec,
+}
+
+/// `GenerateDataKeyPairWithoutPlaintext` response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GenerateDataKeyPairWithoutPlaintextResponse {
+    #[serde(with = "crate::b64")]
+    pub private_key_ciphertext_blob: Vec<u8>,
+    #[serde(with = "crate::b64")]
+    pub public_key: Vec<u8>,
+    pub key_id: String,
+    pub key_pair_spec: DataKeyPairSpec,
+}
+
+/// `GetParametersForImport` request.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct GetParametersForImportRequest {
+    pub key_id: String,
+    pub wrapping_algorithm: Option<WrappingAlgorithm>,
+    pub wrapping_key_spec: Option<WrappingKeySpec>,
+}
+
+/// `GetParametersForImport` response: the wrapping `PublicKey` (DER
+/// SubjectPublicKeyInfo), the opaque `ImportToken` (format in
+/// `docs/FORMAT.md`) and `ParametersValidTo` (Unix seconds, now + 24 h).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetParametersForImportResponse {
+    pub key_id: String,
+    #[serde(with = "crate::b64")]
+    pub import_token: Vec<u8>,
+    #[serde(with = "crate::b64")]
+    pub public_key: Vec<u8>,
+    pub parameters_valid_to: u64,
+}
+
+/// `ImportKeyMaterial` request. `ValidTo` is Unix seconds.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ImportKeyMaterialRequest {
+    pub key_id: String,
+    #[serde(with = "crate::b64")]
+    pub import_token: Vec<u8>,
+    #[serde(with = "crate::b64")]
+    pub encrypted_key_material: Vec<u8>,
+    pub valid_to: Option<u64>,
+    pub expiration_model: Option<ExpirationModel>,
 }

@@ -140,6 +140,117 @@ kms_enum! {
 }
 
 kms_enum! {
+    /// Signing algorithms of Sign and Verify (`SigningAlgorithmSpec`).
+    SigningAlgorithm {
+        /// RSASSA-PSS (RFC 8017 §8.1), SHA-256, MGF1-SHA-256, 32-byte salt.
+        RsassaPssSha256 = "RSASSA_PSS_SHA_256",
+        /// RSASSA-PSS, SHA-384, MGF1-SHA-384, 48-byte salt.
+        RsassaPssSha384 = "RSASSA_PSS_SHA_384",
+        /// RSASSA-PSS, SHA-512, MGF1-SHA-512, 64-byte salt.
+        RsassaPssSha512 = "RSASSA_PSS_SHA_512",
+        /// RSASSA-PKCS1-v1_5 (RFC 8017 §8.2) with SHA-256.
+        RsassaPkcs1V15Sha256 = "RSASSA_PKCS1_V1_5_SHA_256",
+        /// RSASSA-PKCS1-v1_5 with SHA-384.
+        RsassaPkcs1V15Sha384 = "RSASSA_PKCS1_V1_5_SHA_384",
+        /// RSASSA-PKCS1-v1_5 with SHA-512.
+        RsassaPkcs1V15Sha512 = "RSASSA_PKCS1_V1_5_SHA_512",
+        /// ECDSA (FIPS 186-5) on P-256 with SHA-256, DER signature.
+        EcdsaSha256 = "ECDSA_SHA_256",
+        /// ECDSA on P-384 with SHA-384, DER signature.
+        EcdsaSha384 = "ECDSA_SHA_384",
+        /// ECDSA on P-521 with SHA-512 (KMS spelling; P-521 keys are not offered, so always `InvalidKeyUsageException`).
+        EcdsaSha512 = "ECDSA_SHA_512",
+    }
+}
+
+kms_enum! {
+    /// How Sign and Verify read `Message` (`MessageType`).
+    MessageType {
+        /// The message itself (at most 4096 bytes); hashed once by Strongroom.
+        Raw = "RAW",
+        /// The caller's digest, exactly the algorithm's hash length; never hashed again.
+        Digest = "DIGEST",
+    }
+}
+
+kms_enum! {
+    /// MAC algorithms of GenerateMac and VerifyMac (`MacAlgorithmSpec`).
+    MacAlgorithm {
+        /// HMAC-SHA-256 (RFC 2104), 32-byte tag; keys of spec `HMAC_256`.
+        HmacSha256 = "HMAC_SHA_256",
+        /// HMAC-SHA-384, 48-byte tag; keys of spec `HMAC_384`.
+        HmacSha384 = "HMAC_SHA_384",
+        /// HMAC-SHA-512, 64-byte tag; keys of spec `HMAC_512`.
+        HmacSha512 = "HMAC_SHA_512",
+    }
+}
+
+kms_enum! {
+    /// `KeyPairSpec` of GenerateDataKeyPair.
+    DataKeyPairSpec {
+        /// RSA 2048-bit key pair.
+        Rsa2048 = "RSA_2048",
+        /// RSA 3072-bit key pair.
+        Rsa3072 = "RSA_3072",
+        /// RSA 4096-bit key pair.
+        Rsa4096 = "RSA_4096",
+        /// NIST P-256 key pair.
+        EccNistP256 = "ECC_NIST_P256",
+        /// NIST P-384 key pair.
+        EccNistP384 = "ECC_NIST_P384",
+    }
+}
+
+impl DataKeyPairSpec {
+    /// The key spec of the same name.
+    pub const fn key_spec(self) -> KeySpec {
+        match self {
+            DataKeyPairSpec::Rsa2048 => KeySpec::Rsa2048,
+            DataKeyPairSpec::Rsa3072 => KeySpec::Rsa3072,
+            DataKeyPairSpec::Rsa4096 => KeySpec::Rsa4096,
+            DataKeyPairSpec::EccNistP256 => KeySpec::EccNistP256,
+            DataKeyPairSpec::EccNistP384 => KeySpec::EccNistP384,
+        }
+    }
+}
+
+kms_enum! {
+    /// How imported key material is wrapped (`WrappingAlgorithm` of GetParametersForImport).
+    WrappingAlgorithm {
+        /// RSAES-OAEP with SHA-1 of the material itself.
+        RsaesOaepSha1 = "RSAES_OAEP_SHA_1",
+        /// RSAES-OAEP with SHA-256 of the material itself.
+        RsaesOaepSha256 = "RSAES_OAEP_SHA_256",
+        /// RSAES-OAEP-SHA-1 of an ephemeral AES-256 key ‖ AES-KWP (RFC 5649) of the material.
+        RsaAesKeyWrapSha1 = "RSA_AES_KEY_WRAP_SHA_1",
+        /// RSAES-OAEP-SHA-256 of an ephemeral AES-256 key ‖ AES-KWP (RFC 5649) of the material.
+        RsaAesKeyWrapSha256 = "RSA_AES_KEY_WRAP_SHA_256",
+    }
+}
+
+kms_enum! {
+    /// The RSA wrapping key's size (`WrappingKeySpec` of GetParametersForImport).
+    WrappingKeySpec {
+        /// 2048-bit wrapping key.
+        Rsa2048 = "RSA_2048",
+        /// 3072-bit wrapping key.
+        Rsa3072 = "RSA_3072",
+        /// 4096-bit wrapping key.
+        Rsa4096 = "RSA_4096",
+    }
+}
+
+kms_enum! {
+    /// Whether imported key material expires (`ExpirationModel`).
+    ExpirationModel {
+        /// The material is deleted at `ValidTo`; the key returns to `PendingImport`.
+        KeyMaterialExpires = "KEY_MATERIAL_EXPIRES",
+        /// The material stays until DeleteImportedKeyMaterial.
+        KeyMaterialDoesNotExpire = "KEY_MATERIAL_DOES_NOT_EXPIRE",
+    }
+}
+
+kms_enum! {
     /// `DataKeySpec` of GenerateDataKey.
     DataKeySpec {
         /// 16 bytes.
@@ -307,6 +418,13 @@ pub struct KeyRecord {
     pub policy: Option<String>,
     /// Imported-material expiry (Unix seconds), when the material expires.
     pub valid_to: Option<u64>,
+    /// For `EXTERNAL` keys that ever had material imported: a keyed
+    /// commitment to it (HMAC-SHA256 under the root key's record-MAC key,
+    /// base64), so that a re-import can be checked to be the same material
+    /// after the material itself was deleted or expired. Reveals nothing
+    /// about the material without the root key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_commitment: Option<String>,
     /// Incremented on every change; guards against lost updates.
     pub generation: u64,
     /// Fields added by later versions, kept verbatim.

@@ -9,6 +9,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod api;
+pub mod asym;
 pub mod audit;
 pub mod b64;
 pub mod blob;

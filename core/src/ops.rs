@@ -98,7 +98,8 @@ fn uuid_bytes(key_id: &str) -> Result<[u8; 16]> {
 /// `ValidationException` (description over 8192 characters, a key spec
 /// given twice with different values), `InvalidKeyUsageException` /
 /// `ValidationException` for a spec and usage KMS does not pair,
-/// `UnsupportedOperationException` for a spec not built yet, `TagException`.
+/// `UnsupportedOperationException` for multi-Region keys, `TagException`,
+/// `KMSInternalException` if key-pair generation fails.
 pub fn create_key<R: CryptoRng + ?Sized>(
     env: &Env<'_>,
     rng: &mut R,
@@ -164,6 +165,7 @@ pub fn create_key<R: CryptoRng + ?Sized>(
         backing_keys: Vec::new(),
         policy: req.policy.clone(),
         valid_to: None,
+        import_commitment: None,
         generation: 0,
         extra: Default::default(),
     };
@@ -201,20 +203,19 @@ pub fn check_spec_usage(spec: KeySpec, usage: KeyUsage) -> Result<()> {
     }
 }
 
-/// Fresh key material for `spec`.
+/// Fresh key material for `spec`: 32 random bytes for `SYMMETRIC_DEFAULT`,
+/// 32/48/64 random bytes for `HMAC_256/384/512`, a PKCS#8 DER private key
+/// for RSA and ECC specs (see [`crate::asym::generate_private_key`]).
 ///
 /// # Errors
-/// `UnsupportedOperationException` for specs whose generation this build lacks.
+/// `KMSInternalException` if key-pair generation fails.
 pub fn generate_material<R: CryptoRng + ?Sized>(rng: &mut R, spec: KeySpec) -> Result<Secret> {
     match spec {
         KeySpec::SymmetricDefault => Ok(random_secret(rng, SYMMETRIC_KEY_LEN)),
         KeySpec::Hmac256 => Ok(random_secret(rng, 32)),
         KeySpec::Hmac384 => Ok(random_secret(rng, 48)),
         KeySpec::Hmac512 => Ok(random_secret(rng, 64)),
-        other => Err(Error::new(
-            ErrorKind::UnsupportedOperationException,
-            format!("KeySpec {other} is not supported yet"),
-        )),
+        other => crate::asym::generate_private_key(rng, other),
     }
 }
 
@@ -688,10 +689,11 @@ pub fn encrypt_symmetric<R: CryptoRng + ?Sized>(
     )
 }
 
-/// Encrypt.
+/// Encrypt: a symmetric blob, or RSAES-OAEP for RSA keys
+/// ([`crate::asym::encrypt`]).
 ///
 /// # Errors
-/// As [`encrypt_symmetric`], plus `ValidationException` for more than 10 grant tokens.
+/// As [`encrypt_symmetric`] / [`crate::asym::encrypt_oaep`], plus `ValidationException` for more than 10 grant tokens.
 pub fn encrypt<R: CryptoRng + ?Sized>(
     env: &Env<'_>,
     rng: &mut R,
@@ -699,6 +701,9 @@ pub fn encrypt<R: CryptoRng + ?Sized>(
     req: &EncryptRequest,
 ) -> Result<EncryptResponse> {
     check_grant_tokens(&req.grant_tokens)?;
+    if crate::asym::rsa_size(rec.key_spec).is_some() {
+        return crate::asym::encrypt(env, rng, rec, req);
+    }
     let blob = encrypt_symmetric(
         env,
         rng,

@@ -1,7 +1,9 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod asymmetric;
 pub mod clock;
+pub mod envelope;
 pub mod root;
 pub mod store;
 
@@ -511,7 +513,10 @@ impl Keystore {
         let env = self.env();
         let rotation_due =
             rec.rotation.enabled && rec.rotation.next_rotation.is_some_and(|d| d <= env.now);
-        if ops::is_due_for_purge(&rec, env.now) || rotation_due {
+        if ops::is_due_for_purge(&rec, env.now)
+            || rotation_due
+            || strongroom_core::asym::imported_material_expired(&rec, env.now)
+        {
             return self.modify(key_id, |_, r| Ok(r.clone()));
         }
         Ok(rec)
@@ -541,11 +546,15 @@ impl Keystore {
                 return Ok(());
             }
             let before = rec.clone();
-            ops::rotate_if_due(&env, &mut os_rng(), &mut rec)?;
+            let due = |rec: &mut KeyRecord| -> Result<()> {
+                strongroom_core::asym::expire_imported_material(rec, env.now);
+                ops::rotate_if_due(&env, &mut os_rng(), rec).map(|_| ())
+            };
+            due(&mut rec)?;
             let result = f(&env, &mut rec);
             if result.is_err() {
                 rec = before.clone();
-                ops::rotate_if_due(&env, &mut os_rng(), &mut rec)?;
+                due(&mut rec)?;
             }
             if rec != before {
                 rec.generation += 1;
@@ -1005,7 +1014,9 @@ impl Keystore {
     }
 
     /// Decrypt a symmetric ciphertext blob. The key comes from the blob; a
-    /// `KeyId` in the request must name that key.
+    /// `KeyId` in the request must name that key. When `KeyId` names an RSA
+    /// key, the ciphertext is RSAES-OAEP output and `EncryptionAlgorithm`
+    /// is required, as in KMS.
     ///
     /// # Errors
     /// `InvalidCiphertextException` (every authentication failure, detail-free),
@@ -1013,6 +1024,9 @@ impl Keystore {
     pub fn decrypt(&self, req: &DecryptRequest) -> Result<DecryptResponse> {
         if req.grant_tokens.len() > ops::MAX_GRANT_TOKENS {
             return Err(Error::validation("at most 10 grant tokens may be given"));
+        }
+        if let Some(r) = self.decrypt_if_asymmetric(req)? {
+            return Ok(r);
         }
         let rec = self.blob_key(&req.ciphertext_blob, req.key_id.as_deref())?;
         if let Some(a) = req.encryption_algorithm {
@@ -1043,6 +1057,9 @@ impl Keystore {
     /// Those of [`decrypt`](Self::decrypt) for the source and
     /// [`encrypt`](Self::encrypt) for the destination.
     pub fn re_encrypt(&self, req: &ReEncryptRequest) -> Result<ReEncryptResponse> {
+        if let Some(r) = self.re_encrypt_if_asymmetric(req)? {
+            return Ok(r);
+        }
         let src = self.blob_key(&req.ciphertext_blob, req.source_key_id.as_deref())?;
         let dst = self.load(&req.destination_key_id)?;
         let env = self.env();

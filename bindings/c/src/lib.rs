@@ -14,6 +14,7 @@
 // The KMS operations take many parameters; C has no keyword arguments.
 #![allow(clippy::too_many_arguments)]
 
+mod asymmetric;
 mod bytes;
 mod crypto;
 mod envelope;
@@ -22,6 +23,7 @@ mod keystore;
 mod ptr;
 mod result;
 
+pub use asymmetric::*;
 pub use bytes::{sr_bytes, sr_bytes_free};
 pub use crypto::*;
 pub use envelope::*;

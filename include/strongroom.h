@@ -325,6 +325,187 @@ extern "C" {
 const char *sr_version(void);
 
 /**
+ * Sign: signs `message` (or, with `message_type` `"DIGEST"`, a digest)
+ * with an asymmetric `SIGN_VERIFY` key; `*out_signature` receives the
+ * signature (RSA: modulus length; ECDSA: DER `ECDSA-Sig-Value`).
+ *
+ * `message_type`: NULL or `"RAW"`, or `"DIGEST"`. `signing_algorithm`: e.g.
+ * `"ECDSA_SHA_256"`, `"RSASSA_PSS_SHA_256"` (required by KMS; NULL lets the
+ * library report `SR_VALIDATION`).
+ *
+ * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`,
+ * `SR_NOT_FOUND`, `SR_DISABLED`, `SR_KMS_INVALID_STATE`,
+ * `SR_INVALID_KEY_USAGE`, `SR_KMS_INTERNAL`.
+ *
+ * # Safety
+ * `ks` a live handle; strings NULL or NUL-terminated as documented;
+ * `message` valid for `message_len` bytes; `out_signature` valid for a write.
+ */
+sr_result sr_sign(const sr_keystore *ks,
+                  const char *key_id,
+                  const uint8_t *message,
+                  size_t message_len,
+                  const char *message_type,
+                  const char *signing_algorithm,
+                  sr_bytes *out_signature);
+
+/**
+ * Verify: `SR_OK` when `signature` is valid for `message` under the key's
+ * public key; `SR_KMS_INVALID_SIGNATURE` when it is not. Parameters as `sr_sign()`.
+ *
+ * # Safety
+ * As `sr_sign()`; `signature` valid for `signature_len` bytes.
+ */
+sr_result sr_verify(const sr_keystore *ks,
+                    const char *key_id,
+                    const uint8_t *message,
+                    size_t message_len,
+                    const char *message_type,
+                    const uint8_t *signature,
+                    size_t signature_len,
+                    const char *signing_algorithm);
+
+/**
+ * GetPublicKey: `*out_public_key` receives the DER SubjectPublicKeyInfo
+ * (RFC 5280) of an asymmetric key.
+ *
+ * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND`,
+ * `SR_DISABLED`, `SR_KMS_INVALID_STATE`, `SR_UNSUPPORTED_OPERATION`
+ * (symmetric or HMAC key), `SR_KMS_INTERNAL`.
+ *
+ * # Safety
+ * `ks` a live handle; `key_id` NUL-terminated; `out_public_key` valid for a write.
+ */
+sr_result sr_get_public_key(const sr_keystore *ks, const char *key_id, sr_bytes *out_public_key);
+
+/**
+ * GenerateMac: `*out_mac` receives the HMAC of `message` (1–4096 bytes)
+ * under an HMAC key. `mac_algorithm`: e.g. `"HMAC_SHA_256"`.
+ *
+ * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`,
+ * `SR_NOT_FOUND`, `SR_DISABLED`, `SR_KMS_INVALID_STATE`,
+ * `SR_INVALID_KEY_USAGE`, `SR_KMS_INTERNAL`.
+ *
+ * # Safety
+ * `ks` a live handle; strings NUL-terminated; `message` valid for
+ * `message_len` bytes; `out_mac` valid for a write.
+ */
+sr_result sr_generate_mac(const sr_keystore *ks,
+                          const char *key_id,
+                          const uint8_t *message,
+                          size_t message_len,
+                          const char *mac_algorithm,
+                          sr_bytes *out_mac);
+
+/**
+ * VerifyMac: `SR_OK` when `mac` is the HMAC of `message`;
+ * `SR_KMS_INVALID_MAC` when it is not. Parameters as `sr_generate_mac()`.
+ *
+ * # Safety
+ * As `sr_generate_mac()`; `mac` valid for `mac_len` bytes.
+ */
+sr_result sr_verify_mac(const sr_keystore *ks,
+                        const char *key_id,
+                        const uint8_t *message,
+                        size_t message_len,
+                        const char *mac_algorithm,
+                        const uint8_t *mac,
+                        size_t mac_len);
+
+/**
+ * GenerateDataKeyPair: a fresh key pair of `key_pair_spec` (e.g.
+ * `"ECC_NIST_P256"`, `"RSA_2048"`): `*out_public_key` (DER
+ * SubjectPublicKeyInfo), `*out_private_key` (PKCS#8 DER; secret, zeroized
+ * by `sr_bytes_free()`) and `*out_private_key_blob` (the private key
+ * encrypted under the symmetric key `key_id` with the context; decrypt with
+ * `sr_decrypt()`). All three are written on success, none on failure.
+ *
+ * Errors: `SR_VALIDATION` (spec), and those of `sr_encrypt()`.
+ *
+ * # Safety
+ * `ks` a live handle; strings NUL-terminated; context arrays valid for
+ * `ctx_len` strings; outputs valid for a write.
+ */
+sr_result sr_generate_data_key_pair(const sr_keystore *ks,
+                                    const char *key_id,
+                                    const char *key_pair_spec,
+                                    const char *const *ctx_keys,
+                                    const char *const *ctx_values,
+                                    size_t ctx_len,
+                                    sr_bytes *out_public_key,
+                                    sr_bytes *out_private_key,
+                                    sr_bytes *out_private_key_blob);
+
+/**
+ * GenerateDataKeyPairWithoutPlaintext: as `sr_generate_data_key_pair()`
+ * without the plaintext private key.
+ *
+ * # Safety
+ * As `sr_generate_data_key_pair()`.
+ */
+sr_result sr_generate_data_key_pair_without_plaintext(const sr_keystore *ks,
+                                                      const char *key_id,
+                                                      const char *key_pair_spec,
+                                                      const char *const *ctx_keys,
+                                                      const char *const *ctx_values,
+                                                      size_t ctx_len,
+                                                      sr_bytes *out_public_key,
+                                                      sr_bytes *out_private_key_blob);
+
+/**
+ * GetParametersForImport for a key created with origin `EXTERNAL`
+ * (`sr_create_key_json()` with `{"Origin":"EXTERNAL"}`): `*out_json`
+ * receives `{"KeyId", "ImportToken" (base64), "PublicKey" (base64 DER
+ * SubjectPublicKeyInfo), "ParametersValidTo"}`. `wrapping_algorithm` (e.g.
+ * `"RSAES_OAEP_SHA_256"`) and `wrapping_key_spec` (e.g. `"RSA_2048"`) as in KMS.
+ *
+ * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`,
+ * `SR_NOT_FOUND`, `SR_UNSUPPORTED_OPERATION`, `SR_KMS_INVALID_STATE`, `SR_KMS_INTERNAL`.
+ *
+ * # Safety
+ * `ks` a live handle; strings NULL or NUL-terminated; `out_json` valid for a write.
+ */
+sr_result sr_get_parameters_for_import(const sr_keystore *ks,
+                                       const char *key_id,
+                                       const char *wrapping_algorithm,
+                                       const char *wrapping_key_spec,
+                                       sr_bytes *out_json);
+
+/**
+ * ImportKeyMaterial: imports `encrypted_key_material` (wrapped under the
+ * public key from `sr_get_parameters_for_import()`) with its
+ * `import_token`. `valid_to`: Unix seconds when the material expires, or 0
+ * for `KEY_MATERIAL_DOES_NOT_EXPIRE`.
+ *
+ * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`,
+ * `SR_NOT_FOUND`, `SR_INVALID_IMPORT_TOKEN`, `SR_EXPIRED_IMPORT_TOKEN`,
+ * `SR_INCORRECT_KEY_MATERIAL`, `SR_INVALID_CIPHERTEXT`,
+ * `SR_UNSUPPORTED_OPERATION`, `SR_KMS_INVALID_STATE`, `SR_KMS_INTERNAL`.
+ *
+ * # Safety
+ * `ks` a live handle; `key_id` NUL-terminated; byte arrays valid for their lengths.
+ */
+sr_result sr_import_key_material(const sr_keystore *ks,
+                                 const char *key_id,
+                                 const uint8_t *import_token,
+                                 size_t import_token_len,
+                                 const uint8_t *encrypted_key_material,
+                                 size_t encrypted_key_material_len,
+                                 uint64_t valid_to);
+
+/**
+ * DeleteImportedKeyMaterial: the key becomes `PendingImport`.
+ *
+ * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND`,
+ * `SR_UNSUPPORTED_OPERATION` (key not of origin `EXTERNAL`),
+ * `SR_KMS_INVALID_STATE`, `SR_KMS_INTERNAL`.
+ *
+ * # Safety
+ * `ks` a live handle; `key_id` NUL-terminated.
+ */
+sr_result sr_delete_imported_key_material(const sr_keystore *ks, const char *key_id);
+
+/**
  * Zeroizes and frees the bytes of `*bytes`, then sets `bytes->ptr` to NULL
  * and `bytes->len` to 0.
  *

@@ -1,0 +1,440 @@
+//! Asymmetric and HMAC keys: Sign, Verify, GetPublicKey, GenerateMac,
+//! VerifyMac, GenerateDataKeyPair(WithoutPlaintext), and importing key
+//! material (GetParametersForImport, ImportKeyMaterial,
+//! DeleteImportedKeyMaterial). Raw bytes in and out; algorithm and spec
+//! names are the AWS KMS spellings.
+
+use std::ffi::c_char;
+
+use serde::de::DeserializeOwned;
+use sr::api::{
+    GenerateDataKeyPairRequest, GenerateMacRequest, GetParametersForImportRequest,
+    ImportKeyMaterialRequest, SignRequest, VerifyMacRequest, VerifyRequest,
+};
+use sr::Secret;
+
+use crate::bytes::sr_bytes;
+use crate::json;
+use crate::keystore::{keystore, sr_keystore};
+use crate::ptr::{bytes, c_str, context, opt_c_str, out};
+use crate::result::{guard, sr_result, Failure};
+
+/// An AWS KMS enum value (`"RSASSA_PSS_SHA_256"`, `"HMAC_SHA_256"`, ...) from its spelling.
+fn kms_enum<T: DeserializeOwned>(s: Option<&str>, what: &str) -> Result<Option<T>, Failure> {
+    s.map(|s| {
+        serde_json::from_value(serde_json::Value::String(s.to_string()))
+            .map_err(|e| Failure::validation(format!("{what}: {e}")))
+    })
+    .transpose()
+}
+
+/// Sign: signs `message` (or, with `message_type` `"DIGEST"`, a digest)
+/// with an asymmetric `SIGN_VERIFY` key; `*out_signature` receives the
+/// signature (RSA: modulus length; ECDSA: DER `ECDSA-Sig-Value`).
+///
+/// `message_type`: NULL or `"RAW"`, or `"DIGEST"`. `signing_algorithm`: e.g.
+/// `"ECDSA_SHA_256"`, `"RSASSA_PSS_SHA_256"` (required by KMS; NULL lets the
+/// library report `SR_VALIDATION`).
+///
+/// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`,
+/// `SR_NOT_FOUND`, `SR_DISABLED`, `SR_KMS_INVALID_STATE`,
+/// `SR_INVALID_KEY_USAGE`, `SR_KMS_INTERNAL`.
+///
+/// # Safety
+/// `ks` a live handle; strings NULL or NUL-terminated as documented;
+/// `message` valid for `message_len` bytes; `out_signature` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_sign(
+    ks: *const sr_keystore,
+    key_id: *const c_char,
+    message: *const u8,
+    message_len: usize,
+    message_type: *const c_char,
+    signing_algorithm: *const c_char,
+    out_signature: *mut sr_bytes,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promises, as documented above.
+        let (ks, key_id, msg, mt, alg) = unsafe {
+            (
+                keystore(ks)?,
+                c_str(key_id, "key_id")?,
+                bytes(message, message_len, "message")?,
+                opt_c_str(message_type, "message_type")?,
+                opt_c_str(signing_algorithm, "signing_algorithm")?,
+            )
+        };
+        let out = out!(out_signature);
+        let resp = ks.sign(&SignRequest {
+            key_id: key_id.to_string(),
+            message: Secret::from_slice(msg),
+            message_type: kms_enum(mt, "MessageType")?,
+            signing_algorithm: kms_enum(alg, "SigningAlgorithm")?,
+            ..Default::default()
+        })?;
+        // SAFETY: checked non-NULL; caller promise.
+        unsafe { out.write(sr_bytes::copy_of(&resp.signature)) };
+        Ok(())
+    })
+}
+
+/// Verify: `SR_OK` when `signature` is valid for `message` under the key's
+/// public key; `SR_KMS_INVALID_SIGNATURE` when it is not. Parameters as `sr_sign()`.
+///
+/// # Safety
+/// As `sr_sign()`; `signature` valid for `signature_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn sr_verify(
+    ks: *const sr_keystore,
+    key_id: *const c_char,
+    message: *const u8,
+    message_len: usize,
+    message_type: *const c_char,
+    signature: *const u8,
+    signature_len: usize,
+    signing_algorithm: *const c_char,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promises, as documented above.
+        let (ks, key_id, msg, mt, sig, alg) = unsafe {
+            (
+                keystore(ks)?,
+                c_str(key_id, "key_id")?,
+                bytes(message, message_len, "message")?,
+                opt_c_str(message_type, "message_type")?,
+                bytes(signature, signature_len, "signature")?,
+                opt_c_str(signing_algorithm, "signing_algorithm")?,
+            )
+        };
+        ks.verify(&VerifyRequest {
+            key_id: key_id.to_string(),
+            message: Secret::from_slice(msg),
+            message_type: kms_enum(mt, "MessageType")?,
+            signature: sig.to_vec(),
+            signing_algorithm: kms_enum(alg, "SigningAlgorithm")?,
+            ..Default::default()
+        })?;
+        Ok(())
+    })
+}
+
+/// GetPublicKey: `*out_public_key` receives the DER SubjectPublicKeyInfo
+/// (RFC 5280) of an asymmetric key.
+///
+/// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND`,
+/// `SR_DISABLED`, `SR_KMS_INVALID_STATE`, `SR_UNSUPPORTED_OPERATION`
+/// (symmetric or HMAC key), `SR_KMS_INTERNAL`.
+///
+/// # Safety
+/// `ks` a live handle; `key_id` NUL-terminated; `out_public_key` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_get_public_key(
+    ks: *const sr_keystore,
+    key_id: *const c_char,
+    out_public_key: *mut sr_bytes,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promises.
+        let (ks, key_id) = unsafe { (keystore(ks)?, c_str(key_id, "key_id")?) };
+        let out = out!(out_public_key);
+        let resp = ks.get_public_key(key_id)?;
+        // SAFETY: checked non-NULL; caller promise.
+        unsafe { out.write(sr_bytes::copy_of(&resp.public_key)) };
+        Ok(())
+    })
+}
+
+/// GenerateMac: `*out_mac` receives the HMAC of `message` (1–4096 bytes)
+/// under an HMAC key. `mac_algorithm`: e.g. `"HMAC_SHA_256"`.
+///
+/// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`,
+/// `SR_NOT_FOUND`, `SR_DISABLED`, `SR_KMS_INVALID_STATE`,
+/// `SR_INVALID_KEY_USAGE`, `SR_KMS_INTERNAL`.
+///
+/// # Safety
+/// `ks` a live handle; strings NUL-terminated; `message` valid for
+/// `message_len` bytes; `out_mac` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_generate_mac(
+    ks: *const sr_keystore,
+    key_id: *const c_char,
+    message: *const u8,
+    message_len: usize,
+    mac_algorithm: *const c_char,
+    out_mac: *mut sr_bytes,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promises, as documented above.
+        let (ks, key_id, msg, alg) = unsafe {
+            (
+                keystore(ks)?,
+                c_str(key_id, "key_id")?,
+                bytes(message, message_len, "message")?,
+                opt_c_str(mac_algorithm, "mac_algorithm")?,
+            )
+        };
+        let out = out!(out_mac);
+        let resp = ks.generate_mac(&GenerateMacRequest {
+            key_id: key_id.to_string(),
+            message: Secret::from_slice(msg),
+            mac_algorithm: kms_enum(alg, "MacAlgorithm")?,
+            ..Default::default()
+        })?;
+        // SAFETY: checked non-NULL; caller promise.
+        unsafe { out.write(sr_bytes::copy_of(&resp.mac)) };
+        Ok(())
+    })
+}
+
+/// VerifyMac: `SR_OK` when `mac` is the HMAC of `message`;
+/// `SR_KMS_INVALID_MAC` when it is not. Parameters as `sr_generate_mac()`.
+///
+/// # Safety
+/// As `sr_generate_mac()`; `mac` valid for `mac_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn sr_verify_mac(
+    ks: *const sr_keystore,
+    key_id: *const c_char,
+    message: *const u8,
+    message_len: usize,
+    mac_algorithm: *const c_char,
+    mac: *const u8,
+    mac_len: usize,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promises, as documented above.
+        let (ks, key_id, msg, alg, mac) = unsafe {
+            (
+                keystore(ks)?,
+                c_str(key_id, "key_id")?,
+                bytes(message, message_len, "message")?,
+                opt_c_str(mac_algorithm, "mac_algorithm")?,
+                bytes(mac, mac_len, "mac")?,
+            )
+        };
+        ks.verify_mac(&VerifyMacRequest {
+            key_id: key_id.to_string(),
+            message: Secret::from_slice(msg),
+            mac_algorithm: kms_enum(alg, "MacAlgorithm")?,
+            mac: mac.to_vec(),
+            ..Default::default()
+        })?;
+        Ok(())
+    })
+}
+
+/// GenerateDataKeyPair: a fresh key pair of `key_pair_spec` (e.g.
+/// `"ECC_NIST_P256"`, `"RSA_2048"`): `*out_public_key` (DER
+/// SubjectPublicKeyInfo), `*out_private_key` (PKCS#8 DER; secret, zeroized
+/// by `sr_bytes_free()`) and `*out_private_key_blob` (the private key
+/// encrypted under the symmetric key `key_id` with the context; decrypt with
+/// `sr_decrypt()`). All three are written on success, none on failure.
+///
+/// Errors: `SR_VALIDATION` (spec), and those of `sr_encrypt()`.
+///
+/// # Safety
+/// `ks` a live handle; strings NUL-terminated; context arrays valid for
+/// `ctx_len` strings; outputs valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_generate_data_key_pair(
+    ks: *const sr_keystore,
+    key_id: *const c_char,
+    key_pair_spec: *const c_char,
+    ctx_keys: *const *const c_char,
+    ctx_values: *const *const c_char,
+    ctx_len: usize,
+    out_public_key: *mut sr_bytes,
+    out_private_key: *mut sr_bytes,
+    out_private_key_blob: *mut sr_bytes,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promises, as documented above.
+        let (ks, key_id, spec, ctx) = unsafe {
+            (
+                keystore(ks)?,
+                c_str(key_id, "key_id")?,
+                opt_c_str(key_pair_spec, "key_pair_spec")?,
+                context(ctx_keys, ctx_values, ctx_len, "ctx_keys", "ctx_values")?,
+            )
+        };
+        let (o_pub, o_priv, o_blob) = (
+            out!(out_public_key),
+            out!(out_private_key),
+            out!(out_private_key_blob),
+        );
+        let resp = ks.generate_data_key_pair(&GenerateDataKeyPairRequest {
+            key_id: key_id.to_string(),
+            key_pair_spec: kms_enum(spec, "KeyPairSpec")?,
+            encryption_context: ctx,
+            ..Default::default()
+        })?;
+        // SAFETY: checked non-NULL; caller promises.
+        unsafe {
+            o_pub.write(sr_bytes::copy_of(&resp.public_key));
+            o_priv.write(sr_bytes::copy_of(
+                resp.private_key_plaintext.expose_secret(),
+            ));
+            o_blob.write(sr_bytes::copy_of(&resp.private_key_ciphertext_blob));
+        }
+        Ok(())
+    })
+}
+
+/// GenerateDataKeyPairWithoutPlaintext: as `sr_generate_data_key_pair()`
+/// without the plaintext private key.
+///
+/// # Safety
+/// As `sr_generate_data_key_pair()`.
+#[no_mangle]
+pub unsafe extern "C" fn sr_generate_data_key_pair_without_plaintext(
+    ks: *const sr_keystore,
+    key_id: *const c_char,
+    key_pair_spec: *const c_char,
+    ctx_keys: *const *const c_char,
+    ctx_values: *const *const c_char,
+    ctx_len: usize,
+    out_public_key: *mut sr_bytes,
+    out_private_key_blob: *mut sr_bytes,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promises, as documented above.
+        let (ks, key_id, spec, ctx) = unsafe {
+            (
+                keystore(ks)?,
+                c_str(key_id, "key_id")?,
+                opt_c_str(key_pair_spec, "key_pair_spec")?,
+                context(ctx_keys, ctx_values, ctx_len, "ctx_keys", "ctx_values")?,
+            )
+        };
+        let (o_pub, o_blob) = (out!(out_public_key), out!(out_private_key_blob));
+        let resp = ks.generate_data_key_pair_without_plaintext(&GenerateDataKeyPairRequest {
+            key_id: key_id.to_string(),
+            key_pair_spec: kms_enum(spec, "KeyPairSpec")?,
+            encryption_context: ctx,
+            ..Default::default()
+        })?;
+        // SAFETY: checked non-NULL; caller promises.
+        unsafe {
+            o_pub.write(sr_bytes::copy_of(&resp.public_key));
+            o_blob.write(sr_bytes::copy_of(&resp.private_key_ciphertext_blob));
+        }
+        Ok(())
+    })
+}
+
+/// GetParametersForImport for a key created with origin `EXTERNAL`
+/// (`sr_create_key_json()` with `{"Origin":"EXTERNAL"}`): `*out_json`
+/// receives `{"KeyId", "ImportToken" (base64), "PublicKey" (base64 DER
+/// SubjectPublicKeyInfo), "ParametersValidTo"}`. `wrapping_algorithm` (e.g.
+/// `"RSAES_OAEP_SHA_256"`) and `wrapping_key_spec` (e.g. `"RSA_2048"`) as in KMS.
+///
+/// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`,
+/// `SR_NOT_FOUND`, `SR_UNSUPPORTED_OPERATION`, `SR_KMS_INVALID_STATE`, `SR_KMS_INTERNAL`.
+///
+/// # Safety
+/// `ks` a live handle; strings NULL or NUL-terminated; `out_json` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_get_parameters_for_import(
+    ks: *const sr_keystore,
+    key_id: *const c_char,
+    wrapping_algorithm: *const c_char,
+    wrapping_key_spec: *const c_char,
+    out_json: *mut sr_bytes,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promises.
+        let (ks, key_id, alg, spec) = unsafe {
+            (
+                keystore(ks)?,
+                c_str(key_id, "key_id")?,
+                opt_c_str(wrapping_algorithm, "wrapping_algorithm")?,
+                opt_c_str(wrapping_key_spec, "wrapping_key_spec")?,
+            )
+        };
+        let out = out!(out_json);
+        let resp = json(
+            &ks.get_parameters_for_import(&GetParametersForImportRequest {
+                key_id: key_id.to_string(),
+                wrapping_algorithm: kms_enum(alg, "WrappingAlgorithm")?,
+                wrapping_key_spec: kms_enum(spec, "WrappingKeySpec")?,
+            })?,
+        )?;
+        // SAFETY: checked non-NULL; caller promise.
+        unsafe { out.write(resp) };
+        Ok(())
+    })
+}
+
+/// ImportKeyMaterial: imports `encrypted_key_material` (wrapped under the
+/// public key from `sr_get_parameters_for_import()`) with its
+/// `import_token`. `valid_to`: Unix seconds when the material expires, or 0
+/// for `KEY_MATERIAL_DOES_NOT_EXPIRE`.
+///
+/// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`,
+/// `SR_NOT_FOUND`, `SR_INVALID_IMPORT_TOKEN`, `SR_EXPIRED_IMPORT_TOKEN`,
+/// `SR_INCORRECT_KEY_MATERIAL`, `SR_INVALID_CIPHERTEXT`,
+/// `SR_UNSUPPORTED_OPERATION`, `SR_KMS_INVALID_STATE`, `SR_KMS_INTERNAL`.
+///
+/// # Safety
+/// `ks` a live handle; `key_id` NUL-terminated; byte arrays valid for their lengths.
+#[no_mangle]
+pub unsafe extern "C" fn sr_import_key_material(
+    ks: *const sr_keystore,
+    key_id: *const c_char,
+    import_token: *const u8,
+    import_token_len: usize,
+    encrypted_key_material: *const u8,
+    encrypted_key_material_len: usize,
+    valid_to: u64,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promises.
+        let (ks, key_id, token, material) = unsafe {
+            (
+                keystore(ks)?,
+                c_str(key_id, "key_id")?,
+                bytes(import_token, import_token_len, "import_token")?,
+                bytes(
+                    encrypted_key_material,
+                    encrypted_key_material_len,
+                    "encrypted_key_material",
+                )?,
+            )
+        };
+        let expires = valid_to != 0;
+        Ok(ks.import_key_material(&ImportKeyMaterialRequest {
+            key_id: key_id.to_string(),
+            import_token: token.to_vec(),
+            encrypted_key_material: material.to_vec(),
+            valid_to: expires.then_some(valid_to),
+            expiration_model: kms_enum(
+                Some(if expires {
+                    "KEY_MATERIAL_EXPIRES"
+                } else {
+                    "KEY_MATERIAL_DOES_NOT_EXPIRE"
+                }),
+                "ExpirationModel",
+            )?,
+        })?)
+    })
+}
+
+/// DeleteImportedKeyMaterial: the key becomes `PendingImport`.
+///
+/// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND`,
+/// `SR_UNSUPPORTED_OPERATION` (key not of origin `EXTERNAL`),
+/// `SR_KMS_INVALID_STATE`, `SR_KMS_INTERNAL`.
+///
+/// # Safety
+/// `ks` a live handle; `key_id` NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn sr_delete_imported_key_material(
+    ks: *const sr_keystore,
+    key_id: *const c_char,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promises.
+        let (ks, key_id) = unsafe { (keystore(ks)?, c_str(key_id, "key_id")?) };
+        Ok(ks.delete_imported_key_material(key_id)?)
+    })
+}

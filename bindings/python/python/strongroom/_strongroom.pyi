@@ -1,0 +1,737 @@
+"""Type stubs of the native module ``strongroom._strongroom`` (checked by mypy.stubtest)."""
+
+import os
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Mapping, Optional, Sequence, Tuple, Type, Union, final
+
+from typing_extensions import Buffer, Self
+
+from ._secret import SecretBytes
+from .boto import Client
+
+__all__ = [
+    "AliasList",
+    "AliasListEntry",
+    "DataKey",
+    "DecryptResult",
+    "EncryptResult",
+    "EncryptedDataKey",
+    "ERROR_CODES",
+    "KeyDeletionSchedule",
+    "KeyList",
+    "KeyListEntry",
+    "KeyMetadata",
+    "KeyRotation",
+    "KeyRotationList",
+    "KeyRotationStatus",
+    "Keystore",
+    "ReEncryptResult",
+    "Tag",
+    "TagList",
+    "__version__",
+    "SignResult",
+    "VerifyResult",
+    "PublicKey",
+    "MacResult",
+    "VerifyMacResult",
+    "DataKeyPair",
+    "EncryptedDataKeyPair",
+    "ImportParameters",
+]
+
+__version__: str
+ERROR_CODES: Tuple[str, ...]
+
+_BytesLike = Buffer
+_StrPath = Union[str, "os.PathLike[str]"]
+
+@final
+class KeyMetadata:
+    """KeyMetadata of CreateKey and DescribeKey."""
+
+    @property
+    def aws_account_id(self) -> str: ...
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def arn(self) -> str: ...
+    @property
+    def creation_date(self) -> datetime: ...
+    @property
+    def enabled(self) -> bool: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def key_usage(self) -> str: ...
+    @property
+    def key_state(self) -> str: ...
+    @property
+    def deletion_date(self) -> Optional[datetime]: ...
+    @property
+    def valid_to(self) -> Optional[datetime]: ...
+    @property
+    def origin(self) -> str: ...
+    @property
+    def key_manager(self) -> str: ...
+    @property
+    def customer_master_key_spec(self) -> str: ...
+    @property
+    def key_spec(self) -> str: ...
+    @property
+    def encryption_algorithms(self) -> Tuple[str, ...]: ...
+    @property
+    def signing_algorithms(self) -> Tuple[str, ...]: ...
+    @property
+    def mac_algorithms(self) -> Tuple[str, ...]: ...
+    @property
+    def multi_region(self) -> bool: ...
+    @property
+    def pending_deletion_window_in_days(self) -> Optional[int]: ...
+    @property
+    def expiration_model(self) -> Optional[str]: ...
+
+@final
+class KeyListEntry:
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def key_arn(self) -> str: ...
+
+@final
+class KeyList:
+    @property
+    def keys(self) -> Tuple[KeyListEntry, ...]: ...
+    @property
+    def next_marker(self) -> Optional[str]: ...
+    @property
+    def truncated(self) -> bool: ...
+
+@final
+class AliasListEntry:
+    @property
+    def alias_name(self) -> str: ...
+    @property
+    def alias_arn(self) -> str: ...
+    @property
+    def target_key_id(self) -> str: ...
+    @property
+    def creation_date(self) -> datetime: ...
+    @property
+    def last_updated_date(self) -> datetime: ...
+
+@final
+class AliasList:
+    @property
+    def aliases(self) -> Tuple[AliasListEntry, ...]: ...
+    @property
+    def next_marker(self) -> Optional[str]: ...
+    @property
+    def truncated(self) -> bool: ...
+
+@final
+class Tag:
+    @property
+    def tag_key(self) -> str: ...
+    @property
+    def tag_value(self) -> str: ...
+
+@final
+class TagList:
+    @property
+    def tags(self) -> Tuple[Tag, ...]: ...
+    @property
+    def next_marker(self) -> Optional[str]: ...
+    @property
+    def truncated(self) -> bool: ...
+
+@final
+class KeyDeletionSchedule:
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def deletion_date(self) -> datetime: ...
+    @property
+    def key_state(self) -> str: ...
+    @property
+    def pending_window_in_days(self) -> int: ...
+
+@final
+class KeyRotationStatus:
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def key_rotation_enabled(self) -> bool: ...
+    @property
+    def rotation_period_in_days(self) -> Optional[int]: ...
+    @property
+    def next_rotation_date(self) -> Optional[datetime]: ...
+    @property
+    def on_demand_rotation_start_date(self) -> Optional[datetime]: ...
+
+@final
+class KeyRotation:
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def rotation_date(self) -> datetime: ...
+    @property
+    def rotation_type(self) -> str: ...
+
+@final
+class KeyRotationList:
+    @property
+    def rotations(self) -> Tuple[KeyRotation, ...]: ...
+    @property
+    def next_marker(self) -> Optional[str]: ...
+    @property
+    def truncated(self) -> bool: ...
+
+@final
+class EncryptResult:
+    @property
+    def ciphertext_blob(self) -> bytes: ...
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def encryption_algorithm(self) -> str: ...
+
+@final
+class DecryptResult:
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def plaintext(self) -> SecretBytes: ...
+    @property
+    def encryption_algorithm(self) -> str: ...
+
+@final
+class ReEncryptResult:
+    @property
+    def ciphertext_blob(self) -> bytes: ...
+    @property
+    def source_key_id(self) -> str: ...
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def source_encryption_algorithm(self) -> str: ...
+    @property
+    def destination_encryption_algorithm(self) -> str: ...
+
+@final
+class DataKey:
+    @property
+    def ciphertext_blob(self) -> bytes: ...
+    @property
+    def plaintext(self) -> SecretBytes: ...
+    @property
+    def key_id(self) -> str: ...
+
+@final
+class EncryptedDataKey:
+    @property
+    def ciphertext_blob(self) -> bytes: ...
+    @property
+    def key_id(self) -> str: ...
+
+@final
+class SignResult:
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def signature(self) -> bytes: ...
+    @property
+    def signing_algorithm(self) -> str: ...
+
+@final
+class VerifyResult:
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def signature_valid(self) -> bool: ...
+    @property
+    def signing_algorithm(self) -> str: ...
+
+@final
+class PublicKey:
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def public_key(self) -> bytes: ...
+    @property
+    def customer_master_key_spec(self) -> str: ...
+    @property
+    def key_spec(self) -> str: ...
+    @property
+    def key_usage(self) -> str: ...
+    @property
+    def encryption_algorithms(self) -> Tuple[str, ...]: ...
+    @property
+    def signing_algorithms(self) -> Tuple[str, ...]: ...
+
+@final
+class MacResult:
+    @property
+    def mac(self) -> bytes: ...
+    @property
+    def mac_algorithm(self) -> str: ...
+    @property
+    def key_id(self) -> str: ...
+
+@final
+class VerifyMacResult:
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def mac_valid(self) -> bool: ...
+    @property
+    def mac_algorithm(self) -> str: ...
+
+@final
+class DataKeyPair:
+    @property
+    def private_key_ciphertext_blob(self) -> bytes: ...
+    @property
+    def private_key_plaintext(self) -> SecretBytes: ...
+    @property
+    def public_key(self) -> bytes: ...
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def key_pair_spec(self) -> str: ...
+
+@final
+class EncryptedDataKeyPair:
+    @property
+    def private_key_ciphertext_blob(self) -> bytes: ...
+    @property
+    def public_key(self) -> bytes: ...
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def key_pair_spec(self) -> str: ...
+
+@final
+class ImportParameters:
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def import_token(self) -> bytes: ...
+    @property
+    def public_key(self) -> bytes: ...
+    @property
+    def parameters_valid_to(self) -> datetime: ...
+
+@final
+class Keystore:
+    """A keystore file; every method releases the GIL while it runs."""
+
+    @staticmethod
+    def create(
+        path: _StrPath,
+        *,
+        root_key: Union[str, _BytesLike, None] = None,
+        root_key_file: Optional[_StrPath] = None,
+        root_key_env: Optional[str] = None,
+        passphrase: Union[str, _BytesLike, None] = None,
+        region: str = "local-1",
+        account: str = "000000000000",
+    ) -> Keystore:
+        """
+        Creates a new keystore file at `path`.
+
+        Give exactly one root-key source: `root_key` (32 bytes, or their base64
+        or hex text), `root_key_file` (a file holding either), `root_key_env`
+        (the name of an environment variable holding the text) or `passphrase`
+        (str or bytes; stretched with Argon2id, 64 MiB, 3 passes).
+        `region` and `account` (12 digits) appear in key ARNs.
+
+        Raises AlreadyExistsException if `path` exists, ValidationException for a
+        malformed root key, region or account, KMSInternalException on I/O failure.
+        """
+    @staticmethod
+    def open(
+        path: _StrPath,
+        *,
+        root_key: Union[str, _BytesLike, None] = None,
+        root_key_file: Optional[_StrPath] = None,
+        root_key_env: Optional[str] = None,
+        passphrase: Union[str, _BytesLike, None] = None,
+    ) -> Keystore:
+        """
+        Opens an existing keystore with its root key (one source, as for `create`).
+
+        Raises NotFoundException if there is no keystore at `path`,
+        AccessDeniedException if the root key is not this keystore's,
+        KMSInternalException if the file fails authentication.
+        """
+    def close(self) -> None:
+        """
+        Closes the keystore; later calls raise ValueError. Idempotent.
+        """
+    @property
+    def closed(self) -> bool:
+        """
+        True once `close()` has been called.
+        """
+    @property
+    def path(self) -> Path:
+        """
+        The keystore file's path.
+        """
+    @property
+    def region(self) -> str:
+        """
+        Region used in ARNs.
+        """
+    @property
+    def account(self) -> str:
+        """
+        12-digit account ID used in ARNs.
+        """
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        *_args: Union[Type[BaseException], BaseException, TracebackType, None],
+    ) -> bool: ...
+    def client(self) -> Client:
+        """
+        A client with the boto3 KMS client's method names, parameters,
+        responses and exceptions (`strongroom.client(self)`).
+        """
+    def verify_digest(self) -> None:
+        """
+        Checks that the set of key and alias records is exactly the one
+        Strongroom last wrote (`open` checks it too).
+
+        Raises KMSInternalException when the keystore file was tampered with.
+        """
+    def purge_deleted_keys(self) -> int:
+        """
+        Deletes every key whose deletion window has passed, with its aliases;
+        returns how many. (Keys are also purged lazily when used.)
+
+        Raises KMSInternalException on storage or authentication failure.
+        """
+    # key management
+    def create_key(
+        self,
+        *,
+        description: Optional[str] = None,
+        key_spec: Optional[str] = None,
+        key_usage: Optional[str] = None,
+        origin: Optional[str] = None,
+        policy: Optional[str] = None,
+        bypass_policy_lockout_safety_check: bool = False,
+        tags: Optional[Mapping[str, str]] = None,
+        multi_region: Optional[bool] = None,
+        customer_master_key_spec: Optional[str] = None,
+    ) -> KeyMetadata:
+        """
+        CreateKey. `key_spec` e.g. "SYMMETRIC_DEFAULT", `key_usage` e.g.
+        "ENCRYPT_DECRYPT", `tags` a mapping of tag keys to values.
+        Returns the new key's KeyMetadata.
+
+        Raises ValidationException, TagException, MalformedPolicyDocumentException,
+        UnsupportedOperationException.
+        """
+    def describe_key(self, key_id: str) -> KeyMetadata:
+        """
+        DescribeKey by key ID, key ARN, alias name or alias ARN.
+
+        Raises NotFoundException, InvalidArnException.
+        """
+    def list_keys(self, *, limit: Optional[int] = None, marker: Optional[str] = None) -> KeyList:
+        """
+        ListKeys: one page of at most `limit` (1–1000, default 100) keys after `marker`.
+
+        Raises ValidationException, InvalidMarkerException.
+        """
+    def update_key_description(self, key_id: str, description: str) -> None:
+        """
+        UpdateKeyDescription.
+
+        Raises NotFoundException, ValidationException, KMSInvalidStateException.
+        """
+    def enable_key(self, key_id: str) -> None:
+        """
+        EnableKey.
+
+        Raises NotFoundException, KMSInvalidStateException.
+        """
+    def disable_key(self, key_id: str) -> None:
+        """
+        DisableKey.
+
+        Raises NotFoundException, KMSInvalidStateException.
+        """
+    def schedule_key_deletion(
+        self, key_id: str, *, pending_window_in_days: Optional[int] = None
+    ) -> KeyDeletionSchedule:
+        """
+        ScheduleKeyDeletion after `pending_window_in_days` (7–30, default 30).
+
+        Raises ValidationException, NotFoundException, KMSInvalidStateException.
+        """
+    def cancel_key_deletion(self, key_id: str) -> str:
+        """
+        CancelKeyDeletion; the key becomes Disabled. Returns the key ARN.
+
+        Raises NotFoundException, KMSInvalidStateException.
+        """
+    def enable_key_rotation(self, key_id: str, *, rotation_period_in_days: Optional[int] = None) -> None:
+        """
+        EnableKeyRotation every `rotation_period_in_days` (90–2560, default 365).
+
+        Raises ValidationException, NotFoundException, UnsupportedOperationException,
+        DisabledException, KMSInvalidStateException.
+        """
+    def disable_key_rotation(self, key_id: str) -> None:
+        """
+        DisableKeyRotation.
+
+        Raises NotFoundException, UnsupportedOperationException, KMSInvalidStateException.
+        """
+    def get_key_rotation_status(self, key_id: str) -> KeyRotationStatus:
+        """
+        GetKeyRotationStatus.
+
+        Raises NotFoundException, UnsupportedOperationException.
+        """
+    def rotate_key_on_demand(self, key_id: str) -> str:
+        """
+        RotateKeyOnDemand (at most 10 per key). Returns the key ID.
+
+        Raises NotFoundException, UnsupportedOperationException,
+        LimitExceededException, DisabledException, KMSInvalidStateException.
+        """
+    def list_key_rotations(
+        self, key_id: str, *, limit: Optional[int] = None, marker: Optional[str] = None
+    ) -> KeyRotationList:
+        """
+        ListKeyRotations: one page of at most `limit` (1–1000, default 100).
+
+        Raises NotFoundException, UnsupportedOperationException, InvalidMarkerException.
+        """
+    # aliases
+    def create_alias(self, alias_name: str, target_key_id: str) -> None:
+        """
+        CreateAlias `alias_name` ("alias/...") for `target_key_id` (key ID or ARN).
+
+        Raises InvalidAliasNameException, AlreadyExistsException, NotFoundException,
+        ValidationException, KMSInvalidStateException.
+        """
+    def update_alias(self, alias_name: str, target_key_id: str) -> None:
+        """
+        UpdateAlias: points `alias_name` at `target_key_id`.
+
+        Raises NotFoundException, ValidationException, KMSInvalidStateException.
+        """
+    def delete_alias(self, alias_name: str) -> None:
+        """
+        DeleteAlias.
+
+        Raises InvalidAliasNameException, NotFoundException.
+        """
+    def list_aliases(
+        self, *, key_id: Optional[str] = None, limit: Optional[int] = None, marker: Optional[str] = None
+    ) -> AliasList:
+        """
+        ListAliases, optionally only those of `key_id`; `limit` 1–1000 (default 100).
+
+        Raises NotFoundException, ValidationException, InvalidMarkerException.
+        """
+    # tags
+    def tag_resource(self, key_id: str, tags: Mapping[str, str]) -> None:
+        """
+        TagResource with `tags`, a mapping of tag keys to values.
+
+        Raises TagException, NotFoundException, KMSInvalidStateException.
+        """
+    def untag_resource(self, key_id: str, tag_keys: Sequence[str]) -> None:
+        """
+        UntagResource: removes the tags with keys `tag_keys`.
+
+        Raises TagException, NotFoundException, KMSInvalidStateException.
+        """
+    def list_resource_tags(
+        self, key_id: str, *, limit: Optional[int] = None, marker: Optional[str] = None
+    ) -> TagList:
+        """
+        ListResourceTags: one page of at most `limit` (1–50, default 50) tags.
+
+        Raises NotFoundException, ValidationException, InvalidMarkerException.
+        """
+    # cryptographic operations
+    def encrypt(
+        self,
+        key_id: str,
+        plaintext: _BytesLike,
+        *,
+        encryption_context: Optional[Mapping[str, str]] = None,
+        encryption_algorithm: Optional[str] = None,
+        grant_tokens: Optional[Sequence[str]] = None,
+    ) -> EncryptResult:
+        """
+        Encrypt 1–4096 bytes of `plaintext` (any bytes-like object) under a
+        symmetric key, bound to `encryption_context` (exact match on decrypt).
+
+        Raises NotFoundException, DisabledException, KMSInvalidStateException,
+        InvalidKeyUsageException, ValidationException.
+        """
+    def decrypt(
+        self,
+        ciphertext_blob: _BytesLike,
+        *,
+        encryption_context: Optional[Mapping[str, str]] = None,
+        key_id: Optional[str] = None,
+        encryption_algorithm: Optional[str] = None,
+        grant_tokens: Optional[Sequence[str]] = None,
+    ) -> DecryptResult:
+        """
+        Decrypt a ciphertext blob with the encryption context it was made with.
+        `key_id`, if given, must name the key that made the blob.
+
+        Raises InvalidCiphertextException (every authentication failure, without
+        detail), IncorrectKeyException, DisabledException, KMSInvalidStateException,
+        NotFoundException, ValidationException.
+        """
+    def re_encrypt(
+        self,
+        ciphertext_blob: _BytesLike,
+        destination_key_id: str,
+        *,
+        source_encryption_context: Optional[Mapping[str, str]] = None,
+        source_key_id: Optional[str] = None,
+        destination_encryption_context: Optional[Mapping[str, str]] = None,
+        source_encryption_algorithm: Optional[str] = None,
+        destination_encryption_algorithm: Optional[str] = None,
+        grant_tokens: Optional[Sequence[str]] = None,
+    ) -> ReEncryptResult:
+        """
+        ReEncrypt a blob under `destination_key_id` without returning plaintext.
+
+        Raises the errors of `decrypt` (source) and `encrypt` (destination).
+        """
+    def generate_data_key(
+        self,
+        key_id: str,
+        *,
+        key_spec: Optional[str] = None,
+        number_of_bytes: Optional[int] = None,
+        encryption_context: Optional[Mapping[str, str]] = None,
+        grant_tokens: Optional[Sequence[str]] = None,
+    ) -> DataKey:
+        """
+        GenerateDataKey: a fresh data key in plaintext and encrypted under
+        `key_id`. Give exactly one of `key_spec` ("AES_256", "AES_128") and
+        `number_of_bytes` (1–1024).
+
+        Raises ValidationException, plus the errors of `encrypt`.
+        """
+    def generate_data_key_without_plaintext(
+        self,
+        key_id: str,
+        *,
+        key_spec: Optional[str] = None,
+        number_of_bytes: Optional[int] = None,
+        encryption_context: Optional[Mapping[str, str]] = None,
+        grant_tokens: Optional[Sequence[str]] = None,
+    ) -> EncryptedDataKey:
+        """
+        GenerateDataKeyWithoutPlaintext: only the encrypted data key.
+
+        Raises the errors of `generate_data_key`.
+        """
+    def generate_random(self, number_of_bytes: int) -> SecretBytes:
+        """
+        GenerateRandom: `number_of_bytes` (1–1024) bytes from the OS CSPRNG.
+
+        Raises ValidationException outside 1–1024.
+        """
+    # asymmetric keys, HMAC keys, imported key material
+    def sign(
+        self,
+        key_id: str,
+        message: _BytesLike,
+        *,
+        signing_algorithm: Optional[str] = None,
+        message_type: Optional[str] = None,
+        grant_tokens: Optional[Sequence[str]] = None,
+    ) -> SignResult:
+        """Sign `message` (1–4096 bytes, or a digest with message_type="DIGEST").
+
+        Raises NotFoundException, DisabledException, KMSInvalidStateException,
+        InvalidKeyUsageException, ValidationException.
+        """
+    def verify(
+        self,
+        key_id: str,
+        message: _BytesLike,
+        signature: _BytesLike,
+        *,
+        signing_algorithm: Optional[str] = None,
+        message_type: Optional[str] = None,
+        grant_tokens: Optional[Sequence[str]] = None,
+    ) -> VerifyResult:
+        """Verify a signature. Raises KMSInvalidSignatureException when it does not verify."""
+    def get_public_key(self, key_id: str) -> PublicKey:
+        """GetPublicKey (DER SubjectPublicKeyInfo). Raises NotFoundException, UnsupportedOperationException."""
+    def generate_mac(
+        self,
+        key_id: str,
+        message: _BytesLike,
+        *,
+        mac_algorithm: Optional[str] = None,
+        grant_tokens: Optional[Sequence[str]] = None,
+    ) -> MacResult:
+        """GenerateMac over 1–4096 bytes. Raises NotFoundException, InvalidKeyUsageException, ValidationException."""
+    def verify_mac(
+        self,
+        key_id: str,
+        message: _BytesLike,
+        mac: _BytesLike,
+        *,
+        mac_algorithm: Optional[str] = None,
+        grant_tokens: Optional[Sequence[str]] = None,
+    ) -> VerifyMacResult:
+        """VerifyMac. Raises KMSInvalidMacException when the MAC does not verify."""
+    def generate_data_key_pair(
+        self,
+        key_id: str,
+        key_pair_spec: str,
+        *,
+        encryption_context: Optional[Mapping[str, str]] = None,
+        grant_tokens: Optional[Sequence[str]] = None,
+    ) -> DataKeyPair:
+        """GenerateDataKeyPair; the private key (PKCS#8 DER) is SecretBytes. Raises ValidationException and the errors of encrypt."""
+    def generate_data_key_pair_without_plaintext(
+        self,
+        key_id: str,
+        key_pair_spec: str,
+        *,
+        encryption_context: Optional[Mapping[str, str]] = None,
+        grant_tokens: Optional[Sequence[str]] = None,
+    ) -> EncryptedDataKeyPair:
+        """GenerateDataKeyPairWithoutPlaintext. Raises the errors of generate_data_key_pair."""
+    def get_parameters_for_import(
+        self,
+        key_id: str,
+        *,
+        wrapping_algorithm: Optional[str] = None,
+        wrapping_key_spec: Optional[str] = None,
+    ) -> ImportParameters:
+        """GetParametersForImport of an EXTERNAL key. Raises NotFoundException, UnsupportedOperationException."""
+    def import_key_material(
+        self,
+        key_id: str,
+        import_token: _BytesLike,
+        encrypted_key_material: _BytesLike,
+        *,
+        valid_to: Optional[int] = None,
+        expiration_model: Optional[str] = None,
+    ) -> None:
+        """ImportKeyMaterial. Raises InvalidImportTokenException, IncorrectKeyMaterialException, ..."""
+    def delete_imported_key_material(self, key_id: str) -> None:
+        """DeleteImportedKeyMaterial. Raises NotFoundException, UnsupportedOperationException."""

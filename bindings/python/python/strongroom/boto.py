@@ -1,0 +1,713 @@
+"""A drop-in for boto3's KMS client over a local keystore.
+
+``strongroom.client(keystore)`` returns an object whose methods have the
+boto3 KMS client's names, keyword parameters and response dictionaries, and
+whose errors are ``client.exceptions.<KMS exception name>`` classes with
+``.response["Error"]["Code"]``. They subclass botocore's ``ClientError`` when
+botocore is installed, so ``except botocore.exceptions.ClientError`` works
+too; otherwise they subclass a compatible ``ClientError`` defined here.
+Code written for ``boto3.client("kms")`` runs unchanged once the client is
+made with ``strongroom.client(keystore)``.
+
+This module converts names and shapes only; every operation is the
+keystore's own.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, TypeVar
+
+from . import _strongroom
+from .exceptions import DryRunOperationException, KMSError, ValidationException
+
+__all__ = ["Client", "ClientError", "client"]
+
+try:  # pragma: no cover - depends on the environment
+    from botocore.exceptions import (  # type: ignore[import-untyped,unused-ignore]
+        ClientError as _BaseClientError,
+    )
+    from botocore.exceptions import (  # type: ignore[import-untyped,unused-ignore]
+        ParamValidationError as _ParamValidationError,
+    )
+except ImportError:  # pragma: no cover
+
+    class _BaseClientError(Exception):  # type: ignore[no-redef]
+        """Compatible stand-in for ``botocore.exceptions.ClientError``."""
+
+        MSG_TEMPLATE = "An error occurred ({error_code}) when calling the {operation_name} operation: {error_message}"
+
+        def __init__(self, error_response: Mapping[str, Any], operation_name: str) -> None:
+            err = error_response.get("Error", {})
+            super().__init__(
+                self.MSG_TEMPLATE.format(
+                    error_code=err.get("Code", "Unknown"),
+                    operation_name=operation_name,
+                    error_message=err.get("Message", "Unknown"),
+                )
+            )
+            self.response = error_response
+            self.operation_name = operation_name
+
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            return type(self), (self.response, self.operation_name)
+
+    _BaseClientError.__name__ = _BaseClientError.__qualname__ = "ClientError"
+
+    class _ParamValidationError(ValueError):  # type: ignore[no-redef]
+        """Compatible stand-in for ``botocore.exceptions.ParamValidationError``."""
+
+        def __init__(self, report: str = "") -> None:
+            super().__init__(f"Parameter validation failed:\n{report}")
+            self.kwargs = {"report": report}
+
+
+ClientError = _BaseClientError
+"""``botocore.exceptions.ClientError`` if botocore is installed, else a compatible class."""
+
+
+def _metadata() -> Dict[str, Any]:
+    return {
+        "RequestId": str(uuid.uuid4()),
+        "HTTPStatusCode": 200,
+        "HTTPHeaders": {},
+        "RetryAttempts": 0,
+    }
+
+
+class _Exceptions:
+    """``client.exceptions``: one ClientError subclass per KMS exception."""
+
+    ClientError = _BaseClientError
+
+    def __init__(self) -> None:
+        self._by_code: Dict[str, type] = {}
+        for code in _strongroom.ERROR_CODES:
+            cls = type(code, (_BaseClientError,), {"__module__": "strongroom.boto"})
+            self._by_code[code] = cls
+            setattr(self, code, cls)
+
+    def from_code(self, error_code: str) -> type:
+        """The class for ``error_code``, or ``ClientError`` for an unknown code."""
+        cls: type = self._by_code.get(error_code, _BaseClientError)
+        return cls
+
+    def __getattr__(self, name: str) -> Any:  # only for names not set above
+        raise AttributeError(name)
+
+
+_EXCEPTIONS = _Exceptions()
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _operation(name: str) -> Callable[[F], F]:
+    """Turns KMSError into ``client.exceptions.<Code>`` and argument errors
+    into ParamValidationError, as botocore does for operation ``name``."""
+
+    def wrap(fn: F) -> F:
+        @functools.wraps(fn)
+        def call(self: "Client", *args: Any, **kwargs: Any) -> Any:
+            if args:
+                raise TypeError(f"{fn.__name__}() only accepts keyword arguments.")
+            try:
+                return fn(self, **kwargs)
+            except KMSError as e:
+                response = {
+                    "Error": {"Code": e.code, "Message": e.message},
+                    "ResponseMetadata": dict(_metadata(), HTTPStatusCode=400),
+                }
+                raise _EXCEPTIONS.from_code(e.code)(response, name) from e
+            except TypeError as e:
+                raise _ParamValidationError(report=str(e)) from e
+
+        return call  # type: ignore[return-value]
+
+    return wrap
+
+
+def _ok(body: Dict[str, Any]) -> Dict[str, Any]:
+    body = {k: v for k, v in body.items() if v is not None}
+    body["ResponseMetadata"] = _metadata()
+    return body
+
+
+def _tags_in(tags: Optional[Sequence[Mapping[str, str]]]) -> Optional[Dict[str, str]]:
+    if tags is None:
+        return None
+    out: Dict[str, str] = {}
+    for t in tags:
+        out[t["TagKey"]] = t["TagValue"]
+    return out
+
+
+def _key_metadata(m: Any) -> Dict[str, Any]:
+    d: Dict[str, Any] = {
+        "AWSAccountId": m.aws_account_id,
+        "KeyId": m.key_id,
+        "Arn": m.arn,
+        "CreationDate": m.creation_date,
+        "Enabled": m.enabled,
+        "Description": m.description,
+        "KeyUsage": m.key_usage,
+        "KeyState": m.key_state,
+        "DeletionDate": m.deletion_date,
+        "ValidTo": m.valid_to,
+        "Origin": m.origin,
+        "KeyManager": m.key_manager,
+        "CustomerMasterKeySpec": m.customer_master_key_spec,
+        "KeySpec": m.key_spec,
+        "EncryptionAlgorithms": list(m.encryption_algorithms) or None,
+        "SigningAlgorithms": list(m.signing_algorithms) or None,
+        "MacAlgorithms": list(m.mac_algorithms) or None,
+        "MultiRegion": m.multi_region,
+        "PendingDeletionWindowInDays": m.pending_deletion_window_in_days,
+        "ExpirationModel": m.expiration_model,
+    }
+    return {k: v for k, v in d.items() if v is not None}
+
+
+def _page(items_key: str, items: List[Dict[str, Any]], page: Any) -> Dict[str, Any]:
+    return _ok({items_key: items, "NextMarker": page.next_marker, "Truncated": page.truncated})
+
+
+class _Meta:
+    def __init__(self, region_name: str) -> None:
+        self.region_name = region_name
+        self.service_model = None
+
+
+class _Paginator:
+    """A minimal ``client.get_paginator(...)`` for the Marker/NextMarker operations."""
+
+    def __init__(self, method: Callable[..., Dict[str, Any]]) -> None:
+        self._method = method
+
+    def paginate(self, **kwargs: Any) -> Iterator[Dict[str, Any]]:
+        config = kwargs.pop("PaginationConfig", None) or {}
+        if "PageSize" in config:
+            kwargs["Limit"] = config["PageSize"]
+        if "StartingToken" in config:
+            kwargs["Marker"] = config["StartingToken"]
+        while True:
+            page = self._method(**kwargs)
+            yield page
+            if not page.get("Truncated"):
+                return
+            kwargs["Marker"] = page["NextMarker"]
+
+
+class Client:
+    """The boto3 KMS client's interface over a :class:`strongroom.Keystore`.
+
+    Methods take keyword arguments only, with the KMS parameter names
+    (``KeyId``, ``Plaintext``, ``EncryptionContext``, ...), and return the
+    KMS response dictionaries (blobs as ``bytes``, dates as ``datetime``,
+    plus ``ResponseMetadata``). Errors are ``client.exceptions.<Code>``.
+    """
+
+    exceptions = _EXCEPTIONS
+
+    def __init__(self, keystore: _strongroom.Keystore) -> None:
+        if not isinstance(keystore, _strongroom.Keystore):
+            raise TypeError(f"keystore must be a strongroom.Keystore, not {type(keystore).__name__}")
+        self._ks = keystore
+        self.meta = _Meta(keystore.region)
+
+    def __repr__(self) -> str:
+        return f"<strongroom.boto.Client over {self._ks!r}>"
+
+    _PAGINATED = ("list_keys", "list_aliases", "list_resource_tags", "list_key_rotations")
+
+    def can_paginate(self, operation_name: str) -> bool:
+        return operation_name in self._PAGINATED
+
+    def get_paginator(self, operation_name: str) -> _Paginator:
+        if operation_name not in self._PAGINATED:
+            raise ValueError(f"Operation cannot be paginated: {operation_name}")
+        return _Paginator(getattr(self, operation_name))
+
+    # ---- key management ---------------------------------------------------
+
+    @_operation("CreateKey")
+    def create_key(
+        self,
+        *,
+        Description: Optional[str] = None,
+        KeyUsage: Optional[str] = None,
+        CustomerMasterKeySpec: Optional[str] = None,
+        KeySpec: Optional[str] = None,
+        Origin: Optional[str] = None,
+        Policy: Optional[str] = None,
+        BypassPolicyLockoutSafetyCheck: bool = False,
+        Tags: Optional[Sequence[Mapping[str, str]]] = None,
+        MultiRegion: Optional[bool] = None,
+    ) -> Dict[str, Any]:
+        m = self._ks.create_key(
+            description=Description,
+            key_usage=KeyUsage,
+            customer_master_key_spec=CustomerMasterKeySpec,
+            key_spec=KeySpec,
+            origin=Origin,
+            policy=Policy,
+            bypass_policy_lockout_safety_check=BypassPolicyLockoutSafetyCheck,
+            tags=_tags_in(Tags),
+            multi_region=MultiRegion,
+        )
+        return _ok({"KeyMetadata": _key_metadata(m)})
+
+    @_operation("DescribeKey")
+    def describe_key(self, *, KeyId: str, GrantTokens: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+        return _ok({"KeyMetadata": _key_metadata(self._ks.describe_key(KeyId))})
+
+    @_operation("ListKeys")
+    def list_keys(self, *, Limit: Optional[int] = None, Marker: Optional[str] = None) -> Dict[str, Any]:
+        page = self._ks.list_keys(limit=Limit, marker=Marker)
+        return _page("Keys", [{"KeyId": k.key_id, "KeyArn": k.key_arn} for k in page.keys], page)
+
+    @_operation("UpdateKeyDescription")
+    def update_key_description(self, *, KeyId: str, Description: str) -> Dict[str, Any]:
+        self._ks.update_key_description(KeyId, Description)
+        return _ok({})
+
+    @_operation("EnableKey")
+    def enable_key(self, *, KeyId: str) -> Dict[str, Any]:
+        self._ks.enable_key(KeyId)
+        return _ok({})
+
+    @_operation("DisableKey")
+    def disable_key(self, *, KeyId: str) -> Dict[str, Any]:
+        self._ks.disable_key(KeyId)
+        return _ok({})
+
+    @_operation("ScheduleKeyDeletion")
+    def schedule_key_deletion(self, *, KeyId: str, PendingWindowInDays: Optional[int] = None) -> Dict[str, Any]:
+        r = self._ks.schedule_key_deletion(KeyId, pending_window_in_days=PendingWindowInDays)
+        return _ok(
+            {
+                "KeyId": r.key_id,
+                "DeletionDate": r.deletion_date,
+                "KeyState": r.key_state,
+                "PendingWindowInDays": r.pending_window_in_days,
+            }
+        )
+
+    @_operation("CancelKeyDeletion")
+    def cancel_key_deletion(self, *, KeyId: str) -> Dict[str, Any]:
+        return _ok({"KeyId": self._ks.cancel_key_deletion(KeyId)})
+
+    @_operation("EnableKeyRotation")
+    def enable_key_rotation(self, *, KeyId: str, RotationPeriodInDays: Optional[int] = None) -> Dict[str, Any]:
+        self._ks.enable_key_rotation(KeyId, rotation_period_in_days=RotationPeriodInDays)
+        return _ok({})
+
+    @_operation("DisableKeyRotation")
+    def disable_key_rotation(self, *, KeyId: str) -> Dict[str, Any]:
+        self._ks.disable_key_rotation(KeyId)
+        return _ok({})
+
+    @_operation("GetKeyRotationStatus")
+    def get_key_rotation_status(self, *, KeyId: str) -> Dict[str, Any]:
+        r = self._ks.get_key_rotation_status(KeyId)
+        return _ok(
+            {
+                "KeyRotationEnabled": r.key_rotation_enabled,
+                "KeyId": r.key_id,
+                "RotationPeriodInDays": r.rotation_period_in_days,
+                "NextRotationDate": r.next_rotation_date,
+                "OnDemandRotationStartDate": r.on_demand_rotation_start_date,
+            }
+        )
+
+    @_operation("RotateKeyOnDemand")
+    def rotate_key_on_demand(self, *, KeyId: str) -> Dict[str, Any]:
+        return _ok({"KeyId": self._ks.rotate_key_on_demand(KeyId)})
+
+    @_operation("ListKeyRotations")
+    def list_key_rotations(self, *, KeyId: str, Limit: Optional[int] = None, Marker: Optional[str] = None) -> Dict[str, Any]:
+        page = self._ks.list_key_rotations(KeyId, limit=Limit, marker=Marker)
+        rotations = [
+            {"KeyId": r.key_id, "RotationDate": r.rotation_date, "RotationType": r.rotation_type}
+            for r in page.rotations
+        ]
+        return _page("Rotations", rotations, page)
+
+    # ---- aliases ------------------------------------------------------------
+
+    @_operation("CreateAlias")
+    def create_alias(self, *, AliasName: str, TargetKeyId: str) -> Dict[str, Any]:
+        self._ks.create_alias(AliasName, TargetKeyId)
+        return _ok({})
+
+    @_operation("UpdateAlias")
+    def update_alias(self, *, AliasName: str, TargetKeyId: str) -> Dict[str, Any]:
+        self._ks.update_alias(AliasName, TargetKeyId)
+        return _ok({})
+
+    @_operation("DeleteAlias")
+    def delete_alias(self, *, AliasName: str) -> Dict[str, Any]:
+        self._ks.delete_alias(AliasName)
+        return _ok({})
+
+    @_operation("ListAliases")
+    def list_aliases(self, *, KeyId: Optional[str] = None, Limit: Optional[int] = None, Marker: Optional[str] = None) -> Dict[str, Any]:
+        page = self._ks.list_aliases(key_id=KeyId, limit=Limit, marker=Marker)
+        aliases = [
+            {
+                "AliasName": a.alias_name,
+                "AliasArn": a.alias_arn,
+                "TargetKeyId": a.target_key_id,
+                "CreationDate": a.creation_date,
+                "LastUpdatedDate": a.last_updated_date,
+            }
+            for a in page.aliases
+        ]
+        return _page("Aliases", aliases, page)
+
+    # ---- tags -----------------------------------------------------------------
+
+    @_operation("TagResource")
+    def tag_resource(self, *, KeyId: str, Tags: Sequence[Mapping[str, str]]) -> Dict[str, Any]:
+        self._ks.tag_resource(KeyId, _tags_in(Tags) or {})
+        return _ok({})
+
+    @_operation("UntagResource")
+    def untag_resource(self, *, KeyId: str, TagKeys: Sequence[str]) -> Dict[str, Any]:
+        self._ks.untag_resource(KeyId, list(TagKeys))
+        return _ok({})
+
+    @_operation("ListResourceTags")
+    def list_resource_tags(self, *, KeyId: str, Limit: Optional[int] = None, Marker: Optional[str] = None) -> Dict[str, Any]:
+        page = self._ks.list_resource_tags(KeyId, limit=Limit, marker=Marker)
+        tags = [{"TagKey": t.tag_key, "TagValue": t.tag_value} for t in page.tags]
+        return _page("Tags", tags, page)
+
+    # ---- cryptographic operations ----------------------------------------------
+
+    @_operation("Encrypt")
+    def encrypt(
+        self,
+        *,
+        KeyId: str,
+        Plaintext: Any,
+        EncryptionContext: Optional[Mapping[str, str]] = None,
+        GrantTokens: Optional[Sequence[str]] = None,
+        EncryptionAlgorithm: Optional[str] = None,
+        DryRun: bool = False,
+    ) -> Dict[str, Any]:
+        if isinstance(Plaintext, str):  # boto3 accepts str blobs and encodes them as UTF-8
+            Plaintext = Plaintext.encode()
+        r = self._ks.encrypt(
+            KeyId,
+            Plaintext,
+            encryption_context=EncryptionContext,
+            encryption_algorithm=EncryptionAlgorithm,
+            grant_tokens=_list(GrantTokens),
+        )
+        _dry_run(DryRun)
+        return _ok(
+            {
+                "CiphertextBlob": r.ciphertext_blob,
+                "KeyId": r.key_id,
+                "EncryptionAlgorithm": r.encryption_algorithm,
+            }
+        )
+
+    @_operation("Decrypt")
+    def decrypt(
+        self,
+        *,
+        CiphertextBlob: Any,
+        EncryptionContext: Optional[Mapping[str, str]] = None,
+        GrantTokens: Optional[Sequence[str]] = None,
+        KeyId: Optional[str] = None,
+        EncryptionAlgorithm: Optional[str] = None,
+        DryRun: bool = False,
+    ) -> Dict[str, Any]:
+        r = self._ks.decrypt(
+            CiphertextBlob,
+            encryption_context=EncryptionContext,
+            key_id=KeyId,
+            encryption_algorithm=EncryptionAlgorithm,
+            grant_tokens=_list(GrantTokens),
+        )
+        _dry_run(DryRun)
+        return _ok(
+            {
+                "KeyId": r.key_id,
+                "Plaintext": r.plaintext,
+                "EncryptionAlgorithm": r.encryption_algorithm,
+            }
+        )
+
+    @_operation("ReEncrypt")
+    def re_encrypt(
+        self,
+        *,
+        CiphertextBlob: Any,
+        DestinationKeyId: str,
+        SourceEncryptionContext: Optional[Mapping[str, str]] = None,
+        SourceKeyId: Optional[str] = None,
+        DestinationEncryptionContext: Optional[Mapping[str, str]] = None,
+        SourceEncryptionAlgorithm: Optional[str] = None,
+        DestinationEncryptionAlgorithm: Optional[str] = None,
+        GrantTokens: Optional[Sequence[str]] = None,
+        DryRun: bool = False,
+    ) -> Dict[str, Any]:
+        r = self._ks.re_encrypt(
+            CiphertextBlob,
+            DestinationKeyId,
+            source_encryption_context=SourceEncryptionContext,
+            source_key_id=SourceKeyId,
+            destination_encryption_context=DestinationEncryptionContext,
+            source_encryption_algorithm=SourceEncryptionAlgorithm,
+            destination_encryption_algorithm=DestinationEncryptionAlgorithm,
+            grant_tokens=_list(GrantTokens),
+        )
+        _dry_run(DryRun)
+        return _ok(
+            {
+                "CiphertextBlob": r.ciphertext_blob,
+                "SourceKeyId": r.source_key_id,
+                "KeyId": r.key_id,
+                "SourceEncryptionAlgorithm": r.source_encryption_algorithm,
+                "DestinationEncryptionAlgorithm": r.destination_encryption_algorithm,
+            }
+        )
+
+    @_operation("GenerateDataKey")
+    def generate_data_key(
+        self,
+        *,
+        KeyId: str,
+        EncryptionContext: Optional[Mapping[str, str]] = None,
+        NumberOfBytes: Optional[int] = None,
+        KeySpec: Optional[str] = None,
+        GrantTokens: Optional[Sequence[str]] = None,
+        DryRun: bool = False,
+    ) -> Dict[str, Any]:
+        r = self._ks.generate_data_key(
+            KeyId,
+            key_spec=KeySpec,
+            number_of_bytes=NumberOfBytes,
+            encryption_context=EncryptionContext,
+            grant_tokens=_list(GrantTokens),
+        )
+        _dry_run(DryRun)
+        return _ok({"CiphertextBlob": r.ciphertext_blob, "Plaintext": r.plaintext, "KeyId": r.key_id})
+
+    @_operation("GenerateDataKeyWithoutPlaintext")
+    def generate_data_key_without_plaintext(
+        self,
+        *,
+        KeyId: str,
+        EncryptionContext: Optional[Mapping[str, str]] = None,
+        KeySpec: Optional[str] = None,
+        NumberOfBytes: Optional[int] = None,
+        GrantTokens: Optional[Sequence[str]] = None,
+        DryRun: bool = False,
+    ) -> Dict[str, Any]:
+        r = self._ks.generate_data_key_without_plaintext(
+            KeyId,
+            key_spec=KeySpec,
+            number_of_bytes=NumberOfBytes,
+            encryption_context=EncryptionContext,
+            grant_tokens=_list(GrantTokens),
+        )
+        _dry_run(DryRun)
+        return _ok({"CiphertextBlob": r.ciphertext_blob, "KeyId": r.key_id})
+
+    @_operation("GenerateRandom")
+    def generate_random(self, *, NumberOfBytes: Optional[int] = None) -> Dict[str, Any]:
+        if NumberOfBytes is None:
+            raise ValidationException("NumberOfBytes is required")
+        return _ok({"Plaintext": self._ks.generate_random(NumberOfBytes)})
+
+    # ---- asymmetric keys, HMAC keys, imported key material ----------------------
+
+    @_operation("Sign")
+    def sign(
+        self,
+        *,
+        KeyId: str,
+        Message: Any,
+        SigningAlgorithm: str,
+        MessageType: Optional[str] = None,
+        GrantTokens: Optional[Sequence[str]] = None,
+        DryRun: bool = False,
+    ) -> Dict[str, Any]:
+        r = self._ks.sign(
+            KeyId, Message, signing_algorithm=SigningAlgorithm, message_type=MessageType, grant_tokens=_list(GrantTokens)
+        )
+        _dry_run(DryRun)
+        return _ok({"KeyId": r.key_id, "Signature": r.signature, "SigningAlgorithm": r.signing_algorithm})
+
+    @_operation("Verify")
+    def verify(
+        self,
+        *,
+        KeyId: str,
+        Message: Any,
+        Signature: Any,
+        SigningAlgorithm: str,
+        MessageType: Optional[str] = None,
+        GrantTokens: Optional[Sequence[str]] = None,
+        DryRun: bool = False,
+    ) -> Dict[str, Any]:
+        r = self._ks.verify(
+            KeyId,
+            Message,
+            Signature,
+            signing_algorithm=SigningAlgorithm,
+            message_type=MessageType,
+            grant_tokens=_list(GrantTokens),
+        )
+        _dry_run(DryRun)
+        return _ok({"KeyId": r.key_id, "SignatureValid": r.signature_valid, "SigningAlgorithm": r.signing_algorithm})
+
+    @_operation("GetPublicKey")
+    def get_public_key(self, *, KeyId: str, GrantTokens: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+        r = self._ks.get_public_key(KeyId)
+        return _ok(
+            {
+                "KeyId": r.key_id,
+                "PublicKey": r.public_key,
+                "CustomerMasterKeySpec": r.customer_master_key_spec,
+                "KeySpec": r.key_spec,
+                "KeyUsage": r.key_usage,
+                "EncryptionAlgorithms": list(r.encryption_algorithms) or None,
+                "SigningAlgorithms": list(r.signing_algorithms) or None,
+            }
+        )
+
+    @_operation("GenerateMac")
+    def generate_mac(
+        self,
+        *,
+        Message: Any,
+        KeyId: str,
+        MacAlgorithm: str,
+        GrantTokens: Optional[Sequence[str]] = None,
+        DryRun: bool = False,
+    ) -> Dict[str, Any]:
+        r = self._ks.generate_mac(KeyId, Message, mac_algorithm=MacAlgorithm, grant_tokens=_list(GrantTokens))
+        _dry_run(DryRun)
+        return _ok({"Mac": r.mac, "MacAlgorithm": r.mac_algorithm, "KeyId": r.key_id})
+
+    @_operation("VerifyMac")
+    def verify_mac(
+        self,
+        *,
+        Message: Any,
+        KeyId: str,
+        MacAlgorithm: str,
+        Mac: Any,
+        GrantTokens: Optional[Sequence[str]] = None,
+        DryRun: bool = False,
+    ) -> Dict[str, Any]:
+        r = self._ks.verify_mac(KeyId, Message, Mac, mac_algorithm=MacAlgorithm, grant_tokens=_list(GrantTokens))
+        _dry_run(DryRun)
+        return _ok({"KeyId": r.key_id, "MacValid": r.mac_valid, "MacAlgorithm": r.mac_algorithm})
+
+    @_operation("GenerateDataKeyPair")
+    def generate_data_key_pair(
+        self,
+        *,
+        KeyId: str,
+        KeyPairSpec: str,
+        EncryptionContext: Optional[Mapping[str, str]] = None,
+        GrantTokens: Optional[Sequence[str]] = None,
+        DryRun: bool = False,
+    ) -> Dict[str, Any]:
+        r = self._ks.generate_data_key_pair(
+            KeyId, KeyPairSpec, encryption_context=EncryptionContext, grant_tokens=_list(GrantTokens)
+        )
+        _dry_run(DryRun)
+        return _ok(
+            {
+                "PrivateKeyCiphertextBlob": r.private_key_ciphertext_blob,
+                "PrivateKeyPlaintext": r.private_key_plaintext,
+                "PublicKey": r.public_key,
+                "KeyId": r.key_id,
+                "KeyPairSpec": r.key_pair_spec,
+            }
+        )
+
+    @_operation("GenerateDataKeyPairWithoutPlaintext")
+    def generate_data_key_pair_without_plaintext(
+        self,
+        *,
+        KeyId: str,
+        KeyPairSpec: str,
+        EncryptionContext: Optional[Mapping[str, str]] = None,
+        GrantTokens: Optional[Sequence[str]] = None,
+        DryRun: bool = False,
+    ) -> Dict[str, Any]:
+        r = self._ks.generate_data_key_pair_without_plaintext(
+            KeyId, KeyPairSpec, encryption_context=EncryptionContext, grant_tokens=_list(GrantTokens)
+        )
+        _dry_run(DryRun)
+        return _ok(
+            {
+                "PrivateKeyCiphertextBlob": r.private_key_ciphertext_blob,
+                "PublicKey": r.public_key,
+                "KeyId": r.key_id,
+                "KeyPairSpec": r.key_pair_spec,
+            }
+        )
+
+    @_operation("GetParametersForImport")
+    def get_parameters_for_import(
+        self, *, KeyId: str, WrappingAlgorithm: str, WrappingKeySpec: str
+    ) -> Dict[str, Any]:
+        r = self._ks.get_parameters_for_import(
+            KeyId, wrapping_algorithm=WrappingAlgorithm, wrapping_key_spec=WrappingKeySpec
+        )
+        return _ok(
+            {
+                "KeyId": r.key_id,
+                "ImportToken": r.import_token,
+                "PublicKey": r.public_key,
+                "ParametersValidTo": r.parameters_valid_to,
+            }
+        )
+
+    @_operation("ImportKeyMaterial")
+    def import_key_material(
+        self,
+        *,
+        KeyId: str,
+        ImportToken: Any,
+        EncryptedKeyMaterial: Any,
+        ValidTo: Any = None,
+        ExpirationModel: Optional[str] = None,
+    ) -> Dict[str, Any]:
+        valid_to = int(ValidTo.timestamp()) if hasattr(ValidTo, "timestamp") else ValidTo
+        self._ks.import_key_material(
+            KeyId, ImportToken, EncryptedKeyMaterial, valid_to=valid_to, expiration_model=ExpirationModel
+        )
+        return _ok({})
+
+    @_operation("DeleteImportedKeyMaterial")
+    def delete_imported_key_material(self, *, KeyId: str) -> Dict[str, Any]:
+        self._ks.delete_imported_key_material(KeyId)
+        return _ok({})
+
+
+def _dry_run(dry_run: bool) -> None:
+    """KMS's DryRun: the operation ran (these operations change nothing), so
+    report that it would have succeeded instead of returning its result."""
+    if dry_run:
+        raise DryRunOperationException("The request would have succeeded, but the DryRun option is set.")
+
+
+def _list(v: Optional[Sequence[str]]) -> Optional[List[str]]:
+    return None if v is None else list(v)
+
+
+def client(keystore: _strongroom.Keystore) -> Client:
+    """A boto3-compatible KMS client over ``keystore``
+    (``strongroom.client(ks)`` where you had ``boto3.client("kms")``)."""
+    return Client(keystore)
+

@@ -1,0 +1,1065 @@
+//! `strongroom._strongroom`: the native half of the `strongroom` Python package.
+//!
+//! A thin layer over the [`strongroom`] facade: it converts Python arguments
+//! into the facade's request types, releases the GIL around every keystore
+//! call, converts responses into frozen result classes, and raises the
+//! exception classes that `strongroom/exceptions.py` defines (looked up by
+//! the KMS exception name). No algorithm, policy or validation logic lives
+//! here: range checks and every KMS error come from the facade.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyByteArray, PyBytes, PyString, PyTuple, PyType};
+use strongroom::api::{
+    CreateKeyRequest, DecryptRequest, EncryptRequest, GenerateDataKeyPairRequest,
+    GenerateDataKeyRequest, GenerateMacRequest, GetParametersForImportRequest,
+    ImportKeyMaterialRequest, ReEncryptRequest, SignRequest, Tag as ApiTag, VerifyMacRequest,
+    VerifyRequest,
+};
+use strongroom::core::key::{
+    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, ExpirationModel, KeySpec, KeyUsage,
+    MacAlgorithm, MessageType, Origin, SigningAlgorithm, WrappingAlgorithm, WrappingKeySpec,
+};
+use strongroom::{EncryptionContext, Error, ErrorKind, RootKeySource, Secret};
+
+mod results;
+
+use results::*;
+
+// ---- errors -----------------------------------------------------------------
+
+static EXCEPTIONS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+
+/// The Python exception for a facade error: the class of `strongroom.exceptions`
+/// named after the KMS exception, or `KMSError` with the code for a kind the
+/// Python side does not know yet.
+fn kms(err: Error) -> PyErr {
+    Python::attach(|py| {
+        let module = match EXCEPTIONS
+            .get_or_try_init(py, || py.import("strongroom.exceptions").map(Bound::unbind))
+        {
+            Ok(m) => m.bind(py),
+            Err(e) => return e,
+        };
+        let specific = module
+            .getattr(err.code())
+            .ok()
+            .and_then(|c| c.cast_into::<PyType>().ok());
+        match specific {
+            Some(cls) => PyErr::from_type(cls, (err.message().to_owned(),)),
+            None => match module
+                .getattr("KMSError")
+                .and_then(|c| c.cast_into::<PyType>().map_err(PyErr::from))
+            {
+                Ok(base) => PyErr::from_type(base, (err.message().to_owned(), err.code())),
+                Err(e) => e,
+            },
+        }
+    })
+}
+
+fn validation(message: String) -> PyErr {
+    kms(Error::validation(message))
+}
+
+// ---- argument conversion ----------------------------------------------------
+
+/// Copies any bytes-like object (bytes, bytearray, memoryview, any buffer
+/// exporter) into a `Vec`. `str` and other objects are a `TypeError`.
+fn bytes_like(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(b.as_bytes().to_vec());
+    }
+    if let Ok(b) = obj.cast::<PyByteArray>() {
+        return Ok(b.to_vec());
+    }
+    // The buffer protocol is not in the 3.9 limited API: go through memoryview.
+    let py = obj.py();
+    let view = py
+        .import("builtins")?
+        .getattr("memoryview")?
+        .call1((obj,))
+        .map_err(|_| {
+            PyTypeError::new_err(format!(
+                "{name} must be a bytes-like object (bytes, bytearray, memoryview), not {}",
+                type_name(obj)
+            ))
+        })?;
+    let bytes = view.call_method0("tobytes")?;
+    Ok(bytes.cast::<PyBytes>()?.as_bytes().to_vec())
+}
+
+fn secret(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Secret> {
+    bytes_like(name, obj).map(Secret::new)
+}
+
+/// Text or bytes-like (root keys in base64/hex text, passphrases).
+fn text_or_bytes(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Secret> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Secret::new(s.to_cow()?.into_owned().into_bytes()));
+    }
+    secret(name, obj)
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "object".into())
+}
+
+/// An optional non-negative integer parameter. Values that do not fit the
+/// facade's `u32` are a `ValidationException` (the facade checks the range
+/// of those that do).
+fn opt_u32(name: &str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u32>> {
+    let Some(obj) = obj else { return Ok(None) };
+    if obj.is_none() {
+        return Ok(None);
+    }
+    if obj.cast::<pyo3::types::PyBool>().is_ok() || obj.cast::<pyo3::types::PyInt>().is_err() {
+        return Err(PyTypeError::new_err(format!(
+            "{name} must be an int, not {}",
+            type_name(obj)
+        )));
+    }
+    obj.extract::<u32>()
+        .map(Some)
+        .map_err(|_| validation(format!("{name} is out of range: {obj}")))
+}
+
+fn context(obj: Option<&Bound<'_, PyAny>>) -> PyResult<EncryptionContext> {
+    let pairs = str_mapping("encryption_context", obj)?;
+    EncryptionContext::from_pairs(pairs).map_err(kms)
+}
+
+/// A `Mapping[str, str]` (or `None`) as pairs.
+fn str_mapping(name: &str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(String, String)>> {
+    let Some(obj) = obj else {
+        return Ok(Vec::new());
+    };
+    if obj.is_none() {
+        return Ok(Vec::new());
+    }
+    let items = obj.call_method0("items").map_err(|_| {
+        PyTypeError::new_err(format!(
+            "{name} must be a mapping of str to str, not {}",
+            type_name(obj)
+        ))
+    })?;
+    let mut out = Vec::new();
+    for item in items.try_iter()? {
+        let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
+        let (Ok(k), Ok(v)) = (k.cast::<PyString>(), v.cast::<PyString>()) else {
+            return Err(PyTypeError::new_err(format!(
+                "{name} keys and values must be str"
+            )));
+        };
+        out.push((k.to_cow()?.into_owned(), v.to_cow()?.into_owned()));
+    }
+    Ok(out)
+}
+
+/// A KMS enum value given as its KMS spelling, e.g. `"SYMMETRIC_DEFAULT"`.
+fn parse<T: std::str::FromStr<Err = Error>>(value: Option<String>) -> PyResult<Option<T>> {
+    value.map(|v| v.parse().map_err(kms)).transpose()
+}
+
+fn tokens(grant_tokens: Option<Vec<String>>) -> Vec<String> {
+    grant_tokens.unwrap_or_default()
+}
+
+fn root_source(
+    root_key: Option<&Bound<'_, PyAny>>,
+    root_key_file: Option<PathBuf>,
+    root_key_env: Option<String>,
+    passphrase: Option<&Bound<'_, PyAny>>,
+) -> PyResult<RootKeySource> {
+    let given = [
+        root_key.is_some(),
+        root_key_file.is_some(),
+        root_key_env.is_some(),
+        passphrase.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() != 1 {
+        return Err(PyTypeError::new_err(
+            "give exactly one of root_key, root_key_file, root_key_env, passphrase",
+        ));
+    }
+    Ok(if let Some(k) = root_key {
+        RootKeySource::Bytes(text_or_bytes("root_key", k)?)
+    } else if let Some(f) = root_key_file {
+        RootKeySource::File(f)
+    } else if let Some(v) = root_key_env {
+        RootKeySource::EnvVar(v)
+    } else if let Some(p) = passphrase {
+        RootKeySource::Passphrase(text_or_bytes("passphrase", p)?)
+    } else {
+        unreachable!("exactly one root-key source was checked above")
+    })
+}
+
+// ---- the keystore -------------------------------------------------------------
+
+/// A Strongroom keystore: KMS keys sealed under a root key in one SQLite file.
+///
+/// Make one with `Keystore.create(...)` or `Keystore.open(...)`; use it as a
+/// context manager or call `close()`. Safe to share between threads: every
+/// operation releases the GIL while it runs.
+#[pyclass(frozen, module = "strongroom")]
+struct Keystore {
+    inner: Mutex<Option<strongroom::Keystore>>,
+    path: PathBuf,
+}
+
+impl Keystore {
+    fn handle(&self) -> PyResult<strongroom::Keystore> {
+        self.inner
+            .lock()
+            .map_err(|_| PyValueError::new_err("the keystore lock is poisoned"))?
+            .clone()
+            .ok_or_else(|| PyValueError::new_err("the keystore is closed"))
+    }
+
+    /// Runs `f` on the keystore with the GIL released.
+    fn run<T, F>(&self, py: Python<'_>, f: F) -> PyResult<T>
+    where
+        T: Send,
+        F: FnOnce(&strongroom::Keystore) -> strongroom::Result<T> + Send,
+    {
+        let ks = self.handle()?;
+        py.detach(move || f(&ks)).map_err(kms)
+    }
+}
+
+#[pymethods]
+impl Keystore {
+    /// Creates a new keystore file at `path`.
+    ///
+    /// Give exactly one root-key source: `root_key` (32 bytes, or their base64
+    /// or hex text), `root_key_file` (a file holding either), `root_key_env`
+    /// (the name of an environment variable holding the text) or `passphrase`
+    /// (str or bytes; stretched with Argon2id, 64 MiB, 3 passes).
+    /// `region` and `account` (12 digits) appear in key ARNs.
+    ///
+    /// Raises AlreadyExistsException if `path` exists, ValidationException for a
+    /// malformed root key, region or account, KMSInternalException on I/O failure.
+    #[staticmethod]
+    #[pyo3(signature = (path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, region="local-1", account="000000000000"))]
+    #[allow(clippy::too_many_arguments)]
+    fn create(
+        py: Python<'_>,
+        path: PathBuf,
+        root_key: Option<&Bound<'_, PyAny>>,
+        root_key_file: Option<PathBuf>,
+        root_key_env: Option<String>,
+        passphrase: Option<&Bound<'_, PyAny>>,
+        region: &str,
+        account: &str,
+    ) -> PyResult<Self> {
+        let root = root_source(root_key, root_key_file, root_key_env, passphrase)?;
+        let options = strongroom::CreateOptions {
+            region: region.to_owned(),
+            account: account.to_owned(),
+        };
+        let p = path.clone();
+        let ks = py
+            .detach(move || strongroom::Keystore::create(&p, root, options))
+            .map_err(kms)?;
+        Ok(Keystore {
+            inner: Mutex::new(Some(ks)),
+            path,
+        })
+    }
+
+    /// Opens an existing keystore with its root key (one source, as for `create`).
+    ///
+    /// Raises NotFoundException if there is no keystore at `path`,
+    /// AccessDeniedException if the root key is not this keystore's,
+    /// KMSInternalException if the file fails authentication.
+    #[staticmethod]
+    #[pyo3(signature = (path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None))]
+    fn open(
+        py: Python<'_>,
+        path: PathBuf,
+        root_key: Option<&Bound<'_, PyAny>>,
+        root_key_file: Option<PathBuf>,
+        root_key_env: Option<String>,
+        passphrase: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let root = root_source(root_key, root_key_file, root_key_env, passphrase)?;
+        let p = path.clone();
+        let ks = py
+            .detach(move || strongroom::Keystore::open(&p, root))
+            .map_err(kms)?;
+        Ok(Keystore {
+            inner: Mutex::new(Some(ks)),
+            path,
+        })
+    }
+
+    /// Closes the keystore; later calls raise ValueError. Idempotent.
+    fn close(&self) -> PyResult<()> {
+        let ks = self
+            .inner
+            .lock()
+            .map_err(|_| PyValueError::new_err("the keystore lock is poisoned"))?
+            .take();
+        drop(ks);
+        Ok(())
+    }
+
+    /// True once `close()` has been called.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.inner.lock().map(|g| g.is_none()).unwrap_or(true)
+    }
+
+    /// The keystore file's path.
+    #[getter]
+    fn path(&self) -> PathBuf {
+        self.path.clone()
+    }
+
+    /// Region used in ARNs.
+    #[getter]
+    fn region(&self) -> PyResult<String> {
+        Ok(self.handle()?.region().to_owned())
+    }
+
+    /// 12-digit account ID used in ARNs.
+    #[getter]
+    fn account(&self) -> PyResult<String> {
+        Ok(self.handle()?.account().to_owned())
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, _args: &Bound<'_, PyTuple>) -> PyResult<bool> {
+        self.close()?;
+        Ok(false)
+    }
+
+    fn __repr__(&self) -> String {
+        let state = if self.closed() { " closed" } else { "" };
+        format!("<strongroom.Keystore {:?}{state}>", self.path.display())
+    }
+
+    /// A client with the boto3 KMS client's method names, parameters,
+    /// responses and exceptions (`strongroom.client(self)`).
+    fn client<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        slf.py()
+            .import("strongroom.boto")?
+            .getattr("Client")?
+            .call1((slf,))
+    }
+
+    /// Checks that the set of key and alias records is exactly the one
+    /// Strongroom last wrote (`open` checks it too).
+    ///
+    /// Raises KMSInternalException when the keystore file was tampered with.
+    fn verify_digest(&self, py: Python<'_>) -> PyResult<()> {
+        self.run(py, |ks| ks.verify_digest())
+    }
+
+    /// Deletes every key whose deletion window has passed, with its aliases;
+    /// returns how many. (Keys are also purged lazily when used.)
+    ///
+    /// Raises KMSInternalException on storage or authentication failure.
+    fn purge_deleted_keys(&self, py: Python<'_>) -> PyResult<usize> {
+        self.run(py, |ks| ks.purge_deleted_keys())
+    }
+
+    // ---- key management -----------------------------------------------------
+
+    /// CreateKey. `key_spec` e.g. "SYMMETRIC_DEFAULT", `key_usage` e.g.
+    /// "ENCRYPT_DECRYPT", `tags` a mapping of tag keys to values.
+    /// Returns the new key's KeyMetadata.
+    ///
+    /// Raises ValidationException, TagException, MalformedPolicyDocumentException,
+    /// UnsupportedOperationException.
+    #[pyo3(signature = (*, description=None, key_spec=None, key_usage=None, origin=None, policy=None, bypass_policy_lockout_safety_check=false, tags=None, multi_region=None, customer_master_key_spec=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn create_key(
+        &self,
+        py: Python<'_>,
+        description: Option<String>,
+        key_spec: Option<String>,
+        key_usage: Option<String>,
+        origin: Option<String>,
+        policy: Option<String>,
+        bypass_policy_lockout_safety_check: bool,
+        tags: Option<&Bound<'_, PyAny>>,
+        multi_region: Option<bool>,
+        customer_master_key_spec: Option<String>,
+    ) -> PyResult<KeyMetadata> {
+        let req = CreateKeyRequest {
+            description,
+            key_spec: parse::<KeySpec>(key_spec)?,
+            customer_master_key_spec: parse::<KeySpec>(customer_master_key_spec)?,
+            key_usage: parse::<KeyUsage>(key_usage)?,
+            origin: parse::<Origin>(origin)?,
+            policy,
+            bypass_policy_lockout_safety_check,
+            tags: tag_list(tags)?,
+            multi_region,
+        };
+        let r = self.run(py, move |ks| ks.create_key(&req))?;
+        KeyMetadata::new(py, r.key_metadata)
+    }
+
+    /// DescribeKey by key ID, key ARN, alias name or alias ARN.
+    ///
+    /// Raises NotFoundException, InvalidArnException.
+    fn describe_key(&self, py: Python<'_>, key_id: String) -> PyResult<KeyMetadata> {
+        let r = self.run(py, move |ks| ks.describe_key(&key_id))?;
+        KeyMetadata::new(py, r.key_metadata)
+    }
+
+    /// ListKeys: one page of at most `limit` (1–1000, default 100) keys after `marker`.
+    ///
+    /// Raises ValidationException, InvalidMarkerException.
+    #[pyo3(signature = (*, limit=None, marker=None))]
+    fn list_keys(
+        &self,
+        py: Python<'_>,
+        limit: Option<&Bound<'_, PyAny>>,
+        marker: Option<String>,
+    ) -> PyResult<KeyList> {
+        let limit = opt_u32("limit", limit)?;
+        let r = self.run(py, move |ks| ks.list_keys(limit, marker.as_deref()))?;
+        KeyList::new(py, r)
+    }
+
+    /// UpdateKeyDescription.
+    ///
+    /// Raises NotFoundException, ValidationException, KMSInvalidStateException.
+    fn update_key_description(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        description: String,
+    ) -> PyResult<()> {
+        self.run(py, move |ks| {
+            ks.update_key_description(&key_id, &description)
+        })
+    }
+
+    /// EnableKey.
+    ///
+    /// Raises NotFoundException, KMSInvalidStateException.
+    fn enable_key(&self, py: Python<'_>, key_id: String) -> PyResult<()> {
+        self.run(py, move |ks| ks.enable_key(&key_id))
+    }
+
+    /// DisableKey.
+    ///
+    /// Raises NotFoundException, KMSInvalidStateException.
+    fn disable_key(&self, py: Python<'_>, key_id: String) -> PyResult<()> {
+        self.run(py, move |ks| ks.disable_key(&key_id))
+    }
+
+    /// ScheduleKeyDeletion after `pending_window_in_days` (7–30, default 30).
+    ///
+    /// Raises ValidationException, NotFoundException, KMSInvalidStateException.
+    #[pyo3(signature = (key_id, *, pending_window_in_days=None))]
+    fn schedule_key_deletion(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        pending_window_in_days: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<KeyDeletionSchedule> {
+        let days = opt_u32("pending_window_in_days", pending_window_in_days)?;
+        let r = self.run(py, move |ks| ks.schedule_key_deletion(&key_id, days))?;
+        KeyDeletionSchedule::new(py, r)
+    }
+
+    /// CancelKeyDeletion; the key becomes Disabled. Returns the key ARN.
+    ///
+    /// Raises NotFoundException, KMSInvalidStateException.
+    fn cancel_key_deletion(&self, py: Python<'_>, key_id: String) -> PyResult<String> {
+        self.run(py, move |ks| ks.cancel_key_deletion(&key_id))
+            .map(|r| r.key_id)
+    }
+
+    /// EnableKeyRotation every `rotation_period_in_days` (90–2560, default 365).
+    ///
+    /// Raises ValidationException, NotFoundException, UnsupportedOperationException,
+    /// DisabledException, KMSInvalidStateException.
+    #[pyo3(signature = (key_id, *, rotation_period_in_days=None))]
+    fn enable_key_rotation(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        rotation_period_in_days: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let days = opt_u32("rotation_period_in_days", rotation_period_in_days)?;
+        self.run(py, move |ks| ks.enable_key_rotation(&key_id, days))
+    }
+
+    /// DisableKeyRotation.
+    ///
+    /// Raises NotFoundException, UnsupportedOperationException, KMSInvalidStateException.
+    fn disable_key_rotation(&self, py: Python<'_>, key_id: String) -> PyResult<()> {
+        self.run(py, move |ks| ks.disable_key_rotation(&key_id))
+    }
+
+    /// GetKeyRotationStatus.
+    ///
+    /// Raises NotFoundException, UnsupportedOperationException.
+    fn get_key_rotation_status(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+    ) -> PyResult<KeyRotationStatus> {
+        let r = self.run(py, move |ks| ks.get_key_rotation_status(&key_id))?;
+        KeyRotationStatus::new(py, r)
+    }
+
+    /// RotateKeyOnDemand (at most 10 per key). Returns the key ID.
+    ///
+    /// Raises NotFoundException, UnsupportedOperationException,
+    /// LimitExceededException, DisabledException, KMSInvalidStateException.
+    fn rotate_key_on_demand(&self, py: Python<'_>, key_id: String) -> PyResult<String> {
+        self.run(py, move |ks| ks.rotate_key_on_demand(&key_id))
+            .map(|r| r.key_id)
+    }
+
+    /// ListKeyRotations: one page of at most `limit` (1–1000, default 100).
+    ///
+    /// Raises NotFoundException, UnsupportedOperationException, InvalidMarkerException.
+    #[pyo3(signature = (key_id, *, limit=None, marker=None))]
+    fn list_key_rotations(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        limit: Option<&Bound<'_, PyAny>>,
+        marker: Option<String>,
+    ) -> PyResult<KeyRotationList> {
+        let limit = opt_u32("limit", limit)?;
+        let r = self.run(py, move |ks| {
+            ks.list_key_rotations(&key_id, limit, marker.as_deref())
+        })?;
+        KeyRotationList::new(py, r)
+    }
+
+    // ---- aliases -----------------------------------------------------------
+
+    /// CreateAlias `alias_name` ("alias/...") for `target_key_id` (key ID or ARN).
+    ///
+    /// Raises InvalidAliasNameException, AlreadyExistsException, NotFoundException,
+    /// ValidationException, KMSInvalidStateException.
+    fn create_alias(
+        &self,
+        py: Python<'_>,
+        alias_name: String,
+        target_key_id: String,
+    ) -> PyResult<()> {
+        self.run(py, move |ks| ks.create_alias(&alias_name, &target_key_id))
+    }
+
+    /// UpdateAlias: points `alias_name` at `target_key_id`.
+    ///
+    /// Raises NotFoundException, ValidationException, KMSInvalidStateException.
+    fn update_alias(
+        &self,
+        py: Python<'_>,
+        alias_name: String,
+        target_key_id: String,
+    ) -> PyResult<()> {
+        self.run(py, move |ks| ks.update_alias(&alias_name, &target_key_id))
+    }
+
+    /// DeleteAlias.
+    ///
+    /// Raises InvalidAliasNameException, NotFoundException.
+    fn delete_alias(&self, py: Python<'_>, alias_name: String) -> PyResult<()> {
+        self.run(py, move |ks| ks.delete_alias(&alias_name))
+    }
+
+    /// ListAliases, optionally only those of `key_id`; `limit` 1–1000 (default 100).
+    ///
+    /// Raises NotFoundException, ValidationException, InvalidMarkerException.
+    #[pyo3(signature = (*, key_id=None, limit=None, marker=None))]
+    fn list_aliases(
+        &self,
+        py: Python<'_>,
+        key_id: Option<String>,
+        limit: Option<&Bound<'_, PyAny>>,
+        marker: Option<String>,
+    ) -> PyResult<AliasList> {
+        let limit = opt_u32("limit", limit)?;
+        let r = self.run(py, move |ks| {
+            ks.list_aliases(key_id.as_deref(), limit, marker.as_deref())
+        })?;
+        AliasList::new(py, r)
+    }
+
+    // ---- tags ----------------------------------------------------------------
+
+    /// TagResource with `tags`, a mapping of tag keys to values.
+    ///
+    /// Raises TagException, NotFoundException, KMSInvalidStateException.
+    fn tag_resource(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        tags: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let tags = tag_list(Some(tags))?;
+        self.run(py, move |ks| ks.tag_resource(&key_id, &tags))
+    }
+
+    /// UntagResource: removes the tags with keys `tag_keys`.
+    ///
+    /// Raises TagException, NotFoundException, KMSInvalidStateException.
+    fn untag_resource(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        tag_keys: Vec<String>,
+    ) -> PyResult<()> {
+        self.run(py, move |ks| ks.untag_resource(&key_id, &tag_keys))
+    }
+
+    /// ListResourceTags: one page of at most `limit` (1–50, default 50) tags.
+    ///
+    /// Raises NotFoundException, ValidationException, InvalidMarkerException.
+    #[pyo3(signature = (key_id, *, limit=None, marker=None))]
+    fn list_resource_tags(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        limit: Option<&Bound<'_, PyAny>>,
+        marker: Option<String>,
+    ) -> PyResult<TagList> {
+        let limit = opt_u32("limit", limit)?;
+        let r = self.run(py, move |ks| {
+            ks.list_resource_tags(&key_id, limit, marker.as_deref())
+        })?;
+        TagList::new(py, r)
+    }
+
+    // ---- cryptographic operations -------------------------------------------
+
+    /// Encrypt 1–4096 bytes of `plaintext` (any bytes-like object) under a
+    /// symmetric key, bound to `encryption_context` (exact match on decrypt).
+    ///
+    /// Raises NotFoundException, DisabledException, KMSInvalidStateException,
+    /// InvalidKeyUsageException, ValidationException.
+    #[pyo3(signature = (key_id, plaintext, *, encryption_context=None, encryption_algorithm=None, grant_tokens=None))]
+    fn encrypt(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        plaintext: &Bound<'_, PyAny>,
+        encryption_context: Option<&Bound<'_, PyAny>>,
+        encryption_algorithm: Option<String>,
+        grant_tokens: Option<Vec<String>>,
+    ) -> PyResult<EncryptResult> {
+        let req = EncryptRequest {
+            key_id,
+            plaintext: secret("plaintext", plaintext)?,
+            encryption_context: context(encryption_context)?,
+            encryption_algorithm: parse::<EncryptionAlgorithm>(encryption_algorithm)?,
+            grant_tokens: tokens(grant_tokens),
+        };
+        let r = self.run(py, move |ks| ks.encrypt(&req))?;
+        EncryptResult::new(py, r)
+    }
+
+    /// Decrypt a ciphertext blob with the encryption context it was made with.
+    /// `key_id`, if given, must name the key that made the blob.
+    ///
+    /// Raises InvalidCiphertextException (every authentication failure, without
+    /// detail), IncorrectKeyException, DisabledException, KMSInvalidStateException,
+    /// NotFoundException, ValidationException.
+    #[pyo3(signature = (ciphertext_blob, *, encryption_context=None, key_id=None, encryption_algorithm=None, grant_tokens=None))]
+    fn decrypt(
+        &self,
+        py: Python<'_>,
+        ciphertext_blob: &Bound<'_, PyAny>,
+        encryption_context: Option<&Bound<'_, PyAny>>,
+        key_id: Option<String>,
+        encryption_algorithm: Option<String>,
+        grant_tokens: Option<Vec<String>>,
+    ) -> PyResult<DecryptResult> {
+        let req = DecryptRequest {
+            ciphertext_blob: bytes_like("ciphertext_blob", ciphertext_blob)?,
+            encryption_context: context(encryption_context)?,
+            key_id,
+            encryption_algorithm: parse::<EncryptionAlgorithm>(encryption_algorithm)?,
+            grant_tokens: tokens(grant_tokens),
+        };
+        let r = self.run(py, move |ks| ks.decrypt(&req))?;
+        DecryptResult::new(py, r)
+    }
+
+    /// ReEncrypt a blob under `destination_key_id` without returning plaintext.
+    ///
+    /// Raises the errors of `decrypt` (source) and `encrypt` (destination).
+    #[pyo3(signature = (ciphertext_blob, destination_key_id, *, source_encryption_context=None, source_key_id=None, destination_encryption_context=None, source_encryption_algorithm=None, destination_encryption_algorithm=None, grant_tokens=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn re_encrypt(
+        &self,
+        py: Python<'_>,
+        ciphertext_blob: &Bound<'_, PyAny>,
+        destination_key_id: String,
+        source_encryption_context: Option<&Bound<'_, PyAny>>,
+        source_key_id: Option<String>,
+        destination_encryption_context: Option<&Bound<'_, PyAny>>,
+        source_encryption_algorithm: Option<String>,
+        destination_encryption_algorithm: Option<String>,
+        grant_tokens: Option<Vec<String>>,
+    ) -> PyResult<ReEncryptResult> {
+        let req = ReEncryptRequest {
+            ciphertext_blob: bytes_like("ciphertext_blob", ciphertext_blob)?,
+            source_encryption_context: context(source_encryption_context)?,
+            source_key_id,
+            destination_key_id,
+            destination_encryption_context: context(destination_encryption_context)?,
+            source_encryption_algorithm: parse::<EncryptionAlgorithm>(source_encryption_algorithm)?,
+            destination_encryption_algorithm: parse::<EncryptionAlgorithm>(
+                destination_encryption_algorithm,
+            )?,
+            grant_tokens: tokens(grant_tokens),
+        };
+        let r = self.run(py, move |ks| ks.re_encrypt(&req))?;
+        ReEncryptResult::new(py, r)
+    }
+
+    /// GenerateDataKey: a fresh data key in plaintext and encrypted under
+    /// `key_id`. Give exactly one of `key_spec` ("AES_256", "AES_128") and
+    /// `number_of_bytes` (1–1024).
+    ///
+    /// Raises ValidationException, plus the errors of `encrypt`.
+    #[pyo3(signature = (key_id, *, key_spec=None, number_of_bytes=None, encryption_context=None, grant_tokens=None))]
+    fn generate_data_key(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        key_spec: Option<String>,
+        number_of_bytes: Option<&Bound<'_, PyAny>>,
+        encryption_context: Option<&Bound<'_, PyAny>>,
+        grant_tokens: Option<Vec<String>>,
+    ) -> PyResult<DataKey> {
+        let req = data_key_request(
+            key_id,
+            key_spec,
+            number_of_bytes,
+            encryption_context,
+            grant_tokens,
+        )?;
+        let r = self.run(py, move |ks| ks.generate_data_key(&req))?;
+        DataKey::new(py, r)
+    }
+
+    /// GenerateDataKeyWithoutPlaintext: only the encrypted data key.
+    ///
+    /// Raises the errors of `generate_data_key`.
+    #[pyo3(signature = (key_id, *, key_spec=None, number_of_bytes=None, encryption_context=None, grant_tokens=None))]
+    fn generate_data_key_without_plaintext(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        key_spec: Option<String>,
+        number_of_bytes: Option<&Bound<'_, PyAny>>,
+        encryption_context: Option<&Bound<'_, PyAny>>,
+        grant_tokens: Option<Vec<String>>,
+    ) -> PyResult<EncryptedDataKey> {
+        let req = data_key_request(
+            key_id,
+            key_spec,
+            number_of_bytes,
+            encryption_context,
+            grant_tokens,
+        )?;
+        let r = self.run(py, move |ks| ks.generate_data_key_without_plaintext(&req))?;
+        EncryptedDataKey::new(py, r)
+    }
+
+    /// GenerateRandom: `number_of_bytes` (1–1024) bytes from the OS CSPRNG.
+    ///
+    /// Raises ValidationException outside 1–1024.
+    #[pyo3(signature = (number_of_bytes))]
+    fn generate_random<'py>(
+        &self,
+        py: Python<'py>,
+        number_of_bytes: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let n = opt_u32("number_of_bytes", Some(number_of_bytes))?
+            .ok_or_else(|| PyTypeError::new_err("number_of_bytes must be an int, not None"))?;
+        let r = self.run(py, move |ks| ks.generate_random(n))?;
+        secret_bytes(py, &r.plaintext)
+    }
+
+    // ---- asymmetric keys, HMAC keys, imported key material -------------------
+
+    /// Sign `message` (1–4096 bytes, or a digest with `message_type="DIGEST"`)
+    /// with an asymmetric SIGN_VERIFY key; `signing_algorithm` e.g. "ECDSA_SHA_256".
+    ///
+    /// Raises NotFoundException, DisabledException, KMSInvalidStateException,
+    /// InvalidKeyUsageException, ValidationException.
+    #[pyo3(signature = (key_id, message, *, signing_algorithm=None, message_type=None, grant_tokens=None))]
+    fn sign(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        message: &Bound<'_, PyAny>,
+        signing_algorithm: Option<String>,
+        message_type: Option<String>,
+        grant_tokens: Option<Vec<String>>,
+    ) -> PyResult<SignResult> {
+        let req = SignRequest {
+            key_id,
+            message: secret("message", message)?,
+            message_type: parse::<MessageType>(message_type)?,
+            signing_algorithm: parse::<SigningAlgorithm>(signing_algorithm)?,
+            grant_tokens: tokens(grant_tokens),
+        };
+        let r = self.run(py, move |ks| ks.sign(&req))?;
+        SignResult::new(py, r)
+    }
+
+    /// Verify a signature made by `sign`. Returns a result whose
+    /// `signature_valid` is True.
+    ///
+    /// Raises KMSInvalidSignatureException when the signature does not verify,
+    /// and the errors of `sign`.
+    #[pyo3(signature = (key_id, message, signature, *, signing_algorithm=None, message_type=None, grant_tokens=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn verify(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        message: &Bound<'_, PyAny>,
+        signature: &Bound<'_, PyAny>,
+        signing_algorithm: Option<String>,
+        message_type: Option<String>,
+        grant_tokens: Option<Vec<String>>,
+    ) -> PyResult<VerifyResult> {
+        let req = VerifyRequest {
+            key_id,
+            message: secret("message", message)?,
+            message_type: parse::<MessageType>(message_type)?,
+            signature: bytes_like("signature", signature)?,
+            signing_algorithm: parse::<SigningAlgorithm>(signing_algorithm)?,
+            grant_tokens: tokens(grant_tokens),
+        };
+        let r = self.run(py, move |ks| ks.verify(&req))?;
+        VerifyResult::new(r)
+    }
+
+    /// GetPublicKey of an asymmetric key (DER SubjectPublicKeyInfo).
+    ///
+    /// Raises NotFoundException, UnsupportedOperationException, KMSInvalidStateException.
+    fn get_public_key(&self, py: Python<'_>, key_id: String) -> PyResult<PublicKey> {
+        let r = self.run(py, move |ks| ks.get_public_key(&key_id))?;
+        PublicKey::new(py, r)
+    }
+
+    /// GenerateMac over `message` (1–4096 bytes) with an HMAC key;
+    /// `mac_algorithm` e.g. "HMAC_SHA_256".
+    ///
+    /// Raises NotFoundException, DisabledException, InvalidKeyUsageException,
+    /// KMSInvalidStateException, ValidationException.
+    #[pyo3(signature = (key_id, message, *, mac_algorithm=None, grant_tokens=None))]
+    fn generate_mac(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        message: &Bound<'_, PyAny>,
+        mac_algorithm: Option<String>,
+        grant_tokens: Option<Vec<String>>,
+    ) -> PyResult<MacResult> {
+        let req = GenerateMacRequest {
+            key_id,
+            message: secret("message", message)?,
+            mac_algorithm: parse::<MacAlgorithm>(mac_algorithm)?,
+            grant_tokens: tokens(grant_tokens),
+        };
+        let r = self.run(py, move |ks| ks.generate_mac(&req))?;
+        MacResult::new(py, r)
+    }
+
+    /// VerifyMac: checks `mac` over `message`; returns a result whose
+    /// `mac_valid` is True.
+    ///
+    /// Raises KMSInvalidMacException when the MAC does not verify, and the
+    /// errors of `generate_mac`.
+    #[pyo3(signature = (key_id, message, mac, *, mac_algorithm=None, grant_tokens=None))]
+    fn verify_mac(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        message: &Bound<'_, PyAny>,
+        mac: &Bound<'_, PyAny>,
+        mac_algorithm: Option<String>,
+        grant_tokens: Option<Vec<String>>,
+    ) -> PyResult<VerifyMacResult> {
+        let req = VerifyMacRequest {
+            key_id,
+            message: secret("message", message)?,
+            mac_algorithm: parse::<MacAlgorithm>(mac_algorithm)?,
+            mac: bytes_like("mac", mac)?,
+            grant_tokens: tokens(grant_tokens),
+        };
+        let r = self.run(py, move |ks| ks.verify_mac(&req))?;
+        VerifyMacResult::new(r)
+    }
+
+    /// GenerateDataKeyPair: a key pair (`key_pair_spec` e.g. "ECC_NIST_P256",
+    /// "RSA_2048") whose private key comes in plaintext (PKCS#8 DER,
+    /// SecretBytes) and encrypted under `key_id`.
+    ///
+    /// Raises ValidationException, plus the errors of `encrypt`.
+    #[pyo3(signature = (key_id, key_pair_spec, *, encryption_context=None, grant_tokens=None))]
+    fn generate_data_key_pair(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        key_pair_spec: String,
+        encryption_context: Option<&Bound<'_, PyAny>>,
+        grant_tokens: Option<Vec<String>>,
+    ) -> PyResult<DataKeyPair> {
+        let req = key_pair_request(key_id, key_pair_spec, encryption_context, grant_tokens)?;
+        let r = self.run(py, move |ks| ks.generate_data_key_pair(&req))?;
+        DataKeyPair::new(py, r)
+    }
+
+    /// GenerateDataKeyPairWithoutPlaintext: the public key and the encrypted private key.
+    ///
+    /// Raises the errors of `generate_data_key_pair`.
+    #[pyo3(signature = (key_id, key_pair_spec, *, encryption_context=None, grant_tokens=None))]
+    fn generate_data_key_pair_without_plaintext(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        key_pair_spec: String,
+        encryption_context: Option<&Bound<'_, PyAny>>,
+        grant_tokens: Option<Vec<String>>,
+    ) -> PyResult<EncryptedDataKeyPair> {
+        let req = key_pair_request(key_id, key_pair_spec, encryption_context, grant_tokens)?;
+        let r = self.run(py, move |ks| {
+            ks.generate_data_key_pair_without_plaintext(&req)
+        })?;
+        EncryptedDataKeyPair::new(py, r)
+    }
+
+    /// GetParametersForImport of an EXTERNAL-origin key: a wrapping public key
+    /// and an import token.
+    ///
+    /// Raises NotFoundException, UnsupportedOperationException, ValidationException,
+    /// KMSInvalidStateException.
+    #[pyo3(signature = (key_id, *, wrapping_algorithm=None, wrapping_key_spec=None))]
+    fn get_parameters_for_import(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        wrapping_algorithm: Option<String>,
+        wrapping_key_spec: Option<String>,
+    ) -> PyResult<ImportParameters> {
+        let req = GetParametersForImportRequest {
+            key_id,
+            wrapping_algorithm: parse::<WrappingAlgorithm>(wrapping_algorithm)?,
+            wrapping_key_spec: parse::<WrappingKeySpec>(wrapping_key_spec)?,
+        };
+        let r = self.run(py, move |ks| ks.get_parameters_for_import(&req))?;
+        ImportParameters::new(py, r)
+    }
+
+    /// ImportKeyMaterial wrapped under the parameters of
+    /// `get_parameters_for_import`; `valid_to` in Unix seconds with
+    /// `expiration_model="KEY_MATERIAL_EXPIRES"`.
+    ///
+    /// Raises InvalidImportTokenException, ExpiredImportTokenException,
+    /// IncorrectKeyMaterialException, InvalidCiphertextException,
+    /// NotFoundException, ValidationException, KMSInvalidStateException.
+    #[pyo3(signature = (key_id, import_token, encrypted_key_material, *, valid_to=None, expiration_model=None))]
+    fn import_key_material(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        import_token: &Bound<'_, PyAny>,
+        encrypted_key_material: &Bound<'_, PyAny>,
+        valid_to: Option<&Bound<'_, PyAny>>,
+        expiration_model: Option<String>,
+    ) -> PyResult<()> {
+        let valid_to = match valid_to {
+            Some(v) if !v.is_none() => Some(
+                v.extract::<u64>()
+                    .map_err(|_| validation(format!("valid_to must be Unix seconds, not {v}")))?,
+            ),
+            _ => None,
+        };
+        let req = ImportKeyMaterialRequest {
+            key_id,
+            import_token: bytes_like("import_token", import_token)?,
+            encrypted_key_material: bytes_like("encrypted_key_material", encrypted_key_material)?,
+            valid_to,
+            expiration_model: parse::<ExpirationModel>(expiration_model)?,
+        };
+        self.run(py, move |ks| ks.import_key_material(&req))
+    }
+
+    /// DeleteImportedKeyMaterial: the key becomes PendingImport.
+    ///
+    /// Raises NotFoundException, UnsupportedOperationException, KMSInvalidStateException.
+    fn delete_imported_key_material(&self, py: Python<'_>, key_id: String) -> PyResult<()> {
+        self.run(py, move |ks| ks.delete_imported_key_material(&key_id))
+    }
+}
+
+fn key_pair_request(
+    key_id: String,
+    key_pair_spec: String,
+    encryption_context: Option<&Bound<'_, PyAny>>,
+    grant_tokens: Option<Vec<String>>,
+) -> PyResult<GenerateDataKeyPairRequest> {
+    Ok(GenerateDataKeyPairRequest {
+        key_id,
+        key_pair_spec: parse::<DataKeyPairSpec>(Some(key_pair_spec))?,
+        encryption_context: context(encryption_context)?,
+        grant_tokens: tokens(grant_tokens),
+    })
+}
+
+fn data_key_request(
+    key_id: String,
+    key_spec: Option<String>,
+    number_of_bytes: Option<&Bound<'_, PyAny>>,
+    encryption_context: Option<&Bound<'_, PyAny>>,
+    grant_tokens: Option<Vec<String>>,
+) -> PyResult<GenerateDataKeyRequest> {
+    Ok(GenerateDataKeyRequest {
+        key_id,
+        key_spec: parse::<DataKeySpec>(key_spec)?,
+        number_of_bytes: opt_u32("number_of_bytes", number_of_bytes)?,
+        encryption_context: context(encryption_context)?,
+        grant_tokens: tokens(grant_tokens),
+    })
+}
+
+fn tag_list(tags: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<ApiTag>> {
+    Ok(str_mapping("tags", tags)?
+        .into_iter()
+        .map(|(tag_key, tag_value)| ApiTag { tag_key, tag_value })
+        .collect())
+}
+
+/// The native module. `strongroom/__init__.py` re-exports what users need.
+#[pymodule]
+fn _strongroom(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    let codes: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.code()).collect();
+    m.add("ERROR_CODES", PyTuple::new(m.py(), codes)?)?;
+    m.add_class::<Keystore>()?;
+    results::register(m)?;
+    Ok(())
+}

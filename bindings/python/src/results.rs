@@ -1,0 +1,573 @@
+//! Frozen result classes: the facade's response types with snake_case
+//! attributes, bytes as `bytes`, dates as aware UTC `datetime`s, lists as
+//! tuples and plaintext as `strongroom.SecretBytes` (whose repr hides it).
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyTuple, PyType};
+use pyo3::IntoPyObjectExt;
+use strongroom::api;
+use strongroom::Secret;
+
+static SECRET_BYTES: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// `strongroom.SecretBytes(plaintext)`: a `bytes` whose repr and str are redacted.
+pub(crate) fn secret_bytes<'py>(py: Python<'py>, s: &Secret) -> PyResult<Bound<'py, PyAny>> {
+    let cls = SECRET_BYTES.import(py, "strongroom._secret", "SecretBytes")?;
+    cls.call1((PyBytes::new(py, s.expose_secret()),))
+}
+
+fn bytes(py: Python<'_>, b: &[u8]) -> Py<PyAny> {
+    PyBytes::new(py, b).into_any().unbind()
+}
+
+/// Unix seconds as an aware UTC `datetime.datetime`.
+fn date(py: Python<'_>, secs: u64) -> PyResult<Py<PyAny>> {
+    let dt = py.import("datetime")?;
+    let utc = dt.getattr("timezone")?.getattr("utc")?;
+    Ok(dt
+        .getattr("datetime")?
+        .call_method1("fromtimestamp", (secs, utc))?
+        .unbind())
+}
+
+fn opt_date(py: Python<'_>, secs: Option<u64>) -> PyResult<Option<Py<PyAny>>> {
+    secs.map(|s| date(py, s)).transpose()
+}
+
+fn strs(py: Python<'_>, v: &[String]) -> PyResult<Py<PyAny>> {
+    Ok(PyTuple::new(py, v)?.into_any().unbind())
+}
+
+fn tuple_of<T, I>(py: Python<'_>, items: I) -> PyResult<Py<PyAny>>
+where
+    T: pyo3::PyClass + Into<pyo3::PyClassInitializer<T>>,
+    I: IntoIterator<Item = PyResult<T>>,
+{
+    let objs = items
+        .into_iter()
+        .map(|r| r.and_then(|v| Py::new(py, v)))
+        .collect::<PyResult<Vec<_>>>()?;
+    Ok(PyTuple::new(py, objs)?.into_any().unbind())
+}
+
+fn repr_of<'py, T: IntoPyObject<'py>>(py: Python<'py>, v: T) -> PyResult<String>
+where
+    PyErr: From<T::Error>,
+{
+    Ok(v.into_bound_py_any(py)?.repr()?.to_string())
+}
+
+/// Declares a frozen result class with read-only attributes and a repr that
+/// shows every attribute (plaintext fields are `SecretBytes`, redacted).
+macro_rules! result_class {
+    ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$m])*
+        #[pyclass(frozen, get_all, module = "strongroom")]
+        pub(crate) struct $name {
+            $($(#[$fm])* pub(crate) $field: $ty,)*
+        }
+
+        #[pymethods]
+        impl $name {
+            fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+                let fields: Vec<String> = vec![
+                    $(format!("{}={}", stringify!($field), repr_of(py, &self.$field)?),)*
+                ];
+                Ok(format!("{}({})", stringify!($name), fields.join(", ")))
+            }
+        }
+    };
+}
+
+result_class! {
+    /// KeyMetadata of CreateKey and DescribeKey.
+    KeyMetadata {
+        aws_account_id: String,
+        key_id: String,
+        arn: String,
+        creation_date: Py<PyAny>,
+        enabled: bool,
+        description: String,
+        key_usage: String,
+        key_state: String,
+        deletion_date: Option<Py<PyAny>>,
+        valid_to: Option<Py<PyAny>>,
+        origin: String,
+        key_manager: String,
+        customer_master_key_spec: String,
+        key_spec: String,
+        encryption_algorithms: Py<PyAny>,
+        signing_algorithms: Py<PyAny>,
+        mac_algorithms: Py<PyAny>,
+        multi_region: bool,
+        pending_deletion_window_in_days: Option<u32>,
+        expiration_model: Option<String>,
+    }
+}
+
+impl KeyMetadata {
+    pub(crate) fn new(py: Python<'_>, m: api::KeyMetadata) -> PyResult<Self> {
+        Ok(KeyMetadata {
+            creation_date: date(py, m.creation_date)?,
+            deletion_date: opt_date(py, m.deletion_date)?,
+            valid_to: opt_date(py, m.valid_to)?,
+            encryption_algorithms: strs(py, &m.encryption_algorithms)?,
+            signing_algorithms: strs(py, &m.signing_algorithms)?,
+            mac_algorithms: strs(py, &m.mac_algorithms)?,
+            key_usage: m.key_usage.as_str().to_owned(),
+            key_state: m.key_state.as_str().to_owned(),
+            origin: m.origin.as_str().to_owned(),
+            customer_master_key_spec: m.customer_master_key_spec.as_str().to_owned(),
+            key_spec: m.key_spec.as_str().to_owned(),
+            aws_account_id: m.aws_account_id,
+            key_id: m.key_id,
+            arn: m.arn,
+            enabled: m.enabled,
+            description: m.description,
+            key_manager: m.key_manager,
+            multi_region: m.multi_region,
+            pending_deletion_window_in_days: m.pending_deletion_window_in_days,
+            expiration_model: m.expiration_model,
+        })
+    }
+}
+
+result_class! {
+    /// One entry of ListKeys.
+    KeyListEntry { key_id: String, key_arn: String }
+}
+
+result_class! {
+    /// A page of ListKeys: `keys` is a tuple of KeyListEntry.
+    KeyList { keys: Py<PyAny>, next_marker: Option<String>, truncated: bool }
+}
+
+impl KeyList {
+    pub(crate) fn new(py: Python<'_>, r: api::ListKeysResponse) -> PyResult<Self> {
+        Ok(KeyList {
+            keys: tuple_of(
+                py,
+                r.keys.into_iter().map(|k| {
+                    Ok(KeyListEntry {
+                        key_id: k.key_id,
+                        key_arn: k.key_arn,
+                    })
+                }),
+            )?,
+            next_marker: r.next_marker,
+            truncated: r.truncated,
+        })
+    }
+}
+
+result_class! {
+    /// One entry of ListAliases.
+    AliasListEntry {
+        alias_name: String,
+        alias_arn: String,
+        target_key_id: String,
+        creation_date: Py<PyAny>,
+        last_updated_date: Py<PyAny>,
+    }
+}
+
+result_class! {
+    /// A page of ListAliases: `aliases` is a tuple of AliasListEntry.
+    AliasList { aliases: Py<PyAny>, next_marker: Option<String>, truncated: bool }
+}
+
+impl AliasList {
+    pub(crate) fn new(py: Python<'_>, r: api::ListAliasesResponse) -> PyResult<Self> {
+        Ok(AliasList {
+            aliases: tuple_of(
+                py,
+                r.aliases.into_iter().map(|a| {
+                    Ok(AliasListEntry {
+                        creation_date: date(py, a.creation_date)?,
+                        last_updated_date: date(py, a.last_updated_date)?,
+                        alias_name: a.alias_name,
+                        alias_arn: a.alias_arn,
+                        target_key_id: a.target_key_id,
+                    })
+                }),
+            )?,
+            next_marker: r.next_marker,
+            truncated: r.truncated,
+        })
+    }
+}
+
+result_class! {
+    /// A resource tag.
+    Tag { tag_key: String, tag_value: String }
+}
+
+result_class! {
+    /// A page of ListResourceTags: `tags` is a tuple of Tag.
+    TagList { tags: Py<PyAny>, next_marker: Option<String>, truncated: bool }
+}
+
+impl TagList {
+    pub(crate) fn new(py: Python<'_>, r: api::ListResourceTagsResponse) -> PyResult<Self> {
+        Ok(TagList {
+            tags: tuple_of(
+                py,
+                r.tags.into_iter().map(|t| {
+                    Ok(Tag {
+                        tag_key: t.tag_key,
+                        tag_value: t.tag_value,
+                    })
+                }),
+            )?,
+            next_marker: r.next_marker,
+            truncated: r.truncated,
+        })
+    }
+}
+
+result_class! {
+    /// Result of ScheduleKeyDeletion.
+    KeyDeletionSchedule {
+        key_id: String,
+        deletion_date: Py<PyAny>,
+        key_state: String,
+        pending_window_in_days: u32,
+    }
+}
+
+impl KeyDeletionSchedule {
+    pub(crate) fn new(py: Python<'_>, r: api::ScheduleKeyDeletionResponse) -> PyResult<Self> {
+        Ok(KeyDeletionSchedule {
+            deletion_date: date(py, r.deletion_date)?,
+            key_state: r.key_state.as_str().to_owned(),
+            key_id: r.key_id,
+            pending_window_in_days: r.pending_window_in_days,
+        })
+    }
+}
+
+result_class! {
+    /// Result of GetKeyRotationStatus.
+    KeyRotationStatus {
+        key_id: String,
+        key_rotation_enabled: bool,
+        rotation_period_in_days: Option<u32>,
+        next_rotation_date: Option<Py<PyAny>>,
+        on_demand_rotation_start_date: Option<Py<PyAny>>,
+    }
+}
+
+impl KeyRotationStatus {
+    pub(crate) fn new(py: Python<'_>, r: api::GetKeyRotationStatusResponse) -> PyResult<Self> {
+        Ok(KeyRotationStatus {
+            next_rotation_date: opt_date(py, r.next_rotation_date)?,
+            on_demand_rotation_start_date: opt_date(py, r.on_demand_rotation_start_date)?,
+            key_id: r.key_id,
+            key_rotation_enabled: r.key_rotation_enabled,
+            rotation_period_in_days: r.rotation_period_in_days,
+        })
+    }
+}
+
+result_class! {
+    /// One completed rotation of ListKeyRotations.
+    KeyRotation { key_id: String, rotation_date: Py<PyAny>, rotation_type: String }
+}
+
+result_class! {
+    /// A page of ListKeyRotations: `rotations` is a tuple of KeyRotation.
+    KeyRotationList { rotations: Py<PyAny>, next_marker: Option<String>, truncated: bool }
+}
+
+impl KeyRotationList {
+    pub(crate) fn new(py: Python<'_>, r: api::ListKeyRotationsResponse) -> PyResult<Self> {
+        Ok(KeyRotationList {
+            rotations: tuple_of(
+                py,
+                r.rotations.into_iter().map(|x| {
+                    Ok(KeyRotation {
+                        rotation_date: date(py, x.rotation_date)?,
+                        rotation_type: x.rotation_type.as_str().to_owned(),
+                        key_id: x.key_id,
+                    })
+                }),
+            )?,
+            next_marker: r.next_marker,
+            truncated: r.truncated,
+        })
+    }
+}
+
+result_class! {
+    /// Result of Encrypt.
+    EncryptResult { ciphertext_blob: Py<PyAny>, key_id: String, encryption_algorithm: String }
+}
+
+impl EncryptResult {
+    pub(crate) fn new(py: Python<'_>, r: api::EncryptResponse) -> PyResult<Self> {
+        Ok(EncryptResult {
+            ciphertext_blob: bytes(py, &r.ciphertext_blob),
+            key_id: r.key_id,
+            encryption_algorithm: r.encryption_algorithm.as_str().to_owned(),
+        })
+    }
+}
+
+result_class! {
+    /// Result of Decrypt; `plaintext` is SecretBytes.
+    DecryptResult { key_id: String, plaintext: Py<PyAny>, encryption_algorithm: String }
+}
+
+impl DecryptResult {
+    pub(crate) fn new(py: Python<'_>, r: api::DecryptResponse) -> PyResult<Self> {
+        Ok(DecryptResult {
+            plaintext: secret_bytes(py, &r.plaintext)?.unbind(),
+            key_id: r.key_id,
+            encryption_algorithm: r.encryption_algorithm.as_str().to_owned(),
+        })
+    }
+}
+
+result_class! {
+    /// Result of ReEncrypt.
+    ReEncryptResult {
+        ciphertext_blob: Py<PyAny>,
+        source_key_id: String,
+        key_id: String,
+        source_encryption_algorithm: String,
+        destination_encryption_algorithm: String,
+    }
+}
+
+impl ReEncryptResult {
+    pub(crate) fn new(py: Python<'_>, r: api::ReEncryptResponse) -> PyResult<Self> {
+        Ok(ReEncryptResult {
+            ciphertext_blob: bytes(py, &r.ciphertext_blob),
+            source_key_id: r.source_key_id,
+            key_id: r.key_id,
+            source_encryption_algorithm: r.source_encryption_algorithm.as_str().to_owned(),
+            destination_encryption_algorithm: r
+                .destination_encryption_algorithm
+                .as_str()
+                .to_owned(),
+        })
+    }
+}
+
+result_class! {
+    /// Result of GenerateDataKey: the data key in plaintext (SecretBytes,
+    /// redacted in repr) and encrypted under `key_id`.
+    DataKey { ciphertext_blob: Py<PyAny>, plaintext: Py<PyAny>, key_id: String }
+}
+
+impl DataKey {
+    pub(crate) fn new(py: Python<'_>, r: api::GenerateDataKeyResponse) -> PyResult<Self> {
+        Ok(DataKey {
+            ciphertext_blob: bytes(py, &r.ciphertext_blob),
+            plaintext: secret_bytes(py, &r.plaintext)?.unbind(),
+            key_id: r.key_id,
+        })
+    }
+}
+
+result_class! {
+    /// Result of GenerateDataKeyWithoutPlaintext.
+    EncryptedDataKey { ciphertext_blob: Py<PyAny>, key_id: String }
+}
+
+impl EncryptedDataKey {
+    pub(crate) fn new(
+        py: Python<'_>,
+        r: api::GenerateDataKeyWithoutPlaintextResponse,
+    ) -> PyResult<Self> {
+        Ok(EncryptedDataKey {
+            ciphertext_blob: bytes(py, &r.ciphertext_blob),
+            key_id: r.key_id,
+        })
+    }
+}
+
+result_class! {
+    /// Result of Sign.
+    SignResult { key_id: String, signature: Py<PyAny>, signing_algorithm: String }
+}
+
+impl SignResult {
+    pub(crate) fn new(py: Python<'_>, r: api::SignResponse) -> PyResult<Self> {
+        Ok(SignResult {
+            signature: bytes(py, &r.signature),
+            signing_algorithm: r.signing_algorithm.as_str().to_owned(),
+            key_id: r.key_id,
+        })
+    }
+}
+
+result_class! {
+    /// Result of Verify.
+    VerifyResult { key_id: String, signature_valid: bool, signing_algorithm: String }
+}
+
+impl VerifyResult {
+    pub(crate) fn new(r: api::VerifyResponse) -> PyResult<Self> {
+        Ok(VerifyResult {
+            signing_algorithm: r.signing_algorithm.as_str().to_owned(),
+            signature_valid: r.signature_valid,
+            key_id: r.key_id,
+        })
+    }
+}
+
+result_class! {
+    /// Result of GetPublicKey: `public_key` is DER SubjectPublicKeyInfo.
+    PublicKey {
+        key_id: String,
+        public_key: Py<PyAny>,
+        customer_master_key_spec: String,
+        key_spec: String,
+        key_usage: String,
+        encryption_algorithms: Py<PyAny>,
+        signing_algorithms: Py<PyAny>,
+    }
+}
+
+impl PublicKey {
+    pub(crate) fn new(py: Python<'_>, r: api::GetPublicKeyResponse) -> PyResult<Self> {
+        Ok(PublicKey {
+            public_key: bytes(py, &r.public_key),
+            customer_master_key_spec: r.customer_master_key_spec.as_str().to_owned(),
+            key_spec: r.key_spec.as_str().to_owned(),
+            key_usage: r.key_usage.as_str().to_owned(),
+            encryption_algorithms: strs(py, &r.encryption_algorithms)?,
+            signing_algorithms: strs(py, &r.signing_algorithms)?,
+            key_id: r.key_id,
+        })
+    }
+}
+
+result_class! {
+    /// Result of GenerateMac.
+    MacResult { mac: Py<PyAny>, mac_algorithm: String, key_id: String }
+}
+
+impl MacResult {
+    pub(crate) fn new(py: Python<'_>, r: api::GenerateMacResponse) -> PyResult<Self> {
+        Ok(MacResult {
+            mac: bytes(py, &r.mac),
+            mac_algorithm: r.mac_algorithm.as_str().to_owned(),
+            key_id: r.key_id,
+        })
+    }
+}
+
+result_class! {
+    /// Result of VerifyMac.
+    VerifyMacResult { key_id: String, mac_valid: bool, mac_algorithm: String }
+}
+
+impl VerifyMacResult {
+    pub(crate) fn new(r: api::VerifyMacResponse) -> PyResult<Self> {
+        Ok(VerifyMacResult {
+            mac_algorithm: r.mac_algorithm.as_str().to_owned(),
+            mac_valid: r.mac_valid,
+            key_id: r.key_id,
+        })
+    }
+}
+
+result_class! {
+    /// Result of GenerateDataKeyPair: `private_key_plaintext` (PKCS#8 DER) is
+    /// SecretBytes, redacted in repr; `public_key` is DER SubjectPublicKeyInfo.
+    DataKeyPair {
+        private_key_ciphertext_blob: Py<PyAny>,
+        private_key_plaintext: Py<PyAny>,
+        public_key: Py<PyAny>,
+        key_id: String,
+        key_pair_spec: String,
+    }
+}
+
+impl DataKeyPair {
+    pub(crate) fn new(py: Python<'_>, r: api::GenerateDataKeyPairResponse) -> PyResult<Self> {
+        Ok(DataKeyPair {
+            private_key_ciphertext_blob: bytes(py, &r.private_key_ciphertext_blob),
+            private_key_plaintext: secret_bytes(py, &r.private_key_plaintext)?.unbind(),
+            public_key: bytes(py, &r.public_key),
+            key_pair_spec: r.key_pair_spec.as_str().to_owned(),
+            key_id: r.key_id,
+        })
+    }
+}
+
+result_class! {
+    /// Result of GenerateDataKeyPairWithoutPlaintext.
+    EncryptedDataKeyPair {
+        private_key_ciphertext_blob: Py<PyAny>,
+        public_key: Py<PyAny>,
+        key_id: String,
+        key_pair_spec: String,
+    }
+}
+
+impl EncryptedDataKeyPair {
+    pub(crate) fn new(
+        py: Python<'_>,
+        r: api::GenerateDataKeyPairWithoutPlaintextResponse,
+    ) -> PyResult<Self> {
+        Ok(EncryptedDataKeyPair {
+            private_key_ciphertext_blob: bytes(py, &r.private_key_ciphertext_blob),
+            public_key: bytes(py, &r.public_key),
+            key_pair_spec: r.key_pair_spec.as_str().to_owned(),
+            key_id: r.key_id,
+        })
+    }
+}
+
+result_class! {
+    /// Result of GetParametersForImport.
+    ImportParameters {
+        key_id: String,
+        import_token: Py<PyAny>,
+        public_key: Py<PyAny>,
+        parameters_valid_to: Py<PyAny>,
+    }
+}
+
+impl ImportParameters {
+    pub(crate) fn new(py: Python<'_>, r: api::GetParametersForImportResponse) -> PyResult<Self> {
+        Ok(ImportParameters {
+            import_token: bytes(py, &r.import_token),
+            public_key: bytes(py, &r.public_key),
+            parameters_valid_to: date(py, r.parameters_valid_to)?,
+            key_id: r.key_id,
+        })
+    }
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<KeyMetadata>()?;
+    m.add_class::<KeyListEntry>()?;
+    m.add_class::<KeyList>()?;
+    m.add_class::<AliasListEntry>()?;
+    m.add_class::<AliasList>()?;
+    m.add_class::<Tag>()?;
+    m.add_class::<TagList>()?;
+    m.add_class::<KeyDeletionSchedule>()?;
+    m.add_class::<KeyRotationStatus>()?;
+    m.add_class::<KeyRotation>()?;
+    m.add_class::<KeyRotationList>()?;
+    m.add_class::<EncryptResult>()?;
+    m.add_class::<DecryptResult>()?;
+    m.add_class::<ReEncryptResult>()?;
+    m.add_class::<DataKey>()?;
+    m.add_class::<EncryptedDataKey>()?;
+    m.add_class::<SignResult>()?;
+    m.add_class::<VerifyResult>()?;
+    m.add_class::<PublicKey>()?;
+    m.add_class::<MacResult>()?;
+    m.add_class::<VerifyMacResult>()?;
+    m.add_class::<DataKeyPair>()?;
+    m.add_class::<EncryptedDataKeyPair>()?;
+    m.add_class::<ImportParameters>()?;
+    Ok(())
+}

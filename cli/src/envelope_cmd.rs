@@ -1,0 +1,359 @@
+//! `encrypt-file` and `decrypt-file`: envelope encryption of files and
+//! streams in the AWS Encryption SDK message format (the logic is in
+//! `strongroom::envelope`; this is argument handling, I/O plumbing and the
+//! progress bar).
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{json, Value};
+use strongroom::core::envelope::{
+    AlgorithmSuite, CommitmentPolicy, ContentType, DecryptOptions, EncryptOptions, Keyring,
+    MessageHeader, MultiKeyring, RawAesKeyring,
+};
+use strongroom::envelope::{self as env, EnvelopeSummary, KmsKeyring};
+use strongroom::{Error, Keystore};
+
+use crate::input::parse_context;
+
+/// Inputs at least this large get a progress bar (when stderr is a terminal).
+const PROGRESS_THRESHOLD: u64 = 8 * 1024 * 1024;
+
+/// A raw AES wrapping key for interoperability with the ESDKs' raw AES keyring.
+#[derive(Args, Debug)]
+pub struct RawAesArgs {
+    /// File holding a raw AES wrapping key (16, 24 or 32 raw bytes, or hex)
+    /// for the ESDK raw AES keyring; usable with or without --key-id.
+    #[arg(long)]
+    raw_aes_key_file: Option<PathBuf>,
+    /// Key namespace (provider ID) of the raw AES key.
+    #[arg(long, default_value = "strongroom-raw")]
+    raw_key_namespace: String,
+    /// Key name of the raw AES key.
+    #[arg(long, default_value = "raw-aes-key")]
+    raw_key_name: String,
+}
+
+/// `encrypt-file` arguments.
+#[derive(Args, Debug)]
+pub struct EncryptFileArgs {
+    /// Input file, or `-` for standard input.
+    #[arg(short = 'i', long)]
+    input: String,
+    /// KMS key (ID, ARN, alias name or alias ARN); repeat for several keys.
+    /// The first generates the data key, every one can decrypt.
+    #[arg(long)]
+    key_id: Vec<String>,
+    /// Encryption context: `k=v,k2=v2` or a JSON object.
+    #[arg(long)]
+    encryption_context: Option<String>,
+    /// Plaintext bytes per frame (default 4096).
+    #[arg(long)]
+    frame_length: Option<u32>,
+    /// `0x0578` (signed, default) or `0x0478`, or the ESDK suite name.
+    #[arg(long)]
+    algorithm_suite: Option<String>,
+    /// REQUIRE_ENCRYPT_REQUIRE_DECRYPT (default), REQUIRE_ENCRYPT_ALLOW_DECRYPT
+    /// or FORBID_ENCRYPT_ALLOW_DECRYPT.
+    #[arg(long)]
+    commitment_policy: Option<String>,
+    /// Fail if the message would have more encrypted data keys than this.
+    #[arg(long)]
+    max_encrypted_data_keys: Option<u16>,
+    #[command(flatten)]
+    raw: RawAesArgs,
+}
+
+/// `decrypt-file` arguments.
+#[derive(Args, Debug)]
+pub struct DecryptFileArgs {
+    /// Input message file, or `-` for standard input.
+    #[arg(short = 'i', long)]
+    input: String,
+    /// Only these KMS keys may decrypt (strict); default: any key of the keystore.
+    #[arg(long)]
+    key_id: Vec<String>,
+    /// Pairs that must be in the message's encryption context: `k=v,...` or JSON.
+    #[arg(long)]
+    required_context: Option<String>,
+    /// REQUIRE_ENCRYPT_REQUIRE_DECRYPT (default), REQUIRE_ENCRYPT_ALLOW_DECRYPT
+    /// or FORBID_ENCRYPT_ALLOW_DECRYPT.
+    #[arg(long)]
+    commitment_policy: Option<String>,
+    /// Refuse messages with more encrypted data keys than this.
+    #[arg(long)]
+    max_encrypted_data_keys: Option<u16>,
+    /// Print the (unauthenticated) header — suite, encryption context, EDK
+    /// providers and key ARNs, frame length — without decrypting.
+    #[arg(long)]
+    show_header: bool,
+    #[command(flatten)]
+    raw: RawAesArgs,
+}
+
+/// The global settings the envelope commands need.
+pub struct Ctx<'a> {
+    /// Output path (`-o`), `-` for standard output.
+    pub output: Option<&'a str>,
+    /// Opens the keystore (only when a KMS key is involved).
+    pub open: &'a dyn Fn() -> Result<Keystore, Error>,
+}
+
+fn parse_suite(s: &str) -> Result<AlgorithmSuite, Error> {
+    let t = s.trim();
+    let hex = t
+        .strip_prefix("0x")
+        .or_else(|| t.strip_prefix("0X"))
+        .unwrap_or(t);
+    if let Ok(id) = u16::from_str_radix(hex, 16) {
+        if let Some(suite) = AlgorithmSuite::from_id(id) {
+            return Ok(suite);
+        }
+    }
+    [
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
+        AlgorithmSuite::Aes256GcmHkdfSha384EcdsaP384,
+        AlgorithmSuite::Aes256GcmHkdfSha256,
+    ]
+    .into_iter()
+    .find(|a| a.name().eq_ignore_ascii_case(t))
+    .ok_or_else(|| {
+        Error::validation(format!(
+            "unknown algorithm suite '{s}': use 0x0578 ({}) or 0x0478 ({})",
+            AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384.name(),
+            AlgorithmSuite::Aes256GcmHkdfSha512CommitKey.name()
+        ))
+    })
+}
+
+fn parse_policy(s: &Option<String>) -> Result<CommitmentPolicy, Error> {
+    let Some(s) = s else {
+        return Ok(CommitmentPolicy::default());
+    };
+    [
+        CommitmentPolicy::RequireEncryptRequireDecrypt,
+        CommitmentPolicy::RequireEncryptAllowDecrypt,
+        CommitmentPolicy::ForbidEncryptAllowDecrypt,
+    ]
+    .into_iter()
+    .find(|p| p.name().eq_ignore_ascii_case(s.trim()))
+    .ok_or_else(|| Error::validation(format!("unknown commitment policy '{s}'")))
+}
+
+fn raw_keyring(raw: &RawAesArgs) -> Result<Option<RawAesKeyring>, Error> {
+    let Some(path) = &raw.raw_aes_key_file else {
+        return Ok(None);
+    };
+    let bytes = zeroize::Zeroizing::new(
+        std::fs::read(path)
+            .map_err(|e| Error::validation(format!("cannot read {}: {e}", path.display())))?,
+    );
+    let key = if matches!(bytes.len(), 16 | 24 | 32) {
+        bytes
+    } else {
+        let text = String::from_utf8_lossy(&bytes).trim().to_string();
+        zeroize::Zeroizing::new(hex_decode(&text).ok_or_else(|| {
+            Error::validation("a raw AES key file holds 16, 24 or 32 raw bytes, or hex")
+        })?)
+    };
+    RawAesKeyring::new(&raw.raw_key_namespace, &raw.raw_key_name, &key).map(Some)
+}
+
+fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// The keyring of the command: KMS keys (strict) and/or a raw AES key;
+/// with neither, a discovery KMS keyring when `discovery` is allowed.
+fn keyring(
+    ctx: &Ctx<'_>,
+    key_ids: &[String],
+    raw: &RawAesArgs,
+    discovery: bool,
+) -> Result<Box<dyn Keyring>, Error> {
+    let raw = raw_keyring(raw)?;
+    let kms: Option<Box<dyn Keyring>> = if !key_ids.is_empty() {
+        Some(Box::new(KmsKeyring::new(&(ctx.open)()?, key_ids)?))
+    } else if raw.is_none() && discovery {
+        Some(Box::new(KmsKeyring::discovery(&(ctx.open)()?)))
+    } else {
+        None
+    };
+    match (kms, raw) {
+        (Some(k), None) => Ok(k),
+        (None, Some(r)) => Ok(Box::new(r)),
+        (Some(k), Some(r)) => Ok(Box::new(MultiKeyring::new(Some(k), vec![Box::new(r)])?)),
+        (None, None) => Err(Error::validation(
+            "give at least one --key-id (or --raw-aes-key-file)",
+        )),
+    }
+}
+
+/// The input as a reader, with a progress bar on a terminal for large files.
+fn open_input(input: &str, label: &str) -> Result<(Box<dyn Read>, ProgressBar), Error> {
+    if input == "-" {
+        return Ok((Box::new(io::stdin().lock()), ProgressBar::hidden()));
+    }
+    let f =
+        File::open(input).map_err(|e| Error::validation(format!("cannot open {input}: {e}")))?;
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let pb = if io::stderr().is_terminal() && len >= PROGRESS_THRESHOLD {
+        let pb = ProgressBar::new(len);
+        if let Ok(style) = ProgressStyle::with_template(
+            "{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        ) {
+            pb.set_style(style.progress_chars("=> "));
+        }
+        pb.set_message(label.to_string());
+        pb
+    } else {
+        ProgressBar::hidden()
+    };
+    let reader: Box<dyn Read> =
+        Box::new(pb.wrap_read(io::BufReader::with_capacity(env::STREAM_BUFFER_LEN, f)));
+    Ok((reader, pb))
+}
+
+fn output_path<'a>(ctx: &Ctx<'a>) -> Result<&'a str, Error> {
+    match ctx.output {
+        None => Err(Error::validation(
+            "-o/--output is required (a file, or - for stdout)",
+        )),
+        // `--output json|text` selects the response format of the other
+        // commands; here it names a file, so refuse the likely mistake.
+        Some(o) if o.eq_ignore_ascii_case("json") || o.eq_ignore_ascii_case("text") => {
+            Err(Error::validation(format!(
+                "-o/--output is the output file here; to write a file named '{o}', use ./{o}"
+            )))
+        }
+        Some(o) => Ok(o),
+    }
+}
+
+fn summary_json(s: &EnvelopeSummary, out: &str) -> Value {
+    let mut v = header_json(&s.header);
+    if let Value::Object(m) = &mut v {
+        m.insert("Output".into(), json!(out));
+        m.insert("PlaintextBytes".into(), json!(s.plaintext_len));
+        m.insert("MessageBytes".into(), json!(s.message_len));
+    }
+    v
+}
+
+/// A header as JSON: what `--show-header` prints.
+pub fn header_json(h: &MessageHeader) -> Value {
+    let edks: Vec<Value> = h
+        .encrypted_data_keys
+        .iter()
+        .map(|e| {
+            json!({
+                "ProviderId": e.provider_id,
+                "ProviderInfo": String::from_utf8_lossy(&e.provider_info),
+                "CiphertextLength": e.ciphertext.len(),
+            })
+        })
+        .collect();
+    json!({
+        "AlgorithmSuiteId": format!("0x{:04X}", h.suite.id()),
+        "AlgorithmSuite": h.suite.name(),
+        "MessageFormatVersion": h.suite.message_version(),
+        "MessageId": h.message_id.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+        "EncryptionContext": h.encryption_context.0,
+        "EncryptedDataKeys": edks,
+        "ContentType": match h.content_type { ContentType::Framed => "Framed", ContentType::NonFramed => "NonFramed" },
+        "FrameLength": h.frame_length,
+    })
+}
+
+fn print(v: &Value) -> Result<(), Error> {
+    let s = serde_json::to_string_pretty(v).map_err(|e| Error::internal(e.to_string()))?;
+    println!("{s}");
+    Ok(())
+}
+
+/// `encrypt-file`.
+pub fn encrypt_file(ctx: &Ctx<'_>, a: &EncryptFileArgs) -> Result<(), Error> {
+    let out = output_path(ctx)?;
+    let keyring = keyring(ctx, &a.key_id, &a.raw, false)?;
+    let context = a
+        .encryption_context
+        .as_deref()
+        .map(parse_context)
+        .transpose()?
+        .unwrap_or_default();
+    let mut options = EncryptOptions {
+        commitment_policy: parse_policy(&a.commitment_policy)?,
+        max_encrypted_data_keys: a.max_encrypted_data_keys,
+        ..EncryptOptions::default()
+    };
+    if let Some(s) = &a.algorithm_suite {
+        options.suite = parse_suite(s)?;
+    }
+    if let Some(f) = a.frame_length {
+        options.frame_length = f;
+    }
+    let (mut reader, pb) = open_input(&a.input, "encrypting")?;
+    let result = if out == "-" {
+        let stdout = io::stdout();
+        let mut w = io::BufWriter::with_capacity(env::STREAM_BUFFER_LEN, stdout.lock());
+        env::encrypt_stream(&*keyring, &mut reader, &mut w, &context, &options)
+    } else {
+        env::encrypt_to_path(&*keyring, &mut reader, Path::new(out), &context, &options)
+    };
+    pb.finish_and_clear();
+    let s = result?;
+    if out != "-" {
+        print(&summary_json(&s, out))?;
+    }
+    Ok(())
+}
+
+/// `decrypt-file`.
+pub fn decrypt_file(ctx: &Ctx<'_>, a: &DecryptFileArgs) -> Result<(), Error> {
+    let options = DecryptOptions {
+        commitment_policy: parse_policy(&a.commitment_policy)?,
+        max_encrypted_data_keys: a.max_encrypted_data_keys,
+        required_encryption_context: a
+            .required_context
+            .as_deref()
+            .map(parse_context)
+            .transpose()?
+            .unwrap_or_default(),
+        ..DecryptOptions::default()
+    };
+    if a.show_header {
+        let (mut reader, _) = open_input(&a.input, "reading")?;
+        let h = env::read_header(&mut reader, options.max_header_length)?;
+        return print(&header_json(&h));
+    }
+    let out = output_path(ctx)?;
+    let keyring = keyring(ctx, &a.key_id, &a.raw, true)?;
+    let (mut reader, pb) = open_input(&a.input, "decrypting")?;
+    let result = if out == "-" {
+        // Signed suites are staged in a temporary file until the signature
+        // verifies (decrypt_stream); unsigned ones stream frame by frame.
+        let stdout = io::stdout();
+        let mut w = io::BufWriter::with_capacity(env::STREAM_BUFFER_LEN, stdout.lock());
+        let r = env::decrypt_stream(&*keyring, &mut reader, &mut w, &options);
+        let _ = w.flush();
+        r
+    } else {
+        env::decrypt_to_path(&*keyring, &mut reader, Path::new(out), &options)
+    };
+    pb.finish_and_clear();
+    let s = result?;
+    if out != "-" {
+        print(&summary_json(&s, out))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,334 @@
+//! `strongroom encrypt-file` / `decrypt-file` end to end: a 100 MiB file
+//! encrypted by one process and decrypted by another with the same keystore,
+//! stdin/stdout mode, `--show-header`, and failures that leave no output.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use sha2::{Digest, Sha256};
+
+const DEBUG_BIN: &str = env!("CARGO_BIN_EXE_strongroom");
+
+/// The release binary when it is at least as new as the debug one (much
+/// faster for the 100 MiB file), else the debug binary cargo built for this test.
+fn bin() -> PathBuf {
+    let debug = PathBuf::from(DEBUG_BIN);
+    let release = debug
+        .parent()
+        .and_then(Path::parent)
+        .map(|t| t.join("release").join("strongroom"));
+    let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    match release {
+        Some(r) if mtime(&r).is_some() && mtime(&r) >= mtime(&debug) => r,
+        _ => debug,
+    }
+}
+
+fn cmd(keystore: &Path) -> Command {
+    let mut c = Command::new(bin());
+    c.env_remove("STRONGROOM_ROOT_KEY")
+        .env_remove("STRONGROOM_ROOT_KEY_FILE")
+        .env_remove("STRONGROOM_KEYSTORE")
+        .arg("--keystore")
+        .arg(keystore);
+    c
+}
+
+#[track_caller]
+fn ok(keystore: &Path, args: &[&str]) -> serde_json::Value {
+    let out = cmd(keystore).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.stdout.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+fn piped(keystore: &Path, args: &[&str], input: &[u8]) -> Output {
+    let mut child = cmd(keystore)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let data = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&data);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+/// A keystore with one symmetric key: (dir, keystore path, key ARN).
+fn setup() -> (tempfile::TempDir, PathBuf, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    ok(&ks, &["init"]);
+    let k = ok(&ks, &["create-key"]);
+    let arn = k["KeyMetadata"]["Arn"].as_str().unwrap().to_string();
+    (dir, ks, arn)
+}
+
+/// Writes `len` bytes of xorshift output to `path`, returning their SHA-256.
+fn random_file(path: &Path, len: usize) -> Vec<u8> {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut h = Sha256::new();
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut block = vec![0u8; 1 << 16];
+    let mut left = len;
+    while left > 0 {
+        for c in block.chunks_exact_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            c.copy_from_slice(&x.to_le_bytes());
+        }
+        let n = left.min(block.len());
+        f.write_all(&block[..n]).unwrap();
+        h.update(&block[..n]);
+        left -= n;
+    }
+    f.flush().unwrap();
+    h.finalize().to_vec()
+}
+
+fn file_hash(path: &Path) -> Vec<u8> {
+    let mut f = std::fs::File::open(path).unwrap();
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    h.finalize().to_vec()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn hundred_mib_file_round_trips_across_processes() {
+    let (dir, ks, arn) = setup();
+    let plain = dir.path().join("big.bin");
+    let msg = dir.path().join("big.sr");
+    let back = dir.path().join("big.out");
+    let len = 100 * 1024 * 1024 + 12_345;
+    let want = random_file(&plain, len);
+    // Process 1 encrypts (default suite 0x0578, 4096-byte frames)...
+    let e = ok(
+        &ks,
+        &[
+            "encrypt-file",
+            "-i",
+            s(&plain),
+            "-o",
+            s(&msg),
+            "--key-id",
+            &arn,
+            "--encryption-context",
+            "purpose=backup,host=db1",
+        ],
+    );
+    assert_eq!(e["PlaintextBytes"], len as u64);
+    assert_eq!(e["AlgorithmSuiteId"], "0x0578");
+    // ...process 2 reads the header without decrypting...
+    let h = ok(&ks, &["decrypt-file", "-i", s(&msg), "--show-header"]);
+    assert_eq!(h["EncryptedDataKeys"][0]["ProviderId"], "aws-kms");
+    assert_eq!(h["EncryptedDataKeys"][0]["ProviderInfo"], arn.as_str());
+    assert_eq!(h["EncryptionContext"]["purpose"], "backup");
+    assert_eq!(h["FrameLength"], 4096);
+    assert!(!back.exists());
+    // ...and process 3 decrypts, requiring part of the context.
+    let d = ok(
+        &ks,
+        &[
+            "decrypt-file",
+            "-i",
+            s(&msg),
+            "-o",
+            s(&back),
+            "--required-context",
+            "purpose=backup",
+        ],
+    );
+    assert_eq!(d["PlaintextBytes"], len as u64);
+    assert_eq!(file_hash(&back), want);
+}
+
+#[test]
+fn stdin_stdout_mode_both_suites() {
+    let (_dir, ks, arn) = setup();
+    let mut pt = vec![0u8; 3 * 1024 * 1024 + 7];
+    for (i, b) in pt.iter_mut().enumerate() {
+        *b = (i * 31 % 251) as u8;
+    }
+    for suite in ["0x0578", "0x0478", "AES_256_GCM_HKDF_SHA512_COMMIT_KEY"] {
+        let e = piped(
+            &ks,
+            &[
+                "encrypt-file",
+                "-i",
+                "-",
+                "-o",
+                "-",
+                "--key-id",
+                &arn,
+                "--algorithm-suite",
+                suite,
+                "--frame-length",
+                "1000",
+            ],
+            &pt,
+        );
+        assert!(e.status.success(), "{}", String::from_utf8_lossy(&e.stderr));
+        let d = piped(&ks, &["decrypt-file", "-i", "-", "-o", "-"], &e.stdout);
+        assert!(d.status.success(), "{}", String::from_utf8_lossy(&d.stderr));
+        assert!(d.stdout == pt, "{suite}: plaintext differs");
+        // A flipped byte in the signed footer / last frame: nothing on stdout for signed suites.
+        let mut bad = e.stdout.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 0x40;
+        let d = piped(&ks, &["decrypt-file", "-i", "-", "-o", "-"], &bad);
+        assert_eq!(d.status.code(), Some(1));
+        if suite == "0x0578" {
+            assert!(
+                d.stdout.is_empty(),
+                "signed plaintext released before verification"
+            );
+        }
+        assert!(String::from_utf8_lossy(&d.stderr).contains("InvalidCiphertextException"));
+    }
+}
+
+#[test]
+fn failed_decrypt_leaves_no_output_file() {
+    let (dir, ks, arn) = setup();
+    let plain = dir.path().join("p.bin");
+    let msg = dir.path().join("p.sr");
+    let out = dir.path().join("p.out");
+    random_file(&plain, 50_000);
+    ok(
+        &ks,
+        &[
+            "encrypt-file",
+            "-i",
+            s(&plain),
+            "-o",
+            s(&msg),
+            "--key-id",
+            &arn,
+            "--algorithm-suite",
+            "0x0478",
+            "--encryption-context",
+            "a=b",
+        ],
+    );
+    let good = std::fs::read(&msg).unwrap();
+    // `-o json` (the other commands' format option) is refused, not a file name.
+    let r = cmd(&ks)
+        .args(["decrypt-file", "-i", s(&msg), "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("ValidationException"));
+    // Truncated (unsigned suite: frames authenticate, the final frame is missing).
+    std::fs::write(&msg, &good[..good.len() - 100]).unwrap();
+    let r = cmd(&ks)
+        .args(["decrypt-file", "-i", s(&msg), "-o", s(&out)])
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(1));
+    assert!(!out.exists());
+    // Required context not met.
+    std::fs::write(&msg, &good).unwrap();
+    let r = cmd(&ks)
+        .args([
+            "decrypt-file",
+            "-i",
+            s(&msg),
+            "-o",
+            s(&out),
+            "--required-context",
+            "a=c",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(1));
+    assert!(!out.exists());
+    // Disabled key: a clean DisabledException.
+    ok(&ks, &["disable-key", "--key-id", &arn]);
+    let r = cmd(&ks)
+        .args(["decrypt-file", "-i", s(&msg), "-o", s(&out)])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&r.stderr).contains("DisabledException"));
+    assert!(!out.exists());
+    let leftovers = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".partial")
+        })
+        .count();
+    assert_eq!(leftovers, 0);
+}
+
+#[test]
+fn raw_aes_keyring_without_a_keystore() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("wrap.key");
+    std::fs::write(
+        &key,
+        "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+    )
+    .unwrap();
+    let ks = dir.path().join("none.db");
+    let args = |op: &'static str| {
+        vec![
+            op.to_string(),
+            "-i".into(),
+            "-".into(),
+            "-o".into(),
+            "-".into(),
+            "--raw-aes-key-file".into(),
+            s(&key).to_string(),
+            "--raw-key-namespace".into(),
+            "ns".into(),
+            "--raw-key-name".into(),
+            "k1".into(),
+        ]
+    };
+    let ea = args("encrypt-file");
+    let e = piped(
+        &ks,
+        &ea.iter().map(String::as_str).collect::<Vec<_>>(),
+        b"hello raw",
+    );
+    assert!(e.status.success(), "{}", String::from_utf8_lossy(&e.stderr));
+    let da = args("decrypt-file");
+    let d = piped(
+        &ks,
+        &da.iter().map(String::as_str).collect::<Vec<_>>(),
+        &e.stdout,
+    );
+    assert!(d.status.success(), "{}", String::from_utf8_lossy(&d.stderr));
+    assert_eq!(d.stdout, b"hello raw");
+    assert!(!ks.exists());
+}

@@ -1,0 +1,171 @@
+//! The asymmetric, HMAC and import operations of `strongroom_core::asym`
+//! never panic: arbitrary import tokens, wrapped material, signatures, MACs,
+//! ciphertexts and messages give typed errors (or, for a valid request, a
+//! result), and none of the errors carries the bytes it was given.
+
+#![allow(clippy::unwrap_used)] // tests may unwrap (docs/STYLE.md)
+
+use std::sync::OnceLock;
+
+use proptest::prelude::*;
+use rand_core::UnwrapErr;
+use strongroom_core::api::*;
+use strongroom_core::asym;
+use strongroom_core::key::*;
+use strongroom_core::ops::{self, Env};
+use strongroom_core::seal::RootKey;
+use strongroom_core::{ErrorKind, Secret};
+
+type Rng = UnwrapErr<getrandom::SysRng>;
+fn rng() -> Rng {
+    UnwrapErr(getrandom::SysRng)
+}
+
+fn root() -> &'static RootKey {
+    static R: OnceLock<RootKey> = OnceLock::new();
+    R.get_or_init(|| RootKey::from_bytes(&[7u8; 32]).unwrap())
+}
+
+fn env() -> Env<'static> {
+    Env {
+        region: "local-1",
+        account: "000000000000",
+        root: root(),
+        now: 1_700_000_000,
+    }
+}
+
+fn key(spec: KeySpec, usage: KeyUsage, origin: Origin) -> KeyRecord {
+    ops::create_key(
+        &env(),
+        &mut rng(),
+        &CreateKeyRequest {
+            key_spec: Some(spec),
+            key_usage: Some(usage),
+            origin: Some(origin),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+/// One key of each kind for the whole binary (RSA generation is slow).
+struct Keys {
+    rsa_sign: KeyRecord,
+    rsa_enc: KeyRecord,
+    p256: KeyRecord,
+    hmac: KeyRecord,
+    external: KeyRecord,
+}
+
+fn keys() -> &'static Keys {
+    static K: OnceLock<Keys> = OnceLock::new();
+    K.get_or_init(|| Keys {
+        rsa_sign: key(KeySpec::Rsa2048, KeyUsage::SignVerify, Origin::AwsKms),
+        rsa_enc: key(KeySpec::Rsa2048, KeyUsage::EncryptDecrypt, Origin::AwsKms),
+        p256: key(KeySpec::EccNistP256, KeyUsage::SignVerify, Origin::AwsKms),
+        hmac: key(
+            KeySpec::Hmac256,
+            KeyUsage::GenerateVerifyMac,
+            Origin::AwsKms,
+        ),
+        external: key(
+            KeySpec::SymmetricDefault,
+            KeyUsage::EncryptDecrypt,
+            Origin::External,
+        ),
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn arbitrary_inputs_never_panic(
+        bytes in proptest::collection::vec(any::<u8>(), 0..600),
+        msg in proptest::collection::vec(any::<u8>(), 0..80),
+        alg in 0usize..9,
+        digest in any::<bool>(),
+    ) {
+        let k = keys();
+        let env = env();
+        let sa = SigningAlgorithm::ALL[alg];
+        let mt = Some(if digest { MessageType::Digest } else { MessageType::Raw });
+        for rec in [&k.rsa_sign, &k.p256, &k.hmac] {
+            let v = asym::verify(&env, rec, &VerifyRequest {
+                key_id: k.external.key_id.clone(),
+                message: Secret::from_slice(&msg),
+                message_type: mt,
+                signature: bytes.clone(),
+                signing_algorithm: Some(sa),
+                grant_tokens: vec![],
+            });
+            prop_assert!(v.is_err());
+        }
+        let m = asym::verify_mac(&env, &k.hmac, &VerifyMacRequest {
+            key_id: k.hmac.key_id.clone(),
+            message: Secret::from_slice(&msg),
+            mac_algorithm: Some(MacAlgorithm::HmacSha256),
+            mac: bytes.clone(),
+            grant_tokens: vec![],
+        });
+        prop_assert!(m.is_err());
+        let d = asym::decrypt(&env, &mut rng(), &k.rsa_enc, &DecryptRequest {
+            ciphertext_blob: bytes.clone(),
+            key_id: Some(k.rsa_enc.key_id.clone()),
+            encryption_algorithm: Some(EncryptionAlgorithm::RsaesOaepSha256),
+            ..Default::default()
+        });
+        prop_assert_eq!(d.unwrap_err().kind(), ErrorKind::InvalidCiphertextException);
+        // Arbitrary token, and a real token with arbitrary wrapped material.
+        let mut rec = k.external.clone();
+        let e = asym::import_key_material(&env, &mut rng(), &mut rec, &ImportKeyMaterialRequest {
+            key_id: k.external.key_id.clone(),
+            import_token: bytes.clone(),
+            encrypted_key_material: msg.clone(),
+            ..Default::default()
+        }).unwrap_err();
+        prop_assert_eq!(e.kind(), ErrorKind::InvalidImportTokenException);
+        prop_assert_eq!(&rec, &k.external);
+    }
+}
+
+#[test]
+fn real_token_with_arbitrary_material_is_a_typed_error() {
+    let k = keys();
+    let env = env();
+    for alg in WrappingAlgorithm::ALL {
+        let p = asym::get_parameters_for_import(
+            &env,
+            &mut rng(),
+            &k.external,
+            &GetParametersForImportRequest {
+                key_id: k.external.key_id.clone(),
+                wrapping_algorithm: Some(*alg),
+                wrapping_key_spec: Some(WrappingKeySpec::Rsa2048),
+            },
+        )
+        .unwrap();
+        for len in [0usize, 1, 255, 256, 257, 300, 4096] {
+            let mut rec = k.external.clone();
+            let e = asym::import_key_material(
+                &env,
+                &mut rng(),
+                &mut rec,
+                &ImportKeyMaterialRequest {
+                    key_id: k.external.key_id.clone(),
+                    import_token: p.import_token.clone(),
+                    encrypted_key_material: vec![0xa5; len],
+                    ..Default::default()
+                },
+            )
+            .unwrap_err();
+            assert_eq!(
+                e.kind(),
+                ErrorKind::InvalidCiphertextException,
+                "{alg} {len}"
+            );
+            assert_eq!(rec, k.external);
+        }
+    }
+}

@@ -1,0 +1,670 @@
+//! Envelope encryption of files and streams in the AWS Encryption SDK message
+//! format, over `std::io::Read` / `Write`.
+//!
+//! The message format itself (header, frames, signature, keyring interface)
+//! is in [`strongroom_core::envelope`]; this module adds:
+//!
+//! - [`KmsKeyring`]: the Strongroom keyring, which wraps the data key with
+//!   Strongroom KMS keys through `GenerateDataKey` / `Encrypt` / `Decrypt`,
+//!   writing encrypted data keys exactly as the ESDK's AWS KMS keyring does
+//!   (provider ID `aws-kms`, provider info = key ARN, ciphertext = the KMS
+//!   ciphertext blob);
+//! - constant-memory streaming: [`encrypt_stream`], [`decrypt_stream`],
+//!   [`decrypt_stream_unsigned_only`], and the file variants
+//!   [`encrypt_file`] / [`decrypt_file`] (plus [`Keystore`] methods of the
+//!   same names that use a [`KmsKeyring`] over that keystore);
+//! - [`read_header`] to show a message's header without decrypting it.
+//!
+//! # When is plaintext released?
+//!
+//! | function | unsigned suite (`0x0478`) | signed suite (`0x0578`) |
+//! |---|---|---|
+//! | [`decrypt_file`] | temp file in the output's directory, renamed on success | same |
+//! | [`decrypt_stream`] | each frame once it is authenticated | staged in an anonymous temp file; copied to the writer only after the signature verifies |
+//! | [`decrypt_stream_unsigned_only`] | each frame once it is authenticated | refused (`ValidationException`) before any plaintext is produced |
+//!
+//! With an unsigned suite every byte written is authenticated (AES-GCM under
+//! the committed data key), but if the message turns out truncated the writer
+//! holds a prefix of it: check the `Result` before using the output, or use
+//! [`decrypt_file`], which never leaves the output path holding anything but
+//! the whole, verified plaintext.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use rand_core::CryptoRng;
+use strongroom_core::api::{DecryptRequest, EncryptRequest, GenerateDataKeyRequest};
+use strongroom_core::envelope::{
+    parse_header, DataKey, DecryptOptions, DecryptionMaterials, Decryptor, EncryptOptions,
+    EncryptedDataKey, EncryptionMaterials, Encryptor, Keyring, MessageHeader, DATA_KEY_LEN,
+};
+use zeroize::Zeroize;
+
+use crate::{os_rng, EncryptionContext, Error, ErrorKind, Keystore, Result, Secret};
+
+/// Provider ID of the encrypted data keys written by [`KmsKeyring`], the
+/// ESDK's AWS KMS keyring's provider ID.
+pub const KMS_PROVIDER_ID: &str = "aws-kms";
+
+/// Bytes read from the input at a time by the streaming functions.
+pub const STREAM_BUFFER_LEN: usize = 64 * 1024;
+
+/// The Strongroom keyring: wraps a message's data key under one or more
+/// Strongroom KMS keys (the ESDK's AWS KMS keyring, served by a [`Keystore`]).
+///
+/// - Encrypt: the first key (the *generator*) makes the data key with
+///   `GenerateDataKey` (32 bytes, the suite's key length), every other key
+///   wraps it with `Encrypt`; the message's encryption context is the KMS
+///   encryption context. Each EDK has provider ID `aws-kms`, the key ARN
+///   (UTF-8) as provider info and the KMS ciphertext blob as ciphertext.
+/// - Decrypt: tries each `aws-kms` EDK whose ARN names a key of this
+///   keystore — and, for a *strict* keyring ([`new`](Self::new)), one of its
+///   keys — calling `Decrypt` with that ARN as `KeyId`. A *discovery*
+///   keyring ([`discovery`](Self::discovery)) accepts any key of this
+///   keystore and cannot encrypt.
+#[derive(Clone, Debug)]
+pub struct KmsKeyring {
+    keystore: Keystore,
+    key_ids: Vec<String>,
+}
+
+impl KmsKeyring {
+    /// A strict keyring over `key_ids` (key IDs, key ARNs, alias names or
+    /// alias ARNs); the first one generates the data key.
+    ///
+    /// # Errors
+    /// `ValidationException` if `key_ids` is empty.
+    pub fn new<S: AsRef<str>>(keystore: &Keystore, key_ids: &[S]) -> Result<Self> {
+        if key_ids.is_empty() {
+            return Err(Error::validation(
+                "a KMS keyring needs at least one key ID (or use KmsKeyring::discovery)",
+            ));
+        }
+        Ok(KmsKeyring {
+            keystore: keystore.clone(),
+            key_ids: key_ids.iter().map(|k| k.as_ref().to_string()).collect(),
+        })
+    }
+
+    /// A discovery keyring: decrypts with whichever key of `keystore` an
+    /// `aws-kms` EDK names; cannot encrypt.
+    pub fn discovery(keystore: &Keystore) -> Self {
+        KmsKeyring {
+            keystore: keystore.clone(),
+            key_ids: Vec::new(),
+        }
+    }
+
+    /// `true` for a discovery keyring.
+    pub fn is_discovery(&self) -> bool {
+        self.key_ids.is_empty()
+    }
+
+    /// The ARN prefix of this keystore's keys.
+    fn arn_prefix(&self) -> String {
+        format!(
+            "arn:aws:kms:{}:{}:key/",
+            self.keystore.region(),
+            self.keystore.account()
+        )
+    }
+
+    fn edk(key_arn: String, blob: Vec<u8>) -> EncryptedDataKey {
+        EncryptedDataKey {
+            provider_id: KMS_PROVIDER_ID.to_string(),
+            provider_info: key_arn.into_bytes(),
+            ciphertext: blob,
+        }
+    }
+
+    /// Whether this keyring may try the EDK of `arn` (strict: one of its keys).
+    fn accepts(&self, arn: &str) -> Result<bool> {
+        if !arn.starts_with(&self.arn_prefix()) {
+            return Ok(false);
+        }
+        if self.is_discovery() {
+            return Ok(true);
+        }
+        for k in &self.key_ids {
+            if k == arn {
+                return Ok(true);
+            }
+            match self.keystore.describe_key(k) {
+                Ok(d) if d.key_metadata.arn == arn => return Ok(true),
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorKind::NotFoundException => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(false)
+    }
+}
+
+impl Keyring for KmsKeyring {
+    fn on_encrypt(
+        &self,
+        materials: &mut EncryptionMaterials,
+        _rng: &mut dyn CryptoRng,
+    ) -> Result<()> {
+        let Some((first, rest)) = self.key_ids.split_first() else {
+            return Err(Error::validation(
+                "a discovery KMS keyring cannot encrypt: give at least one key ID",
+            ));
+        };
+        let context = materials.encryption_context().clone();
+        let mut wrap_with = rest;
+        if materials.data_key().is_none() {
+            let r = self.keystore.generate_data_key(&GenerateDataKeyRequest {
+                key_id: first.clone(),
+                key_spec: None,
+                number_of_bytes: Some(DATA_KEY_LEN as u32),
+                encryption_context: context.clone(),
+                grant_tokens: Vec::new(),
+            })?;
+            materials.set_data_key(DataKey::from_bytes(r.plaintext.expose_secret())?)?;
+            materials.add_encrypted_data_key(Self::edk(r.key_id, r.ciphertext_blob));
+        } else {
+            wrap_with = &self.key_ids;
+        }
+        let data_key = materials
+            .data_key()
+            .ok_or_else(|| Error::internal("no data key after GenerateDataKey"))?
+            .clone();
+        for key_id in wrap_with {
+            let r = self.keystore.encrypt(&EncryptRequest {
+                key_id: key_id.clone(),
+                plaintext: Secret::from_slice(data_key.expose_secret()),
+                encryption_context: context.clone(),
+                encryption_algorithm: None,
+                grant_tokens: Vec::new(),
+            })?;
+            materials.add_encrypted_data_key(Self::edk(r.key_id, r.ciphertext_blob));
+        }
+        Ok(())
+    }
+
+    fn on_decrypt(
+        &self,
+        materials: &mut DecryptionMaterials,
+        edks: &[EncryptedDataKey],
+        _rng: &mut dyn CryptoRng,
+    ) -> Result<()> {
+        if materials.data_key().is_some() {
+            return Ok(());
+        }
+        // A key that exists but refuses to work (disabled, pending deletion)
+        // is reported if no EDK unwraps, so that the caller learns why.
+        let mut refusal: Option<Error> = None;
+        for edk in edks {
+            if edk.provider_id != KMS_PROVIDER_ID {
+                continue;
+            }
+            let Ok(arn) = std::str::from_utf8(&edk.provider_info) else {
+                continue;
+            };
+            if !self.accepts(arn)? {
+                continue;
+            }
+            let r = self.keystore.decrypt(&DecryptRequest {
+                ciphertext_blob: edk.ciphertext.clone(),
+                encryption_context: materials.encryption_context().clone(),
+                key_id: Some(arn.to_string()),
+                encryption_algorithm: None,
+                grant_tokens: Vec::new(),
+            });
+            match r {
+                Ok(r) if r.key_id == arn && r.plaintext.len() == DATA_KEY_LEN => {
+                    materials.set_data_key(DataKey::from_bytes(r.plaintext.expose_secret())?)?;
+                    return Ok(());
+                }
+                Ok(_) => {}
+                Err(e) => match e.kind() {
+                    ErrorKind::DisabledException
+                    | ErrorKind::KMSInvalidStateException
+                    | ErrorKind::AccessDeniedException => {
+                        refusal.get_or_insert(e);
+                    }
+                    ErrorKind::InvalidCiphertextException
+                    | ErrorKind::IncorrectKeyException
+                    | ErrorKind::NotFoundException => {}
+                    _ => return Err(e),
+                },
+            }
+        }
+        match refusal {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What a streaming encryption or decryption processed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvelopeSummary {
+    /// The message header (suite, encryption context, EDKs, frame length).
+    pub header: MessageHeader,
+    /// Plaintext bytes read (encrypt) or written (decrypt).
+    pub plaintext_len: u64,
+    /// Message bytes written (encrypt) or read (decrypt).
+    pub message_len: u64,
+}
+
+fn io_err(what: &str, e: io::Error) -> Error {
+    Error::internal(format!("{what}: {e}"))
+}
+
+fn read_some(reader: &mut dyn Read, buf: &mut [u8]) -> Result<usize> {
+    loop {
+        match reader.read(buf) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io_err("cannot read the input", e)),
+        }
+    }
+}
+
+/// Encrypts everything `reader` yields into one message written to `writer`,
+/// with `keyring` wrapping the data key. Constant memory: one
+/// [`STREAM_BUFFER_LEN`] read buffer plus one frame. Does not flush `writer`
+/// beyond `flush()`; for a durable file use [`encrypt_file`].
+///
+/// # Errors
+/// Those of [`Encryptor::new`] (options, keyring), and `KMSInternalException`
+/// when reading or writing fails.
+pub fn encrypt_stream(
+    keyring: &dyn Keyring,
+    reader: &mut dyn Read,
+    writer: &mut dyn Write,
+    context: &EncryptionContext,
+    options: &EncryptOptions,
+) -> Result<EnvelopeSummary> {
+    let mut rng = os_rng();
+    let mut enc = Encryptor::new(keyring, context, options, &mut rng)?;
+    let header = enc.header().clone();
+    let mut buf = zeroize::Zeroizing::new(vec![0u8; STREAM_BUFFER_LEN]);
+    let mut out = Vec::with_capacity(STREAM_BUFFER_LEN * 2);
+    let (mut plaintext_len, mut message_len) = (0u64, 0u64);
+    loop {
+        let n = read_some(reader, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        plaintext_len += n as u64;
+        enc.update(&buf[..n], &mut out)?;
+        writer
+            .write_all(&out)
+            .map_err(|e| io_err("cannot write the message", e))?;
+        message_len += out.len() as u64;
+        out.clear();
+    }
+    enc.finish(&mut out, &mut rng)?;
+    writer
+        .write_all(&out)
+        .and_then(|_| writer.flush())
+        .map_err(|e| io_err("cannot write the message", e))?;
+    message_len += out.len() as u64;
+    Ok(EnvelopeSummary {
+        header,
+        plaintext_len,
+        message_len,
+    })
+}
+
+/// Where [`decrypt_core`] sends plaintext once the suite is known.
+enum Sink<'w> {
+    /// Release frames as they authenticate; refuse signed suites.
+    UnsignedOnly(&'w mut dyn Write),
+    /// Unsigned: release frames; signed: stage in an anonymous temp file.
+    Staged(&'w mut dyn Write, Option<File>),
+    /// Write everything to this (temporary) destination; the caller decides.
+    Direct(&'w mut dyn Write),
+}
+
+fn decrypt_core(
+    keyring: &dyn Keyring,
+    reader: &mut dyn Read,
+    mut sink: Sink<'_>,
+    options: &DecryptOptions,
+) -> Result<EnvelopeSummary> {
+    let mut rng = os_rng();
+    let mut dec = Decryptor::new(keyring, options.clone(), &mut rng);
+    let mut buf = vec![0u8; STREAM_BUFFER_LEN];
+    let mut out = zeroize::Zeroizing::new(Vec::with_capacity(STREAM_BUFFER_LEN * 2));
+    let (mut plaintext_len, mut message_len) = (0u64, 0u64);
+    let mut decided = false;
+    loop {
+        let n = read_some(reader, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        message_len += n as u64;
+        // Released::PendingSignature is handled by the sink choice below.
+        let _released = dec.update(&buf[..n], &mut out)?;
+        if !decided {
+            if let Some(signed) = dec.is_signed() {
+                decided = true;
+                match &mut sink {
+                    Sink::UnsignedOnly(_) if signed => {
+                        out.zeroize();
+                        return Err(Error::validation(
+                            "this message uses a signed algorithm suite; \
+                             decrypt_stream_unsigned_only refuses it (use decrypt_stream or decrypt_file)",
+                        ));
+                    }
+                    Sink::Staged(_, staging) if signed => {
+                        *staging = Some(
+                            tempfile::tempfile()
+                                .map_err(|e| io_err("cannot create a staging file", e))?,
+                        );
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if !out.is_empty() {
+            let w: &mut dyn Write = match &mut sink {
+                Sink::UnsignedOnly(w) | Sink::Direct(w) | Sink::Staged(w, None) => *w,
+                Sink::Staged(_, Some(f)) => f,
+            };
+            w.write_all(&out)
+                .map_err(|e| io_err("cannot write the plaintext", e))?;
+            plaintext_len += out.len() as u64;
+            out.zeroize();
+            out.clear();
+        }
+    }
+    let header = dec.finish()?;
+    match sink {
+        Sink::Staged(w, Some(mut f)) => {
+            f.seek(SeekFrom::Start(0))
+                .map_err(|e| io_err("cannot read the staging file", e))?;
+            io::copy(&mut f, w).map_err(|e| io_err("cannot write the plaintext", e))?;
+            w.flush()
+                .map_err(|e| io_err("cannot write the plaintext", e))?;
+        }
+        Sink::UnsignedOnly(w) | Sink::Staged(w, None) | Sink::Direct(w) => {
+            w.flush()
+                .map_err(|e| io_err("cannot write the plaintext", e))?;
+        }
+    }
+    Ok(EnvelopeSummary {
+        header,
+        plaintext_len,
+        message_len,
+    })
+}
+
+/// Decrypts one message from `reader` into `writer`, releasing nothing that
+/// is not authenticated:
+///
+/// - unsigned suites (`0x0478`, `0x0178`): each frame is written once AES-GCM
+///   authenticates it. If the message is truncated, `writer` holds a prefix
+///   of authenticated plaintext and the call fails;
+/// - signed suites (`0x0578`, `0x0378`): the plaintext is staged in an
+///   anonymous temporary file (in the system temp directory, deleted by the
+///   OS when closed) and copied to `writer` only after the ECDSA signature
+///   verifies.
+///
+/// Memory stays constant (a read buffer, about two frames). Trailing bytes
+/// after the message are an error.
+///
+/// # Errors
+/// `InvalidCiphertextException` for anything that fails to authenticate or
+/// is malformed, truncated, reordered or duplicated; `ValidationException`
+/// for options (commitment policy, EDK limit, required context); keyring
+/// errors; `KMSInternalException` for I/O.
+pub fn decrypt_stream(
+    keyring: &dyn Keyring,
+    reader: &mut dyn Read,
+    writer: &mut dyn Write,
+    options: &DecryptOptions,
+) -> Result<EnvelopeSummary> {
+    decrypt_core(keyring, reader, Sink::Staged(writer, None), options)
+}
+
+/// Decrypts one message of an **unsigned** suite, writing each frame to
+/// `writer` as soon as it is authenticated (the ESDK's
+/// "streaming-unsigned-only" mode). A message with a signed suite is refused
+/// with `ValidationException` before any plaintext is written, because its
+/// plaintext cannot be trusted until the footer's signature is checked.
+///
+/// # Errors
+/// As [`decrypt_stream`], plus `ValidationException` for a signed suite.
+pub fn decrypt_stream_unsigned_only(
+    keyring: &dyn Keyring,
+    reader: &mut dyn Read,
+    writer: &mut dyn Write,
+    options: &DecryptOptions,
+) -> Result<EnvelopeSummary> {
+    decrypt_core(keyring, reader, Sink::UnsignedOnly(writer), options)
+}
+
+/// A temporary file in the directory of `out`, persisted to `out` by
+/// [`commit_temp`] and deleted on drop otherwise.
+fn temp_beside(out: &Path) -> Result<tempfile::NamedTempFile> {
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    tempfile::Builder::new()
+        .prefix(".strongroom-")
+        .suffix(".partial")
+        .tempfile_in(dir)
+        .map_err(|e| io_err(&format!("cannot create a file in {}", dir.display()), e))
+}
+
+fn commit_temp(tmp: tempfile::NamedTempFile, out: &Path) -> Result<()> {
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| io_err("cannot sync the output", e))?;
+    tmp.persist(out)
+        .map_err(|e| io_err(&format!("cannot write {}", out.display()), e.error))?;
+    if let Some(dir) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        // Make the rename durable; not every platform can open a directory.
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}
+
+/// Encrypts `reader` into a message at `out_path`: written to a temporary
+/// file beside it, synced, and renamed over `out_path` only on success (a
+/// failure leaves `out_path` untouched).
+///
+/// # Errors
+/// As [`encrypt_stream`].
+pub fn encrypt_to_path(
+    keyring: &dyn Keyring,
+    reader: &mut dyn Read,
+    out_path: &Path,
+    context: &EncryptionContext,
+    options: &EncryptOptions,
+) -> Result<EnvelopeSummary> {
+    let tmp = temp_beside(out_path)?;
+    let mut w = io::BufWriter::with_capacity(STREAM_BUFFER_LEN, tmp.as_file());
+    let summary = encrypt_stream(keyring, reader, &mut w, context, options)?;
+    drop(w);
+    commit_temp(tmp, out_path)?;
+    Ok(summary)
+}
+
+/// [`encrypt_to_path`] reading the file `in_path`.
+///
+/// # Errors
+/// As [`encrypt_stream`]; `KMSInternalException` if `in_path` cannot be opened.
+pub fn encrypt_file(
+    keyring: &dyn Keyring,
+    in_path: &Path,
+    out_path: &Path,
+    context: &EncryptionContext,
+    options: &EncryptOptions,
+) -> Result<EnvelopeSummary> {
+    let mut r = File::open(in_path)
+        .map_err(|e| io_err(&format!("cannot open {}", in_path.display()), e))?;
+    encrypt_to_path(keyring, &mut r, out_path, context, options)
+}
+
+/// Decrypts the message read from `reader` to `out_path`, for any suite: the
+/// plaintext goes to a temporary file in `out_path`'s directory, which is
+/// synced and renamed to `out_path` only once the whole message is
+/// authenticated (including, for signed suites, the signature). On any
+/// failure the temporary file is deleted and `out_path` is not created or
+/// changed: the final output never holds unauthenticated or partial plaintext.
+///
+/// # Errors
+/// As [`decrypt_stream`].
+pub fn decrypt_to_path(
+    keyring: &dyn Keyring,
+    reader: &mut dyn Read,
+    out_path: &Path,
+    options: &DecryptOptions,
+) -> Result<EnvelopeSummary> {
+    let tmp = temp_beside(out_path)?;
+    let mut w = io::BufWriter::with_capacity(STREAM_BUFFER_LEN, tmp.as_file());
+    let summary = decrypt_core(keyring, reader, Sink::Direct(&mut w), options)?;
+    drop(w);
+    commit_temp(tmp, out_path)?;
+    Ok(summary)
+}
+
+/// [`decrypt_to_path`] reading the file `in_path`.
+///
+/// # Errors
+/// As [`decrypt_stream`]; `KMSInternalException` if `in_path` cannot be opened.
+pub fn decrypt_file(
+    keyring: &dyn Keyring,
+    in_path: &Path,
+    out_path: &Path,
+    options: &DecryptOptions,
+) -> Result<EnvelopeSummary> {
+    let mut r = File::open(in_path)
+        .map_err(|e| io_err(&format!("cannot open {}", in_path.display()), e))?;
+    decrypt_to_path(keyring, &mut r, out_path, options)
+}
+
+/// Reads just the header of the message at the start of `reader` (at most
+/// `max_header_length` bytes), without unwrapping any key or authenticating
+/// anything: every field is untrusted. For showing a message's suite,
+/// encryption context, EDK providers and key ARNs, and frame length.
+///
+/// # Errors
+/// `InvalidCiphertextException` if no well-formed header is found within the
+/// limit; `KMSInternalException` for I/O.
+pub fn read_header(reader: &mut dyn Read, max_header_length: usize) -> Result<MessageHeader> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Ok((h, _)) = parse_header(&buf) {
+            return Ok(h);
+        }
+        if buf.len() >= max_header_length {
+            return parse_header(&buf).map(|(h, _)| h);
+        }
+        let want = chunk.len().min(max_header_length - buf.len());
+        let n = read_some(reader, &mut chunk[..want])?;
+        if n == 0 {
+            return parse_header(&buf).map(|(h, _)| h);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+impl Keystore {
+    /// A strict [`KmsKeyring`] over `key_ids` of this keystore.
+    ///
+    /// # Errors
+    /// `ValidationException` if `key_ids` is empty.
+    pub fn keyring<S: AsRef<str>>(&self, key_ids: &[S]) -> Result<KmsKeyring> {
+        KmsKeyring::new(self, key_ids)
+    }
+
+    /// Envelope-encrypts `reader` into one message on `writer` under
+    /// `key_ids` (the first generates the data key, the others also wrap
+    /// it). See [`encrypt_stream`].
+    ///
+    /// # Errors
+    /// As [`encrypt_stream`]; `ValidationException` if `key_ids` is empty.
+    pub fn encrypt_stream<S: AsRef<str>>(
+        &self,
+        reader: &mut dyn Read,
+        writer: &mut dyn Write,
+        key_ids: &[S],
+        context: &EncryptionContext,
+        options: &EncryptOptions,
+    ) -> Result<EnvelopeSummary> {
+        encrypt_stream(&self.keyring(key_ids)?, reader, writer, context, options)
+    }
+
+    /// Decrypts a message with whichever key of this keystore wrapped it
+    /// (discovery). Signed suites are staged in a temporary file until the
+    /// signature verifies; see [`decrypt_stream`] for when plaintext reaches
+    /// `writer`.
+    ///
+    /// # Errors
+    /// As [`decrypt_stream`].
+    pub fn decrypt_stream(
+        &self,
+        reader: &mut dyn Read,
+        writer: &mut dyn Write,
+        options: &DecryptOptions,
+    ) -> Result<EnvelopeSummary> {
+        decrypt_stream(&KmsKeyring::discovery(self), reader, writer, options)
+    }
+
+    /// Decrypts a message of an unsigned suite, releasing each frame once it
+    /// is authenticated; refuses signed suites. See [`decrypt_stream_unsigned_only`].
+    ///
+    /// # Errors
+    /// As [`decrypt_stream_unsigned_only`].
+    pub fn decrypt_stream_unsigned_only(
+        &self,
+        reader: &mut dyn Read,
+        writer: &mut dyn Write,
+        options: &DecryptOptions,
+    ) -> Result<EnvelopeSummary> {
+        decrypt_stream_unsigned_only(&KmsKeyring::discovery(self), reader, writer, options)
+    }
+
+    /// Envelope-encrypts the file `in_path` to `out_path` (temp file + rename).
+    ///
+    /// # Errors
+    /// As [`encrypt_file`].
+    pub fn encrypt_file<S: AsRef<str>>(
+        &self,
+        in_path: impl AsRef<Path>,
+        out_path: impl AsRef<Path>,
+        key_ids: &[S],
+        context: &EncryptionContext,
+        options: &EncryptOptions,
+    ) -> Result<EnvelopeSummary> {
+        encrypt_file(
+            &self.keyring(key_ids)?,
+            in_path.as_ref(),
+            out_path.as_ref(),
+            context,
+            options,
+        )
+    }
+
+    /// Decrypts the message in `in_path` to `out_path` with whichever key of
+    /// this keystore wrapped it; `out_path` appears only once the whole
+    /// message (and signature) is authenticated. See [`decrypt_file`].
+    ///
+    /// # Errors
+    /// As [`decrypt_file`].
+    pub fn decrypt_file(
+        &self,
+        in_path: impl AsRef<Path>,
+        out_path: impl AsRef<Path>,
+        options: &DecryptOptions,
+    ) -> Result<EnvelopeSummary> {
+        decrypt_file(
+            &KmsKeyring::discovery(self),
+            in_path.as_ref(),
+            out_path.as_ref(),
+            options,
+        )
+    }
+}

@@ -1,0 +1,460 @@
+//! Envelope encryption through the Strongroom keyring and the streaming API:
+//! round trips, multi-key messages, required context, disabled keys, and
+//! every kind of tampering failing cleanly without leaving plaintext behind.
+#![allow(clippy::unwrap_used)]
+
+mod fixture;
+
+use std::io::Cursor;
+use std::path::Path;
+
+use fixture::*;
+use strongroom::core::envelope::{
+    parse_header, AlgorithmSuite, DecryptOptions, EncryptOptions, RawAesKeyring,
+};
+use strongroom::envelope::{self as env, KmsKeyring, KMS_PROVIDER_ID};
+use strongroom::{api::DecryptRequest, ErrorKind, Keystore};
+
+const SIGNED: AlgorithmSuite = AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384;
+const UNSIGNED: AlgorithmSuite = AlgorithmSuite::Aes256GcmHkdfSha512CommitKey;
+
+fn data(n: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15 ^ n as u64;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+fn opts(suite: AlgorithmSuite, frame_length: u32) -> EncryptOptions {
+    EncryptOptions {
+        suite,
+        frame_length,
+        ..EncryptOptions::default()
+    }
+}
+
+fn encrypt(ks: &Keystore, keys: &[&str], pt: &[u8], o: &EncryptOptions) -> Vec<u8> {
+    let mut out = Vec::new();
+    let s = ks
+        .encrypt_stream(
+            &mut Cursor::new(pt),
+            &mut out,
+            keys,
+            &ctx(&[("purpose", "test")]),
+            o,
+        )
+        .unwrap();
+    assert_eq!(s.plaintext_len, pt.len() as u64);
+    assert_eq!(s.message_len, out.len() as u64);
+    out
+}
+
+fn decrypt(ks: &Keystore, msg: &[u8]) -> strongroom::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    ks.decrypt_stream(&mut Cursor::new(msg), &mut out, &DecryptOptions::default())?;
+    Ok(out)
+}
+
+/// decrypt_file must fail and leave no file at the output path (nor a temp file).
+#[track_caller]
+fn assert_file_refused(ks: &Keystore, dir: &Path, msg: &[u8]) -> ErrorKind {
+    let inp = dir.join("tampered.msg");
+    let out = dir.join("out.bin");
+    std::fs::write(&inp, msg).unwrap();
+    let e = ks
+        .decrypt_file(&inp, &out, &DecryptOptions::default())
+        .unwrap_err();
+    assert!(!out.exists(), "output exists after a failed decrypt_file");
+    let leftovers: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary file left behind");
+    e.kind()
+}
+
+#[test]
+fn round_trips_across_frame_and_plaintext_sizes() {
+    let f = fixture();
+    let k = new_key(&f.ks);
+    for suite in [SIGNED, UNSIGNED] {
+        for frame in [1u32, 17, 512, 4096] {
+            let f_ = frame as usize;
+            let mut sizes = vec![0, 1, f_.saturating_sub(1), f_, f_ + 1, 3 * f_ + 5];
+            if frame == 4096 {
+                sizes.push(200_000);
+            }
+            for n in sizes {
+                if frame == 1 && n > 64 {
+                    continue;
+                }
+                let pt = data(n);
+                let msg = encrypt(&f.ks, &[&k.key_id], &pt, &opts(suite, frame));
+                assert_eq!(decrypt(&f.ks, &msg).unwrap(), pt, "{suite:?} {frame} {n}");
+                let (h, _) = parse_header(&msg).unwrap();
+                assert_eq!(h.suite, suite);
+                assert_eq!(h.frame_length, frame);
+                if suite == UNSIGNED {
+                    let mut out = Vec::new();
+                    f.ks.decrypt_stream_unsigned_only(
+                        &mut Cursor::new(&msg),
+                        &mut out,
+                        &DecryptOptions::default(),
+                    )
+                    .unwrap();
+                    assert_eq!(out, pt);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn edks_have_the_esdk_kms_keyring_shape() {
+    let f = fixture();
+    let a = new_key(&f.ks);
+    let b = new_key(&f.ks);
+    let msg = encrypt(
+        &f.ks,
+        &[&a.key_id, &b.arn],
+        b"x",
+        &EncryptOptions::default(),
+    );
+    let (h, _) = parse_header(&msg).unwrap();
+    assert_eq!(h.encrypted_data_keys.len(), 2);
+    for (edk, key) in h.encrypted_data_keys.iter().zip([&a, &b]) {
+        assert_eq!(edk.provider_id, KMS_PROVIDER_ID);
+        assert_eq!(edk.provider_info, key.arn.as_bytes());
+        // The ciphertext is an ordinary KMS blob under the message's context.
+        let r =
+            f.ks.decrypt(&DecryptRequest {
+                ciphertext_blob: edk.ciphertext.clone(),
+                encryption_context: h.encryption_context.clone(),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(r.plaintext.len(), 32);
+        assert_eq!(r.key_id, key.arn);
+    }
+    assert_eq!(h.encryption_context.get("purpose"), Some("test"));
+    assert!(h.encryption_context.get("aws-crypto-public-key").is_some());
+}
+
+#[test]
+fn multi_key_messages_decrypt_with_either_key() {
+    let f = fixture();
+    let a = new_key(&f.ks);
+    let b = new_key(&f.ks);
+    let c = new_key(&f.ks);
+    let pt = data(10_000);
+    let msg = encrypt(
+        &f.ks,
+        &[&a.key_id, &b.key_id],
+        &pt,
+        &EncryptOptions::default(),
+    );
+    for key in [&a.arn, &b.arn] {
+        let kr = KmsKeyring::new(&f.ks, &[key]).unwrap();
+        let mut out = Vec::new();
+        env::decrypt_stream(
+            &kr,
+            &mut Cursor::new(&msg),
+            &mut out,
+            &DecryptOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(out, pt);
+    }
+    // A strict keyring of another key finds nothing to unwrap.
+    let kr = KmsKeyring::new(&f.ks, &[&c.key_id]).unwrap();
+    let e = env::decrypt_stream(
+        &kr,
+        &mut Cursor::new(&msg),
+        &mut Vec::new(),
+        &DecryptOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidCiphertextException);
+    // With A disabled, discovery still decrypts with B.
+    f.ks.disable_key(&a.key_id).unwrap();
+    assert_eq!(decrypt(&f.ks, &msg).unwrap(), pt);
+}
+
+#[test]
+fn disabled_key_fails_cleanly() {
+    let f = fixture();
+    let a = new_key(&f.ks);
+    let pt = data(5000);
+    let msg = encrypt(&f.ks, &[&a.key_id], &pt, &EncryptOptions::default());
+    f.ks.disable_key(&a.key_id).unwrap();
+    let e = decrypt(&f.ks, &msg).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::DisabledException);
+    assert_eq!(
+        assert_file_refused(&f.ks, f.dir.path(), &msg),
+        ErrorKind::DisabledException
+    );
+    // And encrypting under it is refused.
+    let e =
+        f.ks.encrypt_stream(
+            &mut Cursor::new(b"x"),
+            &mut Vec::new(),
+            &[&a.key_id],
+            &ctx(&[]),
+            &EncryptOptions::default(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::DisabledException);
+    f.ks.enable_key(&a.key_id).unwrap();
+    assert_eq!(decrypt(&f.ks, &msg).unwrap(), pt);
+}
+
+#[test]
+fn message_from_another_keystore_is_refused() {
+    let f = fixture();
+    let g = fixture_with_root(&[1u8; 32]);
+    let k = new_key(&f.ks);
+    let msg = encrypt(&f.ks, &[&k.key_id], b"data", &EncryptOptions::default());
+    let e = decrypt(&g.ks, &msg).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidCiphertextException);
+}
+
+#[test]
+fn required_encryption_context() {
+    let f = fixture();
+    let k = new_key(&f.ks);
+    let msg = encrypt(&f.ks, &[&k.key_id], b"data", &EncryptOptions::default());
+    let ok = DecryptOptions {
+        required_encryption_context: ctx(&[("purpose", "test")]),
+        ..DecryptOptions::default()
+    };
+    let mut out = Vec::new();
+    f.ks.decrypt_stream(&mut Cursor::new(&msg), &mut out, &ok)
+        .unwrap();
+    assert_eq!(out, b"data");
+    for bad in [ctx(&[("purpose", "other")]), ctx(&[("missing", "x")])] {
+        let o = DecryptOptions {
+            required_encryption_context: bad,
+            ..DecryptOptions::default()
+        };
+        let mut out = Vec::new();
+        assert!(f
+            .ks
+            .decrypt_stream(&mut Cursor::new(&msg), &mut out, &o)
+            .is_err());
+        assert!(out.is_empty());
+    }
+}
+
+#[test]
+fn max_encrypted_data_keys_on_both_sides() {
+    let f = fixture();
+    let a = new_key(&f.ks);
+    let b = new_key(&f.ks);
+    let o = EncryptOptions {
+        max_encrypted_data_keys: Some(1),
+        ..EncryptOptions::default()
+    };
+    let e =
+        f.ks.encrypt_stream(
+            &mut Cursor::new(b"x"),
+            &mut Vec::new(),
+            &[&a.key_id, &b.key_id],
+            &ctx(&[]),
+            &o,
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException);
+    let msg = encrypt(
+        &f.ks,
+        &[&a.key_id, &b.key_id],
+        b"x",
+        &EncryptOptions::default(),
+    );
+    let d = DecryptOptions {
+        max_encrypted_data_keys: Some(1),
+        ..DecryptOptions::default()
+    };
+    let e =
+        f.ks.decrypt_stream(&mut Cursor::new(&msg), &mut Vec::new(), &d)
+            .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException);
+}
+
+#[test]
+fn discovery_keyring_cannot_encrypt_and_empty_key_list_is_refused() {
+    let f = fixture();
+    let kr = KmsKeyring::discovery(&f.ks);
+    assert!(kr.is_discovery());
+    let e = env::encrypt_stream(
+        &kr,
+        &mut Cursor::new(b"x"),
+        &mut Vec::new(),
+        &ctx(&[]),
+        &EncryptOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException);
+    assert!(KmsKeyring::new::<&str>(&f.ks, &[]).is_err());
+}
+
+#[test]
+fn generic_stream_api_works_with_raw_keyrings() {
+    let kr = RawAesKeyring::new("ns", "name", &[9u8; 32]).unwrap();
+    let pt = data(70_000);
+    for suite in [SIGNED, UNSIGNED] {
+        let mut msg = Vec::new();
+        env::encrypt_stream(
+            &kr,
+            &mut Cursor::new(&pt),
+            &mut msg,
+            &ctx(&[("a", "b")]),
+            &opts(suite, 1000),
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        let s = env::decrypt_stream(
+            &kr,
+            &mut Cursor::new(&msg),
+            &mut out,
+            &DecryptOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(out, pt);
+        assert_eq!(s.plaintext_len, pt.len() as u64);
+        assert_eq!(s.header.suite, suite);
+    }
+}
+
+#[test]
+fn unsigned_only_refuses_signed_suites_before_writing() {
+    let f = fixture();
+    let k = new_key(&f.ks);
+    let msg = encrypt(&f.ks, &[&k.key_id], &data(20_000), &opts(SIGNED, 128));
+    let mut out = Vec::new();
+    let e = f
+        .ks
+        .decrypt_stream_unsigned_only(&mut Cursor::new(&msg), &mut out, &DecryptOptions::default())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException);
+    assert!(out.is_empty());
+}
+
+#[test]
+fn signed_stream_releases_nothing_when_the_signature_fails() {
+    let f = fixture();
+    let k = new_key(&f.ks);
+    let mut msg = encrypt(&f.ks, &[&k.key_id], &data(300_000), &opts(SIGNED, 4096));
+    let last = msg.len() - 1;
+    msg[last] ^= 1;
+    let mut out = Vec::new();
+    let e =
+        f.ks.decrypt_stream(&mut Cursor::new(&msg), &mut out, &DecryptOptions::default())
+            .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidCiphertextException);
+    assert!(
+        out.is_empty(),
+        "plaintext released before the signature verified"
+    );
+}
+
+#[test]
+fn file_api_round_trip_and_overwrite() {
+    let f = fixture();
+    let k = new_key(&f.ks);
+    let pt = data(100_000);
+    let p = f.dir.path().join("plain");
+    let m = f.dir.path().join("plain.sr");
+    let o = f.dir.path().join("plain.out");
+    std::fs::write(&p, &pt).unwrap();
+    let s =
+        f.ks.encrypt_file(&p, &m, &[&k.key_id], &ctx(&[]), &EncryptOptions::default())
+            .unwrap();
+    assert_eq!(s.message_len, std::fs::metadata(&m).unwrap().len());
+    std::fs::write(&o, b"old contents").unwrap();
+    f.ks.decrypt_file(&m, &o, &DecryptOptions::default())
+        .unwrap();
+    assert_eq!(std::fs::read(&o).unwrap(), pt);
+    let h = env::read_header(&mut std::fs::File::open(&m).unwrap(), 1 << 20).unwrap();
+    assert_eq!(h.encrypted_data_keys[0].provider_info, k.arn.as_bytes());
+}
+
+/// Frame geometry of a version 2 framed message: (header length, frame length in bytes).
+fn frames(msg: &[u8], frame_length: usize) -> (usize, usize) {
+    let (_, hlen) = parse_header(msg).unwrap();
+    (hlen, 4 + 12 + frame_length + 16)
+}
+
+#[test]
+fn every_flipped_byte_and_truncation_fails_cleanly() {
+    let f = fixture();
+    let k = new_key(&f.ks);
+    let pt = data(200);
+    for suite in [SIGNED, UNSIGNED] {
+        let msg = encrypt(&f.ks, &[&k.key_id], &pt, &opts(suite, 64));
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..msg.len() {
+            let mut m = msg.clone();
+            m[i] ^= 0x01 << (i % 8);
+            let kind = assert_file_refused(&f.ks, dir.path(), &m);
+            assert!(
+                matches!(
+                    kind,
+                    ErrorKind::InvalidCiphertextException | ErrorKind::ValidationException
+                ),
+                "byte {i}: {kind:?}"
+            );
+        }
+        for len in 0..msg.len() {
+            let kind = assert_file_refused(&f.ks, dir.path(), &msg[..len]);
+            assert_eq!(kind, ErrorKind::InvalidCiphertextException, "len {len}");
+        }
+        let mut extra = msg.clone();
+        extra.push(0);
+        assert_file_refused(&f.ks, dir.path(), &extra);
+    }
+}
+
+#[test]
+fn reordered_duplicated_or_dropped_frames_fail() {
+    let f = fixture();
+    let k = new_key(&f.ks);
+    let pt = data(64 * 4 + 10);
+    for suite in [SIGNED, UNSIGNED] {
+        let msg = encrypt(&f.ks, &[&k.key_id], &pt, &opts(suite, 64));
+        let (h, fl) = frames(&msg, 64);
+        let frame = |i: usize| &msg[h + i * fl..h + (i + 1) * fl];
+        let rest = &msg[h + 4 * fl..];
+        let build = |order: &[usize]| {
+            let mut m = msg[..h].to_vec();
+            for &i in order {
+                m.extend_from_slice(frame(i));
+            }
+            m.extend_from_slice(rest);
+            m
+        };
+        assert_eq!(decrypt(&f.ks, &build(&[0, 1, 2, 3])).unwrap(), pt);
+        let dir = tempfile::tempdir().unwrap();
+        for order in [
+            &[1, 0, 2, 3][..],
+            &[0, 2, 1, 3],
+            &[0, 0, 1, 2, 3],
+            &[0, 1, 1, 2, 3],
+            &[0, 1, 3],
+            &[0, 1, 2],
+            &[0, 1, 2, 3, 3],
+        ] {
+            let kind = assert_file_refused(&f.ks, dir.path(), &build(order));
+            assert_eq!(kind, ErrorKind::InvalidCiphertextException, "{order:?}");
+        }
+        // The final frame duplicated, and the whole message twice.
+        let mut twice = msg.clone();
+        twice.extend_from_slice(&msg);
+        assert_file_refused(&f.ks, dir.path(), &twice);
+    }
+}

@@ -1,0 +1,101 @@
+/* Asymmetric and HMAC keys from C: Sign/Verify, GetPublicKey,
+ * GenerateMac/VerifyMac, GenerateDataKeyPair, and the import error paths. */
+#define _POSIX_C_SOURCE 200809L
+#include "check.h"
+
+static void key_json(sr_keystore *ks, const char *req, char id[SR_KEY_ID_LEN]) {
+  sr_bytes j = SR_BYTES_INIT;
+  REQUIRE_OK(sr_create_key_json(ks, req, &j));
+  const char *p = strstr((const char *)j.ptr, "\"KeyId\":\"");
+  id[0] = '\0';
+  if (p) {
+    memcpy(id, p + 9, 36);
+    id[36] = '\0';
+  }
+  sr_bytes_free(&j);
+}
+
+int main(void) {
+  char dir[512], path[600];
+  uint8_t root[32];
+  memset(root, 0x33, sizeof root);
+  make_temp_dir(dir, sizeof dir);
+  snprintf(path, sizeof path, "%s/asym.db", dir);
+  sr_keystore *ks = NULL;
+  REQUIRE_OK(sr_keystore_create(path, SR_ROOT_KEY_BYTES, root, 32, NULL, NULL, &ks));
+  char ec[SR_KEY_ID_LEN], hmac[SR_KEY_ID_LEN], sym[SR_KEY_ID_LEN], ext[SR_KEY_ID_LEN];
+  key_json(ks, "{\"KeySpec\":\"ECC_NIST_P256\",\"KeyUsage\":\"SIGN_VERIFY\"}", ec);
+  key_json(ks, "{\"KeySpec\":\"HMAC_256\",\"KeyUsage\":\"GENERATE_VERIFY_MAC\"}", hmac);
+  key_json(ks, "{}", sym);
+  key_json(ks, "{\"Origin\":\"EXTERNAL\"}", ext);
+  const uint8_t msg[] = "sign me";
+  sr_bytes sig = SR_BYTES_INIT, pub = SR_BYTES_INIT, mac = SR_BYTES_INIT, j = SR_BYTES_INIT;
+
+  /* Sign / Verify */
+  CHECK_OK(sr_sign(ks, ec, msg, 7, NULL, "ECDSA_SHA_256", &sig));
+  CHECK(sig.len > 60);
+  CHECK_OK(sr_verify(ks, ec, msg, 7, NULL, sig.ptr, sig.len, "ECDSA_SHA_256"));
+  CHECK_RC(sr_verify(ks, ec, (const uint8_t *)"other!!", 7, NULL, sig.ptr, sig.len, "ECDSA_SHA_256"),
+           SR_KMS_INVALID_SIGNATURE);
+  CHECK_RC(sr_sign(ks, ec, msg, 7, NULL, "NOT_AN_ALGORITHM", &sig), SR_VALIDATION);
+  CHECK_RC(sr_sign(ks, ec, msg, 7, NULL, "ECDSA_SHA_256", NULL), SR_NULL_PARAMETER);
+  CHECK_RC(sr_sign(ks, sym, msg, 7, NULL, "ECDSA_SHA_256", &pub), SR_INVALID_KEY_USAGE);
+  CHECK_RC(sr_verify(ks, ec, msg, 7, NULL, NULL, 5, "ECDSA_SHA_256"), SR_NULL_PARAMETER);
+  CHECK(pub.ptr == NULL);
+  sr_bytes_free(&sig);
+
+  /* GetPublicKey: DER SubjectPublicKeyInfo (a SEQUENCE). */
+  CHECK_OK(sr_get_public_key(ks, ec, &pub));
+  CHECK(pub.len > 50 && pub.ptr[0] == 0x30);
+  sr_bytes_free(&pub);
+  CHECK_RC(sr_get_public_key(ks, sym, &pub), SR_UNSUPPORTED_OPERATION);
+  CHECK_RC(sr_get_public_key(ks, ec, NULL), SR_NULL_PARAMETER);
+
+  /* GenerateMac / VerifyMac */
+  CHECK_OK(sr_generate_mac(ks, hmac, msg, 7, "HMAC_SHA_256", &mac));
+  CHECK(mac.len == 32);
+  CHECK_OK(sr_verify_mac(ks, hmac, msg, 7, "HMAC_SHA_256", mac.ptr, mac.len));
+  mac.ptr[0] ^= 1;
+  CHECK_RC(sr_verify_mac(ks, hmac, msg, 7, "HMAC_SHA_256", mac.ptr, mac.len), SR_KMS_INVALID_MAC);
+  sr_bytes_free(&mac);
+  CHECK_RC(sr_generate_mac(ks, hmac, msg, 7, "HMAC_SHA_256", NULL), SR_NULL_PARAMETER);
+  CHECK_RC(sr_generate_mac(ks, sym, msg, 7, "HMAC_SHA_256", &mac), SR_INVALID_KEY_USAGE);
+
+  /* GenerateDataKeyPair: the private-key blob decrypts to the PKCS#8. */
+  const char *ck[] = {"pair"};
+  const char *cv[] = {"yes"};
+  sr_bytes priv = SR_BYTES_INIT, blob = SR_BYTES_INIT, pt = SR_BYTES_INIT;
+  CHECK_OK(sr_generate_data_key_pair(ks, sym, "ECC_NIST_P256", ck, cv, 1, &pub, &priv, &blob));
+  CHECK(pub.len > 50 && priv.len > 50 && blob.len > priv.len);
+  CHECK_OK(sr_decrypt(ks, blob.ptr, blob.len, ck, cv, 1, NULL, &pt));
+  CHECK(pt.len == priv.len && memcmp(pt.ptr, priv.ptr, pt.len) == 0);
+  sr_bytes_free(&pt);
+  sr_bytes_free(&pub);
+  sr_bytes_free(&priv);
+  sr_bytes_free(&blob);
+  CHECK_OK(sr_generate_data_key_pair_without_plaintext(ks, sym, "ECC_NIST_P256", NULL, NULL, 0, &pub, &blob));
+  sr_bytes_free(&pub);
+  sr_bytes_free(&blob);
+  CHECK_RC(sr_generate_data_key_pair(ks, sym, "NOPE", NULL, NULL, 0, &pub, &priv, &blob), SR_VALIDATION);
+  CHECK_RC(sr_generate_data_key_pair(ks, sym, "ECC_NIST_P256", NULL, NULL, 0, &pub, NULL, &blob), SR_NULL_PARAMETER);
+  CHECK_RC(sr_generate_data_key_pair_without_plaintext(ks, sym, "ECC_NIST_P256", NULL, NULL, 0, NULL, &blob),
+           SR_NULL_PARAMETER);
+  CHECK(pub.ptr == NULL && priv.ptr == NULL && blob.ptr == NULL);
+
+  /* Import: parameters for an EXTERNAL key; bad token and material are refused. */
+  CHECK_OK(sr_get_parameters_for_import(ks, ext, "RSAES_OAEP_SHA_256", "RSA_2048", &j));
+  CHECK(strstr((const char *)j.ptr, "\"ImportToken\"") != NULL);
+  sr_bytes_free(&j);
+  CHECK_RC(sr_get_parameters_for_import(ks, sym, "RSAES_OAEP_SHA_256", "RSA_2048", &j), SR_UNSUPPORTED_OPERATION);
+  CHECK_RC(sr_get_parameters_for_import(ks, ext, "RSAES_OAEP_SHA_256", "RSA_2048", NULL), SR_NULL_PARAMETER);
+  const uint8_t junk[16] = {1, 2, 3};
+  sr_result rc = sr_import_key_material(ks, ext, junk, sizeof junk, junk, sizeof junk, 0);
+  CHECK(rc != SR_OK && rc != SR_PANIC);
+  CHECK_RC(sr_import_key_material(ks, ext, NULL, 4, junk, sizeof junk, 0), SR_NULL_PARAMETER);
+  CHECK_RC(sr_delete_imported_key_material(ks, sym), SR_UNSUPPORTED_OPERATION);
+  CHECK_RC(sr_delete_imported_key_material(ks, NULL), SR_NULL_PARAMETER);
+
+  sr_keystore_free(ks);
+  remove_temp_dir(dir);
+  return finish("test_asymmetric");
+}

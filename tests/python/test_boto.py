@@ -1,0 +1,429 @@
+"""The boto3 drop-in: the same test functions run against Strongroom's client
+and against boto3's KMS client mocked by moto, and every response is checked
+against botocore's KMS service model."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any, Dict, Iterator
+
+import pytest
+
+import strongroom
+
+botocore_session = pytest.importorskip("botocore.session")
+from botocore.exceptions import ClientError, ParamValidationError  # noqa: E402
+
+KMS_MODEL = botocore_session.get_session().get_service_model("kms")
+
+
+# ---- shape checking against botocore's KMS model ---------------------------------
+
+
+def check_shape(value: Any, shape: Any, path: str) -> None:
+    t = shape.type_name
+    if t == "structure":
+        assert isinstance(value, dict), f"{path}: expected dict, got {type(value).__name__}"
+        for k, v in value.items():
+            if k == "ResponseMetadata" and path == "":
+                continue
+            assert k in shape.members, f"{path}.{k}: not a member of {shape.name}"
+            check_shape(v, shape.members[k], f"{path}.{k}")
+        for req in shape.required_members:
+            assert req in value, f"{path}: required member {req} missing"
+    elif t == "list":
+        assert isinstance(value, list), f"{path}: expected list, got {type(value).__name__}"
+        for i, v in enumerate(value):
+            check_shape(v, shape.member, f"{path}[{i}]")
+    elif t == "map":
+        assert isinstance(value, dict), path
+        for k, v in value.items():
+            assert isinstance(k, str), path
+            check_shape(v, shape.value, f"{path}[{k}]")
+    elif t == "string":
+        assert isinstance(value, str), f"{path}: expected str, got {type(value).__name__}"
+        if shape.enum:
+            assert value in shape.enum, f"{path}: {value!r} not in {shape.enum}"
+    elif t == "blob":
+        assert isinstance(value, bytes), f"{path}: expected bytes, got {type(value).__name__}"
+    elif t == "timestamp":
+        assert isinstance(value, dt.datetime) and value.tzinfo is not None, f"{path}: expected aware datetime"
+    elif t == "boolean":
+        assert isinstance(value, bool), f"{path}: expected bool"
+    elif t in ("integer", "long"):
+        assert isinstance(value, int) and not isinstance(value, bool), f"{path}: expected int"
+    else:  # pragma: no cover
+        raise AssertionError(f"{path}: unhandled shape type {t}")
+
+
+def check_response(operation: str, response: Dict[str, Any]) -> None:
+    op = KMS_MODEL.operation_model(operation)
+    assert "ResponseMetadata" in response
+    if op.output_shape is None:
+        assert set(response) == {"ResponseMetadata"}
+    else:
+        check_shape(response, op.output_shape, "")
+
+
+def check_params(operation: str, params: Dict[str, Any]) -> None:
+    """The parameters a test passes are valid for the real KMS API."""
+    from botocore.validate import ParamValidator
+
+    report = ParamValidator().validate(params, KMS_MODEL.operation_model(operation).input_shape)
+    assert not report.has_errors(), report.generate_report()
+
+
+# ---- the two clients --------------------------------------------------------------
+
+
+@pytest.fixture(params=["strongroom", "moto"])
+def kms(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    if request.param == "strongroom":
+        with strongroom.Keystore.create(tmp_path / "boto.db", root_key=os.urandom(32), region="us-east-1") as ks:
+            yield strongroom.client(ks)
+    else:
+        moto = pytest.importorskip("moto")
+        boto3 = pytest.importorskip("boto3")
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+        with moto.mock_aws():
+            yield boto3.client("kms", region_name="us-east-1")
+
+
+class Checked:
+    """Wraps a client: validates every request against the model and every
+    response against the model, by operation name."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.exceptions = client.exceptions
+
+    def __getattr__(self, method: str) -> Any:
+        op = "".join(p.capitalize() for p in method.split("_"))
+        op = {"GenerateDataKeyWithoutPlaintext": "GenerateDataKeyWithoutPlaintext"}.get(op, op)
+
+        def call(**params: Any) -> Dict[str, Any]:
+            check_params(op, params)
+            r = getattr(self.client, method)(**params)
+            check_response(op, r)
+            return r
+
+        return call
+
+
+CTX = {"purpose": "boto-test"}
+
+
+# ---- code written for boto3 -----------------------------------------------------------
+
+
+def test_key_lifecycle(kms: Any) -> None:
+    c = Checked(kms)
+    created = c.create_key(Description="boto", Tags=[{"TagKey": "team", "TagValue": "ops"}])
+    key_id = created["KeyMetadata"]["KeyId"]
+    assert created["KeyMetadata"]["KeyState"] == "Enabled"
+    assert created["KeyMetadata"]["KeySpec"] == "SYMMETRIC_DEFAULT"
+    d = c.describe_key(KeyId=key_id)["KeyMetadata"]
+    assert d["Arn"].startswith("arn:aws:kms:us-east-1:") and d["Description"] == "boto"
+    assert key_id in [k["KeyId"] for k in c.list_keys()["Keys"]]
+    c.update_key_description(KeyId=key_id, Description="changed")
+    assert c.describe_key(KeyId=key_id)["KeyMetadata"]["Description"] == "changed"
+    c.disable_key(KeyId=key_id)
+    assert c.describe_key(KeyId=key_id)["KeyMetadata"]["Enabled"] is False
+    c.enable_key(KeyId=key_id)
+    s = c.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+    assert s["KeyId"].endswith(key_id) and isinstance(s["DeletionDate"], dt.datetime)
+    assert c.cancel_key_deletion(KeyId=key_id)["KeyId"].endswith(key_id)
+    assert c.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Disabled"
+
+
+def test_rotation(kms: Any) -> None:
+    c = Checked(kms)
+    key_id = c.create_key()["KeyMetadata"]["KeyId"]
+    assert c.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is False
+    c.enable_key_rotation(KeyId=key_id)
+    assert c.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True
+    c.disable_key_rotation(KeyId=key_id)
+    assert c.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is False
+
+
+def test_aliases_and_tags(kms: Any) -> None:
+    c = Checked(kms)
+    key_id = c.create_key()["KeyMetadata"]["KeyId"]
+    c.create_alias(AliasName="alias/boto", TargetKeyId=key_id)
+    assert c.describe_key(KeyId="alias/boto")["KeyMetadata"]["KeyId"] == key_id
+    names = [a["AliasName"] for a in c.list_aliases(KeyId=key_id)["Aliases"]]
+    assert names == ["alias/boto"]
+    c.delete_alias(AliasName="alias/boto")
+    c.tag_resource(KeyId=key_id, Tags=[{"TagKey": "a", "TagValue": "1"}])
+    assert {"TagKey": "a", "TagValue": "1"} in c.list_resource_tags(KeyId=key_id)["Tags"]
+    c.untag_resource(KeyId=key_id, TagKeys=["a"])
+    assert c.list_resource_tags(KeyId=key_id)["Tags"] == []
+
+
+def test_encrypt_decrypt_reencrypt(kms: Any) -> None:
+    c = Checked(kms)
+    key_id = c.create_key()["KeyMetadata"]["KeyId"]
+    other = c.create_key()["KeyMetadata"]["KeyId"]
+    enc = c.encrypt(KeyId=key_id, Plaintext=b"attack at dawn", EncryptionContext=CTX)
+    dec = c.decrypt(CiphertextBlob=enc["CiphertextBlob"], EncryptionContext=CTX)
+    assert dec["Plaintext"] == b"attack at dawn" and dec["KeyId"].endswith(key_id)
+    re = c.re_encrypt(
+        CiphertextBlob=enc["CiphertextBlob"],
+        SourceEncryptionContext=CTX,
+        DestinationKeyId=other,
+        DestinationEncryptionContext={"new": "ctx"},
+    )
+    assert re["KeyId"].endswith(other) and re["SourceKeyId"].endswith(key_id)
+    back = c.decrypt(CiphertextBlob=re["CiphertextBlob"], EncryptionContext={"new": "ctx"})
+    assert back["Plaintext"] == b"attack at dawn"
+
+
+def test_data_keys_and_random(kms: Any) -> None:
+    c = Checked(kms)
+    key_id = c.create_key()["KeyMetadata"]["KeyId"]
+    dk = c.generate_data_key(KeyId=key_id, KeySpec="AES_256", EncryptionContext=CTX)
+    assert set(dk) == {"CiphertextBlob", "Plaintext", "KeyId", "ResponseMetadata"}
+    assert len(dk["Plaintext"]) == 32
+    assert c.decrypt(CiphertextBlob=dk["CiphertextBlob"], EncryptionContext=CTX)["Plaintext"] == dk["Plaintext"]
+    wp = c.generate_data_key_without_plaintext(KeyId=key_id, NumberOfBytes=16)
+    assert set(wp) == {"CiphertextBlob", "KeyId", "ResponseMetadata"}
+    assert len(c.decrypt(CiphertextBlob=wp["CiphertextBlob"])["Plaintext"]) == 16
+    assert len(c.generate_random(NumberOfBytes=24)["Plaintext"]) == 24
+
+
+def test_errors_caught_the_boto3_way(kms: Any) -> None:
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    missing = "12345678-1234-1234-1234-123456789012"
+    with pytest.raises(kms.exceptions.NotFoundException) as e:
+        kms.describe_key(KeyId=missing)
+    assert e.value.response["Error"]["Code"] == "NotFoundException"
+    assert isinstance(e.value, ClientError) and e.value.operation_name == "DescribeKey"
+    blob = kms.encrypt(KeyId=key_id, Plaintext=b"x", EncryptionContext=CTX)["CiphertextBlob"]
+    with pytest.raises(kms.exceptions.InvalidCiphertextException) as e:
+        kms.decrypt(CiphertextBlob=blob, EncryptionContext={"purpose": "other"})
+    assert e.value.response["Error"]["Code"] == "InvalidCiphertextException"
+    try:
+        kms.create_alias(AliasName="alias/a", TargetKeyId=missing)
+    except ClientError as err:  # the generic boto3 idiom
+        assert err.response["Error"]["Code"] == "NotFoundException"
+    else:
+        pytest.fail("expected NotFoundException")
+
+
+# ---- the same calls on both: Strongroom's responses carry every member moto's do ----------
+
+
+def _script(kms: Any) -> Dict[str, Dict[str, Any]]:
+    out: Dict[str, Dict[str, Any]] = {}
+    out["CreateKey"] = kms.create_key(Description="cmp", Tags=[{"TagKey": "t", "TagValue": "v"}])
+    key_id = out["CreateKey"]["KeyMetadata"]["KeyId"]
+    other = kms.create_key()["KeyMetadata"]["KeyId"]
+    out["DescribeKey"] = kms.describe_key(KeyId=key_id)
+    out["ListKeys"] = kms.list_keys()
+    out["Encrypt"] = kms.encrypt(KeyId=key_id, Plaintext=b"p", EncryptionContext=CTX)
+    out["Decrypt"] = kms.decrypt(CiphertextBlob=out["Encrypt"]["CiphertextBlob"], EncryptionContext=CTX)
+    out["ReEncrypt"] = kms.re_encrypt(
+        CiphertextBlob=out["Encrypt"]["CiphertextBlob"], SourceEncryptionContext=CTX, DestinationKeyId=other
+    )
+    out["GenerateDataKey"] = kms.generate_data_key(KeyId=key_id, KeySpec="AES_256")
+    out["GenerateDataKeyWithoutPlaintext"] = kms.generate_data_key_without_plaintext(KeyId=key_id, KeySpec="AES_256")
+    out["GenerateRandom"] = kms.generate_random(NumberOfBytes=8)
+    out["CreateAlias"] = kms.create_alias(AliasName="alias/cmp", TargetKeyId=key_id)
+    out["ListAliases"] = kms.list_aliases(KeyId=key_id)
+    out["ListResourceTags"] = kms.list_resource_tags(KeyId=key_id)
+    out["EnableKeyRotation"] = kms.enable_key_rotation(KeyId=key_id)
+    out["GetKeyRotationStatus"] = kms.get_key_rotation_status(KeyId=key_id)
+    out["ScheduleKeyDeletion"] = kms.schedule_key_deletion(KeyId=other, PendingWindowInDays=7)
+    out["CancelKeyDeletion"] = kms.cancel_key_deletion(KeyId=other)
+    return out
+
+
+def _members(value: Any, path: str = "") -> set:
+    """Every member path in a response, e.g. {"KeyMetadata.KeyId", "Keys[].KeyArn"}."""
+    found = set()
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k == "ResponseMetadata":
+                continue
+            p = f"{path}.{k}" if path else k
+            found.add(p)
+            found |= _members(v, p)
+    elif isinstance(value, list):
+        for v in value:
+            found |= _members(v, f"{path}[]")
+    return found
+
+
+def test_response_members_match_moto(tmp_path: Path) -> None:
+    moto = pytest.importorskip("moto")
+    boto3 = pytest.importorskip("boto3")
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    with moto.mock_aws():
+        theirs = _script(boto3.client("kms", region_name="us-east-1"))
+    with strongroom.Keystore.create(tmp_path / "cmp.db", root_key=os.urandom(32), region="us-east-1") as ks:
+        ours = _script(strongroom.client(ks))
+    # moto lists SigningAlgorithms even for symmetric encryption keys; AWS
+    # returns them only for SIGN_VERIFY keys (KMS API reference, KeyMetadata).
+    not_for_local_symmetric = {"KeyMetadata.SigningAlgorithms"}
+    for op in theirs:
+        check_response(op, ours[op])
+        missing = _members(theirs[op]) - _members(ours[op]) - not_for_local_symmetric
+        extra = _members(ours[op]) - _members(theirs[op])
+        if extra:
+            print(f"\n{op}: Strongroom also returns {sorted(extra)}")
+        assert not missing, f"{op}: moto returns {sorted(missing)}, Strongroom does not"
+
+
+# ---- Strongroom-only behaviour of the client ---------------------------------------
+
+
+def test_exact_response_members(sr: Any) -> None:
+    key_id = sr.create_key()["KeyMetadata"]["KeyId"]
+    enc = sr.encrypt(KeyId=key_id, Plaintext=b"x", EncryptionContext=CTX)
+    assert set(enc) == {"CiphertextBlob", "KeyId", "EncryptionAlgorithm", "ResponseMetadata"}
+    dec = sr.decrypt(CiphertextBlob=enc["CiphertextBlob"], EncryptionContext=CTX)
+    assert set(dec) == {"KeyId", "Plaintext", "EncryptionAlgorithm", "ResponseMetadata"}
+    s = sr.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+    assert set(s) == {"KeyId", "DeletionDate", "KeyState", "PendingWindowInDays", "ResponseMetadata"}
+    check_response("ScheduleKeyDeletion", s)
+
+
+def test_disabled_key_error(sr: Any) -> None:
+    # moto does not model DisabledException; KMS and Strongroom do.
+    key_id = sr.create_key()["KeyMetadata"]["KeyId"]
+    sr.disable_key(KeyId=key_id)
+    with pytest.raises(sr.exceptions.DisabledException) as e:
+        sr.encrypt(KeyId=key_id, Plaintext=b"x")
+    assert e.value.response["Error"]["Code"] == "DisabledException"
+
+
+@pytest.fixture
+def sr(tmp_path: Path) -> Iterator[Any]:
+    with strongroom.Keystore.create(tmp_path / "sr.db", root_key=os.urandom(32)) as ks:
+        yield ks.client()
+
+
+def test_client_exceptions_cover_every_code(sr: Any) -> None:
+    from strongroom import _strongroom
+
+    for code in _strongroom.ERROR_CODES:
+        cls = getattr(sr.exceptions, code)
+        assert issubclass(cls, ClientError) and cls.__name__ == code
+        assert sr.exceptions.from_code(code) is cls
+    assert sr.exceptions.ClientError is ClientError
+    with pytest.raises(AttributeError):
+        sr.exceptions.NoSuchException
+
+
+def test_client_error_chains_the_kms_error(sr: Any) -> None:
+    with pytest.raises(ClientError) as e:
+        sr.describe_key(KeyId="alias/none")
+    assert isinstance(e.value.__cause__, strongroom.NotFoundException)
+    assert "when calling the DescribeKey operation" in str(e.value)
+
+
+def test_client_param_validation(sr: Any) -> None:
+    with pytest.raises(ParamValidationError):
+        sr.encrypt(KeyId="alias/x", Plaintext=b"x", Bogus=1)
+    with pytest.raises(ParamValidationError):
+        sr.encrypt(KeyId="alias/x")
+    with pytest.raises(TypeError):
+        sr.encrypt("alias/x", b"x")
+    with pytest.raises(sr.exceptions.ValidationException):
+        sr.generate_random()
+
+
+def test_client_paginators(sr: Any) -> None:
+    ids = {sr.create_key()["KeyMetadata"]["KeyId"] for _ in range(5)}
+    assert sr.can_paginate("list_keys") and not sr.can_paginate("encrypt")
+    pages = list(sr.get_paginator("list_keys").paginate(PaginationConfig={"PageSize": 2}))
+    assert len(pages) == 3
+    assert {k["KeyId"] for p in pages for k in p["Keys"]} == ids
+    for p in pages:
+        check_response("ListKeys", p)
+
+
+def test_client_str_plaintext_and_all_list_shapes(sr: Any) -> None:
+    key_id = sr.create_key()["KeyMetadata"]["KeyId"]
+    enc = sr.encrypt(KeyId=key_id, Plaintext="text is UTF-8 encoded, as boto3 does")
+    assert sr.decrypt(CiphertextBlob=enc["CiphertextBlob"])["Plaintext"] == b"text is UTF-8 encoded, as boto3 does"
+    sr.create_alias(AliasName="alias/shape", TargetKeyId=key_id)
+    check_response("ListAliases", sr.list_aliases())
+    sr.tag_resource(KeyId=key_id, Tags=[{"TagKey": "k", "TagValue": "v"}])
+    check_response("ListResourceTags", sr.list_resource_tags(KeyId=key_id))
+    check_response("RotateKeyOnDemand", sr.rotate_key_on_demand(KeyId=key_id))
+    check_response("ListKeyRotations", sr.list_key_rotations(KeyId=key_id))
+    check_response("GetKeyRotationStatus", sr.get_key_rotation_status(KeyId=key_id))
+    check_response("UpdateAlias", sr.update_alias(AliasName="alias/shape", TargetKeyId=key_id))
+    check_response("DeleteAlias", sr.delete_alias(AliasName="alias/shape"))
+    assert sr.meta.region_name == "local-1"
+
+
+def test_client_rejects_non_keystore() -> None:
+    with pytest.raises(TypeError):
+        strongroom.client("not a keystore")  # type: ignore[arg-type]
+
+
+def test_client_without_botocore(tmp_path: Path) -> None:
+    """Without botocore the client's exceptions subclass a compatible
+    ClientError with the same constructor, message and .response."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        f"""
+        import os, sys
+        sys.modules["botocore"] = None  # make `import botocore...` fail
+        import strongroom
+        with strongroom.Keystore.create({str(tmp_path / "nb.db")!r}, root_key=os.urandom(32)) as ks:
+            c = ks.client()
+            try:
+                c.describe_key(KeyId="alias/none")
+            except c.exceptions.ClientError as e:
+                assert type(e).__name__ == "NotFoundException", type(e)
+                assert isinstance(e, c.exceptions.NotFoundException)
+                assert e.response["Error"]["Code"] == "NotFoundException"
+                assert e.operation_name == "DescribeKey"
+                assert str(e).startswith("An error occurred (NotFoundException) when calling the DescribeKey operation")
+                assert type(e).__mro__[1].__name__ == "ClientError"
+            else:
+                raise SystemExit("no exception")
+            try:
+                c.encrypt(KeyId="alias/none", Bogus=1)
+            except ValueError as e:
+                assert "Parameter validation failed" in str(e)
+        print("ok")
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
+
+
+def test_dry_run(sr: Any) -> None:
+    c = Checked(sr)
+    key_id = c.create_key()["KeyMetadata"]["KeyId"]
+    blob = c.encrypt(KeyId=key_id, Plaintext=b"x")["CiphertextBlob"]
+    calls = [
+        ("encrypt", {"KeyId": key_id, "Plaintext": b"x"}),
+        ("decrypt", {"CiphertextBlob": blob}),
+        ("re_encrypt", {"CiphertextBlob": blob, "DestinationKeyId": key_id}),
+        ("generate_data_key", {"KeyId": key_id, "KeySpec": "AES_256"}),
+        ("generate_data_key_without_plaintext", {"KeyId": key_id, "KeySpec": "AES_256"}),
+    ]
+    for method, params in calls:
+        op = "".join(p.capitalize() for p in method.split("_"))
+        check_params(op, dict(params, DryRun=True))
+        with pytest.raises(sr.exceptions.DryRunOperationException) as e:
+            getattr(sr, method)(DryRun=True, **params)
+        assert e.value.response["Error"]["Code"] == "DryRunOperationException"
+        # A request that would fail reports its own error, not DryRun's.
+        bad = dict(params, KeyId="alias/none") if "KeyId" in params else dict(params, CiphertextBlob=b"junk")
+        with pytest.raises(ClientError) as e:
+            getattr(sr, method)(DryRun=True, **bad)
+        assert e.value.response["Error"]["Code"] != "DryRunOperationException"
