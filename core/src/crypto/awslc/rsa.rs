@@ -19,8 +19,8 @@ use aws_lc_rs::signature::{
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::crypto::digest::DigestAlgorithm;
 use super::cache::KeyCache;
+use crate::crypto::digest::DigestAlgorithm;
 use crate::crypto::rsa::check_digest;
 use crate::error::{Error, Result};
 
