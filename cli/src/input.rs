@@ -3,6 +3,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use strongroom::api::Tag;
+use strongroom::core::grant::{GrantConstraints, GrantOperation};
 use strongroom::{EncryptionContext, Error};
 
 /// A blob parameter: `fileb://path` (raw bytes), `file://path` (the file's
@@ -67,6 +68,59 @@ pub fn parse_tags(values: &[String]) -> Result<Vec<Tag>, Error> {
         });
     }
     Ok(tags)
+}
+
+/// A text parameter: `file://path` (the file's text) or the text itself.
+pub fn parse_text(s: &str) -> Result<String, Error> {
+    match s.strip_prefix("file://") {
+        Some(p) => std::fs::read_to_string(p)
+            .map_err(|e| Error::validation(format!("cannot read {p}: {e}"))),
+        None => Ok(s.to_string()),
+    }
+}
+
+/// Grant operations: each value one name or a comma-separated list.
+pub fn parse_operations(values: &[String]) -> Result<Vec<GrantOperation>, Error> {
+    values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(GrantOperation::parse)
+        .collect()
+}
+
+/// Grant constraints: a JSON object, or the AWS CLI shorthand
+/// `EncryptionContextEquals={k=v,k2=v2},EncryptionContextSubset={k=v}`.
+pub fn parse_constraints(s: &str) -> Result<GrantConstraints, Error> {
+    let t = s.trim();
+    if t.starts_with('{') {
+        return serde_json::from_str(t).map_err(|e| Error::validation(format!("constraints: {e}")));
+    }
+    let mut out = GrantConstraints::default();
+    let mut rest = t;
+    while !rest.is_empty() {
+        let (name, after) = rest.split_once("={").ok_or_else(|| {
+            Error::validation(format!(
+                "constraints: expected Name={{k=v,...}} in '{rest}'"
+            ))
+        })?;
+        let (body, after) = after
+            .split_once('}')
+            .ok_or_else(|| Error::validation("constraints: missing '}'"))?;
+        let ctx = parse_context(body)?;
+        match name.trim() {
+            "EncryptionContextEquals" => out.encryption_context_equals = Some(ctx),
+            "EncryptionContextSubset" => out.encryption_context_subset = Some(ctx),
+            other => {
+                return Err(Error::validation(format!(
+                    "constraints: unknown constraint '{other}' (EncryptionContextEquals or EncryptionContextSubset)"
+                )))
+            }
+        }
+        rest = after.trim_start_matches(',').trim();
+    }
+    Ok(out)
 }
 
 /// A time: Unix seconds, or RFC 3339 UTC `YYYY-MM-DDTHH:MM:SSZ`.

@@ -12,13 +12,17 @@ use strongroom::core::key::{
     DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, ExpirationModel, KeySpec, KeyUsage,
     MacAlgorithm, MessageType, Origin, SigningAlgorithm, WrappingAlgorithm, WrappingKeySpec,
 };
-use strongroom::{CreateOptions, EncryptionContext, Error, Keystore, RootKeySource, Secret};
+use strongroom::{
+    AuditFilter, CreateOptions, EncryptionContext, Error, Keystore, RootKeySource, Secret,
+};
 
 mod envelope_cmd;
 mod input;
 mod output;
 
-use input::{parse_blob, parse_context, parse_tags};
+use input::{
+    parse_blob, parse_constraints, parse_context, parse_operations, parse_tags, parse_text,
+};
 
 /// Strongroom: an embeddable key management service with the AWS KMS model.
 #[derive(Parser, Debug)]
@@ -45,6 +49,9 @@ struct Cli {
     /// `encrypt-file` / `decrypt-file`: the output file, `-` for stdout.
     #[arg(short = 'o', long, global = true)]
     output: Option<String>,
+    /// The principal (ARN) to act as; default the keystore's administrator.
+    #[arg(long, global = true, env = "STRONGROOM_PRINCIPAL")]
+    principal: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -89,6 +96,9 @@ enum Command {
         /// 12-digit account ID in ARNs.
         #[arg(long, default_value = "000000000000")]
         account: String,
+        /// Administrator principal (default `arn:aws:iam::<account>:root`).
+        #[arg(long)]
+        admin_principal: Option<String>,
     },
     /// CreateKey.
     CreateKey {
@@ -103,6 +113,11 @@ enum Command {
         /// Tags: `TagKey=k,TagValue=v` (repeatable) or a JSON list.
         #[arg(long, num_args = 1..)]
         tags: Vec<String>,
+        /// Key policy: `file://path` or the JSON document.
+        #[arg(long)]
+        policy: Option<String>,
+        #[arg(long)]
+        bypass_policy_lockout_safety_check: bool,
     },
     /// DescribeKey.
     DescribeKey(KeyIdArg),
@@ -211,6 +226,8 @@ enum Command {
         #[arg(long)]
         encryption_algorithm: Option<EncryptionAlgorithm>,
         #[command(flatten)]
+        tokens: GrantTokens,
+        #[command(flatten)]
         out: OutFile,
     },
     /// Decrypt.
@@ -224,6 +241,8 @@ enum Command {
         key_id: Option<String>,
         #[arg(long)]
         encryption_algorithm: Option<EncryptionAlgorithm>,
+        #[command(flatten)]
+        tokens: GrantTokens,
         #[command(flatten)]
         out: OutFile,
     },
@@ -245,6 +264,8 @@ enum Command {
         /// RSAES_OAEP_SHA_1/256 when the destination is an RSA key.
         #[arg(long)]
         destination_encryption_algorithm: Option<EncryptionAlgorithm>,
+        #[command(flatten)]
+        tokens: GrantTokens,
         #[command(flatten)]
         out: OutFile,
     },
@@ -371,6 +392,119 @@ enum Command {
         #[command(flatten)]
         out: OutFile,
     },
+    /// PutKeyPolicy.
+    PutKeyPolicy {
+        #[command(flatten)]
+        key: KeyIdArg,
+        /// Only `default`.
+        #[arg(long)]
+        policy_name: Option<String>,
+        /// `file://path` or the JSON document.
+        #[arg(long)]
+        policy: String,
+        #[arg(long)]
+        bypass_policy_lockout_safety_check: bool,
+    },
+    /// GetKeyPolicy.
+    GetKeyPolicy {
+        #[command(flatten)]
+        key: KeyIdArg,
+        /// Only `default`.
+        #[arg(long)]
+        policy_name: Option<String>,
+    },
+    /// ListKeyPolicies.
+    ListKeyPolicies {
+        #[command(flatten)]
+        key: KeyIdArg,
+        #[command(flatten)]
+        paging: Paging,
+    },
+    /// CreateGrant.
+    CreateGrant {
+        #[command(flatten)]
+        key: KeyIdArg,
+        #[arg(long)]
+        grantee_principal: String,
+        #[arg(long)]
+        retiring_principal: Option<String>,
+        /// Operations, space- or comma-separated (`Encrypt Decrypt`).
+        #[arg(long, num_args = 1.., required = true)]
+        operations: Vec<String>,
+        /// `EncryptionContextEquals={k=v,...}` and/or `EncryptionContextSubset={k=v,...}`, or JSON.
+        #[arg(long)]
+        constraints: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        tokens: GrantTokens,
+    },
+    /// ListGrants.
+    ListGrants {
+        #[command(flatten)]
+        key: KeyIdArg,
+        #[arg(long)]
+        grant_id: Option<String>,
+        #[arg(long)]
+        grantee_principal: Option<String>,
+        #[command(flatten)]
+        paging: Paging,
+    },
+    /// ListRetirableGrants.
+    ListRetirableGrants {
+        #[arg(long)]
+        retiring_principal: String,
+        #[command(flatten)]
+        paging: Paging,
+    },
+    /// RetireGrant: by `--grant-token`, or by `--key-id` and `--grant-id`.
+    RetireGrant {
+        #[arg(long)]
+        grant_token: Option<String>,
+        #[arg(long)]
+        key_id: Option<String>,
+        #[arg(long)]
+        grant_id: Option<String>,
+    },
+    /// RevokeGrant.
+    RevokeGrant {
+        #[command(flatten)]
+        key: KeyIdArg,
+        #[arg(long)]
+        grant_id: String,
+    },
+    /// The audit log: show events, verify the chain.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Show events, oldest first (`--output json` for the records, `text` for
+    /// a table). The global `--principal` filters by caller here.
+    Show {
+        /// Key ID or key ARN.
+        #[arg(long)]
+        key_id: Option<String>,
+        /// KMS operation, e.g. `Encrypt`.
+        #[arg(long)]
+        event_name: Option<String>,
+        /// RFC 3339 UTC (`2024-01-01T00:00:00Z`) or a date prefix.
+        #[arg(long)]
+        start_time: Option<String>,
+        /// RFC 3339 UTC or a date prefix (inclusive).
+        #[arg(long)]
+        end_time: Option<String>,
+    },
+    /// Verify the chain and the sealed checkpoint; exit 1 at the first bad record.
+    Verify,
+}
+
+#[derive(Args, Debug)]
+struct GrantTokens {
+    /// Grant tokens (at most 10).
+    #[arg(long, num_args = 1..)]
+    grant_tokens: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -494,10 +628,22 @@ fn run(cli: &Cli) -> Result<(), Error> {
     }
     let format = output_format(cli)?;
     let print = |v: &dyn erased::Value| output::print(format, &v.json());
-    if let Command::Init { region, account } = &cli.command {
-        return init(cli, region, account, format);
+    if let Command::Init {
+        region,
+        account,
+        admin_principal,
+    } = &cli.command
+    {
+        return init(cli, region, account, admin_principal.clone(), format);
     }
     let ks = open()?;
+    if let Command::Audit(a) = &cli.command {
+        return audit(cli, format, &ks, a);
+    }
+    let ks = match &cli.principal {
+        Some(p) => ks.as_principal(p),
+        None => ks,
+    };
     match &cli.command {
         Command::Init { .. } | Command::EncryptFile(_) | Command::DecryptFile(_) => {
             unreachable_init()
@@ -508,6 +654,8 @@ fn run(cli: &Cli) -> Result<(), Error> {
             key_usage,
             origin,
             tags,
+            policy,
+            bypass_policy_lockout_safety_check,
         } => {
             let req = CreateKeyRequest {
                 description: description.clone(),
@@ -515,6 +663,8 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 key_usage: *key_usage,
                 origin: *origin,
                 tags: parse_tags(tags)?,
+                policy: policy.as_deref().map(parse_text).transpose()?,
+                bypass_policy_lockout_safety_check: *bypass_policy_lockout_safety_check,
                 ..Default::default()
             };
             print(&ks.create_key(&req)?)
@@ -563,6 +713,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
             plaintext,
             encryption_context,
             encryption_algorithm,
+            tokens,
             out,
         } => {
             let r = ks.encrypt(&EncryptRequest {
@@ -570,7 +721,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 plaintext: Secret::new(parse_blob(plaintext)?),
                 encryption_context: opt_ctx(encryption_context)?,
                 encryption_algorithm: *encryption_algorithm,
-                grant_tokens: Vec::new(),
+                grant_tokens: tokens.grant_tokens.clone(),
             })?;
             write_raw(&out.outfile, &r.ciphertext_blob)?;
             print(&r)
@@ -580,6 +731,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
             encryption_context,
             key_id,
             encryption_algorithm,
+            tokens,
             out,
         } => {
             let r = ks.decrypt(&DecryptRequest {
@@ -587,7 +739,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 encryption_context: opt_ctx(encryption_context)?,
                 key_id: key_id.clone(),
                 encryption_algorithm: *encryption_algorithm,
-                grant_tokens: Vec::new(),
+                grant_tokens: tokens.grant_tokens.clone(),
             })?;
             write_raw(&out.outfile, r.plaintext.expose_secret())?;
             print(&r)
@@ -598,6 +750,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
             source_key_id,
             destination_key_id,
             destination_encryption_context,
+            tokens,
             source_encryption_algorithm,
             destination_encryption_algorithm,
             out,
@@ -610,7 +763,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 destination_encryption_context: opt_ctx(destination_encryption_context)?,
                 source_encryption_algorithm: *source_encryption_algorithm,
                 destination_encryption_algorithm: *destination_encryption_algorithm,
-                grant_tokens: Vec::new(),
+                grant_tokens: tokens.grant_tokens.clone(),
             })?;
             write_raw(&out.outfile, &r.ciphertext_blob)?;
             print(&r)
@@ -750,6 +903,121 @@ fn run(cli: &Cli) -> Result<(), Error> {
             write_raw(&out.outfile, r.plaintext.expose_secret())?;
             print(&r)
         }
+        Command::PutKeyPolicy {
+            key,
+            policy_name,
+            policy,
+            bypass_policy_lockout_safety_check,
+        } => ks.put_key_policy(&PutKeyPolicyRequest {
+            key_id: key.key_id.clone(),
+            policy_name: policy_name.clone(),
+            policy: parse_text(policy)?,
+            bypass_policy_lockout_safety_check: *bypass_policy_lockout_safety_check,
+        }),
+        Command::GetKeyPolicy { key, policy_name } => {
+            print(&ks.get_key_policy(&key.key_id, policy_name.as_deref())?)
+        }
+        Command::ListKeyPolicies { key, paging } => {
+            print(&ks.list_key_policies(&key.key_id, paging.limit, paging.marker.as_deref())?)
+        }
+        Command::CreateGrant {
+            key,
+            grantee_principal,
+            retiring_principal,
+            operations,
+            constraints,
+            name,
+            tokens,
+        } => print(&ks.create_grant(&CreateGrantRequest {
+            key_id: key.key_id.clone(),
+            grantee_principal: grantee_principal.clone(),
+            retiring_principal: retiring_principal.clone(),
+            operations: parse_operations(operations)?,
+            constraints: constraints.as_deref().map(parse_constraints).transpose()?,
+            grant_tokens: tokens.grant_tokens.clone(),
+            name: name.clone(),
+        })?),
+        Command::ListGrants {
+            key,
+            grant_id,
+            grantee_principal,
+            paging,
+        } => print(&ks.list_grants(&ListGrantsRequest {
+            key_id: key.key_id.clone(),
+            limit: paging.limit,
+            marker: paging.marker.clone(),
+            grant_id: grant_id.clone(),
+            grantee_principal: grantee_principal.clone(),
+        })?),
+        Command::ListRetirableGrants {
+            retiring_principal,
+            paging,
+        } => print(&ks.list_retirable_grants(
+            retiring_principal,
+            paging.limit,
+            paging.marker.as_deref(),
+        )?),
+        Command::RetireGrant {
+            grant_token,
+            key_id,
+            grant_id,
+        } => ks.retire_grant(&RetireGrantRequest {
+            grant_token: grant_token.clone(),
+            key_id: key_id.clone(),
+            grant_id: grant_id.clone(),
+        }),
+        Command::RevokeGrant { key, grant_id } => ks.revoke_grant(&key.key_id, grant_id),
+        Command::Audit(_) => Err(Error::internal(
+            "audit is handled before the principal is chosen",
+        )),
+    }
+}
+
+fn audit(
+    cli: &Cli,
+    format: OutputFormat,
+    ks: &Keystore,
+    command: &AuditCommand,
+) -> Result<(), Error> {
+    match command {
+        AuditCommand::Show {
+            key_id,
+            event_name,
+            start_time,
+            end_time,
+        } => {
+            let events = ks.audit_events(&AuditFilter {
+                key_id: key_id.clone(),
+                event_name: event_name.clone(),
+                principal: cli.principal.clone(),
+                start_time: start_time.clone(),
+                end_time: end_time.clone(),
+            })?;
+            match format {
+                OutputFormat::Json => output::print(format, &serde_json::Value::Array(events)),
+                OutputFormat::Text => {
+                    output::print_audit_table(&events);
+                    Ok(())
+                }
+            }
+        }
+        AuditCommand::Verify => {
+            let v = ks.verify_audit_log()?;
+            let mut out = serde_json::json!({
+                "Intact": v.fault.is_none(),
+                "Records": v.records,
+                "CheckpointRecords": v.checkpoint_records,
+            });
+            if let Some(f) = &v.fault {
+                out["FirstBadRecord"] = f.index.into();
+                out["Reason"] = f.reason.to_string().into();
+            }
+            output::print(format, &out)?;
+            match v.fault {
+                None => Ok(()),
+                Some(f) => Err(Error::internal(format!("the audit log is not intact: {f}"))),
+            }
+        }
     }
 }
 
@@ -786,10 +1054,17 @@ fn write_public_key(path: &Option<PathBuf>, der: &[u8], pem: bool) -> Result<(),
     }
 }
 
-fn init(cli: &Cli, region: &str, account: &str, format: OutputFormat) -> Result<(), Error> {
+fn init(
+    cli: &Cli,
+    region: &str,
+    account: &str,
+    admin_principal: Option<String>,
+    format: OutputFormat,
+) -> Result<(), Error> {
     let options = CreateOptions {
         region: region.to_string(),
         account: account.to_string(),
+        admin_principal,
     };
     let source = root_source(cli);
     let mut key_file = None;
@@ -814,6 +1089,7 @@ fn init(cli: &Cli, region: &str, account: &str, format: OutputFormat) -> Result<
         root_key_file: Option<String>,
         region: String,
         account: String,
+        admin_principal: String,
     }
     output::print(
         format,
@@ -822,6 +1098,7 @@ fn init(cli: &Cli, region: &str, account: &str, format: OutputFormat) -> Result<
             root_key_file: key_file.map(|p| p.display().to_string()),
             region: ks.region().to_string(),
             account: ks.account().to_string(),
+            admin_principal: ks.admin_principal().to_string(),
         })
         .map_err(|e| Error::internal(e.to_string()))?,
     )

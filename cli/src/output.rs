@@ -72,6 +72,35 @@ fn text(name: Option<&str>, v: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// Prints audit records as a table: time, event, principal, key, error.
+pub fn print_audit_table(records: &[Value]) {
+    let s = |r: &Value, p: &str| {
+        r.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("-")
+            .to_string()
+    };
+    println!(
+        "{:<20}  {:<32}  {:<44}  {:<36}  ERROR",
+        "TIME", "EVENT", "PRINCIPAL", "KEY"
+    );
+    for r in records {
+        let key = r
+            .pointer("/resources/0/ARN")
+            .and_then(Value::as_str)
+            .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "{:<20}  {:<32}  {:<44}  {:<36}  {}",
+            s(r, "/eventTime"),
+            s(r, "/eventName"),
+            s(r, "/userIdentity/arn"),
+            key,
+            s(r, "/errorCode")
+        );
+    }
+}
+
 /// PEM text (RFC 7468) of a DER document: base64 in 64-character lines
 /// between `-----BEGIN {label}-----` and `-----END {label}-----`.
 pub fn pem(label: &str, der: &[u8]) -> String {

@@ -287,6 +287,88 @@ pub struct GenerateRandomResponse {
     pub plaintext: Secret,
 }
 
+/// `PutKeyPolicy` request. `PolicyName` must be `default` when given.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct PutKeyPolicyRequest {
+    pub key_id: String,
+    pub policy_name: Option<String>,
+    pub policy: String,
+    pub bypass_policy_lockout_safety_check: bool,
+}
+
+/// `GetKeyPolicy` response: the key's policy document (the default key
+/// policy when none was set) and its name, `default`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetKeyPolicyResponse {
+    pub policy: String,
+    pub policy_name: String,
+}
+
+/// `ListKeyPolicies` response: always `["default"]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListKeyPoliciesResponse {
+    pub policy_names: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    pub truncated: bool,
+}
+
+/// `CreateGrant` request.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct CreateGrantRequest {
+    pub key_id: String,
+    pub grantee_principal: String,
+    pub retiring_principal: Option<String>,
+    pub operations: Vec<crate::grant::GrantOperation>,
+    pub constraints: Option<crate::grant::GrantConstraints>,
+    pub grant_tokens: Vec<String>,
+    pub name: Option<String>,
+}
+
+/// `CreateGrant` response. The grant token works at once on every
+/// operation that accepts `GrantTokens`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateGrantResponse {
+    pub grant_token: String,
+    pub grant_id: String,
+}
+
+/// `ListGrants` request: the grants of `KeyId`, optionally only `GrantId`
+/// or those of `GranteePrincipal`; `Limit` 1–100 (default 50).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ListGrantsRequest {
+    pub key_id: String,
+    pub limit: Option<u32>,
+    pub marker: Option<String>,
+    pub grant_id: Option<String>,
+    pub grantee_principal: Option<String>,
+}
+
+/// `ListGrants` / `ListRetirableGrants` response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListGrantsResponse {
+    pub grants: Vec<crate::grant::Grant>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    pub truncated: bool,
+}
+
+/// `RetireGrant` request: either `GrantToken`, or `KeyId` and `GrantId`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct RetireGrantRequest {
+    pub grant_token: Option<String>,
+    pub key_id: Option<String>,
+    pub grant_id: Option<String>,
+}
+
 /// `Sign` request. `Message` is 1–4096 bytes for `MessageType` `RAW`
 /// (the default), exactly the hash length for `DIGEST`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

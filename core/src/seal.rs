@@ -6,7 +6,8 @@
 //! sub-key per purpose, so that no key is used for two jobs:
 //! `strongroom/v1/seal` (AES-256-GCM for key material),
 //! `strongroom/v1/record-mac` (HMAC-SHA256 over stored metadata),
-//! `strongroom/v1/audit-mac` (the audit-log chain) and
+//! `strongroom/v1/audit-mac` (the audit-log chain),
+//! `strongroom/v1/grant-token` (HMAC-SHA256 tag of grant tokens) and
 //! `strongroom/v1/check` (the root-key check value).
 
 use alloc::vec::Vec;
@@ -30,6 +31,7 @@ pub struct RootKey {
     seal: Zeroizing<[u8; 32]>,
     record_mac: Zeroizing<[u8; 32]>,
     audit_mac: Zeroizing<[u8; 32]>,
+    grant_token: Zeroizing<[u8; 32]>,
     check: Zeroizing<[u8; 32]>,
 }
 
@@ -58,6 +60,7 @@ impl RootKey {
             seal: derive(bytes, b"strongroom/v1/seal")?,
             record_mac: derive(bytes, b"strongroom/v1/record-mac")?,
             audit_mac: derive(bytes, b"strongroom/v1/audit-mac")?,
+            grant_token: derive(bytes, b"strongroom/v1/grant-token")?,
             check: derive(bytes, b"strongroom/v1/check")?,
         })
     }
@@ -65,6 +68,12 @@ impl RootKey {
     /// The key that chains the audit log (HMAC-SHA256).
     pub fn audit_key(&self) -> &[u8] {
         self.audit_mac.as_ref()
+    }
+
+    /// The key that authenticates grant tokens (HMAC-SHA256, see
+    /// [`crate::grant::grant_token`]).
+    pub fn grant_token_key(&self) -> &[u8] {
+        self.grant_token.as_ref()
     }
 
     /// A 32-byte value stored in the keystore to tell, on open, whether the

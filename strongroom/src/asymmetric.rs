@@ -7,7 +7,18 @@ use strongroom_core::asym;
 use strongroom_core::key::{EncryptionAlgorithm, KeySpec};
 use strongroom_core::ops;
 
+use strongroom_core::audit::RequestParameters;
+use strongroom_core::EncryptionContext;
+
+use crate::access::Call;
 use crate::{os_rng, Keystore, Result};
+
+fn key_params(key_id: &str) -> RequestParameters {
+    RequestParameters {
+        key_id: Some(key_id.into()),
+        ..Default::default()
+    }
+}
 
 impl Keystore {
     /// Sign with an RSA or ECC `SIGN_VERIFY` key. `MessageType` `RAW`
@@ -18,8 +29,30 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::asym::sign`]; `NotFoundException`.
     pub fn sign(&self, req: &SignRequest) -> Result<SignResponse> {
-        let rec = self.load(&req.key_id)?;
-        asym::sign(&self.env(), &mut os_rng(), &rec, req)
+        let message_type = req.message_type.map_or("RAW", |m| m.as_str());
+        let params = RequestParameters {
+            signing_algorithm: req.signing_algorithm.map(|a| a.as_str().into()),
+            message_type: Some(message_type.into()),
+            ..key_params(&req.key_id)
+        };
+        self.call("Sign", params, |call| {
+            self.check_grant_tokens(&req.grant_tokens)?;
+            let rec = self.load(&req.key_id)?;
+            self.authorize(
+                call,
+                "Sign",
+                &rec,
+                &req.key_id,
+                &EncryptionContext::default(),
+                |mut r| {
+                    if let Some(a) = req.signing_algorithm {
+                        r.set("kms:SigningAlgorithm", a.as_str());
+                    }
+                    r.with("kms:MessageType", message_type)
+                },
+            )?;
+            asym::sign(&self.env(), &mut os_rng(), &rec, req)
+        })
     }
 
     /// Verify a signature made by [`sign`](Self::sign) (or by anyone holding
@@ -29,8 +62,30 @@ impl Keystore {
     /// `KMSInvalidSignatureException` when it does not verify; see
     /// [`strongroom_core::asym::verify`].
     pub fn verify(&self, req: &VerifyRequest) -> Result<VerifyResponse> {
-        let rec = self.load(&req.key_id)?;
-        asym::verify(&self.env(), &rec, req)
+        let message_type = req.message_type.map_or("RAW", |m| m.as_str());
+        let params = RequestParameters {
+            signing_algorithm: req.signing_algorithm.map(|a| a.as_str().into()),
+            message_type: Some(message_type.into()),
+            ..key_params(&req.key_id)
+        };
+        self.call("Verify", params, |call| {
+            self.check_grant_tokens(&req.grant_tokens)?;
+            let rec = self.load(&req.key_id)?;
+            self.authorize(
+                call,
+                "Verify",
+                &rec,
+                &req.key_id,
+                &EncryptionContext::default(),
+                |mut r| {
+                    if let Some(a) = req.signing_algorithm {
+                        r.set("kms:SigningAlgorithm", a.as_str());
+                    }
+                    r.with("kms:MessageType", message_type)
+                },
+            )?;
+            asym::verify(&self.env(), &rec, req)
+        })
     }
 
     /// GetPublicKey: DER SubjectPublicKeyInfo of an RSA or ECC key.
@@ -38,8 +93,10 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::asym::get_public_key`]; `NotFoundException`.
     pub fn get_public_key(&self, key_id: &str) -> Result<GetPublicKeyResponse> {
-        let rec = self.load(key_id)?;
-        asym::get_public_key(&self.env(), &rec)
+        self.call("GetPublicKey", key_params(key_id), |call| {
+            let rec = self.load_authorized(call, "GetPublicKey", key_id, |r| r)?;
+            asym::get_public_key(&self.env(), &rec)
+        })
     }
 
     /// GenerateMac with an HMAC key (message 1–4096 bytes).
@@ -47,8 +104,28 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::asym::generate_mac`]; `NotFoundException`.
     pub fn generate_mac(&self, req: &GenerateMacRequest) -> Result<GenerateMacResponse> {
-        let rec = self.load(&req.key_id)?;
-        asym::generate_mac(&self.env(), &rec, req)
+        let params = RequestParameters {
+            mac_algorithm: req.mac_algorithm.map(|a| a.as_str().into()),
+            ..key_params(&req.key_id)
+        };
+        self.call("GenerateMac", params, |call| {
+            self.check_grant_tokens(&req.grant_tokens)?;
+            let rec = self.load(&req.key_id)?;
+            self.authorize(
+                call,
+                "GenerateMac",
+                &rec,
+                &req.key_id,
+                &EncryptionContext::default(),
+                |mut r| {
+                    if let Some(a) = req.mac_algorithm {
+                        r.set("kms:MacAlgorithm", a.as_str());
+                    }
+                    r
+                },
+            )?;
+            asym::generate_mac(&self.env(), &rec, req)
+        })
     }
 
     /// VerifyMac (constant-time comparison).
@@ -57,8 +134,28 @@ impl Keystore {
     /// `KMSInvalidMacException` on a mismatch; see
     /// [`strongroom_core::asym::verify_mac`].
     pub fn verify_mac(&self, req: &VerifyMacRequest) -> Result<VerifyMacResponse> {
-        let rec = self.load(&req.key_id)?;
-        asym::verify_mac(&self.env(), &rec, req)
+        let params = RequestParameters {
+            mac_algorithm: req.mac_algorithm.map(|a| a.as_str().into()),
+            ..key_params(&req.key_id)
+        };
+        self.call("VerifyMac", params, |call| {
+            self.check_grant_tokens(&req.grant_tokens)?;
+            let rec = self.load(&req.key_id)?;
+            self.authorize(
+                call,
+                "VerifyMac",
+                &rec,
+                &req.key_id,
+                &EncryptionContext::default(),
+                |mut r| {
+                    if let Some(a) = req.mac_algorithm {
+                        r.set("kms:MacAlgorithm", a.as_str());
+                    }
+                    r
+                },
+            )?;
+            asym::verify_mac(&self.env(), &rec, req)
+        })
     }
 
     /// GenerateDataKeyPair: a key pair whose private key (PKCS#8 DER) is
@@ -70,8 +167,38 @@ impl Keystore {
         &self,
         req: &GenerateDataKeyPairRequest,
     ) -> Result<GenerateDataKeyPairResponse> {
-        let rec = self.load(&req.key_id)?;
-        asym::generate_data_key_pair(&self.env(), &mut os_rng(), &rec, req)
+        self.data_key_pair("GenerateDataKeyPair", req)
+    }
+
+    fn data_key_pair(
+        &self,
+        op: &str,
+        req: &GenerateDataKeyPairRequest,
+    ) -> Result<GenerateDataKeyPairResponse> {
+        let params = RequestParameters {
+            key_pair_spec: req.key_pair_spec.map(|s| s.as_str().into()),
+            encryption_context: Some(req.encryption_context.clone()),
+            ..key_params(&req.key_id)
+        };
+        self.call(op, params, |call| {
+            self.check_grant_tokens(&req.grant_tokens)?;
+            let rec = self.load(&req.key_id)?;
+            self.authorize(
+                call,
+                op,
+                &rec,
+                &req.key_id,
+                &req.encryption_context,
+                |mut r| {
+                    if let Some(s) = req.key_pair_spec {
+                        r.set("kms:DataKeyPairSpec", s.as_str());
+                    }
+                    r.with("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT")
+                        .with_encryption_context(&req.encryption_context)
+                },
+            )?;
+            asym::generate_data_key_pair(&self.env(), &mut os_rng(), &rec, req)
+        })
     }
 
     /// GenerateDataKeyPairWithoutPlaintext: as
@@ -84,7 +211,7 @@ impl Keystore {
         &self,
         req: &GenerateDataKeyPairRequest,
     ) -> Result<GenerateDataKeyPairWithoutPlaintextResponse> {
-        let r = self.generate_data_key_pair(req)?;
+        let r = self.data_key_pair("GenerateDataKeyPairWithoutPlaintext", req)?;
         Ok(GenerateDataKeyPairWithoutPlaintextResponse {
             private_key_ciphertext_blob: r.private_key_ciphertext_blob,
             public_key: r.public_key,
@@ -102,8 +229,23 @@ impl Keystore {
         &self,
         req: &GetParametersForImportRequest,
     ) -> Result<GetParametersForImportResponse> {
-        let rec = self.load(&req.key_id)?;
-        asym::get_parameters_for_import(&self.env(), &mut os_rng(), &rec, req)
+        let params = RequestParameters {
+            wrapping_algorithm: req.wrapping_algorithm.map(|a| a.as_str().into()),
+            ..key_params(&req.key_id)
+        };
+        self.call("GetParametersForImport", params, |call| {
+            let rec =
+                self.load_authorized(call, "GetParametersForImport", &req.key_id, |mut r| {
+                    if let Some(a) = req.wrapping_algorithm {
+                        r.set("kms:WrappingAlgorithm", a.as_str());
+                    }
+                    if let Some(s) = req.wrapping_key_spec {
+                        r.set("kms:WrappingKeySpec", s.as_str());
+                    }
+                    r
+                })?;
+            asym::get_parameters_for_import(&self.env(), &mut os_rng(), &rec, req)
+        })
     }
 
     /// ImportKeyMaterial: imports wrapped material into an `EXTERNAL` key.
@@ -111,8 +253,27 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::asym::import_key_material`].
     pub fn import_key_material(&self, req: &ImportKeyMaterialRequest) -> Result<()> {
-        self.modify(&req.key_id, |env, r| {
-            asym::import_key_material(env, &mut os_rng(), r, req)
+        let params = RequestParameters {
+            expiration_model: req.expiration_model.map(|m| m.as_str().into()),
+            valid_to: req.valid_to,
+            ..key_params(&req.key_id)
+        };
+        self.call("ImportKeyMaterial", params, |call| {
+            self.modify_authorized(
+                call,
+                "ImportKeyMaterial",
+                &req.key_id,
+                |mut r| {
+                    if let Some(m) = req.expiration_model {
+                        r.set("kms:ExpirationModel", m.as_str());
+                    }
+                    if let Some(v) = req.valid_to {
+                        r.set("kms:ValidTo", v.min(i64::MAX as u64) as i64);
+                    }
+                    r
+                },
+                |env, r| asym::import_key_material(env, &mut os_rng(), r, req),
+            )
         })
     }
 
@@ -121,13 +282,22 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::asym::delete_imported_key_material`].
     pub fn delete_imported_key_material(&self, key_id: &str) -> Result<()> {
-        self.modify(key_id, |_, r| asym::delete_imported_key_material(r))
+        self.call("DeleteImportedKeyMaterial", key_params(key_id), |call| {
+            self.modify_authorized(
+                call,
+                "DeleteImportedKeyMaterial",
+                key_id,
+                |r| r,
+                |_, r| asym::delete_imported_key_material(r),
+            )
+        })
     }
 
     /// Decrypt for a request whose `KeyId` names an asymmetric key
     /// (RSAES-OAEP); `None` when the request is for the symmetric blob flow.
     pub(crate) fn decrypt_if_asymmetric(
         &self,
+        call: &mut Call,
         req: &DecryptRequest,
     ) -> Result<Option<DecryptResponse>> {
         let Some(key_id) = req.key_id.as_deref() else {
@@ -137,6 +307,19 @@ impl Keystore {
         if rec.key_spec == KeySpec::SymmetricDefault {
             return Ok(None);
         }
+        self.authorize(
+            call,
+            "Decrypt",
+            &rec,
+            key_id,
+            &req.encryption_context,
+            |mut r| {
+                if let Some(a) = req.encryption_algorithm {
+                    r.set("kms:EncryptionAlgorithm", a.as_str());
+                }
+                r.with_encryption_context(&req.encryption_context)
+            },
+        )?;
         asym::decrypt(&self.env(), &mut os_rng(), &rec, req).map(Some)
     }
 
@@ -146,6 +329,7 @@ impl Keystore {
     /// the plaintext. `None` when both sides are symmetric.
     pub(crate) fn re_encrypt_if_asymmetric(
         &self,
+        call: &mut Call,
         req: &ReEncryptRequest,
     ) -> Result<Option<ReEncryptResponse>> {
         let src_rsa = match req.source_key_id.as_deref() {
@@ -160,6 +344,8 @@ impl Keystore {
         let mut rng = os_rng();
         let (plaintext, source_key_id, source_alg) = match src_rsa {
             Some(src) => {
+                self.authorize_re_encrypt(call, "ReEncryptFrom", &src, req, &dst, true)?;
+                self.authorize_re_encrypt(call, "ReEncryptTo", &dst, req, &src, false)?;
                 let d = asym::decrypt(
                     &env,
                     &mut rng,
@@ -185,6 +371,8 @@ impl Keystore {
                     ));
                 }
                 let src = self.blob_key(&req.ciphertext_blob, req.source_key_id.as_deref())?;
+                self.authorize_re_encrypt(call, "ReEncryptFrom", &src, req, &dst, true)?;
+                self.authorize_re_encrypt(call, "ReEncryptTo", &dst, req, &src, false)?;
                 let p = ops::decrypt_symmetric(
                     &env,
                     &src,
@@ -213,5 +401,37 @@ impl Keystore {
             source_encryption_algorithm: source_alg,
             destination_encryption_algorithm: r.encryption_algorithm,
         }))
+    }
+
+    /// Authorizes one side of a ReEncrypt (`ReEncryptFrom` on the source when
+    /// `source`, else `ReEncryptTo` on the destination).
+    fn authorize_re_encrypt(
+        &self,
+        call: &mut Call,
+        action: &str,
+        rec: &strongroom_core::key::KeyRecord,
+        req: &ReEncryptRequest,
+        other: &strongroom_core::key::KeyRecord,
+        source: bool,
+    ) -> Result<()> {
+        let (as_given, ctx, alg) = if source {
+            (
+                req.source_key_id.as_deref().unwrap_or(&rec.key_id),
+                &req.source_encryption_context,
+                req.source_encryption_algorithm,
+            )
+        } else {
+            (
+                req.destination_key_id.as_str(),
+                &req.destination_encryption_context,
+                req.destination_encryption_algorithm,
+            )
+        };
+        let alg = alg.unwrap_or(EncryptionAlgorithm::SymmetricDefault);
+        self.authorize(call, action, rec, as_given, ctx, |r| {
+            r.with("kms:EncryptionAlgorithm", alg.as_str())
+                .with("kms:ReEncryptOnSameKey", rec.key_id == other.key_id)
+                .with_encryption_context(ctx)
+        })
     }
 }

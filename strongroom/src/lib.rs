@@ -1,9 +1,12 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod access;
 mod asymmetric;
+mod audit_log;
 pub mod clock;
 pub mod envelope;
+mod grants;
 pub mod root;
 pub mod store;
 
@@ -13,10 +16,12 @@ use std::sync::Arc;
 use rand_core::UnwrapErr;
 use serde::{Deserialize, Serialize};
 use strongroom_core::api::*;
+use strongroom_core::audit::RequestParameters;
 use strongroom_core::key::{AliasRecord, KeyIdentifier, KeyRecord};
 use strongroom_core::ops::{self, Env};
 use strongroom_core::seal::RootKey;
 
+pub use audit_log::{audit_log_path, AuditFilter, AuditVerification};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use root::RootKeySource;
 pub use store::{SqliteStorage, Storage};
@@ -42,6 +47,11 @@ pub struct CreateOptions {
     pub region: String,
     /// 12-digit account ID in ARNs (default `000000000000`).
     pub account: String,
+    /// The administrator principal, which the default key policy allows
+    /// `kms:*` and which acts when no other principal is chosen (default
+    /// `arn:aws:iam::<account>:root`, covering every principal of the
+    /// account, as KMS's default key policy does).
+    pub admin_principal: Option<String>,
 }
 
 impl Default for CreateOptions {
@@ -49,6 +59,7 @@ impl Default for CreateOptions {
         CreateOptions {
             region: "local-1".into(),
             account: "000000000000".into(),
+            admin_principal: None,
         }
     }
 }
@@ -61,6 +72,13 @@ struct Config {
     region: String,
     account: String,
     created: u64,
+    /// Empty in keystores made before principals existed: then the account root.
+    #[serde(default)]
+    admin_principal: String,
+    /// Whether the keystore was created with an audit checkpoint (then a
+    /// missing checkpoint is tampering, not an old keystore).
+    #[serde(default)]
+    audit_log: bool,
 }
 
 struct Inner {
@@ -68,15 +86,38 @@ struct Inner {
     root: RootKey,
     config: Config,
     clock: Arc<dyn Clock>,
+    audit_path: std::path::PathBuf,
+    default_policy: strongroom_core::policy::Policy,
+}
+
+/// The account root principal `arn:aws:iam::<account>:root`.
+fn account_root(account: &str) -> String {
+    format!("arn:aws:iam::{account}:root")
+}
+
+fn parse_default_policy(admin: &str) -> Result<strongroom_core::policy::Policy> {
+    strongroom_core::policy::Policy::parse(&strongroom_core::policy::default_key_policy(admin))
+        .map_err(|e| {
+            Error::validation(format!(
+                "the administrator principal \"{admin}\" is not a valid principal: {}",
+                e.message()
+            ))
+        })
 }
 
 /// A keystore: KMS keys sealed under a root key in an SQLite file.
 ///
 /// `Keystore` is `Send + Sync` and cheap to clone (clones share one
 /// connection); several processes may open the same file at once.
+///
+/// Every operation runs for a principal ([`as_principal`](Self::as_principal),
+/// by default the administrator), is authorized by the key policy and
+/// grants, and appends one event to the audit log
+/// ([`audit_log_path`](Self::audit_log_path)).
 #[derive(Clone)]
 pub struct Keystore {
     inner: Arc<Inner>,
+    principal: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Keystore {
@@ -85,6 +126,7 @@ impl std::fmt::Debug for Keystore {
             .field("keystore_id", &self.inner.config.keystore_id)
             .field("region", &self.inner.config.region)
             .field("account", &self.inner.config.account)
+            .field("principal", &self.principal())
             .finish_non_exhaustive()
     }
 }
@@ -136,7 +178,7 @@ impl Tx for DigestTx<'_> {
     }
 }
 
-fn auth_failed(what: &str) -> Error {
+pub(crate) fn auth_failed(what: &str) -> Error {
     Error::internal(format!(
         "{what} failed authentication: the keystore file was modified outside Strongroom"
     ))
@@ -184,6 +226,8 @@ impl Keystore {
             return Err(Error::validation("region must be letters, digits and '-'"));
         }
         let mut rng = os_rng();
+        // A log left behind by an earlier keystore at this path would not verify.
+        let _ = std::fs::remove_file(audit_log_path(path.as_ref()));
         let kdf = match &root {
             RootKeySource::Passphrase(_) => {
                 let mut salt = [0u8; 16];
@@ -199,13 +243,20 @@ impl Keystore {
         let mut id = [0u8; 16];
         rand_core::Rng::fill_bytes(&mut rng, &mut id);
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let admin_principal = options
+            .admin_principal
+            .unwrap_or_else(|| account_root(&options.account));
+        let default_policy = parse_default_policy(&admin_principal)?;
         let config = Config {
             format_version: KEYSTORE_FORMAT_VERSION,
             keystore_id: uuid_from(id),
             region: options.region,
             account: options.account,
             created: clock.now(),
+            admin_principal,
+            audit_log: true,
         };
+        let audit_path = audit_log_path(path.as_ref());
         let body = to_json(&config)?;
         let check = root_key.check_value(config.keystore_id.as_bytes())?;
         let config_tag = root_key.mac_record(b"meta", META_CONFIG.as_bytes(), &body)?;
@@ -236,7 +287,8 @@ impl Keystore {
                     tag: config_tag.to_vec(),
                 },
             )?;
-            tx.put(Table::Meta, &digest_row(&root_key, [0u8; 32])?)
+            tx.put(Table::Meta, &digest_row(&root_key, [0u8; 32])?)?;
+            tx.put(Table::Meta, &audit_log::genesis_checkpoint_row(&root_key)?)
         })?;
         Ok(Keystore {
             inner: Arc::new(Inner {
@@ -244,7 +296,10 @@ impl Keystore {
                 root: root_key,
                 config,
                 clock,
+                audit_path,
+                default_policy,
             }),
+            principal: None,
         })
     }
 
@@ -284,7 +339,11 @@ impl Keystore {
         if !root_key.verify_record(b"meta", META_CONFIG.as_bytes(), &config.body, &config.tag) {
             return Err(auth_failed("the keystore configuration"));
         }
-        let config: Config = from_json(&config.body, "keystore configuration")?;
+        let mut config: Config = from_json(&config.body, "keystore configuration")?;
+        if config.admin_principal.is_empty() {
+            config.admin_principal = account_root(&config.account);
+        }
+        let default_policy = parse_default_policy(&config.admin_principal)?;
         if config.keystore_id.as_bytes() != check.body.as_slice() {
             return Err(auth_failed("the keystore configuration"));
         }
@@ -300,7 +359,10 @@ impl Keystore {
                 root: root_key,
                 config,
                 clock: Arc::new(SystemClock),
+                audit_path: audit_log_path(path.as_ref()),
+                default_policy,
             }),
+            principal: None,
         };
         ks.verify_digest()?;
         Ok(ks)
@@ -316,7 +378,7 @@ impl Keystore {
         self.inner.storage.read(&mut |tx| {
             let stored = self.read_digest(tx)?;
             let mut acc = [0u8; 32];
-            for table in [Table::Keys, Table::Aliases] {
+            for table in [Table::Keys, Table::Aliases, Table::Grants] {
                 tx.for_each_tag(table, &mut |_, tag| {
                     for (a, t) in acc.iter_mut().zip(tag) {
                         *a ^= t;
@@ -328,7 +390,7 @@ impl Keystore {
                 Ok(())
             } else {
                 Err(auth_failed(
-                    "the keystore digest (a key or alias row was added, deleted or rolled back)",
+                    "the keystore digest (a key, alias or grant row was added, deleted or rolled back)",
                 ))
             }
         })
@@ -352,8 +414,10 @@ impl Keystore {
     }
 
     /// Runs `f` in a write transaction and keeps the keystore digest current.
+    /// Refuses to change anything when the audit log cannot be written.
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
         self.inner.storage.write(&mut |tx| {
+            self.audit_preflight(tx)?;
             let mut dtx = DigestTx {
                 inner: &mut *tx,
                 delta: [0u8; 32],
@@ -378,9 +442,12 @@ impl Keystore {
             root: arc.root.clone(),
             config: arc.config.clone(),
             clock: arc.clock.clone(),
+            audit_path: arc.audit_path.clone(),
+            default_policy: arc.default_policy.clone(),
         });
         Keystore {
             inner: Arc::new(Inner { clock, ..inner }),
+            principal: self.principal,
         }
     }
 
@@ -624,13 +691,44 @@ impl Keystore {
     ///
     /// # Errors
     /// See [`strongroom_core::ops::create_key`]; `KMSInternalException` on storage failure.
+    ///
+    /// CreateKey has no key resource to authorize against (AWS KMS uses IAM
+    /// alone); every principal may call it. A `Policy` is validated and, unless
+    /// `BypassPolicyLockoutSafetyCheck` is set, must let the caller call
+    /// `PutKeyPolicy` later (`MalformedPolicyDocumentException` otherwise).
     pub fn create_key(&self, req: &CreateKeyRequest) -> Result<DescribeKeyResponse> {
-        let env = self.env();
-        let rec = ops::create_key(&env, &mut os_rng(), req)?;
-        let row = self.key_row(&rec)?;
-        self.write(&mut |tx| tx.put(Table::Keys, &row))?;
-        Ok(DescribeKeyResponse {
-            key_metadata: ops::describe(&rec),
+        let params = RequestParameters {
+            description: req.description.clone(),
+            key_spec: req
+                .key_spec
+                .or(req.customer_master_key_spec)
+                .map(|s| s.as_str().into()),
+            key_usage: req.key_usage.map(|u| u.as_str().into()),
+            origin: req.origin.map(|o| o.as_str().into()),
+            bypass_policy_lockout_safety_check: Some(req.bypass_policy_lockout_safety_check),
+            tag_keys: (!req.tags.is_empty())
+                .then(|| req.tags.iter().map(|t| t.tag_key.clone()).collect()),
+            ..Default::default()
+        };
+        self.call("CreateKey", params, |call| {
+            let policy = req
+                .policy
+                .as_deref()
+                .map(strongroom_core::policy::Policy::parse)
+                .transpose()?;
+            let env = self.env();
+            let rec = ops::create_key(&env, &mut os_rng(), req)?;
+            call.resources.push(rec.arn.clone());
+            if let Some(p) = &policy {
+                if !req.bypass_policy_lockout_safety_check {
+                    strongroom_core::policy::lockout_check(p, self.principal(), &rec.arn)?;
+                }
+            }
+            let row = self.key_row(&rec)?;
+            self.write(&mut |tx| tx.put(Table::Keys, &row))?;
+            let key_metadata = ops::describe(&rec);
+            call.response = serde_json::json!({ "keyMetadata": key_metadata });
+            Ok(DescribeKeyResponse { key_metadata })
         })
     }
 
@@ -639,16 +737,34 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `InvalidArnException`, `KMSInternalException`.
     pub fn describe_key(&self, key_id: &str) -> Result<DescribeKeyResponse> {
-        Ok(DescribeKeyResponse {
-            key_metadata: ops::describe(&self.load(key_id)?),
+        self.call("DescribeKey", key_params(key_id), |call| {
+            let rec = self.load_authorized(call, "DescribeKey", key_id, |r| r)?;
+            Ok(DescribeKeyResponse {
+                key_metadata: ops::describe(&rec),
+            })
         })
     }
 
     /// ListKeys: `limit` 1–1000 (default 100), `marker` from a previous page.
+    /// Allowed for every principal (IAM-only in AWS KMS; it reveals key IDs,
+    /// not metadata) and audited.
     ///
     /// # Errors
     /// `ValidationException` for the limit, `InvalidMarkerException`.
     pub fn list_keys(&self, limit: Option<u32>, marker: Option<&str>) -> Result<ListKeysResponse> {
+        let params = RequestParameters {
+            limit,
+            marker: marker.map(Into::into),
+            ..Default::default()
+        };
+        self.call("ListKeys", params, |_| self.list_keys_inner(limit, marker))
+    }
+
+    fn list_keys_inner(
+        &self,
+        limit: Option<u32>,
+        marker: Option<&str>,
+    ) -> Result<ListKeysResponse> {
         let limit = page_limit(limit)?;
         let after = decode_marker(marker)?;
         let now = self.inner.clock.now();
@@ -693,7 +809,19 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::ops::update_key_description`]; `NotFoundException`.
     pub fn update_key_description(&self, key_id: &str, description: &str) -> Result<()> {
-        self.modify(key_id, |_, r| ops::update_key_description(r, description))
+        let params = RequestParameters {
+            description: Some(description.into()),
+            ..key_params(key_id)
+        };
+        self.call("UpdateKeyDescription", params, |call| {
+            self.modify_authorized(
+                call,
+                "UpdateKeyDescription",
+                key_id,
+                |r| r,
+                |_, r| ops::update_key_description(r, description),
+            )
+        })
     }
 
     /// EnableKey.
@@ -701,7 +829,9 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `KMSInvalidStateException`.
     pub fn enable_key(&self, key_id: &str) -> Result<()> {
-        self.modify(key_id, |_, r| ops::enable_key(r))
+        self.call("EnableKey", key_params(key_id), |call| {
+            self.modify_authorized(call, "EnableKey", key_id, |r| r, |_, r| ops::enable_key(r))
+        })
     }
 
     /// DisableKey.
@@ -709,7 +839,15 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `KMSInvalidStateException`.
     pub fn disable_key(&self, key_id: &str) -> Result<()> {
-        self.modify(key_id, |_, r| ops::disable_key(r))
+        self.call("DisableKey", key_params(key_id), |call| {
+            self.modify_authorized(
+                call,
+                "DisableKey",
+                key_id,
+                |r| r,
+                |_, r| ops::disable_key(r),
+            )
+        })
     }
 
     /// ScheduleKeyDeletion: `pending_window_in_days` 7–30 (default 30).
@@ -721,8 +859,28 @@ impl Keystore {
         key_id: &str,
         pending_window_in_days: Option<u32>,
     ) -> Result<ScheduleKeyDeletionResponse> {
-        self.modify(key_id, |env, r| {
-            ops::schedule_key_deletion(env, r, pending_window_in_days)
+        let params = RequestParameters {
+            pending_window_in_days,
+            ..key_params(key_id)
+        };
+        self.call("ScheduleKeyDeletion", params, |call| {
+            let out = self.modify_authorized(
+                call,
+                "ScheduleKeyDeletion",
+                key_id,
+                |r| match pending_window_in_days {
+                    Some(d) => r.with("kms:ScheduleKeyDeletionPendingWindowInDays", d),
+                    None => r,
+                },
+                |env, r| ops::schedule_key_deletion(env, r, pending_window_in_days),
+            )?;
+            call.response = serde_json::json!({
+                "keyId": out.key_id,
+                "deletionDate": out.deletion_date,
+                "keyState": out.key_state,
+                "pendingWindowInDays": out.pending_window_in_days,
+            });
+            Ok(out)
         })
     }
 
@@ -731,10 +889,20 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `KMSInvalidStateException`.
     pub fn cancel_key_deletion(&self, key_id: &str) -> Result<KeyIdResponse> {
-        self.modify(key_id, |_, r| {
-            ops::cancel_key_deletion(r).map(|_| KeyIdResponse {
-                key_id: r.arn.clone(),
-            })
+        self.call("CancelKeyDeletion", key_params(key_id), |call| {
+            let out = self.modify_authorized(
+                call,
+                "CancelKeyDeletion",
+                key_id,
+                |r| r,
+                |_, r| {
+                    ops::cancel_key_deletion(r).map(|_| KeyIdResponse {
+                        key_id: r.arn.clone(),
+                    })
+                },
+            )?;
+            call.response = serde_json::json!({ "keyId": out.key_id });
+            Ok(out)
         })
     }
 
@@ -747,8 +915,21 @@ impl Keystore {
         key_id: &str,
         rotation_period_in_days: Option<u32>,
     ) -> Result<()> {
-        self.modify(key_id, |env, r| {
-            ops::enable_key_rotation(env, r, rotation_period_in_days)
+        let params = RequestParameters {
+            rotation_period_in_days,
+            ..key_params(key_id)
+        };
+        self.call("EnableKeyRotation", params, |call| {
+            self.modify_authorized(
+                call,
+                "EnableKeyRotation",
+                key_id,
+                |r| match rotation_period_in_days {
+                    Some(d) => r.with("kms:RotationPeriodInDays", d),
+                    None => r,
+                },
+                |env, r| ops::enable_key_rotation(env, r, rotation_period_in_days),
+            )
         })
     }
 
@@ -757,7 +938,15 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::ops::disable_key_rotation`].
     pub fn disable_key_rotation(&self, key_id: &str) -> Result<()> {
-        self.modify(key_id, |_, r| ops::disable_key_rotation(r))
+        self.call("DisableKeyRotation", key_params(key_id), |call| {
+            self.modify_authorized(
+                call,
+                "DisableKeyRotation",
+                key_id,
+                |r| r,
+                |_, r| ops::disable_key_rotation(r),
+            )
+        })
     }
 
     /// GetKeyRotationStatus.
@@ -765,7 +954,14 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `UnsupportedOperationException`.
     pub fn get_key_rotation_status(&self, key_id: &str) -> Result<GetKeyRotationStatusResponse> {
-        ops::get_key_rotation_status(&self.load(key_id)?)
+        self.call("GetKeyRotationStatus", key_params(key_id), |call| {
+            ops::get_key_rotation_status(&self.load_authorized(
+                call,
+                "GetKeyRotationStatus",
+                key_id,
+                |r| r,
+            )?)
+        })
     }
 
     /// RotateKeyOnDemand (at most 10 per key).
@@ -773,10 +969,18 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::ops::rotate_key_on_demand`].
     pub fn rotate_key_on_demand(&self, key_id: &str) -> Result<KeyIdResponse> {
-        self.modify(key_id, |env, r| {
-            ops::rotate_key_on_demand(env, &mut os_rng(), r).map(|_| KeyIdResponse {
-                key_id: r.key_id.clone(),
-            })
+        self.call("RotateKeyOnDemand", key_params(key_id), |call| {
+            self.modify_authorized(
+                call,
+                "RotateKeyOnDemand",
+                key_id,
+                |r| r,
+                |env, r| {
+                    ops::rotate_key_on_demand(env, &mut os_rng(), r).map(|_| KeyIdResponse {
+                        key_id: r.key_id.clone(),
+                    })
+                },
+            )
         })
     }
 
@@ -790,12 +994,20 @@ impl Keystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListKeyRotationsResponse> {
-        let all = ops::list_key_rotations(&self.load(key_id)?)?;
-        let (rotations, next_marker) = paginate_index(all, limit, marker)?;
-        Ok(ListKeyRotationsResponse {
-            truncated: next_marker.is_some(),
-            rotations,
-            next_marker,
+        let params = RequestParameters {
+            limit,
+            marker: marker.map(Into::into),
+            ..key_params(key_id)
+        };
+        self.call("ListKeyRotations", params, |call| {
+            let rec = self.load_authorized(call, "ListKeyRotations", key_id, |r| r)?;
+            let all = ops::list_key_rotations(&rec)?;
+            let (rotations, next_marker) = paginate_index(all, limit, marker)?;
+            Ok(ListKeyRotationsResponse {
+                truncated: next_marker.is_some(),
+                rotations,
+                next_marker,
+            })
         })
     }
 
@@ -807,7 +1019,14 @@ impl Keystore {
     /// `InvalidAliasNameException`, `ValidationException`,
     /// `AlreadyExistsException`, `NotFoundException`, `KMSInvalidStateException`.
     pub fn create_alias(&self, alias_name: &str, target_key_id: &str) -> Result<()> {
-        self.put_alias(alias_name, target_key_id, true)
+        let params = RequestParameters {
+            alias_name: Some(alias_name.into()),
+            target_key_id: Some(target_key_id.into()),
+            ..Default::default()
+        };
+        self.call("CreateAlias", params, |call| {
+            self.put_alias(call, alias_name, target_key_id, true)
+        })
     }
 
     /// UpdateAlias: points an existing alias at another key.
@@ -815,10 +1034,36 @@ impl Keystore {
     /// # Errors
     /// As [`create_alias`](Self::create_alias), with `NotFoundException` for an absent alias.
     pub fn update_alias(&self, alias_name: &str, target_key_id: &str) -> Result<()> {
-        self.put_alias(alias_name, target_key_id, false)
+        let params = RequestParameters {
+            alias_name: Some(alias_name.into()),
+            target_key_id: Some(target_key_id.into()),
+            ..Default::default()
+        };
+        self.call("UpdateAlias", params, |call| {
+            self.put_alias(call, alias_name, target_key_id, false)
+        })
     }
 
-    fn put_alias(&self, alias_name: &str, target_key_id: &str, create: bool) -> Result<()> {
+    /// The alias record `alias_name`, if it exists.
+    fn read_alias(&self, alias_name: &str) -> Result<Option<AliasRecord>> {
+        let mut out = None;
+        self.inner.storage.read(&mut |tx| {
+            out = tx
+                .get(Table::Aliases, alias_name)?
+                .map(|r| self.parse_alias_row(&r))
+                .transpose()?;
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn put_alias(
+        &self,
+        call: &mut access::Call,
+        alias_name: &str,
+        target_key_id: &str,
+        create: bool,
+    ) -> Result<()> {
         strongroom_core::key::validate_alias_name(alias_name)?;
         let ident = self.parse_ident(target_key_id)?;
         if matches!(ident, KeyIdentifier::Alias(_)) {
@@ -826,6 +1071,23 @@ impl Keystore {
                 "TargetKeyId must be a key ID or key ARN, not an alias",
             ));
         }
+        let action = if create { "CreateAlias" } else { "UpdateAlias" };
+        if !create {
+            // UpdateAlias needs permission on the key the alias points at now, too.
+            if let Some(old) = self.read_alias(alias_name)? {
+                if let Ok(old_rec) = self.load(&old.target_key_id) {
+                    self.authorize(
+                        call,
+                        action,
+                        &old_rec,
+                        alias_name,
+                        &EncryptionContext::default(),
+                        |r| r,
+                    )?;
+                }
+            }
+        }
+        self.load_authorized(call, action, target_key_id, |r| r)?;
         let now = self.inner.clock.now();
         self.write(&mut |tx| {
             let rec = self.load_in(tx, target_key_id, &ident)?.ok_or_else(|| self.not_found(target_key_id))?;
@@ -868,11 +1130,33 @@ impl Keystore {
     /// # Errors
     /// `InvalidAliasNameException`, `NotFoundException`.
     pub fn delete_alias(&self, alias_name: &str) -> Result<()> {
+        let params = RequestParameters {
+            alias_name: Some(alias_name.into()),
+            ..Default::default()
+        };
+        self.call("DeleteAlias", params, |call| {
+            self.delete_alias_inner(call, alias_name)
+        })
+    }
+
+    fn delete_alias_inner(&self, call: &mut access::Call, alias_name: &str) -> Result<()> {
         if !alias_name.starts_with("alias/") {
             return Err(Error::new(
                 ErrorKind::InvalidAliasNameException,
                 "alias names begin with 'alias/'",
             ));
+        }
+        if let Some(a) = self.read_alias(alias_name)? {
+            if let Ok(rec) = self.load(&a.target_key_id) {
+                self.authorize(
+                    call,
+                    "DeleteAlias",
+                    &rec,
+                    alias_name,
+                    &EncryptionContext::default(),
+                    |r| r,
+                )?;
+            }
         }
         self.write(&mut |tx| {
             if tx.get(Table::Aliases, alias_name)?.is_none() {
@@ -886,10 +1170,28 @@ impl Keystore {
     }
 
     /// ListAliases, optionally only those of `key_id`; `limit` 1–1000 (default 100).
+    /// Allowed for every principal (IAM-only in AWS KMS) and audited.
     ///
     /// # Errors
     /// `NotFoundException` for `key_id`, `ValidationException`, `InvalidMarkerException`.
     pub fn list_aliases(
+        &self,
+        key_id: Option<&str>,
+        limit: Option<u32>,
+        marker: Option<&str>,
+    ) -> Result<ListAliasesResponse> {
+        let params = RequestParameters {
+            key_id: key_id.map(Into::into),
+            limit,
+            marker: marker.map(Into::into),
+            ..Default::default()
+        };
+        self.call("ListAliases", params, |_| {
+            self.list_aliases_inner(key_id, limit, marker)
+        })
+    }
+
+    fn list_aliases_inner(
         &self,
         key_id: Option<&str>,
         limit: Option<u32>,
@@ -946,7 +1248,28 @@ impl Keystore {
     /// # Errors
     /// `TagException`, `NotFoundException`, `KMSInvalidStateException`.
     pub fn tag_resource(&self, key_id: &str, tags: &[Tag]) -> Result<()> {
-        self.modify(key_id, |_, r| ops::tag_resource(r, tags))
+        let keys: Vec<String> = tags.iter().map(|t| t.tag_key.clone()).collect();
+        let params = RequestParameters {
+            tag_keys: Some(keys.clone()),
+            ..key_params(key_id)
+        };
+        self.call("TagResource", params, |call| {
+            self.modify_authorized(
+                call,
+                "TagResource",
+                key_id,
+                |mut r| {
+                    for t in tags {
+                        r.set(
+                            &format!("aws:RequestTag/{}", t.tag_key),
+                            t.tag_value.as_str(),
+                        );
+                    }
+                    r.with("aws:TagKeys", keys.clone())
+                },
+                |_, r| ops::tag_resource(r, tags),
+            )
+        })
     }
 
     /// UntagResource.
@@ -954,7 +1277,19 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `KMSInvalidStateException`.
     pub fn untag_resource(&self, key_id: &str, tag_keys: &[String]) -> Result<()> {
-        self.modify(key_id, |_, r| ops::untag_resource(r, tag_keys))
+        let params = RequestParameters {
+            tag_keys: Some(tag_keys.to_vec()),
+            ..key_params(key_id)
+        };
+        self.call("UntagResource", params, |call| {
+            self.modify_authorized(
+                call,
+                "UntagResource",
+                key_id,
+                |r| r.with("aws:TagKeys", tag_keys.to_vec()),
+                |_, r| ops::untag_resource(r, tag_keys),
+            )
+        })
     }
 
     /// ListResourceTags: `limit` 1–50 (default 50).
@@ -967,15 +1302,23 @@ impl Keystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListResourceTagsResponse> {
-        if limit.is_some_and(|l| !(1..=50).contains(&l)) {
-            return Err(Error::validation("Limit must be between 1 and 50"));
-        }
-        let all = ops::list_resource_tags(&self.load(key_id)?);
-        let (tags, next_marker) = paginate_index(all, Some(limit.unwrap_or(50)), marker)?;
-        Ok(ListResourceTagsResponse {
-            truncated: next_marker.is_some(),
-            tags,
-            next_marker,
+        let params = RequestParameters {
+            limit,
+            marker: marker.map(Into::into),
+            ..key_params(key_id)
+        };
+        self.call("ListResourceTags", params, |call| {
+            if limit.is_some_and(|l| !(1..=50).contains(&l)) {
+                return Err(Error::validation("Limit must be between 1 and 50"));
+            }
+            let rec = self.load_authorized(call, "ListResourceTags", key_id, |r| r)?;
+            let all = ops::list_resource_tags(&rec);
+            let (tags, next_marker) = paginate_index(all, Some(limit.unwrap_or(50)), marker)?;
+            Ok(ListResourceTagsResponse {
+                truncated: next_marker.is_some(),
+                tags,
+                next_marker,
+            })
         })
     }
 
@@ -984,11 +1327,39 @@ impl Keystore {
     /// Encrypt up to 4096 bytes under a symmetric key, binding the encryption context.
     ///
     /// # Errors
-    /// `NotFoundException`, `DisabledException`, `KMSInvalidStateException`,
-    /// `InvalidKeyUsageException`, `ValidationException`.
+    /// `AccessDeniedException`, `NotFoundException`, `DisabledException`,
+    /// `KMSInvalidStateException`, `InvalidKeyUsageException`,
+    /// `ValidationException`, `InvalidGrantTokenException`.
     pub fn encrypt(&self, req: &EncryptRequest) -> Result<EncryptResponse> {
-        let rec = self.load(&req.key_id)?;
-        ops::encrypt(&self.env(), &mut os_rng(), &rec, req)
+        let params = RequestParameters {
+            encryption_context: Some(req.encryption_context.clone()),
+            encryption_algorithm: Some(
+                req.encryption_algorithm
+                    .unwrap_or(strongroom_core::key::EncryptionAlgorithm::SymmetricDefault)
+                    .as_str()
+                    .into(),
+            ),
+            ..key_params(&req.key_id)
+        };
+        self.call("Encrypt", params, |call| {
+            self.check_grant_tokens(&req.grant_tokens)?;
+            let rec = self.load(&req.key_id)?;
+            let alg = req
+                .encryption_algorithm
+                .unwrap_or(strongroom_core::key::EncryptionAlgorithm::SymmetricDefault);
+            self.authorize(
+                call,
+                "Encrypt",
+                &rec,
+                &req.key_id,
+                &req.encryption_context,
+                |r| {
+                    r.with("kms:EncryptionAlgorithm", alg.as_str())
+                        .with_encryption_context(&req.encryption_context)
+                },
+            )?;
+            ops::encrypt(&self.env(), &mut os_rng(), &rec, req)
+        })
     }
 
     /// Finds the key that made a symmetric blob and checks an optional expected KeyId.
@@ -1020,70 +1391,139 @@ impl Keystore {
     ///
     /// # Errors
     /// `InvalidCiphertextException` (every authentication failure, detail-free),
-    /// `IncorrectKeyException`, `DisabledException`, `KMSInvalidStateException`.
+    /// `IncorrectKeyException`, `DisabledException`, `KMSInvalidStateException`,
+    /// `AccessDeniedException`, `InvalidGrantTokenException`.
     pub fn decrypt(&self, req: &DecryptRequest) -> Result<DecryptResponse> {
-        if req.grant_tokens.len() > ops::MAX_GRANT_TOKENS {
-            return Err(Error::validation("at most 10 grant tokens may be given"));
-        }
-        if let Some(r) = self.decrypt_if_asymmetric(req)? {
-            return Ok(r);
-        }
-        let rec = self.blob_key(&req.ciphertext_blob, req.key_id.as_deref())?;
-        if let Some(a) = req.encryption_algorithm {
-            if a != strongroom_core::key::EncryptionAlgorithm::SymmetricDefault {
+        let params = RequestParameters {
+            key_id: req.key_id.clone(),
+            encryption_context: Some(req.encryption_context.clone()),
+            encryption_algorithm: Some(
+                req.encryption_algorithm
+                    .unwrap_or(strongroom_core::key::EncryptionAlgorithm::SymmetricDefault)
+                    .as_str()
+                    .into(),
+            ),
+            ..Default::default()
+        };
+        self.call("Decrypt", params, |call| {
+            self.check_grant_tokens(&req.grant_tokens)?;
+            if let Some(r) = self.decrypt_if_asymmetric(call, req)? {
+                return Ok(r);
+            }
+            let rec = self.blob_key(&req.ciphertext_blob, req.key_id.as_deref())?;
+            let alg = req
+                .encryption_algorithm
+                .unwrap_or(strongroom_core::key::EncryptionAlgorithm::SymmetricDefault);
+            let requested_as = req.key_id.as_deref().unwrap_or(&rec.key_id);
+            self.authorize(
+                call,
+                "Decrypt",
+                &rec,
+                requested_as,
+                &req.encryption_context,
+                |r| {
+                    r.with("kms:EncryptionAlgorithm", alg.as_str())
+                        .with_encryption_context(&req.encryption_context)
+                },
+            )?;
+            if alg != strongroom_core::key::EncryptionAlgorithm::SymmetricDefault {
                 return Err(Error::new(
                     ErrorKind::InvalidKeyUsageException,
-                    format!("{a} is not valid for a symmetric key"),
+                    format!("{alg} is not valid for a symmetric key"),
                 ));
             }
-        }
-        let plaintext = ops::decrypt_symmetric(
-            &self.env(),
-            &rec,
-            &req.ciphertext_blob,
-            &req.encryption_context,
-        )?;
-        Ok(DecryptResponse {
-            key_id: rec.arn,
-            plaintext,
-            encryption_algorithm: strongroom_core::key::EncryptionAlgorithm::SymmetricDefault,
+            let plaintext = ops::decrypt_symmetric(
+                &self.env(),
+                &rec,
+                &req.ciphertext_blob,
+                &req.encryption_context,
+            )?;
+            Ok(DecryptResponse {
+                key_id: rec.arn,
+                plaintext,
+                encryption_algorithm: strongroom_core::key::EncryptionAlgorithm::SymmetricDefault,
+            })
         })
     }
 
     /// ReEncrypt: decrypts under the source key and context and encrypts
     /// under the destination key and context, returning no plaintext.
+    /// Authorized as `ReEncryptFrom` on the source key and `ReEncryptTo` on
+    /// the destination key.
     ///
     /// # Errors
     /// Those of [`decrypt`](Self::decrypt) for the source and
     /// [`encrypt`](Self::encrypt) for the destination.
     pub fn re_encrypt(&self, req: &ReEncryptRequest) -> Result<ReEncryptResponse> {
-        if let Some(r) = self.re_encrypt_if_asymmetric(req)? {
-            return Ok(r);
-        }
-        let src = self.blob_key(&req.ciphertext_blob, req.source_key_id.as_deref())?;
-        let dst = self.load(&req.destination_key_id)?;
-        let env = self.env();
-        let plaintext = ops::decrypt_symmetric(
-            &env,
-            &src,
-            &req.ciphertext_blob,
-            &req.source_encryption_context,
-        )?;
-        let blob = ops::encrypt_symmetric(
-            &env,
-            &mut os_rng(),
-            &dst,
-            plaintext.expose_secret(),
-            &req.destination_encryption_context,
-            req.destination_encryption_algorithm,
-        )?;
         use strongroom_core::key::EncryptionAlgorithm::SymmetricDefault;
-        Ok(ReEncryptResponse {
-            ciphertext_blob: blob,
-            source_key_id: src.arn,
-            key_id: dst.arn,
-            source_encryption_algorithm: SymmetricDefault,
-            destination_encryption_algorithm: SymmetricDefault,
+        let src_alg = req.source_encryption_algorithm.unwrap_or(SymmetricDefault);
+        let dst_alg = req
+            .destination_encryption_algorithm
+            .unwrap_or(SymmetricDefault);
+        let params = RequestParameters {
+            source_key_id: req.source_key_id.clone(),
+            destination_key_id: Some(req.destination_key_id.clone()),
+            source_encryption_context: Some(req.source_encryption_context.clone()),
+            destination_encryption_context: Some(req.destination_encryption_context.clone()),
+            source_encryption_algorithm: Some(src_alg.as_str().into()),
+            destination_encryption_algorithm: Some(dst_alg.as_str().into()),
+            ..Default::default()
+        };
+        self.call("ReEncrypt", params, |call| {
+            self.check_grant_tokens(&req.grant_tokens)?;
+            if let Some(r) = self.re_encrypt_if_asymmetric(call, req)? {
+                return Ok(r);
+            }
+            let src = self.blob_key(&req.ciphertext_blob, req.source_key_id.as_deref())?;
+            let dst = self.load(&req.destination_key_id)?;
+            let same = src.key_id == dst.key_id;
+            let src_as = req.source_key_id.as_deref().unwrap_or(&src.key_id);
+            self.authorize(
+                call,
+                "ReEncryptFrom",
+                &src,
+                src_as,
+                &req.source_encryption_context,
+                |r| {
+                    r.with("kms:EncryptionAlgorithm", src_alg.as_str())
+                        .with("kms:ReEncryptOnSameKey", same)
+                        .with_encryption_context(&req.source_encryption_context)
+                },
+            )?;
+            self.authorize(
+                call,
+                "ReEncryptTo",
+                &dst,
+                &req.destination_key_id,
+                &req.destination_encryption_context,
+                |r| {
+                    r.with("kms:EncryptionAlgorithm", dst_alg.as_str())
+                        .with("kms:ReEncryptOnSameKey", same)
+                        .with_encryption_context(&req.destination_encryption_context)
+                },
+            )?;
+            let env = self.env();
+            let plaintext = ops::decrypt_symmetric(
+                &env,
+                &src,
+                &req.ciphertext_blob,
+                &req.source_encryption_context,
+            )?;
+            let blob = ops::encrypt_symmetric(
+                &env,
+                &mut os_rng(),
+                &dst,
+                plaintext.expose_secret(),
+                &req.destination_encryption_context,
+                req.destination_encryption_algorithm,
+            )?;
+            Ok(ReEncryptResponse {
+                ciphertext_blob: blob,
+                source_key_id: src.arn,
+                key_id: dst.arn,
+                source_encryption_algorithm: SymmetricDefault,
+                destination_encryption_algorithm: SymmetricDefault,
+            })
         })
     }
 
@@ -1095,8 +1535,25 @@ impl Keystore {
         &self,
         req: &GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyResponse> {
-        let rec = self.load(&req.key_id)?;
-        ops::generate_data_key(&self.env(), &mut os_rng(), &rec, req)
+        self.data_key("GenerateDataKey", req)
+    }
+
+    fn data_key(&self, op: &str, req: &GenerateDataKeyRequest) -> Result<GenerateDataKeyResponse> {
+        let params = RequestParameters {
+            encryption_context: Some(req.encryption_context.clone()),
+            key_spec: req.key_spec.map(|s| s.as_str().into()),
+            number_of_bytes: req.number_of_bytes,
+            ..key_params(&req.key_id)
+        };
+        self.call(op, params, |call| {
+            self.check_grant_tokens(&req.grant_tokens)?;
+            let rec = self.load(&req.key_id)?;
+            self.authorize(call, op, &rec, &req.key_id, &req.encryption_context, |r| {
+                r.with("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT")
+                    .with_encryption_context(&req.encryption_context)
+            })?;
+            ops::generate_data_key(&self.env(), &mut os_rng(), &rec, req)
+        })
     }
 
     /// GenerateDataKeyWithoutPlaintext: only the encrypted data key.
@@ -1107,21 +1564,83 @@ impl Keystore {
         &self,
         req: &GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyWithoutPlaintextResponse> {
-        let r = self.generate_data_key(req)?;
+        let r = self.data_key("GenerateDataKeyWithoutPlaintext", req)?;
         Ok(GenerateDataKeyWithoutPlaintextResponse {
             ciphertext_blob: r.ciphertext_blob,
             key_id: r.key_id,
         })
     }
 
-    /// GenerateRandom: 1–1024 bytes from the OS CSPRNG.
+    /// GenerateRandom: 1–1024 bytes from the OS CSPRNG. Allowed for every
+    /// principal (IAM-only in AWS KMS) and audited.
     ///
     /// # Errors
     /// `ValidationException` outside 1–1024.
     pub fn generate_random(&self, number_of_bytes: u32) -> Result<GenerateRandomResponse> {
-        Ok(GenerateRandomResponse {
-            plaintext: ops::generate_random(&mut os_rng(), number_of_bytes)?,
+        let params = RequestParameters {
+            number_of_bytes: Some(number_of_bytes),
+            ..Default::default()
+        };
+        self.call("GenerateRandom", params, |_| {
+            Ok(GenerateRandomResponse {
+                plaintext: ops::generate_random(&mut os_rng(), number_of_bytes)?,
+            })
         })
+    }
+
+    /// Loads a key and authorizes `action` on it (no encryption context,
+    /// no grant constraint context).
+    fn load_authorized(
+        &self,
+        call: &mut access::Call,
+        action: &str,
+        key_id: &str,
+        build: impl for<'a> FnOnce(
+            strongroom_core::policy::PolicyRequest<'a>,
+        ) -> strongroom_core::policy::PolicyRequest<'a>,
+    ) -> Result<KeyRecord> {
+        let rec = self.load(key_id)?;
+        self.authorize(
+            call,
+            action,
+            &rec,
+            key_id,
+            &EncryptionContext::default(),
+            build,
+        )?;
+        Ok(rec)
+    }
+
+    /// Authorizes `action` on the key, then runs `f` on it as
+    /// [`modify`](Self::modify) does. If the key's policy changed between the
+    /// check and the write, nothing is written and the call fails.
+    fn modify_authorized<T: Clone>(
+        &self,
+        call: &mut access::Call,
+        action: &str,
+        key_id: &str,
+        build: impl for<'a> FnOnce(
+            strongroom_core::policy::PolicyRequest<'a>,
+        ) -> strongroom_core::policy::PolicyRequest<'a>,
+        mut f: impl FnMut(&Env<'_>, &mut KeyRecord) -> Result<T>,
+    ) -> Result<T> {
+        let checked = self.load_authorized(call, action, key_id, build)?;
+        self.modify(key_id, |env, r| {
+            if r.key_id != checked.key_id || r.policy != checked.policy {
+                return Err(Error::internal(
+                    "the key or its policy changed during the request; retry",
+                ));
+            }
+            f(env, r)
+        })
+    }
+}
+
+/// `requestParameters` naming a key as the caller gave it.
+fn key_params(key_id: &str) -> RequestParameters {
+    RequestParameters {
+        key_id: Some(key_id.into()),
+        ..Default::default()
     }
 }
 

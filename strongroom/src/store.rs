@@ -30,6 +30,8 @@ pub enum Table {
     Keys,
     /// Aliases, by alias name.
     Aliases,
+    /// Grants, by `<key ID>/<grant ID>` (so a key's grants are one range).
+    Grants,
 }
 
 impl Table {
@@ -38,6 +40,7 @@ impl Table {
             Table::Meta => "meta",
             Table::Keys => "keys",
             Table::Aliases => "aliases",
+            Table::Grants => "grants",
         }
     }
 }
@@ -157,7 +160,8 @@ impl SqliteStorage {
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS meta (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);
              CREATE TABLE IF NOT EXISTS keys (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);
-             CREATE TABLE IF NOT EXISTS aliases (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);",
+             CREATE TABLE IF NOT EXISTS aliases (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);
+             CREATE TABLE IF NOT EXISTS grants (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);",
         )
         .map_err(db_err)?;
         Ok(SqliteStorage {

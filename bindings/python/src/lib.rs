@@ -264,6 +264,7 @@ impl Keystore {
         let options = strongroom::CreateOptions {
             region: region.to_owned(),
             account: account.to_owned(),
+            admin_principal: None,
         };
         let p = path.clone();
         let ks = py

@@ -1,0 +1,358 @@
+//! The policy, grant and audit commands of `strongroom` end to end:
+//! `--principal`, put/get/list-key-policies, create/list/retire/revoke grants
+//! with `--grant-tokens`, `audit show` and `audit verify` (exit codes and
+//! the first bad record).
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_strongroom");
+const APP: &str = "arn:aws:iam::000000000000:user/app";
+const ADMIN: &str = "arn:aws:iam::000000000000:user/admin";
+
+fn run(keystore: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .env_remove("STRONGROOM_ROOT_KEY")
+        .env_remove("STRONGROOM_ROOT_KEY_FILE")
+        .env_remove("STRONGROOM_KEYSTORE")
+        .env_remove("STRONGROOM_PRINCIPAL")
+        .arg("--keystore")
+        .arg(keystore)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[track_caller]
+fn ok(keystore: &Path, args: &[&str]) -> Value {
+    let out = run(keystore, args);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.stdout.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+#[track_caller]
+fn fails(keystore: &Path, args: &[&str], exception: &str) -> Output {
+    let out = run(keystore, args);
+    assert_eq!(out.status.code(), Some(1), "{args:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("({exception})")),
+        "{args:?}: expected {exception}, got {err:?}"
+    );
+    out
+}
+
+fn init(dir: &Path) -> PathBuf {
+    let ks = dir.join("ks.db");
+    let v = ok(&ks, &["init", "--admin-principal", ADMIN]);
+    assert_eq!(v["AdminPrincipal"], ADMIN);
+    ks
+}
+
+fn create_key(ks: &Path) -> String {
+    ok(ks, &["create-key"])["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn audit_records(ks: &Path, filters: &[&str]) -> Vec<Value> {
+    let mut args = vec!["audit", "show"];
+    args.extend_from_slice(filters);
+    ok(ks, &args).as_array().unwrap().clone()
+}
+
+#[test]
+fn principals_policies_and_grants() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = init(dir.path());
+    let key = create_key(&ks);
+    // The app is denied by the default policy (the admin is one user here).
+    fails(
+        &ks,
+        &[
+            "--principal",
+            APP,
+            "encrypt",
+            "--key-id",
+            &key,
+            "--plaintext",
+            "aGk=",
+        ],
+        "AccessDeniedException",
+    );
+    // A key policy from a file allows the app to encrypt.
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": ADMIN}, "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "kms:Encrypt", "Resource": "*"}
+        ]
+    });
+    let file = dir.path().join("p.json");
+    std::fs::write(&file, policy.to_string()).unwrap();
+    let file_arg = format!("file://{}", file.display());
+    ok(
+        &ks,
+        &["put-key-policy", "--key-id", &key, "--policy", &file_arg],
+    );
+    let got = ok(&ks, &["get-key-policy", "--key-id", &key]);
+    assert_eq!(got["PolicyName"], "default");
+    assert_eq!(
+        serde_json::from_str::<Value>(got["Policy"].as_str().unwrap()).unwrap(),
+        policy
+    );
+    assert_eq!(
+        ok(&ks, &["list-key-policies", "--key-id", &key])["PolicyNames"],
+        serde_json::json!(["default"])
+    );
+    let blob = ok(
+        &ks,
+        &[
+            "--principal",
+            APP,
+            "encrypt",
+            "--key-id",
+            &key,
+            "--plaintext",
+            "aGk=",
+            "--encryption-context",
+            "tenant=a",
+        ],
+    )["CiphertextBlob"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Lockout safety check, and its bypass flag is accepted.
+    let lockout = serde_json::json!({"Statement": {"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "kms:*", "Resource": "*"}});
+    fails(
+        &ks,
+        &[
+            "put-key-policy",
+            "--key-id",
+            &key,
+            "--policy",
+            &lockout.to_string(),
+        ],
+        "MalformedPolicyDocumentException",
+    );
+    // A grant with an EncryptionContextEquals constraint, used at once by token.
+    fails(
+        &ks,
+        &[
+            "--principal",
+            APP,
+            "decrypt",
+            "--ciphertext-blob",
+            &blob,
+            "--encryption-context",
+            "tenant=a",
+        ],
+        "AccessDeniedException",
+    );
+    let g = ok(
+        &ks,
+        &[
+            "create-grant",
+            "--key-id",
+            &key,
+            "--grantee-principal",
+            APP,
+            "--operations",
+            "Decrypt",
+            "Encrypt",
+            "--retiring-principal",
+            ADMIN,
+            "--constraints",
+            "EncryptionContextEquals={tenant=a}",
+            "--name",
+            "app-decrypt",
+        ],
+    );
+    let token = g["GrantToken"].as_str().unwrap().to_string();
+    let grant_id = g["GrantId"].as_str().unwrap().to_string();
+    let pt = ok(
+        &ks,
+        &[
+            "--principal",
+            APP,
+            "decrypt",
+            "--ciphertext-blob",
+            &blob,
+            "--encryption-context",
+            "tenant=a",
+            "--grant-tokens",
+            &token,
+        ],
+    );
+    assert_eq!(pt["Plaintext"], "aGk=");
+    fails(
+        &ks,
+        &[
+            "--principal",
+            APP,
+            "decrypt",
+            "--ciphertext-blob",
+            &blob,
+            "--encryption-context",
+            "tenant=b",
+            "--grant-tokens",
+            &token,
+        ],
+        "AccessDeniedException",
+    );
+    fails(
+        &ks,
+        &[
+            "--principal",
+            APP,
+            "decrypt",
+            "--ciphertext-blob",
+            &blob,
+            "--grant-tokens",
+            "bogus",
+        ],
+        "InvalidGrantTokenException",
+    );
+    let grants = ok(&ks, &["list-grants", "--key-id", &key]);
+    assert_eq!(grants["Grants"][0]["GrantId"], grant_id.as_str());
+    assert_eq!(
+        grants["Grants"][0]["Constraints"]["EncryptionContextEquals"]["tenant"],
+        "a"
+    );
+    let retirable = ok(
+        &ks,
+        &["list-retirable-grants", "--retiring-principal", ADMIN],
+    );
+    assert_eq!(retirable["Grants"].as_array().unwrap().len(), 1);
+    ok(&ks, &["retire-grant", "--grant-token", &token]);
+    fails(
+        &ks,
+        &[
+            "--principal",
+            APP,
+            "decrypt",
+            "--ciphertext-blob",
+            &blob,
+            "--encryption-context",
+            "tenant=a",
+        ],
+        "AccessDeniedException",
+    );
+    let g2 = ok(
+        &ks,
+        &[
+            "create-grant",
+            "--key-id",
+            &key,
+            "--grantee-principal",
+            APP,
+            "--operations",
+            "DescribeKey,Decrypt",
+        ],
+    );
+    ok(&ks, &["--principal", APP, "describe-key", "--key-id", &key]);
+    ok(
+        &ks,
+        &[
+            "revoke-grant",
+            "--key-id",
+            &key,
+            "--grant-id",
+            g2["GrantId"].as_str().unwrap(),
+        ],
+    );
+    fails(
+        &ks,
+        &["--principal", APP, "describe-key", "--key-id", &key],
+        "AccessDeniedException",
+    );
+
+    // The audit trail: one record per command above that opened the keystore.
+    let all = audit_records(&ks, &[]);
+    assert_eq!(all.len(), 20, "{all:#?}");
+    let as_app = audit_records(&ks, &["--principal", APP]);
+    assert!(as_app.iter().all(|r| r["userIdentity"]["arn"] == APP));
+    assert_eq!(as_app.len(), 9);
+    let grants = audit_records(&ks, &["--event-name", "CreateGrant"]);
+    assert_eq!(grants.len(), 2);
+    assert_eq!(audit_records(&ks, &["--key-id", &key]).len(), 18); // not the bad-token Decrypt nor ListRetirableGrants
+    assert_eq!(audit_records(&ks, &["--start-time", "2999-01-01"]).len(), 0);
+    let table = run(
+        &ks,
+        &[
+            "--output",
+            "text",
+            "audit",
+            "show",
+            "--event-name",
+            "Encrypt",
+        ],
+    );
+    assert!(table.status.success());
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert_eq!(text.lines().count(), 3, "{text}");
+    assert!(text.lines().next().unwrap().starts_with("TIME"));
+    assert!(text.contains("AccessDeniedException"));
+    let v = ok(&ks, &["audit", "verify"]);
+    assert_eq!(v["Intact"], true);
+    assert_eq!(v["Records"], 20);
+}
+
+#[test]
+fn audit_verify_reports_the_first_bad_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    ok(&ks, &["init"]);
+    let key = create_key(&ks);
+    for _ in 0..4 {
+        ok(&ks, &["encrypt", "--key-id", &key, "--plaintext", "aGk="]);
+    }
+    let log = PathBuf::from(format!("{}.audit.jsonl", ks.display()));
+    let orig = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = orig.lines().collect();
+    assert_eq!(lines.len(), 5);
+    let v = ok(&ks, &["audit", "verify"]);
+    assert_eq!(v["Records"], 5);
+
+    let check = |text: String, index: u64, reason: &str| {
+        std::fs::write(&log, text).unwrap();
+        let out = fails(&ks, &["audit", "verify"], "KMSInternalException");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["Intact"], false);
+        assert_eq!(v["FirstBadRecord"], index, "{v}");
+        assert!(v["Reason"].as_str().unwrap().contains(reason), "{v}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!("audit record {index}")), "{err}");
+    };
+    let join = |l: &[&str]| l.iter().map(|s| format!("{s}\n")).collect::<String>();
+    // Edited.
+    let mut edited = lines.clone();
+    let e = edited[2].replace("\"Encrypt\"", "\"Decrypt\"");
+    edited[2] = &e;
+    check(join(&edited), 2, "chain value does not verify");
+    // Dropped.
+    let mut dropped = lines.clone();
+    dropped.remove(1);
+    check(join(&dropped), 1, "chain value");
+    // Swapped.
+    let mut swapped = lines.clone();
+    swapped.swap(3, 4);
+    check(join(&swapped), 3, "chain value");
+    // Truncated.
+    check(join(&lines[..3]), 3, "truncated");
+    // Restored: intact again.
+    std::fs::write(&log, orig).unwrap();
+    assert_eq!(ok(&ks, &["audit", "verify"])["Intact"], true);
+}

@@ -1,0 +1,295 @@
+//! Callers and authorization: the principal a [`Keystore`] acts for, the one
+//! place where a key policy and grants are evaluated, and the per-call
+//! wrapper that writes exactly one audit event for every operation.
+//!
+//! # Which operations are authorized how
+//!
+//! - Operations on a key evaluate the key's policy (the default key policy
+//!   when none was set) with the condition keys of the table in
+//!   [`strongroom_core::policy`], plus the key's grants for the operations a
+//!   grant can allow. An explicit `Deny` wins; otherwise an `Allow` from the
+//!   policy or a grant permits the request; otherwise `AccessDeniedException`.
+//! - `ReEncrypt` is authorized as `ReEncryptFrom` on the source key and
+//!   `ReEncryptTo` on the destination key.
+//! - `CreateKey`, `ListKeys`, `ListAliases`, `GenerateRandom` and
+//!   `ListRetirableGrants` have no key resource; AWS KMS authorizes them
+//!   with IAM policies only. Strongroom has no IAM: these are allowed for
+//!   every principal (the embedding application decides who may call them)
+//!   and are audited like every other operation. The key policy given to
+//!   `CreateKey` is still checked by the lockout safety check.
+//! - `RetireGrant` is allowed for the principals of
+//!   [`strongroom_core::grant::may_retire`], or when the key policy allows
+//!   `kms:RetireGrant`.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use strongroom_core::audit::{AuditEvent, RequestParameters};
+use strongroom_core::grant::{grant_allows, grant_id_from_token, Grant, GrantOperation};
+use strongroom_core::key::{KeyIdentifier, KeyRecord};
+use strongroom_core::policy::{self, Decision, Policy, PolicyRequest};
+use strongroom_core::{EncryptionContext, Error, Result};
+
+use crate::store::{Row, Table};
+use crate::{from_json, os_rng, to_json, Keystore};
+
+/// One operation in progress: what its audit event will say.
+pub(crate) struct Call {
+    /// `requestParameters` (non-secret fields only).
+    pub params: RequestParameters,
+    /// Key ARNs the operation touched, in the order they were authorized.
+    pub resources: Vec<String>,
+    /// `responseElements` when the operation succeeds (non-secret only).
+    pub response: Value,
+}
+
+impl Keystore {
+    /// The same keystore acting for `principal` (an ARN such as
+    /// `arn:aws:iam::111122223333:user/app`): every operation on the clone is
+    /// authorized for, and audited as, that principal. Cheap: the clone
+    /// shares the connection and keys.
+    pub fn as_principal(&self, principal: &str) -> Keystore {
+        Keystore {
+            inner: self.inner.clone(),
+            principal: Some(Arc::from(principal)),
+        }
+    }
+
+    /// The principal this handle acts for: the one given to
+    /// [`as_principal`](Self::as_principal), else the keystore's administrator.
+    pub fn principal(&self) -> &str {
+        self.principal
+            .as_deref()
+            .unwrap_or(&self.inner.config.admin_principal)
+    }
+
+    /// The keystore's administrator principal, which the default key policy
+    /// allows `kms:*` (default `arn:aws:iam::<account>:root`, which covers
+    /// every principal of the account, as KMS's default key policy does).
+    pub fn admin_principal(&self) -> &str {
+        &self.inner.config.admin_principal
+    }
+
+    /// Runs one operation and appends its audit event (success or failure).
+    /// If the event cannot be written, the operation fails.
+    pub(crate) fn call<T>(
+        &self,
+        op: &str,
+        params: RequestParameters,
+        f: impl FnOnce(&mut Call) -> Result<T>,
+    ) -> Result<T> {
+        let mut call = Call {
+            params,
+            resources: Vec::new(),
+            response: Value::Null,
+        };
+        let result = f(&mut call);
+        let mut random = [0u8; 32];
+        rand_core::Rng::fill_bytes(&mut os_rng(), &mut random);
+        let millis = self.inner.clock.now().saturating_mul(1000);
+        let mut event = AuditEvent::new(op, self.principal(), millis, random)
+            .with_request_parameters(&call.params)
+            .with_recipient_account(self.account());
+        for r in &call.resources {
+            event = event.with_key(r);
+        }
+        event = match &result {
+            Ok(_) => event.with_response_elements(call.response),
+            Err(e) => event.with_error(e),
+        };
+        self.append_audit(&event)?;
+        result
+    }
+
+    /// Checks the grant tokens of a request: at most 10, each authentic.
+    ///
+    /// # Errors
+    /// `ValidationException` for more than 10, `InvalidGrantTokenException`.
+    pub(crate) fn check_grant_tokens(&self, tokens: &[String]) -> Result<()> {
+        if tokens.len() > strongroom_core::ops::MAX_GRANT_TOKENS {
+            return Err(Error::validation("at most 10 grant tokens may be given"));
+        }
+        for t in tokens {
+            grant_id_from_token(self.inner.root.grant_token_key(), t)?;
+        }
+        Ok(())
+    }
+
+    fn key_policy(&self, rec: &KeyRecord) -> Result<Policy> {
+        match &rec.policy {
+            None => Ok(self.inner.default_policy.clone()),
+            Some(text) => Policy::parse(text).map_err(|e| {
+                Error::internal(format!(
+                    "the stored policy of key {} does not parse: {}",
+                    rec.key_id,
+                    e.message()
+                ))
+            }),
+        }
+    }
+
+    /// Authorizes `action` (a KMS operation name, e.g. `Encrypt`,
+    /// `ReEncryptFrom`) on `rec` for this handle's principal. Records the key
+    /// ARN as a resource of the call first, so a denied call's event names
+    /// the key. Sets the condition keys every key operation has (key spec,
+    /// usage, origin, tags, aliases, `kms:RequestAlias` when `requested_as`
+    /// is an alias); `build` adds the operation's own. Grants are consulted
+    /// for grant operations, with `grant_context` checked against their
+    /// constraints.
+    ///
+    /// # Errors
+    /// `AccessDeniedException`; `KMSInternalException` on storage failure.
+    pub(crate) fn authorize(
+        &self,
+        call: &mut Call,
+        action: &str,
+        rec: &KeyRecord,
+        requested_as: &str,
+        grant_context: &EncryptionContext,
+        build: impl for<'a> FnOnce(PolicyRequest<'a>) -> PolicyRequest<'a>,
+    ) -> Result<()> {
+        self.authorize_via(call, action, rec, requested_as, grant_context, build)
+            .map(|_| ())
+    }
+
+    /// As [`authorize`](Self::authorize), and says how the request was
+    /// allowed: `None` by the key policy, `Some(grants)` only by these grants.
+    ///
+    /// # Errors
+    /// As [`authorize`](Self::authorize).
+    pub(crate) fn authorize_via(
+        &self,
+        call: &mut Call,
+        action: &str,
+        rec: &KeyRecord,
+        requested_as: &str,
+        grant_context: &EncryptionContext,
+        build: impl for<'a> FnOnce(PolicyRequest<'a>) -> PolicyRequest<'a>,
+    ) -> Result<Option<Vec<Grant>>> {
+        if !call.resources.contains(&rec.arn) {
+            call.resources.push(rec.arn.clone());
+        }
+        let principal = self.principal();
+        let mut req = PolicyRequest::new(principal, action, &rec.arn)
+            .with("kms:KeySpec", rec.key_spec.as_str())
+            .with("kms:KeyUsage", rec.key_usage.as_str())
+            .with("kms:KeyOrigin", rec.origin.as_str());
+        for (k, v) in &rec.tags {
+            req.set(&format!("aws:ResourceTag/{k}"), v.as_str());
+        }
+        if let Ok(KeyIdentifier::Alias(name)) = self.parse_ident(requested_as) {
+            req.set("kms:RequestAlias", name);
+        }
+        let policy = self.key_policy(rec)?;
+        // Only look the aliases up when the policy can ask for them.
+        let text = rec.policy.as_deref().unwrap_or("");
+        if text.to_ascii_lowercase().contains("resourcealiases") {
+            req.set("kms:ResourceAliases", self.aliases_of(&rec.key_id)?);
+        }
+        let req = build(req);
+        let allowing: Vec<Grant> = match policy::evaluate(&policy, &req) {
+            Decision::Allow => return Ok(None),
+            Decision::ExplicitDeny => Vec::new(),
+            Decision::ImplicitDeny if GrantOperation::parse(action).is_ok() => self
+                .grants_of(&rec.key_id)?
+                .into_iter()
+                .filter(|g| grant_allows(g, principal, action, grant_context))
+                .collect(),
+            Decision::ImplicitDeny => Vec::new(),
+        };
+        policy::authorize(&policy, &req, !allowing.is_empty())?;
+        Ok(Some(allowing))
+    }
+
+    /// The alias names that point at `key_id`.
+    fn aliases_of(&self, key_id: &str) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        self.inner.storage.read(&mut |tx| {
+            out.clear();
+            let mut after: Option<String> = None;
+            loop {
+                let rows = tx.list(Table::Aliases, after.as_deref(), 1000)?;
+                let Some(last) = rows.last() else { break };
+                after = Some(last.id.clone());
+                for row in &rows {
+                    let a = self.parse_alias_row(row)?;
+                    if a.target_key_id == key_id {
+                        out.push(a.alias_name);
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    // ---- grant rows ------------------------------------------------------
+
+    pub(crate) fn grant_row(&self, key_id: &str, g: &Grant) -> Result<Row> {
+        let id = grant_row_id(key_id, &g.grant_id);
+        let body = to_json(g)?;
+        let tag = self.inner.root.mac_record(b"grant", id.as_bytes(), &body)?;
+        Ok(Row {
+            id,
+            body,
+            tag: tag.to_vec(),
+        })
+    }
+
+    pub(crate) fn parse_grant_row(&self, row: &Row) -> Result<Grant> {
+        if !self
+            .inner
+            .root
+            .verify_record(b"grant", row.id.as_bytes(), &row.body, &row.tag)
+        {
+            return Err(crate::auth_failed(&format!("grant {}", row.id)));
+        }
+        let g: Grant = from_json(&row.body, "grant")?;
+        if !row.id.ends_with(&format!("/{}", g.grant_id)) {
+            return Err(crate::auth_failed(&format!("grant {}", row.id)));
+        }
+        Ok(g)
+    }
+
+    /// Every grant of `key_id` (a key ID, not an ARN), in grant ID order.
+    pub(crate) fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>> {
+        let mut out = Vec::new();
+        self.inner.storage.read(&mut |tx| {
+            out = self.grants_in(tx, key_id)?;
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    pub(crate) fn grants_in(
+        &self,
+        tx: &mut dyn crate::store::Tx,
+        key_id: &str,
+    ) -> Result<Vec<Grant>> {
+        let prefix = format!("{key_id}/");
+        let mut after = prefix.clone();
+        let mut out = Vec::new();
+        loop {
+            let rows = tx.list(Table::Grants, Some(&after), 1000)?;
+            let Some(last) = rows.last() else { break };
+            after = last.id.clone();
+            let mut done = false;
+            for row in &rows {
+                if !row.id.starts_with(&prefix) {
+                    done = true;
+                    break;
+                }
+                out.push(self.parse_grant_row(row)?);
+            }
+            if done {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The row ID of a grant: `<key ID>/<grant ID>`.
+pub(crate) fn grant_row_id(key_id: &str, grant_id: &str) -> String {
+    format!("{key_id}/{grant_id}")
+}

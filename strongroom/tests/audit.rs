@@ -1,0 +1,731 @@
+//! The audit log: one CloudTrail-shaped event per operation (allowed or
+//! denied, successful or failed), no secret bytes in it, a chain and a
+//! sealed checkpoint that detect edits, deletions, reordering and
+//! truncation, and a linear chain under concurrent writers.
+#![allow(clippy::unwrap_used)]
+
+mod fixture;
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use base64::Engine;
+use fixture::*;
+use serde_json::Value;
+use strongroom::api::*;
+use strongroom::core::grant::GrantOperation;
+use strongroom::core::key::KeyRecord;
+use strongroom::core::seal::RootKey;
+use strongroom::{AuditFilter, ErrorKind, Keystore, Secret};
+
+fn events(ks: &Keystore) -> Vec<Value> {
+    ks.audit_events(&AuditFilter::default()).unwrap()
+}
+
+fn lines(ks: &Keystore) -> Vec<String> {
+    std::fs::read_to_string(ks.audit_log_path())
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn write_lines(ks: &Keystore, lines: &[String]) {
+    let mut text = lines.join("\n");
+    text.push('\n');
+    std::fs::write(ks.audit_log_path(), text).unwrap();
+}
+
+#[test]
+fn every_operation_leaves_exactly_one_event() {
+    let f = fixture();
+    let ks = &f.ks;
+    let mut expected: Vec<(&str, bool)> = Vec::new();
+    let check = |expected: &Vec<(&str, bool)>| {
+        let ev = events(ks);
+        assert_eq!(ev.len(), expected.len(), "one event per operation");
+        let (name, failed) = expected.last().unwrap();
+        let last = ev.last().unwrap();
+        assert_eq!(last["eventName"], *name);
+        assert_eq!(last.get("errorCode").is_some(), *failed, "{last}");
+    };
+    macro_rules! op {
+        ($name:expr, $e:expr) => {{
+            let r = $e;
+            expected.push(($name, r.is_err()));
+            check(&expected);
+            r
+        }};
+    }
+    let key = op!("CreateKey", ks.create_key(&CreateKeyRequest::default()))
+        .unwrap()
+        .key_metadata;
+    let k = key.key_id.as_str();
+    let key2 = op!("CreateKey", ks.create_key(&CreateKeyRequest::default()))
+        .unwrap()
+        .key_metadata;
+    op!("DescribeKey", ks.describe_key(k)).unwrap();
+    op!("DescribeKey", ks.describe_key("alias/none")).unwrap_err();
+    op!("ListKeys", ks.list_keys(None, None)).unwrap();
+    op!("UpdateKeyDescription", ks.update_key_description(k, "d")).unwrap();
+    op!("DisableKey", ks.disable_key(k)).unwrap();
+    op!("Encrypt", try_encrypt(ks, k, b"x")).unwrap_err();
+    op!("EnableKey", ks.enable_key(k)).unwrap();
+    op!("EnableKeyRotation", ks.enable_key_rotation(k, Some(90))).unwrap();
+    op!("GetKeyRotationStatus", ks.get_key_rotation_status(k)).unwrap();
+    op!("DisableKeyRotation", ks.disable_key_rotation(k)).unwrap();
+    op!("RotateKeyOnDemand", ks.rotate_key_on_demand(k)).unwrap();
+    op!("ListKeyRotations", ks.list_key_rotations(k, None, None)).unwrap();
+    op!("CreateAlias", ks.create_alias("alias/a", k)).unwrap();
+    op!("CreateAlias", ks.create_alias("alias/a", k)).unwrap_err();
+    op!("UpdateAlias", ks.update_alias("alias/a", &key2.key_id)).unwrap();
+    op!("ListAliases", ks.list_aliases(None, None, None)).unwrap();
+    op!("DeleteAlias", ks.delete_alias("alias/a")).unwrap();
+    let tag = Tag {
+        tag_key: "t".into(),
+        tag_value: "v".into(),
+    };
+    op!("TagResource", ks.tag_resource(k, &[tag])).unwrap();
+    op!("ListResourceTags", ks.list_resource_tags(k, None, None)).unwrap();
+    op!("UntagResource", ks.untag_resource(k, &["t".into()])).unwrap();
+    let blob = op!("Encrypt", try_encrypt(ks, k, b"hello"))
+        .unwrap()
+        .ciphertext_blob;
+    op!("Decrypt", try_decrypt(ks, &blob, &ctx(&[]), None)).unwrap();
+    op!("Decrypt", try_decrypt(ks, &blob[1..], &ctx(&[]), None)).unwrap_err();
+    op!(
+        "ReEncrypt",
+        ks.re_encrypt(&ReEncryptRequest {
+            ciphertext_blob: blob.clone(),
+            destination_key_id: key2.key_id.clone(),
+            ..Default::default()
+        })
+    )
+    .unwrap();
+    op!("GenerateDataKey", gdk(ks, k)).unwrap();
+    op!(
+        "GenerateDataKeyWithoutPlaintext",
+        ks.generate_data_key_without_plaintext(&GenerateDataKeyRequest {
+            key_id: k.into(),
+            number_of_bytes: Some(16),
+            ..Default::default()
+        })
+    )
+    .unwrap();
+    op!("GenerateRandom", ks.generate_random(16)).unwrap();
+    op!("GenerateRandom", ks.generate_random(0)).unwrap_err();
+    op!("GetKeyPolicy", ks.get_key_policy(k, None)).unwrap();
+    op!("ListKeyPolicies", ks.list_key_policies(k, None, None)).unwrap();
+    let policy = ks.get_key_policy(k, None).unwrap().policy;
+    expected.push(("GetKeyPolicy", false));
+    op!(
+        "PutKeyPolicy",
+        ks.put_key_policy(&PutKeyPolicyRequest {
+            key_id: k.into(),
+            policy,
+            ..Default::default()
+        })
+    )
+    .unwrap();
+    let g = op!(
+        "CreateGrant",
+        ks.create_grant(&CreateGrantRequest {
+            key_id: k.into(),
+            grantee_principal: "arn:aws:iam::000000000000:user/app".into(),
+            retiring_principal: Some("arn:aws:iam::000000000000:user/ops".into()),
+            operations: vec![GrantOperation::Encrypt],
+            ..Default::default()
+        })
+    )
+    .unwrap();
+    op!(
+        "ListGrants",
+        ks.list_grants(&ListGrantsRequest {
+            key_id: k.into(),
+            ..Default::default()
+        })
+    )
+    .unwrap();
+    op!(
+        "ListRetirableGrants",
+        ks.list_retirable_grants("arn:aws:iam::000000000000:user/ops", None, None)
+    )
+    .unwrap();
+    op!(
+        "RetireGrant",
+        ks.retire_grant(&RetireGrantRequest {
+            grant_token: Some(g.grant_token),
+            ..Default::default()
+        })
+    )
+    .unwrap();
+    op!("RevokeGrant", ks.revoke_grant(k, &g.grant_id)).unwrap_err();
+    op!("ScheduleKeyDeletion", ks.schedule_key_deletion(k, Some(7))).unwrap();
+    op!("CancelKeyDeletion", ks.cancel_key_deletion(k)).unwrap();
+    // Denied calls too.
+    op!(
+        "Encrypt",
+        try_encrypt(
+            &ks.as_principal("arn:aws:iam::999999999999:user/x"),
+            k,
+            b"x"
+        )
+    )
+    .unwrap_err();
+    let v = ks.verify_audit_log().unwrap();
+    assert_eq!(v.fault, None);
+    assert_eq!(v.records, expected.len() as u64);
+    assert_eq!(v.checkpoint_records, expected.len() as u64);
+}
+
+#[test]
+fn events_have_the_cloudtrail_shape() {
+    let f = fixture();
+    let key = new_key(&f.ks);
+    encrypt(&f.ks, &key.key_id, b"hi", &ctx(&[("dept", "it")]));
+    let app = f.ks.as_principal("arn:aws:iam::000000000000:user/app");
+    app.describe_key("alias/missing").unwrap_err();
+    let ev = events(&f.ks);
+    let create = &ev[0];
+    assert_eq!(create["eventVersion"], "1.08");
+    assert_eq!(create["eventSource"], "kms.amazonaws.com");
+    assert_eq!(create["eventName"], "CreateKey");
+    assert_eq!(create["eventTime"], "2024-01-01T00:00:00Z");
+    assert_eq!(create["readOnly"], false);
+    assert_eq!(create["userIdentity"]["type"], "Root");
+    assert_eq!(
+        create["userIdentity"]["arn"],
+        "arn:aws:iam::000000000000:root"
+    );
+    assert_eq!(
+        create["responseElements"]["keyMetadata"]["KeyId"],
+        key.key_id.as_str()
+    );
+    assert_eq!(create["resources"][0]["ARN"], key.arn.as_str());
+    assert_eq!(create["resources"][0]["type"], "AWS::KMS::Key");
+    assert_eq!(create["recipientAccountId"], "000000000000");
+    assert!(create["requestID"].as_str().unwrap().len() == 36);
+    assert!(create["eventID"].as_str().unwrap().len() == 36);
+    let enc = &ev[1];
+    assert_eq!(enc["eventName"], "Encrypt");
+    assert_eq!(enc["readOnly"], true);
+    assert_eq!(enc["requestParameters"]["keyId"], key.key_id.as_str());
+    assert_eq!(enc["requestParameters"]["encryptionContext"]["dept"], "it");
+    assert_eq!(
+        enc["requestParameters"]["encryptionAlgorithm"],
+        "SYMMETRIC_DEFAULT"
+    );
+    assert_eq!(enc["responseElements"], Value::Null);
+    let denied = &ev[2];
+    assert_eq!(denied["errorCode"], "NotFoundException");
+    assert_eq!(denied["userIdentity"]["type"], "IAMUser");
+    assert_eq!(
+        denied["userIdentity"]["arn"],
+        "arn:aws:iam::000000000000:user/app"
+    );
+}
+
+#[test]
+fn audit_events_filters() {
+    let f = fixture();
+    let a = new_key(&f.ks);
+    let b = new_key(&f.ks);
+    encrypt(&f.ks, &a.key_id, b"x", &ctx(&[]));
+    let app = f.ks.as_principal("arn:aws:iam::000000000000:user/app");
+    f.clock.advance(2 * DAY);
+    encrypt(&app, &b.key_id, b"x", &ctx(&[]));
+    let q = |filter: AuditFilter| f.ks.audit_events(&filter).unwrap().len();
+    assert_eq!(q(AuditFilter::default()), 4);
+    let by_key = |k: &str| AuditFilter {
+        key_id: Some(k.into()),
+        ..Default::default()
+    };
+    assert_eq!(q(by_key(&a.key_id)), 2);
+    assert_eq!(q(by_key(&b.arn)), 2);
+    assert_eq!(
+        q(AuditFilter {
+            event_name: Some("Encrypt".into()),
+            ..Default::default()
+        }),
+        2
+    );
+    assert_eq!(
+        q(AuditFilter {
+            principal: Some("arn:aws:iam::000000000000:user/app".into()),
+            ..Default::default()
+        }),
+        1
+    );
+    assert_eq!(
+        q(AuditFilter {
+            start_time: Some("2024-01-02".into()),
+            ..Default::default()
+        }),
+        1
+    );
+    assert_eq!(
+        q(AuditFilter {
+            end_time: Some("2024-01-01".into()),
+            ..Default::default()
+        }),
+        3
+    );
+    assert_eq!(
+        q(AuditFilter {
+            start_time: Some("2024-01-01T00:00:00Z".into()),
+            end_time: Some("2024-01-01T00:00:00Z".into()),
+            ..Default::default()
+        }),
+        3
+    );
+}
+
+fn encodings(secret: &[u8]) -> Vec<Vec<u8>> {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(secret);
+    let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
+    let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+    vec![
+        secret.to_vec(),
+        b64.into_bytes(),
+        b64url.into_bytes(),
+        hex.into_bytes(),
+    ]
+}
+
+fn all_material(path: &Path, root: &[u8; 32]) -> Vec<Secret> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut st = conn.prepare("SELECT body FROM keys").unwrap();
+    let bodies: Vec<Vec<u8>> = st
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let rk = RootKey::from_bytes(root).unwrap();
+    let mut out = Vec::new();
+    for body in bodies {
+        let rec: KeyRecord = serde_json::from_slice(&body).unwrap();
+        for b in &rec.backing_keys {
+            out.push(
+                rk.unseal_material(&rec.key_id, b.version, &b.sealed)
+                    .unwrap(),
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn the_log_never_contains_secret_bytes() {
+    let f = fixture();
+    let ks = &f.ks;
+    let key = new_key(ks);
+    let key2 = new_key(ks);
+    ks.rotate_key_on_demand(&key.key_id).unwrap();
+    let mut secrets: Vec<Vec<u8>> = Vec::new();
+    for i in 0..8u8 {
+        let pt: Vec<u8> = ks
+            .generate_random(32)
+            .unwrap()
+            .plaintext
+            .expose_secret()
+            .to_vec();
+        let blob = encrypt(ks, &key.key_id, &pt, &ctx(&[("i", &i.to_string())]));
+        let back = decrypt(ks, &blob, &ctx(&[("i", &i.to_string())]));
+        assert_eq!(back, pt);
+        let re = ks
+            .re_encrypt(&ReEncryptRequest {
+                ciphertext_blob: blob.clone(),
+                source_encryption_context: ctx(&[("i", &i.to_string())]),
+                destination_key_id: key2.key_id.clone(),
+                ..Default::default()
+            })
+            .unwrap();
+        secrets.push(pt);
+        // Ciphertext blobs are not logged either.
+        secrets.push(blob);
+        secrets.push(re.ciphertext_blob);
+        let dk = gdk(ks, &key.key_id).unwrap();
+        secrets.push(dk.plaintext.expose_secret().to_vec());
+        secrets.push(dk.ciphertext_blob);
+        // A failed decrypt with a wrong context logs no plaintext either.
+        try_decrypt(
+            ks,
+            &secrets[secrets.len() - 4],
+            &ctx(&[("i", "wrong")]),
+            None,
+        )
+        .unwrap_err();
+    }
+    let g = ks
+        .create_grant(&CreateGrantRequest {
+            key_id: key.key_id.clone(),
+            grantee_principal: "arn:aws:iam::000000000000:user/app".into(),
+            operations: vec![GrantOperation::Encrypt],
+            ..Default::default()
+        })
+        .unwrap();
+    secrets.push(g.grant_token.into_bytes());
+    for m in all_material(&f.path, &ROOT) {
+        secrets.push(m.expose_secret().to_vec());
+    }
+    secrets.push(ROOT.to_vec());
+    let log = std::fs::read(ks.audit_log_path()).unwrap();
+    assert!(log.len() > 1000);
+    let mut windows = HashSet::new();
+    for w in log.windows(16) {
+        windows.insert(w.to_vec());
+    }
+    for s in &secrets {
+        for e in encodings(s) {
+            let found = e.windows(16).any(|w| windows.contains(w));
+            assert!(!found, "secret bytes found in the audit log");
+        }
+    }
+}
+
+/// A log of a few records, verified intact, for the tamper tests.
+fn logged() -> Fixture {
+    let f = fixture();
+    let key = new_key(&f.ks);
+    for i in 0..5 {
+        encrypt(&f.ks, &key.key_id, b"x", &ctx(&[("n", &i.to_string())]));
+    }
+    f.ks.describe_key(&key.key_id).unwrap();
+    let v = f.ks.verify_audit_log().unwrap();
+    assert_eq!(v.fault, None);
+    assert_eq!(v.records, 7);
+    f
+}
+
+#[track_caller]
+fn assert_detected(ks: &Keystore, what: &str, index: u64) {
+    let v = ks.verify_audit_log().unwrap();
+    let fault = v.fault.unwrap_or_else(|| panic!("{what}: not detected"));
+    assert_eq!(fault.index, index, "{what}: {fault}");
+}
+
+#[test]
+fn tampering_with_any_single_record_is_detected() {
+    let f = logged();
+    let orig = lines(&f.ks);
+    for i in 0..orig.len() {
+        for (what, edit) in [
+            ("eventName", ("\"eventName\":\"", "\"eventName\":\"X")),
+            ("principal", (":root\"", ":user/someone\"")),
+            (
+                "chain value",
+                ("\"strongroomChain\":\"", "\"strongroomChain\":\"0"),
+            ),
+        ] {
+            let mut l = orig.clone();
+            if !l[i].contains(edit.0) {
+                continue;
+            }
+            l[i] = l[i].replacen(edit.0, edit.1, 1);
+            if what == "chain value" {
+                // Keep it 64 hex digits.
+                let pos = l[i].find("\"strongroomChain\":\"").unwrap() + 19;
+                l[i].replace_range(pos + 64..pos + 65, "");
+            }
+            write_lines(&f.ks, &l);
+            assert_detected(&f.ks, &format!("{what} of record {i}"), i as u64);
+        }
+        // Re-serialized without canonical form (whitespace).
+        let mut l = orig.clone();
+        l[i] = l[i].replacen(",", ", ", 1);
+        write_lines(&f.ks, &l);
+        assert_detected(&f.ks, &format!("whitespace in record {i}"), i as u64);
+    }
+    write_lines(&f.ks, &orig);
+    assert_eq!(f.ks.verify_audit_log().unwrap().fault, None);
+}
+
+#[test]
+fn dropping_swapping_inserting_and_truncating_are_detected() {
+    let f = logged();
+    let orig = lines(&f.ks);
+    let n = orig.len();
+    for i in 0..n {
+        let mut l = orig.clone();
+        l.remove(i);
+        write_lines(&f.ks, &l);
+        assert_detected(&f.ks, &format!("dropping record {i}"), i as u64);
+    }
+    for i in 0..n - 1 {
+        let mut l = orig.clone();
+        l.swap(i, i + 1);
+        write_lines(&f.ks, &l);
+        assert_detected(
+            &f.ks,
+            &format!("swapping records {i} and {}", i + 1),
+            i as u64,
+        );
+    }
+    let mut l = orig.clone();
+    l.insert(3, orig[1].clone());
+    write_lines(&f.ks, &l);
+    assert_detected(&f.ks, "inserting a copy", 3);
+    for cut in 1..=3 {
+        write_lines(&f.ks, &orig[..n - cut]);
+        assert_detected(
+            &f.ks,
+            &format!("truncating {cut} records"),
+            (n - cut) as u64,
+        );
+    }
+    std::fs::write(f.ks.audit_log_path(), b"").unwrap();
+    assert_detected(&f.ks, "emptying the log", 0);
+    std::fs::remove_file(f.ks.audit_log_path()).unwrap();
+    assert_detected(&f.ks, "deleting the log", 0);
+    write_lines(&f.ks, &orig);
+    assert_eq!(f.ks.verify_audit_log().unwrap().fault, None);
+}
+
+#[test]
+fn the_checkpoint_is_authenticated() {
+    let f = logged();
+    let conn = rusqlite::Connection::open(&f.path).unwrap();
+    let (body, tag): (Vec<u8>, Vec<u8>) = conn
+        .query_row(
+            "SELECT body, tag FROM meta WHERE id = 'audit-checkpoint'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    // Rolling the count back to hide truncation fails authentication.
+    let mut forged = body.clone();
+    forged[7] = 2;
+    conn.execute(
+        "UPDATE meta SET body = ?1 WHERE id = 'audit-checkpoint'",
+        [&forged],
+    )
+    .unwrap();
+    expect_err(f.ks.verify_audit_log(), ErrorKind::KMSInternalException);
+    expect_err(f.ks.generate_random(8), ErrorKind::KMSInternalException);
+    // Deleting it too.
+    conn.execute("DELETE FROM meta WHERE id = 'audit-checkpoint'", [])
+        .unwrap();
+    expect_err(f.ks.verify_audit_log(), ErrorKind::KMSInternalException);
+    conn.execute(
+        "INSERT INTO meta (id, body, tag) VALUES ('audit-checkpoint', ?1, ?2)",
+        rusqlite::params![body, tag],
+    )
+    .unwrap();
+    assert_eq!(f.ks.verify_audit_log().unwrap().fault, None);
+}
+
+#[test]
+fn an_unwritable_log_fails_the_operation() {
+    let f = logged();
+    let key = f.ks.list_keys(None, None).unwrap().keys[0].key_id.clone();
+    let path = f.ks.audit_log_path().to_path_buf();
+    let saved = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    std::fs::create_dir(&path).unwrap();
+    let e = expect_err(
+        try_encrypt(&f.ks, &key, b"x"),
+        ErrorKind::KMSInternalException,
+    );
+    assert!(e.message().contains("audit log"), "{e}");
+    // A management operation fails before it changes anything.
+    expect_err(f.ks.disable_key(&key), ErrorKind::KMSInternalException);
+    expect_err(
+        f.ks.create_key(&CreateKeyRequest::default()),
+        ErrorKind::KMSInternalException,
+    );
+    std::fs::remove_dir(&path).unwrap();
+    std::fs::write(&path, saved).unwrap();
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+    assert!(f.ks.describe_key(&key).unwrap().key_metadata.enabled);
+    assert_eq!(f.ks.list_keys(None, None).unwrap().keys.len(), 1);
+    assert_eq!(f.ks.verify_audit_log().unwrap().fault, None);
+}
+
+#[test]
+fn an_uncommitted_tail_is_cut_before_the_next_append() {
+    let f = logged();
+    let mut text = std::fs::read_to_string(f.ks.audit_log_path()).unwrap();
+    // A record half-written by a process that crashed before committing.
+    text.push_str("{\"eventName\":\"Encr");
+    std::fs::write(f.ks.audit_log_path(), &text).unwrap();
+    f.ks.generate_random(8).unwrap();
+    let v = f.ks.verify_audit_log().unwrap();
+    assert_eq!(v.fault, None);
+    assert_eq!(v.records, 8);
+}
+
+#[test]
+fn concurrent_writers_keep_the_chain_linear() {
+    let f = fixture();
+    let key = new_key(&f.ks);
+    let second = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let ks = if t % 2 == 0 {
+                f.ks.clone()
+            } else {
+                second.clone()
+            };
+            let k = key.key_id.clone();
+            std::thread::spawn(move || {
+                for _ in 0..25 {
+                    try_encrypt(&ks, &k, b"x").unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let v = f.ks.verify_audit_log().unwrap();
+    assert_eq!(v.fault, None);
+    assert_eq!(v.records, 101);
+    assert_eq!(v.checkpoint_records, 101);
+}
+
+#[test]
+fn asymmetric_and_mac_operations_are_authorized_and_audited_without_secrets() {
+    use strongroom::core::key::{
+        DataKeyPairSpec, KeySpec, KeyUsage, MacAlgorithm, SigningAlgorithm,
+    };
+    let f = fixture();
+    let ks = &f.ks;
+    let sym = new_key(ks);
+    let ec = ks
+        .create_key(&CreateKeyRequest {
+            key_spec: Some(KeySpec::EccNistP256),
+            key_usage: Some(KeyUsage::SignVerify),
+            ..Default::default()
+        })
+        .unwrap()
+        .key_metadata;
+    let hmac = ks
+        .create_key(&CreateKeyRequest {
+            key_spec: Some(KeySpec::Hmac256),
+            key_usage: Some(KeyUsage::GenerateVerifyMac),
+            ..Default::default()
+        })
+        .unwrap()
+        .key_metadata;
+    let before = events(ks).len();
+    let message: Vec<u8> = ks
+        .generate_random(64)
+        .unwrap()
+        .plaintext
+        .expose_secret()
+        .to_vec();
+    let sig = ks
+        .sign(&SignRequest {
+            key_id: ec.key_id.clone(),
+            message: Secret::from_slice(&message),
+            signing_algorithm: Some(SigningAlgorithm::EcdsaSha256),
+            ..Default::default()
+        })
+        .unwrap()
+        .signature;
+    ks.verify(&VerifyRequest {
+        key_id: ec.key_id.clone(),
+        message: Secret::from_slice(&message),
+        signature: sig.clone(),
+        signing_algorithm: Some(SigningAlgorithm::EcdsaSha256),
+        ..Default::default()
+    })
+    .unwrap();
+    ks.get_public_key(&ec.key_id).unwrap();
+    let mac = ks
+        .generate_mac(&GenerateMacRequest {
+            key_id: hmac.key_id.clone(),
+            message: Secret::from_slice(&message),
+            mac_algorithm: Some(MacAlgorithm::HmacSha256),
+            ..Default::default()
+        })
+        .unwrap()
+        .mac;
+    ks.verify_mac(&VerifyMacRequest {
+        key_id: hmac.key_id.clone(),
+        message: Secret::from_slice(&message),
+        mac: mac.clone(),
+        mac_algorithm: Some(MacAlgorithm::HmacSha256),
+        ..Default::default()
+    })
+    .unwrap();
+    let pair = ks
+        .generate_data_key_pair(&GenerateDataKeyPairRequest {
+            key_id: sym.key_id.clone(),
+            key_pair_spec: Some(DataKeyPairSpec::EccNistP256),
+            ..Default::default()
+        })
+        .unwrap();
+    ks.generate_data_key_pair_without_plaintext(&GenerateDataKeyPairRequest {
+        key_id: sym.key_id.clone(),
+        key_pair_spec: Some(DataKeyPairSpec::EccNistP256),
+        ..Default::default()
+    })
+    .unwrap();
+    // Denied for a principal of another account.
+    let outsider = ks.as_principal("arn:aws:iam::999999999999:user/x");
+    expect_err(
+        outsider.sign(&SignRequest {
+            key_id: ec.key_id.clone(),
+            message: Secret::from_slice(&message),
+            signing_algorithm: Some(SigningAlgorithm::EcdsaSha256),
+            ..Default::default()
+        }),
+        ErrorKind::AccessDeniedException,
+    );
+    expect_err(
+        outsider.get_public_key(&ec.key_id),
+        ErrorKind::AccessDeniedException,
+    );
+    let ev = events(ks);
+    // (The first event after `before` is the GenerateRandom that made the message.)
+    let names: Vec<&str> = ev[before + 1..]
+        .iter()
+        .map(|e| e["eventName"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Sign",
+            "Verify",
+            "GetPublicKey",
+            "GenerateMac",
+            "VerifyMac",
+            "GenerateDataKeyPair",
+            "GenerateDataKeyPairWithoutPlaintext",
+            "Sign",
+            "GetPublicKey"
+        ]
+    );
+    assert_eq!(
+        ev[before + 1]["requestParameters"]["signingAlgorithm"],
+        "ECDSA_SHA_256"
+    );
+    assert_eq!(ev[ev.len() - 2]["errorCode"], "AccessDeniedException");
+    // No message, signature, MAC or private key in the log.
+    let log = std::fs::read(ks.audit_log_path()).unwrap();
+    let mut windows = HashSet::new();
+    for w in log.windows(16) {
+        windows.insert(w.to_vec());
+    }
+    let mut secrets = vec![
+        message,
+        sig,
+        mac,
+        pair.private_key_plaintext.expose_secret().to_vec(),
+    ];
+    secrets.extend(
+        all_material(&f.path, &ROOT)
+            .iter()
+            .map(|m| m.expose_secret().to_vec()),
+    );
+    for s in &secrets {
+        for e in encodings(s) {
+            assert!(
+                !e.windows(16).any(|w| windows.contains(w)),
+                "secret bytes in the log"
+            );
+        }
+    }
+    assert_eq!(ks.verify_audit_log().unwrap().fault, None);
+}

@@ -1,0 +1,586 @@
+//! Grants through the keystore: each constraint, grant tokens that work at
+//! once, Name idempotency, listing, retiring and revoking, explicit Deny
+//! over grants, and the grants table under the keystore digest.
+#![allow(clippy::unwrap_used)]
+
+mod fixture;
+
+use fixture::*;
+use serde_json::json;
+use strongroom::api::*;
+use strongroom::core::grant::{GrantConstraints, GrantOperation};
+use strongroom::{CreateOptions, ErrorKind, Keystore, RootKeySource, Secret};
+
+const ADMIN: &str = "arn:aws:iam::000000000000:user/admin";
+const APP: &str = "arn:aws:iam::000000000000:user/app";
+const OTHER: &str = "arn:aws:iam::000000000000:user/other";
+const RETIRER: &str = "arn:aws:iam::000000000000:role/retirer";
+
+fn admin_fixture() -> (tempfile::TempDir, std::path::PathBuf, Keystore) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ks.db");
+    let ks = Keystore::create(
+        &path,
+        root_source(&ROOT),
+        CreateOptions {
+            admin_principal: Some(ADMIN.into()),
+            ..CreateOptions::default()
+        },
+    )
+    .unwrap();
+    (dir, path, ks)
+}
+
+fn grant(
+    ks: &Keystore,
+    key_id: &str,
+    grantee: &str,
+    ops: &[GrantOperation],
+    constraints: Option<GrantConstraints>,
+) -> CreateGrantResponse {
+    ks.create_grant(&CreateGrantRequest {
+        key_id: key_id.into(),
+        grantee_principal: grantee.into(),
+        retiring_principal: Some(RETIRER.into()),
+        operations: ops.to_vec(),
+        constraints,
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+fn enc_with(
+    ks: &Keystore,
+    key_id: &str,
+    c: &[(&str, &str)],
+    tokens: &[String],
+) -> strongroom::Result<EncryptResponse> {
+    ks.encrypt(&EncryptRequest {
+        key_id: key_id.into(),
+        plaintext: Secret::from_slice(b"grant me"),
+        encryption_context: ctx(c),
+        grant_tokens: tokens.to_vec(),
+        ..Default::default()
+    })
+}
+
+fn dec_with(
+    ks: &Keystore,
+    blob: &[u8],
+    c: &[(&str, &str)],
+    tokens: &[String],
+) -> strongroom::Result<DecryptResponse> {
+    ks.decrypt(&DecryptRequest {
+        ciphertext_blob: blob.to_vec(),
+        encryption_context: ctx(c),
+        grant_tokens: tokens.to_vec(),
+        ..Default::default()
+    })
+}
+
+#[test]
+fn unconstrained_grant_works_at_once_via_its_token() {
+    let (_d, _p, ks) = admin_fixture();
+    let key = new_key(&ks);
+    let app = ks.as_principal(APP);
+    expect_err(
+        enc_with(&app, &key.key_id, &[], &[]),
+        ErrorKind::AccessDeniedException,
+    );
+    let g = grant(
+        &ks,
+        &key.key_id,
+        APP,
+        &[GrantOperation::Encrypt, GrantOperation::Decrypt],
+        None,
+    );
+    assert_eq!(g.grant_id.len(), 64);
+    let tokens = vec![g.grant_token.clone()];
+    let blob = enc_with(&app, &key.key_id, &[("a", "b")], &tokens)
+        .unwrap()
+        .ciphertext_blob;
+    let pt = dec_with(&app, &blob, &[("a", "b")], &tokens).unwrap();
+    assert_eq!(pt.plaintext.expose_secret(), b"grant me");
+    // Operations not in the grant stay denied; other principals get nothing.
+    expect_err(
+        app.generate_data_key(&GenerateDataKeyRequest {
+            key_id: key.key_id.clone(),
+            number_of_bytes: Some(16),
+            grant_tokens: tokens.clone(),
+            ..Default::default()
+        }),
+        ErrorKind::AccessDeniedException,
+    );
+    expect_err(
+        enc_with(&ks.as_principal(OTHER), &key.key_id, &[], &tokens),
+        ErrorKind::AccessDeniedException,
+    );
+    // Grants are stored, so they also work without the token.
+    enc_with(&app, &key.key_id, &[], &[]).unwrap();
+}
+
+#[test]
+fn encryption_context_equals_constraint() {
+    let (_d, _p, ks) = admin_fixture();
+    let key = new_key(&ks);
+    let app = ks.as_principal(APP);
+    let g = grant(
+        &ks,
+        &key.key_id,
+        APP,
+        &[GrantOperation::Encrypt, GrantOperation::Decrypt],
+        Some(GrantConstraints {
+            encryption_context_equals: Some(ctx(&[("tenant", "a")])),
+            encryption_context_subset: None,
+        }),
+    );
+    let t = vec![g.grant_token];
+    let blob = enc_with(&app, &key.key_id, &[("tenant", "a")], &t)
+        .unwrap()
+        .ciphertext_blob;
+    dec_with(&app, &blob, &[("tenant", "a")], &t).unwrap();
+    for c in [
+        &[][..],
+        &[("tenant", "b")][..],
+        &[("tenant", "a"), ("x", "y")][..],
+    ] {
+        expect_err(
+            enc_with(&app, &key.key_id, c, &t),
+            ErrorKind::AccessDeniedException,
+        );
+    }
+}
+
+#[test]
+fn encryption_context_subset_constraint() {
+    let (_d, _p, ks) = admin_fixture();
+    let key = new_key(&ks);
+    let app = ks.as_principal(APP);
+    let g = grant(
+        &ks,
+        &key.key_id,
+        APP,
+        &[
+            GrantOperation::GenerateDataKey,
+            GrantOperation::GenerateDataKeyWithoutPlaintext,
+            GrantOperation::Decrypt,
+        ],
+        Some(GrantConstraints {
+            encryption_context_equals: None,
+            encryption_context_subset: Some(ctx(&[("tenant", "a")])),
+        }),
+    );
+    let t = vec![g.grant_token];
+    let gdk = |c: &[(&str, &str)]| {
+        app.generate_data_key(&GenerateDataKeyRequest {
+            key_id: key.key_id.clone(),
+            number_of_bytes: Some(32),
+            encryption_context: ctx(c),
+            grant_tokens: t.clone(),
+            ..Default::default()
+        })
+    };
+    let r = gdk(&[("tenant", "a"), ("extra", "1")]).unwrap();
+    dec_with(
+        &app,
+        &r.ciphertext_blob,
+        &[("tenant", "a"), ("extra", "1")],
+        &t,
+    )
+    .unwrap();
+    gdk(&[("tenant", "a")]).unwrap();
+    expect_err(gdk(&[("tenant", "b")]), ErrorKind::AccessDeniedException);
+    expect_err(gdk(&[("extra", "1")]), ErrorKind::AccessDeniedException);
+    app.generate_data_key_without_plaintext(&GenerateDataKeyRequest {
+        key_id: key.key_id.clone(),
+        number_of_bytes: Some(32),
+        encryption_context: ctx(&[("tenant", "a")]),
+        ..Default::default()
+    })
+    .unwrap();
+}
+
+#[test]
+fn re_encrypt_grants_and_describe_key_grant() {
+    let (_d, _p, ks) = admin_fixture();
+    let a = new_key(&ks);
+    let b = new_key(&ks);
+    let app = ks.as_principal(APP);
+    let blob = encrypt(&ks, &a.key_id, b"data", &ctx(&[]));
+    let t1 = grant(&ks, &a.key_id, APP, &[GrantOperation::ReEncryptFrom], None).grant_token;
+    let req = ReEncryptRequest {
+        ciphertext_blob: blob,
+        destination_key_id: b.key_id.clone(),
+        grant_tokens: vec![t1.clone()],
+        ..Default::default()
+    };
+    expect_err(app.re_encrypt(&req), ErrorKind::AccessDeniedException);
+    let t2 = grant(&ks, &b.key_id, APP, &[GrantOperation::ReEncryptTo], None).grant_token;
+    let req = ReEncryptRequest {
+        grant_tokens: vec![t1, t2],
+        ..req
+    };
+    let r = app.re_encrypt(&req).unwrap();
+    assert_eq!(r.key_id, b.arn);
+    expect_err(
+        app.describe_key(&a.key_id),
+        ErrorKind::AccessDeniedException,
+    );
+    grant(&ks, &a.key_id, APP, &[GrantOperation::DescribeKey], None);
+    app.describe_key(&a.key_id).unwrap();
+}
+
+#[test]
+fn grant_tokens_are_checked() {
+    let (_d, _p, ks) = admin_fixture();
+    let key = new_key(&ks);
+    let g = grant(&ks, &key.key_id, APP, &[GrantOperation::Encrypt], None);
+    let mut forged = g.grant_token.clone().into_bytes();
+    let last = forged.len() - 2;
+    forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    expect_err(
+        enc_with(&ks, &key.key_id, &[], &[forged]),
+        ErrorKind::InvalidGrantTokenException,
+    );
+    expect_err(
+        enc_with(&ks, &key.key_id, &[], &["not a token".into()]),
+        ErrorKind::InvalidGrantTokenException,
+    );
+    let eleven = vec![g.grant_token.clone(); 11];
+    expect_err(
+        enc_with(&ks, &key.key_id, &[], &eleven),
+        ErrorKind::ValidationException,
+    );
+    let ten = vec![g.grant_token; 10];
+    enc_with(&ks, &key.key_id, &[], &ten).unwrap();
+    // A token of another keystore (another root key) is not valid here.
+    let other = fixture_with_root(&[7; 32]);
+    let ok = new_key(&other.ks);
+    let foreign = other
+        .ks
+        .create_grant(&CreateGrantRequest {
+            key_id: ok.key_id.clone(),
+            grantee_principal: APP.into(),
+            operations: vec![GrantOperation::Encrypt],
+            ..Default::default()
+        })
+        .unwrap()
+        .grant_token;
+    expect_err(
+        enc_with(&ks, &key.key_id, &[], &[foreign]),
+        ErrorKind::InvalidGrantTokenException,
+    );
+}
+
+#[test]
+fn create_grant_validation_and_name_idempotency() {
+    let (_d, _p, ks) = admin_fixture();
+    let key = new_key(&ks);
+    let req = CreateGrantRequest {
+        key_id: key.key_id.clone(),
+        grantee_principal: APP.into(),
+        operations: vec![GrantOperation::Encrypt],
+        name: Some("app-encrypt".into()),
+        ..Default::default()
+    };
+    let a = ks.create_grant(&req).unwrap();
+    let b = ks.create_grant(&req).unwrap();
+    assert_eq!(
+        a.grant_id, b.grant_id,
+        "same Name and parameters: same grant"
+    );
+    let c = ks
+        .create_grant(&CreateGrantRequest {
+            operations: vec![GrantOperation::Decrypt],
+            ..req.clone()
+        })
+        .unwrap();
+    assert_ne!(a.grant_id, c.grant_id);
+    let d = ks
+        .create_grant(&CreateGrantRequest {
+            name: None,
+            ..req.clone()
+        })
+        .unwrap();
+    assert_ne!(
+        a.grant_id, d.grant_id,
+        "without a Name every call creates a grant"
+    );
+    let list = ks
+        .list_grants(&ListGrantsRequest {
+            key_id: key.key_id.clone(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(list.grants.len(), 3);
+    // Validation.
+    for bad in [
+        CreateGrantRequest {
+            operations: vec![],
+            ..req.clone()
+        },
+        CreateGrantRequest {
+            operations: vec![GrantOperation::Sign],
+            constraints: Some(GrantConstraints {
+                encryption_context_equals: Some(ctx(&[("a", "b")])),
+                encryption_context_subset: None,
+            }),
+            ..req.clone()
+        },
+        CreateGrantRequest {
+            name: Some("bad name!".into()),
+            ..req.clone()
+        },
+        CreateGrantRequest {
+            grantee_principal: String::new(),
+            ..req.clone()
+        },
+    ] {
+        expect_err(ks.create_grant(&bad), ErrorKind::ValidationException);
+    }
+    // Only principals the policy (or a CreateGrant grant) allows may create grants.
+    expect_err(
+        ks.as_principal(APP).create_grant(&req),
+        ErrorKind::AccessDeniedException,
+    );
+    let g = grant(
+        &ks,
+        &key.key_id,
+        APP,
+        &[GrantOperation::CreateGrant, GrantOperation::Encrypt],
+        None,
+    );
+    // A grant-derived grant may not widen the parent's operations.
+    expect_err(
+        ks.as_principal(APP).create_grant(&CreateGrantRequest {
+            grantee_principal: OTHER.into(),
+            operations: vec![GrantOperation::Encrypt, GrantOperation::Decrypt],
+            name: None,
+            ..req.clone()
+        }),
+        ErrorKind::AccessDeniedException,
+    );
+    ks.as_principal(APP)
+        .create_grant(&CreateGrantRequest {
+            grantee_principal: OTHER.into(),
+            grant_tokens: vec![g.grant_token],
+            name: None,
+            ..req
+        })
+        .unwrap();
+    enc_with(&ks.as_principal(OTHER), &key.key_id, &[], &[]).unwrap();
+}
+
+#[test]
+fn list_retire_and_revoke() {
+    let (_d, _p, ks) = admin_fixture();
+    let key = new_key(&ks);
+    let key2 = new_key(&ks);
+    let app = ks.as_principal(APP);
+    let g1 = grant(&ks, &key.key_id, APP, &[GrantOperation::Encrypt], None);
+    let g2 = grant(&ks, &key.key_id, OTHER, &[GrantOperation::Encrypt], None);
+    let g3 = grant(&ks, &key2.key_id, APP, &[GrantOperation::Encrypt], None);
+    let lr = |p: &str| {
+        ks.list_retirable_grants(p, None, None)
+            .unwrap()
+            .grants
+            .into_iter()
+            .map(|g| g.grant_id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(lr(RETIRER).len(), 3);
+    assert!(lr(APP).is_empty());
+    let listed = ks
+        .list_grants(&ListGrantsRequest {
+            key_id: key.key_id.clone(),
+            grantee_principal: Some(APP.into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(listed.grants.len(), 1);
+    assert_eq!(listed.grants[0].grant_id, g1.grant_id);
+    assert_eq!(listed.grants[0].key_id, key.arn);
+    assert_eq!(
+        listed.grants[0].retiring_principal.as_deref(),
+        Some(RETIRER)
+    );
+    let page = ks
+        .list_grants(&ListGrantsRequest {
+            key_id: key.key_id.clone(),
+            limit: Some(1),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(page.truncated);
+    let page2 = ks
+        .list_grants(&ListGrantsRequest {
+            key_id: key.key_id.clone(),
+            limit: Some(1),
+            marker: page.next_marker.clone(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(!page2.truncated);
+    assert_ne!(page.grants[0].grant_id, page2.grants[0].grant_id);
+    expect_err(
+        app.list_grants(&ListGrantsRequest {
+            key_id: key.key_id.clone(),
+            ..Default::default()
+        }),
+        ErrorKind::AccessDeniedException,
+    );
+
+    // The grantee may not retire a grant without RetireGrant; the retiring principal may.
+    expect_err(
+        app.retire_grant(&RetireGrantRequest {
+            grant_token: Some(g1.grant_token.clone()),
+            ..Default::default()
+        }),
+        ErrorKind::AccessDeniedException,
+    );
+    enc_with(&app, &key.key_id, &[], &[]).unwrap();
+    ks.as_principal(RETIRER)
+        .retire_grant(&RetireGrantRequest {
+            grant_token: Some(g1.grant_token.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+    expect_err(
+        enc_with(&app, &key.key_id, &[], &[]),
+        ErrorKind::AccessDeniedException,
+    );
+    expect_err(
+        ks.as_principal(RETIRER).retire_grant(&RetireGrantRequest {
+            grant_token: Some(g1.grant_token),
+            ..Default::default()
+        }),
+        ErrorKind::NotFoundException,
+    );
+    // By key ID and grant ID.
+    ks.as_principal(RETIRER)
+        .retire_grant(&RetireGrantRequest {
+            key_id: Some(key2.key_id.clone()),
+            grant_id: Some(g3.grant_id.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+    expect_err(
+        ks.retire_grant(&RetireGrantRequest::default()),
+        ErrorKind::ValidationException,
+    );
+    // RevokeGrant by the key's administrator; not by the grantee.
+    expect_err(
+        ks.as_principal(OTHER)
+            .revoke_grant(&key.key_id, &g2.grant_id),
+        ErrorKind::AccessDeniedException,
+    );
+    enc_with(&ks.as_principal(OTHER), &key.key_id, &[], &[]).unwrap();
+    ks.revoke_grant(&key.key_id, &g2.grant_id).unwrap();
+    expect_err(
+        enc_with(&ks.as_principal(OTHER), &key.key_id, &[], &[]),
+        ErrorKind::AccessDeniedException,
+    );
+    expect_err(
+        ks.revoke_grant(&key.key_id, &g2.grant_id),
+        ErrorKind::NotFoundException,
+    );
+    expect_err(
+        ks.revoke_grant(&key.key_id, ""),
+        ErrorKind::InvalidGrantIdException,
+    );
+    assert!(lr(RETIRER).is_empty());
+}
+
+#[test]
+fn grantee_with_retire_grant_may_retire() {
+    let (_d, _p, ks) = admin_fixture();
+    let key = new_key(&ks);
+    let g = grant(
+        &ks,
+        &key.key_id,
+        APP,
+        &[GrantOperation::Encrypt, GrantOperation::RetireGrant],
+        None,
+    );
+    ks.as_principal(APP)
+        .retire_grant(&RetireGrantRequest {
+            key_id: Some(key.key_id.clone()),
+            grant_id: Some(g.grant_id),
+            ..Default::default()
+        })
+        .unwrap();
+}
+
+#[test]
+fn explicit_deny_overrides_a_grant() {
+    let (_d, _p, ks) = admin_fixture();
+    let key = new_key(&ks);
+    let g = grant(&ks, &key.key_id, APP, &[GrantOperation::Encrypt], None);
+    ks.put_key_policy(&PutKeyPolicyRequest {
+        key_id: key.key_id.clone(),
+        policy: json!({"Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": ADMIN}, "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Deny", "Principal": {"AWS": APP}, "Action": "kms:*", "Resource": "*"}
+        ]})
+        .to_string(),
+        ..Default::default()
+    })
+    .unwrap();
+    let e = expect_err(
+        enc_with(&ks.as_principal(APP), &key.key_id, &[], &[g.grant_token]),
+        ErrorKind::AccessDeniedException,
+    );
+    assert!(e.message().contains("explicit deny"));
+}
+
+#[test]
+fn grant_rows_are_authenticated_and_under_the_digest() {
+    let (_d, path, ks) = admin_fixture();
+    let key = new_key(&ks);
+    let g = grant(&ks, &key.key_id, APP, &[GrantOperation::Encrypt], None);
+    drop(ks);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let id = format!("{}/{}", key.key_id, g.grant_id);
+    let (body, tag): (Vec<u8>, Vec<u8>) = conn
+        .query_row("SELECT body, tag FROM grants WHERE id = ?1", [&id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    // Widen the grant on disk: detected when used.
+    let mut v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    v["GranteePrincipal"] = "*".into();
+    conn.execute(
+        "UPDATE grants SET body = ?1 WHERE id = ?2",
+        rusqlite::params![serde_json::to_vec(&v).unwrap(), id],
+    )
+    .unwrap();
+    let root = || RootKeySource::Bytes(Secret::from_slice(&ROOT));
+    let ks = Keystore::open(&path, root()).unwrap();
+    let e = expect_err(
+        enc_with(&ks.as_principal(OTHER), &key.key_id, &[], &[]),
+        ErrorKind::KMSInternalException,
+    );
+    assert!(e.message().contains("authentication"), "{e}");
+    drop(ks);
+    // Deleting the grant row (a revoked grant's row put back would be the same) changes the digest.
+    conn.execute(
+        "UPDATE grants SET body = ?1 WHERE id = ?2",
+        rusqlite::params![body, id],
+    )
+    .unwrap();
+    Keystore::open(&path, root()).unwrap();
+    conn.execute("DELETE FROM grants WHERE id = ?1", [&id])
+        .unwrap();
+    let e = expect_err(
+        Keystore::open(&path, root()),
+        ErrorKind::KMSInternalException,
+    );
+    assert!(e.message().contains("digest"), "{e}");
+    conn.execute(
+        "INSERT INTO grants (id, body, tag) VALUES (?1, ?2, ?3)",
+        rusqlite::params![id, body, tag],
+    )
+    .unwrap();
+    Keystore::open(&path, root()).unwrap();
+}
