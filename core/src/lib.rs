@@ -4,6 +4,10 @@
 
 extern crate alloc;
 
+// The AWS-LC backend needs `std` (aws-lc-rs does); the RustCrypto one does not.
+#[cfg(feature = "backend-aws-lc")]
+extern crate std;
+
 pub mod api;
 pub mod asym;
 pub mod audit;
