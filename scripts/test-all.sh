@@ -26,8 +26,14 @@ ESDK_VENV="${STRONGROOM_ESDK_VENV:-$PWD/target/esdk-venv}"
 "$ESDK_VENV/bin/pip" install --quiet --disable-pip-version-check 'aws-encryption-sdk>=4,<5' cryptography
 export STRONGROOM_PYTHON="${STRONGROOM_PYTHON:-$ESDK_VENV/bin/python}"
 
-step "Rust tests"
+step "Rust tests (native: AWS-LC backend, and both backends side by side)"
 cargo test --workspace
+
+step "RustCrypto backend alone (the no_std/wasm primitive set): core tests"
+cargo test -p strongroom-core
+
+step "benches compile (cargo bench --no-run; not run in CI)"
+./scripts/bench-check.sh
 
 step "quickstart"
 ./scripts/quickstart.sh

@@ -100,6 +100,16 @@ enum Command {
         #[arg(long)]
         admin_principal: Option<String>,
     },
+    /// Write the whole keystore, sealed under its root key, to a file (backup).
+    ExportKeystore {
+        #[arg(long)]
+        outfile: PathBuf,
+    },
+    /// Create the keystore (--keystore, must not exist) from a sealed export.
+    ImportKeystore {
+        #[arg(long)]
+        infile: PathBuf,
+    },
     /// CreateKey.
     CreateKey {
         #[arg(long)]
@@ -638,6 +648,12 @@ fn run(cli: &Cli) -> Result<(), Error> {
     {
         return init(cli, region, account, admin_principal.clone(), format);
     }
+    if let Command::ImportKeystore { infile } = &cli.command {
+        let bytes = std::fs::read(infile)
+            .map_err(|e| Error::internal(format!("cannot read {}: {e}", infile.display())))?;
+        Keystore::import_sealed(&cli.keystore, &bytes, root_source(cli))?;
+        return Ok(());
+    }
     let ks = open()?;
     if let Command::Audit(a) = &cli.command {
         return audit(cli, format, &ks, a);
@@ -647,8 +663,12 @@ fn run(cli: &Cli) -> Result<(), Error> {
         None => ks,
     };
     match &cli.command {
-        Command::Init { .. } | Command::EncryptFile(_) | Command::DecryptFile(_) => {
-            unreachable_init()
+        Command::Init { .. }
+        | Command::ImportKeystore { .. }
+        | Command::EncryptFile(_)
+        | Command::DecryptFile(_) => unreachable_init(),
+        Command::ExportKeystore { outfile } => {
+            write_raw(&Some(outfile.clone()), &ks.export_sealed()?)
         }
         Command::Serve(args) => strongroom_server::cli::serve(ks, args).map_err(Error::internal),
         Command::CreateKey {

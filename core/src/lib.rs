@@ -4,6 +4,10 @@
 
 extern crate alloc;
 
+// The AWS-LC backend needs `std` (aws-lc-rs does); the RustCrypto one does not.
+#[cfg(feature = "backend-aws-lc")]
+extern crate std;
+
 pub mod api;
 pub mod asym;
 pub mod audit;
@@ -12,9 +16,12 @@ pub mod blob;
 pub mod context;
 pub mod crypto;
 pub mod error;
+pub mod export;
 pub mod grant;
 pub mod key;
+pub mod memstore;
 pub mod ops;
+pub mod paging;
 pub mod policy;
 pub mod seal;
 pub mod secret;

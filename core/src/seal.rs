@@ -7,8 +7,10 @@
 //! `strongroom/v1/seal` (AES-256-GCM for key material),
 //! `strongroom/v1/record-mac` (HMAC-SHA256 over stored metadata),
 //! `strongroom/v1/audit-mac` (the audit-log chain),
-//! `strongroom/v1/grant-token` (HMAC-SHA256 tag of grant tokens) and
-//! `strongroom/v1/check` (the root-key check value).
+//! `strongroom/v1/grant-token` (HMAC-SHA256 tag of grant tokens),
+//! `strongroom/v1/check` (the root-key check value) and
+//! `strongroom/v1/export` (HMAC-SHA256 over a sealed keystore export,
+//! [`crate::export`]).
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -33,6 +35,7 @@ pub struct RootKey {
     audit_mac: Zeroizing<[u8; 32]>,
     grant_token: Zeroizing<[u8; 32]>,
     check: Zeroizing<[u8; 32]>,
+    export_mac: Zeroizing<[u8; 32]>,
 }
 
 impl fmt::Debug for RootKey {
@@ -62,6 +65,7 @@ impl RootKey {
             audit_mac: derive(bytes, b"strongroom/v1/audit-mac")?,
             grant_token: derive(bytes, b"strongroom/v1/grant-token")?,
             check: derive(bytes, b"strongroom/v1/check")?,
+            export_mac: derive(bytes, b"strongroom/v1/export")?,
         })
     }
 
@@ -83,6 +87,25 @@ impl RootKey {
     /// None in practice (HMAC accepts every key).
     pub fn check_value(&self, keystore_id: &[u8]) -> Result<[u8; HMAC_SHA256_LEN]> {
         crypto::hmac_sha256(self.check.as_ref(), &[b"strongroom/v1/check", keystore_id])
+    }
+
+    /// HMAC-SHA256 under the `strongroom/v1/export` sub-key over `data`
+    /// (a sealed keystore export without its trailing MAC; see
+    /// [`crate::export`]).
+    ///
+    /// # Errors
+    /// None in practice (HMAC accepts every key).
+    pub fn mac_export(&self, data: &[u8]) -> Result<[u8; HMAC_SHA256_LEN]> {
+        crypto::hmac_sha256(self.export_mac.as_ref(), &[data])
+    }
+
+    /// Verifies a tag made by [`mac_export`](Self::mac_export), in constant time.
+    pub fn verify_export(&self, data: &[u8], tag: &[u8]) -> bool {
+        use subtle::ConstantTimeEq;
+        match self.mac_export(data) {
+            Ok(t) => tag.len() == HMAC_SHA256_LEN && bool::from(t.ct_eq(tag)),
+            Err(_) => false,
+        }
     }
 
     /// Seals key material for `(key_id, version)`:

@@ -6,6 +6,7 @@ mod asymmetric;
 mod audit_log;
 pub mod clock;
 pub mod envelope;
+mod export;
 mod grants;
 pub mod root;
 pub mod store;

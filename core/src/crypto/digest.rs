@@ -10,7 +10,6 @@
 //! (`RSAES_OAEP_SHA_1`), where the `rsa` crate applies it.
 
 use alloc::vec::Vec;
-use sha2::{Digest, Sha256, Sha384, Sha512};
 
 /// Length of a SHA-256 digest in bytes.
 pub const SHA256_LEN: usize = 32;
@@ -51,37 +50,4 @@ impl DigestAlgorithm {
     }
 }
 
-/// SHA-256 of `message` (FIPS 180-4).
-pub fn sha256(message: &[u8]) -> [u8; SHA256_LEN] {
-    Sha256::digest(message).into()
-}
-
-/// SHA-384 of `message` (FIPS 180-4).
-pub fn sha384(message: &[u8]) -> [u8; SHA384_LEN] {
-    Sha384::digest(message).into()
-}
-
-/// SHA-512 of `message` (FIPS 180-4).
-pub fn sha512(message: &[u8]) -> [u8; SHA512_LEN] {
-    Sha512::digest(message).into()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn known_answers_for_abc() {
-        // FIPS 180-2 appendix examples for "abc".
-        assert_eq!(sha256(b"abc")[..4], [0xba, 0x78, 0x16, 0xbf],);
-        assert_eq!(sha384(b"abc")[..4], [0xcb, 0x00, 0x75, 0x3f]);
-        assert_eq!(sha512(b"abc")[..4], [0xdd, 0xaf, 0x35, 0xa1]);
-        for alg in [
-            DigestAlgorithm::Sha256,
-            DigestAlgorithm::Sha384,
-            DigestAlgorithm::Sha512,
-        ] {
-            assert_eq!(alg.digest(b"abc").len(), alg.output_len());
-        }
-    }
-}
+pub use super::active::digest::*;

@@ -1,27 +1,24 @@
 //! ECDSA (FIPS 186-5, SEC 1) on NIST P-256 and P-384 for the KMS key specs
-//! `ECC_NIST_P256` (`ECDSA_SHA_256`) and `ECC_NIST_P384` (`ECDSA_SHA_384`),
-//! through the RustCrypto `p256` and `p384` crates.
+//! `ECC_NIST_P256` (`ECDSA_SHA_256`) and `ECC_NIST_P384` (`ECDSA_SHA_384`);
+//! the functions are the active backend's ([`super::active`]).
 //!
 //! Signing and verification take a **digest** (SHA-256 for P-256, SHA-384
 //! for P-384): the caller hashes a `RAW` message once with
 //! [`super::digest`] and passes a `DIGEST` message as it is. Signatures are
 //! ASN.1 DER `ECDSA-Sig-Value` (RFC 3279), as KMS returns them.
 //!
-//! Nonces are *hedged*: `k` is derived as in RFC 6979 §3.2 from the private
-//! key and the digest, with fresh bytes from the caller's RNG as the
-//! additional input `k'` of RFC 6979 §3.6. A weak RNG therefore cannot leak
-//! the key, and two signatures of one digest differ.
+//! Nonces are *hedged*, so a weak RNG cannot leak the key and two signatures
+//! of one digest differ: RustCrypto derives `k` as in RFC 6979 §3.2 from the
+//! private key and the digest with fresh bytes from the caller's RNG as the
+//! additional input `k'` of RFC 6979 §3.6; AWS-LC mixes the private key and
+//! the digest into its own RNG output for `k` (the caller's RNG is unused).
 //!
 //! Keys travel as DER: private keys as PKCS#8 (RFC 5208 / RFC 5915), public
 //! keys as SubjectPublicKeyInfo (RFC 5480). For the AWS Encryption SDK
 //! signing suites, P-384 public keys also travel as a compressed SEC 1
 //! point (49 bytes).
 
-use alloc::vec::Vec;
-use rand_core::CryptoRng;
-use zeroize::Zeroizing;
-
-use crate::error::{Error, Result};
+use crate::error::Error;
 
 /// A NIST curve that KMS offers for ECDSA signing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -46,231 +43,12 @@ impl EcCurve {
 /// Length of a compressed SEC 1 P-384 point (`0x02`/`0x03` || x).
 pub const P384_COMPRESSED_POINT_LEN: usize = 49;
 
-fn bad_private_key() -> Error {
+pub(crate) fn bad_private_key() -> Error {
     Error::validation("the EC private key is not a valid PKCS#8 key on the expected curve")
 }
 
-fn bad_digest() -> Error {
+pub(crate) fn bad_digest() -> Error {
     Error::validation("the digest length must equal the signing algorithm's hash length")
 }
 
-macro_rules! curve {
-    ($m:ident, $c:ident) => {
-        mod $m {
-            use super::*;
-            use $c::ecdsa::signature::hazmat::{PrehashVerifier, RandomizedPrehashSigner};
-            use $c::ecdsa::{DerSignature, SigningKey, VerifyingKey};
-            use $c::elliptic_curve::Generate;
-            use $c::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
-
-            pub(super) fn generate<R: CryptoRng + ?Sized>(
-                rng: &mut R,
-            ) -> Result<Zeroizing<Vec<u8>>> {
-                let key = SigningKey::generate_from_rng(rng);
-                let doc = key
-                    .to_pkcs8_der()
-                    .map_err(|_| Error::internal("EC private key encoding failed"))?;
-                Ok(Zeroizing::new(doc.as_bytes().to_vec()))
-            }
-
-            pub(super) fn signing_key(pkcs8: &[u8]) -> Result<SigningKey> {
-                SigningKey::from_pkcs8_der(pkcs8).map_err(|_| bad_private_key())
-            }
-
-            pub(super) fn spki(key: &VerifyingKey) -> Result<Vec<u8>> {
-                key.to_public_key_der()
-                    .map(|d| d.as_bytes().to_vec())
-                    .map_err(|_| Error::internal("EC public key encoding failed"))
-            }
-
-            pub(super) fn sign<R: CryptoRng + ?Sized>(
-                pkcs8: &[u8],
-                digest: &[u8],
-                rng: &mut R,
-            ) -> Result<Vec<u8>> {
-                let key = signing_key(pkcs8)?;
-                let sig: DerSignature = key
-                    .sign_prehash_with_rng(rng, digest)
-                    .map_err(|_| Error::internal("ECDSA signing failed"))?;
-                Ok(sig.as_bytes().to_vec())
-            }
-
-            pub(super) fn verify_with(key: &VerifyingKey, digest: &[u8], sig_der: &[u8]) -> bool {
-                match DerSignature::from_bytes(sig_der) {
-                    Ok(sig) => key.verify_prehash(digest, &sig).is_ok(),
-                    Err(_) => false,
-                }
-            }
-
-            pub(super) fn is_public_key(spki: &[u8]) -> bool {
-                VerifyingKey::from_public_key_der(spki).is_ok()
-            }
-
-            pub(super) fn verify(spki: &[u8], digest: &[u8], sig_der: &[u8]) -> bool {
-                match VerifyingKey::from_public_key_der(spki) {
-                    Ok(key) => verify_with(&key, digest, sig_der),
-                    Err(_) => false,
-                }
-            }
-        }
-    };
-}
-
-curve!(nist_p256, p256);
-curve!(nist_p384, p384);
-
-/// Generates an ECDSA key pair on `curve` and returns the private key as
-/// PKCS#8 DER (RFC 5915 `ECPrivateKey` inside, with the public key).
-///
-/// # Errors
-/// `KMSInternalException` if encoding fails.
-pub fn ecdsa_generate<R: CryptoRng + ?Sized>(
-    curve: EcCurve,
-    rng: &mut R,
-) -> Result<Zeroizing<Vec<u8>>> {
-    match curve {
-        EcCurve::P256 => nist_p256::generate(rng),
-        EcCurve::P384 => nist_p384::generate(rng),
-    }
-}
-
-/// The curve of the PKCS#8 EC private key `pkcs8` (e.g. to check imported
-/// key material against the key spec).
-///
-/// # Errors
-/// `ValidationException` if `pkcs8` is not a valid PKCS#8 private key on
-/// P-256 or P-384.
-pub fn ecdsa_private_key_curve(pkcs8: &[u8]) -> Result<EcCurve> {
-    if nist_p256::signing_key(pkcs8).is_ok() {
-        Ok(EcCurve::P256)
-    } else if nist_p384::signing_key(pkcs8).is_ok() {
-        Ok(EcCurve::P384)
-    } else {
-        Err(bad_private_key())
-    }
-}
-
-/// The curve of the EC public key `spki` (SubjectPublicKeyInfo DER).
-///
-/// # Errors
-/// `ValidationException` if `spki` is not a valid public key on P-256 or
-/// P-384 (including a point that is not on the curve).
-pub fn ecdsa_public_key_curve(spki: &[u8]) -> Result<EcCurve> {
-    if nist_p256::is_public_key(spki) {
-        Ok(EcCurve::P256)
-    } else if nist_p384::is_public_key(spki) {
-        Ok(EcCurve::P384)
-    } else {
-        Err(Error::validation(
-            "not a P-256 or P-384 SubjectPublicKeyInfo",
-        ))
-    }
-}
-
-/// The public key of the PKCS#8 private key `pkcs8` on `curve`, as DER
-/// SubjectPublicKeyInfo (`id-ecPublicKey` with the named curve, uncompressed
-/// point), the shape of KMS `GetPublicKey`.
-///
-/// # Errors
-/// `ValidationException` if `pkcs8` is not a valid PKCS#8 private key on
-/// `curve`; `KMSInternalException` if encoding fails.
-pub fn ecdsa_public_key_der(curve: EcCurve, pkcs8: &[u8]) -> Result<Vec<u8>> {
-    match curve {
-        EcCurve::P256 => nist_p256::spki(nist_p256::signing_key(pkcs8)?.verifying_key()),
-        EcCurve::P384 => nist_p384::spki(nist_p384::signing_key(pkcs8)?.verifying_key()),
-    }
-}
-
-/// Signs `digest` (SHA-256 for P-256, SHA-384 for P-384, computed by the
-/// caller) with ECDSA and returns the DER signature (at most 72 bytes for
-/// P-256, 104 for P-384). The nonce is hedged RFC 6979 (see the module docs).
-///
-/// # Errors
-/// `ValidationException` if `digest` is not [`EcCurve::digest_len`] bytes or
-/// `pkcs8` is not a valid private key on `curve`; `KMSInternalException` if
-/// signing fails (the RNG failed).
-pub fn ecdsa_sign_digest<R: CryptoRng + ?Sized>(
-    curve: EcCurve,
-    pkcs8: &[u8],
-    digest: &[u8],
-    rng: &mut R,
-) -> Result<Vec<u8>> {
-    if digest.len() != curve.digest_len() {
-        return Err(bad_digest());
-    }
-    match curve {
-        EcCurve::P256 => nist_p256::sign(pkcs8, digest, rng),
-        EcCurve::P384 => nist_p384::sign(pkcs8, digest, rng),
-    }
-}
-
-/// Verifies a DER ECDSA signature over `digest` with the public key `spki`
-/// (SubjectPublicKeyInfo DER) on `curve`.
-///
-/// `false` if the signature does not verify or is not strict DER, `digest`
-/// is not [`EcCurve::digest_len`] bytes, or `spki` is not a valid public key
-/// on `curve`; the caller maps `false` to `KMSInvalidSignatureException`.
-/// Both `s` and `n - s` verify (FIPS 186-5 does not require low `s`).
-pub fn ecdsa_verify_digest(curve: EcCurve, spki: &[u8], digest: &[u8], sig_der: &[u8]) -> bool {
-    if digest.len() != curve.digest_len() {
-        return false;
-    }
-    match curve {
-        EcCurve::P256 => nist_p256::verify(spki, digest, sig_der),
-        EcCurve::P384 => nist_p384::verify(spki, digest, sig_der),
-    }
-}
-
-/// The public key of the P-384 PKCS#8 private key `pkcs8` as a compressed
-/// SEC 1 point (49 bytes, SEC 1 v2 §2.3.3), as the AWS Encryption SDK puts
-/// it (base64) in the encryption context under `aws-crypto-public-key`.
-///
-/// # Errors
-/// `ValidationException` if `pkcs8` is not a valid P-384 private key.
-pub fn p384_compressed_public_key(pkcs8: &[u8]) -> Result<[u8; P384_COMPRESSED_POINT_LEN]> {
-    let key = nist_p384::signing_key(pkcs8)?;
-    let point = key.verifying_key().to_sec1_point(true);
-    point
-        .as_bytes()
-        .try_into()
-        .map_err(|_| Error::internal("P-384 point compression failed"))
-}
-
-fn p384_key_from_compressed(compressed: &[u8]) -> Option<p384::ecdsa::VerifyingKey> {
-    if compressed.len() != P384_COMPRESSED_POINT_LEN || !matches!(compressed[0], 0x02 | 0x03) {
-        return None;
-    }
-    p384::ecdsa::VerifyingKey::from_sec1_bytes(compressed).ok()
-}
-
-/// The SubjectPublicKeyInfo DER of the P-384 public key given as a
-/// compressed SEC 1 point (49 bytes), e.g. to hand to [`ecdsa_verify_digest`].
-///
-/// # Errors
-/// `ValidationException` if `compressed` is not 49 bytes starting with
-/// `0x02`/`0x03`, or is not the x-coordinate of a point on P-384.
-pub fn p384_public_key_der_from_compressed(compressed: &[u8]) -> Result<Vec<u8>> {
-    let key = p384_key_from_compressed(compressed)
-        .ok_or_else(|| Error::validation("not a compressed P-384 public key"))?;
-    nist_p384::spki(&key)
-}
-
-/// Verifies a DER ECDSA P-384 signature over the SHA-384 `digest` with a
-/// public key given as a compressed SEC 1 point (the AWS Encryption SDK
-/// suites with ECDSA P-384, e.g. 0x0578).
-///
-/// `false` if the signature does not verify or is not strict DER, `digest`
-/// is not 48 bytes, or `compressed` is not a valid compressed P-384 point.
-pub fn p384_verify_digest_with_compressed_key(
-    compressed: &[u8],
-    digest: &[u8],
-    sig_der: &[u8],
-) -> bool {
-    if digest.len() != EcCurve::P384.digest_len() {
-        return false;
-    }
-    match p384_key_from_compressed(compressed) {
-        Some(key) => nist_p384::verify_with(&key, digest, sig_der),
-        None => false,
-    }
-}
+pub use super::active::ecdsa::*;

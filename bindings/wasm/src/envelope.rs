@@ -1,0 +1,463 @@
+//! Envelope encryption in the AWS Encryption SDK message format
+//! ([`strongroom_core::envelope`]): keyrings, one-call encryption and
+//! decryption of `Uint8Array`s, and incremental (chunk in, chunk out)
+//! encryptors and decryptors whose memory stays bounded by about two frames.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, Uint8Array};
+use strongroom_core::envelope::{
+    self, AlgorithmSuite, CommitmentPolicy, DecryptOptions, DecryptionMaterials, Decryptor,
+    EncryptOptions, EncryptedDataKey, EncryptionMaterials, Encryptor, Keyring as CoreKeyring,
+    MessageHeader, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaWrapPadding,
+};
+use strongroom_core::{Error, Result};
+use wasm_bindgen::prelude::*;
+
+use crate::convert::{bytes_to_js, context_to_js, object, Req};
+use crate::{js_err, rng, JsResult, Rng};
+
+/// A keyring shared between its JavaScript handle, multi-keyrings holding
+/// it and running decryptors.
+#[derive(Debug, Clone)]
+struct Shared(Rc<dyn CoreKeyring>);
+
+impl CoreKeyring for Shared {
+    fn on_encrypt(
+        &self,
+        materials: &mut EncryptionMaterials,
+        rng: &mut dyn rand_core::CryptoRng,
+    ) -> Result<()> {
+        self.0.on_encrypt(materials, rng)
+    }
+    fn on_decrypt(
+        &self,
+        materials: &mut DecryptionMaterials,
+        edks: &[EncryptedDataKey],
+        rng: &mut dyn rand_core::CryptoRng,
+    ) -> Result<()> {
+        self.0.on_decrypt(materials, edks, rng)
+    }
+}
+
+/// Wraps and unwraps data keys: raw AES, raw RSA, or several at once.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Keyring {
+    inner: Shared,
+    /// For multi-keyrings: the parts, so that `withChild` can extend them.
+    multi: Option<(Shared, Vec<Shared>)>,
+}
+
+fn rsa_padding(s: &str) -> Result<RsaWrapPadding> {
+    Ok(match s {
+        "OAEP_SHA1_MGF1" | "RSAES_OAEP_SHA_1" => RsaWrapPadding::OaepSha1,
+        "OAEP_SHA256_MGF1" | "RSAES_OAEP_SHA_256" => RsaWrapPadding::OaepSha256,
+        "OAEP_SHA384_MGF1" => RsaWrapPadding::OaepSha384,
+        "OAEP_SHA512_MGF1" => RsaWrapPadding::OaepSha512,
+        "PKCS1" => RsaWrapPadding::Pkcs1v15,
+        other => {
+            return Err(Error::validation(format!(
+                "'{other}' is not a padding; valid: OAEP_SHA1_MGF1, OAEP_SHA256_MGF1, \
+                 OAEP_SHA384_MGF1, OAEP_SHA512_MGF1, PKCS1"
+            )))
+        }
+    })
+}
+
+const SUITES: [AlgorithmSuite; 4] = [
+    AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+    AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
+    AlgorithmSuite::Aes256GcmHkdfSha384EcdsaP384,
+    AlgorithmSuite::Aes256GcmHkdfSha256,
+];
+
+fn suite(s: &str) -> Result<AlgorithmSuite> {
+    SUITES
+        .into_iter()
+        .find(|x| x.name() == s)
+        .ok_or_else(|| Error::validation(format!("'{s}' is not a supported algorithm suite")))
+}
+
+fn commitment_policy(s: &str) -> Result<CommitmentPolicy> {
+    [
+        CommitmentPolicy::RequireEncryptRequireDecrypt,
+        CommitmentPolicy::RequireEncryptAllowDecrypt,
+        CommitmentPolicy::ForbidEncryptAllowDecrypt,
+    ]
+    .into_iter()
+    .find(|p| p.name() == s)
+    .ok_or_else(|| Error::validation(format!("'{s}' is not a commitment policy")))
+}
+
+fn max_edks(r: &Req) -> Result<Option<u16>> {
+    r.opt_u32("maxEncryptedDataKeys")?
+        .map(|n| {
+            u16::try_from(n)
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| Error::validation("maxEncryptedDataKeys must be 1 to 65535"))
+        })
+        .transpose()
+}
+
+fn encrypt_options(
+    options: &JsValue,
+) -> Result<(strongroom_core::EncryptionContext, EncryptOptions)> {
+    let r = Req::new(
+        options,
+        &[
+            "encryptionContext",
+            "algorithmSuite",
+            "frameLength",
+            "maxEncryptedDataKeys",
+        ],
+    )?;
+    let mut o = EncryptOptions::default();
+    if let Some(s) = r.opt_str("algorithmSuite")? {
+        o.suite = suite(&s)?;
+    }
+    if let Some(n) = r.opt_u32("frameLength")? {
+        o.frame_length = n;
+    }
+    o.max_encrypted_data_keys = max_edks(&r)?;
+    Ok((r.context("encryptionContext")?, o))
+}
+
+fn decrypt_options(options: &JsValue) -> Result<DecryptOptions> {
+    let r = Req::new(
+        options,
+        &[
+            "commitmentPolicy",
+            "maxEncryptedDataKeys",
+            "requiredEncryptionContext",
+            "maxFrameBuffer",
+        ],
+    )?;
+    let mut o = DecryptOptions::default();
+    if let Some(p) = r.opt_str("commitmentPolicy")? {
+        o.commitment_policy = commitment_policy(&p)?;
+    }
+    o.max_encrypted_data_keys = max_edks(&r)?;
+    o.required_encryption_context = r.context("requiredEncryptionContext")?;
+    if let Some(n) = r.opt_u32("maxFrameBuffer")? {
+        o.max_content_buffer = u64::from(n);
+    }
+    Ok(o)
+}
+
+/// The authenticated header as a plain object.
+fn header_to_js(h: &MessageHeader) -> JsValue {
+    let edks: Array = h
+        .encrypted_data_keys
+        .iter()
+        .map(|e| {
+            object(&[
+                ("providerId", e.provider_id.as_str().into()),
+                ("providerInfo", bytes_to_js(&e.provider_info)),
+            ])
+        })
+        .collect();
+    object(&[
+        ("algorithmSuite", h.suite.name().into()),
+        ("messageId", bytes_to_js(&h.message_id)),
+        ("encryptionContext", context_to_js(&h.encryption_context)),
+        ("encryptedDataKeys", edks.into()),
+        ("frameLength", h.frame_length.into()),
+    ])
+}
+
+#[wasm_bindgen]
+impl Keyring {
+    /// The ESDK raw AES keyring: `{ keyNamespace, keyName, wrappingKey }`
+    /// with a 16-, 24- or 32-byte wrapping key.
+    #[wasm_bindgen(js_name = rawAes)]
+    pub fn raw_aes(
+        #[wasm_bindgen(unchecked_param_type = "RawAesKeyringOptions")] options: JsValue,
+    ) -> JsResult<Keyring> {
+        (|| {
+            let r = Req::new(&options, &["keyNamespace", "keyName", "wrappingKey"])?;
+            let key = strongroom_core::Secret::new(r.bytes("wrappingKey")?);
+            let k = RawAesKeyring::new(
+                r.str("keyNamespace")?,
+                r.str("keyName")?,
+                key.expose_secret(),
+            )?;
+            Ok(Keyring {
+                inner: Shared(Rc::new(k)),
+                multi: None,
+            })
+        })()
+        .map_err(js_err)
+    }
+
+    /// The ESDK raw RSA keyring: `{ keyNamespace, keyName, padding,
+    /// publicKey?: SPKI DER, privateKey?: PKCS#8 DER }`.
+    #[wasm_bindgen(js_name = rawRsa)]
+    pub fn raw_rsa(
+        #[wasm_bindgen(unchecked_param_type = "RawRsaKeyringOptions")] options: JsValue,
+    ) -> JsResult<Keyring> {
+        (|| {
+            let r = Req::new(
+                &options,
+                &[
+                    "keyNamespace",
+                    "keyName",
+                    "padding",
+                    "publicKey",
+                    "privateKey",
+                ],
+            )?;
+            let private = r.opt_bytes("privateKey")?.map(strongroom_core::Secret::new);
+            let k = RawRsaKeyring::new(
+                r.str("keyNamespace")?,
+                r.str("keyName")?,
+                rsa_padding(&r.str("padding")?)?,
+                r.opt_bytes("publicKey")?.as_deref(),
+                private.as_ref().map(|p| p.expose_secret()),
+            )?;
+            Ok(Keyring {
+                inner: Shared(Rc::new(k)),
+                multi: None,
+            })
+        })()
+        .map_err(js_err)
+    }
+
+    /// A multi-keyring whose generator makes and wraps the data key; add
+    /// more wrapping keyrings with `withChild`. Decryption tries each in turn.
+    pub fn multi(generator: &Keyring) -> JsResult<Keyring> {
+        Self::build_multi(generator.inner.clone(), Vec::new())
+    }
+
+    /// A new multi-keyring: this one's generator and children plus `child`
+    /// (this keyring, if it is not a multi-keyring, becomes the generator).
+    #[wasm_bindgen(js_name = withChild)]
+    pub fn with_child(&self, child: &Keyring) -> JsResult<Keyring> {
+        let (generator, mut children) = match &self.multi {
+            Some((g, c)) => (g.clone(), c.clone()),
+            None => (self.inner.clone(), Vec::new()),
+        };
+        children.push(child.inner.clone());
+        Self::build_multi(generator, children)
+    }
+
+    fn build_multi(generator: Shared, children: Vec<Shared>) -> JsResult<Keyring> {
+        let k = MultiKeyring::new(
+            Some(Box::new(generator.clone())),
+            children
+                .iter()
+                .map(|c| Box::new(c.clone()) as Box<dyn CoreKeyring>)
+                .collect(),
+        )
+        .map_err(js_err)?;
+        Ok(Keyring {
+            inner: Shared(Rc::new(k)),
+            multi: Some((generator, children)),
+        })
+    }
+}
+
+/// Encrypts `plaintext` into one message.
+#[wasm_bindgen(js_name = encryptMessage)]
+pub fn encrypt_message(
+    keyring: &Keyring,
+    plaintext: &[u8],
+    #[wasm_bindgen(unchecked_optional_param_type = "EncryptMessageOptions")] options: Option<
+        JsValue,
+    >,
+) -> JsResult<Vec<u8>> {
+    let options = options.unwrap_or(JsValue::UNDEFINED);
+    (|| {
+        let (ctx, o) = encrypt_options(&options)?;
+        envelope::encrypt(&keyring.inner, &ctx, plaintext, &o, &mut rng())
+    })()
+    .map_err(js_err)
+}
+
+/// Decrypts a whole message; nothing is returned unless it fully
+/// authenticates (signature included).
+#[wasm_bindgen(js_name = decryptMessage, unchecked_return_type = "DecryptMessageResult")]
+pub fn decrypt_message(
+    keyring: &Keyring,
+    message: &[u8],
+    #[wasm_bindgen(unchecked_optional_param_type = "DecryptMessageOptions")] options: Option<
+        JsValue,
+    >,
+) -> JsResult<JsValue> {
+    let options = options.unwrap_or(JsValue::UNDEFINED);
+    (|| {
+        let o = decrypt_options(&options)?;
+        let (pt, header) = envelope::decrypt(&keyring.inner, message, o, &mut rng())?;
+        let pt = strongroom_core::Secret::new(pt);
+        Ok(object(&[
+            ("plaintext", Uint8Array::from(pt.expose_secret()).into()),
+            ("messageHeader", header_to_js(&header)),
+        ]))
+    })()
+    .map_err(js_err)
+}
+
+/// Writes one message incrementally: `update(chunk)` returns the message
+/// bytes completed so far (whole frames), `finish()` the rest.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct MessageEncryptor {
+    inner: Option<Encryptor>,
+}
+
+#[wasm_bindgen]
+impl MessageEncryptor {
+    /// Starts a message (options as for `encryptMessage`).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        keyring: &Keyring,
+        #[wasm_bindgen(unchecked_optional_param_type = "EncryptMessageOptions")] options: Option<
+            JsValue,
+        >,
+    ) -> JsResult<MessageEncryptor> {
+        let options = options.unwrap_or(JsValue::UNDEFINED);
+        (|| {
+            let (ctx, o) = encrypt_options(&options)?;
+            Ok(MessageEncryptor {
+                inner: Some(Encryptor::new(&keyring.inner, &ctx, &o, &mut rng())?),
+            })
+        })()
+        .map_err(js_err)
+    }
+
+    fn finished() -> JsValue {
+        js_err(Error::validation("the message is already finished"))
+    }
+
+    /// Feeds plaintext; returns the message bytes ready so far.
+    pub fn update(&mut self, chunk: &[u8]) -> JsResult<Vec<u8>> {
+        let enc = self.inner.as_mut().ok_or_else(Self::finished)?;
+        let mut out = Vec::new();
+        enc.update(chunk, &mut out).map_err(js_err)?;
+        Ok(out)
+    }
+
+    /// Ends the message: the final frame and, for signing suites, the footer.
+    pub fn finish(&mut self) -> JsResult<Vec<u8>> {
+        let enc = self.inner.take().ok_or_else(Self::finished)?;
+        let mut out = Vec::new();
+        enc.finish(&mut out, &mut rng()).map_err(js_err)?;
+        Ok(out)
+    }
+}
+
+/// A keyring that is whichever keyring the running decryptor has set; lets
+/// a [`Decryptor`] (which borrows its keyring) live in a JavaScript object.
+#[derive(Debug)]
+struct Current;
+
+thread_local! {
+    static CURRENT: RefCell<Option<Shared>> = const { RefCell::new(None) };
+}
+
+static CURRENT_KEYRING: Current = Current;
+
+impl Current {
+    fn with<T>(&self, f: impl FnOnce(&Shared) -> Result<T>) -> Result<T> {
+        let k = CURRENT.with(|c| c.borrow().clone());
+        match k {
+            Some(k) => f(&k),
+            None => Err(Error::internal("no keyring is set for this decryptor")),
+        }
+    }
+}
+
+impl CoreKeyring for Current {
+    fn on_encrypt(
+        &self,
+        materials: &mut EncryptionMaterials,
+        rng: &mut dyn rand_core::CryptoRng,
+    ) -> Result<()> {
+        self.with(|k| k.on_encrypt(materials, rng))
+    }
+    fn on_decrypt(
+        &self,
+        materials: &mut DecryptionMaterials,
+        edks: &[EncryptedDataKey],
+        rng: &mut dyn rand_core::CryptoRng,
+    ) -> Result<()> {
+        self.with(|k| k.on_decrypt(materials, edks, rng))
+    }
+}
+
+/// Reads one message incrementally: `update(chunk)` returns the plaintext
+/// of every frame completed and authenticated by it; `finish()` checks that
+/// the message is complete (and its signature valid) and returns the header.
+///
+/// For signed suites (the default `AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384`)
+/// the plaintext from `update` is not final until `finish()` succeeds.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct MessageDecryptor {
+    keyring: Shared,
+    inner: Option<Decryptor<'static>>,
+}
+
+#[wasm_bindgen]
+impl MessageDecryptor {
+    /// A decryptor (options as for `decryptMessage`).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        keyring: &Keyring,
+        #[wasm_bindgen(unchecked_optional_param_type = "DecryptMessageOptions")] options: Option<
+            JsValue,
+        >,
+    ) -> JsResult<MessageDecryptor> {
+        let options = options.unwrap_or(JsValue::UNDEFINED);
+        let o = decrypt_options(&options).map_err(js_err)?;
+        // The RNG is a zero-sized handle on crypto.getRandomValues, so leaking
+        // its box allocates nothing.
+        let rng: &'static mut Rng = Box::leak(Box::new(rng()));
+        Ok(MessageDecryptor {
+            keyring: keyring.inner.clone(),
+            inner: Some(Decryptor::new(&CURRENT_KEYRING, o, rng)),
+        })
+    }
+
+    fn finished() -> JsValue {
+        js_err(Error::validation("the message is already finished"))
+    }
+
+    fn with_keyring<T>(&self, f: impl FnOnce() -> T) -> T {
+        CURRENT.with(|c| *c.borrow_mut() = Some(self.keyring.clone()));
+        let out = f();
+        CURRENT.with(|c| *c.borrow_mut() = None);
+        out
+    }
+
+    /// Feeds ciphertext; returns the plaintext authenticated so far.
+    pub fn update(&mut self, chunk: &[u8]) -> JsResult<Vec<u8>> {
+        let keyring = self.keyring.clone();
+        let dec = self.inner.as_mut().ok_or_else(Self::finished)?;
+        let mut out = Vec::new();
+        CURRENT.with(|c| *c.borrow_mut() = Some(keyring));
+        let r = dec.update(chunk, &mut out);
+        CURRENT.with(|c| *c.borrow_mut() = None);
+        // Signed messages: the caller learns from `isSigned` that this
+        // plaintext is final only once finish() succeeds.
+        let _released = r.map_err(js_err)?;
+        Ok(out)
+    }
+
+    /// True for a signed message, once its header has been read.
+    #[wasm_bindgen(getter, js_name = isSigned)]
+    pub fn is_signed(&self) -> Option<bool> {
+        self.inner.as_ref().and_then(|d| d.is_signed())
+    }
+
+    /// Checks that the whole message was read and authenticated; returns
+    /// its header.
+    #[wasm_bindgen(unchecked_return_type = "MessageHeader")]
+    pub fn finish(&mut self) -> JsResult<JsValue> {
+        let dec = self.inner.take().ok_or_else(Self::finished)?;
+        let header = self.with_keyring(|| dec.finish()).map_err(js_err)?;
+        Ok(header_to_js(&header))
+    }
+}

@@ -1,0 +1,823 @@
+//! Strongroom for JavaScript (Node.js and browsers): the no_std core's
+//! in-memory keystore ([`strongroom_core::memstore::MemKeystore`]) behind a
+//! `Keystore` class whose methods are the KMS operations in camelCase.
+//!
+//! This crate converts values and errors only; every operation is the
+//! core's. Randomness comes from `crypto.getRandomValues` (getrandom's
+//! `wasm_js` backend), time from `Date.now()`. Errors are thrown as
+//! `StrongroomError` objects whose `code` is the KMS exception name.
+//!
+//! The crate also compiles natively (so that the workspace builds and lints
+//! as one), but its functions call JavaScript and only work in wasm32.
+
+mod convert;
+mod envelope;
+
+use convert::{bytes_to_js, object, response, secret_to_js, Req};
+use rand_core::UnwrapErr;
+use strongroom_core::api::*;
+use strongroom_core::memstore::MemKeystore;
+use strongroom_core::seal::RootKey;
+use strongroom_core::{Error, Secret};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(inline_js = r#"
+export class StrongroomError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = 'StrongroomError';
+    this.code = code;
+  }
+}
+export function makeStrongroomError(code, message) {
+  return new StrongroomError(code, message);
+}
+export function strongroomErrorClass() {
+  return StrongroomError;
+}
+export function isUint8Array(v) {
+  try { return v instanceof Uint8Array; } catch (e) { return false; }
+}
+"#)]
+extern "C" {
+    /// `instanceof Uint8Array`, false where a Proxy's trap throws.
+    #[wasm_bindgen(js_name = isUint8Array)]
+    pub(crate) fn is_uint8array(v: &JsValue) -> bool;
+    #[wasm_bindgen(js_name = makeStrongroomError)]
+    fn make_error(code: &str, message: &str) -> JsValue;
+    #[wasm_bindgen(js_name = strongroomErrorClass)]
+    fn error_class() -> JsValue;
+}
+
+/// The `StrongroomError` class, so that the package can export it
+/// (`err instanceof StrongroomError`, `err.code`).
+#[wasm_bindgen(js_name = strongroomErrorClass, skip_typescript)]
+pub fn strongroom_error_class() -> JsValue {
+    error_class()
+}
+
+pub(crate) fn js_err(e: Error) -> JsValue {
+    make_error(e.code(), e.message())
+}
+
+pub(crate) type JsResult<T> = Result<T, JsValue>;
+
+/// The CSPRNG: `crypto.getRandomValues` through getrandom's `wasm_js` backend.
+pub(crate) type Rng = UnwrapErr<getrandom::SysRng>;
+
+pub(crate) fn rng() -> Rng {
+    UnwrapErr(getrandom::SysRng)
+}
+
+/// Now, in Unix seconds, from `Date.now()`.
+fn now() -> u64 {
+    let ms = js_sys::Date::now();
+    if ms.is_finite() && ms > 0.0 {
+        (ms / 1000.0) as u64
+    } else {
+        0
+    }
+}
+
+fn root_key(options: &JsValue, allowed: &[&str]) -> JsResult<(Req, RootKey)> {
+    let req = Req::new(options, allowed).map_err(js_err)?;
+    let bytes = Secret::new(req.bytes("rootKey").map_err(js_err)?);
+    let root = RootKey::from_bytes(bytes.expose_secret()).map_err(js_err)?;
+    Ok((req, root))
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = include_str!("types.d.ts");
+
+/// A keystore held in memory. Persist it with `exportSealed()` and restore
+/// it with `Keystore.importSealed()`; release it with `free()` (or let the
+/// garbage collector do so).
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Keystore {
+    inner: MemKeystore,
+}
+
+/// Runs `f` and turns its error into a thrown `StrongroomError`.
+fn run<T>(f: impl FnOnce() -> strongroom_core::Result<T>) -> JsResult<T> {
+    f().map_err(js_err)
+}
+
+#[wasm_bindgen]
+impl Keystore {
+    /// A new, empty keystore: `{ rootKey: Uint8Array(32), region?, account? }`.
+    #[wasm_bindgen(unchecked_return_type = "Keystore")]
+    pub fn create(
+        #[wasm_bindgen(unchecked_param_type = "CreateKeystoreOptions")] options: JsValue,
+    ) -> JsResult<Keystore> {
+        let (req, root) = root_key(&options, &["rootKey", "region", "account"])?;
+        run(|| {
+            let region = req.opt_str("region")?.unwrap_or_else(|| "local-1".into());
+            let account = req
+                .opt_str("account")?
+                .unwrap_or_else(|| "000000000000".into());
+            Ok(Keystore {
+                inner: MemKeystore::new(root, &region, &account, now(), &mut rng())?,
+            })
+        })
+    }
+
+    /// Restores a keystore from `exportSealed()` bytes (or a native
+    /// `strongroom export-keystore` file). Altered bytes are rejected.
+    #[wasm_bindgen(js_name = importSealed)]
+    pub fn import_sealed(
+        bytes: &[u8],
+        #[wasm_bindgen(unchecked_param_type = "ImportKeystoreOptions")] options: JsValue,
+    ) -> JsResult<Keystore> {
+        let (_, root) = root_key(&options, &["rootKey"])?;
+        run(|| {
+            Ok(Keystore {
+                inner: MemKeystore::import_sealed(bytes, root)?,
+            })
+        })
+    }
+
+    /// The whole keystore, sealed under its root key (see docs/FORMAT.md).
+    #[wasm_bindgen(js_name = exportSealed)]
+    pub fn export_sealed(&self) -> JsResult<Vec<u8>> {
+        run(|| self.inner.export_sealed())
+    }
+
+    /// The keystore ID (UUID).
+    #[wasm_bindgen(getter, js_name = keystoreId)]
+    pub fn keystore_id(&self) -> String {
+        self.inner.keystore_id().to_string()
+    }
+
+    /// Region used in ARNs.
+    #[wasm_bindgen(getter)]
+    pub fn region(&self) -> String {
+        self.inner.region().to_string()
+    }
+
+    /// Account ID used in ARNs.
+    #[wasm_bindgen(getter)]
+    pub fn account(&self) -> String {
+        self.inner.account().to_string()
+    }
+
+    /// Deletes the keys whose deletion date has passed; returns how many.
+    #[wasm_bindgen(js_name = purgeDeletedKeys)]
+    pub fn purge_deleted_keys(&mut self) -> u32 {
+        u32::try_from(self.inner.purge_deleted_keys(now())).unwrap_or(u32::MAX)
+    }
+
+    // ---- key management ------------------------------------------------------
+
+    /// CreateKey.
+    #[wasm_bindgen(js_name = createKey, unchecked_return_type = "DescribeKeyResponse")]
+    pub fn create_key(
+        &mut self,
+        #[wasm_bindgen(unchecked_optional_param_type = "CreateKeyRequest")] request: Option<
+            JsValue,
+        >,
+    ) -> JsResult<JsValue> {
+        let request = request.unwrap_or(JsValue::UNDEFINED);
+        run(|| {
+            let r = Req::new(
+                &request,
+                &[
+                    "description",
+                    "keySpec",
+                    "customerMasterKeySpec",
+                    "keyUsage",
+                    "origin",
+                    "policy",
+                    "bypassPolicyLockoutSafetyCheck",
+                    "tags",
+                    "multiRegion",
+                ],
+            )?;
+            let req = CreateKeyRequest {
+                description: r.opt_str("description")?,
+                key_spec: r.opt_enum("keySpec")?,
+                customer_master_key_spec: r.opt_enum("customerMasterKeySpec")?,
+                key_usage: r.opt_enum("keyUsage")?,
+                origin: r.opt_enum("origin")?,
+                policy: r.opt_str("policy")?,
+                bypass_policy_lockout_safety_check: r
+                    .opt_bool("bypassPolicyLockoutSafetyCheck")?
+                    .unwrap_or(false),
+                tags: r.tags("tags")?,
+                multi_region: r.opt_bool("multiRegion")?,
+            };
+            response(&self.inner.create_key(&mut rng(), now(), &req)?)
+        })
+    }
+
+    /// DescribeKey: `{ keyId }` (key ID, key ARN, alias name or alias ARN).
+    #[wasm_bindgen(js_name = describeKey, unchecked_return_type = "DescribeKeyResponse")]
+    pub fn describe_key(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(&request, &["keyId", "grantTokens"])?;
+            response(
+                &self
+                    .inner
+                    .describe_key(&mut rng(), now(), &r.str("keyId")?)?,
+            )
+        })
+    }
+
+    /// ListKeys: `{ limit?, marker? }`.
+    #[wasm_bindgen(js_name = listKeys, unchecked_return_type = "ListKeysResponse")]
+    pub fn list_keys(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "ListRequest")] request: Option<JsValue>,
+    ) -> JsResult<JsValue> {
+        let request = request.unwrap_or(JsValue::UNDEFINED);
+        run(|| {
+            let r = Req::new(&request, &["limit", "marker"])?;
+            response(&self.inner.list_keys(
+                now(),
+                r.opt_u32("limit")?,
+                r.opt_str("marker")?.as_deref(),
+            )?)
+        })
+    }
+
+    /// UpdateKeyDescription: `{ keyId, description }`.
+    #[wasm_bindgen(js_name = updateKeyDescription)]
+    pub fn update_key_description(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "UpdateKeyDescriptionRequest")] request: JsValue,
+    ) -> JsResult<()> {
+        run(|| {
+            let r = Req::new(&request, &["keyId", "description"])?;
+            self.inner.update_key_description(
+                &mut rng(),
+                now(),
+                &r.str("keyId")?,
+                &r.str("description")?,
+            )
+        })
+    }
+
+    /// EnableKey: `{ keyId }`.
+    #[wasm_bindgen(js_name = enableKey)]
+    pub fn enable_key(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
+    ) -> JsResult<()> {
+        run(|| {
+            let r = Req::new(&request, &["keyId"])?;
+            self.inner.enable_key(&mut rng(), now(), &r.str("keyId")?)
+        })
+    }
+
+    /// DisableKey: `{ keyId }`.
+    #[wasm_bindgen(js_name = disableKey)]
+    pub fn disable_key(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
+    ) -> JsResult<()> {
+        run(|| {
+            let r = Req::new(&request, &["keyId"])?;
+            self.inner.disable_key(&mut rng(), now(), &r.str("keyId")?)
+        })
+    }
+
+    /// ScheduleKeyDeletion: `{ keyId, pendingWindowInDays? }` (7–30, default 30).
+    #[wasm_bindgen(
+        js_name = scheduleKeyDeletion,
+        unchecked_return_type = "ScheduleKeyDeletionResponse"
+    )]
+    pub fn schedule_key_deletion(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "ScheduleKeyDeletionRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(&request, &["keyId", "pendingWindowInDays"])?;
+            response(&self.inner.schedule_key_deletion(
+                &mut rng(),
+                now(),
+                &r.str("keyId")?,
+                r.opt_u32("pendingWindowInDays")?,
+            )?)
+        })
+    }
+
+    /// CancelKeyDeletion: `{ keyId }`; the key becomes `Disabled`.
+    #[wasm_bindgen(js_name = cancelKeyDeletion, unchecked_return_type = "KeyIdResponse")]
+    pub fn cancel_key_deletion(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(&request, &["keyId"])?;
+            response(
+                &self
+                    .inner
+                    .cancel_key_deletion(&mut rng(), now(), &r.str("keyId")?)?,
+            )
+        })
+    }
+
+    /// EnableKeyRotation: `{ keyId, rotationPeriodInDays? }` (90–2560, default 365).
+    #[wasm_bindgen(js_name = enableKeyRotation)]
+    pub fn enable_key_rotation(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "EnableKeyRotationRequest")] request: JsValue,
+    ) -> JsResult<()> {
+        run(|| {
+            let r = Req::new(&request, &["keyId", "rotationPeriodInDays"])?;
+            self.inner.enable_key_rotation(
+                &mut rng(),
+                now(),
+                &r.str("keyId")?,
+                r.opt_u32("rotationPeriodInDays")?,
+            )
+        })
+    }
+
+    /// DisableKeyRotation: `{ keyId }`.
+    #[wasm_bindgen(js_name = disableKeyRotation)]
+    pub fn disable_key_rotation(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
+    ) -> JsResult<()> {
+        run(|| {
+            let r = Req::new(&request, &["keyId"])?;
+            self.inner
+                .disable_key_rotation(&mut rng(), now(), &r.str("keyId")?)
+        })
+    }
+
+    /// GetKeyRotationStatus: `{ keyId }`.
+    #[wasm_bindgen(
+        js_name = getKeyRotationStatus,
+        unchecked_return_type = "GetKeyRotationStatusResponse"
+    )]
+    pub fn get_key_rotation_status(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(&request, &["keyId"])?;
+            response(
+                &self
+                    .inner
+                    .get_key_rotation_status(&mut rng(), now(), &r.str("keyId")?)?,
+            )
+        })
+    }
+
+    /// RotateKeyOnDemand: `{ keyId }` (at most 10 per key).
+    #[wasm_bindgen(js_name = rotateKeyOnDemand, unchecked_return_type = "KeyIdResponse")]
+    pub fn rotate_key_on_demand(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(&request, &["keyId"])?;
+            response(
+                &self
+                    .inner
+                    .rotate_key_on_demand(&mut rng(), now(), &r.str("keyId")?)?,
+            )
+        })
+    }
+
+    /// ListKeyRotations: `{ keyId, limit?, marker? }`.
+    #[wasm_bindgen(
+        js_name = listKeyRotations,
+        unchecked_return_type = "ListKeyRotationsResponse"
+    )]
+    pub fn list_key_rotations(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "KeyIdListRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(&request, &["keyId", "limit", "marker"])?;
+            response(&self.inner.list_key_rotations(
+                &mut rng(),
+                now(),
+                &r.str("keyId")?,
+                r.opt_u32("limit")?,
+                r.opt_str("marker")?.as_deref(),
+            )?)
+        })
+    }
+
+    // ---- aliases -------------------------------------------------------------
+
+    /// CreateAlias: `{ aliasName, targetKeyId }`.
+    #[wasm_bindgen(js_name = createAlias)]
+    pub fn create_alias(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "AliasRequest")] request: JsValue,
+    ) -> JsResult<()> {
+        run(|| {
+            let r = Req::new(&request, &["aliasName", "targetKeyId"])?;
+            self.inner.create_alias(
+                &mut rng(),
+                now(),
+                &r.str("aliasName")?,
+                &r.str("targetKeyId")?,
+            )
+        })
+    }
+
+    /// UpdateAlias: `{ aliasName, targetKeyId }`.
+    #[wasm_bindgen(js_name = updateAlias)]
+    pub fn update_alias(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "AliasRequest")] request: JsValue,
+    ) -> JsResult<()> {
+        run(|| {
+            let r = Req::new(&request, &["aliasName", "targetKeyId"])?;
+            self.inner.update_alias(
+                &mut rng(),
+                now(),
+                &r.str("aliasName")?,
+                &r.str("targetKeyId")?,
+            )
+        })
+    }
+
+    /// DeleteAlias: `{ aliasName }`.
+    #[wasm_bindgen(js_name = deleteAlias)]
+    pub fn delete_alias(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "DeleteAliasRequest")] request: JsValue,
+    ) -> JsResult<()> {
+        run(|| {
+            let r = Req::new(&request, &["aliasName"])?;
+            self.inner.delete_alias(&r.str("aliasName")?)
+        })
+    }
+
+    /// ListAliases: `{ keyId?, limit?, marker? }`.
+    #[wasm_bindgen(js_name = listAliases, unchecked_return_type = "ListAliasesResponse")]
+    pub fn list_aliases(
+        &mut self,
+        #[wasm_bindgen(unchecked_optional_param_type = "ListAliasesRequest")] request: Option<
+            JsValue,
+        >,
+    ) -> JsResult<JsValue> {
+        let request = request.unwrap_or(JsValue::UNDEFINED);
+        run(|| {
+            let r = Req::new(&request, &["keyId", "limit", "marker"])?;
+            response(&self.inner.list_aliases(
+                &mut rng(),
+                now(),
+                r.opt_str("keyId")?.as_deref(),
+                r.opt_u32("limit")?,
+                r.opt_str("marker")?.as_deref(),
+            )?)
+        })
+    }
+
+    // ---- tags ----------------------------------------------------------------
+
+    /// TagResource: `{ keyId, tags: [{ tagKey, tagValue }] }`.
+    #[wasm_bindgen(js_name = tagResource)]
+    pub fn tag_resource(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "TagResourceRequest")] request: JsValue,
+    ) -> JsResult<()> {
+        run(|| {
+            let r = Req::new(&request, &["keyId", "tags"])?;
+            self.inner
+                .tag_resource(&mut rng(), now(), &r.str("keyId")?, &r.tags("tags")?)
+        })
+    }
+
+    /// UntagResource: `{ keyId, tagKeys: string[] }`.
+    #[wasm_bindgen(js_name = untagResource)]
+    pub fn untag_resource(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "UntagResourceRequest")] request: JsValue,
+    ) -> JsResult<()> {
+        run(|| {
+            let r = Req::new(&request, &["keyId", "tagKeys"])?;
+            self.inner
+                .untag_resource(&mut rng(), now(), &r.str("keyId")?, &r.str_list("tagKeys")?)
+        })
+    }
+
+    /// ListResourceTags: `{ keyId, limit?, marker? }` (limit 1–50).
+    #[wasm_bindgen(
+        js_name = listResourceTags,
+        unchecked_return_type = "ListResourceTagsResponse"
+    )]
+    pub fn list_resource_tags(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "KeyIdListRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(&request, &["keyId", "limit", "marker"])?;
+            response(&self.inner.list_resource_tags(
+                &mut rng(),
+                now(),
+                &r.str("keyId")?,
+                r.opt_u32("limit")?,
+                r.opt_str("marker")?.as_deref(),
+            )?)
+        })
+    }
+
+    // ---- cryptographic operations ---------------------------------------------
+
+    /// Encrypt: `{ keyId, plaintext: Uint8Array (1–4096 bytes),
+    /// encryptionContext?, encryptionAlgorithm?, grantTokens? }`.
+    #[wasm_bindgen(unchecked_return_type = "EncryptResponse")]
+    pub fn encrypt(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "EncryptRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(
+                &request,
+                &[
+                    "keyId",
+                    "plaintext",
+                    "encryptionContext",
+                    "encryptionAlgorithm",
+                    "grantTokens",
+                ],
+            )?;
+            let req = EncryptRequest {
+                key_id: r.str("keyId")?,
+                plaintext: Secret::new(r.bytes("plaintext")?),
+                encryption_context: r.context("encryptionContext")?,
+                encryption_algorithm: r.opt_enum("encryptionAlgorithm")?,
+                grant_tokens: r.str_list("grantTokens")?,
+            };
+            response(&self.inner.encrypt(&mut rng(), now(), &req)?)
+        })
+    }
+
+    /// Decrypt: `{ ciphertextBlob, encryptionContext?, keyId?,
+    /// encryptionAlgorithm?, grantTokens? }`.
+    #[wasm_bindgen(unchecked_return_type = "DecryptResponse")]
+    pub fn decrypt(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "DecryptRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(
+                &request,
+                &[
+                    "ciphertextBlob",
+                    "encryptionContext",
+                    "keyId",
+                    "encryptionAlgorithm",
+                    "grantTokens",
+                ],
+            )?;
+            let req = DecryptRequest {
+                ciphertext_blob: r.bytes("ciphertextBlob")?,
+                encryption_context: r.context("encryptionContext")?,
+                key_id: r.opt_str("keyId")?,
+                encryption_algorithm: r.opt_enum("encryptionAlgorithm")?,
+                grant_tokens: r.str_list("grantTokens")?,
+            };
+            let out = self.inner.decrypt(&mut rng(), now(), &req)?;
+            Ok(object(&[
+                ("keyId", out.key_id.as_str().into()),
+                ("plaintext", secret_to_js(&out.plaintext)),
+                (
+                    "encryptionAlgorithm",
+                    out.encryption_algorithm.as_str().into(),
+                ),
+            ]))
+        })
+    }
+
+    /// ReEncrypt: `{ ciphertextBlob, sourceEncryptionContext?, sourceKeyId?,
+    /// destinationKeyId, destinationEncryptionContext?, … }`.
+    #[wasm_bindgen(js_name = reEncrypt, unchecked_return_type = "ReEncryptResponse")]
+    pub fn re_encrypt(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "ReEncryptRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(
+                &request,
+                &[
+                    "ciphertextBlob",
+                    "sourceEncryptionContext",
+                    "sourceKeyId",
+                    "destinationKeyId",
+                    "destinationEncryptionContext",
+                    "sourceEncryptionAlgorithm",
+                    "destinationEncryptionAlgorithm",
+                    "grantTokens",
+                ],
+            )?;
+            let req = ReEncryptRequest {
+                ciphertext_blob: r.bytes("ciphertextBlob")?,
+                source_encryption_context: r.context("sourceEncryptionContext")?,
+                source_key_id: r.opt_str("sourceKeyId")?,
+                destination_key_id: r.str("destinationKeyId")?,
+                destination_encryption_context: r.context("destinationEncryptionContext")?,
+                source_encryption_algorithm: r.opt_enum("sourceEncryptionAlgorithm")?,
+                destination_encryption_algorithm: r.opt_enum("destinationEncryptionAlgorithm")?,
+                grant_tokens: r.str_list("grantTokens")?,
+            };
+            response(&self.inner.re_encrypt(&mut rng(), now(), &req)?)
+        })
+    }
+
+    /// GenerateDataKey: `{ keyId, keySpec? | numberOfBytes?, encryptionContext? }`.
+    #[wasm_bindgen(js_name = generateDataKey, unchecked_return_type = "GenerateDataKeyResponse")]
+    pub fn generate_data_key(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "GenerateDataKeyRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let req = data_key_request(&request)?;
+            let out = self.inner.generate_data_key(&mut rng(), now(), &req)?;
+            Ok(object(&[
+                ("ciphertextBlob", bytes_to_js(&out.ciphertext_blob)),
+                ("plaintext", secret_to_js(&out.plaintext)),
+                ("keyId", out.key_id.as_str().into()),
+            ]))
+        })
+    }
+
+    /// GenerateDataKeyWithoutPlaintext: as `generateDataKey`, without `plaintext`.
+    #[wasm_bindgen(
+        js_name = generateDataKeyWithoutPlaintext,
+        unchecked_return_type = "GenerateDataKeyWithoutPlaintextResponse"
+    )]
+    pub fn generate_data_key_without_plaintext(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "GenerateDataKeyRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let req = data_key_request(&request)?;
+            response(
+                &self
+                    .inner
+                    .generate_data_key_without_plaintext(&mut rng(), now(), &req)?,
+            )
+        })
+    }
+
+    // ---- asymmetric keys and MACs -----------------------------------------------
+
+    /// Sign: `{ keyId, message: Uint8Array, messageType?: "RAW" | "DIGEST",
+    /// signingAlgorithm, grantTokens? }`.
+    #[wasm_bindgen(unchecked_return_type = "SignResponse")]
+    pub fn sign(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "SignRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(
+                &request,
+                &[
+                    "keyId",
+                    "message",
+                    "messageType",
+                    "signingAlgorithm",
+                    "grantTokens",
+                ],
+            )?;
+            let req = SignRequest {
+                key_id: r.str("keyId")?,
+                message: Secret::new(r.bytes("message")?),
+                message_type: r.opt_enum("messageType")?,
+                signing_algorithm: r.opt_enum("signingAlgorithm")?,
+                grant_tokens: r.str_list("grantTokens")?,
+            };
+            response(&self.inner.sign(&mut rng(), now(), &req)?)
+        })
+    }
+
+    /// Verify: `{ keyId, message, messageType?, signature, signingAlgorithm }`;
+    /// an invalid signature throws `KMSInvalidSignatureException`.
+    #[wasm_bindgen(unchecked_return_type = "VerifyResponse")]
+    pub fn verify(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "VerifyRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(
+                &request,
+                &[
+                    "keyId",
+                    "message",
+                    "messageType",
+                    "signature",
+                    "signingAlgorithm",
+                    "grantTokens",
+                ],
+            )?;
+            let req = VerifyRequest {
+                key_id: r.str("keyId")?,
+                message: Secret::new(r.bytes("message")?),
+                message_type: r.opt_enum("messageType")?,
+                signature: r.bytes("signature")?,
+                signing_algorithm: r.opt_enum("signingAlgorithm")?,
+                grant_tokens: r.str_list("grantTokens")?,
+            };
+            response(&self.inner.verify(&mut rng(), now(), &req)?)
+        })
+    }
+
+    /// GetPublicKey: `{ keyId }`; `publicKey` is SubjectPublicKeyInfo DER.
+    #[wasm_bindgen(js_name = getPublicKey, unchecked_return_type = "GetPublicKeyResponse")]
+    pub fn get_public_key(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(&request, &["keyId", "grantTokens"])?;
+            response(
+                &self
+                    .inner
+                    .get_public_key(&mut rng(), now(), &r.str("keyId")?)?,
+            )
+        })
+    }
+
+    /// GenerateMac: `{ keyId, message, macAlgorithm, grantTokens? }`.
+    #[wasm_bindgen(js_name = generateMac, unchecked_return_type = "GenerateMacResponse")]
+    pub fn generate_mac(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "GenerateMacRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(
+                &request,
+                &["keyId", "message", "macAlgorithm", "grantTokens"],
+            )?;
+            let req = GenerateMacRequest {
+                key_id: r.str("keyId")?,
+                message: Secret::new(r.bytes("message")?),
+                mac_algorithm: r.opt_enum("macAlgorithm")?,
+                grant_tokens: r.str_list("grantTokens")?,
+            };
+            response(&self.inner.generate_mac(&mut rng(), now(), &req)?)
+        })
+    }
+
+    /// VerifyMac: `{ keyId, message, mac, macAlgorithm }`; a mismatch throws
+    /// `KMSInvalidMacException`.
+    #[wasm_bindgen(js_name = verifyMac, unchecked_return_type = "VerifyMacResponse")]
+    pub fn verify_mac(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "VerifyMacRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(
+                &request,
+                &["keyId", "message", "mac", "macAlgorithm", "grantTokens"],
+            )?;
+            let req = VerifyMacRequest {
+                key_id: r.str("keyId")?,
+                message: Secret::new(r.bytes("message")?),
+                mac: r.bytes("mac")?,
+                mac_algorithm: r.opt_enum("macAlgorithm")?,
+                grant_tokens: r.str_list("grantTokens")?,
+            };
+            response(&self.inner.verify_mac(&mut rng(), now(), &req)?)
+        })
+    }
+
+    /// GenerateRandom: `{ numberOfBytes }` (1–1024).
+    #[wasm_bindgen(js_name = generateRandom, unchecked_return_type = "GenerateRandomResponse")]
+    pub fn generate_random(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "GenerateRandomRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(&request, &["numberOfBytes"])?;
+            let n = r
+                .opt_u32("numberOfBytes")?
+                .ok_or_else(|| Error::validation("numberOfBytes is required"))?;
+            let out = MemKeystore::generate_random(&mut rng(), n)?;
+            Ok(object(&[("plaintext", secret_to_js(&out.plaintext))]))
+        })
+    }
+}
+
+fn data_key_request(request: &JsValue) -> strongroom_core::Result<GenerateDataKeyRequest> {
+    let r = Req::new(
+        request,
+        &[
+            "keyId",
+            "keySpec",
+            "numberOfBytes",
+            "encryptionContext",
+            "grantTokens",
+        ],
+    )?;
+    Ok(GenerateDataKeyRequest {
+        key_id: r.str("keyId")?,
+        key_spec: r.opt_enum("keySpec")?,
+        number_of_bytes: r.opt_u32("numberOfBytes")?,
+        encryption_context: r.context("encryptionContext")?,
+        grant_tokens: r.str_list("grantTokens")?,
+    })
+}

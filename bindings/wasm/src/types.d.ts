@@ -1,0 +1,377 @@
+/** KMS key specs. */
+export type KeySpec =
+  | "SYMMETRIC_DEFAULT"
+  | "RSA_2048"
+  | "RSA_3072"
+  | "RSA_4096"
+  | "ECC_NIST_P256"
+  | "ECC_NIST_P384"
+  | "HMAC_256"
+  | "HMAC_384"
+  | "HMAC_512";
+/** KMS key usages. */
+export type KeyUsage = "ENCRYPT_DECRYPT" | "SIGN_VERIFY" | "GENERATE_VERIFY_MAC";
+/** KMS key states. */
+export type KeyState = "Enabled" | "Disabled" | "PendingDeletion" | "PendingImport";
+/** Where key material came from. */
+export type Origin = "AWS_KMS" | "EXTERNAL";
+/** Encryption algorithms. */
+export type EncryptionAlgorithm = "SYMMETRIC_DEFAULT" | "RSAES_OAEP_SHA_1" | "RSAES_OAEP_SHA_256";
+/** Data key specs of GenerateDataKey. */
+export type DataKeySpec = "AES_128" | "AES_256";
+/** An encryption context: string keys to string values, matched exactly on decryption. */
+export type EncryptionContext = Record<string, string>;
+
+/** The KMS exception names that `StrongroomError.code` takes. */
+export type StrongroomErrorCode =
+  | "AccessDeniedException"
+  | "AlreadyExistsException"
+  | "DisabledException"
+  | "DryRunOperationException"
+  | "ExpiredImportTokenException"
+  | "IncorrectKeyException"
+  | "IncorrectKeyMaterialException"
+  | "InvalidAliasNameException"
+  | "InvalidArnException"
+  | "InvalidCiphertextException"
+  | "InvalidGrantIdException"
+  | "InvalidGrantTokenException"
+  | "InvalidImportTokenException"
+  | "InvalidKeyUsageException"
+  | "InvalidMarkerException"
+  | "KMSInternalException"
+  | "KMSInvalidMacException"
+  | "KMSInvalidSignatureException"
+  | "KMSInvalidStateException"
+  | "KeyUnavailableException"
+  | "LimitExceededException"
+  | "MalformedPolicyDocumentException"
+  | "NotFoundException"
+  | "TagException"
+  | "UnsupportedOperationException"
+  | "ValidationException";
+
+/** Options of `Keystore.create`. */
+export interface CreateKeystoreOptions {
+  /** The 32-byte root key that seals every key's material. */
+  rootKey: Uint8Array;
+  /** Region in ARNs (default "local-1"). */
+  region?: string;
+  /** 12-digit account ID in ARNs (default "000000000000"). */
+  account?: string;
+}
+/** Options of `Keystore.importSealed`. */
+export interface ImportKeystoreOptions {
+  /** The root key the export was sealed under. */
+  rootKey: Uint8Array;
+}
+
+export interface Tag {
+  tagKey: string;
+  tagValue: string;
+}
+export interface CreateKeyRequest {
+  description?: string;
+  keySpec?: KeySpec;
+  customerMasterKeySpec?: KeySpec;
+  keyUsage?: KeyUsage;
+  origin?: Origin;
+  policy?: string;
+  bypassPolicyLockoutSafetyCheck?: boolean;
+  tags?: Tag[];
+  multiRegion?: boolean;
+}
+export interface KeyIdRequest {
+  /** Key ID, key ARN, alias name ("alias/…") or alias ARN. */
+  keyId: string;
+}
+export interface ListRequest {
+  /** 1–1000 (default 100). */
+  limit?: number;
+  /** `nextMarker` of the previous page. */
+  marker?: string;
+}
+export interface KeyIdListRequest extends KeyIdRequest, ListRequest {}
+export interface ListAliasesRequest extends ListRequest {
+  keyId?: string;
+}
+export interface UpdateKeyDescriptionRequest extends KeyIdRequest {
+  description: string;
+}
+export interface ScheduleKeyDeletionRequest extends KeyIdRequest {
+  /** 7–30 (default 30). */
+  pendingWindowInDays?: number;
+}
+export interface EnableKeyRotationRequest extends KeyIdRequest {
+  /** 90–2560 (default 365). */
+  rotationPeriodInDays?: number;
+}
+export interface AliasRequest {
+  /** "alias/…" */
+  aliasName: string;
+  /** Key ID or key ARN (not an alias). */
+  targetKeyId: string;
+}
+export interface DeleteAliasRequest {
+  aliasName: string;
+}
+export interface TagResourceRequest extends KeyIdRequest {
+  tags: Tag[];
+}
+export interface UntagResourceRequest extends KeyIdRequest {
+  tagKeys: string[];
+}
+export interface EncryptRequest extends KeyIdRequest {
+  /** 1–4096 bytes. */
+  plaintext: Uint8Array;
+  encryptionContext?: EncryptionContext;
+  encryptionAlgorithm?: EncryptionAlgorithm;
+  grantTokens?: string[];
+}
+export interface DecryptRequest {
+  ciphertextBlob: Uint8Array;
+  encryptionContext?: EncryptionContext;
+  /** When given, must name the key that made the blob. */
+  keyId?: string;
+  encryptionAlgorithm?: EncryptionAlgorithm;
+  grantTokens?: string[];
+}
+export interface ReEncryptRequest {
+  ciphertextBlob: Uint8Array;
+  sourceEncryptionContext?: EncryptionContext;
+  sourceKeyId?: string;
+  destinationKeyId: string;
+  destinationEncryptionContext?: EncryptionContext;
+  sourceEncryptionAlgorithm?: EncryptionAlgorithm;
+  destinationEncryptionAlgorithm?: EncryptionAlgorithm;
+  grantTokens?: string[];
+}
+export interface GenerateDataKeyRequest extends KeyIdRequest {
+  /** Exactly one of keySpec and numberOfBytes (1–1024). */
+  keySpec?: DataKeySpec;
+  numberOfBytes?: number;
+  encryptionContext?: EncryptionContext;
+  grantTokens?: string[];
+}
+export interface GenerateRandomRequest {
+  /** 1–1024. */
+  numberOfBytes: number;
+}
+
+export interface KeyMetadata {
+  awsAccountId: string;
+  keyId: string;
+  arn: string;
+  creationDate: Date;
+  enabled: boolean;
+  description: string;
+  keyUsage: KeyUsage;
+  keyState: KeyState;
+  deletionDate?: Date;
+  validTo?: Date;
+  origin: Origin;
+  keyManager: "CUSTOMER";
+  customerMasterKeySpec: KeySpec;
+  keySpec: KeySpec;
+  encryptionAlgorithms?: string[];
+  signingAlgorithms?: string[];
+  macAlgorithms?: string[];
+  multiRegion: boolean;
+  pendingDeletionWindowInDays?: number;
+  expirationModel?: string;
+}
+export interface DescribeKeyResponse {
+  keyMetadata: KeyMetadata;
+}
+export interface ListKeysResponse {
+  keys: { keyId: string; keyArn: string }[];
+  nextMarker?: string;
+  truncated: boolean;
+}
+export interface AliasListEntry {
+  aliasName: string;
+  aliasArn: string;
+  targetKeyId: string;
+  creationDate: Date;
+  lastUpdatedDate: Date;
+}
+export interface ListAliasesResponse {
+  aliases: AliasListEntry[];
+  nextMarker?: string;
+  truncated: boolean;
+}
+export interface ListResourceTagsResponse {
+  tags: Tag[];
+  nextMarker?: string;
+  truncated: boolean;
+}
+export interface ScheduleKeyDeletionResponse {
+  keyId: string;
+  deletionDate: Date;
+  keyState: KeyState;
+  pendingWindowInDays: number;
+}
+export interface KeyIdResponse {
+  keyId: string;
+}
+export interface GetKeyRotationStatusResponse {
+  keyId: string;
+  keyRotationEnabled: boolean;
+  rotationPeriodInDays?: number;
+  nextRotationDate?: Date;
+  onDemandRotationStartDate?: Date;
+}
+export interface ListKeyRotationsResponse {
+  rotations: { keyId: string; rotationDate: Date; rotationType: "AUTOMATIC" | "ON_DEMAND" }[];
+  nextMarker?: string;
+  truncated: boolean;
+}
+export interface EncryptResponse {
+  ciphertextBlob: Uint8Array;
+  keyId: string;
+  encryptionAlgorithm: EncryptionAlgorithm;
+}
+export interface DecryptResponse {
+  keyId: string;
+  plaintext: Uint8Array;
+  encryptionAlgorithm: EncryptionAlgorithm;
+}
+export interface ReEncryptResponse {
+  ciphertextBlob: Uint8Array;
+  sourceKeyId: string;
+  keyId: string;
+  sourceEncryptionAlgorithm: EncryptionAlgorithm;
+  destinationEncryptionAlgorithm: EncryptionAlgorithm;
+}
+export interface GenerateDataKeyResponse {
+  ciphertextBlob: Uint8Array;
+  plaintext: Uint8Array;
+  keyId: string;
+}
+export interface GenerateDataKeyWithoutPlaintextResponse {
+  ciphertextBlob: Uint8Array;
+  keyId: string;
+}
+export interface GenerateRandomResponse {
+  plaintext: Uint8Array;
+}
+
+/** AWS Encryption SDK algorithm suites Strongroom writes (the first two) and reads. */
+export type AlgorithmSuite =
+  | "AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384"
+  | "AES_256_GCM_HKDF_SHA512_COMMIT_KEY"
+  | "AES_256_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384"
+  | "AES_256_GCM_IV12_TAG16_HKDF_SHA256";
+/** ESDK commitment policies. */
+export type CommitmentPolicy =
+  | "REQUIRE_ENCRYPT_REQUIRE_DECRYPT"
+  | "REQUIRE_ENCRYPT_ALLOW_DECRYPT"
+  | "FORBID_ENCRYPT_ALLOW_DECRYPT";
+/** Raw RSA keyring paddings (PKCS1: decryption of old data only). */
+export type RsaPadding =
+  | "OAEP_SHA1_MGF1"
+  | "OAEP_SHA256_MGF1"
+  | "OAEP_SHA384_MGF1"
+  | "OAEP_SHA512_MGF1"
+  | "PKCS1";
+export interface RawAesKeyringOptions {
+  keyNamespace: string;
+  keyName: string;
+  /** 16, 24 or 32 bytes. */
+  wrappingKey: Uint8Array;
+}
+export interface RawRsaKeyringOptions {
+  keyNamespace: string;
+  keyName: string;
+  padding: RsaPadding;
+  /** SubjectPublicKeyInfo DER; needed to encrypt (derived from privateKey if absent). */
+  publicKey?: Uint8Array;
+  /** PKCS#8 DER; needed to decrypt. */
+  privateKey?: Uint8Array;
+}
+export interface EncryptMessageOptions {
+  encryptionContext?: EncryptionContext;
+  /** Default AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384. */
+  algorithmSuite?: AlgorithmSuite;
+  /** Plaintext bytes per frame (default 4096). */
+  frameLength?: number;
+  maxEncryptedDataKeys?: number;
+}
+export interface DecryptMessageOptions {
+  /** Default REQUIRE_ENCRYPT_REQUIRE_DECRYPT. */
+  commitmentPolicy?: CommitmentPolicy;
+  maxEncryptedDataKeys?: number;
+  /** Pairs that must be in the message's encryption context. */
+  requiredEncryptionContext?: EncryptionContext;
+  /** Largest frame the decryptor buffers, in bytes (default 256 MiB). */
+  maxFrameBuffer?: number;
+}
+export interface MessageHeader {
+  algorithmSuite: AlgorithmSuite;
+  messageId: Uint8Array;
+  /** Includes aws-crypto-public-key for signing suites. */
+  encryptionContext: EncryptionContext;
+  encryptedDataKeys: { providerId: string; providerInfo: Uint8Array }[];
+  frameLength: number;
+}
+export interface DecryptMessageResult {
+  plaintext: Uint8Array;
+  messageHeader: MessageHeader;
+}
+
+/** Signing algorithms of sign / verify. */
+export type SigningAlgorithm =
+  | "RSASSA_PSS_SHA_256" | "RSASSA_PSS_SHA_384" | "RSASSA_PSS_SHA_512"
+  | "RSASSA_PKCS1_V1_5_SHA_256" | "RSASSA_PKCS1_V1_5_SHA_384" | "RSASSA_PKCS1_V1_5_SHA_512"
+  | "ECDSA_SHA_256" | "ECDSA_SHA_384";
+/** MAC algorithms of generateMac / verifyMac. */
+export type MacAlgorithm = "HMAC_SHA_256" | "HMAC_SHA_384" | "HMAC_SHA_512";
+export interface SignRequest extends KeyIdRequest {
+  /** The message (RAW, up to 4096 bytes) or its digest (DIGEST). */
+  message: Uint8Array;
+  messageType?: "RAW" | "DIGEST";
+  signingAlgorithm: SigningAlgorithm;
+  grantTokens?: string[];
+}
+export interface SignResponse {
+  keyId: string;
+  signature: Uint8Array;
+  signingAlgorithm: SigningAlgorithm;
+}
+export interface VerifyRequest extends SignRequest {
+  signature: Uint8Array;
+}
+export interface VerifyResponse {
+  keyId: string;
+  signatureValid: boolean;
+  signingAlgorithm: SigningAlgorithm;
+}
+export interface GetPublicKeyResponse {
+  keyId: string;
+  /** SubjectPublicKeyInfo DER. */
+  publicKey: Uint8Array;
+  customerMasterKeySpec: KeySpec;
+  keySpec: KeySpec;
+  keyUsage: KeyUsage;
+  encryptionAlgorithms?: string[];
+  signingAlgorithms?: string[];
+}
+export interface GenerateMacRequest extends KeyIdRequest {
+  /** 1–4096 bytes. */
+  message: Uint8Array;
+  macAlgorithm: MacAlgorithm;
+  grantTokens?: string[];
+}
+export interface GenerateMacResponse {
+  mac: Uint8Array;
+  macAlgorithm: MacAlgorithm;
+  keyId: string;
+}
+export interface VerifyMacRequest extends GenerateMacRequest {
+  mac: Uint8Array;
+}
+export interface VerifyMacResponse {
+  keyId: string;
+  macValid: boolean;
+  macAlgorithm: MacAlgorithm;
+}

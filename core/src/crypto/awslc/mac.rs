@@ -1,0 +1,62 @@
+//! HMAC (RFC 2104, FIPS 198-1) through AWS-LC.
+
+pub use crate::crypto::mac::HMAC_SHA256_LEN;
+use alloc::vec::Vec;
+use aws_lc_rs::hmac::{Context, Key, HMAC_SHA256, HMAC_SHA384, HMAC_SHA512};
+
+use crate::crypto::digest::DigestAlgorithm;
+use crate::error::Result;
+
+fn tag(alg: aws_lc_rs::hmac::Algorithm, key: &[u8], parts: &[&[u8]]) -> aws_lc_rs::hmac::Tag {
+    let key = Key::new(alg, key);
+    let mut ctx = Context::with_key(&key);
+    for p in parts {
+        ctx.update(p);
+    }
+    ctx.sign()
+}
+
+/// HMAC-SHA256 over the concatenation of `parts`; see
+/// [`crate::crypto::rustcrypto::mac::hmac_sha256`].
+///
+/// # Errors
+/// Never (the signature matches the RustCrypto backend's).
+pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Result<[u8; HMAC_SHA256_LEN]> {
+    let t = tag(HMAC_SHA256, key, parts);
+    let mut out = [0u8; HMAC_SHA256_LEN];
+    out.copy_from_slice(t.as_ref());
+    Ok(out)
+}
+
+/// HMAC with SHA-256/384/512; see [`crate::crypto::rustcrypto::mac::hmac`].
+///
+/// # Errors
+/// Never (the signature matches the RustCrypto backend's).
+pub fn hmac(alg: DigestAlgorithm, key: &[u8], parts: &[&[u8]]) -> Result<Vec<u8>> {
+    let a = match alg {
+        DigestAlgorithm::Sha256 => HMAC_SHA256,
+        DigestAlgorithm::Sha384 => HMAC_SHA384,
+        DigestAlgorithm::Sha512 => HMAC_SHA512,
+    };
+    Ok(tag(a, key, parts).as_ref().to_vec())
+}
+
+/// Verifies an HMAC tag in constant time (whole tag only); see
+/// [`crate::crypto::rustcrypto::mac::hmac_verify`].
+pub fn hmac_verify(alg: DigestAlgorithm, key: &[u8], parts: &[&[u8]], tag: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    match hmac(alg, key, parts) {
+        Ok(expected) => tag.len() == expected.len() && bool::from(expected.ct_eq(tag)),
+        Err(_) => false,
+    }
+}
+
+/// Verifies an HMAC-SHA256 tag in constant time; see
+/// [`crate::crypto::rustcrypto::mac::hmac_sha256_verify`].
+pub fn hmac_sha256_verify(key: &[u8], parts: &[&[u8]], tag: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    match hmac_sha256(key, parts) {
+        Ok(expected) => tag.len() == HMAC_SHA256_LEN && bool::from(expected.ct_eq(tag)),
+        Err(_) => false,
+    }
+}

@@ -1,0 +1,104 @@
+//! HMAC (RFC 2104, FIPS 198-1) through the RustCrypto `hmac` crate.
+
+pub use crate::crypto::mac::HMAC_SHA256_LEN;
+use alloc::vec::Vec;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::{Sha256, Sha384, Sha512};
+
+use crate::crypto::digest::DigestAlgorithm;
+
+use crate::error::{Error, Result};
+
+/// HMAC-SHA256 over the concatenation of `parts`; returns the 32-byte tag.
+///
+/// # Errors
+/// `KMSInternalException` only if the HMAC implementation rejects the key,
+/// which RFC 2104 HMAC never does (keys of every length are allowed).
+pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Result<[u8; HMAC_SHA256_LEN]> {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key)
+        .map_err(|_| Error::internal("HMAC key rejected"))?;
+    for p in parts {
+        mac.update(p);
+    }
+    Ok(mac.finalize().into_bytes().into())
+}
+
+/// HMAC with the SHA-2 function `alg` over the concatenation of `parts`
+/// (RFC 2104); the tag has `alg.output_len()` bytes (32, 48 or 64). This is
+/// KMS `GenerateMac` with `HMAC_SHA_256`, `HMAC_SHA_384` or `HMAC_SHA_512`.
+///
+/// # Errors
+/// `KMSInternalException` only if the HMAC implementation rejects the key,
+/// which RFC 2104 HMAC never does (keys of every length are allowed).
+pub fn hmac(alg: DigestAlgorithm, key: &[u8], parts: &[&[u8]]) -> Result<Vec<u8>> {
+    fn run<M: Mac + KeyInit>(key: &[u8], parts: &[&[u8]]) -> Result<Vec<u8>> {
+        let mut mac = <M as KeyInit>::new_from_slice(key)
+            .map_err(|_| Error::internal("HMAC key rejected"))?;
+        for p in parts {
+            mac.update(p);
+        }
+        Ok(mac.finalize().into_bytes().to_vec())
+    }
+    match alg {
+        DigestAlgorithm::Sha256 => run::<Hmac<Sha256>>(key, parts),
+        DigestAlgorithm::Sha384 => run::<Hmac<Sha384>>(key, parts),
+        DigestAlgorithm::Sha512 => run::<Hmac<Sha512>>(key, parts),
+    }
+}
+
+/// Verifies an HMAC tag made by [`hmac()`] with the same `alg`, in constant
+/// time (`subtle`); `false` on any mismatch, including a tag of the wrong
+/// length (truncated tags are not accepted: KMS `VerifyMac` compares the
+/// whole tag). The caller maps `false` to `KMSInvalidMacException`.
+pub fn hmac_verify(alg: DigestAlgorithm, key: &[u8], parts: &[&[u8]], tag: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    match hmac(alg, key, parts) {
+        Ok(expected) => tag.len() == expected.len() && bool::from(expected.ct_eq(tag)),
+        Err(_) => false,
+    }
+}
+
+/// Verifies an HMAC-SHA256 tag in constant time; `false` on any mismatch,
+/// including a tag of the wrong length.
+pub fn hmac_sha256_verify(key: &[u8], parts: &[&[u8]], tag: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    match hmac_sha256(key, parts) {
+        Ok(expected) => tag.len() == HMAC_SHA256_LEN && bool::from(expected.ct_eq(tag)),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc4231_test_case_2() {
+        let key = b"Jefe";
+        let msg: &[u8] = b"what do ya want for nothing?";
+        let t256 = hmac(DigestAlgorithm::Sha256, key, &[msg]).unwrap();
+        assert_eq!(t256[..4], [0x5b, 0xdc, 0xc1, 0x46]);
+        assert_eq!(t256[..], hmac_sha256(key, &[msg]).unwrap()[..]);
+        let t384 = hmac(DigestAlgorithm::Sha384, key, &[msg]).unwrap();
+        assert_eq!(t384[..4], [0xaf, 0x45, 0xd2, 0xe3]);
+        let t512 = hmac(DigestAlgorithm::Sha512, key, &[&msg[..4], &msg[4..]]).unwrap();
+        assert_eq!(t512[..4], [0x16, 0x4b, 0x7a, 0x7b]);
+        assert!(hmac_verify(DigestAlgorithm::Sha512, key, &[msg], &t512));
+        assert!(!hmac_verify(
+            DigestAlgorithm::Sha512,
+            key,
+            &[msg],
+            &t512[..32]
+        ));
+        assert!(!hmac_verify(
+            DigestAlgorithm::Sha384,
+            key,
+            &[msg],
+            &t512[..48]
+        ));
+        let mut bad = t384.clone();
+        bad[47] ^= 1;
+        assert!(!hmac_verify(DigestAlgorithm::Sha384, key, &[msg], &bad));
+        assert!(!hmac_verify(DigestAlgorithm::Sha256, key, &[msg], &[]));
+    }
+}

@@ -1,0 +1,12 @@
+//! The RustCrypto backend of the primitive seam: pure Rust, `no_std`, wasm.
+//! Every function has the signature of its counterpart in `awslc` and is
+//! documented at the seam module that re-exports it (e.g. [`super::aead`]).
+
+pub mod aead;
+pub mod digest;
+pub mod ecdsa;
+pub mod kdf;
+pub mod mac;
+pub mod rsa;
+pub mod rsa_wrap;
+pub mod sha384;

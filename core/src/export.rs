@@ -1,0 +1,330 @@
+//! The sealed keystore export: a whole keystore (its configuration, every
+//! key record and alias record as stored, with their record MAC tags) in one
+//! byte string, authenticated as a whole under the root key. Used for
+//! backups of the native keystore and as the persistence format of the
+//! in-memory keystore ([`crate::memstore`]) in JavaScript.
+//!
+//! Byte layout: `docs/FORMAT.md`, "Sealed keystore export". Key material
+//! inside the records stays sealed under the root key ([`crate::seal`]); the
+//! export adds no plaintext.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::HMAC_SHA256_LEN;
+use crate::error::{Error, ErrorKind, Result};
+use crate::seal::RootKey;
+
+/// The first four bytes of every export.
+pub const MAGIC: &[u8; 4] = b"SRKX";
+/// The format version this build writes and reads.
+pub const VERSION: u8 = 1;
+/// Format version of the keystore's tables and records
+/// (`format_version` of [`KeystoreConfig`]).
+pub const KEYSTORE_FORMAT_VERSION: u32 = 1;
+
+const TAG: usize = HMAC_SHA256_LEN;
+
+/// The keystore-wide settings: the JSON body of the native keystore's
+/// `meta/config` row, field for field and in the same order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeystoreConfig {
+    /// Format version of tables and records (1).
+    pub format_version: u32,
+    /// The keystore ID (lowercase hyphenated UUID).
+    pub keystore_id: String,
+    /// Region in ARNs.
+    pub region: String,
+    /// 12-digit account ID in ARNs.
+    pub account: String,
+    /// Creation date (Unix seconds).
+    pub created: u64,
+}
+
+/// One stored record: its ID (key ID or alias name), JSON body and record
+/// MAC tag ([`RootKey::mac_record`] with kind `key` or `alias`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportRow {
+    /// Key ID or alias name.
+    pub id: String,
+    /// The record's JSON body, byte for byte as stored.
+    pub body: Vec<u8>,
+    /// Its 32-byte record MAC tag.
+    pub tag: Vec<u8>,
+}
+
+/// The decoded contents of a sealed keystore export.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealedExport {
+    /// The keystore ID (must equal the one inside `config_body`).
+    pub keystore_id: String,
+    /// The root-key check value (`meta/check` tag): `RootKey::check_value(keystore_id)`.
+    pub check: Vec<u8>,
+    /// JSON of [`KeystoreConfig`] as stored (`meta/config` body).
+    pub config_body: Vec<u8>,
+    /// Its record MAC tag (kind `meta`, id `config`).
+    pub config_tag: Vec<u8>,
+    /// The `meta/kdf` body (Argon2id parameters, JSON) of a passphrase
+    /// keystore; empty otherwise.
+    pub kdf: Vec<u8>,
+    /// Key records, in ascending order of key ID.
+    pub keys: Vec<ExportRow>,
+    /// Alias records, in ascending order of alias name.
+    pub aliases: Vec<ExportRow>,
+}
+
+fn too_large() -> Error {
+    Error::validation("the keystore is too large to export")
+}
+
+fn put_u16_bytes(out: &mut Vec<u8>, b: &[u8]) -> Result<()> {
+    let n = u16::try_from(b.len()).map_err(|_| too_large())?;
+    out.extend_from_slice(&n.to_be_bytes());
+    out.extend_from_slice(b);
+    Ok(())
+}
+
+fn put_u32_bytes(out: &mut Vec<u8>, b: &[u8]) -> Result<()> {
+    let n = u32::try_from(b.len()).map_err(|_| too_large())?;
+    out.extend_from_slice(&n.to_be_bytes());
+    out.extend_from_slice(b);
+    Ok(())
+}
+
+fn put_tag(out: &mut Vec<u8>, tag: &[u8]) -> Result<()> {
+    if tag.len() != TAG {
+        return Err(Error::internal("a record tag is not 32 bytes"));
+    }
+    out.extend_from_slice(tag);
+    Ok(())
+}
+
+fn put_rows(out: &mut Vec<u8>, rows: &[ExportRow]) -> Result<()> {
+    let n = u32::try_from(rows.len()).map_err(|_| too_large())?;
+    out.extend_from_slice(&n.to_be_bytes());
+    for r in rows {
+        put_u16_bytes(out, r.id.as_bytes())?;
+        put_u32_bytes(out, &r.body)?;
+        put_tag(out, &r.tag)?;
+    }
+    Ok(())
+}
+
+/// A bounds-checked reader over untrusted bytes; every short read is `None`.
+struct Reader<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.buf.len() < n {
+            return None;
+        }
+        let (head, tail) = self.buf.split_at(n);
+        self.buf = tail;
+        Some(head)
+    }
+    fn u16(&mut self) -> Option<usize> {
+        self.take(2)
+            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+    }
+    fn u32(&mut self) -> Option<usize> {
+        self.take(4)
+            .and_then(|b| usize::try_from(u32::from_be_bytes([b[0], b[1], b[2], b[3]])).ok())
+    }
+    fn bytes16(&mut self) -> Option<&'a [u8]> {
+        let n = self.u16()?;
+        self.take(n)
+    }
+    fn bytes32(&mut self) -> Option<&'a [u8]> {
+        let n = self.u32()?;
+        self.take(n)
+    }
+    fn rows(&mut self) -> Option<Vec<ExportRow>> {
+        let n = self.u32()?;
+        // Each row is at least 2 + 4 + 32 bytes: bound the allocation by the input.
+        let mut rows = Vec::with_capacity(n.min(self.buf.len() / 38));
+        for _ in 0..n {
+            let id = String::from_utf8(self.bytes16()?.to_vec()).ok()?;
+            let body = self.bytes32()?.to_vec();
+            let tag = self.take(TAG)?.to_vec();
+            rows.push(ExportRow { id, body, tag });
+        }
+        Some(rows)
+    }
+}
+
+fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+fn malformed() -> Error {
+    Error::validation("the bytes are not a Strongroom sealed keystore export")
+}
+
+fn tampered() -> Error {
+    Error::new(
+        ErrorKind::KMSInternalException,
+        "the sealed keystore export failed authentication: it was modified or truncated",
+    )
+}
+
+impl SealedExport {
+    /// Encodes the export and appends its HMAC under `root`'s
+    /// `strongroom/v1/export` key.
+    ///
+    /// # Errors
+    /// `ValidationException` when a field exceeds its length prefix;
+    /// `KMSInternalException` when a tag is not 32 bytes.
+    pub fn encode(&self, root: &RootKey) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        out.extend_from_slice(MAGIC);
+        out.push(VERSION);
+        put_u16_bytes(&mut out, self.keystore_id.as_bytes())?;
+        put_tag(&mut out, &self.check)?;
+        put_u32_bytes(&mut out, &self.config_body)?;
+        put_tag(&mut out, &self.config_tag)?;
+        put_u32_bytes(&mut out, &self.kdf)?;
+        put_rows(&mut out, &self.keys)?;
+        put_rows(&mut out, &self.aliases)?;
+        let mac = root.mac_export(&out)?;
+        out.extend_from_slice(&mac);
+        Ok(out)
+    }
+
+    /// Parses an export without authenticating it, for the one thing needed
+    /// before the root key is known: the Argon2id parameters of a passphrase
+    /// keystore ([`kdf`](Self::kdf)). Nothing else from the result may be
+    /// trusted; use [`decode`](Self::decode).
+    ///
+    /// # Errors
+    /// `ValidationException` for bytes that are not an export of this version.
+    pub fn parse_unauthenticated(bytes: &[u8]) -> Result<Self> {
+        if bytes.len() < MAGIC.len() + 1 + TAG || &bytes[..4] != MAGIC {
+            return Err(malformed());
+        }
+        if bytes[4] != VERSION {
+            return Err(Error::validation(alloc::format!(
+                "sealed keystore export version {} is not supported (this build reads {VERSION})",
+                bytes[4]
+            )));
+        }
+        let body = &bytes[..bytes.len() - TAG];
+        let mut r = Reader { buf: &body[5..] };
+        let parsed = (|| {
+            let keystore_id = String::from_utf8(r.bytes16()?.to_vec()).ok()?;
+            let check = r.take(TAG)?.to_vec();
+            let config_body = r.bytes32()?.to_vec();
+            let config_tag = r.take(TAG)?.to_vec();
+            let kdf = r.bytes32()?.to_vec();
+            let keys = r.rows()?;
+            let aliases = r.rows()?;
+            Some(SealedExport {
+                keystore_id,
+                check,
+                config_body,
+                config_tag,
+                kdf,
+                keys,
+                aliases,
+            })
+        })();
+        match parsed {
+            Some(e) if r.buf.is_empty() => Ok(e),
+            _ => Err(malformed()),
+        }
+    }
+
+    /// Decodes and authenticates an export under `root`: the root-key check
+    /// value, the export MAC over every byte, the configuration's and every
+    /// record's own tag, that IDs are unique, ascending and match the
+    /// bodies, and that the configuration names the same keystore.
+    ///
+    /// # Errors
+    /// `ValidationException` for bytes that are not an export of this
+    /// version; `AccessDeniedException` when `root` is not the keystore's
+    /// root key; `KMSInternalException` ("failed authentication") for any
+    /// altered, added, removed or truncated byte.
+    pub fn decode(bytes: &[u8], root: &RootKey) -> Result<Self> {
+        let parsed = match Self::parse_unauthenticated(bytes) {
+            Ok(p) => p,
+            // A truncated or extended export must fail as tampering when the
+            // MAC does not verify, not reveal where parsing stopped.
+            Err(e) => {
+                if bytes.len() > 5 + TAG && &bytes[..4] == MAGIC && bytes[4] == VERSION {
+                    return Err(tampered());
+                }
+                return Err(e);
+            }
+        };
+        let (body, mac) = bytes.split_at(bytes.len() - TAG);
+        if !root.verify_export(body, mac) {
+            let expected = root.check_value(parsed.keystore_id.as_bytes())?;
+            if !ct_eq(&expected, &parsed.check) {
+                return Err(Error::new(
+                    ErrorKind::AccessDeniedException,
+                    "the root key does not open this sealed keystore export",
+                ));
+            }
+            return Err(tampered());
+        }
+        parsed.check_records(root)?;
+        Ok(parsed)
+    }
+
+    /// The record-level checks of [`decode`](Self::decode), after the MAC.
+    fn check_records(&self, root: &RootKey) -> Result<()> {
+        let expected = root.check_value(self.keystore_id.as_bytes())?;
+        if !ct_eq(&expected, &self.check) {
+            return Err(tampered());
+        }
+        if !root.verify_record(b"meta", b"config", &self.config_body, &self.config_tag) {
+            return Err(tampered());
+        }
+        let config = self.config()?;
+        if config.keystore_id != self.keystore_id {
+            return Err(tampered());
+        }
+        if config.format_version > KEYSTORE_FORMAT_VERSION {
+            return Err(Error::internal(alloc::format!(
+                "keystore format {} is newer than this Strongroom ({KEYSTORE_FORMAT_VERSION})",
+                config.format_version
+            )));
+        }
+        for (kind, rows) in [(&b"key"[..], &self.keys), (&b"alias"[..], &self.aliases)] {
+            for (i, row) in rows.iter().enumerate() {
+                if i > 0 && rows[i - 1].id >= row.id {
+                    return Err(tampered());
+                }
+                if !root.verify_record(kind, row.id.as_bytes(), &row.body, &row.tag) {
+                    return Err(tampered());
+                }
+            }
+        }
+        for row in &self.keys {
+            let rec: crate::key::KeyRecord =
+                serde_json::from_slice(&row.body).map_err(|_| tampered())?;
+            if rec.key_id != row.id {
+                return Err(tampered());
+            }
+        }
+        for row in &self.aliases {
+            let a: crate::key::AliasRecord =
+                serde_json::from_slice(&row.body).map_err(|_| tampered())?;
+            if a.alias_name != row.id {
+                return Err(tampered());
+            }
+        }
+        Ok(())
+    }
+
+    /// The parsed configuration.
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the body is not a configuration.
+    pub fn config(&self) -> Result<KeystoreConfig> {
+        serde_json::from_slice(&self.config_body).map_err(|_| tampered())
+    }
+}

@@ -1,0 +1,75 @@
+//! Pagination of the List* operations as KMS does it: `Limit` and an opaque
+//! `Marker` taken from the previous page's `NextMarker`. The markers are the
+//! same as the native keystore's (base64 of the last ID read, or of an index
+//! into a per-key list), so a marker means the same thing in every binding.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Default page size of ListKeys, ListAliases, ListKeyRotations.
+pub const DEFAULT_LIMIT: usize = 100;
+
+/// `Limit` 1–1000, default 100.
+///
+/// # Errors
+/// `ValidationException` outside 1–1000.
+pub fn page_limit(limit: Option<u32>) -> Result<usize> {
+    match limit {
+        None => Ok(DEFAULT_LIMIT),
+        Some(l @ 1..=1000) => Ok(l as usize),
+        Some(_) => Err(Error::validation("Limit must be between 1 and 1000")),
+    }
+}
+
+/// The marker that continues after `last`.
+pub fn encode_marker(last: &str) -> String {
+    crate::b64::encode(last.as_bytes())
+}
+
+fn invalid_marker() -> Error {
+    Error::new(ErrorKind::InvalidMarkerException, "the marker is not valid")
+}
+
+/// The ID a marker continues after.
+///
+/// # Errors
+/// `InvalidMarkerException` for a marker this keystore did not make.
+pub fn decode_marker(marker: Option<&str>) -> Result<Option<String>> {
+    marker
+        .map(|m| {
+            crate::b64::decode(m)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(invalid_marker)
+        })
+        .transpose()
+}
+
+/// One page of a list held in full (tags, rotations): the items and the
+/// `NextMarker` (an index) when more remain.
+///
+/// # Errors
+/// `ValidationException` for the limit, `InvalidMarkerException`.
+pub fn paginate_index<T>(
+    all: Vec<T>,
+    limit: Option<u32>,
+    marker: Option<&str>,
+) -> Result<(Vec<T>, Option<String>)> {
+    let limit = page_limit(limit)?;
+    let start = match decode_marker(marker)? {
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|&i| i <= all.len())
+            .ok_or_else(invalid_marker)?,
+        None => 0,
+    };
+    let end = start.saturating_add(limit).min(all.len());
+    let next = (end < all.len()).then(|| encode_marker(&end.to_string()));
+    Ok((
+        all.into_iter().skip(start).take(end - start).collect(),
+        next,
+    ))
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Builds the npm package `strongroom` (bindings/wasm/pkg/) from the
+# strongroom-wasm crate, installing its toolchain on a fresh machine first.
+# Recipe: ../shared/docs/TOOLCHAINS.md, "WebAssembly": Debian's rustc-web
+# with rust-web-src and -Zbuild-std, wasm-ld-22, and a wasm-bindgen CLI
+# pinned to the crate's exact wasm-bindgen version.
+#
+#   scripts/build-wasm.sh            # build (installs what is missing)
+#   SKIP_INSTALL=1 scripts/build-wasm.sh   # fail instead of installing
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+CRATE=bindings/wasm
+PKG=$CRATE/pkg
+TARGET_DIR=$ROOT/target/wasm
+start=$(date +%s)
+
+# The version the crate pins (`wasm-bindgen = "=X.Y.Z"`).
+WB_VERSION=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' $CRATE/Cargo.toml)
+[ -n "$WB_VERSION" ] || { echo "cannot read the pinned wasm-bindgen version" >&2; exit 1; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# 1. Debian's wasm-capable compiler, its std source and the wasm linker.
+if [ ! -x /usr/bin/wasm-ld-22 ] || [ ! -x /usr/bin/cargo ] || [ ! -d /usr/lib/rustlib/src/rust/library ]; then
+  [ -z "${SKIP_INSTALL:-}" ] || { echo "wasm toolchain missing" >&2; exit 1; }
+  echo "== installing rustc-web cargo-web rust-web-src lld-22 (apt)"
+  as_root apt-get update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y rustc-web cargo-web rust-web-src lld-22
+fi
+
+# 2. The wasm-bindgen CLI matching the crate exactly.
+export PATH="$HOME/.cargo/bin:$PATH"
+if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WB_VERSION" ]; then
+  [ -z "${SKIP_INSTALL:-}" ] || { echo "wasm-bindgen $WB_VERSION missing" >&2; exit 1; }
+  echo "== installing wasm-bindgen-cli $WB_VERSION"
+  cargo install wasm-bindgen-cli --version "=$WB_VERSION" --locked
+fi
+
+# Binaryen's wasm-opt shrinks the module a further ~10 %.
+if ! command -v wasm-opt >/dev/null && [ -z "${SKIP_INSTALL:-}" ]; then
+  echo "== installing binaryen (apt)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y binaryen || true
+fi
+
+# 3. Build with Debian's cargo and rustc (rustup's shims come first on PATH).
+# Size-optimized release profile, set here so native builds are unaffected.
+echo "== cargo build (wasm32-unknown-unknown, -Zbuild-std)"
+build_start=$(date +%s)
+RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc \
+RUSTFLAGS='-C linker=wasm-ld-22 --cfg getrandom_backend="wasm_js"' \
+CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
+CARGO_PROFILE_RELEASE_LTO=true \
+CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+CARGO_PROFILE_RELEASE_PANIC=abort \
+CARGO_PROFILE_RELEASE_DEBUG=false \
+CARGO_PROFILE_RELEASE_STRIP=true \
+  /usr/bin/cargo build --release --target wasm32-unknown-unknown \
+  -Zbuild-std=std,panic_abort --target-dir "$TARGET_DIR" -p strongroom-wasm
+build_end=$(date +%s)
+WASM=$TARGET_DIR/wasm32-unknown-unknown/release/strongroom_wasm.wasm
+
+# 4. JS glue: CommonJS for Node, ES module for browsers and bundlers.
+rm -rf "$PKG"
+mkdir -p "$PKG/node" "$PKG/web"
+wasm-bindgen --target nodejs --weak-refs --out-dir "$PKG/node" --out-name strongroom "$WASM"
+wasm-bindgen --target web --weak-refs --out-dir "$PKG/web" --out-name strongroom "$WASM"
+
+if command -v wasm-opt >/dev/null; then
+  for t in node web; do
+    wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+      --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
+      "$PKG/$t/strongroom_bg.wasm" -o "$PKG/$t/strongroom_bg.wasm"
+  done
+else
+  echo "== wasm-opt not found: the module is not post-optimized"
+fi
+
+# wasm-bindgen writes the inline JS snippet (the StrongroomError class) as an
+# ES module and require()s it from the CommonJS glue, which only Node >= 20.19
+# accepts; make the Node copy CommonJS so every supported Node loads it.
+for f in "$PKG"/node/snippets/*/inline*.js; do
+  names=$(sed -n 's/^export \(class\|function\) \([A-Za-z0-9_]*\).*/\2/p' "$f" | paste -sd, -)
+  sed -i 's/^export \(class\|function\) /\1 /' "$f"
+  echo "module.exports = { $names };" >> "$f"
+done
+
+# 5. Package entry points and metadata.
+cp -r $CRATE/js/. "$PKG/"
+VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+sed "s/@VERSION@/$VERSION/" $CRATE/js/package.json > "$PKG/package.json"
+cp LICENSE* "$PKG/" 2>/dev/null || true
+
+size=$(stat -c %s "$PKG/web/strongroom_bg.wasm")
+end=$(date +%s)
+echo "== built $PKG: strongroom_bg.wasm $size bytes ($((size / 1024)) KiB); cargo build $((build_end - build_start)) s, total $((end - start)) s"

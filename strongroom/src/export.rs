@@ -1,0 +1,169 @@
+//! Sealed keystore export and import (backups, and the bridge to the
+//! in-memory keystore of the WebAssembly package). The byte format is
+//! [`strongroom_core::export`], specified in `docs/FORMAT.md` ("Sealed
+//! keystore export"). Rows travel byte for byte: JSON bodies whose key
+//! material is already sealed under the root key, with their record MACs.
+
+use std::path::Path;
+
+use strongroom_core::export::{ExportRow, SealedExport};
+use strongroom_core::seal::RootKey;
+
+use crate::store::{Row, SqliteStorage, Storage, Table};
+use crate::{
+    auth_failed, digest_row, from_json, resolve_root, root, Config, Error, Keystore, Result,
+    RootKeySource, META_CHECK, META_CONFIG, META_KDF,
+};
+
+fn export_row(r: Row) -> ExportRow {
+    ExportRow {
+        id: r.id,
+        body: r.body,
+        tag: r.tag,
+    }
+}
+
+impl Keystore {
+    /// The whole keystore as one sealed byte string: its configuration,
+    /// every key and alias record as stored (key material stays sealed
+    /// under the root key) with their record MACs, and an HMAC under the
+    /// root key's `strongroom/v1/export` sub-key over all of it. Read in one
+    /// transaction, so the export is a consistent snapshot.
+    ///
+    /// # Errors
+    /// `KMSInternalException` on storage failure or when a stored record
+    /// fails authentication (a tampered keystore is not exported).
+    pub fn export_sealed(&self) -> Result<Vec<u8>> {
+        let mut export = None;
+        self.inner.storage.read(&mut |tx| {
+            let get = |tx: &mut dyn crate::store::Tx, id: &str| {
+                tx.get(Table::Meta, id)
+                    .and_then(|r| r.ok_or_else(|| auth_failed(&format!("meta/{id}"))))
+            };
+            let check = get(tx, META_CHECK)?;
+            let config = get(tx, META_CONFIG)?;
+            let kdf = tx.get(Table::Meta, META_KDF)?.map(|r| r.body);
+            let mut tables = [Vec::new(), Vec::new()];
+            for (i, table) in [Table::Keys, Table::Aliases].into_iter().enumerate() {
+                let mut after: Option<String> = None;
+                loop {
+                    let rows = tx.list(table, after.as_deref(), 1000)?;
+                    let Some(last) = rows.last() else { break };
+                    after = Some(last.id.clone());
+                    tables[i].extend(rows.into_iter().map(export_row));
+                }
+            }
+            let [keys, aliases] = tables;
+            export = Some(SealedExport {
+                keystore_id: self.inner.config.keystore_id.clone(),
+                check: check.tag,
+                config_body: config.body,
+                config_tag: config.tag,
+                kdf: kdf.unwrap_or_default(),
+                keys,
+                aliases,
+            });
+            Ok(())
+        })?;
+        let export = export.ok_or_else(|| Error::internal("export produced no result"))?;
+        // Refuse to wrap records that do not authenticate in a fresh MAC.
+        for r in &export.keys {
+            self.parse_key_row(&Row {
+                id: r.id.clone(),
+                body: r.body.clone(),
+                tag: r.tag.clone(),
+            })?;
+        }
+        for r in &export.aliases {
+            self.parse_alias_row(&Row {
+                id: r.id.clone(),
+                body: r.body.clone(),
+                tag: r.tag.clone(),
+            })?;
+        }
+        export.encode(&self.inner.root)
+    }
+
+    /// Creates a new keystore file at `path` from a sealed export made by
+    /// [`export_sealed`](Self::export_sealed) (or by the WebAssembly
+    /// package), with the same keystore ID, region, account and records.
+    /// `root` must yield the root key the export was sealed under; a
+    /// passphrase uses the Argon2id parameters carried in the export.
+    ///
+    /// # Errors
+    /// `AlreadyExistsException` if `path` exists; `ValidationException` for
+    /// bytes that are not an export; `AccessDeniedException` for another
+    /// root key; `KMSInternalException` for an altered export or I/O failure.
+    pub fn import_sealed(
+        path: impl AsRef<Path>,
+        bytes: &[u8],
+        root: RootKeySource,
+    ) -> Result<Keystore> {
+        let unauthenticated = SealedExport::parse_unauthenticated(bytes)?;
+        let kdf: Option<root::Argon2Params> = if unauthenticated.kdf.is_empty() {
+            None
+        } else {
+            // Altered parameters only give a wrong root key, which the MAC catches.
+            Some(from_json(&unauthenticated.kdf, "export KDF parameters")?)
+        };
+        let root_key = RootKey::from_bytes(resolve_root(&root, kdf.as_ref())?.expose_secret())?;
+        let export = SealedExport::decode(bytes, &root_key)?;
+        let config: Config = from_json(&export.config_body, "keystore configuration")?;
+        let storage = SqliteStorage::open(path.as_ref(), true)?;
+        let mut digest = [0u8; 32];
+        for r in export.keys.iter().chain(&export.aliases) {
+            for (d, t) in digest.iter_mut().zip(&r.tag) {
+                *d ^= t;
+            }
+        }
+        storage.write(&mut |tx| {
+            if !export.kdf.is_empty() {
+                tx.put(
+                    Table::Meta,
+                    &Row {
+                        id: META_KDF.into(),
+                        body: export.kdf.clone(),
+                        tag: Vec::new(),
+                    },
+                )?;
+            }
+            tx.put(
+                Table::Meta,
+                &Row {
+                    id: META_CHECK.into(),
+                    body: export.keystore_id.clone().into_bytes(),
+                    tag: export.check.clone(),
+                },
+            )?;
+            tx.put(
+                Table::Meta,
+                &Row {
+                    id: META_CONFIG.into(),
+                    body: export.config_body.clone(),
+                    tag: export.config_tag.clone(),
+                },
+            )?;
+            for (table, rows) in [
+                (Table::Keys, &export.keys),
+                (Table::Aliases, &export.aliases),
+            ] {
+                for r in rows {
+                    tx.put(
+                        table,
+                        &Row {
+                            id: r.id.clone(),
+                            body: r.body.clone(),
+                            tag: r.tag.clone(),
+                        },
+                    )?;
+                }
+            }
+            tx.put(Table::Meta, &digest_row(&root_key, digest)?)
+        })?;
+        drop(storage);
+        // Open it the ordinary way, so the imported keystore is checked
+        // (root key, configuration, digest) exactly as any other.
+        let _ = config;
+        Keystore::open(path, root)
+    }
+}

@@ -1,0 +1,109 @@
+// Cross-runtime: what wasm makes, the native library reads, and the other
+// way round, given the same key material.
+// - Ciphertext blobs: wasm exportSealed -> `strongroom import-keystore` ->
+//   `strongroom decrypt`; `strongroom export-keystore` -> importSealed -> decrypt.
+// - Envelope messages: wasm <-> the native build of strongroom-core
+//   (bindings/wasm/examples/envelope_interop.rs), raw AES keyring.
+// STRONGROOM_CLI and STRONGROOM_ENVELOPE_INTEROP name the native binaries
+// (scripts/test-wasm.sh builds them).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomFillSync } from 'node:crypto';
+
+import { Keyring, Keystore, decryptMessage, encryptMessage } from 'strongroom';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CLI = process.env.STRONGROOM_CLI || path.join(repo, 'target/debug/strongroom');
+const INTEROP = process.env.STRONGROOM_ENVELOPE_INTEROP || path.join(repo, 'target/debug/examples/envelope_interop');
+const random = (n) => randomFillSync(new Uint8Array(n));
+
+function tmp() {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'strongroom-cross-'));
+}
+
+function cli(dir, ...args) {
+  return execFileSync(CLI, ['--keystore', path.join(dir, 'ks.db'), '--root-key-file', path.join(dir, 'root.key'), ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+test('a blob made in wasm decrypts in the native CLI', { skip: !fs.existsSync(CLI) && `no ${CLI}` }, () => {
+  const dir = tmp();
+  const rootKey = random(32);
+  fs.writeFileSync(path.join(dir, 'root.key'), Buffer.from(rootKey).toString('base64') + '\n', { mode: 0o600 });
+  const ks = Keystore.create({ rootKey });
+  const keyId = ks.createKey({ description: 'made in wasm' }).keyMetadata.keyId;
+  ks.createAlias({ aliasName: 'alias/from-wasm', targetKeyId: keyId });
+  const blob = ks.encrypt({ keyId, plaintext: new TextEncoder().encode('wasm to native'), encryptionContext: { dir: 'w2n' } }).ciphertextBlob;
+  fs.writeFileSync(path.join(dir, 'blob.bin'), blob);
+  fs.writeFileSync(path.join(dir, 'export.bin'), ks.exportSealed());
+
+  cli(dir, 'import-keystore', '--infile', path.join(dir, 'export.bin'));
+  const out = JSON.parse(cli(dir, 'decrypt', '--ciphertext-blob', `fileb://${path.join(dir, 'blob.bin')}`,
+    '--encryption-context', 'dir=w2n', '--outfile', path.join(dir, 'plain.bin')));
+  assert.match(out.KeyId, new RegExp(keyId));
+  assert.equal(fs.readFileSync(path.join(dir, 'plain.bin'), 'utf8'), 'wasm to native');
+  const described = JSON.parse(cli(dir, 'describe-key', '--key-id', 'alias/from-wasm'));
+  assert.equal(described.KeyMetadata.Description, 'made in wasm');
+
+  // A tampered export is refused by the CLI too, and creates no keystore.
+  const bad = fs.readFileSync(path.join(dir, 'export.bin'));
+  bad[bad.length - 40] ^= 1;
+  const dir2 = tmp();
+  fs.copyFileSync(path.join(dir, 'root.key'), path.join(dir2, 'root.key'));
+  fs.writeFileSync(path.join(dir2, 'bad.bin'), bad);
+  assert.throws(() => cli(dir2, 'import-keystore', '--infile', path.join(dir2, 'bad.bin')), /KMSInternalException/);
+  assert.equal(fs.existsSync(path.join(dir2, 'ks.db')), false);
+  fs.rmSync(dir, { recursive: true });
+  fs.rmSync(dir2, { recursive: true });
+});
+
+test('a blob made by the native CLI decrypts in wasm', { skip: !fs.existsSync(CLI) && `no ${CLI}` }, () => {
+  const dir = tmp();
+  cli(dir, 'init');
+  const keyId = JSON.parse(cli(dir, 'create-key', '--description', 'made natively')).KeyMetadata.KeyId;
+  fs.writeFileSync(path.join(dir, 'plain.txt'), 'native to wasm');
+  cli(dir, 'encrypt', '--key-id', keyId, '--plaintext', `fileb://${path.join(dir, 'plain.txt')}`,
+    '--encryption-context', 'dir=n2w', '--outfile', path.join(dir, 'blob.bin'));
+  cli(dir, 'export-keystore', '--outfile', path.join(dir, 'export.bin'));
+
+  const rootKey = new Uint8Array(Buffer.from(fs.readFileSync(path.join(dir, 'root.key'), 'utf8').trim(), 'base64'));
+  const ks = Keystore.importSealed(new Uint8Array(fs.readFileSync(path.join(dir, 'export.bin'))), { rootKey });
+  const out = ks.decrypt({ ciphertextBlob: new Uint8Array(fs.readFileSync(path.join(dir, 'blob.bin'))), encryptionContext: { dir: 'n2w' } });
+  assert.equal(new TextDecoder().decode(out.plaintext), 'native to wasm');
+  assert.equal(ks.describeKey({ keyId }).keyMetadata.description, 'made natively');
+  // And back again: wasm's export re-imports natively with the same records.
+  const dir2 = tmp();
+  fs.copyFileSync(path.join(dir, 'root.key'), path.join(dir2, 'root.key'));
+  fs.writeFileSync(path.join(dir2, 'export.bin'), ks.exportSealed());
+  cli(dir2, 'import-keystore', '--infile', path.join(dir2, 'export.bin'));
+  assert.equal(JSON.parse(cli(dir2, 'describe-key', '--key-id', keyId)).KeyMetadata.KeyId, keyId);
+  fs.rmSync(dir, { recursive: true });
+  fs.rmSync(dir2, { recursive: true });
+});
+
+test('envelope messages cross between wasm and native strongroom-core', { skip: !fs.existsSync(INTEROP) && `no ${INTEROP}` }, () => {
+  const dir = tmp();
+  const key = random(32);
+  fs.writeFileSync(path.join(dir, 'key.bin'), key);
+  const keyring = Keyring.rawAes({ keyNamespace: 'strongroom-interop', keyName: 'k', wrappingKey: key });
+
+  const data = random(50_000);
+  fs.writeFileSync(path.join(dir, 'wasm.msg'), encryptMessage(keyring, data, { encryptionContext: { origin: 'wasm' } }));
+  const log = execFileSync(INTEROP, ['decrypt', path.join(dir, 'key.bin'), path.join(dir, 'wasm.msg'), path.join(dir, 'wasm.out')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.deepEqual(new Uint8Array(fs.readFileSync(path.join(dir, 'wasm.out'))), data);
+  void log;
+
+  fs.writeFileSync(path.join(dir, 'in.bin'), data);
+  execFileSync(INTEROP, ['encrypt', path.join(dir, 'key.bin'), path.join(dir, 'in.bin'), path.join(dir, 'native.msg')]);
+  const out = decryptMessage(keyring, new Uint8Array(fs.readFileSync(path.join(dir, 'native.msg'))));
+  assert.deepEqual(out.plaintext, data);
+  assert.equal(out.messageHeader.encryptionContext.origin, 'native');
+  fs.rmSync(dir, { recursive: true });
+});

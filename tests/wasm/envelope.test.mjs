@@ -1,0 +1,157 @@
+// Envelope encryption (AWS Encryption SDK message format) through the
+// strongroom npm package: one-call and incremental round trips, keyrings,
+// options, and the detail-free failure on any altered byte.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomFillSync, generateKeyPairSync } from 'node:crypto';
+
+import {
+  Keyring,
+  MessageDecryptor,
+  MessageEncryptor,
+  StrongroomError,
+  decryptMessage,
+  encryptMessage,
+} from 'strongroom';
+
+const random = (n) => randomFillSync(new Uint8Array(n));
+const aes = (key = random(32), name = 'key-1') =>
+  Keyring.rawAes({ keyNamespace: 'strongroom-test', keyName: name, wrappingKey: key });
+
+function throwsCode(fn, code) {
+  assert.throws(fn, (e) => e instanceof StrongroomError && e.code === code);
+}
+
+function concat(chunks) {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+test('one-call round trip with the default (signed, committing) suite', () => {
+  const kr = aes();
+  const data = random(10_000);
+  const msg = encryptMessage(kr, data, { encryptionContext: { purpose: 'test' } });
+  assert.ok(msg instanceof Uint8Array);
+  assert.equal(msg[0], 0x02); // message format version 2
+  const { plaintext, messageHeader } = decryptMessage(kr, msg);
+  assert.deepEqual(plaintext, data);
+  assert.equal(messageHeader.algorithmSuite, 'AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384');
+  assert.equal(messageHeader.encryptionContext.purpose, 'test');
+  assert.ok('aws-crypto-public-key' in messageHeader.encryptionContext);
+  assert.equal(messageHeader.encryptedDataKeys[0].providerId, 'strongroom-test');
+  assert.equal(messageHeader.frameLength, 4096);
+  kr.free();
+});
+
+test('unsigned suite, frame lengths, empty plaintext', () => {
+  const kr = aes();
+  for (const frameLength of [1, 100, 4096]) {
+    for (const len of [0, 1, 99, 100, 101, 5000]) {
+      const data = random(len);
+      const msg = encryptMessage(kr, data, { algorithmSuite: 'AES_256_GCM_HKDF_SHA512_COMMIT_KEY', frameLength });
+      const out = decryptMessage(kr, msg);
+      assert.deepEqual(out.plaintext, data);
+      assert.equal(out.messageHeader.algorithmSuite, 'AES_256_GCM_HKDF_SHA512_COMMIT_KEY');
+    }
+  }
+});
+
+test('incremental encryption and decryption, chunk in and chunk out', () => {
+  const kr = aes();
+  const data = random(200_000);
+  const enc = new MessageEncryptor(kr, { encryptionContext: { stream: 'yes' }, frameLength: 1024 });
+  const parts = [];
+  for (let i = 0; i < data.length; i += 7_777) parts.push(enc.update(data.subarray(i, i + 7_777)));
+  parts.push(enc.finish());
+  // Output comes out as input goes in, not all at the end.
+  assert.ok(parts.slice(0, -1).some((p) => p.length > 0));
+  const msg = concat(parts);
+  throwsCode(() => enc.update(new Uint8Array(1)), 'ValidationException');
+
+  const dec = new MessageDecryptor(kr);
+  const out = [];
+  for (let i = 0; i < msg.length; i += 3_001) out.push(dec.update(msg.subarray(i, i + 3_001)));
+  assert.equal(dec.isSigned, true);
+  const header = dec.finish();
+  assert.equal(header.encryptionContext.stream, 'yes');
+  assert.deepEqual(concat(out), data);
+  // The one-call decryption reads the incremental message too.
+  assert.deepEqual(decryptMessage(kr, msg).plaintext, data);
+});
+
+test('incremental decryption refuses a truncated message at finish()', () => {
+  const kr = aes();
+  const msg = encryptMessage(kr, random(5000), { frameLength: 512 });
+  const dec = new MessageDecryptor(kr);
+  dec.update(msg.subarray(0, msg.length - 10));
+  throwsCode(() => dec.finish(), 'InvalidCiphertextException');
+});
+
+test('any altered byte fails with one detail-free error', () => {
+  const kr = aes();
+  const msg = encryptMessage(kr, random(300), { frameLength: 128, encryptionContext: { a: 'b' } });
+  for (let i = 0; i < msg.length; i += 3) {
+    const t = msg.slice();
+    t[i] ^= 0x40;
+    assert.throws(() => decryptMessage(kr, t), (e) => e instanceof StrongroomError, `byte ${i}`);
+  }
+  throwsCode(() => decryptMessage(kr, msg.subarray(0, msg.length - 1)), 'InvalidCiphertextException');
+  const other = aes();
+  assert.throws(() => decryptMessage(other, msg), StrongroomError);
+});
+
+test('required encryption context and commitment policy', () => {
+  const kr = aes();
+  const msg = encryptMessage(kr, random(10), { encryptionContext: { tenant: 'a' } });
+  assert.equal(decryptMessage(kr, msg, { requiredEncryptionContext: { tenant: 'a' } }).plaintext.length, 10);
+  assert.throws(() => decryptMessage(kr, msg, { requiredEncryptionContext: { tenant: 'b' } }), StrongroomError);
+  throwsCode(() => encryptMessage(kr, random(1), { algorithmSuite: 'AES_256_GCM_IV12_TAG16_HKDF_SHA256' }), 'ValidationException');
+  throwsCode(() => encryptMessage(kr, random(1), { algorithmSuite: 'NOPE' }), 'ValidationException');
+  throwsCode(() => encryptMessage(kr, random(1), { frameLength: 0 }), 'ValidationException');
+  throwsCode(() => encryptMessage(kr, random(1), { encryptionContext: { 'aws-crypto-x': '1' } }), 'ValidationException');
+  throwsCode(() => decryptMessage(kr, msg, { commitmentPolicy: 'SOMETIMES' }), 'ValidationException');
+});
+
+test('keyrings: raw AES sizes, raw RSA, multi', () => {
+  for (const n of [16, 24, 32]) {
+    const kr = aes(random(n));
+    assert.equal(decryptMessage(kr, encryptMessage(kr, random(5))).plaintext.length, 5);
+  }
+  throwsCode(() => aes(random(20)), 'ValidationException');
+  throwsCode(() => Keyring.rawAes({ keyNamespace: 'aws-kms', keyName: 'k', wrappingKey: random(32) }), 'ValidationException');
+
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
+  const pkcs8 = new Uint8Array(privateKey.export({ type: 'pkcs8', format: 'der' }));
+  const encOnly = Keyring.rawRsa({ keyNamespace: 'ns', keyName: 'rsa', padding: 'OAEP_SHA256_MGF1', publicKey: spki });
+  const full = Keyring.rawRsa({ keyNamespace: 'ns', keyName: 'rsa', padding: 'OAEP_SHA256_MGF1', privateKey: pkcs8 });
+  const msg = encryptMessage(encOnly, random(64));
+  assert.equal(decryptMessage(full, msg).plaintext.length, 64);
+  assert.throws(() => decryptMessage(encOnly, msg), StrongroomError);
+  throwsCode(() => Keyring.rawRsa({ keyNamespace: 'ns', keyName: 'rsa', padding: 'OAEP_SHA256_MGF1' }), 'ValidationException');
+  throwsCode(() => Keyring.rawRsa({ keyNamespace: 'ns', keyName: 'rsa', padding: 'BAD', publicKey: spki }), 'ValidationException');
+
+  const a = aes();
+  const multi = Keyring.multi(a).withChild(full);
+  const m2 = encryptMessage(multi, random(7));
+  assert.equal(m2.length > 0, true);
+  // Either member alone decrypts, and the member handles stay usable.
+  assert.equal(decryptMessage(a, m2).plaintext.length, 7);
+  assert.equal(decryptMessage(full, m2).plaintext.length, 7);
+  assert.equal(decryptMessage(multi, m2).messageHeader.encryptedDataKeys.length, 2);
+});
+
+test('a KMS data key from the keystore can be the wrapping key of a raw AES keyring', async () => {
+  const { Keystore } = await import('strongroom');
+  const ks = Keystore.create({ rootKey: random(32) });
+  const key = ks.createKey().keyMetadata.keyId;
+  const dk = ks.generateDataKey({ keyId: key, keySpec: 'AES_256' });
+  const msg = encryptMessage(aes(dk.plaintext, 'dk'), new TextEncoder().encode('enveloped'));
+  const again = ks.decrypt({ ciphertextBlob: dk.ciphertextBlob }).plaintext;
+  assert.equal(new TextDecoder().decode(decryptMessage(aes(again, 'dk'), msg).plaintext), 'enveloped');
+});
