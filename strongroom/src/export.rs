@@ -158,6 +158,11 @@ impl Keystore {
                     )?;
                 }
             }
+            // The restored keystore starts a new audit chain beside its new path.
+            tx.put(
+                Table::Meta,
+                &crate::audit_log::genesis_checkpoint_row(&root_key)?,
+            )?;
             tx.put(Table::Meta, &digest_row(&root_key, digest)?)
         })?;
         drop(storage);
