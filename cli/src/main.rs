@@ -629,9 +629,16 @@ fn output_format(cli: &Cli) -> Result<OutputFormat, Error> {
 
 fn run(cli: &Cli) -> Result<(), Error> {
     let open = || Keystore::open(&cli.keystore, root_source(cli));
+    // encrypt-file / decrypt-file act as --principal too, like every other command.
+    let open_as = || {
+        open().map(|ks| match &cli.principal {
+            Some(p) => ks.as_principal(p),
+            None => ks,
+        })
+    };
     let ectx = envelope_cmd::Ctx {
         output: cli.output.as_deref(),
-        open: &open,
+        open: &open_as,
     };
     match &cli.command {
         Command::EncryptFile(a) => return envelope_cmd::encrypt_file(&ectx, a),

@@ -332,3 +332,71 @@ fn raw_aes_keyring_without_a_keystore() {
     assert_eq!(d.stdout, b"hello raw");
     assert!(!ks.exists());
 }
+
+/// `encrypt-file` / `decrypt-file` run as the global `--principal`: a
+/// principal of another account is refused by the default key policy, and
+/// the account's own principals are allowed.
+#[test]
+fn envelope_commands_act_as_the_principal() {
+    let (dir, ks, arn) = setup();
+    let input = dir.path().join("in.txt");
+    std::fs::write(&input, b"principal check").unwrap();
+    let sealed = dir.path().join("in.sealed");
+    let outsider = "arn:aws:iam::111111111111:user/mallory";
+    let out = cmd(&ks)
+        .args(["--principal", outsider, "encrypt-file", "--key-id", &arn])
+        .args(["-i", s(&input), "-o", s(&sealed)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("AccessDeniedException"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!sealed.exists());
+
+    let insider = "arn:aws:iam::000000000000:user/app";
+    ok(
+        &ks,
+        &[
+            "--principal",
+            insider,
+            "encrypt-file",
+            "--key-id",
+            &arn,
+            "-i",
+            s(&input),
+            "-o",
+            s(&sealed),
+        ],
+    );
+    let back = dir.path().join("back.txt");
+    let out = cmd(&ks)
+        .args([
+            "--principal",
+            outsider,
+            "decrypt-file",
+            "-i",
+            s(&sealed),
+            "-o",
+            s(&back),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!back.exists());
+    ok(
+        &ks,
+        &[
+            "--principal",
+            insider,
+            "decrypt-file",
+            "-i",
+            s(&sealed),
+            "-o",
+            s(&back),
+        ],
+    );
+    assert_eq!(std::fs::read(&back).unwrap(), b"principal check");
+}
