@@ -89,6 +89,27 @@
 #define STRONGROOM_VERSION_PATCH 0
 
 /**
+ * The ABI version of this header and library: the number in the shared
+ * library's SONAME, `libstrongroom.so.0`. It changes only when something
+ * already in the header changes incompatibly (new functions keep it), so a
+ * program linked against `libstrongroom.so.N` runs with any later library
+ * of the same N.
+ */
+#define STRONGROOM_SOVERSION 0
+
+/**
+ * Size of a buffer that holds any grant ID this library issues: 64
+ * hexadecimal characters and the NUL.
+ */
+#define SR_GRANT_ID_LEN 65
+
+/**
+ * Size of a buffer that holds any grant token this library issues: 130
+ * base64url characters and the NUL.
+ */
+#define SR_GRANT_TOKEN_LEN 131
+
+/**
  * Size of a buffer that holds any key ID written by `sr_create_key()`: a
  * 36-character UUID and its NUL.
  */
@@ -154,6 +175,12 @@ enum sr_result
    * A bug: a Rust panic was stopped at the library boundary. No output was written.
    */
   SR_PANIC = 5,
+  /**
+   * `sr_verify_audit_log()`: the audit log was read and does not verify
+   * (a record was edited, deleted, inserted or reordered, or the log was
+   * cut short); the message names the first bad record and why.
+   */
+  SR_AUDIT_LOG_NOT_INTACT = 6,
   /**
    * `AccessDeniedException`, e.g. the root key does not open the keystore.
    */
@@ -274,6 +301,12 @@ typedef uint32_t sr_result;
  * release it with `sr_keystore_free()`. One handle may be used by many
  * threads at once; it must not be freed while another thread uses it.
  * Several handles (and processes) may open the same file.
+ *
+ * A handle acts for one principal (`sr_keystore_as_principal()`; by default
+ * the keystore's administrator) and may carry grant tokens
+ * (`sr_keystore_with_grant_tokens()`) that it sends with every call that
+ * accepts them. Derived handles share the open keystore with the handle
+ * they came from; each is freed on its own, in any order.
  */
 typedef struct sr_keystore sr_keystore;
 
@@ -300,6 +333,26 @@ typedef struct {
 } sr_bytes;
 
 /**
+ * What `sr_verify_audit_log()` found.
+ */
+typedef struct {
+  /**
+   * Records that verified: every record when `intact` is 1; otherwise the
+   * 0-based index of the first bad record (for a log cut short, the
+   * number of records found).
+   */
+  uint64_t records;
+  /**
+   * Records the sealed checkpoint in the keystore covers.
+   */
+  uint64_t checkpoint_records;
+  /**
+   * 1 when the whole log verified, 0 when it did not.
+   */
+  uint32_t intact;
+} sr_audit_verification;
+
+/**
  * Reads up to `len` bytes into `buf` and stores the number read in
  * `*out_read` (0 means end of input). Returns 0 on success and any other
  * value on failure (the Strongroom call then fails with `SR_IO`).
@@ -323,6 +376,264 @@ extern "C" {
  * Ownership: static; never free it. Never fails, never NULL.
  */
 const char *sr_version(void);
+
+/**
+ * PutKeyPolicy: replaces the key policy of `key_id` with the JSON document
+ * `policy` (the IAM policy grammar of KMS key policies, at most 32 KiB).
+ *
+ * Parameters:
+ * - `key_id`: key ID, key ARN, alias name or alias ARN.
+ * - `policy_name`: NULL or `"default"` (the only key policy name).
+ * - `bypass_policy_lockout_safety_check`: 0 to refuse a policy that would
+ *   no longer allow the calling principal `kms:PutKeyPolicy` (the lockout
+ *   safety check, as KMS), 1 to skip that check. Other values are
+ *   `SR_VALIDATION`.
+ *
+ * Errors: `SR_MALFORMED_POLICY_DOCUMENT` (invalid document, over 32 KiB, or
+ * the lockout safety check; the message says what is wrong),
+ * `SR_NOT_FOUND` (key, or a policy name other than `"default"`),
+ * `SR_ACCESS_DENIED`, `SR_KMS_INVALID_STATE`, `SR_NULL_PARAMETER`,
+ * `SR_INVALID_UTF8`, `SR_VALIDATION`, `SR_KMS_INTERNAL`.
+ *
+ * # Safety
+ * `ks` a live handle; strings NULL or NUL-terminated as documented.
+ */
+sr_result sr_put_key_policy(const sr_keystore *ks,
+                            const char *key_id,
+                            const char *policy_name,
+                            const char *policy,
+                            uint32_t bypass_policy_lockout_safety_check);
+
+/**
+ * GetKeyPolicy: `*out_policy` receives the key policy document of `key_id`
+ * (JSON text; the default key policy when none was set), as `sr_bytes` to
+ * free with `sr_bytes_free()`.
+ *
+ * `policy_name`: NULL or `"default"`.
+ *
+ * Errors: `SR_NOT_FOUND` (key or policy name), `SR_ACCESS_DENIED`,
+ * `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_KMS_INTERNAL`.
+ *
+ * # Safety
+ * `ks` a live handle; strings NULL or NUL-terminated as documented;
+ * `out_policy` valid for a write.
+ */
+sr_result sr_get_key_policy(const sr_keystore *ks,
+                            const char *key_id,
+                            const char *policy_name,
+                            sr_bytes *out_policy);
+
+/**
+ * ListKeyPolicies: `*out_json` receives `{"PolicyNames": ["default"],
+ * "Truncated": false}` (as KMS; `NextMarker` when truncated).
+ *
+ * `limit`: 1–1000, or 0 for the default. `marker`: NULL, or the
+ * `NextMarker` of the previous page.
+ *
+ * Errors: `SR_NOT_FOUND`, `SR_ACCESS_DENIED`, `SR_VALIDATION`,
+ * `SR_INVALID_MARKER`, `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`.
+ *
+ * # Safety
+ * `ks` a live handle; strings NULL or NUL-terminated as documented;
+ * `out_json` valid for a write.
+ */
+sr_result sr_list_key_policies(const sr_keystore *ks,
+                               const char *key_id,
+                               uint32_t limit,
+                               const char *marker,
+                               sr_bytes *out_json);
+
+/**
+ * CreateGrant: allows `grantee_principal` the `operations` on `key_id`,
+ * optionally only for requests whose encryption context equals, or
+ * contains, the given pairs. The grant applies as soon as this returns;
+ * the grant ID and a grant token are copied into the caller's buffers.
+ *
+ * Parameters:
+ * - `key_id`: key ID, key ARN, alias name or alias ARN.
+ * - `grantee_principal`: the principal ARN the grant allows (1–256 characters).
+ * - `operations`, `operations_len`: 1 or more KMS grant operation names,
+ *   spelled as KMS does: `"Decrypt"`, `"Encrypt"`, `"GenerateDataKey"`,
+ *   `"GenerateDataKeyWithoutPlaintext"`, `"ReEncryptFrom"`, `"ReEncryptTo"`,
+ *   `"Sign"`, `"Verify"`, `"GetPublicKey"`, `"CreateGrant"`,
+ *   `"RetireGrant"`, `"DescribeKey"`, `"GenerateDataKeyPair"`,
+ *   `"GenerateDataKeyPairWithoutPlaintext"`, `"GenerateMac"`,
+ *   `"VerifyMac"`, `"DeriveSharedSecret"`.
+ * - `retiring_principal`: NULL, or a principal that may retire the grant.
+ * - `name`: NULL, or a name (1–256 of `[a-zA-Z0-9:/_-]`) that makes the
+ *   call idempotent: the same name and parameters return the existing
+ *   grant's ID (and a new token) instead of creating another.
+ * - `equals_*` arrays: the `EncryptionContextEquals` constraint, as parallel
+ *   key/value arrays; 0 pairs for none. `subset_*` arrays: the
+ *   `EncryptionContextSubset` constraint, likewise. (A constraint with no
+ *   pairs cannot be expressed; it would not differ from none for a
+ *   `Subset`.)
+ * - `grant_id_buf`/`grant_id_len`: at least `SR_GRANT_ID_LEN` bytes;
+ *   `token_buf`/`token_len`: at least `SR_GRANT_TOKEN_LEN` bytes. Both are
+ *   checked *before* the grant is created: a short buffer creates nothing
+ *   and returns `SR_BUFFER_TOO_SMALL` with the needed size in its
+ *   `*out_..._len`. `out_grant_id_len` and `out_token_len` receive the
+ *   sizes used, including the NUL.
+ *
+ * The handle's grant tokens (`sr_keystore_with_grant_tokens()`) are sent
+ * as `GrantTokens`.
+ *
+ * Errors: `SR_VALIDATION` (unknown, repeated or no operation; principal or
+ * name malformed; a constraint with an operation that takes no encryption
+ * context, such as `"Sign"`), `SR_NOT_FOUND`, `SR_ACCESS_DENIED`,
+ * `SR_KMS_INVALID_STATE` (key pending deletion), `SR_INVALID_GRANT_TOKEN`,
+ * `SR_LIMIT_EXCEEDED` (50,000 grants per key), `SR_BUFFER_TOO_SMALL`,
+ * `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_KMS_INTERNAL`.
+ *
+ * # Safety
+ * `ks` a live handle; strings NULL or NUL-terminated as documented; arrays
+ * valid for their lengths; buffers valid for their lengths; `out_*_len`
+ * valid for a write.
+ */
+sr_result sr_create_grant(const sr_keystore *ks,
+                          const char *key_id,
+                          const char *grantee_principal,
+                          const char *const *operations,
+                          size_t operations_len,
+                          const char *retiring_principal,
+                          const char *name,
+                          const char *const *equals_keys,
+                          const char *const *equals_values,
+                          size_t equals_len,
+                          const char *const *subset_keys,
+                          const char *const *subset_values,
+                          size_t subset_len,
+                          char *grant_id_buf,
+                          size_t grant_id_len,
+                          size_t *out_grant_id_len,
+                          char *token_buf,
+                          size_t token_len,
+                          size_t *out_token_len);
+
+/**
+ * ListGrants: `*out_json` receives `{"Grants": [...], "Truncated": bool,
+ * "NextMarker": "..."}` in the AWS shape (each grant: `KeyId` (ARN),
+ * `GrantId`, `Name`, `CreationDate` (Unix seconds), `GranteePrincipal`,
+ * `RetiringPrincipal`, `IssuingAccount`, `Operations`, `Constraints`).
+ *
+ * Parameters: `key_id` (required); `limit` 1–100 or 0 for the default (50);
+ * `marker` NULL or the previous page's `NextMarker`; `grant_id` NULL or
+ * only that grant; `grantee_principal` NULL or only that grantee's grants.
+ *
+ * Errors: `SR_NOT_FOUND`, `SR_ACCESS_DENIED`, `SR_VALIDATION`,
+ * `SR_INVALID_MARKER`, `SR_INVALID_GRANT_ID`, `SR_NULL_PARAMETER`,
+ * `SR_INVALID_UTF8`, `SR_KMS_INTERNAL`.
+ *
+ * # Safety
+ * `ks` a live handle; strings NULL or NUL-terminated as documented;
+ * `out_json` valid for a write.
+ */
+sr_result sr_list_grants(const sr_keystore *ks,
+                         const char *key_id,
+                         uint32_t limit,
+                         const char *marker,
+                         const char *grant_id,
+                         const char *grantee_principal,
+                         sr_bytes *out_json);
+
+/**
+ * ListRetirableGrants: the grants, across keys, whose retiring principal is
+ * `retiring_principal`; `*out_json` as for `sr_list_grants()`. Allowed for
+ * every principal (IAM-only in AWS KMS) and audited.
+ *
+ * Errors: `SR_VALIDATION`, `SR_INVALID_MARKER`, `SR_NULL_PARAMETER`,
+ * `SR_INVALID_UTF8`, `SR_KMS_INTERNAL`.
+ *
+ * # Safety
+ * As `sr_list_grants()`.
+ */
+sr_result sr_list_retirable_grants(const sr_keystore *ks,
+                                   const char *retiring_principal,
+                                   uint32_t limit,
+                                   const char *marker,
+                                   sr_bytes *out_json);
+
+/**
+ * RetireGrant: deletes a grant named by its token (`grant_token`), or by
+ * `key_id` and `grant_id` (give either the token, or both of the others;
+ * NULL for the ones not given). Allowed for the grant's retiring
+ * principal, its grantee when the grant includes `"RetireGrant"`, the
+ * account's root principal, or a principal the key policy allows
+ * `kms:RetireGrant`.
+ *
+ * Errors: `SR_INVALID_GRANT_TOKEN`, `SR_INVALID_GRANT_ID`, `SR_VALIDATION`
+ * (neither a token nor key and grant ID), `SR_NOT_FOUND`,
+ * `SR_ACCESS_DENIED`, `SR_INVALID_UTF8`, `SR_NULL_PARAMETER`, `SR_KMS_INTERNAL`.
+ *
+ * # Safety
+ * `ks` a live handle; strings NULL or NUL-terminated.
+ */
+sr_result sr_retire_grant(const sr_keystore *ks,
+                          const char *grant_token,
+                          const char *key_id,
+                          const char *grant_id);
+
+/**
+ * RevokeGrant: deletes grant `grant_id` of `key_id`; authorized by the key
+ * policy (`kms:RevokeGrant`).
+ *
+ * Errors: `SR_INVALID_GRANT_ID`, `SR_NOT_FOUND` (key or grant),
+ * `SR_ACCESS_DENIED`, `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_KMS_INTERNAL`.
+ *
+ * # Safety
+ * `ks` a live handle; strings NUL-terminated.
+ */
+sr_result sr_revoke_grant(const sr_keystore *ks, const char *key_id, const char *grant_id);
+
+/**
+ * Verifies the keystore's audit log (`<keystore>.audit.jsonl`): every
+ * record against the HMAC chain (under a key derived from the root key) and
+ * the log against the sealed checkpoint in the keystore, so that an edited,
+ * deleted, inserted or reordered record, or a log cut short, is found.
+ * Reading the log is not itself audited.
+ *
+ * Results:
+ * - `SR_OK`: the log is intact; `*out` is written with `intact` 1.
+ * - `SR_AUDIT_LOG_NOT_INTACT`: the log was read and does not verify;
+ *   `*out` is written too (an exception to "outputs only on success"),
+ *   with `intact` 0 and `records` the index of the first bad record;
+ *   `sr_last_error_message()` gives that index and the reason.
+ *
+ * Errors: `SR_NULL_PARAMETER`, `SR_KMS_INTERNAL` (the checkpoint fails
+ * authentication, or the log cannot be read; `*out` untouched).
+ *
+ * # Safety
+ * `ks` a live handle; `out` valid for a write.
+ */
+sr_result sr_verify_audit_log(const sr_keystore *ks, sr_audit_verification *out);
+
+/**
+ * The audit records that match the filters, oldest first: `*out_json`
+ * receives a JSON array of CloudTrail-shaped event objects (`eventTime`,
+ * `eventName`, `userIdentity`, `requestParameters`, `responseElements`,
+ * `resources`, `errorCode`, ...). No record holds plaintext, key material,
+ * data keys or ciphertext. This reads the log without verifying it (see
+ * `sr_verify_audit_log()`), and is not itself audited.
+ *
+ * Filters (each NULL for "any"): `key_id` (key ID or ARN the event names),
+ * `event_name` (the KMS operation, e.g. `"Encrypt"`), `principal` (the
+ * caller ARN, exact), `start_time` and `end_time` (RFC 3339 UTC such as
+ * `"2024-01-01T00:00:00Z"`, or a date prefix such as `"2024-01-01"`;
+ * both ends included).
+ *
+ * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_KMS_INTERNAL` (the log
+ * cannot be read).
+ *
+ * # Safety
+ * `ks` a live handle; strings NULL or NUL-terminated; `out_json` valid for a write.
+ */
+sr_result sr_audit_events(const sr_keystore *ks,
+                          const char *key_id,
+                          const char *event_name,
+                          const char *principal,
+                          const char *start_time,
+                          const char *end_time,
+                          sr_bytes *out_json);
 
 /**
  * Sign: signs `message` (or, with `message_type` `"DIGEST"`, a digest)
@@ -667,21 +978,171 @@ sr_result sr_generate_random(const sr_keystore *ks, uint32_t number_of_bytes, sr
 
 /**
  * Envelope-encrypts everything `read` yields into one AWS Encryption SDK
- * message (format version 2, committing suite) passed to `write`, with the
- * data key wrapped by a raw AES keyring, in constant memory.
+ * message (format version 2, committing suite) passed to `write`, in
+ * constant memory, with the data key wrapped by KMS keys of the keystore:
+ * the message is the one the CLI's `encrypt-file` writes, and
+ * `decrypt-file` (or `sr_envelope_decrypt()`, or an AWS Encryption SDK
+ * with an AWS KMS keyring pointed at a Strongroom endpoint) decrypts it.
+ *
+ * The first key generates the data key (`GenerateDataKey`), every other key
+ * wraps it too (`Encrypt`); each becomes an encrypted data key with provider
+ * ID `aws-kms` and the key ARN as provider info. The calls run for the
+ * handle's principal (key policy and grants apply, and each is audited).
+ *
+ * Parameters:
+ * - `key_ids`, `key_ids_len`: 1 or more key IDs, key ARNs, alias names or
+ *   alias ARNs of symmetric `ENCRYPT_DECRYPT` keys.
+ * - context arrays: the encryption context, as in `sr_encrypt()`; stored
+ *   (authenticated, not encrypted) in the message header and bound to
+ *   every wrapped data key.
+ * - `frame_length`: plaintext bytes per frame, 0 for the default (4096).
+ * - `suite_id`: 0 for the default `0x0578` (signed with ECDSA P-384), or
+ *   `0x0478` (unsigned).
+ * - `read`/`read_user`, `write`/`write_user`: the callbacks and the
+ *   pointers passed back to them (may be NULL; never dereferenced here).
+ *   `read` is asked for 64 KiB at a time; `write` gets the message in pieces.
+ *
+ * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (no key,
+ * frame length, suite), `SR_NOT_FOUND`, `SR_DISABLED`,
+ * `SR_KMS_INVALID_STATE`, `SR_INVALID_KEY_USAGE`, `SR_ACCESS_DENIED` (the
+ * principal may not use a key), `SR_IO` (a callback failed; the output is
+ * incomplete and must be discarded), `SR_KMS_INTERNAL`. On any failure the
+ * output written so far must be discarded.
+ *
+ * # Safety
+ * `ks` a live handle; strings NUL-terminated; arrays valid for their
+ * lengths; the callbacks must follow their contracts (`sr_read_fn`,
+ * `sr_write_fn`).
+ */
+sr_result sr_envelope_encrypt(const sr_keystore *ks,
+                              const char *const *key_ids,
+                              size_t key_ids_len,
+                              const char *const *ctx_keys,
+                              const char *const *ctx_values,
+                              size_t ctx_len,
+                              uint32_t frame_length,
+                              uint16_t suite_id,
+                              sr_read_fn read,
+                              void *read_user,
+                              sr_write_fn write,
+                              void *write_user);
+
+/**
+ * Decrypts one AWS Encryption SDK message that `read` yields (made by
+ * `sr_envelope_encrypt()`, the CLI's `encrypt-file`, or any ESDK with a
+ * KMS keyring naming keys of this keystore), passing the plaintext to
+ * `write`, in constant memory. Each data key is unwrapped with `Decrypt`
+ * for the handle's principal (key policy and grants apply, and each call
+ * is audited).
+ *
+ * When plaintext reaches `write` (this is the facade's
+ * `strongroom::envelope::decrypt_stream`):
+ * - signed suites (`0x0578`, the default, and `0x0378`): nothing is passed
+ *   to `write` until the whole message, including its ECDSA signature, has
+ *   verified. The plaintext is staged meanwhile in an anonymous temporary
+ *   file in the system temporary directory (`$TMPDIR`, else `/tmp`), which
+ *   the operating system deletes when it is closed; memory stays constant.
+ *   A tampered, truncated or wrongly keyed message therefore fails without
+ *   any call to `write`.
+ * - unsigned suites (`0x0478`, `0x0178`): each frame is passed to `write`
+ *   as soon as AES-GCM authenticates it. If a later frame fails or the
+ *   message is truncated, the call fails after `write` has received an
+ *   authenticated prefix, which the caller must discard.
+ *
+ * In every case the plaintext is valid only if this function returns
+ * `SR_OK`.
+ *
+ * Parameters:
+ * - `key_ids`, `key_ids_len`: the keys that may be used (strict; key IDs,
+ *   ARNs or aliases), or NULL and 0 for any key of this keystore
+ *   (discovery).
+ * - `required_*` arrays: pairs that must be present, with these values, in
+ *   the message's encryption context (both NULL and 0 for none).
+ * - `max_encrypted_data_keys`: refuse messages with more encrypted data
+ *   keys than this (before any is unwrapped); 0 for no limit.
+ * - callbacks as for `sr_envelope_encrypt()`.
+ *
+ * Errors: `SR_INVALID_CIPHERTEXT` (anything that does not authenticate or
+ * parse, truncation, no encrypted data key that a usable key unwraps;
+ * detail-free), `SR_VALIDATION` (required context missing, too many
+ * encrypted data keys, a non-committing suite), `SR_DISABLED`,
+ * `SR_KMS_INVALID_STATE` or `SR_ACCESS_DENIED` (the only key that could
+ * unwrap the data key refused), `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,
+ * `SR_IO` (a callback failed), `SR_KMS_INTERNAL` (staging file).
+ *
+ * # Safety
+ * As `sr_envelope_encrypt()`.
+ */
+sr_result sr_envelope_decrypt(const sr_keystore *ks,
+                              const char *const *key_ids,
+                              size_t key_ids_len,
+                              const char *const *required_ctx_keys,
+                              const char *const *required_ctx_values,
+                              size_t required_ctx_len,
+                              uint16_t max_encrypted_data_keys,
+                              sr_read_fn read,
+                              void *read_user,
+                              sr_write_fn write,
+                              void *write_user);
+
+/**
+ * `sr_envelope_encrypt()` from the file `in_path` to the file `out_path`:
+ * the message is written to a temporary file in `out_path`'s directory,
+ * synced, and renamed to `out_path` only on success (a failure leaves
+ * `out_path` as it was). Paths are NUL-terminated bytes.
+ *
+ * Errors: as `sr_envelope_encrypt()`; `SR_KMS_INTERNAL` when a file cannot
+ * be opened, written or renamed (the message says which).
+ *
+ * # Safety
+ * As `sr_envelope_encrypt()`; paths NUL-terminated.
+ */
+sr_result sr_envelope_encrypt_file(const sr_keystore *ks,
+                                   const char *in_path,
+                                   const char *out_path,
+                                   const char *const *key_ids,
+                                   size_t key_ids_len,
+                                   const char *const *ctx_keys,
+                                   const char *const *ctx_values,
+                                   size_t ctx_len,
+                                   uint32_t frame_length,
+                                   uint16_t suite_id);
+
+/**
+ * `sr_envelope_decrypt()` from the file `in_path` to the file `out_path`,
+ * for any suite: the plaintext goes to a temporary file in `out_path`'s
+ * directory, which is synced and renamed to `out_path` only once the whole
+ * message (and, for signed suites, its signature) has verified. On any
+ * failure `out_path` is not created or changed, so it never holds
+ * unauthenticated or partial plaintext.
+ *
+ * Errors: as `sr_envelope_decrypt()`; `SR_KMS_INTERNAL` when a file cannot
+ * be opened, written or renamed.
+ *
+ * # Safety
+ * As `sr_envelope_decrypt()`; paths NUL-terminated.
+ */
+sr_result sr_envelope_decrypt_file(const sr_keystore *ks,
+                                   const char *in_path,
+                                   const char *out_path,
+                                   const char *const *key_ids,
+                                   size_t key_ids_len,
+                                   const char *const *required_ctx_keys,
+                                   const char *const *required_ctx_values,
+                                   size_t required_ctx_len,
+                                   uint16_t max_encrypted_data_keys);
+
+/**
+ * As `sr_envelope_encrypt()`, with the data key wrapped by a raw AES
+ * keyring instead of KMS keys (no keystore involved): the message is the
+ * one the AWS Encryption SDKs' raw AES keyring reads and writes.
  *
  * Parameters:
  * - `key_namespace`, `key_name`: the raw AES keyring's provider ID and key
  *   name (as in the AWS Encryption SDKs' raw AES keyring; the namespace must
  *   not start with `aws-kms`). The same pair is needed to decrypt.
  * - `wrapping_key`: 16, 24 or 32 bytes, copied and zeroized after use.
- * - context arrays: the encryption context, as in `sr_encrypt()`; stored
- *   (authenticated, not encrypted) in the message header.
- * - `frame_length`: plaintext bytes per frame, 0 for the default (4096).
- * - `suite_id`: 0 for the default `0x0578` (signed with ECDSA P-384), or
- *   `0x0478` (unsigned).
- * - `read`/`read_user`, `write`/`write_user`: the callbacks and the
- *   pointers passed back to them (may be NULL; never dereferenced here).
+ * - the others as for `sr_envelope_encrypt()`.
  *
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (key
  * length, names, frame length, suite), `SR_IO` (a callback failed; the
@@ -707,21 +1168,17 @@ sr_result sr_envelope_encrypt_raw_aes(const char *key_namespace,
                                       void *write_user);
 
 /**
- * Decrypts one AWS Encryption SDK message that `read` yields, passing the
- * plaintext to `write` frame by frame, in constant memory (about two frames).
- *
- * Only frames that authenticate are written, but the message as a whole is
- * valid only if this function returns `SR_OK`: on any failure (a later
- * frame, truncation, and for signed suites the final signature check) the
- * caller must discard everything written.
- *
- * Parameters: the keyring as for `sr_envelope_encrypt_raw_aes()`;
- * `required_*` arrays: pairs that must be present, with these values, in
- * the message's encryption context (both NULL and 0 for none).
+ * As `sr_envelope_decrypt()` (the same rules for when plaintext reaches
+ * `write`: signed suites only after the signature verifies, unsigned ones
+ * frame by frame), with a raw AES keyring: the keyring as for
+ * `sr_envelope_encrypt_raw_aes()`; `required_*` arrays: pairs that must be
+ * present, with these values, in the message's encryption context (both
+ * NULL and 0 for none).
  *
  * Errors: `SR_INVALID_CIPHERTEXT` (anything that does not authenticate,
  * wrong keyring, malformed or truncated message; detail-free),
- * `SR_VALIDATION`, `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_IO`.
+ * `SR_VALIDATION`, `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_IO`,
+ * `SR_KMS_INTERNAL` (staging file).
  *
  * # Safety
  * As `sr_envelope_encrypt_raw_aes()`.
@@ -1147,10 +1604,80 @@ sr_result sr_purge_deleted_keys(const sr_keystore *ks, size_t *out_count);
 sr_result sr_keystore_verify_digest(const sr_keystore *ks);
 
 /**
+ * A new handle on the same open keystore that acts for `principal`: every
+ * operation through it is authorized (key policy and grants) for, and
+ * audited as, that principal. The new handle keeps `ks`'s grant tokens.
+ *
+ * Parameters:
+ * - `principal`: an IAM principal ARN such as
+ *   `"arn:aws:iam::111122223333:user/app"` or `"...:role/worker"`, 1 to
+ *   256 characters. Under the default key policy every principal of the
+ *   keystore's account is allowed (as with KMS's default policy); a
+ *   principal of another account is refused (`SR_ACCESS_DENIED`) unless a
+ *   key policy or grant allows it.
+ * - `out`: receives the new handle on success; free it with
+ *   `sr_keystore_free()`. It shares the open keystore with `ks` (no file is
+ *   opened), and `ks` and the new handle may be freed in any order.
+ *
+ * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (empty or
+ * longer than 256 characters).
+ *
+ * # Safety
+ * `ks` a live handle; `principal` NUL-terminated; `out` valid for a write.
+ */
+sr_result sr_keystore_as_principal(const sr_keystore *ks, const char *principal, sr_keystore **out);
+
+/**
+ * A new handle on the same open keystore, acting for the same principal as
+ * `ks`, that sends `tokens` as `GrantTokens` with every request that takes
+ * them: `sr_encrypt()`, `sr_decrypt()`, `sr_re_encrypt()`,
+ * `sr_generate_data_key()` and `_without_plaintext()`,
+ * `sr_generate_data_key_pair()` and `_without_plaintext()`, `sr_sign()`,
+ * `sr_verify()`, `sr_generate_mac()`, `sr_verify_mac()` and
+ * `sr_create_grant()`. Each token is authenticated on every such call: a
+ * token that was not issued by this keystore fails the call with
+ * `SR_INVALID_GRANT_TOKEN`. (A grant takes effect as soon as
+ * `sr_create_grant()` returns, so tokens are not needed for a grant to
+ * apply; they are accepted for compatibility with KMS code.) The
+ * envelope functions (`sr_envelope_*`) and the key management calls do not
+ * send grant tokens.
+ *
+ * This is how grant tokens are given from C: the crypto functions keep
+ * their signatures. The tokens replace those of `ks`, if any.
+ *
+ * Parameters:
+ * - `tokens`, `n`: up to 10 NUL-terminated grant tokens (as returned by
+ *   `sr_create_grant()`); `tokens` may be NULL when `n` is 0, which gives a
+ *   handle without tokens. The strings are copied.
+ * - `out`: receives the new handle; free it with `sr_keystore_free()`.
+ *
+ * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (more than
+ * 10 tokens).
+ *
+ * # Safety
+ * `ks` a live handle; `tokens` valid for `n` NUL-terminated strings; `out`
+ * valid for a write.
+ */
+sr_result sr_keystore_with_grant_tokens(const sr_keystore *ks,
+                                        const char *const *tokens,
+                                        size_t n,
+                                        sr_keystore **out);
+
+/**
+ * Copies the principal this handle acts for (the one given to
+ * `sr_keystore_as_principal()`, else the keystore's administrator, by
+ * default `arn:aws:iam::<account>:root`) into `buf`; as `sr_keystore_region()`.
+ *
+ * # Safety
+ * As `sr_keystore_region()`.
+ */
+sr_result sr_keystore_principal(const sr_keystore *ks, char *buf, size_t len, size_t *out_len);
+
+/**
  * The name of a result code: the AWS KMS exception name for KMS codes
  * (e.g. `"NotFoundException"` for `SR_NOT_FOUND`), `"OK"`, `"NullParameter"`,
- * `"BufferTooSmall"`, `"InvalidUtf8"`, `"IoError"` or `"Panic"` for the
- * others, and `"Unknown"` for a number that is not an `sr_result`.
+ * `"BufferTooSmall"`, `"InvalidUtf8"`, `"IoError"`, `"Panic"` or
+ * `"AuditLogNotIntact"` for the others, and `"Unknown"` for a number that is not an `sr_result`.
  *
  * Ownership: the string is static; never free it. Never fails, never NULL.
  */

@@ -15,7 +15,7 @@ use sr::Secret;
 
 use crate::bytes::sr_bytes;
 use crate::json;
-use crate::keystore::{keystore, sr_keystore};
+use crate::keystore::{handle, keystore, sr_keystore};
 use crate::ptr::{bytes, c_str, context, opt_c_str, out};
 use crate::result::{guard, sr_result, Failure};
 
@@ -57,7 +57,7 @@ pub unsafe extern "C" fn sr_sign(
         // SAFETY: caller promises, as documented above.
         let (ks, key_id, msg, mt, alg) = unsafe {
             (
-                keystore(ks)?,
+                handle(ks)?,
                 c_str(key_id, "key_id")?,
                 bytes(message, message_len, "message")?,
                 opt_c_str(message_type, "message_type")?,
@@ -65,7 +65,8 @@ pub unsafe extern "C" fn sr_sign(
             )
         };
         let out = out!(out_signature);
-        let resp = ks.sign(&SignRequest {
+        let resp = ks.inner.sign(&SignRequest {
+            grant_tokens: ks.tokens(),
             key_id: key_id.to_string(),
             message: Secret::from_slice(msg),
             message_type: kms_enum(mt, "MessageType")?,
@@ -98,7 +99,7 @@ pub unsafe extern "C" fn sr_verify(
         // SAFETY: caller promises, as documented above.
         let (ks, key_id, msg, mt, sig, alg) = unsafe {
             (
-                keystore(ks)?,
+                handle(ks)?,
                 c_str(key_id, "key_id")?,
                 bytes(message, message_len, "message")?,
                 opt_c_str(message_type, "message_type")?,
@@ -106,7 +107,8 @@ pub unsafe extern "C" fn sr_verify(
                 opt_c_str(signing_algorithm, "signing_algorithm")?,
             )
         };
-        ks.verify(&VerifyRequest {
+        ks.inner.verify(&VerifyRequest {
+            grant_tokens: ks.tokens(),
             key_id: key_id.to_string(),
             message: Secret::from_slice(msg),
             message_type: kms_enum(mt, "MessageType")?,
@@ -167,14 +169,15 @@ pub unsafe extern "C" fn sr_generate_mac(
         // SAFETY: caller promises, as documented above.
         let (ks, key_id, msg, alg) = unsafe {
             (
-                keystore(ks)?,
+                handle(ks)?,
                 c_str(key_id, "key_id")?,
                 bytes(message, message_len, "message")?,
                 opt_c_str(mac_algorithm, "mac_algorithm")?,
             )
         };
         let out = out!(out_mac);
-        let resp = ks.generate_mac(&GenerateMacRequest {
+        let resp = ks.inner.generate_mac(&GenerateMacRequest {
+            grant_tokens: ks.tokens(),
             key_id: key_id.to_string(),
             message: Secret::from_slice(msg),
             mac_algorithm: kms_enum(alg, "MacAlgorithm")?,
@@ -205,14 +208,15 @@ pub unsafe extern "C" fn sr_verify_mac(
         // SAFETY: caller promises, as documented above.
         let (ks, key_id, msg, alg, mac) = unsafe {
             (
-                keystore(ks)?,
+                handle(ks)?,
                 c_str(key_id, "key_id")?,
                 bytes(message, message_len, "message")?,
                 opt_c_str(mac_algorithm, "mac_algorithm")?,
                 bytes(mac, mac_len, "mac")?,
             )
         };
-        ks.verify_mac(&VerifyMacRequest {
+        ks.inner.verify_mac(&VerifyMacRequest {
+            grant_tokens: ks.tokens(),
             key_id: key_id.to_string(),
             message: Secret::from_slice(msg),
             mac_algorithm: kms_enum(alg, "MacAlgorithm")?,
@@ -251,7 +255,7 @@ pub unsafe extern "C" fn sr_generate_data_key_pair(
         // SAFETY: caller promises, as documented above.
         let (ks, key_id, spec, ctx) = unsafe {
             (
-                keystore(ks)?,
+                handle(ks)?,
                 c_str(key_id, "key_id")?,
                 opt_c_str(key_pair_spec, "key_pair_spec")?,
                 context(ctx_keys, ctx_values, ctx_len, "ctx_keys", "ctx_values")?,
@@ -262,12 +266,15 @@ pub unsafe extern "C" fn sr_generate_data_key_pair(
             out!(out_private_key),
             out!(out_private_key_blob),
         );
-        let resp = ks.generate_data_key_pair(&GenerateDataKeyPairRequest {
-            key_id: key_id.to_string(),
-            key_pair_spec: kms_enum(spec, "KeyPairSpec")?,
-            encryption_context: ctx,
-            ..Default::default()
-        })?;
+        let resp = ks
+            .inner
+            .generate_data_key_pair(&GenerateDataKeyPairRequest {
+                grant_tokens: ks.tokens(),
+                key_id: key_id.to_string(),
+                key_pair_spec: kms_enum(spec, "KeyPairSpec")?,
+                encryption_context: ctx,
+                ..Default::default()
+            })?;
         // SAFETY: checked non-NULL; caller promises.
         unsafe {
             o_pub.write(sr_bytes::copy_of(&resp.public_key));
@@ -300,19 +307,22 @@ pub unsafe extern "C" fn sr_generate_data_key_pair_without_plaintext(
         // SAFETY: caller promises, as documented above.
         let (ks, key_id, spec, ctx) = unsafe {
             (
-                keystore(ks)?,
+                handle(ks)?,
                 c_str(key_id, "key_id")?,
                 opt_c_str(key_pair_spec, "key_pair_spec")?,
                 context(ctx_keys, ctx_values, ctx_len, "ctx_keys", "ctx_values")?,
             )
         };
         let (o_pub, o_blob) = (out!(out_public_key), out!(out_private_key_blob));
-        let resp = ks.generate_data_key_pair_without_plaintext(&GenerateDataKeyPairRequest {
-            key_id: key_id.to_string(),
-            key_pair_spec: kms_enum(spec, "KeyPairSpec")?,
-            encryption_context: ctx,
-            ..Default::default()
-        })?;
+        let resp =
+            ks.inner
+                .generate_data_key_pair_without_plaintext(&GenerateDataKeyPairRequest {
+                    grant_tokens: ks.tokens(),
+                    key_id: key_id.to_string(),
+                    key_pair_spec: kms_enum(spec, "KeyPairSpec")?,
+                    encryption_context: ctx,
+                    ..Default::default()
+                })?;
         // SAFETY: checked non-NULL; caller promises.
         unsafe {
             o_pub.write(sr_bytes::copy_of(&resp.public_key));

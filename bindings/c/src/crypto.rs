@@ -8,7 +8,7 @@ use sr::api::{DecryptRequest, EncryptRequest, GenerateDataKeyRequest, ReEncryptR
 use sr::Secret;
 
 use crate::bytes::sr_bytes;
-use crate::keystore::{keystore, sr_keystore};
+use crate::keystore::{handle, keystore, sr_keystore};
 use crate::optional;
 use crate::ptr::{bytes, c_str, context, opt_c_str, out};
 use crate::result::{guard, sr_result};
@@ -49,14 +49,15 @@ pub unsafe extern "C" fn sr_encrypt(
         // SAFETY: caller promises, as documented above.
         let (ks, key_id, pt, ctx) = unsafe {
             (
-                keystore(ks)?,
+                handle(ks)?,
                 c_str(key_id, "key_id")?,
                 bytes(plaintext, plaintext_len, "plaintext")?,
                 context(ctx_keys, ctx_values, ctx_len, "ctx_keys", "ctx_values")?,
             )
         };
         let out = out!(out_blob);
-        let resp = ks.encrypt(&EncryptRequest {
+        let resp = ks.inner.encrypt(&EncryptRequest {
+            grant_tokens: ks.tokens(),
             key_id: key_id.to_string(),
             plaintext: Secret::from_slice(pt),
             encryption_context: ctx,
@@ -104,14 +105,15 @@ pub unsafe extern "C" fn sr_decrypt(
         // SAFETY: caller promises, as documented above.
         let (ks, blob, ctx, key_id) = unsafe {
             (
-                keystore(ks)?,
+                handle(ks)?,
                 bytes(blob, blob_len, "blob")?,
                 context(ctx_keys, ctx_values, ctx_len, "ctx_keys", "ctx_values")?,
                 opt_c_str(key_id, "key_id")?,
             )
         };
         let out = out!(out_plaintext);
-        let resp = ks.decrypt(&DecryptRequest {
+        let resp = ks.inner.decrypt(&DecryptRequest {
+            grant_tokens: ks.tokens(),
             ciphertext_blob: blob.to_vec(),
             encryption_context: ctx,
             key_id: key_id.map(str::to_string),
@@ -156,7 +158,7 @@ pub unsafe extern "C" fn sr_re_encrypt(
         // SAFETY: caller promises, as documented above.
         let (ks, blob, src_ctx, src_key, dst_key, dst_ctx) = unsafe {
             (
-                keystore(ks)?,
+                handle(ks)?,
                 bytes(blob, blob_len, "blob")?,
                 context(
                     source_ctx_keys,
@@ -177,7 +179,8 @@ pub unsafe extern "C" fn sr_re_encrypt(
             )
         };
         let out = out!(out_blob);
-        let resp = ks.re_encrypt(&ReEncryptRequest {
+        let resp = ks.inner.re_encrypt(&ReEncryptRequest {
+            grant_tokens: ks.tokens(),
             ciphertext_blob: blob.to_vec(),
             source_encryption_context: src_ctx,
             source_key_id: src_key.map(str::to_string),
@@ -251,7 +254,7 @@ pub unsafe extern "C" fn sr_generate_data_key(
         // SAFETY: caller promises, as documented above.
         let (ks, req) = unsafe {
             (
-                keystore(ks)?,
+                handle(ks)?,
                 data_key_request(
                     key_id,
                     key_spec,
@@ -263,7 +266,10 @@ pub unsafe extern "C" fn sr_generate_data_key(
             )
         };
         let (out_pt, out_blob) = (out!(out_plaintext), out!(out_blob));
-        let resp = ks.generate_data_key(&req)?;
+        let resp = ks.inner.generate_data_key(&GenerateDataKeyRequest {
+            grant_tokens: ks.tokens(),
+            ..req
+        })?;
         // SAFETY: checked non-NULL; caller promises.
         unsafe {
             out_pt.write(sr_bytes::copy_of(resp.plaintext.expose_secret()));
@@ -293,7 +299,7 @@ pub unsafe extern "C" fn sr_generate_data_key_without_plaintext(
         // SAFETY: caller promises, as documented above.
         let (ks, req) = unsafe {
             (
-                keystore(ks)?,
+                handle(ks)?,
                 data_key_request(
                     key_id,
                     key_spec,
@@ -305,7 +311,12 @@ pub unsafe extern "C" fn sr_generate_data_key_without_plaintext(
             )
         };
         let out = out!(out_blob);
-        let resp = ks.generate_data_key_without_plaintext(&req)?;
+        let resp = ks
+            .inner
+            .generate_data_key_without_plaintext(&GenerateDataKeyRequest {
+                grant_tokens: ks.tokens(),
+                ..req
+            })?;
         // SAFETY: checked non-NULL; caller promise.
         unsafe { out.write(sr_bytes::copy_of(&resp.ciphertext_blob)) };
         Ok(())

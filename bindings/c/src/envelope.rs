@@ -1,18 +1,22 @@
 //! Streaming envelope encryption (AWS Encryption SDK message format v2)
-//! through caller callbacks, over `strongroom::core::envelope`'s incremental
-//! `Encryptor`/`Decryptor`: memory stays at about two frames whatever the
-//! size of the data.
+//! through caller callbacks or files, over the facade's
+//! `strongroom::envelope`: the KMS keyring (data keys wrapped by KMS keys of
+//! the keystore, provider ID `aws-kms`, as the CLI's `encrypt-file` /
+//! `decrypt-file`) and the raw AES keyring. This module only adapts the C
+//! callbacks to `Read`/`Write` and converts arguments; when plaintext is
+//! released is decided by the facade (see `sr_envelope_decrypt()`).
 
+use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_void};
+use std::io::{self, Read, Write};
 
-use sr::core::envelope::{
-    AlgorithmSuite, DecryptOptions, Decryptor, EncryptOptions, Encryptor, RawAesKeyring,
-};
+use sr::core::envelope::{AlgorithmSuite, DecryptOptions, EncryptOptions, RawAesKeyring};
+use sr::envelope::{self as env, KmsKeyring};
+use sr::EncryptionContext;
 
-use zeroize::Zeroize;
-
+use crate::keystore::{keystore, path_from, sr_keystore};
 use crate::optional;
-use crate::ptr::{bytes, c_str, context};
+use crate::ptr::{bytes, c_bytes, c_str, context, str_array};
 use crate::result::{guard, sr_result, Failure};
 
 /// Reads up to `len` bytes into `buf` and stores the number read in
@@ -34,66 +38,405 @@ pub type sr_read_fn = Option<
 pub type sr_write_fn =
     Option<unsafe extern "C" fn(user: *mut c_void, buf: *const u8, len: usize) -> c_int>;
 
-/// Bytes asked of `read` per call.
-const CHUNK: usize = 64 * 1024;
+type ReadFn = unsafe extern "C" fn(*mut c_void, *mut u8, usize, *mut usize) -> c_int;
+type WriteFn = unsafe extern "C" fn(*mut c_void, *const u8, usize) -> c_int;
 
-struct Io {
-    read: unsafe extern "C" fn(*mut c_void, *mut u8, usize, *mut usize) -> c_int,
-    read_user: *mut c_void,
-    write: unsafe extern "C" fn(*mut c_void, *const u8, usize) -> c_int,
-    write_user: *mut c_void,
-}
+/// The first callback failure of a call: it, not the facade's wrapping of
+/// the I/O error, is what the caller gets (`SR_IO`).
+#[derive(Default)]
+struct IoFailure(RefCell<Option<Failure>>);
 
-impl Io {
-    fn new(
-        read: sr_read_fn,
-        read_user: *mut c_void,
-        write: sr_write_fn,
-        write_user: *mut c_void,
-    ) -> Result<Self, Failure> {
-        Ok(Io {
-            read: read.ok_or_else(|| Failure::null("read"))?,
-            read_user,
-            write: write.ok_or_else(|| Failure::null("write"))?,
-            write_user,
-        })
+impl IoFailure {
+    fn record(&self, message: String) -> io::Error {
+        let mut slot = self.0.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(Failure::new(sr_result::SR_IO, message.clone()));
+        }
+        io::Error::other(message)
     }
 
-    /// One chunk from the caller; empty at end of input.
-    fn read<'b>(&self, buf: &'b mut [u8]) -> Result<&'b [u8], Failure> {
+    /// The call's failure: a callback failure if there was one, else `e`'s.
+    fn or(self, e: sr::Error) -> Failure {
+        self.0.into_inner().unwrap_or_else(|| e.into())
+    }
+}
+
+/// `Read` over an `sr_read_fn`.
+struct CallbackReader<'f> {
+    read: ReadFn,
+    user: *mut c_void,
+    failure: &'f IoFailure,
+}
+
+impl Read for CallbackReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let mut n = 0usize;
         // SAFETY: the callback gets a buffer valid for buf.len() bytes and a
         // valid out pointer; the caller promises the callback honours them.
-        let rc = unsafe { (self.read)(self.read_user, buf.as_mut_ptr(), buf.len(), &mut n) };
+        let rc = unsafe { (self.read)(self.user, buf.as_mut_ptr(), buf.len(), &mut n) };
         if rc != 0 {
-            return Err(Failure::new(
-                sr_result::SR_IO,
-                format!("the read callback failed ({rc})"),
-            ));
+            return Err(self
+                .failure
+                .record(format!("the read callback failed ({rc})")));
         }
         if n > buf.len() {
-            return Err(Failure::new(
-                sr_result::SR_IO,
-                "the read callback reported more bytes than the buffer holds",
-            ));
+            return Err(self
+                .failure
+                .record("the read callback reported more bytes than the buffer holds".into()));
         }
-        Ok(&buf[..n])
+        Ok(n)
     }
+}
 
-    fn write(&self, data: &[u8]) -> Result<(), Failure> {
+/// `Write` over an `sr_write_fn`: each `write` hands the whole slice over.
+struct CallbackWriter<'f> {
+    write: WriteFn,
+    user: *mut c_void,
+    failure: &'f IoFailure,
+}
+
+impl Write for CallbackWriter<'_> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         if data.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         // SAFETY: data is a valid slice for the duration of the call.
-        let rc = unsafe { (self.write)(self.write_user, data.as_ptr(), data.len()) };
+        let rc = unsafe { (self.write)(self.user, data.as_ptr(), data.len()) };
         if rc != 0 {
-            return Err(Failure::new(
-                sr_result::SR_IO,
-                format!("the write callback failed ({rc})"),
-            ));
+            return Err(self
+                .failure
+                .record(format!("the write callback failed ({rc})")));
         }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// Runs `f` with the callbacks as a reader and a writer; a callback failure
+/// wins over the error the facade makes of it.
+fn with_io(
+    read: sr_read_fn,
+    read_user: *mut c_void,
+    write: sr_write_fn,
+    write_user: *mut c_void,
+    f: impl FnOnce(&mut dyn Read, &mut dyn Write) -> sr::Result<env::EnvelopeSummary>,
+) -> Result<(), Failure> {
+    let read = read.ok_or_else(|| Failure::null("read"))?;
+    let write = write.ok_or_else(|| Failure::null("write"))?;
+    let failure = IoFailure::default();
+    let result = f(
+        &mut CallbackReader {
+            read,
+            user: read_user,
+            failure: &failure,
+        },
+        &mut CallbackWriter {
+            write,
+            user: write_user,
+            failure: &failure,
+        },
+    );
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) => Err(failure.or(e)),
+    }
+}
+
+/// Encryption options from the C arguments (0 = default).
+fn encrypt_options(frame_length: u32, suite_id: u16) -> Result<EncryptOptions, Failure> {
+    let mut options = EncryptOptions::default();
+    if suite_id != 0 {
+        options.suite = AlgorithmSuite::from_id(suite_id).ok_or_else(|| {
+            Failure::validation(format!(
+                "unknown algorithm suite {suite_id:#06x} (use 0x0578 or 0x0478)"
+            ))
+        })?;
+    }
+    if let Some(fl) = optional(frame_length) {
+        options.frame_length = fl;
+    }
+    Ok(options)
+}
+
+/// Decryption options from the C arguments (0 = no limit).
+fn decrypt_options(required: EncryptionContext, max_encrypted_data_keys: u16) -> DecryptOptions {
+    DecryptOptions {
+        required_encryption_context: required,
+        max_encrypted_data_keys: (max_encrypted_data_keys != 0).then_some(max_encrypted_data_keys),
+        ..DecryptOptions::default()
+    }
+}
+
+/// The KMS keyring of a handle: strict over `key_ids` when some are given,
+/// else (decrypt only) discovery over every key of the keystore.
+///
+/// # Safety
+/// `ks` a live handle; `key_ids` valid for `n` NUL-terminated strings.
+unsafe fn kms_keyring(
+    ks: *const sr_keystore,
+    key_ids: *const *const c_char,
+    n: usize,
+) -> Result<KmsKeyring, Failure> {
+    // SAFETY: forwarded caller promises.
+    let (ks, ids) = unsafe { (keystore(ks)?, str_array(key_ids, n, "key_ids")?) };
+    if ids.is_empty() {
+        Ok(KmsKeyring::discovery(ks))
+    } else {
+        Ok(ks.keyring(&ids)?)
+    }
+}
+
+/// # Safety
+/// Both arrays valid for `n` strings.
+unsafe fn required_context(
+    keys: *const *const c_char,
+    values: *const *const c_char,
+    n: usize,
+) -> Result<EncryptionContext, Failure> {
+    // SAFETY: forwarded caller promises.
+    unsafe { context(keys, values, n, "required_ctx_keys", "required_ctx_values") }
+}
+
+/// Envelope-encrypts everything `read` yields into one AWS Encryption SDK
+/// message (format version 2, committing suite) passed to `write`, in
+/// constant memory, with the data key wrapped by KMS keys of the keystore:
+/// the message is the one the CLI's `encrypt-file` writes, and
+/// `decrypt-file` (or `sr_envelope_decrypt()`, or an AWS Encryption SDK
+/// with an AWS KMS keyring pointed at a Strongroom endpoint) decrypts it.
+///
+/// The first key generates the data key (`GenerateDataKey`), every other key
+/// wraps it too (`Encrypt`); each becomes an encrypted data key with provider
+/// ID `aws-kms` and the key ARN as provider info. The calls run for the
+/// handle's principal (key policy and grants apply, and each is audited).
+///
+/// Parameters:
+/// - `key_ids`, `key_ids_len`: 1 or more key IDs, key ARNs, alias names or
+///   alias ARNs of symmetric `ENCRYPT_DECRYPT` keys.
+/// - context arrays: the encryption context, as in `sr_encrypt()`; stored
+///   (authenticated, not encrypted) in the message header and bound to
+///   every wrapped data key.
+/// - `frame_length`: plaintext bytes per frame, 0 for the default (4096).
+/// - `suite_id`: 0 for the default `0x0578` (signed with ECDSA P-384), or
+///   `0x0478` (unsigned).
+/// - `read`/`read_user`, `write`/`write_user`: the callbacks and the
+///   pointers passed back to them (may be NULL; never dereferenced here).
+///   `read` is asked for 64 KiB at a time; `write` gets the message in pieces.
+///
+/// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (no key,
+/// frame length, suite), `SR_NOT_FOUND`, `SR_DISABLED`,
+/// `SR_KMS_INVALID_STATE`, `SR_INVALID_KEY_USAGE`, `SR_ACCESS_DENIED` (the
+/// principal may not use a key), `SR_IO` (a callback failed; the output is
+/// incomplete and must be discarded), `SR_KMS_INTERNAL`. On any failure the
+/// output written so far must be discarded.
+///
+/// # Safety
+/// `ks` a live handle; strings NUL-terminated; arrays valid for their
+/// lengths; the callbacks must follow their contracts (`sr_read_fn`,
+/// `sr_write_fn`).
+#[no_mangle]
+pub unsafe extern "C" fn sr_envelope_encrypt(
+    ks: *const sr_keystore,
+    key_ids: *const *const c_char,
+    key_ids_len: usize,
+    ctx_keys: *const *const c_char,
+    ctx_values: *const *const c_char,
+    ctx_len: usize,
+    frame_length: u32,
+    suite_id: u16,
+    read: sr_read_fn,
+    read_user: *mut c_void,
+    write: sr_write_fn,
+    write_user: *mut c_void,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promises, as documented above.
+        let (keyring, ctx) = unsafe {
+            (
+                kms_keyring(ks, key_ids, key_ids_len)?,
+                context(ctx_keys, ctx_values, ctx_len, "ctx_keys", "ctx_values")?,
+            )
+        };
+        if keyring.is_discovery() {
+            return Err(Failure::validation(
+                "envelope encryption needs at least one key ID",
+            ));
+        }
+        let options = encrypt_options(frame_length, suite_id)?;
+        with_io(read, read_user, write, write_user, |r, w| {
+            env::encrypt_stream(&keyring, r, w, &ctx, &options)
+        })
+    })
+}
+
+/// Decrypts one AWS Encryption SDK message that `read` yields (made by
+/// `sr_envelope_encrypt()`, the CLI's `encrypt-file`, or any ESDK with a
+/// KMS keyring naming keys of this keystore), passing the plaintext to
+/// `write`, in constant memory. Each data key is unwrapped with `Decrypt`
+/// for the handle's principal (key policy and grants apply, and each call
+/// is audited).
+///
+/// When plaintext reaches `write` (this is the facade's
+/// `strongroom::envelope::decrypt_stream`):
+/// - signed suites (`0x0578`, the default, and `0x0378`): nothing is passed
+///   to `write` until the whole message, including its ECDSA signature, has
+///   verified. The plaintext is staged meanwhile in an anonymous temporary
+///   file in the system temporary directory (`$TMPDIR`, else `/tmp`), which
+///   the operating system deletes when it is closed; memory stays constant.
+///   A tampered, truncated or wrongly keyed message therefore fails without
+///   any call to `write`.
+/// - unsigned suites (`0x0478`, `0x0178`): each frame is passed to `write`
+///   as soon as AES-GCM authenticates it. If a later frame fails or the
+///   message is truncated, the call fails after `write` has received an
+///   authenticated prefix, which the caller must discard.
+///
+/// In every case the plaintext is valid only if this function returns
+/// `SR_OK`.
+///
+/// Parameters:
+/// - `key_ids`, `key_ids_len`: the keys that may be used (strict; key IDs,
+///   ARNs or aliases), or NULL and 0 for any key of this keystore
+///   (discovery).
+/// - `required_*` arrays: pairs that must be present, with these values, in
+///   the message's encryption context (both NULL and 0 for none).
+/// - `max_encrypted_data_keys`: refuse messages with more encrypted data
+///   keys than this (before any is unwrapped); 0 for no limit.
+/// - callbacks as for `sr_envelope_encrypt()`.
+///
+/// Errors: `SR_INVALID_CIPHERTEXT` (anything that does not authenticate or
+/// parse, truncation, no encrypted data key that a usable key unwraps;
+/// detail-free), `SR_VALIDATION` (required context missing, too many
+/// encrypted data keys, a non-committing suite), `SR_DISABLED`,
+/// `SR_KMS_INVALID_STATE` or `SR_ACCESS_DENIED` (the only key that could
+/// unwrap the data key refused), `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,
+/// `SR_IO` (a callback failed), `SR_KMS_INTERNAL` (staging file).
+///
+/// # Safety
+/// As `sr_envelope_encrypt()`.
+#[no_mangle]
+pub unsafe extern "C" fn sr_envelope_decrypt(
+    ks: *const sr_keystore,
+    key_ids: *const *const c_char,
+    key_ids_len: usize,
+    required_ctx_keys: *const *const c_char,
+    required_ctx_values: *const *const c_char,
+    required_ctx_len: usize,
+    max_encrypted_data_keys: u16,
+    read: sr_read_fn,
+    read_user: *mut c_void,
+    write: sr_write_fn,
+    write_user: *mut c_void,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promises, as documented above.
+        let (keyring, required) = unsafe {
+            (
+                kms_keyring(ks, key_ids, key_ids_len)?,
+                required_context(required_ctx_keys, required_ctx_values, required_ctx_len)?,
+            )
+        };
+        let options = decrypt_options(required, max_encrypted_data_keys);
+        with_io(read, read_user, write, write_user, |r, w| {
+            env::decrypt_stream(&keyring, r, w, &options)
+        })
+    })
+}
+
+/// `sr_envelope_encrypt()` from the file `in_path` to the file `out_path`:
+/// the message is written to a temporary file in `out_path`'s directory,
+/// synced, and renamed to `out_path` only on success (a failure leaves
+/// `out_path` as it was). Paths are NUL-terminated bytes.
+///
+/// Errors: as `sr_envelope_encrypt()`; `SR_KMS_INTERNAL` when a file cannot
+/// be opened, written or renamed (the message says which).
+///
+/// # Safety
+/// As `sr_envelope_encrypt()`; paths NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn sr_envelope_encrypt_file(
+    ks: *const sr_keystore,
+    in_path: *const c_char,
+    out_path: *const c_char,
+    key_ids: *const *const c_char,
+    key_ids_len: usize,
+    ctx_keys: *const *const c_char,
+    ctx_values: *const *const c_char,
+    ctx_len: usize,
+    frame_length: u32,
+    suite_id: u16,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promises, as documented above.
+        let (keyring, ctx, in_path, out_path) = unsafe {
+            (
+                kms_keyring(ks, key_ids, key_ids_len)?,
+                context(ctx_keys, ctx_values, ctx_len, "ctx_keys", "ctx_values")?,
+                c_bytes(in_path, "in_path")?,
+                c_bytes(out_path, "out_path")?,
+            )
+        };
+        if keyring.is_discovery() {
+            return Err(Failure::validation(
+                "envelope encryption needs at least one key ID",
+            ));
+        }
+        let options = encrypt_options(frame_length, suite_id)?;
+        env::encrypt_file(
+            &keyring,
+            &path_from(in_path, "in_path")?,
+            &path_from(out_path, "out_path")?,
+            &ctx,
+            &options,
+        )?;
+        Ok(())
+    })
+}
+
+/// `sr_envelope_decrypt()` from the file `in_path` to the file `out_path`,
+/// for any suite: the plaintext goes to a temporary file in `out_path`'s
+/// directory, which is synced and renamed to `out_path` only once the whole
+/// message (and, for signed suites, its signature) has verified. On any
+/// failure `out_path` is not created or changed, so it never holds
+/// unauthenticated or partial plaintext.
+///
+/// Errors: as `sr_envelope_decrypt()`; `SR_KMS_INTERNAL` when a file cannot
+/// be opened, written or renamed.
+///
+/// # Safety
+/// As `sr_envelope_decrypt()`; paths NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn sr_envelope_decrypt_file(
+    ks: *const sr_keystore,
+    in_path: *const c_char,
+    out_path: *const c_char,
+    key_ids: *const *const c_char,
+    key_ids_len: usize,
+    required_ctx_keys: *const *const c_char,
+    required_ctx_values: *const *const c_char,
+    required_ctx_len: usize,
+    max_encrypted_data_keys: u16,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promises, as documented above.
+        let (keyring, required, in_path, out_path) = unsafe {
+            (
+                kms_keyring(ks, key_ids, key_ids_len)?,
+                required_context(required_ctx_keys, required_ctx_values, required_ctx_len)?,
+                c_bytes(in_path, "in_path")?,
+                c_bytes(out_path, "out_path")?,
+            )
+        };
+        let options = decrypt_options(required, max_encrypted_data_keys);
+        env::decrypt_file(
+            &keyring,
+            &path_from(in_path, "in_path")?,
+            &path_from(out_path, "out_path")?,
+            &options,
+        )?;
+        Ok(())
+    })
 }
 
 /// The raw AES keyring from C arguments.
@@ -117,22 +460,16 @@ unsafe fn raw_aes(
     Ok(RawAesKeyring::new(namespace, name, key)?)
 }
 
-/// Envelope-encrypts everything `read` yields into one AWS Encryption SDK
-/// message (format version 2, committing suite) passed to `write`, with the
-/// data key wrapped by a raw AES keyring, in constant memory.
+/// As `sr_envelope_encrypt()`, with the data key wrapped by a raw AES
+/// keyring instead of KMS keys (no keystore involved): the message is the
+/// one the AWS Encryption SDKs' raw AES keyring reads and writes.
 ///
 /// Parameters:
 /// - `key_namespace`, `key_name`: the raw AES keyring's provider ID and key
 ///   name (as in the AWS Encryption SDKs' raw AES keyring; the namespace must
 ///   not start with `aws-kms`). The same pair is needed to decrypt.
 /// - `wrapping_key`: 16, 24 or 32 bytes, copied and zeroized after use.
-/// - context arrays: the encryption context, as in `sr_encrypt()`; stored
-///   (authenticated, not encrypted) in the message header.
-/// - `frame_length`: plaintext bytes per frame, 0 for the default (4096).
-/// - `suite_id`: 0 for the default `0x0578` (signed with ECDSA P-384), or
-///   `0x0478` (unsigned).
-/// - `read`/`read_user`, `write`/`write_user`: the callbacks and the
-///   pointers passed back to them (may be NULL; never dereferenced here).
+/// - the others as for `sr_envelope_encrypt()`.
 ///
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (key
 /// length, names, frame length, suite), `SR_IO` (a callback failed; the
@@ -159,7 +496,6 @@ pub unsafe extern "C" fn sr_envelope_encrypt_raw_aes(
     write_user: *mut c_void,
 ) -> sr_result {
     guard(|| {
-        let io = Io::new(read, read_user, write, write_user)?;
         // SAFETY: caller promises, as documented above.
         let (keyring, ctx) = unsafe {
             (
@@ -167,48 +503,24 @@ pub unsafe extern "C" fn sr_envelope_encrypt_raw_aes(
                 context(ctx_keys, ctx_values, ctx_len, "ctx_keys", "ctx_values")?,
             )
         };
-        let mut options = EncryptOptions::default();
-        if suite_id != 0 {
-            options.suite = AlgorithmSuite::from_id(suite_id).ok_or_else(|| {
-                Failure::validation(format!("unknown algorithm suite {suite_id:#06x}"))
-            })?;
-        }
-        if let Some(fl) = optional(frame_length) {
-            options.frame_length = fl;
-        }
-        let mut rng = sr::os_rng();
-        let mut enc = Encryptor::new(&keyring, &ctx, &options, &mut rng)?;
-        let mut inbuf = zeroize::Zeroizing::new(vec![0u8; CHUNK]);
-        let mut out = Vec::new();
-        loop {
-            let chunk = io.read(&mut inbuf)?;
-            if chunk.is_empty() {
-                break;
-            }
-            enc.update(chunk, &mut out)?;
-            io.write(&out)?;
-            out.clear();
-        }
-        enc.finish(&mut out, &mut rng)?;
-        io.write(&out)
+        let options = encrypt_options(frame_length, suite_id)?;
+        with_io(read, read_user, write, write_user, |r, w| {
+            env::encrypt_stream(&keyring, r, w, &ctx, &options)
+        })
     })
 }
 
-/// Decrypts one AWS Encryption SDK message that `read` yields, passing the
-/// plaintext to `write` frame by frame, in constant memory (about two frames).
-///
-/// Only frames that authenticate are written, but the message as a whole is
-/// valid only if this function returns `SR_OK`: on any failure (a later
-/// frame, truncation, and for signed suites the final signature check) the
-/// caller must discard everything written.
-///
-/// Parameters: the keyring as for `sr_envelope_encrypt_raw_aes()`;
-/// `required_*` arrays: pairs that must be present, with these values, in
-/// the message's encryption context (both NULL and 0 for none).
+/// As `sr_envelope_decrypt()` (the same rules for when plaintext reaches
+/// `write`: signed suites only after the signature verifies, unsigned ones
+/// frame by frame), with a raw AES keyring: the keyring as for
+/// `sr_envelope_encrypt_raw_aes()`; `required_*` arrays: pairs that must be
+/// present, with these values, in the message's encryption context (both
+/// NULL and 0 for none).
 ///
 /// Errors: `SR_INVALID_CIPHERTEXT` (anything that does not authenticate,
 /// wrong keyring, malformed or truncated message; detail-free),
-/// `SR_VALIDATION`, `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_IO`.
+/// `SR_VALIDATION`, `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_IO`,
+/// `SR_KMS_INTERNAL` (staging file).
 ///
 /// # Safety
 /// As `sr_envelope_encrypt_raw_aes()`.
@@ -227,40 +539,16 @@ pub unsafe extern "C" fn sr_envelope_decrypt_raw_aes(
     write_user: *mut c_void,
 ) -> sr_result {
     guard(|| {
-        let io = Io::new(read, read_user, write, write_user)?;
         // SAFETY: caller promises, as documented above.
         let (keyring, required) = unsafe {
             (
                 raw_aes(key_namespace, key_name, wrapping_key, wrapping_key_len)?,
-                context(
-                    required_ctx_keys,
-                    required_ctx_values,
-                    required_ctx_len,
-                    "required_ctx_keys",
-                    "required_ctx_values",
-                )?,
+                required_context(required_ctx_keys, required_ctx_values, required_ctx_len)?,
             )
         };
-        let options = DecryptOptions {
-            required_encryption_context: required,
-            ..DecryptOptions::default()
-        };
-        let mut rng = sr::os_rng();
-        let mut dec = Decryptor::new(&keyring, options, &mut rng);
-        let mut inbuf = vec![0u8; CHUNK];
-        let mut out = zeroize::Zeroizing::new(Vec::new());
-        loop {
-            let chunk = io.read(&mut inbuf)?;
-            if chunk.is_empty() {
-                break;
-            }
-            // Signed suites release frames pending the final signature; the
-            // function's result says whether the whole message is valid.
-            let _released = dec.update(chunk, &mut out)?;
-            io.write(&out)?;
-            out.zeroize();
-        }
-        dec.finish()?;
-        Ok(())
+        let options = decrypt_options(required, 0);
+        with_io(read, read_user, write, write_user, |r, w| {
+            env::decrypt_stream(&keyring, r, w, &options)
+        })
     })
 }

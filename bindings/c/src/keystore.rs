@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use sr::{CreateOptions, Keystore, RootKeySource, Secret};
 
-use crate::ptr::{bytes, c_bytes, opt_c_str, out, StrOut};
+use crate::ptr::{bytes, c_bytes, c_str, opt_c_str, out, str_array, StrOut};
 use crate::result::{guard, sr_result, Failure};
 
 /// An open keystore (opaque).
@@ -14,10 +14,32 @@ use crate::result::{guard, sr_result, Failure};
 /// release it with `sr_keystore_free()`. One handle may be used by many
 /// threads at once; it must not be freed while another thread uses it.
 /// Several handles (and processes) may open the same file.
+///
+/// A handle acts for one principal (`sr_keystore_as_principal()`; by default
+/// the keystore's administrator) and may carry grant tokens
+/// (`sr_keystore_with_grant_tokens()`) that it sends with every call that
+/// accepts them. Derived handles share the open keystore with the handle
+/// they came from; each is freed on its own, in any order.
 #[allow(non_camel_case_types)]
 #[derive(Debug)]
 pub struct sr_keystore {
     pub(crate) inner: Keystore,
+    /// Sent as `GrantTokens` with every request that has the member.
+    pub(crate) grant_tokens: Vec<String>,
+}
+
+impl sr_keystore {
+    fn boxed(inner: Keystore, grant_tokens: Vec<String>) -> *mut sr_keystore {
+        Box::into_raw(Box::new(sr_keystore {
+            inner,
+            grant_tokens,
+        }))
+    }
+
+    /// The grant tokens to put in a request.
+    pub(crate) fn tokens(&self) -> Vec<String> {
+        self.grant_tokens.clone()
+    }
 }
 
 /// `root` holds the 32 root key bytes, or their hex or base64 text.
@@ -31,19 +53,28 @@ pub const SR_ROOT_KEY_ENV_VAR: u32 = 2;
 /// fraction of a second).
 pub const SR_ROOT_KEY_PASSPHRASE: u32 = 3;
 
+/// The handle itself (for its grant tokens).
+///
+/// # Safety
+/// `ks` must be NULL or a live handle from this library.
+pub(crate) unsafe fn handle<'a>(ks: *const sr_keystore) -> Result<&'a sr_keystore, Failure> {
+    if ks.is_null() {
+        return Err(Failure::null("ks"));
+    }
+    // SAFETY: non-NULL; the caller promises a live handle.
+    Ok(unsafe { &*ks })
+}
+
 /// The `sr::Keystore` behind a handle.
 ///
 /// # Safety
 /// `ks` must be NULL or a live handle from this library.
 pub(crate) unsafe fn keystore<'a>(ks: *const sr_keystore) -> Result<&'a Keystore, Failure> {
-    if ks.is_null() {
-        return Err(Failure::null("ks"));
-    }
-    // SAFETY: non-NULL; the caller promises a live handle.
-    Ok(unsafe { &(*ks).inner })
+    // SAFETY: forwarded caller promise.
+    Ok(&unsafe { handle(ks) }?.inner)
 }
 
-fn path_from(bytes: &[u8], name: &str) -> Result<PathBuf, Failure> {
+pub(crate) fn path_from(bytes: &[u8], name: &str) -> Result<PathBuf, Failure> {
     #[cfg(unix)]
     {
         let _ = name;
@@ -130,7 +161,7 @@ pub unsafe extern "C" fn sr_keystore_create(
             options.account = a.to_string();
         }
         let ks = Keystore::create(path_from(path, "path")?, root, options)?;
-        let handle = Box::into_raw(Box::new(sr_keystore { inner: ks }));
+        let handle = sr_keystore::boxed(ks, Vec::new());
         // SAFETY: out was checked non-NULL; the caller promises it is writable.
         unsafe { out.write(handle) };
         Ok(())
@@ -168,7 +199,7 @@ pub unsafe extern "C" fn sr_keystore_open(
             )
         };
         let ks = Keystore::open(path_from(path, "path")?, root)?;
-        let handle = Box::into_raw(Box::new(sr_keystore { inner: ks }));
+        let handle = sr_keystore::boxed(ks, Vec::new());
         // SAFETY: out was checked non-NULL; the caller promises it is writable.
         unsafe { out.write(handle) };
         Ok(())
@@ -277,5 +308,127 @@ pub unsafe extern "C" fn sr_keystore_verify_digest(ks: *const sr_keystore) -> sr
         // SAFETY: caller promise.
         let ks = unsafe { keystore(ks) }?;
         Ok(ks.verify_digest()?)
+    })
+}
+
+/// A new handle on the same open keystore that acts for `principal`: every
+/// operation through it is authorized (key policy and grants) for, and
+/// audited as, that principal. The new handle keeps `ks`'s grant tokens.
+///
+/// Parameters:
+/// - `principal`: an IAM principal ARN such as
+///   `"arn:aws:iam::111122223333:user/app"` or `"...:role/worker"`, 1 to
+///   256 characters. Under the default key policy every principal of the
+///   keystore's account is allowed (as with KMS's default policy); a
+///   principal of another account is refused (`SR_ACCESS_DENIED`) unless a
+///   key policy or grant allows it.
+/// - `out`: receives the new handle on success; free it with
+///   `sr_keystore_free()`. It shares the open keystore with `ks` (no file is
+///   opened), and `ks` and the new handle may be freed in any order.
+///
+/// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (empty or
+/// longer than 256 characters).
+///
+/// # Safety
+/// `ks` a live handle; `principal` NUL-terminated; `out` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_keystore_as_principal(
+    ks: *const sr_keystore,
+    principal: *const c_char,
+    out: *mut *mut sr_keystore,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promises, as documented above.
+        let (h, principal) = unsafe { (handle(ks)?, c_str(principal, "principal")?) };
+        let out = out!(out);
+        if principal.is_empty() || principal.chars().count() > MAX_PRINCIPAL_LEN {
+            return Err(Failure::validation(format!(
+                "principal must be 1 to {MAX_PRINCIPAL_LEN} characters"
+            )));
+        }
+        let new = sr_keystore::boxed(h.inner.as_principal(principal), h.tokens());
+        // SAFETY: out was checked non-NULL; the caller promises it is writable.
+        unsafe { out.write(new) };
+        Ok(())
+    })
+}
+
+/// Longest principal `sr_keystore_as_principal()` accepts (as KMS's
+/// `GranteePrincipal`).
+const MAX_PRINCIPAL_LEN: usize = 256;
+
+/// A new handle on the same open keystore, acting for the same principal as
+/// `ks`, that sends `tokens` as `GrantTokens` with every request that takes
+/// them: `sr_encrypt()`, `sr_decrypt()`, `sr_re_encrypt()`,
+/// `sr_generate_data_key()` and `_without_plaintext()`,
+/// `sr_generate_data_key_pair()` and `_without_plaintext()`, `sr_sign()`,
+/// `sr_verify()`, `sr_generate_mac()`, `sr_verify_mac()` and
+/// `sr_create_grant()`. Each token is authenticated on every such call: a
+/// token that was not issued by this keystore fails the call with
+/// `SR_INVALID_GRANT_TOKEN`. (A grant takes effect as soon as
+/// `sr_create_grant()` returns, so tokens are not needed for a grant to
+/// apply; they are accepted for compatibility with KMS code.) The
+/// envelope functions (`sr_envelope_*`) and the key management calls do not
+/// send grant tokens.
+///
+/// This is how grant tokens are given from C: the crypto functions keep
+/// their signatures. The tokens replace those of `ks`, if any.
+///
+/// Parameters:
+/// - `tokens`, `n`: up to 10 NUL-terminated grant tokens (as returned by
+///   `sr_create_grant()`); `tokens` may be NULL when `n` is 0, which gives a
+///   handle without tokens. The strings are copied.
+/// - `out`: receives the new handle; free it with `sr_keystore_free()`.
+///
+/// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (more than
+/// 10 tokens).
+///
+/// # Safety
+/// `ks` a live handle; `tokens` valid for `n` NUL-terminated strings; `out`
+/// valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_keystore_with_grant_tokens(
+    ks: *const sr_keystore,
+    tokens: *const *const c_char,
+    n: usize,
+    out: *mut *mut sr_keystore,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promises, as documented above.
+        let (h, tokens) = unsafe { (handle(ks)?, str_array(tokens, n, "tokens")?) };
+        let out = out!(out);
+        if tokens.len() > sr::core::ops::MAX_GRANT_TOKENS {
+            return Err(Failure::validation(format!(
+                "at most {} grant tokens may be given",
+                sr::core::ops::MAX_GRANT_TOKENS
+            )));
+        }
+        let tokens = tokens.into_iter().map(str::to_string).collect();
+        let new = sr_keystore::boxed(h.inner.clone(), tokens);
+        // SAFETY: out was checked non-NULL; the caller promises it is writable.
+        unsafe { out.write(new) };
+        Ok(())
+    })
+}
+
+/// Copies the principal this handle acts for (the one given to
+/// `sr_keystore_as_principal()`, else the keystore's administrator, by
+/// default `arn:aws:iam::<account>:root`) into `buf`; as `sr_keystore_region()`.
+///
+/// # Safety
+/// As `sr_keystore_region()`.
+#[no_mangle]
+pub unsafe extern "C" fn sr_keystore_principal(
+    ks: *const sr_keystore,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promise.
+        let ks = unsafe { keystore(ks) }?;
+        let o = StrOut::new("buf", buf, len, out!(out_len))?;
+        // SAFETY: caller promise.
+        unsafe { o.write(ks.principal()) }
     })
 }

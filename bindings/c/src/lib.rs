@@ -14,6 +14,7 @@
 // The KMS operations take many parameters; C has no keyword arguments.
 #![allow(clippy::too_many_arguments)]
 
+mod access;
 mod asymmetric;
 mod bytes;
 mod crypto;
@@ -23,6 +24,7 @@ mod keystore;
 mod ptr;
 mod result;
 
+pub use access::*;
 pub use asymmetric::*;
 pub use bytes::{sr_bytes, sr_bytes_free};
 pub use crypto::*;
@@ -46,6 +48,13 @@ pub const STRONGROOM_VERSION_MAJOR: u32 = 0;
 pub const STRONGROOM_VERSION_MINOR: u32 = 1;
 /// Patch part of `STRONGROOM_VERSION`.
 pub const STRONGROOM_VERSION_PATCH: u32 = 0;
+
+/// The ABI version of this header and library: the number in the shared
+/// library's SONAME, `libstrongroom.so.0`. It changes only when something
+/// already in the header changes incompatibly (new functions keep it), so a
+/// program linked against `libstrongroom.so.N` runs with any later library
+/// of the same N.
+pub const STRONGROOM_SOVERSION: u32 = 0;
 
 const VERSION_C: &CStr =
     match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
@@ -77,6 +86,14 @@ fn json<T: serde::Serialize>(v: &T) -> Result<sr_bytes, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_soversion_is_the_soname_one() {
+        assert_eq!(
+            STRONGROOM_SOVERSION.to_string(),
+            env!("STRONGROOM_SOVERSION")
+        );
+    }
 
     #[test]
     fn header_version_is_the_cargo_version() {

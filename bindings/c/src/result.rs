@@ -28,6 +28,10 @@ pub enum sr_result {
     SR_IO = 4,
     /// A bug: a Rust panic was stopped at the library boundary. No output was written.
     SR_PANIC = 5,
+    /// `sr_verify_audit_log()`: the audit log was read and does not verify
+    /// (a record was edited, deleted, inserted or reordered, or the log was
+    /// cut short); the message names the first bad record and why.
+    SR_AUDIT_LOG_NOT_INTACT = 6,
     /// `AccessDeniedException`, e.g. the root key does not open the keystore.
     SR_ACCESS_DENIED = 100,
     /// `AlreadyExistsException`.
@@ -93,6 +97,7 @@ const NAMES: &[(sr_result, &CStr)] = &[
     (SR_INVALID_UTF8, c"InvalidUtf8"),
     (SR_IO, c"IoError"),
     (SR_PANIC, c"Panic"),
+    (SR_AUDIT_LOG_NOT_INTACT, c"AuditLogNotIntact"),
     (SR_ACCESS_DENIED, c"AccessDeniedException"),
     (SR_ALREADY_EXISTS, c"AlreadyExistsException"),
     (SR_DISABLED, c"DisabledException"),
@@ -228,8 +233,8 @@ pub(crate) fn guard(body: impl FnOnce() -> Result<(), Failure>) -> sr_result {
 
 /// The name of a result code: the AWS KMS exception name for KMS codes
 /// (e.g. `"NotFoundException"` for `SR_NOT_FOUND`), `"OK"`, `"NullParameter"`,
-/// `"BufferTooSmall"`, `"InvalidUtf8"`, `"IoError"` or `"Panic"` for the
-/// others, and `"Unknown"` for a number that is not an `sr_result`.
+/// `"BufferTooSmall"`, `"InvalidUtf8"`, `"IoError"`, `"Panic"` or
+/// `"AuditLogNotIntact"` for the others, and `"Unknown"` for a number that is not an `sr_result`.
 ///
 /// Ownership: the string is static; never free it. Never fails, never NULL.
 #[no_mangle]
@@ -288,7 +293,7 @@ mod tests {
             );
             assert!(seen.insert(code as u32), "{kind:?} shares a code");
         }
-        assert_eq!(seen.len(), NAMES.len() - 6, "stale entries in NAMES");
+        assert_eq!(seen.len(), NAMES.len() - 7, "stale entries in NAMES");
     }
 
     #[test]

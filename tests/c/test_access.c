@@ -1,0 +1,511 @@
+/* Principals, key policies, grants, grant tokens and the audit log from C:
+ * each function's success path and its error paths, with the KMS exception
+ * names the error API reports. */
+#define _POSIX_C_SOURCE 200809L
+#include "check.h"
+
+static uint8_t ROOT[32];
+static char dir[512];
+static char path[600];
+
+/* The keystore's account is 000000000000: under the default key policy its
+ * principals are allowed, those of other accounts are not. */
+static const char *ADMIN = "arn:aws:iam::000000000000:root";
+static const char *APP = "arn:aws:iam::000000000000:user/app";
+static const char *OTHER = "arn:aws:iam::111122223333:user/other";
+
+static const char *ACME_K[] = {"tenant"};
+static const char *ACME_V[] = {"acme"};
+static const char *EVIL_V[] = {"evil"};
+
+static const uint8_t MSG[] = "grant me";
+
+static void new_key(sr_keystore *ks, char key_id[SR_KEY_ID_LEN]) {
+  size_t n = 0;
+  REQUIRE_OK(sr_create_key(ks, NULL, NULL, NULL, key_id, SR_KEY_ID_LEN, &n));
+}
+
+static int json_has(const sr_bytes *b, const char *needle) {
+  return b->ptr != NULL && strstr((const char *)b->ptr, needle) != NULL;
+}
+
+static int name_is(sr_result rc, const char *name) { return strcmp(sr_result_name(rc), name) == 0; }
+
+static int last_message_has(const char *needle) {
+  char msg[512];
+  size_t n = 0;
+  return sr_last_error_message(msg, sizeof msg, &n) == SR_OK && strstr(msg, needle) != NULL;
+}
+
+/* Encrypt MSG under key with the one-pair context tenant=value (or none). */
+static sr_result try_encrypt(sr_keystore *ks, const char *key, const char **values) {
+  sr_bytes blob = SR_BYTES_INIT;
+  sr_result rc = sr_encrypt(ks, key, MSG, sizeof MSG, values ? ACME_K : NULL, values, values ? 1 : 0, &blob);
+  sr_bytes_free(&blob);
+  return rc;
+}
+
+/* Number of grants ListGrants reports for a key. */
+static int count_grants(sr_keystore *ks, const char *key) {
+  sr_bytes j = SR_BYTES_INIT;
+  int n = -1;
+  if (sr_list_grants(ks, key, 100, NULL, NULL, NULL, &j) == SR_OK) {
+    n = 0;
+    for (const char *p = (const char *)j.ptr; (p = strstr(p, "\"GrantId\"")) != NULL; p++)
+      n++;
+  }
+  sr_bytes_free(&j);
+  return n;
+}
+
+static void test_principals(sr_keystore *ks, const char *key) {
+  char buf[300];
+  size_t n = 0;
+  CHECK_OK(sr_keystore_principal(ks, buf, sizeof buf, &n));
+  CHECK(strcmp(buf, ADMIN) == 0 && n == strlen(ADMIN) + 1);
+  CHECK_RC(sr_keystore_principal(ks, NULL, 0, &n), SR_BUFFER_TOO_SMALL);
+  CHECK(n == strlen(ADMIN) + 1);
+  CHECK_RC(sr_keystore_principal(NULL, buf, sizeof buf, &n), SR_NULL_PARAMETER);
+  CHECK_RC(sr_keystore_principal(ks, buf, sizeof buf, NULL), SR_NULL_PARAMETER);
+
+  sr_keystore *other = NULL, *app = NULL, *bad = NULL;
+  REQUIRE_OK(sr_keystore_as_principal(ks, OTHER, &other));
+  REQUIRE_OK(sr_keystore_as_principal(ks, APP, &app));
+  CHECK_OK(sr_keystore_principal(other, buf, sizeof buf, &n));
+  CHECK(strcmp(buf, OTHER) == 0);
+  /* The original handle is unchanged. */
+  CHECK_OK(sr_keystore_principal(ks, buf, sizeof buf, &n));
+  CHECK(strcmp(buf, ADMIN) == 0);
+
+  /* Default key policy: the account's principals yes, another account no. */
+  CHECK_OK(try_encrypt(app, key, ACME_V));
+  sr_result rc = try_encrypt(other, key, ACME_V);
+  CHECK_RC(rc, SR_ACCESS_DENIED);
+  CHECK(name_is(rc, "AccessDeniedException"));
+  CHECK(last_message_has(OTHER));
+  sr_bytes j = SR_BYTES_INIT;
+  CHECK_RC(sr_describe_key(other, key, &j), SR_ACCESS_DENIED);
+  CHECK(j.ptr == NULL);
+  /* IAM-only operations are allowed for every principal. */
+  CHECK_OK(sr_list_keys(other, 0, NULL, &j));
+  sr_bytes_free(&j);
+
+  /* Errors. */
+  CHECK_RC(sr_keystore_as_principal(NULL, APP, &bad), SR_NULL_PARAMETER);
+  CHECK_RC(sr_keystore_as_principal(ks, NULL, &bad), SR_NULL_PARAMETER);
+  CHECK_RC(sr_keystore_as_principal(ks, APP, NULL), SR_NULL_PARAMETER);
+  CHECK_RC(sr_keystore_as_principal(ks, "", &bad), SR_VALIDATION);
+  CHECK_RC(sr_keystore_as_principal(ks, "\xff", &bad), SR_INVALID_UTF8);
+  char longp[300];
+  memset(longp, 'a', 257);
+  longp[257] = '\0';
+  CHECK_RC(sr_keystore_as_principal(ks, longp, &bad), SR_VALIDATION);
+  CHECK(bad == NULL);
+
+  /* A derived handle outlives the handle it came from. */
+  sr_keystore *base = NULL, *derived = NULL;
+  REQUIRE_OK(sr_keystore_open(path, SR_ROOT_KEY_BYTES, ROOT, 32, &base));
+  REQUIRE_OK(sr_keystore_as_principal(base, APP, &derived));
+  sr_keystore_free(base);
+  CHECK_OK(try_encrypt(derived, key, NULL));
+  sr_keystore_free(derived);
+
+  sr_keystore_free(other);
+  sr_keystore_free(app);
+}
+
+static void test_policies(sr_keystore *ks, const char *key) {
+  sr_keystore *other = NULL, *app = NULL;
+  REQUIRE_OK(sr_keystore_as_principal(ks, OTHER, &other));
+  REQUIRE_OK(sr_keystore_as_principal(ks, APP, &app));
+
+  /* GetKeyPolicy: the default key policy. */
+  sr_bytes pol = SR_BYTES_INIT;
+  CHECK_OK(sr_get_key_policy(ks, key, NULL, &pol));
+  CHECK(json_has(&pol, ADMIN) && json_has(&pol, "kms:*"));
+  sr_bytes_free(&pol);
+  CHECK_OK(sr_get_key_policy(ks, key, "default", &pol));
+  CHECK(json_has(&pol, "Statement"));
+  sr_bytes_free(&pol);
+  CHECK_RC(sr_get_key_policy(ks, key, "other", &pol), SR_NOT_FOUND);
+  CHECK_RC(sr_get_key_policy(ks, "11111111-2222-3333-4444-555555555555", NULL, &pol), SR_NOT_FOUND);
+  CHECK_RC(sr_get_key_policy(other, key, NULL, &pol), SR_ACCESS_DENIED);
+  CHECK_RC(sr_get_key_policy(NULL, key, NULL, &pol), SR_NULL_PARAMETER);
+  CHECK_RC(sr_get_key_policy(ks, NULL, NULL, &pol), SR_NULL_PARAMETER);
+  CHECK_RC(sr_get_key_policy(ks, key, NULL, NULL), SR_NULL_PARAMETER);
+  CHECK(pol.ptr == NULL);
+
+  /* ListKeyPolicies. */
+  sr_bytes j = SR_BYTES_INIT;
+  CHECK_OK(sr_list_key_policies(ks, key, 0, NULL, &j));
+  CHECK(json_has(&j, "\"PolicyNames\":[\"default\"]"));
+  sr_bytes_free(&j);
+  CHECK_RC(sr_list_key_policies(ks, key, 1001, NULL, &j), SR_VALIDATION);
+  CHECK_RC(sr_list_key_policies(ks, key, 0, "not-a-marker", &j), SR_INVALID_MARKER);
+  CHECK_RC(sr_list_key_policies(other, key, 0, NULL, &j), SR_ACCESS_DENIED);
+  CHECK_RC(sr_list_key_policies(ks, NULL, 0, NULL, &j), SR_NULL_PARAMETER);
+
+  /* PutKeyPolicy: malformed documents, the lockout safety check. */
+  sr_result rc = sr_put_key_policy(ks, key, NULL, "{not json", 0);
+  CHECK_RC(rc, SR_MALFORMED_POLICY_DOCUMENT);
+  CHECK(name_is(rc, "MalformedPolicyDocumentException"));
+  CHECK_RC(sr_put_key_policy(ks, key, NULL, "{\"Version\":\"2012-10-17\",\"Statement\":[]}", 0),
+           SR_MALFORMED_POLICY_DOCUMENT);
+  const char *lockout = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+                        "\"Principal\":{\"AWS\":\"arn:aws:iam::111122223333:user/other\"},"
+                        "\"Action\":\"kms:Encrypt\",\"Resource\":\"*\"}]}";
+  CHECK_RC(sr_put_key_policy(ks, key, NULL, lockout, 0), SR_MALFORMED_POLICY_DOCUMENT);
+  CHECK(last_message_has("update the key policy"));
+  CHECK_RC(sr_put_key_policy(ks, key, NULL, lockout, 2), SR_VALIDATION);
+  CHECK_RC(sr_put_key_policy(ks, key, "custom", lockout, 0), SR_NOT_FOUND);
+  CHECK_RC(sr_put_key_policy(ks, "alias/missing", NULL, lockout, 0), SR_NOT_FOUND);
+  CHECK_RC(sr_put_key_policy(ks, key, NULL, NULL, 0), SR_NULL_PARAMETER);
+  CHECK_RC(sr_put_key_policy(ks, NULL, NULL, lockout, 0), SR_NULL_PARAMETER);
+  CHECK_RC(sr_put_key_policy(NULL, key, NULL, lockout, 0), SR_NULL_PARAMETER);
+  CHECK_RC(sr_put_key_policy(ks, key, NULL, "\xff", 0), SR_INVALID_UTF8);
+  /* The other account may not change the policy. */
+  const char *shared = "{\"Version\":\"2012-10-17\",\"Statement\":["
+                       "{\"Sid\":\"Admin\",\"Effect\":\"Allow\","
+                       "\"Principal\":{\"AWS\":\"arn:aws:iam::000000000000:root\"},"
+                       "\"Action\":\"kms:*\",\"Resource\":\"*\"},"
+                       "{\"Sid\":\"Other\",\"Effect\":\"Allow\","
+                       "\"Principal\":{\"AWS\":\"arn:aws:iam::111122223333:user/other\"},"
+                       "\"Action\":[\"kms:Encrypt\",\"kms:Decrypt\"],\"Resource\":\"*\"},"
+                       "{\"Sid\":\"NoDecryptForApp\",\"Effect\":\"Deny\","
+                       "\"Principal\":{\"AWS\":\"arn:aws:iam::000000000000:user/app\"},"
+                       "\"Action\":\"kms:Decrypt\",\"Resource\":\"*\"}]}";
+  CHECK_RC(sr_put_key_policy(other, key, NULL, shared, 0), SR_ACCESS_DENIED);
+
+  /* A policy that also allows the other account Encrypt/Decrypt, and denies
+   * the app Decrypt (explicit Deny wins over the admin's kms:*). */
+  CHECK_OK(sr_put_key_policy(ks, key, "default", shared, 0));
+  CHECK_OK(sr_get_key_policy(ks, key, NULL, &pol));
+  CHECK(json_has(&pol, "NoDecryptForApp"));
+  sr_bytes_free(&pol);
+  sr_bytes blob = SR_BYTES_INIT, plain = SR_BYTES_INIT;
+  CHECK_OK(sr_encrypt(other, key, MSG, sizeof MSG, NULL, NULL, 0, &blob));
+  CHECK_OK(sr_decrypt(other, blob.ptr, blob.len, NULL, NULL, 0, NULL, &plain));
+  CHECK(plain.len == sizeof MSG && memcmp(plain.ptr, MSG, sizeof MSG) == 0);
+  sr_bytes_free(&plain);
+  CHECK_RC(sr_decrypt(app, blob.ptr, blob.len, NULL, NULL, 0, NULL, &plain), SR_ACCESS_DENIED);
+  CHECK(plain.ptr == NULL);
+  CHECK_OK(sr_decrypt(ks, blob.ptr, blob.len, NULL, NULL, 0, NULL, &plain));
+  sr_bytes_free(&plain);
+  sr_bytes dk = SR_BYTES_INIT, dkb = SR_BYTES_INIT;
+  CHECK_RC(sr_generate_data_key(other, key, "AES_256", 0, NULL, NULL, 0, &dk, &dkb), SR_ACCESS_DENIED);
+  sr_bytes_free(&blob);
+
+  /* With the bypass flag a policy may lock the caller out. */
+  char locked[SR_KEY_ID_LEN];
+  new_key(ks, locked);
+  CHECK_OK(sr_put_key_policy(ks, locked, NULL, lockout, 1));
+  CHECK_RC(sr_get_key_policy(ks, locked, NULL, &pol), SR_ACCESS_DENIED);
+  CHECK_OK(try_encrypt(other, locked, NULL));
+
+  sr_keystore_free(other);
+  sr_keystore_free(app);
+}
+
+static void test_grants(sr_keystore *ks, const char *key) {
+  sr_keystore *other = NULL, *app = NULL;
+  REQUIRE_OK(sr_keystore_as_principal(ks, OTHER, &other));
+  REQUIRE_OK(sr_keystore_as_principal(ks, APP, &app));
+  CHECK_RC(try_encrypt(other, key, ACME_V), SR_ACCESS_DENIED);
+
+  /* CreateGrant: Encrypt and Decrypt for the other account, only with tenant=acme. */
+  const char *ops[] = {"Encrypt", "Decrypt"};
+  char id[SR_GRANT_ID_LEN], token[SR_GRANT_TOKEN_LEN];
+  size_t id_n = 0, token_n = 0;
+  CHECK_OK(sr_create_grant(ks, key, OTHER, ops, 2, NULL, NULL, ACME_K, ACME_V, 1, NULL, NULL, 0, id, sizeof id,
+                           &id_n, token, sizeof token, &token_n));
+  CHECK(id_n == SR_GRANT_ID_LEN && strlen(id) == 64);
+  CHECK(token_n == strlen(token) + 1 && token_n <= SR_GRANT_TOKEN_LEN);
+  CHECK(count_grants(ks, key) == 1);
+
+  /* The grant applies at once, within its constraint. */
+  sr_bytes blob = SR_BYTES_INIT, plain = SR_BYTES_INIT;
+  CHECK_OK(sr_encrypt(other, key, MSG, sizeof MSG, ACME_K, ACME_V, 1, &blob));
+  CHECK_OK(sr_decrypt(other, blob.ptr, blob.len, ACME_K, ACME_V, 1, NULL, &plain));
+  CHECK(plain.len == sizeof MSG);
+  sr_bytes_free(&plain);
+  CHECK_RC(try_encrypt(other, key, EVIL_V), SR_ACCESS_DENIED);
+  CHECK_RC(try_encrypt(other, key, NULL), SR_ACCESS_DENIED);
+  sr_bytes dk = SR_BYTES_INIT, dkb = SR_BYTES_INIT;
+  CHECK_RC(sr_generate_data_key(other, key, "AES_256", 0, ACME_K, ACME_V, 1, &dk, &dkb), SR_ACCESS_DENIED);
+
+  /* Grant tokens on the crypto calls, through a handle that carries them. */
+  sr_keystore *with_token = NULL, *bogus = NULL, *bogus_app = NULL, *none = NULL;
+  const char *tokens[] = {token};
+  REQUIRE_OK(sr_keystore_with_grant_tokens(other, tokens, 1, &with_token));
+  char buf[300];
+  size_t n = 0;
+  CHECK_OK(sr_keystore_principal(with_token, buf, sizeof buf, &n));
+  CHECK(strcmp(buf, OTHER) == 0); /* keeps the principal */
+  CHECK_OK(try_encrypt(with_token, key, ACME_V));
+  CHECK_OK(sr_decrypt(with_token, blob.ptr, blob.len, ACME_K, ACME_V, 1, NULL, &plain));
+  sr_bytes_free(&plain);
+  const char *fake[] = {"AXRoaXMtaXMtbm90LWEtdG9rZW4"};
+  REQUIRE_OK(sr_keystore_with_grant_tokens(ks, fake, 1, &bogus));
+  sr_result rc = try_encrypt(bogus, key, NULL);
+  CHECK_RC(rc, SR_INVALID_GRANT_TOKEN);
+  CHECK(name_is(rc, "InvalidGrantTokenException"));
+  CHECK_RC(sr_decrypt(bogus, blob.ptr, blob.len, ACME_K, ACME_V, 1, NULL, &plain), SR_INVALID_GRANT_TOKEN);
+  CHECK_RC(sr_generate_data_key(bogus, key, "AES_256", 0, NULL, NULL, 0, &dk, &dkb), SR_INVALID_GRANT_TOKEN);
+  CHECK_RC(sr_generate_data_key_without_plaintext(bogus, key, "AES_256", 0, NULL, NULL, 0, &dkb),
+           SR_INVALID_GRANT_TOKEN);
+  CHECK_RC(sr_re_encrypt(bogus, blob.ptr, blob.len, ACME_K, ACME_V, 1, NULL, key, NULL, NULL, 0, &dkb),
+           SR_INVALID_GRANT_TOKEN);
+  CHECK(dk.ptr == NULL && dkb.ptr == NULL);
+  /* Calls without GrantTokens are unaffected. */
+  sr_bytes j = SR_BYTES_INIT;
+  CHECK_OK(sr_describe_key(bogus, key, &j));
+  sr_bytes_free(&j);
+  /* as_principal keeps the tokens; an empty list drops them. */
+  REQUIRE_OK(sr_keystore_as_principal(bogus, APP, &bogus_app));
+  CHECK_RC(try_encrypt(bogus_app, key, NULL), SR_INVALID_GRANT_TOKEN);
+  REQUIRE_OK(sr_keystore_with_grant_tokens(bogus_app, NULL, 0, &none));
+  CHECK_OK(try_encrypt(none, key, NULL));
+  /* Errors. */
+  const char *eleven[11];
+  for (int i = 0; i < 11; i++)
+    eleven[i] = token;
+  sr_keystore *x = NULL;
+  CHECK_RC(sr_keystore_with_grant_tokens(ks, eleven, 11, &x), SR_VALIDATION);
+  CHECK_RC(sr_keystore_with_grant_tokens(ks, NULL, 1, &x), SR_NULL_PARAMETER);
+  CHECK_RC(sr_keystore_with_grant_tokens(NULL, tokens, 1, &x), SR_NULL_PARAMETER);
+  CHECK_RC(sr_keystore_with_grant_tokens(ks, tokens, 1, NULL), SR_NULL_PARAMETER);
+  const char *bad_utf8[] = {"\xff"};
+  CHECK_RC(sr_keystore_with_grant_tokens(ks, bad_utf8, 1, &x), SR_INVALID_UTF8);
+  CHECK(x == NULL);
+  sr_keystore_free(with_token);
+  sr_keystore_free(bogus);
+  sr_keystore_free(bogus_app);
+  sr_keystore_free(none);
+  sr_bytes_free(&blob);
+
+  /* CreateGrant errors; nothing is created by a failed call. */
+  char id2[SR_GRANT_ID_LEN], token2[SR_GRANT_TOKEN_LEN];
+  size_t id2_n = 0, token2_n = 0;
+  const char *fly[] = {"Fly"};
+  const char *sign[] = {"Sign"};
+  const char *twice[] = {"Encrypt", "Encrypt"};
+  CHECK_RC(sr_create_grant(ks, key, OTHER, fly, 1, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, id2, sizeof id2, &id2_n,
+                           token2, sizeof token2, &token2_n),
+           SR_VALIDATION);
+  CHECK(last_message_has("Fly"));
+  CHECK_RC(sr_create_grant(ks, key, OTHER, ops, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, id2, sizeof id2, &id2_n,
+                           token2, sizeof token2, &token2_n),
+           SR_VALIDATION);
+  CHECK_RC(sr_create_grant(ks, key, OTHER, twice, 2, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, id2, sizeof id2,
+                           &id2_n, token2, sizeof token2, &token2_n),
+           SR_VALIDATION);
+  CHECK_RC(sr_create_grant(ks, key, OTHER, sign, 1, NULL, NULL, NULL, NULL, 0, ACME_K, ACME_V, 1, id2, sizeof id2,
+                           &id2_n, token2, sizeof token2, &token2_n),
+           SR_VALIDATION);
+  CHECK_RC(sr_create_grant(ks, key, OTHER, ops, 2, NULL, "bad name!", NULL, NULL, 0, NULL, NULL, 0, id2, sizeof id2,
+                           &id2_n, token2, sizeof token2, &token2_n),
+           SR_VALIDATION);
+  CHECK_RC(sr_create_grant(ks, key, "", ops, 2, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, id2, sizeof id2, &id2_n,
+                           token2, sizeof token2, &token2_n),
+           SR_VALIDATION);
+  CHECK_RC(sr_create_grant(ks, "alias/none", OTHER, ops, 2, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, id2, sizeof id2,
+                           &id2_n, token2, sizeof token2, &token2_n),
+           SR_NOT_FOUND);
+  CHECK_RC(sr_create_grant(other, key, OTHER, ops, 2, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, id2, sizeof id2,
+                           &id2_n, token2, sizeof token2, &token2_n),
+           SR_ACCESS_DENIED);
+  CHECK_RC(sr_create_grant(ks, key, NULL, ops, 2, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, id2, sizeof id2, &id2_n,
+                           token2, sizeof token2, &token2_n),
+           SR_NULL_PARAMETER);
+  CHECK_RC(sr_create_grant(ks, key, OTHER, NULL, 2, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, id2, sizeof id2, &id2_n,
+                           token2, sizeof token2, &token2_n),
+           SR_NULL_PARAMETER);
+  CHECK_RC(sr_create_grant(ks, key, OTHER, ops, 2, NULL, NULL, ACME_K, NULL, 1, NULL, NULL, 0, id2, sizeof id2,
+                           &id2_n, token2, sizeof token2, &token2_n),
+           SR_NULL_PARAMETER);
+  CHECK_RC(sr_create_grant(ks, key, OTHER, ops, 2, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, id2, sizeof id2, NULL,
+                           token2, sizeof token2, &token2_n),
+           SR_NULL_PARAMETER);
+  /* Short buffers are refused before anything is created, with the size needed. */
+  CHECK_RC(sr_create_grant(ks, key, OTHER, ops, 2, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, id2, 10, &id2_n, token2,
+                           sizeof token2, &token2_n),
+           SR_BUFFER_TOO_SMALL);
+  CHECK(id2_n == SR_GRANT_ID_LEN);
+  CHECK_RC(sr_create_grant(ks, key, OTHER, ops, 2, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, id2, sizeof id2, &id2_n,
+                           NULL, 0, &token2_n),
+           SR_BUFFER_TOO_SMALL);
+  CHECK(token2_n == SR_GRANT_TOKEN_LEN);
+  CHECK(count_grants(ks, key) == 1);
+
+  /* Name makes CreateGrant idempotent; a retiring principal; a Subset constraint. */
+  char id3[SR_GRANT_ID_LEN], token3[SR_GRANT_TOKEN_LEN];
+  size_t id3_n = 0, token3_n = 0;
+  const char *gdk[] = {"GenerateDataKey", "RetireGrant"};
+  CHECK_OK(sr_create_grant(ks, key, OTHER, gdk, 2, APP, "nightly-job", NULL, NULL, 0, ACME_K, ACME_V, 1, id2,
+                           sizeof id2, &id2_n, token2, sizeof token2, &token2_n));
+  CHECK_OK(sr_create_grant(ks, key, OTHER, gdk, 2, APP, "nightly-job", NULL, NULL, 0, ACME_K, ACME_V, 1, id3,
+                           sizeof id3, &id3_n, token3, sizeof token3, &token3_n));
+  CHECK(strcmp(id2, id3) == 0);
+  CHECK(count_grants(ks, key) == 2);
+  const char *ctx2_k[] = {"tenant", "job"}, *ctx2_v[] = {"acme", "nightly"};
+  CHECK_OK(sr_generate_data_key(other, key, "AES_256", 0, ctx2_k, ctx2_v, 2, &dk, &dkb));
+  CHECK(dk.len == 32);
+  sr_bytes_free(&dk);
+  sr_bytes_free(&dkb);
+
+  /* ListGrants. */
+  CHECK_OK(sr_list_grants(ks, key, 0, NULL, NULL, NULL, &j));
+  CHECK(json_has(&j, id) && json_has(&j, id2) && json_has(&j, "\"GranteePrincipal\":\"") &&
+        json_has(&j, "EncryptionContextEquals") && json_has(&j, "EncryptionContextSubset") &&
+        json_has(&j, "\"Name\":\"nightly-job\""));
+  sr_bytes_free(&j);
+  CHECK_OK(sr_list_grants(ks, key, 0, NULL, id, NULL, &j));
+  CHECK(json_has(&j, id) && !json_has(&j, id2));
+  sr_bytes_free(&j);
+  CHECK_OK(sr_list_grants(ks, key, 0, NULL, NULL, APP, &j));
+  CHECK(!json_has(&j, id) && !json_has(&j, id2));
+  sr_bytes_free(&j);
+  CHECK_OK(sr_list_grants(ks, key, 1, NULL, NULL, NULL, &j));
+  CHECK(json_has(&j, "\"Truncated\":true") && json_has(&j, "NextMarker"));
+  sr_bytes_free(&j);
+  CHECK_RC(sr_list_grants(ks, key, 101, NULL, NULL, NULL, &j), SR_VALIDATION);
+  CHECK_RC(sr_list_grants(ks, key, 0, "bogus", NULL, NULL, &j), SR_INVALID_MARKER);
+  CHECK_RC(sr_list_grants(ks, "alias/none", 0, NULL, NULL, NULL, &j), SR_NOT_FOUND);
+  CHECK_RC(sr_list_grants(other, key, 0, NULL, NULL, NULL, &j), SR_ACCESS_DENIED);
+  CHECK_RC(sr_list_grants(ks, NULL, 0, NULL, NULL, NULL, &j), SR_NULL_PARAMETER);
+  CHECK_RC(sr_list_grants(ks, key, 0, NULL, NULL, NULL, NULL), SR_NULL_PARAMETER);
+  CHECK(j.ptr == NULL);
+
+  /* ListRetirableGrants. */
+  CHECK_OK(sr_list_retirable_grants(other, APP, 0, NULL, &j));
+  CHECK(json_has(&j, id2) && !json_has(&j, id));
+  sr_bytes_free(&j);
+  CHECK_RC(sr_list_retirable_grants(ks, "", 0, NULL, &j), SR_VALIDATION);
+  CHECK_RC(sr_list_retirable_grants(ks, APP, 500, NULL, &j), SR_VALIDATION);
+  CHECK_RC(sr_list_retirable_grants(ks, NULL, 0, NULL, &j), SR_NULL_PARAMETER);
+
+  /* RetireGrant: by its token, as the retiring principal. */
+  CHECK_RC(sr_retire_grant(ks, NULL, NULL, NULL), SR_VALIDATION);
+  CHECK_RC(sr_retire_grant(ks, "AXRoaXMtaXMtbm90LWEtdG9rZW4", NULL, NULL), SR_INVALID_GRANT_TOKEN);
+  CHECK_RC(sr_retire_grant(ks, NULL, key, ""), SR_INVALID_GRANT_ID);
+  CHECK_RC(sr_retire_grant(NULL, token2, NULL, NULL), SR_NULL_PARAMETER);
+  CHECK_OK(sr_retire_grant(app, token2, NULL, NULL));
+  CHECK(count_grants(ks, key) == 1);
+  CHECK_RC(sr_retire_grant(ks, NULL, key, id2), SR_NOT_FOUND);
+  CHECK_RC(sr_generate_data_key(other, key, "AES_256", 0, ctx2_k, ctx2_v, 2, &dk, &dkb), SR_ACCESS_DENIED);
+
+  /* RevokeGrant. */
+  CHECK_RC(sr_revoke_grant(other, key, id), SR_ACCESS_DENIED);
+  CHECK_RC(sr_revoke_grant(ks, key, ""), SR_INVALID_GRANT_ID);
+  CHECK_RC(sr_revoke_grant(ks, NULL, id), SR_NULL_PARAMETER);
+  CHECK_RC(sr_revoke_grant(ks, key, NULL), SR_NULL_PARAMETER);
+  CHECK_RC(sr_revoke_grant(ks, "alias/none", id), SR_NOT_FOUND);
+  CHECK_OK(sr_revoke_grant(ks, key, id));
+  CHECK(count_grants(ks, key) == 0);
+  CHECK_RC(sr_revoke_grant(ks, key, id), SR_NOT_FOUND);
+  CHECK_RC(try_encrypt(other, key, ACME_V), SR_ACCESS_DENIED);
+
+  sr_keystore_free(other);
+  sr_keystore_free(app);
+}
+
+/* Count of occurrences of `needle` in a JSON document. */
+static int count_in(const sr_bytes *b, const char *needle) {
+  int n = 0;
+  if (b->ptr == NULL)
+    return -1;
+  for (const char *p = (const char *)b->ptr; (p = strstr(p, needle)) != NULL; p++)
+    n++;
+  return n;
+}
+
+static void test_audit(sr_keystore *ks) {
+  sr_audit_verification v;
+  memset(&v, 0xee, sizeof v);
+  CHECK_OK(sr_verify_audit_log(ks, &v));
+  CHECK(v.intact == 1 && v.records > 10 && v.records >= v.checkpoint_records);
+  CHECK_RC(sr_verify_audit_log(NULL, &v), SR_NULL_PARAMETER);
+  CHECK_RC(sr_verify_audit_log(ks, NULL), SR_NULL_PARAMETER);
+
+  /* Reading events: by operation, by principal, by key. */
+  sr_bytes j = SR_BYTES_INIT;
+  CHECK_OK(sr_audit_events(ks, NULL, NULL, NULL, NULL, NULL, &j));
+  CHECK(j.ptr != NULL && j.ptr[0] == '[');
+  CHECK(count_in(&j, "\"eventName\":") >= (int)v.records);
+  sr_bytes_free(&j);
+  CHECK_OK(sr_audit_events(ks, NULL, "RevokeGrant", NULL, NULL, NULL, &j));
+  CHECK(count_in(&j, "\"eventName\":\"RevokeGrant\"") >= 1 && count_in(&j, "\"eventName\":\"Encrypt\"") == 0);
+  sr_bytes_free(&j);
+  CHECK_OK(sr_audit_events(ks, NULL, "Encrypt", OTHER, NULL, NULL, &j));
+  CHECK(count_in(&j, "AccessDeniedException") >= 1 && count_in(&j, APP) == 0);
+  sr_bytes_free(&j);
+  CHECK_OK(sr_audit_events(ks, NULL, NULL, NULL, "2999-01-01", NULL, &j));
+  CHECK(strcmp((const char *)j.ptr, "[]") == 0);
+  sr_bytes_free(&j);
+  /* No plaintext in the log. */
+  CHECK_OK(sr_audit_events(ks, NULL, NULL, NULL, NULL, NULL, &j));
+  CHECK(count_in(&j, "grant me") == 0);
+  sr_bytes_free(&j);
+  CHECK_RC(sr_audit_events(ks, NULL, "\xff", NULL, NULL, NULL, &j), SR_INVALID_UTF8);
+  CHECK_RC(sr_audit_events(ks, NULL, NULL, NULL, NULL, NULL, NULL), SR_NULL_PARAMETER);
+  CHECK_RC(sr_audit_events(NULL, NULL, NULL, NULL, NULL, NULL, &j), SR_NULL_PARAMETER);
+  CHECK(j.ptr == NULL);
+}
+
+/* Flips one character inside the third line of the audit log. */
+static int tamper_with_log(void) {
+  char log[700];
+  snprintf(log, sizeof log, "%s.audit.jsonl", path);
+  FILE *f = fopen(log, "r+b");
+  if (f == NULL)
+    return 0;
+  int line = 0, c;
+  long pos = -1;
+  while ((c = fgetc(f)) != EOF) {
+    if (c == '\n' && ++line == 2) {
+      pos = ftell(f) + 20;
+      break;
+    }
+  }
+  int ok = 0;
+  if (pos > 0 && fseek(f, pos, SEEK_SET) == 0 && (c = fgetc(f)) != EOF && fseek(f, pos, SEEK_SET) == 0)
+    ok = fputc(c == 'x' ? 'y' : 'x', f) != EOF;
+  return fclose(f) == 0 && ok;
+}
+
+static void test_tampered_audit_log(void) {
+  REQUIRE_OK(tamper_with_log() ? SR_OK : SR_IO);
+  sr_keystore *ks = NULL;
+  REQUIRE_OK(sr_keystore_open(path, SR_ROOT_KEY_BYTES, ROOT, 32, &ks));
+  sr_audit_verification v;
+  memset(&v, 0, sizeof v);
+  v.intact = 7;
+  sr_result rc = sr_verify_audit_log(ks, &v);
+  CHECK_RC(rc, SR_AUDIT_LOG_NOT_INTACT);
+  CHECK(rc == 6 && name_is(rc, "AuditLogNotIntact"));
+  CHECK(v.intact == 0 && v.records == 2 && v.checkpoint_records > 2);
+  CHECK(last_message_has("audit record 2"));
+  sr_keystore_free(ks);
+}
+
+int main(void) {
+  memset(ROOT, 0x24, sizeof ROOT);
+  make_temp_dir(dir, sizeof dir);
+  snprintf(path, sizeof path, "%s/keystore.db", dir);
+
+  sr_keystore *ks = NULL;
+  REQUIRE_OK(sr_keystore_create(path, SR_ROOT_KEY_BYTES, ROOT, 32, NULL, NULL, &ks));
+  char k1[SR_KEY_ID_LEN], k2[SR_KEY_ID_LEN], k3[SR_KEY_ID_LEN];
+  new_key(ks, k1);
+  new_key(ks, k2);
+  new_key(ks, k3);
+  test_principals(ks, k1);
+  test_policies(ks, k2);
+  test_grants(ks, k3);
+  test_audit(ks);
+  sr_keystore_free(ks);
+  test_tampered_audit_log();
+
+  remove_temp_dir(dir);
+  return finish("test_access");
+}
