@@ -22,7 +22,9 @@
  * Inputs are only read during the call and are never retained.
  *
  * Outputs are written only on success (SR_OK); on failure they are left
- * untouched. One rule per kind of output:
+ * untouched (the two documented exceptions: *out_len on
+ * SR_BUFFER_TOO_SMALL, and sr_verify_audit_log()'s report on
+ * SR_AUDIT_LOG_NOT_INTACT). One rule per kind of output:
  *   - Byte strings (ciphertext blobs, plaintext, data keys, random bytes)
  *     and JSON documents (responses that carry metadata, in the AWS KMS JSON
  *     shape with dates as Unix seconds) are allocated by the library as an
@@ -30,7 +32,8 @@
  *     zeroizes the bytes. Every sr_bytes is followed by a NUL byte (not
  *     counted in len), so JSON can be used as a C string. Initialise each
  *     sr_bytes with SR_BYTES_INIT so that freeing is always safe.
- *   - Short strings (key IDs, region, account, error messages) are copied
+ *   - Short strings (key IDs, grant IDs and tokens, region, account,
+ *     principal, error messages) are copied
  *     into a caller buffer (buf, len) with size_t *out_len. *out_len receives
  *     the size the string needs INCLUDING its NUL, both on SR_OK and on
  *     SR_BUFFER_TOO_SMALL (then nothing is copied). buf may be NULL with
@@ -48,11 +51,29 @@
  * Encryption context is given as parallel arrays of strings:
  * (const char *const *keys, const char *const *values, size_t n).
  *
+ * Principals and grant tokens. Every operation runs for the handle's
+ * principal (by default the keystore's administrator) and is authorized by
+ * the key policy and grants, then recorded in the audit log.
+ * sr_keystore_as_principal() returns a new handle acting for another
+ * principal; sr_keystore_with_grant_tokens() returns one that sends grant
+ * tokens with every call that accepts GrantTokens (so the crypto functions
+ * keep their signatures). Derived handles share the open keystore and are
+ * freed with sr_keystore_free() like any other.
+ *
  * Streaming envelope encryption (AWS Encryption SDK message format v2) of
- * data of any size in constant memory: sr_envelope_encrypt_raw_aes() and
- * sr_envelope_decrypt_raw_aes(), through sr_read_fn/sr_write_fn callbacks,
- * with a raw AES keyring. A keyring backed by a keystore KMS key will be
- * added when the Rust facade has one.
+ * data of any size in constant memory, through sr_read_fn/sr_write_fn
+ * callbacks or on files: sr_envelope_encrypt() / sr_envelope_decrypt()
+ * (and the _file variants) wrap the data key with KMS keys of the keystore
+ * (provider ID "aws-kms", as the CLI's encrypt-file / decrypt-file);
+ * sr_envelope_encrypt_raw_aes() / sr_envelope_decrypt_raw_aes() with a raw
+ * AES keyring. On decrypt, a signed suite's plaintext reaches the write
+ * callback only after the signature has verified; an unsigned suite's is
+ * released frame by frame as each frame authenticates. Either way the output
+ * is valid only when the call returns SR_OK.
+ *
+ * ABI. The shared library's SONAME is libstrongroom.so.STRONGROOM_SOVERSION;
+ * it changes only when something already in this header changes
+ * incompatibly. Functions are added without changing it.
  */
 
 
@@ -1063,8 +1084,8 @@ sr_result sr_envelope_encrypt(const sr_keystore *ks,
  * - callbacks as for `sr_envelope_encrypt()`.
  *
  * Errors: `SR_INVALID_CIPHERTEXT` (anything that does not authenticate or
- * parse, truncation, no encrypted data key that a usable key unwraps;
- * detail-free), `SR_VALIDATION` (required context missing, too many
+ * parse, truncation, no encrypted data key that a usable key unwraps, a
+ * required context pair missing or different), `SR_VALIDATION` (too many
  * encrypted data keys, a non-committing suite), `SR_DISABLED`,
  * `SR_KMS_INVALID_STATE` or `SR_ACCESS_DENIED` (the only key that could
  * unwrap the data key refused), `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,

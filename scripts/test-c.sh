@@ -6,8 +6,11 @@
 #   - compiles tests/c/*.c with gcc -std=c11 -Wall -Wextra -Werror and runs
 #     them plain, under AddressSanitizer and under Valgrind (zero errors,
 #     zero definite/indirect leaks), including the C <-> CLI interop check,
+#   - checks constant memory of streaming envelope encryption (plain only),
+#   - checks the SONAME (libstrongroom.so.$STRONGROOM_SOVERSION),
 #   - links statically, checks the header as C++, and installs with
-#     `make install PREFIX=...` to build the example through pkg-config.
+#     `make install PREFIX=...` (with the SONAME symlinks) to build the
+#     example through pkg-config.
 # The last line is "N passed, M failed"; the exit status is 0 only when M is 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,7 +46,7 @@ if [ "$(cbindgen --version 2>/dev/null || true)" = "cbindgen $CBINDGEN_VERSION" 
 else
     cargo install cbindgen --version "=$CBINDGEN_VERSION" --locked
 fi
-for tool in gcc valgrind make pkg-config; do
+for tool in gcc valgrind make pkg-config readelf; do
     command -v "$tool" >/dev/null || { echo "missing tool: $tool (apt-get install -y $tool)" >&2; exit 1; }
 done
 
@@ -51,6 +54,10 @@ step "cargo build -p strongroom-ffi -p strongroom-cli"
 cargo build -p strongroom-ffi -p strongroom-cli
 LIB=$ROOT/target/debug
 CLI=$ROOT/target/debug/strongroom
+# Programs record the SONAME (libstrongroom.so.N) and load that name; in the
+# build directory it is a symlink to the library cargo wrote, as after an install.
+SOVERSION=$(sed -n 's/^#define STRONGROOM_SOVERSION \([0-9]*\)$/\1/p' include/strongroom.h)
+ln -sf libstrongroom.so "$LIB/libstrongroom.so.$SOVERSION"
 
 step "unit tests of strongroom-ffi (result codes, version macros, panic guard)"
 run "cargo test -p strongroom-ffi" cargo test -p strongroom-ffi --quiet
@@ -71,7 +78,7 @@ fi
 step "compile tests/c (plain, AddressSanitizer, static)"
 BUILD=$ROOT/target/ctest
 mkdir -p "$BUILD"
-PROGRAMS=(test_api test_threads test_envelope test_asymmetric example interop)
+PROGRAMS=(test_api test_threads test_envelope test_asymmetric test_access example interop)
 compile_all() {
     local p
     for p in "${PROGRAMS[@]}"; do
@@ -99,10 +106,30 @@ for mode in plain asan valgrind; do
     run "test_threads ($mode)" "${runner[@]}" "$BUILD/test_threads$suffix"
     run "test_envelope ($mode)" "${runner[@]}" "$BUILD/test_envelope$suffix"
     run "test_asymmetric ($mode)" "${runner[@]}" "$BUILD/test_asymmetric$suffix"
+    run "test_access ($mode)" "${runner[@]}" "$BUILD/test_access$suffix"
     run "example ($mode)" "${runner[@]}" "$BUILD/example$suffix" "$ws"
     rm -f "$ws" "$ws-wal" "$ws-shm"
     run "cli_interop ($mode)" tests/c/cli_interop.sh "$CLI" "${runner[@]}" "$BUILD/interop$suffix"
 done
+
+step "constant memory of streaming envelope encryption (no sanitizer)"
+memory_check() {
+    gcc "${CFLAGS[@]}" tests/c/test_envelope_memory.c -L"$LIB" -lstrongroom -Wl,-rpath,"$LIB" \
+        -o "$BUILD/test_envelope_memory" && "$BUILD/test_envelope_memory" 64
+}
+run "test_envelope_memory (64 MiB)" memory_check
+
+step "SONAME"
+soname_check() {
+    [ -n "$SOVERSION" ] || { echo "no STRONGROOM_SOVERSION in the header" >&2; return 1; }
+    local soname
+    soname=$(readelf -d "$LIB/libstrongroom.so" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
+    echo "SONAME: $soname"
+    [ "$soname" = "libstrongroom.so.$SOVERSION" ] || return 1
+    # A program linked with -lstrongroom needs the SONAME, not the bare name.
+    readelf -d "$BUILD/test_api" | grep -q "Shared library: \[libstrongroom.so.$SOVERSION\]"
+}
+run "SONAME is libstrongroom.so.$SOVERSION" soname_check
 
 step "static library"
 run "test_api (static link)" "$BUILD/test_api.static"
@@ -112,12 +139,24 @@ install_and_build() {
     local prefix
     prefix=$(mktemp -d)
     make -s -C bindings/c install PREFIX="$prefix" PROFILE=debug >/dev/null || return 1
+    # libstrongroom.so -> libstrongroom.so.N -> libstrongroom.so.VERSION (the file).
+    local version
+    version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+    [ -f "$prefix/lib/libstrongroom.so.$version" ] && [ ! -L "$prefix/lib/libstrongroom.so.$version" ] || return 1
+    [ "$(readlink "$prefix/lib/libstrongroom.so.$SOVERSION")" = "libstrongroom.so.$version" ] || return 1
+    [ "$(readlink "$prefix/lib/libstrongroom.so")" = "libstrongroom.so.$SOVERSION" ] || return 1
+    ls -l "$prefix/lib" | grep libstrongroom.so
     local flags
     flags=$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs strongroom) || return 1
     echo "pkg-config --cflags --libs strongroom: $flags"
     # shellcheck disable=SC2086 # pkg-config output is a list of words
     cc tests/c/example.c $flags -o "$prefix/example" || return 1
     LD_LIBRARY_PATH="$prefix/lib" "$prefix/example" "$prefix/example.db" || return 1
+    make -s -C bindings/c uninstall PREFIX="$prefix" >/dev/null || return 1
+    if ls "$prefix/lib"/libstrongroom* >/dev/null 2>&1; then
+        echo "make uninstall left files behind" >&2
+        return 1
+    fi
     rm -rf "$prefix"
 }
 run "install + pkg-config + example" install_and_build

@@ -80,28 +80,46 @@ int main(int argc, char **argv) {
     return fail("sr_generate_data_key", rc);
   printf("data key: %zu bytes, encrypted data key: %zu bytes\n", data_key.len, encrypted_data_key.len);
 
-  /* Envelope-encrypt a file (AWS Encryption SDK message format) in constant
-   * memory, here wrapping the message's data key with the data key above. */
-  char in_path[1024], msg_path[1024];
+  sr_bytes_free(&data_key);
+  sr_bytes_free(&encrypted_data_key);
+
+  /* Envelope-encrypt a file of any size (AWS Encryption SDK message format)
+   * in constant memory, the message's data key wrapped by the KMS key: the
+   * CLI's `strongroom decrypt-file` reads the result. */
+  char in_path[1024], msg_path[1024], out_path[1024];
   snprintf(in_path, sizeof in_path, "%s.txt", path);
-  snprintf(msg_path, sizeof msg_path, "%s.txt.encrypted", path);
+  snprintf(msg_path, sizeof msg_path, "%s.txt.sr", path);
+  snprintf(out_path, sizeof out_path, "%s.txt.out", path);
   FILE *in = fopen(in_path, "wb");
   for (int i = 0; i < 10000; i++)
     fprintf(in, "line %d of a file of any size\n", i);
   fclose(in);
+  const char *key_ids[] = {key_id}; /* the first generates the data key; more may wrap it */
   in = fopen(in_path, "rb");
   FILE *msg = fopen(msg_path, "wb");
-  rc = sr_envelope_encrypt_raw_aes("example", "file-key", data_key.ptr, data_key.len, ctx_keys, ctx_values, 2,
-                                   0 /* default frame length */, 0 /* default suite */, read_file, in, write_file, msg);
+  rc = sr_envelope_encrypt(ks, key_ids, 1, ctx_keys, ctx_values, 2, 0 /* default frame length */,
+                           0 /* default suite 0x0578, signed */, read_file, in, write_file, msg);
   fclose(in);
   fclose(msg);
   if (rc != SR_OK)
-    return fail("sr_envelope_encrypt_raw_aes", rc);
+    return fail("sr_envelope_encrypt", rc);
   printf("envelope-encrypted %s -> %s\n", in_path, msg_path);
+
+  /* Decrypt with whichever key of the keystore wrapped it (NULL, 0), requiring
+   * tenant=acme. For this signed suite nothing reaches write_file until the
+   * signature has verified. */
+  msg = fopen(msg_path, "rb");
+  FILE *out = fopen(out_path, "wb");
+  rc = sr_envelope_decrypt(ks, NULL, 0, ctx_keys, ctx_values, 1, 0 /* no EDK limit */, read_file, msg, write_file,
+                           out);
+  fclose(msg);
+  fclose(out);
+  if (rc != SR_OK)
+    return fail("sr_envelope_decrypt", rc);
+  printf("envelope-decrypted %s -> %s\n", msg_path, out_path);
   remove(in_path);
   remove(msg_path);
-  sr_bytes_free(&data_key);
-  sr_bytes_free(&encrypted_data_key);
+  remove(out_path);
 
   sr_keystore_free(ks);
   return 0;

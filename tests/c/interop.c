@@ -6,6 +6,12 @@
  *   interop KEYSTORE ROOT_KEY_FILE encrypt KEY_ID IN OUT [k=v ...]
  *   interop KEYSTORE ROOT_KEY_FILE decrypt IN OUT [k=v ...]
  *   interop KEYSTORE ROOT_KEY_FILE data-key KEY_ID PLAINTEXT_OUT BLOB_OUT [k=v ...]
+ *   interop KEYSTORE ROOT_KEY_FILE envelope-encrypt KEY_ID IN OUT [k=v ...]
+ *   interop KEYSTORE ROOT_KEY_FILE envelope-decrypt IN OUT [k=v ...]   (required context)
+ *
+ * The envelope commands stream through sr_read_fn/sr_write_fn callbacks
+ * (sr_envelope_encrypt / sr_envelope_decrypt, KMS keyring); envelope-decrypt
+ * creates OUT first, so that OUT is empty when nothing reached the callback.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -48,6 +54,35 @@ static int write_file(const char *path, const sr_bytes *b) {
     return 1;
   size_t put = fwrite(b->ptr, 1, b->len, f);
   return (fclose(f) != 0 || put != b->len) ? 1 : 0;
+}
+
+static int file_read(void *user, uint8_t *buf, size_t len, size_t *out_read) {
+  FILE *f = user;
+  *out_read = fread(buf, 1, len, f);
+  return ferror(f) ? -1 : 0;
+}
+
+static int file_write(void *user, const uint8_t *buf, size_t len) {
+  FILE *f = user;
+  return fwrite(buf, 1, len, f) == len ? 0 : -1;
+}
+
+/* Streams IN to OUT through the envelope functions. */
+static sr_result envelope(sr_keystore *ks, int encrypt, const char *key_id, const char *in, const char *out,
+                          const char **keys, const char **values, size_t n) {
+  FILE *fi = fopen(in, "rb");
+  FILE *fo = fopen(out, "wb");
+  sr_result rc = SR_IO;
+  if (fi != NULL && fo != NULL) {
+    const char *key_ids[] = {key_id};
+    rc = encrypt ? sr_envelope_encrypt(ks, key_ids, 1, keys, values, n, 0, 0, file_read, fi, file_write, fo)
+                 : sr_envelope_decrypt(ks, NULL, 0, keys, values, n, 0, file_read, fi, file_write, fo);
+  }
+  if (fi != NULL)
+    fclose(fi);
+  if (fo != NULL && fclose(fo) != 0 && rc == SR_OK)
+    rc = SR_IO;
+  return rc;
 }
 
 /* Splits "k=v" arguments into two arrays (pointing into argv). */
@@ -96,6 +131,14 @@ int main(int argc, char **argv) {
     size_t n = parse_context(argc - 7 > 32 ? 32 : argc - 7, argv + 7, keys, values);
     rc = sr_generate_data_key(ks, argv[4], "AES_256", 0, keys, values, n, &out, &out2);
     status = rc != SR_OK ? die("data-key", rc) : (write_file(argv[5], &out) | write_file(argv[6], &out2));
+  } else if (strcmp(op, "envelope-encrypt") == 0 && argc >= 7) {
+    size_t n = parse_context(argc - 7 > 32 ? 32 : argc - 7, argv + 7, keys, values);
+    rc = envelope(ks, 1, argv[4], argv[5], argv[6], keys, values, n);
+    status = rc != SR_OK ? die("envelope-encrypt", rc) : 0;
+  } else if (strcmp(op, "envelope-decrypt") == 0 && argc >= 6) {
+    size_t n = parse_context(argc - 6 > 32 ? 32 : argc - 6, argv + 6, keys, values);
+    rc = envelope(ks, 0, NULL, argv[4], argv[5], keys, values, n);
+    status = rc != SR_OK ? die("envelope-decrypt", rc) : 0;
   } else {
     fprintf(stderr, "interop: bad arguments\n");
     status = 2;

@@ -1,6 +1,8 @@
-/* Streaming envelope encryption through read/write callbacks: a file larger
- * than any buffer round-trips; wrong keys, contexts, truncation, flipped
- * bits, failing callbacks and bad parameters are refused. */
+/* Streaming envelope encryption through read/write callbacks and files,
+ * with the KMS keyring (keys of a keystore) and the raw AES keyring: a file
+ * larger than any buffer round-trips; wrong keys, contexts, principals,
+ * truncation, flipped bits, failing callbacks and bad parameters are
+ * refused, and a signed message that fails never reaches the write callback. */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
 
@@ -92,6 +94,168 @@ static void mutate(const char *src, const char *dst, long keep, long flip) {
   }
   fclose(fi);
   fclose(fo);
+}
+
+/* A write callback that counts its calls and bytes, and writes to a file. */
+typedef struct {
+  FILE *f;
+  size_t calls;
+  size_t bytes;
+} counting_sink;
+
+static int counting_write(void *user, const uint8_t *buf, size_t len) {
+  counting_sink *s = user;
+  s->calls++;
+  s->bytes += len;
+  return fwrite(buf, 1, len, s->f) == len ? 0 : -1;
+}
+
+static const char *OTHER = "arn:aws:iam::111122223333:user/other";
+
+static sr_result kms_encrypt(sr_keystore *ks, const char **keys, size_t nkeys, const char *in, const char *out,
+                             uint32_t frame, uint16_t suite) {
+  FILE *fi = fopen(in, "rb"), *fo = fopen(out, "wb");
+  sr_result rc = sr_envelope_encrypt(ks, keys, nkeys, CK, CV, 2, frame, suite, file_read, fi, file_write, fo);
+  fclose(fi);
+  fclose(fo);
+  return rc;
+}
+
+/* Decrypts `in` to `out`; `*writes` receives the number of write callbacks. */
+static sr_result kms_decrypt(sr_keystore *ks, const char **keys, size_t nkeys, const char **rk, const char **rv,
+                             size_t rn, uint16_t max_edks, const char *in, const char *out, size_t *writes) {
+  FILE *fi = fopen(in, "rb");
+  counting_sink sink = {fopen(out, "wb"), 0, 0};
+  sr_result rc = sr_envelope_decrypt(ks, keys, nkeys, rk, rv, rn, max_edks, file_read, fi, counting_write, &sink);
+  fclose(fi);
+  fclose(sink.f);
+  if (writes)
+    *writes = sink.calls;
+  return rc;
+}
+
+static void test_kms_keyring(const char *dir, const char *plain) {
+  char path[600], msg[600], out[600], bad[600], msg2[600];
+  snprintf(path, sizeof path, "%s/kms.db", dir);
+  snprintf(msg, sizeof msg, "%s/kms.msg", dir);
+  snprintf(msg2, sizeof msg2, "%s/kms2.msg", dir);
+  snprintf(out, sizeof out, "%s/kms.out", dir);
+  snprintf(bad, sizeof bad, "%s/kms.bad", dir);
+  uint8_t root[32];
+  memset(root, 0x5a, sizeof root);
+  sr_keystore *ks = NULL;
+  REQUIRE_OK(sr_keystore_create(path, SR_ROOT_KEY_BYTES, root, sizeof root, NULL, NULL, &ks));
+  char k1[SR_KEY_ID_LEN], k2[SR_KEY_ID_LEN], k3[SR_KEY_ID_LEN];
+  size_t n = 0;
+  REQUIRE_OK(sr_create_key(ks, "generator", NULL, NULL, k1, sizeof k1, &n));
+  REQUIRE_OK(sr_create_key(ks, "second", NULL, NULL, k2, sizeof k2, &n));
+  REQUIRE_OK(sr_create_key(ks, "unrelated", NULL, NULL, k3, sizeof k3, &n));
+  const char *both[] = {k1, k2}, *only2[] = {k2}, *only1[] = {k1}, *only3[] = {k3};
+  size_t writes = 0;
+
+  /* Two KMS keys wrap the data key; either decrypts; discovery finds one. */
+  CHECK_OK(kms_encrypt(ks, both, 2, plain, msg, 0, 0));
+  CHECK(file_size(msg) > file_size(plain));
+  CHECK_OK(kms_decrypt(ks, NULL, 0, NULL, NULL, 0, 0, msg, out, &writes));
+  CHECK(same_files(plain, out) && writes > 0);
+  CHECK_OK(kms_decrypt(ks, only2, 1, NULL, NULL, 0, 0, msg, out, NULL));
+  CHECK(same_files(plain, out));
+  CHECK_RC(kms_decrypt(ks, only3, 1, NULL, NULL, 0, 0, msg, out, &writes), SR_INVALID_CIPHERTEXT);
+  CHECK(writes == 0);
+  /* Required context and the encrypted-data-key limit. */
+  const char *rk[] = {"owner"}, *rv[] = {"alice"}, *rv_bad[] = {"mallory"};
+  CHECK_OK(kms_decrypt(ks, NULL, 0, rk, rv, 1, 2, msg, out, NULL));
+  CHECK_RC(kms_decrypt(ks, NULL, 0, rk, rv_bad, 1, 0, msg, out, &writes), SR_INVALID_CIPHERTEXT);
+  CHECK(writes == 0);
+  CHECK_RC(kms_decrypt(ks, NULL, 0, NULL, NULL, 0, 1, msg, out, &writes), SR_VALIDATION);
+  CHECK(writes == 0);
+  /* Aliases name keys too; an unsigned suite with small frames. */
+  REQUIRE_OK(sr_create_alias(ks, "alias/envelope", k3));
+  const char *alias[] = {"alias/envelope"};
+  CHECK_OK(kms_encrypt(ks, alias, 1, plain, msg2, 1000, 0x0478));
+  CHECK_OK(kms_decrypt(ks, alias, 1, NULL, NULL, 0, 0, msg2, out, &writes));
+  CHECK(same_files(plain, out) && writes > 1);
+
+  /* Key state: a disabled key refuses; another key of the message still works. */
+  REQUIRE_OK(sr_disable_key(ks, k1));
+  CHECK_RC(kms_decrypt(ks, only1, 1, NULL, NULL, 0, 0, msg, out, &writes), SR_DISABLED);
+  CHECK(writes == 0);
+  CHECK_OK(kms_decrypt(ks, NULL, 0, NULL, NULL, 0, 0, msg, out, NULL));
+  CHECK(same_files(plain, out));
+  CHECK_RC(kms_encrypt(ks, both, 2, plain, bad, 0, 0), SR_DISABLED);
+  REQUIRE_OK(sr_enable_key(ks, k1));
+
+  /* Principals: another account may not use the keys (default key policy). */
+  sr_keystore *other = NULL;
+  REQUIRE_OK(sr_keystore_as_principal(ks, OTHER, &other));
+  sr_result rc = kms_encrypt(other, both, 2, plain, bad, 0, 0);
+  CHECK_RC(rc, SR_ACCESS_DENIED);
+  CHECK(strcmp(sr_result_name(rc), "AccessDeniedException") == 0);
+  CHECK_RC(kms_decrypt(other, NULL, 0, NULL, NULL, 0, 0, msg, out, &writes), SR_ACCESS_DENIED);
+  CHECK(writes == 0);
+
+  /* Signed suite: a message that fails never reaches the write callback
+   * (the plaintext is staged until the signature verifies). */
+  long size = file_size(msg);
+  long flips[] = {size - 1, size - 60, size / 2, size - 200};
+  for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
+    mutate(msg, bad, size, flips[i]);
+    writes = 99;
+    CHECK_RC(kms_decrypt(ks, NULL, 0, NULL, NULL, 0, 0, bad, out, &writes), SR_INVALID_CIPHERTEXT);
+    CHECK(writes == 0 && file_size(out) == 0);
+  }
+  long cuts[] = {size - 1, size - 104, size / 2};
+  for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+    mutate(msg, bad, cuts[i], -1);
+    writes = 99;
+    CHECK_RC(kms_decrypt(ks, NULL, 0, NULL, NULL, 0, 0, bad, out, &writes), SR_INVALID_CIPHERTEXT);
+    CHECK(writes == 0 && file_size(out) == 0);
+  }
+  /* Unsigned suite: frames are released as they authenticate, so a message
+   * cut short fails after an authenticated prefix was written. */
+  long size2 = file_size(msg2);
+  mutate(msg2, bad, size2 / 2, -1);
+  CHECK_RC(kms_decrypt(ks, NULL, 0, NULL, NULL, 0, 0, bad, out, &writes), SR_INVALID_CIPHERTEXT);
+  CHECK(writes > 0 && file_size(out) < file_size(plain));
+
+  /* Files: the output appears only once everything verified. */
+  CHECK_OK(sr_envelope_encrypt_file(ks, plain, msg, both, 2, CK, CV, 2, 0, 0));
+  remove(out);
+  CHECK_OK(sr_envelope_decrypt_file(ks, msg, out, NULL, 0, rk, rv, 1, 0));
+  CHECK(same_files(plain, out));
+  mutate(msg, bad, file_size(msg), file_size(msg) - 1);
+  remove(out);
+  CHECK_RC(sr_envelope_decrypt_file(ks, bad, out, NULL, 0, NULL, NULL, 0, 0), SR_INVALID_CIPHERTEXT);
+  CHECK(access(out, F_OK) != 0);
+  CHECK_RC(sr_envelope_decrypt_file(ks, "/nonexistent/msg", out, NULL, 0, NULL, NULL, 0, 0), SR_KMS_INTERNAL);
+  CHECK_RC(sr_envelope_encrypt_file(ks, plain, msg, NULL, 0, NULL, NULL, 0, 0, 0), SR_VALIDATION);
+  CHECK_RC(sr_envelope_encrypt_file(ks, NULL, msg, both, 2, NULL, NULL, 0, 0, 0), SR_NULL_PARAMETER);
+  CHECK_RC(sr_envelope_decrypt_file(ks, msg, NULL, NULL, 0, NULL, NULL, 0, 0), SR_NULL_PARAMETER);
+  CHECK_RC(sr_envelope_encrypt_file(other, plain, bad, both, 2, NULL, NULL, 0, 0, 0), SR_ACCESS_DENIED);
+
+  /* Parameters and callbacks. */
+  FILE *fi = fopen(plain, "rb"), *fo = fopen(out, "wb");
+  CHECK_RC(sr_envelope_encrypt(ks, NULL, 0, NULL, NULL, 0, 0, 0, file_read, fi, file_write, fo), SR_VALIDATION);
+  CHECK_RC(sr_envelope_encrypt(ks, NULL, 1, NULL, NULL, 0, 0, 0, file_read, fi, file_write, fo), SR_NULL_PARAMETER);
+  CHECK_RC(sr_envelope_encrypt(NULL, both, 2, NULL, NULL, 0, 0, 0, file_read, fi, file_write, fo), SR_NULL_PARAMETER);
+  CHECK_RC(sr_envelope_encrypt(ks, both, 2, NULL, NULL, 0, 0, 0x1234, file_read, fi, file_write, fo), SR_VALIDATION);
+  CHECK_RC(sr_envelope_encrypt(ks, both, 2, NULL, NULL, 0, 0, 0, NULL, fi, file_write, fo), SR_NULL_PARAMETER);
+  CHECK_RC(sr_envelope_encrypt(ks, both, 2, NULL, NULL, 0, 0, 0, file_read, fi, NULL, fo), SR_NULL_PARAMETER);
+  const char *missing[] = {"alias/missing"};
+  CHECK_RC(sr_envelope_encrypt(ks, missing, 1, NULL, NULL, 0, 0, 0, file_read, fi, file_write, fo), SR_NOT_FOUND);
+  CHECK_RC(sr_envelope_encrypt(ks, both, 2, NULL, NULL, 0, 0, 0, failing_read, NULL, file_write, fo), SR_IO);
+  CHECK_RC(sr_envelope_encrypt(ks, both, 2, NULL, NULL, 0, 0, 0, lying_read, NULL, file_write, fo), SR_IO);
+  CHECK_RC(sr_envelope_encrypt(ks, both, 2, NULL, NULL, 0, 0, 0, file_read, fi, failing_write, NULL), SR_IO);
+  CHECK_RC(sr_envelope_decrypt(ks, NULL, 0, NULL, NULL, 0, 0, failing_read, NULL, file_write, fo), SR_IO);
+  CHECK_RC(sr_envelope_decrypt(NULL, NULL, 0, NULL, NULL, 0, 0, file_read, fi, file_write, fo), SR_NULL_PARAMETER);
+  fclose(fi);
+  fi = fopen(msg, "rb");
+  CHECK_RC(sr_envelope_decrypt(ks, NULL, 0, NULL, NULL, 0, 0, file_read, fi, failing_write, NULL), SR_IO);
+  fclose(fi);
+  fclose(fo);
+
+  sr_keystore_free(other);
+  sr_keystore_free(ks);
 }
 
 int main(void) {
@@ -191,6 +355,20 @@ int main(void) {
            SR_VALIDATION);
   fclose(fi);
   fclose(fo);
+
+  /* Raw AES, signed suite: a tampered message never reaches the write callback. */
+  CHECK_OK(encrypt_file(plain, msg, 0, 0));
+  size = file_size(msg);
+  mutate(msg, bad, size, size - 3);
+  fi = fopen(bad, "rb");
+  counting_sink sink = {fopen(out, "wb"), 0, 0};
+  CHECK_RC(sr_envelope_decrypt_raw_aes(NS, NAME, WRAP, 32, NULL, NULL, 0, file_read, fi, counting_write, &sink),
+           SR_INVALID_CIPHERTEXT);
+  CHECK(sink.calls == 0);
+  fclose(fi);
+  fclose(sink.f);
+
+  test_kms_keyring(dir, plain);
 
   remove_temp_dir(dir);
   return finish("test_envelope");

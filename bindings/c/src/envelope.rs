@@ -306,8 +306,8 @@ pub unsafe extern "C" fn sr_envelope_encrypt(
 /// - callbacks as for `sr_envelope_encrypt()`.
 ///
 /// Errors: `SR_INVALID_CIPHERTEXT` (anything that does not authenticate or
-/// parse, truncation, no encrypted data key that a usable key unwraps;
-/// detail-free), `SR_VALIDATION` (required context missing, too many
+/// parse, truncation, no encrypted data key that a usable key unwraps, a
+/// required context pair missing or different), `SR_VALIDATION` (too many
 /// encrypted data keys, a non-committing suite), `SR_DISABLED`,
 /// `SR_KMS_INVALID_STATE` or `SR_ACCESS_DENIED` (the only key that could
 /// unwrap the data key refused), `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,
