@@ -72,6 +72,18 @@ static void make_temp_dir(char *buf, size_t len) {
   }
 }
 
+/* sr_read_fn / sr_write_fn over a stdio FILE * (the user pointer). */
+static inline int file_read(void *user, uint8_t *buf, size_t len, size_t *out_read) {
+  FILE *f = user;
+  *out_read = fread(buf, 1, len, f);
+  return ferror(f) ? -1 : 0;
+}
+
+static inline int file_write(void *user, const uint8_t *buf, size_t len) {
+  FILE *f = user;
+  return fwrite(buf, 1, len, f) == len ? 0 : -1;
+}
+
 static void remove_temp_dir(const char *dir) {
   char cmd[1200];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

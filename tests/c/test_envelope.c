@@ -13,17 +13,6 @@ static const char *NAME = "file-key";
 static const char *CK[] = {"file", "owner"};
 static const char *CV[] = {"data.bin", "alice"};
 
-static int file_read(void *user, uint8_t *buf, size_t len, size_t *out_read) {
-  FILE *f = user;
-  *out_read = fread(buf, 1, len, f);
-  return ferror(f) ? -1 : 0;
-}
-
-static int file_write(void *user, const uint8_t *buf, size_t len) {
-  FILE *f = user;
-  return fwrite(buf, 1, len, f) == len ? 0 : -1;
-}
-
 static int failing_read(void *user, uint8_t *buf, size_t len, size_t *out_read) {
   (void)user, (void)buf, (void)len, (void)out_read;
   return 5;

@@ -45,17 +45,6 @@ static int check_write(void *user, const uint8_t *buf, size_t len) {
   return 0;
 }
 
-static int file_read(void *user, uint8_t *buf, size_t len, size_t *out_read) {
-  FILE *f = user;
-  *out_read = fread(buf, 1, len, f);
-  return ferror(f) ? -1 : 0;
-}
-
-static int file_write(void *user, const uint8_t *buf, size_t len) {
-  FILE *f = user;
-  return fwrite(buf, 1, len, f) == len ? 0 : -1;
-}
-
 static long peak_rss_kib(void) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);

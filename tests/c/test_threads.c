@@ -1,5 +1,7 @@
 /* Several threads share one sr_keystore handle: concurrent encrypt/decrypt,
- * data keys, key creation (writes), and per-thread last error messages. */
+ * data keys, key creation (writes), per-thread last error messages, and
+ * handles derived concurrently for other principals (each thread its own
+ * principal, freed while the others still run). */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 
@@ -74,6 +76,19 @@ static void *worker(void *arg) {
   sr_bytes j = SR_BYTES_INIT;
   T_EXPECT(job, sr_describe_key(ks, own, &j) == SR_OK);
   sr_bytes_free(&j);
+
+  /* A handle of this thread's own principal, derived from the shared one:
+   * an account principal is allowed, another account's is refused. */
+  char principal[128];
+  snprintf(principal, sizeof principal, "arn:aws:iam::%s:user/t%d", job->index % 2 ? "000000000000" : "999999999999",
+           job->index);
+  sr_keystore *mine = NULL;
+  T_EXPECT(job, sr_keystore_as_principal(ks, principal, &mine) == SR_OK);
+  sr_bytes blob = SR_BYTES_INIT;
+  sr_result want = job->index % 2 ? SR_OK : SR_ACCESS_DENIED;
+  T_EXPECT(job, sr_encrypt(mine, shared_key, (const uint8_t *)"x", 1, ck, cv, 1, &blob) == want);
+  sr_bytes_free(&blob);
+  sr_keystore_free(mine);
   return NULL;
 }
 

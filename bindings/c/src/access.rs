@@ -14,7 +14,7 @@ use crate::bytes::sr_bytes;
 use crate::keystore::{handle, keystore, sr_keystore};
 use crate::ptr::{c_str, context, opt_c_str, out, str_array, StrOut};
 use crate::result::{guard, sr_result, Failure};
-use crate::{json, optional};
+use crate::{optional, write_json};
 
 /// Size of a buffer that holds any grant ID this library issues: 64
 /// hexadecimal characters and the NUL.
@@ -145,10 +145,9 @@ pub unsafe extern "C" fn sr_list_key_policies(
             )
         };
         let out = out!(out_json);
-        let resp = json(&ks.list_key_policies(key_id, optional(limit), marker)?)?;
+        let resp = ks.list_key_policies(key_id, optional(limit), marker)?;
         // SAFETY: checked non-NULL; caller promise.
-        unsafe { out.write(resp) };
-        Ok(())
+        unsafe { write_json(out, &resp) }
     })
 }
 
@@ -339,16 +338,15 @@ pub unsafe extern "C" fn sr_list_grants(
             )
         };
         let out = out!(out_json);
-        let resp = json(&ks.list_grants(&ListGrantsRequest {
+        let resp = ks.list_grants(&ListGrantsRequest {
             key_id: key_id.to_string(),
             limit: optional(limit),
             marker: marker.map(str::to_string),
             grant_id: grant_id.map(str::to_string),
             grantee_principal: grantee.map(str::to_string),
-        })?)?;
+        })?;
         // SAFETY: checked non-NULL; caller promise.
-        unsafe { out.write(resp) };
-        Ok(())
+        unsafe { write_json(out, &resp) }
     })
 }
 
@@ -379,10 +377,9 @@ pub unsafe extern "C" fn sr_list_retirable_grants(
             )
         };
         let out = out!(out_json);
-        let resp = json(&ks.list_retirable_grants(principal, optional(limit), marker)?)?;
+        let resp = ks.list_retirable_grants(principal, optional(limit), marker)?;
         // SAFETY: checked non-NULL; caller promise.
-        unsafe { out.write(resp) };
-        Ok(())
+        unsafe { write_json(out, &resp) }
     })
 }
 
@@ -555,10 +552,9 @@ pub unsafe extern "C" fn sr_audit_events(
             )
         };
         let out = out!(out_json);
-        let resp = json(&ks.audit_events(&filter)?)?;
+        let resp = ks.audit_events(&filter)?;
         // SAFETY: checked non-NULL; caller promise.
-        unsafe { out.write(resp) };
-        Ok(())
+        unsafe { write_json(out, &resp) }
     })
 }
 

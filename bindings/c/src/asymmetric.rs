@@ -71,7 +71,6 @@ pub unsafe extern "C" fn sr_sign(
             message: Secret::from_slice(msg),
             message_type: kms_enum(mt, "MessageType")?,
             signing_algorithm: kms_enum(alg, "SigningAlgorithm")?,
-            ..Default::default()
         })?;
         // SAFETY: checked non-NULL; caller promise.
         unsafe { out.write(sr_bytes::copy_of(&resp.signature)) };
@@ -114,7 +113,6 @@ pub unsafe extern "C" fn sr_verify(
             message_type: kms_enum(mt, "MessageType")?,
             signature: sig.to_vec(),
             signing_algorithm: kms_enum(alg, "SigningAlgorithm")?,
-            ..Default::default()
         })?;
         Ok(())
     })
@@ -181,7 +179,6 @@ pub unsafe extern "C" fn sr_generate_mac(
             key_id: key_id.to_string(),
             message: Secret::from_slice(msg),
             mac_algorithm: kms_enum(alg, "MacAlgorithm")?,
-            ..Default::default()
         })?;
         // SAFETY: checked non-NULL; caller promise.
         unsafe { out.write(sr_bytes::copy_of(&resp.mac)) };
@@ -221,7 +218,6 @@ pub unsafe extern "C" fn sr_verify_mac(
             message: Secret::from_slice(msg),
             mac_algorithm: kms_enum(alg, "MacAlgorithm")?,
             mac: mac.to_vec(),
-            ..Default::default()
         })?;
         Ok(())
     })
@@ -273,7 +269,6 @@ pub unsafe extern "C" fn sr_generate_data_key_pair(
                 key_id: key_id.to_string(),
                 key_pair_spec: kms_enum(spec, "KeyPairSpec")?,
                 encryption_context: ctx,
-                ..Default::default()
             })?;
         // SAFETY: checked non-NULL; caller promises.
         unsafe {
@@ -321,7 +316,6 @@ pub unsafe extern "C" fn sr_generate_data_key_pair_without_plaintext(
                     key_id: key_id.to_string(),
                     key_pair_spec: kms_enum(spec, "KeyPairSpec")?,
                     encryption_context: ctx,
-                    ..Default::default()
                 })?;
         // SAFETY: checked non-NULL; caller promises.
         unsafe {

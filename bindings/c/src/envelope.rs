@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_void};
 use std::io::{self, Read, Write};
 
-use sr::core::envelope::{AlgorithmSuite, DecryptOptions, EncryptOptions, RawAesKeyring};
+use sr::core::envelope::{AlgorithmSuite, DecryptOptions, EncryptOptions, Keyring, RawAesKeyring};
 use sr::envelope::{self as env, KmsKeyring};
 use sr::EncryptionContext;
 
@@ -118,10 +118,7 @@ impl Write for CallbackWriter<'_> {
 /// Runs `f` with the callbacks as a reader and a writer; a callback failure
 /// wins over the error the facade makes of it.
 fn with_io(
-    read: sr_read_fn,
-    read_user: *mut c_void,
-    write: sr_write_fn,
-    write_user: *mut c_void,
+    (read, read_user, write, write_user): Callbacks,
     f: impl FnOnce(&mut dyn Read, &mut dyn Write) -> sr::Result<env::EnvelopeSummary>,
 ) -> Result<(), Failure> {
     let read = read.ok_or_else(|| Failure::null("read"))?;
@@ -144,6 +141,31 @@ fn with_io(
         Err(e) => Err(failure.or(e)),
     }
 }
+
+/// Encrypts the `read` stream to `write` with `keyring` (options as the C
+/// arguments, 0 = default).
+fn encrypt_callbacks(
+    keyring: &dyn Keyring,
+    ctx: &EncryptionContext,
+    frame_length: u32,
+    suite_id: u16,
+    io: Callbacks,
+) -> Result<(), Failure> {
+    let options = encrypt_options(frame_length, suite_id)?;
+    with_io(io, |r, w| env::encrypt_stream(keyring, r, w, ctx, &options))
+}
+
+/// Decrypts the `read` stream to `write` with `keyring` (see `sr_envelope_decrypt()`).
+fn decrypt_callbacks(
+    keyring: &dyn Keyring,
+    options: &DecryptOptions,
+    io: Callbacks,
+) -> Result<(), Failure> {
+    with_io(io, |r, w| env::decrypt_stream(keyring, r, w, options))
+}
+
+/// The four callback arguments of the streaming functions.
+type Callbacks = (sr_read_fn, *mut c_void, sr_write_fn, *mut c_void);
 
 /// Encryption options from the C arguments (0 = default).
 fn encrypt_options(frame_length: u32, suite_id: u16) -> Result<EncryptOptions, Failure> {
@@ -171,7 +193,8 @@ fn decrypt_options(required: EncryptionContext, max_encrypted_data_keys: u16) ->
 }
 
 /// The KMS keyring of a handle: strict over `key_ids` when some are given,
-/// else (decrypt only) discovery over every key of the keystore.
+/// else (decrypt only; `ValidationException` to encrypt) discovery over
+/// every key of the keystore.
 ///
 /// # Safety
 /// `ks` a live handle; `key_ids` valid for `n` NUL-terminated strings.
@@ -179,13 +202,16 @@ unsafe fn kms_keyring(
     ks: *const sr_keystore,
     key_ids: *const *const c_char,
     n: usize,
+    encrypt: bool,
 ) -> Result<KmsKeyring, Failure> {
     // SAFETY: forwarded caller promises.
     let (ks, ids) = unsafe { (keystore(ks)?, str_array(key_ids, n, "key_ids")?) };
-    if ids.is_empty() {
-        Ok(KmsKeyring::discovery(ks))
-    } else {
-        Ok(ks.keyring(&ids)?)
+    match (ids.is_empty(), encrypt) {
+        (false, _) => Ok(ks.keyring(&ids)?),
+        (true, false) => Ok(KmsKeyring::discovery(ks)),
+        (true, true) => Err(Failure::validation(
+            "envelope encryption needs at least one key ID",
+        )),
     }
 }
 
@@ -255,19 +281,17 @@ pub unsafe extern "C" fn sr_envelope_encrypt(
         // SAFETY: caller promises, as documented above.
         let (keyring, ctx) = unsafe {
             (
-                kms_keyring(ks, key_ids, key_ids_len)?,
+                kms_keyring(ks, key_ids, key_ids_len, true)?,
                 context(ctx_keys, ctx_values, ctx_len, "ctx_keys", "ctx_values")?,
             )
         };
-        if keyring.is_discovery() {
-            return Err(Failure::validation(
-                "envelope encryption needs at least one key ID",
-            ));
-        }
-        let options = encrypt_options(frame_length, suite_id)?;
-        with_io(read, read_user, write, write_user, |r, w| {
-            env::encrypt_stream(&keyring, r, w, &ctx, &options)
-        })
+        encrypt_callbacks(
+            &keyring,
+            &ctx,
+            frame_length,
+            suite_id,
+            (read, read_user, write, write_user),
+        )
     })
 }
 
@@ -333,14 +357,15 @@ pub unsafe extern "C" fn sr_envelope_decrypt(
         // SAFETY: caller promises, as documented above.
         let (keyring, required) = unsafe {
             (
-                kms_keyring(ks, key_ids, key_ids_len)?,
+                kms_keyring(ks, key_ids, key_ids_len, false)?,
                 required_context(required_ctx_keys, required_ctx_values, required_ctx_len)?,
             )
         };
-        let options = decrypt_options(required, max_encrypted_data_keys);
-        with_io(read, read_user, write, write_user, |r, w| {
-            env::decrypt_stream(&keyring, r, w, &options)
-        })
+        decrypt_callbacks(
+            &keyring,
+            &decrypt_options(required, max_encrypted_data_keys),
+            (read, read_user, write, write_user),
+        )
     })
 }
 
@@ -371,17 +396,12 @@ pub unsafe extern "C" fn sr_envelope_encrypt_file(
         // SAFETY: caller promises, as documented above.
         let (keyring, ctx, in_path, out_path) = unsafe {
             (
-                kms_keyring(ks, key_ids, key_ids_len)?,
+                kms_keyring(ks, key_ids, key_ids_len, true)?,
                 context(ctx_keys, ctx_values, ctx_len, "ctx_keys", "ctx_values")?,
                 c_bytes(in_path, "in_path")?,
                 c_bytes(out_path, "out_path")?,
             )
         };
-        if keyring.is_discovery() {
-            return Err(Failure::validation(
-                "envelope encryption needs at least one key ID",
-            ));
-        }
         let options = encrypt_options(frame_length, suite_id)?;
         env::encrypt_file(
             &keyring,
@@ -422,7 +442,7 @@ pub unsafe extern "C" fn sr_envelope_decrypt_file(
         // SAFETY: caller promises, as documented above.
         let (keyring, required, in_path, out_path) = unsafe {
             (
-                kms_keyring(ks, key_ids, key_ids_len)?,
+                kms_keyring(ks, key_ids, key_ids_len, false)?,
                 required_context(required_ctx_keys, required_ctx_values, required_ctx_len)?,
                 c_bytes(in_path, "in_path")?,
                 c_bytes(out_path, "out_path")?,
@@ -503,10 +523,13 @@ pub unsafe extern "C" fn sr_envelope_encrypt_raw_aes(
                 context(ctx_keys, ctx_values, ctx_len, "ctx_keys", "ctx_values")?,
             )
         };
-        let options = encrypt_options(frame_length, suite_id)?;
-        with_io(read, read_user, write, write_user, |r, w| {
-            env::encrypt_stream(&keyring, r, w, &ctx, &options)
-        })
+        encrypt_callbacks(
+            &keyring,
+            &ctx,
+            frame_length,
+            suite_id,
+            (read, read_user, write, write_user),
+        )
     })
 }
 
@@ -546,9 +569,10 @@ pub unsafe extern "C" fn sr_envelope_decrypt_raw_aes(
                 required_context(required_ctx_keys, required_ctx_values, required_ctx_len)?,
             )
         };
-        let options = decrypt_options(required, 0);
-        with_io(read, read_user, write, write_user, |r, w| {
-            env::decrypt_stream(&keyring, r, w, &options)
-        })
+        decrypt_callbacks(
+            &keyring,
+            &decrypt_options(required, 0),
+            (read, read_user, write, write_user),
+        )
     })
 }

@@ -225,6 +225,26 @@ pub unsafe extern "C" fn sr_keystore_free(ks: *mut sr_keystore) {
     });
 }
 
+/// Copies a string of the keystore (`get(keystore)`) into a caller buffer.
+///
+/// # Safety
+/// `ks` a live handle; `buf` valid for `len` bytes; `out_len` valid for a write.
+unsafe fn copy_keystore_str(
+    ks: *const sr_keystore,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+    get: fn(&Keystore) -> &str,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promise.
+        let ks = unsafe { keystore(ks) }?;
+        let o = StrOut::new("buf", buf, len, out!(out_len))?;
+        // SAFETY: caller promise.
+        unsafe { o.write(get(ks)) }
+    })
+}
+
 /// Copies the keystore's region (as used in ARNs) into `buf` as a
 /// NUL-terminated string; `*out_len` receives the size needed including the
 /// NUL (on `SR_OK` and `SR_BUFFER_TOO_SMALL`). `buf` may be NULL when `len` is 0.
@@ -240,13 +260,8 @@ pub unsafe extern "C" fn sr_keystore_region(
     len: usize,
     out_len: *mut usize,
 ) -> sr_result {
-    guard(|| {
-        // SAFETY: caller promise.
-        let ks = unsafe { keystore(ks) }?;
-        let o = StrOut::new("buf", buf, len, out!(out_len))?;
-        // SAFETY: caller promise.
-        unsafe { o.write(ks.region()) }
-    })
+    // SAFETY: forwarded caller promises.
+    unsafe { copy_keystore_str(ks, buf, len, out_len, Keystore::region) }
 }
 
 /// Copies the keystore's 12-digit account ID into `buf`; as `sr_keystore_region()`.
@@ -260,13 +275,8 @@ pub unsafe extern "C" fn sr_keystore_account(
     len: usize,
     out_len: *mut usize,
 ) -> sr_result {
-    guard(|| {
-        // SAFETY: caller promise.
-        let ks = unsafe { keystore(ks) }?;
-        let o = StrOut::new("buf", buf, len, out!(out_len))?;
-        // SAFETY: caller promise.
-        unsafe { o.write(ks.account()) }
-    })
+    // SAFETY: forwarded caller promises.
+    unsafe { copy_keystore_str(ks, buf, len, out_len, Keystore::account) }
 }
 
 /// Deletes the key material of every key whose deletion date has passed and
@@ -424,11 +434,6 @@ pub unsafe extern "C" fn sr_keystore_principal(
     len: usize,
     out_len: *mut usize,
 ) -> sr_result {
-    guard(|| {
-        // SAFETY: caller promise.
-        let ks = unsafe { keystore(ks) }?;
-        let o = StrOut::new("buf", buf, len, out!(out_len))?;
-        // SAFETY: caller promise.
-        unsafe { o.write(ks.principal()) }
-    })
+    // SAFETY: forwarded caller promises.
+    unsafe { copy_keystore_str(ks, buf, len, out_len, Keystore::principal) }
 }

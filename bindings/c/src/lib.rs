@@ -83,6 +83,17 @@ fn json<T: serde::Serialize>(v: &T) -> Result<sr_bytes, Failure> {
         .map_err(|e| Failure::new(sr_result::SR_KMS_INTERNAL, format!("JSON encoding: {e}")))
 }
 
+/// Writes a response as its AWS-shaped JSON document to a checked output.
+///
+/// # Safety
+/// `out` must be valid for a write of an `sr_bytes`.
+unsafe fn write_json<T: serde::Serialize>(out: ptr::Out<sr_bytes>, v: &T) -> Result<(), Failure> {
+    let doc = json(v)?;
+    // SAFETY: forwarded caller promise.
+    unsafe { out.write(doc) };
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
