@@ -489,6 +489,11 @@ static void test_tampered_audit_log(void) {
 }
 
 int main(void) {
+  /* The numbers of the codes these calls return are stable. */
+  CHECK(SR_AUDIT_LOG_NOT_INTACT == 6 && SR_ACCESS_DENIED == 100 && SR_INVALID_GRANT_ID == 110 &&
+        SR_INVALID_GRANT_TOKEN == 111 && SR_INVALID_MARKER == 114 && SR_LIMIT_EXCEEDED == 120 &&
+        SR_MALFORMED_POLICY_DOCUMENT == 121 && SR_NOT_FOUND == 122);
+  CHECK(SR_GRANT_ID_LEN == 65 && SR_GRANT_TOKEN_LEN == 131 && STRONGROOM_SOVERSION == 0);
   memset(ROOT, 0x24, sizeof ROOT);
   make_temp_dir(dir, sizeof dir);
   snprintf(path, sizeof path, "%s/keystore.db", dir);
