@@ -8,6 +8,7 @@ use std::cell::{RefCell, RefMut};
 use std::rc::Rc;
 
 use js_sys::{Array, Uint8Array};
+use rand_core::UnwrapErr;
 use strongroom_core::api::{DecryptRequest, EncryptRequest, GenerateDataKeyRequest};
 use strongroom_core::envelope::{
     self, AlgorithmSuite, CommitmentPolicy, DecryptOptions, DecryptionMaterials, Decryptor,
@@ -20,7 +21,7 @@ use strongroom_core::{Error, ErrorKind, Result, Secret};
 use wasm_bindgen::prelude::*;
 
 use crate::convert::{bytes_to_js, context_to_js, object, Req};
-use crate::{busy, js_err, now, rng, JsResult, Keystore, Rng};
+use crate::{busy, js_err, now, rng, JsResult, Keystore};
 
 /// A keyring shared between its JavaScript handle, multi-keyrings holding
 /// it and running decryptors.
@@ -632,7 +633,8 @@ impl MessageDecryptor {
         let o = decrypt_options(&options).map_err(js_err)?;
         // The RNG is a zero-sized handle on crypto.getRandomValues, so leaking
         // its box allocates nothing.
-        let rng: &'static mut Rng = Box::leak(Box::new(rng()));
+        let rng: &'static mut UnwrapErr<getrandom::SysRng> =
+            Box::leak(Box::new(UnwrapErr(getrandom::SysRng)));
         Ok(MessageDecryptor {
             keyring: keyring.inner.clone(),
             inner: Some(Decryptor::new(&CURRENT_KEYRING, o, rng)),

@@ -17,7 +17,7 @@ use std::cell::{RefCell, RefMut};
 use std::rc::Rc;
 
 use convert::{bytes_to_js, object, response, secret_to_js, Req};
-use rand_core::UnwrapErr;
+use rand_core::{CryptoRng, UnwrapErr};
 use strongroom_core::api::*;
 use strongroom_core::memstore::MemKeystore;
 use strongroom_core::seal::RootKey;
@@ -65,11 +65,13 @@ pub(crate) fn js_err(e: Error) -> JsValue {
 
 pub(crate) type JsResult<T> = Result<T, JsValue>;
 
-/// The CSPRNG: `crypto.getRandomValues` through getrandom's `wasm_js` backend.
-pub(crate) type Rng = UnwrapErr<getrandom::SysRng>;
-
-pub(crate) fn rng() -> Rng {
-    UnwrapErr(getrandom::SysRng)
+/// The CSPRNG: `crypto.getRandomValues` through getrandom's `wasm_js`
+/// backend, as a trait object so that every generic core function is
+/// compiled once for it (the keyrings receive the same type), not once per
+/// RNG type: that keeps the module smaller. The RNG is a zero-sized handle,
+/// so leaking its box allocates nothing.
+pub(crate) fn rng() -> &'static mut dyn CryptoRng {
+    Box::leak(Box::new(UnwrapErr(getrandom::SysRng)))
 }
 
 /// Now, in Unix seconds, from `Date.now()`.
@@ -153,7 +155,7 @@ impl Keystore {
                 &region,
                 &account,
                 now(),
-                &mut rng(),
+                rng(),
             )?))
         })
     }
@@ -238,7 +240,7 @@ impl Keystore {
                 tags: r.tags("tags")?,
                 multi_region: r.opt_bool("multiRegion")?,
             };
-            response(&self.ks()?.create_key(&mut rng(), now(), &req)?)
+            response(&self.ks()?.create_key(rng(), now(), &req)?)
         })
     }
 
@@ -250,11 +252,7 @@ impl Keystore {
     ) -> JsResult<JsValue> {
         run(|| {
             let r = Req::new(&request, &["keyId", "grantTokens"])?;
-            response(
-                &self
-                    .ks()?
-                    .describe_key(&mut rng(), now(), &r.str("keyId")?)?,
-            )
+            response(&self.ks()?.describe_key(rng(), now(), &r.str("keyId")?)?)
         })
     }
 
@@ -284,7 +282,7 @@ impl Keystore {
         run(|| {
             let r = Req::new(&request, &["keyId", "description"])?;
             self.ks()?.update_key_description(
-                &mut rng(),
+                rng(),
                 now(),
                 &r.str("keyId")?,
                 &r.str("description")?,
@@ -300,7 +298,7 @@ impl Keystore {
     ) -> JsResult<()> {
         run(|| {
             let r = Req::new(&request, &["keyId"])?;
-            self.ks()?.enable_key(&mut rng(), now(), &r.str("keyId")?)
+            self.ks()?.enable_key(rng(), now(), &r.str("keyId")?)
         })
     }
 
@@ -312,7 +310,7 @@ impl Keystore {
     ) -> JsResult<()> {
         run(|| {
             let r = Req::new(&request, &["keyId"])?;
-            self.ks()?.disable_key(&mut rng(), now(), &r.str("keyId")?)
+            self.ks()?.disable_key(rng(), now(), &r.str("keyId")?)
         })
     }
 
@@ -328,7 +326,7 @@ impl Keystore {
         run(|| {
             let r = Req::new(&request, &["keyId", "pendingWindowInDays"])?;
             response(&self.ks()?.schedule_key_deletion(
-                &mut rng(),
+                rng(),
                 now(),
                 &r.str("keyId")?,
                 r.opt_u32("pendingWindowInDays")?,
@@ -347,7 +345,7 @@ impl Keystore {
             response(
                 &self
                     .ks()?
-                    .cancel_key_deletion(&mut rng(), now(), &r.str("keyId")?)?,
+                    .cancel_key_deletion(rng(), now(), &r.str("keyId")?)?,
             )
         })
     }
@@ -361,7 +359,7 @@ impl Keystore {
         run(|| {
             let r = Req::new(&request, &["keyId", "rotationPeriodInDays"])?;
             self.ks()?.enable_key_rotation(
-                &mut rng(),
+                rng(),
                 now(),
                 &r.str("keyId")?,
                 r.opt_u32("rotationPeriodInDays")?,
@@ -378,7 +376,7 @@ impl Keystore {
         run(|| {
             let r = Req::new(&request, &["keyId"])?;
             self.ks()?
-                .disable_key_rotation(&mut rng(), now(), &r.str("keyId")?)
+                .disable_key_rotation(rng(), now(), &r.str("keyId")?)
         })
     }
 
@@ -396,7 +394,7 @@ impl Keystore {
             response(
                 &self
                     .ks()?
-                    .get_key_rotation_status(&mut rng(), now(), &r.str("keyId")?)?,
+                    .get_key_rotation_status(rng(), now(), &r.str("keyId")?)?,
             )
         })
     }
@@ -412,7 +410,7 @@ impl Keystore {
             response(
                 &self
                     .ks()?
-                    .rotate_key_on_demand(&mut rng(), now(), &r.str("keyId")?)?,
+                    .rotate_key_on_demand(rng(), now(), &r.str("keyId")?)?,
             )
         })
     }
@@ -429,7 +427,7 @@ impl Keystore {
         run(|| {
             let r = Req::new(&request, &["keyId", "limit", "marker"])?;
             response(&self.ks()?.list_key_rotations(
-                &mut rng(),
+                rng(),
                 now(),
                 &r.str("keyId")?,
                 r.opt_u32("limit")?,
@@ -448,12 +446,8 @@ impl Keystore {
     ) -> JsResult<()> {
         run(|| {
             let r = Req::new(&request, &["aliasName", "targetKeyId"])?;
-            self.ks()?.create_alias(
-                &mut rng(),
-                now(),
-                &r.str("aliasName")?,
-                &r.str("targetKeyId")?,
-            )
+            self.ks()?
+                .create_alias(rng(), now(), &r.str("aliasName")?, &r.str("targetKeyId")?)
         })
     }
 
@@ -465,12 +459,8 @@ impl Keystore {
     ) -> JsResult<()> {
         run(|| {
             let r = Req::new(&request, &["aliasName", "targetKeyId"])?;
-            self.ks()?.update_alias(
-                &mut rng(),
-                now(),
-                &r.str("aliasName")?,
-                &r.str("targetKeyId")?,
-            )
+            self.ks()?
+                .update_alias(rng(), now(), &r.str("aliasName")?, &r.str("targetKeyId")?)
         })
     }
 
@@ -498,7 +488,7 @@ impl Keystore {
         run(|| {
             let r = Req::new(&request, &["keyId", "limit", "marker"])?;
             response(&self.ks()?.list_aliases(
-                &mut rng(),
+                rng(),
                 now(),
                 r.opt_str("keyId")?.as_deref(),
                 r.opt_u32("limit")?,
@@ -518,7 +508,7 @@ impl Keystore {
         run(|| {
             let r = Req::new(&request, &["keyId", "tags"])?;
             self.ks()?
-                .tag_resource(&mut rng(), now(), &r.str("keyId")?, &r.tags("tags")?)
+                .tag_resource(rng(), now(), &r.str("keyId")?, &r.tags("tags")?)
         })
     }
 
@@ -531,7 +521,7 @@ impl Keystore {
         run(|| {
             let r = Req::new(&request, &["keyId", "tagKeys"])?;
             self.ks()?
-                .untag_resource(&mut rng(), now(), &r.str("keyId")?, &r.str_list("tagKeys")?)
+                .untag_resource(rng(), now(), &r.str("keyId")?, &r.str_list("tagKeys")?)
         })
     }
 
@@ -547,7 +537,7 @@ impl Keystore {
         run(|| {
             let r = Req::new(&request, &["keyId", "limit", "marker"])?;
             response(&self.ks()?.list_resource_tags(
-                &mut rng(),
+                rng(),
                 now(),
                 &r.str("keyId")?,
                 r.opt_u32("limit")?,
@@ -583,7 +573,7 @@ impl Keystore {
                 encryption_algorithm: r.opt_enum("encryptionAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            response(&self.ks()?.encrypt(&mut rng(), now(), &req)?)
+            response(&self.ks()?.encrypt(rng(), now(), &req)?)
         })
     }
 
@@ -612,7 +602,7 @@ impl Keystore {
                 encryption_algorithm: r.opt_enum("encryptionAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            let out = self.ks()?.decrypt(&mut rng(), now(), &req)?;
+            let out = self.ks()?.decrypt(rng(), now(), &req)?;
             Ok(object(&[
                 ("keyId", out.key_id.as_str().into()),
                 ("plaintext", secret_to_js(&out.plaintext)),
@@ -655,7 +645,7 @@ impl Keystore {
                 destination_encryption_algorithm: r.opt_enum("destinationEncryptionAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            response(&self.ks()?.re_encrypt(&mut rng(), now(), &req)?)
+            response(&self.ks()?.re_encrypt(rng(), now(), &req)?)
         })
     }
 
@@ -667,7 +657,7 @@ impl Keystore {
     ) -> JsResult<JsValue> {
         run(|| {
             let req = data_key_request(&request)?;
-            let out = self.ks()?.generate_data_key(&mut rng(), now(), &req)?;
+            let out = self.ks()?.generate_data_key(rng(), now(), &req)?;
             Ok(object(&[
                 ("ciphertextBlob", bytes_to_js(&out.ciphertext_blob)),
                 ("plaintext", secret_to_js(&out.plaintext)),
@@ -690,7 +680,7 @@ impl Keystore {
             response(
                 &self
                     .ks()?
-                    .generate_data_key_without_plaintext(&mut rng(), now(), &req)?,
+                    .generate_data_key_without_plaintext(rng(), now(), &req)?,
             )
         })
     }
@@ -722,7 +712,7 @@ impl Keystore {
                 signing_algorithm: r.opt_enum("signingAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            response(&self.ks()?.sign(&mut rng(), now(), &req)?)
+            response(&self.ks()?.sign(rng(), now(), &req)?)
         })
     }
 
@@ -753,7 +743,7 @@ impl Keystore {
                 signing_algorithm: r.opt_enum("signingAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            response(&self.ks()?.verify(&mut rng(), now(), &req)?)
+            response(&self.ks()?.verify(rng(), now(), &req)?)
         })
     }
 
@@ -765,11 +755,7 @@ impl Keystore {
     ) -> JsResult<JsValue> {
         run(|| {
             let r = Req::new(&request, &["keyId", "grantTokens"])?;
-            response(
-                &self
-                    .ks()?
-                    .get_public_key(&mut rng(), now(), &r.str("keyId")?)?,
-            )
+            response(&self.ks()?.get_public_key(rng(), now(), &r.str("keyId")?)?)
         })
     }
 
@@ -786,7 +772,7 @@ impl Keystore {
     ) -> JsResult<JsValue> {
         run(|| {
             let req = data_key_pair_request(&request)?;
-            let out = self.ks()?.generate_data_key_pair(&mut rng(), now(), &req)?;
+            let out = self.ks()?.generate_data_key_pair(rng(), now(), &req)?;
             Ok(object(&[
                 (
                     "privateKeyCiphertextBlob",
@@ -815,9 +801,9 @@ impl Keystore {
     ) -> JsResult<JsValue> {
         run(|| {
             let req = data_key_pair_request(&request)?;
-            let out =
-                self.ks()?
-                    .generate_data_key_pair_without_plaintext(&mut rng(), now(), &req)?;
+            let out = self
+                .ks()?
+                .generate_data_key_pair_without_plaintext(rng(), now(), &req)?;
             response(&out)
         })
     }
@@ -840,11 +826,7 @@ impl Keystore {
                 wrapping_algorithm: r.opt_enum("wrappingAlgorithm")?,
                 wrapping_key_spec: r.opt_enum("wrappingKeySpec")?,
             };
-            response(
-                &self
-                    .ks()?
-                    .get_parameters_for_import(&mut rng(), now(), &req)?,
-            )
+            response(&self.ks()?.get_parameters_for_import(rng(), now(), &req)?)
         })
     }
 
@@ -873,7 +855,7 @@ impl Keystore {
                 expiration_model: r.opt_enum("expirationModel")?,
                 valid_to: r.opt_date("validTo")?,
             };
-            self.ks()?.import_key_material(&mut rng(), now(), &req)
+            self.ks()?.import_key_material(rng(), now(), &req)
         })
     }
 
@@ -887,7 +869,7 @@ impl Keystore {
             let r = Req::new(&request, &["keyId"])?;
             let key_id = r.str("keyId")?;
             self.ks()?
-                .delete_imported_key_material(&mut rng(), now(), &key_id)
+                .delete_imported_key_material(rng(), now(), &key_id)
         })
     }
 
@@ -908,7 +890,7 @@ impl Keystore {
                 mac_algorithm: r.opt_enum("macAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            response(&self.ks()?.generate_mac(&mut rng(), now(), &req)?)
+            response(&self.ks()?.generate_mac(rng(), now(), &req)?)
         })
     }
 
@@ -931,7 +913,7 @@ impl Keystore {
                 mac_algorithm: r.opt_enum("macAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            response(&self.ks()?.verify_mac(&mut rng(), now(), &req)?)
+            response(&self.ks()?.verify_mac(rng(), now(), &req)?)
         })
     }
 
@@ -946,7 +928,7 @@ impl Keystore {
             let n = r
                 .opt_u32("numberOfBytes")?
                 .ok_or_else(|| Error::validation("numberOfBytes is required"))?;
-            let out = MemKeystore::generate_random(&mut rng(), n)?;
+            let out = MemKeystore::generate_random(rng(), n)?;
             Ok(object(&[("plaintext", secret_to_js(&out.plaintext))]))
         })
     }
