@@ -55,15 +55,20 @@ fi
 
 # 4. Build with Debian's cargo and rustc (rustup's shims come first on PATH).
 # Size-optimized release profile, set here so native builds are unaffected.
-# `panic = "immediate-abort"` (std rebuilt with it too) drops the panic
-# message formatting and location tables: a panic, which the code never
-# reaches on purpose (bad input is a KMS error), traps the module. The
-# function names stay in cargo's output for size analysis
-# (scripts/wasm-size.py); the package's module has none.
+# For size (scripts/wasm-size.py shows where the bytes go):
+# - `panic = "immediate-abort"` (std rebuilt with it too) drops the panic
+#   message formatting and location tables: a panic, which the code never
+#   reaches on purpose (bad input is a KMS error), traps the module;
+# - `-Zfmt-debug=none -Zlocation-detail=none`: `{:?}` formats nothing (no
+#   message of the package uses it) and no source locations are embedded;
+# - the compact (rolled-loop) software SHA-2 and AES of the RustCrypto
+#   crates (their documented `sha2_backend_soft` / `aes_backend_soft` cfgs).
+# The function names stay in cargo's output for scripts/wasm-size.py; the
+# package's module has none.
 echo "== cargo build (wasm32-unknown-unknown, -Zbuild-std)"
 build_start=$(date +%s)
 RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc \
-RUSTFLAGS='-C linker=wasm-ld-22 --cfg getrandom_backend="wasm_js"' \
+RUSTFLAGS='-C linker=wasm-ld-22 --cfg getrandom_backend="wasm_js" -Zfmt-debug=none -Zlocation-detail=none --cfg sha2_backend_soft="compact" --cfg aes_backend_soft="compact"' \
 CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
 CARGO_PROFILE_RELEASE_LTO=true \
 CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
