@@ -37,43 +37,72 @@ if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WB_VERSIO
   cargo install wasm-bindgen-cli --version "=$WB_VERSION" --locked
 fi
 
-# Binaryen's wasm-opt shrinks the module a further ~10 %.
-if ! command -v wasm-opt >/dev/null && [ -z "${SKIP_INSTALL:-}" ]; then
-  echo "== installing binaryen (apt)"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y binaryen || true
+# 3. Binaryen's wasm-opt (-Oz), from npm, pinned: Debian's (version 108)
+# exports the wrong table from a module with two tables, as this one has
+# (functions and externrefs), and the package then fails to load.
+BINARYEN_VERSION=132.0.0
+BINARYEN_DIR=$TARGET_DIR/binaryen
+WASM_OPT=$BINARYEN_DIR/node_modules/.bin/wasm-opt
+if [ "$(node -p "require('$BINARYEN_DIR/node_modules/binaryen/package.json').version" 2>/dev/null || true)" != "$BINARYEN_VERSION" ]; then
+  if [ -n "${SKIP_INSTALL:-}" ]; then
+    WASM_OPT=
+  else
+    echo "== installing binaryen $BINARYEN_VERSION (npm)"
+    mkdir -p "$BINARYEN_DIR"
+    npm install --prefix "$BINARYEN_DIR" --no-audit --no-fund --loglevel=error "binaryen@$BINARYEN_VERSION"
+  fi
 fi
 
-# 3. Build with Debian's cargo and rustc (rustup's shims come first on PATH).
+# 4. Build with Debian's cargo and rustc (rustup's shims come first on PATH).
 # Size-optimized release profile, set here so native builds are unaffected.
+# For size (scripts/wasm-size.py shows where the bytes go):
+# - `panic = "immediate-abort"` (std rebuilt with it too) drops the panic
+#   message formatting and location tables: a panic, which the code never
+#   reaches on purpose (bad input is a KMS error), traps the module;
+# - `-Zfmt-debug=none -Zlocation-detail=none`: `{:?}` formats nothing (no
+#   message of the package uses it) and no source locations are embedded;
+# - the compact (rolled-loop) software SHA-2 and AES of the RustCrypto
+#   crates (their documented `sha2_backend_soft` / `aes_backend_soft` cfgs).
+# The function names stay in cargo's output for scripts/wasm-size.py; the
+# package's module has none.
 echo "== cargo build (wasm32-unknown-unknown, -Zbuild-std)"
 build_start=$(date +%s)
 RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc \
-RUSTFLAGS='-C linker=wasm-ld-22 --cfg getrandom_backend="wasm_js"' \
+RUSTFLAGS='-C linker=wasm-ld-22 --cfg getrandom_backend="wasm_js" -Zfmt-debug=none -Zlocation-detail=none --cfg sha2_backend_soft="compact" --cfg aes_backend_soft="compact"' \
 CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
 CARGO_PROFILE_RELEASE_LTO=true \
 CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
-CARGO_PROFILE_RELEASE_PANIC=abort \
+CARGO_PROFILE_RELEASE_PANIC=immediate-abort \
 CARGO_PROFILE_RELEASE_DEBUG=false \
-CARGO_PROFILE_RELEASE_STRIP=true \
+CARGO_PROFILE_RELEASE_STRIP=false \
   /usr/bin/cargo build --release --target wasm32-unknown-unknown \
-  -Zbuild-std=std,panic_abort --target-dir "$TARGET_DIR" -p strongroom-wasm
+  -Zpanic-immediate-abort -Zbuild-std=std,panic_abort \
+  --target-dir "$TARGET_DIR" -p strongroom-wasm
 build_end=$(date +%s)
 WASM=$TARGET_DIR/wasm32-unknown-unknown/release/strongroom_wasm.wasm
 
-# 4. JS glue: CommonJS for Node, ES module for browsers and bundlers.
+# 5. JS glue: CommonJS for Node, ES module for browsers and bundlers.
 rm -rf "$PKG"
 mkdir -p "$PKG/node" "$PKG/web"
-wasm-bindgen --target nodejs --weak-refs --out-dir "$PKG/node" --out-name strongroom "$WASM"
-wasm-bindgen --target web --weak-refs --out-dir "$PKG/web" --out-name strongroom "$WASM"
+wasm-bindgen --target nodejs --weak-refs --remove-name-section --out-dir "$PKG/node" --out-name strongroom "$WASM"
+wasm-bindgen --target web --weak-refs --remove-name-section --out-dir "$PKG/web" --out-name strongroom "$WASM"
 
-if command -v wasm-opt >/dev/null; then
-  for t in node web; do
-    wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+if [ -n "$WASM_OPT" ]; then
+  echo "== wasm-opt -Oz"
+  "$WASM_OPT" -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+    --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
+    --strip-producers "$PKG/node/strongroom_bg.wasm" -o "$PKG/node/strongroom_bg.opt.wasm"
+  # Both targets get the same module from wasm-bindgen: optimize it once.
+  if cmp -s "$PKG/node/strongroom_bg.wasm" "$PKG/web/strongroom_bg.wasm"; then
+    cp "$PKG/node/strongroom_bg.opt.wasm" "$PKG/web/strongroom_bg.wasm"
+  else
+    "$WASM_OPT" -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
       --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
-      "$PKG/$t/strongroom_bg.wasm" -o "$PKG/$t/strongroom_bg.wasm"
-  done
+      --strip-producers "$PKG/web/strongroom_bg.wasm" -o "$PKG/web/strongroom_bg.wasm"
+  fi
+  mv "$PKG/node/strongroom_bg.opt.wasm" "$PKG/node/strongroom_bg.wasm"
 else
-  echo "== wasm-opt not found: the module is not post-optimized"
+  echo "== binaryen not installed: the module is not post-optimized"
 fi
 
 # wasm-bindgen writes the inline JS snippet (the StrongroomError class) as an
@@ -85,7 +114,7 @@ for f in "$PKG"/node/snippets/*/inline*.js; do
   echo "module.exports = { $names };" >> "$f"
 done
 
-# 5. Package entry points and metadata.
+# 6. Package entry points and metadata.
 cp -r $CRATE/js/. "$PKG/"
 VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 sed "s/@VERSION@/$VERSION/" $CRATE/js/package.json > "$PKG/package.json"
@@ -94,3 +123,4 @@ cp LICENSE* "$PKG/" 2>/dev/null || true
 size=$(stat -c %s "$PKG/web/strongroom_bg.wasm")
 end=$(date +%s)
 echo "== built $PKG: strongroom_bg.wasm $size bytes ($((size / 1024)) KiB); cargo build $((build_end - build_start)) s, total $((end - start)) s"
+echo "   (where the bytes go: scripts/wasm-size.py $WASM)"

@@ -26,7 +26,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::export::{ExportRow, KeystoreConfig, SealedExport, KEYSTORE_FORMAT_VERSION};
 use crate::key::{
     alias_arn, validate_alias_name, AliasRecord, EncryptionAlgorithm, KeyIdentifier, KeyRecord,
-    KeyState,
+    KeySpec, KeyState,
 };
 use crate::ops::{self, Env};
 use crate::paging::{decode_marker, encode_marker, page_limit, paginate_index};
@@ -73,6 +73,13 @@ pub fn validate_region_account(region: &str, account: &str) -> Result<()> {
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>> {
     serde_json::to_vec(v).map_err(|_| Error::internal("serialization failed"))
+}
+
+fn check_grant_tokens(tokens: &[String]) -> Result<()> {
+    if tokens.len() > ops::MAX_GRANT_TOKENS {
+        return Err(Error::validation("at most 10 grant tokens may be given"));
+    }
+    Ok(())
 }
 
 fn invalid_state(rec: &KeyRecord, what: &str) -> Error {
@@ -242,9 +249,9 @@ impl MemKeystore {
     }
 
     /// Runs `f` on the record `key_id` names and keeps the result: purges a
-    /// key whose deletion date passed (then `NotFoundException`), applies a
-    /// due automatic rotation first, and on `f`'s failure keeps only that
-    /// rotation.
+    /// key whose deletion date passed (then `NotFoundException`), deletes
+    /// imported key material whose `ValidTo` passed and applies a due
+    /// automatic rotation first, and on `f`'s failure keeps only those.
     fn modify<R, T>(
         &mut self,
         rng: &mut R,
@@ -267,6 +274,7 @@ impl MemKeystore {
         }
         let env = self.env(now);
         let mut rec = before.clone();
+        crate::asym::expire_imported_material(&mut rec, now);
         ops::rotate_if_due(&env, rng, &mut rec)?;
         let rotated = rec.clone();
         let result = f(&env, rng, &mut rec);
@@ -791,20 +799,28 @@ impl MemKeystore {
     }
 
     /// Decrypt a symmetric ciphertext blob; a `KeyId` in the request must
-    /// name the key that made it.
+    /// name the key that made it. When `KeyId` names an RSA key the
+    /// ciphertext is RSAES-OAEP output and `EncryptionAlgorithm`
+    /// (`RSAES_OAEP_SHA_1` / `RSAES_OAEP_SHA_256`) is required, as in KMS
+    /// ([`crate::asym::decrypt`]).
     ///
     /// # Errors
     /// `InvalidCiphertextException` (every authentication failure,
     /// detail-free), `IncorrectKeyException`, `DisabledException`,
-    /// `KMSInvalidStateException`, `InvalidKeyUsageException`.
+    /// `KMSInvalidStateException`, `InvalidKeyUsageException`,
+    /// `ValidationException`.
     pub fn decrypt<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
         now: u64,
         req: &DecryptRequest,
     ) -> Result<DecryptResponse> {
-        if req.grant_tokens.len() > ops::MAX_GRANT_TOKENS {
-            return Err(Error::validation("at most 10 grant tokens may be given"));
+        check_grant_tokens(&req.grant_tokens)?;
+        if let Some(key_id) = req.key_id.as_deref() {
+            let rec = self.load(rng, now, key_id)?;
+            if rec.key_spec != KeySpec::SymmetricDefault {
+                return crate::asym::decrypt(&self.env(now), rng, &rec, req);
+            }
         }
         let rec = self.blob_key(rng, now, &req.ciphertext_blob, req.key_id.as_deref())?;
         if let Some(a) = req.encryption_algorithm {
@@ -829,7 +845,10 @@ impl MemKeystore {
     }
 
     /// ReEncrypt: decrypts under the source key and context and encrypts
-    /// under the destination key and context, returning no plaintext.
+    /// under the destination key and context, returning no plaintext. Either
+    /// side may be an RSA `ENCRYPT_DECRYPT` key (RSAES-OAEP): an RSA source
+    /// is named by `SourceKeyId` with `SourceEncryptionAlgorithm`, an RSA
+    /// destination takes `DestinationEncryptionAlgorithm`.
     ///
     /// # Errors
     /// Those of [`decrypt`](Self::decrypt) for the source and
@@ -840,29 +859,71 @@ impl MemKeystore {
         now: u64,
         req: &ReEncryptRequest,
     ) -> Result<ReEncryptResponse> {
-        let src = self.blob_key(rng, now, &req.ciphertext_blob, req.source_key_id.as_deref())?;
+        check_grant_tokens(&req.grant_tokens)?;
+        let src_rsa = match req.source_key_id.as_deref() {
+            Some(k) => Some(self.load(rng, now, k)?)
+                .filter(|r| crate::asym::rsa_size(r.key_spec).is_some()),
+            None => None,
+        };
+        let src_is_rsa = src_rsa.is_some();
+        let src = match src_rsa {
+            Some(r) => r,
+            None => {
+                if req
+                    .source_encryption_algorithm
+                    .is_some_and(|a| a != EncryptionAlgorithm::SymmetricDefault)
+                {
+                    return Err(Error::new(
+                        ErrorKind::InvalidKeyUsageException,
+                        "SourceEncryptionAlgorithm is not valid for a symmetric key",
+                    ));
+                }
+                self.blob_key(rng, now, &req.ciphertext_blob, req.source_key_id.as_deref())?
+            }
+        };
         let dst = self.load(rng, now, &req.destination_key_id)?;
         let env = self.env(now);
-        let plaintext = ops::decrypt_symmetric(
-            &env,
-            &src,
-            &req.ciphertext_blob,
-            &req.source_encryption_context,
-        )?;
-        let blob = ops::encrypt_symmetric(
+        let (plaintext, source_encryption_algorithm) = if src_is_rsa {
+            let d = crate::asym::decrypt(
+                &env,
+                rng,
+                &src,
+                &DecryptRequest {
+                    ciphertext_blob: req.ciphertext_blob.clone(),
+                    encryption_context: req.source_encryption_context.clone(),
+                    key_id: Some(src.key_id.clone()),
+                    encryption_algorithm: req.source_encryption_algorithm,
+                    grant_tokens: Vec::new(),
+                },
+            )?;
+            (d.plaintext, d.encryption_algorithm)
+        } else {
+            let p = ops::decrypt_symmetric(
+                &env,
+                &src,
+                &req.ciphertext_blob,
+                &req.source_encryption_context,
+            )?;
+            (p, EncryptionAlgorithm::SymmetricDefault)
+        };
+        let r = ops::encrypt(
             &env,
             rng,
             &dst,
-            plaintext.expose_secret(),
-            &req.destination_encryption_context,
-            req.destination_encryption_algorithm,
+            &EncryptRequest {
+                key_id: dst.key_id.clone(),
+                plaintext,
+                encryption_context: req.destination_encryption_context.clone(),
+                encryption_algorithm: req.destination_encryption_algorithm,
+                grant_tokens: Vec::new(),
+            },
         )?;
         Ok(ReEncryptResponse {
-            ciphertext_blob: blob,
+            ciphertext_blob: r.ciphertext_blob,
             source_key_id: src.arn,
-            key_id: dst.arn,
-            source_encryption_algorithm: EncryptionAlgorithm::SymmetricDefault,
-            destination_encryption_algorithm: EncryptionAlgorithm::SymmetricDefault,
+            key_id: r.key_id,
+            source_encryption_algorithm,
+            destination_encryption_algorithm: r.encryption_algorithm,
         })
     }
 
@@ -940,6 +1001,93 @@ impl MemKeystore {
     ) -> Result<GetPublicKeyResponse> {
         let rec = self.load(rng, now, key_id)?;
         crate::asym::get_public_key(&self.env(now), &rec)
+    }
+
+    /// GenerateDataKeyPair: a fresh RSA or ECC key pair whose private key
+    /// (PKCS#8 DER) is returned in plaintext and as a symmetric ciphertext
+    /// blob under `KeyId` (a symmetric encryption key) with the request's
+    /// encryption context.
+    ///
+    /// # Errors
+    /// See [`crate::asym::generate_data_key_pair`]; `NotFoundException`.
+    pub fn generate_data_key_pair<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        req: &GenerateDataKeyPairRequest,
+    ) -> Result<GenerateDataKeyPairResponse> {
+        let rec = self.load(rng, now, &req.key_id)?;
+        crate::asym::generate_data_key_pair(&self.env(now), rng, &rec, req)
+    }
+
+    /// GenerateDataKeyPairWithoutPlaintext: as
+    /// [`generate_data_key_pair`](Self::generate_data_key_pair) without the
+    /// plaintext private key (dropped, and zeroized, here).
+    ///
+    /// # Errors
+    /// As [`generate_data_key_pair`](Self::generate_data_key_pair).
+    pub fn generate_data_key_pair_without_plaintext<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        req: &GenerateDataKeyPairRequest,
+    ) -> Result<GenerateDataKeyPairWithoutPlaintextResponse> {
+        let r = self.generate_data_key_pair(rng, now, req)?;
+        Ok(GenerateDataKeyPairWithoutPlaintextResponse {
+            private_key_ciphertext_blob: r.private_key_ciphertext_blob,
+            public_key: r.public_key,
+            key_id: r.key_id,
+            key_pair_spec: r.key_pair_spec,
+        })
+    }
+
+    /// GetParametersForImport for a key with Origin `EXTERNAL`: an RSA
+    /// wrapping public key (DER SubjectPublicKeyInfo) and an import token,
+    /// both valid for 24 hours from `now`.
+    ///
+    /// # Errors
+    /// See [`crate::asym::get_parameters_for_import`]; `NotFoundException`.
+    pub fn get_parameters_for_import<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        req: &GetParametersForImportRequest,
+    ) -> Result<GetParametersForImportResponse> {
+        let rec = self.load(rng, now, &req.key_id)?;
+        crate::asym::get_parameters_for_import(&self.env(now), rng, &rec, req)
+    }
+
+    /// ImportKeyMaterial: unwraps the material with the import token's
+    /// wrapping key and installs it in an `EXTERNAL` key, which becomes
+    /// `Enabled`.
+    ///
+    /// # Errors
+    /// See [`crate::asym::import_key_material`]; `NotFoundException`.
+    pub fn import_key_material<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        req: &ImportKeyMaterialRequest,
+    ) -> Result<()> {
+        self.modify(rng, now, &req.key_id, |env, rng, r| {
+            crate::asym::import_key_material(env, rng, r, req)
+        })
+    }
+
+    /// DeleteImportedKeyMaterial: the key returns to `PendingImport`; only
+    /// the same material can be imported again.
+    ///
+    /// # Errors
+    /// See [`crate::asym::delete_imported_key_material`]; `NotFoundException`.
+    pub fn delete_imported_key_material<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        key_id: &str,
+    ) -> Result<()> {
+        self.modify(rng, now, key_id, |_, _, r| {
+            crate::asym::delete_imported_key_material(r)
+        })
     }
 
     /// GenerateMac with an HMAC key.

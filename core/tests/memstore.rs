@@ -196,3 +196,299 @@ fn export_layout_starts_with_magic_and_version() {
     assert!(parsed.keys.is_empty());
     assert_eq!(parsed.keystore_id, ks.keystore_id());
 }
+
+fn create(ks: &mut MemKeystore, req: CreateKeyRequest) -> (String, String) {
+    let md = ks.create_key(&mut rng(), NOW, &req).unwrap().key_metadata;
+    (md.key_id, md.arn)
+}
+
+#[test]
+fn rsa_encrypt_decrypt_and_re_encrypt_both_ways() {
+    use strongroom_core::key::{EncryptionAlgorithm as A, KeySpec, KeyUsage};
+    let mut ks = store();
+    let r = &mut rng();
+    let (rsa, rsa_arn) = create(
+        &mut ks,
+        CreateKeyRequest {
+            key_spec: Some(KeySpec::Rsa2048),
+            key_usage: Some(KeyUsage::EncryptDecrypt),
+            ..Default::default()
+        },
+    );
+    let sym = new_key(&mut ks);
+    let enc = |ks: &mut MemKeystore, alg| {
+        ks.encrypt(
+            &mut rng(),
+            NOW,
+            &EncryptRequest {
+                key_id: rsa.clone(),
+                plaintext: Secret::from_slice(b"oaep"),
+                encryption_algorithm: alg,
+                ..Default::default()
+            },
+        )
+    };
+    let dec = |ks: &mut MemKeystore, blob: &[u8], alg| {
+        ks.decrypt(
+            &mut rng(),
+            NOW,
+            &DecryptRequest {
+                ciphertext_blob: blob.to_vec(),
+                key_id: Some(rsa.clone()),
+                encryption_algorithm: alg,
+                ..Default::default()
+            },
+        )
+    };
+    for alg in [A::RsaesOaepSha1, A::RsaesOaepSha256] {
+        let blob = enc(&mut ks, Some(alg)).unwrap().ciphertext_blob;
+        assert_eq!(blob.len(), 256);
+        let out = dec(&mut ks, &blob, Some(alg)).unwrap();
+        assert_eq!(out.plaintext.expose_secret(), b"oaep");
+        assert_eq!(out.key_id, rsa_arn);
+        assert_eq!(out.encryption_algorithm, alg);
+    }
+    let blob = enc(&mut ks, Some(A::RsaesOaepSha256))
+        .unwrap()
+        .ciphertext_blob;
+    // The other OAEP hash, no algorithm, a tampered ciphertext.
+    assert_eq!(
+        dec(&mut ks, &blob, Some(A::RsaesOaepSha1))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidCiphertextException
+    );
+    assert_eq!(
+        dec(&mut ks, &blob, None).unwrap_err().kind(),
+        ErrorKind::ValidationException
+    );
+    assert_eq!(
+        enc(&mut ks, None).unwrap_err().kind(),
+        ErrorKind::ValidationException
+    );
+    let mut bad = blob.clone();
+    bad[10] ^= 1;
+    assert_eq!(
+        dec(&mut ks, &bad, Some(A::RsaesOaepSha256))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidCiphertextException
+    );
+
+    // RSA -> symmetric, then symmetric -> RSA.
+    let to_sym = ks
+        .re_encrypt(
+            r,
+            NOW,
+            &ReEncryptRequest {
+                ciphertext_blob: blob.clone(),
+                source_key_id: Some(rsa.clone()),
+                source_encryption_algorithm: Some(A::RsaesOaepSha256),
+                destination_key_id: sym.clone(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(to_sym.source_key_id, rsa_arn);
+    assert_eq!(to_sym.source_encryption_algorithm, A::RsaesOaepSha256);
+    assert_eq!(to_sym.destination_encryption_algorithm, A::SymmetricDefault);
+    assert_eq!(
+        decrypt(&mut ks, &to_sym.ciphertext_blob, &EncryptionContext::new()).unwrap(),
+        b"oaep"
+    );
+    let to_rsa = ks
+        .re_encrypt(
+            r,
+            NOW,
+            &ReEncryptRequest {
+                ciphertext_blob: to_sym.ciphertext_blob,
+                destination_key_id: rsa.clone(),
+                destination_encryption_algorithm: Some(A::RsaesOaepSha1),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(to_rsa.key_id, rsa_arn);
+    assert_eq!(
+        dec(&mut ks, &to_rsa.ciphertext_blob, Some(A::RsaesOaepSha1))
+            .unwrap()
+            .plaintext
+            .expose_secret(),
+        b"oaep"
+    );
+    // A symmetric blob with an RSA source algorithm is refused.
+    let sym_blob = encrypt(&mut ks, &sym, b"x", &EncryptionContext::new());
+    assert_eq!(
+        ks.re_encrypt(
+            r,
+            NOW,
+            &ReEncryptRequest {
+                ciphertext_blob: sym_blob,
+                source_encryption_algorithm: Some(A::RsaesOaepSha1),
+                destination_key_id: sym,
+                ..Default::default()
+            },
+        )
+        .unwrap_err()
+        .kind(),
+        ErrorKind::InvalidKeyUsageException
+    );
+}
+
+#[test]
+fn data_key_pairs() {
+    use strongroom_core::key::DataKeyPairSpec;
+    let mut ks = store();
+    let r = &mut rng();
+    let k = new_key(&mut ks);
+    let ctx = EncryptionContext::from_pairs([("pair", "1")]).unwrap();
+    let req = GenerateDataKeyPairRequest {
+        key_id: k.clone(),
+        key_pair_spec: Some(DataKeyPairSpec::EccNistP256),
+        encryption_context: ctx.clone(),
+        ..Default::default()
+    };
+    let p = ks.generate_data_key_pair(r, NOW, &req).unwrap();
+    assert_eq!(
+        decrypt(&mut ks, &p.private_key_ciphertext_blob, &ctx).unwrap(),
+        p.private_key_plaintext.expose_secret()
+    );
+    assert_eq!(
+        strongroom_core::asym::public_key_der(
+            DataKeyPairSpec::EccNistP256.key_spec(),
+            p.private_key_plaintext.expose_secret()
+        )
+        .unwrap(),
+        p.public_key
+    );
+    let w = ks
+        .generate_data_key_pair_without_plaintext(r, NOW, &req)
+        .unwrap();
+    assert_eq!(w.key_pair_spec, DataKeyPairSpec::EccNistP256);
+    assert!(!decrypt(&mut ks, &w.private_key_ciphertext_blob, &ctx)
+        .unwrap()
+        .is_empty());
+    let no_spec = GenerateDataKeyPairRequest {
+        key_pair_spec: None,
+        ..req.clone()
+    };
+    assert_eq!(
+        ks.generate_data_key_pair(r, NOW, &no_spec)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::ValidationException
+    );
+    let missing = GenerateDataKeyPairRequest {
+        key_id: "alias/none".into(),
+        ..req
+    };
+    assert_eq!(
+        ks.generate_data_key_pair_without_plaintext(r, NOW, &missing)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFoundException
+    );
+}
+
+#[test]
+fn import_key_material_lifecycle() {
+    use strongroom_core::crypto::{rsa, OaepHash};
+    use strongroom_core::key::WrappingKeySpec;
+    use strongroom_core::key::{ExpirationModel, KeyState, Origin, WrappingAlgorithm};
+    let mut ks = store();
+    let r = &mut rng();
+    let (ext, _) = create(
+        &mut ks,
+        CreateKeyRequest {
+            origin: Some(Origin::External),
+            ..Default::default()
+        },
+    );
+    let state = |ks: &mut MemKeystore, now| {
+        ks.describe_key(&mut rng(), now, &ext)
+            .unwrap()
+            .key_metadata
+            .key_state
+    };
+    assert_eq!(state(&mut ks, NOW), KeyState::PendingImport);
+    let params = ks
+        .get_parameters_for_import(
+            r,
+            NOW,
+            &GetParametersForImportRequest {
+                key_id: ext.clone(),
+                wrapping_algorithm: Some(WrappingAlgorithm::RsaesOaepSha256),
+                wrapping_key_spec: Some(WrappingKeySpec::Rsa2048),
+            },
+        )
+        .unwrap();
+    assert_eq!(params.parameters_valid_to, NOW + 86_400);
+    let material = [0x42u8; 32];
+    let wrapped =
+        rsa::rsa_oaep_encrypt(OaepHash::Sha256, &params.public_key, &material, r).unwrap();
+    let import = |ks: &mut MemKeystore, now, valid_to| {
+        ks.import_key_material(
+            &mut rng(),
+            now,
+            &ImportKeyMaterialRequest {
+                key_id: ext.clone(),
+                import_token: params.import_token.clone(),
+                encrypted_key_material: wrapped.clone(),
+                valid_to,
+                expiration_model: valid_to.map(|_| ExpirationModel::KeyMaterialExpires),
+            },
+        )
+    };
+    // An expired token, then a good import that expires in a day.
+    assert_eq!(
+        import(&mut ks, NOW + 86_400, None).unwrap_err().kind(),
+        ErrorKind::ExpiredImportTokenException
+    );
+    import(&mut ks, NOW, Some(NOW + 86_400)).unwrap();
+    assert_eq!(state(&mut ks, NOW), KeyState::Enabled);
+    let blob = encrypt(&mut ks, &ext, b"byok", &EncryptionContext::new());
+    assert_eq!(
+        decrypt(&mut ks, &blob, &EncryptionContext::new()).unwrap(),
+        b"byok"
+    );
+
+    ks.delete_imported_key_material(r, NOW, &ext).unwrap();
+    assert_eq!(state(&mut ks, NOW), KeyState::PendingImport);
+    assert_eq!(
+        decrypt(&mut ks, &blob, &EncryptionContext::new())
+            .unwrap_err()
+            .kind(),
+        ErrorKind::KMSInvalidStateException
+    );
+    // Re-importing the same material brings the old ciphertexts back.
+    import(&mut ks, NOW, Some(NOW + 86_400)).unwrap();
+    assert_eq!(
+        decrypt(&mut ks, &blob, &EncryptionContext::new()).unwrap(),
+        b"byok"
+    );
+    // After ValidTo the material is gone.
+    assert_eq!(state(&mut ks, NOW + 86_400), KeyState::PendingImport);
+
+    // Only EXTERNAL keys import.
+    let aws = new_key(&mut ks);
+    assert_eq!(
+        ks.delete_imported_key_material(r, NOW, &aws)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::UnsupportedOperationException
+    );
+    assert_eq!(
+        ks.get_parameters_for_import(
+            r,
+            NOW,
+            &GetParametersForImportRequest {
+                key_id: aws,
+                wrapping_algorithm: Some(WrappingAlgorithm::RsaesOaepSha256),
+                wrapping_key_spec: Some(WrappingKeySpec::Rsa2048),
+            },
+        )
+        .unwrap_err()
+        .kind(),
+        ErrorKind::UnsupportedOperationException
+    );
+}

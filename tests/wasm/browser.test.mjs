@@ -1,8 +1,9 @@
 // A real browser: Debian's headless Chromium, driven by playwright-core,
 // loads a page from a localhost static server; the page imports the
 // package's web build, creates a key, encrypts, decrypts, exports and
-// re-imports the keystore, signs and verifies an envelope message, and
-// reports back.
+// re-imports the keystore, signs and verifies an envelope message,
+// encrypts with RSAES-OAEP (in wasm and in the browser's WebCrypto) and
+// decrypts in wasm, and reports back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -58,6 +59,9 @@ test('headless Chromium runs the web build', { skip: !fs.existsSync(CHROMIUM) &&
     assert.equal(r.wrongContextCode, 'InvalidCiphertextException');
     assert.equal(r.importedDecrypted, 'hello from chromium');
     assert.equal(r.kmsSignatureVerified, true);
+    assert.equal(r.rsaOaep, 'oaep in chromium');
+    assert.equal(r.rsaOaepLength, 256);
+    assert.equal(r.rsaOaepFromWebCrypto, 'from webcrypto');
     assert.equal(r.envelope, 'signed message');
     assert.equal(r.envelopeSuite, 'AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384');
     assert.equal(r.tamperedSignatureCode, 'InvalidCiphertextException');

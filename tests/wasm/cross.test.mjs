@@ -4,6 +4,10 @@
 //   `strongroom decrypt`; `strongroom export-keystore` -> importSealed -> decrypt.
 // - Envelope messages: wasm <-> the native build of strongroom-core
 //   (bindings/wasm/examples/envelope_interop.rs), raw AES keyring.
+// - Envelope messages under KMS keys (provider ID aws-kms, key ARN as
+//   provider info): wasm's Keyring.kms -> exportSealed -> `strongroom
+//   import-keystore` -> `strongroom decrypt-file`, and `strongroom
+//   encrypt-file --key-id` -> `export-keystore` -> importSealed -> Keyring.kms.
 // STRONGROOM_CLI and STRONGROOM_ENVELOPE_INTEROP name the native binaries
 // (scripts/test-wasm.sh builds them).
 import { test } from 'node:test';
@@ -105,5 +109,54 @@ test('envelope messages cross between wasm and native strongroom-core', { skip: 
   const out = decryptMessage(keyring, new Uint8Array(fs.readFileSync(path.join(dir, 'native.msg'))));
   assert.deepEqual(out.plaintext, data);
   assert.equal(out.messageHeader.encryptionContext.origin, 'native');
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('a KMS-keyring envelope message made in wasm decrypts with the native CLI', { skip: !fs.existsSync(CLI) && `no ${CLI}` }, () => {
+  const dir = tmp();
+  const rootKey = random(32);
+  fs.writeFileSync(path.join(dir, 'root.key'), Buffer.from(rootKey).toString('base64') + '\n', { mode: 0o600 });
+  const ks = Keystore.create({ rootKey });
+  const a = ks.createKey({ description: 'generator' }).keyMetadata;
+  const b = ks.createKey({ description: 'second' }).keyMetadata;
+  ks.createAlias({ aliasName: 'alias/envelope-b', targetKeyId: b.keyId });
+  const data = random(70_000);
+  fs.writeFileSync(path.join(dir, 'wasm.msg'), encryptMessage(Keyring.kms(ks, { keyIds: [a.keyId, 'alias/envelope-b'] }), data,
+    { encryptionContext: { origin: 'wasm' }, frameLength: 4096 }));
+  fs.writeFileSync(path.join(dir, 'export.bin'), ks.exportSealed());
+
+  cli(dir, 'import-keystore', '--infile', path.join(dir, 'export.bin'));
+  const header = JSON.parse(cli(dir, 'decrypt-file', '-i', path.join(dir, 'wasm.msg'), '--show-header'));
+  assert.deepEqual(header.EncryptedDataKeys.map((e) => [e.ProviderId, e.ProviderInfo]), [['aws-kms', a.arn], ['aws-kms', b.arn]]);
+  assert.equal(header.EncryptionContext.origin, 'wasm');
+  // Discovery (any key of the keystore), then strict with only the second key.
+  cli(dir, 'decrypt-file', '-i', path.join(dir, 'wasm.msg'), '-o', path.join(dir, 'out1.bin'), '--required-context', 'origin=wasm');
+  assert.deepEqual(new Uint8Array(fs.readFileSync(path.join(dir, 'out1.bin'))), data);
+  cli(dir, 'decrypt-file', '-i', path.join(dir, 'wasm.msg'), '-o', path.join(dir, 'out2.bin'), '--key-id', 'alias/envelope-b');
+  assert.deepEqual(new Uint8Array(fs.readFileSync(path.join(dir, 'out2.bin'))), data);
+  ks.free();
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('a KMS-keyring envelope message made by the native CLI decrypts in wasm', { skip: !fs.existsSync(CLI) && `no ${CLI}` }, () => {
+  const dir = tmp();
+  cli(dir, 'init');
+  const keyId = JSON.parse(cli(dir, 'create-key', '--description', 'native envelope')).KeyMetadata.KeyId;
+  const data = random(70_000);
+  fs.writeFileSync(path.join(dir, 'in.bin'), data);
+  cli(dir, 'encrypt-file', '-i', path.join(dir, 'in.bin'), '-o', path.join(dir, 'native.msg'), '--key-id', keyId,
+    '--encryption-context', 'origin=native');
+  cli(dir, 'export-keystore', '--outfile', path.join(dir, 'export.bin'));
+
+  const rootKey = new Uint8Array(Buffer.from(fs.readFileSync(path.join(dir, 'root.key'), 'utf8').trim(), 'base64'));
+  const ks = Keystore.importSealed(new Uint8Array(fs.readFileSync(path.join(dir, 'export.bin'))), { rootKey });
+  const msg = new Uint8Array(fs.readFileSync(path.join(dir, 'native.msg')));
+  const out = decryptMessage(Keyring.kms(ks, { keyIds: [keyId] }), msg);
+  assert.deepEqual(out.plaintext, data);
+  assert.equal(out.messageHeader.encryptionContext.origin, 'native');
+  const arn = ks.describeKey({ keyId }).keyMetadata.arn;
+  assert.deepEqual(out.messageHeader.encryptedDataKeys.map((e) => [e.providerId, new TextDecoder().decode(e.providerInfo)]), [['aws-kms', arn]]);
+  assert.deepEqual(decryptMessage(Keyring.kmsDiscovery(ks), msg).plaintext, data);
+  ks.free();
   fs.rmSync(dir, { recursive: true });
 });

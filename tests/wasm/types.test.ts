@@ -8,7 +8,10 @@ import {
   StrongroomError,
   decryptMessage,
   encryptMessage,
+  type DataKeyPairSpec,
   type DescribeKeyResponse,
+  type GenerateDataKeyPairResponse,
+  type GetParametersForImportResponse,
   type EncryptionContext,
   type KeyMetadata,
   type StrongroomErrorCode,
@@ -58,7 +61,22 @@ export function exercise(rootKey: Uint8Array): void {
       void code;
     }
   }
-  void [when, re, next, status, deletion, random, id, suite, signed];
+  const rsa = ks.createKey({ keySpec: "RSA_2048", keyUsage: "ENCRYPT_DECRYPT" }).keyMetadata.keyId;
+  const oaep: Uint8Array = ks.encrypt({ keyId: rsa, plaintext: pt, encryptionAlgorithm: "RSAES_OAEP_SHA_256" }).ciphertextBlob;
+  ks.decrypt({ ciphertextBlob: oaep, keyId: rsa, encryptionAlgorithm: "RSAES_OAEP_SHA_256" });
+  const spec: DataKeyPairSpec = "ECC_NIST_P256";
+  const pair: GenerateDataKeyPairResponse = ks.generateDataKeyPair({ keyId: md.keyId, keyPairSpec: spec, encryptionContext: ctx });
+  const pkcs8: Uint8Array = pair.privateKeyPlaintext;
+  const pub: Uint8Array = ks.generateDataKeyPairWithoutPlaintext({ keyId: md.keyId, keyPairSpec: "RSA_2048" }).publicKey;
+  const ext = ks.createKey({ origin: "EXTERNAL" }).keyMetadata.keyId;
+  const params: GetParametersForImportResponse = ks.getParametersForImport({ keyId: ext, wrappingAlgorithm: "RSA_AES_KEY_WRAP_SHA_256", wrappingKeySpec: "RSA_4096" });
+  const until: Date = params.parametersValidTo;
+  ks.importKeyMaterial({ keyId: ext, importToken: params.importToken, encryptedKeyMaterial: oaep, expirationModel: "KEY_MATERIAL_EXPIRES", validTo: new Date() });
+  ks.deleteImportedKeyMaterial({ keyId: ext });
+  const kms: Keyring = Keyring.kms(ks, { keyIds: [md.keyId, "alias/x"] });
+  const discovery: Keyring = Keyring.kmsDiscovery(ks);
+  decryptMessage(discovery, encryptMessage(kms.withChild(kr), pt));
+  void [when, re, next, status, deletion, random, id, suite, signed, pkcs8, pub, until];
 }
 
 // @ts-expect-error keyId is required
@@ -67,3 +85,9 @@ export const missingKeyId = (ks: Keystore) => ks.describeKey({});
 export const stringPlaintext = (ks: Keystore) => ks.encrypt({ keyId: "k", plaintext: "text" });
 // @ts-expect-error not a key spec
 export const badSpec = (ks: Keystore) => ks.createKey({ keySpec: "AES_999" });
+// @ts-expect-error not a key pair spec
+export const badPairSpec = (ks: Keystore) => ks.generateDataKeyPair({ keyId: "k", keyPairSpec: "AES_256" });
+// @ts-expect-error validTo is a Date
+export const numberValidTo = (ks: Keystore) => ks.importKeyMaterial({ keyId: "k", importToken: new Uint8Array(1), encryptedKeyMaterial: new Uint8Array(1), validTo: 5 });
+// @ts-expect-error a KMS keyring needs keyIds
+export const noKeyIds = (ks: Keystore) => Keyring.kms(ks, {});

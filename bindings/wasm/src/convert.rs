@@ -130,6 +130,19 @@ impl Req {
             .transpose()
     }
 
+    /// A `Date` as Unix seconds (rounded down).
+    pub(crate) fn opt_date(&self, name: &str) -> Result<Option<u64>> {
+        self.get(name)?
+            .map(|v| {
+                v.dyn_ref::<Date>()
+                    .map(|d| d.get_time())
+                    .filter(|ms| ms.is_finite() && *ms >= 0.0)
+                    .map(|ms| (ms / 1000.0) as u64)
+                    .ok_or_else(|| validation(format!("{name} must be a valid Date")))
+            })
+            .transpose()
+    }
+
     pub(crate) fn opt_bool(&self, name: &str) -> Result<Option<bool>> {
         self.get(name)?
             .map(|v| {
@@ -259,11 +272,19 @@ const DATE_MEMBERS: &[&str] = &[
     "RotationDate",
     "LastUpdatedDate",
     "OnDemandRotationStartDate",
+    "ParametersValidTo",
 ];
 
 /// Members holding non-secret bytes (base64 in the KMS JSON), given to
 /// JavaScript as `Uint8Array`s.
-const BYTE_MEMBERS: &[&str] = &["CiphertextBlob", "PublicKey", "Signature", "Mac"];
+const BYTE_MEMBERS: &[&str] = &[
+    "CiphertextBlob",
+    "PrivateKeyCiphertextBlob",
+    "PublicKey",
+    "Signature",
+    "Mac",
+    "ImportToken",
+];
 
 fn json_to_js(v: &Value, member: Option<&str>) -> JsValue {
     match v {

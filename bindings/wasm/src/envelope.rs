@@ -1,22 +1,27 @@
 //! Envelope encryption in the AWS Encryption SDK message format
-//! ([`strongroom_core::envelope`]): keyrings, one-call encryption and
-//! decryption of `Uint8Array`s, and incremental (chunk in, chunk out)
-//! encryptors and decryptors whose memory stays bounded by about two frames.
+//! ([`strongroom_core::envelope`]): keyrings (raw AES, raw RSA, multi, and
+//! the KMS keyring over a `Keystore`), one-call encryption and decryption of
+//! `Uint8Array`s, and incremental (chunk in, chunk out) encryptors and
+//! decryptors whose memory stays bounded by about two frames.
 
-use std::cell::RefCell;
+use std::cell::{RefCell, RefMut};
 use std::rc::Rc;
 
 use js_sys::{Array, Uint8Array};
+use rand_core::UnwrapErr;
+use strongroom_core::api::{DecryptRequest, EncryptRequest, GenerateDataKeyRequest};
 use strongroom_core::envelope::{
     self, AlgorithmSuite, CommitmentPolicy, DecryptOptions, DecryptionMaterials, Decryptor,
     EncryptOptions, EncryptedDataKey, EncryptionMaterials, Encryptor, Keyring as CoreKeyring,
     MessageHeader, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaWrapPadding,
 };
-use strongroom_core::{Error, Result};
+use strongroom_core::envelope::{DataKey, DATA_KEY_LEN};
+use strongroom_core::memstore::MemKeystore;
+use strongroom_core::{Error, ErrorKind, Result, Secret};
 use wasm_bindgen::prelude::*;
 
 use crate::convert::{bytes_to_js, context_to_js, object, Req};
-use crate::{js_err, rng, JsResult, Rng};
+use crate::{busy, js_err, now, rng, JsResult, Keystore};
 
 /// A keyring shared between its JavaScript handle, multi-keyrings holding
 /// it and running decryptors.
@@ -41,7 +46,182 @@ impl CoreKeyring for Shared {
     }
 }
 
-/// Wraps and unwraps data keys: raw AES, raw RSA, or several at once.
+/// Provider ID of the encrypted data keys of the KMS keyring: the ESDK's
+/// AWS KMS keyring's, as in the native `strongroom::envelope::KmsKeyring`.
+pub const KMS_PROVIDER_ID: &str = "aws-kms";
+
+/// The Strongroom KMS keyring over an in-memory keystore, writing encrypted
+/// data keys exactly as the native `KmsKeyring` (and the ESDK's AWS KMS
+/// keyring) does: provider ID `aws-kms`, the key ARN (UTF-8) as provider
+/// info, the KMS ciphertext blob as ciphertext.
+///
+/// - Encrypt: the first key generates the data key (`GenerateDataKey`, 32
+///   bytes), every other key wraps it (`Encrypt`); the message's encryption
+///   context is the KMS encryption context.
+/// - Decrypt: tries each `aws-kms` EDK whose ARN names a key of this
+///   keystore (and, unless it is a discovery keyring, one of `key_ids`),
+///   calling `Decrypt` with that ARN as `KeyId`.
+#[derive(Debug)]
+struct KmsKeyring {
+    store: Rc<RefCell<MemKeystore>>,
+    /// Empty for a discovery keyring.
+    key_ids: Vec<String>,
+}
+
+impl KmsKeyring {
+    fn store(&self) -> Result<RefMut<'_, MemKeystore>> {
+        self.store.try_borrow_mut().map_err(|_| busy())
+    }
+
+    fn edk(key_arn: String, blob: Vec<u8>) -> EncryptedDataKey {
+        EncryptedDataKey {
+            provider_id: KMS_PROVIDER_ID.to_string(),
+            provider_info: key_arn.into_bytes(),
+            ciphertext: blob,
+        }
+    }
+
+    /// Whether this keyring may try the EDK of `arn`.
+    fn accepts(
+        &self,
+        ks: &mut MemKeystore,
+        arn: &str,
+        rng: &mut dyn rand_core::CryptoRng,
+    ) -> Result<bool> {
+        let prefix = format!("arn:aws:kms:{}:{}:key/", ks.region(), ks.account());
+        if !arn.starts_with(&prefix) {
+            return Ok(false);
+        }
+        if self.key_ids.is_empty() {
+            return Ok(true);
+        }
+        for k in &self.key_ids {
+            if k == arn {
+                return Ok(true);
+            }
+            match ks.describe_key(rng, now(), k) {
+                Ok(d) if d.key_metadata.arn == arn => return Ok(true),
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorKind::NotFoundException => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(false)
+    }
+}
+
+impl CoreKeyring for KmsKeyring {
+    fn on_encrypt(
+        &self,
+        materials: &mut EncryptionMaterials,
+        rng: &mut dyn rand_core::CryptoRng,
+    ) -> Result<()> {
+        let Some((first, rest)) = self.key_ids.split_first() else {
+            return Err(Error::validation(
+                "a discovery KMS keyring cannot encrypt: give at least one key ID",
+            ));
+        };
+        let mut ks = self.store()?;
+        let context = materials.encryption_context().clone();
+        let mut wrap_with = rest;
+        if materials.data_key().is_none() {
+            let r = ks.generate_data_key(
+                rng,
+                now(),
+                &GenerateDataKeyRequest {
+                    key_id: first.clone(),
+                    key_spec: None,
+                    number_of_bytes: Some(DATA_KEY_LEN as u32),
+                    encryption_context: context.clone(),
+                    grant_tokens: Vec::new(),
+                },
+            )?;
+            materials.set_data_key(DataKey::from_bytes(r.plaintext.expose_secret())?)?;
+            materials.add_encrypted_data_key(Self::edk(r.key_id, r.ciphertext_blob));
+        } else {
+            wrap_with = &self.key_ids;
+        }
+        let data_key = materials
+            .data_key()
+            .ok_or_else(|| Error::internal("no data key after GenerateDataKey"))?
+            .clone();
+        for key_id in wrap_with {
+            let r = ks.encrypt(
+                rng,
+                now(),
+                &EncryptRequest {
+                    key_id: key_id.clone(),
+                    plaintext: Secret::from_slice(data_key.expose_secret()),
+                    encryption_context: context.clone(),
+                    encryption_algorithm: None,
+                    grant_tokens: Vec::new(),
+                },
+            )?;
+            materials.add_encrypted_data_key(Self::edk(r.key_id, r.ciphertext_blob));
+        }
+        Ok(())
+    }
+
+    fn on_decrypt(
+        &self,
+        materials: &mut DecryptionMaterials,
+        edks: &[EncryptedDataKey],
+        rng: &mut dyn rand_core::CryptoRng,
+    ) -> Result<()> {
+        if materials.data_key().is_some() {
+            return Ok(());
+        }
+        let mut ks = self.store()?;
+        // A key that exists but refuses to work (disabled, pending deletion)
+        // is reported if no EDK unwraps, so that the caller learns why.
+        let mut refusal: Option<Error> = None;
+        for edk in edks {
+            if edk.provider_id != KMS_PROVIDER_ID {
+                continue;
+            }
+            let Ok(arn) = core::str::from_utf8(&edk.provider_info) else {
+                continue;
+            };
+            if !self.accepts(&mut ks, arn, rng)? {
+                continue;
+            }
+            let r = ks.decrypt(
+                rng,
+                now(),
+                &DecryptRequest {
+                    ciphertext_blob: edk.ciphertext.clone(),
+                    encryption_context: materials.encryption_context().clone(),
+                    key_id: Some(arn.to_string()),
+                    encryption_algorithm: None,
+                    grant_tokens: Vec::new(),
+                },
+            );
+            match r {
+                Ok(r) if r.key_id == arn && r.plaintext.len() == DATA_KEY_LEN => {
+                    materials.set_data_key(DataKey::from_bytes(r.plaintext.expose_secret())?)?;
+                    return Ok(());
+                }
+                Ok(_) => {}
+                Err(e) => match e.kind() {
+                    ErrorKind::DisabledException | ErrorKind::KMSInvalidStateException => {
+                        refusal.get_or_insert(e);
+                    }
+                    ErrorKind::InvalidCiphertextException
+                    | ErrorKind::IncorrectKeyException
+                    | ErrorKind::NotFoundException => {}
+                    _ => return Err(e),
+                },
+            }
+        }
+        match refusal {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Wraps and unwraps data keys: raw AES, raw RSA, Strongroom KMS keys, or
+/// several at once.
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Keyring {
@@ -223,6 +403,45 @@ impl Keyring {
             })
         })()
         .map_err(js_err)
+    }
+
+    /// The Strongroom KMS keyring over `keystore`: `{ keyIds: string[] }`
+    /// (key IDs, key ARNs, alias names or alias ARNs; the first generates
+    /// the data key, each can decrypt). Messages carry one EDK per key with
+    /// provider ID `aws-kms` and the key ARN as provider info, as the native
+    /// library's and the ESDK's AWS KMS keyrings write them.
+    pub fn kms(
+        keystore: &Keystore,
+        #[wasm_bindgen(unchecked_param_type = "KmsKeyringOptions")] options: JsValue,
+    ) -> JsResult<Keyring> {
+        (|| {
+            let r = Req::new(&options, &["keyIds"])?;
+            let key_ids = r.str_list("keyIds")?;
+            if key_ids.is_empty() {
+                return Err(Error::validation(
+                    "keyIds must name at least one key (or use Keyring.kmsDiscovery)",
+                ));
+            }
+            Ok(Self::over_keystore(keystore, key_ids))
+        })()
+        .map_err(js_err)
+    }
+
+    /// A discovery KMS keyring: decrypts with whichever key of `keystore`
+    /// an `aws-kms` EDK names; cannot encrypt.
+    #[wasm_bindgen(js_name = kmsDiscovery)]
+    pub fn kms_discovery(keystore: &Keystore) -> Keyring {
+        Self::over_keystore(keystore, Vec::new())
+    }
+
+    fn over_keystore(keystore: &Keystore, key_ids: Vec<String>) -> Keyring {
+        Keyring {
+            inner: Shared(Rc::new(KmsKeyring {
+                store: keystore.shared(),
+                key_ids,
+            })),
+            multi: None,
+        }
     }
 
     /// A multi-keyring whose generator makes and wraps the data key; add
@@ -414,7 +633,8 @@ impl MessageDecryptor {
         let o = decrypt_options(&options).map_err(js_err)?;
         // The RNG is a zero-sized handle on crypto.getRandomValues, so leaking
         // its box allocates nothing.
-        let rng: &'static mut Rng = Box::leak(Box::new(rng()));
+        let rng: &'static mut UnwrapErr<getrandom::SysRng> =
+            Box::leak(Box::new(UnwrapErr(getrandom::SysRng)));
         Ok(MessageDecryptor {
             keyring: keyring.inner.clone(),
             inner: Some(Decryptor::new(&CURRENT_KEYRING, o, rng)),

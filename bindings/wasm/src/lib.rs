@@ -13,8 +13,11 @@
 mod convert;
 mod envelope;
 
+use std::cell::{RefCell, RefMut};
+use std::rc::Rc;
+
 use convert::{bytes_to_js, object, response, secret_to_js, Req};
-use rand_core::UnwrapErr;
+use rand_core::{CryptoRng, UnwrapErr};
 use strongroom_core::api::*;
 use strongroom_core::memstore::MemKeystore;
 use strongroom_core::seal::RootKey;
@@ -62,15 +65,17 @@ pub(crate) fn js_err(e: Error) -> JsValue {
 
 pub(crate) type JsResult<T> = Result<T, JsValue>;
 
-/// The CSPRNG: `crypto.getRandomValues` through getrandom's `wasm_js` backend.
-pub(crate) type Rng = UnwrapErr<getrandom::SysRng>;
-
-pub(crate) fn rng() -> Rng {
-    UnwrapErr(getrandom::SysRng)
+/// The CSPRNG: `crypto.getRandomValues` through getrandom's `wasm_js`
+/// backend, as a trait object so that every generic core function is
+/// compiled once for it (the keyrings receive the same type), not once per
+/// RNG type: that keeps the module smaller. The RNG is a zero-sized handle,
+/// so leaking its box allocates nothing.
+pub(crate) fn rng() -> &'static mut dyn CryptoRng {
+    Box::leak(Box::new(UnwrapErr(getrandom::SysRng)))
 }
 
 /// Now, in Unix seconds, from `Date.now()`.
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     let ms = js_sys::Date::now();
     if ms.is_finite() && ms > 0.0 {
         (ms / 1000.0) as u64
@@ -95,7 +100,36 @@ const TS_TYPES: &'static str = include_str!("types.d.ts");
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Keystore {
-    inner: MemKeystore,
+    /// Shared with the KMS keyrings made over this keystore (`Keyring.kms`).
+    inner: Rc<RefCell<MemKeystore>>,
+}
+
+/// The error of a keystore used while another call holds it (a getter of
+/// a request object calling back into the package).
+pub(crate) fn busy() -> Error {
+    Error::internal("the keystore is in use by another call")
+}
+
+impl Keystore {
+    fn new(inner: MemKeystore) -> Keystore {
+        Keystore {
+            inner: Rc::new(RefCell::new(inner)),
+        }
+    }
+
+    fn ks(&self) -> strongroom_core::Result<RefMut<'_, MemKeystore>> {
+        self.inner.try_borrow_mut().map_err(|_| busy())
+    }
+
+    /// The keystore, for the KMS keyrings made over it.
+    pub(crate) fn shared(&self) -> Rc<RefCell<MemKeystore>> {
+        Rc::clone(&self.inner)
+    }
+
+    fn info(&self, f: impl FnOnce(&MemKeystore) -> &str) -> JsResult<String> {
+        let ks = self.inner.try_borrow().map_err(|_| js_err(busy()))?;
+        Ok(f(&ks).to_string())
+    }
 }
 
 /// Runs `f` and turns its error into a thrown `StrongroomError`.
@@ -116,9 +150,13 @@ impl Keystore {
             let account = req
                 .opt_str("account")?
                 .unwrap_or_else(|| "000000000000".into());
-            Ok(Keystore {
-                inner: MemKeystore::new(root, &region, &account, now(), &mut rng())?,
-            })
+            Ok(Keystore::new(MemKeystore::new(
+                root,
+                &region,
+                &account,
+                now(),
+                rng(),
+            )?))
         })
     }
 
@@ -130,41 +168,37 @@ impl Keystore {
         #[wasm_bindgen(unchecked_param_type = "ImportKeystoreOptions")] options: JsValue,
     ) -> JsResult<Keystore> {
         let (_, root) = root_key(&options, &["rootKey"])?;
-        run(|| {
-            Ok(Keystore {
-                inner: MemKeystore::import_sealed(bytes, root)?,
-            })
-        })
+        run(|| Ok(Keystore::new(MemKeystore::import_sealed(bytes, root)?)))
     }
 
     /// The whole keystore, sealed under its root key (see docs/FORMAT.md).
     #[wasm_bindgen(js_name = exportSealed)]
     pub fn export_sealed(&self) -> JsResult<Vec<u8>> {
-        run(|| self.inner.export_sealed())
+        run(|| self.ks()?.export_sealed())
     }
 
     /// The keystore ID (UUID).
     #[wasm_bindgen(getter, js_name = keystoreId)]
-    pub fn keystore_id(&self) -> String {
-        self.inner.keystore_id().to_string()
+    pub fn keystore_id(&self) -> JsResult<String> {
+        self.info(MemKeystore::keystore_id)
     }
 
     /// Region used in ARNs.
     #[wasm_bindgen(getter)]
-    pub fn region(&self) -> String {
-        self.inner.region().to_string()
+    pub fn region(&self) -> JsResult<String> {
+        self.info(MemKeystore::region)
     }
 
     /// Account ID used in ARNs.
     #[wasm_bindgen(getter)]
-    pub fn account(&self) -> String {
-        self.inner.account().to_string()
+    pub fn account(&self) -> JsResult<String> {
+        self.info(MemKeystore::account)
     }
 
     /// Deletes the keys whose deletion date has passed; returns how many.
     #[wasm_bindgen(js_name = purgeDeletedKeys)]
-    pub fn purge_deleted_keys(&mut self) -> u32 {
-        u32::try_from(self.inner.purge_deleted_keys(now())).unwrap_or(u32::MAX)
+    pub fn purge_deleted_keys(&mut self) -> JsResult<u32> {
+        run(|| Ok(u32::try_from(self.ks()?.purge_deleted_keys(now())).unwrap_or(u32::MAX)))
     }
 
     // ---- key management ------------------------------------------------------
@@ -206,7 +240,7 @@ impl Keystore {
                 tags: r.tags("tags")?,
                 multi_region: r.opt_bool("multiRegion")?,
             };
-            response(&self.inner.create_key(&mut rng(), now(), &req)?)
+            response(&self.ks()?.create_key(rng(), now(), &req)?)
         })
     }
 
@@ -218,11 +252,7 @@ impl Keystore {
     ) -> JsResult<JsValue> {
         run(|| {
             let r = Req::new(&request, &["keyId", "grantTokens"])?;
-            response(
-                &self
-                    .inner
-                    .describe_key(&mut rng(), now(), &r.str("keyId")?)?,
-            )
+            response(&self.ks()?.describe_key(rng(), now(), &r.str("keyId")?)?)
         })
     }
 
@@ -235,7 +265,7 @@ impl Keystore {
         let request = request.unwrap_or(JsValue::UNDEFINED);
         run(|| {
             let r = Req::new(&request, &["limit", "marker"])?;
-            response(&self.inner.list_keys(
+            response(&self.ks()?.list_keys(
                 now(),
                 r.opt_u32("limit")?,
                 r.opt_str("marker")?.as_deref(),
@@ -251,8 +281,8 @@ impl Keystore {
     ) -> JsResult<()> {
         run(|| {
             let r = Req::new(&request, &["keyId", "description"])?;
-            self.inner.update_key_description(
-                &mut rng(),
+            self.ks()?.update_key_description(
+                rng(),
                 now(),
                 &r.str("keyId")?,
                 &r.str("description")?,
@@ -268,7 +298,7 @@ impl Keystore {
     ) -> JsResult<()> {
         run(|| {
             let r = Req::new(&request, &["keyId"])?;
-            self.inner.enable_key(&mut rng(), now(), &r.str("keyId")?)
+            self.ks()?.enable_key(rng(), now(), &r.str("keyId")?)
         })
     }
 
@@ -280,7 +310,7 @@ impl Keystore {
     ) -> JsResult<()> {
         run(|| {
             let r = Req::new(&request, &["keyId"])?;
-            self.inner.disable_key(&mut rng(), now(), &r.str("keyId")?)
+            self.ks()?.disable_key(rng(), now(), &r.str("keyId")?)
         })
     }
 
@@ -295,8 +325,8 @@ impl Keystore {
     ) -> JsResult<JsValue> {
         run(|| {
             let r = Req::new(&request, &["keyId", "pendingWindowInDays"])?;
-            response(&self.inner.schedule_key_deletion(
-                &mut rng(),
+            response(&self.ks()?.schedule_key_deletion(
+                rng(),
                 now(),
                 &r.str("keyId")?,
                 r.opt_u32("pendingWindowInDays")?,
@@ -314,8 +344,8 @@ impl Keystore {
             let r = Req::new(&request, &["keyId"])?;
             response(
                 &self
-                    .inner
-                    .cancel_key_deletion(&mut rng(), now(), &r.str("keyId")?)?,
+                    .ks()?
+                    .cancel_key_deletion(rng(), now(), &r.str("keyId")?)?,
             )
         })
     }
@@ -328,8 +358,8 @@ impl Keystore {
     ) -> JsResult<()> {
         run(|| {
             let r = Req::new(&request, &["keyId", "rotationPeriodInDays"])?;
-            self.inner.enable_key_rotation(
-                &mut rng(),
+            self.ks()?.enable_key_rotation(
+                rng(),
                 now(),
                 &r.str("keyId")?,
                 r.opt_u32("rotationPeriodInDays")?,
@@ -345,8 +375,8 @@ impl Keystore {
     ) -> JsResult<()> {
         run(|| {
             let r = Req::new(&request, &["keyId"])?;
-            self.inner
-                .disable_key_rotation(&mut rng(), now(), &r.str("keyId")?)
+            self.ks()?
+                .disable_key_rotation(rng(), now(), &r.str("keyId")?)
         })
     }
 
@@ -363,8 +393,8 @@ impl Keystore {
             let r = Req::new(&request, &["keyId"])?;
             response(
                 &self
-                    .inner
-                    .get_key_rotation_status(&mut rng(), now(), &r.str("keyId")?)?,
+                    .ks()?
+                    .get_key_rotation_status(rng(), now(), &r.str("keyId")?)?,
             )
         })
     }
@@ -379,8 +409,8 @@ impl Keystore {
             let r = Req::new(&request, &["keyId"])?;
             response(
                 &self
-                    .inner
-                    .rotate_key_on_demand(&mut rng(), now(), &r.str("keyId")?)?,
+                    .ks()?
+                    .rotate_key_on_demand(rng(), now(), &r.str("keyId")?)?,
             )
         })
     }
@@ -396,8 +426,8 @@ impl Keystore {
     ) -> JsResult<JsValue> {
         run(|| {
             let r = Req::new(&request, &["keyId", "limit", "marker"])?;
-            response(&self.inner.list_key_rotations(
-                &mut rng(),
+            response(&self.ks()?.list_key_rotations(
+                rng(),
                 now(),
                 &r.str("keyId")?,
                 r.opt_u32("limit")?,
@@ -416,12 +446,8 @@ impl Keystore {
     ) -> JsResult<()> {
         run(|| {
             let r = Req::new(&request, &["aliasName", "targetKeyId"])?;
-            self.inner.create_alias(
-                &mut rng(),
-                now(),
-                &r.str("aliasName")?,
-                &r.str("targetKeyId")?,
-            )
+            self.ks()?
+                .create_alias(rng(), now(), &r.str("aliasName")?, &r.str("targetKeyId")?)
         })
     }
 
@@ -433,12 +459,8 @@ impl Keystore {
     ) -> JsResult<()> {
         run(|| {
             let r = Req::new(&request, &["aliasName", "targetKeyId"])?;
-            self.inner.update_alias(
-                &mut rng(),
-                now(),
-                &r.str("aliasName")?,
-                &r.str("targetKeyId")?,
-            )
+            self.ks()?
+                .update_alias(rng(), now(), &r.str("aliasName")?, &r.str("targetKeyId")?)
         })
     }
 
@@ -450,7 +472,7 @@ impl Keystore {
     ) -> JsResult<()> {
         run(|| {
             let r = Req::new(&request, &["aliasName"])?;
-            self.inner.delete_alias(&r.str("aliasName")?)
+            self.ks()?.delete_alias(&r.str("aliasName")?)
         })
     }
 
@@ -465,8 +487,8 @@ impl Keystore {
         let request = request.unwrap_or(JsValue::UNDEFINED);
         run(|| {
             let r = Req::new(&request, &["keyId", "limit", "marker"])?;
-            response(&self.inner.list_aliases(
-                &mut rng(),
+            response(&self.ks()?.list_aliases(
+                rng(),
                 now(),
                 r.opt_str("keyId")?.as_deref(),
                 r.opt_u32("limit")?,
@@ -485,8 +507,8 @@ impl Keystore {
     ) -> JsResult<()> {
         run(|| {
             let r = Req::new(&request, &["keyId", "tags"])?;
-            self.inner
-                .tag_resource(&mut rng(), now(), &r.str("keyId")?, &r.tags("tags")?)
+            self.ks()?
+                .tag_resource(rng(), now(), &r.str("keyId")?, &r.tags("tags")?)
         })
     }
 
@@ -498,8 +520,8 @@ impl Keystore {
     ) -> JsResult<()> {
         run(|| {
             let r = Req::new(&request, &["keyId", "tagKeys"])?;
-            self.inner
-                .untag_resource(&mut rng(), now(), &r.str("keyId")?, &r.str_list("tagKeys")?)
+            self.ks()?
+                .untag_resource(rng(), now(), &r.str("keyId")?, &r.str_list("tagKeys")?)
         })
     }
 
@@ -514,8 +536,8 @@ impl Keystore {
     ) -> JsResult<JsValue> {
         run(|| {
             let r = Req::new(&request, &["keyId", "limit", "marker"])?;
-            response(&self.inner.list_resource_tags(
-                &mut rng(),
+            response(&self.ks()?.list_resource_tags(
+                rng(),
                 now(),
                 &r.str("keyId")?,
                 r.opt_u32("limit")?,
@@ -551,7 +573,7 @@ impl Keystore {
                 encryption_algorithm: r.opt_enum("encryptionAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            response(&self.inner.encrypt(&mut rng(), now(), &req)?)
+            response(&self.ks()?.encrypt(rng(), now(), &req)?)
         })
     }
 
@@ -580,7 +602,7 @@ impl Keystore {
                 encryption_algorithm: r.opt_enum("encryptionAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            let out = self.inner.decrypt(&mut rng(), now(), &req)?;
+            let out = self.ks()?.decrypt(rng(), now(), &req)?;
             Ok(object(&[
                 ("keyId", out.key_id.as_str().into()),
                 ("plaintext", secret_to_js(&out.plaintext)),
@@ -623,7 +645,7 @@ impl Keystore {
                 destination_encryption_algorithm: r.opt_enum("destinationEncryptionAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            response(&self.inner.re_encrypt(&mut rng(), now(), &req)?)
+            response(&self.ks()?.re_encrypt(rng(), now(), &req)?)
         })
     }
 
@@ -635,7 +657,7 @@ impl Keystore {
     ) -> JsResult<JsValue> {
         run(|| {
             let req = data_key_request(&request)?;
-            let out = self.inner.generate_data_key(&mut rng(), now(), &req)?;
+            let out = self.ks()?.generate_data_key(rng(), now(), &req)?;
             Ok(object(&[
                 ("ciphertextBlob", bytes_to_js(&out.ciphertext_blob)),
                 ("plaintext", secret_to_js(&out.plaintext)),
@@ -657,8 +679,8 @@ impl Keystore {
             let req = data_key_request(&request)?;
             response(
                 &self
-                    .inner
-                    .generate_data_key_without_plaintext(&mut rng(), now(), &req)?,
+                    .ks()?
+                    .generate_data_key_without_plaintext(rng(), now(), &req)?,
             )
         })
     }
@@ -690,7 +712,7 @@ impl Keystore {
                 signing_algorithm: r.opt_enum("signingAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            response(&self.inner.sign(&mut rng(), now(), &req)?)
+            response(&self.ks()?.sign(rng(), now(), &req)?)
         })
     }
 
@@ -721,7 +743,7 @@ impl Keystore {
                 signing_algorithm: r.opt_enum("signingAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            response(&self.inner.verify(&mut rng(), now(), &req)?)
+            response(&self.ks()?.verify(rng(), now(), &req)?)
         })
     }
 
@@ -733,11 +755,121 @@ impl Keystore {
     ) -> JsResult<JsValue> {
         run(|| {
             let r = Req::new(&request, &["keyId", "grantTokens"])?;
-            response(
-                &self
-                    .inner
-                    .get_public_key(&mut rng(), now(), &r.str("keyId")?)?,
-            )
+            response(&self.ks()?.get_public_key(rng(), now(), &r.str("keyId")?)?)
+        })
+    }
+
+    /// GenerateDataKeyPair: `{ keyId, keyPairSpec, encryptionContext?,
+    /// grantTokens? }`; `keyId` names a symmetric encryption key. The
+    /// private key is PKCS#8 DER, the public key SubjectPublicKeyInfo DER.
+    #[wasm_bindgen(
+        js_name = generateDataKeyPair,
+        unchecked_return_type = "GenerateDataKeyPairResponse"
+    )]
+    pub fn generate_data_key_pair(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "GenerateDataKeyPairRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let req = data_key_pair_request(&request)?;
+            let out = self.ks()?.generate_data_key_pair(rng(), now(), &req)?;
+            Ok(object(&[
+                (
+                    "privateKeyCiphertextBlob",
+                    bytes_to_js(&out.private_key_ciphertext_blob),
+                ),
+                (
+                    "privateKeyPlaintext",
+                    secret_to_js(&out.private_key_plaintext),
+                ),
+                ("publicKey", bytes_to_js(&out.public_key)),
+                ("keyId", out.key_id.as_str().into()),
+                ("keyPairSpec", out.key_pair_spec.as_str().into()),
+            ]))
+        })
+    }
+
+    /// GenerateDataKeyPairWithoutPlaintext: as `generateDataKeyPair`,
+    /// without `privateKeyPlaintext`.
+    #[wasm_bindgen(
+        js_name = generateDataKeyPairWithoutPlaintext,
+        unchecked_return_type = "GenerateDataKeyPairWithoutPlaintextResponse"
+    )]
+    pub fn generate_data_key_pair_without_plaintext(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "GenerateDataKeyPairRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let req = data_key_pair_request(&request)?;
+            let out = self
+                .ks()?
+                .generate_data_key_pair_without_plaintext(rng(), now(), &req)?;
+            response(&out)
+        })
+    }
+
+    /// GetParametersForImport: `{ keyId, wrappingAlgorithm, wrappingKeySpec }`
+    /// for a key with origin `EXTERNAL`; the wrapping public key
+    /// (SubjectPublicKeyInfo DER) and import token are valid 24 hours.
+    #[wasm_bindgen(
+        js_name = getParametersForImport,
+        unchecked_return_type = "GetParametersForImportResponse"
+    )]
+    pub fn get_parameters_for_import(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "GetParametersForImportRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(&request, &["keyId", "wrappingAlgorithm", "wrappingKeySpec"])?;
+            let req = GetParametersForImportRequest {
+                key_id: r.str("keyId")?,
+                wrapping_algorithm: r.opt_enum("wrappingAlgorithm")?,
+                wrapping_key_spec: r.opt_enum("wrappingKeySpec")?,
+            };
+            response(&self.ks()?.get_parameters_for_import(rng(), now(), &req)?)
+        })
+    }
+
+    /// ImportKeyMaterial: `{ keyId, importToken, encryptedKeyMaterial,
+    /// expirationModel?, validTo?: Date }`; the key becomes `Enabled`.
+    #[wasm_bindgen(js_name = importKeyMaterial)]
+    pub fn import_key_material(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "ImportKeyMaterialRequest")] request: JsValue,
+    ) -> JsResult<()> {
+        run(|| {
+            let r = Req::new(
+                &request,
+                &[
+                    "keyId",
+                    "importToken",
+                    "encryptedKeyMaterial",
+                    "expirationModel",
+                    "validTo",
+                ],
+            )?;
+            let req = ImportKeyMaterialRequest {
+                key_id: r.str("keyId")?,
+                import_token: r.bytes("importToken")?,
+                encrypted_key_material: r.bytes("encryptedKeyMaterial")?,
+                expiration_model: r.opt_enum("expirationModel")?,
+                valid_to: r.opt_date("validTo")?,
+            };
+            self.ks()?.import_key_material(rng(), now(), &req)
+        })
+    }
+
+    /// DeleteImportedKeyMaterial: `{ keyId }`; the key returns to `PendingImport`.
+    #[wasm_bindgen(js_name = deleteImportedKeyMaterial)]
+    pub fn delete_imported_key_material(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
+    ) -> JsResult<()> {
+        run(|| {
+            let r = Req::new(&request, &["keyId"])?;
+            let key_id = r.str("keyId")?;
+            self.ks()?
+                .delete_imported_key_material(rng(), now(), &key_id)
         })
     }
 
@@ -758,7 +890,7 @@ impl Keystore {
                 mac_algorithm: r.opt_enum("macAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            response(&self.inner.generate_mac(&mut rng(), now(), &req)?)
+            response(&self.ks()?.generate_mac(rng(), now(), &req)?)
         })
     }
 
@@ -781,7 +913,7 @@ impl Keystore {
                 mac_algorithm: r.opt_enum("macAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            response(&self.inner.verify_mac(&mut rng(), now(), &req)?)
+            response(&self.ks()?.verify_mac(rng(), now(), &req)?)
         })
     }
 
@@ -796,7 +928,7 @@ impl Keystore {
             let n = r
                 .opt_u32("numberOfBytes")?
                 .ok_or_else(|| Error::validation("numberOfBytes is required"))?;
-            let out = MemKeystore::generate_random(&mut rng(), n)?;
+            let out = MemKeystore::generate_random(rng(), n)?;
             Ok(object(&[("plaintext", secret_to_js(&out.plaintext))]))
         })
     }
@@ -817,6 +949,19 @@ fn data_key_request(request: &JsValue) -> strongroom_core::Result<GenerateDataKe
         key_id: r.str("keyId")?,
         key_spec: r.opt_enum("keySpec")?,
         number_of_bytes: r.opt_u32("numberOfBytes")?,
+        encryption_context: r.context("encryptionContext")?,
+        grant_tokens: r.str_list("grantTokens")?,
+    })
+}
+
+fn data_key_pair_request(request: &JsValue) -> strongroom_core::Result<GenerateDataKeyPairRequest> {
+    let r = Req::new(
+        request,
+        &["keyId", "keyPairSpec", "encryptionContext", "grantTokens"],
+    )?;
+    Ok(GenerateDataKeyPairRequest {
+        key_id: r.str("keyId")?,
+        key_pair_spec: r.opt_enum("keyPairSpec")?,
         encryption_context: r.context("encryptionContext")?,
         grant_tokens: r.str_list("grantTokens")?,
     })

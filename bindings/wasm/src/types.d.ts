@@ -280,6 +280,14 @@ export interface RawAesKeyringOptions {
   /** 16, 24 or 32 bytes. */
   wrappingKey: Uint8Array;
 }
+/** Options of `Keyring.kms`. */
+export interface KmsKeyringOptions {
+  /**
+   * Key IDs, key ARNs, alias names or alias ARNs of the keystore (at least
+   * one); the first generates the data key, each can decrypt.
+   */
+  keyIds: string[];
+}
 export interface RawRsaKeyringOptions {
   keyNamespace: string;
   keyName: string;
@@ -374,4 +382,60 @@ export interface VerifyMacResponse {
   keyId: string;
   macValid: boolean;
   macAlgorithm: MacAlgorithm;
+}
+
+/** Key pair specs of generateDataKeyPair. */
+export type DataKeyPairSpec = "RSA_2048" | "RSA_3072" | "RSA_4096" | "ECC_NIST_P256" | "ECC_NIST_P384";
+/** How imported key material is wrapped (getParametersForImport). */
+export type WrappingAlgorithm =
+  | "RSAES_OAEP_SHA_1"
+  | "RSAES_OAEP_SHA_256"
+  | "RSA_AES_KEY_WRAP_SHA_1"
+  | "RSA_AES_KEY_WRAP_SHA_256";
+/** The RSA wrapping key's size (getParametersForImport). */
+export type WrappingKeySpec = "RSA_2048" | "RSA_3072" | "RSA_4096";
+/** Whether imported key material expires (importKeyMaterial). */
+export type ExpirationModel = "KEY_MATERIAL_EXPIRES" | "KEY_MATERIAL_DOES_NOT_EXPIRE";
+export interface GenerateDataKeyPairRequest extends KeyIdRequest {
+  keyPairSpec: DataKeyPairSpec;
+  encryptionContext?: EncryptionContext;
+  grantTokens?: string[];
+}
+export interface GenerateDataKeyPairResponse {
+  /** The private key (PKCS#8 DER) encrypted under keyId with the encryption context. */
+  privateKeyCiphertextBlob: Uint8Array;
+  /** PKCS#8 DER. */
+  privateKeyPlaintext: Uint8Array;
+  /** SubjectPublicKeyInfo DER. */
+  publicKey: Uint8Array;
+  keyId: string;
+  keyPairSpec: DataKeyPairSpec;
+}
+export interface GenerateDataKeyPairWithoutPlaintextResponse {
+  privateKeyCiphertextBlob: Uint8Array;
+  publicKey: Uint8Array;
+  keyId: string;
+  keyPairSpec: DataKeyPairSpec;
+}
+export interface GetParametersForImportRequest extends KeyIdRequest {
+  wrappingAlgorithm: WrappingAlgorithm;
+  wrappingKeySpec: WrappingKeySpec;
+}
+export interface GetParametersForImportResponse {
+  keyId: string;
+  /** Opaque; give it back to importKeyMaterial before parametersValidTo. */
+  importToken: Uint8Array;
+  /** The RSA wrapping public key, SubjectPublicKeyInfo DER. */
+  publicKey: Uint8Array;
+  /** 24 hours after the call. */
+  parametersValidTo: Date;
+}
+export interface ImportKeyMaterialRequest extends KeyIdRequest {
+  importToken: Uint8Array;
+  /** The key material wrapped with the wrapping public key and algorithm. */
+  encryptedKeyMaterial: Uint8Array;
+  /** Default KEY_MATERIAL_EXPIRES when validTo is given, else KEY_MATERIAL_DOES_NOT_EXPIRE. */
+  expirationModel?: ExpirationModel;
+  /** In the future, at most 365 days away. */
+  validTo?: Date;
 }

@@ -263,7 +263,7 @@ impl<'k> Decryptor<'k> {
                 return Err(Error::new(
                     ErrorKind::InvalidCiphertextException,
                     alloc::format!(
-                        "the message's encryption context lacks the required pair for key {k:?}"
+                        "the message's encryption context lacks the required pair for key '{k}'"
                     ),
                 )
                 .into());
