@@ -632,6 +632,23 @@ pub fn verify_chain<'a>(
     Ok(state)
 }
 
+/// Verifies one line chained after `previous` and returns the state after it
+/// (used to extend a chain from a checkpoint without re-reading the log).
+///
+/// # Errors
+/// The [`ChainFault`] of the line.
+pub fn verify_next_line(
+    line: &str,
+    chain_key: &[u8],
+    previous: &Checkpoint,
+) -> core::result::Result<Checkpoint, ChainFault> {
+    let mac = check_line(line, chain_key, &previous.last)?;
+    Ok(Checkpoint {
+        count: previous.count + 1,
+        last: mac,
+    })
+}
+
 fn check_line(
     line: &str,
     chain_key: &[u8],

@@ -97,7 +97,7 @@ impl Keystore {
             Ok(_) => event.with_response_elements(call.response),
             Err(e) => event.with_error(e),
         };
-        self.append_audit(&event)?;
+        self.append_audit(&event, crate::audit_log::durable_event(op))?;
         result
     }
 

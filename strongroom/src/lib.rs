@@ -22,7 +22,9 @@ use strongroom_core::key::{AliasRecord, KeyIdentifier, KeyRecord};
 use strongroom_core::ops::{self, Env};
 use strongroom_core::seal::RootKey;
 
-pub use audit_log::{audit_log_path, AuditFilter, AuditVerification};
+pub use audit_log::{
+    audit_log_path, AuditFilter, AuditVerification, AUDIT_BATCH_EVENTS, AUDIT_BATCH_MILLIS,
+};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use root::RootKeySource;
 pub use store::{SqliteStorage, Storage};
@@ -83,12 +85,35 @@ struct Config {
 }
 
 struct Inner {
-    storage: Box<dyn Storage>,
+    storage: Arc<dyn Storage>,
     root: RootKey,
     config: Config,
     clock: Arc<dyn Clock>,
-    audit_path: std::path::PathBuf,
     default_policy: strongroom_core::policy::Policy,
+    /// The audit-log writer, shared with handles made by [`Keystore::with_clock`].
+    audit: Arc<audit_log::AuditSink>,
+}
+
+impl Inner {
+    fn new(
+        storage: Arc<dyn Storage>,
+        root: RootKey,
+        config: Config,
+        clock: Arc<dyn Clock>,
+        audit_path: std::path::PathBuf,
+        default_policy: strongroom_core::policy::Policy,
+    ) -> Self {
+        let audit =
+            audit_log::AuditSink::new(storage.clone(), root.clone(), audit_path, config.audit_log);
+        Inner {
+            storage,
+            root,
+            config,
+            clock,
+            default_policy,
+            audit,
+        }
+    }
 }
 
 /// The account root principal `arn:aws:iam::<account>:root`.
@@ -292,14 +317,14 @@ impl Keystore {
             tx.put(Table::Meta, &audit_log::genesis_checkpoint_row(&root_key)?)
         })?;
         Ok(Keystore {
-            inner: Arc::new(Inner {
-                storage: Box::new(storage),
-                root: root_key,
+            inner: Arc::new(Inner::new(
+                Arc::new(storage),
+                root_key,
                 config,
                 clock,
                 audit_path,
                 default_policy,
-            }),
+            )),
             principal: None,
         })
     }
@@ -355,14 +380,14 @@ impl Keystore {
             )));
         }
         let ks = Keystore {
-            inner: Arc::new(Inner {
-                storage: Box::new(storage),
-                root: root_key,
+            inner: Arc::new(Inner::new(
+                Arc::new(storage),
+                root_key,
                 config,
-                clock: Arc::new(SystemClock),
-                audit_path: audit_log_path(path.as_ref()),
+                Arc::new(SystemClock),
+                audit_log_path(path.as_ref()),
                 default_policy,
-            }),
+            )),
             principal: None,
         };
         ks.verify_digest()?;
@@ -437,17 +462,22 @@ impl Keystore {
     }
 
     /// The same keystore reading time from `clock` (tests, simulations).
-    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
-        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|arc| Inner {
-            storage: Box::new(ArcStorage(arc.clone())),
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.clock = clock;
+            return self;
+        }
+        let arc = &self.inner;
+        let inner = Inner {
+            storage: arc.storage.clone(),
             root: arc.root.clone(),
             config: arc.config.clone(),
-            clock: arc.clock.clone(),
-            audit_path: arc.audit_path.clone(),
+            clock,
             default_policy: arc.default_policy.clone(),
-        });
+            audit: arc.audit.clone(),
+        };
         Keystore {
-            inner: Arc::new(Inner { clock, ..inner }),
+            inner: Arc::new(inner),
             principal: self.principal,
         }
     }
@@ -1642,18 +1672,6 @@ fn key_params(key_id: &str) -> RequestParameters {
     RequestParameters {
         key_id: Some(key_id.into()),
         ..Default::default()
-    }
-}
-
-/// A storage view shared by clones made with [`Keystore::with_clock`].
-struct ArcStorage(Arc<Inner>);
-
-impl Storage for ArcStorage {
-    fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
-        self.0.storage.read(f)
-    }
-    fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
-        self.0.storage.write(f)
     }
 }
 
