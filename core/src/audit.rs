@@ -508,6 +508,17 @@ pub fn chain_line(
     previous: &Checkpoint,
     record: &Value,
 ) -> Result<(String, Checkpoint)> {
+    chain_canonical(chain_key, previous, &canonical_record(record)?)
+}
+
+/// The canonical form of an audit record, checked as [`chain_line`] checks
+/// it; with [`chain_canonical`] it lets a writer serialize a record before
+/// taking the log's lock and only chain it under the lock.
+///
+/// # Errors
+/// `ValidationException` if `record` is not a non-empty JSON object or
+/// already has the chain field.
+pub fn canonical_record(record: &Value) -> Result<String> {
     let obj = record
         .as_object()
         .ok_or_else(|| Error::validation("an audit record must be a JSON object"))?;
@@ -516,9 +527,21 @@ pub fn chain_line(
             "an audit record must be a non-empty JSON object without a strongroomChain field",
         ));
     }
-    let canonical = canonical_json(record);
+    Ok(canonical_json(record))
+}
+
+/// [`chain_line`] for a record already in canonical form
+/// ([`canonical_record`]).
+///
+/// # Errors
+/// `KMSInternalException` if the MAC cannot be computed.
+pub fn chain_canonical(
+    chain_key: &[u8],
+    previous: &Checkpoint,
+    canonical: &str,
+) -> Result<(String, Checkpoint)> {
     let mac = hmac_sha256(chain_key, &[&previous.last, canonical.as_bytes()])?;
-    let line = assemble_line(&canonical, &mac);
+    let line = assemble_line(canonical, &mac);
     Ok((
         line,
         Checkpoint {

@@ -64,7 +64,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use strongroom_core::audit::{chain_line, verify_chain, AuditEvent, ChainError, Checkpoint};
+#[cfg(not(unix))]
+use strongroom_core::audit::chain_line;
+use strongroom_core::audit::{verify_chain, AuditEvent, ChainError, Checkpoint};
 use strongroom_core::seal::RootKey;
 use strongroom_core::{Error, Result};
 
@@ -387,6 +389,9 @@ struct AuditTail {
     unsynced_since: Option<Instant>,
     /// A background flush is scheduled.
     flush_scheduled: bool,
+    /// The checkpoint as last read or stored, with the storage's change
+    /// counter at that time (re-read when the counter moved).
+    checkpoint: Option<(u64, StoredCheckpoint)>,
 }
 
 /// The writer of one keystore's audit log, shared by every handle (clone)
@@ -482,11 +487,28 @@ impl AuditSink {
         Ok(cp)
     }
 
-    /// Stores `cp` unless the stored checkpoint already covers as much
-    /// (callers hold the log lock, so nothing else advances it meanwhile).
-    fn store_checkpoint(&self, cp: StoredCheckpoint) -> Result<()> {
+    /// Under the log lock: the checkpoint, read from the storage only when
+    /// its change counter moved since the last read or store.
+    fn checkpoint(&self, tail: &mut AuditTail) -> Result<StoredCheckpoint> {
+        let epoch = self.storage.change_counter()?;
+        if let (Some(e), Some((seen, cp))) = (epoch, tail.checkpoint) {
+            if e == seen {
+                return Ok(cp);
+            }
+        }
+        let cp = self.current_checkpoint()?;
+        tail.checkpoint = epoch.map(|e| (e, cp));
+        Ok(cp)
+    }
+
+    /// Under the log lock: stores `cp` (no other appender can move the
+    /// checkpoint while the lock is held, so it is remembered as current).
+    fn store_checkpoint(&self, tail: &mut AuditTail, cp: StoredCheckpoint) -> Result<()> {
+        tail.checkpoint = None;
         let row = checkpoint_row(&self.root, cp)?;
-        self.storage.write(&mut |tx| tx.put(Table::Meta, &row))
+        self.storage.write(&mut |tx| tx.put(Table::Meta, &row))?;
+        tail.checkpoint = self.storage.change_counter()?.map(|e| (e, cp));
+        Ok(())
     }
 }
 
@@ -526,11 +548,12 @@ impl AuditSink {
         f: &File,
         cp: StoredCheckpoint,
         last: Option<((u64, u64), StoredCheckpoint)>,
-    ) -> Result<(StoredCheckpoint, u64)> {
+    ) -> Result<(StoredCheckpoint, u64, (u64, u64))> {
         use std::os::unix::fs::FileExt;
         let path = self.path.as_path();
         let meta = f.metadata().map_err(|e| io_err("reading", path, &e))?;
         let len = meta.len();
+        let id = file_id(&meta);
         if len <= cp.log_len {
             // Nothing past the checkpoint (or a log cut short of it, which
             // `verify_audit_log` reports): chain after the checkpoint.
@@ -538,11 +561,11 @@ impl AuditSink {
                 checkpoint: cp.checkpoint,
                 log_len: len,
             };
-            return Ok((state, len));
+            return Ok((state, len, id));
         }
         let mut state = match last {
-            Some((id, t))
-                if id == file_id(&meta)
+            Some((last_id, t))
+                if last_id == id
                     && t.log_len >= cp.log_len
                     && t.checkpoint.count >= cp.checkpoint.count
                     && t.log_len <= len =>
@@ -552,7 +575,7 @@ impl AuditSink {
             _ => cp,
         };
         if state.log_len == len {
-            return Ok((state, len));
+            return Ok((state, len, id));
         }
         let mut bytes = vec![0u8; usize::try_from(len - state.log_len).unwrap_or(0)];
         f.read_exact_at(&mut bytes, state.log_len)
@@ -573,7 +596,7 @@ impl AuditSink {
             };
             rest = &rest[nl + 1..];
         }
-        Ok((state, len))
+        Ok((state, len, id))
     }
 
     /// Appends one record under the log lock, chained after the last valid
@@ -584,14 +607,16 @@ impl AuditSink {
     pub(crate) fn append(self: &Arc<Self>, record: &Value, durable: bool) -> Result<()> {
         use std::os::unix::fs::FileExt;
         let path = self.path.as_path();
+        // Serialize before the lock; only the chain MAC needs the previous record.
+        let canonical = strongroom_core::audit::canonical_record(record)?;
         let mut tail = lock_tail(&self.tail);
         let f = self
             .open(&mut tail, true)?
             .ok_or_else(|| io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?;
         let end = {
             let _lock = FileLock::acquire(&f, path)?;
-            let cp = self.current_checkpoint()?;
-            let (start, len) = self.valid_end(&f, cp, tail.last)?;
+            let cp = self.checkpoint(&mut tail)?;
+            let (start, len, id) = self.valid_end(&f, cp, tail.last)?;
             if len > start.log_len {
                 // A torn or invalid tail past the checkpoint (a crash
                 // mid-write, or an edit of records the checkpoint does not
@@ -599,7 +624,11 @@ impl AuditSink {
                 f.set_len(start.log_len)
                     .map_err(|e| io_err("truncating", path, &e))?;
             }
-            let (mut line, next) = chain_line(self.root.audit_key(), &start.checkpoint, record)?;
+            let (mut line, next) = strongroom_core::audit::chain_canonical(
+                self.root.audit_key(),
+                &start.checkpoint,
+                &canonical,
+            )?;
             line.push('\n');
             f.write_all_at(line.as_bytes(), start.log_len)
                 .map_err(|e| io_err("writing", path, &e))?;
@@ -607,7 +636,6 @@ impl AuditSink {
                 checkpoint: next,
                 log_len: start.log_len + line.len() as u64,
             };
-            let id = file_id(&f.metadata().map_err(|e| io_err("reading", path, &e))?);
             tail.last = Some((id, end));
             let overdue = tail
                 .unsynced_since
@@ -615,7 +643,7 @@ impl AuditSink {
             let past = end.checkpoint.count.saturating_sub(cp.checkpoint.count);
             if durable || overdue || past >= AUDIT_BATCH_EVENTS {
                 f.sync_data().map_err(|e| io_err("syncing", path, &e))?;
-                self.store_checkpoint(end)?;
+                self.store_checkpoint(&mut tail, end)?;
                 tail.unsynced_since = None;
                 None
             } else {
@@ -663,11 +691,11 @@ impl AuditSink {
         };
         {
             let _lock = FileLock::acquire(&f, path)?;
-            let cp = self.current_checkpoint()?;
-            let (end, _) = self.valid_end(&f, cp, tail.last)?;
+            let cp = self.checkpoint(tail)?;
+            let (end, _, _) = self.valid_end(&f, cp, tail.last)?;
             if end.checkpoint.count > cp.checkpoint.count {
                 f.sync_data().map_err(|e| io_err("syncing", path, &e))?;
-                self.store_checkpoint(end)?;
+                self.store_checkpoint(tail, end)?;
             }
         }
         tail.file = Some(f);
