@@ -488,9 +488,12 @@ impl AuditSink {
     }
 
     /// Under the log lock: the checkpoint, read from the storage only when
-    /// its change counter moved since the last read or store.
-    fn checkpoint(&self, tail: &mut AuditTail) -> Result<StoredCheckpoint> {
-        let epoch = self.storage.change_counter()?;
+    /// its change counter moved from `epoch` (read before the lock, so that
+    /// the query runs outside it). A checkpoint another process advanced
+    /// after `epoch` was read is at worst seen older than it is: appends
+    /// then find more records past it and sync sooner, never later, and the
+    /// next call re-reads it.
+    fn checkpoint(&self, tail: &mut AuditTail, epoch: Option<u64>) -> Result<StoredCheckpoint> {
         if let (Some(e), Some((seen, cp))) = (epoch, tail.checkpoint) {
             if e == seen {
                 return Ok(cp);
@@ -519,8 +522,9 @@ impl AuditSink {
     fn open(&self, tail: &mut AuditTail, create: bool) -> Result<Option<File>> {
         let path = self.path.as_path();
         if let Some(f) = tail.file.take() {
-            let same = match (std::fs::metadata(path), f.metadata()) {
-                (Ok(p), Ok(m)) => p.is_file() && file_id(&p) == file_id(&m),
+            // `last` holds the identity of the cached file (set with it).
+            let same = match (std::fs::metadata(path), tail.last) {
+                (Ok(p), Some((id, _))) => p.is_file() && file_id(&p) == id,
                 _ => false,
             };
             if same {
@@ -609,13 +613,14 @@ impl AuditSink {
         let path = self.path.as_path();
         // Serialize before the lock; only the chain MAC needs the previous record.
         let canonical = strongroom_core::audit::canonical_record(record)?;
+        let epoch = self.storage.change_counter()?;
         let mut tail = lock_tail(&self.tail);
         let f = self
             .open(&mut tail, true)?
             .ok_or_else(|| io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?;
         let end = {
             let _lock = FileLock::acquire(&f, path)?;
-            let cp = self.checkpoint(&mut tail)?;
+            let cp = self.checkpoint(&mut tail, epoch)?;
             let (start, len, id) = self.valid_end(&f, cp, tail.last)?;
             if len > start.log_len {
                 // A torn or invalid tail past the checkpoint (a crash
@@ -691,12 +696,14 @@ impl AuditSink {
         };
         {
             let _lock = FileLock::acquire(&f, path)?;
-            let cp = self.checkpoint(tail)?;
-            let (end, _, _) = self.valid_end(&f, cp, tail.last)?;
+            let epoch = self.storage.change_counter()?;
+            let cp = self.checkpoint(tail, epoch)?;
+            let (end, _, id) = self.valid_end(&f, cp, tail.last)?;
             if end.checkpoint.count > cp.checkpoint.count {
                 f.sync_data().map_err(|e| io_err("syncing", path, &e))?;
                 self.store_checkpoint(tail, end)?;
             }
+            tail.last = Some((id, end));
         }
         tail.file = Some(f);
         tail.unsynced_since = None;
