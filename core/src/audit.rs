@@ -437,7 +437,12 @@ fn write_canonical(value: &Value, out: &mut String) {
 }
 
 fn write_string(s: &str, out: &mut String) {
-    out.push_str(&Value::String(s.to_owned()).to_string());
+    // serde_json's escaping, as `Value::String(..).to_string()` writes it,
+    // without copying the string into a `Value` first.
+    match serde_json::to_string(s) {
+        Ok(json) => out.push_str(&json),
+        Err(_) => out.push_str(&Value::String(s.to_owned()).to_string()),
+    }
 }
 
 /// Where a log stands: how many records it holds and the chain value of the
