@@ -138,3 +138,42 @@ fn tampering_is_detected_on_the_next_read_that_misses_the_cache() {
         ErrorKind::KMSInternalException,
     );
 }
+
+/// A key policy changed by another handle applies to the next call of a
+/// handle that has the key (and its parsed policy) cached.
+#[test]
+fn a_policy_changed_by_another_handle_applies_at_once() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let app = f.ks.as_principal("arn:aws:iam::000000000000:user/app");
+    // A named administrator: the account root would cover `user/app` too.
+    let admin = "arn:aws:iam::000000000000:user/admin";
+    let policy = |actions: &[&str]| {
+        serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": admin}, "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:user/app"},
+             "Action": actions, "Resource": "*"},
+        ]})
+        .to_string()
+    };
+    let other = other_handle(&f.path).as_principal(admin);
+    let put = |actions: &[&str]| {
+        other
+            .put_key_policy(&strongroom::api::PutKeyPolicyRequest {
+                key_id: key.clone(),
+                policy: policy(actions),
+                bypass_policy_lockout_safety_check: true,
+                ..Default::default()
+            })
+            .unwrap();
+    };
+    put(&["kms:Encrypt"]);
+    try_encrypt(&app, &key, b"x").unwrap();
+    put(&["kms:Decrypt"]);
+    expect_err(
+        try_encrypt(&app, &key, b"x"),
+        ErrorKind::AccessDeniedException,
+    );
+    put(&["kms:Encrypt"]);
+    try_encrypt(&app, &key, b"x").unwrap();
+}
