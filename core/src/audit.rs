@@ -437,7 +437,12 @@ fn write_canonical(value: &Value, out: &mut String) {
 }
 
 fn write_string(s: &str, out: &mut String) {
-    out.push_str(&Value::String(s.to_owned()).to_string());
+    // serde_json's escaping, as `Value::String(..).to_string()` writes it,
+    // without copying the string into a `Value` first.
+    match serde_json::to_string(s) {
+        Ok(json) => out.push_str(&json),
+        Err(_) => out.push_str(&Value::String(s.to_owned()).to_string()),
+    }
 }
 
 /// Where a log stands: how many records it holds and the chain value of the
@@ -508,6 +513,17 @@ pub fn chain_line(
     previous: &Checkpoint,
     record: &Value,
 ) -> Result<(String, Checkpoint)> {
+    chain_canonical(chain_key, previous, &canonical_record(record)?)
+}
+
+/// The canonical form of an audit record, checked as [`chain_line`] checks
+/// it; with [`chain_canonical`] it lets a writer serialize a record before
+/// taking the log's lock and only chain it under the lock.
+///
+/// # Errors
+/// `ValidationException` if `record` is not a non-empty JSON object or
+/// already has the chain field.
+pub fn canonical_record(record: &Value) -> Result<String> {
     let obj = record
         .as_object()
         .ok_or_else(|| Error::validation("an audit record must be a JSON object"))?;
@@ -516,9 +532,21 @@ pub fn chain_line(
             "an audit record must be a non-empty JSON object without a strongroomChain field",
         ));
     }
-    let canonical = canonical_json(record);
+    Ok(canonical_json(record))
+}
+
+/// [`chain_line`] for a record already in canonical form
+/// ([`canonical_record`]).
+///
+/// # Errors
+/// `KMSInternalException` if the MAC cannot be computed.
+pub fn chain_canonical(
+    chain_key: &[u8],
+    previous: &Checkpoint,
+    canonical: &str,
+) -> Result<(String, Checkpoint)> {
     let mac = hmac_sha256(chain_key, &[&previous.last, canonical.as_bytes()])?;
-    let line = assemble_line(&canonical, &mac);
+    let line = assemble_line(canonical, &mac);
     Ok((
         line,
         Checkpoint {
@@ -630,6 +658,23 @@ pub fn verify_chain<'a>(
         }
     }
     Ok(state)
+}
+
+/// Verifies one line chained after `previous` and returns the state after it
+/// (used to extend a chain from a checkpoint without re-reading the log).
+///
+/// # Errors
+/// The [`ChainFault`] of the line.
+pub fn verify_next_line(
+    line: &str,
+    chain_key: &[u8],
+    previous: &Checkpoint,
+) -> core::result::Result<Checkpoint, ChainFault> {
+    let mac = check_line(line, chain_key, &previous.last)?;
+    Ok(Checkpoint {
+        count: previous.count + 1,
+        last: mac,
+    })
 }
 
 fn check_line(

@@ -97,7 +97,7 @@ impl Keystore {
             Ok(_) => event.with_response_elements(call.response),
             Err(e) => event.with_error(e),
         };
-        self.append_audit(&event)?;
+        self.append_audit(&event, crate::audit_log::durable_event(op))?;
         result
     }
 
@@ -115,16 +115,29 @@ impl Keystore {
         Ok(())
     }
 
-    fn key_policy(&self, rec: &KeyRecord) -> Result<Policy> {
+    /// The key's parsed policy: the default policy, the one parsed when the
+    /// record was cached, or parsed now.
+    fn key_policy(&self, rec: &KeyRecord) -> Result<Arc<Policy>> {
         match &rec.policy {
             None => Ok(self.inner.default_policy.clone()),
-            Some(text) => Policy::parse(text).map_err(|e| {
-                Error::internal(format!(
-                    "the stored policy of key {} does not parse: {}",
-                    rec.key_id,
-                    e.message()
-                ))
-            }),
+            Some(text) => {
+                if let Some(p) = self
+                    .inner
+                    .cache
+                    .key(&rec.key_id)
+                    .filter(|c| c.rec.policy.as_deref() == Some(text.as_str()))
+                    .and_then(|c| c.policy.clone())
+                {
+                    return Ok(p);
+                }
+                Policy::parse(text).map(Arc::new).map_err(|e| {
+                    Error::internal(format!(
+                        "the stored policy of key {} does not parse: {}",
+                        rec.key_id,
+                        e.message()
+                    ))
+                })
+            }
         }
     }
 

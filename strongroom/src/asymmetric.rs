@@ -37,7 +37,7 @@ impl Keystore {
         };
         self.call("Sign", params, |call| {
             self.check_grant_tokens(&req.grant_tokens)?;
-            let rec = self.load(&req.key_id)?;
+            let rec = self.load_shared(&req.key_id)?;
             self.authorize(
                 call,
                 "Sign",
@@ -70,7 +70,7 @@ impl Keystore {
         };
         self.call("Verify", params, |call| {
             self.check_grant_tokens(&req.grant_tokens)?;
-            let rec = self.load(&req.key_id)?;
+            let rec = self.load_shared(&req.key_id)?;
             self.authorize(
                 call,
                 "Verify",
@@ -110,7 +110,7 @@ impl Keystore {
         };
         self.call("GenerateMac", params, |call| {
             self.check_grant_tokens(&req.grant_tokens)?;
-            let rec = self.load(&req.key_id)?;
+            let rec = self.load_shared(&req.key_id)?;
             self.authorize(
                 call,
                 "GenerateMac",
@@ -140,7 +140,7 @@ impl Keystore {
         };
         self.call("VerifyMac", params, |call| {
             self.check_grant_tokens(&req.grant_tokens)?;
-            let rec = self.load(&req.key_id)?;
+            let rec = self.load_shared(&req.key_id)?;
             self.authorize(
                 call,
                 "VerifyMac",
@@ -182,7 +182,7 @@ impl Keystore {
         };
         self.call(op, params, |call| {
             self.check_grant_tokens(&req.grant_tokens)?;
-            let rec = self.load(&req.key_id)?;
+            let rec = self.load_shared(&req.key_id)?;
             self.authorize(
                 call,
                 op,
@@ -379,7 +379,7 @@ impl Keystore {
                     &req.ciphertext_blob,
                     &req.source_encryption_context,
                 )?;
-                (p, src.arn, EncryptionAlgorithm::SymmetricDefault)
+                (p, src.arn.clone(), EncryptionAlgorithm::SymmetricDefault)
             }
         };
         let r = ops::encrypt(

@@ -4,19 +4,43 @@
 //!
 //! # Durability and ordering
 //!
-//! Every event — management or cryptographic, allowed or denied, successful
-//! or failed — is appended inside an SQLite write transaction (`BEGIN
-//! IMMEDIATE`), which serializes appenders across threads and processes, so
-//! the chain stays linear. Under that lock the appender reads the
-//! checkpoint (record count, last chain value, log length in bytes) from the
-//! `meta` table, writes the new line, `fsync`s the log file, and stores the
-//! new checkpoint in the same transaction. The operation returns only after
-//! the event is durable: there is no batching, so a crash loses no event of
-//! an operation whose result was returned. (Measured cost in the README.)
+//! Appenders serialize on an exclusive `flock` on the log file, across
+//! threads, handles and processes, so the chain stays linear. Under that
+//! lock an appender reads the sealed checkpoint (record count, last chain
+//! value, log length in bytes) from the `meta` table, finds the end of the
+//! valid chain past it, writes the new line there with one `pwrite`, and
+//! then:
 //!
-//! If a crash or a failed commit leaves bytes after the checkpoint's length,
-//! the next append cuts them off first: they belong to an operation whose
-//! result was never returned.
+//! - for a **management** operation (anything but the read-only operations
+//!   of [`strongroom_core::audit::is_read_only`]: CreateKey, policies,
+//!   grants, aliases, tags, rotation, deletion...), `fdatasync`s the log and
+//!   advances the checkpoint over every record before returning, as before
+//!   batching;
+//! - for a **read-only** operation (Encrypt, Decrypt, GenerateDataKey,
+//!   Sign, DescribeKey, `Get*`, `List*`...), returns without `fsync` unless
+//!   [`AUDIT_BATCH_EVENTS`] records would lie past the checkpoint or this
+//!   handle's oldest unsynced record is [`AUDIT_BATCH_MILLIS`] old; a
+//!   background flush also runs `AUDIT_BATCH_MILLIS` after the first
+//!   unsynced append, and the last handle's drop flushes.
+//!
+//! What a crash can lose:
+//!
+//! - A process crash (`kill -9`, abort) loses nothing: every line was
+//!   written to the file (page cache) before its operation returned. The
+//!   lines past the checkpoint chain validly from it, and the next append or
+//!   flush by any process advances the checkpoint over them.
+//! - An operating-system crash or power loss can lose the unsynced lines:
+//!   at most `AUDIT_BATCH_EVENTS - 1` (255) records, all of read-only
+//!   operations, appended within about `AUDIT_BATCH_MILLIS` of the crash by
+//!   a live process. Never a management event: its `fdatasync` and
+//!   checkpoint also cover every record before it.
+//! - The same records are the ones an attacker who can write the log may
+//!   remove (from the end) undetected; every record the checkpoint covers is
+//!   protected against edits, deletion, reordering, insertion and truncation.
+//!
+//! A torn last line (a crash mid-`pwrite`) or any bytes past the last
+//! valid record are reported by [`Keystore::verify_audit_log`] as a fault
+//! at that record's index, and cut off by the next append.
 //!
 //! If the log cannot be written the operation fails with
 //! `KMSInternalException`. Every transaction that changes keys, aliases or
@@ -27,17 +51,26 @@
 //! event itself is appended after the change commits; if that write alone
 //! fails (e.g. the disk fills up in between), the change stays committed and
 //! the caller still sees the failure.
+//!
+//! On targets without `flock` (non-Unix), every event is appended inside an
+//! SQLite write transaction and made durable before the operation returns.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Read;
+#[cfg(not(unix))]
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use strongroom_core::audit::{chain_line, verify_chain, AuditEvent, ChainError, Checkpoint};
+#[cfg(not(unix))]
+use strongroom_core::audit::chain_line;
+use strongroom_core::audit::{verify_chain, AuditEvent, ChainError, Checkpoint};
 use strongroom_core::seal::RootKey;
 use strongroom_core::{Error, Result};
 
-use crate::store::{Row, Table, Tx};
+use crate::store::{Row, Storage, Table, Tx};
 use crate::Keystore;
 
 /// Name of the checkpoint row in the `meta` table.
@@ -191,38 +224,18 @@ pub struct AuditVerification {
 impl Keystore {
     /// The path of this keystore's audit log.
     pub fn audit_log_path(&self) -> &Path {
-        &self.inner.audit_path
+        self.inner.audit.path()
     }
 
     fn read_checkpoint(&self, tx: &mut dyn Tx) -> Result<StoredCheckpoint> {
-        let bad = || {
-            Error::internal(
-                "the audit checkpoint failed authentication: the keystore file was modified outside Strongroom",
-            )
-        };
-        match tx.get(Table::Meta, META_AUDIT)? {
-            Some(row) => {
-                if !self.inner.root.verify_record(
-                    b"meta",
-                    META_AUDIT.as_bytes(),
-                    &row.body,
-                    &row.tag,
-                ) {
-                    return Err(bad());
-                }
-                StoredCheckpoint::from_bytes(&row.body).ok_or_else(bad)
-            }
-            // Keystores created before the audit log existed start a new chain.
-            None if !self.inner.config.audit_log => Ok(StoredCheckpoint::genesis()),
-            None => Err(bad()),
-        }
+        self.inner.audit.read_checkpoint(tx)
     }
 
     /// Inside a write transaction that is about to change the keystore:
     /// fails unless the checkpoint authenticates and the log opens for writing.
     pub(crate) fn audit_preflight(&self, tx: &mut dyn Tx) -> Result<()> {
         self.read_checkpoint(tx)?;
-        let path = self.inner.audit_path.as_path();
+        let path = self.audit_log_path();
         OpenOptions::new()
             .create(true)
             .append(true)
@@ -231,41 +244,26 @@ impl Keystore {
         Ok(())
     }
 
-    /// Appends one event: under the keystore's write lock, chained after the
-    /// checkpoint, fsync'd, and the checkpoint advanced in the same transaction.
-    pub(crate) fn append_audit(&self, event: &AuditEvent) -> Result<()> {
-        let record = event.to_record();
-        let path = self.inner.audit_path.as_path();
-        self.inner.storage.write(&mut |tx| {
-            let cp = self.read_checkpoint(tx)?;
-            let (mut line, next) =
-                chain_line(self.inner.root.audit_key(), &cp.checkpoint, &record)?;
-            line.push('\n');
-            let mut f = OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .read(true)
-                .write(true)
-                .open(path)
-                .map_err(|e| io_err("opening", path, &e))?;
-            let len = f.metadata().map_err(|e| io_err("reading", path, &e))?.len();
-            if len > cp.log_len {
-                // An uncommitted tail (crash or failed commit after the write).
-                f.set_len(cp.log_len)
-                    .map_err(|e| io_err("truncating", path, &e))?;
-            }
-            let end = f
-                .seek(SeekFrom::End(0))
-                .map_err(|e| io_err("seeking", path, &e))?;
-            f.write_all(line.as_bytes())
-                .and_then(|()| f.sync_data())
-                .map_err(|e| io_err("writing", path, &e))?;
-            let stored = StoredCheckpoint {
-                checkpoint: next,
-                log_len: end + line.len() as u64,
-            };
-            tx.put(Table::Meta, &checkpoint_row(&self.inner.root, stored)?)
-        })
+    /// Appends one event: durable before returning when `durable`, else
+    /// batched (see the module documentation).
+    pub(crate) fn append_audit(&self, event: &AuditEvent, durable: bool) -> Result<()> {
+        self.inner.audit.append(&event.to_record(), durable)
+    }
+
+    /// Makes every complete, correctly chained record already in the log
+    /// durable and covered by the sealed checkpoint (`fdatasync`, then the
+    /// checkpoint advanced), whichever process or handle wrote it. Bytes past
+    /// the last valid record are left in place for
+    /// [`verify_audit_log`](Self::verify_audit_log) to report. Run by
+    /// `verify_audit_log`, [`AUDIT_BATCH_MILLIS`] after a batched append, and
+    /// when the last clone of a handle is dropped; call it before handing the
+    /// log to another tool.
+    ///
+    /// # Errors
+    /// `KMSInternalException` if the checkpoint fails authentication or the
+    /// log cannot be locked or synced.
+    pub fn flush_audit_log(&self) -> Result<()> {
+        self.inner.audit.flush()
     }
 
     /// Reads the checkpoint, then the log (in that order, so the log holds
@@ -276,7 +274,7 @@ impl Keystore {
             cp = self.read_checkpoint(tx)?;
             Ok(())
         })?;
-        let path = self.inner.audit_path.as_path();
+        let path = self.audit_log_path();
         let mut text = String::new();
         match File::open(path) {
             Ok(mut f) => {
@@ -303,11 +301,22 @@ impl Keystore {
     /// of the checkpoint, is reported with the index (0-based) of the first
     /// bad record and the reason. Reading the log is not itself audited.
     ///
+    /// It first flushes ([`flush_audit_log`](Self::flush_audit_log)), so
+    /// that `checkpoint_records` covers every valid record written so far,
+    /// by any process; where that cannot be done (e.g. a read-only copy of
+    /// the files) it verifies without flushing: records past the checkpoint
+    /// are then checked by the chain alone. A torn or invalid tail past the
+    /// checkpoint (`docs/FORMAT.md`, "Audit log file") is reported as a fault at
+    /// its index.
+    ///
     /// # Errors
     /// `KMSInternalException` if the checkpoint fails authentication or the
     /// log cannot be read (a log that reads but does not verify is an `Ok`
     /// with `fault` set).
     pub fn verify_audit_log(&self) -> Result<AuditVerification> {
+        // A flush failure that matters (a checkpoint that fails
+        // authentication) fails the read below as well.
+        let _ = self.flush_audit_log();
         let (cp, text) = self.read_log()?;
         let lines = split_lines(&text);
         let key = self.inner.root.audit_key();
@@ -357,4 +366,416 @@ fn split_lines(text: &str) -> Vec<&str> {
         return Vec::new();
     }
     body.split('\n').collect()
+}
+
+/// Events of read-only operations appended after the sealed checkpoint
+/// before the log is `fdatasync`'d and the checkpoint advanced: after every
+/// append, fewer than this many records lie past the checkpoint (counted
+/// across every process and handle sharing the log).
+pub const AUDIT_BATCH_EVENTS: u64 = 256;
+
+/// How long (milliseconds) a handle leaves its own read-only events past
+/// the checkpoint: a background flush runs this long after its first
+/// unsynced append, and an append later than this syncs at once.
+pub const AUDIT_BATCH_MILLIS: u64 = 100;
+
+/// Whether the event of `op` is made durable (fsync'd and checkpointed)
+/// before the operation returns: every operation except the read-only ones
+/// of [`strongroom_core::audit::is_read_only`] (cryptographic operations,
+/// `Describe*`, `Get*`, `List*`), whose events are batched.
+pub(crate) fn durable_event(op: &str) -> bool {
+    !strongroom_core::audit::is_read_only(op)
+}
+
+/// Per-sink state behind its mutex.
+#[derive(Default)]
+struct AuditTail {
+    /// The log, opened once and reused while the path still names it.
+    file: Option<File>,
+    /// (device, inode) of `file` and the chain state at the end of the last
+    /// line this sink wrote or verified.
+    last: Option<((u64, u64), StoredCheckpoint)>,
+    /// When this sink first appended a line that is not yet checkpointed.
+    unsynced_since: Option<Instant>,
+    /// A background flush is scheduled.
+    flush_scheduled: bool,
+    /// The checkpoint as last read or stored, with the storage's change
+    /// counter at that time (re-read when the counter moved).
+    checkpoint: Option<(u64, StoredCheckpoint)>,
+}
+
+/// The writer of one keystore's audit log, shared by every handle (clone)
+/// of a [`Keystore`]; flushed when the last handle is dropped.
+pub(crate) struct AuditSink {
+    storage: Arc<dyn Storage>,
+    root: RootKey,
+    path: PathBuf,
+    /// The keystore was created with a checkpoint (a missing one is tampering).
+    has_checkpoint: bool,
+    tail: Mutex<AuditTail>,
+}
+
+fn lock_tail(m: &Mutex<AuditTail>) -> std::sync::MutexGuard<'_, AuditTail> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(unix)]
+fn file_id(m: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (m.dev(), m.ino())
+}
+
+/// An exclusive `flock` on the log, released on drop. It serializes
+/// appenders across threads, handles and processes.
+#[cfg(unix)]
+struct FileLock<'a>(&'a File);
+
+#[cfg(unix)]
+impl<'a> FileLock<'a> {
+    fn acquire(f: &'a File, path: &Path) -> Result<Self> {
+        rustix::fs::flock(f, rustix::fs::FlockOperation::LockExclusive)
+            .map_err(|e| io_err("locking", path, &std::io::Error::from(e)))?;
+        Ok(FileLock(f))
+    }
+}
+
+#[cfg(unix)]
+impl Drop for FileLock<'_> {
+    fn drop(&mut self) {
+        let _ = rustix::fs::flock(self.0, rustix::fs::FlockOperation::Unlock);
+    }
+}
+
+impl AuditSink {
+    pub(crate) fn new(
+        storage: Arc<dyn Storage>,
+        root: RootKey,
+        path: PathBuf,
+        has_checkpoint: bool,
+    ) -> Arc<Self> {
+        Arc::new(AuditSink {
+            storage,
+            root,
+            path,
+            has_checkpoint,
+            tail: Mutex::new(AuditTail::default()),
+        })
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn read_checkpoint(&self, tx: &mut dyn Tx) -> Result<StoredCheckpoint> {
+        let bad = || {
+            Error::internal(
+                "the audit checkpoint failed authentication: the keystore file was modified outside Strongroom",
+            )
+        };
+        match tx.get(Table::Meta, META_AUDIT)? {
+            Some(row) => {
+                if !self
+                    .root
+                    .verify_record(b"meta", META_AUDIT.as_bytes(), &row.body, &row.tag)
+                {
+                    return Err(bad());
+                }
+                StoredCheckpoint::from_bytes(&row.body).ok_or_else(bad)
+            }
+            // Keystores created before the audit log existed start a new chain.
+            None if !self.has_checkpoint => Ok(StoredCheckpoint::genesis()),
+            None => Err(bad()),
+        }
+    }
+
+    fn current_checkpoint(&self) -> Result<StoredCheckpoint> {
+        let mut cp = StoredCheckpoint::genesis();
+        self.storage.read(&mut |tx| {
+            cp = self.read_checkpoint(tx)?;
+            Ok(())
+        })?;
+        Ok(cp)
+    }
+
+    /// Under the log lock: the checkpoint, read from the storage only when
+    /// its change counter moved from `epoch` (read before the lock, so that
+    /// the query runs outside it). A checkpoint another process advanced
+    /// after `epoch` was read is at worst seen older than it is: appends
+    /// then find more records past it and sync sooner, never later, and the
+    /// next call re-reads it.
+    fn checkpoint(&self, tail: &mut AuditTail, epoch: Option<u64>) -> Result<StoredCheckpoint> {
+        if let (Some(e), Some((seen, cp))) = (epoch, tail.checkpoint) {
+            if e == seen {
+                return Ok(cp);
+            }
+        }
+        let cp = self.current_checkpoint()?;
+        tail.checkpoint = epoch.map(|e| (e, cp));
+        Ok(cp)
+    }
+
+    /// Under the log lock: stores `cp` (no other appender can move the
+    /// checkpoint while the lock is held, so it is remembered as current).
+    fn store_checkpoint(&self, tail: &mut AuditTail, cp: StoredCheckpoint) -> Result<()> {
+        tail.checkpoint = None;
+        let row = checkpoint_row(&self.root, cp)?;
+        self.storage.write(&mut |tx| tx.put(Table::Meta, &row))?;
+        tail.checkpoint = self.storage.change_counter()?.map(|e| (e, cp));
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+impl AuditSink {
+    /// The cached log file if the path still names it, else the file at the
+    /// path (created if missing).
+    fn open(&self, tail: &mut AuditTail, create: bool) -> Result<Option<File>> {
+        let path = self.path.as_path();
+        if let Some(f) = tail.file.take() {
+            // `last` holds the identity of the cached file (set with it).
+            let same = match (std::fs::metadata(path), tail.last) {
+                (Ok(p), Some((id, _))) => p.is_file() && file_id(&p) == id,
+                _ => false,
+            };
+            if same {
+                return Ok(Some(f));
+            }
+        }
+        match OpenOptions::new()
+            .create(create)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(path)
+        {
+            Ok(f) => Ok(Some(f)),
+            Err(e) if !create && e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err("opening", path, &e)),
+        }
+    }
+
+    /// Under the log lock: the chain state at the end of the valid prefix
+    /// of the log (complete lines chained from the checkpoint, or from this
+    /// sink's last line when that is still in place), and the file length.
+    fn valid_end(
+        &self,
+        f: &File,
+        cp: StoredCheckpoint,
+        last: Option<((u64, u64), StoredCheckpoint)>,
+    ) -> Result<(StoredCheckpoint, u64, (u64, u64))> {
+        use std::os::unix::fs::FileExt;
+        let path = self.path.as_path();
+        let meta = f.metadata().map_err(|e| io_err("reading", path, &e))?;
+        let len = meta.len();
+        let id = file_id(&meta);
+        if len <= cp.log_len {
+            // Nothing past the checkpoint (or a log cut short of it, which
+            // `verify_audit_log` reports): chain after the checkpoint.
+            let state = StoredCheckpoint {
+                checkpoint: cp.checkpoint,
+                log_len: len,
+            };
+            return Ok((state, len, id));
+        }
+        let mut state = match last {
+            Some((last_id, t))
+                if last_id == id
+                    && t.log_len >= cp.log_len
+                    && t.checkpoint.count >= cp.checkpoint.count
+                    && t.log_len <= len =>
+            {
+                t
+            }
+            _ => cp,
+        };
+        if state.log_len == len {
+            return Ok((state, len, id));
+        }
+        let mut bytes = vec![0u8; usize::try_from(len - state.log_len).unwrap_or(0)];
+        f.read_exact_at(&mut bytes, state.log_len)
+            .map_err(|e| io_err("reading", path, &e))?;
+        let key = self.root.audit_key();
+        let mut rest = &bytes[..];
+        while let Some(nl) = rest.iter().position(|&b| b == b'\n') {
+            let Ok(line) = std::str::from_utf8(&rest[..nl]) else {
+                break;
+            };
+            let Ok(next) = strongroom_core::audit::verify_next_line(line, key, &state.checkpoint)
+            else {
+                break;
+            };
+            state = StoredCheckpoint {
+                checkpoint: next,
+                log_len: state.log_len + nl as u64 + 1,
+            };
+            rest = &rest[nl + 1..];
+        }
+        Ok((state, len, id))
+    }
+
+    /// Appends one record under the log lock, chained after the last valid
+    /// record; fsync'd and checkpointed when `durable`, when
+    /// [`AUDIT_BATCH_EVENTS`] records would otherwise lie past the
+    /// checkpoint, or when this sink's oldest unsynced record is older than
+    /// [`AUDIT_BATCH_MILLIS`].
+    pub(crate) fn append(self: &Arc<Self>, record: &Value, durable: bool) -> Result<()> {
+        use std::os::unix::fs::FileExt;
+        let path = self.path.as_path();
+        // Serialize before the lock; only the chain MAC needs the previous record.
+        let canonical = strongroom_core::audit::canonical_record(record)?;
+        let epoch = self.storage.change_counter()?;
+        let mut tail = lock_tail(&self.tail);
+        let f = self
+            .open(&mut tail, true)?
+            .ok_or_else(|| io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?;
+        let end = {
+            let _lock = FileLock::acquire(&f, path)?;
+            let cp = self.checkpoint(&mut tail, epoch)?;
+            let (start, len, id) = self.valid_end(&f, cp, tail.last)?;
+            if len > start.log_len {
+                // A torn or invalid tail past the checkpoint (a crash
+                // mid-write, or an edit of records the checkpoint does not
+                // cover): cut it.
+                f.set_len(start.log_len)
+                    .map_err(|e| io_err("truncating", path, &e))?;
+            }
+            let (mut line, next) = strongroom_core::audit::chain_canonical(
+                self.root.audit_key(),
+                &start.checkpoint,
+                &canonical,
+            )?;
+            line.push('\n');
+            f.write_all_at(line.as_bytes(), start.log_len)
+                .map_err(|e| io_err("writing", path, &e))?;
+            let end = StoredCheckpoint {
+                checkpoint: next,
+                log_len: start.log_len + line.len() as u64,
+            };
+            tail.last = Some((id, end));
+            let overdue = tail
+                .unsynced_since
+                .is_some_and(|t| t.elapsed() >= Duration::from_millis(AUDIT_BATCH_MILLIS));
+            let past = end.checkpoint.count.saturating_sub(cp.checkpoint.count);
+            if durable || overdue || past >= AUDIT_BATCH_EVENTS {
+                f.sync_data().map_err(|e| io_err("syncing", path, &e))?;
+                self.store_checkpoint(&mut tail, end)?;
+                tail.unsynced_since = None;
+                None
+            } else {
+                Some(end)
+            }
+        };
+        tail.file = Some(f);
+        if end.is_some() && tail.unsynced_since.is_none() {
+            tail.unsynced_since = Some(Instant::now());
+        }
+        if tail.unsynced_since.is_some() && !tail.flush_scheduled {
+            tail.flush_scheduled = self.schedule_flush();
+        }
+        Ok(())
+    }
+
+    /// Starts a thread that flushes this sink after [`AUDIT_BATCH_MILLIS`]
+    /// (it holds no handle alive: a sink dropped meanwhile flushed itself).
+    fn schedule_flush(self: &Arc<Self>) -> bool {
+        let weak = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("strongroom-audit-flush".into())
+            .spawn(move || {
+                std::thread::sleep(Duration::from_millis(AUDIT_BATCH_MILLIS));
+                if let Some(sink) = weak.upgrade() {
+                    lock_tail(&sink.tail).flush_scheduled = false;
+                    // A failure here is retried by the next append (overdue).
+                    let _ = sink.flush();
+                }
+            })
+            .is_ok()
+    }
+
+    /// See [`Keystore::flush_audit_log`].
+    pub(crate) fn flush(&self) -> Result<()> {
+        let mut tail = lock_tail(&self.tail);
+        self.flush_locked(&mut tail)
+    }
+
+    fn flush_locked(&self, tail: &mut AuditTail) -> Result<()> {
+        let path = self.path.as_path();
+        let Some(f) = self.open(tail, false)? else {
+            tail.unsynced_since = None;
+            return Ok(());
+        };
+        {
+            let _lock = FileLock::acquire(&f, path)?;
+            let epoch = self.storage.change_counter()?;
+            let cp = self.checkpoint(tail, epoch)?;
+            let (end, _, id) = self.valid_end(&f, cp, tail.last)?;
+            if end.checkpoint.count > cp.checkpoint.count {
+                f.sync_data().map_err(|e| io_err("syncing", path, &e))?;
+                self.store_checkpoint(tail, end)?;
+            }
+            tail.last = Some((id, end));
+        }
+        tail.file = Some(f);
+        tail.unsynced_since = None;
+        Ok(())
+    }
+}
+
+/// Without `flock` (non-Unix targets) every event is appended inside an
+/// SQLite write transaction and made durable, as before batching.
+#[cfg(not(unix))]
+impl AuditSink {
+    pub(crate) fn append(self: &Arc<Self>, record: &Value, _durable: bool) -> Result<()> {
+        let path = self.path.as_path();
+        self.storage.write(&mut |tx| {
+            let cp = self.read_checkpoint(tx)?;
+            let (mut line, next) = chain_line(self.root.audit_key(), &cp.checkpoint, record)?;
+            line.push('\n');
+            let mut f = OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .read(true)
+                .write(true)
+                .open(path)
+                .map_err(|e| io_err("opening", path, &e))?;
+            let len = f.metadata().map_err(|e| io_err("reading", path, &e))?.len();
+            if len > cp.log_len {
+                f.set_len(cp.log_len)
+                    .map_err(|e| io_err("truncating", path, &e))?;
+            }
+            let end = f
+                .seek(SeekFrom::End(0))
+                .map_err(|e| io_err("seeking", path, &e))?;
+            f.write_all(line.as_bytes())
+                .and_then(|()| f.sync_data())
+                .map_err(|e| io_err("writing", path, &e))?;
+            let stored = StoredCheckpoint {
+                checkpoint: next,
+                log_len: end + line.len() as u64,
+            };
+            tx.put(Table::Meta, &checkpoint_row(&self.root, stored)?)
+        })
+    }
+
+    pub(crate) fn flush(&self) -> Result<()> {
+        Ok(())
+    }
+
+    fn flush_locked(&self, _tail: &mut AuditTail) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for AuditSink {
+    fn drop(&mut self) {
+        // The last handle is gone: make its batched events durable.
+        let tail = self
+            .tail
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if tail.unsynced_since.is_some() {
+            let mut taken = std::mem::take(tail);
+            let _ = self.flush_locked(&mut taken);
+        }
+    }
 }

@@ -4,6 +4,7 @@
 mod access;
 mod asymmetric;
 mod audit_log;
+mod cache;
 pub mod clock;
 pub mod envelope;
 mod export;
@@ -22,7 +23,9 @@ use strongroom_core::key::{AliasRecord, KeyIdentifier, KeyRecord};
 use strongroom_core::ops::{self, Env};
 use strongroom_core::seal::RootKey;
 
-pub use audit_log::{audit_log_path, AuditFilter, AuditVerification};
+pub use audit_log::{
+    audit_log_path, AuditFilter, AuditVerification, AUDIT_BATCH_EVENTS, AUDIT_BATCH_MILLIS,
+};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use root::RootKeySource;
 pub use store::{SqliteStorage, Storage};
@@ -83,12 +86,38 @@ struct Config {
 }
 
 struct Inner {
-    storage: Box<dyn Storage>,
+    storage: Arc<dyn Storage>,
     root: RootKey,
     config: Config,
     clock: Arc<dyn Clock>,
-    audit_path: std::path::PathBuf,
-    default_policy: strongroom_core::policy::Policy,
+    default_policy: Arc<strongroom_core::policy::Policy>,
+    /// Parsed, authenticated key records (see the `cache` module).
+    cache: cache::RecordCache,
+    /// The audit-log writer, shared with handles made by [`Keystore::with_clock`].
+    audit: Arc<audit_log::AuditSink>,
+}
+
+impl Inner {
+    fn new(
+        storage: Arc<dyn Storage>,
+        root: RootKey,
+        config: Config,
+        clock: Arc<dyn Clock>,
+        audit_path: std::path::PathBuf,
+        default_policy: strongroom_core::policy::Policy,
+    ) -> Self {
+        let audit =
+            audit_log::AuditSink::new(storage.clone(), root.clone(), audit_path, config.audit_log);
+        Inner {
+            storage,
+            root,
+            config,
+            clock,
+            default_policy: Arc::new(default_policy),
+            cache: cache::RecordCache::default(),
+            audit,
+        }
+    }
 }
 
 /// The account root principal `arn:aws:iam::<account>:root`.
@@ -108,8 +137,15 @@ fn parse_default_policy(admin: &str) -> Result<strongroom_core::policy::Policy> 
 
 /// A keystore: KMS keys sealed under a root key in an SQLite file.
 ///
-/// `Keystore` is `Send + Sync` and cheap to clone (clones share one
-/// connection); several processes may open the same file at once.
+/// `Keystore` is `Send + Sync` and cheap to clone (clones share one write
+/// connection, a small pool of read connections, the record cache and the
+/// audit-log writer); several processes may open the same file at once.
+/// Threads sharing a handle run cryptographic calls in parallel: key
+/// records come from the record cache (checked against SQLite's
+/// `data_version` and the keystore digest on every call, so changes by other
+/// handles and processes are seen at once), no lock is held during the
+/// cryptographic work, and only the audit append (one line, under a file
+/// lock) is serialized.
 ///
 /// Every operation runs for a principal ([`as_principal`](Self::as_principal),
 /// by default the administrator), is authorized by the key policy and
@@ -136,6 +172,16 @@ const META_CONFIG: &str = "config";
 const META_CHECK: &str = "check";
 const META_KDF: &str = "kdf";
 const META_DIGEST: &str = "digest";
+
+/// Empties the record cache when dropped (after a write transaction,
+/// whether it committed or not).
+struct InvalidateOnDrop<'a>(&'a cache::RecordCache);
+
+impl Drop for InvalidateOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.invalidate();
+    }
+}
 
 /// Keeps the keystore digest: the XOR of the MAC tags of every key and alias
 /// row, stored MAC'd in `meta/digest` (see `docs/FORMAT.md`). A row rolled
@@ -292,14 +338,14 @@ impl Keystore {
             tx.put(Table::Meta, &audit_log::genesis_checkpoint_row(&root_key)?)
         })?;
         Ok(Keystore {
-            inner: Arc::new(Inner {
-                storage: Box::new(storage),
-                root: root_key,
+            inner: Arc::new(Inner::new(
+                Arc::new(storage),
+                root_key,
                 config,
                 clock,
                 audit_path,
                 default_policy,
-            }),
+            )),
             principal: None,
         })
     }
@@ -355,14 +401,14 @@ impl Keystore {
             )));
         }
         let ks = Keystore {
-            inner: Arc::new(Inner {
-                storage: Box::new(storage),
-                root: root_key,
+            inner: Arc::new(Inner::new(
+                Arc::new(storage),
+                root_key,
                 config,
-                clock: Arc::new(SystemClock),
-                audit_path: audit_log_path(path.as_ref()),
+                Arc::new(SystemClock),
+                audit_log_path(path.as_ref()),
                 default_policy,
-            }),
+            )),
             principal: None,
         };
         ks.verify_digest()?;
@@ -417,6 +463,7 @@ impl Keystore {
     /// Runs `f` in a write transaction and keeps the keystore digest current.
     /// Refuses to change anything when the audit log cannot be written.
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        let _invalidate = InvalidateOnDrop(&self.inner.cache);
         self.inner.storage.write(&mut |tx| {
             self.audit_preflight(tx)?;
             let mut dtx = DigestTx {
@@ -437,17 +484,23 @@ impl Keystore {
     }
 
     /// The same keystore reading time from `clock` (tests, simulations).
-    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
-        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|arc| Inner {
-            storage: Box::new(ArcStorage(arc.clone())),
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.clock = clock;
+            return self;
+        }
+        let arc = &self.inner;
+        let inner = Inner {
+            storage: arc.storage.clone(),
             root: arc.root.clone(),
             config: arc.config.clone(),
-            clock: arc.clock.clone(),
-            audit_path: arc.audit_path.clone(),
+            clock,
             default_policy: arc.default_policy.clone(),
-        });
+            cache: cache::RecordCache::default(),
+            audit: arc.audit.clone(),
+        };
         Keystore {
-            inner: Arc::new(Inner { clock, ..inner }),
+            inner: Arc::new(inner),
             principal: self.principal,
         }
     }
@@ -569,25 +622,77 @@ impl Keystore {
         Error::not_found(format!("Key '{key_id}' does not exist"))
     }
 
-    /// Loads a key for use: read-only unless a purge or automatic rotation is due.
-    fn load(&self, key_id: &str) -> Result<KeyRecord> {
-        let ident = self.parse_ident(key_id)?;
-        let mut found = None;
+    /// The cache generation to insert under, after checking the change
+    /// counter (and, when it moved, the keystore digest); `None` when the
+    /// storage has no change detector.
+    fn fresh_cache(&self) -> Result<Option<u64>> {
+        let Some(epoch) = self.inner.storage.change_counter()? else {
+            return Ok(None);
+        };
+        if let Some(g) = self.inner.cache.generation_at(epoch) {
+            return Ok(Some(g));
+        }
+        let mut digest = [0u8; 32];
         self.inner.storage.read(&mut |tx| {
-            found = self.load_in(tx, key_id, &ident)?;
+            digest = self.read_digest(tx)?;
             Ok(())
         })?;
-        let rec = found.ok_or_else(|| self.not_found(key_id))?;
-        let env = self.env();
-        let rotation_due =
-            rec.rotation.enabled && rec.rotation.next_rotation.is_some_and(|d| d <= env.now);
-        if ops::is_due_for_purge(&rec, env.now)
-            || rotation_due
-            || strongroom_core::asym::imported_material_expired(&rec, env.now)
-        {
-            return self.modify(key_id, |_, r| Ok(r.clone()));
+        Ok(Some(self.inner.cache.validate(epoch, digest)))
+    }
+
+    /// A key record from the cache, or read, authenticated and cached.
+    fn load_cached(&self, key_id: &str, ident: &KeyIdentifier) -> Result<Arc<cache::CachedKey>> {
+        let generation = self.fresh_cache()?;
+        let cache = &self.inner.cache;
+        if generation.is_some() {
+            let id = match ident {
+                KeyIdentifier::KeyId(id) => Some(id.clone()),
+                KeyIdentifier::Alias(name) => cache.alias(name),
+            };
+            if let Some(hit) = id.and_then(|id| cache.key(&id)) {
+                return Ok(hit);
+            }
         }
-        Ok(rec)
+        let mut found = None;
+        self.inner.storage.read(&mut |tx| {
+            found = self.load_in(tx, key_id, ident)?;
+            Ok(())
+        })?;
+        let entry = Arc::new(cache::CachedKey::new(
+            found.ok_or_else(|| self.not_found(key_id))?,
+        ));
+        if let Some(g) = generation {
+            let alias = match ident {
+                KeyIdentifier::Alias(name) => Some(name.as_str()),
+                KeyIdentifier::KeyId(_) => None,
+            };
+            cache.insert(g, alias, &entry);
+        }
+        Ok(entry)
+    }
+
+    /// Loads a key for use: read-only unless a purge or automatic rotation
+    /// is due. Served from the record cache when it is fresh.
+    fn load_shared(&self, key_id: &str) -> Result<Arc<cache::CachedKey>> {
+        let ident = self.parse_ident(key_id)?;
+        let entry = self.load_cached(key_id, &ident)?;
+        let rec = &entry.rec;
+        let now = self.inner.clock.now();
+        let rotation_due =
+            rec.rotation.enabled && rec.rotation.next_rotation.is_some_and(|d| d <= now);
+        if ops::is_due_for_purge(rec, now)
+            || rotation_due
+            || strongroom_core::asym::imported_material_expired(rec, now)
+        {
+            let rec = self.modify(key_id, |_, r| Ok(r.clone()))?;
+            return Ok(Arc::new(cache::CachedKey::new(rec)));
+        }
+        Ok(entry)
+    }
+
+    /// As [`load_shared`](Self::load_shared), an owned record.
+    fn load(&self, key_id: &str) -> Result<KeyRecord> {
+        Ok(self.load_shared(key_id)?.rec.clone())
     }
 
     /// Runs `f` on a key record in a write transaction and stores the result.
@@ -1344,7 +1449,7 @@ impl Keystore {
         };
         self.call("Encrypt", params, |call| {
             self.check_grant_tokens(&req.grant_tokens)?;
-            let rec = self.load(&req.key_id)?;
+            let rec = self.load_shared(&req.key_id)?;
             let alg = req
                 .encryption_algorithm
                 .unwrap_or(strongroom_core::key::EncryptionAlgorithm::SymmetricDefault);
@@ -1364,10 +1469,10 @@ impl Keystore {
     }
 
     /// Finds the key that made a symmetric blob and checks an optional expected KeyId.
-    fn blob_key(&self, blob: &[u8], expected: Option<&str>) -> Result<KeyRecord> {
+    fn blob_key(&self, blob: &[u8], expected: Option<&str>) -> Result<Arc<cache::CachedKey>> {
         let header = strongroom_core::blob::parse_header(blob)?;
         let expected_id = expected
-            .map(|k| self.load(k).map(|r| r.key_id))
+            .map(|k| self.load_shared(k).map(|r| r.key_id.clone()))
             .transpose()?;
         let id = header.key_id_string();
         if let Some(e) = &expected_id {
@@ -1378,7 +1483,7 @@ impl Keystore {
                 ));
             }
         }
-        match self.load(&id) {
+        match self.load_shared(&id) {
             Ok(r) => Ok(r),
             Err(e) if e.kind() == ErrorKind::NotFoundException => Err(Error::invalid_ciphertext()),
             Err(e) => Err(e),
@@ -1440,7 +1545,7 @@ impl Keystore {
                 &req.encryption_context,
             )?;
             Ok(DecryptResponse {
-                key_id: rec.arn,
+                key_id: rec.arn.clone(),
                 plaintext,
                 encryption_algorithm: strongroom_core::key::EncryptionAlgorithm::SymmetricDefault,
             })
@@ -1520,7 +1625,7 @@ impl Keystore {
             )?;
             Ok(ReEncryptResponse {
                 ciphertext_blob: blob,
-                source_key_id: src.arn,
+                source_key_id: src.arn.clone(),
                 key_id: dst.arn,
                 source_encryption_algorithm: SymmetricDefault,
                 destination_encryption_algorithm: SymmetricDefault,
@@ -1548,7 +1653,7 @@ impl Keystore {
         };
         self.call(op, params, |call| {
             self.check_grant_tokens(&req.grant_tokens)?;
-            let rec = self.load(&req.key_id)?;
+            let rec = self.load_shared(&req.key_id)?;
             self.authorize(call, op, &rec, &req.key_id, &req.encryption_context, |r| {
                 r.with("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT")
                     .with_encryption_context(&req.encryption_context)
@@ -1642,18 +1747,6 @@ fn key_params(key_id: &str) -> RequestParameters {
     RequestParameters {
         key_id: Some(key_id.into()),
         ..Default::default()
-    }
-}
-
-/// A storage view shared by clones made with [`Keystore::with_clock`].
-struct ArcStorage(Arc<Inner>);
-
-impl Storage for ArcStorage {
-    fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
-        self.0.storage.read(f)
-    }
-    fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
-        self.0.storage.write(f)
     }
 }
 

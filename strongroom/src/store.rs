@@ -3,7 +3,8 @@
 //! ([`SqliteStorage`]) is the embedded default; a shared database (e.g.
 //! PostgreSQL) is a second implementation of the same two traits.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -106,17 +107,44 @@ pub trait Storage: Send + Sync {
     /// # Errors
     /// `f`'s error, or `KMSInternalException` on a storage failure.
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+    /// A cheap change detector: a counter whose value differs between two
+    /// calls whenever a write transaction committed in between, through this
+    /// storage or any other connection or process. `None` (the default) when
+    /// the storage has none; callers then cache nothing.
+    ///
+    /// # Errors
+    /// `KMSInternalException` on a storage failure.
+    fn change_counter(&self) -> Result<Option<u64>> {
+        Ok(None)
+    }
 }
 
 fn db_err(e: rusqlite::Error) -> Error {
     Error::internal(format!("keystore database error: {e}"))
 }
 
+/// Read connections per [`SqliteStorage`], opened on first use, so that
+/// threads sharing one handle read in parallel (WAL readers do not block).
+const READERS: usize = 4;
+
+/// A read connection and the `PRAGMA data_version` it last returned.
+struct Reader {
+    conn: Connection,
+    data_version: i64,
+}
+
 /// SQLite storage: one file, WAL journal, `synchronous=FULL` so that a
 /// committed write survives `kill -9` and power loss, a busy timeout so that
-/// several processes can share the file.
+/// several processes can share the file. Writes go through one connection;
+/// reads through a small pool of connections, in parallel.
 pub struct SqliteStorage {
     conn: Mutex<Connection>,
+    path: PathBuf,
+    readers: Vec<Mutex<Option<Reader>>>,
+    next_reader: AtomicUsize,
+    /// Bumped by every commit through `conn` and whenever a reader's
+    /// `data_version` shows a commit by another connection.
+    epoch: AtomicU64,
 }
 
 impl std::fmt::Debug for SqliteStorage {
@@ -166,20 +194,62 @@ impl SqliteStorage {
         .map_err(db_err)?;
         Ok(SqliteStorage {
             conn: Mutex::new(conn),
+            path: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+            readers: (0..READERS).map(|_| Mutex::new(None)).collect(),
+            next_reader: AtomicUsize::new(0),
+            epoch: AtomicU64::new(0),
         })
     }
 
-    fn run(
-        &self,
-        behavior: TransactionBehavior,
-        f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>,
-    ) -> Result<()> {
-        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn.transaction_with_behavior(behavior).map_err(db_err)?;
-        let mut stx = SqliteTx { tx: &tx };
-        f(&mut stx)?;
-        tx.commit().map_err(db_err)
+    /// Runs `f` on a free read connection (opening it if needed), or waits
+    /// for one.
+    fn with_reader<T>(&self, f: impl FnOnce(&mut Reader) -> Result<T>) -> Result<T> {
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        let n = self.readers.len();
+        let mut guard = (0..n)
+            .find_map(|i| self.readers[(start + i) % n].try_lock().ok())
+            .unwrap_or_else(|| {
+                self.readers[start % n]
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+            });
+        if guard.is_none() {
+            use rusqlite::OpenFlags;
+            let conn = Connection::open_with_flags(
+                &self.path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(db_err)?;
+            conn.busy_timeout(Duration::from_secs(30)).map_err(db_err)?;
+            conn.pragma_update(None, "query_only", true)
+                .map_err(db_err)?;
+            let data_version = data_version(&conn)?;
+            // A new reader has no history: count it as a change.
+            self.epoch.fetch_add(1, Ordering::AcqRel);
+            *guard = Some(Reader { conn, data_version });
+        }
+        match guard.as_mut() {
+            Some(r) => f(r),
+            None => Err(Error::internal("no read connection")),
+        }
     }
+}
+
+fn data_version(conn: &Connection) -> Result<i64> {
+    conn.prepare_cached("PRAGMA data_version")
+        .and_then(|mut st| st.query_row([], |r| r.get(0)))
+        .map_err(db_err)
+}
+
+fn run_tx(
+    conn: &mut Connection,
+    behavior: TransactionBehavior,
+    f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>,
+) -> Result<()> {
+    let tx = conn.transaction_with_behavior(behavior).map_err(db_err)?;
+    let mut stx = SqliteTx { tx: &tx };
+    f(&mut stx)?;
+    tx.commit().map_err(db_err)
 }
 
 struct SqliteTx<'a> {
@@ -264,10 +334,28 @@ impl Tx for SqliteTx<'_> {
 
 impl Storage for SqliteStorage {
     fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
-        self.run(TransactionBehavior::Deferred, f)
+        self.with_reader(|r| run_tx(&mut r.conn, TransactionBehavior::Deferred, f))
     }
 
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
-        self.run(TransactionBehavior::Immediate, f)
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let result = run_tx(&mut conn, TransactionBehavior::Immediate, f);
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        result
+    }
+
+    /// `PRAGMA data_version` of a read connection (which changes when any
+    /// other connection, in this process or another, commits) folded with
+    /// this storage's own commits into one counter.
+    fn change_counter(&self) -> Result<Option<u64>> {
+        self.with_reader(|r| {
+            let v = data_version(&r.conn)?;
+            if v != r.data_version {
+                r.data_version = v;
+                self.epoch.fetch_add(1, Ordering::AcqRel);
+            }
+            Ok(())
+        })?;
+        Ok(Some(self.epoch.load(Ordering::Acquire)))
     }
 }

@@ -1,0 +1,226 @@
+//! Throughput of the facade's hot path, audit log on, next to the raw
+//! cryptographic work of the same operation: Encrypt and Decrypt of 4 KiB,
+//! GenerateDataKey (AES_256), Sign (ECDSA P-256), with 1 and 2 threads on
+//! one shared handle, in keystores of 10 and 100,000 keys.
+//!
+//! `cargo run --release -p strongroom --example hotpath [seconds] [big]`
+//! (defaults 2 s per cell and 100000 keys). The keystores are built once on
+//! `/dev/shm` (fsync is free there) and copied to `target/hotpath-bench/`,
+//! where the measurement runs (on disk). Prints wall-clock ops/s and the
+//! ratio to the raw primitive; read the ratios, not the absolute figures, on
+//! a shared machine.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use strongroom::api::{
+    CreateKeyRequest, DecryptRequest, EncryptRequest, GenerateDataKeyRequest, SignRequest,
+};
+use strongroom::core::key::{DataKeySpec, KeySpec, KeyUsage, SigningAlgorithm};
+use strongroom::{EncryptionContext, Keystore, RootKeySource, Secret};
+
+/// One measured operation: its name, the raw primitive's rate, and the call.
+type Op<'a> = (&'a str, Option<f64>, &'a (dyn Fn() + Sync));
+
+fn root() -> RootKeySource {
+    RootKeySource::Bytes(Secret::from_slice(&[0x42; 32]))
+}
+
+fn files(p: &Path) -> Vec<PathBuf> {
+    ["", "-wal", "-shm", ".audit.jsonl"]
+        .iter()
+        .map(|s| {
+            let mut n = p.as_os_str().to_owned();
+            n.push(s);
+            PathBuf::from(n)
+        })
+        .collect()
+}
+
+/// A keystore of `n` symmetric keys plus one P-256 signing key (alias
+/// `alias/sign`) at `dir/hotpath-<n>.db`, built on first use.
+fn keystore(dir: &Path, n: usize) -> Keystore {
+    let path = dir.join(format!("hotpath-{n}.db"));
+    if let Ok(ks) = Keystore::open(&path, root()) {
+        return ks;
+    }
+    let tmp = PathBuf::from(format!("/dev/shm/hotpath-{}-{n}.db", std::process::id()));
+    {
+        let ks = Keystore::create(&tmp, root(), Default::default()).expect("create");
+        for i in 0..n {
+            ks.create_key(&CreateKeyRequest::default()).expect("key");
+            if i % 20_000 == 19_999 {
+                eprintln!("  {} of {n} keys", i + 1);
+            }
+        }
+        let sign = ks
+            .create_key(&CreateKeyRequest {
+                key_spec: Some(KeySpec::EccNistP256),
+                key_usage: Some(KeyUsage::SignVerify),
+                ..Default::default()
+            })
+            .expect("signing key");
+        ks.create_alias("alias/sign", &sign.key_metadata.key_id)
+            .expect("alias");
+    }
+    for (from, to) in files(&tmp).into_iter().zip(files(&path)) {
+        if from.exists() {
+            std::fs::copy(&from, &to).expect("copy");
+            let _ = std::fs::remove_file(&from);
+        }
+    }
+    Keystore::open(&path, root()).expect("open")
+}
+
+/// CPU time of the calling thread, nanoseconds (Linux schedstat).
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Operations per CPU-second of `op` on one thread for `secs` (steadier
+/// than wall time on a loaded machine).
+fn cpu_rate(secs: f64, op: &(dyn Fn() + Sync)) -> f64 {
+    let stop = Duration::from_secs_f64(secs);
+    let start = Instant::now();
+    let cpu0 = thread_cpu_ns();
+    let mut n = 0u64;
+    while start.elapsed() < stop {
+        for _ in 0..16 {
+            op();
+        }
+        n += 16;
+    }
+    n as f64 * 1e9 / (thread_cpu_ns() - cpu0).max(1) as f64
+}
+
+/// Wall-clock operations per second of `op` on `threads` threads for `secs`.
+fn rate(threads: usize, secs: f64, op: &(dyn Fn() + Sync)) -> f64 {
+    let stop = Duration::from_secs_f64(secs);
+    let start = Instant::now();
+    let total: u64 = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut n = 0u64;
+                    while start.elapsed() < stop {
+                        for _ in 0..16 {
+                            op();
+                        }
+                        n += 16;
+                    }
+                    n
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().expect("thread")).sum()
+    });
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let secs: f64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(2.0);
+    let big: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/hotpath-bench");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let ctx = EncryptionContext::from_pairs([("purpose", "bench")]).expect("context");
+    let pt = vec![0x5au8; 4096];
+
+    // Raw work: HKDF of the per-blob key + AES-256-GCM (blob::seal / open).
+    let backing = Secret::new(vec![7u8; 32]);
+    let id16 = [3u8; 16];
+    let mut rng = strongroom::os_rng();
+    let raw_blob =
+        strongroom::core::blob::seal(&mut rng, &id16, 1, &backing, &pt, &ctx).expect("seal");
+    let raw_enc = cpu_rate(secs, &|| {
+        let mut rng = strongroom::os_rng();
+        std::hint::black_box(
+            strongroom::core::blob::seal(&mut rng, &id16, 1, &backing, &pt, &ctx).expect("seal"),
+        );
+    });
+    let raw_dec = cpu_rate(secs, &|| {
+        std::hint::black_box(
+            strongroom::core::blob::open(&raw_blob, &backing, &ctx).expect("open"),
+        );
+    });
+    // What 2 threads get on this machine right now, with no shared state.
+    let raw_one = rate(1, secs, &|| {
+        let mut rng = strongroom::os_rng();
+        std::hint::black_box(
+            strongroom::core::blob::seal(&mut rng, &id16, 1, &backing, &pt, &ctx).expect("seal"),
+        );
+    });
+    let raw_two = rate(2, secs, &|| {
+        let mut rng = strongroom::os_rng();
+        std::hint::black_box(
+            strongroom::core::blob::seal(&mut rng, &id16, 1, &backing, &pt, &ctx).expect("seal"),
+        );
+    });
+    println!("backend: {}", strongroom::core::crypto::BACKEND);
+    println!(
+        "raw blob::seal 4 KiB wall: 1 thread {raw_one:.0}/s, 2 threads {raw_two:.0}/s ({:.2}x)",
+        raw_two / raw_one
+    );
+    println!("raw blob::seal 4 KiB: {raw_enc:.0}/CPU-s; raw blob::open 4 KiB: {raw_dec:.0}/CPU-s");
+
+    println!("| keys | operation | 1 thread ops/CPU-s | vs raw | 1 thread ops/s (wall) | 2 threads ops/s (wall) | 2 vs 1 |");
+    println!("|---|---|---|---|---|---|---|");
+    for n in [10usize, big] {
+        eprintln!("keystore of {n} keys");
+        let ks = keystore(&dir, n);
+        let key = ks.list_keys(Some(1), None).expect("list").keys[0]
+            .key_id
+            .clone();
+        let enc = EncryptRequest {
+            key_id: key.clone(),
+            plaintext: Secret::new(pt.clone()),
+            encryption_context: ctx.clone(),
+            ..Default::default()
+        };
+        let dec = DecryptRequest {
+            ciphertext_blob: ks.encrypt(&enc).expect("encrypt").ciphertext_blob,
+            encryption_context: ctx.clone(),
+            ..Default::default()
+        };
+        let gdk = GenerateDataKeyRequest {
+            key_id: key.clone(),
+            key_spec: Some(DataKeySpec::Aes256),
+            ..Default::default()
+        };
+        let sign = SignRequest {
+            key_id: "alias/sign".into(),
+            message: Secret::from_slice(b"hello"),
+            message_type: None,
+            signing_algorithm: Some(SigningAlgorithm::EcdsaSha256),
+            grant_tokens: Vec::new(),
+        };
+        let ops: [Op<'_>; 4] = [
+            ("Encrypt 4 KiB", Some(raw_enc), &|| {
+                std::hint::black_box(ks.encrypt(&enc).expect("encrypt"));
+            }),
+            ("Decrypt 4 KiB", Some(raw_dec), &|| {
+                std::hint::black_box(ks.decrypt(&dec).expect("decrypt"));
+            }),
+            ("GenerateDataKey", None, &|| {
+                std::hint::black_box(ks.generate_data_key(&gdk).expect("gdk"));
+            }),
+            ("Sign P-256", None, &|| {
+                std::hint::black_box(ks.sign(&sign).expect("sign"));
+            }),
+        ];
+        for (name, raw, op) in ops {
+            let cpu = cpu_rate(secs, op);
+            let one = rate(1, secs, op);
+            let two = rate(2, secs, op);
+            let vs = raw.map_or("-".into(), |r| format!("{:.1}x slower", r / cpu));
+            println!(
+                "| {n} | {name} | {cpu:.0} | {vs} | {one:.0} | {two:.0} | {:.2}x |",
+                two / one
+            );
+        }
+        ks.flush_audit_log().expect("flush");
+    }
+}

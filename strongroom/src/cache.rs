@@ -1,0 +1,219 @@
+//! The record cache: parsed, authenticated key records (with their parsed
+//! key policies) and alias targets, so that the cryptographic hot path does
+//! not read SQLite.
+//!
+//! # Freshness
+//!
+//! Before every lookup the keystore asks its storage for the change counter
+//! ([`Storage::change_counter`](crate::store::Storage::change_counter):
+//! SQLite's `PRAGMA data_version`, which moves when any connection of any
+//! process commits). When it moved, the keystore reads the sealed keystore
+//! digest (`meta/digest`, the XOR of the MAC tags of every key, alias and
+//! grant row) and empties the cache if the digest differs from the one the
+//! cache was filled under. So a key disabled, deleted, rotated or re-aliased
+//! by another handle or process is seen on the next call; an audit
+//! checkpoint or other `meta` write leaves the cache alone.
+//!
+//! Entries loaded before a change but inserted after the cache was emptied
+//! are refused (the cache's generation moved), so a stale record never
+//! enters it.
+//!
+//! Tampering: a cached record was authenticated when it was read. A row
+//! edited in the file afterwards is not re-read while the cache holds it and
+//! the digest does not change; it fails authentication (as before the
+//! cache) on the next read that misses the cache: after any write that
+//! changes the digest, after eviction, or in another handle or process.
+//!
+//! The cache holds no secret: key material stays sealed in the records.
+//! Its size is bounded by [`CAPACITY`] keys (least recently used evicted).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use strongroom_core::key::KeyRecord;
+use strongroom_core::policy::Policy;
+
+/// Most key records (and, separately, alias targets) the cache holds.
+pub(crate) const CAPACITY: usize = 8192;
+
+/// A cached key record and its parsed key policy.
+pub(crate) struct CachedKey {
+    pub rec: KeyRecord,
+    /// The parsed `rec.policy`; `None` for the default policy or a policy
+    /// that does not parse (then the caller parses it and reports the error).
+    pub policy: Option<Arc<Policy>>,
+    used: AtomicU64,
+}
+
+impl CachedKey {
+    pub(crate) fn new(rec: KeyRecord) -> Self {
+        let policy = rec
+            .policy
+            .as_deref()
+            .and_then(|t| Policy::parse(t).ok())
+            .map(Arc::new);
+        CachedKey {
+            rec,
+            policy,
+            used: AtomicU64::new(0),
+        }
+    }
+}
+
+impl std::ops::Deref for CachedKey {
+    type Target = KeyRecord;
+    fn deref(&self) -> &KeyRecord {
+        &self.rec
+    }
+}
+
+#[derive(Default)]
+struct State {
+    /// The change counter the contents were last validated at.
+    epoch: Option<u64>,
+    /// The keystore digest the contents were read under.
+    digest: [u8; 32],
+    /// Moves whenever the cache is emptied.
+    generation: u64,
+    keys: HashMap<String, Arc<CachedKey>>,
+    aliases: HashMap<String, String>,
+}
+
+/// See the module documentation.
+#[derive(Default)]
+pub(crate) struct RecordCache {
+    state: RwLock<State>,
+    tick: AtomicU64,
+}
+
+impl RecordCache {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.state
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.state
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The generation to insert under if the cache was validated at `epoch`.
+    pub(crate) fn generation_at(&self, epoch: u64) -> Option<u64> {
+        let s = self.read();
+        (s.epoch == Some(epoch)).then_some(s.generation)
+    }
+
+    /// Records a validation at `epoch` against `digest` (read after the
+    /// counter); empties the cache if the digest moved. Returns the
+    /// generation to insert under.
+    pub(crate) fn validate(&self, epoch: u64, digest: [u8; 32]) -> u64 {
+        let mut s = self.write();
+        if s.digest != digest || s.epoch.is_none() {
+            s.keys.clear();
+            s.aliases.clear();
+            s.generation += 1;
+            s.digest = digest;
+        }
+        if s.epoch.is_none_or(|e| e < epoch) {
+            s.epoch = Some(epoch);
+        }
+        s.generation
+    }
+
+    /// Empties the cache (after this handle's own writes).
+    pub(crate) fn invalidate(&self) {
+        let mut s = self.write();
+        s.keys.clear();
+        s.aliases.clear();
+        s.generation += 1;
+        s.epoch = None;
+    }
+
+    pub(crate) fn key(&self, key_id: &str) -> Option<Arc<CachedKey>> {
+        let s = self.read();
+        let e = s.keys.get(key_id)?;
+        e.used
+            .store(self.tick.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+        Some(e.clone())
+    }
+
+    pub(crate) fn alias(&self, name: &str) -> Option<String> {
+        self.read().aliases.get(name).cloned()
+    }
+
+    /// Inserts an entry loaded under `generation` (refused if the cache was
+    /// emptied since), and the alias it was found through.
+    pub(crate) fn insert(&self, generation: u64, alias: Option<&str>, entry: &Arc<CachedKey>) {
+        let mut s = self.write();
+        if s.generation != generation {
+            return;
+        }
+        if s.keys.len() >= CAPACITY {
+            // Evict the least recently used half.
+            let mut used: Vec<(u64, String)> = s
+                .keys
+                .iter()
+                .map(|(k, e)| (e.used.load(Ordering::Relaxed), k.clone()))
+                .collect();
+            used.sort_unstable();
+            for (_, k) in used.into_iter().take(CAPACITY / 2) {
+                s.keys.remove(&k);
+            }
+        }
+        if let Some(a) = alias {
+            if s.aliases.len() >= CAPACITY {
+                s.aliases.clear();
+            }
+            s.aliases.insert(a.to_owned(), entry.rec.key_id.clone());
+        }
+        entry
+            .used
+            .store(self.tick.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+        s.keys.insert(entry.rec.key_id.clone(), entry.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use strongroom_core::api::CreateKeyRequest;
+    use strongroom_core::ops::{create_key, Env};
+    use strongroom_core::seal::RootKey;
+
+    #[test]
+    fn the_cache_is_bounded_and_keeps_recently_used_keys() {
+        let root = RootKey::from_bytes(&[7u8; 32]).unwrap();
+        let env = Env {
+            region: "local-1",
+            account: "000000000000",
+            root: &root,
+            now: 1_704_067_200,
+        };
+        let cache = RecordCache::default();
+        let g = cache.validate(1, [0u8; 32]);
+        let mut rng = crate::os_rng();
+        let mut first = None;
+        for i in 0..=CAPACITY {
+            let rec = create_key(&env, &mut rng, &CreateKeyRequest::default()).unwrap();
+            let entry = Arc::new(CachedKey::new(rec));
+            cache.insert(g, None, &entry);
+            let id = entry.rec.key_id.clone();
+            if i == 0 {
+                first = Some(id);
+            }
+            // Keep touching the first key so that it is never the least recently used.
+            assert!(cache.key(first.as_deref().unwrap()).is_some());
+            assert!(cache.read().keys.len() <= CAPACITY);
+        }
+        assert!(cache.read().keys.len() <= CAPACITY / 2 + 1);
+        // A stale loader (an older generation) cannot insert.
+        cache.invalidate();
+        let rec = create_key(&env, &mut rng, &CreateKeyRequest::default()).unwrap();
+        cache.insert(g, None, &Arc::new(CachedKey::new(rec)));
+        assert!(cache.read().keys.is_empty());
+    }
+}
