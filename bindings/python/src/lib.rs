@@ -15,15 +15,18 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyByteArray, PyBytes, PyString, PyTuple, PyType};
 use strongroom::api::{
-    CreateKeyRequest, DecryptRequest, EncryptRequest, GenerateDataKeyPairRequest,
-    GenerateDataKeyRequest, GenerateMacRequest, GetParametersForImportRequest,
-    ImportKeyMaterialRequest, ReEncryptRequest, SignRequest, Tag as ApiTag, VerifyMacRequest,
-    VerifyRequest,
+    CreateGrantRequest, CreateKeyRequest, DecryptRequest, EncryptRequest,
+    GenerateDataKeyPairRequest, GenerateDataKeyRequest, GenerateMacRequest,
+    GetParametersForImportRequest, ImportKeyMaterialRequest, ListGrantsRequest,
+    PutKeyPolicyRequest, ReEncryptRequest, RetireGrantRequest, SignRequest, Tag as ApiTag,
+    VerifyMacRequest, VerifyRequest,
 };
+use strongroom::core::envelope::{DecryptOptions, EncryptOptions};
 use strongroom::core::key::{
     DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, ExpirationModel, KeySpec, KeyUsage,
     MacAlgorithm, MessageType, Origin, SigningAlgorithm, WrappingAlgorithm, WrappingKeySpec,
 };
+use strongroom::envelope::EnvelopeSummary;
 use strongroom::{EncryptionContext, Error, ErrorKind, RootKeySource, Secret};
 
 mod results;
@@ -1009,11 +1012,434 @@ impl Keystore {
         self.run(py, move |ks| ks.import_key_material(&req))
     }
 
+    // ---- principals, key policies, grants, audit -------------------------------
+
+    /// The same keystore acting for `principal` (an ARN): every operation on
+    /// the returned handle is authorized for, and audited as, that principal.
+    /// The handles share the open keystore.
+    fn as_principal(&self, principal: String) -> PyResult<Keystore> {
+        let ks = self.handle()?.as_principal(&principal);
+        Ok(Keystore {
+            inner: Mutex::new(Some(ks)),
+            path: self.path.clone(),
+        })
+    }
+
+    /// The principal this handle acts for (the administrator by default).
+    #[getter]
+    fn principal(&self) -> PyResult<String> {
+        Ok(self.handle()?.principal().to_owned())
+    }
+
+    /// PutKeyPolicy: `policy` is the JSON policy document; `policy_name` must be "default".
+    ///
+    /// Raises MalformedPolicyDocumentException, NotFoundException,
+    /// AccessDeniedException, KMSInvalidStateException, ValidationException.
+    #[pyo3(signature = (key_id, policy, *, policy_name=None, bypass_policy_lockout_safety_check=false))]
+    fn put_key_policy(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        policy: String,
+        policy_name: Option<String>,
+        bypass_policy_lockout_safety_check: bool,
+    ) -> PyResult<()> {
+        let req = PutKeyPolicyRequest {
+            key_id,
+            policy_name,
+            policy,
+            bypass_policy_lockout_safety_check,
+        };
+        self.run(py, move |ks| ks.put_key_policy(&req))
+    }
+
+    /// GetKeyPolicy: the key's policy document (JSON text).
+    ///
+    /// Raises NotFoundException, AccessDeniedException, ValidationException.
+    #[pyo3(signature = (key_id, *, policy_name=None))]
+    fn get_key_policy(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        policy_name: Option<String>,
+    ) -> PyResult<String> {
+        self.run(py, move |ks| {
+            ks.get_key_policy(&key_id, policy_name.as_deref())
+        })
+        .map(|r| r.policy)
+    }
+
+    /// ListKeyPolicies: the response in the KMS JSON shape
+    /// (`{"PolicyNames": ["default"], "Truncated": False}`).
+    #[pyo3(signature = (key_id, *, limit=None, marker=None))]
+    fn list_key_policies<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: String,
+        limit: Option<&Bound<'_, PyAny>>,
+        marker: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let limit = opt_u32("limit", limit)?;
+        let r = self.run(py, move |ks| {
+            ks.list_key_policies(&key_id, limit, marker.as_deref())
+        })?;
+        to_py(py, &r)
+    }
+
+    /// CreateGrant: `operations` are KMS operation names ("Encrypt", ...),
+    /// `constraints` a mapping in the KMS shape (`{"EncryptionContextSubset": {...}}`).
+    /// Returns `{"GrantToken": ..., "GrantId": ...}`.
+    ///
+    /// Raises ValidationException, NotFoundException, AccessDeniedException,
+    /// DisabledException, LimitExceededException, KMSInvalidStateException.
+    #[pyo3(signature = (key_id, grantee_principal, operations, *, retiring_principal=None, constraints=None, grant_tokens=None, name=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn create_grant<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: String,
+        grantee_principal: String,
+        operations: Vec<String>,
+        retiring_principal: Option<String>,
+        constraints: Option<&Bound<'_, PyAny>>,
+        grant_tokens: Option<Vec<String>>,
+        name: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let operations = operations
+            .into_iter()
+            .map(|o| {
+                serde_json::from_value(serde_json::Value::String(o.clone()))
+                    .map_err(|_| validation(format!("unknown grant operation: {o}")))
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        let constraints = match constraints {
+            Some(c) if !c.is_none() => {
+                let text: String = py.import("json")?.call_method1("dumps", (c,))?.extract()?;
+                Some(
+                    serde_json::from_str(&text)
+                        .map_err(|e| validation(format!("malformed grant constraints: {e}")))?,
+                )
+            }
+            _ => None,
+        };
+        let req = CreateGrantRequest {
+            key_id,
+            grantee_principal,
+            retiring_principal,
+            operations,
+            constraints,
+            grant_tokens: tokens(grant_tokens),
+            name,
+        };
+        let r = self.run(py, move |ks| ks.create_grant(&req))?;
+        to_py(py, &r)
+    }
+
+    /// ListGrants of `key_id`, in the KMS JSON shape (`{"Grants": [...], "Truncated": ...}`).
+    ///
+    /// Raises NotFoundException, AccessDeniedException, ValidationException,
+    /// InvalidMarkerException, InvalidGrantIdException.
+    #[pyo3(signature = (key_id, *, limit=None, marker=None, grant_id=None, grantee_principal=None))]
+    fn list_grants<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: String,
+        limit: Option<&Bound<'_, PyAny>>,
+        marker: Option<String>,
+        grant_id: Option<String>,
+        grantee_principal: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let req = ListGrantsRequest {
+            key_id,
+            limit: opt_u32("limit", limit)?,
+            marker,
+            grant_id,
+            grantee_principal,
+        };
+        let r = self.run(py, move |ks| ks.list_grants(&req))?;
+        to_py(py, &r)
+    }
+
+    /// ListRetirableGrants of `retiring_principal`, in the KMS JSON shape.
+    ///
+    /// Raises ValidationException, InvalidMarkerException.
+    #[pyo3(signature = (retiring_principal, *, limit=None, marker=None))]
+    fn list_retirable_grants<'py>(
+        &self,
+        py: Python<'py>,
+        retiring_principal: String,
+        limit: Option<&Bound<'_, PyAny>>,
+        marker: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let limit = opt_u32("limit", limit)?;
+        let r = self.run(py, move |ks| {
+            ks.list_retirable_grants(&retiring_principal, limit, marker.as_deref())
+        })?;
+        to_py(py, &r)
+    }
+
+    /// RetireGrant by `grant_token`, or by `key_id` and `grant_id`.
+    ///
+    /// Raises InvalidGrantTokenException, InvalidGrantIdException,
+    /// ValidationException, NotFoundException, AccessDeniedException.
+    #[pyo3(signature = (*, grant_token=None, key_id=None, grant_id=None))]
+    fn retire_grant(
+        &self,
+        py: Python<'_>,
+        grant_token: Option<String>,
+        key_id: Option<String>,
+        grant_id: Option<String>,
+    ) -> PyResult<()> {
+        let req = RetireGrantRequest {
+            grant_token,
+            key_id,
+            grant_id,
+        };
+        self.run(py, move |ks| ks.retire_grant(&req))
+    }
+
+    /// RevokeGrant `grant_id` of `key_id`.
+    ///
+    /// Raises InvalidGrantIdException, NotFoundException, AccessDeniedException.
+    fn revoke_grant(&self, py: Python<'_>, key_id: String, grant_id: String) -> PyResult<()> {
+        self.run(py, move |ks| ks.revoke_grant(&key_id, &grant_id))
+    }
+
+    /// Verifies the audit log's hash chain and sealed checkpoint. Returns
+    /// `{"records": n, "checkpoint_records": m, "intact": bool, "fault": str | None}`.
+    ///
+    /// Raises KMSInternalException if the log cannot be read.
+    fn verify_audit_log<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let r = self.run(py, |ks| ks.verify_audit_log())?;
+        let d = pyo3::types::PyDict::new(py);
+        d.set_item("records", r.records)?;
+        d.set_item("checkpoint_records", r.checkpoint_records)?;
+        d.set_item("intact", r.fault.is_none())?;
+        d.set_item("fault", r.fault.map(|f| f.to_string()))?;
+        Ok(d.into_any())
+    }
+
+    // ---- envelope encryption ---------------------------------------------------
+
+    /// Envelope-encrypts everything read from the binary file object `src`
+    /// into one message written to `dst`, under `key_ids` (the first
+    /// generates the data key). Constant memory. Returns
+    /// `{"plaintext_length": n, "message_length": m}`.
+    ///
+    /// Raises ValidationException, the errors of `generate_data_key`, and
+    /// whatever `src.read` / `dst.write` raise.
+    #[pyo3(signature = (src, dst, *, key_ids, encryption_context=None, frame_length=None))]
+    fn encrypt_stream<'py>(
+        &self,
+        py: Python<'py>,
+        src: Bound<'py, PyAny>,
+        dst: Bound<'py, PyAny>,
+        key_ids: Vec<String>,
+        encryption_context: Option<&Bound<'_, PyAny>>,
+        frame_length: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let ctx = context(encryption_context)?;
+        let options = encrypt_options(frame_length)?;
+        let ks = self.handle()?;
+        let mut reader = PyReader::new(src.unbind());
+        let mut writer = PyWriter::new(dst.unbind());
+        let r = py.detach(|| ks.encrypt_stream(&mut reader, &mut writer, &key_ids, &ctx, &options));
+        let r = stream_result(r, reader.error.take().or(writer.error.take()))?;
+        writer.flush_py(py)?;
+        summary(py, &r)
+    }
+
+    /// Decrypts one message read from `src` into `dst` with whichever key of
+    /// this keystore wrapped it. Signed messages are staged until the
+    /// signature verifies.
+    ///
+    /// Raises InvalidCiphertextException, AccessDeniedException, and the
+    /// errors of `decrypt`.
+    fn decrypt_stream<'py>(
+        &self,
+        py: Python<'py>,
+        src: Bound<'py, PyAny>,
+        dst: Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let ks = self.handle()?;
+        let mut reader = PyReader::new(src.unbind());
+        let mut writer = PyWriter::new(dst.unbind());
+        let options = DecryptOptions::default();
+        let r = py.detach(|| ks.decrypt_stream(&mut reader, &mut writer, &options));
+        let r = stream_result(r, reader.error.take().or(writer.error.take()))?;
+        writer.flush_py(py)?;
+        summary(py, &r)
+    }
+
+    /// Envelope-encrypts the file `path_in` to `path_out` (written atomically).
+    #[pyo3(signature = (path_in, path_out, *, key_ids, encryption_context=None, frame_length=None))]
+    fn encrypt_file<'py>(
+        &self,
+        py: Python<'py>,
+        path_in: PathBuf,
+        path_out: PathBuf,
+        key_ids: Vec<String>,
+        encryption_context: Option<&Bound<'_, PyAny>>,
+        frame_length: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let ctx = context(encryption_context)?;
+        let options = encrypt_options(frame_length)?;
+        let r = self.run(py, move |ks| {
+            ks.encrypt_file(&path_in, &path_out, &key_ids, &ctx, &options)
+        })?;
+        summary(py, &r)
+    }
+
+    /// Decrypts the message file `path_in` to `path_out`; `path_out` appears
+    /// only once the whole message is authenticated.
+    fn decrypt_file<'py>(
+        &self,
+        py: Python<'py>,
+        path_in: PathBuf,
+        path_out: PathBuf,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let options = DecryptOptions::default();
+        let r = self.run(py, move |ks| ks.decrypt_file(&path_in, &path_out, &options))?;
+        summary(py, &r)
+    }
+
     /// DeleteImportedKeyMaterial: the key becomes PendingImport.
     ///
     /// Raises NotFoundException, UnsupportedOperationException, KMSInvalidStateException.
     fn delete_imported_key_material(&self, py: Python<'_>, key_id: String) -> PyResult<()> {
         self.run(py, move |ks| ks.delete_imported_key_material(&key_id))
+    }
+}
+
+// ---- JSON-shaped results and Python file objects ------------------------------
+
+fn to_py<'py, T: serde::Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
+    let text = serde_json::to_string(value).map_err(|e| {
+        kms(Error::internal(format!(
+            "cannot serialize the response: {e}"
+        )))
+    })?;
+    py.import("json")?.call_method1("loads", (text,))
+}
+
+fn summary<'py>(py: Python<'py>, s: &EnvelopeSummary) -> PyResult<Bound<'py, PyAny>> {
+    let d = pyo3::types::PyDict::new(py);
+    d.set_item("plaintext_length", s.plaintext_len)?;
+    d.set_item("message_length", s.message_len)?;
+    Ok(d.into_any())
+}
+
+fn encrypt_options(frame_length: Option<&Bound<'_, PyAny>>) -> PyResult<EncryptOptions> {
+    let mut options = EncryptOptions::default();
+    if let Some(n) = opt_u32("frame_length", frame_length)? {
+        options.frame_length = n;
+    }
+    Ok(options)
+}
+
+/// The Python exception a file object raised wins over the facade's error.
+fn stream_result<T>(r: strongroom::Result<T>, py_err: Option<PyErr>) -> PyResult<T> {
+    match (r, py_err) {
+        (Err(_), Some(e)) => Err(e),
+        (r, _) => r.map_err(kms),
+    }
+}
+
+/// A Python binary file object as a `Read`: each read re-acquires the GIL
+/// and calls `read(n)`.
+struct PyReader {
+    file: Py<PyAny>,
+    error: Option<PyErr>,
+}
+
+impl PyReader {
+    fn new(file: Py<PyAny>) -> Self {
+        PyReader { file, error: None }
+    }
+}
+
+impl std::io::Read for PyReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        Python::attach(|py| {
+            let got = self
+                .file
+                .bind(py)
+                .call_method1("read", (buf.len(),))
+                .and_then(|b| {
+                    if b.is_none() {
+                        return Ok(Vec::new());
+                    }
+                    bytes_like("read() result", &b)
+                });
+            match got {
+                Ok(data) if data.len() <= buf.len() => {
+                    buf[..data.len()].copy_from_slice(&data);
+                    Ok(data.len())
+                }
+                Ok(_) => {
+                    self.error = Some(PyValueError::new_err(
+                        "read() returned more bytes than requested",
+                    ));
+                    Err(std::io::Error::other("read() returned too much"))
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    self.error = Some(e);
+                    Err(std::io::Error::other(msg))
+                }
+            }
+        })
+    }
+}
+
+/// A Python binary file object as a `Write`: each write re-acquires the
+/// GIL and calls `write(bytes)` until everything is written.
+struct PyWriter {
+    file: Py<PyAny>,
+    error: Option<PyErr>,
+}
+
+impl PyWriter {
+    fn new(file: Py<PyAny>) -> Self {
+        PyWriter { file, error: None }
+    }
+
+    fn flush_py(&self, py: Python<'_>) -> PyResult<()> {
+        let f = self.file.bind(py);
+        if f.hasattr("flush")? {
+            f.call_method0("flush")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::io::Write for PyWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Python::attach(|py| {
+            let r = self
+                .file
+                .bind(py)
+                .call_method1("write", (PyBytes::new(py, buf),))
+                .and_then(|n| {
+                    if n.is_none() {
+                        Ok(buf.len())
+                    } else {
+                        n.extract::<usize>()
+                    }
+                });
+            match r {
+                Ok(n) => Ok(n.min(buf.len())),
+                Err(e) => {
+                    let msg = e.to_string();
+                    self.error = Some(e);
+                    Err(std::io::Error::other(msg))
+                }
+            }
+        })
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -4,7 +4,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Mapping, Optional, Sequence, Tuple, Type, Union, final
+from typing import Any, Mapping, Optional, Protocol, Sequence, Tuple, Type, Union, final
 
 from typing_extensions import Buffer, Self
 
@@ -46,6 +46,12 @@ ERROR_CODES: Tuple[str, ...]
 
 _BytesLike = Buffer
 _StrPath = Union[str, "os.PathLike[str]"]
+
+class _BinaryReader(Protocol):
+    def read(self, size: int, /) -> Optional[bytes]: ...
+
+class _BinaryWriter(Protocol):
+    def write(self, data: bytes, /) -> Optional[int]: ...
 
 @final
 class KeyMetadata:
@@ -735,3 +741,87 @@ class Keystore:
         """ImportKeyMaterial. Raises InvalidImportTokenException, IncorrectKeyMaterialException, ..."""
     def delete_imported_key_material(self, key_id: str) -> None:
         """DeleteImportedKeyMaterial. Raises NotFoundException, UnsupportedOperationException."""
+    # ---- principals, key policies, grants, audit
+    def as_principal(self, principal: str) -> Keystore:
+        """The same keystore acting for `principal` (an ARN)."""
+    @property
+    def principal(self) -> str:
+        """The principal this handle acts for."""
+    def put_key_policy(
+        self,
+        key_id: str,
+        policy: str,
+        *,
+        policy_name: Optional[str] = None,
+        bypass_policy_lockout_safety_check: bool = False,
+    ) -> None:
+        """PutKeyPolicy."""
+    def get_key_policy(self, key_id: str, *, policy_name: Optional[str] = None) -> str:
+        """GetKeyPolicy: the policy document (JSON text)."""
+    def list_key_policies(
+        self, key_id: str, *, limit: Optional[int] = None, marker: Optional[str] = None
+    ) -> dict[str, Any]:
+        """ListKeyPolicies, in the KMS JSON shape."""
+    def create_grant(
+        self,
+        key_id: str,
+        grantee_principal: str,
+        operations: Sequence[str],
+        *,
+        retiring_principal: Optional[str] = None,
+        constraints: Optional[Mapping[str, Mapping[str, str]]] = None,
+        grant_tokens: Optional[Sequence[str]] = None,
+        name: Optional[str] = None,
+    ) -> dict[str, Any]:
+        """CreateGrant: {"GrantToken": ..., "GrantId": ...}."""
+    def list_grants(
+        self,
+        key_id: str,
+        *,
+        limit: Optional[int] = None,
+        marker: Optional[str] = None,
+        grant_id: Optional[str] = None,
+        grantee_principal: Optional[str] = None,
+    ) -> dict[str, Any]:
+        """ListGrants, in the KMS JSON shape."""
+    def list_retirable_grants(
+        self, retiring_principal: str, *, limit: Optional[int] = None, marker: Optional[str] = None
+    ) -> dict[str, Any]:
+        """ListRetirableGrants, in the KMS JSON shape."""
+    def retire_grant(
+        self,
+        *,
+        grant_token: Optional[str] = None,
+        key_id: Optional[str] = None,
+        grant_id: Optional[str] = None,
+    ) -> None:
+        """RetireGrant."""
+    def revoke_grant(self, key_id: str, grant_id: str) -> None:
+        """RevokeGrant."""
+    def verify_audit_log(self) -> dict[str, Any]:
+        """Verifies the audit log: records, checkpoint_records, intact, fault."""
+    # ---- envelope encryption
+    def encrypt_stream(
+        self,
+        src: _BinaryReader,
+        dst: _BinaryWriter,
+        *,
+        key_ids: Sequence[str],
+        encryption_context: Optional[Mapping[str, str]] = None,
+        frame_length: Optional[int] = None,
+    ) -> dict[str, int]:
+        """Envelope-encrypts `src` into `dst` in constant memory."""
+    def decrypt_stream(self, src: _BinaryReader, dst: _BinaryWriter) -> dict[str, int]:
+        """Decrypts one envelope message from `src` into `dst`."""
+    def encrypt_file(
+        self,
+        path_in: _StrPath,
+        path_out: _StrPath,
+        *,
+        key_ids: Sequence[str],
+        encryption_context: Optional[Mapping[str, str]] = None,
+        frame_length: Optional[int] = None,
+    ) -> dict[str, int]:
+        """Envelope-encrypts the file `path_in` to `path_out`."""
+    def decrypt_file(self, path_in: _StrPath, path_out: _StrPath) -> dict[str, int]:
+        """Decrypts the message file `path_in` to `path_out`."""
