@@ -9,7 +9,6 @@ import base64
 import hashlib
 import io
 import os
-import shutil
 import subprocess
 import threading
 import tracemalloc
@@ -19,7 +18,7 @@ from typing import Iterator, List, Optional
 import pytest
 
 import strongroom
-from conftest import REPO
+from conftest import run_cli as run
 
 SIGNED = 0x0578
 UNSIGNED = 0x0478
@@ -425,29 +424,6 @@ def test_streaming_64_mib_in_constant_memory(
 
 
 # ---- interop with the CLI ----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def cli() -> str:
-    explicit = os.environ.get("STRONGROOM_CLI")
-    if explicit:
-        return explicit
-    for profile in ("release", "debug"):
-        exe = REPO / "target" / profile / "strongroom"
-        if exe.exists():
-            return str(exe)
-    cargo = shutil.which("cargo")
-    if cargo is None:  # pragma: no cover
-        pytest.fail("no strongroom CLI binary and no cargo to build one")
-    subprocess.run([cargo, "build", "--release", "-q", "-p", "strongroom-cli"], cwd=REPO, check=True)
-    return str(REPO / "target" / "release" / "strongroom")
-
-
-def run(cli: str, ks: Path, root: Path, *args: str) -> "subprocess.CompletedProcess[str]":
-    cmd: List[str] = [cli, "--keystore", str(ks), "--root-key-file", str(root), *args]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    return r
 
 
 @pytest.mark.parametrize("suite", [SIGNED, UNSIGNED])

@@ -103,14 +103,17 @@ def test_grants(ks: strongroom.Keystore, key: strongroom.KeyMetadata) -> None:
     app = ks.as_principal(OTHER)
     with pytest.raises(strongroom.AccessDeniedException):
         app.encrypt(key.key_id, b"x")
-    g = ks.create_grant(
-        key.key_id,
-        OTHER,
-        ["Encrypt", "Decrypt"],
-        retiring_principal=OTHER,
-        constraints={"EncryptionContextSubset": {"app": "1"}},
-        name="app-grant",
-    )
+    def app_grant() -> strongroom.CreateGrantResult:
+        return ks.create_grant(
+            key.key_id,
+            OTHER,
+            ["Encrypt", "Decrypt"],
+            retiring_principal=OTHER,
+            constraints={"EncryptionContextSubset": {"app": "1"}},
+            name="app-grant",
+        )
+
+    g = app_grant()
     assert isinstance(g, strongroom.CreateGrantResult)
     assert len(g.grant_id) == 64 and g.grant_token and "grant_token=" in repr(g)
     blob = app.encrypt(
@@ -141,14 +144,7 @@ def test_grants(ks: strongroom.Keystore, key: strongroom.KeyMetadata) -> None:
     assert ks.list_retirable_grants(NOBODY).grants == ()
 
     # Same name and parameters: the same grant (CreateGrant idempotency).
-    again = ks.create_grant(
-        key.key_id,
-        OTHER,
-        ["Encrypt", "Decrypt"],
-        retiring_principal=OTHER,
-        constraints={"EncryptionContextSubset": {"app": "1"}},
-        name="app-grant",
-    )
+    again = app_grant()
     assert again.grant_id == g.grant_id
 
     app.retire_grant(grant_token=g.grant_token)

@@ -21,7 +21,9 @@ use strongroom::api::{
     PutKeyPolicyRequest, ReEncryptRequest, RetireGrantRequest, SignRequest, Tag as ApiTag,
     VerifyMacRequest, VerifyRequest,
 };
-use strongroom::core::envelope::{AlgorithmSuite, CommitmentPolicy, DecryptOptions, EncryptOptions};
+use strongroom::core::envelope::{
+    AlgorithmSuite, CommitmentPolicy, DecryptOptions, EncryptOptions,
+};
 use strongroom::core::grant::{GrantConstraints as ApiGrantConstraints, GrantOperation};
 use strongroom::core::key::{
     DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, ExpirationModel, KeySpec, KeyUsage,
@@ -1032,6 +1034,8 @@ impl Keystore {
 
     /// The principal this handle acts for: the one given to `as_principal`,
     /// else the keystore's administrator (`arn:aws:iam::<account>:root`).
+    ///
+    /// Raises ValueError if this handle is closed.
     #[getter]
     fn principal(&self) -> PyResult<String> {
         Ok(self.handle()?.principal().to_owned())
@@ -1257,12 +1261,17 @@ impl Keystore {
             end_time,
         };
         let events = self.run(py, move |ks| ks.audit_events(&filter))?;
-        let text = serde_json::to_string(&events)
-            .map_err(|e| kms(Error::internal(format!("cannot serialize audit events: {e}"))))?;
+        let text = serde_json::to_string(&events).map_err(|e| {
+            kms(Error::internal(format!(
+                "cannot serialize audit events: {e}"
+            )))
+        })?;
         py.import("json")?.call_method1("loads", (text,))
     }
 
     /// The path of this keystore's audit log (JSON lines beside the keystore file).
+    ///
+    /// Raises ValueError if this handle is closed.
     #[getter]
     fn audit_log_path(&self) -> PyResult<PathBuf> {
         Ok(self.handle()?.audit_log_path().to_path_buf())
@@ -1384,8 +1393,10 @@ impl Keystore {
     /// Envelope-encrypts the file `path_in` into a message at `path_out`,
     /// written to a temporary file beside it, synced and renamed over
     /// `path_out` only on success (a failure leaves `path_out` untouched).
-    /// The GIL is released for the whole call. Options and errors as for
-    /// `encrypt_stream`; KMSInternalException if a file cannot be read or written.
+    /// The GIL is released for the whole call. Options as for `encrypt_stream`.
+    ///
+    /// Raises the errors of `encrypt_stream`, and KMSInternalException if a
+    /// file cannot be read or written.
     #[pyo3(signature = (path_in, path_out, *, key_ids, encryption_context=None, frame_length=None, algorithm_suite=None, commitment_policy=None, max_encrypted_data_keys=None))]
     #[allow(clippy::too_many_arguments)]
     fn encrypt_file(
@@ -1417,9 +1428,11 @@ impl Keystore {
     /// plaintext goes to a temporary file beside `path_out`, renamed to
     /// `path_out` only once the whole message (and its signature) is
     /// authenticated; on any failure `path_out` is neither created nor
-    /// changed. The GIL is released for the whole call. Options and errors
-    /// as for `decrypt_stream`; KMSInternalException if a file cannot be
-    /// read or written.
+    /// changed. The GIL is released for the whole call. Options as for
+    /// `decrypt_stream` (without `unsigned_only`).
+    ///
+    /// Raises the errors of `decrypt_stream`, and KMSInternalException if a
+    /// file cannot be read or written.
     #[pyo3(signature = (path_in, path_out, *, key_ids=None, required_encryption_context=None, commitment_policy=None, max_encrypted_data_keys=None))]
     #[allow(clippy::too_many_arguments)]
     fn decrypt_file(
