@@ -10,10 +10,12 @@ import hashlib
 import io
 import os
 import subprocess
+import sys
 import threading
+import time
 import tracemalloc
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional
 
 import pytest
 
@@ -341,6 +343,61 @@ def test_concurrent_streams(ks: strongroom.Keystore, key: strongroom.KeyMetadata
     for t in threads:
         t.join()
     assert results == blobs
+
+
+class GilProbe:
+    """Counts, in a second thread, the moments it holds the GIL. With the
+    switch interval set very long, a thread running Python code is never
+    preempted, so the probe can only count while the main thread has
+    released the GIL (a blocking call, or native code that detaches)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._stop = False
+        self._thread = threading.Thread(target=self._run)
+
+    def _run(self) -> None:
+        while not self._stop:
+            self.count += 1
+            time.sleep(0)  # releases the GIL: the main thread takes it back at once
+
+    def __enter__(self) -> "GilProbe":
+        self._interval = sys.getswitchinterval()
+        sys.setswitchinterval(1000.0)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop = True
+        self._thread.join()
+        sys.setswitchinterval(self._interval)
+
+
+def test_gil_is_released_while_streams_and_files_work(
+    ks: strongroom.Keystore, key: strongroom.KeyMetadata, tmp_path: Path
+) -> None:
+    data = os.urandom(4 * 1024 * 1024)
+    (tmp_path / "in").write_bytes(data)
+    counts = {}
+    made: Dict[str, bytes] = {}
+    with GilProbe() as probe:
+        for name, call in (
+            ("encrypt_stream", lambda: made.setdefault("msg", encrypt_bytes(ks, data, [key.key_id]))),
+            ("encrypt_file", lambda: ks.encrypt_file(tmp_path / "in", tmp_path / "enc", key_ids=[key.key_id])),
+            ("decrypt_file", lambda: ks.decrypt_file(tmp_path / "enc", tmp_path / "out")),
+            ("decrypt_stream", lambda: ks.decrypt_stream(io.BytesIO(made["msg"]), io.BytesIO())),
+        ):
+            before = probe.count
+            call()
+            counts[name] = probe.count - before
+        # Control: pure-Python work of the main thread does not let the probe run.
+        before = probe.count
+        sum(i * i for i in range(300_000))
+        control = probe.count - before
+    assert (tmp_path / "out").read_bytes() == data
+    print(f"\nGIL probe iterations during: {counts}, during pure Python work: {control}")
+    assert control == 0
+    assert all(n > 0 for n in counts.values()), counts
 
 
 # ---- constant memory ------------------------------------------------------------------------------

@@ -1341,7 +1341,8 @@ impl Keystore {
     ///   if the message is then found truncated or corrupt, the call raises
     ///   and `dst` holds an authenticated prefix;
     /// - signed suites (0x0578, the default): staged in an anonymous temporary
-    ///   file and copied to `dst` only after the signature verifies — on
+    ///   file (in the system temporary directory, `TMPDIR`; deleted when
+    ///   closed) and copied to `dst` only after the signature verifies — on
     ///   failure `dst` receives nothing;
     /// - `unsigned_only=True`: the ESDK's streaming-unsigned-only mode: signed
     ///   messages are refused (ValidationException) before any plaintext is
