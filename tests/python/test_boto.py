@@ -5,6 +5,7 @@ against botocore's KMS service model."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
 from typing import Any, Dict, Iterator
@@ -213,6 +214,63 @@ def test_errors_caught_the_boto3_way(kms: Any) -> None:
         pytest.fail("expected NotFoundException")
 
 
+GRANTEE = "arn:aws:iam::123456789012:user/app"
+
+
+def test_key_policies(kms: Any) -> None:
+    c = Checked(kms)
+    key_id = c.create_key()["KeyMetadata"]["KeyId"]
+    listed = c.list_key_policies(KeyId=key_id)
+    assert listed["PolicyNames"] == ["default"] and listed["Truncated"] is False
+    got = c.get_key_policy(KeyId=key_id, PolicyName="default")
+    policy = json.loads(got["Policy"])
+    assert policy["Statement"]
+    if isinstance(kms, strongroom.Client):  # moto 5 omits PolicyName, which KMS returns
+        assert got["PolicyName"] == "default"
+    policy["Statement"].append(
+        {"Sid": "app", "Effect": "Allow", "Principal": {"AWS": GRANTEE}, "Action": "kms:Encrypt", "Resource": "*"}
+    )
+    c.put_key_policy(KeyId=key_id, PolicyName="default", Policy=json.dumps(policy))
+    assert json.loads(c.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]) == policy
+    with pytest.raises(kms.exceptions.NotFoundException):
+        kms.get_key_policy(KeyId="12345678-1234-1234-1234-123456789012", PolicyName="default")
+    if isinstance(kms, strongroom.Client):  # moto 5 fails (KeyError) without PolicyName, optional in KMS
+        assert json.loads(c.get_key_policy(KeyId=key_id)["Policy"]) == policy
+
+
+def test_grants(kms: Any) -> None:
+    c = Checked(kms)
+    key_id = c.create_key()["KeyMetadata"]["KeyId"]
+    g = c.create_grant(
+        KeyId=key_id,
+        GranteePrincipal=GRANTEE,
+        RetiringPrincipal=GRANTEE,
+        Operations=["Encrypt", "Decrypt"],
+        Constraints={"EncryptionContextSubset": CTX},
+        Name="app",
+    )
+    assert set(g) == {"GrantToken", "GrantId", "ResponseMetadata"}
+    (entry,) = c.list_grants(KeyId=key_id)["Grants"]
+    assert entry["GrantId"] == g["GrantId"] and entry["Name"] == "app"
+    assert entry["GranteePrincipal"] == GRANTEE and entry["RetiringPrincipal"] == GRANTEE
+    assert sorted(entry["Operations"]) == ["Decrypt", "Encrypt"]
+    assert entry["Constraints"] == {"EncryptionContextSubset": CTX}
+    assert [x["GrantId"] for x in c.list_retirable_grants(RetiringPrincipal=GRANTEE)["Grants"]] == [g["GrantId"]]
+    # Grant tokens are accepted by the cryptographic operations.
+    blob = c.encrypt(KeyId=key_id, Plaintext=b"x", EncryptionContext=CTX, GrantTokens=[g["GrantToken"]])["CiphertextBlob"]
+    assert c.decrypt(CiphertextBlob=blob, EncryptionContext=CTX, GrantTokens=[g["GrantToken"]])["Plaintext"] == b"x"
+    c.retire_grant(GrantToken=g["GrantToken"])
+    assert c.list_grants(KeyId=key_id)["Grants"] == []
+    g2 = c.create_grant(KeyId=key_id, GranteePrincipal=GRANTEE, Operations=["GenerateDataKey"])
+    c.revoke_grant(KeyId=key_id, GrantId=g2["GrantId"])
+    g3 = c.create_grant(KeyId=key_id, GranteePrincipal=GRANTEE, Operations=["DescribeKey"])
+    c.retire_grant(KeyId=key_id, GrantId=g3["GrantId"])
+    assert c.list_grants(KeyId=key_id)["Grants"] == []
+    if isinstance(kms, strongroom.Client):  # moto 5 fails with a KeyError for a missing key
+        with pytest.raises(kms.exceptions.NotFoundException):
+            kms.create_grant(KeyId="12345678-1234-1234-1234-123456789012", GranteePrincipal=GRANTEE, Operations=["Encrypt"])
+
+
 # ---- the same calls on both: Strongroom's responses carry every member moto's do ----------
 
 
@@ -238,6 +296,22 @@ def _script(kms: Any) -> Dict[str, Dict[str, Any]]:
     out["GetKeyRotationStatus"] = kms.get_key_rotation_status(KeyId=key_id)
     out["ScheduleKeyDeletion"] = kms.schedule_key_deletion(KeyId=other, PendingWindowInDays=7)
     out["CancelKeyDeletion"] = kms.cancel_key_deletion(KeyId=other)
+    out["GetKeyPolicy"] = kms.get_key_policy(KeyId=key_id, PolicyName="default")
+    out["PutKeyPolicy"] = kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=out["GetKeyPolicy"]["Policy"])
+    out["ListKeyPolicies"] = kms.list_key_policies(KeyId=key_id)
+    out["CreateGrant"] = kms.create_grant(
+        KeyId=key_id,
+        GranteePrincipal=GRANTEE,
+        RetiringPrincipal=GRANTEE,
+        Operations=["Encrypt"],
+        Constraints={"EncryptionContextEquals": CTX},
+        Name="cmp",
+    )
+    out["ListGrants"] = kms.list_grants(KeyId=key_id)
+    out["ListRetirableGrants"] = kms.list_retirable_grants(RetiringPrincipal=GRANTEE)
+    out["RetireGrant"] = kms.retire_grant(GrantToken=out["CreateGrant"]["GrantToken"])
+    grant_id = kms.create_grant(KeyId=key_id, GranteePrincipal=GRANTEE, Operations=["Decrypt"])["GrantId"]
+    out["RevokeGrant"] = kms.revoke_grant(KeyId=key_id, GrantId=grant_id)
     return out
 
 
@@ -403,6 +477,65 @@ def test_client_without_botocore(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_grant_errors_and_pagination(sr: Any) -> None:
+    c = Checked(sr)
+    key_id = c.create_key()["KeyMetadata"]["KeyId"]
+    ids = {
+        c.create_grant(KeyId=key_id, GranteePrincipal=GRANTEE, RetiringPrincipal=GRANTEE, Operations=["Encrypt"])[
+            "GrantId"
+        ]
+        for _ in range(5)
+    }
+    for op, kwargs in (("list_grants", {"KeyId": key_id}), ("list_retirable_grants", {"RetiringPrincipal": GRANTEE})):
+        assert sr.can_paginate(op)
+        pages = list(sr.get_paginator(op).paginate(PaginationConfig={"PageSize": 2}, **kwargs))
+        assert len(pages) == 3 and {g["GrantId"] for p in pages for g in p["Grants"]} == ids
+        for p in pages:
+            check_response("ListGrants", p)
+    assert sr.can_paginate("list_key_policies")
+    grant_id = next(iter(ids))
+    missing = "0" * 64
+    with pytest.raises(sr.exceptions.ValidationException):
+        sr.create_grant(KeyId=key_id, GranteePrincipal=GRANTEE, Operations=["Bogus"])
+    with pytest.raises(sr.exceptions.ValidationException):
+        sr.create_grant(KeyId=key_id, Operations=["Encrypt"])
+    with pytest.raises(sr.exceptions.InvalidGrantTokenException):
+        sr.encrypt(KeyId=key_id, Plaintext=b"x", GrantTokens=["bogus"])
+    with pytest.raises(sr.exceptions.InvalidGrantIdException):
+        sr.revoke_grant(KeyId=key_id, GrantId="x" * 129)
+    with pytest.raises(sr.exceptions.NotFoundException):
+        sr.revoke_grant(KeyId=key_id, GrantId=missing)
+    with pytest.raises(sr.exceptions.InvalidGrantTokenException):
+        sr.retire_grant(GrantToken="bogus")
+    with pytest.raises(sr.exceptions.ValidationException):
+        sr.retire_grant()
+    with pytest.raises(sr.exceptions.ValidationException):
+        sr.list_retirable_grants()
+    with pytest.raises(sr.exceptions.InvalidMarkerException):
+        sr.list_grants(KeyId=key_id, Marker="bogus")
+    with pytest.raises(sr.exceptions.MalformedPolicyDocumentException):
+        sr.put_key_policy(KeyId=key_id, Policy="{}")
+    with pytest.raises(sr.exceptions.NotFoundException):
+        sr.get_key_policy(KeyId=key_id, PolicyName="other")
+    with pytest.raises(sr.exceptions.UnsupportedOperationException):
+        sr.create_grant(KeyId=key_id, GranteeServicePrincipal="kms.amazonaws.com", Operations=["Encrypt"])
+    with pytest.raises(sr.exceptions.UnsupportedOperationException):
+        sr.list_grants(KeyId=key_id, GranteeServicePrincipal="kms.amazonaws.com")
+    with pytest.raises(sr.exceptions.UnsupportedOperationException):
+        sr.list_retirable_grants(RetiringServicePrincipal="kms.amazonaws.com")
+    # DryRun of an operation that changes the keystore is refused, and changes nothing.
+    for method, params in (
+        ("create_grant", {"KeyId": key_id, "GranteePrincipal": GRANTEE, "Operations": ["Encrypt"]}),
+        ("retire_grant", {"KeyId": key_id, "GrantId": grant_id}),
+        ("revoke_grant", {"KeyId": key_id, "GrantId": grant_id}),
+    ):
+        op = "".join(p.capitalize() for p in method.split("_"))
+        check_params(op, dict(params, DryRun=True))
+        with pytest.raises(sr.exceptions.UnsupportedOperationException):
+            getattr(sr, method)(DryRun=True, **params)
+    assert {g["GrantId"] for g in sr.list_grants(KeyId=key_id)["Grants"]} == ids
 
 
 def test_dry_run(sr: Any) -> None:

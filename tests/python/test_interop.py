@@ -4,36 +4,12 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
-import subprocess
 from pathlib import Path
-from typing import List
 
 import pytest
 
 import strongroom
-from conftest import REPO
-
-
-@pytest.fixture(scope="module")
-def cli() -> str:
-    explicit = os.environ.get("STRONGROOM_CLI")
-    if explicit:
-        return explicit
-    for profile in ("release", "debug"):
-        exe = REPO / "target" / profile / "strongroom"
-        if exe.exists():
-            return str(exe)
-    cargo = shutil.which("cargo")
-    if cargo is None:  # pragma: no cover
-        pytest.fail("no strongroom CLI binary and no cargo to build one")
-    subprocess.run([cargo, "build", "--release", "-q", "-p", "strongroom-cli"], cwd=REPO, check=True)
-    return str(REPO / "target" / "release" / "strongroom")
-
-
-def run(cli: str, ks: Path, root: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd: List[str] = [cli, "--keystore", str(ks), "--root-key-file", str(root), *args]
-    return subprocess.run(cmd, capture_output=True, text=True, check=True)
+from conftest import run_cli as run
 
 
 def test_cli_and_python_decrypt_each_others_blobs(cli: str, tmp_path: Path) -> None:

@@ -15,16 +15,22 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyByteArray, PyBytes, PyString, PyTuple, PyType};
 use strongroom::api::{
-    CreateKeyRequest, DecryptRequest, EncryptRequest, GenerateDataKeyPairRequest,
-    GenerateDataKeyRequest, GenerateMacRequest, GetParametersForImportRequest,
-    ImportKeyMaterialRequest, ReEncryptRequest, SignRequest, Tag as ApiTag, VerifyMacRequest,
-    VerifyRequest,
+    CreateGrantRequest, CreateKeyRequest, DecryptRequest, EncryptRequest,
+    GenerateDataKeyPairRequest, GenerateDataKeyRequest, GenerateMacRequest,
+    GetParametersForImportRequest, ImportKeyMaterialRequest, ListGrantsRequest,
+    PutKeyPolicyRequest, ReEncryptRequest, RetireGrantRequest, SignRequest, Tag as ApiTag,
+    VerifyMacRequest, VerifyRequest,
 };
+use strongroom::core::envelope::{
+    AlgorithmSuite, CommitmentPolicy, DecryptOptions, EncryptOptions,
+};
+use strongroom::core::grant::{GrantConstraints as ApiGrantConstraints, GrantOperation};
 use strongroom::core::key::{
     DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, ExpirationModel, KeySpec, KeyUsage,
     MacAlgorithm, MessageType, Origin, SigningAlgorithm, WrappingAlgorithm, WrappingKeySpec,
 };
-use strongroom::{EncryptionContext, Error, ErrorKind, RootKeySource, Secret};
+use strongroom::envelope::{self, KmsKeyring};
+use strongroom::{AuditFilter, EncryptionContext, Error, ErrorKind, RootKeySource, Secret};
 
 mod results;
 
@@ -1009,11 +1015,674 @@ impl Keystore {
         self.run(py, move |ks| ks.import_key_material(&req))
     }
 
+    // ---- principals, key policies, grants, audit -------------------------------
+
+    /// The same keystore acting for `principal` (an IAM ARN such as
+    /// `arn:aws:iam::111122223333:user/app`): every operation on the returned
+    /// handle is authorized (key policy and grants) for, and audited as, that
+    /// principal. The handles share the open keystore; closing one does not
+    /// close the other.
+    ///
+    /// Raises ValueError if this handle is closed.
+    fn as_principal(&self, principal: String) -> PyResult<Keystore> {
+        let ks = self.handle()?.as_principal(&principal);
+        Ok(Keystore {
+            inner: Mutex::new(Some(ks)),
+            path: self.path.clone(),
+        })
+    }
+
+    /// The principal this handle acts for: the one given to `as_principal`,
+    /// else the keystore's administrator (`arn:aws:iam::<account>:root`).
+    ///
+    /// Raises ValueError if this handle is closed.
+    #[getter]
+    fn principal(&self) -> PyResult<String> {
+        Ok(self.handle()?.principal().to_owned())
+    }
+
+    /// PutKeyPolicy: replaces the key policy with `policy`, a JSON policy
+    /// document (at most 32 KiB). `policy_name` must be "default" when given.
+    /// Unless `bypass_policy_lockout_safety_check`, the new policy must still
+    /// allow this principal `kms:PutKeyPolicy`.
+    ///
+    /// Raises MalformedPolicyDocumentException (bad document, or the lockout
+    /// safety check), NotFoundException (key or policy name),
+    /// AccessDeniedException, KMSInvalidStateException.
+    #[pyo3(signature = (key_id, policy, *, policy_name=None, bypass_policy_lockout_safety_check=false))]
+    fn put_key_policy(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        policy: String,
+        policy_name: Option<String>,
+        bypass_policy_lockout_safety_check: bool,
+    ) -> PyResult<()> {
+        let req = PutKeyPolicyRequest {
+            key_id,
+            policy_name,
+            policy,
+            bypass_policy_lockout_safety_check,
+        };
+        self.run(py, move |ks| ks.put_key_policy(&req))
+    }
+
+    /// GetKeyPolicy: the key policy document (JSON text); the default key
+    /// policy when none was set. `policy_name` must be "default" when given.
+    ///
+    /// Raises NotFoundException (key or policy name), AccessDeniedException.
+    #[pyo3(signature = (key_id, *, policy_name=None))]
+    fn get_key_policy(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        policy_name: Option<String>,
+    ) -> PyResult<String> {
+        self.run(py, move |ks| {
+            ks.get_key_policy(&key_id, policy_name.as_deref())
+        })
+        .map(|r| r.policy)
+    }
+
+    /// ListKeyPolicies: a KeyPolicyList whose `policy_names` is `("default",)`;
+    /// `limit` 1–1000.
+    ///
+    /// Raises NotFoundException, AccessDeniedException, ValidationException,
+    /// InvalidMarkerException.
+    #[pyo3(signature = (key_id, *, limit=None, marker=None))]
+    fn list_key_policies(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        limit: Option<&Bound<'_, PyAny>>,
+        marker: Option<String>,
+    ) -> PyResult<KeyPolicyList> {
+        let limit = opt_u32("limit", limit)?;
+        let r = self.run(py, move |ks| {
+            ks.list_key_policies(&key_id, limit, marker.as_deref())
+        })?;
+        KeyPolicyList::new(py, r)
+    }
+
+    /// CreateGrant: allows `grantee_principal` the `operations` (KMS names:
+    /// "Encrypt", "Decrypt", "GenerateDataKey", ...) on the key. `constraints`
+    /// uses the KMS member names: `{"EncryptionContextSubset": {...}}` or
+    /// `{"EncryptionContextEquals": {...}}`. With a `name` already used by an
+    /// identical grant of the key, returns that grant's ID. The returned
+    /// grant token works at once with `grant_tokens=`.
+    ///
+    /// Raises ValidationException, NotFoundException, AccessDeniedException,
+    /// KMSInvalidStateException, InvalidGrantTokenException, LimitExceededException.
+    #[pyo3(signature = (key_id, grantee_principal, operations, *, retiring_principal=None, constraints=None, grant_tokens=None, name=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn create_grant(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        grantee_principal: String,
+        operations: Vec<String>,
+        retiring_principal: Option<String>,
+        constraints: Option<&Bound<'_, PyAny>>,
+        grant_tokens: Option<Vec<String>>,
+        name: Option<String>,
+    ) -> PyResult<CreateGrantResult> {
+        let operations = operations
+            .iter()
+            .map(|o| GrantOperation::parse(o).map_err(kms))
+            .collect::<PyResult<Vec<_>>>()?;
+        let req = CreateGrantRequest {
+            key_id,
+            grantee_principal,
+            retiring_principal,
+            operations,
+            constraints: grant_constraints(constraints)?,
+            grant_tokens: tokens(grant_tokens),
+            name,
+        };
+        let r = self.run(py, move |ks| ks.create_grant(&req))?;
+        Ok(CreateGrantResult {
+            grant_token: r.grant_token,
+            grant_id: r.grant_id,
+        })
+    }
+
+    /// ListGrants: a GrantList of the key's grants, optionally only
+    /// `grant_id` or those of `grantee_principal`; `limit` 1–100 (default 50).
+    ///
+    /// Raises NotFoundException, AccessDeniedException, ValidationException,
+    /// InvalidMarkerException, InvalidGrantIdException.
+    #[pyo3(signature = (key_id, *, limit=None, marker=None, grant_id=None, grantee_principal=None))]
+    fn list_grants(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        limit: Option<&Bound<'_, PyAny>>,
+        marker: Option<String>,
+        grant_id: Option<String>,
+        grantee_principal: Option<String>,
+    ) -> PyResult<GrantList> {
+        let req = ListGrantsRequest {
+            key_id,
+            limit: opt_u32("limit", limit)?,
+            marker,
+            grant_id,
+            grantee_principal,
+        };
+        let r = self.run(py, move |ks| ks.list_grants(&req))?;
+        GrantList::new(py, r)
+    }
+
+    /// ListRetirableGrants: a GrantList of the grants, across keys, whose
+    /// retiring principal is `retiring_principal`; `limit` 1–100 (default 50).
+    ///
+    /// Raises ValidationException, InvalidMarkerException.
+    #[pyo3(signature = (retiring_principal, *, limit=None, marker=None))]
+    fn list_retirable_grants(
+        &self,
+        py: Python<'_>,
+        retiring_principal: String,
+        limit: Option<&Bound<'_, PyAny>>,
+        marker: Option<String>,
+    ) -> PyResult<GrantList> {
+        let limit = opt_u32("limit", limit)?;
+        let r = self.run(py, move |ks| {
+            ks.list_retirable_grants(&retiring_principal, limit, marker.as_deref())
+        })?;
+        GrantList::new(py, r)
+    }
+
+    /// RetireGrant: deletes the grant named by `grant_token`, or by `key_id`
+    /// and `grant_id`. Allowed for the grant's retiring principal, its grantee
+    /// when the grant includes "RetireGrant", the account root, or a principal
+    /// the key policy allows `kms:RetireGrant`.
+    ///
+    /// Raises InvalidGrantTokenException, InvalidGrantIdException,
+    /// ValidationException (neither form given), NotFoundException, AccessDeniedException.
+    #[pyo3(signature = (*, grant_token=None, key_id=None, grant_id=None))]
+    fn retire_grant(
+        &self,
+        py: Python<'_>,
+        grant_token: Option<String>,
+        key_id: Option<String>,
+        grant_id: Option<String>,
+    ) -> PyResult<()> {
+        let req = RetireGrantRequest {
+            grant_token,
+            key_id,
+            grant_id,
+        };
+        self.run(py, move |ks| ks.retire_grant(&req))
+    }
+
+    /// RevokeGrant: deletes grant `grant_id` of the key (authorized by the
+    /// key policy's `kms:RevokeGrant`).
+    ///
+    /// Raises InvalidGrantIdException, NotFoundException, AccessDeniedException.
+    fn revoke_grant(&self, py: Python<'_>, key_id: String, grant_id: String) -> PyResult<()> {
+        self.run(py, move |ks| ks.revoke_grant(&key_id, &grant_id))
+    }
+
+    /// Verifies the audit log against its hash chain and the sealed
+    /// checkpoint. An edited, deleted, inserted or reordered record, or a
+    /// log cut short, gives `intact=False` and `fault` naming the first bad
+    /// record (0-based) and why. Reading the log is not audited.
+    ///
+    /// Raises KMSInternalException if the checkpoint fails authentication or
+    /// the log cannot be read.
+    fn verify_audit_log(&self, py: Python<'_>) -> PyResult<AuditVerification> {
+        self.run(py, |ks| ks.verify_audit_log())
+            .map(AuditVerification::new)
+    }
+
+    /// The audit events (CloudTrail-shaped dicts: `eventName`, `eventTime`,
+    /// `userIdentity`, `requestParameters`, `responseElements`, `errorCode`,
+    /// `resources`, ...) matching every filter given, oldest first.
+    /// `key_id` matches a key ID or ARN; `event_name` a KMS operation name;
+    /// `principal` the caller's ARN; `start_time` / `end_time` are RFC 3339
+    /// UTC text (a date prefix such as "2026-01-01" works). Does not verify
+    /// the chain (see `verify_audit_log`).
+    ///
+    /// Raises KMSInternalException if the log cannot be read.
+    #[pyo3(signature = (*, key_id=None, event_name=None, principal=None, start_time=None, end_time=None))]
+    fn audit_events<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: Option<String>,
+        event_name: Option<String>,
+        principal: Option<String>,
+        start_time: Option<String>,
+        end_time: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let filter = AuditFilter {
+            key_id,
+            event_name,
+            principal,
+            start_time,
+            end_time,
+        };
+        let events = self.run(py, move |ks| ks.audit_events(&filter))?;
+        let text = serde_json::to_string(&events).map_err(|e| {
+            kms(Error::internal(format!(
+                "cannot serialize audit events: {e}"
+            )))
+        })?;
+        py.import("json")?.call_method1("loads", (text,))
+    }
+
+    /// The path of this keystore's audit log (JSON lines beside the keystore file).
+    ///
+    /// Raises ValueError if this handle is closed.
+    #[getter]
+    fn audit_log_path(&self) -> PyResult<PathBuf> {
+        Ok(self.handle()?.audit_log_path().to_path_buf())
+    }
+
+    // ---- envelope encryption ---------------------------------------------------
+
+    /// Envelope-encrypts everything read from the binary file object `src`
+    /// (its `read(n)` must return bytes-like, `b""` at the end) into one
+    /// AWS Encryption SDK message written to `dst` (`write(b)`), under
+    /// `key_ids` (key IDs, ARNs or aliases; the first generates the data key,
+    /// every one can decrypt). Constant memory: 64 KiB is read at a time and
+    /// the GIL is released except while `src.read` / `dst.write` run.
+    ///
+    /// `frame_length`: plaintext bytes per frame (default 4096);
+    /// `algorithm_suite`: 0x0578 (signed, default) or 0x0478 (unsigned);
+    /// `commitment_policy`: "REQUIRE_ENCRYPT_REQUIRE_DECRYPT" (default) or
+    /// "REQUIRE_ENCRYPT_ALLOW_DECRYPT"; `max_encrypted_data_keys`: fail if
+    /// more keys would wrap the data key.
+    ///
+    /// On failure `dst` may hold part of a message, which never decrypts;
+    /// `encrypt_file` writes a path atomically instead.
+    ///
+    /// Raises ValidationException, the errors of `generate_data_key` and
+    /// `encrypt`, and whatever `src.read` / `dst.write` raise.
+    #[pyo3(signature = (src, dst, *, key_ids, encryption_context=None, frame_length=None, algorithm_suite=None, commitment_policy=None, max_encrypted_data_keys=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn encrypt_stream(
+        &self,
+        py: Python<'_>,
+        src: Bound<'_, PyAny>,
+        dst: Bound<'_, PyAny>,
+        key_ids: Vec<String>,
+        encryption_context: Option<&Bound<'_, PyAny>>,
+        frame_length: Option<&Bound<'_, PyAny>>,
+        algorithm_suite: Option<&Bound<'_, PyAny>>,
+        commitment_policy: Option<String>,
+        max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<EnvelopeSummary> {
+        let ctx = context(encryption_context)?;
+        let options = encrypt_options(
+            frame_length,
+            algorithm_suite,
+            commitment_policy,
+            max_encrypted_data_keys,
+        )?;
+        let ks = self.handle()?;
+        let keyring = ks.keyring(&key_ids).map_err(kms)?;
+        let mut reader = PyReader::new(src.unbind());
+        let mut writer = PyWriter::new(dst.unbind());
+        let r = py.detach(|| {
+            envelope::encrypt_stream(&keyring, &mut reader, &mut writer, &ctx, &options)
+        });
+        let r = stream_result(r, &mut reader, &mut writer)?;
+        writer.flush_py(py)?;
+        EnvelopeSummary::new(py, &r)
+    }
+
+    /// Decrypts one message read from `src` into `dst`, releasing no
+    /// plaintext that is not authenticated. With `key_ids` only those keys
+    /// may unwrap the data key (strict), else any key of this keystore
+    /// (discovery). Check the returned `encryption_context`, or pass
+    /// `required_encryption_context` (pairs the message must carry).
+    ///
+    /// When plaintext reaches `dst`:
+    /// - unsigned suites (0x0478): each frame once AES-GCM authenticates it;
+    ///   if the message is then found truncated or corrupt, the call raises
+    ///   and `dst` holds an authenticated prefix;
+    /// - signed suites (0x0578, the default): staged in an anonymous temporary
+    ///   file (in the system temporary directory, `TMPDIR`; deleted when
+    ///   closed) and copied to `dst` only after the signature verifies — on
+    ///   failure `dst` receives nothing;
+    /// - `unsigned_only=True`: the ESDK's streaming-unsigned-only mode: signed
+    ///   messages are refused (ValidationException) before any plaintext is
+    ///   produced, and nothing is staged on disk.
+    /// `decrypt_file` never leaves a partial output.
+    ///
+    /// Memory stays constant; the GIL is released except while `src.read` /
+    /// `dst.write` run. `commitment_policy` and `max_encrypted_data_keys` as
+    /// for `encrypt_stream`; "REQUIRE_ENCRYPT_ALLOW_DECRYPT" also reads
+    /// non-committing suites (0x0178, 0x0378).
+    ///
+    /// Raises InvalidCiphertextException (malformed, tampered, truncated, or
+    /// no key could unwrap it), ValidationException, AccessDeniedException,
+    /// DisabledException, KMSInvalidStateException, and whatever `src.read` /
+    /// `dst.write` raise.
+    #[pyo3(signature = (src, dst, *, key_ids=None, required_encryption_context=None, commitment_policy=None, max_encrypted_data_keys=None, unsigned_only=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn decrypt_stream(
+        &self,
+        py: Python<'_>,
+        src: Bound<'_, PyAny>,
+        dst: Bound<'_, PyAny>,
+        key_ids: Option<Vec<String>>,
+        required_encryption_context: Option<&Bound<'_, PyAny>>,
+        commitment_policy: Option<String>,
+        max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
+        unsigned_only: bool,
+    ) -> PyResult<EnvelopeSummary> {
+        let options = decrypt_options(
+            required_encryption_context,
+            commitment_policy,
+            max_encrypted_data_keys,
+        )?;
+        let keyring = decrypt_keyring(&self.handle()?, key_ids)?;
+        let mut reader = PyReader::new(src.unbind());
+        let mut writer = PyWriter::new(dst.unbind());
+        let r = py.detach(|| {
+            if unsigned_only {
+                envelope::decrypt_stream_unsigned_only(&keyring, &mut reader, &mut writer, &options)
+            } else {
+                envelope::decrypt_stream(&keyring, &mut reader, &mut writer, &options)
+            }
+        });
+        let r = stream_result(r, &mut reader, &mut writer)?;
+        writer.flush_py(py)?;
+        EnvelopeSummary::new(py, &r)
+    }
+
+    /// Envelope-encrypts the file `path_in` into a message at `path_out`,
+    /// written to a temporary file beside it, synced and renamed over
+    /// `path_out` only on success (a failure leaves `path_out` untouched).
+    /// The GIL is released for the whole call. Options as for `encrypt_stream`.
+    ///
+    /// Raises the errors of `encrypt_stream`, and KMSInternalException if a
+    /// file cannot be read or written.
+    #[pyo3(signature = (path_in, path_out, *, key_ids, encryption_context=None, frame_length=None, algorithm_suite=None, commitment_policy=None, max_encrypted_data_keys=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn encrypt_file(
+        &self,
+        py: Python<'_>,
+        path_in: PathBuf,
+        path_out: PathBuf,
+        key_ids: Vec<String>,
+        encryption_context: Option<&Bound<'_, PyAny>>,
+        frame_length: Option<&Bound<'_, PyAny>>,
+        algorithm_suite: Option<&Bound<'_, PyAny>>,
+        commitment_policy: Option<String>,
+        max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<EnvelopeSummary> {
+        let ctx = context(encryption_context)?;
+        let options = encrypt_options(
+            frame_length,
+            algorithm_suite,
+            commitment_policy,
+            max_encrypted_data_keys,
+        )?;
+        let r = self.run(py, move |ks| {
+            ks.encrypt_file(&path_in, &path_out, &key_ids, &ctx, &options)
+        })?;
+        EnvelopeSummary::new(py, &r)
+    }
+
+    /// Decrypts the message file `path_in` to `path_out`, for any suite: the
+    /// plaintext goes to a temporary file beside `path_out`, renamed to
+    /// `path_out` only once the whole message (and its signature) is
+    /// authenticated; on any failure `path_out` is neither created nor
+    /// changed. The GIL is released for the whole call. Options as for
+    /// `decrypt_stream` (without `unsigned_only`).
+    ///
+    /// Raises the errors of `decrypt_stream`, and KMSInternalException if a
+    /// file cannot be read or written.
+    #[pyo3(signature = (path_in, path_out, *, key_ids=None, required_encryption_context=None, commitment_policy=None, max_encrypted_data_keys=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn decrypt_file(
+        &self,
+        py: Python<'_>,
+        path_in: PathBuf,
+        path_out: PathBuf,
+        key_ids: Option<Vec<String>>,
+        required_encryption_context: Option<&Bound<'_, PyAny>>,
+        commitment_policy: Option<String>,
+        max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<EnvelopeSummary> {
+        let options = decrypt_options(
+            required_encryption_context,
+            commitment_policy,
+            max_encrypted_data_keys,
+        )?;
+        let keyring = decrypt_keyring(&self.handle()?, key_ids)?;
+        let r = py
+            .detach(move || envelope::decrypt_file(&keyring, &path_in, &path_out, &options))
+            .map_err(kms)?;
+        EnvelopeSummary::new(py, &r)
+    }
+
     /// DeleteImportedKeyMaterial: the key becomes PendingImport.
     ///
     /// Raises NotFoundException, UnsupportedOperationException, KMSInvalidStateException.
     fn delete_imported_key_material(&self, py: Python<'_>, key_id: String) -> PyResult<()> {
         self.run(py, move |ks| ks.delete_imported_key_material(&key_id))
+    }
+}
+
+// ---- envelope options and Python file objects ---------------------------------
+
+/// A `Mapping[str, Mapping[str, str]]` of grant constraints with the KMS
+/// member names `EncryptionContextEquals` / `EncryptionContextSubset`.
+fn grant_constraints(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<ApiGrantConstraints>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    let items = obj.call_method0("items").map_err(|_| {
+        PyTypeError::new_err(format!(
+            "constraints must be a mapping, not {}",
+            type_name(obj)
+        ))
+    })?;
+    let mut out = ApiGrantConstraints::default();
+    for item in items.try_iter()? {
+        let (name, value): (String, Bound<'_, PyAny>) = item?.extract()?;
+        let pairs = str_mapping(&name, Some(&value))?;
+        let ctx = EncryptionContext::from_pairs(pairs).map_err(kms)?;
+        match name.as_str() {
+            "EncryptionContextEquals" => out.encryption_context_equals = Some(ctx),
+            "EncryptionContextSubset" => out.encryption_context_subset = Some(ctx),
+            other => {
+                return Err(validation(format!(
+                    "unknown grant constraint {other:?}: use EncryptionContextEquals or EncryptionContextSubset"
+                )))
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
+/// An ESDK commitment policy by its ESDK name (case-insensitive).
+fn commitment_policy(name: Option<String>) -> PyResult<CommitmentPolicy> {
+    let Some(name) = name else {
+        return Ok(CommitmentPolicy::default());
+    };
+    [
+        CommitmentPolicy::RequireEncryptRequireDecrypt,
+        CommitmentPolicy::RequireEncryptAllowDecrypt,
+        CommitmentPolicy::ForbidEncryptAllowDecrypt,
+    ]
+    .into_iter()
+    .find(|p| p.name().eq_ignore_ascii_case(name.trim()))
+    .ok_or_else(|| validation(format!("unknown commitment policy {name:?}")))
+}
+
+fn opt_u16(name: &str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u16>> {
+    opt_u32(name, obj)?
+        .map(|n| u16::try_from(n).map_err(|_| validation(format!("{name} is out of range: {n}"))))
+        .transpose()
+}
+
+fn encrypt_options(
+    frame_length: Option<&Bound<'_, PyAny>>,
+    algorithm_suite: Option<&Bound<'_, PyAny>>,
+    policy: Option<String>,
+    max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
+) -> PyResult<EncryptOptions> {
+    let mut options = EncryptOptions {
+        commitment_policy: commitment_policy(policy)?,
+        max_encrypted_data_keys: opt_u16("max_encrypted_data_keys", max_encrypted_data_keys)?,
+        ..EncryptOptions::default()
+    };
+    if let Some(n) = opt_u32("frame_length", frame_length)? {
+        options.frame_length = n;
+    }
+    if let Some(id) = opt_u16("algorithm_suite", algorithm_suite)? {
+        options.suite = AlgorithmSuite::from_id(id)
+            .ok_or_else(|| validation(format!("unknown algorithm suite 0x{id:04X}")))?;
+    }
+    Ok(options)
+}
+
+fn decrypt_options(
+    required_encryption_context: Option<&Bound<'_, PyAny>>,
+    policy: Option<String>,
+    max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
+) -> PyResult<DecryptOptions> {
+    Ok(DecryptOptions {
+        commitment_policy: commitment_policy(policy)?,
+        max_encrypted_data_keys: opt_u16("max_encrypted_data_keys", max_encrypted_data_keys)?,
+        required_encryption_context: EncryptionContext::from_pairs(str_mapping(
+            "required_encryption_context",
+            required_encryption_context,
+        )?)
+        .map_err(kms)?,
+        ..DecryptOptions::default()
+    })
+}
+
+/// Strict over `key_ids` when given, else discovery over the keystore.
+fn decrypt_keyring(
+    ks: &strongroom::Keystore,
+    key_ids: Option<Vec<String>>,
+) -> PyResult<KmsKeyring> {
+    match key_ids {
+        Some(ids) => ks.keyring(&ids).map_err(kms),
+        None => Ok(KmsKeyring::discovery(ks)),
+    }
+}
+
+/// The facade's result of a streaming call; when it failed because a file
+/// object raised, that Python exception is raised instead (the facade only
+/// saw an I/O error).
+fn stream_result<T>(
+    r: strongroom::Result<T>,
+    reader: &mut PyReader,
+    writer: &mut PyWriter,
+) -> PyResult<T> {
+    let py_err = reader.error.take().or_else(|| writer.error.take());
+    match (r, py_err) {
+        (Err(_), Some(e)) => Err(e),
+        (r, _) => r.map_err(kms),
+    }
+}
+
+/// A Python binary file object as a `Read`: each read attaches to the
+/// interpreter (takes the GIL) only for the `read(n)` call and the copy.
+struct PyReader {
+    file: Py<PyAny>,
+    error: Option<PyErr>,
+}
+
+impl PyReader {
+    fn new(file: Py<PyAny>) -> Self {
+        PyReader { file, error: None }
+    }
+
+    fn fail(&mut self, e: PyErr) -> std::io::Error {
+        let msg = e.to_string();
+        self.error = Some(e);
+        std::io::Error::other(msg)
+    }
+}
+
+impl std::io::Read for PyReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        Python::attach(|py| {
+            let got = match self.file.bind(py).call_method1("read", (buf.len(),)) {
+                Ok(b) if b.is_none() => {
+                    return Err(self.fail(PyValueError::new_err(
+                        "read() returned None (a non-blocking file with no data): \
+                         envelope streams need a blocking binary file",
+                    )))
+                }
+                Ok(b) => bytes_like("read() result", &b),
+                Err(e) => Err(e),
+            };
+            match got {
+                Ok(data) if data.len() <= buf.len() => {
+                    buf[..data.len()].copy_from_slice(&data);
+                    Ok(data.len())
+                }
+                Ok(data) => Err(self.fail(PyValueError::new_err(format!(
+                    "read({}) returned {} bytes",
+                    buf.len(),
+                    data.len()
+                )))),
+                Err(e) => Err(self.fail(e)),
+            }
+        })
+    }
+}
+
+/// A Python binary file object as a `Write`: each write attaches to the
+/// interpreter only for the `write(bytes)` call (repeated by `write_all`
+/// for short writes).
+struct PyWriter {
+    file: Py<PyAny>,
+    error: Option<PyErr>,
+}
+
+impl PyWriter {
+    fn new(file: Py<PyAny>) -> Self {
+        PyWriter { file, error: None }
+    }
+
+    /// Calls `flush()` if the object has one.
+    fn flush_py(&self, py: Python<'_>) -> PyResult<()> {
+        let f = self.file.bind(py);
+        if f.hasattr("flush")? {
+            f.call_method0("flush")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::io::Write for PyWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Python::attach(|py| {
+            let r = self
+                .file
+                .bind(py)
+                .call_method1("write", (PyBytes::new(py, buf),))
+                .and_then(|n| {
+                    // None: a file object whose write() returns nothing wrote it all.
+                    if n.is_none() {
+                        Ok(buf.len())
+                    } else {
+                        n.extract::<usize>()
+                    }
+                });
+            match r {
+                Ok(n) => Ok(n.min(buf.len())),
+                Err(e) => {
+                    let msg = e.to_string();
+                    self.error = Some(e);
+                    Err(std::io::Error::other(msg))
+                }
+            }
+        })
+    }
+
+    /// Python's `flush()` runs once, at the end (`flush_py`).
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

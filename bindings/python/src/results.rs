@@ -4,7 +4,7 @@
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyTuple, PyType};
+use pyo3::types::{PyBytes, PyDict, PyTuple, PyType};
 use pyo3::IntoPyObjectExt;
 use strongroom::api;
 use strongroom::Secret;
@@ -544,6 +544,164 @@ impl ImportParameters {
     }
 }
 
+result_class! {
+    /// The encryption context constraints of a grant (CreateGrant's
+    /// `Constraints`): each is `None` or a `dict[str, str]`.
+    GrantConstraints {
+        encryption_context_equals: Option<Py<PyAny>>,
+        encryption_context_subset: Option<Py<PyAny>>,
+    }
+}
+
+fn context_dict(py: Python<'_>, c: &strongroom::EncryptionContext) -> PyResult<Py<PyAny>> {
+    let d = PyDict::new(py);
+    for (k, v) in c.iter() {
+        d.set_item(k, v)?;
+    }
+    Ok(d.into_any().unbind())
+}
+
+result_class! {
+    /// One grant (GrantListEntry of ListGrants and ListRetirableGrants).
+    GrantListEntry {
+        key_id: String,
+        grant_id: String,
+        name: Option<String>,
+        creation_date: Py<PyAny>,
+        grantee_principal: String,
+        retiring_principal: Option<String>,
+        issuing_account: String,
+        operations: Py<PyAny>,
+        constraints: Option<Py<GrantConstraints>>,
+    }
+}
+
+result_class! {
+    /// A page of ListGrants or ListRetirableGrants: `grants` is a tuple of GrantListEntry.
+    GrantList { grants: Py<PyAny>, next_marker: Option<String>, truncated: bool }
+}
+
+impl GrantList {
+    pub(crate) fn new(py: Python<'_>, r: api::ListGrantsResponse) -> PyResult<Self> {
+        Ok(GrantList {
+            grants: tuple_of(
+                py,
+                r.grants.into_iter().map(|g| {
+                    let constraints = match g.constraints {
+                        Some(c) => Some(Py::new(
+                            py,
+                            GrantConstraints {
+                                encryption_context_equals: c
+                                    .encryption_context_equals
+                                    .map(|e| context_dict(py, &e))
+                                    .transpose()?,
+                                encryption_context_subset: c
+                                    .encryption_context_subset
+                                    .map(|e| context_dict(py, &e))
+                                    .transpose()?,
+                            },
+                        )?),
+                        None => None,
+                    };
+                    let operations: Vec<&str> = g.operations.iter().map(|o| o.as_str()).collect();
+                    Ok(GrantListEntry {
+                        creation_date: date(py, g.creation_date)?,
+                        operations: PyTuple::new(py, operations)?.into_any().unbind(),
+                        constraints,
+                        key_id: g.key_id,
+                        grant_id: g.grant_id,
+                        name: g.name,
+                        grantee_principal: g.grantee_principal,
+                        retiring_principal: g.retiring_principal,
+                        issuing_account: g.issuing_account,
+                    })
+                }),
+            )?,
+            next_marker: r.next_marker,
+            truncated: r.truncated,
+        })
+    }
+}
+
+result_class! {
+    /// Result of CreateGrant: the grant token works at once with `grant_tokens=`.
+    CreateGrantResult { grant_token: String, grant_id: String }
+}
+
+result_class! {
+    /// A page of ListKeyPolicies: `policy_names` is a tuple of str (always `("default",)`).
+    KeyPolicyList { policy_names: Py<PyAny>, next_marker: Option<String>, truncated: bool }
+}
+
+impl KeyPolicyList {
+    pub(crate) fn new(py: Python<'_>, r: api::ListKeyPoliciesResponse) -> PyResult<Self> {
+        Ok(KeyPolicyList {
+            policy_names: strs(py, &r.policy_names)?,
+            next_marker: r.next_marker,
+            truncated: r.truncated,
+        })
+    }
+}
+
+result_class! {
+    /// Result of Keystore.verify_audit_log: `records` verified, the records
+    /// the sealed checkpoint covers, and `fault` (None when `intact`).
+    AuditVerification {
+        records: u64,
+        checkpoint_records: u64,
+        intact: bool,
+        fault: Option<String>,
+    }
+}
+
+impl AuditVerification {
+    pub(crate) fn new(r: strongroom::AuditVerification) -> Self {
+        AuditVerification {
+            records: r.records,
+            checkpoint_records: r.checkpoint_records,
+            intact: r.fault.is_none(),
+            fault: r.fault.map(|f| f.to_string()),
+        }
+    }
+}
+
+result_class! {
+    /// What an envelope encryption or decryption processed: byte counts and
+    /// the message header (for decryption, authenticated once the call returns).
+    EnvelopeSummary {
+        plaintext_length: u64,
+        message_length: u64,
+        algorithm_suite_id: u16,
+        algorithm_suite: String,
+        encryption_context: Py<PyAny>,
+        key_arns: Py<PyAny>,
+        frame_length: u32,
+        message_id: Py<PyAny>,
+    }
+}
+
+impl EnvelopeSummary {
+    pub(crate) fn new(py: Python<'_>, s: &strongroom::envelope::EnvelopeSummary) -> PyResult<Self> {
+        let h = &s.header;
+        let arns: Vec<String> = h
+            .encrypted_data_keys
+            .iter()
+            .filter(|e| e.provider_id == strongroom::envelope::KMS_PROVIDER_ID)
+            .map(|e| String::from_utf8_lossy(&e.provider_info).into_owned())
+            .collect();
+        Ok(EnvelopeSummary {
+            plaintext_length: s.plaintext_len,
+            message_length: s.message_len,
+            algorithm_suite_id: h.suite.id(),
+            algorithm_suite: h.suite.name().to_owned(),
+            encryption_context: context_dict(py, &h.encryption_context)?,
+            key_arns: strs(py, &arns)?,
+            frame_length: h.frame_length,
+            message_id: bytes(py, &h.message_id),
+        })
+    }
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<KeyMetadata>()?;
     m.add_class::<KeyListEntry>()?;
@@ -569,5 +727,12 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<DataKeyPair>()?;
     m.add_class::<EncryptedDataKeyPair>()?;
     m.add_class::<ImportParameters>()?;
+    m.add_class::<GrantConstraints>()?;
+    m.add_class::<GrantListEntry>()?;
+    m.add_class::<GrantList>()?;
+    m.add_class::<CreateGrantResult>()?;
+    m.add_class::<KeyPolicyList>()?;
+    m.add_class::<AuditVerification>()?;
+    m.add_class::<EnvelopeSummary>()?;
     Ok(())
 }

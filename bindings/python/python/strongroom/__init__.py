@@ -18,6 +18,13 @@ from __future__ import annotations
 
 from ._secret import SecretBytes
 from ._strongroom import (
+    AuditVerification,
+    CreateGrantResult,
+    EnvelopeSummary,
+    GrantConstraints,
+    GrantList,
+    GrantListEntry,
+    KeyPolicyList,
     DataKeyPair,
     EncryptedDataKeyPair,
     ImportParameters,
@@ -83,6 +90,13 @@ __all__ = [
     "Client",
     "client",
     # results
+    "AuditVerification",
+    "CreateGrantResult",
+    "EnvelopeSummary",
+    "GrantConstraints",
+    "GrantList",
+    "GrantListEntry",
+    "KeyPolicyList",
     "DataKeyPair",
     "EncryptedDataKeyPair",
     "ImportParameters",

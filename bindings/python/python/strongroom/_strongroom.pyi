@@ -4,7 +4,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Mapping, Optional, Sequence, Tuple, Type, Union, final
+from typing import Any, Mapping, Optional, Protocol, Sequence, Tuple, Type, Union, final
 
 from typing_extensions import Buffer, Self
 
@@ -39,6 +39,13 @@ __all__ = [
     "DataKeyPair",
     "EncryptedDataKeyPair",
     "ImportParameters",
+    "GrantConstraints",
+    "GrantListEntry",
+    "GrantList",
+    "CreateGrantResult",
+    "KeyPolicyList",
+    "AuditVerification",
+    "EnvelopeSummary",
 ]
 
 __version__: str
@@ -46,6 +53,12 @@ ERROR_CODES: Tuple[str, ...]
 
 _BytesLike = Buffer
 _StrPath = Union[str, "os.PathLike[str]"]
+
+class _BinaryReader(Protocol):
+    def read(self, size: int, /) -> Optional[Buffer]: ...
+
+class _BinaryWriter(Protocol):
+    def write(self, data: bytes, /) -> Optional[int]: ...
 
 @final
 class KeyMetadata:
@@ -322,6 +335,103 @@ class ImportParameters:
     def public_key(self) -> bytes: ...
     @property
     def parameters_valid_to(self) -> datetime: ...
+
+@final
+class GrantConstraints:
+    """Encryption context constraints of a grant."""
+
+    @property
+    def encryption_context_equals(self) -> Optional[dict[str, str]]: ...
+    @property
+    def encryption_context_subset(self) -> Optional[dict[str, str]]: ...
+
+@final
+class GrantListEntry:
+    """One grant of ListGrants / ListRetirableGrants."""
+
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def grant_id(self) -> str: ...
+    @property
+    def name(self) -> Optional[str]: ...
+    @property
+    def creation_date(self) -> datetime: ...
+    @property
+    def grantee_principal(self) -> str: ...
+    @property
+    def retiring_principal(self) -> Optional[str]: ...
+    @property
+    def issuing_account(self) -> str: ...
+    @property
+    def operations(self) -> Tuple[str, ...]: ...
+    @property
+    def constraints(self) -> Optional[GrantConstraints]: ...
+
+@final
+class GrantList:
+    """A page of ListGrants or ListRetirableGrants."""
+
+    @property
+    def grants(self) -> Tuple[GrantListEntry, ...]: ...
+    @property
+    def next_marker(self) -> Optional[str]: ...
+    @property
+    def truncated(self) -> bool: ...
+
+@final
+class CreateGrantResult:
+    """Result of CreateGrant."""
+
+    @property
+    def grant_token(self) -> str: ...
+    @property
+    def grant_id(self) -> str: ...
+
+@final
+class KeyPolicyList:
+    """A page of ListKeyPolicies."""
+
+    @property
+    def policy_names(self) -> Tuple[str, ...]: ...
+    @property
+    def next_marker(self) -> Optional[str]: ...
+    @property
+    def truncated(self) -> bool: ...
+
+@final
+class AuditVerification:
+    """Result of Keystore.verify_audit_log."""
+
+    @property
+    def records(self) -> int: ...
+    @property
+    def checkpoint_records(self) -> int: ...
+    @property
+    def intact(self) -> bool: ...
+    @property
+    def fault(self) -> Optional[str]: ...
+
+@final
+class EnvelopeSummary:
+    """What an envelope encryption or decryption processed, and the message header."""
+
+    @property
+    def plaintext_length(self) -> int: ...
+    @property
+    def message_length(self) -> int: ...
+    @property
+    def algorithm_suite_id(self) -> int: ...
+    @property
+    def algorithm_suite(self) -> str: ...
+    @property
+    def encryption_context(self) -> dict[str, str]: ...
+    @property
+    def key_arns(self) -> Tuple[str, ...]: ...
+    @property
+    def frame_length(self) -> int: ...
+    @property
+    def message_id(self) -> bytes: ...
 
 @final
 class Keystore:
@@ -735,3 +845,169 @@ class Keystore:
         """ImportKeyMaterial. Raises InvalidImportTokenException, IncorrectKeyMaterialException, ..."""
     def delete_imported_key_material(self, key_id: str) -> None:
         """DeleteImportedKeyMaterial. Raises NotFoundException, UnsupportedOperationException."""
+    # ---- principals, key policies, grants, audit
+    def as_principal(self, principal: str) -> Keystore:
+        """
+        The same keystore acting for `principal` (an IAM ARN): every operation
+        on the returned handle is authorized (key policy and grants) for, and
+        audited as, that principal. Closing one handle does not close the other.
+        """
+    @property
+    def principal(self) -> str:
+        """The principal this handle acts for (default: the administrator, arn:aws:iam::<account>:root)."""
+    def put_key_policy(
+        self,
+        key_id: str,
+        policy: str,
+        *,
+        policy_name: Optional[str] = None,
+        bypass_policy_lockout_safety_check: bool = False,
+    ) -> None:
+        """
+        PutKeyPolicy: `policy` is a JSON policy document (at most 32 KiB);
+        `policy_name` must be "default". Raises MalformedPolicyDocumentException,
+        NotFoundException, AccessDeniedException, KMSInvalidStateException.
+        """
+    def get_key_policy(self, key_id: str, *, policy_name: Optional[str] = None) -> str:
+        """GetKeyPolicy: the policy document (JSON text). Raises NotFoundException, AccessDeniedException."""
+    def list_key_policies(
+        self, key_id: str, *, limit: Optional[int] = None, marker: Optional[str] = None
+    ) -> KeyPolicyList:
+        """ListKeyPolicies (`("default",)`); `limit` 1-1000. Raises NotFoundException, AccessDeniedException."""
+    def create_grant(
+        self,
+        key_id: str,
+        grantee_principal: str,
+        operations: Sequence[str],
+        *,
+        retiring_principal: Optional[str] = None,
+        constraints: Optional[Mapping[str, Mapping[str, str]]] = None,
+        grant_tokens: Optional[Sequence[str]] = None,
+        name: Optional[str] = None,
+    ) -> CreateGrantResult:
+        """
+        CreateGrant: `operations` are KMS names ("Encrypt", ...); `constraints`
+        is {"EncryptionContextSubset": {...}} or {"EncryptionContextEquals": {...}}.
+        Raises ValidationException, NotFoundException, AccessDeniedException,
+        KMSInvalidStateException, InvalidGrantTokenException, LimitExceededException.
+        """
+    def list_grants(
+        self,
+        key_id: str,
+        *,
+        limit: Optional[int] = None,
+        marker: Optional[str] = None,
+        grant_id: Optional[str] = None,
+        grantee_principal: Optional[str] = None,
+    ) -> GrantList:
+        """
+        ListGrants of the key; `limit` 1-100 (default 50). Raises NotFoundException,
+        AccessDeniedException, ValidationException, InvalidMarkerException,
+        InvalidGrantIdException.
+        """
+    def list_retirable_grants(
+        self, retiring_principal: str, *, limit: Optional[int] = None, marker: Optional[str] = None
+    ) -> GrantList:
+        """ListRetirableGrants across keys; `limit` 1-100. Raises ValidationException, InvalidMarkerException."""
+    def retire_grant(
+        self,
+        *,
+        grant_token: Optional[str] = None,
+        key_id: Optional[str] = None,
+        grant_id: Optional[str] = None,
+    ) -> None:
+        """
+        RetireGrant by `grant_token`, or by `key_id` and `grant_id`. Raises
+        InvalidGrantTokenException, InvalidGrantIdException, ValidationException,
+        NotFoundException, AccessDeniedException.
+        """
+    def revoke_grant(self, key_id: str, grant_id: str) -> None:
+        """RevokeGrant. Raises InvalidGrantIdException, NotFoundException, AccessDeniedException."""
+    def verify_audit_log(self) -> AuditVerification:
+        """
+        Verifies the audit log's hash chain and sealed checkpoint. Raises
+        KMSInternalException if the checkpoint fails authentication or the log
+        cannot be read.
+        """
+    def audit_events(
+        self,
+        *,
+        key_id: Optional[str] = None,
+        event_name: Optional[str] = None,
+        principal: Optional[str] = None,
+        start_time: Optional[str] = None,
+        end_time: Optional[str] = None,
+    ) -> list[dict[str, Any]]:
+        """
+        The audit events (CloudTrail-shaped dicts) matching every filter given,
+        oldest first; times are RFC 3339 UTC text (date prefixes work).
+        Raises KMSInternalException if the log cannot be read.
+        """
+    @property
+    def audit_log_path(self) -> Path:
+        """The audit log's path (JSON lines beside the keystore file)."""
+    # ---- envelope encryption (AWS Encryption SDK message format)
+    def encrypt_stream(
+        self,
+        src: _BinaryReader,
+        dst: _BinaryWriter,
+        *,
+        key_ids: Sequence[str],
+        encryption_context: Optional[Mapping[str, str]] = None,
+        frame_length: Optional[int] = None,
+        algorithm_suite: Optional[int] = None,
+        commitment_policy: Optional[str] = None,
+        max_encrypted_data_keys: Optional[int] = None,
+    ) -> EnvelopeSummary:
+        """
+        Envelope-encrypts everything `src.read(n)` yields into one message
+        written with `dst.write(b)`, under `key_ids` (the first generates the
+        data key). Constant memory; the GIL is released except during
+        read/write. `algorithm_suite`: 0x0578 (signed, default) or 0x0478.
+        Raises ValidationException, the errors of generate_data_key/encrypt,
+        and whatever read/write raise.
+        """
+    def decrypt_stream(
+        self,
+        src: _BinaryReader,
+        dst: _BinaryWriter,
+        *,
+        key_ids: Optional[Sequence[str]] = None,
+        required_encryption_context: Optional[Mapping[str, str]] = None,
+        commitment_policy: Optional[str] = None,
+        max_encrypted_data_keys: Optional[int] = None,
+        unsigned_only: bool = False,
+    ) -> EnvelopeSummary:
+        """
+        Decrypts one message from `src` into `dst`, releasing only
+        authenticated plaintext: frame by frame for unsigned suites (a
+        truncated message raises after an authenticated prefix was written),
+        staged in an anonymous temp file until the signature verifies for
+        signed suites; `unsigned_only=True` refuses signed suites before any
+        plaintext. Raises InvalidCiphertextException, ValidationException,
+        AccessDeniedException, DisabledException, KMSInvalidStateException.
+        """
+    def encrypt_file(
+        self,
+        path_in: _StrPath,
+        path_out: _StrPath,
+        *,
+        key_ids: Sequence[str],
+        encryption_context: Optional[Mapping[str, str]] = None,
+        frame_length: Optional[int] = None,
+        algorithm_suite: Optional[int] = None,
+        commitment_policy: Optional[str] = None,
+        max_encrypted_data_keys: Optional[int] = None,
+    ) -> EnvelopeSummary:
+        """Envelope-encrypts the file `path_in` to `path_out` (temp file + rename: all or nothing)."""
+    def decrypt_file(
+        self,
+        path_in: _StrPath,
+        path_out: _StrPath,
+        *,
+        key_ids: Optional[Sequence[str]] = None,
+        required_encryption_context: Optional[Mapping[str, str]] = None,
+        commitment_policy: Optional[str] = None,
+        max_encrypted_data_keys: Optional[int] = None,
+    ) -> EnvelopeSummary:
+        """Decrypts `path_in` to `path_out`, which appears only once everything is authenticated."""

@@ -20,7 +20,7 @@ import uuid
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, TypeVar
 
 from . import _strongroom
-from .exceptions import DryRunOperationException, KMSError, ValidationException
+from .exceptions import DryRunOperationException, KMSError, UnsupportedOperationException, ValidationException
 
 __all__ = ["Client", "ClientError", "client"]
 
@@ -168,7 +168,7 @@ def _key_metadata(m: Any) -> Dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 
 
-def _page(items_key: str, items: List[Dict[str, Any]], page: Any) -> Dict[str, Any]:
+def _page(items_key: str, items: Sequence[Any], page: Any) -> Dict[str, Any]:
     return _ok({items_key: items, "NextMarker": page.next_marker, "Truncated": page.truncated})
 
 
@@ -218,7 +218,15 @@ class Client:
     def __repr__(self) -> str:
         return f"<strongroom.boto.Client over {self._ks!r}>"
 
-    _PAGINATED = ("list_keys", "list_aliases", "list_resource_tags", "list_key_rotations")
+    _PAGINATED = (
+        "list_keys",
+        "list_aliases",
+        "list_resource_tags",
+        "list_key_rotations",
+        "list_grants",
+        "list_key_policies",
+        "list_retirable_grants",
+    )
 
     def can_paginate(self, operation_name: str) -> bool:
         return operation_name in self._PAGINATED
@@ -382,6 +390,112 @@ class Client:
         page = self._ks.list_resource_tags(KeyId, limit=Limit, marker=Marker)
         tags = [{"TagKey": t.tag_key, "TagValue": t.tag_value} for t in page.tags]
         return _page("Tags", tags, page)
+
+    # ---- key policies and grants -------------------------------------------------
+
+    @_operation("PutKeyPolicy")
+    def put_key_policy(
+        self,
+        *,
+        KeyId: str,
+        Policy: str,
+        PolicyName: Optional[str] = None,
+        BypassPolicyLockoutSafetyCheck: bool = False,
+    ) -> Dict[str, Any]:
+        self._ks.put_key_policy(
+            KeyId, Policy, policy_name=PolicyName, bypass_policy_lockout_safety_check=BypassPolicyLockoutSafetyCheck
+        )
+        return _ok({})
+
+    @_operation("GetKeyPolicy")
+    def get_key_policy(self, *, KeyId: str, PolicyName: Optional[str] = None) -> Dict[str, Any]:
+        return _ok({"Policy": self._ks.get_key_policy(KeyId, policy_name=PolicyName), "PolicyName": PolicyName or "default"})
+
+    @_operation("ListKeyPolicies")
+    def list_key_policies(self, *, KeyId: str, Limit: Optional[int] = None, Marker: Optional[str] = None) -> Dict[str, Any]:
+        page = self._ks.list_key_policies(KeyId, limit=Limit, marker=Marker)
+        return _page("PolicyNames", list(page.policy_names), page)
+
+    @_operation("CreateGrant")
+    def create_grant(
+        self,
+        *,
+        KeyId: str,
+        Operations: Sequence[str],
+        GranteePrincipal: Optional[str] = None,
+        RetiringPrincipal: Optional[str] = None,
+        Constraints: Optional[Mapping[str, Mapping[str, str]]] = None,
+        GrantTokens: Optional[Sequence[str]] = None,
+        Name: Optional[str] = None,
+        DryRun: bool = False,
+        GranteeServicePrincipal: Optional[str] = None,
+        RetiringServicePrincipal: Optional[str] = None,
+    ) -> Dict[str, Any]:
+        _no_service_principal(GranteeServicePrincipal, RetiringServicePrincipal)
+        if GranteePrincipal is None:
+            raise ValidationException("GranteePrincipal is required")
+        _no_dry_run("CreateGrant", DryRun)
+        r = self._ks.create_grant(
+            KeyId,
+            GranteePrincipal,
+            list(Operations),
+            retiring_principal=RetiringPrincipal,
+            constraints=Constraints,
+            grant_tokens=_list(GrantTokens),
+            name=Name,
+        )
+        return _ok({"GrantToken": r.grant_token, "GrantId": r.grant_id})
+
+    @_operation("ListGrants")
+    def list_grants(
+        self,
+        *,
+        KeyId: str,
+        Limit: Optional[int] = None,
+        Marker: Optional[str] = None,
+        GrantId: Optional[str] = None,
+        GranteePrincipal: Optional[str] = None,
+        GranteeServicePrincipal: Optional[str] = None,
+    ) -> Dict[str, Any]:
+        _no_service_principal(GranteeServicePrincipal)
+        page = self._ks.list_grants(
+            KeyId, limit=Limit, marker=Marker, grant_id=GrantId, grantee_principal=GranteePrincipal
+        )
+        return _page("Grants", [_grant(g) for g in page.grants], page)
+
+    @_operation("ListRetirableGrants")
+    def list_retirable_grants(
+        self,
+        *,
+        RetiringPrincipal: Optional[str] = None,
+        Limit: Optional[int] = None,
+        Marker: Optional[str] = None,
+        RetiringServicePrincipal: Optional[str] = None,
+    ) -> Dict[str, Any]:
+        _no_service_principal(RetiringServicePrincipal)
+        if RetiringPrincipal is None:
+            raise ValidationException("RetiringPrincipal is required")
+        page = self._ks.list_retirable_grants(RetiringPrincipal, limit=Limit, marker=Marker)
+        return _page("Grants", [_grant(g) for g in page.grants], page)
+
+    @_operation("RetireGrant")
+    def retire_grant(
+        self,
+        *,
+        GrantToken: Optional[str] = None,
+        KeyId: Optional[str] = None,
+        GrantId: Optional[str] = None,
+        DryRun: bool = False,
+    ) -> Dict[str, Any]:
+        _no_dry_run("RetireGrant", DryRun)
+        self._ks.retire_grant(grant_token=GrantToken, key_id=KeyId, grant_id=GrantId)
+        return _ok({})
+
+    @_operation("RevokeGrant")
+    def revoke_grant(self, *, KeyId: str, GrantId: str, DryRun: bool = False) -> Dict[str, Any]:
+        _no_dry_run("RevokeGrant", DryRun)
+        self._ks.revoke_grant(KeyId, GrantId)
+        return _ok({})
 
     # ---- cryptographic operations ----------------------------------------------
 
@@ -700,6 +814,46 @@ def _dry_run(dry_run: bool) -> None:
     report that it would have succeeded instead of returning its result."""
     if dry_run:
         raise DryRunOperationException("The request would have succeeded, but the DryRun option is set.")
+
+
+def _no_dry_run(operation: str, dry_run: bool) -> None:
+    """DryRun of an operation that changes the keystore: Strongroom cannot
+    check every condition without making the change, so it refuses rather
+    than make it or claim it would succeed."""
+    if dry_run:
+        raise UnsupportedOperationException(f"DryRun is not supported for {operation}: it would change the keystore")
+
+
+def _no_service_principal(*given: Optional[str]) -> None:
+    """AWS service principals (GranteeServicePrincipal, ...) name AWS
+    services, which a local keystore does not serve."""
+    if any(p is not None for p in given):
+        raise UnsupportedOperationException("AWS service principals are not supported by a local keystore")
+
+
+def _grant(g: Any) -> Dict[str, Any]:
+    """A GrantListEntry as the KMS response dictionary."""
+    d: Dict[str, Any] = {
+        "KeyId": g.key_id,
+        "GrantId": g.grant_id,
+        "Name": g.name,
+        "CreationDate": g.creation_date,
+        "GranteePrincipal": g.grantee_principal,
+        "RetiringPrincipal": g.retiring_principal,
+        "IssuingAccount": g.issuing_account,
+        "Operations": list(g.operations),
+    }
+    c = g.constraints
+    if c is not None:
+        d["Constraints"] = {
+            k: v
+            for k, v in (
+                ("EncryptionContextEquals", c.encryption_context_equals),
+                ("EncryptionContextSubset", c.encryption_context_subset),
+            )
+            if v is not None
+        }
+    return {k: v for k, v in d.items() if v is not None}
 
 
 def _list(v: Optional[Sequence[str]]) -> Optional[List[str]]:

@@ -1,0 +1,268 @@
+"""Principals, key policies, grants and the audit log from Python."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any, Dict
+
+import pytest
+
+import strongroom
+
+OTHER = "arn:aws:iam::111122223333:user/app"
+NOBODY = "arn:aws:iam::111122223333:user/nobody"
+MISSING_GRANT = "0" * 64
+
+
+def allow(policy: Dict[str, Any], principal: str, *actions: str) -> Dict[str, Any]:
+    policy["Statement"].append(
+        {"Sid": "extra", "Effect": "Allow", "Principal": {"AWS": principal}, "Action": list(actions), "Resource": "*"}
+    )
+    return policy
+
+
+# ---- principals ------------------------------------------------------------------
+
+
+def test_principal_and_as_principal(ks: strongroom.Keystore, key: strongroom.KeyMetadata) -> None:
+    assert ks.principal == "arn:aws:iam::000000000000:root"
+    app = ks.as_principal(OTHER)
+    assert app.principal == OTHER and ks.principal != OTHER
+    assert app.path == ks.path and app.region == ks.region
+    # The default key policy allows the account root only: another account's user is denied.
+    with pytest.raises(strongroom.AccessDeniedException) as e:
+        app.describe_key(key.key_id)
+    assert e.value.code == "AccessDeniedException" and OTHER in str(e.value)
+    # Closing the derived handle leaves the original open, and the other way round.
+    app.close()
+    assert app.closed and not ks.closed
+    with pytest.raises(ValueError, match="closed"):
+        app.encrypt(key.key_id, b"x")
+    assert ks.describe_key(key.key_id).key_id == key.key_id
+    with ks.as_principal(OTHER) as other:
+        assert other.principal == OTHER
+    ks.close()
+    with pytest.raises(ValueError, match="closed"):
+        ks.as_principal(OTHER)
+    with pytest.raises(ValueError, match="closed"):
+        ks.principal
+
+
+# ---- key policies ------------------------------------------------------------------
+
+
+def test_key_policy_round_trip(ks: strongroom.Keystore, key: strongroom.KeyMetadata) -> None:
+    policy = json.loads(ks.get_key_policy(key.key_id))
+    assert policy["Statement"][0]["Principal"] == {"AWS": ks.principal}
+    listed = ks.list_key_policies(key.key_id)
+    assert isinstance(listed, strongroom.KeyPolicyList)
+    assert listed.policy_names == ("default",) and listed.truncated is False and listed.next_marker is None
+    ks.put_key_policy(key.key_id, json.dumps(allow(policy, OTHER, "kms:Encrypt", "kms:Decrypt")))
+    assert json.loads(ks.get_key_policy(key.key_id, policy_name="default")) == policy
+    app = ks.as_principal(OTHER)
+    blob = app.encrypt(key.key_id, b"hi").ciphertext_blob
+    assert app.decrypt(blob).plaintext == b"hi"
+    with pytest.raises(strongroom.AccessDeniedException):
+        app.get_key_policy(key.key_id)
+    with pytest.raises(strongroom.AccessDeniedException):
+        app.put_key_policy(key.key_id, json.dumps(policy))
+
+
+def test_key_policy_errors(ks: strongroom.Keystore, key: strongroom.KeyMetadata) -> None:
+    policy = ks.get_key_policy(key.key_id)
+    with pytest.raises(strongroom.MalformedPolicyDocumentException):
+        ks.put_key_policy(key.key_id, "not json")
+    with pytest.raises(strongroom.NotFoundException):
+        ks.get_key_policy(key.key_id, policy_name="other")
+    with pytest.raises(strongroom.NotFoundException):
+        ks.put_key_policy(key.key_id, policy, policy_name="other")
+    with pytest.raises(strongroom.NotFoundException):
+        ks.get_key_policy("alias/none")
+    with pytest.raises(strongroom.NotFoundException):
+        ks.list_key_policies("alias/none")
+    with pytest.raises(strongroom.ValidationException):
+        ks.list_key_policies(key.key_id, limit=0)
+    with pytest.raises(TypeError):
+        ks.list_key_policies(key.key_id, limit="1")  # type: ignore[arg-type]
+    # A policy that locks the caller out needs the bypass flag.
+    lockout = allow({"Version": "2012-10-17", "Statement": []}, OTHER, "kms:*")
+    with pytest.raises(strongroom.MalformedPolicyDocumentException):
+        ks.put_key_policy(key.key_id, json.dumps(lockout))
+    ks.put_key_policy(key.key_id, json.dumps(lockout), bypass_policy_lockout_safety_check=True)
+    with pytest.raises(strongroom.AccessDeniedException):
+        ks.describe_key(key.key_id)
+    assert ks.as_principal(OTHER).describe_key(key.key_id).key_id == key.key_id
+
+
+# ---- grants ------------------------------------------------------------------------
+
+
+def test_grants(ks: strongroom.Keystore, key: strongroom.KeyMetadata) -> None:
+    app = ks.as_principal(OTHER)
+    with pytest.raises(strongroom.AccessDeniedException):
+        app.encrypt(key.key_id, b"x")
+    def app_grant() -> strongroom.CreateGrantResult:
+        return ks.create_grant(
+            key.key_id,
+            OTHER,
+            ["Encrypt", "Decrypt"],
+            retiring_principal=OTHER,
+            constraints={"EncryptionContextSubset": {"app": "1"}},
+            name="app-grant",
+        )
+
+    g = app_grant()
+    assert isinstance(g, strongroom.CreateGrantResult)
+    assert len(g.grant_id) == 64 and g.grant_token and "grant_token=" in repr(g)
+    blob = app.encrypt(
+        key.key_id, b"x", encryption_context={"app": "1", "more": "ok"}, grant_tokens=[g.grant_token]
+    ).ciphertext_blob
+    assert app.decrypt(blob, encryption_context={"app": "1", "more": "ok"}).plaintext == b"x"
+    with pytest.raises(strongroom.AccessDeniedException):
+        app.encrypt(key.key_id, b"x", encryption_context={"app": "2"})
+    with pytest.raises(strongroom.AccessDeniedException):
+        app.generate_data_key(key.key_id, encryption_context={"app": "1"}, key_spec="AES_256")
+
+    listed = ks.list_grants(key.key_id)
+    assert isinstance(listed, strongroom.GrantList) and listed.truncated is False
+    (entry,) = listed.grants
+    assert isinstance(entry, strongroom.GrantListEntry)
+    assert entry.grant_id == g.grant_id and entry.key_id == key.arn
+    assert entry.operations == ("Encrypt", "Decrypt") and entry.name == "app-grant"
+    assert entry.grantee_principal == OTHER and entry.retiring_principal == OTHER
+    assert key.aws_account_id in entry.issuing_account
+    assert isinstance(entry.creation_date, dt.datetime) and entry.creation_date.tzinfo is not None
+    assert entry.constraints is not None
+    assert entry.constraints.encryption_context_subset == {"app": "1"}
+    assert entry.constraints.encryption_context_equals is None
+    assert ks.list_grants(key.key_id, grant_id=g.grant_id).grants[0].grant_id == g.grant_id
+    assert ks.list_grants(key.key_id, grantee_principal=NOBODY).grants == ()
+    retirable = app.list_retirable_grants(OTHER)
+    assert [x.grant_id for x in retirable.grants] == [g.grant_id]
+    assert ks.list_retirable_grants(NOBODY).grants == ()
+
+    # Same name and parameters: the same grant (CreateGrant idempotency).
+    again = app_grant()
+    assert again.grant_id == g.grant_id
+
+    app.retire_grant(grant_token=g.grant_token)
+    assert ks.list_grants(key.key_id).grants == ()
+    with pytest.raises(strongroom.AccessDeniedException):
+        app.encrypt(key.key_id, b"x", encryption_context={"app": "1"})
+
+    g2 = ks.create_grant(key.key_id, OTHER, ["DescribeKey"], constraints={"EncryptionContextEquals": {"a": "b"}})
+    c = ks.list_grants(key.key_id).grants[0].constraints
+    assert c is not None and c.encryption_context_equals == {"a": "b"}
+    assert app.describe_key(key.key_id).key_id == key.key_id
+    ks.revoke_grant(key.key_id, g2.grant_id)
+    assert ks.list_grants(key.key_id).grants == ()
+    g3 = ks.create_grant(key.key_id, OTHER, ["GenerateDataKey"])
+    ks.retire_grant(key_id=key.key_id, grant_id=g3.grant_id)
+    assert ks.list_grants(key.key_id).grants == ()
+
+
+def test_grant_errors(ks: strongroom.Keystore, key: strongroom.KeyMetadata) -> None:
+    with pytest.raises(strongroom.ValidationException):
+        ks.create_grant(key.key_id, OTHER, ["NoSuchOperation"])
+    with pytest.raises(strongroom.ValidationException):
+        ks.create_grant(key.key_id, OTHER, [])
+    with pytest.raises(strongroom.ValidationException):
+        ks.create_grant(key.key_id, OTHER, ["Encrypt"], constraints={"EncryptionContextBogus": {"a": "b"}})
+    with pytest.raises(TypeError):
+        ks.create_grant(key.key_id, OTHER, ["Encrypt"], constraints=["x"])  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        ks.create_grant(key.key_id, OTHER, ["Encrypt"], constraints={"EncryptionContextSubset": {"a": 1}})  # type: ignore[dict-item]
+    with pytest.raises(strongroom.NotFoundException):
+        ks.create_grant("alias/none", OTHER, ["Encrypt"])
+    with pytest.raises(strongroom.InvalidGrantTokenException):
+        ks.create_grant(key.key_id, OTHER, ["Encrypt"], grant_tokens=["not-a-token"])
+    with pytest.raises(strongroom.AccessDeniedException):
+        ks.as_principal(OTHER).create_grant(key.key_id, OTHER, ["Encrypt"])
+    with pytest.raises(strongroom.InvalidGrantTokenException):
+        ks.encrypt(key.key_id, b"x", grant_tokens=["not-a-token"])
+    with pytest.raises(strongroom.ValidationException):
+        ks.encrypt(key.key_id, b"x", grant_tokens=[ks.create_grant(key.key_id, OTHER, ["Encrypt"]).grant_token] * 11)
+    with pytest.raises(strongroom.InvalidGrantIdException):
+        ks.list_grants(key.key_id, grant_id="")
+    with pytest.raises(strongroom.InvalidMarkerException):
+        ks.list_grants(key.key_id, marker="bogus")
+    with pytest.raises(strongroom.ValidationException):
+        ks.list_grants(key.key_id, limit=101)
+    with pytest.raises(strongroom.ValidationException):
+        ks.list_retirable_grants("")
+    with pytest.raises(strongroom.ValidationException):
+        ks.retire_grant()
+    with pytest.raises(strongroom.ValidationException):
+        ks.retire_grant(grant_id=MISSING_GRANT)
+    with pytest.raises(strongroom.InvalidGrantTokenException):
+        ks.retire_grant(grant_token="not-a-token")
+    with pytest.raises(strongroom.NotFoundException):
+        ks.retire_grant(key_id=key.key_id, grant_id=MISSING_GRANT)
+    with pytest.raises(strongroom.NotFoundException):
+        ks.revoke_grant(key.key_id, MISSING_GRANT)
+    with pytest.raises(strongroom.InvalidGrantIdException):
+        ks.revoke_grant(key.key_id, "x" * 129)
+    g = ks.create_grant(key.key_id, OTHER, ["Encrypt"], retiring_principal=OTHER)
+    # Neither the grantee (without RetireGrant in the grant) nor a stranger may retire it ...
+    with pytest.raises(strongroom.AccessDeniedException):
+        ks.as_principal(NOBODY).retire_grant(grant_token=g.grant_token)
+    # ... nor revoke it, which the key policy governs.
+    with pytest.raises(strongroom.AccessDeniedException):
+        ks.as_principal(OTHER).revoke_grant(key.key_id, g.grant_id)
+
+
+def test_grant_pagination(ks: strongroom.Keystore, key: strongroom.KeyMetadata) -> None:
+    ids = {ks.create_grant(key.key_id, OTHER, ["Encrypt"], retiring_principal=OTHER).grant_id for _ in range(5)}
+    seen = []
+    marker = None
+    while True:
+        page = ks.list_grants(key.key_id, limit=2, marker=marker)
+        seen += [g.grant_id for g in page.grants]
+        if not page.truncated:
+            assert page.next_marker is None
+            break
+        marker = page.next_marker
+    assert len(seen) == 5 and set(seen) == ids
+    first = ks.list_retirable_grants(OTHER, limit=3)
+    assert first.truncated and len(first.grants) == 3
+    rest = ks.list_retirable_grants(OTHER, marker=first.next_marker)
+    assert {g.grant_id for g in first.grants + rest.grants} == ids
+
+
+# ---- audit ---------------------------------------------------------------------------
+
+
+def test_audit_log(ks: strongroom.Keystore, key: strongroom.KeyMetadata) -> None:
+    ks.encrypt(key.key_id, b"audit me")
+    app = ks.as_principal(OTHER)
+    with pytest.raises(strongroom.AccessDeniedException):
+        app.encrypt(key.key_id, b"denied")
+    r = ks.verify_audit_log()
+    assert isinstance(r, strongroom.AuditVerification)
+    assert r.intact is True and r.fault is None and r.records >= 3
+    assert ks.audit_log_path.exists() and isinstance(ks.audit_log_path, Path)
+
+    encrypts = ks.audit_events(event_name="Encrypt")
+    assert [e["userIdentity"]["arn"] for e in encrypts] == [ks.principal, OTHER]
+    assert "errorCode" not in encrypts[0] and encrypts[1]["errorCode"] == "AccessDeniedException"
+    assert all(key.arn in [res["ARN"] for res in e["resources"]] for e in encrypts)
+    assert [e["eventName"] for e in ks.audit_events(principal=OTHER)] == ["Encrypt"]
+    assert {e["eventName"] for e in ks.audit_events(key_id=key.key_id)} >= {"CreateKey", "Encrypt"}
+    assert ks.audit_events(start_time="2999-01-01") == []
+    assert len(ks.audit_events(end_time="2999-01-01")) == r.records
+    assert ks.audit_events(event_name="NoSuchOperation") == []
+
+
+def test_audit_log_tampering_is_reported(ks: strongroom.Keystore, key: strongroom.KeyMetadata) -> None:
+    ks.encrypt(key.key_id, b"one")
+    ks.encrypt(key.key_id, b"two")
+    path = ks.audit_log_path
+    lines = path.read_text().splitlines(keepends=True)
+    record = json.loads(lines[1])
+    record["eventName"] = "Edited"
+    lines[1] = json.dumps(record) + "\n"
+    path.write_text("".join(lines))
+    r = ks.verify_audit_log()
+    assert r.intact is False and r.fault is not None and r.records == 1
