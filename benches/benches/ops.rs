@@ -23,6 +23,10 @@
 //! - `STRONGROOM_BENCH_SHM=1`: the keystores on the tmpfs `/dev/shm`, rows
 //!   `sr-shm/...`: audit logging on, but its fsyncs cost nothing, which
 //!   leaves the CPU cost of each operation.
+//! - `STRONGROOM_BENCH_CPU=1`: time is the CPU time of the threads doing
+//!   the work instead of wall time (IDs `raw@cpu`, `sr@cpu/...`; 1 thread
+//!   only). Steadier on a loaded machine; it leaves out time spent waiting
+//!   (fsync), so pair it with `STRONGROOM_BENCH_SHM=1`.
 //! - `STRONGROOM_BENCH_QUICK=1`: only the 10-key keystore with 1 thread
 //!   next to `raw` (no big keystore is built).
 //!
@@ -57,31 +61,68 @@ fn ctx() -> EncryptionContext {
     EncryptionContext::from_pairs([("purpose", "bench")]).unwrap()
 }
 
-/// Runs `op` `iters` times spread over `threads` threads; wall time.
+/// Whether `STRONGROOM_BENCH_CPU=1` asks for CPU time instead of wall time.
+fn cpu_mode() -> bool {
+    std::env::var("STRONGROOM_BENCH_CPU").is_ok_and(|v| v == "1")
+}
+
+/// The suffix of benchmark IDs measured in CPU time.
+fn mode_suffix() -> &'static str {
+    if cpu_mode() {
+        "@cpu"
+    } else {
+        ""
+    }
+}
+
+/// Runs `op` `iters` times spread over `threads` threads: wall time, or in
+/// [`cpu_mode`] the CPU time the threads spent (summed).
 fn timed(threads: usize, iters: u64, op: &(dyn Fn() + Sync)) -> Duration {
-    let start = Instant::now();
-    if threads == 1 {
-        for _ in 0..iters {
+    let cpu = cpu_mode();
+    let run = |n: u64| {
+        let c0 = strongroom_benches::thread_cpu_ns().unwrap_or(0);
+        for _ in 0..n {
             op();
         }
+        strongroom_benches::thread_cpu_ns()
+            .unwrap_or(0)
+            .saturating_sub(c0)
+    };
+    let start = Instant::now();
+    let cpu_ns: u64 = if threads == 1 {
+        run(iters)
     } else {
         std::thread::scope(|s| {
-            for t in 0..threads as u64 {
-                let n = iters / threads as u64 + u64::from(t < iters % threads as u64);
-                s.spawn(move || {
-                    for _ in 0..n {
-                        op();
-                    }
-                });
-            }
-        });
+            let handles: Vec<_> = (0..threads as u64)
+                .map(|t| {
+                    let n = iters / threads as u64 + u64::from(t < iters % threads as u64);
+                    s.spawn(move || run(n))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).sum()
+        })
+    };
+    if cpu {
+        Duration::from_nanos(cpu_ns)
+    } else {
+        start.elapsed()
     }
-    start.elapsed()
+}
+
+/// Benchmarks the raw primitive work `f` as `raw` (single thread).
+fn raw<T>(g: &mut BenchmarkGroup<'_, WallTime>, f: impl Fn() -> T + Sync) {
+    g.bench_function(format!("raw{}", mode_suffix()), |b| {
+        b.iter_custom(|iters| {
+            timed(1, iters, &|| {
+                black_box(f());
+            })
+        })
+    });
 }
 
 /// The keystores and thread counts to run each operation with.
 struct Matrix {
-    /// `sr`, or `sr-shm` for keystores on `/dev/shm`.
+    /// `sr`, `sr-shm` for keystores on `/dev/shm`, plus `@cpu` in CPU time.
     prefix: &'static str,
     stores: Vec<Fixture>,
     threads: Vec<usize>,
@@ -95,14 +136,20 @@ impl Matrix {
             .and_then(|v| v.parse().ok())
             .unwrap_or(100_000);
         let sizes = if quick { vec![10] } else { vec![10, big] };
+        let threads = if quick || cpu_mode() {
+            vec![1]
+        } else {
+            vec![1, 2]
+        };
         Matrix {
-            prefix: if strongroom_benches::on_shm() {
-                "sr-shm"
-            } else {
-                "sr"
+            prefix: match (strongroom_benches::on_shm(), cpu_mode()) {
+                (false, false) => "sr",
+                (true, false) => "sr-shm",
+                (false, true) => "sr@cpu",
+                (true, true) => "sr-shm@cpu",
             },
             stores: sizes.into_iter().map(fixture).collect(),
-            threads: if quick { vec![1] } else { vec![1, 2] },
+            threads,
         }
     }
 
@@ -136,11 +183,9 @@ fn symmetric(c: &mut Criterion, m: &Matrix) {
         let blob =
             strongroom_core::blob::seal(&mut rng(), &key16, 1, &backing, &pt, &ctx()).unwrap();
         let mut g = c.benchmark_group(format!("Encrypt/{size}B"));
-        g.bench_function("raw", |b| {
-            b.iter(|| {
-                strongroom_core::blob::seal(&mut rng(), &key16, 1, &backing, black_box(&pt), &ctx())
-                    .unwrap()
-            })
+        raw(&mut g, || {
+            strongroom_core::blob::seal(&mut rng(), &key16, 1, &backing, black_box(&pt), &ctx())
+                .unwrap()
         });
         m.run(&mut g, |f| {
             let req = EncryptRequest {
@@ -156,13 +201,12 @@ fn symmetric(c: &mut Criterion, m: &Matrix) {
         g.finish();
 
         let mut g = c.benchmark_group(format!("Decrypt/{size}B"));
-        g.bench_function("raw", |b| {
-            b.iter(|| strongroom_core::blob::open(black_box(&blob), &backing, &ctx()).unwrap())
+        raw(&mut g, || {
+            strongroom_core::blob::open(black_box(&blob), &backing, &ctx()).unwrap()
         });
         m.run(&mut g, |f| {
-            let ct = f
-                .ks
-                .encrypt(&EncryptRequest {
+            let ct =
+                f.ks.encrypt(&EncryptRequest {
                     key_id: f.symmetric.clone(),
                     plaintext: Secret::new(pt.clone()),
                     encryption_context: ctx(),
@@ -185,17 +229,14 @@ fn symmetric(c: &mut Criterion, m: &Matrix) {
     let mut g = c.benchmark_group("ReEncrypt/32B");
     let pt = vec![0x42u8; 32];
     let blob = strongroom_core::blob::seal(&mut rng(), &key16, 1, &backing, &pt, &ctx()).unwrap();
-    g.bench_function("raw", |b| {
-        b.iter(|| {
-            let p = strongroom_core::blob::open(black_box(&blob), &backing, &ctx()).unwrap();
-            strongroom_core::blob::seal(&mut rng(), &key16, 1, &backing, p.expose_secret(), &ctx())
-                .unwrap()
-        })
+    raw(&mut g, || {
+        let p = strongroom_core::blob::open(black_box(&blob), &backing, &ctx()).unwrap();
+        strongroom_core::blob::seal(&mut rng(), &key16, 1, &backing, p.expose_secret(), &ctx())
+            .unwrap()
     });
     m.run(&mut g, |f| {
-        let ct = f
-            .ks
-            .encrypt(&EncryptRequest {
+        let ct =
+            f.ks.encrypt(&EncryptRequest {
                 key_id: f.symmetric.clone(),
                 plaintext: Secret::new(pt.clone()),
                 encryption_context: ctx(),
@@ -217,12 +258,10 @@ fn symmetric(c: &mut Criterion, m: &Matrix) {
     g.finish();
 
     let mut g = c.benchmark_group("GenerateDataKey/32B");
-    g.bench_function("raw", |b| {
-        b.iter(|| {
-            let mut dk = [0u8; 32];
-            rand_core::Rng::fill_bytes(&mut rng(), &mut dk);
-            strongroom_core::blob::seal(&mut rng(), &key16, 1, &backing, &dk, &ctx()).unwrap()
-        })
+    raw(&mut g, || {
+        let mut dk = [0u8; 32];
+        rand_core::Rng::fill_bytes(&mut rng(), &mut dk);
+        strongroom_core::blob::seal(&mut rng(), &key16, 1, &backing, &dk, &ctx()).unwrap()
     });
     m.run(&mut g, |f| {
         let req = GenerateDataKeyRequest {
@@ -238,12 +277,10 @@ fn symmetric(c: &mut Criterion, m: &Matrix) {
     g.finish();
 
     let mut g = c.benchmark_group("GenerateRandom/32B");
-    g.bench_function("raw", |b| {
-        b.iter(|| {
-            let mut r = [0u8; 32];
-            rand_core::Rng::fill_bytes(&mut rng(), &mut r);
-            r
-        })
+    raw(&mut g, || {
+        let mut r = [0u8; 32];
+        rand_core::Rng::fill_bytes(&mut rng(), &mut r);
+        r
     });
     m.run(&mut g, |f| {
         Box::new(move || {
@@ -295,8 +332,12 @@ fn seam_verify(alg: SigningAlgorithm, spki: &[u8], digest: &[u8], sig: &[u8]) ->
         SigningAlgorithm::RsassaPkcs1V15Sha256 => {
             rsa::rsa_pkcs1v15_verify_digest(h, spki, digest, sig)
         }
-        SigningAlgorithm::EcdsaSha256 => ecdsa::ecdsa_verify_digest(EcCurve::P256, spki, digest, sig),
-        SigningAlgorithm::EcdsaSha384 => ecdsa::ecdsa_verify_digest(EcCurve::P384, spki, digest, sig),
+        SigningAlgorithm::EcdsaSha256 => {
+            ecdsa::ecdsa_verify_digest(EcCurve::P256, spki, digest, sig)
+        }
+        SigningAlgorithm::EcdsaSha384 => {
+            ecdsa::ecdsa_verify_digest(EcCurve::P384, spki, digest, sig)
+        }
         _ => unreachable!("not benched"),
     }
 }
@@ -304,12 +345,42 @@ fn seam_verify(alg: SigningAlgorithm, spki: &[u8], digest: &[u8], sig: &[u8]) ->
 fn asymmetric(c: &mut Criterion, m: &Matrix) {
     use SigningAlgorithm as S;
     let cases: [(&str, &str, S, DigestAlgorithm); 8] = [
-        ("rsa2048", "RSA2048-PSS", S::RsassaPssSha256, DigestAlgorithm::Sha256),
-        ("rsa2048", "RSA2048-PKCS1", S::RsassaPkcs1V15Sha256, DigestAlgorithm::Sha256),
-        ("rsa3072", "RSA3072-PSS", S::RsassaPssSha256, DigestAlgorithm::Sha256),
-        ("rsa3072", "RSA3072-PKCS1", S::RsassaPkcs1V15Sha256, DigestAlgorithm::Sha256),
-        ("rsa4096", "RSA4096-PSS", S::RsassaPssSha256, DigestAlgorithm::Sha256),
-        ("rsa4096", "RSA4096-PKCS1", S::RsassaPkcs1V15Sha256, DigestAlgorithm::Sha256),
+        (
+            "rsa2048",
+            "RSA2048-PSS",
+            S::RsassaPssSha256,
+            DigestAlgorithm::Sha256,
+        ),
+        (
+            "rsa2048",
+            "RSA2048-PKCS1",
+            S::RsassaPkcs1V15Sha256,
+            DigestAlgorithm::Sha256,
+        ),
+        (
+            "rsa3072",
+            "RSA3072-PSS",
+            S::RsassaPssSha256,
+            DigestAlgorithm::Sha256,
+        ),
+        (
+            "rsa3072",
+            "RSA3072-PKCS1",
+            S::RsassaPkcs1V15Sha256,
+            DigestAlgorithm::Sha256,
+        ),
+        (
+            "rsa4096",
+            "RSA4096-PSS",
+            S::RsassaPssSha256,
+            DigestAlgorithm::Sha256,
+        ),
+        (
+            "rsa4096",
+            "RSA4096-PKCS1",
+            S::RsassaPkcs1V15Sha256,
+            DigestAlgorithm::Sha256,
+        ),
         ("p256", "P256", S::EcdsaSha256, DigestAlgorithm::Sha256),
         ("p384", "P384", S::EcdsaSha384, DigestAlgorithm::Sha384),
     ];
@@ -324,15 +395,13 @@ fn asymmetric(c: &mut Criterion, m: &Matrix) {
                 hash.digest(&message)
             };
             let mut g = c.benchmark_group(format!("Sign/{label}/{mt}"));
-            g.bench_function("raw", |b| {
-                b.iter(|| {
-                    let d = if raw_hashes {
-                        hash.digest(black_box(&msg))
-                    } else {
-                        msg.clone()
-                    };
-                    seam_sign(alg, pkcs8.expose_secret(), &d)
-                })
+            raw(&mut g, || {
+                let d = if raw_hashes {
+                    hash.digest(black_box(&msg))
+                } else {
+                    msg.clone()
+                };
+                seam_sign(alg, pkcs8.expose_secret(), &d)
             });
             m.run(&mut g, |f| {
                 let req = SignRequest {
@@ -359,15 +428,13 @@ fn asymmetric(c: &mut Criterion, m: &Matrix) {
                 grant_tokens: Vec::new(),
             };
             let sig0 = f0.ks.sign(&sign_req(f0)).unwrap().signature;
-            g.bench_function("raw", |b| {
-                b.iter(|| {
-                    let d = if raw_hashes {
-                        hash.digest(black_box(&msg))
-                    } else {
-                        msg.clone()
-                    };
-                    assert!(seam_verify(alg, &spki, &d, &sig0));
-                })
+            raw(&mut g, || {
+                let d = if raw_hashes {
+                    hash.digest(black_box(&msg))
+                } else {
+                    msg.clone()
+                };
+                assert!(seam_verify(alg, &spki, &d, &sig0));
             });
             m.run(&mut g, |f| {
                 let req = VerifyRequest {
@@ -391,22 +458,19 @@ fn asymmetric(c: &mut Criterion, m: &Matrix) {
     let pkcs8 = seam_key("rsa2048-oaep");
     let spki = rsa::rsa_public_key_der(pkcs8.expose_secret()).unwrap();
     let ct = rsa::rsa_oaep_encrypt(rsa::OaepHash::Sha256, &spki, &[1u8; 32], &mut rng()).unwrap();
-    g.bench_function("raw", |b| {
-        b.iter(|| {
-            rsa::rsa_oaep_decrypt(
-                rsa::OaepHash::Sha256,
-                pkcs8.expose_secret(),
-                black_box(&ct),
-                &mut rng(),
-            )
-            .unwrap()
-        })
+    raw(&mut g, || {
+        rsa::rsa_oaep_decrypt(
+            rsa::OaepHash::Sha256,
+            pkcs8.expose_secret(),
+            black_box(&ct),
+            &mut rng(),
+        )
+        .unwrap()
     });
     m.run(&mut g, |f| {
         let key_id = f.key("rsa2048-oaep").to_owned();
-        let ct = f
-            .ks
-            .encrypt(&EncryptRequest {
+        let ct =
+            f.ks.encrypt(&EncryptRequest {
                 key_id: key_id.clone(),
                 plaintext: Secret::new(vec![1u8; 32]),
                 encryption_algorithm: Some(EncryptionAlgorithm::RsaesOaepSha256),
@@ -432,21 +496,19 @@ fn asymmetric(c: &mut Criterion, m: &Matrix) {
         let name = if verify { "VerifyMac" } else { "GenerateMac" };
         let mut g = c.benchmark_group(format!("{name}/HMAC256"));
         let tag = mac::hmac(DigestAlgorithm::Sha256, &hkey, &[&message]).unwrap();
-        g.bench_function("raw", |b| {
-            b.iter(|| {
-                if verify {
-                    assert!(mac::hmac_verify(
-                        DigestAlgorithm::Sha256,
-                        &hkey,
-                        &[black_box(&message)],
-                        &tag
-                    ));
-                } else {
-                    black_box(
-                        mac::hmac(DigestAlgorithm::Sha256, &hkey, &[black_box(&message)]).unwrap(),
-                    );
-                }
-            })
+        raw(&mut g, || {
+            if verify {
+                assert!(mac::hmac_verify(
+                    DigestAlgorithm::Sha256,
+                    &hkey,
+                    &[black_box(&message)],
+                    &tag
+                ));
+            } else {
+                black_box(
+                    mac::hmac(DigestAlgorithm::Sha256, &hkey, &[black_box(&message)]).unwrap(),
+                );
+            }
         });
         m.run(&mut g, |f| {
             let key_id = f.key("hmac256").to_owned();
@@ -477,15 +539,13 @@ fn asymmetric(c: &mut Criterion, m: &Matrix) {
     // GenerateDataKeyPair (ECC_NIST_P256).
     let backing = Secret::new(vec![7u8; 32]);
     let mut g = c.benchmark_group("GenerateDataKeyPair/ECC_NIST_P256");
-    g.bench_function("raw", |b| {
-        b.iter(|| {
-            let private = ecdsa::ecdsa_generate(EcCurve::P256, &mut rng()).unwrap();
-            let public = ecdsa::ecdsa_public_key_der(EcCurve::P256, &private).unwrap();
-            let blob =
-                strongroom_core::blob::seal(&mut rng(), &[3u8; 16], 1, &backing, &private, &ctx())
-                    .unwrap();
-            black_box((public, blob))
-        })
+    raw(&mut g, || {
+        let private = ecdsa::ecdsa_generate(EcCurve::P256, &mut rng()).unwrap();
+        let public = ecdsa::ecdsa_public_key_der(EcCurve::P256, &private).unwrap();
+        let blob =
+            strongroom_core::blob::seal(&mut rng(), &[3u8; 16], 1, &backing, &private, &ctx())
+                .unwrap();
+        black_box((public, blob))
     });
     m.run(&mut g, |f| {
         let req = GenerateDataKeyPairRequest {
@@ -504,21 +564,22 @@ fn asymmetric(c: &mut Criterion, m: &Matrix) {
 fn create_key(c: &mut Criterion) {
     let backing = Secret::new(vec![7u8; 32]);
     let mut g = c.benchmark_group("CreateKey");
-    g.bench_function("raw", |b| {
-        b.iter(|| {
-            let mut k = [0u8; 32];
-            rand_core::Rng::fill_bytes(&mut rng(), &mut k);
-            crypto::aes256_gcm_seal(&backing.expose_secret()[..32], &[1u8; 12], &[3u8; 16], &k)
-                .unwrap()
-        })
+    raw(&mut g, || {
+        let mut k = [0u8; 32];
+        rand_core::Rng::fill_bytes(&mut rng(), &mut k);
+        crypto::aes256_gcm_seal(&backing.expose_secret()[..32], &[1u8; 12], &[3u8; 16], &k).unwrap()
     });
     // CreateKey writes: measured on a scratch keystore (on the same disk as
     // `target/`) so the sized ones keep their size.
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target");
     let scratch = dir.join(format!("bench-scratch-{}.db", std::process::id()));
     let ks = Keystore::create(&scratch, strongroom_benches::root(), Default::default()).unwrap();
-    g.bench_function("sr/scratch/1thr", |b| {
-        b.iter(|| ks.create_key(&CreateKeyRequest::default()).unwrap())
+    g.bench_function(format!("sr{}/scratch/1thr", mode_suffix()), |b| {
+        b.iter_custom(|iters| {
+            timed(1, iters, &|| {
+                black_box(ks.create_key(&CreateKeyRequest::default()).unwrap());
+            })
+        })
     });
     g.finish();
     let audit = ks.audit_log_path().to_owned();

@@ -134,6 +134,19 @@ fn build(path: &Path, n: usize) {
     }
 }
 
+/// CPU time of the calling thread in nanoseconds (Linux
+/// `/proc/thread-self/schedstat`, first field), `None` elsewhere. `openssl
+/// speed` divides by CPU time too (unless `-elapsed`), and on a loaded
+/// machine CPU time is far steadier than wall time.
+pub fn thread_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// Whether `STRONGROOM_BENCH_SHM=1` asks for the bench keystores on the
 /// tmpfs `/dev/shm` (where fsync costs nothing, which separates the CPU
 /// cost of an operation from the durable writes of its audit event).

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use strongroom::api::{DecryptRequest, EncryptRequest, GenerateDataKeyRequest, SignRequest};
 use strongroom::core::key::{MessageType, SigningAlgorithm};
 use strongroom::{EncryptionContext, Secret};
-use strongroom_benches::Fixture;
+use strongroom_benches::{thread_cpu_ns, Fixture};
 use strongroom_core::crypto::{self, digest::DigestAlgorithm, ecdsa, rsa};
 
 struct Rates {
@@ -54,19 +54,6 @@ impl Rates {
             }
         }
     }
-}
-
-/// CPU time of the calling thread in nanoseconds (Linux
-/// `/proc/thread-self/schedstat`, first field), `None` elsewhere. `openssl
-/// speed` divides by CPU time too (unless `-elapsed`), so on a loaded
-/// machine the `@cpu` rows are the ones to compare with it.
-fn thread_cpu_ns() -> Option<u64> {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
 }
 
 /// Encrypt, Decrypt, GenerateDataKey and Sign through the Rust API, rows
@@ -109,7 +96,11 @@ fn api_rows(r: &Rates, prefix: &str, f: &Fixture) {
     });
     for (row, key, alg) in [
         ("sign_p256", "p256", SigningAlgorithm::EcdsaSha256),
-        ("sign_rsa2048_pss", "rsa2048", SigningAlgorithm::RsassaPssSha256),
+        (
+            "sign_rsa2048_pss",
+            "rsa2048",
+            SigningAlgorithm::RsassaPssSha256,
+        ),
         (
             "sign_rsa2048_pkcs1",
             "rsa2048",
@@ -137,7 +128,7 @@ fn awslc_rows(r: &Rates, rsa_pkcs8: &[u8], ec_pkcs8: &[u8]) {
     use aws_lc_rs::digest::{digest, SHA256};
     use aws_lc_rs::rsa::KeyPair;
     use aws_lc_rs::signature::{
-        EcdsaKeyPair, RSA_PKCS1_SHA256, RSA_PSS_SHA256, ECDSA_P256_SHA256_ASN1_SIGNING,
+        EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING, RSA_PKCS1_SHA256, RSA_PSS_SHA256,
     };
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[7u8; 32]).unwrap());
     let mut buf = vec![0u8; 16 * 1024];
