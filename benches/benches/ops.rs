@@ -175,6 +175,18 @@ impl Matrix {
     }
 }
 
+/// A symmetric ciphertext of `pt` under the store's symmetric key.
+fn ciphertext_of(f: &Fixture, pt: &[u8]) -> Vec<u8> {
+    f.ks.encrypt(&EncryptRequest {
+        key_id: f.symmetric.clone(),
+        plaintext: Secret::new(pt.to_vec()),
+        encryption_context: ctx(),
+        ..Default::default()
+    })
+    .unwrap()
+    .ciphertext_blob
+}
+
 fn symmetric(c: &mut Criterion, m: &Matrix) {
     let backing = Secret::new(vec![7u8; 32]);
     let key16 = [3u8; 16];
@@ -205,15 +217,7 @@ fn symmetric(c: &mut Criterion, m: &Matrix) {
             strongroom_core::blob::open(black_box(&blob), &backing, &ctx()).unwrap()
         });
         m.run(&mut g, |f| {
-            let ct =
-                f.ks.encrypt(&EncryptRequest {
-                    key_id: f.symmetric.clone(),
-                    plaintext: Secret::new(pt.clone()),
-                    encryption_context: ctx(),
-                    ..Default::default()
-                })
-                .unwrap()
-                .ciphertext_blob;
+            let ct = ciphertext_of(f, &pt);
             let req = DecryptRequest {
                 ciphertext_blob: ct,
                 encryption_context: ctx(),
@@ -235,15 +239,7 @@ fn symmetric(c: &mut Criterion, m: &Matrix) {
             .unwrap()
     });
     m.run(&mut g, |f| {
-        let ct =
-            f.ks.encrypt(&EncryptRequest {
-                key_id: f.symmetric.clone(),
-                plaintext: Secret::new(pt.clone()),
-                encryption_context: ctx(),
-                ..Default::default()
-            })
-            .unwrap()
-            .ciphertext_blob;
+        let ct = ciphertext_of(f, &pt);
         let req = ReEncryptRequest {
             ciphertext_blob: ct,
             source_encryption_context: ctx(),
