@@ -1,52 +1,224 @@
 //! Criterion benchmarks of Strongroom; see `benches/RESULTS.md` for results
 //! and `benches/benches/*.rs` for the benchmarks themselves.
 //!
-//! Shared set-up for `benches/ops.rs`: keystores of a given size, created
-//! once and kept under `target/` between runs.
+//! Shared set-up for `benches/ops.rs` and `strongroom-rates`: keystores of a
+//! given size, created once and kept under `target/` between runs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use strongroom::api::CreateKeyRequest;
-use strongroom::{Keystore, RootKeySource, Secret};
+use strongroom::core::key::{KeySpec, KeyUsage};
+use strongroom::{audit_log_path, Keystore, RootKeySource, Secret};
 
 /// The fixed root key of bench keystores (never for real use).
 pub fn root() -> RootKeySource {
     RootKeySource::Bytes(Secret::new(vec![0x5a; 32]))
 }
 
-/// A keystore holding `n` symmetric keys, and the ID of one of them. The
-/// file is `target/bench-keystore-<n>.db`, made on first use (100,000 keys
-/// take a few minutes) and reused afterwards.
-pub fn keystore_with(n: usize) -> (Keystore, String) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target");
-    std::fs::create_dir_all(&dir).expect("target dir");
-    let path = dir.join(format!("bench-keystore-{n}.db"));
+/// The non-symmetric keys every bench keystore holds besides its symmetric
+/// ones, as (name, key spec, key usage); each has the alias
+/// `alias/bench-<name>`.
+pub const EXTRA_KEYS: &[(&str, KeySpec, KeyUsage)] = &[
+    ("rsa2048", KeySpec::Rsa2048, KeyUsage::SignVerify),
+    ("rsa3072", KeySpec::Rsa3072, KeyUsage::SignVerify),
+    ("rsa4096", KeySpec::Rsa4096, KeyUsage::SignVerify),
+    ("rsa2048-oaep", KeySpec::Rsa2048, KeyUsage::EncryptDecrypt),
+    ("p256", KeySpec::EccNistP256, KeyUsage::SignVerify),
+    ("p384", KeySpec::EccNistP384, KeyUsage::SignVerify),
+    ("hmac256", KeySpec::Hmac256, KeyUsage::GenerateVerifyMac),
+];
+
+/// A bench keystore and the key IDs in it.
+#[derive(Debug)]
+pub struct Fixture {
+    /// Symmetric keys (including `symmetric`) plus [`EXTRA_KEYS`].
+    pub size: usize,
+    /// The open keystore (audit logging on, as by default).
+    pub ks: Keystore,
+    /// The ID of a `SYMMETRIC_DEFAULT` `ENCRYPT_DECRYPT` key.
+    pub symmetric: String,
+    /// The key ID of each entry of [`EXTRA_KEYS`], in the same order.
+    pub extra: Vec<String>,
+}
+
+impl Fixture {
+    /// The key ID of the [`EXTRA_KEYS`] entry `name`.
+    ///
+    /// # Panics
+    /// If `name` is not in [`EXTRA_KEYS`].
+    pub fn key(&self, name: &str) -> &str {
+        let i = EXTRA_KEYS
+            .iter()
+            .position(|(n, _, _)| *n == name)
+            .expect("a bench key name");
+        &self.extra[i]
+    }
+}
+
+fn files_of(db: &Path) -> Vec<(PathBuf, String)> {
+    let name = db.file_name().expect("file name").to_string_lossy();
+    let mut v: Vec<(PathBuf, String)> = ["", "-wal", "-shm"]
+        .iter()
+        .map(|ext| {
+            (
+                PathBuf::from(format!("{}{ext}", db.display())),
+                format!("{name}{ext}"),
+            )
+        })
+        .collect();
+    let audit = audit_log_path(db);
+    let audit_name = audit
+        .file_name()
+        .expect("file name")
+        .to_string_lossy()
+        .into_owned();
+    v.push((audit, audit_name));
+    v
+}
+
+fn add_extra_keys(ks: &Keystore) {
+    for (name, spec, usage) in EXTRA_KEYS {
+        let alias = format!("alias/bench-{name}");
+        if ks.describe_key(&alias).is_ok() {
+            continue;
+        }
+        let id = ks
+            .create_key(&CreateKeyRequest {
+                key_spec: Some(*spec),
+                key_usage: Some(*usage),
+                ..Default::default()
+            })
+            .expect("create key")
+            .key_metadata
+            .key_id;
+        ks.create_alias(&alias, &id).expect("create alias");
+    }
+}
+
+/// Makes a keystore of `n` symmetric keys plus [`EXTRA_KEYS`] at `path`.
+/// It is built in `/dev/shm` when there is one (each `CreateKey` fsyncs the
+/// keystore and its audit log, which a tmpfs makes free: 100,000 keys take
+/// about a minute instead of half an hour), then copied to `path`.
+fn build(path: &Path, n: usize) {
+    let shm = Path::new("/dev/shm");
+    let scratch = if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        path.parent().expect("parent").to_path_buf()
+    };
+    let tmp = scratch.join(format!("strongroom-bench-{}-{n}.db", std::process::id()));
+    for (f, _) in files_of(&tmp) {
+        let _ = std::fs::remove_file(f);
+    }
+    {
+        let ks = Keystore::create(&tmp, root(), Default::default()).expect("create");
+        for i in 0..n {
+            ks.create_key(&CreateKeyRequest::default())
+                .expect("create key");
+            if i % 10_000 == 9_999 {
+                eprintln!("bench keystore: {} of {n} keys", i + 1);
+            }
+        }
+        add_extra_keys(&ks);
+    }
+    let dir = path.parent().expect("parent");
+    for ((from, _), (to, name)) in files_of(&tmp).into_iter().zip(files_of(path)) {
+        if from.exists() {
+            // Copy under a temporary name, then rename: a run interrupted
+            // half-way leaves no keystore that looks complete.
+            let partial = dir.join(format!("{name}.partial"));
+            std::fs::copy(&from, &partial).expect("copy bench keystore");
+            std::fs::rename(&partial, &to).expect("rename");
+            let _ = std::fs::remove_file(&from);
+        }
+    }
+}
+
+/// CPU time of the calling thread in nanoseconds (Linux
+/// `/proc/thread-self/schedstat`, first field), `None` elsewhere. `openssl
+/// speed` divides by CPU time too (unless `-elapsed`), and on a loaded
+/// machine CPU time is far steadier than wall time.
+pub fn thread_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Whether `STRONGROOM_BENCH_SHM=1` asks for the bench keystores on the
+/// tmpfs `/dev/shm` (where fsync costs nothing, which separates the CPU
+/// cost of an operation from the durable writes of its audit event).
+pub fn on_shm() -> bool {
+    std::env::var("STRONGROOM_BENCH_SHM").is_ok_and(|v| v == "1")
+}
+
+/// The directory of the bench keystores: `target/`, or
+/// `/dev/shm/strongroom-bench` when [`on_shm`].
+pub fn bench_dir() -> PathBuf {
+    if on_shm() {
+        PathBuf::from("/dev/shm/strongroom-bench")
+    } else {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target")
+    }
+}
+
+/// A keystore holding `n` symmetric keys and [`EXTRA_KEYS`]. The file is
+/// `bench-keystore-v2-<n>.db` in [`bench_dir`], made on first use and
+/// reused afterwards.
+pub fn fixture(n: usize) -> Fixture {
+    fixture_in(&bench_dir(), n)
+}
+
+/// As [`fixture`], in `dir`.
+pub fn fixture_in(dir: &Path, n: usize) -> Fixture {
+    std::fs::create_dir_all(dir).expect("bench keystore dir");
+    let path = dir.join(format!("bench-keystore-v2-{n}.db"));
     let ks = match Keystore::open(&path, root()) {
         Ok(ks) => ks,
         Err(_) => {
-            let _ = std::fs::remove_file(&path);
-            let tmp = dir.join(format!("bench-keystore-{n}.db.tmp"));
-            let _ = std::fs::remove_file(&tmp);
-            {
-                let ks = Keystore::create(&tmp, root(), Default::default()).expect("create");
-                for i in 0..n {
-                    ks.create_key(&CreateKeyRequest::default())
-                        .expect("create key");
-                    if i % 10_000 == 9_999 {
-                        eprintln!("bench keystore: {} of {n} keys", i + 1);
-                    }
-                }
+            for (f, _) in files_of(&path) {
+                let _ = std::fs::remove_file(f);
             }
-            for ext in ["", "-wal", "-shm"] {
-                let from = PathBuf::from(format!("{}{ext}", tmp.display()));
-                if from.exists() {
-                    std::fs::rename(&from, format!("{}{ext}", path.display())).expect("rename");
-                }
-            }
+            eprintln!("bench keystore: making {} ({n} keys)", path.display());
+            build(&path, n);
             Keystore::open(&path, root()).expect("open")
         }
     };
+    add_extra_keys(&ks);
+    let extra = EXTRA_KEYS
+        .iter()
+        .map(|(name, _, _)| {
+            ks.describe_key(&format!("alias/bench-{name}"))
+                .expect("bench key")
+                .key_metadata
+                .key_id
+        })
+        .collect();
     let first = ks.list_keys(Some(1), None).expect("list").keys;
-    let key_id = first.first().expect("a key").key_id.clone();
-    (ks, key_id)
+    let mut symmetric = first.first().expect("a key").key_id.clone();
+    if ks
+        .describe_key(&symmetric)
+        .is_ok_and(|d| d.key_metadata.key_spec != KeySpec::SymmetricDefault)
+    {
+        symmetric = ks
+            .create_key(&CreateKeyRequest::default())
+            .expect("create key")
+            .key_metadata
+            .key_id;
+    }
+    Fixture {
+        size: n,
+        ks,
+        symmetric,
+        extra,
+    }
+}
+
+/// A keystore holding `n` symmetric keys (see [`fixture`]), and the ID of
+/// one of them.
+pub fn keystore_with(n: usize) -> (Keystore, String) {
+    let f = fixture(n);
+    (f.ks, f.symmetric)
 }

@@ -8,9 +8,9 @@ use alloc::vec::Vec;
 use aws_lc_rs::digest::{Digest, SHA256, SHA384};
 use aws_lc_rs::encoding::{AsBigEndian, AsDer, EcPublicKeyCompressedBin, PublicKeyX509Der};
 use aws_lc_rs::signature::{
-    EcdsaKeyPair, EcdsaSigningAlgorithm, EcdsaVerificationAlgorithm, KeyPair, UnparsedPublicKey,
-    ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1,
-    ECDSA_P384_SHA384_ASN1_SIGNING,
+    EcdsaKeyPair, EcdsaSigningAlgorithm, EcdsaVerificationAlgorithm, KeyPair, ParsedPublicKey,
+    UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING,
+    ECDSA_P384_SHA384_ASN1, ECDSA_P384_SHA384_ASN1_SIGNING,
 };
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
@@ -148,15 +148,26 @@ pub fn ecdsa_sign_digest<R: CryptoRng + ?Sized>(
     Ok(sig.as_ref().to_vec())
 }
 
-/// Verifies a DER ECDSA signature over `digest` with `spki` on `curve`.
+static VERIFYING_KEYS: KeyCache<ParsedPublicKey> = KeyCache::new();
+
+/// Verifies a DER ECDSA signature over `digest` with `spki` on `curve`. The
+/// parsed public key is cached (see `cache`), one per curve.
 pub fn ecdsa_verify_digest(curve: EcCurve, spki: &[u8], digest: &[u8], sig_der: &[u8]) -> bool {
     let Some(d) = import_digest(curve, digest) else {
         return false;
     };
-    looks_like_spki(spki)
-        && UnparsedPublicKey::new(verify_alg(curve), spki)
-            .verify_digest(&d, sig_der)
-            .is_ok()
+    if !looks_like_spki(spki) {
+        return false;
+    }
+    let tag = match curve {
+        EcCurve::P256 => 1,
+        EcCurve::P384 => 2,
+    };
+    VERIFYING_KEYS
+        .get_or_parse_tagged(tag, spki, |spki| {
+            ParsedPublicKey::new(verify_alg(curve), spki)
+        })
+        .is_ok_and(|k| k.verify_digest_sig(&d, sig_der).is_ok())
 }
 
 /// The P-384 public key of `pkcs8` as a compressed SEC 1 point (49 bytes).

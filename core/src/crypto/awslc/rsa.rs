@@ -13,7 +13,7 @@ use aws_lc_rs::rsa::{
     PrivateDecryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256,
 };
 use aws_lc_rs::signature::{
-    self, KeyPair as _, RsaEncoding, UnparsedPublicKey, VerificationAlgorithm, RSA_PKCS1_SHA256,
+    self, KeyPair as _, ParsedPublicKey, RsaEncoding, VerificationAlgorithm, RSA_PKCS1_SHA256,
     RSA_PKCS1_SHA384, RSA_PKCS1_SHA512, RSA_PSS_SHA256, RSA_PSS_SHA384, RSA_PSS_SHA512,
 };
 use rand_core::CryptoRng;
@@ -138,8 +138,13 @@ fn sign(
     Ok(sig)
 }
 
+static VERIFYING_KEYS: KeyCache<ParsedPublicKey> = KeyCache::new();
+
+/// Verifies with `spki` parsed for `alg` (cached under `tag`, one per
+/// algorithm), after checking once that it is a 2048/3072/4096-bit key.
 fn verify(
     alg: &'static dyn VerificationAlgorithm,
+    tag: u8,
     hash: DigestAlgorithm,
     spki: &[u8],
     digest: &[u8],
@@ -148,12 +153,25 @@ fn verify(
     let Ok(d) = import_digest(hash, digest) else {
         return false;
     };
-    if parse_public(spki).is_none() {
-        return false;
+    let key = VERIFYING_KEYS.get_or_parse_tagged(tag, spki, |spki| {
+        parse_public(spki).ok_or(())?;
+        ParsedPublicKey::new(alg, spki).map_err(|_| ())
+    });
+    key.is_ok_and(|k| k.verify_digest_sig(&d, signature).is_ok())
+}
+
+/// The cache tag of a verification algorithm: scheme and hash.
+fn verify_tag(pss: bool, hash: DigestAlgorithm) -> u8 {
+    let h = match hash {
+        DigestAlgorithm::Sha256 => 0,
+        DigestAlgorithm::Sha384 => 1,
+        DigestAlgorithm::Sha512 => 2,
+    };
+    if pss {
+        0x10 | h
+    } else {
+        0x20 | h
     }
-    UnparsedPublicKey::new(alg, spki)
-        .verify_digest(&d, signature)
-        .is_ok()
 }
 
 /// Generates an RSA key pair (e = 65537) in AWS-LC; PKCS#8 DER.
@@ -238,7 +256,7 @@ pub fn rsa_pss_verify_digest(
         DigestAlgorithm::Sha384 => &signature::RSA_PSS_2048_8192_SHA384,
         DigestAlgorithm::Sha512 => &signature::RSA_PSS_2048_8192_SHA512,
     };
-    verify(alg, hash, spki, digest, signature)
+    verify(alg, verify_tag(true, hash), hash, spki, digest, signature)
 }
 
 /// RSASSA-PKCS1-v1_5 signature over `digest`, in AWS-LC.
@@ -271,7 +289,7 @@ pub fn rsa_pkcs1v15_verify_digest(
         DigestAlgorithm::Sha384 => &signature::RSA_PKCS1_2048_8192_SHA384,
         DigestAlgorithm::Sha512 => &signature::RSA_PKCS1_2048_8192_SHA512,
     };
-    verify(alg, hash, spki, digest, signature)
+    verify(alg, verify_tag(false, hash), hash, spki, digest, signature)
 }
 
 fn oaep_alg(hash: OaepHash) -> &'static OaepAlgorithm {
