@@ -1,6 +1,7 @@
 //! The sealed keystore export: a whole keystore (its configuration, every
 //! key record and alias record as stored, with their record MAC tags) in one
-//! byte string, authenticated as a whole under the root key. Used for
+//! byte string, authenticated as a whole under the root key. Version 2
+//! adds the grant records; version 1 exports (no grants) are still read. Used for
 //! backups of the native keystore and as the persistence format of the
 //! in-memory keystore ([`crate::memstore`]) in JavaScript.
 //!
@@ -18,8 +19,10 @@ use crate::seal::RootKey;
 
 /// The first four bytes of every export.
 pub const MAGIC: &[u8; 4] = b"SRKX";
-/// The format version this build writes and reads.
-pub const VERSION: u8 = 1;
+/// The format version this build writes (2: with grant records).
+pub const VERSION: u8 = 2;
+/// The first format version (no grant records), still read.
+pub const VERSION_1: u8 = 1;
 /// Format version of the keystore's tables and records
 /// (`format_version` of [`KeystoreConfig`]).
 pub const KEYSTORE_FORMAT_VERSION: u32 = 1;
@@ -42,11 +45,12 @@ pub struct KeystoreConfig {
     pub created: u64,
 }
 
-/// One stored record: its ID (key ID or alias name), JSON body and record
-/// MAC tag ([`RootKey::mac_record`] with kind `key` or `alias`).
+/// One stored record: its ID (key ID, alias name or `<key ID>/<grant ID>`),
+/// JSON body and record MAC tag ([`RootKey::mac_record`] with kind `key`,
+/// `alias` or `grant`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExportRow {
-    /// Key ID or alias name.
+    /// Key ID, alias name, or `<key ID>/<grant ID>` for a grant.
     pub id: String,
     /// The record's JSON body, byte for byte as stored.
     pub body: Vec<u8>,
@@ -72,6 +76,10 @@ pub struct SealedExport {
     pub keys: Vec<ExportRow>,
     /// Alias records, in ascending order of alias name.
     pub aliases: Vec<ExportRow>,
+    /// Grant records (JSON [`crate::grant::Grant`]), in ascending order of
+    /// their `<key ID>/<grant ID>` row ID. Always empty when read from a
+    /// version 1 export.
+    pub grants: Vec<ExportRow>,
 }
 
 fn too_large() -> Error {
@@ -155,6 +163,10 @@ impl<'a> Reader<'a> {
     }
 }
 
+fn is_supported(version: u8) -> bool {
+    version == VERSION_1 || version == VERSION
+}
+
 fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     use subtle::ConstantTimeEq;
     a.len() == b.len() && bool::from(a.ct_eq(b))
@@ -172,8 +184,8 @@ fn tampered() -> Error {
 }
 
 impl SealedExport {
-    /// Encodes the export and appends its HMAC under `root`'s
-    /// `strongroom/v1/export` key.
+    /// Encodes the export in format version 2 ([`VERSION`]) and appends its
+    /// HMAC under `root`'s `strongroom/v1/export` key.
     ///
     /// # Errors
     /// `ValidationException` when a field exceeds its length prefix;
@@ -189,6 +201,7 @@ impl SealedExport {
         put_u32_bytes(&mut out, &self.kdf)?;
         put_rows(&mut out, &self.keys)?;
         put_rows(&mut out, &self.aliases)?;
+        put_rows(&mut out, &self.grants)?;
         let mac = root.mac_export(&out)?;
         out.extend_from_slice(&mac);
         Ok(out)
@@ -200,15 +213,16 @@ impl SealedExport {
     /// trusted; use [`decode`](Self::decode).
     ///
     /// # Errors
-    /// `ValidationException` for bytes that are not an export of this version.
+    /// `ValidationException` for bytes that are not an export of version
+    /// 1 or 2.
     pub fn parse_unauthenticated(bytes: &[u8]) -> Result<Self> {
         if bytes.len() < MAGIC.len() + 1 + TAG || &bytes[..4] != MAGIC {
             return Err(malformed());
         }
-        if bytes[4] != VERSION {
+        let version = bytes[4];
+        if !is_supported(version) {
             return Err(Error::validation(alloc::format!(
-                "sealed keystore export version {} is not supported (this build reads {VERSION})",
-                bytes[4]
+                "sealed keystore export version {version} is not supported (this build reads {VERSION_1} and {VERSION})"
             )));
         }
         let body = &bytes[..bytes.len() - TAG];
@@ -221,6 +235,11 @@ impl SealedExport {
             let kdf = r.bytes32()?.to_vec();
             let keys = r.rows()?;
             let aliases = r.rows()?;
+            let grants = if version == VERSION_1 {
+                Vec::new()
+            } else {
+                r.rows()?
+            };
             Some(SealedExport {
                 keystore_id,
                 check,
@@ -229,6 +248,7 @@ impl SealedExport {
                 kdf,
                 keys,
                 aliases,
+                grants,
             })
         })();
         match parsed {
@@ -240,11 +260,12 @@ impl SealedExport {
     /// Decodes and authenticates an export under `root`: the root-key check
     /// value, the export MAC over every byte, the configuration's and every
     /// record's own tag, that IDs are unique, ascending and match the
-    /// bodies, and that the configuration names the same keystore.
+    /// bodies, and that the configuration names the same keystore. Reads
+    /// versions 1 (no grants) and 2.
     ///
     /// # Errors
-    /// `ValidationException` for bytes that are not an export of this
-    /// version; `AccessDeniedException` when `root` is not the keystore's
+    /// `ValidationException` for bytes that are not an export of version 1
+    /// or 2; `AccessDeniedException` when `root` is not the keystore's
     /// root key; `KMSInternalException` ("failed authentication") for any
     /// altered, added, removed or truncated byte.
     pub fn decode(bytes: &[u8], root: &RootKey) -> Result<Self> {
@@ -253,7 +274,7 @@ impl SealedExport {
             // A truncated or extended export must fail as tampering when the
             // MAC does not verify, not reveal where parsing stopped.
             Err(e) => {
-                if bytes.len() > 5 + TAG && &bytes[..4] == MAGIC && bytes[4] == VERSION {
+                if bytes.len() > 5 + TAG && &bytes[..4] == MAGIC && is_supported(bytes[4]) {
                     return Err(tampered());
                 }
                 return Err(e);
@@ -293,7 +314,11 @@ impl SealedExport {
                 config.format_version
             )));
         }
-        for (kind, rows) in [(&b"key"[..], &self.keys), (&b"alias"[..], &self.aliases)] {
+        for (kind, rows) in [
+            (&b"key"[..], &self.keys),
+            (&b"alias"[..], &self.aliases),
+            (&b"grant"[..], &self.grants),
+        ] {
             for (i, row) in rows.iter().enumerate() {
                 if i > 0 && rows[i - 1].id >= row.id {
                     return Err(tampered());
@@ -315,6 +340,14 @@ impl SealedExport {
                 serde_json::from_slice(&row.body).map_err(|_| tampered())?;
             if a.alias_name != row.id {
                 return Err(tampered());
+            }
+        }
+        for row in &self.grants {
+            let g: crate::grant::Grant =
+                serde_json::from_slice(&row.body).map_err(|_| tampered())?;
+            match row.id.split_once('/') {
+                Some((key_id, grant_id)) if !key_id.is_empty() && grant_id == g.grant_id => {}
+                _ => return Err(tampered()),
             }
         }
         Ok(())

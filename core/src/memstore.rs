@@ -42,6 +42,10 @@ pub struct MemKeystore {
     kdf: Vec<u8>,
     keys: BTreeMap<String, KeyRecord>,
     aliases: BTreeMap<String, AliasRecord>,
+    /// Grant rows of an imported export, kept byte for byte (with their
+    /// record MACs) and written back by [`MemKeystore::export_sealed`]. The
+    /// in-memory keystore has no principals, so it does not evaluate them.
+    grants: Vec<ExportRow>,
 }
 
 impl fmt::Debug for MemKeystore {
@@ -120,10 +124,16 @@ impl MemKeystore {
             kdf: Vec::new(),
             keys: BTreeMap::new(),
             aliases: BTreeMap::new(),
+            grants: Vec::new(),
         })
     }
 
-    /// Restores a keystore from a sealed export ([`crate::export`]).
+    /// Restores a keystore from a sealed export ([`crate::export`], version
+    /// 1 or 2). The grants of a version 2 export are not evaluated here (the
+    /// in-memory keystore has no principals: every call is the
+    /// administrator's); they are kept unchanged and written back by
+    /// [`export_sealed`](Self::export_sealed), so a native keystore that
+    /// passes through memory keeps its grants.
     ///
     /// # Errors
     /// As [`SealedExport::decode`]: `ValidationException` (not an export),
@@ -150,6 +160,7 @@ impl MemKeystore {
             kdf: export.kdf,
             keys,
             aliases,
+            grants: export.grants,
         })
     }
 
@@ -193,6 +204,7 @@ impl MemKeystore {
             kdf: self.kdf.clone(),
             keys,
             aliases,
+            grants: self.grants.clone(),
         }
         .encode(&self.root)
     }
