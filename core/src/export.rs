@@ -30,7 +30,8 @@ pub const KEYSTORE_FORMAT_VERSION: u32 = 1;
 const TAG: usize = HMAC_SHA256_LEN;
 
 /// The keystore-wide settings: the JSON body of the native keystore's
-/// `meta/config` row, field for field and in the same order.
+/// `meta/config` row (the one type both the native keystore and the
+/// in-memory keystore read and write, so that no field is lost between them).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeystoreConfig {
     /// Format version of tables and records (1).
@@ -43,6 +44,15 @@ pub struct KeystoreConfig {
     pub account: String,
     /// Creation date (Unix seconds).
     pub created: u64,
+    /// The administrator principal (an IAM ARN) named by the default key
+    /// policy. Empty in keystores made before principals existed, and in
+    /// in-memory keystores: then the account root `arn:aws:iam::<account>:root`.
+    #[serde(default)]
+    pub admin_principal: String,
+    /// Whether the native keystore was created with an audit checkpoint
+    /// (then a missing checkpoint is tampering, not an old keystore).
+    #[serde(default)]
+    pub audit_log: bool,
 }
 
 /// One stored record: its ID (key ID, alias name or `<key ID>/<grant ID>`),

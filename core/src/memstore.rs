@@ -120,6 +120,8 @@ impl MemKeystore {
                 region: region.to_string(),
                 account: account.to_string(),
                 created: now,
+                admin_principal: String::new(),
+                audit_log: false,
             },
             kdf: Vec::new(),
             keys: BTreeMap::new(),

@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rand_core::UnwrapErr;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use strongroom_core::api::*;
 use strongroom_core::audit::RequestParameters;
 use strongroom_core::key::{AliasRecord, KeyIdentifier, KeyRecord};
@@ -68,22 +68,9 @@ impl Default for CreateOptions {
     }
 }
 
-/// Keystore-wide settings, stored authenticated in the `meta` table.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct Config {
-    format_version: u32,
-    keystore_id: String,
-    region: String,
-    account: String,
-    created: u64,
-    /// Empty in keystores made before principals existed: then the account root.
-    #[serde(default)]
-    admin_principal: String,
-    /// Whether the keystore was created with an audit checkpoint (then a
-    /// missing checkpoint is tampering, not an old keystore).
-    #[serde(default)]
-    audit_log: bool,
-}
+// Keystore-wide settings, stored authenticated in the `meta` table: the type
+// the sealed export and the in-memory keystore share.
+use strongroom_core::export::KeystoreConfig as Config;
 
 struct Inner {
     storage: Arc<dyn Storage>,

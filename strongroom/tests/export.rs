@@ -383,3 +383,17 @@ fn grants_pass_through_the_in_memory_keystore() {
     assert_eq!(app_decrypt(&back, &blob, &token).unwrap(), b"granted");
     assert_eq!(list_grants(&back, &k), list_grants(&f.ks, &k));
 }
+
+#[test]
+fn the_configuration_survives_the_in_memory_keystore() {
+    let (f, _, _) = keystore_with_grants();
+    let root = RootKey::from_bytes(&ROOT).unwrap();
+    let mem = MemKeystore::import_sealed(&f.ks.export_sealed().unwrap(), root).unwrap();
+    let path = f.dir.path().join("config-via-mem.db");
+    let back =
+        Keystore::import_sealed(&path, &mem.export_sealed().unwrap(), root_source(&ROOT)).unwrap();
+    // The administrator named at creation, not the account root.
+    assert_eq!(back.admin_principal(), ADMIN);
+    assert_eq!(back.region(), f.ks.region());
+    assert_eq!(back.account(), f.ks.account());
+}
