@@ -29,7 +29,9 @@ use crate::key::{
     KeySpec, KeyState,
 };
 use crate::ops::{self, Env};
-use crate::paging::{decode_marker, encode_marker, page_limit, paginate_index};
+use crate::paging::{
+    decode_marker, encode_marker, limit_within, page_limit, paginate_index, LIST_ALIASES,
+};
 use crate::seal::RootKey;
 
 /// A keystore held in memory. `Debug` shows the keystore ID and the number
@@ -668,7 +670,7 @@ impl MemKeystore {
         }
     }
 
-    /// ListAliases, optionally only those of `key_id`; `limit` 1–1000 (default 100).
+    /// ListAliases, optionally only those of `key_id`; `limit` 1–100 (default 50).
     ///
     /// # Errors
     /// `NotFoundException` for `key_id`, `ValidationException`, `InvalidMarkerException`.
@@ -680,7 +682,7 @@ impl MemKeystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListAliasesResponse> {
-        let limit = page_limit(limit)?;
+        let limit = limit_within(limit, LIST_ALIASES)?;
         let target = key_id
             .map(|k| self.load(rng, now, k).map(|r| r.key_id))
             .transpose()?;

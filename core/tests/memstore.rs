@@ -492,3 +492,22 @@ fn import_key_material_lifecycle() {
         ErrorKind::UnsupportedOperationException
     );
 }
+
+#[test]
+fn list_aliases_takes_limit_1_to_100_default_50() {
+    let mut ks = store();
+    let k = new_key(&mut ks);
+    for i in 0..51 {
+        ks.create_alias(&mut rng(), NOW, &format!("alias/a{i:02}"), &k)
+            .unwrap();
+    }
+    let page = |ks: &mut MemKeystore, limit| ks.list_aliases(&mut rng(), NOW, None, limit, None);
+    assert_eq!(page(&mut ks, None).unwrap().aliases.len(), 50);
+    assert_eq!(page(&mut ks, Some(100)).unwrap().aliases.len(), 51);
+    for limit in [0, 101, 1000] {
+        assert_eq!(
+            page(&mut ks, Some(limit)).unwrap_err().kind(),
+            ErrorKind::ValidationException
+        );
+    }
+}

@@ -1262,7 +1262,7 @@ impl Keystore {
         })
     }
 
-    /// ListAliases, optionally only those of `key_id`; `limit` 1–1000 (default 100).
+    /// ListAliases, optionally only those of `key_id`; `limit` 1–100 (default 50).
     /// Allowed for every principal (IAM-only in AWS KMS) and audited.
     ///
     /// # Errors
@@ -1290,7 +1290,8 @@ impl Keystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListAliasesResponse> {
-        let limit = page_limit(limit)?;
+        let limit =
+            strongroom_core::paging::limit_within(limit, strongroom_core::paging::LIST_ALIASES)?;
         let target = key_id.map(|k| self.load(k).map(|r| r.key_id)).transpose()?;
         let mut after = decode_marker(marker)?;
         let mut out = Vec::new();
