@@ -224,7 +224,8 @@ impl SealedExport {
     ///
     /// # Errors
     /// `ValidationException` for bytes that are not an export of version
-    /// 1 or 2.
+    /// 1 or 2 (length, magic, version byte); `KMSInternalException` ("failed
+    /// authentication") when the fields do not parse or bytes remain.
     pub fn parse_unauthenticated(bytes: &[u8]) -> Result<Self> {
         if bytes.len() < MAGIC.len() + 1 + TAG || &bytes[..4] != MAGIC {
             return Err(malformed());
@@ -263,7 +264,9 @@ impl SealedExport {
         })();
         match parsed {
             Some(e) if r.buf.is_empty() => Ok(e),
-            _ => Err(malformed()),
+            // Magic and version are right: a truncated or extended export
+            // fails as tampering, without saying where parsing stopped.
+            _ => Err(tampered()),
         }
     }
 
@@ -279,17 +282,7 @@ impl SealedExport {
     /// root key; `KMSInternalException` ("failed authentication") for any
     /// altered, added, removed or truncated byte.
     pub fn decode(bytes: &[u8], root: &RootKey) -> Result<Self> {
-        let parsed = match Self::parse_unauthenticated(bytes) {
-            Ok(p) => p,
-            // A truncated or extended export must fail as tampering when the
-            // MAC does not verify, not reveal where parsing stopped.
-            Err(e) => {
-                if bytes.len() > 5 + TAG && &bytes[..4] == MAGIC && is_supported(bytes[4]) {
-                    return Err(tampered());
-                }
-                return Err(e);
-            }
-        };
+        let parsed = Self::parse_unauthenticated(bytes)?;
         let (body, mac) = bytes.split_at(bytes.len() - TAG);
         if !root.verify_export(body, mac) {
             let expected = root.check_value(parsed.keystore_id.as_bytes())?;

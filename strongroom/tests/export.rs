@@ -310,8 +310,22 @@ fn every_altered_byte_of_a_version_2_export_is_rejected() {
     // or any trailing byte is rejected too.
     for cut in 1..=40 {
         let t = &bytes[..bytes.len() - cut];
-        assert!(Keystore::import_sealed(&path, t, root_source(&ROOT)).is_err());
+        assert_eq!(
+            Keystore::import_sealed(&path, t, root_source(&ROOT))
+                .unwrap_err()
+                .kind(),
+            ErrorKind::KMSInternalException,
+            "cut {cut}"
+        );
     }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert_eq!(
+        Keystore::import_sealed(&path, &longer, root_source(&ROOT))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::KMSInternalException
+    );
 }
 
 /// `fixture/export-v1.bin` was written by the version 1 writer (before
