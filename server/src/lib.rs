@@ -119,7 +119,11 @@ fn json_response(status: StatusCode, request_id: &str, body: ops::ResponseBody) 
 
 fn error_response(e: &WireError, request_id: &str) -> Response {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
-    json_response(status, request_id, zeroize::Zeroizing::new(e.body().into_bytes()))
+    json_response(
+        status,
+        request_id,
+        zeroize::Zeroizing::new(e.body().into_bytes()),
+    )
 }
 
 /// The router: `POST /` (KMS operations) and `GET /health`.

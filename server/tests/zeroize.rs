@@ -103,7 +103,10 @@ fn decrypt_over_http(addr: std::net::SocketAddr, blob_b64: &str, masked: &[u8]) 
         len += n;
     }
     let response = &buf[..len];
-    let status = std::str::from_utf8(&response[9..12]).unwrap().parse().unwrap();
+    let status = std::str::from_utf8(&response[9..12])
+        .unwrap()
+        .parse()
+        .unwrap();
     let found = response
         .windows(masked.len())
         .any(|w| w.iter().zip(masked).all(|(b, m)| b ^ MASK == *m));
