@@ -1453,7 +1453,7 @@ sr_result sr_delete_alias(const sr_keystore *ks, const char *alias_name);
  * ListAliases: `*out_json` receives `{"Aliases": [{"AliasName",
  * "AliasArn", "TargetKeyId", "CreationDate", "LastUpdatedDate"}, ...],
  * "Truncated", "NextMarker"}`. `key_id`: NULL for all aliases, or only those
- * of that key. `limit` 1–1000 or 0 (100); `marker` NULL or the previous `NextMarker`.
+ * of that key. `limit` 1–100 or 0 (50); `marker` NULL or the previous `NextMarker`.
  *
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND`,
  * `SR_VALIDATION`, `SR_INVALID_MARKER`, `SR_KMS_INTERNAL`.
@@ -1567,6 +1567,61 @@ sr_result sr_keystore_open(const char *path,
                            const uint8_t *root,
                            size_t root_len,
                            sr_keystore **out);
+
+/**
+ * Writes the whole keystore as one sealed byte string to `*out_export`
+ * (free with `sr_bytes_free()`): the sealed keystore export, format version
+ * 2 of `docs/FORMAT.md` ("Sealed keystore export"), the same bytes as
+ * `strongroom export-keystore`. It holds the configuration and every key,
+ * alias and grant record as stored, key material still sealed under the
+ * root key, all authenticated by an HMAC under the root key. Not secret
+ * material in itself, but a snapshot as sensitive as the keystore file.
+ *
+ * Errors: `SR_NULL_PARAMETER`, `SR_KMS_INTERNAL` (storage failure, or a
+ * stored record fails authentication: a tampered keystore is not exported).
+ *
+ * # Safety
+ * `ks` a live handle; `out_export` valid for a write.
+ */
+sr_result sr_keystore_export_sealed(const sr_keystore *ks, sr_bytes *out_export);
+
+/**
+ * Creates a new keystore file at `path` from a sealed export
+ * (`sr_keystore_export_sealed()`, `strongroom export-keystore`, or the
+ * WebAssembly package's `exportSealed()`; format version 1 or 2) and
+ * returns a handle to it in `*out`. The new keystore has the export's
+ * keystore ID, region, account, keys, aliases and grants (grant tokens
+ * issued before the export keep working) and starts a new audit log beside
+ * `path`.
+ *
+ * Parameters:
+ * - `path`: NUL-terminated file path (bytes, need not be UTF-8). Must not exist.
+ * - `sealed`/`sealed_len`: the export bytes.
+ * - `root_kind`, `root`, `root_len`: as for `sr_keystore_create()`; they
+ *   must give the root key the export was sealed under (a passphrase uses
+ *   the Argon2id parameters carried in the export).
+ * - `out`: receives the handle on success; free it with `sr_keystore_free()`.
+ *
+ * Every byte is authenticated before anything is written: on any error no
+ * file is left at `path`.
+ *
+ * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_ALREADY_EXISTS`
+ * (path exists), `SR_VALIDATION` (not a sealed export, an unsupported
+ * format version, malformed root key, unknown `root_kind`), `SR_NOT_FOUND`
+ * (unreadable key file), `SR_ACCESS_DENIED` (another root key),
+ * `SR_KMS_INTERNAL` (an altered, truncated or extended export; I/O).
+ *
+ * # Safety
+ * `path` NUL-terminated; `sealed` valid for `sealed_len` bytes; `root`
+ * valid for `root_len` bytes; `out` valid for a write.
+ */
+sr_result sr_keystore_import_sealed(const char *path,
+                                    const uint8_t *sealed,
+                                    size_t sealed_len,
+                                    uint32_t root_kind,
+                                    const uint8_t *root,
+                                    size_t root_len,
+                                    sr_keystore **out);
 
 /**
  * Closes a keystore handle and frees it; the in-memory root key is zeroized.

@@ -78,7 +78,7 @@ fi
 step "compile tests/c (plain, AddressSanitizer, static)"
 BUILD=$ROOT/target/ctest
 mkdir -p "$BUILD"
-PROGRAMS=(test_api test_threads test_envelope test_asymmetric test_access example interop)
+PROGRAMS=(test_api test_threads test_envelope test_asymmetric test_access test_export example interop)
 compile_all() {
     local p
     for p in "${PROGRAMS[@]}"; do
@@ -107,6 +107,7 @@ for mode in plain asan valgrind; do
     run "test_envelope ($mode)" "${runner[@]}" "$BUILD/test_envelope$suffix"
     run "test_asymmetric ($mode)" "${runner[@]}" "$BUILD/test_asymmetric$suffix"
     run "test_access ($mode)" "${runner[@]}" "$BUILD/test_access$suffix"
+    run "test_export ($mode)" "${runner[@]}" "$BUILD/test_export$suffix"
     run "example ($mode)" "${runner[@]}" "$BUILD/example$suffix" "$ws"
     rm -f "$ws" "$ws-wal" "$ws-shm"
     run "cli_interop ($mode)" tests/c/cli_interop.sh "$CLI" "${runner[@]}" "$BUILD/interop$suffix"

@@ -71,7 +71,10 @@ struct KeyIdArg {
 
 #[derive(Args, Debug)]
 struct Paging {
-    /// Maximum number of items (1-1000).
+    /// Maximum number of items, as KMS allows: 1-1000 (default 100) for
+    /// list-keys, list-key-rotations, list-key-policies; 1-100 (default 50)
+    /// for list-aliases, list-grants, list-retirable-grants; 1-50 (default 50)
+    /// for list-resource-tags.
     #[arg(long)]
     limit: Option<u32>,
     /// Marker from a previous page's NextMarker.

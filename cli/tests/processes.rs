@@ -220,6 +220,13 @@ fn cli_round_trip_and_failures() {
         &["generate-random", "--number-of-bytes", "1025"],
         "ValidationException",
     );
+    // KMS ListAliases takes Limit 1-100 (ListKeys 1-1000).
+    ok(&ks, &["list-aliases", "--limit", "100"]);
+    fails(
+        &ks,
+        &["list-aliases", "--limit", "101"],
+        "ValidationException",
+    );
     ok(&ks, &["disable-key", "--key-id", key_id]);
     fails(
         &ks,

@@ -1,6 +1,7 @@
 //! The sealed keystore export: a whole keystore (its configuration, every
 //! key record and alias record as stored, with their record MAC tags) in one
-//! byte string, authenticated as a whole under the root key. Used for
+//! byte string, authenticated as a whole under the root key. Version 2
+//! adds the grant records; version 1 exports (no grants) are still read. Used for
 //! backups of the native keystore and as the persistence format of the
 //! in-memory keystore ([`crate::memstore`]) in JavaScript.
 //!
@@ -18,8 +19,10 @@ use crate::seal::RootKey;
 
 /// The first four bytes of every export.
 pub const MAGIC: &[u8; 4] = b"SRKX";
-/// The format version this build writes and reads.
-pub const VERSION: u8 = 1;
+/// The format version this build writes (2: with grant records).
+pub const VERSION: u8 = 2;
+/// The first format version (no grant records), still read.
+pub const VERSION_1: u8 = 1;
 /// Format version of the keystore's tables and records
 /// (`format_version` of [`KeystoreConfig`]).
 pub const KEYSTORE_FORMAT_VERSION: u32 = 1;
@@ -27,7 +30,8 @@ pub const KEYSTORE_FORMAT_VERSION: u32 = 1;
 const TAG: usize = HMAC_SHA256_LEN;
 
 /// The keystore-wide settings: the JSON body of the native keystore's
-/// `meta/config` row, field for field and in the same order.
+/// `meta/config` row (the one type both the native keystore and the
+/// in-memory keystore read and write, so that no field is lost between them).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeystoreConfig {
     /// Format version of tables and records (1).
@@ -40,13 +44,23 @@ pub struct KeystoreConfig {
     pub account: String,
     /// Creation date (Unix seconds).
     pub created: u64,
+    /// The administrator principal (an IAM ARN) named by the default key
+    /// policy. Empty in keystores made before principals existed, and in
+    /// in-memory keystores: then the account root `arn:aws:iam::<account>:root`.
+    #[serde(default)]
+    pub admin_principal: String,
+    /// Whether the native keystore was created with an audit checkpoint
+    /// (then a missing checkpoint is tampering, not an old keystore).
+    #[serde(default)]
+    pub audit_log: bool,
 }
 
-/// One stored record: its ID (key ID or alias name), JSON body and record
-/// MAC tag ([`RootKey::mac_record`] with kind `key` or `alias`).
+/// One stored record: its ID (key ID, alias name or `<key ID>/<grant ID>`),
+/// JSON body and record MAC tag ([`RootKey::mac_record`] with kind `key`,
+/// `alias` or `grant`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExportRow {
-    /// Key ID or alias name.
+    /// Key ID, alias name, or `<key ID>/<grant ID>` for a grant.
     pub id: String,
     /// The record's JSON body, byte for byte as stored.
     pub body: Vec<u8>,
@@ -72,6 +86,10 @@ pub struct SealedExport {
     pub keys: Vec<ExportRow>,
     /// Alias records, in ascending order of alias name.
     pub aliases: Vec<ExportRow>,
+    /// Grant records (JSON [`crate::grant::Grant`]), in ascending order of
+    /// their `<key ID>/<grant ID>` row ID. Always empty when read from a
+    /// version 1 export.
+    pub grants: Vec<ExportRow>,
 }
 
 fn too_large() -> Error {
@@ -155,6 +173,10 @@ impl<'a> Reader<'a> {
     }
 }
 
+fn is_supported(version: u8) -> bool {
+    version == VERSION_1 || version == VERSION
+}
+
 fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     use subtle::ConstantTimeEq;
     a.len() == b.len() && bool::from(a.ct_eq(b))
@@ -172,8 +194,8 @@ fn tampered() -> Error {
 }
 
 impl SealedExport {
-    /// Encodes the export and appends its HMAC under `root`'s
-    /// `strongroom/v1/export` key.
+    /// Encodes the export in format version 2 ([`VERSION`]) and appends its
+    /// HMAC under `root`'s `strongroom/v1/export` key.
     ///
     /// # Errors
     /// `ValidationException` when a field exceeds its length prefix;
@@ -189,6 +211,7 @@ impl SealedExport {
         put_u32_bytes(&mut out, &self.kdf)?;
         put_rows(&mut out, &self.keys)?;
         put_rows(&mut out, &self.aliases)?;
+        put_rows(&mut out, &self.grants)?;
         let mac = root.mac_export(&out)?;
         out.extend_from_slice(&mac);
         Ok(out)
@@ -200,15 +223,17 @@ impl SealedExport {
     /// trusted; use [`decode`](Self::decode).
     ///
     /// # Errors
-    /// `ValidationException` for bytes that are not an export of this version.
+    /// `ValidationException` for bytes that are not an export of version
+    /// 1 or 2 (length, magic, version byte); `KMSInternalException` ("failed
+    /// authentication") when the fields do not parse or bytes remain.
     pub fn parse_unauthenticated(bytes: &[u8]) -> Result<Self> {
         if bytes.len() < MAGIC.len() + 1 + TAG || &bytes[..4] != MAGIC {
             return Err(malformed());
         }
-        if bytes[4] != VERSION {
+        let version = bytes[4];
+        if !is_supported(version) {
             return Err(Error::validation(alloc::format!(
-                "sealed keystore export version {} is not supported (this build reads {VERSION})",
-                bytes[4]
+                "sealed keystore export version {version} is not supported (this build reads {VERSION_1} and {VERSION})"
             )));
         }
         let body = &bytes[..bytes.len() - TAG];
@@ -221,6 +246,11 @@ impl SealedExport {
             let kdf = r.bytes32()?.to_vec();
             let keys = r.rows()?;
             let aliases = r.rows()?;
+            let grants = if version == VERSION_1 {
+                Vec::new()
+            } else {
+                r.rows()?
+            };
             Some(SealedExport {
                 keystore_id,
                 check,
@@ -229,36 +259,30 @@ impl SealedExport {
                 kdf,
                 keys,
                 aliases,
+                grants,
             })
         })();
         match parsed {
             Some(e) if r.buf.is_empty() => Ok(e),
-            _ => Err(malformed()),
+            // Magic and version are right: a truncated or extended export
+            // fails as tampering, without saying where parsing stopped.
+            _ => Err(tampered()),
         }
     }
 
     /// Decodes and authenticates an export under `root`: the root-key check
     /// value, the export MAC over every byte, the configuration's and every
     /// record's own tag, that IDs are unique, ascending and match the
-    /// bodies, and that the configuration names the same keystore.
+    /// bodies, and that the configuration names the same keystore. Reads
+    /// versions 1 (no grants) and 2.
     ///
     /// # Errors
-    /// `ValidationException` for bytes that are not an export of this
-    /// version; `AccessDeniedException` when `root` is not the keystore's
+    /// `ValidationException` for bytes that are not an export of version 1
+    /// or 2; `AccessDeniedException` when `root` is not the keystore's
     /// root key; `KMSInternalException` ("failed authentication") for any
     /// altered, added, removed or truncated byte.
     pub fn decode(bytes: &[u8], root: &RootKey) -> Result<Self> {
-        let parsed = match Self::parse_unauthenticated(bytes) {
-            Ok(p) => p,
-            // A truncated or extended export must fail as tampering when the
-            // MAC does not verify, not reveal where parsing stopped.
-            Err(e) => {
-                if bytes.len() > 5 + TAG && &bytes[..4] == MAGIC && bytes[4] == VERSION {
-                    return Err(tampered());
-                }
-                return Err(e);
-            }
-        };
+        let parsed = Self::parse_unauthenticated(bytes)?;
         let (body, mac) = bytes.split_at(bytes.len() - TAG);
         if !root.verify_export(body, mac) {
             let expected = root.check_value(parsed.keystore_id.as_bytes())?;
@@ -293,7 +317,11 @@ impl SealedExport {
                 config.format_version
             )));
         }
-        for (kind, rows) in [(&b"key"[..], &self.keys), (&b"alias"[..], &self.aliases)] {
+        for (kind, rows) in [
+            (&b"key"[..], &self.keys),
+            (&b"alias"[..], &self.aliases),
+            (&b"grant"[..], &self.grants),
+        ] {
             for (i, row) in rows.iter().enumerate() {
                 if i > 0 && rows[i - 1].id >= row.id {
                     return Err(tampered());
@@ -315,6 +343,14 @@ impl SealedExport {
                 serde_json::from_slice(&row.body).map_err(|_| tampered())?;
             if a.alias_name != row.id {
                 return Err(tampered());
+            }
+        }
+        for row in &self.grants {
+            let g: crate::grant::Grant =
+                serde_json::from_slice(&row.body).map_err(|_| tampered())?;
+            match row.id.split_once('/') {
+                Some((key_id, grant_id)) if !key_id.is_empty() && grant_id == g.grant_id => {}
+                _ => return Err(tampered()),
             }
         }
         Ok(())

@@ -29,7 +29,9 @@ use crate::key::{
     KeySpec, KeyState,
 };
 use crate::ops::{self, Env};
-use crate::paging::{decode_marker, encode_marker, page_limit, paginate_index};
+use crate::paging::{
+    decode_marker, encode_marker, limit_within, page_limit, paginate_index, LIST_ALIASES,
+};
 use crate::seal::RootKey;
 
 /// A keystore held in memory. `Debug` shows the keystore ID and the number
@@ -42,6 +44,10 @@ pub struct MemKeystore {
     kdf: Vec<u8>,
     keys: BTreeMap<String, KeyRecord>,
     aliases: BTreeMap<String, AliasRecord>,
+    /// Grant rows of an imported export, kept byte for byte (with their
+    /// record MACs) and written back by [`MemKeystore::export_sealed`]. The
+    /// in-memory keystore has no principals, so it does not evaluate them.
+    grants: Vec<ExportRow>,
 }
 
 impl fmt::Debug for MemKeystore {
@@ -116,14 +122,22 @@ impl MemKeystore {
                 region: region.to_string(),
                 account: account.to_string(),
                 created: now,
+                admin_principal: String::new(),
+                audit_log: false,
             },
             kdf: Vec::new(),
             keys: BTreeMap::new(),
             aliases: BTreeMap::new(),
+            grants: Vec::new(),
         })
     }
 
-    /// Restores a keystore from a sealed export ([`crate::export`]).
+    /// Restores a keystore from a sealed export ([`crate::export`], version
+    /// 1 or 2). The grants of a version 2 export are not evaluated here (the
+    /// in-memory keystore has no principals: every call is the
+    /// administrator's); they are kept unchanged and written back by
+    /// [`export_sealed`](Self::export_sealed), so a native keystore that
+    /// passes through memory keeps its grants.
     ///
     /// # Errors
     /// As [`SealedExport::decode`]: `ValidationException` (not an export),
@@ -150,6 +164,7 @@ impl MemKeystore {
             kdf: export.kdf,
             keys,
             aliases,
+            grants: export.grants,
         })
     }
 
@@ -193,6 +208,7 @@ impl MemKeystore {
             kdf: self.kdf.clone(),
             keys,
             aliases,
+            grants: self.grants.clone(),
         }
         .encode(&self.root)
     }
@@ -654,7 +670,7 @@ impl MemKeystore {
         }
     }
 
-    /// ListAliases, optionally only those of `key_id`; `limit` 1–1000 (default 100).
+    /// ListAliases, optionally only those of `key_id`; `limit` 1–100 (default 50).
     ///
     /// # Errors
     /// `NotFoundException` for `key_id`, `ValidationException`, `InvalidMarkerException`.
@@ -666,7 +682,7 @@ impl MemKeystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListAliasesResponse> {
-        let limit = page_limit(limit)?;
+        let limit = limit_within(limit, LIST_ALIASES)?;
         let target = key_id
             .map(|k| self.load(rng, now, k).map(|r| r.key_id))
             .transpose()?;

@@ -8,19 +8,61 @@ use alloc::vec::Vec;
 
 use crate::error::{Error, ErrorKind, Result};
 
-/// Default page size of ListKeys, ListAliases, ListKeyRotations.
+/// Default page size of ListKeys, ListKeyRotations, ListKeyPolicies.
 pub const DEFAULT_LIMIT: usize = 100;
 
-/// `Limit` 1–1000, default 100.
+/// The range `1..=max` and the default of one List operation's `Limit`,
+/// as the AWS KMS API reference gives them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest `Limit` accepted.
+    pub max: u32,
+    /// The page size when `Limit` is absent.
+    pub default: u32,
+}
+
+/// ListKeys, ListKeyRotations, ListKeyPolicies: `Limit` 1–1000, default 100.
+pub const LIST_KEYS: Limits = Limits {
+    max: 1000,
+    default: 100,
+};
+/// ListAliases: `Limit` 1–100, default 50.
+pub const LIST_ALIASES: Limits = Limits {
+    max: 100,
+    default: 50,
+};
+/// ListGrants and ListRetirableGrants: `Limit` 1–100, default 50.
+pub const LIST_GRANTS: Limits = Limits {
+    max: 100,
+    default: 50,
+};
+/// ListResourceTags: `Limit` 1–50, default 50.
+pub const LIST_RESOURCE_TAGS: Limits = Limits {
+    max: 50,
+    default: 50,
+};
+
+/// The page size for `limit` within `range`.
+///
+/// # Errors
+/// `ValidationException` outside `1..=range.max`.
+pub fn limit_within(limit: Option<u32>, range: Limits) -> Result<usize> {
+    match limit {
+        None => Ok(range.default as usize),
+        Some(l) if (1..=range.max).contains(&l) => Ok(l as usize),
+        Some(_) => Err(Error::validation(alloc::format!(
+            "Limit must be between 1 and {}",
+            range.max
+        ))),
+    }
+}
+
+/// `Limit` 1–1000, default 100 ([`LIST_KEYS`]).
 ///
 /// # Errors
 /// `ValidationException` outside 1–1000.
 pub fn page_limit(limit: Option<u32>) -> Result<usize> {
-    match limit {
-        None => Ok(DEFAULT_LIMIT),
-        Some(l @ 1..=1000) => Ok(l as usize),
-        Some(_) => Err(Error::validation("Limit must be between 1 and 1000")),
-    }
+    limit_within(limit, LIST_KEYS)
 }
 
 /// The marker that continues after `last`.

@@ -58,9 +58,13 @@ impl Eq for Secret {}
 
 impl serde::Serialize for Secret {
     /// Serializes as standard base64, as the KMS JSON protocol does for the
-    /// `Plaintext` members whose purpose is to return secret bytes.
+    /// `Plaintext` members whose purpose is to return secret bytes. The
+    /// base64 text is built in one allocation of its exact size and zeroized
+    /// once the serializer has copied it.
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        crate::b64::serialize(&self.0, s)
+        use base64::Engine;
+        let text = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(&self.0));
+        s.serialize_str(&text)
     }
 }
 

@@ -191,9 +191,9 @@ fn export_rejects_every_altered_byte_and_wrong_root() {
 fn export_layout_starts_with_magic_and_version() {
     let ks = store();
     let bytes = ks.export_sealed().unwrap();
-    assert_eq!(&bytes[..5], b"SRKX\x01");
+    assert_eq!(&bytes[..5], b"SRKX\x02");
     let parsed = SealedExport::decode(&bytes, &root(7)).unwrap();
-    assert!(parsed.keys.is_empty());
+    assert!(parsed.keys.is_empty() && parsed.grants.is_empty());
     assert_eq!(parsed.keystore_id, ks.keystore_id());
 }
 
@@ -491,4 +491,23 @@ fn import_key_material_lifecycle() {
         .kind(),
         ErrorKind::UnsupportedOperationException
     );
+}
+
+#[test]
+fn list_aliases_takes_limit_1_to_100_default_50() {
+    let mut ks = store();
+    let k = new_key(&mut ks);
+    for i in 0..51 {
+        ks.create_alias(&mut rng(), NOW, &format!("alias/a{i:02}"), &k)
+            .unwrap();
+    }
+    let page = |ks: &mut MemKeystore, limit| ks.list_aliases(&mut rng(), NOW, None, limit, None);
+    assert_eq!(page(&mut ks, None).unwrap().aliases.len(), 50);
+    assert_eq!(page(&mut ks, Some(100)).unwrap().aliases.len(), 51);
+    for limit in [0, 101, 1000] {
+        assert_eq!(
+            page(&mut ks, Some(limit)).unwrap_err().kind(),
+            ErrorKind::ValidationException
+        );
+    }
 }

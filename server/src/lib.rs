@@ -97,8 +97,16 @@ fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
-fn json_response(status: StatusCode, request_id: &str, body: Vec<u8>) -> Response {
-    let mut r = (status, body).into_response();
+/// The response body over `json`'s own buffer, not a copy: the buffer is
+/// zeroized when hyper drops the last reference, after writing it to the
+/// socket (see `ops::ResponseBody` and "Plaintext in responses" in
+/// `server/README.md`).
+fn zeroizing_body(json: ops::ResponseBody) -> Body {
+    Body::from(Bytes::from_owner(json))
+}
+
+fn json_response(status: StatusCode, request_id: &str, body: ops::ResponseBody) -> Response {
+    let mut r = (status, zeroizing_body(body)).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(wire::CONTENT_TYPE),
@@ -111,7 +119,11 @@ fn json_response(status: StatusCode, request_id: &str, body: Vec<u8>) -> Respons
 
 fn error_response(e: &WireError, request_id: &str) -> Response {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
-    json_response(status, request_id, e.body().into_bytes())
+    json_response(
+        status,
+        request_id,
+        zeroize::Zeroizing::new(e.body().into_bytes()),
+    )
 }
 
 /// The router: `POST /` (KMS operations) and `GET /health`.
@@ -284,7 +296,7 @@ async fn kms(State(state): State<Arc<AppState>>, req: Request) -> Response {
     response
 }
 
-type Handled = Result<(Vec<u8>, Option<String>), (WireError, Option<String>)>;
+type Handled = Result<(ops::ResponseBody, Option<String>), (WireError, Option<String>)>;
 
 async fn handle(state: &Arc<AppState>, parts: axum::http::request::Parts, body: Body) -> Handled {
     let bytes = read_body(body, &parts.headers, state.max_body_bytes)

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use strongroom::api::*;
 use strongroom::{Error, Keystore};
 
+use zeroize::Zeroizing;
+
 use crate::wire::{parse, WireError};
 
 /// The `X-Amz-Target` prefix of the KMS API.
@@ -171,18 +173,44 @@ struct RevokeGrantRequest {
 #[derive(Serialize)]
 struct Empty {}
 
-fn reply<T: Serialize>(r: Result<T, Error>) -> Result<Vec<u8>, WireError> {
+/// A JSON response body. Responses of Decrypt, GenerateDataKey,
+/// GenerateDataKeyPair and GenerateRandom carry plaintext (base64), so every
+/// body is held in a buffer of exactly its size (no reallocation leaves a
+/// stale partial copy behind) that is zeroized when dropped.
+pub type ResponseBody = Zeroizing<Vec<u8>>;
+
+/// Counts the bytes written to it.
+struct Measure(usize);
+
+impl std::io::Write for Measure {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 = self.0.saturating_add(buf.len());
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Serializes `v` into a [`ResponseBody`]: once to measure, once into a
+/// buffer of that capacity.
+fn reply<T: Serialize>(r: Result<T, Error>) -> Result<ResponseBody, WireError> {
     let v = r?;
-    serde_json::to_vec(&v).map_err(|e| {
+    let failed = |e: serde_json::Error| {
         WireError::new(
             500,
             "KMSInternalException",
             format!("cannot serialize the response: {e}"),
         )
-    })
+    };
+    let mut size = Measure(0);
+    serde_json::to_writer(&mut size, &v).map_err(failed)?;
+    let mut out = Zeroizing::new(Vec::with_capacity(size.0));
+    serde_json::to_writer(&mut *out, &v).map_err(failed)?;
+    Ok(out)
 }
 
-fn done(r: Result<(), Error>) -> Result<Vec<u8>, WireError> {
+fn done(r: Result<(), Error>) -> Result<ResponseBody, WireError> {
     reply(r.map(|()| Empty {}))
 }
 
@@ -193,7 +221,7 @@ fn done(r: Result<(), Error>) -> Result<Vec<u8>, WireError> {
 /// `UnknownOperationException` for an operation not in [`OPERATIONS`],
 /// `SerializationException` / `ValidationException` for a body that does not
 /// parse, and the keystore's own errors.
-pub fn dispatch(ks: &Keystore, operation: &str, body: &[u8]) -> Result<Vec<u8>, WireError> {
+pub fn dispatch(ks: &Keystore, operation: &str, body: &[u8]) -> Result<ResponseBody, WireError> {
     match operation {
         "CreateKey" => reply(ks.create_key(&parse(body)?)),
         "DescribeKey" => {

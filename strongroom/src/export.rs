@@ -23,10 +23,20 @@ fn export_row(r: Row) -> ExportRow {
     }
 }
 
+fn row(r: &ExportRow) -> Row {
+    Row {
+        id: r.id.clone(),
+        body: r.body.clone(),
+        tag: r.tag.clone(),
+    }
+}
+
 impl Keystore {
-    /// The whole keystore as one sealed byte string: its configuration,
-    /// every key and alias record as stored (key material stays sealed
-    /// under the root key) with their record MACs, and an HMAC under the
+    /// The whole keystore as one sealed byte string (format version 2): its
+    /// configuration, every key, alias and grant record as stored (key
+    /// material stays sealed under the root key; key policies, tags,
+    /// rotation state, deletion schedules and imported-material expiry are
+    /// fields of the key records) with their record MACs, and an HMAC under the
     /// root key's `strongroom/v1/export` sub-key over all of it. Read in one
     /// transaction, so the export is a consistent snapshot.
     ///
@@ -43,8 +53,11 @@ impl Keystore {
             let check = get(tx, META_CHECK)?;
             let config = get(tx, META_CONFIG)?;
             let kdf = tx.get(Table::Meta, META_KDF)?.map(|r| r.body);
-            let mut tables = [Vec::new(), Vec::new()];
-            for (i, table) in [Table::Keys, Table::Aliases].into_iter().enumerate() {
+            let mut tables = [Vec::new(), Vec::new(), Vec::new()];
+            for (i, table) in [Table::Keys, Table::Aliases, Table::Grants]
+                .into_iter()
+                .enumerate()
+            {
                 let mut after: Option<String> = None;
                 loop {
                     let rows = tx.list(table, after.as_deref(), 1000)?;
@@ -53,7 +66,7 @@ impl Keystore {
                     tables[i].extend(rows.into_iter().map(export_row));
                 }
             }
-            let [keys, aliases] = tables;
+            let [keys, aliases, grants] = tables;
             export = Some(SealedExport {
                 keystore_id: self.inner.config.keystore_id.clone(),
                 check: check.tag,
@@ -62,31 +75,30 @@ impl Keystore {
                 kdf: kdf.unwrap_or_default(),
                 keys,
                 aliases,
+                grants,
             });
             Ok(())
         })?;
         let export = export.ok_or_else(|| Error::internal("export produced no result"))?;
         // Refuse to wrap records that do not authenticate in a fresh MAC.
         for r in &export.keys {
-            self.parse_key_row(&Row {
-                id: r.id.clone(),
-                body: r.body.clone(),
-                tag: r.tag.clone(),
-            })?;
+            self.parse_key_row(&row(r))?;
         }
         for r in &export.aliases {
-            self.parse_alias_row(&Row {
-                id: r.id.clone(),
-                body: r.body.clone(),
-                tag: r.tag.clone(),
-            })?;
+            self.parse_alias_row(&row(r))?;
+        }
+        for r in &export.grants {
+            self.parse_grant_row(&row(r))?;
         }
         export.encode(&self.inner.root)
     }
 
     /// Creates a new keystore file at `path` from a sealed export made by
     /// [`export_sealed`](Self::export_sealed) (or by the WebAssembly
-    /// package), with the same keystore ID, region, account and records.
+    /// package), with the same keystore ID, region, account and records
+    /// (keys, aliases and, from a version 2 export, grants: grant tokens
+    /// issued before the export keep working). A version 1 export has no
+    /// grants.
     /// `root` must yield the root key the export was sealed under; a
     /// passphrase uses the Argon2id parameters carried in the export.
     ///
@@ -111,7 +123,12 @@ impl Keystore {
         let config: Config = from_json(&export.config_body, "keystore configuration")?;
         let storage = SqliteStorage::open(path.as_ref(), true)?;
         let mut digest = [0u8; 32];
-        for r in export.keys.iter().chain(&export.aliases) {
+        for r in export
+            .keys
+            .iter()
+            .chain(&export.aliases)
+            .chain(&export.grants)
+        {
             for (d, t) in digest.iter_mut().zip(&r.tag) {
                 *d ^= t;
             }
@@ -146,16 +163,10 @@ impl Keystore {
             for (table, rows) in [
                 (Table::Keys, &export.keys),
                 (Table::Aliases, &export.aliases),
+                (Table::Grants, &export.grants),
             ] {
                 for r in rows {
-                    tx.put(
-                        table,
-                        &Row {
-                            id: r.id.clone(),
-                            body: r.body.clone(),
-                            tag: r.tag.clone(),
-                        },
-                    )?;
+                    tx.put(table, &row(r))?;
                 }
             }
             // The restored keystore starts a new audit chain beside its new path.

@@ -40,11 +40,7 @@ fn page<T>(
     limit: Option<u32>,
     marker: Option<&str>,
 ) -> Result<(Vec<T>, Option<String>)> {
-    let limit = match limit {
-        None => 50,
-        Some(l @ 1..=100) => l as usize,
-        Some(_) => return Err(Error::validation("Limit must be between 1 and 100")),
-    };
+    let limit = strongroom_core::paging::limit_within(limit, strongroom_core::paging::LIST_GRANTS)?;
     let start = match decode_marker(marker)? {
         Some(s) => s
             .parse::<usize>()

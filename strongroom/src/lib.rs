@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rand_core::UnwrapErr;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use strongroom_core::api::*;
 use strongroom_core::audit::RequestParameters;
 use strongroom_core::key::{AliasRecord, KeyIdentifier, KeyRecord};
@@ -68,22 +68,9 @@ impl Default for CreateOptions {
     }
 }
 
-/// Keystore-wide settings, stored authenticated in the `meta` table.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct Config {
-    format_version: u32,
-    keystore_id: String,
-    region: String,
-    account: String,
-    created: u64,
-    /// Empty in keystores made before principals existed: then the account root.
-    #[serde(default)]
-    admin_principal: String,
-    /// Whether the keystore was created with an audit checkpoint (then a
-    /// missing checkpoint is tampering, not an old keystore).
-    #[serde(default)]
-    audit_log: bool,
-}
+// Keystore-wide settings, stored authenticated in the `meta` table: the type
+// the sealed export and the in-memory keystore share.
+use strongroom_core::export::KeystoreConfig as Config;
 
 struct Inner {
     storage: Arc<dyn Storage>,
@@ -1275,7 +1262,7 @@ impl Keystore {
         })
     }
 
-    /// ListAliases, optionally only those of `key_id`; `limit` 1–1000 (default 100).
+    /// ListAliases, optionally only those of `key_id`; `limit` 1–100 (default 50).
     /// Allowed for every principal (IAM-only in AWS KMS) and audited.
     ///
     /// # Errors
@@ -1303,7 +1290,8 @@ impl Keystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListAliasesResponse> {
-        let limit = page_limit(limit)?;
+        let limit =
+            strongroom_core::paging::limit_within(limit, strongroom_core::paging::LIST_ALIASES)?;
         let target = key_id.map(|k| self.load(k).map(|r| r.key_id)).transpose()?;
         let mut after = decode_marker(marker)?;
         let mut out = Vec::new();

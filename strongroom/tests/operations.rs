@@ -1002,21 +1002,39 @@ fn limit_list_page_sizes() {
     f.ks.create_alias("alias/one", &k.key_id).unwrap();
     f.ks.rotate_key_on_demand(&k.key_id).unwrap();
     f.ks.tag_resource(&k.key_id, &[tag("t", "v")]).unwrap();
+    f.ks.create_grant(&CreateGrantRequest {
+        key_id: k.key_id.clone(),
+        grantee_principal: "arn:aws:iam::000000000000:user/app".into(),
+        retiring_principal: Some("arn:aws:iam::000000000000:user/app".into()),
+        operations: vec![strongroom::core::grant::GrantOperation::Decrypt],
+        ..Default::default()
+    })
+    .unwrap();
+    let grants = |limit| {
+        f.ks.list_grants(&ListGrantsRequest {
+            key_id: k.key_id.clone(),
+            limit,
+            ..Default::default()
+        })
+    };
+    let retirable = |limit| {
+        f.ks.list_retirable_grants("arn:aws:iam::000000000000:user/app", limit, None)
+    };
+    // ListKeys, ListKeyRotations, ListKeyPolicies take 1–1000.
     for limit in [1u32, 1000] {
         assert_eq!(f.ks.list_keys(Some(limit), None).unwrap().keys.len(), 1);
-        assert_eq!(
-            f.ks.list_aliases(None, Some(limit), None)
-                .unwrap()
-                .aliases
-                .len(),
-            1
-        );
         assert_eq!(
             f.ks.list_key_rotations(&k.key_id, Some(limit), None)
                 .unwrap()
                 .rotations
                 .len(),
             1
+        );
+        assert_eq!(
+            f.ks.list_key_policies(&k.key_id, Some(limit), None)
+                .unwrap()
+                .policy_names,
+            ["default"]
         );
     }
     for limit in [0u32, 1001] {
@@ -1025,13 +1043,33 @@ fn limit_list_page_sizes() {
             ErrorKind::ValidationException,
         );
         expect_err(
-            f.ks.list_aliases(None, Some(limit), None),
-            ErrorKind::ValidationException,
-        );
-        expect_err(
             f.ks.list_key_rotations(&k.key_id, Some(limit), None),
             ErrorKind::ValidationException,
         );
+        expect_err(
+            f.ks.list_key_policies(&k.key_id, Some(limit), None),
+            ErrorKind::ValidationException,
+        );
+    }
+    // ListAliases, ListGrants, ListRetirableGrants take 1–100.
+    for limit in [1u32, 100] {
+        assert_eq!(
+            f.ks.list_aliases(None, Some(limit), None)
+                .unwrap()
+                .aliases
+                .len(),
+            1
+        );
+        assert_eq!(grants(Some(limit)).unwrap().grants.len(), 1);
+        assert_eq!(retirable(Some(limit)).unwrap().grants.len(), 1);
+    }
+    for limit in [0u32, 101, 1000] {
+        expect_err(
+            f.ks.list_aliases(None, Some(limit), None),
+            ErrorKind::ValidationException,
+        );
+        expect_err(grants(Some(limit)), ErrorKind::ValidationException);
+        expect_err(retirable(Some(limit)), ErrorKind::ValidationException);
     }
     // ListResourceTags takes 1–50.
     for limit in [1u32, 50] {
@@ -1049,6 +1087,24 @@ fn limit_list_page_sizes() {
             ErrorKind::ValidationException,
         );
     }
+}
+
+#[test]
+fn list_aliases_defaults_to_50_per_page() {
+    let f = fixture();
+    let k = new_key(&f.ks);
+    for i in 0..51 {
+        f.ks.create_alias(&format!("alias/a{i:02}"), &k.key_id)
+            .unwrap();
+    }
+    let first = f.ks.list_aliases(None, None, None).unwrap();
+    assert_eq!(first.aliases.len(), 50);
+    assert!(first.truncated);
+    let rest =
+        f.ks.list_aliases(None, None, first.next_marker.as_deref())
+            .unwrap();
+    assert_eq!(rest.aliases.len(), 1);
+    assert!(!rest.truncated);
 }
 
 #[test]

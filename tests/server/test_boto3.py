@@ -159,6 +159,10 @@ def test_list_aliases_pagination(kms, key):
     assert first["Truncated"] is True and len(first["Aliases"]) == 2
     second = kms.list_aliases(Limit=2, Marker=first["NextMarker"])
     assert not {a["AliasName"] for a in first["Aliases"]} & {a["AliasName"] for a in second["Aliases"]}
+    # KMS ListAliases takes Limit 1-100 (ListKeys 1-1000).
+    assert len(kms.list_aliases(Limit=100)["Aliases"]) >= 5
+    with raises_code("ValidationException"):
+        kms.list_aliases(Limit=101)
 
 
 def test_tags(kms, key):

@@ -455,7 +455,7 @@ pub unsafe extern "C" fn sr_delete_alias(
 /// ListAliases: `*out_json` receives `{"Aliases": [{"AliasName",
 /// "AliasArn", "TargetKeyId", "CreationDate", "LastUpdatedDate"}, ...],
 /// "Truncated", "NextMarker"}`. `key_id`: NULL for all aliases, or only those
-/// of that key. `limit` 1–1000 or 0 (100); `marker` NULL or the previous `NextMarker`.
+/// of that key. `limit` 1–100 or 0 (50); `marker` NULL or the previous `NextMarker`.
 ///
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND`,
 /// `SR_VALIDATION`, `SR_INVALID_MARKER`, `SR_KMS_INTERNAL`.

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use sr::{CreateOptions, Keystore, RootKeySource, Secret};
 
+use crate::bytes::sr_bytes;
 use crate::ptr::{bytes, c_bytes, c_str, opt_c_str, out, str_array, StrOut};
 use crate::result::{guard, sr_result, Failure};
 
@@ -199,6 +200,91 @@ pub unsafe extern "C" fn sr_keystore_open(
             )
         };
         let ks = Keystore::open(path_from(path, "path")?, root)?;
+        let handle = sr_keystore::boxed(ks, Vec::new());
+        // SAFETY: out was checked non-NULL; the caller promises it is writable.
+        unsafe { out.write(handle) };
+        Ok(())
+    })
+}
+
+/// Writes the whole keystore as one sealed byte string to `*out_export`
+/// (free with `sr_bytes_free()`): the sealed keystore export, format version
+/// 2 of `docs/FORMAT.md` ("Sealed keystore export"), the same bytes as
+/// `strongroom export-keystore`. It holds the configuration and every key,
+/// alias and grant record as stored, key material still sealed under the
+/// root key, all authenticated by an HMAC under the root key. Not secret
+/// material in itself, but a snapshot as sensitive as the keystore file.
+///
+/// Errors: `SR_NULL_PARAMETER`, `SR_KMS_INTERNAL` (storage failure, or a
+/// stored record fails authentication: a tampered keystore is not exported).
+///
+/// # Safety
+/// `ks` a live handle; `out_export` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_keystore_export_sealed(
+    ks: *const sr_keystore,
+    out_export: *mut sr_bytes,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promise.
+        let ks = unsafe { keystore(ks) }?;
+        let out = out!(out_export);
+        let bytes = ks.export_sealed()?;
+        // SAFETY: checked non-NULL; caller promise.
+        unsafe { out.write(sr_bytes::copy_of(&bytes)) };
+        Ok(())
+    })
+}
+
+/// Creates a new keystore file at `path` from a sealed export
+/// (`sr_keystore_export_sealed()`, `strongroom export-keystore`, or the
+/// WebAssembly package's `exportSealed()`; format version 1 or 2) and
+/// returns a handle to it in `*out`. The new keystore has the export's
+/// keystore ID, region, account, keys, aliases and grants (grant tokens
+/// issued before the export keep working) and starts a new audit log beside
+/// `path`.
+///
+/// Parameters:
+/// - `path`: NUL-terminated file path (bytes, need not be UTF-8). Must not exist.
+/// - `sealed`/`sealed_len`: the export bytes.
+/// - `root_kind`, `root`, `root_len`: as for `sr_keystore_create()`; they
+///   must give the root key the export was sealed under (a passphrase uses
+///   the Argon2id parameters carried in the export).
+/// - `out`: receives the handle on success; free it with `sr_keystore_free()`.
+///
+/// Every byte is authenticated before anything is written: on any error no
+/// file is left at `path`.
+///
+/// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_ALREADY_EXISTS`
+/// (path exists), `SR_VALIDATION` (not a sealed export, an unsupported
+/// format version, malformed root key, unknown `root_kind`), `SR_NOT_FOUND`
+/// (unreadable key file), `SR_ACCESS_DENIED` (another root key),
+/// `SR_KMS_INTERNAL` (an altered, truncated or extended export; I/O).
+///
+/// # Safety
+/// `path` NUL-terminated; `sealed` valid for `sealed_len` bytes; `root`
+/// valid for `root_len` bytes; `out` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_keystore_import_sealed(
+    path: *const c_char,
+    sealed: *const u8,
+    sealed_len: usize,
+    root_kind: u32,
+    root: *const u8,
+    root_len: usize,
+    out: *mut *mut sr_keystore,
+) -> sr_result {
+    guard(|| {
+        let out = out!(out);
+        // SAFETY: caller promises, as documented above.
+        let (path, sealed, root) = unsafe {
+            (
+                c_bytes(path, "path")?,
+                bytes(sealed, sealed_len, "sealed")?,
+                root_source(root_kind, root, root_len)?,
+            )
+        };
+        let ks = Keystore::import_sealed(path_from(path, "path")?, sealed, root)?;
         let handle = sr_keystore::boxed(ks, Vec::new());
         // SAFETY: out was checked non-NULL; the caller promises it is writable.
         unsafe { out.write(handle) };

@@ -590,7 +590,7 @@ impl Keystore {
         self.run(py, move |ks| ks.delete_alias(&alias_name))
     }
 
-    /// ListAliases, optionally only those of `key_id`; `limit` 1–1000 (default 100).
+    /// ListAliases, optionally only those of `key_id`; `limit` 1–100 (default 50).
     ///
     /// Raises NotFoundException, ValidationException, InvalidMarkerException.
     #[pyo3(signature = (*, key_id=None, limit=None, marker=None))]

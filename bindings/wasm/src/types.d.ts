@@ -94,6 +94,8 @@ export interface ListRequest {
 export interface KeyIdListRequest extends KeyIdRequest, ListRequest {}
 export interface ListAliasesRequest extends ListRequest {
   keyId?: string;
+  /** 1–100 (default 50), as KMS ListAliases. */
+  limit?: number;
 }
 export interface UpdateKeyDescriptionRequest extends KeyIdRequest {
   description: string;

@@ -648,7 +648,7 @@ class Keystore:
         self, *, key_id: Optional[str] = None, limit: Optional[int] = None, marker: Optional[str] = None
     ) -> AliasList:
         """
-        ListAliases, optionally only those of `key_id`; `limit` 1–1000 (default 100).
+        ListAliases, optionally only those of `key_id`; `limit` 1–100 (default 50).
 
         Raises NotFoundException, ValidationException, InvalidMarkerException.
         """
