@@ -159,6 +159,33 @@ def test_principal_and_grants_apply(ks: strongroom.Keystore, key: strongroom.Key
     assert out.getvalue() == b"granted"
 
 
+def test_grant_tokens_are_sent_and_checked(
+    ks: strongroom.Keystore, key: strongroom.KeyMetadata, tmp_path: Path
+) -> None:
+    app = ks.as_principal(OTHER)
+    g = ks.create_grant(key.key_id, OTHER, ["GenerateDataKey", "Decrypt"])
+    tokens = [g.grant_token]
+    (tmp_path / "in").write_bytes(b"granted file")
+    app.encrypt_file(tmp_path / "in", tmp_path / "enc", key_ids=[key.key_id], grant_tokens=tokens)
+    app.decrypt_file(tmp_path / "enc", tmp_path / "out", key_ids=[key.key_id], grant_tokens=tokens)
+    assert (tmp_path / "out").read_bytes() == b"granted file"
+    msg = encrypt_bytes(app, b"granted", [key.key_id], grant_tokens=tokens)
+    out = io.BytesIO()
+    app.decrypt_stream(io.BytesIO(msg), out, grant_tokens=tokens)
+    assert out.getvalue() == b"granted"
+    with pytest.raises(strongroom.ValidationException):
+        encrypt_bytes(app, b"x", [key.key_id], grant_tokens=tokens * 11)
+    with pytest.raises(strongroom.InvalidGrantTokenException):
+        encrypt_bytes(app, b"x", [key.key_id], grant_tokens=["garbage"])
+    with pytest.raises(strongroom.InvalidGrantTokenException):
+        app.decrypt_stream(io.BytesIO(msg), io.BytesIO(), grant_tokens=["garbage"])
+    with pytest.raises(strongroom.ValidationException):
+        app.encrypt_file(tmp_path / "in", tmp_path / "enc2", key_ids=[key.key_id], grant_tokens=tokens * 11)
+    with pytest.raises(strongroom.InvalidGrantTokenException):
+        app.decrypt_file(tmp_path / "enc", tmp_path / "out2", grant_tokens=["garbage"])
+    assert not (tmp_path / "enc2").exists() and not (tmp_path / "out2").exists()
+
+
 # ---- what reaches the output when authentication fails --------------------------------------
 
 

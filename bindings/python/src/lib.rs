@@ -1290,14 +1290,16 @@ impl Keystore {
     /// `algorithm_suite`: 0x0578 (signed, default) or 0x0478 (unsigned);
     /// `commitment_policy`: "REQUIRE_ENCRYPT_REQUIRE_DECRYPT" (default) or
     /// "REQUIRE_ENCRYPT_ALLOW_DECRYPT"; `max_encrypted_data_keys`: fail if
-    /// more keys would wrap the data key.
+    /// more keys would wrap the data key; `grant_tokens`: KMS grant tokens
+    /// (at most 10) sent with each `GenerateDataKey` / `Encrypt`.
     ///
     /// On failure `dst` may hold part of a message, which never decrypts;
     /// `encrypt_file` writes a path atomically instead.
     ///
-    /// Raises ValidationException, the errors of `generate_data_key` and
+    /// Raises ValidationException (also for more than 10 grant tokens),
+    /// InvalidGrantTokenException, the errors of `generate_data_key` and
     /// `encrypt`, and whatever `src.read` / `dst.write` raise.
-    #[pyo3(signature = (src, dst, *, key_ids, encryption_context=None, frame_length=None, algorithm_suite=None, commitment_policy=None, max_encrypted_data_keys=None))]
+    #[pyo3(signature = (src, dst, *, key_ids, encryption_context=None, frame_length=None, algorithm_suite=None, commitment_policy=None, max_encrypted_data_keys=None, grant_tokens=None))]
     #[allow(clippy::too_many_arguments)]
     fn encrypt_stream(
         &self,
@@ -1310,6 +1312,7 @@ impl Keystore {
         algorithm_suite: Option<&Bound<'_, PyAny>>,
         commitment_policy: Option<String>,
         max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
+        grant_tokens: Option<Vec<String>>,
     ) -> PyResult<EnvelopeSummary> {
         let ctx = context(encryption_context)?;
         let options = encrypt_options(
@@ -1318,8 +1321,7 @@ impl Keystore {
             commitment_policy,
             max_encrypted_data_keys,
         )?;
-        let ks = self.handle()?;
-        let keyring = ks.keyring(&key_ids).map_err(kms)?;
+        let keyring = encrypt_keyring(&self.handle()?, &key_ids, grant_tokens)?;
         let mut reader = PyReader::new(src.unbind());
         let mut writer = PyWriter::new(dst.unbind());
         let r = py.detach(|| {
@@ -1352,13 +1354,14 @@ impl Keystore {
     /// Memory stays constant; the GIL is released except while `src.read` /
     /// `dst.write` run. `commitment_policy` and `max_encrypted_data_keys` as
     /// for `encrypt_stream`; "REQUIRE_ENCRYPT_ALLOW_DECRYPT" also reads
-    /// non-committing suites (0x0178, 0x0378).
+    /// non-committing suites (0x0178, 0x0378). `grant_tokens`: KMS grant
+    /// tokens (at most 10) sent with each `Decrypt`.
     ///
     /// Raises InvalidCiphertextException (malformed, tampered, truncated, or
     /// no key could unwrap it), ValidationException, AccessDeniedException,
-    /// DisabledException, KMSInvalidStateException, and whatever `src.read` /
+    /// InvalidGrantTokenException, DisabledException, KMSInvalidStateException, and whatever `src.read` /
     /// `dst.write` raise.
-    #[pyo3(signature = (src, dst, *, key_ids=None, required_encryption_context=None, commitment_policy=None, max_encrypted_data_keys=None, unsigned_only=false))]
+    #[pyo3(signature = (src, dst, *, key_ids=None, required_encryption_context=None, commitment_policy=None, max_encrypted_data_keys=None, unsigned_only=false, grant_tokens=None))]
     #[allow(clippy::too_many_arguments)]
     fn decrypt_stream(
         &self,
@@ -1370,13 +1373,14 @@ impl Keystore {
         commitment_policy: Option<String>,
         max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
         unsigned_only: bool,
+        grant_tokens: Option<Vec<String>>,
     ) -> PyResult<EnvelopeSummary> {
         let options = decrypt_options(
             required_encryption_context,
             commitment_policy,
             max_encrypted_data_keys,
         )?;
-        let keyring = decrypt_keyring(&self.handle()?, key_ids)?;
+        let keyring = decrypt_keyring(&self.handle()?, key_ids, grant_tokens)?;
         let mut reader = PyReader::new(src.unbind());
         let mut writer = PyWriter::new(dst.unbind());
         let r = py.detach(|| {
@@ -1398,7 +1402,7 @@ impl Keystore {
     ///
     /// Raises the errors of `encrypt_stream`, and KMSInternalException if a
     /// file cannot be read or written.
-    #[pyo3(signature = (path_in, path_out, *, key_ids, encryption_context=None, frame_length=None, algorithm_suite=None, commitment_policy=None, max_encrypted_data_keys=None))]
+    #[pyo3(signature = (path_in, path_out, *, key_ids, encryption_context=None, frame_length=None, algorithm_suite=None, commitment_policy=None, max_encrypted_data_keys=None, grant_tokens=None))]
     #[allow(clippy::too_many_arguments)]
     fn encrypt_file(
         &self,
@@ -1411,6 +1415,7 @@ impl Keystore {
         algorithm_suite: Option<&Bound<'_, PyAny>>,
         commitment_policy: Option<String>,
         max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
+        grant_tokens: Option<Vec<String>>,
     ) -> PyResult<EnvelopeSummary> {
         let ctx = context(encryption_context)?;
         let options = encrypt_options(
@@ -1419,9 +1424,10 @@ impl Keystore {
             commitment_policy,
             max_encrypted_data_keys,
         )?;
-        let r = self.run(py, move |ks| {
-            ks.encrypt_file(&path_in, &path_out, &key_ids, &ctx, &options)
-        })?;
+        let keyring = encrypt_keyring(&self.handle()?, &key_ids, grant_tokens)?;
+        let r = py
+            .detach(move || envelope::encrypt_file(&keyring, &path_in, &path_out, &ctx, &options))
+            .map_err(kms)?;
         EnvelopeSummary::new(py, &r)
     }
 
@@ -1434,7 +1440,7 @@ impl Keystore {
     ///
     /// Raises the errors of `decrypt_stream`, and KMSInternalException if a
     /// file cannot be read or written.
-    #[pyo3(signature = (path_in, path_out, *, key_ids=None, required_encryption_context=None, commitment_policy=None, max_encrypted_data_keys=None))]
+    #[pyo3(signature = (path_in, path_out, *, key_ids=None, required_encryption_context=None, commitment_policy=None, max_encrypted_data_keys=None, grant_tokens=None))]
     #[allow(clippy::too_many_arguments)]
     fn decrypt_file(
         &self,
@@ -1445,13 +1451,14 @@ impl Keystore {
         required_encryption_context: Option<&Bound<'_, PyAny>>,
         commitment_policy: Option<String>,
         max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
+        grant_tokens: Option<Vec<String>>,
     ) -> PyResult<EnvelopeSummary> {
         let options = decrypt_options(
             required_encryption_context,
             commitment_policy,
             max_encrypted_data_keys,
         )?;
-        let keyring = decrypt_keyring(&self.handle()?, key_ids)?;
+        let keyring = decrypt_keyring(&self.handle()?, key_ids, grant_tokens)?;
         let r = py
             .detach(move || envelope::decrypt_file(&keyring, &path_in, &path_out, &options))
             .map_err(kms)?;
@@ -1557,15 +1564,30 @@ fn decrypt_options(
     })
 }
 
-/// Strict over `key_ids` when given, else discovery over the keystore.
+/// A strict keyring over `key_ids` sending `grant_tokens`.
+fn encrypt_keyring(
+    ks: &strongroom::Keystore,
+    key_ids: &[String],
+    grant_tokens: Option<Vec<String>>,
+) -> PyResult<KmsKeyring> {
+    ks.keyring(key_ids)
+        .and_then(|k| k.with_grant_tokens(tokens(grant_tokens)))
+        .map_err(kms)
+}
+
+/// Strict over `key_ids` when given, else discovery over the keystore;
+/// sends `grant_tokens`.
 fn decrypt_keyring(
     ks: &strongroom::Keystore,
     key_ids: Option<Vec<String>>,
+    grant_tokens: Option<Vec<String>>,
 ) -> PyResult<KmsKeyring> {
     match key_ids {
-        Some(ids) => ks.keyring(&ids).map_err(kms),
+        Some(ids) => ks.keyring(&ids),
         None => Ok(KmsKeyring::discovery(ks)),
     }
+    .and_then(|k| k.with_grant_tokens(tokens(grant_tokens)))
+    .map_err(kms)
 }
 
 /// The facade's result of a streaming call; when it failed because a file
