@@ -228,6 +228,10 @@ fn principals_policies_and_grants() {
     let grants = ok(&ks, &["list-grants", "--key-id", &key]);
     assert_eq!(grants["Grants"][0]["GrantId"], grant_id.as_str());
     assert_eq!(
+        grants["Grants"][0]["IssuingAccount"],
+        "arn:aws:iam::000000000000:root"
+    );
+    assert_eq!(
         grants["Grants"][0]["Constraints"]["EncryptionContextEquals"]["tenant"],
         "a"
     );

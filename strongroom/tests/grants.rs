@@ -405,6 +405,11 @@ fn list_retire_and_revoke() {
         listed.grants[0].retiring_principal.as_deref(),
         Some(RETIRER)
     );
+    // As KMS: the issuing account's root principal ARN, not the bare ID.
+    assert_eq!(
+        listed.grants[0].issuing_account,
+        format!("arn:aws:iam::{}:root", key.aws_account_id)
+    );
     let page = ks
         .list_grants(&ListGrantsRequest {
             key_id: key.key_id.clone(),

@@ -357,7 +357,8 @@ static void test_grants(sr_keystore *ks, const char *key) {
   CHECK_OK(sr_list_grants(ks, key, 0, NULL, NULL, NULL, &j));
   CHECK(json_has(&j, id) && json_has(&j, id2) && json_has(&j, "\"GranteePrincipal\":\"") &&
         json_has(&j, "EncryptionContextEquals") && json_has(&j, "EncryptionContextSubset") &&
-        json_has(&j, "\"Name\":\"nightly-job\""));
+        json_has(&j, "\"Name\":\"nightly-job\"") &&
+        json_has(&j, "\"IssuingAccount\":\"arn:aws:iam::000000000000:root\""));
   sr_bytes_free(&j);
   CHECK_OK(sr_list_grants(ks, key, 0, NULL, id, NULL, &j));
   CHECK(json_has(&j, id) && !json_has(&j, id2));
