@@ -11,8 +11,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 use strongroom::core::envelope::{
-    AlgorithmSuite, CommitmentPolicy, ContentType, DecryptOptions, EncryptOptions, Keyring,
-    MessageHeader, MultiKeyring, RawAesKeyring,
+    CommitmentPolicy, ContentType, DecryptOptions, EncryptOptions, Keyring, MessageHeader,
+    MultiKeyring, RawAesKeyring,
 };
 use strongroom::envelope::{self as env, EnvelopeSummary, KmsKeyring};
 use strongroom::{Error, Keystore};
@@ -108,46 +108,9 @@ pub struct Ctx<'a> {
     pub open: &'a dyn Fn() -> Result<Keystore, Error>,
 }
 
-fn parse_suite(s: &str) -> Result<AlgorithmSuite, Error> {
-    let t = s.trim();
-    let hex = t
-        .strip_prefix("0x")
-        .or_else(|| t.strip_prefix("0X"))
-        .unwrap_or(t);
-    if let Ok(id) = u16::from_str_radix(hex, 16) {
-        if let Some(suite) = AlgorithmSuite::from_id(id) {
-            return Ok(suite);
-        }
-    }
-    [
-        AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
-        AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
-        AlgorithmSuite::Aes256GcmHkdfSha384EcdsaP384,
-        AlgorithmSuite::Aes256GcmHkdfSha256,
-    ]
-    .into_iter()
-    .find(|a| a.name().eq_ignore_ascii_case(t))
-    .ok_or_else(|| {
-        Error::validation(format!(
-            "unknown algorithm suite '{s}': use 0x0578 ({}) or 0x0478 ({})",
-            AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384.name(),
-            AlgorithmSuite::Aes256GcmHkdfSha512CommitKey.name()
-        ))
-    })
-}
-
 fn parse_policy(s: &Option<String>) -> Result<CommitmentPolicy, Error> {
-    let Some(s) = s else {
-        return Ok(CommitmentPolicy::default());
-    };
-    [
-        CommitmentPolicy::RequireEncryptRequireDecrypt,
-        CommitmentPolicy::RequireEncryptAllowDecrypt,
-        CommitmentPolicy::ForbidEncryptAllowDecrypt,
-    ]
-    .into_iter()
-    .find(|p| p.name().eq_ignore_ascii_case(s.trim()))
-    .ok_or_else(|| Error::validation(format!("unknown commitment policy '{s}'")))
+    s.as_deref()
+        .map_or(Ok(CommitmentPolicy::default()), str::parse)
 }
 
 fn raw_keyring(raw: &RawAesArgs) -> Result<Option<RawAesKeyring>, Error> {
@@ -313,7 +276,7 @@ pub fn encrypt_file(ctx: &Ctx<'_>, a: &EncryptFileArgs) -> Result<(), Error> {
         ..EncryptOptions::default()
     };
     if let Some(s) = &a.algorithm_suite {
-        options.suite = parse_suite(s)?;
+        options.suite = s.parse()?;
     }
     if let Some(f) = a.frame_length {
         options.frame_length = f;

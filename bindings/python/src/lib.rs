@@ -1287,9 +1287,13 @@ impl Keystore {
     /// the GIL is released except while `src.read` / `dst.write` run.
     ///
     /// `frame_length`: plaintext bytes per frame (default 4096);
-    /// `algorithm_suite`: 0x0578 (signed, default) or 0x0478 (unsigned);
+    /// `algorithm_suite`: 0x0578 (signed, default) or 0x0478 (unsigned), as
+    /// the integer ID or a string: the ESDK name
+    /// ("AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384",
+    /// "AES_256_GCM_HKDF_SHA512_COMMIT_KEY", any case) or the hex ID ("0x0578");
     /// `commitment_policy`: "REQUIRE_ENCRYPT_REQUIRE_DECRYPT" (default) or
-    /// "REQUIRE_ENCRYPT_ALLOW_DECRYPT"; `max_encrypted_data_keys`: fail if
+    /// "REQUIRE_ENCRYPT_ALLOW_DECRYPT" (any case; "RequireEncryptAllowDecrypt"
+    /// too); `max_encrypted_data_keys`: fail if
     /// more keys would wrap the data key; `grant_tokens`: KMS grant tokens
     /// (at most 10) sent with each `GenerateDataKey` / `Encrypt`.
     ///
@@ -1505,19 +1509,31 @@ fn grant_constraints(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<ApiGrant
     Ok(Some(out))
 }
 
-/// An ESDK commitment policy by its ESDK name (case-insensitive).
+/// An ESDK commitment policy by name (see `CommitmentPolicy`'s `FromStr`).
 fn commitment_policy(name: Option<String>) -> PyResult<CommitmentPolicy> {
-    let Some(name) = name else {
-        return Ok(CommitmentPolicy::default());
-    };
-    [
-        CommitmentPolicy::RequireEncryptRequireDecrypt,
-        CommitmentPolicy::RequireEncryptAllowDecrypt,
-        CommitmentPolicy::ForbidEncryptAllowDecrypt,
-    ]
-    .into_iter()
-    .find(|p| p.name().eq_ignore_ascii_case(name.trim()))
-    .ok_or_else(|| validation(format!("unknown commitment policy {name:?}")))
+    name.map_or(Ok(CommitmentPolicy::default()), |n| n.parse().map_err(kms))
+}
+
+/// An algorithm suite given as its integer ID (e.g. `0x0578`) or as a
+/// string: the ESDK name or the hexadecimal ID (see `AlgorithmSuite`'s
+/// `FromStr`).
+fn algorithm_suite(obj: &Bound<'_, PyAny>) -> PyResult<AlgorithmSuite> {
+    if let Ok(name) = obj.cast::<PyString>() {
+        return name.to_cow()?.parse().map_err(kms);
+    }
+    if obj.cast::<pyo3::types::PyBool>().is_ok() || obj.cast::<pyo3::types::PyInt>().is_err() {
+        return Err(PyTypeError::new_err(format!(
+            "algorithm_suite must be an int or a str, not {}",
+            type_name(obj)
+        )));
+    }
+    let id = opt_u16("algorithm_suite", Some(obj))?
+        .ok_or_else(|| validation("algorithm_suite is required".to_string()))?;
+    AlgorithmSuite::from_id(id).ok_or_else(|| {
+        validation(format!(
+            "unknown algorithm suite 0x{id:04X}: use 0x0578 or 0x0478 (or their ESDK names)"
+        ))
+    })
 }
 
 fn opt_u16(name: &str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u16>> {
@@ -1540,9 +1556,8 @@ fn encrypt_options(
     if let Some(n) = opt_u32("frame_length", frame_length)? {
         options.frame_length = n;
     }
-    if let Some(id) = opt_u16("algorithm_suite", algorithm_suite)? {
-        options.suite = AlgorithmSuite::from_id(id)
-            .ok_or_else(|| validation(format!("unknown algorithm suite 0x{id:04X}")))?;
+    if let Some(obj) = algorithm_suite.filter(|o| !o.is_none()) {
+        options.suite = self::algorithm_suite(obj)?;
     }
     Ok(options)
 }

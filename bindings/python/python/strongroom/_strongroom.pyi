@@ -955,7 +955,7 @@ class Keystore:
         key_ids: Sequence[str],
         encryption_context: Optional[Mapping[str, str]] = None,
         frame_length: Optional[int] = None,
-        algorithm_suite: Optional[int] = None,
+        algorithm_suite: Optional[Union[int, str]] = None,
         commitment_policy: Optional[str] = None,
         max_encrypted_data_keys: Optional[int] = None,
         grant_tokens: Optional[Sequence[str]] = None,
@@ -964,9 +964,10 @@ class Keystore:
         Envelope-encrypts everything `src.read(n)` yields into one message
         written with `dst.write(b)`, under `key_ids` (the first generates the
         data key). Constant memory; the GIL is released except during
-        read/write. `algorithm_suite`: 0x0578 (signed, default) or 0x0478.
-        `grant_tokens`: up to 10, sent with each KMS call. Raises
-        ValidationException,
+        read/write. `algorithm_suite`: 0x0578 (signed, default) or 0x0478, or
+        its ESDK name ("AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384",
+        "AES_256_GCM_HKDF_SHA512_COMMIT_KEY"). `grant_tokens`: up to 10, sent
+        with each KMS call. Raises ValidationException,
         InvalidGrantTokenException, the errors of generate_data_key/encrypt,
         and whatever read/write raise.
         """
@@ -999,7 +1000,7 @@ class Keystore:
         key_ids: Sequence[str],
         encryption_context: Optional[Mapping[str, str]] = None,
         frame_length: Optional[int] = None,
-        algorithm_suite: Optional[int] = None,
+        algorithm_suite: Optional[Union[int, str]] = None,
         commitment_policy: Optional[str] = None,
         max_encrypted_data_keys: Optional[int] = None,
         grant_tokens: Optional[Sequence[str]] = None,
