@@ -1008,7 +1008,8 @@ sr_result sr_generate_random(const sr_keystore *ks, uint32_t number_of_bytes, sr
  * The first key generates the data key (`GenerateDataKey`), every other key
  * wraps it too (`Encrypt`); each becomes an encrypted data key with provider
  * ID `aws-kms` and the key ARN as provider info. The calls run for the
- * handle's principal (key policy and grants apply, and each is audited).
+ * handle's principal (key policy and grants apply, and each is audited)
+ * and send the handle's grant tokens (`sr_keystore_with_grant_tokens()`).
  *
  * Parameters:
  * - `key_ids`, `key_ids_len`: 1 or more key IDs, key ARNs, alias names or
@@ -1026,7 +1027,8 @@ sr_result sr_generate_random(const sr_keystore *ks, uint32_t number_of_bytes, sr
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (no key,
  * frame length, suite), `SR_NOT_FOUND`, `SR_DISABLED`,
  * `SR_KMS_INVALID_STATE`, `SR_INVALID_KEY_USAGE`, `SR_ACCESS_DENIED` (the
- * principal may not use a key), `SR_IO` (a callback failed; the output is
+ * principal may not use a key), `SR_INVALID_GRANT_TOKEN` (a grant token of
+ * the handle was not issued by this keystore), `SR_IO` (a callback failed; the output is
  * incomplete and must be discarded), `SR_KMS_INTERNAL`. On any failure the
  * output written so far must be discarded.
  *
@@ -1054,7 +1056,8 @@ sr_result sr_envelope_encrypt(const sr_keystore *ks,
  * KMS keyring naming keys of this keystore), passing the plaintext to
  * `write`, in constant memory. Each data key is unwrapped with `Decrypt`
  * for the handle's principal (key policy and grants apply, and each call
- * is audited).
+ * is audited), sending the handle's grant tokens
+ * (`sr_keystore_with_grant_tokens()`).
  *
  * When plaintext reaches `write` (this is the facade's
  * `strongroom::envelope::decrypt_stream`):
@@ -1088,7 +1091,8 @@ sr_result sr_envelope_encrypt(const sr_keystore *ks,
  * required context pair missing or different), `SR_VALIDATION` (too many
  * encrypted data keys, a non-committing suite), `SR_DISABLED`,
  * `SR_KMS_INVALID_STATE` or `SR_ACCESS_DENIED` (the only key that could
- * unwrap the data key refused), `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,
+ * unwrap the data key refused), `SR_INVALID_GRANT_TOKEN` (a grant token of
+ * the handle was not issued by this keystore), `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,
  * `SR_IO` (a callback failed), `SR_KMS_INTERNAL` (staging file).
  *
  * # Safety
@@ -1709,14 +1713,15 @@ sr_result sr_keystore_as_principal(const sr_keystore *ks, const char *principal,
  * them: `sr_encrypt()`, `sr_decrypt()`, `sr_re_encrypt()`,
  * `sr_generate_data_key()` and `_without_plaintext()`,
  * `sr_generate_data_key_pair()` and `_without_plaintext()`, `sr_sign()`,
- * `sr_verify()`, `sr_generate_mac()`, `sr_verify_mac()` and
- * `sr_create_grant()`. Each token is authenticated on every such call: a
- * token that was not issued by this keystore fails the call with
- * `SR_INVALID_GRANT_TOKEN`. (A grant takes effect as soon as
- * `sr_create_grant()` returns, so tokens are not needed for a grant to
- * apply; they are accepted for compatibility with KMS code.) The
- * envelope functions (`sr_envelope_*`) and the key management calls do not
- * send grant tokens.
+ * `sr_verify()`, `sr_generate_mac()`, `sr_verify_mac()`,
+ * `sr_create_grant()`, and the KMS-keyring envelope functions
+ * (`sr_envelope_encrypt()`, `sr_envelope_decrypt()` and their `_file`
+ * forms, with each `GenerateDataKey` / `Encrypt` / `Decrypt` they make).
+ * Each token is authenticated on every such call: a token that was not
+ * issued by this keystore fails the call with `SR_INVALID_GRANT_TOKEN`. (A
+ * grant takes effect as soon as `sr_create_grant()` returns, so tokens are
+ * not needed for a grant to apply; they are accepted for compatibility
+ * with KMS code.) The key management calls do not send grant tokens.
  *
  * This is how grant tokens are given from C: the crypto functions keep
  * their signatures. The tokens replace those of `ks`, if any.

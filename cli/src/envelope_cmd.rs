@@ -11,8 +11,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 use strongroom::core::envelope::{
-    AlgorithmSuite, CommitmentPolicy, ContentType, DecryptOptions, EncryptOptions, Keyring,
-    MessageHeader, MultiKeyring, RawAesKeyring,
+    CommitmentPolicy, ContentType, DecryptOptions, EncryptOptions, Keyring, MessageHeader,
+    MultiKeyring, RawAesKeyring,
 };
 use strongroom::envelope::{self as env, EnvelopeSummary, KmsKeyring};
 use strongroom::{Error, Keystore};
@@ -63,6 +63,9 @@ pub struct EncryptFileArgs {
     /// Fail if the message would have more encrypted data keys than this.
     #[arg(long)]
     max_encrypted_data_keys: Option<u16>,
+    /// Grant tokens (at most 10) sent with each KMS call of the keyring.
+    #[arg(long, num_args = 1..)]
+    grant_tokens: Vec<String>,
     #[command(flatten)]
     raw: RawAesArgs,
 }
@@ -90,6 +93,9 @@ pub struct DecryptFileArgs {
     /// providers and key ARNs, frame length — without decrypting.
     #[arg(long)]
     show_header: bool,
+    /// Grant tokens (at most 10) sent with each KMS call of the keyring.
+    #[arg(long, num_args = 1..)]
+    grant_tokens: Vec<String>,
     #[command(flatten)]
     raw: RawAesArgs,
 }
@@ -102,46 +108,9 @@ pub struct Ctx<'a> {
     pub open: &'a dyn Fn() -> Result<Keystore, Error>,
 }
 
-fn parse_suite(s: &str) -> Result<AlgorithmSuite, Error> {
-    let t = s.trim();
-    let hex = t
-        .strip_prefix("0x")
-        .or_else(|| t.strip_prefix("0X"))
-        .unwrap_or(t);
-    if let Ok(id) = u16::from_str_radix(hex, 16) {
-        if let Some(suite) = AlgorithmSuite::from_id(id) {
-            return Ok(suite);
-        }
-    }
-    [
-        AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
-        AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
-        AlgorithmSuite::Aes256GcmHkdfSha384EcdsaP384,
-        AlgorithmSuite::Aes256GcmHkdfSha256,
-    ]
-    .into_iter()
-    .find(|a| a.name().eq_ignore_ascii_case(t))
-    .ok_or_else(|| {
-        Error::validation(format!(
-            "unknown algorithm suite '{s}': use 0x0578 ({}) or 0x0478 ({})",
-            AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384.name(),
-            AlgorithmSuite::Aes256GcmHkdfSha512CommitKey.name()
-        ))
-    })
-}
-
 fn parse_policy(s: &Option<String>) -> Result<CommitmentPolicy, Error> {
-    let Some(s) = s else {
-        return Ok(CommitmentPolicy::default());
-    };
-    [
-        CommitmentPolicy::RequireEncryptRequireDecrypt,
-        CommitmentPolicy::RequireEncryptAllowDecrypt,
-        CommitmentPolicy::ForbidEncryptAllowDecrypt,
-    ]
-    .into_iter()
-    .find(|p| p.name().eq_ignore_ascii_case(s.trim()))
-    .ok_or_else(|| Error::validation(format!("unknown commitment policy '{s}'")))
+    s.as_deref()
+        .map_or(Ok(CommitmentPolicy::default()), str::parse)
 }
 
 fn raw_keyring(raw: &RawAesArgs) -> Result<Option<RawAesKeyring>, Error> {
@@ -175,19 +144,29 @@ fn hex_decode(s: &str) -> Option<Vec<u8>> {
 
 /// The keyring of the command: KMS keys (strict) and/or a raw AES key;
 /// with neither, a discovery KMS keyring when `discovery` is allowed.
+/// The KMS keyring carries `grant_tokens`.
 fn keyring(
     ctx: &Ctx<'_>,
     key_ids: &[String],
+    grant_tokens: &[String],
     raw: &RawAesArgs,
     discovery: bool,
 ) -> Result<Box<dyn Keyring>, Error> {
     let raw = raw_keyring(raw)?;
-    let kms: Option<Box<dyn Keyring>> = if !key_ids.is_empty() {
-        Some(Box::new(KmsKeyring::new(&(ctx.open)()?, key_ids)?))
+    let kms = if !key_ids.is_empty() {
+        Some(KmsKeyring::new(&(ctx.open)()?, key_ids)?)
     } else if raw.is_none() && discovery {
-        Some(Box::new(KmsKeyring::discovery(&(ctx.open)()?)))
+        Some(KmsKeyring::discovery(&(ctx.open)()?))
+    } else if !grant_tokens.is_empty() {
+        return Err(Error::validation(
+            "--grant-tokens applies to KMS keys: give --key-id",
+        ));
     } else {
         None
+    };
+    let kms: Option<Box<dyn Keyring>> = match kms {
+        Some(k) => Some(Box::new(k.with_grant_tokens(grant_tokens.to_vec())?)),
+        None => None,
     };
     match (kms, raw) {
         (Some(k), None) => Ok(k),
@@ -284,7 +263,7 @@ fn print(v: &Value) -> Result<(), Error> {
 /// `encrypt-file`.
 pub fn encrypt_file(ctx: &Ctx<'_>, a: &EncryptFileArgs) -> Result<(), Error> {
     let out = output_path(ctx)?;
-    let keyring = keyring(ctx, &a.key_id, &a.raw, false)?;
+    let keyring = keyring(ctx, &a.key_id, &a.grant_tokens, &a.raw, false)?;
     let context = a
         .encryption_context
         .as_deref()
@@ -297,7 +276,7 @@ pub fn encrypt_file(ctx: &Ctx<'_>, a: &EncryptFileArgs) -> Result<(), Error> {
         ..EncryptOptions::default()
     };
     if let Some(s) = &a.algorithm_suite {
-        options.suite = parse_suite(s)?;
+        options.suite = s.parse()?;
     }
     if let Some(f) = a.frame_length {
         options.frame_length = f;
@@ -337,7 +316,7 @@ pub fn decrypt_file(ctx: &Ctx<'_>, a: &DecryptFileArgs) -> Result<(), Error> {
         return print(&header_json(&h));
     }
     let out = output_path(ctx)?;
-    let keyring = keyring(ctx, &a.key_id, &a.raw, true)?;
+    let keyring = keyring(ctx, &a.key_id, &a.grant_tokens, &a.raw, true)?;
     let (mut reader, pb) = open_input(&a.input, "decrypting")?;
     let result = if out == "-" {
         // Signed suites are staged in a temporary file until the signature

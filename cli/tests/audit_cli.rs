@@ -228,6 +228,10 @@ fn principals_policies_and_grants() {
     let grants = ok(&ks, &["list-grants", "--key-id", &key]);
     assert_eq!(grants["Grants"][0]["GrantId"], grant_id.as_str());
     assert_eq!(
+        grants["Grants"][0]["IssuingAccount"],
+        "arn:aws:iam::000000000000:root"
+    );
+    assert_eq!(
         grants["Grants"][0]["Constraints"]["EncryptionContextEquals"]["tenant"],
         "a"
     );
@@ -355,4 +359,85 @@ fn audit_verify_reports_the_first_bad_record() {
     // Restored: intact again.
     std::fs::write(&log, orig).unwrap();
     assert_eq!(ok(&ks, &["audit", "verify"])["Intact"], true);
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+#[test]
+fn envelope_commands_send_grant_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = init(dir.path());
+    let key = create_key(&ks);
+    let inp = dir.path().join("plain.txt");
+    let msg = dir.path().join("plain.msg");
+    let out = dir.path().join("plain.out");
+    std::fs::write(&inp, b"under a grant").unwrap();
+    let (inp_s, msg_s, out_s) = (
+        inp.to_str().unwrap(),
+        msg.to_str().unwrap(),
+        out.to_str().unwrap(),
+    );
+    let enc = |tokens: &[&str]| {
+        let mut a = vec![
+            "--principal",
+            APP,
+            "-o",
+            msg_s,
+            "encrypt-file",
+            "-i",
+            inp_s,
+            "--key-id",
+            &key,
+        ];
+        if !tokens.is_empty() {
+            a.push("--grant-tokens");
+            a.extend_from_slice(tokens);
+        }
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    fails(&ks, &strs(&enc(&[])), "AccessDeniedException");
+    let g = ok(
+        &ks,
+        &[
+            "create-grant",
+            "--key-id",
+            &key,
+            "--grantee-principal",
+            APP,
+            "--operations",
+            "GenerateDataKey",
+            "Decrypt",
+        ],
+    );
+    let token = g["GrantToken"].as_str().unwrap().to_string();
+    ok(&ks, &strs(&enc(&[&token])));
+    for key_arg in [&["--key-id", key.as_str()][..], &[]] {
+        let mut a = vec!["--principal", APP, "-o", out_s, "decrypt-file", "-i", msg_s];
+        a.extend_from_slice(key_arg);
+        a.extend_from_slice(&["--grant-tokens", &token]);
+        ok(&ks, &a);
+        assert_eq!(std::fs::read(&out).unwrap(), b"under a grant");
+        std::fs::remove_file(&out).unwrap();
+    }
+    let eleven = vec![token.as_str(); 11];
+    fails(&ks, &strs(&enc(&eleven)), "ValidationException");
+    fails(&ks, &strs(&enc(&["bogus"])), "InvalidGrantTokenException");
+    fails(
+        &ks,
+        &[
+            "--principal",
+            APP,
+            "-o",
+            out_s,
+            "decrypt-file",
+            "-i",
+            msg_s,
+            "--grant-tokens",
+            "bogus",
+        ],
+        "InvalidGrantTokenException",
+    );
+    assert!(!out.exists());
 }

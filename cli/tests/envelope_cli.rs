@@ -400,3 +400,46 @@ fn envelope_commands_act_as_the_principal() {
     );
     assert_eq!(std::fs::read(&back).unwrap(), b"principal check");
 }
+
+#[test]
+fn suite_and_policy_names_parse_as_in_core() {
+    let (dir, ks, arn) = setup();
+    let plain = dir.path().join("n.bin");
+    let msg = dir.path().join("n.sr");
+    random_file(&plain, 5_000);
+    let enc = |suite: &str, policy: &str| {
+        cmd(&ks)
+            .args(["encrypt-file", "-i", s(&plain), "-o", s(&msg), "--key-id"])
+            .args([
+                &arn,
+                "--algorithm-suite",
+                suite,
+                "--commitment-policy",
+                policy,
+            ])
+            .output()
+            .unwrap()
+    };
+    // ESDK names in any case; the ESDK for Java's PascalCase policy names too.
+    let r = enc(
+        "aes_256_gcm_hkdf_sha512_commit_key_ecdsa_p384",
+        "RequireEncryptAllowDecrypt",
+    );
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let h = ok(&ks, &["decrypt-file", "-i", s(&msg), "--show-header"]);
+    assert_eq!(h["AlgorithmSuiteId"], "0x0578");
+    // Unknown names are ValidationExceptions that list what is accepted.
+    let r = enc(
+        "AES_128_GCM_IV12_TAG16_NO_KDF",
+        "REQUIRE_ENCRYPT_REQUIRE_DECRYPT",
+    );
+    assert_eq!(r.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        err.contains("ValidationException") && err.contains("AES_256_GCM_HKDF_SHA512_COMMIT_KEY")
+    );
+    let r = enc("0x0478", "REQUIRE_ALL");
+    assert_eq!(r.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("ValidationException") && err.contains("FORBID_ENCRYPT_ALLOW_DECRYPT"));
+}

@@ -164,7 +164,12 @@ pub struct Grant {
     /// The principal that may retire the grant, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retiring_principal: Option<String>,
-    /// The account of the key (the account that issued the grant).
+    /// The account that issued the grant (the key's account), as KMS
+    /// returns it: that account's root principal ARN,
+    /// `arn:aws:iam::<account>:root` (see [`account_root_arn`]). A stored
+    /// value that is a bare 12-digit account ID (rows written before this
+    /// form) is read as that ARN.
+    #[serde(deserialize_with = "issuing_account_arn")]
     pub issuing_account: String,
     /// The operations the grant allows.
     pub operations: Vec<GrantOperation>,
@@ -291,6 +296,25 @@ pub fn grant_allows(
     }
 }
 
+/// The root principal ARN of `account` (a 12-digit account ID),
+/// `arn:aws:iam::<account>:root`: the `IssuingAccount` of the grants of that
+/// account's keys.
+pub fn account_root_arn(account: &str) -> String {
+    format!("arn:aws:iam::{account}:root")
+}
+
+/// Reads `IssuingAccount`, turning a bare account ID into its root ARN.
+fn issuing_account_arn<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> core::result::Result<String, D::Error> {
+    let v = String::deserialize(d)?;
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(account_root_arn(&v))
+    } else {
+        Ok(v)
+    }
+}
+
 /// Whether `principal` may retire `grant` (KMS rules): the retiring
 /// principal; the grantee principal when the grant includes `RetireGrant`;
 /// or the account root of the issuing account.
@@ -298,7 +322,7 @@ pub fn may_retire(grant: &Grant, principal: &str) -> bool {
     is_retiring_principal(grant, principal)
         || (grant.has_operation(GrantOperation::RetireGrant)
             && principal_matches(&grant.grantee_principal, principal))
-        || principal == format!("arn:aws:iam::{}:root", grant.issuing_account)
+        || principal == grant.issuing_account
 }
 
 /// Whether `principal` is the grant's retiring principal (the filter of

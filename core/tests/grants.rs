@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used)] // tests may unwrap (STYLE.md); helpers outside #[test] too
 
 use strongroom_core::grant::{
-    grant_allows, grant_id_from_token, grant_token, is_retiring_principal, may_retire,
-    new_grant_id, Grant, GrantConstraints, GrantOperation,
+    account_root_arn, grant_allows, grant_id_from_token, grant_token, is_retiring_principal,
+    may_retire, new_grant_id, Grant, GrantConstraints, GrantOperation,
 };
 use strongroom_core::{EncryptionContext, ErrorKind};
 
@@ -26,7 +26,7 @@ fn grant(ops: &[GrantOperation], constraints: Option<GrantConstraints>) -> Grant
         creation_date: 1_700_000_000,
         grantee_principal: ALICE.into(),
         retiring_principal: Some(BOB.into()),
-        issuing_account: "111122223333".into(),
+        issuing_account: "arn:aws:iam::111122223333:root".into(),
         operations: ops.to_vec(),
         constraints,
     }
@@ -282,6 +282,13 @@ fn serde_uses_aws_field_names() {
     assert_eq!(v["Operations"][0], "Decrypt");
     assert_eq!(v["Constraints"]["EncryptionContextSubset"]["a"], "b");
     assert!(v["Constraints"].get("EncryptionContextEquals").is_none());
-    let back: Grant = serde_json::from_value(v).unwrap();
+    assert_eq!(v["IssuingAccount"], "arn:aws:iam::111122223333:root");
+    let back: Grant = serde_json::from_value(v.clone()).unwrap();
     assert_eq!(back, g);
+    // A row that stored the bare account ID reads as the account root ARN.
+    let mut old = v;
+    old["IssuingAccount"] = "111122223333".into();
+    let back: Grant = serde_json::from_value(old).unwrap();
+    assert_eq!(back.issuing_account, account_root_arn("111122223333"));
+    assert!(may_retire(&back, "arn:aws:iam::111122223333:root"));
 }

@@ -63,10 +63,15 @@ pub const STREAM_BUFFER_LEN: usize = 64 * 1024;
 ///   keys — calling `Decrypt` with that ARN as `KeyId`. A *discovery*
 ///   keyring ([`discovery`](Self::discovery)) accepts any key of this
 ///   keystore and cannot encrypt.
+///
+/// Every KMS call carries the keyring's grant tokens
+/// ([`with_grant_tokens`](Self::with_grant_tokens); none by default), as the
+/// ESDK's AWS KMS keyring passes its grant tokens to each call.
 #[derive(Clone, Debug)]
 pub struct KmsKeyring {
     keystore: Keystore,
     key_ids: Vec<String>,
+    grant_tokens: Vec<String>,
 }
 
 impl KmsKeyring {
@@ -84,6 +89,7 @@ impl KmsKeyring {
         Ok(KmsKeyring {
             keystore: keystore.clone(),
             key_ids: key_ids.iter().map(|k| k.as_ref().to_string()).collect(),
+            grant_tokens: Vec::new(),
         })
     }
 
@@ -93,7 +99,26 @@ impl KmsKeyring {
         KmsKeyring {
             keystore: keystore.clone(),
             key_ids: Vec::new(),
+            grant_tokens: Vec::new(),
         }
+    }
+
+    /// This keyring with `grant_tokens` (KMS `GrantTokens`) sent with every
+    /// `GenerateDataKey` / `Encrypt` / `Decrypt` it makes, replacing any it
+    /// had. The tokens are checked now, as KMS checks them on each call.
+    ///
+    /// # Errors
+    /// `ValidationException` for more than 10 tokens,
+    /// `InvalidGrantTokenException` for a token this keystore did not issue.
+    pub fn with_grant_tokens(mut self, grant_tokens: Vec<String>) -> Result<Self> {
+        self.keystore.check_grant_tokens(&grant_tokens)?;
+        self.grant_tokens = grant_tokens;
+        Ok(self)
+    }
+
+    /// The grant tokens sent with each KMS call.
+    pub fn grant_tokens(&self) -> &[String] {
+        &self.grant_tokens
     }
 
     /// `true` for a discovery keyring.
@@ -120,14 +145,17 @@ impl KmsKeyring {
 
     /// Whether this keyring may try the EDK of `arn` (strict: one of its keys).
     fn accepts(&self, arn: &str) -> Result<bool> {
-        if !arn.starts_with(&self.arn_prefix()) {
+        let prefix = self.arn_prefix();
+        if !arn.starts_with(&prefix) {
             return Ok(false);
         }
         if self.is_discovery() {
             return Ok(true);
         }
         for k in &self.key_ids {
-            if k == arn {
+            // A key ARN or a bare key ID of this keystore needs no lookup
+            // (nor DescribeKey permission); aliases are resolved.
+            if k == arn || arn.strip_prefix(&prefix) == Some(k.as_str()) {
                 return Ok(true);
             }
             match self.keystore.describe_key(k) {
@@ -160,7 +188,7 @@ impl Keyring for KmsKeyring {
                 key_spec: None,
                 number_of_bytes: Some(DATA_KEY_LEN as u32),
                 encryption_context: context.clone(),
-                grant_tokens: Vec::new(),
+                grant_tokens: self.grant_tokens.clone(),
             })?;
             materials.set_data_key(DataKey::from_bytes(r.plaintext.expose_secret())?)?;
             materials.add_encrypted_data_key(Self::edk(r.key_id, r.ciphertext_blob));
@@ -177,7 +205,7 @@ impl Keyring for KmsKeyring {
                 plaintext: Secret::from_slice(data_key.expose_secret()),
                 encryption_context: context.clone(),
                 encryption_algorithm: None,
-                grant_tokens: Vec::new(),
+                grant_tokens: self.grant_tokens.clone(),
             })?;
             materials.add_encrypted_data_key(Self::edk(r.key_id, r.ciphertext_blob));
         }
@@ -211,7 +239,7 @@ impl Keyring for KmsKeyring {
                 encryption_context: materials.encryption_context().clone(),
                 key_id: Some(arn.to_string()),
                 encryption_algorithm: None,
-                grant_tokens: Vec::new(),
+                grant_tokens: self.grant_tokens.clone(),
             });
             match r {
                 Ok(r) if r.key_id == arn && r.plaintext.len() == DATA_KEY_LEN => {

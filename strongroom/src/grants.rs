@@ -4,8 +4,8 @@ use serde_json::json;
 use strongroom_core::api::*;
 use strongroom_core::audit::RequestParameters;
 use strongroom_core::grant::{
-    grant_id_from_token, grant_token, is_retiring_principal, may_retire, new_grant_id,
-    validate_grant_id, Grant,
+    account_root_arn, grant_id_from_token, grant_token, is_retiring_principal, may_retire,
+    new_grant_id, validate_grant_id, Grant,
 };
 use strongroom_core::key::KeyState;
 use strongroom_core::policy::{
@@ -274,7 +274,7 @@ impl Keystore {
             creation_date: self.inner.clock.now(),
             grantee_principal: req.grantee_principal.clone(),
             retiring_principal: req.retiring_principal.clone(),
-            issuing_account: self.account().to_owned(),
+            issuing_account: account_root_arn(self.account()),
             operations: req.operations.clone(),
             constraints: req.constraints.clone(),
         };

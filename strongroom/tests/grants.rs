@@ -405,6 +405,11 @@ fn list_retire_and_revoke() {
         listed.grants[0].retiring_principal.as_deref(),
         Some(RETIRER)
     );
+    // As KMS: the issuing account's root principal ARN, not the bare ID.
+    assert_eq!(
+        listed.grants[0].issuing_account,
+        format!("arn:aws:iam::{}:root", key.aws_account_id)
+    );
     let page = ks
         .list_grants(&ListGrantsRequest {
             key_id: key.key_id.clone(),
@@ -583,4 +588,67 @@ fn grant_rows_are_authenticated_and_under_the_digest() {
     )
     .unwrap();
     Keystore::open(&path, root()).unwrap();
+}
+
+#[test]
+fn envelope_keyring_sends_and_checks_grant_tokens() {
+    use strongroom::core::envelope::{DecryptOptions, EncryptOptions};
+    use strongroom::envelope::{self as env, KmsKeyring};
+
+    let (dir, _p, ks) = admin_fixture();
+    let key = new_key(&ks);
+    let app = ks.as_principal(APP);
+    let inp = dir.path().join("plain.txt");
+    let msg = dir.path().join("plain.msg");
+    let out = dir.path().join("plain.out");
+    std::fs::write(&inp, b"enveloped under a grant").unwrap();
+    let c = ctx(&[("purpose", "grant")]);
+    let eo = EncryptOptions::default();
+    let dopt = DecryptOptions::default();
+
+    // No key-policy access: the keyring is refused.
+    let bare = KmsKeyring::new(&app, &[&key.key_id]).unwrap();
+    expect_err(
+        env::encrypt_file(&bare, &inp, &msg, &c, &eo),
+        ErrorKind::AccessDeniedException,
+    );
+    let g = grant(
+        &ks,
+        &key.key_id,
+        APP,
+        &[GrantOperation::GenerateDataKey, GrantOperation::Decrypt],
+        None,
+    );
+    let tokens = vec![g.grant_token.clone()];
+    let strict = KmsKeyring::new(&app, &[&key.key_id])
+        .unwrap()
+        .with_grant_tokens(tokens.clone())
+        .unwrap();
+    assert_eq!(strict.grant_tokens(), tokens.as_slice());
+    env::encrypt_file(&strict, &inp, &msg, &c, &eo).unwrap();
+    // The strict keyring matches its key ID to the EDK's ARN without
+    // DescribeKey, which the grant does not allow.
+    env::decrypt_file(&strict, &msg, &out, &dopt).unwrap();
+    assert_eq!(std::fs::read(&out).unwrap(), b"enveloped under a grant");
+    std::fs::remove_file(&out).unwrap();
+    let discovery = KmsKeyring::discovery(&app)
+        .with_grant_tokens(tokens.clone())
+        .unwrap();
+    env::decrypt_file(&discovery, &msg, &out, &dopt).unwrap();
+    assert_eq!(std::fs::read(&out).unwrap(), b"enveloped under a grant");
+
+    // Token validation, as on every KMS call.
+    expect_err(
+        KmsKeyring::discovery(&app).with_grant_tokens(vec![g.grant_token.clone(); 11]),
+        ErrorKind::ValidationException,
+    );
+    expect_err(
+        KmsKeyring::new(&app, &[&key.key_id])
+            .unwrap()
+            .with_grant_tokens(vec!["not-a-grant-token".into()]),
+        ErrorKind::InvalidGrantTokenException,
+    );
+    KmsKeyring::discovery(&app)
+        .with_grant_tokens(vec![g.grant_token.clone(); 10])
+        .unwrap();
 }

@@ -357,7 +357,8 @@ static void test_grants(sr_keystore *ks, const char *key) {
   CHECK_OK(sr_list_grants(ks, key, 0, NULL, NULL, NULL, &j));
   CHECK(json_has(&j, id) && json_has(&j, id2) && json_has(&j, "\"GranteePrincipal\":\"") &&
         json_has(&j, "EncryptionContextEquals") && json_has(&j, "EncryptionContextSubset") &&
-        json_has(&j, "\"Name\":\"nightly-job\""));
+        json_has(&j, "\"Name\":\"nightly-job\"") &&
+        json_has(&j, "\"IssuingAccount\":\"arn:aws:iam::000000000000:root\""));
   sr_bytes_free(&j);
   CHECK_OK(sr_list_grants(ks, key, 0, NULL, id, NULL, &j));
   CHECK(json_has(&j, id) && !json_has(&j, id2));
@@ -488,6 +489,46 @@ static void test_tampered_audit_log(void) {
   sr_keystore_free(ks);
 }
 
+/* The envelope functions send the handle's grant tokens with their KMS calls. */
+static void test_envelope_grant_tokens(sr_keystore *ks, const char *key) {
+  sr_keystore *other = NULL, *with_token = NULL, *bogus = NULL;
+  REQUIRE_OK(sr_keystore_as_principal(ks, OTHER, &other));
+  char in[700], enc[700], out[700];
+  snprintf(in, sizeof in, "%s/env.in", dir);
+  snprintf(enc, sizeof enc, "%s/env.enc", dir);
+  snprintf(out, sizeof out, "%s/env.out", dir);
+  FILE *f = fopen(in, "wb");
+  REQUIRE_OK(f ? SR_OK : SR_KMS_INTERNAL);
+  CHECK(fwrite(MSG, 1, sizeof MSG, f) == sizeof MSG);
+  fclose(f);
+  const char *keys[] = {key};
+  CHECK_RC(sr_envelope_encrypt_file(other, in, enc, keys, 1, NULL, NULL, 0, 0, 0), SR_ACCESS_DENIED);
+
+  const char *ops[] = {"GenerateDataKey", "Decrypt"};
+  char id[SR_GRANT_ID_LEN], token[SR_GRANT_TOKEN_LEN];
+  size_t id_n = 0, token_n = 0;
+  REQUIRE_OK(sr_create_grant(ks, key, OTHER, ops, 2, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, id, sizeof id, &id_n,
+                             token, sizeof token, &token_n));
+  const char *tokens[] = {token};
+  REQUIRE_OK(sr_keystore_with_grant_tokens(other, tokens, 1, &with_token));
+  CHECK_OK(sr_envelope_encrypt_file(with_token, in, enc, keys, 1, NULL, NULL, 0, 0, 0));
+  CHECK_OK(sr_envelope_decrypt_file(with_token, enc, out, keys, 1, NULL, NULL, 0, 0));
+  CHECK(remove(out) == 0);
+  CHECK_OK(sr_envelope_decrypt_file(with_token, enc, out, NULL, 0, NULL, NULL, 0, 0));
+  CHECK(remove(out) == 0);
+
+  /* A token this keystore did not issue fails every envelope call. */
+  const char *fake[] = {"AXRoaXMtaXMtbm90LWEtdG9rZW4"};
+  REQUIRE_OK(sr_keystore_with_grant_tokens(ks, fake, 1, &bogus));
+  CHECK_RC(sr_envelope_encrypt_file(bogus, in, out, keys, 1, NULL, NULL, 0, 0, 0), SR_INVALID_GRANT_TOKEN);
+  CHECK_RC(sr_envelope_decrypt_file(bogus, enc, out, NULL, 0, NULL, NULL, 0, 0), SR_INVALID_GRANT_TOKEN);
+  CHECK(access(out, F_OK) != 0);
+  CHECK(remove(in) == 0 && remove(enc) == 0);
+  sr_keystore_free(other);
+  sr_keystore_free(with_token);
+  sr_keystore_free(bogus);
+}
+
 int main(void) {
   /* The numbers of the codes these calls return are stable. */
   CHECK(SR_AUDIT_LOG_NOT_INTACT == 6 && SR_ACCESS_DENIED == 100 && SR_INVALID_GRANT_ID == 110 &&
@@ -500,13 +541,15 @@ int main(void) {
 
   sr_keystore *ks = NULL;
   REQUIRE_OK(sr_keystore_create(path, SR_ROOT_KEY_BYTES, ROOT, 32, NULL, NULL, &ks));
-  char k1[SR_KEY_ID_LEN], k2[SR_KEY_ID_LEN], k3[SR_KEY_ID_LEN];
+  char k1[SR_KEY_ID_LEN], k2[SR_KEY_ID_LEN], k3[SR_KEY_ID_LEN], k4[SR_KEY_ID_LEN];
   new_key(ks, k1);
   new_key(ks, k2);
   new_key(ks, k3);
+  new_key(ks, k4);
   test_principals(ks, k1);
   test_policies(ks, k2);
   test_grants(ks, k3);
+  test_envelope_grant_tokens(ks, k4);
   test_audit(ks);
   sr_keystore_free(ks);
   test_tampered_audit_log();

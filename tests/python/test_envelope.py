@@ -119,6 +119,32 @@ def test_commitment_policy(ks: strongroom.Keystore, key: strongroom.KeyMetadata)
         encrypt_bytes(ks, b"p", [key.key_id], commitment_policy="sometimes")
     with pytest.raises(strongroom.ValidationException, match="commitment policy"):
         ks.decrypt_stream(io.BytesIO(msg), io.BytesIO(), commitment_policy="sometimes")
+    # The ESDK for Java's spelling of the names parses too.
+    out = io.BytesIO()
+    ks.decrypt_stream(io.BytesIO(msg), out, commitment_policy="RequireEncryptRequireDecrypt")
+    assert out.getvalue() == b"p"
+
+
+@pytest.mark.parametrize(
+    "suite, want",
+    [
+        ("AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384", SIGNED),
+        ("AES_256_GCM_HKDF_SHA512_COMMIT_KEY", UNSIGNED),
+        ("aes_256_gcm_hkdf_sha512_commit_key", UNSIGNED),
+        ("0x0478", UNSIGNED),
+        (UNSIGNED, UNSIGNED),
+    ],
+)
+def test_algorithm_suite_by_name_or_id(
+    ks: strongroom.Keystore, key: strongroom.KeyMetadata, tmp_path: Path, suite: object, want: int
+) -> None:
+    msg = encrypt_bytes(ks, b"named", [key.key_id], algorithm_suite=suite)
+    out = io.BytesIO()
+    assert ks.decrypt_stream(io.BytesIO(msg), out).algorithm_suite_id == want
+    assert out.getvalue() == b"named"
+    (tmp_path / "in").write_bytes(b"named")
+    s = ks.encrypt_file(tmp_path / "in", tmp_path / "enc", key_ids=[key.key_id], algorithm_suite=suite)  # type: ignore[arg-type]
+    assert s.algorithm_suite_id == want
 
 
 # ---- bad parameters and key errors --------------------------------------------------------
@@ -131,6 +157,10 @@ def test_encrypt_parameter_errors(ks: strongroom.Keystore, key: strongroom.KeyMe
         encrypt_bytes(ks, b"x", [key.key_id], algorithm_suite=0x1234)
     with pytest.raises(strongroom.ValidationException):
         encrypt_bytes(ks, b"x", [key.key_id], algorithm_suite=0x10000)
+    with pytest.raises(strongroom.ValidationException, match="AES_256_GCM_HKDF_SHA512_COMMIT_KEY"):
+        encrypt_bytes(ks, b"x", [key.key_id], algorithm_suite="AES_128_GCM_IV12_TAG16_NO_KDF")
+    with pytest.raises(TypeError, match="int or a str"):
+        encrypt_bytes(ks, b"x", [key.key_id], algorithm_suite=1.5)
     with pytest.raises(strongroom.ValidationException):
         encrypt_bytes(ks, b"x", [key.key_id], frame_length=0)
     with pytest.raises(TypeError):
@@ -157,6 +187,33 @@ def test_principal_and_grants_apply(ks: strongroom.Keystore, key: strongroom.Key
     out = io.BytesIO()
     app.decrypt_stream(io.BytesIO(encrypt_bytes(app, b"granted", [key.key_id])), out)
     assert out.getvalue() == b"granted"
+
+
+def test_grant_tokens_are_sent_and_checked(
+    ks: strongroom.Keystore, key: strongroom.KeyMetadata, tmp_path: Path
+) -> None:
+    app = ks.as_principal(OTHER)
+    g = ks.create_grant(key.key_id, OTHER, ["GenerateDataKey", "Decrypt"])
+    tokens = [g.grant_token]
+    (tmp_path / "in").write_bytes(b"granted file")
+    app.encrypt_file(tmp_path / "in", tmp_path / "enc", key_ids=[key.key_id], grant_tokens=tokens)
+    app.decrypt_file(tmp_path / "enc", tmp_path / "out", key_ids=[key.key_id], grant_tokens=tokens)
+    assert (tmp_path / "out").read_bytes() == b"granted file"
+    msg = encrypt_bytes(app, b"granted", [key.key_id], grant_tokens=tokens)
+    out = io.BytesIO()
+    app.decrypt_stream(io.BytesIO(msg), out, grant_tokens=tokens)
+    assert out.getvalue() == b"granted"
+    with pytest.raises(strongroom.ValidationException):
+        encrypt_bytes(app, b"x", [key.key_id], grant_tokens=tokens * 11)
+    with pytest.raises(strongroom.InvalidGrantTokenException):
+        encrypt_bytes(app, b"x", [key.key_id], grant_tokens=["garbage"])
+    with pytest.raises(strongroom.InvalidGrantTokenException):
+        app.decrypt_stream(io.BytesIO(msg), io.BytesIO(), grant_tokens=["garbage"])
+    with pytest.raises(strongroom.ValidationException):
+        app.encrypt_file(tmp_path / "in", tmp_path / "enc2", key_ids=[key.key_id], grant_tokens=tokens * 11)
+    with pytest.raises(strongroom.InvalidGrantTokenException):
+        app.decrypt_file(tmp_path / "enc", tmp_path / "out2", grant_tokens=["garbage"])
+    assert not (tmp_path / "enc2").exists() and not (tmp_path / "out2").exists()
 
 
 # ---- what reaches the output when authentication fails --------------------------------------

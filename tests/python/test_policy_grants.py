@@ -132,7 +132,7 @@ def test_grants(ks: strongroom.Keystore, key: strongroom.KeyMetadata) -> None:
     assert entry.grant_id == g.grant_id and entry.key_id == key.arn
     assert entry.operations == ("Encrypt", "Decrypt") and entry.name == "app-grant"
     assert entry.grantee_principal == OTHER and entry.retiring_principal == OTHER
-    assert key.aws_account_id in entry.issuing_account
+    assert entry.issuing_account == f"arn:aws:iam::{key.aws_account_id}:root"
     assert isinstance(entry.creation_date, dt.datetime) and entry.creation_date.tzinfo is not None
     assert entry.constraints is not None
     assert entry.constraints.encryption_context_subset == {"app": "1"}

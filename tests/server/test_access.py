@@ -65,6 +65,8 @@ def test_grants_and_pagination(access, kms):
         assert len(page["Grants"]) <= 1
         seen += [x["GrantId"] for x in page["Grants"]]
     assert set(seen) == ids and len(seen) == 4
+    # IssuingAccount is the account's root principal ARN, as AWS KMS returns it.
+    assert {x["IssuingAccount"] for x in kms.list_grants(KeyId=key)["Grants"]} == {f"arn:aws:iam::{ACCOUNT}:root"}
     retirable = bob.list_retirable_grants(RetiringPrincipal=BOB[2])["Grants"]
     assert g["GrantId"] in [x["GrantId"] for x in retirable]
     bob.retire_grant(GrantToken=g["GrantToken"])

@@ -14,7 +14,7 @@ use sr::core::envelope::{AlgorithmSuite, DecryptOptions, EncryptOptions, Keyring
 use sr::envelope::{self as env, KmsKeyring};
 use sr::EncryptionContext;
 
-use crate::keystore::{keystore, path_from, sr_keystore};
+use crate::keystore::{handle, path_from, sr_keystore};
 use crate::optional;
 use crate::ptr::{bytes, c_bytes, c_str, context, str_array};
 use crate::result::{guard, sr_result, Failure};
@@ -194,7 +194,7 @@ fn decrypt_options(required: EncryptionContext, max_encrypted_data_keys: u16) ->
 
 /// The KMS keyring of a handle: strict over `key_ids` when some are given,
 /// else (decrypt only; `ValidationException` to encrypt) discovery over
-/// every key of the keystore.
+/// every key of the keystore; it sends the handle's grant tokens.
 ///
 /// # Safety
 /// `ks` a live handle; `key_ids` valid for `n` NUL-terminated strings.
@@ -205,14 +205,18 @@ unsafe fn kms_keyring(
     encrypt: bool,
 ) -> Result<KmsKeyring, Failure> {
     // SAFETY: forwarded caller promises.
-    let (ks, ids) = unsafe { (keystore(ks)?, str_array(key_ids, n, "key_ids")?) };
-    match (ids.is_empty(), encrypt) {
-        (false, _) => Ok(ks.keyring(&ids)?),
-        (true, false) => Ok(KmsKeyring::discovery(ks)),
-        (true, true) => Err(Failure::validation(
-            "envelope encryption needs at least one key ID",
-        )),
-    }
+    let (h, ids) = unsafe { (handle(ks)?, str_array(key_ids, n, "key_ids")?) };
+    let ks = &h.inner;
+    let keyring = match (ids.is_empty(), encrypt) {
+        (false, _) => ks.keyring(&ids)?,
+        (true, false) => KmsKeyring::discovery(ks),
+        (true, true) => {
+            return Err(Failure::validation(
+                "envelope encryption needs at least one key ID",
+            ))
+        }
+    };
+    Ok(keyring.with_grant_tokens(h.tokens())?)
 }
 
 /// # Safety
@@ -236,7 +240,8 @@ unsafe fn required_context(
 /// The first key generates the data key (`GenerateDataKey`), every other key
 /// wraps it too (`Encrypt`); each becomes an encrypted data key with provider
 /// ID `aws-kms` and the key ARN as provider info. The calls run for the
-/// handle's principal (key policy and grants apply, and each is audited).
+/// handle's principal (key policy and grants apply, and each is audited)
+/// and send the handle's grant tokens (`sr_keystore_with_grant_tokens()`).
 ///
 /// Parameters:
 /// - `key_ids`, `key_ids_len`: 1 or more key IDs, key ARNs, alias names or
@@ -254,7 +259,8 @@ unsafe fn required_context(
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (no key,
 /// frame length, suite), `SR_NOT_FOUND`, `SR_DISABLED`,
 /// `SR_KMS_INVALID_STATE`, `SR_INVALID_KEY_USAGE`, `SR_ACCESS_DENIED` (the
-/// principal may not use a key), `SR_IO` (a callback failed; the output is
+/// principal may not use a key), `SR_INVALID_GRANT_TOKEN` (a grant token of
+/// the handle was not issued by this keystore), `SR_IO` (a callback failed; the output is
 /// incomplete and must be discarded), `SR_KMS_INTERNAL`. On any failure the
 /// output written so far must be discarded.
 ///
@@ -300,7 +306,8 @@ pub unsafe extern "C" fn sr_envelope_encrypt(
 /// KMS keyring naming keys of this keystore), passing the plaintext to
 /// `write`, in constant memory. Each data key is unwrapped with `Decrypt`
 /// for the handle's principal (key policy and grants apply, and each call
-/// is audited).
+/// is audited), sending the handle's grant tokens
+/// (`sr_keystore_with_grant_tokens()`).
 ///
 /// When plaintext reaches `write` (this is the facade's
 /// `strongroom::envelope::decrypt_stream`):
@@ -334,7 +341,8 @@ pub unsafe extern "C" fn sr_envelope_encrypt(
 /// required context pair missing or different), `SR_VALIDATION` (too many
 /// encrypted data keys, a non-committing suite), `SR_DISABLED`,
 /// `SR_KMS_INVALID_STATE` or `SR_ACCESS_DENIED` (the only key that could
-/// unwrap the data key refused), `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,
+/// unwrap the data key refused), `SR_INVALID_GRANT_TOKEN` (a grant token of
+/// the handle was not issued by this keystore), `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,
 /// `SR_IO` (a callback failed), `SR_KMS_INTERNAL` (staging file).
 ///
 /// # Safety

@@ -458,14 +458,15 @@ const MAX_PRINCIPAL_LEN: usize = 256;
 /// them: `sr_encrypt()`, `sr_decrypt()`, `sr_re_encrypt()`,
 /// `sr_generate_data_key()` and `_without_plaintext()`,
 /// `sr_generate_data_key_pair()` and `_without_plaintext()`, `sr_sign()`,
-/// `sr_verify()`, `sr_generate_mac()`, `sr_verify_mac()` and
-/// `sr_create_grant()`. Each token is authenticated on every such call: a
-/// token that was not issued by this keystore fails the call with
-/// `SR_INVALID_GRANT_TOKEN`. (A grant takes effect as soon as
-/// `sr_create_grant()` returns, so tokens are not needed for a grant to
-/// apply; they are accepted for compatibility with KMS code.) The
-/// envelope functions (`sr_envelope_*`) and the key management calls do not
-/// send grant tokens.
+/// `sr_verify()`, `sr_generate_mac()`, `sr_verify_mac()`,
+/// `sr_create_grant()`, and the KMS-keyring envelope functions
+/// (`sr_envelope_encrypt()`, `sr_envelope_decrypt()` and their `_file`
+/// forms, with each `GenerateDataKey` / `Encrypt` / `Decrypt` they make).
+/// Each token is authenticated on every such call: a token that was not
+/// issued by this keystore fails the call with `SR_INVALID_GRANT_TOKEN`. (A
+/// grant takes effect as soon as `sr_create_grant()` returns, so tokens are
+/// not needed for a grant to apply; they are accepted for compatibility
+/// with KMS code.) The key management calls do not send grant tokens.
 ///
 /// This is how grant tokens are given from C: the crypto functions keep
 /// their signatures. The tokens replace those of `ks`, if any.

@@ -1287,17 +1287,23 @@ impl Keystore {
     /// the GIL is released except while `src.read` / `dst.write` run.
     ///
     /// `frame_length`: plaintext bytes per frame (default 4096);
-    /// `algorithm_suite`: 0x0578 (signed, default) or 0x0478 (unsigned);
+    /// `algorithm_suite`: 0x0578 (signed, default) or 0x0478 (unsigned), as
+    /// the integer ID or a string: the ESDK name
+    /// ("AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384",
+    /// "AES_256_GCM_HKDF_SHA512_COMMIT_KEY", any case) or the hex ID ("0x0578");
     /// `commitment_policy`: "REQUIRE_ENCRYPT_REQUIRE_DECRYPT" (default) or
-    /// "REQUIRE_ENCRYPT_ALLOW_DECRYPT"; `max_encrypted_data_keys`: fail if
-    /// more keys would wrap the data key.
+    /// "REQUIRE_ENCRYPT_ALLOW_DECRYPT" (any case; "RequireEncryptAllowDecrypt"
+    /// too); `max_encrypted_data_keys`: fail if
+    /// more keys would wrap the data key; `grant_tokens`: KMS grant tokens
+    /// (at most 10) sent with each `GenerateDataKey` / `Encrypt`.
     ///
     /// On failure `dst` may hold part of a message, which never decrypts;
     /// `encrypt_file` writes a path atomically instead.
     ///
-    /// Raises ValidationException, the errors of `generate_data_key` and
+    /// Raises ValidationException (also for more than 10 grant tokens),
+    /// InvalidGrantTokenException, the errors of `generate_data_key` and
     /// `encrypt`, and whatever `src.read` / `dst.write` raise.
-    #[pyo3(signature = (src, dst, *, key_ids, encryption_context=None, frame_length=None, algorithm_suite=None, commitment_policy=None, max_encrypted_data_keys=None))]
+    #[pyo3(signature = (src, dst, *, key_ids, encryption_context=None, frame_length=None, algorithm_suite=None, commitment_policy=None, max_encrypted_data_keys=None, grant_tokens=None))]
     #[allow(clippy::too_many_arguments)]
     fn encrypt_stream(
         &self,
@@ -1310,6 +1316,7 @@ impl Keystore {
         algorithm_suite: Option<&Bound<'_, PyAny>>,
         commitment_policy: Option<String>,
         max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
+        grant_tokens: Option<Vec<String>>,
     ) -> PyResult<EnvelopeSummary> {
         let ctx = context(encryption_context)?;
         let options = encrypt_options(
@@ -1318,8 +1325,7 @@ impl Keystore {
             commitment_policy,
             max_encrypted_data_keys,
         )?;
-        let ks = self.handle()?;
-        let keyring = ks.keyring(&key_ids).map_err(kms)?;
+        let keyring = encrypt_keyring(&self.handle()?, &key_ids, grant_tokens)?;
         let mut reader = PyReader::new(src.unbind());
         let mut writer = PyWriter::new(dst.unbind());
         let r = py.detach(|| {
@@ -1352,13 +1358,14 @@ impl Keystore {
     /// Memory stays constant; the GIL is released except while `src.read` /
     /// `dst.write` run. `commitment_policy` and `max_encrypted_data_keys` as
     /// for `encrypt_stream`; "REQUIRE_ENCRYPT_ALLOW_DECRYPT" also reads
-    /// non-committing suites (0x0178, 0x0378).
+    /// non-committing suites (0x0178, 0x0378). `grant_tokens`: KMS grant
+    /// tokens (at most 10) sent with each `Decrypt`.
     ///
     /// Raises InvalidCiphertextException (malformed, tampered, truncated, or
     /// no key could unwrap it), ValidationException, AccessDeniedException,
-    /// DisabledException, KMSInvalidStateException, and whatever `src.read` /
+    /// InvalidGrantTokenException, DisabledException, KMSInvalidStateException, and whatever `src.read` /
     /// `dst.write` raise.
-    #[pyo3(signature = (src, dst, *, key_ids=None, required_encryption_context=None, commitment_policy=None, max_encrypted_data_keys=None, unsigned_only=false))]
+    #[pyo3(signature = (src, dst, *, key_ids=None, required_encryption_context=None, commitment_policy=None, max_encrypted_data_keys=None, unsigned_only=false, grant_tokens=None))]
     #[allow(clippy::too_many_arguments)]
     fn decrypt_stream(
         &self,
@@ -1370,13 +1377,14 @@ impl Keystore {
         commitment_policy: Option<String>,
         max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
         unsigned_only: bool,
+        grant_tokens: Option<Vec<String>>,
     ) -> PyResult<EnvelopeSummary> {
         let options = decrypt_options(
             required_encryption_context,
             commitment_policy,
             max_encrypted_data_keys,
         )?;
-        let keyring = decrypt_keyring(&self.handle()?, key_ids)?;
+        let keyring = decrypt_keyring(&self.handle()?, key_ids, grant_tokens)?;
         let mut reader = PyReader::new(src.unbind());
         let mut writer = PyWriter::new(dst.unbind());
         let r = py.detach(|| {
@@ -1398,7 +1406,7 @@ impl Keystore {
     ///
     /// Raises the errors of `encrypt_stream`, and KMSInternalException if a
     /// file cannot be read or written.
-    #[pyo3(signature = (path_in, path_out, *, key_ids, encryption_context=None, frame_length=None, algorithm_suite=None, commitment_policy=None, max_encrypted_data_keys=None))]
+    #[pyo3(signature = (path_in, path_out, *, key_ids, encryption_context=None, frame_length=None, algorithm_suite=None, commitment_policy=None, max_encrypted_data_keys=None, grant_tokens=None))]
     #[allow(clippy::too_many_arguments)]
     fn encrypt_file(
         &self,
@@ -1411,6 +1419,7 @@ impl Keystore {
         algorithm_suite: Option<&Bound<'_, PyAny>>,
         commitment_policy: Option<String>,
         max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
+        grant_tokens: Option<Vec<String>>,
     ) -> PyResult<EnvelopeSummary> {
         let ctx = context(encryption_context)?;
         let options = encrypt_options(
@@ -1419,9 +1428,10 @@ impl Keystore {
             commitment_policy,
             max_encrypted_data_keys,
         )?;
-        let r = self.run(py, move |ks| {
-            ks.encrypt_file(&path_in, &path_out, &key_ids, &ctx, &options)
-        })?;
+        let keyring = encrypt_keyring(&self.handle()?, &key_ids, grant_tokens)?;
+        let r = py
+            .detach(move || envelope::encrypt_file(&keyring, &path_in, &path_out, &ctx, &options))
+            .map_err(kms)?;
         EnvelopeSummary::new(py, &r)
     }
 
@@ -1434,7 +1444,7 @@ impl Keystore {
     ///
     /// Raises the errors of `decrypt_stream`, and KMSInternalException if a
     /// file cannot be read or written.
-    #[pyo3(signature = (path_in, path_out, *, key_ids=None, required_encryption_context=None, commitment_policy=None, max_encrypted_data_keys=None))]
+    #[pyo3(signature = (path_in, path_out, *, key_ids=None, required_encryption_context=None, commitment_policy=None, max_encrypted_data_keys=None, grant_tokens=None))]
     #[allow(clippy::too_many_arguments)]
     fn decrypt_file(
         &self,
@@ -1445,13 +1455,14 @@ impl Keystore {
         required_encryption_context: Option<&Bound<'_, PyAny>>,
         commitment_policy: Option<String>,
         max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
+        grant_tokens: Option<Vec<String>>,
     ) -> PyResult<EnvelopeSummary> {
         let options = decrypt_options(
             required_encryption_context,
             commitment_policy,
             max_encrypted_data_keys,
         )?;
-        let keyring = decrypt_keyring(&self.handle()?, key_ids)?;
+        let keyring = decrypt_keyring(&self.handle()?, key_ids, grant_tokens)?;
         let r = py
             .detach(move || envelope::decrypt_file(&keyring, &path_in, &path_out, &options))
             .map_err(kms)?;
@@ -1498,19 +1509,31 @@ fn grant_constraints(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<ApiGrant
     Ok(Some(out))
 }
 
-/// An ESDK commitment policy by its ESDK name (case-insensitive).
+/// An ESDK commitment policy by name (see `CommitmentPolicy`'s `FromStr`).
 fn commitment_policy(name: Option<String>) -> PyResult<CommitmentPolicy> {
-    let Some(name) = name else {
-        return Ok(CommitmentPolicy::default());
-    };
-    [
-        CommitmentPolicy::RequireEncryptRequireDecrypt,
-        CommitmentPolicy::RequireEncryptAllowDecrypt,
-        CommitmentPolicy::ForbidEncryptAllowDecrypt,
-    ]
-    .into_iter()
-    .find(|p| p.name().eq_ignore_ascii_case(name.trim()))
-    .ok_or_else(|| validation(format!("unknown commitment policy {name:?}")))
+    name.map_or(Ok(CommitmentPolicy::default()), |n| n.parse().map_err(kms))
+}
+
+/// An algorithm suite given as its integer ID (e.g. `0x0578`) or as a
+/// string: the ESDK name or the hexadecimal ID (see `AlgorithmSuite`'s
+/// `FromStr`).
+fn algorithm_suite(obj: &Bound<'_, PyAny>) -> PyResult<AlgorithmSuite> {
+    if let Ok(name) = obj.cast::<PyString>() {
+        return name.to_cow()?.parse().map_err(kms);
+    }
+    if obj.cast::<pyo3::types::PyBool>().is_ok() || obj.cast::<pyo3::types::PyInt>().is_err() {
+        return Err(PyTypeError::new_err(format!(
+            "algorithm_suite must be an int or a str, not {}",
+            type_name(obj)
+        )));
+    }
+    let id = opt_u16("algorithm_suite", Some(obj))?
+        .ok_or_else(|| validation("algorithm_suite is required".to_string()))?;
+    AlgorithmSuite::from_id(id).ok_or_else(|| {
+        validation(format!(
+            "unknown algorithm suite 0x{id:04X}: use 0x0578 or 0x0478 (or their ESDK names)"
+        ))
+    })
 }
 
 fn opt_u16(name: &str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u16>> {
@@ -1533,9 +1556,8 @@ fn encrypt_options(
     if let Some(n) = opt_u32("frame_length", frame_length)? {
         options.frame_length = n;
     }
-    if let Some(id) = opt_u16("algorithm_suite", algorithm_suite)? {
-        options.suite = AlgorithmSuite::from_id(id)
-            .ok_or_else(|| validation(format!("unknown algorithm suite 0x{id:04X}")))?;
+    if let Some(obj) = algorithm_suite.filter(|o| !o.is_none()) {
+        options.suite = self::algorithm_suite(obj)?;
     }
     Ok(options)
 }
@@ -1557,15 +1579,30 @@ fn decrypt_options(
     })
 }
 
-/// Strict over `key_ids` when given, else discovery over the keystore.
+/// A strict keyring over `key_ids` sending `grant_tokens`.
+fn encrypt_keyring(
+    ks: &strongroom::Keystore,
+    key_ids: &[String],
+    grant_tokens: Option<Vec<String>>,
+) -> PyResult<KmsKeyring> {
+    ks.keyring(key_ids)
+        .and_then(|k| k.with_grant_tokens(tokens(grant_tokens)))
+        .map_err(kms)
+}
+
+/// Strict over `key_ids` when given, else discovery over the keystore;
+/// sends `grant_tokens`.
 fn decrypt_keyring(
     ks: &strongroom::Keystore,
     key_ids: Option<Vec<String>>,
+    grant_tokens: Option<Vec<String>>,
 ) -> PyResult<KmsKeyring> {
     match key_ids {
-        Some(ids) => ks.keyring(&ids).map_err(kms),
+        Some(ids) => ks.keyring(&ids),
         None => Ok(KmsKeyring::discovery(ks)),
     }
+    .and_then(|k| k.with_grant_tokens(tokens(grant_tokens)))
+    .map_err(kms)
 }
 
 /// The facade's result of a streaming call; when it failed because a file

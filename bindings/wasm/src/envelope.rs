@@ -246,29 +246,20 @@ fn rsa_padding(s: &str) -> Result<RsaWrapPadding> {
     })
 }
 
-const SUITES: [AlgorithmSuite; 4] = [
-    AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
-    AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
-    AlgorithmSuite::Aes256GcmHkdfSha384EcdsaP384,
-    AlgorithmSuite::Aes256GcmHkdfSha256,
-];
-
+/// The suite of exactly this ESDK name (the TypeScript type lists them).
 fn suite(s: &str) -> Result<AlgorithmSuite> {
-    SUITES
+    AlgorithmSuite::ALL
         .into_iter()
         .find(|x| x.name() == s)
         .ok_or_else(|| Error::validation(format!("'{s}' is not a supported algorithm suite")))
 }
 
+/// The commitment policy of exactly this ESDK name.
 fn commitment_policy(s: &str) -> Result<CommitmentPolicy> {
-    [
-        CommitmentPolicy::RequireEncryptRequireDecrypt,
-        CommitmentPolicy::RequireEncryptAllowDecrypt,
-        CommitmentPolicy::ForbidEncryptAllowDecrypt,
-    ]
-    .into_iter()
-    .find(|p| p.name() == s)
-    .ok_or_else(|| Error::validation(format!("'{s}' is not a commitment policy")))
+    CommitmentPolicy::ALL
+        .into_iter()
+        .find(|p| p.name() == s)
+        .ok_or_else(|| Error::validation(format!("'{s}' is not a commitment policy")))
 }
 
 fn max_edks(r: &Req) -> Result<Option<u16>> {

@@ -36,6 +36,14 @@ pub enum AlgorithmSuite {
 }
 
 impl AlgorithmSuite {
+    /// Every suite Strongroom reads, in ID order (the last two it also writes).
+    pub const ALL: [AlgorithmSuite; 4] = [
+        Self::Aes256GcmHkdfSha256,
+        Self::Aes256GcmHkdfSha384EcdsaP384,
+        Self::Aes256GcmHkdfSha512CommitKey,
+        Self::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+    ];
+
     /// The two-byte suite ID as written in the header.
     pub const fn id(self) -> u16 {
         match self {
@@ -144,6 +152,40 @@ impl AlgorithmSuite {
     }
 }
 
+impl core::str::FromStr for AlgorithmSuite {
+    type Err = Error;
+
+    /// Parses the ESDK name ([`name`](Self::name), ASCII case-insensitive,
+    /// e.g. `AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384`) or the suite ID
+    /// in hexadecimal with or without `0x` (e.g. `0x0578`), surrounding
+    /// whitespace ignored.
+    ///
+    /// # Errors
+    /// `ValidationException` for anything else, naming the accepted suites.
+    fn from_str(s: &str) -> Result<Self> {
+        let t = s.trim();
+        let hex = t
+            .strip_prefix("0x")
+            .or_else(|| t.strip_prefix("0X"))
+            .unwrap_or(t);
+        if let Some(suite) = u16::from_str_radix(hex, 16).ok().and_then(Self::from_id) {
+            return Ok(suite);
+        }
+        Self::ALL
+            .into_iter()
+            .find(|a| a.name().eq_ignore_ascii_case(t))
+            .ok_or_else(|| {
+                Error::validation(alloc::format!(
+                    "unknown algorithm suite {s:?}: use 0x0578 ({}), 0x0478 ({}), or to decrypt only 0x0378 ({}) or 0x0178 ({})",
+                    Self::Aes256GcmHkdfSha512CommitKeyEcdsaP384.name(),
+                    Self::Aes256GcmHkdfSha512CommitKey.name(),
+                    Self::Aes256GcmHkdfSha384EcdsaP384.name(),
+                    Self::Aes256GcmHkdfSha256.name(),
+                ))
+            })
+    }
+}
+
 /// The data encryption key and, for committing suites, the commitment key.
 pub(crate) type DerivedKeys = (Zeroizing<[u8; DATA_KEY_LEN]>, Option<[u8; COMMITMENT_LEN]>);
 
@@ -163,6 +205,13 @@ pub enum CommitmentPolicy {
 }
 
 impl CommitmentPolicy {
+    /// Every commitment policy, strictest first.
+    pub const ALL: [CommitmentPolicy; 3] = [
+        Self::RequireEncryptRequireDecrypt,
+        Self::RequireEncryptAllowDecrypt,
+        Self::ForbidEncryptAllowDecrypt,
+    ];
+
     /// The ESDK's name, e.g. `"REQUIRE_ENCRYPT_REQUIRE_DECRYPT"`.
     pub const fn name(self) -> &'static str {
         match self {
@@ -195,5 +244,38 @@ impl CommitmentPolicy {
             ));
         }
         Ok(())
+    }
+}
+
+impl core::str::FromStr for CommitmentPolicy {
+    type Err = Error;
+
+    /// Parses the ESDK name ([`name`](Self::name), e.g.
+    /// `REQUIRE_ENCRYPT_REQUIRE_DECRYPT`), ASCII case-insensitive and with or
+    /// without its underscores, so the ESDK for Java's and Rust's
+    /// `RequireEncryptRequireDecrypt` also parses; surrounding whitespace is
+    /// ignored.
+    ///
+    /// # Errors
+    /// `ValidationException` for anything else, naming the policies.
+    fn from_str(s: &str) -> Result<Self> {
+        let squash = |n: &str| -> alloc::string::String {
+            n.chars()
+                .filter(|&c| c != '_')
+                .map(|c| c.to_ascii_uppercase())
+                .collect()
+        };
+        let want = squash(s.trim());
+        Self::ALL
+            .into_iter()
+            .find(|p| squash(p.name()) == want)
+            .ok_or_else(|| {
+                Error::validation(alloc::format!(
+                    "unknown commitment policy {s:?}: use {}, {} or {}",
+                    Self::RequireEncryptRequireDecrypt.name(),
+                    Self::RequireEncryptAllowDecrypt.name(),
+                    Self::ForbidEncryptAllowDecrypt.name(),
+                ))
+            })
     }
 }

@@ -412,3 +412,66 @@ proptest::proptest! {
         proptest::prop_assert!(decrypt(&k, &m, DecryptOptions::default(), &mut rng()).is_err());
     }
 }
+
+#[test]
+fn suites_and_policies_parse_from_their_esdk_names() {
+    use core::str::FromStr;
+    for suite in AlgorithmSuite::ALL {
+        assert_eq!(AlgorithmSuite::from_str(suite.name()).unwrap(), suite);
+        let lower = suite.name().to_ascii_lowercase();
+        assert_eq!(lower.parse::<AlgorithmSuite>().unwrap(), suite);
+        let hex = alloc::format!("0x{:04X}", suite.id());
+        assert_eq!(hex.parse::<AlgorithmSuite>().unwrap(), suite);
+        assert_eq!(hex[2..].parse::<AlgorithmSuite>().unwrap(), suite);
+    }
+    assert_eq!(
+        " AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384 "
+            .parse::<AlgorithmSuite>()
+            .unwrap(),
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384
+    );
+    assert_eq!(
+        "AES_256_GCM_HKDF_SHA512_COMMIT_KEY"
+            .parse::<AlgorithmSuite>()
+            .unwrap(),
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKey
+    );
+    for bad in [
+        "",
+        "0x0014",
+        "AES_128_GCM_IV12_TAG16_NO_KDF",
+        "0x05780",
+        "suite",
+    ] {
+        let e = bad.parse::<AlgorithmSuite>().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ValidationException, "{bad}");
+        assert!(e.message().contains("0x0578"), "{}", e.message());
+    }
+
+    for policy in CommitmentPolicy::ALL {
+        assert_eq!(policy.name().parse::<CommitmentPolicy>().unwrap(), policy);
+    }
+    assert_eq!(
+        "REQUIRE_ENCRYPT_REQUIRE_DECRYPT"
+            .parse::<CommitmentPolicy>()
+            .unwrap(),
+        CommitmentPolicy::RequireEncryptRequireDecrypt
+    );
+    assert_eq!(
+        "RequireEncryptAllowDecrypt"
+            .parse::<CommitmentPolicy>()
+            .unwrap(),
+        CommitmentPolicy::RequireEncryptAllowDecrypt
+    );
+    assert_eq!(
+        "forbid_encrypt_allow_decrypt"
+            .parse::<CommitmentPolicy>()
+            .unwrap(),
+        CommitmentPolicy::ForbidEncryptAllowDecrypt
+    );
+    for bad in ["", "REQUIRE", "FORBID_ENCRYPT_FORBID_DECRYPT"] {
+        let e = bad.parse::<CommitmentPolicy>().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ValidationException, "{bad}");
+        assert!(e.message().contains("REQUIRE_ENCRYPT_REQUIRE_DECRYPT"));
+    }
+}

@@ -955,16 +955,20 @@ class Keystore:
         key_ids: Sequence[str],
         encryption_context: Optional[Mapping[str, str]] = None,
         frame_length: Optional[int] = None,
-        algorithm_suite: Optional[int] = None,
+        algorithm_suite: Optional[Union[int, str]] = None,
         commitment_policy: Optional[str] = None,
         max_encrypted_data_keys: Optional[int] = None,
+        grant_tokens: Optional[Sequence[str]] = None,
     ) -> EnvelopeSummary:
         """
         Envelope-encrypts everything `src.read(n)` yields into one message
         written with `dst.write(b)`, under `key_ids` (the first generates the
         data key). Constant memory; the GIL is released except during
-        read/write. `algorithm_suite`: 0x0578 (signed, default) or 0x0478.
-        Raises ValidationException, the errors of generate_data_key/encrypt,
+        read/write. `algorithm_suite`: 0x0578 (signed, default) or 0x0478, or
+        its ESDK name ("AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384",
+        "AES_256_GCM_HKDF_SHA512_COMMIT_KEY"). `grant_tokens`: up to 10, sent
+        with each KMS call. Raises ValidationException,
+        InvalidGrantTokenException, the errors of generate_data_key/encrypt,
         and whatever read/write raise.
         """
     def decrypt_stream(
@@ -977,6 +981,7 @@ class Keystore:
         commitment_policy: Optional[str] = None,
         max_encrypted_data_keys: Optional[int] = None,
         unsigned_only: bool = False,
+        grant_tokens: Optional[Sequence[str]] = None,
     ) -> EnvelopeSummary:
         """
         Decrypts one message from `src` into `dst`, releasing only
@@ -995,9 +1000,10 @@ class Keystore:
         key_ids: Sequence[str],
         encryption_context: Optional[Mapping[str, str]] = None,
         frame_length: Optional[int] = None,
-        algorithm_suite: Optional[int] = None,
+        algorithm_suite: Optional[Union[int, str]] = None,
         commitment_policy: Optional[str] = None,
         max_encrypted_data_keys: Optional[int] = None,
+        grant_tokens: Optional[Sequence[str]] = None,
     ) -> EnvelopeSummary:
         """Envelope-encrypts the file `path_in` to `path_out` (temp file + rename: all or nothing)."""
     def decrypt_file(
@@ -1009,5 +1015,6 @@ class Keystore:
         required_encryption_context: Optional[Mapping[str, str]] = None,
         commitment_policy: Optional[str] = None,
         max_encrypted_data_keys: Optional[int] = None,
+        grant_tokens: Optional[Sequence[str]] = None,
     ) -> EnvelopeSummary:
         """Decrypts `path_in` to `path_out`, which appears only once everything is authenticated."""
