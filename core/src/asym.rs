@@ -285,11 +285,38 @@ pub fn sign<R: CryptoRng + ?Sized>(
     })
 }
 
+/// The DER SubjectPublicKeyInfo of an RSA or ECC key record's current key
+/// material (unsealed to derive it).
+///
+/// # Errors
+/// `KMSInvalidStateException` (no key material),
+/// `UnsupportedOperationException` (not an RSA or ECC key spec),
+/// `KMSInternalException` (the sealed material does not open).
+pub fn record_public_key(env: &Env<'_>, rec: &KeyRecord) -> Result<Vec<u8>> {
+    let key = material(env, rec)?;
+    public_key_der(rec.key_spec, key.expose_secret())
+}
+
 /// Verify. A signature that does not verify is `KMSInvalidSignatureException`.
 ///
 /// # Errors
 /// As [`sign`], plus `KMSInvalidSignatureException`.
 pub fn verify(env: &Env<'_>, rec: &KeyRecord, req: &VerifyRequest) -> Result<VerifyResponse> {
+    verify_with(rec, req, || record_public_key(env, rec))
+}
+
+/// As [`verify`], with the key's public key (DER SubjectPublicKeyInfo, as
+/// [`record_public_key`] returns it) from `public_key`, called once the
+/// request passed its checks: a caller that keeps the public key of a
+/// record skips unsealing the private key on every call.
+///
+/// # Errors
+/// As [`verify`], and `public_key`'s error.
+pub fn verify_with<P: AsRef<[u8]>>(
+    rec: &KeyRecord,
+    req: &VerifyRequest,
+    public_key: impl FnOnce() -> Result<P>,
+) -> Result<VerifyResponse> {
     let (alg, scheme, hash, digest) = signing_prelude(
         rec,
         req.signing_algorithm,
@@ -297,12 +324,12 @@ pub fn verify(env: &Env<'_>, rec: &KeyRecord, req: &VerifyRequest) -> Result<Ver
         req.message_type,
         &req.grant_tokens,
     )?;
-    let key = material(env, rec)?;
-    let spki = public_key_der(rec.key_spec, key.expose_secret())?;
+    let spki = public_key()?;
+    let spki = spki.as_ref();
     let valid = match scheme {
-        Scheme::Pss => rsa::rsa_pss_verify_digest(hash, &spki, &digest, &req.signature),
-        Scheme::Pkcs1 => rsa::rsa_pkcs1v15_verify_digest(hash, &spki, &digest, &req.signature),
-        Scheme::Ecdsa(curve) => ecdsa::ecdsa_verify_digest(curve, &spki, &digest, &req.signature),
+        Scheme::Pss => rsa::rsa_pss_verify_digest(hash, spki, &digest, &req.signature),
+        Scheme::Pkcs1 => rsa::rsa_pkcs1v15_verify_digest(hash, spki, &digest, &req.signature),
+        Scheme::Ecdsa(curve) => ecdsa::ecdsa_verify_digest(curve, spki, &digest, &req.signature),
     };
     if !valid {
         return Err(Error::new(

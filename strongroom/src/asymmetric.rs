@@ -84,7 +84,8 @@ impl Keystore {
                     r.with("kms:MessageType", message_type)
                 },
             )?;
-            asym::verify(&self.env(), &rec, req)
+            let env = self.env();
+            asym::verify_with(&rec, req, || rec.public_key(&env))
         })
     }
 

@@ -55,11 +55,13 @@
 //! On targets without `flock` (non-Unix), every event is appended inside an
 //! SQLite write transaction and made durable before the operation returns.
 
+use std::cell::Cell;
 use std::fs::{File, OpenOptions};
 use std::io::Read;
 #[cfg(not(unix))]
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -413,6 +415,21 @@ pub(crate) struct AuditSink {
     /// The keystore was created with a checkpoint (a missing one is tampering).
     has_checkpoint: bool,
     tail: Mutex<AuditTail>,
+    /// Distinguishes sinks in [`OBSERVED_EPOCH`] (unique per process).
+    id: u64,
+}
+
+/// Source of [`AuditSink::id`].
+static NEXT_SINK_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// The storage change counter this thread last read for a sink (its
+    /// `id`), in the record cache's freshness check of the current call,
+    /// taken by that call's append instead of a second `PRAGMA
+    /// data_version` query. Any counter value read before the log lock will
+    /// do (see [`AuditSink::checkpoint`]), so one left over by a call that
+    /// appended nothing is still correct, only older.
+    static OBSERVED_EPOCH: Cell<Option<(u64, u64)>> = const { Cell::new(None) };
 }
 
 fn lock_tail(m: &Mutex<AuditTail>) -> std::sync::MutexGuard<'_, AuditTail> {
@@ -459,7 +476,24 @@ impl AuditSink {
             path,
             has_checkpoint,
             tail: Mutex::new(AuditTail::default()),
+            id: NEXT_SINK_ID.fetch_add(1, Ordering::Relaxed),
         })
+    }
+
+    /// Records `epoch`, just read from this sink's storage by the calling
+    /// thread, for the thread's next append to use.
+    pub(crate) fn observed_epoch(&self, epoch: u64) {
+        OBSERVED_EPOCH.with(|c| c.set(Some((self.id, epoch))));
+    }
+
+    /// The change counter for an append: the one this thread observed last
+    /// for this sink (once), else read now.
+    #[cfg(unix)]
+    fn epoch_for_append(&self) -> Result<Option<u64>> {
+        match OBSERVED_EPOCH.with(Cell::take) {
+            Some((id, e)) if id == self.id => Ok(Some(e)),
+            _ => self.storage.change_counter(),
+        }
     }
 
     pub(crate) fn path(&self) -> &Path {
@@ -623,7 +657,7 @@ impl AuditSink {
         let path = self.path.as_path();
         // Serialize before the lock; only the chain MAC needs the previous record.
         let canonical = strongroom_core::audit::canonical_record(record)?;
-        let epoch = self.storage.change_counter()?;
+        let epoch = self.epoch_for_append()?;
         let mut tail = lock_tail(&self.tail);
         let f = self
             .open(&mut tail, true)?

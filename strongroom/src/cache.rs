@@ -24,14 +24,16 @@
 //! cache) on the next read that misses the cache: after any write that
 //! changes the digest, after eviction, or in another handle or process.
 //!
-//! The cache holds no secret: key material stays sealed in the records.
+//! The cache holds no secret: key material stays sealed in the records
+//! (public keys of asymmetric keys are kept once derived).
 //! Its size is bounded by [`CAPACITY`] keys (least recently used evicted).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use strongroom_core::key::KeyRecord;
+use strongroom_core::ops::Env;
 use strongroom_core::policy::Policy;
 
 /// Most key records (and, separately, alias targets) the cache holds.
@@ -43,6 +45,9 @@ pub(crate) struct CachedKey {
     /// The parsed `rec.policy`; `None` for the default policy or a policy
     /// that does not parse (then the caller parses it and reports the error).
     pub policy: Option<Arc<Policy>>,
+    /// The DER SubjectPublicKeyInfo of an asymmetric key, derived on first
+    /// use (public, so it may be kept).
+    public_key: OnceLock<Arc<[u8]>>,
     used: AtomicU64,
 }
 
@@ -56,8 +61,19 @@ impl CachedKey {
         CachedKey {
             rec,
             policy,
+            public_key: OnceLock::new(),
             used: AtomicU64::new(0),
         }
+    }
+
+    /// The record's public key ([`strongroom_core::asym::record_public_key`]),
+    /// derived once per cached record instead of on every call.
+    pub(crate) fn public_key(&self, env: &Env<'_>) -> strongroom_core::Result<Arc<[u8]>> {
+        if let Some(k) = self.public_key.get() {
+            return Ok(k.clone());
+        }
+        let k: Arc<[u8]> = strongroom_core::asym::record_public_key(env, &self.rec)?.into();
+        Ok(self.public_key.get_or_init(|| k).clone())
     }
 }
 

@@ -616,6 +616,8 @@ impl Keystore {
         let Some(epoch) = self.inner.storage.change_counter()? else {
             return Ok(None);
         };
+        // The call's audit append reuses this reading (one query per call).
+        self.inner.audit.observed_epoch(epoch);
         if let Some(g) = self.inner.cache.generation_at(epoch) {
             return Ok(Some(g));
         }
