@@ -398,7 +398,10 @@ fn decrypt_core(
             w.write_all(&out)
                 .map_err(|e| io_err("cannot write the plaintext", e))?;
             plaintext_len += out.len() as u64;
-            out.zeroize();
+            // Only the bytes written: the spare capacity holds no plaintext
+            // (every earlier chunk was wiped here), and `Vec::zeroize` would
+            // wipe it too, byte by byte, on every chunk (~1/8 of decryption's CPU).
+            out.as_mut_slice().zeroize();
             out.clear();
         }
     }

@@ -7,15 +7,14 @@ use core::fmt;
 
 use rand_core::CryptoRng;
 use subtle::ConstantTimeEq;
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroize;
 
 use super::frame::{open_frame, parse_frame, parse_single_block, FINAL_FRAME_MARKER};
 use super::header::{malformed, ContentType, Cursor, MessageHeader, Short};
 use super::keyring::{DecryptionMaterials, Keyring};
 use super::signature::{check_public_key, verify, PUBLIC_KEY_CONTEXT_KEY};
-use super::suite::DATA_KEY_LEN;
 use super::DecryptOptions;
-use crate::crypto::aead::aes_gcm_open_in_place;
+use crate::crypto::aead::GcmKey;
 use crate::crypto::sha384::Sha384Stream;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -64,7 +63,8 @@ pub struct Decryptor<'k> {
     buf: Vec<u8>,
     state: State,
     header: Option<MessageHeader>,
-    key: Zeroizing<[u8; DATA_KEY_LEN]>,
+    /// The derived content key, expanded once when the header authenticates.
+    key: Option<GcmKey>,
     next_seq: u32,
     hasher: Option<Sha384Stream>,
     public_key: Option<String>,
@@ -94,7 +94,7 @@ impl<'k> Decryptor<'k> {
             buf: Vec::new(),
             state: State::Header,
             header: None,
-            key: Zeroizing::new([0u8; DATA_KEY_LEN]),
+            key: None,
             next_seq: 1,
             hasher: None,
             public_key: None,
@@ -257,7 +257,8 @@ impl<'k> Decryptor<'k> {
                 return Err(Error::invalid_ciphertext().into());
             }
         }
-        aes_gcm_open_in_place(&key[..], &auth.iv, &buf[..body_len], &mut [], &auth.tag)?;
+        let key = GcmKey::new(&key[..])?;
+        key.open_in_place(&auth.iv, &buf[..body_len], &mut [], &auth.tag)?;
         for (k, v) in self.options.required_encryption_context.iter() {
             if header.encryption_context.get(k) != Some(v) {
                 return Err(Error::new(
@@ -275,7 +276,7 @@ impl<'k> Decryptor<'k> {
             self.hasher = Some(h);
         }
         self.public_key = public_key;
-        self.key = key;
+        self.key = Some(key);
         self.state = match header.content_type {
             ContentType::Framed => State::Frames,
             ContentType::NonFramed => State::SingleBlock,
@@ -291,13 +292,19 @@ impl<'k> Decryptor<'k> {
             .unwrap_or(&[])
     }
 
+    fn content_key(&self) -> core::result::Result<&GcmKey, Short> {
+        self.key
+            .as_ref()
+            .ok_or_else(|| Error::internal("no content key before the header").into())
+    }
+
     fn read_frame(&mut self, buf: &[u8], out: &mut Vec<u8>) -> core::result::Result<usize, Short> {
         let frame_length = self.header.as_ref().map(|h| h.frame_length).unwrap_or(0);
         let frame = parse_frame(buf, frame_length)?;
         if frame.seq != self.next_seq {
             return Err(Error::invalid_ciphertext().into());
         }
-        open_frame(&self.key[..], self.message_id(), &frame, out)?;
+        open_frame(self.content_key()?, self.message_id(), &frame, out)?;
         if let Some(h) = self.hasher.as_mut() {
             h.update(&buf[..frame.len]);
         }
@@ -318,7 +325,7 @@ impl<'k> Decryptor<'k> {
         out: &mut Vec<u8>,
     ) -> core::result::Result<usize, Short> {
         let frame = parse_single_block(buf, self.options.max_content_buffer)?;
-        open_frame(&self.key[..], self.message_id(), &frame, out)?;
+        open_frame(self.content_key()?, self.message_id(), &frame, out)?;
         if let Some(h) = self.hasher.as_mut() {
             h.update(&buf[..frame.len]);
         }

@@ -10,10 +10,10 @@ use super::frame::{write_frame, FINAL_FRAME_MARKER};
 use super::header::{ContentType, MessageHeader};
 use super::keyring::{EncryptionMaterials, Keyring};
 use super::signature::{Signer, PUBLIC_KEY_CONTEXT_KEY};
-use super::suite::{DATA_KEY_LEN, IV_LEN};
+use super::suite::IV_LEN;
 use super::{EncryptOptions, MAX_FRAME_LENGTH};
 use crate::context::EncryptionContext;
-use crate::crypto::aead::aes_gcm_seal_in_place;
+use crate::crypto::aead::GcmKey;
 use crate::crypto::sha384::Sha384Stream;
 use crate::error::{Error, Result};
 
@@ -24,7 +24,8 @@ use crate::error::{Error, Result};
 pub struct Encryptor {
     header: MessageHeader,
     pending_header: Option<Vec<u8>>,
-    key: Zeroizing<[u8; DATA_KEY_LEN]>,
+    /// The derived content key, expanded once for the header and every frame.
+    key: GcmKey,
     frame_length: usize,
     pending: Zeroizing<Vec<u8>>,
     seq: u32,
@@ -111,7 +112,8 @@ impl Encryptor {
         let mut bytes = header.serialize_body()?;
         // Header authentication (version 2): AES-GCM of nothing, IV = zeros,
         // AAD = header body ‖ (empty) encryption context not stored in the message.
-        let tag = aes_gcm_seal_in_place(&key[..], &[0u8; IV_LEN], &bytes, &mut [])?;
+        let key = GcmKey::new(&key[..])?;
+        let tag = key.seal_in_place(&[0u8; IV_LEN], &bytes, &mut [])?;
         bytes.extend_from_slice(&tag);
         // The header is hashed when it is emitted, with the body.
         let hasher = signer.as_ref().map(|_| Sha384Stream::new());
@@ -179,7 +181,7 @@ impl Encryptor {
             return Err(Error::validation("too many frames for one message"));
         }
         write_frame(
-            &self.key[..],
+            &self.key,
             &self.header.message_id,
             self.seq,
             false,
@@ -210,7 +212,7 @@ impl Encryptor {
         let pending = core::mem::take(&mut *self.pending);
         let pending = Zeroizing::new(pending);
         write_frame(
-            &self.key[..],
+            &self.key,
             &self.header.message_id,
             self.seq,
             true,

@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 
 use super::header::{malformed, Cursor, Short};
 use super::suite::{IV_LEN, TAG_LEN};
-use crate::crypto::aead::{aes_gcm_open_in_place, aes_gcm_seal_in_place};
+use crate::crypto::aead::GcmKey;
 use crate::error::Result;
 
 /// Sequence-number-end marker that starts a final frame.
@@ -36,7 +36,7 @@ pub(crate) fn frame_iv(seq: u32) -> [u8; IV_LEN] {
 
 /// Encrypts one frame of `plaintext` and appends it to `out`.
 pub(crate) fn write_frame(
-    key: &[u8],
+    key: &GcmKey,
     message_id: &[u8],
     seq: u32,
     is_final: bool,
@@ -63,7 +63,7 @@ pub(crate) fn write_frame(
     let aad = body_aad(message_id, content, seq, len);
     let start = out.len();
     out.extend_from_slice(plaintext);
-    let tag = aes_gcm_seal_in_place(key, &iv, &aad, &mut out[start..])?;
+    let tag = key.seal_in_place(&iv, &aad, &mut out[start..])?;
     out.extend_from_slice(&tag);
     Ok(())
 }
@@ -158,7 +158,7 @@ pub(crate) fn parse_single_block(
 /// On failure `out` is restored to its previous length (the appended bytes
 /// are zeroed first), so no unauthenticated plaintext is released.
 pub(crate) fn open_frame(
-    key: &[u8],
+    key: &GcmKey,
     message_id: &[u8],
     frame: &RawFrame<'_>,
     out: &mut Vec<u8>,
@@ -167,7 +167,7 @@ pub(crate) fn open_frame(
     let aad = body_aad(message_id, frame.content, frame.seq, len);
     let start = out.len();
     out.extend_from_slice(frame.ciphertext);
-    match aes_gcm_open_in_place(key, &frame.iv, &aad, &mut out[start..], &frame.tag) {
+    match key.open_in_place(&frame.iv, &aad, &mut out[start..], &frame.tag) {
         Ok(()) => Ok(()),
         Err(e) => {
             out.truncate(start);

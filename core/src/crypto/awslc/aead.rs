@@ -81,6 +81,78 @@ pub fn aes256_gcm_open(
     }
 }
 
+/// An AES-GCM key (16, 24 or 32 bytes) expanded once, for many
+/// [`seal_in_place`](Self::seal_in_place) / [`open_in_place`](Self::open_in_place)
+/// calls under the same key (the frames of one envelope message); see
+/// [`crate::crypto::rustcrypto::aead::GcmKey`].
+pub struct GcmKey(LessSafeKey);
+
+impl core::fmt::Debug for GcmKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("GcmKey(..)")
+    }
+}
+
+impl GcmKey {
+    /// Expands `key` (AES-128, -192 or -256 by its length).
+    ///
+    /// # Errors
+    /// `ValidationException` if `key` is not 16, 24 or 32 bytes.
+    pub fn new(key: &[u8]) -> Result<Self> {
+        key_for(key)
+            .map(GcmKey)
+            .ok_or_else(|| Error::validation("AES-GCM key must be 16, 24 or 32 bytes"))
+    }
+
+    /// Encrypts `buffer` in place and returns the 16-byte tag.
+    ///
+    /// # Errors
+    /// `KMSInternalException` if the input exceeds the GCM limit.
+    pub fn seal_in_place(
+        &self,
+        nonce: &[u8; GCM_NONCE_LEN],
+        aad: &[u8],
+        buffer: &mut [u8],
+    ) -> Result<[u8; GCM_TAG_LEN]> {
+        let tag: Tag = self
+            .0
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(*nonce),
+                Aad::from(aad),
+                buffer,
+            )
+            .map_err(|_| Error::internal("AES-GCM encryption failed"))?;
+        let mut out = [0u8; GCM_TAG_LEN];
+        out.copy_from_slice(tag.as_ref());
+        Ok(out)
+    }
+
+    /// Decrypts `buffer` in place and checks `tag`; on failure `buffer` is zeroed.
+    ///
+    /// # Errors
+    /// `InvalidCiphertextException` (no detail) on any failure.
+    pub fn open_in_place(
+        &self,
+        nonce: &[u8; GCM_NONCE_LEN],
+        aad: &[u8],
+        buffer: &mut [u8],
+        tag: &[u8; GCM_TAG_LEN],
+    ) -> Result<()> {
+        self.0
+            .open_in_place_separate_tag(
+                Nonce::assume_unique_for_key(*nonce),
+                Aad::from(aad),
+                tag,
+                buffer,
+            )
+            .map(|_| ())
+            .map_err(|_| {
+                zeroize::Zeroize::zeroize(buffer);
+                Error::invalid_ciphertext()
+            })
+    }
+}
+
 /// AES-GCM (16-, 24- or 32-byte key) encryption in place; see
 /// [`crate::crypto::rustcrypto::aead::aes_gcm_seal_in_place`].
 ///
@@ -93,14 +165,7 @@ pub fn aes_gcm_seal_in_place(
     aad: &[u8],
     buffer: &mut [u8],
 ) -> Result<[u8; GCM_TAG_LEN]> {
-    let k =
-        key_for(key).ok_or_else(|| Error::validation("AES-GCM key must be 16, 24 or 32 bytes"))?;
-    let tag: Tag = k
-        .seal_in_place_separate_tag(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), buffer)
-        .map_err(|_| Error::internal("AES-GCM encryption failed"))?;
-    let mut out = [0u8; GCM_TAG_LEN];
-    out.copy_from_slice(tag.as_ref());
-    Ok(out)
+    GcmKey::new(key)?.seal_in_place(nonce, aad, buffer)
 }
 
 /// AES-GCM decryption in place with a detached tag; see
@@ -116,16 +181,7 @@ pub fn aes_gcm_open_in_place(
     buffer: &mut [u8],
     tag: &[u8; GCM_TAG_LEN],
 ) -> Result<()> {
-    let k = key_for(key).ok_or_else(Error::invalid_ciphertext)?;
-    k.open_in_place_separate_tag(
-        Nonce::assume_unique_for_key(*nonce),
-        Aad::from(aad),
-        tag,
-        buffer,
-    )
-    .map(|_| ())
-    .map_err(|_| {
-        zeroize::Zeroize::zeroize(buffer);
-        Error::invalid_ciphertext()
-    })
+    GcmKey::new(key)
+        .map_err(|_| Error::invalid_ciphertext())?
+        .open_in_place(nonce, aad, buffer, tag)
 }
