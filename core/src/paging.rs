@@ -99,7 +99,21 @@ pub fn paginate_index<T>(
     limit: Option<u32>,
     marker: Option<&str>,
 ) -> Result<(Vec<T>, Option<String>)> {
-    let limit = page_limit(limit)?;
+    paginate_index_within(all, limit, marker, LIST_KEYS)
+}
+
+/// [`paginate_index`] with an operation's own `Limit` range (e.g.
+/// [`LIST_GRANTS`]: 1–100, default 50).
+///
+/// # Errors
+/// `ValidationException` for a limit outside `range`, `InvalidMarkerException`.
+pub fn paginate_index_within<T>(
+    all: Vec<T>,
+    limit: Option<u32>,
+    marker: Option<&str>,
+    range: Limits,
+) -> Result<(Vec<T>, Option<String>)> {
+    let limit = limit_within(limit, range)?;
     let start = match decode_marker(marker)? {
         Some(s) => s
             .parse::<usize>()

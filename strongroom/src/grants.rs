@@ -15,7 +15,7 @@ use strongroom_core::{EncryptionContext, Error, ErrorKind, Result};
 
 use crate::access::{grant_row_id, Call};
 use crate::store::Table;
-use crate::{decode_marker, encode_marker, os_rng, Keystore};
+use crate::{os_rng, Keystore};
 
 /// The most grants one key may have (the KMS quota).
 pub const MAX_GRANTS_PER_KEY: usize = 50_000;
@@ -40,23 +40,12 @@ fn page<T>(
     limit: Option<u32>,
     marker: Option<&str>,
 ) -> Result<(Vec<T>, Option<String>)> {
-    let limit = strongroom_core::paging::limit_within(limit, strongroom_core::paging::LIST_GRANTS)?;
-    let start = match decode_marker(marker)? {
-        Some(s) => s
-            .parse::<usize>()
-            .ok()
-            .filter(|&i| i <= all.len())
-            .ok_or_else(|| {
-                Error::new(ErrorKind::InvalidMarkerException, "the marker is not valid")
-            })?,
-        None => 0,
-    };
-    let end = (start + limit).min(all.len());
-    let next = (end < all.len()).then(|| encode_marker(&end.to_string()));
-    Ok((
-        all.into_iter().skip(start).take(end - start).collect(),
-        next,
-    ))
+    strongroom_core::paging::paginate_index_within(
+        all,
+        limit,
+        marker,
+        strongroom_core::paging::LIST_GRANTS,
+    )
 }
 
 impl Keystore {

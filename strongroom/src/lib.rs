@@ -1782,54 +1782,7 @@ fn from_json<T: serde::de::DeserializeOwned>(b: &[u8], what: &str) -> Result<T> 
         .map_err(|e| Error::internal(format!("stored {what} is malformed: {e}")))
 }
 
-fn page_limit(limit: Option<u32>) -> Result<usize> {
-    match limit {
-        None => Ok(100),
-        Some(l @ 1..=1000) => Ok(l as usize),
-        Some(_) => Err(Error::validation("Limit must be between 1 and 1000")),
-    }
-}
-
-fn encode_marker(last: &str) -> String {
-    strongroom_core::b64::encode(last.as_bytes())
-}
-
-fn decode_marker(marker: Option<&str>) -> Result<Option<String>> {
-    marker
-        .map(|m| {
-            strongroom_core::b64::decode(m)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| {
-                    Error::new(ErrorKind::InvalidMarkerException, "the marker is not valid")
-                })
-        })
-        .transpose()
-}
-
-fn paginate_index<T>(
-    all: Vec<T>,
-    limit: Option<u32>,
-    marker: Option<&str>,
-) -> Result<(Vec<T>, Option<String>)> {
-    let limit = page_limit(limit)?;
-    let start = match decode_marker(marker)? {
-        Some(s) => s
-            .parse::<usize>()
-            .ok()
-            .filter(|&i| i <= all.len())
-            .ok_or_else(|| {
-                Error::new(ErrorKind::InvalidMarkerException, "the marker is not valid")
-            })?,
-        None => 0,
-    };
-    let end = (start + limit).min(all.len());
-    let next = (end < all.len()).then(|| encode_marker(&end.to_string()));
-    Ok((
-        all.into_iter().skip(start).take(end - start).collect(),
-        next,
-    ))
-}
+use strongroom_core::paging::{decode_marker, encode_marker, page_limit, paginate_index};
 
 /// The repository README's Rust example, compiled and run as a doc test.
 #[doc = include_str!("../../README.md")]
