@@ -36,20 +36,13 @@ impl Keystore {
             ..key_params(&req.key_id)
         };
         self.call("Sign", params, |call| {
-            self.check_grant_tokens(&req.grant_tokens)?;
-            let rec = self.load_shared(&req.key_id)?;
-            self.authorize(
+            let rec = self.load_for_signature(
                 call,
                 "Sign",
-                &rec,
                 &req.key_id,
-                &EncryptionContext::default(),
-                |mut r| {
-                    if let Some(a) = req.signing_algorithm {
-                        r.set("kms:SigningAlgorithm", a.as_str());
-                    }
-                    r.with("kms:MessageType", message_type)
-                },
+                &req.grant_tokens,
+                req.signing_algorithm.map(|a| a.as_str()),
+                message_type,
             )?;
             asym::sign(&self.env(), &mut os_rng(), &rec, req)
         })
@@ -69,20 +62,13 @@ impl Keystore {
             ..key_params(&req.key_id)
         };
         self.call("Verify", params, |call| {
-            self.check_grant_tokens(&req.grant_tokens)?;
-            let rec = self.load_shared(&req.key_id)?;
-            self.authorize(
+            let rec = self.load_for_signature(
                 call,
                 "Verify",
-                &rec,
                 &req.key_id,
-                &EncryptionContext::default(),
-                |mut r| {
-                    if let Some(a) = req.signing_algorithm {
-                        r.set("kms:SigningAlgorithm", a.as_str());
-                    }
-                    r.with("kms:MessageType", message_type)
-                },
+                &req.grant_tokens,
+                req.signing_algorithm.map(|a| a.as_str()),
+                message_type,
             )?;
             let env = self.env();
             asym::verify_with(&rec, req, || rec.public_key(&env))
@@ -434,5 +420,37 @@ impl Keystore {
                 .with("kms:ReEncryptOnSameKey", rec.key_id == other.key_id)
                 .with_encryption_context(ctx)
         })
+    }
+}
+
+impl Keystore {
+    /// Sign and Verify: checks the grant tokens, loads the key and authorizes
+    /// `action` with the `kms:SigningAlgorithm` and `kms:MessageType`
+    /// condition keys.
+    fn load_for_signature(
+        &self,
+        call: &mut Call,
+        action: &str,
+        key_id: &str,
+        grant_tokens: &[String],
+        signing_algorithm: Option<&str>,
+        message_type: &str,
+    ) -> Result<std::sync::Arc<crate::cache::CachedKey>> {
+        self.check_grant_tokens(grant_tokens)?;
+        let rec = self.load_shared(key_id)?;
+        self.authorize(
+            call,
+            action,
+            &rec,
+            key_id,
+            &EncryptionContext::default(),
+            |mut r| {
+                if let Some(a) = signing_algorithm {
+                    r.set("kms:SigningAlgorithm", a);
+                }
+                r.with("kms:MessageType", message_type)
+            },
+        )?;
+        Ok(rec)
     }
 }
