@@ -158,6 +158,17 @@ impl<'k> Decryptor<'k> {
         let mut buf = core::mem::take(&mut self.buf);
         let result = (|| {
             while !input.is_empty() {
+                if buf.is_empty() {
+                    // Nothing buffered: take whole units (header, frames,
+                    // footer) straight from the caller's slice, without
+                    // copying them into `buf`; only an incomplete unit at
+                    // the end goes through the buffered path below.
+                    let consumed = self.process(input, out)?;
+                    input = &input[consumed..];
+                    if input.is_empty() {
+                        break;
+                    }
+                }
                 let piece = self.piece_len();
                 let take = input.len().min(piece);
                 buf.extend_from_slice(&input[..take]);
