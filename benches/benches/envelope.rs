@@ -16,7 +16,11 @@
 //!   the streaming API from a `Cursor` into a `Vec` (one `GenerateDataKey` or
 //!   `Decrypt` per message against an SQLite keystore; signed-suite
 //!   decryption stages the plaintext in a temporary file until the signature
-//!   verifies, as `decrypt_stream` does).
+//!   verifies, as `decrypt_stream` does);
+//! - `encrypt_slice/<suite>/<frame>` and `decrypt_slice/<suite>/<frame>`:
+//!   core's one-call `envelope::encrypt` / `decrypt` from a slice into a
+//!   `Vec` (raw AES keyring, no keystore, no `Read`/`Write` copies): the
+//!   least the message format costs in this library.
 //!
 //! Environment:
 //! - `STRONGROOM_BENCH_CPU=1`: time is the CPU time of the whole process
@@ -36,7 +40,9 @@ use criterion::{
 };
 use strongroom::api::CreateKeyRequest;
 use strongroom::core::crypto::aead::GcmKey;
-use strongroom::core::envelope::{AlgorithmSuite, DecryptOptions, EncryptOptions};
+use strongroom::core::envelope::{
+    decrypt, encrypt, AlgorithmSuite, DecryptOptions, EncryptOptions, RawAesKeyring,
+};
 use strongroom::{CreateOptions, EncryptionContext, Keystore, RootKeySource, Secret};
 
 fn cpu_mode() -> bool {
@@ -113,6 +119,8 @@ fn bench(c: &mut Criterion) {
         .arn;
     let ctx = EncryptionContext::from_pairs([("bench", "envelope")]).unwrap();
     let gcm = GcmKey::new(&[1u8; 32]).unwrap();
+    let raw_keyring = RawAesKeyring::new("bench", "raw", &[3u8; 32]).unwrap();
+    let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
     let sfx = if cpu_mode() { "@cpu" } else { "" };
     let frames = list("STRONGROOM_BENCH_FRAMES", &[4096, 65536]);
     for mib in list("STRONGROOM_BENCH_ENVELOPE_MIB", &[1, 64, 1024]) {
@@ -199,6 +207,40 @@ fn bench(c: &mut Criterion) {
                             )
                             .unwrap();
                         })
+                    })
+                });
+                assert!(out == data);
+                let mut msg = Vec::new();
+                g.bench_function(BenchmarkId::new(format!("encrypt_slice{sfx}"), &id), |b| {
+                    b.iter_custom(|iters| {
+                        // The previous message is freed outside the measurement.
+                        timed(
+                            iters,
+                            &mut msg,
+                            |m| *m = Vec::new(),
+                            |msg| {
+                                *msg = encrypt(&raw_keyring, &ctx, &data, &opts, &mut rng).unwrap();
+                            },
+                        )
+                    })
+                });
+                g.bench_function(BenchmarkId::new(format!("decrypt_slice{sfx}"), &id), |b| {
+                    b.iter_custom(|iters| {
+                        timed(
+                            iters,
+                            &mut out,
+                            |o| *o = Vec::new(),
+                            |out| {
+                                *out = decrypt(
+                                    &raw_keyring,
+                                    &msg,
+                                    DecryptOptions::default(),
+                                    &mut rng,
+                                )
+                                .unwrap()
+                                .0;
+                            },
+                        )
                     })
                 });
                 assert!(out == data);

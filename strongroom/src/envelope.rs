@@ -548,9 +548,10 @@ pub fn encrypt_to_path(
     options: &EncryptOptions,
 ) -> Result<EnvelopeSummary> {
     let tmp = temp_beside(out_path)?;
-    let mut w = io::BufWriter::with_capacity(FILE_BUFFER_LEN, tmp.as_file());
+    // Unbuffered: each write is one chunk of about FILE_BUFFER_LEN bytes
+    // (a `BufWriter` of that capacity copied every chunk just under it once more).
+    let mut w = tmp.as_file();
     let summary = encrypt_core(keyring, reader, &mut w, context, options, FILE_BUFFER_LEN)?;
-    drop(w);
     commit_temp(tmp, out_path)?;
     Ok(summary)
 }
@@ -587,7 +588,8 @@ pub fn decrypt_to_path(
     options: &DecryptOptions,
 ) -> Result<EnvelopeSummary> {
     let tmp = temp_beside(out_path)?;
-    let mut w = io::BufWriter::with_capacity(FILE_BUFFER_LEN, tmp.as_file());
+    // Unbuffered, as in `encrypt_to_path`: the plaintext of one chunk per write.
+    let mut w = tmp.as_file();
     let summary = decrypt_core(
         keyring,
         reader,
@@ -595,7 +597,6 @@ pub fn decrypt_to_path(
         options,
         FILE_BUFFER_LEN,
     )?;
-    drop(w);
     commit_temp(tmp, out_path)?;
     Ok(summary)
 }

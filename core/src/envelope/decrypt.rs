@@ -171,10 +171,19 @@ impl<'k> Decryptor<'k> {
                 }
                 let piece = self.piece_len();
                 let take = input.len().min(piece);
+                let held = buf.len();
                 buf.extend_from_slice(&input[..take]);
-                input = &input[take..];
                 let consumed = self.process(&buf, out)?;
-                buf.drain(..consumed);
+                if consumed > 0 && consumed >= held {
+                    // The unit that straddled two calls is done: give back
+                    // the unconsumed rest of this piece, so that the next
+                    // round takes whole units from the caller's slice again.
+                    buf.clear();
+                    input = &input[consumed - held..];
+                } else {
+                    buf.drain(..consumed);
+                    input = &input[take..];
+                }
                 if self.state == State::Header && buf.len() > self.options.max_header_length {
                     return Err(Error::validation(
                         "message header longer than max_header_length",
@@ -402,7 +411,10 @@ pub fn decrypt<R: CryptoRng>(
     rng: &mut R,
 ) -> Result<(Vec<u8>, MessageHeader)> {
     let mut dec = Decryptor::new(keyring, options, rng);
-    let mut out = Vec::new();
+    // The plaintext is shorter than the message: reserving once avoids the
+    // copies of growing, which would also leave unwiped plaintext behind in
+    // the freed smaller buffers.
+    let mut out = Vec::with_capacity(message.len());
     let r = dec.update(message, &mut out).and_then(|_| dec.finish());
     match r {
         Ok(header) => Ok((out, header)),
