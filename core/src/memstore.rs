@@ -388,8 +388,12 @@ impl MemKeystore {
 
     // ---- authorization ---------------------------------------------------------
 
-    /// Checks the grant tokens of a request: at most 10, each authentic.
-    fn check_grant_tokens(&self, tokens: &[String]) -> Result<()> {
+    /// Checks grant tokens as every call that takes them does: at most 10,
+    /// each made by this keystore.
+    ///
+    /// # Errors
+    /// `ValidationException` for more than 10, `InvalidGrantTokenException`.
+    pub fn check_grant_tokens(&self, tokens: &[String]) -> Result<()> {
         access::check_grant_tokens(self.root.grant_token_key(), tokens)
     }
 
