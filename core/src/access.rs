@@ -65,16 +65,16 @@ impl Call {
     }
 
     /// The audit event of operation `op` called by `principal` at
-    /// `unix_millis` in `account`, ending with `result`; `random` gives its
-    /// request and event IDs ([`AuditEvent::new`]).
-    pub fn event<T>(
+    /// `unix_millis` in `account`, which failed with `error` or succeeded
+    /// (`None`); `random` gives its request and event IDs ([`AuditEvent::new`]).
+    pub fn event(
         &self,
         op: &str,
         principal: &str,
         unix_millis: u64,
         random: [u8; 32],
         account: &str,
-        result: &Result<T>,
+        error: Option<&Error>,
     ) -> AuditEvent {
         let mut event = AuditEvent::new(op, principal, unix_millis, random)
             .with_request_parameters(&self.params)
@@ -82,9 +82,9 @@ impl Call {
         for r in &self.resources {
             event = event.with_key(r);
         }
-        match result {
-            Ok(_) => event.with_response_elements(self.response.clone()),
-            Err(e) => event.with_error(e),
+        match error {
+            None => event.with_response_elements(self.response.clone()),
+            Some(e) => event.with_error(e),
         }
     }
 }
@@ -247,7 +247,10 @@ pub fn signing_conditions<'a>(
 }
 
 /// GenerateMac and VerifyMac: `kms:MacAlgorithm` when given.
-pub fn mac_conditions<'a>(mut r: PolicyRequest<'a>, mac_algorithm: Option<&str>) -> PolicyRequest<'a> {
+pub fn mac_conditions<'a>(
+    mut r: PolicyRequest<'a>,
+    mac_algorithm: Option<&str>,
+) -> PolicyRequest<'a> {
     if let Some(a) = mac_algorithm {
         r.set("kms:MacAlgorithm", a);
     }
@@ -286,8 +289,16 @@ pub fn import_parameters_conditions<'a>(
     r: PolicyRequest<'a>,
     req: &crate::api::GetParametersForImportRequest,
 ) -> PolicyRequest<'a> {
-    let r = set_opt(r, "kms:WrappingAlgorithm", req.wrapping_algorithm.map(|a| a.as_str()));
-    set_opt(r, "kms:WrappingKeySpec", req.wrapping_key_spec.map(|s| s.as_str()))
+    let r = set_opt(
+        r,
+        "kms:WrappingAlgorithm",
+        req.wrapping_algorithm.map(|a| a.as_str()),
+    );
+    set_opt(
+        r,
+        "kms:WrappingKeySpec",
+        req.wrapping_key_spec.map(|s| s.as_str()),
+    )
 }
 
 /// ImportKeyMaterial: `kms:ExpirationModel` and `kms:ValidTo` (Unix seconds) when given.
@@ -295,7 +306,11 @@ pub fn import_conditions<'a>(
     r: PolicyRequest<'a>,
     req: &crate::api::ImportKeyMaterialRequest,
 ) -> PolicyRequest<'a> {
-    let r = set_opt(r, "kms:ExpirationModel", req.expiration_model.map(|m| m.as_str()));
+    let r = set_opt(
+        r,
+        "kms:ExpirationModel",
+        req.expiration_model.map(|m| m.as_str()),
+    );
     #[allow(clippy::cast_possible_wrap)]
     set_opt(
         r,
@@ -337,7 +352,12 @@ pub fn check_policy_name(name: Option<&str>) -> Result<()> {
 ///
 /// # Errors
 /// `MalformedPolicyDocumentException`.
-pub fn check_new_policy(policy: &Policy, bypass: bool, principal: &str, key_arn: &str) -> Result<()> {
+pub fn check_new_policy(
+    policy: &Policy,
+    bypass: bool,
+    principal: &str,
+    key_arn: &str,
+) -> Result<()> {
     if bypass {
         return Ok(());
     }
@@ -393,7 +413,11 @@ pub fn create_grant_conditions<'a>(
         .with("kms:GranteePrincipal", req.grantee_principal.as_str())
         .with("kms:GrantIsForAWSResource", false)
         .with_encryption_context(&ctx);
-    let r = set_opt(r, "kms:RetiringPrincipal", req.retiring_principal.as_deref());
+    let r = set_opt(
+        r,
+        "kms:RetiringPrincipal",
+        req.retiring_principal.as_deref(),
+    );
     set_opt(r, "kms:GrantConstraintType", constraint_type)
 }
 

@@ -1,5 +1,5 @@
-//! An in-memory keystore: key records and aliases in ordered maps, with one
-//! method per KMS operation delegating to [`crate::ops`]. It is what the
+//! An in-memory keystore: key records, aliases and grants in ordered maps,
+//! with one method per KMS operation delegating to [`crate::ops`]. It is what the
 //! WebAssembly package (and any embedder without a filesystem) runs on;
 //! persistence is the caller's choice through the sealed export
 //! ([`MemKeystore::export_sealed`], [`MemKeystore::import_sealed`]), which
@@ -13,10 +13,17 @@
 //! automatic rotations are applied before a key is used; a record's
 //! `generation` grows by one on every change; pagination markers are those
 //! of [`crate::paging`].
+//!
+//! Access control is the native keystore's too ([`crate::access`]): every
+//! method runs for the principal set by [`MemKeystore::act_as`] (by default
+//! the administrator), is authorized by the key policy and grants, and
+//! appends one event to the in-memory audit log ([`MemKeystore::audit_lines`],
+//! [`MemKeystore::verify_audit_log`]) whether it succeeds, is denied or
+//! fails.
 
+use alloc::borrow::ToOwned;
 use alloc::collections::BTreeMap;
 use alloc::format;
-use alloc::borrow::ToOwned;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
@@ -29,8 +36,7 @@ use crate::context::EncryptionContext;
 use crate::error::{Error, ErrorKind, Result};
 use crate::export::{ExportRow, KeystoreConfig, SealedExport, KEYSTORE_FORMAT_VERSION};
 use crate::grant::{
-    grant_row_id, grant_token, is_retiring_principal, may_retire,
-    validate_grant_id, Grant,
+    grant_row_id, grant_token, is_retiring_principal, may_retire, validate_grant_id, Grant,
 };
 use crate::key::{
     alias_arn, validate_alias_name, AliasRecord, EncryptionAlgorithm, KeyIdentifier, KeyRecord,
@@ -38,8 +44,8 @@ use crate::key::{
 };
 use crate::ops::{self, Env};
 use crate::paging::{
-    decode_marker, encode_marker, limit_within, page_limit, paginate_index,
-    paginate_index_within, LIST_ALIASES, LIST_GRANTS,
+    decode_marker, encode_marker, limit_within, page_limit, paginate_index, paginate_index_within,
+    LIST_ALIASES, LIST_GRANTS,
 };
 use crate::policy::{default_key_policy, Policy, PolicyRequest, DEFAULT_POLICY_NAME};
 use crate::seal::RootKey;
@@ -113,6 +119,10 @@ fn grant_page(
         next_marker,
     })
 }
+
+/// Adds an operation's condition keys to a policy request (a trait object,
+/// so that authorization is compiled once for every operation).
+type Conditions<'c> = dyn for<'a> Fn(PolicyRequest<'a>) -> PolicyRequest<'a> + 'c;
 
 fn no_context() -> EncryptionContext {
     EncryptionContext::default()
@@ -335,22 +345,31 @@ impl MemKeystore {
     {
         let mut call = Call::new(params);
         let result = f(self, rng, &mut call);
+        self.record(rng, now, op, &call, result.as_ref().err())?;
+        result
+    }
+
+    /// Appends the audit event of a finished call (kept apart from the
+    /// generic [`call`](Self::call), so that it is compiled once).
+    fn record<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        op: &str,
+        call: &Call,
+        error: Option<&Error>,
+    ) -> Result<()> {
         let mut random = [0u8; 32];
         rng.fill_bytes(&mut random);
-        let event = call.event(
-            op,
-            self.principal(),
-            now.saturating_mul(1000),
-            random,
-            &self.config.account,
-            &result,
-        );
+        let millis = now.saturating_mul(1000);
+        let account = &self.config.account;
+        let event = call.event(op, self.principal(), millis, random, account, error);
         let canonical = audit::canonical_record(&event.to_record())?;
         let (line, head) =
             audit::chain_canonical(self.root.audit_key(), &self.audit_head, &canonical)?;
         self.audit.push(line);
         self.audit_head = head;
-        result
+        Ok(())
     }
 
     /// The audit log: one CloudTrail-shaped JSON record per operation since
@@ -409,14 +428,14 @@ impl MemKeystore {
         rec: &KeyRecord,
         requested_as: &str,
         grant_context: &EncryptionContext,
-        build: impl for<'a> FnOnce(PolicyRequest<'a>) -> PolicyRequest<'a>,
+        build: &Conditions<'_>,
     ) -> Result<Option<Vec<Grant>>> {
         call.touch(&rec.arn);
-        let alias = match KeyIdentifier::parse(requested_as, &self.config.region, &self.config.account)
-        {
-            Ok(KeyIdentifier::Alias(name)) => Some(name),
-            _ => None,
-        };
+        let alias =
+            match KeyIdentifier::parse(requested_as, &self.config.region, &self.config.account) {
+                Ok(KeyIdentifier::Alias(name)) => Some(name),
+                _ => None,
+            };
         let mut req = access::key_request(self.principal(), action, rec, alias);
         if access::needs_resource_aliases(rec) {
             let names: Vec<String> = self
@@ -430,7 +449,9 @@ impl MemKeystore {
         let req = build(req);
         let own = access::stored_policy(rec)?;
         let policy = own.as_ref().unwrap_or(&self.default_policy);
-        access::decide(policy, &req, grant_context, || Ok(self.grants_of(&rec.key_id)))
+        access::decide(policy, &req, grant_context, || {
+            Ok(self.grants_of(&rec.key_id))
+        })
     }
 
     /// Loads the key `key_id` names and authorizes `action` on it.
@@ -441,10 +462,10 @@ impl MemKeystore {
         call: &mut Call,
         action: &str,
         key_id: &str,
-        build: impl for<'a> FnOnce(PolicyRequest<'a>) -> PolicyRequest<'a>,
+        build: impl for<'a> Fn(PolicyRequest<'a>) -> PolicyRequest<'a>,
     ) -> Result<KeyRecord> {
         let rec = self.load(rng, now, key_id)?;
-        self.authorize(call, action, &rec, key_id, &no_context(), build)?;
+        self.authorize(call, action, &rec, key_id, &no_context(), &build)?;
         Ok(rec)
     }
 
@@ -458,7 +479,7 @@ impl MemKeystore {
         call: &mut Call,
         action: &str,
         key_id: &str,
-        build: impl for<'a> FnOnce(PolicyRequest<'a>) -> PolicyRequest<'a>,
+        build: impl for<'a> Fn(PolicyRequest<'a>) -> PolicyRequest<'a>,
         f: impl FnOnce(&Env<'_>, &mut R, &mut KeyRecord) -> Result<T>,
     ) -> Result<T>
     where
@@ -480,11 +501,11 @@ impl MemKeystore {
         key_id: &str,
         grant_tokens: &[String],
         context: &EncryptionContext,
-        build: impl for<'a> FnOnce(PolicyRequest<'a>) -> PolicyRequest<'a>,
+        build: impl for<'a> Fn(PolicyRequest<'a>) -> PolicyRequest<'a>,
     ) -> Result<KeyRecord> {
         self.check_grant_tokens(grant_tokens)?;
         let rec = self.load(rng, now, key_id)?;
-        self.authorize(call, action, &rec, key_id, context, build)?;
+        self.authorize(call, action, &rec, key_id, context, &build)?;
         Ok(rec)
     }
 
@@ -597,9 +618,13 @@ impl MemKeystore {
     where
         R: CryptoRng + ?Sized,
     {
-        self.call(rng, now, action, RequestParameters::key(key_id), |ks, rng, call| {
-            ks.modify_authorized(rng, now, call, action, key_id, |r| r, f)
-        })
+        self.call(
+            rng,
+            now,
+            action,
+            RequestParameters::key(key_id),
+            |ks, rng, call| ks.modify_authorized(rng, now, call, action, key_id, |r| r, f),
+        )
     }
 
     /// An audited operation that only authorizes `action` on the key and
@@ -615,9 +640,13 @@ impl MemKeystore {
     where
         R: CryptoRng + ?Sized,
     {
-        self.call(rng, now, action, RequestParameters::key(key_id), |ks, rng, call| {
-            f(ks.load_authorized(rng, now, call, action, key_id, |r| r)?)
-        })
+        self.call(
+            rng,
+            now,
+            action,
+            RequestParameters::key(key_id),
+            |ks, rng, call| f(ks.load_authorized(rng, now, call, action, key_id, |r| r)?),
+        )
     }
 
     /// Deletes every key whose deletion date has passed, with its aliases;
@@ -679,12 +708,18 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<DescribeKeyResponse> {
-        self.call(rng, now, "DescribeKey", RequestParameters::key(key_id), |ks, rng, call| {
-            let rec = ks.load_authorized(rng, now, call, "DescribeKey", key_id, |r| r)?;
-            Ok(DescribeKeyResponse {
-                key_metadata: ops::describe(&rec),
-            })
-        })
+        self.call(
+            rng,
+            now,
+            "DescribeKey",
+            RequestParameters::key(key_id),
+            |ks, rng, call| {
+                let rec = ks.load_authorized(rng, now, call, "DescribeKey", key_id, |r| r)?;
+                Ok(DescribeKeyResponse {
+                    key_metadata: ops::describe(&rec),
+                })
+            },
+        )
     }
 
     /// ListKeys: `limit` 1–1000 (default 100), `marker` from a previous page.
@@ -755,9 +790,15 @@ impl MemKeystore {
             ..RequestParameters::key(key_id)
         };
         self.call(rng, now, "UpdateKeyDescription", params, |ks, rng, call| {
-            ks.modify_authorized(rng, now, call, "UpdateKeyDescription", key_id, |r| r, |_, _, r| {
-                ops::update_key_description(r, description)
-            })
+            ks.modify_authorized(
+                rng,
+                now,
+                call,
+                "UpdateKeyDescription",
+                key_id,
+                |r| r,
+                |_, _, r| ops::update_key_description(r, description),
+            )
         })
     }
 
@@ -784,7 +825,9 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<()> {
-        self.simple_change(rng, now, "DisableKey", key_id, |_, _, r| ops::disable_key(r))
+        self.simple_change(rng, now, "DisableKey", key_id, |_, _, r| {
+            ops::disable_key(r)
+        })
     }
 
     /// ScheduleKeyDeletion: `pending_window_in_days` 7–30 (default 30).
@@ -840,11 +883,19 @@ impl MemKeystore {
     ) -> Result<KeyIdResponse> {
         let params = RequestParameters::key(key_id);
         self.call(rng, now, "CancelKeyDeletion", params, |ks, rng, call| {
-            let out = ks.modify_authorized(rng, now, call, "CancelKeyDeletion", key_id, |r| r, |_, _, r| {
-                ops::cancel_key_deletion(r).map(|_| KeyIdResponse {
-                    key_id: r.arn.clone(),
-                })
-            })?;
+            let out = ks.modify_authorized(
+                rng,
+                now,
+                call,
+                "CancelKeyDeletion",
+                key_id,
+                |r| r,
+                |_, _, r| {
+                    ops::cancel_key_deletion(r).map(|_| KeyIdResponse {
+                        key_id: r.arn.clone(),
+                    })
+                },
+            )?;
             call.response = serde_json::json!({ "keyId": out.key_id });
             Ok(out)
         })
@@ -1010,9 +1061,13 @@ impl MemKeystore {
         }
         let action = if create { "CreateAlias" } else { "UpdateAlias" };
         if !create {
-            if let Some(old) = self.aliases.get(alias_name).map(|a| a.target_key_id.clone()) {
+            if let Some(old) = self
+                .aliases
+                .get(alias_name)
+                .map(|a| a.target_key_id.clone())
+            {
                 if let Ok(old_rec) = self.load(rng, now, &old) {
-                    self.authorize(call, action, &old_rec, alias_name, &no_context(), |r| r)?;
+                    self.authorize(call, action, &old_rec, alias_name, &no_context(), &|r| r)?;
                 }
             }
         }
@@ -1081,7 +1136,7 @@ impl MemKeystore {
             }
             if let Some(target) = ks.aliases.get(alias_name).map(|a| a.target_key_id.clone()) {
                 if let Ok(rec) = ks.load(rng, now, &target) {
-                    ks.authorize(call, "DeleteAlias", &rec, alias_name, &no_context(), |r| r)?;
+                    ks.authorize(call, "DeleteAlias", &rec, alias_name, &no_context(), &|r| r)?;
                 }
             }
             match ks.aliases.remove(alias_name) {
@@ -1169,17 +1224,23 @@ impl MemKeystore {
         tags: &[Tag],
     ) -> Result<()> {
         let keys = tags.iter().map(|t| t.tag_key.clone()).collect();
-        self.call(rng, now, "TagResource", RequestParameters::tags(key_id, keys), |ks, rng, call| {
-            ks.modify_authorized(
-                rng,
-                now,
-                call,
-                "TagResource",
-                key_id,
-                |r| access::tag_conditions(r, tags),
-                |_, _, r| ops::tag_resource(r, tags),
-            )
-        })
+        self.call(
+            rng,
+            now,
+            "TagResource",
+            RequestParameters::tags(key_id, keys),
+            |ks, rng, call| {
+                ks.modify_authorized(
+                    rng,
+                    now,
+                    call,
+                    "TagResource",
+                    key_id,
+                    |r| access::tag_conditions(r, tags),
+                    |_, _, r| ops::tag_resource(r, tags),
+                )
+            },
+        )
     }
 
     /// UntagResource.
@@ -1293,9 +1354,7 @@ impl MemKeystore {
             access::check_policy_name(policy_name)?;
             let rec = ks.load_authorized(rng, now, call, "GetKeyPolicy", key_id, |r| r)?;
             Ok(GetKeyPolicyResponse {
-                policy: rec
-                    .policy
-                    .unwrap_or_else(|| default_key_policy(&ks.admin)),
+                policy: rec.policy.unwrap_or_else(|| default_key_policy(&ks.admin)),
                 policy_name: DEFAULT_POLICY_NAME.into(),
             })
         })
@@ -1351,7 +1410,7 @@ impl MemKeystore {
             ks.check_grant_tokens(&req.grant_tokens)?;
             let rec = ks.load(rng, now, &req.key_id)?;
             let (_, ctx) = access::grant_constraint(req);
-            let via_grants = ks.authorize(call, "CreateGrant", &rec, &req.key_id, &ctx, |r| {
+            let via_grants = ks.authorize(call, "CreateGrant", &rec, &req.key_id, &ctx, &|r| {
                 access::create_grant_conditions(r, req)
             })?;
             if let Some(parents) = via_grants {
@@ -1478,7 +1537,7 @@ impl MemKeystore {
                 call.touch(&rec.arn);
             } else {
                 let named = req.key_id.as_deref().unwrap_or(&key_id);
-                ks.authorize(call, "RetireGrant", &rec, named, &no_context(), |r| r)?;
+                ks.authorize(call, "RetireGrant", &rec, named, &no_context(), &|r| r)?;
             }
             ks.grants.remove(&row);
             Ok(())
@@ -1521,13 +1580,26 @@ impl MemKeystore {
         now: u64,
         req: &EncryptRequest,
     ) -> Result<EncryptResponse> {
-        self.call(rng, now, "Encrypt", RequestParameters::encrypt(req), |ks, rng, call| {
-            let ctx = &req.encryption_context;
-            let rec = ks.load_for(rng, now, call, "Encrypt", &req.key_id, &req.grant_tokens, ctx, |r| {
-                access::crypto_conditions(r, req.encryption_algorithm, ctx)
-            })?;
-            ops::encrypt(&ks.env(now), rng, &rec, req)
-        })
+        self.call(
+            rng,
+            now,
+            "Encrypt",
+            RequestParameters::encrypt(req),
+            |ks, rng, call| {
+                let ctx = &req.encryption_context;
+                let rec = ks.load_for(
+                    rng,
+                    now,
+                    call,
+                    "Encrypt",
+                    &req.key_id,
+                    &req.grant_tokens,
+                    ctx,
+                    |r| access::crypto_conditions(r, req.encryption_algorithm, ctx),
+                )?;
+                ops::encrypt(&ks.env(now), rng, &rec, req)
+            },
+        )
     }
 
     /// The key that made a symmetric blob, checked against an optional
@@ -1574,9 +1646,13 @@ impl MemKeystore {
         now: u64,
         req: &DecryptRequest,
     ) -> Result<DecryptResponse> {
-        self.call(rng, now, "Decrypt", RequestParameters::decrypt(req), |ks, rng, call| {
-            ks.decrypt_authorized(rng, now, call, req)
-        })
+        self.call(
+            rng,
+            now,
+            "Decrypt",
+            RequestParameters::decrypt(req),
+            |ks, rng, call| ks.decrypt_authorized(rng, now, call, req),
+        )
     }
 
     fn decrypt_authorized<R: CryptoRng + ?Sized>(
@@ -1591,7 +1667,7 @@ impl MemKeystore {
         if let Some(key_id) = req.key_id.as_deref() {
             let rec = self.load(rng, now, key_id)?;
             if rec.key_spec != KeySpec::SymmetricDefault {
-                self.authorize(call, "Decrypt", &rec, key_id, ctx, |r| {
+                self.authorize(call, "Decrypt", &rec, key_id, ctx, &|r| {
                     access::rsa_decrypt_conditions(r, req.encryption_algorithm, ctx)
                 })?;
                 return crate::asym::decrypt(&self.env(now), rng, &rec, req);
@@ -1599,7 +1675,7 @@ impl MemKeystore {
         }
         let rec = self.blob_key(rng, now, &req.ciphertext_blob, req.key_id.as_deref())?;
         let requested_as = req.key_id.as_deref().unwrap_or(&rec.key_id);
-        self.authorize(call, "Decrypt", &rec, requested_as, ctx, |r| {
+        self.authorize(call, "Decrypt", &rec, requested_as, ctx, &|r| {
             access::crypto_conditions(r, req.encryption_algorithm, ctx)
         })?;
         if let Some(a) = req.encryption_algorithm {
@@ -1638,9 +1714,13 @@ impl MemKeystore {
         now: u64,
         req: &ReEncryptRequest,
     ) -> Result<ReEncryptResponse> {
-        self.call(rng, now, "ReEncrypt", RequestParameters::re_encrypt(req), |ks, rng, call| {
-            ks.re_encrypt_authorized(rng, now, call, req)
-        })
+        self.call(
+            rng,
+            now,
+            "ReEncrypt",
+            RequestParameters::re_encrypt(req),
+            |ks, rng, call| ks.re_encrypt_authorized(rng, now, call, req),
+        )
     }
 
     fn re_encrypt_authorized<R: CryptoRng + ?Sized>(
@@ -1677,12 +1757,24 @@ impl MemKeystore {
         let src_as = req.source_key_id.as_deref().unwrap_or(&src.key_id);
         let src_ctx = &req.source_encryption_context;
         let dst_ctx = &req.destination_encryption_context;
-        self.authorize(call, "ReEncryptFrom", &src, src_as, src_ctx, |r| {
+        self.authorize(call, "ReEncryptFrom", &src, src_as, src_ctx, &|r| {
             access::re_encrypt_conditions(r, req.source_encryption_algorithm, src_ctx, same)
         })?;
-        self.authorize(call, "ReEncryptTo", &dst, &req.destination_key_id, dst_ctx, |r| {
-            access::re_encrypt_conditions(r, req.destination_encryption_algorithm, dst_ctx, same)
-        })?;
+        self.authorize(
+            call,
+            "ReEncryptTo",
+            &dst,
+            &req.destination_key_id,
+            dst_ctx,
+            &|r| {
+                access::re_encrypt_conditions(
+                    r,
+                    req.destination_encryption_algorithm,
+                    dst_ctx,
+                    same,
+                )
+            },
+        )?;
         let env = self.env(now);
         let (plaintext, source_encryption_algorithm) = if src_is_rsa {
             let d = crate::asym::decrypt(
@@ -1749,13 +1841,26 @@ impl MemKeystore {
         op: &str,
         req: &GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyResponse> {
-        self.call(rng, now, op, RequestParameters::data_key(req), |ks, rng, call| {
-            let ctx = &req.encryption_context;
-            let rec = ks.load_for(rng, now, call, op, &req.key_id, &req.grant_tokens, ctx, |r| {
-                access::crypto_conditions(r, None, ctx)
-            })?;
-            ops::generate_data_key(&ks.env(now), rng, &rec, req)
-        })
+        self.call(
+            rng,
+            now,
+            op,
+            RequestParameters::data_key(req),
+            |ks, rng, call| {
+                let ctx = &req.encryption_context;
+                let rec = ks.load_for(
+                    rng,
+                    now,
+                    call,
+                    op,
+                    &req.key_id,
+                    &req.grant_tokens,
+                    ctx,
+                    |r| access::crypto_conditions(r, None, ctx),
+                )?;
+                ops::generate_data_key(&ks.env(now), rng, &rec, req)
+            },
+        )
     }
 
     /// GenerateDataKeyWithoutPlaintext: only the encrypted data key.
@@ -1791,9 +1896,16 @@ impl MemKeystore {
         let message_type = req.message_type.map_or("RAW", |m| m.as_str());
         let params = RequestParameters::signature(&req.key_id, alg, message_type);
         self.call(rng, now, "Sign", params, |ks, rng, call| {
-            let rec = ks.load_for(rng, now, call, "Sign", &req.key_id, &req.grant_tokens, &no_context(), |r| {
-                access::signing_conditions(r, alg, message_type)
-            })?;
+            let rec = ks.load_for(
+                rng,
+                now,
+                call,
+                "Sign",
+                &req.key_id,
+                &req.grant_tokens,
+                &no_context(),
+                |r| access::signing_conditions(r, alg, message_type),
+            )?;
             crate::asym::sign(&ks.env(now), rng, &rec, req)
         })
     }
@@ -1812,9 +1924,16 @@ impl MemKeystore {
         let message_type = req.message_type.map_or("RAW", |m| m.as_str());
         let params = RequestParameters::signature(&req.key_id, alg, message_type);
         self.call(rng, now, "Verify", params, |ks, rng, call| {
-            let rec = ks.load_for(rng, now, call, "Verify", &req.key_id, &req.grant_tokens, &no_context(), |r| {
-                access::signing_conditions(r, alg, message_type)
-            })?;
+            let rec = ks.load_for(
+                rng,
+                now,
+                call,
+                "Verify",
+                &req.key_id,
+                &req.grant_tokens,
+                &no_context(),
+                |r| access::signing_conditions(r, alg, message_type),
+            )?;
             crate::asym::verify(&ks.env(now), &rec, req)
         })
     }
@@ -1829,10 +1948,16 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<GetPublicKeyResponse> {
-        self.call(rng, now, "GetPublicKey", RequestParameters::key(key_id), |ks, rng, call| {
-            let rec = ks.load_authorized(rng, now, call, "GetPublicKey", key_id, |r| r)?;
-            crate::asym::get_public_key(&ks.env(now), &rec)
-        })
+        self.call(
+            rng,
+            now,
+            "GetPublicKey",
+            RequestParameters::key(key_id),
+            |ks, rng, call| {
+                let rec = ks.load_authorized(rng, now, call, "GetPublicKey", key_id, |r| r)?;
+                crate::asym::get_public_key(&ks.env(now), &rec)
+            },
+        )
     }
 
     /// GenerateDataKeyPair: a fresh RSA or ECC key pair whose private key
@@ -1858,14 +1983,27 @@ impl MemKeystore {
         op: &str,
         req: &GenerateDataKeyPairRequest,
     ) -> Result<GenerateDataKeyPairResponse> {
-        self.call(rng, now, op, RequestParameters::data_key_pair(req), |ks, rng, call| {
-            let ctx = &req.encryption_context;
-            let spec = req.key_pair_spec.map(|s| s.as_str());
-            let rec = ks.load_for(rng, now, call, op, &req.key_id, &req.grant_tokens, ctx, |r| {
-                access::data_key_pair_conditions(r, spec, ctx)
-            })?;
-            crate::asym::generate_data_key_pair(&ks.env(now), rng, &rec, req)
-        })
+        self.call(
+            rng,
+            now,
+            op,
+            RequestParameters::data_key_pair(req),
+            |ks, rng, call| {
+                let ctx = &req.encryption_context;
+                let spec = req.key_pair_spec.map(|s| s.as_str());
+                let rec = ks.load_for(
+                    rng,
+                    now,
+                    call,
+                    op,
+                    &req.key_id,
+                    &req.grant_tokens,
+                    ctx,
+                    |r| access::data_key_pair_conditions(r, spec, ctx),
+                )?;
+                crate::asym::generate_data_key_pair(&ks.env(now), rng, &rec, req)
+            },
+        )
     }
 
     /// GenerateDataKeyPairWithoutPlaintext: as
@@ -1905,12 +2043,23 @@ impl MemKeystore {
             wrapping_algorithm: req.wrapping_algorithm.map(|a| a.as_str().to_string()),
             ..RequestParameters::key(&req.key_id)
         };
-        self.call(rng, now, "GetParametersForImport", params, |ks, rng, call| {
-            let rec = ks.load_authorized(rng, now, call, "GetParametersForImport", &req.key_id, |r| {
-                access::import_parameters_conditions(r, req)
-            })?;
-            crate::asym::get_parameters_for_import(&ks.env(now), rng, &rec, req)
-        })
+        self.call(
+            rng,
+            now,
+            "GetParametersForImport",
+            params,
+            |ks, rng, call| {
+                let rec = ks.load_authorized(
+                    rng,
+                    now,
+                    call,
+                    "GetParametersForImport",
+                    &req.key_id,
+                    |r| access::import_parameters_conditions(r, req),
+                )?;
+                crate::asym::get_parameters_for_import(&ks.env(now), rng, &rec, req)
+            },
+        )
     }
 
     /// ImportKeyMaterial: unwraps the material with the import token's
@@ -1970,12 +2119,25 @@ impl MemKeystore {
         req: &GenerateMacRequest,
     ) -> Result<GenerateMacResponse> {
         let alg = req.mac_algorithm.map(|a| a.as_str());
-        self.call(rng, now, "GenerateMac", RequestParameters::mac(&req.key_id, alg), |ks, rng, call| {
-            let rec = ks.load_for(rng, now, call, "GenerateMac", &req.key_id, &req.grant_tokens, &no_context(), |r| {
-                access::mac_conditions(r, alg)
-            })?;
-            crate::asym::generate_mac(&ks.env(now), &rec, req)
-        })
+        self.call(
+            rng,
+            now,
+            "GenerateMac",
+            RequestParameters::mac(&req.key_id, alg),
+            |ks, rng, call| {
+                let rec = ks.load_for(
+                    rng,
+                    now,
+                    call,
+                    "GenerateMac",
+                    &req.key_id,
+                    &req.grant_tokens,
+                    &no_context(),
+                    |r| access::mac_conditions(r, alg),
+                )?;
+                crate::asym::generate_mac(&ks.env(now), &rec, req)
+            },
+        )
     }
 
     /// VerifyMac; a mismatch is `KMSInvalidMacException`.
@@ -1989,12 +2151,25 @@ impl MemKeystore {
         req: &VerifyMacRequest,
     ) -> Result<VerifyMacResponse> {
         let alg = req.mac_algorithm.map(|a| a.as_str());
-        self.call(rng, now, "VerifyMac", RequestParameters::mac(&req.key_id, alg), |ks, rng, call| {
-            let rec = ks.load_for(rng, now, call, "VerifyMac", &req.key_id, &req.grant_tokens, &no_context(), |r| {
-                access::mac_conditions(r, alg)
-            })?;
-            crate::asym::verify_mac(&ks.env(now), &rec, req)
-        })
+        self.call(
+            rng,
+            now,
+            "VerifyMac",
+            RequestParameters::mac(&req.key_id, alg),
+            |ks, rng, call| {
+                let rec = ks.load_for(
+                    rng,
+                    now,
+                    call,
+                    "VerifyMac",
+                    &req.key_id,
+                    &req.grant_tokens,
+                    &no_context(),
+                    |r| access::mac_conditions(r, alg),
+                )?;
+                crate::asym::verify_mac(&ks.env(now), &rec, req)
+            },
+        )
     }
 
     /// GenerateRandom: 1–1024 bytes from `rng`. Allowed for every principal.

@@ -36,7 +36,8 @@ fn new_key(ks: &mut MemKeystore) -> String {
 }
 
 fn ctx(pairs: &[(&str, &str)]) -> EncryptionContext {
-    EncryptionContext::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap()
+    EncryptionContext::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+        .unwrap()
 }
 
 fn encrypt_as(
@@ -214,7 +215,13 @@ fn grants_allow_the_grantee_until_retired_or_revoked() {
     // The token is usable at once; the constraint is enforced.
     let blob = encrypt_as(&mut ks, Some(BOB), &key, &sales, &[g.grant_token.clone()]).unwrap();
     assert_eq!(
-        code(encrypt_as(&mut ks, Some(BOB), &key, &ctx(&[("dept", "hr")]), &[])),
+        code(encrypt_as(
+            &mut ks,
+            Some(BOB),
+            &key,
+            &ctx(&[("dept", "hr")]),
+            &[]
+        )),
         ErrorKind::AccessDeniedException
     );
     ks.act_as(Some(BOB));
@@ -266,7 +273,10 @@ fn grants_allow_the_grantee_until_retired_or_revoked() {
         .unwrap();
     assert_eq!(listed.grants.len(), 1);
     assert_eq!(listed.grants[0].key_id, key);
-    assert_eq!(listed.grants[0].issuing_account, "arn:aws:iam::111122223333:root");
+    assert_eq!(
+        listed.grants[0].issuing_account,
+        "arn:aws:iam::111122223333:root"
+    );
     assert_eq!(
         code(ks.list_grants(
             &mut rng(),
@@ -322,7 +332,8 @@ fn grants_allow_the_grantee_until_retired_or_revoked() {
         ErrorKind::AccessDeniedException
     );
     ks.act_as(None);
-    ks.revoke_grant(&mut rng(), NOW, &key, &g2.grant_id).unwrap();
+    ks.revoke_grant(&mut rng(), NOW, &key, &g2.grant_id)
+        .unwrap();
     assert_eq!(
         code(encrypt_as(&mut ks, Some(BOB), &key, &sales, &[])),
         ErrorKind::AccessDeniedException
@@ -365,11 +376,14 @@ fn every_call_is_audited_in_a_verifiable_chain() {
     let key = new_key(&mut ks);
     let none = EncryptionContext::new();
     encrypt_as(&mut ks, Some(BOB), &key, &none, &[]).unwrap_err();
-    ks.describe_key(&mut rng(), NOW, "alias/missing").unwrap_err();
+    ks.describe_key(&mut rng(), NOW, "alias/missing")
+        .unwrap_err();
     let lines = ks.audit_lines().to_vec();
     assert_eq!(lines.len(), 3);
-    let events: Vec<serde_json::Value> =
-        lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let events: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(events[0]["eventName"], "CreateKey");
     assert_eq!(events[0]["resources"][0]["ARN"], key);
     assert_eq!(events[1]["eventName"], "Encrypt");
@@ -431,7 +445,9 @@ fn export_keeps_policies_grants_and_admin_and_starts_a_new_audit_log() {
     assert_eq!(back.admin_principal(), ALICE);
     assert!(back.audit_lines().is_empty());
     assert_eq!(
-        back.get_key_policy(&mut rng(), NOW, &key, None).unwrap().policy,
+        back.get_key_policy(&mut rng(), NOW, &key, None)
+            .unwrap()
+            .policy,
         policy
     );
     let none = EncryptionContext::new();

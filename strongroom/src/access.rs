@@ -23,8 +23,8 @@
 
 use std::sync::Arc;
 
-pub(crate) use strongroom_core::access::Call;
 use strongroom_core::access;
+pub(crate) use strongroom_core::access::Call;
 use strongroom_core::audit::RequestParameters;
 use strongroom_core::grant::Grant;
 use strongroom_core::key::{KeyIdentifier, KeyRecord};
@@ -74,7 +74,8 @@ impl Keystore {
         let mut random = [0u8; 32];
         rand_core::Rng::fill_bytes(&mut os_rng(), &mut random);
         let millis = self.inner.clock.now().saturating_mul(1000);
-        let event = call.event(op, self.principal(), millis, random, self.account(), &result);
+        let error = result.as_ref().err();
+        let event = call.event(op, self.principal(), millis, random, self.account(), error);
         self.append_audit(&event, crate::audit_log::durable_event(op))?;
         result
     }

@@ -2,8 +2,8 @@
 //! import of key material. Each loads the key it names, calls the pure
 //! function of [`strongroom_core::asym`], and stores what changed.
 
-use strongroom_core::api::*;
 use strongroom_core::access;
+use strongroom_core::api::*;
 use strongroom_core::asym;
 use strongroom_core::key::{EncryptionAlgorithm, KeySpec};
 use strongroom_core::ops;
@@ -13,7 +13,6 @@ use strongroom_core::EncryptionContext;
 
 use crate::access::Call;
 use crate::{os_rng, Keystore, Result};
-
 
 impl Keystore {
     /// Sign with an RSA or ECC `SIGN_VERIFY` key. `MessageType` `RAW`
@@ -141,17 +140,10 @@ impl Keystore {
         self.call(op, params, |call| {
             self.check_grant_tokens(&req.grant_tokens)?;
             let rec = self.load_shared(&req.key_id)?;
-            self.authorize(
-                call,
-                op,
-                &rec,
-                &req.key_id,
-                &req.encryption_context,
-                |r| {
-                    let spec = req.key_pair_spec.map(|s| s.as_str());
-                    access::data_key_pair_conditions(r, spec, &req.encryption_context)
-                },
-            )?;
+            self.authorize(call, op, &rec, &req.key_id, &req.encryption_context, |r| {
+                let spec = req.key_pair_spec.map(|s| s.as_str());
+                access::data_key_pair_conditions(r, spec, &req.encryption_context)
+            })?;
             asym::generate_data_key_pair(&self.env(), &mut os_rng(), &rec, req)
         })
     }
@@ -189,10 +181,9 @@ impl Keystore {
             ..RequestParameters::key(&req.key_id)
         };
         self.call("GetParametersForImport", params, |call| {
-            let rec =
-                self.load_authorized(call, "GetParametersForImport", &req.key_id, |r| {
-                    access::import_parameters_conditions(r, req)
-                })?;
+            let rec = self.load_authorized(call, "GetParametersForImport", &req.key_id, |r| {
+                access::import_parameters_conditions(r, req)
+            })?;
             asym::get_parameters_for_import(&self.env(), &mut os_rng(), &rec, req)
         })
     }
@@ -223,15 +214,19 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::asym::delete_imported_key_material`].
     pub fn delete_imported_key_material(&self, key_id: &str) -> Result<()> {
-        self.call("DeleteImportedKeyMaterial", RequestParameters::key(key_id), |call| {
-            self.modify_authorized(
-                call,
-                "DeleteImportedKeyMaterial",
-                key_id,
-                |r| r,
-                |_, r| asym::delete_imported_key_material(r),
-            )
-        })
+        self.call(
+            "DeleteImportedKeyMaterial",
+            RequestParameters::key(key_id),
+            |call| {
+                self.modify_authorized(
+                    call,
+                    "DeleteImportedKeyMaterial",
+                    key_id,
+                    |r| r,
+                    |_, r| asym::delete_imported_key_material(r),
+                )
+            },
+        )
     }
 
     /// Decrypt for a request whose `KeyId` names an asymmetric key
@@ -254,7 +249,9 @@ impl Keystore {
             &rec,
             key_id,
             &req.encryption_context,
-            |r| access::rsa_decrypt_conditions(r, req.encryption_algorithm, &req.encryption_context),
+            |r| {
+                access::rsa_decrypt_conditions(r, req.encryption_algorithm, &req.encryption_context)
+            },
         )?;
         asym::decrypt(&self.env(), &mut os_rng(), &rec, req).map(Some)
     }

@@ -7,9 +7,7 @@ use strongroom_core::grant::{
     grant_token, is_retiring_principal, may_retire, validate_grant_id, Grant,
 };
 use strongroom_core::key::KeyState;
-use strongroom_core::policy::{
-    default_key_policy, Policy, PolicyRequest, DEFAULT_POLICY_NAME,
-};
+use strongroom_core::policy::{default_key_policy, Policy, PolicyRequest, DEFAULT_POLICY_NAME};
 use strongroom_core::{EncryptionContext, Error, ErrorKind, Result};
 
 use crate::access::{grant_row_id, Call};
@@ -46,29 +44,33 @@ impl Keystore {
     /// the lockout safety check), `NotFoundException` (key, or a policy name
     /// other than `default`), `AccessDeniedException`, `KMSInvalidStateException`.
     pub fn put_key_policy(&self, req: &PutKeyPolicyRequest) -> Result<()> {
-        self.call("PutKeyPolicy", RequestParameters::put_key_policy(req), |call| {
-            check_policy_name(req.policy_name.as_deref())?;
-            let policy = Policy::parse(&req.policy)?;
-            let bypass = req.bypass_policy_lockout_safety_check;
-            let principal = self.principal().to_owned();
-            self.modify_authorized(
-                call,
-                "PutKeyPolicy",
-                &req.key_id,
-                |r| r.with("kms:BypassPolicyLockoutSafetyCheck", bypass),
-                |_, r| {
-                    if r.state == KeyState::PendingDeletion {
-                        return Err(Error::new(
-                            ErrorKind::KMSInvalidStateException,
-                            format!("{} is pending deletion", r.arn),
-                        ));
-                    }
-                    access::check_new_policy(&policy, bypass, &principal, &r.arn)?;
-                    r.policy = Some(req.policy.clone());
-                    Ok(())
-                },
-            )
-        })
+        self.call(
+            "PutKeyPolicy",
+            RequestParameters::put_key_policy(req),
+            |call| {
+                check_policy_name(req.policy_name.as_deref())?;
+                let policy = Policy::parse(&req.policy)?;
+                let bypass = req.bypass_policy_lockout_safety_check;
+                let principal = self.principal().to_owned();
+                self.modify_authorized(
+                    call,
+                    "PutKeyPolicy",
+                    &req.key_id,
+                    |r| r.with("kms:BypassPolicyLockoutSafetyCheck", bypass),
+                    |_, r| {
+                        if r.state == KeyState::PendingDeletion {
+                            return Err(Error::new(
+                                ErrorKind::KMSInvalidStateException,
+                                format!("{} is pending deletion", r.arn),
+                            ));
+                        }
+                        access::check_new_policy(&policy, bypass, &principal, &r.arn)?;
+                        r.policy = Some(req.policy.clone());
+                        Ok(())
+                    },
+                )
+            },
+        )
     }
 
     /// GetKeyPolicy: the key's policy document, or the default key policy
@@ -137,11 +139,15 @@ impl Keystore {
     /// deletion), `InvalidGrantTokenException`, `LimitExceededException`
     /// (50,000 grants per key).
     pub fn create_grant(&self, req: &CreateGrantRequest) -> Result<CreateGrantResponse> {
-        self.call("CreateGrant", RequestParameters::create_grant(req), |call| {
-            let out = self.create_grant_inner(call, req)?;
-            call.response = json!({ "grantId": out.grant_id });
-            Ok(out)
-        })
+        self.call(
+            "CreateGrant",
+            RequestParameters::create_grant(req),
+            |call| {
+                let out = self.create_grant_inner(call, req)?;
+                call.response = json!({ "grantId": out.grant_id });
+                Ok(out)
+            },
+        )
     }
 
     fn create_grant_inner(
@@ -283,40 +289,44 @@ impl Keystore {
     /// `ValidationException` (neither token nor key and grant ID),
     /// `NotFoundException`, `AccessDeniedException`.
     pub fn retire_grant(&self, req: &RetireGrantRequest) -> Result<()> {
-        self.call("RetireGrant", RequestParameters::retire_grant(req), |call| {
-            let grant_id = access::retire_grant_id(self.inner.root.grant_token_key(), req)?;
-            call.params.grant_id = Some(grant_id.clone());
-            let (key_id, grant) = match &req.key_id {
-                Some(k) => {
-                    let rec = self.load(k)?;
-                    let g = self
-                        .grants_of(&rec.key_id)?
+        self.call(
+            "RetireGrant",
+            RequestParameters::retire_grant(req),
+            |call| {
+                let grant_id = access::retire_grant_id(self.inner.root.grant_token_key(), req)?;
+                call.params.grant_id = Some(grant_id.clone());
+                let (key_id, grant) = match &req.key_id {
+                    Some(k) => {
+                        let rec = self.load(k)?;
+                        let g = self
+                            .grants_of(&rec.key_id)?
+                            .into_iter()
+                            .find(|g| g.grant_id == grant_id)
+                            .ok_or_else(|| grant_not_found(&grant_id))?;
+                        (rec.key_id, g)
+                    }
+                    None => self
+                        .all_grants()?
                         .into_iter()
-                        .find(|g| g.grant_id == grant_id)
-                        .ok_or_else(|| grant_not_found(&grant_id))?;
-                    (rec.key_id, g)
+                        .find(|(_, g)| g.grant_id == grant_id)
+                        .ok_or_else(|| grant_not_found(&grant_id))?,
+                };
+                let rec = self.load(&key_id)?;
+                if may_retire(&grant, self.principal()) {
+                    call.touch(&rec.arn);
+                } else {
+                    self.authorize(
+                        call,
+                        "RetireGrant",
+                        &rec,
+                        req.key_id.as_deref().unwrap_or(&key_id),
+                        &EncryptionContext::default(),
+                        |r| r,
+                    )?;
                 }
-                None => self
-                    .all_grants()?
-                    .into_iter()
-                    .find(|(_, g)| g.grant_id == grant_id)
-                    .ok_or_else(|| grant_not_found(&grant_id))?,
-            };
-            let rec = self.load(&key_id)?;
-            if may_retire(&grant, self.principal()) {
-                call.touch(&rec.arn);
-            } else {
-                self.authorize(
-                    call,
-                    "RetireGrant",
-                    &rec,
-                    req.key_id.as_deref().unwrap_or(&key_id),
-                    &EncryptionContext::default(),
-                    |r| r,
-                )?;
-            }
-            self.delete_grant(&key_id, &grant_id)
-        })
+                self.delete_grant(&key_id, &grant_id)
+            },
+        )
     }
 
     /// RevokeGrant: deletes a grant of the key; authorized by the key policy
@@ -325,11 +335,15 @@ impl Keystore {
     /// # Errors
     /// `InvalidGrantIdException`, `NotFoundException`, `AccessDeniedException`.
     pub fn revoke_grant(&self, key_id: &str, grant_id: &str) -> Result<()> {
-        self.call("RevokeGrant", RequestParameters::revoke_grant(key_id, grant_id), |call| {
-            validate_grant_id(grant_id)?;
-            let rec = self.load_authorized(call, "RevokeGrant", key_id, |r| r)?;
-            self.delete_grant(&rec.key_id, grant_id)
-        })
+        self.call(
+            "RevokeGrant",
+            RequestParameters::revoke_grant(key_id, grant_id),
+            |call| {
+                validate_grant_id(grant_id)?;
+                let rec = self.load_authorized(call, "RevokeGrant", key_id, |r| r)?;
+                self.delete_grant(&rec.key_id, grant_id)
+            },
+        )
     }
 
     fn delete_grant(&self, key_id: &str, grant_id: &str) -> Result<()> {

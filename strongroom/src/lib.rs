@@ -960,21 +960,25 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `KMSInvalidStateException`.
     pub fn cancel_key_deletion(&self, key_id: &str) -> Result<KeyIdResponse> {
-        self.call("CancelKeyDeletion", RequestParameters::key(key_id), |call| {
-            let out = self.modify_authorized(
-                call,
-                "CancelKeyDeletion",
-                key_id,
-                |r| r,
-                |_, r| {
-                    ops::cancel_key_deletion(r).map(|_| KeyIdResponse {
-                        key_id: r.arn.clone(),
-                    })
-                },
-            )?;
-            call.response = serde_json::json!({ "keyId": out.key_id });
-            Ok(out)
-        })
+        self.call(
+            "CancelKeyDeletion",
+            RequestParameters::key(key_id),
+            |call| {
+                let out = self.modify_authorized(
+                    call,
+                    "CancelKeyDeletion",
+                    key_id,
+                    |r| r,
+                    |_, r| {
+                        ops::cancel_key_deletion(r).map(|_| KeyIdResponse {
+                            key_id: r.arn.clone(),
+                        })
+                    },
+                )?;
+                call.response = serde_json::json!({ "keyId": out.key_id });
+                Ok(out)
+            },
+        )
     }
 
     /// EnableKeyRotation: `rotation_period_in_days` 90–2560 (default 365).
@@ -1009,15 +1013,19 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::ops::disable_key_rotation`].
     pub fn disable_key_rotation(&self, key_id: &str) -> Result<()> {
-        self.call("DisableKeyRotation", RequestParameters::key(key_id), |call| {
-            self.modify_authorized(
-                call,
-                "DisableKeyRotation",
-                key_id,
-                |r| r,
-                |_, r| ops::disable_key_rotation(r),
-            )
-        })
+        self.call(
+            "DisableKeyRotation",
+            RequestParameters::key(key_id),
+            |call| {
+                self.modify_authorized(
+                    call,
+                    "DisableKeyRotation",
+                    key_id,
+                    |r| r,
+                    |_, r| ops::disable_key_rotation(r),
+                )
+            },
+        )
     }
 
     /// GetKeyRotationStatus.
@@ -1025,14 +1033,18 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `UnsupportedOperationException`.
     pub fn get_key_rotation_status(&self, key_id: &str) -> Result<GetKeyRotationStatusResponse> {
-        self.call("GetKeyRotationStatus", RequestParameters::key(key_id), |call| {
-            ops::get_key_rotation_status(&self.load_authorized(
-                call,
-                "GetKeyRotationStatus",
-                key_id,
-                |r| r,
-            )?)
-        })
+        self.call(
+            "GetKeyRotationStatus",
+            RequestParameters::key(key_id),
+            |call| {
+                ops::get_key_rotation_status(&self.load_authorized(
+                    call,
+                    "GetKeyRotationStatus",
+                    key_id,
+                    |r| r,
+                )?)
+            },
+        )
     }
 
     /// RotateKeyOnDemand (at most 10 per key).
@@ -1040,19 +1052,23 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::ops::rotate_key_on_demand`].
     pub fn rotate_key_on_demand(&self, key_id: &str) -> Result<KeyIdResponse> {
-        self.call("RotateKeyOnDemand", RequestParameters::key(key_id), |call| {
-            self.modify_authorized(
-                call,
-                "RotateKeyOnDemand",
-                key_id,
-                |r| r,
-                |env, r| {
-                    ops::rotate_key_on_demand(env, &mut os_rng(), r).map(|_| KeyIdResponse {
-                        key_id: r.key_id.clone(),
-                    })
-                },
-            )
-        })
+        self.call(
+            "RotateKeyOnDemand",
+            RequestParameters::key(key_id),
+            |call| {
+                self.modify_authorized(
+                    call,
+                    "RotateKeyOnDemand",
+                    key_id,
+                    |r| r,
+                    |env, r| {
+                        ops::rotate_key_on_demand(env, &mut os_rng(), r).map(|_| KeyIdResponse {
+                            key_id: r.key_id.clone(),
+                        })
+                    },
+                )
+            },
+        )
     }
 
     /// ListKeyRotations: `limit` 1–1000 (default 100).
@@ -1502,9 +1518,14 @@ impl Keystore {
             self.authorize(call, "ReEncryptFrom", &src, src_as, src_ctx, |r| {
                 core_access::re_encrypt_conditions(r, Some(src_alg), src_ctx, same)
             })?;
-            self.authorize(call, "ReEncryptTo", &dst, &req.destination_key_id, dst_ctx, |r| {
-                core_access::re_encrypt_conditions(r, Some(dst_alg), dst_ctx, same)
-            })?;
+            self.authorize(
+                call,
+                "ReEncryptTo",
+                &dst,
+                &req.destination_key_id,
+                dst_ctx,
+                |r| core_access::re_encrypt_conditions(r, Some(dst_alg), dst_ctx, same),
+            )?;
             let env = self.env();
             let plaintext = ops::decrypt_symmetric(
                 &env,

@@ -162,9 +162,7 @@ impl Req {
     pub(crate) fn opt_req(&self, name: &str, allowed: &[&str]) -> Result<Option<Req>> {
         self.get(name)?
             .map(|v| {
-                Req::new(&v, allowed).map_err(|e| {
-                    validation(format!("{name}: {}", e.message()))
-                })
+                Req::new(&v, allowed).map_err(|e| validation(format!("{name}: {}", e.message())))
             })
             .transpose()
     }

@@ -178,8 +178,9 @@ impl CoreKeyring for KmsKeyring {
             return Ok(());
         }
         let mut ks = self.store()?;
-        // A key that exists but refuses to work (disabled, pending deletion)
-        // is reported if no EDK unwraps, so that the caller learns why.
+        // A key that exists but refuses to work (disabled, pending deletion,
+        // not allowed for this principal) is reported if no EDK unwraps, so
+        // that the caller learns why.
         let mut refusal: Option<Error> = None;
         for edk in edks {
             if edk.provider_id != KMS_PROVIDER_ID {
@@ -209,7 +210,9 @@ impl CoreKeyring for KmsKeyring {
                 }
                 Ok(_) => {}
                 Err(e) => match e.kind() {
-                    ErrorKind::DisabledException | ErrorKind::KMSInvalidStateException => {
+                    ErrorKind::DisabledException
+                    | ErrorKind::KMSInvalidStateException
+                    | ErrorKind::AccessDeniedException => {
                         refusal.get_or_insert(e);
                     }
                     ErrorKind::InvalidCiphertextException

@@ -17,8 +17,8 @@ use std::cell::{RefCell, RefMut};
 use std::rc::Rc;
 
 use convert::{bytes_to_js, object, response, secret_to_js, Req};
-use rand_core::{CryptoRng, UnwrapErr};
 use js_sys::{Array, JSON};
+use rand_core::{CryptoRng, UnwrapErr};
 use strongroom_core::api::*;
 use strongroom_core::grant::{GrantConstraints, GrantOperation};
 use strongroom_core::memstore::MemKeystore;
@@ -704,10 +704,8 @@ impl Keystore {
                 )?
                 .map(|c| -> strongroom_core::Result<GrantConstraints> {
                     Ok(GrantConstraints {
-                        encryption_context_equals: c
-                            .opt_context("encryptionContextEquals")?,
-                        encryption_context_subset: c
-                            .opt_context("encryptionContextSubset")?,
+                        encryption_context_equals: c.opt_context("encryptionContextEquals")?,
+                        encryption_context_subset: c.opt_context("encryptionContextSubset")?,
                     })
                 })
                 .transpose()?;
@@ -837,10 +835,7 @@ impl Keystore {
             }
         };
         Ok(match result {
-            Ok(cp) => object(&[
-                ("intact", true.into()),
-                ("count", (cp.count as f64).into()),
-            ]),
+            Ok(cp) => object(&[("intact", true.into()), ("count", (cp.count as f64).into())]),
             Err(e) => object(&[
                 ("intact", false.into()),
                 ("count", (e.index as f64).into()),
@@ -1254,8 +1249,7 @@ fn audit_lines_from(v: &JsValue) -> strongroom_core::Result<Vec<String>> {
                     .ok()
                     .and_then(|s| s.as_string())
                     .ok_or_else(bad)?;
-                let record: serde_json::Value =
-                    serde_json::from_str(&text).map_err(|_| bad())?;
+                let record: serde_json::Value = serde_json::from_str(&text).map_err(|_| bad())?;
                 Ok(strongroom_core::audit::record_line(&record))
             }
             None => Err(bad()),
