@@ -462,10 +462,10 @@ impl MemKeystore {
         call: &mut Call,
         action: &str,
         key_id: &str,
-        build: impl for<'a> Fn(PolicyRequest<'a>) -> PolicyRequest<'a>,
+        build: &Conditions<'_>,
     ) -> Result<KeyRecord> {
         let rec = self.load(rng, now, key_id)?;
-        self.authorize(call, action, &rec, key_id, &no_context(), &build)?;
+        self.authorize(call, action, &rec, key_id, &no_context(), build)?;
         Ok(rec)
     }
 
@@ -479,7 +479,7 @@ impl MemKeystore {
         call: &mut Call,
         action: &str,
         key_id: &str,
-        build: impl for<'a> Fn(PolicyRequest<'a>) -> PolicyRequest<'a>,
+        build: &Conditions<'_>,
         f: impl FnOnce(&Env<'_>, &mut R, &mut KeyRecord) -> Result<T>,
     ) -> Result<T>
     where
@@ -501,11 +501,11 @@ impl MemKeystore {
         key_id: &str,
         grant_tokens: &[String],
         context: &EncryptionContext,
-        build: impl for<'a> Fn(PolicyRequest<'a>) -> PolicyRequest<'a>,
+        build: &Conditions<'_>,
     ) -> Result<KeyRecord> {
         self.check_grant_tokens(grant_tokens)?;
         let rec = self.load(rng, now, key_id)?;
-        self.authorize(call, action, &rec, key_id, context, &build)?;
+        self.authorize(call, action, &rec, key_id, context, build)?;
         Ok(rec)
     }
 
@@ -623,7 +623,7 @@ impl MemKeystore {
             now,
             action,
             RequestParameters::key(key_id),
-            |ks, rng, call| ks.modify_authorized(rng, now, call, action, key_id, |r| r, f),
+            |ks, rng, call| ks.modify_authorized(rng, now, call, action, key_id, &|r| r, f),
         )
     }
 
@@ -645,7 +645,7 @@ impl MemKeystore {
             now,
             action,
             RequestParameters::key(key_id),
-            |ks, rng, call| f(ks.load_authorized(rng, now, call, action, key_id, |r| r)?),
+            |ks, rng, call| f(ks.load_authorized(rng, now, call, action, key_id, &|r| r)?),
         )
     }
 
@@ -714,7 +714,7 @@ impl MemKeystore {
             "DescribeKey",
             RequestParameters::key(key_id),
             |ks, rng, call| {
-                let rec = ks.load_authorized(rng, now, call, "DescribeKey", key_id, |r| r)?;
+                let rec = ks.load_authorized(rng, now, call, "DescribeKey", key_id, &|r| r)?;
                 Ok(DescribeKeyResponse {
                     key_metadata: ops::describe(&rec),
                 })
@@ -796,7 +796,7 @@ impl MemKeystore {
                 call,
                 "UpdateKeyDescription",
                 key_id,
-                |r| r,
+                &|r| r,
                 |_, _, r| ops::update_key_description(r, description),
             )
         })
@@ -852,7 +852,7 @@ impl MemKeystore {
                 call,
                 "ScheduleKeyDeletion",
                 key_id,
-                |r| {
+                &|r| {
                     access::set_opt(
                         r,
                         "kms:ScheduleKeyDeletionPendingWindowInDays",
@@ -889,7 +889,7 @@ impl MemKeystore {
                 call,
                 "CancelKeyDeletion",
                 key_id,
-                |r| r,
+                &|r| r,
                 |_, _, r| {
                     ops::cancel_key_deletion(r).map(|_| KeyIdResponse {
                         key_id: r.arn.clone(),
@@ -923,7 +923,7 @@ impl MemKeystore {
                 call,
                 "EnableKeyRotation",
                 key_id,
-                |r| access::set_opt(r, "kms:RotationPeriodInDays", rotation_period_in_days),
+                &|r| access::set_opt(r, "kms:RotationPeriodInDays", rotation_period_in_days),
                 |env, _, r| ops::enable_key_rotation(env, r, rotation_period_in_days),
             )
         })
@@ -990,7 +990,7 @@ impl MemKeystore {
     ) -> Result<ListKeyRotationsResponse> {
         let params = RequestParameters::list(Some(key_id), limit, marker);
         self.call(rng, now, "ListKeyRotations", params, |ks, rng, call| {
-            let rec = ks.load_authorized(rng, now, call, "ListKeyRotations", key_id, |r| r)?;
+            let rec = ks.load_authorized(rng, now, call, "ListKeyRotations", key_id, &|r| r)?;
             let all = ops::list_key_rotations(&rec)?;
             let (rotations, next_marker) = paginate_index(all, limit, marker)?;
             Ok(ListKeyRotationsResponse {
@@ -1071,7 +1071,7 @@ impl MemKeystore {
                 }
             }
         }
-        let rec = self.load_authorized(rng, now, call, action, target_key_id, |r| r)?;
+        let rec = self.load_authorized(rng, now, call, action, target_key_id, &|r| r)?;
         if rec.state == KeyState::PendingDeletion {
             return Err(invalid_state(&rec, "pending deletion"));
         }
@@ -1236,7 +1236,7 @@ impl MemKeystore {
                     call,
                     "TagResource",
                     key_id,
-                    |r| access::tag_conditions(r, tags),
+                    &|r| access::tag_conditions(r, tags),
                     |_, _, r| ops::tag_resource(r, tags),
                 )
             },
@@ -1262,7 +1262,7 @@ impl MemKeystore {
                 call,
                 "UntagResource",
                 key_id,
-                |r| r.with("aws:TagKeys", tag_keys.to_vec()),
+                &|r| r.with("aws:TagKeys", tag_keys.to_vec()),
                 |_, _, r| ops::untag_resource(r, tag_keys),
             )
         })
@@ -1285,7 +1285,7 @@ impl MemKeystore {
             if limit.is_some_and(|l| !(1..=50).contains(&l)) {
                 return Err(Error::validation("Limit must be between 1 and 50"));
             }
-            let rec = ks.load_authorized(rng, now, call, "ListResourceTags", key_id, |r| r)?;
+            let rec = ks.load_authorized(rng, now, call, "ListResourceTags", key_id, &|r| r)?;
             let all = ops::list_resource_tags(&rec);
             let (tags, next_marker) = paginate_index(all, Some(limit.unwrap_or(50)), marker)?;
             Ok(ListResourceTagsResponse {
@@ -1324,7 +1324,7 @@ impl MemKeystore {
                 call,
                 "PutKeyPolicy",
                 &req.key_id,
-                |r| r.with("kms:BypassPolicyLockoutSafetyCheck", bypass),
+                &|r| r.with("kms:BypassPolicyLockoutSafetyCheck", bypass),
                 |_, _, r| {
                     if r.state == KeyState::PendingDeletion {
                         return Err(invalid_state(r, "pending deletion"));
@@ -1352,7 +1352,7 @@ impl MemKeystore {
         let params = RequestParameters::get_key_policy(key_id, policy_name);
         self.call(rng, now, "GetKeyPolicy", params, |ks, rng, call| {
             access::check_policy_name(policy_name)?;
-            let rec = ks.load_authorized(rng, now, call, "GetKeyPolicy", key_id, |r| r)?;
+            let rec = ks.load_authorized(rng, now, call, "GetKeyPolicy", key_id, &|r| r)?;
             Ok(GetKeyPolicyResponse {
                 policy: rec.policy.unwrap_or_else(|| default_key_policy(&ks.admin)),
                 policy_name: DEFAULT_POLICY_NAME.into(),
@@ -1375,7 +1375,7 @@ impl MemKeystore {
     ) -> Result<ListKeyPoliciesResponse> {
         let params = RequestParameters::list(Some(key_id), limit, marker);
         self.call(rng, now, "ListKeyPolicies", params, |ks, rng, call| {
-            ks.load_authorized(rng, now, call, "ListKeyPolicies", key_id, |r| r)?;
+            ks.load_authorized(rng, now, call, "ListKeyPolicies", key_id, &|r| r)?;
             let (policy_names, next_marker) =
                 paginate_index(alloc::vec![DEFAULT_POLICY_NAME.to_string()], limit, marker)?;
             Ok(ListKeyPoliciesResponse {
@@ -1462,7 +1462,7 @@ impl MemKeystore {
             if let Some(g) = &req.grant_id {
                 validate_grant_id(g)?;
             }
-            let rec = ks.load_authorized(rng, now, call, "ListGrants", &req.key_id, |r| r)?;
+            let rec = ks.load_authorized(rng, now, call, "ListGrants", &req.key_id, &|r| r)?;
             let all = access::select_grants(ks.grants_of(&rec.key_id), req);
             grant_page(all, req.limit, req.marker.as_deref())
         })
@@ -1559,7 +1559,7 @@ impl MemKeystore {
         let params = RequestParameters::revoke_grant(key_id, grant_id);
         self.call(rng, now, "RevokeGrant", params, |ks, rng, call| {
             validate_grant_id(grant_id)?;
-            let rec = ks.load_authorized(rng, now, call, "RevokeGrant", key_id, |r| r)?;
+            let rec = ks.load_authorized(rng, now, call, "RevokeGrant", key_id, &|r| r)?;
             ks.grants
                 .remove(&grant_row_id(&rec.key_id, grant_id))
                 .map(|_| ())
@@ -1595,7 +1595,7 @@ impl MemKeystore {
                     &req.key_id,
                     &req.grant_tokens,
                     ctx,
-                    |r| access::crypto_conditions(r, req.encryption_algorithm, ctx),
+                    &|r| access::crypto_conditions(r, req.encryption_algorithm, ctx),
                 )?;
                 ops::encrypt(&ks.env(now), rng, &rec, req)
             },
@@ -1856,7 +1856,7 @@ impl MemKeystore {
                     &req.key_id,
                     &req.grant_tokens,
                     ctx,
-                    |r| access::crypto_conditions(r, None, ctx),
+                    &|r| access::crypto_conditions(r, None, ctx),
                 )?;
                 ops::generate_data_key(&ks.env(now), rng, &rec, req)
             },
@@ -1904,7 +1904,7 @@ impl MemKeystore {
                 &req.key_id,
                 &req.grant_tokens,
                 &no_context(),
-                |r| access::signing_conditions(r, alg, message_type),
+                &|r| access::signing_conditions(r, alg, message_type),
             )?;
             crate::asym::sign(&ks.env(now), rng, &rec, req)
         })
@@ -1932,7 +1932,7 @@ impl MemKeystore {
                 &req.key_id,
                 &req.grant_tokens,
                 &no_context(),
-                |r| access::signing_conditions(r, alg, message_type),
+                &|r| access::signing_conditions(r, alg, message_type),
             )?;
             crate::asym::verify(&ks.env(now), &rec, req)
         })
@@ -1954,7 +1954,7 @@ impl MemKeystore {
             "GetPublicKey",
             RequestParameters::key(key_id),
             |ks, rng, call| {
-                let rec = ks.load_authorized(rng, now, call, "GetPublicKey", key_id, |r| r)?;
+                let rec = ks.load_authorized(rng, now, call, "GetPublicKey", key_id, &|r| r)?;
                 crate::asym::get_public_key(&ks.env(now), &rec)
             },
         )
@@ -1999,7 +1999,7 @@ impl MemKeystore {
                     &req.key_id,
                     &req.grant_tokens,
                     ctx,
-                    |r| access::data_key_pair_conditions(r, spec, ctx),
+                    &|r| access::data_key_pair_conditions(r, spec, ctx),
                 )?;
                 crate::asym::generate_data_key_pair(&ks.env(now), rng, &rec, req)
             },
@@ -2055,7 +2055,7 @@ impl MemKeystore {
                     call,
                     "GetParametersForImport",
                     &req.key_id,
-                    |r| access::import_parameters_conditions(r, req),
+                    &|r| access::import_parameters_conditions(r, req),
                 )?;
                 crate::asym::get_parameters_for_import(&ks.env(now), rng, &rec, req)
             },
@@ -2086,7 +2086,7 @@ impl MemKeystore {
                 call,
                 "ImportKeyMaterial",
                 &req.key_id,
-                |r| access::import_conditions(r, req),
+                &|r| access::import_conditions(r, req),
                 |env, rng, r| crate::asym::import_key_material(env, rng, r, req),
             )
         })
@@ -2133,7 +2133,7 @@ impl MemKeystore {
                     &req.key_id,
                     &req.grant_tokens,
                     &no_context(),
-                    |r| access::mac_conditions(r, alg),
+                    &|r| access::mac_conditions(r, alg),
                 )?;
                 crate::asym::generate_mac(&ks.env(now), &rec, req)
             },
@@ -2165,7 +2165,7 @@ impl MemKeystore {
                     &req.key_id,
                     &req.grant_tokens,
                     &no_context(),
-                    |r| access::mac_conditions(r, alg),
+                    &|r| access::mac_conditions(r, alg),
                 )?;
                 crate::asym::verify_mac(&ks.env(now), &rec, req)
             },
