@@ -213,7 +213,14 @@ fn grants_allow_the_grantee_until_retired_or_revoked() {
     );
     assert_eq!(g.grant_id.len(), 64);
     // The token is usable at once; the constraint is enforced.
-    let blob = encrypt_as(&mut ks, Some(BOB), &key, &sales, &[g.grant_token.clone()]).unwrap();
+    let blob = encrypt_as(
+        &mut ks,
+        Some(BOB),
+        &key,
+        &sales,
+        std::slice::from_ref(&g.grant_token),
+    )
+    .unwrap();
     assert_eq!(
         code(encrypt_as(
             &mut ks,

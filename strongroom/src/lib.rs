@@ -1654,8 +1654,6 @@ impl Keystore {
     }
 }
 
-/// `requestParameters` naming a key as the caller gave it.
-
 fn subtle_eq(a: &[u8], b: &[u8]) -> bool {
     use subtle_ct::ConstantTimeEq;
     a.len() == b.len() && bool::from(a.ct_eq(b))
