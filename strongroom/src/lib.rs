@@ -246,9 +246,11 @@ impl Keystore {
         {
             return Err(Error::validation("region must be letters, digits and '-'"));
         }
+        let admin_principal = options
+            .admin_principal
+            .unwrap_or_else(|| core_access::admin_principal("", &options.account));
+        let default_policy = parse_default_policy(&admin_principal)?;
         let mut rng = os_rng();
-        // A log left behind by an earlier keystore at this path would not verify.
-        let _ = std::fs::remove_file(audit_log_path(path.as_ref()));
         let kdf = match &root {
             RootKeySource::Passphrase(_) => {
                 let mut salt = [0u8; 16];
@@ -261,13 +263,14 @@ impl Keystore {
         // The file is created only once the root key is known to be good, so
         // that a failed create leaves nothing behind to block the retry.
         let storage = SqliteStorage::open(path.as_ref(), true)?;
+        // A log left behind by an earlier keystore at this path would not
+        // verify. Removed only now that the new file exists: a create that
+        // fails (e.g. AlreadyExistsException) never touches another
+        // keystore's log.
+        let _ = std::fs::remove_file(audit_log_path(path.as_ref()));
         let mut id = [0u8; 16];
         rand_core::Rng::fill_bytes(&mut rng, &mut id);
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let admin_principal = options
-            .admin_principal
-            .unwrap_or_else(|| core_access::admin_principal("", &options.account));
-        let default_policy = parse_default_policy(&admin_principal)?;
         let config = Config {
             format_version: KEYSTORE_FORMAT_VERSION,
             keystore_id: uuid_from(id),

@@ -729,3 +729,39 @@ fn asymmetric_and_mac_operations_are_authorized_and_audited_without_secrets() {
     }
     assert_eq!(ks.verify_audit_log().unwrap().fault, None);
 }
+
+#[test]
+fn a_failed_create_leaves_the_existing_keystore_and_its_log_alone() {
+    let f = logged();
+    let log_before = std::fs::read(f.ks.audit_log_path()).unwrap();
+    assert!(!log_before.is_empty());
+    // Creating over an existing keystore fails and must not touch its log.
+    expect_err(
+        Keystore::create(
+            &f.path,
+            root_source(&ROOT),
+            strongroom::CreateOptions::default(),
+        ),
+        ErrorKind::AlreadyExistsException,
+    );
+    assert_eq!(std::fs::read(f.ks.audit_log_path()).unwrap(), log_before);
+    assert_eq!(f.ks.verify_audit_log().unwrap().fault, None);
+    // An administrator the default key policy cannot name is refused before
+    // any file is made, so the same path can be created right after.
+    let path = f.dir.path().join("admin.db");
+    let bad = strongroom::CreateOptions {
+        admin_principal: Some("not an arn".into()),
+        ..strongroom::CreateOptions::default()
+    };
+    expect_err(
+        Keystore::create(&path, root_source(&ROOT), bad),
+        ErrorKind::ValidationException,
+    );
+    assert!(!path.exists());
+    Keystore::create(
+        &path,
+        root_source(&ROOT),
+        strongroom::CreateOptions::default(),
+    )
+    .unwrap();
+}
