@@ -33,6 +33,43 @@ use strongroom_core::{EncryptionContext, Error, Result};
 use crate::store::{Row, Table};
 use crate::{from_json, os_rng, to_json, Keystore};
 
+/// Bytes of OS randomness drawn at once for audit event IDs.
+const ID_POOL: usize = 1024;
+
+/// OS randomness for the `requestID` and `eventID` of audit events, drawn
+/// [`ID_POOL`] bytes at a time: one `getrandom` per 32 events instead of one
+/// per event. The IDs are published in the log, so the pool holds nothing
+/// secret; it is refilled when the process ID changes, so a forked child
+/// never repeats its parent's IDs.
+struct IdPool {
+    bytes: [u8; ID_POOL],
+    used: usize,
+    pid: u32,
+}
+
+thread_local! {
+    static ID_POOL_OF_THREAD: std::cell::RefCell<IdPool> = const {
+        std::cell::RefCell::new(IdPool { bytes: [0; ID_POOL], used: ID_POOL, pid: 0 })
+    };
+}
+
+/// 32 fresh random bytes for [`AuditEvent::new`].
+fn audit_id_bytes() -> [u8; 32] {
+    ID_POOL_OF_THREAD.with(|p| {
+        let mut p = p.borrow_mut();
+        let pid = std::process::id();
+        if p.used + 32 > ID_POOL || p.pid != pid {
+            rand_core::Rng::fill_bytes(&mut os_rng(), &mut p.bytes);
+            p.used = 0;
+            p.pid = pid;
+        }
+        let mut out = [0u8; 32];
+        out.copy_from_slice(&p.bytes[p.used..p.used + 32]);
+        p.used += 32;
+        out
+    })
+}
+
 /// One operation in progress: what its audit event will say.
 pub(crate) struct Call {
     /// `requestParameters` (non-secret fields only).
@@ -84,11 +121,10 @@ impl Keystore {
             response: Value::Null,
         };
         let result = f(&mut call);
-        let mut random = [0u8; 32];
-        rand_core::Rng::fill_bytes(&mut os_rng(), &mut random);
+        let random = audit_id_bytes();
         let millis = self.inner.clock.now().saturating_mul(1000);
         let mut event = AuditEvent::new(op, self.principal(), millis, random)
-            .with_request_parameters(&call.params)
+            .with_owned_request_parameters(call.params)
             .with_recipient_account(self.account());
         for r in &call.resources {
             event = event.with_key(r);

@@ -56,18 +56,19 @@
 //! SQLite write transaction and made durable before the operation returns.
 
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Read;
 #[cfg(not(unix))]
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 #[cfg(not(unix))]
-use strongroom_core::audit::chain_line;
+use strongroom_core::audit::chain_canonical;
 use strongroom_core::audit::{verify_chain, AuditEvent, ChainError, Checkpoint};
 use strongroom_core::seal::RootKey;
 use strongroom_core::{Error, Result};
@@ -249,7 +250,9 @@ impl Keystore {
     /// Appends one event: durable before returning when `durable`, else
     /// batched (see the module documentation).
     pub(crate) fn append_audit(&self, event: &AuditEvent, durable: bool) -> Result<()> {
-        self.inner.audit.append(&event.to_record(), durable)
+        self.inner
+            .audit
+            .append(event.to_canonical_record(), durable)
     }
 
     /// Makes every complete, correctly chained record already in the log
@@ -415,8 +418,57 @@ pub(crate) struct AuditSink {
     /// The keystore was created with a checkpoint (a missing one is tampering).
     has_checkpoint: bool,
     tail: Mutex<AuditTail>,
+    /// Records waiting to be written by one writer (group commit).
+    queue: Mutex<Queue>,
+    /// Signalled when a batch of the queue is written.
+    written: Condvar,
     /// Distinguishes sinks in [`OBSERVED_EPOCH`] (unique per process).
     id: u64,
+    /// Names the chain key in [`PROCESS_TAILS`] without holding it: a MAC
+    /// of a fixed string under the root key's record-MAC key.
+    key_tag: [u8; 32],
+}
+
+/// The records appended to a sink and not yet written (group commit): the
+/// first caller to find no writer at work writes every queued record, its
+/// own and those of the threads that queued behind it, under one lock of
+/// the log and one `pwrite`; the others wait until their record is written
+/// (or failed), so every caller still returns only once its line is in the
+/// file.
+#[derive(Default)]
+struct Queue {
+    /// Canonical records, in arrival order; sequence numbers `done..next`.
+    pending: Vec<String>,
+    /// Some pending record needs a durable write.
+    pending_durable: bool,
+    /// Sequence number of the next record queued.
+    next: u64,
+    /// Every record numbered below this is written or failed.
+    done: u64,
+    /// A writer is writing a batch.
+    writing: bool,
+    /// The errors of records that failed, until their callers take them.
+    failed: HashMap<u64, Error>,
+    /// An empty buffer to swap in for `pending`.
+    spare: Vec<String>,
+}
+
+/// The end of the valid chain of each log file this process last wrote or
+/// verified (by file identity and [`AuditSink::key_tag`]), shared by every
+/// sink of the process, so that handles opened separately on one keystore
+/// do not re-verify each other's lines. Updated under the log's `flock`.
+static PROCESS_TAILS: Mutex<Option<HashMap<TailKey, StoredCheckpoint>>> = Mutex::new(None);
+
+/// Most entries of [`PROCESS_TAILS`] (emptied when full; an entry only
+/// saves work).
+const PROCESS_TAILS_MAX: usize = 64;
+
+type TailKey = ((u64, u64), [u8; 32]);
+
+fn lock_tails() -> std::sync::MutexGuard<'static, Option<HashMap<TailKey, StoredCheckpoint>>> {
+    PROCESS_TAILS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Source of [`AuditSink::id`].
@@ -434,6 +486,54 @@ thread_local! {
 
 fn lock_tail(m: &Mutex<AuditTail>) -> std::sync::MutexGuard<'_, AuditTail> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn lock_queue(m: &Mutex<Queue>) -> std::sync::MutexGuard<'_, Queue> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Marks a batch of the queue written (or failed) and wakes its waiters;
+/// also on unwinding, so that a panicking writer leaves no caller waiting.
+struct BatchDone<'a> {
+    sink: &'a AuditSink,
+    range: std::ops::Range<u64>,
+    result: Result<()>,
+}
+
+impl<'a> BatchDone<'a> {
+    fn complete(self, spare: Option<Vec<String>>) -> std::sync::MutexGuard<'a, Queue> {
+        let mut this = std::mem::ManuallyDrop::new(self);
+        let result = std::mem::replace(&mut this.result, Ok(()));
+        Self::finish(this.sink, this.range.clone(), result, spare)
+    }
+
+    fn finish(
+        sink: &'a AuditSink,
+        range: std::ops::Range<u64>,
+        result: Result<()>,
+        spare: Option<Vec<String>>,
+    ) -> std::sync::MutexGuard<'a, Queue> {
+        let mut q = lock_queue(&sink.queue);
+        if let Err(e) = result {
+            for seq in range.clone() {
+                q.failed.insert(seq, e.clone());
+            }
+        }
+        q.done = range.end;
+        q.writing = false;
+        if let Some(v) = spare {
+            q.spare = v;
+        }
+        sink.written.notify_all();
+        q
+    }
+}
+
+impl Drop for BatchDone<'_> {
+    fn drop(&mut self) {
+        let result = std::mem::replace(&mut self.result, Ok(()));
+        drop(Self::finish(self.sink, self.range.clone(), result, None));
+    }
 }
 
 #[cfg(unix)]
@@ -470,13 +570,21 @@ impl AuditSink {
         path: PathBuf,
         has_checkpoint: bool,
     ) -> Arc<Self> {
+        // A MAC cannot fail for these lengths; a zero tag only shares the
+        // process-wide tail with other sinks whose MAC failed too.
+        let key_tag = root
+            .mac_record(b"meta", b"audit-tail", b"")
+            .unwrap_or([0; 32]);
         Arc::new(AuditSink {
             storage,
             root,
             path,
             has_checkpoint,
             tail: Mutex::new(AuditTail::default()),
+            queue: Mutex::new(Queue::default()),
+            written: Condvar::new(),
             id: NEXT_SINK_ID.fetch_add(1, Ordering::Relaxed),
+            key_tag,
         })
     }
 
@@ -611,6 +719,14 @@ impl AuditSink {
             };
             return Ok((state, len, id));
         }
+        let shared = lock_tails()
+            .as_ref()
+            .and_then(|m| m.get(&(id, self.key_tag)).copied());
+        let last = match (shared, last) {
+            // The process-wide entry is at least as recent as this sink's.
+            (Some(t), _) => Some((id, t)),
+            (None, last) => last,
+        };
         let mut state = match last {
             Some((last_id, t))
                 if last_id == id
@@ -647,16 +763,53 @@ impl AuditSink {
         Ok((state, len, id))
     }
 
-    /// Appends one record under the log lock, chained after the last valid
-    /// record; fsync'd and checkpointed when `durable`, when
-    /// [`AUDIT_BATCH_EVENTS`] records would otherwise lie past the
-    /// checkpoint, or when this sink's oldest unsynced record is older than
-    /// [`AUDIT_BATCH_MILLIS`].
-    pub(crate) fn append(self: &Arc<Self>, record: &Value, durable: bool) -> Result<()> {
+    /// Appends one record (canonical JSON), chained after the last valid
+    /// record, and returns once it is written: fsync'd and checkpointed when
+    /// `durable`, when [`AUDIT_BATCH_EVENTS`] records would otherwise lie
+    /// past the checkpoint, or when this sink's oldest unsynced record is
+    /// older than [`AUDIT_BATCH_MILLIS`]. Records of concurrent callers are
+    /// written together (see [`Queue`]).
+    pub(crate) fn append(self: &Arc<Self>, canonical: String, durable: bool) -> Result<()> {
+        let mut q = lock_queue(&self.queue);
+        let seq = q.next;
+        q.next += 1;
+        q.pending.push(canonical);
+        q.pending_durable |= durable;
+        loop {
+            if seq < q.done {
+                return q.failed.remove(&seq).map_or(Ok(()), Err);
+            }
+            if !q.writing {
+                q.writing = true;
+                let first = q.done;
+                let last = q.next;
+                let mut batch = std::mem::take(&mut q.spare);
+                std::mem::swap(&mut batch, &mut q.pending);
+                let durable = std::mem::take(&mut q.pending_durable);
+                drop(q);
+                let mut finish = BatchDone {
+                    sink: self,
+                    range: first..last,
+                    result: Err(Error::internal("the audit writer panicked")),
+                };
+                finish.result = self.write_batch(&batch, durable);
+                batch.clear();
+                q = finish.complete(Some(batch));
+                continue;
+            }
+            q = self
+                .written
+                .wait(q)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+
+    /// Writes `batch` (canonical records, in order) under the log lock,
+    /// chained after the last valid record, with one `pwrite`; then syncs
+    /// and checkpoints as [`append`](Self::append) says.
+    fn write_batch(self: &Arc<Self>, batch: &[String], durable: bool) -> Result<()> {
         use std::os::unix::fs::FileExt;
         let path = self.path.as_path();
-        // Serialize before the lock; only the chain MAC needs the previous record.
-        let canonical = strongroom_core::audit::canonical_record(record)?;
         let epoch = self.epoch_for_append()?;
         let mut tail = lock_tail(&self.tail);
         let f = self
@@ -673,19 +826,22 @@ impl AuditSink {
                 f.set_len(start.log_len)
                     .map_err(|e| io_err("truncating", path, &e))?;
             }
-            let (mut line, next) = strongroom_core::audit::chain_canonical(
-                self.root.audit_key(),
-                &start.checkpoint,
-                &canonical,
-            )?;
-            line.push('\n');
-            f.write_all_at(line.as_bytes(), start.log_len)
+            let key = self.root.audit_key();
+            let mut lines = String::with_capacity(batch.iter().map(|c| c.len() + 96).sum());
+            let mut chain = start.checkpoint;
+            for canonical in batch {
+                let (line, next) = strongroom_core::audit::chain_canonical(key, &chain, canonical)?;
+                lines.push_str(&line);
+                lines.push('\n');
+                chain = next;
+            }
+            f.write_all_at(lines.as_bytes(), start.log_len)
                 .map_err(|e| io_err("writing", path, &e))?;
             let end = StoredCheckpoint {
-                checkpoint: next,
-                log_len: start.log_len + line.len() as u64,
+                checkpoint: chain,
+                log_len: start.log_len + lines.len() as u64,
             };
-            tail.last = Some((id, end));
+            self.set_tail(&mut tail, id, end);
             let overdue = tail
                 .unsynced_since
                 .is_some_and(|t| t.elapsed() >= Duration::from_millis(AUDIT_BATCH_MILLIS));
@@ -707,6 +863,18 @@ impl AuditSink {
             tail.flush_scheduled = self.schedule_flush();
         }
         Ok(())
+    }
+
+    /// Under the log lock: `end` is the end of the valid chain of the file
+    /// `id`, for this sink and the process.
+    fn set_tail(&self, tail: &mut AuditTail, id: (u64, u64), end: StoredCheckpoint) {
+        tail.last = Some((id, end));
+        let mut tails = lock_tails();
+        let map = tails.get_or_insert_with(HashMap::new);
+        if map.len() >= PROCESS_TAILS_MAX && !map.contains_key(&(id, self.key_tag)) {
+            map.clear();
+        }
+        map.insert((id, self.key_tag), end);
     }
 
     /// Starts a thread that flushes this sink after [`AUDIT_BATCH_MILLIS`]
@@ -747,7 +915,7 @@ impl AuditSink {
                 f.sync_data().map_err(|e| io_err("syncing", path, &e))?;
                 self.store_checkpoint(tail, end)?;
             }
-            tail.last = Some((id, end));
+            self.set_tail(tail, id, end);
         }
         tail.file = Some(f);
         tail.unsynced_since = None;
@@ -759,11 +927,12 @@ impl AuditSink {
 /// SQLite write transaction and made durable, as before batching.
 #[cfg(not(unix))]
 impl AuditSink {
-    pub(crate) fn append(self: &Arc<Self>, record: &Value, _durable: bool) -> Result<()> {
+    pub(crate) fn append(self: &Arc<Self>, canonical: String, _durable: bool) -> Result<()> {
         let path = self.path.as_path();
         self.storage.write(&mut |tx| {
             let cp = self.read_checkpoint(tx)?;
-            let (mut line, next) = chain_line(self.root.audit_key(), &cp.checkpoint, record)?;
+            let (mut line, next) =
+                chain_canonical(self.root.audit_key(), &cp.checkpoint, &canonical)?;
             line.push('\n');
             let mut f = OpenOptions::new()
                 .create(true)

@@ -205,3 +205,97 @@ fn concurrent_processes_keep_one_chain() {
     let v = f.ks.verify_audit_log().unwrap();
     assert_eq!((v.records, v.checkpoint_records, v.fault), (801, 801, None));
 }
+
+/// Group commit: threads of one handle, a second handle on the same file and
+/// other processes append at once, management (durable) events among
+/// read-only ones; every event is in one valid chain exactly once.
+#[test]
+fn concurrent_threads_handles_and_processes_keep_one_chain() {
+    use strongroom::api::Tag;
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let second = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    let children: Vec<Child> = (0..2)
+        .map(|_| spawn_child(&f.path, &key, 150, "drop"))
+        .collect();
+    let threads: Vec<_> = (0..6)
+        .map(|t| {
+            let ks = if t % 3 == 0 {
+                second.clone()
+            } else {
+                f.ks.clone()
+            };
+            let k = key.clone();
+            std::thread::spawn(move || {
+                for i in 0..50 {
+                    if i % 10 == 9 {
+                        let tag = Tag {
+                            tag_key: format!("t{t}"),
+                            tag_value: i.to_string(),
+                        };
+                        ks.tag_resource(&k, &[tag]).unwrap();
+                    } else {
+                        try_encrypt(&ks, &k, b"x").unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    drop(second);
+    let v = f.ks.verify_audit_log().unwrap();
+    assert_eq!((v.records, v.checkpoint_records, v.fault), (601, 601, None));
+    let events = f.ks.audit_events(&Default::default()).unwrap();
+    let named = |n: &str| events.iter().filter(|e| e["eventName"] == n).count();
+    assert_eq!(
+        (named("CreateKey"), named("Encrypt"), named("TagResource")),
+        (1, 300 + 270, 30)
+    );
+    let mut ids: Vec<&str> = events
+        .iter()
+        .map(|e| e["eventID"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 601, "event IDs are unique");
+}
+
+/// A batch that cannot be written fails every caller whose record was in
+/// it, and none of them waits forever; the log then takes appends again.
+#[test]
+fn a_failed_group_write_fails_every_waiting_caller() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let path = f.ks.audit_log_path().to_path_buf();
+    let saved = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    std::fs::create_dir(&path).unwrap();
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let ks = f.ks.clone();
+            let k = key.clone();
+            std::thread::spawn(move || {
+                (0..20)
+                    .map(|_| try_encrypt(&ks, &k, b"x").map(|_| ()))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for t in threads {
+        for r in t.join().unwrap() {
+            let e = r.unwrap_err();
+            assert_eq!(e.kind(), strongroom::ErrorKind::KMSInternalException);
+            assert!(e.message().contains("audit log"), "{e}");
+        }
+    }
+    std::fs::remove_dir(&path).unwrap();
+    std::fs::write(&path, saved).unwrap();
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+    let v = f.ks.verify_audit_log().unwrap();
+    assert_eq!((v.records, v.fault), (2, None));
+}
