@@ -837,15 +837,45 @@ pub fn chain_canonical(
     previous: &Checkpoint,
     canonical: &str,
 ) -> Result<(String, Checkpoint)> {
+    let mut line = String::with_capacity(canonical.len() + CHAIN_SUFFIX_LEN);
+    let next = chain_canonical_into(chain_key, previous, canonical, &mut line)?;
+    Ok((line, next))
+}
+
+/// Bytes a line adds to its canonical record: `,"strongroomChain":"` and
+/// 64 hex digits and `"`.
+const CHAIN_SUFFIX_LEN: usize = 2 + CHAIN_FIELD.len() + 3 + 2 * HMAC_SHA256_LEN + 1;
+
+/// [`chain_canonical`] appending the line (without a newline) to `out`;
+/// returns the new checkpoint.
+///
+/// # Errors
+/// `ValidationException` if `canonical` does not end in `}`;
+/// `KMSInternalException` if the MAC cannot be computed.
+pub fn chain_canonical_into(
+    chain_key: &[u8],
+    previous: &Checkpoint,
+    canonical: &str,
+    out: &mut String,
+) -> Result<Checkpoint> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let body = canonical
+        .strip_suffix('}')
+        .ok_or_else(|| Error::validation("a canonical audit record ends in }"))?;
     let mac = hmac_sha256(chain_key, &[&previous.last, canonical.as_bytes()])?;
-    let line = assemble_line(canonical, &mac);
-    Ok((
-        line,
-        Checkpoint {
-            count: previous.count + 1,
-            last: mac,
-        },
-    ))
+    out.push_str(body);
+    out.push_str(",\"");
+    out.push_str(CHAIN_FIELD);
+    out.push_str("\":\"");
+    for b in mac {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out.push_str("\"}");
+    Ok(Checkpoint {
+        count: previous.count + 1,
+        last: mac,
+    })
 }
 
 fn assemble_line(canonical: &str, mac: &[u8]) -> String {

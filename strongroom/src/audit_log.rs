@@ -407,6 +407,8 @@ struct AuditTail {
     /// The checkpoint as last read or stored, with the storage's change
     /// counter at that time (re-read when the counter moved).
     checkpoint: Option<(u64, StoredCheckpoint)>,
+    /// When the path was last seen to name `file` (see [`AuditSink::open`]).
+    path_checked: Option<Instant>,
 }
 
 /// The writer of one keystore's audit log, shared by every handle (clone)
@@ -671,15 +673,30 @@ impl AuditSink {
 impl AuditSink {
     /// The cached log file if the path still names it, else the file at the
     /// path (created if missing).
+    ///
+    /// The path is looked up again only when it was last checked
+    /// [`AUDIT_BATCH_MILLIS`] or more ago, or `tail.path_checked` was
+    /// cleared (durable events, flushes); in between, a cached file that was
+    /// deleted or renamed over is caught by its link count under the lock
+    /// ([`write_locked`](Self::write_locked)). So a log renamed away (with
+    /// nothing put in its place) takes this handle's read-only events for up
+    /// to `AUDIT_BATCH_MILLIS` more, chained as usual.
     fn open(&self, tail: &mut AuditTail, create: bool) -> Result<Option<File>> {
         let path = self.path.as_path();
         if let Some(f) = tail.file.take() {
+            if tail
+                .path_checked
+                .is_some_and(|t| t.elapsed() < Duration::from_millis(AUDIT_BATCH_MILLIS))
+            {
+                return Ok(Some(f));
+            }
             // `last` holds the identity of the cached file (set with it).
             let same = match (std::fs::metadata(path), tail.last) {
                 (Ok(p), Some((id, _))) => p.is_file() && file_id(&p) == id,
                 _ => false,
             };
             if same {
+                tail.path_checked = Some(Instant::now());
                 return Ok(Some(f));
             }
         }
@@ -690,7 +707,10 @@ impl AuditSink {
             .write(true)
             .open(path)
         {
-            Ok(f) => Ok(Some(f)),
+            Ok(f) => {
+                tail.path_checked = Some(Instant::now());
+                Ok(Some(f))
+            }
             Err(e) if !create && e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io_err("opening", path, &e)),
         }
@@ -702,14 +722,14 @@ impl AuditSink {
     fn valid_end(
         &self,
         f: &File,
+        meta: &std::fs::Metadata,
         cp: StoredCheckpoint,
         last: Option<((u64, u64), StoredCheckpoint)>,
     ) -> Result<(StoredCheckpoint, u64, (u64, u64))> {
         use std::os::unix::fs::FileExt;
         let path = self.path.as_path();
-        let meta = f.metadata().map_err(|e| io_err("reading", path, &e))?;
         let len = meta.len();
-        let id = file_id(&meta);
+        let id = file_id(meta);
         if len <= cp.log_len {
             // Nothing past the checkpoint (or a log cut short of it, which
             // `verify_audit_log` reports): chain after the checkpoint.
@@ -808,51 +828,27 @@ impl AuditSink {
     /// chained after the last valid record, with one `pwrite`; then syncs
     /// and checkpoints as [`append`](Self::append) says.
     fn write_batch(self: &Arc<Self>, batch: &[String], durable: bool) -> Result<()> {
-        use std::os::unix::fs::FileExt;
         let path = self.path.as_path();
         let epoch = self.epoch_for_append()?;
         let mut tail = lock_tail(&self.tail);
-        let f = self
+        if durable {
+            // A management event goes to the file the path names now.
+            tail.path_checked = None;
+        }
+        let mut f = self
             .open(&mut tail, true)?
             .ok_or_else(|| io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?;
-        let end = {
-            let _lock = FileLock::acquire(&f, path)?;
-            let cp = self.checkpoint(&mut tail, epoch)?;
-            let (start, len, id) = self.valid_end(&f, cp, tail.last)?;
-            if len > start.log_len {
-                // A torn or invalid tail past the checkpoint (a crash
-                // mid-write, or an edit of records the checkpoint does not
-                // cover): cut it.
-                f.set_len(start.log_len)
-                    .map_err(|e| io_err("truncating", path, &e))?;
-            }
-            let key = self.root.audit_key();
-            let mut lines = String::with_capacity(batch.iter().map(|c| c.len() + 96).sum());
-            let mut chain = start.checkpoint;
-            for canonical in batch {
-                let (line, next) = strongroom_core::audit::chain_canonical(key, &chain, canonical)?;
-                lines.push_str(&line);
-                lines.push('\n');
-                chain = next;
-            }
-            f.write_all_at(lines.as_bytes(), start.log_len)
-                .map_err(|e| io_err("writing", path, &e))?;
-            let end = StoredCheckpoint {
-                checkpoint: chain,
-                log_len: start.log_len + lines.len() as u64,
-            };
-            self.set_tail(&mut tail, id, end);
-            let overdue = tail
-                .unsynced_since
-                .is_some_and(|t| t.elapsed() >= Duration::from_millis(AUDIT_BATCH_MILLIS));
-            let past = end.checkpoint.count.saturating_sub(cp.checkpoint.count);
-            if durable || overdue || past >= AUDIT_BATCH_EVENTS {
-                f.sync_data().map_err(|e| io_err("syncing", path, &e))?;
-                self.store_checkpoint(&mut tail, end)?;
-                tail.unsynced_since = None;
-                None
-            } else {
-                Some(end)
+        let end = match self.write_locked(&mut tail, &f, batch, durable, epoch)? {
+            Some(end) => end,
+            None => {
+                // The cached file was deleted (or another renamed over it):
+                // write to the file the path names.
+                tail.path_checked = None;
+                f = self
+                    .open(&mut tail, true)?
+                    .ok_or_else(|| io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?;
+                self.write_locked(&mut tail, &f, batch, durable, epoch)?
+                    .ok_or_else(|| io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?
             }
         };
         tail.file = Some(f);
@@ -863,6 +859,62 @@ impl AuditSink {
             tail.flush_scheduled = self.schedule_flush();
         }
         Ok(())
+    }
+
+    /// [`write_batch`](Self::write_batch) under the log lock of `f`: `None`
+    /// (nothing written) if `f` has no name left; else `Some(None)` when the
+    /// batch was synced and checkpointed, `Some(Some(end))` when it was not.
+    fn write_locked(
+        &self,
+        tail: &mut AuditTail,
+        f: &File,
+        batch: &[String],
+        durable: bool,
+        epoch: Option<u64>,
+    ) -> Result<Option<Option<StoredCheckpoint>>> {
+        use std::os::unix::fs::{FileExt, MetadataExt};
+        let path = self.path.as_path();
+        let _lock = FileLock::acquire(f, path)?;
+        let meta = f.metadata().map_err(|e| io_err("reading", path, &e))?;
+        if meta.nlink() == 0 {
+            return Ok(None);
+        }
+        let cp = self.checkpoint(tail, epoch)?;
+        let (start, len, id) = self.valid_end(f, &meta, cp, tail.last)?;
+        if len > start.log_len {
+            // A torn or invalid tail past the checkpoint (a crash
+            // mid-write, or an edit of records the checkpoint does not
+            // cover): cut it.
+            f.set_len(start.log_len)
+                .map_err(|e| io_err("truncating", path, &e))?;
+        }
+        let key = self.root.audit_key();
+        let mut lines = String::with_capacity(batch.iter().map(|c| c.len() + 96).sum());
+        let mut chain = start.checkpoint;
+        for canonical in batch {
+            chain =
+                strongroom_core::audit::chain_canonical_into(key, &chain, canonical, &mut lines)?;
+            lines.push('\n');
+        }
+        f.write_all_at(lines.as_bytes(), start.log_len)
+            .map_err(|e| io_err("writing", path, &e))?;
+        let end = StoredCheckpoint {
+            checkpoint: chain,
+            log_len: start.log_len + lines.len() as u64,
+        };
+        self.set_tail(tail, id, end);
+        let overdue = tail
+            .unsynced_since
+            .is_some_and(|t| t.elapsed() >= Duration::from_millis(AUDIT_BATCH_MILLIS));
+        let past = end.checkpoint.count.saturating_sub(cp.checkpoint.count);
+        if durable || overdue || past >= AUDIT_BATCH_EVENTS {
+            f.sync_data().map_err(|e| io_err("syncing", path, &e))?;
+            self.store_checkpoint(tail, end)?;
+            tail.unsynced_since = None;
+            Ok(Some(None))
+        } else {
+            Ok(Some(Some(end)))
+        }
     }
 
     /// Under the log lock: `end` is the end of the valid chain of the file
@@ -902,6 +954,7 @@ impl AuditSink {
 
     fn flush_locked(&self, tail: &mut AuditTail) -> Result<()> {
         let path = self.path.as_path();
+        tail.path_checked = None;
         let Some(f) = self.open(tail, false)? else {
             tail.unsynced_since = None;
             return Ok(());
@@ -910,7 +963,8 @@ impl AuditSink {
             let _lock = FileLock::acquire(&f, path)?;
             let epoch = self.storage.change_counter()?;
             let cp = self.checkpoint(tail, epoch)?;
-            let (end, _, id) = self.valid_end(&f, cp, tail.last)?;
+            let meta = f.metadata().map_err(|e| io_err("reading", path, &e))?;
+            let (end, _, id) = self.valid_end(&f, &meta, cp, tail.last)?;
             if end.checkpoint.count > cp.checkpoint.count {
                 f.sync_data().map_err(|e| io_err("syncing", path, &e))?;
                 self.store_checkpoint(tail, end)?;
