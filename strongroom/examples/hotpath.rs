@@ -171,9 +171,18 @@ fn main() {
     for n in [10usize, big] {
         eprintln!("keystore of {n} keys");
         let ks = keystore(&dir, n);
-        let key = ks.list_keys(Some(1), None).expect("list").keys[0]
-            .key_id
-            .clone();
+        // A symmetric key (the signing key may sort first).
+        let key = ks
+            .list_keys(Some(2), None)
+            .expect("list")
+            .keys
+            .into_iter()
+            .map(|k| k.key_id)
+            .find(|k| {
+                ks.describe_key(k).expect("describe").key_metadata.key_usage
+                    == KeyUsage::EncryptDecrypt
+            })
+            .expect("symmetric key");
         let enc = EncryptRequest {
             key_id: key.clone(),
             plaintext: Secret::new(pt.clone()),
