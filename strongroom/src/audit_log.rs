@@ -23,6 +23,24 @@
 //!   background flush also runs `AUDIT_BATCH_MILLIS` after the first
 //!   unsynced append, and the last handle's drop flushes.
 //!
+//! **Group commit.** Within one handle (and its clones), concurrent callers
+//! queue their records; the first caller that finds no writer at work takes
+//! the log lock once and writes every queued record, in queue order, with
+//! one `pwrite` (synced and checkpointed as above if any of them is a
+//! management event). The others wait until the batch holding their record
+//! is written or has failed, so an operation still returns only after its
+//! line is in the file, and fails if its line could not be written. Handles
+//! opened separately on one keystore share, per process, the end of the
+//! chain each last wrote, so they do not re-verify each other's lines.
+//!
+//! **The log file** stays open between appends. Its path is looked up again
+//! for management events, for flushes and when it was last looked up
+//! [`AUDIT_BATCH_MILLIS`] or more ago; in between, a log deleted or
+//! replaced by a rename is noticed at once (its link count is zero under the
+//! lock). A log merely renamed away keeps receiving read-only events for at
+//! most `AUDIT_BATCH_MILLIS` (validly chained, in the renamed file); either
+//! way the log at the path no longer verifies against the checkpoint.
+//!
 //! What a crash can lose:
 //!
 //! - A process crash (`kill -9`, abort) loses nothing: every line was
