@@ -22,6 +22,7 @@
 //! but can be cut off undetected until the next checkpoint.
 
 use alloc::borrow::ToOwned;
+use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -339,7 +340,7 @@ impl AuditEvent {
     /// the fields by value (no copy).
     #[must_use]
     pub fn with_owned_request_parameters(mut self, params: RequestParameters) -> Self {
-        self.request_parameters = Parameters::Typed(params);
+        self.request_parameters = Parameters::Typed(Box::new(params));
         self
     }
 
@@ -525,7 +526,7 @@ impl AuditEvent {
 /// by the caller.
 #[derive(Clone, Debug, PartialEq)]
 enum Parameters {
-    Typed(RequestParameters),
+    Typed(Box<RequestParameters>),
     Value(Value),
 }
 
