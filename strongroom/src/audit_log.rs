@@ -760,10 +760,15 @@ impl AuditSink {
         let shared = lock_tails()
             .as_ref()
             .and_then(|m| m.get(&(id, self.key_tag)).copied());
-        let last = match (shared, last) {
-            // The process-wide entry is at least as recent as this sink's.
-            (Some(t), _) => Some((id, t)),
-            (None, last) => last,
+        let own = last.filter(|(last_id, _)| *last_id == id).map(|(_, t)| t);
+        let last = match (shared, own) {
+            // This sink wrote or verified the end last.
+            (Some(t), Some(o)) if t == o => Some((id, t)),
+            // Another sink of the process did: trusted only if the file
+            // holds that line's chain value just before that end (the
+            // entry may be left from an earlier file with a reused inode).
+            (Some(t), _) if t.log_len <= len && ends_with_chain_value(f, &t) => Some((id, t)),
+            (_, o) => o.map(|t| (id, t)),
         };
         let mut state = match last {
             Some((last_id, t))
@@ -995,6 +1000,27 @@ impl AuditSink {
     }
 }
 
+/// Whether the bytes of `f` just before `state.log_len` are the end of a
+/// line whose chain value is `state.checkpoint.last`: `<64 hex digits>"}`
+/// and a newline.
+#[cfg(unix)]
+fn ends_with_chain_value(f: &File, state: &StoredCheckpoint) -> bool {
+    use std::os::unix::fs::FileExt;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    const TAIL: u64 = 64 + 3;
+    if state.log_len < TAIL {
+        return false;
+    }
+    let mut expected = [0u8; TAIL as usize];
+    for (i, b) in state.checkpoint.last.iter().enumerate() {
+        expected[2 * i] = HEX[usize::from(b >> 4)];
+        expected[2 * i + 1] = HEX[usize::from(b & 0xf)];
+    }
+    expected[64..].copy_from_slice(b"\"}\n");
+    let mut found = [0u8; TAIL as usize];
+    f.read_exact_at(&mut found, state.log_len - TAIL).is_ok() && found == expected
+}
+
 /// Without `flock` (non-Unix targets) every event is appended inside an
 /// SQLite write transaction and made durable, as before batching.
 #[cfg(not(unix))]
@@ -1052,5 +1078,57 @@ impl Drop for AuditSink {
             let mut taken = std::mem::take(tail);
             let _ = self.flush_locked(&mut taken);
         }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use strongroom_core::audit::{chain_line, AuditEvent};
+
+    #[test]
+    fn a_remembered_end_is_trusted_only_where_its_chain_value_is() {
+        let key = [9u8; 32];
+        let mut text = String::new();
+        let mut cp = Checkpoint::genesis();
+        let mut ends = Vec::new();
+        for i in 0..3u8 {
+            let record = AuditEvent::new("Encrypt", "arn:aws:iam::111122223333:root", 0, [i; 32])
+                .to_record();
+            let (line, next) = chain_line(&key, &cp, &record).unwrap();
+            text.push_str(&line);
+            text.push('\n');
+            cp = next;
+            ends.push(StoredCheckpoint {
+                checkpoint: cp,
+                log_len: text.len() as u64,
+            });
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        std::fs::write(&path, &text).unwrap();
+        let f = File::open(&path).unwrap();
+        for e in &ends {
+            assert!(ends_with_chain_value(&f, e));
+        }
+        // The chain value of another line, another offset, or the start of the file.
+        let wrong = StoredCheckpoint {
+            checkpoint: ends[0].checkpoint,
+            log_len: ends[1].log_len,
+        };
+        assert!(!ends_with_chain_value(&f, &wrong));
+        let shifted = StoredCheckpoint {
+            log_len: ends[1].log_len - 1,
+            ..ends[1]
+        };
+        assert!(!ends_with_chain_value(&f, &shifted));
+        assert!(!ends_with_chain_value(&f, &StoredCheckpoint::genesis()));
+        // Past the end of the file.
+        let past = StoredCheckpoint {
+            log_len: ends[2].log_len + 10,
+            ..ends[2]
+        };
+        assert!(!ends_with_chain_value(&f, &past));
     }
 }

@@ -299,3 +299,30 @@ fn a_failed_group_write_fails_every_waiting_caller() {
     let v = f.ks.verify_audit_log().unwrap();
     assert_eq!((v.records, v.fault), (2, None));
 }
+
+/// A keystore deleted and created again at the same path, with the same
+/// root key, in the same process, written through two handles (its log may
+/// get the old log's inode number, under which the process remembers the
+/// old chain's end): each new log verifies from its first record. The
+/// check that keeps a remembered end from another file out is unit-tested
+/// in `audit_log` (`ends_with_chain_value`).
+#[test]
+fn a_keystore_recreated_in_place_starts_its_own_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("again.db");
+    for round in 0..3u64 {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        let ks = Keystore::create(&path, root_source(&ROOT), Default::default()).unwrap();
+        let key = new_key(&ks).key_id;
+        // Another handle in the process writes too, so its shared state is used.
+        let other = Keystore::open(&path, root_source(&ROOT)).unwrap();
+        for i in 0..(3 + round) {
+            let h = if i % 2 == 0 { &ks } else { &other };
+            try_encrypt(h, &key, b"x").unwrap();
+        }
+        let v = ks.verify_audit_log().unwrap();
+        assert_eq!((v.records, v.fault), (4 + round, None), "round {round}");
+    }
+}
