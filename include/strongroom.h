@@ -131,6 +131,28 @@
 #define SR_GRANT_TOKEN_LEN 131
 
 /**
+ * `sr_envelope_decrypt_options::commitment_policy`: decrypt committing
+ * suites only (`0x0478`, `0x0578`); the default, and the AWS Encryption
+ * SDK's `REQUIRE_ENCRYPT_REQUIRE_DECRYPT`.
+ */
+#define SR_COMMITMENT_POLICY_REQUIRE_ENCRYPT_REQUIRE_DECRYPT 0
+
+/**
+ * `sr_envelope_decrypt_options::commitment_policy`: also decrypt the
+ * non-committing message format version 1 suites (`0x0178`, `0x0378`)
+ * written by older AWS Encryption SDKs (`REQUIRE_ENCRYPT_ALLOW_DECRYPT`).
+ */
+#define SR_COMMITMENT_POLICY_REQUIRE_ENCRYPT_ALLOW_DECRYPT 1
+
+/**
+ * `sr_envelope_decrypt_options::commitment_policy`: as
+ * `SR_COMMITMENT_POLICY_REQUIRE_ENCRYPT_ALLOW_DECRYPT` for decryption
+ * (`FORBID_ENCRYPT_ALLOW_DECRYPT`; Strongroom never encrypts without
+ * key commitment).
+ */
+#define SR_COMMITMENT_POLICY_FORBID_ENCRYPT_ALLOW_DECRYPT 2
+
+/**
  * Size of a buffer that holds any key ID written by `sr_create_key()`: a
  * 36-character UUID and its NUL.
  */
@@ -385,6 +407,45 @@ typedef int (*sr_read_fn)(void *user, uint8_t *buf, size_t len, size_t *out_read
  * on failure (the Strongroom call then fails with `SR_IO`).
  */
 typedef int (*sr_write_fn)(void *user, const uint8_t *buf, size_t len);
+
+/**
+ * Options of the `sr_envelope_decrypt*_with_options()` functions. A
+ * zero-initialized struct (`sr_envelope_decrypt_options o = {0};`), or a
+ * NULL pointer, gives the defaults of `sr_envelope_decrypt()`.
+ */
+typedef struct {
+  /**
+   * Keys of pairs that must be present, with the values below, in the
+   * message's encryption context (NULL when `required_ctx_len` is 0).
+   */
+  const char *const *required_ctx_keys;
+  /**
+   * Values of those pairs, in the same order.
+   */
+  const char *const *required_ctx_values;
+  /**
+   * Number of required pairs.
+   */
+  size_t required_ctx_len;
+  /**
+   * Refuse (`SR_VALIDATION`, before any key is unwrapped) a message with
+   * more encrypted data keys than this; 0 for no limit.
+   */
+  uint16_t max_encrypted_data_keys;
+  /**
+   * One of the `SR_COMMITMENT_POLICY_*` values; 0 for the default.
+   */
+  uint32_t commitment_policy;
+  /**
+   * Non-zero: the AWS Encryption SDK's streaming unsigned-only mode.
+   * A message of a signed suite (`0x0578`, `0x0378`) is refused with
+   * `SR_VALIDATION` before any plaintext is produced, and no staging
+   * file is used: plaintext reaches `write` once its frames are
+   * authenticated, without waiting for the end of the message (if the
+   * message turns out truncated, `write` has seen an authenticated prefix).
+   */
+  uint8_t unsigned_only;
+} sr_envelope_decrypt_options;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1111,6 +1172,51 @@ sr_result sr_envelope_decrypt(const sr_keystore *ks,
                               void *write_user);
 
 /**
+ * As `sr_envelope_decrypt()`, with the options in `*options` (NULL for the
+ * defaults): required encryption context pairs, the encrypted data key
+ * limit, the commitment policy (`SR_COMMITMENT_POLICY_*`; to read version 1
+ * messages of older AWS Encryption SDKs) and the unsigned-only mode, in
+ * which a signed message is refused before any plaintext is produced and
+ * plaintext reaches `write` as its frames authenticate.
+ *
+ * Errors: as `sr_envelope_decrypt()`; `SR_VALIDATION` also for an unknown
+ * `commitment_policy`, for a non-committing suite under the default
+ * policy, and for a signed suite with `unsigned_only`.
+ *
+ * # Safety
+ * As `sr_envelope_decrypt()`; `options` NULL or valid for a read, its
+ * arrays valid for `required_ctx_len` strings.
+ */
+sr_result sr_envelope_decrypt_with_options(const sr_keystore *ks,
+                                           const char *const *key_ids,
+                                           size_t key_ids_len,
+                                           const sr_envelope_decrypt_options *options,
+                                           sr_read_fn read,
+                                           void *read_user,
+                                           sr_write_fn write,
+                                           void *write_user);
+
+/**
+ * Reads only the header of the message that `read` yields (it stops
+ * reading once the header is parsed, after at most 4 MiB) and writes it to
+ * `*out_json` as UTF-8 JSON (free with `sr_bytes_free()`): no key is
+ * unwrapped and nothing is authenticated, so every field is untrusted. The
+ * JSON is the CLI's `decrypt-file --show-header` output:
+ * `{"AlgorithmSuiteId": "0x0578", "AlgorithmSuite": "...",
+ * "MessageFormatVersion": 2, "MessageId": "<hex>", "EncryptionContext":
+ * {...}, "EncryptedDataKeys": [{"ProviderId": "aws-kms", "ProviderInfo":
+ * "<key ARN>", "CiphertextLength": 184}], "ContentType": "Framed",
+ * "FrameLength": 4096}`.
+ *
+ * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_CIPHERTEXT` (no well-formed
+ * header), `SR_IO` (the callback failed).
+ *
+ * # Safety
+ * `read` must follow its contract (`sr_read_fn`); `out_json` valid for a write.
+ */
+sr_result sr_envelope_read_header(sr_read_fn read, void *read_user, sr_bytes *out_json);
+
+/**
  * `sr_envelope_encrypt()` from the file `in_path` to the file `out_path`:
  * the message is written to a temporary file in `out_path`'s directory,
  * synced, and renamed to `out_path` only on success (a failure leaves
@@ -1156,6 +1262,26 @@ sr_result sr_envelope_decrypt_file(const sr_keystore *ks,
                                    const char *const *required_ctx_values,
                                    size_t required_ctx_len,
                                    uint16_t max_encrypted_data_keys);
+
+/**
+ * As `sr_envelope_decrypt_file()`, with the options of
+ * `sr_envelope_decrypt_with_options()`. With `unsigned_only`, a message of
+ * a signed suite is refused (`SR_VALIDATION`) after reading its header,
+ * before any key is unwrapped; the output is still staged and renamed only
+ * once the whole message is authenticated.
+ *
+ * Errors: as `sr_envelope_decrypt_with_options()`; `SR_KMS_INTERNAL` when a
+ * file cannot be opened, written or renamed.
+ *
+ * # Safety
+ * As `sr_envelope_decrypt_with_options()`; paths NUL-terminated.
+ */
+sr_result sr_envelope_decrypt_file_with_options(const sr_keystore *ks,
+                                                const char *in_path,
+                                                const char *out_path,
+                                                const char *const *key_ids,
+                                                size_t key_ids_len,
+                                                const sr_envelope_decrypt_options *options);
 
 /**
  * As `sr_envelope_encrypt()`, with the data key wrapped by a raw AES
@@ -1219,6 +1345,28 @@ sr_result sr_envelope_decrypt_raw_aes(const char *key_namespace,
                                       void *read_user,
                                       sr_write_fn write,
                                       void *write_user);
+
+/**
+ * As `sr_envelope_decrypt_raw_aes()`, with the options of
+ * `sr_envelope_decrypt_with_options()` (its `max_encrypted_data_keys`,
+ * commitment policy and unsigned-only mode apply here too).
+ *
+ * Errors: as `sr_envelope_decrypt_raw_aes()`; `SR_VALIDATION` also as
+ * `sr_envelope_decrypt_with_options()`.
+ *
+ * # Safety
+ * As `sr_envelope_decrypt_raw_aes()`; `options` NULL or valid for a read,
+ * its arrays valid for `required_ctx_len` strings.
+ */
+sr_result sr_envelope_decrypt_raw_aes_with_options(const char *key_namespace,
+                                                   const char *key_name,
+                                                   const uint8_t *wrapping_key,
+                                                   size_t wrapping_key_len,
+                                                   const sr_envelope_decrypt_options *options,
+                                                   sr_read_fn read,
+                                                   void *read_user,
+                                                   sr_write_fn write,
+                                                   void *write_user);
 
 /**
  * CreateKey: creates a KMS key and copies its key ID (a UUID) into `key_id_buf`.
@@ -1552,6 +1700,31 @@ sr_result sr_keystore_create(const char *path,
                              sr_keystore **out);
 
 /**
+ * As `sr_keystore_create()`, naming the keystore's administrator: the
+ * principal that the default key policy of every key allows `kms:*`, and
+ * that handles act for unless `sr_keystore_as_principal()` says otherwise.
+ *
+ * `admin_principal`: NULL for `arn:aws:iam::<account>:root` (every
+ * principal of the account, as the default key policy of AWS KMS), or an
+ * IAM ARN such as `arn:aws:iam::111122223333:role/KeyAdmin`. It is stored
+ * in the keystore (sealed configuration) and kept by sealed export/import.
+ *
+ * Errors: as `sr_keystore_create()`; `SR_VALIDATION` when
+ * `admin_principal` is not an ARN the default key policy can name.
+ *
+ * # Safety
+ * As `sr_keystore_create()`; `admin_principal` NULL or NUL-terminated.
+ */
+sr_result sr_keystore_create_with_admin(const char *path,
+                                        uint32_t root_kind,
+                                        const uint8_t *root,
+                                        size_t root_len,
+                                        const char *region,
+                                        const char *account,
+                                        const char *admin_principal,
+                                        sr_keystore **out);
+
+/**
  * Opens an existing keystore file at `path` and returns a handle in `*out`.
  *
  * Parameters as for `sr_keystore_create()`; for `SR_ROOT_KEY_PASSPHRASE` the
@@ -1743,6 +1916,18 @@ sr_result sr_keystore_with_grant_tokens(const sr_keystore *ks,
                                         const char *const *tokens,
                                         size_t n,
                                         sr_keystore **out);
+
+/**
+ * Copies the keystore's administrator principal (see
+ * `sr_keystore_create_with_admin()`) into `buf`; as `sr_keystore_region()`.
+ *
+ * # Safety
+ * As `sr_keystore_region()`.
+ */
+sr_result sr_keystore_admin_principal(const sr_keystore *ks,
+                                      char *buf,
+                                      size_t len,
+                                      size_t *out_len);
 
 /**
  * Copies the principal this handle acts for (the one given to

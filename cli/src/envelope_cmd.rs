@@ -11,10 +11,9 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 use strongroom::core::envelope::{
-    CommitmentPolicy, ContentType, DecryptOptions, EncryptOptions, Keyring, MessageHeader,
-    MultiKeyring, RawAesKeyring,
+    CommitmentPolicy, DecryptOptions, EncryptOptions, Keyring, MultiKeyring, RawAesKeyring,
 };
-use strongroom::envelope::{self as env, EnvelopeSummary, KmsKeyring};
+use strongroom::envelope::{self as env, header_json, EnvelopeSummary, KmsKeyring};
 use strongroom::{Error, Keystore};
 
 use crate::input::parse_context;
@@ -227,31 +226,6 @@ fn summary_json(s: &EnvelopeSummary, out: &str) -> Value {
         m.insert("MessageBytes".into(), json!(s.message_len));
     }
     v
-}
-
-/// A header as JSON: what `--show-header` prints.
-pub fn header_json(h: &MessageHeader) -> Value {
-    let edks: Vec<Value> = h
-        .encrypted_data_keys
-        .iter()
-        .map(|e| {
-            json!({
-                "ProviderId": e.provider_id,
-                "ProviderInfo": String::from_utf8_lossy(&e.provider_info),
-                "CiphertextLength": e.ciphertext.len(),
-            })
-        })
-        .collect();
-    json!({
-        "AlgorithmSuiteId": format!("0x{:04X}", h.suite.id()),
-        "AlgorithmSuite": h.suite.name(),
-        "MessageFormatVersion": h.suite.message_version(),
-        "MessageId": h.message_id.iter().map(|b| format!("{b:02x}")).collect::<String>(),
-        "EncryptionContext": h.encryption_context.0,
-        "EncryptedDataKeys": edks,
-        "ContentType": match h.content_type { ContentType::Framed => "Framed", ContentType::NonFramed => "NonFramed" },
-        "FrameLength": h.frame_length,
-    })
 }
 
 fn print(v: &Value) -> Result<(), Error> {

@@ -13,7 +13,8 @@
 //!   [`decrypt_stream_unsigned_only`], and the file variants
 //!   [`encrypt_file`] / [`decrypt_file`] (plus [`Keystore`] methods of the
 //!   same names that use a [`KmsKeyring`] over that keystore);
-//! - [`read_header`] to show a message's header without decrypting it.
+//! - [`read_header`] to show a message's header without decrypting it, and
+//!   [`header_json`] to print one.
 //!
 //! # When is plaintext released?
 //!
@@ -36,8 +37,9 @@ use std::path::Path;
 use rand_core::CryptoRng;
 use strongroom_core::api::{DecryptRequest, EncryptRequest, GenerateDataKeyRequest};
 use strongroom_core::envelope::{
-    parse_header, DataKey, DecryptOptions, DecryptionMaterials, Decryptor, EncryptOptions,
-    EncryptedDataKey, EncryptionMaterials, Encryptor, Keyring, MessageHeader, DATA_KEY_LEN,
+    parse_header, ContentType, DataKey, DecryptOptions, DecryptionMaterials, Decryptor,
+    EncryptOptions, EncryptedDataKey, EncryptionMaterials, Encryptor, Keyring, MessageHeader,
+    DATA_KEY_LEN,
 };
 use zeroize::Zeroize;
 
@@ -641,6 +643,46 @@ pub fn read_header(reader: &mut dyn Read, max_header_length: usize) -> Result<Me
         }
         buf.extend_from_slice(&chunk[..n]);
     }
+}
+
+/// A message header as JSON, the shape the CLI's `decrypt-file
+/// --show-header` prints and the C library's `sr_envelope_read_header()`
+/// returns: `AlgorithmSuiteId` (`"0x0578"`), `AlgorithmSuite` (the ESDK
+/// name), `MessageFormatVersion` (1 or 2), `MessageId` (hex: 16 bytes for
+/// version 1, 32 for version 2), `EncryptionContext` (object),
+/// `EncryptedDataKeys` (array of `ProviderId`, `ProviderInfo` as UTF-8 text
+/// with invalid bytes replaced, `CiphertextLength` in bytes), `ContentType`
+/// (`"Framed"` or `"NonFramed"`) and `FrameLength` (bytes; 0 when non-framed).
+///
+/// Every field is as read from the message and untrusted until the message
+/// is decrypted.
+pub fn header_json(h: &MessageHeader) -> serde_json::Value {
+    use serde_json::json;
+    let edks: Vec<serde_json::Value> = h
+        .encrypted_data_keys
+        .iter()
+        .map(|e| {
+            json!({
+                "ProviderId": e.provider_id,
+                "ProviderInfo": String::from_utf8_lossy(&e.provider_info),
+                "CiphertextLength": e.ciphertext.len(),
+            })
+        })
+        .collect();
+    let content_type = match h.content_type {
+        ContentType::Framed => "Framed",
+        ContentType::NonFramed => "NonFramed",
+    };
+    json!({
+        "AlgorithmSuiteId": format!("0x{:04X}", h.suite.id()),
+        "AlgorithmSuite": h.suite.name(),
+        "MessageFormatVersion": h.suite.message_version(),
+        "MessageId": h.message_id.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+        "EncryptionContext": h.encryption_context.0,
+        "EncryptedDataKeys": edks,
+        "ContentType": content_type,
+        "FrameLength": h.frame_length,
+    })
 }
 
 impl Keystore {

@@ -729,3 +729,73 @@ fn asymmetric_and_mac_operations_are_authorized_and_audited_without_secrets() {
     }
     assert_eq!(ks.verify_audit_log().unwrap().fault, None);
 }
+
+#[test]
+fn a_failed_create_leaves_the_existing_keystore_and_its_log_alone() {
+    let f = logged();
+    let log_before = std::fs::read(f.ks.audit_log_path()).unwrap();
+    assert!(!log_before.is_empty());
+    // Creating over an existing keystore fails and must not touch its log.
+    expect_err(
+        Keystore::create(
+            &f.path,
+            root_source(&ROOT),
+            strongroom::CreateOptions::default(),
+        ),
+        ErrorKind::AlreadyExistsException,
+    );
+    assert_eq!(std::fs::read(f.ks.audit_log_path()).unwrap(), log_before);
+    assert_eq!(f.ks.verify_audit_log().unwrap().fault, None);
+    // An administrator the default key policy cannot name is refused before
+    // any file is made, so the same path can be created right after.
+    let path = f.dir.path().join("admin.db");
+    let bad = strongroom::CreateOptions {
+        admin_principal: Some("not an arn".into()),
+        ..strongroom::CreateOptions::default()
+    };
+    expect_err(
+        Keystore::create(&path, root_source(&ROOT), bad),
+        ErrorKind::ValidationException,
+    );
+    assert!(!path.exists());
+    Keystore::create(
+        &path,
+        root_source(&ROOT),
+        strongroom::CreateOptions::default(),
+    )
+    .unwrap();
+}
+
+/// The open log is kept between appends: a log deleted, or replaced by
+/// another file renamed over it, is seen by the next append (its link
+/// count); a log renamed away is seen by the next durable event at the
+/// latest, whose record goes to the file the path names.
+#[test]
+fn a_moved_or_deleted_log_is_noticed() {
+    let f = logged();
+    let key = f.ks.list_keys(None, None).unwrap().keys[0].key_id.clone();
+    let path = f.ks.audit_log_path().to_path_buf();
+    // Renamed over: the next read-only event goes to the new file.
+    let other = path.with_extension("other");
+    std::fs::write(&other, b"").unwrap();
+    std::fs::rename(&other, &path).unwrap();
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.contains("\"eventName\":\"Encrypt\""));
+    // Deleted: the same.
+    std::fs::remove_file(&path).unwrap();
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 1);
+    // Renamed away: a management event goes to the path.
+    let moved = path.with_extension("moved");
+    std::fs::rename(&path, &moved).unwrap();
+    f.ks.update_key_description(&key, "d").unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains("\"eventName\":\"UpdateKeyDescription\""),
+        "{text}"
+    );
+    // Each replacement cut the chain short of the checkpoint: detected.
+    assert!(f.ks.verify_audit_log().unwrap().fault.is_some());
+}

@@ -529,6 +529,40 @@ static void test_envelope_grant_tokens(sr_keystore *ks, const char *key) {
   sr_keystore_free(bogus);
 }
 
+/* A keystore whose administrator is a role, not the account root: the
+ * default key policy allows that role only, and export/import keeps it. */
+static void test_named_admin(void) {
+  const char *role = "arn:aws:iam::000000000000:role/KeyAdmin";
+  char p[600], buf[300], key[SR_KEY_ID_LEN];
+  size_t n = 0;
+  snprintf(p, sizeof p, "%s/admin.db", dir);
+  sr_keystore *ks = NULL, *app = NULL;
+  CHECK_RC(sr_keystore_create_with_admin(p, SR_ROOT_KEY_BYTES, ROOT, 32, NULL, NULL, "not an arn", &ks),
+           SR_VALIDATION);
+  CHECK(ks == NULL);
+  REQUIRE_OK(sr_keystore_create_with_admin(p, SR_ROOT_KEY_BYTES, ROOT, 32, NULL, NULL, role, &ks));
+  CHECK_OK(sr_keystore_admin_principal(ks, buf, sizeof buf, &n));
+  CHECK(strcmp(buf, role) == 0 && n == strlen(role) + 1);
+  CHECK_OK(sr_keystore_principal(ks, buf, sizeof buf, &n));
+  CHECK(strcmp(buf, role) == 0);
+  new_key(ks, key);
+  CHECK_OK(try_encrypt(ks, key, ACME_V));
+  /* Another principal of the same account is not the administrator. */
+  REQUIRE_OK(sr_keystore_as_principal(ks, APP, &app));
+  CHECK_RC(try_encrypt(app, key, ACME_V), SR_ACCESS_DENIED);
+  CHECK_OK(sr_keystore_admin_principal(app, buf, sizeof buf, &n));
+  CHECK(strcmp(buf, role) == 0);
+  CHECK_RC(sr_keystore_admin_principal(NULL, buf, sizeof buf, &n), SR_NULL_PARAMETER);
+  sr_keystore_free(app);
+  sr_keystore_free(ks);
+  /* Reopened, the administrator is the stored one. */
+  REQUIRE_OK(sr_keystore_open(p, SR_ROOT_KEY_BYTES, ROOT, 32, &ks));
+  CHECK_OK(sr_keystore_admin_principal(ks, buf, sizeof buf, &n));
+  CHECK(strcmp(buf, role) == 0);
+  CHECK_OK(try_encrypt(ks, key, ACME_V));
+  sr_keystore_free(ks);
+}
+
 int main(void) {
   /* The numbers of the codes these calls return are stable. */
   CHECK(SR_AUDIT_LOG_NOT_INTACT == 6 && SR_ACCESS_DENIED == 100 && SR_INVALID_GRANT_ID == 110 &&
@@ -553,6 +587,7 @@ int main(void) {
   test_audit(ks);
   sr_keystore_free(ks);
   test_tampered_audit_log();
+  test_named_admin();
 
   remove_temp_dir(dir);
   return finish("test_access");

@@ -243,8 +243,140 @@ static void test_kms_keyring(const char *dir, const char *plain) {
   fclose(fi);
   fclose(fo);
 
+
+  /* Options: unsigned-only refuses the signed message before any output and
+   * streams the unsigned one; the file variant refuses without creating out. */
+  sr_envelope_decrypt_options uo = {0};
+  uo.unsigned_only = 1;
+  fi = fopen(msg, "rb");
+  counting_sink sink = {fopen(out, "wb"), 0, 0};
+  CHECK_RC(sr_envelope_decrypt_with_options(ks, NULL, 0, &uo, file_read, fi, counting_write, &sink), SR_VALIDATION);
+  CHECK(sink.calls == 0);
+  fclose(fi);
+  fclose(sink.f);
+  fi = fopen(msg2, "rb");
+  sink = (counting_sink){fopen(out, "wb"), 0, 0};
+  CHECK_OK(sr_envelope_decrypt_with_options(ks, alias, 1, &uo, file_read, fi, counting_write, &sink));
+  CHECK(sink.calls > 1);
+  fclose(fi);
+  fclose(sink.f);
+  CHECK(same_files(plain, out));
+  remove(out);
+  CHECK_RC(sr_envelope_decrypt_file_with_options(ks, msg, out, NULL, 0, &uo), SR_VALIDATION);
+  CHECK(access(out, F_OK) != 0);
+  CHECK_OK(sr_envelope_decrypt_file_with_options(ks, msg2, out, NULL, 0, &uo));
+  CHECK(same_files(plain, out));
+  CHECK_OK(sr_envelope_decrypt_file_with_options(ks, msg, out, NULL, 0, NULL));
+  CHECK(same_files(plain, out));
+  sr_envelope_decrypt_options req = {0};
+  req.required_ctx_keys = rk;
+  req.required_ctx_values = rv_bad;
+  req.required_ctx_len = 1;
+  remove(out);
+  CHECK_RC(sr_envelope_decrypt_file_with_options(ks, msg, out, NULL, 0, &req), SR_INVALID_CIPHERTEXT);
+  CHECK(access(out, F_OK) != 0);
+
+  /* The header of a KMS message names the keys by ARN; nothing is unwrapped. */
+  sr_bytes header = SR_BYTES_INIT;
+  fi = fopen(msg, "rb");
+  CHECK_OK(sr_envelope_read_header(file_read, fi, &header));
+  fclose(fi);
+  CHECK(header.ptr && strstr((const char *)header.ptr, "\"AlgorithmSuiteId\":\"0x0578\""));
+  CHECK(header.ptr && strstr((const char *)header.ptr, "\"ProviderId\":\"aws-kms\""));
+  CHECK(header.ptr && strstr((const char *)header.ptr, k1) && strstr((const char *)header.ptr, k2));
+  CHECK(header.ptr && strstr((const char *)header.ptr, "\"owner\":\"alice\""));
+  sr_bytes_free(&header);
+
   sr_keystore_free(other);
   sr_keystore_free(ks);
+}
+
+/* Decrypts the fixture `name` (tests/c/fixtures, written by the AWS
+ * Encryption SDK for Python) with the raw AES keyring and `o`. */
+static sr_result legacy_decrypt(const char *name, const sr_envelope_decrypt_options *o, const char *out,
+                                size_t *writes) {
+  char in[256];
+  snprintf(in, sizeof in, "tests/c/fixtures/%s", name);
+  FILE *fi = fopen(in, "rb");
+  if (!fi) {
+    fprintf(stderr, "cannot open %s (run from the repository root)\n", in);
+    return SR_KMS_INTERNAL;
+  }
+  counting_sink sink = {fopen(out, "wb"), 0, 0};
+  sr_result rc = sr_envelope_decrypt_raw_aes_with_options(NS, NAME, WRAP, 32, o, file_read, fi, counting_write, &sink);
+  fclose(fi);
+  fclose(sink.f);
+  if (writes)
+    *writes = sink.calls;
+  return rc;
+}
+
+/* Message format version 1 (no key commitment) from another SDK: only under
+ * a commitment policy that allows it; unsigned-only and the other options. */
+static void test_legacy_messages(const char *dir) {
+  char out[600];
+  snprintf(out, sizeof out, "%s/legacy.out", dir);
+  const char *expected = "tests/c/fixtures/esdk-legacy.txt";
+  size_t writes = 99;
+  CHECK_RC(legacy_decrypt("esdk-0178.msg", NULL, out, &writes), SR_VALIDATION);
+  CHECK(writes == 0);
+  sr_envelope_decrypt_options o = {0};
+  CHECK_RC(legacy_decrypt("esdk-0378.msg", &o, out, &writes), SR_VALIDATION);
+  CHECK(writes == 0);
+  o.commitment_policy = SR_COMMITMENT_POLICY_REQUIRE_ENCRYPT_ALLOW_DECRYPT;
+  CHECK_OK(legacy_decrypt("esdk-0178.msg", &o, out, &writes));
+  CHECK(same_files(expected, out));
+  CHECK_OK(legacy_decrypt("esdk-0378.msg", &o, out, &writes));
+  CHECK(same_files(expected, out));
+  o.commitment_policy = SR_COMMITMENT_POLICY_FORBID_ENCRYPT_ALLOW_DECRYPT;
+  CHECK_OK(legacy_decrypt("esdk-0178.msg", &o, out, &writes));
+  CHECK(same_files(expected, out));
+  o.commitment_policy = 3;
+  CHECK_RC(legacy_decrypt("esdk-0178.msg", &o, out, &writes), SR_VALIDATION);
+  CHECK(writes == 0);
+
+  /* Unsigned-only: the 0x0378 message is refused before any plaintext, the
+   * 0x0178 one is released as it authenticates, without staging. */
+  o.commitment_policy = SR_COMMITMENT_POLICY_REQUIRE_ENCRYPT_ALLOW_DECRYPT;
+  o.unsigned_only = 1;
+  CHECK_RC(legacy_decrypt("esdk-0378.msg", &o, out, &writes), SR_VALIDATION);
+  CHECK(writes == 0);
+  CHECK_OK(legacy_decrypt("esdk-0178.msg", &o, out, &writes));
+  CHECK(same_files(expected, out) && writes >= 1);
+
+  /* Required context and the encrypted-data-key limit travel in the options. */
+  const char *rk[] = {"owner"}, *rv[] = {"alice"}, *rv_bad[] = {"mallory"};
+  o.unsigned_only = 0;
+  o.required_ctx_keys = rk;
+  o.required_ctx_values = rv;
+  o.required_ctx_len = 1;
+  o.max_encrypted_data_keys = 1;
+  CHECK_OK(legacy_decrypt("esdk-0378.msg", &o, out, &writes));
+  CHECK(same_files(expected, out));
+  o.required_ctx_values = rv_bad;
+  CHECK_RC(legacy_decrypt("esdk-0378.msg", &o, out, &writes), SR_INVALID_CIPHERTEXT);
+  CHECK(writes == 0);
+  o.required_ctx_keys = NULL;
+  CHECK_RC(legacy_decrypt("esdk-0378.msg", &o, out, &writes), SR_NULL_PARAMETER);
+
+  /* The header of a version 1 message, read without any key. */
+  sr_bytes h = SR_BYTES_INIT;
+  FILE *fi = fopen("tests/c/fixtures/esdk-0378.msg", "rb");
+  CHECK_OK(sr_envelope_read_header(file_read, fi, &h));
+  fclose(fi);
+  const char *json = (const char *)h.ptr;
+  CHECK(json && strstr(json, "\"AlgorithmSuiteId\":\"0x0378\"") && strstr(json, "\"MessageFormatVersion\":1"));
+  CHECK(json && strstr(json, "\"ProviderId\":\"strongroom-ctest\"") && strstr(json, "\"FrameLength\":128"));
+  CHECK(json && strlen(json) == h.len);
+  sr_bytes_free(&h);
+  /* Not a message, a failing callback, NULL arguments. */
+  fi = fopen(expected, "rb");
+  CHECK_RC(sr_envelope_read_header(file_read, fi, &h), SR_INVALID_CIPHERTEXT);
+  fclose(fi);
+  CHECK(h.ptr == NULL);
+  CHECK_RC(sr_envelope_read_header(failing_read, NULL, &h), SR_IO);
+  CHECK_RC(sr_envelope_read_header(NULL, NULL, &h), SR_NULL_PARAMETER);
+  CHECK_RC(sr_envelope_read_header(file_read, NULL, NULL), SR_NULL_PARAMETER);
 }
 
 int main(void) {
@@ -358,6 +490,7 @@ int main(void) {
   fclose(sink.f);
 
   test_kms_keyring(dir, plain);
+  test_legacy_messages(dir);
 
   remove_temp_dir(dir);
   return finish("test_envelope");

@@ -10,13 +10,16 @@ use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_void};
 use std::io::{self, Read, Write};
 
-use sr::core::envelope::{AlgorithmSuite, DecryptOptions, EncryptOptions, Keyring, RawAesKeyring};
+use sr::core::envelope::{
+    AlgorithmSuite, CommitmentPolicy, DecryptOptions, EncryptOptions, Keyring, RawAesKeyring,
+};
 use sr::envelope::{self as env, KmsKeyring};
 use sr::EncryptionContext;
 
+use crate::bytes::sr_bytes;
 use crate::keystore::{handle, path_from, sr_keystore};
 use crate::optional;
-use crate::ptr::{bytes, c_bytes, c_str, context, str_array};
+use crate::ptr::{bytes, c_bytes, c_str, context, out, str_array};
 use crate::result::{guard, sr_result, Failure};
 
 /// Reads up to `len` bytes into `buf` and stores the number read in
@@ -155,13 +158,21 @@ fn encrypt_callbacks(
     with_io(io, |r, w| env::encrypt_stream(keyring, r, w, ctx, &options))
 }
 
-/// Decrypts the `read` stream to `write` with `keyring` (see `sr_envelope_decrypt()`).
+/// Decrypts the `read` stream to `write` with `keyring` (see
+/// `sr_envelope_decrypt()`; `unsigned_only` as
+/// `sr_envelope_decrypt_options`).
 fn decrypt_callbacks(
     keyring: &dyn Keyring,
-    options: &DecryptOptions,
+    (options, unsigned_only): &(DecryptOptions, bool),
     io: Callbacks,
 ) -> Result<(), Failure> {
-    with_io(io, |r, w| env::decrypt_stream(keyring, r, w, options))
+    with_io(io, |r, w| {
+        if *unsigned_only {
+            env::decrypt_stream_unsigned_only(keyring, r, w, options)
+        } else {
+            env::decrypt_stream(keyring, r, w, options)
+        }
+    })
 }
 
 /// The four callback arguments of the streaming functions.
@@ -183,13 +194,99 @@ fn encrypt_options(frame_length: u32, suite_id: u16) -> Result<EncryptOptions, F
     Ok(options)
 }
 
-/// Decryption options from the C arguments (0 = no limit).
-fn decrypt_options(required: EncryptionContext, max_encrypted_data_keys: u16) -> DecryptOptions {
-    DecryptOptions {
-        required_encryption_context: required,
-        max_encrypted_data_keys: (max_encrypted_data_keys != 0).then_some(max_encrypted_data_keys),
+/// `sr_envelope_decrypt_options::commitment_policy`: decrypt committing
+/// suites only (`0x0478`, `0x0578`); the default, and the AWS Encryption
+/// SDK's `REQUIRE_ENCRYPT_REQUIRE_DECRYPT`.
+pub const SR_COMMITMENT_POLICY_REQUIRE_ENCRYPT_REQUIRE_DECRYPT: u32 = 0;
+/// `sr_envelope_decrypt_options::commitment_policy`: also decrypt the
+/// non-committing message format version 1 suites (`0x0178`, `0x0378`)
+/// written by older AWS Encryption SDKs (`REQUIRE_ENCRYPT_ALLOW_DECRYPT`).
+pub const SR_COMMITMENT_POLICY_REQUIRE_ENCRYPT_ALLOW_DECRYPT: u32 = 1;
+/// `sr_envelope_decrypt_options::commitment_policy`: as
+/// `SR_COMMITMENT_POLICY_REQUIRE_ENCRYPT_ALLOW_DECRYPT` for decryption
+/// (`FORBID_ENCRYPT_ALLOW_DECRYPT`; Strongroom never encrypts without
+/// key commitment).
+pub const SR_COMMITMENT_POLICY_FORBID_ENCRYPT_ALLOW_DECRYPT: u32 = 2;
+
+/// Options of the `sr_envelope_decrypt*_with_options()` functions. A
+/// zero-initialized struct (`sr_envelope_decrypt_options o = {0};`), or a
+/// NULL pointer, gives the defaults of `sr_envelope_decrypt()`.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct sr_envelope_decrypt_options {
+    /// Keys of pairs that must be present, with the values below, in the
+    /// message's encryption context (NULL when `required_ctx_len` is 0).
+    pub required_ctx_keys: *const *const c_char,
+    /// Values of those pairs, in the same order.
+    pub required_ctx_values: *const *const c_char,
+    /// Number of required pairs.
+    pub required_ctx_len: usize,
+    /// Refuse (`SR_VALIDATION`, before any key is unwrapped) a message with
+    /// more encrypted data keys than this; 0 for no limit.
+    pub max_encrypted_data_keys: u16,
+    /// One of the `SR_COMMITMENT_POLICY_*` values; 0 for the default.
+    pub commitment_policy: u32,
+    /// Non-zero: the AWS Encryption SDK's streaming unsigned-only mode.
+    /// A message of a signed suite (`0x0578`, `0x0378`) is refused with
+    /// `SR_VALIDATION` before any plaintext is produced, and no staging
+    /// file is used: plaintext reaches `write` once its frames are
+    /// authenticated, without waiting for the end of the message (if the
+    /// message turns out truncated, `write` has seen an authenticated prefix).
+    pub unsigned_only: u8,
+}
+
+impl sr_envelope_decrypt_options {
+    /// The defaults (all zero).
+    const DEFAULT: sr_envelope_decrypt_options = sr_envelope_decrypt_options {
+        required_ctx_keys: std::ptr::null(),
+        required_ctx_values: std::ptr::null(),
+        required_ctx_len: 0,
+        max_encrypted_data_keys: 0,
+        commitment_policy: SR_COMMITMENT_POLICY_REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
+        unsigned_only: 0,
+    };
+}
+
+/// Decryption options from an `sr_envelope_decrypt_options` (NULL = defaults).
+///
+/// # Safety
+/// `opts` NULL or valid for a read; its arrays valid for `required_ctx_len` strings.
+unsafe fn decrypt_options_from(
+    opts: *const sr_envelope_decrypt_options,
+) -> Result<(DecryptOptions, bool), Failure> {
+    // SAFETY: caller promise: NULL or valid.
+    let o = unsafe { opts.as_ref() }.unwrap_or(&sr_envelope_decrypt_options::DEFAULT);
+    let max = o.max_encrypted_data_keys;
+    let mut options = DecryptOptions {
+        // SAFETY: caller promise on the arrays.
+        required_encryption_context: unsafe {
+            required_context(
+                o.required_ctx_keys,
+                o.required_ctx_values,
+                o.required_ctx_len,
+            )?
+        },
+        max_encrypted_data_keys: (max != 0).then_some(max),
         ..DecryptOptions::default()
-    }
+    };
+    options.commitment_policy = match o.commitment_policy {
+        SR_COMMITMENT_POLICY_REQUIRE_ENCRYPT_REQUIRE_DECRYPT => {
+            CommitmentPolicy::RequireEncryptRequireDecrypt
+        }
+        SR_COMMITMENT_POLICY_REQUIRE_ENCRYPT_ALLOW_DECRYPT => {
+            CommitmentPolicy::RequireEncryptAllowDecrypt
+        }
+        SR_COMMITMENT_POLICY_FORBID_ENCRYPT_ALLOW_DECRYPT => {
+            CommitmentPolicy::ForbidEncryptAllowDecrypt
+        }
+        other => {
+            return Err(Failure::validation(format!(
+                "commitment_policy {other} is not one of the SR_COMMITMENT_POLICY_* values"
+            )))
+        }
+    };
+    Ok((options, o.unsigned_only != 0))
 }
 
 /// The KMS keyring of a handle: strict over `key_ids` when some are given,
@@ -361,19 +458,102 @@ pub unsafe extern "C" fn sr_envelope_decrypt(
     write: sr_write_fn,
     write_user: *mut c_void,
 ) -> sr_result {
+    let options = sr_envelope_decrypt_options {
+        required_ctx_keys,
+        required_ctx_values,
+        required_ctx_len,
+        max_encrypted_data_keys,
+        ..sr_envelope_decrypt_options::DEFAULT
+    };
+    // SAFETY: forwarded caller promises.
+    unsafe {
+        sr_envelope_decrypt_with_options(
+            ks,
+            key_ids,
+            key_ids_len,
+            &options,
+            read,
+            read_user,
+            write,
+            write_user,
+        )
+    }
+}
+
+/// As `sr_envelope_decrypt()`, with the options in `*options` (NULL for the
+/// defaults): required encryption context pairs, the encrypted data key
+/// limit, the commitment policy (`SR_COMMITMENT_POLICY_*`; to read version 1
+/// messages of older AWS Encryption SDKs) and the unsigned-only mode, in
+/// which a signed message is refused before any plaintext is produced and
+/// plaintext reaches `write` as its frames authenticate.
+///
+/// Errors: as `sr_envelope_decrypt()`; `SR_VALIDATION` also for an unknown
+/// `commitment_policy`, for a non-committing suite under the default
+/// policy, and for a signed suite with `unsigned_only`.
+///
+/// # Safety
+/// As `sr_envelope_decrypt()`; `options` NULL or valid for a read, its
+/// arrays valid for `required_ctx_len` strings.
+#[no_mangle]
+pub unsafe extern "C" fn sr_envelope_decrypt_with_options(
+    ks: *const sr_keystore,
+    key_ids: *const *const c_char,
+    key_ids_len: usize,
+    options: *const sr_envelope_decrypt_options,
+    read: sr_read_fn,
+    read_user: *mut c_void,
+    write: sr_write_fn,
+    write_user: *mut c_void,
+) -> sr_result {
     guard(|| {
         // SAFETY: caller promises, as documented above.
-        let (keyring, required) = unsafe {
+        let (keyring, options) = unsafe {
             (
                 kms_keyring(ks, key_ids, key_ids_len, false)?,
-                required_context(required_ctx_keys, required_ctx_values, required_ctx_len)?,
+                decrypt_options_from(options)?,
             )
         };
-        decrypt_callbacks(
-            &keyring,
-            &decrypt_options(required, max_encrypted_data_keys),
-            (read, read_user, write, write_user),
-        )
+        decrypt_callbacks(&keyring, &options, (read, read_user, write, write_user))
+    })
+}
+
+/// Reads only the header of the message that `read` yields (it stops
+/// reading once the header is parsed, after at most 4 MiB) and writes it to
+/// `*out_json` as UTF-8 JSON (free with `sr_bytes_free()`): no key is
+/// unwrapped and nothing is authenticated, so every field is untrusted. The
+/// JSON is the CLI's `decrypt-file --show-header` output:
+/// `{"AlgorithmSuiteId": "0x0578", "AlgorithmSuite": "...",
+/// "MessageFormatVersion": 2, "MessageId": "<hex>", "EncryptionContext":
+/// {...}, "EncryptedDataKeys": [{"ProviderId": "aws-kms", "ProviderInfo":
+/// "<key ARN>", "CiphertextLength": 184}], "ContentType": "Framed",
+/// "FrameLength": 4096}`.
+///
+/// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_CIPHERTEXT` (no well-formed
+/// header), `SR_IO` (the callback failed).
+///
+/// # Safety
+/// `read` must follow its contract (`sr_read_fn`); `out_json` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_envelope_read_header(
+    read: sr_read_fn,
+    read_user: *mut c_void,
+    out_json: *mut sr_bytes,
+) -> sr_result {
+    guard(|| {
+        let out = out!(out_json);
+        let read = read.ok_or_else(|| Failure::null("read"))?;
+        let failure = IoFailure::default();
+        let mut reader = CallbackReader {
+            read,
+            user: read_user,
+            failure: &failure,
+        };
+        let header = env::read_header(&mut reader, DecryptOptions::default().max_header_length)
+            .map_err(|e| failure.or(e))?;
+        let json = env::header_json(&header).to_string();
+        // SAFETY: out was checked non-NULL; the caller promises it is writable.
+        unsafe { out.write(sr_bytes::copy_of(json.as_bytes())) };
+        Ok(())
     })
 }
 
@@ -446,23 +626,69 @@ pub unsafe extern "C" fn sr_envelope_decrypt_file(
     required_ctx_len: usize,
     max_encrypted_data_keys: u16,
 ) -> sr_result {
+    let options = sr_envelope_decrypt_options {
+        required_ctx_keys,
+        required_ctx_values,
+        required_ctx_len,
+        max_encrypted_data_keys,
+        ..sr_envelope_decrypt_options::DEFAULT
+    };
+    // SAFETY: forwarded caller promises.
+    unsafe {
+        sr_envelope_decrypt_file_with_options(ks, in_path, out_path, key_ids, key_ids_len, &options)
+    }
+}
+
+/// As `sr_envelope_decrypt_file()`, with the options of
+/// `sr_envelope_decrypt_with_options()`. With `unsigned_only`, a message of
+/// a signed suite is refused (`SR_VALIDATION`) after reading its header,
+/// before any key is unwrapped; the output is still staged and renamed only
+/// once the whole message is authenticated.
+///
+/// Errors: as `sr_envelope_decrypt_with_options()`; `SR_KMS_INTERNAL` when a
+/// file cannot be opened, written or renamed.
+///
+/// # Safety
+/// As `sr_envelope_decrypt_with_options()`; paths NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn sr_envelope_decrypt_file_with_options(
+    ks: *const sr_keystore,
+    in_path: *const c_char,
+    out_path: *const c_char,
+    key_ids: *const *const c_char,
+    key_ids_len: usize,
+    options: *const sr_envelope_decrypt_options,
+) -> sr_result {
     guard(|| {
         // SAFETY: caller promises, as documented above.
-        let (keyring, required, in_path, out_path) = unsafe {
+        let (keyring, (options, unsigned_only), in_path, out_path) = unsafe {
             (
                 kms_keyring(ks, key_ids, key_ids_len, false)?,
-                required_context(required_ctx_keys, required_ctx_values, required_ctx_len)?,
+                decrypt_options_from(options)?,
                 c_bytes(in_path, "in_path")?,
                 c_bytes(out_path, "out_path")?,
             )
         };
-        let options = decrypt_options(required, max_encrypted_data_keys);
-        env::decrypt_file(
-            &keyring,
-            &path_from(in_path, "in_path")?,
-            &path_from(out_path, "out_path")?,
-            &options,
-        )?;
+        let (in_path, out_path) = (
+            path_from(in_path, "in_path")?,
+            path_from(out_path, "out_path")?,
+        );
+        if unsigned_only {
+            let mut f = std::fs::File::open(&in_path).map_err(|e| {
+                Failure::new(
+                    sr_result::SR_KMS_INTERNAL,
+                    format!("cannot open {}: {e}", in_path.display()),
+                )
+            })?;
+            let header = env::read_header(&mut f, options.max_header_length)?;
+            if header.suite.is_signing() {
+                return Err(Failure::validation(format!(
+                    "the message uses the signed suite {} and unsigned_only is set",
+                    header.suite.name()
+                )));
+            }
+        }
+        env::decrypt_file(&keyring, &in_path, &out_path, &options)?;
         Ok(())
     })
 }
@@ -569,18 +795,58 @@ pub unsafe extern "C" fn sr_envelope_decrypt_raw_aes(
     write: sr_write_fn,
     write_user: *mut c_void,
 ) -> sr_result {
+    let options = sr_envelope_decrypt_options {
+        required_ctx_keys,
+        required_ctx_values,
+        required_ctx_len,
+        ..sr_envelope_decrypt_options::DEFAULT
+    };
+    // SAFETY: forwarded caller promises.
+    unsafe {
+        sr_envelope_decrypt_raw_aes_with_options(
+            key_namespace,
+            key_name,
+            wrapping_key,
+            wrapping_key_len,
+            &options,
+            read,
+            read_user,
+            write,
+            write_user,
+        )
+    }
+}
+
+/// As `sr_envelope_decrypt_raw_aes()`, with the options of
+/// `sr_envelope_decrypt_with_options()` (its `max_encrypted_data_keys`,
+/// commitment policy and unsigned-only mode apply here too).
+///
+/// Errors: as `sr_envelope_decrypt_raw_aes()`; `SR_VALIDATION` also as
+/// `sr_envelope_decrypt_with_options()`.
+///
+/// # Safety
+/// As `sr_envelope_decrypt_raw_aes()`; `options` NULL or valid for a read,
+/// its arrays valid for `required_ctx_len` strings.
+#[no_mangle]
+pub unsafe extern "C" fn sr_envelope_decrypt_raw_aes_with_options(
+    key_namespace: *const c_char,
+    key_name: *const c_char,
+    wrapping_key: *const u8,
+    wrapping_key_len: usize,
+    options: *const sr_envelope_decrypt_options,
+    read: sr_read_fn,
+    read_user: *mut c_void,
+    write: sr_write_fn,
+    write_user: *mut c_void,
+) -> sr_result {
     guard(|| {
         // SAFETY: caller promises, as documented above.
-        let (keyring, required) = unsafe {
+        let (keyring, options) = unsafe {
             (
                 raw_aes(key_namespace, key_name, wrapping_key, wrapping_key_len)?,
-                required_context(required_ctx_keys, required_ctx_values, required_ctx_len)?,
+                decrypt_options_from(options)?,
             )
         };
-        decrypt_callbacks(
-            &keyring,
-            &decrypt_options(required, 0),
-            (read, read_user, write, write_user),
-        )
+        decrypt_callbacks(&keyring, &options, (read, read_user, write, write_user))
     })
 }

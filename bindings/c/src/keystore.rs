@@ -143,15 +143,56 @@ pub unsafe extern "C" fn sr_keystore_create(
     account: *const c_char,
     out: *mut *mut sr_keystore,
 ) -> sr_result {
+    // SAFETY: forwarded caller promises.
+    unsafe {
+        sr_keystore_create_with_admin(
+            path,
+            root_kind,
+            root,
+            root_len,
+            region,
+            account,
+            std::ptr::null(),
+            out,
+        )
+    }
+}
+
+/// As `sr_keystore_create()`, naming the keystore's administrator: the
+/// principal that the default key policy of every key allows `kms:*`, and
+/// that handles act for unless `sr_keystore_as_principal()` says otherwise.
+///
+/// `admin_principal`: NULL for `arn:aws:iam::<account>:root` (every
+/// principal of the account, as the default key policy of AWS KMS), or an
+/// IAM ARN such as `arn:aws:iam::111122223333:role/KeyAdmin`. It is stored
+/// in the keystore (sealed configuration) and kept by sealed export/import.
+///
+/// Errors: as `sr_keystore_create()`; `SR_VALIDATION` when
+/// `admin_principal` is not an ARN the default key policy can name.
+///
+/// # Safety
+/// As `sr_keystore_create()`; `admin_principal` NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn sr_keystore_create_with_admin(
+    path: *const c_char,
+    root_kind: u32,
+    root: *const u8,
+    root_len: usize,
+    region: *const c_char,
+    account: *const c_char,
+    admin_principal: *const c_char,
+    out: *mut *mut sr_keystore,
+) -> sr_result {
     guard(|| {
         let out = out!(out);
         // SAFETY: caller promises for each argument, as documented above.
-        let (path, root, region, account) = unsafe {
+        let (path, root, region, account, admin) = unsafe {
             (
                 c_bytes(path, "path")?,
                 root_source(root_kind, root, root_len)?,
                 opt_c_str(region, "region")?,
                 opt_c_str(account, "account")?,
+                opt_c_str(admin_principal, "admin_principal")?,
             )
         };
         let mut options = CreateOptions::default();
@@ -161,6 +202,7 @@ pub unsafe extern "C" fn sr_keystore_create(
         if let Some(a) = account {
             options.account = a.to_string();
         }
+        options.admin_principal = admin.map(str::to_string);
         let ks = Keystore::create(path_from(path, "path")?, root, options)?;
         let handle = sr_keystore::boxed(ks, Vec::new());
         // SAFETY: out was checked non-NULL; the caller promises it is writable.
@@ -506,6 +548,22 @@ pub unsafe extern "C" fn sr_keystore_with_grant_tokens(
         unsafe { out.write(new) };
         Ok(())
     })
+}
+
+/// Copies the keystore's administrator principal (see
+/// `sr_keystore_create_with_admin()`) into `buf`; as `sr_keystore_region()`.
+///
+/// # Safety
+/// As `sr_keystore_region()`.
+#[no_mangle]
+pub unsafe extern "C" fn sr_keystore_admin_principal(
+    ks: *const sr_keystore,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> sr_result {
+    // SAFETY: forwarded caller promises.
+    unsafe { copy_keystore_str(ks, buf, len, out_len, Keystore::admin_principal) }
 }
 
 /// Copies the principal this handle acts for (the one given to
