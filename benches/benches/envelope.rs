@@ -26,7 +26,8 @@
 //! - `STRONGROOM_BENCH_CPU=1`: time is the CPU time of the whole process
 //!   (user + system, every thread) instead of wall time; IDs get `@cpu`;
 //! - `STRONGROOM_BENCH_ENVELOPE_MIB`: sizes in MiB, comma-separated
-//!   (default `1,64,1024`; 1 GiB needs about 3 GiB of memory);
+//!   (default `1,64,1024`; 1 GiB needs about 4 GiB of memory, and signed-suite
+//!   `decrypt_stream` stages 1 GiB in `$TMPDIR`);
 //! - `STRONGROOM_BENCH_FRAMES`: frame lengths, comma-separated (default
 //!   `4096,65536`; 4096 is the ESDKs' default).
 #![allow(missing_docs, clippy::unwrap_used)]
