@@ -19,8 +19,8 @@
 //!   verifies, as `decrypt_stream` does);
 //! - `encrypt_slice/<suite>/<frame>` and `decrypt_slice/<suite>/<frame>`:
 //!   core's one-call `envelope::encrypt` / `decrypt` from a slice into a
-//!   `Vec` (raw AES keyring, no keystore, no `Read`/`Write` copies): the
-//!   least the message format costs in this library.
+//!   fresh `Vec` (raw AES keyring, no keystore, no `Read`/`Write` copies;
+//!   the page faults of allocating the output are part of what it costs).
 //!
 //! Environment:
 //! - `STRONGROOM_BENCH_CPU=1`: time is the CPU time of the whole process
