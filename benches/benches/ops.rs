@@ -293,10 +293,7 @@ fn seam_key(name: &str) -> Secret {
         "rsa2048" | "rsa2048-oaep" => rsa::rsa_generate(RsaKeySize::Rsa2048, &mut rng()),
         "rsa3072" => rsa::rsa_generate(RsaKeySize::Rsa3072, &mut rng()),
         "rsa4096" => rsa::rsa_generate(RsaKeySize::Rsa4096, &mut rng()),
-        _ => ecdsa::ecdsa_generate(
-            seam_curve(name).expect("a signing key name"),
-            &mut rng(),
-        ),
+        _ => ecdsa::ecdsa_generate(seam_curve(name).expect("a signing key name"), &mut rng()),
     };
     Secret::new(k.unwrap().to_vec())
 }

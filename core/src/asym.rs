@@ -87,6 +87,20 @@ pub fn mac_algorithm(spec: KeySpec) -> Option<MacAlgorithm> {
     }
 }
 
+/// `Ok` unless `spec` is on a curve that this build lacks (P-521 or
+/// secp256k1 with the RustCrypto backend and the cargo feature
+/// `curve-p521` / `curve-secp256k1` off; see
+/// [`EcCurve::is_available`](crate::crypto::EcCurve::is_available)).
+///
+/// # Errors
+/// `UnsupportedOperationException` naming the key spec and the feature.
+pub fn check_spec_available(spec: KeySpec) -> Result<()> {
+    match ec_curve(spec) {
+        Some(c) if !c.is_available() => Err(ecdsa::unavailable(c)),
+        _ => Ok(()),
+    }
+}
+
 /// True for RSA and ECC key specs (the ones with a public key).
 pub fn is_asymmetric(spec: KeySpec) -> bool {
     rsa_size(spec).is_some() || ec_curve(spec).is_some()
@@ -261,6 +275,7 @@ fn signing_prelude(
     let alg = alg.ok_or_else(|| Error::validation("SigningAlgorithm is required"))?;
     require_usage(rec, KeyUsage::SignVerify)?;
     let (scheme, hash) = scheme(rec.key_spec, alg)?;
+    check_spec_available(rec.key_spec)?;
     let digest = message_digest(hash, message, message_type)?;
     rec.check_usable()?;
     Ok((alg, scheme, hash, digest))

@@ -98,7 +98,8 @@ fn uuid_bytes(key_id: &str) -> Result<[u8; 16]> {
 /// `ValidationException` (description over 8192 characters, a key spec
 /// given twice with different values), `InvalidKeyUsageException` /
 /// `ValidationException` for a spec and usage KMS does not pair,
-/// `UnsupportedOperationException` for multi-Region keys, `TagException`,
+/// `UnsupportedOperationException` for multi-Region keys or a curve this
+/// build lacks ([`crate::asym::check_spec_available`]), `TagException`,
 /// `KMSInternalException` if key-pair generation fails.
 pub fn create_key<R: CryptoRng + ?Sized>(
     env: &Env<'_>,
@@ -122,6 +123,7 @@ pub fn create_key<R: CryptoRng + ?Sized>(
     };
     let usage = req.key_usage.unwrap_or(KeyUsage::EncryptDecrypt);
     check_spec_usage(spec, usage)?;
+    crate::asym::check_spec_available(spec)?;
     if req.multi_region == Some(true) {
         return Err(Error::new(
             ErrorKind::UnsupportedOperationException,

@@ -31,7 +31,7 @@
 //! point (49 bytes).
 
 use crate::crypto::digest::DigestAlgorithm;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 
 /// A curve that KMS offers for ECDSA signing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -67,6 +67,31 @@ impl EcCurve {
         }
     }
 
+    /// True when the active backend has this curve: P-256 and P-384 always;
+    /// P-521 and secp256k1 with `backend-aws-lc`, or with the cargo features
+    /// `curve-p521` / `curve-secp256k1` (on by default) for RustCrypto.
+    /// The KMS operations refuse a key spec on an unavailable curve with
+    /// `UnsupportedOperationException`.
+    pub const fn is_available(self) -> bool {
+        match self {
+            EcCurve::P256 | EcCurve::P384 => true,
+            EcCurve::P521 => cfg!(any(feature = "backend-aws-lc", feature = "curve-p521")),
+            EcCurve::Secp256k1 => {
+                cfg!(any(feature = "backend-aws-lc", feature = "curve-secp256k1"))
+            }
+        }
+    }
+
+    /// The KMS key spec name of this curve (`ECC_NIST_P256`, …).
+    pub const fn key_spec_name(self) -> &'static str {
+        match self {
+            EcCurve::P256 => "ECC_NIST_P256",
+            EcCurve::P384 => "ECC_NIST_P384",
+            EcCurve::P521 => "ECC_NIST_P521",
+            EcCurve::Secp256k1 => "ECC_SECG_P256K1",
+        }
+    }
+
     /// Length in bytes of the digest this curve signs: 32 (P-256,
     /// secp256k1), 48 (P-384) or 64 (P-521).
     pub const fn digest_len(self) -> usize {
@@ -79,6 +104,22 @@ pub const P384_COMPRESSED_POINT_LEN: usize = 49;
 
 pub(crate) fn bad_private_key() -> Error {
     Error::validation("the EC private key is not a valid PKCS#8 key on the expected curve")
+}
+
+/// The error for a curve that this build does not have (see
+/// [`EcCurve::is_available`]).
+pub fn unavailable(curve: EcCurve) -> Error {
+    Error::new(
+        ErrorKind::UnsupportedOperationException,
+        alloc::format!(
+            "KeySpec {} is not available in this build (cargo feature {} of strongroom-core)",
+            curve.key_spec_name(),
+            match curve {
+                EcCurve::Secp256k1 => "curve-secp256k1",
+                _ => "curve-p521",
+            }
+        ),
+    )
 }
 
 pub(crate) fn bad_public_key() -> Error {

@@ -94,17 +94,26 @@ macro_rules! curve {
 
 curve!(nist_p256, p256, false);
 curve!(nist_p384, p384, false);
+#[cfg(feature = "curve-p521")]
 curve!(nist_p521, p521, false);
+#[cfg(feature = "curve-secp256k1")]
 curve!(secg_k256, k256, true);
 
-/// Calls `$f` in the module of `$curve` with the arguments.
+/// Calls `$f` in the module of `$curve` with the arguments, or evaluates
+/// `$unavailable` for a curve whose cargo feature is off.
 macro_rules! on_curve {
-    ($curve:expr, $f:ident($($arg:expr),*)) => {
+    ($curve:expr, $f:ident($($arg:expr),*), $unavailable:expr) => {
         match $curve {
             EcCurve::P256 => nist_p256::$f($($arg),*),
             EcCurve::P384 => nist_p384::$f($($arg),*),
+            #[cfg(feature = "curve-p521")]
             EcCurve::P521 => nist_p521::$f($($arg),*),
+            #[cfg(feature = "curve-secp256k1")]
             EcCurve::Secp256k1 => secg_k256::$f($($arg),*),
+            #[cfg(not(feature = "curve-p521"))]
+            EcCurve::P521 => $unavailable,
+            #[cfg(not(feature = "curve-secp256k1"))]
+            EcCurve::Secp256k1 => $unavailable,
         }
     };
 }
@@ -114,11 +123,17 @@ macro_rules! on_curve {
 ///
 /// # Errors
 /// `KMSInternalException` if encoding fails.
+/// `UnsupportedOperationException` for P-521 or secp256k1 when its cargo
+/// feature (`curve-p521`, `curve-secp256k1`) is off.
 pub fn ecdsa_generate<R: CryptoRng + ?Sized>(
     curve: EcCurve,
     rng: &mut R,
 ) -> Result<Zeroizing<Vec<u8>>> {
-    on_curve!(curve, generate(rng))
+    on_curve!(
+        curve,
+        generate(rng),
+        Err(crate::crypto::ecdsa::unavailable(curve))
+    )
 }
 
 /// The curve of the PKCS#8 EC private key `pkcs8` (e.g. to check imported
@@ -130,7 +145,7 @@ pub fn ecdsa_generate<R: CryptoRng + ?Sized>(
 pub fn ecdsa_private_key_curve(pkcs8: &[u8]) -> Result<EcCurve> {
     EcCurve::ALL
         .into_iter()
-        .find(|&c| on_curve!(c, is_private_key(pkcs8)))
+        .find(|&c| on_curve!(c, is_private_key(pkcs8), false))
         .ok_or_else(bad_private_key)
 }
 
@@ -142,7 +157,7 @@ pub fn ecdsa_private_key_curve(pkcs8: &[u8]) -> Result<EcCurve> {
 pub fn ecdsa_public_key_curve(spki: &[u8]) -> Result<EcCurve> {
     EcCurve::ALL
         .into_iter()
-        .find(|&c| on_curve!(c, is_public_key(spki)))
+        .find(|&c| on_curve!(c, is_public_key(spki), false))
         .ok_or_else(bad_public_key)
 }
 
@@ -153,8 +168,14 @@ pub fn ecdsa_public_key_curve(spki: &[u8]) -> Result<EcCurve> {
 /// # Errors
 /// `ValidationException` if `pkcs8` is not a valid PKCS#8 private key on
 /// `curve`; `KMSInternalException` if encoding fails.
+/// `UnsupportedOperationException` for P-521 or secp256k1 when its cargo
+/// feature (`curve-p521`, `curve-secp256k1`) is off.
 pub fn ecdsa_public_key_der(curve: EcCurve, pkcs8: &[u8]) -> Result<Vec<u8>> {
-    on_curve!(curve, public_key_der(pkcs8))
+    on_curve!(
+        curve,
+        public_key_der(pkcs8),
+        Err(crate::crypto::ecdsa::unavailable(curve))
+    )
 }
 
 /// Signs `digest` ([`EcCurve::digest`], computed by the caller) with ECDSA
@@ -166,6 +187,8 @@ pub fn ecdsa_public_key_der(curve: EcCurve, pkcs8: &[u8]) -> Result<Vec<u8>> {
 /// `ValidationException` if `digest` is not [`EcCurve::digest_len`] bytes or
 /// `pkcs8` is not a valid private key on `curve`; `KMSInternalException` if
 /// signing fails (the RNG failed).
+/// `UnsupportedOperationException` for P-521 or secp256k1 when its cargo
+/// feature (`curve-p521`, `curve-secp256k1`) is off.
 pub fn ecdsa_sign_digest<R: CryptoRng + ?Sized>(
     curve: EcCurve,
     pkcs8: &[u8],
@@ -175,7 +198,11 @@ pub fn ecdsa_sign_digest<R: CryptoRng + ?Sized>(
     if digest.len() != curve.digest_len() {
         return Err(bad_digest());
     }
-    on_curve!(curve, sign(pkcs8, digest, rng))
+    on_curve!(
+        curve,
+        sign(pkcs8, digest, rng),
+        Err(crate::crypto::ecdsa::unavailable(curve))
+    )
 }
 
 /// Verifies a DER ECDSA signature over `digest` with the public key `spki`
@@ -190,7 +217,7 @@ pub fn ecdsa_verify_digest(curve: EcCurve, spki: &[u8], digest: &[u8], sig_der: 
     if digest.len() != curve.digest_len() {
         return false;
     }
-    on_curve!(curve, verify(spki, digest, sig_der))
+    on_curve!(curve, verify(spki, digest, sig_der), false)
 }
 
 /// The public key of the P-384 PKCS#8 private key `pkcs8` as a compressed
