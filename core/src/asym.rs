@@ -147,8 +147,8 @@ pub fn public_key_der(spec: KeySpec, pkcs8: &[u8]) -> Result<Vec<u8>> {
 /// Checks that `material` is acceptable key material for `spec`:
 /// 32 bytes for `SYMMETRIC_DEFAULT`; 28–64 / 32–64 / 48–128 / 64–128 bytes
 /// for `HMAC_224` / `HMAC_256` / `HMAC_384` / `HMAC_512` (the KMS import
-/// ranges); a PKCS#8
-/// private key of exactly that size or curve for RSA and ECC specs.
+/// ranges); a PKCS#8 private key of exactly that size or curve for RSA and
+/// ECC specs.
 ///
 /// # Errors
 /// `ValidationException` naming the rule, never the material.
