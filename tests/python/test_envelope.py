@@ -77,6 +77,33 @@ def test_unsigned_suite_and_unsigned_only(ks: strongroom.Keystore, key: strongro
     assert out.getvalue() == b""
 
 
+def test_read_header_without_keys(ks: strongroom.Keystore, key: strongroom.KeyMetadata, tmp_path: Path) -> None:
+    other = ks.create_key()
+    msg = encrypt_bytes(ks, os.urandom(5000), [key.key_id, other.key_id], encryption_context={"a": "b"}, frame_length=1024)
+    # From bytes and from a file object, reading only the header.
+    h = strongroom.read_header(msg)
+    assert isinstance(h, strongroom.MessageHeader) and "MessageHeader(" in repr(h)
+    assert h.algorithm_suite_id == SIGNED and h.message_format_version == 2 and len(h.message_id) == 32
+    assert h.key_arns == (key.arn, other.arn) and h.frame_length == 1024 and h.content_type == "Framed"
+    assert h.encrypted_data_keys[0] == ("aws-kms", key.arn.encode())
+    assert h.encryption_context["a"] == "b"
+    src = io.BytesIO(msg)
+    assert strongroom.read_header(src).message_id == h.message_id
+    assert src.tell() < len(msg)
+    # No keystore is involved: a plain file works too.
+    path = tmp_path / "m.bin"
+    path.write_bytes(msg)
+    with open(path, "rb") as f:
+        assert strongroom.read_header(f).key_arns == h.key_arns
+    for bad in (b"", b"not a message", msg[:40]):
+        with pytest.raises(strongroom.InvalidCiphertextException):
+            strongroom.read_header(bad)
+    with pytest.raises(OSError, match="boom"):
+        strongroom.read_header(Boom())
+    with pytest.raises(TypeError):
+        strongroom.read_header("text")  # type: ignore[arg-type]
+
+
 def test_several_keys_and_strict_decryption(ks: strongroom.Keystore, key: strongroom.KeyMetadata) -> None:
     second = ks.create_key(description="second")
     third = ks.create_key(description="third")

@@ -1760,6 +1760,32 @@ fn tag_list(tags: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<ApiTag>> {
         .collect())
 }
 
+/// Reads only the header of the AWS Encryption SDK message at the start of
+/// `src` (a binary file object, read until the header is parsed, at most
+/// 4 MiB; or a bytes-like object) without unwrapping any key: the suite,
+/// message ID, encryption context, encrypted data keys and frame length, all
+/// untrusted until the message is decrypted. As the CLI's `decrypt-file
+/// --show-header`.
+///
+/// Raises InvalidCiphertextException when no well-formed header is found,
+/// and whatever `src.read` raises.
+#[pyfunction]
+fn read_header(py: Python<'_>, src: Bound<'_, PyAny>) -> PyResult<MessageHeader> {
+    let limit = DecryptOptions::default().max_header_length;
+    let header = if src.hasattr("read")? {
+        let mut reader = PyReader::new(src.unbind());
+        let r = py.detach(|| envelope::read_header(&mut reader, limit));
+        match (r, reader.error.take()) {
+            (Err(_), Some(e)) => return Err(e),
+            (r, _) => r.map_err(kms)?,
+        }
+    } else {
+        let data = bytes_like("src", &src)?;
+        envelope::read_header(&mut data.as_slice(), limit).map_err(kms)?
+    };
+    MessageHeader::new(py, &header)
+}
+
 /// The native module. `strongroom/__init__.py` re-exports what users need.
 #[pymodule]
 fn _strongroom(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -1767,6 +1793,7 @@ fn _strongroom(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let codes: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.code()).collect();
     m.add("ERROR_CODES", PyTuple::new(m.py(), codes)?)?;
     m.add_class::<Keystore>()?;
+    m.add_function(wrap_pyfunction!(read_header, m)?)?;
     results::register(m)?;
     Ok(())
 }

@@ -683,12 +683,7 @@ result_class! {
 impl EnvelopeSummary {
     pub(crate) fn new(py: Python<'_>, s: &strongroom::envelope::EnvelopeSummary) -> PyResult<Self> {
         let h = &s.header;
-        let arns: Vec<String> = h
-            .encrypted_data_keys
-            .iter()
-            .filter(|e| e.provider_id == strongroom::envelope::KMS_PROVIDER_ID)
-            .map(|e| String::from_utf8_lossy(&e.provider_info).into_owned())
-            .collect();
+        let arns = kms_key_arns(h);
         Ok(EnvelopeSummary {
             plaintext_length: s.plaintext_len,
             message_length: s.message_len,
@@ -702,8 +697,73 @@ impl EnvelopeSummary {
     }
 }
 
+result_class! {
+    /// The header of an AWS Encryption SDK message, as `read_header` found
+    /// it: nothing is authenticated, so every field is untrusted.
+    /// `encrypted_data_keys` holds `(provider_id, provider_info)` pairs;
+    /// `key_arns` the provider info of the `aws-kms` ones;
+    /// `content_type` is "Framed" or "NonFramed" (`frame_length` 0).
+    MessageHeader {
+        algorithm_suite_id: u16,
+        algorithm_suite: String,
+        message_format_version: u8,
+        message_id: Py<PyAny>,
+        encryption_context: Py<PyAny>,
+        encrypted_data_keys: Py<PyAny>,
+        key_arns: Py<PyAny>,
+        content_type: String,
+        frame_length: u32,
+    }
+}
+
+impl MessageHeader {
+    pub(crate) fn new(
+        py: Python<'_>,
+        h: &strongroom::core::envelope::MessageHeader,
+    ) -> PyResult<Self> {
+        let edks = h
+            .encrypted_data_keys
+            .iter()
+            .map(|e| {
+                PyTuple::new(
+                    py,
+                    [
+                        e.provider_id.as_str().into_bound_py_any(py)?,
+                        PyBytes::new(py, &e.provider_info).into_any(),
+                    ],
+                )
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        let content_type = match h.content_type {
+            strongroom::core::envelope::ContentType::Framed => "Framed",
+            strongroom::core::envelope::ContentType::NonFramed => "NonFramed",
+        };
+        Ok(MessageHeader {
+            algorithm_suite_id: h.suite.id(),
+            algorithm_suite: h.suite.name().to_owned(),
+            message_format_version: h.suite.message_version(),
+            message_id: bytes(py, &h.message_id),
+            encryption_context: context_dict(py, &h.encryption_context)?,
+            encrypted_data_keys: PyTuple::new(py, edks)?.into_any().unbind(),
+            key_arns: strs(py, &kms_key_arns(h))?,
+            content_type: content_type.to_owned(),
+            frame_length: h.frame_length,
+        })
+    }
+}
+
+/// The key ARNs of a header's `aws-kms` encrypted data keys.
+fn kms_key_arns(h: &strongroom::core::envelope::MessageHeader) -> Vec<String> {
+    h.encrypted_data_keys
+        .iter()
+        .filter(|e| e.provider_id == strongroom::envelope::KMS_PROVIDER_ID)
+        .map(|e| String::from_utf8_lossy(&e.provider_info).into_owned())
+        .collect()
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<KeyMetadata>()?;
+    m.add_class::<MessageHeader>()?;
     m.add_class::<KeyListEntry>()?;
     m.add_class::<KeyList>()?;
     m.add_class::<AliasListEntry>()?;

@@ -25,6 +25,7 @@ from ._strongroom import (
     GrantList,
     GrantListEntry,
     KeyPolicyList,
+    MessageHeader,
     DataKeyPair,
     EncryptedDataKeyPair,
     ImportParameters,
@@ -51,6 +52,7 @@ from ._strongroom import (
     Tag,
     TagList,
     __version__,
+    read_header,
 )
 from .boto import Client, client
 from .exceptions import (
@@ -89,6 +91,7 @@ __all__ = [
     "SecretBytes",
     "Client",
     "client",
+    "read_header",
     # results
     "AuditVerification",
     "CreateGrantResult",
@@ -97,6 +100,7 @@ __all__ = [
     "GrantList",
     "GrantListEntry",
     "KeyPolicyList",
+    "MessageHeader",
     "DataKeyPair",
     "EncryptedDataKeyPair",
     "ImportParameters",

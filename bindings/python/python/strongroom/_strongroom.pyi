@@ -46,6 +46,8 @@ __all__ = [
     "KeyPolicyList",
     "AuditVerification",
     "EnvelopeSummary",
+    "MessageHeader",
+    "read_header",
 ]
 
 __version__: str
@@ -432,6 +434,34 @@ class EnvelopeSummary:
     def frame_length(self) -> int: ...
     @property
     def message_id(self) -> bytes: ...
+
+@final
+class MessageHeader:
+    """The header of an AWS Encryption SDK message (untrusted: nothing is authenticated)."""
+
+    @property
+    def algorithm_suite_id(self) -> int: ...
+    @property
+    def algorithm_suite(self) -> str: ...
+    @property
+    def message_format_version(self) -> int: ...
+    @property
+    def message_id(self) -> bytes: ...
+    @property
+    def encryption_context(self) -> dict[str, str]: ...
+    @property
+    def encrypted_data_keys(self) -> Tuple[Tuple[str, bytes], ...]: ...
+    @property
+    def key_arns(self) -> Tuple[str, ...]: ...
+    @property
+    def content_type(self) -> str: ...
+    @property
+    def frame_length(self) -> int: ...
+
+def read_header(src: Union[_BinaryReader, _BytesLike]) -> MessageHeader:
+    """The header of the message at the start of ``src`` (a binary file
+    object or bytes), without unwrapping any key. Raises
+    InvalidCiphertextException when there is no well-formed header."""
 
 @final
 class Keystore:
