@@ -293,15 +293,28 @@ fn seam_key(name: &str) -> Secret {
         "rsa2048" | "rsa2048-oaep" => rsa::rsa_generate(RsaKeySize::Rsa2048, &mut rng()),
         "rsa3072" => rsa::rsa_generate(RsaKeySize::Rsa3072, &mut rng()),
         "rsa4096" => rsa::rsa_generate(RsaKeySize::Rsa4096, &mut rng()),
-        "p256" => ecdsa::ecdsa_generate(EcCurve::P256, &mut rng()),
-        "p384" => ecdsa::ecdsa_generate(EcCurve::P384, &mut rng()),
-        _ => unreachable!("not a signing key name"),
+        _ => ecdsa::ecdsa_generate(seam_curve(name).expect("a signing key name"), &mut rng()),
     };
     Secret::new(k.unwrap().to_vec())
 }
 
-/// The seam's signature over `digest` with `alg` (the `raw` of Sign).
-fn seam_sign(alg: SigningAlgorithm, pkcs8: &[u8], digest: &[u8]) -> Vec<u8> {
+/// The curve of the bench key `name`, `None` for RSA keys.
+fn seam_curve(name: &str) -> Option<EcCurve> {
+    match name {
+        "p256" => Some(EcCurve::P256),
+        "p384" => Some(EcCurve::P384),
+        "p521" => Some(EcCurve::P521),
+        "k256" => Some(EcCurve::Secp256k1),
+        _ => None,
+    }
+}
+
+/// The seam's signature over `digest` with `alg` on the bench key `name`
+/// (the `raw` of Sign).
+fn seam_sign(name: &str, alg: SigningAlgorithm, pkcs8: &[u8], digest: &[u8]) -> Vec<u8> {
+    if let Some(curve) = seam_curve(name) {
+        return ecdsa::ecdsa_sign_digest(curve, pkcs8, digest, &mut rng()).unwrap();
+    }
     let h = DigestAlgorithm::Sha256;
     match alg {
         SigningAlgorithm::RsassaPssSha256 => {
@@ -310,29 +323,20 @@ fn seam_sign(alg: SigningAlgorithm, pkcs8: &[u8], digest: &[u8]) -> Vec<u8> {
         SigningAlgorithm::RsassaPkcs1V15Sha256 => {
             rsa::rsa_pkcs1v15_sign_digest(h, pkcs8, digest, &mut rng()).unwrap()
         }
-        SigningAlgorithm::EcdsaSha256 => {
-            ecdsa::ecdsa_sign_digest(EcCurve::P256, pkcs8, digest, &mut rng()).unwrap()
-        }
-        SigningAlgorithm::EcdsaSha384 => {
-            ecdsa::ecdsa_sign_digest(EcCurve::P384, pkcs8, digest, &mut rng()).unwrap()
-        }
         _ => unreachable!("not benched"),
     }
 }
 
-/// The seam's verification (the `raw` of Verify).
-fn seam_verify(alg: SigningAlgorithm, spki: &[u8], digest: &[u8], sig: &[u8]) -> bool {
+/// The seam's verification (the `raw` of Verify) on the bench key `name`.
+fn seam_verify(name: &str, alg: SigningAlgorithm, spki: &[u8], digest: &[u8], sig: &[u8]) -> bool {
+    if let Some(curve) = seam_curve(name) {
+        return ecdsa::ecdsa_verify_digest(curve, spki, digest, sig);
+    }
     let h = DigestAlgorithm::Sha256;
     match alg {
         SigningAlgorithm::RsassaPssSha256 => rsa::rsa_pss_verify_digest(h, spki, digest, sig),
         SigningAlgorithm::RsassaPkcs1V15Sha256 => {
             rsa::rsa_pkcs1v15_verify_digest(h, spki, digest, sig)
-        }
-        SigningAlgorithm::EcdsaSha256 => {
-            ecdsa::ecdsa_verify_digest(EcCurve::P256, spki, digest, sig)
-        }
-        SigningAlgorithm::EcdsaSha384 => {
-            ecdsa::ecdsa_verify_digest(EcCurve::P384, spki, digest, sig)
         }
         _ => unreachable!("not benched"),
     }
@@ -340,7 +344,7 @@ fn seam_verify(alg: SigningAlgorithm, spki: &[u8], digest: &[u8], sig: &[u8]) ->
 
 fn asymmetric(c: &mut Criterion, m: &Matrix) {
     use SigningAlgorithm as S;
-    let cases: [(&str, &str, S, DigestAlgorithm); 8] = [
+    let cases: [(&str, &str, S, DigestAlgorithm); 10] = [
         (
             "rsa2048",
             "RSA2048-PSS",
@@ -379,6 +383,8 @@ fn asymmetric(c: &mut Criterion, m: &Matrix) {
         ),
         ("p256", "P256", S::EcdsaSha256, DigestAlgorithm::Sha256),
         ("p384", "P384", S::EcdsaSha384, DigestAlgorithm::Sha384),
+        ("p521", "P521", S::EcdsaSha512, DigestAlgorithm::Sha512),
+        ("k256", "SECP256K1", S::EcdsaSha256, DigestAlgorithm::Sha256),
     ];
     let message = vec![0x6du8; 256];
     for (key, label, alg, hash) in cases {
@@ -397,7 +403,7 @@ fn asymmetric(c: &mut Criterion, m: &Matrix) {
                 } else {
                     msg.clone()
                 };
-                seam_sign(alg, pkcs8.expose_secret(), &d)
+                seam_sign(key, alg, pkcs8.expose_secret(), &d)
             });
             m.run(&mut g, |f| {
                 let req = SignRequest {
@@ -430,7 +436,7 @@ fn asymmetric(c: &mut Criterion, m: &Matrix) {
                 } else {
                     msg.clone()
                 };
-                assert!(seam_verify(alg, &spki, &d, &sig0));
+                assert!(seam_verify(key, alg, &spki, &d, &sig0));
             });
             m.run(&mut g, |f| {
                 let req = VerifyRequest {

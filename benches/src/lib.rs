@@ -25,6 +25,8 @@ pub const EXTRA_KEYS: &[(&str, KeySpec, KeyUsage)] = &[
     ("rsa2048-oaep", KeySpec::Rsa2048, KeyUsage::EncryptDecrypt),
     ("p256", KeySpec::EccNistP256, KeyUsage::SignVerify),
     ("p384", KeySpec::EccNistP384, KeyUsage::SignVerify),
+    ("p521", KeySpec::EccNistP521, KeyUsage::SignVerify),
+    ("k256", KeySpec::EccSecgP256k1, KeyUsage::SignVerify),
     ("hmac256", KeySpec::Hmac256, KeyUsage::GenerateVerifyMac),
 ];
 

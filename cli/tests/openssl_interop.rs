@@ -367,6 +367,41 @@ fn strongroom_signatures_verify_with_openssl_dgst() {
     ]);
 }
 
+/// Imports `<name>.der` into `key` with RSA_AES_KEY_WRAP_SHA_256, wrapped
+/// by OpenSSL alone: RSAES-OAEP-SHA-256 of a fresh AES-256 key, then
+/// OpenSSL's own AES-KWP (id-aes256-wrap-pad, RFC 5649) of the material.
+#[track_caller]
+fn import_with_openssl_kwp(e: &Env, key: &str, name: &str) {
+    e.import_params(key, "RSA_AES_KEY_WRAP_SHA_256");
+    let kek = [0x6bu8; 32];
+    std::fs::write(e.p("kek.bin"), kek).unwrap();
+    openssl_oaep(e, "sha256", "kek.bin", "kek.wrapped");
+    let kek_hex: String = kek.iter().map(|b| format!("{b:02x}")).collect();
+    let (der, kwp) = (e.p(&format!("{name}.der")), e.p(&format!("{name}.kwp")));
+    openssl(&[
+        "enc",
+        "-id-aes256-wrap-pad",
+        "-K",
+        &kek_hex,
+        "-iv",
+        "A65959A6",
+        "-in",
+        &der,
+        "-out",
+        &kwp,
+    ]);
+    let mut wrapped = std::fs::read(e.p("kek.wrapped")).unwrap();
+    wrapped.extend(std::fs::read(kwp).unwrap());
+    let wrapped_name = format!("{name}.wrapped");
+    std::fs::write(e.p(&wrapped_name), wrapped).unwrap();
+    let out = e.import(key, &wrapped_name);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn pkcs8_der(e: &Env, genpkey: &[&str], name: &str) -> Vec<u8> {
     let pem = e.p(&format!("{name}.pem"));
     let mut args = vec!["genpkey"];
@@ -432,32 +467,7 @@ fn openssl_signatures_verify_after_importing_the_private_key() {
         "rsa",
     );
     let rk = e.create_key("RSA_2048", "SIGN_VERIFY", Some("EXTERNAL"));
-    e.import_params(&rk, "RSA_AES_KEY_WRAP_SHA_256");
-    let kek = [0x6bu8; 32];
-    std::fs::write(e.p("kek.bin"), kek).unwrap();
-    openssl_oaep(&e, "sha256", "kek.bin", "kek.wrapped");
-    let kek_hex: String = kek.iter().map(|b| format!("{b:02x}")).collect();
-    openssl(&[
-        "enc",
-        "-id-aes256-wrap-pad",
-        "-K",
-        &kek_hex,
-        "-iv",
-        "A65959A6",
-        "-in",
-        &e.p("rsa.der"),
-        "-out",
-        &e.p("rsa.kwp"),
-    ]);
-    let mut wrapped = std::fs::read(e.p("kek.wrapped")).unwrap();
-    wrapped.extend(std::fs::read(e.p("rsa.kwp")).unwrap());
-    std::fs::write(e.p("rsa.wrapped"), wrapped).unwrap();
-    let out = e.import(&rk, "rsa.wrapped");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    import_with_openssl_kwp(&e, &rk, "rsa");
     for (alg, md, opts) in [
         ("RSASSA_PKCS1_V1_5_SHA_256", "-sha256", vec![]),
         (
@@ -782,4 +792,273 @@ fn cli_limits_and_mac_round_trip() {
         ],
         "ValidationException",
     );
+}
+
+/// `ECC_NIST_P521` and `ECC_SECG_P256K1` against OpenSSL and
+/// pyca/cryptography: their signatures (RAW and DIGEST) verify there with
+/// the GetPublicKey SPKI, which names the right curve OID; theirs verify in
+/// Strongroom after importing their private key, whose public key is the
+/// one GetPublicKey returns. `HMAC_224` tags equal OpenSSL's and Python's
+/// HMAC-SHA224 of imported key material.
+#[test]
+fn p521_secp256k1_and_hmac_224_interop() {
+    let e = Env::new();
+    let py = pyca_python();
+    std::fs::write(e.p("msg"), b"P-521 and secp256k1 interop\n").unwrap();
+    let msg = format!("fileb://{}", e.p("msg"));
+    for (spec, curve, md, alg) in [
+        ("ECC_NIST_P521", "secp521r1", "sha512", "ECDSA_SHA_512"),
+        ("ECC_SECG_P256K1", "secp256k1", "sha256", "ECDSA_SHA_256"),
+    ] {
+        let dash_md = format!("-{md}");
+        let key = e.create_key(spec, "SIGN_VERIFY", None);
+        let md_json = e.ok(&["describe-key", "--key-id", &key]);
+        assert_eq!(md_json["KeyMetadata"]["KeySpec"], spec);
+        assert_eq!(md_json["KeyMetadata"]["SigningAlgorithms"][0], alg);
+        let spki = e.ok(&[
+            "get-public-key",
+            "--key-id",
+            &key,
+            "--outfile",
+            &e.p("pub.der"),
+        ]);
+        assert_eq!(spki["KeySpec"], spec);
+        let text = openssl(&[
+            "pkey",
+            "-pubin",
+            "-inform",
+            "DER",
+            "-in",
+            &e.p("pub.der"),
+            "-noout",
+            "-text",
+        ]);
+        let text = String::from_utf8_lossy(&text.stdout).to_string();
+        assert!(text.contains(&format!("ASN1 OID: {curve}")), "{text}");
+        // RAW, then DIGEST of OpenSSL's hash: both verify over the message.
+        let digest = openssl(&["dgst", &dash_md, "-binary", &e.p("msg")]).stdout;
+        std::fs::write(e.p("digest"), &digest).unwrap();
+        for (message, message_type) in [
+            (msg.clone(), "RAW"),
+            (format!("fileb://{}", e.p("digest")), "DIGEST"),
+        ] {
+            e.ok(&[
+                "sign",
+                "--key-id",
+                &key,
+                "--message",
+                &message,
+                "--message-type",
+                message_type,
+                "--signing-algorithm",
+                alg,
+                "--outfile",
+                &e.p("sig"),
+            ]);
+            let out = openssl(&[
+                "dgst",
+                &dash_md,
+                "-keyform",
+                "DER",
+                "-verify",
+                &e.p("pub.der"),
+                "-signature",
+                &e.p("sig"),
+                &e.p("msg"),
+            ]);
+            assert!(String::from_utf8_lossy(&out.stdout).contains("Verified OK"));
+            if let Some(py) = &py {
+                let named = python(
+                    py,
+                    "ecdsa_pyca.py",
+                    &["verify", &e.p("pub.der"), &e.p("msg"), &e.p("sig"), md],
+                );
+                assert_eq!(String::from_utf8_lossy(&named).trim(), curve);
+            }
+        }
+        // A DIGEST of the other length is a ValidationException.
+        let other_len = if digest.len() == 64 { 32 } else { 64 };
+        std::fs::write(e.p("short"), vec![1u8; other_len]).unwrap();
+        e.fails_with(
+            &[
+                "sign",
+                "--key-id",
+                &key,
+                "--message",
+                &format!("fileb://{}", e.p("short")),
+                "--message-type",
+                "DIGEST",
+                "--signing-algorithm",
+                alg,
+            ],
+            "ValidationException",
+        );
+
+        // OpenSSL's key, imported; OpenSSL's signatures verify (several, so
+        // that secp256k1 signatures with a high s are among them).
+        let pem_opts = ["-algorithm", "EC", "-pkeyopt"];
+        let curve_opt = format!("ec_paramgen_curve:{curve}");
+        let mut genpkey: Vec<&str> = pem_opts.to_vec();
+        genpkey.push(&curve_opt);
+        pkcs8_der(&e, &genpkey, "os");
+        let ext = e.create_key(spec, "SIGN_VERIFY", Some("EXTERNAL"));
+        import_with_openssl_kwp(&e, &ext, "os");
+        for _ in 0..8 {
+            openssl(&[
+                "dgst",
+                &dash_md,
+                "-sign",
+                &e.p("os.pem"),
+                "-out",
+                &e.p("os.sig"),
+                &e.p("msg"),
+            ]);
+            let v = e.ok(&[
+                "verify",
+                "--key-id",
+                &ext,
+                "--message",
+                &msg,
+                "--signature",
+                &format!("fileb://{}", e.p("os.sig")),
+                "--signing-algorithm",
+                alg,
+            ]);
+            assert_eq!(v["SignatureValid"], true);
+        }
+        e.ok(&[
+            "get-public-key",
+            "--key-id",
+            &ext,
+            "--outfile",
+            &e.p("sr.der"),
+        ]);
+        openssl(&[
+            "pkey",
+            "-in",
+            &e.p("os.pem"),
+            "-pubout",
+            "-outform",
+            "DER",
+            "-out",
+            &e.p("os.pub"),
+        ]);
+        assert_eq!(
+            std::fs::read(e.p("sr.der")).unwrap(),
+            std::fs::read(e.p("os.pub")).unwrap()
+        );
+
+        // pyca's key and signature, too.
+        if let Some(py) = &py {
+            python(
+                py,
+                "ecdsa_pyca.py",
+                &[
+                    "sign",
+                    curve,
+                    &e.p("msg"),
+                    md,
+                    &e.p("py.der"),
+                    &e.p("py.sig"),
+                ],
+            );
+            let pk = e.create_key(spec, "SIGN_VERIFY", Some("EXTERNAL"));
+            import_with_openssl_kwp(&e, &pk, "py");
+            let v = e.ok(&[
+                "verify",
+                "--key-id",
+                &pk,
+                "--message",
+                &msg,
+                "--signature",
+                &format!("fileb://{}", e.p("py.sig")),
+                "--signing-algorithm",
+                alg,
+            ]);
+            assert_eq!(v["SignatureValid"], true);
+        }
+    }
+
+    // HMAC_224: a generated key makes 28-byte tags; imported material gives
+    // the tag OpenSSL and Python compute.
+    let gen = e.create_key("HMAC_224", "GENERATE_VERIFY_MAC", None);
+    let r = e.ok(&[
+        "generate-mac",
+        "--key-id",
+        &gen,
+        "--message",
+        &msg,
+        "--mac-algorithm",
+        "HMAC_SHA_224",
+    ]);
+    let b64 = base64::engine::general_purpose::STANDARD;
+    assert_eq!(b64.decode(r["Mac"].as_str().unwrap()).unwrap().len(), 28);
+    e.fails_with(
+        &[
+            "generate-mac",
+            "--key-id",
+            &gen,
+            "--message",
+            &msg,
+            "--mac-algorithm",
+            "HMAC_SHA_256",
+        ],
+        "InvalidKeyUsageException",
+    );
+    let hk = e.create_key("HMAC_224", "GENERATE_VERIFY_MAC", Some("EXTERNAL"));
+    let material: Vec<u8> = (0u8..40).collect();
+    std::fs::write(e.p("hmac.bin"), &material).unwrap();
+    e.import_params(&hk, "RSAES_OAEP_SHA_256");
+    openssl_oaep(&e, "sha256", "hmac.bin", "hmac.wrapped");
+    let out = e.import(&hk, "hmac.wrapped");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = e.ok(&[
+        "generate-mac",
+        "--key-id",
+        &hk,
+        "--message",
+        &msg,
+        "--mac-algorithm",
+        "HMAC_SHA_224",
+    ]);
+    let tag = b64.decode(r["Mac"].as_str().unwrap()).unwrap();
+    let hex: String = material.iter().map(|b| format!("{b:02x}")).collect();
+    let os = openssl(&[
+        "dgst",
+        "-sha224",
+        "-mac",
+        "HMAC",
+        "-macopt",
+        &format!("hexkey:{hex}"),
+        "-binary",
+        &e.p("msg"),
+    ])
+    .stdout;
+    assert_eq!(tag, os);
+    if let Some(py) = &py {
+        assert_eq!(
+            tag,
+            python(
+                py,
+                "ecdsa_pyca.py",
+                &["hmac", "sha224", &e.p("hmac.bin"), &e.p("msg")]
+            )
+        );
+    }
+    let v = e.ok(&[
+        "verify-mac",
+        "--key-id",
+        &hk,
+        "--message",
+        &msg,
+        "--mac-algorithm",
+        "HMAC_SHA_224",
+        "--mac",
+        r["Mac"].as_str().unwrap(),
+    ]);
+    assert_eq!(v["MacValid"], true);
 }

@@ -6,7 +6,7 @@
 //!   most 4096 bytes are hashed once, `DIGEST` messages never),
 //! - GetPublicKey (DER SubjectPublicKeyInfo),
 //! - Encrypt / Decrypt with RSAES-OAEP (raw RSA output, as KMS returns it),
-//! - GenerateMac / VerifyMac (HMAC-SHA-256/384/512, constant-time check),
+//! - GenerateMac / VerifyMac (HMAC-SHA-224/256/384/512, constant-time check),
 //! - GenerateDataKeyPair (PKCS#8 private key, sealed as a symmetric blob),
 //! - GetParametersForImport / ImportKeyMaterial / DeleteImportedKeyMaterial.
 //!
@@ -21,7 +21,7 @@ use rand_core::CryptoRng;
 use crate::api::*;
 use crate::context::EncryptionContext;
 use crate::crypto::digest::DigestAlgorithm;
-use crate::crypto::{ecdsa, keywrap, mac, rsa, EcCurve, OaepHash, RsaKeySize};
+use crate::crypto::{ecdsa, keywrap, mac, rsa, EcCurve, HmacHash, OaepHash, RsaKeySize};
 use crate::error::{Error, ErrorKind, Result};
 use crate::key::*;
 use crate::ops::{self, Env, DAY};
@@ -58,17 +58,46 @@ pub fn ec_curve(spec: KeySpec) -> Option<EcCurve> {
     match spec {
         KeySpec::EccNistP256 => Some(EcCurve::P256),
         KeySpec::EccNistP384 => Some(EcCurve::P384),
+        KeySpec::EccNistP521 => Some(EcCurve::P521),
+        KeySpec::EccSecgP256k1 => Some(EcCurve::Secp256k1),
         _ => None,
     }
 }
 
 /// The hash of an HMAC key spec.
-pub fn hmac_hash(spec: KeySpec) -> Option<DigestAlgorithm> {
+pub fn hmac_hash(spec: KeySpec) -> Option<HmacHash> {
     match spec {
-        KeySpec::Hmac256 => Some(DigestAlgorithm::Sha256),
-        KeySpec::Hmac384 => Some(DigestAlgorithm::Sha384),
-        KeySpec::Hmac512 => Some(DigestAlgorithm::Sha512),
+        KeySpec::Hmac224 => Some(HmacHash::Sha224),
+        KeySpec::Hmac256 => Some(HmacHash::Sha256),
+        KeySpec::Hmac384 => Some(HmacHash::Sha384),
+        KeySpec::Hmac512 => Some(HmacHash::Sha512),
         _ => None,
+    }
+}
+
+/// The KMS MAC algorithm of an HMAC key spec (`HMAC_224` →
+/// `HMAC_SHA_224`, …), the only one such a key accepts.
+pub fn mac_algorithm(spec: KeySpec) -> Option<MacAlgorithm> {
+    match spec {
+        KeySpec::Hmac224 => Some(MacAlgorithm::HmacSha224),
+        KeySpec::Hmac256 => Some(MacAlgorithm::HmacSha256),
+        KeySpec::Hmac384 => Some(MacAlgorithm::HmacSha384),
+        KeySpec::Hmac512 => Some(MacAlgorithm::HmacSha512),
+        _ => None,
+    }
+}
+
+/// `Ok` unless `spec` is on a curve that this build lacks (P-521 or
+/// secp256k1 with the RustCrypto backend and the cargo feature
+/// `curve-p521` / `curve-secp256k1` off; see
+/// [`EcCurve::is_available`](crate::crypto::EcCurve::is_available)).
+///
+/// # Errors
+/// `UnsupportedOperationException` naming the key spec and the feature.
+pub fn check_spec_available(spec: KeySpec) -> Result<()> {
+    match ec_curve(spec) {
+        Some(c) if !c.is_available() => Err(ecdsa::unavailable(c)),
+        _ => Ok(()),
     }
 }
 
@@ -116,9 +145,10 @@ pub fn public_key_der(spec: KeySpec, pkcs8: &[u8]) -> Result<Vec<u8>> {
 }
 
 /// Checks that `material` is acceptable key material for `spec`:
-/// 32 bytes for `SYMMETRIC_DEFAULT`; 32–64 / 48–128 / 64–128 bytes for
-/// `HMAC_256` / `HMAC_384` / `HMAC_512` (the KMS import ranges); a PKCS#8
-/// private key of exactly that size or curve for RSA and ECC specs.
+/// 32 bytes for `SYMMETRIC_DEFAULT`; 28–64 / 32–64 / 48–128 / 64–128 bytes
+/// for `HMAC_224` / `HMAC_256` / `HMAC_384` / `HMAC_512` (the KMS import
+/// ranges); a PKCS#8 private key of exactly that size or curve for RSA and
+/// ECC specs.
 ///
 /// # Errors
 /// `ValidationException` naming the rule, never the material.
@@ -126,15 +156,17 @@ pub fn check_material(spec: KeySpec, material: &[u8]) -> Result<()> {
     let len = material.len();
     let ok = match spec {
         KeySpec::SymmetricDefault => len == 32,
+        KeySpec::Hmac224 => (28..=64).contains(&len),
         KeySpec::Hmac256 => (32..=64).contains(&len),
         KeySpec::Hmac384 => (48..=128).contains(&len),
         KeySpec::Hmac512 => (64..=128).contains(&len),
         KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
             rsa::rsa_private_key_size(material).ok() == rsa_size(spec)
         }
-        KeySpec::EccNistP256 | KeySpec::EccNistP384 => {
-            ecdsa::ecdsa_private_key_curve(material).ok() == ec_curve(spec)
-        }
+        KeySpec::EccNistP256
+        | KeySpec::EccNistP384
+        | KeySpec::EccNistP521
+        | KeySpec::EccSecgP256k1 => ecdsa::ecdsa_private_key_curve(material).ok() == ec_curve(spec),
     };
     if ok {
         Ok(())
@@ -192,12 +224,9 @@ fn scheme(spec: KeySpec, alg: SigningAlgorithm) -> Result<(Scheme, DigestAlgorit
         (S::RsassaPkcs1V15Sha256, true, _) => Some((Scheme::Pkcs1, DigestAlgorithm::Sha256)),
         (S::RsassaPkcs1V15Sha384, true, _) => Some((Scheme::Pkcs1, DigestAlgorithm::Sha384)),
         (S::RsassaPkcs1V15Sha512, true, _) => Some((Scheme::Pkcs1, DigestAlgorithm::Sha512)),
-        (S::EcdsaSha256, _, Some(EcCurve::P256)) => {
-            Some((Scheme::Ecdsa(EcCurve::P256), DigestAlgorithm::Sha256))
-        }
-        (S::EcdsaSha384, _, Some(EcCurve::P384)) => {
-            Some((Scheme::Ecdsa(EcCurve::P384), DigestAlgorithm::Sha384))
-        }
+        (S::EcdsaSha256, _, Some(c @ (EcCurve::P256 | EcCurve::Secp256k1)))
+        | (S::EcdsaSha384, _, Some(c @ EcCurve::P384))
+        | (S::EcdsaSha512, _, Some(c @ EcCurve::P521)) => Some((Scheme::Ecdsa(c), c.digest())),
         _ => None,
     };
     fit.ok_or_else(|| {
@@ -246,6 +275,7 @@ fn signing_prelude(
     let alg = alg.ok_or_else(|| Error::validation("SigningAlgorithm is required"))?;
     require_usage(rec, KeyUsage::SignVerify)?;
     let (scheme, hash) = scheme(rec.key_spec, alg)?;
+    check_spec_available(rec.key_spec)?;
     let digest = message_digest(hash, message, message_type)?;
     rec.check_usable()?;
     Ok((alg, scheme, hash, digest))
@@ -507,17 +537,15 @@ fn mac_prelude(
     alg: Option<MacAlgorithm>,
     message: &[u8],
     grant_tokens: &[String],
-) -> Result<(MacAlgorithm, DigestAlgorithm)> {
+) -> Result<(MacAlgorithm, HmacHash)> {
     check_grant_tokens(grant_tokens)?;
     let alg = alg.ok_or_else(|| Error::validation("MacAlgorithm is required"))?;
     if message.is_empty() || message.len() > MAX_MESSAGE {
         return Err(Error::validation("Message must be 1 to 4096 bytes"));
     }
     require_usage(rec, KeyUsage::GenerateVerifyMac)?;
-    let hash = match (alg, rec.key_spec) {
-        (MacAlgorithm::HmacSha256, KeySpec::Hmac256) => DigestAlgorithm::Sha256,
-        (MacAlgorithm::HmacSha384, KeySpec::Hmac384) => DigestAlgorithm::Sha384,
-        (MacAlgorithm::HmacSha512, KeySpec::Hmac512) => DigestAlgorithm::Sha512,
+    let hash = match (mac_algorithm(rec.key_spec), hmac_hash(rec.key_spec)) {
+        (Some(a), Some(hash)) if a == alg => hash,
         _ => {
             return Err(usage_err(format!(
                 "MacAlgorithm {alg} is not valid for KeySpec {}",

@@ -82,6 +82,12 @@ kms_enum! {
         EccNistP256 = "ECC_NIST_P256",
         /// NIST P-384 (secp384r1) key pair.
         EccNistP384 = "ECC_NIST_P384",
+        /// NIST P-521 (secp521r1) key pair.
+        EccNistP521 = "ECC_NIST_P521",
+        /// SECG secp256k1 (Koblitz curve, SEC 2 §2.4.1) key pair.
+        EccSecgP256k1 = "ECC_SECG_P256K1",
+        /// HMAC-SHA-224 key (28 bytes when generated).
+        Hmac224 = "HMAC_224",
         /// HMAC key of 256 bits.
         Hmac256 = "HMAC_256",
         /// HMAC key of 384 bits.
@@ -154,11 +160,11 @@ kms_enum! {
         RsassaPkcs1V15Sha384 = "RSASSA_PKCS1_V1_5_SHA_384",
         /// RSASSA-PKCS1-v1_5 with SHA-512.
         RsassaPkcs1V15Sha512 = "RSASSA_PKCS1_V1_5_SHA_512",
-        /// ECDSA (FIPS 186-5) on P-256 with SHA-256, DER signature.
+        /// ECDSA (FIPS 186-5, SEC 1) on P-256 or secp256k1 with SHA-256, DER signature.
         EcdsaSha256 = "ECDSA_SHA_256",
         /// ECDSA on P-384 with SHA-384, DER signature.
         EcdsaSha384 = "ECDSA_SHA_384",
-        /// ECDSA on P-521 with SHA-512 (KMS spelling; P-521 keys are not offered, so always `InvalidKeyUsageException`).
+        /// ECDSA on P-521 with SHA-512, DER signature.
         EcdsaSha512 = "ECDSA_SHA_512",
     }
 }
@@ -176,7 +182,9 @@ kms_enum! {
 kms_enum! {
     /// MAC algorithms of GenerateMac and VerifyMac (`MacAlgorithmSpec`).
     MacAlgorithm {
-        /// HMAC-SHA-256 (RFC 2104), 32-byte tag; keys of spec `HMAC_256`.
+        /// HMAC-SHA-224 (RFC 2104), 28-byte tag; keys of spec `HMAC_224`.
+        HmacSha224 = "HMAC_SHA_224",
+        /// HMAC-SHA-256, 32-byte tag; keys of spec `HMAC_256`.
         HmacSha256 = "HMAC_SHA_256",
         /// HMAC-SHA-384, 48-byte tag; keys of spec `HMAC_384`.
         HmacSha384 = "HMAC_SHA_384",
@@ -198,6 +206,10 @@ kms_enum! {
         EccNistP256 = "ECC_NIST_P256",
         /// NIST P-384 key pair.
         EccNistP384 = "ECC_NIST_P384",
+        /// NIST P-521 key pair.
+        EccNistP521 = "ECC_NIST_P521",
+        /// SECG secp256k1 key pair.
+        EccSecgP256k1 = "ECC_SECG_P256K1",
     }
 }
 
@@ -210,6 +222,8 @@ impl DataKeyPairSpec {
             DataKeyPairSpec::Rsa4096 => KeySpec::Rsa4096,
             DataKeyPairSpec::EccNistP256 => KeySpec::EccNistP256,
             DataKeyPairSpec::EccNistP384 => KeySpec::EccNistP384,
+            DataKeyPairSpec::EccNistP521 => KeySpec::EccNistP521,
+            DataKeyPairSpec::EccSecgP256k1 => KeySpec::EccSecgP256k1,
         }
     }
 }

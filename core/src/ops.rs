@@ -98,7 +98,8 @@ fn uuid_bytes(key_id: &str) -> Result<[u8; 16]> {
 /// `ValidationException` (description over 8192 characters, a key spec
 /// given twice with different values), `InvalidKeyUsageException` /
 /// `ValidationException` for a spec and usage KMS does not pair,
-/// `UnsupportedOperationException` for multi-Region keys, `TagException`,
+/// `UnsupportedOperationException` for multi-Region keys or a curve this
+/// build lacks ([`crate::asym::check_spec_available`]), `TagException`,
 /// `KMSInternalException` if key-pair generation fails.
 pub fn create_key<R: CryptoRng + ?Sized>(
     env: &Env<'_>,
@@ -122,6 +123,7 @@ pub fn create_key<R: CryptoRng + ?Sized>(
     };
     let usage = req.key_usage.unwrap_or(KeyUsage::EncryptDecrypt);
     check_spec_usage(spec, usage)?;
+    crate::asym::check_spec_available(spec)?;
     if req.multi_region == Some(true) {
         return Err(Error::new(
             ErrorKind::UnsupportedOperationException,
@@ -189,8 +191,11 @@ pub fn check_spec_usage(spec: KeySpec, usage: KeyUsage) -> Result<()> {
         KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
             matches!(usage, KeyUsage::EncryptDecrypt | KeyUsage::SignVerify)
         }
-        KeySpec::EccNistP256 | KeySpec::EccNistP384 => usage == KeyUsage::SignVerify,
-        KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
+        KeySpec::EccNistP256
+        | KeySpec::EccNistP384
+        | KeySpec::EccNistP521
+        | KeySpec::EccSecgP256k1 => usage == KeyUsage::SignVerify,
+        KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
             usage == KeyUsage::GenerateVerifyMac
         }
     };
@@ -204,7 +209,8 @@ pub fn check_spec_usage(spec: KeySpec, usage: KeyUsage) -> Result<()> {
 }
 
 /// Fresh key material for `spec`: 32 random bytes for `SYMMETRIC_DEFAULT`,
-/// 32/48/64 random bytes for `HMAC_256/384/512`, a PKCS#8 DER private key
+/// 28/32/48/64 random bytes for `HMAC_224/256/384/512` (the KMS key
+/// lengths), a PKCS#8 DER private key
 /// for RSA and ECC specs (see [`crate::asym::generate_private_key`]).
 ///
 /// # Errors
@@ -212,6 +218,7 @@ pub fn check_spec_usage(spec: KeySpec, usage: KeyUsage) -> Result<()> {
 pub fn generate_material<R: CryptoRng + ?Sized>(rng: &mut R, spec: KeySpec) -> Result<Secret> {
     match spec {
         KeySpec::SymmetricDefault => Ok(random_secret(rng, SYMMETRIC_KEY_LEN)),
+        KeySpec::Hmac224 => Ok(random_secret(rng, 28)),
         KeySpec::Hmac256 => Ok(random_secret(rng, 32)),
         KeySpec::Hmac384 => Ok(random_secret(rng, 48)),
         KeySpec::Hmac512 => Ok(random_secret(rng, 64)),
@@ -268,8 +275,10 @@ pub fn describe(rec: &KeyRecord) -> KeyMetadata {
             ],
             &[],
         ),
-        (KeySpec::EccNistP256, _) => (&[], &["ECDSA_SHA_256"], &[]),
+        (KeySpec::EccNistP256 | KeySpec::EccSecgP256k1, _) => (&[], &["ECDSA_SHA_256"], &[]),
         (KeySpec::EccNistP384, _) => (&[], &["ECDSA_SHA_384"], &[]),
+        (KeySpec::EccNistP521, _) => (&[], &["ECDSA_SHA_512"], &[]),
+        (KeySpec::Hmac224, _) => (&[], &[], &["HMAC_SHA_224"]),
         (KeySpec::Hmac256, _) => (&[], &[], &["HMAC_SHA_256"]),
         (KeySpec::Hmac384, _) => (&[], &[], &["HMAC_SHA_384"]),
         (KeySpec::Hmac512, _) => (&[], &[], &["HMAC_SHA_512"]),

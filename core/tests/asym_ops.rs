@@ -169,3 +169,96 @@ fn real_token_with_arbitrary_material_is_a_typed_error() {
         }
     }
 }
+
+/// `ECC_NIST_P521` and `ECC_SECG_P256K1` follow the build: with the curve
+/// (AWS-LC, or the default cargo features `curve-p521` / `curve-secp256k1`)
+/// keys are created and sign; without it CreateKey (both origins) and
+/// GenerateDataKeyPair are `UnsupportedOperationException`, never a panic
+/// nor a key without usable material.
+#[test]
+fn curve_availability_follows_the_build() {
+    use strongroom_core::crypto::EcCurve;
+    let env = env();
+    let sym = key(
+        KeySpec::SymmetricDefault,
+        KeyUsage::EncryptDecrypt,
+        Origin::AwsKms,
+    );
+    for (spec, pair, curve, alg) in [
+        (
+            KeySpec::EccNistP521,
+            DataKeyPairSpec::EccNistP521,
+            EcCurve::P521,
+            SigningAlgorithm::EcdsaSha512,
+        ),
+        (
+            KeySpec::EccSecgP256k1,
+            DataKeyPairSpec::EccSecgP256k1,
+            EcCurve::Secp256k1,
+            SigningAlgorithm::EcdsaSha256,
+        ),
+    ] {
+        let create = |origin| {
+            ops::create_key(
+                &env,
+                &mut rng(),
+                &CreateKeyRequest {
+                    key_spec: Some(spec),
+                    key_usage: Some(KeyUsage::SignVerify),
+                    origin: Some(origin),
+                    ..Default::default()
+                },
+            )
+        };
+        let pair_req = GenerateDataKeyPairRequest {
+            key_id: sym.key_id.clone(),
+            key_pair_spec: Some(pair),
+            ..Default::default()
+        };
+        let pair = asym::generate_data_key_pair(&env, &mut rng(), &sym, &pair_req);
+        if curve.is_available() {
+            let rec = create(Origin::AwsKms).unwrap();
+            assert_eq!(
+                create(Origin::External).unwrap().state,
+                KeyState::PendingImport
+            );
+            let s = asym::sign(
+                &env,
+                &mut rng(),
+                &rec,
+                &SignRequest {
+                    key_id: rec.key_id.clone(),
+                    message: Secret::from_slice(b"m"),
+                    signing_algorithm: Some(alg),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            let v = asym::verify(
+                &env,
+                &rec,
+                &VerifyRequest {
+                    key_id: rec.key_id.clone(),
+                    message: Secret::from_slice(b"m"),
+                    signature: s.signature,
+                    signing_algorithm: Some(alg),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            assert!(v.signature_valid);
+            assert_eq!(pair.unwrap().key_pair_spec, pair_req.key_pair_spec.unwrap());
+        } else {
+            for origin in [Origin::AwsKms, Origin::External] {
+                assert_eq!(
+                    create(origin).unwrap_err().kind(),
+                    ErrorKind::UnsupportedOperationException
+                );
+            }
+            assert_eq!(
+                pair.unwrap_err().kind(),
+                ErrorKind::UnsupportedOperationException
+            );
+        }
+    }
+}

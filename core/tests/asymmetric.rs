@@ -392,13 +392,11 @@ fn strongroom_verifies_and_decrypts_with_openssl_keys() {
 
 #[test]
 fn ecdsa_round_trip_and_tampering() {
-    for curve in [EcCurve::P256, EcCurve::P384] {
+    for (i, curve) in available_curves().enumerate() {
         let key = ecdsa_generate(curve, &mut rng()).unwrap();
         let spki = ecdsa_public_key_der(curve, &key).unwrap();
-        let digest = match curve {
-            EcCurve::P256 => sha256(b"m").to_vec(),
-            EcCurve::P384 => sha384(b"m").to_vec(),
-        };
+        let digest = curve.digest().digest(b"m");
+        assert_eq!(digest.len(), curve.digest_len());
         let sig = ecdsa_sign_digest(curve, &key, &digest, &mut rng()).unwrap();
         let sig2 = ecdsa_sign_digest(curve, &key, &digest, &mut rng()).unwrap();
         assert_ne!(sig, sig2, "hedged nonces differ");
@@ -412,11 +410,18 @@ fn ecdsa_round_trip_and_tampering() {
         assert!(!ecdsa_verify_digest(curve, &spki, &digest, &sig[..n - 1]));
         assert!(!ecdsa_verify_digest(curve, &spki, &digest[1..], &sig));
         assert!(!ecdsa_verify_digest(curve, b"junk", &digest, &sig));
-        let other = match curve {
-            EcCurve::P256 => EcCurve::P384,
-            EcCurve::P384 => EcCurve::P256,
-        };
-        assert!(!ecdsa_verify_digest(other, &spki, &digest, &sig));
+        // Every other curve refuses this key; the same digest length (P-256
+        // and secp256k1) does not make a key of one curve pass for the other.
+        for other in available_curves().filter(|&c| c != curve) {
+            let d = other.digest().digest(b"m");
+            assert!(!ecdsa_verify_digest(other, &spki, &d, &sig));
+            assert_eq!(
+                ecdsa_public_key_der(other, &key).unwrap_err().kind(),
+                ErrorKind::ValidationException
+            );
+        }
+        let others: Vec<EcCurve> = available_curves().collect();
+        let other = others[(i + 1) % others.len()];
         assert_eq!(
             ecdsa_public_key_der(other, &key).unwrap_err().kind(),
             ErrorKind::ValidationException
@@ -430,9 +435,53 @@ fn ecdsa_round_trip_and_tampering() {
     }
 }
 
+/// The curves of this build (all four with the default features).
+fn available_curves() -> impl Iterator<Item = EcCurve> {
+    EcCurve::ALL.into_iter().filter(|c| c.is_available())
+}
+
+/// secp256k1 signatures with a high `s` (as OpenSSL, AWS-LC and KMS may
+/// make) verify, although the `k256` crate alone would refuse them.
+#[test]
+#[cfg(feature = "curve-secp256k1")]
+fn secp256k1_high_s_signatures_verify() {
+    use k256::ecdsa::signature::hazmat::PrehashVerifier;
+    let curve = EcCurve::Secp256k1;
+    let key = ecdsa_generate(curve, &mut rng()).unwrap();
+    let spki = ecdsa_public_key_der(curve, &key).unwrap();
+    let digest = sha256(b"high s");
+    let der = ecdsa_sign_digest(curve, &key, &digest, &mut rng()).unwrap();
+    let sig = k256::ecdsa::Signature::from_der(&der).unwrap();
+    let low = sig.normalize_s();
+    let (r, s) = low.split_scalars();
+    let high = k256::ecdsa::Signature::from_scalars(r.to_bytes(), (-*s).to_bytes()).unwrap();
+    assert_ne!(high, low);
+    for s in [low, high] {
+        assert!(ecdsa_verify_digest(
+            curve,
+            &spki,
+            &digest,
+            s.to_der().as_bytes()
+        ));
+    }
+    let vk = {
+        use k256::pkcs8::DecodePublicKey;
+        k256::ecdsa::VerifyingKey::from_public_key_der(&spki).unwrap()
+    };
+    assert!(vk.verify_prehash(&digest, &low).is_ok());
+    assert!(
+        vk.verify_prehash(&digest, &high).is_err(),
+        "k256 alone refuses high s"
+    );
+    let mut tampered = high.to_der().as_bytes().to_vec();
+    let n = tampered.len();
+    tampered[n - 1] ^= 1;
+    assert!(!ecdsa_verify_digest(curve, &spki, &digest, &tampered));
+}
+
 #[test]
 fn ec_curve_is_recognised_from_key_documents() {
-    for curve in [EcCurve::P256, EcCurve::P384] {
+    for curve in available_curves() {
         let key = ecdsa_generate(curve, &mut rng()).unwrap();
         let spki = ecdsa_public_key_der(curve, &key).unwrap();
         assert_eq!(ecdsa_private_key_curve(&key).unwrap(), curve);
@@ -478,7 +527,7 @@ proptest::proptest! {
         let mut ct = junk.clone();
         ct.resize(256, 0x5a);
         proptest::prop_assert!(rsa_oaep_decrypt(OaepHash::Sha256, key, &ct, &mut rng()).is_err());
-        for curve in [EcCurve::P256, EcCurve::P384] {
+        for curve in available_curves() {
             let d = vec![7u8; curve.digest_len()];
             let _ = ecdsa_public_key_der(curve, &junk);
             let _ = ecdsa_sign_digest(curve, &junk, &d, &mut rng());
@@ -591,20 +640,32 @@ fn p384_compressed_point_matches_openssl() {
 fn ecdsa_cross_checks_with_openssl() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    for (curve, name, md) in [
-        (EcCurve::P256, "P-256", "-sha256"),
-        (EcCurve::P384, "P-384", "-sha384"),
-    ] {
+    for (curve, name, oid_name, md) in [
+        (EcCurve::P256, "P-256", "prime256v1", "-sha256"),
+        (EcCurve::P384, "P-384", "secp384r1", "-sha384"),
+        (EcCurve::P521, "P-521", "secp521r1", "-sha512"),
+        (EcCurve::Secp256k1, "secp256k1", "secp256k1", "-sha256"),
+    ]
+    .into_iter()
+    .filter(|(c, ..)| c.is_available())
+    {
         let msg = b"ECDSA interop";
-        let digest = match curve {
-            EcCurve::P256 => sha256(msg).to_vec(),
-            EcCurve::P384 => sha384(msg).to_vec(),
-        };
+        let digest = curve.digest().digest(msg);
         write(d, "msg", msg);
 
         // Strongroom signs, OpenSSL verifies with the SPKI.
         let key = ecdsa_generate(curve, &mut rng()).unwrap();
         write(d, "pub.der", &ecdsa_public_key_der(curve, &key).unwrap());
+        // The SPKI names the curve by its OID (RFC 5480 namedCurve).
+        let text = openssl(
+            d,
+            &[
+                "pkey", "-pubin", "-inform", "DER", "-in", "pub.der", "-noout", "-text",
+            ],
+        );
+        assert!(text.status.success(), "{text:?}");
+        let text = String::from_utf8_lossy(&text.stdout);
+        assert!(text.contains(&format!("ASN1 OID: {oid_name}")), "{text}");
         write(
             d,
             "sig",

@@ -112,6 +112,7 @@ mod cross {
     use strongroom_core::crypto::awslc as lc;
     use strongroom_core::crypto::digest::DigestAlgorithm;
     use strongroom_core::crypto::ecdsa::EcCurve;
+    use strongroom_core::crypto::mac::HmacHash;
     use strongroom_core::crypto::rsa::{OaepHash, RsaKeySize};
     use strongroom_core::crypto::rsa_wrap::RsaWrapPadding;
     use strongroom_core::crypto::rustcrypto as rc;
@@ -207,8 +208,14 @@ mod cross {
                 rc::mac::hmac_sha256(&salt, &parts).unwrap(),
                 lc::mac::hmac_sha256(&salt, &parts).unwrap()
             );
-            for h in HASHES {
+            for h in [
+                HmacHash::Sha224,
+                HmacHash::Sha256,
+                HmacHash::Sha384,
+                HmacHash::Sha512,
+            ] {
                 let t = rc::mac::hmac(h, &salt, &parts).unwrap();
+                assert_eq!(t.len(), h.tag_len());
                 assert_eq!(t, lc::mac::hmac(h, &salt, &parts).unwrap());
                 assert!(lc::mac::hmac_verify(h, &salt, &parts, &t));
                 assert!(!lc::mac::hmac_verify(h, &salt, &parts, &t[1..]));
@@ -325,7 +332,7 @@ mod cross {
     #[test]
     fn ecdsa_keys_and_signatures_cross_backends() {
         let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
-        for curve in [EcCurve::P256, EcCurve::P384] {
+        for curve in EcCurve::ALL {
             for pkcs8 in [
                 rc::ecdsa::ecdsa_generate(curve, &mut rng).unwrap(),
                 lc::ecdsa::ecdsa_generate(curve, &mut rng).unwrap(),
@@ -338,11 +345,8 @@ mod cross {
                     lc::ecdsa::ecdsa_public_key_der(curve, &pkcs8).unwrap()
                 );
                 assert_eq!(lc::ecdsa::ecdsa_public_key_curve(&spki).unwrap(), curve);
-                let d = match curve {
-                    EcCurve::P256 => DigestAlgorithm::Sha256,
-                    EcCurve::P384 => DigestAlgorithm::Sha384,
-                }
-                .digest(b"backend compat");
+                assert_eq!(rc::ecdsa::ecdsa_public_key_curve(&spki).unwrap(), curve);
+                let d = curve.digest().digest(b"backend compat");
                 let a = rc::ecdsa::ecdsa_sign_digest(curve, &pkcs8, &d, &mut rng).unwrap();
                 let b = lc::ecdsa::ecdsa_sign_digest(curve, &pkcs8, &d, &mut rng).unwrap();
                 assert!(lc::ecdsa::ecdsa_verify_digest(curve, &spki, &d, &a));

@@ -9,7 +9,7 @@ mod fixture;
 use fixture::*;
 use strongroom::api::*;
 use strongroom::core::crypto::digest::DigestAlgorithm;
-use strongroom::core::crypto::{ecdsa, keywrap, rsa, EcCurve, OaepHash, RsaKeySize};
+use strongroom::core::crypto::{ecdsa, keywrap, rsa, EcCurve, HmacHash, OaepHash, RsaKeySize};
 use strongroom::core::key::*;
 use strongroom::{ErrorKind, Keystore, Secret};
 
@@ -150,6 +150,8 @@ fn sign_and_verify_every_algorithm_on_rsa_and_ecc() {
     let rsa_key = create(&f.ks, KeySpec::Rsa2048, KeyUsage::SignVerify);
     let p256 = create(&f.ks, KeySpec::EccNistP256, KeyUsage::SignVerify);
     let p384 = create(&f.ks, KeySpec::EccNistP384, KeyUsage::SignVerify);
+    let p521 = create(&f.ks, KeySpec::EccNistP521, KeyUsage::SignVerify);
+    let k256 = create(&f.ks, KeySpec::EccSecgP256k1, KeyUsage::SignVerify);
     use SigningAlgorithm::*;
     for alg in [
         RsassaPssSha256,
@@ -160,7 +162,7 @@ fn sign_and_verify_every_algorithm_on_rsa_and_ecc() {
         RsassaPkcs1V15Sha512,
     ] {
         exercise_signing(&f.ks, &rsa_key, alg);
-        for ec in [&p256, &p384] {
+        for ec in [&p256, &p384, &p521, &k256] {
             assert_eq!(
                 kind(f.ks.sign(&sign_req(ec, alg, b"m", None))),
                 ErrorKind::InvalidKeyUsageException
@@ -169,11 +171,19 @@ fn sign_and_verify_every_algorithm_on_rsa_and_ecc() {
     }
     exercise_signing(&f.ks, &p256, EcdsaSha256);
     exercise_signing(&f.ks, &p384, EcdsaSha384);
+    exercise_signing(&f.ks, &p521, EcdsaSha512);
+    exercise_signing(&f.ks, &k256, EcdsaSha256);
     for (key, alg) in [
         (&p256, EcdsaSha384),
         (&p384, EcdsaSha256),
         (&p256, EcdsaSha512),
+        (&p384, EcdsaSha512),
+        (&p521, EcdsaSha256),
+        (&p521, EcdsaSha384),
+        (&k256, EcdsaSha384),
+        (&k256, EcdsaSha512),
         (&rsa_key, EcdsaSha256),
+        (&rsa_key, EcdsaSha512),
     ] {
         assert_eq!(
             kind(f.ks.sign(&sign_req(key, alg, b"m", None))),
@@ -190,17 +200,34 @@ fn sign_and_verify_every_algorithm_on_rsa_and_ecc() {
     assert_eq!(a.signature, b.signature);
     assert_eq!(a.signature.len(), 256);
     // GetPublicKey verifies signatures outside Strongroom.
-    let pk = f.ks.get_public_key(&p256).unwrap();
-    assert_eq!(pk.signing_algorithms, vec!["ECDSA_SHA_256".to_string()]);
-    let s =
-        f.ks.sign(&sign_req(&p256, EcdsaSha256, b"hi", None))
-            .unwrap();
-    assert!(ecdsa::ecdsa_verify_digest(
-        EcCurve::P256,
-        &pk.public_key,
-        &DigestAlgorithm::Sha256.digest(b"hi"),
-        &s.signature
-    ));
+    for (key, spec, curve, alg) in [
+        (&p256, KeySpec::EccNistP256, EcCurve::P256, EcdsaSha256),
+        (&p384, KeySpec::EccNistP384, EcCurve::P384, EcdsaSha384),
+        (&p521, KeySpec::EccNistP521, EcCurve::P521, EcdsaSha512),
+        (
+            &k256,
+            KeySpec::EccSecgP256k1,
+            EcCurve::Secp256k1,
+            EcdsaSha256,
+        ),
+    ] {
+        let pk = f.ks.get_public_key(key).unwrap();
+        assert_eq!(pk.key_spec, spec);
+        assert_eq!(pk.signing_algorithms, vec![alg.as_str().to_string()]);
+        let md = f.ks.describe_key(key).unwrap().key_metadata;
+        assert_eq!(md.signing_algorithms, pk.signing_algorithms);
+        assert_eq!(
+            ecdsa::ecdsa_public_key_curve(&pk.public_key).unwrap(),
+            curve
+        );
+        let s = f.ks.sign(&sign_req(key, alg, b"hi", None)).unwrap();
+        assert!(ecdsa::ecdsa_verify_digest(
+            curve,
+            &pk.public_key,
+            &curve.digest().digest(b"hi"),
+            &s.signature
+        ));
+    }
     // Disabled keys refuse; the wrong usage is InvalidKeyUsageException.
     f.ks.disable_key(&p256).unwrap();
     assert_eq!(
@@ -376,8 +403,14 @@ fn create_key_spec_usage_pairs_and_no_rotation() {
                 KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
                     usage != KeyUsage::GenerateVerifyMac
                 }
-                KeySpec::EccNistP256 | KeySpec::EccNistP384 => usage == KeyUsage::SignVerify,
-                _ => usage == KeyUsage::GenerateVerifyMac,
+                KeySpec::EccNistP256
+                | KeySpec::EccNistP384
+                | KeySpec::EccNistP521
+                | KeySpec::EccSecgP256k1 => usage == KeyUsage::SignVerify,
+                KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
+                    usage == KeyUsage::GenerateVerifyMac
+                }
+                other => panic!("{other} is not covered by this test"),
             };
             // Valid pairs of slow specs are created as EXTERNAL (no keygen).
             let origin = if ok && !cheap(spec) {
@@ -422,6 +455,7 @@ fn create_key_spec_usage_pairs_and_no_rotation() {
 fn generate_and_verify_mac_every_spec() {
     let f = fixture();
     let specs = [
+        (KeySpec::Hmac224, MacAlgorithm::HmacSha224, 28),
         (KeySpec::Hmac256, MacAlgorithm::HmacSha256, 32),
         (KeySpec::Hmac384, MacAlgorithm::HmacSha384, 48),
         (KeySpec::Hmac512, MacAlgorithm::HmacSha512, 64),
@@ -486,6 +520,8 @@ fn data_key_pairs_decrypt_to_the_private_key_of_the_public_key() {
     for spec in [
         DataKeyPairSpec::EccNistP256,
         DataKeyPairSpec::EccNistP384,
+        DataKeyPairSpec::EccNistP521,
+        DataKeyPairSpec::EccSecgP256k1,
         DataKeyPairSpec::Rsa2048,
     ] {
         let r =
@@ -522,17 +558,32 @@ fn data_key_pairs_decrypt_to_the_private_key_of_the_public_key() {
             ErrorKind::InvalidCiphertextException
         );
     }
-    let w =
-        f.ks.generate_data_key_pair_without_plaintext(&GenerateDataKeyPairRequest {
-            key_id: sym.clone(),
-            key_pair_spec: Some(DataKeyPairSpec::EccNistP256),
-            ..Default::default()
-        })
-        .unwrap();
-    assert_eq!(
-        ecdsa::ecdsa_public_key_curve(&w.public_key).unwrap(),
-        EcCurve::P256
-    );
+    for (spec, curve) in [
+        (DataKeyPairSpec::EccNistP256, EcCurve::P256),
+        (DataKeyPairSpec::EccNistP384, EcCurve::P384),
+        (DataKeyPairSpec::EccNistP521, EcCurve::P521),
+        (DataKeyPairSpec::EccSecgP256k1, EcCurve::Secp256k1),
+    ] {
+        let w =
+            f.ks.generate_data_key_pair_without_plaintext(&GenerateDataKeyPairRequest {
+                key_id: sym.clone(),
+                key_pair_spec: Some(spec),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(w.key_pair_spec, spec);
+        assert_eq!(ecdsa::ecdsa_public_key_curve(&w.public_key).unwrap(), curve);
+        let d =
+            f.ks.decrypt(&DecryptRequest {
+                ciphertext_blob: w.private_key_ciphertext_blob,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(
+            ecdsa::ecdsa_public_key_der(curve, d.plaintext.expose_secret()).unwrap(),
+            w.public_key
+        );
+    }
     let rsa_sign = create(&f.ks, KeySpec::EccNistP256, KeyUsage::SignVerify);
     assert_eq!(
         kind(f.ks.generate_data_key_pair(&GenerateDataKeyPairRequest {
@@ -602,6 +653,93 @@ fn import(
         valid_to,
         expiration_model: None,
     })
+}
+
+/// `HMAC_224`, `ECC_NIST_P521` and `ECC_SECG_P256K1` material imports:
+/// the KMS length range of HMAC_224 (28–64 bytes) at its edges, and a
+/// PKCS#8 key only on its own curve.
+#[test]
+fn hmac_224_p521_and_secp256k1_imports() {
+    let f = fixture();
+    let mut rng = strongroom::os_rng();
+    let oaep = WrappingAlgorithm::RsaesOaepSha256;
+    let hk = create_external(&f.ks, KeySpec::Hmac224, KeyUsage::GenerateVerifyMac);
+    for len in [27usize, 65] {
+        assert_eq!(
+            kind(import(&f.ks, &hk, oaep, &vec![7u8; len], None)),
+            ErrorKind::ValidationException,
+            "{len} bytes"
+        );
+    }
+    for len in [28usize, 64] {
+        let k = create_external(&f.ks, KeySpec::Hmac224, KeyUsage::GenerateVerifyMac);
+        let material = vec![len as u8; len];
+        import(&f.ks, &k, oaep, &material, None).unwrap();
+        let mac =
+            f.ks.generate_mac(&GenerateMacRequest {
+                key_id: k.clone(),
+                message: Secret::from_slice(b"m"),
+                mac_algorithm: Some(MacAlgorithm::HmacSha224),
+                grant_tokens: vec![],
+            })
+            .unwrap();
+        assert_eq!(mac.mac.len(), 28);
+        assert_eq!(
+            mac.mac,
+            strongroom::core::crypto::mac::hmac(HmacHash::Sha224, &material, &[b"m"]).unwrap()
+        );
+    }
+
+    let p521 = ecdsa::ecdsa_generate(EcCurve::P521, &mut rng)
+        .unwrap()
+        .to_vec();
+    let k1 = ecdsa::ecdsa_generate(EcCurve::Secp256k1, &mut rng)
+        .unwrap()
+        .to_vec();
+    let p256 = ecdsa::ecdsa_generate(EcCurve::P256, &mut rng)
+        .unwrap()
+        .to_vec();
+    for (spec, curve, material, wrong) in [
+        (KeySpec::EccNistP521, EcCurve::P521, &p521, &k1),
+        (KeySpec::EccSecgP256k1, EcCurve::Secp256k1, &k1, &p256),
+    ] {
+        let key = create_external(&f.ks, spec, KeyUsage::SignVerify);
+        // A key of another curve (secp256k1 vs P-256: same size) is refused.
+        assert_eq!(
+            kind(import(
+                &f.ks,
+                &key,
+                WrappingAlgorithm::RsaAesKeyWrapSha256,
+                wrong,
+                None
+            )),
+            ErrorKind::ValidationException
+        );
+        import(
+            &f.ks,
+            &key,
+            WrappingAlgorithm::RsaAesKeyWrapSha256,
+            material,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            f.ks.get_public_key(&key).unwrap().public_key,
+            ecdsa::ecdsa_public_key_der(curve, material).unwrap()
+        );
+        let alg = if curve == EcCurve::P521 {
+            SigningAlgorithm::EcdsaSha512
+        } else {
+            SigningAlgorithm::EcdsaSha256
+        };
+        let digest = curve.digest().digest(b"imported");
+        let sig = ecdsa::ecdsa_sign_digest(curve, material, &digest, &mut rng).unwrap();
+        assert!(
+            f.ks.verify(&verify_req(&key, alg, b"imported", None, &sig))
+                .unwrap()
+                .signature_valid
+        );
+    }
 }
 
 #[test]

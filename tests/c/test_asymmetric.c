@@ -61,6 +61,32 @@ int main(void) {
   CHECK_RC(sr_generate_mac(ks, hmac, msg, 7, "HMAC_SHA_256", NULL), SR_NULL_PARAMETER);
   CHECK_RC(sr_generate_mac(ks, sym, msg, 7, "HMAC_SHA_256", &mac), SR_INVALID_KEY_USAGE);
 
+  /* ECC_NIST_P521 (ECDSA_SHA_512), ECC_SECG_P256K1 (ECDSA_SHA_256) and
+   * HMAC_224 (HMAC_SHA_224, 28-byte tags) by their KMS names. */
+  {
+    const char *specs[][2] = {{"ECC_NIST_P521", "ECDSA_SHA_512"}, {"ECC_SECG_P256K1", "ECDSA_SHA_256"}};
+    for (size_t i = 0; i < 2; i++) {
+      char req[128], k[SR_KEY_ID_LEN];
+      snprintf(req, sizeof req, "{\"KeySpec\":\"%s\",\"KeyUsage\":\"SIGN_VERIFY\"}", specs[i][0]);
+      key_json(ks, req, k);
+      CHECK_OK(sr_sign(ks, k, msg, 7, NULL, specs[i][1], &sig));
+      CHECK(sig.len > 60 && sig.ptr[0] == 0x30);
+      CHECK_OK(sr_verify(ks, k, msg, 7, NULL, sig.ptr, sig.len, specs[i][1]));
+      CHECK_RC(sr_sign(ks, k, msg, 7, NULL, "ECDSA_SHA_384", &pub), SR_INVALID_KEY_USAGE);
+      sr_bytes_free(&sig);
+      CHECK_OK(sr_get_public_key(ks, k, &pub));
+      CHECK(pub.ptr[0] == 0x30);
+      sr_bytes_free(&pub);
+    }
+    char h224[SR_KEY_ID_LEN];
+    key_json(ks, "{\"KeySpec\":\"HMAC_224\",\"KeyUsage\":\"GENERATE_VERIFY_MAC\"}", h224);
+    CHECK_OK(sr_generate_mac(ks, h224, msg, 7, "HMAC_SHA_224", &mac));
+    CHECK(mac.len == 28);
+    CHECK_OK(sr_verify_mac(ks, h224, msg, 7, "HMAC_SHA_224", mac.ptr, mac.len));
+    sr_bytes_free(&mac);
+    CHECK_RC(sr_generate_mac(ks, h224, msg, 7, "HMAC_SHA_256", &mac), SR_INVALID_KEY_USAGE);
+  }
+
   /* GenerateDataKeyPair: the private-key blob decrypts to the PKCS#8. */
   const char *ck[] = {"pair"};
   const char *cv[] = {"yes"};

@@ -22,7 +22,8 @@ def asym(kms):
     return kms
 
 
-@pytest.mark.parametrize("spec,alg", [("ECC_NIST_P256", "ECDSA_SHA_256"), ("RSA_2048", "RSASSA_PSS_SHA_256")])
+@pytest.mark.parametrize("spec,alg", [("ECC_NIST_P256", "ECDSA_SHA_256"), ("ECC_SECG_P256K1", "ECDSA_SHA_256"),
+                                      ("RSA_2048", "RSASSA_PSS_SHA_256")])
 def test_sign_verify_get_public_key(asym, spec, alg):
     kms = asym
     key = kms.create_key(KeySpec=spec, KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]

@@ -101,7 +101,7 @@ test('generateDataKeyPair / generateDataKeyPairWithoutPlaintext', () => {
   const ks = Keystore.create({ rootKey: rootKey() });
   const md = ks.createKey().keyMetadata;
   const encryptionContext = { purpose: 'pair' };
-  for (const keyPairSpec of ['ECC_NIST_P256', 'ECC_NIST_P384', 'RSA_2048']) {
+  for (const keyPairSpec of ['ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1', 'RSA_2048']) {
     const p = ks.generateDataKeyPair({ keyId: md.keyId, keyPairSpec, encryptionContext });
     assert.equal(p.keyId, md.arn);
     assert.equal(p.keyPairSpec, keyPairSpec);

@@ -351,9 +351,14 @@ test('hostile inputs never crash the module', () => {
 });
 
 test('sign / verify / getPublicKey with ECC and RSA keys', async () => {
-  const { createPublicKey, verify } = await import('node:crypto');
+  const { createHash, createPublicKey, verify } = await import('node:crypto');
   const { ks } = fresh();
-  for (const [keySpec, alg, hash] of [['ECC_NIST_P256', 'ECDSA_SHA_256', 'sha256'], ['RSA_2048', 'RSASSA_PSS_SHA_256', 'sha256']]) {
+  for (const [keySpec, alg, hash] of [
+    ['ECC_NIST_P256', 'ECDSA_SHA_256', 'sha256'],
+    ['ECC_NIST_P521', 'ECDSA_SHA_512', 'sha512'],
+    ['ECC_SECG_P256K1', 'ECDSA_SHA_256', 'sha256'],
+    ['RSA_2048', 'RSASSA_PSS_SHA_256', 'sha256'],
+  ]) {
     const keyId = ks.createKey({ keySpec, keyUsage: 'SIGN_VERIFY' }).keyMetadata.keyId;
     const message = bytes('sign me');
     const s = ks.sign({ keyId, message, signingAlgorithm: alg });
@@ -369,6 +374,15 @@ test('sign / verify / getPublicKey with ECC and RSA keys', async () => {
     const key = createPublicKey({ key: Buffer.from(pub.publicKey), format: 'der', type: 'spki' });
     const opts = keySpec.startsWith('RSA') ? { key, padding: 6 /* RSA_PKCS1_PSS_PADDING */, saltLength: 32 } : { key, dsaEncoding: 'der' };
     assert.equal(verify(hash, message, opts, s.signature), true);
+    if (!keySpec.startsWith('RSA')) {
+      // The SPKI names the curve; a DIGEST (Node's hash) signs the same message.
+      const curve = { ECC_NIST_P256: 'prime256v1', ECC_NIST_P521: 'secp521r1', ECC_SECG_P256K1: 'secp256k1' }[keySpec];
+      assert.equal(key.asymmetricKeyDetails.namedCurve, curve);
+      const digest = new Uint8Array(createHash(hash).update(message).digest());
+      const d = ks.sign({ keyId, message: digest, messageType: 'DIGEST', signingAlgorithm: alg });
+      assert.equal(verify(hash, message, opts, d.signature), true);
+      throwsCode(() => ks.sign({ keyId, message: digest.slice(1), messageType: 'DIGEST', signingAlgorithm: alg }), 'ValidationException');
+    }
     throwsCode(() => ks.sign({ keyId, message, signingAlgorithm: 'ECDSA_SHA_384' }), 'InvalidKeyUsageException');
   }
   const sym = ks.createKey().keyMetadata.keyId;
@@ -388,4 +402,11 @@ test('generateMac / verifyMac', () => {
   throwsCode(() => ks.verifyMac({ keyId, message, mac: bad, macAlgorithm: 'HMAC_SHA_256' }), 'KMSInvalidMacException');
   throwsCode(() => ks.generateMac({ keyId, message, macAlgorithm: 'HMAC_SHA_512' }), 'InvalidKeyUsageException');
   throwsCode(() => ks.generateMac({ keyId, message: new Uint8Array(0), macAlgorithm: 'HMAC_SHA_256' }), 'ValidationException');
+  const k224 = ks.createKey({ keySpec: 'HMAC_224', keyUsage: 'GENERATE_VERIFY_MAC' }).keyMetadata;
+  assert.deepEqual(k224.macAlgorithms, ['HMAC_SHA_224']);
+  const m224 = ks.generateMac({ keyId: k224.keyId, message, macAlgorithm: 'HMAC_SHA_224' });
+  assert.equal(m224.mac.length, 28);
+  assert.equal(m224.macAlgorithm, 'HMAC_SHA_224');
+  assert.equal(ks.verifyMac({ keyId: k224.keyId, message, mac: m224.mac, macAlgorithm: 'HMAC_SHA_224' }).macValid, true);
+  throwsCode(() => ks.generateMac({ keyId: k224.keyId, message, macAlgorithm: 'HMAC_SHA_256' }), 'InvalidKeyUsageException');
 });

@@ -72,6 +72,12 @@ export function exercise(rootKey: Uint8Array): void {
   const oaep: Uint8Array = ks.encrypt({ keyId: rsa, plaintext: pt, encryptionAlgorithm: "RSAES_OAEP_SHA_256" }).ciphertextBlob;
   ks.decrypt({ ciphertextBlob: oaep, keyId: rsa, encryptionAlgorithm: "RSAES_OAEP_SHA_256" });
   const spec: DataKeyPairSpec = "ECC_NIST_P256";
+  const k1: DataKeyPairSpec = "ECC_SECG_P256K1";
+  ks.generateDataKeyPairWithoutPlaintext({ keyId: md.keyId, keyPairSpec: k1 });
+  const p521 = ks.createKey({ keySpec: "ECC_NIST_P521", keyUsage: "SIGN_VERIFY" }).keyMetadata.keyId;
+  ks.sign({ keyId: p521, message: pt, signingAlgorithm: "ECDSA_SHA_512" });
+  const h224 = ks.createKey({ keySpec: "HMAC_224", keyUsage: "GENERATE_VERIFY_MAC" }).keyMetadata.keyId;
+  ks.generateMac({ keyId: h224, message: pt, macAlgorithm: "HMAC_SHA_224" });
   const pair: GenerateDataKeyPairResponse = ks.generateDataKeyPair({ keyId: md.keyId, keyPairSpec: spec, encryptionContext: ctx });
   const pkcs8: Uint8Array = pair.privateKeyPlaintext;
   const pub: Uint8Array = ks.generateDataKeyPairWithoutPlaintext({ keyId: md.keyId, keyPairSpec: "RSA_2048" }).publicKey;

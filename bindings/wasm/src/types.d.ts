@@ -6,6 +6,9 @@ export type KeySpec =
   | "RSA_4096"
   | "ECC_NIST_P256"
   | "ECC_NIST_P384"
+  | "ECC_NIST_P521"
+  | "ECC_SECG_P256K1"
+  | "HMAC_224"
   | "HMAC_256"
   | "HMAC_384"
   | "HMAC_512";
@@ -346,9 +349,9 @@ export interface DecryptMessageResult {
 export type SigningAlgorithm =
   | "RSASSA_PSS_SHA_256" | "RSASSA_PSS_SHA_384" | "RSASSA_PSS_SHA_512"
   | "RSASSA_PKCS1_V1_5_SHA_256" | "RSASSA_PKCS1_V1_5_SHA_384" | "RSASSA_PKCS1_V1_5_SHA_512"
-  | "ECDSA_SHA_256" | "ECDSA_SHA_384";
+  | "ECDSA_SHA_256" | "ECDSA_SHA_384" | "ECDSA_SHA_512";
 /** MAC algorithms of generateMac / verifyMac. */
-export type MacAlgorithm = "HMAC_SHA_256" | "HMAC_SHA_384" | "HMAC_SHA_512";
+export type MacAlgorithm = "HMAC_SHA_224" | "HMAC_SHA_256" | "HMAC_SHA_384" | "HMAC_SHA_512";
 export interface SignRequest extends KeyIdRequest {
   /** The message (RAW, up to 4096 bytes) or its digest (DIGEST). */
   message: Uint8Array;
@@ -400,7 +403,14 @@ export interface VerifyMacResponse {
 }
 
 /** Key pair specs of generateDataKeyPair. */
-export type DataKeyPairSpec = "RSA_2048" | "RSA_3072" | "RSA_4096" | "ECC_NIST_P256" | "ECC_NIST_P384";
+export type DataKeyPairSpec =
+  | "RSA_2048"
+  | "RSA_3072"
+  | "RSA_4096"
+  | "ECC_NIST_P256"
+  | "ECC_NIST_P384"
+  | "ECC_NIST_P521"
+  | "ECC_SECG_P256K1";
 /** How imported key material is wrapped (getParametersForImport). */
 export type WrappingAlgorithm =
   | "RSAES_OAEP_SHA_1"

@@ -1,28 +1,31 @@
-//! ECDSA on P-256 and P-384 through AWS-LC. See [`crate::crypto::ecdsa`] for
+//! ECDSA on P-256, P-384, P-521 and secp256k1 through AWS-LC. See [`crate::crypto::ecdsa`] for
 //! the contracts. AWS-LC's nonces mix the private key and the digest into
 //! its own RNG output (hedged); the caller's RNG is unused.
 
 pub use crate::crypto::ecdsa::{EcCurve, P384_COMPRESSED_POINT_LEN};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use aws_lc_rs::digest::{Digest, SHA256, SHA384};
+use aws_lc_rs::digest::{Digest, SHA256, SHA384, SHA512};
 use aws_lc_rs::encoding::{AsBigEndian, AsDer, EcPublicKeyCompressedBin, PublicKeyX509Der};
 use aws_lc_rs::signature::{
     EcdsaKeyPair, EcdsaSigningAlgorithm, EcdsaVerificationAlgorithm, KeyPair, ParsedPublicKey,
-    UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING,
-    ECDSA_P384_SHA384_ASN1, ECDSA_P384_SHA384_ASN1_SIGNING,
+    UnparsedPublicKey, ECDSA_P256K1_SHA256_ASN1, ECDSA_P256K1_SHA256_ASN1_SIGNING,
+    ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1,
+    ECDSA_P384_SHA384_ASN1_SIGNING, ECDSA_P521_SHA512_ASN1, ECDSA_P521_SHA512_ASN1_SIGNING,
 };
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
 use super::cache::KeyCache;
-use crate::crypto::ecdsa::{bad_digest, bad_private_key};
+use crate::crypto::ecdsa::{bad_digest, bad_private_key, bad_public_key};
 use crate::error::{Error, Result};
 
 fn signing_alg(curve: EcCurve) -> &'static EcdsaSigningAlgorithm {
     match curve {
         EcCurve::P256 => &ECDSA_P256_SHA256_ASN1_SIGNING,
         EcCurve::P384 => &ECDSA_P384_SHA384_ASN1_SIGNING,
+        EcCurve::P521 => &ECDSA_P521_SHA512_ASN1_SIGNING,
+        EcCurve::Secp256k1 => &ECDSA_P256K1_SHA256_ASN1_SIGNING,
     }
 }
 
@@ -30,25 +33,32 @@ fn verify_alg(curve: EcCurve) -> &'static EcdsaVerificationAlgorithm {
     match curve {
         EcCurve::P256 => &ECDSA_P256_SHA256_ASN1,
         EcCurve::P384 => &ECDSA_P384_SHA384_ASN1,
+        EcCurve::P521 => &ECDSA_P521_SHA512_ASN1,
+        EcCurve::Secp256k1 => &ECDSA_P256K1_SHA256_ASN1,
     }
 }
 
 fn import_digest(curve: EcCurve, digest: &[u8]) -> Option<Digest> {
     let alg = match curve {
-        EcCurve::P256 => &SHA256,
+        EcCurve::P256 | EcCurve::Secp256k1 => &SHA256,
         EcCurve::P384 => &SHA384,
+        EcCurve::P521 => &SHA512,
     };
     Digest::import_less_safe(digest, alg).ok()
 }
 
 static P256_KEYS: KeyCache<EcdsaKeyPair> = KeyCache::new();
 static P384_KEYS: KeyCache<EcdsaKeyPair> = KeyCache::new();
+static P521_KEYS: KeyCache<EcdsaKeyPair> = KeyCache::new();
+static K256_KEYS: KeyCache<EcdsaKeyPair> = KeyCache::new();
 
 /// The parsed key pair, once per process (see `cache`).
 fn key_pair(curve: EcCurve, pkcs8: &[u8]) -> Result<Arc<EcdsaKeyPair>> {
     let cache = match curve {
         EcCurve::P256 => &P256_KEYS,
         EcCurve::P384 => &P384_KEYS,
+        EcCurve::P521 => &P521_KEYS,
+        EcCurve::Secp256k1 => &K256_KEYS,
     };
     cache.get_or_parse(pkcs8, |pkcs8| {
         EcdsaKeyPair::from_pkcs8(signing_alg(curve), pkcs8).map_err(|_| bad_private_key())
@@ -88,15 +98,13 @@ pub fn ecdsa_generate<R: CryptoRng + ?Sized>(
 /// The curve of the PKCS#8 EC private key `pkcs8`.
 ///
 /// # Errors
-/// `ValidationException` if it is not a valid P-256 or P-384 key.
+/// `ValidationException` if it is not a valid key on one of the
+/// [`EcCurve`]s.
 pub fn ecdsa_private_key_curve(pkcs8: &[u8]) -> Result<EcCurve> {
-    if key_pair(EcCurve::P256, pkcs8).is_ok() {
-        Ok(EcCurve::P256)
-    } else if key_pair(EcCurve::P384, pkcs8).is_ok() {
-        Ok(EcCurve::P384)
-    } else {
-        Err(bad_private_key())
-    }
+    EcCurve::ALL
+        .into_iter()
+        .find(|&c| key_pair(c, pkcs8).is_ok())
+        .ok_or_else(bad_private_key)
 }
 
 fn is_public_key(curve: EcCurve, spki: &[u8]) -> bool {
@@ -109,17 +117,13 @@ fn is_public_key(curve: EcCurve, spki: &[u8]) -> bool {
 /// The curve of the EC public key `spki`.
 ///
 /// # Errors
-/// `ValidationException` if it is not a valid P-256 or P-384 SPKI.
+/// `ValidationException` if it is not a valid SPKI on one of the
+/// [`EcCurve`]s.
 pub fn ecdsa_public_key_curve(spki: &[u8]) -> Result<EcCurve> {
-    if is_public_key(EcCurve::P256, spki) {
-        Ok(EcCurve::P256)
-    } else if is_public_key(EcCurve::P384, spki) {
-        Ok(EcCurve::P384)
-    } else {
-        Err(Error::validation(
-            "not a P-256 or P-384 SubjectPublicKeyInfo",
-        ))
-    }
+    EcCurve::ALL
+        .into_iter()
+        .find(|&c| is_public_key(c, spki))
+        .ok_or_else(bad_public_key)
 }
 
 /// The SubjectPublicKeyInfo DER of the PKCS#8 private key on `curve`.
@@ -162,6 +166,8 @@ pub fn ecdsa_verify_digest(curve: EcCurve, spki: &[u8], digest: &[u8], sig_der: 
     let tag = match curve {
         EcCurve::P256 => 1,
         EcCurve::P384 => 2,
+        EcCurve::P521 => 3,
+        EcCurve::Secp256k1 => 4,
     };
     VERIFYING_KEYS
         .get_or_parse_tagged(tag, spki, |spki| {

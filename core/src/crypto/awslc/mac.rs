@@ -2,9 +2,9 @@
 
 pub use crate::crypto::mac::HMAC_SHA256_LEN;
 use alloc::vec::Vec;
-use aws_lc_rs::hmac::{Context, Key, HMAC_SHA256, HMAC_SHA384, HMAC_SHA512};
+use aws_lc_rs::hmac::{Context, Key, HMAC_SHA224, HMAC_SHA256, HMAC_SHA384, HMAC_SHA512};
 
-use crate::crypto::digest::DigestAlgorithm;
+use crate::crypto::mac::HmacHash;
 use crate::error::Result;
 
 fn tag(alg: aws_lc_rs::hmac::Algorithm, key: &[u8], parts: &[&[u8]]) -> aws_lc_rs::hmac::Tag {
@@ -28,22 +28,23 @@ pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Result<[u8; HMAC_SHA256_LEN]>
     Ok(out)
 }
 
-/// HMAC with SHA-256/384/512; see [`crate::crypto::rustcrypto::mac::hmac`].
+/// HMAC with SHA-224/256/384/512; see [`crate::crypto::rustcrypto::mac::hmac`].
 ///
 /// # Errors
 /// Never (the signature matches the RustCrypto backend's).
-pub fn hmac(alg: DigestAlgorithm, key: &[u8], parts: &[&[u8]]) -> Result<Vec<u8>> {
-    let a = match alg {
-        DigestAlgorithm::Sha256 => HMAC_SHA256,
-        DigestAlgorithm::Sha384 => HMAC_SHA384,
-        DigestAlgorithm::Sha512 => HMAC_SHA512,
+pub fn hmac(alg: impl Into<HmacHash>, key: &[u8], parts: &[&[u8]]) -> Result<Vec<u8>> {
+    let a = match alg.into() {
+        HmacHash::Sha224 => HMAC_SHA224,
+        HmacHash::Sha256 => HMAC_SHA256,
+        HmacHash::Sha384 => HMAC_SHA384,
+        HmacHash::Sha512 => HMAC_SHA512,
     };
     Ok(tag(a, key, parts).as_ref().to_vec())
 }
 
 /// Verifies an HMAC tag in constant time (whole tag only); see
 /// [`crate::crypto::rustcrypto::mac::hmac_verify`].
-pub fn hmac_verify(alg: DigestAlgorithm, key: &[u8], parts: &[&[u8]], tag: &[u8]) -> bool {
+pub fn hmac_verify(alg: impl Into<HmacHash>, key: &[u8], parts: &[&[u8]], tag: &[u8]) -> bool {
     use subtle::ConstantTimeEq;
     match hmac(alg, key, parts) {
         Ok(expected) => tag.len() == expected.len() && bool::from(expected.ct_eq(tag)),

@@ -1,20 +1,26 @@
-//! ECDSA on P-256 and P-384 through the RustCrypto `p256` and `p384` crates
-//! (see [`crate::crypto::ecdsa`]). Nonces are hedged RFC 6979.
+//! ECDSA on P-256, P-384, P-521 and secp256k1 through the RustCrypto
+//! `p256`, `p384`, `p521` and `k256` crates (see [`crate::crypto::ecdsa`]).
+//! Nonces are hedged RFC 6979.
 
 pub use crate::crypto::ecdsa::{EcCurve, P384_COMPRESSED_POINT_LEN};
 use alloc::vec::Vec;
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::crypto::ecdsa::{bad_digest, bad_private_key};
+use crate::crypto::ecdsa::{bad_digest, bad_private_key, bad_public_key};
 use crate::error::{Error, Result};
 
+/// One module per curve crate. `$low_s` is true for a crate whose verifier
+/// rejects high-`s` signatures (`k256`): `s` is then normalized to
+/// `min(s, n - s)` before verifying, which accepts exactly the signatures
+/// that plain ECDSA verification accepts (`(r, s)` verifies iff
+/// `(r, n - s)` does).
 macro_rules! curve {
-    ($m:ident, $c:ident) => {
+    ($m:ident, $c:ident, $low_s:literal) => {
         mod $m {
             use super::*;
             use $c::ecdsa::signature::hazmat::{PrehashVerifier, RandomizedPrehashSigner};
-            use $c::ecdsa::{DerSignature, SigningKey, VerifyingKey};
+            use $c::ecdsa::{DerSignature, Signature, SigningKey, VerifyingKey};
             use $c::elliptic_curve::Generate;
             use $c::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 
@@ -38,6 +44,14 @@ macro_rules! curve {
                     .map_err(|_| Error::internal("EC public key encoding failed"))
             }
 
+            pub(super) fn is_private_key(pkcs8: &[u8]) -> bool {
+                signing_key(pkcs8).is_ok()
+            }
+
+            pub(super) fn public_key_der(pkcs8: &[u8]) -> Result<Vec<u8>> {
+                spki(signing_key(pkcs8)?.verifying_key())
+            }
+
             pub(super) fn sign<R: CryptoRng + ?Sized>(
                 pkcs8: &[u8],
                 digest: &[u8],
@@ -51,9 +65,16 @@ macro_rules! curve {
             }
 
             pub(super) fn verify_with(key: &VerifyingKey, digest: &[u8], sig_der: &[u8]) -> bool {
-                match DerSignature::from_bytes(sig_der) {
-                    Ok(sig) => key.verify_prehash(digest, &sig).is_ok(),
-                    Err(_) => false,
+                if $low_s {
+                    match Signature::from_der(sig_der) {
+                        Ok(sig) => key.verify_prehash(digest, &sig.normalize_s()).is_ok(),
+                        Err(_) => false,
+                    }
+                } else {
+                    match DerSignature::from_bytes(sig_der) {
+                        Ok(sig) => key.verify_prehash(digest, &sig).is_ok(),
+                        Err(_) => false,
+                    }
                 }
             }
 
@@ -71,22 +92,48 @@ macro_rules! curve {
     };
 }
 
-curve!(nist_p256, p256);
-curve!(nist_p384, p384);
+curve!(nist_p256, p256, false);
+curve!(nist_p384, p384, false);
+#[cfg(feature = "curve-p521")]
+curve!(nist_p521, p521, false);
+#[cfg(feature = "curve-secp256k1")]
+curve!(secg_k256, k256, true);
+
+/// Calls `$f` in the module of `$curve` with the arguments, or evaluates
+/// `$unavailable` for a curve whose cargo feature is off.
+macro_rules! on_curve {
+    ($curve:expr, $f:ident($($arg:expr),*), $unavailable:expr) => {
+        match $curve {
+            EcCurve::P256 => nist_p256::$f($($arg),*),
+            EcCurve::P384 => nist_p384::$f($($arg),*),
+            #[cfg(feature = "curve-p521")]
+            EcCurve::P521 => nist_p521::$f($($arg),*),
+            #[cfg(feature = "curve-secp256k1")]
+            EcCurve::Secp256k1 => secg_k256::$f($($arg),*),
+            #[cfg(not(feature = "curve-p521"))]
+            EcCurve::P521 => $unavailable,
+            #[cfg(not(feature = "curve-secp256k1"))]
+            EcCurve::Secp256k1 => $unavailable,
+        }
+    };
+}
 
 /// Generates an ECDSA key pair on `curve` and returns the private key as
 /// PKCS#8 DER (RFC 5915 `ECPrivateKey` inside, with the public key).
 ///
 /// # Errors
 /// `KMSInternalException` if encoding fails.
+/// `UnsupportedOperationException` for P-521 or secp256k1 when its cargo
+/// feature (`curve-p521`, `curve-secp256k1`) is off.
 pub fn ecdsa_generate<R: CryptoRng + ?Sized>(
     curve: EcCurve,
     rng: &mut R,
 ) -> Result<Zeroizing<Vec<u8>>> {
-    match curve {
-        EcCurve::P256 => nist_p256::generate(rng),
-        EcCurve::P384 => nist_p384::generate(rng),
-    }
+    on_curve!(
+        curve,
+        generate(rng),
+        Err(crate::crypto::ecdsa::unavailable(curve))
+    )
 }
 
 /// The curve of the PKCS#8 EC private key `pkcs8` (e.g. to check imported
@@ -94,32 +141,24 @@ pub fn ecdsa_generate<R: CryptoRng + ?Sized>(
 ///
 /// # Errors
 /// `ValidationException` if `pkcs8` is not a valid PKCS#8 private key on
-/// P-256 or P-384.
+/// one of the [`EcCurve`]s.
 pub fn ecdsa_private_key_curve(pkcs8: &[u8]) -> Result<EcCurve> {
-    if nist_p256::signing_key(pkcs8).is_ok() {
-        Ok(EcCurve::P256)
-    } else if nist_p384::signing_key(pkcs8).is_ok() {
-        Ok(EcCurve::P384)
-    } else {
-        Err(bad_private_key())
-    }
+    EcCurve::ALL
+        .into_iter()
+        .find(|&c| on_curve!(c, is_private_key(pkcs8), false))
+        .ok_or_else(bad_private_key)
 }
 
 /// The curve of the EC public key `spki` (SubjectPublicKeyInfo DER).
 ///
 /// # Errors
-/// `ValidationException` if `spki` is not a valid public key on P-256 or
-/// P-384 (including a point that is not on the curve).
+/// `ValidationException` if `spki` is not a valid public key on one of the
+/// [`EcCurve`]s (including a point that is not on the curve).
 pub fn ecdsa_public_key_curve(spki: &[u8]) -> Result<EcCurve> {
-    if nist_p256::is_public_key(spki) {
-        Ok(EcCurve::P256)
-    } else if nist_p384::is_public_key(spki) {
-        Ok(EcCurve::P384)
-    } else {
-        Err(Error::validation(
-            "not a P-256 or P-384 SubjectPublicKeyInfo",
-        ))
-    }
+    EcCurve::ALL
+        .into_iter()
+        .find(|&c| on_curve!(c, is_public_key(spki), false))
+        .ok_or_else(bad_public_key)
 }
 
 /// The public key of the PKCS#8 private key `pkcs8` on `curve`, as DER
@@ -129,21 +168,27 @@ pub fn ecdsa_public_key_curve(spki: &[u8]) -> Result<EcCurve> {
 /// # Errors
 /// `ValidationException` if `pkcs8` is not a valid PKCS#8 private key on
 /// `curve`; `KMSInternalException` if encoding fails.
+/// `UnsupportedOperationException` for P-521 or secp256k1 when its cargo
+/// feature (`curve-p521`, `curve-secp256k1`) is off.
 pub fn ecdsa_public_key_der(curve: EcCurve, pkcs8: &[u8]) -> Result<Vec<u8>> {
-    match curve {
-        EcCurve::P256 => nist_p256::spki(nist_p256::signing_key(pkcs8)?.verifying_key()),
-        EcCurve::P384 => nist_p384::spki(nist_p384::signing_key(pkcs8)?.verifying_key()),
-    }
+    on_curve!(
+        curve,
+        public_key_der(pkcs8),
+        Err(crate::crypto::ecdsa::unavailable(curve))
+    )
 }
 
-/// Signs `digest` (SHA-256 for P-256, SHA-384 for P-384, computed by the
-/// caller) with ECDSA and returns the DER signature (at most 72 bytes for
-/// P-256, 104 for P-384). The nonce is hedged RFC 6979 (see the module docs).
+/// Signs `digest` ([`EcCurve::digest`], computed by the caller) with ECDSA
+/// and returns the DER signature (at most 72 bytes for P-256 and
+/// secp256k1, 104 for P-384, 139 for P-521). The nonce is hedged RFC 6979
+/// (see the module docs); secp256k1 signatures are low-S.
 ///
 /// # Errors
 /// `ValidationException` if `digest` is not [`EcCurve::digest_len`] bytes or
 /// `pkcs8` is not a valid private key on `curve`; `KMSInternalException` if
 /// signing fails (the RNG failed).
+/// `UnsupportedOperationException` for P-521 or secp256k1 when its cargo
+/// feature (`curve-p521`, `curve-secp256k1`) is off.
 pub fn ecdsa_sign_digest<R: CryptoRng + ?Sized>(
     curve: EcCurve,
     pkcs8: &[u8],
@@ -153,10 +198,11 @@ pub fn ecdsa_sign_digest<R: CryptoRng + ?Sized>(
     if digest.len() != curve.digest_len() {
         return Err(bad_digest());
     }
-    match curve {
-        EcCurve::P256 => nist_p256::sign(pkcs8, digest, rng),
-        EcCurve::P384 => nist_p384::sign(pkcs8, digest, rng),
-    }
+    on_curve!(
+        curve,
+        sign(pkcs8, digest, rng),
+        Err(crate::crypto::ecdsa::unavailable(curve))
+    )
 }
 
 /// Verifies a DER ECDSA signature over `digest` with the public key `spki`
@@ -165,15 +211,13 @@ pub fn ecdsa_sign_digest<R: CryptoRng + ?Sized>(
 /// `false` if the signature does not verify or is not strict DER, `digest`
 /// is not [`EcCurve::digest_len`] bytes, or `spki` is not a valid public key
 /// on `curve`; the caller maps `false` to `KMSInvalidSignatureException`.
-/// Both `s` and `n - s` verify (FIPS 186-5 does not require low `s`).
+/// Both `s` and `n - s` verify on every curve (FIPS 186-5 and SEC 1 do not
+/// require low `s`).
 pub fn ecdsa_verify_digest(curve: EcCurve, spki: &[u8], digest: &[u8], sig_der: &[u8]) -> bool {
     if digest.len() != curve.digest_len() {
         return false;
     }
-    match curve {
-        EcCurve::P256 => nist_p256::verify(spki, digest, sig_der),
-        EcCurve::P384 => nist_p384::verify(spki, digest, sig_der),
-    }
+    on_curve!(curve, verify(spki, digest, sig_der), false)
 }
 
 /// The public key of the P-384 PKCS#8 private key `pkcs8` as a compressed

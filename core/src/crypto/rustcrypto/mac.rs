@@ -3,9 +3,9 @@
 pub use crate::crypto::mac::HMAC_SHA256_LEN;
 use alloc::vec::Vec;
 use hmac::{Hmac, KeyInit, Mac};
-use sha2::{Sha256, Sha384, Sha512};
+use sha2::{Sha224, Sha256, Sha384, Sha512};
 
-use crate::crypto::digest::DigestAlgorithm;
+use crate::crypto::mac::HmacHash;
 
 use crate::error::{Error, Result};
 
@@ -23,14 +23,17 @@ pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Result<[u8; HMAC_SHA256_LEN]>
     Ok(mac.finalize().into_bytes().into())
 }
 
-/// HMAC with the SHA-2 function `alg` over the concatenation of `parts`
-/// (RFC 2104); the tag has `alg.output_len()` bytes (32, 48 or 64). This is
-/// KMS `GenerateMac` with `HMAC_SHA_256`, `HMAC_SHA_384` or `HMAC_SHA_512`.
+/// HMAC with the SHA-2 function `alg` (an [`HmacHash`] or a
+/// [`DigestAlgorithm`](crate::crypto::DigestAlgorithm)) over the
+/// concatenation of `parts` (RFC 2104); the tag has
+/// [`HmacHash::tag_len`] bytes (28, 32, 48 or 64). This is KMS
+/// `GenerateMac` with `HMAC_SHA_224`, `HMAC_SHA_256`, `HMAC_SHA_384` or
+/// `HMAC_SHA_512`.
 ///
 /// # Errors
 /// `KMSInternalException` only if the HMAC implementation rejects the key,
 /// which RFC 2104 HMAC never does (keys of every length are allowed).
-pub fn hmac(alg: DigestAlgorithm, key: &[u8], parts: &[&[u8]]) -> Result<Vec<u8>> {
+pub fn hmac(alg: impl Into<HmacHash>, key: &[u8], parts: &[&[u8]]) -> Result<Vec<u8>> {
     fn run<M: Mac + KeyInit>(key: &[u8], parts: &[&[u8]]) -> Result<Vec<u8>> {
         let mut mac = <M as KeyInit>::new_from_slice(key)
             .map_err(|_| Error::internal("HMAC key rejected"))?;
@@ -39,10 +42,11 @@ pub fn hmac(alg: DigestAlgorithm, key: &[u8], parts: &[&[u8]]) -> Result<Vec<u8>
         }
         Ok(mac.finalize().into_bytes().to_vec())
     }
-    match alg {
-        DigestAlgorithm::Sha256 => run::<Hmac<Sha256>>(key, parts),
-        DigestAlgorithm::Sha384 => run::<Hmac<Sha384>>(key, parts),
-        DigestAlgorithm::Sha512 => run::<Hmac<Sha512>>(key, parts),
+    match alg.into() {
+        HmacHash::Sha224 => run::<Hmac<Sha224>>(key, parts),
+        HmacHash::Sha256 => run::<Hmac<Sha256>>(key, parts),
+        HmacHash::Sha384 => run::<Hmac<Sha384>>(key, parts),
+        HmacHash::Sha512 => run::<Hmac<Sha512>>(key, parts),
     }
 }
 
@@ -50,7 +54,7 @@ pub fn hmac(alg: DigestAlgorithm, key: &[u8], parts: &[&[u8]]) -> Result<Vec<u8>
 /// time (`subtle`); `false` on any mismatch, including a tag of the wrong
 /// length (truncated tags are not accepted: KMS `VerifyMac` compares the
 /// whole tag). The caller maps `false` to `KMSInvalidMacException`.
-pub fn hmac_verify(alg: DigestAlgorithm, key: &[u8], parts: &[&[u8]], tag: &[u8]) -> bool {
+pub fn hmac_verify(alg: impl Into<HmacHash>, key: &[u8], parts: &[&[u8]], tag: &[u8]) -> bool {
     use subtle::ConstantTimeEq;
     match hmac(alg, key, parts) {
         Ok(expected) => tag.len() == expected.len() && bool::from(expected.ct_eq(tag)),
@@ -71,11 +75,17 @@ pub fn hmac_sha256_verify(key: &[u8], parts: &[&[u8]], tag: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::DigestAlgorithm;
 
     #[test]
     fn rfc4231_test_case_2() {
         let key = b"Jefe";
         let msg: &[u8] = b"what do ya want for nothing?";
+        let t224 = hmac(HmacHash::Sha224, key, &[msg]).unwrap();
+        assert_eq!(t224.len(), 28);
+        assert_eq!(t224[..4], [0xa3, 0x0e, 0x01, 0x09]);
+        assert!(hmac_verify(HmacHash::Sha224, key, &[msg], &t224));
+        assert!(!hmac_verify(HmacHash::Sha224, key, &[msg], &t224[..27]));
         let t256 = hmac(DigestAlgorithm::Sha256, key, &[msg]).unwrap();
         assert_eq!(t256[..4], [0x5b, 0xdc, 0xc1, 0x46]);
         assert_eq!(t256[..], hmac_sha256(key, &[msg]).unwrap()[..]);
