@@ -86,6 +86,45 @@ impl Keystore {
         })
     }
 
+    /// DeriveSharedSecret: the raw ECDH shared secret (32 bytes on P-256,
+    /// 48 on P-384) of a NIST ECC `KEY_AGREEMENT` key and the peer's public
+    /// key (DER SubjectPublicKeyInfo on the same curve). Authorized as
+    /// `kms:DeriveSharedSecret` with the condition key
+    /// `kms:KeyAgreementAlgorithm`, or by a grant for `DeriveSharedSecret`.
+    /// The audit event records the key and the algorithm, never the secret.
+    ///
+    /// # Errors
+    /// See [`strongroom_core::asym::derive_shared_secret`];
+    /// `NotFoundException`, `AccessDeniedException`,
+    /// `InvalidGrantTokenException`.
+    pub fn derive_shared_secret(
+        &self,
+        req: &DeriveSharedSecretRequest,
+    ) -> Result<DeriveSharedSecretResponse> {
+        let params = RequestParameters {
+            key_agreement_algorithm: req.key_agreement_algorithm.map(|a| a.as_str().into()),
+            ..key_params(&req.key_id)
+        };
+        self.call("DeriveSharedSecret", params, |call| {
+            self.check_grant_tokens(&req.grant_tokens)?;
+            let rec = self.load_shared(&req.key_id)?;
+            self.authorize(
+                call,
+                "DeriveSharedSecret",
+                &rec,
+                &req.key_id,
+                &EncryptionContext::default(),
+                |mut r| {
+                    if let Some(a) = req.key_agreement_algorithm {
+                        r.set("kms:KeyAgreementAlgorithm", a.as_str());
+                    }
+                    r
+                },
+            )?;
+            asym::derive_shared_secret(&self.env(), &rec, req)
+        })
+    }
+
     /// GenerateMac with an HMAC key (message 1–4096 bytes).
     ///
     /// # Errors

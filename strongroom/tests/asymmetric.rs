@@ -374,9 +374,11 @@ fn create_key_spec_usage_pairs_and_no_rotation() {
             let ok = match spec {
                 KeySpec::SymmetricDefault => usage == KeyUsage::EncryptDecrypt,
                 KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
-                    usage != KeyUsage::GenerateVerifyMac
+                    matches!(usage, KeyUsage::EncryptDecrypt | KeyUsage::SignVerify)
                 }
-                KeySpec::EccNistP256 | KeySpec::EccNistP384 => usage == KeyUsage::SignVerify,
+                KeySpec::EccNistP256 | KeySpec::EccNistP384 => {
+                    matches!(usage, KeyUsage::SignVerify | KeyUsage::KeyAgreement)
+                }
                 _ => usage == KeyUsage::GenerateVerifyMac,
             };
             // Valid pairs of slow specs are created as EXTERNAL (no keygen).
