@@ -783,3 +783,224 @@ fn cli_limits_and_mac_round_trip() {
         "ValidationException",
     );
 }
+
+/// DeriveSharedSecret against `openssl pkeyutl -derive`, both directions,
+/// on P-256 and P-384: the peer (an OpenSSL key) derives from the KMS key's
+/// GetPublicKey PEM the same secret that `derive-shared-secret` returns for
+/// the peer's public key; and a KEY_AGREEMENT key whose private key OpenSSL
+/// made (imported, origin EXTERNAL) derives what OpenSSL derives with it.
+/// Then the wrong-curve, RSA and garbage public keys are refused.
+#[test]
+fn derive_shared_secret_matches_openssl_pkeyutl_derive() {
+    let e = Env::new();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    for (spec, curve, len) in [
+        ("ECC_NIST_P256", "P-256", 32),
+        ("ECC_NIST_P384", "P-384", 48),
+    ] {
+        let key = e.create_key(spec, "KEY_AGREEMENT", None);
+        let d = e.ok(&["describe-key", "--key-id", &key]);
+        assert_eq!(d["KeyMetadata"]["KeyAgreementAlgorithms"][0], "ECDH");
+        let pk = e.ok(&[
+            "get-public-key",
+            "--key-id",
+            &key,
+            "--outfile",
+            &e.p("kms.pem"),
+            "--pem",
+        ]);
+        assert_eq!(pk["KeyAgreementAlgorithms"][0], "ECDH");
+        assert_eq!(pk["KeyUsage"], "KEY_AGREEMENT");
+        let peer = e.p("peer.pem");
+        openssl(&[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            &format!("ec_paramgen_curve:{curve}"),
+            "-out",
+            &peer,
+        ]);
+        let peer_pub = e.p("peer_pub.der");
+        openssl(&[
+            "pkey", "-in", &peer, "-pubout", "-outform", "DER", "-out", &peer_pub,
+        ]);
+        let r = e.ok(&[
+            "derive-shared-secret",
+            "--key-id",
+            &key,
+            "--key-agreement-algorithm",
+            "ECDH",
+            "--public-key",
+            &format!("fileb://{peer_pub}"),
+            "--outfile",
+            &e.p("z.bin"),
+        ]);
+        assert_eq!(r["KeyAgreementAlgorithm"], "ECDH");
+        assert_eq!(r["KeyOrigin"], "AWS_KMS");
+        assert!(r["KeyId"].as_str().unwrap().ends_with(&key));
+        let z = b64.decode(r["SharedSecret"].as_str().unwrap()).unwrap();
+        assert_eq!(z.len(), len);
+        assert_eq!(std::fs::read(e.p("z.bin")).unwrap(), z);
+        let theirs = openssl(&[
+            "pkeyutl",
+            "-derive",
+            "-inkey",
+            &peer,
+            "-peerkey",
+            &e.p("kms.pem"),
+        ])
+        .stdout;
+        assert_eq!(theirs, z, "{spec}: OpenSSL's ECDH differs");
+
+        // A public key of the other curve, an RSA key and garbage.
+        let other = if curve == "P-256" { "P-384" } else { "P-256" };
+        openssl(&[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            &format!("ec_paramgen_curve:{other}"),
+            "-out",
+            &e.p("other.pem"),
+        ]);
+        openssl(&[
+            "pkey",
+            "-in",
+            &e.p("other.pem"),
+            "-pubout",
+            "-outform",
+            "DER",
+            "-out",
+            &e.p("other.der"),
+        ]);
+        std::fs::write(e.p("garbage.der"), b"not a public key").unwrap();
+        for bad in ["other.der", "garbage.der"] {
+            e.fails_with(
+                &[
+                    "derive-shared-secret",
+                    "--key-id",
+                    &key,
+                    "--key-agreement-algorithm",
+                    "ECDH",
+                    "--public-key",
+                    &format!("fileb://{}", e.p(bad)),
+                ],
+                "ValidationException",
+            );
+        }
+    }
+
+    // OpenSSL's private key imported into a KEY_AGREEMENT key.
+    let ec = pkcs8_der(
+        &e,
+        &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        "ec",
+    );
+    let ek = e.create_key("ECC_NIST_P256", "KEY_AGREEMENT", Some("EXTERNAL"));
+    e.import_params(&ek, "RSAES_OAEP_SHA_256");
+    openssl_oaep(&e, "sha256", "ec.der", "ec.wrapped");
+    let out = e.import(&ek, "ec.wrapped");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let peer = e.p("peer2.pem");
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        &peer,
+    ]);
+    let peer_pub = e.p("peer2_pub.der");
+    openssl(&[
+        "pkey", "-in", &peer, "-pubout", "-outform", "DER", "-out", &peer_pub,
+    ]);
+    let r = e.ok(&[
+        "derive-shared-secret",
+        "--key-id",
+        &ek,
+        "--key-agreement-algorithm",
+        "ECDH",
+        "--public-key",
+        &format!("fileb://{peer_pub}"),
+    ]);
+    assert_eq!(r["KeyOrigin"], "EXTERNAL");
+    let z = b64.decode(r["SharedSecret"].as_str().unwrap()).unwrap();
+    let theirs = openssl(&[
+        "pkeyutl",
+        "-derive",
+        "-inkey",
+        &e.p("ec.pem"),
+        "-peerkey",
+        &peer_pub,
+        "-peerform",
+        "DER",
+    ])
+    .stdout;
+    assert_eq!(theirs, z, "imported key: OpenSSL's ECDH differs");
+
+    // RSA public keys, SIGN_VERIFY keys and Recipient are refused.
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-out",
+        &e.p("rsa.pem"),
+    ]);
+    openssl(&[
+        "pkey",
+        "-in",
+        &e.p("rsa.pem"),
+        "-pubout",
+        "-outform",
+        "DER",
+        "-out",
+        &e.p("rsa_pub.der"),
+    ]);
+    let derive = |key: &str, public: &str, extra: &[&str]| {
+        let mut args = vec![
+            "derive-shared-secret".to_string(),
+            "--key-id".into(),
+            key.into(),
+            "--key-agreement-algorithm".into(),
+            "ECDH".into(),
+            "--public-key".into(),
+            format!("fileb://{}", e.p(public)),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    let args = derive(&ek, "rsa_pub.der", &[]);
+    e.fails_with(
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        "ValidationException",
+    );
+    let signer = e.create_key("ECC_NIST_P256", "SIGN_VERIFY", None);
+    let args = derive(&signer, "peer2_pub.der", &[]);
+    e.fails_with(
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        "InvalidKeyUsageException",
+    );
+    let args = derive(
+        &ek,
+        "peer2_pub.der",
+        &[
+            "--recipient",
+            "KeyEncryptionAlgorithm=RSAES_OAEP_SHA_256,AttestationDocument=AA==",
+        ],
+    );
+    e.fails_with(
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        "UnsupportedOperationException",
+    );
+    // The CLI printed no private key made by OpenSSL.
+    let printed = e.printed.borrow();
+    assert!(!printed.windows(16).any(|w| ec.windows(16).any(|s| s == w)));
+}
