@@ -15,33 +15,16 @@
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use rand_core::UnwrapErr;
 use strongroom_core::api::*;
 use strongroom_core::asym;
 use strongroom_core::crypto::{ecdh, ecdsa, rsa, rustcrypto, EcCurve, RsaKeySize};
 use strongroom_core::key::*;
-use strongroom_core::ops::{self, Env};
-use strongroom_core::seal::RootKey;
+use strongroom_core::ops;
 use strongroom_core::ErrorKind;
 
-type Rng = UnwrapErr<getrandom::SysRng>;
-fn rng() -> Rng {
-    UnwrapErr(getrandom::SysRng)
-}
-
-fn root() -> &'static RootKey {
-    static R: OnceLock<RootKey> = OnceLock::new();
-    R.get_or_init(|| RootKey::from_bytes(&[9u8; 32]).unwrap())
-}
-
-fn env() -> Env<'static> {
-    Env {
-        region: "local-1",
-        account: "000000000000",
-        root: root(),
-        now: 1_700_000_000,
-    }
-}
+#[path = "support/ops_env.rs"]
+mod ops_env;
+use ops_env::{env, rng};
 
 const CURVES: [EcCurve; 2] = [EcCurve::P256, EcCurve::P384];
 
@@ -187,15 +170,7 @@ proptest! {
 }
 
 fn key(spec: KeySpec, usage: KeyUsage) -> strongroom_core::Result<KeyRecord> {
-    ops::create_key(
-        &env(),
-        &mut rng(),
-        &CreateKeyRequest {
-            key_spec: Some(spec),
-            key_usage: Some(usage),
-            ..Default::default()
-        },
-    )
+    ops_env::create_key(spec, usage, None)
 }
 
 fn derive_req(rec: &KeyRecord, public_key: Vec<u8>) -> DeriveSharedSecretRequest {

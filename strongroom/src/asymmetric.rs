@@ -36,13 +36,18 @@ impl Keystore {
             ..key_params(&req.key_id)
         };
         self.call("Sign", params, |call| {
-            let rec = self.load_for_signature(
+            let rec = self.load_for(
                 call,
                 "Sign",
                 &req.key_id,
                 &req.grant_tokens,
-                req.signing_algorithm.map(|a| a.as_str()),
-                message_type,
+                &[
+                    (
+                        "kms:SigningAlgorithm",
+                        req.signing_algorithm.map(|a| a.as_str()),
+                    ),
+                    ("kms:MessageType", Some(message_type)),
+                ],
             )?;
             asym::sign(&self.env(), &mut os_rng(), &rec, req)
         })
@@ -62,13 +67,18 @@ impl Keystore {
             ..key_params(&req.key_id)
         };
         self.call("Verify", params, |call| {
-            let rec = self.load_for_signature(
+            let rec = self.load_for(
                 call,
                 "Verify",
                 &req.key_id,
                 &req.grant_tokens,
-                req.signing_algorithm.map(|a| a.as_str()),
-                message_type,
+                &[
+                    (
+                        "kms:SigningAlgorithm",
+                        req.signing_algorithm.map(|a| a.as_str()),
+                    ),
+                    ("kms:MessageType", Some(message_type)),
+                ],
             )?;
             let env = self.env();
             asym::verify_with(&rec, req, || rec.public_key(&env))
@@ -106,20 +116,15 @@ impl Keystore {
             ..key_params(&req.key_id)
         };
         self.call("DeriveSharedSecret", params, |call| {
-            self.check_grant_tokens(&req.grant_tokens)?;
-            let rec = self.load_shared(&req.key_id)?;
-            self.authorize(
+            let rec = self.load_for(
                 call,
                 "DeriveSharedSecret",
-                &rec,
                 &req.key_id,
-                &EncryptionContext::default(),
-                |mut r| {
-                    if let Some(a) = req.key_agreement_algorithm {
-                        r.set("kms:KeyAgreementAlgorithm", a.as_str());
-                    }
-                    r
-                },
+                &req.grant_tokens,
+                &[(
+                    "kms:KeyAgreementAlgorithm",
+                    req.key_agreement_algorithm.map(|a| a.as_str()),
+                )],
             )?;
             asym::derive_shared_secret(&self.env(), &rec, req)
         })
@@ -135,20 +140,12 @@ impl Keystore {
             ..key_params(&req.key_id)
         };
         self.call("GenerateMac", params, |call| {
-            self.check_grant_tokens(&req.grant_tokens)?;
-            let rec = self.load_shared(&req.key_id)?;
-            self.authorize(
+            let rec = self.load_for(
                 call,
                 "GenerateMac",
-                &rec,
                 &req.key_id,
-                &EncryptionContext::default(),
-                |mut r| {
-                    if let Some(a) = req.mac_algorithm {
-                        r.set("kms:MacAlgorithm", a.as_str());
-                    }
-                    r
-                },
+                &req.grant_tokens,
+                &[("kms:MacAlgorithm", req.mac_algorithm.map(|a| a.as_str()))],
             )?;
             asym::generate_mac(&self.env(), &rec, req)
         })
@@ -165,20 +162,12 @@ impl Keystore {
             ..key_params(&req.key_id)
         };
         self.call("VerifyMac", params, |call| {
-            self.check_grant_tokens(&req.grant_tokens)?;
-            let rec = self.load_shared(&req.key_id)?;
-            self.authorize(
+            let rec = self.load_for(
                 call,
                 "VerifyMac",
-                &rec,
                 &req.key_id,
-                &EncryptionContext::default(),
-                |mut r| {
-                    if let Some(a) = req.mac_algorithm {
-                        r.set("kms:MacAlgorithm", a.as_str());
-                    }
-                    r
-                },
+                &req.grant_tokens,
+                &[("kms:MacAlgorithm", req.mac_algorithm.map(|a| a.as_str()))],
             )?;
             asym::verify_mac(&self.env(), &rec, req)
         })
@@ -463,17 +452,18 @@ impl Keystore {
 }
 
 impl Keystore {
-    /// Sign and Verify: checks the grant tokens, loads the key and authorizes
-    /// `action` with the `kms:SigningAlgorithm` and `kms:MessageType`
-    /// condition keys.
-    fn load_for_signature(
+    /// Sign, Verify, GenerateMac, VerifyMac and DeriveSharedSecret: checks
+    /// the grant tokens, loads the key and authorizes `action` with the
+    /// operation's condition keys (`kms:SigningAlgorithm`,
+    /// `kms:MessageType`, `kms:MacAlgorithm`, `kms:KeyAgreementAlgorithm`);
+    /// one whose value the request left out (`None`) is not set.
+    fn load_for(
         &self,
         call: &mut Call,
         action: &str,
         key_id: &str,
         grant_tokens: &[String],
-        signing_algorithm: Option<&str>,
-        message_type: &str,
+        conditions: &[(&str, Option<&str>)],
     ) -> Result<std::sync::Arc<crate::cache::CachedKey>> {
         self.check_grant_tokens(grant_tokens)?;
         let rec = self.load_shared(key_id)?;
@@ -484,10 +474,12 @@ impl Keystore {
             key_id,
             &EncryptionContext::default(),
             |mut r| {
-                if let Some(a) = signing_algorithm {
-                    r.set("kms:SigningAlgorithm", a);
+                for (key, value) in conditions {
+                    if let Some(v) = value {
+                        r.set(key, *v);
+                    }
                 }
-                r.with("kms:MessageType", message_type)
+                r
             },
         )?;
         Ok(rec)

@@ -12,7 +12,7 @@ use strongroom::api::*;
 use strongroom::core::crypto::{ecdh, EcCurve};
 use strongroom::core::grant::GrantOperation;
 use strongroom::core::key::{KeySpec, KeyUsage, MacAlgorithm, Origin, SigningAlgorithm};
-use strongroom::{AuditFilter, CreateOptions, ErrorKind, Keystore, Secret};
+use strongroom::{AuditFilter, ErrorKind, Secret};
 
 const ADMIN: &str = "arn:aws:iam::000000000000:user/admin";
 const APP: &str = "arn:aws:iam::000000000000:user/app";
@@ -153,20 +153,6 @@ fn disabled_and_pending_deletion_keys_refuse() {
     );
 }
 
-fn admin_keystore() -> (tempfile::TempDir, Keystore) {
-    let dir = tempfile::tempdir().unwrap();
-    let ks = Keystore::create(
-        dir.path().join("ks.db"),
-        root_source(&ROOT),
-        CreateOptions {
-            admin_principal: Some(ADMIN.into()),
-            ..CreateOptions::default()
-        },
-    )
-    .unwrap();
-    (dir, ks)
-}
-
 fn policy_allowing_app(condition: Value) -> String {
     json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": ADMIN}, "Action": "kms:*", "Resource": "*"},
@@ -178,7 +164,7 @@ fn policy_allowing_app(condition: Value) -> String {
 
 #[test]
 fn key_policy_and_condition_key() {
-    let (_dir, ks) = admin_keystore();
+    let (_dir, ks) = admin_keystore(ADMIN);
     let key = agreement_key(&ks, KeySpec::EccNistP256);
     let app = ks.as_principal(APP);
     let (_, peer) = peer_key(EcCurve::P256);
@@ -206,7 +192,7 @@ fn key_policy_and_condition_key() {
 
 #[test]
 fn grants_and_grant_tokens() {
-    let (_dir, ks) = admin_keystore();
+    let (_dir, ks) = admin_keystore(ADMIN);
     let key = agreement_key(&ks, KeySpec::EccNistP384);
     let app = ks.as_principal(APP);
     let (_, peer) = peer_key(EcCurve::P384);
@@ -249,7 +235,7 @@ fn grants_and_grant_tokens() {
 
 #[test]
 fn one_audit_event_per_call_without_the_secret() {
-    let (_dir, ks) = admin_keystore();
+    let (_dir, ks) = admin_keystore(ADMIN);
     let key = agreement_key(&ks, KeySpec::EccNistP256);
     let (_, peer) = peer_key(EcCurve::P256);
     let before = ks.audit_events(&AuditFilter::default()).unwrap().len();

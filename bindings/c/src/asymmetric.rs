@@ -8,8 +8,9 @@ use std::ffi::c_char;
 
 use serde::de::DeserializeOwned;
 use sr::api::{
-    DeriveSharedSecretRequest, GenerateDataKeyPairRequest, GenerateMacRequest, GetParametersForImportRequest,
-    ImportKeyMaterialRequest, SignRequest, VerifyMacRequest, VerifyRequest,
+    DeriveSharedSecretRequest, GenerateDataKeyPairRequest, GenerateMacRequest,
+    GetParametersForImportRequest, ImportKeyMaterialRequest, SignRequest, VerifyMacRequest,
+    VerifyRequest,
 };
 use sr::Secret;
 
