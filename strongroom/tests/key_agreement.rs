@@ -220,7 +220,13 @@ fn grants_and_grant_tokens() {
             ..Default::default()
         })
         .unwrap();
-    try_derive(&app, &key.key_id, &peer, &[g.grant_token.clone()]).unwrap();
+    try_derive(
+        &app,
+        &key.key_id,
+        &peer,
+        std::slice::from_ref(&g.grant_token),
+    )
+    .unwrap();
     try_derive(&app, &key.key_id, &peer, &[]).unwrap();
     expect_err(
         try_derive(&app, &key.key_id, &peer, &["not-a-token".into()]),
