@@ -17,8 +17,13 @@
 //! curve arithmetic is the backend's (RustCrypto `elliptic_curve::ecdh` or
 //! AWS-LC `agreement`), never Strongroom's.
 //!
-//! Adding a curve: one arm in [`curve_oid`] and one in each backend's
-//! dispatch.
+//! Adding a curve (e.g. P-521 once `EcCurve` has it): one arm each in
+//! [`curve_oid`], [`shared_secret_len`] and each backend's `ecdh_derive`
+//! dispatch, and the key spec in `asym::key_agreement_curve`, which alone
+//! decides which KMS key specs allow `KEY_AGREEMENT` (KMS: the NIST curves,
+//! never `ECC_SECG_P256K1`). Until then a curve without arms is refused
+//! with `UnsupportedOperationException`, so adding curves elsewhere never
+//! breaks this module.
 
 use spki::der::Decode;
 use spki::ObjectIdentifier;
