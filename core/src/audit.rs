@@ -561,6 +561,29 @@ fn assemble_line(canonical: &str, mac: &[u8]) -> String {
     format!("{body},\"{CHAIN_FIELD}\":\"{}\"}}", hex(mac))
 }
 
+/// The log line of a record read back from a log and parsed (with its
+/// `strongroomChain` field), as [`chain_line`] wrote it: the canonical form
+/// of the rest with the chain field last. Lets a caller that holds records
+/// as parsed JSON objects (where member order is lost) verify them with
+/// [`verify_chain`]. A record without a string chain field comes back in
+/// plain canonical form, which fails verification as malformed.
+pub fn record_line(record: &Value) -> String {
+    let mut rest = record.clone();
+    let chain = match rest.as_object_mut().map(|o| o.remove(CHAIN_FIELD)) {
+        Some(Some(Value::String(c))) if rest.as_object().is_some_and(|o| !o.is_empty()) => c,
+        _ => return canonical_json(record),
+    };
+    let canonical = canonical_json(&rest);
+    let mut line = String::with_capacity(canonical.len() + chain.len() + 22);
+    line.push_str(&canonical[..canonical.len() - 1]);
+    line.push_str(",\"");
+    line.push_str(CHAIN_FIELD);
+    line.push_str("\":");
+    write_string(&chain, &mut line);
+    line.push('}');
+    line
+}
+
 /// Why a log failed verification.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChainFault {

@@ -23,25 +23,16 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
-use strongroom_core::audit::{AuditEvent, RequestParameters};
-use strongroom_core::grant::{grant_allows, grant_id_from_token, Grant, GrantOperation};
+use strongroom_core::access;
+pub(crate) use strongroom_core::access::Call;
+use strongroom_core::audit::RequestParameters;
+use strongroom_core::grant::Grant;
 use strongroom_core::key::{KeyIdentifier, KeyRecord};
-use strongroom_core::policy::{self, Decision, Policy, PolicyRequest};
-use strongroom_core::{EncryptionContext, Error, Result};
+use strongroom_core::policy::{Policy, PolicyRequest};
+use strongroom_core::{EncryptionContext, Result};
 
 use crate::store::{Row, Table};
 use crate::{from_json, os_rng, to_json, Keystore};
-
-/// One operation in progress: what its audit event will say.
-pub(crate) struct Call {
-    /// `requestParameters` (non-secret fields only).
-    pub params: RequestParameters,
-    /// Key ARNs the operation touched, in the order they were authorized.
-    pub resources: Vec<String>,
-    /// `responseElements` when the operation succeeds (non-secret only).
-    pub response: Value,
-}
 
 impl Keystore {
     /// The same keystore acting for `principal` (an ARN such as
@@ -78,25 +69,13 @@ impl Keystore {
         params: RequestParameters,
         f: impl FnOnce(&mut Call) -> Result<T>,
     ) -> Result<T> {
-        let mut call = Call {
-            params,
-            resources: Vec::new(),
-            response: Value::Null,
-        };
+        let mut call = Call::new(params);
         let result = f(&mut call);
         let mut random = [0u8; 32];
         rand_core::Rng::fill_bytes(&mut os_rng(), &mut random);
         let millis = self.inner.clock.now().saturating_mul(1000);
-        let mut event = AuditEvent::new(op, self.principal(), millis, random)
-            .with_request_parameters(&call.params)
-            .with_recipient_account(self.account());
-        for r in &call.resources {
-            event = event.with_key(r);
-        }
-        event = match &result {
-            Ok(_) => event.with_response_elements(call.response),
-            Err(e) => event.with_error(e),
-        };
+        let error = result.as_ref().err();
+        let event = call.event(op, self.principal(), millis, random, self.account(), error);
         self.append_audit(&event, crate::audit_log::durable_event(op))?;
         result
     }
@@ -106,13 +85,7 @@ impl Keystore {
     /// # Errors
     /// `ValidationException` for more than 10, `InvalidGrantTokenException`.
     pub(crate) fn check_grant_tokens(&self, tokens: &[String]) -> Result<()> {
-        if tokens.len() > strongroom_core::ops::MAX_GRANT_TOKENS {
-            return Err(Error::validation("at most 10 grant tokens may be given"));
-        }
-        for t in tokens {
-            grant_id_from_token(self.inner.root.grant_token_key(), t)?;
-        }
-        Ok(())
+        access::check_grant_tokens(self.inner.root.grant_token_key(), tokens)
     }
 
     /// The key's parsed policy: the default policy, the one parsed when the
@@ -130,13 +103,8 @@ impl Keystore {
                 {
                     return Ok(p);
                 }
-                Policy::parse(text).map(Arc::new).map_err(|e| {
-                    Error::internal(format!(
-                        "the stored policy of key {} does not parse: {}",
-                        rec.key_id,
-                        e.message()
-                    ))
-                })
+                Ok(access::stored_policy(rec)?
+                    .map_or_else(|| self.inner.default_policy.clone(), Arc::new))
             }
         }
     }
@@ -179,39 +147,19 @@ impl Keystore {
         grant_context: &EncryptionContext,
         build: impl for<'a> FnOnce(PolicyRequest<'a>) -> PolicyRequest<'a>,
     ) -> Result<Option<Vec<Grant>>> {
-        if !call.resources.contains(&rec.arn) {
-            call.resources.push(rec.arn.clone());
-        }
-        let principal = self.principal();
-        let mut req = PolicyRequest::new(principal, action, &rec.arn)
-            .with("kms:KeySpec", rec.key_spec.as_str())
-            .with("kms:KeyUsage", rec.key_usage.as_str())
-            .with("kms:KeyOrigin", rec.origin.as_str());
-        for (k, v) in &rec.tags {
-            req.set(&format!("aws:ResourceTag/{k}"), v.as_str());
-        }
-        if let Ok(KeyIdentifier::Alias(name)) = self.parse_ident(requested_as) {
-            req.set("kms:RequestAlias", name);
-        }
+        call.touch(&rec.arn);
+        let alias = match self.parse_ident(requested_as) {
+            Ok(KeyIdentifier::Alias(name)) => Some(name),
+            _ => None,
+        };
+        let mut req = access::key_request(self.principal(), action, rec, alias);
         let policy = self.key_policy(rec)?;
         // Only look the aliases up when the policy can ask for them.
-        let text = rec.policy.as_deref().unwrap_or("");
-        if text.to_ascii_lowercase().contains("resourcealiases") {
+        if access::needs_resource_aliases(rec) {
             req.set("kms:ResourceAliases", self.aliases_of(&rec.key_id)?);
         }
         let req = build(req);
-        let allowing: Vec<Grant> = match policy::evaluate(&policy, &req) {
-            Decision::Allow => return Ok(None),
-            Decision::ExplicitDeny => Vec::new(),
-            Decision::ImplicitDeny if GrantOperation::parse(action).is_ok() => self
-                .grants_of(&rec.key_id)?
-                .into_iter()
-                .filter(|g| grant_allows(g, principal, action, grant_context))
-                .collect(),
-            Decision::ImplicitDeny => Vec::new(),
-        };
-        policy::authorize(&policy, &req, !allowing.is_empty())?;
-        Ok(Some(allowing))
+        access::decide(&policy, &req, grant_context, || self.grants_of(&rec.key_id))
     }
 
     /// The alias names that point at `key_id`.
@@ -302,7 +250,4 @@ impl Keystore {
     }
 }
 
-/// The row ID of a grant: `<key ID>/<grant ID>`.
-pub(crate) fn grant_row_id(key_id: &str, grant_id: &str) -> String {
-    format!("{key_id}/{grant_id}")
-}
+pub(crate) use strongroom_core::grant::grant_row_id;
