@@ -198,7 +198,7 @@ fn open_input(input: &str, label: &str) -> Result<(Box<dyn Read>, ProgressBar), 
         ProgressBar::hidden()
     };
     let reader: Box<dyn Read> =
-        Box::new(pb.wrap_read(io::BufReader::with_capacity(env::STREAM_BUFFER_LEN, f)));
+        Box::new(pb.wrap_read(io::BufReader::with_capacity(env::FILE_BUFFER_LEN, f)));
     Ok((reader, pb))
 }
 
@@ -258,7 +258,7 @@ pub fn encrypt_file(ctx: &Ctx<'_>, a: &EncryptFileArgs) -> Result<(), Error> {
     let (mut reader, pb) = open_input(&a.input, "encrypting")?;
     let result = if out == "-" {
         let stdout = io::stdout();
-        let mut w = io::BufWriter::with_capacity(env::STREAM_BUFFER_LEN, stdout.lock());
+        let mut w = io::BufWriter::with_capacity(env::FILE_BUFFER_LEN, stdout.lock());
         env::encrypt_stream(&*keyring, &mut reader, &mut w, &context, &options)
     } else {
         env::encrypt_to_path(&*keyring, &mut reader, Path::new(out), &context, &options)
@@ -296,7 +296,7 @@ pub fn decrypt_file(ctx: &Ctx<'_>, a: &DecryptFileArgs) -> Result<(), Error> {
         // Signed suites are staged in a temporary file until the signature
         // verifies (decrypt_stream); unsigned ones stream frame by frame.
         let stdout = io::stdout();
-        let mut w = io::BufWriter::with_capacity(env::STREAM_BUFFER_LEN, stdout.lock());
+        let mut w = io::BufWriter::with_capacity(env::FILE_BUFFER_LEN, stdout.lock());
         let r = env::decrypt_stream(&*keyring, &mut reader, &mut w, &options);
         let _ = w.flush();
         r

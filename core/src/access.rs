@@ -68,7 +68,7 @@ impl Call {
     /// `unix_millis` in `account`, which failed with `error` or succeeded
     /// (`None`); `random` gives its request and event IDs ([`AuditEvent::new`]).
     pub fn event(
-        &self,
+        self,
         op: &str,
         principal: &str,
         unix_millis: u64,
@@ -77,13 +77,13 @@ impl Call {
         error: Option<&Error>,
     ) -> AuditEvent {
         let mut event = AuditEvent::new(op, principal, unix_millis, random)
-            .with_request_parameters(&self.params)
+            .with_owned_request_parameters(self.params)
             .with_recipient_account(account);
         for r in &self.resources {
             event = event.with_key(r);
         }
         match error {
-            None => event.with_response_elements(self.response.clone()),
+            None => event.with_response_elements(self.response),
             Some(e) => event.with_error(e),
         }
     }

@@ -345,7 +345,7 @@ impl MemKeystore {
     {
         let mut call = Call::new(params);
         let result = f(self, rng, &mut call);
-        self.record(rng, now, op, &call, result.as_ref().err())?;
+        self.record(rng, now, op, call, result.as_ref().err())?;
         result
     }
 
@@ -356,7 +356,7 @@ impl MemKeystore {
         rng: &mut R,
         now: u64,
         op: &str,
-        call: &Call,
+        call: Call,
         error: Option<&Error>,
     ) -> Result<()> {
         let mut random = [0u8; 32];

@@ -28,11 +28,48 @@ pub(crate) use strongroom_core::access::Call;
 use strongroom_core::audit::RequestParameters;
 use strongroom_core::grant::Grant;
 use strongroom_core::key::{KeyIdentifier, KeyRecord};
-use strongroom_core::policy::{Policy, PolicyRequest};
+use strongroom_core::policy::{self, Decision, Policy, PolicyRequest};
 use strongroom_core::{EncryptionContext, Result};
 
 use crate::store::{Row, Table};
 use crate::{from_json, os_rng, to_json, Keystore};
+
+/// Bytes of OS randomness drawn at once for audit event IDs.
+const ID_POOL: usize = 1024;
+
+/// OS randomness for the `requestID` and `eventID` of audit events, drawn
+/// [`ID_POOL`] bytes at a time: one `getrandom` per 32 events instead of one
+/// per event. The IDs are published in the log, so the pool holds nothing
+/// secret; it is refilled when the process ID changes, so a forked child
+/// never repeats its parent's IDs.
+struct IdPool {
+    bytes: [u8; ID_POOL],
+    used: usize,
+    pid: u32,
+}
+
+thread_local! {
+    static ID_POOL_OF_THREAD: std::cell::RefCell<IdPool> = const {
+        std::cell::RefCell::new(IdPool { bytes: [0; ID_POOL], used: ID_POOL, pid: 0 })
+    };
+}
+
+/// 32 fresh random bytes for [`AuditEvent::new`].
+fn audit_id_bytes() -> [u8; 32] {
+    ID_POOL_OF_THREAD.with(|p| {
+        let mut p = p.borrow_mut();
+        let pid = std::process::id();
+        if p.used + 32 > ID_POOL || p.pid != pid {
+            rand_core::Rng::fill_bytes(&mut os_rng(), &mut p.bytes);
+            p.used = 0;
+            p.pid = pid;
+        }
+        let mut out = [0u8; 32];
+        out.copy_from_slice(&p.bytes[p.used..p.used + 32]);
+        p.used += 32;
+        out
+    })
+}
 
 impl Keystore {
     /// The same keystore acting for `principal` (an ARN such as
@@ -71,8 +108,7 @@ impl Keystore {
     ) -> Result<T> {
         let mut call = Call::new(params);
         let result = f(&mut call);
-        let mut random = [0u8; 32];
-        rand_core::Rng::fill_bytes(&mut os_rng(), &mut random);
+        let random = audit_id_bytes();
         let millis = self.inner.clock.now().saturating_mul(1000);
         let error = result.as_ref().err();
         let event = call.event(op, self.principal(), millis, random, self.account(), error);
@@ -148,12 +184,22 @@ impl Keystore {
         build: impl for<'a> FnOnce(PolicyRequest<'a>) -> PolicyRequest<'a>,
     ) -> Result<Option<Vec<Grant>>> {
         call.touch(&rec.arn);
+        let principal = self.principal();
+        let policy = self.key_policy(rec)?;
+        // A policy without conditions (the default policy) decides on the
+        // principal, action and resource alone: an Allow needs no condition
+        // values, alias lookups or grants.
+        if !policy.has_conditions()
+            && policy::evaluate(&policy, &PolicyRequest::new(principal, action, &rec.arn))
+                == Decision::Allow
+        {
+            return Ok(None);
+        }
         let alias = match self.parse_ident(requested_as) {
             Ok(KeyIdentifier::Alias(name)) => Some(name),
             _ => None,
         };
-        let mut req = access::key_request(self.principal(), action, rec, alias);
-        let policy = self.key_policy(rec)?;
+        let mut req = access::key_request(principal, action, rec, alias);
         // Only look the aliases up when the policy can ask for them.
         if access::needs_resource_aliases(rec) {
             req.set("kms:ResourceAliases", self.aliases_of(&rec.key_id)?);

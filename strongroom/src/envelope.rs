@@ -52,6 +52,13 @@ pub const KMS_PROVIDER_ID: &str = "aws-kms";
 /// Bytes read from the input at a time by the streaming functions.
 pub const STREAM_BUFFER_LEN: usize = 64 * 1024;
 
+/// Bytes read from the input at a time by the file functions
+/// ([`encrypt_file`], [`decrypt_file`], [`encrypt_to_path`],
+/// [`decrypt_to_path`]): 1 MiB, which takes about a third of the kernel's
+/// per-call cost out of reading and writing a large file (measured on tmpfs:
+/// 0.12 s of system time per GiB read instead of 0.19 s with 64 KiB reads).
+pub const FILE_BUFFER_LEN: usize = 1024 * 1024;
+
 /// The Strongroom keyring: wraps a message's data key under one or more
 /// Strongroom KMS keys (the ESDK's AWS KMS keyring, served by a [`Keystore`]).
 ///
@@ -309,11 +316,25 @@ pub fn encrypt_stream(
     context: &EncryptionContext,
     options: &EncryptOptions,
 ) -> Result<EnvelopeSummary> {
+    encrypt_core(keyring, reader, writer, context, options, STREAM_BUFFER_LEN)
+}
+
+/// [`encrypt_stream`] reading `buf_len` bytes at a time.
+fn encrypt_core(
+    keyring: &dyn Keyring,
+    reader: &mut dyn Read,
+    writer: &mut dyn Write,
+    context: &EncryptionContext,
+    options: &EncryptOptions,
+    buf_len: usize,
+) -> Result<EnvelopeSummary> {
     let mut rng = os_rng();
     let mut enc = Encryptor::new(keyring, context, options, &mut rng)?;
     let header = enc.header().clone();
-    let mut buf = zeroize::Zeroizing::new(vec![0u8; STREAM_BUFFER_LEN]);
-    let mut out = Vec::with_capacity(STREAM_BUFFER_LEN * 2);
+    let mut buf = zeroize::Zeroizing::new(vec![0u8; buf_len]);
+    // The message of `buf_len` plaintext bytes (frame headers and tags
+    // add < 1 % at 4096-byte frames), plus a held-back frame.
+    let mut out = Vec::with_capacity(buf_len * 2);
     let (mut plaintext_len, mut message_len) = (0u64, 0u64);
     loop {
         let n = read_some(reader, &mut buf)?;
@@ -356,11 +377,12 @@ fn decrypt_core(
     reader: &mut dyn Read,
     mut sink: Sink<'_>,
     options: &DecryptOptions,
+    buf_len: usize,
 ) -> Result<EnvelopeSummary> {
     let mut rng = os_rng();
     let mut dec = Decryptor::new(keyring, options.clone(), &mut rng);
-    let mut buf = vec![0u8; STREAM_BUFFER_LEN];
-    let mut out = zeroize::Zeroizing::new(Vec::with_capacity(STREAM_BUFFER_LEN * 2));
+    let mut buf = vec![0u8; buf_len];
+    let mut out = zeroize::Zeroizing::new(Vec::with_capacity(buf_len * 2));
     let (mut plaintext_len, mut message_len) = (0u64, 0u64);
     let mut decided = false;
     loop {
@@ -453,7 +475,13 @@ pub fn decrypt_stream(
     writer: &mut dyn Write,
     options: &DecryptOptions,
 ) -> Result<EnvelopeSummary> {
-    decrypt_core(keyring, reader, Sink::Staged(writer, None), options)
+    decrypt_core(
+        keyring,
+        reader,
+        Sink::Staged(writer, None),
+        options,
+        STREAM_BUFFER_LEN,
+    )
 }
 
 /// Decrypts one message of an **unsigned** suite, writing each frame to
@@ -470,7 +498,13 @@ pub fn decrypt_stream_unsigned_only(
     writer: &mut dyn Write,
     options: &DecryptOptions,
 ) -> Result<EnvelopeSummary> {
-    decrypt_core(keyring, reader, Sink::UnsignedOnly(writer), options)
+    decrypt_core(
+        keyring,
+        reader,
+        Sink::UnsignedOnly(writer),
+        options,
+        STREAM_BUFFER_LEN,
+    )
 }
 
 /// A temporary file in the directory of `out`, persisted to `out` by
@@ -516,9 +550,10 @@ pub fn encrypt_to_path(
     options: &EncryptOptions,
 ) -> Result<EnvelopeSummary> {
     let tmp = temp_beside(out_path)?;
-    let mut w = io::BufWriter::with_capacity(STREAM_BUFFER_LEN, tmp.as_file());
-    let summary = encrypt_stream(keyring, reader, &mut w, context, options)?;
-    drop(w);
+    // Unbuffered: each write is one chunk of about FILE_BUFFER_LEN bytes
+    // (a `BufWriter` of that capacity copied every chunk just under it once more).
+    let mut w = tmp.as_file();
+    let summary = encrypt_core(keyring, reader, &mut w, context, options, FILE_BUFFER_LEN)?;
     commit_temp(tmp, out_path)?;
     Ok(summary)
 }
@@ -555,9 +590,15 @@ pub fn decrypt_to_path(
     options: &DecryptOptions,
 ) -> Result<EnvelopeSummary> {
     let tmp = temp_beside(out_path)?;
-    let mut w = io::BufWriter::with_capacity(STREAM_BUFFER_LEN, tmp.as_file());
-    let summary = decrypt_core(keyring, reader, Sink::Direct(&mut w), options)?;
-    drop(w);
+    // Unbuffered, as in `encrypt_to_path`: the plaintext of one chunk per write.
+    let mut w = tmp.as_file();
+    let summary = decrypt_core(
+        keyring,
+        reader,
+        Sink::Direct(&mut w),
+        options,
+        FILE_BUFFER_LEN,
+    )?;
     commit_temp(tmp, out_path)?;
     Ok(summary)
 }

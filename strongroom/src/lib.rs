@@ -118,8 +118,10 @@ use strongroom_core::access::{self as core_access, default_policy as parse_defau
 /// records come from the record cache (checked against SQLite's
 /// `data_version` and the keystore digest on every call, so changes by other
 /// handles and processes are seen at once), no lock is held during the
-/// cryptographic work, and only the audit append (one line, under a file
-/// lock) is serialized.
+/// cryptographic work, and only the audit append is serialized: concurrent
+/// callers' lines are written together, by one of them, under one file lock
+/// and one write (group commit), each caller returning once its own line
+/// is in the file.
 ///
 /// Every operation runs for a principal ([`as_principal`](Self::as_principal),
 /// by default the administrator), is authorized by the key policy and

@@ -158,12 +158,32 @@ impl<'k> Decryptor<'k> {
         let mut buf = core::mem::take(&mut self.buf);
         let result = (|| {
             while !input.is_empty() {
+                if buf.is_empty() {
+                    // Nothing buffered: take whole units (header, frames,
+                    // footer) straight from the caller's slice, without
+                    // copying them into `buf`; only an incomplete unit at
+                    // the end goes through the buffered path below.
+                    let consumed = self.process(input, out)?;
+                    input = &input[consumed..];
+                    if input.is_empty() {
+                        break;
+                    }
+                }
                 let piece = self.piece_len();
                 let take = input.len().min(piece);
+                let held = buf.len();
                 buf.extend_from_slice(&input[..take]);
-                input = &input[take..];
                 let consumed = self.process(&buf, out)?;
-                buf.drain(..consumed);
+                if consumed > 0 && consumed >= held {
+                    // The unit that straddled two calls is done: give back
+                    // the unconsumed rest of this piece, so that the next
+                    // round takes whole units from the caller's slice again.
+                    buf.clear();
+                    input = &input[consumed - held..];
+                } else {
+                    buf.drain(..consumed);
+                    input = &input[take..];
+                }
                 if self.state == State::Header && buf.len() > self.options.max_header_length {
                     return Err(Error::validation(
                         "message header longer than max_header_length",
@@ -391,7 +411,10 @@ pub fn decrypt<R: CryptoRng>(
     rng: &mut R,
 ) -> Result<(Vec<u8>, MessageHeader)> {
     let mut dec = Decryptor::new(keyring, options, rng);
-    let mut out = Vec::new();
+    // The plaintext is shorter than the message: reserving once avoids the
+    // copies of growing, which would also leave unwiped plaintext behind in
+    // the freed smaller buffers.
+    let mut out = Vec::with_capacity(message.len());
     let r = dec.update(message, &mut out).and_then(|_| dec.finish());
     match r {
         Ok(header) => Ok((out, header)),

@@ -143,16 +143,7 @@ impl Encryptor {
     /// # Errors
     /// `ValidationException` if the message would need more than 2^32 − 2 frames.
     pub fn update(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<()> {
-        let start = out.len();
-        let result = self.update_inner(plaintext, out);
-        self.hash_output(&out[start..]);
-        result
-    }
-
-    fn update_inner(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<()> {
-        if let Some(h) = self.pending_header.take() {
-            out.extend_from_slice(&h);
-        }
+        self.emit_header(out);
         let fl = self.frame_length;
         let mut input = plaintext;
         if !self.pending.is_empty() {
@@ -176,10 +167,21 @@ impl Encryptor {
         Ok(())
     }
 
+    /// Appends the header if it has not been written yet.
+    fn emit_header(&mut self, out: &mut Vec<u8>) {
+        if let Some(h) = self.pending_header.take() {
+            self.hash_output(&h);
+            out.extend_from_slice(&h);
+        }
+    }
+
+    /// Encrypts one regular frame onto `out` and hashes it there, while it
+    /// is still in the CPU's cache.
     fn write_regular(&mut self, frame: &[u8], out: &mut Vec<u8>) -> Result<()> {
         if self.seq >= FINAL_FRAME_MARKER - 1 {
             return Err(Error::validation("too many frames for one message"));
         }
+        let start = out.len();
         write_frame(
             &self.key,
             &self.header.message_id,
@@ -188,6 +190,7 @@ impl Encryptor {
             frame,
             out,
         )?;
+        self.hash_output(&out[start..]);
         self.seq += 1;
         Ok(())
     }
@@ -205,10 +208,8 @@ impl Encryptor {
     /// # Errors
     /// `KMSInternalException` if signing fails.
     pub fn finish<R: CryptoRng>(mut self, out: &mut Vec<u8>, rng: &mut R) -> Result<()> {
+        self.emit_header(out);
         let start = out.len();
-        if let Some(h) = self.pending_header.take() {
-            out.extend_from_slice(&h);
-        }
         let pending = core::mem::take(&mut *self.pending);
         let pending = Zeroizing::new(pending);
         write_frame(

@@ -43,8 +43,10 @@ fn round_trip_sizes_and_chunkings() {
             let (out, header) = decrypt(&k, &msg, DecryptOptions::default(), &mut rng()).unwrap();
             assert_eq!(out, pt);
             assert_eq!(header.frame_length, fl);
-            // chunked decrypt
-            for chunk in [1usize, 3, 100] {
+            // chunked decrypt: byte by byte, pieces smaller than a frame
+            // (buffered path) and larger than one (whole frames taken from
+            // the caller's slice, the rest buffered)
+            for chunk in [1usize, 3, 100, 4999] {
                 let mut r = rng();
                 let mut d = Decryptor::new(&k, DecryptOptions::default(), &mut r);
                 let mut out = Vec::new();
