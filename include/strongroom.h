@@ -772,6 +772,35 @@ sr_result sr_verify(const sr_keystore *ks,
 sr_result sr_get_public_key(const sr_keystore *ks, const char *key_id, sr_bytes *out_public_key);
 
 /**
+ * DeriveSharedSecret: `*out_shared_secret` receives the raw ECDH shared
+ * secret (the x-coordinate of the shared point: 32 bytes on P-256, 48 on
+ * P-384) of the NIST ECC `KEY_AGREEMENT` key `key_id` and the peer's
+ * `public_key`, a DER SubjectPublicKeyInfo (RFC 5280) on the same curve.
+ * The secret is zeroized by `sr_bytes_free()`.
+ *
+ * `key_agreement_algorithm`: `"ECDH"` (required by KMS; NULL lets the
+ * library report `SR_VALIDATION`). The handle's grant tokens are sent.
+ * KMS's `Recipient` (Nitro Enclaves attestation) is not offered.
+ *
+ * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (no
+ * algorithm; `public_key` not DER SPKI, not an EC key, on another curve,
+ * or not a valid point), `SR_NOT_FOUND`, `SR_DISABLED`,
+ * `SR_KMS_INVALID_STATE`, `SR_INVALID_KEY_USAGE` (not a `KEY_AGREEMENT`
+ * key), `SR_ACCESS_DENIED`, `SR_INVALID_GRANT_TOKEN`, `SR_KMS_INTERNAL`.
+ *
+ * # Safety
+ * `ks` a live handle; strings NULL or NUL-terminated as documented;
+ * `public_key` valid for `public_key_len` bytes; `out_shared_secret`
+ * valid for a write.
+ */
+sr_result sr_derive_shared_secret(const sr_keystore *ks,
+                                  const char *key_id,
+                                  const char *key_agreement_algorithm,
+                                  const uint8_t *public_key,
+                                  size_t public_key_len,
+                                  sr_bytes *out_shared_secret);
+
+/**
  * GenerateMac: `*out_mac` receives the HMAC of `message` (1–4096 bytes)
  * under an HMAC key. `mac_algorithm`: e.g. `"HMAC_SHA_256"`.
  *

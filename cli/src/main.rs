@@ -9,8 +9,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use strongroom::api::*;
 use strongroom::core::key::{
-    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, ExpirationModel, KeySpec, KeyUsage,
-    MacAlgorithm, MessageType, Origin, SigningAlgorithm, WrappingAlgorithm, WrappingKeySpec,
+    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, ExpirationModel, KeyAgreementAlgorithm,
+    KeySpec, KeyUsage, MacAlgorithm, MessageType, Origin, SigningAlgorithm, WrappingAlgorithm,
+    WrappingKeySpec,
 };
 use strongroom::{
     AuditFilter, CreateOptions, EncryptionContext, Error, Keystore, RootKeySource, Secret,
@@ -327,6 +328,27 @@ enum Command {
         /// Write --outfile as PEM ("-----BEGIN PUBLIC KEY-----"), as OpenSSL reads it.
         #[arg(long, requires = "outfile")]
         pem: bool,
+    },
+    /// DeriveSharedSecret (ECDH with a NIST ECC KEY_AGREEMENT key).
+    DeriveSharedSecret {
+        #[command(flatten)]
+        key: KeyIdArg,
+        /// The only value is `ECDH`.
+        #[arg(long)]
+        key_agreement_algorithm: KeyAgreementAlgorithm,
+        /// The peer's public key: DER SubjectPublicKeyInfo on the key's curve,
+        /// as `fileb://path` or base64 (e.g. another key's get-public-key output).
+        #[arg(long)]
+        public_key: String,
+        /// Nitro Enclaves attestation (`KeyEncryptionAlgorithm=…,AttestationDocument=…`):
+        /// not supported, any value fails with UnsupportedOperationException.
+        #[arg(long)]
+        recipient: Option<String>,
+        #[command(flatten)]
+        tokens: GrantTokens,
+        /// Write the raw shared secret to this file.
+        #[command(flatten)]
+        out: OutFile,
     },
     /// GenerateMac (HMAC key).
     GenerateMac {
@@ -847,6 +869,24 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Command::GetPublicKey { key, out, pem } => {
             let r = ks.get_public_key(&key.key_id)?;
             write_public_key(&out.outfile, &r.public_key, *pem)?;
+            print(&r)
+        }
+        Command::DeriveSharedSecret {
+            key,
+            key_agreement_algorithm,
+            public_key,
+            recipient,
+            tokens,
+            out,
+        } => {
+            let r = ks.derive_shared_secret(&DeriveSharedSecretRequest {
+                key_id: key.key_id.clone(),
+                key_agreement_algorithm: Some(*key_agreement_algorithm),
+                public_key: parse_blob(public_key)?,
+                grant_tokens: tokens.grant_tokens.clone(),
+                recipient: recipient.as_ref().map(|_| RecipientInfo::default()),
+            })?;
+            write_raw(&out.outfile, r.shared_secret.expose_secret())?;
             print(&r)
         }
         Command::GenerateMac {

@@ -1062,3 +1062,154 @@ fn p521_secp256k1_and_hmac_224_interop() {
     ]);
     assert_eq!(v["MacValid"], true);
 }
+
+/// An OpenSSL key pair made by `openssl genpkey <genpkey>`: the private
+/// key PEM `<name>.pem` and the public key DER SPKI `<name>_pub.der`.
+fn openssl_key_pair(e: &Env, genpkey: &[&str], name: &str) -> (String, String) {
+    let (pem, der) = (e.p(&format!("{name}.pem")), e.p(&format!("{name}_pub.der")));
+    let mut args = vec!["genpkey"];
+    args.extend_from_slice(genpkey);
+    args.extend(["-out", &pem]);
+    openssl(&args);
+    openssl(&[
+        "pkey", "-in", &pem, "-pubout", "-outform", "DER", "-out", &der,
+    ]);
+    (pem, der)
+}
+
+fn ec_genpkey(curve: &str) -> [String; 4] {
+    [
+        "-algorithm".into(),
+        "EC".into(),
+        "-pkeyopt".into(),
+        format!("ec_paramgen_curve:{curve}"),
+    ]
+}
+
+/// `derive-shared-secret` of `key` with the public key file `public` (DER),
+/// as arguments for [`Env::ok`] / [`Env::fails_with`].
+fn derive_args(key: &str, public: &str, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "derive-shared-secret",
+        "--key-id",
+        key,
+        "--key-agreement-algorithm",
+        "ECDH",
+        "--public-key",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.push(format!("fileb://{public}"));
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// DeriveSharedSecret against `openssl pkeyutl -derive`, both directions,
+/// on P-256, P-384 and P-521: the peer (an OpenSSL key) derives from the KMS key's
+/// GetPublicKey PEM the same secret that `derive-shared-secret` returns for
+/// the peer's public key; and a KEY_AGREEMENT key whose private key OpenSSL
+/// made (imported, origin EXTERNAL) derives what OpenSSL derives with it.
+/// Wrong-curve, RSA and garbage public keys, a SIGN_VERIFY key and
+/// `--recipient` are refused.
+#[test]
+fn derive_shared_secret_matches_openssl_pkeyutl_derive() {
+    let e = Env::new();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let secret_of =
+        |r: &serde_json::Value| b64.decode(r["SharedSecret"].as_str().unwrap()).unwrap();
+    std::fs::write(e.p("garbage.der"), b"not a public key").unwrap();
+    let (_, rsa_pub) = openssl_key_pair(
+        &e,
+        &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+        "rsa",
+    );
+    for (spec, curve, other, len) in [
+        ("ECC_NIST_P256", "P-256", "P-384", 32),
+        ("ECC_NIST_P384", "P-384", "P-256", 48),
+        ("ECC_NIST_P521", "P-521", "P-384", 66),
+    ] {
+        let key = e.create_key(spec, "KEY_AGREEMENT", None);
+        let d = e.ok(&["describe-key", "--key-id", &key]);
+        assert_eq!(d["KeyMetadata"]["KeyAgreementAlgorithms"][0], "ECDH");
+        let kms_pem = e.p("kms.pem");
+        let pk = e.ok(&[
+            "get-public-key",
+            "--key-id",
+            &key,
+            "--outfile",
+            &kms_pem,
+            "--pem",
+        ]);
+        assert_eq!(pk["KeyAgreementAlgorithms"][0], "ECDH");
+        assert_eq!(pk["KeyUsage"], "KEY_AGREEMENT");
+        let (peer, peer_pub) = openssl_key_pair(&e, &strs(&ec_genpkey(curve)), "peer");
+        let r = e.ok(&strs(&derive_args(
+            &key,
+            &peer_pub,
+            &["--outfile", &e.p("z.bin")],
+        )));
+        assert_eq!(r["KeyAgreementAlgorithm"], "ECDH");
+        assert_eq!(r["KeyOrigin"], "AWS_KMS");
+        assert!(r["KeyId"].as_str().unwrap().ends_with(&key));
+        let z = secret_of(&r);
+        assert_eq!(z.len(), len);
+        assert_eq!(std::fs::read(e.p("z.bin")).unwrap(), z);
+        let theirs = openssl(&["pkeyutl", "-derive", "-inkey", &peer, "-peerkey", &kms_pem]).stdout;
+        assert_eq!(theirs, z, "{spec}: OpenSSL's ECDH differs");
+
+        let (_, other_pub) = openssl_key_pair(&e, &strs(&ec_genpkey(other)), "other");
+        for bad in [&other_pub, &rsa_pub, &e.p("garbage.der")] {
+            e.fails_with(&strs(&derive_args(&key, bad, &[])), "ValidationException");
+        }
+    }
+
+    // OpenSSL's private key imported into a KEY_AGREEMENT key.
+    let ec = pkcs8_der(&e, &strs(&ec_genpkey("P-256")), "ec");
+    let ek = e.create_key("ECC_NIST_P256", "KEY_AGREEMENT", Some("EXTERNAL"));
+    e.import_params(&ek, "RSAES_OAEP_SHA_256");
+    openssl_oaep(&e, "sha256", "ec.der", "ec.wrapped");
+    let out = e.import(&ek, "ec.wrapped");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_, peer_pub) = openssl_key_pair(&e, &strs(&ec_genpkey("P-256")), "peer2");
+    let r = e.ok(&strs(&derive_args(&ek, &peer_pub, &[])));
+    assert_eq!(r["KeyOrigin"], "EXTERNAL");
+    let theirs = openssl(&[
+        "pkeyutl",
+        "-derive",
+        "-inkey",
+        &e.p("ec.pem"),
+        "-peerkey",
+        &peer_pub,
+        "-peerform",
+        "DER",
+    ])
+    .stdout;
+    assert_eq!(
+        theirs,
+        secret_of(&r),
+        "imported key: OpenSSL's ECDH differs"
+    );
+
+    let signer = e.create_key("ECC_NIST_P256", "SIGN_VERIFY", None);
+    e.fails_with(
+        &strs(&derive_args(&signer, &peer_pub, &[])),
+        "InvalidKeyUsageException",
+    );
+    let recipient = "KeyEncryptionAlgorithm=RSAES_OAEP_SHA_256,AttestationDocument=AA==";
+    e.fails_with(
+        &strs(&derive_args(&ek, &peer_pub, &["--recipient", recipient])),
+        "UnsupportedOperationException",
+    );
+    // The CLI printed no private key made by OpenSSL.
+    let printed = e.printed.borrow();
+    assert!(!printed.windows(16).any(|w| ec.windows(16).any(|s| s == w)));
+}

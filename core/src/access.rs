@@ -257,6 +257,14 @@ pub fn mac_conditions<'a>(
     r
 }
 
+/// DeriveSharedSecret: `kms:KeyAgreementAlgorithm` when given.
+pub fn key_agreement_conditions<'a>(
+    r: PolicyRequest<'a>,
+    key_agreement_algorithm: Option<&str>,
+) -> PolicyRequest<'a> {
+    set_opt(r, "kms:KeyAgreementAlgorithm", key_agreement_algorithm)
+}
+
 /// GenerateDataKeyPair*: `kms:DataKeyPairSpec` (when given) and
 /// [`crypto_conditions`] with `SYMMETRIC_DEFAULT`.
 pub fn data_key_pair_conditions<'a>(
@@ -619,6 +627,14 @@ impl RequestParameters {
     pub fn mac(key_id: &str, mac_algorithm: Option<&str>) -> Self {
         RequestParameters {
             mac_algorithm: mac_algorithm.map(ToOwned::to_owned),
+            ..Self::key(key_id)
+        }
+    }
+
+    /// DeriveSharedSecret (the peer's public key and the secret are not logged).
+    pub fn key_agreement(key_id: &str, key_agreement_algorithm: Option<&str>) -> Self {
+        RequestParameters {
+            key_agreement_algorithm: key_agreement_algorithm.map(ToOwned::to_owned),
             ..Self::key(key_id)
         }
     }

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::context::EncryptionContext;
 use crate::key::{
-    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, ExpirationModel, KeySpec, KeyState,
-    KeyUsage, MacAlgorithm, MessageType, Origin, RotationType, SigningAlgorithm, WrappingAlgorithm,
-    WrappingKeySpec,
+    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, ExpirationModel, KeyAgreementAlgorithm,
+    KeySpec, KeyState, KeyUsage, MacAlgorithm, MessageType, Origin, RotationType, SigningAlgorithm,
+    WrappingAlgorithm, WrappingKeySpec,
 };
 use crate::secret::Secret;
 
@@ -67,6 +67,9 @@ pub struct KeyMetadata {
     pub signing_algorithms: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub mac_algorithms: Vec<String>,
+    /// `["ECDH"]` for `KEY_AGREEMENT` keys, absent otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub key_agreement_algorithms: Vec<String>,
     pub multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pending_deletion_window_in_days: Option<u32>,
@@ -429,6 +432,46 @@ pub struct GetPublicKeyResponse {
     pub encryption_algorithms: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub signing_algorithms: Vec<String>,
+    /// `["ECDH"]` for `KEY_AGREEMENT` keys, absent otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub key_agreement_algorithms: Vec<String>,
+}
+
+/// `RecipientInfo` of DeriveSharedSecret (a Nitro Enclaves attestation
+/// document). Strongroom has no attested environments: a request that
+/// carries one is refused with `UnsupportedOperationException`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct RecipientInfo {
+    pub key_encryption_algorithm: Option<String>,
+    #[serde(with = "crate::b64")]
+    pub attestation_document: Vec<u8>,
+}
+
+/// `DeriveSharedSecret` request: `PublicKey` is the peer's DER
+/// SubjectPublicKeyInfo (RFC 5280) on the KMS key's curve;
+/// `KeyAgreementAlgorithm` is required (`ECDH`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DeriveSharedSecretRequest {
+    pub key_id: String,
+    pub key_agreement_algorithm: Option<KeyAgreementAlgorithm>,
+    #[serde(with = "crate::b64")]
+    pub public_key: Vec<u8>,
+    pub grant_tokens: Vec<String>,
+    pub recipient: Option<RecipientInfo>,
+}
+
+/// `DeriveSharedSecret` response: `SharedSecret` is the raw ECDH shared
+/// secret (the x-coordinate of the shared point, 32 bytes on P-256, 48 on
+/// P-384), base64 in JSON; `KeyId` is the key ARN.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeriveSharedSecretResponse {
+    pub key_id: String,
+    pub shared_secret: Secret,
+    pub key_agreement_algorithm: KeyAgreementAlgorithm,
+    pub key_origin: Origin,
 }
 
 /// `GenerateMac` request: `Message` 1–4096 bytes.

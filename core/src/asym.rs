@@ -8,6 +8,7 @@
 //! - Encrypt / Decrypt with RSAES-OAEP (raw RSA output, as KMS returns it),
 //! - GenerateMac / VerifyMac (HMAC-SHA-224/256/384/512, constant-time check),
 //! - GenerateDataKeyPair (PKCS#8 private key, sealed as a symmetric blob),
+//! - DeriveSharedSecret (ECDH with a NIST ECC `KEY_AGREEMENT` key),
 //! - GetParametersForImport / ImportKeyMaterial / DeleteImportedKeyMaterial.
 //!
 //! Backing keys of RSA and ECC keys hold the PKCS#8 DER private key, those
@@ -21,7 +22,7 @@ use rand_core::CryptoRng;
 use crate::api::*;
 use crate::context::EncryptionContext;
 use crate::crypto::digest::DigestAlgorithm;
-use crate::crypto::{ecdsa, keywrap, mac, rsa, EcCurve, HmacHash, OaepHash, RsaKeySize};
+use crate::crypto::{ecdh, ecdsa, keywrap, mac, rsa, EcCurve, HmacHash, OaepHash, RsaKeySize};
 use crate::error::{Error, ErrorKind, Result};
 use crate::key::*;
 use crate::ops::{self, Env, DAY};
@@ -29,6 +30,8 @@ use crate::secret::Secret;
 
 /// Largest `RAW` message of Sign and Verify, and message of GenerateMac (bytes).
 pub const MAX_MESSAGE: usize = 4096;
+/// Largest `PublicKey` of DeriveSharedSecret (bytes; KMS `PublicKeyType`).
+pub const MAX_PUBLIC_KEY: usize = 8192;
 /// How long GetParametersForImport's public key and import token are valid (seconds).
 pub const IMPORT_PARAMETERS_LIFETIME: u64 = DAY;
 /// Latest `ValidTo` of imported material, from now (seconds; KMS: 365 days).
@@ -60,6 +63,18 @@ pub fn ec_curve(spec: KeySpec) -> Option<EcCurve> {
         KeySpec::EccNistP384 => Some(EcCurve::P384),
         KeySpec::EccNistP521 => Some(EcCurve::P521),
         KeySpec::EccSecgP256k1 => Some(EcCurve::Secp256k1),
+        _ => None,
+    }
+}
+
+/// The curve of a key spec that KMS allows with `KEY_AGREEMENT`: the NIST
+/// curves (`ECC_NIST_P256`, `ECC_NIST_P384`, `ECC_NIST_P521`), never
+/// `ECC_SECG_P256K1`.
+pub fn key_agreement_curve(spec: KeySpec) -> Option<EcCurve> {
+    match spec {
+        KeySpec::EccNistP256 => Some(EcCurve::P256),
+        KeySpec::EccNistP384 => Some(EcCurve::P384),
+        KeySpec::EccNistP521 => Some(EcCurve::P521),
         _ => None,
     }
 }
@@ -401,6 +416,65 @@ pub fn get_public_key(env: &Env<'_>, rec: &KeyRecord) -> Result<GetPublicKeyResp
         key_usage: rec.key_usage,
         encryption_algorithms: meta.encryption_algorithms,
         signing_algorithms: meta.signing_algorithms,
+        key_agreement_algorithms: meta.key_agreement_algorithms,
+    })
+}
+
+// ---- DeriveSharedSecret ------------------------------------------------------
+
+/// DeriveSharedSecret: ECDH (NIST SP 800-56A Rev. 3 §5.7.1.2) of the
+/// private key of a NIST ECC `KEY_AGREEMENT` key and the peer's public key
+/// (`PublicKey`, DER SubjectPublicKeyInfo on the same curve). The response
+/// holds the raw shared secret (the x-coordinate of the shared point, 32
+/// bytes on P-256, 48 on P-384) as a [`Secret`], the key ARN, the algorithm
+/// and the key's origin. `Recipient` (a Nitro Enclaves attestation
+/// document) is not supported.
+///
+/// # Errors
+/// `ValidationException` (no `KeyAgreementAlgorithm`, `PublicKey` empty or
+/// over 8192 bytes, not a DER SubjectPublicKeyInfo, not an EC key, on
+/// another curve, or not a valid point; over 10 grant tokens),
+/// `UnsupportedOperationException` (`Recipient` given),
+/// `InvalidKeyUsageException` (key not `KEY_AGREEMENT`),
+/// `DisabledException`, `KMSInvalidStateException`.
+pub fn derive_shared_secret(
+    env: &Env<'_>,
+    rec: &KeyRecord,
+    req: &DeriveSharedSecretRequest,
+) -> Result<DeriveSharedSecretResponse> {
+    check_grant_tokens(&req.grant_tokens)?;
+    let alg = req
+        .key_agreement_algorithm
+        .ok_or_else(|| Error::validation("KeyAgreementAlgorithm is required"))?;
+    if req.public_key.is_empty() || req.public_key.len() > MAX_PUBLIC_KEY {
+        return Err(Error::validation("PublicKey must be 1 to 8192 bytes"));
+    }
+    if req.recipient.is_some() {
+        return Err(Error::new(
+            ErrorKind::UnsupportedOperationException,
+            "Recipient (a Nitro Enclaves attestation document) is not supported: \
+             Strongroom has no attested environments",
+        ));
+    }
+    require_usage(rec, KeyUsage::KeyAgreement)?;
+    let curve = key_agreement_curve(rec.key_spec).ok_or_else(|| {
+        usage_err(format!(
+            "KeyAgreementAlgorithm {alg} is not valid for KeySpec {}",
+            rec.key_spec
+        ))
+    })?;
+    match alg {
+        KeyAgreementAlgorithm::Ecdh => {}
+    }
+    ecdh::peer_point(curve, &req.public_key)?;
+    rec.check_usable()?;
+    let key = material(env, rec)?;
+    let z = ecdh::ecdh_derive(curve, key.expose_secret(), &req.public_key)?;
+    Ok(DeriveSharedSecretResponse {
+        key_id: rec.arn.clone(),
+        shared_secret: Secret::from_slice(&z),
+        key_agreement_algorithm: alg,
+        key_origin: rec.origin,
     })
 }
 

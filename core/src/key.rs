@@ -106,6 +106,18 @@ kms_enum! {
         SignVerify = "SIGN_VERIFY",
         /// Generate and verify MACs.
         GenerateVerifyMac = "GENERATE_VERIFY_MAC",
+        /// Derive shared secrets (DeriveSharedSecret); NIST ECC key specs only.
+        KeyAgreement = "KEY_AGREEMENT",
+    }
+}
+
+kms_enum! {
+    /// Key agreement algorithms of DeriveSharedSecret (`KeyAgreementAlgorithmSpec`).
+    KeyAgreementAlgorithm {
+        /// Elliptic Curve Cryptography Cofactor Diffie-Hellman Primitive
+        /// (NIST SP 800-56A Rev. 3 §5.7.1.2); the output is the raw shared
+        /// secret, the x-coordinate of the shared point.
+        Ecdh = "ECDH",
     }
 }
 

@@ -2172,6 +2172,40 @@ impl MemKeystore {
         )
     }
 
+    /// DeriveSharedSecret (ECDH) with a NIST ECC `KEY_AGREEMENT` key,
+    /// authorized as `kms:DeriveSharedSecret` with `kms:KeyAgreementAlgorithm`.
+    ///
+    /// # Errors
+    /// See [`crate::asym::derive_shared_secret`]; `NotFoundException`,
+    /// `AccessDeniedException`.
+    pub fn derive_shared_secret<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        req: &DeriveSharedSecretRequest,
+    ) -> Result<DeriveSharedSecretResponse> {
+        let alg = req.key_agreement_algorithm.map(|a| a.as_str());
+        self.call(
+            rng,
+            now,
+            "DeriveSharedSecret",
+            RequestParameters::key_agreement(&req.key_id, alg),
+            |ks, rng, call| {
+                let rec = ks.load_for(
+                    rng,
+                    now,
+                    call,
+                    "DeriveSharedSecret",
+                    &req.key_id,
+                    &req.grant_tokens,
+                    &no_context(),
+                    &|r| access::key_agreement_conditions(r, alg),
+                )?;
+                crate::asym::derive_shared_secret(&ks.env(now), &rec, req)
+            },
+        )
+    }
+
     /// GenerateRandom: 1–1024 bytes from `rng`. Allowed for every principal.
     ///
     /// # Errors

@@ -199,6 +199,9 @@ pub fn check_spec_usage(spec: KeySpec, usage: KeyUsage) -> Result<()> {
             usage == KeyUsage::GenerateVerifyMac
         }
     };
+    // KEY_AGREEMENT: the NIST curves only (KMS refuses it for ECC_SECG_P256K1).
+    let ok =
+        ok || (usage == KeyUsage::KeyAgreement && crate::asym::key_agreement_curve(spec).is_some());
     if ok {
         Ok(())
     } else {
@@ -260,6 +263,7 @@ pub fn add_backing_key<R: CryptoRng + ?Sized>(
 pub fn describe(rec: &KeyRecord) -> KeyMetadata {
     let (enc, sig, mac): (&[&str], &[&str], &[&str]) = match (rec.key_spec, rec.key_usage) {
         (KeySpec::SymmetricDefault, _) => (&["SYMMETRIC_DEFAULT"], &[], &[]),
+        (_, KeyUsage::KeyAgreement) => (&[], &[], &[]),
         (KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096, KeyUsage::EncryptDecrypt) => {
             (&["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"], &[], &[])
         }
@@ -302,6 +306,14 @@ pub fn describe(rec: &KeyRecord) -> KeyMetadata {
         encryption_algorithms: strs(enc),
         signing_algorithms: strs(sig),
         mac_algorithms: strs(mac),
+        key_agreement_algorithms: if rec.key_usage == KeyUsage::KeyAgreement {
+            KeyAgreementAlgorithm::ALL
+                .iter()
+                .map(|a| a.as_str().to_string())
+                .collect()
+        } else {
+            Vec::new()
+        },
         multi_region: false,
         pending_deletion_window_in_days: rec
             .pending_window_days

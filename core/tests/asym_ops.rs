@@ -8,45 +8,18 @@
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use rand_core::UnwrapErr;
 use strongroom_core::api::*;
 use strongroom_core::asym;
+use strongroom_core::ops;
 use strongroom_core::key::*;
-use strongroom_core::ops::{self, Env};
-use strongroom_core::seal::RootKey;
 use strongroom_core::{ErrorKind, Secret};
 
-type Rng = UnwrapErr<getrandom::SysRng>;
-fn rng() -> Rng {
-    UnwrapErr(getrandom::SysRng)
-}
-
-fn root() -> &'static RootKey {
-    static R: OnceLock<RootKey> = OnceLock::new();
-    R.get_or_init(|| RootKey::from_bytes(&[7u8; 32]).unwrap())
-}
-
-fn env() -> Env<'static> {
-    Env {
-        region: "local-1",
-        account: "000000000000",
-        root: root(),
-        now: 1_700_000_000,
-    }
-}
+#[path = "support/ops_env.rs"]
+mod ops_env;
+use ops_env::{env, rng};
 
 fn key(spec: KeySpec, usage: KeyUsage, origin: Origin) -> KeyRecord {
-    ops::create_key(
-        &env(),
-        &mut rng(),
-        &CreateKeyRequest {
-            key_spec: Some(spec),
-            key_usage: Some(usage),
-            origin: Some(origin),
-            ..Default::default()
-        },
-    )
-    .unwrap()
+    ops_env::create_key(spec, usage, Some(origin)).unwrap()
 }
 
 /// One key of each kind for the whole binary (RSA generation is slow).

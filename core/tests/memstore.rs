@@ -511,3 +511,39 @@ fn list_aliases_takes_limit_1_to_100_default_50() {
         );
     }
 }
+
+/// DeriveSharedSecret in memory: the peer's own ECDH gives the same secret;
+/// a principal the key policy does not name is denied.
+#[test]
+fn derive_shared_secret_in_memory() {
+    use strongroom_core::crypto::{ecdh, ecdsa, EcCurve};
+    use strongroom_core::key::{KeyAgreementAlgorithm, KeySpec, KeyUsage};
+    let mut ks = store();
+    let key = ks
+        .create_key(
+            &mut rng(),
+            NOW,
+            &CreateKeyRequest {
+                key_spec: Some(KeySpec::EccNistP256),
+                key_usage: Some(KeyUsage::KeyAgreement),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .key_metadata;
+    assert_eq!(key.key_agreement_algorithms, vec!["ECDH".to_string()]);
+    let ours = ks.get_public_key(&mut rng(), NOW, &key.key_id).unwrap();
+    let peer = ecdsa::ecdsa_generate(EcCurve::P256, &mut rng()).unwrap();
+    let req = DeriveSharedSecretRequest {
+        key_id: key.key_id.clone(),
+        key_agreement_algorithm: Some(KeyAgreementAlgorithm::Ecdh),
+        public_key: ecdsa::ecdsa_public_key_der(EcCurve::P256, &peer).unwrap(),
+        ..Default::default()
+    };
+    let r = ks.derive_shared_secret(&mut rng(), NOW, &req).unwrap();
+    let theirs = ecdh::ecdh_derive(EcCurve::P256, &peer, &ours.public_key).unwrap();
+    assert_eq!(r.shared_secret.expose_secret(), &theirs[..]);
+    ks.act_as(Some("arn:aws:iam::999999999999:user/mallory"));
+    let e = ks.derive_shared_secret(&mut rng(), NOW, &req).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AccessDeniedException);
+}

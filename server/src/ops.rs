@@ -49,6 +49,7 @@ pub const OPERATIONS: &[&str] = &[
     "GetPublicKey",
     "GenerateMac",
     "VerifyMac",
+    "DeriveSharedSecret",
     "GenerateDataKeyPair",
     "GenerateDataKeyPairWithoutPlaintext",
     "GetParametersForImport",
@@ -297,6 +298,7 @@ pub fn dispatch(ks: &Keystore, operation: &str, body: &[u8]) -> Result<ResponseB
         "GetPublicKey" => reply(ks.get_public_key(&parse::<KeyIdRequest>(body)?.key_id)),
         "GenerateMac" => reply(ks.generate_mac(&parse(body)?)),
         "VerifyMac" => reply(ks.verify_mac(&parse(body)?)),
+        "DeriveSharedSecret" => reply(ks.derive_shared_secret(&parse(body)?)),
         "GenerateDataKeyPair" => reply(ks.generate_data_key_pair(&parse(body)?)),
         "GenerateDataKeyPairWithoutPlaintext" => {
             reply(ks.generate_data_key_pair_without_plaintext(&parse(body)?))

@@ -195,3 +195,63 @@ fn every_listed_operation_is_dispatched() {
     let e = ops::dispatch(&ks, "Frobnicate", b"{}").unwrap_err();
     assert_eq!(e.code, "UnknownOperationException");
 }
+
+/// DeriveSharedSecret over the JSON protocol: base64 `PublicKey` in,
+/// base64 `SharedSecret` out (equal to the peer's own ECDH), and the KMS
+/// errors for a wrong curve and for `Recipient`.
+#[test]
+fn derive_shared_secret_over_json() {
+    use strongroom::core::b64;
+    use strongroom::core::crypto::{ecdh, ecdsa, EcCurve};
+    let dir = tempfile::tempdir().unwrap();
+    let ks = keystore(&dir);
+    let json = |op: &str, body: serde_json::Value| {
+        ops::dispatch(&ks, op, body.to_string().as_bytes())
+            .map(|out| serde_json::from_slice::<serde_json::Value>(&out).unwrap())
+    };
+    let created = json(
+        "CreateKey",
+        serde_json::json!({"KeySpec": "ECC_NIST_P384", "KeyUsage": "KEY_AGREEMENT"}),
+    )
+    .unwrap();
+    let meta = &created["KeyMetadata"];
+    assert_eq!(meta["KeyAgreementAlgorithms"], serde_json::json!(["ECDH"]));
+    assert!(meta.get("SigningAlgorithms").is_none());
+    let key = meta["KeyId"].as_str().unwrap();
+    let ours = json("GetPublicKey", serde_json::json!({"KeyId": key})).unwrap();
+    assert_eq!(ours["KeyAgreementAlgorithms"], serde_json::json!(["ECDH"]));
+    let ours = b64::decode(ours["PublicKey"].as_str().unwrap()).unwrap();
+
+    let peer = ecdsa::ecdsa_generate(EcCurve::P384, &mut strongroom::os_rng()).unwrap();
+    let peer_spki = ecdsa::ecdsa_public_key_der(EcCurve::P384, &peer).unwrap();
+    let r = json(
+        "DeriveSharedSecret",
+        serde_json::json!({"KeyId": key, "KeyAgreementAlgorithm": "ECDH",
+                           "PublicKey": b64::encode(&peer_spki)}),
+    )
+    .unwrap();
+    assert_eq!(r["KeyAgreementAlgorithm"], "ECDH");
+    assert_eq!(r["KeyOrigin"], "AWS_KMS");
+    assert_eq!(r["KeyId"], meta["Arn"]);
+    let z = b64::decode(r["SharedSecret"].as_str().unwrap()).unwrap();
+    assert_eq!(z, *ecdh::ecdh_derive(EcCurve::P384, &peer, &ours).unwrap());
+
+    let p256 = ecdsa::ecdsa_generate(EcCurve::P256, &mut strongroom::os_rng()).unwrap();
+    let p256 = ecdsa::ecdsa_public_key_der(EcCurve::P256, &p256).unwrap();
+    let e = json(
+        "DeriveSharedSecret",
+        serde_json::json!({"KeyId": key, "KeyAgreementAlgorithm": "ECDH",
+                           "PublicKey": b64::encode(&p256)}),
+    )
+    .unwrap_err();
+    assert_eq!(e.code, "ValidationException");
+    let e = json(
+        "DeriveSharedSecret",
+        serde_json::json!({"KeyId": key, "KeyAgreementAlgorithm": "ECDH",
+                           "PublicKey": b64::encode(&peer_spki),
+                           "Recipient": {"KeyEncryptionAlgorithm": "RSAES_OAEP_SHA_256",
+                                         "AttestationDocument": "AAEC"}}),
+    )
+    .unwrap_err();
+    assert_eq!(e.code, "UnsupportedOperationException");
+}

@@ -7,6 +7,7 @@ use strongroom_core::api::*;
 use strongroom_core::asym;
 use strongroom_core::key::{EncryptionAlgorithm, KeySpec};
 use strongroom_core::ops;
+use strongroom_core::policy::PolicyRequest;
 
 use strongroom_core::audit::RequestParameters;
 use strongroom_core::EncryptionContext;
@@ -27,14 +28,9 @@ impl Keystore {
         let alg = req.signing_algorithm.map(|a| a.as_str());
         let params = RequestParameters::signature(&req.key_id, alg, message_type);
         self.call("Sign", params, |call| {
-            let rec = self.load_for_signature(
-                call,
-                "Sign",
-                &req.key_id,
-                &req.grant_tokens,
-                alg,
-                message_type,
-            )?;
+            let rec = self.load_for(call, "Sign", &req.key_id, &req.grant_tokens, |r| {
+                access::signing_conditions(r, alg, message_type)
+            })?;
             asym::sign(&self.env(), &mut os_rng(), &rec, req)
         })
     }
@@ -50,14 +46,9 @@ impl Keystore {
         let alg = req.signing_algorithm.map(|a| a.as_str());
         let params = RequestParameters::signature(&req.key_id, alg, message_type);
         self.call("Verify", params, |call| {
-            let rec = self.load_for_signature(
-                call,
-                "Verify",
-                &req.key_id,
-                &req.grant_tokens,
-                alg,
-                message_type,
-            )?;
+            let rec = self.load_for(call, "Verify", &req.key_id, &req.grant_tokens, |r| {
+                access::signing_conditions(r, alg, message_type)
+            })?;
             let env = self.env();
             asym::verify_with(&rec, req, || rec.public_key(&env))
         })
@@ -74,6 +65,35 @@ impl Keystore {
         })
     }
 
+    /// DeriveSharedSecret: the raw ECDH shared secret (32 bytes on P-256,
+    /// 48 on P-384) of a NIST ECC `KEY_AGREEMENT` key and the peer's public
+    /// key (DER SubjectPublicKeyInfo on the same curve). Authorized as
+    /// `kms:DeriveSharedSecret` with the condition key
+    /// `kms:KeyAgreementAlgorithm`, or by a grant for `DeriveSharedSecret`.
+    /// The audit event records the key and the algorithm, never the secret.
+    ///
+    /// # Errors
+    /// See [`strongroom_core::asym::derive_shared_secret`];
+    /// `NotFoundException`, `AccessDeniedException`,
+    /// `InvalidGrantTokenException`.
+    pub fn derive_shared_secret(
+        &self,
+        req: &DeriveSharedSecretRequest,
+    ) -> Result<DeriveSharedSecretResponse> {
+        let alg = req.key_agreement_algorithm.map(|a| a.as_str());
+        let params = RequestParameters::key_agreement(&req.key_id, alg);
+        self.call("DeriveSharedSecret", params, |call| {
+            let rec = self.load_for(
+                call,
+                "DeriveSharedSecret",
+                &req.key_id,
+                &req.grant_tokens,
+                |r| access::key_agreement_conditions(r, alg),
+            )?;
+            asym::derive_shared_secret(&self.env(), &rec, req)
+        })
+    }
+
     /// GenerateMac with an HMAC key (message 1–4096 bytes).
     ///
     /// # Errors
@@ -82,16 +102,9 @@ impl Keystore {
         let alg = req.mac_algorithm.map(|a| a.as_str());
         let params = RequestParameters::mac(&req.key_id, alg);
         self.call("GenerateMac", params, |call| {
-            self.check_grant_tokens(&req.grant_tokens)?;
-            let rec = self.load_shared(&req.key_id)?;
-            self.authorize(
-                call,
-                "GenerateMac",
-                &rec,
-                &req.key_id,
-                &EncryptionContext::default(),
-                |r| access::mac_conditions(r, alg),
-            )?;
+            let rec = self.load_for(call, "GenerateMac", &req.key_id, &req.grant_tokens, |r| {
+                access::mac_conditions(r, alg)
+            })?;
             asym::generate_mac(&self.env(), &rec, req)
         })
     }
@@ -105,16 +118,9 @@ impl Keystore {
         let alg = req.mac_algorithm.map(|a| a.as_str());
         let params = RequestParameters::mac(&req.key_id, alg);
         self.call("VerifyMac", params, |call| {
-            self.check_grant_tokens(&req.grant_tokens)?;
-            let rec = self.load_shared(&req.key_id)?;
-            self.authorize(
-                call,
-                "VerifyMac",
-                &rec,
-                &req.key_id,
-                &EncryptionContext::default(),
-                |r| access::mac_conditions(r, alg),
-            )?;
+            let rec = self.load_for(call, "VerifyMac", &req.key_id, &req.grant_tokens, |r| {
+                access::mac_conditions(r, alg)
+            })?;
             asym::verify_mac(&self.env(), &rec, req)
         })
     }
@@ -368,17 +374,18 @@ impl Keystore {
 }
 
 impl Keystore {
-    /// Sign and Verify: checks the grant tokens, loads the key and authorizes
-    /// `action` with the `kms:SigningAlgorithm` and `kms:MessageType`
-    /// condition keys.
-    fn load_for_signature(
+    /// Sign, Verify, GenerateMac, VerifyMac and DeriveSharedSecret: checks
+    /// the grant tokens, loads the key and authorizes `action` with the
+    /// operation's condition keys, set by `conditions` (one of
+    /// [`access::signing_conditions`], [`access::mac_conditions`],
+    /// [`access::key_agreement_conditions`]).
+    fn load_for(
         &self,
         call: &mut Call,
         action: &str,
         key_id: &str,
         grant_tokens: &[String],
-        signing_algorithm: Option<&str>,
-        message_type: &str,
+        conditions: impl for<'a> FnOnce(PolicyRequest<'a>) -> PolicyRequest<'a>,
     ) -> Result<std::sync::Arc<crate::cache::CachedKey>> {
         self.check_grant_tokens(grant_tokens)?;
         let rec = self.load_shared(key_id)?;
@@ -388,7 +395,7 @@ impl Keystore {
             &rec,
             key_id,
             &EncryptionContext::default(),
-            |r| access::signing_conditions(r, signing_algorithm, message_type),
+            conditions,
         )?;
         Ok(rec)
     }

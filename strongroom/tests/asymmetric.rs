@@ -401,12 +401,12 @@ fn create_key_spec_usage_pairs_and_no_rotation() {
             let ok = match spec {
                 KeySpec::SymmetricDefault => usage == KeyUsage::EncryptDecrypt,
                 KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
-                    usage != KeyUsage::GenerateVerifyMac
+                    matches!(usage, KeyUsage::EncryptDecrypt | KeyUsage::SignVerify)
                 }
-                KeySpec::EccNistP256
-                | KeySpec::EccNistP384
-                | KeySpec::EccNistP521
-                | KeySpec::EccSecgP256k1 => usage == KeyUsage::SignVerify,
+                KeySpec::EccNistP256 | KeySpec::EccNistP384 | KeySpec::EccNistP521 => {
+                    matches!(usage, KeyUsage::SignVerify | KeyUsage::KeyAgreement)
+                }
+                KeySpec::EccSecgP256k1 => usage == KeyUsage::SignVerify,
                 KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
                     usage == KeyUsage::GenerateVerifyMac
                 }

@@ -365,6 +365,11 @@ fn the_log_never_contains_secret_bytes() {
         })
         .unwrap();
     secrets.push(g.grant_token.into_bytes());
+    // Shared secrets of DeriveSharedSecret are not logged.
+    let agreement = agreement_key(ks, strongroom::core::key::KeySpec::EccNistP256);
+    for _ in 0..3 {
+        secrets.push(derived_secret(ks, &agreement.key_id));
+    }
     for m in all_material(&f.path, &ROOT) {
         secrets.push(m.expose_secret().to_vec());
     }

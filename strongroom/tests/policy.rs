@@ -18,17 +18,7 @@ const OUTSIDER: &str = "arn:aws:iam::999999999999:user/mallory";
 
 /// A keystore whose administrator is one user (not the whole account).
 fn admin_fixture() -> (tempfile::TempDir, Keystore) {
-    let dir = tempfile::tempdir().unwrap();
-    let ks = Keystore::create(
-        dir.path().join("ks.db"),
-        root_source(&ROOT),
-        CreateOptions {
-            admin_principal: Some(ADMIN.into()),
-            ..CreateOptions::default()
-        },
-    )
-    .unwrap();
-    (dir, ks)
+    admin_keystore(ADMIN)
 }
 
 fn events(ks: &Keystore) -> Vec<Value> {

@@ -1,5 +1,6 @@
 /* Asymmetric and HMAC keys from C: Sign/Verify, GetPublicKey,
- * GenerateMac/VerifyMac, GenerateDataKeyPair, and the import error paths. */
+ * GenerateMac/VerifyMac, GenerateDataKeyPair, DeriveSharedSecret, and the
+ * import error paths. */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
 
@@ -120,6 +121,40 @@ int main(void) {
   CHECK_RC(sr_import_key_material(ks, ext, NULL, 4, junk, sizeof junk, 0), SR_NULL_PARAMETER);
   CHECK_RC(sr_delete_imported_key_material(ks, sym), SR_UNSUPPORTED_OPERATION);
   CHECK_RC(sr_delete_imported_key_material(ks, NULL), SR_NULL_PARAMETER);
+
+  /* DeriveSharedSecret: two KEY_AGREEMENT keys agree on one secret. */
+  char ka[SR_KEY_ID_LEN], kb[SR_KEY_ID_LEN], k384[SR_KEY_ID_LEN];
+  key_json(ks, "{\"KeySpec\":\"ECC_NIST_P256\",\"KeyUsage\":\"KEY_AGREEMENT\"}", ka);
+  key_json(ks, "{\"KeySpec\":\"ECC_NIST_P256\",\"KeyUsage\":\"KEY_AGREEMENT\"}", kb);
+  key_json(ks, "{\"KeySpec\":\"ECC_NIST_P384\",\"KeyUsage\":\"KEY_AGREEMENT\"}", k384);
+  sr_bytes pa = SR_BYTES_INIT, pb = SR_BYTES_INIT, p384 = SR_BYTES_INIT;
+  sr_bytes zab = SR_BYTES_INIT, zba = SR_BYTES_INIT, z = SR_BYTES_INIT;
+  CHECK_OK(sr_get_public_key(ks, ka, &pa));
+  CHECK_OK(sr_get_public_key(ks, kb, &pb));
+  CHECK_OK(sr_get_public_key(ks, k384, &p384));
+  CHECK_OK(sr_derive_shared_secret(ks, ka, "ECDH", pb.ptr, pb.len, &zab));
+  CHECK_OK(sr_derive_shared_secret(ks, kb, "ECDH", pa.ptr, pa.len, &zba));
+  CHECK(zab.len == 32 && zba.len == 32 && memcmp(zab.ptr, zba.ptr, 32) == 0);
+  CHECK_OK(sr_derive_shared_secret(ks, k384, "ECDH", p384.ptr, p384.len, &z));
+  CHECK(z.len == 48);
+  sr_bytes_free(&z);
+  /* Wrong curve, garbage, no algorithm, another usage, NULLs, a disabled key. */
+  CHECK_RC(sr_derive_shared_secret(ks, ka, "ECDH", p384.ptr, p384.len, &z), SR_VALIDATION);
+  CHECK_RC(sr_derive_shared_secret(ks, ka, "ECDH", junk, sizeof junk, &z), SR_VALIDATION);
+  CHECK_RC(sr_derive_shared_secret(ks, ka, NULL, pb.ptr, pb.len, &z), SR_VALIDATION);
+  CHECK_RC(sr_derive_shared_secret(ks, ka, "ECDHE", pb.ptr, pb.len, &z), SR_VALIDATION);
+  CHECK_RC(sr_derive_shared_secret(ks, ec, "ECDH", pb.ptr, pb.len, &z), SR_INVALID_KEY_USAGE);
+  CHECK_RC(sr_derive_shared_secret(ks, ka, "ECDH", NULL, 5, &z), SR_NULL_PARAMETER);
+  CHECK_RC(sr_derive_shared_secret(ks, ka, "ECDH", pb.ptr, pb.len, NULL), SR_NULL_PARAMETER);
+  CHECK_RC(sr_sign(ks, ka, msg, 7, NULL, "ECDSA_SHA_256", &sig), SR_INVALID_KEY_USAGE);
+  CHECK_OK(sr_disable_key(ks, ka));
+  CHECK_RC(sr_derive_shared_secret(ks, ka, "ECDH", pb.ptr, pb.len, &z), SR_DISABLED);
+  CHECK(z.ptr == NULL && sig.ptr == NULL);
+  sr_bytes_free(&pa);
+  sr_bytes_free(&pb);
+  sr_bytes_free(&p384);
+  sr_bytes_free(&zab);
+  sr_bytes_free(&zba);
 
   sr_keystore_free(ks);
   remove_temp_dir(dir);

@@ -103,3 +103,35 @@ def test_aws_cli_sign_verify(asym, server, tmp_path):
                         "--signature", f"fileb://{tmp_path / 'sig'}", "--signing-algorithm",
                         "ECDSA_SHA_256").stdout)
     assert ok["SignatureValid"] is True
+
+
+@pytest.mark.parametrize("spec,curve", [("ECC_NIST_P256", "SECP256R1"), ("ECC_NIST_P384", "SECP384R1")])
+def test_derive_shared_secret(asym, spec, curve):
+    """boto3's DeriveSharedSecret equals pyca/cryptography's ECDH with the
+    KMS key's GetPublicKey output; KMS errors for a wrong curve and usage."""
+    kms = asym
+    pytest.importorskip("cryptography")
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    meta = kms.create_key(KeySpec=spec, KeyUsage="KEY_AGREEMENT")["KeyMetadata"]
+    assert meta["KeyAgreementAlgorithms"] == ["ECDH"] and "SigningAlgorithms" not in meta
+    pub = kms.get_public_key(KeyId=meta["KeyId"])
+    assert pub["KeyUsage"] == "KEY_AGREEMENT" and pub["KeyAgreementAlgorithms"] == ["ECDH"]
+    peer = ec.generate_private_key(getattr(ec, curve)())
+    der = serialization.Encoding.DER
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    r = kms.derive_shared_secret(KeyId=meta["KeyId"], KeyAgreementAlgorithm="ECDH",
+                                 PublicKey=peer.public_key().public_bytes(der, spki))
+    assert r["KeyId"] == meta["Arn"] and r["KeyAgreementAlgorithm"] == "ECDH"
+    assert r["KeyOrigin"] == "AWS_KMS"
+    assert r["SharedSecret"] == peer.exchange(ec.ECDH(), serialization.load_der_public_key(pub["PublicKey"]))
+    other = ec.generate_private_key(ec.SECP384R1() if curve == "SECP256R1" else ec.SECP256R1())
+    with pytest.raises(kms.exceptions.ClientError) as e:
+        kms.derive_shared_secret(KeyId=meta["KeyId"], KeyAgreementAlgorithm="ECDH",
+                                 PublicKey=other.public_key().public_bytes(der, spki))
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    signer = kms.create_key(KeySpec=spec, KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    with pytest.raises(kms.exceptions.InvalidKeyUsageException):
+        kms.derive_shared_secret(KeyId=signer, KeyAgreementAlgorithm="ECDH",
+                                 PublicKey=peer.public_key().public_bytes(der, spki))

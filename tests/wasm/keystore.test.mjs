@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { webcrypto } from 'node:crypto';
+import { createPublicKey, diffieHellman, generateKeyPairSync, webcrypto } from 'node:crypto';
 
 import { Keystore, StrongroomError } from 'strongroom';
 
@@ -409,4 +409,35 @@ test('generateMac / verifyMac', () => {
   assert.equal(m224.macAlgorithm, 'HMAC_SHA_224');
   assert.equal(ks.verifyMac({ keyId: k224.keyId, message, mac: m224.mac, macAlgorithm: 'HMAC_SHA_224' }).macValid, true);
   throwsCode(() => ks.generateMac({ keyId: k224.keyId, message, macAlgorithm: 'HMAC_SHA_256' }), 'InvalidKeyUsageException');
+});
+
+test('deriveSharedSecret equals node:crypto ECDH', () => {
+  const { ks } = fresh();
+  for (const [keySpec, curve, size] of [['ECC_NIST_P256', 'prime256v1', 32], ['ECC_NIST_P384', 'secp384r1', 48]]) {
+    const meta = ks.createKey({ keySpec, keyUsage: 'KEY_AGREEMENT' }).keyMetadata;
+    assert.deepEqual(meta.keyAgreementAlgorithms, ['ECDH']);
+    const ours = ks.getPublicKey({ keyId: meta.keyId });
+    assert.deepEqual(ours.keyAgreementAlgorithms, ['ECDH']);
+    const peer = generateKeyPairSync('ec', { namedCurve: curve });
+    const publicKey = new Uint8Array(peer.publicKey.export({ type: 'spki', format: 'der' }));
+    const r = ks.deriveSharedSecret({ keyId: meta.keyId, keyAgreementAlgorithm: 'ECDH', publicKey });
+    assert.equal(r.sharedSecret.length, size);
+    assert.equal(r.keyAgreementAlgorithm, 'ECDH');
+    assert.equal(r.keyOrigin, 'AWS_KMS');
+    assert.equal(r.keyId, meta.arn);
+    const theirs = diffieHellman({
+      privateKey: peer.privateKey,
+      publicKey: createPublicKey({ key: Buffer.from(ours.publicKey), format: 'der', type: 'spki' }),
+    });
+    assert.deepEqual(Buffer.from(r.sharedSecret), theirs);
+    const other = generateKeyPairSync('ec', { namedCurve: curve === 'prime256v1' ? 'secp384r1' : 'prime256v1' });
+    const wrong = new Uint8Array(other.publicKey.export({ type: 'spki', format: 'der' }));
+    throwsCode(() => ks.deriveSharedSecret({ keyId: meta.keyId, keyAgreementAlgorithm: 'ECDH', publicKey: wrong }), 'ValidationException');
+    throwsCode(() => ks.deriveSharedSecret({ keyId: meta.keyId, keyAgreementAlgorithm: 'ECDH', publicKey,
+      recipient: { keyEncryptionAlgorithm: 'RSAES_OAEP_SHA_256', attestationDocument: new Uint8Array([1]) } }), 'UnsupportedOperationException');
+  }
+  const signer = ks.createKey({ keySpec: 'ECC_NIST_P256', keyUsage: 'SIGN_VERIFY' }).keyMetadata.keyId;
+  const peer = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const publicKey = new Uint8Array(peer.publicKey.export({ type: 'spki', format: 'der' }));
+  throwsCode(() => ks.deriveSharedSecret({ keyId: signer, keyAgreementAlgorithm: 'ECDH', publicKey }), 'InvalidKeyUsageException');
 });

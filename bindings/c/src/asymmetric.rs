@@ -8,8 +8,9 @@ use std::ffi::c_char;
 
 use serde::de::DeserializeOwned;
 use sr::api::{
-    GenerateDataKeyPairRequest, GenerateMacRequest, GetParametersForImportRequest,
-    ImportKeyMaterialRequest, SignRequest, VerifyMacRequest, VerifyRequest,
+    DeriveSharedSecretRequest, GenerateDataKeyPairRequest, GenerateMacRequest,
+    GetParametersForImportRequest, ImportKeyMaterialRequest, SignRequest, VerifyMacRequest,
+    VerifyRequest,
 };
 use sr::Secret;
 
@@ -140,6 +141,59 @@ pub unsafe extern "C" fn sr_get_public_key(
         let resp = ks.get_public_key(key_id)?;
         // SAFETY: checked non-NULL; caller promise.
         unsafe { out.write(sr_bytes::copy_of(&resp.public_key)) };
+        Ok(())
+    })
+}
+
+/// DeriveSharedSecret: `*out_shared_secret` receives the raw ECDH shared
+/// secret (the x-coordinate of the shared point: 32 bytes on P-256, 48 on
+/// P-384) of the NIST ECC `KEY_AGREEMENT` key `key_id` and the peer's
+/// `public_key`, a DER SubjectPublicKeyInfo (RFC 5280) on the same curve.
+/// The secret is zeroized by `sr_bytes_free()`.
+///
+/// `key_agreement_algorithm`: `"ECDH"` (required by KMS; NULL lets the
+/// library report `SR_VALIDATION`). The handle's grant tokens are sent.
+/// KMS's `Recipient` (Nitro Enclaves attestation) is not offered.
+///
+/// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (no
+/// algorithm; `public_key` not DER SPKI, not an EC key, on another curve,
+/// or not a valid point), `SR_NOT_FOUND`, `SR_DISABLED`,
+/// `SR_KMS_INVALID_STATE`, `SR_INVALID_KEY_USAGE` (not a `KEY_AGREEMENT`
+/// key), `SR_ACCESS_DENIED`, `SR_INVALID_GRANT_TOKEN`, `SR_KMS_INTERNAL`.
+///
+/// # Safety
+/// `ks` a live handle; strings NULL or NUL-terminated as documented;
+/// `public_key` valid for `public_key_len` bytes; `out_shared_secret`
+/// valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_derive_shared_secret(
+    ks: *const sr_keystore,
+    key_id: *const c_char,
+    key_agreement_algorithm: *const c_char,
+    public_key: *const u8,
+    public_key_len: usize,
+    out_shared_secret: *mut sr_bytes,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promises, as documented above.
+        let (ks, key_id, alg, public_key) = unsafe {
+            (
+                handle(ks)?,
+                c_str(key_id, "key_id")?,
+                opt_c_str(key_agreement_algorithm, "key_agreement_algorithm")?,
+                bytes(public_key, public_key_len, "public_key")?,
+            )
+        };
+        let out = out!(out_shared_secret);
+        let resp = ks.inner.derive_shared_secret(&DeriveSharedSecretRequest {
+            grant_tokens: ks.tokens(),
+            key_id: key_id.to_string(),
+            key_agreement_algorithm: kms_enum(alg, "KeyAgreementAlgorithm")?,
+            public_key: public_key.to_vec(),
+            recipient: None,
+        })?;
+        // SAFETY: checked non-NULL; caller promise.
+        unsafe { out.write(sr_bytes::copy_of(resp.shared_secret.expose_secret())) };
         Ok(())
     })
 }

@@ -15,19 +15,20 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyByteArray, PyBytes, PyString, PyTuple, PyType};
 use strongroom::api::{
-    CreateGrantRequest, CreateKeyRequest, DecryptRequest, EncryptRequest,
-    GenerateDataKeyPairRequest, GenerateDataKeyRequest, GenerateMacRequest,
+    CreateGrantRequest, CreateKeyRequest, DecryptRequest, DeriveSharedSecretRequest,
+    EncryptRequest, GenerateDataKeyPairRequest, GenerateDataKeyRequest, GenerateMacRequest,
     GetParametersForImportRequest, ImportKeyMaterialRequest, ListGrantsRequest,
-    PutKeyPolicyRequest, ReEncryptRequest, RetireGrantRequest, SignRequest, Tag as ApiTag,
-    VerifyMacRequest, VerifyRequest,
+    PutKeyPolicyRequest, ReEncryptRequest, RecipientInfo, RetireGrantRequest, SignRequest,
+    Tag as ApiTag, VerifyMacRequest, VerifyRequest,
 };
 use strongroom::core::envelope::{
     AlgorithmSuite, CommitmentPolicy, DecryptOptions, EncryptOptions,
 };
 use strongroom::core::grant::{GrantConstraints as ApiGrantConstraints, GrantOperation};
 use strongroom::core::key::{
-    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, ExpirationModel, KeySpec, KeyUsage,
-    MacAlgorithm, MessageType, Origin, SigningAlgorithm, WrappingAlgorithm, WrappingKeySpec,
+    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, ExpirationModel, KeyAgreementAlgorithm,
+    KeySpec, KeyUsage, MacAlgorithm, MessageType, Origin, SigningAlgorithm, WrappingAlgorithm,
+    WrappingKeySpec,
 };
 use strongroom::envelope::{self, KmsKeyring};
 use strongroom::{AuditFilter, EncryptionContext, Error, ErrorKind, RootKeySource, Secret};
@@ -869,6 +870,41 @@ impl Keystore {
     fn get_public_key(&self, py: Python<'_>, key_id: String) -> PyResult<PublicKey> {
         let r = self.run(py, move |ks| ks.get_public_key(&key_id))?;
         PublicKey::new(py, r)
+    }
+
+    /// DeriveSharedSecret: the raw ECDH shared secret (SecretBytes, 32 bytes
+    /// on P-256, 48 on P-384) of the NIST ECC KEY_AGREEMENT key `key_id` and
+    /// the peer's `public_key` (DER SubjectPublicKeyInfo on the same curve,
+    /// any bytes-like object). `key_agreement_algorithm` is "ECDH", the only
+    /// value. `recipient` (a Nitro Enclaves attestation) is not supported.
+    ///
+    /// Raises NotFoundException, DisabledException, KMSInvalidStateException,
+    /// InvalidKeyUsageException, ValidationException (a malformed key or one
+    /// on another curve), AccessDeniedException, InvalidGrantTokenException,
+    /// UnsupportedOperationException (`recipient` given).
+    #[pyo3(signature = (key_id, public_key, key_agreement_algorithm="ECDH", grant_tokens=None, *, recipient=None))]
+    fn derive_shared_secret(
+        &self,
+        py: Python<'_>,
+        key_id: String,
+        public_key: &Bound<'_, PyAny>,
+        key_agreement_algorithm: &str,
+        grant_tokens: Option<Vec<String>>,
+        recipient: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<SharedSecret> {
+        let req = DeriveSharedSecretRequest {
+            key_id,
+            key_agreement_algorithm: parse::<KeyAgreementAlgorithm>(Some(
+                key_agreement_algorithm.to_owned(),
+            ))?,
+            public_key: bytes_like("public_key", public_key)?,
+            grant_tokens: tokens(grant_tokens),
+            recipient: recipient
+                .filter(|r| !r.is_none())
+                .map(|_| RecipientInfo::default()),
+        };
+        let r = self.run(py, move |ks| ks.derive_shared_secret(&req))?;
+        SharedSecret::new(py, r)
     }
 
     /// GenerateMac over `message` (1–4096 bytes) with an HMAC key;

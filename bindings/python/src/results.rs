@@ -100,6 +100,7 @@ result_class! {
         encryption_algorithms: Py<PyAny>,
         signing_algorithms: Py<PyAny>,
         mac_algorithms: Py<PyAny>,
+        key_agreement_algorithms: Py<PyAny>,
         multi_region: bool,
         pending_deletion_window_in_days: Option<u32>,
         expiration_model: Option<String>,
@@ -115,6 +116,7 @@ impl KeyMetadata {
             encryption_algorithms: strs(py, &m.encryption_algorithms)?,
             signing_algorithms: strs(py, &m.signing_algorithms)?,
             mac_algorithms: strs(py, &m.mac_algorithms)?,
+            key_agreement_algorithms: strs(py, &m.key_agreement_algorithms)?,
             key_usage: m.key_usage.as_str().to_owned(),
             key_state: m.key_state.as_str().to_owned(),
             origin: m.origin.as_str().to_owned(),
@@ -428,6 +430,7 @@ result_class! {
         key_usage: String,
         encryption_algorithms: Py<PyAny>,
         signing_algorithms: Py<PyAny>,
+        key_agreement_algorithms: Py<PyAny>,
     }
 }
 
@@ -440,6 +443,29 @@ impl PublicKey {
             key_usage: r.key_usage.as_str().to_owned(),
             encryption_algorithms: strs(py, &r.encryption_algorithms)?,
             signing_algorithms: strs(py, &r.signing_algorithms)?,
+            key_agreement_algorithms: strs(py, &r.key_agreement_algorithms)?,
+            key_id: r.key_id,
+        })
+    }
+}
+
+result_class! {
+    /// Result of DeriveSharedSecret: `shared_secret` is the raw ECDH shared
+    /// secret (SecretBytes, redacted in repr); `key_id` is the key ARN.
+    SharedSecret {
+        key_id: String,
+        shared_secret: Py<PyAny>,
+        key_agreement_algorithm: String,
+        key_origin: String,
+    }
+}
+
+impl SharedSecret {
+    pub(crate) fn new(py: Python<'_>, r: api::DeriveSharedSecretResponse) -> PyResult<Self> {
+        Ok(SharedSecret {
+            shared_secret: secret_bytes(py, &r.shared_secret)?.unbind(),
+            key_agreement_algorithm: r.key_agreement_algorithm.as_str().to_owned(),
+            key_origin: r.key_origin.as_str().to_owned(),
             key_id: r.key_id,
         })
     }
@@ -782,6 +808,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<SignResult>()?;
     m.add_class::<VerifyResult>()?;
     m.add_class::<PublicKey>()?;
+    m.add_class::<SharedSecret>()?;
     m.add_class::<MacResult>()?;
     m.add_class::<VerifyMacResult>()?;
     m.add_class::<DataKeyPair>()?;

@@ -1172,6 +1172,56 @@ impl Keystore {
         })
     }
 
+    /// DeriveSharedSecret: `{ keyId, keyAgreementAlgorithm: "ECDH",
+    /// publicKey: Uint8Array (the peer's DER SubjectPublicKeyInfo on the
+    /// key's curve), grantTokens? }` → `{ keyId, sharedSecret, keyAgreementAlgorithm,
+    /// keyOrigin }`; `sharedSecret` is the raw ECDH secret (32 bytes on
+    /// P-256, 48 on P-384). KMS's `recipient` (Nitro Enclaves attestation)
+    /// is not supported: given, it throws `UnsupportedOperationException`.
+    #[wasm_bindgen(
+        js_name = deriveSharedSecret,
+        unchecked_return_type = "DeriveSharedSecretResponse"
+    )]
+    pub fn derive_shared_secret(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "DeriveSharedSecretRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(
+                &request,
+                &[
+                    "keyId",
+                    "keyAgreementAlgorithm",
+                    "publicKey",
+                    "grantTokens",
+                    "recipient",
+                ],
+            )?;
+            let req = DeriveSharedSecretRequest {
+                key_id: r.str("keyId")?,
+                key_agreement_algorithm: r.opt_enum("keyAgreementAlgorithm")?,
+                public_key: r.bytes("publicKey")?,
+                grant_tokens: r.str_list("grantTokens")?,
+                recipient: r
+                    .opt_req(
+                        "recipient",
+                        &["keyEncryptionAlgorithm", "attestationDocument"],
+                    )?
+                    .map(|_| RecipientInfo::default()),
+            };
+            let out = self.ks()?.derive_shared_secret(rng(), now(), &req)?;
+            Ok(object(&[
+                ("keyId", JsValue::from_str(&out.key_id)),
+                ("sharedSecret", secret_to_js(&out.shared_secret)),
+                (
+                    "keyAgreementAlgorithm",
+                    JsValue::from_str(out.key_agreement_algorithm.as_str()),
+                ),
+                ("keyOrigin", JsValue::from_str(out.key_origin.as_str())),
+            ]))
+        })
+    }
+
     /// GenerateMac: `{ keyId, message, macAlgorithm, grantTokens? }`.
     #[wasm_bindgen(js_name = generateMac, unchecked_return_type = "GenerateMacResponse")]
     pub fn generate_mac(

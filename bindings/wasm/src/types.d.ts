@@ -13,7 +13,7 @@ export type KeySpec =
   | "HMAC_384"
   | "HMAC_512";
 /** KMS key usages. */
-export type KeyUsage = "ENCRYPT_DECRYPT" | "SIGN_VERIFY" | "GENERATE_VERIFY_MAC";
+export type KeyUsage = "ENCRYPT_DECRYPT" | "SIGN_VERIFY" | "GENERATE_VERIFY_MAC" | "KEY_AGREEMENT";
 /** KMS key states. */
 export type KeyState = "Enabled" | "Disabled" | "PendingDeletion" | "PendingImport";
 /** Where key material came from. */
@@ -187,6 +187,8 @@ export interface KeyMetadata {
   encryptionAlgorithms?: string[];
   signingAlgorithms?: string[];
   macAlgorithms?: string[];
+  /** `["ECDH"]` for KEY_AGREEMENT keys. */
+  keyAgreementAlgorithms?: string[];
   multiRegion: boolean;
   pendingDeletionWindowInDays?: number;
   expirationModel?: string;
@@ -381,6 +383,25 @@ export interface GetPublicKeyResponse {
   keyUsage: KeyUsage;
   encryptionAlgorithms?: string[];
   signingAlgorithms?: string[];
+  /** `["ECDH"]` for KEY_AGREEMENT keys. */
+  keyAgreementAlgorithms?: string[];
+}
+/** Key agreement algorithms of deriveSharedSecret. */
+export type KeyAgreementAlgorithm = "ECDH";
+export interface DeriveSharedSecretRequest extends KeyIdRequest {
+  keyAgreementAlgorithm: KeyAgreementAlgorithm;
+  /** The peer's DER SubjectPublicKeyInfo, on the key's curve. */
+  publicKey: Uint8Array;
+  grantTokens?: string[];
+  /** Nitro Enclaves attestation: not supported (UnsupportedOperationException). */
+  recipient?: { keyEncryptionAlgorithm?: string; attestationDocument?: Uint8Array };
+}
+export interface DeriveSharedSecretResponse {
+  keyId: string;
+  /** The raw ECDH shared secret: 32 bytes (P-256) or 48 (P-384). */
+  sharedSecret: Uint8Array;
+  keyAgreementAlgorithm: KeyAgreementAlgorithm;
+  keyOrigin: Origin;
 }
 export interface GenerateMacRequest extends KeyIdRequest {
   /** 1–4096 bytes. */

@@ -13,13 +13,15 @@
 //!
 //! [`active`] is the backend chosen at compile time: `awslc` when the feature
 //! `backend-aws-lc` is on, else `rustcrypto`. The modules [`aead`], [`kdf`],
-//! [`mac`], [`digest`], [`sha384`], [`rsa`], [`rsa_wrap`] and [`ecdsa`] hold
+//! [`mac`], [`digest`], [`sha384`], [`rsa`], [`rsa_wrap`], [`ecdsa`] and
+//! [`ecdh`] hold
 //! the shared types and re-export the active backend's functions, so callers
 //! never name a backend. [`keywrap`] (AES-KW/KWP, used only for imports) is
 //! RustCrypto in every build.
 
 pub mod aead;
 pub mod digest;
+pub mod ecdh;
 pub mod ecdsa;
 pub mod kdf;
 pub mod keywrap;

@@ -34,6 +34,7 @@ __all__ = [
     "SignResult",
     "VerifyResult",
     "PublicKey",
+    "SharedSecret",
     "MacResult",
     "VerifyMacResult",
     "DataKeyPair",
@@ -100,6 +101,8 @@ class KeyMetadata:
     def signing_algorithms(self) -> Tuple[str, ...]: ...
     @property
     def mac_algorithms(self) -> Tuple[str, ...]: ...
+    @property
+    def key_agreement_algorithms(self) -> Tuple[str, ...]: ...
     @property
     def multi_region(self) -> bool: ...
     @property
@@ -284,6 +287,20 @@ class PublicKey:
     def encryption_algorithms(self) -> Tuple[str, ...]: ...
     @property
     def signing_algorithms(self) -> Tuple[str, ...]: ...
+    @property
+    def key_agreement_algorithms(self) -> Tuple[str, ...]: ...
+
+@final
+class SharedSecret:
+    """Result of DeriveSharedSecret; `shared_secret` is SecretBytes (redacted in repr)."""
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def shared_secret(self) -> SecretBytes: ...
+    @property
+    def key_agreement_algorithm(self) -> str: ...
+    @property
+    def key_origin(self) -> str: ...
 
 @final
 class MacResult:
@@ -818,6 +835,22 @@ class Keystore:
         """Verify a signature. Raises KMSInvalidSignatureException when it does not verify."""
     def get_public_key(self, key_id: str) -> PublicKey:
         """GetPublicKey (DER SubjectPublicKeyInfo). Raises NotFoundException, UnsupportedOperationException."""
+    def derive_shared_secret(
+        self,
+        key_id: str,
+        public_key: _BytesLike,
+        key_agreement_algorithm: str = "ECDH",
+        grant_tokens: Optional[Sequence[str]] = None,
+        *,
+        recipient: Optional[Mapping[str, Any]] = None,
+    ) -> SharedSecret:
+        """DeriveSharedSecret: the raw ECDH shared secret of a NIST ECC KEY_AGREEMENT
+        key and the peer's DER SubjectPublicKeyInfo on the same curve.
+
+        Raises NotFoundException, DisabledException, KMSInvalidStateException,
+        InvalidKeyUsageException, ValidationException, AccessDeniedException,
+        UnsupportedOperationException (`recipient` is not supported).
+        """
     def generate_mac(
         self,
         key_id: str,

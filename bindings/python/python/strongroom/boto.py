@@ -161,6 +161,7 @@ def _key_metadata(m: Any) -> Dict[str, Any]:
         "EncryptionAlgorithms": list(m.encryption_algorithms) or None,
         "SigningAlgorithms": list(m.signing_algorithms) or None,
         "MacAlgorithms": list(m.mac_algorithms) or None,
+        "KeyAgreementAlgorithms": list(m.key_agreement_algorithms) or None,
         "MultiRegion": m.multi_region,
         "PendingDeletionWindowInDays": m.pending_deletion_window_in_days,
         "ExpirationModel": m.expiration_model,
@@ -692,6 +693,31 @@ class Client:
                 "KeyUsage": r.key_usage,
                 "EncryptionAlgorithms": list(r.encryption_algorithms) or None,
                 "SigningAlgorithms": list(r.signing_algorithms) or None,
+                "KeyAgreementAlgorithms": list(r.key_agreement_algorithms) or None,
+            }
+        )
+
+    @_operation("DeriveSharedSecret")
+    def derive_shared_secret(
+        self,
+        *,
+        KeyId: str,
+        KeyAgreementAlgorithm: str,
+        PublicKey: Any,
+        GrantTokens: Optional[Sequence[str]] = None,
+        DryRun: bool = False,
+        Recipient: Optional[Mapping[str, Any]] = None,
+    ) -> Dict[str, Any]:
+        r = self._ks.derive_shared_secret(
+            KeyId, PublicKey, KeyAgreementAlgorithm, _list(GrantTokens), recipient=Recipient
+        )
+        _dry_run(DryRun)
+        return _ok(
+            {
+                "KeyId": r.key_id,
+                "SharedSecret": r.shared_secret,
+                "KeyAgreementAlgorithm": r.key_agreement_algorithm,
+                "KeyOrigin": r.key_origin,
             }
         )
 

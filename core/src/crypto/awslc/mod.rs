@@ -10,6 +10,7 @@
 pub mod aead;
 mod cache;
 pub mod digest;
+pub mod ecdh;
 pub mod ecdsa;
 pub mod kdf;
 pub mod mac;

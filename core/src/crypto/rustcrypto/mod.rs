@@ -4,6 +4,7 @@
 
 pub mod aead;
 pub mod digest;
+pub mod ecdh;
 pub mod ecdsa;
 pub mod kdf;
 pub mod mac;
