@@ -284,6 +284,7 @@ impl Keystore {
                 ));
             }
             grant_id = grant.grant_id.clone();
+            self.stop_if_dry_run()?;
             tx.put(Table::Grants, &self.grant_row(&rec.key_id, &grant)?)
         })?;
         Ok(CreateGrantResponse {
@@ -478,6 +479,7 @@ impl Keystore {
             if tx.get(Table::Grants, &id)?.is_none() {
                 return Err(grant_not_found(grant_id));
             }
+            self.stop_if_dry_run()?;
             tx.delete(Table::Grants, &id)
         })
     }

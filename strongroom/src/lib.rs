@@ -23,6 +23,7 @@ use strongroom_core::key::{AliasRecord, KeyIdentifier, KeyRecord};
 use strongroom_core::ops::{self, Env};
 use strongroom_core::seal::RootKey;
 
+pub use access::DRY_RUN_OPERATIONS;
 pub use audit_log::{
     audit_log_path, AuditFilter, AuditVerification, AUDIT_BATCH_EVENTS, AUDIT_BATCH_MILLIS,
 };
@@ -142,6 +143,8 @@ fn parse_default_policy(admin: &str) -> Result<strongroom_core::policy::Policy> 
 pub struct Keystore {
     inner: Arc<Inner>,
     principal: Option<Arc<str>>,
+    /// Set on handles from [`dry_run`](Self::dry_run).
+    dry_run: bool,
 }
 
 impl std::fmt::Debug for Keystore {
@@ -337,6 +340,7 @@ impl Keystore {
                 default_policy,
             )),
             principal: None,
+            dry_run: false,
         })
     }
 
@@ -400,6 +404,7 @@ impl Keystore {
                 default_policy,
             )),
             principal: None,
+            dry_run: false,
         };
         ks.verify_digest()?;
         Ok(ks)
@@ -492,6 +497,7 @@ impl Keystore {
         Keystore {
             inner: Arc::new(inner),
             principal: self.principal,
+            dry_run: self.dry_run,
         }
     }
 

@@ -717,15 +717,21 @@ result_class! {
 }
 
 impl MessageHeader {
-    pub(crate) fn new(py: Python<'_>, h: &strongroom::core::envelope::MessageHeader) -> PyResult<Self> {
+    pub(crate) fn new(
+        py: Python<'_>,
+        h: &strongroom::core::envelope::MessageHeader,
+    ) -> PyResult<Self> {
         let edks = h
             .encrypted_data_keys
             .iter()
             .map(|e| {
-                PyTuple::new(py, [
-                    e.provider_id.as_str().into_bound_py_any(py)?,
-                    PyBytes::new(py, &e.provider_info).into_any(),
-                ])
+                PyTuple::new(
+                    py,
+                    [
+                        e.provider_id.as_str().into_bound_py_any(py)?,
+                        PyBytes::new(py, &e.provider_info).into_any(),
+                    ],
+                )
             })
             .collect::<PyResult<Vec<_>>>()?;
         let content_type = match h.content_type {
