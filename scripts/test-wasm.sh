@@ -2,8 +2,9 @@
 # Tests of the strongroom npm package (issue 8): builds it with
 # scripts/build-wasm.sh, then runs under Node's test runner
 #   tests/wasm/keystore.test.mjs  every Keystore method, errors, sealed export/import
+#   tests/wasm/access.test.mjs    principals, key policies, grants, the audit log
 #   tests/wasm/envelope.test.mjs  envelope messages, one call and incremental
-#   tests/wasm/cross.test.mjs     wasm <-> native CLI (blobs) and native core (messages)
+#   tests/wasm/cross.test.mjs     wasm <-> native CLI (blobs, policies and grants) and native core (messages)
 #   tests/wasm/browser.test.mjs   headless Chromium (playwright-core) on a localhost page
 # and type-checks tests/wasm/types.test.ts against the declarations (tsc --noEmit).
 # Installs what is missing on a fresh machine (apt: chromium; npm: tests/wasm).

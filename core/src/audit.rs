@@ -22,6 +22,7 @@
 //! but can be cut off undetected until the next checkpoint.
 
 use alloc::borrow::ToOwned;
+use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -69,54 +70,56 @@ pub fn is_read_only(event_name: &str) -> bool {
 /// Formats Unix milliseconds as an RFC 3339 UTC timestamp with second
 /// precision, as CloudTrail writes `eventTime`: `2024-05-01T12:34:56Z`.
 pub fn rfc3339_utc(unix_millis: u64) -> String {
+    let mut out = String::with_capacity(20);
+    write_rfc3339_utc(unix_millis, &mut out);
+    out
+}
+
+/// [`rfc3339_utc`] appended to `out`.
+fn write_rfc3339_utc(unix_millis: u64, out: &mut String) {
+    use core::fmt::Write;
     let secs = unix_millis / 1000;
-    let days = secs / 86_400;
     let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    format!(
+    let (y, m, d) = civil_from_days(secs / 86_400);
+    // Writing to a String cannot fail.
+    let _ = write!(
+        out,
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
         rem / 3600,
         (rem % 3600) / 60,
         rem % 60
-    )
+    );
 }
 
-/// Proleptic Gregorian (year, month, day) of `days` since 1970-01-01.
+/// Proleptic Gregorian (year, month, day) of `days` since 1970-01-01, in
+/// constant time: the day is shifted to a calendar whose years start on
+/// March 1 (so the leap day ends a year), split into 400-year eras of
+/// 146,097 days, then into the year of the era and the day of that year.
 fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    const DAYS_PER_400_YEARS: u64 = 146_097;
-    fn leap(y: u64) -> bool {
-        (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-    }
-    // 1970 is 370 years into the 400-year cycle that starts in 1600.
-    let mut year = 1600 + 400 * (days / DAYS_PER_400_YEARS);
-    let mut rest = days % DAYS_PER_400_YEARS + 135_140; // days from 1600-01-01 to 1970-01-01
-    loop {
-        let len = if leap(year) { 366 } else { 365 };
-        if rest < len {
-            break;
-        }
-        rest -= len;
-        year += 1;
-    }
-    let feb = if leap(year) { 29 } else { 28 };
-    let months = [31, feb, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    let mut month = 1;
-    for len in months {
-        if rest < len {
-            break;
-        }
-        rest -= len;
-        month += 1;
-    }
-    (year, month, rest + 1)
+    // 719,468 days from 0000-03-01 to 1970-01-01.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097; // day of the era, 0..=146_096
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // 0..=399
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // day of the March-based year
+    let mp = (5 * doy + 2) / 153; // month, March = 0
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + u64::from(m <= 2);
+    (y, m, d)
 }
 
-/// A version-4 UUID string from 16 caller-supplied random bytes.
-fn uuid_v4(bytes: [u8; 16]) -> String {
-    uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .hyphenated()
-        .to_string()
+/// A version-4 UUID from 16 caller-supplied random bytes.
+fn uuid_v4(bytes: [u8; 16]) -> uuid::Uuid {
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+/// `uuid` in its hyphenated lowercase form, as a JSON string.
+fn write_uuid(uuid: &uuid::Uuid, out: &mut String) {
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    out.push('"');
+    out.push_str(uuid.hyphenated().encode_lower(&mut buf));
+    out.push('"');
 }
 
 /// The non-secret request fields Strongroom logs in `requestParameters`, in
@@ -210,6 +213,71 @@ impl RequestParameters {
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }
+
+    /// The canonical JSON of [`to_value`](Self::to_value) (the same bytes
+    /// as [`canonical_json`] of it), appended to `out` without building it.
+    /// Members are written in ascending key order; absent fields are left
+    /// out, as the `Serialize` derive skips them.
+    pub fn write_canonical(&self, out: &mut String) {
+        let mut o = Obj::open(out);
+        o.str("aliasName", self.alias_name.as_deref());
+        o.bool(
+            "bypassPolicyLockoutSafetyCheck",
+            self.bypass_policy_lockout_safety_check,
+        );
+        o.value("constraints", self.constraints.as_ref());
+        o.str("description", self.description.as_deref());
+        o.str(
+            "destinationEncryptionAlgorithm",
+            self.destination_encryption_algorithm.as_deref(),
+        );
+        o.context(
+            "destinationEncryptionContext",
+            self.destination_encryption_context.as_ref(),
+        );
+        o.str("destinationKeyId", self.destination_key_id.as_deref());
+        o.str("encryptionAlgorithm", self.encryption_algorithm.as_deref());
+        o.context("encryptionContext", self.encryption_context.as_ref());
+        o.str("expirationModel", self.expiration_model.as_deref());
+        o.str("grantId", self.grant_id.as_deref());
+        o.str("granteePrincipal", self.grantee_principal.as_deref());
+        o.str(
+            "keyAgreementAlgorithm",
+            self.key_agreement_algorithm.as_deref(),
+        );
+        o.str("keyId", self.key_id.as_deref());
+        o.str("keyPairSpec", self.key_pair_spec.as_deref());
+        o.str("keySpec", self.key_spec.as_deref());
+        o.str("keyUsage", self.key_usage.as_deref());
+        o.num("limit", self.limit);
+        o.str("macAlgorithm", self.mac_algorithm.as_deref());
+        o.str("marker", self.marker.as_deref());
+        o.str("messageType", self.message_type.as_deref());
+        o.str("name", self.name.as_deref());
+        o.num("numberOfBytes", self.number_of_bytes);
+        o.strings("operations", self.operations.as_deref());
+        o.str("origin", self.origin.as_deref());
+        o.num("pendingWindowInDays", self.pending_window_in_days);
+        o.str("policy", self.policy.as_deref());
+        o.str("policyName", self.policy_name.as_deref());
+        o.str("retiringPrincipal", self.retiring_principal.as_deref());
+        o.num("rotationPeriodInDays", self.rotation_period_in_days);
+        o.str("signingAlgorithm", self.signing_algorithm.as_deref());
+        o.str(
+            "sourceEncryptionAlgorithm",
+            self.source_encryption_algorithm.as_deref(),
+        );
+        o.context(
+            "sourceEncryptionContext",
+            self.source_encryption_context.as_ref(),
+        );
+        o.str("sourceKeyId", self.source_key_id.as_deref());
+        o.strings("tagKeys", self.tag_keys.as_deref());
+        o.str("targetKeyId", self.target_key_id.as_deref());
+        o.num("validTo", self.valid_to);
+        o.str("wrappingAlgorithm", self.wrapping_algorithm.as_deref());
+        o.close();
+    }
 }
 
 /// One audit event, built by the operation that it records.
@@ -218,10 +286,10 @@ pub struct AuditEvent {
     event_name: String,
     principal: String,
     unix_millis: u64,
-    request_id: String,
-    event_id: String,
+    request_id: uuid::Uuid,
+    event_id: uuid::Uuid,
     read_only: bool,
-    request_parameters: Value,
+    request_parameters: Parameters,
     response_elements: Value,
     error: Option<(String, String)>,
     resources: Vec<String>,
@@ -245,7 +313,7 @@ impl AuditEvent {
             request_id: uuid_v4(a),
             event_id: uuid_v4(b),
             read_only: is_read_only(event_name),
-            request_parameters: Value::Null,
+            request_parameters: Parameters::Value(Value::Null),
             response_elements: Value::Null,
             error: None,
             resources: Vec::new(),
@@ -264,15 +332,22 @@ impl AuditEvent {
 
     /// Sets `requestParameters` from non-secret fields.
     #[must_use]
-    pub fn with_request_parameters(mut self, params: &RequestParameters) -> Self {
-        self.request_parameters = params.to_value();
+    pub fn with_request_parameters(self, params: &RequestParameters) -> Self {
+        self.with_owned_request_parameters(params.clone())
+    }
+
+    /// As [`with_request_parameters`](Self::with_request_parameters), taking
+    /// the fields by value (no copy).
+    #[must_use]
+    pub fn with_owned_request_parameters(mut self, params: RequestParameters) -> Self {
+        self.request_parameters = Parameters::Typed(Box::new(params));
         self
     }
 
     /// Sets `requestParameters` to `value`. The caller guarantees it holds no secret.
     #[must_use]
     pub fn with_request_parameters_value(mut self, value: Value) -> Self {
-        self.request_parameters = value;
+        self.request_parameters = Parameters::Value(value);
         self
     }
 
@@ -348,14 +423,24 @@ impl AuditEvent {
         rec.insert("eventTime".into(), rfc3339_utc(self.unix_millis).into());
         rec.insert("eventSource".into(), EVENT_SOURCE.into());
         rec.insert("eventName".into(), self.event_name.clone().into());
-        rec.insert("requestParameters".into(), self.request_parameters.clone());
+        let params = match &self.request_parameters {
+            Parameters::Typed(p) => p.to_value(),
+            Parameters::Value(v) => v.clone(),
+        };
+        rec.insert("requestParameters".into(), params);
         rec.insert("responseElements".into(), self.response_elements.clone());
         if let Some((code, message)) = &self.error {
             rec.insert("errorCode".into(), code.clone().into());
             rec.insert("errorMessage".into(), message.clone().into());
         }
-        rec.insert("requestID".into(), self.request_id.clone().into());
-        rec.insert("eventID".into(), self.event_id.clone().into());
+        rec.insert(
+            "requestID".into(),
+            self.request_id.hyphenated().to_string().into(),
+        );
+        rec.insert(
+            "eventID".into(),
+            self.event_id.hyphenated().to_string().into(),
+        );
         rec.insert("readOnly".into(), self.read_only.into());
         rec.insert("resources".into(), Value::Array(resources));
         rec.insert("eventType".into(), "AwsApiCall".into());
@@ -365,6 +450,188 @@ impl AuditEvent {
             rec.insert("recipientAccountId".into(), r.into());
         }
         Value::Object(rec)
+    }
+
+    /// The canonical JSON of [`to_record`](Self::to_record) (the bytes
+    /// [`canonical_record`] gives for it, `R_i` of `docs/FORMAT.md`), written
+    /// directly: no intermediate [`Value`] tree.
+    pub fn to_canonical_record(&self) -> String {
+        let mut out = String::with_capacity(1024);
+        self.write_canonical_record(&mut out);
+        out
+    }
+
+    /// [`to_canonical_record`](Self::to_canonical_record) appended to `out`.
+    /// The members of every object are written in ascending order of their
+    /// keys' bytes (checked in debug builds).
+    pub fn write_canonical_record(&self, out: &mut String) {
+        let principal_account = account_of(&self.principal);
+        let recipient = self
+            .recipient_account_id
+            .as_deref()
+            .or_else(|| self.resources.iter().find_map(|r| account_of(r)))
+            .or(principal_account);
+        let mut o = Obj::open(out);
+        if let Some((code, message)) = &self.error {
+            o.str("errorCode", Some(code.as_str()));
+            o.str("errorMessage", Some(message.as_str()));
+        }
+        o.str("eventCategory", Some("Management"));
+        o.key("eventID");
+        write_uuid(&self.event_id, o.out);
+        o.str("eventName", Some(self.event_name.as_str()));
+        o.str("eventSource", Some(EVENT_SOURCE));
+        o.key("eventTime");
+        o.out.push('"');
+        write_rfc3339_utc(self.unix_millis, o.out);
+        o.out.push('"');
+        o.str("eventType", Some("AwsApiCall"));
+        o.str("eventVersion", Some(EVENT_VERSION));
+        o.bool("managementEvent", Some(true));
+        o.bool("readOnly", Some(self.read_only));
+        o.str("recipientAccountId", recipient);
+        o.key("requestID");
+        write_uuid(&self.request_id, o.out);
+        o.key("requestParameters");
+        match &self.request_parameters {
+            Parameters::Typed(p) => p.write_canonical(o.out),
+            Parameters::Value(v) => write_canonical(v, o.out),
+        }
+        o.key("resources");
+        o.out.push('[');
+        for (i, arn) in self.resources.iter().enumerate() {
+            if i > 0 {
+                o.out.push(',');
+            }
+            let mut r = Obj::open(o.out);
+            r.str("ARN", Some(arn.as_str()));
+            r.str("accountId", account_of(arn));
+            r.str("type", Some("AWS::KMS::Key"));
+            r.close();
+        }
+        o.out.push(']');
+        o.key("responseElements");
+        write_canonical(&self.response_elements, o.out);
+        o.key("userIdentity");
+        let mut id = Obj::open(o.out);
+        id.str("accountId", principal_account);
+        id.str("arn", Some(self.principal.as_str()));
+        id.str("type", Some(identity_type(&self.principal)));
+        id.close();
+        o.close();
+    }
+}
+
+/// What `requestParameters` holds: the typed fields, or a JSON value given
+/// by the caller.
+#[derive(Clone, Debug, PartialEq)]
+enum Parameters {
+    Typed(Box<RequestParameters>),
+    Value(Value),
+}
+
+/// The members of one JSON object, written in canonical form to `out`; the
+/// caller gives them in ascending order of their keys' bytes (checked in
+/// debug builds). A member whose value is `None` is left out.
+struct Obj<'a> {
+    out: &'a mut String,
+    first: bool,
+    #[cfg(debug_assertions)]
+    prev: &'static str,
+}
+
+impl<'a> Obj<'a> {
+    fn open(out: &'a mut String) -> Self {
+        out.push('{');
+        Obj {
+            out,
+            first: true,
+            #[cfg(debug_assertions)]
+            prev: "",
+        }
+    }
+
+    fn key(&mut self, key: &'static str) {
+        #[cfg(debug_assertions)]
+        {
+            debug_assert!(
+                self.first || self.prev.as_bytes() < key.as_bytes(),
+                "canonical members out of order: {} before {key}",
+                self.prev
+            );
+            self.prev = key;
+        }
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+        write_string(key, self.out);
+        self.out.push(':');
+    }
+
+    fn str(&mut self, key: &'static str, value: Option<&str>) {
+        if let Some(v) = value {
+            self.key(key);
+            write_string(v, self.out);
+        }
+    }
+
+    fn bool(&mut self, key: &'static str, value: Option<bool>) {
+        if let Some(v) = value {
+            self.key(key);
+            self.out.push_str(if v { "true" } else { "false" });
+        }
+    }
+
+    fn num(&mut self, key: &'static str, value: Option<impl Into<u64>>) {
+        use core::fmt::Write;
+        if let Some(v) = value {
+            self.key(key);
+            // Writing to a String cannot fail; integers print as serde_json prints them.
+            let _ = write!(self.out, "{}", v.into());
+        }
+    }
+
+    fn strings(&mut self, key: &'static str, value: Option<&[String]>) {
+        if let Some(v) = value {
+            self.key(key);
+            self.out.push('[');
+            for (i, s) in v.iter().enumerate() {
+                if i > 0 {
+                    self.out.push(',');
+                }
+                write_string(s, self.out);
+            }
+            self.out.push(']');
+        }
+    }
+
+    fn context(&mut self, key: &'static str, value: Option<&EncryptionContext>) {
+        if let Some(c) = value {
+            self.key(key);
+            // A BTreeMap<String, _> iterates in ascending order of key bytes.
+            self.out.push('{');
+            for (i, (k, v)) in c.iter().enumerate() {
+                if i > 0 {
+                    self.out.push(',');
+                }
+                write_string(k, self.out);
+                self.out.push(':');
+                write_string(v, self.out);
+            }
+            self.out.push('}');
+        }
+    }
+
+    fn value<T: Serialize>(&mut self, key: &'static str, value: Option<&T>) {
+        if let Some(v) = value {
+            self.key(key);
+            write_canonical(&serde_json::to_value(v).unwrap_or(Value::Null), self.out);
+        }
+    }
+
+    fn close(self) {
+        self.out.push('}');
     }
 }
 
@@ -437,12 +704,38 @@ fn write_canonical(value: &Value, out: &mut String) {
 }
 
 fn write_string(s: &str, out: &mut String) {
-    // serde_json's escaping, as `Value::String(..).to_string()` writes it,
-    // without copying the string into a `Value` first.
-    match serde_json::to_string(s) {
-        Ok(json) => out.push_str(&json),
-        Err(_) => out.push_str(&Value::String(s.to_owned()).to_string()),
+    // serde_json's escaping (docs/FORMAT.md, "Canonical record bytes"):
+    // `"` and `\\`, the five short control escapes, `\u00xx` for the other
+    // code points below U+0020, everything else literal.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            0x08 => "\\b",
+            0x09 => "\\t",
+            0x0a => "\\n",
+            0x0c => "\\f",
+            0x0d => "\\r",
+            0x00..=0x1f => "",
+            _ => continue,
+        };
+        // `i` is at an ASCII byte, so both slices end on character boundaries.
+        out.push_str(&s[start..i]);
+        if escape.is_empty() {
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
     }
+    out.push_str(&s[start..]);
+    out.push('"');
 }
 
 /// Where a log stands: how many records it holds and the chain value of the
@@ -545,20 +838,73 @@ pub fn chain_canonical(
     previous: &Checkpoint,
     canonical: &str,
 ) -> Result<(String, Checkpoint)> {
+    let mut line = String::with_capacity(canonical.len() + CHAIN_SUFFIX_LEN);
+    let next = chain_canonical_into(chain_key, previous, canonical, &mut line)?;
+    Ok((line, next))
+}
+
+/// Bytes a line adds to its canonical record: `,"strongroomChain":"` and
+/// 64 hex digits and `"`.
+const CHAIN_SUFFIX_LEN: usize = 2 + CHAIN_FIELD.len() + 3 + 2 * HMAC_SHA256_LEN + 1;
+
+/// [`chain_canonical`] appending the line (without a newline) to `out`;
+/// returns the new checkpoint.
+///
+/// # Errors
+/// `ValidationException` if `canonical` does not end in `}`;
+/// `KMSInternalException` if the MAC cannot be computed.
+pub fn chain_canonical_into(
+    chain_key: &[u8],
+    previous: &Checkpoint,
+    canonical: &str,
+    out: &mut String,
+) -> Result<Checkpoint> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let body = canonical
+        .strip_suffix('}')
+        .ok_or_else(|| Error::validation("a canonical audit record ends in }"))?;
     let mac = hmac_sha256(chain_key, &[&previous.last, canonical.as_bytes()])?;
-    let line = assemble_line(canonical, &mac);
-    Ok((
-        line,
-        Checkpoint {
-            count: previous.count + 1,
-            last: mac,
-        },
-    ))
+    out.push_str(body);
+    out.push_str(",\"");
+    out.push_str(CHAIN_FIELD);
+    out.push_str("\":\"");
+    for b in mac {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out.push_str("\"}");
+    Ok(Checkpoint {
+        count: previous.count + 1,
+        last: mac,
+    })
 }
 
 fn assemble_line(canonical: &str, mac: &[u8]) -> String {
     let body = &canonical[..canonical.len() - 1];
     format!("{body},\"{CHAIN_FIELD}\":\"{}\"}}", hex(mac))
+}
+
+/// The log line of a record read back from a log and parsed (with its
+/// `strongroomChain` field), as [`chain_line`] wrote it: the canonical form
+/// of the rest with the chain field last. Lets a caller that holds records
+/// as parsed JSON objects (where member order is lost) verify them with
+/// [`verify_chain`]. A record without a string chain field comes back in
+/// plain canonical form, which fails verification as malformed.
+pub fn record_line(record: &Value) -> String {
+    let mut rest = record.clone();
+    let chain = match rest.as_object_mut().map(|o| o.remove(CHAIN_FIELD)) {
+        Some(Some(Value::String(c))) if rest.as_object().is_some_and(|o| !o.is_empty()) => c,
+        _ => return canonical_json(record),
+    };
+    let canonical = canonical_json(&rest);
+    let mut line = String::with_capacity(canonical.len() + chain.len() + 22);
+    line.push_str(&canonical[..canonical.len() - 1]);
+    line.push_str(",\"");
+    line.push_str(CHAIN_FIELD);
+    line.push_str("\":");
+    write_string(&chain, &mut line);
+    line.push('}');
+    line
 }
 
 /// Why a log failed verification.
@@ -728,6 +1074,41 @@ fn unhex(s: &str) -> Option<[u8; HMAC_SHA256_LEN]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The day-by-day reference the constant-time conversion replaced.
+    fn civil_by_counting(days: u64) -> (u64, u64, u64) {
+        fn leap(y: u64) -> bool {
+            (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+        }
+        let mut year = 1600 + 400 * (days / 146_097);
+        let mut rest = days % 146_097 + 135_140;
+        loop {
+            let len = if leap(year) { 366 } else { 365 };
+            if rest < len {
+                break;
+            }
+            rest -= len;
+            year += 1;
+        }
+        let feb = if leap(year) { 29 } else { 28 };
+        let mut month = 1;
+        for len in [31, feb, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] {
+            if rest < len {
+                break;
+            }
+            rest -= len;
+            month += 1;
+        }
+        (year, month, rest + 1)
+    }
+
+    #[test]
+    fn constant_time_dates_match_counting() {
+        // Every day from 1970 to past 2500, then a sparse walk to year 9999.
+        for days in (0..200_000).chain((200_000..2_932_897).step_by(997)) {
+            assert_eq!(civil_from_days(days), civil_by_counting(days), "day {days}");
+        }
+    }
 
     #[test]
     fn dates() {

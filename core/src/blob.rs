@@ -103,12 +103,14 @@ pub fn seal<R: CryptoRng + ?Sized>(
     header.push(BLOB_VERSION);
     header.extend_from_slice(key_id);
     header.extend_from_slice(&version.to_be_bytes());
+    // Salt and nonce from one draw (one `getrandom` with the OS RNG).
+    let mut random = [0u8; 16 + GCM_NONCE_LEN];
+    rng.fill_bytes(&mut random);
     let mut salt = [0u8; 16];
-    rng.fill_bytes(&mut salt);
-    header.extend_from_slice(&salt);
     let mut nonce = [0u8; GCM_NONCE_LEN];
-    rng.fill_bytes(&mut nonce);
-    header.extend_from_slice(&nonce);
+    salt.copy_from_slice(&random[..16]);
+    nonce.copy_from_slice(&random[16..]);
+    header.extend_from_slice(&random);
     let mut aad = header.clone();
     aad.extend_from_slice(&context.encode()?);
     let k = per_call_key(backing, &salt, key_id, version)?;

@@ -334,6 +334,12 @@ pub fn is_retiring_principal(grant: &Grant, principal: &str) -> bool {
         .is_some_and(|r| principal_matches(r, principal))
 }
 
+/// The row ID of a grant in a keystore's grant table and in the sealed
+/// export: `<key ID>/<grant ID>`.
+pub fn grant_row_id(key_id: &str, grant_id: &str) -> String {
+    format!("{key_id}/{grant_id}")
+}
+
 /// A new grant ID: 64 lowercase hex characters from 32 random bytes the caller draws.
 pub fn new_grant_id(random: &[u8; 32]) -> String {
     hex(random)

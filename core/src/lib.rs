@@ -8,6 +8,7 @@ extern crate alloc;
 #[cfg(feature = "backend-aws-lc")]
 extern crate std;
 
+pub mod access;
 pub mod api;
 pub mod asym;
 pub mod audit;

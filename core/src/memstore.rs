@@ -1,5 +1,5 @@
-//! An in-memory keystore: key records and aliases in ordered maps, with one
-//! method per KMS operation delegating to [`crate::ops`]. It is what the
+//! An in-memory keystore: key records, aliases and grants in ordered maps,
+//! with one method per KMS operation delegating to [`crate::ops`]. It is what the
 //! WebAssembly package (and any embedder without a filesystem) runs on;
 //! persistence is the caller's choice through the sealed export
 //! ([`MemKeystore::export_sealed`], [`MemKeystore::import_sealed`]), which
@@ -13,7 +13,15 @@
 //! automatic rotations are applied before a key is used; a record's
 //! `generation` grows by one on every change; pagination markers are those
 //! of [`crate::paging`].
+//!
+//! Access control is the native keystore's too ([`crate::access`]): every
+//! method runs for the principal set by [`MemKeystore::act_as`] (by default
+//! the administrator), is authorized by the key policy and grants, and
+//! appends one event to the in-memory audit log ([`MemKeystore::audit_lines`],
+//! [`MemKeystore::verify_audit_log`]) whether it succeeds, is denied or
+//! fails.
 
+use alloc::borrow::ToOwned;
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -21,17 +29,25 @@ use alloc::vec::Vec;
 use core::fmt;
 use rand_core::CryptoRng;
 
+use crate::access::{self, Call, MAX_GRANTS_PER_KEY};
 use crate::api::*;
+use crate::audit::{self, ChainError, Checkpoint, RequestParameters};
+use crate::context::EncryptionContext;
 use crate::error::{Error, ErrorKind, Result};
 use crate::export::{ExportRow, KeystoreConfig, SealedExport, KEYSTORE_FORMAT_VERSION};
+use crate::grant::{
+    grant_row_id, grant_token, is_retiring_principal, may_retire, validate_grant_id, Grant,
+};
 use crate::key::{
     alias_arn, validate_alias_name, AliasRecord, EncryptionAlgorithm, KeyIdentifier, KeyRecord,
     KeySpec, KeyState,
 };
 use crate::ops::{self, Env};
 use crate::paging::{
-    decode_marker, encode_marker, limit_within, page_limit, paginate_index, LIST_ALIASES,
+    decode_marker, encode_marker, limit_within, page_limit, paginate_index, paginate_index_within,
+    LIST_ALIASES, LIST_GRANTS,
 };
+use crate::policy::{default_key_policy, Policy, PolicyRequest, DEFAULT_POLICY_NAME};
 use crate::seal::RootKey;
 
 /// A keystore held in memory. `Debug` shows the keystore ID and the number
@@ -44,10 +60,19 @@ pub struct MemKeystore {
     kdf: Vec<u8>,
     keys: BTreeMap<String, KeyRecord>,
     aliases: BTreeMap<String, AliasRecord>,
-    /// Grant rows of an imported export, kept byte for byte (with their
-    /// record MACs) and written back by [`MemKeystore::export_sealed`]. The
-    /// in-memory keystore has no principals, so it does not evaluate them.
-    grants: Vec<ExportRow>,
+    /// Grants by row ID (`<key ID>/<grant ID>`, [`grant_row_id`]).
+    grants: BTreeMap<String, Grant>,
+    /// The administrator principal (the configured one, else the account root).
+    admin: String,
+    /// The default key policy, for `admin`.
+    default_policy: Policy,
+    /// The principal calls act for ([`act_as`](MemKeystore::act_as)); the
+    /// administrator when `None`.
+    principal: Option<String>,
+    /// The audit log: one chained JSON line per operation, oldest first.
+    audit: Vec<String>,
+    /// Count and chain value of the last line of `audit`.
+    audit_head: Checkpoint,
 }
 
 impl fmt::Debug for MemKeystore {
@@ -81,11 +106,26 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>> {
     serde_json::to_vec(v).map_err(|_| Error::internal("serialization failed"))
 }
 
-fn check_grant_tokens(tokens: &[String]) -> Result<()> {
-    if tokens.len() > ops::MAX_GRANT_TOKENS {
-        return Err(Error::validation("at most 10 grant tokens may be given"));
-    }
-    Ok(())
+/// One page of grants with KMS's grant limits (1–100, default 50).
+fn grant_page(
+    all: Vec<Grant>,
+    limit: Option<u32>,
+    marker: Option<&str>,
+) -> Result<ListGrantsResponse> {
+    let (grants, next_marker) = paginate_index_within(all, limit, marker, LIST_GRANTS)?;
+    Ok(ListGrantsResponse {
+        grants,
+        truncated: next_marker.is_some(),
+        next_marker,
+    })
+}
+
+/// Adds an operation's condition keys to a policy request (a trait object,
+/// so that authorization is compiled once for every operation).
+type Conditions<'c> = dyn for<'a> Fn(PolicyRequest<'a>) -> PolicyRequest<'a> + 'c;
+
+fn no_context() -> EncryptionContext {
+    EncryptionContext::default()
 }
 
 fn invalid_state(rec: &KeyRecord, what: &str) -> Error {
@@ -111,9 +151,9 @@ impl MemKeystore {
         validate_region_account(region, account)?;
         let mut id = [0u8; 16];
         rng.fill_bytes(&mut id);
-        Ok(MemKeystore {
+        Self::assemble(
             root,
-            config: KeystoreConfig {
+            KeystoreConfig {
                 format_version: KEYSTORE_FORMAT_VERSION,
                 keystore_id: uuid::Builder::from_random_bytes(id)
                     .into_uuid()
@@ -122,22 +162,59 @@ impl MemKeystore {
                 region: region.to_string(),
                 account: account.to_string(),
                 created: now,
-                admin_principal: String::new(),
+                admin_principal: access::admin_principal("", account),
                 audit_log: false,
             },
-            kdf: Vec::new(),
-            keys: BTreeMap::new(),
-            aliases: BTreeMap::new(),
-            grants: Vec::new(),
+            Vec::new(),
+            BTreeMap::new(),
+            BTreeMap::new(),
+            BTreeMap::new(),
+        )
+    }
+
+    fn assemble(
+        root: RootKey,
+        config: KeystoreConfig,
+        kdf: Vec<u8>,
+        keys: BTreeMap<String, KeyRecord>,
+        aliases: BTreeMap<String, AliasRecord>,
+        grants: BTreeMap<String, Grant>,
+    ) -> Result<Self> {
+        let admin = access::admin_principal(&config.admin_principal, &config.account);
+        let default_policy = access::default_policy(&admin)?;
+        Ok(MemKeystore {
+            root,
+            config,
+            kdf,
+            keys,
+            aliases,
+            grants,
+            admin,
+            default_policy,
+            principal: None,
+            audit: Vec::new(),
+            audit_head: Checkpoint::genesis(),
         })
     }
 
+    /// The same keystore with `admin` (an IAM principal ARN) as its
+    /// administrator, whom the default key policy allows `kms:*` (default:
+    /// the account root `arn:aws:iam::<account>:root`, which covers every
+    /// principal of the account). Kept in the sealed export.
+    ///
+    /// # Errors
+    /// `ValidationException` when `admin` is not a valid principal.
+    pub fn with_admin_principal(mut self, admin: &str) -> Result<Self> {
+        self.default_policy = access::default_policy(admin)?;
+        admin.clone_into(&mut self.admin);
+        admin.clone_into(&mut self.config.admin_principal);
+        Ok(self)
+    }
+
     /// Restores a keystore from a sealed export ([`crate::export`], version
-    /// 1 or 2). The grants of a version 2 export are not evaluated here (the
-    /// in-memory keystore has no principals: every call is the
-    /// administrator's); they are kept unchanged and written back by
-    /// [`export_sealed`](Self::export_sealed), so a native keystore that
-    /// passes through memory keeps its grants.
+    /// 1 or 2), with its key policies (inside the key records) and grants
+    /// (version 2). The audit log is not part of the export: the restored
+    /// keystore starts a new one.
     ///
     /// # Errors
     /// As [`SealedExport::decode`]: `ValidationException` (not an export),
@@ -158,14 +235,12 @@ impl MemKeystore {
             let a: AliasRecord = serde_json::from_slice(&row.body).map_err(|_| bad())?;
             aliases.insert(row.id.clone(), a);
         }
-        Ok(MemKeystore {
-            root,
-            config,
-            kdf: export.kdf,
-            keys,
-            aliases,
-            grants: export.grants,
-        })
+        let mut grants = BTreeMap::new();
+        for row in &export.grants {
+            let g: Grant = serde_json::from_slice(&row.body).map_err(|_| bad())?;
+            grants.insert(row.id.clone(), g);
+        }
+        Self::assemble(root, config, export.kdf, keys, aliases, grants)
     }
 
     /// The whole keystore as a sealed export: records serialized exactly as
@@ -177,26 +252,9 @@ impl MemKeystore {
     pub fn export_sealed(&self) -> Result<Vec<u8>> {
         let config_body = to_json(&self.config)?;
         let config_tag = self.root.mac_record(b"meta", b"config", &config_body)?;
-        let mut keys = Vec::with_capacity(self.keys.len());
-        for (id, rec) in &self.keys {
-            let body = to_json(rec)?;
-            let tag = self.root.mac_record(b"key", id.as_bytes(), &body)?;
-            keys.push(ExportRow {
-                id: id.clone(),
-                body,
-                tag: tag.to_vec(),
-            });
-        }
-        let mut aliases = Vec::with_capacity(self.aliases.len());
-        for (name, a) in &self.aliases {
-            let body = to_json(a)?;
-            let tag = self.root.mac_record(b"alias", name.as_bytes(), &body)?;
-            aliases.push(ExportRow {
-                id: name.clone(),
-                body,
-                tag: tag.to_vec(),
-            });
-        }
+        let keys = self.rows(b"key", &self.keys)?;
+        let aliases = self.rows(b"alias", &self.aliases)?;
+        let grants = self.rows(b"grant", &self.grants)?;
         SealedExport {
             keystore_id: self.config.keystore_id.clone(),
             check: self
@@ -208,9 +266,30 @@ impl MemKeystore {
             kdf: self.kdf.clone(),
             keys,
             aliases,
-            grants: self.grants.clone(),
+            grants,
         }
         .encode(&self.root)
+    }
+
+    /// Export rows of one kind of record, serialized as the native keystore
+    /// stores them, each with its record MAC.
+    fn rows<T: serde::Serialize>(
+        &self,
+        kind: &[u8],
+        records: &BTreeMap<String, T>,
+    ) -> Result<Vec<ExportRow>> {
+        records
+            .iter()
+            .map(|(id, rec)| {
+                let body = to_json(rec)?;
+                let tag = self.root.mac_record(kind, id.as_bytes(), &body)?;
+                Ok(ExportRow {
+                    id: id.clone(),
+                    body,
+                    tag: tag.to_vec(),
+                })
+            })
+            .collect()
     }
 
     /// The keystore ID (UUID).
@@ -226,6 +305,218 @@ impl MemKeystore {
     /// Account ID used in ARNs.
     pub fn account(&self) -> &str {
         &self.config.account
+    }
+
+    /// Makes the following calls act for `principal` (an IAM ARN such as
+    /// `arn:aws:iam::111122223333:user/app`), or for the administrator with
+    /// `None`: each is authorized for, and audited as, that principal until
+    /// the next `act_as`. A binding that hands out one handle per principal
+    /// calls it before each call of a handle.
+    pub fn act_as(&mut self, principal: Option<&str>) {
+        self.principal = principal.map(ToString::to_string);
+    }
+
+    /// The principal calls act for: the one given to
+    /// [`act_as`](Self::act_as), else the administrator.
+    pub fn principal(&self) -> &str {
+        self.principal.as_deref().unwrap_or(&self.admin)
+    }
+
+    /// The administrator principal, whom the default key policy allows `kms:*`.
+    pub fn admin_principal(&self) -> &str {
+        &self.admin
+    }
+
+    // ---- audit log -------------------------------------------------------------
+
+    /// Runs operation `op` for the acting principal and appends its audit
+    /// event, whether it succeeded, was denied or failed. If the event
+    /// cannot be chained, the operation fails.
+    fn call<R, T>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        op: &str,
+        params: RequestParameters,
+        f: impl FnOnce(&mut Self, &mut R, &mut Call) -> Result<T>,
+    ) -> Result<T>
+    where
+        R: CryptoRng + ?Sized,
+    {
+        let mut call = Call::new(params);
+        let result = f(self, rng, &mut call);
+        self.record(rng, now, op, call, result.as_ref().err())?;
+        result
+    }
+
+    /// Appends the audit event of a finished call (kept apart from the
+    /// generic [`call`](Self::call), so that it is compiled once).
+    fn record<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        op: &str,
+        call: Call,
+        error: Option<&Error>,
+    ) -> Result<()> {
+        let mut random = [0u8; 32];
+        rng.fill_bytes(&mut random);
+        let millis = now.saturating_mul(1000);
+        let account = &self.config.account;
+        let event = call.event(op, self.principal(), millis, random, account, error);
+        let canonical = audit::canonical_record(&event.to_record())?;
+        let (line, head) =
+            audit::chain_canonical(self.root.audit_key(), &self.audit_head, &canonical)?;
+        self.audit.push(line);
+        self.audit_head = head;
+        Ok(())
+    }
+
+    /// The audit log: one CloudTrail-shaped JSON record per operation since
+    /// the keystore was created or imported, oldest first, each line
+    /// carrying its `strongroomChain` value (`docs/FORMAT.md`, "Audit log").
+    pub fn audit_lines(&self) -> &[String] {
+        &self.audit
+    }
+
+    /// Verifies this keystore's audit log: the chain of every line under
+    /// the root key's audit sub-key, and that no line was cut off.
+    ///
+    /// # Errors
+    /// The first bad record and why ([`audit::verify_chain`]).
+    pub fn verify_audit_log(&self) -> core::result::Result<Checkpoint, ChainError> {
+        audit::verify_chain(
+            self.audit.iter().map(String::as_str),
+            self.root.audit_key(),
+            Some(&self.audit_head),
+        )
+    }
+
+    /// Verifies audit lines kept elsewhere (for example saved from
+    /// [`audit_lines`](Self::audit_lines)) under this keystore's root key,
+    /// from the start of a log.
+    ///
+    /// # Errors
+    /// The first bad record and why ([`audit::verify_chain`]).
+    pub fn verify_audit_lines<'a>(
+        &self,
+        lines: impl IntoIterator<Item = &'a str>,
+    ) -> core::result::Result<Checkpoint, ChainError> {
+        audit::verify_chain(lines, self.root.audit_key(), None)
+    }
+
+    // ---- authorization ---------------------------------------------------------
+
+    /// Checks grant tokens as every call that takes them does: at most 10,
+    /// each made by this keystore.
+    ///
+    /// # Errors
+    /// `ValidationException` for more than 10, `InvalidGrantTokenException`.
+    pub fn check_grant_tokens(&self, tokens: &[String]) -> Result<()> {
+        access::check_grant_tokens(self.root.grant_token_key(), tokens)
+    }
+
+    /// Authorizes `action` on `rec` (named by the caller as `requested_as`)
+    /// for the acting principal, as [`access`] defines it; `build` adds the
+    /// operation's condition keys, `grant_context` is checked against grant
+    /// constraints. `None`: the key policy allowed it; `Some(grants)`: only
+    /// these grants did.
+    fn authorize(
+        &self,
+        call: &mut Call,
+        action: &str,
+        rec: &KeyRecord,
+        requested_as: &str,
+        grant_context: &EncryptionContext,
+        build: &Conditions<'_>,
+    ) -> Result<Option<Vec<Grant>>> {
+        call.touch(&rec.arn);
+        let alias =
+            match KeyIdentifier::parse(requested_as, &self.config.region, &self.config.account) {
+                Ok(KeyIdentifier::Alias(name)) => Some(name),
+                _ => None,
+            };
+        let mut req = access::key_request(self.principal(), action, rec, alias);
+        if access::needs_resource_aliases(rec) {
+            let names: Vec<String> = self
+                .aliases
+                .values()
+                .filter(|a| a.target_key_id == rec.key_id)
+                .map(|a| a.alias_name.clone())
+                .collect();
+            req.set("kms:ResourceAliases", names);
+        }
+        let req = build(req);
+        let own = access::stored_policy(rec)?;
+        let policy = own.as_ref().unwrap_or(&self.default_policy);
+        access::decide(policy, &req, grant_context, || {
+            Ok(self.grants_of(&rec.key_id))
+        })
+    }
+
+    /// Loads the key `key_id` names and authorizes `action` on it.
+    fn load_authorized<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        call: &mut Call,
+        action: &str,
+        key_id: &str,
+        build: &Conditions<'_>,
+    ) -> Result<KeyRecord> {
+        let rec = self.load(rng, now, key_id)?;
+        self.authorize(call, action, &rec, key_id, &no_context(), build)?;
+        Ok(rec)
+    }
+
+    /// [`load_authorized`](Self::load_authorized), then
+    /// [`modify`](Self::modify) with `f`.
+    #[allow(clippy::too_many_arguments)]
+    fn modify_authorized<R, T>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        call: &mut Call,
+        action: &str,
+        key_id: &str,
+        build: &Conditions<'_>,
+        f: impl FnOnce(&Env<'_>, &mut R, &mut KeyRecord) -> Result<T>,
+    ) -> Result<T>
+    where
+        R: CryptoRng + ?Sized,
+    {
+        self.load_authorized(rng, now, call, action, key_id, build)?;
+        self.modify(rng, now, key_id, f)
+    }
+
+    /// Loads a key for a cryptographic operation: checks the grant tokens,
+    /// loads, and authorizes `action` with `context` for grant constraints.
+    #[allow(clippy::too_many_arguments)]
+    fn load_for<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        call: &mut Call,
+        action: &str,
+        key_id: &str,
+        grant_tokens: &[String],
+        context: &EncryptionContext,
+        build: &Conditions<'_>,
+    ) -> Result<KeyRecord> {
+        self.check_grant_tokens(grant_tokens)?;
+        let rec = self.load(rng, now, key_id)?;
+        self.authorize(call, action, &rec, key_id, context, build)?;
+        Ok(rec)
+    }
+
+    /// Every grant of `key_id` (a key ID), in grant ID order.
+    fn grants_of(&self, key_id: &str) -> Vec<Grant> {
+        let prefix = grant_row_id(key_id, "");
+        self.grants
+            .range(prefix.clone()..)
+            .take_while(|(id, _)| id.starts_with(&prefix))
+            .map(|(_, g)| g.clone())
+            .collect()
     }
 
     fn env(&self, now: u64) -> Env<'_> {
@@ -314,6 +605,50 @@ impl MemKeystore {
         self.modify(rng, now, key_id, |_, _, r| Ok(r.clone()))
     }
 
+    /// An audited operation that only authorizes `action` on the key and
+    /// changes it with `f`.
+    fn simple_change<R, T>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        action: &str,
+        key_id: &str,
+        f: impl FnOnce(&Env<'_>, &mut R, &mut KeyRecord) -> Result<T>,
+    ) -> Result<T>
+    where
+        R: CryptoRng + ?Sized,
+    {
+        self.call(
+            rng,
+            now,
+            action,
+            RequestParameters::key(key_id),
+            |ks, rng, call| ks.modify_authorized(rng, now, call, action, key_id, &|r| r, f),
+        )
+    }
+
+    /// An audited operation that only authorizes `action` on the key and
+    /// reads it with `f`.
+    fn simple_read<R, T>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        action: &str,
+        key_id: &str,
+        f: impl FnOnce(KeyRecord) -> Result<T>,
+    ) -> Result<T>
+    where
+        R: CryptoRng + ?Sized,
+    {
+        self.call(
+            rng,
+            now,
+            action,
+            RequestParameters::key(key_id),
+            |ks, rng, call| f(ks.load_authorized(rng, now, call, action, key_id, &|r| r)?),
+        )
+    }
+
     /// Deletes every key whose deletion date has passed, with its aliases;
     /// returns how many.
     pub fn purge_deleted_keys(&mut self, now: u64) -> usize {
@@ -331,20 +666,36 @@ impl MemKeystore {
 
     // ---- key management ------------------------------------------------------
 
-    /// CreateKey.
+    /// CreateKey, allowed for every principal (no key resource). A `Policy`
+    /// must parse and, unless `BypassPolicyLockoutSafetyCheck` is set, let
+    /// the acting principal call `PutKeyPolicy` on the new key.
     ///
     /// # Errors
-    /// See [`ops::create_key`].
+    /// See [`ops::create_key`]; `MalformedPolicyDocumentException`.
     pub fn create_key<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
         now: u64,
         req: &CreateKeyRequest,
     ) -> Result<DescribeKeyResponse> {
-        let rec = ops::create_key(&self.env(now), rng, req)?;
-        let key_metadata = ops::describe(&rec);
-        self.keys.insert(rec.key_id.clone(), rec);
-        Ok(DescribeKeyResponse { key_metadata })
+        let params = RequestParameters::create_key(req);
+        self.call(rng, now, "CreateKey", params, |ks, rng, call| {
+            let policy = req.policy.as_deref().map(Policy::parse).transpose()?;
+            let rec = ops::create_key(&ks.env(now), rng, req)?;
+            call.touch(&rec.arn);
+            if let Some(p) = &policy {
+                access::check_new_policy(
+                    p,
+                    req.bypass_policy_lockout_safety_check,
+                    ks.principal(),
+                    &rec.arn,
+                )?;
+            }
+            let key_metadata = ops::describe(&rec);
+            call.response = serde_json::json!({ "keyMetadata": key_metadata });
+            ks.keys.insert(rec.key_id.clone(), rec);
+            Ok(DescribeKeyResponse { key_metadata })
+        })
     }
 
     /// DescribeKey by key ID, key ARN, alias name or alias ARN.
@@ -357,17 +708,39 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<DescribeKeyResponse> {
-        Ok(DescribeKeyResponse {
-            key_metadata: ops::describe(&self.load(rng, now, key_id)?),
-        })
+        self.call(
+            rng,
+            now,
+            "DescribeKey",
+            RequestParameters::key(key_id),
+            |ks, rng, call| {
+                let rec = ks.load_authorized(rng, now, call, "DescribeKey", key_id, &|r| r)?;
+                Ok(DescribeKeyResponse {
+                    key_metadata: ops::describe(&rec),
+                })
+            },
+        )
     }
 
     /// ListKeys: `limit` 1–1000 (default 100), `marker` from a previous page.
-    /// Keys awaiting purge are not listed.
+    /// Keys awaiting purge are not listed. Allowed for every principal.
     ///
     /// # Errors
     /// `ValidationException` for the limit, `InvalidMarkerException`.
-    pub fn list_keys(
+    pub fn list_keys<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        limit: Option<u32>,
+        marker: Option<&str>,
+    ) -> Result<ListKeysResponse> {
+        let params = RequestParameters::list(None, limit, marker);
+        self.call(rng, now, "ListKeys", params, |ks, _, _| {
+            ks.list_keys_page(now, limit, marker)
+        })
+    }
+
+    fn list_keys_page(
         &self,
         now: u64,
         limit: Option<u32>,
@@ -412,8 +785,20 @@ impl MemKeystore {
         key_id: &str,
         description: &str,
     ) -> Result<()> {
-        self.modify(rng, now, key_id, |_, _, r| {
-            ops::update_key_description(r, description)
+        let params = RequestParameters {
+            description: Some(description.to_string()),
+            ..RequestParameters::key(key_id)
+        };
+        self.call(rng, now, "UpdateKeyDescription", params, |ks, rng, call| {
+            ks.modify_authorized(
+                rng,
+                now,
+                call,
+                "UpdateKeyDescription",
+                key_id,
+                &|r| r,
+                |_, _, r| ops::update_key_description(r, description),
+            )
         })
     }
 
@@ -427,7 +812,7 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<()> {
-        self.modify(rng, now, key_id, |_, _, r| ops::enable_key(r))
+        self.simple_change(rng, now, "EnableKey", key_id, |_, _, r| ops::enable_key(r))
     }
 
     /// DisableKey.
@@ -440,7 +825,9 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<()> {
-        self.modify(rng, now, key_id, |_, _, r| ops::disable_key(r))
+        self.simple_change(rng, now, "DisableKey", key_id, |_, _, r| {
+            ops::disable_key(r)
+        })
     }
 
     /// ScheduleKeyDeletion: `pending_window_in_days` 7–30 (default 30).
@@ -454,8 +841,33 @@ impl MemKeystore {
         key_id: &str,
         pending_window_in_days: Option<u32>,
     ) -> Result<ScheduleKeyDeletionResponse> {
-        self.modify(rng, now, key_id, |env, _, r| {
-            ops::schedule_key_deletion(env, r, pending_window_in_days)
+        let params = RequestParameters {
+            pending_window_in_days,
+            ..RequestParameters::key(key_id)
+        };
+        self.call(rng, now, "ScheduleKeyDeletion", params, |ks, rng, call| {
+            let out = ks.modify_authorized(
+                rng,
+                now,
+                call,
+                "ScheduleKeyDeletion",
+                key_id,
+                &|r| {
+                    access::set_opt(
+                        r,
+                        "kms:ScheduleKeyDeletionPendingWindowInDays",
+                        pending_window_in_days,
+                    )
+                },
+                |env, _, r| ops::schedule_key_deletion(env, r, pending_window_in_days),
+            )?;
+            call.response = serde_json::json!({
+                "keyId": out.key_id,
+                "deletionDate": out.deletion_date,
+                "keyState": out.key_state,
+                "pendingWindowInDays": out.pending_window_in_days,
+            });
+            Ok(out)
         })
     }
 
@@ -469,10 +881,23 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<KeyIdResponse> {
-        self.modify(rng, now, key_id, |_, _, r| {
-            ops::cancel_key_deletion(r).map(|_| KeyIdResponse {
-                key_id: r.arn.clone(),
-            })
+        let params = RequestParameters::key(key_id);
+        self.call(rng, now, "CancelKeyDeletion", params, |ks, rng, call| {
+            let out = ks.modify_authorized(
+                rng,
+                now,
+                call,
+                "CancelKeyDeletion",
+                key_id,
+                &|r| r,
+                |_, _, r| {
+                    ops::cancel_key_deletion(r).map(|_| KeyIdResponse {
+                        key_id: r.arn.clone(),
+                    })
+                },
+            )?;
+            call.response = serde_json::json!({ "keyId": out.key_id });
+            Ok(out)
         })
     }
 
@@ -487,8 +912,20 @@ impl MemKeystore {
         key_id: &str,
         rotation_period_in_days: Option<u32>,
     ) -> Result<()> {
-        self.modify(rng, now, key_id, |env, _, r| {
-            ops::enable_key_rotation(env, r, rotation_period_in_days)
+        let params = RequestParameters {
+            rotation_period_in_days,
+            ..RequestParameters::key(key_id)
+        };
+        self.call(rng, now, "EnableKeyRotation", params, |ks, rng, call| {
+            ks.modify_authorized(
+                rng,
+                now,
+                call,
+                "EnableKeyRotation",
+                key_id,
+                &|r| access::set_opt(r, "kms:RotationPeriodInDays", rotation_period_in_days),
+                |env, _, r| ops::enable_key_rotation(env, r, rotation_period_in_days),
+            )
         })
     }
 
@@ -502,7 +939,9 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<()> {
-        self.modify(rng, now, key_id, |_, _, r| ops::disable_key_rotation(r))
+        self.simple_change(rng, now, "DisableKeyRotation", key_id, |_, _, r| {
+            ops::disable_key_rotation(r)
+        })
     }
 
     /// GetKeyRotationStatus.
@@ -515,7 +954,9 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<GetKeyRotationStatusResponse> {
-        ops::get_key_rotation_status(&self.load(rng, now, key_id)?)
+        self.simple_read(rng, now, "GetKeyRotationStatus", key_id, |r| {
+            ops::get_key_rotation_status(&r)
+        })
     }
 
     /// RotateKeyOnDemand (at most 10 per key).
@@ -528,7 +969,7 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<KeyIdResponse> {
-        self.modify(rng, now, key_id, |env, rng, r| {
+        self.simple_change(rng, now, "RotateKeyOnDemand", key_id, |env, rng, r| {
             ops::rotate_key_on_demand(env, rng, r).map(|_| KeyIdResponse {
                 key_id: r.key_id.clone(),
             })
@@ -547,12 +988,16 @@ impl MemKeystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListKeyRotationsResponse> {
-        let all = ops::list_key_rotations(&self.load(rng, now, key_id)?)?;
-        let (rotations, next_marker) = paginate_index(all, limit, marker)?;
-        Ok(ListKeyRotationsResponse {
-            truncated: next_marker.is_some(),
-            rotations,
-            next_marker,
+        let params = RequestParameters::list(Some(key_id), limit, marker);
+        self.call(rng, now, "ListKeyRotations", params, |ks, rng, call| {
+            let rec = ks.load_authorized(rng, now, call, "ListKeyRotations", key_id, &|r| r)?;
+            let all = ops::list_key_rotations(&rec)?;
+            let (rotations, next_marker) = paginate_index(all, limit, marker)?;
+            Ok(ListKeyRotationsResponse {
+                truncated: next_marker.is_some(),
+                rotations,
+                next_marker,
+            })
         })
     }
 
@@ -571,7 +1016,10 @@ impl MemKeystore {
         alias_name: &str,
         target_key_id: &str,
     ) -> Result<()> {
-        self.put_alias(rng, now, alias_name, target_key_id, true)
+        let params = RequestParameters::alias(alias_name, Some(target_key_id));
+        self.call(rng, now, "CreateAlias", params, |ks, rng, call| {
+            ks.put_alias(rng, now, call, alias_name, target_key_id, true)
+        })
     }
 
     /// UpdateAlias: points an existing alias at another key of the same key
@@ -587,13 +1035,19 @@ impl MemKeystore {
         alias_name: &str,
         target_key_id: &str,
     ) -> Result<()> {
-        self.put_alias(rng, now, alias_name, target_key_id, false)
+        let params = RequestParameters::alias(alias_name, Some(target_key_id));
+        self.call(rng, now, "UpdateAlias", params, |ks, rng, call| {
+            ks.put_alias(rng, now, call, alias_name, target_key_id, false)
+        })
     }
 
+    /// CreateAlias and UpdateAlias: authorized on the target key and, for
+    /// UpdateAlias, on the key the alias points at now.
     fn put_alias<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
         now: u64,
+        call: &mut Call,
         alias_name: &str,
         target_key_id: &str,
         create: bool,
@@ -605,7 +1059,19 @@ impl MemKeystore {
                 "TargetKeyId must be a key ID or key ARN, not an alias",
             ));
         }
-        let rec = self.load(rng, now, target_key_id)?;
+        let action = if create { "CreateAlias" } else { "UpdateAlias" };
+        if !create {
+            if let Some(old) = self
+                .aliases
+                .get(alias_name)
+                .map(|a| a.target_key_id.clone())
+            {
+                if let Ok(old_rec) = self.load(rng, now, &old) {
+                    self.authorize(call, action, &old_rec, alias_name, &no_context(), &|r| r)?;
+                }
+            }
+        }
+        let rec = self.load_authorized(rng, now, call, action, target_key_id, &|r| r)?;
         if rec.state == KeyState::PendingDeletion {
             return Err(invalid_state(&rec, "pending deletion"));
         }
@@ -650,31 +1116,59 @@ impl MemKeystore {
         Ok(())
     }
 
-    /// DeleteAlias.
+    /// DeleteAlias, authorized on the key the alias points at.
     ///
     /// # Errors
-    /// `InvalidAliasNameException`, `NotFoundException`.
-    pub fn delete_alias(&mut self, alias_name: &str) -> Result<()> {
-        if !alias_name.starts_with("alias/") {
-            return Err(Error::new(
-                ErrorKind::InvalidAliasNameException,
-                "alias names begin with 'alias/'",
-            ));
-        }
-        match self.aliases.remove(alias_name) {
-            Some(_) => Ok(()),
-            None => Err(Error::not_found(format!(
-                "Alias {} is not found.",
-                self.alias_arn(alias_name)
-            ))),
-        }
+    /// `InvalidAliasNameException`, `NotFoundException`, `AccessDeniedException`.
+    pub fn delete_alias<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        alias_name: &str,
+    ) -> Result<()> {
+        let params = RequestParameters::alias(alias_name, None);
+        self.call(rng, now, "DeleteAlias", params, |ks, rng, call| {
+            if !alias_name.starts_with("alias/") {
+                return Err(Error::new(
+                    ErrorKind::InvalidAliasNameException,
+                    "alias names begin with 'alias/'",
+                ));
+            }
+            if let Some(target) = ks.aliases.get(alias_name).map(|a| a.target_key_id.clone()) {
+                if let Ok(rec) = ks.load(rng, now, &target) {
+                    ks.authorize(call, "DeleteAlias", &rec, alias_name, &no_context(), &|r| r)?;
+                }
+            }
+            match ks.aliases.remove(alias_name) {
+                Some(_) => Ok(()),
+                None => Err(Error::not_found(format!(
+                    "Alias {} is not found.",
+                    ks.alias_arn(alias_name)
+                ))),
+            }
+        })
     }
 
     /// ListAliases, optionally only those of `key_id`; `limit` 1–100 (default 50).
+    /// Allowed for every principal.
     ///
     /// # Errors
     /// `NotFoundException` for `key_id`, `ValidationException`, `InvalidMarkerException`.
     pub fn list_aliases<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        key_id: Option<&str>,
+        limit: Option<u32>,
+        marker: Option<&str>,
+    ) -> Result<ListAliasesResponse> {
+        let params = RequestParameters::list(key_id, limit, marker);
+        self.call(rng, now, "ListAliases", params, |ks, rng, _| {
+            ks.list_aliases_page(rng, now, key_id, limit, marker)
+        })
+    }
+
+    fn list_aliases_page<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
         now: u64,
@@ -729,7 +1223,24 @@ impl MemKeystore {
         key_id: &str,
         tags: &[Tag],
     ) -> Result<()> {
-        self.modify(rng, now, key_id, |_, _, r| ops::tag_resource(r, tags))
+        let keys = tags.iter().map(|t| t.tag_key.clone()).collect();
+        self.call(
+            rng,
+            now,
+            "TagResource",
+            RequestParameters::tags(key_id, keys),
+            |ks, rng, call| {
+                ks.modify_authorized(
+                    rng,
+                    now,
+                    call,
+                    "TagResource",
+                    key_id,
+                    &|r| access::tag_conditions(r, tags),
+                    |_, _, r| ops::tag_resource(r, tags),
+                )
+            },
+        )
     }
 
     /// UntagResource.
@@ -743,7 +1254,18 @@ impl MemKeystore {
         key_id: &str,
         tag_keys: &[String],
     ) -> Result<()> {
-        self.modify(rng, now, key_id, |_, _, r| ops::untag_resource(r, tag_keys))
+        let params = RequestParameters::tags(key_id, tag_keys.to_vec());
+        self.call(rng, now, "UntagResource", params, |ks, rng, call| {
+            ks.modify_authorized(
+                rng,
+                now,
+                call,
+                "UntagResource",
+                key_id,
+                &|r| r.with("aws:TagKeys", tag_keys.to_vec()),
+                |_, _, r| ops::untag_resource(r, tag_keys),
+            )
+        })
     }
 
     /// ListResourceTags: `limit` 1–50 (default 50).
@@ -758,15 +1280,290 @@ impl MemKeystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListResourceTagsResponse> {
-        if limit.is_some_and(|l| !(1..=50).contains(&l)) {
-            return Err(Error::validation("Limit must be between 1 and 50"));
-        }
-        let all = ops::list_resource_tags(&self.load(rng, now, key_id)?);
-        let (tags, next_marker) = paginate_index(all, Some(limit.unwrap_or(50)), marker)?;
-        Ok(ListResourceTagsResponse {
-            truncated: next_marker.is_some(),
-            tags,
-            next_marker,
+        let params = RequestParameters::list(Some(key_id), limit, marker);
+        self.call(rng, now, "ListResourceTags", params, |ks, rng, call| {
+            if limit.is_some_and(|l| !(1..=50).contains(&l)) {
+                return Err(Error::validation("Limit must be between 1 and 50"));
+            }
+            let rec = ks.load_authorized(rng, now, call, "ListResourceTags", key_id, &|r| r)?;
+            let all = ops::list_resource_tags(&rec);
+            let (tags, next_marker) = paginate_index(all, Some(limit.unwrap_or(50)), marker)?;
+            Ok(ListResourceTagsResponse {
+                truncated: next_marker.is_some(),
+                tags,
+                next_marker,
+            })
+        })
+    }
+
+    // ---- key policies ----------------------------------------------------------
+
+    /// PutKeyPolicy: replaces the key's policy (name `default`). Unless
+    /// `BypassPolicyLockoutSafetyCheck` is set, the new policy must still let
+    /// the acting principal call `PutKeyPolicy`.
+    ///
+    /// # Errors
+    /// `MalformedPolicyDocumentException` (invalid document, over 32 KiB, or
+    /// the lockout safety check), `NotFoundException` (key, or a policy name
+    /// other than `default`), `AccessDeniedException`, `KMSInvalidStateException`.
+    pub fn put_key_policy<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        req: &PutKeyPolicyRequest,
+    ) -> Result<()> {
+        let params = RequestParameters::put_key_policy(req);
+        self.call(rng, now, "PutKeyPolicy", params, |ks, rng, call| {
+            access::check_policy_name(req.policy_name.as_deref())?;
+            let policy = Policy::parse(&req.policy)?;
+            let bypass = req.bypass_policy_lockout_safety_check;
+            let principal = ks.principal().to_string();
+            ks.modify_authorized(
+                rng,
+                now,
+                call,
+                "PutKeyPolicy",
+                &req.key_id,
+                &|r| r.with("kms:BypassPolicyLockoutSafetyCheck", bypass),
+                |_, _, r| {
+                    if r.state == KeyState::PendingDeletion {
+                        return Err(invalid_state(r, "pending deletion"));
+                    }
+                    access::check_new_policy(&policy, bypass, &principal, &r.arn)?;
+                    r.policy = Some(req.policy.clone());
+                    Ok(())
+                },
+            )
+        })
+    }
+
+    /// GetKeyPolicy: the key's policy document, or the default key policy
+    /// when none was set. `policy_name` must be `default` when given.
+    ///
+    /// # Errors
+    /// `NotFoundException`, `AccessDeniedException`.
+    pub fn get_key_policy<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        key_id: &str,
+        policy_name: Option<&str>,
+    ) -> Result<GetKeyPolicyResponse> {
+        let params = RequestParameters::get_key_policy(key_id, policy_name);
+        self.call(rng, now, "GetKeyPolicy", params, |ks, rng, call| {
+            access::check_policy_name(policy_name)?;
+            let rec = ks.load_authorized(rng, now, call, "GetKeyPolicy", key_id, &|r| r)?;
+            Ok(GetKeyPolicyResponse {
+                policy: rec.policy.unwrap_or_else(|| default_key_policy(&ks.admin)),
+                policy_name: DEFAULT_POLICY_NAME.into(),
+            })
+        })
+    }
+
+    /// ListKeyPolicies: always `["default"]`; `limit` 1–1000.
+    ///
+    /// # Errors
+    /// `NotFoundException`, `AccessDeniedException`, `ValidationException`,
+    /// `InvalidMarkerException`.
+    pub fn list_key_policies<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        key_id: &str,
+        limit: Option<u32>,
+        marker: Option<&str>,
+    ) -> Result<ListKeyPoliciesResponse> {
+        let params = RequestParameters::list(Some(key_id), limit, marker);
+        self.call(rng, now, "ListKeyPolicies", params, |ks, rng, call| {
+            ks.load_authorized(rng, now, call, "ListKeyPolicies", key_id, &|r| r)?;
+            let (policy_names, next_marker) =
+                paginate_index(alloc::vec![DEFAULT_POLICY_NAME.to_string()], limit, marker)?;
+            Ok(ListKeyPoliciesResponse {
+                policy_names,
+                truncated: next_marker.is_some(),
+                next_marker,
+            })
+        })
+    }
+
+    // ---- grants ----------------------------------------------------------------
+
+    /// CreateGrant: allows `GranteePrincipal` the `Operations` on the key,
+    /// optionally only with an encryption context that equals or contains
+    /// the constraint's. With a `Name` already used by a grant of this key
+    /// with the same parameters, returns that grant's ID (and a fresh token).
+    /// The returned grant token works at once.
+    ///
+    /// # Errors
+    /// `ValidationException` (see [`Grant::validate`]), `NotFoundException`,
+    /// `AccessDeniedException`, `KMSInvalidStateException` (key pending
+    /// deletion), `InvalidGrantTokenException`, `LimitExceededException`
+    /// (50,000 grants per key).
+    pub fn create_grant<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        req: &CreateGrantRequest,
+    ) -> Result<CreateGrantResponse> {
+        let params = RequestParameters::create_grant(req);
+        self.call(rng, now, "CreateGrant", params, |ks, rng, call| {
+            ks.check_grant_tokens(&req.grant_tokens)?;
+            let rec = ks.load(rng, now, &req.key_id)?;
+            let (_, ctx) = access::grant_constraint(req);
+            let via_grants = ks.authorize(call, "CreateGrant", &rec, &req.key_id, &ctx, &|r| {
+                access::create_grant_conditions(r, req)
+            })?;
+            if let Some(parents) = via_grants {
+                access::check_grant_narrower(&parents, req, ks.principal(), &rec.arn)?;
+            }
+            if rec.state == KeyState::PendingDeletion {
+                return Err(invalid_state(&rec, "pending deletion"));
+            }
+            let mut random = [0u8; 32];
+            rng.fill_bytes(&mut random);
+            let grant = access::new_grant(req, &rec.arn, &ks.config.account, now, &random)?;
+            let existing = ks.grants_of(&rec.key_id);
+            let same = existing
+                .iter()
+                .find(|g| grant.name.is_some() && g.same_parameters(&grant));
+            let grant_id = match same {
+                Some(g) => g.grant_id.clone(),
+                None if existing.len() >= MAX_GRANTS_PER_KEY => {
+                    return Err(access::too_many_grants(&rec.arn))
+                }
+                None => {
+                    let id = grant.grant_id.clone();
+                    ks.grants.insert(grant_row_id(&rec.key_id, &id), grant);
+                    id
+                }
+            };
+            call.response = serde_json::json!({ "grantId": grant_id });
+            Ok(CreateGrantResponse {
+                grant_token: grant_token(ks.root.grant_token_key(), &grant_id)?,
+                grant_id,
+            })
+        })
+    }
+
+    /// ListGrants: the grants of a key (optionally one grant ID or one
+    /// grantee principal); `limit` 1–100 (default 50).
+    ///
+    /// # Errors
+    /// `NotFoundException`, `AccessDeniedException`, `ValidationException`,
+    /// `InvalidMarkerException`, `InvalidGrantIdException`.
+    pub fn list_grants<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        req: &ListGrantsRequest,
+    ) -> Result<ListGrantsResponse> {
+        let params = RequestParameters::list_grants(req);
+        self.call(rng, now, "ListGrants", params, |ks, rng, call| {
+            if let Some(g) = &req.grant_id {
+                validate_grant_id(g)?;
+            }
+            let rec = ks.load_authorized(rng, now, call, "ListGrants", &req.key_id, &|r| r)?;
+            let all = access::select_grants(ks.grants_of(&rec.key_id), req);
+            grant_page(all, req.limit, req.marker.as_deref())
+        })
+    }
+
+    /// ListRetirableGrants: the grants whose retiring principal is
+    /// `retiring_principal`, across keys; `limit` 1–100 (default 50).
+    /// Allowed for every principal.
+    ///
+    /// # Errors
+    /// `ValidationException`, `InvalidMarkerException`.
+    pub fn list_retirable_grants<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        retiring_principal: &str,
+        limit: Option<u32>,
+        marker: Option<&str>,
+    ) -> Result<ListGrantsResponse> {
+        let params = RequestParameters::list_retirable_grants(retiring_principal, limit, marker);
+        self.call(rng, now, "ListRetirableGrants", params, |ks, _, _| {
+            if retiring_principal.is_empty() {
+                return Err(Error::validation("RetiringPrincipal must not be empty"));
+            }
+            let all = ks
+                .grants
+                .values()
+                .filter(|g| is_retiring_principal(g, retiring_principal))
+                .cloned()
+                .collect();
+            grant_page(all, limit, marker)
+        })
+    }
+
+    /// RetireGrant: deletes a grant named by its token, or by key ID and
+    /// grant ID. Allowed for the grant's retiring principal, its grantee when
+    /// the grant includes `RetireGrant`, the issuing account's root, or a
+    /// principal the key policy allows `kms:RetireGrant`.
+    ///
+    /// # Errors
+    /// `InvalidGrantTokenException`, `InvalidGrantIdException`,
+    /// `ValidationException` (neither token nor key and grant ID),
+    /// `NotFoundException`, `AccessDeniedException`.
+    pub fn retire_grant<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        req: &RetireGrantRequest,
+    ) -> Result<()> {
+        let params = RequestParameters::retire_grant(req);
+        self.call(rng, now, "RetireGrant", params, |ks, rng, call| {
+            let grant_id = access::retire_grant_id(ks.root.grant_token_key(), req)?;
+            call.params.grant_id = Some(grant_id.clone());
+            let key_id = match &req.key_id {
+                Some(k) => ks.load(rng, now, k)?.key_id,
+                None => ks
+                    .grants
+                    .iter()
+                    .find(|(_, g)| g.grant_id == grant_id)
+                    .and_then(|(row, _)| row.split('/').next())
+                    .ok_or_else(|| access::grant_not_found(&grant_id))?
+                    .to_string(),
+            };
+            let row = grant_row_id(&key_id, &grant_id);
+            let grant = ks
+                .grants
+                .get(&row)
+                .cloned()
+                .ok_or_else(|| access::grant_not_found(&grant_id))?;
+            let rec = ks.load(rng, now, &key_id)?;
+            if may_retire(&grant, ks.principal()) {
+                call.touch(&rec.arn);
+            } else {
+                let named = req.key_id.as_deref().unwrap_or(&key_id);
+                ks.authorize(call, "RetireGrant", &rec, named, &no_context(), &|r| r)?;
+            }
+            ks.grants.remove(&row);
+            Ok(())
+        })
+    }
+
+    /// RevokeGrant: deletes a grant of the key; authorized by the key policy
+    /// (`kms:RevokeGrant`).
+    ///
+    /// # Errors
+    /// `InvalidGrantIdException`, `NotFoundException`, `AccessDeniedException`.
+    pub fn revoke_grant<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        key_id: &str,
+        grant_id: &str,
+    ) -> Result<()> {
+        let params = RequestParameters::revoke_grant(key_id, grant_id);
+        self.call(rng, now, "RevokeGrant", params, |ks, rng, call| {
+            validate_grant_id(grant_id)?;
+            let rec = ks.load_authorized(rng, now, call, "RevokeGrant", key_id, &|r| r)?;
+            ks.grants
+                .remove(&grant_row_id(&rec.key_id, grant_id))
+                .map(|_| ())
+                .ok_or_else(|| access::grant_not_found(grant_id))
         })
     }
 
@@ -783,8 +1580,26 @@ impl MemKeystore {
         now: u64,
         req: &EncryptRequest,
     ) -> Result<EncryptResponse> {
-        let rec = self.load(rng, now, &req.key_id)?;
-        ops::encrypt(&self.env(now), rng, &rec, req)
+        self.call(
+            rng,
+            now,
+            "Encrypt",
+            RequestParameters::encrypt(req),
+            |ks, rng, call| {
+                let ctx = &req.encryption_context;
+                let rec = ks.load_for(
+                    rng,
+                    now,
+                    call,
+                    "Encrypt",
+                    &req.key_id,
+                    &req.grant_tokens,
+                    ctx,
+                    &|r| access::crypto_conditions(r, req.encryption_algorithm, ctx),
+                )?;
+                ops::encrypt(&ks.env(now), rng, &rec, req)
+            },
+        )
     }
 
     /// The key that made a symmetric blob, checked against an optional
@@ -831,14 +1646,38 @@ impl MemKeystore {
         now: u64,
         req: &DecryptRequest,
     ) -> Result<DecryptResponse> {
-        check_grant_tokens(&req.grant_tokens)?;
+        self.call(
+            rng,
+            now,
+            "Decrypt",
+            RequestParameters::decrypt(req),
+            |ks, rng, call| ks.decrypt_authorized(rng, now, call, req),
+        )
+    }
+
+    fn decrypt_authorized<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        call: &mut Call,
+        req: &DecryptRequest,
+    ) -> Result<DecryptResponse> {
+        self.check_grant_tokens(&req.grant_tokens)?;
+        let ctx = &req.encryption_context;
         if let Some(key_id) = req.key_id.as_deref() {
             let rec = self.load(rng, now, key_id)?;
             if rec.key_spec != KeySpec::SymmetricDefault {
+                self.authorize(call, "Decrypt", &rec, key_id, ctx, &|r| {
+                    access::rsa_decrypt_conditions(r, req.encryption_algorithm, ctx)
+                })?;
                 return crate::asym::decrypt(&self.env(now), rng, &rec, req);
             }
         }
         let rec = self.blob_key(rng, now, &req.ciphertext_blob, req.key_id.as_deref())?;
+        let requested_as = req.key_id.as_deref().unwrap_or(&rec.key_id);
+        self.authorize(call, "Decrypt", &rec, requested_as, ctx, &|r| {
+            access::crypto_conditions(r, req.encryption_algorithm, ctx)
+        })?;
         if let Some(a) = req.encryption_algorithm {
             if a != EncryptionAlgorithm::SymmetricDefault {
                 return Err(Error::new(
@@ -875,7 +1714,23 @@ impl MemKeystore {
         now: u64,
         req: &ReEncryptRequest,
     ) -> Result<ReEncryptResponse> {
-        check_grant_tokens(&req.grant_tokens)?;
+        self.call(
+            rng,
+            now,
+            "ReEncrypt",
+            RequestParameters::re_encrypt(req),
+            |ks, rng, call| ks.re_encrypt_authorized(rng, now, call, req),
+        )
+    }
+
+    fn re_encrypt_authorized<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        call: &mut Call,
+        req: &ReEncryptRequest,
+    ) -> Result<ReEncryptResponse> {
+        self.check_grant_tokens(&req.grant_tokens)?;
         let src_rsa = match req.source_key_id.as_deref() {
             Some(k) => Some(self.load(rng, now, k)?)
                 .filter(|r| crate::asym::rsa_size(r.key_spec).is_some()),
@@ -898,6 +1753,28 @@ impl MemKeystore {
             }
         };
         let dst = self.load(rng, now, &req.destination_key_id)?;
+        let same = src.key_id == dst.key_id;
+        let src_as = req.source_key_id.as_deref().unwrap_or(&src.key_id);
+        let src_ctx = &req.source_encryption_context;
+        let dst_ctx = &req.destination_encryption_context;
+        self.authorize(call, "ReEncryptFrom", &src, src_as, src_ctx, &|r| {
+            access::re_encrypt_conditions(r, req.source_encryption_algorithm, src_ctx, same)
+        })?;
+        self.authorize(
+            call,
+            "ReEncryptTo",
+            &dst,
+            &req.destination_key_id,
+            dst_ctx,
+            &|r| {
+                access::re_encrypt_conditions(
+                    r,
+                    req.destination_encryption_algorithm,
+                    dst_ctx,
+                    same,
+                )
+            },
+        )?;
         let env = self.env(now);
         let (plaintext, source_encryption_algorithm) = if src_is_rsa {
             let d = crate::asym::decrypt(
@@ -954,8 +1831,36 @@ impl MemKeystore {
         now: u64,
         req: &GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyResponse> {
-        let rec = self.load(rng, now, &req.key_id)?;
-        ops::generate_data_key(&self.env(now), rng, &rec, req)
+        self.data_key(rng, now, "GenerateDataKey", req)
+    }
+
+    fn data_key<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        op: &str,
+        req: &GenerateDataKeyRequest,
+    ) -> Result<GenerateDataKeyResponse> {
+        self.call(
+            rng,
+            now,
+            op,
+            RequestParameters::data_key(req),
+            |ks, rng, call| {
+                let ctx = &req.encryption_context;
+                let rec = ks.load_for(
+                    rng,
+                    now,
+                    call,
+                    op,
+                    &req.key_id,
+                    &req.grant_tokens,
+                    ctx,
+                    &|r| access::crypto_conditions(r, None, ctx),
+                )?;
+                ops::generate_data_key(&ks.env(now), rng, &rec, req)
+            },
+        )
     }
 
     /// GenerateDataKeyWithoutPlaintext: only the encrypted data key.
@@ -968,7 +1873,7 @@ impl MemKeystore {
         now: u64,
         req: &GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyWithoutPlaintextResponse> {
-        let r = self.generate_data_key(rng, now, req)?;
+        let r = self.data_key(rng, now, "GenerateDataKeyWithoutPlaintext", req)?;
         Ok(GenerateDataKeyWithoutPlaintextResponse {
             ciphertext_blob: r.ciphertext_blob,
             key_id: r.key_id,
@@ -987,8 +1892,22 @@ impl MemKeystore {
         now: u64,
         req: &SignRequest,
     ) -> Result<SignResponse> {
-        let rec = self.load(rng, now, &req.key_id)?;
-        crate::asym::sign(&self.env(now), rng, &rec, req)
+        let alg = req.signing_algorithm.map(|a| a.as_str());
+        let message_type = req.message_type.map_or("RAW", |m| m.as_str());
+        let params = RequestParameters::signature(&req.key_id, alg, message_type);
+        self.call(rng, now, "Sign", params, |ks, rng, call| {
+            let rec = ks.load_for(
+                rng,
+                now,
+                call,
+                "Sign",
+                &req.key_id,
+                &req.grant_tokens,
+                &no_context(),
+                &|r| access::signing_conditions(r, alg, message_type),
+            )?;
+            crate::asym::sign(&ks.env(now), rng, &rec, req)
+        })
     }
 
     /// Verify a signature; one that does not verify is `KMSInvalidSignatureException`.
@@ -1001,8 +1920,22 @@ impl MemKeystore {
         now: u64,
         req: &VerifyRequest,
     ) -> Result<VerifyResponse> {
-        let rec = self.load(rng, now, &req.key_id)?;
-        crate::asym::verify(&self.env(now), &rec, req)
+        let alg = req.signing_algorithm.map(|a| a.as_str());
+        let message_type = req.message_type.map_or("RAW", |m| m.as_str());
+        let params = RequestParameters::signature(&req.key_id, alg, message_type);
+        self.call(rng, now, "Verify", params, |ks, rng, call| {
+            let rec = ks.load_for(
+                rng,
+                now,
+                call,
+                "Verify",
+                &req.key_id,
+                &req.grant_tokens,
+                &no_context(),
+                &|r| access::signing_conditions(r, alg, message_type),
+            )?;
+            crate::asym::verify(&ks.env(now), &rec, req)
+        })
     }
 
     /// GetPublicKey of an asymmetric key (SubjectPublicKeyInfo DER).
@@ -1015,8 +1948,16 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<GetPublicKeyResponse> {
-        let rec = self.load(rng, now, key_id)?;
-        crate::asym::get_public_key(&self.env(now), &rec)
+        self.call(
+            rng,
+            now,
+            "GetPublicKey",
+            RequestParameters::key(key_id),
+            |ks, rng, call| {
+                let rec = ks.load_authorized(rng, now, call, "GetPublicKey", key_id, &|r| r)?;
+                crate::asym::get_public_key(&ks.env(now), &rec)
+            },
+        )
     }
 
     /// GenerateDataKeyPair: a fresh RSA or ECC key pair whose private key
@@ -1032,8 +1973,37 @@ impl MemKeystore {
         now: u64,
         req: &GenerateDataKeyPairRequest,
     ) -> Result<GenerateDataKeyPairResponse> {
-        let rec = self.load(rng, now, &req.key_id)?;
-        crate::asym::generate_data_key_pair(&self.env(now), rng, &rec, req)
+        self.data_key_pair(rng, now, "GenerateDataKeyPair", req)
+    }
+
+    fn data_key_pair<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        op: &str,
+        req: &GenerateDataKeyPairRequest,
+    ) -> Result<GenerateDataKeyPairResponse> {
+        self.call(
+            rng,
+            now,
+            op,
+            RequestParameters::data_key_pair(req),
+            |ks, rng, call| {
+                let ctx = &req.encryption_context;
+                let spec = req.key_pair_spec.map(|s| s.as_str());
+                let rec = ks.load_for(
+                    rng,
+                    now,
+                    call,
+                    op,
+                    &req.key_id,
+                    &req.grant_tokens,
+                    ctx,
+                    &|r| access::data_key_pair_conditions(r, spec, ctx),
+                )?;
+                crate::asym::generate_data_key_pair(&ks.env(now), rng, &rec, req)
+            },
+        )
     }
 
     /// GenerateDataKeyPairWithoutPlaintext: as
@@ -1048,7 +2018,7 @@ impl MemKeystore {
         now: u64,
         req: &GenerateDataKeyPairRequest,
     ) -> Result<GenerateDataKeyPairWithoutPlaintextResponse> {
-        let r = self.generate_data_key_pair(rng, now, req)?;
+        let r = self.data_key_pair(rng, now, "GenerateDataKeyPairWithoutPlaintext", req)?;
         Ok(GenerateDataKeyPairWithoutPlaintextResponse {
             private_key_ciphertext_blob: r.private_key_ciphertext_blob,
             public_key: r.public_key,
@@ -1069,8 +2039,27 @@ impl MemKeystore {
         now: u64,
         req: &GetParametersForImportRequest,
     ) -> Result<GetParametersForImportResponse> {
-        let rec = self.load(rng, now, &req.key_id)?;
-        crate::asym::get_parameters_for_import(&self.env(now), rng, &rec, req)
+        let params = RequestParameters {
+            wrapping_algorithm: req.wrapping_algorithm.map(|a| a.as_str().to_string()),
+            ..RequestParameters::key(&req.key_id)
+        };
+        self.call(
+            rng,
+            now,
+            "GetParametersForImport",
+            params,
+            |ks, rng, call| {
+                let rec = ks.load_authorized(
+                    rng,
+                    now,
+                    call,
+                    "GetParametersForImport",
+                    &req.key_id,
+                    &|r| access::import_parameters_conditions(r, req),
+                )?;
+                crate::asym::get_parameters_for_import(&ks.env(now), rng, &rec, req)
+            },
+        )
     }
 
     /// ImportKeyMaterial: unwraps the material with the import token's
@@ -1085,8 +2074,21 @@ impl MemKeystore {
         now: u64,
         req: &ImportKeyMaterialRequest,
     ) -> Result<()> {
-        self.modify(rng, now, &req.key_id, |env, rng, r| {
-            crate::asym::import_key_material(env, rng, r, req)
+        let params = RequestParameters {
+            expiration_model: req.expiration_model.map(|m| m.as_str().to_string()),
+            valid_to: req.valid_to,
+            ..RequestParameters::key(&req.key_id)
+        };
+        self.call(rng, now, "ImportKeyMaterial", params, |ks, rng, call| {
+            ks.modify_authorized(
+                rng,
+                now,
+                call,
+                "ImportKeyMaterial",
+                &req.key_id,
+                &|r| access::import_conditions(r, req),
+                |env, rng, r| crate::asym::import_key_material(env, rng, r, req),
+            )
         })
     }
 
@@ -1101,7 +2103,7 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<()> {
-        self.modify(rng, now, key_id, |_, _, r| {
+        self.simple_change(rng, now, "DeleteImportedKeyMaterial", key_id, |_, _, r| {
             crate::asym::delete_imported_key_material(r)
         })
     }
@@ -1116,8 +2118,26 @@ impl MemKeystore {
         now: u64,
         req: &GenerateMacRequest,
     ) -> Result<GenerateMacResponse> {
-        let rec = self.load(rng, now, &req.key_id)?;
-        crate::asym::generate_mac(&self.env(now), &rec, req)
+        let alg = req.mac_algorithm.map(|a| a.as_str());
+        self.call(
+            rng,
+            now,
+            "GenerateMac",
+            RequestParameters::mac(&req.key_id, alg),
+            |ks, rng, call| {
+                let rec = ks.load_for(
+                    rng,
+                    now,
+                    call,
+                    "GenerateMac",
+                    &req.key_id,
+                    &req.grant_tokens,
+                    &no_context(),
+                    &|r| access::mac_conditions(r, alg),
+                )?;
+                crate::asym::generate_mac(&ks.env(now), &rec, req)
+            },
+        )
     }
 
     /// VerifyMac; a mismatch is `KMSInvalidMacException`.
@@ -1130,20 +2150,46 @@ impl MemKeystore {
         now: u64,
         req: &VerifyMacRequest,
     ) -> Result<VerifyMacResponse> {
-        let rec = self.load(rng, now, &req.key_id)?;
-        crate::asym::verify_mac(&self.env(now), &rec, req)
+        let alg = req.mac_algorithm.map(|a| a.as_str());
+        self.call(
+            rng,
+            now,
+            "VerifyMac",
+            RequestParameters::mac(&req.key_id, alg),
+            |ks, rng, call| {
+                let rec = ks.load_for(
+                    rng,
+                    now,
+                    call,
+                    "VerifyMac",
+                    &req.key_id,
+                    &req.grant_tokens,
+                    &no_context(),
+                    &|r| access::mac_conditions(r, alg),
+                )?;
+                crate::asym::verify_mac(&ks.env(now), &rec, req)
+            },
+        )
     }
 
-    /// GenerateRandom: 1–1024 bytes from `rng`.
+    /// GenerateRandom: 1–1024 bytes from `rng`. Allowed for every principal.
     ///
     /// # Errors
     /// `ValidationException` outside 1–1024.
     pub fn generate_random<R: CryptoRng + ?Sized>(
+        &mut self,
         rng: &mut R,
+        now: u64,
         number_of_bytes: u32,
     ) -> Result<GenerateRandomResponse> {
-        Ok(GenerateRandomResponse {
-            plaintext: ops::generate_random(rng, number_of_bytes)?,
+        let params = RequestParameters {
+            number_of_bytes: Some(number_of_bytes),
+            ..Default::default()
+        };
+        self.call(rng, now, "GenerateRandom", params, |_, rng, _| {
+            Ok(GenerateRandomResponse {
+                plaintext: ops::generate_random(rng, number_of_bytes)?,
+            })
         })
     }
 }

@@ -295,3 +295,119 @@ proptest::proptest! {
         let _ = verify_chain(lines.iter().map(String::as_str), b"k", Some(&Checkpoint::genesis()));
     }
 }
+
+/// Every field of `RequestParameters` set (a struct literal without
+/// `..Default::default()`, so a new field must be added here), with strings
+/// that need escaping.
+fn every_parameter(s: &str) -> RequestParameters {
+    let ctx: EncryptionContext = [("b\u{1}", s), ("a\"", "\\"), ("ü", "\u{7f}")]
+        .into_iter()
+        .collect();
+    RequestParameters {
+        key_id: Some(format!("{s}key")),
+        source_key_id: Some(s.into()),
+        destination_key_id: Some(s.into()),
+        encryption_context: Some(ctx.clone()),
+        source_encryption_context: Some(ctx.clone()),
+        destination_encryption_context: Some(EncryptionContext::default()),
+        encryption_algorithm: Some(s.into()),
+        source_encryption_algorithm: Some(s.into()),
+        destination_encryption_algorithm: Some(s.into()),
+        signing_algorithm: Some(s.into()),
+        mac_algorithm: Some(s.into()),
+        key_agreement_algorithm: Some(s.into()),
+        message_type: Some(s.into()),
+        key_spec: Some(s.into()),
+        key_usage: Some(s.into()),
+        origin: Some(s.into()),
+        key_pair_spec: Some(s.into()),
+        number_of_bytes: Some(u32::MAX),
+        description: Some(s.into()),
+        alias_name: Some(s.into()),
+        target_key_id: Some(s.into()),
+        policy_name: Some(s.into()),
+        policy: Some(format!("{{\"Version\":\"{s}\"}}")),
+        bypass_policy_lockout_safety_check: Some(false),
+        pending_window_in_days: Some(7),
+        rotation_period_in_days: Some(0),
+        grant_id: Some(s.into()),
+        grantee_principal: Some(s.into()),
+        retiring_principal: Some(s.into()),
+        operations: Some(vec!["Decrypt".into(), s.into()]),
+        constraints: Some(strongroom_core::grant::GrantConstraints {
+            encryption_context_equals: Some(ctx.clone()),
+            encryption_context_subset: Some(ctx),
+        }),
+        name: Some(s.into()),
+        wrapping_algorithm: Some(s.into()),
+        expiration_model: Some(s.into()),
+        valid_to: Some(u64::MAX),
+        tag_keys: Some(vec![]),
+        limit: Some(1),
+        marker: Some(s.into()),
+    }
+}
+
+/// The direct writer gives the bytes of the `Value` path, byte for byte.
+fn assert_same_bytes(e: &AuditEvent) {
+    let direct = e.to_canonical_record();
+    let via_value = strongroom_core::audit::canonical_record(&e.to_record()).unwrap();
+    assert_eq!(direct, via_value);
+}
+
+#[test]
+fn the_direct_canonical_writer_matches_the_value_path() {
+    for i in 0..12 {
+        assert_same_bytes(&event(i));
+    }
+    for s in [
+        "",
+        "plain",
+        "quote\" back\\ slash/",
+        "ctl\u{0}\u{8}\t\n\u{b}\u{c}\r\u{1f}",
+        "ünï©ode \u{10ffff}",
+    ] {
+        let base = AuditEvent::new("CreateGrant", s, 0, [7; 32]);
+        assert_same_bytes(&base.clone().with_request_parameters(&every_parameter(s)));
+        assert_same_bytes(
+            &base
+                .clone()
+                .with_request_parameters(&RequestParameters::default()),
+        );
+        assert_same_bytes(
+            &base
+                .clone()
+                .with_key(s)
+                .with_key(KEY)
+                .with_key("arn:aws:kms:r::key/no-account")
+                .with_request_parameters_value(
+                    json!({"z": [1, -2, 1.5, null, true], "a": {"y": s, "b": s}}),
+                )
+                .with_response_elements(
+                    json!({"keyMetadata": {"KeyId": s, "Enabled": false, "CreationDate": 1.7e9}}),
+                )
+                .with_error(&Error::new(ErrorKind::NotFoundException, s))
+                .with_read_only(false),
+        );
+        assert_same_bytes(
+            &AuditEvent::new(s, ALICE, u64::MAX, [0xff; 32]).with_recipient_account(s),
+        );
+        assert_same_bytes(&AuditEvent::new(
+            "GenerateRandom",
+            "arn:aws:iam::123456789012:root",
+            1,
+            [1; 32],
+        ));
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn direct_strings_and_times_match_the_value_path(s in "\\PC*|[\\x00-\\x7f]*", millis in 0u64..=253_402_300_799_999) {
+        let e = AuditEvent::new(&s, &s, millis, [3; 32])
+            .with_key(&s)
+            .with_request_parameters(&every_parameter(&s))
+            .with_error(&Error::new(ErrorKind::ValidationException, s.clone()));
+        assert_same_bytes(&e);
+    }
+}

@@ -114,10 +114,10 @@ fn operations_round_trip() {
         b"hello"
     );
 
-    let page = ks.list_keys(NOW, Some(1), None).unwrap();
+    let page = ks.list_keys(&mut rng(), NOW, Some(1), None).unwrap();
     assert!(page.truncated);
     let page2 = ks
-        .list_keys(NOW, Some(1), page.next_marker.as_deref())
+        .list_keys(&mut rng(), NOW, Some(1), page.next_marker.as_deref())
         .unwrap();
     assert!(!page2.truncated);
     assert_ne!(page.keys[0].key_id, page2.keys[0].key_id);

@@ -1088,6 +1088,18 @@ fn run(rows: Vec<Row>) {
         if got != r.expect {
             failures.push(format!("{}: expected {:?}, got {got:?}", r.name, r.expect));
         }
+        // Without conditions, the decision ignores condition values (the
+        // facade's fast path evaluates such a policy without them).
+        let bare = evaluate(
+            &policy,
+            &PolicyRequest::new(r.principal, r.action, r.resource),
+        );
+        if !policy.has_conditions() && bare != got {
+            failures.push(format!("{}: {got:?} with values, {bare:?} without", r.name));
+        }
+        if r.policy.contains("\"Condition\"") != policy.has_conditions() {
+            failures.push(format!("{}: has_conditions is wrong", r.name));
+        }
     }
     assert!(
         failures.is_empty(),

@@ -23,9 +23,10 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
-use strongroom_core::audit::{AuditEvent, RequestParameters};
-use strongroom_core::grant::{grant_allows, grant_id_from_token, Grant, GrantOperation};
+use strongroom_core::access;
+pub(crate) use strongroom_core::access::Call;
+use strongroom_core::audit::RequestParameters;
+use strongroom_core::grant::Grant;
 use strongroom_core::key::{KeyIdentifier, KeyRecord};
 use strongroom_core::policy::{self, Decision, Policy, PolicyRequest};
 use strongroom_core::{EncryptionContext, Error, ErrorKind, Result};
@@ -33,14 +34,41 @@ use strongroom_core::{EncryptionContext, Error, ErrorKind, Result};
 use crate::store::{Row, Table};
 use crate::{from_json, os_rng, to_json, Keystore};
 
-/// One operation in progress: what its audit event will say.
-pub(crate) struct Call {
-    /// `requestParameters` (non-secret fields only).
-    pub params: RequestParameters,
-    /// Key ARNs the operation touched, in the order they were authorized.
-    pub resources: Vec<String>,
-    /// `responseElements` when the operation succeeds (non-secret only).
-    pub response: Value,
+/// Bytes of OS randomness drawn at once for audit event IDs.
+const ID_POOL: usize = 1024;
+
+/// OS randomness for the `requestID` and `eventID` of audit events, drawn
+/// [`ID_POOL`] bytes at a time: one `getrandom` per 32 events instead of one
+/// per event. The IDs are published in the log, so the pool holds nothing
+/// secret; it is refilled when the process ID changes, so a forked child
+/// never repeats its parent's IDs.
+struct IdPool {
+    bytes: [u8; ID_POOL],
+    used: usize,
+    pid: u32,
+}
+
+thread_local! {
+    static ID_POOL_OF_THREAD: std::cell::RefCell<IdPool> = const {
+        std::cell::RefCell::new(IdPool { bytes: [0; ID_POOL], used: ID_POOL, pid: 0 })
+    };
+}
+
+/// 32 fresh random bytes for [`AuditEvent::new`].
+fn audit_id_bytes() -> [u8; 32] {
+    ID_POOL_OF_THREAD.with(|p| {
+        let mut p = p.borrow_mut();
+        let pid = std::process::id();
+        if p.used + 32 > ID_POOL || p.pid != pid {
+            rand_core::Rng::fill_bytes(&mut os_rng(), &mut p.bytes);
+            p.used = 0;
+            p.pid = pid;
+        }
+        let mut out = [0u8; 32];
+        out.copy_from_slice(&p.bytes[p.used..p.used + 32]);
+        p.used += 32;
+        out
+    })
 }
 
 /// The operations that take `DryRun` in AWS KMS, and so may run on a
@@ -148,11 +176,7 @@ impl Keystore {
         params: RequestParameters,
         f: impl FnOnce(&mut Call) -> Result<T>,
     ) -> Result<T> {
-        let mut call = Call {
-            params,
-            resources: Vec::new(),
-            response: Value::Null,
-        };
+        let mut call = Call::new(params);
         let result = if !self.dry_run {
             f(&mut call)
         } else if !DRY_RUN_OPERATIONS.contains(&op) {
@@ -163,19 +187,10 @@ impl Keystore {
             // The result (possibly secret) is dropped, and zeroized if it is.
             f(&mut call).and_then(|_| Err(dry_run_succeeded()))
         };
-        let mut random = [0u8; 32];
-        rand_core::Rng::fill_bytes(&mut os_rng(), &mut random);
+        let random = audit_id_bytes();
         let millis = self.inner.clock.now().saturating_mul(1000);
-        let mut event = AuditEvent::new(op, self.principal(), millis, random)
-            .with_request_parameters(&call.params)
-            .with_recipient_account(self.account());
-        for r in &call.resources {
-            event = event.with_key(r);
-        }
-        event = match &result {
-            Ok(_) => event.with_response_elements(call.response),
-            Err(e) => event.with_error(e),
-        };
+        let error = result.as_ref().err();
+        let event = call.event(op, self.principal(), millis, random, self.account(), error);
         self.append_audit(&event, crate::audit_log::durable_event(op))?;
         result
     }
@@ -185,13 +200,7 @@ impl Keystore {
     /// # Errors
     /// `ValidationException` for more than 10, `InvalidGrantTokenException`.
     pub(crate) fn check_grant_tokens(&self, tokens: &[String]) -> Result<()> {
-        if tokens.len() > strongroom_core::ops::MAX_GRANT_TOKENS {
-            return Err(Error::validation("at most 10 grant tokens may be given"));
-        }
-        for t in tokens {
-            grant_id_from_token(self.inner.root.grant_token_key(), t)?;
-        }
-        Ok(())
+        access::check_grant_tokens(self.inner.root.grant_token_key(), tokens)
     }
 
     /// The key's parsed policy: the default policy, the one parsed when the
@@ -209,13 +218,8 @@ impl Keystore {
                 {
                     return Ok(p);
                 }
-                Policy::parse(text).map(Arc::new).map_err(|e| {
-                    Error::internal(format!(
-                        "the stored policy of key {} does not parse: {}",
-                        rec.key_id,
-                        e.message()
-                    ))
-                })
+                Ok(access::stored_policy(rec)?
+                    .map_or_else(|| self.inner.default_policy.clone(), Arc::new))
             }
         }
     }
@@ -258,39 +262,29 @@ impl Keystore {
         grant_context: &EncryptionContext,
         build: impl for<'a> FnOnce(PolicyRequest<'a>) -> PolicyRequest<'a>,
     ) -> Result<Option<Vec<Grant>>> {
-        if !call.resources.contains(&rec.arn) {
-            call.resources.push(rec.arn.clone());
-        }
+        call.touch(&rec.arn);
         let principal = self.principal();
-        let mut req = PolicyRequest::new(principal, action, &rec.arn)
-            .with("kms:KeySpec", rec.key_spec.as_str())
-            .with("kms:KeyUsage", rec.key_usage.as_str())
-            .with("kms:KeyOrigin", rec.origin.as_str());
-        for (k, v) in &rec.tags {
-            req.set(&format!("aws:ResourceTag/{k}"), v.as_str());
-        }
-        if let Ok(KeyIdentifier::Alias(name)) = self.parse_ident(requested_as) {
-            req.set("kms:RequestAlias", name);
-        }
         let policy = self.key_policy(rec)?;
+        // A policy without conditions (the default policy) decides on the
+        // principal, action and resource alone: an Allow needs no condition
+        // values, alias lookups or grants.
+        if !policy.has_conditions()
+            && policy::evaluate(&policy, &PolicyRequest::new(principal, action, &rec.arn))
+                == Decision::Allow
+        {
+            return Ok(None);
+        }
+        let alias = match self.parse_ident(requested_as) {
+            Ok(KeyIdentifier::Alias(name)) => Some(name),
+            _ => None,
+        };
+        let mut req = access::key_request(principal, action, rec, alias);
         // Only look the aliases up when the policy can ask for them.
-        let text = rec.policy.as_deref().unwrap_or("");
-        if text.to_ascii_lowercase().contains("resourcealiases") {
+        if access::needs_resource_aliases(rec) {
             req.set("kms:ResourceAliases", self.aliases_of(&rec.key_id)?);
         }
         let req = build(req);
-        let allowing: Vec<Grant> = match policy::evaluate(&policy, &req) {
-            Decision::Allow => return Ok(None),
-            Decision::ExplicitDeny => Vec::new(),
-            Decision::ImplicitDeny if GrantOperation::parse(action).is_ok() => self
-                .grants_of(&rec.key_id)?
-                .into_iter()
-                .filter(|g| grant_allows(g, principal, action, grant_context))
-                .collect(),
-            Decision::ImplicitDeny => Vec::new(),
-        };
-        policy::authorize(&policy, &req, !allowing.is_empty())?;
-        Ok(Some(allowing))
+        access::decide(&policy, &req, grant_context, || self.grants_of(&rec.key_id))
     }
 
     /// The alias names that point at `key_id`.
@@ -381,7 +375,4 @@ impl Keystore {
     }
 }
 
-/// The row ID of a grant: `<key ID>/<grant ID>`.
-pub(crate) fn grant_row_id(key_id: &str, grant_id: &str) -> String {
-    format!("{key_id}/{grant_id}")
-}
+pub(crate) use strongroom_core::grant::grant_row_id;

@@ -2,6 +2,7 @@
 //! import of key material. Each loads the key it names, calls the pure
 //! function of [`strongroom_core::asym`], and stores what changed.
 
+use strongroom_core::access;
 use strongroom_core::api::*;
 use strongroom_core::asym;
 use strongroom_core::key::{EncryptionAlgorithm, KeySpec};
@@ -13,13 +14,6 @@ use strongroom_core::EncryptionContext;
 use crate::access::Call;
 use crate::{os_rng, Keystore, Result};
 
-fn key_params(key_id: &str) -> RequestParameters {
-    RequestParameters {
-        key_id: Some(key_id.into()),
-        ..Default::default()
-    }
-}
-
 impl Keystore {
     /// Sign with an RSA or ECC `SIGN_VERIFY` key. `MessageType` `RAW`
     /// (default, 1–4096 bytes, hashed once) or `DIGEST` (exactly the hash
@@ -30,18 +24,15 @@ impl Keystore {
     /// See [`strongroom_core::asym::sign`]; `NotFoundException`.
     pub fn sign(&self, req: &SignRequest) -> Result<SignResponse> {
         let message_type = req.message_type.map_or("RAW", |m| m.as_str());
-        let params = RequestParameters {
-            signing_algorithm: req.signing_algorithm.map(|a| a.as_str().into()),
-            message_type: Some(message_type.into()),
-            ..key_params(&req.key_id)
-        };
+        let alg = req.signing_algorithm.map(|a| a.as_str());
+        let params = RequestParameters::signature(&req.key_id, alg, message_type);
         self.call("Sign", params, |call| {
             let rec = self.load_for_signature(
                 call,
                 "Sign",
                 &req.key_id,
                 &req.grant_tokens,
-                req.signing_algorithm.map(|a| a.as_str()),
+                alg,
                 message_type,
             )?;
             asym::sign(&self.env(), &mut os_rng(), &rec, req)
@@ -56,18 +47,15 @@ impl Keystore {
     /// [`strongroom_core::asym::verify`].
     pub fn verify(&self, req: &VerifyRequest) -> Result<VerifyResponse> {
         let message_type = req.message_type.map_or("RAW", |m| m.as_str());
-        let params = RequestParameters {
-            signing_algorithm: req.signing_algorithm.map(|a| a.as_str().into()),
-            message_type: Some(message_type.into()),
-            ..key_params(&req.key_id)
-        };
+        let alg = req.signing_algorithm.map(|a| a.as_str());
+        let params = RequestParameters::signature(&req.key_id, alg, message_type);
         self.call("Verify", params, |call| {
             let rec = self.load_for_signature(
                 call,
                 "Verify",
                 &req.key_id,
                 &req.grant_tokens,
-                req.signing_algorithm.map(|a| a.as_str()),
+                alg,
                 message_type,
             )?;
             let env = self.env();
@@ -80,7 +68,7 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::asym::get_public_key`]; `NotFoundException`.
     pub fn get_public_key(&self, key_id: &str) -> Result<GetPublicKeyResponse> {
-        self.call("GetPublicKey", key_params(key_id), |call| {
+        self.call("GetPublicKey", RequestParameters::key(key_id), |call| {
             let rec = self.load_authorized(call, "GetPublicKey", key_id, |r| r)?;
             asym::get_public_key(&self.env(), &rec)
         })
@@ -91,10 +79,8 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::asym::generate_mac`]; `NotFoundException`.
     pub fn generate_mac(&self, req: &GenerateMacRequest) -> Result<GenerateMacResponse> {
-        let params = RequestParameters {
-            mac_algorithm: req.mac_algorithm.map(|a| a.as_str().into()),
-            ..key_params(&req.key_id)
-        };
+        let alg = req.mac_algorithm.map(|a| a.as_str());
+        let params = RequestParameters::mac(&req.key_id, alg);
         self.call("GenerateMac", params, |call| {
             self.check_grant_tokens(&req.grant_tokens)?;
             let rec = self.load_shared(&req.key_id)?;
@@ -104,12 +90,7 @@ impl Keystore {
                 &rec,
                 &req.key_id,
                 &EncryptionContext::default(),
-                |mut r| {
-                    if let Some(a) = req.mac_algorithm {
-                        r.set("kms:MacAlgorithm", a.as_str());
-                    }
-                    r
-                },
+                |r| access::mac_conditions(r, alg),
             )?;
             asym::generate_mac(&self.env(), &rec, req)
         })
@@ -121,10 +102,8 @@ impl Keystore {
     /// `KMSInvalidMacException` on a mismatch; see
     /// [`strongroom_core::asym::verify_mac`].
     pub fn verify_mac(&self, req: &VerifyMacRequest) -> Result<VerifyMacResponse> {
-        let params = RequestParameters {
-            mac_algorithm: req.mac_algorithm.map(|a| a.as_str().into()),
-            ..key_params(&req.key_id)
-        };
+        let alg = req.mac_algorithm.map(|a| a.as_str());
+        let params = RequestParameters::mac(&req.key_id, alg);
         self.call("VerifyMac", params, |call| {
             self.check_grant_tokens(&req.grant_tokens)?;
             let rec = self.load_shared(&req.key_id)?;
@@ -134,12 +113,7 @@ impl Keystore {
                 &rec,
                 &req.key_id,
                 &EncryptionContext::default(),
-                |mut r| {
-                    if let Some(a) = req.mac_algorithm {
-                        r.set("kms:MacAlgorithm", a.as_str());
-                    }
-                    r
-                },
+                |r| access::mac_conditions(r, alg),
             )?;
             asym::verify_mac(&self.env(), &rec, req)
         })
@@ -162,28 +136,14 @@ impl Keystore {
         op: &str,
         req: &GenerateDataKeyPairRequest,
     ) -> Result<GenerateDataKeyPairResponse> {
-        let params = RequestParameters {
-            key_pair_spec: req.key_pair_spec.map(|s| s.as_str().into()),
-            encryption_context: Some(req.encryption_context.clone()),
-            ..key_params(&req.key_id)
-        };
+        let params = RequestParameters::data_key_pair(req);
         self.call(op, params, |call| {
             self.check_grant_tokens(&req.grant_tokens)?;
             let rec = self.load_shared(&req.key_id)?;
-            self.authorize(
-                call,
-                op,
-                &rec,
-                &req.key_id,
-                &req.encryption_context,
-                |mut r| {
-                    if let Some(s) = req.key_pair_spec {
-                        r.set("kms:DataKeyPairSpec", s.as_str());
-                    }
-                    r.with("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT")
-                        .with_encryption_context(&req.encryption_context)
-                },
-            )?;
+            self.authorize(call, op, &rec, &req.key_id, &req.encryption_context, |r| {
+                let spec = req.key_pair_spec.map(|s| s.as_str());
+                access::data_key_pair_conditions(r, spec, &req.encryption_context)
+            })?;
             asym::generate_data_key_pair(&self.env(), &mut os_rng(), &rec, req)
         })
     }
@@ -218,19 +178,12 @@ impl Keystore {
     ) -> Result<GetParametersForImportResponse> {
         let params = RequestParameters {
             wrapping_algorithm: req.wrapping_algorithm.map(|a| a.as_str().into()),
-            ..key_params(&req.key_id)
+            ..RequestParameters::key(&req.key_id)
         };
         self.call("GetParametersForImport", params, |call| {
-            let rec =
-                self.load_authorized(call, "GetParametersForImport", &req.key_id, |mut r| {
-                    if let Some(a) = req.wrapping_algorithm {
-                        r.set("kms:WrappingAlgorithm", a.as_str());
-                    }
-                    if let Some(s) = req.wrapping_key_spec {
-                        r.set("kms:WrappingKeySpec", s.as_str());
-                    }
-                    r
-                })?;
+            let rec = self.load_authorized(call, "GetParametersForImport", &req.key_id, |r| {
+                access::import_parameters_conditions(r, req)
+            })?;
             asym::get_parameters_for_import(&self.env(), &mut os_rng(), &rec, req)
         })
     }
@@ -243,22 +196,14 @@ impl Keystore {
         let params = RequestParameters {
             expiration_model: req.expiration_model.map(|m| m.as_str().into()),
             valid_to: req.valid_to,
-            ..key_params(&req.key_id)
+            ..RequestParameters::key(&req.key_id)
         };
         self.call("ImportKeyMaterial", params, |call| {
             self.modify_authorized(
                 call,
                 "ImportKeyMaterial",
                 &req.key_id,
-                |mut r| {
-                    if let Some(m) = req.expiration_model {
-                        r.set("kms:ExpirationModel", m.as_str());
-                    }
-                    if let Some(v) = req.valid_to {
-                        r.set("kms:ValidTo", v.min(i64::MAX as u64) as i64);
-                    }
-                    r
-                },
+                |r| access::import_conditions(r, req),
                 |env, r| asym::import_key_material(env, &mut os_rng(), r, req),
             )
         })
@@ -269,15 +214,19 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::asym::delete_imported_key_material`].
     pub fn delete_imported_key_material(&self, key_id: &str) -> Result<()> {
-        self.call("DeleteImportedKeyMaterial", key_params(key_id), |call| {
-            self.modify_authorized(
-                call,
-                "DeleteImportedKeyMaterial",
-                key_id,
-                |r| r,
-                |_, r| asym::delete_imported_key_material(r),
-            )
-        })
+        self.call(
+            "DeleteImportedKeyMaterial",
+            RequestParameters::key(key_id),
+            |call| {
+                self.modify_authorized(
+                    call,
+                    "DeleteImportedKeyMaterial",
+                    key_id,
+                    |r| r,
+                    |_, r| asym::delete_imported_key_material(r),
+                )
+            },
+        )
     }
 
     /// Decrypt for a request whose `KeyId` names an asymmetric key
@@ -300,11 +249,8 @@ impl Keystore {
             &rec,
             key_id,
             &req.encryption_context,
-            |mut r| {
-                if let Some(a) = req.encryption_algorithm {
-                    r.set("kms:EncryptionAlgorithm", a.as_str());
-                }
-                r.with_encryption_context(&req.encryption_context)
+            |r| {
+                access::rsa_decrypt_conditions(r, req.encryption_algorithm, &req.encryption_context)
             },
         )?;
         asym::decrypt(&self.env(), &mut os_rng(), &rec, req).map(Some)
@@ -416,9 +362,7 @@ impl Keystore {
         };
         let alg = alg.unwrap_or(EncryptionAlgorithm::SymmetricDefault);
         self.authorize(call, action, rec, as_given, ctx, |r| {
-            r.with("kms:EncryptionAlgorithm", alg.as_str())
-                .with("kms:ReEncryptOnSameKey", rec.key_id == other.key_id)
-                .with_encryption_context(ctx)
+            access::re_encrypt_conditions(r, Some(alg), ctx, rec.key_id == other.key_id)
         })
     }
 }
@@ -444,12 +388,7 @@ impl Keystore {
             &rec,
             key_id,
             &EncryptionContext::default(),
-            |mut r| {
-                if let Some(a) = signing_algorithm {
-                    r.set("kms:SigningAlgorithm", a);
-                }
-                r.with("kms:MessageType", message_type)
-            },
+            |r| access::signing_conditions(r, signing_algorithm, message_type),
         )?;
         Ok(rec)
     }

@@ -23,6 +23,24 @@
 //!   background flush also runs `AUDIT_BATCH_MILLIS` after the first
 //!   unsynced append, and the last handle's drop flushes.
 //!
+//! **Group commit.** Within one handle (and its clones), concurrent callers
+//! queue their records; the first caller that finds no writer at work takes
+//! the log lock once and writes every queued record, in queue order, with
+//! one `pwrite` (synced and checkpointed as above if any of them is a
+//! management event). The others wait until the batch holding their record
+//! is written or has failed, so an operation still returns only after its
+//! line is in the file, and fails if its line could not be written. Handles
+//! opened separately on one keystore share, per process, the end of the
+//! chain each last wrote, so they do not re-verify each other's lines.
+//!
+//! **The log file** stays open between appends. Its path is looked up again
+//! for management events, for flushes and when it was last looked up
+//! [`AUDIT_BATCH_MILLIS`] or more ago; in between, a log deleted or
+//! replaced by a rename is noticed at once (its link count is zero under the
+//! lock). A log merely renamed away keeps receiving read-only events for at
+//! most `AUDIT_BATCH_MILLIS` (validly chained, in the renamed file); either
+//! way the log at the path no longer verifies against the checkpoint.
+//!
 //! What a crash can lose:
 //!
 //! - A process crash (`kill -9`, abort) loses nothing: every line was
@@ -56,18 +74,19 @@
 //! SQLite write transaction and made durable before the operation returns.
 
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Read;
 #[cfg(not(unix))]
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 #[cfg(not(unix))]
-use strongroom_core::audit::chain_line;
+use strongroom_core::audit::chain_canonical;
 use strongroom_core::audit::{verify_chain, AuditEvent, ChainError, Checkpoint};
 use strongroom_core::seal::RootKey;
 use strongroom_core::{Error, Result};
@@ -249,7 +268,9 @@ impl Keystore {
     /// Appends one event: durable before returning when `durable`, else
     /// batched (see the module documentation).
     pub(crate) fn append_audit(&self, event: &AuditEvent, durable: bool) -> Result<()> {
-        self.inner.audit.append(&event.to_record(), durable)
+        self.inner
+            .audit
+            .append(event.to_canonical_record(), durable)
     }
 
     /// Makes every complete, correctly chained record already in the log
@@ -404,6 +425,8 @@ struct AuditTail {
     /// The checkpoint as last read or stored, with the storage's change
     /// counter at that time (re-read when the counter moved).
     checkpoint: Option<(u64, StoredCheckpoint)>,
+    /// When the path was last seen to name `file` (see [`AuditSink::open`]).
+    path_checked: Option<Instant>,
 }
 
 /// The writer of one keystore's audit log, shared by every handle (clone)
@@ -415,8 +438,57 @@ pub(crate) struct AuditSink {
     /// The keystore was created with a checkpoint (a missing one is tampering).
     has_checkpoint: bool,
     tail: Mutex<AuditTail>,
+    /// Records waiting to be written by one writer (group commit).
+    queue: Mutex<Queue>,
+    /// Signalled when a batch of the queue is written.
+    written: Condvar,
     /// Distinguishes sinks in [`OBSERVED_EPOCH`] (unique per process).
     id: u64,
+    /// Names the chain key in [`PROCESS_TAILS`] without holding it: a MAC
+    /// of a fixed string under the root key's record-MAC key.
+    key_tag: [u8; 32],
+}
+
+/// The records appended to a sink and not yet written (group commit): the
+/// first caller to find no writer at work writes every queued record, its
+/// own and those of the threads that queued behind it, under one lock of
+/// the log and one `pwrite`; the others wait until their record is written
+/// (or failed), so every caller still returns only once its line is in the
+/// file.
+#[derive(Default)]
+struct Queue {
+    /// Canonical records, in arrival order; sequence numbers `done..next`.
+    pending: Vec<String>,
+    /// Some pending record needs a durable write.
+    pending_durable: bool,
+    /// Sequence number of the next record queued.
+    next: u64,
+    /// Every record numbered below this is written or failed.
+    done: u64,
+    /// A writer is writing a batch.
+    writing: bool,
+    /// The errors of records that failed, until their callers take them.
+    failed: HashMap<u64, Error>,
+    /// An empty buffer to swap in for `pending`.
+    spare: Vec<String>,
+}
+
+/// The end of the valid chain of each log file this process last wrote or
+/// verified (by file identity and [`AuditSink::key_tag`]), shared by every
+/// sink of the process, so that handles opened separately on one keystore
+/// do not re-verify each other's lines. Updated under the log's `flock`.
+static PROCESS_TAILS: Mutex<Option<HashMap<TailKey, StoredCheckpoint>>> = Mutex::new(None);
+
+/// Most entries of [`PROCESS_TAILS`] (emptied when full; an entry only
+/// saves work).
+const PROCESS_TAILS_MAX: usize = 64;
+
+type TailKey = ((u64, u64), [u8; 32]);
+
+fn lock_tails() -> std::sync::MutexGuard<'static, Option<HashMap<TailKey, StoredCheckpoint>>> {
+    PROCESS_TAILS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Source of [`AuditSink::id`].
@@ -434,6 +506,54 @@ thread_local! {
 
 fn lock_tail(m: &Mutex<AuditTail>) -> std::sync::MutexGuard<'_, AuditTail> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn lock_queue(m: &Mutex<Queue>) -> std::sync::MutexGuard<'_, Queue> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Marks a batch of the queue written (or failed) and wakes its waiters;
+/// also on unwinding, so that a panicking writer leaves no caller waiting.
+struct BatchDone<'a> {
+    sink: &'a AuditSink,
+    range: std::ops::Range<u64>,
+    result: Result<()>,
+}
+
+impl<'a> BatchDone<'a> {
+    fn complete(self, spare: Option<Vec<String>>) -> std::sync::MutexGuard<'a, Queue> {
+        let mut this = std::mem::ManuallyDrop::new(self);
+        let result = std::mem::replace(&mut this.result, Ok(()));
+        Self::finish(this.sink, this.range.clone(), result, spare)
+    }
+
+    fn finish(
+        sink: &'a AuditSink,
+        range: std::ops::Range<u64>,
+        result: Result<()>,
+        spare: Option<Vec<String>>,
+    ) -> std::sync::MutexGuard<'a, Queue> {
+        let mut q = lock_queue(&sink.queue);
+        if let Err(e) = result {
+            for seq in range.clone() {
+                q.failed.insert(seq, e.clone());
+            }
+        }
+        q.done = range.end;
+        q.writing = false;
+        if let Some(v) = spare {
+            q.spare = v;
+        }
+        sink.written.notify_all();
+        q
+    }
+}
+
+impl Drop for BatchDone<'_> {
+    fn drop(&mut self) {
+        let result = std::mem::replace(&mut self.result, Ok(()));
+        drop(Self::finish(self.sink, self.range.clone(), result, None));
+    }
 }
 
 #[cfg(unix)]
@@ -470,13 +590,21 @@ impl AuditSink {
         path: PathBuf,
         has_checkpoint: bool,
     ) -> Arc<Self> {
+        // A MAC cannot fail for these lengths; a zero tag only shares the
+        // process-wide tail with other sinks whose MAC failed too.
+        let key_tag = root
+            .mac_record(b"meta", b"audit-tail", b"")
+            .unwrap_or([0; 32]);
         Arc::new(AuditSink {
             storage,
             root,
             path,
             has_checkpoint,
             tail: Mutex::new(AuditTail::default()),
+            queue: Mutex::new(Queue::default()),
+            written: Condvar::new(),
             id: NEXT_SINK_ID.fetch_add(1, Ordering::Relaxed),
+            key_tag,
         })
     }
 
@@ -563,15 +691,30 @@ impl AuditSink {
 impl AuditSink {
     /// The cached log file if the path still names it, else the file at the
     /// path (created if missing).
+    ///
+    /// The path is looked up again only when it was last checked
+    /// [`AUDIT_BATCH_MILLIS`] or more ago, or `tail.path_checked` was
+    /// cleared (durable events, flushes); in between, a cached file that was
+    /// deleted or renamed over is caught by its link count under the lock
+    /// ([`write_locked`](Self::write_locked)). So a log renamed away (with
+    /// nothing put in its place) takes this handle's read-only events for up
+    /// to `AUDIT_BATCH_MILLIS` more, chained as usual.
     fn open(&self, tail: &mut AuditTail, create: bool) -> Result<Option<File>> {
         let path = self.path.as_path();
         if let Some(f) = tail.file.take() {
+            if tail
+                .path_checked
+                .is_some_and(|t| t.elapsed() < Duration::from_millis(AUDIT_BATCH_MILLIS))
+            {
+                return Ok(Some(f));
+            }
             // `last` holds the identity of the cached file (set with it).
             let same = match (std::fs::metadata(path), tail.last) {
                 (Ok(p), Some((id, _))) => p.is_file() && file_id(&p) == id,
                 _ => false,
             };
             if same {
+                tail.path_checked = Some(Instant::now());
                 return Ok(Some(f));
             }
         }
@@ -582,7 +725,10 @@ impl AuditSink {
             .write(true)
             .open(path)
         {
-            Ok(f) => Ok(Some(f)),
+            Ok(f) => {
+                tail.path_checked = Some(Instant::now());
+                Ok(Some(f))
+            }
             Err(e) if !create && e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io_err("opening", path, &e)),
         }
@@ -594,14 +740,14 @@ impl AuditSink {
     fn valid_end(
         &self,
         f: &File,
+        meta: &std::fs::Metadata,
         cp: StoredCheckpoint,
         last: Option<((u64, u64), StoredCheckpoint)>,
     ) -> Result<(StoredCheckpoint, u64, (u64, u64))> {
         use std::os::unix::fs::FileExt;
         let path = self.path.as_path();
-        let meta = f.metadata().map_err(|e| io_err("reading", path, &e))?;
         let len = meta.len();
-        let id = file_id(&meta);
+        let id = file_id(meta);
         if len <= cp.log_len {
             // Nothing past the checkpoint (or a log cut short of it, which
             // `verify_audit_log` reports): chain after the checkpoint.
@@ -611,6 +757,19 @@ impl AuditSink {
             };
             return Ok((state, len, id));
         }
+        let shared = lock_tails()
+            .as_ref()
+            .and_then(|m| m.get(&(id, self.key_tag)).copied());
+        let own = last.filter(|(last_id, _)| *last_id == id).map(|(_, t)| t);
+        let last = match (shared, own) {
+            // This sink wrote or verified the end last.
+            (Some(t), Some(o)) if t == o => Some((id, t)),
+            // Another sink of the process did: trusted only if the file
+            // holds that line's chain value just before that end (the
+            // entry may be left from an earlier file with a reused inode).
+            (Some(t), _) if t.log_len <= len && ends_with_chain_value(f, &t) => Some((id, t)),
+            (_, o) => o.map(|t| (id, t)),
+        };
         let mut state = match last {
             Some((last_id, t))
                 if last_id == id
@@ -647,56 +806,72 @@ impl AuditSink {
         Ok((state, len, id))
     }
 
-    /// Appends one record under the log lock, chained after the last valid
-    /// record; fsync'd and checkpointed when `durable`, when
-    /// [`AUDIT_BATCH_EVENTS`] records would otherwise lie past the
-    /// checkpoint, or when this sink's oldest unsynced record is older than
-    /// [`AUDIT_BATCH_MILLIS`].
-    pub(crate) fn append(self: &Arc<Self>, record: &Value, durable: bool) -> Result<()> {
-        use std::os::unix::fs::FileExt;
+    /// Appends one record (canonical JSON), chained after the last valid
+    /// record, and returns once it is written: fsync'd and checkpointed when
+    /// `durable`, when [`AUDIT_BATCH_EVENTS`] records would otherwise lie
+    /// past the checkpoint, or when this sink's oldest unsynced record is
+    /// older than [`AUDIT_BATCH_MILLIS`]. Records of concurrent callers are
+    /// written together (see [`Queue`]).
+    pub(crate) fn append(self: &Arc<Self>, canonical: String, durable: bool) -> Result<()> {
+        let mut q = lock_queue(&self.queue);
+        let seq = q.next;
+        q.next += 1;
+        q.pending.push(canonical);
+        q.pending_durable |= durable;
+        loop {
+            if seq < q.done {
+                return q.failed.remove(&seq).map_or(Ok(()), Err);
+            }
+            if !q.writing {
+                q.writing = true;
+                let first = q.done;
+                let last = q.next;
+                let mut batch = std::mem::take(&mut q.spare);
+                std::mem::swap(&mut batch, &mut q.pending);
+                let durable = std::mem::take(&mut q.pending_durable);
+                drop(q);
+                let mut finish = BatchDone {
+                    sink: self,
+                    range: first..last,
+                    result: Err(Error::internal("the audit writer panicked")),
+                };
+                finish.result = self.write_batch(&batch, durable);
+                batch.clear();
+                q = finish.complete(Some(batch));
+                continue;
+            }
+            q = self
+                .written
+                .wait(q)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+
+    /// Writes `batch` (canonical records, in order) under the log lock,
+    /// chained after the last valid record, with one `pwrite`; then syncs
+    /// and checkpoints as [`append`](Self::append) says.
+    fn write_batch(self: &Arc<Self>, batch: &[String], durable: bool) -> Result<()> {
         let path = self.path.as_path();
-        // Serialize before the lock; only the chain MAC needs the previous record.
-        let canonical = strongroom_core::audit::canonical_record(record)?;
         let epoch = self.epoch_for_append()?;
         let mut tail = lock_tail(&self.tail);
-        let f = self
+        if durable {
+            // A management event goes to the file the path names now.
+            tail.path_checked = None;
+        }
+        let mut f = self
             .open(&mut tail, true)?
             .ok_or_else(|| io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?;
-        let end = {
-            let _lock = FileLock::acquire(&f, path)?;
-            let cp = self.checkpoint(&mut tail, epoch)?;
-            let (start, len, id) = self.valid_end(&f, cp, tail.last)?;
-            if len > start.log_len {
-                // A torn or invalid tail past the checkpoint (a crash
-                // mid-write, or an edit of records the checkpoint does not
-                // cover): cut it.
-                f.set_len(start.log_len)
-                    .map_err(|e| io_err("truncating", path, &e))?;
-            }
-            let (mut line, next) = strongroom_core::audit::chain_canonical(
-                self.root.audit_key(),
-                &start.checkpoint,
-                &canonical,
-            )?;
-            line.push('\n');
-            f.write_all_at(line.as_bytes(), start.log_len)
-                .map_err(|e| io_err("writing", path, &e))?;
-            let end = StoredCheckpoint {
-                checkpoint: next,
-                log_len: start.log_len + line.len() as u64,
-            };
-            tail.last = Some((id, end));
-            let overdue = tail
-                .unsynced_since
-                .is_some_and(|t| t.elapsed() >= Duration::from_millis(AUDIT_BATCH_MILLIS));
-            let past = end.checkpoint.count.saturating_sub(cp.checkpoint.count);
-            if durable || overdue || past >= AUDIT_BATCH_EVENTS {
-                f.sync_data().map_err(|e| io_err("syncing", path, &e))?;
-                self.store_checkpoint(&mut tail, end)?;
-                tail.unsynced_since = None;
-                None
-            } else {
-                Some(end)
+        let end = match self.write_locked(&mut tail, &f, batch, durable, epoch)? {
+            Some(end) => end,
+            None => {
+                // The cached file was deleted (or another renamed over it):
+                // write to the file the path names.
+                tail.path_checked = None;
+                f = self
+                    .open(&mut tail, true)?
+                    .ok_or_else(|| io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?;
+                self.write_locked(&mut tail, &f, batch, durable, epoch)?
+                    .ok_or_else(|| io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?
             }
         };
         tail.file = Some(f);
@@ -707,6 +882,74 @@ impl AuditSink {
             tail.flush_scheduled = self.schedule_flush();
         }
         Ok(())
+    }
+
+    /// [`write_batch`](Self::write_batch) under the log lock of `f`: `None`
+    /// (nothing written) if `f` has no name left; else `Some(None)` when the
+    /// batch was synced and checkpointed, `Some(Some(end))` when it was not.
+    fn write_locked(
+        &self,
+        tail: &mut AuditTail,
+        f: &File,
+        batch: &[String],
+        durable: bool,
+        epoch: Option<u64>,
+    ) -> Result<Option<Option<StoredCheckpoint>>> {
+        use std::os::unix::fs::{FileExt, MetadataExt};
+        let path = self.path.as_path();
+        let _lock = FileLock::acquire(f, path)?;
+        let meta = f.metadata().map_err(|e| io_err("reading", path, &e))?;
+        if meta.nlink() == 0 {
+            return Ok(None);
+        }
+        let cp = self.checkpoint(tail, epoch)?;
+        let (start, len, id) = self.valid_end(f, &meta, cp, tail.last)?;
+        if len > start.log_len {
+            // A torn or invalid tail past the checkpoint (a crash
+            // mid-write, or an edit of records the checkpoint does not
+            // cover): cut it.
+            f.set_len(start.log_len)
+                .map_err(|e| io_err("truncating", path, &e))?;
+        }
+        let key = self.root.audit_key();
+        let mut lines = String::with_capacity(batch.iter().map(|c| c.len() + 96).sum());
+        let mut chain = start.checkpoint;
+        for canonical in batch {
+            chain =
+                strongroom_core::audit::chain_canonical_into(key, &chain, canonical, &mut lines)?;
+            lines.push('\n');
+        }
+        f.write_all_at(lines.as_bytes(), start.log_len)
+            .map_err(|e| io_err("writing", path, &e))?;
+        let end = StoredCheckpoint {
+            checkpoint: chain,
+            log_len: start.log_len + lines.len() as u64,
+        };
+        self.set_tail(tail, id, end);
+        let overdue = tail
+            .unsynced_since
+            .is_some_and(|t| t.elapsed() >= Duration::from_millis(AUDIT_BATCH_MILLIS));
+        let past = end.checkpoint.count.saturating_sub(cp.checkpoint.count);
+        if durable || overdue || past >= AUDIT_BATCH_EVENTS {
+            f.sync_data().map_err(|e| io_err("syncing", path, &e))?;
+            self.store_checkpoint(tail, end)?;
+            tail.unsynced_since = None;
+            Ok(Some(None))
+        } else {
+            Ok(Some(Some(end)))
+        }
+    }
+
+    /// Under the log lock: `end` is the end of the valid chain of the file
+    /// `id`, for this sink and the process.
+    fn set_tail(&self, tail: &mut AuditTail, id: (u64, u64), end: StoredCheckpoint) {
+        tail.last = Some((id, end));
+        let mut tails = lock_tails();
+        let map = tails.get_or_insert_with(HashMap::new);
+        if map.len() >= PROCESS_TAILS_MAX && !map.contains_key(&(id, self.key_tag)) {
+            map.clear();
+        }
+        map.insert((id, self.key_tag), end);
     }
 
     /// Starts a thread that flushes this sink after [`AUDIT_BATCH_MILLIS`]
@@ -734,6 +977,7 @@ impl AuditSink {
 
     fn flush_locked(&self, tail: &mut AuditTail) -> Result<()> {
         let path = self.path.as_path();
+        tail.path_checked = None;
         let Some(f) = self.open(tail, false)? else {
             tail.unsynced_since = None;
             return Ok(());
@@ -742,12 +986,13 @@ impl AuditSink {
             let _lock = FileLock::acquire(&f, path)?;
             let epoch = self.storage.change_counter()?;
             let cp = self.checkpoint(tail, epoch)?;
-            let (end, _, id) = self.valid_end(&f, cp, tail.last)?;
+            let meta = f.metadata().map_err(|e| io_err("reading", path, &e))?;
+            let (end, _, id) = self.valid_end(&f, &meta, cp, tail.last)?;
             if end.checkpoint.count > cp.checkpoint.count {
                 f.sync_data().map_err(|e| io_err("syncing", path, &e))?;
                 self.store_checkpoint(tail, end)?;
             }
-            tail.last = Some((id, end));
+            self.set_tail(tail, id, end);
         }
         tail.file = Some(f);
         tail.unsynced_since = None;
@@ -755,15 +1000,37 @@ impl AuditSink {
     }
 }
 
+/// Whether the bytes of `f` just before `state.log_len` are the end of a
+/// line whose chain value is `state.checkpoint.last`: `<64 hex digits>"}`
+/// and a newline.
+#[cfg(unix)]
+fn ends_with_chain_value(f: &File, state: &StoredCheckpoint) -> bool {
+    use std::os::unix::fs::FileExt;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    const TAIL: u64 = 64 + 3;
+    if state.log_len < TAIL {
+        return false;
+    }
+    let mut expected = [0u8; TAIL as usize];
+    for (i, b) in state.checkpoint.last.iter().enumerate() {
+        expected[2 * i] = HEX[usize::from(b >> 4)];
+        expected[2 * i + 1] = HEX[usize::from(b & 0xf)];
+    }
+    expected[64..].copy_from_slice(b"\"}\n");
+    let mut found = [0u8; TAIL as usize];
+    f.read_exact_at(&mut found, state.log_len - TAIL).is_ok() && found == expected
+}
+
 /// Without `flock` (non-Unix targets) every event is appended inside an
 /// SQLite write transaction and made durable, as before batching.
 #[cfg(not(unix))]
 impl AuditSink {
-    pub(crate) fn append(self: &Arc<Self>, record: &Value, _durable: bool) -> Result<()> {
+    pub(crate) fn append(self: &Arc<Self>, canonical: String, _durable: bool) -> Result<()> {
         let path = self.path.as_path();
         self.storage.write(&mut |tx| {
             let cp = self.read_checkpoint(tx)?;
-            let (mut line, next) = chain_line(self.root.audit_key(), &cp.checkpoint, record)?;
+            let (mut line, next) =
+                chain_canonical(self.root.audit_key(), &cp.checkpoint, &canonical)?;
             line.push('\n');
             let mut f = OpenOptions::new()
                 .create(true)
@@ -811,5 +1078,57 @@ impl Drop for AuditSink {
             let mut taken = std::mem::take(tail);
             let _ = self.flush_locked(&mut taken);
         }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use strongroom_core::audit::{chain_line, AuditEvent};
+
+    #[test]
+    fn a_remembered_end_is_trusted_only_where_its_chain_value_is() {
+        let key = [9u8; 32];
+        let mut text = String::new();
+        let mut cp = Checkpoint::genesis();
+        let mut ends = Vec::new();
+        for i in 0..3u8 {
+            let record = AuditEvent::new("Encrypt", "arn:aws:iam::111122223333:root", 0, [i; 32])
+                .to_record();
+            let (line, next) = chain_line(&key, &cp, &record).unwrap();
+            text.push_str(&line);
+            text.push('\n');
+            cp = next;
+            ends.push(StoredCheckpoint {
+                checkpoint: cp,
+                log_len: text.len() as u64,
+            });
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        std::fs::write(&path, &text).unwrap();
+        let f = File::open(&path).unwrap();
+        for e in &ends {
+            assert!(ends_with_chain_value(&f, e));
+        }
+        // The chain value of another line, another offset, or the start of the file.
+        let wrong = StoredCheckpoint {
+            checkpoint: ends[0].checkpoint,
+            log_len: ends[1].log_len,
+        };
+        assert!(!ends_with_chain_value(&f, &wrong));
+        let shifted = StoredCheckpoint {
+            log_len: ends[1].log_len - 1,
+            ..ends[1]
+        };
+        assert!(!ends_with_chain_value(&f, &shifted));
+        assert!(!ends_with_chain_value(&f, &StoredCheckpoint::genesis()));
+        // Past the end of the file.
+        let past = StoredCheckpoint {
+            log_len: ends[2].log_len + 10,
+            ..ends[2]
+        };
+        assert!(!ends_with_chain_value(&f, &past));
     }
 }

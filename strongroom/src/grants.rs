@@ -4,35 +4,19 @@ use serde_json::json;
 use strongroom_core::api::*;
 use strongroom_core::audit::RequestParameters;
 use strongroom_core::grant::{
-    account_root_arn, grant_id_from_token, grant_token, is_retiring_principal, may_retire,
-    new_grant_id, validate_grant_id, Grant,
+    grant_token, is_retiring_principal, may_retire, validate_grant_id, Grant,
 };
 use strongroom_core::key::KeyState;
-use strongroom_core::policy::{
-    default_key_policy, lockout_check, Policy, PolicyRequest, DEFAULT_POLICY_NAME,
-};
+use strongroom_core::policy::{default_key_policy, Policy, PolicyRequest, DEFAULT_POLICY_NAME};
 use strongroom_core::{EncryptionContext, Error, ErrorKind, Result};
 
 use crate::access::{grant_row_id, Call};
 use crate::store::Table;
 use crate::{os_rng, Keystore};
 
-/// The most grants one key may have (the KMS quota).
-pub const MAX_GRANTS_PER_KEY: usize = 50_000;
+pub use strongroom_core::access::MAX_GRANTS_PER_KEY;
 
-fn check_policy_name(name: Option<&str>) -> Result<()> {
-    match name {
-        None => Ok(()),
-        Some(DEFAULT_POLICY_NAME) => Ok(()),
-        Some(other) => Err(Error::not_found(format!(
-            "No such policy exists: {other} (the only key policy name is \"default\")"
-        ))),
-    }
-}
-
-fn grant_not_found(grant_id: &str) -> Error {
-    Error::not_found(format!("Grant {grant_id} does not exist"))
-}
+use strongroom_core::access::{self, check_policy_name, grant_not_found};
 
 /// Pages a list by index with KMS's grant limits (1–100, default 50).
 fn page<T>(
@@ -60,41 +44,33 @@ impl Keystore {
     /// the lockout safety check), `NotFoundException` (key, or a policy name
     /// other than `default`), `AccessDeniedException`, `KMSInvalidStateException`.
     pub fn put_key_policy(&self, req: &PutKeyPolicyRequest) -> Result<()> {
-        let params = RequestParameters {
-            policy_name: Some(
-                req.policy_name
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_POLICY_NAME.into()),
-            ),
-            policy: Some(req.policy.clone()),
-            bypass_policy_lockout_safety_check: Some(req.bypass_policy_lockout_safety_check),
-            ..key_params(&req.key_id)
-        };
-        self.call("PutKeyPolicy", params, |call| {
-            check_policy_name(req.policy_name.as_deref())?;
-            let policy = Policy::parse(&req.policy)?;
-            let bypass = req.bypass_policy_lockout_safety_check;
-            let principal = self.principal().to_owned();
-            self.modify_authorized(
-                call,
-                "PutKeyPolicy",
-                &req.key_id,
-                |r| r.with("kms:BypassPolicyLockoutSafetyCheck", bypass),
-                |_, r| {
-                    if r.state == KeyState::PendingDeletion {
-                        return Err(Error::new(
-                            ErrorKind::KMSInvalidStateException,
-                            format!("{} is pending deletion", r.arn),
-                        ));
-                    }
-                    if !bypass {
-                        lockout_check(&policy, &principal, &r.arn)?;
-                    }
-                    r.policy = Some(req.policy.clone());
-                    Ok(())
-                },
-            )
-        })
+        self.call(
+            "PutKeyPolicy",
+            RequestParameters::put_key_policy(req),
+            |call| {
+                check_policy_name(req.policy_name.as_deref())?;
+                let policy = Policy::parse(&req.policy)?;
+                let bypass = req.bypass_policy_lockout_safety_check;
+                let principal = self.principal().to_owned();
+                self.modify_authorized(
+                    call,
+                    "PutKeyPolicy",
+                    &req.key_id,
+                    |r| r.with("kms:BypassPolicyLockoutSafetyCheck", bypass),
+                    |_, r| {
+                        if r.state == KeyState::PendingDeletion {
+                            return Err(Error::new(
+                                ErrorKind::KMSInvalidStateException,
+                                format!("{} is pending deletion", r.arn),
+                            ));
+                        }
+                        access::check_new_policy(&policy, bypass, &principal, &r.arn)?;
+                        r.policy = Some(req.policy.clone());
+                        Ok(())
+                    },
+                )
+            },
+        )
     }
 
     /// GetKeyPolicy: the key's policy document, or the default key policy
@@ -107,10 +83,7 @@ impl Keystore {
         key_id: &str,
         policy_name: Option<&str>,
     ) -> Result<GetKeyPolicyResponse> {
-        let params = RequestParameters {
-            policy_name: Some(policy_name.unwrap_or(DEFAULT_POLICY_NAME).into()),
-            ..key_params(key_id)
-        };
+        let params = RequestParameters::get_key_policy(key_id, policy_name);
         self.call("GetKeyPolicy", params, |call| {
             check_policy_name(policy_name)?;
             let rec = self.load_authorized(call, "GetKeyPolicy", key_id, |r| r)?;
@@ -133,11 +106,7 @@ impl Keystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListKeyPoliciesResponse> {
-        let params = RequestParameters {
-            limit,
-            marker: marker.map(Into::into),
-            ..key_params(key_id)
-        };
+        let params = RequestParameters::list(Some(key_id), limit, marker);
         self.call("ListKeyPolicies", params, |call| {
             self.load_authorized(call, "ListKeyPolicies", key_id, |r| r)?;
             let (policy_names, next_marker) =
@@ -170,24 +139,15 @@ impl Keystore {
     /// deletion), `InvalidGrantTokenException`, `LimitExceededException`
     /// (50,000 grants per key).
     pub fn create_grant(&self, req: &CreateGrantRequest) -> Result<CreateGrantResponse> {
-        let params = RequestParameters {
-            grantee_principal: Some(req.grantee_principal.clone()),
-            retiring_principal: req.retiring_principal.clone(),
-            operations: Some(
-                req.operations
-                    .iter()
-                    .map(|o| o.as_str().to_owned())
-                    .collect(),
-            ),
-            constraints: req.constraints.clone(),
-            name: req.name.clone(),
-            ..key_params(&req.key_id)
-        };
-        self.call("CreateGrant", params, |call| {
-            let out = self.create_grant_inner(call, req)?;
-            call.response = json!({ "grantId": out.grant_id });
-            Ok(out)
-        })
+        self.call(
+            "CreateGrant",
+            RequestParameters::create_grant(req),
+            |call| {
+                let out = self.create_grant_inner(call, req)?;
+                call.response = json!({ "grantId": out.grant_id });
+                Ok(out)
+            },
+        )
     }
 
     fn create_grant_inner(
@@ -197,56 +157,17 @@ impl Keystore {
     ) -> Result<CreateGrantResponse> {
         self.check_grant_tokens(&req.grant_tokens)?;
         let rec = self.load(&req.key_id)?;
-        let (constraint_type, constraint_ctx) = match &req.constraints {
-            Some(c) => match (&c.encryption_context_equals, &c.encryption_context_subset) {
-                (Some(e), _) => (Some("EncryptionContextEquals"), e.clone()),
-                (None, Some(s)) => (Some("EncryptionContextSubset"), s.clone()),
-                (None, None) => (None, EncryptionContext::default()),
-            },
-            None => (None, EncryptionContext::default()),
-        };
-        let operations: Vec<String> = req
-            .operations
-            .iter()
-            .map(|o| o.as_str().to_owned())
-            .collect();
+        let (_, constraint_ctx) = access::grant_constraint(req);
         let via_grants = self.authorize_via(
             call,
             "CreateGrant",
             &rec,
             &req.key_id,
             &constraint_ctx,
-            |r: PolicyRequest<'_>| {
-                let mut r = r
-                    .with("kms:GrantOperations", operations.clone())
-                    .with("kms:GranteePrincipal", req.grantee_principal.as_str())
-                    .with("kms:GrantIsForAWSResource", false)
-                    .with_encryption_context(&constraint_ctx);
-                if let Some(p) = &req.retiring_principal {
-                    r.set("kms:RetiringPrincipal", p.as_str());
-                }
-                if let Some(t) = constraint_type {
-                    r.set("kms:GrantConstraintType", t);
-                }
-                r
-            },
+            |r: PolicyRequest<'_>| access::create_grant_conditions(r, req),
         )?;
         if let Some(parents) = via_grants {
-            // A grantee allowed CreateGrant by a grant may only pass on
-            // operations that grant has (KMS: the same or fewer permissions).
-            let narrower = parents
-                .iter()
-                .any(|p| req.operations.iter().all(|o| p.has_operation(*o)));
-            if !narrower {
-                return Err(Error::new(
-                    ErrorKind::AccessDeniedException,
-                    format!(
-                        "User: {} is not authorized to perform: kms:CreateGrant on resource: {} because the grant that allows CreateGrant does not include every requested operation",
-                        self.principal(),
-                        rec.arn
-                    ),
-                ));
-            }
+            access::check_grant_narrower(&parents, req, self.principal(), &rec.arn)?;
         }
         if rec.state == KeyState::PendingDeletion {
             return Err(Error::new(
@@ -256,18 +177,13 @@ impl Keystore {
         }
         let mut random = [0u8; 32];
         rand_core::Rng::fill_bytes(&mut os_rng(), &mut random);
-        let grant = Grant {
-            key_id: rec.arn.clone(),
-            grant_id: new_grant_id(&random),
-            name: req.name.clone(),
-            creation_date: self.inner.clock.now(),
-            grantee_principal: req.grantee_principal.clone(),
-            retiring_principal: req.retiring_principal.clone(),
-            issuing_account: account_root_arn(self.account()),
-            operations: req.operations.clone(),
-            constraints: req.constraints.clone(),
-        };
-        grant.validate()?;
+        let grant = access::new_grant(
+            req,
+            &rec.arn,
+            self.account(),
+            self.inner.clock.now(),
+            &random,
+        )?;
         let mut grant_id = grant.grant_id.clone();
         self.write(&mut |tx| {
             let existing = self.grants_in(tx, &rec.key_id)?;
@@ -278,10 +194,7 @@ impl Keystore {
                 }
             }
             if existing.len() >= MAX_GRANTS_PER_KEY {
-                return Err(Error::new(
-                    ErrorKind::LimitExceededException,
-                    format!("key {} already has {MAX_GRANTS_PER_KEY} grants", rec.arn),
-                ));
+                return Err(access::too_many_grants(&rec.arn));
             }
             grant_id = grant.grant_id.clone();
             self.stop_if_dry_run()?;
@@ -300,28 +213,12 @@ impl Keystore {
     /// `NotFoundException`, `AccessDeniedException`, `ValidationException`,
     /// `InvalidMarkerException`, `InvalidGrantIdException`.
     pub fn list_grants(&self, req: &ListGrantsRequest) -> Result<ListGrantsResponse> {
-        let params = RequestParameters {
-            grant_id: req.grant_id.clone(),
-            grantee_principal: req.grantee_principal.clone(),
-            limit: req.limit,
-            marker: req.marker.clone(),
-            ..key_params(&req.key_id)
-        };
-        self.call("ListGrants", params, |call| {
+        self.call("ListGrants", RequestParameters::list_grants(req), |call| {
             if let Some(g) = &req.grant_id {
                 validate_grant_id(g)?;
             }
             let rec = self.load_authorized(call, "ListGrants", &req.key_id, |r| r)?;
-            let all: Vec<Grant> = self
-                .grants_of(&rec.key_id)?
-                .into_iter()
-                .filter(|g| req.grant_id.as_ref().is_none_or(|id| *id == g.grant_id))
-                .filter(|g| {
-                    req.grantee_principal
-                        .as_ref()
-                        .is_none_or(|p| *p == g.grantee_principal)
-                })
-                .collect();
+            let all = access::select_grants(self.grants_of(&rec.key_id)?, req);
             let (grants, next_marker) = page(all, req.limit, req.marker.as_deref())?;
             Ok(ListGrantsResponse {
                 grants,
@@ -363,12 +260,7 @@ impl Keystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListGrantsResponse> {
-        let params = RequestParameters {
-            retiring_principal: Some(retiring_principal.into()),
-            limit,
-            marker: marker.map(Into::into),
-            ..Default::default()
-        };
+        let params = RequestParameters::list_retirable_grants(retiring_principal, limit, marker);
         self.call("ListRetirableGrants", params, |_| {
             if retiring_principal.is_empty() {
                 return Err(Error::validation("RetiringPrincipal must not be empty"));
@@ -398,62 +290,44 @@ impl Keystore {
     /// `ValidationException` (neither token nor key and grant ID),
     /// `NotFoundException`, `AccessDeniedException`.
     pub fn retire_grant(&self, req: &RetireGrantRequest) -> Result<()> {
-        let params = RequestParameters {
-            key_id: req.key_id.clone(),
-            grant_id: req.grant_id.clone(),
-            ..Default::default()
-        };
-        self.call("RetireGrant", params, |call| {
-            let grant_id = match (&req.grant_token, &req.grant_id) {
-                (Some(t), _) => {
-                    let from_token = grant_id_from_token(self.inner.root.grant_token_key(), t)?;
-                    if req.grant_id.as_ref().is_some_and(|g| *g != from_token) {
-                        return Err(Error::validation(
-                            "GrantId does not match the grant named by GrantToken",
-                        ));
+        self.call(
+            "RetireGrant",
+            RequestParameters::retire_grant(req),
+            |call| {
+                let grant_id = access::retire_grant_id(self.inner.root.grant_token_key(), req)?;
+                call.params.grant_id = Some(grant_id.clone());
+                let (key_id, grant) = match &req.key_id {
+                    Some(k) => {
+                        let rec = self.load(k)?;
+                        let g = self
+                            .grants_of(&rec.key_id)?
+                            .into_iter()
+                            .find(|g| g.grant_id == grant_id)
+                            .ok_or_else(|| grant_not_found(&grant_id))?;
+                        (rec.key_id, g)
                     }
-                    from_token
-                }
-                (None, Some(g)) if req.key_id.is_some() => g.clone(),
-                _ => {
-                    return Err(Error::validation(
-                        "RetireGrant needs GrantToken, or KeyId and GrantId",
-                    ))
-                }
-            };
-            validate_grant_id(&grant_id)?;
-            call.params.grant_id = Some(grant_id.clone());
-            let (key_id, grant) = match &req.key_id {
-                Some(k) => {
-                    let rec = self.load(k)?;
-                    let g = self
-                        .grants_of(&rec.key_id)?
+                    None => self
+                        .all_grants()?
                         .into_iter()
-                        .find(|g| g.grant_id == grant_id)
-                        .ok_or_else(|| grant_not_found(&grant_id))?;
-                    (rec.key_id, g)
+                        .find(|(_, g)| g.grant_id == grant_id)
+                        .ok_or_else(|| grant_not_found(&grant_id))?,
+                };
+                let rec = self.load(&key_id)?;
+                if may_retire(&grant, self.principal()) {
+                    call.touch(&rec.arn);
+                } else {
+                    self.authorize(
+                        call,
+                        "RetireGrant",
+                        &rec,
+                        req.key_id.as_deref().unwrap_or(&key_id),
+                        &EncryptionContext::default(),
+                        |r| r,
+                    )?;
                 }
-                None => self
-                    .all_grants()?
-                    .into_iter()
-                    .find(|(_, g)| g.grant_id == grant_id)
-                    .ok_or_else(|| grant_not_found(&grant_id))?,
-            };
-            let rec = self.load(&key_id)?;
-            if may_retire(&grant, self.principal()) {
-                call.resources.push(rec.arn.clone());
-            } else {
-                self.authorize(
-                    call,
-                    "RetireGrant",
-                    &rec,
-                    req.key_id.as_deref().unwrap_or(&key_id),
-                    &EncryptionContext::default(),
-                    |r| r,
-                )?;
-            }
-            self.delete_grant(&key_id, &grant_id)
-        })
+                self.delete_grant(&key_id, &grant_id)
+            },
+        )
     }
 
     /// RevokeGrant: deletes a grant of the key; authorized by the key policy
@@ -462,15 +336,15 @@ impl Keystore {
     /// # Errors
     /// `InvalidGrantIdException`, `NotFoundException`, `AccessDeniedException`.
     pub fn revoke_grant(&self, key_id: &str, grant_id: &str) -> Result<()> {
-        let params = RequestParameters {
-            grant_id: Some(grant_id.into()),
-            ..key_params(key_id)
-        };
-        self.call("RevokeGrant", params, |call| {
-            validate_grant_id(grant_id)?;
-            let rec = self.load_authorized(call, "RevokeGrant", key_id, |r| r)?;
-            self.delete_grant(&rec.key_id, grant_id)
-        })
+        self.call(
+            "RevokeGrant",
+            RequestParameters::revoke_grant(key_id, grant_id),
+            |call| {
+                validate_grant_id(grant_id)?;
+                let rec = self.load_authorized(call, "RevokeGrant", key_id, |r| r)?;
+                self.delete_grant(&rec.key_id, grant_id)
+            },
+        )
     }
 
     fn delete_grant(&self, key_id: &str, grant_id: &str) -> Result<()> {
@@ -482,12 +356,5 @@ impl Keystore {
             self.stop_if_dry_run()?;
             tx.delete(Table::Grants, &id)
         })
-    }
-}
-
-fn key_params(key_id: &str) -> RequestParameters {
-    RequestParameters {
-        key_id: Some(key_id.into()),
-        ..Default::default()
     }
 }

@@ -108,20 +108,7 @@ impl Inner {
     }
 }
 
-/// The account root principal `arn:aws:iam::<account>:root`.
-fn account_root(account: &str) -> String {
-    format!("arn:aws:iam::{account}:root")
-}
-
-fn parse_default_policy(admin: &str) -> Result<strongroom_core::policy::Policy> {
-    strongroom_core::policy::Policy::parse(&strongroom_core::policy::default_key_policy(admin))
-        .map_err(|e| {
-            Error::validation(format!(
-                "the administrator principal \"{admin}\" is not a valid principal: {}",
-                e.message()
-            ))
-        })
-}
+use strongroom_core::access::{self as core_access, default_policy as parse_default_policy};
 
 /// A keystore: KMS keys sealed under a root key in an SQLite file.
 ///
@@ -132,8 +119,10 @@ fn parse_default_policy(admin: &str) -> Result<strongroom_core::policy::Policy> 
 /// records come from the record cache (checked against SQLite's
 /// `data_version` and the keystore digest on every call, so changes by other
 /// handles and processes are seen at once), no lock is held during the
-/// cryptographic work, and only the audit append (one line, under a file
-/// lock) is serialized.
+/// cryptographic work, and only the audit append is serialized: concurrent
+/// callers' lines are written together, by one of them, under one file lock
+/// and one write (group commit), each caller returning once its own line
+/// is in the file.
 ///
 /// Every operation runs for a principal ([`as_principal`](Self::as_principal),
 /// by default the administrator), is authorized by the key policy and
@@ -264,7 +253,7 @@ impl Keystore {
         }
         let admin_principal = options
             .admin_principal
-            .unwrap_or_else(|| account_root(&options.account));
+            .unwrap_or_else(|| core_access::admin_principal("", &options.account));
         let default_policy = parse_default_policy(&admin_principal)?;
         let mut rng = os_rng();
         let kdf = match &root {
@@ -381,9 +370,8 @@ impl Keystore {
             return Err(auth_failed("the keystore configuration"));
         }
         let mut config: Config = from_json(&config.body, "keystore configuration")?;
-        if config.admin_principal.is_empty() {
-            config.admin_principal = account_root(&config.account);
-        }
+        config.admin_principal =
+            core_access::admin_principal(&config.admin_principal, &config.account);
         let default_policy = parse_default_policy(&config.admin_principal)?;
         if config.keystore_id.as_bytes() != check.body.as_slice() {
             return Err(auth_failed("the keystore configuration"));
@@ -801,20 +789,7 @@ impl Keystore {
     /// `BypassPolicyLockoutSafetyCheck` is set, must let the caller call
     /// `PutKeyPolicy` later (`MalformedPolicyDocumentException` otherwise).
     pub fn create_key(&self, req: &CreateKeyRequest) -> Result<DescribeKeyResponse> {
-        let params = RequestParameters {
-            description: req.description.clone(),
-            key_spec: req
-                .key_spec
-                .or(req.customer_master_key_spec)
-                .map(|s| s.as_str().into()),
-            key_usage: req.key_usage.map(|u| u.as_str().into()),
-            origin: req.origin.map(|o| o.as_str().into()),
-            bypass_policy_lockout_safety_check: Some(req.bypass_policy_lockout_safety_check),
-            tag_keys: (!req.tags.is_empty())
-                .then(|| req.tags.iter().map(|t| t.tag_key.clone()).collect()),
-            ..Default::default()
-        };
-        self.call("CreateKey", params, |call| {
+        self.call("CreateKey", RequestParameters::create_key(req), |call| {
             let policy = req
                 .policy
                 .as_deref()
@@ -824,9 +799,12 @@ impl Keystore {
             let rec = ops::create_key(&env, &mut os_rng(), req)?;
             call.resources.push(rec.arn.clone());
             if let Some(p) = &policy {
-                if !req.bypass_policy_lockout_safety_check {
-                    strongroom_core::policy::lockout_check(p, self.principal(), &rec.arn)?;
-                }
+                core_access::check_new_policy(
+                    p,
+                    req.bypass_policy_lockout_safety_check,
+                    self.principal(),
+                    &rec.arn,
+                )?;
             }
             let row = self.key_row(&rec)?;
             self.write(&mut |tx| tx.put(Table::Keys, &row))?;
@@ -841,7 +819,7 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `InvalidArnException`, `KMSInternalException`.
     pub fn describe_key(&self, key_id: &str) -> Result<DescribeKeyResponse> {
-        self.call("DescribeKey", key_params(key_id), |call| {
+        self.call("DescribeKey", RequestParameters::key(key_id), |call| {
             let rec = self.load_authorized(call, "DescribeKey", key_id, |r| r)?;
             Ok(DescribeKeyResponse {
                 key_metadata: ops::describe(&rec),
@@ -915,7 +893,7 @@ impl Keystore {
     pub fn update_key_description(&self, key_id: &str, description: &str) -> Result<()> {
         let params = RequestParameters {
             description: Some(description.into()),
-            ..key_params(key_id)
+            ..RequestParameters::key(key_id)
         };
         self.call("UpdateKeyDescription", params, |call| {
             self.modify_authorized(
@@ -933,7 +911,7 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `KMSInvalidStateException`.
     pub fn enable_key(&self, key_id: &str) -> Result<()> {
-        self.call("EnableKey", key_params(key_id), |call| {
+        self.call("EnableKey", RequestParameters::key(key_id), |call| {
             self.modify_authorized(call, "EnableKey", key_id, |r| r, |_, r| ops::enable_key(r))
         })
     }
@@ -943,7 +921,7 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `KMSInvalidStateException`.
     pub fn disable_key(&self, key_id: &str) -> Result<()> {
-        self.call("DisableKey", key_params(key_id), |call| {
+        self.call("DisableKey", RequestParameters::key(key_id), |call| {
             self.modify_authorized(
                 call,
                 "DisableKey",
@@ -965,7 +943,7 @@ impl Keystore {
     ) -> Result<ScheduleKeyDeletionResponse> {
         let params = RequestParameters {
             pending_window_in_days,
-            ..key_params(key_id)
+            ..RequestParameters::key(key_id)
         };
         self.call("ScheduleKeyDeletion", params, |call| {
             let out = self.modify_authorized(
@@ -993,21 +971,25 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `KMSInvalidStateException`.
     pub fn cancel_key_deletion(&self, key_id: &str) -> Result<KeyIdResponse> {
-        self.call("CancelKeyDeletion", key_params(key_id), |call| {
-            let out = self.modify_authorized(
-                call,
-                "CancelKeyDeletion",
-                key_id,
-                |r| r,
-                |_, r| {
-                    ops::cancel_key_deletion(r).map(|_| KeyIdResponse {
-                        key_id: r.arn.clone(),
-                    })
-                },
-            )?;
-            call.response = serde_json::json!({ "keyId": out.key_id });
-            Ok(out)
-        })
+        self.call(
+            "CancelKeyDeletion",
+            RequestParameters::key(key_id),
+            |call| {
+                let out = self.modify_authorized(
+                    call,
+                    "CancelKeyDeletion",
+                    key_id,
+                    |r| r,
+                    |_, r| {
+                        ops::cancel_key_deletion(r).map(|_| KeyIdResponse {
+                            key_id: r.arn.clone(),
+                        })
+                    },
+                )?;
+                call.response = serde_json::json!({ "keyId": out.key_id });
+                Ok(out)
+            },
+        )
     }
 
     /// EnableKeyRotation: `rotation_period_in_days` 90–2560 (default 365).
@@ -1021,7 +1003,7 @@ impl Keystore {
     ) -> Result<()> {
         let params = RequestParameters {
             rotation_period_in_days,
-            ..key_params(key_id)
+            ..RequestParameters::key(key_id)
         };
         self.call("EnableKeyRotation", params, |call| {
             self.modify_authorized(
@@ -1042,15 +1024,19 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::ops::disable_key_rotation`].
     pub fn disable_key_rotation(&self, key_id: &str) -> Result<()> {
-        self.call("DisableKeyRotation", key_params(key_id), |call| {
-            self.modify_authorized(
-                call,
-                "DisableKeyRotation",
-                key_id,
-                |r| r,
-                |_, r| ops::disable_key_rotation(r),
-            )
-        })
+        self.call(
+            "DisableKeyRotation",
+            RequestParameters::key(key_id),
+            |call| {
+                self.modify_authorized(
+                    call,
+                    "DisableKeyRotation",
+                    key_id,
+                    |r| r,
+                    |_, r| ops::disable_key_rotation(r),
+                )
+            },
+        )
     }
 
     /// GetKeyRotationStatus.
@@ -1058,14 +1044,18 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `UnsupportedOperationException`.
     pub fn get_key_rotation_status(&self, key_id: &str) -> Result<GetKeyRotationStatusResponse> {
-        self.call("GetKeyRotationStatus", key_params(key_id), |call| {
-            ops::get_key_rotation_status(&self.load_authorized(
-                call,
-                "GetKeyRotationStatus",
-                key_id,
-                |r| r,
-            )?)
-        })
+        self.call(
+            "GetKeyRotationStatus",
+            RequestParameters::key(key_id),
+            |call| {
+                ops::get_key_rotation_status(&self.load_authorized(
+                    call,
+                    "GetKeyRotationStatus",
+                    key_id,
+                    |r| r,
+                )?)
+            },
+        )
     }
 
     /// RotateKeyOnDemand (at most 10 per key).
@@ -1073,19 +1063,23 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::ops::rotate_key_on_demand`].
     pub fn rotate_key_on_demand(&self, key_id: &str) -> Result<KeyIdResponse> {
-        self.call("RotateKeyOnDemand", key_params(key_id), |call| {
-            self.modify_authorized(
-                call,
-                "RotateKeyOnDemand",
-                key_id,
-                |r| r,
-                |env, r| {
-                    ops::rotate_key_on_demand(env, &mut os_rng(), r).map(|_| KeyIdResponse {
-                        key_id: r.key_id.clone(),
-                    })
-                },
-            )
-        })
+        self.call(
+            "RotateKeyOnDemand",
+            RequestParameters::key(key_id),
+            |call| {
+                self.modify_authorized(
+                    call,
+                    "RotateKeyOnDemand",
+                    key_id,
+                    |r| r,
+                    |env, r| {
+                        ops::rotate_key_on_demand(env, &mut os_rng(), r).map(|_| KeyIdResponse {
+                            key_id: r.key_id.clone(),
+                        })
+                    },
+                )
+            },
+        )
     }
 
     /// ListKeyRotations: `limit` 1–1000 (default 100).
@@ -1101,7 +1095,7 @@ impl Keystore {
         let params = RequestParameters {
             limit,
             marker: marker.map(Into::into),
-            ..key_params(key_id)
+            ..RequestParameters::key(key_id)
         };
         self.call("ListKeyRotations", params, |call| {
             let rec = self.load_authorized(call, "ListKeyRotations", key_id, |r| r)?;
@@ -1356,22 +1350,14 @@ impl Keystore {
         let keys: Vec<String> = tags.iter().map(|t| t.tag_key.clone()).collect();
         let params = RequestParameters {
             tag_keys: Some(keys.clone()),
-            ..key_params(key_id)
+            ..RequestParameters::key(key_id)
         };
         self.call("TagResource", params, |call| {
             self.modify_authorized(
                 call,
                 "TagResource",
                 key_id,
-                |mut r| {
-                    for t in tags {
-                        r.set(
-                            &format!("aws:RequestTag/{}", t.tag_key),
-                            t.tag_value.as_str(),
-                        );
-                    }
-                    r.with("aws:TagKeys", keys.clone())
-                },
+                |r| core_access::tag_conditions(r, tags),
                 |_, r| ops::tag_resource(r, tags),
             )
         })
@@ -1384,7 +1370,7 @@ impl Keystore {
     pub fn untag_resource(&self, key_id: &str, tag_keys: &[String]) -> Result<()> {
         let params = RequestParameters {
             tag_keys: Some(tag_keys.to_vec()),
-            ..key_params(key_id)
+            ..RequestParameters::key(key_id)
         };
         self.call("UntagResource", params, |call| {
             self.modify_authorized(
@@ -1410,7 +1396,7 @@ impl Keystore {
         let params = RequestParameters {
             limit,
             marker: marker.map(Into::into),
-            ..key_params(key_id)
+            ..RequestParameters::key(key_id)
         };
         self.call("ListResourceTags", params, |call| {
             if limit.is_some_and(|l| !(1..=50).contains(&l)) {
@@ -1436,33 +1422,13 @@ impl Keystore {
     /// `KMSInvalidStateException`, `InvalidKeyUsageException`,
     /// `ValidationException`, `InvalidGrantTokenException`.
     pub fn encrypt(&self, req: &EncryptRequest) -> Result<EncryptResponse> {
-        let params = RequestParameters {
-            encryption_context: Some(req.encryption_context.clone()),
-            encryption_algorithm: Some(
-                req.encryption_algorithm
-                    .unwrap_or(strongroom_core::key::EncryptionAlgorithm::SymmetricDefault)
-                    .as_str()
-                    .into(),
-            ),
-            ..key_params(&req.key_id)
-        };
-        self.call("Encrypt", params, |call| {
+        self.call("Encrypt", RequestParameters::encrypt(req), |call| {
             self.check_grant_tokens(&req.grant_tokens)?;
             let rec = self.load_shared(&req.key_id)?;
-            let alg = req
-                .encryption_algorithm
-                .unwrap_or(strongroom_core::key::EncryptionAlgorithm::SymmetricDefault);
-            self.authorize(
-                call,
-                "Encrypt",
-                &rec,
-                &req.key_id,
-                &req.encryption_context,
-                |r| {
-                    r.with("kms:EncryptionAlgorithm", alg.as_str())
-                        .with_encryption_context(&req.encryption_context)
-                },
-            )?;
+            let ctx = &req.encryption_context;
+            self.authorize(call, "Encrypt", &rec, &req.key_id, ctx, |r| {
+                core_access::crypto_conditions(r, req.encryption_algorithm, ctx)
+            })?;
             ops::encrypt(&self.env(), &mut os_rng(), &rec, req)
         })
     }
@@ -1499,18 +1465,7 @@ impl Keystore {
     /// `IncorrectKeyException`, `DisabledException`, `KMSInvalidStateException`,
     /// `AccessDeniedException`, `InvalidGrantTokenException`.
     pub fn decrypt(&self, req: &DecryptRequest) -> Result<DecryptResponse> {
-        let params = RequestParameters {
-            key_id: req.key_id.clone(),
-            encryption_context: Some(req.encryption_context.clone()),
-            encryption_algorithm: Some(
-                req.encryption_algorithm
-                    .unwrap_or(strongroom_core::key::EncryptionAlgorithm::SymmetricDefault)
-                    .as_str()
-                    .into(),
-            ),
-            ..Default::default()
-        };
-        self.call("Decrypt", params, |call| {
+        self.call("Decrypt", RequestParameters::decrypt(req), |call| {
             self.check_grant_tokens(&req.grant_tokens)?;
             if let Some(r) = self.decrypt_if_asymmetric(call, req)? {
                 return Ok(r);
@@ -1520,17 +1475,10 @@ impl Keystore {
                 .encryption_algorithm
                 .unwrap_or(strongroom_core::key::EncryptionAlgorithm::SymmetricDefault);
             let requested_as = req.key_id.as_deref().unwrap_or(&rec.key_id);
-            self.authorize(
-                call,
-                "Decrypt",
-                &rec,
-                requested_as,
-                &req.encryption_context,
-                |r| {
-                    r.with("kms:EncryptionAlgorithm", alg.as_str())
-                        .with_encryption_context(&req.encryption_context)
-                },
-            )?;
+            let ctx = &req.encryption_context;
+            self.authorize(call, "Decrypt", &rec, requested_as, ctx, |r| {
+                core_access::crypto_conditions(r, Some(alg), ctx)
+            })?;
             if alg != strongroom_core::key::EncryptionAlgorithm::SymmetricDefault {
                 return Err(Error::new(
                     ErrorKind::InvalidKeyUsageException,
@@ -1565,16 +1513,7 @@ impl Keystore {
         let dst_alg = req
             .destination_encryption_algorithm
             .unwrap_or(SymmetricDefault);
-        let params = RequestParameters {
-            source_key_id: req.source_key_id.clone(),
-            destination_key_id: Some(req.destination_key_id.clone()),
-            source_encryption_context: Some(req.source_encryption_context.clone()),
-            destination_encryption_context: Some(req.destination_encryption_context.clone()),
-            source_encryption_algorithm: Some(src_alg.as_str().into()),
-            destination_encryption_algorithm: Some(dst_alg.as_str().into()),
-            ..Default::default()
-        };
-        self.call("ReEncrypt", params, |call| {
+        self.call("ReEncrypt", RequestParameters::re_encrypt(req), |call| {
             self.check_grant_tokens(&req.grant_tokens)?;
             if let Some(r) = self.re_encrypt_if_asymmetric(call, req)? {
                 return Ok(r);
@@ -1583,29 +1522,20 @@ impl Keystore {
             let dst = self.load(&req.destination_key_id)?;
             let same = src.key_id == dst.key_id;
             let src_as = req.source_key_id.as_deref().unwrap_or(&src.key_id);
-            self.authorize(
-                call,
-                "ReEncryptFrom",
-                &src,
-                src_as,
+            let (src_ctx, dst_ctx) = (
                 &req.source_encryption_context,
-                |r| {
-                    r.with("kms:EncryptionAlgorithm", src_alg.as_str())
-                        .with("kms:ReEncryptOnSameKey", same)
-                        .with_encryption_context(&req.source_encryption_context)
-                },
-            )?;
+                &req.destination_encryption_context,
+            );
+            self.authorize(call, "ReEncryptFrom", &src, src_as, src_ctx, |r| {
+                core_access::re_encrypt_conditions(r, Some(src_alg), src_ctx, same)
+            })?;
             self.authorize(
                 call,
                 "ReEncryptTo",
                 &dst,
                 &req.destination_key_id,
-                &req.destination_encryption_context,
-                |r| {
-                    r.with("kms:EncryptionAlgorithm", dst_alg.as_str())
-                        .with("kms:ReEncryptOnSameKey", same)
-                        .with_encryption_context(&req.destination_encryption_context)
-                },
+                dst_ctx,
+                |r| core_access::re_encrypt_conditions(r, Some(dst_alg), dst_ctx, same),
             )?;
             let env = self.env();
             let plaintext = ops::decrypt_symmetric(
@@ -1644,18 +1574,12 @@ impl Keystore {
     }
 
     fn data_key(&self, op: &str, req: &GenerateDataKeyRequest) -> Result<GenerateDataKeyResponse> {
-        let params = RequestParameters {
-            encryption_context: Some(req.encryption_context.clone()),
-            key_spec: req.key_spec.map(|s| s.as_str().into()),
-            number_of_bytes: req.number_of_bytes,
-            ..key_params(&req.key_id)
-        };
-        self.call(op, params, |call| {
+        self.call(op, RequestParameters::data_key(req), |call| {
             self.check_grant_tokens(&req.grant_tokens)?;
             let rec = self.load_shared(&req.key_id)?;
-            self.authorize(call, op, &rec, &req.key_id, &req.encryption_context, |r| {
-                r.with("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT")
-                    .with_encryption_context(&req.encryption_context)
+            let ctx = &req.encryption_context;
+            self.authorize(call, op, &rec, &req.key_id, ctx, |r| {
+                core_access::crypto_conditions(r, None, ctx)
             })?;
             ops::generate_data_key(&self.env(), &mut os_rng(), &rec, req)
         })
@@ -1738,14 +1662,6 @@ impl Keystore {
             }
             f(env, r)
         })
-    }
-}
-
-/// `requestParameters` naming a key as the caller gave it.
-fn key_params(key_id: &str) -> RequestParameters {
-    RequestParameters {
-        key_id: Some(key_id.into()),
-        ..Default::default()
     }
 }
 

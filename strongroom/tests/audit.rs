@@ -765,3 +765,37 @@ fn a_failed_create_leaves_the_existing_keystore_and_its_log_alone() {
     )
     .unwrap();
 }
+
+/// The open log is kept between appends: a log deleted, or replaced by
+/// another file renamed over it, is seen by the next append (its link
+/// count); a log renamed away is seen by the next durable event at the
+/// latest, whose record goes to the file the path names.
+#[test]
+fn a_moved_or_deleted_log_is_noticed() {
+    let f = logged();
+    let key = f.ks.list_keys(None, None).unwrap().keys[0].key_id.clone();
+    let path = f.ks.audit_log_path().to_path_buf();
+    // Renamed over: the next read-only event goes to the new file.
+    let other = path.with_extension("other");
+    std::fs::write(&other, b"").unwrap();
+    std::fs::rename(&other, &path).unwrap();
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.contains("\"eventName\":\"Encrypt\""));
+    // Deleted: the same.
+    std::fs::remove_file(&path).unwrap();
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 1);
+    // Renamed away: a management event goes to the path.
+    let moved = path.with_extension("moved");
+    std::fs::rename(&path, &moved).unwrap();
+    f.ks.update_key_description(&key, "d").unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains("\"eventName\":\"UpdateKeyDescription\""),
+        "{text}"
+    );
+    // Each replacement cut the chain short of the checkpoint: detected.
+    assert!(f.ks.verify_audit_log().unwrap().fault.is_some());
+}

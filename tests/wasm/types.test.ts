@@ -15,6 +15,13 @@ import {
   type EncryptionContext,
   type KeyMetadata,
   type StrongroomErrorCode,
+  type AuditEvent,
+  type AuditVerification,
+  type CreateGrantResponse,
+  type GetKeyPolicyResponse,
+  type GrantListEntry,
+  type GrantOperation,
+  type ListGrantsResponse,
 } from "strongroom";
 
 export function exercise(rootKey: Uint8Array): void {
@@ -78,6 +85,44 @@ export function exercise(rootKey: Uint8Array): void {
   decryptMessage(discovery, encryptMessage(kms.withChild(kr), pt));
   void [when, re, next, status, deletion, random, id, suite, signed, pkcs8, pub, until];
 }
+
+export function accessControl(ks: Keystore): void {
+  const admin: string = ks.adminPrincipal;
+  const bob: Keystore = ks.asPrincipal("arn:aws:iam::444455556666:user/bob");
+  const who: string = bob.principal;
+  const keyId = ks.createKey().keyMetadata.keyId;
+  ks.putKeyPolicy({ keyId, policy: "{}", bypassPolicyLockoutSafetyCheck: true });
+  const doc: GetKeyPolicyResponse = ks.getKeyPolicy({ keyId, policyName: "default" });
+  const names: string[] = ks.listKeyPolicies({ keyId, limit: 1 }).policyNames;
+  const op: GrantOperation = "ReEncryptFrom";
+  const grant: CreateGrantResponse = ks.createGrant({
+    keyId,
+    granteePrincipal: who,
+    operations: [op, "Decrypt"],
+    constraints: { encryptionContextSubset: { a: "b" } },
+    name: "n",
+  });
+  const grants: ListGrantsResponse = ks.listGrants({ keyId, granteePrincipal: who });
+  const entry: GrantListEntry = grants.grants[0];
+  const created: Date = entry.creationDate;
+  const retirable: GrantListEntry[] = ks.listRetirableGrants({ retiringPrincipal: admin }).grants;
+  bob.decrypt({ ciphertextBlob: new Uint8Array(1), grantTokens: [grant.grantToken] });
+  bob.retireGrant({ grantToken: grant.grantToken });
+  ks.revokeGrant({ keyId, grantId: grant.grantId });
+  Keyring.kms(bob, { keyIds: [keyId], grantTokens: [grant.grantToken] });
+  Keyring.kmsDiscovery(bob, { grantTokens: [grant.grantToken] });
+  const events: AuditEvent[] = ks.auditEvents();
+  const failed: StrongroomErrorCode | undefined = events[0].errorCode;
+  const check: AuditVerification = ks.verifyAuditLog(events);
+  const fromLines: boolean = ks.verifyAuditLog(events.map((e) => JSON.stringify(e))).intact;
+  const count: number = ks.verifyAuditLog().count;
+  void [doc, names, entry, created, retirable, failed, check, fromLines, count];
+}
+
+// @ts-expect-error not a grant operation
+export const badGrantOp = (ks: Keystore) => ks.createGrant({ keyId: "k", granteePrincipal: "p", operations: ["Fly"] });
+// @ts-expect-error the policy document is a string
+export const objectPolicy = (ks: Keystore) => ks.putKeyPolicy({ keyId: "k", policy: {} });
 
 // @ts-expect-error keyId is required
 export const missingKeyId = (ks: Keystore) => ks.describeKey({});

@@ -157,11 +157,26 @@ impl Req {
         self.opt_str(name)?.map(|s| s.parse()).transpose()
     }
 
+    /// A nested request object (`undefined` or `null`: `None`) with the
+    /// members in `allowed`.
+    pub(crate) fn opt_req(&self, name: &str, allowed: &[&str]) -> Result<Option<Req>> {
+        self.get(name)?
+            .map(|v| {
+                Req::new(&v, allowed).map_err(|e| validation(format!("{name}: {}", e.message())))
+            })
+            .transpose()
+    }
+
     pub(crate) fn context(&self, name: &str) -> Result<EncryptionContext> {
         match self.get(name)? {
             None => Ok(EncryptionContext::new()),
             Some(v) => context_from(&v, name),
         }
+    }
+
+    /// An optional encryption context (absent: `None`, not empty).
+    pub(crate) fn opt_context(&self, name: &str) -> Result<Option<EncryptionContext>> {
+        self.get(name)?.map(|v| context_from(&v, name)).transpose()
     }
 
     pub(crate) fn str_list(&self, name: &str) -> Result<Vec<String>> {
@@ -286,6 +301,10 @@ const BYTE_MEMBERS: &[&str] = &[
     "ImportToken",
 ];
 
+/// Members holding caller-chosen names (encryption contexts of grant
+/// constraints), whose keys are kept as they are.
+const VERBATIM_MEMBERS: &[&str] = &["EncryptionContextEquals", "EncryptionContextSubset"];
+
 fn json_to_js(v: &Value, member: Option<&str>) -> JsValue {
     match v {
         Value::Null => JsValue::UNDEFINED,
@@ -312,11 +331,13 @@ fn json_to_js(v: &Value, member: Option<&str>) -> JsValue {
             .collect::<Array>()
             .into(),
         Value::Object(m) => {
+            let verbatim = member.is_some_and(|m| VERBATIM_MEMBERS.contains(&m));
             let obj = Object::new();
             for (k, x) in m {
+                let name = if verbatim { k.clone() } else { camel(k) };
                 let _ = Reflect::set(
                     &obj,
-                    &JsValue::from_str(&camel(k)),
+                    &JsValue::from_str(&name),
                     &json_to_js(x, Some(k.as_str())),
                 );
             }

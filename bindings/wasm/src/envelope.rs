@@ -21,7 +21,7 @@ use strongroom_core::{Error, ErrorKind, Result, Secret};
 use wasm_bindgen::prelude::*;
 
 use crate::convert::{bytes_to_js, context_to_js, object, Req};
-use crate::{busy, js_err, now, rng, JsResult, Keystore};
+use crate::{js_err, now, rng, JsResult, Keystore};
 
 /// A keyring shared between its JavaScript handle, multi-keyrings holding
 /// it and running decryptors.
@@ -64,13 +64,17 @@ pub const KMS_PROVIDER_ID: &str = "aws-kms";
 #[derive(Debug)]
 struct KmsKeyring {
     store: Rc<RefCell<MemKeystore>>,
+    /// The principal of the keystore handle the keyring was made over.
+    principal: Option<Rc<str>>,
     /// Empty for a discovery keyring.
     key_ids: Vec<String>,
+    /// Grant tokens passed on every KMS call.
+    grant_tokens: Vec<String>,
 }
 
 impl KmsKeyring {
     fn store(&self) -> Result<RefMut<'_, MemKeystore>> {
-        self.store.try_borrow_mut().map_err(|_| busy())
+        crate::acting(&self.store, self.principal.as_deref())
     }
 
     fn edk(key_arn: String, blob: Vec<u8>) -> EncryptedDataKey {
@@ -96,7 +100,9 @@ impl KmsKeyring {
             return Ok(true);
         }
         for k in &self.key_ids {
-            if k == arn {
+            // A key ARN or a bare key ID of this keystore needs no lookup
+            // (nor DescribeKey permission); aliases are resolved.
+            if k == arn || arn.strip_prefix(&prefix) == Some(k.as_str()) {
                 return Ok(true);
             }
             match ks.describe_key(rng, now(), k) {
@@ -133,7 +139,7 @@ impl CoreKeyring for KmsKeyring {
                     key_spec: None,
                     number_of_bytes: Some(DATA_KEY_LEN as u32),
                     encryption_context: context.clone(),
-                    grant_tokens: Vec::new(),
+                    grant_tokens: self.grant_tokens.clone(),
                 },
             )?;
             materials.set_data_key(DataKey::from_bytes(r.plaintext.expose_secret())?)?;
@@ -154,7 +160,7 @@ impl CoreKeyring for KmsKeyring {
                     plaintext: Secret::from_slice(data_key.expose_secret()),
                     encryption_context: context.clone(),
                     encryption_algorithm: None,
-                    grant_tokens: Vec::new(),
+                    grant_tokens: self.grant_tokens.clone(),
                 },
             )?;
             materials.add_encrypted_data_key(Self::edk(r.key_id, r.ciphertext_blob));
@@ -172,8 +178,9 @@ impl CoreKeyring for KmsKeyring {
             return Ok(());
         }
         let mut ks = self.store()?;
-        // A key that exists but refuses to work (disabled, pending deletion)
-        // is reported if no EDK unwraps, so that the caller learns why.
+        // A key that exists but refuses to work (disabled, pending deletion,
+        // not allowed for this principal) is reported if no EDK unwraps, so
+        // that the caller learns why.
         let mut refusal: Option<Error> = None;
         for edk in edks {
             if edk.provider_id != KMS_PROVIDER_ID {
@@ -193,7 +200,7 @@ impl CoreKeyring for KmsKeyring {
                     encryption_context: materials.encryption_context().clone(),
                     key_id: Some(arn.to_string()),
                     encryption_algorithm: None,
-                    grant_tokens: Vec::new(),
+                    grant_tokens: self.grant_tokens.clone(),
                 },
             );
             match r {
@@ -203,7 +210,9 @@ impl CoreKeyring for KmsKeyring {
                 }
                 Ok(_) => {}
                 Err(e) => match e.kind() {
-                    ErrorKind::DisabledException | ErrorKind::KMSInvalidStateException => {
+                    ErrorKind::DisabledException
+                    | ErrorKind::KMSInvalidStateException
+                    | ErrorKind::AccessDeniedException => {
                         refusal.get_or_insert(e);
                     }
                     ErrorKind::InvalidCiphertextException
@@ -396,9 +405,11 @@ impl Keyring {
         .map_err(js_err)
     }
 
-    /// The Strongroom KMS keyring over `keystore`: `{ keyIds: string[] }`
-    /// (key IDs, key ARNs, alias names or alias ARNs; the first generates
-    /// the data key, each can decrypt). Messages carry one EDK per key with
+    /// The Strongroom KMS keyring over `keystore`: `{ keyIds: string[],
+    /// grantTokens?: string[] }` (key IDs, key ARNs, alias names or alias
+    /// ARNs; the first generates the data key, each can decrypt). It calls
+    /// the keystore as the principal of the `keystore` handle, passing the
+    /// grant tokens on every call. Messages carry one EDK per key with
     /// provider ID `aws-kms` and the key ARN as provider info, as the native
     /// library's and the ESDK's AWS KMS keyrings write them.
     pub fn kms(
@@ -406,33 +417,51 @@ impl Keyring {
         #[wasm_bindgen(unchecked_param_type = "KmsKeyringOptions")] options: JsValue,
     ) -> JsResult<Keyring> {
         (|| {
-            let r = Req::new(&options, &["keyIds"])?;
+            let r = Req::new(&options, &["keyIds", "grantTokens"])?;
             let key_ids = r.str_list("keyIds")?;
             if key_ids.is_empty() {
                 return Err(Error::validation(
                     "keyIds must name at least one key (or use Keyring.kmsDiscovery)",
                 ));
             }
-            Ok(Self::over_keystore(keystore, key_ids))
+            Self::over_keystore(keystore, key_ids, r.str_list("grantTokens")?)
         })()
         .map_err(js_err)
     }
 
     /// A discovery KMS keyring: decrypts with whichever key of `keystore`
-    /// an `aws-kms` EDK names; cannot encrypt.
+    /// an `aws-kms` EDK names; cannot encrypt. `{ grantTokens? }` as for `kms`.
     #[wasm_bindgen(js_name = kmsDiscovery)]
-    pub fn kms_discovery(keystore: &Keystore) -> Keyring {
-        Self::over_keystore(keystore, Vec::new())
+    pub fn kms_discovery(
+        keystore: &Keystore,
+        #[wasm_bindgen(unchecked_optional_param_type = "KmsDiscoveryOptions")] options: Option<
+            JsValue,
+        >,
+    ) -> JsResult<Keyring> {
+        let options = options.unwrap_or(JsValue::UNDEFINED);
+        (|| {
+            let r = Req::new(&options, &["grantTokens"])?;
+            Self::over_keystore(keystore, Vec::new(), r.str_list("grantTokens")?)
+        })()
+        .map_err(js_err)
     }
 
-    fn over_keystore(keystore: &Keystore, key_ids: Vec<String>) -> Keyring {
-        Keyring {
+    fn over_keystore(
+        keystore: &Keystore,
+        key_ids: Vec<String>,
+        grant_tokens: Vec<String>,
+    ) -> Result<Keyring> {
+        let (store, principal) = keystore.shared();
+        crate::acting(&store, None)?.check_grant_tokens(&grant_tokens)?;
+        Ok(Keyring {
             inner: Shared(Rc::new(KmsKeyring {
-                store: keystore.shared(),
+                store,
+                principal,
                 key_ids,
+                grant_tokens,
             })),
             multi: None,
-        }
+        })
     }
 
     /// A multi-keyring whose generator makes and wraps the data key; add

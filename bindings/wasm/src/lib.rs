@@ -17,8 +17,10 @@ use std::cell::{RefCell, RefMut};
 use std::rc::Rc;
 
 use convert::{bytes_to_js, object, response, secret_to_js, Req};
+use js_sys::{Array, JSON};
 use rand_core::{CryptoRng, UnwrapErr};
 use strongroom_core::api::*;
+use strongroom_core::grant::{GrantConstraints, GrantOperation};
 use strongroom_core::memstore::MemKeystore;
 use strongroom_core::seal::RootKey;
 use strongroom_core::{Error, Secret};
@@ -100,8 +102,11 @@ const TS_TYPES: &'static str = include_str!("types.d.ts");
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Keystore {
-    /// Shared with the KMS keyrings made over this keystore (`Keyring.kms`).
+    /// Shared with the handles of `asPrincipal` and the KMS keyrings made
+    /// over this keystore (`Keyring.kms`).
     inner: Rc<RefCell<MemKeystore>>,
+    /// The principal this handle acts for; the administrator when `None`.
+    principal: Option<Rc<str>>,
 }
 
 /// The error of a keystore used while another call holds it (a getter of
@@ -114,22 +119,37 @@ impl Keystore {
     fn new(inner: MemKeystore) -> Keystore {
         Keystore {
             inner: Rc::new(RefCell::new(inner)),
+            principal: None,
         }
     }
 
+    /// The keystore, acting for this handle's principal.
     fn ks(&self) -> strongroom_core::Result<RefMut<'_, MemKeystore>> {
-        self.inner.try_borrow_mut().map_err(|_| busy())
+        acting(&self.inner, self.principal.as_deref())
     }
 
-    /// The keystore, for the KMS keyrings made over it.
-    pub(crate) fn shared(&self) -> Rc<RefCell<MemKeystore>> {
-        Rc::clone(&self.inner)
+    /// The keystore and the principal of this handle, for the KMS keyrings
+    /// made over it.
+    pub(crate) fn shared(&self) -> (Rc<RefCell<MemKeystore>>, Option<Rc<str>>) {
+        (Rc::clone(&self.inner), self.principal.clone())
     }
 
     fn info(&self, f: impl FnOnce(&MemKeystore) -> &str) -> JsResult<String> {
         let ks = self.inner.try_borrow().map_err(|_| js_err(busy()))?;
         Ok(f(&ks).to_string())
     }
+}
+
+/// The shared keystore borrowed for one call, acting for `principal` (the
+/// administrator when `None`): every handle sets its principal before its
+/// call, so handles sharing a keystore never act for one another.
+pub(crate) fn acting<'a>(
+    inner: &'a RefCell<MemKeystore>,
+    principal: Option<&str>,
+) -> strongroom_core::Result<RefMut<'a, MemKeystore>> {
+    let mut ks = inner.try_borrow_mut().map_err(|_| busy())?;
+    ks.act_as(principal);
+    Ok(ks)
 }
 
 /// Runs `f` and turns its error into a thrown `StrongroomError`.
@@ -144,19 +164,20 @@ impl Keystore {
     pub fn create(
         #[wasm_bindgen(unchecked_param_type = "CreateKeystoreOptions")] options: JsValue,
     ) -> JsResult<Keystore> {
-        let (req, root) = root_key(&options, &["rootKey", "region", "account"])?;
+        let (req, root) = root_key(
+            &options,
+            &["rootKey", "region", "account", "adminPrincipal"],
+        )?;
         run(|| {
             let region = req.opt_str("region")?.unwrap_or_else(|| "local-1".into());
             let account = req
                 .opt_str("account")?
                 .unwrap_or_else(|| "000000000000".into());
-            Ok(Keystore::new(MemKeystore::new(
-                root,
-                &region,
-                &account,
-                now(),
-                rng(),
-            )?))
+            let mut ks = MemKeystore::new(root, &region, &account, now(), rng())?;
+            if let Some(admin) = req.opt_str("adminPrincipal")? {
+                ks = ks.with_admin_principal(&admin)?;
+            }
+            Ok(Keystore::new(ks))
         })
     }
 
@@ -193,6 +214,39 @@ impl Keystore {
     #[wasm_bindgen(getter)]
     pub fn account(&self) -> JsResult<String> {
         self.info(MemKeystore::account)
+    }
+
+    /// The same keystore acting for `principal` (an IAM principal ARN such
+    /// as `arn:aws:iam::111122223333:user/app`): every call through the
+    /// returned handle is authorized by the key policies and grants for, and
+    /// audited as, that principal. The handles share keys, grants and the
+    /// audit log; free each one separately.
+    #[wasm_bindgen(js_name = asPrincipal)]
+    pub fn as_principal(&self, principal: &str) -> JsResult<Keystore> {
+        if principal.is_empty() {
+            return Err(js_err(Error::validation("principal must not be empty")));
+        }
+        Ok(Keystore {
+            inner: Rc::clone(&self.inner),
+            principal: Some(Rc::from(principal)),
+        })
+    }
+
+    /// The principal this handle acts for (the administrator unless made by
+    /// `asPrincipal`).
+    #[wasm_bindgen(getter)]
+    pub fn principal(&self) -> JsResult<String> {
+        match &self.principal {
+            Some(p) => Ok(p.to_string()),
+            None => self.info(MemKeystore::admin_principal),
+        }
+    }
+
+    /// The administrator principal, whom the default key policy allows
+    /// `kms:*` (default: the account root `arn:aws:iam::<account>:root`).
+    #[wasm_bindgen(getter, js_name = adminPrincipal)]
+    pub fn admin_principal(&self) -> JsResult<String> {
+        self.info(MemKeystore::admin_principal)
     }
 
     /// Deletes the keys whose deletion date has passed; returns how many.
@@ -266,6 +320,7 @@ impl Keystore {
         run(|| {
             let r = Req::new(&request, &["limit", "marker"])?;
             response(&self.ks()?.list_keys(
+                rng(),
                 now(),
                 r.opt_u32("limit")?,
                 r.opt_str("marker")?.as_deref(),
@@ -472,7 +527,7 @@ impl Keystore {
     ) -> JsResult<()> {
         run(|| {
             let r = Req::new(&request, &["aliasName"])?;
-            self.ks()?.delete_alias(&r.str("aliasName")?)
+            self.ks()?.delete_alias(rng(), now(), &r.str("aliasName")?)
         })
     }
 
@@ -543,6 +598,250 @@ impl Keystore {
                 r.opt_u32("limit")?,
                 r.opt_str("marker")?.as_deref(),
             )?)
+        })
+    }
+
+    // ---- key policies --------------------------------------------------------
+
+    /// PutKeyPolicy: `{ keyId, policy, policyName?: "default",
+    /// bypassPolicyLockoutSafetyCheck? }`. Unless the bypass is set, the new
+    /// policy must still let this principal call PutKeyPolicy
+    /// (`MalformedPolicyDocumentException` otherwise).
+    #[wasm_bindgen(js_name = putKeyPolicy)]
+    pub fn put_key_policy(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "PutKeyPolicyRequest")] request: JsValue,
+    ) -> JsResult<()> {
+        run(|| {
+            let r = Req::new(
+                &request,
+                &[
+                    "keyId",
+                    "policy",
+                    "policyName",
+                    "bypassPolicyLockoutSafetyCheck",
+                ],
+            )?;
+            let req = PutKeyPolicyRequest {
+                key_id: r.str("keyId")?,
+                policy_name: r.opt_str("policyName")?,
+                policy: r.str("policy")?,
+                bypass_policy_lockout_safety_check: r
+                    .opt_bool("bypassPolicyLockoutSafetyCheck")?
+                    .unwrap_or(false),
+            };
+            self.ks()?.put_key_policy(rng(), now(), &req)
+        })
+    }
+
+    /// GetKeyPolicy: `{ keyId, policyName?: "default" }`; the default key
+    /// policy when none was set.
+    #[wasm_bindgen(js_name = getKeyPolicy, unchecked_return_type = "GetKeyPolicyResponse")]
+    pub fn get_key_policy(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "GetKeyPolicyRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(&request, &["keyId", "policyName"])?;
+            let name = r.opt_str("policyName")?;
+            response(
+                &self
+                    .ks()?
+                    .get_key_policy(rng(), now(), &r.str("keyId")?, name.as_deref())?,
+            )
+        })
+    }
+
+    /// ListKeyPolicies: `{ keyId, limit?, marker? }`; always `["default"]`.
+    #[wasm_bindgen(
+        js_name = listKeyPolicies,
+        unchecked_return_type = "ListKeyPoliciesResponse"
+    )]
+    pub fn list_key_policies(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "KeyIdListRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(&request, &["keyId", "limit", "marker"])?;
+            response(&self.ks()?.list_key_policies(
+                rng(),
+                now(),
+                &r.str("keyId")?,
+                r.opt_u32("limit")?,
+                r.opt_str("marker")?.as_deref(),
+            )?)
+        })
+    }
+
+    // ---- grants --------------------------------------------------------------
+
+    /// CreateGrant: `{ keyId, granteePrincipal, operations: string[],
+    /// retiringPrincipal?, constraints?: { encryptionContextEquals? |
+    /// encryptionContextSubset? }, name?, grantTokens? }`. The returned
+    /// `grantToken` works at once.
+    #[wasm_bindgen(js_name = createGrant, unchecked_return_type = "CreateGrantResponse")]
+    pub fn create_grant(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "CreateGrantRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(
+                &request,
+                &[
+                    "keyId",
+                    "granteePrincipal",
+                    "operations",
+                    "retiringPrincipal",
+                    "constraints",
+                    "name",
+                    "grantTokens",
+                ],
+            )?;
+            let constraints = r
+                .opt_req(
+                    "constraints",
+                    &["encryptionContextEquals", "encryptionContextSubset"],
+                )?
+                .map(|c| -> strongroom_core::Result<GrantConstraints> {
+                    Ok(GrantConstraints {
+                        encryption_context_equals: c.opt_context("encryptionContextEquals")?,
+                        encryption_context_subset: c.opt_context("encryptionContextSubset")?,
+                    })
+                })
+                .transpose()?;
+            let req = CreateGrantRequest {
+                key_id: r.str("keyId")?,
+                grantee_principal: r.str("granteePrincipal")?,
+                retiring_principal: r.opt_str("retiringPrincipal")?,
+                operations: r
+                    .str_list("operations")?
+                    .iter()
+                    .map(|o| GrantOperation::parse(o))
+                    .collect::<strongroom_core::Result<_>>()?,
+                constraints,
+                grant_tokens: r.str_list("grantTokens")?,
+                name: r.opt_str("name")?,
+            };
+            response(&self.ks()?.create_grant(rng(), now(), &req)?)
+        })
+    }
+
+    /// ListGrants: `{ keyId, grantId?, granteePrincipal?, limit?, marker? }`
+    /// (limit 1–100, default 50).
+    #[wasm_bindgen(js_name = listGrants, unchecked_return_type = "ListGrantsResponse")]
+    pub fn list_grants(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "ListGrantsRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(
+                &request,
+                &["keyId", "grantId", "granteePrincipal", "limit", "marker"],
+            )?;
+            let req = ListGrantsRequest {
+                key_id: r.str("keyId")?,
+                limit: r.opt_u32("limit")?,
+                marker: r.opt_str("marker")?,
+                grant_id: r.opt_str("grantId")?,
+                grantee_principal: r.opt_str("granteePrincipal")?,
+            };
+            response(&self.ks()?.list_grants(rng(), now(), &req)?)
+        })
+    }
+
+    /// ListRetirableGrants: `{ retiringPrincipal, limit?, marker? }`, across keys.
+    #[wasm_bindgen(
+        js_name = listRetirableGrants,
+        unchecked_return_type = "ListGrantsResponse"
+    )]
+    pub fn list_retirable_grants(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "ListRetirableGrantsRequest")] request: JsValue,
+    ) -> JsResult<JsValue> {
+        run(|| {
+            let r = Req::new(&request, &["retiringPrincipal", "limit", "marker"])?;
+            response(&self.ks()?.list_retirable_grants(
+                rng(),
+                now(),
+                &r.str("retiringPrincipal")?,
+                r.opt_u32("limit")?,
+                r.opt_str("marker")?.as_deref(),
+            )?)
+        })
+    }
+
+    /// RetireGrant: `{ grantToken }` or `{ keyId, grantId }`. Allowed for
+    /// the retiring principal, the grantee of a grant that includes
+    /// `RetireGrant`, the account root, or per the key policy.
+    #[wasm_bindgen(js_name = retireGrant)]
+    pub fn retire_grant(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "RetireGrantRequest")] request: JsValue,
+    ) -> JsResult<()> {
+        run(|| {
+            let r = Req::new(&request, &["grantToken", "keyId", "grantId"])?;
+            let req = RetireGrantRequest {
+                grant_token: r.opt_str("grantToken")?,
+                key_id: r.opt_str("keyId")?,
+                grant_id: r.opt_str("grantId")?,
+            };
+            self.ks()?.retire_grant(rng(), now(), &req)
+        })
+    }
+
+    /// RevokeGrant: `{ keyId, grantId }`, authorized by the key policy.
+    #[wasm_bindgen(js_name = revokeGrant)]
+    pub fn revoke_grant(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "RevokeGrantRequest")] request: JsValue,
+    ) -> JsResult<()> {
+        run(|| {
+            let r = Req::new(&request, &["keyId", "grantId"])?;
+            self.ks()?
+                .revoke_grant(rng(), now(), &r.str("keyId")?, &r.str("grantId")?)
+        })
+    }
+
+    // ---- audit log -----------------------------------------------------------
+
+    /// The audit log: one CloudTrail-shaped record per operation (allowed,
+    /// denied or failed) since the keystore was created or imported, oldest
+    /// first, with CloudTrail's field names and the `strongroomChain` value
+    /// (docs/FORMAT.md, "Audit log"). Copies: changing them changes nothing.
+    #[wasm_bindgen(js_name = auditEvents, unchecked_return_type = "AuditEvent[]")]
+    pub fn audit_events(&self) -> JsResult<Array> {
+        let ks = self.inner.try_borrow().map_err(|_| js_err(busy()))?;
+        ks.audit_lines()
+            .iter()
+            .map(|line| JSON::parse(line))
+            .collect()
+    }
+
+    /// Verifies the HMAC chain of the audit log under the root key: this
+    /// keystore's log, or `events` (records from `auditEvents()` kept
+    /// elsewhere, as objects or JSON lines) from the start of a log.
+    #[wasm_bindgen(js_name = verifyAuditLog, unchecked_return_type = "AuditVerification")]
+    pub fn verify_audit_log(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "Array<AuditEvent | string>")]
+        events: Option<JsValue>,
+    ) -> JsResult<JsValue> {
+        let ks = self.inner.try_borrow().map_err(|_| js_err(busy()))?;
+        let result = match events {
+            None => ks.verify_audit_log(),
+            Some(v) => {
+                let lines = audit_lines_from(&v).map_err(js_err)?;
+                ks.verify_audit_lines(lines.iter().map(String::as_str))
+            }
+        };
+        Ok(match result {
+            Ok(cp) => object(&[("intact", true.into()), ("count", (cp.count as f64).into())]),
+            Err(e) => object(&[
+                ("intact", false.into()),
+                ("count", (e.index as f64).into()),
+                ("firstBadIndex", (e.index as f64).into()),
+                ("reason", e.reason.to_string().into()),
+            ]),
         })
     }
 
@@ -928,10 +1227,34 @@ impl Keystore {
             let n = r
                 .opt_u32("numberOfBytes")?
                 .ok_or_else(|| Error::validation("numberOfBytes is required"))?;
-            let out = MemKeystore::generate_random(rng(), n)?;
+            let out = self.ks()?.generate_random(rng(), now(), n)?;
             Ok(object(&[("plaintext", secret_to_js(&out.plaintext))]))
         })
     }
+}
+
+/// Audit lines from an array of records (objects, rebuilt in the form the
+/// log wrote them) or JSON lines (taken as they are).
+fn audit_lines_from(v: &JsValue) -> strongroom_core::Result<Vec<String>> {
+    let bad = || Error::validation("events must be an array of audit records or JSON lines");
+    if !Array::is_array(v) {
+        return Err(bad());
+    }
+    Array::from(v)
+        .iter()
+        .map(|e| match e.as_string() {
+            Some(line) => Ok(line),
+            None if e.is_object() => {
+                let text: String = JSON::stringify(&e)
+                    .ok()
+                    .and_then(|s| s.as_string())
+                    .ok_or_else(bad)?;
+                let record: serde_json::Value = serde_json::from_str(&text).map_err(|_| bad())?;
+                Ok(strongroom_core::audit::record_line(&record))
+            }
+            None => Err(bad()),
+        })
+        .collect()
 }
 
 fn data_key_request(request: &JsValue) -> strongroom_core::Result<GenerateDataKeyRequest> {

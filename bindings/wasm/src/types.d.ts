@@ -59,6 +59,12 @@ export interface CreateKeystoreOptions {
   region?: string;
   /** 12-digit account ID in ARNs (default "000000000000"). */
   account?: string;
+  /**
+   * The administrator principal (an IAM ARN) that the default key policy
+   * allows `kms:*` (default `arn:aws:iam::<account>:root`, which covers
+   * every principal of the account).
+   */
+  adminPrincipal?: string;
 }
 /** Options of `Keystore.importSealed`. */
 export interface ImportKeystoreOptions {
@@ -289,6 +295,13 @@ export interface KmsKeyringOptions {
    * one); the first generates the data key, each can decrypt.
    */
   keyIds: string[];
+  /** Grant tokens passed on every KMS call of the keyring (at most 10). */
+  grantTokens?: string[];
+}
+/** Options of `Keyring.kmsDiscovery`. */
+export interface KmsDiscoveryOptions {
+  /** Grant tokens passed on every KMS call of the keyring (at most 10). */
+  grantTokens?: string[];
 }
 export interface RawRsaKeyringOptions {
   keyNamespace: string;
@@ -440,4 +453,150 @@ export interface ImportKeyMaterialRequest extends KeyIdRequest {
   expirationModel?: ExpirationModel;
   /** In the future, at most 365 days away. */
   validTo?: Date;
+}
+
+/** KMS grant operations. */
+export type GrantOperation =
+  | "Decrypt"
+  | "Encrypt"
+  | "GenerateDataKey"
+  | "GenerateDataKeyWithoutPlaintext"
+  | "ReEncryptFrom"
+  | "ReEncryptTo"
+  | "Sign"
+  | "Verify"
+  | "GetPublicKey"
+  | "CreateGrant"
+  | "RetireGrant"
+  | "DescribeKey"
+  | "GenerateDataKeyPair"
+  | "GenerateDataKeyPairWithoutPlaintext"
+  | "GenerateMac"
+  | "VerifyMac"
+  | "DeriveSharedSecret";
+export interface PutKeyPolicyRequest extends KeyIdRequest {
+  /** The key policy document (JSON, at most 32 KiB). */
+  policy: string;
+  /** Only "default". */
+  policyName?: "default";
+  /** Skip the check that the new policy still lets the caller call PutKeyPolicy. */
+  bypassPolicyLockoutSafetyCheck?: boolean;
+}
+export interface GetKeyPolicyRequest extends KeyIdRequest {
+  /** Only "default". */
+  policyName?: "default";
+}
+export interface GetKeyPolicyResponse {
+  /** The policy document (the default key policy when none was set). */
+  policy: string;
+  policyName: "default";
+}
+export interface ListKeyPoliciesResponse {
+  policyNames: string[];
+  nextMarker?: string;
+  truncated: boolean;
+}
+/** Encryption context a grant's operations require; compared case-sensitively. */
+export interface GrantConstraints {
+  /** The request's encryption context must equal this one. */
+  encryptionContextEquals?: EncryptionContext;
+  /** The request's encryption context must contain every pair of this one. */
+  encryptionContextSubset?: EncryptionContext;
+}
+export interface CreateGrantRequest extends KeyIdRequest {
+  /** The principal (IAM ARN, or an account ID / account root for every principal of it). */
+  granteePrincipal: string;
+  operations: GrantOperation[];
+  retiringPrincipal?: string;
+  /** Only for operations that take an encryption context. */
+  constraints?: GrantConstraints;
+  /** Idempotency: the same name and parameters return the existing grant. */
+  name?: string;
+  grantTokens?: string[];
+}
+export interface CreateGrantResponse {
+  /** Works at once, in `grantTokens` of the grantee's calls. */
+  grantToken: string;
+  /** 64 hexadecimal characters. */
+  grantId: string;
+}
+export interface ListGrantsRequest extends KeyIdRequest {
+  grantId?: string;
+  granteePrincipal?: string;
+  /** 1–100 (default 50). */
+  limit?: number;
+  marker?: string;
+}
+export interface ListRetirableGrantsRequest {
+  retiringPrincipal: string;
+  /** 1–100 (default 50). */
+  limit?: number;
+  marker?: string;
+}
+export interface GrantListEntry {
+  /** The key ARN. */
+  keyId: string;
+  grantId: string;
+  name?: string;
+  creationDate: Date;
+  granteePrincipal: string;
+  retiringPrincipal?: string;
+  /** `arn:aws:iam::<account>:root`. */
+  issuingAccount: string;
+  operations: GrantOperation[];
+  constraints?: GrantConstraints;
+}
+export interface ListGrantsResponse {
+  grants: GrantListEntry[];
+  nextMarker?: string;
+  truncated: boolean;
+}
+/** `{ grantToken }`, or `{ keyId, grantId }`. */
+export interface RetireGrantRequest {
+  grantToken?: string;
+  keyId?: string;
+  grantId?: string;
+}
+export interface RevokeGrantRequest extends KeyIdRequest {
+  grantId: string;
+}
+/**
+ * One audit record in the AWS CloudTrail shape, with CloudTrail's field
+ * names, and its HMAC chain value `strongroomChain` (docs/FORMAT.md,
+ * "Audit log"). Holds no plaintext, key material or grant token.
+ */
+export interface AuditEvent {
+  eventVersion: string;
+  userIdentity: { type: string; arn: string; accountId?: string };
+  /** RFC 3339 UTC, second precision. */
+  eventTime: string;
+  eventSource: "kms.amazonaws.com";
+  /** The KMS operation, e.g. "Encrypt". */
+  eventName: string;
+  requestParameters: Record<string, unknown> | null;
+  responseElements: Record<string, unknown> | null;
+  /** The KMS exception name of a failed or denied call. */
+  errorCode?: StrongroomErrorCode;
+  errorMessage?: string;
+  requestID: string;
+  eventID: string;
+  readOnly: boolean;
+  resources: { ARN: string; accountId?: string; type: "AWS::KMS::Key" }[];
+  eventType: "AwsApiCall";
+  managementEvent: true;
+  eventCategory: "Management";
+  recipientAccountId?: string;
+  /** 64 hexadecimal characters. */
+  strongroomChain: string;
+}
+/** The result of `verifyAuditLog`. */
+export interface AuditVerification {
+  /** Whether every record's chain value verifies and none was cut off. */
+  intact: boolean;
+  /** Records verified (when not intact: records before the first bad one). */
+  count: number;
+  /** 0-based index of the first bad record, when not intact. */
+  firstBadIndex?: number;
+  /** Why that record is bad, when not intact. */
+  reason?: string;
 }

@@ -305,6 +305,13 @@ impl Policy {
     pub fn statements(&self) -> &[Statement] {
         &self.statements
     }
+
+    /// Whether some statement has a `Condition`. When none has, [`evaluate`]
+    /// depends only on the request's principal, action and resource, so a
+    /// caller may evaluate a request without condition values first.
+    pub fn has_conditions(&self) -> bool {
+        self.statements.iter().any(|s| !s.conditions.is_empty())
+    }
 }
 
 fn parse_statement(v: &Value, index: usize) -> Result<Statement> {

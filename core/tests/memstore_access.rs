@@ -1,0 +1,478 @@
+//! Authorization, grants and the audit log of the in-memory keystore: the
+//! same rules as the native keystore (`core::access`).
+#![allow(clippy::unwrap_used)]
+
+use rand_core::UnwrapErr;
+use strongroom_core::api::*;
+use strongroom_core::audit::ChainFault;
+use strongroom_core::grant::{GrantConstraints, GrantOperation};
+use strongroom_core::memstore::MemKeystore;
+use strongroom_core::seal::RootKey;
+use strongroom_core::{EncryptionContext, ErrorKind, Secret};
+
+fn rng() -> UnwrapErr<getrandom::SysRng> {
+    UnwrapErr(getrandom::SysRng)
+}
+
+const NOW: u64 = 1_800_000_000;
+const ACCOUNT: &str = "111122223333";
+const ALICE: &str = "arn:aws:iam::111122223333:user/alice";
+const BOB: &str = "arn:aws:iam::444455556666:user/bob";
+const CAROL: &str = "arn:aws:iam::444455556666:user/carol";
+
+fn root() -> RootKey {
+    RootKey::from_bytes(&[9; 32]).unwrap()
+}
+
+fn store() -> MemKeystore {
+    MemKeystore::new(root(), "eu-west-1", ACCOUNT, NOW, &mut rng()).unwrap()
+}
+
+fn new_key(ks: &mut MemKeystore) -> String {
+    ks.create_key(&mut rng(), NOW, &CreateKeyRequest::default())
+        .unwrap()
+        .key_metadata
+        .arn
+}
+
+fn ctx(pairs: &[(&str, &str)]) -> EncryptionContext {
+    EncryptionContext::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+        .unwrap()
+}
+
+fn encrypt_as(
+    ks: &mut MemKeystore,
+    who: Option<&str>,
+    key: &str,
+    context: &EncryptionContext,
+    tokens: &[String],
+) -> strongroom_core::Result<Vec<u8>> {
+    ks.act_as(who);
+    let out = ks.encrypt(
+        &mut rng(),
+        NOW,
+        &EncryptRequest {
+            key_id: key.into(),
+            plaintext: Secret::from_slice(b"secret"),
+            encryption_context: context.clone(),
+            grant_tokens: tokens.to_vec(),
+            ..Default::default()
+        },
+    );
+    ks.act_as(None);
+    out.map(|r| r.ciphertext_blob)
+}
+
+fn code<T: std::fmt::Debug>(r: strongroom_core::Result<T>) -> ErrorKind {
+    r.unwrap_err().kind()
+}
+
+fn policy_allowing(principal: &str, actions: &[&str]) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+             "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Allow", "Principal": {"AWS": principal},
+             "Action": actions, "Resource": "*"}
+        ]
+    })
+    .to_string()
+}
+
+fn put_policy(ks: &mut MemKeystore, key: &str, policy: &str) -> strongroom_core::Result<()> {
+    ks.put_key_policy(
+        &mut rng(),
+        NOW,
+        &PutKeyPolicyRequest {
+            key_id: key.into(),
+            policy: policy.into(),
+            ..Default::default()
+        },
+    )
+}
+
+fn grant(ks: &mut MemKeystore, req: CreateGrantRequest) -> CreateGrantResponse {
+    ks.create_grant(&mut rng(), NOW, &req).unwrap()
+}
+
+#[test]
+fn default_policy_admits_the_account_and_denies_others() {
+    let mut ks = store();
+    assert_eq!(ks.admin_principal(), "arn:aws:iam::111122223333:root");
+    let key = new_key(&mut ks);
+    let none = EncryptionContext::new();
+    encrypt_as(&mut ks, Some(ALICE), &key, &none, &[]).unwrap();
+    let err = encrypt_as(&mut ks, Some(BOB), &key, &none, &[]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AccessDeniedException);
+    assert!(err.message().contains(BOB) && err.message().contains("kms:Encrypt"));
+    // Operations without a key resource are allowed for every principal.
+    ks.act_as(Some(BOB));
+    ks.list_keys(&mut rng(), NOW, None, None).unwrap();
+    ks.generate_random(&mut rng(), NOW, 16).unwrap();
+    assert_eq!(
+        code(ks.describe_key(&mut rng(), NOW, &key)),
+        ErrorKind::AccessDeniedException
+    );
+}
+
+#[test]
+fn key_policies_put_get_list_lockout_and_explicit_deny() {
+    let mut ks = store();
+    let key = new_key(&mut ks);
+    let got = ks.get_key_policy(&mut rng(), NOW, &key, None).unwrap();
+    assert_eq!(got.policy_name, "default");
+    assert!(got.policy.contains("arn:aws:iam::111122223333:root"));
+    assert_eq!(
+        ks.list_key_policies(&mut rng(), NOW, &key, None, None)
+            .unwrap()
+            .policy_names,
+        ["default"]
+    );
+    assert_eq!(
+        code(ks.get_key_policy(&mut rng(), NOW, &key, Some("other"))),
+        ErrorKind::NotFoundException
+    );
+
+    let policy = policy_allowing(BOB, &["kms:Encrypt"]);
+    put_policy(&mut ks, &key, &policy).unwrap();
+    assert_eq!(
+        ks.get_key_policy(&mut rng(), NOW, &key, Some("default"))
+            .unwrap()
+            .policy,
+        policy
+    );
+    let none = EncryptionContext::new();
+    encrypt_as(&mut ks, Some(BOB), &key, &none, &[]).unwrap();
+    assert_eq!(
+        code(encrypt_as(&mut ks, Some(CAROL), &key, &none, &[])),
+        ErrorKind::AccessDeniedException
+    );
+
+    // Malformed documents and the lockout safety check.
+    assert_eq!(
+        code(put_policy(&mut ks, &key, "{not json")),
+        ErrorKind::MalformedPolicyDocumentException
+    );
+    let lockout = serde_json::json!({"Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": BOB}, "Action": "kms:Encrypt", "Resource": "*"}]})
+    .to_string();
+    let err = put_policy(&mut ks, &key, &lockout).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::MalformedPolicyDocumentException);
+    ks.act_as(Some(BOB));
+    assert_eq!(
+        code(put_policy(&mut ks, &key, &policy)),
+        ErrorKind::AccessDeniedException
+    );
+    ks.act_as(None);
+
+    // An explicit Deny wins over the Allow for the account and over grants.
+    let deny = serde_json::json!({"Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": {"AWS": ALICE}, "Action": "kms:Encrypt", "Resource": "*",
+         "Condition": {"StringEquals": {"kms:EncryptionContext:dept": "x"}}}
+    ]})
+    .to_string();
+    put_policy(&mut ks, &key, &deny).unwrap();
+    let g = grant(
+        &mut ks,
+        CreateGrantRequest {
+            key_id: key.clone(),
+            grantee_principal: ALICE.into(),
+            operations: vec![GrantOperation::Encrypt],
+            ..Default::default()
+        },
+    );
+    let x = ctx(&[("dept", "x")]);
+    assert_eq!(
+        code(encrypt_as(&mut ks, Some(ALICE), &key, &x, &[g.grant_token])),
+        ErrorKind::AccessDeniedException
+    );
+    encrypt_as(&mut ks, Some(ALICE), &key, &ctx(&[("dept", "y")]), &[]).unwrap();
+}
+
+#[test]
+fn grants_allow_the_grantee_until_retired_or_revoked() {
+    let mut ks = store();
+    let key = new_key(&mut ks);
+    let sales = ctx(&[("dept", "sales")]);
+    let g = grant(
+        &mut ks,
+        CreateGrantRequest {
+            key_id: key.clone(),
+            grantee_principal: BOB.into(),
+            retiring_principal: Some(CAROL.into()),
+            operations: vec![GrantOperation::Encrypt, GrantOperation::Decrypt],
+            constraints: Some(GrantConstraints {
+                encryption_context_subset: Some(sales.clone()),
+                ..Default::default()
+            }),
+            name: Some("bob-sales".into()),
+            ..Default::default()
+        },
+    );
+    assert_eq!(g.grant_id.len(), 64);
+    // The token is usable at once; the constraint is enforced.
+    let blob = encrypt_as(
+        &mut ks,
+        Some(BOB),
+        &key,
+        &sales,
+        std::slice::from_ref(&g.grant_token),
+    )
+    .unwrap();
+    assert_eq!(
+        code(encrypt_as(
+            &mut ks,
+            Some(BOB),
+            &key,
+            &ctx(&[("dept", "hr")]),
+            &[]
+        )),
+        ErrorKind::AccessDeniedException
+    );
+    ks.act_as(Some(BOB));
+    let pt = ks
+        .decrypt(
+            &mut rng(),
+            NOW,
+            &DecryptRequest {
+                ciphertext_blob: blob.clone(),
+                encryption_context: sales.clone(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(pt.plaintext.expose_secret(), b"secret");
+    // Not a grant operation of this grant, and bob may not list grants.
+    assert_eq!(
+        code(ks.describe_key(&mut rng(), NOW, &key)),
+        ErrorKind::AccessDeniedException
+    );
+    ks.act_as(None);
+
+    // Same name and parameters: the same grant.
+    let again = grant(
+        &mut ks,
+        CreateGrantRequest {
+            key_id: key.clone(),
+            grantee_principal: BOB.into(),
+            retiring_principal: Some(CAROL.into()),
+            operations: vec![GrantOperation::Decrypt, GrantOperation::Encrypt],
+            constraints: Some(GrantConstraints {
+                encryption_context_subset: Some(sales.clone()),
+                ..Default::default()
+            }),
+            name: Some("bob-sales".into()),
+            ..Default::default()
+        },
+    );
+    assert_eq!(again.grant_id, g.grant_id);
+    let listed = ks
+        .list_grants(
+            &mut rng(),
+            NOW,
+            &ListGrantsRequest {
+                key_id: key.clone(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(listed.grants.len(), 1);
+    assert_eq!(listed.grants[0].key_id, key);
+    assert_eq!(
+        listed.grants[0].issuing_account,
+        "arn:aws:iam::111122223333:root"
+    );
+    assert_eq!(
+        code(ks.list_grants(
+            &mut rng(),
+            NOW,
+            &ListGrantsRequest {
+                key_id: key.clone(),
+                limit: Some(101),
+                ..Default::default()
+            }
+        )),
+        ErrorKind::ValidationException
+    );
+    ks.act_as(Some(CAROL));
+    let retirable = ks
+        .list_retirable_grants(&mut rng(), NOW, CAROL, None, None)
+        .unwrap();
+    assert_eq!(retirable.grants[0].grant_id, g.grant_id);
+
+    // The retiring principal retires it by token; bob is denied again.
+    ks.retire_grant(
+        &mut rng(),
+        NOW,
+        &RetireGrantRequest {
+            grant_token: Some(g.grant_token.clone()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    ks.act_as(None);
+    assert_eq!(
+        code(encrypt_as(&mut ks, Some(BOB), &key, &sales, &[])),
+        ErrorKind::AccessDeniedException
+    );
+    assert_eq!(
+        code(ks.revoke_grant(&mut rng(), NOW, &key, &g.grant_id)),
+        ErrorKind::NotFoundException
+    );
+
+    // RevokeGrant needs the key policy; the admin has it.
+    let g2 = grant(
+        &mut ks,
+        CreateGrantRequest {
+            key_id: key.clone(),
+            grantee_principal: BOB.into(),
+            operations: vec![GrantOperation::Encrypt],
+            ..Default::default()
+        },
+    );
+    encrypt_as(&mut ks, Some(BOB), &key, &sales, &[]).unwrap();
+    ks.act_as(Some(BOB));
+    assert_eq!(
+        code(ks.revoke_grant(&mut rng(), NOW, &key, &g2.grant_id)),
+        ErrorKind::AccessDeniedException
+    );
+    ks.act_as(None);
+    ks.revoke_grant(&mut rng(), NOW, &key, &g2.grant_id)
+        .unwrap();
+    assert_eq!(
+        code(encrypt_as(&mut ks, Some(BOB), &key, &sales, &[])),
+        ErrorKind::AccessDeniedException
+    );
+    // A forged token is refused.
+    assert_eq!(
+        code(encrypt_as(&mut ks, None, &key, &sales, &["AQ".into()])),
+        ErrorKind::InvalidGrantTokenException
+    );
+}
+
+#[test]
+fn re_encrypt_needs_from_on_the_source_and_to_on_the_destination() {
+    let mut ks = store();
+    let src = new_key(&mut ks);
+    let dst = new_key(&mut ks);
+    let none = EncryptionContext::new();
+    let blob = encrypt_as(&mut ks, None, &src, &none, &[]).unwrap();
+    put_policy(&mut ks, &src, &policy_allowing(BOB, &["kms:ReEncryptFrom"])).unwrap();
+    let req = ReEncryptRequest {
+        ciphertext_blob: blob,
+        destination_key_id: dst.clone(),
+        ..Default::default()
+    };
+    ks.act_as(Some(BOB));
+    let err = ks.re_encrypt(&mut rng(), NOW, &req).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AccessDeniedException);
+    assert!(err.message().contains("kms:ReEncryptTo"));
+    ks.act_as(None);
+    put_policy(&mut ks, &dst, &policy_allowing(BOB, &["kms:ReEncrypt*"])).unwrap();
+    ks.act_as(Some(BOB));
+    let out = ks.re_encrypt(&mut rng(), NOW, &req).unwrap();
+    assert_eq!(out.key_id, dst);
+    assert_eq!(out.source_key_id, src);
+}
+
+#[test]
+fn every_call_is_audited_in_a_verifiable_chain() {
+    let mut ks = store();
+    let key = new_key(&mut ks);
+    let none = EncryptionContext::new();
+    encrypt_as(&mut ks, Some(BOB), &key, &none, &[]).unwrap_err();
+    ks.describe_key(&mut rng(), NOW, "alias/missing")
+        .unwrap_err();
+    let lines = ks.audit_lines().to_vec();
+    assert_eq!(lines.len(), 3);
+    let events: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events[0]["eventName"], "CreateKey");
+    assert_eq!(events[0]["resources"][0]["ARN"], key);
+    assert_eq!(events[1]["eventName"], "Encrypt");
+    assert_eq!(events[1]["userIdentity"]["arn"], BOB);
+    assert_eq!(events[1]["errorCode"], "AccessDeniedException");
+    assert!(!lines[1].contains("secret"));
+    assert_eq!(events[2]["errorCode"], "NotFoundException");
+    assert_eq!(ks.verify_audit_log().unwrap().count, 3);
+
+    // Lines kept elsewhere: an edit, a deletion, or a record re-serialized
+    // from its parsed form.
+    let lines_ref = || lines.iter().map(String::as_str);
+    assert_eq!(ks.verify_audit_lines(lines_ref()).unwrap().count, 3);
+    let mut edited = lines.clone();
+    edited[1] = edited[1].replace(BOB, CAROL);
+    let err = ks
+        .verify_audit_lines(edited.iter().map(String::as_str))
+        .unwrap_err();
+    assert_eq!((err.index, err.reason), (1, ChainFault::ChainMismatch));
+    let dropped = [lines[0].as_str(), lines[2].as_str()];
+    assert_eq!(ks.verify_audit_lines(dropped).unwrap_err().index, 1);
+    let rebuilt: Vec<String> = events
+        .iter()
+        .map(strongroom_core::audit::record_line)
+        .collect();
+    assert_eq!(rebuilt, lines);
+    // Another root key's keystore does not verify this log.
+    let other = MemKeystore::new(
+        RootKey::from_bytes(&[8; 32]).unwrap(),
+        "eu-west-1",
+        ACCOUNT,
+        NOW,
+        &mut rng(),
+    )
+    .unwrap();
+    assert_eq!(other.verify_audit_lines(lines_ref()).unwrap_err().index, 0);
+}
+
+#[test]
+fn export_keeps_policies_grants_and_admin_and_starts_a_new_audit_log() {
+    let mut ks = store().with_admin_principal(ALICE).unwrap();
+    let key = new_key(&mut ks);
+    let policy = serde_json::json!({"Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": ALICE}, "Action": "kms:*", "Resource": "*"}
+    ]})
+    .to_string();
+    put_policy(&mut ks, &key, &policy).unwrap();
+    let g = grant(
+        &mut ks,
+        CreateGrantRequest {
+            key_id: key.clone(),
+            grantee_principal: BOB.into(),
+            operations: vec![GrantOperation::Encrypt],
+            ..Default::default()
+        },
+    );
+    let bytes = ks.export_sealed().unwrap();
+    let mut back = MemKeystore::import_sealed(&bytes, root()).unwrap();
+    assert_eq!(back.admin_principal(), ALICE);
+    assert!(back.audit_lines().is_empty());
+    assert_eq!(
+        back.get_key_policy(&mut rng(), NOW, &key, None)
+            .unwrap()
+            .policy,
+        policy
+    );
+    let none = EncryptionContext::new();
+    encrypt_as(&mut back, Some(BOB), &key, &none, &[g.grant_token]).unwrap();
+    assert_eq!(
+        code(encrypt_as(&mut back, Some(CAROL), &key, &none, &[])),
+        ErrorKind::AccessDeniedException
+    );
+    // The account root is not the administrator of this keystore.
+    assert_eq!(
+        code(encrypt_as(
+            &mut back,
+            Some("arn:aws:iam::111122223333:root"),
+            &key,
+            &none,
+            &[]
+        )),
+        ErrorKind::AccessDeniedException
+    );
+    assert_eq!(back.export_sealed().unwrap().len(), bytes.len());
+}
