@@ -1910,6 +1910,29 @@ sr_result sr_keystore_verify_digest(const sr_keystore *ks);
 sr_result sr_keystore_as_principal(const sr_keystore *ks, const char *principal, sr_keystore **out);
 
 /**
+ * A new handle on the same open keystore with AWS KMS's `DryRun` set on
+ * every request: the operations that take `DryRun` in KMS (`sr_encrypt`,
+ * `sr_decrypt`, `sr_re_encrypt`, `sr_generate_data_key*`,
+ * `sr_generate_data_key_pair*`, `sr_sign`, `sr_verify`, `sr_generate_mac`,
+ * `sr_verify_mac`, `sr_create_grant`, `sr_retire_grant`, `sr_revoke_grant`)
+ * run every check — key, key state, key policy and grants, grant tokens,
+ * parameters — and return `SR_DRY_RUN_OPERATION` instead of a result when
+ * the request would have succeeded, or the error the real call would
+ * return. Nothing changes and no output is written; each call is audited.
+ * Other operations on the handle return `SR_VALIDATION` without running.
+ * The new handle keeps `ks`'s principal and grant tokens.
+ *
+ * `out`: receives the new handle; free it with `sr_keystore_free()` (in
+ * any order with `ks`).
+ *
+ * Errors: `SR_NULL_PARAMETER`.
+ *
+ * # Safety
+ * `ks` a live handle; `out` valid for a write.
+ */
+sr_result sr_keystore_dry_run(const sr_keystore *ks, sr_keystore **out);
+
+/**
  * A new handle on the same open keystore, acting for the same principal as
  * `ks`, that sends `tokens` as `GrantTokens` with every request that takes
  * them: `sr_encrypt()`, `sr_decrypt()`, `sr_re_encrypt()`,

@@ -53,6 +53,13 @@ struct Cli {
     /// The principal (ARN) to act as; default the keystore's administrator.
     #[arg(long, global = true, env = "STRONGROOM_PRINCIPAL")]
     principal: Option<String>,
+    /// KMS DryRun: check the request (key, key state, key policy, grants,
+    /// parameters) without doing it; fails with DryRunOperationException if
+    /// it would have succeeded, else with the error it would have had. For
+    /// the operations that take DryRun in KMS (encrypt, decrypt, sign,
+    /// create-grant, ...); others fail with ValidationException.
+    #[arg(long, global = true)]
+    dry_run: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -652,15 +659,23 @@ fn output_format(cli: &Cli) -> Result<OutputFormat, Error> {
     }
 }
 
+/// The handle the command runs on: acting as `--principal`, with `--dry-run`.
+fn acting(cli: &Cli, ks: Keystore) -> Keystore {
+    let ks = match &cli.principal {
+        Some(p) => ks.as_principal(p),
+        None => ks,
+    };
+    if cli.dry_run {
+        ks.dry_run()
+    } else {
+        ks
+    }
+}
+
 fn run(cli: &Cli) -> Result<(), Error> {
     let open = || Keystore::open(&cli.keystore, root_source(cli));
     // encrypt-file / decrypt-file act as --principal too, like every other command.
-    let open_as = || {
-        open().map(|ks| match &cli.principal {
-            Some(p) => ks.as_principal(p),
-            None => ks,
-        })
-    };
+    let open_as = || open().map(|ks| acting(cli, ks));
     let ectx = envelope_cmd::Ctx {
         output: cli.output.as_deref(),
         open: &open_as,
@@ -690,10 +705,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
     if let Command::Audit(a) = &cli.command {
         return audit(cli, format, &ks, a);
     }
-    let ks = match &cli.principal {
-        Some(p) => ks.as_principal(p),
-        None => ks,
-    };
+    let ks = acting(cli, ks);
     match &cli.command {
         Command::Init { .. }
         | Command::ImportKeystore { .. }

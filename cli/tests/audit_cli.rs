@@ -441,3 +441,67 @@ fn envelope_commands_send_grant_tokens() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn dry_run_checks_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = init(dir.path());
+    let key = create_key(&ks);
+    fails(
+        &ks,
+        &[
+            "--dry-run",
+            "encrypt",
+            "--key-id",
+            &key,
+            "--plaintext",
+            "aGk=",
+        ],
+        "DryRunOperationException",
+    );
+    // The answer for a principal the key policy does not allow.
+    fails(
+        &ks,
+        &[
+            "--dry-run",
+            "--principal",
+            APP,
+            "encrypt",
+            "--key-id",
+            &key,
+            "--plaintext",
+            "aGk=",
+        ],
+        "AccessDeniedException",
+    );
+    fails(
+        &ks,
+        &[
+            "--dry-run",
+            "create-grant",
+            "--key-id",
+            &key,
+            "--grantee-principal",
+            APP,
+            "--operations",
+            "Encrypt",
+        ],
+        "DryRunOperationException",
+    );
+    let grants = ok(&ks, &["list-grants", "--key-id", &key]);
+    assert_eq!(grants["Grants"].as_array().unwrap().len(), 0);
+    // Commands without DryRun in KMS refuse it and do nothing.
+    fails(
+        &ks,
+        &["--dry-run", "disable-key", "--key-id", &key],
+        "ValidationException",
+    );
+    let d = ok(&ks, &["describe-key", "--key-id", &key]);
+    assert_eq!(d["KeyMetadata"]["KeyState"], "Enabled");
+    let events = audit_records(&ks, &["--event-name", "Encrypt"]);
+    let codes: Vec<&str> = events
+        .iter()
+        .map(|e| e["errorCode"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["DryRunOperationException", "AccessDeniedException"]);
+}

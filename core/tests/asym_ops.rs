@@ -10,8 +10,8 @@ use std::sync::OnceLock;
 use proptest::prelude::*;
 use strongroom_core::api::*;
 use strongroom_core::asym;
-use strongroom_core::ops;
 use strongroom_core::key::*;
+use strongroom_core::ops;
 use strongroom_core::{ErrorKind, Secret};
 
 #[path = "support/ops_env.rs"]

@@ -215,6 +215,13 @@ fn done(r: Result<(), Error>) -> Result<ResponseBody, WireError> {
     reply(r.map(|()| Empty {}))
 }
 
+/// The `DryRun` member of any request body (absent = false).
+#[derive(Deserialize)]
+struct DryRunMember {
+    #[serde(rename = "DryRun", default)]
+    dry_run: bool,
+}
+
 /// Runs `operation` (the part of `X-Amz-Target` after `TrentService.`) with
 /// the JSON `body` on `ks` and returns the JSON response body.
 ///
@@ -223,6 +230,16 @@ fn done(r: Result<(), Error>) -> Result<ResponseBody, WireError> {
 /// `SerializationException` / `ValidationException` for a body that does not
 /// parse, and the keystore's own errors.
 pub fn dispatch(ks: &Keystore, operation: &str, body: &[u8]) -> Result<ResponseBody, WireError> {
+    // `"DryRun": true` runs the request on a dry-run handle: every check,
+    // no change, `DryRunOperationException` if it would have succeeded
+    // (`ValidationException` for an operation without DryRun in KMS).
+    let dry_run;
+    let ks = if parse::<DryRunMember>(body).is_ok_and(|m| m.dry_run) {
+        dry_run = ks.dry_run();
+        &dry_run
+    } else {
+        ks
+    };
     match operation {
         "CreateKey" => reply(ks.create_key(&parse(body)?)),
         "DescribeKey" => {

@@ -255,3 +255,36 @@ fn derive_shared_secret_over_json() {
     .unwrap_err();
     assert_eq!(e.code, "UnsupportedOperationException");
 }
+#[test]
+fn dry_run_member_selects_a_dry_run_handle() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = keystore(&dir);
+    let body = ops::dispatch(&ks, "CreateKey", b"{}").unwrap();
+    let created: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let key = created["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
+    let grant = format!(
+        r#"{{"KeyId":"{key}","GranteePrincipal":"arn:aws:iam::000000000000:user/b","Operations":["Encrypt"],"DryRun":true}}"#
+    );
+    let e = ops::dispatch(&ks, "CreateGrant", grant.as_bytes()).unwrap_err();
+    assert_eq!(e.code, "DryRunOperationException");
+    let listed = ops::dispatch(
+        &ks,
+        "ListGrants",
+        format!(r#"{{"KeyId":"{key}"}}"#).as_bytes(),
+    )
+    .unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&listed).unwrap();
+    assert_eq!(listed["Grants"].as_array().unwrap().len(), 0);
+    let enc = format!(r#"{{"KeyId":"{key}","Plaintext":"eA==","DryRun":true}}"#);
+    let e = ops::dispatch(&ks, "Encrypt", enc.as_bytes()).unwrap_err();
+    assert_eq!(e.code, "DryRunOperationException");
+    // DryRun false, or absent, runs the operation.
+    let enc = format!(r#"{{"KeyId":"{key}","Plaintext":"eA==","DryRun":false}}"#);
+    ops::dispatch(&ks, "Encrypt", enc.as_bytes()).unwrap();
+    // An operation without DryRun in KMS is refused, and creates nothing.
+    let e = ops::dispatch(&ks, "CreateKey", br#"{"DryRun":true}"#).unwrap_err();
+    assert_eq!(e.code, "ValidationException");
+    let keys = ops::dispatch(&ks, "ListKeys", b"{}").unwrap();
+    let keys: serde_json::Value = serde_json::from_slice(&keys).unwrap();
+    assert_eq!(keys["Keys"].as_array().unwrap().len(), 1);
+}

@@ -29,7 +29,7 @@ use strongroom_core::audit::RequestParameters;
 use strongroom_core::grant::Grant;
 use strongroom_core::key::{KeyIdentifier, KeyRecord};
 use strongroom_core::policy::{self, Decision, Policy, PolicyRequest};
-use strongroom_core::{EncryptionContext, Result};
+use strongroom_core::{EncryptionContext, Error, ErrorKind, Result};
 
 use crate::store::{Row, Table};
 use crate::{from_json, os_rng, to_json, Keystore};
@@ -71,6 +71,34 @@ fn audit_id_bytes() -> [u8; 32] {
     })
 }
 
+/// The operations that take `DryRun` in AWS KMS, and so may run on a
+/// [`Keystore::dry_run`] handle.
+pub const DRY_RUN_OPERATIONS: &[&str] = &[
+    "CreateGrant",
+    "Decrypt",
+    "DeriveSharedSecret",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "GenerateDataKeyWithoutPlaintext",
+    "GenerateMac",
+    "ReEncrypt",
+    "RetireGrant",
+    "RevokeGrant",
+    "Sign",
+    "Verify",
+    "VerifyMac",
+];
+
+/// KMS's answer to a dry run that would have succeeded.
+fn dry_run_succeeded() -> Error {
+    Error::new(
+        ErrorKind::DryRunOperationException,
+        "The request would have succeeded, but the DryRun option is set.",
+    )
+}
+
 impl Keystore {
     /// The same keystore acting for `principal` (an ARN such as
     /// `arn:aws:iam::111122223333:user/app`): every operation on the clone is
@@ -80,6 +108,48 @@ impl Keystore {
         Keystore {
             inner: self.inner.clone(),
             principal: Some(Arc::from(principal)),
+            dry_run: self.dry_run,
+        }
+    }
+
+    /// The same keystore with KMS's `DryRun` set on every request: an
+    /// operation runs every check it would run — key lookup, key state,
+    /// key policy and grants, grant tokens, parameter validation — and
+    /// then, instead of its result, fails with `DryRunOperationException`
+    /// ("the request would have succeeded"), or with the error the real
+    /// call would have returned. Nothing changes: a dry-run `CreateGrant`,
+    /// `RetireGrant` or `RevokeGrant` rolls its write back. Each call is
+    /// audited, with `errorCode` `DryRunOperationException` when it would
+    /// have succeeded, as CloudTrail records dry runs.
+    ///
+    /// Only the operations that have a `DryRun` parameter in AWS KMS
+    /// ([`DRY_RUN_OPERATIONS`]) accept it; any other operation on a dry-run
+    /// handle fails with `ValidationException` without running. Cheap: the
+    /// handle shares the connection and keys, and keeps the principal.
+    pub fn dry_run(&self) -> Keystore {
+        Keystore {
+            inner: self.inner.clone(),
+            principal: self.principal.clone(),
+            dry_run: true,
+        }
+    }
+
+    /// Whether this handle came from [`dry_run`](Self::dry_run).
+    pub fn is_dry_run(&self) -> bool {
+        self.dry_run
+    }
+
+    /// Fails with `DryRunOperationException` on a dry-run handle: called by
+    /// operations that write, inside their write transaction after every
+    /// check passed, so the transaction rolls back.
+    ///
+    /// # Errors
+    /// `DryRunOperationException` when [`is_dry_run`](Self::is_dry_run).
+    pub(crate) fn stop_if_dry_run(&self) -> Result<()> {
+        if self.dry_run {
+            Err(dry_run_succeeded())
+        } else {
+            Ok(())
         }
     }
 
@@ -107,7 +177,16 @@ impl Keystore {
         f: impl FnOnce(&mut Call) -> Result<T>,
     ) -> Result<T> {
         let mut call = Call::new(params);
-        let result = f(&mut call);
+        let result = if !self.dry_run {
+            f(&mut call)
+        } else if !DRY_RUN_OPERATIONS.contains(&op) {
+            Err(Error::validation(format!(
+                "{op} has no DryRun parameter; call it on a handle without dry_run()"
+            )))
+        } else {
+            // The result (possibly secret) is dropped, and zeroized if it is.
+            f(&mut call).and_then(|_| Err(dry_run_succeeded()))
+        };
         let random = audit_id_bytes();
         let millis = self.inner.clock.now().saturating_mul(1000);
         let error = result.as_ref().err();

@@ -197,6 +197,7 @@ impl Keystore {
                 return Err(access::too_many_grants(&rec.arn));
             }
             grant_id = grant.grant_id.clone();
+            self.stop_if_dry_run()?;
             tx.put(Table::Grants, &self.grant_row(&rec.key_id, &grant)?)
         })?;
         Ok(CreateGrantResponse {
@@ -352,6 +353,7 @@ impl Keystore {
             if tx.get(Table::Grants, &id)?.is_none() {
                 return Err(grant_not_found(grant_id));
             }
+            self.stop_if_dry_run()?;
             tx.delete(Table::Grants, &id)
         })
     }

@@ -23,6 +23,7 @@ use strongroom_core::key::{AliasRecord, KeyIdentifier, KeyRecord};
 use strongroom_core::ops::{self, Env};
 use strongroom_core::seal::RootKey;
 
+pub use access::DRY_RUN_OPERATIONS;
 pub use audit_log::{
     audit_log_path, AuditFilter, AuditVerification, AUDIT_BATCH_EVENTS, AUDIT_BATCH_MILLIS,
 };
@@ -131,6 +132,8 @@ use strongroom_core::access::{self as core_access, default_policy as parse_defau
 pub struct Keystore {
     inner: Arc<Inner>,
     principal: Option<Arc<str>>,
+    /// Set on handles from [`dry_run`](Self::dry_run).
+    dry_run: bool,
 }
 
 impl std::fmt::Debug for Keystore {
@@ -326,6 +329,7 @@ impl Keystore {
                 default_policy,
             )),
             principal: None,
+            dry_run: false,
         })
     }
 
@@ -388,6 +392,7 @@ impl Keystore {
                 default_policy,
             )),
             principal: None,
+            dry_run: false,
         };
         ks.verify_digest()?;
         Ok(ks)
@@ -480,6 +485,7 @@ impl Keystore {
         Keystore {
             inner: Arc::new(inner),
             principal: self.principal,
+            dry_run: self.dry_run,
         }
     }
 

@@ -563,6 +563,39 @@ static void test_named_admin(void) {
   sr_keystore_free(ks);
 }
 
+/* DryRun: every check, no change, SR_DRY_RUN_OPERATION when it would succeed. */
+static void test_dry_run(sr_keystore *ks) {
+  char key[SR_KEY_ID_LEN];
+  new_key(ks, key);
+  sr_keystore *dry = NULL, *other_dry = NULL;
+  REQUIRE_OK(sr_keystore_dry_run(ks, &dry));
+  REQUIRE_OK(sr_keystore_as_principal(dry, OTHER, &other_dry));
+  sr_bytes blob = SR_BYTES_INIT;
+  sr_result rc = sr_encrypt(dry, key, MSG, sizeof MSG, ACME_K, ACME_V, 1, &blob);
+  CHECK_RC(rc, SR_DRY_RUN_OPERATION);
+  CHECK(name_is(rc, "DryRunOperationException") && blob.ptr == NULL);
+  CHECK_RC(sr_encrypt(other_dry, key, MSG, sizeof MSG, ACME_K, ACME_V, 1, &blob), SR_ACCESS_DENIED);
+  CHECK_RC(sr_encrypt(dry, "alias/none", MSG, sizeof MSG, NULL, NULL, 0, &blob), SR_NOT_FOUND);
+  const char *ops[] = {"Encrypt"};
+  char id[SR_GRANT_ID_LEN], token[SR_GRANT_TOKEN_LEN];
+  size_t id_n = 0, token_n = 0;
+  CHECK_RC(sr_create_grant(dry, key, APP, ops, 1, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, id, sizeof id, &id_n,
+                           token, sizeof token, &token_n),
+           SR_DRY_RUN_OPERATION);
+  CHECK(count_grants(ks, key) == 0);
+  CHECK_OK(sr_create_grant(ks, key, APP, ops, 1, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, id, sizeof id, &id_n,
+                           token, sizeof token, &token_n));
+  CHECK_RC(sr_revoke_grant(dry, key, id), SR_DRY_RUN_OPERATION);
+  CHECK(count_grants(ks, key) == 1);
+  /* Operations without DryRun refuse on the handle and do nothing. */
+  CHECK_RC(sr_disable_key(dry, key), SR_VALIDATION);
+  CHECK_OK(try_encrypt(ks, key, ACME_V));
+  CHECK_RC(sr_keystore_dry_run(NULL, &dry), SR_NULL_PARAMETER);
+  CHECK_RC(sr_keystore_dry_run(ks, NULL), SR_NULL_PARAMETER);
+  sr_keystore_free(other_dry);
+  sr_keystore_free(dry);
+}
+
 int main(void) {
   /* The numbers of the codes these calls return are stable. */
   CHECK(SR_AUDIT_LOG_NOT_INTACT == 6 && SR_ACCESS_DENIED == 100 && SR_INVALID_GRANT_ID == 110 &&
@@ -585,6 +618,7 @@ int main(void) {
   test_grants(ks, k3);
   test_envelope_grant_tokens(ks, k4);
   test_audit(ks);
+  test_dry_run(ks);
   sr_keystore_free(ks);
   test_tampered_audit_log();
   test_named_admin();

@@ -525,7 +525,8 @@ def test_grant_errors_and_pagination(sr: Any) -> None:
         sr.list_grants(KeyId=key_id, GranteeServicePrincipal="kms.amazonaws.com")
     with pytest.raises(sr.exceptions.UnsupportedOperationException):
         sr.list_retirable_grants(RetiringServicePrincipal="kms.amazonaws.com")
-    # DryRun of an operation that changes the keystore is refused, and changes nothing.
+    # DryRun of an operation that changes the keystore runs its checks,
+    # reports that it would have succeeded, and changes nothing.
     for method, params in (
         ("create_grant", {"KeyId": key_id, "GranteePrincipal": GRANTEE, "Operations": ["Encrypt"]}),
         ("retire_grant", {"KeyId": key_id, "GrantId": grant_id}),
@@ -533,8 +534,11 @@ def test_grant_errors_and_pagination(sr: Any) -> None:
     ):
         op = "".join(p.capitalize() for p in method.split("_"))
         check_params(op, dict(params, DryRun=True))
-        with pytest.raises(sr.exceptions.UnsupportedOperationException):
+        with pytest.raises(sr.exceptions.DryRunOperationException):
             getattr(sr, method)(DryRun=True, **params)
+        # ... or the error the real call would raise.
+        with pytest.raises(sr.exceptions.NotFoundException):
+            getattr(sr, method)(DryRun=True, **dict(params, KeyId="alias/none"))
     assert {g["GrantId"] for g in sr.list_grants(KeyId=key_id)["Grants"]} == ids
 
 
@@ -560,3 +564,21 @@ def test_dry_run(sr: Any) -> None:
         with pytest.raises(ClientError) as e:
             getattr(sr, method)(DryRun=True, **bad)
         assert e.value.response["Error"]["Code"] != "DryRunOperationException"
+
+
+def test_dry_run_handle(tmp_path: Path) -> None:
+    with strongroom.Keystore.create(tmp_path / "dry.db", root_key=os.urandom(32)) as ks:
+        key = ks.create_key()
+        dry = ks.dry_run()
+        with pytest.raises(strongroom.DryRunOperationException, match="would have succeeded"):
+            dry.encrypt(key.key_id, b"x")
+        # Permission checks are what a dry run answers.
+        with pytest.raises(strongroom.AccessDeniedException):
+            ks.as_principal("arn:aws:iam::111122223333:user/x").dry_run().encrypt(key.key_id, b"x")
+        assert dry.as_principal("arn:aws:iam::111122223333:user/x").principal.endswith("user/x")
+        # Operations without DryRun in KMS refuse on a dry-run handle and do nothing.
+        with pytest.raises(strongroom.ValidationException, match="DryRun"):
+            dry.create_key()
+        assert len(ks.list_keys().keys) == 1
+        events = [e for e in ks.audit_events() if e["eventName"] == "Encrypt"]
+        assert [e.get("errorCode") for e in events] == ["DryRunOperationException", "AccessDeniedException"]

@@ -93,3 +93,20 @@ def test_audit_log_names_the_signing_principal(access, kms):
     v = subprocess.run([BIN, "--keystore", str(access.keystore), "audit", "verify"],
                        capture_output=True, text=True, timeout=60)
     assert v.returncode == 0, v.stdout + v.stderr
+
+
+def test_dry_run_checks_without_changing_anything(access, kms):
+    """boto3's DryRun=True: DryRunOperationException when the request would
+    succeed, the real error otherwise, and no grant created or removed."""
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    with pytest.raises(kms.exceptions.DryRunOperationException):
+        kms.encrypt(KeyId=key, Plaintext=b"x", DryRun=True)
+    with pytest.raises(kms.exceptions.NotFoundException):
+        kms.encrypt(KeyId="alias/none", Plaintext=b"x", DryRun=True)
+    with pytest.raises(kms.exceptions.DryRunOperationException):
+        kms.create_grant(KeyId=key, GranteePrincipal=BOB[2], Operations=["Encrypt"], DryRun=True)
+    assert kms.list_grants(KeyId=key)["Grants"] == []
+    grant = kms.create_grant(KeyId=key, GranteePrincipal=BOB[2], Operations=["Encrypt"])
+    with pytest.raises(kms.exceptions.DryRunOperationException):
+        kms.revoke_grant(KeyId=key, GrantId=grant["GrantId"], DryRun=True)
+    assert [g["GrantId"] for g in kms.list_grants(KeyId=key)["Grants"]] == [grant["GrantId"]]

@@ -491,6 +491,41 @@ pub unsafe extern "C" fn sr_keystore_as_principal(
     })
 }
 
+/// A new handle on the same open keystore with AWS KMS's `DryRun` set on
+/// every request: the operations that take `DryRun` in KMS (`sr_encrypt`,
+/// `sr_decrypt`, `sr_re_encrypt`, `sr_generate_data_key*`,
+/// `sr_generate_data_key_pair*`, `sr_sign`, `sr_verify`, `sr_generate_mac`,
+/// `sr_verify_mac`, `sr_create_grant`, `sr_retire_grant`, `sr_revoke_grant`)
+/// run every check — key, key state, key policy and grants, grant tokens,
+/// parameters — and return `SR_DRY_RUN_OPERATION` instead of a result when
+/// the request would have succeeded, or the error the real call would
+/// return. Nothing changes and no output is written; each call is audited.
+/// Other operations on the handle return `SR_VALIDATION` without running.
+/// The new handle keeps `ks`'s principal and grant tokens.
+///
+/// `out`: receives the new handle; free it with `sr_keystore_free()` (in
+/// any order with `ks`).
+///
+/// Errors: `SR_NULL_PARAMETER`.
+///
+/// # Safety
+/// `ks` a live handle; `out` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_keystore_dry_run(
+    ks: *const sr_keystore,
+    out: *mut *mut sr_keystore,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promises, as documented above.
+        let h = unsafe { handle(ks)? };
+        let out = out!(out);
+        let new = sr_keystore::boxed(h.inner.dry_run(), h.tokens());
+        // SAFETY: out was checked non-NULL; the caller promises it is writable.
+        unsafe { out.write(new) };
+        Ok(())
+    })
+}
+
 /// Longest principal `sr_keystore_as_principal()` accepts (as KMS's
 /// `GranteePrincipal`).
 const MAX_PRINCIPAL_LEN: usize = 256;

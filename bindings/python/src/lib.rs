@@ -1068,6 +1068,27 @@ impl Keystore {
         })
     }
 
+    /// The same keystore with AWS KMS's `DryRun` set on every request: each
+    /// operation runs all its checks (key, key state, key policy and grants,
+    /// grant tokens, parameters) and then raises DryRunOperationException
+    /// ("the request would have succeeded") instead of returning a result,
+    /// or the exception the real call would have raised. Nothing changes (a
+    /// dry-run create_grant, retire_grant or revoke_grant is rolled back);
+    /// each call is audited. Only the operations with a DryRun parameter in
+    /// KMS accept it (Encrypt, Decrypt, ReEncrypt, GenerateDataKey*,
+    /// GenerateDataKeyPair*, Sign, Verify, GenerateMac, VerifyMac,
+    /// CreateGrant, RetireGrant, RevokeGrant); others raise
+    /// ValidationException without running. Keeps the principal.
+    ///
+    /// Raises ValueError if this handle is closed.
+    fn dry_run(&self) -> PyResult<Keystore> {
+        let ks = self.handle()?.dry_run();
+        Ok(Keystore {
+            inner: Mutex::new(Some(ks)),
+            path: self.path.clone(),
+        })
+    }
+
     /// The principal this handle acts for: the one given to `as_principal`,
     /// else the keystore's administrator (`arn:aws:iam::<account>:root`).
     ///

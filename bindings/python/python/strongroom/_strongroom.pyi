@@ -915,6 +915,13 @@ class Keystore:
         on the returned handle is authorized (key policy and grants) for, and
         audited as, that principal. Closing one handle does not close the other.
         """
+    def dry_run(self) -> Keystore:
+        """
+        The same keystore with KMS's DryRun set: operations that take DryRun
+        run every check, change nothing and raise DryRunOperationException
+        when they would have succeeded; other operations raise
+        ValidationException.
+        """
     @property
     def principal(self) -> str:
         """The principal this handle acts for (default: the administrator, arn:aws:iam::<account>:root)."""

@@ -20,7 +20,7 @@ import uuid
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, TypeVar
 
 from . import _strongroom
-from .exceptions import DryRunOperationException, KMSError, UnsupportedOperationException, ValidationException
+from .exceptions import KMSError, UnsupportedOperationException, ValidationException
 
 __all__ = ["Client", "ClientError", "client"]
 
@@ -218,6 +218,12 @@ class Client:
 
     def __repr__(self) -> str:
         return f"<strongroom.boto.Client over {self._ks!r}>"
+
+    def _on(self, dry_run: bool) -> _strongroom.Keystore:
+        """The handle for a request with KMS's ``DryRun``: a dry-run handle
+        runs every check, changes nothing and raises DryRunOperationException
+        when the request would have succeeded (``Keystore.dry_run``)."""
+        return self._ks.dry_run() if dry_run else self._ks
 
     _PAGINATED = (
         "list_keys",
@@ -435,8 +441,7 @@ class Client:
         _no_service_principal(GranteeServicePrincipal, RetiringServicePrincipal)
         if GranteePrincipal is None:
             raise ValidationException("GranteePrincipal is required")
-        _no_dry_run("CreateGrant", DryRun)
-        r = self._ks.create_grant(
+        r = self._on(DryRun).create_grant(
             KeyId,
             GranteePrincipal,
             list(Operations),
@@ -488,14 +493,12 @@ class Client:
         GrantId: Optional[str] = None,
         DryRun: bool = False,
     ) -> Dict[str, Any]:
-        _no_dry_run("RetireGrant", DryRun)
-        self._ks.retire_grant(grant_token=GrantToken, key_id=KeyId, grant_id=GrantId)
+        self._on(DryRun).retire_grant(grant_token=GrantToken, key_id=KeyId, grant_id=GrantId)
         return _ok({})
 
     @_operation("RevokeGrant")
     def revoke_grant(self, *, KeyId: str, GrantId: str, DryRun: bool = False) -> Dict[str, Any]:
-        _no_dry_run("RevokeGrant", DryRun)
-        self._ks.revoke_grant(KeyId, GrantId)
+        self._on(DryRun).revoke_grant(KeyId, GrantId)
         return _ok({})
 
     # ---- cryptographic operations ----------------------------------------------
@@ -513,14 +516,13 @@ class Client:
     ) -> Dict[str, Any]:
         if isinstance(Plaintext, str):  # boto3 accepts str blobs and encodes them as UTF-8
             Plaintext = Plaintext.encode()
-        r = self._ks.encrypt(
+        r = self._on(DryRun).encrypt(
             KeyId,
             Plaintext,
             encryption_context=EncryptionContext,
             encryption_algorithm=EncryptionAlgorithm,
             grant_tokens=_list(GrantTokens),
         )
-        _dry_run(DryRun)
         return _ok(
             {
                 "CiphertextBlob": r.ciphertext_blob,
@@ -540,14 +542,13 @@ class Client:
         EncryptionAlgorithm: Optional[str] = None,
         DryRun: bool = False,
     ) -> Dict[str, Any]:
-        r = self._ks.decrypt(
+        r = self._on(DryRun).decrypt(
             CiphertextBlob,
             encryption_context=EncryptionContext,
             key_id=KeyId,
             encryption_algorithm=EncryptionAlgorithm,
             grant_tokens=_list(GrantTokens),
         )
-        _dry_run(DryRun)
         return _ok(
             {
                 "KeyId": r.key_id,
@@ -570,7 +571,7 @@ class Client:
         GrantTokens: Optional[Sequence[str]] = None,
         DryRun: bool = False,
     ) -> Dict[str, Any]:
-        r = self._ks.re_encrypt(
+        r = self._on(DryRun).re_encrypt(
             CiphertextBlob,
             DestinationKeyId,
             source_encryption_context=SourceEncryptionContext,
@@ -580,7 +581,6 @@ class Client:
             destination_encryption_algorithm=DestinationEncryptionAlgorithm,
             grant_tokens=_list(GrantTokens),
         )
-        _dry_run(DryRun)
         return _ok(
             {
                 "CiphertextBlob": r.ciphertext_blob,
@@ -602,14 +602,13 @@ class Client:
         GrantTokens: Optional[Sequence[str]] = None,
         DryRun: bool = False,
     ) -> Dict[str, Any]:
-        r = self._ks.generate_data_key(
+        r = self._on(DryRun).generate_data_key(
             KeyId,
             key_spec=KeySpec,
             number_of_bytes=NumberOfBytes,
             encryption_context=EncryptionContext,
             grant_tokens=_list(GrantTokens),
         )
-        _dry_run(DryRun)
         return _ok({"CiphertextBlob": r.ciphertext_blob, "Plaintext": r.plaintext, "KeyId": r.key_id})
 
     @_operation("GenerateDataKeyWithoutPlaintext")
@@ -623,14 +622,13 @@ class Client:
         GrantTokens: Optional[Sequence[str]] = None,
         DryRun: bool = False,
     ) -> Dict[str, Any]:
-        r = self._ks.generate_data_key_without_plaintext(
+        r = self._on(DryRun).generate_data_key_without_plaintext(
             KeyId,
             key_spec=KeySpec,
             number_of_bytes=NumberOfBytes,
             encryption_context=EncryptionContext,
             grant_tokens=_list(GrantTokens),
         )
-        _dry_run(DryRun)
         return _ok({"CiphertextBlob": r.ciphertext_blob, "KeyId": r.key_id})
 
     @_operation("GenerateRandom")
@@ -652,10 +650,9 @@ class Client:
         GrantTokens: Optional[Sequence[str]] = None,
         DryRun: bool = False,
     ) -> Dict[str, Any]:
-        r = self._ks.sign(
+        r = self._on(DryRun).sign(
             KeyId, Message, signing_algorithm=SigningAlgorithm, message_type=MessageType, grant_tokens=_list(GrantTokens)
         )
-        _dry_run(DryRun)
         return _ok({"KeyId": r.key_id, "Signature": r.signature, "SigningAlgorithm": r.signing_algorithm})
 
     @_operation("Verify")
@@ -670,7 +667,7 @@ class Client:
         GrantTokens: Optional[Sequence[str]] = None,
         DryRun: bool = False,
     ) -> Dict[str, Any]:
-        r = self._ks.verify(
+        r = self._on(DryRun).verify(
             KeyId,
             Message,
             Signature,
@@ -678,7 +675,6 @@ class Client:
             message_type=MessageType,
             grant_tokens=_list(GrantTokens),
         )
-        _dry_run(DryRun)
         return _ok({"KeyId": r.key_id, "SignatureValid": r.signature_valid, "SigningAlgorithm": r.signing_algorithm})
 
     @_operation("GetPublicKey")
@@ -708,10 +704,9 @@ class Client:
         DryRun: bool = False,
         Recipient: Optional[Mapping[str, Any]] = None,
     ) -> Dict[str, Any]:
-        r = self._ks.derive_shared_secret(
+        r = self._on(DryRun).derive_shared_secret(
             KeyId, PublicKey, KeyAgreementAlgorithm, _list(GrantTokens), recipient=Recipient
         )
-        _dry_run(DryRun)
         return _ok(
             {
                 "KeyId": r.key_id,
@@ -731,8 +726,7 @@ class Client:
         GrantTokens: Optional[Sequence[str]] = None,
         DryRun: bool = False,
     ) -> Dict[str, Any]:
-        r = self._ks.generate_mac(KeyId, Message, mac_algorithm=MacAlgorithm, grant_tokens=_list(GrantTokens))
-        _dry_run(DryRun)
+        r = self._on(DryRun).generate_mac(KeyId, Message, mac_algorithm=MacAlgorithm, grant_tokens=_list(GrantTokens))
         return _ok({"Mac": r.mac, "MacAlgorithm": r.mac_algorithm, "KeyId": r.key_id})
 
     @_operation("VerifyMac")
@@ -746,8 +740,7 @@ class Client:
         GrantTokens: Optional[Sequence[str]] = None,
         DryRun: bool = False,
     ) -> Dict[str, Any]:
-        r = self._ks.verify_mac(KeyId, Message, Mac, mac_algorithm=MacAlgorithm, grant_tokens=_list(GrantTokens))
-        _dry_run(DryRun)
+        r = self._on(DryRun).verify_mac(KeyId, Message, Mac, mac_algorithm=MacAlgorithm, grant_tokens=_list(GrantTokens))
         return _ok({"KeyId": r.key_id, "MacValid": r.mac_valid, "MacAlgorithm": r.mac_algorithm})
 
     @_operation("GenerateDataKeyPair")
@@ -760,10 +753,9 @@ class Client:
         GrantTokens: Optional[Sequence[str]] = None,
         DryRun: bool = False,
     ) -> Dict[str, Any]:
-        r = self._ks.generate_data_key_pair(
+        r = self._on(DryRun).generate_data_key_pair(
             KeyId, KeyPairSpec, encryption_context=EncryptionContext, grant_tokens=_list(GrantTokens)
         )
-        _dry_run(DryRun)
         return _ok(
             {
                 "PrivateKeyCiphertextBlob": r.private_key_ciphertext_blob,
@@ -784,10 +776,9 @@ class Client:
         GrantTokens: Optional[Sequence[str]] = None,
         DryRun: bool = False,
     ) -> Dict[str, Any]:
-        r = self._ks.generate_data_key_pair_without_plaintext(
+        r = self._on(DryRun).generate_data_key_pair_without_plaintext(
             KeyId, KeyPairSpec, encryption_context=EncryptionContext, grant_tokens=_list(GrantTokens)
         )
-        _dry_run(DryRun)
         return _ok(
             {
                 "PrivateKeyCiphertextBlob": r.private_key_ciphertext_blob,
@@ -833,21 +824,6 @@ class Client:
     def delete_imported_key_material(self, *, KeyId: str) -> Dict[str, Any]:
         self._ks.delete_imported_key_material(KeyId)
         return _ok({})
-
-
-def _dry_run(dry_run: bool) -> None:
-    """KMS's DryRun: the operation ran (these operations change nothing), so
-    report that it would have succeeded instead of returning its result."""
-    if dry_run:
-        raise DryRunOperationException("The request would have succeeded, but the DryRun option is set.")
-
-
-def _no_dry_run(operation: str, dry_run: bool) -> None:
-    """DryRun of an operation that changes the keystore: Strongroom cannot
-    check every condition without making the change, so it refuses rather
-    than make it or claim it would succeed."""
-    if dry_run:
-        raise UnsupportedOperationException(f"DryRun is not supported for {operation}: it would change the keystore")
 
 
 def _no_service_principal(*given: Optional[str]) -> None:
