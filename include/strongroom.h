@@ -774,7 +774,7 @@ sr_result sr_get_public_key(const sr_keystore *ks, const char *key_id, sr_bytes 
 /**
  * DeriveSharedSecret: `*out_shared_secret` receives the raw ECDH shared
  * secret (the x-coordinate of the shared point: 32 bytes on P-256, 48 on
- * P-384) of the NIST ECC `KEY_AGREEMENT` key `key_id` and the peer's
+ * P-384, 66 on P-521) of the NIST ECC `KEY_AGREEMENT` key `key_id` and the peer's
  * `public_key`, a DER SubjectPublicKeyInfo (RFC 5280) on the same curve.
  * The secret is zeroized by `sr_bytes_free()`.
  *

@@ -66,7 +66,7 @@ impl Keystore {
     }
 
     /// DeriveSharedSecret: the raw ECDH shared secret (32 bytes on P-256,
-    /// 48 on P-384) of a NIST ECC `KEY_AGREEMENT` key and the peer's public
+    /// 48 on P-384, 66 on P-521) of a NIST ECC `KEY_AGREEMENT` key and the peer's public
     /// key (DER SubjectPublicKeyInfo on the same curve). Authorized as
     /// `kms:DeriveSharedSecret` with the condition key
     /// `kms:KeyAgreementAlgorithm`, or by a grant for `DeriveSharedSecret`.

@@ -873,7 +873,7 @@ impl Keystore {
     }
 
     /// DeriveSharedSecret: the raw ECDH shared secret (SecretBytes, 32 bytes
-    /// on P-256, 48 on P-384) of the NIST ECC KEY_AGREEMENT key `key_id` and
+    /// on P-256, 48 on P-384, 66 on P-521) of the NIST ECC KEY_AGREEMENT key `key_id` and
     /// the peer's `public_key` (DER SubjectPublicKeyInfo on the same curve,
     /// any bytes-like object). `key_agreement_algorithm` is "ECDH", the only
     /// value. `recipient` (a Nitro Enclaves attestation) is not supported.
