@@ -673,6 +673,20 @@ fn acting(cli: &Cli, ks: Keystore) -> Keystore {
 }
 
 fn run(cli: &Cli) -> Result<(), Error> {
+    if cli.dry_run
+        && matches!(
+            cli.command,
+            Command::Init { .. }
+                | Command::ImportKeystore { .. }
+                | Command::ExportKeystore { .. }
+                | Command::Audit(_)
+                | Command::Serve(_)
+        )
+    {
+        return Err(Error::validation(
+            "--dry-run applies to the KMS operations that take DryRun, not to this command",
+        ));
+    }
     let open = || Keystore::open(&cli.keystore, root_source(cli));
     // encrypt-file / decrypt-file act as --principal too, like every other command.
     let open_as = || open().map(|ks| acting(cli, ks));

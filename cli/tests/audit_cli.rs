@@ -496,6 +496,21 @@ fn dry_run_checks_and_changes_nothing() {
         &["--dry-run", "disable-key", "--key-id", &key],
         "ValidationException",
     );
+    let backup = dir.path().join("backup.srk");
+    fails(
+        &ks,
+        &[
+            "--dry-run",
+            "export-keystore",
+            "--outfile",
+            backup.to_str().unwrap(),
+        ],
+        "ValidationException",
+    );
+    assert!(!backup.exists());
+    let other = dir.path().join("other.db");
+    fails(&other, &["--dry-run", "init"], "ValidationException");
+    assert!(!other.exists());
     let d = ok(&ks, &["describe-key", "--key-id", &key]);
     assert_eq!(d["KeyMetadata"]["KeyState"], "Enabled");
     let events = audit_records(&ks, &["--event-name", "Encrypt"]);

@@ -441,16 +441,28 @@ pub fn check_grant_narrower(
     principal: &str,
     key_arn: &str,
 ) -> Result<()> {
-    let narrower = parents
-        .iter()
-        .any(|p| req.operations.iter().all(|o| p.has_operation(*o)));
+    // The parent's constraint already matched the child's context pairs
+    // (`decide`); an `EncryptionContextEquals` parent must also have an
+    // `EncryptionContextEquals` child, or the child's `Subset` would allow
+    // contexts with more pairs than the parent does.
+    let child_equals = req
+        .constraints
+        .as_ref()
+        .is_some_and(|c| c.encryption_context_equals.is_some());
+    let narrower = parents.iter().any(|p| {
+        let parent_equals = p
+            .constraints
+            .as_ref()
+            .is_some_and(|c| c.encryption_context_equals.is_some());
+        req.operations.iter().all(|o| p.has_operation(*o)) && (child_equals || !parent_equals)
+    });
     if narrower {
         return Ok(());
     }
     Err(Error::new(
         ErrorKind::AccessDeniedException,
         format!(
-            "User: {principal} is not authorized to perform: kms:CreateGrant on resource: {key_arn} because the grant that allows CreateGrant does not include every requested operation"
+            "User: {principal} is not authorized to perform: kms:CreateGrant on resource: {key_arn} because the grant that allows CreateGrant does not include every requested operation, or has an EncryptionContextEquals constraint that the requested grant does not keep"
         ),
     ))
 }

@@ -464,7 +464,7 @@ pub struct DeriveSharedSecretRequest {
 
 /// `DeriveSharedSecret` response: `SharedSecret` is the raw ECDH shared
 /// secret (the x-coordinate of the shared point, 32 bytes on P-256, 48 on
-/// P-384), base64 in JSON; `KeyId` is the key ARN.
+/// P-384, 66 on P-521), base64 in JSON; `KeyId` is the key ARN.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeriveSharedSecretResponse {

@@ -426,7 +426,7 @@ pub fn get_public_key(env: &Env<'_>, rec: &KeyRecord) -> Result<GetPublicKeyResp
 /// private key of a NIST ECC `KEY_AGREEMENT` key and the peer's public key
 /// (`PublicKey`, DER SubjectPublicKeyInfo on the same curve). The response
 /// holds the raw shared secret (the x-coordinate of the shared point, 32
-/// bytes on P-256, 48 on P-384) as a [`Secret`], the key ARN, the algorithm
+/// bytes on P-256, 48 on P-384, 66 on P-521) as a [`Secret`], the key ARN, the algorithm
 /// and the key's origin. `Recipient` (a Nitro Enclaves attestation
 /// document) is not supported.
 ///

@@ -133,6 +133,21 @@ impl Error {
         Self::new(ErrorKind::NotFoundException, message)
     }
 
+    /// `Ok(None)` for a `NotFoundException`, `Ok(Some(v))` for `Ok(v)`, and
+    /// every other error as it is: for lookups where a missing item is
+    /// expected but any other failure (e.g. a record that fails
+    /// authentication) must not be mistaken for one.
+    ///
+    /// # Errors
+    /// `result`'s error unless it is `NotFoundException`.
+    pub fn unless_not_found<T>(result: Result<T>) -> Result<Option<T>> {
+        match result {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.kind() == ErrorKind::NotFoundException => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// `KMSInternalException` with `message`.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::KMSInternalException, message)

@@ -1066,7 +1066,7 @@ impl MemKeystore {
                 .get(alias_name)
                 .map(|a| a.target_key_id.clone())
             {
-                if let Ok(old_rec) = self.load(rng, now, &old) {
+                if let Some(old_rec) = Error::unless_not_found(self.load(rng, now, &old))? {
                     self.authorize(call, action, &old_rec, alias_name, &no_context(), &|r| r)?;
                 }
             }
@@ -1135,7 +1135,7 @@ impl MemKeystore {
                 ));
             }
             if let Some(target) = ks.aliases.get(alias_name).map(|a| a.target_key_id.clone()) {
-                if let Ok(rec) = ks.load(rng, now, &target) {
+                if let Some(rec) = Error::unless_not_found(ks.load(rng, now, &target))? {
                     ks.authorize(call, "DeleteAlias", &rec, alias_name, &no_context(), &|r| r)?;
                 }
             }

@@ -232,9 +232,10 @@ struct DryRunMember {
 pub fn dispatch(ks: &Keystore, operation: &str, body: &[u8]) -> Result<ResponseBody, WireError> {
     // `"DryRun": true` runs the request on a dry-run handle: every check,
     // no change, `DryRunOperationException` if it would have succeeded
-    // (`ValidationException` for an operation without DryRun in KMS).
+    // (`ValidationException` for an operation without DryRun in KMS). A
+    // `DryRun` that is not a boolean is refused here, never taken as false.
     let dry_run;
-    let ks = if parse::<DryRunMember>(body).is_ok_and(|m| m.dry_run) {
+    let ks = if parse::<DryRunMember>(body)?.dry_run {
         dry_run = ks.dry_run();
         &dry_run
     } else {

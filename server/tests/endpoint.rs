@@ -267,6 +267,12 @@ fn dry_run_member_selects_a_dry_run_handle() {
     );
     let e = ops::dispatch(&ks, "CreateGrant", grant.as_bytes()).unwrap_err();
     assert_eq!(e.code, "DryRunOperationException");
+    // A DryRun that is not a boolean is refused, never taken as false.
+    for bad in [r#""true""#, "1", "null"] {
+        let body = grant.replace(r#""DryRun":true"#, &format!(r#""DryRun":{bad}"#));
+        let e = ops::dispatch(&ks, "CreateGrant", body.as_bytes()).unwrap_err();
+        assert_ne!(e.code, "DryRunOperationException", "{bad}");
+    }
     let listed = ops::dispatch(
         &ks,
         "ListGrants",

@@ -117,8 +117,12 @@ impl Keystore {
     /// key policy and grants, grant tokens, parameter validation — and
     /// then, instead of its result, fails with `DryRunOperationException`
     /// ("the request would have succeeded"), or with the error the real
-    /// call would have returned. Nothing changes: a dry-run `CreateGrant`,
-    /// `RetireGrant` or `RevokeGrant` rolls its write back. Each call is
+    /// call would have returned. The request changes nothing: a dry-run
+    /// `CreateGrant`, `RetireGrant` or `RevokeGrant` rolls its write back.
+    /// (Time-driven maintenance that any access to a key triggers — the
+    /// purge of a key past its deletion date, a due automatic rotation, the
+    /// expiry of imported material — still happens, as it would on the
+    /// next access by any handle.) Each call is
     /// audited, with `errorCode` `DryRunOperationException` when it would
     /// have succeeded, as CloudTrail records dry runs.
     ///

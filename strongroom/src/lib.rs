@@ -1173,7 +1173,7 @@ impl Keystore {
         if !create {
             // UpdateAlias needs permission on the key the alias points at now, too.
             if let Some(old) = self.read_alias(alias_name)? {
-                if let Ok(old_rec) = self.load(&old.target_key_id) {
+                if let Some(old_rec) = Error::unless_not_found(self.load(&old.target_key_id))? {
                     self.authorize(
                         call,
                         action,
@@ -1245,7 +1245,7 @@ impl Keystore {
             ));
         }
         if let Some(a) = self.read_alias(alias_name)? {
-            if let Ok(rec) = self.load(&a.target_key_id) {
+            if let Some(rec) = Error::unless_not_found(self.load(&a.target_key_id))? {
                 self.authorize(
                     call,
                     "DeleteAlias",

@@ -652,3 +652,62 @@ fn envelope_keyring_sends_and_checks_grant_tokens() {
         .with_grant_tokens(vec![g.grant_token.clone(); 10])
         .unwrap();
 }
+
+/// A grant allowed only by an `EncryptionContextEquals` parent keeps that
+/// constraint type: a `Subset` child with the same pairs would allow
+/// contexts with more pairs than the parent (KMS: same or fewer permissions).
+#[test]
+fn a_derived_grant_keeps_an_equals_constraint() {
+    let (_d, _p, ks) = admin_fixture();
+    let key = new_key(&ks);
+    let pairs = ctx(&[("tenant", "a")]);
+    let parent = grant(
+        &ks,
+        &key.key_id,
+        APP,
+        &[GrantOperation::CreateGrant, GrantOperation::Encrypt],
+        Some(GrantConstraints {
+            encryption_context_equals: Some(pairs.clone()),
+            ..Default::default()
+        }),
+    );
+    let child = |constraints: GrantConstraints| CreateGrantRequest {
+        key_id: key.key_id.clone(),
+        grantee_principal: OTHER.into(),
+        operations: vec![GrantOperation::Encrypt],
+        constraints: Some(constraints),
+        grant_tokens: vec![parent.grant_token.clone()],
+        ..Default::default()
+    };
+    let app = ks.as_principal(APP);
+    expect_err(
+        app.create_grant(&child(GrantConstraints {
+            encryption_context_subset: Some(pairs.clone()),
+            ..Default::default()
+        })),
+        ErrorKind::AccessDeniedException,
+    );
+    let g = app
+        .create_grant(&child(GrantConstraints {
+            encryption_context_equals: Some(pairs),
+            ..Default::default()
+        }))
+        .unwrap();
+    let other = ks.as_principal(OTHER);
+    enc_with(
+        &other,
+        &key.key_id,
+        &[("tenant", "a")],
+        std::slice::from_ref(&g.grant_token),
+    )
+    .unwrap();
+    expect_err(
+        enc_with(
+            &other,
+            &key.key_id,
+            &[("tenant", "a"), ("x", "y")],
+            &[g.grant_token],
+        ),
+        ErrorKind::AccessDeniedException,
+    );
+}

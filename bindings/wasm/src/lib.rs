@@ -1176,7 +1176,7 @@ impl Keystore {
     /// publicKey: Uint8Array (the peer's DER SubjectPublicKeyInfo on the
     /// key's curve), grantTokens? }` → `{ keyId, sharedSecret, keyAgreementAlgorithm,
     /// keyOrigin }`; `sharedSecret` is the raw ECDH secret (32 bytes on
-    /// P-256, 48 on P-384). KMS's `recipient` (Nitro Enclaves attestation)
+    /// P-256, 48 on P-384, 66 on P-521). KMS's `recipient` (Nitro Enclaves attestation)
     /// is not supported: given, it throws `UnsupportedOperationException`.
     #[wasm_bindgen(
         js_name = deriveSharedSecret,

@@ -166,10 +166,20 @@ pub(crate) fn open_frame(
     let len = u64::try_from(frame.ciphertext.len()).unwrap_or(u64::MAX);
     let aad = body_aad(message_id, frame.content, frame.seq, len);
     let start = out.len();
+    let needed = frame.ciphertext.len();
+    if out.capacity() - start < needed {
+        // Grow by hand: `Vec`'s own growth would free the old buffer, which
+        // may hold plaintext of earlier frames, without wiping it.
+        let mut grown = Vec::with_capacity((start + needed).max(out.capacity().saturating_mul(2)));
+        grown.extend_from_slice(out);
+        let mut old = core::mem::replace(out, grown);
+        zeroize::Zeroize::zeroize(&mut old);
+    }
     out.extend_from_slice(frame.ciphertext);
     match key.open_in_place(&frame.iv, &aad, &mut out[start..], &frame.tag) {
         Ok(()) => Ok(()),
         Err(e) => {
+            zeroize::Zeroize::zeroize(&mut out[start..]);
             out.truncate(start);
             Err(e)
         }

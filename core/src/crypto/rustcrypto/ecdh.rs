@@ -23,7 +23,10 @@ macro_rules! curve {
                 // not on the curve or is the identity.
                 let peer = PublicKey::from_sec1_bytes(point).map_err(|_| bad_point($curve))?;
                 let key = SecretKey::from_pkcs8_der(pkcs8).map_err(|_| bad_private_key())?;
-                let shared = diffie_hellman(key.to_nonzero_scalar(), peer.as_affine());
+                // The scalar is `Copy`: lend it, then wipe this copy.
+                let mut scalar = key.to_nonzero_scalar();
+                let shared = diffie_hellman(&scalar, peer.as_affine());
+                zeroize::Zeroize::zeroize(&mut scalar);
                 Ok(Zeroizing::new(shared.raw_secret_bytes().to_vec()))
             }
         }
