@@ -1914,7 +1914,8 @@ sr_result sr_keystore_as_principal(const sr_keystore *ks, const char *principal,
  * every request: the operations that take `DryRun` in KMS (`sr_encrypt`,
  * `sr_decrypt`, `sr_re_encrypt`, `sr_generate_data_key*`,
  * `sr_generate_data_key_pair*`, `sr_sign`, `sr_verify`, `sr_generate_mac`,
- * `sr_verify_mac`, `sr_create_grant`, `sr_retire_grant`, `sr_revoke_grant`)
+ * `sr_verify_mac`, `sr_derive_shared_secret`, `sr_create_grant`,
+ * `sr_retire_grant`, `sr_revoke_grant`)
  * run every check — key, key state, key policy and grants, grant tokens,
  * parameters — and return `SR_DRY_RUN_OPERATION` instead of a result when
  * the request would have succeeded, or the error the real call would
