@@ -25,7 +25,9 @@ use alloc::vec::Vec;
 
 use serde_json::Value;
 
-use crate::api::{CreateGrantRequest, ListGrantsRequest, RetireGrantRequest};
+use crate::api::{
+    CreateGrantRequest, ListGrantsRequest, RetireGrantRequest, ScheduleKeyDeletionResponse,
+};
 use crate::audit::{AuditEvent, RequestParameters};
 use crate::context::EncryptionContext;
 use crate::error::{Error, ErrorKind, Result};
@@ -325,6 +327,29 @@ pub fn import_conditions<'a>(
         "kms:ValidTo",
         req.valid_to.map(|v| v.min(i64::MAX as u64) as i64),
     )
+}
+
+/// ScheduleKeyDeletion's condition key: `kms:ScheduleKeyDeletionPendingWindowInDays`
+/// when the request gives a window (days).
+pub fn schedule_deletion_conditions(
+    r: PolicyRequest<'_>,
+    pending_window_in_days: Option<u32>,
+) -> PolicyRequest<'_> {
+    set_opt(
+        r,
+        "kms:ScheduleKeyDeletionPendingWindowInDays",
+        pending_window_in_days,
+    )
+}
+
+/// ScheduleKeyDeletion's audit `responseElements` (no secret).
+pub fn schedule_deletion_response(out: &ScheduleKeyDeletionResponse) -> Value {
+    serde_json::json!({
+        "keyId": out.key_id,
+        "deletionDate": out.deletion_date,
+        "keyState": out.key_state,
+        "pendingWindowInDays": out.pending_window_in_days,
+    })
 }
 
 /// Sets `key` to `value` when there is one.

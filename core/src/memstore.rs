@@ -852,21 +852,10 @@ impl MemKeystore {
                 call,
                 "ScheduleKeyDeletion",
                 key_id,
-                &|r| {
-                    access::set_opt(
-                        r,
-                        "kms:ScheduleKeyDeletionPendingWindowInDays",
-                        pending_window_in_days,
-                    )
-                },
+                &|r| access::schedule_deletion_conditions(r, pending_window_in_days),
                 |env, _, r| ops::schedule_key_deletion(env, r, pending_window_in_days),
             )?;
-            call.response = serde_json::json!({
-                "keyId": out.key_id,
-                "deletionDate": out.deletion_date,
-                "keyState": out.key_state,
-                "pendingWindowInDays": out.pending_window_in_days,
-            });
+            call.response = access::schedule_deletion_response(&out);
             Ok(out)
         })
     }

@@ -950,18 +950,12 @@ impl Keystore {
                 call,
                 "ScheduleKeyDeletion",
                 key_id,
-                |r| match pending_window_in_days {
-                    Some(d) => r.with("kms:ScheduleKeyDeletionPendingWindowInDays", d),
-                    None => r,
+                |r| {
+                    strongroom_core::access::schedule_deletion_conditions(r, pending_window_in_days)
                 },
                 |env, r| ops::schedule_key_deletion(env, r, pending_window_in_days),
             )?;
-            call.response = serde_json::json!({
-                "keyId": out.key_id,
-                "deletionDate": out.deletion_date,
-                "keyState": out.key_state,
-                "pendingWindowInDays": out.pending_window_in_days,
-            });
+            call.response = strongroom_core::access::schedule_deletion_response(&out);
             Ok(out)
         })
     }
