@@ -11,7 +11,7 @@
 //!   ciphertext blob);
 //! - constant-memory streaming: [`encrypt_stream`], [`decrypt_stream`],
 //!   [`decrypt_stream_unsigned_only`], and the file variants
-//!   [`encrypt_file`] / [`decrypt_file`] (plus [`Keystore`] methods of the
+//!   [`encrypt_file`] / [`decrypt_file`] / [`decrypt_file_unsigned_only`] (plus [`Keystore`] methods of the
 //!   same names that use a [`KmsKeyring`] over that keystore);
 //! - [`read_header`] to show a message's header without decrypting it, and
 //!   [`header_json`] to print one.
@@ -22,7 +22,8 @@
 //! |---|---|---|
 //! | [`decrypt_file`] | temp file in the output's directory, renamed on success | same |
 //! | [`decrypt_stream`] | each frame once it is authenticated | staged in an anonymous temp file; copied to the writer only after the signature verifies |
-//! | [`decrypt_stream_unsigned_only`] | each frame once it is authenticated | refused (`ValidationException`) before any plaintext is produced |
+//! | [`decrypt_stream_unsigned_only`] | each frame once it is authenticated | refused (`ValidationException`) once the header is read, before any data key is unwrapped |
+//! | [`decrypt_file_unsigned_only`] | temp file in the output's directory, renamed on success | refused, as the line above |
 //!
 //! With an unsigned suite every byte written is authenticated (AES-GCM under
 //! the committed data key), but if the message turns out truncated the writer
@@ -381,6 +382,9 @@ fn decrypt_core(
 ) -> Result<EnvelopeSummary> {
     let mut rng = os_rng();
     let mut dec = Decryptor::new(keyring, options.clone(), &mut rng);
+    if matches!(sink, Sink::UnsignedOnly(_)) {
+        dec = dec.refuse_signed_suites();
+    }
     let mut buf = vec![0u8; buf_len];
     let mut out = zeroize::Zeroizing::new(Vec::with_capacity(buf_len * 2));
     let (mut plaintext_len, mut message_len) = (0u64, 0u64);
@@ -396,21 +400,13 @@ fn decrypt_core(
         if !decided {
             if let Some(signed) = dec.is_signed() {
                 decided = true;
-                match &mut sink {
-                    Sink::UnsignedOnly(_) if signed => {
-                        out.zeroize();
-                        return Err(Error::validation(
-                            "this message uses a signed algorithm suite; \
-                             decrypt_stream_unsigned_only refuses it (use decrypt_stream or decrypt_file)",
-                        ));
-                    }
-                    Sink::Staged(_, staging) if signed => {
-                        *staging = Some(
-                            tempfile::tempfile()
-                                .map_err(|e| io_err("cannot create a staging file", e))?,
-                        );
-                    }
-                    _ => {}
+                // A signed suite under `Sink::UnsignedOnly` was already
+                // refused by the decryptor, before it unwrapped anything.
+                if let (true, Sink::Staged(_, staging)) = (signed, &mut sink) {
+                    *staging = Some(
+                        tempfile::tempfile()
+                            .map_err(|e| io_err("cannot create a staging file", e))?,
+                    );
                 }
             }
         }
@@ -505,6 +501,36 @@ pub fn decrypt_stream_unsigned_only(
         options,
         STREAM_BUFFER_LEN,
     )
+}
+
+/// [`decrypt_stream_unsigned_only`] from the file `in_path` to `out_path`:
+/// a message of a signed suite is refused (`ValidationException`) once its
+/// header is read, before any data key is unwrapped; the plaintext goes to a
+/// temporary file beside `out_path`, renamed over it only once the whole
+/// message is authenticated (a failure leaves `out_path` untouched).
+///
+/// # Errors
+/// As [`decrypt_stream_unsigned_only`]; `KMSInternalException` if a file
+/// cannot be opened, written or renamed.
+pub fn decrypt_file_unsigned_only(
+    keyring: &dyn Keyring,
+    in_path: &Path,
+    out_path: &Path,
+    options: &DecryptOptions,
+) -> Result<EnvelopeSummary> {
+    let mut r = File::open(in_path)
+        .map_err(|e| io_err(&format!("cannot open {}", in_path.display()), e))?;
+    let tmp = temp_beside(out_path)?;
+    let mut w = tmp.as_file();
+    let summary = decrypt_core(
+        keyring,
+        &mut r,
+        Sink::UnsignedOnly(&mut w),
+        options,
+        FILE_BUFFER_LEN,
+    )?;
+    commit_temp(tmp, out_path)?;
+    Ok(summary)
 }
 
 /// A temporary file in the directory of `out`, persisted to `out` by
@@ -739,6 +765,26 @@ impl Keystore {
         options: &DecryptOptions,
     ) -> Result<EnvelopeSummary> {
         decrypt_stream_unsigned_only(&KmsKeyring::discovery(self), reader, writer, options)
+    }
+
+    /// Decrypts the message in `in_path` to `out_path` with whichever key of
+    /// this keystore wrapped it, accepting only unsigned suites (refused
+    /// before any data key is unwrapped). See [`decrypt_file_unsigned_only`].
+    ///
+    /// # Errors
+    /// As [`decrypt_file_unsigned_only`].
+    pub fn decrypt_file_unsigned_only(
+        &self,
+        in_path: impl AsRef<Path>,
+        out_path: impl AsRef<Path>,
+        options: &DecryptOptions,
+    ) -> Result<EnvelopeSummary> {
+        decrypt_file_unsigned_only(
+            &KmsKeyring::discovery(self),
+            in_path.as_ref(),
+            out_path.as_ref(),
+            options,
+        )
     }
 
     /// Envelope-encrypts the file `in_path` to `out_path` (temp file + rename).
