@@ -92,6 +92,13 @@ pub struct DecryptFileArgs {
     /// providers and key ARNs, frame length — without decrypting.
     #[arg(long)]
     show_header: bool,
+    /// Accept only unsigned algorithm suites (0x0478, 0x0178), as the AWS
+    /// Encryption CLI's `--decrypt-unsigned`: a signed message is refused
+    /// (ValidationException) once its header is read, before any data key
+    /// is unwrapped; to standard output each frame is written once it
+    /// authenticates.
+    #[arg(long)]
+    decrypt_unsigned: bool,
     /// Grant tokens (at most 10) sent with each KMS call of the keyring.
     #[arg(long, num_args = 1..)]
     grant_tokens: Vec<String>,
@@ -297,9 +304,15 @@ pub fn decrypt_file(ctx: &Ctx<'_>, a: &DecryptFileArgs) -> Result<(), Error> {
         // verifies (decrypt_stream); unsigned ones stream frame by frame.
         let stdout = io::stdout();
         let mut w = io::BufWriter::with_capacity(env::FILE_BUFFER_LEN, stdout.lock());
-        let r = env::decrypt_stream(&*keyring, &mut reader, &mut w, &options);
+        let r = if a.decrypt_unsigned {
+            env::decrypt_stream_unsigned_only(&*keyring, &mut reader, &mut w, &options)
+        } else {
+            env::decrypt_stream(&*keyring, &mut reader, &mut w, &options)
+        };
         let _ = w.flush();
         r
+    } else if a.decrypt_unsigned {
+        env::decrypt_to_path_unsigned_only(&*keyring, &mut reader, Path::new(out), &options)
     } else {
         env::decrypt_to_path(&*keyring, &mut reader, Path::new(out), &options)
     };

@@ -520,17 +520,7 @@ pub fn decrypt_file_unsigned_only(
 ) -> Result<EnvelopeSummary> {
     let mut r = File::open(in_path)
         .map_err(|e| io_err(&format!("cannot open {}", in_path.display()), e))?;
-    let tmp = temp_beside(out_path)?;
-    let mut w = tmp.as_file();
-    let summary = decrypt_core(
-        keyring,
-        &mut r,
-        Sink::UnsignedOnly(&mut w),
-        options,
-        FILE_BUFFER_LEN,
-    )?;
-    commit_temp(tmp, out_path)?;
-    Ok(summary)
+    decrypt_to_path_unsigned_only(keyring, &mut r, out_path, options)
 }
 
 /// A temporary file in the directory of `out`, persisted to `out` by
@@ -615,16 +605,43 @@ pub fn decrypt_to_path(
     out_path: &Path,
     options: &DecryptOptions,
 ) -> Result<EnvelopeSummary> {
+    decrypt_to_temp(keyring, reader, out_path, options, false)
+}
+
+/// [`decrypt_to_path`] accepting only unsigned suites: a message of a signed
+/// suite is refused (`ValidationException`) once its header is read, before
+/// any data key is unwrapped (the AWS Encryption CLI's `--decrypt-unsigned`).
+/// The output is still written to a temporary file and renamed over
+/// `out_path` only once the whole message is authenticated.
+///
+/// # Errors
+/// As [`decrypt_stream_unsigned_only`]; `KMSInternalException` if the output
+/// cannot be written or renamed.
+pub fn decrypt_to_path_unsigned_only(
+    keyring: &dyn Keyring,
+    reader: &mut dyn Read,
+    out_path: &Path,
+    options: &DecryptOptions,
+) -> Result<EnvelopeSummary> {
+    decrypt_to_temp(keyring, reader, out_path, options, true)
+}
+
+fn decrypt_to_temp(
+    keyring: &dyn Keyring,
+    reader: &mut dyn Read,
+    out_path: &Path,
+    options: &DecryptOptions,
+    unsigned_only: bool,
+) -> Result<EnvelopeSummary> {
     let tmp = temp_beside(out_path)?;
     // Unbuffered, as in `encrypt_to_path`: the plaintext of one chunk per write.
     let mut w = tmp.as_file();
-    let summary = decrypt_core(
-        keyring,
-        reader,
-        Sink::Direct(&mut w),
-        options,
-        FILE_BUFFER_LEN,
-    )?;
+    let sink = if unsigned_only {
+        Sink::UnsignedOnly(&mut w)
+    } else {
+        Sink::Direct(&mut w)
+    };
+    let summary = decrypt_core(keyring, reader, sink, options, FILE_BUFFER_LEN)?;
     commit_temp(tmp, out_path)?;
     Ok(summary)
 }
