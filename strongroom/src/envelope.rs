@@ -518,9 +518,13 @@ pub fn decrypt_file_unsigned_only(
     out_path: &Path,
     options: &DecryptOptions,
 ) -> Result<EnvelopeSummary> {
-    let mut r = File::open(in_path)
-        .map_err(|e| io_err(&format!("cannot open {}", in_path.display()), e))?;
+    let mut r = open_input(in_path)?;
     decrypt_to_path_unsigned_only(keyring, &mut r, out_path, options)
+}
+
+/// Opens an input file; `KMSInternalException` naming it if that fails.
+fn open_input(in_path: &Path) -> Result<File> {
+    File::open(in_path).map_err(|e| io_err(&format!("cannot open {}", in_path.display()), e))
 }
 
 /// A temporary file in the directory of `out`, persisted to `out` by
@@ -585,8 +589,7 @@ pub fn encrypt_file(
     context: &EncryptionContext,
     options: &EncryptOptions,
 ) -> Result<EnvelopeSummary> {
-    let mut r = File::open(in_path)
-        .map_err(|e| io_err(&format!("cannot open {}", in_path.display()), e))?;
+    let mut r = open_input(in_path)?;
     encrypt_to_path(keyring, &mut r, out_path, context, options)
 }
 
@@ -656,8 +659,7 @@ pub fn decrypt_file(
     out_path: &Path,
     options: &DecryptOptions,
 ) -> Result<EnvelopeSummary> {
-    let mut r = File::open(in_path)
-        .map_err(|e| io_err(&format!("cannot open {}", in_path.display()), e))?;
+    let mut r = open_input(in_path)?;
     decrypt_to_path(keyring, &mut r, out_path, options)
 }
 
