@@ -1,4 +1,5 @@
-//! An in-memory keystore: key records, aliases and grants in ordered maps,
+//! An in-memory keystore: key records, aliases and grants in ordered maps
+//! (vectors sorted by ID),
 //! with one method per KMS operation delegating to [`crate::ops`]. It is what the
 //! WebAssembly package (and any embedder without a filesystem) runs on;
 //! persistence is the caller's choice through the sealed export
@@ -22,7 +23,6 @@
 //! fails.
 
 use alloc::borrow::ToOwned;
-use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -49,6 +49,7 @@ use crate::paging::{
 };
 use crate::policy::{default_key_policy, Policy, PolicyRequest, DEFAULT_POLICY_NAME};
 use crate::seal::RootKey;
+use crate::sorted_map::SortedMap;
 
 /// A keystore held in memory. `Debug` shows the keystore ID and the number
 /// of keys only.
@@ -58,10 +59,10 @@ pub struct MemKeystore {
     config: KeystoreConfig,
     /// `meta/kdf` of a passphrase keystore, carried through export/import.
     kdf: Vec<u8>,
-    keys: BTreeMap<String, KeyRecord>,
-    aliases: BTreeMap<String, AliasRecord>,
+    keys: SortedMap<KeyRecord>,
+    aliases: SortedMap<AliasRecord>,
     /// Grants by row ID (`<key ID>/<grant ID>`, [`grant_row_id`]).
-    grants: BTreeMap<String, Grant>,
+    grants: SortedMap<Grant>,
     /// The administrator principal (the configured one, else the account root).
     admin: String,
     /// The default key policy, for `admin`.
@@ -166,9 +167,9 @@ impl MemKeystore {
                 audit_log: false,
             },
             Vec::new(),
-            BTreeMap::new(),
-            BTreeMap::new(),
-            BTreeMap::new(),
+            SortedMap::new(),
+            SortedMap::new(),
+            SortedMap::new(),
         )
     }
 
@@ -176,9 +177,9 @@ impl MemKeystore {
         root: RootKey,
         config: KeystoreConfig,
         kdf: Vec<u8>,
-        keys: BTreeMap<String, KeyRecord>,
-        aliases: BTreeMap<String, AliasRecord>,
-        grants: BTreeMap<String, Grant>,
+        keys: SortedMap<KeyRecord>,
+        aliases: SortedMap<AliasRecord>,
+        grants: SortedMap<Grant>,
     ) -> Result<Self> {
         let admin = access::admin_principal(&config.admin_principal, &config.account);
         let default_policy = access::default_policy(&admin)?;
@@ -225,17 +226,17 @@ impl MemKeystore {
         let config = export.config()?;
         validate_region_account(&config.region, &config.account)?;
         let bad = || Error::internal("the sealed keystore export holds a malformed record");
-        let mut keys = BTreeMap::new();
+        let mut keys = SortedMap::new();
         for row in &export.keys {
             let rec: KeyRecord = serde_json::from_slice(&row.body).map_err(|_| bad())?;
             keys.insert(row.id.clone(), rec);
         }
-        let mut aliases = BTreeMap::new();
+        let mut aliases = SortedMap::new();
         for row in &export.aliases {
             let a: AliasRecord = serde_json::from_slice(&row.body).map_err(|_| bad())?;
             aliases.insert(row.id.clone(), a);
         }
-        let mut grants = BTreeMap::new();
+        let mut grants = SortedMap::new();
         for row in &export.grants {
             let g: Grant = serde_json::from_slice(&row.body).map_err(|_| bad())?;
             grants.insert(row.id.clone(), g);
@@ -276,7 +277,7 @@ impl MemKeystore {
     fn rows<T: serde::Serialize>(
         &self,
         kind: &[u8],
-        records: &BTreeMap<String, T>,
+        records: &SortedMap<T>,
     ) -> Result<Vec<ExportRow>> {
         records
             .iter()
@@ -364,7 +365,9 @@ impl MemKeystore {
         let millis = now.saturating_mul(1000);
         let account = &self.config.account;
         let event = call.event(op, self.principal(), millis, random, account, error);
-        let canonical = audit::canonical_record(&event.to_record())?;
+        // Written directly (no JSON value tree): the bytes of
+        // `canonical_record(&event.to_record())`.
+        let canonical = event.to_canonical_record();
         let (line, head) =
             audit::chain_canonical(self.root.audit_key(), &self.audit_head, &canonical)?;
         self.audit.push(line);
@@ -513,7 +516,7 @@ impl MemKeystore {
     fn grants_of(&self, key_id: &str) -> Vec<Grant> {
         let prefix = grant_row_id(key_id, "");
         self.grants
-            .range(prefix.clone()..)
+            .iter_from(&prefix)
             .take_while(|(id, _)| id.starts_with(&prefix))
             .map(|(_, g)| g.clone())
             .collect()
