@@ -17,6 +17,10 @@
 //!   principal and audited like every other operation.
 //! - Every operation, allowed, denied or failed, is recorded by one
 //!   [`AuditEvent`] built by [`Call::event`].
+//! - A dry run (KMS's `DryRun` parameter) is accepted by the operations of
+//!   [`DRY_RUN_OPERATIONS`] only: they run every check, change nothing and
+//!   fail with [`dry_run_succeeded`] instead of returning a result; any
+//!   other operation refuses it without running ([`dry_run_refused`]).
 
 use alloc::borrow::ToOwned;
 use alloc::format;
@@ -37,6 +41,42 @@ use crate::grant::{
 };
 use crate::key::{EncryptionAlgorithm, KeyRecord};
 use crate::policy::{self, default_key_policy, Decision, Policy, PolicyRequest};
+
+/// The operations that take `DryRun` in AWS KMS, and so may run as a dry
+/// run (`strongroom::Keystore::dry_run`, [`MemKeystore::set_dry_run`](crate::memstore::MemKeystore::set_dry_run)).
+pub const DRY_RUN_OPERATIONS: &[&str] = &[
+    "CreateGrant",
+    "Decrypt",
+    "DeriveSharedSecret",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "GenerateDataKeyWithoutPlaintext",
+    "GenerateMac",
+    "ReEncrypt",
+    "RetireGrant",
+    "RevokeGrant",
+    "Sign",
+    "Verify",
+    "VerifyMac",
+];
+
+/// KMS's answer to a dry run that would have succeeded:
+/// `DryRunOperationException`.
+pub fn dry_run_succeeded() -> Error {
+    Error::new(
+        ErrorKind::DryRunOperationException,
+        "The request would have succeeded, but the DryRun option is set.",
+    )
+}
+
+/// The `ValidationException` of a dry run of `op`, an operation without a
+/// `DryRun` parameter (not in [`DRY_RUN_OPERATIONS`]); `remedy` ends the
+/// message "call it …" (e.g. `on a handle without dry_run()`).
+pub fn dry_run_refused(op: &str, remedy: &str) -> Error {
+    Error::validation(format!("{op} has no DryRun parameter; call it {remedy}"))
+}
 
 /// One operation in progress: what its audit event will say.
 #[derive(Clone, Debug, Default)]

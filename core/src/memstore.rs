@@ -70,6 +70,8 @@ pub struct MemKeystore {
     /// The principal calls act for ([`act_as`](MemKeystore::act_as)); the
     /// administrator when `None`.
     principal: Option<String>,
+    /// Whether calls are dry runs ([`set_dry_run`](MemKeystore::set_dry_run)).
+    dry_run: bool,
     /// The audit log: one chained JSON line per operation, oldest first.
     audit: Vec<String>,
     /// Count and chain value of the last line of `audit`.
@@ -193,6 +195,7 @@ impl MemKeystore {
             admin,
             default_policy,
             principal: None,
+            dry_run: false,
             audit: Vec::new(),
             audit_head: Checkpoint::genesis(),
         })
@@ -317,6 +320,40 @@ impl MemKeystore {
         self.principal = principal.map(ToString::to_string);
     }
 
+    /// Makes the following calls dry runs (KMS's `DryRun` parameter) until
+    /// the next `set_dry_run(false)`: an operation of
+    /// [`access::DRY_RUN_OPERATIONS`] runs every check it would run — key
+    /// lookup, key state, key policy and grants, grant tokens, parameter
+    /// validation — and then, instead of its result, fails with
+    /// `DryRunOperationException` ([`access::dry_run_succeeded`]), or with
+    /// the error the real call would have returned. It changes nothing: a
+    /// dry-run `CreateGrant`, `RetireGrant` or `RevokeGrant` stops before
+    /// its write. (Time-driven maintenance that any access to a key
+    /// triggers — the purge of a key past its deletion date, a due
+    /// automatic rotation, the expiry of imported material — still happens.)
+    /// Any other operation fails with `ValidationException` without
+    /// running. Each call is audited, with `errorCode`
+    /// `DryRunOperationException` when it would have succeeded. As
+    /// `strongroom::Keystore::dry_run`.
+    pub fn set_dry_run(&mut self, dry_run: bool) {
+        self.dry_run = dry_run;
+    }
+
+    /// Whether calls are dry runs ([`set_dry_run`](Self::set_dry_run)).
+    pub fn is_dry_run(&self) -> bool {
+        self.dry_run
+    }
+
+    /// Fails with `DryRunOperationException` in a dry run: called by the
+    /// operations that write, after every check passed and before the write.
+    fn stop_if_dry_run(&self) -> Result<()> {
+        if self.dry_run {
+            Err(access::dry_run_succeeded())
+        } else {
+            Ok(())
+        }
+    }
+
     /// The principal calls act for: the one given to
     /// [`act_as`](Self::act_as), else the administrator.
     pub fn principal(&self) -> &str {
@@ -345,13 +382,30 @@ impl MemKeystore {
         R: CryptoRng + ?Sized,
     {
         let mut call = Call::new(params);
-        let result = f(self, rng, &mut call);
+        let result = self.dry_run_gate(op).and_then(|()| f(self, rng, &mut call));
+        // In a dry run, `record` turns success into DryRunOperationException;
+        // the result (possibly secret) is then dropped, and zeroized if it is.
         self.record(rng, now, op, call, result.as_ref().err())?;
         result
     }
 
+    /// Refuses a dry run of an operation without KMS's `DryRun` parameter
+    /// (kept apart from the generic [`call`](Self::call)).
+    fn dry_run_gate(&self, op: &str) -> Result<()> {
+        if self.dry_run && !access::DRY_RUN_OPERATIONS.contains(&op) {
+            Err(access::dry_run_refused(
+                op,
+                "on a handle that is not a dry run",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
     /// Appends the audit event of a finished call (kept apart from the
-    /// generic [`call`](Self::call), so that it is compiled once).
+    /// generic [`call`](Self::call), so that it is compiled once). A dry
+    /// run that succeeded is recorded, and returned, as
+    /// `DryRunOperationException`.
     fn record<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
@@ -360,6 +414,8 @@ impl MemKeystore {
         call: Call,
         error: Option<&Error>,
     ) -> Result<()> {
+        let dry_run = (self.dry_run && error.is_none()).then(access::dry_run_succeeded);
+        let error = error.or(dry_run.as_ref());
         let mut random = [0u8; 32];
         rng.fill_bytes(&mut random);
         let millis = now.saturating_mul(1000);
@@ -372,7 +428,7 @@ impl MemKeystore {
             audit::chain_canonical(self.root.audit_key(), &self.audit_head, &canonical)?;
         self.audit.push(line);
         self.audit_head = head;
-        Ok(())
+        dry_run.map_or(Ok(()), Err)
     }
 
     /// The audit log: one CloudTrail-shaped JSON record per operation since
@@ -1424,6 +1480,7 @@ impl MemKeystore {
                     return Err(access::too_many_grants(&rec.arn))
                 }
                 None => {
+                    ks.stop_if_dry_run()?;
                     let id = grant.grant_id.clone();
                     ks.grants.insert(grant_row_id(&rec.key_id, &id), grant);
                     id
@@ -1531,6 +1588,7 @@ impl MemKeystore {
                 let named = req.key_id.as_deref().unwrap_or(&key_id);
                 ks.authorize(call, "RetireGrant", &rec, named, &no_context(), &|r| r)?;
             }
+            ks.stop_if_dry_run()?;
             ks.grants.remove(&row);
             Ok(())
         })
@@ -1552,10 +1610,13 @@ impl MemKeystore {
         self.call(rng, now, "RevokeGrant", params, |ks, rng, call| {
             validate_grant_id(grant_id)?;
             let rec = ks.load_authorized(rng, now, call, "RevokeGrant", key_id, &|r| r)?;
-            ks.grants
-                .remove(&grant_row_id(&rec.key_id, grant_id))
-                .map(|_| ())
-                .ok_or_else(|| access::grant_not_found(grant_id))
+            let row = grant_row_id(&rec.key_id, grant_id);
+            if ks.grants.get(&row).is_none() {
+                return Err(access::grant_not_found(grant_id));
+            }
+            ks.stop_if_dry_run()?;
+            ks.grants.remove(&row);
+            Ok(())
         })
     }
 
