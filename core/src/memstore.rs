@@ -844,10 +844,8 @@ impl MemKeystore {
         key_id: &str,
         description: &str,
     ) -> Result<()> {
-        let params = RequestParameters {
-            description: Some(description.to_string()),
-            ..RequestParameters::key(key_id)
-        };
+        let mut params = RequestParameters::key(key_id);
+        params.description = Some(description.to_string());
         self.call(rng, now, "UpdateKeyDescription", params, |ks, rng, call| {
             ks.modify_authorized(
                 rng,
@@ -900,10 +898,8 @@ impl MemKeystore {
         key_id: &str,
         pending_window_in_days: Option<u32>,
     ) -> Result<ScheduleKeyDeletionResponse> {
-        let params = RequestParameters {
-            pending_window_in_days,
-            ..RequestParameters::key(key_id)
-        };
+        let mut params = RequestParameters::key(key_id);
+        params.pending_window_in_days = pending_window_in_days;
         self.call(rng, now, "ScheduleKeyDeletion", params, |ks, rng, call| {
             let out = ks.modify_authorized(
                 rng,
@@ -960,10 +956,8 @@ impl MemKeystore {
         key_id: &str,
         rotation_period_in_days: Option<u32>,
     ) -> Result<()> {
-        let params = RequestParameters {
-            rotation_period_in_days,
-            ..RequestParameters::key(key_id)
-        };
+        let mut params = RequestParameters::key(key_id);
+        params.rotation_period_in_days = rotation_period_in_days;
         self.call(rng, now, "EnableKeyRotation", params, |ks, rng, call| {
             ks.modify_authorized(
                 rng,
@@ -2092,10 +2086,8 @@ impl MemKeystore {
         now: u64,
         req: &GetParametersForImportRequest,
     ) -> Result<GetParametersForImportResponse> {
-        let params = RequestParameters {
-            wrapping_algorithm: req.wrapping_algorithm.map(|a| a.as_str().to_string()),
-            ..RequestParameters::key(&req.key_id)
-        };
+        let mut params = RequestParameters::key(&req.key_id);
+        params.wrapping_algorithm = req.wrapping_algorithm.map(|a| a.as_str().to_string());
         self.call(
             rng,
             now,
@@ -2127,11 +2119,9 @@ impl MemKeystore {
         now: u64,
         req: &ImportKeyMaterialRequest,
     ) -> Result<()> {
-        let params = RequestParameters {
-            expiration_model: req.expiration_model.map(|m| m.as_str().to_string()),
-            valid_to: req.valid_to,
-            ..RequestParameters::key(&req.key_id)
-        };
+        let mut params = RequestParameters::key(&req.key_id);
+        params.expiration_model = req.expiration_model.map(|m| m.as_str().to_string());
+        params.valid_to = req.valid_to;
         self.call(rng, now, "ImportKeyMaterial", params, |ks, rng, call| {
             ks.modify_authorized(
                 rng,
@@ -2269,10 +2259,8 @@ impl MemKeystore {
         now: u64,
         number_of_bytes: u32,
     ) -> Result<GenerateRandomResponse> {
-        let params = RequestParameters {
-            number_of_bytes: Some(number_of_bytes),
-            ..Default::default()
-        };
+        let mut params = RequestParameters::NONE;
+        params.number_of_bytes = Some(number_of_bytes);
         self.call(rng, now, "GenerateRandom", params, |_, rng, _| {
             Ok(GenerateRandomResponse {
                 plaintext: ops::generate_random(rng, number_of_bytes)?,
