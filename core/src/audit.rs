@@ -1124,7 +1124,10 @@ mod tests {
     #[test]
     fn none_is_the_default() {
         assert_eq!(RequestParameters::NONE, RequestParameters::default());
-        assert_eq!(RequestParameters::NONE.to_value(), Value::Object(Map::new()));
+        assert_eq!(
+            RequestParameters::NONE.to_value(),
+            Value::Object(Map::new())
+        );
     }
 
     /// The day-by-day reference the constant-time conversion replaced.
