@@ -747,7 +747,8 @@ fn write_canonical(value: &Value, out: &mut String) {
     }
 }
 
-fn write_string(s: &str, out: &mut String) {
+/// `s` as a JSON string (quoted, escaped as `serde_json` escapes), appended to `out`.
+pub(crate) fn write_string(s: &str, out: &mut String) {
     // serde_json's escaping (docs/FORMAT.md, "Canonical record bytes"):
     // `"` and `\\`, the five short control escapes, `\u00xx` for the other
     // code points below U+0020, everything else literal.
