@@ -20,7 +20,8 @@
 //! the administrator), is authorized by the key policy and grants, and
 //! appends one event to the in-memory audit log ([`MemKeystore::audit_lines`],
 //! [`MemKeystore::verify_audit_log`]) whether it succeeds, is denied or
-//! fails.
+//! fails. Dry runs ([`MemKeystore::set_dry_run`]) are the native
+//! keystore's too.
 
 use alloc::borrow::ToOwned;
 use alloc::format;
