@@ -26,6 +26,7 @@ pub mod paging;
 pub mod policy;
 pub mod seal;
 pub mod secret;
+mod sorted_map;
 
 pub use context::EncryptionContext;
 pub use error::{Error, ErrorKind, Result};

@@ -1,4 +1,5 @@
-//! An in-memory keystore: key records, aliases and grants in ordered maps,
+//! An in-memory keystore: key records, aliases and grants in ordered maps
+//! (vectors sorted by ID),
 //! with one method per KMS operation delegating to [`crate::ops`]. It is what the
 //! WebAssembly package (and any embedder without a filesystem) runs on;
 //! persistence is the caller's choice through the sealed export
@@ -19,10 +20,10 @@
 //! the administrator), is authorized by the key policy and grants, and
 //! appends one event to the in-memory audit log ([`MemKeystore::audit_lines`],
 //! [`MemKeystore::verify_audit_log`]) whether it succeeds, is denied or
-//! fails.
+//! fails. Dry runs ([`MemKeystore::set_dry_run`]) are the native
+//! keystore's too.
 
 use alloc::borrow::ToOwned;
-use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -49,6 +50,7 @@ use crate::paging::{
 };
 use crate::policy::{default_key_policy, Policy, PolicyRequest, DEFAULT_POLICY_NAME};
 use crate::seal::RootKey;
+use crate::sorted_map::SortedMap;
 
 /// A keystore held in memory. `Debug` shows the keystore ID and the number
 /// of keys only.
@@ -58,10 +60,10 @@ pub struct MemKeystore {
     config: KeystoreConfig,
     /// `meta/kdf` of a passphrase keystore, carried through export/import.
     kdf: Vec<u8>,
-    keys: BTreeMap<String, KeyRecord>,
-    aliases: BTreeMap<String, AliasRecord>,
+    keys: SortedMap<KeyRecord>,
+    aliases: SortedMap<AliasRecord>,
     /// Grants by row ID (`<key ID>/<grant ID>`, [`grant_row_id`]).
-    grants: BTreeMap<String, Grant>,
+    grants: SortedMap<Grant>,
     /// The administrator principal (the configured one, else the account root).
     admin: String,
     /// The default key policy, for `admin`.
@@ -69,6 +71,8 @@ pub struct MemKeystore {
     /// The principal calls act for ([`act_as`](MemKeystore::act_as)); the
     /// administrator when `None`.
     principal: Option<String>,
+    /// Whether calls are dry runs ([`set_dry_run`](MemKeystore::set_dry_run)).
+    dry_run: bool,
     /// The audit log: one chained JSON line per operation, oldest first.
     audit: Vec<String>,
     /// Count and chain value of the last line of `audit`.
@@ -166,9 +170,9 @@ impl MemKeystore {
                 audit_log: false,
             },
             Vec::new(),
-            BTreeMap::new(),
-            BTreeMap::new(),
-            BTreeMap::new(),
+            SortedMap::new(),
+            SortedMap::new(),
+            SortedMap::new(),
         )
     }
 
@@ -176,9 +180,9 @@ impl MemKeystore {
         root: RootKey,
         config: KeystoreConfig,
         kdf: Vec<u8>,
-        keys: BTreeMap<String, KeyRecord>,
-        aliases: BTreeMap<String, AliasRecord>,
-        grants: BTreeMap<String, Grant>,
+        keys: SortedMap<KeyRecord>,
+        aliases: SortedMap<AliasRecord>,
+        grants: SortedMap<Grant>,
     ) -> Result<Self> {
         let admin = access::admin_principal(&config.admin_principal, &config.account);
         let default_policy = access::default_policy(&admin)?;
@@ -192,6 +196,7 @@ impl MemKeystore {
             admin,
             default_policy,
             principal: None,
+            dry_run: false,
             audit: Vec::new(),
             audit_head: Checkpoint::genesis(),
         })
@@ -225,17 +230,17 @@ impl MemKeystore {
         let config = export.config()?;
         validate_region_account(&config.region, &config.account)?;
         let bad = || Error::internal("the sealed keystore export holds a malformed record");
-        let mut keys = BTreeMap::new();
+        let mut keys = SortedMap::new();
         for row in &export.keys {
             let rec: KeyRecord = serde_json::from_slice(&row.body).map_err(|_| bad())?;
             keys.insert(row.id.clone(), rec);
         }
-        let mut aliases = BTreeMap::new();
+        let mut aliases = SortedMap::new();
         for row in &export.aliases {
             let a: AliasRecord = serde_json::from_slice(&row.body).map_err(|_| bad())?;
             aliases.insert(row.id.clone(), a);
         }
-        let mut grants = BTreeMap::new();
+        let mut grants = SortedMap::new();
         for row in &export.grants {
             let g: Grant = serde_json::from_slice(&row.body).map_err(|_| bad())?;
             grants.insert(row.id.clone(), g);
@@ -276,7 +281,7 @@ impl MemKeystore {
     fn rows<T: serde::Serialize>(
         &self,
         kind: &[u8],
-        records: &BTreeMap<String, T>,
+        records: &SortedMap<T>,
     ) -> Result<Vec<ExportRow>> {
         records
             .iter()
@@ -316,6 +321,40 @@ impl MemKeystore {
         self.principal = principal.map(ToString::to_string);
     }
 
+    /// Makes the following calls dry runs (KMS's `DryRun` parameter) until
+    /// the next `set_dry_run(false)`: an operation of
+    /// [`access::DRY_RUN_OPERATIONS`] runs every check it would run — key
+    /// lookup, key state, key policy and grants, grant tokens, parameter
+    /// validation — and then, instead of its result, fails with
+    /// `DryRunOperationException` ([`access::dry_run_succeeded`]), or with
+    /// the error the real call would have returned. It changes nothing: a
+    /// dry-run `CreateGrant`, `RetireGrant` or `RevokeGrant` stops before
+    /// its write. (Time-driven maintenance that any access to a key
+    /// triggers — the purge of a key past its deletion date, a due
+    /// automatic rotation, the expiry of imported material — still happens.)
+    /// Any other operation fails with `ValidationException` without
+    /// running. Each call is audited, with `errorCode`
+    /// `DryRunOperationException` when it would have succeeded. As
+    /// `strongroom::Keystore::dry_run`.
+    pub fn set_dry_run(&mut self, dry_run: bool) {
+        self.dry_run = dry_run;
+    }
+
+    /// Whether calls are dry runs ([`set_dry_run`](Self::set_dry_run)).
+    pub fn is_dry_run(&self) -> bool {
+        self.dry_run
+    }
+
+    /// Fails with `DryRunOperationException` in a dry run: called by the
+    /// operations that write, after every check passed and before the write.
+    fn stop_if_dry_run(&self) -> Result<()> {
+        if self.dry_run {
+            Err(access::dry_run_succeeded())
+        } else {
+            Ok(())
+        }
+    }
+
     /// The principal calls act for: the one given to
     /// [`act_as`](Self::act_as), else the administrator.
     pub fn principal(&self) -> &str {
@@ -344,13 +383,30 @@ impl MemKeystore {
         R: CryptoRng + ?Sized,
     {
         let mut call = Call::new(params);
-        let result = f(self, rng, &mut call);
+        let result = self.dry_run_gate(op).and_then(|()| f(self, rng, &mut call));
+        // In a dry run, `record` turns success into DryRunOperationException;
+        // the result (possibly secret) is then dropped, and zeroized if it is.
         self.record(rng, now, op, call, result.as_ref().err())?;
         result
     }
 
+    /// Refuses a dry run of an operation without KMS's `DryRun` parameter
+    /// (kept apart from the generic [`call`](Self::call)).
+    fn dry_run_gate(&self, op: &str) -> Result<()> {
+        if self.dry_run && !access::DRY_RUN_OPERATIONS.contains(&op) {
+            Err(access::dry_run_refused(
+                op,
+                "on a handle that is not a dry run",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
     /// Appends the audit event of a finished call (kept apart from the
-    /// generic [`call`](Self::call), so that it is compiled once).
+    /// generic [`call`](Self::call), so that it is compiled once). A dry
+    /// run that succeeded is recorded, and returned, as
+    /// `DryRunOperationException`.
     fn record<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
@@ -359,17 +415,21 @@ impl MemKeystore {
         call: Call,
         error: Option<&Error>,
     ) -> Result<()> {
+        let dry_run = (self.dry_run && error.is_none()).then(access::dry_run_succeeded);
+        let error = error.or(dry_run.as_ref());
         let mut random = [0u8; 32];
         rng.fill_bytes(&mut random);
         let millis = now.saturating_mul(1000);
         let account = &self.config.account;
         let event = call.event(op, self.principal(), millis, random, account, error);
-        let canonical = audit::canonical_record(&event.to_record())?;
+        // Written directly (no JSON value tree): the bytes of
+        // `canonical_record(&event.to_record())`.
+        let canonical = event.to_canonical_record();
         let (line, head) =
             audit::chain_canonical(self.root.audit_key(), &self.audit_head, &canonical)?;
         self.audit.push(line);
         self.audit_head = head;
-        Ok(())
+        dry_run.map_or(Ok(()), Err)
     }
 
     /// The audit log: one CloudTrail-shaped JSON record per operation since
@@ -513,7 +573,7 @@ impl MemKeystore {
     fn grants_of(&self, key_id: &str) -> Vec<Grant> {
         let prefix = grant_row_id(key_id, "");
         self.grants
-            .range(prefix.clone()..)
+            .iter_from(&prefix)
             .take_while(|(id, _)| id.starts_with(&prefix))
             .map(|(_, g)| g.clone())
             .collect()
@@ -785,10 +845,8 @@ impl MemKeystore {
         key_id: &str,
         description: &str,
     ) -> Result<()> {
-        let params = RequestParameters {
-            description: Some(description.to_string()),
-            ..RequestParameters::key(key_id)
-        };
+        let mut params = RequestParameters::key(key_id);
+        params.description = Some(description.to_string());
         self.call(rng, now, "UpdateKeyDescription", params, |ks, rng, call| {
             ks.modify_authorized(
                 rng,
@@ -841,10 +899,8 @@ impl MemKeystore {
         key_id: &str,
         pending_window_in_days: Option<u32>,
     ) -> Result<ScheduleKeyDeletionResponse> {
-        let params = RequestParameters {
-            pending_window_in_days,
-            ..RequestParameters::key(key_id)
-        };
+        let mut params = RequestParameters::key(key_id);
+        params.pending_window_in_days = pending_window_in_days;
         self.call(rng, now, "ScheduleKeyDeletion", params, |ks, rng, call| {
             let out = ks.modify_authorized(
                 rng,
@@ -901,10 +957,8 @@ impl MemKeystore {
         key_id: &str,
         rotation_period_in_days: Option<u32>,
     ) -> Result<()> {
-        let params = RequestParameters {
-            rotation_period_in_days,
-            ..RequestParameters::key(key_id)
-        };
+        let mut params = RequestParameters::key(key_id);
+        params.rotation_period_in_days = rotation_period_in_days;
         self.call(rng, now, "EnableKeyRotation", params, |ks, rng, call| {
             ks.modify_authorized(
                 rng,
@@ -1421,6 +1475,7 @@ impl MemKeystore {
                     return Err(access::too_many_grants(&rec.arn))
                 }
                 None => {
+                    ks.stop_if_dry_run()?;
                     let id = grant.grant_id.clone();
                     ks.grants.insert(grant_row_id(&rec.key_id, &id), grant);
                     id
@@ -1528,6 +1583,7 @@ impl MemKeystore {
                 let named = req.key_id.as_deref().unwrap_or(&key_id);
                 ks.authorize(call, "RetireGrant", &rec, named, &no_context(), &|r| r)?;
             }
+            ks.stop_if_dry_run()?;
             ks.grants.remove(&row);
             Ok(())
         })
@@ -1549,10 +1605,13 @@ impl MemKeystore {
         self.call(rng, now, "RevokeGrant", params, |ks, rng, call| {
             validate_grant_id(grant_id)?;
             let rec = ks.load_authorized(rng, now, call, "RevokeGrant", key_id, &|r| r)?;
-            ks.grants
-                .remove(&grant_row_id(&rec.key_id, grant_id))
-                .map(|_| ())
-                .ok_or_else(|| access::grant_not_found(grant_id))
+            let row = grant_row_id(&rec.key_id, grant_id);
+            if ks.grants.get(&row).is_none() {
+                return Err(access::grant_not_found(grant_id));
+            }
+            ks.stop_if_dry_run()?;
+            ks.grants.remove(&row);
+            Ok(())
         })
     }
 
@@ -2028,10 +2087,8 @@ impl MemKeystore {
         now: u64,
         req: &GetParametersForImportRequest,
     ) -> Result<GetParametersForImportResponse> {
-        let params = RequestParameters {
-            wrapping_algorithm: req.wrapping_algorithm.map(|a| a.as_str().to_string()),
-            ..RequestParameters::key(&req.key_id)
-        };
+        let mut params = RequestParameters::key(&req.key_id);
+        params.wrapping_algorithm = req.wrapping_algorithm.map(|a| a.as_str().to_string());
         self.call(
             rng,
             now,
@@ -2063,11 +2120,9 @@ impl MemKeystore {
         now: u64,
         req: &ImportKeyMaterialRequest,
     ) -> Result<()> {
-        let params = RequestParameters {
-            expiration_model: req.expiration_model.map(|m| m.as_str().to_string()),
-            valid_to: req.valid_to,
-            ..RequestParameters::key(&req.key_id)
-        };
+        let mut params = RequestParameters::key(&req.key_id);
+        params.expiration_model = req.expiration_model.map(|m| m.as_str().to_string());
+        params.valid_to = req.valid_to;
         self.call(rng, now, "ImportKeyMaterial", params, |ks, rng, call| {
             ks.modify_authorized(
                 rng,
@@ -2205,10 +2260,8 @@ impl MemKeystore {
         now: u64,
         number_of_bytes: u32,
     ) -> Result<GenerateRandomResponse> {
-        let params = RequestParameters {
-            number_of_bytes: Some(number_of_bytes),
-            ..Default::default()
-        };
+        let mut params = RequestParameters::NONE;
+        params.number_of_bytes = Some(number_of_bytes);
         self.call(rng, now, "GenerateRandom", params, |_, rng, _| {
             Ok(GenerateRandomResponse {
                 plaintext: ops::generate_random(rng, number_of_bytes)?,

@@ -29,7 +29,7 @@ use strongroom_core::audit::RequestParameters;
 use strongroom_core::grant::Grant;
 use strongroom_core::key::{KeyIdentifier, KeyRecord};
 use strongroom_core::policy::{self, Decision, Policy, PolicyRequest};
-use strongroom_core::{EncryptionContext, Error, ErrorKind, Result};
+use strongroom_core::{EncryptionContext, Result};
 
 use crate::store::{Row, Table};
 use crate::{from_json, os_rng, to_json, Keystore};
@@ -73,31 +73,7 @@ fn audit_id_bytes() -> [u8; 32] {
 
 /// The operations that take `DryRun` in AWS KMS, and so may run on a
 /// [`Keystore::dry_run`] handle.
-pub const DRY_RUN_OPERATIONS: &[&str] = &[
-    "CreateGrant",
-    "Decrypt",
-    "DeriveSharedSecret",
-    "Encrypt",
-    "GenerateDataKey",
-    "GenerateDataKeyPair",
-    "GenerateDataKeyPairWithoutPlaintext",
-    "GenerateDataKeyWithoutPlaintext",
-    "GenerateMac",
-    "ReEncrypt",
-    "RetireGrant",
-    "RevokeGrant",
-    "Sign",
-    "Verify",
-    "VerifyMac",
-];
-
-/// KMS's answer to a dry run that would have succeeded.
-fn dry_run_succeeded() -> Error {
-    Error::new(
-        ErrorKind::DryRunOperationException,
-        "The request would have succeeded, but the DryRun option is set.",
-    )
-}
+pub use strongroom_core::access::DRY_RUN_OPERATIONS;
 
 impl Keystore {
     /// The same keystore acting for `principal` (an ARN such as
@@ -151,7 +127,7 @@ impl Keystore {
     /// `DryRunOperationException` when [`is_dry_run`](Self::is_dry_run).
     pub(crate) fn stop_if_dry_run(&self) -> Result<()> {
         if self.dry_run {
-            Err(dry_run_succeeded())
+            Err(access::dry_run_succeeded())
         } else {
             Ok(())
         }
@@ -184,12 +160,10 @@ impl Keystore {
         let result = if !self.dry_run {
             f(&mut call)
         } else if !DRY_RUN_OPERATIONS.contains(&op) {
-            Err(Error::validation(format!(
-                "{op} has no DryRun parameter; call it on a handle without dry_run()"
-            )))
+            Err(access::dry_run_refused(op, "on a handle without dry_run()"))
         } else {
             // The result (possibly secret) is dropped, and zeroized if it is.
-            f(&mut call).and_then(|_| Err(dry_run_succeeded()))
+            f(&mut call).and_then(|_| Err(access::dry_run_succeeded()))
         };
         let random = audit_id_bytes();
         let millis = self.inner.clock.now().saturating_mul(1000);
