@@ -497,8 +497,8 @@ static NEXT_SINK_ID: AtomicU64 = AtomicU64::new(1);
 thread_local! {
     /// The storage change counter this thread last read for a sink (its
     /// `id`), in the record cache's freshness check of the current call,
-    /// taken by that call's append instead of a second `PRAGMA
-    /// data_version` query. Any counter value read before the log lock will
+    /// taken by that call's append instead of a second change-counter
+    /// check. Any counter value read before the log lock will
     /// do (see [`AuditSink::checkpoint`]), so one left over by a call that
     /// appended nothing is still correct, only older.
     static OBSERVED_EPOCH: Cell<Option<(u64, u64)>> = const { Cell::new(None) };
