@@ -18,8 +18,10 @@ use crate::signal::ChangeSignal;
 
 /// The change-signal file of the keystore at `keystore_path`: `-signal`
 /// appended to the file name, as SQLite appends `-wal` and `-shm` (format in
-/// `docs/FORMAT.md`; used on Unix only). It holds two counters and never
-/// anything secret; a keystore opened without it creates it again.
+/// `docs/FORMAT.md`; used on Unix only). The keystore uses it beside its file
+/// with symbolic links resolved (for a path without links, exactly this
+/// one). It holds two counters and never anything secret; a keystore opened
+/// without it creates it again.
 pub fn signal_path(keystore_path: &Path) -> PathBuf {
     let mut name = keystore_path.as_os_str().to_owned();
     name.push("-signal");
@@ -231,7 +233,7 @@ impl SqliteStorage {
             // replaced below. A usable one is kept (its values are only
             // counters), so that no two handles of this keystore ever map
             // different signal files.
-            ChangeSignal::remove_if_invalid(&signal_path(path));
+            ChangeSignal::remove_if_invalid(&signal_path(&canonical(path)));
         }
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         if create {
@@ -250,14 +252,15 @@ impl SqliteStorage {
              CREATE TABLE IF NOT EXISTS grants (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);",
         )
         .map_err(db_err)?;
+        let path = canonical(path);
         Ok(SqliteStorage {
             conn: Mutex::new(conn),
-            path: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+            #[cfg(unix)]
+            signal: ChangeSignal::open(&signal_path(&path), &path),
+            path,
             readers: (0..READERS).map(|_| Mutex::new(None)).collect(),
             next_reader: AtomicUsize::new(0),
             epoch: AtomicU64::new(0),
-            #[cfg(unix)]
-            signal: ChangeSignal::open(&signal_path(path), path),
             #[cfg(unix)]
             signal_retired: AtomicBool::new(false),
             seen_signal: AtomicU64::new(NO_SIGNAL),
@@ -390,6 +393,25 @@ impl SqliteStorage {
             None => Err(Error::internal("no read connection")),
         }
     }
+}
+
+/// `path` with symbolic links resolved (of its directory, if the file does
+/// not exist yet), so that every handle names the same signal file however
+/// it names the keystore; `path` itself if that fails.
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path)
+        .or_else(|_| match (path.parent(), path.file_name()) {
+            (Some(dir), Some(name)) => {
+                let dir = if dir.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    dir
+                };
+                std::fs::canonicalize(dir).map(|d| d.join(name))
+            }
+            _ => Err(std::io::ErrorKind::NotFound.into()),
+        })
+        .unwrap_or_else(|_| path.to_path_buf())
 }
 
 fn data_version(conn: &Connection) -> Result<i64> {

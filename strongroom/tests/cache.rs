@@ -365,3 +365,26 @@ fn a_write_that_does_not_move_the_signal_is_seen_at_the_periodic_check() {
     std::thread::sleep(strongroom::SIGNAL_RECHECK * 2);
     expect_err(try_encrypt(&f.ks, &key, b"x"), ErrorKind::DisabledException);
 }
+
+/// A keystore opened through a symbolic link uses the signal file beside
+/// the real file, so handles naming the keystore differently share it.
+#[cfg(unix)]
+#[test]
+fn a_keystore_opened_through_a_symlink_shares_the_signal_file() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let link = f.dir.path().join("link.db");
+    std::os::unix::fs::symlink(&f.path, &link).unwrap();
+    let linked = other_handle(&link);
+    try_encrypt(&linked, &key, b"x").unwrap();
+    assert!(!strongroom::signal_path(&link).exists());
+    let before = signal_counters(&f.path);
+    f.ks.disable_key(&key).unwrap();
+    assert!(signal_counters(&f.path).0 > before.0);
+    expect_err(
+        try_encrypt(&linked, &key, b"x"),
+        ErrorKind::DisabledException,
+    );
+    linked.enable_key(&key).unwrap();
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+}
