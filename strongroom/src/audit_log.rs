@@ -98,7 +98,9 @@ use crate::Keystore;
 pub(crate) const META_AUDIT: &str = "audit-checkpoint";
 
 /// The audit log of the keystore at `keystore_path`: the same path with
-/// `.audit.jsonl` appended to the file name.
+/// `.audit.jsonl` appended to the file name. A keystore uses it beside its
+/// file with symbolic links resolved ([`Keystore::audit_log_path`](crate::Keystore::audit_log_path) names
+/// it), so that a keystore opened through a link writes the same log.
 pub fn audit_log_path(keystore_path: &Path) -> PathBuf {
     let mut name = keystore_path.as_os_str().to_owned();
     name.push(".audit.jsonl");

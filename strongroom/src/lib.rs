@@ -275,7 +275,7 @@ impl Keystore {
         // verify. Removed only now that the new file exists: a create that
         // fails (e.g. AlreadyExistsException) never touches another
         // keystore's log.
-        let _ = std::fs::remove_file(audit_log_path(path.as_ref()));
+        let _ = std::fs::remove_file(audit_log_path(&store::canonical(path.as_ref())));
         let mut id = [0u8; 16];
         rand_core::Rng::fill_bytes(&mut rng, &mut id);
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -288,7 +288,7 @@ impl Keystore {
             admin_principal,
             audit_log: true,
         };
-        let audit_path = audit_log_path(path.as_ref());
+        let audit_path = audit_log_path(&store::canonical(path.as_ref()));
         let body = to_json(&config)?;
         let check = root_key.check_value(config.keystore_id.as_bytes())?;
         let config_tag = root_key.mac_record(b"meta", META_CONFIG.as_bytes(), &body)?;
@@ -391,7 +391,7 @@ impl Keystore {
                 root_key,
                 config,
                 Arc::new(SystemClock),
-                audit_log_path(path.as_ref()),
+                audit_log_path(&store::canonical(path.as_ref())),
                 default_policy,
             )),
             principal: None,

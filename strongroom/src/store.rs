@@ -398,7 +398,7 @@ impl SqliteStorage {
 /// `path` with symbolic links resolved (of its directory, if the file does
 /// not exist yet), so that every handle names the same signal file however
 /// it names the keystore; `path` itself if that fails.
-fn canonical(path: &Path) -> PathBuf {
+pub(crate) fn canonical(path: &Path) -> PathBuf {
     std::fs::canonicalize(path)
         .or_else(|_| match (path.parent(), path.file_name()) {
             (Some(dir), Some(name)) => {

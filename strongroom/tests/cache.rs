@@ -366,8 +366,9 @@ fn a_write_that_does_not_move_the_signal_is_seen_at_the_periodic_check() {
     expect_err(try_encrypt(&f.ks, &key, b"x"), ErrorKind::DisabledException);
 }
 
-/// A keystore opened through a symbolic link uses the signal file beside
-/// the real file, so handles naming the keystore differently share it.
+/// A keystore opened through a symbolic link uses the signal file (and the
+/// audit log) beside the real file, so handles naming the keystore
+/// differently share them.
 #[cfg(unix)]
 #[test]
 fn a_keystore_opened_through_a_symlink_shares_the_signal_file() {
@@ -378,6 +379,7 @@ fn a_keystore_opened_through_a_symlink_shares_the_signal_file() {
     let linked = other_handle(&link);
     try_encrypt(&linked, &key, b"x").unwrap();
     assert!(!strongroom::signal_path(&link).exists());
+    assert_eq!(linked.audit_log_path(), f.ks.audit_log_path());
     let before = signal_counters(&f.path);
     f.ks.disable_key(&key).unwrap();
     assert!(signal_counters(&f.path).0 > before.0);
@@ -387,4 +389,5 @@ fn a_keystore_opened_through_a_symlink_shares_the_signal_file() {
     );
     linked.enable_key(&key).unwrap();
     try_encrypt(&f.ks, &key, b"x").unwrap();
+    assert_eq!(f.ks.verify_audit_log().unwrap().fault, None);
 }
