@@ -106,7 +106,9 @@ use crate::Keystore;
 pub(crate) const META_AUDIT: &str = "audit-checkpoint";
 
 /// The audit log of the keystore at `keystore_path`: the same path with
-/// `.audit.jsonl` appended to the file name.
+/// `.audit.jsonl` appended to the file name. A keystore uses it beside its
+/// file with symbolic links resolved ([`Keystore::audit_log_path`](crate::Keystore::audit_log_path) names
+/// it), so that a keystore opened through a link writes the same log.
 pub fn audit_log_path(keystore_path: &Path) -> PathBuf {
     let mut name = keystore_path.as_os_str().to_owned();
     name.push(".audit.jsonl");
@@ -516,8 +518,8 @@ static NEXT_SINK_ID: AtomicU64 = AtomicU64::new(1);
 thread_local! {
     /// The storage change counter this thread last read for a sink (its
     /// `id`), in the record cache's freshness check of the current call,
-    /// taken by that call's append instead of a second `PRAGMA
-    /// data_version` query. Any counter value read before the log lock will
+    /// taken by that call's append instead of a second change-counter
+    /// check. Any counter value read before the log lock will
     /// do (see [`AuditSink::checkpoint`]), so one left over by a call that
     /// appended nothing is still correct, only older.
     static OBSERVED_EPOCH: Cell<Option<(u64, u64)>> = const { Cell::new(None) };

@@ -1,5 +1,5 @@
-//! What is on disk: after many operations the keystore file and its WAL and
-//! shared-memory files hold no key material, root key, plaintext or data
+//! What is on disk: after many operations the keystore file and its WAL,
+//! shared-memory and change-signal files hold no key material, root key, plaintext or data
 //! key; secret types print no bytes; edits of stored metadata are detected.
 #![allow(clippy::unwrap_used)]
 
@@ -24,7 +24,7 @@ fn random_bytes(n: u32) -> Vec<u8> {
 
 fn side_files(path: &Path) -> Vec<PathBuf> {
     let mut v = vec![path.to_path_buf()];
-    for suffix in ["-wal", "-shm", "-journal"] {
+    for suffix in ["-wal", "-shm", "-journal", "-signal"] {
         let mut p = path.as_os_str().to_owned();
         p.push(suffix);
         v.push(PathBuf::from(p));
@@ -243,6 +243,14 @@ fn no_secret_bytes_on_disk() {
     };
     let open_files = check("while open");
     assert!(open_files >= 2, "expected the WAL files while open");
+    // The change-signal file (Unix) is among the files scanned.
+    #[cfg(unix)]
+    assert!(
+        read_all(&f.path)
+            .iter()
+            .any(|(p, b)| *p == strongroom::signal_path(&f.path) && b.len() == 64),
+        "expected the signal file"
+    );
     drop(f.ks);
     check("after close");
 }
