@@ -236,9 +236,7 @@ fn summary_json(s: &EnvelopeSummary, out: &str) -> Value {
 }
 
 fn print(v: &Value) -> Result<(), Error> {
-    let s = serde_json::to_string_pretty(v).map_err(|e| Error::internal(e.to_string()))?;
-    println!("{s}");
-    Ok(())
+    crate::output::print(crate::OutputFormat::Json, v)
 }
 
 /// `encrypt-file`.

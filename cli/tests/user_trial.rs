@@ -1,0 +1,435 @@
+//! Defects found by a user trial of the `strongroom` command: root key
+//! sources and their precedence, output files that would clobber the
+//! keystore, secrets in output files, closed pipes, interrupted
+//! `decrypt-file`, audit filters and `-` as an output path.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use base64::Engine;
+
+const BIN: &str = env!("CARGO_BIN_EXE_strongroom");
+
+/// The command on `keystore`, with none of the Strongroom variables of the
+/// test's own environment.
+fn cmd(keystore: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.env_remove("STRONGROOM_ROOT_KEY")
+        .env_remove("STRONGROOM_ROOT_KEY_FILE")
+        .env_remove("STRONGROOM_KEYSTORE")
+        .env_remove("STRONGROOM_PRINCIPAL")
+        .arg("--keystore")
+        .arg(keystore);
+    c
+}
+
+fn run(keystore: &Path, args: &[&str]) -> Output {
+    cmd(keystore).args(args).output().unwrap()
+}
+
+/// Runs a command that must succeed and returns its stdout as JSON (Null if empty).
+#[track_caller]
+fn ok(keystore: &Path, args: &[&str]) -> serde_json::Value {
+    json_of(&run(keystore, args), args)
+}
+
+#[track_caller]
+fn json_of(out: &Output, what: &[&str]) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{what:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.stdout.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+/// Asserts that `out` failed with exit code 1 naming `exception` and
+/// containing `text` on stderr.
+#[track_caller]
+fn failed(out: &Output, exception: &str, text: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
+    assert!(
+        out.stdout.is_empty(),
+        "printed on failure: {:?}",
+        out.stdout
+    );
+    assert!(
+        err.contains(&format!("({exception})")) && err.contains(text),
+        "expected {exception} with {text:?}, got {err:?}"
+    );
+}
+
+fn setup() -> (tempfile::TempDir, PathBuf, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    ok(&ks, &["init"]);
+    let key = ok(&ks, &["create-key"])["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (dir, ks, key)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[cfg(unix)]
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn passphrase_env_must_be_set_and_not_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("p.db");
+    let unset = cmd(&ks)
+        .env_remove("SR_TEST_UNSET_PASSPHRASE")
+        .args(["--passphrase-env", "SR_TEST_UNSET_PASSPHRASE", "init"])
+        .output()
+        .unwrap();
+    failed(&unset, "ValidationException", "SR_TEST_UNSET_PASSPHRASE");
+    assert!(
+        !ks.exists(),
+        "a keystore was created under an unset variable"
+    );
+
+    let empty = cmd(&ks)
+        .env("SR_TEST_PASSPHRASE", "")
+        .args(["--passphrase-env", "SR_TEST_PASSPHRASE", "init"])
+        .output()
+        .unwrap();
+    failed(&empty, "ValidationException", "empty passphrase");
+    assert!(
+        !ks.exists(),
+        "a keystore was created under an empty passphrase"
+    );
+
+    // A real passphrase works, and opening with the variable unset fails
+    // rather than trying the empty passphrase.
+    let good = cmd(&ks)
+        .env("SR_TEST_PASSPHRASE", "correct horse")
+        .args(["--passphrase-env", "SR_TEST_PASSPHRASE", "init"])
+        .output()
+        .unwrap();
+    json_of(&good, &["init"]);
+    let list = cmd(&ks)
+        .env_remove("SR_TEST_PASSPHRASE")
+        .args(["--passphrase-env", "SR_TEST_PASSPHRASE", "list-keys"])
+        .output()
+        .unwrap();
+    failed(&list, "ValidationException", "SR_TEST_PASSPHRASE");
+}
+
+#[test]
+fn export_keystore_refuses_to_overwrite_the_keystore_files() {
+    let (dir, ks, _) = setup();
+    let key_file = dir.path().join("ks.key");
+    let audit = dir.path().join("ks.db.audit.jsonl");
+    assert!(audit.exists());
+    let before: Vec<Vec<u8>> = [&ks, &key_file, &audit]
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let via_dotdot = sub.join("..").join("ks.key");
+    let wal = dir.path().join("ks.db-wal");
+    for (target, what) in [
+        (&key_file, "root key file"),
+        (&via_dotdot, "root key file"),
+        (&ks, "the keystore"),
+        (&audit, "audit log"),
+        (&wal, "write-ahead log"),
+    ] {
+        let out = run(&ks, &["export-keystore", "--outfile", s(target)]);
+        failed(&out, "ValidationException", what);
+    }
+    // A hard link to the key file is the same file.
+    let link = dir.path().join("link.bin");
+    std::fs::hard_link(&key_file, &link).unwrap();
+    failed(
+        &run(&ks, &["export-keystore", "--outfile", s(&link)]),
+        "ValidationException",
+        "root key file",
+    );
+    let after: Vec<Vec<u8>> = [&ks, &key_file, &audit]
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    assert!(before == after, "a keystore file changed");
+    ok(&ks, &["list-keys"]);
+
+    // The other writers check the same files.
+    failed(
+        &run(
+            &ks,
+            &[
+                "generate-random",
+                "--number-of-bytes",
+                "32",
+                "--outfile",
+                s(&key_file),
+            ],
+        ),
+        "ValidationException",
+        "root key file",
+    );
+    let msg = dir.path().join("m.bin");
+    std::fs::write(&msg, b"x").unwrap();
+    failed(
+        &run(&ks, &["decrypt-file", "-i", s(&msg), "-o", s(&key_file)]),
+        "ValidationException",
+        "root key file",
+    );
+
+    // A good path works, and a failure to write leaves no file behind.
+    let backup = dir.path().join("backup.bin");
+    assert!(ok(&ks, &["export-keystore", "--outfile", s(&backup)]).is_null());
+    assert!(!std::fs::read(&backup).unwrap().is_empty());
+    let bad = dir.path().join("missing-dir").join("backup.bin");
+    let out = run(&ks, &["export-keystore", "--outfile", s(&bad)]);
+    failed(&out, "KMSInternalException", "cannot write");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn root_key_file_flag_beats_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    let explicit = dir.path().join("explicit.key");
+    let env_key = b64(&[7u8; 32]);
+    let out = cmd(&ks)
+        .env("STRONGROOM_ROOT_KEY", &env_key)
+        .args(["--root-key-file", s(&explicit), "init"])
+        .output()
+        .unwrap();
+    let v = json_of(&out, &["init"]);
+    assert_eq!(v["RootKeyFile"], s(&explicit));
+    assert!(explicit.exists(), "init did not write --root-key-file");
+    // Sealed under the file's key, not the environment's.
+    let with_file = cmd(&ks)
+        .env("STRONGROOM_ROOT_KEY", &env_key)
+        .args(["--root-key-file", s(&explicit), "list-keys"])
+        .output()
+        .unwrap();
+    json_of(&with_file, &["list-keys"]);
+    let with_env = cmd(&ks)
+        .env("STRONGROOM_ROOT_KEY", &env_key)
+        .arg("list-keys")
+        .output()
+        .unwrap();
+    assert_eq!(with_env.status.code(), Some(1));
+    // The variable still beats STRONGROOM_ROOT_KEY_FILE (both environment).
+    let env_file = cmd(&ks)
+        .env("STRONGROOM_ROOT_KEY", &env_key)
+        .env("STRONGROOM_ROOT_KEY_FILE", &explicit)
+        .arg("list-keys")
+        .output()
+        .unwrap();
+    assert_eq!(env_file.status.code(), Some(1));
+}
+
+#[test]
+fn secrets_written_to_files_are_private_and_not_printed() {
+    let (dir, ks, key) = setup();
+    let f = |n: &str| dir.path().join(n);
+
+    let v = ok(
+        &ks,
+        &[
+            "generate-data-key",
+            "--key-id",
+            &key,
+            "--key-spec",
+            "AES_256",
+            "--outfile",
+            s(&f("dk")),
+            "--ciphertext-outfile",
+            s(&f("dk.blob")),
+        ],
+    );
+    assert!(v.get("Plaintext").is_none(), "{v}");
+    assert!(v["CiphertextBlob"].is_string());
+    assert_eq!(std::fs::read(f("dk")).unwrap().len(), 32);
+    #[cfg(unix)]
+    assert_eq!(mode(&f("dk")), 0o600);
+
+    let v = ok(
+        &ks,
+        &[
+            "decrypt",
+            "--ciphertext-blob",
+            &format!("fileb://{}", s(&f("dk.blob"))),
+            "--outfile",
+            s(&f("dk2")),
+        ],
+    );
+    assert!(v.get("Plaintext").is_none(), "{v}");
+    assert_eq!(
+        std::fs::read(f("dk2")).unwrap(),
+        std::fs::read(f("dk")).unwrap()
+    );
+    #[cfg(unix)]
+    assert_eq!(mode(&f("dk2")), 0o600);
+    // Overwriting an existing world-readable file leaves a private one.
+    std::fs::write(f("old"), b"public").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(f("old"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let v = ok(
+        &ks,
+        &[
+            "decrypt",
+            "--ciphertext-blob",
+            &format!("fileb://{}", s(&f("dk.blob"))),
+            "--outfile",
+            s(&f("old")),
+        ],
+    );
+    assert!(v.get("Plaintext").is_none());
+    #[cfg(unix)]
+    assert_eq!(mode(&f("old")), 0o600);
+
+    // Without --outfile the plaintext is printed, as the AWS CLI does.
+    let v = ok(
+        &ks,
+        &[
+            "decrypt",
+            "--ciphertext-blob",
+            &format!("fileb://{}", s(&f("dk.blob"))),
+        ],
+    );
+    assert!(v["Plaintext"].is_string());
+
+    let pair = ok(
+        &ks,
+        &[
+            "generate-data-key-pair",
+            "--key-id",
+            &key,
+            "--key-pair-spec",
+            "ECC_NIST_P256",
+            "--private-key-outfile",
+            s(&f("priv.der")),
+        ],
+    );
+    assert!(pair.get("PrivateKeyPlaintext").is_none(), "{pair}");
+    assert!(pair["PublicKey"].is_string());
+    #[cfg(unix)]
+    assert_eq!(mode(&f("priv.der")), 0o600);
+
+    let agree = ok(
+        &ks,
+        &[
+            "create-key",
+            "--key-spec",
+            "ECC_NIST_P256",
+            "--key-usage",
+            "KEY_AGREEMENT",
+        ],
+    )["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let peer = pair["PublicKey"].as_str().unwrap();
+    let v = ok(
+        &ks,
+        &[
+            "derive-shared-secret",
+            "--key-id",
+            &agree,
+            "--key-agreement-algorithm",
+            "ECDH",
+            "--public-key",
+            peer,
+            "--outfile",
+            s(&f("z")),
+        ],
+    );
+    assert!(v.get("SharedSecret").is_none(), "{v}");
+    assert_eq!(std::fs::read(f("z")).unwrap().len(), 32);
+    #[cfg(unix)]
+    assert_eq!(mode(&f("z")), 0o600);
+
+    // The wrapped copy is written first: if it cannot be, there is no
+    // plaintext data key on disk either.
+    let out = run(
+        &ks,
+        &[
+            "generate-data-key",
+            "--key-id",
+            &key,
+            "--key-spec",
+            "AES_256",
+            "--outfile",
+            s(&f("lonely")),
+            "--ciphertext-outfile",
+            s(&f("no-such-dir/lonely.blob")),
+        ],
+    );
+    failed(&out, "KMSInternalException", "cannot write");
+    assert!(
+        !f("lonely").exists(),
+        "plaintext data key left without its wrapped copy"
+    );
+}
+
+/// Runs `args` with stdout a pipe whose read end is closed before the
+/// command writes, and returns its exit status and stderr.
+fn with_closed_stdout(keystore: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let mut child = cmd(keystore)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Dropping our only read end closes the pipe: every write gets EPIPE.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_stdout_is_a_quiet_exit() {
+    let (_dir, ks, key) = setup();
+    for _ in 0..3 {
+        ok(&ks, &["create-key"]);
+    }
+    for args in [
+        &["list-keys"][..],
+        &["audit", "show"],
+        &["--output", "text", "audit", "show"],
+        &["describe-key", "--key-id", &key],
+    ] {
+        let (code, err) = with_closed_stdout(&ks, args);
+        assert!(
+            code == Some(141) || code == Some(0),
+            "{args:?}: exit {code:?}, stderr {err:?}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: {err}");
+    }
+}
