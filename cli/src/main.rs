@@ -537,16 +537,19 @@ enum AuditCommand {
     /// Show events, oldest first (`--output json` for the records, `text` for
     /// a table). The global `--principal` filters by caller here.
     Show {
-        /// Key ID or key ARN.
+        /// Key ID or key ARN (not an alias: records name keys by ID and
+        /// ARN; an alias is refused with ValidationException).
         #[arg(long)]
         key_id: Option<String>,
         /// KMS operation, e.g. `Encrypt`.
         #[arg(long)]
         event_name: Option<String>,
-        /// RFC 3339 UTC (`2024-01-01T00:00:00Z`) or a date prefix.
+        /// RFC 3339 UTC (`2024-01-01T00:00:00Z`) or a prefix of it cut at a
+        /// field (`2024-01-01`, `2024-01-01T10`); anything else is a
+        /// ValidationException.
         #[arg(long)]
         start_time: Option<String>,
-        /// RFC 3339 UTC or a date prefix (inclusive).
+        /// As --start-time; inclusive (a date prefix includes that whole day).
         #[arg(long)]
         end_time: Option<String>,
     },
@@ -904,8 +907,14 @@ fn run(cli: &Cli) -> Result<(), Error> {
         open: &open_as,
     };
     match &cli.command {
-        Command::EncryptFile(a) => return envelope_cmd::encrypt_file(&ectx, a),
-        Command::DecryptFile(a) => return envelope_cmd::decrypt_file(&ectx, a),
+        Command::EncryptFile(a) => {
+            remove_partial_outputs_on_signals()?;
+            return envelope_cmd::encrypt_file(&ectx, a);
+        }
+        Command::DecryptFile(a) => {
+            remove_partial_outputs_on_signals()?;
+            return envelope_cmd::decrypt_file(&ectx, a);
+        }
         _ => {}
     }
     let format = output_format(cli)?;
@@ -1304,12 +1313,19 @@ fn audit(
             start_time,
             end_time,
         } => {
+            if let Some(k) = key_id.as_deref().filter(|k| is_alias(k)) {
+                return Err(Error::validation(format!(
+                    "--key-id {k} is an alias; audit records name keys by key ID and ARN: \
+                     give the alias's TargetKeyId (list-aliases)"
+                )));
+            }
+            let time = |t: &Option<String>| t.as_deref().map(input::parse_time_prefix).transpose();
             let events = ks.audit_events(&AuditFilter {
                 key_id: key_id.clone(),
                 event_name: event_name.clone(),
                 principal: cli.principal.clone(),
-                start_time: start_time.clone(),
-                end_time: end_time.clone(),
+                start_time: time(start_time)?,
+                end_time: time(end_time)?,
             })?;
             match format {
                 OutputFormat::Json => output::print(format, &serde_json::Value::Array(events)),
@@ -1334,6 +1350,29 @@ fn audit(
             }
         }
     }
+}
+
+/// On SIGINT, SIGTERM or SIGHUP, deletes the temporary output file of
+/// `encrypt-file` / `decrypt-file` (`.strongroom-XXXXXX.partial`, which
+/// holds a prefix of the output) and exits with 128 + the signal number
+/// (130, 143, 129). The signal is handled on a thread of its own (not in a
+/// signal handler). SIGKILL cannot be caught: it leaves the file behind.
+fn remove_partial_outputs_on_signals() -> Result<(), Error> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+        .map_err(|e| Error::internal(format!("cannot handle signals: {e}")))?;
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            strongroom::envelope::remove_partial_outputs();
+            std::process::exit(128 + signal);
+        }
+    });
+    Ok(())
+}
+
+/// Whether a key identifier is an alias name or alias ARN.
+fn is_alias(k: &str) -> bool {
+    k.starts_with("alias/") || (k.starts_with("arn:") && k.contains(":alias/"))
 }
 
 fn unreachable_init() -> Result<(), Error> {

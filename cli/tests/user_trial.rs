@@ -433,3 +433,177 @@ fn a_closed_stdout_is_a_quiet_exit() {
         assert!(err.is_empty(), "{args:?}: {err}");
     }
 }
+
+/// The `.strongroom-*.partial` files in `dir`.
+fn partial_files(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy();
+            n.starts_with(".strongroom-") && n.ends_with(".partial")
+        })
+        .collect()
+}
+
+/// Starts `args` reading `input[..fed]` from a pipe held open, waits until
+/// its temporary output file holds data, sends `signal` and returns the
+/// exit code.
+fn interrupt(ks: &Path, dir: &Path, args: &[&str], input: &[u8], signal: &str) -> Option<i32> {
+    use std::io::Write;
+    let mut child = cmd(ks)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input).unwrap();
+    // Wait (without a time limit on the command's speed) until the
+    // temporary file holds part of the output.
+    loop {
+        let partial = partial_files(dir);
+        if partial
+            .iter()
+            .any(|p| std::fs::metadata(p).map(|m| m.len() > 0).unwrap_or(false))
+        {
+            break;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("{args:?} exited early: {status}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let killed = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    out.status.code()
+}
+
+#[test]
+#[cfg(unix)]
+fn interrupted_file_commands_remove_their_partial_output() {
+    let (dir, ks, key) = setup();
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    // 4 MiB of input: several of the 1 MiB chunks the commands read at a time.
+    let data: Vec<u8> = (0..4u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let plain = dir.path().join("plain.bin");
+    std::fs::write(&plain, &data).unwrap();
+    let message = dir.path().join("plain.enc");
+    ok(
+        &ks,
+        &[
+            "encrypt-file",
+            "-i",
+            s(&plain),
+            "-o",
+            s(&message),
+            "--key-id",
+            &key,
+        ],
+    );
+    let message = std::fs::read(&message).unwrap();
+
+    let out = work.join("out.bin");
+    let code = interrupt(
+        &ks,
+        &work,
+        &["decrypt-file", "-i", "-", "-o", s(&out)],
+        &message[..message.len() * 3 / 4],
+        "TERM",
+    );
+    assert_eq!(code, Some(143));
+    assert!(
+        partial_files(&work).is_empty(),
+        "{:?}",
+        partial_files(&work)
+    );
+    assert!(!out.exists());
+
+    let enc = work.join("out.enc");
+    let code = interrupt(
+        &ks,
+        &work,
+        &["encrypt-file", "-i", "-", "-o", s(&enc), "--key-id", &key],
+        &data[..data.len() * 3 / 4],
+        "INT",
+    );
+    assert_eq!(code, Some(130));
+    assert!(
+        partial_files(&work).is_empty(),
+        "{:?}",
+        partial_files(&work)
+    );
+    assert!(!enc.exists());
+
+    let code = interrupt(
+        &ks,
+        &work,
+        &["decrypt-file", "-i", "-", "-o", s(&out)],
+        &message[..message.len() / 2],
+        "HUP",
+    );
+    assert_eq!(code, Some(129));
+    assert!(
+        partial_files(&work).is_empty(),
+        "{:?}",
+        partial_files(&work)
+    );
+}
+
+#[test]
+fn audit_show_refuses_bad_filters() {
+    let (_dir, ks, key) = setup();
+    ok(
+        &ks,
+        &[
+            "create-alias",
+            "--alias-name",
+            "alias/x",
+            "--target-key-id",
+            &key,
+        ],
+    );
+    let events = ok(&ks, &["audit", "show"]);
+    let first = events[0]["eventTime"].as_str().unwrap().to_string();
+    assert_eq!(first.len(), 20, "{first}");
+    for bad in ["yesterday", "2024-13-45", "2023-02-29", "2024-01-01 10:00"] {
+        for flag in ["--start-time", "--end-time"] {
+            failed(
+                &run(&ks, &["audit", "show", flag, bad]),
+                "ValidationException",
+                bad,
+            );
+        }
+    }
+    for alias in ["alias/x", "arn:aws:kms:local-1:000000000000:alias/x"] {
+        failed(
+            &run(&ks, &["audit", "show", "--key-id", alias]),
+            "ValidationException",
+            "TargetKeyId",
+        );
+    }
+    // The documented forms still filter: the day of the first record and
+    // the full time both include it.
+    for t in [&first[..10], &first[..13], &first[..]] {
+        let v = ok(&ks, &["audit", "show", "--start-time", t, "--end-time", t]);
+        assert!(
+            v.as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["eventTime"] == first),
+            "{t}"
+        );
+    }
+    let by_key = ok(&ks, &["audit", "show", "--key-id", &key]);
+    assert!(!by_key.as_array().unwrap().is_empty());
+}
