@@ -123,6 +123,8 @@ enum Command {
     },
     /// Write the whole keystore, sealed under its root key, to a file (backup).
     ExportKeystore {
+        /// The export file (created with mode 0600, never one of the
+        /// keystore's own files), or `-` for stdout.
         #[arg(long)]
         outfile: PathBuf,
     },

@@ -607,3 +607,59 @@ fn audit_show_refuses_bad_filters() {
     let by_key = ok(&ks, &["audit", "show", "--key-id", &key]);
     assert!(!by_key.as_array().unwrap().is_empty());
 }
+
+#[test]
+fn dash_outfile_is_stdout() {
+    let (dir, ks, key) = setup();
+    let run_in = |args: &[&str]| {
+        cmd(&ks)
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run_in(&[
+        "encrypt",
+        "--key-id",
+        &key,
+        "--plaintext",
+        &b64(b"hello"),
+        "--outfile",
+        "-",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Only the raw blob on stdout, no JSON.
+    assert!(serde_json::from_slice::<serde_json::Value>(&out.stdout).is_err());
+    let blob = out.stdout;
+    let v = ok(&ks, &["decrypt", "--ciphertext-blob", &b64(&blob)]);
+    assert_eq!(v["Plaintext"], b64(b"hello"));
+
+    let out = run_in(&["export-keystore", "--outfile", "-"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!out.stdout.is_empty());
+    let copy = dir.path().join("copy.db");
+    let exported = dir.path().join("exported.bin");
+    std::fs::write(&exported, &out.stdout).unwrap();
+    let import = cmd(&copy)
+        .args(["--root-key-file", s(&dir.path().join("ks.key"))])
+        .args(["import-keystore", "--infile", s(&exported)])
+        .output()
+        .unwrap();
+    json_of(&import, &["import-keystore"]);
+    assert!(!dir.path().join("-").exists(), "a file named - was written");
+
+    // Two outputs cannot both be stdout.
+    let out = run_in(&[
+        "generate-data-key",
+        "--key-id",
+        &key,
+        "--key-spec",
+        "AES_256",
+        "--outfile",
+        "-",
+        "--ciphertext-outfile",
+        "-",
+    ]);
+    failed(&out, "ValidationException", "only one output");
+    assert!(!dir.path().join("-").exists(), "a file named - was written");
+}
