@@ -109,7 +109,8 @@ struct OutFile {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Create a new keystore and its root key file (mode 0600).
+    /// Create a new keystore and its root key file; the keystore, its audit
+    /// log and the key file are mode 0600.
     Init {
         /// Region in ARNs.
         #[arg(long, default_value = "local-1")]
@@ -1438,6 +1439,9 @@ fn init(
         let _ = std::fs::remove_file(p);
     }
     let ks = result?;
+    // The audit log is the keystore's trail: owner-only, as the keystore
+    // (created 0600 by the library) and the root key file.
+    private_file(&strongroom::audit_log_path(&cli.keystore))?;
     #[derive(Serialize)]
     #[serde(rename_all = "PascalCase")]
     struct InitOut {
@@ -1458,6 +1462,23 @@ fn init(
         })
         .map_err(|e| Error::internal(e.to_string()))?,
     )
+}
+
+/// Creates `path` empty if absent, and makes it mode 0600.
+fn private_file(path: &Path) -> Result<(), Error> {
+    let err = |e: std::io::Error| Error::internal(format!("cannot create {}: {e}", path.display()));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        opts.mode(0o600);
+        opts.open(path).map_err(err)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(err)?;
+    }
+    #[cfg(not(unix))]
+    opts.open(path).map_err(err)?;
+    Ok(())
 }
 
 fn getrandom_fill(buf: &mut [u8]) -> Result<(), Error> {

@@ -627,7 +627,11 @@ fn dash_outfile_is_stdout() {
         "--outfile",
         "-",
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Only the raw blob on stdout, no JSON.
     assert!(serde_json::from_slice::<serde_json::Value>(&out.stdout).is_err());
     let blob = out.stdout;
@@ -635,7 +639,11 @@ fn dash_outfile_is_stdout() {
     assert_eq!(v["Plaintext"], b64(b"hello"));
 
     let out = run_in(&["export-keystore", "--outfile", "-"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!out.stdout.is_empty());
     let copy = dir.path().join("copy.db");
     let exported = dir.path().join("exported.bin");
@@ -662,4 +670,41 @@ fn dash_outfile_is_stdout() {
     ]);
     failed(&out, "ValidationException", "only one output");
     assert!(!dir.path().join("-").exists(), "a file named - was written");
+}
+
+#[test]
+#[cfg(unix)]
+fn init_makes_the_keystore_files_owner_only() {
+    let (dir, ks, key) = setup();
+    ok(
+        &ks,
+        &["encrypt", "--key-id", &key, "--plaintext", &b64(b"x")],
+    );
+    for name in [
+        "ks.db",
+        "ks.key",
+        "ks.db.audit.jsonl",
+        "ks.db-wal",
+        "ks.db-shm",
+    ] {
+        let p = dir.path().join(name);
+        if p.exists() || !name.starts_with("ks.db-") {
+            assert_eq!(mode(&p), 0o600, "{name}");
+        }
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    for args in [
+        &["--no-such-option"][..],
+        &["encrypt"],
+        &["list-keys", "--limit", "x"],
+    ] {
+        let out = run(&ks, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty());
+    }
 }
