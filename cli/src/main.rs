@@ -646,6 +646,19 @@ fn root_key_file(cli: &Cli) -> PathBuf {
         .unwrap_or_else(|| default_key_file(&cli.keystore))
 }
 
+/// A `CiphertextBlob` argument: as [`parse_blob`], 1-6144 bytes as KMS
+/// requires (`ValidationException` otherwise, not InvalidCiphertextException).
+fn parse_ciphertext_blob(s: &str) -> Result<Vec<u8>, Error> {
+    let blob = parse_blob(s)?;
+    if !(1..=6144).contains(&blob.len()) {
+        return Err(Error::validation(format!(
+            "CiphertextBlob must be 1-6144 bytes, not {}",
+            blob.len()
+        )));
+    }
+    Ok(blob)
+}
+
 fn opt_ctx(s: &Option<String>) -> Result<EncryptionContext, Error> {
     s.as_deref()
         .map(parse_context)
@@ -901,6 +914,19 @@ fn run(cli: &Cli) -> Result<(), Error> {
             "--dry-run applies to the KMS operations that take DryRun, not to this command",
         ));
     }
+    if cli.dry_run
+        && !matches!(
+            cli.command,
+            Command::EncryptFile(_) | Command::DecryptFile(_)
+        )
+    {
+        let op = operation_name(&cli.command);
+        if !strongroom::DRY_RUN_OPERATIONS.contains(&op.as_str()) {
+            return Err(Error::validation(format!(
+                "{op} has no DryRun parameter in AWS KMS: run it without --dry-run"
+            )));
+        }
+    }
     check_outputs(cli)?;
     let open = || Keystore::open(&cli.keystore, root_source(cli)?);
     // encrypt-file / decrypt-file act as --principal too, like every other command.
@@ -1045,7 +1071,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
             out,
         } => {
             let r = ks.decrypt(&DecryptRequest {
-                ciphertext_blob: parse_blob(ciphertext_blob)?,
+                ciphertext_blob: parse_ciphertext_blob(ciphertext_blob)?,
                 encryption_context: opt_ctx(encryption_context)?,
                 key_id: key_id.clone(),
                 encryption_algorithm: *encryption_algorithm,
@@ -1066,7 +1092,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
             out,
         } => {
             let r = ks.re_encrypt(&ReEncryptRequest {
-                ciphertext_blob: parse_blob(ciphertext_blob)?,
+                ciphertext_blob: parse_ciphertext_blob(ciphertext_blob)?,
                 source_encryption_context: opt_ctx(source_encryption_context)?,
                 source_key_id: source_key_id.clone(),
                 destination_key_id: destination_key_id.clone(),

@@ -708,3 +708,53 @@ fn usage_errors_exit_2() {
         assert!(out.stdout.is_empty());
     }
 }
+
+#[test]
+fn empty_ciphertext_and_dry_run_refusals_speak_cli() {
+    let (_dir, ks, key) = setup();
+    failed(
+        &run(&ks, &["decrypt", "--ciphertext-blob", ""]),
+        "ValidationException",
+        "CiphertextBlob",
+    );
+    failed(
+        &run(
+            &ks,
+            &[
+                "re-encrypt",
+                "--ciphertext-blob",
+                "",
+                "--destination-key-id",
+                &key,
+            ],
+        ),
+        "ValidationException",
+        "CiphertextBlob",
+    );
+    for args in [
+        &["--dry-run", "list-keys"][..],
+        &["--dry-run", "generate-random", "--number-of-bytes", "3"],
+        &["--dry-run", "disable-key", "--key-id", &key],
+    ] {
+        let out = run(&ks, args);
+        failed(&out, "ValidationException", "without --dry-run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("dry_run()"), "{err}");
+    }
+    // Operations that take DryRun still answer DryRunOperationException.
+    failed(
+        &run(
+            &ks,
+            &[
+                "--dry-run",
+                "encrypt",
+                "--key-id",
+                &key,
+                "--plaintext",
+                &b64(b"x"),
+            ],
+        ),
+        "DryRunOperationException",
+        "",
+    );
+}
