@@ -39,6 +39,30 @@ pub fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
     }
 }
 
+/// A writer to stdout (`-o -` of `encrypt-file` / `decrypt-file`) that
+/// records EPIPE ([`broken_pipe`]), so that the command ends quietly
+/// instead of reporting the failed write.
+#[derive(Debug)]
+pub struct NoteBrokenPipe<W>(pub W);
+
+impl<W: Write> Write for NoteBrokenPipe<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        note_broken_pipe(self.0.write(buf))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        note_broken_pipe(self.0.flush())
+    }
+}
+
+fn note_broken_pipe<T>(r: std::io::Result<T>) -> std::io::Result<T> {
+    if let Err(e) = &r {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            BROKEN_PIPE.store(true, Ordering::Relaxed);
+        }
+    }
+    r
+}
+
 /// Writes raw bytes for `--outfile -`; the JSON response is then not
 /// printed, so that stdout holds only those bytes.
 ///

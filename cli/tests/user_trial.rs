@@ -418,8 +418,26 @@ fn a_closed_stdout_is_a_quiet_exit() {
     for _ in 0..3 {
         ok(&ks, &["create-key"]);
     }
+    // Enough message that the writes cannot all fit in the pipe's buffer.
+    let big = ks.with_file_name("big.bin");
+    std::fs::write(&big, vec![7u8; 4 << 20]).unwrap();
+    let message = ks.with_file_name("big.enc");
+    ok(
+        &ks,
+        &[
+            "encrypt-file",
+            "-i",
+            s(&big),
+            "-o",
+            s(&message),
+            "--key-id",
+            &key,
+        ],
+    );
     for args in [
-        &["list-keys"][..],
+        &["encrypt-file", "-i", s(&big), "-o", "-", "--key-id", &key][..],
+        &["decrypt-file", "-i", s(&message), "-o", "-"],
+        &["list-keys"],
         &["audit", "show"],
         &["--output", "text", "audit", "show"],
         &["describe-key", "--key-id", &key],
