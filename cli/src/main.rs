@@ -48,9 +48,12 @@ struct Cli {
     #[arg(skip)]
     root_key_file_on_command_line: bool,
     /// Name of an environment variable holding the root key (base64 or hex).
+    /// Without this flag, `STRONGROOM_ROOT_KEY` holds the key itself; it is
+    /// used unless --root-key-file is given on the command line.
     #[arg(long, global = true)]
     root_key_env: Option<String>,
-    /// Name of an environment variable holding a passphrase (Argon2id root key).
+    /// Name of an environment variable holding a passphrase (Argon2id root
+    /// key); an unset variable or an empty passphrase is refused.
     #[arg(long, global = true)]
     passphrase_env: Option<String>,
     /// Output format of responses: `json` (default) or `text`. For
