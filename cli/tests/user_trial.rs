@@ -478,9 +478,10 @@ fn interrupt(ks: &Path, dir: &Path, args: &[&str], input: &[u8], signal: &str) -
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(input).unwrap();
-    // Wait (without a time limit on the command's speed) until the
-    // temporary file holds part of the output.
-    loop {
+    // Wait until the temporary file holds part of the output (polling; the
+    // bound only keeps a broken build from hanging the test run).
+    for polls in 0.. {
+        assert!(polls < 15_000, "{args:?}: no partial output appeared");
         let partial = partial_files(dir);
         if partial
             .iter()
