@@ -33,7 +33,8 @@
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 use rand_core::CryptoRng;
 use strongroom_core::api::{DecryptRequest, EncryptRequest, GenerateDataKeyRequest};
@@ -527,26 +528,106 @@ fn open_input(in_path: &Path) -> Result<File> {
     File::open(in_path).map_err(|e| io_err(&format!("cannot open {}", in_path.display()), e))
 }
 
+/// The temporary output files (`.strongroom-XXXXXX.partial`) of this
+/// process's file functions that are not yet renamed into place, and
+/// whether [`remove_partial_outputs`] has run (then no new one is made).
+static PARTIAL_OUTPUTS: Mutex<(Vec<PathBuf>, bool)> = Mutex::new((Vec::new(), false));
+
+fn partial_outputs() -> MutexGuard<'static, (Vec<PathBuf>, bool)> {
+    PARTIAL_OUTPUTS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Deletes the temporary files that the file functions ([`encrypt_to_path`],
+/// [`decrypt_to_path`] and those built on them) of this process are writing
+/// — each a `.strongroom-XXXXXX.partial` file in its output's directory,
+/// holding a prefix of the output — and makes those calls, and any later
+/// one, fail (`KMSInternalException`) instead of creating or renaming one.
+///
+/// For a process about to exit on a signal (SIGINT, SIGTERM, SIGHUP), which
+/// would otherwise leave those files behind: call it from the thread that
+/// handles the signal (not from a signal handler itself: it takes a lock
+/// and allocates), then exit. A process killed by SIGKILL cannot do this.
+pub fn remove_partial_outputs() {
+    let mut g = partial_outputs();
+    g.1 = true;
+    for p in g.0.drain(..) {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+/// A temporary file in the directory of an output, registered in
+/// [`PARTIAL_OUTPUTS`] while it exists; persisted by [`commit_temp`],
+/// deleted on drop otherwise.
+struct PartialOutput {
+    tmp: Option<tempfile::NamedTempFile>,
+    path: PathBuf,
+}
+
+impl PartialOutput {
+    fn file(&self) -> Result<&File> {
+        self.tmp
+            .as_ref()
+            .map(tempfile::NamedTempFile::as_file)
+            .ok_or_else(|| Error::internal("the temporary output file is gone"))
+    }
+}
+
+impl Drop for PartialOutput {
+    fn drop(&mut self) {
+        let mut g = partial_outputs();
+        g.0.retain(|p| p != &self.path);
+        // Deleted under the lock, so that remove_partial_outputs never
+        // races with it.
+        drop(self.tmp.take());
+    }
+}
+
+fn interrupted() -> Error {
+    Error::internal("interrupted: the temporary output file was removed")
+}
+
 /// A temporary file in the directory of `out`, persisted to `out` by
 /// [`commit_temp`] and deleted on drop otherwise.
-fn temp_beside(out: &Path) -> Result<tempfile::NamedTempFile> {
+fn temp_beside(out: &Path) -> Result<PartialOutput> {
     let dir = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    tempfile::Builder::new()
+    let mut g = partial_outputs();
+    if g.1 {
+        return Err(interrupted());
+    }
+    let tmp = tempfile::Builder::new()
         .prefix(".strongroom-")
         .suffix(".partial")
         .tempfile_in(dir)
-        .map_err(|e| io_err(&format!("cannot create a file in {}", dir.display()), e))
+        .map_err(|e| io_err(&format!("cannot create a file in {}", dir.display()), e))?;
+    let path = tmp.path().to_path_buf();
+    g.0.push(path.clone());
+    Ok(PartialOutput {
+        tmp: Some(tmp),
+        path,
+    })
 }
 
-fn commit_temp(tmp: tempfile::NamedTempFile, out: &Path) -> Result<()> {
-    tmp.as_file()
+fn commit_temp(mut partial: PartialOutput, out: &Path) -> Result<()> {
+    partial
+        .file()?
         .sync_all()
         .map_err(|e| io_err("cannot sync the output", e))?;
-    tmp.persist(out)
-        .map_err(|e| io_err(&format!("cannot write {}", out.display()), e.error))?;
+    {
+        // Renamed under the lock: remove_partial_outputs either deletes
+        // the file first (and the rename fails) or finds it renamed.
+        let mut g = partial_outputs();
+        let tmp = match (g.1, partial.tmp.take()) {
+            (false, Some(tmp)) => tmp,
+            _ => return Err(interrupted()),
+        };
+        tmp.persist(out)
+            .map_err(|e| io_err(&format!("cannot write {}", out.display()), e.error))?;
+        let path = &partial.path;
+        g.0.retain(|p| p != path);
+    }
     if let Some(dir) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         // Make the rename durable; not every platform can open a directory.
         if let Ok(d) = File::open(dir) {
@@ -572,7 +653,7 @@ pub fn encrypt_to_path(
     let tmp = temp_beside(out_path)?;
     // Unbuffered: each write is one chunk of about FILE_BUFFER_LEN bytes
     // (a `BufWriter` of that capacity copied every chunk just under it once more).
-    let mut w = tmp.as_file();
+    let mut w = tmp.file()?;
     let summary = encrypt_core(keyring, reader, &mut w, context, options, FILE_BUFFER_LEN)?;
     commit_temp(tmp, out_path)?;
     Ok(summary)
@@ -638,7 +719,7 @@ fn decrypt_to_temp(
 ) -> Result<EnvelopeSummary> {
     let tmp = temp_beside(out_path)?;
     // Unbuffered, as in `encrypt_to_path`: the plaintext of one chunk per write.
-    let mut w = tmp.as_file();
+    let mut w = tmp.file()?;
     let sink = if unsigned_only {
         Sink::UnsignedOnly(&mut w)
     } else {

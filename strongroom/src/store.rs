@@ -205,8 +205,32 @@ impl std::fmt::Debug for SqliteStorage {
     }
 }
 
+/// Creates the empty keystore file with mode 0600 (owner only: it holds
+/// sealed key material); SQLite gives its `-wal` and `-shm` files the
+/// same mode.
+fn create_private_file(path: &Path) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::new(
+            strongroom_core::ErrorKind::AlreadyExistsException,
+            format!("a keystore already exists at {}", path.display()),
+        )),
+        Err(e) => Err(Error::internal(format!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
 impl SqliteStorage {
-    /// Opens (`create = false`) or creates (`create = true`) the file.
+    /// Opens (`create = false`) or creates (`create = true`, mode 0600) the file.
     ///
     /// # Errors
     /// `NotFoundException` if opening a file that does not exist,
@@ -237,6 +261,7 @@ impl SqliteStorage {
         }
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         if create {
+            create_private_file(path)?;
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
         let conn = Connection::open_with_flags(path, flags).map_err(db_err)?;
