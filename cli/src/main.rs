@@ -766,8 +766,8 @@ fn write_file_atomic(path: &Path, bytes: &[u8], secret: bool) -> Result<(), Erro
 }
 
 /// The files of the keystore: the keystore itself, SQLite's sidecars
-/// (`-wal`, `-shm`, `-journal`), its audit log and its root key file
-/// (the one in use and the default one).
+/// (`-wal`, `-shm`, `-journal`), its change-signal file (`-signal`), its
+/// audit log and its root key file (the one in use and the default one).
 fn keystore_files(cli: &Cli) -> Vec<(PathBuf, &'static str)> {
     let sidecar = |suffix: &str| {
         let mut s = cli.keystore.as_os_str().to_owned();
@@ -779,6 +779,10 @@ fn keystore_files(cli: &Cli) -> Vec<(PathBuf, &'static str)> {
         (sidecar("-wal"), "the keystore's write-ahead log"),
         (sidecar("-shm"), "the keystore's shared-memory file"),
         (sidecar("-journal"), "the keystore's journal"),
+        (
+            strongroom::signal_path(&cli.keystore),
+            "the keystore's change-signal file",
+        ),
         (
             strongroom::audit_log_path(&cli.keystore),
             "the keystore's audit log",

@@ -146,12 +146,14 @@ fn export_keystore_refuses_to_overwrite_the_keystore_files() {
     std::fs::create_dir(&sub).unwrap();
     let via_dotdot = sub.join("..").join("ks.key");
     let wal = dir.path().join("ks.db-wal");
+    let signal = dir.path().join("ks.db-signal");
     for (target, what) in [
         (&key_file, "root key file"),
         (&via_dotdot, "root key file"),
         (&ks, "the keystore"),
         (&audit, "audit log"),
         (&wal, "write-ahead log"),
+        (&signal, "change-signal file"),
     ] {
         let out = run(&ks, &["export-keystore", "--outfile", s(target)]);
         failed(&out, "ValidationException", what);
