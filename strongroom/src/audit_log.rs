@@ -268,7 +268,7 @@ impl Keystore {
     pub(crate) fn audit_preflight(&self, tx: &mut dyn Tx) -> Result<()> {
         let cp = self.read_checkpoint(tx)?;
         let path = self.audit_log_path();
-        let f = OpenOptions::new()
+        let f = log_options()
             .create(true)
             .read(true)
             .append(true)
@@ -739,7 +739,7 @@ impl AuditSink {
                 return Ok(Some(f));
             }
         }
-        match OpenOptions::new()
+        match log_options()
             .create(create)
             .truncate(false)
             .read(true)
@@ -1026,6 +1026,19 @@ impl AuditSink {
 #[cfg(unix)]
 fn holds_checkpoint(f: &File, cp: &StoredCheckpoint) -> bool {
     cp.log_len == 0 || ends_with_chain_value(f, cp)
+}
+
+/// Options for opening the log: a log created by them is mode 0600 on Unix
+/// (owner only, as the keystore file), whatever the umask allows.
+fn log_options() -> OpenOptions {
+    #[allow(unused_mut)]
+    let mut o = OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o
 }
 
 /// The log at the path no longer holds the records the checkpoint covers.

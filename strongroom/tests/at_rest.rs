@@ -603,3 +603,32 @@ fn rolled_back_key_row_is_detected() {
         "with a forged digest the rolled-back row is authentic again"
     );
 }
+
+/// The keystore, its SQLite sidecars and its audit log are created owner
+/// only (0600) whatever the umask: they hold sealed key material and the
+/// audit trail. The signal file takes the keystore file's permissions.
+#[cfg(unix)]
+#[test]
+fn keystore_files_are_created_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = fixture();
+    let k = new_key(&f.ks);
+    f.ks.encrypt(&EncryptRequest {
+        key_id: k.key_id.clone(),
+        plaintext: Secret::from_slice(b"x"),
+        ..Default::default()
+    })
+    .unwrap();
+    let mut files = side_files(&f.path);
+    files.push(f.ks.audit_log_path().to_path_buf());
+    let mut seen = 0;
+    for p in files.iter().filter(|p| p.exists()) {
+        let mode = std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{} is {mode:o}", p.display());
+        seen += 1;
+    }
+    assert!(
+        seen >= 3,
+        "the keystore, its signal file and its audit log exist"
+    );
+}
