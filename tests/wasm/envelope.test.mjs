@@ -84,6 +84,28 @@ test('incremental encryption and decryption, chunk in and chunk out', () => {
   assert.deepEqual(decryptMessage(kr, msg).plaintext, data);
 });
 
+test('unsignedOnly refuses a signed message before any data key is unwrapped', () => {
+  const kr = aes();
+  const data = random(3000);
+  const signed = encryptMessage(kr, data, { frameLength: 512 });
+  const unsigned = encryptMessage(kr, data, { algorithmSuite: 'AES_256_GCM_HKDF_SHA512_COMMIT_KEY', frameLength: 512 });
+  // A keyring with the wrong key would fail with InvalidCiphertextException
+  // if it were asked: the ValidationException shows it never was.
+  const wrong = aes(random(32));
+  throwsCode(() => decryptMessage(wrong, signed, { unsignedOnly: true }), 'ValidationException');
+  throwsCode(() => new MessageDecryptor(wrong, { unsignedOnly: true }).update(signed), 'ValidationException');
+  throwsCode(() => decryptMessage(wrong, signed), 'InvalidCiphertextException');
+  // Unsigned messages go through, in one call and frame by frame.
+  assert.deepEqual(decryptMessage(kr, unsigned, { unsignedOnly: true }).plaintext, data);
+  const dec = new MessageDecryptor(kr, { unsignedOnly: true });
+  const out = [dec.update(unsigned.subarray(0, 1500)), dec.update(unsigned.subarray(1500))];
+  assert.ok(out[0].length > 0, 'frames are released as they authenticate');
+  assert.equal(dec.isSigned, false);
+  dec.finish();
+  assert.deepEqual(concat(out), data);
+  throwsCode(() => decryptMessage(kr, unsigned, { unsignedOnly: 'yes' }), 'ValidationException');
+});
+
 test('incremental decryption refuses a truncated message at finish()', () => {
   const kr = aes();
   const msg = encryptMessage(kr, random(5000), { frameLength: 512 });

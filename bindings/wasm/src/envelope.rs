@@ -306,7 +306,9 @@ fn encrypt_options(
     Ok((r.context("encryptionContext")?, o))
 }
 
-fn decrypt_options(options: &JsValue) -> Result<DecryptOptions> {
+/// Decryption options and `unsignedOnly` (refuse signed suites before any
+/// data key is unwrapped: `Decryptor::refuse_signed_suites`).
+fn decrypt_options(options: &JsValue) -> Result<(DecryptOptions, bool)> {
     let r = Req::new(
         options,
         &[
@@ -314,6 +316,7 @@ fn decrypt_options(options: &JsValue) -> Result<DecryptOptions> {
             "maxEncryptedDataKeys",
             "requiredEncryptionContext",
             "maxFrameBuffer",
+            "unsignedOnly",
         ],
     )?;
     let mut o = DecryptOptions::default();
@@ -325,7 +328,21 @@ fn decrypt_options(options: &JsValue) -> Result<DecryptOptions> {
     if let Some(n) = r.opt_u32("maxFrameBuffer")? {
         o.max_content_buffer = u64::from(n);
     }
-    Ok(o)
+    Ok((o, r.opt_bool("unsignedOnly")?.unwrap_or(false)))
+}
+
+/// A core decryptor over `keyring` with `options`.
+fn decryptor<'k>(
+    keyring: &'k dyn CoreKeyring,
+    (options, unsigned_only): (DecryptOptions, bool),
+    rng: &'k mut UnwrapErr<getrandom::SysRng>,
+) -> Decryptor<'k> {
+    let d = Decryptor::new(keyring, options, rng);
+    if unsigned_only {
+        d.refuse_signed_suites()
+    } else {
+        d
+    }
 }
 
 /// The authenticated header as a plain object.
@@ -528,9 +545,10 @@ pub fn decrypt_message(
 ) -> JsResult<JsValue> {
     let options = options.unwrap_or(JsValue::UNDEFINED);
     (|| {
-        let o = decrypt_options(&options)?;
-        let (pt, header) = envelope::decrypt(&keyring.inner, message, o, &mut rng())?;
-        let pt = strongroom_core::Secret::new(pt);
+        let mut rng = UnwrapErr(getrandom::SysRng);
+        let (pt, header) =
+            decryptor(&keyring.inner, decrypt_options(&options)?, &mut rng).decrypt_all(message)?;
+        let pt = Secret::new(pt);
         Ok(object(&[
             ("plaintext", Uint8Array::from(pt.expose_secret()).into()),
             ("messageHeader", header_to_js(&header)),
@@ -658,7 +676,7 @@ impl MessageDecryptor {
             Box::leak(Box::new(UnwrapErr(getrandom::SysRng)));
         Ok(MessageDecryptor {
             keyring: keyring.inner.clone(),
-            inner: Some(Decryptor::new(&CURRENT_KEYRING, o, rng)),
+            inner: Some(decryptor(&CURRENT_KEYRING, o, rng)),
         })
     }
 

@@ -333,6 +333,13 @@ export interface DecryptMessageOptions {
   requiredEncryptionContext?: EncryptionContext;
   /** Largest frame the decryptor buffers, in bytes (default 256 MiB). */
   maxFrameBuffer?: number;
+  /**
+   * Accept only unsigned algorithm suites: a signed message throws
+   * ValidationException once its header is read, before any data key is
+   * unwrapped (the AWS Encryption SDK's unsigned-only streaming mode, for
+   * callers that use each frame from `update` at once).
+   */
+  unsignedOnly?: boolean;
 }
 export interface MessageHeader {
   algorithmSuite: AlgorithmSuite;

@@ -418,6 +418,28 @@ impl<'k> Decryptor<'k> {
         }
         self.header.take().ok_or_else(Error::invalid_ciphertext)
     }
+
+    /// Decrypts the whole `message` in one call (as [`decrypt`], with this
+    /// decryptor's settings, e.g. [`Decryptor::refuse_signed_suites`]).
+    /// Nothing is returned unless the message fully authenticates; on error
+    /// any plaintext produced is wiped.
+    ///
+    /// # Errors
+    /// As [`Decryptor::update`] and [`Decryptor::finish`].
+    pub fn decrypt_all(mut self, message: &[u8]) -> Result<(Vec<u8>, MessageHeader)> {
+        // The plaintext is shorter than the message: reserving once avoids the
+        // copies of growing, which would also leave unwiped plaintext behind in
+        // the freed smaller buffers.
+        let mut out = Vec::with_capacity(message.len());
+        let r = self.update(message, &mut out).and_then(|_| self.finish());
+        match r {
+            Ok(header) => Ok((out, header)),
+            Err(e) => {
+                out.zeroize();
+                Err(e)
+            }
+        }
+    }
 }
 
 /// Decrypts a whole message in one call and returns its plaintext and
@@ -432,17 +454,5 @@ pub fn decrypt<R: CryptoRng>(
     options: DecryptOptions,
     rng: &mut R,
 ) -> Result<(Vec<u8>, MessageHeader)> {
-    let mut dec = Decryptor::new(keyring, options, rng);
-    // The plaintext is shorter than the message: reserving once avoids the
-    // copies of growing, which would also leave unwiped plaintext behind in
-    // the freed smaller buffers.
-    let mut out = Vec::with_capacity(message.len());
-    let r = dec.update(message, &mut out).and_then(|_| dec.finish());
-    match r {
-        Ok(header) => Ok((out, header)),
-        Err(e) => {
-            out.zeroize();
-            Err(e)
-        }
-    }
+    Decryptor::new(keyring, options, rng).decrypt_all(message)
 }
