@@ -21,7 +21,7 @@
 //! [`MemKeystore::verify_audit_log`]) whether it succeeds, is denied or
 //! fails.
 
-use alloc::borrow::ToOwned;
+use alloc::borrow::{Cow, ToOwned};
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -38,17 +38,15 @@ use crate::export::{ExportRow, KeystoreConfig, SealedExport, KEYSTORE_FORMAT_VER
 use crate::grant::{
     grant_row_id, grant_token, is_retiring_principal, may_retire, validate_grant_id, Grant,
 };
-use crate::key::{
-    alias_arn, validate_alias_name, AliasRecord, EncryptionAlgorithm, KeyIdentifier, KeyRecord,
-    KeySpec, KeyState,
-};
+use crate::key::{alias_arn, validate_alias_name, AliasRecord, KeyIdentifier, KeyRecord, KeyState};
 use crate::ops::{self, Env};
 use crate::paging::{
     decode_marker, encode_marker, limit_within, page_limit, paginate_index, paginate_index_within,
     LIST_ALIASES, LIST_GRANTS,
 };
-use crate::policy::{default_key_policy, Policy, PolicyRequest, DEFAULT_POLICY_NAME};
+use crate::policy::{default_key_policy, Policy, DEFAULT_POLICY_NAME};
 use crate::seal::RootKey;
+use crate::service::{self, Conditions, KeyAccess, KeyService, OwnedKey};
 
 /// A keystore held in memory. `Debug` shows the keystore ID and the number
 /// of keys only.
@@ -119,10 +117,6 @@ fn grant_page(
         next_marker,
     })
 }
-
-/// Adds an operation's condition keys to a policy request (a trait object,
-/// so that authorization is compiled once for every operation).
-type Conditions<'c> = dyn for<'a> Fn(PolicyRequest<'a>) -> PolicyRequest<'a> + 'c;
 
 fn no_context() -> EncryptionContext {
     EncryptionContext::default()
@@ -430,28 +424,7 @@ impl MemKeystore {
         grant_context: &EncryptionContext,
         build: &Conditions<'_>,
     ) -> Result<Option<Vec<Grant>>> {
-        call.touch(&rec.arn);
-        let alias =
-            match KeyIdentifier::parse(requested_as, &self.config.region, &self.config.account) {
-                Ok(KeyIdentifier::Alias(name)) => Some(name),
-                _ => None,
-            };
-        let mut req = access::key_request(self.principal(), action, rec, alias);
-        if access::needs_resource_aliases(rec) {
-            let names: Vec<String> = self
-                .aliases
-                .values()
-                .filter(|a| a.target_key_id == rec.key_id)
-                .map(|a| a.alias_name.clone())
-                .collect();
-            req.set("kms:ResourceAliases", names);
-        }
-        let req = build(req);
-        let own = access::stored_policy(rec)?;
-        let policy = own.as_ref().unwrap_or(&self.default_policy);
-        access::decide(policy, &req, grant_context, || {
-            Ok(self.grants_of(&rec.key_id))
-        })
+        service::authorize(self, call, action, rec, requested_as, grant_context, build)
     }
 
     /// Loads the key `key_id` names and authorizes `action` on it.
@@ -487,26 +460,6 @@ impl MemKeystore {
     {
         self.load_authorized(rng, now, call, action, key_id, build)?;
         self.modify(rng, now, key_id, f)
-    }
-
-    /// Loads a key for a cryptographic operation: checks the grant tokens,
-    /// loads, and authorizes `action` with `context` for grant constraints.
-    #[allow(clippy::too_many_arguments)]
-    fn load_for<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: u64,
-        call: &mut Call,
-        action: &str,
-        key_id: &str,
-        grant_tokens: &[String],
-        context: &EncryptionContext,
-        build: &Conditions<'_>,
-    ) -> Result<KeyRecord> {
-        self.check_grant_tokens(grant_tokens)?;
-        let rec = self.load(rng, now, key_id)?;
-        self.authorize(call, action, &rec, key_id, context, build)?;
-        Ok(rec)
     }
 
     /// Every grant of `key_id` (a key ID), in grant ID order.
@@ -1558,7 +1511,17 @@ impl MemKeystore {
 
     // ---- cryptographic operations ---------------------------------------------
 
-    /// Encrypt up to 4096 bytes under a symmetric key.
+    /// The service the operation flows of [`crate::service`] run on, for one
+    /// call at `now` drawing from `rng`.
+    fn service<'a, R: CryptoRng + ?Sized>(
+        &'a mut self,
+        rng: &'a mut R,
+        now: u64,
+    ) -> Service<'a, R> {
+        Service { ks: self, rng, now }
+    }
+
+    /// Encrypt up to 4096 bytes under a symmetric key ([`service::encrypt`]).
     ///
     /// # Errors
     /// `NotFoundException`, `DisabledException`, `KMSInvalidStateException`,
@@ -1569,60 +1532,14 @@ impl MemKeystore {
         now: u64,
         req: &EncryptRequest,
     ) -> Result<EncryptResponse> {
-        self.call(
-            rng,
-            now,
-            "Encrypt",
-            RequestParameters::encrypt(req),
-            |ks, rng, call| {
-                let ctx = &req.encryption_context;
-                let rec = ks.load_for(
-                    rng,
-                    now,
-                    call,
-                    "Encrypt",
-                    &req.key_id,
-                    &req.grant_tokens,
-                    ctx,
-                    &|r| access::crypto_conditions(r, req.encryption_algorithm, ctx),
-                )?;
-                ops::encrypt(&ks.env(now), rng, &rec, req)
-            },
-        )
-    }
-
-    /// The key that made a symmetric blob, checked against an optional
-    /// expected key; an unknown key is the detail-free decryption error.
-    fn blob_key<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: u64,
-        blob: &[u8],
-        expected: Option<&str>,
-    ) -> Result<KeyRecord> {
-        let header = crate::blob::parse_header(blob)?;
-        let expected_id = expected
-            .map(|k| self.load(rng, now, k).map(|r| r.key_id))
-            .transpose()?;
-        let id = header.key_id_string();
-        if expected_id.as_ref().is_some_and(|e| *e != id) {
-            return Err(Error::new(
-                ErrorKind::IncorrectKeyException,
-                "The key ID in the request does not identify a key that can decrypt the ciphertext",
-            ));
-        }
-        match self.load(rng, now, &id) {
-            Ok(r) => Ok(r),
-            Err(e) if e.kind() == ErrorKind::NotFoundException => Err(Error::invalid_ciphertext()),
-            Err(e) => Err(e),
-        }
+        service::encrypt(&mut self.service(rng, now), req)
     }
 
     /// Decrypt a symmetric ciphertext blob; a `KeyId` in the request must
     /// name the key that made it. When `KeyId` names an RSA key the
     /// ciphertext is RSAES-OAEP output and `EncryptionAlgorithm`
     /// (`RSAES_OAEP_SHA_1` / `RSAES_OAEP_SHA_256`) is required, as in KMS
-    /// ([`crate::asym::decrypt`]).
+    /// ([`service::decrypt`]).
     ///
     /// # Errors
     /// `InvalidCiphertextException` (every authentication failure,
@@ -1635,64 +1552,15 @@ impl MemKeystore {
         now: u64,
         req: &DecryptRequest,
     ) -> Result<DecryptResponse> {
-        self.call(
-            rng,
-            now,
-            "Decrypt",
-            RequestParameters::decrypt(req),
-            |ks, rng, call| ks.decrypt_authorized(rng, now, call, req),
-        )
-    }
-
-    fn decrypt_authorized<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: u64,
-        call: &mut Call,
-        req: &DecryptRequest,
-    ) -> Result<DecryptResponse> {
-        self.check_grant_tokens(&req.grant_tokens)?;
-        let ctx = &req.encryption_context;
-        if let Some(key_id) = req.key_id.as_deref() {
-            let rec = self.load(rng, now, key_id)?;
-            if rec.key_spec != KeySpec::SymmetricDefault {
-                self.authorize(call, "Decrypt", &rec, key_id, ctx, &|r| {
-                    access::rsa_decrypt_conditions(r, req.encryption_algorithm, ctx)
-                })?;
-                return crate::asym::decrypt(&self.env(now), rng, &rec, req);
-            }
-        }
-        let rec = self.blob_key(rng, now, &req.ciphertext_blob, req.key_id.as_deref())?;
-        let requested_as = req.key_id.as_deref().unwrap_or(&rec.key_id);
-        self.authorize(call, "Decrypt", &rec, requested_as, ctx, &|r| {
-            access::crypto_conditions(r, req.encryption_algorithm, ctx)
-        })?;
-        if let Some(a) = req.encryption_algorithm {
-            if a != EncryptionAlgorithm::SymmetricDefault {
-                return Err(Error::new(
-                    ErrorKind::InvalidKeyUsageException,
-                    format!("{a} is not valid for a symmetric key"),
-                ));
-            }
-        }
-        let plaintext = ops::decrypt_symmetric(
-            &self.env(now),
-            &rec,
-            &req.ciphertext_blob,
-            &req.encryption_context,
-        )?;
-        Ok(DecryptResponse {
-            key_id: rec.arn,
-            plaintext,
-            encryption_algorithm: EncryptionAlgorithm::SymmetricDefault,
-        })
+        service::decrypt(&mut self.service(rng, now), req)
     }
 
     /// ReEncrypt: decrypts under the source key and context and encrypts
     /// under the destination key and context, returning no plaintext. Either
     /// side may be an RSA `ENCRYPT_DECRYPT` key (RSAES-OAEP): an RSA source
     /// is named by `SourceKeyId` with `SourceEncryptionAlgorithm`, an RSA
-    /// destination takes `DestinationEncryptionAlgorithm`.
+    /// destination takes `DestinationEncryptionAlgorithm`
+    /// ([`service::re_encrypt`]).
     ///
     /// # Errors
     /// Those of [`decrypt`](Self::decrypt) for the source and
@@ -1703,110 +1571,7 @@ impl MemKeystore {
         now: u64,
         req: &ReEncryptRequest,
     ) -> Result<ReEncryptResponse> {
-        self.call(
-            rng,
-            now,
-            "ReEncrypt",
-            RequestParameters::re_encrypt(req),
-            |ks, rng, call| ks.re_encrypt_authorized(rng, now, call, req),
-        )
-    }
-
-    fn re_encrypt_authorized<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: u64,
-        call: &mut Call,
-        req: &ReEncryptRequest,
-    ) -> Result<ReEncryptResponse> {
-        self.check_grant_tokens(&req.grant_tokens)?;
-        let src_rsa = match req.source_key_id.as_deref() {
-            Some(k) => Some(self.load(rng, now, k)?)
-                .filter(|r| crate::asym::rsa_size(r.key_spec).is_some()),
-            None => None,
-        };
-        let src_is_rsa = src_rsa.is_some();
-        let src = match src_rsa {
-            Some(r) => r,
-            None => {
-                if req
-                    .source_encryption_algorithm
-                    .is_some_and(|a| a != EncryptionAlgorithm::SymmetricDefault)
-                {
-                    return Err(Error::new(
-                        ErrorKind::InvalidKeyUsageException,
-                        "SourceEncryptionAlgorithm is not valid for a symmetric key",
-                    ));
-                }
-                self.blob_key(rng, now, &req.ciphertext_blob, req.source_key_id.as_deref())?
-            }
-        };
-        let dst = self.load(rng, now, &req.destination_key_id)?;
-        let same = src.key_id == dst.key_id;
-        let src_as = req.source_key_id.as_deref().unwrap_or(&src.key_id);
-        let src_ctx = &req.source_encryption_context;
-        let dst_ctx = &req.destination_encryption_context;
-        self.authorize(call, "ReEncryptFrom", &src, src_as, src_ctx, &|r| {
-            access::re_encrypt_conditions(r, req.source_encryption_algorithm, src_ctx, same)
-        })?;
-        self.authorize(
-            call,
-            "ReEncryptTo",
-            &dst,
-            &req.destination_key_id,
-            dst_ctx,
-            &|r| {
-                access::re_encrypt_conditions(
-                    r,
-                    req.destination_encryption_algorithm,
-                    dst_ctx,
-                    same,
-                )
-            },
-        )?;
-        let env = self.env(now);
-        let (plaintext, source_encryption_algorithm) = if src_is_rsa {
-            let d = crate::asym::decrypt(
-                &env,
-                rng,
-                &src,
-                &DecryptRequest {
-                    ciphertext_blob: req.ciphertext_blob.clone(),
-                    encryption_context: req.source_encryption_context.clone(),
-                    key_id: Some(src.key_id.clone()),
-                    encryption_algorithm: req.source_encryption_algorithm,
-                    grant_tokens: Vec::new(),
-                },
-            )?;
-            (d.plaintext, d.encryption_algorithm)
-        } else {
-            let p = ops::decrypt_symmetric(
-                &env,
-                &src,
-                &req.ciphertext_blob,
-                &req.source_encryption_context,
-            )?;
-            (p, EncryptionAlgorithm::SymmetricDefault)
-        };
-        let r = ops::encrypt(
-            &env,
-            rng,
-            &dst,
-            &EncryptRequest {
-                key_id: dst.key_id.clone(),
-                plaintext,
-                encryption_context: req.destination_encryption_context.clone(),
-                encryption_algorithm: req.destination_encryption_algorithm,
-                grant_tokens: Vec::new(),
-            },
-        )?;
-        Ok(ReEncryptResponse {
-            ciphertext_blob: r.ciphertext_blob,
-            source_key_id: src.arn,
-            key_id: r.key_id,
-            source_encryption_algorithm,
-            destination_encryption_algorithm: r.encryption_algorithm,
-        })
+        service::re_encrypt(&mut self.service(rng, now), req)
     }
 
     /// GenerateDataKey: a data key in plaintext and encrypted under the key.
@@ -1820,36 +1585,7 @@ impl MemKeystore {
         now: u64,
         req: &GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyResponse> {
-        self.data_key(rng, now, "GenerateDataKey", req)
-    }
-
-    fn data_key<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: u64,
-        op: &str,
-        req: &GenerateDataKeyRequest,
-    ) -> Result<GenerateDataKeyResponse> {
-        self.call(
-            rng,
-            now,
-            op,
-            RequestParameters::data_key(req),
-            |ks, rng, call| {
-                let ctx = &req.encryption_context;
-                let rec = ks.load_for(
-                    rng,
-                    now,
-                    call,
-                    op,
-                    &req.key_id,
-                    &req.grant_tokens,
-                    ctx,
-                    &|r| access::crypto_conditions(r, None, ctx),
-                )?;
-                ops::generate_data_key(&ks.env(now), rng, &rec, req)
-            },
-        )
+        service::generate_data_key(&mut self.service(rng, now), "GenerateDataKey", req)
     }
 
     /// GenerateDataKeyWithoutPlaintext: only the encrypted data key.
@@ -1862,7 +1598,8 @@ impl MemKeystore {
         now: u64,
         req: &GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyWithoutPlaintextResponse> {
-        let r = self.data_key(rng, now, "GenerateDataKeyWithoutPlaintext", req)?;
+        let op = "GenerateDataKeyWithoutPlaintext";
+        let r = service::generate_data_key(&mut self.service(rng, now), op, req)?;
         Ok(GenerateDataKeyWithoutPlaintextResponse {
             ciphertext_blob: r.ciphertext_blob,
             key_id: r.key_id,
@@ -1881,22 +1618,7 @@ impl MemKeystore {
         now: u64,
         req: &SignRequest,
     ) -> Result<SignResponse> {
-        let alg = req.signing_algorithm.map(|a| a.as_str());
-        let message_type = req.message_type.map_or("RAW", |m| m.as_str());
-        let params = RequestParameters::signature(&req.key_id, alg, message_type);
-        self.call(rng, now, "Sign", params, |ks, rng, call| {
-            let rec = ks.load_for(
-                rng,
-                now,
-                call,
-                "Sign",
-                &req.key_id,
-                &req.grant_tokens,
-                &no_context(),
-                &|r| access::signing_conditions(r, alg, message_type),
-            )?;
-            crate::asym::sign(&ks.env(now), rng, &rec, req)
-        })
+        service::sign(&mut self.service(rng, now), req)
     }
 
     /// Verify a signature; one that does not verify is `KMSInvalidSignatureException`.
@@ -1909,22 +1631,7 @@ impl MemKeystore {
         now: u64,
         req: &VerifyRequest,
     ) -> Result<VerifyResponse> {
-        let alg = req.signing_algorithm.map(|a| a.as_str());
-        let message_type = req.message_type.map_or("RAW", |m| m.as_str());
-        let params = RequestParameters::signature(&req.key_id, alg, message_type);
-        self.call(rng, now, "Verify", params, |ks, rng, call| {
-            let rec = ks.load_for(
-                rng,
-                now,
-                call,
-                "Verify",
-                &req.key_id,
-                &req.grant_tokens,
-                &no_context(),
-                &|r| access::signing_conditions(r, alg, message_type),
-            )?;
-            crate::asym::verify(&ks.env(now), &rec, req)
-        })
+        service::verify(&mut self.service(rng, now), req)
     }
 
     /// GetPublicKey of an asymmetric key (SubjectPublicKeyInfo DER).
@@ -1937,16 +1644,7 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<GetPublicKeyResponse> {
-        self.call(
-            rng,
-            now,
-            "GetPublicKey",
-            RequestParameters::key(key_id),
-            |ks, rng, call| {
-                let rec = ks.load_authorized(rng, now, call, "GetPublicKey", key_id, &|r| r)?;
-                crate::asym::get_public_key(&ks.env(now), &rec)
-            },
-        )
+        service::get_public_key(&mut self.service(rng, now), key_id)
     }
 
     /// GenerateDataKeyPair: a fresh RSA or ECC key pair whose private key
@@ -1962,37 +1660,8 @@ impl MemKeystore {
         now: u64,
         req: &GenerateDataKeyPairRequest,
     ) -> Result<GenerateDataKeyPairResponse> {
-        self.data_key_pair(rng, now, "GenerateDataKeyPair", req)
-    }
-
-    fn data_key_pair<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: u64,
-        op: &str,
-        req: &GenerateDataKeyPairRequest,
-    ) -> Result<GenerateDataKeyPairResponse> {
-        self.call(
-            rng,
-            now,
-            op,
-            RequestParameters::data_key_pair(req),
-            |ks, rng, call| {
-                let ctx = &req.encryption_context;
-                let spec = req.key_pair_spec.map(|s| s.as_str());
-                let rec = ks.load_for(
-                    rng,
-                    now,
-                    call,
-                    op,
-                    &req.key_id,
-                    &req.grant_tokens,
-                    ctx,
-                    &|r| access::data_key_pair_conditions(r, spec, ctx),
-                )?;
-                crate::asym::generate_data_key_pair(&ks.env(now), rng, &rec, req)
-            },
-        )
+        let op = "GenerateDataKeyPair";
+        service::generate_data_key_pair(&mut self.service(rng, now), op, req)
     }
 
     /// GenerateDataKeyPairWithoutPlaintext: as
@@ -2007,7 +1676,8 @@ impl MemKeystore {
         now: u64,
         req: &GenerateDataKeyPairRequest,
     ) -> Result<GenerateDataKeyPairWithoutPlaintextResponse> {
-        let r = self.data_key_pair(rng, now, "GenerateDataKeyPairWithoutPlaintext", req)?;
+        let op = "GenerateDataKeyPairWithoutPlaintext";
+        let r = service::generate_data_key_pair(&mut self.service(rng, now), op, req)?;
         Ok(GenerateDataKeyPairWithoutPlaintextResponse {
             private_key_ciphertext_blob: r.private_key_ciphertext_blob,
             public_key: r.public_key,
@@ -2107,26 +1777,7 @@ impl MemKeystore {
         now: u64,
         req: &GenerateMacRequest,
     ) -> Result<GenerateMacResponse> {
-        let alg = req.mac_algorithm.map(|a| a.as_str());
-        self.call(
-            rng,
-            now,
-            "GenerateMac",
-            RequestParameters::mac(&req.key_id, alg),
-            |ks, rng, call| {
-                let rec = ks.load_for(
-                    rng,
-                    now,
-                    call,
-                    "GenerateMac",
-                    &req.key_id,
-                    &req.grant_tokens,
-                    &no_context(),
-                    &|r| access::mac_conditions(r, alg),
-                )?;
-                crate::asym::generate_mac(&ks.env(now), &rec, req)
-            },
-        )
+        service::generate_mac(&mut self.service(rng, now), req)
     }
 
     /// VerifyMac; a mismatch is `KMSInvalidMacException`.
@@ -2139,26 +1790,7 @@ impl MemKeystore {
         now: u64,
         req: &VerifyMacRequest,
     ) -> Result<VerifyMacResponse> {
-        let alg = req.mac_algorithm.map(|a| a.as_str());
-        self.call(
-            rng,
-            now,
-            "VerifyMac",
-            RequestParameters::mac(&req.key_id, alg),
-            |ks, rng, call| {
-                let rec = ks.load_for(
-                    rng,
-                    now,
-                    call,
-                    "VerifyMac",
-                    &req.key_id,
-                    &req.grant_tokens,
-                    &no_context(),
-                    &|r| access::mac_conditions(r, alg),
-                )?;
-                crate::asym::verify_mac(&ks.env(now), &rec, req)
-            },
-        )
+        service::verify_mac(&mut self.service(rng, now), req)
     }
 
     /// DeriveSharedSecret (ECDH) with a NIST ECC `KEY_AGREEMENT` key,
@@ -2173,26 +1805,7 @@ impl MemKeystore {
         now: u64,
         req: &DeriveSharedSecretRequest,
     ) -> Result<DeriveSharedSecretResponse> {
-        let alg = req.key_agreement_algorithm.map(|a| a.as_str());
-        self.call(
-            rng,
-            now,
-            "DeriveSharedSecret",
-            RequestParameters::key_agreement(&req.key_id, alg),
-            |ks, rng, call| {
-                let rec = ks.load_for(
-                    rng,
-                    now,
-                    call,
-                    "DeriveSharedSecret",
-                    &req.key_id,
-                    &req.grant_tokens,
-                    &no_context(),
-                    &|r| access::key_agreement_conditions(r, alg),
-                )?;
-                crate::asym::derive_shared_secret(&ks.env(now), &rec, req)
-            },
-        )
+        service::derive_shared_secret(&mut self.service(rng, now), req)
     }
 
     /// GenerateRandom: 1–1024 bytes from `rng`. Allowed for every principal.
@@ -2205,14 +1818,89 @@ impl MemKeystore {
         now: u64,
         number_of_bytes: u32,
     ) -> Result<GenerateRandomResponse> {
-        let params = RequestParameters {
-            number_of_bytes: Some(number_of_bytes),
-            ..Default::default()
-        };
-        self.call(rng, now, "GenerateRandom", params, |_, rng, _| {
-            Ok(GenerateRandomResponse {
-                plaintext: ops::generate_random(rng, number_of_bytes)?,
-            })
+        service::generate_random(&mut self.service(rng, now), number_of_bytes)
+    }
+}
+
+/// The authorization view of the keystore ([`service::authorize`]).
+impl KeyAccess for MemKeystore {
+    type Policy<'p> = Cow<'p, Policy>;
+
+    fn principal(&self) -> &str {
+        MemKeystore::principal(self)
+    }
+
+    fn region(&self) -> &str {
+        &self.config.region
+    }
+
+    fn account(&self) -> &str {
+        &self.config.account
+    }
+
+    fn key_policy(&self, rec: &KeyRecord) -> Result<Cow<'_, Policy>> {
+        Ok(match access::stored_policy(rec)? {
+            Some(p) => Cow::Owned(p),
+            None => Cow::Borrowed(&self.default_policy),
         })
+    }
+
+    fn aliases_of(&self, key_id: &str) -> Result<Vec<String>> {
+        Ok(self
+            .aliases
+            .values()
+            .filter(|a| a.target_key_id == key_id)
+            .map(|a| a.alias_name.clone())
+            .collect())
+    }
+
+    fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>> {
+        Ok(MemKeystore::grants_of(self, key_id))
+    }
+}
+
+/// One call on a [`MemKeystore`] at `now`, drawing from `rng`.
+struct Service<'a, R: ?Sized> {
+    ks: &'a mut MemKeystore,
+    rng: &'a mut R,
+    now: u64,
+}
+
+impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
+    type Access = MemKeystore;
+    type Key = OwnedKey;
+    type Rng = R;
+
+    fn access(&self) -> &MemKeystore {
+        self.ks
+    }
+
+    fn grant_token_key(&self) -> &[u8] {
+        self.ks.root.grant_token_key()
+    }
+
+    fn load(&mut self, key_id: &str) -> Result<OwnedKey> {
+        self.ks.load(self.rng, self.now, key_id).map(OwnedKey)
+    }
+
+    fn with_env<T>(&mut self, f: impl FnOnce(&Env<'_>, &mut R) -> T) -> T {
+        f(&self.ks.env(self.now), self.rng)
+    }
+
+    fn with_rng<T>(&mut self, f: impl FnOnce(&mut R) -> T) -> T {
+        f(self.rng)
+    }
+
+    fn call<T>(
+        &mut self,
+        op: &str,
+        params: RequestParameters,
+        f: impl FnOnce(&mut Self, &mut Call) -> Result<T>,
+    ) -> Result<T> {
+        let mut call = Call::new(params);
+        let result = f(self, &mut call);
+        let err = result.as_ref().err();
+        self.ks.record(self.rng, self.now, op, call, err)?;
+        result
     }
 }

@@ -1,0 +1,644 @@
+//! Each KMS operation's flow, written once for every keystore: check the
+//! grant tokens, load the key (by key ID, key ARN, alias name or alias ARN;
+//! for Decrypt and ReEncrypt the key named in the ciphertext blob),
+//! authorize the call with the operation's condition keys ([`crate::access`]),
+//! do the cryptographic work ([`crate::ops`], [`crate::asym`]), and let the
+//! keystore's audit wrapper record the outcome.
+//!
+//! A keystore takes part by implementing two small traits with what really
+//! differs between keystores:
+//!
+//! - [`KeyAccess`]: the acting principal, the region and account, a key's
+//!   parsed policy, the aliases and grants of a key. [`authorize`] decides a
+//!   call with them, including the fast path for a policy without
+//!   conditions (such as the default key policy): an `Allow` on the
+//!   principal, action and resource alone needs no condition values, alias
+//!   lookups or grants.
+//! - [`KeyService`]: loading a key record for use (with the keystore's
+//!   purges, due rotations and expiries of imported material), the
+//!   environment ([`Env`]) and randomness, and the audit wrapper
+//!   [`KeyService::call`] (which also applies the keystore's `DryRun`).
+//!
+//! The native `strongroom::Keystore` and [`crate::memstore::MemKeystore`]
+//! both call the functions of this module, so a principal gets the same
+//! answer, the same error and the same audit event from both.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::ops::Deref;
+
+use rand_core::CryptoRng;
+
+use crate::access::{self, Call};
+use crate::api::*;
+use crate::asym;
+use crate::audit::RequestParameters;
+use crate::context::EncryptionContext;
+use crate::error::{Error, ErrorKind, Result};
+use crate::grant::Grant;
+use crate::key::{EncryptionAlgorithm, KeyIdentifier, KeyRecord, KeySpec};
+use crate::ops::{self, Env};
+use crate::policy::{self, Decision, Policy, PolicyRequest};
+
+/// Adds an operation's condition keys to a policy request (a trait object,
+/// so that authorization is compiled once for every operation).
+pub type Conditions<'c> = dyn for<'a> Fn(PolicyRequest<'a>) -> PolicyRequest<'a> + 'c;
+
+/// A key record loaded for one operation (owned, or shared with a cache).
+pub trait LoadedKey: Deref<Target = KeyRecord> {
+    /// The key's public key as DER SubjectPublicKeyInfo.
+    type PublicKey: AsRef<[u8]>;
+
+    /// The public key of an asymmetric key
+    /// ([`asym::record_public_key`]); a keystore may keep it once derived.
+    ///
+    /// # Errors
+    /// Those of [`asym::record_public_key`].
+    fn public_key(&self, env: &Env<'_>) -> Result<Self::PublicKey>;
+}
+
+/// A key record owned by the caller, for keystores without a record cache.
+#[derive(Clone, Debug)]
+pub struct OwnedKey(pub KeyRecord);
+
+impl Deref for OwnedKey {
+    type Target = KeyRecord;
+    fn deref(&self) -> &KeyRecord {
+        &self.0
+    }
+}
+
+impl LoadedKey for OwnedKey {
+    type PublicKey = Vec<u8>;
+    fn public_key(&self, env: &Env<'_>) -> Result<Vec<u8>> {
+        asym::record_public_key(env, &self.0)
+    }
+}
+
+/// What [`authorize`] needs from a keystore.
+pub trait KeyAccess {
+    /// A parsed key policy, owned or borrowed.
+    type Policy<'p>: Deref<Target = Policy>
+    where
+        Self: 'p;
+
+    /// The principal the call acts for.
+    fn principal(&self) -> &str;
+
+    /// The region in the keystore's ARNs.
+    fn region(&self) -> &str;
+
+    /// The account ID in the keystore's ARNs.
+    fn account(&self) -> &str;
+
+    /// The key's parsed policy: its own, or the default key policy when it
+    /// has none.
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the stored policy does not parse
+    /// ([`access::stored_policy`]).
+    fn key_policy(&self, rec: &KeyRecord) -> Result<Self::Policy<'_>>;
+
+    /// The alias names that point at `key_id` (a key ID).
+    ///
+    /// # Errors
+    /// `KMSInternalException` on storage failure.
+    fn aliases_of(&self, key_id: &str) -> Result<Vec<String>>;
+
+    /// Every grant of `key_id` (a key ID), in grant ID order.
+    ///
+    /// # Errors
+    /// `KMSInternalException` on storage failure.
+    fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>>;
+}
+
+/// Authorizes `action` (a KMS operation name, e.g. `Encrypt`,
+/// `ReEncryptFrom`) on `rec`, named by the caller as `requested_as`, for
+/// the principal of `ks`. Records the key ARN as a resource of `call` first,
+/// so a denied call's event names the key. Sets the condition keys every key
+/// operation has ([`access::key_request`], `kms:ResourceAliases` when the
+/// policy can ask for it); `build` adds the operation's own. Grants are
+/// consulted for grant operations, with `grant_context` checked against
+/// their constraints. Returns `None` when the key policy allowed the call,
+/// `Some(grants)` when only these grants did ([`access::decide`]).
+///
+/// # Errors
+/// `AccessDeniedException`; `KMSInternalException` on storage failure or a
+/// stored policy that does not parse.
+pub fn authorize<K, B>(
+    ks: &K,
+    call: &mut Call,
+    action: &str,
+    rec: &KeyRecord,
+    requested_as: &str,
+    grant_context: &EncryptionContext,
+    build: B,
+) -> Result<Option<Vec<Grant>>>
+where
+    K: KeyAccess + ?Sized,
+    B: for<'a> FnOnce(PolicyRequest<'a>) -> PolicyRequest<'a>,
+{
+    call.touch(&rec.arn);
+    let principal = ks.principal();
+    let policy = ks.key_policy(rec)?;
+    // A policy without conditions (the default policy) decides on the
+    // principal, action and resource alone: an Allow needs no condition
+    // values, alias lookups or grants.
+    if !policy.has_conditions()
+        && policy::evaluate(&policy, &PolicyRequest::new(principal, action, &rec.arn))
+            == Decision::Allow
+    {
+        return Ok(None);
+    }
+    let alias = match KeyIdentifier::parse(requested_as, ks.region(), ks.account()) {
+        Ok(KeyIdentifier::Alias(name)) => Some(name),
+        _ => None,
+    };
+    let mut req = access::key_request(principal, action, rec, alias);
+    // Only look the aliases up when the policy can ask for them.
+    if access::needs_resource_aliases(rec) {
+        req.set("kms:ResourceAliases", ks.aliases_of(&rec.key_id)?);
+    }
+    let req = build(req);
+    access::decide(&policy, &req, grant_context, || ks.grants_of(&rec.key_id))
+}
+
+/// A keystore running one operation: the primitives the operation flows of
+/// this module are written with.
+pub trait KeyService {
+    /// What [`authorize`] asks.
+    type Access: KeyAccess + ?Sized;
+    /// A key record loaded for use.
+    type Key: LoadedKey;
+    /// The randomness the operation draws from.
+    type Rng: CryptoRng + ?Sized;
+
+    /// The keystore's authorization view.
+    fn access(&self) -> &Self::Access;
+
+    /// The 32-byte key that authenticates grant tokens
+    /// ([`crate::seal::RootKey::grant_token_key`]).
+    fn grant_token_key(&self) -> &[u8];
+
+    /// Loads the key `key_id` names for use, after the keystore's
+    /// time-driven maintenance (a purge past the deletion date, a due
+    /// automatic rotation, the expiry of imported material).
+    ///
+    /// # Errors
+    /// `NotFoundException` (also for a purged key), `ValidationException`
+    /// for a malformed identifier, `KMSInternalException` on storage
+    /// failure.
+    fn load(&mut self, key_id: &str) -> Result<Self::Key>;
+
+    /// Runs `f` with the keystore's environment (its `now`) and randomness.
+    fn with_env<T>(&mut self, f: impl FnOnce(&Env<'_>, &mut Self::Rng) -> T) -> T;
+
+    /// Runs `f` with the keystore's randomness.
+    fn with_rng<T>(&mut self, f: impl FnOnce(&mut Self::Rng) -> T) -> T;
+
+    /// Runs operation `op`, whose audit event has the request parameters
+    /// `params`, and records its event whether it succeeded, was denied or
+    /// failed (and applies the keystore's `DryRun`).
+    ///
+    /// # Errors
+    /// `f`'s error, or the keystore's when the event cannot be recorded.
+    fn call<T>(
+        &mut self,
+        op: &str,
+        params: RequestParameters,
+        f: impl FnOnce(&mut Self, &mut Call) -> Result<T>,
+    ) -> Result<T>;
+
+    /// Checks the grant tokens of a request ([`access::check_grant_tokens`]).
+    ///
+    /// # Errors
+    /// `ValidationException` for more than 10, `InvalidGrantTokenException`.
+    fn check_grant_tokens(&self, tokens: &[String]) -> Result<()> {
+        access::check_grant_tokens(self.grant_token_key(), tokens)
+    }
+
+    /// [`authorize`] with this keystore's access.
+    ///
+    /// # Errors
+    /// As [`authorize`].
+    fn authorize(
+        &self,
+        call: &mut Call,
+        action: &str,
+        rec: &KeyRecord,
+        requested_as: &str,
+        grant_context: &EncryptionContext,
+        build: &Conditions<'_>,
+    ) -> Result<Option<Vec<Grant>>> {
+        authorize(
+            self.access(),
+            call,
+            action,
+            rec,
+            requested_as,
+            grant_context,
+            build,
+        )
+    }
+
+    /// Checks the grant tokens, loads the key `key_id` names and authorizes
+    /// `action` on it, with `context` checked against grant constraints.
+    ///
+    /// # Errors
+    /// Those of [`check_grant_tokens`](Self::check_grant_tokens),
+    /// [`load`](Self::load) and [`authorize`].
+    fn load_for(
+        &mut self,
+        call: &mut Call,
+        action: &str,
+        key_id: &str,
+        grant_tokens: &[String],
+        context: &EncryptionContext,
+        build: &Conditions<'_>,
+    ) -> Result<Self::Key> {
+        self.check_grant_tokens(grant_tokens)?;
+        let rec = self.load(key_id)?;
+        self.authorize(call, action, &rec, key_id, context, build)?;
+        Ok(rec)
+    }
+
+    /// The key that made a symmetric ciphertext blob, checked against an
+    /// optional expected key (`IncorrectKeyException`); an unknown key is
+    /// the detail-free `InvalidCiphertextException`.
+    ///
+    /// # Errors
+    /// As above; those of [`load`](Self::load) for `expected`.
+    fn blob_key(&mut self, blob: &[u8], expected: Option<&str>) -> Result<Self::Key> {
+        let header = crate::blob::parse_header(blob)?;
+        let expected_id = expected
+            .map(|k| self.load(k).map(|r| r.key_id.clone()))
+            .transpose()?;
+        let id = header.key_id_string();
+        if expected_id.as_ref().is_some_and(|e| *e != id) {
+            return Err(Error::new(
+                ErrorKind::IncorrectKeyException,
+                "The key ID in the request does not identify a key that can decrypt the ciphertext",
+            ));
+        }
+        match self.load(&id) {
+            Ok(r) => Ok(r),
+            Err(e) if e.kind() == ErrorKind::NotFoundException => Err(Error::invalid_ciphertext()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// No encryption context (operations whose grants have no constraint context).
+fn no_context() -> EncryptionContext {
+    EncryptionContext::default()
+}
+
+/// Encrypt ([`ops::encrypt`]).
+///
+/// # Errors
+/// `AccessDeniedException`, `NotFoundException`, `DisabledException`,
+/// `KMSInvalidStateException`, `InvalidKeyUsageException`,
+/// `ValidationException`, `InvalidGrantTokenException`.
+pub fn encrypt<S: KeyService>(s: &mut S, req: &EncryptRequest) -> Result<EncryptResponse> {
+    s.call("Encrypt", RequestParameters::encrypt(req), |s, call| {
+        let ctx = &req.encryption_context;
+        let rec = s.load_for(call, "Encrypt", &req.key_id, &req.grant_tokens, ctx, &|r| {
+            access::crypto_conditions(r, req.encryption_algorithm, ctx)
+        })?;
+        s.with_env(|env, rng| ops::encrypt(env, rng, &rec, req))
+    })
+}
+
+/// Decrypt: a symmetric ciphertext blob with the key that made it (a
+/// `KeyId` in the request must name that key), or RSAES-OAEP output when
+/// `KeyId` names an RSA key ([`asym::decrypt`]).
+///
+/// # Errors
+/// `InvalidCiphertextException` (every authentication failure,
+/// detail-free), `IncorrectKeyException`, `DisabledException`,
+/// `KMSInvalidStateException`, `InvalidKeyUsageException`,
+/// `ValidationException`, `AccessDeniedException`,
+/// `InvalidGrantTokenException`.
+pub fn decrypt<S: KeyService>(s: &mut S, req: &DecryptRequest) -> Result<DecryptResponse> {
+    s.call("Decrypt", RequestParameters::decrypt(req), |s, call| {
+        s.check_grant_tokens(&req.grant_tokens)?;
+        let ctx = &req.encryption_context;
+        if let Some(key_id) = req.key_id.as_deref() {
+            let rec = s.load(key_id)?;
+            if rec.key_spec != KeySpec::SymmetricDefault {
+                s.authorize(call, "Decrypt", &rec, key_id, ctx, &|r| {
+                    access::rsa_decrypt_conditions(r, req.encryption_algorithm, ctx)
+                })?;
+                return s.with_env(|env, rng| asym::decrypt(env, rng, &rec, req));
+            }
+        }
+        let rec = s.blob_key(&req.ciphertext_blob, req.key_id.as_deref())?;
+        let requested_as = req.key_id.as_deref().unwrap_or(&rec.key_id);
+        s.authorize(call, "Decrypt", &rec, requested_as, ctx, &|r| {
+            access::crypto_conditions(r, req.encryption_algorithm, ctx)
+        })?;
+        if let Some(a) = req
+            .encryption_algorithm
+            .filter(|a| *a != EncryptionAlgorithm::SymmetricDefault)
+        {
+            return Err(Error::new(
+                ErrorKind::InvalidKeyUsageException,
+                alloc::format!("{a} is not valid for a symmetric key"),
+            ));
+        }
+        let plaintext =
+            s.with_env(|env, _| ops::decrypt_symmetric(env, &rec, &req.ciphertext_blob, ctx))?;
+        Ok(DecryptResponse {
+            key_id: rec.arn.clone(),
+            plaintext,
+            encryption_algorithm: EncryptionAlgorithm::SymmetricDefault,
+        })
+    })
+}
+
+/// ReEncrypt: decrypts under the source key and context and encrypts under
+/// the destination key and context, returning no plaintext. Either side may
+/// be an RSA `ENCRYPT_DECRYPT` key (RSAES-OAEP): an RSA source is named by
+/// `SourceKeyId` with `SourceEncryptionAlgorithm`, an RSA destination takes
+/// `DestinationEncryptionAlgorithm`. Authorized as `ReEncryptFrom` on the
+/// source key and `ReEncryptTo` on the destination key.
+///
+/// # Errors
+/// Those of [`decrypt`] for the source and [`encrypt`] for the destination.
+pub fn re_encrypt<S: KeyService>(s: &mut S, req: &ReEncryptRequest) -> Result<ReEncryptResponse> {
+    s.call(
+        "ReEncrypt",
+        RequestParameters::re_encrypt(req),
+        |s, call| {
+            s.check_grant_tokens(&req.grant_tokens)?;
+            let src_rsa = match req.source_key_id.as_deref() {
+                Some(k) => Some(s.load(k)?).filter(|r| asym::rsa_size(r.key_spec).is_some()),
+                None => None,
+            };
+            let dst = s.load(&req.destination_key_id)?;
+            let src_is_rsa = src_rsa.is_some();
+            let src = match src_rsa {
+                Some(r) => r,
+                None => {
+                    if req
+                        .source_encryption_algorithm
+                        .is_some_and(|a| a != EncryptionAlgorithm::SymmetricDefault)
+                    {
+                        return Err(Error::new(
+                            ErrorKind::InvalidKeyUsageException,
+                            "SourceEncryptionAlgorithm is not valid for a symmetric key",
+                        ));
+                    }
+                    s.blob_key(&req.ciphertext_blob, req.source_key_id.as_deref())?
+                }
+            };
+            let same = src.key_id == dst.key_id;
+            let src_as = req.source_key_id.as_deref().unwrap_or(&src.key_id);
+            let src_ctx = &req.source_encryption_context;
+            let dst_ctx = &req.destination_encryption_context;
+            let (src_alg, dst_alg) = (
+                req.source_encryption_algorithm,
+                req.destination_encryption_algorithm,
+            );
+            s.authorize(call, "ReEncryptFrom", &src, src_as, src_ctx, &|r| {
+                access::re_encrypt_conditions(r, src_alg, src_ctx, same)
+            })?;
+            s.authorize(
+                call,
+                "ReEncryptTo",
+                &dst,
+                &req.destination_key_id,
+                dst_ctx,
+                &|r| access::re_encrypt_conditions(r, dst_alg, dst_ctx, same),
+            )?;
+            s.with_env(|env, rng| {
+                let (plaintext, source_encryption_algorithm) = if src_is_rsa {
+                    let d = asym::decrypt(
+                        env,
+                        rng,
+                        &src,
+                        &DecryptRequest {
+                            ciphertext_blob: req.ciphertext_blob.clone(),
+                            encryption_context: src_ctx.clone(),
+                            key_id: Some(src.key_id.clone()),
+                            encryption_algorithm: src_alg,
+                            grant_tokens: Vec::new(),
+                        },
+                    )?;
+                    (d.plaintext, d.encryption_algorithm)
+                } else {
+                    let p = ops::decrypt_symmetric(env, &src, &req.ciphertext_blob, src_ctx)?;
+                    (p, EncryptionAlgorithm::SymmetricDefault)
+                };
+                let r = ops::encrypt(
+                    env,
+                    rng,
+                    &dst,
+                    &EncryptRequest {
+                        key_id: dst.key_id.clone(),
+                        plaintext,
+                        encryption_context: dst_ctx.clone(),
+                        encryption_algorithm: dst_alg,
+                        grant_tokens: Vec::new(),
+                    },
+                )?;
+                Ok(ReEncryptResponse {
+                    ciphertext_blob: r.ciphertext_blob,
+                    source_key_id: src.arn.clone(),
+                    key_id: r.key_id,
+                    source_encryption_algorithm,
+                    destination_encryption_algorithm: r.encryption_algorithm,
+                })
+            })
+        },
+    )
+}
+
+/// GenerateDataKey (`op` `GenerateDataKey`) and
+/// GenerateDataKeyWithoutPlaintext (`op`
+/// `GenerateDataKeyWithoutPlaintext`, the caller drops the plaintext).
+///
+/// # Errors
+/// `ValidationException` (KeySpec / NumberOfBytes), plus those of [`encrypt`].
+pub fn generate_data_key<S: KeyService>(
+    s: &mut S,
+    op: &str,
+    req: &GenerateDataKeyRequest,
+) -> Result<GenerateDataKeyResponse> {
+    s.call(op, RequestParameters::data_key(req), |s, call| {
+        let ctx = &req.encryption_context;
+        let rec = s.load_for(call, op, &req.key_id, &req.grant_tokens, ctx, &|r| {
+            access::crypto_conditions(r, None, ctx)
+        })?;
+        s.with_env(|env, rng| ops::generate_data_key(env, rng, &rec, req))
+    })
+}
+
+/// GenerateDataKeyPair and GenerateDataKeyPairWithoutPlaintext (`op`, as
+/// for [`generate_data_key`]).
+///
+/// # Errors
+/// See [`asym::generate_data_key_pair`]; those of [`KeyService::load_for`].
+pub fn generate_data_key_pair<S: KeyService>(
+    s: &mut S,
+    op: &str,
+    req: &GenerateDataKeyPairRequest,
+) -> Result<GenerateDataKeyPairResponse> {
+    s.call(op, RequestParameters::data_key_pair(req), |s, call| {
+        let ctx = &req.encryption_context;
+        let spec = req.key_pair_spec.map(|s| s.as_str());
+        let rec = s.load_for(call, op, &req.key_id, &req.grant_tokens, ctx, &|r| {
+            access::data_key_pair_conditions(r, spec, ctx)
+        })?;
+        s.with_env(|env, rng| asym::generate_data_key_pair(env, rng, &rec, req))
+    })
+}
+
+/// Sign ([`asym::sign`]).
+///
+/// # Errors
+/// See [`asym::sign`]; those of [`KeyService::load_for`].
+pub fn sign<S: KeyService>(s: &mut S, req: &SignRequest) -> Result<SignResponse> {
+    let alg = req.signing_algorithm.map(|a| a.as_str());
+    let message_type = req.message_type.map_or("RAW", |m| m.as_str());
+    let params = RequestParameters::signature(&req.key_id, alg, message_type);
+    s.call("Sign", params, |s, call| {
+        let rec = s.load_for(
+            call,
+            "Sign",
+            &req.key_id,
+            &req.grant_tokens,
+            &no_context(),
+            &|r| access::signing_conditions(r, alg, message_type),
+        )?;
+        s.with_env(|env, rng| asym::sign(env, rng, &rec, req))
+    })
+}
+
+/// Verify ([`asym::verify_with`], with the loaded key's public key).
+///
+/// # Errors
+/// `KMSInvalidSignatureException` when the signature does not verify; see
+/// [`asym::verify`]; those of [`KeyService::load_for`].
+pub fn verify<S: KeyService>(s: &mut S, req: &VerifyRequest) -> Result<VerifyResponse> {
+    let alg = req.signing_algorithm.map(|a| a.as_str());
+    let message_type = req.message_type.map_or("RAW", |m| m.as_str());
+    let params = RequestParameters::signature(&req.key_id, alg, message_type);
+    s.call("Verify", params, |s, call| {
+        let rec = s.load_for(
+            call,
+            "Verify",
+            &req.key_id,
+            &req.grant_tokens,
+            &no_context(),
+            &|r| access::signing_conditions(r, alg, message_type),
+        )?;
+        s.with_env(|env, _| asym::verify_with(&rec, req, || rec.public_key(env)))
+    })
+}
+
+/// GetPublicKey ([`asym::get_public_key`]).
+///
+/// # Errors
+/// See [`asym::get_public_key`]; `NotFoundException`, `AccessDeniedException`.
+pub fn get_public_key<S: KeyService>(s: &mut S, key_id: &str) -> Result<GetPublicKeyResponse> {
+    s.call("GetPublicKey", RequestParameters::key(key_id), |s, call| {
+        let rec = s.load(key_id)?;
+        s.authorize(call, "GetPublicKey", &rec, key_id, &no_context(), &|r| r)?;
+        s.with_env(|env, _| asym::get_public_key(env, &rec))
+    })
+}
+
+/// GenerateMac ([`asym::generate_mac`]).
+///
+/// # Errors
+/// See [`asym::generate_mac`]; those of [`KeyService::load_for`].
+pub fn generate_mac<S: KeyService>(
+    s: &mut S,
+    req: &GenerateMacRequest,
+) -> Result<GenerateMacResponse> {
+    let alg = req.mac_algorithm.map(|a| a.as_str());
+    s.call(
+        "GenerateMac",
+        RequestParameters::mac(&req.key_id, alg),
+        |s, call| {
+            let rec = s.load_for(
+                call,
+                "GenerateMac",
+                &req.key_id,
+                &req.grant_tokens,
+                &no_context(),
+                &|r| access::mac_conditions(r, alg),
+            )?;
+            s.with_env(|env, _| asym::generate_mac(env, &rec, req))
+        },
+    )
+}
+
+/// VerifyMac ([`asym::verify_mac`], constant-time comparison).
+///
+/// # Errors
+/// `KMSInvalidMacException` on a mismatch; see [`asym::verify_mac`]; those
+/// of [`KeyService::load_for`].
+pub fn verify_mac<S: KeyService>(s: &mut S, req: &VerifyMacRequest) -> Result<VerifyMacResponse> {
+    let alg = req.mac_algorithm.map(|a| a.as_str());
+    s.call(
+        "VerifyMac",
+        RequestParameters::mac(&req.key_id, alg),
+        |s, call| {
+            let rec = s.load_for(
+                call,
+                "VerifyMac",
+                &req.key_id,
+                &req.grant_tokens,
+                &no_context(),
+                &|r| access::mac_conditions(r, alg),
+            )?;
+            s.with_env(|env, _| asym::verify_mac(env, &rec, req))
+        },
+    )
+}
+
+/// DeriveSharedSecret ([`asym::derive_shared_secret`]), authorized as
+/// `kms:DeriveSharedSecret` with `kms:KeyAgreementAlgorithm`.
+///
+/// # Errors
+/// See [`asym::derive_shared_secret`]; those of [`KeyService::load_for`].
+pub fn derive_shared_secret<S: KeyService>(
+    s: &mut S,
+    req: &DeriveSharedSecretRequest,
+) -> Result<DeriveSharedSecretResponse> {
+    let alg = req.key_agreement_algorithm.map(|a| a.as_str());
+    let params = RequestParameters::key_agreement(&req.key_id, alg);
+    s.call("DeriveSharedSecret", params, |s, call| {
+        let rec = s.load_for(
+            call,
+            "DeriveSharedSecret",
+            &req.key_id,
+            &req.grant_tokens,
+            &no_context(),
+            &|r| access::key_agreement_conditions(r, alg),
+        )?;
+        s.with_env(|env, _| asym::derive_shared_secret(env, &rec, req))
+    })
+}
+
+/// GenerateRandom: 1–1024 bytes from the keystore's randomness. Allowed for
+/// every principal (IAM-only in AWS KMS) and audited.
+///
+/// # Errors
+/// `ValidationException` outside 1–1024.
+pub fn generate_random<S: KeyService>(
+    s: &mut S,
+    number_of_bytes: u32,
+) -> Result<GenerateRandomResponse> {
+    let params = RequestParameters {
+        number_of_bytes: Some(number_of_bytes),
+        ..Default::default()
+    };
+    s.call("GenerateRandom", params, |s, _| {
+        Ok(GenerateRandomResponse {
+            plaintext: s.with_rng(|rng| ops::generate_random(rng, number_of_bytes))?,
+        })
+    })
+}
