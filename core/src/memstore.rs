@@ -424,7 +424,15 @@ impl MemKeystore {
         grant_context: &EncryptionContext,
         build: &Conditions<'_>,
     ) -> Result<Option<Vec<Grant>>> {
-        service::authorize(self, call, action, rec, requested_as, grant_context, build)
+        service::authorize(
+            &Access(self),
+            call,
+            action,
+            rec,
+            requested_as,
+            grant_context,
+            build,
+        )
     }
 
     /// Loads the key `key_id` names and authorizes `action` on it.
@@ -1822,31 +1830,38 @@ impl MemKeystore {
     }
 }
 
-/// The authorization view of the keystore ([`service::authorize`]).
-impl KeyAccess for MemKeystore {
-    type Policy<'p> = Cow<'p, Policy>;
+/// The authorization view of a keystore ([`service::authorize`]).
+#[derive(Clone, Copy)]
+struct Access<'a>(&'a MemKeystore);
+
+impl KeyAccess for Access<'_> {
+    type Policy<'p>
+        = Cow<'p, Policy>
+    where
+        Self: 'p;
 
     fn principal(&self) -> &str {
-        MemKeystore::principal(self)
+        self.0.principal()
     }
 
     fn region(&self) -> &str {
-        &self.config.region
+        &self.0.config.region
     }
 
     fn account(&self) -> &str {
-        &self.config.account
+        &self.0.config.account
     }
 
     fn key_policy(&self, rec: &KeyRecord) -> Result<Cow<'_, Policy>> {
         Ok(match access::stored_policy(rec)? {
             Some(p) => Cow::Owned(p),
-            None => Cow::Borrowed(&self.default_policy),
+            None => Cow::Borrowed(&self.0.default_policy),
         })
     }
 
     fn aliases_of(&self, key_id: &str) -> Result<Vec<String>> {
         Ok(self
+            .0
             .aliases
             .values()
             .filter(|a| a.target_key_id == key_id)
@@ -1855,7 +1870,7 @@ impl KeyAccess for MemKeystore {
     }
 
     fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>> {
-        Ok(MemKeystore::grants_of(self, key_id))
+        Ok(self.0.grants_of(key_id))
     }
 }
 
@@ -1867,12 +1882,15 @@ struct Service<'a, R: ?Sized> {
 }
 
 impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
-    type Access = MemKeystore;
+    type Access<'s>
+        = Access<'s>
+    where
+        Self: 's;
     type Key = OwnedKey;
     type Rng = R;
 
-    fn access(&self) -> &MemKeystore {
-        self.ks
+    fn access(&self) -> Access<'_> {
+        Access(self.ks)
     }
 
     fn grant_token_key(&self) -> &[u8] {

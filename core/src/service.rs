@@ -167,14 +167,16 @@ where
 /// this module are written with.
 pub trait KeyService {
     /// What [`authorize`] asks.
-    type Access: KeyAccess + ?Sized;
+    type Access<'s>: KeyAccess
+    where
+        Self: 's;
     /// A key record loaded for use.
     type Key: LoadedKey;
     /// The randomness the operation draws from.
     type Rng: CryptoRng + ?Sized;
 
     /// The keystore's authorization view.
-    fn access(&self) -> &Self::Access;
+    fn access(&self) -> Self::Access<'_>;
 
     /// The 32-byte key that authenticates grant tokens
     /// ([`crate::seal::RootKey::grant_token_key`]).
@@ -231,7 +233,7 @@ pub trait KeyService {
         build: &Conditions<'_>,
     ) -> Result<Option<Vec<Grant>>> {
         authorize(
-            self.access(),
+            &self.access(),
             call,
             action,
             rec,

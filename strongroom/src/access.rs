@@ -27,8 +27,9 @@ use strongroom_core::access;
 pub(crate) use strongroom_core::access::Call;
 use strongroom_core::audit::RequestParameters;
 use strongroom_core::grant::Grant;
-use strongroom_core::key::{KeyIdentifier, KeyRecord};
-use strongroom_core::policy::{self, Decision, Policy, PolicyRequest};
+use strongroom_core::key::KeyRecord;
+use strongroom_core::policy::{Policy, PolicyRequest};
+use strongroom_core::service::{self, KeyAccess};
 use strongroom_core::{EncryptionContext, Error, ErrorKind, Result};
 
 use crate::store::{Row, Table};
@@ -266,29 +267,15 @@ impl Keystore {
         grant_context: &EncryptionContext,
         build: impl for<'a> FnOnce(PolicyRequest<'a>) -> PolicyRequest<'a>,
     ) -> Result<Option<Vec<Grant>>> {
-        call.touch(&rec.arn);
-        let principal = self.principal();
-        let policy = self.key_policy(rec)?;
-        // A policy without conditions (the default policy) decides on the
-        // principal, action and resource alone: an Allow needs no condition
-        // values, alias lookups or grants.
-        if !policy.has_conditions()
-            && policy::evaluate(&policy, &PolicyRequest::new(principal, action, &rec.arn))
-                == Decision::Allow
-        {
-            return Ok(None);
-        }
-        let alias = match self.parse_ident(requested_as) {
-            Ok(KeyIdentifier::Alias(name)) => Some(name),
-            _ => None,
-        };
-        let mut req = access::key_request(principal, action, rec, alias);
-        // Only look the aliases up when the policy can ask for them.
-        if access::needs_resource_aliases(rec) {
-            req.set("kms:ResourceAliases", self.aliases_of(&rec.key_id)?);
-        }
-        let req = build(req);
-        access::decide(&policy, &req, grant_context, || self.grants_of(&rec.key_id))
+        service::authorize(
+            &Service(self),
+            call,
+            action,
+            rec,
+            requested_as,
+            grant_context,
+            build,
+        )
     }
 
     /// The alias names that point at `key_id`.
@@ -380,3 +367,39 @@ impl Keystore {
 }
 
 pub(crate) use strongroom_core::grant::grant_row_id;
+
+/// A keystore handle as the operation flows of [`strongroom_core::service`]
+/// see it (a private type, so that its unaudited reads stay in the crate).
+#[derive(Clone, Copy)]
+pub(crate) struct Service<'a>(pub &'a Keystore);
+
+impl KeyAccess for Service<'_> {
+    type Policy<'p>
+        = Arc<Policy>
+    where
+        Self: 'p;
+
+    fn principal(&self) -> &str {
+        self.0.principal()
+    }
+
+    fn region(&self) -> &str {
+        self.0.region()
+    }
+
+    fn account(&self) -> &str {
+        self.0.account()
+    }
+
+    fn key_policy(&self, rec: &KeyRecord) -> Result<Arc<Policy>> {
+        self.0.key_policy(rec)
+    }
+
+    fn aliases_of(&self, key_id: &str) -> Result<Vec<String>> {
+        self.0.aliases_of(key_id)
+    }
+
+    fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>> {
+        self.0.grants_of(key_id)
+    }
+}

@@ -10,6 +10,7 @@ pub mod envelope;
 mod export;
 mod grants;
 pub mod root;
+mod service;
 pub mod store;
 
 use std::path::Path;
@@ -1416,37 +1417,7 @@ impl Keystore {
     /// `KMSInvalidStateException`, `InvalidKeyUsageException`,
     /// `ValidationException`, `InvalidGrantTokenException`.
     pub fn encrypt(&self, req: &EncryptRequest) -> Result<EncryptResponse> {
-        self.call("Encrypt", RequestParameters::encrypt(req), |call| {
-            self.check_grant_tokens(&req.grant_tokens)?;
-            let rec = self.load_shared(&req.key_id)?;
-            let ctx = &req.encryption_context;
-            self.authorize(call, "Encrypt", &rec, &req.key_id, ctx, |r| {
-                core_access::crypto_conditions(r, req.encryption_algorithm, ctx)
-            })?;
-            ops::encrypt(&self.env(), &mut os_rng(), &rec, req)
-        })
-    }
-
-    /// Finds the key that made a symmetric blob and checks an optional expected KeyId.
-    fn blob_key(&self, blob: &[u8], expected: Option<&str>) -> Result<Arc<cache::CachedKey>> {
-        let header = strongroom_core::blob::parse_header(blob)?;
-        let expected_id = expected
-            .map(|k| self.load_shared(k).map(|r| r.key_id.clone()))
-            .transpose()?;
-        let id = header.key_id_string();
-        if let Some(e) = &expected_id {
-            if *e != id {
-                return Err(Error::new(
-                    ErrorKind::IncorrectKeyException,
-                    "The key ID in the request does not identify a key that can decrypt the ciphertext",
-                ));
-            }
-        }
-        match self.load_shared(&id) {
-            Ok(r) => Ok(r),
-            Err(e) if e.kind() == ErrorKind::NotFoundException => Err(Error::invalid_ciphertext()),
-            Err(e) => Err(e),
-        }
+        strongroom_core::service::encrypt(&mut access::Service(self), req)
     }
 
     /// Decrypt a symmetric ciphertext blob. The key comes from the blob; a
@@ -1459,101 +1430,22 @@ impl Keystore {
     /// `IncorrectKeyException`, `DisabledException`, `KMSInvalidStateException`,
     /// `AccessDeniedException`, `InvalidGrantTokenException`.
     pub fn decrypt(&self, req: &DecryptRequest) -> Result<DecryptResponse> {
-        self.call("Decrypt", RequestParameters::decrypt(req), |call| {
-            self.check_grant_tokens(&req.grant_tokens)?;
-            if let Some(r) = self.decrypt_if_asymmetric(call, req)? {
-                return Ok(r);
-            }
-            let rec = self.blob_key(&req.ciphertext_blob, req.key_id.as_deref())?;
-            let alg = req
-                .encryption_algorithm
-                .unwrap_or(strongroom_core::key::EncryptionAlgorithm::SymmetricDefault);
-            let requested_as = req.key_id.as_deref().unwrap_or(&rec.key_id);
-            let ctx = &req.encryption_context;
-            self.authorize(call, "Decrypt", &rec, requested_as, ctx, |r| {
-                core_access::crypto_conditions(r, Some(alg), ctx)
-            })?;
-            if alg != strongroom_core::key::EncryptionAlgorithm::SymmetricDefault {
-                return Err(Error::new(
-                    ErrorKind::InvalidKeyUsageException,
-                    format!("{alg} is not valid for a symmetric key"),
-                ));
-            }
-            let plaintext = ops::decrypt_symmetric(
-                &self.env(),
-                &rec,
-                &req.ciphertext_blob,
-                &req.encryption_context,
-            )?;
-            Ok(DecryptResponse {
-                key_id: rec.arn.clone(),
-                plaintext,
-                encryption_algorithm: strongroom_core::key::EncryptionAlgorithm::SymmetricDefault,
-            })
-        })
+        strongroom_core::service::decrypt(&mut access::Service(self), req)
     }
 
     /// ReEncrypt: decrypts under the source key and context and encrypts
-    /// under the destination key and context, returning no plaintext.
-    /// Authorized as `ReEncryptFrom` on the source key and `ReEncryptTo` on
-    /// the destination key.
+    /// under the destination key and context, returning no plaintext. Either
+    /// side may be an RSA `ENCRYPT_DECRYPT` key (RSAES-OAEP): an RSA source
+    /// is named by `SourceKeyId` with `SourceEncryptionAlgorithm`, an RSA
+    /// destination takes `DestinationEncryptionAlgorithm`. Authorized as
+    /// `ReEncryptFrom` on the source key and `ReEncryptTo` on the
+    /// destination key.
     ///
     /// # Errors
     /// Those of [`decrypt`](Self::decrypt) for the source and
     /// [`encrypt`](Self::encrypt) for the destination.
     pub fn re_encrypt(&self, req: &ReEncryptRequest) -> Result<ReEncryptResponse> {
-        use strongroom_core::key::EncryptionAlgorithm::SymmetricDefault;
-        let src_alg = req.source_encryption_algorithm.unwrap_or(SymmetricDefault);
-        let dst_alg = req
-            .destination_encryption_algorithm
-            .unwrap_or(SymmetricDefault);
-        self.call("ReEncrypt", RequestParameters::re_encrypt(req), |call| {
-            self.check_grant_tokens(&req.grant_tokens)?;
-            if let Some(r) = self.re_encrypt_if_asymmetric(call, req)? {
-                return Ok(r);
-            }
-            let src = self.blob_key(&req.ciphertext_blob, req.source_key_id.as_deref())?;
-            let dst = self.load(&req.destination_key_id)?;
-            let same = src.key_id == dst.key_id;
-            let src_as = req.source_key_id.as_deref().unwrap_or(&src.key_id);
-            let (src_ctx, dst_ctx) = (
-                &req.source_encryption_context,
-                &req.destination_encryption_context,
-            );
-            self.authorize(call, "ReEncryptFrom", &src, src_as, src_ctx, |r| {
-                core_access::re_encrypt_conditions(r, Some(src_alg), src_ctx, same)
-            })?;
-            self.authorize(
-                call,
-                "ReEncryptTo",
-                &dst,
-                &req.destination_key_id,
-                dst_ctx,
-                |r| core_access::re_encrypt_conditions(r, Some(dst_alg), dst_ctx, same),
-            )?;
-            let env = self.env();
-            let plaintext = ops::decrypt_symmetric(
-                &env,
-                &src,
-                &req.ciphertext_blob,
-                &req.source_encryption_context,
-            )?;
-            let blob = ops::encrypt_symmetric(
-                &env,
-                &mut os_rng(),
-                &dst,
-                plaintext.expose_secret(),
-                &req.destination_encryption_context,
-                req.destination_encryption_algorithm,
-            )?;
-            Ok(ReEncryptResponse {
-                ciphertext_blob: blob,
-                source_key_id: src.arn.clone(),
-                key_id: dst.arn,
-                source_encryption_algorithm: SymmetricDefault,
-                destination_encryption_algorithm: SymmetricDefault,
-            })
-        })
+        strongroom_core::service::re_encrypt(&mut access::Service(self), req)
     }
 
     /// GenerateDataKey: a data key in plaintext and encrypted under the key.
@@ -1564,19 +1456,11 @@ impl Keystore {
         &self,
         req: &GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyResponse> {
-        self.data_key("GenerateDataKey", req)
-    }
-
-    fn data_key(&self, op: &str, req: &GenerateDataKeyRequest) -> Result<GenerateDataKeyResponse> {
-        self.call(op, RequestParameters::data_key(req), |call| {
-            self.check_grant_tokens(&req.grant_tokens)?;
-            let rec = self.load_shared(&req.key_id)?;
-            let ctx = &req.encryption_context;
-            self.authorize(call, op, &rec, &req.key_id, ctx, |r| {
-                core_access::crypto_conditions(r, None, ctx)
-            })?;
-            ops::generate_data_key(&self.env(), &mut os_rng(), &rec, req)
-        })
+        strongroom_core::service::generate_data_key(
+            &mut access::Service(self),
+            "GenerateDataKey",
+            req,
+        )
     }
 
     /// GenerateDataKeyWithoutPlaintext: only the encrypted data key.
@@ -1587,7 +1471,8 @@ impl Keystore {
         &self,
         req: &GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyWithoutPlaintextResponse> {
-        let r = self.data_key("GenerateDataKeyWithoutPlaintext", req)?;
+        let op = "GenerateDataKeyWithoutPlaintext";
+        let r = strongroom_core::service::generate_data_key(&mut access::Service(self), op, req)?;
         Ok(GenerateDataKeyWithoutPlaintextResponse {
             ciphertext_blob: r.ciphertext_blob,
             key_id: r.key_id,
@@ -1600,15 +1485,7 @@ impl Keystore {
     /// # Errors
     /// `ValidationException` outside 1–1024.
     pub fn generate_random(&self, number_of_bytes: u32) -> Result<GenerateRandomResponse> {
-        let params = RequestParameters {
-            number_of_bytes: Some(number_of_bytes),
-            ..Default::default()
-        };
-        self.call("GenerateRandom", params, |_| {
-            Ok(GenerateRandomResponse {
-                plaintext: ops::generate_random(&mut os_rng(), number_of_bytes)?,
-            })
-        })
+        strongroom_core::service::generate_random(&mut access::Service(self), number_of_bytes)
     }
 
     /// Loads a key and authorizes `action` on it (no encryption context,
