@@ -41,10 +41,10 @@ use crate::grant::{
 use crate::key::{alias_arn, validate_alias_name, AliasRecord, KeyIdentifier, KeyRecord, KeyState};
 use crate::ops::{self, Env};
 use crate::paging::{
-    decode_marker, encode_marker, limit_within, page_limit, paginate_index, paginate_index_within,
-    LIST_ALIASES, LIST_GRANTS,
+    decode_marker, encode_marker, limit_within, page_limit, paginate_index_within, LIST_ALIASES,
+    LIST_GRANTS,
 };
-use crate::policy::{default_key_policy, Policy, DEFAULT_POLICY_NAME};
+use crate::policy::Policy;
 use crate::seal::RootKey;
 use crate::service::{self, Conditions, KeyAccess, KeyService, OwnedKey};
 
@@ -450,26 +450,6 @@ impl MemKeystore {
         Ok(rec)
     }
 
-    /// [`load_authorized`](Self::load_authorized), then
-    /// [`modify`](Self::modify) with `f`.
-    #[allow(clippy::too_many_arguments)]
-    fn modify_authorized<R, T>(
-        &mut self,
-        rng: &mut R,
-        now: u64,
-        call: &mut Call,
-        action: &str,
-        key_id: &str,
-        build: &Conditions<'_>,
-        f: impl FnOnce(&Env<'_>, &mut R, &mut KeyRecord) -> Result<T>,
-    ) -> Result<T>
-    where
-        R: CryptoRng + ?Sized,
-    {
-        self.load_authorized(rng, now, call, action, key_id, build)?;
-        self.modify(rng, now, key_id, f)
-    }
-
     /// Every grant of `key_id` (a key ID), in grant ID order.
     fn grants_of(&self, key_id: &str) -> Vec<Grant> {
         let prefix = grant_row_id(key_id, "");
@@ -566,50 +546,6 @@ impl MemKeystore {
         self.modify(rng, now, key_id, |_, _, r| Ok(r.clone()))
     }
 
-    /// An audited operation that only authorizes `action` on the key and
-    /// changes it with `f`.
-    fn simple_change<R, T>(
-        &mut self,
-        rng: &mut R,
-        now: u64,
-        action: &str,
-        key_id: &str,
-        f: impl FnOnce(&Env<'_>, &mut R, &mut KeyRecord) -> Result<T>,
-    ) -> Result<T>
-    where
-        R: CryptoRng + ?Sized,
-    {
-        self.call(
-            rng,
-            now,
-            action,
-            RequestParameters::key(key_id),
-            |ks, rng, call| ks.modify_authorized(rng, now, call, action, key_id, &|r| r, f),
-        )
-    }
-
-    /// An audited operation that only authorizes `action` on the key and
-    /// reads it with `f`.
-    fn simple_read<R, T>(
-        &mut self,
-        rng: &mut R,
-        now: u64,
-        action: &str,
-        key_id: &str,
-        f: impl FnOnce(KeyRecord) -> Result<T>,
-    ) -> Result<T>
-    where
-        R: CryptoRng + ?Sized,
-    {
-        self.call(
-            rng,
-            now,
-            action,
-            RequestParameters::key(key_id),
-            |ks, rng, call| f(ks.load_authorized(rng, now, call, action, key_id, &|r| r)?),
-        )
-    }
-
     /// Deletes every key whose deletion date has passed, with its aliases;
     /// returns how many.
     pub fn purge_deleted_keys(&mut self, now: u64) -> usize {
@@ -669,18 +605,7 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<DescribeKeyResponse> {
-        self.call(
-            rng,
-            now,
-            "DescribeKey",
-            RequestParameters::key(key_id),
-            |ks, rng, call| {
-                let rec = ks.load_authorized(rng, now, call, "DescribeKey", key_id, &|r| r)?;
-                Ok(DescribeKeyResponse {
-                    key_metadata: ops::describe(&rec),
-                })
-            },
-        )
+        service::describe_key(&mut self.service(rng, now), key_id)
     }
 
     /// ListKeys: `limit` 1–1000 (default 100), `marker` from a previous page.
@@ -746,21 +671,7 @@ impl MemKeystore {
         key_id: &str,
         description: &str,
     ) -> Result<()> {
-        let params = RequestParameters {
-            description: Some(description.to_string()),
-            ..RequestParameters::key(key_id)
-        };
-        self.call(rng, now, "UpdateKeyDescription", params, |ks, rng, call| {
-            ks.modify_authorized(
-                rng,
-                now,
-                call,
-                "UpdateKeyDescription",
-                key_id,
-                &|r| r,
-                |_, _, r| ops::update_key_description(r, description),
-            )
-        })
+        service::update_key_description(&mut self.service(rng, now), key_id, description)
     }
 
     /// EnableKey.
@@ -773,7 +684,7 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<()> {
-        self.simple_change(rng, now, "EnableKey", key_id, |_, _, r| ops::enable_key(r))
+        service::enable_key(&mut self.service(rng, now), key_id)
     }
 
     /// DisableKey.
@@ -786,9 +697,7 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<()> {
-        self.simple_change(rng, now, "DisableKey", key_id, |_, _, r| {
-            ops::disable_key(r)
-        })
+        service::disable_key(&mut self.service(rng, now), key_id)
     }
 
     /// ScheduleKeyDeletion: `pending_window_in_days` 7–30 (default 30).
@@ -802,23 +711,7 @@ impl MemKeystore {
         key_id: &str,
         pending_window_in_days: Option<u32>,
     ) -> Result<ScheduleKeyDeletionResponse> {
-        let params = RequestParameters {
-            pending_window_in_days,
-            ..RequestParameters::key(key_id)
-        };
-        self.call(rng, now, "ScheduleKeyDeletion", params, |ks, rng, call| {
-            let out = ks.modify_authorized(
-                rng,
-                now,
-                call,
-                "ScheduleKeyDeletion",
-                key_id,
-                &|r| access::schedule_deletion_conditions(r, pending_window_in_days),
-                |env, _, r| ops::schedule_key_deletion(env, r, pending_window_in_days),
-            )?;
-            call.response = access::schedule_deletion_response(&out);
-            Ok(out)
-        })
+        service::schedule_key_deletion(&mut self.service(rng, now), key_id, pending_window_in_days)
     }
 
     /// CancelKeyDeletion: the key becomes `Disabled`.
@@ -831,24 +724,7 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<KeyIdResponse> {
-        let params = RequestParameters::key(key_id);
-        self.call(rng, now, "CancelKeyDeletion", params, |ks, rng, call| {
-            let out = ks.modify_authorized(
-                rng,
-                now,
-                call,
-                "CancelKeyDeletion",
-                key_id,
-                &|r| r,
-                |_, _, r| {
-                    ops::cancel_key_deletion(r).map(|_| KeyIdResponse {
-                        key_id: r.arn.clone(),
-                    })
-                },
-            )?;
-            call.response = serde_json::json!({ "keyId": out.key_id });
-            Ok(out)
-        })
+        service::cancel_key_deletion(&mut self.service(rng, now), key_id)
     }
 
     /// EnableKeyRotation: `rotation_period_in_days` 90–2560 (default 365).
@@ -862,21 +738,7 @@ impl MemKeystore {
         key_id: &str,
         rotation_period_in_days: Option<u32>,
     ) -> Result<()> {
-        let params = RequestParameters {
-            rotation_period_in_days,
-            ..RequestParameters::key(key_id)
-        };
-        self.call(rng, now, "EnableKeyRotation", params, |ks, rng, call| {
-            ks.modify_authorized(
-                rng,
-                now,
-                call,
-                "EnableKeyRotation",
-                key_id,
-                &|r| access::set_opt(r, "kms:RotationPeriodInDays", rotation_period_in_days),
-                |env, _, r| ops::enable_key_rotation(env, r, rotation_period_in_days),
-            )
-        })
+        service::enable_key_rotation(&mut self.service(rng, now), key_id, rotation_period_in_days)
     }
 
     /// DisableKeyRotation.
@@ -889,9 +751,7 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<()> {
-        self.simple_change(rng, now, "DisableKeyRotation", key_id, |_, _, r| {
-            ops::disable_key_rotation(r)
-        })
+        service::disable_key_rotation(&mut self.service(rng, now), key_id)
     }
 
     /// GetKeyRotationStatus.
@@ -904,9 +764,7 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<GetKeyRotationStatusResponse> {
-        self.simple_read(rng, now, "GetKeyRotationStatus", key_id, |r| {
-            ops::get_key_rotation_status(&r)
-        })
+        service::get_key_rotation_status(&mut self.service(rng, now), key_id)
     }
 
     /// RotateKeyOnDemand (at most 10 per key).
@@ -919,11 +777,7 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<KeyIdResponse> {
-        self.simple_change(rng, now, "RotateKeyOnDemand", key_id, |env, rng, r| {
-            ops::rotate_key_on_demand(env, rng, r).map(|_| KeyIdResponse {
-                key_id: r.key_id.clone(),
-            })
-        })
+        service::rotate_key_on_demand(&mut self.service(rng, now), key_id)
     }
 
     /// ListKeyRotations: `limit` 1–1000 (default 100).
@@ -938,17 +792,7 @@ impl MemKeystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListKeyRotationsResponse> {
-        let params = RequestParameters::list(Some(key_id), limit, marker);
-        self.call(rng, now, "ListKeyRotations", params, |ks, rng, call| {
-            let rec = ks.load_authorized(rng, now, call, "ListKeyRotations", key_id, &|r| r)?;
-            let all = ops::list_key_rotations(&rec)?;
-            let (rotations, next_marker) = paginate_index(all, limit, marker)?;
-            Ok(ListKeyRotationsResponse {
-                truncated: next_marker.is_some(),
-                rotations,
-                next_marker,
-            })
-        })
+        service::list_key_rotations(&mut self.service(rng, now), key_id, limit, marker)
     }
 
     // ---- aliases -------------------------------------------------------------
@@ -1173,24 +1017,7 @@ impl MemKeystore {
         key_id: &str,
         tags: &[Tag],
     ) -> Result<()> {
-        let keys = tags.iter().map(|t| t.tag_key.clone()).collect();
-        self.call(
-            rng,
-            now,
-            "TagResource",
-            RequestParameters::tags(key_id, keys),
-            |ks, rng, call| {
-                ks.modify_authorized(
-                    rng,
-                    now,
-                    call,
-                    "TagResource",
-                    key_id,
-                    &|r| access::tag_conditions(r, tags),
-                    |_, _, r| ops::tag_resource(r, tags),
-                )
-            },
-        )
+        service::tag_resource(&mut self.service(rng, now), key_id, tags)
     }
 
     /// UntagResource.
@@ -1204,18 +1031,7 @@ impl MemKeystore {
         key_id: &str,
         tag_keys: &[String],
     ) -> Result<()> {
-        let params = RequestParameters::tags(key_id, tag_keys.to_vec());
-        self.call(rng, now, "UntagResource", params, |ks, rng, call| {
-            ks.modify_authorized(
-                rng,
-                now,
-                call,
-                "UntagResource",
-                key_id,
-                &|r| r.with("aws:TagKeys", tag_keys.to_vec()),
-                |_, _, r| ops::untag_resource(r, tag_keys),
-            )
-        })
+        service::untag_resource(&mut self.service(rng, now), key_id, tag_keys)
     }
 
     /// ListResourceTags: `limit` 1–50 (default 50).
@@ -1230,20 +1046,7 @@ impl MemKeystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListResourceTagsResponse> {
-        let params = RequestParameters::list(Some(key_id), limit, marker);
-        self.call(rng, now, "ListResourceTags", params, |ks, rng, call| {
-            if limit.is_some_and(|l| !(1..=50).contains(&l)) {
-                return Err(Error::validation("Limit must be between 1 and 50"));
-            }
-            let rec = ks.load_authorized(rng, now, call, "ListResourceTags", key_id, &|r| r)?;
-            let all = ops::list_resource_tags(&rec);
-            let (tags, next_marker) = paginate_index(all, Some(limit.unwrap_or(50)), marker)?;
-            Ok(ListResourceTagsResponse {
-                truncated: next_marker.is_some(),
-                tags,
-                next_marker,
-            })
-        })
+        service::list_resource_tags(&mut self.service(rng, now), key_id, limit, marker)
     }
 
     // ---- key policies ----------------------------------------------------------
@@ -1262,29 +1065,7 @@ impl MemKeystore {
         now: u64,
         req: &PutKeyPolicyRequest,
     ) -> Result<()> {
-        let params = RequestParameters::put_key_policy(req);
-        self.call(rng, now, "PutKeyPolicy", params, |ks, rng, call| {
-            access::check_policy_name(req.policy_name.as_deref())?;
-            let policy = Policy::parse(&req.policy)?;
-            let bypass = req.bypass_policy_lockout_safety_check;
-            let principal = ks.principal().to_string();
-            ks.modify_authorized(
-                rng,
-                now,
-                call,
-                "PutKeyPolicy",
-                &req.key_id,
-                &|r| r.with("kms:BypassPolicyLockoutSafetyCheck", bypass),
-                |_, _, r| {
-                    if r.state == KeyState::PendingDeletion {
-                        return Err(invalid_state(r, "pending deletion"));
-                    }
-                    access::check_new_policy(&policy, bypass, &principal, &r.arn)?;
-                    r.policy = Some(req.policy.clone());
-                    Ok(())
-                },
-            )
-        })
+        service::put_key_policy(&mut self.service(rng, now), req)
     }
 
     /// GetKeyPolicy: the key's policy document, or the default key policy
@@ -1299,15 +1080,7 @@ impl MemKeystore {
         key_id: &str,
         policy_name: Option<&str>,
     ) -> Result<GetKeyPolicyResponse> {
-        let params = RequestParameters::get_key_policy(key_id, policy_name);
-        self.call(rng, now, "GetKeyPolicy", params, |ks, rng, call| {
-            access::check_policy_name(policy_name)?;
-            let rec = ks.load_authorized(rng, now, call, "GetKeyPolicy", key_id, &|r| r)?;
-            Ok(GetKeyPolicyResponse {
-                policy: rec.policy.unwrap_or_else(|| default_key_policy(&ks.admin)),
-                policy_name: DEFAULT_POLICY_NAME.into(),
-            })
-        })
+        service::get_key_policy(&mut self.service(rng, now), key_id, policy_name)
     }
 
     /// ListKeyPolicies: always `["default"]`; `limit` 1–1000.
@@ -1323,17 +1096,7 @@ impl MemKeystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListKeyPoliciesResponse> {
-        let params = RequestParameters::list(Some(key_id), limit, marker);
-        self.call(rng, now, "ListKeyPolicies", params, |ks, rng, call| {
-            ks.load_authorized(rng, now, call, "ListKeyPolicies", key_id, &|r| r)?;
-            let (policy_names, next_marker) =
-                paginate_index(alloc::vec![DEFAULT_POLICY_NAME.to_string()], limit, marker)?;
-            Ok(ListKeyPoliciesResponse {
-                policy_names,
-                truncated: next_marker.is_some(),
-                next_marker,
-            })
-        })
+        service::list_key_policies(&mut self.service(rng, now), key_id, limit, marker)
     }
 
     // ---- grants ----------------------------------------------------------------
@@ -1706,27 +1469,7 @@ impl MemKeystore {
         now: u64,
         req: &GetParametersForImportRequest,
     ) -> Result<GetParametersForImportResponse> {
-        let params = RequestParameters {
-            wrapping_algorithm: req.wrapping_algorithm.map(|a| a.as_str().to_string()),
-            ..RequestParameters::key(&req.key_id)
-        };
-        self.call(
-            rng,
-            now,
-            "GetParametersForImport",
-            params,
-            |ks, rng, call| {
-                let rec = ks.load_authorized(
-                    rng,
-                    now,
-                    call,
-                    "GetParametersForImport",
-                    &req.key_id,
-                    &|r| access::import_parameters_conditions(r, req),
-                )?;
-                crate::asym::get_parameters_for_import(&ks.env(now), rng, &rec, req)
-            },
-        )
+        service::get_parameters_for_import(&mut self.service(rng, now), req)
     }
 
     /// ImportKeyMaterial: unwraps the material with the import token's
@@ -1741,22 +1484,7 @@ impl MemKeystore {
         now: u64,
         req: &ImportKeyMaterialRequest,
     ) -> Result<()> {
-        let params = RequestParameters {
-            expiration_model: req.expiration_model.map(|m| m.as_str().to_string()),
-            valid_to: req.valid_to,
-            ..RequestParameters::key(&req.key_id)
-        };
-        self.call(rng, now, "ImportKeyMaterial", params, |ks, rng, call| {
-            ks.modify_authorized(
-                rng,
-                now,
-                call,
-                "ImportKeyMaterial",
-                &req.key_id,
-                &|r| access::import_conditions(r, req),
-                |env, rng, r| crate::asym::import_key_material(env, rng, r, req),
-            )
-        })
+        service::import_key_material(&mut self.service(rng, now), req)
     }
 
     /// DeleteImportedKeyMaterial: the key returns to `PendingImport`; only
@@ -1770,9 +1498,7 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<()> {
-        self.simple_change(rng, now, "DeleteImportedKeyMaterial", key_id, |_, _, r| {
-            crate::asym::delete_imported_key_material(r)
-        })
+        service::delete_imported_key_material(&mut self.service(rng, now), key_id)
     }
 
     /// GenerateMac with an HMAC key.
@@ -1895,6 +1621,18 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
 
     fn grant_token_key(&self) -> &[u8] {
         self.ks.root.grant_token_key()
+    }
+
+    fn admin_principal(&self) -> &str {
+        &self.ks.admin
+    }
+
+    fn modify<T: Clone>(
+        &mut self,
+        key_id: &str,
+        f: impl FnMut(&Env<'_>, &mut R, &mut KeyRecord) -> Result<T>,
+    ) -> Result<T> {
+        self.ks.modify(self.rng, self.now, key_id, f)
     }
 
     fn load(&mut self, key_id: &str) -> Result<OwnedKey> {

@@ -36,8 +36,9 @@ use crate::audit::RequestParameters;
 use crate::context::EncryptionContext;
 use crate::error::{Error, ErrorKind, Result};
 use crate::grant::Grant;
-use crate::key::{EncryptionAlgorithm, KeyIdentifier, KeyRecord, KeySpec};
+use crate::key::{EncryptionAlgorithm, KeyIdentifier, KeyRecord, KeySpec, KeyState};
 use crate::ops::{self, Env};
+use crate::paging::paginate_index;
 use crate::policy::{self, Decision, Policy, PolicyRequest};
 
 /// Adds an operation's condition keys to a policy request (a trait object,
@@ -192,6 +193,22 @@ pub trait KeyService {
     /// failure.
     fn load(&mut self, key_id: &str) -> Result<Self::Key>;
 
+    /// The keystore's administrator principal (the default key policy's).
+    fn admin_principal(&self) -> &str;
+
+    /// Runs `f` on the record `key_id` names and stores the result, after
+    /// the maintenance of [`load`](Self::load) (kept also when `f` fails;
+    /// a purged key is `NotFoundException`). `f` may run more than once
+    /// when the keystore retries its write.
+    ///
+    /// # Errors
+    /// Those of [`load`](Self::load) and `f`.
+    fn modify<T: Clone>(
+        &mut self,
+        key_id: &str,
+        f: impl FnMut(&Env<'_>, &mut Self::Rng, &mut KeyRecord) -> Result<T>,
+    ) -> Result<T>;
+
     /// Runs `f` with the keystore's environment (its `now`) and randomness.
     fn with_env<T>(&mut self, f: impl FnOnce(&Env<'_>, &mut Self::Rng) -> T) -> T;
 
@@ -262,6 +279,51 @@ pub trait KeyService {
         let rec = self.load(key_id)?;
         self.authorize(call, action, &rec, key_id, context, build)?;
         Ok(rec)
+    }
+
+    /// Loads the key `key_id` names and authorizes `action` on it (no
+    /// encryption context).
+    ///
+    /// # Errors
+    /// Those of [`load`](Self::load) and [`authorize`].
+    fn load_authorized(
+        &mut self,
+        call: &mut Call,
+        action: &str,
+        key_id: &str,
+        build: &Conditions<'_>,
+    ) -> Result<Self::Key> {
+        let rec = self.load(key_id)?;
+        self.authorize(call, action, &rec, key_id, &no_context(), build)?;
+        Ok(rec)
+    }
+
+    /// [`load_authorized`](Self::load_authorized), then
+    /// [`modify`](Self::modify) with `f`. If the key or its policy changed
+    /// between the check and the write, nothing is written and the call
+    /// fails.
+    ///
+    /// # Errors
+    /// Those of [`load_authorized`](Self::load_authorized),
+    /// [`modify`](Self::modify) and `f`; `KMSInternalException` for a
+    /// change during the request.
+    fn modify_authorized<T: Clone>(
+        &mut self,
+        call: &mut Call,
+        action: &str,
+        key_id: &str,
+        build: &Conditions<'_>,
+        mut f: impl FnMut(&Env<'_>, &mut Self::Rng, &mut KeyRecord) -> Result<T>,
+    ) -> Result<T> {
+        let checked = self.load_authorized(call, action, key_id, build)?;
+        self.modify(key_id, |env, rng, r| {
+            if r.key_id != checked.key_id || r.policy != checked.policy {
+                return Err(Error::internal(
+                    "the key or its policy changed during the request; retry",
+                ));
+            }
+            f(env, rng, r)
+        })
     }
 
     /// The key that made a symmetric ciphertext blob, checked against an
@@ -642,5 +704,413 @@ pub fn generate_random<S: KeyService>(
         Ok(GenerateRandomResponse {
             plaintext: s.with_rng(|rng| ops::generate_random(rng, number_of_bytes))?,
         })
+    })
+}
+
+// ---- key management -------------------------------------------------------------
+
+/// An operation that authorizes `action` on the key `key_id` names (no
+/// condition keys of its own) and changes the record with `f`.
+fn simple_change<S: KeyService, T: Clone>(
+    s: &mut S,
+    action: &str,
+    key_id: &str,
+    f: impl FnMut(&Env<'_>, &mut S::Rng, &mut KeyRecord) -> Result<T>,
+) -> Result<T> {
+    s.call(action, RequestParameters::key(key_id), |s, call| {
+        s.modify_authorized(call, action, key_id, &|r| r, f)
+    })
+}
+
+/// DescribeKey ([`ops::describe`]).
+///
+/// # Errors
+/// `NotFoundException`, `InvalidArnException`, `ValidationException`,
+/// `AccessDeniedException`.
+pub fn describe_key<S: KeyService>(s: &mut S, key_id: &str) -> Result<DescribeKeyResponse> {
+    s.call("DescribeKey", RequestParameters::key(key_id), |s, call| {
+        let rec = s.load_authorized(call, "DescribeKey", key_id, &|r| r)?;
+        Ok(DescribeKeyResponse {
+            key_metadata: ops::describe(&rec),
+        })
+    })
+}
+
+/// UpdateKeyDescription ([`ops::update_key_description`]).
+///
+/// # Errors
+/// See [`ops::update_key_description`]; `NotFoundException`.
+pub fn update_key_description<S: KeyService>(
+    s: &mut S,
+    key_id: &str,
+    description: &str,
+) -> Result<()> {
+    let params = RequestParameters {
+        description: Some(description.into()),
+        ..RequestParameters::key(key_id)
+    };
+    s.call("UpdateKeyDescription", params, |s, call| {
+        s.modify_authorized(call, "UpdateKeyDescription", key_id, &|r| r, |_, _, r| {
+            ops::update_key_description(r, description)
+        })
+    })
+}
+
+/// EnableKey ([`ops::enable_key`]).
+///
+/// # Errors
+/// `NotFoundException`, `KMSInvalidStateException`.
+pub fn enable_key<S: KeyService>(s: &mut S, key_id: &str) -> Result<()> {
+    simple_change(s, "EnableKey", key_id, |_, _, r| ops::enable_key(r))
+}
+
+/// DisableKey ([`ops::disable_key`]).
+///
+/// # Errors
+/// `NotFoundException`, `KMSInvalidStateException`.
+pub fn disable_key<S: KeyService>(s: &mut S, key_id: &str) -> Result<()> {
+    simple_change(s, "DisableKey", key_id, |_, _, r| ops::disable_key(r))
+}
+
+/// ScheduleKeyDeletion ([`ops::schedule_key_deletion`]).
+///
+/// # Errors
+/// `ValidationException`, `NotFoundException`, `KMSInvalidStateException`.
+pub fn schedule_key_deletion<S: KeyService>(
+    s: &mut S,
+    key_id: &str,
+    pending_window_in_days: Option<u32>,
+) -> Result<ScheduleKeyDeletionResponse> {
+    let params = RequestParameters {
+        pending_window_in_days,
+        ..RequestParameters::key(key_id)
+    };
+    s.call("ScheduleKeyDeletion", params, |s, call| {
+        let out = s.modify_authorized(
+            call,
+            "ScheduleKeyDeletion",
+            key_id,
+            &|r| access::schedule_deletion_conditions(r, pending_window_in_days),
+            |env, _, r| ops::schedule_key_deletion(env, r, pending_window_in_days),
+        )?;
+        call.response = access::schedule_deletion_response(&out);
+        Ok(out)
+    })
+}
+
+/// CancelKeyDeletion ([`ops::cancel_key_deletion`]).
+///
+/// # Errors
+/// `NotFoundException`, `KMSInvalidStateException`.
+pub fn cancel_key_deletion<S: KeyService>(s: &mut S, key_id: &str) -> Result<KeyIdResponse> {
+    s.call(
+        "CancelKeyDeletion",
+        RequestParameters::key(key_id),
+        |s, call| {
+            let out =
+                s.modify_authorized(call, "CancelKeyDeletion", key_id, &|r| r, |_, _, r| {
+                    ops::cancel_key_deletion(r).map(|_| KeyIdResponse {
+                        key_id: r.arn.clone(),
+                    })
+                })?;
+            call.response = serde_json::json!({ "keyId": out.key_id });
+            Ok(out)
+        },
+    )
+}
+
+/// EnableKeyRotation ([`ops::enable_key_rotation`]), with the condition key
+/// `kms:RotationPeriodInDays` when a period is given.
+///
+/// # Errors
+/// See [`ops::enable_key_rotation`].
+pub fn enable_key_rotation<S: KeyService>(
+    s: &mut S,
+    key_id: &str,
+    rotation_period_in_days: Option<u32>,
+) -> Result<()> {
+    let params = RequestParameters {
+        rotation_period_in_days,
+        ..RequestParameters::key(key_id)
+    };
+    s.call("EnableKeyRotation", params, |s, call| {
+        s.modify_authorized(
+            call,
+            "EnableKeyRotation",
+            key_id,
+            &|r| access::set_opt(r, "kms:RotationPeriodInDays", rotation_period_in_days),
+            |env, _, r| ops::enable_key_rotation(env, r, rotation_period_in_days),
+        )
+    })
+}
+
+/// DisableKeyRotation ([`ops::disable_key_rotation`]).
+///
+/// # Errors
+/// See [`ops::disable_key_rotation`].
+pub fn disable_key_rotation<S: KeyService>(s: &mut S, key_id: &str) -> Result<()> {
+    simple_change(s, "DisableKeyRotation", key_id, |_, _, r| {
+        ops::disable_key_rotation(r)
+    })
+}
+
+/// GetKeyRotationStatus ([`ops::get_key_rotation_status`]).
+///
+/// # Errors
+/// `NotFoundException`, `UnsupportedOperationException`.
+pub fn get_key_rotation_status<S: KeyService>(
+    s: &mut S,
+    key_id: &str,
+) -> Result<GetKeyRotationStatusResponse> {
+    s.call(
+        "GetKeyRotationStatus",
+        RequestParameters::key(key_id),
+        |s, call| {
+            ops::get_key_rotation_status(&*s.load_authorized(
+                call,
+                "GetKeyRotationStatus",
+                key_id,
+                &|r| r,
+            )?)
+        },
+    )
+}
+
+/// RotateKeyOnDemand ([`ops::rotate_key_on_demand`]).
+///
+/// # Errors
+/// See [`ops::rotate_key_on_demand`].
+pub fn rotate_key_on_demand<S: KeyService>(s: &mut S, key_id: &str) -> Result<KeyIdResponse> {
+    simple_change(s, "RotateKeyOnDemand", key_id, |env, rng, r| {
+        ops::rotate_key_on_demand(env, rng, r).map(|_| KeyIdResponse {
+            key_id: r.key_id.clone(),
+        })
+    })
+}
+
+/// ListKeyRotations ([`ops::list_key_rotations`], paginated).
+///
+/// # Errors
+/// `NotFoundException`, `UnsupportedOperationException`, `InvalidMarkerException`.
+pub fn list_key_rotations<S: KeyService>(
+    s: &mut S,
+    key_id: &str,
+    limit: Option<u32>,
+    marker: Option<&str>,
+) -> Result<ListKeyRotationsResponse> {
+    let params = RequestParameters::list(Some(key_id), limit, marker);
+    s.call("ListKeyRotations", params, |s, call| {
+        let rec = s.load_authorized(call, "ListKeyRotations", key_id, &|r| r)?;
+        let all = ops::list_key_rotations(&rec)?;
+        let (rotations, next_marker) = paginate_index(all, limit, marker)?;
+        Ok(ListKeyRotationsResponse {
+            truncated: next_marker.is_some(),
+            rotations,
+            next_marker,
+        })
+    })
+}
+
+/// TagResource ([`ops::tag_resource`], condition keys of
+/// [`access::tag_conditions`]).
+///
+/// # Errors
+/// `TagException`, `NotFoundException`, `KMSInvalidStateException`.
+pub fn tag_resource<S: KeyService>(s: &mut S, key_id: &str, tags: &[Tag]) -> Result<()> {
+    let keys = tags.iter().map(|t| t.tag_key.clone()).collect();
+    s.call(
+        "TagResource",
+        RequestParameters::tags(key_id, keys),
+        |s, call| {
+            s.modify_authorized(
+                call,
+                "TagResource",
+                key_id,
+                &|r| access::tag_conditions(r, tags),
+                |_, _, r| ops::tag_resource(r, tags),
+            )
+        },
+    )
+}
+
+/// UntagResource ([`ops::untag_resource`], condition key `aws:TagKeys`).
+///
+/// # Errors
+/// `NotFoundException`, `KMSInvalidStateException`.
+pub fn untag_resource<S: KeyService>(s: &mut S, key_id: &str, tag_keys: &[String]) -> Result<()> {
+    let params = RequestParameters::tags(key_id, tag_keys.to_vec());
+    s.call("UntagResource", params, |s, call| {
+        s.modify_authorized(
+            call,
+            "UntagResource",
+            key_id,
+            &|r| r.with("aws:TagKeys", tag_keys.to_vec()),
+            |_, _, r| ops::untag_resource(r, tag_keys),
+        )
+    })
+}
+
+/// ListResourceTags: `limit` 1–50 (default 50).
+///
+/// # Errors
+/// `ValidationException`, `NotFoundException`, `InvalidMarkerException`.
+pub fn list_resource_tags<S: KeyService>(
+    s: &mut S,
+    key_id: &str,
+    limit: Option<u32>,
+    marker: Option<&str>,
+) -> Result<ListResourceTagsResponse> {
+    let params = RequestParameters::list(Some(key_id), limit, marker);
+    s.call("ListResourceTags", params, |s, call| {
+        if limit.is_some_and(|l| !(1..=50).contains(&l)) {
+            return Err(Error::validation("Limit must be between 1 and 50"));
+        }
+        let rec = s.load_authorized(call, "ListResourceTags", key_id, &|r| r)?;
+        let all = ops::list_resource_tags(&rec);
+        let (tags, next_marker) = paginate_index(all, Some(limit.unwrap_or(50)), marker)?;
+        Ok(ListResourceTagsResponse {
+            truncated: next_marker.is_some(),
+            tags,
+            next_marker,
+        })
+    })
+}
+
+/// PutKeyPolicy: replaces the key's policy (name `default`); unless
+/// `BypassPolicyLockoutSafetyCheck` is set, the new policy must still let
+/// the acting principal call `PutKeyPolicy` ([`access::check_new_policy`]).
+///
+/// # Errors
+/// `MalformedPolicyDocumentException`, `NotFoundException` (key, or a policy
+/// name other than `default`), `AccessDeniedException`,
+/// `KMSInvalidStateException`.
+pub fn put_key_policy<S: KeyService>(s: &mut S, req: &PutKeyPolicyRequest) -> Result<()> {
+    s.call(
+        "PutKeyPolicy",
+        RequestParameters::put_key_policy(req),
+        |s, call| {
+            access::check_policy_name(req.policy_name.as_deref())?;
+            let policy = Policy::parse(&req.policy)?;
+            let bypass = req.bypass_policy_lockout_safety_check;
+            let principal = String::from(s.access().principal());
+            s.modify_authorized(
+                call,
+                "PutKeyPolicy",
+                &req.key_id,
+                &|r| r.with("kms:BypassPolicyLockoutSafetyCheck", bypass),
+                |_, _, r| {
+                    if r.state == KeyState::PendingDeletion {
+                        return Err(Error::new(
+                            ErrorKind::KMSInvalidStateException,
+                            alloc::format!("{} is pending deletion", r.arn),
+                        ));
+                    }
+                    access::check_new_policy(&policy, bypass, &principal, &r.arn)?;
+                    r.policy = Some(req.policy.clone());
+                    Ok(())
+                },
+            )
+        },
+    )
+}
+
+/// GetKeyPolicy: the key's policy document, or the default key policy
+/// when none was set; `policy_name` must be `default` when given.
+///
+/// # Errors
+/// `NotFoundException`, `AccessDeniedException`.
+pub fn get_key_policy<S: KeyService>(
+    s: &mut S,
+    key_id: &str,
+    policy_name: Option<&str>,
+) -> Result<GetKeyPolicyResponse> {
+    let params = RequestParameters::get_key_policy(key_id, policy_name);
+    s.call("GetKeyPolicy", params, |s, call| {
+        access::check_policy_name(policy_name)?;
+        let rec = s.load_authorized(call, "GetKeyPolicy", key_id, &|r| r)?;
+        Ok(GetKeyPolicyResponse {
+            policy: rec
+                .policy
+                .clone()
+                .unwrap_or_else(|| policy::default_key_policy(s.admin_principal())),
+            policy_name: policy::DEFAULT_POLICY_NAME.into(),
+        })
+    })
+}
+
+/// ListKeyPolicies: always `["default"]`; `limit` 1–1000.
+///
+/// # Errors
+/// `NotFoundException`, `AccessDeniedException`, `ValidationException`,
+/// `InvalidMarkerException`.
+pub fn list_key_policies<S: KeyService>(
+    s: &mut S,
+    key_id: &str,
+    limit: Option<u32>,
+    marker: Option<&str>,
+) -> Result<ListKeyPoliciesResponse> {
+    let params = RequestParameters::list(Some(key_id), limit, marker);
+    s.call("ListKeyPolicies", params, |s, call| {
+        s.load_authorized(call, "ListKeyPolicies", key_id, &|r| r)?;
+        let names = alloc::vec![String::from(policy::DEFAULT_POLICY_NAME)];
+        let (policy_names, next_marker) = paginate_index(names, limit, marker)?;
+        Ok(ListKeyPoliciesResponse {
+            policy_names,
+            truncated: next_marker.is_some(),
+            next_marker,
+        })
+    })
+}
+
+// ---- imported key material --------------------------------------------------------
+
+/// GetParametersForImport ([`asym::get_parameters_for_import`]).
+///
+/// # Errors
+/// See [`asym::get_parameters_for_import`]; `NotFoundException`.
+pub fn get_parameters_for_import<S: KeyService>(
+    s: &mut S,
+    req: &GetParametersForImportRequest,
+) -> Result<GetParametersForImportResponse> {
+    let params = RequestParameters {
+        wrapping_algorithm: req.wrapping_algorithm.map(|a| a.as_str().into()),
+        ..RequestParameters::key(&req.key_id)
+    };
+    s.call("GetParametersForImport", params, |s, call| {
+        let rec = s.load_authorized(call, "GetParametersForImport", &req.key_id, &|r| {
+            access::import_parameters_conditions(r, req)
+        })?;
+        s.with_env(|env, rng| asym::get_parameters_for_import(env, rng, &rec, req))
+    })
+}
+
+/// ImportKeyMaterial ([`asym::import_key_material`]).
+///
+/// # Errors
+/// See [`asym::import_key_material`]; `NotFoundException`.
+pub fn import_key_material<S: KeyService>(s: &mut S, req: &ImportKeyMaterialRequest) -> Result<()> {
+    let params = RequestParameters {
+        expiration_model: req.expiration_model.map(|m| m.as_str().into()),
+        valid_to: req.valid_to,
+        ..RequestParameters::key(&req.key_id)
+    };
+    s.call("ImportKeyMaterial", params, |s, call| {
+        s.modify_authorized(
+            call,
+            "ImportKeyMaterial",
+            &req.key_id,
+            &|r| access::import_conditions(r, req),
+            |env, rng, r| asym::import_key_material(env, rng, r, req),
+        )
+    })
+}
+
+/// DeleteImportedKeyMaterial ([`asym::delete_imported_key_material`]).
+///
+/// # Errors
+/// See [`asym::delete_imported_key_material`]; `NotFoundException`.
+pub fn delete_imported_key_material<S: KeyService>(s: &mut S, key_id: &str) -> Result<()> {
+    simple_change(s, "DeleteImportedKeyMaterial", key_id, |_, _, r| {
+        asym::delete_imported_key_material(r)
     })
 }

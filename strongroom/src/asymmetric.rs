@@ -2,14 +2,10 @@
 //! import of key material. Each loads the key it names, calls the pure
 //! function of [`strongroom_core::asym`], and stores what changed.
 
-use strongroom_core::access;
 use strongroom_core::api::*;
-use strongroom_core::asym;
 use strongroom_core::service;
 
-use strongroom_core::audit::RequestParameters;
-
-use crate::{os_rng, Keystore, Result};
+use crate::{Keystore, Result};
 
 impl Keystore {
     /// Sign with an RSA or ECC `SIGN_VERIFY` key. `MessageType` `RAW`
@@ -121,16 +117,7 @@ impl Keystore {
         &self,
         req: &GetParametersForImportRequest,
     ) -> Result<GetParametersForImportResponse> {
-        let params = RequestParameters {
-            wrapping_algorithm: req.wrapping_algorithm.map(|a| a.as_str().into()),
-            ..RequestParameters::key(&req.key_id)
-        };
-        self.call("GetParametersForImport", params, |call| {
-            let rec = self.load_authorized(call, "GetParametersForImport", &req.key_id, |r| {
-                access::import_parameters_conditions(r, req)
-            })?;
-            asym::get_parameters_for_import(&self.env(), &mut os_rng(), &rec, req)
-        })
+        service::get_parameters_for_import(&mut crate::access::Service(self), req)
     }
 
     /// ImportKeyMaterial: imports wrapped material into an `EXTERNAL` key.
@@ -138,20 +125,7 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::asym::import_key_material`].
     pub fn import_key_material(&self, req: &ImportKeyMaterialRequest) -> Result<()> {
-        let params = RequestParameters {
-            expiration_model: req.expiration_model.map(|m| m.as_str().into()),
-            valid_to: req.valid_to,
-            ..RequestParameters::key(&req.key_id)
-        };
-        self.call("ImportKeyMaterial", params, |call| {
-            self.modify_authorized(
-                call,
-                "ImportKeyMaterial",
-                &req.key_id,
-                |r| access::import_conditions(r, req),
-                |env, r| asym::import_key_material(env, &mut os_rng(), r, req),
-            )
-        })
+        service::import_key_material(&mut crate::access::Service(self), req)
     }
 
     /// DeleteImportedKeyMaterial: the key returns to `PendingImport`.
@@ -159,18 +133,6 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::asym::delete_imported_key_material`].
     pub fn delete_imported_key_material(&self, key_id: &str) -> Result<()> {
-        self.call(
-            "DeleteImportedKeyMaterial",
-            RequestParameters::key(key_id),
-            |call| {
-                self.modify_authorized(
-                    call,
-                    "DeleteImportedKeyMaterial",
-                    key_id,
-                    |r| r,
-                    |_, r| asym::delete_imported_key_material(r),
-                )
-            },
-        )
+        service::delete_imported_key_material(&mut crate::access::Service(self), key_id)
     }
 }

@@ -7,7 +7,7 @@ use strongroom_core::grant::{
     grant_token, is_retiring_principal, may_retire, validate_grant_id, Grant,
 };
 use strongroom_core::key::KeyState;
-use strongroom_core::policy::{default_key_policy, Policy, PolicyRequest, DEFAULT_POLICY_NAME};
+use strongroom_core::policy::PolicyRequest;
 use strongroom_core::{EncryptionContext, Error, ErrorKind, Result};
 
 use crate::access::{grant_row_id, Call};
@@ -16,7 +16,7 @@ use crate::{os_rng, Keystore};
 
 pub use strongroom_core::access::MAX_GRANTS_PER_KEY;
 
-use strongroom_core::access::{self, check_policy_name, grant_not_found};
+use strongroom_core::access::{self, grant_not_found};
 
 /// Pages a list by index with KMS's grant limits (1–100, default 50).
 fn page<T>(
@@ -44,33 +44,7 @@ impl Keystore {
     /// the lockout safety check), `NotFoundException` (key, or a policy name
     /// other than `default`), `AccessDeniedException`, `KMSInvalidStateException`.
     pub fn put_key_policy(&self, req: &PutKeyPolicyRequest) -> Result<()> {
-        self.call(
-            "PutKeyPolicy",
-            RequestParameters::put_key_policy(req),
-            |call| {
-                check_policy_name(req.policy_name.as_deref())?;
-                let policy = Policy::parse(&req.policy)?;
-                let bypass = req.bypass_policy_lockout_safety_check;
-                let principal = self.principal().to_owned();
-                self.modify_authorized(
-                    call,
-                    "PutKeyPolicy",
-                    &req.key_id,
-                    |r| r.with("kms:BypassPolicyLockoutSafetyCheck", bypass),
-                    |_, r| {
-                        if r.state == KeyState::PendingDeletion {
-                            return Err(Error::new(
-                                ErrorKind::KMSInvalidStateException,
-                                format!("{} is pending deletion", r.arn),
-                            ));
-                        }
-                        access::check_new_policy(&policy, bypass, &principal, &r.arn)?;
-                        r.policy = Some(req.policy.clone());
-                        Ok(())
-                    },
-                )
-            },
-        )
+        strongroom_core::service::put_key_policy(&mut crate::access::Service(self), req)
     }
 
     /// GetKeyPolicy: the key's policy document, or the default key policy
@@ -83,17 +57,11 @@ impl Keystore {
         key_id: &str,
         policy_name: Option<&str>,
     ) -> Result<GetKeyPolicyResponse> {
-        let params = RequestParameters::get_key_policy(key_id, policy_name);
-        self.call("GetKeyPolicy", params, |call| {
-            check_policy_name(policy_name)?;
-            let rec = self.load_authorized(call, "GetKeyPolicy", key_id, |r| r)?;
-            Ok(GetKeyPolicyResponse {
-                policy: rec
-                    .policy
-                    .unwrap_or_else(|| default_key_policy(self.admin_principal())),
-                policy_name: DEFAULT_POLICY_NAME.into(),
-            })
-        })
+        strongroom_core::service::get_key_policy(
+            &mut crate::access::Service(self),
+            key_id,
+            policy_name,
+        )
     }
 
     /// ListKeyPolicies: always `["default"]`; `limit` 1–1000.
@@ -106,17 +74,12 @@ impl Keystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListKeyPoliciesResponse> {
-        let params = RequestParameters::list(Some(key_id), limit, marker);
-        self.call("ListKeyPolicies", params, |call| {
-            self.load_authorized(call, "ListKeyPolicies", key_id, |r| r)?;
-            let (policy_names, next_marker) =
-                crate::paginate_index(vec![DEFAULT_POLICY_NAME.to_owned()], limit, marker)?;
-            Ok(ListKeyPoliciesResponse {
-                policy_names,
-                truncated: next_marker.is_some(),
-                next_marker,
-            })
-        })
+        strongroom_core::service::list_key_policies(
+            &mut crate::access::Service(self),
+            key_id,
+            limit,
+            marker,
+        )
     }
 
     // ---- grants --------------------------------------------------------------

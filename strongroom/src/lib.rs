@@ -820,12 +820,7 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `InvalidArnException`, `KMSInternalException`.
     pub fn describe_key(&self, key_id: &str) -> Result<DescribeKeyResponse> {
-        self.call("DescribeKey", RequestParameters::key(key_id), |call| {
-            let rec = self.load_authorized(call, "DescribeKey", key_id, |r| r)?;
-            Ok(DescribeKeyResponse {
-                key_metadata: ops::describe(&rec),
-            })
-        })
+        strongroom_core::service::describe_key(&mut access::Service(self), key_id)
     }
 
     /// ListKeys: `limit` 1–1000 (default 100), `marker` from a previous page.
@@ -892,19 +887,11 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::ops::update_key_description`]; `NotFoundException`.
     pub fn update_key_description(&self, key_id: &str, description: &str) -> Result<()> {
-        let params = RequestParameters {
-            description: Some(description.into()),
-            ..RequestParameters::key(key_id)
-        };
-        self.call("UpdateKeyDescription", params, |call| {
-            self.modify_authorized(
-                call,
-                "UpdateKeyDescription",
-                key_id,
-                |r| r,
-                |_, r| ops::update_key_description(r, description),
-            )
-        })
+        strongroom_core::service::update_key_description(
+            &mut access::Service(self),
+            key_id,
+            description,
+        )
     }
 
     /// EnableKey.
@@ -912,9 +899,7 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `KMSInvalidStateException`.
     pub fn enable_key(&self, key_id: &str) -> Result<()> {
-        self.call("EnableKey", RequestParameters::key(key_id), |call| {
-            self.modify_authorized(call, "EnableKey", key_id, |r| r, |_, r| ops::enable_key(r))
-        })
+        strongroom_core::service::enable_key(&mut access::Service(self), key_id)
     }
 
     /// DisableKey.
@@ -922,15 +907,7 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `KMSInvalidStateException`.
     pub fn disable_key(&self, key_id: &str) -> Result<()> {
-        self.call("DisableKey", RequestParameters::key(key_id), |call| {
-            self.modify_authorized(
-                call,
-                "DisableKey",
-                key_id,
-                |r| r,
-                |_, r| ops::disable_key(r),
-            )
-        })
+        strongroom_core::service::disable_key(&mut access::Service(self), key_id)
     }
 
     /// ScheduleKeyDeletion: `pending_window_in_days` 7–30 (default 30).
@@ -942,23 +919,11 @@ impl Keystore {
         key_id: &str,
         pending_window_in_days: Option<u32>,
     ) -> Result<ScheduleKeyDeletionResponse> {
-        let params = RequestParameters {
+        strongroom_core::service::schedule_key_deletion(
+            &mut access::Service(self),
+            key_id,
             pending_window_in_days,
-            ..RequestParameters::key(key_id)
-        };
-        self.call("ScheduleKeyDeletion", params, |call| {
-            let out = self.modify_authorized(
-                call,
-                "ScheduleKeyDeletion",
-                key_id,
-                |r| {
-                    strongroom_core::access::schedule_deletion_conditions(r, pending_window_in_days)
-                },
-                |env, r| ops::schedule_key_deletion(env, r, pending_window_in_days),
-            )?;
-            call.response = strongroom_core::access::schedule_deletion_response(&out);
-            Ok(out)
-        })
+        )
     }
 
     /// CancelKeyDeletion: the key becomes `Disabled`.
@@ -966,25 +931,7 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `KMSInvalidStateException`.
     pub fn cancel_key_deletion(&self, key_id: &str) -> Result<KeyIdResponse> {
-        self.call(
-            "CancelKeyDeletion",
-            RequestParameters::key(key_id),
-            |call| {
-                let out = self.modify_authorized(
-                    call,
-                    "CancelKeyDeletion",
-                    key_id,
-                    |r| r,
-                    |_, r| {
-                        ops::cancel_key_deletion(r).map(|_| KeyIdResponse {
-                            key_id: r.arn.clone(),
-                        })
-                    },
-                )?;
-                call.response = serde_json::json!({ "keyId": out.key_id });
-                Ok(out)
-            },
-        )
+        strongroom_core::service::cancel_key_deletion(&mut access::Service(self), key_id)
     }
 
     /// EnableKeyRotation: `rotation_period_in_days` 90–2560 (default 365).
@@ -996,22 +943,11 @@ impl Keystore {
         key_id: &str,
         rotation_period_in_days: Option<u32>,
     ) -> Result<()> {
-        let params = RequestParameters {
+        strongroom_core::service::enable_key_rotation(
+            &mut access::Service(self),
+            key_id,
             rotation_period_in_days,
-            ..RequestParameters::key(key_id)
-        };
-        self.call("EnableKeyRotation", params, |call| {
-            self.modify_authorized(
-                call,
-                "EnableKeyRotation",
-                key_id,
-                |r| match rotation_period_in_days {
-                    Some(d) => r.with("kms:RotationPeriodInDays", d),
-                    None => r,
-                },
-                |env, r| ops::enable_key_rotation(env, r, rotation_period_in_days),
-            )
-        })
+        )
     }
 
     /// DisableKeyRotation.
@@ -1019,19 +955,7 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::ops::disable_key_rotation`].
     pub fn disable_key_rotation(&self, key_id: &str) -> Result<()> {
-        self.call(
-            "DisableKeyRotation",
-            RequestParameters::key(key_id),
-            |call| {
-                self.modify_authorized(
-                    call,
-                    "DisableKeyRotation",
-                    key_id,
-                    |r| r,
-                    |_, r| ops::disable_key_rotation(r),
-                )
-            },
-        )
+        strongroom_core::service::disable_key_rotation(&mut access::Service(self), key_id)
     }
 
     /// GetKeyRotationStatus.
@@ -1039,18 +963,7 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `UnsupportedOperationException`.
     pub fn get_key_rotation_status(&self, key_id: &str) -> Result<GetKeyRotationStatusResponse> {
-        self.call(
-            "GetKeyRotationStatus",
-            RequestParameters::key(key_id),
-            |call| {
-                ops::get_key_rotation_status(&self.load_authorized(
-                    call,
-                    "GetKeyRotationStatus",
-                    key_id,
-                    |r| r,
-                )?)
-            },
-        )
+        strongroom_core::service::get_key_rotation_status(&mut access::Service(self), key_id)
     }
 
     /// RotateKeyOnDemand (at most 10 per key).
@@ -1058,23 +971,7 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::ops::rotate_key_on_demand`].
     pub fn rotate_key_on_demand(&self, key_id: &str) -> Result<KeyIdResponse> {
-        self.call(
-            "RotateKeyOnDemand",
-            RequestParameters::key(key_id),
-            |call| {
-                self.modify_authorized(
-                    call,
-                    "RotateKeyOnDemand",
-                    key_id,
-                    |r| r,
-                    |env, r| {
-                        ops::rotate_key_on_demand(env, &mut os_rng(), r).map(|_| KeyIdResponse {
-                            key_id: r.key_id.clone(),
-                        })
-                    },
-                )
-            },
-        )
+        strongroom_core::service::rotate_key_on_demand(&mut access::Service(self), key_id)
     }
 
     /// ListKeyRotations: `limit` 1–1000 (default 100).
@@ -1087,21 +984,12 @@ impl Keystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListKeyRotationsResponse> {
-        let params = RequestParameters {
+        strongroom_core::service::list_key_rotations(
+            &mut access::Service(self),
+            key_id,
             limit,
-            marker: marker.map(Into::into),
-            ..RequestParameters::key(key_id)
-        };
-        self.call("ListKeyRotations", params, |call| {
-            let rec = self.load_authorized(call, "ListKeyRotations", key_id, |r| r)?;
-            let all = ops::list_key_rotations(&rec)?;
-            let (rotations, next_marker) = paginate_index(all, limit, marker)?;
-            Ok(ListKeyRotationsResponse {
-                truncated: next_marker.is_some(),
-                rotations,
-                next_marker,
-            })
-        })
+            marker,
+        )
     }
 
     // ---- aliases -----------------------------------------------------------
@@ -1342,20 +1230,7 @@ impl Keystore {
     /// # Errors
     /// `TagException`, `NotFoundException`, `KMSInvalidStateException`.
     pub fn tag_resource(&self, key_id: &str, tags: &[Tag]) -> Result<()> {
-        let keys: Vec<String> = tags.iter().map(|t| t.tag_key.clone()).collect();
-        let params = RequestParameters {
-            tag_keys: Some(keys.clone()),
-            ..RequestParameters::key(key_id)
-        };
-        self.call("TagResource", params, |call| {
-            self.modify_authorized(
-                call,
-                "TagResource",
-                key_id,
-                |r| core_access::tag_conditions(r, tags),
-                |_, r| ops::tag_resource(r, tags),
-            )
-        })
+        strongroom_core::service::tag_resource(&mut access::Service(self), key_id, tags)
     }
 
     /// UntagResource.
@@ -1363,19 +1238,7 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `KMSInvalidStateException`.
     pub fn untag_resource(&self, key_id: &str, tag_keys: &[String]) -> Result<()> {
-        let params = RequestParameters {
-            tag_keys: Some(tag_keys.to_vec()),
-            ..RequestParameters::key(key_id)
-        };
-        self.call("UntagResource", params, |call| {
-            self.modify_authorized(
-                call,
-                "UntagResource",
-                key_id,
-                |r| r.with("aws:TagKeys", tag_keys.to_vec()),
-                |_, r| ops::untag_resource(r, tag_keys),
-            )
-        })
+        strongroom_core::service::untag_resource(&mut access::Service(self), key_id, tag_keys)
     }
 
     /// ListResourceTags: `limit` 1–50 (default 50).
@@ -1388,24 +1251,12 @@ impl Keystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListResourceTagsResponse> {
-        let params = RequestParameters {
+        strongroom_core::service::list_resource_tags(
+            &mut access::Service(self),
+            key_id,
             limit,
-            marker: marker.map(Into::into),
-            ..RequestParameters::key(key_id)
-        };
-        self.call("ListResourceTags", params, |call| {
-            if limit.is_some_and(|l| !(1..=50).contains(&l)) {
-                return Err(Error::validation("Limit must be between 1 and 50"));
-            }
-            let rec = self.load_authorized(call, "ListResourceTags", key_id, |r| r)?;
-            let all = ops::list_resource_tags(&rec);
-            let (tags, next_marker) = paginate_index(all, Some(limit.unwrap_or(50)), marker)?;
-            Ok(ListResourceTagsResponse {
-                truncated: next_marker.is_some(),
-                tags,
-                next_marker,
-            })
-        })
+            marker,
+        )
     }
 
     // ---- cryptographic operations -------------------------------------------
@@ -1510,30 +1361,6 @@ impl Keystore {
         )?;
         Ok(rec)
     }
-
-    /// Authorizes `action` on the key, then runs `f` on it as
-    /// [`modify`](Self::modify) does. If the key's policy changed between the
-    /// check and the write, nothing is written and the call fails.
-    fn modify_authorized<T: Clone>(
-        &self,
-        call: &mut access::Call,
-        action: &str,
-        key_id: &str,
-        build: impl for<'a> FnOnce(
-            strongroom_core::policy::PolicyRequest<'a>,
-        ) -> strongroom_core::policy::PolicyRequest<'a>,
-        mut f: impl FnMut(&Env<'_>, &mut KeyRecord) -> Result<T>,
-    ) -> Result<T> {
-        let checked = self.load_authorized(call, action, key_id, build)?;
-        self.modify(key_id, |env, r| {
-            if r.key_id != checked.key_id || r.policy != checked.policy {
-                return Err(Error::internal(
-                    "the key or its policy changed during the request; retry",
-                ));
-            }
-            f(env, r)
-        })
-    }
 }
 
 fn subtle_eq(a: &[u8], b: &[u8]) -> bool {
@@ -1578,7 +1405,7 @@ fn from_json<T: serde::de::DeserializeOwned>(b: &[u8], what: &str) -> Result<T> 
         .map_err(|e| Error::internal(format!("stored {what} is malformed: {e}")))
 }
 
-use strongroom_core::paging::{decode_marker, encode_marker, page_limit, paginate_index};
+use strongroom_core::paging::{decode_marker, encode_marker, page_limit};
 
 /// The repository README's Rust example, compiled and run as a doc test.
 #[doc = include_str!("../../README.md")]

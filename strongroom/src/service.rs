@@ -48,6 +48,18 @@ impl KeyService for Service<'_> {
         self.0.inner.root.grant_token_key()
     }
 
+    fn admin_principal(&self) -> &str {
+        self.0.admin_principal()
+    }
+
+    fn modify<T: Clone>(
+        &mut self,
+        key_id: &str,
+        mut f: impl FnMut(&Env<'_>, &mut OsRng, &mut KeyRecord) -> Result<T>,
+    ) -> Result<T> {
+        self.0.modify(key_id, |env, r| f(env, &mut os_rng(), r))
+    }
+
     fn load(&mut self, key_id: &str) -> Result<SharedKey> {
         self.0.load_shared(key_id).map(SharedKey)
     }
