@@ -410,31 +410,6 @@ impl MemKeystore {
         access::check_grant_tokens(self.root.grant_token_key(), tokens)
     }
 
-    /// Authorizes `action` on `rec` (named by the caller as `requested_as`)
-    /// for the acting principal, as [`access`] defines it; `build` adds the
-    /// operation's condition keys, `grant_context` is checked against grant
-    /// constraints. `None`: the key policy allowed it; `Some(grants)`: only
-    /// these grants did.
-    fn authorize(
-        &self,
-        call: &mut Call,
-        action: &str,
-        rec: &KeyRecord,
-        requested_as: &str,
-        grant_context: &EncryptionContext,
-        build: &Conditions<'_>,
-    ) -> Result<Option<Vec<Grant>>> {
-        service::authorize(
-            &Access(self),
-            call,
-            action,
-            rec,
-            requested_as,
-            grant_context,
-            build,
-        )
-    }
-
     /// Loads the key `key_id` names and authorizes `action` on it.
     fn load_authorized<R: CryptoRng + ?Sized>(
         &mut self,
@@ -446,7 +421,15 @@ impl MemKeystore {
         build: &Conditions<'_>,
     ) -> Result<KeyRecord> {
         let rec = self.load(rng, now, key_id)?;
-        self.authorize(call, action, &rec, key_id, &no_context(), build)?;
+        service::authorize(
+            &Access(self),
+            call,
+            action,
+            &rec,
+            key_id,
+            &no_context(),
+            build,
+        )?;
         Ok(rec)
     }
 
@@ -861,7 +844,15 @@ impl MemKeystore {
                 .map(|a| a.target_key_id.clone())
             {
                 if let Some(old_rec) = Error::unless_not_found(self.load(rng, now, &old))? {
-                    self.authorize(call, action, &old_rec, alias_name, &no_context(), &|r| r)?;
+                    service::authorize(
+                        &Access(self),
+                        call,
+                        action,
+                        &old_rec,
+                        alias_name,
+                        &no_context(),
+                        &|r| r,
+                    )?;
                 }
             }
         }
@@ -930,7 +921,15 @@ impl MemKeystore {
             }
             if let Some(target) = ks.aliases.get(alias_name).map(|a| a.target_key_id.clone()) {
                 if let Some(rec) = Error::unless_not_found(ks.load(rng, now, &target))? {
-                    ks.authorize(call, "DeleteAlias", &rec, alias_name, &no_context(), &|r| r)?;
+                    service::authorize(
+                        &Access(ks),
+                        call,
+                        "DeleteAlias",
+                        &rec,
+                        alias_name,
+                        &no_context(),
+                        &|r| r,
+                    )?;
                 }
             }
             match ks.aliases.remove(alias_name) {
@@ -1123,9 +1122,15 @@ impl MemKeystore {
             ks.check_grant_tokens(&req.grant_tokens)?;
             let rec = ks.load(rng, now, &req.key_id)?;
             let (_, ctx) = access::grant_constraint(req);
-            let via_grants = ks.authorize(call, "CreateGrant", &rec, &req.key_id, &ctx, &|r| {
-                access::create_grant_conditions(r, req)
-            })?;
+            let via_grants = service::authorize(
+                &Access(ks),
+                call,
+                "CreateGrant",
+                &rec,
+                &req.key_id,
+                &ctx,
+                &|r| access::create_grant_conditions(r, req),
+            )?;
             if let Some(parents) = via_grants {
                 access::check_grant_narrower(&parents, req, ks.principal(), &rec.arn)?;
             }
@@ -1250,7 +1255,15 @@ impl MemKeystore {
                 call.touch(&rec.arn);
             } else {
                 let named = req.key_id.as_deref().unwrap_or(&key_id);
-                ks.authorize(call, "RetireGrant", &rec, named, &no_context(), &|r| r)?;
+                service::authorize(
+                    &Access(ks),
+                    call,
+                    "RetireGrant",
+                    &rec,
+                    named,
+                    &no_context(),
+                    &|r| r,
+                )?;
             }
             ks.grants.remove(&row);
             Ok(())

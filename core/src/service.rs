@@ -126,19 +126,15 @@ pub trait KeyAccess {
 /// # Errors
 /// `AccessDeniedException`; `KMSInternalException` on storage failure or a
 /// stored policy that does not parse.
-pub fn authorize<K, B>(
+pub fn authorize<K: KeyAccess + ?Sized>(
     ks: &K,
     call: &mut Call,
     action: &str,
     rec: &KeyRecord,
     requested_as: &str,
     grant_context: &EncryptionContext,
-    build: B,
-) -> Result<Option<Vec<Grant>>>
-where
-    K: KeyAccess + ?Sized,
-    B: for<'a> FnOnce(PolicyRequest<'a>) -> PolicyRequest<'a>,
-{
+    build: &Conditions<'_>,
+) -> Result<Option<Vec<Grant>>> {
     call.touch(&rec.arn);
     let principal = ks.principal();
     let policy = ks.key_policy(rec)?;
@@ -236,30 +232,6 @@ pub trait KeyService {
         access::check_grant_tokens(self.grant_token_key(), tokens)
     }
 
-    /// [`authorize`] with this keystore's access.
-    ///
-    /// # Errors
-    /// As [`authorize`].
-    fn authorize(
-        &self,
-        call: &mut Call,
-        action: &str,
-        rec: &KeyRecord,
-        requested_as: &str,
-        grant_context: &EncryptionContext,
-        build: &Conditions<'_>,
-    ) -> Result<Option<Vec<Grant>>> {
-        authorize(
-            &self.access(),
-            call,
-            action,
-            rec,
-            requested_as,
-            grant_context,
-            build,
-        )
-    }
-
     /// Checks the grant tokens, loads the key `key_id` names and authorizes
     /// `action` on it, with `context` checked against grant constraints.
     ///
@@ -277,7 +249,7 @@ pub trait KeyService {
     ) -> Result<Self::Key> {
         self.check_grant_tokens(grant_tokens)?;
         let rec = self.load(key_id)?;
-        self.authorize(call, action, &rec, key_id, context, build)?;
+        authorize(&self.access(), call, action, &rec, key_id, context, build)?;
         Ok(rec)
     }
 
@@ -294,7 +266,15 @@ pub trait KeyService {
         build: &Conditions<'_>,
     ) -> Result<Self::Key> {
         let rec = self.load(key_id)?;
-        self.authorize(call, action, &rec, key_id, &no_context(), build)?;
+        authorize(
+            &self.access(),
+            call,
+            action,
+            &rec,
+            key_id,
+            &no_context(),
+            build,
+        )?;
         Ok(rec)
     }
 
@@ -390,7 +370,7 @@ pub fn decrypt<S: KeyService>(s: &mut S, req: &DecryptRequest) -> Result<Decrypt
         if let Some(key_id) = req.key_id.as_deref() {
             let rec = s.load(key_id)?;
             if rec.key_spec != KeySpec::SymmetricDefault {
-                s.authorize(call, "Decrypt", &rec, key_id, ctx, &|r| {
+                authorize(&s.access(), call, "Decrypt", &rec, key_id, ctx, &|r| {
                     access::rsa_decrypt_conditions(r, req.encryption_algorithm, ctx)
                 })?;
                 return s.with_env(|env, rng| asym::decrypt(env, rng, &rec, req));
@@ -398,9 +378,15 @@ pub fn decrypt<S: KeyService>(s: &mut S, req: &DecryptRequest) -> Result<Decrypt
         }
         let rec = s.blob_key(&req.ciphertext_blob, req.key_id.as_deref())?;
         let requested_as = req.key_id.as_deref().unwrap_or(&rec.key_id);
-        s.authorize(call, "Decrypt", &rec, requested_as, ctx, &|r| {
-            access::crypto_conditions(r, req.encryption_algorithm, ctx)
-        })?;
+        authorize(
+            &s.access(),
+            call,
+            "Decrypt",
+            &rec,
+            requested_as,
+            ctx,
+            &|r| access::crypto_conditions(r, req.encryption_algorithm, ctx),
+        )?;
         if let Some(a) = req
             .encryption_algorithm
             .filter(|a| *a != EncryptionAlgorithm::SymmetricDefault)
@@ -464,10 +450,17 @@ pub fn re_encrypt<S: KeyService>(s: &mut S, req: &ReEncryptRequest) -> Result<Re
                 req.source_encryption_algorithm,
                 req.destination_encryption_algorithm,
             );
-            s.authorize(call, "ReEncryptFrom", &src, src_as, src_ctx, &|r| {
-                access::re_encrypt_conditions(r, src_alg, src_ctx, same)
-            })?;
-            s.authorize(
+            authorize(
+                &s.access(),
+                call,
+                "ReEncryptFrom",
+                &src,
+                src_as,
+                src_ctx,
+                &|r| access::re_encrypt_conditions(r, src_alg, src_ctx, same),
+            )?;
+            authorize(
+                &s.access(),
                 call,
                 "ReEncryptTo",
                 &dst,
@@ -608,7 +601,15 @@ pub fn verify<S: KeyService>(s: &mut S, req: &VerifyRequest) -> Result<VerifyRes
 pub fn get_public_key<S: KeyService>(s: &mut S, key_id: &str) -> Result<GetPublicKeyResponse> {
     s.call("GetPublicKey", RequestParameters::key(key_id), |s, call| {
         let rec = s.load(key_id)?;
-        s.authorize(call, "GetPublicKey", &rec, key_id, &no_context(), &|r| r)?;
+        authorize(
+            &s.access(),
+            call,
+            "GetPublicKey",
+            &rec,
+            key_id,
+            &no_context(),
+            &|r| r,
+        )?;
         s.with_env(|env, _| asym::get_public_key(env, &rec))
     })
 }

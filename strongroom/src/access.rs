@@ -28,9 +28,9 @@ pub(crate) use strongroom_core::access::Call;
 use strongroom_core::audit::RequestParameters;
 use strongroom_core::grant::Grant;
 use strongroom_core::key::KeyRecord;
-use strongroom_core::policy::{Policy, PolicyRequest};
-use strongroom_core::service::{self, KeyAccess};
-use strongroom_core::{EncryptionContext, Error, ErrorKind, Result};
+use strongroom_core::policy::Policy;
+use strongroom_core::service::KeyAccess;
+use strongroom_core::{Error, ErrorKind, Result};
 
 use crate::store::{Row, Table};
 use crate::{from_json, os_rng, to_json, Keystore};
@@ -227,55 +227,6 @@ impl Keystore {
                     .map_or_else(|| self.inner.default_policy.clone(), Arc::new))
             }
         }
-    }
-
-    /// Authorizes `action` (a KMS operation name, e.g. `Encrypt`,
-    /// `ReEncryptFrom`) on `rec` for this handle's principal. Records the key
-    /// ARN as a resource of the call first, so a denied call's event names
-    /// the key. Sets the condition keys every key operation has (key spec,
-    /// usage, origin, tags, aliases, `kms:RequestAlias` when `requested_as`
-    /// is an alias); `build` adds the operation's own. Grants are consulted
-    /// for grant operations, with `grant_context` checked against their
-    /// constraints.
-    ///
-    /// # Errors
-    /// `AccessDeniedException`; `KMSInternalException` on storage failure.
-    pub(crate) fn authorize(
-        &self,
-        call: &mut Call,
-        action: &str,
-        rec: &KeyRecord,
-        requested_as: &str,
-        grant_context: &EncryptionContext,
-        build: impl for<'a> FnOnce(PolicyRequest<'a>) -> PolicyRequest<'a>,
-    ) -> Result<()> {
-        self.authorize_via(call, action, rec, requested_as, grant_context, build)
-            .map(|_| ())
-    }
-
-    /// As [`authorize`](Self::authorize), and says how the request was
-    /// allowed: `None` by the key policy, `Some(grants)` only by these grants.
-    ///
-    /// # Errors
-    /// As [`authorize`](Self::authorize).
-    pub(crate) fn authorize_via(
-        &self,
-        call: &mut Call,
-        action: &str,
-        rec: &KeyRecord,
-        requested_as: &str,
-        grant_context: &EncryptionContext,
-        build: impl for<'a> FnOnce(PolicyRequest<'a>) -> PolicyRequest<'a>,
-    ) -> Result<Option<Vec<Grant>>> {
-        service::authorize(
-            &Service(self),
-            call,
-            action,
-            rec,
-            requested_as,
-            grant_context,
-            build,
-        )
     }
 
     /// The alias names that point at `key_id`.

@@ -7,7 +7,7 @@ use strongroom_core::grant::{
     grant_token, is_retiring_principal, may_retire, validate_grant_id, Grant,
 };
 use strongroom_core::key::KeyState;
-use strongroom_core::policy::PolicyRequest;
+use strongroom_core::service::{self, KeyService};
 use strongroom_core::{EncryptionContext, Error, ErrorKind, Result};
 
 use crate::access::{grant_row_id, Call};
@@ -121,13 +121,14 @@ impl Keystore {
         self.check_grant_tokens(&req.grant_tokens)?;
         let rec = self.load(&req.key_id)?;
         let (_, constraint_ctx) = access::grant_constraint(req);
-        let via_grants = self.authorize_via(
+        let via_grants = service::authorize(
+            &crate::access::Service(self),
             call,
             "CreateGrant",
             &rec,
             &req.key_id,
             &constraint_ctx,
-            |r: PolicyRequest<'_>| access::create_grant_conditions(r, req),
+            &|r| access::create_grant_conditions(r, req),
         )?;
         if let Some(parents) = via_grants {
             access::check_grant_narrower(&parents, req, self.principal(), &rec.arn)?;
@@ -180,7 +181,12 @@ impl Keystore {
             if let Some(g) = &req.grant_id {
                 validate_grant_id(g)?;
             }
-            let rec = self.load_authorized(call, "ListGrants", &req.key_id, |r| r)?;
+            let rec = crate::access::Service(self).load_authorized(
+                call,
+                "ListGrants",
+                &req.key_id,
+                &|r| r,
+            )?;
             let all = access::select_grants(self.grants_of(&rec.key_id)?, req);
             let (grants, next_marker) = page(all, req.limit, req.marker.as_deref())?;
             Ok(ListGrantsResponse {
@@ -279,13 +285,14 @@ impl Keystore {
                 if may_retire(&grant, self.principal()) {
                     call.touch(&rec.arn);
                 } else {
-                    self.authorize(
+                    service::authorize(
+                        &crate::access::Service(self),
                         call,
                         "RetireGrant",
                         &rec,
                         req.key_id.as_deref().unwrap_or(&key_id),
                         &EncryptionContext::default(),
-                        |r| r,
+                        &|r| r,
                     )?;
                 }
                 self.delete_grant(&key_id, &grant_id)
@@ -304,7 +311,12 @@ impl Keystore {
             RequestParameters::revoke_grant(key_id, grant_id),
             |call| {
                 validate_grant_id(grant_id)?;
-                let rec = self.load_authorized(call, "RevokeGrant", key_id, |r| r)?;
+                let rec = crate::access::Service(self).load_authorized(
+                    call,
+                    "RevokeGrant",
+                    key_id,
+                    &|r| r,
+                )?;
                 self.delete_grant(&rec.key_id, grant_id)
             },
         )

@@ -9,8 +9,8 @@ pub mod clock;
 pub mod envelope;
 mod export;
 mod grants;
+mod keyservice;
 pub mod root;
-mod service;
 pub mod store;
 
 use std::path::Path;
@@ -23,6 +23,7 @@ use strongroom_core::audit::RequestParameters;
 use strongroom_core::key::{AliasRecord, KeyIdentifier, KeyRecord};
 use strongroom_core::ops::{self, Env};
 use strongroom_core::seal::RootKey;
+use strongroom_core::service::{self, KeyService};
 
 pub use access::DRY_RUN_OPERATIONS;
 pub use audit_log::{
@@ -820,7 +821,7 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `InvalidArnException`, `KMSInternalException`.
     pub fn describe_key(&self, key_id: &str) -> Result<DescribeKeyResponse> {
-        strongroom_core::service::describe_key(&mut access::Service(self), key_id)
+        service::describe_key(&mut access::Service(self), key_id)
     }
 
     /// ListKeys: `limit` 1–1000 (default 100), `marker` from a previous page.
@@ -899,7 +900,7 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `KMSInvalidStateException`.
     pub fn enable_key(&self, key_id: &str) -> Result<()> {
-        strongroom_core::service::enable_key(&mut access::Service(self), key_id)
+        service::enable_key(&mut access::Service(self), key_id)
     }
 
     /// DisableKey.
@@ -907,7 +908,7 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `KMSInvalidStateException`.
     pub fn disable_key(&self, key_id: &str) -> Result<()> {
-        strongroom_core::service::disable_key(&mut access::Service(self), key_id)
+        service::disable_key(&mut access::Service(self), key_id)
     }
 
     /// ScheduleKeyDeletion: `pending_window_in_days` 7–30 (default 30).
@@ -931,7 +932,7 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `KMSInvalidStateException`.
     pub fn cancel_key_deletion(&self, key_id: &str) -> Result<KeyIdResponse> {
-        strongroom_core::service::cancel_key_deletion(&mut access::Service(self), key_id)
+        service::cancel_key_deletion(&mut access::Service(self), key_id)
     }
 
     /// EnableKeyRotation: `rotation_period_in_days` 90–2560 (default 365).
@@ -955,7 +956,7 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::ops::disable_key_rotation`].
     pub fn disable_key_rotation(&self, key_id: &str) -> Result<()> {
-        strongroom_core::service::disable_key_rotation(&mut access::Service(self), key_id)
+        service::disable_key_rotation(&mut access::Service(self), key_id)
     }
 
     /// GetKeyRotationStatus.
@@ -963,7 +964,7 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `UnsupportedOperationException`.
     pub fn get_key_rotation_status(&self, key_id: &str) -> Result<GetKeyRotationStatusResponse> {
-        strongroom_core::service::get_key_rotation_status(&mut access::Service(self), key_id)
+        service::get_key_rotation_status(&mut access::Service(self), key_id)
     }
 
     /// RotateKeyOnDemand (at most 10 per key).
@@ -971,7 +972,7 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::ops::rotate_key_on_demand`].
     pub fn rotate_key_on_demand(&self, key_id: &str) -> Result<KeyIdResponse> {
-        strongroom_core::service::rotate_key_on_demand(&mut access::Service(self), key_id)
+        service::rotate_key_on_demand(&mut access::Service(self), key_id)
     }
 
     /// ListKeyRotations: `limit` 1–1000 (default 100).
@@ -1057,18 +1058,19 @@ impl Keystore {
             // UpdateAlias needs permission on the key the alias points at now, too.
             if let Some(old) = self.read_alias(alias_name)? {
                 if let Some(old_rec) = Error::unless_not_found(self.load(&old.target_key_id))? {
-                    self.authorize(
+                    service::authorize(
+                        &crate::access::Service(self),
                         call,
                         action,
                         &old_rec,
                         alias_name,
                         &EncryptionContext::default(),
-                        |r| r,
+                        &|r| r,
                     )?;
                 }
             }
         }
-        self.load_authorized(call, action, target_key_id, |r| r)?;
+        access::Service(self).load_authorized(call, action, target_key_id, &|r| r)?;
         let now = self.inner.clock.now();
         self.write(&mut |tx| {
             let rec = self.load_in(tx, target_key_id, &ident)?.ok_or_else(|| self.not_found(target_key_id))?;
@@ -1129,13 +1131,14 @@ impl Keystore {
         }
         if let Some(a) = self.read_alias(alias_name)? {
             if let Some(rec) = Error::unless_not_found(self.load(&a.target_key_id))? {
-                self.authorize(
+                service::authorize(
+                    &crate::access::Service(self),
                     call,
                     "DeleteAlias",
                     &rec,
                     alias_name,
                     &EncryptionContext::default(),
-                    |r| r,
+                    &|r| r,
                 )?;
             }
         }
@@ -1230,7 +1233,7 @@ impl Keystore {
     /// # Errors
     /// `TagException`, `NotFoundException`, `KMSInvalidStateException`.
     pub fn tag_resource(&self, key_id: &str, tags: &[Tag]) -> Result<()> {
-        strongroom_core::service::tag_resource(&mut access::Service(self), key_id, tags)
+        service::tag_resource(&mut access::Service(self), key_id, tags)
     }
 
     /// UntagResource.
@@ -1238,7 +1241,7 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `KMSInvalidStateException`.
     pub fn untag_resource(&self, key_id: &str, tag_keys: &[String]) -> Result<()> {
-        strongroom_core::service::untag_resource(&mut access::Service(self), key_id, tag_keys)
+        service::untag_resource(&mut access::Service(self), key_id, tag_keys)
     }
 
     /// ListResourceTags: `limit` 1–50 (default 50).
@@ -1268,7 +1271,7 @@ impl Keystore {
     /// `KMSInvalidStateException`, `InvalidKeyUsageException`,
     /// `ValidationException`, `InvalidGrantTokenException`.
     pub fn encrypt(&self, req: &EncryptRequest) -> Result<EncryptResponse> {
-        strongroom_core::service::encrypt(&mut access::Service(self), req)
+        service::encrypt(&mut access::Service(self), req)
     }
 
     /// Decrypt a symmetric ciphertext blob. The key comes from the blob; a
@@ -1281,7 +1284,7 @@ impl Keystore {
     /// `IncorrectKeyException`, `DisabledException`, `KMSInvalidStateException`,
     /// `AccessDeniedException`, `InvalidGrantTokenException`.
     pub fn decrypt(&self, req: &DecryptRequest) -> Result<DecryptResponse> {
-        strongroom_core::service::decrypt(&mut access::Service(self), req)
+        service::decrypt(&mut access::Service(self), req)
     }
 
     /// ReEncrypt: decrypts under the source key and context and encrypts
@@ -1296,7 +1299,7 @@ impl Keystore {
     /// Those of [`decrypt`](Self::decrypt) for the source and
     /// [`encrypt`](Self::encrypt) for the destination.
     pub fn re_encrypt(&self, req: &ReEncryptRequest) -> Result<ReEncryptResponse> {
-        strongroom_core::service::re_encrypt(&mut access::Service(self), req)
+        service::re_encrypt(&mut access::Service(self), req)
     }
 
     /// GenerateDataKey: a data key in plaintext and encrypted under the key.
@@ -1323,7 +1326,7 @@ impl Keystore {
         req: &GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyWithoutPlaintextResponse> {
         let op = "GenerateDataKeyWithoutPlaintext";
-        let r = strongroom_core::service::generate_data_key(&mut access::Service(self), op, req)?;
+        let r = service::generate_data_key(&mut access::Service(self), op, req)?;
         Ok(GenerateDataKeyWithoutPlaintextResponse {
             ciphertext_blob: r.ciphertext_blob,
             key_id: r.key_id,
@@ -1336,30 +1339,7 @@ impl Keystore {
     /// # Errors
     /// `ValidationException` outside 1–1024.
     pub fn generate_random(&self, number_of_bytes: u32) -> Result<GenerateRandomResponse> {
-        strongroom_core::service::generate_random(&mut access::Service(self), number_of_bytes)
-    }
-
-    /// Loads a key and authorizes `action` on it (no encryption context,
-    /// no grant constraint context).
-    fn load_authorized(
-        &self,
-        call: &mut access::Call,
-        action: &str,
-        key_id: &str,
-        build: impl for<'a> FnOnce(
-            strongroom_core::policy::PolicyRequest<'a>,
-        ) -> strongroom_core::policy::PolicyRequest<'a>,
-    ) -> Result<KeyRecord> {
-        let rec = self.load(key_id)?;
-        self.authorize(
-            call,
-            action,
-            &rec,
-            key_id,
-            &EncryptionContext::default(),
-            build,
-        )?;
-        Ok(rec)
+        service::generate_random(&mut access::Service(self), number_of_bytes)
     }
 }
 
