@@ -558,24 +558,7 @@ impl MemKeystore {
         now: u64,
         req: &CreateKeyRequest,
     ) -> Result<DescribeKeyResponse> {
-        let params = RequestParameters::create_key(req);
-        self.call(rng, now, "CreateKey", params, |ks, rng, call| {
-            let policy = req.policy.as_deref().map(Policy::parse).transpose()?;
-            let rec = ops::create_key(&ks.env(now), rng, req)?;
-            call.touch(&rec.arn);
-            if let Some(p) = &policy {
-                access::check_new_policy(
-                    p,
-                    req.bypass_policy_lockout_safety_check,
-                    ks.principal(),
-                    &rec.arn,
-                )?;
-            }
-            let key_metadata = ops::describe(&rec);
-            call.response = serde_json::json!({ "keyMetadata": key_metadata });
-            ks.keys.insert(rec.key_id.clone(), rec);
-            Ok(DescribeKeyResponse { key_metadata })
-        })
+        service::create_key(&mut self.service(rng, now), req)
     }
 
     /// DescribeKey by key ID, key ARN, alias name or alias ARN.
@@ -1638,6 +1621,11 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
 
     fn admin_principal(&self) -> &str {
         &self.ks.admin
+    }
+
+    fn insert_key(&mut self, rec: KeyRecord) -> Result<()> {
+        self.ks.keys.insert(rec.key_id.clone(), rec);
+        Ok(())
     }
 
     fn modify<T: Clone>(

@@ -205,6 +205,12 @@ pub trait KeyService {
         f: impl FnMut(&Env<'_>, &mut Self::Rng, &mut KeyRecord) -> Result<T>,
     ) -> Result<T>;
 
+    /// Stores a new key record.
+    ///
+    /// # Errors
+    /// `KMSInternalException` on storage failure.
+    fn insert_key(&mut self, rec: KeyRecord) -> Result<()>;
+
     /// Runs `f` with the keystore's environment (its `now`) and randomness.
     fn with_env<T>(&mut self, f: impl FnOnce(&Env<'_>, &mut Self::Rng) -> T) -> T;
 
@@ -721,6 +727,34 @@ fn simple_change<S: KeyService, T: Clone>(
     s.call(action, RequestParameters::key(key_id), |s, call| {
         s.modify_authorized(call, action, key_id, &|r| r, f)
     })
+}
+
+/// CreateKey ([`ops::create_key`]). CreateKey has no key resource to
+/// authorize against (AWS KMS uses IAM alone); every principal may call it.
+/// A `Policy` is validated and, unless `BypassPolicyLockoutSafetyCheck` is
+/// set, must let the caller call `PutKeyPolicy` later.
+///
+/// # Errors
+/// See [`ops::create_key`]; `MalformedPolicyDocumentException`;
+/// `KMSInternalException` on storage failure.
+pub fn create_key<S: KeyService>(s: &mut S, req: &CreateKeyRequest) -> Result<DescribeKeyResponse> {
+    s.call(
+        "CreateKey",
+        RequestParameters::create_key(req),
+        |s, call| {
+            let policy = req.policy.as_deref().map(Policy::parse).transpose()?;
+            let rec = s.with_env(|env, rng| ops::create_key(env, rng, req))?;
+            call.touch(&rec.arn);
+            if let Some(p) = &policy {
+                let bypass = req.bypass_policy_lockout_safety_check;
+                access::check_new_policy(p, bypass, s.access().principal(), &rec.arn)?;
+            }
+            let key_metadata = ops::describe(&rec);
+            s.insert_key(rec)?;
+            call.response = serde_json::json!({ "keyMetadata": key_metadata });
+            Ok(DescribeKeyResponse { key_metadata })
+        },
+    )
 }
 
 /// DescribeKey ([`ops::describe`]).

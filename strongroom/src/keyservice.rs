@@ -12,6 +12,7 @@ use strongroom_core::service::{KeyService, LoadedKey};
 
 use crate::access::Service;
 use crate::cache::CachedKey;
+use crate::store::Table;
 use crate::{os_rng, OsRng, Result};
 
 /// A key record shared with the record cache.
@@ -50,6 +51,11 @@ impl KeyService for Service<'_> {
 
     fn admin_principal(&self) -> &str {
         self.0.admin_principal()
+    }
+
+    fn insert_key(&mut self, rec: KeyRecord) -> Result<()> {
+        let row = self.0.key_row(&rec)?;
+        self.0.write(&mut |tx| tx.put(Table::Keys, &row))
     }
 
     fn modify<T: Clone>(

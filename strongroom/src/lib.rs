@@ -791,29 +791,7 @@ impl Keystore {
     /// `BypassPolicyLockoutSafetyCheck` is set, must let the caller call
     /// `PutKeyPolicy` later (`MalformedPolicyDocumentException` otherwise).
     pub fn create_key(&self, req: &CreateKeyRequest) -> Result<DescribeKeyResponse> {
-        self.call("CreateKey", RequestParameters::create_key(req), |call| {
-            let policy = req
-                .policy
-                .as_deref()
-                .map(strongroom_core::policy::Policy::parse)
-                .transpose()?;
-            let env = self.env();
-            let rec = ops::create_key(&env, &mut os_rng(), req)?;
-            call.resources.push(rec.arn.clone());
-            if let Some(p) = &policy {
-                core_access::check_new_policy(
-                    p,
-                    req.bypass_policy_lockout_safety_check,
-                    self.principal(),
-                    &rec.arn,
-                )?;
-            }
-            let row = self.key_row(&rec)?;
-            self.write(&mut |tx| tx.put(Table::Keys, &row))?;
-            let key_metadata = ops::describe(&rec);
-            call.response = serde_json::json!({ "keyMetadata": key_metadata });
-            Ok(DescribeKeyResponse { key_metadata })
-        })
+        service::create_key(&mut access::Service(self), req)
     }
 
     /// DescribeKey by key ID, key ARN, alias name or alias ARN.
