@@ -21,7 +21,11 @@
 //!
 //! The native `strongroom::Keystore` and [`crate::memstore::MemKeystore`]
 //! both call the functions of this module, so a principal gets the same
-//! answer, the same error and the same audit event from both.
+//! answer, the same error and the same audit event from both. Each
+//! operation function returns the errors its keystore methods document
+//! (for example [`MemKeystore::encrypt`](crate::memstore::MemKeystore::encrypt)):
+//! those of the [`crate::ops`] / [`crate::asym`] function it calls, of
+//! [`KeyService::load`], [`authorize`] and the grant token check.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -344,11 +348,6 @@ fn no_context() -> EncryptionContext {
 }
 
 /// Encrypt ([`ops::encrypt`]).
-///
-/// # Errors
-/// `AccessDeniedException`, `NotFoundException`, `DisabledException`,
-/// `KMSInvalidStateException`, `InvalidKeyUsageException`,
-/// `ValidationException`, `InvalidGrantTokenException`.
 pub fn encrypt<S: KeyService>(s: &mut S, req: &EncryptRequest) -> Result<EncryptResponse> {
     s.call("Encrypt", RequestParameters::encrypt(req), |s, call| {
         let ctx = &req.encryption_context;
@@ -362,13 +361,6 @@ pub fn encrypt<S: KeyService>(s: &mut S, req: &EncryptRequest) -> Result<Encrypt
 /// Decrypt: a symmetric ciphertext blob with the key that made it (a
 /// `KeyId` in the request must name that key), or RSAES-OAEP output when
 /// `KeyId` names an RSA key ([`asym::decrypt`]).
-///
-/// # Errors
-/// `InvalidCiphertextException` (every authentication failure,
-/// detail-free), `IncorrectKeyException`, `DisabledException`,
-/// `KMSInvalidStateException`, `InvalidKeyUsageException`,
-/// `ValidationException`, `AccessDeniedException`,
-/// `InvalidGrantTokenException`.
 pub fn decrypt<S: KeyService>(s: &mut S, req: &DecryptRequest) -> Result<DecryptResponse> {
     s.call("Decrypt", RequestParameters::decrypt(req), |s, call| {
         s.check_grant_tokens(&req.grant_tokens)?;
@@ -418,9 +410,6 @@ pub fn decrypt<S: KeyService>(s: &mut S, req: &DecryptRequest) -> Result<Decrypt
 /// `SourceKeyId` with `SourceEncryptionAlgorithm`, an RSA destination takes
 /// `DestinationEncryptionAlgorithm`. Authorized as `ReEncryptFrom` on the
 /// source key and `ReEncryptTo` on the destination key.
-///
-/// # Errors
-/// Those of [`decrypt`] for the source and [`encrypt`] for the destination.
 pub fn re_encrypt<S: KeyService>(s: &mut S, req: &ReEncryptRequest) -> Result<ReEncryptResponse> {
     s.call(
         "ReEncrypt",
@@ -520,9 +509,6 @@ pub fn re_encrypt<S: KeyService>(s: &mut S, req: &ReEncryptRequest) -> Result<Re
 /// GenerateDataKey (`op` `GenerateDataKey`) and
 /// GenerateDataKeyWithoutPlaintext (`op`
 /// `GenerateDataKeyWithoutPlaintext`, the caller drops the plaintext).
-///
-/// # Errors
-/// `ValidationException` (KeySpec / NumberOfBytes), plus those of [`encrypt`].
 pub fn generate_data_key<S: KeyService>(
     s: &mut S,
     op: &str,
@@ -539,9 +525,6 @@ pub fn generate_data_key<S: KeyService>(
 
 /// GenerateDataKeyPair and GenerateDataKeyPairWithoutPlaintext (`op`, as
 /// for [`generate_data_key`]).
-///
-/// # Errors
-/// See [`asym::generate_data_key_pair`]; those of [`KeyService::load_for`].
 pub fn generate_data_key_pair<S: KeyService>(
     s: &mut S,
     op: &str,
@@ -558,9 +541,6 @@ pub fn generate_data_key_pair<S: KeyService>(
 }
 
 /// Sign ([`asym::sign`]).
-///
-/// # Errors
-/// See [`asym::sign`]; those of [`KeyService::load_for`].
 pub fn sign<S: KeyService>(s: &mut S, req: &SignRequest) -> Result<SignResponse> {
     let alg = req.signing_algorithm.map(|a| a.as_str());
     let message_type = req.message_type.map_or("RAW", |m| m.as_str());
@@ -579,10 +559,6 @@ pub fn sign<S: KeyService>(s: &mut S, req: &SignRequest) -> Result<SignResponse>
 }
 
 /// Verify ([`asym::verify_with`], with the loaded key's public key).
-///
-/// # Errors
-/// `KMSInvalidSignatureException` when the signature does not verify; see
-/// [`asym::verify`]; those of [`KeyService::load_for`].
 pub fn verify<S: KeyService>(s: &mut S, req: &VerifyRequest) -> Result<VerifyResponse> {
     let alg = req.signing_algorithm.map(|a| a.as_str());
     let message_type = req.message_type.map_or("RAW", |m| m.as_str());
@@ -601,9 +577,6 @@ pub fn verify<S: KeyService>(s: &mut S, req: &VerifyRequest) -> Result<VerifyRes
 }
 
 /// GetPublicKey ([`asym::get_public_key`]).
-///
-/// # Errors
-/// See [`asym::get_public_key`]; `NotFoundException`, `AccessDeniedException`.
 pub fn get_public_key<S: KeyService>(s: &mut S, key_id: &str) -> Result<GetPublicKeyResponse> {
     s.call("GetPublicKey", RequestParameters::key(key_id), |s, call| {
         let rec = s.load(key_id)?;
@@ -621,9 +594,6 @@ pub fn get_public_key<S: KeyService>(s: &mut S, key_id: &str) -> Result<GetPubli
 }
 
 /// GenerateMac ([`asym::generate_mac`]).
-///
-/// # Errors
-/// See [`asym::generate_mac`]; those of [`KeyService::load_for`].
 pub fn generate_mac<S: KeyService>(
     s: &mut S,
     req: &GenerateMacRequest,
@@ -647,10 +617,6 @@ pub fn generate_mac<S: KeyService>(
 }
 
 /// VerifyMac ([`asym::verify_mac`], constant-time comparison).
-///
-/// # Errors
-/// `KMSInvalidMacException` on a mismatch; see [`asym::verify_mac`]; those
-/// of [`KeyService::load_for`].
 pub fn verify_mac<S: KeyService>(s: &mut S, req: &VerifyMacRequest) -> Result<VerifyMacResponse> {
     let alg = req.mac_algorithm.map(|a| a.as_str());
     s.call(
@@ -672,9 +638,6 @@ pub fn verify_mac<S: KeyService>(s: &mut S, req: &VerifyMacRequest) -> Result<Ve
 
 /// DeriveSharedSecret ([`asym::derive_shared_secret`]), authorized as
 /// `kms:DeriveSharedSecret` with `kms:KeyAgreementAlgorithm`.
-///
-/// # Errors
-/// See [`asym::derive_shared_secret`]; those of [`KeyService::load_for`].
 pub fn derive_shared_secret<S: KeyService>(
     s: &mut S,
     req: &DeriveSharedSecretRequest,
@@ -696,9 +659,6 @@ pub fn derive_shared_secret<S: KeyService>(
 
 /// GenerateRandom: 1–1024 bytes from the keystore's randomness. Allowed for
 /// every principal (IAM-only in AWS KMS) and audited.
-///
-/// # Errors
-/// `ValidationException` outside 1–1024.
 pub fn generate_random<S: KeyService>(
     s: &mut S,
     number_of_bytes: u32,
@@ -733,10 +693,6 @@ fn simple_change<S: KeyService, T: Clone>(
 /// authorize against (AWS KMS uses IAM alone); every principal may call it.
 /// A `Policy` is validated and, unless `BypassPolicyLockoutSafetyCheck` is
 /// set, must let the caller call `PutKeyPolicy` later.
-///
-/// # Errors
-/// See [`ops::create_key`]; `MalformedPolicyDocumentException`;
-/// `KMSInternalException` on storage failure.
 pub fn create_key<S: KeyService>(s: &mut S, req: &CreateKeyRequest) -> Result<DescribeKeyResponse> {
     s.call(
         "CreateKey",
@@ -758,10 +714,6 @@ pub fn create_key<S: KeyService>(s: &mut S, req: &CreateKeyRequest) -> Result<De
 }
 
 /// DescribeKey ([`ops::describe`]).
-///
-/// # Errors
-/// `NotFoundException`, `InvalidArnException`, `ValidationException`,
-/// `AccessDeniedException`.
 pub fn describe_key<S: KeyService>(s: &mut S, key_id: &str) -> Result<DescribeKeyResponse> {
     s.call("DescribeKey", RequestParameters::key(key_id), |s, call| {
         let rec = s.load_authorized(call, "DescribeKey", key_id, &|r| r)?;
@@ -772,9 +724,6 @@ pub fn describe_key<S: KeyService>(s: &mut S, key_id: &str) -> Result<DescribeKe
 }
 
 /// UpdateKeyDescription ([`ops::update_key_description`]).
-///
-/// # Errors
-/// See [`ops::update_key_description`]; `NotFoundException`.
 pub fn update_key_description<S: KeyService>(
     s: &mut S,
     key_id: &str,
@@ -792,25 +741,16 @@ pub fn update_key_description<S: KeyService>(
 }
 
 /// EnableKey ([`ops::enable_key`]).
-///
-/// # Errors
-/// `NotFoundException`, `KMSInvalidStateException`.
 pub fn enable_key<S: KeyService>(s: &mut S, key_id: &str) -> Result<()> {
     simple_change(s, "EnableKey", key_id, |_, _, r| ops::enable_key(r))
 }
 
 /// DisableKey ([`ops::disable_key`]).
-///
-/// # Errors
-/// `NotFoundException`, `KMSInvalidStateException`.
 pub fn disable_key<S: KeyService>(s: &mut S, key_id: &str) -> Result<()> {
     simple_change(s, "DisableKey", key_id, |_, _, r| ops::disable_key(r))
 }
 
 /// ScheduleKeyDeletion ([`ops::schedule_key_deletion`]).
-///
-/// # Errors
-/// `ValidationException`, `NotFoundException`, `KMSInvalidStateException`.
 pub fn schedule_key_deletion<S: KeyService>(
     s: &mut S,
     key_id: &str,
@@ -834,9 +774,6 @@ pub fn schedule_key_deletion<S: KeyService>(
 }
 
 /// CancelKeyDeletion ([`ops::cancel_key_deletion`]).
-///
-/// # Errors
-/// `NotFoundException`, `KMSInvalidStateException`.
 pub fn cancel_key_deletion<S: KeyService>(s: &mut S, key_id: &str) -> Result<KeyIdResponse> {
     s.call(
         "CancelKeyDeletion",
@@ -856,9 +793,6 @@ pub fn cancel_key_deletion<S: KeyService>(s: &mut S, key_id: &str) -> Result<Key
 
 /// EnableKeyRotation ([`ops::enable_key_rotation`]), with the condition key
 /// `kms:RotationPeriodInDays` when a period is given.
-///
-/// # Errors
-/// See [`ops::enable_key_rotation`].
 pub fn enable_key_rotation<S: KeyService>(
     s: &mut S,
     key_id: &str,
@@ -880,9 +814,6 @@ pub fn enable_key_rotation<S: KeyService>(
 }
 
 /// DisableKeyRotation ([`ops::disable_key_rotation`]).
-///
-/// # Errors
-/// See [`ops::disable_key_rotation`].
 pub fn disable_key_rotation<S: KeyService>(s: &mut S, key_id: &str) -> Result<()> {
     simple_change(s, "DisableKeyRotation", key_id, |_, _, r| {
         ops::disable_key_rotation(r)
@@ -890,9 +821,6 @@ pub fn disable_key_rotation<S: KeyService>(s: &mut S, key_id: &str) -> Result<()
 }
 
 /// GetKeyRotationStatus ([`ops::get_key_rotation_status`]).
-///
-/// # Errors
-/// `NotFoundException`, `UnsupportedOperationException`.
 pub fn get_key_rotation_status<S: KeyService>(
     s: &mut S,
     key_id: &str,
@@ -912,9 +840,6 @@ pub fn get_key_rotation_status<S: KeyService>(
 }
 
 /// RotateKeyOnDemand ([`ops::rotate_key_on_demand`]).
-///
-/// # Errors
-/// See [`ops::rotate_key_on_demand`].
 pub fn rotate_key_on_demand<S: KeyService>(s: &mut S, key_id: &str) -> Result<KeyIdResponse> {
     simple_change(s, "RotateKeyOnDemand", key_id, |env, rng, r| {
         ops::rotate_key_on_demand(env, rng, r).map(|_| KeyIdResponse {
@@ -924,9 +849,6 @@ pub fn rotate_key_on_demand<S: KeyService>(s: &mut S, key_id: &str) -> Result<Ke
 }
 
 /// ListKeyRotations ([`ops::list_key_rotations`], paginated).
-///
-/// # Errors
-/// `NotFoundException`, `UnsupportedOperationException`, `InvalidMarkerException`.
 pub fn list_key_rotations<S: KeyService>(
     s: &mut S,
     key_id: &str,
@@ -948,9 +870,6 @@ pub fn list_key_rotations<S: KeyService>(
 
 /// TagResource ([`ops::tag_resource`], condition keys of
 /// [`access::tag_conditions`]).
-///
-/// # Errors
-/// `TagException`, `NotFoundException`, `KMSInvalidStateException`.
 pub fn tag_resource<S: KeyService>(s: &mut S, key_id: &str, tags: &[Tag]) -> Result<()> {
     let keys = tags.iter().map(|t| t.tag_key.clone()).collect();
     s.call(
@@ -969,9 +888,6 @@ pub fn tag_resource<S: KeyService>(s: &mut S, key_id: &str, tags: &[Tag]) -> Res
 }
 
 /// UntagResource ([`ops::untag_resource`], condition key `aws:TagKeys`).
-///
-/// # Errors
-/// `NotFoundException`, `KMSInvalidStateException`.
 pub fn untag_resource<S: KeyService>(s: &mut S, key_id: &str, tag_keys: &[String]) -> Result<()> {
     let params = RequestParameters::tags(key_id, tag_keys.to_vec());
     s.call("UntagResource", params, |s, call| {
@@ -986,9 +902,6 @@ pub fn untag_resource<S: KeyService>(s: &mut S, key_id: &str, tag_keys: &[String
 }
 
 /// ListResourceTags: `limit` 1–50 (default 50).
-///
-/// # Errors
-/// `ValidationException`, `NotFoundException`, `InvalidMarkerException`.
 pub fn list_resource_tags<S: KeyService>(
     s: &mut S,
     key_id: &str,
@@ -1014,11 +927,6 @@ pub fn list_resource_tags<S: KeyService>(
 /// PutKeyPolicy: replaces the key's policy (name `default`); unless
 /// `BypassPolicyLockoutSafetyCheck` is set, the new policy must still let
 /// the acting principal call `PutKeyPolicy` ([`access::check_new_policy`]).
-///
-/// # Errors
-/// `MalformedPolicyDocumentException`, `NotFoundException` (key, or a policy
-/// name other than `default`), `AccessDeniedException`,
-/// `KMSInvalidStateException`.
 pub fn put_key_policy<S: KeyService>(s: &mut S, req: &PutKeyPolicyRequest) -> Result<()> {
     s.call(
         "PutKeyPolicy",
@@ -1051,9 +959,6 @@ pub fn put_key_policy<S: KeyService>(s: &mut S, req: &PutKeyPolicyRequest) -> Re
 
 /// GetKeyPolicy: the key's policy document, or the default key policy
 /// when none was set; `policy_name` must be `default` when given.
-///
-/// # Errors
-/// `NotFoundException`, `AccessDeniedException`.
 pub fn get_key_policy<S: KeyService>(
     s: &mut S,
     key_id: &str,
@@ -1074,10 +979,6 @@ pub fn get_key_policy<S: KeyService>(
 }
 
 /// ListKeyPolicies: always `["default"]`; `limit` 1–1000.
-///
-/// # Errors
-/// `NotFoundException`, `AccessDeniedException`, `ValidationException`,
-/// `InvalidMarkerException`.
 pub fn list_key_policies<S: KeyService>(
     s: &mut S,
     key_id: &str,
@@ -1100,9 +1001,6 @@ pub fn list_key_policies<S: KeyService>(
 // ---- imported key material --------------------------------------------------------
 
 /// GetParametersForImport ([`asym::get_parameters_for_import`]).
-///
-/// # Errors
-/// See [`asym::get_parameters_for_import`]; `NotFoundException`.
 pub fn get_parameters_for_import<S: KeyService>(
     s: &mut S,
     req: &GetParametersForImportRequest,
@@ -1120,9 +1018,6 @@ pub fn get_parameters_for_import<S: KeyService>(
 }
 
 /// ImportKeyMaterial ([`asym::import_key_material`]).
-///
-/// # Errors
-/// See [`asym::import_key_material`]; `NotFoundException`.
 pub fn import_key_material<S: KeyService>(s: &mut S, req: &ImportKeyMaterialRequest) -> Result<()> {
     let params = RequestParameters {
         expiration_model: req.expiration_model.map(|m| m.as_str().into()),
@@ -1141,9 +1036,6 @@ pub fn import_key_material<S: KeyService>(s: &mut S, req: &ImportKeyMaterialRequ
 }
 
 /// DeleteImportedKeyMaterial ([`asym::delete_imported_key_material`]).
-///
-/// # Errors
-/// See [`asym::delete_imported_key_material`]; `NotFoundException`.
 pub fn delete_imported_key_material<S: KeyService>(s: &mut S, key_id: &str) -> Result<()> {
     simple_change(s, "DeleteImportedKeyMaterial", key_id, |_, _, r| {
         asym::delete_imported_key_material(r)
