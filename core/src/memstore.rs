@@ -38,7 +38,7 @@ use crate::export::{ExportRow, KeystoreConfig, SealedExport, KEYSTORE_FORMAT_VER
 use crate::grant::{
     grant_row_id, grant_token, is_retiring_principal, may_retire, validate_grant_id, Grant,
 };
-use crate::key::{alias_arn, validate_alias_name, AliasRecord, KeyIdentifier, KeyRecord, KeyState};
+use crate::key::{alias_arn, AliasRecord, KeyIdentifier, KeyRecord, KeyState};
 use crate::ops::{self, Env};
 use crate::paging::{
     decode_marker, encode_marker, limit_within, page_limit, paginate_index_within, LIST_ALIASES,
@@ -776,10 +776,7 @@ impl MemKeystore {
         alias_name: &str,
         target_key_id: &str,
     ) -> Result<()> {
-        let params = RequestParameters::alias(alias_name, Some(target_key_id));
-        self.call(rng, now, "CreateAlias", params, |ks, rng, call| {
-            ks.put_alias(rng, now, call, alias_name, target_key_id, true)
-        })
+        service::put_alias(&mut self.service(rng, now), alias_name, target_key_id, true)
     }
 
     /// UpdateAlias: points an existing alias at another key of the same key
@@ -795,93 +792,12 @@ impl MemKeystore {
         alias_name: &str,
         target_key_id: &str,
     ) -> Result<()> {
-        let params = RequestParameters::alias(alias_name, Some(target_key_id));
-        self.call(rng, now, "UpdateAlias", params, |ks, rng, call| {
-            ks.put_alias(rng, now, call, alias_name, target_key_id, false)
-        })
-    }
-
-    /// CreateAlias and UpdateAlias: authorized on the target key and, for
-    /// UpdateAlias, on the key the alias points at now.
-    fn put_alias<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: u64,
-        call: &mut Call,
-        alias_name: &str,
-        target_key_id: &str,
-        create: bool,
-    ) -> Result<()> {
-        validate_alias_name(alias_name)?;
-        let ident = KeyIdentifier::parse(target_key_id, &self.config.region, &self.config.account)?;
-        if matches!(ident, KeyIdentifier::Alias(_)) {
-            return Err(Error::validation(
-                "TargetKeyId must be a key ID or key ARN, not an alias",
-            ));
-        }
-        let action = if create { "CreateAlias" } else { "UpdateAlias" };
-        if !create {
-            if let Some(old) = self
-                .aliases
-                .get(alias_name)
-                .map(|a| a.target_key_id.clone())
-            {
-                if let Some(old_rec) = Error::unless_not_found(self.load(rng, now, &old))? {
-                    service::authorize(
-                        &Access(self),
-                        call,
-                        action,
-                        &old_rec,
-                        alias_name,
-                        &no_context(),
-                        &|r| r,
-                    )?;
-                }
-            }
-        }
-        let rec = self.load_authorized(rng, now, call, action, target_key_id, &|r| r)?;
-        if rec.state == KeyState::PendingDeletion {
-            return Err(invalid_state(&rec, "pending deletion"));
-        }
-        let record = match (create, self.aliases.get(alias_name)) {
-            (true, Some(_)) => {
-                return Err(Error::new(
-                    ErrorKind::AlreadyExistsException,
-                    format!(
-                        "An alias with the name {} already exists",
-                        self.alias_arn(alias_name)
-                    ),
-                ))
-            }
-            (false, None) => {
-                return Err(Error::not_found(format!(
-                    "Alias {} is not found.",
-                    self.alias_arn(alias_name)
-                )))
-            }
-            (true, None) => AliasRecord {
-                alias_name: alias_name.to_string(),
-                target_key_id: rec.key_id.clone(),
-                creation_date: now,
-                last_updated_date: now,
-            },
-            (false, Some(old)) => {
-                if let Some(o) = self.keys.get(&old.target_key_id) {
-                    if (o.key_spec, o.key_usage) != (rec.key_spec, rec.key_usage) {
-                        return Err(Error::validation(
-                            "UpdateAlias: the new key must have the same key spec and key usage as the current one",
-                        ));
-                    }
-                }
-                AliasRecord {
-                    target_key_id: rec.key_id.clone(),
-                    last_updated_date: now,
-                    ..old.clone()
-                }
-            }
-        };
-        self.aliases.insert(alias_name.to_string(), record);
-        Ok(())
+        service::put_alias(
+            &mut self.service(rng, now),
+            alias_name,
+            target_key_id,
+            false,
+        )
     }
 
     /// DeleteAlias, authorized on the key the alias points at.
@@ -894,35 +810,7 @@ impl MemKeystore {
         now: u64,
         alias_name: &str,
     ) -> Result<()> {
-        let params = RequestParameters::alias(alias_name, None);
-        self.call(rng, now, "DeleteAlias", params, |ks, rng, call| {
-            if !alias_name.starts_with("alias/") {
-                return Err(Error::new(
-                    ErrorKind::InvalidAliasNameException,
-                    "alias names begin with 'alias/'",
-                ));
-            }
-            if let Some(target) = ks.aliases.get(alias_name).map(|a| a.target_key_id.clone()) {
-                if let Some(rec) = Error::unless_not_found(ks.load(rng, now, &target))? {
-                    service::authorize(
-                        &Access(ks),
-                        call,
-                        "DeleteAlias",
-                        &rec,
-                        alias_name,
-                        &no_context(),
-                        &|r| r,
-                    )?;
-                }
-            }
-            match ks.aliases.remove(alias_name) {
-                Some(_) => Ok(()),
-                None => Err(Error::not_found(format!(
-                    "Alias {} is not found.",
-                    ks.alias_arn(alias_name)
-                ))),
-            }
-        })
+        service::delete_alias(&mut self.service(rng, now), alias_name)
     }
 
     /// ListAliases, optionally only those of `key_id`; `limit` 1–100 (default 50).
@@ -1621,6 +1509,39 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
 
     fn admin_principal(&self) -> &str {
         &self.ks.admin
+    }
+
+    fn read_alias(&mut self, alias_name: &str) -> Result<Option<AliasRecord>> {
+        Ok(self.ks.aliases.get(alias_name).cloned())
+    }
+
+    fn write_alias(
+        &mut self,
+        alias_name: &str,
+        target_key_id: &str,
+        mut f: impl FnMut(&KeyRecord, Option<AliasRecord>, Option<&KeyRecord>) -> Result<AliasRecord>,
+    ) -> Result<()> {
+        let ks = &mut *self.ks;
+        let id = ks.resolve(target_key_id)?;
+        let rec = ks
+            .keys
+            .get(&id)
+            .ok_or_else(|| MemKeystore::not_found(target_key_id))?;
+        let existing = ks.aliases.get(alias_name).cloned();
+        let old_target = existing
+            .as_ref()
+            .and_then(|a| ks.keys.get(&a.target_key_id));
+        let record = f(rec, existing, old_target)?;
+        ks.aliases.insert(alias_name.into(), record);
+        Ok(())
+    }
+
+    fn delete_alias(&mut self, alias_name: &str, missing: &dyn Fn() -> Error) -> Result<()> {
+        self.ks
+            .aliases
+            .remove(alias_name)
+            .map(|_| ())
+            .ok_or_else(missing)
     }
 
     fn insert_key(&mut self, rec: KeyRecord) -> Result<()> {

@@ -40,7 +40,10 @@ use crate::audit::RequestParameters;
 use crate::context::EncryptionContext;
 use crate::error::{Error, ErrorKind, Result};
 use crate::grant::Grant;
-use crate::key::{EncryptionAlgorithm, KeyIdentifier, KeyRecord, KeySpec, KeyState};
+use crate::key::{
+    alias_arn, validate_alias_name, AliasRecord, EncryptionAlgorithm, KeyIdentifier, KeyRecord,
+    KeySpec, KeyState,
+};
 use crate::ops::{self, Env};
 use crate::paging::paginate_index;
 use crate::policy::{self, Decision, Policy, PolicyRequest};
@@ -214,6 +217,35 @@ pub trait KeyService {
     /// # Errors
     /// `KMSInternalException` on storage failure.
     fn insert_key(&mut self, rec: KeyRecord) -> Result<()>;
+
+    /// The alias record `alias_name`, if it exists.
+    ///
+    /// # Errors
+    /// `KMSInternalException` on storage failure.
+    fn read_alias(&mut self, alias_name: &str) -> Result<Option<AliasRecord>>;
+
+    /// Stores the alias record `f` makes from the key `target_key_id` names
+    /// (as stored, without maintenance), the alias `alias_name` as it is
+    /// now (if it exists) and the key it points at now (if that exists), read
+    /// and written in one transaction. `f` may run more than once when the
+    /// keystore retries its write.
+    ///
+    /// # Errors
+    /// `NotFoundException` for the key; `f`'s; `KMSInternalException` on
+    /// storage failure.
+    fn write_alias(
+        &mut self,
+        alias_name: &str,
+        target_key_id: &str,
+        f: impl FnMut(&KeyRecord, Option<AliasRecord>, Option<&KeyRecord>) -> Result<AliasRecord>,
+    ) -> Result<()>;
+
+    /// Deletes the alias `alias_name`, or fails with `missing()` (changing
+    /// nothing) when there is none.
+    ///
+    /// # Errors
+    /// `missing()`; `KMSInternalException` on storage failure.
+    fn delete_alias(&mut self, alias_name: &str, missing: &dyn Fn() -> Error) -> Result<()>;
 
     /// Runs `f` with the keystore's environment (its `now`) and randomness.
     fn with_env<T>(&mut self, f: impl FnOnce(&Env<'_>, &mut Self::Rng) -> T) -> T;
@@ -674,8 +706,6 @@ pub fn generate_random<S: KeyService>(
     })
 }
 
-// ---- key management -------------------------------------------------------------
-
 /// An operation that authorizes `action` on the key `key_id` names (no
 /// condition keys of its own) and changes the record with `f`.
 fn simple_change<S: KeyService, T: Clone>(
@@ -712,6 +742,127 @@ pub fn create_key<S: KeyService>(s: &mut S, req: &CreateKeyRequest) -> Result<De
         },
     )
 }
+
+// ---- aliases ---------------------------------------------------------------------
+
+/// The error for an alias that does not exist (`arn`, its ARN).
+fn alias_not_found(arn: &str) -> Error {
+    Error::not_found(alloc::format!("Alias {arn} is not found."))
+}
+
+/// Authorizes `action` on the key the alias `alias_name` points at now,
+/// unless the alias or that key does not exist.
+fn authorize_alias_target<S: KeyService>(
+    s: &mut S,
+    call: &mut Call,
+    action: &str,
+    alias_name: &str,
+) -> Result<()> {
+    if let Some(old) = s.read_alias(alias_name)? {
+        if let Some(rec) = Error::unless_not_found(s.load(&old.target_key_id))? {
+            authorize(
+                &s.access(),
+                call,
+                action,
+                &rec,
+                alias_name,
+                &no_context(),
+                &|r| r,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// CreateAlias (`create`) and UpdateAlias: authorized on the target key
+/// and, for UpdateAlias, on the key the alias points at now; the new target
+/// must not be pending deletion, and for UpdateAlias must have the key spec
+/// and usage of the current one.
+pub fn put_alias<S: KeyService>(
+    s: &mut S,
+    alias_name: &str,
+    target_key_id: &str,
+    create: bool,
+) -> Result<()> {
+    let action = if create { "CreateAlias" } else { "UpdateAlias" };
+    let params = RequestParameters::alias(alias_name, Some(target_key_id));
+    s.call(action, params, |s, call| {
+        validate_alias_name(alias_name)?;
+        let (ident, arn) = {
+            let access = s.access();
+            let (region, account) = (access.region(), access.account());
+            let ident = KeyIdentifier::parse(target_key_id, region, account);
+            (ident, alias_arn(region, account, alias_name))
+        };
+        if matches!(ident?, KeyIdentifier::Alias(_)) {
+            return Err(Error::validation(
+                "TargetKeyId must be a key ID or key ARN, not an alias",
+            ));
+        }
+        if !create {
+            // UpdateAlias needs permission on the key the alias points at now, too.
+            authorize_alias_target(s, call, action, alias_name)?;
+        }
+        s.load_authorized(call, action, target_key_id, &|r| r)?;
+        let now = s.with_env(|env, _| env.now);
+        s.write_alias(alias_name, target_key_id, |rec, existing, old_target| {
+            if rec.state == KeyState::PendingDeletion {
+                return Err(Error::new(
+                    ErrorKind::KMSInvalidStateException,
+                    alloc::format!("{} is pending deletion", rec.arn),
+                ));
+            }
+            match (create, existing) {
+                (true, Some(_)) => Err(Error::new(
+                    ErrorKind::AlreadyExistsException,
+                    alloc::format!("An alias with the name {arn} already exists"),
+                )),
+                (false, None) => Err(alias_not_found(&arn)),
+                (true, None) => Ok(AliasRecord {
+                    alias_name: alias_name.into(),
+                    target_key_id: rec.key_id.clone(),
+                    creation_date: now,
+                    last_updated_date: now,
+                }),
+                (false, Some(old)) => {
+                    if old_target.is_some_and(|o| {
+                        (o.key_spec, o.key_usage) != (rec.key_spec, rec.key_usage)
+                    }) {
+                        return Err(Error::validation(
+                            "UpdateAlias: the new key must have the same key spec and key usage as the current one",
+                        ));
+                    }
+                    Ok(AliasRecord {
+                        target_key_id: rec.key_id.clone(),
+                        last_updated_date: now,
+                        ..old
+                    })
+                }
+            }
+        })
+    })
+}
+
+/// DeleteAlias: authorized on the key the alias points at.
+pub fn delete_alias<S: KeyService>(s: &mut S, alias_name: &str) -> Result<()> {
+    let params = RequestParameters::alias(alias_name, None);
+    s.call("DeleteAlias", params, |s, call| {
+        if !alias_name.starts_with("alias/") {
+            return Err(Error::new(
+                ErrorKind::InvalidAliasNameException,
+                "alias names begin with 'alias/'",
+            ));
+        }
+        authorize_alias_target(s, call, "DeleteAlias", alias_name)?;
+        let arn = {
+            let access = s.access();
+            alias_arn(access.region(), access.account(), alias_name)
+        };
+        s.delete_alias(alias_name, &|| alias_not_found(&arn))
+    })
+}
+
+// ---- key management -------------------------------------------------------------
 
 /// DescribeKey ([`ops::describe`]).
 pub fn describe_key<S: KeyService>(s: &mut S, key_id: &str) -> Result<DescribeKeyResponse> {

@@ -6,14 +6,14 @@ use std::sync::Arc;
 
 use strongroom_core::access::Call;
 use strongroom_core::audit::RequestParameters;
-use strongroom_core::key::KeyRecord;
+use strongroom_core::key::{AliasRecord, KeyRecord};
 use strongroom_core::ops::Env;
 use strongroom_core::service::{KeyService, LoadedKey};
 
 use crate::access::Service;
 use crate::cache::CachedKey;
 use crate::store::Table;
-use crate::{os_rng, OsRng, Result};
+use crate::{os_rng, Error, OsRng, Result};
 
 /// A key record shared with the record cache.
 pub(crate) struct SharedKey(Arc<CachedKey>);
@@ -51,6 +51,47 @@ impl KeyService for Service<'_> {
 
     fn admin_principal(&self) -> &str {
         self.0.admin_principal()
+    }
+
+    fn read_alias(&mut self, alias_name: &str) -> Result<Option<AliasRecord>> {
+        self.0.read_alias(alias_name)
+    }
+
+    fn write_alias(
+        &mut self,
+        alias_name: &str,
+        target_key_id: &str,
+        mut f: impl FnMut(&KeyRecord, Option<AliasRecord>, Option<&KeyRecord>) -> Result<AliasRecord>,
+    ) -> Result<()> {
+        let ks = self.0;
+        let ident = ks.parse_ident(target_key_id)?;
+        ks.write(&mut |tx| {
+            let rec = ks
+                .load_in(tx, target_key_id, &ident)?
+                .ok_or_else(|| ks.not_found(target_key_id))?;
+            let existing = tx
+                .get(Table::Aliases, alias_name)?
+                .map(|r| ks.parse_alias_row(&r))
+                .transpose()?;
+            let old_target = match &existing {
+                Some(a) => tx
+                    .get(Table::Keys, &a.target_key_id)?
+                    .map(|r| ks.parse_key_row(&r))
+                    .transpose()?,
+                None => None,
+            };
+            let record = f(&rec, existing, old_target.as_ref())?;
+            tx.put(Table::Aliases, &ks.alias_row(&record)?)
+        })
+    }
+
+    fn delete_alias(&mut self, alias_name: &str, missing: &dyn Fn() -> Error) -> Result<()> {
+        self.0.write(&mut |tx| {
+            if tx.get(Table::Aliases, alias_name)?.is_none() {
+                return Err(missing());
+            }
+            tx.delete(Table::Aliases, alias_name)
+        })
     }
 
     fn insert_key(&mut self, rec: KeyRecord) -> Result<()> {

@@ -23,7 +23,7 @@ use strongroom_core::audit::RequestParameters;
 use strongroom_core::key::{AliasRecord, KeyIdentifier, KeyRecord};
 use strongroom_core::ops::{self, Env};
 use strongroom_core::seal::RootKey;
-use strongroom_core::service::{self, KeyService};
+use strongroom_core::service;
 
 pub use access::DRY_RUN_OPERATIONS;
 pub use audit_log::{
@@ -979,14 +979,7 @@ impl Keystore {
     /// `InvalidAliasNameException`, `ValidationException`,
     /// `AlreadyExistsException`, `NotFoundException`, `KMSInvalidStateException`.
     pub fn create_alias(&self, alias_name: &str, target_key_id: &str) -> Result<()> {
-        let params = RequestParameters {
-            alias_name: Some(alias_name.into()),
-            target_key_id: Some(target_key_id.into()),
-            ..Default::default()
-        };
-        self.call("CreateAlias", params, |call| {
-            self.put_alias(call, alias_name, target_key_id, true)
-        })
+        service::put_alias(&mut access::Service(self), alias_name, target_key_id, true)
     }
 
     /// UpdateAlias: points an existing alias at another key.
@@ -994,14 +987,7 @@ impl Keystore {
     /// # Errors
     /// As [`create_alias`](Self::create_alias), with `NotFoundException` for an absent alias.
     pub fn update_alias(&self, alias_name: &str, target_key_id: &str) -> Result<()> {
-        let params = RequestParameters {
-            alias_name: Some(alias_name.into()),
-            target_key_id: Some(target_key_id.into()),
-            ..Default::default()
-        };
-        self.call("UpdateAlias", params, |call| {
-            self.put_alias(call, alias_name, target_key_id, false)
-        })
+        service::put_alias(&mut access::Service(self), alias_name, target_key_id, false)
     }
 
     /// The alias record `alias_name`, if it exists.
@@ -1017,118 +1003,12 @@ impl Keystore {
         Ok(out)
     }
 
-    fn put_alias(
-        &self,
-        call: &mut access::Call,
-        alias_name: &str,
-        target_key_id: &str,
-        create: bool,
-    ) -> Result<()> {
-        strongroom_core::key::validate_alias_name(alias_name)?;
-        let ident = self.parse_ident(target_key_id)?;
-        if matches!(ident, KeyIdentifier::Alias(_)) {
-            return Err(Error::validation(
-                "TargetKeyId must be a key ID or key ARN, not an alias",
-            ));
-        }
-        let action = if create { "CreateAlias" } else { "UpdateAlias" };
-        if !create {
-            // UpdateAlias needs permission on the key the alias points at now, too.
-            if let Some(old) = self.read_alias(alias_name)? {
-                if let Some(old_rec) = Error::unless_not_found(self.load(&old.target_key_id))? {
-                    service::authorize(
-                        &crate::access::Service(self),
-                        call,
-                        action,
-                        &old_rec,
-                        alias_name,
-                        &EncryptionContext::default(),
-                        &|r| r,
-                    )?;
-                }
-            }
-        }
-        access::Service(self).load_authorized(call, action, target_key_id, &|r| r)?;
-        let now = self.inner.clock.now();
-        self.write(&mut |tx| {
-            let rec = self.load_in(tx, target_key_id, &ident)?.ok_or_else(|| self.not_found(target_key_id))?;
-            if rec.state == strongroom_core::key::KeyState::PendingDeletion {
-                return Err(Error::new(ErrorKind::KMSInvalidStateException, format!("{} is pending deletion", rec.arn)));
-            }
-            let existing = tx.get(Table::Aliases, alias_name)?.map(|r| self.parse_alias_row(&r)).transpose()?;
-            let record = match (create, existing) {
-                (true, Some(_)) => {
-                    return Err(Error::new(
-                        ErrorKind::AlreadyExistsException,
-                        format!("An alias with the name {} already exists", self.alias_arn(alias_name)),
-                    ))
-                }
-                (false, None) => return Err(Error::not_found(format!("Alias {} is not found.", self.alias_arn(alias_name)))),
-                (true, None) => AliasRecord {
-                    alias_name: alias_name.to_string(),
-                    target_key_id: rec.key_id.clone(),
-                    creation_date: now,
-                    last_updated_date: now,
-                },
-                (false, Some(old)) => {
-                    let old_rec = tx.get(Table::Keys, &old.target_key_id)?.map(|r| self.parse_key_row(&r)).transpose()?;
-                    if let Some(o) = old_rec {
-                        if (o.key_spec, o.key_usage) != (rec.key_spec, rec.key_usage) {
-                            return Err(Error::validation(
-                                "UpdateAlias: the new key must have the same key spec and key usage as the current one",
-                            ));
-                        }
-                    }
-                    AliasRecord { target_key_id: rec.key_id.clone(), last_updated_date: now, ..old }
-                }
-            };
-            tx.put(Table::Aliases, &self.alias_row(&record)?)
-        })
-    }
-
     /// DeleteAlias.
     ///
     /// # Errors
     /// `InvalidAliasNameException`, `NotFoundException`.
     pub fn delete_alias(&self, alias_name: &str) -> Result<()> {
-        let params = RequestParameters {
-            alias_name: Some(alias_name.into()),
-            ..Default::default()
-        };
-        self.call("DeleteAlias", params, |call| {
-            self.delete_alias_inner(call, alias_name)
-        })
-    }
-
-    fn delete_alias_inner(&self, call: &mut access::Call, alias_name: &str) -> Result<()> {
-        if !alias_name.starts_with("alias/") {
-            return Err(Error::new(
-                ErrorKind::InvalidAliasNameException,
-                "alias names begin with 'alias/'",
-            ));
-        }
-        if let Some(a) = self.read_alias(alias_name)? {
-            if let Some(rec) = Error::unless_not_found(self.load(&a.target_key_id))? {
-                service::authorize(
-                    &crate::access::Service(self),
-                    call,
-                    "DeleteAlias",
-                    &rec,
-                    alias_name,
-                    &EncryptionContext::default(),
-                    &|r| r,
-                )?;
-            }
-        }
-        self.write(&mut |tx| {
-            if tx.get(Table::Aliases, alias_name)?.is_none() {
-                return Err(Error::not_found(format!(
-                    "Alias {} is not found.",
-                    self.alias_arn(alias_name)
-                )));
-            }
-            tx.delete(Table::Aliases, alias_name)
-        })
+        service::delete_alias(&mut access::Service(self), alias_name)
     }
 
     /// ListAliases, optionally only those of `key_id`; `limit` 1–100 (default 50).
