@@ -29,24 +29,18 @@ use alloc::vec::Vec;
 use core::fmt;
 use rand_core::CryptoRng;
 
-use crate::access::{self, Call, MAX_GRANTS_PER_KEY};
+use crate::access::{self, Call};
 use crate::api::*;
 use crate::audit::{self, ChainError, Checkpoint, RequestParameters};
-use crate::context::EncryptionContext;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::export::{ExportRow, KeystoreConfig, SealedExport, KEYSTORE_FORMAT_VERSION};
-use crate::grant::{
-    grant_row_id, grant_token, is_retiring_principal, may_retire, validate_grant_id, Grant,
-};
-use crate::key::{alias_arn, AliasRecord, KeyIdentifier, KeyRecord, KeyState};
+use crate::grant::{grant_row_id, Grant};
+use crate::key::{alias_arn, AliasRecord, KeyIdentifier, KeyRecord};
 use crate::ops::{self, Env};
-use crate::paging::{
-    decode_marker, encode_marker, limit_within, page_limit, paginate_index_within, LIST_ALIASES,
-    LIST_GRANTS,
-};
+use crate::paging::{decode_marker, encode_marker, limit_within, page_limit, LIST_ALIASES};
 use crate::policy::Policy;
 use crate::seal::RootKey;
-use crate::service::{self, Conditions, KeyAccess, KeyService, OwnedKey};
+use crate::service::{self, KeyAccess, KeyService, OwnedKey};
 
 /// A keystore held in memory. `Debug` shows the keystore ID and the number
 /// of keys only.
@@ -102,31 +96,6 @@ pub fn validate_region_account(region: &str, account: &str) -> Result<()> {
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>> {
     serde_json::to_vec(v).map_err(|_| Error::internal("serialization failed"))
-}
-
-/// One page of grants with KMS's grant limits (1–100, default 50).
-fn grant_page(
-    all: Vec<Grant>,
-    limit: Option<u32>,
-    marker: Option<&str>,
-) -> Result<ListGrantsResponse> {
-    let (grants, next_marker) = paginate_index_within(all, limit, marker, LIST_GRANTS)?;
-    Ok(ListGrantsResponse {
-        grants,
-        truncated: next_marker.is_some(),
-        next_marker,
-    })
-}
-
-fn no_context() -> EncryptionContext {
-    EncryptionContext::default()
-}
-
-fn invalid_state(rec: &KeyRecord, what: &str) -> Error {
-    Error::new(
-        ErrorKind::KMSInvalidStateException,
-        format!("{} is {what}", rec.arn),
-    )
 }
 
 impl MemKeystore {
@@ -408,29 +377,6 @@ impl MemKeystore {
     /// `ValidationException` for more than 10, `InvalidGrantTokenException`.
     pub fn check_grant_tokens(&self, tokens: &[String]) -> Result<()> {
         access::check_grant_tokens(self.root.grant_token_key(), tokens)
-    }
-
-    /// Loads the key `key_id` names and authorizes `action` on it.
-    fn load_authorized<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: u64,
-        call: &mut Call,
-        action: &str,
-        key_id: &str,
-        build: &Conditions<'_>,
-    ) -> Result<KeyRecord> {
-        let rec = self.load(rng, now, key_id)?;
-        service::authorize(
-            &Access(self),
-            call,
-            action,
-            &rec,
-            key_id,
-            &no_context(),
-            build,
-        )?;
-        Ok(rec)
     }
 
     /// Every grant of `key_id` (a key ID), in grant ID order.
@@ -988,50 +934,7 @@ impl MemKeystore {
         now: u64,
         req: &CreateGrantRequest,
     ) -> Result<CreateGrantResponse> {
-        let params = RequestParameters::create_grant(req);
-        self.call(rng, now, "CreateGrant", params, |ks, rng, call| {
-            ks.check_grant_tokens(&req.grant_tokens)?;
-            let rec = ks.load(rng, now, &req.key_id)?;
-            let (_, ctx) = access::grant_constraint(req);
-            let via_grants = service::authorize(
-                &Access(ks),
-                call,
-                "CreateGrant",
-                &rec,
-                &req.key_id,
-                &ctx,
-                &|r| access::create_grant_conditions(r, req),
-            )?;
-            if let Some(parents) = via_grants {
-                access::check_grant_narrower(&parents, req, ks.principal(), &rec.arn)?;
-            }
-            if rec.state == KeyState::PendingDeletion {
-                return Err(invalid_state(&rec, "pending deletion"));
-            }
-            let mut random = [0u8; 32];
-            rng.fill_bytes(&mut random);
-            let grant = access::new_grant(req, &rec.arn, &ks.config.account, now, &random)?;
-            let existing = ks.grants_of(&rec.key_id);
-            let same = existing
-                .iter()
-                .find(|g| grant.name.is_some() && g.same_parameters(&grant));
-            let grant_id = match same {
-                Some(g) => g.grant_id.clone(),
-                None if existing.len() >= MAX_GRANTS_PER_KEY => {
-                    return Err(access::too_many_grants(&rec.arn))
-                }
-                None => {
-                    let id = grant.grant_id.clone();
-                    ks.grants.insert(grant_row_id(&rec.key_id, &id), grant);
-                    id
-                }
-            };
-            call.response = serde_json::json!({ "grantId": grant_id });
-            Ok(CreateGrantResponse {
-                grant_token: grant_token(ks.root.grant_token_key(), &grant_id)?,
-                grant_id,
-            })
-        })
+        service::create_grant(&mut self.service(rng, now), req)
     }
 
     /// ListGrants: the grants of a key (optionally one grant ID or one
@@ -1046,15 +949,7 @@ impl MemKeystore {
         now: u64,
         req: &ListGrantsRequest,
     ) -> Result<ListGrantsResponse> {
-        let params = RequestParameters::list_grants(req);
-        self.call(rng, now, "ListGrants", params, |ks, rng, call| {
-            if let Some(g) = &req.grant_id {
-                validate_grant_id(g)?;
-            }
-            let rec = ks.load_authorized(rng, now, call, "ListGrants", &req.key_id, &|r| r)?;
-            let all = access::select_grants(ks.grants_of(&rec.key_id), req);
-            grant_page(all, req.limit, req.marker.as_deref())
-        })
+        service::list_grants(&mut self.service(rng, now), req)
     }
 
     /// ListRetirableGrants: the grants whose retiring principal is
@@ -1071,19 +966,12 @@ impl MemKeystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListGrantsResponse> {
-        let params = RequestParameters::list_retirable_grants(retiring_principal, limit, marker);
-        self.call(rng, now, "ListRetirableGrants", params, |ks, _, _| {
-            if retiring_principal.is_empty() {
-                return Err(Error::validation("RetiringPrincipal must not be empty"));
-            }
-            let all = ks
-                .grants
-                .values()
-                .filter(|g| is_retiring_principal(g, retiring_principal))
-                .cloned()
-                .collect();
-            grant_page(all, limit, marker)
-        })
+        service::list_retirable_grants(
+            &mut self.service(rng, now),
+            retiring_principal,
+            limit,
+            marker,
+        )
     }
 
     /// RetireGrant: deletes a grant named by its token, or by key ID and
@@ -1101,44 +989,7 @@ impl MemKeystore {
         now: u64,
         req: &RetireGrantRequest,
     ) -> Result<()> {
-        let params = RequestParameters::retire_grant(req);
-        self.call(rng, now, "RetireGrant", params, |ks, rng, call| {
-            let grant_id = access::retire_grant_id(ks.root.grant_token_key(), req)?;
-            call.params.grant_id = Some(grant_id.clone());
-            let key_id = match &req.key_id {
-                Some(k) => ks.load(rng, now, k)?.key_id,
-                None => ks
-                    .grants
-                    .iter()
-                    .find(|(_, g)| g.grant_id == grant_id)
-                    .and_then(|(row, _)| row.split('/').next())
-                    .ok_or_else(|| access::grant_not_found(&grant_id))?
-                    .to_string(),
-            };
-            let row = grant_row_id(&key_id, &grant_id);
-            let grant = ks
-                .grants
-                .get(&row)
-                .cloned()
-                .ok_or_else(|| access::grant_not_found(&grant_id))?;
-            let rec = ks.load(rng, now, &key_id)?;
-            if may_retire(&grant, ks.principal()) {
-                call.touch(&rec.arn);
-            } else {
-                let named = req.key_id.as_deref().unwrap_or(&key_id);
-                service::authorize(
-                    &Access(ks),
-                    call,
-                    "RetireGrant",
-                    &rec,
-                    named,
-                    &no_context(),
-                    &|r| r,
-                )?;
-            }
-            ks.grants.remove(&row);
-            Ok(())
-        })
+        service::retire_grant(&mut self.service(rng, now), req)
     }
 
     /// RevokeGrant: deletes a grant of the key; authorized by the key policy
@@ -1153,15 +1004,7 @@ impl MemKeystore {
         key_id: &str,
         grant_id: &str,
     ) -> Result<()> {
-        let params = RequestParameters::revoke_grant(key_id, grant_id);
-        self.call(rng, now, "RevokeGrant", params, |ks, rng, call| {
-            validate_grant_id(grant_id)?;
-            let rec = ks.load_authorized(rng, now, call, "RevokeGrant", key_id, &|r| r)?;
-            ks.grants
-                .remove(&grant_row_id(&rec.key_id, grant_id))
-                .map(|_| ())
-                .ok_or_else(|| access::grant_not_found(grant_id))
-        })
+        service::revoke_grant(&mut self.service(rng, now), key_id, grant_id)
     }
 
     // ---- cryptographic operations ---------------------------------------------
@@ -1542,6 +1385,38 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
             .remove(alias_name)
             .map(|_| ())
             .ok_or_else(missing)
+    }
+
+    fn all_grants(&mut self) -> Result<Vec<(String, Grant)>> {
+        Ok(self
+            .ks
+            .grants
+            .iter()
+            .map(|(row, g)| (row.split('/').next().unwrap_or_default().into(), g.clone()))
+            .collect())
+    }
+
+    fn add_grant(
+        &mut self,
+        key_id: &str,
+        grant: &Grant,
+        existing: &dyn Fn(&[Grant]) -> Result<Option<String>>,
+    ) -> Result<String> {
+        if let Some(id) = existing(&self.ks.grants_of(key_id))? {
+            return Ok(id);
+        }
+        let row = grant_row_id(key_id, &grant.grant_id);
+        self.ks.grants.insert(row, grant.clone());
+        Ok(grant.grant_id.clone())
+    }
+
+    fn delete_grant(&mut self, key_id: &str, grant_id: &str) -> Result<()> {
+        let row = grant_row_id(key_id, grant_id);
+        self.ks
+            .grants
+            .remove(&row)
+            .map(|_| ())
+            .ok_or_else(|| access::grant_not_found(grant_id))
     }
 
     fn insert_key(&mut self, rec: KeyRecord) -> Result<()> {

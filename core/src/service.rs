@@ -39,13 +39,13 @@ use crate::asym;
 use crate::audit::RequestParameters;
 use crate::context::EncryptionContext;
 use crate::error::{Error, ErrorKind, Result};
-use crate::grant::Grant;
+use crate::grant::{grant_token, is_retiring_principal, may_retire, validate_grant_id, Grant};
 use crate::key::{
     alias_arn, validate_alias_name, AliasRecord, EncryptionAlgorithm, KeyIdentifier, KeyRecord,
     KeySpec, KeyState,
 };
 use crate::ops::{self, Env};
-use crate::paging::paginate_index;
+use crate::paging::{paginate_index, paginate_index_within, LIST_GRANTS};
 use crate::policy::{self, Decision, Policy, PolicyRequest};
 
 /// Adds an operation's condition keys to a policy request (a trait object,
@@ -246,6 +246,34 @@ pub trait KeyService {
     /// # Errors
     /// `missing()`; `KMSInternalException` on storage failure.
     fn delete_alias(&mut self, alias_name: &str, missing: &dyn Fn() -> Error) -> Result<()>;
+
+    /// Every grant of the keystore with its key ID, in key then grant ID order.
+    ///
+    /// # Errors
+    /// `KMSInternalException` on storage failure.
+    fn all_grants(&mut self) -> Result<Vec<(String, Grant)>>;
+
+    /// Adds `grant` to the key `key_id` in one transaction with the key's
+    /// current grants, unless `existing` (called with them) returns the ID
+    /// of an equivalent grant, which is returned instead. Returns the ID.
+    ///
+    /// # Errors
+    /// `existing`'s; `DryRunOperationException` on a dry run;
+    /// `KMSInternalException` on storage failure.
+    fn add_grant(
+        &mut self,
+        key_id: &str,
+        grant: &Grant,
+        existing: &dyn Fn(&[Grant]) -> Result<Option<String>>,
+    ) -> Result<String>;
+
+    /// Deletes the grant `grant_id` of the key `key_id`.
+    ///
+    /// # Errors
+    /// `NotFoundException` ([`access::grant_not_found`]);
+    /// `DryRunOperationException` on a dry run; `KMSInternalException` on
+    /// storage failure.
+    fn delete_grant(&mut self, key_id: &str, grant_id: &str) -> Result<()>;
 
     /// Runs `f` with the keystore's environment (its `now`) and randomness.
     fn with_env<T>(&mut self, f: impl FnOnce(&Env<'_>, &mut Self::Rng) -> T) -> T;
@@ -859,6 +887,178 @@ pub fn delete_alias<S: KeyService>(s: &mut S, alias_name: &str) -> Result<()> {
             alias_arn(access.region(), access.account(), alias_name)
         };
         s.delete_alias(alias_name, &|| alias_not_found(&arn))
+    })
+}
+
+// ---- grants ----------------------------------------------------------------------
+
+/// One page of grants with KMS's grant limits (1–100, default 50).
+fn grant_page(
+    all: Vec<Grant>,
+    limit: Option<u32>,
+    marker: Option<&str>,
+) -> Result<ListGrantsResponse> {
+    let (grants, next_marker) = paginate_index_within(all, limit, marker, LIST_GRANTS)?;
+    Ok(ListGrantsResponse {
+        grants,
+        truncated: next_marker.is_some(),
+        next_marker,
+    })
+}
+
+/// CreateGrant: allowed by the key policy, or by a grant with `CreateGrant`
+/// for a narrower grant ([`access::check_grant_narrower`]); a named grant
+/// with the parameters of an existing one returns that grant's ID.
+pub fn create_grant<S: KeyService>(
+    s: &mut S,
+    req: &CreateGrantRequest,
+) -> Result<CreateGrantResponse> {
+    s.call(
+        "CreateGrant",
+        RequestParameters::create_grant(req),
+        |s, call| {
+            s.check_grant_tokens(&req.grant_tokens)?;
+            let rec = s.load(&req.key_id)?;
+            let (_, ctx) = access::grant_constraint(req);
+            let via_grants = authorize(
+                &s.access(),
+                call,
+                "CreateGrant",
+                &rec,
+                &req.key_id,
+                &ctx,
+                &|r| access::create_grant_conditions(r, req),
+            )?;
+            if let Some(parents) = via_grants {
+                access::check_grant_narrower(&parents, req, s.access().principal(), &rec.arn)?;
+            }
+            if rec.state == KeyState::PendingDeletion {
+                return Err(Error::new(
+                    ErrorKind::KMSInvalidStateException,
+                    alloc::format!("{} is pending deletion", rec.arn),
+                ));
+            }
+            let grant = s.with_env(|env, rng| {
+                let mut random = [0u8; 32];
+                rand_core::Rng::fill_bytes(rng, &mut random);
+                access::new_grant(req, &rec.arn, env.account, env.now, &random)
+            })?;
+            let grant_id = s.add_grant(&rec.key_id, &grant, &|existing| {
+                if grant.name.is_some() {
+                    if let Some(g) = existing.iter().find(|g| g.same_parameters(&grant)) {
+                        return Ok(Some(g.grant_id.clone()));
+                    }
+                }
+                if existing.len() >= access::MAX_GRANTS_PER_KEY {
+                    return Err(access::too_many_grants(&rec.arn));
+                }
+                Ok(None)
+            })?;
+            call.response = serde_json::json!({ "grantId": grant_id });
+            Ok(CreateGrantResponse {
+                grant_token: grant_token(s.grant_token_key(), &grant_id)?,
+                grant_id,
+            })
+        },
+    )
+}
+
+/// ListGrants: the grants of a key (optionally one grant ID or one grantee
+/// principal); `limit` 1–100 (default 50).
+pub fn list_grants<S: KeyService>(
+    s: &mut S,
+    req: &ListGrantsRequest,
+) -> Result<ListGrantsResponse> {
+    s.call(
+        "ListGrants",
+        RequestParameters::list_grants(req),
+        |s, call| {
+            if let Some(g) = &req.grant_id {
+                validate_grant_id(g)?;
+            }
+            let rec = s.load_authorized(call, "ListGrants", &req.key_id, &|r| r)?;
+            let all = access::select_grants(s.access().grants_of(&rec.key_id)?, req);
+            grant_page(all, req.limit, req.marker.as_deref())
+        },
+    )
+}
+
+/// ListRetirableGrants: the grants whose retiring principal is
+/// `retiring_principal`, across keys; `limit` 1–100 (default 50).
+pub fn list_retirable_grants<S: KeyService>(
+    s: &mut S,
+    retiring_principal: &str,
+    limit: Option<u32>,
+    marker: Option<&str>,
+) -> Result<ListGrantsResponse> {
+    let params = RequestParameters::list_retirable_grants(retiring_principal, limit, marker);
+    s.call("ListRetirableGrants", params, |s, _| {
+        if retiring_principal.is_empty() {
+            return Err(Error::validation("RetiringPrincipal must not be empty"));
+        }
+        let all = s
+            .all_grants()?
+            .into_iter()
+            .map(|(_, g)| g)
+            .filter(|g| is_retiring_principal(g, retiring_principal))
+            .collect();
+        grant_page(all, limit, marker)
+    })
+}
+
+/// RetireGrant: deletes a grant named by its token, or by key ID and grant
+/// ID; allowed for the principals of [`may_retire`], or when the key policy
+/// allows `kms:RetireGrant`.
+pub fn retire_grant<S: KeyService>(s: &mut S, req: &RetireGrantRequest) -> Result<()> {
+    s.call(
+        "RetireGrant",
+        RequestParameters::retire_grant(req),
+        |s, call| {
+            let grant_id = access::retire_grant_id(s.grant_token_key(), req)?;
+            call.params.grant_id = Some(grant_id.clone());
+            let key_id = match &req.key_id {
+                Some(k) => s.load(k)?.key_id.clone(),
+                None => s
+                    .all_grants()?
+                    .into_iter()
+                    .find(|(_, g)| g.grant_id == grant_id)
+                    .map(|(k, _)| k)
+                    .ok_or_else(|| access::grant_not_found(&grant_id))?,
+            };
+            let grant = s
+                .access()
+                .grants_of(&key_id)?
+                .into_iter()
+                .find(|g| g.grant_id == grant_id)
+                .ok_or_else(|| access::grant_not_found(&grant_id))?;
+            let rec = s.load(&key_id)?;
+            if may_retire(&grant, s.access().principal()) {
+                call.touch(&rec.arn);
+            } else {
+                let named = req.key_id.as_deref().unwrap_or(&key_id);
+                authorize(
+                    &s.access(),
+                    call,
+                    "RetireGrant",
+                    &rec,
+                    named,
+                    &no_context(),
+                    &|r| r,
+                )?;
+            }
+            s.delete_grant(&key_id, &grant_id)
+        },
+    )
+}
+
+/// RevokeGrant: deletes a grant of the key; authorized by the key policy
+/// (`kms:RevokeGrant`).
+pub fn revoke_grant<S: KeyService>(s: &mut S, key_id: &str, grant_id: &str) -> Result<()> {
+    let params = RequestParameters::revoke_grant(key_id, grant_id);
+    s.call("RevokeGrant", params, |s, call| {
+        validate_grant_id(grant_id)?;
+        let rec = s.load_authorized(call, "RevokeGrant", key_id, &|r| r)?;
+        s.delete_grant(&rec.key_id, grant_id)
     })
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use strongroom_core::access::Call;
 use strongroom_core::audit::RequestParameters;
+use strongroom_core::grant::Grant;
 use strongroom_core::key::{AliasRecord, KeyRecord};
 use strongroom_core::ops::Env;
 use strongroom_core::service::{KeyService, LoadedKey};
@@ -92,6 +93,34 @@ impl KeyService for Service<'_> {
             }
             tx.delete(Table::Aliases, alias_name)
         })
+    }
+
+    fn all_grants(&mut self) -> Result<Vec<(String, Grant)>> {
+        self.0.all_grants()
+    }
+
+    fn add_grant(
+        &mut self,
+        key_id: &str,
+        grant: &Grant,
+        existing: &dyn Fn(&[Grant]) -> Result<Option<String>>,
+    ) -> Result<String> {
+        let ks = self.0;
+        let mut grant_id = grant.grant_id.clone();
+        ks.write(&mut |tx| {
+            if let Some(id) = existing(&ks.grants_in(tx, key_id)?)? {
+                grant_id = id;
+                return Ok(());
+            }
+            grant_id = grant.grant_id.clone();
+            ks.stop_if_dry_run()?;
+            tx.put(Table::Grants, &ks.grant_row(key_id, grant)?)
+        })?;
+        Ok(grant_id)
+    }
+
+    fn delete_grant(&mut self, key_id: &str, grant_id: &str) -> Result<()> {
+        self.0.delete_grant(key_id, grant_id)
     }
 
     fn insert_key(&mut self, rec: KeyRecord) -> Result<()> {
