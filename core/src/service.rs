@@ -600,22 +600,39 @@ pub fn generate_data_key_pair<S: KeyService>(
     })
 }
 
+/// Sign, Verify, GenerateMac, VerifyMac and DeriveSharedSecret: operation
+/// `op` on the key `key_id` with no encryption context, audited with
+/// `params`; `build` adds the condition keys, `f` does the work.
+fn key_op<S: KeyService, T>(
+    s: &mut S,
+    op: &str,
+    params: RequestParameters,
+    key_id: &str,
+    grant_tokens: &[String],
+    build: &Conditions<'_>,
+    f: impl FnOnce(&mut S, S::Key) -> Result<T>,
+) -> Result<T> {
+    s.call(op, params, |s, call| {
+        let rec = s.load_for(call, op, key_id, grant_tokens, &no_context(), build)?;
+        f(s, rec)
+    })
+}
+
 /// Sign ([`asym::sign`]).
 pub fn sign<S: KeyService>(s: &mut S, req: &SignRequest) -> Result<SignResponse> {
     let alg = req.signing_algorithm.map(|a| a.as_str());
     let message_type = req.message_type.map_or("RAW", |m| m.as_str());
     let params = RequestParameters::signature(&req.key_id, alg, message_type);
-    s.call("Sign", params, |s, call| {
-        let rec = s.load_for(
-            call,
-            "Sign",
-            &req.key_id,
-            &req.grant_tokens,
-            &no_context(),
-            &|r| access::signing_conditions(r, alg, message_type),
-        )?;
-        s.with_env(|env, rng| asym::sign(env, rng, &rec, req))
-    })
+    let build: &Conditions<'_> = &|r| access::signing_conditions(r, alg, message_type);
+    key_op(
+        s,
+        "Sign",
+        params,
+        &req.key_id,
+        &req.grant_tokens,
+        build,
+        |s, rec| s.with_env(|env, rng| asym::sign(env, rng, &rec, req)),
+    )
 }
 
 /// Verify ([`asym::verify_with`], with the loaded key's public key).
@@ -623,17 +640,16 @@ pub fn verify<S: KeyService>(s: &mut S, req: &VerifyRequest) -> Result<VerifyRes
     let alg = req.signing_algorithm.map(|a| a.as_str());
     let message_type = req.message_type.map_or("RAW", |m| m.as_str());
     let params = RequestParameters::signature(&req.key_id, alg, message_type);
-    s.call("Verify", params, |s, call| {
-        let rec = s.load_for(
-            call,
-            "Verify",
-            &req.key_id,
-            &req.grant_tokens,
-            &no_context(),
-            &|r| access::signing_conditions(r, alg, message_type),
-        )?;
-        s.with_env(|env, _| asym::verify_with(&rec, req, || rec.public_key(env)))
-    })
+    let build: &Conditions<'_> = &|r| access::signing_conditions(r, alg, message_type);
+    key_op(
+        s,
+        "Verify",
+        params,
+        &req.key_id,
+        &req.grant_tokens,
+        build,
+        |s, rec| s.with_env(|env, _| asym::verify_with(&rec, req, || rec.public_key(env))),
+    )
 }
 
 /// GetPublicKey ([`asym::get_public_key`]).
@@ -659,40 +675,32 @@ pub fn generate_mac<S: KeyService>(
     req: &GenerateMacRequest,
 ) -> Result<GenerateMacResponse> {
     let alg = req.mac_algorithm.map(|a| a.as_str());
-    s.call(
+    let params = RequestParameters::mac(&req.key_id, alg);
+    let build: &Conditions<'_> = &|r| access::mac_conditions(r, alg);
+    key_op(
+        s,
         "GenerateMac",
-        RequestParameters::mac(&req.key_id, alg),
-        |s, call| {
-            let rec = s.load_for(
-                call,
-                "GenerateMac",
-                &req.key_id,
-                &req.grant_tokens,
-                &no_context(),
-                &|r| access::mac_conditions(r, alg),
-            )?;
-            s.with_env(|env, _| asym::generate_mac(env, &rec, req))
-        },
+        params,
+        &req.key_id,
+        &req.grant_tokens,
+        build,
+        |s, rec| s.with_env(|env, _| asym::generate_mac(env, &rec, req)),
     )
 }
 
 /// VerifyMac ([`asym::verify_mac`], constant-time comparison).
 pub fn verify_mac<S: KeyService>(s: &mut S, req: &VerifyMacRequest) -> Result<VerifyMacResponse> {
     let alg = req.mac_algorithm.map(|a| a.as_str());
-    s.call(
+    let params = RequestParameters::mac(&req.key_id, alg);
+    let build: &Conditions<'_> = &|r| access::mac_conditions(r, alg);
+    key_op(
+        s,
         "VerifyMac",
-        RequestParameters::mac(&req.key_id, alg),
-        |s, call| {
-            let rec = s.load_for(
-                call,
-                "VerifyMac",
-                &req.key_id,
-                &req.grant_tokens,
-                &no_context(),
-                &|r| access::mac_conditions(r, alg),
-            )?;
-            s.with_env(|env, _| asym::verify_mac(env, &rec, req))
-        },
+        params,
+        &req.key_id,
+        &req.grant_tokens,
+        build,
+        |s, rec| s.with_env(|env, _| asym::verify_mac(env, &rec, req)),
     )
 }
 
@@ -704,17 +712,17 @@ pub fn derive_shared_secret<S: KeyService>(
 ) -> Result<DeriveSharedSecretResponse> {
     let alg = req.key_agreement_algorithm.map(|a| a.as_str());
     let params = RequestParameters::key_agreement(&req.key_id, alg);
-    s.call("DeriveSharedSecret", params, |s, call| {
-        let rec = s.load_for(
-            call,
-            "DeriveSharedSecret",
-            &req.key_id,
-            &req.grant_tokens,
-            &no_context(),
-            &|r| access::key_agreement_conditions(r, alg),
-        )?;
-        s.with_env(|env, _| asym::derive_shared_secret(env, &rec, req))
-    })
+    let build: &Conditions<'_> = &|r| access::key_agreement_conditions(r, alg);
+    let op = "DeriveSharedSecret";
+    key_op(
+        s,
+        op,
+        params,
+        &req.key_id,
+        &req.grant_tokens,
+        build,
+        |s, rec| s.with_env(|env, _| asym::derive_shared_secret(env, &rec, req)),
+    )
 }
 
 /// GenerateRandom: 1–1024 bytes from the keystore's randomness. Allowed for
