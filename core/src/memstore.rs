@@ -1,5 +1,7 @@
 //! An in-memory keystore: key records, aliases and grants in ordered maps,
-//! with one method per KMS operation delegating to [`crate::ops`]. It is what the
+//! with one method per KMS operation running its flow in [`crate::service`]
+//! (the native keystore runs the same flows; the cryptographic work is in
+//! [`crate::ops`] and [`crate::asym`]). It is what the
 //! WebAssembly package (and any embedder without a filesystem) runs on;
 //! persistence is the caller's choice through the sealed export
 //! ([`MemKeystore::export_sealed`], [`MemKeystore::import_sealed`]), which
@@ -306,10 +308,9 @@ impl MemKeystore {
     where
         R: CryptoRng + ?Sized,
     {
-        let mut call = Call::new(params);
-        let result = f(self, rng, &mut call);
-        self.record(rng, now, op, call, result.as_ref().err())?;
-        result
+        // One audit path for every operation: the one of the shared flows.
+        self.service(rng, now)
+            .call(op, params, |s, call| f(s.ks, s.rng, call))
     }
 
     /// Appends the audit event of a finished call (kept apart from the

@@ -1,6 +1,8 @@
-//! Callers and authorization: the principal a [`Keystore`] acts for, the one
-//! place where a key policy and grants are evaluated, and the per-call
-//! wrapper that writes exactly one audit event for every operation.
+//! Callers and authorization: the principal a [`Keystore`] acts for, what
+//! [`strongroom_core::service::authorize`] (the one place where a key policy
+//! and grants are evaluated, shared with `MemKeystore`) reads from the
+//! keystore, and the per-call wrapper that writes exactly one audit event
+//! for every operation.
 //!
 //! # Which operations are authorized how
 //!

@@ -1,6 +1,7 @@
 //! Keystore methods for asymmetric and HMAC keys, data key pairs and the
-//! import of key material. Each loads the key it names, calls the pure
-//! function of [`strongroom_core::asym`], and stores what changed.
+//! import of key material. Each runs the operation's flow in
+//! [`strongroom_core::service`] (load the key, authorize, call the pure
+//! function of [`strongroom_core::asym`], store what changed).
 
 use strongroom_core::api::*;
 use strongroom_core::service;
