@@ -1295,9 +1295,10 @@ sr_result sr_envelope_decrypt_file(const sr_keystore *ks,
 /**
  * As `sr_envelope_decrypt_file()`, with the options of
  * `sr_envelope_decrypt_with_options()`. With `unsigned_only`, a message of
- * a signed suite is refused (`SR_VALIDATION`) after reading its header,
- * before any key is unwrapped; the output is still staged and renamed only
- * once the whole message is authenticated.
+ * a signed suite is refused (`SR_VALIDATION`) once its header is read,
+ * before any key is unwrapped (the input is opened and read once); the
+ * output is still staged and renamed only once the whole message is
+ * authenticated.
  *
  * Errors: as `sr_envelope_decrypt_with_options()`; `SR_KMS_INTERNAL` when a
  * file cannot be opened, written or renamed.

@@ -7,6 +7,10 @@
 #
 #   scripts/build-wasm.sh            # build (installs what is missing)
 #   SKIP_INSTALL=1 scripts/build-wasm.sh   # fail instead of installing
+#   FEATURES="curve-p521" scripts/build-wasm.sh
+#       # a smaller package: only the listed cargo features of strongroom-wasm
+#       # (default: rsa curve-p521 curve-secp256k1; FEATURES="" for none),
+#       # see bindings/wasm/Cargo.toml and bindings/wasm/js/README.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -67,7 +71,11 @@ fi
 #   string search in core/alloc; -7.8 KB).
 # The function names stay in cargo's output for scripts/wasm-size.py; the
 # package's module has none.
-echo "== cargo build (wasm32-unknown-unknown, -Zbuild-std)"
+FEATURE_ARGS=()
+if [ -n "${FEATURES+set}" ]; then
+  FEATURE_ARGS=(--no-default-features --features "$FEATURES")
+fi
+echo "== cargo build (wasm32-unknown-unknown, -Zbuild-std${FEATURES+, features: \"$FEATURES\"})"
 build_start=$(date +%s)
 RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc \
 RUSTFLAGS='-C linker=wasm-ld-22 --cfg getrandom_backend="wasm_js" -Zfmt-debug=none -Zlocation-detail=none --cfg sha2_backend_soft="compact" --cfg aes_backend_soft="compact"' \
@@ -79,7 +87,7 @@ CARGO_PROFILE_RELEASE_DEBUG=false \
 CARGO_PROFILE_RELEASE_STRIP=false \
   /usr/bin/cargo build --release --target wasm32-unknown-unknown \
   -Zpanic-immediate-abort -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size \
-  --target-dir "$TARGET_DIR" -p strongroom-wasm
+  --target-dir "$TARGET_DIR" -p strongroom-wasm "${FEATURE_ARGS[@]}"
 build_end=$(date +%s)
 WASM=$TARGET_DIR/wasm32-unknown-unknown/release/strongroom_wasm.wasm
 

@@ -109,7 +109,7 @@ for mode in plain asan valgrind; do
     run "test_access ($mode)" "${runner[@]}" "$BUILD/test_access$suffix"
     run "test_export ($mode)" "${runner[@]}" "$BUILD/test_export$suffix"
     run "example ($mode)" "${runner[@]}" "$BUILD/example$suffix" "$ws"
-    rm -f "$ws" "$ws-wal" "$ws-shm"
+    rm -f "$ws" "$ws-wal" "$ws-shm" "$ws-signal" "$ws.audit.jsonl"
     run "cli_interop ($mode)" tests/c/cli_interop.sh "$CLI" "${runner[@]}" "$BUILD/interop$suffix"
 done
 

@@ -6,7 +6,8 @@
 #   tests/wasm/envelope.test.mjs  envelope messages, one call and incremental
 #   tests/wasm/cross.test.mjs     wasm <-> native CLI (blobs, policies and grants) and native core (messages)
 #   tests/wasm/browser.test.mjs   headless Chromium (playwright-core) on a localhost page
-# and type-checks tests/wasm/types.test.ts against the declarations (tsc --noEmit).
+# and type-checks tests/wasm/types.test.ts against the declarations (tsc --noEmit);
+# core/tests/without_rsa.rs checks a build without the `rsa` feature.
 # Installs what is missing on a fresh machine (apt: chromium; npm: tests/wasm).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,9 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 
 echo "== build the package"
 scripts/build-wasm.sh
+
+echo "== strongroom-core without RSA (as FEATURES= builds of the package)"
+cargo test -q -p strongroom-core --no-default-features --features backend-rustcrypto --test without_rsa
 
 echo "== native binaries for the cross-runtime test"
 cargo build -q -p strongroom-cli

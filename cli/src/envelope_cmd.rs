@@ -92,6 +92,13 @@ pub struct DecryptFileArgs {
     /// providers and key ARNs, frame length — without decrypting.
     #[arg(long)]
     show_header: bool,
+    /// Accept only unsigned algorithm suites (0x0478, 0x0178), as the AWS
+    /// Encryption CLI's `--decrypt-unsigned`: a signed message is refused
+    /// (ValidationException) once its header is read, before any data key
+    /// is unwrapped; to standard output each frame is written once it
+    /// authenticates.
+    #[arg(long)]
+    decrypt_unsigned: bool,
     /// Grant tokens (at most 10) sent with each KMS call of the keyring.
     #[arg(long, num_args = 1..)]
     grant_tokens: Vec<String>,
@@ -229,9 +236,7 @@ fn summary_json(s: &EnvelopeSummary, out: &str) -> Value {
 }
 
 fn print(v: &Value) -> Result<(), Error> {
-    let s = serde_json::to_string_pretty(v).map_err(|e| Error::internal(e.to_string()))?;
-    println!("{s}");
-    Ok(())
+    crate::output::print(crate::OutputFormat::Json, v)
 }
 
 /// `encrypt-file`.
@@ -258,12 +263,19 @@ pub fn encrypt_file(ctx: &Ctx<'_>, a: &EncryptFileArgs) -> Result<(), Error> {
     let (mut reader, pb) = open_input(&a.input, "encrypting")?;
     let result = if out == "-" {
         let stdout = io::stdout();
-        let mut w = io::BufWriter::with_capacity(env::FILE_BUFFER_LEN, stdout.lock());
+        let mut w = io::BufWriter::with_capacity(
+            env::FILE_BUFFER_LEN,
+            crate::output::NoteBrokenPipe(stdout.lock()),
+        );
         env::encrypt_stream(&*keyring, &mut reader, &mut w, &context, &options)
     } else {
         env::encrypt_to_path(&*keyring, &mut reader, Path::new(out), &context, &options)
     };
     pb.finish_and_clear();
+    if crate::output::broken_pipe() {
+        // The reader of stdout went away: main exits quietly with 141.
+        return Ok(());
+    }
     let s = result?;
     if out != "-" {
         print(&summary_json(&s, out))?;
@@ -296,14 +308,27 @@ pub fn decrypt_file(ctx: &Ctx<'_>, a: &DecryptFileArgs) -> Result<(), Error> {
         // Signed suites are staged in a temporary file until the signature
         // verifies (decrypt_stream); unsigned ones stream frame by frame.
         let stdout = io::stdout();
-        let mut w = io::BufWriter::with_capacity(env::FILE_BUFFER_LEN, stdout.lock());
-        let r = env::decrypt_stream(&*keyring, &mut reader, &mut w, &options);
+        let mut w = io::BufWriter::with_capacity(
+            env::FILE_BUFFER_LEN,
+            crate::output::NoteBrokenPipe(stdout.lock()),
+        );
+        let r = if a.decrypt_unsigned {
+            env::decrypt_stream_unsigned_only(&*keyring, &mut reader, &mut w, &options)
+        } else {
+            env::decrypt_stream(&*keyring, &mut reader, &mut w, &options)
+        };
         let _ = w.flush();
         r
+    } else if a.decrypt_unsigned {
+        env::decrypt_to_path_unsigned_only(&*keyring, &mut reader, Path::new(out), &options)
     } else {
         env::decrypt_to_path(&*keyring, &mut reader, Path::new(out), &options)
     };
     pb.finish_and_clear();
+    if crate::output::broken_pipe() {
+        // The reader of stdout went away: main exits quietly with 141.
+        return Ok(());
+    }
     let s = result?;
     if out != "-" {
         print(&summary_json(&s, out))?;

@@ -5,7 +5,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use strongroom::api::*;
 use strongroom::core::key::{
@@ -37,13 +38,22 @@ struct Cli {
         default_value = "strongroom.db"
     )]
     keystore: PathBuf,
-    /// Root key file (base64, hex or 32 raw bytes). Default: the keystore path with `.key` in place of its extension.
+    /// Root key file (base64, hex or 32 raw bytes). Default: the keystore
+    /// path with `.key` in place of its extension (`ks.db` -> `ks.key`).
+    /// Given on the command line it wins over `STRONGROOM_ROOT_KEY`.
     #[arg(long, global = true, env = "STRONGROOM_ROOT_KEY_FILE")]
     root_key_file: Option<PathBuf>,
+    /// Whether `--root-key-file` was given on the command line (not taken
+    /// from `STRONGROOM_ROOT_KEY_FILE`).
+    #[arg(skip)]
+    root_key_file_on_command_line: bool,
     /// Name of an environment variable holding the root key (base64 or hex).
+    /// Without this flag, `STRONGROOM_ROOT_KEY` holds the key itself; it is
+    /// used unless --root-key-file is given on the command line.
     #[arg(long, global = true)]
     root_key_env: Option<String>,
-    /// Name of an environment variable holding a passphrase (Argon2id root key).
+    /// Name of an environment variable holding a passphrase (Argon2id root
+    /// key); an unset variable or an empty passphrase is refused.
     #[arg(long, global = true)]
     passphrase_env: Option<String>,
     /// Output format of responses: `json` (default) or `text`. For
@@ -92,14 +102,18 @@ struct Paging {
 
 #[derive(Args, Debug)]
 struct OutFile {
-    /// Write the raw bytes of the main binary field (Plaintext or CiphertextBlob) to this file.
+    /// Write the raw bytes of the main binary field (Plaintext or
+    /// CiphertextBlob) to this file, or to stdout for `-` (then no JSON is
+    /// printed). A secret (Plaintext, SharedSecret) written to a file is
+    /// created with mode 0600 and left out of the JSON response.
     #[arg(long)]
     outfile: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Create a new keystore and its root key file (mode 0600).
+    /// Create a new keystore and its root key file; the keystore, its audit
+    /// log and the key file are mode 0600.
     Init {
         /// Region in ARNs.
         #[arg(long, default_value = "local-1")]
@@ -113,6 +127,8 @@ enum Command {
     },
     /// Write the whole keystore, sealed under its root key, to a file (backup).
     ExportKeystore {
+        /// The export file (created with mode 0600, never one of the
+        /// keystore's own files), or `-` for stdout.
         #[arg(long)]
         outfile: PathBuf,
     },
@@ -527,16 +543,19 @@ enum AuditCommand {
     /// Show events, oldest first (`--output json` for the records, `text` for
     /// a table). The global `--principal` filters by caller here.
     Show {
-        /// Key ID or key ARN.
+        /// Key ID or key ARN (not an alias: records name keys by ID and
+        /// ARN; an alias is refused with ValidationException).
         #[arg(long)]
         key_id: Option<String>,
         /// KMS operation, e.g. `Encrypt`.
         #[arg(long)]
         event_name: Option<String>,
-        /// RFC 3339 UTC (`2024-01-01T00:00:00Z`) or a date prefix.
+        /// RFC 3339 UTC (`2024-01-01T00:00:00Z`) or a prefix of it cut at a
+        /// field (`2024-01-01`, `2024-01-01T10`); anything else is a
+        /// ValidationException.
         #[arg(long)]
         start_time: Option<String>,
-        /// RFC 3339 UTC or a date prefix (inclusive).
+        /// As --start-time; inclusive (a date prefix includes that whole day).
         #[arg(long)]
         end_time: Option<String>,
     },
@@ -592,22 +611,55 @@ fn default_key_file(keystore: &Path) -> PathBuf {
     keystore.with_extension("key")
 }
 
-fn root_source(cli: &Cli) -> RootKeySource {
+/// The root key source, first match wins: `--passphrase-env`,
+/// `--root-key-env`, `--root-key-file` given on the command line, the
+/// `STRONGROOM_ROOT_KEY` variable, `STRONGROOM_ROOT_KEY_FILE`, the default
+/// key file. Explicit flags beat environment variables.
+fn root_source(cli: &Cli) -> Result<RootKeySource, Error> {
     if let Some(var) = &cli.passphrase_env {
-        let p = std::env::var(var).unwrap_or_default();
-        return RootKeySource::Passphrase(Secret::new(p.into_bytes()));
+        let p = zeroize::Zeroizing::new(std::env::var(var).map_err(|_| {
+            Error::validation(format!(
+                "environment variable {var} (--passphrase-env) is not set or not UTF-8"
+            ))
+        })?);
+        if p.is_empty() {
+            return Err(Error::validation(format!(
+                "environment variable {var} (--passphrase-env) holds an empty passphrase"
+            )));
+        }
+        return Ok(RootKeySource::Passphrase(Secret::from_slice(p.as_bytes())));
     }
     if let Some(var) = &cli.root_key_env {
-        return RootKeySource::EnvVar(var.clone());
+        return Ok(RootKeySource::EnvVar(var.clone()));
+    }
+    if let (Some(f), true) = (&cli.root_key_file, cli.root_key_file_on_command_line) {
+        return Ok(RootKeySource::File(f.clone()));
     }
     if std::env::var_os("STRONGROOM_ROOT_KEY").is_some() {
-        return RootKeySource::EnvVar("STRONGROOM_ROOT_KEY".into());
+        return Ok(RootKeySource::EnvVar("STRONGROOM_ROOT_KEY".into()));
     }
-    RootKeySource::File(
-        cli.root_key_file
-            .clone()
-            .unwrap_or_else(|| default_key_file(&cli.keystore)),
-    )
+    Ok(RootKeySource::File(root_key_file(cli)))
+}
+
+/// The root key file `--root-key-file` / `STRONGROOM_ROOT_KEY_FILE` names,
+/// or the default one beside the keystore.
+fn root_key_file(cli: &Cli) -> PathBuf {
+    cli.root_key_file
+        .clone()
+        .unwrap_or_else(|| default_key_file(&cli.keystore))
+}
+
+/// A `CiphertextBlob` argument: as [`parse_blob`], 1-6144 bytes as KMS
+/// requires (`ValidationException` otherwise, not InvalidCiphertextException).
+fn parse_ciphertext_blob(s: &str) -> Result<Vec<u8>, Error> {
+    let blob = parse_blob(s)?;
+    if !(1..=6144).contains(&blob.len()) {
+        return Err(Error::validation(format!(
+            "CiphertextBlob must be 1-6144 bytes, not {}",
+            blob.len()
+        )));
+    }
+    Ok(blob)
 }
 
 fn opt_ctx(s: &Option<String>) -> Result<EncryptionContext, Error> {
@@ -618,8 +670,16 @@ fn opt_ctx(s: &Option<String>) -> Result<EncryptionContext, Error> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
+    cli.root_key_file_on_command_line =
+        matches.value_source("root_key_file") == Some(ValueSource::CommandLine);
     match run(&cli) {
+        // The reader of stdout went away: quiet, as a process killed by SIGPIPE.
+        Ok(()) if output::broken_pipe() => ExitCode::from(141),
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!(
@@ -639,15 +699,189 @@ fn operation_name(c: &Command) -> String {
     name
 }
 
+/// Writes a non-secret output (`--outfile` of a blob, signature, MAC,
+/// public key, import token): `-` for raw bytes on stdout, else a file
+/// created with the umask's mode.
 fn write_raw(path: &Option<PathBuf>, bytes: &[u8]) -> Result<(), Error> {
-    if let Some(p) = path {
-        let mut f = std::fs::File::create(p)
-            .map_err(|e| Error::internal(format!("cannot write {}: {e}", p.display())))?;
-        f.write_all(bytes)
-            .and_then(|_| f.sync_all())
-            .map_err(|e| Error::internal(format!("cannot write {}: {e}", p.display())))?;
+    write_output(path, bytes, false)
+}
+
+/// Writes a secret output (a plaintext, data key, private key, shared
+/// secret or random bytes): as [`write_raw`], the file created with mode
+/// 0600.
+fn write_secret(path: &Option<PathBuf>, bytes: &[u8]) -> Result<(), Error> {
+    write_output(path, bytes, true)
+}
+
+fn write_output(path: &Option<PathBuf>, bytes: &[u8], secret: bool) -> Result<(), Error> {
+    match path {
+        None => Ok(()),
+        Some(p) if is_stdout(p) => output::write_raw_stdout(bytes),
+        Some(p) => write_file_atomic(p, bytes, secret),
+    }
+}
+
+fn is_stdout(p: &Path) -> bool {
+    p.as_os_str() == "-"
+}
+
+/// Writes `bytes` to a new file beside `path` (mode 0600 when `secret`,
+/// else 0666 less the umask), syncs it and renames it over `path`: a
+/// failure leaves `path` as it was, never a truncated file.
+fn write_file_atomic(path: &Path, bytes: &[u8], secret: bool) -> Result<(), Error> {
+    let err = |e: std::io::Error| Error::internal(format!("cannot write {}: {e}", path.display()));
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::validation(format!("{} is not a file name", path.display())))?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".strongroom-{}.tmp", std::process::id()));
+    let tmp = dir.join(tmp_name);
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(if secret { 0o600 } else { 0o666 });
+    }
+    #[cfg(not(unix))]
+    let _ = secret;
+    let mut f = opts.open(&tmp).map_err(err)?;
+    let written = f
+        .write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(err(e));
+    }
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// The files of the keystore: the keystore itself, SQLite's sidecars
+/// (`-wal`, `-shm`, `-journal`), its change-signal file (`-signal`), its
+/// audit log and its root key file (the one in use and the default one).
+fn keystore_files(cli: &Cli) -> Vec<(PathBuf, &'static str)> {
+    let sidecar = |suffix: &str| {
+        let mut s = cli.keystore.as_os_str().to_owned();
+        s.push(suffix);
+        PathBuf::from(s)
+    };
+    vec![
+        (cli.keystore.clone(), "the keystore"),
+        (sidecar("-wal"), "the keystore's write-ahead log"),
+        (sidecar("-shm"), "the keystore's shared-memory file"),
+        (sidecar("-journal"), "the keystore's journal"),
+        (
+            strongroom::signal_path(&cli.keystore),
+            "the keystore's change-signal file",
+        ),
+        (
+            strongroom::audit_log_path(&cli.keystore),
+            "the keystore's audit log",
+        ),
+        (root_key_file(cli), "the root key file"),
+        (default_key_file(&cli.keystore), "the default root key file"),
+    ]
+}
+
+/// The same path with its directory resolved (symbolic links, `..`).
+fn resolved(p: &Path) -> Option<PathBuf> {
+    let name = p.file_name()?;
+    let dir = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    Some(std::fs::canonicalize(dir).ok()?.join(name))
+}
+
+/// Whether `a` and `b` name the same file: the same inode if both exist,
+/// else the same resolved path.
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return ma.dev() == mb.dev() && ma.ino() == mb.ino();
+        }
+    }
+    matches!((resolved(a), resolved(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// Checks the command's output files before anything runs: none may be a
+/// file of the keystore (which writing would destroy), and at most one may
+/// be `-` (stdout).
+///
+/// # Errors
+/// `ValidationException` naming the clash.
+fn check_outputs(cli: &Cli) -> Result<(), Error> {
+    let mut outputs = output_files(&cli.command);
+    let envelope_out;
+    if let (Command::EncryptFile(_) | Command::DecryptFile(_), Some(o)) =
+        (&cli.command, &cli.output)
+    {
+        envelope_out = PathBuf::from(o);
+        outputs.push((envelope_out.as_path(), "-o/--output"));
+    }
+    if outputs.iter().filter(|(p, _)| is_stdout(p)).count() > 1 {
+        return Err(Error::validation(
+            "only one output can be - (stdout): give the others file paths",
+        ));
+    }
+    let files = keystore_files(cli);
+    for (out, flag) in outputs.iter().filter(|(p, _)| !is_stdout(p)) {
+        if let Some((_, what)) = files.iter().find(|(f, _)| same_file(out, f)) {
+            return Err(Error::validation(format!(
+                "{flag} {} is {what}: writing it would destroy it; choose another path",
+                out.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The output files a command writes, with the option naming each.
+fn output_files(c: &Command) -> Vec<(&Path, &'static str)> {
+    let mut v: Vec<(&Option<PathBuf>, &'static str)> = Vec::new();
+    match c {
+        Command::ExportKeystore { outfile } => return vec![(outfile.as_path(), "--outfile")],
+        Command::Encrypt { out, .. }
+        | Command::Decrypt { out, .. }
+        | Command::ReEncrypt { out, .. }
+        | Command::Sign { out, .. }
+        | Command::GetPublicKey { out, .. }
+        | Command::DeriveSharedSecret { out, .. }
+        | Command::GenerateMac { out, .. }
+        | Command::GenerateRandom { out, .. } => v.push((&out.outfile, "--outfile")),
+        Command::GenerateDataKey(a) | Command::GenerateDataKeyWithoutPlaintext(a) => {
+            v.push((&a.out.outfile, "--outfile"));
+            v.push((&a.ciphertext_outfile, "--ciphertext-outfile"));
+        }
+        Command::GenerateDataKeyPair(a) | Command::GenerateDataKeyPairWithoutPlaintext(a) => {
+            v.push((&a.public_key_outfile, "--public-key-outfile"));
+            v.push((&a.ciphertext_outfile, "--ciphertext-outfile"));
+            v.push((&a.private_key_outfile, "--private-key-outfile"));
+        }
+        Command::GetParametersForImport {
+            public_key_outfile,
+            import_token_outfile,
+            ..
+        } => {
+            v.push((public_key_outfile, "--public-key-outfile"));
+            v.push((import_token_outfile, "--import-token-outfile"));
+        }
+        _ => {}
+    }
+    v.into_iter()
+        .filter_map(|(p, flag)| p.as_deref().map(|p| (p, flag)))
+        .collect()
 }
 
 /// The response format from `--output` (`json` or `text`).
@@ -687,7 +921,21 @@ fn run(cli: &Cli) -> Result<(), Error> {
             "--dry-run applies to the KMS operations that take DryRun, not to this command",
         ));
     }
-    let open = || Keystore::open(&cli.keystore, root_source(cli));
+    if cli.dry_run
+        && !matches!(
+            cli.command,
+            Command::EncryptFile(_) | Command::DecryptFile(_)
+        )
+    {
+        let op = operation_name(&cli.command);
+        if !strongroom::DRY_RUN_OPERATIONS.contains(&op.as_str()) {
+            return Err(Error::validation(format!(
+                "{op} has no DryRun parameter in AWS KMS: run it without --dry-run"
+            )));
+        }
+    }
+    check_outputs(cli)?;
+    let open = || Keystore::open(&cli.keystore, root_source(cli)?);
     // encrypt-file / decrypt-file act as --principal too, like every other command.
     let open_as = || open().map(|ks| acting(cli, ks));
     let ectx = envelope_cmd::Ctx {
@@ -695,12 +943,26 @@ fn run(cli: &Cli) -> Result<(), Error> {
         open: &open_as,
     };
     match &cli.command {
-        Command::EncryptFile(a) => return envelope_cmd::encrypt_file(&ectx, a),
-        Command::DecryptFile(a) => return envelope_cmd::decrypt_file(&ectx, a),
+        Command::EncryptFile(a) => {
+            remove_partial_outputs_on_signals()?;
+            return envelope_cmd::encrypt_file(&ectx, a);
+        }
+        Command::DecryptFile(a) => {
+            remove_partial_outputs_on_signals()?;
+            return envelope_cmd::decrypt_file(&ectx, a);
+        }
         _ => {}
     }
     let format = output_format(cli)?;
     let print = |v: &dyn erased::Value| output::print(format, &v.json());
+    // A secret written to a file is left out of the JSON response.
+    let print_without = |v: &dyn erased::Value, field: &str, written: &Option<PathBuf>| {
+        let mut j = v.json();
+        if let (Some(m), Some(_)) = (j.as_object_mut(), written) {
+            m.remove(field);
+        }
+        output::print(format, &j)
+    };
     if let Command::Init {
         region,
         account,
@@ -712,7 +974,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
     if let Command::ImportKeystore { infile } = &cli.command {
         let bytes = std::fs::read(infile)
             .map_err(|e| Error::internal(format!("cannot read {}: {e}", infile.display())))?;
-        Keystore::import_sealed(&cli.keystore, &bytes, root_source(cli))?;
+        Keystore::import_sealed(&cli.keystore, &bytes, root_source(cli)?)?;
         return Ok(());
     }
     let ks = open()?;
@@ -726,7 +988,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
         | Command::EncryptFile(_)
         | Command::DecryptFile(_) => unreachable_init(),
         Command::ExportKeystore { outfile } => {
-            write_raw(&Some(outfile.clone()), &ks.export_sealed()?)
+            write_secret(&Some(outfile.clone()), &ks.export_sealed()?)
         }
         Command::Serve(args) => strongroom_server::cli::serve(ks, args).map_err(Error::internal),
         Command::CreateKey {
@@ -816,14 +1078,14 @@ fn run(cli: &Cli) -> Result<(), Error> {
             out,
         } => {
             let r = ks.decrypt(&DecryptRequest {
-                ciphertext_blob: parse_blob(ciphertext_blob)?,
+                ciphertext_blob: parse_ciphertext_blob(ciphertext_blob)?,
                 encryption_context: opt_ctx(encryption_context)?,
                 key_id: key_id.clone(),
                 encryption_algorithm: *encryption_algorithm,
                 grant_tokens: tokens.grant_tokens.clone(),
             })?;
-            write_raw(&out.outfile, r.plaintext.expose_secret())?;
-            print(&r)
+            write_secret(&out.outfile, r.plaintext.expose_secret())?;
+            print_without(&r, "Plaintext", &out.outfile)
         }
         Command::ReEncrypt {
             ciphertext_blob,
@@ -837,7 +1099,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
             out,
         } => {
             let r = ks.re_encrypt(&ReEncryptRequest {
-                ciphertext_blob: parse_blob(ciphertext_blob)?,
+                ciphertext_blob: parse_ciphertext_blob(ciphertext_blob)?,
                 source_encryption_context: opt_ctx(source_encryption_context)?,
                 source_key_id: source_key_id.clone(),
                 destination_key_id: destination_key_id.clone(),
@@ -851,9 +1113,11 @@ fn run(cli: &Cli) -> Result<(), Error> {
         }
         Command::GenerateDataKey(a) => {
             let r = ks.generate_data_key(&data_key_request(a)?)?;
-            write_raw(&a.out.outfile, r.plaintext.expose_secret())?;
+            // The wrapped copy first: a failure never leaves a plaintext
+            // data key on disk without it.
             write_raw(&a.ciphertext_outfile, &r.ciphertext_blob)?;
-            print(&r)
+            write_secret(&a.out.outfile, r.plaintext.expose_secret())?;
+            print_without(&r, "Plaintext", &a.out.outfile)
         }
         Command::GenerateDataKeyWithoutPlaintext(a) => {
             let r = ks.generate_data_key_without_plaintext(&data_key_request(a)?)?;
@@ -912,8 +1176,8 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 grant_tokens: tokens.grant_tokens.clone(),
                 recipient: recipient.as_ref().map(|_| RecipientInfo::default()),
             })?;
-            write_raw(&out.outfile, r.shared_secret.expose_secret())?;
-            print(&r)
+            write_secret(&out.outfile, r.shared_secret.expose_secret())?;
+            print_without(&r, "SharedSecret", &out.outfile)
         }
         Command::GenerateMac {
             key,
@@ -946,11 +1210,11 @@ fn run(cli: &Cli) -> Result<(), Error> {
             let r = ks.generate_data_key_pair(&data_key_pair_request(a)?)?;
             write_raw(&a.public_key_outfile, &r.public_key)?;
             write_raw(&a.ciphertext_outfile, &r.private_key_ciphertext_blob)?;
-            write_raw(
+            write_secret(
                 &a.private_key_outfile,
                 r.private_key_plaintext.expose_secret(),
             )?;
-            print(&r)
+            print_without(&r, "PrivateKeyPlaintext", &a.private_key_outfile)
         }
         Command::GenerateDataKeyPairWithoutPlaintext(a) => {
             if a.private_key_outfile.is_some() {
@@ -999,8 +1263,8 @@ fn run(cli: &Cli) -> Result<(), Error> {
             out,
         } => {
             let r = ks.generate_random(*number_of_bytes)?;
-            write_raw(&out.outfile, r.plaintext.expose_secret())?;
-            print(&r)
+            write_secret(&out.outfile, r.plaintext.expose_secret())?;
+            print_without(&r, "Plaintext", &out.outfile)
         }
         Command::PutKeyPolicy {
             key,
@@ -1085,19 +1349,23 @@ fn audit(
             start_time,
             end_time,
         } => {
+            if let Some(k) = key_id.as_deref().filter(|k| is_alias(k)) {
+                return Err(Error::validation(format!(
+                    "--key-id {k} is an alias; audit records name keys by key ID and ARN: \
+                     give the alias's TargetKeyId (list-aliases)"
+                )));
+            }
+            let time = |t: &Option<String>| t.as_deref().map(input::parse_time_prefix).transpose();
             let events = ks.audit_events(&AuditFilter {
                 key_id: key_id.clone(),
                 event_name: event_name.clone(),
                 principal: cli.principal.clone(),
-                start_time: start_time.clone(),
-                end_time: end_time.clone(),
+                start_time: time(start_time)?,
+                end_time: time(end_time)?,
             })?;
             match format {
                 OutputFormat::Json => output::print(format, &serde_json::Value::Array(events)),
-                OutputFormat::Text => {
-                    output::print_audit_table(&events);
-                    Ok(())
-                }
+                OutputFormat::Text => output::print_audit_table(&events),
             }
         }
         AuditCommand::Verify => {
@@ -1118,6 +1386,29 @@ fn audit(
             }
         }
     }
+}
+
+/// On SIGINT, SIGTERM or SIGHUP, deletes the temporary output file of
+/// `encrypt-file` / `decrypt-file` (`.strongroom-XXXXXX.partial`, which
+/// holds a prefix of the output) and exits with 128 + the signal number
+/// (130, 143, 129). The signal is handled on a thread of its own (not in a
+/// signal handler). SIGKILL cannot be caught: it leaves the file behind.
+fn remove_partial_outputs_on_signals() -> Result<(), Error> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+        .map_err(|e| Error::internal(format!("cannot handle signals: {e}")))?;
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            strongroom::envelope::remove_partial_outputs();
+            std::process::exit(128 + signal);
+        }
+    });
+    Ok(())
+}
+
+/// Whether a key identifier is an alias name or alias ARN.
+fn is_alias(k: &str) -> bool {
+    k.starts_with("alias/") || (k.starts_with("arn:") && k.contains(":alias/"))
 }
 
 fn unreachable_init() -> Result<(), Error> {
@@ -1165,7 +1456,7 @@ fn init(
         account: account.to_string(),
         admin_principal,
     };
-    let source = root_source(cli);
+    let source = root_source(cli)?;
     let mut key_file = None;
     if let RootKeySource::File(path) = &source {
         if !path.exists() {
@@ -1181,6 +1472,9 @@ fn init(
         let _ = std::fs::remove_file(p);
     }
     let ks = result?;
+    // The audit log is the keystore's trail: owner-only, as the keystore
+    // (created 0600 by the library) and the root key file.
+    private_file(&strongroom::audit_log_path(&cli.keystore))?;
     #[derive(Serialize)]
     #[serde(rename_all = "PascalCase")]
     struct InitOut {
@@ -1201,6 +1495,23 @@ fn init(
         })
         .map_err(|e| Error::internal(e.to_string()))?,
     )
+}
+
+/// Creates `path` empty if absent, and makes it mode 0600.
+fn private_file(path: &Path) -> Result<(), Error> {
+    let err = |e: std::io::Error| Error::internal(format!("cannot create {}: {e}", path.display()));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        opts.mode(0o600);
+        opts.open(path).map_err(err)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(err)?;
+    }
+    #[cfg(not(unix))]
+    opts.open(path).map_err(err)?;
+    Ok(())
 }
 
 fn getrandom_fill(buf: &mut [u8]) -> Result<(), Error> {

@@ -1,30 +1,100 @@
 //! JSON (the AWS CLI's default shape) and text (tab-separated) output.
 
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde_json::Value;
 use strongroom::Error;
 
 use crate::OutputFormat;
 
-/// Prints `v` to stdout in `format`. `null` (operations with no response
-/// body) prints nothing, as the AWS CLI does.
-pub fn print(format: OutputFormat, v: &Value) -> Result<(), Error> {
-    if v.is_null() {
+/// Set once a write to stdout failed with EPIPE (the reader went away).
+static BROKEN_PIPE: AtomicBool = AtomicBool::new(false);
+/// Set once `--outfile -` claimed stdout for raw bytes.
+static STDOUT_RAW: AtomicBool = AtomicBool::new(false);
+
+/// Whether a write to stdout found the pipe closed; the command then exits
+/// quietly with status 141 (128 + SIGPIPE, as a process killed by SIGPIPE).
+pub fn broken_pipe() -> bool {
+    BROKEN_PIPE.load(Ordering::Relaxed)
+}
+
+/// Writes `bytes` to stdout and flushes. A closed pipe (EPIPE) is not an
+/// error: it is recorded ([`broken_pipe`]) and later output is dropped.
+///
+/// # Errors
+/// `KMSInternalException` for other write failures.
+pub fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
+    if broken_pipe() {
         return Ok(());
     }
-    match format {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            BROKEN_PIPE.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        Err(e) => Err(Error::internal(format!("cannot write to stdout: {e}"))),
+    }
+}
+
+/// A writer to stdout (`-o -` of `encrypt-file` / `decrypt-file`) that
+/// records EPIPE ([`broken_pipe`]), so that the command ends quietly
+/// instead of reporting the failed write.
+#[derive(Debug)]
+pub struct NoteBrokenPipe<W>(pub W);
+
+impl<W: Write> Write for NoteBrokenPipe<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        note_broken_pipe(self.0.write(buf))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        note_broken_pipe(self.0.flush())
+    }
+}
+
+fn note_broken_pipe<T>(r: std::io::Result<T>) -> std::io::Result<T> {
+    if let Err(e) = &r {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            BROKEN_PIPE.store(true, Ordering::Relaxed);
+        }
+    }
+    r
+}
+
+/// Writes raw bytes for `--outfile -`; the JSON response is then not
+/// printed, so that stdout holds only those bytes.
+///
+/// # Errors
+/// As [`write_stdout`].
+pub fn write_raw_stdout(bytes: &[u8]) -> Result<(), Error> {
+    STDOUT_RAW.store(true, Ordering::Relaxed);
+    write_stdout(bytes)
+}
+
+/// Prints `v` to stdout in `format`. `null` (operations with no response
+/// body) prints nothing, as the AWS CLI does; nor does anything print once
+/// `--outfile -` has written raw bytes to stdout.
+pub fn print(format: OutputFormat, v: &Value) -> Result<(), Error> {
+    if v.is_null() || STDOUT_RAW.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let mut s = match format {
         OutputFormat::Json => {
-            let s = serde_json::to_string_pretty(v).map_err(|e| Error::internal(e.to_string()))?;
-            println!("{s}");
+            serde_json::to_string_pretty(v).map_err(|e| Error::internal(e.to_string()))?
         }
         OutputFormat::Text => {
             let mut lines = Vec::new();
             text(None, v, &mut lines);
-            for l in lines {
-                println!("{l}");
+            if lines.is_empty() {
+                return Ok(());
             }
+            lines.join("\n")
         }
-    }
-    Ok(())
+    };
+    s.push('\n');
+    write_stdout(s.as_bytes())
 }
 
 fn scalar(v: &Value) -> Option<String> {
@@ -73,15 +143,18 @@ fn text(name: Option<&str>, v: &Value, out: &mut Vec<String>) {
 }
 
 /// Prints audit records as a table: time, event, principal, key, error.
-pub fn print_audit_table(records: &[Value]) {
+///
+/// # Errors
+/// As [`write_stdout`].
+pub fn print_audit_table(records: &[Value]) -> Result<(), Error> {
     let s = |r: &Value, p: &str| {
         r.pointer(p)
             .and_then(Value::as_str)
             .unwrap_or("-")
             .to_string()
     };
-    println!(
-        "{:<20}  {:<32}  {:<44}  {:<36}  ERROR",
+    let mut table = format!(
+        "{:<20}  {:<32}  {:<44}  {:<36}  ERROR\n",
         "TIME", "EVENT", "PRINCIPAL", "KEY"
     );
     for r in records {
@@ -90,15 +163,16 @@ pub fn print_audit_table(records: &[Value]) {
             .and_then(Value::as_str)
             .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
             .unwrap_or_else(|| "-".into());
-        println!(
-            "{:<20}  {:<32}  {:<44}  {:<36}  {}",
+        table.push_str(&format!(
+            "{:<20}  {:<32}  {:<44}  {:<36}  {}\n",
             s(r, "/eventTime"),
             s(r, "/eventName"),
             s(r, "/userIdentity/arn"),
             key,
             s(r, "/errorCode")
-        );
+        ));
     }
+    write_stdout(table.as_bytes())
 }
 
 /// PEM text (RFC 7468) of a DER document: base64 in 64-character lines

@@ -215,6 +215,76 @@ fn stdin_stdout_mode_both_suites() {
 }
 
 #[test]
+fn decrypt_unsigned_refuses_signed_messages_before_unwrapping() {
+    let (dir, ks, arn) = setup();
+    let plain = dir.path().join("p.bin");
+    let out = dir.path().join("p.out");
+    let want = random_file(&plain, 40_000);
+    let pt = std::fs::read(&plain).unwrap();
+    let decrypts = |ks: &Path| {
+        let e = ok(ks, &["audit", "show", "--event-name", "Decrypt"]);
+        e.as_array().map_or(0, Vec::len)
+    };
+    for (suite, signed) in [("0x0578", true), ("0x0478", false)] {
+        let msg = dir.path().join(format!("p.{suite}"));
+        ok(
+            &ks,
+            &[
+                "encrypt-file",
+                "-i",
+                s(&plain),
+                "-o",
+                s(&msg),
+                "--key-id",
+                &arn,
+                "--algorithm-suite",
+                suite,
+                "--frame-length",
+                "1000",
+            ],
+        );
+        let before = decrypts(&ks);
+        let r = cmd(&ks)
+            .args([
+                "decrypt-file",
+                "--decrypt-unsigned",
+                "-i",
+                s(&msg),
+                "-o",
+                s(&out),
+            ])
+            .output()
+            .unwrap();
+        let bytes = std::fs::read(&msg).unwrap();
+        let piped_out = piped(
+            &ks,
+            &["decrypt-file", "--decrypt-unsigned", "-i", "-", "-o", "-"],
+            &bytes,
+        );
+        if signed {
+            for (code, stderr) in [
+                (r.status.code(), &r.stderr),
+                (piped_out.status.code(), &piped_out.stderr),
+            ] {
+                assert_eq!(code, Some(1));
+                assert!(String::from_utf8_lossy(stderr).contains("ValidationException"));
+            }
+            assert!(!out.exists() && piped_out.stdout.is_empty());
+            assert_eq!(
+                decrypts(&ks),
+                before,
+                "a data key was unwrapped for a refused message"
+            );
+        } else {
+            assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+            assert_eq!(file_hash(&out), want);
+            assert!(piped_out.status.success());
+            assert!(piped_out.stdout == pt);
+        }
+    }
+}
+
+#[test]
 fn failed_decrypt_leaves_no_output_file() {
     let (dir, ks, arn) = setup();
     let plain = dir.path().join("p.bin");

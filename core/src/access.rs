@@ -17,6 +17,10 @@
 //!   principal and audited like every other operation.
 //! - Every operation, allowed, denied or failed, is recorded by one
 //!   [`AuditEvent`] built by [`Call::event`].
+//! - A dry run (KMS's `DryRun` parameter) is accepted by the operations of
+//!   [`DRY_RUN_OPERATIONS`] only: they run every check, change nothing and
+//!   fail with [`dry_run_succeeded`] instead of returning a result; any
+//!   other operation refuses it without running ([`dry_run_refused`]).
 
 use alloc::borrow::ToOwned;
 use alloc::format;
@@ -37,6 +41,42 @@ use crate::grant::{
 };
 use crate::key::{EncryptionAlgorithm, KeyRecord};
 use crate::policy::{self, default_key_policy, Decision, Policy, PolicyRequest};
+
+/// The operations that take `DryRun` in AWS KMS, and so may run as a dry
+/// run (`strongroom::Keystore::dry_run`, [`MemKeystore::set_dry_run`](crate::memstore::MemKeystore::set_dry_run)).
+pub const DRY_RUN_OPERATIONS: &[&str] = &[
+    "CreateGrant",
+    "Decrypt",
+    "DeriveSharedSecret",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "GenerateDataKeyWithoutPlaintext",
+    "GenerateMac",
+    "ReEncrypt",
+    "RetireGrant",
+    "RevokeGrant",
+    "Sign",
+    "Verify",
+    "VerifyMac",
+];
+
+/// KMS's answer to a dry run that would have succeeded:
+/// `DryRunOperationException`.
+pub fn dry_run_succeeded() -> Error {
+    Error::new(
+        ErrorKind::DryRunOperationException,
+        "The request would have succeeded, but the DryRun option is set.",
+    )
+}
+
+/// The `ValidationException` of a dry run of `op`, an operation without a
+/// `DryRun` parameter (not in [`DRY_RUN_OPERATIONS`]); `remedy` ends the
+/// message "call it …" (e.g. `on a handle without dry_run()`).
+pub fn dry_run_refused(op: &str, remedy: &str) -> Error {
+    Error::validation(format!("{op} has no DryRun parameter; call it {remedy}"))
+}
 
 /// One operation in progress: what its audit event will say.
 #[derive(Clone, Debug, Default)]
@@ -582,163 +622,159 @@ pub fn too_many_grants(key_arn: &str) -> Error {
 impl RequestParameters {
     /// A key named as the caller gave it.
     pub fn key(key_id: &str) -> Self {
-        RequestParameters {
-            key_id: Some(key_id.to_owned()),
-            ..Default::default()
-        }
+        let mut p = Self::NONE;
+        p.key_id = Some(key_id.to_owned());
+        p
     }
 
     /// A List operation's `Limit` and `Marker`, optionally for a key.
     pub fn list(key_id: Option<&str>, limit: Option<u32>, marker: Option<&str>) -> Self {
-        RequestParameters {
-            key_id: key_id.map(ToOwned::to_owned),
-            limit,
-            marker: marker.map(ToOwned::to_owned),
-            ..Default::default()
-        }
+        let mut p = Self::NONE;
+        p.key_id = key_id.map(ToOwned::to_owned);
+        p.limit = limit;
+        p.marker = marker.map(ToOwned::to_owned);
+        p
     }
 
     /// Encrypt.
     pub fn encrypt(req: &crate::api::EncryptRequest) -> Self {
-        RequestParameters {
-            encryption_context: Some(req.encryption_context.clone()),
-            encryption_algorithm: Some(algorithm_name(req.encryption_algorithm)),
-            ..Self::key(&req.key_id)
-        }
+        let mut p = Self::NONE;
+        p.encryption_context = Some(req.encryption_context.clone());
+        p.encryption_algorithm = Some(algorithm_name(req.encryption_algorithm));
+        p.key_id = Some(req.key_id.clone());
+        p
     }
 
     /// Decrypt.
     pub fn decrypt(req: &crate::api::DecryptRequest) -> Self {
-        RequestParameters {
-            key_id: req.key_id.clone(),
-            encryption_context: Some(req.encryption_context.clone()),
-            encryption_algorithm: Some(algorithm_name(req.encryption_algorithm)),
-            ..Default::default()
-        }
+        let mut p = Self::NONE;
+        p.key_id = req.key_id.clone();
+        p.encryption_context = Some(req.encryption_context.clone());
+        p.encryption_algorithm = Some(algorithm_name(req.encryption_algorithm));
+        p
     }
 
     /// ReEncrypt.
     pub fn re_encrypt(req: &crate::api::ReEncryptRequest) -> Self {
-        RequestParameters {
-            source_key_id: req.source_key_id.clone(),
-            destination_key_id: Some(req.destination_key_id.clone()),
-            source_encryption_context: Some(req.source_encryption_context.clone()),
-            destination_encryption_context: Some(req.destination_encryption_context.clone()),
-            source_encryption_algorithm: Some(algorithm_name(req.source_encryption_algorithm)),
-            destination_encryption_algorithm: Some(algorithm_name(
-                req.destination_encryption_algorithm,
-            )),
-            ..Default::default()
-        }
+        let mut p = Self::NONE;
+        p.source_key_id = req.source_key_id.clone();
+        p.destination_key_id = Some(req.destination_key_id.clone());
+        p.source_encryption_context = Some(req.source_encryption_context.clone());
+        p.destination_encryption_context = Some(req.destination_encryption_context.clone());
+        p.source_encryption_algorithm = Some(algorithm_name(req.source_encryption_algorithm));
+        p.destination_encryption_algorithm =
+            Some(algorithm_name(req.destination_encryption_algorithm));
+        p
     }
 
     /// GenerateDataKey and GenerateDataKeyWithoutPlaintext.
     pub fn data_key(req: &crate::api::GenerateDataKeyRequest) -> Self {
-        RequestParameters {
-            encryption_context: Some(req.encryption_context.clone()),
-            key_spec: req.key_spec.map(|s| s.as_str().to_owned()),
-            number_of_bytes: req.number_of_bytes,
-            ..Self::key(&req.key_id)
-        }
+        let mut p = Self::NONE;
+        p.encryption_context = Some(req.encryption_context.clone());
+        p.key_spec = req.key_spec.map(|s| s.as_str().to_owned());
+        p.number_of_bytes = req.number_of_bytes;
+        p.key_id = Some(req.key_id.clone());
+        p
     }
 
     /// GenerateDataKeyPair and GenerateDataKeyPairWithoutPlaintext.
     pub fn data_key_pair(req: &crate::api::GenerateDataKeyPairRequest) -> Self {
-        RequestParameters {
-            key_pair_spec: req.key_pair_spec.map(|s| s.as_str().to_owned()),
-            encryption_context: Some(req.encryption_context.clone()),
-            ..Self::key(&req.key_id)
-        }
+        let mut p = Self::NONE;
+        p.key_pair_spec = req.key_pair_spec.map(|s| s.as_str().to_owned());
+        p.encryption_context = Some(req.encryption_context.clone());
+        p.key_id = Some(req.key_id.clone());
+        p
     }
 
     /// Sign and Verify (`message_type` defaults to `RAW`).
     pub fn signature(key_id: &str, signing_algorithm: Option<&str>, message_type: &str) -> Self {
-        RequestParameters {
-            signing_algorithm: signing_algorithm.map(ToOwned::to_owned),
-            message_type: Some(message_type.to_owned()),
-            ..Self::key(key_id)
-        }
+        let mut p = Self::NONE;
+        p.signing_algorithm = signing_algorithm.map(ToOwned::to_owned);
+        p.message_type = Some(message_type.to_owned());
+        p.key_id = Some(key_id.to_owned());
+        p
     }
 
     /// GenerateMac and VerifyMac.
     pub fn mac(key_id: &str, mac_algorithm: Option<&str>) -> Self {
-        RequestParameters {
-            mac_algorithm: mac_algorithm.map(ToOwned::to_owned),
-            ..Self::key(key_id)
-        }
+        let mut p = Self::NONE;
+        p.mac_algorithm = mac_algorithm.map(ToOwned::to_owned);
+        p.key_id = Some(key_id.to_owned());
+        p
     }
 
     /// DeriveSharedSecret (the peer's public key and the secret are not logged).
     pub fn key_agreement(key_id: &str, key_agreement_algorithm: Option<&str>) -> Self {
-        RequestParameters {
-            key_agreement_algorithm: key_agreement_algorithm.map(ToOwned::to_owned),
-            ..Self::key(key_id)
-        }
+        let mut p = Self::NONE;
+        p.key_agreement_algorithm = key_agreement_algorithm.map(ToOwned::to_owned);
+        p.key_id = Some(key_id.to_owned());
+        p
     }
 
     /// CreateKey (the policy document is not logged, the bypass flag is).
     pub fn create_key(req: &crate::api::CreateKeyRequest) -> Self {
-        RequestParameters {
-            description: req.description.clone(),
-            key_spec: req
-                .key_spec
-                .or(req.customer_master_key_spec)
-                .map(|s| s.as_str().to_owned()),
-            key_usage: req.key_usage.map(|u| u.as_str().to_owned()),
-            origin: req.origin.map(|o| o.as_str().to_owned()),
-            bypass_policy_lockout_safety_check: Some(req.bypass_policy_lockout_safety_check),
-            tag_keys: (!req.tags.is_empty())
-                .then(|| req.tags.iter().map(|t| t.tag_key.clone()).collect()),
-            ..Default::default()
-        }
+        let mut p = Self::NONE;
+        p.description = req.description.clone();
+        p.key_spec = req
+            .key_spec
+            .or(req.customer_master_key_spec)
+            .map(|s| s.as_str().to_owned());
+        p.key_usage = req.key_usage.map(|u| u.as_str().to_owned());
+        p.origin = req.origin.map(|o| o.as_str().to_owned());
+        p.bypass_policy_lockout_safety_check = Some(req.bypass_policy_lockout_safety_check);
+        p.tag_keys =
+            (!req.tags.is_empty()).then(|| req.tags.iter().map(|t| t.tag_key.clone()).collect());
+        p
     }
 
     /// PutKeyPolicy.
     pub fn put_key_policy(req: &crate::api::PutKeyPolicyRequest) -> Self {
-        RequestParameters {
-            policy_name: Some(
-                req.policy_name
-                    .clone()
-                    .unwrap_or_else(|| policy::DEFAULT_POLICY_NAME.into()),
-            ),
-            policy: Some(req.policy.clone()),
-            bypass_policy_lockout_safety_check: Some(req.bypass_policy_lockout_safety_check),
-            ..Self::key(&req.key_id)
-        }
+        let mut p = Self::NONE;
+        p.policy_name = Some(
+            req.policy_name
+                .clone()
+                .unwrap_or_else(|| policy::DEFAULT_POLICY_NAME.into()),
+        );
+        p.policy = Some(req.policy.clone());
+        p.bypass_policy_lockout_safety_check = Some(req.bypass_policy_lockout_safety_check);
+        p.key_id = Some(req.key_id.clone());
+        p
     }
 
     /// GetKeyPolicy.
     pub fn get_key_policy(key_id: &str, policy_name: Option<&str>) -> Self {
-        RequestParameters {
-            policy_name: Some(policy_name.unwrap_or(policy::DEFAULT_POLICY_NAME).into()),
-            ..Self::key(key_id)
-        }
+        let mut p = Self::NONE;
+        p.policy_name = Some(policy_name.unwrap_or(policy::DEFAULT_POLICY_NAME).into());
+        p.key_id = Some(key_id.to_owned());
+        p
     }
 
     /// CreateGrant.
     pub fn create_grant(req: &CreateGrantRequest) -> Self {
-        RequestParameters {
-            grantee_principal: Some(req.grantee_principal.clone()),
-            retiring_principal: req.retiring_principal.clone(),
-            operations: Some(
-                req.operations
-                    .iter()
-                    .map(|o| o.as_str().to_owned())
-                    .collect(),
-            ),
-            constraints: req.constraints.clone(),
-            name: req.name.clone(),
-            ..Self::key(&req.key_id)
-        }
+        let mut p = Self::NONE;
+        p.grantee_principal = Some(req.grantee_principal.clone());
+        p.retiring_principal = req.retiring_principal.clone();
+        p.operations = Some(
+            req.operations
+                .iter()
+                .map(|o| o.as_str().to_owned())
+                .collect(),
+        );
+        p.constraints = req.constraints.clone();
+        p.name = req.name.clone();
+        p.key_id = Some(req.key_id.clone());
+        p
     }
 
     /// ListGrants.
     pub fn list_grants(req: &ListGrantsRequest) -> Self {
-        RequestParameters {
-            grant_id: req.grant_id.clone(),
-            grantee_principal: req.grantee_principal.clone(),
-            ..Self::list(Some(&req.key_id), req.limit, req.marker.as_deref())
-        }
+        let mut p = Self::NONE;
+        p.grant_id = req.grant_id.clone();
+        p.grantee_principal = req.grantee_principal.clone();
+        p.key_id = Some(req.key_id.clone());
+        p.limit = req.limit;
+        p.marker = req.marker.clone();
+        p
     }
 
     /// ListRetirableGrants.
@@ -747,44 +783,43 @@ impl RequestParameters {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Self {
-        RequestParameters {
-            retiring_principal: Some(retiring_principal.to_owned()),
-            ..Self::list(None, limit, marker)
-        }
+        let mut p = Self::NONE;
+        p.retiring_principal = Some(retiring_principal.to_owned());
+        p.limit = limit;
+        p.marker = marker.map(ToOwned::to_owned);
+        p
     }
 
     /// RetireGrant (the token is not logged; the grant ID is added once known).
     pub fn retire_grant(req: &RetireGrantRequest) -> Self {
-        RequestParameters {
-            key_id: req.key_id.clone(),
-            grant_id: req.grant_id.clone(),
-            ..Default::default()
-        }
+        let mut p = Self::NONE;
+        p.key_id = req.key_id.clone();
+        p.grant_id = req.grant_id.clone();
+        p
     }
 
     /// RevokeGrant.
     pub fn revoke_grant(key_id: &str, grant_id: &str) -> Self {
-        RequestParameters {
-            grant_id: Some(grant_id.to_owned()),
-            ..Self::key(key_id)
-        }
+        let mut p = Self::NONE;
+        p.grant_id = Some(grant_id.to_owned());
+        p.key_id = Some(key_id.to_owned());
+        p
     }
 
     /// CreateAlias and UpdateAlias.
     pub fn alias(alias_name: &str, target_key_id: Option<&str>) -> Self {
-        RequestParameters {
-            alias_name: Some(alias_name.to_owned()),
-            target_key_id: target_key_id.map(ToOwned::to_owned),
-            ..Default::default()
-        }
+        let mut p = Self::NONE;
+        p.alias_name = Some(alias_name.to_owned());
+        p.target_key_id = target_key_id.map(ToOwned::to_owned);
+        p
     }
 
     /// TagResource and UntagResource.
     pub fn tags(key_id: &str, tag_keys: Vec<String>) -> Self {
-        RequestParameters {
-            tag_keys: Some(tag_keys),
-            ..Self::key(key_id)
-        }
+        let mut p = Self::NONE;
+        p.tag_keys = Some(tag_keys);
+        p.key_id = Some(key_id.to_owned());
+        p
     }
 }
 

@@ -105,13 +105,16 @@ pub fn mac_algorithm(spec: KeySpec) -> Option<MacAlgorithm> {
 /// `Ok` unless `spec` is on a curve that this build lacks (P-521 or
 /// secp256k1 with the RustCrypto backend and the cargo feature
 /// `curve-p521` / `curve-secp256k1` off; see
-/// [`EcCurve::is_available`](crate::crypto::EcCurve::is_available)).
+/// [`EcCurve::is_available`](crate::crypto::EcCurve::is_available)) or is
+/// an RSA spec in a build without RSA (the RustCrypto backend and the cargo
+/// feature `rsa` off; [`crate::crypto::rsa::is_available`]).
 ///
 /// # Errors
 /// `UnsupportedOperationException` naming the key spec and the feature.
 pub fn check_spec_available(spec: KeySpec) -> Result<()> {
     match ec_curve(spec) {
         Some(c) if !c.is_available() => Err(ecdsa::unavailable(c)),
+        None if rsa_size(spec).is_some() && !rsa::is_available() => Err(rsa::unavailable()),
         _ => Ok(()),
     }
 }

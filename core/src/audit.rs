@@ -209,6 +209,50 @@ pub struct RequestParameters {
 }
 
 impl RequestParameters {
+    /// No field set (the [`Default`]) as a constant: the constructors
+    /// (`RequestParameters::key`, …) fill the fields they set over it, so
+    /// that none of them builds and drops a whole default first.
+    pub(crate) const NONE: RequestParameters = RequestParameters {
+        key_id: None,
+        source_key_id: None,
+        destination_key_id: None,
+        encryption_context: None,
+        source_encryption_context: None,
+        destination_encryption_context: None,
+        encryption_algorithm: None,
+        source_encryption_algorithm: None,
+        destination_encryption_algorithm: None,
+        signing_algorithm: None,
+        mac_algorithm: None,
+        key_agreement_algorithm: None,
+        message_type: None,
+        key_spec: None,
+        key_usage: None,
+        origin: None,
+        key_pair_spec: None,
+        number_of_bytes: None,
+        description: None,
+        alias_name: None,
+        target_key_id: None,
+        policy_name: None,
+        policy: None,
+        bypass_policy_lockout_safety_check: None,
+        pending_window_in_days: None,
+        rotation_period_in_days: None,
+        grant_id: None,
+        grantee_principal: None,
+        retiring_principal: None,
+        operations: None,
+        constraints: None,
+        name: None,
+        wrapping_algorithm: None,
+        expiration_model: None,
+        valid_to: None,
+        tag_keys: None,
+        limit: None,
+        marker: None,
+    };
+
     /// The JSON object for `requestParameters`.
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
@@ -703,7 +747,8 @@ fn write_canonical(value: &Value, out: &mut String) {
     }
 }
 
-fn write_string(s: &str, out: &mut String) {
+/// `s` as a JSON string (quoted, escaped as `serde_json` escapes), appended to `out`.
+pub(crate) fn write_string(s: &str, out: &mut String) {
     // serde_json's escaping (docs/FORMAT.md, "Canonical record bytes"):
     // `"` and `\\`, the five short control escapes, `\u00xx` for the other
     // code points below U+0020, everything else literal.
@@ -1074,6 +1119,17 @@ fn unhex(s: &str) -> Option<[u8; HMAC_SHA256_LEN]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The constant the constructors start from is the `Default`: no field
+    /// set, so `to_value` is the empty object.
+    #[test]
+    fn none_is_the_default() {
+        assert_eq!(RequestParameters::NONE, RequestParameters::default());
+        assert_eq!(
+            RequestParameters::NONE.to_value(),
+            Value::Object(Map::new())
+        );
+    }
 
     /// The day-by-day reference the constant-time conversion replaced.
     fn civil_by_counting(days: u64) -> (u64, u64, u64) {

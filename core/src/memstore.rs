@@ -1,4 +1,5 @@
-//! An in-memory keystore: key records, aliases and grants in ordered maps,
+//! An in-memory keystore: key records, aliases and grants in ordered maps
+//! (vectors sorted by ID),
 //! with one method per KMS operation running its flow in [`crate::service`]
 //! (the native keystore runs the same flows; the cryptographic work is in
 //! [`crate::ops`] and [`crate::asym`]). It is what the
@@ -21,10 +22,10 @@
 //! the administrator), is authorized by the key policy and grants, and
 //! appends one event to the in-memory audit log ([`MemKeystore::audit_lines`],
 //! [`MemKeystore::verify_audit_log`]) whether it succeeds, is denied or
-//! fails.
+//! fails. Dry runs ([`MemKeystore::set_dry_run`]) are the native
+//! keystore's too.
 
 use alloc::borrow::{Cow, ToOwned};
-use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -43,6 +44,7 @@ use crate::paging::{decode_marker, encode_marker, limit_within, page_limit, LIST
 use crate::policy::Policy;
 use crate::seal::RootKey;
 use crate::service::{self, KeyAccess, KeyService, OwnedKey};
+use crate::sorted_map::SortedMap;
 
 /// A keystore held in memory. `Debug` shows the keystore ID and the number
 /// of keys only.
@@ -52,10 +54,10 @@ pub struct MemKeystore {
     config: KeystoreConfig,
     /// `meta/kdf` of a passphrase keystore, carried through export/import.
     kdf: Vec<u8>,
-    keys: BTreeMap<String, KeyRecord>,
-    aliases: BTreeMap<String, AliasRecord>,
+    keys: SortedMap<KeyRecord>,
+    aliases: SortedMap<AliasRecord>,
     /// Grants by row ID (`<key ID>/<grant ID>`, [`grant_row_id`]).
-    grants: BTreeMap<String, Grant>,
+    grants: SortedMap<Grant>,
     /// The administrator principal (the configured one, else the account root).
     admin: String,
     /// The default key policy, for `admin`.
@@ -63,6 +65,8 @@ pub struct MemKeystore {
     /// The principal calls act for ([`act_as`](MemKeystore::act_as)); the
     /// administrator when `None`.
     principal: Option<String>,
+    /// Whether calls are dry runs ([`set_dry_run`](MemKeystore::set_dry_run)).
+    dry_run: bool,
     /// The audit log: one chained JSON line per operation, oldest first.
     audit: Vec<String>,
     /// Count and chain value of the last line of `audit`.
@@ -131,9 +135,9 @@ impl MemKeystore {
                 audit_log: false,
             },
             Vec::new(),
-            BTreeMap::new(),
-            BTreeMap::new(),
-            BTreeMap::new(),
+            SortedMap::new(),
+            SortedMap::new(),
+            SortedMap::new(),
         )
     }
 
@@ -141,9 +145,9 @@ impl MemKeystore {
         root: RootKey,
         config: KeystoreConfig,
         kdf: Vec<u8>,
-        keys: BTreeMap<String, KeyRecord>,
-        aliases: BTreeMap<String, AliasRecord>,
-        grants: BTreeMap<String, Grant>,
+        keys: SortedMap<KeyRecord>,
+        aliases: SortedMap<AliasRecord>,
+        grants: SortedMap<Grant>,
     ) -> Result<Self> {
         let admin = access::admin_principal(&config.admin_principal, &config.account);
         let default_policy = access::default_policy(&admin)?;
@@ -157,6 +161,7 @@ impl MemKeystore {
             admin,
             default_policy,
             principal: None,
+            dry_run: false,
             audit: Vec::new(),
             audit_head: Checkpoint::genesis(),
         })
@@ -190,17 +195,17 @@ impl MemKeystore {
         let config = export.config()?;
         validate_region_account(&config.region, &config.account)?;
         let bad = || Error::internal("the sealed keystore export holds a malformed record");
-        let mut keys = BTreeMap::new();
+        let mut keys = SortedMap::new();
         for row in &export.keys {
             let rec: KeyRecord = serde_json::from_slice(&row.body).map_err(|_| bad())?;
             keys.insert(row.id.clone(), rec);
         }
-        let mut aliases = BTreeMap::new();
+        let mut aliases = SortedMap::new();
         for row in &export.aliases {
             let a: AliasRecord = serde_json::from_slice(&row.body).map_err(|_| bad())?;
             aliases.insert(row.id.clone(), a);
         }
-        let mut grants = BTreeMap::new();
+        let mut grants = SortedMap::new();
         for row in &export.grants {
             let g: Grant = serde_json::from_slice(&row.body).map_err(|_| bad())?;
             grants.insert(row.id.clone(), g);
@@ -241,7 +246,7 @@ impl MemKeystore {
     fn rows<T: serde::Serialize>(
         &self,
         kind: &[u8],
-        records: &BTreeMap<String, T>,
+        records: &SortedMap<T>,
     ) -> Result<Vec<ExportRow>> {
         records
             .iter()
@@ -281,6 +286,40 @@ impl MemKeystore {
         self.principal = principal.map(ToString::to_string);
     }
 
+    /// Makes the following calls dry runs (KMS's `DryRun` parameter) until
+    /// the next `set_dry_run(false)`: an operation of
+    /// [`access::DRY_RUN_OPERATIONS`] runs every check it would run — key
+    /// lookup, key state, key policy and grants, grant tokens, parameter
+    /// validation — and then, instead of its result, fails with
+    /// `DryRunOperationException` ([`access::dry_run_succeeded`]), or with
+    /// the error the real call would have returned. It changes nothing: a
+    /// dry-run `CreateGrant`, `RetireGrant` or `RevokeGrant` stops before
+    /// its write. (Time-driven maintenance that any access to a key
+    /// triggers — the purge of a key past its deletion date, a due
+    /// automatic rotation, the expiry of imported material — still happens.)
+    /// Any other operation fails with `ValidationException` without
+    /// running. Each call is audited, with `errorCode`
+    /// `DryRunOperationException` when it would have succeeded. As
+    /// `strongroom::Keystore::dry_run`.
+    pub fn set_dry_run(&mut self, dry_run: bool) {
+        self.dry_run = dry_run;
+    }
+
+    /// Whether calls are dry runs ([`set_dry_run`](Self::set_dry_run)).
+    pub fn is_dry_run(&self) -> bool {
+        self.dry_run
+    }
+
+    /// Fails with `DryRunOperationException` in a dry run: called by the
+    /// operations that write, after every check passed and before the write.
+    fn stop_if_dry_run(&self) -> Result<()> {
+        if self.dry_run {
+            Err(access::dry_run_succeeded())
+        } else {
+            Ok(())
+        }
+    }
+
     /// The principal calls act for: the one given to
     /// [`act_as`](Self::act_as), else the administrator.
     pub fn principal(&self) -> &str {
@@ -313,8 +352,23 @@ impl MemKeystore {
             .call(op, params, |s, call| f(s.ks, s.rng, call))
     }
 
+    /// Refuses a dry run of an operation without KMS's `DryRun` parameter
+    /// (kept apart from the generic [`call`](Self::call)).
+    fn dry_run_gate(&self, op: &str) -> Result<()> {
+        if self.dry_run && !access::DRY_RUN_OPERATIONS.contains(&op) {
+            Err(access::dry_run_refused(
+                op,
+                "on a handle that is not a dry run",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
     /// Appends the audit event of a finished call (kept apart from the
-    /// generic [`call`](Self::call), so that it is compiled once).
+    /// generic [`call`](Self::call), so that it is compiled once). A dry
+    /// run that succeeded is recorded, and returned, as
+    /// `DryRunOperationException`.
     fn record<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
@@ -323,17 +377,21 @@ impl MemKeystore {
         call: Call,
         error: Option<&Error>,
     ) -> Result<()> {
+        let dry_run = (self.dry_run && error.is_none()).then(access::dry_run_succeeded);
+        let error = error.or(dry_run.as_ref());
         let mut random = [0u8; 32];
         rng.fill_bytes(&mut random);
         let millis = now.saturating_mul(1000);
         let account = &self.config.account;
         let event = call.event(op, self.principal(), millis, random, account, error);
-        let canonical = audit::canonical_record(&event.to_record())?;
+        // Written directly (no JSON value tree): the bytes of
+        // `canonical_record(&event.to_record())`.
+        let canonical = event.to_canonical_record();
         let (line, head) =
             audit::chain_canonical(self.root.audit_key(), &self.audit_head, &canonical)?;
         self.audit.push(line);
         self.audit_head = head;
-        Ok(())
+        dry_run.map_or(Ok(()), Err)
     }
 
     /// The audit log: one CloudTrail-shaped JSON record per operation since
@@ -384,7 +442,7 @@ impl MemKeystore {
     fn grants_of(&self, key_id: &str) -> Vec<Grant> {
         let prefix = grant_row_id(key_id, "");
         self.grants
-            .range(prefix.clone()..)
+            .iter_from(&prefix)
             .take_while(|(id, _)| id.starts_with(&prefix))
             .map(|(_, g)| g.clone())
             .collect()
@@ -1406,6 +1464,7 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
         if let Some(id) = existing(&self.ks.grants_of(key_id))? {
             return Ok(id);
         }
+        self.ks.stop_if_dry_run()?;
         let row = grant_row_id(key_id, &grant.grant_id);
         self.ks.grants.insert(row, grant.clone());
         Ok(grant.grant_id.clone())
@@ -1413,11 +1472,12 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
 
     fn delete_grant(&mut self, key_id: &str, grant_id: &str) -> Result<()> {
         let row = grant_row_id(key_id, grant_id);
-        self.ks
-            .grants
-            .remove(&row)
-            .map(|_| ())
-            .ok_or_else(|| access::grant_not_found(grant_id))
+        if self.ks.grants.get(&row).is_none() {
+            return Err(access::grant_not_found(grant_id));
+        }
+        self.ks.stop_if_dry_run()?;
+        self.ks.grants.remove(&row);
+        Ok(())
     }
 
     fn insert_key(&mut self, rec: KeyRecord) -> Result<()> {
@@ -1452,7 +1512,9 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
         f: impl FnOnce(&mut Self, &mut Call) -> Result<T>,
     ) -> Result<T> {
         let mut call = Call::new(params);
-        let result = f(self, &mut call);
+        let result = self.ks.dry_run_gate(op).and_then(|()| f(self, &mut call));
+        // In a dry run, `record` turns success into DryRunOperationException;
+        // the result (possibly secret) is then dropped, and zeroized if it is.
         let err = result.as_ref().err();
         self.ks.record(self.rng, self.now, op, call, err)?;
         result

@@ -131,8 +131,11 @@ pub fn create_key<R: CryptoRng + ?Sized>(
         ));
     }
     validate_tags(&req.tags)?;
-    let distinct_tag_keys: alloc::collections::BTreeSet<&str> =
-        req.tags.iter().map(|t| t.tag_key.as_str()).collect();
+    // Sorted and deduplicated in a vector: a B-tree set would be compiled
+    // for this one use.
+    let mut distinct_tag_keys: Vec<&str> = req.tags.iter().map(|t| t.tag_key.as_str()).collect();
+    distinct_tag_keys.sort_unstable();
+    distinct_tag_keys.dedup();
     if distinct_tag_keys.len() > MAX_TAGS {
         return Err(Error::new(
             ErrorKind::TagException,

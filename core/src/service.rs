@@ -731,10 +731,8 @@ pub fn generate_random<S: KeyService>(
     s: &mut S,
     number_of_bytes: u32,
 ) -> Result<GenerateRandomResponse> {
-    let params = RequestParameters {
-        number_of_bytes: Some(number_of_bytes),
-        ..Default::default()
-    };
+    let mut params = RequestParameters::NONE;
+    params.number_of_bytes = Some(number_of_bytes);
     s.call("GenerateRandom", params, |s, _| {
         Ok(GenerateRandomResponse {
             plaintext: s.with_rng(|rng| ops::generate_random(rng, number_of_bytes))?,
@@ -1088,10 +1086,8 @@ pub fn update_key_description<S: KeyService>(
     key_id: &str,
     description: &str,
 ) -> Result<()> {
-    let params = RequestParameters {
-        description: Some(description.into()),
-        ..RequestParameters::key(key_id)
-    };
+    let mut params = RequestParameters::key(key_id);
+    params.description = Some(description.into());
     s.call("UpdateKeyDescription", params, |s, call| {
         s.modify_authorized(call, "UpdateKeyDescription", key_id, &|r| r, |_, _, r| {
             ops::update_key_description(r, description)
@@ -1115,10 +1111,8 @@ pub fn schedule_key_deletion<S: KeyService>(
     key_id: &str,
     pending_window_in_days: Option<u32>,
 ) -> Result<ScheduleKeyDeletionResponse> {
-    let params = RequestParameters {
-        pending_window_in_days,
-        ..RequestParameters::key(key_id)
-    };
+    let mut params = RequestParameters::key(key_id);
+    params.pending_window_in_days = pending_window_in_days;
     s.call("ScheduleKeyDeletion", params, |s, call| {
         let out = s.modify_authorized(
             call,
@@ -1157,10 +1151,8 @@ pub fn enable_key_rotation<S: KeyService>(
     key_id: &str,
     rotation_period_in_days: Option<u32>,
 ) -> Result<()> {
-    let params = RequestParameters {
-        rotation_period_in_days,
-        ..RequestParameters::key(key_id)
-    };
+    let mut params = RequestParameters::key(key_id);
+    params.rotation_period_in_days = rotation_period_in_days;
     s.call("EnableKeyRotation", params, |s, call| {
         s.modify_authorized(
             call,
@@ -1364,10 +1356,8 @@ pub fn get_parameters_for_import<S: KeyService>(
     s: &mut S,
     req: &GetParametersForImportRequest,
 ) -> Result<GetParametersForImportResponse> {
-    let params = RequestParameters {
-        wrapping_algorithm: req.wrapping_algorithm.map(|a| a.as_str().into()),
-        ..RequestParameters::key(&req.key_id)
-    };
+    let mut params = RequestParameters::key(&req.key_id);
+    params.wrapping_algorithm = req.wrapping_algorithm.map(|a| a.as_str().into());
     s.call("GetParametersForImport", params, |s, call| {
         let rec = s.load_authorized(call, "GetParametersForImport", &req.key_id, &|r| {
             access::import_parameters_conditions(r, req)
@@ -1378,11 +1368,9 @@ pub fn get_parameters_for_import<S: KeyService>(
 
 /// ImportKeyMaterial ([`asym::import_key_material`]).
 pub fn import_key_material<S: KeyService>(s: &mut S, req: &ImportKeyMaterialRequest) -> Result<()> {
-    let params = RequestParameters {
-        expiration_model: req.expiration_model.map(|m| m.as_str().into()),
-        valid_to: req.valid_to,
-        ..RequestParameters::key(&req.key_id)
-    };
+    let mut params = RequestParameters::key(&req.key_id);
+    params.expiration_model = req.expiration_model.map(|m| m.as_str().into());
+    params.valid_to = req.valid_to;
     s.call("ImportKeyMaterial", params, |s, call| {
         s.modify_authorized(
             call,

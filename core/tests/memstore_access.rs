@@ -476,3 +476,102 @@ fn export_keeps_policies_grants_and_admin_and_starts_a_new_audit_log() {
     );
     assert_eq!(back.export_sealed().unwrap().len(), bytes.len());
 }
+
+fn grant_count(ks: &mut MemKeystore, key: &str) -> usize {
+    ks.list_grants(
+        &mut rng(),
+        NOW,
+        &ListGrantsRequest {
+            key_id: key.into(),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .grants
+    .len()
+}
+
+/// As the native `Keystore::dry_run`: the operations with `DryRun` in KMS
+/// run every check and fail with DryRunOperationException instead of
+/// their result (grant writes are not made); the others are refused with
+/// ValidationException; every call is audited.
+#[test]
+fn dry_runs_check_everything_and_change_nothing() {
+    let mut ks = store();
+    let key = new_key(&mut ks);
+    ks.set_dry_run(true);
+    assert!(ks.is_dry_run());
+    let none = ctx(&[]);
+    assert_eq!(
+        code(encrypt_as(&mut ks, None, &key, &none, &[])),
+        ErrorKind::DryRunOperationException
+    );
+    // The real call's error wins over the dry run's.
+    assert_eq!(
+        code(encrypt_as(&mut ks, None, "alias/none", &none, &[])),
+        ErrorKind::NotFoundException
+    );
+    assert_eq!(
+        code(encrypt_as(&mut ks, Some(BOB), &key, &none, &[])),
+        ErrorKind::AccessDeniedException
+    );
+    ks.act_as(None);
+    // No DryRun parameter in KMS: refused without running.
+    assert_eq!(
+        code(ks.create_key(&mut rng(), NOW, &CreateKeyRequest::default())),
+        ErrorKind::ValidationException
+    );
+    assert_eq!(
+        code(ks.describe_key(&mut rng(), NOW, &key)),
+        ErrorKind::ValidationException
+    );
+    // Grant writes: checked, then not made.
+    let req = CreateGrantRequest {
+        key_id: key.clone(),
+        grantee_principal: BOB.into(),
+        retiring_principal: Some(CAROL.into()),
+        operations: vec![GrantOperation::Encrypt],
+        ..Default::default()
+    };
+    assert_eq!(
+        code(ks.create_grant(&mut rng(), NOW, &req)),
+        ErrorKind::DryRunOperationException
+    );
+    ks.set_dry_run(false);
+    assert_eq!(grant_count(&mut ks, &key), 0);
+    let g = grant(&mut ks, req);
+    ks.set_dry_run(true);
+    assert_eq!(
+        code(ks.revoke_grant(&mut rng(), NOW, &key, &g.grant_id)),
+        ErrorKind::DryRunOperationException
+    );
+    assert_eq!(
+        code(ks.revoke_grant(&mut rng(), NOW, &key, &"0".repeat(64))),
+        ErrorKind::NotFoundException
+    );
+    ks.act_as(Some(CAROL));
+    let retire = RetireGrantRequest {
+        grant_token: Some(g.grant_token.clone()),
+        ..Default::default()
+    };
+    assert_eq!(
+        code(ks.retire_grant(&mut rng(), NOW, &retire)),
+        ErrorKind::DryRunOperationException
+    );
+    ks.act_as(None);
+    ks.set_dry_run(false);
+    assert_eq!(grant_count(&mut ks, &key), 1);
+    encrypt_as(&mut ks, Some(BOB), &key, &none, &[]).unwrap();
+    assert_eq!(
+        ks.list_keys(&mut rng(), NOW, None, None)
+            .unwrap()
+            .keys
+            .len(),
+        1
+    );
+    // Audited: the dry-run Encrypt that would have succeeded, the refused CreateKey.
+    let lines = ks.audit_lines().join("\n");
+    assert!(lines.contains(r#""errorCode":"DryRunOperationException""#));
+    assert!(lines.contains(r#""errorCode":"ValidationException""#));
+    assert!(ks.verify_audit_log().is_ok());
+}

@@ -32,7 +32,7 @@ use strongroom_core::grant::Grant;
 use strongroom_core::key::KeyRecord;
 use strongroom_core::policy::Policy;
 use strongroom_core::service::KeyAccess;
-use strongroom_core::{Error, ErrorKind, Result};
+use strongroom_core::Result;
 
 use crate::store::{Row, Table};
 use crate::{from_json, os_rng, to_json, Keystore};
@@ -76,31 +76,7 @@ fn audit_id_bytes() -> [u8; 32] {
 
 /// The operations that take `DryRun` in AWS KMS, and so may run on a
 /// [`Keystore::dry_run`] handle.
-pub const DRY_RUN_OPERATIONS: &[&str] = &[
-    "CreateGrant",
-    "Decrypt",
-    "DeriveSharedSecret",
-    "Encrypt",
-    "GenerateDataKey",
-    "GenerateDataKeyPair",
-    "GenerateDataKeyPairWithoutPlaintext",
-    "GenerateDataKeyWithoutPlaintext",
-    "GenerateMac",
-    "ReEncrypt",
-    "RetireGrant",
-    "RevokeGrant",
-    "Sign",
-    "Verify",
-    "VerifyMac",
-];
-
-/// KMS's answer to a dry run that would have succeeded.
-fn dry_run_succeeded() -> Error {
-    Error::new(
-        ErrorKind::DryRunOperationException,
-        "The request would have succeeded, but the DryRun option is set.",
-    )
-}
+pub use strongroom_core::access::DRY_RUN_OPERATIONS;
 
 impl Keystore {
     /// The same keystore acting for `principal` (an ARN such as
@@ -154,7 +130,7 @@ impl Keystore {
     /// `DryRunOperationException` when [`is_dry_run`](Self::is_dry_run).
     pub(crate) fn stop_if_dry_run(&self) -> Result<()> {
         if self.dry_run {
-            Err(dry_run_succeeded())
+            Err(access::dry_run_succeeded())
         } else {
             Ok(())
         }
@@ -187,12 +163,10 @@ impl Keystore {
         let result = if !self.dry_run {
             f(&mut call)
         } else if !DRY_RUN_OPERATIONS.contains(&op) {
-            Err(Error::validation(format!(
-                "{op} has no DryRun parameter; call it on a handle without dry_run()"
-            )))
+            Err(access::dry_run_refused(op, "on a handle without dry_run()"))
         } else {
             // The result (possibly secret) is dropped, and zeroized if it is.
-            f(&mut call).and_then(|_| Err(dry_run_succeeded()))
+            f(&mut call).and_then(|_| Err(access::dry_run_succeeded()))
         };
         let random = audit_id_bytes();
         let millis = self.inner.clock.now().saturating_mul(1000);

@@ -38,8 +38,16 @@
 //! [`AUDIT_BATCH_MILLIS`] or more ago; in between, a log deleted or
 //! replaced by a rename is noticed at once (its link count is zero under the
 //! lock). A log merely renamed away keeps receiving read-only events for at
-//! most `AUDIT_BATCH_MILLIS` (validly chained, in the renamed file); either
-//! way the log at the path no longer verifies against the checkpoint.
+//! most `AUDIT_BATCH_MILLIS` (validly chained, in the renamed file).
+//!
+//! **Fail closed.** The log at the path must hold every record the sealed
+//! checkpoint covers: at least the checkpoint's length in bytes, with the
+//! checkpoint's last chain value ending at that length. A log truncated
+//! below it, replaced, or deleted fails every operation, read-only or not,
+//! with `KMSInternalException` (nothing is performed) until the log is
+//! restored; [`Keystore::verify_audit_log`] still reads it and names the
+//! first bad record. So records cannot be cut, new ones appended, and the
+//! old file put back to hide them.
 //!
 //! What a crash can lose:
 //!
@@ -98,7 +106,9 @@ use crate::Keystore;
 pub(crate) const META_AUDIT: &str = "audit-checkpoint";
 
 /// The audit log of the keystore at `keystore_path`: the same path with
-/// `.audit.jsonl` appended to the file name.
+/// `.audit.jsonl` appended to the file name. A keystore uses it beside its
+/// file with symbolic links resolved ([`Keystore::audit_log_path`](crate::Keystore::audit_log_path) names
+/// it), so that a keystore opened through a link writes the same log.
 pub fn audit_log_path(keystore_path: &Path) -> PathBuf {
     let mut name = keystore_path.as_os_str().to_owned();
     name.push(".audit.jsonl");
@@ -253,16 +263,27 @@ impl Keystore {
     }
 
     /// Inside a write transaction that is about to change the keystore:
-    /// fails unless the checkpoint authenticates and the log opens for writing.
+    /// fails unless the checkpoint authenticates, the log opens for writing
+    /// and still holds the records the checkpoint covers (see "Fail closed").
     pub(crate) fn audit_preflight(&self, tx: &mut dyn Tx) -> Result<()> {
-        self.read_checkpoint(tx)?;
+        let cp = self.read_checkpoint(tx)?;
         let path = self.audit_log_path();
-        OpenOptions::new()
+        let f = log_options()
             .create(true)
+            .read(true)
             .append(true)
             .open(path)
             .map_err(|e| io_err("opening", path, &e))?;
-        Ok(())
+        let len = f.metadata().map_err(|e| io_err("reading", path, &e))?.len();
+        #[cfg(unix)]
+        let intact = len >= cp.log_len && holds_checkpoint(&f, &cp);
+        #[cfg(not(unix))]
+        let intact = len >= cp.log_len;
+        if intact {
+            Ok(())
+        } else {
+            Err(log_replaced(path))
+        }
     }
 
     /// Appends one event: durable before returning when `durable`, else
@@ -497,8 +518,8 @@ static NEXT_SINK_ID: AtomicU64 = AtomicU64::new(1);
 thread_local! {
     /// The storage change counter this thread last read for a sink (its
     /// `id`), in the record cache's freshness check of the current call,
-    /// taken by that call's append instead of a second `PRAGMA
-    /// data_version` query. Any counter value read before the log lock will
+    /// taken by that call's append instead of a second change-counter
+    /// check. Any counter value read before the log lock will
     /// do (see [`AuditSink::checkpoint`]), so one left over by a call that
     /// appended nothing is still correct, only older.
     static OBSERVED_EPOCH: Cell<Option<(u64, u64)>> = const { Cell::new(None) };
@@ -718,7 +739,7 @@ impl AuditSink {
                 return Ok(Some(f));
             }
         }
-        match OpenOptions::new()
+        match log_options()
             .create(create)
             .truncate(false)
             .read(true)
@@ -748,14 +769,12 @@ impl AuditSink {
         let path = self.path.as_path();
         let len = meta.len();
         let id = file_id(meta);
-        if len <= cp.log_len {
-            // Nothing past the checkpoint (or a log cut short of it, which
-            // `verify_audit_log` reports): chain after the checkpoint.
-            let state = StoredCheckpoint {
-                checkpoint: cp.checkpoint,
-                log_len: len,
-            };
-            return Ok((state, len, id));
+        if len < cp.log_len || (len == cp.log_len && !holds_checkpoint(f, &cp)) {
+            return Err(log_replaced(path));
+        }
+        if len == cp.log_len {
+            // Nothing past the checkpoint: chain after it.
+            return Ok((cp, len, id));
         }
         let shared = lock_tails()
             .as_ref()
@@ -779,7 +798,9 @@ impl AuditSink {
             {
                 t
             }
-            _ => cp,
+            // The file must still hold the records the checkpoint covers.
+            _ if holds_checkpoint(f, &cp) => cp,
+            _ => return Err(log_replaced(path)),
         };
         if state.log_len == len {
             return Ok((state, len, id));
@@ -1000,6 +1021,36 @@ impl AuditSink {
     }
 }
 
+/// Whether `f` ends, at the checkpoint's length, with the checkpoint's last
+/// record (trivially true for an empty checkpoint).
+#[cfg(unix)]
+fn holds_checkpoint(f: &File, cp: &StoredCheckpoint) -> bool {
+    cp.log_len == 0 || ends_with_chain_value(f, cp)
+}
+
+/// Options for opening the log: a log created by them is mode 0600 on Unix
+/// (owner only, as the keystore file), whatever the umask allows.
+fn log_options() -> OpenOptions {
+    #[allow(unused_mut)]
+    let mut o = OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o
+}
+
+/// The log at the path no longer holds the records the checkpoint covers.
+fn log_replaced(path: &Path) -> Error {
+    Error::internal(format!(
+        "the audit log {} no longer holds the records its sealed checkpoint covers \
+         (it was truncated, replaced or deleted); no operation runs until it is restored \
+         (`strongroom audit verify` shows the first bad record)",
+        path.display()
+    ))
+}
+
 /// Whether the bytes of `f` just before `state.log_len` are the end of a
 /// line whose chain value is `state.checkpoint.last`: `<64 hex digits>"}`
 /// and a newline.
@@ -1040,6 +1091,9 @@ impl AuditSink {
                 .open(path)
                 .map_err(|e| io_err("opening", path, &e))?;
             let len = f.metadata().map_err(|e| io_err("reading", path, &e))?.len();
+            if len < cp.log_len {
+                return Err(log_replaced(path));
+            }
             if len > cp.log_len {
                 f.set_len(cp.log_len)
                     .map_err(|e| io_err("truncating", path, &e))?;

@@ -5,14 +5,20 @@
 //! # Freshness
 //!
 //! Before every lookup the keystore asks its storage for the change counter
-//! ([`Storage::change_counter`](crate::store::Storage::change_counter):
-//! SQLite's `PRAGMA data_version`, which moves when any connection of any
-//! process commits). When it moved, the keystore reads the sealed keystore
+//! ([`Storage::change_counter`](crate::store::Storage::change_counter): on
+//! Unix the change-signal file every write transaction of this library
+//! moves, two atomic loads from shared memory; SQLite's `PRAGMA
+//! data_version`, which moves when any connection of any process commits,
+//! while a write is in progress, without a usable signal file, and at least
+//! every [`SIGNAL_RECHECK`](crate::store::SIGNAL_RECHECK)). When it moved,
+//! the keystore reads the sealed keystore
 //! digest (`meta/digest`, the XOR of the MAC tags of every key, alias and
 //! grant row) and empties the cache if the digest differs from the one the
 //! cache was filled under. So a key disabled, deleted, rotated or re-aliased
-//! by another handle or process is seen on the next call; an audit
-//! checkpoint or other `meta` write leaves the cache alone.
+//! by another handle or process of this library is seen on the next call
+//! (by another program writing the file directly, within
+//! `SIGNAL_RECHECK`); an audit checkpoint or other `meta` write leaves the
+//! cache alone.
 //!
 //! Entries loaded before a change but inserted after the cache was emptied
 //! are refused (the cache's generation moved), so a stale record never

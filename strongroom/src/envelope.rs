@@ -11,7 +11,7 @@
 //!   ciphertext blob);
 //! - constant-memory streaming: [`encrypt_stream`], [`decrypt_stream`],
 //!   [`decrypt_stream_unsigned_only`], and the file variants
-//!   [`encrypt_file`] / [`decrypt_file`] (plus [`Keystore`] methods of the
+//!   [`encrypt_file`] / [`decrypt_file`] / [`decrypt_file_unsigned_only`] (plus [`Keystore`] methods of the
 //!   same names that use a [`KmsKeyring`] over that keystore);
 //! - [`read_header`] to show a message's header without decrypting it, and
 //!   [`header_json`] to print one.
@@ -22,7 +22,8 @@
 //! |---|---|---|
 //! | [`decrypt_file`] | temp file in the output's directory, renamed on success | same |
 //! | [`decrypt_stream`] | each frame once it is authenticated | staged in an anonymous temp file; copied to the writer only after the signature verifies |
-//! | [`decrypt_stream_unsigned_only`] | each frame once it is authenticated | refused (`ValidationException`) before any plaintext is produced |
+//! | [`decrypt_stream_unsigned_only`] | each frame once it is authenticated | refused (`ValidationException`) once the header is read, before any data key is unwrapped |
+//! | [`decrypt_file_unsigned_only`] | temp file in the output's directory, renamed on success | refused, as the line above |
 //!
 //! With an unsigned suite every byte written is authenticated (AES-GCM under
 //! the committed data key), but if the message turns out truncated the writer
@@ -32,7 +33,8 @@
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 use rand_core::CryptoRng;
 use strongroom_core::api::{DecryptRequest, EncryptRequest, GenerateDataKeyRequest};
@@ -381,6 +383,9 @@ fn decrypt_core(
 ) -> Result<EnvelopeSummary> {
     let mut rng = os_rng();
     let mut dec = Decryptor::new(keyring, options.clone(), &mut rng);
+    if matches!(sink, Sink::UnsignedOnly(_)) {
+        dec = dec.refuse_signed_suites();
+    }
     let mut buf = vec![0u8; buf_len];
     let mut out = zeroize::Zeroizing::new(Vec::with_capacity(buf_len * 2));
     let (mut plaintext_len, mut message_len) = (0u64, 0u64);
@@ -396,21 +401,13 @@ fn decrypt_core(
         if !decided {
             if let Some(signed) = dec.is_signed() {
                 decided = true;
-                match &mut sink {
-                    Sink::UnsignedOnly(_) if signed => {
-                        out.zeroize();
-                        return Err(Error::validation(
-                            "this message uses a signed algorithm suite; \
-                             decrypt_stream_unsigned_only refuses it (use decrypt_stream or decrypt_file)",
-                        ));
-                    }
-                    Sink::Staged(_, staging) if signed => {
-                        *staging = Some(
-                            tempfile::tempfile()
-                                .map_err(|e| io_err("cannot create a staging file", e))?,
-                        );
-                    }
-                    _ => {}
+                // A signed suite under `Sink::UnsignedOnly` was already
+                // refused by the decryptor, before it unwrapped anything.
+                if let (true, Sink::Staged(_, staging)) = (signed, &mut sink) {
+                    *staging = Some(
+                        tempfile::tempfile()
+                            .map_err(|e| io_err("cannot create a staging file", e))?,
+                    );
                 }
             }
         }
@@ -507,26 +504,130 @@ pub fn decrypt_stream_unsigned_only(
     )
 }
 
+/// [`decrypt_stream_unsigned_only`] from the file `in_path` to `out_path`:
+/// a message of a signed suite is refused (`ValidationException`) once its
+/// header is read, before any data key is unwrapped; the plaintext goes to a
+/// temporary file beside `out_path`, renamed over it only once the whole
+/// message is authenticated (a failure leaves `out_path` untouched).
+///
+/// # Errors
+/// As [`decrypt_stream_unsigned_only`]; `KMSInternalException` if a file
+/// cannot be opened, written or renamed.
+pub fn decrypt_file_unsigned_only(
+    keyring: &dyn Keyring,
+    in_path: &Path,
+    out_path: &Path,
+    options: &DecryptOptions,
+) -> Result<EnvelopeSummary> {
+    let mut r = open_input(in_path)?;
+    decrypt_to_path_unsigned_only(keyring, &mut r, out_path, options)
+}
+
+/// Opens an input file; `KMSInternalException` naming it if that fails.
+fn open_input(in_path: &Path) -> Result<File> {
+    File::open(in_path).map_err(|e| io_err(&format!("cannot open {}", in_path.display()), e))
+}
+
+/// The temporary output files (`.strongroom-XXXXXX.partial`) of this
+/// process's file functions that are not yet renamed into place, and
+/// whether [`remove_partial_outputs`] has run (then no new one is made).
+static PARTIAL_OUTPUTS: Mutex<(Vec<PathBuf>, bool)> = Mutex::new((Vec::new(), false));
+
+fn partial_outputs() -> MutexGuard<'static, (Vec<PathBuf>, bool)> {
+    PARTIAL_OUTPUTS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Deletes the temporary files that the file functions ([`encrypt_to_path`],
+/// [`decrypt_to_path`] and those built on them) of this process are writing
+/// — each a `.strongroom-XXXXXX.partial` file in its output's directory,
+/// holding a prefix of the output — and makes those calls, and any later
+/// one, fail (`KMSInternalException`) instead of creating or renaming one.
+///
+/// For a process about to exit on a signal (SIGINT, SIGTERM, SIGHUP), which
+/// would otherwise leave those files behind: call it from the thread that
+/// handles the signal (not from a signal handler itself: it takes a lock
+/// and allocates), then exit. A process killed by SIGKILL cannot do this.
+pub fn remove_partial_outputs() {
+    let mut g = partial_outputs();
+    g.1 = true;
+    for p in g.0.drain(..) {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+/// A temporary file in the directory of an output, registered in
+/// [`PARTIAL_OUTPUTS`] while it exists; persisted by [`commit_temp`],
+/// deleted on drop otherwise.
+struct PartialOutput {
+    tmp: Option<tempfile::NamedTempFile>,
+    path: PathBuf,
+}
+
+impl PartialOutput {
+    fn file(&self) -> Result<&File> {
+        self.tmp
+            .as_ref()
+            .map(tempfile::NamedTempFile::as_file)
+            .ok_or_else(|| Error::internal("the temporary output file is gone"))
+    }
+}
+
+impl Drop for PartialOutput {
+    fn drop(&mut self) {
+        let mut g = partial_outputs();
+        g.0.retain(|p| p != &self.path);
+        // Deleted under the lock, so that remove_partial_outputs never
+        // races with it.
+        drop(self.tmp.take());
+    }
+}
+
+fn interrupted() -> Error {
+    Error::internal("interrupted: the temporary output file was removed")
+}
+
 /// A temporary file in the directory of `out`, persisted to `out` by
 /// [`commit_temp`] and deleted on drop otherwise.
-fn temp_beside(out: &Path) -> Result<tempfile::NamedTempFile> {
+fn temp_beside(out: &Path) -> Result<PartialOutput> {
     let dir = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    tempfile::Builder::new()
+    let mut g = partial_outputs();
+    if g.1 {
+        return Err(interrupted());
+    }
+    let tmp = tempfile::Builder::new()
         .prefix(".strongroom-")
         .suffix(".partial")
         .tempfile_in(dir)
-        .map_err(|e| io_err(&format!("cannot create a file in {}", dir.display()), e))
+        .map_err(|e| io_err(&format!("cannot create a file in {}", dir.display()), e))?;
+    let path = tmp.path().to_path_buf();
+    g.0.push(path.clone());
+    Ok(PartialOutput {
+        tmp: Some(tmp),
+        path,
+    })
 }
 
-fn commit_temp(tmp: tempfile::NamedTempFile, out: &Path) -> Result<()> {
-    tmp.as_file()
+fn commit_temp(mut partial: PartialOutput, out: &Path) -> Result<()> {
+    partial
+        .file()?
         .sync_all()
         .map_err(|e| io_err("cannot sync the output", e))?;
-    tmp.persist(out)
-        .map_err(|e| io_err(&format!("cannot write {}", out.display()), e.error))?;
+    {
+        // Renamed under the lock: remove_partial_outputs either deletes
+        // the file first (and the rename fails) or finds it renamed.
+        let mut g = partial_outputs();
+        let tmp = match (g.1, partial.tmp.take()) {
+            (false, Some(tmp)) => tmp,
+            _ => return Err(interrupted()),
+        };
+        tmp.persist(out)
+            .map_err(|e| io_err(&format!("cannot write {}", out.display()), e.error))?;
+        let path = &partial.path;
+        g.0.retain(|p| p != path);
+    }
     if let Some(dir) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         // Make the rename durable; not every platform can open a directory.
         if let Ok(d) = File::open(dir) {
@@ -552,7 +653,7 @@ pub fn encrypt_to_path(
     let tmp = temp_beside(out_path)?;
     // Unbuffered: each write is one chunk of about FILE_BUFFER_LEN bytes
     // (a `BufWriter` of that capacity copied every chunk just under it once more).
-    let mut w = tmp.as_file();
+    let mut w = tmp.file()?;
     let summary = encrypt_core(keyring, reader, &mut w, context, options, FILE_BUFFER_LEN)?;
     commit_temp(tmp, out_path)?;
     Ok(summary)
@@ -569,8 +670,7 @@ pub fn encrypt_file(
     context: &EncryptionContext,
     options: &EncryptOptions,
 ) -> Result<EnvelopeSummary> {
-    let mut r = File::open(in_path)
-        .map_err(|e| io_err(&format!("cannot open {}", in_path.display()), e))?;
+    let mut r = open_input(in_path)?;
     encrypt_to_path(keyring, &mut r, out_path, context, options)
 }
 
@@ -589,16 +689,43 @@ pub fn decrypt_to_path(
     out_path: &Path,
     options: &DecryptOptions,
 ) -> Result<EnvelopeSummary> {
+    decrypt_to_temp(keyring, reader, out_path, options, false)
+}
+
+/// [`decrypt_to_path`] accepting only unsigned suites: a message of a signed
+/// suite is refused (`ValidationException`) once its header is read, before
+/// any data key is unwrapped (the AWS Encryption CLI's `--decrypt-unsigned`).
+/// The output is still written to a temporary file and renamed over
+/// `out_path` only once the whole message is authenticated.
+///
+/// # Errors
+/// As [`decrypt_stream_unsigned_only`]; `KMSInternalException` if the output
+/// cannot be written or renamed.
+pub fn decrypt_to_path_unsigned_only(
+    keyring: &dyn Keyring,
+    reader: &mut dyn Read,
+    out_path: &Path,
+    options: &DecryptOptions,
+) -> Result<EnvelopeSummary> {
+    decrypt_to_temp(keyring, reader, out_path, options, true)
+}
+
+fn decrypt_to_temp(
+    keyring: &dyn Keyring,
+    reader: &mut dyn Read,
+    out_path: &Path,
+    options: &DecryptOptions,
+    unsigned_only: bool,
+) -> Result<EnvelopeSummary> {
     let tmp = temp_beside(out_path)?;
     // Unbuffered, as in `encrypt_to_path`: the plaintext of one chunk per write.
-    let mut w = tmp.as_file();
-    let summary = decrypt_core(
-        keyring,
-        reader,
-        Sink::Direct(&mut w),
-        options,
-        FILE_BUFFER_LEN,
-    )?;
+    let mut w = tmp.file()?;
+    let sink = if unsigned_only {
+        Sink::UnsignedOnly(&mut w)
+    } else {
+        Sink::Direct(&mut w)
+    };
+    let summary = decrypt_core(keyring, reader, sink, options, FILE_BUFFER_LEN)?;
     commit_temp(tmp, out_path)?;
     Ok(summary)
 }
@@ -613,8 +740,7 @@ pub fn decrypt_file(
     out_path: &Path,
     options: &DecryptOptions,
 ) -> Result<EnvelopeSummary> {
-    let mut r = File::open(in_path)
-        .map_err(|e| io_err(&format!("cannot open {}", in_path.display()), e))?;
+    let mut r = open_input(in_path)?;
     decrypt_to_path(keyring, &mut r, out_path, options)
 }
 
@@ -739,6 +865,26 @@ impl Keystore {
         options: &DecryptOptions,
     ) -> Result<EnvelopeSummary> {
         decrypt_stream_unsigned_only(&KmsKeyring::discovery(self), reader, writer, options)
+    }
+
+    /// Decrypts the message in `in_path` to `out_path` with whichever key of
+    /// this keystore wrapped it, accepting only unsigned suites (refused
+    /// before any data key is unwrapped). See [`decrypt_file_unsigned_only`].
+    ///
+    /// # Errors
+    /// As [`decrypt_file_unsigned_only`].
+    pub fn decrypt_file_unsigned_only(
+        &self,
+        in_path: impl AsRef<Path>,
+        out_path: impl AsRef<Path>,
+        options: &DecryptOptions,
+    ) -> Result<EnvelopeSummary> {
+        decrypt_file_unsigned_only(
+            &KmsKeyring::discovery(self),
+            in_path.as_ref(),
+            out_path.as_ref(),
+            options,
+        )
     }
 
     /// Envelope-encrypts the file `in_path` to `out_path` (temp file + rename).

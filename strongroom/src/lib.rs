@@ -1,5 +1,5 @@
 #![doc = include_str!("../README.md")]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)] // allowed for one block in `signal` (shared-memory counters)
 
 mod access;
 mod asymmetric;
@@ -11,6 +11,8 @@ mod export;
 mod grants;
 mod keyservice;
 pub mod root;
+#[cfg(unix)]
+mod signal;
 pub mod store;
 
 use std::path::Path;
@@ -31,7 +33,7 @@ pub use audit_log::{
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use root::RootKeySource;
-pub use store::{SqliteStorage, Storage};
+pub use store::{signal_path, SqliteStorage, Storage, SIGNAL_RECHECK};
 pub use strongroom_core::{self as core, api, EncryptionContext, Error, ErrorKind, Result, Secret};
 
 use store::{Row, Table, Tx};
@@ -118,9 +120,10 @@ use strongroom_core::access::{self as core_access, default_policy as parse_defau
 /// connection, a small pool of read connections, the record cache and the
 /// audit-log writer); several processes may open the same file at once.
 /// Threads sharing a handle run cryptographic calls in parallel: key
-/// records come from the record cache (checked against SQLite's
-/// `data_version` and the keystore digest on every call, so changes by other
-/// handles and processes are seen at once), no lock is held during the
+/// records come from the record cache (checked on every call against the
+/// change-signal file every writer moves, or SQLite's `data_version`, and
+/// the keystore digest, so changes by other handles and processes are seen
+/// at once; see [`signal_path`]), no lock is held during the
 /// cryptographic work, and only the audit append is serialized: concurrent
 /// callers' lines are written together, by one of them, under one file lock
 /// and one write (group commit), each caller returning once its own line
@@ -274,7 +277,7 @@ impl Keystore {
         // verify. Removed only now that the new file exists: a create that
         // fails (e.g. AlreadyExistsException) never touches another
         // keystore's log.
-        let _ = std::fs::remove_file(audit_log_path(path.as_ref()));
+        let _ = std::fs::remove_file(audit_log_path(&store::canonical(path.as_ref())));
         let mut id = [0u8; 16];
         rand_core::Rng::fill_bytes(&mut rng, &mut id);
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -287,7 +290,7 @@ impl Keystore {
             admin_principal,
             audit_log: true,
         };
-        let audit_path = audit_log_path(path.as_ref());
+        let audit_path = audit_log_path(&store::canonical(path.as_ref()));
         let body = to_json(&config)?;
         let check = root_key.check_value(config.keystore_id.as_bytes())?;
         let config_tag = root_key.mac_record(b"meta", META_CONFIG.as_bytes(), &body)?;
@@ -390,7 +393,7 @@ impl Keystore {
                 root_key,
                 config,
                 Arc::new(SystemClock),
-                audit_log_path(path.as_ref()),
+                audit_log_path(&store::canonical(path.as_ref())),
                 default_policy,
             )),
             principal: None,

@@ -17,8 +17,9 @@ pub enum RootKeySource {
     File(PathBuf),
     /// An environment variable holding the base64 or hex text of 32 bytes.
     EnvVar(String),
-    /// A passphrase; the key is Argon2id(passphrase, salt) with the salt and
-    /// cost parameters stored in the keystore.
+    /// A passphrase (at least one byte; an empty one fails with
+    /// `ValidationException`); the key is Argon2id(passphrase, salt) with the
+    /// salt and cost parameters stored in the keystore.
     Passphrase(Secret),
 }
 
@@ -51,8 +52,12 @@ impl Argon2Params {
     /// Derives 32 bytes from `passphrase`.
     ///
     /// # Errors
-    /// `ValidationException` for parameters Argon2 rejects.
+    /// `ValidationException` for an empty passphrase, or parameters Argon2
+    /// rejects.
     pub fn derive(&self, passphrase: &[u8]) -> Result<Secret> {
+        if passphrase.is_empty() {
+            return Err(Error::validation("the passphrase is empty"));
+        }
         let params = argon2::Params::new(self.m_cost, self.t_cost, self.p_cost, Some(ROOT_KEY_LEN))
             .map_err(|e| Error::validation(format!("invalid Argon2 parameters: {e}")))?;
         let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);

@@ -4,12 +4,29 @@
 //! PostgreSQL) is a second implementation of the same two traits.
 
 use std::path::{Path, PathBuf};
+#[cfg(unix)]
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use strongroom_core::{Error, Result};
+
+#[cfg(unix)]
+use crate::signal::ChangeSignal;
+
+/// The change-signal file of the keystore at `keystore_path`: `-signal`
+/// appended to the file name, as SQLite appends `-wal` and `-shm` (format in
+/// `docs/FORMAT.md`; used on Unix only). The keystore uses it beside its file
+/// with symbolic links resolved (for a path without links, exactly this
+/// one). It holds two counters and never anything secret; a keystore opened
+/// without it creates it again.
+pub fn signal_path(keystore_path: &Path) -> PathBuf {
+    let mut name = keystore_path.as_os_str().to_owned();
+    name.push("-signal");
+    PathBuf::from(name)
+}
 
 /// A stored row: an identifier, a JSON body and its MAC tag.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,6 +144,16 @@ fn db_err(e: rusqlite::Error) -> Error {
 /// threads sharing one handle read in parallel (WAL readers do not block).
 const READERS: usize = 4;
 
+/// How often a handle checks `PRAGMA data_version` (and that the signal file
+/// is still the one it mapped) even when the change signal is quiescent: the
+/// bound on how late a commit by a writer that does not move the signal
+/// (another program, or a library version before the signal) is seen.
+pub const SIGNAL_RECHECK: Duration = Duration::from_millis(100);
+
+/// [`SqliteStorage::seen_signal`] when no quiescent signal was folded in
+/// since the last check of `data_version`.
+const NO_SIGNAL: u64 = u64::MAX;
+
 /// A read connection and the `PRAGMA data_version` it last returned.
 struct Reader {
     conn: Connection,
@@ -137,14 +164,39 @@ struct Reader {
 /// committed write survives `kill -9` and power loss, a busy timeout so that
 /// several processes can share the file. Writes go through one connection;
 /// reads through a small pool of connections, in parallel.
+///
+/// On Unix, a 64-byte change-signal file beside the database
+/// (`<file>-signal`, see `docs/FORMAT.md`) makes
+/// [`change_counter`](Storage::change_counter) two atomic loads from shared
+/// memory instead of an SQLite read transaction: every write transaction
+/// moves its counters. `PRAGMA data_version` is still read when a write is in
+/// progress somewhere, after a writer died mid-write, when the file is
+/// unusable, and at least every [`SIGNAL_RECHECK`], so that commits by
+/// programs that do not move the signal are seen too.
 pub struct SqliteStorage {
     conn: Mutex<Connection>,
     path: PathBuf,
     readers: Vec<Mutex<Option<Reader>>>,
     next_reader: AtomicUsize,
-    /// Bumped by every commit through `conn` and whenever a reader's
-    /// `data_version` shows a commit by another connection.
+    /// Bumped by every commit through `conn`, whenever a reader's
+    /// `data_version` shows a commit by another connection, and whenever
+    /// the quiescent change signal shows a value not folded in before.
     epoch: AtomicU64,
+    /// The mapped change signal, if usable.
+    #[cfg(unix)]
+    signal: Option<ChangeSignal>,
+    /// The signal file was deleted or replaced: readers no longer trust it
+    /// (writers still move it, for other handles that map it).
+    #[cfg(unix)]
+    signal_retired: AtomicBool,
+    /// The quiescent signal value last folded into `epoch`, or [`NO_SIGNAL`].
+    seen_signal: AtomicU64,
+    /// Serializes the slow path of `change_counter` (folding and checks).
+    fold: Mutex<()>,
+    /// Time origin of `next_check`.
+    base: Instant,
+    /// Nanoseconds after `base` when `data_version` is next checked anyway.
+    next_check: AtomicU64,
 }
 
 impl std::fmt::Debug for SqliteStorage {
@@ -153,8 +205,32 @@ impl std::fmt::Debug for SqliteStorage {
     }
 }
 
+/// Creates the empty keystore file with mode 0600 (owner only: it holds
+/// sealed key material); SQLite gives its `-wal` and `-shm` files the
+/// same mode.
+fn create_private_file(path: &Path) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::new(
+            strongroom_core::ErrorKind::AlreadyExistsException,
+            format!("a keystore already exists at {}", path.display()),
+        )),
+        Err(e) => Err(Error::internal(format!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
 impl SqliteStorage {
-    /// Opens (`create = false`) or creates (`create = true`) the file.
+    /// Opens (`create = false`) or creates (`create = true`, mode 0600) the file.
     ///
     /// # Errors
     /// `NotFoundException` if opening a file that does not exist,
@@ -175,8 +251,17 @@ impl SqliteStorage {
                 path.display()
             )));
         }
+        #[cfg(unix)]
+        if create {
+            // Left behind by an earlier keystore at this path and not usable:
+            // replaced below. A usable one is kept (its values are only
+            // counters), so that no two handles of this keystore ever map
+            // different signal files.
+            ChangeSignal::remove_if_invalid(&signal_path(&canonical(path)));
+        }
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         if create {
+            create_private_file(path)?;
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
         let conn = Connection::open_with_flags(path, flags).map_err(db_err)?;
@@ -192,12 +277,112 @@ impl SqliteStorage {
              CREATE TABLE IF NOT EXISTS grants (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);",
         )
         .map_err(db_err)?;
+        let path = canonical(path);
         Ok(SqliteStorage {
             conn: Mutex::new(conn),
-            path: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+            #[cfg(unix)]
+            signal: ChangeSignal::open(&signal_path(&path), &path),
+            path,
             readers: (0..READERS).map(|_| Mutex::new(None)).collect(),
             next_reader: AtomicUsize::new(0),
             epoch: AtomicU64::new(0),
+            #[cfg(unix)]
+            signal_retired: AtomicBool::new(false),
+            seen_signal: AtomicU64::new(NO_SIGNAL),
+            fold: Mutex::new(()),
+            base: Instant::now(),
+            next_check: AtomicU64::new(0),
+        })
+    }
+
+    /// Whether this storage has a usable change-signal file (tests and
+    /// diagnostics; without one every call reads `PRAGMA data_version`).
+    pub fn has_change_signal(&self) -> bool {
+        #[cfg(unix)]
+        {
+            self.live_signal().is_some()
+        }
+        #[cfg(not(unix))]
+        {
+            false
+        }
+    }
+
+    /// The change signal, unless absent or retired.
+    #[cfg(unix)]
+    fn live_signal(&self) -> Option<&ChangeSignal> {
+        self.signal
+            .as_ref()
+            .filter(|_| !self.signal_retired.load(Ordering::Relaxed))
+    }
+
+    /// The quiescent value of the live change signal, repairing it first if
+    /// a writer died in a window; `None` without one.
+    fn quiescent_signal(&self, repair: bool) -> Option<u64> {
+        #[cfg(unix)]
+        {
+            let s = self.live_signal()?;
+            s.quiescent()
+                .or_else(|| (repair && s.recover()).then(|| s.quiescent()).flatten())
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = repair;
+            None
+        }
+    }
+
+    /// Nanoseconds since `base`.
+    fn now_nanos(&self) -> u64 {
+        u64::try_from(self.base.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// The slow path of [`change_counter`](Storage::change_counter), under
+    /// `fold`: folds a quiescent signal into `epoch`, or reads
+    /// `data_version` when there is none, and on schedule.
+    fn change_counter_slow(&self) -> Result<u64> {
+        let _fold = self.fold.lock().unwrap_or_else(|p| p.into_inner());
+        let now = self.now_nanos();
+        let due = now >= self.next_check.load(Ordering::Relaxed);
+        if due {
+            #[cfg(unix)]
+            if self.signal.as_ref().is_some_and(|s| !s.still_at_path()) {
+                self.signal_retired.store(true, Ordering::Relaxed);
+            }
+            let interval = u64::try_from(SIGNAL_RECHECK.as_nanos()).unwrap_or(u64::MAX);
+            self.next_check
+                .store(now.saturating_add(interval), Ordering::Relaxed);
+        }
+        // Read before `data_version`: a value folded in must be quiescent no
+        // later than the database state the call goes on to read.
+        let signal = self.quiescent_signal(true);
+        if due || signal.is_none() {
+            self.check_data_version()?;
+        }
+        match signal {
+            Some(b) => {
+                if self.seen_signal.load(Ordering::Acquire) != b {
+                    // `epoch` moves before `seen_signal` names `b`, so the
+                    // fast path never returns an `epoch` from before `b`.
+                    self.epoch.fetch_add(1, Ordering::AcqRel);
+                    self.seen_signal.store(b, Ordering::Release);
+                }
+            }
+            None => self.seen_signal.store(NO_SIGNAL, Ordering::Release),
+        }
+        Ok(self.epoch.load(Ordering::Acquire))
+    }
+
+    /// Reads `PRAGMA data_version` on a read connection and moves `epoch`
+    /// if it shows a commit that connection had not seen.
+    fn check_data_version(&self) -> Result<()> {
+        self.with_reader(|r| {
+            let v = data_version(&r.conn)?;
+            if v != r.data_version {
+                r.data_version = v;
+                self.epoch.fetch_add(1, Ordering::AcqRel);
+            }
+            Ok(())
         })
     }
 
@@ -233,6 +418,25 @@ impl SqliteStorage {
             None => Err(Error::internal("no read connection")),
         }
     }
+}
+
+/// `path` with symbolic links resolved (of its directory, if the file does
+/// not exist yet), so that every handle names the same signal file however
+/// it names the keystore; `path` itself if that fails.
+pub(crate) fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path)
+        .or_else(|_| match (path.parent(), path.file_name()) {
+            (Some(dir), Some(name)) => {
+                let dir = if dir.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    dir
+                };
+                std::fs::canonicalize(dir).map(|d| d.join(name))
+            }
+            _ => Err(std::io::ErrorKind::NotFound.into()),
+        })
+        .unwrap_or_else(|_| path.to_path_buf())
 }
 
 fn data_version(conn: &Connection) -> Result<i64> {
@@ -337,25 +541,39 @@ impl Storage for SqliteStorage {
         self.with_reader(|r| run_tx(&mut r.conn, TransactionBehavior::Deferred, f))
     }
 
+    /// Inside a write window of the change signal (see `crate::signal`),
+    /// opened once `BEGIN IMMEDIATE` holds SQLite's write lock and closed
+    /// after the commit or rollback.
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let result = run_tx(&mut conn, TransactionBehavior::Immediate, f);
+        let result = (|| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db_err)?;
+            // A retired signal is still moved: other handles may map it.
+            #[cfg(unix)]
+            let _window = self.signal.as_ref().map(ChangeSignal::begin);
+            f(&mut SqliteTx { tx: &tx })?;
+            tx.commit().map_err(db_err)
+        })();
         self.epoch.fetch_add(1, Ordering::AcqRel);
         result
     }
 
-    /// `PRAGMA data_version` of a read connection (which changes when any
-    /// other connection, in this process or another, commits) folded with
-    /// this storage's own commits into one counter.
+    /// This storage's own commits, folded with the change signal (two
+    /// atomic loads while it is quiescent and already folded in) or, when
+    /// there is no usable signal, a writer is in a window, and every
+    /// [`SIGNAL_RECHECK`], with `PRAGMA data_version` of a read connection
+    /// (which changes when any other connection, in this process or
+    /// another, commits).
     fn change_counter(&self) -> Result<Option<u64>> {
-        self.with_reader(|r| {
-            let v = data_version(&r.conn)?;
-            if v != r.data_version {
-                r.data_version = v;
-                self.epoch.fetch_add(1, Ordering::AcqRel);
+        if let Some(b) = self.quiescent_signal(false) {
+            if b == self.seen_signal.load(Ordering::Acquire)
+                && self.now_nanos() < self.next_check.load(Ordering::Relaxed)
+            {
+                return Ok(Some(self.epoch.load(Ordering::Acquire)));
             }
-            Ok(())
-        })?;
-        Ok(Some(self.epoch.load(Ordering::Acquire)))
+        }
+        self.change_counter_slow().map(Some)
     }
 }

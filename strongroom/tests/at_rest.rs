@@ -1,5 +1,5 @@
-//! What is on disk: after many operations the keystore file and its WAL and
-//! shared-memory files hold no key material, root key, plaintext or data
+//! What is on disk: after many operations the keystore file and its WAL,
+//! shared-memory and change-signal files hold no key material, root key, plaintext or data
 //! key; secret types print no bytes; edits of stored metadata are detected.
 #![allow(clippy::unwrap_used)]
 
@@ -24,7 +24,7 @@ fn random_bytes(n: u32) -> Vec<u8> {
 
 fn side_files(path: &Path) -> Vec<PathBuf> {
     let mut v = vec![path.to_path_buf()];
-    for suffix in ["-wal", "-shm", "-journal"] {
+    for suffix in ["-wal", "-shm", "-journal", "-signal"] {
         let mut p = path.as_os_str().to_owned();
         p.push(suffix);
         v.push(PathBuf::from(p));
@@ -243,6 +243,14 @@ fn no_secret_bytes_on_disk() {
     };
     let open_files = check("while open");
     assert!(open_files >= 2, "expected the WAL files while open");
+    // The change-signal file (Unix) is among the files scanned.
+    #[cfg(unix)]
+    assert!(
+        read_all(&f.path)
+            .iter()
+            .any(|(p, b)| *p == strongroom::signal_path(&f.path) && b.len() == 64),
+        "expected the signal file"
+    );
     drop(f.ks);
     check("after close");
 }
@@ -593,5 +601,34 @@ fn rolled_back_key_row_is_detected() {
     assert!(
         try_encrypt(&ks, &k.key_id, b"x").is_ok(),
         "with a forged digest the rolled-back row is authentic again"
+    );
+}
+
+/// The keystore, its SQLite sidecars and its audit log are created owner
+/// only (0600) whatever the umask: they hold sealed key material and the
+/// audit trail. The signal file takes the keystore file's permissions.
+#[cfg(unix)]
+#[test]
+fn keystore_files_are_created_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = fixture();
+    let k = new_key(&f.ks);
+    f.ks.encrypt(&EncryptRequest {
+        key_id: k.key_id.clone(),
+        plaintext: Secret::from_slice(b"x"),
+        ..Default::default()
+    })
+    .unwrap();
+    let mut files = side_files(&f.path);
+    files.push(f.ks.audit_log_path().to_path_buf());
+    let mut seen = 0;
+    for p in files.iter().filter(|p| p.exists()) {
+        let mode = std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{} is {mode:o}", p.display());
+        seen += 1;
+    }
+    assert!(
+        seen >= 3,
+        "the keystore, its signal file and its audit log exist"
     );
 }

@@ -506,6 +506,11 @@ fn the_checkpoint_is_authenticated() {
     )
     .unwrap();
     expect_err(f.ks.verify_audit_log(), ErrorKind::KMSInternalException);
+    // An edit by another program does not move the change signal: a handle
+    // re-reads the checkpoint when a write of this library moves it, or at
+    // its next check of `data_version` (at most `SIGNAL_RECHECK` later).
+    #[cfg(unix)]
+    std::thread::sleep(strongroom::SIGNAL_RECHECK * 2);
     expect_err(f.ks.generate_random(8), ErrorKind::KMSInternalException);
     // Deleting it too.
     conn.execute("DELETE FROM meta WHERE id = 'audit-checkpoint'", [])
@@ -771,36 +776,83 @@ fn a_failed_create_leaves_the_existing_keystore_and_its_log_alone() {
     .unwrap();
 }
 
-/// The open log is kept between appends: a log deleted, or replaced by
-/// another file renamed over it, is seen by the next append (its link
-/// count); a log renamed away is seen by the next durable event at the
-/// latest, whose record goes to the file the path names.
+/// The open log is kept between appends, yet a log deleted, replaced by
+/// another file renamed over it, or renamed away is seen by the next
+/// append: the log at the path no longer holds what the checkpoint covers,
+/// so the operation fails (fail closed) and nothing is written, until the
+/// original log is put back.
 #[test]
-fn a_moved_or_deleted_log_is_noticed() {
+fn a_moved_or_deleted_log_fails_operations_until_restored() {
     let f = logged();
     let key = f.ks.list_keys(None, None).unwrap().keys[0].key_id.clone();
     let path = f.ks.audit_log_path().to_path_buf();
-    // Renamed over: the next read-only event goes to the new file.
+    let saved = path.with_extension("saved");
+    let refused = |what: &str| {
+        let e = expect_err(
+            try_encrypt(&f.ks, &key, b"x"),
+            ErrorKind::KMSInternalException,
+        );
+        assert!(e.message().contains("no longer holds"), "{what}: {e}");
+        let e = expect_err(
+            f.ks.update_key_description(&key, "d"),
+            ErrorKind::KMSInternalException,
+        );
+        assert!(e.message().contains("no longer holds"), "{what}: {e}");
+    };
+    // Renamed over by an empty file.
+    std::fs::copy(&path, &saved).unwrap();
     let other = path.with_extension("other");
     std::fs::write(&other, b"").unwrap();
     std::fs::rename(&other, &path).unwrap();
-    try_encrypt(&f.ks, &key, b"x").unwrap();
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert_eq!(text.lines().count(), 1, "{text}");
-    assert!(text.contains("\"eventName\":\"Encrypt\""));
-    // Deleted: the same.
+    refused("replaced");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        b"",
+        "nothing appended to the impostor"
+    );
+    // Deleted.
     std::fs::remove_file(&path).unwrap();
-    try_encrypt(&f.ks, &key, b"x").unwrap();
-    assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 1);
-    // Renamed away: a management event goes to the path.
+    refused("deleted");
+    // Renamed away (the open handle still points at it).
+    std::fs::rename(&saved, &path).unwrap();
     let moved = path.with_extension("moved");
     std::fs::rename(&path, &moved).unwrap();
-    f.ks.update_key_description(&key, "d").unwrap();
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(
-        text.contains("\"eventName\":\"UpdateKeyDescription\""),
-        "{text}"
+    let e = expect_err(
+        f.ks.update_key_description(&key, "d"),
+        ErrorKind::KMSInternalException,
     );
-    // Each replacement cut the chain short of the checkpoint: detected.
-    assert!(f.ks.verify_audit_log().unwrap().fault.is_some());
+    assert!(e.message().contains("no longer holds"), "{e}");
+    // Put back: operations run again, and the chain is whole.
+    std::fs::rename(&moved, &path).unwrap();
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+    f.ks.update_key_description(&key, "d").unwrap();
+    let v = f.ks.verify_audit_log().unwrap();
+    assert_eq!(v.fault, None);
+    assert_eq!(v.records, 10, "7, ListKeys, Encrypt, UpdateKeyDescription");
+}
+
+/// Cutting records the checkpoint covers, calling, then putting the old
+/// file back must not hide the call: the call fails instead.
+#[test]
+fn a_log_cut_below_its_checkpoint_fails_calls_so_nothing_can_be_hidden() {
+    let f = logged();
+    let key = f.ks.list_keys(None, None).unwrap().keys[0].key_id.clone();
+    f.ks.flush_audit_log().unwrap();
+    let path = f.ks.audit_log_path().to_path_buf();
+    let full = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = full.lines().collect();
+    for keep in [0, 1, lines.len() - 1] {
+        let cut: String = lines[..keep].iter().map(|l| format!("{l}\n")).collect();
+        std::fs::write(&path, &cut).unwrap();
+        expect_err(
+            try_encrypt(&f.ks, &key, b"x"),
+            ErrorKind::KMSInternalException,
+        );
+        expect_err(f.ks.generate_random(8), ErrorKind::KMSInternalException);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), cut, "kept {keep}");
+    }
+    std::fs::write(&path, &full).unwrap();
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+    let v = f.ks.verify_audit_log().unwrap();
+    assert_eq!((v.records, v.fault), (lines.len() as u64 + 1, None));
 }

@@ -48,6 +48,8 @@ fn a_key_disabled_by_another_process_is_seen_on_the_next_call() {
     let f = fixture();
     let key = new_key(&f.ks).key_id;
     try_encrypt(&f.ks, &key, b"x").unwrap();
+    #[cfg(unix)]
+    let before = signal_counters(&f.path);
     let status = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "child_process_entry", "--ignored", "--quiet"])
         .env("STRONGROOM_CACHE_CHILD_DB", &f.path)
@@ -56,6 +58,13 @@ fn a_key_disabled_by_another_process_is_seen_on_the_next_call() {
         .status()
         .unwrap();
     assert!(status.success());
+    // The child's commit moved the shared signal file.
+    #[cfg(unix)]
+    {
+        let (begun, ended) = signal_counters(&f.path);
+        assert_eq!(begun, ended);
+        assert!(begun > before.0);
+    }
     expect_err(try_encrypt(&f.ks, &key, b"x"), ErrorKind::DisabledException);
 }
 
@@ -176,4 +185,209 @@ fn a_policy_changed_by_another_handle_applies_at_once() {
     );
     put(&["kms:Encrypt"]);
     try_encrypt(&app, &key, b"x").unwrap();
+}
+
+/// The change-signal file's two counters (`docs/FORMAT.md`): (begun, ended).
+#[cfg(unix)]
+fn signal_counters(db: &Path) -> (u64, u64) {
+    let b = std::fs::read(strongroom::signal_path(db)).unwrap();
+    assert_eq!(b.len(), 64);
+    assert_eq!(&b[..8], b"SRSIGNAL");
+    assert_eq!(b[8..12], 1u32.to_le_bytes());
+    let word = |o: usize| u64::from_ne_bytes(b[o..o + 8].try_into().unwrap());
+    (word(16), word(24))
+}
+
+/// Overwrites the `ended` counter, as a writer that died inside its write
+/// window leaves it (one behind `begun`).
+#[cfg(unix)]
+fn set_ended(db: &Path, ended: u64) {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(strongroom::signal_path(db))
+        .unwrap();
+    f.write_all_at(&ended.to_ne_bytes(), 24).unwrap();
+}
+
+/// Every write moves the signal; between writes it is quiescent.
+#[cfg(unix)]
+#[test]
+fn every_write_moves_the_change_signal() {
+    let f = fixture();
+    let (b0, e0) = signal_counters(&f.path);
+    assert_eq!(b0, e0);
+    let key = new_key(&f.ks).key_id;
+    let (b1, e1) = signal_counters(&f.path);
+    assert_eq!(b1, e1);
+    assert!(b1 > b0, "CreateKey committed without moving the signal");
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+    other_handle(&f.path).disable_key(&key).unwrap();
+    let (b2, e2) = signal_counters(&f.path);
+    assert_eq!(b2, e2);
+    assert!(b2 > b1);
+    expect_err(try_encrypt(&f.ks, &key, b"x"), ErrorKind::DisabledException);
+}
+
+/// A writer that died between its commit and the end of its window (the
+/// counters left unequal) hides nothing: handles read `data_version` while
+/// the counters differ, and the next call repairs the file.
+#[cfg(unix)]
+#[test]
+fn a_writer_that_died_in_its_window_hides_no_change() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+    let other = other_handle(&f.path);
+    other.disable_key(&key).unwrap();
+    let (begun, ended) = signal_counters(&f.path);
+    assert_eq!(begun, ended);
+    // The state a `kill -9` after the commit and before `ended` leaves.
+    set_ended(&f.path, ended - 1);
+    expect_err(try_encrypt(&f.ks, &key, b"x"), ErrorKind::DisabledException);
+    // Repaired by that call (no writer was in a window).
+    let (b, e) = signal_counters(&f.path);
+    assert_eq!(b, e);
+    assert_eq!(b, begun);
+    // And the signal works again.
+    other.enable_key(&key).unwrap();
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+    other.disable_key(&key).unwrap();
+    expect_err(try_encrypt(&f.ks, &key, b"x"), ErrorKind::DisabledException);
+}
+
+/// A signal file deleted while no handle is open is created again by the
+/// next open; an invalid one (not a signal file) is bypassed by `open`
+/// (every call reads `data_version`, still seeing other handles' changes)
+/// and replaced by `Keystore::create`.
+#[cfg(unix)]
+#[test]
+fn a_missing_or_invalid_signal_file_is_recreated_or_bypassed() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let sig = strongroom::signal_path(&f.path);
+    drop(f.ks);
+    std::fs::remove_file(&sig).unwrap();
+    let a = other_handle(&f.path);
+    assert_eq!(std::fs::metadata(&sig).unwrap().len(), 64);
+    try_encrypt(&a, &key, b"x").unwrap();
+    other_handle(&f.path).disable_key(&key).unwrap();
+    expect_err(try_encrypt(&a, &key, b"x"), ErrorKind::DisabledException);
+    drop(a);
+
+    // Not a signal file: opened without it, and still fresh.
+    std::fs::write(&sig, b"not a signal file").unwrap();
+    let a = other_handle(&f.path);
+    expect_err(try_encrypt(&a, &key, b"x"), ErrorKind::DisabledException);
+    other_handle(&f.path).enable_key(&key).unwrap();
+    try_encrypt(&a, &key, b"x").unwrap();
+    other_handle(&f.path).disable_key(&key).unwrap();
+    expect_err(try_encrypt(&a, &key, b"x"), ErrorKind::DisabledException);
+    assert_eq!(std::fs::read(&sig).unwrap(), b"not a signal file");
+    drop(a);
+
+    // `create` at a path whose old keystore is gone replaces an invalid file.
+    for ext in ["", "-wal", "-shm"] {
+        let mut p = f.path.as_os_str().to_owned();
+        p.push(ext);
+        let _ = std::fs::remove_file(p);
+    }
+    let ks = Keystore::create(
+        &f.path,
+        root_source(&ROOT),
+        strongroom::CreateOptions::default(),
+    )
+    .unwrap();
+    let (b, e) = signal_counters(&f.path);
+    assert_eq!(b, e);
+    let key = new_key(&ks).key_id;
+    try_encrypt(&ks, &key, b"x").unwrap();
+    other_handle(&f.path).disable_key(&key).unwrap();
+    expect_err(try_encrypt(&ks, &key, b"x"), ErrorKind::DisabledException);
+}
+
+/// A signal file deleted while a handle has it mapped, and created again by
+/// a handle opened afterwards: the two no longer share a signal; the older
+/// handle sees the newer one's writes at its next periodic check of
+/// `data_version` (`SIGNAL_RECHECK`) and reads it on every call from then on.
+#[cfg(unix)]
+#[test]
+fn a_signal_file_replaced_under_an_open_handle_is_noticed() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+    std::fs::remove_file(strongroom::signal_path(&f.path)).unwrap();
+    let newer = other_handle(&f.path);
+    newer.disable_key(&key).unwrap();
+    // Past the bound (a sleep, not a timing assertion: the check is due
+    // once SIGNAL_RECHECK has passed since the last one).
+    std::thread::sleep(strongroom::SIGNAL_RECHECK * 2);
+    expect_err(try_encrypt(&f.ks, &key, b"x"), ErrorKind::DisabledException);
+    newer.enable_key(&key).unwrap();
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+}
+
+/// A write by another program (here SQLite directly, which does not move
+/// the signal) is seen at the next periodic check of `data_version`: the
+/// authentic rows of a disabled key and the matching keystore digest, put
+/// back after the key was enabled.
+#[cfg(unix)]
+#[test]
+fn a_write_that_does_not_move_the_signal_is_seen_at_the_periodic_check() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    f.ks.disable_key(&key).unwrap();
+    let conn = rusqlite::Connection::open(&f.path).unwrap();
+    let row = |table: &str, id: &str| -> (Vec<u8>, Vec<u8>) {
+        conn.query_row(
+            &format!("SELECT body, tag FROM {table} WHERE id = ?1"),
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+    };
+    let disabled = row("keys", &key);
+    let digest = row("meta", "digest");
+    f.ks.enable_key(&key).unwrap();
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+    let before = signal_counters(&f.path);
+    for (table, id, (body, tag)) in [
+        ("keys", key.as_str(), &disabled),
+        ("meta", "digest", &digest),
+    ] {
+        conn.execute(
+            &format!("UPDATE {table} SET body = ?1, tag = ?2 WHERE id = ?3"),
+            rusqlite::params![body, tag, id],
+        )
+        .unwrap();
+    }
+    assert_eq!(signal_counters(&f.path), before, "SQLite moved the signal");
+    std::thread::sleep(strongroom::SIGNAL_RECHECK * 2);
+    expect_err(try_encrypt(&f.ks, &key, b"x"), ErrorKind::DisabledException);
+}
+
+/// A keystore opened through a symbolic link uses the signal file (and the
+/// audit log) beside the real file, so handles naming the keystore
+/// differently share them.
+#[cfg(unix)]
+#[test]
+fn a_keystore_opened_through_a_symlink_shares_the_signal_file() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let link = f.dir.path().join("link.db");
+    std::os::unix::fs::symlink(&f.path, &link).unwrap();
+    let linked = other_handle(&link);
+    try_encrypt(&linked, &key, b"x").unwrap();
+    assert!(!strongroom::signal_path(&link).exists());
+    assert_eq!(linked.audit_log_path(), f.ks.audit_log_path());
+    let before = signal_counters(&f.path);
+    f.ks.disable_key(&key).unwrap();
+    assert!(signal_counters(&f.path).0 > before.0);
+    expect_err(
+        try_encrypt(&linked, &key, b"x"),
+        ErrorKind::DisabledException,
+    );
+    linked.enable_key(&key).unwrap();
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+    assert_eq!(f.ks.verify_audit_log().unwrap().fault, None);
 }

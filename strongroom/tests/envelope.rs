@@ -346,6 +346,62 @@ fn unsigned_only_refuses_signed_suites_before_writing() {
 }
 
 #[test]
+fn unsigned_only_file_refuses_signed_suites_before_unwrapping() {
+    let f = fixture();
+    let k = new_key(&f.ks);
+    let decrypts = || {
+        let filter = strongroom::AuditFilter {
+            event_name: Some("Decrypt".into()),
+            ..Default::default()
+        };
+        f.ks.audit_events(&filter).unwrap().len()
+    };
+    let (m, o) = (f.dir.path().join("m.sr"), f.dir.path().join("m.out"));
+    // Signed: refused once the header is read, no Decrypt call made, no output.
+    std::fs::write(
+        &m,
+        encrypt(&f.ks, &[&k.key_id], &data(20_000), &opts(SIGNED, 128)),
+    )
+    .unwrap();
+    let before = decrypts();
+    let e =
+        f.ks.decrypt_file_unsigned_only(&m, &o, &DecryptOptions::default())
+            .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException);
+    assert_eq!(
+        decrypts(),
+        before,
+        "a data key was unwrapped for a refused message"
+    );
+    assert!(!o.exists());
+    // Unsigned: the file appears, whole.
+    let pt = data(20_000);
+    std::fs::write(&m, encrypt(&f.ks, &[&k.key_id], &pt, &opts(UNSIGNED, 128))).unwrap();
+    f.ks.decrypt_file_unsigned_only(&m, &o, &DecryptOptions::default())
+        .unwrap();
+    assert_eq!(std::fs::read(&o).unwrap(), pt);
+    // Unsigned and truncated: authenticated frames are not enough, the old
+    // output stays and no temporary file is left beside it.
+    let mut msg = encrypt(&f.ks, &[&k.key_id], &data(20_000), &opts(UNSIGNED, 128));
+    msg.truncate(msg.len() - 10);
+    std::fs::write(&m, &msg).unwrap();
+    f.ks.decrypt_file_unsigned_only(&m, &o, &DecryptOptions::default())
+        .unwrap_err();
+    assert_eq!(std::fs::read(&o).unwrap(), pt);
+    let leftovers = std::fs::read_dir(f.dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".partial")
+        })
+        .count();
+    assert_eq!(leftovers, 0);
+}
+
+#[test]
 fn signed_stream_releases_nothing_when_the_signature_fails() {
     let f = fixture();
     let k = new_key(&f.ks);

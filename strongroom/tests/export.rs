@@ -155,6 +155,29 @@ fn passphrase_keystores_carry_their_kdf_parameters() {
     assert_eq!(decrypt(&back, &blob).unwrap(), b"pp");
 }
 
+#[test]
+fn empty_passphrases_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = || RootKeySource::Passphrase(Secret::from_slice(b""));
+    let path = dir.path().join("e.db");
+    let err = Keystore::create(&path, empty(), CreateOptions::default()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ValidationException);
+    assert!(
+        !path.exists(),
+        "a keystore was created under an empty passphrase"
+    );
+
+    let pass = || RootKeySource::Passphrase(Secret::from_slice(b"correct horse battery staple"));
+    let good = dir.path().join("p.db");
+    let ks = Keystore::create(&good, pass(), CreateOptions::default()).unwrap();
+    let bytes = ks.export_sealed().unwrap();
+    drop(ks);
+    let err = Keystore::open(&good, empty()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ValidationException);
+    let err = Keystore::import_sealed(dir.path().join("q.db"), &bytes, empty()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ValidationException);
+}
+
 /// A keystore with a granted key (Encrypt/Decrypt for `APP`), a tagged key
 /// with rotation enabled and a key pending deletion. Returns the fixture,
 /// the granted key and its grant token.

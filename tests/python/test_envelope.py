@@ -77,6 +77,22 @@ def test_unsigned_suite_and_unsigned_only(ks: strongroom.Keystore, key: strongro
     assert out.getvalue() == b""
 
 
+def test_decrypt_file_unsigned_only(ks: strongroom.Keystore, key: strongroom.KeyMetadata, tmp_path: Path) -> None:
+    data = os.urandom(20_000)
+    src, dst = tmp_path / "m.sr", tmp_path / "m.out"
+    src.write_bytes(encrypt_bytes(ks, data, [key.key_id], algorithm_suite=UNSIGNED, frame_length=512))
+    s = ks.decrypt_file(src, dst, unsigned_only=True)
+    assert dst.read_bytes() == data and s.algorithm_suite_id == UNSIGNED
+    # Signed: refused before any data key is unwrapped (no Decrypt event), nothing written.
+    dst.unlink()
+    src.write_bytes(encrypt_bytes(ks, data, [key.key_id]))
+    decrypts = len(ks.audit_events(event_name="Decrypt"))
+    with pytest.raises(strongroom.ValidationException, match="signed"):
+        ks.decrypt_file(src, dst, unsigned_only=True)
+    assert not dst.exists()
+    assert len(ks.audit_events(event_name="Decrypt")) == decrypts
+
+
 def test_read_header_without_keys(ks: strongroom.Keystore, key: strongroom.KeyMetadata, tmp_path: Path) -> None:
     other = ks.create_key()
     msg = encrypt_bytes(ks, os.urandom(5000), [key.key_id, other.key_id], encryption_context={"a": "b"}, frame_length=1024)

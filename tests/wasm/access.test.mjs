@@ -1,7 +1,8 @@
 // Access control of the strongroom npm package under Node's test runner:
 // principals (asPrincipal), key policies, grants and grant tokens (on
 // calls and on Keyring.kms), the audit log and its verification, and the
-// sealed export keeping policies and grants. Success and error paths.
+// sealed export keeping policies and grants, dry runs (dryRun). Success
+// and error paths.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { webcrypto } from 'node:crypto';
@@ -244,6 +245,70 @@ test('Keyring.kms acts for its handle and passes grant tokens', () => {
   throwsCode(() => Keyring.kmsDiscovery(bob, { grantTokens: 'x' }), 'ValidationException');
   const audited = ks.auditEvents().filter((e) => e.userIdentity.arn === BOB).map((e) => e.eventName);
   assert.ok(audited.includes('Decrypt') && audited.includes('GenerateDataKey'), audited.join());
+});
+
+test('dryRun: DryRun operations run every check, change nothing and throw DryRunOperationException', () => {
+  const { ks, key } = fresh();
+  const dry = ks.dryRun();
+  assert.equal(dry.isDryRun, true);
+  assert.equal(ks.isDryRun, false);
+  assert.equal(dry.principal, ROOT);
+  const blob = ks.encrypt({ keyId: key, plaintext: bytes('hi') }).ciphertextBlob;
+  const wouldSucceed = [
+    () => dry.encrypt({ keyId: key, plaintext: bytes('hi') }),
+    () => dry.decrypt({ ciphertextBlob: blob }),
+    () => dry.reEncrypt({ ciphertextBlob: blob, destinationKeyId: key }),
+    () => dry.generateDataKey({ keyId: key, keySpec: 'AES_256' }),
+    () => dry.generateDataKeyWithoutPlaintext({ keyId: key, numberOfBytes: 16 }),
+  ];
+  for (const f of wouldSucceed) throwsCode(f, 'DryRunOperationException');
+  // The checks still run: the real call's error wins.
+  throwsCode(() => dry.encrypt({ keyId: 'alias/none', plaintext: bytes('x') }), 'NotFoundException');
+  throwsCode(() => dry.encrypt({ keyId: key }), 'ValidationException');
+  throwsCode(() => dry.asPrincipal(BOB).encrypt({ keyId: key, plaintext: bytes('x') }), 'AccessDeniedException');
+  assert.equal(dry.asPrincipal(BOB).isDryRun, true);
+  // Signing, MAC and key agreement keys.
+  const sig = ks.createKey({ keySpec: 'ECC_NIST_P256', keyUsage: 'SIGN_VERIFY' }).keyMetadata.keyId;
+  const signature = ks.sign({ keyId: sig, message: bytes('m'), signingAlgorithm: 'ECDSA_SHA_256' }).signature;
+  throwsCode(() => dry.sign({ keyId: sig, message: bytes('m'), signingAlgorithm: 'ECDSA_SHA_256' }), 'DryRunOperationException');
+  throwsCode(() => dry.verify({ keyId: sig, message: bytes('m'), signature, signingAlgorithm: 'ECDSA_SHA_256' }), 'DryRunOperationException');
+  throwsCode(() => dry.generateDataKeyPair({ keyId: key, keyPairSpec: 'ECC_NIST_P256' }), 'DryRunOperationException');
+  throwsCode(() => dry.generateDataKeyPairWithoutPlaintext({ keyId: key, keyPairSpec: 'ECC_NIST_P256' }), 'DryRunOperationException');
+  const mac = ks.createKey({ keySpec: 'HMAC_256', keyUsage: 'GENERATE_VERIFY_MAC' }).keyMetadata.keyId;
+  const tag = ks.generateMac({ keyId: mac, message: bytes('m'), macAlgorithm: 'HMAC_SHA_256' }).mac;
+  throwsCode(() => dry.generateMac({ keyId: mac, message: bytes('m'), macAlgorithm: 'HMAC_SHA_256' }), 'DryRunOperationException');
+  throwsCode(() => dry.verifyMac({ keyId: mac, message: bytes('m'), mac: tag, macAlgorithm: 'HMAC_SHA_256' }), 'DryRunOperationException');
+  const agree = ks.createKey({ keySpec: 'ECC_NIST_P256', keyUsage: 'KEY_AGREEMENT' }).keyMetadata.keyId;
+  const peer = ks.getPublicKey({ keyId: agree }).publicKey;
+  throwsCode(() => dry.deriveSharedSecret({ keyId: agree, keyAgreementAlgorithm: 'ECDH', publicKey: peer }), 'DryRunOperationException');
+  // Operations without DryRun in KMS refuse a dry-run handle without running.
+  throwsCode(() => dry.createKey(), 'ValidationException');
+  throwsCode(() => dry.describeKey({ keyId: key }), 'ValidationException');
+  throwsCode(() => dry.disableKey({ keyId: key }), 'ValidationException');
+  assert.equal(ks.listKeys().keys.length, 4);
+  assert.equal(ks.describeKey({ keyId: key }).keyMetadata.enabled, true);
+  // Grant writes are checked, then not made.
+  throwsCode(() => dry.createGrant({ keyId: key, granteePrincipal: BOB, operations: ['Encrypt'] }), 'DryRunOperationException');
+  throwsCode(() => dry.createGrant({ keyId: key, granteePrincipal: BOB, operations: ['Nothing'] }), 'ValidationException');
+  assert.equal(ks.listGrants({ keyId: key }).grants.length, 0);
+  const g = ks.createGrant({ keyId: key, granteePrincipal: BOB, retiringPrincipal: CAROL, operations: ['Encrypt'] });
+  throwsCode(() => dry.revokeGrant({ keyId: key, grantId: g.grantId }), 'DryRunOperationException');
+  throwsCode(() => dry.asPrincipal(CAROL).retireGrant({ grantToken: g.grantToken }), 'DryRunOperationException');
+  throwsCode(() => dry.asPrincipal(BOB).retireGrant({ grantToken: g.grantToken }), 'AccessDeniedException');
+  assert.equal(ks.listGrants({ keyId: key }).grants.length, 1);
+  ks.asPrincipal(BOB).encrypt({ keyId: key, plaintext: bytes('x') });
+  throwsCode(() => dry.revokeGrant({ keyId: key, grantId: '0'.repeat(64) }), 'NotFoundException');
+  // KMS keyrings over a dry-run handle make dry-run calls.
+  throwsCode(() => encryptMessage(Keyring.kms(dry, { keyIds: [key] }), bytes('m')), 'DryRunOperationException');
+  // Each dry run is audited; one that would have succeeded with DryRunOperationException.
+  const events = ks.auditEvents();
+  const dryEncrypt = events.find((e) => e.eventName === 'Encrypt' && e.errorCode === 'DryRunOperationException');
+  assert.ok(dryEncrypt, 'the dry-run Encrypt is audited');
+  assert.equal(dryEncrypt.resources[0].ARN, key);
+  assert.ok(events.some((e) => e.eventName === 'CreateKey' && e.errorCode === 'ValidationException'));
+  assert.equal(ks.verifyAuditLog().intact, true);
+  dry.free();
+  assert.equal(ks.isDryRun, false);
 });
 
 test('auditEvents: one CloudTrail-shaped record per call, allowed, denied or failed', () => {

@@ -96,6 +96,8 @@ export function accessControl(ks: Keystore): void {
   const admin: string = ks.adminPrincipal;
   const bob: Keystore = ks.asPrincipal("arn:aws:iam::444455556666:user/bob");
   const who: string = bob.principal;
+  const dry: Keystore = bob.dryRun();
+  const isDry: boolean = dry.isDryRun;
   const keyId = ks.createKey().keyMetadata.keyId;
   ks.putKeyPolicy({ keyId, policy: "{}", bypassPolicyLockoutSafetyCheck: true });
   const doc: GetKeyPolicyResponse = ks.getKeyPolicy({ keyId, policyName: "default" });
@@ -122,7 +124,7 @@ export function accessControl(ks: Keystore): void {
   const check: AuditVerification = ks.verifyAuditLog(events);
   const fromLines: boolean = ks.verifyAuditLog(events.map((e) => JSON.stringify(e))).intact;
   const count: number = ks.verifyAuditLog().count;
-  void [doc, names, entry, created, retirable, failed, check, fromLines, count];
+  void [doc, names, entry, created, retirable, failed, check, fromLines, count, isDry];
 }
 
 // @ts-expect-error not a grant operation

@@ -641,9 +641,10 @@ pub unsafe extern "C" fn sr_envelope_decrypt_file(
 
 /// As `sr_envelope_decrypt_file()`, with the options of
 /// `sr_envelope_decrypt_with_options()`. With `unsigned_only`, a message of
-/// a signed suite is refused (`SR_VALIDATION`) after reading its header,
-/// before any key is unwrapped; the output is still staged and renamed only
-/// once the whole message is authenticated.
+/// a signed suite is refused (`SR_VALIDATION`) once its header is read,
+/// before any key is unwrapped (the input is opened and read once); the
+/// output is still staged and renamed only once the whole message is
+/// authenticated.
 ///
 /// Errors: as `sr_envelope_decrypt_with_options()`; `SR_KMS_INTERNAL` when a
 /// file cannot be opened, written or renamed.
@@ -674,21 +675,10 @@ pub unsafe extern "C" fn sr_envelope_decrypt_file_with_options(
             path_from(out_path, "out_path")?,
         );
         if unsigned_only {
-            let mut f = std::fs::File::open(&in_path).map_err(|e| {
-                Failure::new(
-                    sr_result::SR_KMS_INTERNAL,
-                    format!("cannot open {}: {e}", in_path.display()),
-                )
-            })?;
-            let header = env::read_header(&mut f, options.max_header_length)?;
-            if header.suite.is_signing() {
-                return Err(Failure::validation(format!(
-                    "the message uses the signed suite {} and unsigned_only is set",
-                    header.suite.name()
-                )));
-            }
+            env::decrypt_file_unsigned_only(&keyring, &in_path, &out_path, &options)?;
+        } else {
+            env::decrypt_file(&keyring, &in_path, &out_path, &options)?;
         }
-        env::decrypt_file(&keyring, &in_path, &out_path, &options)?;
         Ok(())
     })
 }

@@ -1497,11 +1497,13 @@ impl Keystore {
     /// `path_out` only once the whole message (and its signature) is
     /// authenticated; on any failure `path_out` is neither created nor
     /// changed. The GIL is released for the whole call. Options as for
-    /// `decrypt_stream` (without `unsigned_only`).
+    /// `decrypt_stream`; with `unsigned_only`, a message of a signed suite is
+    /// refused (ValidationException) once its header is read, before any
+    /// data key is unwrapped.
     ///
     /// Raises the errors of `decrypt_stream`, and KMSInternalException if a
     /// file cannot be read or written.
-    #[pyo3(signature = (path_in, path_out, *, key_ids=None, required_encryption_context=None, commitment_policy=None, max_encrypted_data_keys=None, grant_tokens=None))]
+    #[pyo3(signature = (path_in, path_out, *, key_ids=None, required_encryption_context=None, commitment_policy=None, max_encrypted_data_keys=None, unsigned_only=false, grant_tokens=None))]
     #[allow(clippy::too_many_arguments)]
     fn decrypt_file(
         &self,
@@ -1512,6 +1514,7 @@ impl Keystore {
         required_encryption_context: Option<&Bound<'_, PyAny>>,
         commitment_policy: Option<String>,
         max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
+        unsigned_only: bool,
         grant_tokens: Option<Vec<String>>,
     ) -> PyResult<EnvelopeSummary> {
         let options = decrypt_options(
@@ -1521,7 +1524,13 @@ impl Keystore {
         )?;
         let keyring = decrypt_keyring(&self.handle()?, key_ids, grant_tokens)?;
         let r = py
-            .detach(move || envelope::decrypt_file(&keyring, &path_in, &path_out, &options))
+            .detach(move || {
+                if unsigned_only {
+                    envelope::decrypt_file_unsigned_only(&keyring, &path_in, &path_out, &options)
+                } else {
+                    envelope::decrypt_file(&keyring, &path_in, &path_out, &options)
+                }
+            })
             .map_err(kms)?;
         EnvelopeSummary::new(py, &r)
     }

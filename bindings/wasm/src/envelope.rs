@@ -64,8 +64,9 @@ pub const KMS_PROVIDER_ID: &str = "aws-kms";
 #[derive(Debug)]
 struct KmsKeyring {
     store: Rc<RefCell<MemKeystore>>,
-    /// The principal of the keystore handle the keyring was made over.
-    principal: Option<Rc<str>>,
+    /// How the keystore handle the keyring was made over calls it
+    /// (principal, dry run).
+    acting: crate::Acting,
     /// Empty for a discovery keyring.
     key_ids: Vec<String>,
     /// Grant tokens passed on every KMS call.
@@ -74,7 +75,7 @@ struct KmsKeyring {
 
 impl KmsKeyring {
     fn store(&self) -> Result<RefMut<'_, MemKeystore>> {
-        crate::acting(&self.store, self.principal.as_deref())
+        crate::acting(&self.store, &self.acting)
     }
 
     fn edk(key_arn: String, blob: Vec<u8>) -> EncryptedDataKey {
@@ -451,12 +452,12 @@ impl Keyring {
         key_ids: Vec<String>,
         grant_tokens: Vec<String>,
     ) -> Result<Keyring> {
-        let (store, principal) = keystore.shared();
-        crate::acting(&store, None)?.check_grant_tokens(&grant_tokens)?;
+        let (store, acting) = keystore.shared();
+        crate::acting(&store, &crate::Acting::default())?.check_grant_tokens(&grant_tokens)?;
         Ok(Keyring {
             inner: Shared(Rc::new(KmsKeyring {
                 store,
-                principal,
+                acting,
                 key_ids,
                 grant_tokens,
             })),

@@ -105,8 +105,18 @@ pub struct Keystore {
     /// Shared with the handles of `asPrincipal` and the KMS keyrings made
     /// over this keystore (`Keyring.kms`).
     inner: Rc<RefCell<MemKeystore>>,
-    /// The principal this handle acts for; the administrator when `None`.
+    /// How this handle calls the keystore.
+    acting: Acting,
+}
+
+/// How a handle calls the shared keystore: for which principal, and
+/// whether as a dry run.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Acting {
+    /// The principal; the administrator when `None`.
     principal: Option<Rc<str>>,
+    /// Whether every call is a dry run (`dryRun()`).
+    dry_run: bool,
 }
 
 /// The error of a keystore used while another call holds it (a getter of
@@ -119,19 +129,20 @@ impl Keystore {
     fn new(inner: MemKeystore) -> Keystore {
         Keystore {
             inner: Rc::new(RefCell::new(inner)),
-            principal: None,
+            acting: Acting::default(),
         }
     }
 
-    /// The keystore, acting for this handle's principal.
+    /// The keystore, acting for this handle's principal, as a dry run if
+    /// this handle is one.
     fn ks(&self) -> strongroom_core::Result<RefMut<'_, MemKeystore>> {
-        acting(&self.inner, self.principal.as_deref())
+        acting(&self.inner, &self.acting)
     }
 
-    /// The keystore and the principal of this handle, for the KMS keyrings
+    /// The keystore and how this handle calls it, for the KMS keyrings
     /// made over it.
-    pub(crate) fn shared(&self) -> (Rc<RefCell<MemKeystore>>, Option<Rc<str>>) {
-        (Rc::clone(&self.inner), self.principal.clone())
+    pub(crate) fn shared(&self) -> (Rc<RefCell<MemKeystore>>, Acting) {
+        (Rc::clone(&self.inner), self.acting.clone())
     }
 
     fn info(&self, f: impl FnOnce(&MemKeystore) -> &str) -> JsResult<String> {
@@ -140,15 +151,17 @@ impl Keystore {
     }
 }
 
-/// The shared keystore borrowed for one call, acting for `principal` (the
-/// administrator when `None`): every handle sets its principal before its
-/// call, so handles sharing a keystore never act for one another.
+/// The shared keystore borrowed for one call, acting for the principal of
+/// `how` (the administrator when `None`) and as a dry run or not: every
+/// handle sets both before its call, so handles sharing a keystore never
+/// act for one another.
 pub(crate) fn acting<'a>(
     inner: &'a RefCell<MemKeystore>,
-    principal: Option<&str>,
+    how: &Acting,
 ) -> strongroom_core::Result<RefMut<'a, MemKeystore>> {
     let mut ks = inner.try_borrow_mut().map_err(|_| busy())?;
-    ks.act_as(principal);
+    ks.act_as(how.principal.as_deref());
+    ks.set_dry_run(how.dry_run);
     Ok(ks)
 }
 
@@ -220,7 +233,8 @@ impl Keystore {
     /// as `arn:aws:iam::111122223333:user/app`): every call through the
     /// returned handle is authorized by the key policies and grants for, and
     /// audited as, that principal. The handles share keys, grants and the
-    /// audit log; free each one separately.
+    /// audit log; free each one separately. A dry-run handle gives a
+    /// dry-run handle.
     #[wasm_bindgen(js_name = asPrincipal)]
     pub fn as_principal(&self, principal: &str) -> JsResult<Keystore> {
         if principal.is_empty() {
@@ -228,15 +242,46 @@ impl Keystore {
         }
         Ok(Keystore {
             inner: Rc::clone(&self.inner),
-            principal: Some(Rc::from(principal)),
+            acting: Acting {
+                principal: Some(Rc::from(principal)),
+                dry_run: self.acting.dry_run,
+            },
         })
+    }
+
+    /// The same keystore with KMS's `DryRun` set on every call (as the
+    /// native `Keystore::dry_run()`): the operations that take `DryRun` in
+    /// KMS (`encrypt`, `decrypt`, `reEncrypt`, `generateDataKey*`,
+    /// `generateDataKeyPair*`, `sign`, `verify`, `generateMac`,
+    /// `verifyMac`, `deriveSharedSecret`, `createGrant`, `retireGrant`,
+    /// `revokeGrant`) run every check — key, key state, key policy and
+    /// grants, grant tokens, parameters — change nothing, and throw
+    /// `DryRunOperationException` when they would have succeeded (or the
+    /// error the real call would have thrown). Every other operation throws
+    /// `ValidationException` without running. Each call is audited. Keeps
+    /// the principal; KMS keyrings made over the handle make dry-run calls.
+    #[wasm_bindgen(js_name = dryRun)]
+    pub fn dry_run(&self) -> Keystore {
+        Keystore {
+            inner: Rc::clone(&self.inner),
+            acting: Acting {
+                principal: self.acting.principal.clone(),
+                dry_run: true,
+            },
+        }
+    }
+
+    /// Whether this handle came from `dryRun()`.
+    #[wasm_bindgen(getter, js_name = isDryRun)]
+    pub fn is_dry_run(&self) -> bool {
+        self.acting.dry_run
     }
 
     /// The principal this handle acts for (the administrator unless made by
     /// `asPrincipal`).
     #[wasm_bindgen(getter)]
     pub fn principal(&self) -> JsResult<String> {
-        match &self.principal {
+        match &self.acting.principal {
             Some(p) => Ok(p.to_string()),
             None => self.info(MemKeystore::admin_principal),
         }

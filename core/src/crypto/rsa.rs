@@ -86,6 +86,10 @@ pub const fn rsa_oaep_max_plaintext_len(size: RsaKeySize, hash: OaepHash) -> usi
     size.bytes() - 2 * hash.output_len() - 2
 }
 
+#[cfg_attr(
+    not(any(feature = "rsa", feature = "backend-aws-lc")),
+    allow(dead_code)
+)]
 pub(crate) fn check_digest(hash: DigestAlgorithm, digest: &[u8]) -> Result<()> {
     if digest.len() == hash.output_len() {
         Ok(())
@@ -94,6 +98,23 @@ pub(crate) fn check_digest(hash: DigestAlgorithm, digest: &[u8]) -> Result<()> {
             "the digest length must equal the signing algorithm's hash length",
         ))
     }
+}
+
+/// True when this build has RSA: with `backend-aws-lc`, or with the cargo
+/// feature `rsa` (on by default) for RustCrypto. The KMS operations refuse
+/// the RSA key specs of a build without it with
+/// `UnsupportedOperationException` ([`crate::asym::check_spec_available`]).
+pub const fn is_available() -> bool {
+    cfg!(any(feature = "backend-aws-lc", feature = "rsa"))
+}
+
+/// The error for RSA in a build without it (see [`is_available`]).
+pub fn unavailable() -> Error {
+    Error::new(
+        crate::error::ErrorKind::UnsupportedOperationException,
+        "RSA key specs (RSA_2048, RSA_3072, RSA_4096) are not available in this build \
+         (cargo feature rsa of strongroom-core)",
+    )
 }
 
 pub use super::active::rsa::*;

@@ -26,6 +26,10 @@ pub enum RsaWrapPadding {
 }
 
 /// The smallest RSA modulus accepted, in bits.
+#[cfg_attr(
+    not(any(feature = "rsa", feature = "backend-aws-lc")),
+    allow(dead_code)
+)]
 pub(crate) const MIN_BITS: u32 = 2048;
 
 pub use super::active::rsa_wrap::*;

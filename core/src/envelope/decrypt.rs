@@ -68,6 +68,8 @@ pub struct Decryptor<'k> {
     next_seq: u32,
     hasher: Option<Sha384Stream>,
     public_key: Option<String>,
+    /// Set by [`Decryptor::refuse_signed_suites`].
+    unsigned_only: bool,
 }
 
 impl fmt::Debug for Decryptor<'_> {
@@ -98,7 +100,19 @@ impl<'k> Decryptor<'k> {
             next_seq: 1,
             hasher: None,
             public_key: None,
+            unsigned_only: false,
         }
+    }
+
+    /// Makes the decryptor refuse a message of a signed suite (`0x0578`,
+    /// `0x0378`) with `ValidationException` as soon as its header is parsed,
+    /// before the keyring is asked to unwrap any data key: the AWS Encryption
+    /// SDK's "streaming unsigned-only" mode, for callers that release each
+    /// frame once authenticated and so cannot wait for a signature.
+    #[must_use]
+    pub fn refuse_signed_suites(mut self) -> Self {
+        self.unsigned_only = true;
+        self
     }
 
     #[cfg(test)]
@@ -239,6 +253,14 @@ impl<'k> Decryptor<'k> {
         let (header, body_len) =
             MessageHeader::parse_body(buf, self.options.max_encrypted_data_keys)?;
         self.options.commitment_policy.check_decrypt(header.suite)?;
+        if self.unsigned_only && header.suite.is_signing() {
+            return Err(Error::validation(alloc::format!(
+                "the message uses the signed algorithm suite {} and only unsigned suites are accepted \
+                 (plaintext is released frame by frame, before a signature could be checked)",
+                header.suite.name()
+            ))
+            .into());
+        }
         let auth = header.parse_auth(&buf[body_len..])?;
         let total = body_len + header.auth_len();
         if total > self.options.max_header_length {

@@ -477,3 +477,35 @@ fn suites_and_policies_parse_from_their_esdk_names() {
         assert!(e.message().contains("REQUIRE_ENCRYPT_REQUIRE_DECRYPT"));
     }
 }
+
+#[test]
+fn refuse_signed_suites_stops_before_the_keyring() {
+    // A signed message; the decryptor holds a keyring with the wrong key, so
+    // reaching the keyring would end in InvalidCiphertextException: the
+    // ValidationException shows the refusal came first.
+    let signed = encrypt(
+        &keyring(),
+        &ctx(),
+        b"data",
+        &EncryptOptions::default(),
+        &mut rng(),
+    )
+    .unwrap();
+    let wrong = RawAesKeyring::new("ns", "key", &[8u8; 32]).unwrap();
+    let mut r = rng();
+    let mut d = Decryptor::new(&wrong, DecryptOptions::default(), &mut r).refuse_signed_suites();
+    let mut out = Vec::new();
+    let e = d.update(&signed, &mut out).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException);
+    assert!(e.message().contains("signed algorithm suite"), "{e}");
+    assert!(out.is_empty());
+    // An unsigned message goes through with the right keyring.
+    let k = keyring();
+    let msg = encrypt(&k, &ctx(), b"data", &unsigned(), &mut rng()).unwrap();
+    let mut r = rng();
+    let mut d = Decryptor::new(&k, DecryptOptions::default(), &mut r).refuse_signed_suites();
+    let mut out = Vec::new();
+    assert_eq!(d.update(&msg, &mut out).unwrap(), Released::Authenticated);
+    d.finish().unwrap();
+    assert_eq!(out, b"data");
+}

@@ -16,19 +16,29 @@ pub const LOCKOUT_MESSAGE: &str =
 ///
 /// Pretty-printed JSON, as `GetKeyPolicy` returns it. It always parses.
 pub fn default_key_policy(admin_principal: &str) -> String {
-    let doc = serde_json::json!({
-        "Version": "2012-10-17",
-        "Id": "key-default-1",
-        "Statement": [{
-            "Sid": "Enable IAM User Permissions",
-            "Effect": "Allow",
-            "Principal": {"AWS": admin_principal},
-            "Action": "kms:*",
-            "Resource": "*"
-        }]
-    });
-    // Serializing a `Value` only fails for non-string map keys, which `json!` cannot build.
-    serde_json::to_string_pretty(&doc).unwrap_or_default()
+    // The bytes `serde_json::to_string_pretty` gives for the document (keys
+    // sorted, two-space indent; checked by the test below), written from a
+    // template: the pretty printer and a JSON value tree would be compiled
+    // for this one document.
+    let mut principal = String::new();
+    crate::audit::write_string(admin_principal, &mut principal);
+    alloc::format!(
+        r#"{{
+  "Id": "key-default-1",
+  "Statement": [
+    {{
+      "Action": "kms:*",
+      "Effect": "Allow",
+      "Principal": {{
+        "AWS": {principal}
+      }},
+      "Resource": "*",
+      "Sid": "Enable IAM User Permissions"
+    }}
+  ],
+  "Version": "2012-10-17"
+}}"#
+    )
 }
 
 /// The policy lockout safety check of `CreateKey` and `PutKeyPolicy`: refuses
@@ -47,5 +57,36 @@ pub fn lockout_check(policy: &Policy, caller_principal: &str, key_arn: &str) -> 
     match evaluate(policy, &request) {
         Decision::Allow => Ok(()),
         Decision::ExplicitDeny | Decision::ImplicitDeny => Err(malformed(LOCKOUT_MESSAGE)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_key_policy;
+
+    /// The template gives exactly what `serde_json` pretty-prints for the
+    /// document, also for principals that need escaping.
+    #[test]
+    fn default_policy_is_serde_jsons_pretty_printing() {
+        for admin in [
+            "arn:aws:iam::111122223333:root",
+            "arn:aws:iam::111122223333:user/a\"b\\c\u{1}\n\u{7f}é",
+        ] {
+            let doc = serde_json::json!({
+                "Version": "2012-10-17",
+                "Id": "key-default-1",
+                "Statement": [{
+                    "Sid": "Enable IAM User Permissions",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": admin},
+                    "Action": "kms:*",
+                    "Resource": "*"
+                }]
+            });
+            assert_eq!(
+                default_key_policy(admin),
+                serde_json::to_string_pretty(&doc).unwrap()
+            );
+        }
     }
 }

@@ -1085,6 +1085,11 @@ class Keystore:
         required_encryption_context: Optional[Mapping[str, str]] = None,
         commitment_policy: Optional[str] = None,
         max_encrypted_data_keys: Optional[int] = None,
+        unsigned_only: bool = False,
         grant_tokens: Optional[Sequence[str]] = None,
     ) -> EnvelopeSummary:
-        """Decrypts `path_in` to `path_out`, which appears only once everything is authenticated."""
+        """
+        Decrypts `path_in` to `path_out`, which appears only once everything is
+        authenticated. With `unsigned_only`, a signed message is refused
+        (ValidationException) before any data key is unwrapped.
+        """

@@ -8,6 +8,12 @@ pub mod ecdh;
 pub mod ecdsa;
 pub mod kdf;
 pub mod mac;
+#[cfg(feature = "rsa")]
 pub mod rsa;
+#[cfg(not(feature = "rsa"))]
+mod rsa_unavailable;
+#[cfg(not(feature = "rsa"))]
+pub use rsa_unavailable::{rsa, rsa_wrap};
+#[cfg(feature = "rsa")]
 pub mod rsa_wrap;
 pub mod sha384;

@@ -1,0 +1,781 @@
+//! Defects found by a user trial of the `strongroom` command: root key
+//! sources and their precedence, output files that would clobber the
+//! keystore, secrets in output files, closed pipes, interrupted
+//! `decrypt-file`, audit filters and `-` as an output path.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use base64::Engine;
+
+const BIN: &str = env!("CARGO_BIN_EXE_strongroom");
+
+/// The command on `keystore`, with none of the Strongroom variables of the
+/// test's own environment.
+fn cmd(keystore: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.env_remove("STRONGROOM_ROOT_KEY")
+        .env_remove("STRONGROOM_ROOT_KEY_FILE")
+        .env_remove("STRONGROOM_KEYSTORE")
+        .env_remove("STRONGROOM_PRINCIPAL")
+        .arg("--keystore")
+        .arg(keystore);
+    c
+}
+
+fn run(keystore: &Path, args: &[&str]) -> Output {
+    cmd(keystore).args(args).output().unwrap()
+}
+
+/// Runs a command that must succeed and returns its stdout as JSON (Null if empty).
+#[track_caller]
+fn ok(keystore: &Path, args: &[&str]) -> serde_json::Value {
+    json_of(&run(keystore, args), args)
+}
+
+#[track_caller]
+fn json_of(out: &Output, what: &[&str]) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{what:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.stdout.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+/// Asserts that `out` failed with exit code 1 naming `exception` and
+/// containing `text` on stderr.
+#[track_caller]
+fn failed(out: &Output, exception: &str, text: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
+    assert!(
+        out.stdout.is_empty(),
+        "printed on failure: {:?}",
+        out.stdout
+    );
+    assert!(
+        err.contains(&format!("({exception})")) && err.contains(text),
+        "expected {exception} with {text:?}, got {err:?}"
+    );
+}
+
+fn setup() -> (tempfile::TempDir, PathBuf, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    ok(&ks, &["init"]);
+    let key = ok(&ks, &["create-key"])["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (dir, ks, key)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[cfg(unix)]
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn passphrase_env_must_be_set_and_not_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("p.db");
+    let unset = cmd(&ks)
+        .env_remove("SR_TEST_UNSET_PASSPHRASE")
+        .args(["--passphrase-env", "SR_TEST_UNSET_PASSPHRASE", "init"])
+        .output()
+        .unwrap();
+    failed(&unset, "ValidationException", "SR_TEST_UNSET_PASSPHRASE");
+    assert!(
+        !ks.exists(),
+        "a keystore was created under an unset variable"
+    );
+
+    let empty = cmd(&ks)
+        .env("SR_TEST_PASSPHRASE", "")
+        .args(["--passphrase-env", "SR_TEST_PASSPHRASE", "init"])
+        .output()
+        .unwrap();
+    failed(&empty, "ValidationException", "empty passphrase");
+    assert!(
+        !ks.exists(),
+        "a keystore was created under an empty passphrase"
+    );
+
+    // A real passphrase works, and opening with the variable unset fails
+    // rather than trying the empty passphrase.
+    let good = cmd(&ks)
+        .env("SR_TEST_PASSPHRASE", "correct horse")
+        .args(["--passphrase-env", "SR_TEST_PASSPHRASE", "init"])
+        .output()
+        .unwrap();
+    json_of(&good, &["init"]);
+    let list = cmd(&ks)
+        .env_remove("SR_TEST_PASSPHRASE")
+        .args(["--passphrase-env", "SR_TEST_PASSPHRASE", "list-keys"])
+        .output()
+        .unwrap();
+    failed(&list, "ValidationException", "SR_TEST_PASSPHRASE");
+}
+
+#[test]
+fn export_keystore_refuses_to_overwrite_the_keystore_files() {
+    let (dir, ks, _) = setup();
+    let key_file = dir.path().join("ks.key");
+    let audit = dir.path().join("ks.db.audit.jsonl");
+    assert!(audit.exists());
+    let before: Vec<Vec<u8>> = [&ks, &key_file, &audit]
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let via_dotdot = sub.join("..").join("ks.key");
+    let wal = dir.path().join("ks.db-wal");
+    let signal = dir.path().join("ks.db-signal");
+    for (target, what) in [
+        (&key_file, "root key file"),
+        (&via_dotdot, "root key file"),
+        (&ks, "the keystore"),
+        (&audit, "audit log"),
+        (&wal, "write-ahead log"),
+        (&signal, "change-signal file"),
+    ] {
+        let out = run(&ks, &["export-keystore", "--outfile", s(target)]);
+        failed(&out, "ValidationException", what);
+    }
+    // A hard link to the key file is the same file.
+    let link = dir.path().join("link.bin");
+    std::fs::hard_link(&key_file, &link).unwrap();
+    failed(
+        &run(&ks, &["export-keystore", "--outfile", s(&link)]),
+        "ValidationException",
+        "root key file",
+    );
+    let after: Vec<Vec<u8>> = [&ks, &key_file, &audit]
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    assert!(before == after, "a keystore file changed");
+    ok(&ks, &["list-keys"]);
+
+    // The other writers check the same files.
+    failed(
+        &run(
+            &ks,
+            &[
+                "generate-random",
+                "--number-of-bytes",
+                "32",
+                "--outfile",
+                s(&key_file),
+            ],
+        ),
+        "ValidationException",
+        "root key file",
+    );
+    let msg = dir.path().join("m.bin");
+    std::fs::write(&msg, b"x").unwrap();
+    failed(
+        &run(&ks, &["decrypt-file", "-i", s(&msg), "-o", s(&key_file)]),
+        "ValidationException",
+        "root key file",
+    );
+
+    // A good path works, and a failure to write leaves no file behind.
+    let backup = dir.path().join("backup.bin");
+    assert!(ok(&ks, &["export-keystore", "--outfile", s(&backup)]).is_null());
+    assert!(!std::fs::read(&backup).unwrap().is_empty());
+    let bad = dir.path().join("missing-dir").join("backup.bin");
+    let out = run(&ks, &["export-keystore", "--outfile", s(&bad)]);
+    failed(&out, "KMSInternalException", "cannot write");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn root_key_file_flag_beats_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    let explicit = dir.path().join("explicit.key");
+    let env_key = b64(&[7u8; 32]);
+    let out = cmd(&ks)
+        .env("STRONGROOM_ROOT_KEY", &env_key)
+        .args(["--root-key-file", s(&explicit), "init"])
+        .output()
+        .unwrap();
+    let v = json_of(&out, &["init"]);
+    assert_eq!(v["RootKeyFile"], s(&explicit));
+    assert!(explicit.exists(), "init did not write --root-key-file");
+    // Sealed under the file's key, not the environment's.
+    let with_file = cmd(&ks)
+        .env("STRONGROOM_ROOT_KEY", &env_key)
+        .args(["--root-key-file", s(&explicit), "list-keys"])
+        .output()
+        .unwrap();
+    json_of(&with_file, &["list-keys"]);
+    let with_env = cmd(&ks)
+        .env("STRONGROOM_ROOT_KEY", &env_key)
+        .arg("list-keys")
+        .output()
+        .unwrap();
+    assert_eq!(with_env.status.code(), Some(1));
+    // The variable still beats STRONGROOM_ROOT_KEY_FILE (both environment).
+    let env_file = cmd(&ks)
+        .env("STRONGROOM_ROOT_KEY", &env_key)
+        .env("STRONGROOM_ROOT_KEY_FILE", &explicit)
+        .arg("list-keys")
+        .output()
+        .unwrap();
+    assert_eq!(env_file.status.code(), Some(1));
+}
+
+#[test]
+fn secrets_written_to_files_are_private_and_not_printed() {
+    let (dir, ks, key) = setup();
+    let f = |n: &str| dir.path().join(n);
+
+    let v = ok(
+        &ks,
+        &[
+            "generate-data-key",
+            "--key-id",
+            &key,
+            "--key-spec",
+            "AES_256",
+            "--outfile",
+            s(&f("dk")),
+            "--ciphertext-outfile",
+            s(&f("dk.blob")),
+        ],
+    );
+    assert!(v.get("Plaintext").is_none(), "{v}");
+    assert!(v["CiphertextBlob"].is_string());
+    assert_eq!(std::fs::read(f("dk")).unwrap().len(), 32);
+    #[cfg(unix)]
+    assert_eq!(mode(&f("dk")), 0o600);
+
+    let v = ok(
+        &ks,
+        &[
+            "decrypt",
+            "--ciphertext-blob",
+            &format!("fileb://{}", s(&f("dk.blob"))),
+            "--outfile",
+            s(&f("dk2")),
+        ],
+    );
+    assert!(v.get("Plaintext").is_none(), "{v}");
+    assert_eq!(
+        std::fs::read(f("dk2")).unwrap(),
+        std::fs::read(f("dk")).unwrap()
+    );
+    #[cfg(unix)]
+    assert_eq!(mode(&f("dk2")), 0o600);
+    // Overwriting an existing world-readable file leaves a private one.
+    std::fs::write(f("old"), b"public").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(f("old"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let v = ok(
+        &ks,
+        &[
+            "decrypt",
+            "--ciphertext-blob",
+            &format!("fileb://{}", s(&f("dk.blob"))),
+            "--outfile",
+            s(&f("old")),
+        ],
+    );
+    assert!(v.get("Plaintext").is_none());
+    #[cfg(unix)]
+    assert_eq!(mode(&f("old")), 0o600);
+
+    // Without --outfile the plaintext is printed, as the AWS CLI does.
+    let v = ok(
+        &ks,
+        &[
+            "decrypt",
+            "--ciphertext-blob",
+            &format!("fileb://{}", s(&f("dk.blob"))),
+        ],
+    );
+    assert!(v["Plaintext"].is_string());
+
+    let pair = ok(
+        &ks,
+        &[
+            "generate-data-key-pair",
+            "--key-id",
+            &key,
+            "--key-pair-spec",
+            "ECC_NIST_P256",
+            "--private-key-outfile",
+            s(&f("priv.der")),
+        ],
+    );
+    assert!(pair.get("PrivateKeyPlaintext").is_none(), "{pair}");
+    assert!(pair["PublicKey"].is_string());
+    #[cfg(unix)]
+    assert_eq!(mode(&f("priv.der")), 0o600);
+
+    let agree = ok(
+        &ks,
+        &[
+            "create-key",
+            "--key-spec",
+            "ECC_NIST_P256",
+            "--key-usage",
+            "KEY_AGREEMENT",
+        ],
+    )["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let peer = pair["PublicKey"].as_str().unwrap();
+    let v = ok(
+        &ks,
+        &[
+            "derive-shared-secret",
+            "--key-id",
+            &agree,
+            "--key-agreement-algorithm",
+            "ECDH",
+            "--public-key",
+            peer,
+            "--outfile",
+            s(&f("z")),
+        ],
+    );
+    assert!(v.get("SharedSecret").is_none(), "{v}");
+    assert_eq!(std::fs::read(f("z")).unwrap().len(), 32);
+    #[cfg(unix)]
+    assert_eq!(mode(&f("z")), 0o600);
+
+    // The wrapped copy is written first: if it cannot be, there is no
+    // plaintext data key on disk either.
+    let out = run(
+        &ks,
+        &[
+            "generate-data-key",
+            "--key-id",
+            &key,
+            "--key-spec",
+            "AES_256",
+            "--outfile",
+            s(&f("lonely")),
+            "--ciphertext-outfile",
+            s(&f("no-such-dir/lonely.blob")),
+        ],
+    );
+    failed(&out, "KMSInternalException", "cannot write");
+    assert!(
+        !f("lonely").exists(),
+        "plaintext data key left without its wrapped copy"
+    );
+}
+
+/// Runs `args` with stdout a pipe whose read end is closed before the
+/// command writes, and returns its exit status and stderr.
+fn with_closed_stdout(keystore: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let mut child = cmd(keystore)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Dropping our only read end closes the pipe: every write gets EPIPE.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_stdout_is_a_quiet_exit() {
+    let (_dir, ks, key) = setup();
+    for _ in 0..3 {
+        ok(&ks, &["create-key"]);
+    }
+    // Enough message that the writes cannot all fit in the pipe's buffer.
+    let big = ks.with_file_name("big.bin");
+    std::fs::write(&big, vec![7u8; 4 << 20]).unwrap();
+    let message = ks.with_file_name("big.enc");
+    ok(
+        &ks,
+        &[
+            "encrypt-file",
+            "-i",
+            s(&big),
+            "-o",
+            s(&message),
+            "--key-id",
+            &key,
+        ],
+    );
+    for args in [
+        &["encrypt-file", "-i", s(&big), "-o", "-", "--key-id", &key][..],
+        &["decrypt-file", "-i", s(&message), "-o", "-"],
+        &["list-keys"],
+        &["audit", "show"],
+        &["--output", "text", "audit", "show"],
+        &["describe-key", "--key-id", &key],
+    ] {
+        let (code, err) = with_closed_stdout(&ks, args);
+        assert!(
+            code == Some(141) || code == Some(0),
+            "{args:?}: exit {code:?}, stderr {err:?}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: {err}");
+    }
+}
+
+/// The `.strongroom-*.partial` files in `dir`.
+fn partial_files(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy();
+            n.starts_with(".strongroom-") && n.ends_with(".partial")
+        })
+        .collect()
+}
+
+/// Starts `args` reading `input[..fed]` from a pipe held open, waits until
+/// its temporary output file holds data, sends `signal` and returns the
+/// exit code.
+fn interrupt(ks: &Path, dir: &Path, args: &[&str], input: &[u8], signal: &str) -> Option<i32> {
+    use std::io::Write;
+    let mut child = cmd(ks)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input).unwrap();
+    // Wait until the temporary file holds part of the output (polling; the
+    // bound only keeps a broken build from hanging the test run).
+    for polls in 0.. {
+        assert!(polls < 15_000, "{args:?}: no partial output appeared");
+        let partial = partial_files(dir);
+        if partial
+            .iter()
+            .any(|p| std::fs::metadata(p).map(|m| m.len() > 0).unwrap_or(false))
+        {
+            break;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("{args:?} exited early: {status}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let killed = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    out.status.code()
+}
+
+#[test]
+#[cfg(unix)]
+fn interrupted_file_commands_remove_their_partial_output() {
+    let (dir, ks, key) = setup();
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    // 4 MiB of input: several of the 1 MiB chunks the commands read at a time.
+    let data: Vec<u8> = (0..4u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let plain = dir.path().join("plain.bin");
+    std::fs::write(&plain, &data).unwrap();
+    let message = dir.path().join("plain.enc");
+    ok(
+        &ks,
+        &[
+            "encrypt-file",
+            "-i",
+            s(&plain),
+            "-o",
+            s(&message),
+            "--key-id",
+            &key,
+        ],
+    );
+    let message = std::fs::read(&message).unwrap();
+
+    let out = work.join("out.bin");
+    let code = interrupt(
+        &ks,
+        &work,
+        &["decrypt-file", "-i", "-", "-o", s(&out)],
+        &message[..message.len() * 3 / 4],
+        "TERM",
+    );
+    assert_eq!(code, Some(143));
+    assert!(
+        partial_files(&work).is_empty(),
+        "{:?}",
+        partial_files(&work)
+    );
+    assert!(!out.exists());
+
+    let enc = work.join("out.enc");
+    let code = interrupt(
+        &ks,
+        &work,
+        &["encrypt-file", "-i", "-", "-o", s(&enc), "--key-id", &key],
+        &data[..data.len() * 3 / 4],
+        "INT",
+    );
+    assert_eq!(code, Some(130));
+    assert!(
+        partial_files(&work).is_empty(),
+        "{:?}",
+        partial_files(&work)
+    );
+    assert!(!enc.exists());
+
+    let code = interrupt(
+        &ks,
+        &work,
+        &["decrypt-file", "-i", "-", "-o", s(&out)],
+        &message[..message.len() / 2],
+        "HUP",
+    );
+    assert_eq!(code, Some(129));
+    assert!(
+        partial_files(&work).is_empty(),
+        "{:?}",
+        partial_files(&work)
+    );
+}
+
+#[test]
+fn audit_show_refuses_bad_filters() {
+    let (_dir, ks, key) = setup();
+    ok(
+        &ks,
+        &[
+            "create-alias",
+            "--alias-name",
+            "alias/x",
+            "--target-key-id",
+            &key,
+        ],
+    );
+    let events = ok(&ks, &["audit", "show"]);
+    let first = events[0]["eventTime"].as_str().unwrap().to_string();
+    assert_eq!(first.len(), 20, "{first}");
+    for bad in ["yesterday", "2024-13-45", "2023-02-29", "2024-01-01 10:00"] {
+        for flag in ["--start-time", "--end-time"] {
+            failed(
+                &run(&ks, &["audit", "show", flag, bad]),
+                "ValidationException",
+                bad,
+            );
+        }
+    }
+    for alias in ["alias/x", "arn:aws:kms:local-1:000000000000:alias/x"] {
+        failed(
+            &run(&ks, &["audit", "show", "--key-id", alias]),
+            "ValidationException",
+            "TargetKeyId",
+        );
+    }
+    // The documented forms still filter: the day of the first record and
+    // the full time both include it.
+    for t in [&first[..10], &first[..13], &first[..]] {
+        let v = ok(&ks, &["audit", "show", "--start-time", t, "--end-time", t]);
+        assert!(
+            v.as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["eventTime"] == first),
+            "{t}"
+        );
+    }
+    let by_key = ok(&ks, &["audit", "show", "--key-id", &key]);
+    assert!(!by_key.as_array().unwrap().is_empty());
+}
+
+#[test]
+fn dash_outfile_is_stdout() {
+    let (dir, ks, key) = setup();
+    let run_in = |args: &[&str]| {
+        cmd(&ks)
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run_in(&[
+        "encrypt",
+        "--key-id",
+        &key,
+        "--plaintext",
+        &b64(b"hello"),
+        "--outfile",
+        "-",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Only the raw blob on stdout, no JSON.
+    assert!(serde_json::from_slice::<serde_json::Value>(&out.stdout).is_err());
+    let blob = out.stdout;
+    let v = ok(&ks, &["decrypt", "--ciphertext-blob", &b64(&blob)]);
+    assert_eq!(v["Plaintext"], b64(b"hello"));
+
+    let out = run_in(&["export-keystore", "--outfile", "-"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.stdout.is_empty());
+    let copy = dir.path().join("copy.db");
+    let exported = dir.path().join("exported.bin");
+    std::fs::write(&exported, &out.stdout).unwrap();
+    let import = cmd(&copy)
+        .args(["--root-key-file", s(&dir.path().join("ks.key"))])
+        .args(["import-keystore", "--infile", s(&exported)])
+        .output()
+        .unwrap();
+    json_of(&import, &["import-keystore"]);
+    assert!(!dir.path().join("-").exists(), "a file named - was written");
+
+    // Two outputs cannot both be stdout.
+    let out = run_in(&[
+        "generate-data-key",
+        "--key-id",
+        &key,
+        "--key-spec",
+        "AES_256",
+        "--outfile",
+        "-",
+        "--ciphertext-outfile",
+        "-",
+    ]);
+    failed(&out, "ValidationException", "only one output");
+    assert!(!dir.path().join("-").exists(), "a file named - was written");
+}
+
+#[test]
+#[cfg(unix)]
+fn init_makes_the_keystore_files_owner_only() {
+    let (dir, ks, key) = setup();
+    ok(
+        &ks,
+        &["encrypt", "--key-id", &key, "--plaintext", &b64(b"x")],
+    );
+    for name in [
+        "ks.db",
+        "ks.key",
+        "ks.db.audit.jsonl",
+        "ks.db-wal",
+        "ks.db-shm",
+    ] {
+        let p = dir.path().join(name);
+        if p.exists() || !name.starts_with("ks.db-") {
+            assert_eq!(mode(&p), 0o600, "{name}");
+        }
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    for args in [
+        &["--no-such-option"][..],
+        &["encrypt"],
+        &["list-keys", "--limit", "x"],
+    ] {
+        let out = run(&ks, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn empty_ciphertext_and_dry_run_refusals_speak_cli() {
+    let (_dir, ks, key) = setup();
+    failed(
+        &run(&ks, &["decrypt", "--ciphertext-blob", ""]),
+        "ValidationException",
+        "CiphertextBlob",
+    );
+    failed(
+        &run(
+            &ks,
+            &[
+                "re-encrypt",
+                "--ciphertext-blob",
+                "",
+                "--destination-key-id",
+                &key,
+            ],
+        ),
+        "ValidationException",
+        "CiphertextBlob",
+    );
+    for args in [
+        &["--dry-run", "list-keys"][..],
+        &["--dry-run", "generate-random", "--number-of-bytes", "3"],
+        &["--dry-run", "disable-key", "--key-id", &key],
+    ] {
+        let out = run(&ks, args);
+        failed(&out, "ValidationException", "without --dry-run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("dry_run()"), "{err}");
+    }
+    // Operations that take DryRun still answer DryRunOperationException.
+    failed(
+        &run(
+            &ks,
+            &[
+                "--dry-run",
+                "encrypt",
+                "--key-id",
+                &key,
+                "--plaintext",
+                &b64(b"x"),
+            ],
+        ),
+        "DryRunOperationException",
+        "",
+    );
+}

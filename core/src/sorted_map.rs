@@ -1,0 +1,142 @@
+//! [`SortedMap`]: the string-keyed record maps of [`crate::memstore`], as
+//! one vector sorted by key.
+//!
+//! A `BTreeMap<String, V>` compiles its node code (search, insertion,
+//! rebalancing, iteration) once per value type: about 13–15 KB of
+//! WebAssembly for each of key records, aliases and grants. A sorted
+//! vector of `(String, Box<V>)` needs a binary search and one `memmove`
+//! per insertion or removal, the same machine code for every `V` (the
+//! values are boxed, so every element has the layout of two pointers and a
+//! length), which the optimizer folds into one copy. The boxes also keep
+//! the `memmove` short: 16 bytes per record on wasm32, whatever the record.
+//!
+//! Order, lookups and iteration are those of `BTreeMap<String, V>`: keys
+//! ascend by their UTF-8 bytes.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// A map from strings to `V`, ascending by key bytes (the subset of
+/// `BTreeMap<String, V>`'s API that [`crate::memstore`] uses).
+#[derive(Clone)]
+pub(crate) struct SortedMap<V> {
+    rows: Vec<(String, Box<V>)>,
+}
+
+impl<V> Default for SortedMap<V> {
+    fn default() -> Self {
+        SortedMap { rows: Vec::new() }
+    }
+}
+
+impl<V> SortedMap<V> {
+    /// An empty map.
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// The number of entries.
+    pub(crate) fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// `Ok(index)` of `key`, or `Err(index)` where it would be inserted.
+    fn find(&self, key: &str) -> core::result::Result<usize, usize> {
+        self.rows.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    /// The value of `key`.
+    pub(crate) fn get(&self, key: &str) -> Option<&V> {
+        self.find(key).ok().map(|i| &*self.rows[i].1)
+    }
+
+    /// Sets `key` to `value`; returns the value it replaced.
+    pub(crate) fn insert(&mut self, key: String, value: V) -> Option<V> {
+        match self.find(&key) {
+            Ok(i) => Some(*core::mem::replace(&mut self.rows[i].1, Box::new(value))),
+            Err(i) => {
+                self.rows.insert(i, (key, Box::new(value)));
+                None
+            }
+        }
+    }
+
+    /// Removes `key`; returns its value.
+    pub(crate) fn remove(&mut self, key: &str) -> Option<V> {
+        let i = self.find(key).ok()?;
+        Some(*self.rows.remove(i).1)
+    }
+
+    /// Keeps the entries for which `keep` is true.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&String, &mut V) -> bool) {
+        self.rows.retain_mut(|(k, v)| keep(k, v));
+    }
+
+    /// The entries in ascending key order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
+        self.rows.iter().map(|(k, v)| (k, &**v))
+    }
+
+    /// The entries whose key is `from` or after it, in ascending key order.
+    pub(crate) fn iter_from(&self, from: &str) -> impl Iterator<Item = (&String, &V)> {
+        let start = self.find(from).unwrap_or_else(|i| i);
+        self.rows[start..].iter().map(|(k, v)| (k, &**v))
+    }
+
+    /// The values in ascending key order.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
+        self.rows.iter().map(|(_, v)| &**v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SortedMap;
+    use alloc::collections::BTreeMap;
+    use alloc::string::{String, ToString};
+    use alloc::vec::Vec;
+
+    /// Every operation agrees with `BTreeMap<String, u32>` over a sequence
+    /// of inserts, replacements, removals and a retain, including keys
+    /// that differ only in bytes above ASCII.
+    #[test]
+    fn behaves_as_btreemap() {
+        let mut m = SortedMap::new();
+        let mut b = BTreeMap::new();
+        let keys = [
+            "k/2", "k/10", "a", "é", "k/", "z", "k/2", "", "e\u{301}", "a",
+        ];
+        for (i, k) in keys.iter().enumerate() {
+            let v = u32::try_from(i).unwrap();
+            assert_eq!(m.insert(k.to_string(), v), b.insert(k.to_string(), v));
+            assert_eq!(m.len(), b.len());
+        }
+        let both = |m: &SortedMap<u32>, b: &BTreeMap<String, u32>| {
+            let got: Vec<(String, u32)> = m.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            let want: Vec<(String, u32)> = b.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            assert_eq!(got, want);
+            assert!(m.values().copied().eq(b.values().copied()));
+        };
+        both(&m, &b);
+        for k in ["k/", "k/3", "", "zz"] {
+            let got: Vec<&String> = m.iter_from(k).map(|(k, _)| k).collect();
+            let want: Vec<&String> = b.range(k.to_string()..).map(|(k, _)| k).collect();
+            assert_eq!(got, want, "from {k:?}");
+        }
+        for k in ["a", "missing", "é"] {
+            assert_eq!(m.get(k), b.get(k));
+            assert_eq!(m.remove(k), b.remove(k));
+            assert_eq!(m.get(k), None);
+        }
+        m.retain(|k, v| {
+            *v += 1;
+            k.starts_with('k')
+        });
+        b.retain(|k, v| {
+            *v += 1;
+            k.starts_with('k')
+        });
+        both(&m, &b);
+    }
+}
