@@ -26,6 +26,7 @@ pub mod paging;
 pub mod policy;
 pub mod seal;
 pub mod secret;
+pub mod service;
 mod sorted_map;
 
 pub use context::EncryptionContext;

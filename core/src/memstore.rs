@@ -1,6 +1,8 @@
 //! An in-memory keystore: key records, aliases and grants in ordered maps
 //! (vectors sorted by ID),
-//! with one method per KMS operation delegating to [`crate::ops`]. It is what the
+//! with one method per KMS operation running its flow in [`crate::service`]
+//! (the native keystore runs the same flows; the cryptographic work is in
+//! [`crate::ops`] and [`crate::asym`]). It is what the
 //! WebAssembly package (and any embedder without a filesystem) runs on;
 //! persistence is the caller's choice through the sealed export
 //! ([`MemKeystore::export_sealed`], [`MemKeystore::import_sealed`]), which
@@ -23,33 +25,25 @@
 //! fails. Dry runs ([`MemKeystore::set_dry_run`]) are the native
 //! keystore's too.
 
-use alloc::borrow::ToOwned;
+use alloc::borrow::{Cow, ToOwned};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 use rand_core::CryptoRng;
 
-use crate::access::{self, Call, MAX_GRANTS_PER_KEY};
+use crate::access::{self, Call};
 use crate::api::*;
 use crate::audit::{self, ChainError, Checkpoint, RequestParameters};
-use crate::context::EncryptionContext;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::export::{ExportRow, KeystoreConfig, SealedExport, KEYSTORE_FORMAT_VERSION};
-use crate::grant::{
-    grant_row_id, grant_token, is_retiring_principal, may_retire, validate_grant_id, Grant,
-};
-use crate::key::{
-    alias_arn, validate_alias_name, AliasRecord, EncryptionAlgorithm, KeyIdentifier, KeyRecord,
-    KeySpec, KeyState,
-};
+use crate::grant::{grant_row_id, Grant};
+use crate::key::{alias_arn, AliasRecord, KeyIdentifier, KeyRecord};
 use crate::ops::{self, Env};
-use crate::paging::{
-    decode_marker, encode_marker, limit_within, page_limit, paginate_index, paginate_index_within,
-    LIST_ALIASES, LIST_GRANTS,
-};
-use crate::policy::{default_key_policy, Policy, PolicyRequest, DEFAULT_POLICY_NAME};
+use crate::paging::{decode_marker, encode_marker, limit_within, page_limit, LIST_ALIASES};
+use crate::policy::Policy;
 use crate::seal::RootKey;
+use crate::service::{self, KeyAccess, KeyService, OwnedKey};
 use crate::sorted_map::SortedMap;
 
 /// A keystore held in memory. `Debug` shows the keystore ID and the number
@@ -108,35 +102,6 @@ pub fn validate_region_account(region: &str, account: &str) -> Result<()> {
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>> {
     serde_json::to_vec(v).map_err(|_| Error::internal("serialization failed"))
-}
-
-/// One page of grants with KMS's grant limits (1–100, default 50).
-fn grant_page(
-    all: Vec<Grant>,
-    limit: Option<u32>,
-    marker: Option<&str>,
-) -> Result<ListGrantsResponse> {
-    let (grants, next_marker) = paginate_index_within(all, limit, marker, LIST_GRANTS)?;
-    Ok(ListGrantsResponse {
-        grants,
-        truncated: next_marker.is_some(),
-        next_marker,
-    })
-}
-
-/// Adds an operation's condition keys to a policy request (a trait object,
-/// so that authorization is compiled once for every operation).
-type Conditions<'c> = dyn for<'a> Fn(PolicyRequest<'a>) -> PolicyRequest<'a> + 'c;
-
-fn no_context() -> EncryptionContext {
-    EncryptionContext::default()
-}
-
-fn invalid_state(rec: &KeyRecord, what: &str) -> Error {
-    Error::new(
-        ErrorKind::KMSInvalidStateException,
-        format!("{} is {what}", rec.arn),
-    )
 }
 
 impl MemKeystore {
@@ -382,12 +347,9 @@ impl MemKeystore {
     where
         R: CryptoRng + ?Sized,
     {
-        let mut call = Call::new(params);
-        let result = self.dry_run_gate(op).and_then(|()| f(self, rng, &mut call));
-        // In a dry run, `record` turns success into DryRunOperationException;
-        // the result (possibly secret) is then dropped, and zeroized if it is.
-        self.record(rng, now, op, call, result.as_ref().err())?;
-        result
+        // One audit path for every operation: the one of the shared flows.
+        self.service(rng, now)
+            .call(op, params, |s, call| f(s.ks, s.rng, call))
     }
 
     /// Refuses a dry run of an operation without KMS's `DryRun` parameter
@@ -474,99 +436,6 @@ impl MemKeystore {
     /// `ValidationException` for more than 10, `InvalidGrantTokenException`.
     pub fn check_grant_tokens(&self, tokens: &[String]) -> Result<()> {
         access::check_grant_tokens(self.root.grant_token_key(), tokens)
-    }
-
-    /// Authorizes `action` on `rec` (named by the caller as `requested_as`)
-    /// for the acting principal, as [`access`] defines it; `build` adds the
-    /// operation's condition keys, `grant_context` is checked against grant
-    /// constraints. `None`: the key policy allowed it; `Some(grants)`: only
-    /// these grants did.
-    fn authorize(
-        &self,
-        call: &mut Call,
-        action: &str,
-        rec: &KeyRecord,
-        requested_as: &str,
-        grant_context: &EncryptionContext,
-        build: &Conditions<'_>,
-    ) -> Result<Option<Vec<Grant>>> {
-        call.touch(&rec.arn);
-        let alias =
-            match KeyIdentifier::parse(requested_as, &self.config.region, &self.config.account) {
-                Ok(KeyIdentifier::Alias(name)) => Some(name),
-                _ => None,
-            };
-        let mut req = access::key_request(self.principal(), action, rec, alias);
-        if access::needs_resource_aliases(rec) {
-            let names: Vec<String> = self
-                .aliases
-                .values()
-                .filter(|a| a.target_key_id == rec.key_id)
-                .map(|a| a.alias_name.clone())
-                .collect();
-            req.set("kms:ResourceAliases", names);
-        }
-        let req = build(req);
-        let own = access::stored_policy(rec)?;
-        let policy = own.as_ref().unwrap_or(&self.default_policy);
-        access::decide(policy, &req, grant_context, || {
-            Ok(self.grants_of(&rec.key_id))
-        })
-    }
-
-    /// Loads the key `key_id` names and authorizes `action` on it.
-    fn load_authorized<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: u64,
-        call: &mut Call,
-        action: &str,
-        key_id: &str,
-        build: &Conditions<'_>,
-    ) -> Result<KeyRecord> {
-        let rec = self.load(rng, now, key_id)?;
-        self.authorize(call, action, &rec, key_id, &no_context(), build)?;
-        Ok(rec)
-    }
-
-    /// [`load_authorized`](Self::load_authorized), then
-    /// [`modify`](Self::modify) with `f`.
-    #[allow(clippy::too_many_arguments)]
-    fn modify_authorized<R, T>(
-        &mut self,
-        rng: &mut R,
-        now: u64,
-        call: &mut Call,
-        action: &str,
-        key_id: &str,
-        build: &Conditions<'_>,
-        f: impl FnOnce(&Env<'_>, &mut R, &mut KeyRecord) -> Result<T>,
-    ) -> Result<T>
-    where
-        R: CryptoRng + ?Sized,
-    {
-        self.load_authorized(rng, now, call, action, key_id, build)?;
-        self.modify(rng, now, key_id, f)
-    }
-
-    /// Loads a key for a cryptographic operation: checks the grant tokens,
-    /// loads, and authorizes `action` with `context` for grant constraints.
-    #[allow(clippy::too_many_arguments)]
-    fn load_for<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: u64,
-        call: &mut Call,
-        action: &str,
-        key_id: &str,
-        grant_tokens: &[String],
-        context: &EncryptionContext,
-        build: &Conditions<'_>,
-    ) -> Result<KeyRecord> {
-        self.check_grant_tokens(grant_tokens)?;
-        let rec = self.load(rng, now, key_id)?;
-        self.authorize(call, action, &rec, key_id, context, build)?;
-        Ok(rec)
     }
 
     /// Every grant of `key_id` (a key ID), in grant ID order.
@@ -665,50 +534,6 @@ impl MemKeystore {
         self.modify(rng, now, key_id, |_, _, r| Ok(r.clone()))
     }
 
-    /// An audited operation that only authorizes `action` on the key and
-    /// changes it with `f`.
-    fn simple_change<R, T>(
-        &mut self,
-        rng: &mut R,
-        now: u64,
-        action: &str,
-        key_id: &str,
-        f: impl FnOnce(&Env<'_>, &mut R, &mut KeyRecord) -> Result<T>,
-    ) -> Result<T>
-    where
-        R: CryptoRng + ?Sized,
-    {
-        self.call(
-            rng,
-            now,
-            action,
-            RequestParameters::key(key_id),
-            |ks, rng, call| ks.modify_authorized(rng, now, call, action, key_id, &|r| r, f),
-        )
-    }
-
-    /// An audited operation that only authorizes `action` on the key and
-    /// reads it with `f`.
-    fn simple_read<R, T>(
-        &mut self,
-        rng: &mut R,
-        now: u64,
-        action: &str,
-        key_id: &str,
-        f: impl FnOnce(KeyRecord) -> Result<T>,
-    ) -> Result<T>
-    where
-        R: CryptoRng + ?Sized,
-    {
-        self.call(
-            rng,
-            now,
-            action,
-            RequestParameters::key(key_id),
-            |ks, rng, call| f(ks.load_authorized(rng, now, call, action, key_id, &|r| r)?),
-        )
-    }
-
     /// Deletes every key whose deletion date has passed, with its aliases;
     /// returns how many.
     pub fn purge_deleted_keys(&mut self, now: u64) -> usize {
@@ -738,24 +563,7 @@ impl MemKeystore {
         now: u64,
         req: &CreateKeyRequest,
     ) -> Result<DescribeKeyResponse> {
-        let params = RequestParameters::create_key(req);
-        self.call(rng, now, "CreateKey", params, |ks, rng, call| {
-            let policy = req.policy.as_deref().map(Policy::parse).transpose()?;
-            let rec = ops::create_key(&ks.env(now), rng, req)?;
-            call.touch(&rec.arn);
-            if let Some(p) = &policy {
-                access::check_new_policy(
-                    p,
-                    req.bypass_policy_lockout_safety_check,
-                    ks.principal(),
-                    &rec.arn,
-                )?;
-            }
-            let key_metadata = ops::describe(&rec);
-            call.response = serde_json::json!({ "keyMetadata": key_metadata });
-            ks.keys.insert(rec.key_id.clone(), rec);
-            Ok(DescribeKeyResponse { key_metadata })
-        })
+        service::create_key(&mut self.service(rng, now), req)
     }
 
     /// DescribeKey by key ID, key ARN, alias name or alias ARN.
@@ -768,18 +576,7 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<DescribeKeyResponse> {
-        self.call(
-            rng,
-            now,
-            "DescribeKey",
-            RequestParameters::key(key_id),
-            |ks, rng, call| {
-                let rec = ks.load_authorized(rng, now, call, "DescribeKey", key_id, &|r| r)?;
-                Ok(DescribeKeyResponse {
-                    key_metadata: ops::describe(&rec),
-                })
-            },
-        )
+        service::describe_key(&mut self.service(rng, now), key_id)
     }
 
     /// ListKeys: `limit` 1–1000 (default 100), `marker` from a previous page.
@@ -845,19 +642,7 @@ impl MemKeystore {
         key_id: &str,
         description: &str,
     ) -> Result<()> {
-        let mut params = RequestParameters::key(key_id);
-        params.description = Some(description.to_string());
-        self.call(rng, now, "UpdateKeyDescription", params, |ks, rng, call| {
-            ks.modify_authorized(
-                rng,
-                now,
-                call,
-                "UpdateKeyDescription",
-                key_id,
-                &|r| r,
-                |_, _, r| ops::update_key_description(r, description),
-            )
-        })
+        service::update_key_description(&mut self.service(rng, now), key_id, description)
     }
 
     /// EnableKey.
@@ -870,7 +655,7 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<()> {
-        self.simple_change(rng, now, "EnableKey", key_id, |_, _, r| ops::enable_key(r))
+        service::enable_key(&mut self.service(rng, now), key_id)
     }
 
     /// DisableKey.
@@ -883,9 +668,7 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<()> {
-        self.simple_change(rng, now, "DisableKey", key_id, |_, _, r| {
-            ops::disable_key(r)
-        })
+        service::disable_key(&mut self.service(rng, now), key_id)
     }
 
     /// ScheduleKeyDeletion: `pending_window_in_days` 7–30 (default 30).
@@ -899,21 +682,7 @@ impl MemKeystore {
         key_id: &str,
         pending_window_in_days: Option<u32>,
     ) -> Result<ScheduleKeyDeletionResponse> {
-        let mut params = RequestParameters::key(key_id);
-        params.pending_window_in_days = pending_window_in_days;
-        self.call(rng, now, "ScheduleKeyDeletion", params, |ks, rng, call| {
-            let out = ks.modify_authorized(
-                rng,
-                now,
-                call,
-                "ScheduleKeyDeletion",
-                key_id,
-                &|r| access::schedule_deletion_conditions(r, pending_window_in_days),
-                |env, _, r| ops::schedule_key_deletion(env, r, pending_window_in_days),
-            )?;
-            call.response = access::schedule_deletion_response(&out);
-            Ok(out)
-        })
+        service::schedule_key_deletion(&mut self.service(rng, now), key_id, pending_window_in_days)
     }
 
     /// CancelKeyDeletion: the key becomes `Disabled`.
@@ -926,24 +695,7 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<KeyIdResponse> {
-        let params = RequestParameters::key(key_id);
-        self.call(rng, now, "CancelKeyDeletion", params, |ks, rng, call| {
-            let out = ks.modify_authorized(
-                rng,
-                now,
-                call,
-                "CancelKeyDeletion",
-                key_id,
-                &|r| r,
-                |_, _, r| {
-                    ops::cancel_key_deletion(r).map(|_| KeyIdResponse {
-                        key_id: r.arn.clone(),
-                    })
-                },
-            )?;
-            call.response = serde_json::json!({ "keyId": out.key_id });
-            Ok(out)
-        })
+        service::cancel_key_deletion(&mut self.service(rng, now), key_id)
     }
 
     /// EnableKeyRotation: `rotation_period_in_days` 90–2560 (default 365).
@@ -957,19 +709,7 @@ impl MemKeystore {
         key_id: &str,
         rotation_period_in_days: Option<u32>,
     ) -> Result<()> {
-        let mut params = RequestParameters::key(key_id);
-        params.rotation_period_in_days = rotation_period_in_days;
-        self.call(rng, now, "EnableKeyRotation", params, |ks, rng, call| {
-            ks.modify_authorized(
-                rng,
-                now,
-                call,
-                "EnableKeyRotation",
-                key_id,
-                &|r| access::set_opt(r, "kms:RotationPeriodInDays", rotation_period_in_days),
-                |env, _, r| ops::enable_key_rotation(env, r, rotation_period_in_days),
-            )
-        })
+        service::enable_key_rotation(&mut self.service(rng, now), key_id, rotation_period_in_days)
     }
 
     /// DisableKeyRotation.
@@ -982,9 +722,7 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<()> {
-        self.simple_change(rng, now, "DisableKeyRotation", key_id, |_, _, r| {
-            ops::disable_key_rotation(r)
-        })
+        service::disable_key_rotation(&mut self.service(rng, now), key_id)
     }
 
     /// GetKeyRotationStatus.
@@ -997,9 +735,7 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<GetKeyRotationStatusResponse> {
-        self.simple_read(rng, now, "GetKeyRotationStatus", key_id, |r| {
-            ops::get_key_rotation_status(&r)
-        })
+        service::get_key_rotation_status(&mut self.service(rng, now), key_id)
     }
 
     /// RotateKeyOnDemand (at most 10 per key).
@@ -1012,11 +748,7 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<KeyIdResponse> {
-        self.simple_change(rng, now, "RotateKeyOnDemand", key_id, |env, rng, r| {
-            ops::rotate_key_on_demand(env, rng, r).map(|_| KeyIdResponse {
-                key_id: r.key_id.clone(),
-            })
-        })
+        service::rotate_key_on_demand(&mut self.service(rng, now), key_id)
     }
 
     /// ListKeyRotations: `limit` 1–1000 (default 100).
@@ -1031,17 +763,7 @@ impl MemKeystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListKeyRotationsResponse> {
-        let params = RequestParameters::list(Some(key_id), limit, marker);
-        self.call(rng, now, "ListKeyRotations", params, |ks, rng, call| {
-            let rec = ks.load_authorized(rng, now, call, "ListKeyRotations", key_id, &|r| r)?;
-            let all = ops::list_key_rotations(&rec)?;
-            let (rotations, next_marker) = paginate_index(all, limit, marker)?;
-            Ok(ListKeyRotationsResponse {
-                truncated: next_marker.is_some(),
-                rotations,
-                next_marker,
-            })
-        })
+        service::list_key_rotations(&mut self.service(rng, now), key_id, limit, marker)
     }
 
     // ---- aliases -------------------------------------------------------------
@@ -1059,10 +781,7 @@ impl MemKeystore {
         alias_name: &str,
         target_key_id: &str,
     ) -> Result<()> {
-        let params = RequestParameters::alias(alias_name, Some(target_key_id));
-        self.call(rng, now, "CreateAlias", params, |ks, rng, call| {
-            ks.put_alias(rng, now, call, alias_name, target_key_id, true)
-        })
+        service::put_alias(&mut self.service(rng, now), alias_name, target_key_id, true)
     }
 
     /// UpdateAlias: points an existing alias at another key of the same key
@@ -1078,85 +797,12 @@ impl MemKeystore {
         alias_name: &str,
         target_key_id: &str,
     ) -> Result<()> {
-        let params = RequestParameters::alias(alias_name, Some(target_key_id));
-        self.call(rng, now, "UpdateAlias", params, |ks, rng, call| {
-            ks.put_alias(rng, now, call, alias_name, target_key_id, false)
-        })
-    }
-
-    /// CreateAlias and UpdateAlias: authorized on the target key and, for
-    /// UpdateAlias, on the key the alias points at now.
-    fn put_alias<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: u64,
-        call: &mut Call,
-        alias_name: &str,
-        target_key_id: &str,
-        create: bool,
-    ) -> Result<()> {
-        validate_alias_name(alias_name)?;
-        let ident = KeyIdentifier::parse(target_key_id, &self.config.region, &self.config.account)?;
-        if matches!(ident, KeyIdentifier::Alias(_)) {
-            return Err(Error::validation(
-                "TargetKeyId must be a key ID or key ARN, not an alias",
-            ));
-        }
-        let action = if create { "CreateAlias" } else { "UpdateAlias" };
-        if !create {
-            if let Some(old) = self
-                .aliases
-                .get(alias_name)
-                .map(|a| a.target_key_id.clone())
-            {
-                if let Some(old_rec) = Error::unless_not_found(self.load(rng, now, &old))? {
-                    self.authorize(call, action, &old_rec, alias_name, &no_context(), &|r| r)?;
-                }
-            }
-        }
-        let rec = self.load_authorized(rng, now, call, action, target_key_id, &|r| r)?;
-        if rec.state == KeyState::PendingDeletion {
-            return Err(invalid_state(&rec, "pending deletion"));
-        }
-        let record = match (create, self.aliases.get(alias_name)) {
-            (true, Some(_)) => {
-                return Err(Error::new(
-                    ErrorKind::AlreadyExistsException,
-                    format!(
-                        "An alias with the name {} already exists",
-                        self.alias_arn(alias_name)
-                    ),
-                ))
-            }
-            (false, None) => {
-                return Err(Error::not_found(format!(
-                    "Alias {} is not found.",
-                    self.alias_arn(alias_name)
-                )))
-            }
-            (true, None) => AliasRecord {
-                alias_name: alias_name.to_string(),
-                target_key_id: rec.key_id.clone(),
-                creation_date: now,
-                last_updated_date: now,
-            },
-            (false, Some(old)) => {
-                if let Some(o) = self.keys.get(&old.target_key_id) {
-                    if (o.key_spec, o.key_usage) != (rec.key_spec, rec.key_usage) {
-                        return Err(Error::validation(
-                            "UpdateAlias: the new key must have the same key spec and key usage as the current one",
-                        ));
-                    }
-                }
-                AliasRecord {
-                    target_key_id: rec.key_id.clone(),
-                    last_updated_date: now,
-                    ..old.clone()
-                }
-            }
-        };
-        self.aliases.insert(alias_name.to_string(), record);
-        Ok(())
+        service::put_alias(
+            &mut self.service(rng, now),
+            alias_name,
+            target_key_id,
+            false,
+        )
     }
 
     /// DeleteAlias, authorized on the key the alias points at.
@@ -1169,27 +815,7 @@ impl MemKeystore {
         now: u64,
         alias_name: &str,
     ) -> Result<()> {
-        let params = RequestParameters::alias(alias_name, None);
-        self.call(rng, now, "DeleteAlias", params, |ks, rng, call| {
-            if !alias_name.starts_with("alias/") {
-                return Err(Error::new(
-                    ErrorKind::InvalidAliasNameException,
-                    "alias names begin with 'alias/'",
-                ));
-            }
-            if let Some(target) = ks.aliases.get(alias_name).map(|a| a.target_key_id.clone()) {
-                if let Some(rec) = Error::unless_not_found(ks.load(rng, now, &target))? {
-                    ks.authorize(call, "DeleteAlias", &rec, alias_name, &no_context(), &|r| r)?;
-                }
-            }
-            match ks.aliases.remove(alias_name) {
-                Some(_) => Ok(()),
-                None => Err(Error::not_found(format!(
-                    "Alias {} is not found.",
-                    ks.alias_arn(alias_name)
-                ))),
-            }
-        })
+        service::delete_alias(&mut self.service(rng, now), alias_name)
     }
 
     /// ListAliases, optionally only those of `key_id`; `limit` 1–100 (default 50).
@@ -1266,24 +892,7 @@ impl MemKeystore {
         key_id: &str,
         tags: &[Tag],
     ) -> Result<()> {
-        let keys = tags.iter().map(|t| t.tag_key.clone()).collect();
-        self.call(
-            rng,
-            now,
-            "TagResource",
-            RequestParameters::tags(key_id, keys),
-            |ks, rng, call| {
-                ks.modify_authorized(
-                    rng,
-                    now,
-                    call,
-                    "TagResource",
-                    key_id,
-                    &|r| access::tag_conditions(r, tags),
-                    |_, _, r| ops::tag_resource(r, tags),
-                )
-            },
-        )
+        service::tag_resource(&mut self.service(rng, now), key_id, tags)
     }
 
     /// UntagResource.
@@ -1297,18 +906,7 @@ impl MemKeystore {
         key_id: &str,
         tag_keys: &[String],
     ) -> Result<()> {
-        let params = RequestParameters::tags(key_id, tag_keys.to_vec());
-        self.call(rng, now, "UntagResource", params, |ks, rng, call| {
-            ks.modify_authorized(
-                rng,
-                now,
-                call,
-                "UntagResource",
-                key_id,
-                &|r| r.with("aws:TagKeys", tag_keys.to_vec()),
-                |_, _, r| ops::untag_resource(r, tag_keys),
-            )
-        })
+        service::untag_resource(&mut self.service(rng, now), key_id, tag_keys)
     }
 
     /// ListResourceTags: `limit` 1–50 (default 50).
@@ -1323,20 +921,7 @@ impl MemKeystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListResourceTagsResponse> {
-        let params = RequestParameters::list(Some(key_id), limit, marker);
-        self.call(rng, now, "ListResourceTags", params, |ks, rng, call| {
-            if limit.is_some_and(|l| !(1..=50).contains(&l)) {
-                return Err(Error::validation("Limit must be between 1 and 50"));
-            }
-            let rec = ks.load_authorized(rng, now, call, "ListResourceTags", key_id, &|r| r)?;
-            let all = ops::list_resource_tags(&rec);
-            let (tags, next_marker) = paginate_index(all, Some(limit.unwrap_or(50)), marker)?;
-            Ok(ListResourceTagsResponse {
-                truncated: next_marker.is_some(),
-                tags,
-                next_marker,
-            })
-        })
+        service::list_resource_tags(&mut self.service(rng, now), key_id, limit, marker)
     }
 
     // ---- key policies ----------------------------------------------------------
@@ -1355,29 +940,7 @@ impl MemKeystore {
         now: u64,
         req: &PutKeyPolicyRequest,
     ) -> Result<()> {
-        let params = RequestParameters::put_key_policy(req);
-        self.call(rng, now, "PutKeyPolicy", params, |ks, rng, call| {
-            access::check_policy_name(req.policy_name.as_deref())?;
-            let policy = Policy::parse(&req.policy)?;
-            let bypass = req.bypass_policy_lockout_safety_check;
-            let principal = ks.principal().to_string();
-            ks.modify_authorized(
-                rng,
-                now,
-                call,
-                "PutKeyPolicy",
-                &req.key_id,
-                &|r| r.with("kms:BypassPolicyLockoutSafetyCheck", bypass),
-                |_, _, r| {
-                    if r.state == KeyState::PendingDeletion {
-                        return Err(invalid_state(r, "pending deletion"));
-                    }
-                    access::check_new_policy(&policy, bypass, &principal, &r.arn)?;
-                    r.policy = Some(req.policy.clone());
-                    Ok(())
-                },
-            )
-        })
+        service::put_key_policy(&mut self.service(rng, now), req)
     }
 
     /// GetKeyPolicy: the key's policy document, or the default key policy
@@ -1392,15 +955,7 @@ impl MemKeystore {
         key_id: &str,
         policy_name: Option<&str>,
     ) -> Result<GetKeyPolicyResponse> {
-        let params = RequestParameters::get_key_policy(key_id, policy_name);
-        self.call(rng, now, "GetKeyPolicy", params, |ks, rng, call| {
-            access::check_policy_name(policy_name)?;
-            let rec = ks.load_authorized(rng, now, call, "GetKeyPolicy", key_id, &|r| r)?;
-            Ok(GetKeyPolicyResponse {
-                policy: rec.policy.unwrap_or_else(|| default_key_policy(&ks.admin)),
-                policy_name: DEFAULT_POLICY_NAME.into(),
-            })
-        })
+        service::get_key_policy(&mut self.service(rng, now), key_id, policy_name)
     }
 
     /// ListKeyPolicies: always `["default"]`; `limit` 1–1000.
@@ -1416,17 +971,7 @@ impl MemKeystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListKeyPoliciesResponse> {
-        let params = RequestParameters::list(Some(key_id), limit, marker);
-        self.call(rng, now, "ListKeyPolicies", params, |ks, rng, call| {
-            ks.load_authorized(rng, now, call, "ListKeyPolicies", key_id, &|r| r)?;
-            let (policy_names, next_marker) =
-                paginate_index(alloc::vec![DEFAULT_POLICY_NAME.to_string()], limit, marker)?;
-            Ok(ListKeyPoliciesResponse {
-                policy_names,
-                truncated: next_marker.is_some(),
-                next_marker,
-            })
-        })
+        service::list_key_policies(&mut self.service(rng, now), key_id, limit, marker)
     }
 
     // ---- grants ----------------------------------------------------------------
@@ -1448,45 +993,7 @@ impl MemKeystore {
         now: u64,
         req: &CreateGrantRequest,
     ) -> Result<CreateGrantResponse> {
-        let params = RequestParameters::create_grant(req);
-        self.call(rng, now, "CreateGrant", params, |ks, rng, call| {
-            ks.check_grant_tokens(&req.grant_tokens)?;
-            let rec = ks.load(rng, now, &req.key_id)?;
-            let (_, ctx) = access::grant_constraint(req);
-            let via_grants = ks.authorize(call, "CreateGrant", &rec, &req.key_id, &ctx, &|r| {
-                access::create_grant_conditions(r, req)
-            })?;
-            if let Some(parents) = via_grants {
-                access::check_grant_narrower(&parents, req, ks.principal(), &rec.arn)?;
-            }
-            if rec.state == KeyState::PendingDeletion {
-                return Err(invalid_state(&rec, "pending deletion"));
-            }
-            let mut random = [0u8; 32];
-            rng.fill_bytes(&mut random);
-            let grant = access::new_grant(req, &rec.arn, &ks.config.account, now, &random)?;
-            let existing = ks.grants_of(&rec.key_id);
-            let same = existing
-                .iter()
-                .find(|g| grant.name.is_some() && g.same_parameters(&grant));
-            let grant_id = match same {
-                Some(g) => g.grant_id.clone(),
-                None if existing.len() >= MAX_GRANTS_PER_KEY => {
-                    return Err(access::too_many_grants(&rec.arn))
-                }
-                None => {
-                    ks.stop_if_dry_run()?;
-                    let id = grant.grant_id.clone();
-                    ks.grants.insert(grant_row_id(&rec.key_id, &id), grant);
-                    id
-                }
-            };
-            call.response = serde_json::json!({ "grantId": grant_id });
-            Ok(CreateGrantResponse {
-                grant_token: grant_token(ks.root.grant_token_key(), &grant_id)?,
-                grant_id,
-            })
-        })
+        service::create_grant(&mut self.service(rng, now), req)
     }
 
     /// ListGrants: the grants of a key (optionally one grant ID or one
@@ -1501,15 +1008,7 @@ impl MemKeystore {
         now: u64,
         req: &ListGrantsRequest,
     ) -> Result<ListGrantsResponse> {
-        let params = RequestParameters::list_grants(req);
-        self.call(rng, now, "ListGrants", params, |ks, rng, call| {
-            if let Some(g) = &req.grant_id {
-                validate_grant_id(g)?;
-            }
-            let rec = ks.load_authorized(rng, now, call, "ListGrants", &req.key_id, &|r| r)?;
-            let all = access::select_grants(ks.grants_of(&rec.key_id), req);
-            grant_page(all, req.limit, req.marker.as_deref())
-        })
+        service::list_grants(&mut self.service(rng, now), req)
     }
 
     /// ListRetirableGrants: the grants whose retiring principal is
@@ -1526,19 +1025,12 @@ impl MemKeystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListGrantsResponse> {
-        let params = RequestParameters::list_retirable_grants(retiring_principal, limit, marker);
-        self.call(rng, now, "ListRetirableGrants", params, |ks, _, _| {
-            if retiring_principal.is_empty() {
-                return Err(Error::validation("RetiringPrincipal must not be empty"));
-            }
-            let all = ks
-                .grants
-                .values()
-                .filter(|g| is_retiring_principal(g, retiring_principal))
-                .cloned()
-                .collect();
-            grant_page(all, limit, marker)
-        })
+        service::list_retirable_grants(
+            &mut self.service(rng, now),
+            retiring_principal,
+            limit,
+            marker,
+        )
     }
 
     /// RetireGrant: deletes a grant named by its token, or by key ID and
@@ -1556,37 +1048,7 @@ impl MemKeystore {
         now: u64,
         req: &RetireGrantRequest,
     ) -> Result<()> {
-        let params = RequestParameters::retire_grant(req);
-        self.call(rng, now, "RetireGrant", params, |ks, rng, call| {
-            let grant_id = access::retire_grant_id(ks.root.grant_token_key(), req)?;
-            call.params.grant_id = Some(grant_id.clone());
-            let key_id = match &req.key_id {
-                Some(k) => ks.load(rng, now, k)?.key_id,
-                None => ks
-                    .grants
-                    .iter()
-                    .find(|(_, g)| g.grant_id == grant_id)
-                    .and_then(|(row, _)| row.split('/').next())
-                    .ok_or_else(|| access::grant_not_found(&grant_id))?
-                    .to_string(),
-            };
-            let row = grant_row_id(&key_id, &grant_id);
-            let grant = ks
-                .grants
-                .get(&row)
-                .cloned()
-                .ok_or_else(|| access::grant_not_found(&grant_id))?;
-            let rec = ks.load(rng, now, &key_id)?;
-            if may_retire(&grant, ks.principal()) {
-                call.touch(&rec.arn);
-            } else {
-                let named = req.key_id.as_deref().unwrap_or(&key_id);
-                ks.authorize(call, "RetireGrant", &rec, named, &no_context(), &|r| r)?;
-            }
-            ks.stop_if_dry_run()?;
-            ks.grants.remove(&row);
-            Ok(())
-        })
+        service::retire_grant(&mut self.service(rng, now), req)
     }
 
     /// RevokeGrant: deletes a grant of the key; authorized by the key policy
@@ -1601,23 +1063,22 @@ impl MemKeystore {
         key_id: &str,
         grant_id: &str,
     ) -> Result<()> {
-        let params = RequestParameters::revoke_grant(key_id, grant_id);
-        self.call(rng, now, "RevokeGrant", params, |ks, rng, call| {
-            validate_grant_id(grant_id)?;
-            let rec = ks.load_authorized(rng, now, call, "RevokeGrant", key_id, &|r| r)?;
-            let row = grant_row_id(&rec.key_id, grant_id);
-            if ks.grants.get(&row).is_none() {
-                return Err(access::grant_not_found(grant_id));
-            }
-            ks.stop_if_dry_run()?;
-            ks.grants.remove(&row);
-            Ok(())
-        })
+        service::revoke_grant(&mut self.service(rng, now), key_id, grant_id)
     }
 
     // ---- cryptographic operations ---------------------------------------------
 
-    /// Encrypt up to 4096 bytes under a symmetric key.
+    /// The service the operation flows of [`crate::service`] run on, for one
+    /// call at `now` drawing from `rng`.
+    fn service<'a, R: CryptoRng + ?Sized>(
+        &'a mut self,
+        rng: &'a mut R,
+        now: u64,
+    ) -> Service<'a, R> {
+        Service { ks: self, rng, now }
+    }
+
+    /// Encrypt up to 4096 bytes under a symmetric key ([`service::encrypt`]).
     ///
     /// # Errors
     /// `NotFoundException`, `DisabledException`, `KMSInvalidStateException`,
@@ -1628,60 +1089,14 @@ impl MemKeystore {
         now: u64,
         req: &EncryptRequest,
     ) -> Result<EncryptResponse> {
-        self.call(
-            rng,
-            now,
-            "Encrypt",
-            RequestParameters::encrypt(req),
-            |ks, rng, call| {
-                let ctx = &req.encryption_context;
-                let rec = ks.load_for(
-                    rng,
-                    now,
-                    call,
-                    "Encrypt",
-                    &req.key_id,
-                    &req.grant_tokens,
-                    ctx,
-                    &|r| access::crypto_conditions(r, req.encryption_algorithm, ctx),
-                )?;
-                ops::encrypt(&ks.env(now), rng, &rec, req)
-            },
-        )
-    }
-
-    /// The key that made a symmetric blob, checked against an optional
-    /// expected key; an unknown key is the detail-free decryption error.
-    fn blob_key<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: u64,
-        blob: &[u8],
-        expected: Option<&str>,
-    ) -> Result<KeyRecord> {
-        let header = crate::blob::parse_header(blob)?;
-        let expected_id = expected
-            .map(|k| self.load(rng, now, k).map(|r| r.key_id))
-            .transpose()?;
-        let id = header.key_id_string();
-        if expected_id.as_ref().is_some_and(|e| *e != id) {
-            return Err(Error::new(
-                ErrorKind::IncorrectKeyException,
-                "The key ID in the request does not identify a key that can decrypt the ciphertext",
-            ));
-        }
-        match self.load(rng, now, &id) {
-            Ok(r) => Ok(r),
-            Err(e) if e.kind() == ErrorKind::NotFoundException => Err(Error::invalid_ciphertext()),
-            Err(e) => Err(e),
-        }
+        service::encrypt(&mut self.service(rng, now), req)
     }
 
     /// Decrypt a symmetric ciphertext blob; a `KeyId` in the request must
     /// name the key that made it. When `KeyId` names an RSA key the
     /// ciphertext is RSAES-OAEP output and `EncryptionAlgorithm`
     /// (`RSAES_OAEP_SHA_1` / `RSAES_OAEP_SHA_256`) is required, as in KMS
-    /// ([`crate::asym::decrypt`]).
+    /// ([`service::decrypt`]).
     ///
     /// # Errors
     /// `InvalidCiphertextException` (every authentication failure,
@@ -1694,64 +1109,15 @@ impl MemKeystore {
         now: u64,
         req: &DecryptRequest,
     ) -> Result<DecryptResponse> {
-        self.call(
-            rng,
-            now,
-            "Decrypt",
-            RequestParameters::decrypt(req),
-            |ks, rng, call| ks.decrypt_authorized(rng, now, call, req),
-        )
-    }
-
-    fn decrypt_authorized<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: u64,
-        call: &mut Call,
-        req: &DecryptRequest,
-    ) -> Result<DecryptResponse> {
-        self.check_grant_tokens(&req.grant_tokens)?;
-        let ctx = &req.encryption_context;
-        if let Some(key_id) = req.key_id.as_deref() {
-            let rec = self.load(rng, now, key_id)?;
-            if rec.key_spec != KeySpec::SymmetricDefault {
-                self.authorize(call, "Decrypt", &rec, key_id, ctx, &|r| {
-                    access::rsa_decrypt_conditions(r, req.encryption_algorithm, ctx)
-                })?;
-                return crate::asym::decrypt(&self.env(now), rng, &rec, req);
-            }
-        }
-        let rec = self.blob_key(rng, now, &req.ciphertext_blob, req.key_id.as_deref())?;
-        let requested_as = req.key_id.as_deref().unwrap_or(&rec.key_id);
-        self.authorize(call, "Decrypt", &rec, requested_as, ctx, &|r| {
-            access::crypto_conditions(r, req.encryption_algorithm, ctx)
-        })?;
-        if let Some(a) = req.encryption_algorithm {
-            if a != EncryptionAlgorithm::SymmetricDefault {
-                return Err(Error::new(
-                    ErrorKind::InvalidKeyUsageException,
-                    format!("{a} is not valid for a symmetric key"),
-                ));
-            }
-        }
-        let plaintext = ops::decrypt_symmetric(
-            &self.env(now),
-            &rec,
-            &req.ciphertext_blob,
-            &req.encryption_context,
-        )?;
-        Ok(DecryptResponse {
-            key_id: rec.arn,
-            plaintext,
-            encryption_algorithm: EncryptionAlgorithm::SymmetricDefault,
-        })
+        service::decrypt(&mut self.service(rng, now), req)
     }
 
     /// ReEncrypt: decrypts under the source key and context and encrypts
     /// under the destination key and context, returning no plaintext. Either
     /// side may be an RSA `ENCRYPT_DECRYPT` key (RSAES-OAEP): an RSA source
     /// is named by `SourceKeyId` with `SourceEncryptionAlgorithm`, an RSA
-    /// destination takes `DestinationEncryptionAlgorithm`.
+    /// destination takes `DestinationEncryptionAlgorithm`
+    /// ([`service::re_encrypt`]).
     ///
     /// # Errors
     /// Those of [`decrypt`](Self::decrypt) for the source and
@@ -1762,110 +1128,7 @@ impl MemKeystore {
         now: u64,
         req: &ReEncryptRequest,
     ) -> Result<ReEncryptResponse> {
-        self.call(
-            rng,
-            now,
-            "ReEncrypt",
-            RequestParameters::re_encrypt(req),
-            |ks, rng, call| ks.re_encrypt_authorized(rng, now, call, req),
-        )
-    }
-
-    fn re_encrypt_authorized<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: u64,
-        call: &mut Call,
-        req: &ReEncryptRequest,
-    ) -> Result<ReEncryptResponse> {
-        self.check_grant_tokens(&req.grant_tokens)?;
-        let src_rsa = match req.source_key_id.as_deref() {
-            Some(k) => Some(self.load(rng, now, k)?)
-                .filter(|r| crate::asym::rsa_size(r.key_spec).is_some()),
-            None => None,
-        };
-        let src_is_rsa = src_rsa.is_some();
-        let src = match src_rsa {
-            Some(r) => r,
-            None => {
-                if req
-                    .source_encryption_algorithm
-                    .is_some_and(|a| a != EncryptionAlgorithm::SymmetricDefault)
-                {
-                    return Err(Error::new(
-                        ErrorKind::InvalidKeyUsageException,
-                        "SourceEncryptionAlgorithm is not valid for a symmetric key",
-                    ));
-                }
-                self.blob_key(rng, now, &req.ciphertext_blob, req.source_key_id.as_deref())?
-            }
-        };
-        let dst = self.load(rng, now, &req.destination_key_id)?;
-        let same = src.key_id == dst.key_id;
-        let src_as = req.source_key_id.as_deref().unwrap_or(&src.key_id);
-        let src_ctx = &req.source_encryption_context;
-        let dst_ctx = &req.destination_encryption_context;
-        self.authorize(call, "ReEncryptFrom", &src, src_as, src_ctx, &|r| {
-            access::re_encrypt_conditions(r, req.source_encryption_algorithm, src_ctx, same)
-        })?;
-        self.authorize(
-            call,
-            "ReEncryptTo",
-            &dst,
-            &req.destination_key_id,
-            dst_ctx,
-            &|r| {
-                access::re_encrypt_conditions(
-                    r,
-                    req.destination_encryption_algorithm,
-                    dst_ctx,
-                    same,
-                )
-            },
-        )?;
-        let env = self.env(now);
-        let (plaintext, source_encryption_algorithm) = if src_is_rsa {
-            let d = crate::asym::decrypt(
-                &env,
-                rng,
-                &src,
-                &DecryptRequest {
-                    ciphertext_blob: req.ciphertext_blob.clone(),
-                    encryption_context: req.source_encryption_context.clone(),
-                    key_id: Some(src.key_id.clone()),
-                    encryption_algorithm: req.source_encryption_algorithm,
-                    grant_tokens: Vec::new(),
-                },
-            )?;
-            (d.plaintext, d.encryption_algorithm)
-        } else {
-            let p = ops::decrypt_symmetric(
-                &env,
-                &src,
-                &req.ciphertext_blob,
-                &req.source_encryption_context,
-            )?;
-            (p, EncryptionAlgorithm::SymmetricDefault)
-        };
-        let r = ops::encrypt(
-            &env,
-            rng,
-            &dst,
-            &EncryptRequest {
-                key_id: dst.key_id.clone(),
-                plaintext,
-                encryption_context: req.destination_encryption_context.clone(),
-                encryption_algorithm: req.destination_encryption_algorithm,
-                grant_tokens: Vec::new(),
-            },
-        )?;
-        Ok(ReEncryptResponse {
-            ciphertext_blob: r.ciphertext_blob,
-            source_key_id: src.arn,
-            key_id: r.key_id,
-            source_encryption_algorithm,
-            destination_encryption_algorithm: r.encryption_algorithm,
-        })
+        service::re_encrypt(&mut self.service(rng, now), req)
     }
 
     /// GenerateDataKey: a data key in plaintext and encrypted under the key.
@@ -1879,36 +1142,7 @@ impl MemKeystore {
         now: u64,
         req: &GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyResponse> {
-        self.data_key(rng, now, "GenerateDataKey", req)
-    }
-
-    fn data_key<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: u64,
-        op: &str,
-        req: &GenerateDataKeyRequest,
-    ) -> Result<GenerateDataKeyResponse> {
-        self.call(
-            rng,
-            now,
-            op,
-            RequestParameters::data_key(req),
-            |ks, rng, call| {
-                let ctx = &req.encryption_context;
-                let rec = ks.load_for(
-                    rng,
-                    now,
-                    call,
-                    op,
-                    &req.key_id,
-                    &req.grant_tokens,
-                    ctx,
-                    &|r| access::crypto_conditions(r, None, ctx),
-                )?;
-                ops::generate_data_key(&ks.env(now), rng, &rec, req)
-            },
-        )
+        service::generate_data_key(&mut self.service(rng, now), "GenerateDataKey", req)
     }
 
     /// GenerateDataKeyWithoutPlaintext: only the encrypted data key.
@@ -1921,7 +1155,8 @@ impl MemKeystore {
         now: u64,
         req: &GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyWithoutPlaintextResponse> {
-        let r = self.data_key(rng, now, "GenerateDataKeyWithoutPlaintext", req)?;
+        let op = "GenerateDataKeyWithoutPlaintext";
+        let r = service::generate_data_key(&mut self.service(rng, now), op, req)?;
         Ok(GenerateDataKeyWithoutPlaintextResponse {
             ciphertext_blob: r.ciphertext_blob,
             key_id: r.key_id,
@@ -1940,22 +1175,7 @@ impl MemKeystore {
         now: u64,
         req: &SignRequest,
     ) -> Result<SignResponse> {
-        let alg = req.signing_algorithm.map(|a| a.as_str());
-        let message_type = req.message_type.map_or("RAW", |m| m.as_str());
-        let params = RequestParameters::signature(&req.key_id, alg, message_type);
-        self.call(rng, now, "Sign", params, |ks, rng, call| {
-            let rec = ks.load_for(
-                rng,
-                now,
-                call,
-                "Sign",
-                &req.key_id,
-                &req.grant_tokens,
-                &no_context(),
-                &|r| access::signing_conditions(r, alg, message_type),
-            )?;
-            crate::asym::sign(&ks.env(now), rng, &rec, req)
-        })
+        service::sign(&mut self.service(rng, now), req)
     }
 
     /// Verify a signature; one that does not verify is `KMSInvalidSignatureException`.
@@ -1968,22 +1188,7 @@ impl MemKeystore {
         now: u64,
         req: &VerifyRequest,
     ) -> Result<VerifyResponse> {
-        let alg = req.signing_algorithm.map(|a| a.as_str());
-        let message_type = req.message_type.map_or("RAW", |m| m.as_str());
-        let params = RequestParameters::signature(&req.key_id, alg, message_type);
-        self.call(rng, now, "Verify", params, |ks, rng, call| {
-            let rec = ks.load_for(
-                rng,
-                now,
-                call,
-                "Verify",
-                &req.key_id,
-                &req.grant_tokens,
-                &no_context(),
-                &|r| access::signing_conditions(r, alg, message_type),
-            )?;
-            crate::asym::verify(&ks.env(now), &rec, req)
-        })
+        service::verify(&mut self.service(rng, now), req)
     }
 
     /// GetPublicKey of an asymmetric key (SubjectPublicKeyInfo DER).
@@ -1996,16 +1201,7 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<GetPublicKeyResponse> {
-        self.call(
-            rng,
-            now,
-            "GetPublicKey",
-            RequestParameters::key(key_id),
-            |ks, rng, call| {
-                let rec = ks.load_authorized(rng, now, call, "GetPublicKey", key_id, &|r| r)?;
-                crate::asym::get_public_key(&ks.env(now), &rec)
-            },
-        )
+        service::get_public_key(&mut self.service(rng, now), key_id)
     }
 
     /// GenerateDataKeyPair: a fresh RSA or ECC key pair whose private key
@@ -2021,37 +1217,8 @@ impl MemKeystore {
         now: u64,
         req: &GenerateDataKeyPairRequest,
     ) -> Result<GenerateDataKeyPairResponse> {
-        self.data_key_pair(rng, now, "GenerateDataKeyPair", req)
-    }
-
-    fn data_key_pair<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: u64,
-        op: &str,
-        req: &GenerateDataKeyPairRequest,
-    ) -> Result<GenerateDataKeyPairResponse> {
-        self.call(
-            rng,
-            now,
-            op,
-            RequestParameters::data_key_pair(req),
-            |ks, rng, call| {
-                let ctx = &req.encryption_context;
-                let spec = req.key_pair_spec.map(|s| s.as_str());
-                let rec = ks.load_for(
-                    rng,
-                    now,
-                    call,
-                    op,
-                    &req.key_id,
-                    &req.grant_tokens,
-                    ctx,
-                    &|r| access::data_key_pair_conditions(r, spec, ctx),
-                )?;
-                crate::asym::generate_data_key_pair(&ks.env(now), rng, &rec, req)
-            },
-        )
+        let op = "GenerateDataKeyPair";
+        service::generate_data_key_pair(&mut self.service(rng, now), op, req)
     }
 
     /// GenerateDataKeyPairWithoutPlaintext: as
@@ -2066,7 +1233,8 @@ impl MemKeystore {
         now: u64,
         req: &GenerateDataKeyPairRequest,
     ) -> Result<GenerateDataKeyPairWithoutPlaintextResponse> {
-        let r = self.data_key_pair(rng, now, "GenerateDataKeyPairWithoutPlaintext", req)?;
+        let op = "GenerateDataKeyPairWithoutPlaintext";
+        let r = service::generate_data_key_pair(&mut self.service(rng, now), op, req)?;
         Ok(GenerateDataKeyPairWithoutPlaintextResponse {
             private_key_ciphertext_blob: r.private_key_ciphertext_blob,
             public_key: r.public_key,
@@ -2087,25 +1255,7 @@ impl MemKeystore {
         now: u64,
         req: &GetParametersForImportRequest,
     ) -> Result<GetParametersForImportResponse> {
-        let mut params = RequestParameters::key(&req.key_id);
-        params.wrapping_algorithm = req.wrapping_algorithm.map(|a| a.as_str().to_string());
-        self.call(
-            rng,
-            now,
-            "GetParametersForImport",
-            params,
-            |ks, rng, call| {
-                let rec = ks.load_authorized(
-                    rng,
-                    now,
-                    call,
-                    "GetParametersForImport",
-                    &req.key_id,
-                    &|r| access::import_parameters_conditions(r, req),
-                )?;
-                crate::asym::get_parameters_for_import(&ks.env(now), rng, &rec, req)
-            },
-        )
+        service::get_parameters_for_import(&mut self.service(rng, now), req)
     }
 
     /// ImportKeyMaterial: unwraps the material with the import token's
@@ -2120,20 +1270,7 @@ impl MemKeystore {
         now: u64,
         req: &ImportKeyMaterialRequest,
     ) -> Result<()> {
-        let mut params = RequestParameters::key(&req.key_id);
-        params.expiration_model = req.expiration_model.map(|m| m.as_str().to_string());
-        params.valid_to = req.valid_to;
-        self.call(rng, now, "ImportKeyMaterial", params, |ks, rng, call| {
-            ks.modify_authorized(
-                rng,
-                now,
-                call,
-                "ImportKeyMaterial",
-                &req.key_id,
-                &|r| access::import_conditions(r, req),
-                |env, rng, r| crate::asym::import_key_material(env, rng, r, req),
-            )
-        })
+        service::import_key_material(&mut self.service(rng, now), req)
     }
 
     /// DeleteImportedKeyMaterial: the key returns to `PendingImport`; only
@@ -2147,9 +1284,7 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<()> {
-        self.simple_change(rng, now, "DeleteImportedKeyMaterial", key_id, |_, _, r| {
-            crate::asym::delete_imported_key_material(r)
-        })
+        service::delete_imported_key_material(&mut self.service(rng, now), key_id)
     }
 
     /// GenerateMac with an HMAC key.
@@ -2162,26 +1297,7 @@ impl MemKeystore {
         now: u64,
         req: &GenerateMacRequest,
     ) -> Result<GenerateMacResponse> {
-        let alg = req.mac_algorithm.map(|a| a.as_str());
-        self.call(
-            rng,
-            now,
-            "GenerateMac",
-            RequestParameters::mac(&req.key_id, alg),
-            |ks, rng, call| {
-                let rec = ks.load_for(
-                    rng,
-                    now,
-                    call,
-                    "GenerateMac",
-                    &req.key_id,
-                    &req.grant_tokens,
-                    &no_context(),
-                    &|r| access::mac_conditions(r, alg),
-                )?;
-                crate::asym::generate_mac(&ks.env(now), &rec, req)
-            },
-        )
+        service::generate_mac(&mut self.service(rng, now), req)
     }
 
     /// VerifyMac; a mismatch is `KMSInvalidMacException`.
@@ -2194,26 +1310,7 @@ impl MemKeystore {
         now: u64,
         req: &VerifyMacRequest,
     ) -> Result<VerifyMacResponse> {
-        let alg = req.mac_algorithm.map(|a| a.as_str());
-        self.call(
-            rng,
-            now,
-            "VerifyMac",
-            RequestParameters::mac(&req.key_id, alg),
-            |ks, rng, call| {
-                let rec = ks.load_for(
-                    rng,
-                    now,
-                    call,
-                    "VerifyMac",
-                    &req.key_id,
-                    &req.grant_tokens,
-                    &no_context(),
-                    &|r| access::mac_conditions(r, alg),
-                )?;
-                crate::asym::verify_mac(&ks.env(now), &rec, req)
-            },
-        )
+        service::verify_mac(&mut self.service(rng, now), req)
     }
 
     /// DeriveSharedSecret (ECDH) with a NIST ECC `KEY_AGREEMENT` key,
@@ -2228,26 +1325,7 @@ impl MemKeystore {
         now: u64,
         req: &DeriveSharedSecretRequest,
     ) -> Result<DeriveSharedSecretResponse> {
-        let alg = req.key_agreement_algorithm.map(|a| a.as_str());
-        self.call(
-            rng,
-            now,
-            "DeriveSharedSecret",
-            RequestParameters::key_agreement(&req.key_id, alg),
-            |ks, rng, call| {
-                let rec = ks.load_for(
-                    rng,
-                    now,
-                    call,
-                    "DeriveSharedSecret",
-                    &req.key_id,
-                    &req.grant_tokens,
-                    &no_context(),
-                    &|r| access::key_agreement_conditions(r, alg),
-                )?;
-                crate::asym::derive_shared_secret(&ks.env(now), &rec, req)
-            },
-        )
+        service::derive_shared_secret(&mut self.service(rng, now), req)
     }
 
     /// GenerateRandom: 1–1024 bytes from `rng`. Allowed for every principal.
@@ -2260,12 +1338,185 @@ impl MemKeystore {
         now: u64,
         number_of_bytes: u32,
     ) -> Result<GenerateRandomResponse> {
-        let mut params = RequestParameters::NONE;
-        params.number_of_bytes = Some(number_of_bytes);
-        self.call(rng, now, "GenerateRandom", params, |_, rng, _| {
-            Ok(GenerateRandomResponse {
-                plaintext: ops::generate_random(rng, number_of_bytes)?,
-            })
+        service::generate_random(&mut self.service(rng, now), number_of_bytes)
+    }
+}
+
+/// The authorization view of a keystore ([`service::authorize`]).
+#[derive(Clone, Copy)]
+struct Access<'a>(&'a MemKeystore);
+
+impl KeyAccess for Access<'_> {
+    type Policy<'p>
+        = Cow<'p, Policy>
+    where
+        Self: 'p;
+
+    fn principal(&self) -> &str {
+        self.0.principal()
+    }
+
+    fn region(&self) -> &str {
+        &self.0.config.region
+    }
+
+    fn account(&self) -> &str {
+        &self.0.config.account
+    }
+
+    fn key_policy(&self, rec: &KeyRecord) -> Result<Cow<'_, Policy>> {
+        Ok(match access::stored_policy(rec)? {
+            Some(p) => Cow::Owned(p),
+            None => Cow::Borrowed(&self.0.default_policy),
         })
+    }
+
+    fn aliases_of(&self, key_id: &str) -> Result<Vec<String>> {
+        Ok(self
+            .0
+            .aliases
+            .values()
+            .filter(|a| a.target_key_id == key_id)
+            .map(|a| a.alias_name.clone())
+            .collect())
+    }
+
+    fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>> {
+        Ok(self.0.grants_of(key_id))
+    }
+}
+
+/// One call on a [`MemKeystore`] at `now`, drawing from `rng`.
+struct Service<'a, R: ?Sized> {
+    ks: &'a mut MemKeystore,
+    rng: &'a mut R,
+    now: u64,
+}
+
+impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
+    type Access<'s>
+        = Access<'s>
+    where
+        Self: 's;
+    type Key = OwnedKey;
+    type Rng = R;
+
+    fn access(&self) -> Access<'_> {
+        Access(self.ks)
+    }
+
+    fn grant_token_key(&self) -> &[u8] {
+        self.ks.root.grant_token_key()
+    }
+
+    fn admin_principal(&self) -> &str {
+        &self.ks.admin
+    }
+
+    fn read_alias(&mut self, alias_name: &str) -> Result<Option<AliasRecord>> {
+        Ok(self.ks.aliases.get(alias_name).cloned())
+    }
+
+    fn write_alias(
+        &mut self,
+        alias_name: &str,
+        target_key_id: &str,
+        mut f: impl FnMut(&KeyRecord, Option<AliasRecord>, Option<&KeyRecord>) -> Result<AliasRecord>,
+    ) -> Result<()> {
+        let ks = &mut *self.ks;
+        let id = ks.resolve(target_key_id)?;
+        let rec = ks
+            .keys
+            .get(&id)
+            .ok_or_else(|| MemKeystore::not_found(target_key_id))?;
+        let existing = ks.aliases.get(alias_name).cloned();
+        let old_target = existing
+            .as_ref()
+            .and_then(|a| ks.keys.get(&a.target_key_id));
+        let record = f(rec, existing, old_target)?;
+        ks.aliases.insert(alias_name.into(), record);
+        Ok(())
+    }
+
+    fn delete_alias(&mut self, alias_name: &str, missing: &dyn Fn() -> Error) -> Result<()> {
+        self.ks
+            .aliases
+            .remove(alias_name)
+            .map(|_| ())
+            .ok_or_else(missing)
+    }
+
+    fn all_grants(&mut self) -> Result<Vec<(String, Grant)>> {
+        Ok(self
+            .ks
+            .grants
+            .iter()
+            .map(|(row, g)| (row.split('/').next().unwrap_or_default().into(), g.clone()))
+            .collect())
+    }
+
+    fn add_grant(
+        &mut self,
+        key_id: &str,
+        grant: &Grant,
+        existing: &dyn Fn(&[Grant]) -> Result<Option<String>>,
+    ) -> Result<String> {
+        if let Some(id) = existing(&self.ks.grants_of(key_id))? {
+            return Ok(id);
+        }
+        self.ks.stop_if_dry_run()?;
+        let row = grant_row_id(key_id, &grant.grant_id);
+        self.ks.grants.insert(row, grant.clone());
+        Ok(grant.grant_id.clone())
+    }
+
+    fn delete_grant(&mut self, key_id: &str, grant_id: &str) -> Result<()> {
+        let row = grant_row_id(key_id, grant_id);
+        if self.ks.grants.get(&row).is_none() {
+            return Err(access::grant_not_found(grant_id));
+        }
+        self.ks.stop_if_dry_run()?;
+        self.ks.grants.remove(&row);
+        Ok(())
+    }
+
+    fn insert_key(&mut self, rec: KeyRecord) -> Result<()> {
+        self.ks.keys.insert(rec.key_id.clone(), rec);
+        Ok(())
+    }
+
+    fn modify<T: Clone>(
+        &mut self,
+        key_id: &str,
+        f: impl FnMut(&Env<'_>, &mut R, &mut KeyRecord) -> Result<T>,
+    ) -> Result<T> {
+        self.ks.modify(self.rng, self.now, key_id, f)
+    }
+
+    fn load(&mut self, key_id: &str) -> Result<OwnedKey> {
+        self.ks.load(self.rng, self.now, key_id).map(OwnedKey)
+    }
+
+    fn with_env<T>(&mut self, f: impl FnOnce(&Env<'_>, &mut R) -> T) -> T {
+        f(&self.ks.env(self.now), self.rng)
+    }
+
+    fn with_rng<T>(&mut self, f: impl FnOnce(&mut R) -> T) -> T {
+        f(self.rng)
+    }
+
+    fn call<T>(
+        &mut self,
+        op: &str,
+        params: RequestParameters,
+        f: impl FnOnce(&mut Self, &mut Call) -> Result<T>,
+    ) -> Result<T> {
+        let mut call = Call::new(params);
+        let result = self.ks.dry_run_gate(op).and_then(|()| f(self, &mut call));
+        // In a dry run, `record` turns success into DryRunOperationException;
+        // the result (possibly secret) is then dropped, and zeroized if it is.
+        let err = result.as_ref().err();
+        self.ks.record(self.rng, self.now, op, call, err)?;
+        result
     }
 }

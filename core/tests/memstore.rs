@@ -63,6 +63,11 @@ fn decrypt(
     .map(|r| r.plaintext.expose_secret().to_vec())
 }
 
+/// Bytes that are not a ciphertext blob.
+fn not_a_blob() -> Vec<u8> {
+    vec![0xEE; 64]
+}
+
 #[test]
 fn operations_round_trip() {
     let mut ks = store();
@@ -113,6 +118,21 @@ fn operations_round_trip() {
         decrypt(&mut ks, &re.ciphertext_blob, &EncryptionContext::new()).unwrap(),
         b"hello"
     );
+
+    // The destination key is loaded before the blob's key, as natively: a
+    // missing destination is reported even for a blob that does not parse.
+    let missing_dst = ks
+        .re_encrypt(
+            r,
+            NOW,
+            &ReEncryptRequest {
+                ciphertext_blob: not_a_blob(),
+                destination_key_id: "alias/missing".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(missing_dst.kind(), ErrorKind::NotFoundException);
 
     let page = ks.list_keys(&mut rng(), NOW, Some(1), None).unwrap();
     assert!(page.truncated);

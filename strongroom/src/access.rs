@@ -1,6 +1,8 @@
-//! Callers and authorization: the principal a [`Keystore`] acts for, the one
-//! place where a key policy and grants are evaluated, and the per-call
-//! wrapper that writes exactly one audit event for every operation.
+//! Callers and authorization: the principal a [`Keystore`] acts for, what
+//! [`strongroom_core::service::authorize`] (the one place where a key policy
+//! and grants are evaluated, shared with `MemKeystore`) reads from the
+//! keystore, and the per-call wrapper that writes exactly one audit event
+//! for every operation.
 //!
 //! # Which operations are authorized how
 //!
@@ -27,9 +29,10 @@ use strongroom_core::access;
 pub(crate) use strongroom_core::access::Call;
 use strongroom_core::audit::RequestParameters;
 use strongroom_core::grant::Grant;
-use strongroom_core::key::{KeyIdentifier, KeyRecord};
-use strongroom_core::policy::{self, Decision, Policy, PolicyRequest};
-use strongroom_core::{EncryptionContext, Result};
+use strongroom_core::key::KeyRecord;
+use strongroom_core::policy::Policy;
+use strongroom_core::service::KeyAccess;
+use strongroom_core::Result;
 
 use crate::store::{Row, Table};
 use crate::{from_json, os_rng, to_json, Keystore};
@@ -202,69 +205,6 @@ impl Keystore {
         }
     }
 
-    /// Authorizes `action` (a KMS operation name, e.g. `Encrypt`,
-    /// `ReEncryptFrom`) on `rec` for this handle's principal. Records the key
-    /// ARN as a resource of the call first, so a denied call's event names
-    /// the key. Sets the condition keys every key operation has (key spec,
-    /// usage, origin, tags, aliases, `kms:RequestAlias` when `requested_as`
-    /// is an alias); `build` adds the operation's own. Grants are consulted
-    /// for grant operations, with `grant_context` checked against their
-    /// constraints.
-    ///
-    /// # Errors
-    /// `AccessDeniedException`; `KMSInternalException` on storage failure.
-    pub(crate) fn authorize(
-        &self,
-        call: &mut Call,
-        action: &str,
-        rec: &KeyRecord,
-        requested_as: &str,
-        grant_context: &EncryptionContext,
-        build: impl for<'a> FnOnce(PolicyRequest<'a>) -> PolicyRequest<'a>,
-    ) -> Result<()> {
-        self.authorize_via(call, action, rec, requested_as, grant_context, build)
-            .map(|_| ())
-    }
-
-    /// As [`authorize`](Self::authorize), and says how the request was
-    /// allowed: `None` by the key policy, `Some(grants)` only by these grants.
-    ///
-    /// # Errors
-    /// As [`authorize`](Self::authorize).
-    pub(crate) fn authorize_via(
-        &self,
-        call: &mut Call,
-        action: &str,
-        rec: &KeyRecord,
-        requested_as: &str,
-        grant_context: &EncryptionContext,
-        build: impl for<'a> FnOnce(PolicyRequest<'a>) -> PolicyRequest<'a>,
-    ) -> Result<Option<Vec<Grant>>> {
-        call.touch(&rec.arn);
-        let principal = self.principal();
-        let policy = self.key_policy(rec)?;
-        // A policy without conditions (the default policy) decides on the
-        // principal, action and resource alone: an Allow needs no condition
-        // values, alias lookups or grants.
-        if !policy.has_conditions()
-            && policy::evaluate(&policy, &PolicyRequest::new(principal, action, &rec.arn))
-                == Decision::Allow
-        {
-            return Ok(None);
-        }
-        let alias = match self.parse_ident(requested_as) {
-            Ok(KeyIdentifier::Alias(name)) => Some(name),
-            _ => None,
-        };
-        let mut req = access::key_request(principal, action, rec, alias);
-        // Only look the aliases up when the policy can ask for them.
-        if access::needs_resource_aliases(rec) {
-            req.set("kms:ResourceAliases", self.aliases_of(&rec.key_id)?);
-        }
-        let req = build(req);
-        access::decide(&policy, &req, grant_context, || self.grants_of(&rec.key_id))
-    }
-
     /// The alias names that point at `key_id`.
     fn aliases_of(&self, key_id: &str) -> Result<Vec<String>> {
         let mut out = Vec::new();
@@ -354,3 +294,39 @@ impl Keystore {
 }
 
 pub(crate) use strongroom_core::grant::grant_row_id;
+
+/// A keystore handle as the operation flows of [`strongroom_core::service`]
+/// see it (a private type, so that its unaudited reads stay in the crate).
+#[derive(Clone, Copy)]
+pub(crate) struct Service<'a>(pub &'a Keystore);
+
+impl KeyAccess for Service<'_> {
+    type Policy<'p>
+        = Arc<Policy>
+    where
+        Self: 'p;
+
+    fn principal(&self) -> &str {
+        self.0.principal()
+    }
+
+    fn region(&self) -> &str {
+        self.0.region()
+    }
+
+    fn account(&self) -> &str {
+        self.0.account()
+    }
+
+    fn key_policy(&self, rec: &KeyRecord) -> Result<Arc<Policy>> {
+        self.0.key_policy(rec)
+    }
+
+    fn aliases_of(&self, key_id: &str) -> Result<Vec<String>> {
+        self.0.aliases_of(key_id)
+    }
+
+    fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>> {
+        self.0.grants_of(key_id)
+    }
+}

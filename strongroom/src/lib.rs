@@ -9,6 +9,7 @@ pub mod clock;
 pub mod envelope;
 mod export;
 mod grants;
+mod keyservice;
 pub mod root;
 #[cfg(unix)]
 mod signal;
@@ -24,6 +25,7 @@ use strongroom_core::audit::RequestParameters;
 use strongroom_core::key::{AliasRecord, KeyIdentifier, KeyRecord};
 use strongroom_core::ops::{self, Env};
 use strongroom_core::seal::RootKey;
+use strongroom_core::service;
 
 pub use access::DRY_RUN_OPERATIONS;
 pub use audit_log::{
@@ -792,29 +794,7 @@ impl Keystore {
     /// `BypassPolicyLockoutSafetyCheck` is set, must let the caller call
     /// `PutKeyPolicy` later (`MalformedPolicyDocumentException` otherwise).
     pub fn create_key(&self, req: &CreateKeyRequest) -> Result<DescribeKeyResponse> {
-        self.call("CreateKey", RequestParameters::create_key(req), |call| {
-            let policy = req
-                .policy
-                .as_deref()
-                .map(strongroom_core::policy::Policy::parse)
-                .transpose()?;
-            let env = self.env();
-            let rec = ops::create_key(&env, &mut os_rng(), req)?;
-            call.resources.push(rec.arn.clone());
-            if let Some(p) = &policy {
-                core_access::check_new_policy(
-                    p,
-                    req.bypass_policy_lockout_safety_check,
-                    self.principal(),
-                    &rec.arn,
-                )?;
-            }
-            let row = self.key_row(&rec)?;
-            self.write(&mut |tx| tx.put(Table::Keys, &row))?;
-            let key_metadata = ops::describe(&rec);
-            call.response = serde_json::json!({ "keyMetadata": key_metadata });
-            Ok(DescribeKeyResponse { key_metadata })
-        })
+        service::create_key(&mut access::Service(self), req)
     }
 
     /// DescribeKey by key ID, key ARN, alias name or alias ARN.
@@ -822,12 +802,7 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `InvalidArnException`, `KMSInternalException`.
     pub fn describe_key(&self, key_id: &str) -> Result<DescribeKeyResponse> {
-        self.call("DescribeKey", RequestParameters::key(key_id), |call| {
-            let rec = self.load_authorized(call, "DescribeKey", key_id, |r| r)?;
-            Ok(DescribeKeyResponse {
-                key_metadata: ops::describe(&rec),
-            })
-        })
+        service::describe_key(&mut access::Service(self), key_id)
     }
 
     /// ListKeys: `limit` 1–1000 (default 100), `marker` from a previous page.
@@ -894,19 +869,11 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::ops::update_key_description`]; `NotFoundException`.
     pub fn update_key_description(&self, key_id: &str, description: &str) -> Result<()> {
-        let params = RequestParameters {
-            description: Some(description.into()),
-            ..RequestParameters::key(key_id)
-        };
-        self.call("UpdateKeyDescription", params, |call| {
-            self.modify_authorized(
-                call,
-                "UpdateKeyDescription",
-                key_id,
-                |r| r,
-                |_, r| ops::update_key_description(r, description),
-            )
-        })
+        strongroom_core::service::update_key_description(
+            &mut access::Service(self),
+            key_id,
+            description,
+        )
     }
 
     /// EnableKey.
@@ -914,9 +881,7 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `KMSInvalidStateException`.
     pub fn enable_key(&self, key_id: &str) -> Result<()> {
-        self.call("EnableKey", RequestParameters::key(key_id), |call| {
-            self.modify_authorized(call, "EnableKey", key_id, |r| r, |_, r| ops::enable_key(r))
-        })
+        service::enable_key(&mut access::Service(self), key_id)
     }
 
     /// DisableKey.
@@ -924,15 +889,7 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `KMSInvalidStateException`.
     pub fn disable_key(&self, key_id: &str) -> Result<()> {
-        self.call("DisableKey", RequestParameters::key(key_id), |call| {
-            self.modify_authorized(
-                call,
-                "DisableKey",
-                key_id,
-                |r| r,
-                |_, r| ops::disable_key(r),
-            )
-        })
+        service::disable_key(&mut access::Service(self), key_id)
     }
 
     /// ScheduleKeyDeletion: `pending_window_in_days` 7–30 (default 30).
@@ -944,23 +901,11 @@ impl Keystore {
         key_id: &str,
         pending_window_in_days: Option<u32>,
     ) -> Result<ScheduleKeyDeletionResponse> {
-        let params = RequestParameters {
+        strongroom_core::service::schedule_key_deletion(
+            &mut access::Service(self),
+            key_id,
             pending_window_in_days,
-            ..RequestParameters::key(key_id)
-        };
-        self.call("ScheduleKeyDeletion", params, |call| {
-            let out = self.modify_authorized(
-                call,
-                "ScheduleKeyDeletion",
-                key_id,
-                |r| {
-                    strongroom_core::access::schedule_deletion_conditions(r, pending_window_in_days)
-                },
-                |env, r| ops::schedule_key_deletion(env, r, pending_window_in_days),
-            )?;
-            call.response = strongroom_core::access::schedule_deletion_response(&out);
-            Ok(out)
-        })
+        )
     }
 
     /// CancelKeyDeletion: the key becomes `Disabled`.
@@ -968,25 +913,7 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `KMSInvalidStateException`.
     pub fn cancel_key_deletion(&self, key_id: &str) -> Result<KeyIdResponse> {
-        self.call(
-            "CancelKeyDeletion",
-            RequestParameters::key(key_id),
-            |call| {
-                let out = self.modify_authorized(
-                    call,
-                    "CancelKeyDeletion",
-                    key_id,
-                    |r| r,
-                    |_, r| {
-                        ops::cancel_key_deletion(r).map(|_| KeyIdResponse {
-                            key_id: r.arn.clone(),
-                        })
-                    },
-                )?;
-                call.response = serde_json::json!({ "keyId": out.key_id });
-                Ok(out)
-            },
-        )
+        service::cancel_key_deletion(&mut access::Service(self), key_id)
     }
 
     /// EnableKeyRotation: `rotation_period_in_days` 90–2560 (default 365).
@@ -998,22 +925,11 @@ impl Keystore {
         key_id: &str,
         rotation_period_in_days: Option<u32>,
     ) -> Result<()> {
-        let params = RequestParameters {
+        strongroom_core::service::enable_key_rotation(
+            &mut access::Service(self),
+            key_id,
             rotation_period_in_days,
-            ..RequestParameters::key(key_id)
-        };
-        self.call("EnableKeyRotation", params, |call| {
-            self.modify_authorized(
-                call,
-                "EnableKeyRotation",
-                key_id,
-                |r| match rotation_period_in_days {
-                    Some(d) => r.with("kms:RotationPeriodInDays", d),
-                    None => r,
-                },
-                |env, r| ops::enable_key_rotation(env, r, rotation_period_in_days),
-            )
-        })
+        )
     }
 
     /// DisableKeyRotation.
@@ -1021,19 +937,7 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::ops::disable_key_rotation`].
     pub fn disable_key_rotation(&self, key_id: &str) -> Result<()> {
-        self.call(
-            "DisableKeyRotation",
-            RequestParameters::key(key_id),
-            |call| {
-                self.modify_authorized(
-                    call,
-                    "DisableKeyRotation",
-                    key_id,
-                    |r| r,
-                    |_, r| ops::disable_key_rotation(r),
-                )
-            },
-        )
+        service::disable_key_rotation(&mut access::Service(self), key_id)
     }
 
     /// GetKeyRotationStatus.
@@ -1041,18 +945,7 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `UnsupportedOperationException`.
     pub fn get_key_rotation_status(&self, key_id: &str) -> Result<GetKeyRotationStatusResponse> {
-        self.call(
-            "GetKeyRotationStatus",
-            RequestParameters::key(key_id),
-            |call| {
-                ops::get_key_rotation_status(&self.load_authorized(
-                    call,
-                    "GetKeyRotationStatus",
-                    key_id,
-                    |r| r,
-                )?)
-            },
-        )
+        service::get_key_rotation_status(&mut access::Service(self), key_id)
     }
 
     /// RotateKeyOnDemand (at most 10 per key).
@@ -1060,23 +953,7 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::ops::rotate_key_on_demand`].
     pub fn rotate_key_on_demand(&self, key_id: &str) -> Result<KeyIdResponse> {
-        self.call(
-            "RotateKeyOnDemand",
-            RequestParameters::key(key_id),
-            |call| {
-                self.modify_authorized(
-                    call,
-                    "RotateKeyOnDemand",
-                    key_id,
-                    |r| r,
-                    |env, r| {
-                        ops::rotate_key_on_demand(env, &mut os_rng(), r).map(|_| KeyIdResponse {
-                            key_id: r.key_id.clone(),
-                        })
-                    },
-                )
-            },
-        )
+        service::rotate_key_on_demand(&mut access::Service(self), key_id)
     }
 
     /// ListKeyRotations: `limit` 1–1000 (default 100).
@@ -1089,21 +966,12 @@ impl Keystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListKeyRotationsResponse> {
-        let params = RequestParameters {
+        strongroom_core::service::list_key_rotations(
+            &mut access::Service(self),
+            key_id,
             limit,
-            marker: marker.map(Into::into),
-            ..RequestParameters::key(key_id)
-        };
-        self.call("ListKeyRotations", params, |call| {
-            let rec = self.load_authorized(call, "ListKeyRotations", key_id, |r| r)?;
-            let all = ops::list_key_rotations(&rec)?;
-            let (rotations, next_marker) = paginate_index(all, limit, marker)?;
-            Ok(ListKeyRotationsResponse {
-                truncated: next_marker.is_some(),
-                rotations,
-                next_marker,
-            })
-        })
+            marker,
+        )
     }
 
     // ---- aliases -----------------------------------------------------------
@@ -1114,14 +982,7 @@ impl Keystore {
     /// `InvalidAliasNameException`, `ValidationException`,
     /// `AlreadyExistsException`, `NotFoundException`, `KMSInvalidStateException`.
     pub fn create_alias(&self, alias_name: &str, target_key_id: &str) -> Result<()> {
-        let params = RequestParameters {
-            alias_name: Some(alias_name.into()),
-            target_key_id: Some(target_key_id.into()),
-            ..Default::default()
-        };
-        self.call("CreateAlias", params, |call| {
-            self.put_alias(call, alias_name, target_key_id, true)
-        })
+        service::put_alias(&mut access::Service(self), alias_name, target_key_id, true)
     }
 
     /// UpdateAlias: points an existing alias at another key.
@@ -1129,14 +990,7 @@ impl Keystore {
     /// # Errors
     /// As [`create_alias`](Self::create_alias), with `NotFoundException` for an absent alias.
     pub fn update_alias(&self, alias_name: &str, target_key_id: &str) -> Result<()> {
-        let params = RequestParameters {
-            alias_name: Some(alias_name.into()),
-            target_key_id: Some(target_key_id.into()),
-            ..Default::default()
-        };
-        self.call("UpdateAlias", params, |call| {
-            self.put_alias(call, alias_name, target_key_id, false)
-        })
+        service::put_alias(&mut access::Service(self), alias_name, target_key_id, false)
     }
 
     /// The alias record `alias_name`, if it exists.
@@ -1152,116 +1006,12 @@ impl Keystore {
         Ok(out)
     }
 
-    fn put_alias(
-        &self,
-        call: &mut access::Call,
-        alias_name: &str,
-        target_key_id: &str,
-        create: bool,
-    ) -> Result<()> {
-        strongroom_core::key::validate_alias_name(alias_name)?;
-        let ident = self.parse_ident(target_key_id)?;
-        if matches!(ident, KeyIdentifier::Alias(_)) {
-            return Err(Error::validation(
-                "TargetKeyId must be a key ID or key ARN, not an alias",
-            ));
-        }
-        let action = if create { "CreateAlias" } else { "UpdateAlias" };
-        if !create {
-            // UpdateAlias needs permission on the key the alias points at now, too.
-            if let Some(old) = self.read_alias(alias_name)? {
-                if let Some(old_rec) = Error::unless_not_found(self.load(&old.target_key_id))? {
-                    self.authorize(
-                        call,
-                        action,
-                        &old_rec,
-                        alias_name,
-                        &EncryptionContext::default(),
-                        |r| r,
-                    )?;
-                }
-            }
-        }
-        self.load_authorized(call, action, target_key_id, |r| r)?;
-        let now = self.inner.clock.now();
-        self.write(&mut |tx| {
-            let rec = self.load_in(tx, target_key_id, &ident)?.ok_or_else(|| self.not_found(target_key_id))?;
-            if rec.state == strongroom_core::key::KeyState::PendingDeletion {
-                return Err(Error::new(ErrorKind::KMSInvalidStateException, format!("{} is pending deletion", rec.arn)));
-            }
-            let existing = tx.get(Table::Aliases, alias_name)?.map(|r| self.parse_alias_row(&r)).transpose()?;
-            let record = match (create, existing) {
-                (true, Some(_)) => {
-                    return Err(Error::new(
-                        ErrorKind::AlreadyExistsException,
-                        format!("An alias with the name {} already exists", self.alias_arn(alias_name)),
-                    ))
-                }
-                (false, None) => return Err(Error::not_found(format!("Alias {} is not found.", self.alias_arn(alias_name)))),
-                (true, None) => AliasRecord {
-                    alias_name: alias_name.to_string(),
-                    target_key_id: rec.key_id.clone(),
-                    creation_date: now,
-                    last_updated_date: now,
-                },
-                (false, Some(old)) => {
-                    let old_rec = tx.get(Table::Keys, &old.target_key_id)?.map(|r| self.parse_key_row(&r)).transpose()?;
-                    if let Some(o) = old_rec {
-                        if (o.key_spec, o.key_usage) != (rec.key_spec, rec.key_usage) {
-                            return Err(Error::validation(
-                                "UpdateAlias: the new key must have the same key spec and key usage as the current one",
-                            ));
-                        }
-                    }
-                    AliasRecord { target_key_id: rec.key_id.clone(), last_updated_date: now, ..old }
-                }
-            };
-            tx.put(Table::Aliases, &self.alias_row(&record)?)
-        })
-    }
-
     /// DeleteAlias.
     ///
     /// # Errors
     /// `InvalidAliasNameException`, `NotFoundException`.
     pub fn delete_alias(&self, alias_name: &str) -> Result<()> {
-        let params = RequestParameters {
-            alias_name: Some(alias_name.into()),
-            ..Default::default()
-        };
-        self.call("DeleteAlias", params, |call| {
-            self.delete_alias_inner(call, alias_name)
-        })
-    }
-
-    fn delete_alias_inner(&self, call: &mut access::Call, alias_name: &str) -> Result<()> {
-        if !alias_name.starts_with("alias/") {
-            return Err(Error::new(
-                ErrorKind::InvalidAliasNameException,
-                "alias names begin with 'alias/'",
-            ));
-        }
-        if let Some(a) = self.read_alias(alias_name)? {
-            if let Some(rec) = Error::unless_not_found(self.load(&a.target_key_id))? {
-                self.authorize(
-                    call,
-                    "DeleteAlias",
-                    &rec,
-                    alias_name,
-                    &EncryptionContext::default(),
-                    |r| r,
-                )?;
-            }
-        }
-        self.write(&mut |tx| {
-            if tx.get(Table::Aliases, alias_name)?.is_none() {
-                return Err(Error::not_found(format!(
-                    "Alias {} is not found.",
-                    self.alias_arn(alias_name)
-                )));
-            }
-            tx.delete(Table::Aliases, alias_name)
-        })
+        service::delete_alias(&mut access::Service(self), alias_name)
     }
 
     /// ListAliases, optionally only those of `key_id`; `limit` 1–100 (default 50).
@@ -1344,20 +1094,7 @@ impl Keystore {
     /// # Errors
     /// `TagException`, `NotFoundException`, `KMSInvalidStateException`.
     pub fn tag_resource(&self, key_id: &str, tags: &[Tag]) -> Result<()> {
-        let keys: Vec<String> = tags.iter().map(|t| t.tag_key.clone()).collect();
-        let params = RequestParameters {
-            tag_keys: Some(keys.clone()),
-            ..RequestParameters::key(key_id)
-        };
-        self.call("TagResource", params, |call| {
-            self.modify_authorized(
-                call,
-                "TagResource",
-                key_id,
-                |r| core_access::tag_conditions(r, tags),
-                |_, r| ops::tag_resource(r, tags),
-            )
-        })
+        service::tag_resource(&mut access::Service(self), key_id, tags)
     }
 
     /// UntagResource.
@@ -1365,19 +1102,7 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `KMSInvalidStateException`.
     pub fn untag_resource(&self, key_id: &str, tag_keys: &[String]) -> Result<()> {
-        let params = RequestParameters {
-            tag_keys: Some(tag_keys.to_vec()),
-            ..RequestParameters::key(key_id)
-        };
-        self.call("UntagResource", params, |call| {
-            self.modify_authorized(
-                call,
-                "UntagResource",
-                key_id,
-                |r| r.with("aws:TagKeys", tag_keys.to_vec()),
-                |_, r| ops::untag_resource(r, tag_keys),
-            )
-        })
+        service::untag_resource(&mut access::Service(self), key_id, tag_keys)
     }
 
     /// ListResourceTags: `limit` 1–50 (default 50).
@@ -1390,24 +1115,12 @@ impl Keystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListResourceTagsResponse> {
-        let params = RequestParameters {
+        strongroom_core::service::list_resource_tags(
+            &mut access::Service(self),
+            key_id,
             limit,
-            marker: marker.map(Into::into),
-            ..RequestParameters::key(key_id)
-        };
-        self.call("ListResourceTags", params, |call| {
-            if limit.is_some_and(|l| !(1..=50).contains(&l)) {
-                return Err(Error::validation("Limit must be between 1 and 50"));
-            }
-            let rec = self.load_authorized(call, "ListResourceTags", key_id, |r| r)?;
-            let all = ops::list_resource_tags(&rec);
-            let (tags, next_marker) = paginate_index(all, Some(limit.unwrap_or(50)), marker)?;
-            Ok(ListResourceTagsResponse {
-                truncated: next_marker.is_some(),
-                tags,
-                next_marker,
-            })
-        })
+            marker,
+        )
     }
 
     // ---- cryptographic operations -------------------------------------------
@@ -1419,37 +1132,7 @@ impl Keystore {
     /// `KMSInvalidStateException`, `InvalidKeyUsageException`,
     /// `ValidationException`, `InvalidGrantTokenException`.
     pub fn encrypt(&self, req: &EncryptRequest) -> Result<EncryptResponse> {
-        self.call("Encrypt", RequestParameters::encrypt(req), |call| {
-            self.check_grant_tokens(&req.grant_tokens)?;
-            let rec = self.load_shared(&req.key_id)?;
-            let ctx = &req.encryption_context;
-            self.authorize(call, "Encrypt", &rec, &req.key_id, ctx, |r| {
-                core_access::crypto_conditions(r, req.encryption_algorithm, ctx)
-            })?;
-            ops::encrypt(&self.env(), &mut os_rng(), &rec, req)
-        })
-    }
-
-    /// Finds the key that made a symmetric blob and checks an optional expected KeyId.
-    fn blob_key(&self, blob: &[u8], expected: Option<&str>) -> Result<Arc<cache::CachedKey>> {
-        let header = strongroom_core::blob::parse_header(blob)?;
-        let expected_id = expected
-            .map(|k| self.load_shared(k).map(|r| r.key_id.clone()))
-            .transpose()?;
-        let id = header.key_id_string();
-        if let Some(e) = &expected_id {
-            if *e != id {
-                return Err(Error::new(
-                    ErrorKind::IncorrectKeyException,
-                    "The key ID in the request does not identify a key that can decrypt the ciphertext",
-                ));
-            }
-        }
-        match self.load_shared(&id) {
-            Ok(r) => Ok(r),
-            Err(e) if e.kind() == ErrorKind::NotFoundException => Err(Error::invalid_ciphertext()),
-            Err(e) => Err(e),
-        }
+        service::encrypt(&mut access::Service(self), req)
     }
 
     /// Decrypt a symmetric ciphertext blob. The key comes from the blob; a
@@ -1462,101 +1145,22 @@ impl Keystore {
     /// `IncorrectKeyException`, `DisabledException`, `KMSInvalidStateException`,
     /// `AccessDeniedException`, `InvalidGrantTokenException`.
     pub fn decrypt(&self, req: &DecryptRequest) -> Result<DecryptResponse> {
-        self.call("Decrypt", RequestParameters::decrypt(req), |call| {
-            self.check_grant_tokens(&req.grant_tokens)?;
-            if let Some(r) = self.decrypt_if_asymmetric(call, req)? {
-                return Ok(r);
-            }
-            let rec = self.blob_key(&req.ciphertext_blob, req.key_id.as_deref())?;
-            let alg = req
-                .encryption_algorithm
-                .unwrap_or(strongroom_core::key::EncryptionAlgorithm::SymmetricDefault);
-            let requested_as = req.key_id.as_deref().unwrap_or(&rec.key_id);
-            let ctx = &req.encryption_context;
-            self.authorize(call, "Decrypt", &rec, requested_as, ctx, |r| {
-                core_access::crypto_conditions(r, Some(alg), ctx)
-            })?;
-            if alg != strongroom_core::key::EncryptionAlgorithm::SymmetricDefault {
-                return Err(Error::new(
-                    ErrorKind::InvalidKeyUsageException,
-                    format!("{alg} is not valid for a symmetric key"),
-                ));
-            }
-            let plaintext = ops::decrypt_symmetric(
-                &self.env(),
-                &rec,
-                &req.ciphertext_blob,
-                &req.encryption_context,
-            )?;
-            Ok(DecryptResponse {
-                key_id: rec.arn.clone(),
-                plaintext,
-                encryption_algorithm: strongroom_core::key::EncryptionAlgorithm::SymmetricDefault,
-            })
-        })
+        service::decrypt(&mut access::Service(self), req)
     }
 
     /// ReEncrypt: decrypts under the source key and context and encrypts
-    /// under the destination key and context, returning no plaintext.
-    /// Authorized as `ReEncryptFrom` on the source key and `ReEncryptTo` on
-    /// the destination key.
+    /// under the destination key and context, returning no plaintext. Either
+    /// side may be an RSA `ENCRYPT_DECRYPT` key (RSAES-OAEP): an RSA source
+    /// is named by `SourceKeyId` with `SourceEncryptionAlgorithm`, an RSA
+    /// destination takes `DestinationEncryptionAlgorithm`. Authorized as
+    /// `ReEncryptFrom` on the source key and `ReEncryptTo` on the
+    /// destination key.
     ///
     /// # Errors
     /// Those of [`decrypt`](Self::decrypt) for the source and
     /// [`encrypt`](Self::encrypt) for the destination.
     pub fn re_encrypt(&self, req: &ReEncryptRequest) -> Result<ReEncryptResponse> {
-        use strongroom_core::key::EncryptionAlgorithm::SymmetricDefault;
-        let src_alg = req.source_encryption_algorithm.unwrap_or(SymmetricDefault);
-        let dst_alg = req
-            .destination_encryption_algorithm
-            .unwrap_or(SymmetricDefault);
-        self.call("ReEncrypt", RequestParameters::re_encrypt(req), |call| {
-            self.check_grant_tokens(&req.grant_tokens)?;
-            if let Some(r) = self.re_encrypt_if_asymmetric(call, req)? {
-                return Ok(r);
-            }
-            let src = self.blob_key(&req.ciphertext_blob, req.source_key_id.as_deref())?;
-            let dst = self.load(&req.destination_key_id)?;
-            let same = src.key_id == dst.key_id;
-            let src_as = req.source_key_id.as_deref().unwrap_or(&src.key_id);
-            let (src_ctx, dst_ctx) = (
-                &req.source_encryption_context,
-                &req.destination_encryption_context,
-            );
-            self.authorize(call, "ReEncryptFrom", &src, src_as, src_ctx, |r| {
-                core_access::re_encrypt_conditions(r, Some(src_alg), src_ctx, same)
-            })?;
-            self.authorize(
-                call,
-                "ReEncryptTo",
-                &dst,
-                &req.destination_key_id,
-                dst_ctx,
-                |r| core_access::re_encrypt_conditions(r, Some(dst_alg), dst_ctx, same),
-            )?;
-            let env = self.env();
-            let plaintext = ops::decrypt_symmetric(
-                &env,
-                &src,
-                &req.ciphertext_blob,
-                &req.source_encryption_context,
-            )?;
-            let blob = ops::encrypt_symmetric(
-                &env,
-                &mut os_rng(),
-                &dst,
-                plaintext.expose_secret(),
-                &req.destination_encryption_context,
-                req.destination_encryption_algorithm,
-            )?;
-            Ok(ReEncryptResponse {
-                ciphertext_blob: blob,
-                source_key_id: src.arn.clone(),
-                key_id: dst.arn,
-                source_encryption_algorithm: SymmetricDefault,
-                destination_encryption_algorithm: SymmetricDefault,
-            })
-        })
+        service::re_encrypt(&mut access::Service(self), req)
     }
 
     /// GenerateDataKey: a data key in plaintext and encrypted under the key.
@@ -1567,19 +1171,11 @@ impl Keystore {
         &self,
         req: &GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyResponse> {
-        self.data_key("GenerateDataKey", req)
-    }
-
-    fn data_key(&self, op: &str, req: &GenerateDataKeyRequest) -> Result<GenerateDataKeyResponse> {
-        self.call(op, RequestParameters::data_key(req), |call| {
-            self.check_grant_tokens(&req.grant_tokens)?;
-            let rec = self.load_shared(&req.key_id)?;
-            let ctx = &req.encryption_context;
-            self.authorize(call, op, &rec, &req.key_id, ctx, |r| {
-                core_access::crypto_conditions(r, None, ctx)
-            })?;
-            ops::generate_data_key(&self.env(), &mut os_rng(), &rec, req)
-        })
+        strongroom_core::service::generate_data_key(
+            &mut access::Service(self),
+            "GenerateDataKey",
+            req,
+        )
     }
 
     /// GenerateDataKeyWithoutPlaintext: only the encrypted data key.
@@ -1590,7 +1186,8 @@ impl Keystore {
         &self,
         req: &GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyWithoutPlaintextResponse> {
-        let r = self.data_key("GenerateDataKeyWithoutPlaintext", req)?;
+        let op = "GenerateDataKeyWithoutPlaintext";
+        let r = service::generate_data_key(&mut access::Service(self), op, req)?;
         Ok(GenerateDataKeyWithoutPlaintextResponse {
             ciphertext_blob: r.ciphertext_blob,
             key_id: r.key_id,
@@ -1603,62 +1200,7 @@ impl Keystore {
     /// # Errors
     /// `ValidationException` outside 1–1024.
     pub fn generate_random(&self, number_of_bytes: u32) -> Result<GenerateRandomResponse> {
-        let params = RequestParameters {
-            number_of_bytes: Some(number_of_bytes),
-            ..Default::default()
-        };
-        self.call("GenerateRandom", params, |_| {
-            Ok(GenerateRandomResponse {
-                plaintext: ops::generate_random(&mut os_rng(), number_of_bytes)?,
-            })
-        })
-    }
-
-    /// Loads a key and authorizes `action` on it (no encryption context,
-    /// no grant constraint context).
-    fn load_authorized(
-        &self,
-        call: &mut access::Call,
-        action: &str,
-        key_id: &str,
-        build: impl for<'a> FnOnce(
-            strongroom_core::policy::PolicyRequest<'a>,
-        ) -> strongroom_core::policy::PolicyRequest<'a>,
-    ) -> Result<KeyRecord> {
-        let rec = self.load(key_id)?;
-        self.authorize(
-            call,
-            action,
-            &rec,
-            key_id,
-            &EncryptionContext::default(),
-            build,
-        )?;
-        Ok(rec)
-    }
-
-    /// Authorizes `action` on the key, then runs `f` on it as
-    /// [`modify`](Self::modify) does. If the key's policy changed between the
-    /// check and the write, nothing is written and the call fails.
-    fn modify_authorized<T: Clone>(
-        &self,
-        call: &mut access::Call,
-        action: &str,
-        key_id: &str,
-        build: impl for<'a> FnOnce(
-            strongroom_core::policy::PolicyRequest<'a>,
-        ) -> strongroom_core::policy::PolicyRequest<'a>,
-        mut f: impl FnMut(&Env<'_>, &mut KeyRecord) -> Result<T>,
-    ) -> Result<T> {
-        let checked = self.load_authorized(call, action, key_id, build)?;
-        self.modify(key_id, |env, r| {
-            if r.key_id != checked.key_id || r.policy != checked.policy {
-                return Err(Error::internal(
-                    "the key or its policy changed during the request; retry",
-                ));
-            }
-            f(env, r)
-        })
+        service::generate_random(&mut access::Service(self), number_of_bytes)
     }
 }
 
@@ -1704,7 +1246,7 @@ fn from_json<T: serde::de::DeserializeOwned>(b: &[u8], what: &str) -> Result<T> 
         .map_err(|e| Error::internal(format!("stored {what} is malformed: {e}")))
 }
 
-use strongroom_core::paging::{decode_marker, encode_marker, page_limit, paginate_index};
+use strongroom_core::paging::{decode_marker, encode_marker, page_limit};
 
 /// The repository README's Rust example, compiled and run as a doc test.
 #[doc = include_str!("../../README.md")]

@@ -9,7 +9,9 @@ use std::collections::BTreeSet;
 use fixture::*;
 use strongroom::api::*;
 use strongroom::core::blob;
-use strongroom::core::key::{DataKeySpec, KeySpec, KeyState, KeyUsage, Origin, RotationType};
+use strongroom::core::key::{
+    DataKeySpec, EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, Origin, RotationType,
+};
 use strongroom::{ErrorKind, Keystore, Secret};
 
 const REGION: &str = "local-1";
@@ -663,6 +665,22 @@ fn encrypt_decrypt_reencrypt_data_keys_random() {
             ..Default::default()
         }),
         ErrorKind::IncorrectKeyException,
+    );
+    // A symmetric source takes only SYMMETRIC_DEFAULT, as Decrypt does (the
+    // same check as when the destination is an RSA key).
+    let err =
+        f.ks.re_encrypt(&ReEncryptRequest {
+            ciphertext_blob: enc.ciphertext_blob.clone(),
+            source_encryption_context: c1.clone(),
+            source_encryption_algorithm: Some(EncryptionAlgorithm::RsaesOaepSha256),
+            destination_key_id: b.key_id.clone(),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidKeyUsageException);
+    assert_eq!(
+        err.message(),
+        "SourceEncryptionAlgorithm is not valid for a symmetric key"
     );
 
     for (spec, n, len) in [

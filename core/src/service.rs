@@ -1,0 +1,1390 @@
+//! Each KMS operation's flow, written once for every keystore: check the
+//! grant tokens, load the key (by key ID, key ARN, alias name or alias ARN;
+//! for Decrypt and ReEncrypt the key named in the ciphertext blob),
+//! authorize the call with the operation's condition keys ([`crate::access`]),
+//! do the cryptographic work ([`crate::ops`], [`crate::asym`]), and let the
+//! keystore's audit wrapper record the outcome.
+//!
+//! A keystore takes part by implementing two small traits with what really
+//! differs between keystores:
+//!
+//! - [`KeyAccess`]: the acting principal, the region and account, a key's
+//!   parsed policy, the aliases and grants of a key. [`authorize`] decides a
+//!   call with them, including the fast path for a policy without
+//!   conditions (such as the default key policy): an `Allow` on the
+//!   principal, action and resource alone needs no condition values, alias
+//!   lookups or grants.
+//! - [`KeyService`]: loading a key record for use (with the keystore's
+//!   purges, due rotations and expiries of imported material), the
+//!   environment ([`Env`]) and randomness, and the audit wrapper
+//!   [`KeyService::call`] (which also applies the keystore's `DryRun`).
+//!
+//! The native `strongroom::Keystore` and [`crate::memstore::MemKeystore`]
+//! both call the functions of this module, so a principal gets the same
+//! answer, the same error and the same audit event from both. Each
+//! operation function returns the errors its keystore methods document
+//! (for example [`MemKeystore::encrypt`](crate::memstore::MemKeystore::encrypt)):
+//! those of the [`crate::ops`] / [`crate::asym`] function it calls, of
+//! [`KeyService::load`], [`authorize`] and the grant token check.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::ops::Deref;
+
+use rand_core::CryptoRng;
+
+use crate::access::{self, Call};
+use crate::api::*;
+use crate::asym;
+use crate::audit::RequestParameters;
+use crate::context::EncryptionContext;
+use crate::error::{Error, ErrorKind, Result};
+use crate::grant::{grant_token, is_retiring_principal, may_retire, validate_grant_id, Grant};
+use crate::key::{
+    alias_arn, validate_alias_name, AliasRecord, EncryptionAlgorithm, KeyIdentifier, KeyRecord,
+    KeySpec, KeyState,
+};
+use crate::ops::{self, Env};
+use crate::paging::{paginate_index, paginate_index_within, LIST_GRANTS};
+use crate::policy::{self, Decision, Policy, PolicyRequest};
+
+/// Adds an operation's condition keys to a policy request (a trait object,
+/// so that authorization is compiled once for every operation).
+pub type Conditions<'c> = dyn for<'a> Fn(PolicyRequest<'a>) -> PolicyRequest<'a> + 'c;
+
+/// A key record loaded for one operation (owned, or shared with a cache).
+pub trait LoadedKey: Deref<Target = KeyRecord> {
+    /// The key's public key as DER SubjectPublicKeyInfo.
+    type PublicKey: AsRef<[u8]>;
+
+    /// The public key of an asymmetric key
+    /// ([`asym::record_public_key`]); a keystore may keep it once derived.
+    ///
+    /// # Errors
+    /// Those of [`asym::record_public_key`].
+    fn public_key(&self, env: &Env<'_>) -> Result<Self::PublicKey>;
+}
+
+/// A key record owned by the caller, for keystores without a record cache.
+#[derive(Clone, Debug)]
+pub struct OwnedKey(pub KeyRecord);
+
+impl Deref for OwnedKey {
+    type Target = KeyRecord;
+    fn deref(&self) -> &KeyRecord {
+        &self.0
+    }
+}
+
+impl LoadedKey for OwnedKey {
+    type PublicKey = Vec<u8>;
+    fn public_key(&self, env: &Env<'_>) -> Result<Vec<u8>> {
+        asym::record_public_key(env, &self.0)
+    }
+}
+
+/// What [`authorize`] needs from a keystore.
+pub trait KeyAccess {
+    /// A parsed key policy, owned or borrowed.
+    type Policy<'p>: Deref<Target = Policy>
+    where
+        Self: 'p;
+
+    /// The principal the call acts for.
+    fn principal(&self) -> &str;
+
+    /// The region in the keystore's ARNs.
+    fn region(&self) -> &str;
+
+    /// The account ID in the keystore's ARNs.
+    fn account(&self) -> &str;
+
+    /// The key's parsed policy: its own, or the default key policy when it
+    /// has none.
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the stored policy does not parse
+    /// ([`access::stored_policy`]).
+    fn key_policy(&self, rec: &KeyRecord) -> Result<Self::Policy<'_>>;
+
+    /// The alias names that point at `key_id` (a key ID).
+    ///
+    /// # Errors
+    /// `KMSInternalException` on storage failure.
+    fn aliases_of(&self, key_id: &str) -> Result<Vec<String>>;
+
+    /// Every grant of `key_id` (a key ID), in grant ID order.
+    ///
+    /// # Errors
+    /// `KMSInternalException` on storage failure.
+    fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>>;
+}
+
+/// Authorizes `action` (a KMS operation name, e.g. `Encrypt`,
+/// `ReEncryptFrom`) on `rec`, named by the caller as `requested_as`, for
+/// the principal of `ks`. Records the key ARN as a resource of `call` first,
+/// so a denied call's event names the key. Sets the condition keys every key
+/// operation has ([`access::key_request`], `kms:ResourceAliases` when the
+/// policy can ask for it); `build` adds the operation's own. Grants are
+/// consulted for grant operations, with `grant_context` checked against
+/// their constraints. Returns `None` when the key policy allowed the call,
+/// `Some(grants)` when only these grants did ([`access::decide`]).
+///
+/// # Errors
+/// `AccessDeniedException`; `KMSInternalException` on storage failure or a
+/// stored policy that does not parse.
+pub fn authorize<K: KeyAccess + ?Sized>(
+    ks: &K,
+    call: &mut Call,
+    action: &str,
+    rec: &KeyRecord,
+    requested_as: &str,
+    grant_context: &EncryptionContext,
+    build: &Conditions<'_>,
+) -> Result<Option<Vec<Grant>>> {
+    call.touch(&rec.arn);
+    let principal = ks.principal();
+    let policy = ks.key_policy(rec)?;
+    // A policy without conditions (the default policy) decides on the
+    // principal, action and resource alone: an Allow needs no condition
+    // values, alias lookups or grants.
+    if !policy.has_conditions()
+        && policy::evaluate(&policy, &PolicyRequest::new(principal, action, &rec.arn))
+            == Decision::Allow
+    {
+        return Ok(None);
+    }
+    let alias = match KeyIdentifier::parse(requested_as, ks.region(), ks.account()) {
+        Ok(KeyIdentifier::Alias(name)) => Some(name),
+        _ => None,
+    };
+    let mut req = access::key_request(principal, action, rec, alias);
+    // Only look the aliases up when the policy can ask for them.
+    if access::needs_resource_aliases(rec) {
+        req.set("kms:ResourceAliases", ks.aliases_of(&rec.key_id)?);
+    }
+    let req = build(req);
+    access::decide(&policy, &req, grant_context, || ks.grants_of(&rec.key_id))
+}
+
+/// A keystore running one operation: the primitives the operation flows of
+/// this module are written with.
+pub trait KeyService {
+    /// What [`authorize`] asks.
+    type Access<'s>: KeyAccess
+    where
+        Self: 's;
+    /// A key record loaded for use.
+    type Key: LoadedKey;
+    /// The randomness the operation draws from.
+    type Rng: CryptoRng + ?Sized;
+
+    /// The keystore's authorization view.
+    fn access(&self) -> Self::Access<'_>;
+
+    /// The 32-byte key that authenticates grant tokens
+    /// ([`crate::seal::RootKey::grant_token_key`]).
+    fn grant_token_key(&self) -> &[u8];
+
+    /// Loads the key `key_id` names for use, after the keystore's
+    /// time-driven maintenance (a purge past the deletion date, a due
+    /// automatic rotation, the expiry of imported material).
+    ///
+    /// # Errors
+    /// `NotFoundException` (also for a purged key), `ValidationException`
+    /// for a malformed identifier, `KMSInternalException` on storage
+    /// failure.
+    fn load(&mut self, key_id: &str) -> Result<Self::Key>;
+
+    /// The keystore's administrator principal (the default key policy's).
+    fn admin_principal(&self) -> &str;
+
+    /// Runs `f` on the record `key_id` names and stores the result, after
+    /// the maintenance of [`load`](Self::load) (kept also when `f` fails;
+    /// a purged key is `NotFoundException`). `f` may run more than once
+    /// when the keystore retries its write.
+    ///
+    /// # Errors
+    /// Those of [`load`](Self::load) and `f`.
+    fn modify<T: Clone>(
+        &mut self,
+        key_id: &str,
+        f: impl FnMut(&Env<'_>, &mut Self::Rng, &mut KeyRecord) -> Result<T>,
+    ) -> Result<T>;
+
+    /// Stores a new key record.
+    ///
+    /// # Errors
+    /// `KMSInternalException` on storage failure.
+    fn insert_key(&mut self, rec: KeyRecord) -> Result<()>;
+
+    /// The alias record `alias_name`, if it exists.
+    ///
+    /// # Errors
+    /// `KMSInternalException` on storage failure.
+    fn read_alias(&mut self, alias_name: &str) -> Result<Option<AliasRecord>>;
+
+    /// Stores the alias record `f` makes from the key `target_key_id` names
+    /// (as stored, without maintenance), the alias `alias_name` as it is
+    /// now (if it exists) and the key it points at now (if that exists), read
+    /// and written in one transaction. `f` may run more than once when the
+    /// keystore retries its write.
+    ///
+    /// # Errors
+    /// `NotFoundException` for the key; `f`'s; `KMSInternalException` on
+    /// storage failure.
+    fn write_alias(
+        &mut self,
+        alias_name: &str,
+        target_key_id: &str,
+        f: impl FnMut(&KeyRecord, Option<AliasRecord>, Option<&KeyRecord>) -> Result<AliasRecord>,
+    ) -> Result<()>;
+
+    /// Deletes the alias `alias_name`, or fails with `missing()` (changing
+    /// nothing) when there is none.
+    ///
+    /// # Errors
+    /// `missing()`; `KMSInternalException` on storage failure.
+    fn delete_alias(&mut self, alias_name: &str, missing: &dyn Fn() -> Error) -> Result<()>;
+
+    /// Every grant of the keystore with its key ID, in key then grant ID order.
+    ///
+    /// # Errors
+    /// `KMSInternalException` on storage failure.
+    fn all_grants(&mut self) -> Result<Vec<(String, Grant)>>;
+
+    /// Adds `grant` to the key `key_id` in one transaction with the key's
+    /// current grants, unless `existing` (called with them) returns the ID
+    /// of an equivalent grant, which is returned instead. Returns the ID.
+    ///
+    /// # Errors
+    /// `existing`'s; `DryRunOperationException` on a dry run;
+    /// `KMSInternalException` on storage failure.
+    fn add_grant(
+        &mut self,
+        key_id: &str,
+        grant: &Grant,
+        existing: &dyn Fn(&[Grant]) -> Result<Option<String>>,
+    ) -> Result<String>;
+
+    /// Deletes the grant `grant_id` of the key `key_id`.
+    ///
+    /// # Errors
+    /// `NotFoundException` ([`access::grant_not_found`]);
+    /// `DryRunOperationException` on a dry run; `KMSInternalException` on
+    /// storage failure.
+    fn delete_grant(&mut self, key_id: &str, grant_id: &str) -> Result<()>;
+
+    /// Runs `f` with the keystore's environment (its `now`) and randomness.
+    fn with_env<T>(&mut self, f: impl FnOnce(&Env<'_>, &mut Self::Rng) -> T) -> T;
+
+    /// Runs `f` with the keystore's randomness.
+    fn with_rng<T>(&mut self, f: impl FnOnce(&mut Self::Rng) -> T) -> T;
+
+    /// Runs operation `op`, whose audit event has the request parameters
+    /// `params`, and records its event whether it succeeded, was denied or
+    /// failed (and applies the keystore's `DryRun`).
+    ///
+    /// # Errors
+    /// `f`'s error, or the keystore's when the event cannot be recorded.
+    fn call<T>(
+        &mut self,
+        op: &str,
+        params: RequestParameters,
+        f: impl FnOnce(&mut Self, &mut Call) -> Result<T>,
+    ) -> Result<T>;
+
+    /// Checks the grant tokens of a request ([`access::check_grant_tokens`]).
+    ///
+    /// # Errors
+    /// `ValidationException` for more than 10, `InvalidGrantTokenException`.
+    fn check_grant_tokens(&self, tokens: &[String]) -> Result<()> {
+        access::check_grant_tokens(self.grant_token_key(), tokens)
+    }
+
+    /// Checks the grant tokens, loads the key `key_id` names and authorizes
+    /// `action` on it, with `context` checked against grant constraints.
+    ///
+    /// # Errors
+    /// Those of [`check_grant_tokens`](Self::check_grant_tokens),
+    /// [`load`](Self::load) and [`authorize`].
+    fn load_for(
+        &mut self,
+        call: &mut Call,
+        action: &str,
+        key_id: &str,
+        grant_tokens: &[String],
+        context: &EncryptionContext,
+        build: &Conditions<'_>,
+    ) -> Result<Self::Key> {
+        self.check_grant_tokens(grant_tokens)?;
+        let rec = self.load(key_id)?;
+        authorize(&self.access(), call, action, &rec, key_id, context, build)?;
+        Ok(rec)
+    }
+
+    /// Loads the key `key_id` names and authorizes `action` on it (no
+    /// encryption context).
+    ///
+    /// # Errors
+    /// Those of [`load`](Self::load) and [`authorize`].
+    fn load_authorized(
+        &mut self,
+        call: &mut Call,
+        action: &str,
+        key_id: &str,
+        build: &Conditions<'_>,
+    ) -> Result<Self::Key> {
+        let rec = self.load(key_id)?;
+        authorize(
+            &self.access(),
+            call,
+            action,
+            &rec,
+            key_id,
+            &no_context(),
+            build,
+        )?;
+        Ok(rec)
+    }
+
+    /// [`load_authorized`](Self::load_authorized), then
+    /// [`modify`](Self::modify) with `f`. If the key or its policy changed
+    /// between the check and the write, nothing is written and the call
+    /// fails.
+    ///
+    /// # Errors
+    /// Those of [`load_authorized`](Self::load_authorized),
+    /// [`modify`](Self::modify) and `f`; `KMSInternalException` for a
+    /// change during the request.
+    fn modify_authorized<T: Clone>(
+        &mut self,
+        call: &mut Call,
+        action: &str,
+        key_id: &str,
+        build: &Conditions<'_>,
+        mut f: impl FnMut(&Env<'_>, &mut Self::Rng, &mut KeyRecord) -> Result<T>,
+    ) -> Result<T> {
+        let checked = self.load_authorized(call, action, key_id, build)?;
+        self.modify(key_id, |env, rng, r| {
+            if r.key_id != checked.key_id || r.policy != checked.policy {
+                return Err(Error::internal(
+                    "the key or its policy changed during the request; retry",
+                ));
+            }
+            f(env, rng, r)
+        })
+    }
+
+    /// The key that made a symmetric ciphertext blob, checked against an
+    /// optional expected key (`IncorrectKeyException`); an unknown key is
+    /// the detail-free `InvalidCiphertextException`.
+    ///
+    /// # Errors
+    /// As above; those of [`load`](Self::load) for `expected`.
+    fn blob_key(&mut self, blob: &[u8], expected: Option<&str>) -> Result<Self::Key> {
+        let header = crate::blob::parse_header(blob)?;
+        let expected_id = expected
+            .map(|k| self.load(k).map(|r| r.key_id.clone()))
+            .transpose()?;
+        let id = header.key_id_string();
+        if expected_id.as_ref().is_some_and(|e| *e != id) {
+            return Err(Error::new(
+                ErrorKind::IncorrectKeyException,
+                "The key ID in the request does not identify a key that can decrypt the ciphertext",
+            ));
+        }
+        match self.load(&id) {
+            Ok(r) => Ok(r),
+            Err(e) if e.kind() == ErrorKind::NotFoundException => Err(Error::invalid_ciphertext()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// No encryption context (operations whose grants have no constraint context).
+fn no_context() -> EncryptionContext {
+    EncryptionContext::default()
+}
+
+/// Encrypt ([`ops::encrypt`]).
+pub fn encrypt<S: KeyService>(s: &mut S, req: &EncryptRequest) -> Result<EncryptResponse> {
+    s.call("Encrypt", RequestParameters::encrypt(req), |s, call| {
+        let ctx = &req.encryption_context;
+        let rec = s.load_for(call, "Encrypt", &req.key_id, &req.grant_tokens, ctx, &|r| {
+            access::crypto_conditions(r, req.encryption_algorithm, ctx)
+        })?;
+        s.with_env(|env, rng| ops::encrypt(env, rng, &rec, req))
+    })
+}
+
+/// Decrypt: a symmetric ciphertext blob with the key that made it (a
+/// `KeyId` in the request must name that key), or RSAES-OAEP output when
+/// `KeyId` names an RSA key ([`asym::decrypt`]).
+pub fn decrypt<S: KeyService>(s: &mut S, req: &DecryptRequest) -> Result<DecryptResponse> {
+    s.call("Decrypt", RequestParameters::decrypt(req), |s, call| {
+        s.check_grant_tokens(&req.grant_tokens)?;
+        let ctx = &req.encryption_context;
+        if let Some(key_id) = req.key_id.as_deref() {
+            let rec = s.load(key_id)?;
+            if rec.key_spec != KeySpec::SymmetricDefault {
+                authorize(&s.access(), call, "Decrypt", &rec, key_id, ctx, &|r| {
+                    access::rsa_decrypt_conditions(r, req.encryption_algorithm, ctx)
+                })?;
+                return s.with_env(|env, rng| asym::decrypt(env, rng, &rec, req));
+            }
+        }
+        let rec = s.blob_key(&req.ciphertext_blob, req.key_id.as_deref())?;
+        let requested_as = req.key_id.as_deref().unwrap_or(&rec.key_id);
+        authorize(
+            &s.access(),
+            call,
+            "Decrypt",
+            &rec,
+            requested_as,
+            ctx,
+            &|r| access::crypto_conditions(r, req.encryption_algorithm, ctx),
+        )?;
+        if let Some(a) = req
+            .encryption_algorithm
+            .filter(|a| *a != EncryptionAlgorithm::SymmetricDefault)
+        {
+            return Err(Error::new(
+                ErrorKind::InvalidKeyUsageException,
+                alloc::format!("{a} is not valid for a symmetric key"),
+            ));
+        }
+        let plaintext =
+            s.with_env(|env, _| ops::decrypt_symmetric(env, &rec, &req.ciphertext_blob, ctx))?;
+        Ok(DecryptResponse {
+            key_id: rec.arn.clone(),
+            plaintext,
+            encryption_algorithm: EncryptionAlgorithm::SymmetricDefault,
+        })
+    })
+}
+
+/// ReEncrypt: decrypts under the source key and context and encrypts under
+/// the destination key and context, returning no plaintext. Either side may
+/// be an RSA `ENCRYPT_DECRYPT` key (RSAES-OAEP): an RSA source is named by
+/// `SourceKeyId` with `SourceEncryptionAlgorithm`, an RSA destination takes
+/// `DestinationEncryptionAlgorithm`. Authorized as `ReEncryptFrom` on the
+/// source key and `ReEncryptTo` on the destination key.
+pub fn re_encrypt<S: KeyService>(s: &mut S, req: &ReEncryptRequest) -> Result<ReEncryptResponse> {
+    s.call(
+        "ReEncrypt",
+        RequestParameters::re_encrypt(req),
+        |s, call| {
+            s.check_grant_tokens(&req.grant_tokens)?;
+            let src_rsa = match req.source_key_id.as_deref() {
+                Some(k) => Some(s.load(k)?).filter(|r| asym::rsa_size(r.key_spec).is_some()),
+                None => None,
+            };
+            let dst = s.load(&req.destination_key_id)?;
+            let src_is_rsa = src_rsa.is_some();
+            let src = match src_rsa {
+                Some(r) => r,
+                None => {
+                    if req
+                        .source_encryption_algorithm
+                        .is_some_and(|a| a != EncryptionAlgorithm::SymmetricDefault)
+                    {
+                        return Err(Error::new(
+                            ErrorKind::InvalidKeyUsageException,
+                            "SourceEncryptionAlgorithm is not valid for a symmetric key",
+                        ));
+                    }
+                    s.blob_key(&req.ciphertext_blob, req.source_key_id.as_deref())?
+                }
+            };
+            let same = src.key_id == dst.key_id;
+            let src_as = req.source_key_id.as_deref().unwrap_or(&src.key_id);
+            let src_ctx = &req.source_encryption_context;
+            let dst_ctx = &req.destination_encryption_context;
+            let (src_alg, dst_alg) = (
+                req.source_encryption_algorithm,
+                req.destination_encryption_algorithm,
+            );
+            authorize(
+                &s.access(),
+                call,
+                "ReEncryptFrom",
+                &src,
+                src_as,
+                src_ctx,
+                &|r| access::re_encrypt_conditions(r, src_alg, src_ctx, same),
+            )?;
+            authorize(
+                &s.access(),
+                call,
+                "ReEncryptTo",
+                &dst,
+                &req.destination_key_id,
+                dst_ctx,
+                &|r| access::re_encrypt_conditions(r, dst_alg, dst_ctx, same),
+            )?;
+            s.with_env(|env, rng| {
+                let (plaintext, source_encryption_algorithm) = if src_is_rsa {
+                    let d = asym::decrypt(
+                        env,
+                        rng,
+                        &src,
+                        &DecryptRequest {
+                            ciphertext_blob: req.ciphertext_blob.clone(),
+                            encryption_context: src_ctx.clone(),
+                            key_id: Some(src.key_id.clone()),
+                            encryption_algorithm: src_alg,
+                            grant_tokens: Vec::new(),
+                        },
+                    )?;
+                    (d.plaintext, d.encryption_algorithm)
+                } else {
+                    let p = ops::decrypt_symmetric(env, &src, &req.ciphertext_blob, src_ctx)?;
+                    (p, EncryptionAlgorithm::SymmetricDefault)
+                };
+                let r = ops::encrypt(
+                    env,
+                    rng,
+                    &dst,
+                    &EncryptRequest {
+                        key_id: dst.key_id.clone(),
+                        plaintext,
+                        encryption_context: dst_ctx.clone(),
+                        encryption_algorithm: dst_alg,
+                        grant_tokens: Vec::new(),
+                    },
+                )?;
+                Ok(ReEncryptResponse {
+                    ciphertext_blob: r.ciphertext_blob,
+                    source_key_id: src.arn.clone(),
+                    key_id: r.key_id,
+                    source_encryption_algorithm,
+                    destination_encryption_algorithm: r.encryption_algorithm,
+                })
+            })
+        },
+    )
+}
+
+/// GenerateDataKey (`op` `GenerateDataKey`) and
+/// GenerateDataKeyWithoutPlaintext (`op`
+/// `GenerateDataKeyWithoutPlaintext`, the caller drops the plaintext).
+pub fn generate_data_key<S: KeyService>(
+    s: &mut S,
+    op: &str,
+    req: &GenerateDataKeyRequest,
+) -> Result<GenerateDataKeyResponse> {
+    s.call(op, RequestParameters::data_key(req), |s, call| {
+        let ctx = &req.encryption_context;
+        let rec = s.load_for(call, op, &req.key_id, &req.grant_tokens, ctx, &|r| {
+            access::crypto_conditions(r, None, ctx)
+        })?;
+        s.with_env(|env, rng| ops::generate_data_key(env, rng, &rec, req))
+    })
+}
+
+/// GenerateDataKeyPair and GenerateDataKeyPairWithoutPlaintext (`op`, as
+/// for [`generate_data_key`]).
+pub fn generate_data_key_pair<S: KeyService>(
+    s: &mut S,
+    op: &str,
+    req: &GenerateDataKeyPairRequest,
+) -> Result<GenerateDataKeyPairResponse> {
+    s.call(op, RequestParameters::data_key_pair(req), |s, call| {
+        let ctx = &req.encryption_context;
+        let spec = req.key_pair_spec.map(|s| s.as_str());
+        let rec = s.load_for(call, op, &req.key_id, &req.grant_tokens, ctx, &|r| {
+            access::data_key_pair_conditions(r, spec, ctx)
+        })?;
+        s.with_env(|env, rng| asym::generate_data_key_pair(env, rng, &rec, req))
+    })
+}
+
+/// Sign, Verify, GenerateMac, VerifyMac and DeriveSharedSecret: operation
+/// `op` on the key `key_id` with no encryption context, audited with
+/// `params`; `build` adds the condition keys, `f` does the work.
+fn key_op<S: KeyService, T>(
+    s: &mut S,
+    op: &str,
+    params: RequestParameters,
+    key_id: &str,
+    grant_tokens: &[String],
+    build: &Conditions<'_>,
+    f: impl FnOnce(&mut S, S::Key) -> Result<T>,
+) -> Result<T> {
+    s.call(op, params, |s, call| {
+        let rec = s.load_for(call, op, key_id, grant_tokens, &no_context(), build)?;
+        f(s, rec)
+    })
+}
+
+/// Sign ([`asym::sign`]).
+pub fn sign<S: KeyService>(s: &mut S, req: &SignRequest) -> Result<SignResponse> {
+    let alg = req.signing_algorithm.map(|a| a.as_str());
+    let message_type = req.message_type.map_or("RAW", |m| m.as_str());
+    let params = RequestParameters::signature(&req.key_id, alg, message_type);
+    let build: &Conditions<'_> = &|r| access::signing_conditions(r, alg, message_type);
+    key_op(
+        s,
+        "Sign",
+        params,
+        &req.key_id,
+        &req.grant_tokens,
+        build,
+        |s, rec| s.with_env(|env, rng| asym::sign(env, rng, &rec, req)),
+    )
+}
+
+/// Verify ([`asym::verify_with`], with the loaded key's public key).
+pub fn verify<S: KeyService>(s: &mut S, req: &VerifyRequest) -> Result<VerifyResponse> {
+    let alg = req.signing_algorithm.map(|a| a.as_str());
+    let message_type = req.message_type.map_or("RAW", |m| m.as_str());
+    let params = RequestParameters::signature(&req.key_id, alg, message_type);
+    let build: &Conditions<'_> = &|r| access::signing_conditions(r, alg, message_type);
+    key_op(
+        s,
+        "Verify",
+        params,
+        &req.key_id,
+        &req.grant_tokens,
+        build,
+        |s, rec| s.with_env(|env, _| asym::verify_with(&rec, req, || rec.public_key(env))),
+    )
+}
+
+/// GetPublicKey ([`asym::get_public_key`]).
+pub fn get_public_key<S: KeyService>(s: &mut S, key_id: &str) -> Result<GetPublicKeyResponse> {
+    s.call("GetPublicKey", RequestParameters::key(key_id), |s, call| {
+        let rec = s.load(key_id)?;
+        authorize(
+            &s.access(),
+            call,
+            "GetPublicKey",
+            &rec,
+            key_id,
+            &no_context(),
+            &|r| r,
+        )?;
+        s.with_env(|env, _| asym::get_public_key(env, &rec))
+    })
+}
+
+/// GenerateMac ([`asym::generate_mac`]).
+pub fn generate_mac<S: KeyService>(
+    s: &mut S,
+    req: &GenerateMacRequest,
+) -> Result<GenerateMacResponse> {
+    let alg = req.mac_algorithm.map(|a| a.as_str());
+    let params = RequestParameters::mac(&req.key_id, alg);
+    let build: &Conditions<'_> = &|r| access::mac_conditions(r, alg);
+    key_op(
+        s,
+        "GenerateMac",
+        params,
+        &req.key_id,
+        &req.grant_tokens,
+        build,
+        |s, rec| s.with_env(|env, _| asym::generate_mac(env, &rec, req)),
+    )
+}
+
+/// VerifyMac ([`asym::verify_mac`], constant-time comparison).
+pub fn verify_mac<S: KeyService>(s: &mut S, req: &VerifyMacRequest) -> Result<VerifyMacResponse> {
+    let alg = req.mac_algorithm.map(|a| a.as_str());
+    let params = RequestParameters::mac(&req.key_id, alg);
+    let build: &Conditions<'_> = &|r| access::mac_conditions(r, alg);
+    key_op(
+        s,
+        "VerifyMac",
+        params,
+        &req.key_id,
+        &req.grant_tokens,
+        build,
+        |s, rec| s.with_env(|env, _| asym::verify_mac(env, &rec, req)),
+    )
+}
+
+/// DeriveSharedSecret ([`asym::derive_shared_secret`]), authorized as
+/// `kms:DeriveSharedSecret` with `kms:KeyAgreementAlgorithm`.
+pub fn derive_shared_secret<S: KeyService>(
+    s: &mut S,
+    req: &DeriveSharedSecretRequest,
+) -> Result<DeriveSharedSecretResponse> {
+    let alg = req.key_agreement_algorithm.map(|a| a.as_str());
+    let params = RequestParameters::key_agreement(&req.key_id, alg);
+    let build: &Conditions<'_> = &|r| access::key_agreement_conditions(r, alg);
+    let op = "DeriveSharedSecret";
+    key_op(
+        s,
+        op,
+        params,
+        &req.key_id,
+        &req.grant_tokens,
+        build,
+        |s, rec| s.with_env(|env, _| asym::derive_shared_secret(env, &rec, req)),
+    )
+}
+
+/// GenerateRandom: 1–1024 bytes from the keystore's randomness. Allowed for
+/// every principal (IAM-only in AWS KMS) and audited.
+pub fn generate_random<S: KeyService>(
+    s: &mut S,
+    number_of_bytes: u32,
+) -> Result<GenerateRandomResponse> {
+    let mut params = RequestParameters::NONE;
+    params.number_of_bytes = Some(number_of_bytes);
+    s.call("GenerateRandom", params, |s, _| {
+        Ok(GenerateRandomResponse {
+            plaintext: s.with_rng(|rng| ops::generate_random(rng, number_of_bytes))?,
+        })
+    })
+}
+
+/// An operation that authorizes `action` on the key `key_id` names (no
+/// condition keys of its own) and changes the record with `f`.
+fn simple_change<S: KeyService, T: Clone>(
+    s: &mut S,
+    action: &str,
+    key_id: &str,
+    f: impl FnMut(&Env<'_>, &mut S::Rng, &mut KeyRecord) -> Result<T>,
+) -> Result<T> {
+    s.call(action, RequestParameters::key(key_id), |s, call| {
+        s.modify_authorized(call, action, key_id, &|r| r, f)
+    })
+}
+
+/// CreateKey ([`ops::create_key`]). CreateKey has no key resource to
+/// authorize against (AWS KMS uses IAM alone); every principal may call it.
+/// A `Policy` is validated and, unless `BypassPolicyLockoutSafetyCheck` is
+/// set, must let the caller call `PutKeyPolicy` later.
+pub fn create_key<S: KeyService>(s: &mut S, req: &CreateKeyRequest) -> Result<DescribeKeyResponse> {
+    s.call(
+        "CreateKey",
+        RequestParameters::create_key(req),
+        |s, call| {
+            let policy = req.policy.as_deref().map(Policy::parse).transpose()?;
+            let rec = s.with_env(|env, rng| ops::create_key(env, rng, req))?;
+            call.touch(&rec.arn);
+            if let Some(p) = &policy {
+                let bypass = req.bypass_policy_lockout_safety_check;
+                access::check_new_policy(p, bypass, s.access().principal(), &rec.arn)?;
+            }
+            let key_metadata = ops::describe(&rec);
+            s.insert_key(rec)?;
+            call.response = serde_json::json!({ "keyMetadata": key_metadata });
+            Ok(DescribeKeyResponse { key_metadata })
+        },
+    )
+}
+
+// ---- aliases ---------------------------------------------------------------------
+
+/// The error for an alias that does not exist (`arn`, its ARN).
+fn alias_not_found(arn: &str) -> Error {
+    Error::not_found(alloc::format!("Alias {arn} is not found."))
+}
+
+/// Authorizes `action` on the key the alias `alias_name` points at now,
+/// unless the alias or that key does not exist.
+fn authorize_alias_target<S: KeyService>(
+    s: &mut S,
+    call: &mut Call,
+    action: &str,
+    alias_name: &str,
+) -> Result<()> {
+    if let Some(old) = s.read_alias(alias_name)? {
+        if let Some(rec) = Error::unless_not_found(s.load(&old.target_key_id))? {
+            authorize(
+                &s.access(),
+                call,
+                action,
+                &rec,
+                alias_name,
+                &no_context(),
+                &|r| r,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// CreateAlias (`create`) and UpdateAlias: authorized on the target key
+/// and, for UpdateAlias, on the key the alias points at now; the new target
+/// must not be pending deletion, and for UpdateAlias must have the key spec
+/// and usage of the current one.
+pub fn put_alias<S: KeyService>(
+    s: &mut S,
+    alias_name: &str,
+    target_key_id: &str,
+    create: bool,
+) -> Result<()> {
+    let action = if create { "CreateAlias" } else { "UpdateAlias" };
+    let params = RequestParameters::alias(alias_name, Some(target_key_id));
+    s.call(action, params, |s, call| {
+        validate_alias_name(alias_name)?;
+        let (ident, arn) = {
+            let access = s.access();
+            let (region, account) = (access.region(), access.account());
+            let ident = KeyIdentifier::parse(target_key_id, region, account);
+            (ident, alias_arn(region, account, alias_name))
+        };
+        if matches!(ident?, KeyIdentifier::Alias(_)) {
+            return Err(Error::validation(
+                "TargetKeyId must be a key ID or key ARN, not an alias",
+            ));
+        }
+        if !create {
+            // UpdateAlias needs permission on the key the alias points at now, too.
+            authorize_alias_target(s, call, action, alias_name)?;
+        }
+        s.load_authorized(call, action, target_key_id, &|r| r)?;
+        let now = s.with_env(|env, _| env.now);
+        s.write_alias(alias_name, target_key_id, |rec, existing, old_target| {
+            if rec.state == KeyState::PendingDeletion {
+                return Err(Error::new(
+                    ErrorKind::KMSInvalidStateException,
+                    alloc::format!("{} is pending deletion", rec.arn),
+                ));
+            }
+            match (create, existing) {
+                (true, Some(_)) => Err(Error::new(
+                    ErrorKind::AlreadyExistsException,
+                    alloc::format!("An alias with the name {arn} already exists"),
+                )),
+                (false, None) => Err(alias_not_found(&arn)),
+                (true, None) => Ok(AliasRecord {
+                    alias_name: alias_name.into(),
+                    target_key_id: rec.key_id.clone(),
+                    creation_date: now,
+                    last_updated_date: now,
+                }),
+                (false, Some(old)) => {
+                    if old_target.is_some_and(|o| {
+                        (o.key_spec, o.key_usage) != (rec.key_spec, rec.key_usage)
+                    }) {
+                        return Err(Error::validation(
+                            "UpdateAlias: the new key must have the same key spec and key usage as the current one",
+                        ));
+                    }
+                    Ok(AliasRecord {
+                        target_key_id: rec.key_id.clone(),
+                        last_updated_date: now,
+                        ..old
+                    })
+                }
+            }
+        })
+    })
+}
+
+/// DeleteAlias: authorized on the key the alias points at.
+pub fn delete_alias<S: KeyService>(s: &mut S, alias_name: &str) -> Result<()> {
+    let params = RequestParameters::alias(alias_name, None);
+    s.call("DeleteAlias", params, |s, call| {
+        if !alias_name.starts_with("alias/") {
+            return Err(Error::new(
+                ErrorKind::InvalidAliasNameException,
+                "alias names begin with 'alias/'",
+            ));
+        }
+        authorize_alias_target(s, call, "DeleteAlias", alias_name)?;
+        let arn = {
+            let access = s.access();
+            alias_arn(access.region(), access.account(), alias_name)
+        };
+        s.delete_alias(alias_name, &|| alias_not_found(&arn))
+    })
+}
+
+// ---- grants ----------------------------------------------------------------------
+
+/// One page of grants with KMS's grant limits (1–100, default 50).
+fn grant_page(
+    all: Vec<Grant>,
+    limit: Option<u32>,
+    marker: Option<&str>,
+) -> Result<ListGrantsResponse> {
+    let (grants, next_marker) = paginate_index_within(all, limit, marker, LIST_GRANTS)?;
+    Ok(ListGrantsResponse {
+        grants,
+        truncated: next_marker.is_some(),
+        next_marker,
+    })
+}
+
+/// CreateGrant: allowed by the key policy, or by a grant with `CreateGrant`
+/// for a narrower grant ([`access::check_grant_narrower`]); a named grant
+/// with the parameters of an existing one returns that grant's ID.
+pub fn create_grant<S: KeyService>(
+    s: &mut S,
+    req: &CreateGrantRequest,
+) -> Result<CreateGrantResponse> {
+    s.call(
+        "CreateGrant",
+        RequestParameters::create_grant(req),
+        |s, call| {
+            s.check_grant_tokens(&req.grant_tokens)?;
+            let rec = s.load(&req.key_id)?;
+            let (_, ctx) = access::grant_constraint(req);
+            let via_grants = authorize(
+                &s.access(),
+                call,
+                "CreateGrant",
+                &rec,
+                &req.key_id,
+                &ctx,
+                &|r| access::create_grant_conditions(r, req),
+            )?;
+            if let Some(parents) = via_grants {
+                access::check_grant_narrower(&parents, req, s.access().principal(), &rec.arn)?;
+            }
+            if rec.state == KeyState::PendingDeletion {
+                return Err(Error::new(
+                    ErrorKind::KMSInvalidStateException,
+                    alloc::format!("{} is pending deletion", rec.arn),
+                ));
+            }
+            let grant = s.with_env(|env, rng| {
+                let mut random = [0u8; 32];
+                rand_core::Rng::fill_bytes(rng, &mut random);
+                access::new_grant(req, &rec.arn, env.account, env.now, &random)
+            })?;
+            let grant_id = s.add_grant(&rec.key_id, &grant, &|existing| {
+                if grant.name.is_some() {
+                    if let Some(g) = existing.iter().find(|g| g.same_parameters(&grant)) {
+                        return Ok(Some(g.grant_id.clone()));
+                    }
+                }
+                if existing.len() >= access::MAX_GRANTS_PER_KEY {
+                    return Err(access::too_many_grants(&rec.arn));
+                }
+                Ok(None)
+            })?;
+            call.response = serde_json::json!({ "grantId": grant_id });
+            Ok(CreateGrantResponse {
+                grant_token: grant_token(s.grant_token_key(), &grant_id)?,
+                grant_id,
+            })
+        },
+    )
+}
+
+/// ListGrants: the grants of a key (optionally one grant ID or one grantee
+/// principal); `limit` 1–100 (default 50).
+pub fn list_grants<S: KeyService>(
+    s: &mut S,
+    req: &ListGrantsRequest,
+) -> Result<ListGrantsResponse> {
+    s.call(
+        "ListGrants",
+        RequestParameters::list_grants(req),
+        |s, call| {
+            if let Some(g) = &req.grant_id {
+                validate_grant_id(g)?;
+            }
+            let rec = s.load_authorized(call, "ListGrants", &req.key_id, &|r| r)?;
+            let all = access::select_grants(s.access().grants_of(&rec.key_id)?, req);
+            grant_page(all, req.limit, req.marker.as_deref())
+        },
+    )
+}
+
+/// ListRetirableGrants: the grants whose retiring principal is
+/// `retiring_principal`, across keys; `limit` 1–100 (default 50).
+pub fn list_retirable_grants<S: KeyService>(
+    s: &mut S,
+    retiring_principal: &str,
+    limit: Option<u32>,
+    marker: Option<&str>,
+) -> Result<ListGrantsResponse> {
+    let params = RequestParameters::list_retirable_grants(retiring_principal, limit, marker);
+    s.call("ListRetirableGrants", params, |s, _| {
+        if retiring_principal.is_empty() {
+            return Err(Error::validation("RetiringPrincipal must not be empty"));
+        }
+        let all = s
+            .all_grants()?
+            .into_iter()
+            .map(|(_, g)| g)
+            .filter(|g| is_retiring_principal(g, retiring_principal))
+            .collect();
+        grant_page(all, limit, marker)
+    })
+}
+
+/// RetireGrant: deletes a grant named by its token, or by key ID and grant
+/// ID; allowed for the principals of [`may_retire`], or when the key policy
+/// allows `kms:RetireGrant`.
+pub fn retire_grant<S: KeyService>(s: &mut S, req: &RetireGrantRequest) -> Result<()> {
+    s.call(
+        "RetireGrant",
+        RequestParameters::retire_grant(req),
+        |s, call| {
+            let grant_id = access::retire_grant_id(s.grant_token_key(), req)?;
+            call.params.grant_id = Some(grant_id.clone());
+            let key_id = match &req.key_id {
+                Some(k) => s.load(k)?.key_id.clone(),
+                None => s
+                    .all_grants()?
+                    .into_iter()
+                    .find(|(_, g)| g.grant_id == grant_id)
+                    .map(|(k, _)| k)
+                    .ok_or_else(|| access::grant_not_found(&grant_id))?,
+            };
+            let grant = s
+                .access()
+                .grants_of(&key_id)?
+                .into_iter()
+                .find(|g| g.grant_id == grant_id)
+                .ok_or_else(|| access::grant_not_found(&grant_id))?;
+            let rec = s.load(&key_id)?;
+            if may_retire(&grant, s.access().principal()) {
+                call.touch(&rec.arn);
+            } else {
+                let named = req.key_id.as_deref().unwrap_or(&key_id);
+                authorize(
+                    &s.access(),
+                    call,
+                    "RetireGrant",
+                    &rec,
+                    named,
+                    &no_context(),
+                    &|r| r,
+                )?;
+            }
+            s.delete_grant(&key_id, &grant_id)
+        },
+    )
+}
+
+/// RevokeGrant: deletes a grant of the key; authorized by the key policy
+/// (`kms:RevokeGrant`).
+pub fn revoke_grant<S: KeyService>(s: &mut S, key_id: &str, grant_id: &str) -> Result<()> {
+    let params = RequestParameters::revoke_grant(key_id, grant_id);
+    s.call("RevokeGrant", params, |s, call| {
+        validate_grant_id(grant_id)?;
+        let rec = s.load_authorized(call, "RevokeGrant", key_id, &|r| r)?;
+        s.delete_grant(&rec.key_id, grant_id)
+    })
+}
+
+// ---- key management -------------------------------------------------------------
+
+/// DescribeKey ([`ops::describe`]).
+pub fn describe_key<S: KeyService>(s: &mut S, key_id: &str) -> Result<DescribeKeyResponse> {
+    s.call("DescribeKey", RequestParameters::key(key_id), |s, call| {
+        let rec = s.load_authorized(call, "DescribeKey", key_id, &|r| r)?;
+        Ok(DescribeKeyResponse {
+            key_metadata: ops::describe(&rec),
+        })
+    })
+}
+
+/// UpdateKeyDescription ([`ops::update_key_description`]).
+pub fn update_key_description<S: KeyService>(
+    s: &mut S,
+    key_id: &str,
+    description: &str,
+) -> Result<()> {
+    let mut params = RequestParameters::key(key_id);
+    params.description = Some(description.into());
+    s.call("UpdateKeyDescription", params, |s, call| {
+        s.modify_authorized(call, "UpdateKeyDescription", key_id, &|r| r, |_, _, r| {
+            ops::update_key_description(r, description)
+        })
+    })
+}
+
+/// EnableKey ([`ops::enable_key`]).
+pub fn enable_key<S: KeyService>(s: &mut S, key_id: &str) -> Result<()> {
+    simple_change(s, "EnableKey", key_id, |_, _, r| ops::enable_key(r))
+}
+
+/// DisableKey ([`ops::disable_key`]).
+pub fn disable_key<S: KeyService>(s: &mut S, key_id: &str) -> Result<()> {
+    simple_change(s, "DisableKey", key_id, |_, _, r| ops::disable_key(r))
+}
+
+/// ScheduleKeyDeletion ([`ops::schedule_key_deletion`]).
+pub fn schedule_key_deletion<S: KeyService>(
+    s: &mut S,
+    key_id: &str,
+    pending_window_in_days: Option<u32>,
+) -> Result<ScheduleKeyDeletionResponse> {
+    let mut params = RequestParameters::key(key_id);
+    params.pending_window_in_days = pending_window_in_days;
+    s.call("ScheduleKeyDeletion", params, |s, call| {
+        let out = s.modify_authorized(
+            call,
+            "ScheduleKeyDeletion",
+            key_id,
+            &|r| access::schedule_deletion_conditions(r, pending_window_in_days),
+            |env, _, r| ops::schedule_key_deletion(env, r, pending_window_in_days),
+        )?;
+        call.response = access::schedule_deletion_response(&out);
+        Ok(out)
+    })
+}
+
+/// CancelKeyDeletion ([`ops::cancel_key_deletion`]).
+pub fn cancel_key_deletion<S: KeyService>(s: &mut S, key_id: &str) -> Result<KeyIdResponse> {
+    s.call(
+        "CancelKeyDeletion",
+        RequestParameters::key(key_id),
+        |s, call| {
+            let out =
+                s.modify_authorized(call, "CancelKeyDeletion", key_id, &|r| r, |_, _, r| {
+                    ops::cancel_key_deletion(r).map(|_| KeyIdResponse {
+                        key_id: r.arn.clone(),
+                    })
+                })?;
+            call.response = serde_json::json!({ "keyId": out.key_id });
+            Ok(out)
+        },
+    )
+}
+
+/// EnableKeyRotation ([`ops::enable_key_rotation`]), with the condition key
+/// `kms:RotationPeriodInDays` when a period is given.
+pub fn enable_key_rotation<S: KeyService>(
+    s: &mut S,
+    key_id: &str,
+    rotation_period_in_days: Option<u32>,
+) -> Result<()> {
+    let mut params = RequestParameters::key(key_id);
+    params.rotation_period_in_days = rotation_period_in_days;
+    s.call("EnableKeyRotation", params, |s, call| {
+        s.modify_authorized(
+            call,
+            "EnableKeyRotation",
+            key_id,
+            &|r| access::set_opt(r, "kms:RotationPeriodInDays", rotation_period_in_days),
+            |env, _, r| ops::enable_key_rotation(env, r, rotation_period_in_days),
+        )
+    })
+}
+
+/// DisableKeyRotation ([`ops::disable_key_rotation`]).
+pub fn disable_key_rotation<S: KeyService>(s: &mut S, key_id: &str) -> Result<()> {
+    simple_change(s, "DisableKeyRotation", key_id, |_, _, r| {
+        ops::disable_key_rotation(r)
+    })
+}
+
+/// GetKeyRotationStatus ([`ops::get_key_rotation_status`]).
+pub fn get_key_rotation_status<S: KeyService>(
+    s: &mut S,
+    key_id: &str,
+) -> Result<GetKeyRotationStatusResponse> {
+    s.call(
+        "GetKeyRotationStatus",
+        RequestParameters::key(key_id),
+        |s, call| {
+            ops::get_key_rotation_status(&*s.load_authorized(
+                call,
+                "GetKeyRotationStatus",
+                key_id,
+                &|r| r,
+            )?)
+        },
+    )
+}
+
+/// RotateKeyOnDemand ([`ops::rotate_key_on_demand`]).
+pub fn rotate_key_on_demand<S: KeyService>(s: &mut S, key_id: &str) -> Result<KeyIdResponse> {
+    simple_change(s, "RotateKeyOnDemand", key_id, |env, rng, r| {
+        ops::rotate_key_on_demand(env, rng, r).map(|_| KeyIdResponse {
+            key_id: r.key_id.clone(),
+        })
+    })
+}
+
+/// ListKeyRotations ([`ops::list_key_rotations`], paginated).
+pub fn list_key_rotations<S: KeyService>(
+    s: &mut S,
+    key_id: &str,
+    limit: Option<u32>,
+    marker: Option<&str>,
+) -> Result<ListKeyRotationsResponse> {
+    let params = RequestParameters::list(Some(key_id), limit, marker);
+    s.call("ListKeyRotations", params, |s, call| {
+        let rec = s.load_authorized(call, "ListKeyRotations", key_id, &|r| r)?;
+        let all = ops::list_key_rotations(&rec)?;
+        let (rotations, next_marker) = paginate_index(all, limit, marker)?;
+        Ok(ListKeyRotationsResponse {
+            truncated: next_marker.is_some(),
+            rotations,
+            next_marker,
+        })
+    })
+}
+
+/// TagResource ([`ops::tag_resource`], condition keys of
+/// [`access::tag_conditions`]).
+pub fn tag_resource<S: KeyService>(s: &mut S, key_id: &str, tags: &[Tag]) -> Result<()> {
+    let keys = tags.iter().map(|t| t.tag_key.clone()).collect();
+    s.call(
+        "TagResource",
+        RequestParameters::tags(key_id, keys),
+        |s, call| {
+            s.modify_authorized(
+                call,
+                "TagResource",
+                key_id,
+                &|r| access::tag_conditions(r, tags),
+                |_, _, r| ops::tag_resource(r, tags),
+            )
+        },
+    )
+}
+
+/// UntagResource ([`ops::untag_resource`], condition key `aws:TagKeys`).
+pub fn untag_resource<S: KeyService>(s: &mut S, key_id: &str, tag_keys: &[String]) -> Result<()> {
+    let params = RequestParameters::tags(key_id, tag_keys.to_vec());
+    s.call("UntagResource", params, |s, call| {
+        s.modify_authorized(
+            call,
+            "UntagResource",
+            key_id,
+            &|r| r.with("aws:TagKeys", tag_keys.to_vec()),
+            |_, _, r| ops::untag_resource(r, tag_keys),
+        )
+    })
+}
+
+/// ListResourceTags: `limit` 1–50 (default 50).
+pub fn list_resource_tags<S: KeyService>(
+    s: &mut S,
+    key_id: &str,
+    limit: Option<u32>,
+    marker: Option<&str>,
+) -> Result<ListResourceTagsResponse> {
+    let params = RequestParameters::list(Some(key_id), limit, marker);
+    s.call("ListResourceTags", params, |s, call| {
+        if limit.is_some_and(|l| !(1..=50).contains(&l)) {
+            return Err(Error::validation("Limit must be between 1 and 50"));
+        }
+        let rec = s.load_authorized(call, "ListResourceTags", key_id, &|r| r)?;
+        let all = ops::list_resource_tags(&rec);
+        let (tags, next_marker) = paginate_index(all, Some(limit.unwrap_or(50)), marker)?;
+        Ok(ListResourceTagsResponse {
+            truncated: next_marker.is_some(),
+            tags,
+            next_marker,
+        })
+    })
+}
+
+/// PutKeyPolicy: replaces the key's policy (name `default`); unless
+/// `BypassPolicyLockoutSafetyCheck` is set, the new policy must still let
+/// the acting principal call `PutKeyPolicy` ([`access::check_new_policy`]).
+pub fn put_key_policy<S: KeyService>(s: &mut S, req: &PutKeyPolicyRequest) -> Result<()> {
+    s.call(
+        "PutKeyPolicy",
+        RequestParameters::put_key_policy(req),
+        |s, call| {
+            access::check_policy_name(req.policy_name.as_deref())?;
+            let policy = Policy::parse(&req.policy)?;
+            let bypass = req.bypass_policy_lockout_safety_check;
+            let principal = String::from(s.access().principal());
+            s.modify_authorized(
+                call,
+                "PutKeyPolicy",
+                &req.key_id,
+                &|r| r.with("kms:BypassPolicyLockoutSafetyCheck", bypass),
+                |_, _, r| {
+                    if r.state == KeyState::PendingDeletion {
+                        return Err(Error::new(
+                            ErrorKind::KMSInvalidStateException,
+                            alloc::format!("{} is pending deletion", r.arn),
+                        ));
+                    }
+                    access::check_new_policy(&policy, bypass, &principal, &r.arn)?;
+                    r.policy = Some(req.policy.clone());
+                    Ok(())
+                },
+            )
+        },
+    )
+}
+
+/// GetKeyPolicy: the key's policy document, or the default key policy
+/// when none was set; `policy_name` must be `default` when given.
+pub fn get_key_policy<S: KeyService>(
+    s: &mut S,
+    key_id: &str,
+    policy_name: Option<&str>,
+) -> Result<GetKeyPolicyResponse> {
+    let params = RequestParameters::get_key_policy(key_id, policy_name);
+    s.call("GetKeyPolicy", params, |s, call| {
+        access::check_policy_name(policy_name)?;
+        let rec = s.load_authorized(call, "GetKeyPolicy", key_id, &|r| r)?;
+        Ok(GetKeyPolicyResponse {
+            policy: rec
+                .policy
+                .clone()
+                .unwrap_or_else(|| policy::default_key_policy(s.admin_principal())),
+            policy_name: policy::DEFAULT_POLICY_NAME.into(),
+        })
+    })
+}
+
+/// ListKeyPolicies: always `["default"]`; `limit` 1–1000.
+pub fn list_key_policies<S: KeyService>(
+    s: &mut S,
+    key_id: &str,
+    limit: Option<u32>,
+    marker: Option<&str>,
+) -> Result<ListKeyPoliciesResponse> {
+    let params = RequestParameters::list(Some(key_id), limit, marker);
+    s.call("ListKeyPolicies", params, |s, call| {
+        s.load_authorized(call, "ListKeyPolicies", key_id, &|r| r)?;
+        let names = alloc::vec![String::from(policy::DEFAULT_POLICY_NAME)];
+        let (policy_names, next_marker) = paginate_index(names, limit, marker)?;
+        Ok(ListKeyPoliciesResponse {
+            policy_names,
+            truncated: next_marker.is_some(),
+            next_marker,
+        })
+    })
+}
+
+// ---- imported key material --------------------------------------------------------
+
+/// GetParametersForImport ([`asym::get_parameters_for_import`]).
+pub fn get_parameters_for_import<S: KeyService>(
+    s: &mut S,
+    req: &GetParametersForImportRequest,
+) -> Result<GetParametersForImportResponse> {
+    let mut params = RequestParameters::key(&req.key_id);
+    params.wrapping_algorithm = req.wrapping_algorithm.map(|a| a.as_str().into());
+    s.call("GetParametersForImport", params, |s, call| {
+        let rec = s.load_authorized(call, "GetParametersForImport", &req.key_id, &|r| {
+            access::import_parameters_conditions(r, req)
+        })?;
+        s.with_env(|env, rng| asym::get_parameters_for_import(env, rng, &rec, req))
+    })
+}
+
+/// ImportKeyMaterial ([`asym::import_key_material`]).
+pub fn import_key_material<S: KeyService>(s: &mut S, req: &ImportKeyMaterialRequest) -> Result<()> {
+    let mut params = RequestParameters::key(&req.key_id);
+    params.expiration_model = req.expiration_model.map(|m| m.as_str().into());
+    params.valid_to = req.valid_to;
+    s.call("ImportKeyMaterial", params, |s, call| {
+        s.modify_authorized(
+            call,
+            "ImportKeyMaterial",
+            &req.key_id,
+            &|r| access::import_conditions(r, req),
+            |env, rng, r| asym::import_key_material(env, rng, r, req),
+        )
+    })
+}
+
+/// DeleteImportedKeyMaterial ([`asym::delete_imported_key_material`]).
+pub fn delete_imported_key_material<S: KeyService>(s: &mut S, key_id: &str) -> Result<()> {
+    simple_change(s, "DeleteImportedKeyMaterial", key_id, |_, _, r| {
+        asym::delete_imported_key_material(r)
+    })
+}
