@@ -402,6 +402,20 @@ pub trait KeyService {
     }
 }
 
+/// The KMS length constraint of a `CiphertextBlob` parameter: 1 to 6144
+/// bytes ([`crate::blob::MAX_BLOB_LEN`]), else `ValidationException`, before
+/// any key is looked up.
+fn check_ciphertext_blob_length(blob: &[u8]) -> Result<()> {
+    if blob.is_empty() || blob.len() > crate::blob::MAX_BLOB_LEN {
+        return Err(Error::validation(alloc::format!(
+            "CiphertextBlob must be 1 to {} bytes long; it is {} bytes",
+            crate::blob::MAX_BLOB_LEN,
+            blob.len()
+        )));
+    }
+    Ok(())
+}
+
 /// No encryption context (operations whose grants have no constraint context).
 fn no_context() -> EncryptionContext {
     EncryptionContext::default()
@@ -423,6 +437,7 @@ pub fn encrypt<S: KeyService>(s: &mut S, req: &EncryptRequest) -> Result<Encrypt
 /// `KeyId` names an RSA key ([`asym::decrypt`]).
 pub fn decrypt<S: KeyService>(s: &mut S, req: &DecryptRequest) -> Result<DecryptResponse> {
     s.call("Decrypt", RequestParameters::decrypt(req), |s, call| {
+        check_ciphertext_blob_length(&req.ciphertext_blob)?;
         s.check_grant_tokens(&req.grant_tokens)?;
         let ctx = &req.encryption_context;
         if let Some(key_id) = req.key_id.as_deref() {
@@ -475,6 +490,7 @@ pub fn re_encrypt<S: KeyService>(s: &mut S, req: &ReEncryptRequest) -> Result<Re
         "ReEncrypt",
         RequestParameters::re_encrypt(req),
         |s, call| {
+            check_ciphertext_blob_length(&req.ciphertext_blob)?;
             s.check_grant_tokens(&req.grant_tokens)?;
             let src_rsa = match req.source_key_id.as_deref() {
                 Some(k) => Some(s.load(k)?).filter(|r| asym::rsa_size(r.key_spec).is_some()),

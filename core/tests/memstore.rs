@@ -567,3 +567,41 @@ fn derive_shared_secret_in_memory() {
     let e = ks.derive_shared_secret(&mut rng(), NOW, &req).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AccessDeniedException);
 }
+
+/// KMS's length constraint on CiphertextBlob (1 to 6144 bytes) is a
+/// ValidationException, checked before any key is looked up; a blob of a
+/// valid length that is not ours stays InvalidCiphertextException.
+#[test]
+fn ciphertext_blob_length_is_validated() {
+    let mut ks = store();
+    let key = new_key(&mut ks);
+    let ctx = EncryptionContext::default();
+    for bad in [Vec::new(), vec![1u8; 6145]] {
+        let e = decrypt(&mut ks, &bad, &ctx).unwrap_err();
+        assert_eq!(
+            e.kind(),
+            ErrorKind::ValidationException,
+            "{} bytes",
+            bad.len()
+        );
+        let e = ks
+            .re_encrypt(
+                &mut rng(),
+                NOW,
+                &ReEncryptRequest {
+                    ciphertext_blob: bad.clone(),
+                    destination_key_id: key.clone(),
+                    ..Default::default()
+                },
+            )
+            .unwrap_err();
+        assert_eq!(
+            e.kind(),
+            ErrorKind::ValidationException,
+            "{} bytes",
+            bad.len()
+        );
+    }
+    let e = decrypt(&mut ks, &not_a_blob(), &ctx).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidCiphertextException);
+}

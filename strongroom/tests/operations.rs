@@ -739,12 +739,13 @@ fn limit_blob_length() {
         .unwrap()
         .ciphertext_blob;
     assert!(blob.len() <= 6144);
-    // A blob longer than 6144 bytes is refused even with a valid header.
+    // KMS's length constraint on CiphertextBlob (1 to 6144 bytes) is a
+    // ValidationException, even with a valid header.
     let mut long = blob.clone();
     long.resize(6145, 0);
     expect_err(
         try_decrypt(&f.ks, &long, &ctx(&[]), None),
-        ErrorKind::InvalidCiphertextException,
+        ErrorKind::ValidationException,
     );
     expect_err(
         f.ks.re_encrypt(&ReEncryptRequest {
@@ -752,11 +753,11 @@ fn limit_blob_length() {
             destination_key_id: k.key_id.clone(),
             ..Default::default()
         }),
-        ErrorKind::InvalidCiphertextException,
+        ErrorKind::ValidationException,
     );
     expect_err(
         try_decrypt(&f.ks, &[], &ctx(&[]), None),
-        ErrorKind::InvalidCiphertextException,
+        ErrorKind::ValidationException,
     );
 }
 
