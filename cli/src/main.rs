@@ -727,9 +727,20 @@ fn is_stdout(p: &Path) -> bool {
 
 /// Writes `bytes` to a new file beside `path` (mode 0600 when `secret`,
 /// else 0666 less the umask), syncs it and renames it over `path`: a
-/// failure leaves `path` as it was, never a truncated file.
+/// failure leaves `path` as it was, never a truncated file. An existing
+/// `path` that is not a regular file (a FIFO, `/dev/stdout`) is written to
+/// directly.
 fn write_file_atomic(path: &Path, bytes: &[u8], secret: bool) -> Result<(), Error> {
     let err = |e: std::io::Error| Error::internal(format!("cannot write {}: {e}", path.display()));
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        // A FIFO, a device (`/dev/stdout`, `/dev/fd/N`) or the like: written
+        // to as it is; renaming over it would replace it.
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(bytes))
+            .map_err(err);
+    }
     let name = path
         .file_name()
         .ok_or_else(|| Error::validation(format!("{} is not a file name", path.display())))?;
@@ -768,28 +779,38 @@ fn write_file_atomic(path: &Path, bytes: &[u8], secret: bool) -> Result<(), Erro
 /// The files of the keystore: the keystore itself, SQLite's sidecars
 /// (`-wal`, `-shm`, `-journal`), its change-signal file (`-signal`), its
 /// audit log and its root key file (the one in use and the default one).
+/// The keystore's own files are listed both beside the path as given and
+/// beside the file it resolves to (SQLite and the library name them after
+/// the resolved file when the path is a symbolic link).
 fn keystore_files(cli: &Cli) -> Vec<(PathBuf, &'static str)> {
-    let sidecar = |suffix: &str| {
-        let mut s = cli.keystore.as_os_str().to_owned();
-        s.push(suffix);
-        PathBuf::from(s)
-    };
-    vec![
-        (cli.keystore.clone(), "the keystore"),
-        (sidecar("-wal"), "the keystore's write-ahead log"),
-        (sidecar("-shm"), "the keystore's shared-memory file"),
-        (sidecar("-journal"), "the keystore's journal"),
-        (
-            strongroom::signal_path(&cli.keystore),
-            "the keystore's change-signal file",
-        ),
-        (
-            strongroom::audit_log_path(&cli.keystore),
-            "the keystore's audit log",
-        ),
-        (root_key_file(cli), "the root key file"),
-        (default_key_file(&cli.keystore), "the default root key file"),
-    ]
+    let mut bases = vec![cli.keystore.clone()];
+    if let Ok(real) = std::fs::canonicalize(&cli.keystore) {
+        if real != cli.keystore {
+            bases.push(real);
+        }
+    }
+    let mut files = Vec::new();
+    for base in &bases {
+        let sidecar = |suffix: &str| {
+            let mut s = base.as_os_str().to_owned();
+            s.push(suffix);
+            PathBuf::from(s)
+        };
+        files.extend([
+            (base.clone(), "the keystore"),
+            (sidecar("-wal"), "the keystore's write-ahead log"),
+            (sidecar("-shm"), "the keystore's shared-memory file"),
+            (sidecar("-journal"), "the keystore's journal"),
+            (
+                strongroom::signal_path(base),
+                "the keystore's change-signal file",
+            ),
+            (strongroom::audit_log_path(base), "the keystore's audit log"),
+        ]);
+    }
+    files.push((root_key_file(cli), "the root key file"));
+    files.push((default_key_file(&cli.keystore), "the default root key file"));
+    files
 }
 
 /// The same path with its directory resolved (symbolic links, `..`).

@@ -779,3 +779,75 @@ fn empty_ciphertext_and_dry_run_refusals_speak_cli() {
         "",
     );
 }
+
+/// Through a symbolic link to the keystore file, the files SQLite and the
+/// library keep beside the real file are protected too; outputs that are
+/// not regular files (here `/dev/null`) are written to, not replaced.
+#[cfg(unix)]
+#[test]
+fn outputs_are_checked_against_the_real_keystore_files_and_devices_are_written() {
+    let (dir, ks, _) = setup();
+    let real_dir = dir.path().join("real");
+    std::fs::create_dir(&real_dir).unwrap();
+    let real = real_dir.join("store.db");
+    for suffix in ["", ".audit.jsonl", "-signal"] {
+        let from = format!("{}{suffix}", ks.display());
+        if Path::new(&from).exists() {
+            std::fs::rename(&from, format!("{}{suffix}", real.display())).unwrap();
+        }
+    }
+    std::fs::rename(dir.path().join("ks.key"), real_dir.join("store.key")).unwrap();
+    let link = dir.path().join("link.db");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let key_file = real_dir.join("store.key");
+    let with_key = |args: &[&str]| {
+        let mut a = vec!["--root-key-file", s(&key_file)];
+        a.extend_from_slice(args);
+        run(&link, &a)
+    };
+    let out = with_key(&["list-keys"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let real_log = format!("{}.audit.jsonl", real.display());
+    let before = std::fs::read(&real_log).unwrap();
+    for (target, what) in [
+        (real_log.as_str(), "audit log"),
+        (&format!("{}-wal", real.display()), "write-ahead log"),
+    ] {
+        failed(
+            &with_key(&[
+                "generate-random",
+                "--number-of-bytes",
+                "8",
+                "--outfile",
+                target,
+            ]),
+            "ValidationException",
+            what,
+        );
+    }
+    assert_eq!(
+        std::fs::read(&real_log).unwrap()[..before.len()],
+        before[..]
+    );
+    let out = with_key(&[
+        "generate-random",
+        "--number-of-bytes",
+        "8",
+        "--outfile",
+        "/dev/null",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata("/dev/null")
+        .unwrap()
+        .file_type()
+        .is_char_device());
+}

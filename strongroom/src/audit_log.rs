@@ -115,6 +115,24 @@ pub fn audit_log_path(keystore_path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Versions before the log was placed beside the keystore file with
+/// symbolic links resolved kept it beside the path as given: a keystore
+/// opened through a link to its file had its log beside the link. When the
+/// log beside the resolved file does not exist and one beside the given path
+/// does (a regular file, not a link), that log is moved into place, so that
+/// such a keystore keeps its audit trail instead of failing closed. Errors
+/// (e.g. another process moved it first, or another file system) are left
+/// for the first append to report.
+pub(crate) fn adopt_log_named_by_link(given: &Path, resolved_log: &Path) {
+    let given_log = audit_log_path(given);
+    if given_log == resolved_log || resolved_log.exists() {
+        return;
+    }
+    if std::fs::symlink_metadata(&given_log).is_ok_and(|m| m.is_file()) {
+        let _ = std::fs::rename(&given_log, resolved_log);
+    }
+}
+
 fn io_err(what: &str, path: &Path, e: &std::io::Error) -> Error {
     Error::internal(format!(
         "the audit log could not be written ({what} {}): {e}",

@@ -387,13 +387,15 @@ impl Keystore {
                 config.format_version
             )));
         }
+        let audit_path = audit_log_path(&store::canonical(path.as_ref()));
+        audit_log::adopt_log_named_by_link(path.as_ref(), &audit_path);
         let ks = Keystore {
             inner: Arc::new(Inner::new(
                 Arc::new(storage),
                 root_key,
                 config,
                 Arc::new(SystemClock),
-                audit_log_path(&store::canonical(path.as_ref())),
+                audit_path,
                 default_policy,
             )),
             principal: None,

@@ -391,3 +391,32 @@ fn a_keystore_opened_through_a_symlink_shares_the_signal_file() {
     try_encrypt(&f.ks, &key, b"x").unwrap();
     assert_eq!(f.ks.verify_audit_log().unwrap().fault, None);
 }
+
+/// A keystore used through a link to its file by an earlier version has its
+/// audit log beside the link; opening it now moves that log beside the real
+/// file instead of failing closed for a missing log.
+#[cfg(unix)]
+#[test]
+fn a_log_beside_a_link_is_adopted() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+    f.ks.flush_audit_log().unwrap();
+    let records = f.ks.verify_audit_log().unwrap().records;
+    let real_log = f.ks.audit_log_path().to_path_buf();
+    drop(f.ks);
+    // The layout an earlier version left: the log named after the link.
+    let link = f.dir.path().join("link.db");
+    std::os::unix::fs::symlink(&f.path, &link).unwrap();
+    let link_log = strongroom::audit_log_path(&link);
+    std::fs::rename(&real_log, &link_log).unwrap();
+    let ks = other_handle(&link);
+    assert!(real_log.exists() && !link_log.exists());
+    try_encrypt(&ks, &key, b"x").unwrap();
+    let v = ks.verify_audit_log().unwrap();
+    assert_eq!(v.fault, None);
+    assert!(
+        v.records > records,
+        "the earlier records are kept and chained on"
+    );
+}
