@@ -41,7 +41,7 @@ pub struct RawAesArgs {
 pub struct EncryptFileArgs {
     /// Input file, or `-` for standard input.
     #[arg(short = 'i', long)]
-    input: String,
+    pub(crate) input: String,
     /// KMS key (ID, ARN, alias name or alias ARN); repeat for several keys.
     /// The first generates the data key, every one can decrypt.
     #[arg(long)]
@@ -74,7 +74,7 @@ pub struct EncryptFileArgs {
 pub struct DecryptFileArgs {
     /// Input message file, or `-` for standard input.
     #[arg(short = 'i', long)]
-    input: String,
+    pub(crate) input: String,
     /// Only these KMS keys may decrypt (strict); default: any key of the keystore.
     #[arg(long)]
     key_id: Vec<String>,

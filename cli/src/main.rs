@@ -845,10 +845,18 @@ fn same_file(a: &Path, b: &Path) -> bool {
 fn check_outputs(cli: &Cli) -> Result<(), Error> {
     let mut outputs = output_files(&cli.command);
     let envelope_out;
-    if let (Command::EncryptFile(_) | Command::DecryptFile(_), Some(o)) =
-        (&cli.command, &cli.output)
-    {
+    let input = match &cli.command {
+        Command::EncryptFile(a) => Some(a.input.as_str()),
+        Command::DecryptFile(a) => Some(a.input.as_str()),
+        _ => None,
+    };
+    if let (Some(input), Some(o)) = (input, &cli.output) {
         envelope_out = PathBuf::from(o);
+        if input != "-" && !is_stdout(&envelope_out) && same_file(Path::new(input), &envelope_out) {
+            return Err(Error::validation(format!(
+                "-i {input} and -o {o} are the same file: the output would replace its own input"
+            )));
+        }
         outputs.push((envelope_out.as_path(), "-o/--output"));
     }
     if outputs.iter().filter(|(p, _)| is_stdout(p)).count() > 1 {

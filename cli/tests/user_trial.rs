@@ -851,3 +851,25 @@ fn outputs_are_checked_against_the_real_keystore_files_and_devices_are_written()
         .file_type()
         .is_char_device());
 }
+
+#[test]
+fn envelope_input_and_output_cannot_be_the_same_file() {
+    let (dir, ks, key) = setup();
+    let p = dir.path().join("data.bin");
+    std::fs::write(&p, b"precious").unwrap();
+    for cmd in [
+        vec![
+            "encrypt-file",
+            "-i",
+            s(&p),
+            "-o",
+            s(&p),
+            "--key-id",
+            key.as_str(),
+        ],
+        vec!["decrypt-file", "-i", s(&p), "-o", s(&p)],
+    ] {
+        failed(&run(&ks, &cmd), "ValidationException", "same file");
+    }
+    assert_eq!(std::fs::read(&p).unwrap(), b"precious");
+}

@@ -512,20 +512,45 @@ pub fn decrypt_stream_unsigned_only(
 ///
 /// # Errors
 /// As [`decrypt_stream_unsigned_only`]; `KMSInternalException` if a file
-/// cannot be opened, written or renamed.
+/// cannot be opened, written or renamed; `ValidationException` if `in_path`
+/// and `out_path` are the same file.
 pub fn decrypt_file_unsigned_only(
     keyring: &dyn Keyring,
     in_path: &Path,
     out_path: &Path,
     options: &DecryptOptions,
 ) -> Result<EnvelopeSummary> {
-    let mut r = open_input(in_path)?;
+    let mut r = open_input(in_path, out_path)?;
     decrypt_to_path_unsigned_only(keyring, &mut r, out_path, options)
 }
 
-/// Opens an input file; `KMSInternalException` naming it if that fails.
-fn open_input(in_path: &Path) -> Result<File> {
-    File::open(in_path).map_err(|e| io_err(&format!("cannot open {}", in_path.display()), e))
+/// Opens the input file of a file function: `KMSInternalException` naming it
+/// if that fails, `ValidationException` if `out_path` names the same file
+/// (the output would replace the input it is made from).
+fn open_input(in_path: &Path, out_path: &Path) -> Result<File> {
+    let f = File::open(in_path)
+        .map_err(|e| io_err(&format!("cannot open {}", in_path.display()), e))?;
+    #[cfg(unix)]
+    let same = {
+        use std::os::unix::fs::MetadataExt;
+        match (f.metadata(), std::fs::metadata(out_path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    };
+    #[cfg(not(unix))]
+    let same = matches!(
+        (std::fs::canonicalize(in_path), std::fs::canonicalize(out_path)),
+        (Ok(a), Ok(b)) if a == b
+    );
+    if same {
+        return Err(Error::validation(format!(
+            "the input {} and the output {} are the same file: the output would replace its own input",
+            in_path.display(),
+            out_path.display()
+        )));
+    }
+    Ok(f)
 }
 
 /// The temporary output files (`.strongroom-XXXXXX.partial`) of this
@@ -662,7 +687,9 @@ pub fn encrypt_to_path(
 /// [`encrypt_to_path`] reading the file `in_path`.
 ///
 /// # Errors
-/// As [`encrypt_stream`]; `KMSInternalException` if `in_path` cannot be opened.
+/// As [`encrypt_stream`]; `KMSInternalException` if `in_path` cannot be
+/// opened; `ValidationException` if `in_path` and `out_path` are the same
+/// file (the output would replace its own input).
 pub fn encrypt_file(
     keyring: &dyn Keyring,
     in_path: &Path,
@@ -670,7 +697,7 @@ pub fn encrypt_file(
     context: &EncryptionContext,
     options: &EncryptOptions,
 ) -> Result<EnvelopeSummary> {
-    let mut r = open_input(in_path)?;
+    let mut r = open_input(in_path, out_path)?;
     encrypt_to_path(keyring, &mut r, out_path, context, options)
 }
 
@@ -733,14 +760,16 @@ fn decrypt_to_temp(
 /// [`decrypt_to_path`] reading the file `in_path`.
 ///
 /// # Errors
-/// As [`decrypt_stream`]; `KMSInternalException` if `in_path` cannot be opened.
+/// As [`decrypt_stream`]; `KMSInternalException` if `in_path` cannot be
+/// opened; `ValidationException` if `in_path` and `out_path` are the same
+/// file (the output would replace its own input).
 pub fn decrypt_file(
     keyring: &dyn Keyring,
     in_path: &Path,
     out_path: &Path,
     options: &DecryptOptions,
 ) -> Result<EnvelopeSummary> {
-    let mut r = open_input(in_path)?;
+    let mut r = open_input(in_path, out_path)?;
     decrypt_to_path(keyring, &mut r, out_path, options)
 }
 

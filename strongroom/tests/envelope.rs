@@ -440,6 +440,37 @@ fn file_api_round_trip_and_overwrite() {
     assert_eq!(h.encrypted_data_keys[0].provider_info, k.arn.as_bytes());
 }
 
+#[test]
+fn a_file_is_never_its_own_output() {
+    let f = fixture();
+    let k = new_key(&f.ks);
+    let p = f.dir.path().join("data");
+    let pt = data(10_000);
+    std::fs::write(&p, &pt).unwrap();
+    let link = f.dir.path().join("hard-link");
+    std::fs::hard_link(&p, &link).unwrap();
+    for out in [&p, &link] {
+        let e =
+            f.ks.encrypt_file(&p, out, &[&k.key_id], &ctx(&[]), &EncryptOptions::default())
+                .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ValidationException, "{e}");
+    }
+    assert_eq!(std::fs::read(&p).unwrap(), pt, "the input is untouched");
+    let m = f.dir.path().join("data.sr");
+    f.ks.encrypt_file(&p, &m, &[&k.key_id], &ctx(&[]), &EncryptOptions::default())
+        .unwrap();
+    let msg = std::fs::read(&m).unwrap();
+    for e in [
+        f.ks.decrypt_file(&m, &m, &DecryptOptions::default())
+            .unwrap_err(),
+        f.ks.decrypt_file_unsigned_only(&m, &m, &DecryptOptions::default())
+            .unwrap_err(),
+    ] {
+        assert_eq!(e.kind(), ErrorKind::ValidationException, "{e}");
+    }
+    assert_eq!(std::fs::read(&m).unwrap(), msg);
+}
+
 /// Frame geometry of a version 2 framed message: (header length, frame length in bytes).
 fn frames(msg: &[u8], frame_length: usize) -> (usize, usize) {
     let (_, hlen) = parse_header(msg).unwrap();
