@@ -160,61 +160,6 @@ pub fn parse_time(s: &str) -> Result<u64, Error> {
     u64::try_from(days * 86_400 + hh * 3600 + mm * 60 + ss).map_err(|_| bad())
 }
 
-/// An audit time filter: RFC 3339 UTC `YYYY-MM-DDTHH:MM:SSZ` or a prefix
-/// of it cut at a field (`2024`, `2024-01`, `2024-01-31`,
-/// `2024-01-31T10`, `2024-01-31T10:30`, `2024-01-31T10:30:00`), every
-/// field in range (the day in its month). Returned as given, to compare
-/// with the records' `eventTime` as text.
-pub fn parse_time_prefix(s: &str) -> Result<String, Error> {
-    let bad = || {
-        Error::validation(format!(
-            "'{s}' is not an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SSZ) or a prefix of one such as YYYY-MM-DD"
-        ))
-    };
-    const FULL: &[u8] = b"0000-00-00T00:00:00Z";
-    let b = s.as_bytes();
-    if ![4, 7, 10, 13, 16, 19, 20].contains(&b.len()) {
-        return Err(bad());
-    }
-    for (c, f) in b.iter().zip(FULL) {
-        let fits = if *f == b'0' {
-            c.is_ascii_digit()
-        } else {
-            c == f
-        };
-        if !fits {
-            return Err(bad());
-        }
-    }
-    let num = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<u32>().ok());
-    let year = num(0..4).ok_or_else(bad)?;
-    if let Some(m) = num(5..7) {
-        if !(1..=12).contains(&m) {
-            return Err(bad());
-        }
-        if let Some(d) = num(8..10) {
-            let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-            let days = match m {
-                2 if leap => 29,
-                2 => 28,
-                4 | 6 | 9 | 11 => 30,
-                _ => 31,
-            };
-            if !(1..=days).contains(&d) {
-                return Err(bad());
-            }
-        }
-    }
-    let limits = [(11..13, 23), (14..16, 59), (17..19, 59)];
-    if limits
-        .into_iter()
-        .any(|(r, max)| num(r).is_some_and(|v| v > max))
-    {
-        return Err(bad());
-    }
-    Ok(s.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,36 +178,6 @@ mod tests {
             "x",
         ] {
             assert!(parse_time(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn audit_time_filters_are_rfc3339_utc_or_a_prefix() {
-        for good in [
-            "2024",
-            "2024-02",
-            "2024-02-29",
-            "2024-02-29T23",
-            "2024-02-29T23:59",
-            "2024-02-29T23:59:59",
-            "2024-02-29T23:59:59Z",
-        ] {
-            assert_eq!(parse_time_prefix(good).ok().as_deref(), Some(good));
-        }
-        for bad in [
-            "",
-            "yesterday",
-            "2024-13-45",
-            "2023-02-29",
-            "2024-04-31",
-            "2024-1-01",
-            "2024-01-01 10:00",
-            "2024-01-01T24",
-            "2024-01-01T10:60",
-            "2024-01-01T10:00:00+01:00",
-            "20240101",
-        ] {
-            assert!(parse_time_prefix(bad).is_err(), "{bad}");
         }
     }
 }

@@ -1384,13 +1384,12 @@ fn audit(
                      give the alias's TargetKeyId (list-aliases)"
                 )));
             }
-            let time = |t: &Option<String>| t.as_deref().map(input::parse_time_prefix).transpose();
             let events = ks.audit_events(&AuditFilter {
                 key_id: key_id.clone(),
                 event_name: event_name.clone(),
                 principal: cli.principal.clone(),
-                start_time: time(start_time)?,
-                end_time: time(end_time)?,
+                start_time: start_time.clone(),
+                end_time: end_time.clone(),
             })?;
             match format {
                 OutputFormat::Json => output::print(format, &serde_json::Value::Array(events)),

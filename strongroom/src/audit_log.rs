@@ -140,6 +140,64 @@ fn io_err(what: &str, path: &Path, e: &std::io::Error) -> Error {
     ))
 }
 
+/// An audit time filter: RFC 3339 UTC `YYYY-MM-DDTHH:MM:SSZ` or a prefix
+/// of it cut at a field (`2024`, `2024-01`, `2024-01-31`,
+/// `2024-01-31T10`, `2024-01-31T10:30`, `2024-01-31T10:30:00`), every
+/// field in range (the day in its month). Compared with the records'
+/// `eventTime` as text.
+///
+/// # Errors
+/// `ValidationException` naming the text otherwise.
+pub fn check_time_filter(s: &str) -> Result<()> {
+    let bad = || {
+        Error::validation(format!(
+            "'{s}' is not an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SSZ) or a prefix of one such as YYYY-MM-DD"
+        ))
+    };
+    const FULL: &[u8] = b"0000-00-00T00:00:00Z";
+    let b = s.as_bytes();
+    if ![4, 7, 10, 13, 16, 19, 20].contains(&b.len()) {
+        return Err(bad());
+    }
+    for (c, f) in b.iter().zip(FULL) {
+        let fits = if *f == b'0' {
+            c.is_ascii_digit()
+        } else {
+            c == f
+        };
+        if !fits {
+            return Err(bad());
+        }
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<u32>().ok());
+    let year = num(0..4).ok_or_else(bad)?;
+    if let Some(m) = num(5..7) {
+        if !(1..=12).contains(&m) {
+            return Err(bad());
+        }
+        if let Some(d) = num(8..10) {
+            let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+            let days = match m {
+                2 if leap => 29,
+                2 => 28,
+                4 | 6 | 9 | 11 => 30,
+                _ => 31,
+            };
+            if !(1..=days).contains(&d) {
+                return Err(bad());
+            }
+        }
+    }
+    let limits = [(11..13, 23), (14..16, 59), (17..19, 59)];
+    if limits
+        .into_iter()
+        .any(|(r, max)| num(r).is_some_and(|v| v > max))
+    {
+        return Err(bad());
+    }
+    Ok(())
+}
+
 /// The checkpoint row's body: 8-byte big-endian count, 32-byte last chain
 /// value, 8-byte big-endian log length in bytes (48 bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -403,8 +461,13 @@ impl Keystore {
     /// [`verify_audit_log`](Self::verify_audit_log)); unparsable lines are skipped.
     ///
     /// # Errors
+    /// `ValidationException` if `start_time` or `end_time` is not RFC 3339
+    /// UTC text or a prefix of it ([`check_time_filter`]);
     /// `KMSInternalException` if the log cannot be read.
     pub fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<Value>> {
+        for t in [&filter.start_time, &filter.end_time].into_iter().flatten() {
+            check_time_filter(t)?;
+        }
         let (_, text) = self.read_log()?;
         Ok(split_lines(&text)
             .into_iter()
@@ -1157,6 +1220,36 @@ impl Drop for AuditSink {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn audit_time_filters_are_rfc3339_utc_or_a_prefix() {
+        for good in [
+            "2024",
+            "2024-02",
+            "2024-02-29",
+            "2024-02-29T23",
+            "2024-02-29T23:59",
+            "2024-02-29T23:59:59",
+            "2024-02-29T23:59:59Z",
+        ] {
+            assert!(check_time_filter(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "yesterday",
+            "2024-13-45",
+            "2023-02-29",
+            "2024-04-31",
+            "2024-1-01",
+            "2024-01-01 10:00",
+            "2024-01-01T24",
+            "2024-01-01T10:60",
+            "2024-01-01T10:00:00+01:00",
+            "20240101",
+        ] {
+            assert!(check_time_filter(bad).is_err(), "{bad}");
+        }
+    }
     use strongroom_core::audit::{chain_line, AuditEvent};
 
     #[test]

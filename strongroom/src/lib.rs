@@ -29,7 +29,8 @@ use strongroom_core::service;
 
 pub use access::DRY_RUN_OPERATIONS;
 pub use audit_log::{
-    audit_log_path, AuditFilter, AuditVerification, AUDIT_BATCH_EVENTS, AUDIT_BATCH_MILLIS,
+    audit_log_path, check_time_filter, AuditFilter, AuditVerification, AUDIT_BATCH_EVENTS,
+    AUDIT_BATCH_MILLIS,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use root::RootKeySource;

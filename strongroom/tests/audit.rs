@@ -856,3 +856,28 @@ fn a_log_cut_below_its_checkpoint_fails_calls_so_nothing_can_be_hidden() {
     let v = f.ks.verify_audit_log().unwrap();
     assert_eq!((v.records, v.fault), (lines.len() as u64 + 1, None));
 }
+
+#[test]
+fn malformed_time_filters_are_refused() {
+    let f = logged();
+    for bad in ["yesterday", "2024-13-45", "2024-01-01 10:00"] {
+        for filter in [
+            AuditFilter {
+                start_time: Some(bad.into()),
+                ..Default::default()
+            },
+            AuditFilter {
+                end_time: Some(bad.into()),
+                ..Default::default()
+            },
+        ] {
+            let e = f.ks.audit_events(&filter).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::ValidationException, "{bad}");
+        }
+    }
+    let ok = AuditFilter {
+        start_time: Some("2020-01".into()),
+        ..Default::default()
+    };
+    assert!(!f.ks.audit_events(&ok).unwrap().is_empty());
+}
