@@ -112,7 +112,7 @@ impl ChangeSignal {
             }
             Err(_) => return None,
         };
-        if !is_signal_file(&mut file) {
+        if !is_signal_file(&mut file) || !matches_keystore(&file, like) {
             return None;
         }
         let map = MmapOptions::new().len(SIGNAL_LEN).map_raw(&file).ok()?;
@@ -225,6 +225,26 @@ impl Drop for WriteWindow<'_> {
     }
 }
 
+/// Whether the signal file `f` belongs with the keystore file `like`: the
+/// same owner (a signal file another user placed beside the keystore, who
+/// could then truncate it under our mapping or freeze its counters, is not
+/// used), brought to the keystore's permissions when they differ (e.g.
+/// after `chmod g+rw` on the keystore, so that the group's processes can
+/// move the counters too; this fails harmlessly for a non-owner).
+fn matches_keystore(f: &File, like: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let (Ok(sig), Ok(ks)) = (f.metadata(), std::fs::metadata(like)) else {
+        return false;
+    };
+    if sig.uid() != ks.uid() {
+        return false;
+    }
+    if sig.mode() & 0o7777 != ks.mode() & 0o7777 {
+        let _ = f.set_permissions(ks.permissions());
+    }
+    true
+}
+
 /// Creates a complete signal file at `path` with the permissions of `like`
 /// (written and synced under a temporary name, then linked into place
 /// without replacing a file another process created meanwhile).
@@ -233,10 +253,13 @@ fn create(path: &Path, like: &Path) -> std::io::Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
+    let perms = std::fs::metadata(like)?.permissions();
     let mut tmp = tempfile::Builder::new()
         .prefix(".strongroom-signal")
-        .permissions(std::fs::metadata(like)?.permissions())
+        .permissions(perms.clone())
         .tempfile_in(dir)?;
+    // Exactly the keystore's mode, whatever the umask took away at creation.
+    tmp.as_file().set_permissions(perms)?;
     tmp.write_all(&initial_bytes())?;
     tmp.as_file().sync_all()?;
     match tmp.persist_noclobber(path) {

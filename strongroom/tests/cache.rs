@@ -420,3 +420,21 @@ fn a_log_beside_a_link_is_adopted() {
         "the earlier records are kept and chained on"
     );
 }
+
+/// The signal file follows the keystore file's permissions: created with
+/// exactly its mode, and brought back in line when the keystore's mode was
+/// changed (e.g. shared with a group), so that every process that may write
+/// the keystore may also move the counters.
+#[cfg(unix)]
+#[test]
+fn the_signal_file_follows_the_keystore_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = fixture();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let signal = strongroom::signal_path(&f.path);
+    assert_eq!(mode(&signal), mode(&f.path));
+    std::fs::set_permissions(&f.path, std::fs::Permissions::from_mode(0o660)).unwrap();
+    let other = other_handle(&f.path);
+    new_key(&other);
+    assert_eq!(mode(&signal), 0o660);
+}
