@@ -1438,12 +1438,14 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
         Ok(())
     }
 
-    fn delete_alias(&mut self, alias_name: &str, missing: &dyn Fn() -> Error) -> Result<()> {
-        self.ks
-            .aliases
-            .remove(alias_name)
-            .map(|_| ())
-            .ok_or_else(missing)
+    fn delete_alias(
+        &mut self,
+        alias_name: &str,
+        check: &dyn Fn(Option<&AliasRecord>) -> Result<()>,
+    ) -> Result<()> {
+        check(self.ks.aliases.get(alias_name))?;
+        self.ks.aliases.remove(alias_name);
+        Ok(())
     }
 
     fn all_grants(&mut self) -> Result<Vec<(String, Grant)>> {

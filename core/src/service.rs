@@ -240,12 +240,17 @@ pub trait KeyService {
         f: impl FnMut(&KeyRecord, Option<AliasRecord>, Option<&KeyRecord>) -> Result<AliasRecord>,
     ) -> Result<()>;
 
-    /// Deletes the alias `alias_name`, or fails with `missing()` (changing
-    /// nothing) when there is none.
+    /// Deletes the alias `alias_name` in one transaction with `check`, which
+    /// is called with the alias as it is then (`None` when there is none) and
+    /// whose error leaves everything unchanged.
     ///
     /// # Errors
-    /// `missing()`; `KMSInternalException` on storage failure.
-    fn delete_alias(&mut self, alias_name: &str, missing: &dyn Fn() -> Error) -> Result<()>;
+    /// `check`'s; `KMSInternalException` on storage failure.
+    fn delete_alias(
+        &mut self,
+        alias_name: &str,
+        check: &dyn Fn(Option<&AliasRecord>) -> Result<()>,
+    ) -> Result<()>;
 
     /// Every grant of the keystore with its key ID, in key then grant ID order.
     ///
@@ -801,27 +806,43 @@ fn alias_not_found(arn: &str) -> Error {
 }
 
 /// Authorizes `action` on the key the alias `alias_name` points at now,
-/// unless the alias or that key does not exist.
+/// unless the alias or that key does not exist. Returns the target key ID
+/// the alias had when it was read (`None`: no alias), for the write to check
+/// that it has not changed in between ([`alias_unchanged`]).
 fn authorize_alias_target<S: KeyService>(
     s: &mut S,
     call: &mut Call,
     action: &str,
     alias_name: &str,
-) -> Result<()> {
-    if let Some(old) = s.read_alias(alias_name)? {
-        if let Some(rec) = Error::unless_not_found(s.load(&old.target_key_id))? {
-            authorize(
-                &s.access(),
-                call,
-                action,
-                &rec,
-                alias_name,
-                &no_context(),
-                &|r| r,
-            )?;
-        }
+) -> Result<Option<String>> {
+    let Some(old) = s.read_alias(alias_name)? else {
+        return Ok(None);
+    };
+    if let Some(rec) = Error::unless_not_found(s.load(&old.target_key_id))? {
+        authorize(
+            &s.access(),
+            call,
+            action,
+            &rec,
+            alias_name,
+            &no_context(),
+            &|r| r,
+        )?;
     }
-    Ok(())
+    Ok(Some(old.target_key_id))
+}
+
+/// Inside the write: the alias still points where it pointed when the call
+/// was authorized (another call may have moved it in between, to a key the
+/// caller has no permission on).
+fn alias_unchanged(authorized: Option<&str>, now: Option<&AliasRecord>) -> Result<()> {
+    if authorized == now.map(|a| a.target_key_id.as_str()) {
+        Ok(())
+    } else {
+        Err(Error::internal(
+            "the alias was changed by another call while this one was authorized; retry",
+        ))
+    }
 }
 
 /// CreateAlias (`create`) and UpdateAlias: authorized on the target key
@@ -849,10 +870,12 @@ pub fn put_alias<S: KeyService>(
                 "TargetKeyId must be a key ID or key ARN, not an alias",
             ));
         }
-        if !create {
-            // UpdateAlias needs permission on the key the alias points at now, too.
-            authorize_alias_target(s, call, action, alias_name)?;
-        }
+        // UpdateAlias needs permission on the key the alias points at now, too.
+        let authorized_old = if create {
+            None
+        } else {
+            authorize_alias_target(s, call, action, alias_name)?
+        };
         s.load_authorized(call, action, target_key_id, &|r| r)?;
         let now = s.with_env(|env, _| env.now);
         s.write_alias(alias_name, target_key_id, |rec, existing, old_target| {
@@ -875,6 +898,7 @@ pub fn put_alias<S: KeyService>(
                     last_updated_date: now,
                 }),
                 (false, Some(old)) => {
+                    alias_unchanged(authorized_old.as_deref(), Some(&old))?;
                     if old_target.is_some_and(|o| {
                         (o.key_spec, o.key_usage) != (rec.key_spec, rec.key_usage)
                     }) {
@@ -903,12 +927,15 @@ pub fn delete_alias<S: KeyService>(s: &mut S, alias_name: &str) -> Result<()> {
                 "alias names begin with 'alias/'",
             ));
         }
-        authorize_alias_target(s, call, "DeleteAlias", alias_name)?;
+        let authorized = authorize_alias_target(s, call, "DeleteAlias", alias_name)?;
         let arn = {
             let access = s.access();
             alias_arn(access.region(), access.account(), alias_name)
         };
-        s.delete_alias(alias_name, &|| alias_not_found(&arn))
+        s.delete_alias(alias_name, &|now| match now {
+            None => Err(alias_not_found(&arn)),
+            Some(a) => alias_unchanged(authorized.as_deref(), Some(a)),
+        })
     })
 }
 
@@ -1403,4 +1430,34 @@ pub fn delete_imported_key_material<S: KeyService>(s: &mut S, key_id: &str) -> R
     simple_change(s, "DeleteImportedKeyMaterial", key_id, |_, _, r| {
         asym::delete_imported_key_material(r)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alias(target: &str) -> AliasRecord {
+        AliasRecord {
+            alias_name: "alias/a".into(),
+            target_key_id: target.into(),
+            creation_date: 0,
+            last_updated_date: 0,
+        }
+    }
+
+    /// The write goes ahead only if the alias still points where it pointed
+    /// when the call was authorized.
+    #[test]
+    fn an_alias_moved_after_authorization_stops_the_write() {
+        assert!(alias_unchanged(Some("k1"), Some(&alias("k1"))).is_ok());
+        assert!(alias_unchanged(None, None).is_ok());
+        for (authorized, now) in [
+            (Some("k1"), Some(alias("k2"))),
+            (Some("k1"), None),
+            (None, Some(alias("k1"))),
+        ] {
+            let e = alias_unchanged(authorized, now.as_ref()).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::KMSInternalException);
+        }
+    }
 }

@@ -14,7 +14,7 @@ use strongroom_core::service::{KeyService, LoadedKey};
 use crate::access::Service;
 use crate::cache::CachedKey;
 use crate::store::Table;
-use crate::{os_rng, Error, OsRng, Result};
+use crate::{os_rng, OsRng, Result};
 
 /// A key record shared with the record cache.
 pub(crate) struct SharedKey(Arc<CachedKey>);
@@ -86,11 +86,18 @@ impl KeyService for Service<'_> {
         })
     }
 
-    fn delete_alias(&mut self, alias_name: &str, missing: &dyn Fn() -> Error) -> Result<()> {
-        self.0.write(&mut |tx| {
-            if tx.get(Table::Aliases, alias_name)?.is_none() {
-                return Err(missing());
-            }
+    fn delete_alias(
+        &mut self,
+        alias_name: &str,
+        check: &dyn Fn(Option<&AliasRecord>) -> Result<()>,
+    ) -> Result<()> {
+        let ks = self.0;
+        ks.write(&mut |tx| {
+            let now = tx
+                .get(Table::Aliases, alias_name)?
+                .map(|r| ks.parse_alias_row(&r))
+                .transpose()?;
+            check(now.as_ref())?;
             tx.delete(Table::Aliases, alias_name)
         })
     }
