@@ -128,7 +128,11 @@ fn root_key_arg(obj: &Bound<'_, PyAny>) -> PyResult<Secret> {
                 .to_owned(),
         )
     };
-    let text = Secret::new(utf8_text("root_key", s)?.into_bytes());
+    let text = Secret::new(
+        utf8_text("root_key", s)
+            .map_err(|_| refused())?
+            .into_bytes(),
+    );
     // 32 UTF-8 bytes are too short for the hex (64) or base64 (44) text of
     // 32 bytes, so the facade would take them as the raw key: refuse.
     if text.expose_secret().len() == strongroom::core::seal::ROOT_KEY_LEN {
@@ -354,8 +358,9 @@ impl Keystore {
 impl Keystore {
     /// Creates a new keystore file at `path`.
     ///
-    /// Give exactly one root-key source: `root_key` (32 bytes, or their base64
-    /// or hex text), `root_key_file` (a file holding either), `root_key_env`
+    /// Give exactly one root-key source: `root_key` (32 bytes, or a `str`
+    /// holding their base64 or hex text; any other `str`, such as a
+    /// password, is a ValidationException: use `passphrase`), `root_key_file` (a file holding either), `root_key_env`
     /// (the name of an environment variable holding the text) or `passphrase`
     /// (str or bytes; stretched with Argon2id, 64 MiB, 3 passes).
     /// `region` and `account` (12 digits) appear in key ARNs.
@@ -1121,8 +1126,10 @@ impl Keystore {
     }
 
     /// ImportKeyMaterial wrapped under the parameters of
-    /// `get_parameters_for_import`; `valid_to` in Unix seconds with
-    /// `expiration_model="KEY_MATERIAL_EXPIRES"`.
+    /// `get_parameters_for_import`; `valid_to` (with
+    /// `expiration_model="KEY_MATERIAL_EXPIRES"`) is Unix seconds or a
+    /// timezone-aware `datetime` (fractions of a second dropped); a naive
+    /// `datetime` or another type is a TypeError.
     ///
     /// Raises InvalidImportTokenException, ExpiredImportTokenException,
     /// IncorrectKeyMaterialException, InvalidCiphertextException,
@@ -1865,9 +1872,9 @@ impl std::io::Write for PyWriter {
                 .bind(py)
                 .call_method1("write", (PyBytes::new(py, buf),))
                 .and_then(|n| {
-                    // None is what a non-blocking raw file returns when it
-                    // wrote nothing; a count outside 0..=len is a broken
-                    // file object. Neither may count as a full write.
+                    // None (or 0) is what a non-blocking raw file returns
+                    // when it wrote nothing; a count outside 1..=len is a
+                    // broken file object. None may count as a write.
                     if n.is_none() {
                         return Err(PyValueError::new_err(
                             "write() returned None (a non-blocking file that accepted no data): \
@@ -1875,7 +1882,8 @@ impl std::io::Write for PyWriter {
                         ));
                     }
                     match n.extract::<i64>() {
-                        Ok(k) if (0..=buf.len() as i64).contains(&k) => Ok(k as usize),
+                        Ok(k) if k > 0 && k as u64 <= buf.len() as u64 => Ok(k as usize),
+                        Ok(0) if buf.is_empty() => Ok(0),
                         _ => Err(PyValueError::new_err(format!(
                             "write() returned {n} for a buffer of {} bytes",
                             buf.len()

@@ -498,8 +498,9 @@ class Keystore:
         """
         Creates a new keystore file at `path`.
 
-        Give exactly one root-key source: `root_key` (32 bytes, or their base64
-        or hex text), `root_key_file` (a file holding either), `root_key_env`
+        Give exactly one root-key source: `root_key` (32 bytes, or a `str`
+        holding their base64 or hex text; any other `str`, such as a
+        password, is a ValidationException: use `passphrase`), `root_key_file` (a file holding either), `root_key_env`
         (the name of an environment variable holding the text) or `passphrase`
         (str or bytes; stretched with Argon2id, 64 MiB, 3 passes).
         `region` and `account` (12 digits) appear in key ARNs.
@@ -902,10 +903,20 @@ class Keystore:
         import_token: _BytesLike,
         encrypted_key_material: _BytesLike,
         *,
-        valid_to: Optional[int] = None,
+        valid_to: Union[int, datetime, None] = None,
         expiration_model: Optional[str] = None,
     ) -> None:
-        """ImportKeyMaterial. Raises InvalidImportTokenException, IncorrectKeyMaterialException, ..."""
+        """
+        ImportKeyMaterial wrapped under the parameters of
+        `get_parameters_for_import`; `valid_to` (with
+        `expiration_model="KEY_MATERIAL_EXPIRES"`) is Unix seconds or a
+        timezone-aware `datetime` (fractions of a second dropped); a naive
+        `datetime` or another type is a TypeError.
+
+        Raises InvalidImportTokenException, ExpiredImportTokenException,
+        IncorrectKeyMaterialException, InvalidCiphertextException,
+        NotFoundException, ValidationException, KMSInvalidStateException.
+        """
     def delete_imported_key_material(self, key_id: str) -> None:
         """DeleteImportedKeyMaterial. Raises NotFoundException, UnsupportedOperationException."""
     # ---- principals, key policies, grants, audit
