@@ -242,3 +242,31 @@ def test_boto_client_new_key_specs(ks: Keystore) -> None:
         assert p["KeyPairSpec"] == pair_spec
         w = c.generate_data_key_pair_without_plaintext(KeyId=sym, KeyPairSpec=pair_spec)
         check_response("GenerateDataKeyPairWithoutPlaintext", w)
+
+
+def test_import_valid_to_takes_an_aware_datetime(ks: Keystore) -> None:
+    """valid_to is Unix seconds or an aware datetime (what results return);
+    a naive datetime is a TypeError (its zone would be a guess)."""
+    import datetime as dt
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    when = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)).replace(microsecond=0)
+    for valid_to in (when, when.astimezone(dt.timezone(dt.timedelta(hours=-5))), int(when.timestamp())):
+        ext = ks.create_key(origin="EXTERNAL")
+        params = ks.get_parameters_for_import(
+            ext.key_id, wrapping_algorithm="RSAES_OAEP_SHA_256", wrapping_key_spec="RSA_2048"
+        )
+        wrapping = serialization.load_der_public_key(params.public_key)
+        wrapped = wrapping.encrypt(os.urandom(32), oaep)  # type: ignore[union-attr]
+        for naive in (when.replace(tzinfo=None), dt.date.today(), 1.5, "2030-01-01", True):
+            with pytest.raises(TypeError, match="valid_to"):
+                ks.import_key_material(
+                    ext.key_id, params.import_token, wrapped, valid_to=naive, expiration_model="KEY_MATERIAL_EXPIRES"  # type: ignore[arg-type]
+                )
+        ks.import_key_material(
+            ext.key_id, params.import_token, wrapped, valid_to=valid_to, expiration_model="KEY_MATERIAL_EXPIRES"
+        )
+        assert ks.describe_key(ext.key_id).valid_to == when

@@ -582,3 +582,142 @@ def test_dry_run_handle(tmp_path: Path) -> None:
         assert len(ks.list_keys().keys) == 1
         events = [e for e in ks.audit_events() if e["eventName"] == "Encrypt"]
         assert [e.get("errorCode") for e in events] == ["DryRunOperationException", "AccessDeniedException"]
+
+
+def botocore_report(operation: str, params: Dict[str, Any]) -> str:
+    """botocore's own client-side validation report for `params`."""
+    from botocore.validate import ParamValidator
+
+    report = ParamValidator().validate(params, KMS_MODEL.operation_model(operation).input_shape)
+    return str(report.generate_report())
+
+
+def test_client_str_blobs_are_utf8(sr: Any) -> None:
+    """Every blob parameter takes a str, UTF-8 encoded, as boto3 does."""
+    text = "naïve message ✓"
+    data = text.encode("utf-8")
+    sym = sr.create_key()["KeyMetadata"]["KeyId"]
+    blob = sr.encrypt(KeyId=sym, Plaintext=text)["CiphertextBlob"]
+    assert sr.decrypt(CiphertextBlob=blob)["Plaintext"] == data
+    signer = sr.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    sig = sr.sign(KeyId=signer, Message=text, SigningAlgorithm="ECDSA_SHA_256")["Signature"]
+    for message in (text, data):
+        assert sr.verify(KeyId=signer, Message=message, Signature=sig, SigningAlgorithm="ECDSA_SHA_256")["SignatureValid"]
+    mac_key = sr.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
+    mac = sr.generate_mac(KeyId=mac_key, Message=text, MacAlgorithm="HMAC_SHA_256")["Mac"]
+    assert mac == sr.generate_mac(KeyId=mac_key, Message=data, MacAlgorithm="HMAC_SHA_256")["Mac"]
+    assert sr.verify_mac(KeyId=mac_key, Message=text, Mac=mac, MacAlgorithm="HMAC_SHA_256")["MacValid"]
+    # A str that is not the ciphertext is still a ciphertext error, not a TypeError.
+    with pytest.raises(sr.exceptions.InvalidCiphertextException):
+        sr.decrypt(CiphertextBlob="not a ciphertext")
+
+
+def test_client_malformed_tags_are_param_validation_errors(sr: Any) -> None:
+    """Malformed Tags fail as botocore's validator fails them: one
+    ParamValidationError with botocore's report, before the keystore sees them."""
+    key_id = sr.create_key()["KeyMetadata"]["KeyId"]
+    cases = [
+        [{"Key": "a"}],
+        {"a": "b"},
+        [{"TagKey": "a"}],
+        [{"TagKey": "", "TagValue": "v"}],
+        [{"TagKey": 1, "TagValue": "v"}],
+        ["a"],
+    ]
+    for tags in cases:
+        expected = botocore_report("TagResource", {"KeyId": key_id, "Tags": tags})
+        assert expected, tags
+        with pytest.raises(ParamValidationError) as e:
+            sr.tag_resource(KeyId=key_id, Tags=tags)
+        assert str(e.value) == f"Parameter validation failed:\n{expected}", tags
+        with pytest.raises(ParamValidationError):
+            sr.create_key(Tags=tags)
+    assert sr.list_resource_tags(KeyId=key_id)["Tags"] == []
+
+
+def test_client_minimums_and_list_types_match_botocore(sr: Any) -> None:
+    """botocore checks minimum lengths/values and list types client-side;
+    so does the client, with the same report."""
+    key_id = sr.create_key()["KeyMetadata"]["KeyId"]
+    for op, method, params in [
+        ("GenerateDataKey", "generate_data_key", {"KeyId": key_id, "NumberOfBytes": 0}),
+        ("GenerateRandom", "generate_random", {"NumberOfBytes": 0}),
+        ("ListKeys", "list_keys", {"Limit": 0}),
+        ("Encrypt", "encrypt", {"KeyId": "", "Plaintext": b"x"}),
+        ("Encrypt", "encrypt", {"KeyId": key_id, "Plaintext": b"x", "GrantTokens": "tok"}),
+        ("UntagResource", "untag_resource", {"KeyId": key_id, "TagKeys": "abc"}),
+    ]:
+        expected = botocore_report(op, params)
+        assert expected, params
+        with pytest.raises(ParamValidationError) as e:
+            getattr(sr, method)(**params)
+        assert str(e.value) == f"Parameter validation failed:\n{expected}", params
+
+
+def botocore_pages(sr: Any, operation: str, config: Dict[str, Any], **kwargs: Any) -> Any:
+    """botocore's own PageIterator driving the client's method."""
+    import jmespath
+    from botocore.paginate import PageIterator
+
+    return PageIterator(
+        getattr(sr, operation),
+        input_token=["Marker"],
+        output_token=[jmespath.compile("NextMarker")],
+        more_results=jmespath.compile("Truncated"),
+        result_keys=[jmespath.compile("Keys")],
+        non_aggregate_keys=[],
+        limit_key="Limit",
+        max_items=config.get("MaxItems"),
+        starting_token=config.get("StartingToken"),
+        page_size=config.get("PageSize"),
+        op_kwargs=dict(kwargs),
+    )
+
+
+def key_ids_of(pages: Any) -> list:  # type: ignore[type-arg]
+    return [[k["KeyId"] for k in p["Keys"]] for p in pages]
+
+
+def test_paginator_config_matches_botocore(sr: Any) -> None:
+    """PageSize, MaxItems, StartingToken, resume_token and
+    build_full_result() behave as botocore's PageIterator over the same
+    operation: same pages, same resume tokens."""
+    for _ in range(7):
+        sr.create_key()
+    paginator = sr.get_paginator("list_keys")
+    for config in [
+        {},
+        {"PageSize": 2},
+        {"PageSize": 2, "MaxItems": 3},
+        {"PageSize": 2, "MaxItems": 4},
+        {"PageSize": 3, "MaxItems": 1},
+        {"MaxItems": 10},
+    ]:
+        ours = paginator.paginate(PaginationConfig=dict(config))
+        theirs = botocore_pages(sr, "list_keys", config)
+        assert key_ids_of(ours) == key_ids_of(theirs), config
+        assert ours.resume_token == theirs.resume_token, config
+        if ours.resume_token is not None:
+            # Resuming from the token continues where the cut was, as botocore does.
+            resume = {"StartingToken": ours.resume_token, "PageSize": config["PageSize"], "MaxItems": 2}
+            a = paginator.paginate(PaginationConfig=resume)
+            b = botocore_pages(sr, "list_keys", resume)
+            assert key_ids_of(a) == key_ids_of(b), resume
+            assert a.resume_token == b.resume_token
+        full = paginator.paginate(PaginationConfig=dict(config)).build_full_result()
+        assert full == botocore_pages(sr, "list_keys", config).build_full_result(), config
+    every = paginator.paginate().build_full_result()
+    assert len(every["Keys"]) == 7 and "NextToken" not in every
+    # Paging through with MaxItems and the returned NextToken visits every key once.
+    seen: list = []  # type: ignore[type-arg]
+    token = None
+    while True:
+        cfg: Dict[str, Any] = {"MaxItems": 3, "PageSize": 2}
+        if token:
+            cfg["StartingToken"] = token
+        r = paginator.paginate(PaginationConfig=cfg).build_full_result()
+        seen += [k["KeyId"] for k in r["Keys"]]
+        token = r.get("NextToken")
+        if token is None:
+            break
+    assert sorted(seen) == sorted(k["KeyId"] for k in every["Keys"])

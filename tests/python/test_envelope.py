@@ -621,3 +621,29 @@ def test_cli_envelope_interop(cli: str, tmp_path: Path, suite: int) -> None:
         )
         assert cp.returncode == 0, cp.stderr
         assert cp.stdout == data
+
+
+class ReturnsFromWrite:
+    """A file object whose write() returns `value` whatever it is given."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+        self.calls = 0
+
+    def write(self, b: bytes) -> object:
+        self.calls += 1
+        return self.value
+
+
+def test_bad_write_results_raise(ks: strongroom.Keystore, key: strongroom.KeyMetadata) -> None:
+    """write() returning None (a non-blocking raw file that wrote nothing),
+    a negative count or more than it was given is a ValueError, never a
+    full write, in both directions."""
+    msg = encrypt_bytes(ks, os.urandom(5000), [key.key_id], algorithm_suite=UNSIGNED)
+    for value, match in [(None, "non-blocking"), (0, "returned 0"), (-1, "returned -1"), (10**9, "returned 1000000000"), ("3", "returned")]:
+        w = ReturnsFromWrite(value)
+        with pytest.raises(ValueError, match=match):
+            ks.encrypt_stream(io.BytesIO(os.urandom(5000)), w, key_ids=[key.key_id])  # type: ignore[arg-type]
+        assert w.calls == 1
+        with pytest.raises(ValueError, match=match):
+            ks.decrypt_stream(io.BytesIO(msg), ReturnsFromWrite(value))  # type: ignore[arg-type]

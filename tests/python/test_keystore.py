@@ -534,3 +534,44 @@ def test_every_method_is_documented() -> None:
             assert "Raises" in getattr(Keystore, name).__doc__, f"Keystore.{name} does not say what it raises"
     for name in strongroom.__all__:
         assert getattr(strongroom, name) is not None
+
+
+def test_results_have_value_semantics(ks: Keystore) -> None:
+    """Result objects compare and hash by value like frozen dataclasses, and
+    support copy.copy / copy.deepcopy."""
+    import copy
+
+    key = ks.create_key(description="eq")
+    a, b = ks.describe_key(key.key_id), ks.describe_key(key.key_id)
+    assert a is not b and a == b and not (a != b) and hash(a) == hash(b)
+    assert len({a, b}) == 1
+    ks.update_key_description(key.key_id, "changed")
+    c = ks.describe_key(key.key_id)
+    assert c != a and not (c == a)
+    assert a != "not a result" and a != ks.list_keys()
+    # Nested results (tuples of entries) compare by value too.
+    assert ks.list_keys() == ks.list_keys() and hash(ks.list_keys()) == hash(ks.list_keys())
+    assert copy.copy(a) is a
+    d = copy.deepcopy(a)
+    assert d == a and hash(d) == hash(a) and type(d) is type(a)
+    keys = ks.list_keys()
+    assert copy.deepcopy(keys) == keys and copy.deepcopy(keys).keys[0] == keys.keys[0]
+    # A result holding a dict (a grant's constraints) compares by value but,
+    # like a frozen dataclass holding a dict, is not hashable; deepcopy copies the dict.
+    ks.create_grant(
+        key.key_id,
+        "arn:aws:iam::000000000000:user/u",
+        ["Encrypt"],
+        constraints={"EncryptionContextSubset": {"k": "v"}},
+    )
+    g1, g2 = ks.list_grants(key.key_id).grants[0], ks.list_grants(key.key_id).grants[0]
+    assert g1 == g2 and g1.constraints == g2.constraints
+    with pytest.raises(TypeError):
+        hash(g1.constraints)
+    g3 = copy.deepcopy(g1)
+    assert g3 == g1
+    assert g3.constraints is not None and g1.constraints is not None
+    assert g3.constraints.encryption_context_subset is not g1.constraints.encryption_context_subset
+    # Plaintext stays redacted in copies.
+    dk = ks.generate_data_key(key.key_id, key_spec="AES_256")
+    assert "redacted" in repr(copy.deepcopy(dk)) and copy.deepcopy(dk).plaintext == dk.plaintext

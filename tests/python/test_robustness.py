@@ -119,3 +119,59 @@ def test_hostile_root_keys(tmp_path: Any) -> None:
     call(Keystore.create, tmp_path / "acct.db", root_key=os.urandom(32), account="\ud800")
     call(Keystore.open, tmp_path / "\x00", root_key=os.urandom(32))
     call(Keystore.create, tmp_path / "nodir" / "x" / "y.db", root_key=os.urandom(32))
+
+
+def test_str_root_key_is_only_base64_or_hex(tmp_path: Any) -> None:
+    """A str root key is base64 or hex text of 32 bytes; a 32-character
+    password (or any other text) is refused, pointing to passphrase=."""
+    import base64
+
+    raw = os.urandom(32)
+    for i, text in enumerate([base64.b64encode(raw).decode(), raw.hex(), raw.hex().upper(), f" {raw.hex()}\n"]):
+        Keystore.create(tmp_path / f"ok{i}.db", root_key=text).close()
+        Keystore.open(tmp_path / f"ok{i}.db", root_key=raw).close()
+    for i, bad in enumerate(["password-password-password-passw", "\u00e9" * 16, "x" * 31, "x" * 33, "A" * 44, "\ud800"]):
+        with pytest.raises(strongroom.ValidationException, match="passphrase="):
+            Keystore.create(tmp_path / f"bad{i}.db", root_key=bad)
+        assert not (tmp_path / f"bad{i}.db").exists()
+    # The same 32 characters as bytes are 32 raw key bytes, as documented.
+    Keystore.create(tmp_path / "raw.db", root_key=b"password-password-password-passw").close()
+    # And as a passphrase they are a passphrase.
+    Keystore.create(tmp_path / "pw.db", passphrase="password-password-password-passw").close()
+
+
+def test_str_is_not_a_sequence_of_str(ks: Keystore, key: strongroom.KeyMetadata) -> None:
+    """A lone str where a sequence of str is wanted is a clear TypeError,
+    not pyo3's "Can't extract `str` to `Vec`" nor a list of characters."""
+    import io
+
+    cases: list = [  # type: ignore[type-arg]
+        (ks.encrypt, (key.key_id, b"x"), {"grant_tokens": "tok"}),
+        (ks.untag_resource, (key.key_id, "abc"), {}),
+        (ks.encrypt_stream, (io.BytesIO(b"x"), io.BytesIO()), {"key_ids": "kid"}),
+        (ks.decrypt_stream, (io.BytesIO(b"x"), io.BytesIO()), {"key_ids": "kid"}),
+        (ks.create_grant, (key.key_id, "arn:aws:iam::000000000000:user/u", "Encrypt"), {}),
+    ]
+    for fn, args, kwargs in cases:
+        with pytest.raises(TypeError, match="sequence of str") as e:
+            fn(*args, **kwargs)
+        assert "Can't extract" not in str(e.value)
+    with pytest.raises(TypeError, match="sequence of str"):
+        ks.encrypt(key.key_id, b"x", grant_tokens=[b"tok"])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="sequence of str"):
+        ks.encrypt(key.key_id, b"x", grant_tokens=5)  # type: ignore[arg-type]
+    # Tuples and other iterables of str are still sequences of str.
+    ks.untag_resource(key.key_id, ("abc",))
+    ks.encrypt(key.key_id, b"x", grant_tokens=iter([]))  # type: ignore[arg-type]
+
+
+def test_lone_surrogates_are_validation_errors(ks: Keystore, key: strongroom.KeyMetadata) -> None:
+    """Text UTF-8 cannot encode is a ValidationException naming the
+    parameter, not a UnicodeEncodeError."""
+    for ctx in ({"a": "\ud800"}, {"\udfff": "v"}):
+        with pytest.raises(strongroom.ValidationException, match="encryption_context.*surrogate"):
+            ks.encrypt(key.key_id, b"x", encryption_context=ctx)
+    with pytest.raises(strongroom.ValidationException, match="surrogate"):
+        ks.encrypt(key.key_id, b"x", grant_tokens=["\ud800"])
+    with pytest.raises(strongroom.ValidationException, match="passphrase.*surrogate"):
+        Keystore.create(ks.path.with_name("s.db"), passphrase="\ud800")

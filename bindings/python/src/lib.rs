@@ -104,12 +104,41 @@ fn secret(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Secret> {
     bytes_like(name, obj).map(Secret::new)
 }
 
-/// Text or bytes-like (root keys in base64/hex text, passphrases).
+/// Text (as UTF-8) or bytes-like (passphrases).
 fn text_or_bytes(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Secret> {
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Secret::new(s.to_cow()?.into_owned().into_bytes()));
+        return Ok(Secret::new(utf8_text(name, s)?.into_bytes()));
     }
     secret(name, obj)
+}
+
+/// A `root_key` argument: 32 bytes-like bytes (or their base64/hex text as
+/// bytes), or a `str` that must be the base64 or hex text of 32 bytes. A
+/// `str` is never taken as raw key bytes (a 32-character password would
+/// otherwise become the key): it is decoded here, and anything else is a
+/// `ValidationException` pointing to `passphrase=`.
+fn root_key_arg(obj: &Bound<'_, PyAny>) -> PyResult<Secret> {
+    let Ok(s) = obj.cast::<PyString>() else {
+        return secret("root_key", obj);
+    };
+    let refused = || {
+        validation(
+            "root_key given as str must be the base64 or hex text of 32 bytes; \
+             for a password use passphrase= instead"
+                .to_owned(),
+        )
+    };
+    let text = Secret::new(
+        utf8_text("root_key", s)
+            .map_err(|_| refused())?
+            .into_bytes(),
+    );
+    // 32 UTF-8 bytes are too short for the hex (64) or base64 (44) text of
+    // 32 bytes, so the facade would take them as the raw key: refuse.
+    if text.expose_secret().len() == strongroom::core::seal::ROOT_KEY_LEN {
+        return Err(refused());
+    }
+    strongroom::root::parse_key_bytes(text.expose_secret()).map_err(|_| refused())
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
@@ -165,9 +194,39 @@ fn str_mapping(name: &str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(Stri
                 "{name} keys and values must be str"
             )));
         };
-        out.push((k.to_cow()?.into_owned(), v.to_cow()?.into_owned()));
+        out.push((
+            utf8_text(&format!("a key of {name}"), k)?,
+            utf8_text(&format!("a value of {name}"), v)?,
+        ));
     }
     Ok(out)
+}
+
+/// A point in time given as Unix seconds (int) or as a timezone-aware
+/// `datetime.datetime` (fractions of a second are dropped). A naive
+/// `datetime` is a `TypeError`: its zone would be a guess.
+fn unix_seconds(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<u64> {
+    let datetime = obj.py().import("datetime")?.getattr("datetime")?;
+    let seconds = if obj.is_instance(&datetime)? {
+        if obj.getattr("tzinfo")?.is_none() || obj.call_method0("utcoffset")?.is_none() {
+            return Err(PyTypeError::new_err(format!(
+                "{name} must be a timezone-aware datetime (e.g. tzinfo=datetime.timezone.utc), \
+                 not a naive one"
+            )));
+        }
+        obj.call_method0("timestamp")?.call_method0("__floor__")?
+    } else if obj.cast::<pyo3::types::PyInt>().is_ok() && obj.cast::<pyo3::types::PyBool>().is_err()
+    {
+        obj.clone()
+    } else {
+        return Err(PyTypeError::new_err(format!(
+            "{name} must be Unix seconds (int) or a timezone-aware datetime, not {}",
+            type_name(obj)
+        )));
+    };
+    seconds
+        .extract::<u64>()
+        .map_err(|_| validation(format!("{name} is out of range: {obj}")))
 }
 
 /// A KMS enum value given as its KMS spelling, e.g. `"SYMMETRIC_DEFAULT"`.
@@ -175,8 +234,61 @@ fn parse<T: std::str::FromStr<Err = Error>>(value: Option<String>) -> PyResult<O
     value.map(|v| v.parse().map_err(kms)).transpose()
 }
 
-fn tokens(grant_tokens: Option<Vec<String>>) -> Vec<String> {
-    grant_tokens.unwrap_or_default()
+fn tokens(grant_tokens: Option<StrList>) -> Vec<String> {
+    grant_tokens.map(|t| t.0).unwrap_or_default()
+}
+
+/// A sequence of `str` argument (key IDs, grant tokens, tag keys,
+/// operations). A lone `str` is refused (it is a sequence of characters, so
+/// pyo3's own conversion would report "Can't extract `str` to `Vec`").
+#[derive(Default)]
+struct StrList(Vec<String>);
+
+impl std::ops::Deref for StrList {
+    type Target = Vec<String>;
+    fn deref(&self) -> &Vec<String> {
+        &self.0
+    }
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for StrList {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if obj.cast::<PyString>().is_ok() {
+            return Err(PyTypeError::new_err(
+                "expected a sequence of str (e.g. a list), not a single str; wrap it: [value]",
+            ));
+        }
+        let iter = obj.try_iter().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "expected a sequence of str (e.g. a list), not {}",
+                type_name(&obj)
+            ))
+        })?;
+        let mut out = Vec::new();
+        for item in iter {
+            let item = item?;
+            let Ok(s) = item.cast::<PyString>() else {
+                return Err(PyTypeError::new_err(format!(
+                    "expected a sequence of str, but an item is {}",
+                    type_name(&item)
+                )));
+            };
+            out.push(utf8_text("an item", s)?);
+        }
+        Ok(StrList(out))
+    }
+}
+
+/// A `str` as UTF-8. A lone surrogate (which UTF-8 cannot encode) is a
+/// `ValidationException` naming the parameter, not a `UnicodeEncodeError`.
+fn utf8_text(name: &str, s: &Bound<'_, PyString>) -> PyResult<String> {
+    s.to_cow().map(|c| c.into_owned()).map_err(|_| {
+        validation(format!(
+            "{name} is not valid Unicode text: it holds a lone surrogate, which UTF-8 cannot encode"
+        ))
+    })
 }
 
 fn root_source(
@@ -197,7 +309,7 @@ fn root_source(
         ));
     }
     Ok(if let Some(k) = root_key {
-        RootKeySource::Bytes(text_or_bytes("root_key", k)?)
+        RootKeySource::Bytes(root_key_arg(k)?)
     } else if let Some(f) = root_key_file {
         RootKeySource::File(f)
     } else if let Some(v) = root_key_env {
@@ -246,8 +358,9 @@ impl Keystore {
 impl Keystore {
     /// Creates a new keystore file at `path`.
     ///
-    /// Give exactly one root-key source: `root_key` (32 bytes, or their base64
-    /// or hex text), `root_key_file` (a file holding either), `root_key_env`
+    /// Give exactly one root-key source: `root_key` (32 bytes, or a `str`
+    /// holding their base64 or hex text; any other `str`, such as a
+    /// password, is a ValidationException: use `passphrase`), `root_key_file` (a file holding either), `root_key_env`
     /// (the name of an environment variable holding the text) or `passphrase`
     /// (str or bytes; stretched with Argon2id, 64 MiB, 3 passes).
     /// `region` and `account` (12 digits) appear in key ARNs.
@@ -627,12 +740,7 @@ impl Keystore {
     /// UntagResource: removes the tags with keys `tag_keys`.
     ///
     /// Raises TagException, NotFoundException, KMSInvalidStateException.
-    fn untag_resource(
-        &self,
-        py: Python<'_>,
-        key_id: String,
-        tag_keys: Vec<String>,
-    ) -> PyResult<()> {
+    fn untag_resource(&self, py: Python<'_>, key_id: String, tag_keys: StrList) -> PyResult<()> {
         self.run(py, move |ks| ks.untag_resource(&key_id, &tag_keys))
     }
 
@@ -669,7 +777,7 @@ impl Keystore {
         plaintext: &Bound<'_, PyAny>,
         encryption_context: Option<&Bound<'_, PyAny>>,
         encryption_algorithm: Option<String>,
-        grant_tokens: Option<Vec<String>>,
+        grant_tokens: Option<StrList>,
     ) -> PyResult<EncryptResult> {
         let req = EncryptRequest {
             key_id,
@@ -696,7 +804,7 @@ impl Keystore {
         encryption_context: Option<&Bound<'_, PyAny>>,
         key_id: Option<String>,
         encryption_algorithm: Option<String>,
-        grant_tokens: Option<Vec<String>>,
+        grant_tokens: Option<StrList>,
     ) -> PyResult<DecryptResult> {
         let req = DecryptRequest {
             ciphertext_blob: bytes_like("ciphertext_blob", ciphertext_blob)?,
@@ -724,7 +832,7 @@ impl Keystore {
         destination_encryption_context: Option<&Bound<'_, PyAny>>,
         source_encryption_algorithm: Option<String>,
         destination_encryption_algorithm: Option<String>,
-        grant_tokens: Option<Vec<String>>,
+        grant_tokens: Option<StrList>,
     ) -> PyResult<ReEncryptResult> {
         let req = ReEncryptRequest {
             ciphertext_blob: bytes_like("ciphertext_blob", ciphertext_blob)?,
@@ -755,7 +863,7 @@ impl Keystore {
         key_spec: Option<String>,
         number_of_bytes: Option<&Bound<'_, PyAny>>,
         encryption_context: Option<&Bound<'_, PyAny>>,
-        grant_tokens: Option<Vec<String>>,
+        grant_tokens: Option<StrList>,
     ) -> PyResult<DataKey> {
         let req = data_key_request(
             key_id,
@@ -779,7 +887,7 @@ impl Keystore {
         key_spec: Option<String>,
         number_of_bytes: Option<&Bound<'_, PyAny>>,
         encryption_context: Option<&Bound<'_, PyAny>>,
-        grant_tokens: Option<Vec<String>>,
+        grant_tokens: Option<StrList>,
     ) -> PyResult<EncryptedDataKey> {
         let req = data_key_request(
             key_id,
@@ -822,7 +930,7 @@ impl Keystore {
         message: &Bound<'_, PyAny>,
         signing_algorithm: Option<String>,
         message_type: Option<String>,
-        grant_tokens: Option<Vec<String>>,
+        grant_tokens: Option<StrList>,
     ) -> PyResult<SignResult> {
         let req = SignRequest {
             key_id,
@@ -850,7 +958,7 @@ impl Keystore {
         signature: &Bound<'_, PyAny>,
         signing_algorithm: Option<String>,
         message_type: Option<String>,
-        grant_tokens: Option<Vec<String>>,
+        grant_tokens: Option<StrList>,
     ) -> PyResult<VerifyResult> {
         let req = VerifyRequest {
             key_id,
@@ -889,7 +997,7 @@ impl Keystore {
         key_id: String,
         public_key: &Bound<'_, PyAny>,
         key_agreement_algorithm: &str,
-        grant_tokens: Option<Vec<String>>,
+        grant_tokens: Option<StrList>,
         recipient: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<SharedSecret> {
         let req = DeriveSharedSecretRequest {
@@ -919,7 +1027,7 @@ impl Keystore {
         key_id: String,
         message: &Bound<'_, PyAny>,
         mac_algorithm: Option<String>,
-        grant_tokens: Option<Vec<String>>,
+        grant_tokens: Option<StrList>,
     ) -> PyResult<MacResult> {
         let req = GenerateMacRequest {
             key_id,
@@ -944,7 +1052,7 @@ impl Keystore {
         message: &Bound<'_, PyAny>,
         mac: &Bound<'_, PyAny>,
         mac_algorithm: Option<String>,
-        grant_tokens: Option<Vec<String>>,
+        grant_tokens: Option<StrList>,
     ) -> PyResult<VerifyMacResult> {
         let req = VerifyMacRequest {
             key_id,
@@ -969,7 +1077,7 @@ impl Keystore {
         key_id: String,
         key_pair_spec: String,
         encryption_context: Option<&Bound<'_, PyAny>>,
-        grant_tokens: Option<Vec<String>>,
+        grant_tokens: Option<StrList>,
     ) -> PyResult<DataKeyPair> {
         let req = key_pair_request(key_id, key_pair_spec, encryption_context, grant_tokens)?;
         let r = self.run(py, move |ks| ks.generate_data_key_pair(&req))?;
@@ -986,7 +1094,7 @@ impl Keystore {
         key_id: String,
         key_pair_spec: String,
         encryption_context: Option<&Bound<'_, PyAny>>,
-        grant_tokens: Option<Vec<String>>,
+        grant_tokens: Option<StrList>,
     ) -> PyResult<EncryptedDataKeyPair> {
         let req = key_pair_request(key_id, key_pair_spec, encryption_context, grant_tokens)?;
         let r = self.run(py, move |ks| {
@@ -1018,8 +1126,10 @@ impl Keystore {
     }
 
     /// ImportKeyMaterial wrapped under the parameters of
-    /// `get_parameters_for_import`; `valid_to` in Unix seconds with
-    /// `expiration_model="KEY_MATERIAL_EXPIRES"`.
+    /// `get_parameters_for_import`; `valid_to` (with
+    /// `expiration_model="KEY_MATERIAL_EXPIRES"`) is Unix seconds or a
+    /// timezone-aware `datetime` (fractions of a second dropped); a naive
+    /// `datetime` or another type is a TypeError.
     ///
     /// Raises InvalidImportTokenException, ExpiredImportTokenException,
     /// IncorrectKeyMaterialException, InvalidCiphertextException,
@@ -1035,10 +1145,7 @@ impl Keystore {
         expiration_model: Option<String>,
     ) -> PyResult<()> {
         let valid_to = match valid_to {
-            Some(v) if !v.is_none() => Some(
-                v.extract::<u64>()
-                    .map_err(|_| validation(format!("valid_to must be Unix seconds, not {v}")))?,
-            ),
+            Some(v) if !v.is_none() => Some(unix_seconds("valid_to", v)?),
             _ => None,
         };
         let req = ImportKeyMaterialRequest {
@@ -1177,10 +1284,10 @@ impl Keystore {
         py: Python<'_>,
         key_id: String,
         grantee_principal: String,
-        operations: Vec<String>,
+        operations: StrList,
         retiring_principal: Option<String>,
         constraints: Option<&Bound<'_, PyAny>>,
-        grant_tokens: Option<Vec<String>>,
+        grant_tokens: Option<StrList>,
         name: Option<String>,
     ) -> PyResult<CreateGrantResult> {
         let operations = operations
@@ -1367,13 +1474,13 @@ impl Keystore {
         py: Python<'_>,
         src: Bound<'_, PyAny>,
         dst: Bound<'_, PyAny>,
-        key_ids: Vec<String>,
+        key_ids: StrList,
         encryption_context: Option<&Bound<'_, PyAny>>,
         frame_length: Option<&Bound<'_, PyAny>>,
         algorithm_suite: Option<&Bound<'_, PyAny>>,
         commitment_policy: Option<String>,
         max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
-        grant_tokens: Option<Vec<String>>,
+        grant_tokens: Option<StrList>,
     ) -> PyResult<EnvelopeSummary> {
         let ctx = context(encryption_context)?;
         let options = encrypt_options(
@@ -1429,12 +1536,12 @@ impl Keystore {
         py: Python<'_>,
         src: Bound<'_, PyAny>,
         dst: Bound<'_, PyAny>,
-        key_ids: Option<Vec<String>>,
+        key_ids: Option<StrList>,
         required_encryption_context: Option<&Bound<'_, PyAny>>,
         commitment_policy: Option<String>,
         max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
         unsigned_only: bool,
-        grant_tokens: Option<Vec<String>>,
+        grant_tokens: Option<StrList>,
     ) -> PyResult<EnvelopeSummary> {
         let options = decrypt_options(
             required_encryption_context,
@@ -1470,13 +1577,13 @@ impl Keystore {
         py: Python<'_>,
         path_in: PathBuf,
         path_out: PathBuf,
-        key_ids: Vec<String>,
+        key_ids: StrList,
         encryption_context: Option<&Bound<'_, PyAny>>,
         frame_length: Option<&Bound<'_, PyAny>>,
         algorithm_suite: Option<&Bound<'_, PyAny>>,
         commitment_policy: Option<String>,
         max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
-        grant_tokens: Option<Vec<String>>,
+        grant_tokens: Option<StrList>,
     ) -> PyResult<EnvelopeSummary> {
         let ctx = context(encryption_context)?;
         let options = encrypt_options(
@@ -1510,12 +1617,12 @@ impl Keystore {
         py: Python<'_>,
         path_in: PathBuf,
         path_out: PathBuf,
-        key_ids: Option<Vec<String>>,
+        key_ids: Option<StrList>,
         required_encryption_context: Option<&Bound<'_, PyAny>>,
         commitment_policy: Option<String>,
         max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
         unsigned_only: bool,
-        grant_tokens: Option<Vec<String>>,
+        grant_tokens: Option<StrList>,
     ) -> PyResult<EnvelopeSummary> {
         let options = decrypt_options(
             required_encryption_context,
@@ -1649,7 +1756,7 @@ fn decrypt_options(
 fn encrypt_keyring(
     ks: &strongroom::Keystore,
     key_ids: &[String],
-    grant_tokens: Option<Vec<String>>,
+    grant_tokens: Option<StrList>,
 ) -> PyResult<KmsKeyring> {
     ks.keyring(key_ids)
         .and_then(|k| k.with_grant_tokens(tokens(grant_tokens)))
@@ -1660,11 +1767,11 @@ fn encrypt_keyring(
 /// sends `grant_tokens`.
 fn decrypt_keyring(
     ks: &strongroom::Keystore,
-    key_ids: Option<Vec<String>>,
-    grant_tokens: Option<Vec<String>>,
+    key_ids: Option<StrList>,
+    grant_tokens: Option<StrList>,
 ) -> PyResult<KmsKeyring> {
     match key_ids {
-        Some(ids) => ks.keyring(&ids),
+        Some(ids) => ks.keyring(&ids.0),
         None => Ok(KmsKeyring::discovery(ks)),
     }
     .and_then(|k| k.with_grant_tokens(tokens(grant_tokens)))
@@ -1765,15 +1872,26 @@ impl std::io::Write for PyWriter {
                 .bind(py)
                 .call_method1("write", (PyBytes::new(py, buf),))
                 .and_then(|n| {
-                    // None: a file object whose write() returns nothing wrote it all.
+                    // None (or 0) is what a non-blocking raw file returns
+                    // when it wrote nothing; a count outside 1..=len is a
+                    // broken file object. None may count as a write.
                     if n.is_none() {
-                        Ok(buf.len())
-                    } else {
-                        n.extract::<usize>()
+                        return Err(PyValueError::new_err(
+                            "write() returned None (a non-blocking file that accepted no data): \
+                             envelope streams need a blocking binary file",
+                        ));
+                    }
+                    match n.extract::<i64>() {
+                        Ok(k) if k > 0 && k as u64 <= buf.len() as u64 => Ok(k as usize),
+                        Ok(0) if buf.is_empty() => Ok(0),
+                        _ => Err(PyValueError::new_err(format!(
+                            "write() returned {n} for a buffer of {} bytes",
+                            buf.len()
+                        ))),
                     }
                 });
             match r {
-                Ok(n) => Ok(n.min(buf.len())),
+                Ok(n) => Ok(n),
                 Err(e) => {
                     let msg = e.to_string();
                     self.error = Some(e);
@@ -1793,7 +1911,7 @@ fn key_pair_request(
     key_id: String,
     key_pair_spec: String,
     encryption_context: Option<&Bound<'_, PyAny>>,
-    grant_tokens: Option<Vec<String>>,
+    grant_tokens: Option<StrList>,
 ) -> PyResult<GenerateDataKeyPairRequest> {
     Ok(GenerateDataKeyPairRequest {
         key_id,
@@ -1808,7 +1926,7 @@ fn data_key_request(
     key_spec: Option<String>,
     number_of_bytes: Option<&Bound<'_, PyAny>>,
     encryption_context: Option<&Bound<'_, PyAny>>,
-    grant_tokens: Option<Vec<String>>,
+    grant_tokens: Option<StrList>,
 ) -> PyResult<GenerateDataKeyRequest> {
     Ok(GenerateDataKeyRequest {
         key_id,

@@ -58,14 +58,26 @@ where
     Ok(v.into_bound_py_any(py)?.repr()?.to_string())
 }
 
-/// Declares a frozen result class with read-only attributes and a repr that
-/// shows every attribute (plaintext fields are `SecretBytes`, redacted).
+/// Declares a frozen result class with read-only attributes, a repr that
+/// shows every attribute (plaintext fields are `SecretBytes`, redacted) and
+/// the value semantics of a frozen dataclass: `==` compares the attributes
+/// of two objects of the same class, `hash()` hashes them (a `TypeError`
+/// when one is a `dict`, as for a frozen dataclass holding one),
+/// `copy.copy` returns the object itself and `copy.deepcopy` copies every
+/// attribute.
 macro_rules! result_class {
     ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ty),* $(,)? }) => {
         $(#[$m])*
         #[pyclass(frozen, get_all, module = "strongroom")]
         pub(crate) struct $name {
             $($(#[$fm])* pub(crate) $field: $ty,)*
+        }
+
+        impl $name {
+            /// The attributes, in declaration order, as a tuple.
+            fn attributes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+                PyTuple::new(py, [$((&self.$field).into_bound_py_any(py)?),*])
+            }
         }
 
         #[pymethods]
@@ -75,6 +87,37 @@ macro_rules! result_class {
                     $(format!("{}={}", stringify!($field), repr_of(py, &self.$field)?),)*
                 ];
                 Ok(format!("{}({})", stringify!($name), fields.join(", ")))
+            }
+
+            fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                match other.cast::<$name>() {
+                    Ok(o) => self.attributes(py)?.eq(o.get().attributes(py)?)?.into_py_any(py),
+                    Err(_) => Ok(py.NotImplemented()),
+                }
+            }
+
+            fn __ne__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                match other.cast::<$name>() {
+                    Ok(o) => self.attributes(py)?.ne(o.get().attributes(py)?)?.into_py_any(py),
+                    Err(_) => Ok(py.NotImplemented()),
+                }
+            }
+
+            fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
+                self.attributes(py)?.hash()
+            }
+
+            fn __copy__(slf: Py<Self>) -> Py<Self> {
+                slf
+            }
+
+            fn __deepcopy__(&self, py: Python<'_>, memo: &Bound<'_, PyAny>) -> PyResult<Self> {
+                let deepcopy = py.import("copy")?.getattr("deepcopy")?;
+                Ok($name {
+                    $($field: deepcopy
+                        .call1(((&self.$field).into_bound_py_any(py)?, memo))?
+                        .extract()?,)*
+                })
             }
         }
     };

@@ -15,7 +15,11 @@ keystore's own.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import datetime
 import functools
+import json
 import uuid
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, TypeVar
 
@@ -102,6 +106,69 @@ _EXCEPTIONS = _Exceptions()
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+# The minimum (string or list length, or integer value) of the KMS input
+# members that have one, as in the KMS service model. botocore's parameter
+# validator checks these minimums (not the maximums) before sending a
+# request, so an out-of-range value is a ParamValidationError there, too.
+_MIN_LENGTH = {
+    "AliasName": 1,
+    "CustomKeyStoreId": 1,
+    "DestinationKeyId": 1,
+    "GrantId": 1,
+    "GrantToken": 1,
+    "GranteePrincipal": 1,
+    "GranteeServicePrincipal": 1,
+    "KeyId": 1,
+    "KeyMaterialId": 64,
+    "Marker": 1,
+    "Name": 1,
+    "Policy": 1,
+    "PolicyName": 1,
+    "ResourceOwners": 1,
+    "RetiringPrincipal": 1,
+    "RetiringServicePrincipal": 1,
+    "SourceKeyId": 1,
+    "TargetKeyId": 1,
+    "XksKeyId": 1,
+}
+_MIN_VALUE = {"Limit": 1, "NumberOfBytes": 1, "PendingWindowInDays": 1, "RotationPeriodInDays": 90}
+
+
+class _ParamErrors(Exception):
+    """botocore-style parameter validation messages, raised as one
+    ParamValidationError by ``_operation``."""
+
+    def __init__(self, errors: List[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+def _invalid_type(name: str, value: Any, valid: Sequence[type]) -> str:
+    kinds = ", ".join(str(t) for t in valid)
+    return f"Invalid type for parameter {name}, value: {value}, type: {type(value)}, valid types: {kinds}"
+
+
+def _check_minimums(params: Mapping[str, Any]) -> None:
+    errors: List[str] = []
+    for name, value in params.items():
+        if name in _MIN_LENGTH and isinstance(value, (str, list, tuple)) and len(value) < _MIN_LENGTH[name]:
+            errors.append(
+                f"Invalid length for parameter {name}, value: {len(value)}, valid min length: {_MIN_LENGTH[name]}"
+            )
+        elif name in _MIN_VALUE and isinstance(value, int) and value < _MIN_VALUE[name]:
+            errors.append(f"Invalid value for parameter {name}, value: {value}, valid min value: {_MIN_VALUE[name]}")
+    if errors:
+        raise _ParamErrors(errors)
+
+
+def _blob(value: Any) -> Any:
+    """A blob parameter: ``str`` is UTF-8 encoded, as boto3 does; bytes-like
+    objects pass through (the keystore checks the rest)."""
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    return value
+
+
 def _operation(name: str) -> Callable[[F], F]:
     """Turns KMSError into ``client.exceptions.<Code>`` and argument errors
     into ParamValidationError, as botocore does for operation ``name``."""
@@ -112,7 +179,10 @@ def _operation(name: str) -> Callable[[F], F]:
             if args:
                 raise TypeError(f"{fn.__name__}() only accepts keyword arguments.")
             try:
+                _check_minimums(kwargs)
                 return fn(self, **kwargs)
+            except _ParamErrors as e:
+                raise _ParamValidationError(report=str(e)) from None
             except KMSError as e:
                 response = {
                     "Error": {"Code": e.code, "Message": e.message},
@@ -134,11 +204,33 @@ def _ok(body: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def _tags_in(tags: Optional[Sequence[Mapping[str, str]]]) -> Optional[Dict[str, str]]:
+    """KMS ``Tags`` (a list of ``{"TagKey": ..., "TagValue": ...}``) as a
+    dict, checked as botocore checks it: every problem is reported."""
     if tags is None:
         return None
+    if not isinstance(tags, (list, tuple)):
+        raise _ParamErrors([_invalid_type("Tags", tags, (list, tuple))])
+    errors: List[str] = []
     out: Dict[str, str] = {}
-    for t in tags:
-        out[t["TagKey"]] = t["TagValue"]
+    members = ("TagKey", "TagValue")
+    for i, t in enumerate(tags):
+        where = f"Tags[{i}]"
+        if not isinstance(t, dict):
+            errors.append(_invalid_type(where, t, (dict,)))
+            continue
+        errors += [f'Missing required parameter in {where}: "{m}"' for m in members if m not in t]
+        errors += [
+            f'Unknown parameter in {where}: "{k}", must be one of: {", ".join(members)}' for k in t if k not in members
+        ]
+        for m in members:
+            if m in t and not isinstance(t[m], str):
+                errors.append(_invalid_type(f"{where}.{m}", t[m], (str,)))
+        if isinstance(t.get("TagKey"), str) and not t["TagKey"]:
+            errors.append(f"Invalid length for parameter {where}.TagKey, value: 0, valid min length: 1")
+        if isinstance(t.get("TagKey"), str) and isinstance(t.get("TagValue"), str):
+            out[t["TagKey"]] = t["TagValue"]
+    if errors:
+        raise _ParamErrors(errors)
     return out
 
 
@@ -179,24 +271,129 @@ class _Meta:
         self.service_model = None
 
 
-class _Paginator:
-    """A minimal ``client.get_paginator(...)`` for the Marker/NextMarker operations."""
+def _encode_token(token: Dict[str, Any]) -> str:
+    """A resume token in botocore's format: base64 of the JSON object."""
+    return base64.b64encode(json.dumps(token).encode("utf-8")).decode("utf-8")
 
-    def __init__(self, method: Callable[..., Dict[str, Any]]) -> None:
+
+def _decode_token(token: str) -> "tuple[Optional[str], int]":
+    """The Marker and the number of items to skip on its page, from a
+    ``StartingToken`` in botocore's format (or its older ``marker___skip``
+    format, or a bare service marker, as botocore reads them)."""
+    try:
+        decoded = json.loads(base64.b64decode(token.encode("utf-8"), validate=True).decode("utf-8"))
+        if isinstance(decoded, dict):
+            marker = decoded.get("Marker")
+            return (None if marker in (None, "None") else str(marker)), int(decoded.get("boto_truncate_amount", 0))
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        pass
+    parts = token.split("___")
+    if len(parts) == 2:
+        try:
+            return (None if parts[0] == "None" else parts[0]), int(parts[1])
+        except ValueError:
+            pass
+    return token, 0
+
+
+class _PageIterator:
+    """The pages of one paginated call, as botocore's ``PageIterator``:
+    ``PaginationConfig`` ``PageSize`` (sent as ``Limit``), ``MaxItems``
+    (items over all pages; the last page is cut, and ``resume_token`` is
+    where to go on) and ``StartingToken`` (a ``resume_token`` or a
+    ``NextMarker``), plus ``build_full_result()``."""
+
+    def __init__(
+        self,
+        method: Callable[..., Dict[str, Any]],
+        result_key: str,
+        kwargs: Dict[str, Any],
+        max_items: Optional[int],
+        page_size: Optional[int],
+        starting_token: Optional[str],
+    ) -> None:
         self._method = method
+        self._result_key = result_key
+        self._kwargs = kwargs
+        self._max_items = max_items
+        self._page_size = page_size
+        self._starting_token = starting_token
+        self._resume_token: Optional[str] = None
 
-    def paginate(self, **kwargs: Any) -> Iterator[Dict[str, Any]]:
-        config = kwargs.pop("PaginationConfig", None) or {}
-        if "PageSize" in config:
-            kwargs["Limit"] = config["PageSize"]
-        if "StartingToken" in config:
-            kwargs["Marker"] = config["StartingToken"]
+    @property
+    def result_keys(self) -> List[str]:
+        return [self._result_key]
+
+    @property
+    def resume_token(self) -> Optional[str]:
+        """Where a ``StartingToken`` resumes, once iteration stopped at ``MaxItems``."""
+        return self._resume_token
+
+    def __iter__(self) -> Iterator[Dict[str, Any]]:
+        kwargs = dict(self._kwargs)
+        marker: Optional[str] = None
+        skip = 0
+        if self._starting_token is not None:
+            marker, skip = _decode_token(self._starting_token)
+            if marker is not None:
+                kwargs["Marker"] = marker
+        if self._page_size is not None:
+            kwargs["Limit"] = self._page_size
+        total = 0
         while True:
             page = self._method(**kwargs)
-            yield page
-            if not page.get("Truncated"):
+            items = list(page.get(self._result_key) or [])
+            if skip:
+                items = items[skip:]
+                page[self._result_key] = items
+            if self._max_items is not None and total + len(items) > self._max_items:
+                keep = self._max_items - total
+                page[self._result_key] = items[:keep]
+                self._resume_token = _encode_token({"Marker": marker, "boto_truncate_amount": keep + skip})
+                yield page
                 return
-            kwargs["Marker"] = page["NextMarker"]
+            yield page
+            total += len(items)
+            skip = 0
+            if not page.get("Truncated") or not page.get("NextMarker"):
+                return
+            marker = page["NextMarker"]
+            if self._max_items is not None and total == self._max_items:
+                self._resume_token = _encode_token({"Marker": marker})
+                return
+            kwargs["Marker"] = marker
+
+    def build_full_result(self) -> Dict[str, Any]:
+        """All pages' items under the result key (``NextToken``: the
+        ``resume_token`` when ``MaxItems`` stopped the iteration)."""
+        items: List[Any] = []
+        for page in self:
+            items.extend(page.get(self._result_key) or [])
+        out: Dict[str, Any] = {self._result_key: items}
+        if self._resume_token is not None:
+            out["NextToken"] = self._resume_token
+        return out
+
+
+class _Paginator:
+    """``client.get_paginator(...)`` for the Marker/NextMarker operations."""
+
+    def __init__(self, method: Callable[..., Dict[str, Any]], result_key: str) -> None:
+        self._method = method
+        self._result_key = result_key
+
+    def paginate(self, **kwargs: Any) -> _PageIterator:
+        config = kwargs.pop("PaginationConfig", None) or {}
+        max_items = config.get("MaxItems")
+        page_size = config.get("PageSize")
+        return _PageIterator(
+            self._method,
+            self._result_key,
+            kwargs,
+            None if max_items is None else int(max_items),
+            page_size,
+            config.get("StartingToken"),
+        )
 
 
 class Client:
@@ -225,15 +422,16 @@ class Client:
         when the request would have succeeded (``Keystore.dry_run``)."""
         return self._ks.dry_run() if dry_run else self._ks
 
-    _PAGINATED = (
-        "list_keys",
-        "list_aliases",
-        "list_resource_tags",
-        "list_key_rotations",
-        "list_grants",
-        "list_key_policies",
-        "list_retirable_grants",
-    )
+    # Operation -> its result key (botocore's KMS paginators).
+    _PAGINATED = {
+        "list_keys": "Keys",
+        "list_aliases": "Aliases",
+        "list_resource_tags": "Tags",
+        "list_key_rotations": "Rotations",
+        "list_grants": "Grants",
+        "list_key_policies": "PolicyNames",
+        "list_retirable_grants": "Grants",
+    }
 
     def can_paginate(self, operation_name: str) -> bool:
         return operation_name in self._PAGINATED
@@ -241,7 +439,7 @@ class Client:
     def get_paginator(self, operation_name: str) -> _Paginator:
         if operation_name not in self._PAGINATED:
             raise ValueError(f"Operation cannot be paginated: {operation_name}")
-        return _Paginator(getattr(self, operation_name))
+        return _Paginator(getattr(self, operation_name), self._PAGINATED[operation_name])
 
     # ---- key management ---------------------------------------------------
 
@@ -389,7 +587,7 @@ class Client:
 
     @_operation("UntagResource")
     def untag_resource(self, *, KeyId: str, TagKeys: Sequence[str]) -> Dict[str, Any]:
-        self._ks.untag_resource(KeyId, list(TagKeys))
+        self._ks.untag_resource(KeyId, _list(TagKeys, "TagKeys") or [])
         return _ok({})
 
     @_operation("ListResourceTags")
@@ -444,7 +642,7 @@ class Client:
         r = self._on(DryRun).create_grant(
             KeyId,
             GranteePrincipal,
-            list(Operations),
+            _list(Operations, "Operations") or [],
             retiring_principal=RetiringPrincipal,
             constraints=Constraints,
             grant_tokens=_list(GrantTokens),
@@ -514,11 +712,9 @@ class Client:
         EncryptionAlgorithm: Optional[str] = None,
         DryRun: bool = False,
     ) -> Dict[str, Any]:
-        if isinstance(Plaintext, str):  # boto3 accepts str blobs and encodes them as UTF-8
-            Plaintext = Plaintext.encode()
         r = self._on(DryRun).encrypt(
             KeyId,
-            Plaintext,
+            _blob(Plaintext),
             encryption_context=EncryptionContext,
             encryption_algorithm=EncryptionAlgorithm,
             grant_tokens=_list(GrantTokens),
@@ -543,7 +739,7 @@ class Client:
         DryRun: bool = False,
     ) -> Dict[str, Any]:
         r = self._on(DryRun).decrypt(
-            CiphertextBlob,
+            _blob(CiphertextBlob),
             encryption_context=EncryptionContext,
             key_id=KeyId,
             encryption_algorithm=EncryptionAlgorithm,
@@ -572,7 +768,7 @@ class Client:
         DryRun: bool = False,
     ) -> Dict[str, Any]:
         r = self._on(DryRun).re_encrypt(
-            CiphertextBlob,
+            _blob(CiphertextBlob),
             DestinationKeyId,
             source_encryption_context=SourceEncryptionContext,
             source_key_id=SourceKeyId,
@@ -651,7 +847,7 @@ class Client:
         DryRun: bool = False,
     ) -> Dict[str, Any]:
         r = self._on(DryRun).sign(
-            KeyId, Message, signing_algorithm=SigningAlgorithm, message_type=MessageType, grant_tokens=_list(GrantTokens)
+            KeyId, _blob(Message), signing_algorithm=SigningAlgorithm, message_type=MessageType, grant_tokens=_list(GrantTokens)
         )
         return _ok({"KeyId": r.key_id, "Signature": r.signature, "SigningAlgorithm": r.signing_algorithm})
 
@@ -669,8 +865,8 @@ class Client:
     ) -> Dict[str, Any]:
         r = self._on(DryRun).verify(
             KeyId,
-            Message,
-            Signature,
+            _blob(Message),
+            _blob(Signature),
             signing_algorithm=SigningAlgorithm,
             message_type=MessageType,
             grant_tokens=_list(GrantTokens),
@@ -705,7 +901,7 @@ class Client:
         Recipient: Optional[Mapping[str, Any]] = None,
     ) -> Dict[str, Any]:
         r = self._on(DryRun).derive_shared_secret(
-            KeyId, PublicKey, KeyAgreementAlgorithm, _list(GrantTokens), recipient=Recipient
+            KeyId, _blob(PublicKey), KeyAgreementAlgorithm, _list(GrantTokens), recipient=Recipient
         )
         return _ok(
             {
@@ -726,7 +922,9 @@ class Client:
         GrantTokens: Optional[Sequence[str]] = None,
         DryRun: bool = False,
     ) -> Dict[str, Any]:
-        r = self._on(DryRun).generate_mac(KeyId, Message, mac_algorithm=MacAlgorithm, grant_tokens=_list(GrantTokens))
+        r = self._on(DryRun).generate_mac(
+            KeyId, _blob(Message), mac_algorithm=MacAlgorithm, grant_tokens=_list(GrantTokens)
+        )
         return _ok({"Mac": r.mac, "MacAlgorithm": r.mac_algorithm, "KeyId": r.key_id})
 
     @_operation("VerifyMac")
@@ -740,7 +938,9 @@ class Client:
         GrantTokens: Optional[Sequence[str]] = None,
         DryRun: bool = False,
     ) -> Dict[str, Any]:
-        r = self._on(DryRun).verify_mac(KeyId, Message, Mac, mac_algorithm=MacAlgorithm, grant_tokens=_list(GrantTokens))
+        r = self._on(DryRun).verify_mac(
+            KeyId, _blob(Message), _blob(Mac), mac_algorithm=MacAlgorithm, grant_tokens=_list(GrantTokens)
+        )
         return _ok({"KeyId": r.key_id, "MacValid": r.mac_valid, "MacAlgorithm": r.mac_algorithm})
 
     @_operation("GenerateDataKeyPair")
@@ -814,9 +1014,15 @@ class Client:
         ValidTo: Any = None,
         ExpirationModel: Optional[str] = None,
     ) -> Dict[str, Any]:
-        valid_to = int(ValidTo.timestamp()) if hasattr(ValidTo, "timestamp") else ValidTo
+        valid_to = ValidTo
+        if isinstance(ValidTo, datetime.datetime) and ValidTo.utcoffset() is None:
+            # botocore serializes a naive datetime as UTC.
+            valid_to = ValidTo.replace(tzinfo=datetime.timezone.utc)
         self._ks.import_key_material(
-            KeyId, ImportToken, EncryptedKeyMaterial, valid_to=valid_to, expiration_model=ExpirationModel
+            KeyId,
+            _blob(ImportToken),
+            _blob(EncryptedKeyMaterial),
+            valid_to=valid_to, expiration_model=ExpirationModel
         )
         return _ok({})
 
@@ -858,8 +1064,14 @@ def _grant(g: Any) -> Dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 
 
-def _list(v: Optional[Sequence[str]]) -> Optional[List[str]]:
-    return None if v is None else list(v)
+def _list(v: Optional[Sequence[str]], name: str = "GrantTokens") -> Optional[List[str]]:
+    """A list parameter; like botocore, only a list or tuple is one (a
+    ``str`` is not split into characters)."""
+    if v is None:
+        return None
+    if not isinstance(v, (list, tuple)):
+        raise _ParamErrors([_invalid_type(name, v, (list, tuple))])
+    return list(v)
 
 
 def client(keystore: _strongroom.Keystore) -> Client:
