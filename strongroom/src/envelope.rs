@@ -37,19 +37,22 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use rand_core::CryptoRng;
-use strongroom_core::api::{DecryptRequest, EncryptRequest, GenerateDataKeyRequest};
+use strongroom_core::api::{
+    DecryptRequest, DecryptResponse, DescribeKeyResponse, EncryptRequest, EncryptResponse,
+    GenerateDataKeyRequest, GenerateDataKeyResponse,
+};
+use strongroom_core::envelope::kms::{self, KmsClient};
 use strongroom_core::envelope::{
-    parse_header, ContentType, DataKey, DecryptOptions, DecryptionMaterials, Decryptor,
-    EncryptOptions, EncryptedDataKey, EncryptionMaterials, Encryptor, Keyring, MessageHeader,
-    DATA_KEY_LEN,
+    parse_header, ContentType, DecryptOptions, DecryptionMaterials, Decryptor, EncryptOptions,
+    EncryptedDataKey, EncryptionMaterials, Encryptor, Keyring, MessageHeader,
 };
 use zeroize::Zeroize;
 
-use crate::{os_rng, EncryptionContext, Error, ErrorKind, Keystore, Result, Secret};
+use crate::{os_rng, EncryptionContext, Error, Keystore, Result};
 
 /// Provider ID of the encrypted data keys written by [`KmsKeyring`], the
 /// ESDK's AWS KMS keyring's provider ID.
-pub const KMS_PROVIDER_ID: &str = "aws-kms";
+pub use strongroom_core::envelope::kms::KMS_PROVIDER_ID;
 
 /// Bytes read from the input at a time by the streaming functions.
 pub const STREAM_BUFFER_LEN: usize = 64 * 1024;
@@ -136,91 +139,48 @@ impl KmsKeyring {
     pub fn is_discovery(&self) -> bool {
         self.key_ids.is_empty()
     }
+}
 
-    /// The ARN prefix of this keystore's keys.
-    fn arn_prefix(&self) -> String {
-        format!(
-            "arn:aws:kms:{}:{}:key/",
-            self.keystore.region(),
-            self.keystore.account()
-        )
+/// The KMS calls of [`KmsKeyring`]: its keystore handle's operations.
+struct Client<'k>(&'k Keystore);
+
+impl KmsClient for Client<'_> {
+    fn region(&self) -> String {
+        self.0.region().to_string()
     }
-
-    fn edk(key_arn: String, blob: Vec<u8>) -> EncryptedDataKey {
-        EncryptedDataKey {
-            provider_id: KMS_PROVIDER_ID.to_string(),
-            provider_info: key_arn.into_bytes(),
-            ciphertext: blob,
-        }
+    fn account(&self) -> String {
+        self.0.account().to_string()
     }
-
-    /// Whether this keyring may try the EDK of `arn` (strict: one of its keys).
-    fn accepts(&self, arn: &str) -> Result<bool> {
-        let prefix = self.arn_prefix();
-        if !arn.starts_with(&prefix) {
-            return Ok(false);
-        }
-        if self.is_discovery() {
-            return Ok(true);
-        }
-        for k in &self.key_ids {
-            // A key ARN or a bare key ID of this keystore needs no lookup
-            // (nor DescribeKey permission); aliases are resolved.
-            if k == arn || arn.strip_prefix(&prefix) == Some(k.as_str()) {
-                return Ok(true);
-            }
-            match self.keystore.describe_key(k) {
-                Ok(d) if d.key_metadata.arn == arn => return Ok(true),
-                Ok(_) => {}
-                Err(e) if e.kind() == ErrorKind::NotFoundException => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(false)
+    fn generate_data_key(
+        &mut self,
+        req: &GenerateDataKeyRequest,
+    ) -> Result<GenerateDataKeyResponse> {
+        self.0.generate_data_key(req)
+    }
+    fn encrypt(&mut self, req: &EncryptRequest) -> Result<EncryptResponse> {
+        self.0.encrypt(req)
+    }
+    fn decrypt(&mut self, req: &DecryptRequest) -> Result<DecryptResponse> {
+        self.0.decrypt(req)
+    }
+    fn describe_key(&mut self, key_id: &str) -> Result<DescribeKeyResponse> {
+        self.0.describe_key(key_id)
     }
 }
 
+/// The AWS KMS keyring's rules are `strongroom_core::envelope::kms`'s.
 impl Keyring for KmsKeyring {
     fn on_encrypt(
         &self,
         materials: &mut EncryptionMaterials,
         _rng: &mut dyn CryptoRng,
     ) -> Result<()> {
-        let Some((first, rest)) = self.key_ids.split_first() else {
-            return Err(Error::validation(
-                "a discovery KMS keyring cannot encrypt: give at least one key ID",
-            ));
-        };
-        let context = materials.encryption_context().clone();
-        let mut wrap_with = rest;
-        if materials.data_key().is_none() {
-            let r = self.keystore.generate_data_key(&GenerateDataKeyRequest {
-                key_id: first.clone(),
-                key_spec: None,
-                number_of_bytes: Some(DATA_KEY_LEN as u32),
-                encryption_context: context.clone(),
-                grant_tokens: self.grant_tokens.clone(),
-            })?;
-            materials.set_data_key(DataKey::from_bytes(r.plaintext.expose_secret())?)?;
-            materials.add_encrypted_data_key(Self::edk(r.key_id, r.ciphertext_blob));
-        } else {
-            wrap_with = &self.key_ids;
-        }
-        let data_key = materials
-            .data_key()
-            .ok_or_else(|| Error::internal("no data key after GenerateDataKey"))?
-            .clone();
-        for key_id in wrap_with {
-            let r = self.keystore.encrypt(&EncryptRequest {
-                key_id: key_id.clone(),
-                plaintext: Secret::from_slice(data_key.expose_secret()),
-                encryption_context: context.clone(),
-                encryption_algorithm: None,
-                grant_tokens: self.grant_tokens.clone(),
-            })?;
-            materials.add_encrypted_data_key(Self::edk(r.key_id, r.ciphertext_blob));
-        }
-        Ok(())
+        kms::on_encrypt(
+            &mut Client(&self.keystore),
+            &self.key_ids,
+            &self.grant_tokens,
+            materials,
+        )
     }
 
     fn on_decrypt(
@@ -229,52 +189,13 @@ impl Keyring for KmsKeyring {
         edks: &[EncryptedDataKey],
         _rng: &mut dyn CryptoRng,
     ) -> Result<()> {
-        if materials.data_key().is_some() {
-            return Ok(());
-        }
-        // A key that exists but refuses to work (disabled, pending deletion)
-        // is reported if no EDK unwraps, so that the caller learns why.
-        let mut refusal: Option<Error> = None;
-        for edk in edks {
-            if edk.provider_id != KMS_PROVIDER_ID {
-                continue;
-            }
-            let Ok(arn) = std::str::from_utf8(&edk.provider_info) else {
-                continue;
-            };
-            if !self.accepts(arn)? {
-                continue;
-            }
-            let r = self.keystore.decrypt(&DecryptRequest {
-                ciphertext_blob: edk.ciphertext.clone(),
-                encryption_context: materials.encryption_context().clone(),
-                key_id: Some(arn.to_string()),
-                encryption_algorithm: None,
-                grant_tokens: self.grant_tokens.clone(),
-            });
-            match r {
-                Ok(r) if r.key_id == arn && r.plaintext.len() == DATA_KEY_LEN => {
-                    materials.set_data_key(DataKey::from_bytes(r.plaintext.expose_secret())?)?;
-                    return Ok(());
-                }
-                Ok(_) => {}
-                Err(e) => match e.kind() {
-                    ErrorKind::DisabledException
-                    | ErrorKind::KMSInvalidStateException
-                    | ErrorKind::AccessDeniedException => {
-                        refusal.get_or_insert(e);
-                    }
-                    ErrorKind::InvalidCiphertextException
-                    | ErrorKind::IncorrectKeyException
-                    | ErrorKind::NotFoundException => {}
-                    _ => return Err(e),
-                },
-            }
-        }
-        match refusal {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        kms::on_decrypt(
+            &mut Client(&self.keystore),
+            &self.key_ids,
+            &self.grant_tokens,
+            materials,
+            edks,
+        )
     }
 }
 

@@ -9,15 +9,18 @@ use std::rc::Rc;
 
 use js_sys::{Array, Uint8Array};
 use rand_core::UnwrapErr;
-use strongroom_core::api::{DecryptRequest, EncryptRequest, GenerateDataKeyRequest};
+use strongroom_core::api::{
+    DecryptRequest, DecryptResponse, DescribeKeyResponse, EncryptRequest, EncryptResponse,
+    GenerateDataKeyRequest, GenerateDataKeyResponse,
+};
+use strongroom_core::envelope::kms::{self, KmsClient};
 use strongroom_core::envelope::{
     self, AlgorithmSuite, CommitmentPolicy, DecryptOptions, DecryptionMaterials, Decryptor,
     EncryptOptions, EncryptedDataKey, EncryptionMaterials, Encryptor, Keyring as CoreKeyring,
     MessageHeader, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaWrapPadding,
 };
-use strongroom_core::envelope::{DataKey, DATA_KEY_LEN};
 use strongroom_core::memstore::MemKeystore;
-use strongroom_core::{Error, ErrorKind, Result, Secret};
+use strongroom_core::{Error, Result, Secret};
 use wasm_bindgen::prelude::*;
 
 use crate::convert::{bytes_to_js, context_to_js, object, Req};
@@ -46,10 +49,6 @@ impl CoreKeyring for Shared {
     }
 }
 
-/// Provider ID of the encrypted data keys of the KMS keyring: the ESDK's
-/// AWS KMS keyring's, as in the native `strongroom::envelope::KmsKeyring`.
-pub const KMS_PROVIDER_ID: &str = "aws-kms";
-
 /// The Strongroom KMS keyring over an in-memory keystore, writing encrypted
 /// data keys exactly as the native `KmsKeyring` (and the ESDK's AWS KMS
 /// keyring) does: provider ID `aws-kms`, the key ARN (UTF-8) as provider
@@ -77,96 +76,51 @@ impl KmsKeyring {
     fn store(&self) -> Result<RefMut<'_, MemKeystore>> {
         crate::acting(&self.store, &self.acting)
     }
+}
 
-    fn edk(key_arn: String, blob: Vec<u8>) -> EncryptedDataKey {
-        EncryptedDataKey {
-            provider_id: KMS_PROVIDER_ID.to_string(),
-            provider_info: key_arn.into_bytes(),
-            ciphertext: blob,
-        }
+/// The KMS calls of [`KmsKeyring`]: the in-memory keystore's operations,
+/// at the current time, with the caller's randomness.
+struct Client<'a> {
+    ks: RefMut<'a, MemKeystore>,
+    rng: &'a mut dyn rand_core::CryptoRng,
+}
+
+impl KmsClient for Client<'_> {
+    fn region(&self) -> String {
+        self.ks.region().to_string()
     }
-
-    /// Whether this keyring may try the EDK of `arn`.
-    fn accepts(
-        &self,
-        ks: &mut MemKeystore,
-        arn: &str,
-        rng: &mut dyn rand_core::CryptoRng,
-    ) -> Result<bool> {
-        let prefix = format!("arn:aws:kms:{}:{}:key/", ks.region(), ks.account());
-        if !arn.starts_with(&prefix) {
-            return Ok(false);
-        }
-        if self.key_ids.is_empty() {
-            return Ok(true);
-        }
-        for k in &self.key_ids {
-            // A key ARN or a bare key ID of this keystore needs no lookup
-            // (nor DescribeKey permission); aliases are resolved.
-            if k == arn || arn.strip_prefix(&prefix) == Some(k.as_str()) {
-                return Ok(true);
-            }
-            match ks.describe_key(rng, now(), k) {
-                Ok(d) if d.key_metadata.arn == arn => return Ok(true),
-                Ok(_) => {}
-                Err(e) if e.kind() == ErrorKind::NotFoundException => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(false)
+    fn account(&self) -> String {
+        self.ks.account().to_string()
+    }
+    fn generate_data_key(
+        &mut self,
+        req: &GenerateDataKeyRequest,
+    ) -> Result<GenerateDataKeyResponse> {
+        self.ks.generate_data_key(self.rng, now(), req)
+    }
+    fn encrypt(&mut self, req: &EncryptRequest) -> Result<EncryptResponse> {
+        self.ks.encrypt(self.rng, now(), req)
+    }
+    fn decrypt(&mut self, req: &DecryptRequest) -> Result<DecryptResponse> {
+        self.ks.decrypt(self.rng, now(), req)
+    }
+    fn describe_key(&mut self, key_id: &str) -> Result<DescribeKeyResponse> {
+        self.ks.describe_key(self.rng, now(), key_id)
     }
 }
 
+/// The AWS KMS keyring's rules are `strongroom_core::envelope::kms`'s.
 impl CoreKeyring for KmsKeyring {
     fn on_encrypt(
         &self,
         materials: &mut EncryptionMaterials,
         rng: &mut dyn rand_core::CryptoRng,
     ) -> Result<()> {
-        let Some((first, rest)) = self.key_ids.split_first() else {
-            return Err(Error::validation(
-                "a discovery KMS keyring cannot encrypt: give at least one key ID",
-            ));
+        let mut client = Client {
+            ks: self.store()?,
+            rng,
         };
-        let mut ks = self.store()?;
-        let context = materials.encryption_context().clone();
-        let mut wrap_with = rest;
-        if materials.data_key().is_none() {
-            let r = ks.generate_data_key(
-                rng,
-                now(),
-                &GenerateDataKeyRequest {
-                    key_id: first.clone(),
-                    key_spec: None,
-                    number_of_bytes: Some(DATA_KEY_LEN as u32),
-                    encryption_context: context.clone(),
-                    grant_tokens: self.grant_tokens.clone(),
-                },
-            )?;
-            materials.set_data_key(DataKey::from_bytes(r.plaintext.expose_secret())?)?;
-            materials.add_encrypted_data_key(Self::edk(r.key_id, r.ciphertext_blob));
-        } else {
-            wrap_with = &self.key_ids;
-        }
-        let data_key = materials
-            .data_key()
-            .ok_or_else(|| Error::internal("no data key after GenerateDataKey"))?
-            .clone();
-        for key_id in wrap_with {
-            let r = ks.encrypt(
-                rng,
-                now(),
-                &EncryptRequest {
-                    key_id: key_id.clone(),
-                    plaintext: Secret::from_slice(data_key.expose_secret()),
-                    encryption_context: context.clone(),
-                    encryption_algorithm: None,
-                    grant_tokens: self.grant_tokens.clone(),
-                },
-            )?;
-            materials.add_encrypted_data_key(Self::edk(r.key_id, r.ciphertext_blob));
-        }
-        Ok(())
+        kms::on_encrypt(&mut client, &self.key_ids, &self.grant_tokens, materials)
     }
 
     fn on_decrypt(
@@ -175,58 +129,17 @@ impl CoreKeyring for KmsKeyring {
         edks: &[EncryptedDataKey],
         rng: &mut dyn rand_core::CryptoRng,
     ) -> Result<()> {
-        if materials.data_key().is_some() {
-            return Ok(());
-        }
-        let mut ks = self.store()?;
-        // A key that exists but refuses to work (disabled, pending deletion,
-        // not allowed for this principal) is reported if no EDK unwraps, so
-        // that the caller learns why.
-        let mut refusal: Option<Error> = None;
-        for edk in edks {
-            if edk.provider_id != KMS_PROVIDER_ID {
-                continue;
-            }
-            let Ok(arn) = core::str::from_utf8(&edk.provider_info) else {
-                continue;
-            };
-            if !self.accepts(&mut ks, arn, rng)? {
-                continue;
-            }
-            let r = ks.decrypt(
-                rng,
-                now(),
-                &DecryptRequest {
-                    ciphertext_blob: edk.ciphertext.clone(),
-                    encryption_context: materials.encryption_context().clone(),
-                    key_id: Some(arn.to_string()),
-                    encryption_algorithm: None,
-                    grant_tokens: self.grant_tokens.clone(),
-                },
-            );
-            match r {
-                Ok(r) if r.key_id == arn && r.plaintext.len() == DATA_KEY_LEN => {
-                    materials.set_data_key(DataKey::from_bytes(r.plaintext.expose_secret())?)?;
-                    return Ok(());
-                }
-                Ok(_) => {}
-                Err(e) => match e.kind() {
-                    ErrorKind::DisabledException
-                    | ErrorKind::KMSInvalidStateException
-                    | ErrorKind::AccessDeniedException => {
-                        refusal.get_or_insert(e);
-                    }
-                    ErrorKind::InvalidCiphertextException
-                    | ErrorKind::IncorrectKeyException
-                    | ErrorKind::NotFoundException => {}
-                    _ => return Err(e),
-                },
-            }
-        }
-        match refusal {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        let mut client = Client {
+            ks: self.store()?,
+            rng,
+        };
+        kms::on_decrypt(
+            &mut client,
+            &self.key_ids,
+            &self.grant_tokens,
+            materials,
+            edks,
+        )
     }
 }
 

@@ -47,6 +47,7 @@ mod encrypt;
 mod frame;
 mod header;
 mod keyring;
+pub mod kms;
 mod signature;
 mod suite;
 
