@@ -7,42 +7,14 @@ use std::collections::BTreeSet;
 use std::hash::{BuildHasher, Hasher};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use base64::Engine;
 
-const BIN: &str = env!("CARGO_BIN_EXE_strongroom");
+mod common;
 
-fn cmd(keystore: &Path) -> Command {
-    let mut c = Command::new(BIN);
-    c.env_remove("STRONGROOM_ROOT_KEY")
-        .env_remove("STRONGROOM_ROOT_KEY_FILE")
-        .env_remove("STRONGROOM_KEYSTORE")
-        .arg("--keystore")
-        .arg(keystore);
-    c
-}
-
-fn run(keystore: &Path, args: &[&str]) -> Output {
-    cmd(keystore).args(args).output().unwrap()
-}
-
-/// Runs a command that must succeed and returns its JSON output (Null if none).
-#[track_caller]
-fn ok(keystore: &Path, args: &[&str]) -> serde_json::Value {
-    let out = run(keystore, args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if out.stdout.is_empty() {
-        serde_json::Value::Null
-    } else {
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-}
+use common::*;
 
 /// Runs a command that must fail with exit code 1 and one stderr line naming `exception`.
 #[track_caller]

@@ -9,44 +9,9 @@ use std::process::{Command, Output, Stdio};
 
 use base64::Engine;
 
-const BIN: &str = env!("CARGO_BIN_EXE_strongroom");
+mod common;
 
-/// The command on `keystore`, with none of the Strongroom variables of the
-/// test's own environment.
-fn cmd(keystore: &Path) -> Command {
-    let mut c = Command::new(BIN);
-    c.env_remove("STRONGROOM_ROOT_KEY")
-        .env_remove("STRONGROOM_ROOT_KEY_FILE")
-        .env_remove("STRONGROOM_KEYSTORE")
-        .env_remove("STRONGROOM_PRINCIPAL")
-        .arg("--keystore")
-        .arg(keystore);
-    c
-}
-
-fn run(keystore: &Path, args: &[&str]) -> Output {
-    cmd(keystore).args(args).output().unwrap()
-}
-
-/// Runs a command that must succeed and returns its stdout as JSON (Null if empty).
-#[track_caller]
-fn ok(keystore: &Path, args: &[&str]) -> serde_json::Value {
-    json_of(&run(keystore, args), args)
-}
-
-#[track_caller]
-fn json_of(out: &Output, what: &[&str]) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "{what:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if out.stdout.is_empty() {
-        serde_json::Value::Null
-    } else {
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-}
+use common::*;
 
 /// Asserts that `out` failed with exit code 1 naming `exception` and
 /// containing `text` on stderr.

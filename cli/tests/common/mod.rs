@@ -1,0 +1,49 @@
+//! Helpers shared by the `strongroom` command's test files: run the binary
+//! on a keystore with none of the test environment's Strongroom variables,
+//! and read its JSON output.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// The `strongroom` binary cargo built for these tests.
+pub const BIN: &str = env!("CARGO_BIN_EXE_strongroom");
+
+/// The command on `keystore`, with none of the Strongroom variables of the
+/// test's own environment.
+pub fn cmd(keystore: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.env_remove("STRONGROOM_ROOT_KEY")
+        .env_remove("STRONGROOM_ROOT_KEY_FILE")
+        .env_remove("STRONGROOM_KEYSTORE")
+        .env_remove("STRONGROOM_PRINCIPAL")
+        .arg("--keystore")
+        .arg(keystore);
+    c
+}
+
+/// Runs `args` on `keystore` and returns the output, whatever the status.
+pub fn run(keystore: &Path, args: &[&str]) -> Output {
+    cmd(keystore).args(args).output().unwrap()
+}
+
+/// Runs a command that must succeed and returns its stdout as JSON (Null if empty).
+#[track_caller]
+pub fn ok(keystore: &Path, args: &[&str]) -> serde_json::Value {
+    json_of(&run(keystore, args), args)
+}
+
+/// The JSON on stdout of `out`, which must have succeeded (Null if empty).
+#[track_caller]
+pub fn json_of(out: &Output, what: &[&str]) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{what:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.stdout.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
