@@ -17,6 +17,10 @@
  * Pointers. Every pointer parameter is checked: NULL where a value is
  * required gives SR_NULL_PARAMETER (the message names the parameter).
  * A (pointer, length) pair may have a NULL pointer when the length is 0.
+ * A length above the parameter's AWS KMS maximum (plaintext and messages
+ * 4096 bytes, ciphertext blobs, signatures and MACs 6144, ...; each
+ * function says) is SR_VALIDATION before the memory is read; any other
+ * length must be the true size of the buffer.
  * Parameters documented as "NULL for ..." are optional. Strings are
  * NUL-terminated UTF-8 (SR_INVALID_UTF8 otherwise); file paths are bytes.
  * Inputs are only read during the call and are never retained.
@@ -41,6 +45,13 @@
  *   - Handles (sr_keystore *) are owned by the caller and released with
  *     their _free function; _free(NULL) is a no-op.
  *   - Static strings (sr_result_name(), sr_version()) are never freed.
+ *
+ * Errors every KMS operation on a handle can return besides those its
+ * comment lists: SR_ACCESS_DENIED (the key policy and grants do not allow
+ * the handle's principal), SR_INVALID_GRANT_TOKEN (on the calls that send
+ * the handle's grant tokens, a token this keystore did not issue),
+ * SR_DRY_RUN_OPERATION, or SR_VALIDATION for an operation without DryRun,
+ * on a handle from sr_keystore_dry_run(), and SR_PANIC (a bug).
  *
  * Optional numbers (limits, windows, periods, number_of_bytes) use 0 for
  * "not given", as the AWS API's absent member.
@@ -722,6 +733,8 @@ sr_result sr_audit_events(const sr_keystore *ks,
  * with an asymmetric `SIGN_VERIFY` key; `*out_signature` receives the
  * signature (RSA: modulus length; ECDSA: DER `ECDSA-Sig-Value`).
  *
+ * `message`: 1 to 4096 bytes (a longer `message_len` is `SR_VALIDATION`
+ * before `message` is read); for `"DIGEST"`, the digest's length.
  * `message_type`: NULL or `"RAW"`, or `"DIGEST"`. `signing_algorithm`: e.g.
  * `"ECDSA_SHA_256"`, `"RSASSA_PSS_SHA_256"` (required by KMS; NULL lets the
  * library report `SR_VALIDATION`).
@@ -744,7 +757,11 @@ sr_result sr_sign(const sr_keystore *ks,
 
 /**
  * Verify: `SR_OK` when `signature` is valid for `message` under the key's
- * public key; `SR_KMS_INVALID_SIGNATURE` when it is not. Parameters as `sr_sign()`.
+ * public key; `SR_KMS_INVALID_SIGNATURE` when it is not. Parameters as
+ * `sr_sign()`; `signature` at most 6144 bytes (KMS; longer is
+ * `SR_VALIDATION` before it is read).
+ *
+ * Errors: as `sr_sign()`, and `SR_KMS_INVALID_SIGNATURE`.
  *
  * # Safety
  * As `sr_sign()`; `signature` valid for `signature_len` bytes.
@@ -775,7 +792,9 @@ sr_result sr_get_public_key(const sr_keystore *ks, const char *key_id, sr_bytes 
  * DeriveSharedSecret: `*out_shared_secret` receives the raw ECDH shared
  * secret (the x-coordinate of the shared point: 32 bytes on P-256, 48 on
  * P-384, 66 on P-521) of the NIST ECC `KEY_AGREEMENT` key `key_id` and the peer's
- * `public_key`, a DER SubjectPublicKeyInfo (RFC 5280) on the same curve.
+ * `public_key`, a DER SubjectPublicKeyInfo (RFC 5280) on the same curve
+ * (at most 8192 bytes; a longer `public_key_len` is `SR_VALIDATION` before
+ * it is read).
  * The secret is zeroized by `sr_bytes_free()`.
  *
  * `key_agreement_algorithm`: `"ECDH"` (required by KMS; NULL lets the
@@ -801,8 +820,9 @@ sr_result sr_derive_shared_secret(const sr_keystore *ks,
                                   sr_bytes *out_shared_secret);
 
 /**
- * GenerateMac: `*out_mac` receives the HMAC of `message` (1–4096 bytes)
- * under an HMAC key. `mac_algorithm`: e.g. `"HMAC_SHA_256"`.
+ * GenerateMac: `*out_mac` receives the HMAC of `message` (1–4096 bytes; a
+ * longer `message_len` is `SR_VALIDATION` before `message` is read) under
+ * an HMAC key. `mac_algorithm`: e.g. `"HMAC_SHA_256"`.
  *
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`,
  * `SR_NOT_FOUND`, `SR_DISABLED`, `SR_KMS_INVALID_STATE`,
@@ -821,7 +841,10 @@ sr_result sr_generate_mac(const sr_keystore *ks,
 
 /**
  * VerifyMac: `SR_OK` when `mac` is the HMAC of `message`;
- * `SR_KMS_INVALID_MAC` when it is not. Parameters as `sr_generate_mac()`.
+ * `SR_KMS_INVALID_MAC` when it is not. Parameters as `sr_generate_mac()`;
+ * `mac` at most 6144 bytes (KMS; longer is `SR_VALIDATION` before it is read).
+ *
+ * Errors: as `sr_generate_mac()`, and `SR_KMS_INVALID_MAC`.
  *
  * # Safety
  * As `sr_generate_mac()`; `mac` valid for `mac_len` bytes.
@@ -896,8 +919,9 @@ sr_result sr_get_parameters_for_import(const sr_keystore *ks,
 /**
  * ImportKeyMaterial: imports `encrypted_key_material` (wrapped under the
  * public key from `sr_get_parameters_for_import()`) with its
- * `import_token`. `valid_to`: Unix seconds when the material expires, or 0
- * for `KEY_MATERIAL_DOES_NOT_EXPIRE`.
+ * `import_token` (each at most 6144 bytes, as KMS; longer is `SR_VALIDATION`
+ * before it is read). `valid_to`: Unix seconds when the material expires,
+ * or 0 for `KEY_MATERIAL_DOES_NOT_EXPIRE`.
  *
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`,
  * `SR_NOT_FOUND`, `SR_INVALID_IMPORT_TOKEN`, `SR_EXPIRED_IMPORT_TOKEN`,
@@ -948,7 +972,8 @@ void sr_bytes_free(sr_bytes *bytes);
  * Parameters:
  * - `key_id`: key ID, key ARN, alias name or alias ARN.
  * - `plaintext`: may be NULL only when `plaintext_len` is 0 (which fails
- *   with `SR_VALIDATION`, as KMS does).
+ *   with `SR_VALIDATION`, as KMS does). A `plaintext_len` over 4096 is
+ *   `SR_VALIDATION` before `plaintext` is read.
  * - `ctx_keys`, `ctx_values`, `ctx_len`: the encryption context as parallel
  *   arrays of NUL-terminated UTF-8 strings (`ctx_keys[i]` = `ctx_values[i]`);
  *   both may be NULL when `ctx_len` is 0. The same pairs, in any order, are
@@ -979,7 +1004,9 @@ sr_result sr_encrypt(const sr_keystore *ks,
  * `sr_bytes_free()`, which zeroizes it).
  *
  * Parameters:
- * - `blob`, `blob_len`: the ciphertext blob (`blob` may be NULL when `blob_len` is 0).
+ * - `blob`, `blob_len`: the ciphertext blob, 1 to 6144 bytes (`blob` may be
+ *   NULL when `blob_len` is 0; a longer `blob_len` is `SR_VALIDATION`
+ *   before `blob` is read).
  * - context arrays: exactly the pairs given to encrypt (order does not matter).
  * - `key_id`: NULL to use the key named in the blob; otherwise it must name
  *   that key (key ID, ARN or alias) or the call fails with `SR_INCORRECT_KEY`.
@@ -1322,7 +1349,8 @@ sr_result sr_envelope_decrypt_file_with_options(const sr_keystore *ks,
  * - `key_namespace`, `key_name`: the raw AES keyring's provider ID and key
  *   name (as in the AWS Encryption SDKs' raw AES keyring; the namespace must
  *   not start with `aws-kms`). The same pair is needed to decrypt.
- * - `wrapping_key`: 16, 24 or 32 bytes, copied and zeroized after use.
+ * - `wrapping_key`: 16, 24 or 32 bytes, copied and zeroized after use (a
+ *   longer `wrapping_key_len` is `SR_VALIDATION` before it is read).
  * - the others as for `sr_envelope_encrypt()`.
  *
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (key
@@ -1438,7 +1466,7 @@ sr_result sr_create_key(const sr_keystore *ks,
  * Unix seconds), as `sr_bytes` to free with `sr_bytes_free()`.
  *
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`
- * (malformed JSON or member), `SR_TAG`, `SR_KMS_INTERNAL`.
+ * (not a JSON object, malformed JSON or member), `SR_TAG`, `SR_KMS_INTERNAL`.
  *
  * # Safety
  * `ks` a live handle; `request_json` NUL-terminated; `out_json` valid for a write.

@@ -4,7 +4,7 @@
 #   - builds libstrongroom (strongroom-ffi) and the CLI, runs the crate's unit tests,
 #   - regenerates include/strongroom.h and fails if it changed,
 #   - compiles tests/c/*.c with gcc -std=c11 -Wall -Wextra -Werror and runs
-#     them plain, under AddressSanitizer and under Valgrind (zero errors,
+#     them plain, under AddressSanitizer + UBSan and under Valgrind (zero errors,
 #     zero definite/indirect leaks), including the C <-> CLI interop check,
 #   - checks constant memory of streaming envelope encryption (plain only),
 #   - checks the SONAME (libstrongroom.so.$STRONGROOM_SOVERSION),
@@ -75,15 +75,16 @@ else
     echo "g++ not installed: skipping the C++ parse of the header"
 fi
 
-step "compile tests/c (plain, AddressSanitizer, static)"
+step "compile tests/c (plain, AddressSanitizer + UBSan, static)"
 BUILD=$ROOT/target/ctest
 mkdir -p "$BUILD"
-PROGRAMS=(test_api test_threads test_envelope test_asymmetric test_access test_export example interop)
+PROGRAMS=(test_api test_threads test_envelope test_asymmetric test_access test_export test_misuse example interop)
 compile_all() {
     local p
     for p in "${PROGRAMS[@]}"; do
         gcc "${CFLAGS[@]}" "tests/c/$p.c" -L"$LIB" -lstrongroom -Wl,-rpath,"$LIB" -o "$BUILD/$p" || return 1
-        gcc "${CFLAGS[@]}" -fsanitize=address -fno-omit-frame-pointer "tests/c/$p.c" \
+        gcc "${CFLAGS[@]}" -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+            -fno-omit-frame-pointer "tests/c/$p.c" \
             -L"$LIB" -lstrongroom -Wl,-rpath,"$LIB" -o "$BUILD/$p.asan" || return 1
     done
     # The static library, with the native libraries rustc asks for.
@@ -108,6 +109,7 @@ for mode in plain asan valgrind; do
     run "test_asymmetric ($mode)" "${runner[@]}" "$BUILD/test_asymmetric$suffix"
     run "test_access ($mode)" "${runner[@]}" "$BUILD/test_access$suffix"
     run "test_export ($mode)" "${runner[@]}" "$BUILD/test_export$suffix"
+    run "test_misuse ($mode)" "${runner[@]}" "$BUILD/test_misuse$suffix"
     run "example ($mode)" "${runner[@]}" "$BUILD/example$suffix" "$ws"
     rm -f "$ws" "$ws-wal" "$ws-shm" "$ws-signal" "$ws.audit.jsonl"
     run "cli_interop ($mode)" tests/c/cli_interop.sh "$CLI" "${runner[@]}" "$BUILD/interop$suffix"

@@ -12,12 +12,13 @@ use sr::api::{
     GetParametersForImportRequest, ImportKeyMaterialRequest, SignRequest, VerifyMacRequest,
     VerifyRequest,
 };
+use sr::core::asym::{MAX_MESSAGE, MAX_PUBLIC_KEY};
 use sr::Secret;
 
 use crate::bytes::sr_bytes;
 use crate::json;
 use crate::keystore::{handle, keystore, sr_keystore};
-use crate::ptr::{bytes, c_str, context, opt_c_str, out};
+use crate::ptr::{bytes_at_most, c_str, context, opt_c_str, out, MAX_KMS_BLOB};
 use crate::result::{guard, sr_result, Failure};
 
 /// An AWS KMS enum value (`"RSASSA_PSS_SHA_256"`, `"HMAC_SHA_256"`, ...) from its spelling.
@@ -33,6 +34,8 @@ fn kms_enum<T: DeserializeOwned>(s: Option<&str>, what: &str) -> Result<Option<T
 /// with an asymmetric `SIGN_VERIFY` key; `*out_signature` receives the
 /// signature (RSA: modulus length; ECDSA: DER `ECDSA-Sig-Value`).
 ///
+/// `message`: 1 to 4096 bytes (a longer `message_len` is `SR_VALIDATION`
+/// before `message` is read); for `"DIGEST"`, the digest's length.
 /// `message_type`: NULL or `"RAW"`, or `"DIGEST"`. `signing_algorithm`: e.g.
 /// `"ECDSA_SHA_256"`, `"RSASSA_PSS_SHA_256"` (required by KMS; NULL lets the
 /// library report `SR_VALIDATION`).
@@ -60,7 +63,7 @@ pub unsafe extern "C" fn sr_sign(
             (
                 handle(ks)?,
                 c_str(key_id, "key_id")?,
-                bytes(message, message_len, "message")?,
+                bytes_at_most(message, message_len, "message", MAX_MESSAGE)?,
                 opt_c_str(message_type, "message_type")?,
                 opt_c_str(signing_algorithm, "signing_algorithm")?,
             )
@@ -80,7 +83,11 @@ pub unsafe extern "C" fn sr_sign(
 }
 
 /// Verify: `SR_OK` when `signature` is valid for `message` under the key's
-/// public key; `SR_KMS_INVALID_SIGNATURE` when it is not. Parameters as `sr_sign()`.
+/// public key; `SR_KMS_INVALID_SIGNATURE` when it is not. Parameters as
+/// `sr_sign()`; `signature` at most 6144 bytes (KMS; longer is
+/// `SR_VALIDATION` before it is read).
+///
+/// Errors: as `sr_sign()`, and `SR_KMS_INVALID_SIGNATURE`.
 ///
 /// # Safety
 /// As `sr_sign()`; `signature` valid for `signature_len` bytes.
@@ -101,9 +108,9 @@ pub unsafe extern "C" fn sr_verify(
             (
                 handle(ks)?,
                 c_str(key_id, "key_id")?,
-                bytes(message, message_len, "message")?,
+                bytes_at_most(message, message_len, "message", MAX_MESSAGE)?,
                 opt_c_str(message_type, "message_type")?,
-                bytes(signature, signature_len, "signature")?,
+                bytes_at_most(signature, signature_len, "signature", MAX_KMS_BLOB)?,
                 opt_c_str(signing_algorithm, "signing_algorithm")?,
             )
         };
@@ -148,7 +155,9 @@ pub unsafe extern "C" fn sr_get_public_key(
 /// DeriveSharedSecret: `*out_shared_secret` receives the raw ECDH shared
 /// secret (the x-coordinate of the shared point: 32 bytes on P-256, 48 on
 /// P-384, 66 on P-521) of the NIST ECC `KEY_AGREEMENT` key `key_id` and the peer's
-/// `public_key`, a DER SubjectPublicKeyInfo (RFC 5280) on the same curve.
+/// `public_key`, a DER SubjectPublicKeyInfo (RFC 5280) on the same curve
+/// (at most 8192 bytes; a longer `public_key_len` is `SR_VALIDATION` before
+/// it is read).
 /// The secret is zeroized by `sr_bytes_free()`.
 ///
 /// `key_agreement_algorithm`: `"ECDH"` (required by KMS; NULL lets the
@@ -181,7 +190,7 @@ pub unsafe extern "C" fn sr_derive_shared_secret(
                 handle(ks)?,
                 c_str(key_id, "key_id")?,
                 opt_c_str(key_agreement_algorithm, "key_agreement_algorithm")?,
-                bytes(public_key, public_key_len, "public_key")?,
+                bytes_at_most(public_key, public_key_len, "public_key", MAX_PUBLIC_KEY)?,
             )
         };
         let out = out!(out_shared_secret);
@@ -198,8 +207,9 @@ pub unsafe extern "C" fn sr_derive_shared_secret(
     })
 }
 
-/// GenerateMac: `*out_mac` receives the HMAC of `message` (1–4096 bytes)
-/// under an HMAC key. `mac_algorithm`: e.g. `"HMAC_SHA_256"`.
+/// GenerateMac: `*out_mac` receives the HMAC of `message` (1–4096 bytes; a
+/// longer `message_len` is `SR_VALIDATION` before `message` is read) under
+/// an HMAC key. `mac_algorithm`: e.g. `"HMAC_SHA_256"`.
 ///
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`,
 /// `SR_NOT_FOUND`, `SR_DISABLED`, `SR_KMS_INVALID_STATE`,
@@ -223,7 +233,7 @@ pub unsafe extern "C" fn sr_generate_mac(
             (
                 handle(ks)?,
                 c_str(key_id, "key_id")?,
-                bytes(message, message_len, "message")?,
+                bytes_at_most(message, message_len, "message", MAX_MESSAGE)?,
                 opt_c_str(mac_algorithm, "mac_algorithm")?,
             )
         };
@@ -241,7 +251,10 @@ pub unsafe extern "C" fn sr_generate_mac(
 }
 
 /// VerifyMac: `SR_OK` when `mac` is the HMAC of `message`;
-/// `SR_KMS_INVALID_MAC` when it is not. Parameters as `sr_generate_mac()`.
+/// `SR_KMS_INVALID_MAC` when it is not. Parameters as `sr_generate_mac()`;
+/// `mac` at most 6144 bytes (KMS; longer is `SR_VALIDATION` before it is read).
+///
+/// Errors: as `sr_generate_mac()`, and `SR_KMS_INVALID_MAC`.
 ///
 /// # Safety
 /// As `sr_generate_mac()`; `mac` valid for `mac_len` bytes.
@@ -261,9 +274,9 @@ pub unsafe extern "C" fn sr_verify_mac(
             (
                 handle(ks)?,
                 c_str(key_id, "key_id")?,
-                bytes(message, message_len, "message")?,
+                bytes_at_most(message, message_len, "message", MAX_MESSAGE)?,
                 opt_c_str(mac_algorithm, "mac_algorithm")?,
-                bytes(mac, mac_len, "mac")?,
+                bytes_at_most(mac, mac_len, "mac", MAX_KMS_BLOB)?,
             )
         };
         ks.inner.verify_mac(&VerifyMacRequest {
@@ -425,8 +438,9 @@ pub unsafe extern "C" fn sr_get_parameters_for_import(
 
 /// ImportKeyMaterial: imports `encrypted_key_material` (wrapped under the
 /// public key from `sr_get_parameters_for_import()`) with its
-/// `import_token`. `valid_to`: Unix seconds when the material expires, or 0
-/// for `KEY_MATERIAL_DOES_NOT_EXPIRE`.
+/// `import_token` (each at most 6144 bytes, as KMS; longer is `SR_VALIDATION`
+/// before it is read). `valid_to`: Unix seconds when the material expires,
+/// or 0 for `KEY_MATERIAL_DOES_NOT_EXPIRE`.
 ///
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`,
 /// `SR_NOT_FOUND`, `SR_INVALID_IMPORT_TOKEN`, `SR_EXPIRED_IMPORT_TOKEN`,
@@ -451,11 +465,12 @@ pub unsafe extern "C" fn sr_import_key_material(
             (
                 keystore(ks)?,
                 c_str(key_id, "key_id")?,
-                bytes(import_token, import_token_len, "import_token")?,
-                bytes(
+                bytes_at_most(import_token, import_token_len, "import_token", MAX_KMS_BLOB)?,
+                bytes_at_most(
                     encrypted_key_material,
                     encrypted_key_material_len,
                     "encrypted_key_material",
+                    MAX_KMS_BLOB,
                 )?,
             )
         };

@@ -5,12 +5,14 @@
 use std::ffi::c_char;
 
 use sr::api::{DecryptRequest, EncryptRequest, GenerateDataKeyRequest, ReEncryptRequest};
+use sr::core::blob::MAX_BLOB_LEN;
+use sr::core::ops::MAX_PLAINTEXT;
 use sr::Secret;
 
 use crate::bytes::sr_bytes;
 use crate::keystore::{handle, keystore, sr_keystore};
 use crate::optional;
-use crate::ptr::{bytes, c_str, context, opt_c_str, out};
+use crate::ptr::{bytes_at_most, c_str, context, opt_c_str, out};
 use crate::result::{guard, sr_result};
 
 /// Encrypt: encrypts `plaintext_len` (1–4096) bytes under a symmetric KMS
@@ -20,7 +22,8 @@ use crate::result::{guard, sr_result};
 /// Parameters:
 /// - `key_id`: key ID, key ARN, alias name or alias ARN.
 /// - `plaintext`: may be NULL only when `plaintext_len` is 0 (which fails
-///   with `SR_VALIDATION`, as KMS does).
+///   with `SR_VALIDATION`, as KMS does). A `plaintext_len` over 4096 is
+///   `SR_VALIDATION` before `plaintext` is read.
 /// - `ctx_keys`, `ctx_values`, `ctx_len`: the encryption context as parallel
 ///   arrays of NUL-terminated UTF-8 strings (`ctx_keys[i]` = `ctx_values[i]`);
 ///   both may be NULL when `ctx_len` is 0. The same pairs, in any order, are
@@ -51,7 +54,7 @@ pub unsafe extern "C" fn sr_encrypt(
             (
                 handle(ks)?,
                 c_str(key_id, "key_id")?,
-                bytes(plaintext, plaintext_len, "plaintext")?,
+                bytes_at_most(plaintext, plaintext_len, "plaintext", MAX_PLAINTEXT)?,
                 context(ctx_keys, ctx_values, ctx_len, "ctx_keys", "ctx_values")?,
             )
         };
@@ -75,7 +78,9 @@ pub unsafe extern "C" fn sr_encrypt(
 /// `sr_bytes_free()`, which zeroizes it).
 ///
 /// Parameters:
-/// - `blob`, `blob_len`: the ciphertext blob (`blob` may be NULL when `blob_len` is 0).
+/// - `blob`, `blob_len`: the ciphertext blob, 1 to 6144 bytes (`blob` may be
+///   NULL when `blob_len` is 0; a longer `blob_len` is `SR_VALIDATION`
+///   before `blob` is read).
 /// - context arrays: exactly the pairs given to encrypt (order does not matter).
 /// - `key_id`: NULL to use the key named in the blob; otherwise it must name
 ///   that key (key ID, ARN or alias) or the call fails with `SR_INCORRECT_KEY`.
@@ -106,7 +111,7 @@ pub unsafe extern "C" fn sr_decrypt(
         let (ks, blob, ctx, key_id) = unsafe {
             (
                 handle(ks)?,
-                bytes(blob, blob_len, "blob")?,
+                bytes_at_most(blob, blob_len, "blob", MAX_BLOB_LEN)?,
                 context(ctx_keys, ctx_values, ctx_len, "ctx_keys", "ctx_values")?,
                 opt_c_str(key_id, "key_id")?,
             )
@@ -159,7 +164,7 @@ pub unsafe extern "C" fn sr_re_encrypt(
         let (ks, blob, src_ctx, src_key, dst_key, dst_ctx) = unsafe {
             (
                 handle(ks)?,
-                bytes(blob, blob_len, "blob")?,
+                bytes_at_most(blob, blob_len, "blob", MAX_BLOB_LEN)?,
                 context(
                     source_ctx_keys,
                     source_ctx_values,

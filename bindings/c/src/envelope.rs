@@ -19,7 +19,7 @@ use sr::EncryptionContext;
 use crate::bytes::sr_bytes;
 use crate::keystore::{handle, path_from, sr_keystore};
 use crate::optional;
-use crate::ptr::{bytes, c_bytes, c_str, context, out, str_array};
+use crate::ptr::{bytes_at_most, c_bytes, c_str, context, out, str_array};
 use crate::result::{guard, sr_result, Failure};
 
 /// Reads up to `len` bytes into `buf` and stores the number read in
@@ -683,6 +683,9 @@ pub unsafe extern "C" fn sr_envelope_decrypt_file_with_options(
     })
 }
 
+/// Longest raw AES wrapping key (AES-256).
+const MAX_WRAPPING_KEY: usize = 32;
+
 /// The raw AES keyring from C arguments.
 ///
 /// # Safety
@@ -698,7 +701,7 @@ unsafe fn raw_aes(
         (
             c_str(namespace, "key_namespace")?,
             c_str(name, "key_name")?,
-            bytes(key, key_len, "wrapping_key")?,
+            bytes_at_most(key, key_len, "wrapping_key", MAX_WRAPPING_KEY)?,
         )
     };
     Ok(RawAesKeyring::new(namespace, name, key)?)
@@ -712,7 +715,8 @@ unsafe fn raw_aes(
 /// - `key_namespace`, `key_name`: the raw AES keyring's provider ID and key
 ///   name (as in the AWS Encryption SDKs' raw AES keyring; the namespace must
 ///   not start with `aws-kms`). The same pair is needed to decrypt.
-/// - `wrapping_key`: 16, 24 or 32 bytes, copied and zeroized after use.
+/// - `wrapping_key`: 16, 24 or 32 bytes, copied and zeroized after use (a
+///   longer `wrapping_key_len` is `SR_VALIDATION` before it is read).
 /// - the others as for `sr_envelope_encrypt()`.
 ///
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (key

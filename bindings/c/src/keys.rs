@@ -79,7 +79,7 @@ pub unsafe extern "C" fn sr_create_key(
 /// Unix seconds), as `sr_bytes` to free with `sr_bytes_free()`.
 ///
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`
-/// (malformed JSON or member), `SR_TAG`, `SR_KMS_INTERNAL`.
+/// (not a JSON object, malformed JSON or member), `SR_TAG`, `SR_KMS_INTERNAL`.
 ///
 /// # Safety
 /// `ks` a live handle; `request_json` NUL-terminated; `out_json` valid for a write.
@@ -93,6 +93,13 @@ pub unsafe extern "C" fn sr_create_key_json(
         // SAFETY: caller promises.
         let (ks, text) = unsafe { (keystore(ks)?, c_str(request_json, "request_json")?) };
         let out = out!(out_json);
+        // serde would also read a struct from a JSON array of its members
+        // in order (`[]` = every default): the request is an object.
+        if !text.trim_start().starts_with('{') {
+            return Err(Failure::validation(
+                "CreateKey request: the request must be a JSON object",
+            ));
+        }
         let req: CreateKeyRequest = serde_json::from_str(text)
             .map_err(|e| Failure::validation(format!("CreateKey request: {e}")))?;
         let resp = json(&ks.create_key(&req)?)?;

@@ -74,6 +74,36 @@ pub(crate) unsafe fn bytes<'a>(p: *const u8, len: usize, name: &str) -> Result<&
     Ok(unsafe { std::slice::from_raw_parts(p, len) })
 }
 
+/// Largest `Signature`, `Mac`, `ImportToken` and `EncryptedKeyMaterial`
+/// AWS KMS accepts (bytes; longer is a `ValidationException`).
+pub(crate) const MAX_KMS_BLOB: usize = 6144;
+
+/// As [`bytes`], for a parameter of at most `max` bytes (its AWS KMS length
+/// constraint): a longer `len` is `SR_VALIDATION`, found before the memory
+/// is read, so a length far beyond the limit (a wrong or uninitialised
+/// variable) is an error instead of a read past the buffer or an
+/// allocation that aborts the process.
+///
+/// # Safety
+/// As [`bytes`].
+pub(crate) unsafe fn bytes_at_most<'a>(
+    p: *const u8,
+    len: usize,
+    name: &str,
+    max: usize,
+) -> Result<&'a [u8], Failure> {
+    if len > 0 && p.is_null() {
+        return Err(Failure::null(name));
+    }
+    if len > max {
+        return Err(Failure::validation(format!(
+            "`{name}` must be at most {max} bytes; it is {len} bytes"
+        )));
+    }
+    // SAFETY: forwarded caller promise.
+    unsafe { bytes(p, len, name) }
+}
+
 /// The UTF-8 text of a NUL-terminated string.
 ///
 /// # Safety

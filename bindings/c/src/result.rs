@@ -200,7 +200,12 @@ thread_local! {
     static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
-fn set_last_error(message: String) {
+fn set_last_error(mut message: String) {
+    // A message may quote caller bytes that hold a NUL (a root key file path
+    // or variable name given with a length); C would read it cut short there.
+    if message.contains('\0') {
+        message = message.replace('\0', "\\0");
+    }
     // try_with: during thread teardown the slot may be gone; losing the
     // message then is better than aborting.
     let _ = LAST_ERROR.try_with(|m| {
