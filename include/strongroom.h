@@ -1253,11 +1253,13 @@ sr_result sr_envelope_decrypt_with_options(const sr_keystore *ks,
                                            void *write_user);
 
 /**
- * Reads only the header of the message that `read` yields (it stops
- * reading once the header is parsed, after at most 4 MiB) and writes it to
+ * Reads the header of the message that `read` yields and writes it to
  * `*out_json` as UTF-8 JSON (free with `sr_bytes_free()`): no key is
- * unwrapped and nothing is authenticated, so every field is untrusted. The
- * JSON is the CLI's `decrypt-file --show-header` output:
+ * unwrapped and nothing is authenticated, so every field is untrusted.
+ * `read` is asked for up to 4 KiB at a time until the header parses (at
+ * most 4 MiB in all), so it may have consumed bytes past the header: the
+ * stream is not left at the message body (read the message again to
+ * decrypt it). The JSON is the CLI's `decrypt-file --show-header` output:
  * `{"AlgorithmSuiteId": "0x0578", "AlgorithmSuite": "...",
  * "MessageFormatVersion": 2, "MessageId": "<hex>", "EncryptionContext":
  * {...}, "EncryptedDataKeys": [{"ProviderId": "aws-kms", "ProviderInfo":
@@ -1964,7 +1966,7 @@ sr_result sr_keystore_dry_run(const sr_keystore *ks, sr_keystore **out);
 
 /**
  * A new handle on the same open keystore, acting for the same principal as
- * `ks`, that sends `tokens` as `GrantTokens` with every request that takes
+ * `ks` (and, for a handle from `sr_keystore_dry_run()`, in dry-run mode too), that sends `tokens` as `GrantTokens` with every request that takes
  * them: `sr_encrypt()`, `sr_decrypt()`, `sr_re_encrypt()`,
  * `sr_generate_data_key()` and `_without_plaintext()`,
  * `sr_generate_data_key_pair()` and `_without_plaintext()`, `sr_sign()`,

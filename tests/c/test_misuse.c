@@ -1,6 +1,6 @@
 /* Misuse a C caller can make by mistake, each with its documented error:
- * lengths far beyond a parameter's KMS maximum (refused before the memory is
- * read: the buffers here are 8 bytes), a CreateKey request that is not a
+ * lengths and counts far beyond a parameter's maximum (refused before the
+ * memory is read: the buffers here are 8 bytes), a CreateKey request that is not a
  * JSON object, and error messages that quote caller bytes holding a NUL. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
@@ -98,6 +98,26 @@ static void test_lengths_beyond_the_kms_maximum(sr_keystore *ks, const char *sym
   free(big);
 }
 
+/* Counts with a maximum are checked before the array is read: `one` holds
+ * a single pointer. */
+static void test_counts_beyond_the_maximum(sr_keystore *ks, const char *sym) {
+  const char *one[] = {"x"};
+  sr_keystore *h = NULL;
+  char msg[512];
+  CHECK_RC(sr_keystore_with_grant_tokens(ks, one, (size_t)1 << 40, &h), SR_VALIDATION);
+  CHECK(last_message(msg, sizeof msg) && strstr(msg, "at most 10 grant tokens"));
+  CHECK(h == NULL);
+  char gid[SR_GRANT_ID_LEN], tok[SR_GRANT_TOKEN_LEN];
+  size_t gn = 0, tn = 0;
+  const char *ops[] = {"Encrypt"};
+  CHECK_RC(sr_create_grant(ks, sym, "arn:aws:iam::000000000000:user/u", ops, (size_t)1 << 40,
+                           NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, gid, sizeof gid, &gn, tok,
+                           sizeof tok, &tn),
+           SR_VALIDATION);
+  CHECK(last_message(msg, sizeof msg) && strstr(msg, "operations"));
+  CHECK(gn == 0 && tn == 0);
+}
+
 static void test_create_key_json_needs_an_object(sr_keystore *ks) {
   int before = count_keys(ks);
   sr_bytes out = SR_BYTES_INIT;
@@ -158,6 +178,7 @@ int main(void) {
   sr_bytes_free(&meta);
 
   test_lengths_beyond_the_kms_maximum(ks, sym, ec, hmac, ecdh, ext);
+  test_counts_beyond_the_maximum(ks, sym);
   test_create_key_json_needs_an_object(ks);
   test_messages_never_hold_a_nul(dir);
 

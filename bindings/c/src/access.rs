@@ -237,6 +237,14 @@ pub unsafe extern "C" fn sr_create_grant(
     out_token_len: *mut usize,
 ) -> sr_result {
     guard(|| {
+        // Each operation at most once: a longer list is refused before the
+        // array is read (a wrong count is an error, not a read past it).
+        if operations_len > GrantOperation::ALL.len() {
+            return Err(Failure::validation(format!(
+                "operations: {operations_len} given, but there are {} grant operations and each may appear once",
+                GrantOperation::ALL.len()
+            )));
+        }
         // SAFETY: caller promises, as documented above.
         let (h, key_id, grantee, ops, retiring, name, equals, subset) = unsafe {
             (

@@ -532,7 +532,7 @@ pub unsafe extern "C" fn sr_keystore_dry_run(
 const MAX_PRINCIPAL_LEN: usize = 256;
 
 /// A new handle on the same open keystore, acting for the same principal as
-/// `ks`, that sends `tokens` as `GrantTokens` with every request that takes
+/// `ks` (and, for a handle from `sr_keystore_dry_run()`, in dry-run mode too), that sends `tokens` as `GrantTokens` with every request that takes
 /// them: `sr_encrypt()`, `sr_decrypt()`, `sr_re_encrypt()`,
 /// `sr_generate_data_key()` and `_without_plaintext()`,
 /// `sr_generate_data_key_pair()` and `_without_plaintext()`, `sr_sign()`,
@@ -569,15 +569,17 @@ pub unsafe extern "C" fn sr_keystore_with_grant_tokens(
     out: *mut *mut sr_keystore,
 ) -> sr_result {
     guard(|| {
-        // SAFETY: caller promises, as documented above.
-        let (h, tokens) = unsafe { (handle(ks)?, str_array(tokens, n, "tokens")?) };
-        let out = out!(out);
-        if tokens.len() > sr::core::ops::MAX_GRANT_TOKENS {
+        // Checked before the array is read, so a wrong count is an error
+        // rather than a read past the caller's array.
+        if n > sr::core::ops::MAX_GRANT_TOKENS {
             return Err(Failure::validation(format!(
                 "at most {} grant tokens may be given",
                 sr::core::ops::MAX_GRANT_TOKENS
             )));
         }
+        // SAFETY: caller promises, as documented above.
+        let (h, tokens) = unsafe { (handle(ks)?, str_array(tokens, n, "tokens")?) };
+        let out = out!(out);
         let tokens = tokens.into_iter().map(str::to_string).collect();
         let new = sr_keystore::boxed(h.inner.clone(), tokens);
         // SAFETY: out was checked non-NULL; the caller promises it is writable.
