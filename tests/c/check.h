@@ -84,6 +84,19 @@ static inline int file_write(void *user, const uint8_t *buf, size_t len) {
   return fwrite(buf, 1, len, f) == len ? 0 : -1;
 }
 
+/* Number of keys ListKeys reports. */
+static inline int count_keys(sr_keystore *ks) {
+  sr_bytes j = SR_BYTES_INIT;
+  int n = -1;
+  if (sr_list_keys(ks, 1000, NULL, &j) == SR_OK) {
+    n = 0;
+    for (const char *p = (const char *)j.ptr; (p = strstr(p, "\"KeyId\"")) != NULL; p++)
+      n++;
+  }
+  sr_bytes_free(&j);
+  return n;
+}
+
 static void remove_temp_dir(const char *dir) {
   char cmd[1200];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

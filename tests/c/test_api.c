@@ -19,19 +19,6 @@ static int json_has(const sr_bytes *b, const char *needle) {
   return b->ptr != NULL && strstr((const char *)b->ptr, needle) != NULL;
 }
 
-/* Number of keys ListKeys reports. */
-static int count_keys(sr_keystore *ks) {
-  sr_bytes j = SR_BYTES_INIT;
-  int n = -1;
-  if (sr_list_keys(ks, 1000, NULL, &j) == SR_OK) {
-    n = 0;
-    for (const char *p = (const char *)j.ptr; (p = strstr(p, "\"KeyId\"")) != NULL; p++)
-      n++;
-  }
-  sr_bytes_free(&j);
-  return n;
-}
-
 static void test_static_functions(void) {
   CHECK(strcmp(sr_version(), STRONGROOM_VERSION) == 0);
   CHECK(STRONGROOM_VERSION_MAJOR == 0 || STRONGROOM_VERSION_MAJOR > 0);

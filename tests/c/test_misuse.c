@@ -18,19 +18,6 @@ static int last_message(char *buf, size_t len) {
   return n == strlen(buf) + 1;
 }
 
-/* Number of keys ListKeys reports. */
-static int count_keys(sr_keystore *ks) {
-  sr_bytes j = SR_BYTES_INIT;
-  int n = -1;
-  if (sr_list_keys(ks, 1000, NULL, &j) == SR_OK) {
-    n = 0;
-    for (const char *p = (const char *)j.ptr; (p = strstr(p, "\"KeyId\"")) != NULL; p++)
-      n++;
-  }
-  sr_bytes_free(&j);
-  return n;
-}
-
 static int read_nothing(void *user, uint8_t *buf, size_t len, size_t *out_read) {
   (void)user, (void)buf, (void)len;
   *out_read = 0;
