@@ -885,6 +885,8 @@ sr_result sr_generate_data_key_pair(const sr_keystore *ks,
  * GenerateDataKeyPairWithoutPlaintext: as `sr_generate_data_key_pair()`
  * without the plaintext private key.
  *
+ * Errors: as `sr_generate_data_key_pair()`.
+ *
  * # Safety
  * As `sr_generate_data_key_pair()`.
  */
@@ -1090,6 +1092,8 @@ sr_result sr_generate_data_key(const sr_keystore *ks,
 /**
  * GenerateDataKeyWithoutPlaintext: as `sr_generate_data_key()` but only the
  * encrypted data key is returned, in `*out_blob`.
+ *
+ * Errors: as `sr_generate_data_key()`.
  *
  * # Safety
  * As `sr_generate_data_key()`.
@@ -1886,6 +1890,8 @@ sr_result sr_keystore_region(const sr_keystore *ks, char *buf, size_t len, size_
 /**
  * Copies the keystore's 12-digit account ID into `buf`; as `sr_keystore_region()`.
  *
+ * Errors: `SR_NULL_PARAMETER`, `SR_BUFFER_TOO_SMALL`.
+ *
  * # Safety
  * As `sr_keystore_region()`.
  */
@@ -1919,7 +1925,8 @@ sr_result sr_keystore_verify_digest(const sr_keystore *ks);
 /**
  * A new handle on the same open keystore that acts for `principal`: every
  * operation through it is authorized (key policy and grants) for, and
- * audited as, that principal. The new handle keeps `ks`'s grant tokens.
+ * audited as, that principal. The new handle keeps `ks`'s grant tokens
+ * (and dry-run mode, for a handle from `sr_keystore_dry_run()`).
  *
  * Parameters:
  * - `principal`: an IAM principal ARN such as
@@ -2005,6 +2012,8 @@ sr_result sr_keystore_with_grant_tokens(const sr_keystore *ks,
  * Copies the keystore's administrator principal (see
  * `sr_keystore_create_with_admin()`) into `buf`; as `sr_keystore_region()`.
  *
+ * Errors: `SR_NULL_PARAMETER`, `SR_BUFFER_TOO_SMALL`.
+ *
  * # Safety
  * As `sr_keystore_region()`.
  */
@@ -2017,6 +2026,8 @@ sr_result sr_keystore_admin_principal(const sr_keystore *ks,
  * Copies the principal this handle acts for (the one given to
  * `sr_keystore_as_principal()`, else the keystore's administrator, by
  * default `arn:aws:iam::<account>:root`) into `buf`; as `sr_keystore_region()`.
+ *
+ * Errors: `SR_NULL_PARAMETER`, `SR_BUFFER_TOO_SMALL`.
  *
  * # Safety
  * As `sr_keystore_region()`.

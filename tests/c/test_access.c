@@ -576,6 +576,11 @@ static void test_dry_run(sr_keystore *ks) {
   CHECK(name_is(rc, "DryRunOperationException") && blob.ptr == NULL);
   CHECK_RC(sr_encrypt(other_dry, key, MSG, sizeof MSG, ACME_K, ACME_V, 1, &blob), SR_ACCESS_DENIED);
   CHECK_RC(sr_encrypt(dry, "alias/none", MSG, sizeof MSG, NULL, NULL, 0, &blob), SR_NOT_FOUND);
+  /* Handles derived from a dry-run handle stay in dry-run mode (documented). */
+  sr_keystore *dry_tokens = NULL;
+  REQUIRE_OK(sr_keystore_with_grant_tokens(dry, NULL, 0, &dry_tokens));
+  CHECK_RC(sr_encrypt(dry_tokens, key, MSG, sizeof MSG, ACME_K, ACME_V, 1, &blob), SR_DRY_RUN_OPERATION);
+  sr_keystore_free(dry_tokens);
   const char *ops[] = {"Encrypt"};
   char id[SR_GRANT_ID_LEN], token[SR_GRANT_TOKEN_LEN];
   size_t id_n = 0, token_n = 0;

@@ -352,6 +352,8 @@ pub unsafe extern "C" fn sr_generate_data_key_pair(
 /// GenerateDataKeyPairWithoutPlaintext: as `sr_generate_data_key_pair()`
 /// without the plaintext private key.
 ///
+/// Errors: as `sr_generate_data_key_pair()`.
+///
 /// # Safety
 /// As `sr_generate_data_key_pair()`.
 #[no_mangle]

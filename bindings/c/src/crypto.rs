@@ -287,6 +287,8 @@ pub unsafe extern "C" fn sr_generate_data_key(
 /// GenerateDataKeyWithoutPlaintext: as `sr_generate_data_key()` but only the
 /// encrypted data key is returned, in `*out_blob`.
 ///
+/// Errors: as `sr_generate_data_key()`.
+///
 /// # Safety
 /// As `sr_generate_data_key()`.
 #[no_mangle]

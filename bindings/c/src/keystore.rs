@@ -394,6 +394,8 @@ pub unsafe extern "C" fn sr_keystore_region(
 
 /// Copies the keystore's 12-digit account ID into `buf`; as `sr_keystore_region()`.
 ///
+/// Errors: `SR_NULL_PARAMETER`, `SR_BUFFER_TOO_SMALL`.
+///
 /// # Safety
 /// As `sr_keystore_region()`.
 #[no_mangle]
@@ -451,7 +453,8 @@ pub unsafe extern "C" fn sr_keystore_verify_digest(ks: *const sr_keystore) -> sr
 
 /// A new handle on the same open keystore that acts for `principal`: every
 /// operation through it is authorized (key policy and grants) for, and
-/// audited as, that principal. The new handle keeps `ks`'s grant tokens.
+/// audited as, that principal. The new handle keeps `ks`'s grant tokens
+/// (and dry-run mode, for a handle from `sr_keystore_dry_run()`).
 ///
 /// Parameters:
 /// - `principal`: an IAM principal ARN such as
@@ -591,6 +594,8 @@ pub unsafe extern "C" fn sr_keystore_with_grant_tokens(
 /// Copies the keystore's administrator principal (see
 /// `sr_keystore_create_with_admin()`) into `buf`; as `sr_keystore_region()`.
 ///
+/// Errors: `SR_NULL_PARAMETER`, `SR_BUFFER_TOO_SMALL`.
+///
 /// # Safety
 /// As `sr_keystore_region()`.
 #[no_mangle]
@@ -607,6 +612,8 @@ pub unsafe extern "C" fn sr_keystore_admin_principal(
 /// Copies the principal this handle acts for (the one given to
 /// `sr_keystore_as_principal()`, else the keystore's administrator, by
 /// default `arn:aws:iam::<account>:root`) into `buf`; as `sr_keystore_region()`.
+///
+/// Errors: `SR_NULL_PARAMETER`, `SR_BUFFER_TOO_SMALL`.
 ///
 /// # Safety
 /// As `sr_keystore_region()`.
