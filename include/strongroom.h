@@ -1285,7 +1285,8 @@ sr_result sr_envelope_read_header(sr_read_fn read, void *read_user, sr_bytes *ou
  * `out_path` as it was). Paths are NUL-terminated bytes.
  *
  * Errors: as `sr_envelope_encrypt()`; `SR_KMS_INTERNAL` when a file cannot
- * be opened, written or renamed (the message says which).
+ * be opened, written or renamed (the message says which); `SR_VALIDATION`
+ * when `in_path` and `out_path` name the same file.
  *
  * # Safety
  * As `sr_envelope_encrypt()`; paths NUL-terminated.
@@ -1310,7 +1311,8 @@ sr_result sr_envelope_encrypt_file(const sr_keystore *ks,
  * unauthenticated or partial plaintext.
  *
  * Errors: as `sr_envelope_decrypt()`; `SR_KMS_INTERNAL` when a file cannot
- * be opened, written or renamed.
+ * be opened, written or renamed; `SR_VALIDATION` when `in_path` and
+ * `out_path` name the same file.
  *
  * # Safety
  * As `sr_envelope_decrypt()`; paths NUL-terminated.
@@ -1334,7 +1336,8 @@ sr_result sr_envelope_decrypt_file(const sr_keystore *ks,
  * authenticated.
  *
  * Errors: as `sr_envelope_decrypt_with_options()`; `SR_KMS_INTERNAL` when a
- * file cannot be opened, written or renamed.
+ * file cannot be opened, written or renamed; `SR_VALIDATION` when
+ * `in_path` and `out_path` name the same file.
  *
  * # Safety
  * As `sr_envelope_decrypt_with_options()`; paths NUL-terminated.

@@ -1,7 +1,8 @@
 /* Misuse a C caller can make by mistake, each with its documented error:
  * lengths and counts far beyond a parameter's maximum (refused before the
  * memory is read: the buffers here are 8 bytes), a CreateKey request that is not a
- * JSON object, and error messages that quote caller bytes holding a NUL. */
+ * JSON object, a file encrypted or decrypted onto itself, and error messages
+ * that quote caller bytes holding a NUL. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 
@@ -105,6 +106,23 @@ static void test_counts_beyond_the_maximum(sr_keystore *ks, const char *sym) {
   CHECK(gn == 0 && tn == 0);
 }
 
+/* The same file as input and output would be replaced by its own output. */
+static void test_file_onto_itself(sr_keystore *ks, const char *sym, const char *dir) {
+  char in[700], msg[512], back[64] = {0};
+  snprintf(in, sizeof in, "%s/in-place.txt", dir);
+  FILE *f = fopen(in, "w");
+  if (f == NULL || fputs("in place", f) < 0 || fclose(f) != 0)
+    exit(2);
+  const char *keys[] = {sym};
+  CHECK_RC(sr_envelope_encrypt_file(ks, in, in, keys, 1, NULL, NULL, 0, 0, 0), SR_VALIDATION);
+  CHECK(last_message(msg, sizeof msg) && strstr(msg, "same file"));
+  CHECK_RC(sr_envelope_decrypt_file(ks, in, in, NULL, 0, NULL, NULL, 0, 0), SR_VALIDATION);
+  f = fopen(in, "r");
+  CHECK(f != NULL && fread(back, 1, sizeof back - 1, f) == 8 && strcmp(back, "in place") == 0);
+  if (f != NULL)
+    fclose(f);
+}
+
 static void test_create_key_json_needs_an_object(sr_keystore *ks) {
   int before = count_keys(ks);
   sr_bytes out = SR_BYTES_INIT;
@@ -166,6 +184,7 @@ int main(void) {
 
   test_lengths_beyond_the_kms_maximum(ks, sym, ec, hmac, ecdh, ext);
   test_counts_beyond_the_maximum(ks, sym);
+  test_file_onto_itself(ks, sym, dir);
   test_create_key_json_needs_an_object(ks);
   test_messages_never_hold_a_nul(dir);
 

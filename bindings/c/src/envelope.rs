@@ -565,7 +565,8 @@ pub unsafe extern "C" fn sr_envelope_read_header(
 /// `out_path` as it was). Paths are NUL-terminated bytes.
 ///
 /// Errors: as `sr_envelope_encrypt()`; `SR_KMS_INTERNAL` when a file cannot
-/// be opened, written or renamed (the message says which).
+/// be opened, written or renamed (the message says which); `SR_VALIDATION`
+/// when `in_path` and `out_path` name the same file.
 ///
 /// # Safety
 /// As `sr_envelope_encrypt()`; paths NUL-terminated.
@@ -612,7 +613,8 @@ pub unsafe extern "C" fn sr_envelope_encrypt_file(
 /// unauthenticated or partial plaintext.
 ///
 /// Errors: as `sr_envelope_decrypt()`; `SR_KMS_INTERNAL` when a file cannot
-/// be opened, written or renamed.
+/// be opened, written or renamed; `SR_VALIDATION` when `in_path` and
+/// `out_path` name the same file.
 ///
 /// # Safety
 /// As `sr_envelope_decrypt()`; paths NUL-terminated.
@@ -649,7 +651,8 @@ pub unsafe extern "C" fn sr_envelope_decrypt_file(
 /// authenticated.
 ///
 /// Errors: as `sr_envelope_decrypt_with_options()`; `SR_KMS_INTERNAL` when a
-/// file cannot be opened, written or renamed.
+/// file cannot be opened, written or renamed; `SR_VALIDATION` when
+/// `in_path` and `out_path` name the same file.
 ///
 /// # Safety
 /// As `sr_envelope_decrypt_with_options()`; paths NUL-terminated.
