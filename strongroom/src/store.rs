@@ -53,6 +53,11 @@ pub enum Table {
 }
 
 impl Table {
+    /// The tables whose rows the keystore integrity state covers, in the
+    /// order of their bucket entries (`docs/FORMAT.md`, "Keystore integrity
+    /// state"): each has a `bucket` column.
+    pub const BUCKETED: [Table; 3] = [Table::Keys, Table::Aliases, Table::Grants];
+
     fn name(self) -> &'static str {
         match self {
             Table::Meta => "meta",
@@ -107,6 +112,37 @@ pub trait Tx {
             }
         }
     }
+    /// Inserts or replaces a row of a [`Table::BUCKETED`] table and records
+    /// its integrity bucket (0–4095; `docs/FORMAT.md`, "Keystore integrity
+    /// state"), so that [`list_bucket`](Self::list_bucket) finds it.
+    ///
+    /// # Errors
+    /// `KMSInternalException` on a storage failure.
+    fn put_in_bucket(&mut self, table: Table, row: &Row, bucket: u16) -> Result<()>;
+    /// The `(id, tag)` of every row of `table` recorded in `bucket`, in id
+    /// order, without bodies (an indexed lookup: the cost depends on the
+    /// bucket's size, not the table's).
+    ///
+    /// # Errors
+    /// `KMSInternalException` on a storage failure.
+    fn list_bucket(&mut self, table: Table, bucket: u16) -> Result<Vec<(String, Vec<u8>)>>;
+    /// Calls `f` with the recorded bucket (`-1` if none), id and tag of
+    /// every row of `table`, in (bucket, id) order, without bodies (used to
+    /// check the whole integrity state on open).
+    ///
+    /// # Errors
+    /// `f`'s error or `KMSInternalException` on a storage failure.
+    fn for_each_in_buckets(
+        &mut self,
+        table: Table,
+        f: &mut dyn FnMut(i64, &str, &[u8]) -> Result<()>,
+    ) -> Result<()>;
+    /// Adds the `bucket` column and its index to tables made before them
+    /// (keystore format version 1); nothing if they are there.
+    ///
+    /// # Errors
+    /// `KMSInternalException` on a storage failure.
+    fn add_bucket_columns(&mut self) -> Result<()>;
 }
 
 /// A database that runs closures in read or write transactions. A write
@@ -270,13 +306,24 @@ impl SqliteStorage {
             .map_err(db_err)?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(db_err)?;
+        // Opening a file that is not a keystore ends in "not a Strongroom
+        // keystore" (no `meta/check` row), not in a database error.
         conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS meta (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);
-             CREATE TABLE IF NOT EXISTS keys (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);
-             CREATE TABLE IF NOT EXISTS aliases (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);
-             CREATE TABLE IF NOT EXISTS grants (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);",
+            "CREATE TABLE IF NOT EXISTS meta (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);",
         )
         .map_err(db_err)?;
+        if create {
+            let mut sql = String::new();
+            for t in Table::BUCKETED {
+                let n = t.name();
+                sql.push_str(&format!(
+                    "CREATE TABLE {n} (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL, \
+                     bucket INTEGER NOT NULL DEFAULT -1);
+                     CREATE INDEX {n}_bucket ON {n} (bucket, id, tag);"
+                ));
+            }
+            conn.execute_batch(&sql).map_err(db_err)?;
+        }
         let path = canonical(path);
         Ok(SqliteStorage {
             conn: Mutex::new(conn),
@@ -532,6 +579,79 @@ impl Tx for SqliteTx<'_> {
             .map_err(db_err)?
             .execute(params![id])
             .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn put_in_bucket(&mut self, table: Table, row: &Row, bucket: u16) -> Result<()> {
+        let sql = format!(
+            "INSERT OR REPLACE INTO {} (id, body, tag, bucket) VALUES (?1, ?2, ?3, ?4)",
+            table.name()
+        );
+        self.tx
+            .prepare_cached(&sql)
+            .map_err(db_err)?
+            .execute(params![row.id, row.body, row.tag, bucket])
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn list_bucket(&mut self, table: Table, bucket: u16) -> Result<Vec<(String, Vec<u8>)>> {
+        let sql = format!(
+            "SELECT id, tag FROM {} WHERE bucket = ?1 ORDER BY id",
+            table.name()
+        );
+        let mut st = self.tx.prepare_cached(&sql).map_err(db_err)?;
+        let rows = st
+            .query_map(params![bucket], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(db_err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+    }
+
+    fn for_each_in_buckets(
+        &mut self,
+        table: Table,
+        f: &mut dyn FnMut(i64, &str, &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        let sql = format!(
+            "SELECT bucket, id, tag FROM {} ORDER BY bucket, id",
+            table.name()
+        );
+        let mut st = self.tx.prepare_cached(&sql).map_err(db_err)?;
+        let mut rows = st.query([]).map_err(db_err)?;
+        while let Some(r) = rows.next().map_err(db_err)? {
+            // A value that is not an integer (an edited file) reads as -1.
+            let bucket: i64 = r.get(0).unwrap_or(-1);
+            let id: String = r.get(1).map_err(db_err)?;
+            let tag: Vec<u8> = r.get(2).map_err(db_err)?;
+            f(bucket, &id, &tag)?;
+        }
+        Ok(())
+    }
+
+    fn add_bucket_columns(&mut self) -> Result<()> {
+        for t in Table::BUCKETED {
+            let n = t.name();
+            let has: bool = self
+                .tx
+                .query_row(
+                    &format!("SELECT COUNT(*) > 0 FROM pragma_table_info('{n}') WHERE name = 'bucket'"),
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(db_err)?;
+            if !has {
+                self.tx
+                    .execute_batch(&format!(
+                        "ALTER TABLE {n} ADD COLUMN bucket INTEGER NOT NULL DEFAULT -1;"
+                    ))
+                    .map_err(db_err)?;
+            }
+            self.tx
+                .execute_batch(&format!(
+                    "CREATE INDEX IF NOT EXISTS {n}_bucket ON {n} (bucket, id, tag);"
+                ))
+                .map_err(db_err)?;
+        }
         Ok(())
     }
 }
