@@ -710,11 +710,7 @@ impl Drop for FileLock<'_> {
 }
 
 impl AuditSink {
-    pub(crate) fn new(
-        storage: Arc<dyn Storage>,
-        root: RootKey,
-        path: PathBuf,
-    ) -> Arc<Self> {
+    pub(crate) fn new(storage: Arc<dyn Storage>, root: RootKey, path: PathBuf) -> Arc<Self> {
         // A MAC cannot fail for these lengths; a zero tag only shares the
         // process-wide tail with other sinks whose MAC failed too.
         let key_tag = root

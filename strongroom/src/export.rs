@@ -170,12 +170,7 @@ impl Keystore {
                 }
             }
             // The restored keystore starts a new audit chain beside its new path.
-            integrity::rebuild(
-                tx,
-                &root_key,
-                crate::audit_log::genesis_checkpoint(),
-                false,
-            )
+            integrity::rebuild(tx, &root_key, crate::audit_log::genesis_checkpoint(), false)
         })?;
         drop(storage);
         // Open it the ordinary way, so the imported keystore is checked

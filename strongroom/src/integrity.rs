@@ -425,7 +425,9 @@ impl Tx for IntegrityTx<'_> {
     fn put(&mut self, table: Table, row: &Row) -> Result<()> {
         if table == Table::Meta {
             if row.id == META_STATE || row.id.starts_with("state/") {
-                return Err(Error::internal("the integrity state is written by its own layer"));
+                return Err(Error::internal(
+                    "the integrity state is written by its own layer",
+                ));
             }
             return self.inner.put(table, row);
         }
@@ -471,7 +473,9 @@ impl Tx for IntegrityTx<'_> {
         self.inner.for_each_in_buckets(table, f)
     }
     fn add_bucket_columns(&mut self) -> Result<()> {
-        Err(Error::internal("the bucket columns are added by the migration"))
+        Err(Error::internal(
+            "the bucket columns are added by the migration",
+        ))
     }
 }
 

@@ -102,8 +102,7 @@ impl Inner {
         audit_path: std::path::PathBuf,
         default_policy: strongroom_core::policy::Policy,
     ) -> Self {
-        let audit =
-            audit_log::AuditSink::new(storage.clone(), root.clone(), audit_path);
+        let audit = audit_log::AuditSink::new(storage.clone(), root.clone(), audit_path);
         Inner {
             storage,
             root,

@@ -634,7 +634,9 @@ impl Tx for SqliteTx<'_> {
             let has: bool = self
                 .tx
                 .query_row(
-                    &format!("SELECT COUNT(*) > 0 FROM pragma_table_info('{n}') WHERE name = 'bucket'"),
+                    &format!(
+                        "SELECT COUNT(*) > 0 FROM pragma_table_info('{n}') WHERE name = 'bucket'"
+                    ),
                     [],
                     |r| r.get(0),
                 )

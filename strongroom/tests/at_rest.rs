@@ -362,11 +362,17 @@ fn forge_integrity_state(path: &Path, root: &[u8; 32]) {
     let mut entries = vec![Vec::new(); 4096];
     for (t, table) in [(1u8, "keys"), (2, "aliases"), (3, "grants")] {
         let mut st = conn
-            .prepare(&format!("SELECT bucket, id, tag FROM {table} ORDER BY bucket, id"))
+            .prepare(&format!(
+                "SELECT bucket, id, tag FROM {table} ORDER BY bucket, id"
+            ))
             .unwrap();
         let rows = st
             .query_map([], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Vec<u8>>(2)?))
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                ))
             })
             .unwrap();
         for row in rows {
@@ -388,7 +394,11 @@ fn forge_integrity_state(path: &Path, root: &[u8; 32]) {
                 slots.extend_from_slice(&[0u8; 32]);
             } else {
                 let bucket = u16::try_from(b).unwrap().to_be_bytes();
-                slots.extend_from_slice(&mac(&[b"strongroom/v1/bucket-digest", &bucket, &entries[b]]));
+                slots.extend_from_slice(&mac(&[
+                    b"strongroom/v1/bucket-digest",
+                    &bucket,
+                    &entries[b],
+                ]));
             }
         }
         if slots.iter().all(|&x| x == 0) {
@@ -396,7 +406,11 @@ fn forge_integrity_state(path: &Path, root: &[u8; 32]) {
             conn.execute("DELETE FROM meta WHERE id = ?1", [format!("state/{g:02x}")])
                 .unwrap();
         } else {
-            state.extend_from_slice(&mac(&[b"strongroom/v1/group", &[u8::try_from(g).unwrap()], &slots]));
+            state.extend_from_slice(&mac(&[
+                b"strongroom/v1/group",
+                &[u8::try_from(g).unwrap()],
+                &slots,
+            ]));
             conn.execute(
                 "INSERT OR REPLACE INTO meta (id, body, tag) VALUES (?1, ?2, x'')",
                 rusqlite::params![format!("state/{g:02x}"), slots],

@@ -510,7 +510,8 @@ fn the_checkpoint_is_authenticated() {
     std::thread::sleep(strongroom::SIGNAL_RECHECK * 2);
     expect_err(f.ks.generate_random(8), ErrorKind::KMSInternalException);
     // Deleting it too.
-    conn.execute("DELETE FROM meta WHERE id = 'state'", []).unwrap();
+    conn.execute("DELETE FROM meta WHERE id = 'state'", [])
+        .unwrap();
     expect_err(f.ks.verify_audit_log(), ErrorKind::KMSInternalException);
     conn.execute(
         "INSERT INTO meta (id, body, tag) VALUES ('state', ?1, ?2)",
