@@ -27,7 +27,7 @@ use strongroom_core::crypto::DigestAlgorithm;
 use strongroom_core::seal::RootKey;
 use strongroom_core::{Error, Result};
 
-use crate::store::{Row, Table, Tx};
+use crate::store::{BucketVisitor, Row, Table, Tx};
 
 /// Buckets of the integrity state.
 pub(crate) const BUCKETS: u16 = 4096;
@@ -465,11 +465,7 @@ impl Tx for IntegrityTx<'_> {
     fn list_bucket(&mut self, table: Table, bucket: u16) -> Result<Vec<(String, Vec<u8>)>> {
         self.inner.list_bucket(table, bucket)
     }
-    fn for_each_in_buckets(
-        &mut self,
-        table: Table,
-        f: &mut dyn FnMut(i64, &str, &[u8]) -> Result<()>,
-    ) -> Result<()> {
+    fn for_each_in_buckets(&mut self, table: Table, f: &mut BucketVisitor<'_>) -> Result<()> {
         self.inner.for_each_in_buckets(table, f)
     }
     fn add_bucket_columns(&mut self) -> Result<()> {

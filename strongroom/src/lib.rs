@@ -125,7 +125,7 @@ use strongroom_core::access::{self as core_access, default_policy as parse_defau
 /// Threads sharing a handle run cryptographic calls in parallel: key
 /// records come from the record cache (checked on every call against the
 /// change-signal file every writer moves, or SQLite's `data_version`, and
-/// the keystore digest, so changes by other handles and processes are seen
+/// the keystore integrity state, so changes by other handles and processes are seen
 /// at once; see [`signal_path`]), no lock is held during the
 /// cryptographic work, and only the audit append is serialized: concurrent
 /// callers' lines are written together, by one of them, under one file lock

@@ -68,6 +68,10 @@ impl Table {
     }
 }
 
+/// What [`Tx::for_each_in_buckets`] calls with each row's recorded bucket
+/// (`-1` if none), id and tag.
+pub type BucketVisitor<'a> = dyn FnMut(i64, &str, &[u8]) -> Result<()> + 'a;
+
 /// Operations inside one transaction.
 pub trait Tx {
     /// The row `id` of `table`.
@@ -91,7 +95,8 @@ pub trait Tx {
     /// `KMSInternalException` on a storage failure.
     fn delete(&mut self, table: Table, id: &str) -> Result<()>;
     /// Calls `f` with the `(id, tag)` of every row of `table`, in id order,
-    /// without loading bodies (used to check the keystore digest on open).
+    /// without loading bodies (used to check the digest of a keystore of
+    /// format version 1 before migrating it).
     ///
     /// # Errors
     /// `f`'s error or `KMSInternalException` on a storage failure.
@@ -132,11 +137,7 @@ pub trait Tx {
     ///
     /// # Errors
     /// `f`'s error or `KMSInternalException` on a storage failure.
-    fn for_each_in_buckets(
-        &mut self,
-        table: Table,
-        f: &mut dyn FnMut(i64, &str, &[u8]) -> Result<()>,
-    ) -> Result<()>;
+    fn for_each_in_buckets(&mut self, table: Table, f: &mut BucketVisitor<'_>) -> Result<()>;
     /// Adds the `bucket` column and its index to tables made before them
     /// (keystore format version 1); nothing if they are there.
     ///
@@ -607,11 +608,7 @@ impl Tx for SqliteTx<'_> {
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
     }
 
-    fn for_each_in_buckets(
-        &mut self,
-        table: Table,
-        f: &mut dyn FnMut(i64, &str, &[u8]) -> Result<()>,
-    ) -> Result<()> {
+    fn for_each_in_buckets(&mut self, table: Table, f: &mut BucketVisitor<'_>) -> Result<()> {
         let sql = format!(
             "SELECT bucket, id, tag FROM {} ORDER BY bucket, id",
             table.name()

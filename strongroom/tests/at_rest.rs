@@ -389,16 +389,12 @@ fn forge_integrity_state(path: &Path, root: &[u8; 32]) {
     let mut state = body[..57].to_vec();
     for g in 0..64usize {
         let mut slots = Vec::new();
-        for b in g * 64..(g + 1) * 64 {
-            if entries[b].is_empty() {
+        for (b, e) in entries.iter().enumerate().skip(g * 64).take(64) {
+            if e.is_empty() {
                 slots.extend_from_slice(&[0u8; 32]);
             } else {
                 let bucket = u16::try_from(b).unwrap().to_be_bytes();
-                slots.extend_from_slice(&mac(&[
-                    b"strongroom/v1/bucket-digest",
-                    &bucket,
-                    &entries[b],
-                ]));
+                slots.extend_from_slice(&mac(&[b"strongroom/v1/bucket-digest", &bucket, e]));
             }
         }
         if slots.iter().all(|&x| x == 0) {

@@ -1,6 +1,6 @@
 //! Grants through the keystore: each constraint, grant tokens that work at
 //! once, Name idempotency, listing, retiring and revoking, explicit Deny
-//! over grants, and the grants table under the keystore digest.
+//! over grants, and the grants table under the keystore integrity state.
 #![allow(clippy::unwrap_used)]
 
 mod fixture;
