@@ -360,11 +360,12 @@ impl Keystore {
         self.inner.audit.read_checkpoint(tx)
     }
 
-    /// Inside a write transaction that is about to change the keystore:
-    /// fails unless the checkpoint authenticates, the log opens for writing
-    /// and still holds the records the checkpoint covers (see "Fail closed").
-    pub(crate) fn audit_preflight(&self, tx: &mut dyn Tx) -> Result<()> {
-        let cp = self.read_checkpoint(tx)?;
+    /// Inside a write transaction that is about to change the keystore,
+    /// with the checkpoint of its authenticated integrity state: fails
+    /// unless the log opens for writing and still holds the records the
+    /// checkpoint covers (see "Fail closed").
+    pub(crate) fn audit_preflight(&self, checkpoint: &[u8; CHECKPOINT_LEN]) -> Result<()> {
+        let cp = StoredCheckpoint::from_bytes(checkpoint).ok_or_else(checkpoint_failed)?;
         let path = self.audit_log_path();
         let f = log_options()
             .create(true)

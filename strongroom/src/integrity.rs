@@ -190,6 +190,16 @@ pub(crate) fn try_read_state(tx: &mut dyn Tx, root: &RootKey) -> Result<Option<S
     State::parse(&row.body).map(Some).ok_or_else(tampered)
 }
 
+/// [`State::rows_fingerprint`] of the stored state row, without checking
+/// its MAC (for the record cache, which only needs to see it move; the
+/// state is checked by every write and on open).
+pub(crate) fn rows_fingerprint(tx: &mut dyn Tx) -> Result<[u8; 32]> {
+    tx.get(Table::Meta, META_STATE)?
+        .and_then(|r| State::parse(&r.body))
+        .map(|s| s.rows_fingerprint())
+        .ok_or_else(tampered)
+}
+
 /// The state row, authenticated.
 pub(crate) fn read_state(tx: &mut dyn Tx, root: &RootKey) -> Result<State> {
     try_read_state(tx, root)?.ok_or_else(tampered)
@@ -311,6 +321,15 @@ pub(crate) fn rebuild(
 /// A bucket's rows as this transaction leaves them: `(table byte, id)` → tag.
 type Bucket = BTreeMap<(u8, String), Vec<u8>>;
 
+/// A bucket's entries, in (table byte, id bytes) order (the map's order).
+fn encode(rows: &Bucket) -> Result<Vec<u8>> {
+    let mut entries = Vec::new();
+    for ((t, id), tag) in rows {
+        push_entry(&mut entries, *t, id, tag)?;
+    }
+    Ok(entries)
+}
+
 /// A write transaction that keeps the integrity state current: every put or
 /// delete of a key, alias or grant row first loads and checks the row's
 /// bucket (its rows against its stored digest, its group row against the
@@ -319,18 +338,19 @@ type Bucket = BTreeMap<(u8, String), Vec<u8>>;
 pub(crate) struct IntegrityTx<'a> {
     inner: &'a mut dyn Tx,
     root: &'a RootKey,
-    state: Option<State>,
+    state: State,
     groups: BTreeMap<usize, Vec<u8>>,
     buckets: BTreeMap<u16, Bucket>,
     touched: BTreeSet<u16>,
 }
 
 impl<'a> IntegrityTx<'a> {
-    pub(crate) fn new(inner: &'a mut dyn Tx, root: &'a RootKey) -> Self {
+    /// Over `inner`, whose state row (authenticated) is `state`.
+    pub(crate) fn new(inner: &'a mut dyn Tx, root: &'a RootKey, state: State) -> Self {
         IntegrityTx {
             inner,
             root,
-            state: None,
+            state,
             groups: BTreeMap::new(),
             buckets: BTreeMap::new(),
             touched: BTreeSet::new(),
@@ -340,29 +360,22 @@ impl<'a> IntegrityTx<'a> {
     /// The checked rows of bucket `b`.
     fn bucket(&mut self, b: u16) -> Result<&mut Bucket> {
         if !self.buckets.contains_key(&b) {
-            if self.state.is_none() {
-                self.state = Some(read_state(self.inner, self.root)?);
-            }
             let g = usize::from(b) / GROUP_SIZE;
             if !self.groups.contains_key(&g) {
                 let slots = read_group(self.inner, g)?;
-                let expected = self.state.as_ref().map(|s| s.groups[g]);
                 let d = group_digest(self.root, g, &slots)?;
-                if expected.is_none_or(|e| !crate::subtle_eq(&d, &e)) {
+                if !crate::subtle_eq(&d, &self.state.groups[g]) {
                     return Err(tampered());
                 }
                 self.groups.insert(g, slots);
             }
-            let mut rows = Bucket::new();
-            let mut entries = Vec::new();
-            for table in Table::BUCKETED {
-                let t = table_byte(table);
-                for (id, tag) in self.inner.list_bucket(table, b)? {
-                    push_entry(&mut entries, t, &id, &tag)?;
-                    rows.insert((t, id), tag);
-                }
-            }
-            let d = bucket_digest(self.root, b, &entries)?;
+            let rows: Bucket = self
+                .inner
+                .list_bucket(b)?
+                .into_iter()
+                .map(|(table, id, tag)| ((table_byte(table), id), tag))
+                .collect();
+            let d = bucket_digest(self.root, b, &encode(&rows)?)?;
             let s = usize::from(b) % GROUP_SIZE;
             let stored = self
                 .groups
@@ -386,19 +399,15 @@ impl<'a> IntegrityTx<'a> {
         let IntegrityTx {
             inner,
             root,
-            state,
+            mut state,
             mut groups,
             buckets,
             touched,
         } = self;
-        let mut state = state.ok_or_else(tampered)?;
         let mut changed_groups = BTreeSet::new();
         for b in touched {
-            let mut entries = Vec::new();
-            for ((t, id), tag) in buckets.get(&b).into_iter().flatten() {
-                push_entry(&mut entries, *t, id, tag)?;
-            }
-            let d = bucket_digest(root, b, &entries)?;
+            let rows = buckets.get(&b).ok_or_else(tampered)?;
+            let d = bucket_digest(root, b, &encode(rows)?)?;
             let (g, s) = (usize::from(b) / GROUP_SIZE, usize::from(b) % GROUP_SIZE);
             let slots = groups.get_mut(&g).ok_or_else(tampered)?;
             slots[s * DIGEST..(s + 1) * DIGEST].copy_from_slice(&d);
@@ -462,8 +471,8 @@ impl Tx for IntegrityTx<'_> {
         // The bucket is this layer's to choose.
         self.put(table, row)
     }
-    fn list_bucket(&mut self, table: Table, bucket: u16) -> Result<Vec<(String, Vec<u8>)>> {
-        self.inner.list_bucket(table, bucket)
+    fn list_bucket(&mut self, bucket: u16) -> Result<Vec<(Table, String, Vec<u8>)>> {
+        self.inner.list_bucket(bucket)
     }
     fn for_each_in_buckets(&mut self, table: Table, f: &mut BucketVisitor<'_>) -> Result<()> {
         self.inner.for_each_in_buckets(table, f)

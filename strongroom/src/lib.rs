@@ -393,8 +393,9 @@ impl Keystore {
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
         let _invalidate = InvalidateOnDrop(&self.inner.cache);
         self.inner.storage.write(&mut |tx| {
-            self.audit_preflight(tx)?;
-            let mut itx = integrity::IntegrityTx::new(tx, &self.inner.root);
+            let state = integrity::read_state(tx, &self.inner.root)?;
+            self.audit_preflight(&state.checkpoint)?;
+            let mut itx = integrity::IntegrityTx::new(tx, &self.inner.root, state);
             f(&mut itx)?;
             itx.finish().map(|_| ())
         })
@@ -554,7 +555,7 @@ impl Keystore {
         }
         let mut rows = [0u8; 32];
         self.inner.storage.read(&mut |tx| {
-            rows = integrity::read_state(tx, &self.inner.root)?.rows_fingerprint();
+            rows = integrity::rows_fingerprint(tx)?;
             Ok(())
         })?;
         Ok(Some(self.inner.cache.validate(epoch, rows)))

@@ -124,13 +124,14 @@ pub trait Tx {
     /// # Errors
     /// `KMSInternalException` on a storage failure.
     fn put_in_bucket(&mut self, table: Table, row: &Row, bucket: u16) -> Result<()>;
-    /// The `(id, tag)` of every row of `table` recorded in `bucket`, in id
-    /// order, without bodies (an indexed lookup: the cost depends on the
-    /// bucket's size, not the table's).
+    /// The table, id and tag of every row of the [`Table::BUCKETED`] tables
+    /// recorded in `bucket`, in the order of that list, then by id bytes, without
+    /// bodies (indexed lookups: the cost depends on the bucket's size, not
+    /// the tables').
     ///
     /// # Errors
     /// `KMSInternalException` on a storage failure.
-    fn list_bucket(&mut self, table: Table, bucket: u16) -> Result<Vec<(String, Vec<u8>)>>;
+    fn list_bucket(&mut self, bucket: u16) -> Result<Vec<(Table, String, Vec<u8>)>>;
     /// Calls `f` with the recorded bucket (`-1` if none), id and tag of
     /// every row of `table`, in (bucket, id) order, without bodies (used to
     /// check the whole integrity state on open).
@@ -176,6 +177,9 @@ pub trait Storage: Send + Sync {
 fn db_err(e: rusqlite::Error) -> Error {
     Error::internal(format!("keystore database error: {e}"))
 }
+
+/// Prepared statements each connection keeps (rusqlite's default is 16).
+const STATEMENT_CACHE: usize = 64;
 
 /// Read connections per [`SqliteStorage`], opened on first use, so that
 /// threads sharing one handle read in parallel (WAL readers do not block).
@@ -303,6 +307,9 @@ impl SqliteStorage {
         }
         let conn = Connection::open_with_flags(path, flags).map_err(db_err)?;
         conn.busy_timeout(Duration::from_secs(30)).map_err(db_err)?;
+        // Room for every statement of a write (three tables, their bucket
+        // queries, meta), so that none is prepared again per call.
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(db_err)?;
         conn.pragma_update(None, "synchronous", "FULL")
@@ -454,6 +461,7 @@ impl SqliteStorage {
             )
             .map_err(db_err)?;
             conn.busy_timeout(Duration::from_secs(30)).map_err(db_err)?;
+            conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
             conn.pragma_update(None, "query_only", true)
                 .map_err(db_err)?;
             let data_version = data_version(&conn)?;
@@ -545,8 +553,14 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn put(&mut self, table: Table, row: &Row) -> Result<()> {
+        // An upsert, not `INSERT OR REPLACE`: a replaced row keeps its
+        // rowid and place, so an update rewrites its page only, instead of
+        // deleting it, appending it at the end of the table and updating
+        // the id index (several pages per write; measured on branch
+        // `integrity`, `benches/RESULTS.md`).
         let sql = format!(
-            "INSERT OR REPLACE INTO {} (id, body, tag) VALUES (?1, ?2, ?3)",
+            "INSERT INTO {} (id, body, tag) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (id) DO UPDATE SET body = excluded.body, tag = excluded.tag",
             table.name()
         );
         self.tx
@@ -585,7 +599,9 @@ impl Tx for SqliteTx<'_> {
 
     fn put_in_bucket(&mut self, table: Table, row: &Row, bucket: u16) -> Result<()> {
         let sql = format!(
-            "INSERT OR REPLACE INTO {} (id, body, tag, bucket) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO {} (id, body, tag, bucket) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (id) DO UPDATE SET body = excluded.body, tag = excluded.tag, \
+             bucket = excluded.bucket",
             table.name()
         );
         self.tx
@@ -596,16 +612,27 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn list_bucket(&mut self, table: Table, bucket: u16) -> Result<Vec<(String, Vec<u8>)>> {
-        let sql = format!(
-            "SELECT id, tag FROM {} WHERE bucket = ?1 ORDER BY id",
-            table.name()
-        );
-        let mut st = self.tx.prepare_cached(&sql).map_err(db_err)?;
+    fn list_bucket(&mut self, bucket: u16) -> Result<Vec<(Table, String, Vec<u8>)>> {
+        // One statement for the three tables (each part an index range).
+        const SQL: &str = "SELECT 0, id, tag FROM keys WHERE bucket = ?1 \
+             UNION ALL SELECT 1, id, tag FROM aliases WHERE bucket = ?1 \
+             UNION ALL SELECT 2, id, tag FROM grants WHERE bucket = ?1 ORDER BY 1, 2";
+        let mut st = self.tx.prepare_cached(SQL).map_err(db_err)?;
         let rows = st
-            .query_map(params![bucket], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map(params![bucket], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?))
+            })
             .map_err(db_err)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+        let mut out = Vec::new();
+        for r in rows {
+            let (t, id, tag) = r.map_err(db_err)?;
+            let table = usize::try_from(t)
+                .ok()
+                .and_then(|t| Table::BUCKETED.get(t).copied())
+                .ok_or_else(|| Error::internal("bucket listing"))?;
+            out.push((table, id, tag));
+        }
+        Ok(out)
     }
 
     fn for_each_in_buckets(&mut self, table: Table, f: &mut BucketVisitor<'_>) -> Result<()> {
