@@ -392,3 +392,29 @@ fn a_format_1_keystore_is_checked_and_migrated_when_opened() {
     put_back(&path, "keys", &[&old_k2]);
     assert_refused(&path, "migrated keystore, old key row");
 }
+
+/// Two handles opening the same format 1 file at once: one migrates it,
+/// the other finds format 2 inside its own write transaction and leaves it;
+/// both open, and the keystore is intact.
+#[test]
+fn a_format_1_keystore_opened_twice_at_once_is_migrated_once() {
+    let v1 = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture/v1-keystore.db");
+    let (_dir, path) = copy_of(&v1);
+    let handles: Vec<Keystore> = std::thread::scope(|s| {
+        let opens: Vec<_> = (0..2)
+            .map(|_| s.spawn(|| Keystore::open(&path, root_source(&ROOT)).unwrap()))
+            .collect();
+        opens.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for ks in &handles {
+        ks.verify_digest().unwrap();
+        assert_eq!(ks.list_keys(None, None).unwrap().keys.len(), 2);
+    }
+    assert_eq!(
+        rows(&path, "meta")
+            .iter()
+            .filter(|r| r.0 == "state")
+            .count(),
+        1
+    );
+}
