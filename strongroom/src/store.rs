@@ -314,12 +314,6 @@ impl SqliteStorage {
             .map_err(db_err)?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(db_err)?;
-        // Opening a file that is not a keystore ends in "not a Strongroom
-        // keystore" (no `meta/check` row), not in a database error.
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS meta (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);",
-        )
-        .map_err(db_err)?;
         if create {
             let mut sql = String::new();
             for t in Table::BUCKETED {
@@ -332,6 +326,17 @@ impl SqliteStorage {
             }
             conn.execute_batch(&sql).map_err(db_err)?;
         }
+        // Tables a keystore made by an older version may lack (`grants`
+        // came later), in that version's shape: the migration to format 2
+        // adds the `bucket` columns. Opening a file that is not a keystore
+        // ends in "not a Strongroom keystore" (no `meta/check` row).
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS meta (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);
+             CREATE TABLE IF NOT EXISTS keys (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);
+             CREATE TABLE IF NOT EXISTS aliases (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);
+             CREATE TABLE IF NOT EXISTS grants (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);",
+        )
+        .map_err(db_err)?;
         let path = canonical(path);
         Ok(SqliteStorage {
             conn: Mutex::new(conn),

@@ -418,3 +418,42 @@ fn a_format_1_keystore_opened_twice_at_once_is_migrated_once() {
         1
     );
 }
+
+/// A format 1 keystore made before grants existed has no `grants` table
+/// (written here from the fixture: the table dropped, the XOR digest
+/// recomputed with the root key): it opens and migrates too.
+#[test]
+fn a_format_1_keystore_without_a_grants_table_is_migrated() {
+    let v1 = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture/v1-keystore.db");
+    let (_dir, path) = copy_of(&v1);
+    let conn = db(&path);
+    conn.execute("DROP TABLE grants", []).unwrap();
+    let mut digest = [0u8; 32];
+    for table in ["keys", "aliases"] {
+        for (_, _, tag, _) in conn
+            .prepare(&format!("SELECT id, body, tag, 0 FROM {table}"))
+            .unwrap()
+            .query_map([], |r| {
+                Ok::<StoredRow, _>((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+        {
+            for (d, t) in digest.iter_mut().zip(tag) {
+                *d ^= t;
+            }
+        }
+    }
+    let root = strongroom::core::seal::RootKey::from_bytes(&ROOT).unwrap();
+    let tag = root.mac_record(b"meta", b"digest", &digest).unwrap();
+    conn.execute(
+        "UPDATE meta SET body = ?1, tag = ?2 WHERE id = 'digest'",
+        rusqlite::params![digest.to_vec(), tag.to_vec()],
+    )
+    .unwrap();
+    drop(conn);
+    let ks = Keystore::open(&path, root_source(&ROOT)).unwrap();
+    assert_eq!(ks.list_keys(None, None).unwrap().keys.len(), 2);
+    assert!(ks.describe_key("alias/v1").unwrap().key_metadata.enabled);
+    ks.verify_digest().unwrap();
+}
