@@ -29,6 +29,11 @@
 //!   (fsync), so pair it with `STRONGROOM_BENCH_SHM=1`.
 //! - `STRONGROOM_BENCH_QUICK=1`: only the 10-key keystore with 1 thread
 //!   next to `raw` (no big keystore is built).
+//! - `STRONGROOM_BENCH_ONLY=management`: only the management writes
+//!   (CreateKey and UpdateKeyDescription on the sized keystores) and the
+//!   open of each keystore.
+//! - `STRONGROOM_BENCH_DIR`: where the bench keystores live (default
+//!   `target/`, or `/dev/shm/strongroom-bench` with `STRONGROOM_BENCH_SHM=1`).
 //!
 //! Run: `cargo bench -p strongroom-benches --bench ops` (criterion options
 //! after `--`, e.g. `-- --warm-up-time 1 --measurement-time 2 Sign/`), then
@@ -592,12 +597,79 @@ fn create_key(c: &mut Criterion) {
     }
 }
 
+/// Management writes against the keystore's size (issue 9: within 1.2×
+/// with 10 and 100,000 keys): CreateKey on a copy of each sized keystore
+/// (so that the fixture keeps its size; the 10-key copy grows by the keys
+/// the run adds, a few thousand), UpdateKeyDescription on the sized
+/// keystore itself, and opening it (which checks the whole integrity state).
+fn management(c: &mut Criterion, m: &Matrix) {
+    let mut g = c.benchmark_group("CreateKey/sized");
+    for f in &m.stores {
+        let (ks, path) = strongroom_benches::scratch_copy(f.size);
+        g.bench_function(
+            BenchmarkId::new(format!("{}/{}keys", m.prefix, f.size), "1thr"),
+            |b| {
+                b.iter_custom(|iters| {
+                    timed(1, iters, &|| {
+                        black_box(ks.create_key(&CreateKeyRequest::default()).unwrap());
+                    })
+                })
+            },
+        );
+        drop(ks);
+        strongroom_benches::remove_keystore(&path);
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("UpdateKeyDescription");
+    for f in &m.stores {
+        let flip = std::sync::atomic::AtomicBool::new(false);
+        g.bench_function(
+            BenchmarkId::new(format!("{}/{}keys", m.prefix, f.size), "1thr"),
+            |b| {
+                b.iter_custom(|iters| {
+                    timed(1, iters, &|| {
+                        let d = if flip.fetch_xor(true, std::sync::atomic::Ordering::Relaxed) {
+                            "bench a"
+                        } else {
+                            "bench b"
+                        };
+                        f.ks.update_key_description(&f.symmetric, d).unwrap();
+                    })
+                })
+            },
+        );
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("Open");
+    for f in &m.stores {
+        let path = strongroom_benches::fixture_path(&strongroom_benches::bench_dir(), f.size);
+        g.bench_function(
+            BenchmarkId::new(format!("{}/{}keys", m.prefix, f.size), "1thr"),
+            |b| {
+                b.iter_custom(|iters| {
+                    timed(1, iters, &|| {
+                        black_box(Keystore::open(&path, strongroom_benches::root()).unwrap());
+                    })
+                })
+            },
+        );
+    }
+    g.finish();
+}
+
 fn bench_all(c: &mut Criterion) {
     eprintln!("backend: {}", crypto::BACKEND);
     let m = Matrix::new();
+    if std::env::var("STRONGROOM_BENCH_ONLY").is_ok_and(|v| v == "management") {
+        management(c, &m);
+        return;
+    }
     symmetric(c, &m);
     asymmetric(c, &m);
     create_key(c);
+    management(c, &m);
 }
 
 /// Short by default so that the whole suite runs in minutes on a small

@@ -156,10 +156,12 @@ pub fn on_shm() -> bool {
     std::env::var("STRONGROOM_BENCH_SHM").is_ok_and(|v| v == "1")
 }
 
-/// The directory of the bench keystores: `target/`, or
-/// `/dev/shm/strongroom-bench` when [`on_shm`].
+/// The directory of the bench keystores: `STRONGROOM_BENCH_DIR` when set,
+/// else `target/`, or `/dev/shm/strongroom-bench` when [`on_shm`].
 pub fn bench_dir() -> PathBuf {
-    if on_shm() {
+    if let Some(d) = std::env::var_os("STRONGROOM_BENCH_DIR") {
+        PathBuf::from(d)
+    } else if on_shm() {
         PathBuf::from("/dev/shm/strongroom-bench")
     } else {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target")
@@ -167,8 +169,9 @@ pub fn bench_dir() -> PathBuf {
 }
 
 /// A keystore holding `n` symmetric keys and [`EXTRA_KEYS`]. The file is
-/// `bench-keystore-v2-<n>.db` in [`bench_dir`], made on first use and
-/// reused afterwards.
+/// `bench-keystore-v3-<n>.db` in [`bench_dir`] (v3: keystore format 2, with
+/// the integrity state; a v2 file is left to older builds), made on first
+/// use and reused afterwards.
 pub fn fixture(n: usize) -> Fixture {
     fixture_in(&bench_dir(), n)
 }
@@ -176,7 +179,7 @@ pub fn fixture(n: usize) -> Fixture {
 /// As [`fixture`], in `dir`.
 pub fn fixture_in(dir: &Path, n: usize) -> Fixture {
     std::fs::create_dir_all(dir).expect("bench keystore dir");
-    let path = dir.join(format!("bench-keystore-v2-{n}.db"));
+    let path = fixture_path(dir, n);
     let ks = match Keystore::open(&path, root()) {
         Ok(ks) => ks,
         Err(_) => {
@@ -216,6 +219,41 @@ pub fn fixture_in(dir: &Path, n: usize) -> Fixture {
         symmetric,
         extra,
     }
+}
+
+/// The file of the bench keystore of `n` keys in `dir` (see [`fixture`]).
+pub fn fixture_path(dir: &Path, n: usize) -> PathBuf {
+    dir.join(format!("bench-keystore-v3-{n}.db"))
+}
+
+/// A copy of the bench keystore of `n` keys ([`fixture`], made first if
+/// needed) at `<bench_dir>/bench-scratch-<pid>-<n>.db`, open, for
+/// benchmarks that add keys (so that the fixture keeps its size); remove it
+/// with [`remove_keystore`].
+pub fn scratch_copy(n: usize) -> (Keystore, PathBuf) {
+    let dir = bench_dir();
+    drop(fixture_in(&dir, n));
+    let to = dir.join(format!("bench-scratch-{}-{n}.db", std::process::id()));
+    for ((from, _), (dest, _)) in files_of(&fixture_path(&dir, n))
+        .into_iter()
+        .zip(files_of(&to))
+    {
+        let _ = std::fs::remove_file(&dest);
+        if from.exists() {
+            std::fs::copy(&from, &dest).expect("copy bench keystore");
+        }
+    }
+    (Keystore::open(&to, root()).expect("open copy"), to)
+}
+
+/// Deletes the keystore at `path` with its SQLite side files and audit log.
+pub fn remove_keystore(path: &Path) {
+    for (f, _) in files_of(path) {
+        let _ = std::fs::remove_file(f);
+    }
+    let mut signal = path.as_os_str().to_owned();
+    signal.push("-signal");
+    let _ = std::fs::remove_file(PathBuf::from(signal));
 }
 
 /// A keystore holding `n` symmetric keys (see [`fixture`]), and the ID of

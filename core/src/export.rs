@@ -24,8 +24,10 @@ pub const VERSION: u8 = 2;
 /// The first format version (no grant records), still read.
 pub const VERSION_1: u8 = 1;
 /// Format version of the keystore's tables and records
-/// (`format_version` of [`KeystoreConfig`]).
-pub const KEYSTORE_FORMAT_VERSION: u32 = 1;
+/// (`format_version` of [`KeystoreConfig`]): 2 since the native keystore's
+/// integrity state replaced its XOR digest (the records are unchanged, so a
+/// version 1 export or keystore is read as it is).
+pub const KEYSTORE_FORMAT_VERSION: u32 = 2;
 
 const TAG: usize = HMAC_SHA256_LEN;
 
@@ -34,7 +36,7 @@ const TAG: usize = HMAC_SHA256_LEN;
 /// in-memory keystore read and write, so that no field is lost between them).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeystoreConfig {
-    /// Format version of tables and records (1).
+    /// Format version of tables and records (2; 1 before the integrity state).
     pub format_version: u32,
     /// The keystore ID (lowercase hyphenated UUID).
     pub keystore_id: String,

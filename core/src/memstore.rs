@@ -479,9 +479,13 @@ impl MemKeystore {
         }
     }
 
+    /// Deletes the key with its aliases and grants (KMS deletes a key's
+    /// grants with the key).
     fn purge(&mut self, key_id: &str) {
         self.keys.remove(key_id);
         self.aliases.retain(|_, a| a.target_key_id != key_id);
+        let prefix = grant_row_id(key_id, "");
+        self.grants.retain(|id, _| !id.starts_with(&prefix));
     }
 
     /// Runs `f` on the record `key_id` names and keeps the result: purges a

@@ -8,9 +8,10 @@
 //! `strongroom/v1/record-mac` (HMAC-SHA256 over stored metadata),
 //! `strongroom/v1/audit-mac` (the audit-log chain),
 //! `strongroom/v1/grant-token` (HMAC-SHA256 tag of grant tokens),
-//! `strongroom/v1/check` (the root-key check value) and
+//! `strongroom/v1/check` (the root-key check value),
 //! `strongroom/v1/export` (HMAC-SHA256 over a sealed keystore export,
-//! [`crate::export`]).
+//! [`crate::export`]) and `strongroom/v1/integrity` (HMAC-SHA256 of the
+//! native keystore's integrity state: bucket, group and state digests).
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -36,6 +37,7 @@ pub struct RootKey {
     grant_token: Zeroizing<[u8; 32]>,
     check: Zeroizing<[u8; 32]>,
     export_mac: Zeroizing<[u8; 32]>,
+    integrity: Zeroizing<[u8; 32]>,
 }
 
 impl fmt::Debug for RootKey {
@@ -66,6 +68,7 @@ impl RootKey {
             grant_token: derive(bytes, b"strongroom/v1/grant-token")?,
             check: derive(bytes, b"strongroom/v1/check")?,
             export_mac: derive(bytes, b"strongroom/v1/export")?,
+            integrity: derive(bytes, b"strongroom/v1/integrity")?,
         })
     }
 
@@ -97,6 +100,17 @@ impl RootKey {
     /// None in practice (HMAC accepts every key).
     pub fn mac_export(&self, data: &[u8]) -> Result<[u8; HMAC_SHA256_LEN]> {
         crypto::hmac_sha256(self.export_mac.as_ref(), &[data])
+    }
+
+    /// HMAC-SHA256 under the `strongroom/v1/integrity` sub-key over the
+    /// concatenation of `parts` (the native keystore's bucket, group and
+    /// state digests, `docs/FORMAT.md` "Keystore integrity state"; the
+    /// caller's first part is its domain label).
+    ///
+    /// # Errors
+    /// None in practice (HMAC accepts every key).
+    pub fn mac_integrity(&self, parts: &[&[u8]]) -> Result<[u8; HMAC_SHA256_LEN]> {
+        crypto::hmac_sha256(self.integrity.as_ref(), parts)
     }
 
     /// Verifies a tag made by [`mac_export`](Self::mac_export), in constant time.

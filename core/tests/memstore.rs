@@ -605,3 +605,46 @@ fn ciphertext_blob_length_is_validated() {
     let e = decrypt(&mut ks, &not_a_blob(), &ctx).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidCiphertextException);
 }
+
+/// A purged key's grants go with it (as in KMS and the native keystore):
+/// ListRetirableGrants no longer lists them and an export no longer carries
+/// them; the other key's grant stays.
+#[test]
+fn a_purged_key_takes_its_grants() {
+    use strongroom_core::grant::GrantOperation;
+    const RETIRER: &str = "arn:aws:iam::000000000000:user/retirer";
+    let mut ks = store();
+    let gone = new_key(&mut ks);
+    let kept = new_key(&mut ks);
+    for k in [&gone, &kept] {
+        ks.create_grant(
+            &mut rng(),
+            NOW,
+            &CreateGrantRequest {
+                key_id: k.clone(),
+                grantee_principal: "arn:aws:iam::000000000000:user/alice".into(),
+                retiring_principal: Some(RETIRER.into()),
+                operations: vec![GrantOperation::Encrypt],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    }
+    ks.schedule_key_deletion(&mut rng(), NOW, &gone, Some(7))
+        .unwrap();
+    let later = NOW + 8 * 86_400;
+    assert_eq!(
+        ks.describe_key(&mut rng(), later, &gone)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFoundException
+    );
+    let listed = ks
+        .list_retirable_grants(&mut rng(), later, RETIRER, None, None)
+        .unwrap();
+    assert_eq!(listed.grants.len(), 1);
+    assert!(listed.grants[0].key_id.ends_with(&kept));
+    let parsed = SealedExport::parse_unauthenticated(&ks.export_sealed().unwrap()).unwrap();
+    assert_eq!(parsed.grants.len(), 1);
+    assert!(parsed.grants[0].id.starts_with(&kept));
+}

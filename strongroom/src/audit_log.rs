@@ -99,10 +99,12 @@ use strongroom_core::audit::{verify_chain, AuditEvent, ChainError, Checkpoint};
 use strongroom_core::seal::RootKey;
 use strongroom_core::{Error, Result};
 
-use crate::store::{Row, Storage, Table, Tx};
+use crate::integrity::CHECKPOINT_LEN;
+use crate::store::{Storage, Table, Tx};
 use crate::Keystore;
 
-/// Name of the checkpoint row in the `meta` table.
+/// Name of the checkpoint row in the `meta` table of keystore format
+/// version 1 (since version 2 the checkpoint is in the integrity state).
 pub(crate) const META_AUDIT: &str = "audit-checkpoint";
 
 /// The audit log of the keystore at `keystore_path`: the same path with
@@ -214,9 +216,10 @@ impl StoredCheckpoint {
         }
     }
 
-    fn to_bytes(self) -> Vec<u8> {
-        let mut b = self.checkpoint.to_bytes().to_vec();
-        b.extend_from_slice(&self.log_len.to_be_bytes());
+    fn to_bytes(self) -> [u8; CHECKPOINT_LEN] {
+        let mut b = [0u8; CHECKPOINT_LEN];
+        b[..40].copy_from_slice(&self.checkpoint.to_bytes());
+        b[40..].copy_from_slice(&self.log_len.to_be_bytes());
         b
     }
 
@@ -233,19 +236,38 @@ impl StoredCheckpoint {
     }
 }
 
-fn checkpoint_row(root: &RootKey, cp: StoredCheckpoint) -> Result<Row> {
-    let body = cp.to_bytes();
-    let tag = root.mac_record(b"meta", META_AUDIT.as_bytes(), &body)?;
-    Ok(Row {
-        id: META_AUDIT.into(),
-        body,
-        tag: tag.to_vec(),
-    })
+/// The checkpoint of an empty log, stored when a keystore is created.
+pub(crate) fn genesis_checkpoint() -> [u8; CHECKPOINT_LEN] {
+    StoredCheckpoint::genesis().to_bytes()
 }
 
-/// The checkpoint of an empty log, stored when a keystore is created.
-pub(crate) fn genesis_checkpoint_row(root: &RootKey) -> Result<Row> {
-    checkpoint_row(root, StoredCheckpoint::genesis())
+fn checkpoint_failed() -> Error {
+    Error::internal(
+        "the audit checkpoint failed authentication: the keystore file was modified outside Strongroom",
+    )
+}
+
+/// The checkpoint of a keystore of format version 1 (its own row, under
+/// the record MAC with kind `meta`), for the migration to the integrity
+/// state; genesis if the keystore predates the checkpoint (`required`
+/// false).
+pub(crate) fn v1_checkpoint(
+    tx: &mut dyn Tx,
+    root: &RootKey,
+    required: bool,
+) -> Result<[u8; CHECKPOINT_LEN]> {
+    match tx.get(Table::Meta, META_AUDIT)? {
+        Some(row) => {
+            if !root.verify_record(b"meta", META_AUDIT.as_bytes(), &row.body, &row.tag) {
+                return Err(checkpoint_failed());
+            }
+            StoredCheckpoint::from_bytes(&row.body)
+                .map(StoredCheckpoint::to_bytes)
+                .ok_or_else(checkpoint_failed)
+        }
+        None if !required => Ok(genesis_checkpoint()),
+        None => Err(checkpoint_failed()),
+    }
 }
 
 /// Filters of [`Keystore::audit_events`]; `None` matches everything.
@@ -338,11 +360,12 @@ impl Keystore {
         self.inner.audit.read_checkpoint(tx)
     }
 
-    /// Inside a write transaction that is about to change the keystore:
-    /// fails unless the checkpoint authenticates, the log opens for writing
-    /// and still holds the records the checkpoint covers (see "Fail closed").
-    pub(crate) fn audit_preflight(&self, tx: &mut dyn Tx) -> Result<()> {
-        let cp = self.read_checkpoint(tx)?;
+    /// Inside a write transaction that is about to change the keystore,
+    /// with the checkpoint of its authenticated integrity state: fails
+    /// unless the log opens for writing and still holds the records the
+    /// checkpoint covers (see "Fail closed").
+    pub(crate) fn audit_preflight(&self, checkpoint: &[u8; CHECKPOINT_LEN]) -> Result<()> {
+        let cp = StoredCheckpoint::from_bytes(checkpoint).ok_or_else(checkpoint_failed)?;
         let path = self.audit_log_path();
         let f = log_options()
             .create(true)
@@ -430,13 +453,17 @@ impl Keystore {
     /// its index.
     ///
     /// # Errors
-    /// `KMSInternalException` if the checkpoint fails authentication or the
-    /// log cannot be read (a log that reads but does not verify is an `Ok`
-    /// with `fault` set).
+    /// `KMSInternalException` if the checkpoint or the keystore integrity
+    /// state ([`verify_digest`](Self::verify_digest)) fails authentication
+    /// or the log cannot be read (a log that reads but does not verify is an
+    /// `Ok` with `fault` set).
     pub fn verify_audit_log(&self) -> Result<AuditVerification> {
         // A flush failure that matters (a checkpoint that fails
         // authentication) fails the read below as well.
         let _ = self.flush_audit_log();
+        // The checkpoint is trusted only with the rows it was sealed with:
+        // an older state row put back alone (checkpoint and all) fails here.
+        self.verify_digest()?;
         let (cp, text) = self.read_log()?;
         let lines = split_lines(&text);
         let key = self.inner.root.audit_key();
@@ -537,8 +564,6 @@ pub(crate) struct AuditSink {
     storage: Arc<dyn Storage>,
     root: RootKey,
     path: PathBuf,
-    /// The keystore was created with a checkpoint (a missing one is tampering).
-    has_checkpoint: bool,
     tail: Mutex<AuditTail>,
     /// Records waiting to be written by one writer (group commit).
     queue: Mutex<Queue>,
@@ -686,12 +711,7 @@ impl Drop for FileLock<'_> {
 }
 
 impl AuditSink {
-    pub(crate) fn new(
-        storage: Arc<dyn Storage>,
-        root: RootKey,
-        path: PathBuf,
-        has_checkpoint: bool,
-    ) -> Arc<Self> {
+    pub(crate) fn new(storage: Arc<dyn Storage>, root: RootKey, path: PathBuf) -> Arc<Self> {
         // A MAC cannot fail for these lengths; a zero tag only shares the
         // process-wide tail with other sinks whose MAC failed too.
         let key_tag = root
@@ -701,7 +721,6 @@ impl AuditSink {
             storage,
             root,
             path,
-            has_checkpoint,
             tail: Mutex::new(AuditTail::default()),
             queue: Mutex::new(Queue::default()),
             written: Condvar::new(),
@@ -730,26 +749,11 @@ impl AuditSink {
         &self.path
     }
 
+    /// The checkpoint, from the authenticated integrity state (so it
+    /// cannot be rolled back alone, `docs/FORMAT.md`).
     pub(crate) fn read_checkpoint(&self, tx: &mut dyn Tx) -> Result<StoredCheckpoint> {
-        let bad = || {
-            Error::internal(
-                "the audit checkpoint failed authentication: the keystore file was modified outside Strongroom",
-            )
-        };
-        match tx.get(Table::Meta, META_AUDIT)? {
-            Some(row) => {
-                if !self
-                    .root
-                    .verify_record(b"meta", META_AUDIT.as_bytes(), &row.body, &row.tag)
-                {
-                    return Err(bad());
-                }
-                StoredCheckpoint::from_bytes(&row.body).ok_or_else(bad)
-            }
-            // Keystores created before the audit log existed start a new chain.
-            None if !self.has_checkpoint => Ok(StoredCheckpoint::genesis()),
-            None => Err(bad()),
-        }
+        let body = crate::integrity::read_checkpoint(tx, &self.root)?;
+        StoredCheckpoint::from_bytes(&body).ok_or_else(checkpoint_failed)
     }
 
     fn current_checkpoint(&self) -> Result<StoredCheckpoint> {
@@ -782,8 +786,9 @@ impl AuditSink {
     /// checkpoint while the lock is held, so it is remembered as current).
     fn store_checkpoint(&self, tail: &mut AuditTail, cp: StoredCheckpoint) -> Result<()> {
         tail.checkpoint = None;
-        let row = checkpoint_row(&self.root, cp)?;
-        self.storage.write(&mut |tx| tx.put(Table::Meta, &row))?;
+        let body = cp.to_bytes();
+        self.storage
+            .write(&mut |tx| crate::integrity::put_checkpoint(tx, &self.root, body))?;
         tail.checkpoint = self.storage.change_counter()?.map(|e| (e, cp));
         Ok(())
     }
@@ -1189,7 +1194,7 @@ impl AuditSink {
                 checkpoint: next,
                 log_len: end + line.len() as u64,
             };
-            tx.put(Table::Meta, &checkpoint_row(&self.root, stored)?)
+            crate::integrity::put_checkpoint(tx, &self.root, stored.to_bytes())
         })
     }
 

@@ -11,14 +11,14 @@
 //! data_version`, which moves when any connection of any process commits,
 //! while a write is in progress, without a usable signal file, and at least
 //! every [`SIGNAL_RECHECK`](crate::store::SIGNAL_RECHECK)). When it moved,
-//! the keystore reads the sealed keystore
-//! digest (`meta/digest`, the XOR of the MAC tags of every key, alias and
-//! grant row) and empties the cache if the digest differs from the one the
+//! the keystore reads the sealed integrity state (`meta/state`, see
+//! `docs/FORMAT.md`) and empties the cache if the digests of its key, alias
+//! and grant rows (a SHA-256 of its group digests) differ from those the
 //! cache was filled under. So a key disabled, deleted, rotated or re-aliased
 //! by another handle or process of this library is seen on the next call
 //! (by another program writing the file directly, within
-//! `SIGNAL_RECHECK`); an audit checkpoint or other `meta` write leaves the
-//! cache alone.
+//! `SIGNAL_RECHECK`); an audit checkpoint (which moves only the state's
+//! checkpoint and counter) or other `meta` write leaves the cache alone.
 //!
 //! Entries loaded before a change but inserted after the cache was emptied
 //! are refused (the cache's generation moved), so a stale record never
@@ -26,9 +26,9 @@
 //!
 //! Tampering: a cached record was authenticated when it was read. A row
 //! edited in the file afterwards is not re-read while the cache holds it and
-//! the digest does not change; it fails authentication (as before the
+//! the integrity state does not change; it fails authentication (as before the
 //! cache) on the next read that misses the cache: after any write that
-//! changes the digest, after eviction, or in another handle or process.
+//! changes the integrity state, after eviction, or in another handle or process.
 //!
 //! The cache holds no secret: key material stays sealed in the records
 //! (public keys of asymmetric keys are kept once derived).
@@ -94,7 +94,7 @@ impl std::ops::Deref for CachedKey {
 struct State {
     /// The change counter the contents were last validated at.
     epoch: Option<u64>,
-    /// The keystore digest the contents were read under.
+    /// The fingerprint of the rows (integrity state) the contents were read under.
     digest: [u8; 32],
     /// Moves whenever the cache is emptied.
     generation: u64,

@@ -11,8 +11,8 @@ use strongroom_core::seal::RootKey;
 
 use crate::store::{Row, SqliteStorage, Storage, Table};
 use crate::{
-    auth_failed, digest_row, from_json, resolve_root, root, Config, Error, Keystore, Result,
-    RootKeySource, META_CHECK, META_CONFIG, META_KDF,
+    auth_failed, from_json, integrity, resolve_root, root, to_json, Config, Error, Keystore,
+    Result, RootKeySource, KEYSTORE_FORMAT_VERSION, META_CHECK, META_CONFIG, META_KDF,
 };
 
 fn export_row(r: Row) -> ExportRow {
@@ -120,19 +120,18 @@ impl Keystore {
         };
         let root_key = RootKey::from_bytes(resolve_root(&root, kdf.as_ref())?.expose_secret())?;
         let export = SealedExport::decode(bytes, &root_key)?;
-        let config: Config = from_json(&export.config_body, "keystore configuration")?;
+        let mut config: Config = from_json(&export.config_body, "keystore configuration")?;
+        // The rows are the same in every format version; the file written
+        // here is of this version's (its integrity state is rebuilt below).
+        let (config_body, config_tag) = if config.format_version < KEYSTORE_FORMAT_VERSION {
+            config.format_version = KEYSTORE_FORMAT_VERSION;
+            let body = to_json(&config)?;
+            let tag = root_key.mac_record(b"meta", META_CONFIG.as_bytes(), &body)?;
+            (body, tag.to_vec())
+        } else {
+            (export.config_body.clone(), export.config_tag.clone())
+        };
         let storage = SqliteStorage::open(path.as_ref(), true)?;
-        let mut digest = [0u8; 32];
-        for r in export
-            .keys
-            .iter()
-            .chain(&export.aliases)
-            .chain(&export.grants)
-        {
-            for (d, t) in digest.iter_mut().zip(&r.tag) {
-                *d ^= t;
-            }
-        }
         storage.write(&mut |tx| {
             if !export.kdf.is_empty() {
                 tx.put(
@@ -156,8 +155,8 @@ impl Keystore {
                 Table::Meta,
                 &Row {
                     id: META_CONFIG.into(),
-                    body: export.config_body.clone(),
-                    tag: export.config_tag.clone(),
+                    body: config_body.clone(),
+                    tag: config_tag.clone(),
                 },
             )?;
             for (table, rows) in [
@@ -166,20 +165,16 @@ impl Keystore {
                 (Table::Grants, &export.grants),
             ] {
                 for r in rows {
-                    tx.put(table, &row(r))?;
+                    let bucket = integrity::bucket_of(&root_key, table, &r.id)?;
+                    tx.put_in_bucket(table, &row(r), bucket)?;
                 }
             }
             // The restored keystore starts a new audit chain beside its new path.
-            tx.put(
-                Table::Meta,
-                &crate::audit_log::genesis_checkpoint_row(&root_key)?,
-            )?;
-            tx.put(Table::Meta, &digest_row(&root_key, digest)?)
+            integrity::rebuild(tx, &root_key, crate::audit_log::genesis_checkpoint(), false)
         })?;
         drop(storage);
         // Open it the ordinary way, so the imported keystore is checked
-        // (root key, configuration, digest) exactly as any other.
-        let _ = config;
+        // (root key, configuration, integrity state) exactly as any other.
         Keystore::open(path, root)
     }
 }

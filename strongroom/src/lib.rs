@@ -9,6 +9,7 @@ pub mod clock;
 pub mod envelope;
 mod export;
 mod grants;
+mod integrity;
 mod keyservice;
 pub mod root;
 #[cfg(unix)]
@@ -39,8 +40,10 @@ pub use strongroom_core::{self as core, api, EncryptionContext, Error, ErrorKind
 
 use store::{Row, Table, Tx};
 
-/// Format version of the keystore's tables and records.
-pub const KEYSTORE_FORMAT_VERSION: u32 = 1;
+/// Format version of the keystore's tables and records: 2 since the
+/// integrity state (`docs/FORMAT.md`, "Keystore integrity state") replaced
+/// the XOR digest of version 1; a version 1 keystore is migrated when opened.
+pub const KEYSTORE_FORMAT_VERSION: u32 = strongroom_core::export::KEYSTORE_FORMAT_VERSION;
 
 /// The operating-system CSPRNG (`getrandom`), as the `rand_core` RNG core expects.
 pub type OsRng = UnwrapErr<getrandom::SysRng>;
@@ -99,8 +102,7 @@ impl Inner {
         audit_path: std::path::PathBuf,
         default_policy: strongroom_core::policy::Policy,
     ) -> Self {
-        let audit =
-            audit_log::AuditSink::new(storage.clone(), root.clone(), audit_path, config.audit_log);
+        let audit = audit_log::AuditSink::new(storage.clone(), root.clone(), audit_path);
         Inner {
             storage,
             root,
@@ -123,7 +125,7 @@ use strongroom_core::access::{self as core_access, default_policy as parse_defau
 /// Threads sharing a handle run cryptographic calls in parallel: key
 /// records come from the record cache (checked on every call against the
 /// change-signal file every writer moves, or SQLite's `data_version`, and
-/// the keystore digest, so changes by other handles and processes are seen
+/// the keystore integrity state, so changes by other handles and processes are seen
 /// at once; see [`signal_path`]), no lock is held during the
 /// cryptographic work, and only the audit append is serialized: concurrent
 /// callers' lines are written together, by one of them, under one file lock
@@ -156,7 +158,6 @@ impl std::fmt::Debug for Keystore {
 const META_CONFIG: &str = "config";
 const META_CHECK: &str = "check";
 const META_KDF: &str = "kdf";
-const META_DIGEST: &str = "digest";
 
 /// Empties the record cache when dropped (after a write transaction,
 /// whether it committed or not).
@@ -165,48 +166,6 @@ struct InvalidateOnDrop<'a>(&'a cache::RecordCache);
 impl Drop for InvalidateOnDrop<'_> {
     fn drop(&mut self) {
         self.0.invalidate();
-    }
-}
-
-/// Keeps the keystore digest: the XOR of the MAC tags of every key and alias
-/// row, stored MAC'd in `meta/digest` (see `docs/FORMAT.md`). A row rolled
-/// back to an older authentic version, deleted or added changes the XOR.
-struct DigestTx<'a> {
-    inner: &'a mut dyn Tx,
-    delta: [u8; 32],
-}
-
-impl DigestTx<'_> {
-    fn fold(&mut self, tag: &[u8]) {
-        for (d, t) in self.delta.iter_mut().zip(tag) {
-            *d ^= t;
-        }
-    }
-}
-
-impl Tx for DigestTx<'_> {
-    fn get(&mut self, table: Table, id: &str) -> Result<Option<Row>> {
-        self.inner.get(table, id)
-    }
-    fn list(&mut self, table: Table, after: Option<&str>, limit: usize) -> Result<Vec<Row>> {
-        self.inner.list(table, after, limit)
-    }
-    fn put(&mut self, table: Table, row: &Row) -> Result<()> {
-        if table != Table::Meta {
-            if let Some(old) = self.inner.get(table, &row.id)? {
-                self.fold(&old.tag);
-            }
-            self.fold(&row.tag);
-        }
-        self.inner.put(table, row)
-    }
-    fn delete(&mut self, table: Table, id: &str) -> Result<()> {
-        if table != Table::Meta {
-            if let Some(old) = self.inner.get(table, id)? {
-                self.fold(&old.tag);
-            }
-        }
-        self.inner.delete(table, id)
     }
 }
 
@@ -322,8 +281,10 @@ impl Keystore {
                     tag: config_tag.to_vec(),
                 },
             )?;
-            tx.put(Table::Meta, &digest_row(&root_key, [0u8; 32])?)?;
-            tx.put(Table::Meta, &audit_log::genesis_checkpoint_row(&root_key)?)
+            tx.put(
+                Table::Meta,
+                &integrity::State::empty(audit_log::genesis_checkpoint()).row(&root_key)?,
+            )
         })?;
         Ok(Keystore {
             inner: Arc::new(Inner::new(
@@ -390,6 +351,10 @@ impl Keystore {
         }
         let audit_path = audit_log_path(&store::canonical(path.as_ref()));
         audit_log::adopt_log_named_by_link(path.as_ref(), &audit_path);
+        if config.format_version < KEYSTORE_FORMAT_VERSION {
+            migrate_v1(&storage, &root_key, &config)?;
+            config.format_version = KEYSTORE_FORMAT_VERSION;
+        }
         let ks = Keystore {
             inner: Arc::new(Inner::new(
                 Arc::new(storage),
@@ -406,71 +371,33 @@ impl Keystore {
         Ok(ks)
     }
 
-    /// Checks the keystore digest: that the set of key and alias records is
-    /// exactly the one Strongroom last wrote (no row added, deleted, or
-    /// rolled back to an older authentic version). Run by [`open`](Self::open).
+    /// Checks the keystore integrity state (`docs/FORMAT.md`, "Keystore
+    /// integrity state"): that the key, alias and grant rows and the audit
+    /// checkpoint are exactly those Strongroom last wrote (no row added,
+    /// deleted, or rolled back to an older authentic version, alone or
+    /// together with other old rows; no older checkpoint). Recomputes it
+    /// from every row's tag (no bodies are read). Run by [`open`](Self::open).
     ///
     /// # Errors
-    /// `KMSInternalException` when the digest does not match.
+    /// `KMSInternalException` when it does not match.
     pub fn verify_digest(&self) -> Result<()> {
-        self.inner.storage.read(&mut |tx| {
-            let stored = self.read_digest(tx)?;
-            let mut acc = [0u8; 32];
-            for table in [Table::Keys, Table::Aliases, Table::Grants] {
-                tx.for_each_tag(table, &mut |_, tag| {
-                    for (a, t) in acc.iter_mut().zip(tag) {
-                        *a ^= t;
-                    }
-                    Ok(())
-                })?;
-            }
-            if subtle_eq(&acc, &stored) {
-                Ok(())
-            } else {
-                Err(auth_failed(
-                    "the keystore digest (a key, alias or grant row was added, deleted or rolled back)",
-                ))
-            }
-        })
+        self.inner
+            .storage
+            .read(&mut |tx| integrity::verify_all(tx, &self.inner.root))
     }
 
-    fn read_digest(&self, tx: &mut dyn Tx) -> Result<[u8; 32]> {
-        let row = tx
-            .get(Table::Meta, META_DIGEST)?
-            .ok_or_else(|| auth_failed("the keystore digest"))?;
-        if !self
-            .inner
-            .root
-            .verify_record(b"meta", META_DIGEST.as_bytes(), &row.body, &row.tag)
-        {
-            return Err(auth_failed("the keystore digest"));
-        }
-        row.body
-            .as_slice()
-            .try_into()
-            .map_err(|_| auth_failed("the keystore digest"))
-    }
-
-    /// Runs `f` in a write transaction and keeps the keystore digest current.
-    /// Refuses to change anything when the audit log cannot be written.
+    /// Runs `f` in a write transaction and keeps the integrity state
+    /// current (checking the buckets it touches first, see
+    /// [`integrity::IntegrityTx`]). Refuses to change anything when the
+    /// audit log cannot be written.
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
         let _invalidate = InvalidateOnDrop(&self.inner.cache);
         self.inner.storage.write(&mut |tx| {
-            self.audit_preflight(tx)?;
-            let mut dtx = DigestTx {
-                inner: &mut *tx,
-                delta: [0u8; 32],
-            };
-            f(&mut dtx)?;
-            let delta = dtx.delta;
-            if delta != [0u8; 32] {
-                let mut digest = self.read_digest(tx)?;
-                for (d, x) in digest.iter_mut().zip(delta) {
-                    *d ^= x;
-                }
-                tx.put(Table::Meta, &digest_row(&self.inner.root, digest)?)?;
-            }
-            Ok(())
+            let state = integrity::read_state(tx, &self.inner.root)?;
+            self.audit_preflight(&state.checkpoint)?;
+            let mut itx = integrity::IntegrityTx::new(tx, &self.inner.root, state);
+            f(&mut itx)?;
+            itx.finish().map(|_| ())
         })
     }
 
@@ -615,7 +542,7 @@ impl Keystore {
     }
 
     /// The cache generation to insert under, after checking the change
-    /// counter (and, when it moved, the keystore digest); `None` when the
+    /// counter (and, when it moved, the integrity state); `None` when the
     /// storage has no change detector.
     fn fresh_cache(&self) -> Result<Option<u64>> {
         let Some(epoch) = self.inner.storage.change_counter()? else {
@@ -626,12 +553,12 @@ impl Keystore {
         if let Some(g) = self.inner.cache.generation_at(epoch) {
             return Ok(Some(g));
         }
-        let mut digest = [0u8; 32];
+        let mut rows = [0u8; 32];
         self.inner.storage.read(&mut |tx| {
-            digest = self.read_digest(tx)?;
+            rows = integrity::rows_fingerprint(tx)?;
             Ok(())
         })?;
-        Ok(Some(self.inner.cache.validate(epoch, digest)))
+        Ok(Some(self.inner.cache.validate(epoch, rows)))
     }
 
     /// A key record from the cache, or read, authenticated and cached.
@@ -737,8 +664,25 @@ impl Keystore {
         }
     }
 
+    /// Deletes the key `key_id` with its aliases and grants (KMS deletes a
+    /// key's grants with the key).
     fn purge_in(&self, tx: &mut dyn Tx, key_id: &str) -> Result<()> {
         tx.delete(Table::Keys, key_id)?;
+        let prefix = format!("{key_id}/");
+        loop {
+            let rows = tx.list(Table::Grants, Some(&prefix), 1000)?;
+            let ids: Vec<String> = rows
+                .into_iter()
+                .map(|r| r.id)
+                .take_while(|id| id.starts_with(&prefix))
+                .collect();
+            if ids.is_empty() {
+                break;
+            }
+            for id in &ids {
+                tx.delete(Table::Grants, id)?;
+            }
+        }
         let mut after: Option<String> = None;
         loop {
             let rows = tx.list(Table::Aliases, after.as_deref(), 1000)?;
@@ -753,7 +697,8 @@ impl Keystore {
         Ok(())
     }
 
-    /// Deletes every key whose deletion window has passed, with its aliases.
+    /// Deletes every key whose deletion window has passed, with its aliases
+    /// and grants.
     /// Returns how many were deleted. (Keys are also purged lazily when used.)
     ///
     /// # Errors
@@ -1231,12 +1176,40 @@ fn uuid_from(bytes: [u8; 16]) -> String {
     )
 }
 
-fn digest_row(root: &RootKey, digest: [u8; 32]) -> Result<Row> {
-    let tag = root.mac_record(b"meta", META_DIGEST.as_bytes(), &digest)?;
-    Ok(Row {
-        id: META_DIGEST.into(),
-        body: digest.to_vec(),
-        tag: tag.to_vec(),
+/// Migrates a keystore of format version 1 (`meta/digest`, the XOR of the
+/// row tags, and `meta/audit-checkpoint`) to the integrity state, in one
+/// write transaction, after checking the old digest and checkpoint: the
+/// rows get their buckets, the state takes the checkpoint, the old rows go,
+/// and `meta/config` records format version 2. A keystore another process
+/// migrated meanwhile is left as it is.
+fn migrate_v1(storage: &SqliteStorage, root: &RootKey, config: &Config) -> Result<()> {
+    storage.write(&mut |tx| {
+        let Some(row) = tx.get(Table::Meta, META_CONFIG)? else {
+            return Err(auth_failed("the keystore configuration"));
+        };
+        if !root.verify_record(b"meta", META_CONFIG.as_bytes(), &row.body, &row.tag) {
+            return Err(auth_failed("the keystore configuration"));
+        }
+        let mut now: Config = from_json(&row.body, "keystore configuration")?;
+        if now.format_version >= KEYSTORE_FORMAT_VERSION {
+            return Ok(());
+        }
+        integrity::verify_v1_digest(tx, root)?;
+        let checkpoint = audit_log::v1_checkpoint(tx, root, config.audit_log)?;
+        integrity::rebuild(tx, root, checkpoint, true)?;
+        tx.delete(Table::Meta, integrity::META_V1_DIGEST)?;
+        tx.delete(Table::Meta, audit_log::META_AUDIT)?;
+        now.format_version = KEYSTORE_FORMAT_VERSION;
+        let body = to_json(&now)?;
+        let tag = root.mac_record(b"meta", META_CONFIG.as_bytes(), &body)?;
+        tx.put(
+            Table::Meta,
+            &Row {
+                id: META_CONFIG.into(),
+                body,
+                tag: tag.to_vec(),
+            },
+        )
     })
 }
 

@@ -53,6 +53,11 @@ pub enum Table {
 }
 
 impl Table {
+    /// The tables whose rows the keystore integrity state covers, in the
+    /// order of their bucket entries (`docs/FORMAT.md`, "Keystore integrity
+    /// state"): each has a `bucket` column.
+    pub const BUCKETED: [Table; 3] = [Table::Keys, Table::Aliases, Table::Grants];
+
     fn name(self) -> &'static str {
         match self {
             Table::Meta => "meta",
@@ -62,6 +67,10 @@ impl Table {
         }
     }
 }
+
+/// What [`Tx::for_each_in_buckets`] calls with each row's recorded bucket
+/// (`-1` if none), id and tag.
+pub type BucketVisitor<'a> = dyn FnMut(i64, &str, &[u8]) -> Result<()> + 'a;
 
 /// Operations inside one transaction.
 pub trait Tx {
@@ -86,7 +95,8 @@ pub trait Tx {
     /// `KMSInternalException` on a storage failure.
     fn delete(&mut self, table: Table, id: &str) -> Result<()>;
     /// Calls `f` with the `(id, tag)` of every row of `table`, in id order,
-    /// without loading bodies (used to check the keystore digest on open).
+    /// without loading bodies (used to check the digest of a keystore of
+    /// format version 1 before migrating it).
     ///
     /// # Errors
     /// `f`'s error or `KMSInternalException` on a storage failure.
@@ -107,6 +117,34 @@ pub trait Tx {
             }
         }
     }
+    /// Inserts or replaces a row of a [`Table::BUCKETED`] table and records
+    /// its integrity bucket (0–4095; `docs/FORMAT.md`, "Keystore integrity
+    /// state"), so that [`list_bucket`](Self::list_bucket) finds it.
+    ///
+    /// # Errors
+    /// `KMSInternalException` on a storage failure.
+    fn put_in_bucket(&mut self, table: Table, row: &Row, bucket: u16) -> Result<()>;
+    /// The table, id and tag of every row of the [`Table::BUCKETED`] tables
+    /// recorded in `bucket`, in the order of that list, then by id bytes, without
+    /// bodies (indexed lookups: the cost depends on the bucket's size, not
+    /// the tables').
+    ///
+    /// # Errors
+    /// `KMSInternalException` on a storage failure.
+    fn list_bucket(&mut self, bucket: u16) -> Result<Vec<(Table, String, Vec<u8>)>>;
+    /// Calls `f` with the recorded bucket (`-1` if none), id and tag of
+    /// every row of `table`, in (bucket, id) order, without bodies (used to
+    /// check the whole integrity state on open).
+    ///
+    /// # Errors
+    /// `f`'s error or `KMSInternalException` on a storage failure.
+    fn for_each_in_buckets(&mut self, table: Table, f: &mut BucketVisitor<'_>) -> Result<()>;
+    /// Adds the `bucket` column and its index to tables made before them
+    /// (keystore format version 1); nothing if they are there.
+    ///
+    /// # Errors
+    /// `KMSInternalException` on a storage failure.
+    fn add_bucket_columns(&mut self) -> Result<()>;
 }
 
 /// A database that runs closures in read or write transactions. A write
@@ -139,6 +177,9 @@ pub trait Storage: Send + Sync {
 fn db_err(e: rusqlite::Error) -> Error {
     Error::internal(format!("keystore database error: {e}"))
 }
+
+/// Prepared statements each connection keeps (rusqlite's default is 16).
+const STATEMENT_CACHE: usize = 64;
 
 /// Read connections per [`SqliteStorage`], opened on first use, so that
 /// threads sharing one handle read in parallel (WAL readers do not block).
@@ -266,10 +307,29 @@ impl SqliteStorage {
         }
         let conn = Connection::open_with_flags(path, flags).map_err(db_err)?;
         conn.busy_timeout(Duration::from_secs(30)).map_err(db_err)?;
+        // Room for every statement of a write (three tables, their bucket
+        // queries, meta), so that none is prepared again per call.
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(db_err)?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(db_err)?;
+        if create {
+            let mut sql = String::new();
+            for t in Table::BUCKETED {
+                let n = t.name();
+                sql.push_str(&format!(
+                    "CREATE TABLE {n} (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL, \
+                     bucket INTEGER NOT NULL DEFAULT -1);
+                     CREATE INDEX {n}_bucket ON {n} (bucket, id, tag);"
+                ));
+            }
+            conn.execute_batch(&sql).map_err(db_err)?;
+        }
+        // Tables a keystore made by an older version may lack (`grants`
+        // came later), in that version's shape: the migration to format 2
+        // adds the `bucket` columns. Opening a file that is not a keystore
+        // ends in "not a Strongroom keystore" (no `meta/check` row).
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS meta (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);
              CREATE TABLE IF NOT EXISTS keys (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);
@@ -406,6 +466,7 @@ impl SqliteStorage {
             )
             .map_err(db_err)?;
             conn.busy_timeout(Duration::from_secs(30)).map_err(db_err)?;
+            conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
             conn.pragma_update(None, "query_only", true)
                 .map_err(db_err)?;
             let data_version = data_version(&conn)?;
@@ -497,8 +558,14 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn put(&mut self, table: Table, row: &Row) -> Result<()> {
+        // An upsert, not `INSERT OR REPLACE`: a replaced row keeps its
+        // rowid and place, so an update rewrites its page only, instead of
+        // deleting it, appending it at the end of the table and updating
+        // the id index (several pages per write; measured on branch
+        // `integrity`, `benches/RESULTS.md`).
         let sql = format!(
-            "INSERT OR REPLACE INTO {} (id, body, tag) VALUES (?1, ?2, ?3)",
+            "INSERT INTO {} (id, body, tag) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (id) DO UPDATE SET body = excluded.body, tag = excluded.tag",
             table.name()
         );
         self.tx
@@ -532,6 +599,90 @@ impl Tx for SqliteTx<'_> {
             .map_err(db_err)?
             .execute(params![id])
             .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn put_in_bucket(&mut self, table: Table, row: &Row, bucket: u16) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO {} (id, body, tag, bucket) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (id) DO UPDATE SET body = excluded.body, tag = excluded.tag, \
+             bucket = excluded.bucket",
+            table.name()
+        );
+        self.tx
+            .prepare_cached(&sql)
+            .map_err(db_err)?
+            .execute(params![row.id, row.body, row.tag, bucket])
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn list_bucket(&mut self, bucket: u16) -> Result<Vec<(Table, String, Vec<u8>)>> {
+        // One statement for the three tables (each part an index range).
+        const SQL: &str = "SELECT 0, id, tag FROM keys WHERE bucket = ?1 \
+             UNION ALL SELECT 1, id, tag FROM aliases WHERE bucket = ?1 \
+             UNION ALL SELECT 2, id, tag FROM grants WHERE bucket = ?1 ORDER BY 1, 2";
+        let mut st = self.tx.prepare_cached(SQL).map_err(db_err)?;
+        let rows = st
+            .query_map(params![bucket], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?))
+            })
+            .map_err(db_err)?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (t, id, tag) = r.map_err(db_err)?;
+            let table = usize::try_from(t)
+                .ok()
+                .and_then(|t| Table::BUCKETED.get(t).copied())
+                .ok_or_else(|| Error::internal("bucket listing"))?;
+            out.push((table, id, tag));
+        }
+        Ok(out)
+    }
+
+    fn for_each_in_buckets(&mut self, table: Table, f: &mut BucketVisitor<'_>) -> Result<()> {
+        let sql = format!(
+            "SELECT bucket, id, tag FROM {} ORDER BY bucket, id",
+            table.name()
+        );
+        let mut st = self.tx.prepare_cached(&sql).map_err(db_err)?;
+        let mut rows = st.query([]).map_err(db_err)?;
+        while let Some(r) = rows.next().map_err(db_err)? {
+            // A value that is not an integer (an edited file) reads as -1.
+            let bucket: i64 = r.get(0).unwrap_or(-1);
+            let id: String = r.get(1).map_err(db_err)?;
+            let tag: Vec<u8> = r.get(2).map_err(db_err)?;
+            f(bucket, &id, &tag)?;
+        }
+        Ok(())
+    }
+
+    fn add_bucket_columns(&mut self) -> Result<()> {
+        for t in Table::BUCKETED {
+            let n = t.name();
+            let has: bool = self
+                .tx
+                .query_row(
+                    &format!(
+                        "SELECT COUNT(*) > 0 FROM pragma_table_info('{n}') WHERE name = 'bucket'"
+                    ),
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(db_err)?;
+            if !has {
+                self.tx
+                    .execute_batch(&format!(
+                        "ALTER TABLE {n} ADD COLUMN bucket INTEGER NOT NULL DEFAULT -1;"
+                    ))
+                    .map_err(db_err)?;
+            }
+            self.tx
+                .execute_batch(&format!(
+                    "CREATE INDEX IF NOT EXISTS {n}_bucket ON {n} (bucket, id, tag);"
+                ))
+                .map_err(db_err)?;
+        }
         Ok(())
     }
 }

@@ -338,29 +338,85 @@ fn reopen(path: &Path) -> Keystore {
 }
 
 /// After a row's tag changed (a row moved, re-signed or rolled back), opening
-/// must fail on the keystore digest. Then forge the digest with the root key,
-/// as an attacker who bypassed it would, so that the per-record checks behind
-/// it can be tested too, and open.
+/// must fail on the keystore integrity state. Then forge the state with the
+/// root key, as an attacker who bypassed it would, so that the per-record
+/// checks behind it can be tested too, and open.
 fn reopen_after_digest_refused(path: &Path) -> Keystore {
     let e = Keystore::open(path, root_source(&ROOT)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
-    assert!(e.message().contains("digest"), "{e}");
+    assert!(e.message().contains("integrity state"), "{e}");
+    forge_integrity_state(path, &ROOT);
+    reopen(path)
+}
+
+/// Rewrites the integrity state (`meta/state` and its group rows) to match
+/// the rows as they are, following `docs/FORMAT.md` ("Keystore integrity
+/// state") independently of the library's code: what only the holder of the
+/// root key can do.
+fn forge_integrity_state(path: &Path, root: &[u8; 32]) {
+    use strongroom::core::crypto::{hkdf_sha256, hmac_sha256};
+    let mut key = [0u8; 32];
+    hkdf_sha256(&[], root, b"strongroom/v1/integrity", &mut key).unwrap();
+    let mac = |parts: &[&[u8]]| hmac_sha256(&key, parts).unwrap();
     let conn = db(path);
-    let mut acc = [0u8; 32];
-    for table in ["keys", "aliases"] {
-        let mut st = conn.prepare(&format!("SELECT tag FROM {table}")).unwrap();
-        let tags = st.query_map([], |r| r.get::<_, Vec<u8>>(0)).unwrap();
-        for t in tags {
-            for (a, b) in acc.iter_mut().zip(t.unwrap()) {
-                *a ^= b;
-            }
+    let mut entries = vec![Vec::new(); 4096];
+    for (t, table) in [(1u8, "keys"), (2, "aliases"), (3, "grants")] {
+        let mut st = conn
+            .prepare(&format!(
+                "SELECT bucket, id, tag FROM {table} ORDER BY bucket, id"
+            ))
+            .unwrap();
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                ))
+            })
+            .unwrap();
+        for row in rows {
+            let (b, id, tag) = row.unwrap();
+            let e: &mut Vec<u8> = &mut entries[usize::try_from(b).unwrap()];
+            e.push(t);
+            e.extend_from_slice(&u32::try_from(id.len()).unwrap().to_be_bytes());
+            e.extend_from_slice(id.as_bytes());
+            e.extend_from_slice(&u32::try_from(tag.len()).unwrap().to_be_bytes());
+            e.extend_from_slice(&tag);
         }
     }
-    let rk = RootKey::from_bytes(&ROOT).unwrap();
-    let tag = rk.mac_record(b"meta", b"digest", &acc).unwrap();
+    let (body, _): (Vec<u8>, Vec<u8>) = get_row(path, "meta", "state");
+    let mut state = body[..57].to_vec();
+    for g in 0..64usize {
+        let mut slots = Vec::new();
+        for (b, e) in entries.iter().enumerate().skip(g * 64).take(64) {
+            if e.is_empty() {
+                slots.extend_from_slice(&[0u8; 32]);
+            } else {
+                let bucket = u16::try_from(b).unwrap().to_be_bytes();
+                slots.extend_from_slice(&mac(&[b"strongroom/v1/bucket-digest", &bucket, e]));
+            }
+        }
+        if slots.iter().all(|&x| x == 0) {
+            state.extend_from_slice(&[0u8; 32]);
+            conn.execute("DELETE FROM meta WHERE id = ?1", [format!("state/{g:02x}")])
+                .unwrap();
+        } else {
+            state.extend_from_slice(&mac(&[
+                b"strongroom/v1/group",
+                &[u8::try_from(g).unwrap()],
+                &slots,
+            ]));
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (id, body, tag) VALUES (?1, ?2, x'')",
+                rusqlite::params![format!("state/{g:02x}"), slots],
+            )
+            .unwrap();
+        }
+    }
+    let tag = mac(&[b"strongroom/v1/state", &state]);
     drop(conn);
-    put_row(path, "meta", "digest", &acc, &tag);
-    reopen(path)
+    put_row(path, "meta", "state", &state, &tag);
 }
 
 #[test]
@@ -446,10 +502,12 @@ fn swapped_key_material_is_detected() {
     );
     drop(ks);
 
-    // 2. Whole rows (body and tag) swapped between the two key IDs.
+    // 2. Whole rows (body and tag) swapped between the two key IDs: the
+    //    integrity state binds each tag to its ID, so open refuses; behind
+    //    it (state forged), each record's MAC binds its ID.
     put_row(&f.path, "keys", &a.key_id, &body_b, &tag_b);
     put_row(&f.path, "keys", &b.key_id, &body_a, &tag_a);
-    let ks = reopen(&f.path);
+    let ks = reopen_after_digest_refused(&f.path);
     for id in [&a.key_id, &b.key_id] {
         expect_err(ks.describe_key(id), ErrorKind::KMSInternalException);
     }
@@ -583,7 +641,7 @@ fn wrong_root_key_is_refused_and_changes_nothing() {
 
 /// Restoring an older, authentic row of a key (say from a backup taken
 /// while it was enabled) is a replay that per-record MACs cannot see: the
-/// keystore would need a keystore-wide counter or digest to notice it.
+/// keystore needs a keystore-wide commitment (the integrity state) to notice it.
 #[test]
 fn rolled_back_key_row_is_detected() {
     let f = fixture();
@@ -592,15 +650,16 @@ fn rolled_back_key_row_is_detected() {
     f.ks.disable_key(&k.key_id).unwrap();
     drop(f.ks);
     put_row(&f.path, "keys", &k.key_id, &old.0, &old.1);
-    // The keystore digest (XOR of every row's tag, MAC'd) changed: open refuses.
+    // The integrity state (bucket digests under the root key) no longer
+    // matches: open refuses.
     let e = Keystore::open(&f.path, root_source(&ROOT)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
-    // Even with the digest forged to match, the row is the old one, so this
-    // shows what the digest protects: without it the key would be enabled.
+    // Even with the state forged to match, the row is the old one, so this
+    // shows what the state protects: without it the key would be enabled.
     let ks = reopen_after_digest_refused(&f.path);
     assert!(
         try_encrypt(&ks, &k.key_id, b"x").is_ok(),
-        "with a forged digest the rolled-back row is authentic again"
+        "with a forged state the rolled-back row is authentic again"
     );
 }
 

@@ -486,25 +486,22 @@ fn dropping_swapping_inserting_and_truncating_are_detected() {
     assert_eq!(f.ks.verify_audit_log().unwrap().fault, None);
 }
 
+/// The checkpoint lives in the integrity state (`meta/state`, bytes 9..57
+/// of its body: count, last chain value, log length), under its MAC.
 #[test]
 fn the_checkpoint_is_authenticated() {
     let f = logged();
     let conn = rusqlite::Connection::open(&f.path).unwrap();
     let (body, tag): (Vec<u8>, Vec<u8>) = conn
-        .query_row(
-            "SELECT body, tag FROM meta WHERE id = 'audit-checkpoint'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .query_row("SELECT body, tag FROM meta WHERE id = 'state'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .unwrap();
     // Rolling the count back to hide truncation fails authentication.
     let mut forged = body.clone();
-    forged[7] = 2;
-    conn.execute(
-        "UPDATE meta SET body = ?1 WHERE id = 'audit-checkpoint'",
-        [&forged],
-    )
-    .unwrap();
+    forged[9 + 7] = 2;
+    conn.execute("UPDATE meta SET body = ?1 WHERE id = 'state'", [&forged])
+        .unwrap();
     expect_err(f.ks.verify_audit_log(), ErrorKind::KMSInternalException);
     // An edit by another program does not move the change signal: a handle
     // re-reads the checkpoint when a write of this library moves it, or at
@@ -513,11 +510,11 @@ fn the_checkpoint_is_authenticated() {
     std::thread::sleep(strongroom::SIGNAL_RECHECK * 2);
     expect_err(f.ks.generate_random(8), ErrorKind::KMSInternalException);
     // Deleting it too.
-    conn.execute("DELETE FROM meta WHERE id = 'audit-checkpoint'", [])
+    conn.execute("DELETE FROM meta WHERE id = 'state'", [])
         .unwrap();
     expect_err(f.ks.verify_audit_log(), ErrorKind::KMSInternalException);
     conn.execute(
-        "INSERT INTO meta (id, body, tag) VALUES ('audit-checkpoint', ?1, ?2)",
+        "INSERT INTO meta (id, body, tag) VALUES ('state', ?1, ?2)",
         rusqlite::params![body, tag],
     )
     .unwrap();

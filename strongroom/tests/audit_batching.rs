@@ -15,17 +15,14 @@ use std::process::{Child, Command, Stdio};
 use fixture::*;
 use strongroom::{Keystore, AUDIT_BATCH_EVENTS};
 
-/// Records the sealed checkpoint covers, read straight from the file.
+/// Records the sealed checkpoint covers, read straight from the file (the
+/// integrity state `meta/state` holds the checkpoint from byte 9).
 fn checkpoint_count(db: &Path) -> u64 {
     let conn = rusqlite::Connection::open(db).unwrap();
     let body: Vec<u8> = conn
-        .query_row(
-            "SELECT body FROM meta WHERE id = 'audit-checkpoint'",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT body FROM meta WHERE id = 'state'", [], |r| r.get(0))
         .unwrap();
-    u64::from_be_bytes(body[..8].try_into().unwrap())
+    u64::from_be_bytes(body[9..17].try_into().unwrap())
 }
 
 /// Complete lines in the log.

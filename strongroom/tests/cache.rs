@@ -117,7 +117,7 @@ fn own_writes_are_seen_at_once() {
     try_encrypt(&clone, &key, b"x").unwrap();
 }
 
-/// A key row edited in the file (its MAC tag kept, so the keystore digest
+/// A key row edited in the file (its MAC tag kept, so the integrity state
 /// does not move): the next read that misses the cache fails authentication.
 #[test]
 fn tampering_is_detected_on_the_next_read_that_misses_the_cache() {
@@ -139,7 +139,7 @@ fn tampering_is_detected_on_the_next_read_that_misses_the_cache() {
         ErrorKind::KMSInternalException,
     );
     // The cached handle keeps the record it authenticated until the cache
-    // is emptied: here by a write that moves the digest (another key).
+    // is emptied: here by a write that moves the integrity state (another key).
     try_encrypt(&f.ks, &key, b"x").unwrap();
     fresh.create_key(&Default::default()).unwrap();
     expect_err(
@@ -329,7 +329,7 @@ fn a_signal_file_replaced_under_an_open_handle_is_noticed() {
 
 /// A write by another program (here SQLite directly, which does not move
 /// the signal) is seen at the next periodic check of `data_version`: the
-/// authentic rows of a disabled key and the matching keystore digest, put
+/// authentic rows of a disabled key and the matching integrity state, put
 /// back after the key was enabled.
 #[cfg(unix)]
 #[test]
@@ -347,14 +347,20 @@ fn a_write_that_does_not_move_the_signal_is_seen_at_the_periodic_check() {
         .unwrap()
     };
     let disabled = row("keys", &key);
-    let digest = row("meta", "digest");
+    // The integrity state: `meta/state` and its group rows.
+    let state: Vec<(String, Vec<u8>, Vec<u8>)> = conn
+        .prepare("SELECT id, body, tag FROM meta WHERE id = 'state' OR id LIKE 'state/%'")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
     f.ks.enable_key(&key).unwrap();
     try_encrypt(&f.ks, &key, b"x").unwrap();
     let before = signal_counters(&f.path);
-    for (table, id, (body, tag)) in [
-        ("keys", key.as_str(), &disabled),
-        ("meta", "digest", &digest),
-    ] {
+    let restore = std::iter::once(("keys", key.clone(), disabled))
+        .chain(state.into_iter().map(|(id, b, t)| ("meta", id, (b, t))));
+    for (table, id, (body, tag)) in restore {
         conn.execute(
             &format!("UPDATE {table} SET body = ?1, tag = ?2 WHERE id = ?3"),
             rusqlite::params![body, tag, id],

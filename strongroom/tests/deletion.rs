@@ -184,3 +184,46 @@ fn list_keys_pages_past_keys_awaiting_purge() {
         assert_eq!(listed, ids[2..].to_vec(), "limit {limit}");
     }
 }
+
+/// A purged key's grants go with it, as in KMS: ListRetirableGrants (open
+/// to every principal) no longer lists them and an export no longer
+/// carries them; the other key's grant stays.
+#[test]
+fn a_purged_key_takes_its_grants() {
+    use strongroom::api::{CreateGrantRequest, ListGrantsRequest};
+    use strongroom::core::grant::GrantOperation;
+    const RETIRER: &str = "arn:aws:iam::000000000000:user/retirer";
+    let f = fixture();
+    let gone = new_key(&f.ks).key_id;
+    let kept = new_key(&f.ks).key_id;
+    for k in [&gone, &kept] {
+        for who in ["alice", "bob"] {
+            f.ks.create_grant(&CreateGrantRequest {
+                key_id: k.clone(),
+                grantee_principal: format!("arn:aws:iam::000000000000:user/{who}"),
+                retiring_principal: Some(RETIRER.into()),
+                operations: vec![GrantOperation::Encrypt],
+                ..Default::default()
+            })
+            .unwrap();
+        }
+    }
+    f.ks.schedule_key_deletion(&gone, Some(7)).unwrap();
+    f.clock.advance(7 * DAY + 1);
+    assert_eq!(f.ks.purge_deleted_keys().unwrap(), 1);
+    let listed = f.ks.list_retirable_grants(RETIRER, None, None).unwrap();
+    assert_eq!(listed.grants.len(), 2);
+    assert!(listed.grants.iter().all(|g| g.key_id.ends_with(&kept)));
+    let export = f.ks.export_sealed().unwrap();
+    let parsed = strongroom::core::export::SealedExport::parse_unauthenticated(&export).unwrap();
+    assert_eq!(parsed.grants.len(), 2);
+    assert!(parsed.grants.iter().all(|g| g.id.starts_with(&kept)));
+    let kept_grants = f.ks.list_grants(&ListGrantsRequest {
+        key_id: kept.clone(),
+        ..Default::default()
+    });
+    assert_eq!(kept_grants.unwrap().grants.len(), 2);
+    // The deletion was one consistent write: the keystore still opens.
+    drop(f.ks);
+    Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+}

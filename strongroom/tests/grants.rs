@@ -1,6 +1,6 @@
 //! Grants through the keystore: each constraint, grant tokens that work at
 //! once, Name idempotency, listing, retiring and revoking, explicit Deny
-//! over grants, and the grants table under the keystore digest.
+//! over grants, and the grants table under the keystore integrity state.
 #![allow(clippy::unwrap_used)]
 
 mod fixture;
@@ -540,17 +540,19 @@ fn explicit_deny_overrides_a_grant() {
 }
 
 #[test]
-fn grant_rows_are_authenticated_and_under_the_digest() {
+fn grant_rows_are_authenticated_and_under_the_integrity_state() {
     let (_d, path, ks) = admin_fixture();
     let key = new_key(&ks);
     let g = grant(&ks, &key.key_id, APP, &[GrantOperation::Encrypt], None);
     drop(ks);
     let conn = rusqlite::Connection::open(&path).unwrap();
     let id = format!("{}/{}", key.key_id, g.grant_id);
-    let (body, tag): (Vec<u8>, Vec<u8>) = conn
-        .query_row("SELECT body, tag FROM grants WHERE id = ?1", [&id], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+    let (body, tag, bucket): (Vec<u8>, Vec<u8>, i64) = conn
+        .query_row(
+            "SELECT body, tag, bucket FROM grants WHERE id = ?1",
+            [&id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .unwrap();
     // Widen the grant on disk: detected when used.
     let mut v: serde_json::Value = serde_json::from_slice(&body).unwrap();
@@ -568,7 +570,8 @@ fn grant_rows_are_authenticated_and_under_the_digest() {
     );
     assert!(e.message().contains("authentication"), "{e}");
     drop(ks);
-    // Deleting the grant row (a revoked grant's row put back would be the same) changes the digest.
+    // Deleting the grant row (a revoked grant's row put back would be the
+    // same) changes the integrity state.
     conn.execute(
         "UPDATE grants SET body = ?1 WHERE id = ?2",
         rusqlite::params![body, id],
@@ -581,10 +584,10 @@ fn grant_rows_are_authenticated_and_under_the_digest() {
         Keystore::open(&path, root()),
         ErrorKind::KMSInternalException,
     );
-    assert!(e.message().contains("digest"), "{e}");
+    assert!(e.message().contains("integrity state"), "{e}");
     conn.execute(
-        "INSERT INTO grants (id, body, tag) VALUES (?1, ?2, ?3)",
-        rusqlite::params![id, body, tag],
+        "INSERT INTO grants (id, body, tag, bucket) VALUES (?1, ?2, ?3, ?4)",
+        rusqlite::params![id, body, tag, bucket],
     )
     .unwrap();
     Keystore::open(&path, root()).unwrap();

@@ -433,12 +433,13 @@ pub unsafe extern "C" fn sr_purge_deleted_keys(
     })
 }
 
-/// Checks the keystore digest: that the set of key and alias records is
-/// exactly the one Strongroom last wrote (no row added, deleted or rolled
-/// back). `sr_keystore_open()` already does this; call it to re-check a
+/// Checks the keystore integrity state: that the key, alias and grant
+/// records and the audit checkpoint are exactly those Strongroom last wrote
+/// (no row added, deleted or rolled back, alone or with other old rows).
+/// `sr_keystore_open()` already does this; call it to re-check a
 /// long-lived handle.
 ///
-/// Errors: `SR_NULL_PARAMETER`, `SR_KMS_INTERNAL` (digest mismatch or I/O).
+/// Errors: `SR_NULL_PARAMETER`, `SR_KMS_INTERNAL` (mismatch or I/O).
 ///
 /// # Safety
 /// `ks` a live handle.

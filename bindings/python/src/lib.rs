@@ -481,8 +481,9 @@ impl Keystore {
             .call1((slf,))
     }
 
-    /// Checks that the set of key and alias records is exactly the one
-    /// Strongroom last wrote (`open` checks it too).
+    /// Checks that the key, alias and grant records and the audit
+    /// checkpoint are exactly those Strongroom last wrote (the keystore
+    /// integrity state; `open` checks it too).
     ///
     /// Raises KMSInternalException when the keystore file was tampered with.
     fn verify_digest(&self, py: Python<'_>) -> PyResult<()> {

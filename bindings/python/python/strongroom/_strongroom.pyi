@@ -626,8 +626,9 @@ class Keystore:
         """
     def verify_digest(self) -> None:
         """
-        Checks that the set of key and alias records is exactly the one
-        Strongroom last wrote (`open` checks it too).
+        Checks that the key, alias and grant records and the audit
+        checkpoint are exactly those Strongroom last wrote (the keystore
+        integrity state; `open` checks it too).
 
         Raises KMSInternalException when the keystore file was tampered with.
         """

@@ -1,0 +1,459 @@
+//! The keystore integrity state (`docs/FORMAT.md`, "Keystore integrity
+//! state"): old authentic rows, group rows, state rows and audit
+//! checkpoints put back into the file, alone or in any mix with current
+//! ones, are refused at open; a keystore of format version 1 (written by an
+//! earlier Strongroom) is checked and migrated when opened.
+#![allow(clippy::unwrap_used)]
+
+mod fixture;
+
+use std::path::Path;
+
+use fixture::*;
+use strongroom::api::*;
+use strongroom::core::grant::GrantOperation;
+use strongroom::{ErrorKind, Keystore};
+
+/// A principal of another account: the default key policy does not cover it.
+const MALLORY: &str = "arn:aws:iam::111122223333:user/mallory";
+
+/// A row as stored: id, body, tag and recorded bucket (`-1` for meta).
+type StoredRow = (String, Vec<u8>, Vec<u8>, i64);
+
+fn db(path: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).unwrap()
+}
+
+/// Every row of `table` (for `meta`, the rows of the integrity state).
+fn rows(path: &Path, table: &str) -> Vec<StoredRow> {
+    let sql = if table == "meta" {
+        "SELECT id, body, tag, -1 FROM meta WHERE id = 'state' OR id LIKE 'state/%' ORDER BY id"
+            .to_string()
+    } else {
+        format!("SELECT id, body, tag, bucket FROM {table} ORDER BY id")
+    };
+    db(path)
+        .prepare(&sql)
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// Puts `rows` back into `table` as they were (the attacker has every column).
+fn put_back(path: &Path, table: &str, rows: &[&StoredRow]) {
+    let conn = db(path);
+    for (id, body, tag, bucket) in rows {
+        if table == "meta" {
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (id, body, tag) VALUES (?1, ?2, ?3)",
+                rusqlite::params![id, body, tag],
+            )
+        } else {
+            conn.execute(
+                &format!(
+                    "INSERT OR REPLACE INTO {table} (id, body, tag, bucket) VALUES (?1, ?2, ?3, ?4)"
+                ),
+                rusqlite::params![id, body, tag, bucket],
+            )
+        }
+        .unwrap();
+    }
+}
+
+/// Opening `path` fails on the integrity state.
+#[track_caller]
+fn assert_refused(path: &Path, what: &str) {
+    let e = Keystore::open(path, root_source(&ROOT)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{what}: {e}");
+    assert!(e.message().contains("integrity state"), "{what}: {e}");
+}
+
+/// A copy of the keystore file (closed) to tamper with, in a fresh directory.
+fn copy_of(path: &Path) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let to = dir.path().join("ks.db");
+    std::fs::copy(path, &to).unwrap();
+    std::fs::copy(
+        strongroom::audit_log_path(path),
+        strongroom::audit_log_path(&to),
+    )
+    .unwrap();
+    (dir, to)
+}
+
+fn grant_to(ks: &Keystore, key_id: &str, grantee: &str, ops: &[GrantOperation]) -> String {
+    ks.create_grant(&CreateGrantRequest {
+        key_id: key_id.into(),
+        grantee_principal: grantee.into(),
+        operations: ops.to_vec(),
+        ..Default::default()
+    })
+    .unwrap()
+    .grant_id
+}
+
+/// Bits over GF(2): 256-bit tags, or subsets of the grant rows.
+type Bits = Vec<u64>;
+
+fn bits_of_tag(tag: &[u8]) -> Bits {
+    tag.chunks(8)
+        .map(|c| u64::from_be_bytes(c.try_into().unwrap()))
+        .collect()
+}
+
+fn xor_into(a: &mut Bits, b: &Bits) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x ^= y;
+    }
+}
+
+/// A subset of `tags` whose XOR is `target`, by Gaussian elimination over
+/// GF(2) (the reviewer's attack on the XOR digest); `None` if `target` is
+/// not in their span.
+fn solve_xor(tags: &[Vec<u8>], target: &[u8]) -> Option<Vec<usize>> {
+    let words = tags.len().div_ceil(64);
+    // pivot bit -> (reduced vector, subset of tags that XOR to it)
+    let mut basis: Vec<(usize, Bits, Bits)> = Vec::new();
+    let reduce = |mut v: Bits, mut set: Bits, basis: &[(usize, Bits, Bits)]| {
+        for (pivot, bv, bs) in basis {
+            if v[pivot / 64] >> (63 - pivot % 64) & 1 == 1 {
+                xor_into(&mut v, bv);
+                xor_into(&mut set, bs);
+            }
+        }
+        (v, set)
+    };
+    for (i, t) in tags.iter().enumerate() {
+        let mut set = vec![0u64; words];
+        set[i / 64] |= 1 << (i % 64);
+        let (v, set) = reduce(bits_of_tag(t), set, &basis);
+        let Some(pivot) = (0..256).find(|b| v[b / 64] >> (63 - b % 64) & 1 == 1) else {
+            continue;
+        };
+        // Keep the basis fully reduced at the new pivot.
+        for (_, bv, bs) in basis.iter_mut() {
+            if bv[pivot / 64] >> (63 - pivot % 64) & 1 == 1 {
+                xor_into(bv, &v);
+                xor_into(bs, &set);
+            }
+        }
+        basis.push((pivot, v, set));
+    }
+    let (rest, set) = reduce(bits_of_tag(target), vec![0u64; words], &basis);
+    rest.iter().all(|&w| w == 0).then(|| {
+        (0..tags.len())
+            .filter(|i| set[i / 64] >> (i % 64) & 1 == 1)
+            .collect()
+    })
+}
+
+/// Review 5, finding 1, as the reviewer ran it: a grant to another account
+/// and 300 routine grants, all revoked; the revoked grant put back together
+/// with a subset of the old grant rows whose tags XOR to its tag, which a
+/// digest that XORs the row tags cannot tell from the current state.
+#[test]
+fn a_revoked_grant_put_back_with_a_compensating_subset_is_refused() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let mallory_grant = grant_to(
+        &f.ks,
+        &key,
+        MALLORY,
+        &[GrantOperation::Decrypt, GrantOperation::Encrypt],
+    );
+    for i in 0..300 {
+        grant_to(
+            &f.ks,
+            &key,
+            &format!("arn:aws:iam::000000000000:user/job{i}"),
+            &[GrantOperation::Encrypt],
+        );
+    }
+    let old = rows(&f.path, "grants");
+    assert_eq!(old.len(), 301);
+    for (id, ..) in &old {
+        let grant_id = id.rsplit('/').next().unwrap();
+        f.ks.revoke_grant(&key, grant_id).unwrap();
+    }
+    let mallory = f.ks.as_principal(MALLORY);
+    expect_err(
+        try_encrypt(&mallory, &key, b"x"),
+        ErrorKind::AccessDeniedException,
+    );
+    drop((mallory, f.ks));
+
+    let target = old
+        .iter()
+        .position(|(id, ..)| id.ends_with(&mallory_grant))
+        .unwrap();
+    let others: Vec<&StoredRow> = old
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != target)
+        .map(|(_, r)| r)
+        .collect();
+    let tags: Vec<Vec<u8>> = others.iter().map(|r| r.2.clone()).collect();
+    let subset = solve_xor(&tags, &old[target].2).expect("300 tags span GF(2)^256");
+    // The XOR of the tags put back is zero: the old digest would not move.
+    let mut acc = bits_of_tag(&old[target].2);
+    for &i in &subset {
+        xor_into(&mut acc, &bits_of_tag(&tags[i]));
+    }
+    assert!(acc.iter().all(|&w| w == 0));
+
+    let mut restored = vec![&old[target]];
+    restored.extend(subset.iter().map(|&i| others[i]));
+    put_back(&f.path, "grants", &restored);
+    assert_refused(&f.path, "revoked grant + compensating subset");
+    // The grant alone, too.
+    let conn = db(&f.path);
+    conn.execute("DELETE FROM grants", []).unwrap();
+    put_back(&f.path, "grants", &[&old[target]]);
+    assert_refused(&f.path, "revoked grant alone");
+    // With the file as Strongroom left it, the keystore opens and the
+    // grant stays revoked.
+    conn.execute("DELETE FROM grants", []).unwrap();
+    let ks = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    expect_err(
+        try_encrypt(&ks.as_principal(MALLORY), &key, b"x"),
+        ErrorKind::AccessDeniedException,
+    );
+}
+
+/// Any single old authentic version of a key, alias or grant row, of a
+/// group row or of the state row (with its audit checkpoint), put back
+/// alone into the current file, is refused at open.
+#[test]
+fn any_single_old_row_put_back_is_refused() {
+    let f = fixture();
+    let k1 = new_key(&f.ks).key_id;
+    let k2 = new_key(&f.ks).key_id;
+    f.ks.create_alias("alias/app", &k1).unwrap();
+    grant_to(&f.ks, &k1, MALLORY, &[GrantOperation::Encrypt]);
+    let snapshot: Vec<(&str, Vec<StoredRow>)> = ["keys", "aliases", "grants", "meta"]
+        .into_iter()
+        .map(|t| (t, rows(&f.path, t)))
+        .collect();
+    // Changes to every kind of row: key state and policy, alias target,
+    // grant revoked, so the group rows and the state move too.
+    f.ks.disable_key(&k1).unwrap();
+    f.ks.put_key_policy(&PutKeyPolicyRequest {
+        key_id: k2.clone(),
+        policy: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"kms:*","Resource":"*"}]}"#.into(),
+        ..Default::default()
+    })
+    .unwrap();
+    f.ks.update_alias("alias/app", &k2).unwrap();
+    let g = f.ks.list_grants(&ListGrantsRequest {
+        key_id: k1.clone(),
+        ..Default::default()
+    });
+    f.ks.revoke_grant(&k1, &g.unwrap().grants[0].grant_id)
+        .unwrap();
+    f.ks.flush_audit_log().unwrap();
+    let current: Vec<Vec<StoredRow>> = snapshot.iter().map(|(t, _)| rows(&f.path, t)).collect();
+    drop(f.ks);
+    Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+
+    let mut tried = 0;
+    for ((table, old), now) in snapshot.iter().zip(&current) {
+        for row in old {
+            if now.contains(row) {
+                continue; // unchanged since the snapshot: not an old version
+            }
+            let (_dir, copy) = copy_of(&f.path);
+            put_back(&copy, table, &[row]);
+            assert_refused(&copy, &format!("old {table}/{}", row.0));
+            tried += 1;
+        }
+    }
+    // Two key rows, the alias, the grant, at least one group row and the state.
+    assert!(tried >= 6, "{tried}");
+}
+
+/// Review 5, finding 2: the audit checkpoint cannot be rolled back (to erase
+/// management records by truncating the log) without rolling back the
+/// state row that carries it, which the rows written since no longer match.
+#[test]
+fn a_rolled_back_checkpoint_with_a_truncated_log_is_refused() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    f.ks.flush_audit_log().unwrap();
+    let state = rows(&f.path, "meta");
+    let log = f.ks.audit_log_path().to_path_buf();
+    let log_then = std::fs::read(&log).unwrap();
+    // Management operations the attacker wants to erase from the trail.
+    f.ks.put_key_policy(&PutKeyPolicyRequest {
+        key_id: key.clone(),
+        policy: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}]}"#.into(),
+        bypass_policy_lockout_safety_check: true,
+        ..Default::default()
+    })
+    .unwrap();
+    grant_to(&f.ks, &key, MALLORY, &[GrantOperation::Decrypt]);
+    assert!(f.ks.verify_audit_log().unwrap().records >= 3);
+
+    // The state row with the old checkpoint, and the log cut to it.
+    let old_state: Vec<&StoredRow> = state.iter().filter(|r| r.0 == "state").collect();
+    put_back(&f.path, "meta", &old_state);
+    std::fs::write(&log, &log_then).unwrap();
+    // The handle that is still open refuses to verify the log ...
+    expect_err(f.ks.verify_audit_log(), ErrorKind::KMSInternalException);
+    drop(f.ks);
+    // ... and opening refuses the keystore.
+    assert_refused(&f.path, "old checkpoint + truncated log");
+    // Putting back the group rows of that time as well does not help: the
+    // key and grant rows are newer.
+    put_back(&f.path, "meta", &state.iter().collect::<Vec<_>>());
+    assert_refused(&f.path, "old state and group rows + truncated log");
+}
+
+/// A keystore file of format version 1 (the XOR digest and its own
+/// checkpoint row), written by `main`'s `strongroom` CLI at 934034c: an
+/// enabled key `K1` with the alias `alias/v1`, a grant on it, a disabled key
+/// `K2`, a blob encrypted under `alias/v1` and the audit log. Opening it
+/// checks the old digest and migrates it to the integrity state.
+#[test]
+fn a_format_1_keystore_is_checked_and_migrated_when_opened() {
+    const K1: &str = "28a59989-30be-4bc0-804e-ee5700efd417";
+    const K2: &str = "85f7f51a-655b-4e76-9639-256ae042b232";
+    let fixture_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture");
+    let v1 = fixture_dir.join("v1-keystore.db");
+    let blob = std::fs::read(fixture_dir.join("v1-keystore.blob")).unwrap();
+
+    // A grant row deleted from the version 1 file: its XOR digest refuses
+    // it, and nothing is migrated.
+    let (_d, tampered) = copy_of(&v1);
+    db(&tampered).execute("DELETE FROM grants", []).unwrap();
+    let before = std::fs::read(&tampered).unwrap();
+    let e = Keystore::open(&tampered, root_source(&ROOT)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
+    assert!(e.message().contains("digest"), "{e}");
+    assert_eq!(std::fs::read(&tampered).unwrap(), before);
+
+    let (_dir, path) = copy_of(&v1);
+    let ks = Keystore::open(&path, root_source(&ROOT)).unwrap();
+    let meta: Vec<String> = db(&path)
+        .prepare("SELECT id FROM meta ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(meta.contains(&"state".to_string()), "{meta:?}");
+    assert!(!meta
+        .iter()
+        .any(|m| m == "digest" || m == "audit-checkpoint"));
+    let (config,): (Vec<u8>,) = db(&path)
+        .query_row("SELECT body FROM meta WHERE id = 'config'", [], |r| {
+            Ok((r.get(0)?,))
+        })
+        .unwrap();
+    let config: serde_json::Value = serde_json::from_slice(&config).unwrap();
+    assert_eq!(config["format_version"], 2);
+
+    // Everything the old file held works as before.
+    assert_eq!(
+        decrypt(&ks, &blob, &ctx(&[])),
+        b"hello v1",
+        "blob under alias/v1"
+    );
+    assert!(ks.describe_key("alias/v1").unwrap().key_metadata.enabled);
+    assert!(!ks.describe_key(K2).unwrap().key_metadata.enabled);
+    let grants = ks
+        .list_grants(&ListGrantsRequest {
+            key_id: K1.into(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(grants.grants.len(), 1);
+    try_encrypt(
+        &ks.as_principal("arn:aws:iam::111122223333:user/alice"),
+        K1,
+        b"x",
+    )
+    .unwrap();
+    // The audit chain continues from the old checkpoint.
+    let v = ks.verify_audit_log().unwrap();
+    assert_eq!(v.fault, None);
+    assert!(v.records > 6, "{v:?}");
+    ks.enable_key(K2).unwrap();
+    drop(ks);
+    let ks = Keystore::open(&path, root_source(&ROOT)).unwrap();
+    assert!(ks.describe_key(K2).unwrap().key_metadata.enabled);
+    ks.verify_digest().unwrap();
+
+    // The migrated file is protected like a new one.
+    let old_k2 = rows(&path, "keys").into_iter().find(|r| r.0 == K2).unwrap();
+    ks.disable_key(K2).unwrap();
+    drop(ks);
+    put_back(&path, "keys", &[&old_k2]);
+    assert_refused(&path, "migrated keystore, old key row");
+}
+
+/// Two handles opening the same format 1 file at once: one migrates it,
+/// the other finds format 2 inside its own write transaction and leaves it;
+/// both open, and the keystore is intact.
+#[test]
+fn a_format_1_keystore_opened_twice_at_once_is_migrated_once() {
+    let v1 = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture/v1-keystore.db");
+    let (_dir, path) = copy_of(&v1);
+    let handles: Vec<Keystore> = std::thread::scope(|s| {
+        let opens: Vec<_> = (0..2)
+            .map(|_| s.spawn(|| Keystore::open(&path, root_source(&ROOT)).unwrap()))
+            .collect();
+        opens.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for ks in &handles {
+        ks.verify_digest().unwrap();
+        assert_eq!(ks.list_keys(None, None).unwrap().keys.len(), 2);
+    }
+    assert_eq!(
+        rows(&path, "meta")
+            .iter()
+            .filter(|r| r.0 == "state")
+            .count(),
+        1
+    );
+}
+
+/// A format 1 keystore made before grants existed has no `grants` table
+/// (written here from the fixture: the table dropped, the XOR digest
+/// recomputed with the root key): it opens and migrates too.
+#[test]
+fn a_format_1_keystore_without_a_grants_table_is_migrated() {
+    let v1 = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture/v1-keystore.db");
+    let (_dir, path) = copy_of(&v1);
+    let conn = db(&path);
+    conn.execute("DROP TABLE grants", []).unwrap();
+    let mut digest = [0u8; 32];
+    for table in ["keys", "aliases"] {
+        for (_, _, tag, _) in conn
+            .prepare(&format!("SELECT id, body, tag, 0 FROM {table}"))
+            .unwrap()
+            .query_map([], |r| {
+                Ok::<StoredRow, _>((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+        {
+            for (d, t) in digest.iter_mut().zip(tag) {
+                *d ^= t;
+            }
+        }
+    }
+    let root = strongroom::core::seal::RootKey::from_bytes(&ROOT).unwrap();
+    let tag = root.mac_record(b"meta", b"digest", &digest).unwrap();
+    conn.execute(
+        "UPDATE meta SET body = ?1, tag = ?2 WHERE id = 'digest'",
+        rusqlite::params![digest.to_vec(), tag.to_vec()],
+    )
+    .unwrap();
+    drop(conn);
+    let ks = Keystore::open(&path, root_source(&ROOT)).unwrap();
+    assert_eq!(ks.list_keys(None, None).unwrap().keys.len(), 2);
+    assert!(ks.describe_key("alias/v1").unwrap().key_metadata.enabled);
+    ks.verify_digest().unwrap();
+}
