@@ -773,13 +773,7 @@ pub(crate) fn write_string(s: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
     let bytes = s.as_bytes();
-    // Most values need no escape: test whole 16-byte chunks without a
-    // branch per byte (the compiler vectorizes the fold), copy in one go.
-    if bytes.chunks(16).all(|c| {
-        !c.iter().fold(false, |any, &b| {
-            any | (b < 0x20) | (b == b'"') | (b == b'\\')
-        })
-    }) {
+    if !needs_escape(bytes) {
         out.push_str(s);
         out.push('"');
         return;
@@ -810,6 +804,35 @@ pub(crate) fn write_string(s: &str, out: &mut String) {
     }
     out.push_str(&s[start..]);
     out.push('"');
+}
+
+/// Whether `bytes` holds a byte [`write_string`] escapes (`"`, `\\` or one
+/// below 0x20), tested eight bytes at a time: most values have none, and
+/// are then copied in one go. A byte `b` of a word `x` is zero exactly
+/// when `(x - 0x01…01) & !x & 0x80…80` is non-zero (at some byte), and is
+/// below `n <= 0x80` likewise with `0x01…01 * n`; UTF-8 bytes of 0x80 and
+/// above never match (`!x` clears their high bit).
+fn needs_escape(bytes: &[u8]) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(w);
+        let x = u64::from_le_bytes(b);
+        let quote = x ^ (LO * u64::from(b'"'));
+        let backslash = x ^ (LO * u64::from(b'\\'));
+        let hit = (x.wrapping_sub(LO * 0x20) & !x)
+            | (quote.wrapping_sub(LO) & !quote)
+            | (backslash.wrapping_sub(LO) & !backslash);
+        if hit & HI != 0 {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 /// Where a log stands: how many records it holds and the chain value of the
@@ -1206,6 +1229,21 @@ mod tests {
         // Every day from 1970 to past 2500, then a sparse walk to year 9999.
         for days in (0..200_000).chain((200_000..2_932_897).step_by(997)) {
             assert_eq!(civil_from_days(days), civil_by_counting(days), "day {days}");
+        }
+    }
+
+    #[test]
+    fn the_escape_test_finds_every_escaped_byte_at_every_position() {
+        for len in 0..20 {
+            for pos in 0..len {
+                for b in 0u8..=255 {
+                    let mut v = alloc::vec![b'a'; len];
+                    v[pos] = b;
+                    let expected = b < 0x20 || b == b'"' || b == b'\\';
+                    assert_eq!(needs_escape(&v), expected, "{len} {pos} {b:#x}");
+                }
+            }
+            assert!(!needs_escape(&alloc::vec![0xc3; len]));
         }
     }
 

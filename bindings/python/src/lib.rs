@@ -385,6 +385,7 @@ impl Keystore {
             region: region.to_owned(),
             account: account.to_owned(),
             admin_principal: None,
+            ..strongroom::CreateOptions::default()
         };
         let p = path.clone();
         let ks = py
