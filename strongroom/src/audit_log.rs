@@ -593,7 +593,9 @@ pub enum AuditWriteMode {
     /// first tries to write them again and fails with
     /// `KMSInternalException` while that fails (so no result is returned
     /// while the trail has a gap); management operations fail before they
-    /// change anything.
+    /// change anything. Records still unwritten when the last clone is
+    /// dropped are lost ([`Keystore::flush_audit_log`] first reports the
+    /// failure).
     WriteBehind {
         /// Most events queued at once, 1 to [`AUDIT_WRITE_BEHIND_MAX_EVENTS`]
         /// (1 writes every event at once).
