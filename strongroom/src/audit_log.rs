@@ -88,7 +88,10 @@
 //!   dropping the handle) loses the queued records: at most
 //!   `max_events - 1` events of read-only operations, those that returned
 //!   within about the last `max_millis` ms (longer if the machine is so
-//!   loaded that the background thread does not run in time). Never a
+//!   loaded that the background thread does not run in time), plus, if the
+//!   crash comes while a batch is being written (other threads keep queueing
+//!   meanwhile), that batch's records: at most `2 × (max_events - 1)` in
+//!   all. Never a
 //!   management event, nor anything written before it. The log stays
 //!   verifiable: the lost records were never chained into the file.
 //! - An operating-system crash or power loss loses the same records and
@@ -588,7 +591,8 @@ pub enum AuditWriteMode {
     /// the handle is dropped. A process crash (`kill -9`, abort,
     /// `std::process::exit` without dropping the handle) loses the queued
     /// records: at most `max_events - 1` events of read-only operations,
-    /// from about the last `max_millis` ms. If a batch cannot be written,
+    /// from about the last `max_millis` ms (twice that many if other threads
+    /// queue while a batch is being written). If a batch cannot be written,
     /// its records stay queued and every later operation of the handle
     /// first tries to write them again and fails with
     /// `KMSInternalException` while that fails (so no result is returned
