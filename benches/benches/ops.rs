@@ -127,7 +127,8 @@ fn raw<T>(g: &mut BenchmarkGroup<'_, WallTime>, f: impl Fn() -> T + Sync) {
 
 /// The keystores and thread counts to run each operation with.
 struct Matrix {
-    /// `sr`, `sr-shm` for keystores on `/dev/shm`, plus `@cpu` in CPU time.
+    /// `sr`, `sr-shm` for keystores on `/dev/shm`, plus `-wb` in
+    /// write-behind audit mode, plus `@cpu` in CPU time.
     prefix: &'static str,
     stores: Vec<Fixture>,
     threads: Vec<usize>,
@@ -147,11 +148,19 @@ impl Matrix {
             vec![1, 2]
         };
         Matrix {
-            prefix: match (strongroom_benches::on_shm(), cpu_mode()) {
-                (false, false) => "sr",
-                (true, false) => "sr-shm",
-                (false, true) => "sr@cpu",
-                (true, true) => "sr-shm@cpu",
+            prefix: match (
+                strongroom_benches::on_shm(),
+                cpu_mode(),
+                strongroom_benches::write_behind(),
+            ) {
+                (false, false, false) => "sr",
+                (true, false, false) => "sr-shm",
+                (false, true, false) => "sr@cpu",
+                (true, true, false) => "sr-shm@cpu",
+                (false, false, true) => "sr-wb",
+                (true, false, true) => "sr-shm-wb",
+                (false, true, true) => "sr-wb@cpu",
+                (true, true, true) => "sr-shm-wb@cpu",
             },
             stores: sizes.into_iter().map(fixture).collect(),
             threads,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use strongroom::api::CreateKeyRequest;
 use strongroom::core::key::{KeySpec, KeyUsage};
-use strongroom::{audit_log_path, Keystore, RootKeySource, Secret};
+use strongroom::{audit_log_path, AuditWriteMode, Keystore, OpenOptions, RootKeySource, Secret};
 
 /// The fixed root key of bench keystores (never for real use).
 pub fn root() -> RootKeySource {
@@ -156,6 +156,13 @@ pub fn on_shm() -> bool {
     std::env::var("STRONGROOM_BENCH_SHM").is_ok_and(|v| v == "1")
 }
 
+/// Whether `STRONGROOM_BENCH_AUDIT=write-behind` asks for the bench
+/// keystores opened in [`AuditWriteMode::WriteBehind`] (default bounds)
+/// instead of the default write-through mode.
+pub fn write_behind() -> bool {
+    std::env::var("STRONGROOM_BENCH_AUDIT").is_ok_and(|v| v == "write-behind")
+}
+
 /// The directory of the bench keystores: `STRONGROOM_BENCH_DIR` when set,
 /// else `target/`, or `/dev/shm/strongroom-bench` when [`on_shm`].
 pub fn bench_dir() -> PathBuf {
@@ -176,11 +183,22 @@ pub fn fixture(n: usize) -> Fixture {
     fixture_in(&bench_dir(), n)
 }
 
-/// As [`fixture`], in `dir`.
+/// As [`fixture`], in `dir`, in the audit mode [`write_behind`] asks for.
 pub fn fixture_in(dir: &Path, n: usize) -> Fixture {
+    let mode = if write_behind() {
+        AuditWriteMode::write_behind()
+    } else {
+        AuditWriteMode::WriteThrough
+    };
+    fixture_in_mode(dir, n, mode)
+}
+
+/// As [`fixture`], in `dir`, the handle writing audit events in `mode`.
+pub fn fixture_in_mode(dir: &Path, n: usize, mode: AuditWriteMode) -> Fixture {
     std::fs::create_dir_all(dir).expect("bench keystore dir");
     let path = fixture_path(dir, n);
-    let ks = match Keystore::open(&path, root()) {
+    let open = || Keystore::open_with(&path, root(), OpenOptions::default().audit_write_mode(mode));
+    let ks = match open() {
         Ok(ks) => ks,
         Err(_) => {
             for (f, _) in files_of(&path) {
@@ -188,7 +206,7 @@ pub fn fixture_in(dir: &Path, n: usize) -> Fixture {
             }
             eprintln!("bench keystore: making {} ({n} keys)", path.display());
             build(&path, n);
-            Keystore::open(&path, root()).expect("open")
+            open().expect("open")
         }
     };
     add_extra_keys(&ks);

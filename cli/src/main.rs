@@ -1483,6 +1483,7 @@ fn init(
         region: region.to_string(),
         account: account.to_string(),
         admin_principal,
+        ..CreateOptions::default()
     };
     let source = root_source(cli)?;
     let mut key_file = None;

@@ -32,7 +32,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::context::EncryptionContext;
-use crate::crypto::mac::{hmac_sha256, hmac_sha256_verify, HMAC_SHA256_LEN};
+use crate::crypto::mac::{hmac_sha256_verify, HmacSha256Key, HMAC_SHA256_LEN};
 use crate::error::{Error, Result};
 use crate::grant::hex;
 
@@ -81,14 +81,32 @@ fn write_rfc3339_utc(unix_millis: u64, out: &mut String) {
     let secs = unix_millis / 1000;
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days(secs / 86_400);
-    // Writing to a String cannot fail.
-    let _ = write!(
-        out,
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    );
+    if y > 9999 {
+        // Writing to a String cannot fail.
+        let _ = write!(
+            out,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+            rem / 3600,
+            (rem % 3600) / 60,
+            rem % 60
+        );
+        return;
+    }
+    // The common case without the formatting machinery: fixed-width digits.
+    let digit = |v: u64| char::from(b'0' + (v % 10) as u8);
+    for (v, width, sep) in [
+        (y, 4, '-'),
+        (m, 2, '-'),
+        (d, 2, 'T'),
+        (rem / 3600, 2, ':'),
+        ((rem % 3600) / 60, 2, ':'),
+        (rem % 60, 2, 'Z'),
+    ] {
+        for p in (0..width).rev() {
+            out.push(digit(v / 10u64.pow(p)));
+        }
+        out.push(sep);
+    }
 }
 
 /// Proleptic Gregorian (year, month, day) of `days` since 1970-01-01, in
@@ -755,6 +773,11 @@ pub(crate) fn write_string(s: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
     let bytes = s.as_bytes();
+    if !needs_escape(bytes) {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escape: &str = match b {
@@ -781,6 +804,35 @@ pub(crate) fn write_string(s: &str, out: &mut String) {
     }
     out.push_str(&s[start..]);
     out.push('"');
+}
+
+/// Whether `bytes` holds a byte [`write_string`] escapes (`"`, `\\` or one
+/// below 0x20), tested eight bytes at a time: most values have none, and
+/// are then copied in one go. A byte `b` of a word `x` is zero exactly
+/// when `(x - 0x01…01) & !x & 0x80…80` is non-zero (at some byte), and is
+/// below `n <= 0x80` likewise with `0x01…01 * n`; UTF-8 bytes of 0x80 and
+/// above never match (`!x` clears their high bit).
+fn needs_escape(bytes: &[u8]) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(w);
+        let x = u64::from_le_bytes(b);
+        let quote = x ^ (LO * u64::from(b'"'));
+        let backslash = x ^ (LO * u64::from(b'\\'));
+        let hit = (x.wrapping_sub(LO * 0x20) & !x)
+            | (quote.wrapping_sub(LO) & !quote)
+            | (backslash.wrapping_sub(LO) & !backslash);
+        if hit & HI != 0 {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 /// Where a log stands: how many records it holds and the chain value of the
@@ -896,10 +948,24 @@ const CHAIN_SUFFIX_LEN: usize = 2 + CHAIN_FIELD.len() + 3 + 2 * HMAC_SHA256_LEN 
 /// returns the new checkpoint.
 ///
 /// # Errors
-/// `ValidationException` if `canonical` does not end in `}`;
-/// `KMSInternalException` if the MAC cannot be computed.
+/// `ValidationException` if `canonical` does not end in `}`.
 pub fn chain_canonical_into(
     chain_key: &[u8],
+    previous: &Checkpoint,
+    canonical: &str,
+    out: &mut String,
+) -> Result<Checkpoint> {
+    chain_canonical_keyed(&HmacSha256Key::new(chain_key), previous, canonical, out)
+}
+
+/// [`chain_canonical_into`] with the chain key prepared once
+/// ([`HmacSha256Key::new`] of the chain key), for a writer that chains
+/// many records: the HMAC's keyed states are not recomputed per record.
+///
+/// # Errors
+/// `ValidationException` if `canonical` does not end in `}`.
+pub fn chain_canonical_keyed(
+    chain_key: &HmacSha256Key,
     previous: &Checkpoint,
     canonical: &str,
     out: &mut String,
@@ -908,7 +974,7 @@ pub fn chain_canonical_into(
     let body = canonical
         .strip_suffix('}')
         .ok_or_else(|| Error::validation("a canonical audit record ends in }"))?;
-    let mac = hmac_sha256(chain_key, &[&previous.last, canonical.as_bytes()])?;
+    let mac = chain_key.tag(&[&previous.last, canonical.as_bytes()]);
     out.push_str(body);
     out.push_str(",\"");
     out.push_str(CHAIN_FIELD);
@@ -1167,6 +1233,21 @@ mod tests {
     }
 
     #[test]
+    fn the_escape_test_finds_every_escaped_byte_at_every_position() {
+        for len in 0..20 {
+            for pos in 0..len {
+                for b in 0u8..=255 {
+                    let mut v = alloc::vec![b'a'; len];
+                    v[pos] = b;
+                    let expected = b < 0x20 || b == b'"' || b == b'\\';
+                    assert_eq!(needs_escape(&v), expected, "{len} {pos} {b:#x}");
+                }
+            }
+            assert!(!needs_escape(&alloc::vec![0xc3; len]));
+        }
+    }
+
+    #[test]
     fn dates() {
         assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339_utc(951_782_400_000), "2000-02-29T00:00:00Z");
@@ -1174,5 +1255,6 @@ mod tests {
         assert_eq!(rfc3339_utc(4_102_444_800_000), "2100-01-01T00:00:00Z");
         assert_eq!(rfc3339_utc(253_402_300_799_000), "9999-12-31T23:59:59Z");
         assert_eq!(rfc3339_utc(1_234_567_890_123), "2009-02-13T23:31:30Z");
+        assert_eq!(rfc3339_utc(253_402_300_800_000), "10000-01-01T00:00:00Z");
     }
 }

@@ -208,6 +208,15 @@ mod cross {
                 rc::mac::hmac_sha256(&salt, &parts).unwrap(),
                 lc::mac::hmac_sha256(&salt, &parts).unwrap()
             );
+            // A precomputed key gives the same tag, and stays usable.
+            let (rk, lk) = (
+                rc::mac::HmacSha256Key::new(&salt),
+                lc::mac::HmacSha256Key::new(&salt),
+            );
+            for _ in 0..2 {
+                assert_eq!(rk.tag(&parts), rc::mac::hmac_sha256(&salt, &parts).unwrap());
+                assert_eq!(lk.tag(&parts), rk.tag(&parts));
+            }
             for h in [
                 HmacHash::Sha224,
                 HmacHash::Sha256,

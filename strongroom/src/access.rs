@@ -57,8 +57,9 @@ thread_local! {
     };
 }
 
-/// 32 fresh random bytes for [`AuditEvent::new`].
-fn audit_id_bytes() -> [u8; 32] {
+/// 32 fresh random bytes for [`AuditEvent::new`], and the process ID
+/// (read for the fork check, passed on to the audit append).
+fn audit_id_bytes() -> ([u8; 32], u32) {
     ID_POOL_OF_THREAD.with(|p| {
         let mut p = p.borrow_mut();
         let pid = std::process::id();
@@ -70,7 +71,7 @@ fn audit_id_bytes() -> [u8; 32] {
         let mut out = [0u8; 32];
         out.copy_from_slice(&p.bytes[p.used..p.used + 32]);
         p.used += 32;
-        out
+        (out, pid)
     })
 }
 
@@ -168,11 +169,11 @@ impl Keystore {
             // The result (possibly secret) is dropped, and zeroized if it is.
             f(&mut call).and_then(|_| Err(access::dry_run_succeeded()))
         };
-        let random = audit_id_bytes();
+        let (random, pid) = audit_id_bytes();
         let millis = self.inner.clock.now().saturating_mul(1000);
         let error = result.as_ref().err();
         let event = call.event(op, self.principal(), millis, random, self.account(), error);
-        self.append_audit(&event, crate::audit_log::durable_event(op))?;
+        self.append_audit(&event, crate::audit_log::durable_event(op), pid)?;
         result
     }
 

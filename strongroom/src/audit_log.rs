@@ -64,6 +64,50 @@
 //!   remove (from the end) undetected; every record the checkpoint covers is
 //!   protected against edits, deletion, reordering, insertion and truncation.
 //!
+//! **Write-behind mode** ([`AuditWriteMode::WriteBehind`], opt-in per
+//! handle through [`OpenOptions`](crate::OpenOptions) or
+//! [`CreateOptions`](crate::CreateOptions); the default,
+//! [`AuditWriteMode::WriteThrough`], is everything above). A read-only
+//! event is not written before its operation returns: its canonical record
+//! is queued in the handle's memory (shared by its clones), and the queue is
+//! written as one batch — chained after the valid end under the log lock,
+//! one `pwrite`, then `fdatasync` and the checkpoint advanced — when
+//! `max_events` records would be queued (the call that makes them
+//! `max_events` writes them, its own last, and returns once they are
+//! written), when the oldest queued record is `max_millis` old (a
+//! background thread, and any later call), before any management event
+//! of the handle (written in the same batch, after them: it stays
+//! synchronous and durable), on [`Keystore::flush_audit_log`],
+//! [`Keystore::audit_events`] and [`Keystore::verify_audit_log`], and when
+//! the last clone of the handle is dropped. Records of one handle keep
+//! their call order in the chain; batches of different handles and
+//! processes interleave as they are written. What a crash can lose
+//! changes:
+//!
+//! - A process crash (`kill -9`, abort, `std::process::exit` without
+//!   dropping the handle) loses the queued records: at most
+//!   `max_events - 1` events of read-only operations, those that returned
+//!   within about the last `max_millis` ms (longer if the machine is so
+//!   loaded that the background thread does not run in time), plus, if the
+//!   crash comes while a batch is being written (other threads keep queueing
+//!   meanwhile), that batch's records: at most `2 × (max_events - 1)` in
+//!   all. Never a
+//!   management event, nor anything written before it. The log stays
+//!   verifiable: the lost records were never chained into the file.
+//! - An operating-system crash or power loss loses the same records and
+//!   nothing else: every batch is `fdatasync`ed and checkpointed.
+//!
+//! Fail closed in this mode: if a batch cannot be written (a replaced or
+//! truncated log, a full disk...), its records stay queued and the handle
+//! is *stuck*: every later operation first tries to write the queue again,
+//! with its own record, and fails with `KMSInternalException` while that
+//! fails (its result is withheld, as for a failed append in the default
+//! mode); a management operation fails before it changes anything. Once the
+//! log is restored the next operation (or [`Keystore::flush_audit_log`])
+//! writes the queued records and the handle works again: no record whose
+//! operation returned success is dropped while the process lives. A forked
+//! child does not write records its parent queued.
+//!
 //! A torn last line (a crash mid-`pwrite`) or any bytes past the last
 //! valid record are reported by [`Keystore::verify_audit_log`] as a fault
 //! at that record's index, and cut off by the next append.
@@ -79,7 +123,8 @@
 //! the caller still sees the failure.
 //!
 //! On targets without `flock` (non-Unix), every event is appended inside an
-//! SQLite write transaction and made durable before the operation returns.
+//! SQLite write transaction and made durable before the operation returns,
+//! in both modes.
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -96,6 +141,7 @@ use serde_json::Value;
 #[cfg(not(unix))]
 use strongroom_core::audit::chain_canonical;
 use strongroom_core::audit::{verify_chain, AuditEvent, ChainError, Checkpoint};
+use strongroom_core::crypto::HmacSha256Key;
 use strongroom_core::seal::RootKey;
 use strongroom_core::{Error, Result};
 
@@ -366,6 +412,9 @@ impl Keystore {
     /// checkpoint covers (see "Fail closed").
     pub(crate) fn audit_preflight(&self, checkpoint: &[u8; CHECKPOINT_LEN]) -> Result<()> {
         let cp = StoredCheckpoint::from_bytes(checkpoint).ok_or_else(checkpoint_failed)?;
+        if let Some(e) = self.inner.audit.stuck() {
+            return Err(e);
+        }
         let path = self.audit_log_path();
         let f = log_options()
             .create(true)
@@ -387,13 +436,15 @@ impl Keystore {
 
     /// Appends one event: durable before returning when `durable`, else
     /// batched (see the module documentation).
-    pub(crate) fn append_audit(&self, event: &AuditEvent, durable: bool) -> Result<()> {
+    pub(crate) fn append_audit(&self, event: &AuditEvent, durable: bool, pid: u32) -> Result<()> {
         self.inner
             .audit
-            .append(event.to_canonical_record(), durable)
+            .append(event.to_canonical_record(), durable, pid)
     }
 
-    /// Makes every complete, correctly chained record already in the log
+    /// Writes the events this handle queued in
+    /// [`AuditWriteMode::WriteBehind`], then makes every complete, correctly
+    /// chained record already in the log
     /// durable and covered by the sealed checkpoint (`fdatasync`, then the
     /// checkpoint advanced), whichever process or handle wrote it. Bytes past
     /// the last valid record are left in place for
@@ -404,8 +455,11 @@ impl Keystore {
     ///
     /// # Errors
     /// `KMSInternalException` if the checkpoint fails authentication or the
-    /// log cannot be locked or synced.
+    /// log cannot be locked, written or synced (queued events then stay
+    /// queued, and the handle fails every operation until they are written;
+    /// see the module documentation).
     pub fn flush_audit_log(&self) -> Result<()> {
+        self.inner.audit.drain()?;
         self.inner.audit.flush()
     }
 
@@ -484,7 +538,8 @@ impl Keystore {
     }
 
     /// The audit records (CloudTrail JSON objects, without the chain field)
-    /// that match `filter`, oldest first. Does not verify the chain (see
+    /// that match `filter`, oldest first, after writing the events this
+    /// handle queued in [`AuditWriteMode::WriteBehind`] (if it can). Does not verify the chain (see
     /// [`verify_audit_log`](Self::verify_audit_log)); unparsable lines are skipped.
     ///
     /// # Errors
@@ -495,6 +550,9 @@ impl Keystore {
         for t in [&filter.start_time, &filter.end_time].into_iter().flatten() {
             check_time_filter(t)?;
         }
+        // This handle's queued events (write-behind) first; a log that
+        // cannot be written is still read.
+        let _ = self.inner.audit.drain();
         let (_, text) = self.read_log()?;
         Ok(split_lines(&text)
             .into_iter()
@@ -530,6 +588,96 @@ pub const AUDIT_BATCH_EVENTS: u64 = 256;
 /// the checkpoint: a background flush runs this long after its first
 /// unsynced append, and an append later than this syncs at once.
 pub const AUDIT_BATCH_MILLIS: u64 = 100;
+
+/// How a handle writes the audit events of read-only operations (those of
+/// [`strongroom_core::audit::is_read_only`]: the cryptographic operations,
+/// `Describe*`, `Get*`, `List*`). Chosen when the keystore is opened
+/// ([`OpenOptions`](crate::OpenOptions), [`CreateOptions`](crate::CreateOptions));
+/// not stored in the keystore. Management events are written, `fdatasync`ed
+/// and checkpointed before their operation returns in both modes.
+///
+/// The two modes are the write-through / write-behind choice of a cache:
+/// whether a record is in the file when the call returns. It is the trade
+/// SQLite's `synchronous` setting (`FULL` against `NORMAL`) makes for power
+/// loss, made here for a process crash; CloudTrail itself delivers events
+/// asynchronously (within minutes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum AuditWriteMode {
+    /// Every event is in the log file (the page cache) before its operation
+    /// returns: a process crash loses no record (see the module
+    /// documentation of `audit_log` in the README for what an operating-system crash can
+    /// lose). The default.
+    #[default]
+    WriteThrough,
+    /// Read-only events are queued in memory and written (chained, with one
+    /// locked `pwrite`, then `fdatasync`ed and checkpointed) in batches:
+    /// when `max_events` would be queued, when the oldest queued one is
+    /// `max_millis` milliseconds old (a background thread writes them), before
+    /// any management event of the handle (which lands after them in the
+    /// chain), on [`Keystore::flush_audit_log`] and when the last clone of
+    /// the handle is dropped. A process crash (`kill -9`, abort,
+    /// `std::process::exit` without dropping the handle) loses the queued
+    /// records: at most `max_events - 1` events of read-only operations,
+    /// from about the last `max_millis` ms (twice that many if other threads
+    /// queue while a batch is being written). If a batch cannot be written,
+    /// its records stay queued and every later operation of the handle
+    /// first tries to write them again and fails with
+    /// `KMSInternalException` while that fails (so no result is returned
+    /// while the trail has a gap); management operations fail before they
+    /// change anything. Records still unwritten when the last clone is
+    /// dropped are lost ([`Keystore::flush_audit_log`] first reports the
+    /// failure).
+    WriteBehind {
+        /// Most events queued at once, 1 to [`AUDIT_WRITE_BEHIND_MAX_EVENTS`]
+        /// (1 writes every event at once).
+        max_events: u32,
+        /// Most milliseconds an event waits in the queue, 1 to
+        /// [`AUDIT_WRITE_BEHIND_MAX_MILLIS`].
+        max_millis: u32,
+    },
+}
+
+/// Largest `max_events` of [`AuditWriteMode::WriteBehind`].
+pub const AUDIT_WRITE_BEHIND_MAX_EVENTS: u32 = 65_536;
+
+/// Largest `max_millis` of [`AuditWriteMode::WriteBehind`] (one minute).
+pub const AUDIT_WRITE_BEHIND_MAX_MILLIS: u32 = 60_000;
+
+impl AuditWriteMode {
+    /// [`WriteBehind`](Self::WriteBehind) with the bounds of the default
+    /// mode's unsynced records: [`AUDIT_BATCH_EVENTS`] events and
+    /// [`AUDIT_BATCH_MILLIS`] ms.
+    pub const fn write_behind() -> Self {
+        AuditWriteMode::WriteBehind {
+            max_events: AUDIT_BATCH_EVENTS as u32,
+            max_millis: AUDIT_BATCH_MILLIS as u32,
+        }
+    }
+
+    /// Checks the bounds of `WriteBehind`.
+    ///
+    /// # Errors
+    /// `ValidationException` when `max_events` or `max_millis` is out of range.
+    pub fn validate(&self) -> Result<()> {
+        if let AuditWriteMode::WriteBehind {
+            max_events,
+            max_millis,
+        } = *self
+        {
+            if !(1..=AUDIT_WRITE_BEHIND_MAX_EVENTS).contains(&max_events) {
+                return Err(Error::validation(format!(
+                    "max_events must be 1 to {AUDIT_WRITE_BEHIND_MAX_EVENTS}, not {max_events}"
+                )));
+            }
+            if !(1..=AUDIT_WRITE_BEHIND_MAX_MILLIS).contains(&max_millis) {
+                return Err(Error::validation(format!(
+                    "max_millis must be 1 to {AUDIT_WRITE_BEHIND_MAX_MILLIS}, not {max_millis}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
 
 /// Whether the event of `op` is made durable (fsync'd and checkpointed)
 /// before the operation returns: every operation except the read-only ones
@@ -574,6 +722,20 @@ pub(crate) struct AuditSink {
     /// Names the chain key in [`PROCESS_TAILS`] without holding it: a MAC
     /// of a fixed string under the root key's record-MAC key.
     key_tag: [u8; 32],
+    /// The chain key ([`RootKey::audit_key`]) with its HMAC states
+    /// computed once.
+    chain_key: HmacSha256Key,
+    /// How read-only events are written.
+    mode: AuditWriteMode,
+}
+
+/// One record waiting in a sink's [`Queue`].
+struct Queued {
+    /// The canonical record (`R_i` of `docs/FORMAT.md`).
+    canonical: String,
+    /// Its caller waits for it to be written (always, except the read-only
+    /// records queued in [`AuditWriteMode::WriteBehind`]).
+    waited: bool,
 }
 
 /// The records appended to a sink and not yet written (group commit): the
@@ -581,11 +743,12 @@ pub(crate) struct AuditSink {
 /// own and those of the threads that queued behind it, under one lock of
 /// the log and one `pwrite`; the others wait until their record is written
 /// (or failed), so every caller still returns only once its line is in the
-/// file.
+/// file. In [`AuditWriteMode::WriteBehind`], read-only records are queued
+/// without a waiting caller and written by the next batch.
 #[derive(Default)]
 struct Queue {
-    /// Canonical records, in arrival order; sequence numbers `done..next`.
-    pending: Vec<String>,
+    /// Records in arrival order; sequence numbers `done..next`.
+    pending: Vec<Queued>,
     /// Some pending record needs a durable write.
     pending_durable: bool,
     /// Sequence number of the next record queued.
@@ -597,7 +760,25 @@ struct Queue {
     /// The errors of records that failed, until their callers take them.
     failed: HashMap<u64, Error>,
     /// An empty buffer to swap in for `pending`.
-    spare: Vec<String>,
+    spare: Vec<Queued>,
+    /// Write-behind: records of a batch that failed and whose callers
+    /// already returned, written before `pending` by the next batch.
+    retained: Vec<Queued>,
+    /// Write-behind: records queued without a waiting caller (in `pending`
+    /// and `retained`).
+    detached: u64,
+    /// Write-behind: when the oldest record in `pending` without a waiting
+    /// caller was queued.
+    oldest: Option<Instant>,
+    /// Write-behind: the error of the last failed batch that held records
+    /// whose callers had returned; while set, every append is written at
+    /// once and fails while the log cannot be written.
+    stuck: Option<Error>,
+    /// Write-behind: the background write of the queue is scheduled.
+    drain_scheduled: bool,
+    /// The process that queued the records (a forked child drops its
+    /// parent's).
+    pid: u32,
 }
 
 /// The end of the valid chain of each log file this process last wrote or
@@ -643,34 +824,72 @@ fn lock_queue(m: &Mutex<Queue>) -> std::sync::MutexGuard<'_, Queue> {
 /// also on unwinding, so that a panicking writer leaves no caller waiting.
 struct BatchDone<'a> {
     sink: &'a AuditSink,
+    /// Sequence numbers of the batch's records from `pending`.
     range: std::ops::Range<u64>,
     result: Result<()>,
 }
 
 impl<'a> BatchDone<'a> {
-    fn complete(self, spare: Option<Vec<String>>) -> std::sync::MutexGuard<'a, Queue> {
+    /// `batch`: the records written, the `retained` ones first.
+    fn complete(self, batch: Vec<Queued>) -> std::sync::MutexGuard<'a, Queue> {
         let mut this = std::mem::ManuallyDrop::new(self);
         let result = std::mem::replace(&mut this.result, Ok(()));
-        Self::finish(this.sink, this.range.clone(), result, spare)
+        Self::finish(this.sink, this.range.clone(), result, Some(batch))
     }
 
     fn finish(
         sink: &'a AuditSink,
         range: std::ops::Range<u64>,
         result: Result<()>,
-        spare: Option<Vec<String>>,
+        batch: Option<Vec<Queued>>,
     ) -> std::sync::MutexGuard<'a, Queue> {
         let mut q = lock_queue(&sink.queue);
-        if let Err(e) = result {
-            for seq in range.clone() {
-                q.failed.insert(seq, e.clone());
+        match result {
+            Ok(()) => {
+                q.stuck = None;
+                if let Some(mut v) = batch {
+                    v.clear();
+                    q.spare = v;
+                }
+            }
+            Err(e) => {
+                let mut lost_detached = false;
+                match batch {
+                    Some(v) => {
+                        // The waiting callers get the error; the records of
+                        // callers that returned are kept, ahead of anything
+                        // queued meanwhile, for the next batch.
+                        let retained_len = v.len() - (range.end - range.start) as usize;
+                        let mut keep = Vec::new();
+                        for (i, rec) in v.into_iter().enumerate() {
+                            if rec.waited {
+                                let seq = range.start + (i - retained_len) as u64;
+                                q.failed.insert(seq, e.clone());
+                            } else {
+                                keep.push(rec);
+                            }
+                        }
+                        if !keep.is_empty() {
+                            q.detached += keep.len() as u64;
+                            keep.append(&mut q.retained);
+                            q.retained = keep;
+                        }
+                    }
+                    None => {
+                        // The writer panicked: the records are gone.
+                        for seq in range.clone() {
+                            q.failed.insert(seq, e.clone());
+                        }
+                        lost_detached = true;
+                    }
+                }
+                if !q.retained.is_empty() || lost_detached {
+                    q.stuck = Some(e);
+                }
             }
         }
         q.done = range.end;
         q.writing = false;
-        if let Some(v) = spare {
-            q.spare = v;
-        }
         sink.written.notify_all();
         q
     }
@@ -711,18 +930,29 @@ impl Drop for FileLock<'_> {
 }
 
 impl AuditSink {
-    pub(crate) fn new(storage: Arc<dyn Storage>, root: RootKey, path: PathBuf) -> Arc<Self> {
+    pub(crate) fn new(
+        storage: Arc<dyn Storage>,
+        root: RootKey,
+        path: PathBuf,
+        mode: AuditWriteMode,
+    ) -> Arc<Self> {
         // A MAC cannot fail for these lengths; a zero tag only shares the
         // process-wide tail with other sinks whose MAC failed too.
         let key_tag = root
             .mac_record(b"meta", b"audit-tail", b"")
             .unwrap_or([0; 32]);
+        let chain_key = HmacSha256Key::new(root.audit_key());
         Arc::new(AuditSink {
+            chain_key,
+            mode,
             storage,
             root,
             path,
             tail: Mutex::new(AuditTail::default()),
-            queue: Mutex::new(Queue::default()),
+            queue: Mutex::new(Queue {
+                pid: std::process::id(),
+                ..Queue::default()
+            }),
             written: Condvar::new(),
             id: NEXT_SINK_ID.fetch_add(1, Ordering::Relaxed),
             key_tag,
@@ -919,45 +1149,170 @@ impl AuditSink {
     /// past the checkpoint, or when this sink's oldest unsynced record is
     /// older than [`AUDIT_BATCH_MILLIS`]. Records of concurrent callers are
     /// written together (see [`Queue`]).
-    pub(crate) fn append(self: &Arc<Self>, canonical: String, durable: bool) -> Result<()> {
+    ///
+    /// In [`AuditWriteMode::WriteBehind`], a read-only record (`!durable`)
+    /// is only queued, unless that makes `max_events` queued records, the
+    /// oldest queued one is `max_millis` old, or an earlier batch failed:
+    /// then it is written at once with everything queued before it. `pid`
+    /// is the calling process's ID.
+    pub(crate) fn append(
+        self: &Arc<Self>,
+        canonical: String,
+        durable: bool,
+        pid: u32,
+    ) -> Result<()> {
         let mut q = lock_queue(&self.queue);
+        if q.pid != pid {
+            // A forked child: the records queued are its parent's to write.
+            *q = Queue {
+                pid,
+                ..Queue::default()
+            };
+        }
+        if let AuditWriteMode::WriteBehind {
+            max_events,
+            max_millis,
+        } = self.mode
+        {
+            let young = q
+                .oldest
+                .is_none_or(|t| t.elapsed() < Duration::from_millis(u64::from(max_millis)));
+            if !durable && q.stuck.is_none() && q.detached + 1 < u64::from(max_events) && young {
+                q.pending.push(Queued {
+                    canonical,
+                    waited: false,
+                });
+                q.next += 1;
+                q.detached += 1;
+                if q.oldest.is_none() {
+                    q.oldest = Some(Instant::now());
+                }
+                let schedule = !std::mem::replace(&mut q.drain_scheduled, true);
+                drop(q);
+                if schedule && !self.schedule_drain(max_millis) {
+                    // No thread: the next append past `max_millis` writes.
+                    lock_queue(&self.queue).drain_scheduled = false;
+                }
+                return Ok(());
+            }
+        }
         let seq = q.next;
         q.next += 1;
-        q.pending.push(canonical);
+        q.pending.push(Queued {
+            canonical,
+            waited: true,
+        });
         q.pending_durable |= durable;
         loop {
             if seq < q.done {
                 return q.failed.remove(&seq).map_or(Ok(()), Err);
             }
-            if !q.writing {
-                q.writing = true;
-                let first = q.done;
-                let last = q.next;
-                let mut batch = std::mem::take(&mut q.spare);
-                std::mem::swap(&mut batch, &mut q.pending);
-                let durable = std::mem::take(&mut q.pending_durable);
-                drop(q);
-                let mut finish = BatchDone {
-                    sink: self,
-                    range: first..last,
-                    result: Err(Error::internal("the audit writer panicked")),
-                };
-                finish.result = self.write_batch(&batch, durable);
-                batch.clear();
-                q = finish.complete(Some(batch));
-                continue;
-            }
-            q = self
-                .written
-                .wait(q)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            q = if q.writing {
+                self.written
+                    .wait(q)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+            } else {
+                self.write_queued(q)
+            };
         }
+    }
+
+    /// Writes every queued record (the `retained` ones first) as one batch,
+    /// as the writer; `q` shows no writer at work. Returns the queue locked
+    /// again, with the batch marked done or failed.
+    fn write_queued<'a>(
+        self: &'a Arc<Self>,
+        mut q: std::sync::MutexGuard<'a, Queue>,
+    ) -> std::sync::MutexGuard<'a, Queue> {
+        q.writing = true;
+        let first = q.done;
+        let last = q.next;
+        let mut batch = std::mem::take(&mut q.retained);
+        if batch.is_empty() {
+            batch = std::mem::take(&mut q.spare);
+        }
+        batch.append(&mut q.pending);
+        // Write-behind batches are durable: what a crash can lose is the
+        // queue alone.
+        let durable = std::mem::take(&mut q.pending_durable) || q.detached > 0;
+        q.detached = 0;
+        q.oldest = None;
+        drop(q);
+        let mut finish = BatchDone {
+            sink: self,
+            range: first..last,
+            result: Err(Error::internal("the audit writer panicked")),
+        };
+        finish.result = self.write_batch(&batch, durable);
+        finish.complete(batch)
+    }
+
+    /// Writes everything queued (write-behind) and waits for any batch in
+    /// progress; fails if the log cannot be written (the records stay
+    /// queued).
+    pub(crate) fn drain(self: &Arc<Self>) -> Result<()> {
+        let mut q = lock_queue(&self.queue);
+        loop {
+            if q.writing {
+                q = self
+                    .written
+                    .wait(q)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            } else if q.pending.is_empty() && q.retained.is_empty() {
+                return q.stuck.clone().map_or(Ok(()), Err);
+            } else {
+                q = self.write_queued(q);
+                if let Some(e) = &q.stuck {
+                    return Err(e.clone());
+                }
+            }
+        }
+    }
+
+    /// Fails, after one more attempt to write the queue, while a
+    /// write-behind batch stays unwritten (see [`Queue::stuck`]).
+    pub(crate) fn settle(self: &Arc<Self>) -> Result<()> {
+        if lock_queue(&self.queue).stuck.is_none() {
+            return Ok(());
+        }
+        self.drain()
+    }
+
+    /// The error of a failed write-behind batch, if one is still unwritten.
+    pub(crate) fn stuck(&self) -> Option<Error> {
+        lock_queue(&self.queue).stuck.clone()
+    }
+
+    /// Starts a thread that writes the queue after `millis` ms (it holds
+    /// no handle alive: a sink dropped meanwhile wrote its queue itself).
+    fn schedule_drain(self: &Arc<Self>, millis: u32) -> bool {
+        let weak = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("strongroom-audit-drain".into())
+            .spawn(move || {
+                std::thread::sleep(Duration::from_millis(u64::from(millis)));
+                if let Some(sink) = weak.upgrade() {
+                    lock_queue(&sink.queue).drain_scheduled = false;
+                    // A failure leaves the sink stuck: the next call retries.
+                    let _ = sink.drain();
+                }
+            })
+            .is_ok()
     }
 
     /// Writes `batch` (canonical records, in order) under the log lock,
     /// chained after the last valid record, with one `pwrite`; then syncs
     /// and checkpoints as [`append`](Self::append) says.
-    fn write_batch(self: &Arc<Self>, batch: &[String], durable: bool) -> Result<()> {
+    fn write_batch(self: &Arc<Self>, batch: &[Queued], durable: bool) -> Result<()> {
+        if self.write_unscheduled(batch, durable)? && !self.schedule_flush() {
+            lock_tail(&self.tail).flush_scheduled = false;
+        }
+        Ok(())
+    }
+
+    /// [`write_batch`](Self::write_batch) without starting the background
+    /// flush: `true` when one is due (and marked scheduled).
+    fn write_unscheduled(&self, batch: &[Queued], durable: bool) -> Result<bool> {
         let path = self.path.as_path();
         let epoch = self.epoch_for_append()?;
         let mut tail = lock_tail(&self.tail);
@@ -985,10 +1340,7 @@ impl AuditSink {
         if end.is_some() && tail.unsynced_since.is_none() {
             tail.unsynced_since = Some(Instant::now());
         }
-        if tail.unsynced_since.is_some() && !tail.flush_scheduled {
-            tail.flush_scheduled = self.schedule_flush();
-        }
-        Ok(())
+        Ok(tail.unsynced_since.is_some() && !std::mem::replace(&mut tail.flush_scheduled, true))
     }
 
     /// [`write_batch`](Self::write_batch) under the log lock of `f`: `None`
@@ -998,7 +1350,7 @@ impl AuditSink {
         &self,
         tail: &mut AuditTail,
         f: &File,
-        batch: &[String],
+        batch: &[Queued],
         durable: bool,
         epoch: Option<u64>,
     ) -> Result<Option<Option<StoredCheckpoint>>> {
@@ -1018,12 +1370,15 @@ impl AuditSink {
             f.set_len(start.log_len)
                 .map_err(|e| io_err("truncating", path, &e))?;
         }
-        let key = self.root.audit_key();
-        let mut lines = String::with_capacity(batch.iter().map(|c| c.len() + 96).sum());
+        let mut lines = String::with_capacity(batch.iter().map(|c| c.canonical.len() + 96).sum());
         let mut chain = start.checkpoint;
-        for canonical in batch {
-            chain =
-                strongroom_core::audit::chain_canonical_into(key, &chain, canonical, &mut lines)?;
+        for rec in batch {
+            chain = strongroom_core::audit::chain_canonical_keyed(
+                &self.chain_key,
+                &chain,
+                &rec.canonical,
+                &mut lines,
+            )?;
             lines.push('\n');
         }
         f.write_all_at(lines.as_bytes(), start.log_len)
@@ -1162,7 +1517,12 @@ fn ends_with_chain_value(f: &File, state: &StoredCheckpoint) -> bool {
 /// SQLite write transaction and made durable, as before batching.
 #[cfg(not(unix))]
 impl AuditSink {
-    pub(crate) fn append(self: &Arc<Self>, canonical: String, _durable: bool) -> Result<()> {
+    pub(crate) fn append(
+        self: &Arc<Self>,
+        canonical: String,
+        _durable: bool,
+        _pid: u32,
+    ) -> Result<()> {
         let path = self.path.as_path();
         self.storage.write(&mut |tx| {
             let cp = self.read_checkpoint(tx)?;
@@ -1205,11 +1565,38 @@ impl AuditSink {
     fn flush_locked(&self, _tail: &mut AuditTail) -> Result<()> {
         Ok(())
     }
+
+    pub(crate) fn drain(self: &Arc<Self>) -> Result<()> {
+        Ok(())
+    }
+
+    pub(crate) fn settle(self: &Arc<Self>) -> Result<()> {
+        Ok(())
+    }
+
+    pub(crate) fn stuck(&self) -> Option<Error> {
+        None
+    }
 }
 
 impl Drop for AuditSink {
     fn drop(&mut self) {
-        // The last handle is gone: make its batched events durable.
+        // The last handle is gone: write its queued events (write-behind)...
+        #[cfg(unix)]
+        {
+            let q = self
+                .queue
+                .get_mut()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if q.pid == std::process::id() {
+                let mut batch = std::mem::take(&mut q.retained);
+                batch.append(&mut q.pending);
+                if !batch.is_empty() {
+                    let _ = self.write_unscheduled(&batch, true);
+                }
+            }
+        }
+        // ...and make its batched events durable.
         let tail = self
             .tail
             .get_mut()

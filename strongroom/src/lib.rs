@@ -30,8 +30,9 @@ use strongroom_core::service;
 
 pub use access::DRY_RUN_OPERATIONS;
 pub use audit_log::{
-    audit_log_path, check_time_filter, AuditFilter, AuditVerification, AUDIT_BATCH_EVENTS,
-    AUDIT_BATCH_MILLIS,
+    audit_log_path, check_time_filter, AuditFilter, AuditVerification, AuditWriteMode,
+    AUDIT_BATCH_EVENTS, AUDIT_BATCH_MILLIS, AUDIT_WRITE_BEHIND_MAX_EVENTS,
+    AUDIT_WRITE_BEHIND_MAX_MILLIS,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use root::RootKeySource;
@@ -65,6 +66,9 @@ pub struct CreateOptions {
     /// `arn:aws:iam::<account>:root`, covering every principal of the
     /// account, as KMS's default key policy does).
     pub admin_principal: Option<String>,
+    /// How the returned handle writes audit events (default
+    /// [`AuditWriteMode::WriteThrough`]); not stored in the keystore.
+    pub audit_write_mode: AuditWriteMode,
 }
 
 impl Default for CreateOptions {
@@ -73,7 +77,26 @@ impl Default for CreateOptions {
             region: "local-1".into(),
             account: "000000000000".into(),
             admin_principal: None,
+            audit_write_mode: AuditWriteMode::WriteThrough,
         }
+    }
+}
+
+/// Settings of a handle opened with [`Keystore::open_with`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OpenOptions {
+    /// How the handle writes audit events (default
+    /// [`AuditWriteMode::WriteThrough`]).
+    pub audit_write_mode: AuditWriteMode,
+}
+
+impl OpenOptions {
+    /// These options with `mode` as the audit write mode.
+    #[must_use]
+    pub fn audit_write_mode(mut self, mode: AuditWriteMode) -> Self {
+        self.audit_write_mode = mode;
+        self
     }
 }
 
@@ -101,8 +124,10 @@ impl Inner {
         clock: Arc<dyn Clock>,
         audit_path: std::path::PathBuf,
         default_policy: strongroom_core::policy::Policy,
+        audit_write_mode: AuditWriteMode,
     ) -> Self {
-        let audit = audit_log::AuditSink::new(storage.clone(), root.clone(), audit_path);
+        let audit =
+            audit_log::AuditSink::new(storage.clone(), root.clone(), audit_path, audit_write_mode);
         Inner {
             storage,
             root,
@@ -216,6 +241,7 @@ impl Keystore {
         {
             return Err(Error::validation("region must be letters, digits and '-'"));
         }
+        options.audit_write_mode.validate()?;
         let admin_principal = options
             .admin_principal
             .unwrap_or_else(|| core_access::admin_principal("", &options.account));
@@ -294,6 +320,7 @@ impl Keystore {
                 clock,
                 audit_path,
                 default_policy,
+                options.audit_write_mode,
             )),
             principal: None,
             dry_run: false,
@@ -308,6 +335,20 @@ impl Keystore {
     /// (nothing is modified); `KMSInternalException` if the keystore's
     /// settings fail authentication or the file is not a keystore.
     pub fn open(path: impl AsRef<Path>, root: RootKeySource) -> Result<Self> {
+        Self::open_with(path, root, OpenOptions::default())
+    }
+
+    /// [`open`](Self::open) with `options` (e.g. the audit write mode).
+    ///
+    /// # Errors
+    /// As [`open`](Self::open); `ValidationException` for options out of
+    /// range ([`AuditWriteMode::validate`]).
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        root: RootKeySource,
+        options: OpenOptions,
+    ) -> Result<Self> {
+        options.audit_write_mode.validate()?;
         let storage = SqliteStorage::open(path.as_ref(), false)?;
         let (mut kdf, mut check, mut config) = (None, None, None);
         storage.read(&mut |tx| {
@@ -363,6 +404,7 @@ impl Keystore {
                 Arc::new(SystemClock),
                 audit_path,
                 default_policy,
+                options.audit_write_mode,
             )),
             principal: None,
             dry_run: false,
@@ -391,6 +433,9 @@ impl Keystore {
     /// [`integrity::IntegrityTx`]). Refuses to change anything when the
     /// audit log cannot be written.
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        // Write-behind: a batch that failed is retried first (the preflight
+        // refuses the change while it stays unwritten).
+        self.inner.audit.settle()?;
         let _invalidate = InvalidateOnDrop(&self.inner.cache);
         self.inner.storage.write(&mut |tx| {
             let state = integrity::read_state(tx, &self.inner.root)?;

@@ -266,3 +266,22 @@ def test_audit_log_tampering_is_reported(ks: strongroom.Keystore, key: strongroo
     path.write_text("".join(lines))
     r = ks.verify_audit_log()
     assert r.intact is False and r.fault is not None and r.records == 1
+
+
+def test_audit_write_behind(tmp_path: Path, root_key: bytes) -> None:
+    path = tmp_path / "wb.db"
+    with strongroom.Keystore.create(path, root_key=root_key) as ks:
+        key = ks.create_key()
+    with strongroom.Keystore.open(path, root_key=root_key, audit_write_mode="write-behind") as wb:
+        for _ in range(3):
+            wb.encrypt(key.key_id, b"x")
+        # Queued, not yet in the file; reading the log writes them first.
+        assert wb.audit_log_path.read_text().count("\n") == 1
+        assert [e["eventName"] for e in wb.audit_events()] == ["CreateKey"] + ["Encrypt"] * 3
+        wb.encrypt(key.key_id, b"x")
+    # close() wrote the last one.
+    with strongroom.Keystore.open(path, root_key=root_key) as ks:
+        r = ks.verify_audit_log()
+        assert r.intact and r.records == 5
+    with pytest.raises(strongroom.ValidationException):
+        strongroom.Keystore.open(path, root_key=root_key, audit_write_mode="lazy")  # type: ignore[arg-type]

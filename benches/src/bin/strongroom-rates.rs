@@ -12,7 +12,9 @@
 //!
 //! Rows `sr_*` use a 10-key keystore under `target/` (every call appends and
 //! fsyncs an audit event); rows `sr_shm_*` the same keystore on the tmpfs
-//! `/dev/shm`, where the fsyncs cost nothing (CPU cost only).
+//! `/dev/shm`, where the fsyncs cost nothing (CPU cost only). Rows
+//! `sr_wb_*` and `sr_shm_wb_*` are the same keystores opened in
+//! `AuditWriteMode::WriteBehind` (default bounds).
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -21,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use strongroom::api::{DecryptRequest, EncryptRequest, GenerateDataKeyRequest, SignRequest};
 use strongroom::core::key::{MessageType, SigningAlgorithm};
-use strongroom::{EncryptionContext, Secret};
+use strongroom::{AuditWriteMode, EncryptionContext, Secret};
 use strongroom_benches::{thread_cpu_ns, Fixture};
 use strongroom_core::crypto::{self, digest::DigestAlgorithm, ecdsa, rsa};
 
@@ -180,10 +182,21 @@ fn main() {
     );
     api_rows(&r, "sr", &disk);
     drop(disk);
+    let wb = AuditWriteMode::write_behind();
+    let disk = strongroom_benches::fixture_in_mode(
+        &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        10,
+        wb,
+    );
+    api_rows(&r, "sr_wb", &disk);
+    drop(disk);
     if std::path::Path::new("/dev/shm").is_dir() {
-        let shm =
-            strongroom_benches::fixture_in(std::path::Path::new("/dev/shm/strongroom-bench"), 10);
+        let dir = std::path::Path::new("/dev/shm/strongroom-bench");
+        let shm = strongroom_benches::fixture_in_mode(dir, 10, AuditWriteMode::WriteThrough);
         api_rows(&r, "sr_shm", &shm);
+        drop(shm);
+        let shm = strongroom_benches::fixture_in_mode(dir, 10, wb);
+        api_rows(&r, "sr_shm_wb", &shm);
     }
 
     // Primitive seam (the limit Strongroom's operations rest on).

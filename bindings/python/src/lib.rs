@@ -44,6 +44,18 @@ static EXCEPTIONS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 /// The Python exception for a facade error: the class of `strongroom.exceptions`
 /// named after the KMS exception, or `KMSError` with the code for a kind the
 /// Python side does not know yet.
+/// The audit write mode named `name` ("write-through" or "write-behind",
+/// the latter with its default bounds).
+fn write_mode(name: &str) -> PyResult<strongroom::AuditWriteMode> {
+    match name {
+        "write-through" => Ok(strongroom::AuditWriteMode::WriteThrough),
+        "write-behind" => Ok(strongroom::AuditWriteMode::write_behind()),
+        other => Err(kms(Error::validation(format!(
+            "audit_write_mode must be 'write-through' or 'write-behind', not '{other}'"
+        )))),
+    }
+}
+
 fn kms(err: Error) -> PyErr {
     Python::attach(|py| {
         let module = match EXCEPTIONS
@@ -364,11 +376,17 @@ impl Keystore {
     /// (the name of an environment variable holding the text) or `passphrase`
     /// (str or bytes; stretched with Argon2id, 64 MiB, 3 passes).
     /// `region` and `account` (12 digits) appear in key ARNs.
+    /// `audit_write_mode` is how this handle writes audit events of read-only
+    /// operations: "write-through" (default; each is in the log before its call
+    /// returns) or "write-behind" (queued in memory and written in batches of
+    /// up to 256 events or 100 ms, before any management event, on close and
+    /// on garbage collection; a process crash loses the queued events).
     ///
     /// Raises AlreadyExistsException if `path` exists, ValidationException for a
-    /// malformed root key, region or account, KMSInternalException on I/O failure.
+    /// malformed root key, region, account or audit_write_mode, KMSInternalException
+    /// on I/O failure.
     #[staticmethod]
-    #[pyo3(signature = (path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, region="local-1", account="000000000000"))]
+    #[pyo3(signature = (path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, region="local-1", account="000000000000", audit_write_mode="write-through"))]
     #[allow(clippy::too_many_arguments)]
     fn create(
         py: Python<'_>,
@@ -379,12 +397,14 @@ impl Keystore {
         passphrase: Option<&Bound<'_, PyAny>>,
         region: &str,
         account: &str,
+        audit_write_mode: &str,
     ) -> PyResult<Self> {
         let root = root_source(root_key, root_key_file, root_key_env, passphrase)?;
         let options = strongroom::CreateOptions {
             region: region.to_owned(),
             account: account.to_owned(),
             admin_principal: None,
+            audit_write_mode: write_mode(audit_write_mode)?,
         };
         let p = path.clone();
         let ks = py
@@ -398,11 +418,14 @@ impl Keystore {
 
     /// Opens an existing keystore with its root key (one source, as for `create`).
     ///
+    /// `audit_write_mode` as for `create`.
+    ///
     /// Raises NotFoundException if there is no keystore at `path`,
     /// AccessDeniedException if the root key is not this keystore's,
-    /// KMSInternalException if the file fails authentication.
+    /// KMSInternalException if the file fails authentication,
+    /// ValidationException for an unknown `audit_write_mode`.
     #[staticmethod]
-    #[pyo3(signature = (path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None))]
+    #[pyo3(signature = (path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, audit_write_mode="write-through"))]
     fn open(
         py: Python<'_>,
         path: PathBuf,
@@ -410,11 +433,14 @@ impl Keystore {
         root_key_file: Option<PathBuf>,
         root_key_env: Option<String>,
         passphrase: Option<&Bound<'_, PyAny>>,
+        audit_write_mode: &str,
     ) -> PyResult<Self> {
         let root = root_source(root_key, root_key_file, root_key_env, passphrase)?;
+        let options =
+            strongroom::OpenOptions::default().audit_write_mode(write_mode(audit_write_mode)?);
         let p = path.clone();
         let ks = py
-            .detach(move || strongroom::Keystore::open(&p, root))
+            .detach(move || strongroom::Keystore::open_with(&p, root, options))
             .map_err(kms)?;
         Ok(Keystore {
             inner: Mutex::new(Some(ks)),

@@ -53,7 +53,7 @@ pub use aead::{aes256_gcm_open, aes256_gcm_seal, AES_256_KEY_LEN, GCM_NONCE_LEN,
 pub use digest::DigestAlgorithm;
 pub use ecdsa::EcCurve;
 pub use kdf::hkdf_sha256;
-pub use mac::{hmac_sha256, hmac_sha256_verify, HmacHash, HMAC_SHA256_LEN};
+pub use mac::{hmac_sha256, hmac_sha256_verify, HmacHash, HmacSha256Key, HMAC_SHA256_LEN};
 pub use rsa::{OaepHash, RsaKeySize};
 
 pub use subtle::ConstantTimeEq;

@@ -4,7 +4,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Mapping, Optional, Protocol, Sequence, Tuple, Type, Union, final
+from typing import Any, Literal, Mapping, Optional, Protocol, Sequence, Tuple, Type, Union, final
 
 from typing_extensions import Buffer, Self
 
@@ -560,6 +560,7 @@ class Keystore:
         passphrase: Union[str, _BytesLike, None] = None,
         region: str = "local-1",
         account: str = "000000000000",
+        audit_write_mode: Literal["write-through", "write-behind"] = "write-through",
     ) -> Keystore:
         """
         Creates a new keystore file at `path`.
@@ -570,9 +571,15 @@ class Keystore:
         (the name of an environment variable holding the text) or `passphrase`
         (str or bytes; stretched with Argon2id, 64 MiB, 3 passes).
         `region` and `account` (12 digits) appear in key ARNs.
+        `audit_write_mode` is how this handle writes audit events of read-only
+        operations: "write-through" (default; each is in the log before its call
+        returns) or "write-behind" (queued in memory and written in batches of
+        up to 256 events or 100 ms, before any management event, on close and
+        on garbage collection; a process crash loses the queued events).
 
         Raises AlreadyExistsException if `path` exists, ValidationException for a
-        malformed root key, region or account, KMSInternalException on I/O failure.
+        malformed root key, region, account or audit_write_mode, KMSInternalException
+        on I/O failure.
         """
     @staticmethod
     def open(
@@ -582,13 +589,16 @@ class Keystore:
         root_key_file: Optional[_StrPath] = None,
         root_key_env: Optional[str] = None,
         passphrase: Union[str, _BytesLike, None] = None,
+        audit_write_mode: Literal["write-through", "write-behind"] = "write-through",
     ) -> Keystore:
         """
         Opens an existing keystore with its root key (one source, as for `create`).
+        `audit_write_mode` as for `create`.
 
         Raises NotFoundException if there is no keystore at `path`,
         AccessDeniedException if the root key is not this keystore's,
-        KMSInternalException if the file fails authentication.
+        KMSInternalException if the file fails authentication,
+        ValidationException for an unknown `audit_write_mode`.
         """
     def close(self) -> None:
         """

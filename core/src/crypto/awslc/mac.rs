@@ -28,6 +28,30 @@ pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Result<[u8; HMAC_SHA256_LEN]>
     Ok(out)
 }
 
+/// An HMAC-SHA256 key with its inner and outer hash states computed once;
+/// see [`crate::crypto::rustcrypto::mac::HmacSha256Key`].
+#[derive(Clone, Debug)]
+pub struct HmacSha256Key(Key);
+
+impl HmacSha256Key {
+    /// Prepares `key` (any length, RFC 2104).
+    pub fn new(key: &[u8]) -> Self {
+        HmacSha256Key(Key::new(HMAC_SHA256, key))
+    }
+
+    /// HMAC-SHA256 over the concatenation of `parts`, the tag
+    /// [`hmac_sha256`] gives for the same key.
+    pub fn tag(&self, parts: &[&[u8]]) -> [u8; HMAC_SHA256_LEN] {
+        let mut ctx = Context::with_key(&self.0);
+        for p in parts {
+            ctx.update(p);
+        }
+        let mut out = [0u8; HMAC_SHA256_LEN];
+        out.copy_from_slice(ctx.sign().as_ref());
+        out
+    }
+}
+
 /// HMAC with SHA-224/256/384/512; see [`crate::crypto::rustcrypto::mac::hmac`].
 ///
 /// # Errors

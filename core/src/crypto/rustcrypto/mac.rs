@@ -23,6 +23,39 @@ pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Result<[u8; HMAC_SHA256_LEN]>
     Ok(mac.finalize().into_bytes().into())
 }
 
+/// An HMAC-SHA256 key with its inner and outer hash states computed once
+/// (RFC 2104 §4: the keyed states are the same for every message), for a
+/// caller that MACs many messages under one key, such as the audit chain.
+/// The states are as secret as the key.
+#[derive(Clone)]
+pub struct HmacSha256Key(Hmac<Sha256>);
+
+impl core::fmt::Debug for HmacSha256Key {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("HmacSha256Key(..)")
+    }
+}
+
+impl HmacSha256Key {
+    /// Prepares `key` (any length, RFC 2104).
+    pub fn new(key: &[u8]) -> Self {
+        // RFC 2104 HMAC accepts keys of every length, so this cannot fail.
+        let mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key)
+            .unwrap_or_else(|_| <Hmac<Sha256> as KeyInit>::new(&Default::default()));
+        HmacSha256Key(mac)
+    }
+
+    /// HMAC-SHA256 over the concatenation of `parts`, the tag
+    /// [`hmac_sha256`] gives for the same key.
+    pub fn tag(&self, parts: &[&[u8]]) -> [u8; HMAC_SHA256_LEN] {
+        let mut mac = self.0.clone();
+        for p in parts {
+            mac.update(p);
+        }
+        mac.finalize().into_bytes().into()
+    }
+}
+
 /// HMAC with the SHA-2 function `alg` (an [`HmacHash`] or a
 /// [`DigestAlgorithm`](crate::crypto::DigestAlgorithm)) over the
 /// concatenation of `parts` (RFC 2104); the tag has
