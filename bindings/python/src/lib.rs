@@ -8,7 +8,7 @@
 //! here: range checks and every KMS error come from the facade.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -408,17 +408,73 @@ fn root_source(
 /// operation releases the GIL while it runs.
 #[pyclass(frozen, module = "strongroom")]
 struct Keystore {
-    inner: Mutex<Option<strongroom::Keystore>>,
+    node: Arc<Handle>,
     path: PathBuf,
 }
 
+/// One Python handle's facade handle (`None` once closed) and the handles
+/// derived from it by `as_principal` / `dry_run`, which its `close()`
+/// closes too.
+struct Handle {
+    inner: Mutex<Option<strongroom::Keystore>>,
+    derived: Mutex<Vec<Weak<Handle>>>,
+}
+
+impl Handle {
+    fn new(ks: strongroom::Keystore) -> Arc<Handle> {
+        Arc::new(Handle {
+            inner: Mutex::new(Some(ks)),
+            derived: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Drops the facade handle of this handle and of every handle derived
+    /// from it, so that they all raise the error of a closed keystore. The
+    /// `derived` lock is taken before `inner`, as in [`Keystore::derive`],
+    /// so that no handle is derived from this one after it is closed.
+    fn close(&self) {
+        let derived = {
+            let mut derived = self.derived.lock().unwrap_or_else(|p| p.into_inner());
+            drop(self.inner.lock().unwrap_or_else(|p| p.into_inner()).take());
+            std::mem::take(&mut *derived)
+        };
+        for d in derived.iter().filter_map(Weak::upgrade) {
+            d.close();
+        }
+    }
+}
+
 impl Keystore {
+    fn new(ks: strongroom::Keystore, path: PathBuf) -> Keystore {
+        Keystore {
+            node: Handle::new(ks),
+            path,
+        }
+    }
+
     fn handle(&self) -> PyResult<strongroom::Keystore> {
-        self.inner
+        self.node
+            .inner
             .lock()
             .map_err(|_| PyValueError::new_err("the keystore lock is poisoned"))?
             .clone()
             .ok_or_else(|| PyValueError::new_err("the keystore is closed"))
+    }
+
+    /// A handle made by `f` from this one's facade handle, closed with it.
+    fn derive(
+        &self,
+        f: impl FnOnce(strongroom::Keystore) -> strongroom::Keystore,
+    ) -> PyResult<Keystore> {
+        let mut derived = self
+            .node
+            .derived
+            .lock()
+            .map_err(|_| PyValueError::new_err("the keystore lock is poisoned"))?;
+        let child = Keystore::new(f(self.handle()?), self.path.clone());
+        derived.retain(|d| d.strong_count() > 0);
+        derived.push(Arc::downgrade(&child.node));
+        Ok(child)
     }
 
     /// Runs `f` on the keystore with the GIL released.
@@ -471,10 +527,7 @@ impl Keystore {
         let ks = py
             .detach(move || strongroom::Keystore::create(&p, root, options))
             .map_err(kms)?;
-        Ok(Keystore {
-            inner: Mutex::new(Some(ks)),
-            path,
-        })
+        Ok(Keystore::new(ks, path))
     }
 
     /// Opens an existing keystore with its root key (one source, as for `create`).
@@ -497,27 +550,22 @@ impl Keystore {
         let ks = py
             .detach(move || strongroom::Keystore::open(&p, root))
             .map_err(kms)?;
-        Ok(Keystore {
-            inner: Mutex::new(Some(ks)),
-            path,
-        })
+        Ok(Keystore::new(ks, path))
     }
 
-    /// Closes the keystore; later calls raise ValueError. Idempotent.
+    /// Closes the keystore; later calls raise ValueError. Idempotent. The
+    /// handles made from this one by `as_principal()` and `dry_run()` (and
+    /// from those) are closed with it; closing one of them leaves this one
+    /// open.
     fn close(&self) -> PyResult<()> {
-        let ks = self
-            .inner
-            .lock()
-            .map_err(|_| PyValueError::new_err("the keystore lock is poisoned"))?
-            .take();
-        drop(ks);
+        self.node.close();
         Ok(())
     }
 
     /// True once `close()` has been called.
     #[getter]
     fn closed(&self) -> bool {
-        self.inner.lock().map(|g| g.is_none()).unwrap_or(true)
+        self.node.inner.lock().map(|g| g.is_none()).unwrap_or(true)
     }
 
     /// The keystore file's path.
@@ -1228,16 +1276,13 @@ impl Keystore {
     /// The same keystore acting for `principal` (an IAM ARN such as
     /// `arn:aws:iam::111122223333:user/app`): every operation on the returned
     /// handle is authorized (key policy and grants) for, and audited as, that
-    /// principal. The handles share the open keystore; closing one does not
-    /// close the other.
+    /// principal. The handles share the open keystore. Closing this handle
+    /// closes the returned one too (its calls then raise ValueError, as a
+    /// closed keystore's); closing the returned one leaves this one open.
     ///
     /// Raises ValueError if this handle is closed.
     fn as_principal(&self, principal: Text) -> PyResult<Keystore> {
-        let ks = self.handle()?.as_principal(&principal);
-        Ok(Keystore {
-            inner: Mutex::new(Some(ks)),
-            path: self.path.clone(),
-        })
+        self.derive(|ks| ks.as_principal(&principal))
     }
 
     /// The same keystore with AWS KMS's `DryRun` set on every request: each
@@ -1250,15 +1295,12 @@ impl Keystore {
     /// KMS accept it (Encrypt, Decrypt, ReEncrypt, GenerateDataKey*,
     /// GenerateDataKeyPair*, Sign, Verify, GenerateMac, VerifyMac,
     /// CreateGrant, RetireGrant, RevokeGrant); others raise
-    /// ValidationException without running. Keeps the principal.
+    /// ValidationException without running. Keeps the principal. Closed
+    /// with this handle, as the handles of `as_principal`.
     ///
     /// Raises ValueError if this handle is closed.
     fn dry_run(&self) -> PyResult<Keystore> {
-        let ks = self.handle()?.dry_run();
-        Ok(Keystore {
-            inner: Mutex::new(Some(ks)),
-            path: self.path.clone(),
-        })
+        self.derive(|ks| ks.dry_run())
     }
 
     /// The principal this handle acts for: the one given to `as_principal`,
