@@ -239,6 +239,32 @@ fn print(v: &Value) -> Result<(), Error> {
     crate::output::print(crate::OutputFormat::Json, v)
 }
 
+/// Runs the stream `f` into a buffered writer to stdout (`-o -`), then
+/// flushes what it wrote (for a failed unsigned decryption, the frames
+/// authenticated before the failure). `None` when stdout was closed, which
+/// ends the command quietly (exit 141), but only if the closed pipe is why
+/// `f` failed, if it did: a write that finds the pipe closed fails the
+/// stream with that write's error. An error `f` met before any write found
+/// the pipe closed (a failed authentication, a KMS error) is returned even
+/// if the final flush then finds it closed, so that the command exits 1
+/// with that error.
+fn to_stdout<T>(f: impl FnOnce(&mut dyn Write) -> Result<T, Error>) -> Result<Option<T>, Error> {
+    let stdout = io::stdout();
+    let mut w = io::BufWriter::with_capacity(
+        env::FILE_BUFFER_LEN,
+        crate::output::NoteBrokenPipe(stdout.lock()),
+    );
+    let result = f(&mut w);
+    let closed_during = crate::output::broken_pipe();
+    let _ = w.flush();
+    drop(w);
+    match result {
+        Err(e) if !closed_during => Err(e),
+        _ if crate::output::broken_pipe() => Ok(None),
+        r => r.map(Some),
+    }
+}
+
 /// `encrypt-file`.
 pub fn encrypt_file(ctx: &Ctx<'_>, a: &EncryptFileArgs) -> Result<(), Error> {
     let out = output_path(ctx)?;
@@ -262,21 +288,15 @@ pub fn encrypt_file(ctx: &Ctx<'_>, a: &EncryptFileArgs) -> Result<(), Error> {
     }
     let (mut reader, pb) = open_input(&a.input, "encrypting")?;
     let result = if out == "-" {
-        let stdout = io::stdout();
-        let mut w = io::BufWriter::with_capacity(
-            env::FILE_BUFFER_LEN,
-            crate::output::NoteBrokenPipe(stdout.lock()),
-        );
-        env::encrypt_stream(&*keyring, &mut reader, &mut w, &context, &options)
+        to_stdout(|w| env::encrypt_stream(&*keyring, &mut reader, w, &context, &options))
     } else {
-        env::encrypt_to_path(&*keyring, &mut reader, Path::new(out), &context, &options)
+        env::encrypt_to_path(&*keyring, &mut reader, Path::new(out), &context, &options).map(Some)
     };
     pb.finish_and_clear();
-    if crate::output::broken_pipe() {
+    let Some(s) = result? else {
         // The reader of stdout went away: main exits quietly with 141.
         return Ok(());
-    }
-    let s = result?;
+    };
     if out != "-" {
         print(&summary_json(&s, out))?;
     }
@@ -307,29 +327,24 @@ pub fn decrypt_file(ctx: &Ctx<'_>, a: &DecryptFileArgs) -> Result<(), Error> {
     let result = if out == "-" {
         // Signed suites are staged in a temporary file until the signature
         // verifies (decrypt_stream); unsigned ones stream frame by frame.
-        let stdout = io::stdout();
-        let mut w = io::BufWriter::with_capacity(
-            env::FILE_BUFFER_LEN,
-            crate::output::NoteBrokenPipe(stdout.lock()),
-        );
-        let r = if a.decrypt_unsigned {
-            env::decrypt_stream_unsigned_only(&*keyring, &mut reader, &mut w, &options)
-        } else {
-            env::decrypt_stream(&*keyring, &mut reader, &mut w, &options)
-        };
-        let _ = w.flush();
-        r
+        to_stdout(|w| {
+            if a.decrypt_unsigned {
+                env::decrypt_stream_unsigned_only(&*keyring, &mut reader, w, &options)
+            } else {
+                env::decrypt_stream(&*keyring, &mut reader, w, &options)
+            }
+        })
     } else if a.decrypt_unsigned {
         env::decrypt_to_path_unsigned_only(&*keyring, &mut reader, Path::new(out), &options)
+            .map(Some)
     } else {
-        env::decrypt_to_path(&*keyring, &mut reader, Path::new(out), &options)
+        env::decrypt_to_path(&*keyring, &mut reader, Path::new(out), &options).map(Some)
     };
     pb.finish_and_clear();
-    if crate::output::broken_pipe() {
+    let Some(s) = result? else {
         // The reader of stdout went away: main exits quietly with 141.
         return Ok(());
-    }
-    let s = result?;
+    };
     if out != "-" {
         print(&summary_json(&s, out))?;
     }

@@ -419,6 +419,86 @@ fn a_closed_stdout_is_a_quiet_exit() {
     }
 }
 
+#[test]
+fn a_failed_decryption_beats_a_closed_stdout() {
+    let (_dir, ks, key) = setup();
+    // Unsigned suite, 4 KiB frames: each frame is released once it
+    // authenticates, and 64 KiB stay in the CLI's output buffer until the
+    // decryption ends, so the first write to the closed stdout comes after
+    // the failure.
+    let plain = ks.with_file_name("plain.bin");
+    std::fs::write(&plain, vec![5u8; 64 << 10]).unwrap();
+    let encrypt = |suite: &str, out: &Path| {
+        ok(
+            &ks,
+            &[
+                "encrypt-file",
+                "-i",
+                s(&plain),
+                "-o",
+                s(out),
+                "--key-id",
+                &key,
+                "--algorithm-suite",
+                suite,
+                "--frame-length",
+                "4096",
+            ],
+        );
+        std::fs::read(out).unwrap()
+    };
+    let unsigned = encrypt(
+        "AES_256_GCM_HKDF_SHA512_COMMIT_KEY",
+        &ks.with_file_name("unsigned.enc"),
+    );
+    let signed = encrypt(
+        "AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384",
+        &ks.with_file_name("signed.enc"),
+    );
+    let mut tampered = unsigned.clone();
+    let n = tampered.len();
+    tampered[n - 20] ^= 1;
+    let cases: [(&str, &[u8]); 3] = [
+        ("unsigned-truncated", &unsigned[..unsigned.len() - 7]),
+        ("unsigned-tampered", &tampered),
+        ("signed-truncated", &signed[..signed.len() - 7]),
+    ];
+    for (name, bytes) in cases {
+        let bad = ks.with_file_name(format!("{name}.enc"));
+        std::fs::write(&bad, bytes).unwrap();
+        let (code, err) = with_closed_stdout(&ks, &["decrypt-file", "-i", s(&bad), "-o", "-"]);
+        assert_eq!(code, Some(1), "{name}: stderr {err:?}");
+        assert!(
+            err.contains("(InvalidCiphertextException)") && err.contains("DecryptFile"),
+            "{name}: {err}"
+        );
+        if name.starts_with("unsigned") {
+            let (code, err) = with_closed_stdout(
+                &ks,
+                &[
+                    "decrypt-file",
+                    "-i",
+                    s(&bad),
+                    "-o",
+                    "-",
+                    "--decrypt-unsigned",
+                ],
+            );
+            assert_eq!(code, Some(1), "{name} --decrypt-unsigned: stderr {err:?}");
+            assert!(
+                err.contains("(InvalidCiphertextException)"),
+                "{name}: {err}"
+            );
+        }
+    }
+    // A KMS error (the key is disabled) wins too.
+    ok(&ks, &["disable-key", "--key-id", &key]);
+    let good = ks.with_file_name("unsigned.enc");
+    let (code, err) = with_closed_stdout(&ks, &["decrypt-file", "-i", s(&good), "-o", "-"]);
+    assert_eq!(code, Some(1), "stderr {err:?}");
+    assert!(err.contains("(DisabledException)"), "{err}");
+}
+
 /// The `.strongroom-*.partial` files in `dir`.
 fn partial_files(dir: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(dir)

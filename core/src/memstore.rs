@@ -40,7 +40,6 @@ use crate::export::{ExportRow, KeystoreConfig, SealedExport, KEYSTORE_FORMAT_VER
 use crate::grant::{grant_row_id, Grant};
 use crate::key::{alias_arn, AliasRecord, KeyIdentifier, KeyRecord};
 use crate::ops::{self, Env};
-use crate::paging::{decode_marker, encode_marker, limit_within, page_limit, LIST_ALIASES};
 use crate::policy::Policy;
 use crate::seal::RootKey;
 use crate::service::{self, KeyAccess, KeyService, OwnedKey};
@@ -333,27 +332,8 @@ impl MemKeystore {
 
     // ---- audit log -------------------------------------------------------------
 
-    /// Runs operation `op` for the acting principal and appends its audit
-    /// event, whether it succeeded, was denied or failed. If the event
-    /// cannot be chained, the operation fails.
-    fn call<R, T>(
-        &mut self,
-        rng: &mut R,
-        now: u64,
-        op: &str,
-        params: RequestParameters,
-        f: impl FnOnce(&mut Self, &mut R, &mut Call) -> Result<T>,
-    ) -> Result<T>
-    where
-        R: CryptoRng + ?Sized,
-    {
-        // One audit path for every operation: the one of the shared flows.
-        self.service(rng, now)
-            .call(op, params, |s, call| f(s.ks, s.rng, call))
-    }
-
     /// Refuses a dry run of an operation without KMS's `DryRun` parameter
-    /// (kept apart from the generic [`call`](Self::call)).
+    /// (kept apart from the generic `KeyService::call` of its service).
     fn dry_run_gate(&self, op: &str) -> Result<()> {
         if self.dry_run && !access::DRY_RUN_OPERATIONS.contains(&op) {
             Err(access::dry_run_refused(
@@ -366,7 +346,7 @@ impl MemKeystore {
     }
 
     /// Appends the audit event of a finished call (kept apart from the
-    /// generic [`call`](Self::call), so that it is compiled once). A dry
+    /// generic `KeyService::call` of its service, so that it is compiled once). A dry
     /// run that succeeded is recorded, and returned, as
     /// `DryRunOperationException`.
     fn record<R: CryptoRng + ?Sized>(
@@ -583,8 +563,9 @@ impl MemKeystore {
         service::describe_key(&mut self.service(rng, now), key_id)
     }
 
-    /// ListKeys: `limit` 1–1000 (default 100), `marker` from a previous page.
-    /// Keys awaiting purge are not listed. Allowed for every principal.
+    /// ListKeys: `limit` 1–1000 (default 100), `marker` from a previous page
+    /// ([`service::list_keys`]). Keys awaiting purge are not listed. Allowed
+    /// for every principal.
     ///
     /// # Errors
     /// `ValidationException` for the limit, `InvalidMarkerException`.
@@ -595,44 +576,7 @@ impl MemKeystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListKeysResponse> {
-        let params = RequestParameters::list(None, limit, marker);
-        self.call(rng, now, "ListKeys", params, |ks, _, _| {
-            ks.list_keys_page(now, limit, marker)
-        })
-    }
-
-    fn list_keys_page(
-        &self,
-        now: u64,
-        limit: Option<u32>,
-        marker: Option<&str>,
-    ) -> Result<ListKeysResponse> {
-        let limit = page_limit(limit)?;
-        let after = decode_marker(marker)?;
-        let mut rows = self
-            .keys
-            .iter()
-            .filter(|(id, _)| after.as_ref().is_none_or(|a| id.as_str() > a.as_str()));
-        let page: Vec<&KeyRecord> = rows.by_ref().take(limit).map(|(_, r)| r).collect();
-        let truncated = rows.next().is_some();
-        // As natively, the marker is the last key read, not the last listed.
-        let next_marker = if truncated {
-            page.last().map(|r| encode_marker(&r.key_id))
-        } else {
-            None
-        };
-        Ok(ListKeysResponse {
-            keys: page
-                .into_iter()
-                .filter(|r| !ops::is_due_for_purge(r, now))
-                .map(|r| KeyListEntry {
-                    key_id: r.key_id.clone(),
-                    key_arn: r.arn.clone(),
-                })
-                .collect(),
-            next_marker,
-            truncated,
-        })
+        service::list_keys(&mut self.service(rng, now), limit, marker)
     }
 
     /// UpdateKeyDescription.
@@ -822,8 +766,8 @@ impl MemKeystore {
         service::delete_alias(&mut self.service(rng, now), alias_name)
     }
 
-    /// ListAliases, optionally only those of `key_id`; `limit` 1–100 (default 50).
-    /// Allowed for every principal.
+    /// ListAliases, optionally only those of `key_id`; `limit` 1–100 (default 50)
+    /// ([`service::list_aliases`]). Allowed for every principal.
     ///
     /// # Errors
     /// `NotFoundException` for `key_id`, `ValidationException`, `InvalidMarkerException`.
@@ -835,52 +779,7 @@ impl MemKeystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListAliasesResponse> {
-        let params = RequestParameters::list(key_id, limit, marker);
-        self.call(rng, now, "ListAliases", params, |ks, rng, _| {
-            ks.list_aliases_page(rng, now, key_id, limit, marker)
-        })
-    }
-
-    fn list_aliases_page<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        now: u64,
-        key_id: Option<&str>,
-        limit: Option<u32>,
-        marker: Option<&str>,
-    ) -> Result<ListAliasesResponse> {
-        let limit = limit_within(limit, LIST_ALIASES)?;
-        let target = key_id
-            .map(|k| self.load(rng, now, k).map(|r| r.key_id))
-            .transpose()?;
-        let after = decode_marker(marker)?;
-        let mut matching = self
-            .aliases
-            .values()
-            .filter(|a| after.as_ref().is_none_or(|m| a.alias_name > *m))
-            .filter(|a| target.as_ref().is_none_or(|t| *t == a.target_key_id));
-        let aliases: Vec<AliasListEntry> = matching
-            .by_ref()
-            .take(limit)
-            .map(|a| AliasListEntry {
-                alias_arn: self.alias_arn(&a.alias_name),
-                alias_name: a.alias_name.clone(),
-                target_key_id: a.target_key_id.clone(),
-                creation_date: a.creation_date,
-                last_updated_date: a.last_updated_date,
-            })
-            .collect();
-        let truncated = matching.next().is_some();
-        let next_marker = if truncated {
-            aliases.last().map(|a| encode_marker(&a.alias_name))
-        } else {
-            None
-        };
-        Ok(ListAliasesResponse {
-            aliases,
-            next_marker,
-            truncated,
-        })
+        service::list_aliases(&mut self.service(rng, now), key_id, limit, marker)
     }
 
     // ---- tags ----------------------------------------------------------------
@@ -1419,6 +1318,26 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
 
     fn read_alias(&mut self, alias_name: &str) -> Result<Option<AliasRecord>> {
         Ok(self.ks.aliases.get(alias_name).cloned())
+    }
+
+    fn key_page(&mut self, after: Option<&str>, count: usize) -> Result<Vec<KeyRecord>> {
+        Ok(self.ks.keys.after(after).take(count).cloned().collect())
+    }
+
+    fn alias_page(
+        &mut self,
+        after: Option<&str>,
+        count: usize,
+        target_key_id: Option<&str>,
+    ) -> Result<Vec<AliasRecord>> {
+        Ok(self
+            .ks
+            .aliases
+            .after(after)
+            .filter(|a| target_key_id.is_none_or(|t| t == a.target_key_id))
+            .take(count)
+            .cloned()
+            .collect())
     }
 
     fn write_alias(

@@ -89,6 +89,36 @@ pub fn decode_marker(marker: Option<&str>) -> Result<Option<String>> {
         .transpose()
 }
 
+/// The key ID a `ListKeys` marker continues after.
+///
+/// # Errors
+/// `InvalidMarkerException` for a marker that is not one `ListKeys` makes
+/// (base64 of a key ID, a lowercase hyphenated UUID): garbage, or the marker
+/// of another List operation.
+pub fn decode_key_marker(marker: Option<&str>) -> Result<Option<String>> {
+    check_marker(marker, |id| {
+        uuid::Uuid::try_parse(id).is_ok_and(|u| u.hyphenated().to_string() == id)
+    })
+}
+
+/// The alias name a `ListAliases` marker continues after.
+///
+/// # Errors
+/// `InvalidMarkerException` for a marker that is not one `ListAliases` makes
+/// (base64 of an alias name, `alias/...`): garbage, or the marker of another
+/// List operation.
+pub fn decode_alias_marker(marker: Option<&str>) -> Result<Option<String>> {
+    check_marker(marker, |name| name.starts_with("alias/"))
+}
+
+/// [`decode_marker`], refusing a decoded value that fails `shape`.
+fn check_marker(marker: Option<&str>, shape: fn(&str) -> bool) -> Result<Option<String>> {
+    match decode_marker(marker)? {
+        Some(v) if !shape(&v) => Err(invalid_marker()),
+        other => Ok(other),
+    }
+}
+
 /// One page of a list held in full (tags, rotations): the items and the
 /// `NextMarker` (an index) when more remain.
 ///

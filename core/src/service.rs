@@ -45,7 +45,10 @@ use crate::key::{
     KeySpec, KeyState,
 };
 use crate::ops::{self, Env};
-use crate::paging::{paginate_index, paginate_index_within, LIST_GRANTS};
+use crate::paging::{
+    decode_alias_marker, decode_key_marker, encode_marker, limit_within, page_limit,
+    paginate_index, paginate_index_within, LIST_ALIASES, LIST_GRANTS,
+};
 use crate::policy::{self, Decision, Policy, PolicyRequest};
 
 /// Adds an operation's condition keys to a policy request (a trait object,
@@ -223,6 +226,29 @@ pub trait KeyService {
     /// # Errors
     /// `KMSInternalException` on storage failure.
     fn read_alias(&mut self, alias_name: &str) -> Result<Option<AliasRecord>>;
+
+    /// Up to `count` key records in key ID order, those after the key ID
+    /// `after` (from the first when `None`; `after` need not exist), read
+    /// in one transaction as stored (without maintenance: a key due for
+    /// purge is still there). The page read of [`list_keys`].
+    ///
+    /// # Errors
+    /// `KMSInternalException` on storage failure.
+    fn key_page(&mut self, after: Option<&str>, count: usize) -> Result<Vec<KeyRecord>>;
+
+    /// Up to `count` alias records in alias name order, those after the
+    /// name `after` (from the first when `None`; `after` need not exist)
+    /// and, when `target_key_id` is given, pointing at that key ID, read in
+    /// one transaction. The page read of [`list_aliases`].
+    ///
+    /// # Errors
+    /// `KMSInternalException` on storage failure.
+    fn alias_page(
+        &mut self,
+        after: Option<&str>,
+        count: usize,
+        target_key_id: Option<&str>,
+    ) -> Result<Vec<AliasRecord>>;
 
     /// Stores the alias record `f` makes from the key `target_key_id` names
     /// (as stored, without maintenance), the alias `alias_name` as it is
@@ -939,6 +965,54 @@ pub fn delete_alias<S: KeyService>(s: &mut S, alias_name: &str) -> Result<()> {
     })
 }
 
+/// ListAliases, only those pointing at the key `key_id` names when given
+/// (a key ID, key ARN, alias name or alias ARN; `NotFoundException` when it
+/// names no key); `limit` 1–100 (default 50); `marker` from a previous
+/// page's `NextMarker` (the last alias name listed). Allowed for every
+/// principal (IAM-only in AWS KMS) and audited.
+///
+/// # Errors
+/// `ValidationException` for the limit, those of [`KeyService::load`] for
+/// `key_id`, `InvalidMarkerException` for a marker ListAliases did not make
+/// ([`decode_alias_marker`]).
+pub fn list_aliases<S: KeyService>(
+    s: &mut S,
+    key_id: Option<&str>,
+    limit: Option<u32>,
+    marker: Option<&str>,
+) -> Result<ListAliasesResponse> {
+    let params = RequestParameters::list(key_id, limit, marker);
+    s.call("ListAliases", params, |s, _| {
+        let limit = limit_within(limit, LIST_ALIASES)?;
+        let target = key_id
+            .map(|k| s.load(k).map(|r| r.key_id.clone()))
+            .transpose()?;
+        let after = decode_alias_marker(marker)?;
+        let mut page = s.alias_page(after.as_deref(), limit + 1, target.as_deref())?;
+        let truncated = page.len() > limit;
+        page.truncate(limit);
+        let next_marker = truncated
+            .then(|| page.last().map(|a| encode_marker(&a.alias_name)))
+            .flatten();
+        let access = s.access();
+        let aliases = page
+            .into_iter()
+            .map(|a| AliasListEntry {
+                alias_arn: alias_arn(access.region(), access.account(), &a.alias_name),
+                alias_name: a.alias_name,
+                target_key_id: a.target_key_id,
+                creation_date: a.creation_date,
+                last_updated_date: a.last_updated_date,
+            })
+            .collect();
+        Ok(ListAliasesResponse {
+            aliases,
+            next_marker,
+            truncated,
+        })
+    })
+}
+
 // ---- grants ----------------------------------------------------------------------
 
 /// One page of grants with KMS's grant limits (1–100, default 50).
@@ -1112,6 +1186,49 @@ pub fn revoke_grant<S: KeyService>(s: &mut S, key_id: &str, grant_id: &str) -> R
 }
 
 // ---- key management -------------------------------------------------------------
+
+/// ListKeys: `limit` 1–1000 (default 100), `marker` from a previous page's
+/// `NextMarker`. Keys due for purge ([`ops::is_due_for_purge`]) are not
+/// listed; the marker is the last key read, not the last listed, so a
+/// truncated page may hold fewer keys than `limit`, even none. A key
+/// deleted between two pages (the marker's own included) is just not
+/// listed. Allowed for every principal (IAM-only in AWS KMS; it reveals key
+/// IDs, not metadata) and audited.
+///
+/// # Errors
+/// `ValidationException` for the limit, `InvalidMarkerException` for a
+/// marker ListKeys did not make ([`decode_key_marker`]).
+pub fn list_keys<S: KeyService>(
+    s: &mut S,
+    limit: Option<u32>,
+    marker: Option<&str>,
+) -> Result<ListKeysResponse> {
+    let params = RequestParameters::list(None, limit, marker);
+    s.call("ListKeys", params, |s, _| {
+        let limit = page_limit(limit)?;
+        let after = decode_key_marker(marker)?;
+        let mut read = s.key_page(after.as_deref(), limit + 1)?;
+        let truncated = read.len() > limit;
+        read.truncate(limit);
+        let next_marker = truncated
+            .then(|| read.last().map(|r| encode_marker(&r.key_id)))
+            .flatten();
+        let now = s.with_env(|env, _| env.now);
+        let keys = read
+            .into_iter()
+            .filter(|r| !ops::is_due_for_purge(r, now))
+            .map(|r| KeyListEntry {
+                key_id: r.key_id,
+                key_arn: r.arn,
+            })
+            .collect();
+        Ok(ListKeysResponse {
+            keys,
+            next_marker,
+            truncated,
+        })
+    })
+}
 
 /// DescribeKey ([`ops::describe`]).
 pub fn describe_key<S: KeyService>(s: &mut S, key_id: &str) -> Result<DescribeKeyResponse> {

@@ -73,6 +73,16 @@ impl<V> SortedMap<V> {
         self.rows.retain_mut(|(k, v)| keep(k, v));
     }
 
+    /// The values whose keys come after `key` (every value when `None`),
+    /// in ascending key order.
+    pub(crate) fn after(&self, key: Option<&str>) -> impl Iterator<Item = &V> {
+        let start = key.map_or(0, |k| match self.find(k) {
+            Ok(i) => i + 1,
+            Err(i) => i,
+        });
+        self.rows[start..].iter().map(|(_, v)| &**v)
+    }
+
     /// The entries in ascending key order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
         self.rows.iter().map(|(k, v)| (k, &**v))

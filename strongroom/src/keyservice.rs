@@ -58,6 +58,54 @@ impl KeyService for Service<'_> {
         self.0.read_alias(alias_name)
     }
 
+    fn key_page(&mut self, after: Option<&str>, count: usize) -> Result<Vec<KeyRecord>> {
+        let ks = self.0;
+        let mut out = Vec::new();
+        ks.inner.storage.read(&mut |tx| {
+            out = tx
+                .list(Table::Keys, after, count)?
+                .iter()
+                .map(|row| ks.parse_key_row(row))
+                .collect::<Result<_>>()?;
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Reads `count` rows, or 1000 at a time until `count` match a target.
+    fn alias_page(
+        &mut self,
+        after: Option<&str>,
+        count: usize,
+        target_key_id: Option<&str>,
+    ) -> Result<Vec<AliasRecord>> {
+        let chunk = if target_key_id.is_some() { 1000 } else { count };
+        let ks = self.0;
+        let mut out = Vec::new();
+        ks.inner.storage.read(&mut |tx| {
+            out.clear();
+            let mut from = after.map(str::to_owned);
+            while out.len() < count {
+                let rows = tx.list(Table::Aliases, from.as_deref(), chunk)?;
+                for row in &rows {
+                    let a = ks.parse_alias_row(row)?;
+                    if target_key_id.is_none_or(|t| t == a.target_key_id) {
+                        out.push(a);
+                        if out.len() == count {
+                            return Ok(());
+                        }
+                    }
+                }
+                match rows.last() {
+                    Some(last) if rows.len() == chunk => from = Some(last.id.clone()),
+                    _ => break,
+                }
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
     fn write_alias(
         &mut self,
         alias_name: &str,

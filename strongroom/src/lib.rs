@@ -22,7 +22,6 @@ use std::sync::Arc;
 use rand_core::UnwrapErr;
 use serde::Serialize;
 use strongroom_core::api::*;
-use strongroom_core::audit::RequestParameters;
 use strongroom_core::key::{AliasRecord, KeyIdentifier, KeyRecord};
 use strongroom_core::ops::{self, Env};
 use strongroom_core::seal::RootKey;
@@ -656,11 +655,6 @@ impl Keystore {
         Ok(entry)
     }
 
-    /// As [`load_shared`](Self::load_shared), an owned record.
-    fn load(&self, key_id: &str) -> Result<KeyRecord> {
-        Ok(self.load_shared(key_id)?.rec.clone())
-    }
-
     /// Runs `f` on a key record in a write transaction and stores the result.
     /// Purges keys whose deletion date passed and applies due rotations first.
     fn modify<T>(
@@ -798,63 +792,14 @@ impl Keystore {
         service::describe_key(&mut access::Service(self), key_id)
     }
 
-    /// ListKeys: `limit` 1–1000 (default 100), `marker` from a previous page.
-    /// Allowed for every principal (IAM-only in AWS KMS; it reveals key IDs,
-    /// not metadata) and audited.
+    /// ListKeys: `limit` 1–1000 (default 100), `marker` from a previous page
+    /// ([`service::list_keys`]). Allowed for every principal (IAM-only in AWS
+    /// KMS; it reveals key IDs, not metadata) and audited.
     ///
     /// # Errors
     /// `ValidationException` for the limit, `InvalidMarkerException`.
     pub fn list_keys(&self, limit: Option<u32>, marker: Option<&str>) -> Result<ListKeysResponse> {
-        let params = RequestParameters {
-            limit,
-            marker: marker.map(Into::into),
-            ..Default::default()
-        };
-        self.call("ListKeys", params, |_| self.list_keys_inner(limit, marker))
-    }
-
-    fn list_keys_inner(
-        &self,
-        limit: Option<u32>,
-        marker: Option<&str>,
-    ) -> Result<ListKeysResponse> {
-        let limit = page_limit(limit)?;
-        let after = decode_marker(marker)?;
-        let now = self.inner.clock.now();
-        let mut out = Vec::new();
-        let mut truncated = false;
-        // The marker is the last row read, not the last row listed: keys
-        // awaiting purge are skipped, and a page may hold only those.
-        let mut last_read = None;
-        self.inner.storage.read(&mut |tx| {
-            out.clear();
-            let rows = tx.list(Table::Keys, after.as_deref(), limit + 1)?;
-            truncated = rows.len() > limit;
-            last_read = rows
-                .get(..limit.min(rows.len()))
-                .and_then(|r| r.last())
-                .map(|r| r.id.clone());
-            for row in rows.iter().take(limit) {
-                let rec = self.parse_key_row(row)?;
-                if !ops::is_due_for_purge(&rec, now) {
-                    out.push(KeyListEntry {
-                        key_id: rec.key_id,
-                        key_arn: rec.arn,
-                    });
-                }
-            }
-            Ok(())
-        })?;
-        let next_marker = if truncated {
-            last_read.map(|id| encode_marker(&id))
-        } else {
-            None
-        };
-        Ok(ListKeysResponse {
-            keys: out,
-            next_marker,
-            truncated,
-        })
+        service::list_keys(&mut access::Service(self), limit, marker)
     }
 
     /// UpdateKeyDescription.
@@ -1007,8 +952,9 @@ impl Keystore {
         service::delete_alias(&mut access::Service(self), alias_name)
     }
 
-    /// ListAliases, optionally only those of `key_id`; `limit` 1–100 (default 50).
-    /// Allowed for every principal (IAM-only in AWS KMS) and audited.
+    /// ListAliases, optionally only those of `key_id`; `limit` 1–100 (default 50)
+    /// ([`service::list_aliases`]). Allowed for every principal (IAM-only in
+    /// AWS KMS) and audited.
     ///
     /// # Errors
     /// `NotFoundException` for `key_id`, `ValidationException`, `InvalidMarkerException`.
@@ -1018,66 +964,7 @@ impl Keystore {
         limit: Option<u32>,
         marker: Option<&str>,
     ) -> Result<ListAliasesResponse> {
-        let params = RequestParameters {
-            key_id: key_id.map(Into::into),
-            limit,
-            marker: marker.map(Into::into),
-            ..Default::default()
-        };
-        self.call("ListAliases", params, |_| {
-            self.list_aliases_inner(key_id, limit, marker)
-        })
-    }
-
-    fn list_aliases_inner(
-        &self,
-        key_id: Option<&str>,
-        limit: Option<u32>,
-        marker: Option<&str>,
-    ) -> Result<ListAliasesResponse> {
-        let limit =
-            strongroom_core::paging::limit_within(limit, strongroom_core::paging::LIST_ALIASES)?;
-        let target = key_id.map(|k| self.load(k).map(|r| r.key_id)).transpose()?;
-        let mut after = decode_marker(marker)?;
-        let mut out = Vec::new();
-        let mut truncated = false;
-        self.inner.storage.read(&mut |tx| {
-            out.clear();
-            truncated = false;
-            loop {
-                let rows = tx.list(Table::Aliases, after.as_deref(), 1000)?;
-                let Some(last) = rows.last() else { break };
-                after = Some(last.id.clone());
-                for row in &rows {
-                    let a = self.parse_alias_row(row)?;
-                    if target.as_ref().is_some_and(|t| *t != a.target_key_id) {
-                        continue;
-                    }
-                    if out.len() == limit {
-                        truncated = true;
-                        return Ok(());
-                    }
-                    out.push(AliasListEntry {
-                        alias_arn: self.alias_arn(&a.alias_name),
-                        alias_name: a.alias_name,
-                        target_key_id: a.target_key_id,
-                        creation_date: a.creation_date,
-                        last_updated_date: a.last_updated_date,
-                    });
-                }
-            }
-            Ok(())
-        })?;
-        let next_marker = if truncated {
-            out.last().map(|a| encode_marker(&a.alias_name))
-        } else {
-            None
-        };
-        Ok(ListAliasesResponse {
-            aliases: out,
-            next_marker,
-            truncated,
-        })
+        service::list_aliases(&mut access::Service(self), key_id, limit, marker)
     }
 
     // ---- tags ----------------------------------------------------------------
@@ -1266,8 +1153,6 @@ fn from_json<T: serde::de::DeserializeOwned>(b: &[u8], what: &str) -> Result<T> 
     serde_json::from_slice(b)
         .map_err(|e| Error::internal(format!("stored {what} is malformed: {e}")))
 }
-
-use strongroom_core::paging::{decode_marker, encode_marker, page_limit};
 
 /// The repository README's Rust example, compiled and run as a doc test.
 #[doc = include_str!("../../README.md")]

@@ -706,8 +706,16 @@ def test_paginator_config_matches_botocore(sr: Any) -> None:
             assert a.resume_token == b.resume_token
         full = paginator.paginate(PaginationConfig=dict(config)).build_full_result()
         assert full == botocore_pages(sr, "list_keys", config).build_full_result(), config
+        for expression in ["Keys[].KeyId", "Keys[0].KeyArn", "Truncated", "Keys[?KeyId == 'x']", "NoSuchKey"]:
+            found = list(paginator.paginate(PaginationConfig=dict(config)).search(expression))
+            assert found == list(botocore_pages(sr, "list_keys", config).search(expression)), (config, expression)
     every = paginator.paginate().build_full_result()
     assert len(every["Keys"]) == 7 and "NextToken" not in every
+    ids = list(paginator.paginate(PaginationConfig={"PageSize": 3}).search("Keys[].KeyId"))
+    assert ids == [k["KeyId"] for k in every["Keys"]]
+    # Not a list: one value per page (three pages of 3, 3 and 1 keys).
+    assert list(paginator.paginate(PaginationConfig={"PageSize": 3}).search("Truncated")) == [True, True, False]
+    assert list(paginator.paginate(PaginationConfig={"PageSize": 3}).search("length(Keys)")) == [3, 3, 1]
     # Paging through with MaxItems and the returned NextToken visits every key once.
     seen: list = []  # type: ignore[type-arg]
     token = None

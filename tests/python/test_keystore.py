@@ -127,6 +127,34 @@ def test_tampered_keystore_is_detected(tmp_path: Path, root_key: bytes) -> None:
         Keystore.open(path, root_key=root_key)
 
 
+def test_close_closes_derived_handles(ks: Keystore) -> None:
+    """Handles made by as_principal() and dry_run() (and from those) are
+    closed with their parent and then raise what a closed keystore raises;
+    closing a derived handle leaves its parent open."""
+    key = ks.create_key().key_id
+    app = ks.as_principal("arn:aws:iam::000000000000:user/app")
+    dry = ks.dry_run()
+    dry_app = app.dry_run()
+    sibling = ks.as_principal("arn:aws:iam::000000000000:user/other")
+    sibling.close()
+    assert sibling.closed and not ks.closed and not app.closed
+    ks.describe_key(key)
+    with pytest.raises(strongroom.DryRunOperationException):
+        dry.encrypt(key, b"x")
+    ks.close()
+    for h in (app, dry, dry_app):
+        assert h.closed and "closed" in repr(h)
+        with pytest.raises(ValueError, match="the keystore is closed"):
+            h.describe_key(key)
+        with pytest.raises(ValueError, match="the keystore is closed"):
+            h.encrypt(key, b"x")
+        with pytest.raises(ValueError, match="the keystore is closed"):
+            h.as_principal("arn:aws:iam::000000000000:user/app")
+        with pytest.raises(ValueError, match="the keystore is closed"):
+            h.principal
+        h.close()  # still idempotent
+
+
 def test_closed_keystore(ks: Keystore) -> None:
     ks.close()
     ks.close()  # idempotent

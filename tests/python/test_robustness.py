@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 from typing import Any, Callable
 
 import pytest
@@ -175,3 +176,78 @@ def test_lone_surrogates_are_validation_errors(ks: Keystore, key: strongroom.Key
         ks.encrypt(key.key_id, b"x", grant_tokens=["\ud800"])
     with pytest.raises(strongroom.ValidationException, match="passphrase.*surrogate"):
         Keystore.create(ks.path.with_name("s.db"), passphrase="\ud800")
+
+
+def _str_parameters() -> list[tuple[str, str, dict[str, str]]]:
+    """(method, str parameter, other parameters by annotation) of every
+    method of `Keystore` in the type stubs."""
+    import ast
+    import pathlib
+
+    stub = pathlib.Path(strongroom.__file__).with_name("_strongroom.pyi")
+    tree = ast.parse(stub.read_text())
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Keystore")
+    out = []
+    for fn in cls.body:
+        if not isinstance(fn, ast.FunctionDef) or fn.name.startswith("_"):
+            continue
+        args = fn.args.args + fn.args.kwonlyargs
+        annotations = {a.arg: ast.unparse(a.annotation) for a in args if a.annotation is not None}
+        for name, ann in annotations.items():
+            if ann in ("str", "Optional[str]"):
+                out.append((fn.name, name, annotations))
+    return out
+
+
+def _filler(annotation: str, tmp: str) -> Any:
+    """A well-typed value for a parameter that is not under test."""
+    if annotation == "str":
+        return "x"
+    if annotation.startswith("Optional[") or "None" in annotation:
+        return None
+    if annotation == "_StrPath":
+        return tmp
+    if annotation == "bool":
+        return False
+    if annotation == "Sequence[str]":
+        return []
+    return b"x"
+
+
+def test_lone_surrogates_in_any_str_parameter(ks: Keystore, tmp_path: Any) -> None:
+    """Every `str` parameter of every method (read from the stubs, so a new
+    one is covered) refuses a lone surrogate with ValidationException, as a
+    KMS endpoint refuses invalid input, not with UnicodeEncodeError."""
+    import io
+
+    cases = _str_parameters()
+    assert len(cases) > 80 and ("describe_key", "key_id") in [c[:2] for c in cases]
+    tmp = str(tmp_path / "out")
+    for method, param, annotations in cases:
+        kwargs = {p: _filler(a, tmp) for p, a in annotations.items() if p != "self"}
+        kwargs[param] = "ab\ud800"
+        target = Keystore if method in ("create", "open") else ks
+        with pytest.raises(strongroom.ValidationException, match=r"surrogate \(U\+D800 at index 2\)") as e:
+            getattr(target, method)(**kwargs)
+        if sys.version_info >= (3, 11):  # pyo3 names the argument in a note
+            assert f"while processing '{param}'" in getattr(e.value, "__notes__", [])
+    # Inside mappings (tags, constraints, contexts) and algorithm suites too.
+    key_id = ks.create_key().key_id
+    with pytest.raises(strongroom.ValidationException, match="tags"):
+        ks.tag_resource(key_id, {"k": "\udfff"})
+    with pytest.raises(strongroom.ValidationException, match="surrogate"):
+        ks.create_grant(
+            key_id,
+            "arn:aws:iam::000000000000:user/u",
+            ["Encrypt"],
+            constraints={"EncryptionContextSubset": {"\ud800": "v"}},
+        )
+    with pytest.raises(strongroom.ValidationException, match="algorithm_suite"):
+        ks.encrypt_stream(io.BytesIO(b"x"), io.BytesIO(), key_ids=[key_id], algorithm_suite="\ud800")
+    # The boto-compatible client gets the same error.
+    with pytest.raises(ks.client().exceptions.ValidationException):
+        ks.client().describe_key(KeyId="\ud800")
+    # File paths are as Python's own open(): a path that cannot be encoded
+    # is a UnicodeEncodeError.
+    with pytest.raises(UnicodeEncodeError):
+        Keystore.create(str(tmp_path / "\ud800.db"), root_key=os.urandom(32))

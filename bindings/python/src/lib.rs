@@ -8,7 +8,7 @@
 //! here: range checks and every KMS error come from the facade.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -242,8 +242,8 @@ fn unix_seconds(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<u64> {
 }
 
 /// A KMS enum value given as its KMS spelling, e.g. `"SYMMETRIC_DEFAULT"`.
-fn parse<T: std::str::FromStr<Err = Error>>(value: Option<String>) -> PyResult<Option<T>> {
-    value.map(|v| v.parse().map_err(kms)).transpose()
+fn parse<T: std::str::FromStr<Err = Error>>(value: Option<impl AsRef<str>>) -> PyResult<Option<T>> {
+    value.map(|v| v.as_ref().parse().map_err(kms)).transpose()
 }
 
 fn tokens(grant_tokens: Option<StrList>) -> Vec<String> {
@@ -294,13 +294,91 @@ impl<'a, 'py> FromPyObject<'a, 'py> for StrList {
 }
 
 /// A `str` as UTF-8. A lone surrogate (which UTF-8 cannot encode) is a
-/// `ValidationException` naming the parameter, not a `UnicodeEncodeError`.
+/// `ValidationException` naming the parameter and the surrogate's position
+/// (not its text), not a `UnicodeEncodeError`.
 fn utf8_text(name: &str, s: &Bound<'_, PyString>) -> PyResult<String> {
     s.to_cow().map(|c| c.into_owned()).map_err(|_| {
+        let at = lone_surrogate(s)
+            .map(|(i, c)| format!(" (U+{c:04X} at index {i})"))
+            .unwrap_or_default();
         validation(format!(
-            "{name} is not valid Unicode text: it holds a lone surrogate, which UTF-8 cannot encode"
+            "{name} is not valid Unicode text: it holds a lone surrogate{at}, which UTF-8 cannot encode"
         ))
     })
+}
+
+/// The index and code point of the first lone surrogate of `s`.
+fn lone_surrogate(s: &Bound<'_, PyString>) -> Option<(usize, u32)> {
+    let py = s.py();
+    let ord = py.import("builtins").ok()?.getattr("ord").ok()?;
+    s.try_iter().ok()?.enumerate().find_map(|(i, c)| {
+        let c: u32 = ord.call1((c.ok()?,)).ok()?.extract().ok()?;
+        (0xD800..=0xDFFF).contains(&c).then_some((i, c))
+    })
+}
+
+/// A plain `str` parameter (key IDs, alias names, grant names, principals,
+/// algorithm names, markers...). Every such parameter of the module is
+/// this type, so that text UTF-8 cannot encode (a lone surrogate) is a
+/// `ValidationException` for all of them, as a KMS endpoint rejects invalid
+/// input, and not the `UnicodeEncodeError` of pyo3's `String` (pyo3 names
+/// the argument in a note of the exception, on Python 3.11+). Anything other
+/// than a `str` is pyo3's usual `TypeError` naming the argument.
+struct Text(String);
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The `String` (or `Option<String>`) of a [`Text`] argument.
+trait Plain {
+    type Out;
+    fn plain(self) -> Self::Out;
+}
+
+impl Plain for Text {
+    type Out = String;
+    fn plain(self) -> String {
+        self.0
+    }
+}
+
+impl Plain for Option<Text> {
+    type Out = Option<String>;
+    fn plain(self) -> Option<String> {
+        self.map(|t| t.0)
+    }
+}
+
+impl From<Text> for String {
+    fn from(t: Text) -> String {
+        t.0
+    }
+}
+
+/// Parameter defaults (`region="local-1"`).
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        Text(s.to_owned())
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Text {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let s = obj.cast::<PyString>()?;
+        utf8_text("a str argument", &s).map(Text)
+    }
 }
 
 fn root_source(
@@ -342,17 +420,73 @@ fn root_source(
 /// operation releases the GIL while it runs.
 #[pyclass(frozen, module = "strongroom")]
 struct Keystore {
-    inner: Mutex<Option<strongroom::Keystore>>,
+    node: Arc<Handle>,
     path: PathBuf,
 }
 
+/// One Python handle's facade handle (`None` once closed) and the handles
+/// derived from it by `as_principal` / `dry_run`, which its `close()`
+/// closes too.
+struct Handle {
+    inner: Mutex<Option<strongroom::Keystore>>,
+    derived: Mutex<Vec<Weak<Handle>>>,
+}
+
+impl Handle {
+    fn new(ks: strongroom::Keystore) -> Arc<Handle> {
+        Arc::new(Handle {
+            inner: Mutex::new(Some(ks)),
+            derived: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Drops the facade handle of this handle and of every handle derived
+    /// from it, so that they all raise the error of a closed keystore. The
+    /// `derived` lock is taken before `inner`, as in [`Keystore::derive`],
+    /// so that no handle is derived from this one after it is closed.
+    fn close(&self) {
+        let derived = {
+            let mut derived = self.derived.lock().unwrap_or_else(|p| p.into_inner());
+            drop(self.inner.lock().unwrap_or_else(|p| p.into_inner()).take());
+            std::mem::take(&mut *derived)
+        };
+        for d in derived.iter().filter_map(Weak::upgrade) {
+            d.close();
+        }
+    }
+}
+
 impl Keystore {
+    fn new(ks: strongroom::Keystore, path: PathBuf) -> Keystore {
+        Keystore {
+            node: Handle::new(ks),
+            path,
+        }
+    }
+
     fn handle(&self) -> PyResult<strongroom::Keystore> {
-        self.inner
+        self.node
+            .inner
             .lock()
             .map_err(|_| PyValueError::new_err("the keystore lock is poisoned"))?
             .clone()
             .ok_or_else(|| PyValueError::new_err("the keystore is closed"))
+    }
+
+    /// A handle made by `f` from this one's facade handle, closed with it.
+    fn derive(
+        &self,
+        f: impl FnOnce(strongroom::Keystore) -> strongroom::Keystore,
+    ) -> PyResult<Keystore> {
+        let mut derived = self
+            .node
+            .derived
+            .lock()
+            .map_err(|_| PyValueError::new_err("the keystore lock is poisoned"))?;
+        let child = Keystore::new(f(self.handle()?), self.path.clone());
+        derived.retain(|d| d.strong_count() > 0);
+        derived.push(Arc::downgrade(&child.node));
+        Ok(child)
     }
 
     /// Runs `f` on the keystore with the GIL released.
@@ -386,34 +520,34 @@ impl Keystore {
     /// malformed root key, region, account or audit_write_mode, KMSInternalException
     /// on I/O failure.
     #[staticmethod]
-    #[pyo3(signature = (path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, region="local-1", account="000000000000", audit_write_mode="write-through"))]
+    #[pyo3(signature = (path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, region=Text::from("local-1"), account=Text::from("000000000000"), audit_write_mode=Text::from("write-through")))]
+    #[pyo3(
+        text_signature = "(path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, region=\"local-1\", account=\"000000000000\", audit_write_mode=\"write-through\")"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn create(
         py: Python<'_>,
         path: PathBuf,
         root_key: Option<&Bound<'_, PyAny>>,
         root_key_file: Option<PathBuf>,
-        root_key_env: Option<String>,
+        root_key_env: Option<Text>,
         passphrase: Option<&Bound<'_, PyAny>>,
-        region: &str,
-        account: &str,
-        audit_write_mode: &str,
+        region: Text,
+        account: Text,
+        audit_write_mode: Text,
     ) -> PyResult<Self> {
-        let root = root_source(root_key, root_key_file, root_key_env, passphrase)?;
+        let root = root_source(root_key, root_key_file, root_key_env.plain(), passphrase)?;
         let options = strongroom::CreateOptions {
             region: region.to_owned(),
             account: account.to_owned(),
             admin_principal: None,
-            audit_write_mode: write_mode(audit_write_mode)?,
+            audit_write_mode: write_mode(&audit_write_mode)?,
         };
         let p = path.clone();
         let ks = py
             .detach(move || strongroom::Keystore::create(&p, root, options))
             .map_err(kms)?;
-        Ok(Keystore {
-            inner: Mutex::new(Some(ks)),
-            path,
-        })
+        Ok(Keystore::new(ks, path))
     }
 
     /// Opens an existing keystore with its root key (one source, as for `create`).
@@ -425,44 +559,42 @@ impl Keystore {
     /// KMSInternalException if the file fails authentication,
     /// ValidationException for an unknown `audit_write_mode`.
     #[staticmethod]
-    #[pyo3(signature = (path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, audit_write_mode="write-through"))]
+    #[pyo3(signature = (path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, audit_write_mode=Text::from("write-through")))]
+    #[pyo3(
+        text_signature = "(path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, audit_write_mode=\"write-through\")"
+    )]
     fn open(
         py: Python<'_>,
         path: PathBuf,
         root_key: Option<&Bound<'_, PyAny>>,
         root_key_file: Option<PathBuf>,
-        root_key_env: Option<String>,
+        root_key_env: Option<Text>,
         passphrase: Option<&Bound<'_, PyAny>>,
-        audit_write_mode: &str,
+        audit_write_mode: Text,
     ) -> PyResult<Self> {
-        let root = root_source(root_key, root_key_file, root_key_env, passphrase)?;
+        let root = root_source(root_key, root_key_file, root_key_env.plain(), passphrase)?;
         let options =
-            strongroom::OpenOptions::default().audit_write_mode(write_mode(audit_write_mode)?);
+            strongroom::OpenOptions::default().audit_write_mode(write_mode(&audit_write_mode)?);
         let p = path.clone();
         let ks = py
             .detach(move || strongroom::Keystore::open_with(&p, root, options))
             .map_err(kms)?;
-        Ok(Keystore {
-            inner: Mutex::new(Some(ks)),
-            path,
-        })
+        Ok(Keystore::new(ks, path))
     }
 
-    /// Closes the keystore; later calls raise ValueError. Idempotent.
+    /// Closes the keystore; later calls raise ValueError. Idempotent. The
+    /// handles made from this one by `as_principal()` and `dry_run()` (and
+    /// from those) are closed with it; closing one of them leaves this one
+    /// open.
     fn close(&self) -> PyResult<()> {
-        let ks = self
-            .inner
-            .lock()
-            .map_err(|_| PyValueError::new_err("the keystore lock is poisoned"))?
-            .take();
-        drop(ks);
+        self.node.close();
         Ok(())
     }
 
     /// True once `close()` has been called.
     #[getter]
     fn closed(&self) -> bool {
-        self.inner.lock().map(|g| g.is_none()).unwrap_or(true)
+        self.node.inner.lock().map(|g| g.is_none()).unwrap_or(true)
     }
 
     /// The keystore file's path.
@@ -537,23 +669,23 @@ impl Keystore {
     fn create_key(
         &self,
         py: Python<'_>,
-        description: Option<String>,
-        key_spec: Option<String>,
-        key_usage: Option<String>,
-        origin: Option<String>,
-        policy: Option<String>,
+        description: Option<Text>,
+        key_spec: Option<Text>,
+        key_usage: Option<Text>,
+        origin: Option<Text>,
+        policy: Option<Text>,
         bypass_policy_lockout_safety_check: bool,
         tags: Option<&Bound<'_, PyAny>>,
         multi_region: Option<bool>,
-        customer_master_key_spec: Option<String>,
+        customer_master_key_spec: Option<Text>,
     ) -> PyResult<KeyMetadata> {
         let req = CreateKeyRequest {
-            description,
+            description: description.plain(),
             key_spec: parse::<KeySpec>(key_spec)?,
             customer_master_key_spec: parse::<KeySpec>(customer_master_key_spec)?,
             key_usage: parse::<KeyUsage>(key_usage)?,
             origin: parse::<Origin>(origin)?,
-            policy,
+            policy: policy.plain(),
             bypass_policy_lockout_safety_check,
             tags: tag_list(tags)?,
             multi_region,
@@ -565,7 +697,7 @@ impl Keystore {
     /// DescribeKey by key ID, key ARN, alias name or alias ARN.
     ///
     /// Raises NotFoundException, InvalidArnException.
-    fn describe_key(&self, py: Python<'_>, key_id: String) -> PyResult<KeyMetadata> {
+    fn describe_key(&self, py: Python<'_>, key_id: Text) -> PyResult<KeyMetadata> {
         let r = self.run(py, move |ks| ks.describe_key(&key_id))?;
         KeyMetadata::new(py, r.key_metadata)
     }
@@ -578,7 +710,7 @@ impl Keystore {
         &self,
         py: Python<'_>,
         limit: Option<&Bound<'_, PyAny>>,
-        marker: Option<String>,
+        marker: Option<Text>,
     ) -> PyResult<KeyList> {
         let limit = opt_u32("limit", limit)?;
         let r = self.run(py, move |ks| ks.list_keys(limit, marker.as_deref()))?;
@@ -591,8 +723,8 @@ impl Keystore {
     fn update_key_description(
         &self,
         py: Python<'_>,
-        key_id: String,
-        description: String,
+        key_id: Text,
+        description: Text,
     ) -> PyResult<()> {
         self.run(py, move |ks| {
             ks.update_key_description(&key_id, &description)
@@ -602,14 +734,14 @@ impl Keystore {
     /// EnableKey.
     ///
     /// Raises NotFoundException, KMSInvalidStateException.
-    fn enable_key(&self, py: Python<'_>, key_id: String) -> PyResult<()> {
+    fn enable_key(&self, py: Python<'_>, key_id: Text) -> PyResult<()> {
         self.run(py, move |ks| ks.enable_key(&key_id))
     }
 
     /// DisableKey.
     ///
     /// Raises NotFoundException, KMSInvalidStateException.
-    fn disable_key(&self, py: Python<'_>, key_id: String) -> PyResult<()> {
+    fn disable_key(&self, py: Python<'_>, key_id: Text) -> PyResult<()> {
         self.run(py, move |ks| ks.disable_key(&key_id))
     }
 
@@ -620,7 +752,7 @@ impl Keystore {
     fn schedule_key_deletion(
         &self,
         py: Python<'_>,
-        key_id: String,
+        key_id: Text,
         pending_window_in_days: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<KeyDeletionSchedule> {
         let days = opt_u32("pending_window_in_days", pending_window_in_days)?;
@@ -631,7 +763,7 @@ impl Keystore {
     /// CancelKeyDeletion; the key becomes Disabled. Returns the key ARN.
     ///
     /// Raises NotFoundException, KMSInvalidStateException.
-    fn cancel_key_deletion(&self, py: Python<'_>, key_id: String) -> PyResult<String> {
+    fn cancel_key_deletion(&self, py: Python<'_>, key_id: Text) -> PyResult<String> {
         self.run(py, move |ks| ks.cancel_key_deletion(&key_id))
             .map(|r| r.key_id)
     }
@@ -644,7 +776,7 @@ impl Keystore {
     fn enable_key_rotation(
         &self,
         py: Python<'_>,
-        key_id: String,
+        key_id: Text,
         rotation_period_in_days: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let days = opt_u32("rotation_period_in_days", rotation_period_in_days)?;
@@ -654,18 +786,14 @@ impl Keystore {
     /// DisableKeyRotation.
     ///
     /// Raises NotFoundException, UnsupportedOperationException, KMSInvalidStateException.
-    fn disable_key_rotation(&self, py: Python<'_>, key_id: String) -> PyResult<()> {
+    fn disable_key_rotation(&self, py: Python<'_>, key_id: Text) -> PyResult<()> {
         self.run(py, move |ks| ks.disable_key_rotation(&key_id))
     }
 
     /// GetKeyRotationStatus.
     ///
     /// Raises NotFoundException, UnsupportedOperationException.
-    fn get_key_rotation_status(
-        &self,
-        py: Python<'_>,
-        key_id: String,
-    ) -> PyResult<KeyRotationStatus> {
+    fn get_key_rotation_status(&self, py: Python<'_>, key_id: Text) -> PyResult<KeyRotationStatus> {
         let r = self.run(py, move |ks| ks.get_key_rotation_status(&key_id))?;
         KeyRotationStatus::new(py, r)
     }
@@ -674,7 +802,7 @@ impl Keystore {
     ///
     /// Raises NotFoundException, UnsupportedOperationException,
     /// LimitExceededException, DisabledException, KMSInvalidStateException.
-    fn rotate_key_on_demand(&self, py: Python<'_>, key_id: String) -> PyResult<String> {
+    fn rotate_key_on_demand(&self, py: Python<'_>, key_id: Text) -> PyResult<String> {
         self.run(py, move |ks| ks.rotate_key_on_demand(&key_id))
             .map(|r| r.key_id)
     }
@@ -686,9 +814,9 @@ impl Keystore {
     fn list_key_rotations(
         &self,
         py: Python<'_>,
-        key_id: String,
+        key_id: Text,
         limit: Option<&Bound<'_, PyAny>>,
-        marker: Option<String>,
+        marker: Option<Text>,
     ) -> PyResult<KeyRotationList> {
         let limit = opt_u32("limit", limit)?;
         let r = self.run(py, move |ks| {
@@ -703,31 +831,21 @@ impl Keystore {
     ///
     /// Raises InvalidAliasNameException, AlreadyExistsException, NotFoundException,
     /// ValidationException, KMSInvalidStateException.
-    fn create_alias(
-        &self,
-        py: Python<'_>,
-        alias_name: String,
-        target_key_id: String,
-    ) -> PyResult<()> {
+    fn create_alias(&self, py: Python<'_>, alias_name: Text, target_key_id: Text) -> PyResult<()> {
         self.run(py, move |ks| ks.create_alias(&alias_name, &target_key_id))
     }
 
     /// UpdateAlias: points `alias_name` at `target_key_id`.
     ///
     /// Raises NotFoundException, ValidationException, KMSInvalidStateException.
-    fn update_alias(
-        &self,
-        py: Python<'_>,
-        alias_name: String,
-        target_key_id: String,
-    ) -> PyResult<()> {
+    fn update_alias(&self, py: Python<'_>, alias_name: Text, target_key_id: Text) -> PyResult<()> {
         self.run(py, move |ks| ks.update_alias(&alias_name, &target_key_id))
     }
 
     /// DeleteAlias.
     ///
     /// Raises InvalidAliasNameException, NotFoundException.
-    fn delete_alias(&self, py: Python<'_>, alias_name: String) -> PyResult<()> {
+    fn delete_alias(&self, py: Python<'_>, alias_name: Text) -> PyResult<()> {
         self.run(py, move |ks| ks.delete_alias(&alias_name))
     }
 
@@ -738,9 +856,9 @@ impl Keystore {
     fn list_aliases(
         &self,
         py: Python<'_>,
-        key_id: Option<String>,
+        key_id: Option<Text>,
         limit: Option<&Bound<'_, PyAny>>,
-        marker: Option<String>,
+        marker: Option<Text>,
     ) -> PyResult<AliasList> {
         let limit = opt_u32("limit", limit)?;
         let r = self.run(py, move |ks| {
@@ -754,12 +872,7 @@ impl Keystore {
     /// TagResource with `tags`, a mapping of tag keys to values.
     ///
     /// Raises TagException, NotFoundException, KMSInvalidStateException.
-    fn tag_resource(
-        &self,
-        py: Python<'_>,
-        key_id: String,
-        tags: &Bound<'_, PyAny>,
-    ) -> PyResult<()> {
+    fn tag_resource(&self, py: Python<'_>, key_id: Text, tags: &Bound<'_, PyAny>) -> PyResult<()> {
         let tags = tag_list(Some(tags))?;
         self.run(py, move |ks| ks.tag_resource(&key_id, &tags))
     }
@@ -767,7 +880,7 @@ impl Keystore {
     /// UntagResource: removes the tags with keys `tag_keys`.
     ///
     /// Raises TagException, NotFoundException, KMSInvalidStateException.
-    fn untag_resource(&self, py: Python<'_>, key_id: String, tag_keys: StrList) -> PyResult<()> {
+    fn untag_resource(&self, py: Python<'_>, key_id: Text, tag_keys: StrList) -> PyResult<()> {
         self.run(py, move |ks| ks.untag_resource(&key_id, &tag_keys))
     }
 
@@ -778,9 +891,9 @@ impl Keystore {
     fn list_resource_tags(
         &self,
         py: Python<'_>,
-        key_id: String,
+        key_id: Text,
         limit: Option<&Bound<'_, PyAny>>,
-        marker: Option<String>,
+        marker: Option<Text>,
     ) -> PyResult<TagList> {
         let limit = opt_u32("limit", limit)?;
         let r = self.run(py, move |ks| {
@@ -800,14 +913,14 @@ impl Keystore {
     fn encrypt(
         &self,
         py: Python<'_>,
-        key_id: String,
+        key_id: Text,
         plaintext: &Bound<'_, PyAny>,
         encryption_context: Option<&Bound<'_, PyAny>>,
-        encryption_algorithm: Option<String>,
+        encryption_algorithm: Option<Text>,
         grant_tokens: Option<StrList>,
     ) -> PyResult<EncryptResult> {
         let req = EncryptRequest {
-            key_id,
+            key_id: key_id.plain(),
             plaintext: secret("plaintext", plaintext)?,
             encryption_context: context(encryption_context)?,
             encryption_algorithm: parse::<EncryptionAlgorithm>(encryption_algorithm)?,
@@ -829,14 +942,14 @@ impl Keystore {
         py: Python<'_>,
         ciphertext_blob: &Bound<'_, PyAny>,
         encryption_context: Option<&Bound<'_, PyAny>>,
-        key_id: Option<String>,
-        encryption_algorithm: Option<String>,
+        key_id: Option<Text>,
+        encryption_algorithm: Option<Text>,
         grant_tokens: Option<StrList>,
     ) -> PyResult<DecryptResult> {
         let req = DecryptRequest {
             ciphertext_blob: bytes_like("ciphertext_blob", ciphertext_blob)?,
             encryption_context: context(encryption_context)?,
-            key_id,
+            key_id: key_id.plain(),
             encryption_algorithm: parse::<EncryptionAlgorithm>(encryption_algorithm)?,
             grant_tokens: tokens(grant_tokens),
         };
@@ -853,19 +966,19 @@ impl Keystore {
         &self,
         py: Python<'_>,
         ciphertext_blob: &Bound<'_, PyAny>,
-        destination_key_id: String,
+        destination_key_id: Text,
         source_encryption_context: Option<&Bound<'_, PyAny>>,
-        source_key_id: Option<String>,
+        source_key_id: Option<Text>,
         destination_encryption_context: Option<&Bound<'_, PyAny>>,
-        source_encryption_algorithm: Option<String>,
-        destination_encryption_algorithm: Option<String>,
+        source_encryption_algorithm: Option<Text>,
+        destination_encryption_algorithm: Option<Text>,
         grant_tokens: Option<StrList>,
     ) -> PyResult<ReEncryptResult> {
         let req = ReEncryptRequest {
             ciphertext_blob: bytes_like("ciphertext_blob", ciphertext_blob)?,
             source_encryption_context: context(source_encryption_context)?,
-            source_key_id,
-            destination_key_id,
+            source_key_id: source_key_id.plain(),
+            destination_key_id: destination_key_id.plain(),
             destination_encryption_context: context(destination_encryption_context)?,
             source_encryption_algorithm: parse::<EncryptionAlgorithm>(source_encryption_algorithm)?,
             destination_encryption_algorithm: parse::<EncryptionAlgorithm>(
@@ -886,8 +999,8 @@ impl Keystore {
     fn generate_data_key(
         &self,
         py: Python<'_>,
-        key_id: String,
-        key_spec: Option<String>,
+        key_id: Text,
+        key_spec: Option<Text>,
         number_of_bytes: Option<&Bound<'_, PyAny>>,
         encryption_context: Option<&Bound<'_, PyAny>>,
         grant_tokens: Option<StrList>,
@@ -910,8 +1023,8 @@ impl Keystore {
     fn generate_data_key_without_plaintext(
         &self,
         py: Python<'_>,
-        key_id: String,
-        key_spec: Option<String>,
+        key_id: Text,
+        key_spec: Option<Text>,
         number_of_bytes: Option<&Bound<'_, PyAny>>,
         encryption_context: Option<&Bound<'_, PyAny>>,
         grant_tokens: Option<StrList>,
@@ -953,14 +1066,14 @@ impl Keystore {
     fn sign(
         &self,
         py: Python<'_>,
-        key_id: String,
+        key_id: Text,
         message: &Bound<'_, PyAny>,
-        signing_algorithm: Option<String>,
-        message_type: Option<String>,
+        signing_algorithm: Option<Text>,
+        message_type: Option<Text>,
         grant_tokens: Option<StrList>,
     ) -> PyResult<SignResult> {
         let req = SignRequest {
-            key_id,
+            key_id: key_id.plain(),
             message: secret("message", message)?,
             message_type: parse::<MessageType>(message_type)?,
             signing_algorithm: parse::<SigningAlgorithm>(signing_algorithm)?,
@@ -980,15 +1093,15 @@ impl Keystore {
     fn verify(
         &self,
         py: Python<'_>,
-        key_id: String,
+        key_id: Text,
         message: &Bound<'_, PyAny>,
         signature: &Bound<'_, PyAny>,
-        signing_algorithm: Option<String>,
-        message_type: Option<String>,
+        signing_algorithm: Option<Text>,
+        message_type: Option<Text>,
         grant_tokens: Option<StrList>,
     ) -> PyResult<VerifyResult> {
         let req = VerifyRequest {
-            key_id,
+            key_id: key_id.plain(),
             message: secret("message", message)?,
             message_type: parse::<MessageType>(message_type)?,
             signature: bytes_like("signature", signature)?,
@@ -1002,7 +1115,7 @@ impl Keystore {
     /// GetPublicKey of an asymmetric key (DER SubjectPublicKeyInfo).
     ///
     /// Raises NotFoundException, UnsupportedOperationException, KMSInvalidStateException.
-    fn get_public_key(&self, py: Python<'_>, key_id: String) -> PyResult<PublicKey> {
+    fn get_public_key(&self, py: Python<'_>, key_id: Text) -> PyResult<PublicKey> {
         let r = self.run(py, move |ks| ks.get_public_key(&key_id))?;
         PublicKey::new(py, r)
     }
@@ -1017,18 +1130,21 @@ impl Keystore {
     /// InvalidKeyUsageException, ValidationException (a malformed key or one
     /// on another curve), AccessDeniedException, InvalidGrantTokenException,
     /// UnsupportedOperationException (`recipient` given).
-    #[pyo3(signature = (key_id, public_key, key_agreement_algorithm="ECDH", grant_tokens=None, *, recipient=None))]
+    #[pyo3(signature = (key_id, public_key, key_agreement_algorithm=Text::from("ECDH"), grant_tokens=None, *, recipient=None))]
+    #[pyo3(
+        text_signature = "($self, key_id, public_key, key_agreement_algorithm=\"ECDH\", grant_tokens=None, *, recipient=None)"
+    )]
     fn derive_shared_secret(
         &self,
         py: Python<'_>,
-        key_id: String,
+        key_id: Text,
         public_key: &Bound<'_, PyAny>,
-        key_agreement_algorithm: &str,
+        key_agreement_algorithm: Text,
         grant_tokens: Option<StrList>,
         recipient: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<SharedSecret> {
         let req = DeriveSharedSecretRequest {
-            key_id,
+            key_id: key_id.plain(),
             key_agreement_algorithm: parse::<KeyAgreementAlgorithm>(Some(
                 key_agreement_algorithm.to_owned(),
             ))?,
@@ -1051,13 +1167,13 @@ impl Keystore {
     fn generate_mac(
         &self,
         py: Python<'_>,
-        key_id: String,
+        key_id: Text,
         message: &Bound<'_, PyAny>,
-        mac_algorithm: Option<String>,
+        mac_algorithm: Option<Text>,
         grant_tokens: Option<StrList>,
     ) -> PyResult<MacResult> {
         let req = GenerateMacRequest {
-            key_id,
+            key_id: key_id.plain(),
             message: secret("message", message)?,
             mac_algorithm: parse::<MacAlgorithm>(mac_algorithm)?,
             grant_tokens: tokens(grant_tokens),
@@ -1075,14 +1191,14 @@ impl Keystore {
     fn verify_mac(
         &self,
         py: Python<'_>,
-        key_id: String,
+        key_id: Text,
         message: &Bound<'_, PyAny>,
         mac: &Bound<'_, PyAny>,
-        mac_algorithm: Option<String>,
+        mac_algorithm: Option<Text>,
         grant_tokens: Option<StrList>,
     ) -> PyResult<VerifyMacResult> {
         let req = VerifyMacRequest {
-            key_id,
+            key_id: key_id.plain(),
             message: secret("message", message)?,
             mac_algorithm: parse::<MacAlgorithm>(mac_algorithm)?,
             mac: bytes_like("mac", mac)?,
@@ -1101,8 +1217,8 @@ impl Keystore {
     fn generate_data_key_pair(
         &self,
         py: Python<'_>,
-        key_id: String,
-        key_pair_spec: String,
+        key_id: Text,
+        key_pair_spec: Text,
         encryption_context: Option<&Bound<'_, PyAny>>,
         grant_tokens: Option<StrList>,
     ) -> PyResult<DataKeyPair> {
@@ -1118,8 +1234,8 @@ impl Keystore {
     fn generate_data_key_pair_without_plaintext(
         &self,
         py: Python<'_>,
-        key_id: String,
-        key_pair_spec: String,
+        key_id: Text,
+        key_pair_spec: Text,
         encryption_context: Option<&Bound<'_, PyAny>>,
         grant_tokens: Option<StrList>,
     ) -> PyResult<EncryptedDataKeyPair> {
@@ -1139,12 +1255,12 @@ impl Keystore {
     fn get_parameters_for_import(
         &self,
         py: Python<'_>,
-        key_id: String,
-        wrapping_algorithm: Option<String>,
-        wrapping_key_spec: Option<String>,
+        key_id: Text,
+        wrapping_algorithm: Option<Text>,
+        wrapping_key_spec: Option<Text>,
     ) -> PyResult<ImportParameters> {
         let req = GetParametersForImportRequest {
-            key_id,
+            key_id: key_id.plain(),
             wrapping_algorithm: parse::<WrappingAlgorithm>(wrapping_algorithm)?,
             wrapping_key_spec: parse::<WrappingKeySpec>(wrapping_key_spec)?,
         };
@@ -1165,18 +1281,18 @@ impl Keystore {
     fn import_key_material(
         &self,
         py: Python<'_>,
-        key_id: String,
+        key_id: Text,
         import_token: &Bound<'_, PyAny>,
         encrypted_key_material: &Bound<'_, PyAny>,
         valid_to: Option<&Bound<'_, PyAny>>,
-        expiration_model: Option<String>,
+        expiration_model: Option<Text>,
     ) -> PyResult<()> {
         let valid_to = match valid_to {
             Some(v) if !v.is_none() => Some(unix_seconds("valid_to", v)?),
             _ => None,
         };
         let req = ImportKeyMaterialRequest {
-            key_id,
+            key_id: key_id.plain(),
             import_token: bytes_like("import_token", import_token)?,
             encrypted_key_material: bytes_like("encrypted_key_material", encrypted_key_material)?,
             valid_to,
@@ -1190,16 +1306,13 @@ impl Keystore {
     /// The same keystore acting for `principal` (an IAM ARN such as
     /// `arn:aws:iam::111122223333:user/app`): every operation on the returned
     /// handle is authorized (key policy and grants) for, and audited as, that
-    /// principal. The handles share the open keystore; closing one does not
-    /// close the other.
+    /// principal. The handles share the open keystore. Closing this handle
+    /// closes the returned one too (its calls then raise ValueError, as a
+    /// closed keystore's); closing the returned one leaves this one open.
     ///
     /// Raises ValueError if this handle is closed.
-    fn as_principal(&self, principal: String) -> PyResult<Keystore> {
-        let ks = self.handle()?.as_principal(&principal);
-        Ok(Keystore {
-            inner: Mutex::new(Some(ks)),
-            path: self.path.clone(),
-        })
+    fn as_principal(&self, principal: Text) -> PyResult<Keystore> {
+        self.derive(|ks| ks.as_principal(&principal))
     }
 
     /// The same keystore with AWS KMS's `DryRun` set on every request: each
@@ -1212,15 +1325,12 @@ impl Keystore {
     /// KMS accept it (Encrypt, Decrypt, ReEncrypt, GenerateDataKey*,
     /// GenerateDataKeyPair*, Sign, Verify, GenerateMac, VerifyMac,
     /// CreateGrant, RetireGrant, RevokeGrant); others raise
-    /// ValidationException without running. Keeps the principal.
+    /// ValidationException without running. Keeps the principal. Closed
+    /// with this handle, as the handles of `as_principal`.
     ///
     /// Raises ValueError if this handle is closed.
     fn dry_run(&self) -> PyResult<Keystore> {
-        let ks = self.handle()?.dry_run();
-        Ok(Keystore {
-            inner: Mutex::new(Some(ks)),
-            path: self.path.clone(),
-        })
+        self.derive(|ks| ks.dry_run())
     }
 
     /// The principal this handle acts for: the one given to `as_principal`,
@@ -1244,15 +1354,15 @@ impl Keystore {
     fn put_key_policy(
         &self,
         py: Python<'_>,
-        key_id: String,
-        policy: String,
-        policy_name: Option<String>,
+        key_id: Text,
+        policy: Text,
+        policy_name: Option<Text>,
         bypass_policy_lockout_safety_check: bool,
     ) -> PyResult<()> {
         let req = PutKeyPolicyRequest {
-            key_id,
-            policy_name,
-            policy,
+            key_id: key_id.plain(),
+            policy_name: policy_name.plain(),
+            policy: policy.plain(),
             bypass_policy_lockout_safety_check,
         };
         self.run(py, move |ks| ks.put_key_policy(&req))
@@ -1266,8 +1376,8 @@ impl Keystore {
     fn get_key_policy(
         &self,
         py: Python<'_>,
-        key_id: String,
-        policy_name: Option<String>,
+        key_id: Text,
+        policy_name: Option<Text>,
     ) -> PyResult<String> {
         self.run(py, move |ks| {
             ks.get_key_policy(&key_id, policy_name.as_deref())
@@ -1284,9 +1394,9 @@ impl Keystore {
     fn list_key_policies(
         &self,
         py: Python<'_>,
-        key_id: String,
+        key_id: Text,
         limit: Option<&Bound<'_, PyAny>>,
-        marker: Option<String>,
+        marker: Option<Text>,
     ) -> PyResult<KeyPolicyList> {
         let limit = opt_u32("limit", limit)?;
         let r = self.run(py, move |ks| {
@@ -1309,26 +1419,26 @@ impl Keystore {
     fn create_grant(
         &self,
         py: Python<'_>,
-        key_id: String,
-        grantee_principal: String,
+        key_id: Text,
+        grantee_principal: Text,
         operations: StrList,
-        retiring_principal: Option<String>,
+        retiring_principal: Option<Text>,
         constraints: Option<&Bound<'_, PyAny>>,
         grant_tokens: Option<StrList>,
-        name: Option<String>,
+        name: Option<Text>,
     ) -> PyResult<CreateGrantResult> {
         let operations = operations
             .iter()
             .map(|o| GrantOperation::parse(o).map_err(kms))
             .collect::<PyResult<Vec<_>>>()?;
         let req = CreateGrantRequest {
-            key_id,
-            grantee_principal,
-            retiring_principal,
+            key_id: key_id.plain(),
+            grantee_principal: grantee_principal.plain(),
+            retiring_principal: retiring_principal.plain(),
             operations,
             constraints: grant_constraints(constraints)?,
             grant_tokens: tokens(grant_tokens),
-            name,
+            name: name.plain(),
         };
         let r = self.run(py, move |ks| ks.create_grant(&req))?;
         Ok(CreateGrantResult {
@@ -1346,18 +1456,18 @@ impl Keystore {
     fn list_grants(
         &self,
         py: Python<'_>,
-        key_id: String,
+        key_id: Text,
         limit: Option<&Bound<'_, PyAny>>,
-        marker: Option<String>,
-        grant_id: Option<String>,
-        grantee_principal: Option<String>,
+        marker: Option<Text>,
+        grant_id: Option<Text>,
+        grantee_principal: Option<Text>,
     ) -> PyResult<GrantList> {
         let req = ListGrantsRequest {
-            key_id,
+            key_id: key_id.plain(),
             limit: opt_u32("limit", limit)?,
-            marker,
-            grant_id,
-            grantee_principal,
+            marker: marker.plain(),
+            grant_id: grant_id.plain(),
+            grantee_principal: grantee_principal.plain(),
         };
         let r = self.run(py, move |ks| ks.list_grants(&req))?;
         GrantList::new(py, r)
@@ -1371,9 +1481,9 @@ impl Keystore {
     fn list_retirable_grants(
         &self,
         py: Python<'_>,
-        retiring_principal: String,
+        retiring_principal: Text,
         limit: Option<&Bound<'_, PyAny>>,
-        marker: Option<String>,
+        marker: Option<Text>,
     ) -> PyResult<GrantList> {
         let limit = opt_u32("limit", limit)?;
         let r = self.run(py, move |ks| {
@@ -1393,14 +1503,14 @@ impl Keystore {
     fn retire_grant(
         &self,
         py: Python<'_>,
-        grant_token: Option<String>,
-        key_id: Option<String>,
-        grant_id: Option<String>,
+        grant_token: Option<Text>,
+        key_id: Option<Text>,
+        grant_id: Option<Text>,
     ) -> PyResult<()> {
         let req = RetireGrantRequest {
-            grant_token,
-            key_id,
-            grant_id,
+            grant_token: grant_token.plain(),
+            key_id: key_id.plain(),
+            grant_id: grant_id.plain(),
         };
         self.run(py, move |ks| ks.retire_grant(&req))
     }
@@ -1409,7 +1519,7 @@ impl Keystore {
     /// key policy's `kms:RevokeGrant`).
     ///
     /// Raises InvalidGrantIdException, NotFoundException, AccessDeniedException.
-    fn revoke_grant(&self, py: Python<'_>, key_id: String, grant_id: String) -> PyResult<()> {
+    fn revoke_grant(&self, py: Python<'_>, key_id: Text, grant_id: Text) -> PyResult<()> {
         self.run(py, move |ks| ks.revoke_grant(&key_id, &grant_id))
     }
 
@@ -1438,18 +1548,18 @@ impl Keystore {
     fn audit_events<'py>(
         &self,
         py: Python<'py>,
-        key_id: Option<String>,
-        event_name: Option<String>,
-        principal: Option<String>,
-        start_time: Option<String>,
-        end_time: Option<String>,
+        key_id: Option<Text>,
+        event_name: Option<Text>,
+        principal: Option<Text>,
+        start_time: Option<Text>,
+        end_time: Option<Text>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let filter = AuditFilter {
-            key_id,
-            event_name,
-            principal,
-            start_time,
-            end_time,
+            key_id: key_id.plain(),
+            event_name: event_name.plain(),
+            principal: principal.plain(),
+            start_time: start_time.plain(),
+            end_time: end_time.plain(),
         };
         let events = self.run(py, move |ks| ks.audit_events(&filter))?;
         let text = serde_json::to_string(&events).map_err(|e| {
@@ -1505,7 +1615,7 @@ impl Keystore {
         encryption_context: Option<&Bound<'_, PyAny>>,
         frame_length: Option<&Bound<'_, PyAny>>,
         algorithm_suite: Option<&Bound<'_, PyAny>>,
-        commitment_policy: Option<String>,
+        commitment_policy: Option<Text>,
         max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
         grant_tokens: Option<StrList>,
     ) -> PyResult<EnvelopeSummary> {
@@ -1565,7 +1675,7 @@ impl Keystore {
         dst: Bound<'_, PyAny>,
         key_ids: Option<StrList>,
         required_encryption_context: Option<&Bound<'_, PyAny>>,
-        commitment_policy: Option<String>,
+        commitment_policy: Option<Text>,
         max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
         unsigned_only: bool,
         grant_tokens: Option<StrList>,
@@ -1608,7 +1718,7 @@ impl Keystore {
         encryption_context: Option<&Bound<'_, PyAny>>,
         frame_length: Option<&Bound<'_, PyAny>>,
         algorithm_suite: Option<&Bound<'_, PyAny>>,
-        commitment_policy: Option<String>,
+        commitment_policy: Option<Text>,
         max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
         grant_tokens: Option<StrList>,
     ) -> PyResult<EnvelopeSummary> {
@@ -1646,7 +1756,7 @@ impl Keystore {
         path_out: PathBuf,
         key_ids: Option<StrList>,
         required_encryption_context: Option<&Bound<'_, PyAny>>,
-        commitment_policy: Option<String>,
+        commitment_policy: Option<Text>,
         max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
         unsigned_only: bool,
         grant_tokens: Option<StrList>,
@@ -1672,7 +1782,7 @@ impl Keystore {
     /// DeleteImportedKeyMaterial: the key becomes PendingImport.
     ///
     /// Raises NotFoundException, UnsupportedOperationException, KMSInvalidStateException.
-    fn delete_imported_key_material(&self, py: Python<'_>, key_id: String) -> PyResult<()> {
+    fn delete_imported_key_material(&self, py: Python<'_>, key_id: Text) -> PyResult<()> {
         self.run(py, move |ks| ks.delete_imported_key_material(&key_id))
     }
 }
@@ -1693,10 +1803,10 @@ fn grant_constraints(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<ApiGrant
     })?;
     let mut out = ApiGrantConstraints::default();
     for item in items.try_iter()? {
-        let (name, value): (String, Bound<'_, PyAny>) = item?.extract()?;
+        let (name, value): (Text, Bound<'_, PyAny>) = item?.extract()?;
         let pairs = str_mapping(&name, Some(&value))?;
         let ctx = EncryptionContext::from_pairs(pairs).map_err(kms)?;
-        match name.as_str() {
+        match &*name {
             "EncryptionContextEquals" => out.encryption_context_equals = Some(ctx),
             "EncryptionContextSubset" => out.encryption_context_subset = Some(ctx),
             other => {
@@ -1710,7 +1820,7 @@ fn grant_constraints(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<ApiGrant
 }
 
 /// An ESDK commitment policy by name (see `CommitmentPolicy`'s `FromStr`).
-fn commitment_policy(name: Option<String>) -> PyResult<CommitmentPolicy> {
+fn commitment_policy(name: Option<Text>) -> PyResult<CommitmentPolicy> {
     name.map_or(Ok(CommitmentPolicy::default()), |n| n.parse().map_err(kms))
 }
 
@@ -1719,7 +1829,7 @@ fn commitment_policy(name: Option<String>) -> PyResult<CommitmentPolicy> {
 /// `FromStr`).
 fn algorithm_suite(obj: &Bound<'_, PyAny>) -> PyResult<AlgorithmSuite> {
     if let Ok(name) = obj.cast::<PyString>() {
-        return name.to_cow()?.parse().map_err(kms);
+        return utf8_text("algorithm_suite", name)?.parse().map_err(kms);
     }
     if obj.cast::<pyo3::types::PyBool>().is_ok() || obj.cast::<pyo3::types::PyInt>().is_err() {
         return Err(PyTypeError::new_err(format!(
@@ -1745,7 +1855,7 @@ fn opt_u16(name: &str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u16>> 
 fn encrypt_options(
     frame_length: Option<&Bound<'_, PyAny>>,
     algorithm_suite: Option<&Bound<'_, PyAny>>,
-    policy: Option<String>,
+    policy: Option<Text>,
     max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<EncryptOptions> {
     let mut options = EncryptOptions {
@@ -1764,7 +1874,7 @@ fn encrypt_options(
 
 fn decrypt_options(
     required_encryption_context: Option<&Bound<'_, PyAny>>,
-    policy: Option<String>,
+    policy: Option<Text>,
     max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<DecryptOptions> {
     Ok(DecryptOptions {
@@ -1935,13 +2045,13 @@ impl std::io::Write for PyWriter {
 }
 
 fn key_pair_request(
-    key_id: String,
-    key_pair_spec: String,
+    key_id: Text,
+    key_pair_spec: Text,
     encryption_context: Option<&Bound<'_, PyAny>>,
     grant_tokens: Option<StrList>,
 ) -> PyResult<GenerateDataKeyPairRequest> {
     Ok(GenerateDataKeyPairRequest {
-        key_id,
+        key_id: key_id.plain(),
         key_pair_spec: parse::<DataKeyPairSpec>(Some(key_pair_spec))?,
         encryption_context: context(encryption_context)?,
         grant_tokens: tokens(grant_tokens),
@@ -1949,14 +2059,14 @@ fn key_pair_request(
 }
 
 fn data_key_request(
-    key_id: String,
-    key_spec: Option<String>,
+    key_id: Text,
+    key_spec: Option<Text>,
     number_of_bytes: Option<&Bound<'_, PyAny>>,
     encryption_context: Option<&Bound<'_, PyAny>>,
     grant_tokens: Option<StrList>,
 ) -> PyResult<GenerateDataKeyRequest> {
     Ok(GenerateDataKeyRequest {
-        key_id,
+        key_id: key_id.plain(),
         key_spec: parse::<DataKeySpec>(key_spec)?,
         number_of_bytes: opt_u32("number_of_bytes", number_of_bytes)?,
         encryption_context: context(encryption_context)?,

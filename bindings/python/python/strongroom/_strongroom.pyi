@@ -602,7 +602,10 @@ class Keystore:
         """
     def close(self) -> None:
         """
-        Closes the keystore; later calls raise ValueError. Idempotent.
+        Closes the keystore; later calls raise ValueError. Idempotent. The
+        handles made from this one by `as_principal()` and `dry_run()` (and
+        from those) are closed with it; closing one of them leaves this one
+        open.
         """
     @property
     def closed(self) -> bool:
@@ -1001,14 +1004,17 @@ class Keystore:
         """
         The same keystore acting for `principal` (an IAM ARN): every operation
         on the returned handle is authorized (key policy and grants) for, and
-        audited as, that principal. Closing one handle does not close the other.
+        audited as, that principal. Closing this handle closes the returned
+        one too (its calls then raise ValueError, as a closed keystore's);
+        closing the returned one leaves this one open.
         """
     def dry_run(self) -> Keystore:
         """
         The same keystore with KMS's DryRun set: operations that take DryRun
         run every check, change nothing and raise DryRunOperationException
         when they would have succeeded; other operations raise
-        ValidationException.
+        ValidationException. Closed with this handle, as the handles of
+        `as_principal()`.
         """
     @property
     def principal(self) -> str:

@@ -301,7 +301,7 @@ class _PageIterator:
     ``PaginationConfig`` ``PageSize`` (sent as ``Limit``), ``MaxItems``
     (items over all pages; the last page is cut, and ``resume_token`` is
     where to go on) and ``StartingToken`` (a ``resume_token`` or a
-    ``NextMarker``), plus ``build_full_result()``."""
+    ``NextMarker``), plus ``build_full_result()`` and ``search()``."""
 
     def __init__(
         self,
@@ -373,6 +373,27 @@ class _PageIterator:
         if self._resume_token is not None:
             out["NextToken"] = self._resume_token
         return out
+
+
+    def search(self, expression: str) -> Iterator[Any]:
+        """The JMESPath ``expression`` applied to each page, as botocore's
+        ``PageIterator.search``: a list result yields its elements, any
+        other result (``None`` included) is yielded as it is. Needs the
+        ``jmespath`` package (a dependency of botocore, so of the ``boto``
+        extra); ``ImportError`` without it."""
+        try:
+            import jmespath  # type: ignore[import-untyped,unused-ignore]
+        except ImportError as e:  # pragma: no cover - depends on the environment
+            raise ImportError(
+                "search() needs the jmespath package: pip install 'strongroom[boto]' (or jmespath)"
+            ) from e
+        compiled = jmespath.compile(expression)
+        for page in self:
+            found = compiled.search(page)
+            if isinstance(found, list):
+                yield from found
+            else:
+                yield found
 
 
 class _Paginator:
