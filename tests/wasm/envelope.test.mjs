@@ -261,3 +261,18 @@ test('a `__proto__` encryption context key is kept in the message header', () =>
   assert.equal(Object.getPrototypeOf(header.encryptionContext), Object.prototype);
   throwsCode(() => encryptMessage(kr, random(3), { encryptionContext: new Map([['a', 'b']]) }), 'ValidationException');
 });
+
+test('a message too large for the module memory is LimitExceededException, not a trap', () => {
+  // Frame length 1 makes each byte 33: 128 MiB would be a 4.2 GiB message,
+  // more than a wasm32 memory holds. The allocation failed and trapped
+  // ("RuntimeError: unreachable"), leaving the handles in use unusable.
+  const kr = aes();
+  const big = new Uint8Array(128 * 2 ** 20);
+  const options = { frameLength: 1, algorithmSuite: UNSIGNED };
+  throwsCode(() => encryptMessage(kr, big, options), 'LimitExceededException');
+  const enc = new MessageEncryptor(kr, options);
+  throwsCode(() => enc.update(big), 'LimitExceededException');
+  const small = concat([enc.update(random(5)), enc.finish()]);
+  assert.equal(decryptMessage(kr, small).plaintext.length, 5);
+  assert.equal(decryptMessage(kr, encryptMessage(kr, random(5), options)).plaintext.length, 5);
+});

@@ -10,7 +10,7 @@ use std::str::FromStr;
 use js_sys::{Array, Date, Object, Reflect, Uint8Array};
 use serde_json::Value;
 use strongroom_core::api::Tag;
-use strongroom_core::{EncryptionContext, Error, Result, Secret};
+use strongroom_core::{EncryptionContext, Error, ErrorKind, Result, Secret};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -41,15 +41,38 @@ pub(crate) fn as_array(v: &JsValue) -> Option<Array> {
 }
 
 /// A copy of the bytes of a `Uint8Array` (read through the intrinsic
-/// accessors: a Proxy or an own `length` is not a `Uint8Array`).
-pub(crate) fn as_bytes(v: &JsValue) -> Option<Vec<u8>> {
+/// accessors: a Proxy or an own `length` is not a `Uint8Array`); `None`
+/// for anything else.
+///
+/// # Errors
+/// `LimitExceededException` when the copy does not fit in the module's
+/// memory (at most 4 GiB): an allocation that failed would trap the module
+/// and leave every handle in use unusable.
+pub(crate) fn read_bytes(v: &JsValue, name: &str) -> Result<Option<Vec<u8>>> {
     let view = crate::uint8_view(v);
-    (!view.is_undefined()).then(|| view.unchecked_into::<Uint8Array>().to_vec())
+    if view.is_undefined() {
+        return Ok(None);
+    }
+    let view: Uint8Array = view.unchecked_into();
+    let n = view.length() as usize;
+    let mut out = Vec::new();
+    out.try_reserve_exact(n).map_err(|_| {
+        Error::new(
+            ErrorKind::LimitExceededException,
+            format!(
+                "{name} ({n} bytes) does not fit in the module's memory; \
+                 stream it with MessageEncryptor / MessageDecryptor"
+            ),
+        )
+    })?;
+    out.resize(n, 0);
+    view.copy_to(&mut out);
+    Ok(Some(out))
 }
 
 /// A `Uint8Array` argument (not a request member) as bytes.
 pub(crate) fn bytes_arg(v: &JsValue, name: &str) -> Result<Vec<u8>> {
-    as_bytes(v).ok_or_else(|| validation(format!("{name} must be a Uint8Array")))
+    read_bytes(v, name)?.ok_or_else(|| validation(format!("{name} must be a Uint8Array")))
 }
 
 /// A string without unpaired surrogates (JavaScript strings are UTF-16;
@@ -132,9 +155,7 @@ impl Req {
     }
 
     pub(crate) fn opt_bytes(&self, name: &str) -> Result<Option<Vec<u8>>> {
-        self.get(name)?
-            .map(|v| as_bytes(&v).ok_or_else(|| validation(format!("{name} must be a Uint8Array"))))
-            .transpose()
+        self.get(name)?.map(|v| bytes_arg(&v, name)).transpose()
     }
 
     pub(crate) fn bytes(&self, name: &str) -> Result<Vec<u8>> {

@@ -82,6 +82,7 @@ export function defineOwn(o, k, v) {
 }
 export function guardApi(api) {
   const { Keystore, Keyring, MessageEncryptor, MessageDecryptor } = api;
+  const named = (w, f) => Object.defineProperty(w, 'name', { value: f.name });
   const live = (v, cls, what) => {
     const fail = (m) => new StrongroomError('ValidationException', m);
     if (!(v instanceof cls)) throw fail(`${what} must be a ${cls.name}`);
@@ -99,12 +100,14 @@ export function guardApi(api) {
       if (f === free) d.value = function () { own(this); if (this.__wbg_ptr) free.call(this); };
       else if (typeof f === 'function') d.value = function (...a) { own(this); live(this, cls, ''); return f.apply(this, a); };
       else if (g) d.get = function () { own(this); live(this, cls, ''); return g.call(this); };
+      else continue;
+      named(g ? d.get : d.value, f || g);
       Object.defineProperty(proto, key, d);
     }
   }
   const first = (obj, name, cls, what) => {
     const f = obj[name];
-    obj[name] = function (x, ...rest) { live(x, cls, what); return f.call(this, x, ...rest); };
+    obj[name] = named(function (x, ...rest) { live(x, cls, what); return f.call(this, x, ...rest); }, f);
   };
   first(Keyring, 'kms', Keystore, 'keystore');
   first(Keyring, 'kmsDiscovery', Keystore, 'keystore');
@@ -113,7 +116,7 @@ export function guardApi(api) {
   const ctor = (cls) => new Proxy(cls, {
     construct(t, args, nt) { live(args[0], Keyring, 'keyring'); return Reflect.construct(t, args, nt); },
   });
-  const fn = (f) => (k, ...rest) => { live(k, Keyring, 'keyring'); return f(k, ...rest); };
+  const fn = (f) => named((k, ...rest) => { live(k, Keyring, 'keyring'); return f(k, ...rest); }, f);
   return {
     Keystore, Keyring,
     MessageEncryptor: ctor(MessageEncryptor), MessageDecryptor: ctor(MessageDecryptor),
