@@ -285,6 +285,9 @@ test('dryRun: DryRun operations run every check, change nothing and throw DryRun
   throwsCode(() => dry.createKey(), 'ValidationException');
   throwsCode(() => dry.describeKey({ keyId: key }), 'ValidationException');
   throwsCode(() => dry.disableKey({ keyId: key }), 'ValidationException');
+  // purgeDeletedKeys is not a KMS operation: it deleted due keys on a dry run.
+  throwsCode(() => dry.purgeDeletedKeys(), 'ValidationException');
+  assert.equal(ks.purgeDeletedKeys(), 0);
   assert.equal(ks.listKeys().keys.length, 4);
   assert.equal(ks.describeKey({ keyId: key }).keyMetadata.enabled, true);
   // Grant writes are checked, then not made.

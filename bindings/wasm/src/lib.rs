@@ -419,8 +419,15 @@ impl Keystore {
     }
 
     /// Deletes the keys whose deletion date has passed; returns how many.
+    /// On a dry-run handle: `ValidationException`, nothing deleted (it is
+    /// not a KMS operation and has no `DryRun`).
     #[wasm_bindgen(js_name = purgeDeletedKeys)]
     pub fn purge_deleted_keys(&mut self) -> JsResult<u32> {
+        if self.acting.dry_run {
+            return Err(js_err(Error::validation(
+                "purgeDeletedKeys has no DryRun parameter; call it on a handle that is not a dry run",
+            )));
+        }
         run(|| Ok(u32::try_from(self.ks()?.purge_deleted_keys(now())).unwrap_or(u32::MAX)))
     }
 
