@@ -4,6 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomFillSync, generateKeyPairSync } from 'node:crypto';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 
 import {
   Keyring,
@@ -275,4 +277,44 @@ test('a message too large for the module memory is LimitExceededException, not a
   const small = concat([enc.update(random(5)), enc.finish()]);
   assert.equal(decryptMessage(kr, small).plaintext.length, 5);
   assert.equal(decryptMessage(kr, encryptMessage(kr, random(5), options)).plaintext.length, 5);
+});
+
+test('plaintext does not stay behind in the module memory', () => {
+  // A second instance of the glue, whose memory the test can read.
+  const require = createRequire(import.meta.url);
+  const glue = path.join(path.dirname(require.resolve('strongroom/package.json')), 'node/strongroom.js');
+  const Instance = WebAssembly.Instance;
+  let memory;
+  WebAssembly.Instance = function (module, imports) {
+    const instance = new Instance(module, imports);
+    memory = instance.exports.memory;
+    return instance;
+  };
+  let w;
+  try {
+    delete require.cache[glue];
+    w = require(glue);
+  } finally {
+    WebAssembly.Instance = Instance;
+    delete require.cache[glue];
+  }
+  // A middle part: a freed block's first bytes hold the allocator's links.
+  const secret = Buffer.from(random(256));
+  const needle = secret.subarray(128, 160);
+  const left = () => Buffer.from(memory.buffer).indexOf(needle) !== -1;
+  const kr = w.Keyring.rawAes({ keyNamespace: 'n', keyName: 'k', wrappingKey: random(32) });
+  const options = { algorithmSuite: UNSIGNED, frameLength: 64 };
+  // encryptMessage's input and the encryptor's chunks were freed unwiped.
+  const message = w.encryptMessage(kr, new Uint8Array(secret), options);
+  assert.equal(left(), false, 'encryptMessage');
+  const enc = new w.MessageEncryptor(kr, options);
+  const streamed = concat([enc.update(new Uint8Array(secret)), enc.finish()]);
+  assert.equal(left(), false, 'MessageEncryptor.update');
+  // MessageDecryptor.update returned its plaintext Vec, freed unwiped.
+  const dec = new w.MessageDecryptor(kr);
+  assert.deepEqual(Buffer.from(dec.update(streamed)), secret);
+  assert.equal(left(), false, 'MessageDecryptor.update');
+  dec.finish();
+  assert.deepEqual(Buffer.from(w.decryptMessage(kr, message).plaintext), secret);
+  assert.equal(left(), false, 'decryptMessage');
 });

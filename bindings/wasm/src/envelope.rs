@@ -621,10 +621,11 @@ impl MessageDecryptor {
     }
 
     /// Feeds ciphertext; returns the plaintext authenticated so far.
+    #[wasm_bindgen(unchecked_return_type = "Uint8Array")]
     pub fn update(
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] chunk: JsValue,
-    ) -> JsResult<Vec<u8>> {
+    ) -> JsResult<JsValue> {
         let chunk = bytes_arg(&chunk, "chunk").map_err(js_err)?;
         let keyring = self.keyring.clone();
         let dec = self.inner.as_mut().ok_or_else(Self::finished)?;
@@ -634,8 +635,11 @@ impl MessageDecryptor {
         CURRENT.with(|c| *c.borrow_mut() = None);
         // Signed messages: the caller learns from `isSigned` that this
         // plaintext is final only once finish() succeeds.
+        // Copied out, then wiped: a returned Vec would be freed with the
+        // plaintext still in the module's memory.
+        let out = Secret::new(out);
         let _released = r.map_err(js_err)?;
-        Ok(out)
+        Ok(Uint8Array::from(out.expose_secret()).into())
     }
 
     /// True for a signed message, once its header has been read.
