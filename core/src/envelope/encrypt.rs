@@ -278,16 +278,16 @@ pub(crate) fn reserve(out: &mut Vec<u8>, additional: usize) -> Result<()> {
 }
 
 /// The size [`encrypt`] reserves for the message of `len` plaintext bytes:
-/// each frame adds at most 40 bytes (sequence number, IV and tag; the final
-/// frame also its end marker and content length), and the header and
-/// footer fit in 1,280 bytes unless there are many encrypted data keys. One
-/// allocation, not a doubling once the frames outgrow a smaller guess: in
-/// WebAssembly, whose memory is at most 4 GiB, the doubling would need three
-/// times the plaintext at once.
+/// each regular frame adds 32 bytes (sequence number, IV and tag), the
+/// final frame 40 (also its end marker and content length), and the
+/// header and footer fit in 1,280 bytes unless there are many encrypted
+/// data keys. One allocation, not a doubling once the frames outgrow a
+/// smaller guess: in WebAssembly, whose memory is at most 4 GiB, the
+/// doubling needed three times the plaintext at once.
 fn one_call_capacity(len: usize, frame_length: usize) -> usize {
-    let frames = len / frame_length.max(1) + 1;
-    len.saturating_add(frames.saturating_mul(40))
-        .saturating_add(1280)
+    let regular = len / frame_length.max(1);
+    len.saturating_add(regular.saturating_mul(32))
+        .saturating_add(40 + 1280)
 }
 
 /// Encrypts `plaintext` in one call; see [`Encryptor::new`] for the
