@@ -285,6 +285,9 @@ test('dryRun: DryRun operations run every check, change nothing and throw DryRun
   throwsCode(() => dry.createKey(), 'ValidationException');
   throwsCode(() => dry.describeKey({ keyId: key }), 'ValidationException');
   throwsCode(() => dry.disableKey({ keyId: key }), 'ValidationException');
+  // purgeDeletedKeys is not a KMS operation: it deleted due keys on a dry run.
+  throwsCode(() => dry.purgeDeletedKeys(), 'ValidationException');
+  assert.equal(ks.purgeDeletedKeys(), 0);
   assert.equal(ks.listKeys().keys.length, 4);
   assert.equal(ks.describeKey({ keyId: key }).keyMetadata.enabled, true);
   // Grant writes are checked, then not made.
@@ -369,6 +372,22 @@ test('verifyAuditLog: saved events verify; tampered, removed or reordered ones d
   assert.equal(Keystore.importSealed(ks.exportSealed(), { rootKey: root }).verifyAuditLog(saved).intact, true);
   throwsCode(() => ks.verifyAuditLog('not an array'), 'ValidationException');
   throwsCode(() => ks.verifyAuditLog([42]), 'ValidationException');
+});
+
+test('verifyAuditLog: hostile event arrays are a ValidationException, and the keystore stays usable', () => {
+  const { ks, key } = fresh();
+  const saved = ks.auditEvents();
+  // A revoked Proxy or a throwing element getter threw through the Rust
+  // frame that held the keystore borrowed: every later call failed.
+  const { proxy, revoke } = Proxy.revocable([], {});
+  revoke();
+  const throwing = new Proxy(saved, { get(t, k) { if (k === '0') throw new Error('boom'); return Reflect.get(t, k); } });
+  const reentrant = [{ toJSON() { ks.createKey(); return saved[0]; } }];
+  for (const events of [proxy, throwing, reentrant, [() => 1], ['\ud800']]) {
+    throwsCode(() => ks.verifyAuditLog(events), 'ValidationException');
+  }
+  assert.equal(ks.describeKey({ keyId: key }).keyMetadata.arn, key);
+  assert.equal(ks.verifyAuditLog().intact, true);
 });
 
 test('exportSealed / importSealed keep key policies and grants; the audit log starts anew', () => {

@@ -1,7 +1,8 @@
 // A real browser: Debian's headless Chromium, driven by playwright-core,
 // loads a page from a localhost static server; the page imports the
 // package's web build, creates a key, encrypts, decrypts, exports and
-// re-imports the keystore, signs and verifies an envelope message,
+// re-imports the keystore, signs and verifies an envelope message, checks
+// a KMS ECDSA signature with WebCrypto, sees a freed handle throw,
 // encrypts with RSAES-OAEP (in wasm and in the browser's WebCrypto) and
 // decrypts in wasm, and reports back.
 import { test } from 'node:test';
@@ -59,6 +60,9 @@ test('headless Chromium runs the web build', { skip: !fs.existsSync(CHROMIUM) &&
     assert.equal(r.wrongContextCode, 'InvalidCiphertextException');
     assert.equal(r.importedDecrypted, 'hello from chromium');
     assert.equal(r.kmsSignatureVerified, true);
+    assert.equal(r.webCryptoVerified, true);
+    assert.equal(r.freedCode, 'ValidationException');
+    assert.equal(r.notBytesCode, 'ValidationException');
     assert.equal(r.rsaOaep, 'oaep in chromium');
     assert.equal(r.rsaOaepLength, 256);
     assert.equal(r.rsaOaepFromWebCrypto, 'from webcrypto');

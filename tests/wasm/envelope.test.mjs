@@ -4,9 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomFillSync, generateKeyPairSync } from 'node:crypto';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 
 import {
   Keyring,
+  Keystore,
   MessageDecryptor,
   MessageEncryptor,
   StrongroomError,
@@ -17,6 +20,8 @@ import {
 const random = (n) => randomFillSync(new Uint8Array(n));
 const aes = (key = random(32), name = 'key-1') =>
   Keyring.rawAes({ keyNamespace: 'strongroom-test', keyName: name, wrappingKey: key });
+
+const UNSIGNED = 'AES_256_GCM_HKDF_SHA512_COMMIT_KEY';
 
 function throwsCode(fn, code) {
   assert.throws(fn, (e) => e instanceof StrongroomError && e.code === code);
@@ -176,4 +181,140 @@ test('a KMS data key from the keystore can be the wrapping key of a raw AES keyr
   const msg = encryptMessage(aes(dk.plaintext, 'dk'), new TextEncoder().encode('enveloped'));
   const again = ks.decrypt({ ciphertextBlob: dk.ciphertextBlob }).plaintext;
   assert.equal(new TextDecoder().decode(decryptMessage(aes(again, 'dk'), msg).plaintext), 'enveloped');
+});
+
+test('bytes arguments are Uint8Arrays only', () => {
+  const kr = aes();
+  const message = encryptMessage(kr, random(100), { algorithmSuite: UNSIGNED });
+  // Anything array-like was accepted: 'hello' encrypted five zero bytes,
+  // an ArrayBuffer nothing, and { length: -1 } trapped the module.
+  const bad = ['hello', 5, null, undefined, 5n, new ArrayBuffer(4), new DataView(new ArrayBuffer(4)),
+    new Int16Array([300]), [1, 2], { length: 3 }, { length: -1 }, new Proxy(random(4), {})];
+  for (const v of bad) {
+    throwsCode(() => encryptMessage(kr, v), 'ValidationException');
+    throwsCode(() => decryptMessage(kr, v), 'ValidationException');
+    throwsCode(() => new MessageEncryptor(kr).update(v), 'ValidationException');
+    throwsCode(() => new MessageDecryptor(kr).update(v), 'ValidationException');
+  }
+  // A Buffer is a Uint8Array.
+  assert.equal(Buffer.from(decryptMessage(kr, Buffer.from(message)).plaintext).length, 100);
+});
+
+test('keyring and keystore arguments: the right class, not freed', () => {
+  const ks = Keystore.create({ rootKey: random(32) });
+  const keyId = ks.createKey().keyMetadata.keyId;
+  const kr = aes();
+  const freed = aes();
+  freed.free();
+  freed.free();
+  // These were plain Errors ("expected instance of Keyring", "null pointer
+  // passed to rust").
+  for (const k of [freed, 'keyring', null, undefined, {}, ks]) {
+    throwsCode(() => encryptMessage(k, random(1)), 'ValidationException');
+    throwsCode(() => decryptMessage(k, random(1)), 'ValidationException');
+    throwsCode(() => new MessageEncryptor(k), 'ValidationException');
+    throwsCode(() => new MessageDecryptor(k), 'ValidationException');
+    throwsCode(() => Keyring.multi(k), 'ValidationException');
+    throwsCode(() => kr.withChild(k), 'ValidationException');
+  }
+  const freedKs = Keystore.create({ rootKey: random(32) });
+  freedKs.free();
+  for (const s of [freedKs, kr, 'ks', undefined]) {
+    throwsCode(() => Keyring.kms(s, { keyIds: [keyId] }), 'ValidationException');
+    throwsCode(() => Keyring.kmsDiscovery(s), 'ValidationException');
+  }
+  // A keyring keeps its keystore alive when the handle it was made from is freed.
+  const kms = Keyring.kms(ks, { keyIds: [keyId] });
+  ks.free();
+  const message = encryptMessage(kms, random(10));
+  assert.equal(decryptMessage(kms, message).plaintext.length, 10);
+  kms.free();
+  throwsCode(() => encryptMessage(kms, random(1)), 'ValidationException');
+  assert.ok(new MessageEncryptor(kr) instanceof MessageEncryptor);
+  assert.throws(() => MessageEncryptor(kr), TypeError);
+});
+
+test('streams: a freed or finished stream throws ValidationException; isSigned outlives finish()', () => {
+  const kr = aes();
+  const enc = new MessageEncryptor(kr);
+  const message = concat([enc.update(random(10)), enc.finish()]);
+  throwsCode(() => enc.update(random(1)), 'ValidationException');
+  throwsCode(() => enc.finish(), 'ValidationException');
+  const dec = new MessageDecryptor(kr);
+  dec.update(message);
+  assert.equal(dec.isSigned, true);
+  dec.finish();
+  // It became undefined once finish() had run.
+  assert.equal(dec.isSigned, true);
+  throwsCode(() => dec.finish(), 'ValidationException');
+  dec.free();
+  dec.free();
+  throwsCode(() => dec.isSigned, 'ValidationException');
+  throwsCode(() => dec.update(message), 'ValidationException');
+});
+
+test('a `__proto__` encryption context key is kept in the message header', () => {
+  const kr = aes();
+  const encryptionContext = JSON.parse('{"__proto__": "p", "a": "b"}');
+  const message = encryptMessage(kr, random(3), { encryptionContext, algorithmSuite: UNSIGNED });
+  // It was set with the prototype setter, and so lost.
+  const header = decryptMessage(kr, message).messageHeader;
+  assert.deepEqual(Object.keys(header.encryptionContext).sort(), ['__proto__', 'a']);
+  assert.equal(Object.getPrototypeOf(header.encryptionContext), Object.prototype);
+  throwsCode(() => encryptMessage(kr, random(3), { encryptionContext: new Map([['a', 'b']]) }), 'ValidationException');
+});
+
+test('a message too large for the module memory is LimitExceededException, not a trap', () => {
+  // Frame length 1 makes each byte 33: 128 MiB would be a 4.2 GiB message,
+  // more than a wasm32 memory holds. The allocation failed and trapped
+  // ("RuntimeError: unreachable"), leaving the handles in use unusable.
+  const kr = aes();
+  const big = new Uint8Array(128 * 2 ** 20);
+  const options = { frameLength: 1, algorithmSuite: UNSIGNED };
+  throwsCode(() => encryptMessage(kr, big, options), 'LimitExceededException');
+  const enc = new MessageEncryptor(kr, options);
+  throwsCode(() => enc.update(big), 'LimitExceededException');
+  const small = concat([enc.update(random(5)), enc.finish()]);
+  assert.equal(decryptMessage(kr, small).plaintext.length, 5);
+  assert.equal(decryptMessage(kr, encryptMessage(kr, random(5), options)).plaintext.length, 5);
+});
+
+test('plaintext does not stay behind in the module memory', () => {
+  // A second instance of the glue, whose memory the test can read.
+  const require = createRequire(import.meta.url);
+  const glue = path.join(path.dirname(require.resolve('strongroom/package.json')), 'node/strongroom.js');
+  const Instance = WebAssembly.Instance;
+  let memory;
+  WebAssembly.Instance = function (module, imports) {
+    const instance = new Instance(module, imports);
+    memory = instance.exports.memory;
+    return instance;
+  };
+  let w;
+  try {
+    delete require.cache[glue];
+    w = require(glue);
+  } finally {
+    WebAssembly.Instance = Instance;
+    delete require.cache[glue];
+  }
+  // A middle part: a freed block's first bytes hold the allocator's links.
+  const secret = Buffer.from(random(256));
+  const needle = secret.subarray(128, 160);
+  const left = () => Buffer.from(memory.buffer).indexOf(needle) !== -1;
+  const kr = w.Keyring.rawAes({ keyNamespace: 'n', keyName: 'k', wrappingKey: random(32) });
+  const options = { algorithmSuite: UNSIGNED, frameLength: 64 };
+  // encryptMessage's input and the encryptor's chunks were freed unwiped.
+  const message = w.encryptMessage(kr, new Uint8Array(secret), options);
+  assert.equal(left(), false, 'encryptMessage');
+  const enc = new w.MessageEncryptor(kr, options);
+  const streamed = concat([enc.update(new Uint8Array(secret)), enc.finish()]);
+  assert.equal(left(), false, 'MessageEncryptor.update');
+  // MessageDecryptor.update returned its plaintext Vec, freed unwiped.
+  const dec = new w.MessageDecryptor(kr);
+  assert.deepEqual(Buffer.from(dec.update(streamed)), secret);
+  assert.equal(left(), false, 'MessageDecryptor.update');
+  dec.finish();
+  assert.deepEqual(Buffer.from(w.decryptMessage(kr, message).plaintext), secret);
+  assert.equal(left(), false, 'decryptMessage');
 });

@@ -325,6 +325,111 @@ test('free() releases the handle; later calls throw instead of crashing', () => 
   assert.throws(() => ks.listKeys());
 });
 
+test('a freed handle throws ValidationException; free() twice does nothing', () => {
+  const { ks, key } = fresh();
+  const app = ks.asPrincipal('arn:aws:iam::000000000000:user/app');
+  const dry = ks.dryRun();
+  ks.free();
+  // wasm-bindgen's glue threw a plain Error ("null pointer passed to rust").
+  throwsCode(() => ks.listKeys(), 'ValidationException');
+  throwsCode(() => ks.region, 'ValidationException');
+  throwsCode(() => ks.isDryRun, 'ValidationException');
+  throwsCode(() => ks.asPrincipal('arn:aws:iam::000000000000:user/b'), 'ValidationException');
+  ks.free();
+  ks[Symbol.dispose]();
+  // Handles made from it share the keystore and keep working.
+  assert.equal(app.describeKey({ keyId: key }).keyMetadata.keyId, key);
+  throwsCode(() => dry.encrypt({ keyId: key, plaintext: bytes('x') }), 'DryRunOperationException');
+  app.free();
+  throwsCode(() => app.describeKey({ keyId: key }), 'ValidationException');
+  // A method called on something that is not a Keystore: TypeError, as JS does.
+  const { ks: other } = fresh();
+  const createKey = other.createKey;
+  assert.throws(() => createKey(), TypeError);
+  assert.throws(() => Keystore.prototype.listKeys.call({ __wbg_ptr: 8 }), TypeError);
+});
+
+test('bytes arguments: a Uint8Array only, read through its internal slots', () => {
+  const { root, ks, key } = fresh();
+  const sealed = ks.exportSealed();
+  // importSealed's bytes took anything array-like: a string became zeros,
+  // an ArrayBuffer nothing, and { length: -1 } trapped the module.
+  for (const v of ['abc', 5, null, undefined, 5n, sealed.buffer, new DataView(sealed.buffer),
+    Array.from(sealed), new Int16Array(4), { length: -1 }, { length: 2 ** 40 }]) {
+    throwsCode(() => Keystore.importSealed(v, { rootKey: root }), 'ValidationException');
+  }
+  assert.equal(Keystore.importSealed(Buffer.from(sealed), { rootKey: root }).keystoreId, ks.keystoreId);
+  // A Proxy of a Uint8Array threw a TypeError through Rust frames, which
+  // left the Keystore borrowed for good ("recursive use of an object").
+  throwsCode(() => ks.encrypt({ keyId: key, plaintext: new Proxy(bytes('abcd'), {}) }), 'ValidationException');
+  // An own `length` does not change what is read (it made a RangeError
+  // that poisoned the handle the same way).
+  for (const length of [2, 2 ** 40]) {
+    const spoofed = bytes('abcd');
+    Object.defineProperty(spoofed, 'length', { value: length });
+    const { ciphertextBlob } = ks.encrypt({ keyId: key, plaintext: spoofed });
+    assert.equal(text(ks.decrypt({ ciphertextBlob }).plaintext), 'abcd');
+  }
+  // A subarray is its own bytes only.
+  const big = bytes('xxabcdxx');
+  const { ciphertextBlob } = ks.encrypt({ keyId: key, plaintext: big.subarray(2, 6) });
+  assert.equal(text(ks.decrypt({ ciphertextBlob }).plaintext), 'abcd');
+  assert.ok(ks.listKeys().keys.length >= 1);
+});
+
+test('strings with unpaired surrogates are refused, not turned into U+FFFD', () => {
+  const { ks, key } = fresh();
+  // Both contexts became { a: "\uFFFD" }: decrypt succeeded with the wrong one.
+  throwsCode(() => ks.encrypt({ keyId: key, plaintext: bytes('x'), encryptionContext: { a: '\ud800' } }), 'ValidationException');
+  throwsCode(() => ks.encrypt({ keyId: key, plaintext: bytes('x'), encryptionContext: { '\udc00': 'a' } }), 'ValidationException');
+  throwsCode(() => ks.describeKey({ keyId: '\ud800' }), 'ValidationException');
+  throwsCode(() => ks.createAlias({ aliasName: 'alias/\udfff', targetKeyId: key }), 'ValidationException');
+  throwsCode(() => ks.encrypt({ keyId: key, plaintext: bytes('x'), grantTokens: ['\ud800'] }), 'ValidationException');
+  // Two principals that differ only there were one principal.
+  throwsCode(() => ks.asPrincipal('arn:aws:iam::000000000000:user/\ud800'), 'ValidationException');
+  // asPrincipal(5) trapped ("memory access out of bounds").
+  for (const v of [5, undefined, null, {}, 5n]) throwsCode(() => ks.asPrincipal(v), 'ValidationException');
+  // Paired surrogates (an emoji) are fine.
+  const ctx = { who: 'caf\u00e9 \ud83d\ude00' };
+  const { ciphertextBlob } = ks.encrypt({ keyId: key, plaintext: bytes('x'), encryptionContext: ctx });
+  assert.equal(text(ks.decrypt({ ciphertextBlob, encryptionContext: ctx }).plaintext), 'x');
+});
+
+test('encryption contexts are plain objects of strings', () => {
+  const { ks, key } = fresh();
+  const enc = (encryptionContext) => ks.encrypt({ keyId: key, plaintext: bytes('x'), encryptionContext });
+  // A Map, a Date or a class instance gave an empty context, silently;
+  // symbol keys were skipped.
+  class Ctx { constructor() { this.a = 'b'; } }
+  for (const v of [new Map([['a', 'b']]), new Date(), new Ctx(), { [Symbol('s')]: 'v', a: 'b' }, 'a=b', [['a', 'b']]]) {
+    throwsCode(() => enc(v), 'ValidationException');
+  }
+  const hidden = { a: 'b' };
+  Object.defineProperty(hidden, 'c', { value: 'd', enumerable: false });
+  throwsCode(() => enc(hidden), 'ValidationException');
+  // Null-prototype objects and a `__proto__` key (from JSON.parse) are contexts.
+  const bare = Object.assign(Object.create(null), { a: 'b' });
+  assert.equal(text(ks.decrypt({ ciphertextBlob: enc(bare).ciphertextBlob, encryptionContext: { a: 'b' } }).plaintext), 'x');
+  const proto = JSON.parse('{"__proto__": "p", "a": "b"}');
+  const { ciphertextBlob } = enc(proto);
+  throwsCode(() => ks.decrypt({ ciphertextBlob, encryptionContext: { a: 'b' } }), 'InvalidCiphertextException');
+  assert.equal(text(ks.decrypt({ ciphertextBlob, encryptionContext: proto }).plaintext), 'x');
+});
+
+test('request members are own properties: a polluted Object.prototype adds nothing', () => {
+  const { ks, key } = fresh();
+  Object.prototype.encryptionContext = { injected: 'yes' };
+  let ciphertextBlob;
+  try {
+    ciphertextBlob = ks.encrypt({ keyId: key, plaintext: bytes('x') }).ciphertextBlob;
+  } finally {
+    delete Object.prototype.encryptionContext;
+  }
+  // The inherited context had been bound into the ciphertext.
+  assert.equal(text(ks.decrypt({ ciphertextBlob }).plaintext), 'x');
+  throwsCode(() => ks.describeKey(Object.create({ keyId: key })), 'ValidationException');
+});
+
 test('hostile inputs never crash the module', () => {
   const { ks, key } = fresh();
   const odd = [null, undefined, 0, -1, NaN, Infinity, '', 'x', [], {}, new Uint8Array(3), () => 1, Symbol('s')];

@@ -10,7 +10,7 @@ use std::str::FromStr;
 use js_sys::{Array, Date, Object, Reflect, Uint8Array};
 use serde_json::Value;
 use strongroom_core::api::Tag;
-use strongroom_core::{EncryptionContext, Error, Result, Secret};
+use strongroom_core::{EncryptionContext, Error, ErrorKind, Result, Secret};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -21,8 +21,6 @@ use wasm_bindgen::{JsCast, JsValue};
 extern "C" {
     #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
     fn object_keys(o: &JsValue) -> Result<Array, JsValue>;
-    #[wasm_bindgen(catch, js_namespace = Object, js_name = entries)]
-    fn object_entries(o: &JsValue) -> Result<Array, JsValue>;
     #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
     fn is_array(o: &JsValue) -> Result<bool, JsValue>;
     #[wasm_bindgen(catch, js_namespace = Array, js_name = from)]
@@ -34,7 +32,7 @@ fn is_array_like(v: &JsValue) -> bool {
 }
 
 /// A copy of `v` as a real array (so that reading elements runs no traps).
-fn as_array(v: &JsValue) -> Option<Array> {
+pub(crate) fn as_array(v: &JsValue) -> Option<Array> {
     if is_array(v).unwrap_or(false) {
         array_from(v).ok()
     } else {
@@ -42,8 +40,59 @@ fn as_array(v: &JsValue) -> Option<Array> {
     }
 }
 
-fn as_bytes(v: &JsValue) -> Option<Vec<u8>> {
-    crate::is_uint8array(v).then(|| v.unchecked_ref::<Uint8Array>().to_vec())
+/// A copy of the bytes of a `Uint8Array` (read through the intrinsic
+/// accessors: a Proxy or an own `length` is not a `Uint8Array`); `None`
+/// for anything else.
+///
+/// # Errors
+/// `LimitExceededException` when the copy does not fit in the module's
+/// memory (at most 4 GiB): an allocation that failed would trap the module
+/// and leave every handle in use unusable.
+pub(crate) fn read_bytes(v: &JsValue, name: &str) -> Result<Option<Vec<u8>>> {
+    let view = crate::uint8_view(v);
+    if view.is_undefined() {
+        return Ok(None);
+    }
+    let view: Uint8Array = view.unchecked_into();
+    let n = view.length() as usize;
+    let mut out = Vec::new();
+    out.try_reserve_exact(n).map_err(|_| {
+        Error::new(
+            ErrorKind::LimitExceededException,
+            format!(
+                "{name} ({n} bytes) does not fit in the module's memory; \
+                 stream it with MessageEncryptor / MessageDecryptor"
+            ),
+        )
+    })?;
+    out.resize(n, 0);
+    view.copy_to(&mut out);
+    Ok(Some(out))
+}
+
+/// A `Uint8Array` argument (not a request member) as bytes.
+pub(crate) fn bytes_arg(v: &JsValue, name: &str) -> Result<Vec<u8>> {
+    read_bytes(v, name)?.ok_or_else(|| validation(format!("{name} must be a Uint8Array")))
+}
+
+/// A string without unpaired surrogates (JavaScript strings are UTF-16;
+/// Rust would turn each unpaired surrogate into U+FFFD, so that two
+/// different strings, say two encryption contexts, would become equal).
+pub(crate) fn as_str(v: &JsValue) -> Option<String> {
+    if crate::well_formed_string(v) {
+        v.as_string()
+    } else {
+        None
+    }
+}
+
+/// A string argument (not a request member).
+pub(crate) fn str_arg(v: &JsValue, name: &str) -> Result<String> {
+    as_str(v).ok_or_else(|| {
+        validation(format!(
+            "{name} must be a string (without unpaired surrogates)"
+        ))
+    })
 }
 
 /// A request object, checked against the members an operation accepts.
@@ -85,7 +134,9 @@ impl Req {
     }
 
     fn get(&self, name: &str) -> Result<Option<JsValue>> {
-        let v = Reflect::get(&self.obj, &JsValue::from_str(name))
+        // Own members only: one inherited from a polluted Object.prototype
+        // (`grantTokens`, `policy`, …) is not part of the request.
+        let v = crate::own_member(&self.obj, name)
             .map_err(|_| validation(format!("{name} could not be read")))?;
         Ok(if v.is_undefined() || v.is_null() {
             None
@@ -95,12 +146,7 @@ impl Req {
     }
 
     pub(crate) fn opt_str(&self, name: &str) -> Result<Option<String>> {
-        self.get(name)?
-            .map(|v| {
-                v.as_string()
-                    .ok_or_else(|| validation(format!("{name} must be a string")))
-            })
-            .transpose()
+        self.get(name)?.map(|v| str_arg(&v, name)).transpose()
     }
 
     pub(crate) fn str(&self, name: &str) -> Result<String> {
@@ -109,9 +155,7 @@ impl Req {
     }
 
     pub(crate) fn opt_bytes(&self, name: &str) -> Result<Option<Vec<u8>>> {
-        self.get(name)?
-            .map(|v| as_bytes(&v).ok_or_else(|| validation(format!("{name} must be a Uint8Array"))))
-            .transpose()
+        self.get(name)?.map(|v| bytes_arg(&v, name)).transpose()
     }
 
     pub(crate) fn bytes(&self, name: &str) -> Result<Vec<u8>> {
@@ -134,8 +178,7 @@ impl Req {
     pub(crate) fn opt_date(&self, name: &str) -> Result<Option<u64>> {
         self.get(name)?
             .map(|v| {
-                v.dyn_ref::<Date>()
-                    .map(|d| d.get_time())
+                Some(crate::date_ms(&v))
                     .filter(|ms| ms.is_finite() && *ms >= 0.0)
                     .map(|ms| (ms / 1000.0) as u64)
                     .ok_or_else(|| validation(format!("{name} must be a valid Date")))
@@ -187,8 +230,11 @@ impl Req {
             .ok_or_else(|| validation(format!("{name} must be an array of strings")))?;
         arr.iter()
             .map(|s| {
-                s.as_string()
-                    .ok_or_else(|| validation(format!("{name} must be an array of strings")))
+                as_str(&s).ok_or_else(|| {
+                    validation(format!(
+                        "{name} must be an array of strings (without unpaired surrogates)"
+                    ))
+                })
             })
             .collect()
     }
@@ -211,16 +257,24 @@ impl Req {
     }
 }
 
-/// A plain object of string values as an encryption context.
+/// A plain object (prototype `Object.prototype` or `null`; not a Map, a
+/// Date or a class instance, whose members `Object.entries` would not see)
+/// of string values, with only enumerable string keys, as an encryption
+/// context.
 pub(crate) fn context_from(v: &JsValue, name: &str) -> Result<EncryptionContext> {
-    let bad = || validation(format!("{name} must be an object of string values"));
-    if !v.is_object() || is_array_like(v) || crate::is_uint8array(v) {
+    let bad = || {
+        validation(format!(
+            "{name} must be a plain object of string values (without unpaired surrogates)"
+        ))
+    };
+    let entries = crate::context_entries(v).map_err(|_| bad())?;
+    if entries.is_null() {
         return Err(bad());
     }
     let mut pairs = Vec::new();
-    for entry in object_entries(v).map_err(|_| bad())?.iter() {
+    for entry in entries.unchecked_into::<Array>().iter() {
         let entry: Array = entry.unchecked_into();
-        let (Some(k), Some(val)) = (entry.get(0).as_string(), entry.get(1).as_string()) else {
+        let (Some(k), Some(val)) = (as_str(&entry.get(0)), as_str(&entry.get(1))) else {
             return Err(bad());
         };
         pairs.push((k, val));
@@ -232,7 +286,8 @@ pub(crate) fn context_from(v: &JsValue, name: &str) -> Result<EncryptionContext>
 pub(crate) fn context_to_js(ctx: &EncryptionContext) -> JsValue {
     let obj = Object::new();
     for (k, v) in ctx.iter() {
-        let _ = Reflect::set(&obj, &JsValue::from_str(k), &JsValue::from_str(v));
+        // Defined, not set: a key `__proto__` stays a member.
+        crate::define_own(&obj, k, &JsValue::from_str(v));
     }
     obj.into()
 }
@@ -334,12 +389,12 @@ fn json_to_js(v: &Value, member: Option<&str>) -> JsValue {
             let verbatim = member.is_some_and(|m| VERBATIM_MEMBERS.contains(&m));
             let obj = Object::new();
             for (k, x) in m {
-                let name = if verbatim { k.clone() } else { camel(k) };
-                let _ = Reflect::set(
-                    &obj,
-                    &JsValue::from_str(&name),
-                    &json_to_js(x, Some(k.as_str())),
-                );
+                let value = json_to_js(x, Some(k.as_str()));
+                if verbatim {
+                    crate::define_own(&obj, k, &value);
+                } else {
+                    let _ = Reflect::set(&obj, &JsValue::from_str(&camel(k)), &value);
+                }
             }
             obj.into()
         }

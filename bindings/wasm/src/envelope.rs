@@ -23,7 +23,7 @@ use strongroom_core::memstore::MemKeystore;
 use strongroom_core::{Error, Result, Secret};
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{bytes_to_js, context_to_js, object, Req};
+use crate::convert::{bytes_arg, bytes_to_js, context_to_js, object, Req};
 use crate::{js_err, now, rng, JsResult, Keystore};
 
 /// A keyring shared between its JavaScript handle, multi-keyrings holding
@@ -433,15 +433,22 @@ impl Keyring {
 #[wasm_bindgen(js_name = encryptMessage)]
 pub fn encrypt_message(
     keyring: &Keyring,
-    plaintext: &[u8],
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] plaintext: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "EncryptMessageOptions")] options: Option<
         JsValue,
     >,
 ) -> JsResult<Vec<u8>> {
     let options = options.unwrap_or(JsValue::UNDEFINED);
     (|| {
+        let plaintext = Secret::new(bytes_arg(&plaintext, "plaintext")?);
         let (ctx, o) = encrypt_options(&options)?;
-        envelope::encrypt(&keyring.inner, &ctx, plaintext, &o, &mut rng())
+        envelope::encrypt(
+            &keyring.inner,
+            &ctx,
+            plaintext.expose_secret(),
+            &o,
+            &mut rng(),
+        )
     })()
     .map_err(js_err)
 }
@@ -451,16 +458,17 @@ pub fn encrypt_message(
 #[wasm_bindgen(js_name = decryptMessage, unchecked_return_type = "DecryptMessageResult")]
 pub fn decrypt_message(
     keyring: &Keyring,
-    message: &[u8],
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] message: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "DecryptMessageOptions")] options: Option<
         JsValue,
     >,
 ) -> JsResult<JsValue> {
     let options = options.unwrap_or(JsValue::UNDEFINED);
     (|| {
+        let message = bytes_arg(&message, "message")?;
         let mut rng = UnwrapErr(getrandom::SysRng);
-        let (pt, header) =
-            decryptor(&keyring.inner, decrypt_options(&options)?, &mut rng).decrypt_all(message)?;
+        let (pt, header) = decryptor(&keyring.inner, decrypt_options(&options)?, &mut rng)
+            .decrypt_all(&message)?;
         let pt = Secret::new(pt);
         Ok(object(&[
             ("plaintext", Uint8Array::from(pt.expose_secret()).into()),
@@ -503,10 +511,15 @@ impl MessageEncryptor {
     }
 
     /// Feeds plaintext; returns the message bytes ready so far.
-    pub fn update(&mut self, chunk: &[u8]) -> JsResult<Vec<u8>> {
+    pub fn update(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] chunk: JsValue,
+    ) -> JsResult<Vec<u8>> {
+        let chunk = Secret::new(bytes_arg(&chunk, "chunk").map_err(js_err)?);
         let enc = self.inner.as_mut().ok_or_else(Self::finished)?;
         let mut out = Vec::new();
-        enc.update(chunk, &mut out).map_err(js_err)?;
+        enc.update(chunk.expose_secret(), &mut out)
+            .map_err(js_err)?;
         Ok(out)
     }
 
@@ -569,6 +582,8 @@ impl CoreKeyring for Current {
 pub struct MessageDecryptor {
     keyring: Shared,
     inner: Option<Decryptor<'static>>,
+    /// `isSigned` of the message once `finish()` has consumed `inner`.
+    signed: Option<bool>,
 }
 
 #[wasm_bindgen]
@@ -590,6 +605,7 @@ impl MessageDecryptor {
         Ok(MessageDecryptor {
             keyring: keyring.inner.clone(),
             inner: Some(decryptor(&CURRENT_KEYRING, o, rng)),
+            signed: None,
         })
     }
 
@@ -605,23 +621,34 @@ impl MessageDecryptor {
     }
 
     /// Feeds ciphertext; returns the plaintext authenticated so far.
-    pub fn update(&mut self, chunk: &[u8]) -> JsResult<Vec<u8>> {
+    #[wasm_bindgen(unchecked_return_type = "Uint8Array")]
+    pub fn update(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] chunk: JsValue,
+    ) -> JsResult<JsValue> {
+        let chunk = bytes_arg(&chunk, "chunk").map_err(js_err)?;
         let keyring = self.keyring.clone();
         let dec = self.inner.as_mut().ok_or_else(Self::finished)?;
         let mut out = Vec::new();
         CURRENT.with(|c| *c.borrow_mut() = Some(keyring));
-        let r = dec.update(chunk, &mut out);
+        let r = dec.update(&chunk, &mut out);
         CURRENT.with(|c| *c.borrow_mut() = None);
         // Signed messages: the caller learns from `isSigned` that this
         // plaintext is final only once finish() succeeds.
+        // Copied out, then wiped: a returned Vec would be freed with the
+        // plaintext still in the module's memory.
+        let out = Secret::new(out);
         let _released = r.map_err(js_err)?;
-        Ok(out)
+        Ok(Uint8Array::from(out.expose_secret()).into())
     }
 
     /// True for a signed message, once its header has been read.
     #[wasm_bindgen(getter, js_name = isSigned)]
     pub fn is_signed(&self) -> Option<bool> {
-        self.inner.as_ref().and_then(|d| d.is_signed())
+        match &self.inner {
+            Some(d) => d.is_signed(),
+            None => self.signed,
+        }
     }
 
     /// Checks that the whole message was read and authenticated; returns
@@ -629,6 +656,7 @@ impl MessageDecryptor {
     #[wasm_bindgen(unchecked_return_type = "MessageHeader")]
     pub fn finish(&mut self) -> JsResult<JsValue> {
         let dec = self.inner.take().ok_or_else(Self::finished)?;
+        self.signed = dec.is_signed();
         let header = self.with_keyring(|| dec.finish()).map_err(js_err)?;
         Ok(header_to_js(&header))
     }

@@ -17,7 +17,7 @@ use std::cell::{RefCell, RefMut};
 use std::rc::Rc;
 
 use convert::{bytes_to_js, object, response, secret_to_js, Req};
-use js_sys::{Array, JSON};
+use js_sys::{Array, Object, JSON};
 use rand_core::{CryptoRng, UnwrapErr};
 use strongroom_core::api::*;
 use strongroom_core::grant::{GrantConstraints, GrantOperation};
@@ -26,6 +26,12 @@ use strongroom_core::seal::RootKey;
 use strongroom_core::{Error, Secret};
 use wasm_bindgen::prelude::*;
 
+// The JavaScript side of argument checking. Every value read from the
+// caller goes through intrinsics captured here (a Proxy, an own `length`,
+// a patched `getTime` cannot run code in the middle of a Rust frame, where
+// an exception would unwind without releasing the keystore), and
+// `guardApi` checks the handles (`this` and keyring/keystore arguments)
+// before wasm-bindgen's glue sees them.
 #[wasm_bindgen(inline_js = r#"
 export class StrongroomError extends Error {
   constructor(code, message) {
@@ -40,18 +46,131 @@ export function makeStrongroomError(code, message) {
 export function strongroomErrorClass() {
   return StrongroomError;
 }
+const U8 = Uint8Array;
+const TA = Object.getOwnPropertyDescriptors(Object.getPrototypeOf(U8.prototype));
+const taTag = TA[Symbol.toStringTag].get, taBuf = TA.buffer.get, taOff = TA.byteOffset.get, taLen = TA.length.get;
+const getTime = Date.prototype.getTime, hasOwn = Object.prototype.hasOwnProperty;
+const isEnumerable = Object.prototype.propertyIsEnumerable, lone = /\p{Cs}/u;
 export function isUint8Array(v) {
-  try { return v instanceof Uint8Array; } catch (e) { return false; }
+  return taTag.call(v) === 'Uint8Array';
+}
+export function uint8View(v) {
+  if (taTag.call(v) !== 'Uint8Array') return undefined;
+  const n = taLen.call(v);
+  return n === 0 ? new U8(0) : new U8(taBuf.call(v), taOff.call(v), n);
+}
+export function wellFormedString(v) {
+  return typeof v === 'string' && !lone.test(v);
+}
+export function ownMember(o, name) {
+  return hasOwn.call(o, name) ? o[name] : undefined;
+}
+export function dateMs(v) {
+  try { return getTime.call(v); } catch (e) { return NaN; }
+}
+export function contextEntries(v) {
+  if (typeof v !== 'object' || v === null) return null;
+  const p = Object.getPrototypeOf(v);
+  if (p !== null && Object.getPrototypeOf(p) !== null) return null;
+  for (const k of Reflect.ownKeys(v)) {
+    if (typeof k !== 'string' || !isEnumerable.call(v, k)) return null;
+  }
+  return Object.entries(v);
+}
+export function defineOwn(o, k, v) {
+  Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+}
+export function guardApi(api) {
+  const { Keystore, Keyring, MessageEncryptor, MessageDecryptor } = api;
+  const named = (w, f) => Object.defineProperty(w, 'name', { value: f.name });
+  const live = (v, cls, what) => {
+    const fail = (m) => new StrongroomError('ValidationException', m);
+    if (!(v instanceof cls)) throw fail(`${what} must be a ${cls.name}`);
+    if (!v.__wbg_ptr) throw fail(`${what ? what + ': ' : ''}the ${cls.name} was freed`);
+  };
+  for (const cls of [Keystore, Keyring, MessageEncryptor, MessageDecryptor]) {
+    const proto = cls.prototype, free = proto.free;
+    const own = (self) => {
+      if (!(self instanceof cls)) throw new TypeError(`Illegal invocation: not a ${cls.name}`);
+    };
+    for (const key of Reflect.ownKeys(proto)) {
+      const d = Object.getOwnPropertyDescriptor(proto, key);
+      const f = d.value, g = d.get;
+      if (key === 'constructor' || key === '__destroy_into_raw') continue;
+      if (f === free) d.value = function () { own(this); if (this.__wbg_ptr) free.call(this); };
+      else if (typeof f === 'function') d.value = function (...a) { own(this); live(this, cls, ''); return f.apply(this, a); };
+      else if (g) d.get = function () { own(this); live(this, cls, ''); return g.call(this); };
+      else continue;
+      named(g ? d.get : d.value, f || g);
+      Object.defineProperty(proto, key, d);
+    }
+  }
+  const first = (obj, name, cls, what) => {
+    const f = obj[name];
+    obj[name] = named(function (x, ...rest) { live(x, cls, what); return f.call(this, x, ...rest); }, f);
+  };
+  first(Keyring, 'kms', Keystore, 'keystore');
+  first(Keyring, 'kmsDiscovery', Keystore, 'keystore');
+  first(Keyring, 'multi', Keyring, 'generator');
+  first(Keyring.prototype, 'withChild', Keyring, 'child');
+  const ctor = (cls) => new Proxy(cls, {
+    construct(t, args, nt) { live(args[0], Keyring, 'keyring'); return Reflect.construct(t, args, nt); },
+  });
+  const fn = (f) => named((k, ...rest) => { live(k, Keyring, 'keyring'); return f(k, ...rest); }, f);
+  return {
+    Keystore, Keyring,
+    MessageEncryptor: ctor(MessageEncryptor), MessageDecryptor: ctor(MessageDecryptor),
+    encryptMessage: fn(api.encryptMessage), decryptMessage: fn(api.decryptMessage),
+    StrongroomError,
+  };
 }
 "#)]
 extern "C" {
-    /// `instanceof Uint8Array`, false where a Proxy's trap throws.
+    /// Whether `v` is a `Uint8Array` (by its internal slot: not fooled by
+    /// a Proxy or an own `length`).
     #[wasm_bindgen(js_name = isUint8Array)]
     pub(crate) fn is_uint8array(v: &JsValue) -> bool;
+    /// A fresh `Uint8Array` on the bytes of `v`, made with the intrinsic
+    /// accessors, or `undefined` when `v` is not a `Uint8Array`.
+    #[wasm_bindgen(js_name = uint8View)]
+    pub(crate) fn uint8_view(v: &JsValue) -> JsValue;
+    /// Whether `v` is a string without unpaired surrogates (which would
+    /// become U+FFFD in Rust, making two different strings equal).
+    #[wasm_bindgen(js_name = wellFormedString)]
+    pub(crate) fn well_formed_string(v: &JsValue) -> bool;
+    /// `o[name]` if `o` has it as an own property, else `undefined` (so
+    /// that members inherited from a polluted prototype are not read).
+    #[wasm_bindgen(catch, js_name = ownMember)]
+    pub(crate) fn own_member(o: &JsValue, name: &str) -> Result<JsValue, JsValue>;
+    /// `Date.prototype.getTime` applied to `v`; NaN for anything but a Date.
+    #[wasm_bindgen(js_name = dateMs)]
+    pub(crate) fn date_ms(v: &JsValue) -> f64;
+    /// `Object.entries(v)` for a plain object whose own keys are all
+    /// enumerable strings; `null` for anything else.
+    #[wasm_bindgen(catch, js_name = contextEntries)]
+    pub(crate) fn context_entries(v: &JsValue) -> Result<JsValue, JsValue>;
+    /// Defines `o[k] = v` as an own enumerable member (a caller-chosen key
+    /// such as `__proto__` must not reach the prototype setter).
+    #[wasm_bindgen(js_name = defineOwn)]
+    pub(crate) fn define_own(o: &Object, k: &str, v: &JsValue);
+    #[wasm_bindgen(js_name = guardApi)]
+    fn guard_api(api: JsValue) -> JsValue;
     #[wasm_bindgen(js_name = makeStrongroomError)]
     fn make_error(code: &str, message: &str) -> JsValue;
     #[wasm_bindgen(js_name = strongroomErrorClass)]
     fn error_class() -> JsValue;
+}
+
+/// The package's API object (`{ Keystore, Keyring, MessageEncryptor,
+/// MessageDecryptor, encryptMessage, decryptMessage }` of the wasm-bindgen
+/// glue) with its handles checked: a freed handle, or something else where
+/// a `Keyring`/`Keystore` is expected, throws `ValidationException`
+/// instead of reaching Rust; `free()` twice does nothing; a method called
+/// on something else than its class throws `TypeError`. The entry points
+/// export what this returns, with `StrongroomError`.
+#[wasm_bindgen(js_name = strongroomApi, skip_typescript)]
+pub fn strongroom_api(api: JsValue) -> JsValue {
+    guard_api(api)
 }
 
 /// The `StrongroomError` class, so that the package can export it
@@ -198,11 +317,12 @@ impl Keystore {
     /// `strongroom export-keystore` file). Altered bytes are rejected.
     #[wasm_bindgen(js_name = importSealed)]
     pub fn import_sealed(
-        bytes: &[u8],
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
         #[wasm_bindgen(unchecked_param_type = "ImportKeystoreOptions")] options: JsValue,
     ) -> JsResult<Keystore> {
+        let bytes = convert::bytes_arg(&bytes, "bytes").map_err(js_err)?;
         let (_, root) = root_key(&options, &["rootKey"])?;
-        run(|| Ok(Keystore::new(MemKeystore::import_sealed(bytes, root)?)))
+        run(|| Ok(Keystore::new(MemKeystore::import_sealed(&bytes, root)?)))
     }
 
     /// The whole keystore, sealed under its root key (see docs/FORMAT.md).
@@ -236,14 +356,18 @@ impl Keystore {
     /// audit log; free each one separately. A dry-run handle gives a
     /// dry-run handle.
     #[wasm_bindgen(js_name = asPrincipal)]
-    pub fn as_principal(&self, principal: &str) -> JsResult<Keystore> {
+    pub fn as_principal(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] principal: JsValue,
+    ) -> JsResult<Keystore> {
+        let principal = convert::str_arg(&principal, "principal").map_err(js_err)?;
         if principal.is_empty() {
             return Err(js_err(Error::validation("principal must not be empty")));
         }
         Ok(Keystore {
             inner: Rc::clone(&self.inner),
             acting: Acting {
-                principal: Some(Rc::from(principal)),
+                principal: Some(Rc::from(principal.as_str())),
                 dry_run: self.acting.dry_run,
             },
         })
@@ -295,8 +419,15 @@ impl Keystore {
     }
 
     /// Deletes the keys whose deletion date has passed; returns how many.
+    /// On a dry-run handle: `ValidationException`, nothing deleted (it is
+    /// not a KMS operation and has no `DryRun`).
     #[wasm_bindgen(js_name = purgeDeletedKeys)]
     pub fn purge_deleted_keys(&mut self) -> JsResult<u32> {
+        if self.acting.dry_run {
+            return Err(js_err(Error::validation(
+                "purgeDeletedKeys has no DryRun parameter; call it on a handle that is not a dry run",
+            )));
+        }
         run(|| Ok(u32::try_from(self.ks()?.purge_deleted_keys(now())).unwrap_or(u32::MAX)))
     }
 
@@ -871,13 +1002,16 @@ impl Keystore {
         #[wasm_bindgen(unchecked_optional_param_type = "Array<AuditEvent | string>")]
         events: Option<JsValue>,
     ) -> JsResult<JsValue> {
+        // The events are read (JavaScript runs: toJSON, getters) before
+        // the keystore is borrowed.
+        let lines = events
+            .map(|v| audit_lines_from(&v))
+            .transpose()
+            .map_err(js_err)?;
         let ks = self.inner.try_borrow().map_err(|_| js_err(busy()))?;
-        let result = match events {
+        let result = match lines {
             None => ks.verify_audit_log(),
-            Some(v) => {
-                let lines = audit_lines_from(&v).map_err(js_err)?;
-                ks.verify_audit_lines(lines.iter().map(String::as_str))
-            }
+            Some(lines) => ks.verify_audit_lines(lines.iter().map(String::as_str)),
         };
         Ok(match result {
             Ok(cp) => object(&[("intact", true.into()), ("count", (cp.count as f64).into())]),
@@ -1332,14 +1466,14 @@ impl Keystore {
 /// log wrote them) or JSON lines (taken as they are).
 fn audit_lines_from(v: &JsValue) -> strongroom_core::Result<Vec<String>> {
     let bad = || Error::validation("events must be an array of audit records or JSON lines");
-    if !Array::is_array(v) {
-        return Err(bad());
-    }
-    Array::from(v)
+    // A copy made by catching calls: a Proxy's trap cannot throw through
+    // this frame.
+    convert::as_array(v)
+        .ok_or_else(bad)?
         .iter()
-        .map(|e| match e.as_string() {
+        .map(|e| match convert::as_str(&e) {
             Some(line) => Ok(line),
-            None if e.is_object() => {
+            None if e.is_object() && !e.is_function() => {
                 let text: String = JSON::stringify(&e)
                     .ok()
                     .and_then(|s| s.as_string())

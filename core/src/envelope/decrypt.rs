@@ -139,7 +139,8 @@ impl<'k> Decryptor<'k> {
     /// tag, commitment, a frame, the signature) or the message is malformed,
     /// reordered or has trailing bytes; `ValidationException` if the commitment
     /// policy forbids the suite, there are too many EDKs, or a frame is larger
-    /// than `max_content_buffer`; any error the keyring returns.
+    /// than `max_content_buffer`; `LimitExceededException` if the plaintext
+    /// does not fit in memory; any error the keyring returns.
     pub fn update(&mut self, ciphertext: &[u8], out: &mut Vec<u8>) -> Result<Released> {
         let start = out.len();
         let r = self.update_inner(ciphertext, out);
@@ -430,7 +431,8 @@ impl<'k> Decryptor<'k> {
         // The plaintext is shorter than the message: reserving once avoids the
         // copies of growing, which would also leave unwiped plaintext behind in
         // the freed smaller buffers.
-        let mut out = Vec::with_capacity(message.len());
+        let mut out = Vec::new();
+        super::encrypt::reserve(&mut out, message.len())?;
         let r = self.update(message, &mut out).and_then(|_| self.finish());
         match r {
             Ok(header) => Ok((out, header)),

@@ -31,6 +31,8 @@ pub struct Encryptor {
     seq: u32,
     hasher: Option<Sha384Stream>,
     signer: Option<Signer>,
+    /// Set when an `update` failed part-way: the message is broken.
+    failed: bool,
 }
 
 impl fmt::Debug for Encryptor {
@@ -128,6 +130,7 @@ impl Encryptor {
             seq: 1,
             hasher,
             signer,
+            failed: false,
         })
     }
 
@@ -141,8 +144,32 @@ impl Encryptor {
     /// fill a frame yet is kept (at most `frame_length` bytes).
     ///
     /// # Errors
-    /// `ValidationException` if the message would need more than 2^32 − 2 frames.
+    /// `ValidationException` if the message would need more than 2^32 − 2
+    /// frames, or an earlier call failed part-way (the message is then
+    /// broken: start another); `LimitExceededException`, changing nothing,
+    /// if the frames this call completes do not fit in memory.
     pub fn update(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        if self.failed {
+            return Err(Error::validation("the encryptor already failed"));
+        }
+        // Room for the header (first call) and every frame this call
+        // completes (32 bytes each besides the content), reserved at once
+        // and fallibly, before anything changes: when it fails, the
+        // encryptor is as it was and takes smaller chunks.
+        let fl = self.frame_length;
+        let held = self.pending.len().saturating_add(plaintext.len());
+        let header = self.pending_header.as_ref().map_or(0, Vec::len);
+        reserve(
+            out,
+            held.saturating_add((held / fl).saturating_add(1).saturating_mul(32))
+                .saturating_add(header),
+        )?;
+        let r = self.update_frames(plaintext, out);
+        self.failed = r.is_err();
+        r
+    }
+
+    fn update_frames(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<()> {
         self.emit_header(out);
         let fl = self.frame_length;
         let mut input = plaintext;
@@ -206,8 +233,12 @@ impl Encryptor {
     /// hedges the signature nonce; unsigned suites do not use it).
     ///
     /// # Errors
-    /// `KMSInternalException` if signing fails.
+    /// `KMSInternalException` if signing fails; `ValidationException` if an
+    /// `update` failed part-way.
     pub fn finish<R: CryptoRng>(mut self, out: &mut Vec<u8>, rng: &mut R) -> Result<()> {
+        if self.failed {
+            return Err(Error::validation("the encryptor already failed"));
+        }
         self.emit_header(out);
         let start = out.len();
         let pending = core::mem::take(&mut *self.pending);
@@ -232,6 +263,33 @@ impl Encryptor {
     }
 }
 
+/// Reserves room for `additional` more bytes in `out`, exactly and
+/// fallibly: a message too large for the memory (a 4 GiB WebAssembly
+/// module, a frame length of 1 making each byte 33) is
+/// `LimitExceededException`, not an allocation failure that aborts.
+pub(crate) fn reserve(out: &mut Vec<u8>, additional: usize) -> Result<()> {
+    out.try_reserve_exact(additional).map_err(|_| {
+        Error::new(
+            crate::error::ErrorKind::LimitExceededException,
+            "the message does not fit in memory; encrypt or decrypt it in chunks \
+             (Encryptor / Decryptor), or with a larger frame length",
+        )
+    })
+}
+
+/// The size [`encrypt`] reserves for the message of `len` plaintext bytes:
+/// each regular frame adds 32 bytes (sequence number, IV and tag), the
+/// final frame 40 (also its end marker and content length), and the
+/// header and footer fit in 1,280 bytes unless there are many encrypted
+/// data keys. One allocation, not a doubling once the frames outgrow a
+/// smaller guess: in WebAssembly, whose memory is at most 4 GiB, the
+/// doubling needed three times the plaintext at once.
+fn one_call_capacity(len: usize, frame_length: usize) -> usize {
+    let regular = len / frame_length.max(1);
+    len.saturating_add(regular.saturating_mul(32))
+        .saturating_add(40 + 1280)
+}
+
 /// Encrypts `plaintext` in one call; see [`Encryptor::new`] for the
 /// parameters and errors. Returns the whole message.
 ///
@@ -245,7 +303,11 @@ pub fn encrypt<R: CryptoRng>(
     rng: &mut R,
 ) -> Result<Vec<u8>> {
     let mut enc = Encryptor::new(keyring, context, options, rng)?;
-    let mut out = Vec::with_capacity(plaintext.len() + 1024);
+    let mut out = Vec::new();
+    reserve(
+        &mut out,
+        one_call_capacity(plaintext.len(), enc.frame_length),
+    )?;
     enc.update(plaintext, &mut out)?;
     enc.finish(&mut out, rng)?;
     Ok(out)

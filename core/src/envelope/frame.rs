@@ -170,7 +170,11 @@ pub(crate) fn open_frame(
     if out.capacity() - start < needed {
         // Grow by hand: `Vec`'s own growth would free the old buffer, which
         // may hold plaintext of earlier frames, without wiping it.
-        let mut grown = Vec::with_capacity((start + needed).max(out.capacity().saturating_mul(2)));
+        let mut grown = Vec::new();
+        let doubled = (start + needed).max(out.capacity().saturating_mul(2));
+        if grown.try_reserve_exact(doubled).is_err() {
+            super::encrypt::reserve(&mut grown, start + needed)?;
+        }
         grown.extend_from_slice(out);
         let mut old = core::mem::replace(out, grown);
         zeroize::Zeroize::zeroize(&mut old);

@@ -509,3 +509,53 @@ fn refuse_signed_suites_stops_before_the_keyring() {
     d.finish().unwrap();
     assert_eq!(out, b"data");
 }
+
+#[test]
+fn one_call_encrypt_allocates_the_message_once() {
+    // The message was reserved as plaintext + 1024 bytes; 40 bytes per
+    // frame outgrew that and the Vec doubled, so that a 1 GiB plaintext
+    // needed 4 GiB at once (all of a WebAssembly module's memory).
+    let k = keyring();
+    for suite in [
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+    ] {
+        for (n, fl) in [
+            (0usize, 4096u32),
+            (1, 1),
+            (5000, 1),
+            (4096, 4096),
+            (1 << 20, 4096),
+            (100_000, 512),
+        ] {
+            let opts = EncryptOptions {
+                suite,
+                frame_length: fl,
+                ..EncryptOptions::default()
+            };
+            let m = encrypt(&k, &ctx(), &pattern(n), &opts, &mut rng()).unwrap();
+            assert!(
+                m.capacity() - m.len() <= 1280 + 40 + 32,
+                "{n} bytes in frames of {fl}: capacity {} for {} bytes",
+                m.capacity(),
+                m.len()
+            );
+            let (pt, _) = decrypt(&k, &m, DecryptOptions::default(), &mut rng()).unwrap();
+            assert_eq!(pt, pattern(n));
+        }
+    }
+}
+
+#[test]
+fn a_reservation_that_cannot_be_met_is_limit_exceeded() {
+    // Encryptor::update, encrypt, decrypt and open_frame reserve through this:
+    // in a 4 GiB WebAssembly memory a frame length of 1 (33 bytes per
+    // plaintext byte) reaches it with 128 MiB, and an infallible allocation
+    // aborted there (tests/wasm/envelope.test.mjs runs that case).
+    let mut out = vec![1u8; 3];
+    let err = encrypt::reserve(&mut out, usize::MAX).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::LimitExceededException);
+    assert_eq!(out, [1, 1, 1]);
+    encrypt::reserve(&mut out, 100).unwrap();
+    assert!(out.capacity() >= 103);
+}

@@ -1,16 +1,26 @@
 // Browsers and bundlers: an ES module that instantiates the wasm module
 // (fetched next to this file) before it resolves, so that
-// `import { Keystore } from 'strongroom'` is ready to use.
-import init, { strongroomErrorClass } from './strongroom.js';
+// `import { Keystore } from 'strongroom'` is ready to use. strongroomApi
+// checks handles before the glue sees them, as in the Node entry.
+import init, * as wasm from './strongroom.js';
 
 await init({ module_or_path: new URL('./strongroom_bg.wasm', import.meta.url) });
 
-export {
+const api = wasm.strongroomApi({
+  Keystore: wasm.Keystore,
+  Keyring: wasm.Keyring,
+  MessageEncryptor: wasm.MessageEncryptor,
+  MessageDecryptor: wasm.MessageDecryptor,
+  encryptMessage: wasm.encryptMessage,
+  decryptMessage: wasm.decryptMessage,
+});
+
+export const {
   Keystore,
   Keyring,
   MessageEncryptor,
   MessageDecryptor,
   encryptMessage,
   decryptMessage,
-} from './strongroom.js';
-export const StrongroomError = strongroomErrorClass();
+  StrongroomError,
+} = api;
