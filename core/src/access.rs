@@ -409,10 +409,23 @@ pub fn set_opt<'a, V: Into<policy::ConditionValue>>(
 /// Checks a `PolicyName` argument: absent or `default`.
 ///
 /// # Errors
+/// `ValidationException` for a name outside KMS's constraints (1 to 128
+/// characters of `[\w]`: ASCII letters, digits and `_`),
 /// `NotFoundException` for any other name.
 pub fn check_policy_name(name: Option<&str>) -> Result<()> {
     match name {
         None | Some(policy::DEFAULT_POLICY_NAME) => Ok(()),
+        Some(other)
+            if other.is_empty()
+                || other.len() > 128
+                || !other
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+        {
+            Err(Error::validation(
+                "PolicyName must be 1 to 128 characters of [a-zA-Z0-9_]",
+            ))
+        }
         Some(other) => Err(Error::not_found(format!(
             "No such policy exists: {other} (the only key policy name is \"default\")"
         ))),

@@ -299,3 +299,54 @@ fn grant_token_lengths_are_validated() {
         );
     }
 }
+
+/// `PolicyName` is 1 to 128 characters of `[\w]` (`ValidationException`
+/// outside); a valid name other than `default` is `NotFoundException`. An
+/// empty `Policy` is a `ValidationException` for PutKeyPolicy and CreateKey.
+#[test]
+fn policy_names_and_empty_policies_are_validated() {
+    let mut ks = store();
+    let r = &mut rng();
+    let key = create(&mut ks, KeySpec::SymmetricDefault, KeyUsage::EncryptDecrypt);
+    let policy = ks.get_key_policy(r, NOW, &key, None).unwrap().policy;
+    let longest = "p".repeat(128);
+    let too_long = "p".repeat(129);
+    let cases = [
+        ("", ErrorKind::ValidationException),
+        (too_long.as_str(), ErrorKind::ValidationException),
+        ("a-b", ErrorKind::ValidationException),
+        (longest.as_str(), ErrorKind::NotFoundException),
+        ("other_1", ErrorKind::NotFoundException),
+    ];
+    for (name, expected) in cases {
+        assert_eq!(
+            kind(ks.get_key_policy(r, NOW, &key, Some(name))),
+            expected,
+            "{name}"
+        );
+        let put = PutKeyPolicyRequest {
+            key_id: key.clone(),
+            policy_name: Some(name.into()),
+            policy: policy.clone(),
+            ..Default::default()
+        };
+        assert_eq!(kind(ks.put_key_policy(r, NOW, &put)), expected, "{name}");
+    }
+    let put = PutKeyPolicyRequest {
+        key_id: key.clone(),
+        policy: String::new(),
+        ..Default::default()
+    };
+    assert_eq!(
+        kind(ks.put_key_policy(r, NOW, &put)),
+        ErrorKind::ValidationException
+    );
+    let create = CreateKeyRequest {
+        policy: Some(String::new()),
+        ..Default::default()
+    };
+    assert_eq!(
+        kind(ks.create_key(r, NOW, &create)),
+        ErrorKind::ValidationException
+    );
+}
