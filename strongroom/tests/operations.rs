@@ -769,11 +769,37 @@ fn limit_blob_length() {
 #[test]
 fn limit_byte_parameters() {
     let f = fixture();
+    let ks = &f.ks;
     let missing = "1234abcd-12ab-34cd-56ef-1234567890ab".to_string();
     let bytes = |n: usize| vec![1u8; n];
     let secret = |n: usize| Secret::from_slice(&bytes(n));
+    let verify = |message: usize, signature: usize| {
+        ks.verify(&VerifyRequest {
+            key_id: missing.clone(),
+            message: secret(message),
+            signature: bytes(signature),
+            ..Default::default()
+        })
+        .map(drop)
+    };
+    let verify_mac = |message: usize, mac: usize| {
+        ks.verify_mac(&VerifyMacRequest {
+            key_id: missing.clone(),
+            message: secret(message),
+            mac: bytes(mac),
+            ..Default::default()
+        })
+        .map(drop)
+    };
+    let import = |import_token: usize, material: usize| {
+        ks.import_key_material(&ImportKeyMaterialRequest {
+            key_id: missing.clone(),
+            import_token: bytes(import_token),
+            encrypted_key_material: bytes(material),
+            ..Default::default()
+        })
+    };
     type Call<'a> = Box<dyn Fn(usize) -> strongroom::Result<()> + 'a>;
-    let ks = &f.ks;
     let cases: Vec<(&str, usize, Call<'_>)> = vec![
         (
             "Encrypt Plaintext",
@@ -784,113 +810,51 @@ fn limit_byte_parameters() {
             "Sign Message",
             4096,
             Box::new(|n| {
-                ks.sign(&SignRequest {
+                let req = SignRequest {
                     key_id: missing.clone(),
                     message: secret(n),
                     ..Default::default()
-                })
-                .map(drop)
+                };
+                ks.sign(&req).map(drop)
             }),
         ),
-        (
-            "Verify Message",
-            4096,
-            Box::new(|n| {
-                ks.verify(&VerifyRequest {
-                    key_id: missing.clone(),
-                    message: secret(n),
-                    signature: bytes(64),
-                    ..Default::default()
-                })
-                .map(drop)
-            }),
-        ),
-        (
-            "Verify Signature",
-            6144,
-            Box::new(|n| {
-                ks.verify(&VerifyRequest {
-                    key_id: missing.clone(),
-                    message: secret(32),
-                    signature: bytes(n),
-                    ..Default::default()
-                })
-                .map(drop)
-            }),
-        ),
+        ("Verify Message", 4096, Box::new(|n| verify(n, 64))),
+        ("Verify Signature", 6144, Box::new(|n| verify(32, n))),
         (
             "GenerateMac Message",
             4096,
             Box::new(|n| {
-                ks.generate_mac(&GenerateMacRequest {
+                let req = GenerateMacRequest {
                     key_id: missing.clone(),
                     message: secret(n),
                     ..Default::default()
-                })
-                .map(drop)
+                };
+                ks.generate_mac(&req).map(drop)
             }),
         ),
-        (
-            "VerifyMac Message",
-            4096,
-            Box::new(|n| {
-                ks.verify_mac(&VerifyMacRequest {
-                    key_id: missing.clone(),
-                    message: secret(n),
-                    mac: bytes(32),
-                    ..Default::default()
-                })
-                .map(drop)
-            }),
-        ),
-        (
-            "VerifyMac Mac",
-            6144,
-            Box::new(|n| {
-                ks.verify_mac(&VerifyMacRequest {
-                    key_id: missing.clone(),
-                    message: secret(32),
-                    mac: bytes(n),
-                    ..Default::default()
-                })
-                .map(drop)
-            }),
-        ),
+        ("VerifyMac Message", 4096, Box::new(|n| verify_mac(n, 32))),
+        ("VerifyMac Mac", 6144, Box::new(|n| verify_mac(32, n))),
         (
             "DeriveSharedSecret PublicKey",
             8192,
             Box::new(|n| {
-                ks.derive_shared_secret(&DeriveSharedSecretRequest {
+                let req = DeriveSharedSecretRequest {
                     key_id: missing.clone(),
                     public_key: bytes(n),
                     ..Default::default()
-                })
-                .map(drop)
+                };
+                ks.derive_shared_secret(&req).map(drop)
             }),
         ),
         (
             "ImportKeyMaterial ImportToken",
             6144,
-            Box::new(|n| {
-                ks.import_key_material(&ImportKeyMaterialRequest {
-                    key_id: missing.clone(),
-                    import_token: bytes(n),
-                    encrypted_key_material: bytes(256),
-                    ..Default::default()
-                })
-            }),
+            Box::new(|n| import(n, 256)),
         ),
         (
             "ImportKeyMaterial EncryptedKeyMaterial",
             6144,
-            Box::new(|n| {
-                ks.import_key_material(&ImportKeyMaterialRequest {
-                    key_id: missing.clone(),
-                    import_token: bytes(256),
-                    encrypted_key_material: bytes(n),
-                    ..Default::default()
-                })
-            }),
+            Box::new(|n| import(256, n)),
         ),
     ];
     for (what, max, call) in &cases {
