@@ -758,8 +758,8 @@ sr_result sr_sign(const sr_keystore *ks,
 /**
  * Verify: `SR_OK` when `signature` is valid for `message` under the key's
  * public key; `SR_KMS_INVALID_SIGNATURE` when it is not. Parameters as
- * `sr_sign()`; `signature` at most 6144 bytes (KMS; longer is
- * `SR_VALIDATION` before it is read).
+ * `sr_sign()`; `signature` 1 to 6144 bytes (KMS; an empty or longer one
+ * is `SR_VALIDATION`, a longer one before it is read).
  *
  * Errors: as `sr_sign()`, and `SR_KMS_INVALID_SIGNATURE`.
  *
@@ -793,8 +793,8 @@ sr_result sr_get_public_key(const sr_keystore *ks, const char *key_id, sr_bytes 
  * secret (the x-coordinate of the shared point: 32 bytes on P-256, 48 on
  * P-384, 66 on P-521) of the NIST ECC `KEY_AGREEMENT` key `key_id` and the peer's
  * `public_key`, a DER SubjectPublicKeyInfo (RFC 5280) on the same curve
- * (at most 8192 bytes; a longer `public_key_len` is `SR_VALIDATION` before
- * it is read).
+ * (1 to 8192 bytes; an empty one is `SR_VALIDATION`, and a longer
+ * `public_key_len` too, before it is read).
  * The secret is zeroized by `sr_bytes_free()`.
  *
  * `key_agreement_algorithm`: `"ECDH"` (required by KMS; NULL lets the
@@ -842,7 +842,8 @@ sr_result sr_generate_mac(const sr_keystore *ks,
 /**
  * VerifyMac: `SR_OK` when `mac` is the HMAC of `message`;
  * `SR_KMS_INVALID_MAC` when it is not. Parameters as `sr_generate_mac()`;
- * `mac` at most 6144 bytes (KMS; longer is `SR_VALIDATION` before it is read).
+ * `mac` 1 to 6144 bytes (KMS; an empty or longer one is `SR_VALIDATION`, a
+ * longer one before it is read).
  *
  * Errors: as `sr_generate_mac()`, and `SR_KMS_INVALID_MAC`.
  *
@@ -921,8 +922,8 @@ sr_result sr_get_parameters_for_import(const sr_keystore *ks,
 /**
  * ImportKeyMaterial: imports `encrypted_key_material` (wrapped under the
  * public key from `sr_get_parameters_for_import()`) with its
- * `import_token` (each at most 6144 bytes, as KMS; longer is `SR_VALIDATION`
- * before it is read). `valid_to`: Unix seconds when the material expires,
+ * `import_token` (each 1 to 6144 bytes, as KMS; an empty or longer one is
+ * `SR_VALIDATION`, a longer one before it is read). `valid_to`: Unix seconds when the material expires,
  * or 0 for `KEY_MATERIAL_DOES_NOT_EXPIRE`.
  *
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`,

@@ -36,8 +36,8 @@ use crate::audit::{AuditEvent, RequestParameters};
 use crate::context::EncryptionContext;
 use crate::error::{Error, ErrorKind, Result};
 use crate::grant::{
-    account_root_arn, grant_allows, grant_id_from_token, new_grant_id, validate_grant_id, Grant,
-    GrantOperation,
+    account_root_arn, check_grant_token_length, grant_allows, grant_id_from_token, new_grant_id,
+    validate_grant_id, Grant, GrantOperation,
 };
 use crate::key::{EncryptionAlgorithm, KeyRecord};
 use crate::policy::{self, default_key_policy, Decision, Policy, PolicyRequest};
@@ -409,10 +409,23 @@ pub fn set_opt<'a, V: Into<policy::ConditionValue>>(
 /// Checks a `PolicyName` argument: absent or `default`.
 ///
 /// # Errors
+/// `ValidationException` for a name outside KMS's constraints (1 to 128
+/// characters of `[\w]`: ASCII letters, digits and `_`),
 /// `NotFoundException` for any other name.
 pub fn check_policy_name(name: Option<&str>) -> Result<()> {
     match name {
         None | Some(policy::DEFAULT_POLICY_NAME) => Ok(()),
+        Some(other)
+            if other.is_empty()
+                || other.len() > 128
+                || !other
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+        {
+            Err(Error::validation(
+                "PolicyName must be 1 to 128 characters of [a-zA-Z0-9_]",
+            ))
+        }
         Some(other) => Err(Error::not_found(format!(
             "No such policy exists: {other} (the only key policy name is \"default\")"
         ))),
@@ -439,14 +452,19 @@ pub fn check_new_policy(
 
 // ---- grants -------------------------------------------------------------------
 
-/// Checks the grant tokens of a request: at most 10, each authentic under
-/// `token_key` ([`crate::seal::RootKey::grant_token_key`]).
+/// Checks the grant tokens of a request: at most 10, each 1 to 8192
+/// characters, each authentic under `token_key`
+/// ([`crate::seal::RootKey::grant_token_key`]).
 ///
 /// # Errors
-/// `ValidationException` for more than 10, `InvalidGrantTokenException`.
+/// `ValidationException` for more than 10 or a token of the wrong length
+/// ([`check_grant_token_length`]), then `InvalidGrantTokenException`.
 pub fn check_grant_tokens(token_key: &[u8], tokens: &[String]) -> Result<()> {
     if tokens.len() > crate::ops::MAX_GRANT_TOKENS {
         return Err(Error::validation("at most 10 grant tokens may be given"));
+    }
+    for t in tokens {
+        check_grant_token_length(t)?;
     }
     for t in tokens {
         grant_id_from_token(token_key, t)?;
@@ -568,6 +586,7 @@ pub fn new_grant(
 pub fn retire_grant_id(token_key: &[u8], req: &RetireGrantRequest) -> Result<String> {
     let grant_id = match (&req.grant_token, &req.grant_id) {
         (Some(t), _) => {
+            check_grant_token_length(t)?;
             let from_token = grant_id_from_token(token_key, t)?;
             if req.grant_id.as_ref().is_some_and(|g| *g != from_token) {
                 return Err(Error::validation(

@@ -32,6 +32,15 @@ use crate::secret::Secret;
 pub const MAX_MESSAGE: usize = 4096;
 /// Largest `PublicKey` of DeriveSharedSecret (bytes; KMS `PublicKeyType`).
 pub const MAX_PUBLIC_KEY: usize = 8192;
+/// Largest `Signature` of Verify (bytes; KMS `CiphertextType`).
+pub const MAX_SIGNATURE: usize = 6144;
+/// Largest `Mac` of VerifyMac (bytes; KMS `CiphertextType`).
+pub const MAX_MAC: usize = 6144;
+/// Largest `ImportToken` of ImportKeyMaterial (bytes; KMS `CiphertextType`).
+pub const MAX_IMPORT_TOKEN: usize = 6144;
+/// Largest `EncryptedKeyMaterial` of ImportKeyMaterial (bytes; KMS
+/// `CiphertextType`).
+pub const MAX_ENCRYPTED_KEY_MATERIAL: usize = 6144;
 /// How long GetParametersForImport's public key and import token are valid (seconds).
 pub const IMPORT_PARAMETERS_LIFETIME: u64 = DAY;
 /// Latest `ValidTo` of imported material, from now (seconds; KMS: 365 days).

@@ -373,6 +373,21 @@ pub fn validate_grant_id(grant_id: &str) -> Result<()> {
 /// The longest grant token KMS accepts.
 pub const MAX_GRANT_TOKEN_LEN: usize = 8192;
 
+/// KMS's length constraint on a grant token (`GrantTokenType`): 1 to
+/// [`MAX_GRANT_TOKEN_LEN`] characters.
+///
+/// # Errors
+/// `ValidationException` otherwise.
+pub fn check_grant_token_length(token: &str) -> Result<()> {
+    let len = token.chars().count();
+    if len == 0 || len > MAX_GRANT_TOKEN_LEN {
+        return Err(Error::validation(format!(
+            "a grant token must be 1 to {MAX_GRANT_TOKEN_LEN} characters long; it is {len}"
+        )));
+    }
+    Ok(())
+}
+
 const TOKEN_VERSION: u8 = 1;
 const TOKEN_LABEL: &[u8] = b"strongroom grant token v1\0";
 

@@ -74,13 +74,42 @@ fn invalid_marker() -> Error {
     Error::new(ErrorKind::InvalidMarkerException, "the marker is not valid")
 }
 
+/// Longest `Marker` KMS accepts (characters).
+pub const MAX_MARKER_LEN: usize = 1024;
+
+/// KMS's constraints on a `Marker`: 1 to 1024 characters of the pattern
+/// `[\u0020-\u00FF]*`.
+///
+/// # Errors
+/// `ValidationException` otherwise.
+pub fn check_marker(marker: &str) -> Result<()> {
+    let mut len = 0usize;
+    for c in marker.chars() {
+        if !('\u{20}'..='\u{ff}').contains(&c) {
+            return Err(Error::validation(
+                "Marker must match the pattern [\\u0020-\\u00FF]*",
+            ));
+        }
+        len += 1;
+    }
+    if len == 0 || len > MAX_MARKER_LEN {
+        return Err(Error::validation(alloc::format!(
+            "Marker must be 1 to {MAX_MARKER_LEN} characters long; it is {len}"
+        )));
+    }
+    Ok(())
+}
+
 /// The ID a marker continues after.
 ///
 /// # Errors
-/// `InvalidMarkerException` for a marker this keystore did not make.
+/// `ValidationException` for a marker outside KMS's constraints
+/// ([`check_marker`]), `InvalidMarkerException` for a marker this keystore
+/// did not make.
 pub fn decode_marker(marker: Option<&str>) -> Result<Option<String>> {
     marker
         .map(|m| {
+            check_marker(m)?;
             crate::b64::decode(m)
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())

@@ -433,18 +433,24 @@ pub trait KeyService {
     }
 }
 
-/// The KMS length constraint of a `CiphertextBlob` parameter: 1 to 6144
-/// bytes ([`crate::blob::MAX_BLOB_LEN`]), else `ValidationException`, before
-/// any key is looked up.
-fn check_ciphertext_blob_length(blob: &[u8]) -> Result<()> {
-    if blob.is_empty() || blob.len() > crate::blob::MAX_BLOB_LEN {
+/// A KMS length constraint on a byte parameter: `value` (the parameter
+/// `name`) must be 1 to `max` bytes, else `ValidationException`. Checked
+/// before any key is looked up, as KMS validates a request before it does
+/// any work.
+fn check_length(name: &str, value: &[u8], max: usize) -> Result<()> {
+    if value.is_empty() || value.len() > max {
         return Err(Error::validation(alloc::format!(
-            "CiphertextBlob must be 1 to {} bytes long; it is {} bytes",
-            crate::blob::MAX_BLOB_LEN,
-            blob.len()
+            "{name} must be 1 to {max} bytes long; it is {} bytes",
+            value.len()
         )));
     }
     Ok(())
+}
+
+/// The KMS length constraint of a `CiphertextBlob` parameter: 1 to 6144
+/// bytes ([`crate::blob::MAX_BLOB_LEN`]).
+fn check_ciphertext_blob_length(blob: &[u8]) -> Result<()> {
+    check_length("CiphertextBlob", blob, crate::blob::MAX_BLOB_LEN)
 }
 
 /// No encryption context (operations whose grants have no constraint context).
@@ -455,6 +461,11 @@ fn no_context() -> EncryptionContext {
 /// Encrypt ([`ops::encrypt`]).
 pub fn encrypt<S: KeyService>(s: &mut S, req: &EncryptRequest) -> Result<EncryptResponse> {
     s.call("Encrypt", RequestParameters::encrypt(req), |s, call| {
+        check_length(
+            "Plaintext",
+            req.plaintext.expose_secret(),
+            ops::MAX_PLAINTEXT,
+        )?;
         let ctx = &req.encryption_context;
         let rec = s.load_for(call, "Encrypt", &req.key_id, &req.grant_tokens, ctx, &|r| {
             access::crypto_conditions(r, req.encryption_algorithm, ctx)
@@ -649,17 +660,24 @@ pub fn generate_data_key_pair<S: KeyService>(
 
 /// Sign, Verify, GenerateMac, VerifyMac and DeriveSharedSecret: operation
 /// `op` on the key `key_id` with no encryption context, audited with
-/// `params`; `build` adds the condition keys, `f` does the work.
+/// `params`; the byte parameters `lengths` (name, value, KMS maximum) are
+/// checked first ([`check_length`]), `build` adds the condition keys, `f`
+/// does the work.
+#[allow(clippy::too_many_arguments)]
 fn key_op<S: KeyService, T>(
     s: &mut S,
     op: &str,
     params: RequestParameters,
     key_id: &str,
     grant_tokens: &[String],
+    lengths: &[(&str, &[u8], usize)],
     build: &Conditions<'_>,
     f: impl FnOnce(&mut S, S::Key) -> Result<T>,
 ) -> Result<T> {
     s.call(op, params, |s, call| {
+        for (name, value, max) in lengths {
+            check_length(name, value, *max)?;
+        }
         let rec = s.load_for(call, op, key_id, grant_tokens, &no_context(), build)?;
         f(s, rec)
     })
@@ -677,6 +695,7 @@ pub fn sign<S: KeyService>(s: &mut S, req: &SignRequest) -> Result<SignResponse>
         params,
         &req.key_id,
         &req.grant_tokens,
+        &[("Message", req.message.expose_secret(), asym::MAX_MESSAGE)],
         build,
         |s, rec| s.with_env(|env, rng| asym::sign(env, rng, &rec, req)),
     )
@@ -694,6 +713,10 @@ pub fn verify<S: KeyService>(s: &mut S, req: &VerifyRequest) -> Result<VerifyRes
         params,
         &req.key_id,
         &req.grant_tokens,
+        &[
+            ("Message", req.message.expose_secret(), asym::MAX_MESSAGE),
+            ("Signature", &req.signature, asym::MAX_SIGNATURE),
+        ],
         build,
         |s, rec| s.with_env(|env, _| asym::verify_with(&rec, req, || rec.public_key(env))),
     )
@@ -730,6 +753,7 @@ pub fn generate_mac<S: KeyService>(
         params,
         &req.key_id,
         &req.grant_tokens,
+        &[("Message", req.message.expose_secret(), asym::MAX_MESSAGE)],
         build,
         |s, rec| s.with_env(|env, _| asym::generate_mac(env, &rec, req)),
     )
@@ -746,6 +770,10 @@ pub fn verify_mac<S: KeyService>(s: &mut S, req: &VerifyMacRequest) -> Result<Ve
         params,
         &req.key_id,
         &req.grant_tokens,
+        &[
+            ("Message", req.message.expose_secret(), asym::MAX_MESSAGE),
+            ("Mac", &req.mac, asym::MAX_MAC),
+        ],
         build,
         |s, rec| s.with_env(|env, _| asym::verify_mac(env, &rec, req)),
     )
@@ -767,6 +795,7 @@ pub fn derive_shared_secret<S: KeyService>(
         params,
         &req.key_id,
         &req.grant_tokens,
+        &[("PublicKey", &req.public_key, asym::MAX_PUBLIC_KEY)],
         build,
         |s, rec| s.with_env(|env, _| asym::derive_shared_secret(env, &rec, req)),
     )
@@ -1532,6 +1561,13 @@ pub fn import_key_material<S: KeyService>(s: &mut S, req: &ImportKeyMaterialRequ
     params.expiration_model = req.expiration_model.map(|m| m.as_str().into());
     params.valid_to = req.valid_to;
     s.call("ImportKeyMaterial", params, |s, call| {
+        check_length("ImportToken", &req.import_token, asym::MAX_IMPORT_TOKEN)?;
+        let material = &req.encrypted_key_material;
+        check_length(
+            "EncryptedKeyMaterial",
+            material,
+            asym::MAX_ENCRYPTED_KEY_MATERIAL,
+        )?;
         s.modify_authorized(
             call,
             "ImportKeyMaterial",

@@ -67,17 +67,24 @@ impl From<Error> for WireError {
 
 /// Deserializes an operation's request body. An empty body counts as `{}`.
 ///
-/// Malformed or truncated JSON and members of the wrong JSON type are
-/// `SerializationException`; a missing required member or a value outside
-/// an enumeration is `ValidationException`, as AWS answers.
+/// A body that is not a JSON object (an array such as `[]`, a string, a
+/// number, `null`), malformed or truncated JSON and members of the wrong
+/// JSON type are `SerializationException`; a missing required member or a
+/// value outside an enumeration is `ValidationException`, as AWS answers.
 ///
 /// # Errors
 /// As above.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, WireError> {
-    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        body
+    let body: &[u8] = match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => b"{}",
+        Some(b'{') => body,
+        // serde would read a struct from a JSON array too (`[]` as a
+        // request with every member left out).
+        Some(_) => {
+            return Err(WireError::serialization(
+                "the request body must be a JSON object",
+            ))
+        }
     };
     serde_json::from_slice(body).map_err(|e| {
         let text = e.to_string();

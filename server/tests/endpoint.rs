@@ -145,6 +145,13 @@ async fn signed_operations_errors_and_shutdown() {
             "SerializationException",
         ),
         (
+            Some("TrentService.CreateKey"),
+            b"[]",
+            true,
+            400,
+            "SerializationException",
+        ),
+        (
             Some("TrentService.DescribeKey"),
             b"{}",
             true,
@@ -194,6 +201,45 @@ fn every_listed_operation_is_dispatched() {
     }
     let e = ops::dispatch(&ks, "Frobnicate", b"{}").unwrap_err();
     assert_eq!(e.code, "UnknownOperationException");
+}
+
+/// A body that is not a JSON object (an array, a string, a number,
+/// `null`) is a SerializationException for every operation, before it
+/// reaches the keystore: `[]` is not read as a request with every member
+/// left out, so CreateKey makes no key.
+#[test]
+fn a_body_that_is_not_a_json_object_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = keystore(&dir);
+    let keys_before = ks.list_keys(None, None).unwrap().keys.len();
+    for body in [
+        &b"[]"[..],
+        b" [ ] ",
+        b"[{}]",
+        b"\"x\"",
+        b"1",
+        b"null",
+        b"true",
+    ] {
+        for op in ops::OPERATIONS {
+            let e = ops::dispatch(&ks, op, body).unwrap_err();
+            assert_eq!(
+                e.code,
+                "SerializationException",
+                "{op} {}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+    assert_eq!(ks.list_keys(None, None).unwrap().keys.len(), keys_before);
+    // An object, and an empty body (taken as `{}`), still reach CreateKey.
+    for body in [&b"{}"[..], b" { } ", b""] {
+        ops::dispatch(&ks, "CreateKey", body).unwrap();
+    }
+    assert_eq!(
+        ks.list_keys(None, None).unwrap().keys.len(),
+        keys_before + 3
+    );
 }
 
 /// DeriveSharedSecret over the JSON protocol: base64 `PublicKey` in,

@@ -705,19 +705,27 @@ pub fn decrypt_file(
 pub fn read_header(reader: &mut dyn Read, max_header_length: usize) -> Result<MessageHeader> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
+    // The header is parsed again only once the buffer has doubled since the
+    // last attempt (or the input or the limit ends), so the parses of a long
+    // header cost at most twice its length in all: linear time, where one
+    // parse per chunk read would be quadratic.
+    let mut attempt_at = chunk.len();
     loop {
-        if let Ok((h, _)) = parse_header(&buf) {
-            return Ok(h);
+        let mut ended = false;
+        while buf.len() < attempt_at.min(max_header_length) {
+            let want = chunk.len().min(max_header_length - buf.len());
+            let n = read_some(reader, &mut chunk[..want])?;
+            if n == 0 {
+                ended = true;
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
         }
-        if buf.len() >= max_header_length {
-            return parse_header(&buf).map(|(h, _)| h);
+        let parsed = parse_header(&buf);
+        if parsed.is_ok() || ended || buf.len() >= max_header_length {
+            return parsed.map(|(h, _)| h);
         }
-        let want = chunk.len().min(max_header_length - buf.len());
-        let n = read_some(reader, &mut chunk[..want])?;
-        if n == 0 {
-            return parse_header(&buf).map(|(h, _)| h);
-        }
-        buf.extend_from_slice(&chunk[..n]);
+        attempt_at = buf.len().saturating_mul(2);
     }
 }
 

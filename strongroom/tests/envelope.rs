@@ -545,3 +545,55 @@ fn reordered_duplicated_or_dropped_frames_fail() {
         assert_file_refused(&f.ks, dir.path(), &twice);
     }
 }
+
+/// A reader that yields at most 1000 bytes per call, so that a header
+/// arrives over many short reads.
+struct Trickle<'a>(&'a [u8]);
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(1000).min(self.0.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+/// A header of almost 4 MiB (2000 encrypted data keys of about 2 KiB each,
+/// just under the default `max_header_length`) read over short reads comes
+/// back field for field, with the body that follows it left alone; one byte
+/// less of limit, or one byte less of input, is refused.
+#[test]
+fn read_header_reads_a_header_of_almost_4_mib() {
+    use strongroom::core::envelope::{ContentType, EncryptedDataKey, MessageHeader};
+    let suite = UNSIGNED;
+    let header = MessageHeader {
+        suite,
+        message_id: data(32),
+        encryption_context: ctx(&[("purpose", "large header")]),
+        encrypted_data_keys: (0..2000usize)
+            .map(|i| EncryptedDataKey {
+                provider_id: format!("provider-{i}"),
+                provider_info: format!("info-{i}").into_bytes(),
+                ciphertext: data(2040 + i % 7),
+            })
+            .collect(),
+        content_type: ContentType::Framed,
+        frame_length: 4096,
+        commitment: Some([7u8; 32]),
+    };
+    let mut message = header.serialize_body().unwrap();
+    message.extend_from_slice(&[9u8; 16]); // header authentication tag
+    let header_len = message.len();
+    let max = DecryptOptions::default().max_header_length;
+    assert!(header_len > 4_000_000 && header_len <= max, "{header_len}");
+    message.extend_from_slice(&data(10_000)); // a body after the header
+
+    let read = env::read_header(&mut Trickle(&message), max).unwrap();
+    assert_eq!(read, header);
+
+    let too_small = env::read_header(&mut Trickle(&message), header_len - 1).unwrap_err();
+    assert_eq!(too_small.kind(), ErrorKind::InvalidCiphertextException);
+    let truncated = env::read_header(&mut Trickle(&message[..header_len - 1]), max).unwrap_err();
+    assert_eq!(truncated.kind(), ErrorKind::InvalidCiphertextException);
+}

@@ -761,6 +761,149 @@ fn limit_blob_length() {
     );
 }
 
+/// KMS's length constraints on the byte parameters, at their edges, are a
+/// ValidationException decided before the key is looked up: on a key that
+/// does not exist the longest valid value is NotFoundException, one byte
+/// more or an empty value ValidationException. Markers and grant tokens
+/// too (`core/tests/limits.rs` has the in-memory keystore's side).
+#[test]
+fn limit_byte_parameters() {
+    let f = fixture();
+    let ks = &f.ks;
+    let missing = "1234abcd-12ab-34cd-56ef-1234567890ab".to_string();
+    let bytes = |n: usize| vec![1u8; n];
+    let secret = |n: usize| Secret::from_slice(&bytes(n));
+    let verify = |message: usize, signature: usize| {
+        ks.verify(&VerifyRequest {
+            key_id: missing.clone(),
+            message: secret(message),
+            signature: bytes(signature),
+            ..Default::default()
+        })
+        .map(drop)
+    };
+    let verify_mac = |message: usize, mac: usize| {
+        ks.verify_mac(&VerifyMacRequest {
+            key_id: missing.clone(),
+            message: secret(message),
+            mac: bytes(mac),
+            ..Default::default()
+        })
+        .map(drop)
+    };
+    let import = |import_token: usize, material: usize| {
+        ks.import_key_material(&ImportKeyMaterialRequest {
+            key_id: missing.clone(),
+            import_token: bytes(import_token),
+            encrypted_key_material: bytes(material),
+            ..Default::default()
+        })
+    };
+    type Call<'a> = Box<dyn Fn(usize) -> strongroom::Result<()> + 'a>;
+    let cases: Vec<(&str, usize, Call<'_>)> = vec![
+        (
+            "Encrypt Plaintext",
+            4096,
+            Box::new(|n| try_encrypt(ks, &missing, &bytes(n)).map(drop)),
+        ),
+        (
+            "Sign Message",
+            4096,
+            Box::new(|n| {
+                let req = SignRequest {
+                    key_id: missing.clone(),
+                    message: secret(n),
+                    ..Default::default()
+                };
+                ks.sign(&req).map(drop)
+            }),
+        ),
+        ("Verify Message", 4096, Box::new(|n| verify(n, 64))),
+        ("Verify Signature", 6144, Box::new(|n| verify(32, n))),
+        (
+            "GenerateMac Message",
+            4096,
+            Box::new(|n| {
+                let req = GenerateMacRequest {
+                    key_id: missing.clone(),
+                    message: secret(n),
+                    ..Default::default()
+                };
+                ks.generate_mac(&req).map(drop)
+            }),
+        ),
+        ("VerifyMac Message", 4096, Box::new(|n| verify_mac(n, 32))),
+        ("VerifyMac Mac", 6144, Box::new(|n| verify_mac(32, n))),
+        (
+            "DeriveSharedSecret PublicKey",
+            8192,
+            Box::new(|n| {
+                let req = DeriveSharedSecretRequest {
+                    key_id: missing.clone(),
+                    public_key: bytes(n),
+                    ..Default::default()
+                };
+                ks.derive_shared_secret(&req).map(drop)
+            }),
+        ),
+        (
+            "ImportKeyMaterial ImportToken",
+            6144,
+            Box::new(|n| import(n, 256)),
+        ),
+        (
+            "ImportKeyMaterial EncryptedKeyMaterial",
+            6144,
+            Box::new(|n| import(256, n)),
+        ),
+    ];
+    for (what, max, call) in &cases {
+        assert_eq!(
+            call(*max).unwrap_err().kind(),
+            ErrorKind::NotFoundException,
+            "{what}"
+        );
+        for bad in [0, max + 1] {
+            assert_eq!(
+                call(bad).unwrap_err().kind(),
+                ErrorKind::ValidationException,
+                "{what}: {bad} bytes"
+            );
+        }
+    }
+    let k = new_key(&f.ks);
+    for marker in [String::new(), "!".repeat(1025), "\u{100}".into()] {
+        expect_err(
+            f.ks.list_keys(None, Some(&marker)),
+            ErrorKind::ValidationException,
+        );
+        expect_err(
+            f.ks.list_aliases(None, None, Some(&marker)),
+            ErrorKind::ValidationException,
+        );
+    }
+    expect_err(
+        f.ks.list_keys(None, Some(&"!".repeat(1024))),
+        ErrorKind::InvalidMarkerException,
+    );
+    let with_token = |token: String| EncryptRequest {
+        key_id: k.key_id.clone(),
+        plaintext: Secret::from_slice(b"x"),
+        grant_tokens: vec![token],
+        ..Default::default()
+    };
+    for token in [String::new(), "A".repeat(8193)] {
+        expect_err(
+            f.ks.encrypt(&with_token(token)),
+            ErrorKind::ValidationException,
+        );
+    }
+    expect_err(
+        f.ks.encrypt(&with_token("A".repeat(8192))),
+        ErrorKind::InvalidGrantTokenException,
+    );
+}
+
 #[test]
 fn limit_number_of_bytes() {
     let f = fixture();

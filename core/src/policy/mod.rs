@@ -229,12 +229,19 @@ impl Policy {
     /// `Condition`.
     ///
     /// # Errors
-    /// `MalformedPolicyDocumentException` when the document is larger than
+    /// `ValidationException` for an empty document (KMS's `Policy` is at
+    /// least 1 character); `MalformedPolicyDocumentException` when the
+    /// document is larger than
     /// [`MAX_POLICY_BYTES`], is not JSON, misses or misspells an element, has
     /// an element of the wrong JSON type, an unknown condition operator or
     /// key, or a condition value of the wrong type. The message names the
     /// statement and element.
     pub fn parse(document: &str) -> Result<Self> {
+        if document.is_empty() {
+            return Err(Error::validation(
+                "Policy must be at least 1 character long",
+            ));
+        }
         if document.len() > MAX_POLICY_BYTES {
             return Err(malformed(format!(
                 "the policy document is {} bytes; the limit is {MAX_POLICY_BYTES} bytes (32 KiB)",
