@@ -1143,6 +1143,34 @@ fn encryption_context_helper_populates_keys() {
     assert_eq!(evaluate(&policy, &req), ImplicitDeny);
 }
 
+/// A key repeated within one JSON object, at any depth, is refused: a
+/// parser keeping the last one would read `Deny … Allow` as an Allow.
+#[test]
+fn repeated_json_keys_are_refused() {
+    let docs = [
+        r#"{"Version": "2012-10-17", "Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}}"#,
+        r#"{"Statement": {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*", "Effect": "Allow"}}"#,
+        r#"{"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*", "AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]}"#,
+        r#"{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"kms:CallerAccount": "1"}, "StringEquals": {"kms:CallerAccount": "2"}}}}"#,
+        r#"{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"kms:CallerAccount": "1", "kms:CallerAccount": "2"}}}}"#,
+        r#"{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"kms:CallerAccount": "1", "kms:CallerAccount": "2"}}}}"#,
+    ];
+    for doc in docs {
+        let e = Policy::parse(doc).unwrap_err();
+        assert_eq!(
+            e.kind(),
+            ErrorKind::MalformedPolicyDocumentException,
+            "{doc}"
+        );
+        assert!(e.message().contains("more than once"), "{e}");
+    }
+    // The same documents without the repetition parse.
+    Policy::parse(
+        r#"{"Statement": {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*"}}"#,
+    )
+    .unwrap();
+}
+
 /// (name, document, substring the error message must contain)
 fn malformed_rows() -> Vec<(&'static str, String, &'static str)> {
     let ok_stmt = json!({"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"});

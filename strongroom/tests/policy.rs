@@ -790,3 +790,35 @@ fn alias_operations_need_permission_on_the_keys() {
     app.update_alias("alias/x", &b.key_id).unwrap();
     app.delete_alias("alias/x").unwrap();
 }
+
+/// A key policy that repeats a JSON key is refused, whatever the depth.
+#[test]
+fn policies_with_repeated_keys_are_refused() {
+    let (_d, ks) = admin_fixture();
+    let key = new_key(&ks);
+    let text = format!(
+        r#"{{"Statement": [
+            {{"Effect": "Allow", "Principal": {{"AWS": "{ADMIN}"}}, "Action": "kms:*", "Resource": "*"}},
+            {{"Effect": "Deny", "Principal": "*", "Action": "kms:Encrypt", "Resource": "*", "Effect": "Allow"}}
+        ]}}"#
+    );
+    let e = expect_err(
+        ks.put_key_policy(&PutKeyPolicyRequest {
+            key_id: key.key_id.clone(),
+            policy: text,
+            ..Default::default()
+        }),
+        ErrorKind::MalformedPolicyDocumentException,
+    );
+    assert!(e.message().contains("\"Effect\""), "{e}");
+    let e = expect_err(
+        ks.create_key(&CreateKeyRequest {
+            policy: Some(format!(
+                r#"{{"Statement": {{"Effect": "Allow", "Principal": {{"AWS": "{ADMIN}", "AWS": "*"}}, "Action": "kms:*", "Resource": "*"}}}}"#
+            )),
+            ..Default::default()
+        }),
+        ErrorKind::MalformedPolicyDocumentException,
+    );
+    assert!(e.message().contains("more than once"), "{e}");
+}
