@@ -159,8 +159,9 @@ pub fn authorize<K: KeyAccess + ?Sized>(
         _ => None,
     };
     let mut req = access::key_request(principal, action, rec, alias);
-    // Only look the aliases up when the policy can ask for them.
-    if access::needs_resource_aliases(rec) {
+    // Only look the aliases up when a condition of the parsed policy tests
+    // them (not the policy text: a key may be spelled with JSON escapes).
+    if policy.uses_condition_key("kms:ResourceAliases") {
         req.set("kms:ResourceAliases", ks.aliases_of(&rec.key_id)?);
     }
     let req = build(req);

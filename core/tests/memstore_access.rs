@@ -575,3 +575,34 @@ fn dry_runs_check_everything_and_change_nothing() {
     assert!(lines.contains(r#""errorCode":"ValidationException""#));
     assert!(ks.verify_audit_log().is_ok());
 }
+
+/// A Deny on `kms:ResourceAliases` applies however the condition key is
+/// spelled in the JSON text: the aliases are looked up because the parsed
+/// policy tests the key, not because its text contains the name.
+#[test]
+fn resource_aliases_deny_applies_to_an_escaped_key() {
+    for key_name in [
+        "kms:ResourceAliases",
+        "kms:ResourceAlias\\u0065s",
+        "KMS:resourcealiases",
+    ] {
+        let mut ks = store();
+        let key = new_key(&mut ks);
+        ks.create_alias(&mut rng(), NOW, "alias/prot123", &key)
+            .unwrap();
+        let policy = format!(
+            r#"{{"Version": "2012-10-17", "Statement": [
+                {{"Effect": "Allow", "Principal": {{"AWS": "arn:aws:iam::{ACCOUNT}:root"}},
+                  "Action": "kms:*", "Resource": "*"}},
+                {{"Effect": "Deny", "Principal": "*", "Action": "kms:Encrypt", "Resource": "*",
+                  "Condition": {{"ForAnyValue:StringLike": {{"{key_name}": "alias/prot*"}}}}}}
+            ]}}"#
+        );
+        put_policy(&mut ks, &key, &policy).unwrap();
+        assert_eq!(
+            code(encrypt_as(&mut ks, Some(ALICE), &key, &ctx(&[]), &[])),
+            ErrorKind::AccessDeniedException,
+            "{key_name}"
+        );
+    }
+}

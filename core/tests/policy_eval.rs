@@ -1143,6 +1143,30 @@ fn encryption_context_helper_populates_keys() {
     assert_eq!(evaluate(&policy, &req), ImplicitDeny);
 }
 
+/// Whether a policy tests a condition key is decided on the parsed document:
+/// a key written with JSON escapes or in another case counts.
+#[test]
+fn uses_condition_key_reads_the_parsed_policy() {
+    let escaped = r#"{"Statement": {"Effect": "Deny", "Principal": "*", "Action": "kms:Encrypt",
+        "Resource": "*", "Condition": {"ForAnyValue:StringLike":
+        {"kms:ResourceAliases": "alias/prot*"}}}}"#;
+    let policy = Policy::parse(escaped).unwrap();
+    assert!(policy.uses_condition_key("kms:ResourceAliases"));
+    assert!(policy.uses_condition_key("KMS:RESOURCEALIASES"));
+    assert!(!policy.uses_condition_key("kms:RequestAlias"));
+    assert!(!policy.uses_condition_key("kms:NoSuchKey"));
+    let mentions_only = json!({"Statement": {"Sid": "kms:ResourceAliases", "Effect": "Allow",
+        "Principal": "*", "Action": "kms:*", "Resource": "*"}})
+    .to_string();
+    let policy = Policy::parse(&mentions_only).unwrap();
+    assert!(!policy.uses_condition_key("kms:ResourceAliases"));
+    let policy = Policy::parse(&with_condition(
+        json!({"StringEquals": {"kms:EncryptionContext:Dept": "IT"}}),
+    ))
+    .unwrap();
+    assert!(policy.uses_condition_key("kms:encryptioncontext:DEPT"));
+}
+
 /// A key repeated within one JSON object, at any depth, is refused: a
 /// parser keeping the last one would read `Deny … Allow` as an Allow.
 #[test]

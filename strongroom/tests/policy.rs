@@ -791,6 +791,33 @@ fn alias_operations_need_permission_on_the_keys() {
     app.delete_alias("alias/x").unwrap();
 }
 
+/// A Deny on `kms:ResourceAliases` applies however the JSON text spells the
+/// key (here with a `\u0065` escape): the keystore looks the aliases up
+/// because the parsed policy tests the key.
+#[test]
+fn resource_aliases_deny_with_an_escaped_key() {
+    let (_d, ks) = admin_fixture();
+    let key = new_key(&ks);
+    ks.create_alias("alias/prot123", &key.key_id).unwrap();
+    for key_name in ["kms:ResourceAliases", "kms:ResourceAlias\\u0065s"] {
+        let text = format!(
+            r#"{{"Version": "2012-10-17", "Statement": [
+                {{"Effect": "Allow", "Principal": {{"AWS": "{ADMIN}"}}, "Action": "kms:*", "Resource": "*"}},
+                {{"Effect": "Deny", "Principal": "*", "Action": "kms:Encrypt", "Resource": "*",
+                  "Condition": {{"ForAnyValue:StringLike": {{"{key_name}": "alias/prot*"}}}}}}
+            ]}}"#
+        );
+        ks.put_key_policy(&PutKeyPolicyRequest {
+            key_id: key.key_id.clone(),
+            policy: text,
+            ..Default::default()
+        })
+        .unwrap();
+        let e = expect_err(enc(&ks, &key.key_id, &[]), ErrorKind::AccessDeniedException);
+        assert!(e.message().contains("explicit deny"), "{key_name}: {e}");
+    }
+}
+
 /// A key policy that repeats a JSON key is refused, whatever the depth.
 #[test]
 fn policies_with_repeated_keys_are_refused() {

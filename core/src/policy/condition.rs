@@ -232,6 +232,13 @@ pub(crate) struct Clause {
     values: Vec<PolicyValue>,
 }
 
+impl Clause {
+    /// The condition key, in its canonical spelling ([`canonical_key`]).
+    pub(crate) fn key(&self) -> &str {
+        &self.key
+    }
+}
+
 /// Parses a `Condition` element (`{operator: {key: value-or-list}}`).
 pub(crate) fn parse_condition(v: &Value, at: &str) -> Result<Vec<Clause>> {
     let ops = v

@@ -318,6 +318,21 @@ impl Policy {
     pub fn has_conditions(&self) -> bool {
         self.statements.iter().any(|s| !s.conditions.is_empty())
     }
+
+    /// Whether some statement's `Condition` tests the condition key `name`
+    /// (compared as condition keys are, without regard to case). Decided on
+    /// the parsed document, so a key spelled with JSON escapes counts too;
+    /// lets a caller skip gathering a value that costs a lookup (such as
+    /// `kms:ResourceAliases`) when no statement asks for it.
+    pub fn uses_condition_key(&self, name: &str) -> bool {
+        let Some((key, _)) = condition::canonical_key(name) else {
+            return false;
+        };
+        self.statements
+            .iter()
+            .flat_map(|s| &s.conditions)
+            .any(|c| c.key() == key)
+    }
 }
 
 /// A JSON value whose objects, at every depth, have no repeated key.
