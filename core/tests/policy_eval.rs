@@ -1137,10 +1137,83 @@ fn encryption_context_helper_populates_keys() {
     let ctx = EncryptionContext::from_pairs([("Department", "IT"), ("Other", "x")]).unwrap();
     let req = PolicyRequest::new(ALICE, "Decrypt", KEY).with_encryption_context(&ctx);
     assert_eq!(evaluate(&policy, &req), ImplicitDeny);
-    // The context key part of the condition key is case-sensitive.
+    // kms:EncryptionContextKeys compares the context keys as values, with
+    // the operator's case sensitivity: "department" is not "Department".
     let ctx = EncryptionContext::from_pairs([("department", "IT")]).unwrap();
     let req = PolicyRequest::new(ALICE, "Decrypt", KEY).with_encryption_context(&ctx);
     assert_eq!(evaluate(&policy, &req), ImplicitDeny);
+}
+
+/// The KMS Developer Guide ("kms:EncryptionContext:context-key", case
+/// sensitivity): the condition key, prefix and context key, is not case
+/// sensitive; the value's case sensitivity is the operator's. A key-exact
+/// policy adds kms:EncryptionContextKeys.
+#[test]
+fn encryption_context_condition_key_ignores_the_case_of_the_context_key() {
+    let decide = |condition: Value, pairs: &[(&str, &str)]| {
+        let policy = Policy::parse(&with_condition(condition)).unwrap();
+        let ctx = EncryptionContext::from_pairs(pairs.iter().copied()).unwrap();
+        evaluate(
+            &policy,
+            &PolicyRequest::new(ALICE, "Decrypt", KEY).with_encryption_context(&ctx),
+        )
+    };
+    let by_value = json!({"StringEquals": {"kms:EncryptionContext:Appname": "ExampleApp"}});
+    for key in ["Appname", "AppName", "appname", "APPNAME"] {
+        assert_eq!(
+            decide(by_value.clone(), &[(key, "ExampleApp")]),
+            Allow,
+            "{key}"
+        );
+    }
+    assert_eq!(
+        decide(by_value.clone(), &[("AppName", "exampleapp")]),
+        ImplicitDeny
+    );
+    assert_eq!(decide(by_value, &[("Other", "ExampleApp")]), ImplicitDeny);
+    // Non-ASCII context keys fold too.
+    let accented = json!({"StringEquals": {"kms:EncryptionContext:ÉTAGE": "2"}});
+    assert_eq!(decide(accented, &[("étage", "2")]), Allow);
+    // Key and value both exact: add kms:EncryptionContextKeys.
+    let exact = json!({
+        "ForAnyValue:StringEquals": {"kms:EncryptionContextKeys": "AppName"},
+        "StringEquals": {"kms:EncryptionContext:AppName": "ExampleApp"}
+    });
+    assert_eq!(decide(exact.clone(), &[("AppName", "ExampleApp")]), Allow);
+    assert_eq!(decide(exact, &[("appname", "ExampleApp")]), ImplicitDeny);
+}
+
+/// A Deny on one spelling of a context key applies to every spelling, also
+/// when the context holds two keys that differ only by case.
+#[test]
+fn encryption_context_deny_applies_to_any_case_of_the_key() {
+    let policy = Policy::parse(
+        &json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+             "Condition": {"StringEquals": {"kms:EncryptionContext:classification": "secret"}}}
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    let decide = |pairs: &[(&str, &str)]| {
+        let ctx = EncryptionContext::from_pairs(pairs.iter().copied()).unwrap();
+        evaluate(
+            &policy,
+            &PolicyRequest::new(ALICE, "Decrypt", KEY).with_encryption_context(&ctx),
+        )
+    };
+    assert_eq!(decide(&[("classification", "secret")]), ExplicitDeny);
+    assert_eq!(decide(&[("Classification", "secret")]), ExplicitDeny);
+    assert_eq!(
+        decide(&[("Classification", "public"), ("classification", "secret")]),
+        ExplicitDeny
+    );
+    assert_eq!(
+        decide(&[("CLASSIFICATION", "secret"), ("classification", "public")]),
+        ExplicitDeny
+    );
+    assert_eq!(decide(&[("Classification", "public")]), Allow);
 }
 
 /// Whether a policy tests a condition key is decided on the parsed document:

@@ -818,6 +818,56 @@ fn resource_aliases_deny_with_an_escaped_key() {
     }
 }
 
+/// The context key of `kms:EncryptionContext:<key>` is matched without
+/// regard to case (KMS Developer Guide): a Deny written for
+/// `classification` also stops a blob encrypted with `Classification`.
+#[test]
+fn encryption_context_deny_ignores_the_case_of_the_context_key() {
+    let (_d, ks) = admin_fixture();
+    let key = new_key(&ks);
+    let upper = encrypt(
+        &ks,
+        &key.key_id,
+        b"x",
+        &ctx(&[("Classification", "secret")]),
+    );
+    let lower = encrypt(
+        &ks,
+        &key.key_id,
+        b"x",
+        &ctx(&[("classification", "secret")]),
+    );
+    let public = encrypt(
+        &ks,
+        &key.key_id,
+        b"x",
+        &ctx(&[("Classification", "public")]),
+    );
+    put_policy(
+        &ks,
+        &key.key_id,
+        &doc(vec![
+            allow_admin(),
+            json!({"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+                "Condition": {"StringEquals": {"kms:EncryptionContext:classification": "secret"}}}),
+        ]),
+    )
+    .unwrap();
+    for (blob, pairs) in [
+        (&upper, [("Classification", "secret")]),
+        (&lower, [("classification", "secret")]),
+    ] {
+        expect_err(
+            try_decrypt(&ks, blob, &ctx(&pairs), None),
+            ErrorKind::AccessDeniedException,
+        );
+    }
+    assert_eq!(
+        decrypt(&ks, &public, &ctx(&[("Classification", "public")])),
+        b"x"
+    );
+}
+
 /// A key policy that repeats a JSON key is refused, whatever the depth.
 #[test]
 fn policies_with_repeated_keys_are_refused() {
