@@ -711,3 +711,51 @@ fn a_derived_grant_keeps_an_equals_constraint() {
         ErrorKind::AccessDeniedException,
     );
 }
+
+/// CreateGrant names one principal ARN: `*`, `?`/`*` wildcards, bare account
+/// IDs and service principals are refused, so that a grant cannot reach
+/// principals the `kms:GranteePrincipal` condition did not see.
+#[test]
+fn grant_principals_must_be_principal_arns() {
+    let (_d, _p, ks) = admin_fixture();
+    let key = new_key(&ks);
+    for bad in [
+        "*",
+        "arn:aws:iam::222233334444:user/adm?n",
+        "arn:aws:iam::000000000000:user/*",
+        "000000000000",
+        "kms.amazonaws.com",
+    ] {
+        for (grantee, retiring) in [(bad, None), (APP, Some(bad))] {
+            let e = expect_err(
+                ks.create_grant(&CreateGrantRequest {
+                    key_id: key.key_id.clone(),
+                    grantee_principal: grantee.into(),
+                    retiring_principal: retiring.map(Into::into),
+                    operations: vec![GrantOperation::Encrypt, GrantOperation::Decrypt],
+                    ..Default::default()
+                }),
+                ErrorKind::ValidationException,
+            );
+            assert!(e.message().contains("not a principal ARN"), "{e}");
+        }
+    }
+    let listed = ks
+        .list_grants(&ListGrantsRequest {
+            key_id: key.key_id.clone(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(listed.grants.is_empty());
+    // Another account's principal gets nothing from the refused grants.
+    let e = expect_err(
+        enc_with(
+            &ks.as_principal("arn:aws:iam::999988887777:user/anyone"),
+            &key.key_id,
+            &[],
+            &[],
+        ),
+        ErrorKind::AccessDeniedException,
+    );
+    assert!(e.message().contains("999988887777"), "{e}");
+}

@@ -125,8 +125,10 @@ impl PrincipalPattern {
     }
 }
 
-/// True when `pattern` (a principal as written in a policy or grant: `"*"`,
-/// an account ID, an account root ARN, or an ARN with wildcards) covers `principal`.
+/// True when `pattern` (an `AWS` principal as written in a key policy: `"*"`,
+/// an account ID, an account root ARN, or an ARN with wildcards) covers
+/// `principal`. Grants do not use this: they name one principal
+/// ([`crate::grant::is_grant_principal`]).
 pub fn principal_matches(pattern: &str, principal: &str) -> bool {
     aws_principal(pattern).is_some_and(|p| p.matches(principal))
 }
