@@ -110,12 +110,17 @@ impl KeyService for Service<'_> {
         &mut self,
         key_id: &str,
         grant: &Grant,
-        existing: &dyn Fn(&[Grant]) -> Result<Option<String>>,
+        existing: &dyn Fn(&KeyRecord, &[Grant]) -> Result<Option<String>>,
     ) -> Result<String> {
         let ks = self.0;
         let mut grant_id = grant.grant_id.clone();
         ks.write(&mut |tx| {
-            if let Some(id) = existing(&ks.grants_in(tx, key_id)?)? {
+            let rec = tx
+                .get(Table::Keys, key_id)?
+                .map(|r| ks.parse_key_row(&r))
+                .transpose()?
+                .ok_or_else(|| ks.not_found(key_id))?;
+            if let Some(id) = existing(&rec, &ks.grants_in(tx, key_id)?)? {
                 grant_id = id;
                 return Ok(());
             }
