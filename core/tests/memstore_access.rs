@@ -614,8 +614,8 @@ fn resource_aliases_deny_applies_to_an_escaped_key() {
 fn grant_principals_must_be_principal_arns() {
     let mut ks = store();
     let key = new_key(&mut ks);
-    let req = |grantee: &str, retiring: Option<&str>| CreateGrantRequest {
-        key_id: key.clone(),
+    let req = |key: &str, grantee: &str, retiring: Option<&str>| CreateGrantRequest {
+        key_id: key.into(),
         grantee_principal: grantee.into(),
         retiring_principal: retiring.map(Into::into),
         operations: vec![GrantOperation::Encrypt],
@@ -633,12 +633,12 @@ fn grant_principals_must_be_principal_arns() {
         "arn:aws:iam::44445555666:user/bob",
     ] {
         let e = ks
-            .create_grant(&mut rng(), NOW, &req(bad, None))
+            .create_grant(&mut rng(), NOW, &req(&key, bad, None))
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::ValidationException, "{bad}");
         assert!(e.message().contains("GranteePrincipal"), "{e}");
         let e = ks
-            .create_grant(&mut rng(), NOW, &req(BOB, Some(bad)))
+            .create_grant(&mut rng(), NOW, &req(&key, BOB, Some(bad)))
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::ValidationException, "{bad}");
         assert!(e.message().contains("RetiringPrincipal"), "{e}");
@@ -652,21 +652,13 @@ fn grant_principals_must_be_principal_arns() {
         "arn:aws:sts::444455556666:federated-user/bob",
         "arn:aws-us-gov:iam::444455556666:user/bob",
     ] {
-        ks.create_grant(&mut rng(), NOW, &req(good, Some(good)))
+        ks.create_grant(&mut rng(), NOW, &req(&key, good, Some(good)))
             .unwrap();
     }
     // A grantee is one principal: BOB's grant does not cover CAROL.
     let mut ks = store();
     let key = new_key(&mut ks);
-    grant(
-        &mut ks,
-        CreateGrantRequest {
-            key_id: key.clone(),
-            grantee_principal: BOB.into(),
-            operations: vec![GrantOperation::Encrypt],
-            ..Default::default()
-        },
-    );
+    grant(&mut ks, req(&key, BOB, None));
     assert!(encrypt_as(&mut ks, Some(BOB), &key, &ctx(&[]), &[]).is_ok());
     assert_eq!(
         code(encrypt_as(&mut ks, Some(CAROL), &key, &ctx(&[]), &[])),

@@ -54,6 +54,15 @@ fn encrypt(ks: &Keystore, keys: &[&str], pt: &[u8], o: &EncryptOptions) -> Vec<u
     out
 }
 
+/// How many Decrypt events the keystore's audit log holds (each a data key unwrap).
+fn decrypt_events(ks: &Keystore) -> usize {
+    let filter = strongroom::AuditFilter {
+        event_name: Some("Decrypt".into()),
+        ..Default::default()
+    };
+    ks.audit_events(&filter).unwrap().len()
+}
+
 fn decrypt(ks: &Keystore, msg: &[u8]) -> strongroom::Result<Vec<u8>> {
     let mut out = Vec::new();
     ks.decrypt_stream(&mut Cursor::new(msg), &mut out, &DecryptOptions::default())?;
@@ -293,13 +302,7 @@ fn max_encrypted_data_keys_on_both_sides() {
 fn edk_limit_by_default_and_one_decrypt_per_message() {
     let f = fixture();
     let k = new_key(&f.ks);
-    let decrypts = || {
-        let filter = strongroom::AuditFilter {
-            event_name: Some("Decrypt".into()),
-            ..Default::default()
-        };
-        f.ks.audit_events(&filter).unwrap().len()
-    };
+    let decrypts = || decrypt_events(&f.ks);
     let ids = |n: usize| vec![k.key_id.as_str(); n];
     let eleven = encrypt(&f.ks, &ids(11), b"x", &EncryptOptions::default());
     let before = decrypts();
@@ -391,13 +394,7 @@ fn unsigned_only_refuses_signed_suites_before_writing() {
 fn unsigned_only_file_refuses_signed_suites_before_unwrapping() {
     let f = fixture();
     let k = new_key(&f.ks);
-    let decrypts = || {
-        let filter = strongroom::AuditFilter {
-            event_name: Some("Decrypt".into()),
-            ..Default::default()
-        };
-        f.ks.audit_events(&filter).unwrap().len()
-    };
+    let decrypts = || decrypt_events(&f.ks);
     let (m, o) = (f.dir.path().join("m.sr"), f.dir.path().join("m.out"));
     // Signed: refused once the header is read, no Decrypt call made, no output.
     std::fs::write(

@@ -49,6 +49,16 @@ fn grant(
     .unwrap()
 }
 
+/// Sets the key policy with `statements` (a statement or a list of them).
+fn put_policy(ks: &Keystore, key_id: &str, statements: serde_json::Value) {
+    ks.put_key_policy(&PutKeyPolicyRequest {
+        key_id: key_id.into(),
+        policy: json!({"Statement": statements}).to_string(),
+        ..Default::default()
+    })
+    .unwrap();
+}
+
 fn enc_with(
     ks: &Keystore,
     key_id: &str,
@@ -522,16 +532,14 @@ fn explicit_deny_overrides_a_grant() {
     let (_d, _p, ks) = admin_fixture();
     let key = new_key(&ks);
     let g = grant(&ks, &key.key_id, APP, &[GrantOperation::Encrypt], None);
-    ks.put_key_policy(&PutKeyPolicyRequest {
-        key_id: key.key_id.clone(),
-        policy: json!({"Statement": [
+    put_policy(
+        &ks,
+        &key.key_id,
+        json!([
             {"Effect": "Allow", "Principal": {"AWS": ADMIN}, "Action": "kms:*", "Resource": "*"},
             {"Effect": "Deny", "Principal": {"AWS": APP}, "Action": "kms:*", "Resource": "*"}
-        ]})
-        .to_string(),
-        ..Default::default()
-    })
-    .unwrap();
+        ]),
+    );
     let e = expect_err(
         enc_with(&ks.as_principal(APP), &key.key_id, &[], &[g.grant_token]),
         ErrorKind::AccessDeniedException,
@@ -814,16 +822,14 @@ fn a_change_between_authorization_and_write_stops_create_grant() {
         move || Keystore::open(&path, root_source(&ROOT)).unwrap()
     };
     let app_may_create_grants = |key_id: &str| {
-        ks.put_key_policy(&PutKeyPolicyRequest {
-            key_id: key_id.into(),
-            policy: json!({"Statement": [
+        put_policy(
+            &ks,
+            key_id,
+            json!([
                 {"Effect": "Allow", "Principal": {"AWS": ADMIN}, "Action": "kms:*", "Resource": "*"},
                 {"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "kms:CreateGrant", "Resource": "*"}
-            ]})
-            .to_string(),
-            ..Default::default()
-        })
-        .unwrap();
+            ]),
+        );
     };
     let request = |key_id: &str, tokens: Vec<String>| CreateGrantRequest {
         key_id: key_id.into(),
@@ -850,15 +856,11 @@ fn a_change_between_authorization_and_write_stops_create_grant() {
     app_may_create_grants(&key.key_id);
     let (open, id) = (other_handle.clone(), key.key_id.clone());
     clock.arm(2, move || {
-        open()
-            .put_key_policy(&PutKeyPolicyRequest {
-                key_id: id,
-                policy: json!({"Statement": {"Effect": "Allow", "Principal": {"AWS": ADMIN},
-                    "Action": "kms:*", "Resource": "*"}})
-                .to_string(),
-                ..Default::default()
-            })
-            .unwrap();
+        put_policy(
+            &open(),
+            &id,
+            json!({"Effect": "Allow", "Principal": {"AWS": ADMIN}, "Action": "kms:*", "Resource": "*"}),
+        );
     });
     let e = expect_err(
         app.create_grant(&request(&key.key_id, vec![])),
