@@ -1461,7 +1461,7 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
         &mut self,
         key_id: &str,
         grant: &Grant,
-        existing: &dyn Fn(&KeyRecord, &[Grant]) -> Result<Option<String>>,
+        existing: &service::GrantCheck<'_>,
     ) -> Result<String> {
         let rec = self
             .ks

@@ -83,6 +83,12 @@ impl LoadedKey for OwnedKey {
     }
 }
 
+/// The check [`KeyService::add_grant`] runs inside its transaction, with the
+/// key record as stored and the key's current grants: `Ok(Some(id))` for an
+/// equivalent existing grant (returned instead of adding), `Ok(None)` to add
+/// the new grant, an error to write nothing.
+pub type GrantCheck<'a> = dyn Fn(&KeyRecord, &[Grant]) -> Result<Option<String>> + 'a;
+
 /// What [`authorize`] needs from a keystore.
 pub trait KeyAccess {
     /// A parsed key policy, owned or borrowed.
@@ -273,7 +279,7 @@ pub trait KeyService {
         &mut self,
         key_id: &str,
         grant: &Grant,
-        existing: &dyn Fn(&KeyRecord, &[Grant]) -> Result<Option<String>>,
+        existing: &GrantCheck<'_>,
     ) -> Result<String>;
 
     /// Deletes the grant `grant_id` of the key `key_id`.

@@ -9,7 +9,7 @@ use strongroom_core::audit::RequestParameters;
 use strongroom_core::grant::Grant;
 use strongroom_core::key::{AliasRecord, KeyRecord};
 use strongroom_core::ops::Env;
-use strongroom_core::service::{KeyService, LoadedKey};
+use strongroom_core::service::{GrantCheck, KeyService, LoadedKey};
 
 use crate::access::Service;
 use crate::cache::CachedKey;
@@ -110,7 +110,7 @@ impl KeyService for Service<'_> {
         &mut self,
         key_id: &str,
         grant: &Grant,
-        existing: &dyn Fn(&KeyRecord, &[Grant]) -> Result<Option<String>>,
+        existing: &GrantCheck<'_>,
     ) -> Result<String> {
         let ks = self.0;
         let mut grant_id = grant.grant_id.clone();
