@@ -85,7 +85,9 @@ pub struct DecryptFileArgs {
     /// or FORBID_ENCRYPT_ALLOW_DECRYPT.
     #[arg(long)]
     commitment_policy: Option<String>,
-    /// Refuse messages with more encrypted data keys than this.
+    /// Refuse messages with more encrypted data keys than this (default 10:
+    /// each one the keyring tries may cost a Decrypt call); 65535 accepts
+    /// any message, as the AWS Encryption SDKs do by default.
     #[arg(long)]
     max_encrypted_data_keys: Option<u16>,
     /// Print the (unauthenticated) header — suite, encryption context, EDK
@@ -307,7 +309,9 @@ pub fn encrypt_file(ctx: &Ctx<'_>, a: &EncryptFileArgs) -> Result<(), Error> {
 pub fn decrypt_file(ctx: &Ctx<'_>, a: &DecryptFileArgs) -> Result<(), Error> {
     let options = DecryptOptions {
         commitment_policy: parse_policy(&a.commitment_policy)?,
-        max_encrypted_data_keys: a.max_encrypted_data_keys,
+        max_encrypted_data_keys: a
+            .max_encrypted_data_keys
+            .or(DecryptOptions::default().max_encrypted_data_keys),
         required_encryption_context: a
             .required_context
             .as_deref()

@@ -159,7 +159,8 @@ pub fn default_policy(admin: &str) -> Result<Policy> {
 /// condition keys every key operation has: `kms:KeySpec`, `kms:KeyUsage`,
 /// `kms:KeyOrigin`, `aws:ResourceTag/<key>`, and `kms:RequestAlias` when the
 /// key was named by the alias `request_alias`. Add `kms:ResourceAliases`
-/// when [`needs_resource_aliases`] says so, then the operation's own keys.
+/// when the policy tests it ([`Policy::uses_condition_key`]), then the
+/// operation's own keys.
 pub fn key_request<'a>(
     principal: &'a str,
     action: &'a str,
@@ -177,16 +178,6 @@ pub fn key_request<'a>(
         req.set("kms:RequestAlias", name);
     }
     req
-}
-
-/// Whether the key's policy can ask for `kms:ResourceAliases` (only then
-/// are the key's aliases looked up).
-pub fn needs_resource_aliases(rec: &KeyRecord) -> bool {
-    rec.policy
-        .as_deref()
-        .unwrap_or("")
-        .to_ascii_lowercase()
-        .contains("resourcealiases")
 }
 
 /// The key's own policy, parsed; `None` when it has none (then the

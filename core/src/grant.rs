@@ -23,7 +23,6 @@ use serde::{Deserialize, Serialize};
 use crate::context::EncryptionContext;
 use crate::crypto::mac::{hmac_sha256, hmac_sha256_verify, HMAC_SHA256_LEN};
 use crate::error::{Error, ErrorKind, Result};
-use crate::policy::principal_matches;
 
 macro_rules! grant_operations {
     ($($name:ident => $ctx:expr),* $(,)?) => {
@@ -186,7 +185,9 @@ impl Grant {
     ///
     /// # Errors
     /// `ValidationException` when the operations list is empty or repeats an
-    /// operation, a principal is empty or longer than 256 characters, the name
+    /// operation, a principal is empty, longer than 256 characters or not a
+    /// principal ARN of the forms the CreateGrant API reference lists
+    /// ([`is_grant_principal`]), the name
     /// is empty, too long or uses characters outside `[a-zA-Z0-9:/_-]`, or
     /// constraints are given for a grant that includes an operation without
     /// an encryption context (`Sign`, `Verify`, `GetPublicKey`, `GenerateMac`,
@@ -213,6 +214,15 @@ impl Grant {
                 if p.is_empty() || p.chars().count() > 256 {
                     return Err(Error::validation(format!(
                         "{field} must be 1 to 256 characters"
+                    )));
+                }
+                if !is_grant_principal(p) {
+                    return Err(Error::validation(format!(
+                        "{field} \"{p}\" is not a principal ARN: use the ARN of an account \
+                         (arn:aws:iam::111122223333:root), an IAM user or role \
+                         (arn:aws:iam::111122223333:user/name, …:role/name), an assumed role \
+                         (arn:aws:sts::111122223333:assumed-role/role/session) or a federated user \
+                         (arn:aws:sts::111122223333:federated-user/name); wildcards are not accepted"
                     )));
                 }
             }
@@ -267,12 +277,95 @@ impl Grant {
     }
 }
 
+/// Whether `p` is a principal `CreateGrant` accepts as `GranteePrincipal`
+/// or `RetiringPrincipal`: the ARN of an AWS principal, as the CreateGrant
+/// API reference lists them: an account
+/// (`arn:<partition>:iam::<account>:root`), an IAM user or role
+/// (`…:iam::<account>:user/<path/name>`, `…:role/<path/name>`), an assumed
+/// role (`…:sts::<account>:assumed-role/<role>/<session>`) or a federated
+/// user (`…:sts::<account>:federated-user/<name>`). Not `"*"`, not a bare
+/// account ID, not a service principal, and no `*` or `?` anywhere: a grant
+/// names one principal, which [`grant_allows`] compares exactly.
+pub fn is_grant_principal(p: &str) -> bool {
+    let fields: Vec<&str> = p.splitn(6, ':').collect();
+    let [arn, partition, service, region, account, resource] = fields[..] else {
+        return false;
+    };
+    let partition_ok = partition == "aws"
+        || partition.strip_prefix("aws-").is_some_and(|rest| {
+            !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+        });
+    if arn != "arn" || !partition_ok || !region.is_empty() || !is_account_id(account) {
+        return false;
+    }
+    // IAM names and paths: letters, digits and `+=,.@_-`, separated by `/`.
+    let name_ok = |s: &str| {
+        !s.is_empty()
+            && s.split('/').all(|part| {
+                !part.is_empty()
+                    && part
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+            })
+    };
+    match service {
+        "iam" => {
+            resource == "root"
+                || resource
+                    .strip_prefix("user/")
+                    .or_else(|| resource.strip_prefix("role/"))
+                    .is_some_and(name_ok)
+        }
+        "sts" => {
+            resource
+                .strip_prefix("federated-user/")
+                .is_some_and(name_ok)
+                || resource
+                    .strip_prefix("assumed-role/")
+                    .is_some_and(|rest| name_ok(rest) && rest.contains('/'))
+        }
+        _ => false,
+    }
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `(partition, account)` of an account root ARN (`arn:<partition>:iam::<account>:root`).
+fn account_root(p: &str) -> Option<(&str, &str)> {
+    let fields: Vec<&str> = p.splitn(6, ':').collect();
+    match fields[..] {
+        ["arn", partition, "iam", "", account, "root"] if is_account_id(account) => {
+            Some((partition, account))
+        }
+        _ => None,
+    }
+}
+
+/// Whether the principal a grant names (`named`: its grantee or retiring
+/// principal) covers the caller `principal`: the same string, or, when
+/// `named` is an account root ARN, any principal ARN of that partition and
+/// account (the account delegates to its principals; Strongroom has no IAM
+/// policies to do that with, so, as with the account principal of a key
+/// policy, the account's principals are covered). No pattern matching.
+fn grant_principal_covers(named: &str, principal: &str) -> bool {
+    if named == principal {
+        return true;
+    }
+    let Some((partition, account)) = account_root(named) else {
+        return false;
+    };
+    let fields: Vec<&str> = principal.splitn(6, ':').collect();
+    matches!(fields[..], ["arn", p, _, _, a, rest] if p == partition && a == account && !rest.is_empty())
+}
+
 /// Whether `grant` allows `principal` to perform `operation` (a KMS grant
 /// operation name, e.g. `"Decrypt"`; for `ReEncrypt` ask for `ReEncryptFrom`
 /// on the source key and `ReEncryptTo` on the destination key) with
 /// `encryption_context`.
 ///
-/// The principal must match the grantee (an account ID or account root
+/// The principal must be the grantee, compared exactly (an account root
 /// grantee covers every principal of that account). Constraints are checked
 /// for operations that take an encryption context; for `CreateGrant` pass the
 /// encryption context of the new grant's constraint (empty if it has none),
@@ -287,7 +380,7 @@ pub fn grant_allows(
     let Ok(op) = GrantOperation::parse(operation) else {
         return false;
     };
-    if !principal_matches(&grant.grantee_principal, principal) || !grant.has_operation(op) {
+    if !grant_principal_covers(&grant.grantee_principal, principal) || !grant.has_operation(op) {
         return false;
     }
     match &grant.constraints {
@@ -317,21 +410,25 @@ fn issuing_account_arn<'de, D: serde::Deserializer<'de>>(
 
 /// Whether `principal` may retire `grant` (KMS rules): the retiring
 /// principal; the grantee principal when the grant includes `RetireGrant`;
-/// or the account root of the issuing account.
+/// or the account root of the issuing account (the account in which the
+/// grant was created). Principals are compared exactly; a retiring or
+/// grantee principal that is an account root covers that account's
+/// principals, as in [`grant_allows`].
 pub fn may_retire(grant: &Grant, principal: &str) -> bool {
     is_retiring_principal(grant, principal)
         || (grant.has_operation(GrantOperation::RetireGrant)
-            && principal_matches(&grant.grantee_principal, principal))
+            && grant_principal_covers(&grant.grantee_principal, principal))
         || principal == grant.issuing_account
 }
 
-/// Whether `principal` is the grant's retiring principal (the filter of
-/// `ListRetirableGrants`).
+/// Whether `principal` is the grant's retiring principal, compared exactly
+/// (an account root retiring principal covers that account's principals);
+/// the filter of `ListRetirableGrants`.
 pub fn is_retiring_principal(grant: &Grant, principal: &str) -> bool {
     grant
         .retiring_principal
         .as_deref()
-        .is_some_and(|r| principal_matches(r, principal))
+        .is_some_and(|r| grant_principal_covers(r, principal))
 }
 
 /// The row ID of a grant in a keystore's grant table and in the sealed

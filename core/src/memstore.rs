@@ -1384,9 +1384,14 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
         &mut self,
         key_id: &str,
         grant: &Grant,
-        existing: &dyn Fn(&[Grant]) -> Result<Option<String>>,
+        existing: &service::GrantCheck<'_>,
     ) -> Result<String> {
-        if let Some(id) = existing(&self.ks.grants_of(key_id))? {
+        let rec = self
+            .ks
+            .keys
+            .get(key_id)
+            .ok_or_else(|| MemKeystore::not_found(key_id))?;
+        if let Some(id) = existing(rec, &self.ks.grants_of(key_id))? {
             return Ok(id);
         }
         self.ks.stop_if_dry_run()?;

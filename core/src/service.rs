@@ -86,6 +86,12 @@ impl LoadedKey for OwnedKey {
     }
 }
 
+/// The check [`KeyService::add_grant`] runs inside its transaction, with the
+/// key record as stored and the key's current grants: `Ok(Some(id))` for an
+/// equivalent existing grant (returned instead of adding), `Ok(None)` to add
+/// the new grant, an error to write nothing.
+pub type GrantCheck<'a> = dyn Fn(&KeyRecord, &[Grant]) -> Result<Option<String>> + 'a;
+
 /// What [`authorize`] needs from a keystore.
 pub trait KeyAccess {
     /// A parsed key policy, owned or borrowed.
@@ -162,8 +168,9 @@ pub fn authorize<K: KeyAccess + ?Sized>(
         _ => None,
     };
     let mut req = access::key_request(principal, action, rec, alias);
-    // Only look the aliases up when the policy can ask for them.
-    if access::needs_resource_aliases(rec) {
+    // Only look the aliases up when a condition of the parsed policy tests
+    // them (not the policy text: a key may be spelled with JSON escapes).
+    if policy.uses_condition_key("kms:ResourceAliases") {
         req.set("kms:ResourceAliases", ks.aliases_of(&rec.key_id)?);
     }
     let req = build(req);
@@ -284,18 +291,21 @@ pub trait KeyService {
     /// `KMSInternalException` on storage failure.
     fn all_grants(&mut self) -> Result<Vec<(String, Grant)>>;
 
-    /// Adds `grant` to the key `key_id` in one transaction with the key's
-    /// current grants, unless `existing` (called with them) returns the ID
-    /// of an equivalent grant, which is returned instead. Returns the ID.
+    /// Adds `grant` to the key `key_id` in one transaction with the key
+    /// record as stored and the key's current grants, unless `existing`
+    /// (called with them) returns the ID of an equivalent grant, which is
+    /// returned instead. Returns the ID. An error of `existing` leaves
+    /// everything unchanged.
     ///
     /// # Errors
-    /// `existing`'s; `DryRunOperationException` on a dry run;
-    /// `KMSInternalException` on storage failure.
+    /// `NotFoundException` when the key is gone; `existing`'s;
+    /// `DryRunOperationException` on a dry run; `KMSInternalException` on
+    /// storage failure.
     fn add_grant(
         &mut self,
         key_id: &str,
         grant: &Grant,
-        existing: &dyn Fn(&[Grant]) -> Result<Option<String>>,
+        existing: &GrantCheck<'_>,
     ) -> Result<String>;
 
     /// Deletes the grant `grant_id` of the key `key_id`.
@@ -1081,8 +1091,8 @@ pub fn create_grant<S: KeyService>(
                 &ctx,
                 &|r| access::create_grant_conditions(r, req),
             )?;
-            if let Some(parents) = via_grants {
-                access::check_grant_narrower(&parents, req, s.access().principal(), &rec.arn)?;
+            if let Some(parents) = &via_grants {
+                access::check_grant_narrower(parents, req, s.access().principal(), &rec.arn)?;
             }
             if rec.state == KeyState::PendingDeletion {
                 return Err(Error::new(
@@ -1095,7 +1105,8 @@ pub fn create_grant<S: KeyService>(
                 rand_core::Rng::fill_bytes(rng, &mut random);
                 access::new_grant(req, &rec.arn, env.account, env.now, &random)
             })?;
-            let grant_id = s.add_grant(&rec.key_id, &grant, &|existing| {
+            let grant_id = s.add_grant(&rec.key_id, &grant, &|now, existing| {
+                grant_authorization_holds(&rec, via_grants.as_deref(), now, existing)?;
                 if grant.name.is_some() {
                     if let Some(g) = existing.iter().find(|g| g.same_parameters(&grant)) {
                         return Ok(Some(g.grant_id.clone()));
@@ -1113,6 +1124,31 @@ pub fn create_grant<S: KeyService>(
             })
         },
     )
+}
+
+/// Inside CreateGrant's write: what the call was authorized on still holds.
+/// The key record is the one authorized (same key, same `generation`: no
+/// PutKeyPolicy, DisableKey, ScheduleKeyDeletion, tag change … committed
+/// in between) and, when grants allowed the call (`parents`), each of them
+/// still exists (no RetireGrant or RevokeGrant in between).
+fn grant_authorization_holds(
+    authorized: &KeyRecord,
+    parents: Option<&[Grant]>,
+    now: &KeyRecord,
+    grants_now: &[Grant],
+) -> Result<()> {
+    let key_unchanged = now.key_id == authorized.key_id && now.generation == authorized.generation;
+    let parents_remain = parents.is_none_or(|ps| {
+        ps.iter()
+            .all(|p| grants_now.iter().any(|g| g.grant_id == p.grant_id))
+    });
+    if key_unchanged && parents_remain {
+        Ok(())
+    } else {
+        Err(Error::internal(
+            "the key, its policy or the grant that allowed this call changed during the request; retry",
+        ))
+    }
 }
 
 /// ListGrants: the grants of a key (optionally one grant ID or one grantee
@@ -1595,6 +1631,65 @@ mod tests {
             target_key_id: target.into(),
             creation_date: 0,
             last_updated_date: 0,
+        }
+    }
+
+    fn record(generation: u64) -> KeyRecord {
+        KeyRecord {
+            key_id: "k1".into(),
+            arn: "arn:aws:kms:us-east-1:111122223333:key/k1".into(),
+            account: "111122223333".into(),
+            creation_date: 0,
+            description: String::new(),
+            key_spec: crate::key::KeySpec::SymmetricDefault,
+            key_usage: crate::key::KeyUsage::EncryptDecrypt,
+            origin: crate::key::Origin::AwsKms,
+            state: KeyState::Enabled,
+            deletion_date: None,
+            pending_window_days: None,
+            tags: Default::default(),
+            rotation: Default::default(),
+            backing_keys: Vec::new(),
+            policy: None,
+            valid_to: None,
+            import_commitment: None,
+            generation,
+            extra: Default::default(),
+        }
+    }
+
+    fn grant(id: &str) -> Grant {
+        Grant {
+            key_id: "arn:aws:kms:us-east-1:111122223333:key/k1".into(),
+            grant_id: id.into(),
+            name: None,
+            creation_date: 0,
+            grantee_principal: "arn:aws:iam::111122223333:user/a".into(),
+            retiring_principal: None,
+            issuing_account: "arn:aws:iam::111122223333:root".into(),
+            operations: alloc::vec![crate::grant::GrantOperation::CreateGrant],
+            constraints: None,
+        }
+    }
+
+    /// CreateGrant's write goes ahead only if the key record is the one the
+    /// call was authorized on and the grants that allowed it still exist.
+    #[test]
+    fn a_key_or_parent_grant_changed_after_authorization_stops_the_grant() {
+        let (authorized, parents) = (record(4), [grant("p1")]);
+        let ok = |now: &KeyRecord, parents: Option<&[Grant]>, grants: &[Grant]| {
+            grant_authorization_holds(&authorized, parents, now, grants)
+        };
+        assert!(ok(&record(4), None, &[]).is_ok());
+        assert!(ok(&record(4), Some(&parents), &[grant("p0"), grant("p1")]).is_ok());
+        let mut other_key = record(4);
+        other_key.key_id = "k2".into();
+        for e in [
+            ok(&record(5), None, &[]),
+            ok(&other_key, None, &[]),
+            ok(&record(4), Some(&parents), &[grant("p0")]),
+        ] {
+            assert_eq!(e.unwrap_err().kind(), ErrorKind::KMSInternalException);
         }
     }
 

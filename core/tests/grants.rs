@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used)] // tests may unwrap (STYLE.md); helpers outside #[test] too
 
 use strongroom_core::grant::{
-    account_root_arn, grant_allows, grant_id_from_token, grant_token, is_retiring_principal,
-    may_retire, new_grant_id, Grant, GrantConstraints, GrantOperation,
+    account_root_arn, grant_allows, grant_id_from_token, grant_token, is_grant_principal,
+    is_retiring_principal, may_retire, new_grant_id, Grant, GrantConstraints, GrantOperation,
 };
 use strongroom_core::{EncryptionContext, ErrorKind};
 
@@ -204,6 +204,75 @@ fn account_grantee_covers_its_principals() {
         &EncryptionContext::new()
     ));
     assert!(!grant_allows(&g, EVE, "Encrypt", &EncryptionContext::new()));
+}
+
+/// Grant principals are compared exactly, never as patterns: a grant row
+/// holding `*`, a wildcard or a bare account ID (which CreateGrant now
+/// refuses) covers no one but that literal string.
+#[test]
+fn grant_principals_are_not_patterns() {
+    let none = EncryptionContext::new();
+    for pattern in [
+        "*",
+        "arn:aws:iam::111122223333:user/al?ce",
+        "arn:aws:iam::111122223333:user/*",
+        "111122223333",
+    ] {
+        let mut g = grant(&[GrantOperation::Encrypt], None);
+        g.grantee_principal = pattern.into();
+        g.retiring_principal = Some(pattern.into());
+        assert!(!grant_allows(&g, ALICE, "Encrypt", &none), "{pattern}");
+        assert!(!may_retire(&g, ALICE), "{pattern}");
+        assert!(!is_retiring_principal(&g, ALICE), "{pattern}");
+        assert_eq!(
+            g.validate().unwrap_err().kind(),
+            ErrorKind::ValidationException,
+            "{pattern}"
+        );
+    }
+    // An account root covers its account's principals, of the same partition only.
+    let mut g = grant(&[GrantOperation::Encrypt], None);
+    g.retiring_principal = Some(ROOT.into());
+    assert!(is_retiring_principal(&g, BOB));
+    assert!(!is_retiring_principal(&g, EVE));
+    assert!(!is_retiring_principal(
+        &g,
+        "arn:aws-cn:iam::111122223333:user/alice"
+    ));
+}
+
+#[test]
+fn grant_principal_forms() {
+    for good in [
+        ALICE,
+        BOB,
+        ROOT,
+        "arn:aws:iam::111122223333:user/division/team/alice",
+        "arn:aws:sts::111122223333:assumed-role/app/i-0abc",
+        "arn:aws:sts::111122223333:federated-user/carol",
+        "arn:aws-cn:iam::111122223333:role/x+=,.@_-y",
+    ] {
+        assert!(is_grant_principal(good), "{good}");
+    }
+    for bad in [
+        "",
+        "*",
+        "111122223333",
+        "kms.amazonaws.com",
+        "arn:aws:iam::111122223333:user/*",
+        "arn:aws:iam::111122223333:user/a?",
+        "arn:aws:iam::111122223333:user/",
+        "arn:aws:iam::111122223333:user//a",
+        "arn:aws:iam::111122223333:group/devs",
+        "arn:aws:iam:us-east-1:111122223333:user/a",
+        "arn:aws:iam::1111222233334:user/a",
+        "arn:aws:sts::111122223333:assumed-role/app",
+        "arn:aws:s3:::bucket",
+        "arn:AWS:iam::111122223333:root",
+        "arn::iam::111122223333:root",
+    ] {
+        assert!(!is_grant_principal(bad), "{bad}");
+    }
 }
 
 #[test]

@@ -575,3 +575,93 @@ fn dry_runs_check_everything_and_change_nothing() {
     assert!(lines.contains(r#""errorCode":"ValidationException""#));
     assert!(ks.verify_audit_log().is_ok());
 }
+
+/// A Deny on `kms:ResourceAliases` applies however the condition key is
+/// spelled in the JSON text: the aliases are looked up because the parsed
+/// policy tests the key, not because its text contains the name.
+#[test]
+fn resource_aliases_deny_applies_to_an_escaped_key() {
+    for key_name in [
+        "kms:ResourceAliases",
+        "kms:ResourceAlias\\u0065s",
+        "KMS:resourcealiases",
+    ] {
+        let mut ks = store();
+        let key = new_key(&mut ks);
+        ks.create_alias(&mut rng(), NOW, "alias/prot123", &key)
+            .unwrap();
+        let policy = format!(
+            r#"{{"Version": "2012-10-17", "Statement": [
+                {{"Effect": "Allow", "Principal": {{"AWS": "arn:aws:iam::{ACCOUNT}:root"}},
+                  "Action": "kms:*", "Resource": "*"}},
+                {{"Effect": "Deny", "Principal": "*", "Action": "kms:Encrypt", "Resource": "*",
+                  "Condition": {{"ForAnyValue:StringLike": {{"{key_name}": "alias/prot*"}}}}}}
+            ]}}"#
+        );
+        put_policy(&mut ks, &key, &policy).unwrap();
+        assert_eq!(
+            code(encrypt_as(&mut ks, Some(ALICE), &key, &ctx(&[]), &[])),
+            ErrorKind::AccessDeniedException,
+            "{key_name}"
+        );
+    }
+}
+
+/// CreateGrant takes one principal ARN for the grantee and the retiring
+/// principal: `*`, wildcards, bare account IDs and service principals are
+/// refused, so a grant never stands for a pattern.
+#[test]
+fn grant_principals_must_be_principal_arns() {
+    let mut ks = store();
+    let key = new_key(&mut ks);
+    let req = |key: &str, grantee: &str, retiring: Option<&str>| CreateGrantRequest {
+        key_id: key.into(),
+        grantee_principal: grantee.into(),
+        retiring_principal: retiring.map(Into::into),
+        operations: vec![GrantOperation::Encrypt],
+        ..Default::default()
+    };
+    for bad in [
+        "*",
+        "arn:aws:iam::444455556666:user/adm?n",
+        "arn:aws:iam::444455556666:user/*",
+        "arn:aws:iam::*:root",
+        "444455556666",
+        "dynamodb.amazonaws.com",
+        "arn:aws:iam::444455556666:group/admins",
+        "arn:aws:kms:eu-west-1:444455556666:key/abc",
+        "arn:aws:iam::44445555666:user/bob",
+    ] {
+        let e = ks
+            .create_grant(&mut rng(), NOW, &req(&key, bad, None))
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ValidationException, "{bad}");
+        assert!(e.message().contains("GranteePrincipal"), "{e}");
+        let e = ks
+            .create_grant(&mut rng(), NOW, &req(&key, BOB, Some(bad)))
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ValidationException, "{bad}");
+        assert!(e.message().contains("RetiringPrincipal"), "{e}");
+    }
+    assert_eq!(grant_count(&mut ks, &key), 0);
+    for good in [
+        BOB,
+        "arn:aws:iam::444455556666:root",
+        "arn:aws:iam::444455556666:role/path/app-role",
+        "arn:aws:sts::444455556666:assumed-role/app-role/session-1",
+        "arn:aws:sts::444455556666:federated-user/bob",
+        "arn:aws-us-gov:iam::444455556666:user/bob",
+    ] {
+        ks.create_grant(&mut rng(), NOW, &req(&key, good, Some(good)))
+            .unwrap();
+    }
+    // A grantee is one principal: BOB's grant does not cover CAROL.
+    let mut ks = store();
+    let key = new_key(&mut ks);
+    grant(&mut ks, req(&key, BOB, None));
+    assert!(encrypt_as(&mut ks, Some(BOB), &key, &ctx(&[]), &[]).is_ok());
+    assert_eq!(
+        code(encrypt_as(&mut ks, Some(CAROL), &key, &ctx(&[]), &[])),
+        ErrorKind::AccessDeniedException
+    );
+}

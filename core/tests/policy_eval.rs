@@ -1137,10 +1137,135 @@ fn encryption_context_helper_populates_keys() {
     let ctx = EncryptionContext::from_pairs([("Department", "IT"), ("Other", "x")]).unwrap();
     let req = PolicyRequest::new(ALICE, "Decrypt", KEY).with_encryption_context(&ctx);
     assert_eq!(evaluate(&policy, &req), ImplicitDeny);
-    // The context key part of the condition key is case-sensitive.
+    // kms:EncryptionContextKeys compares the context keys as values, with
+    // the operator's case sensitivity: "department" is not "Department".
     let ctx = EncryptionContext::from_pairs([("department", "IT")]).unwrap();
     let req = PolicyRequest::new(ALICE, "Decrypt", KEY).with_encryption_context(&ctx);
     assert_eq!(evaluate(&policy, &req), ImplicitDeny);
+}
+
+/// The KMS Developer Guide ("kms:EncryptionContext:context-key", case
+/// sensitivity): the condition key, prefix and context key, is not case
+/// sensitive; the value's case sensitivity is the operator's. A key-exact
+/// policy adds kms:EncryptionContextKeys.
+#[test]
+fn encryption_context_condition_key_ignores_the_case_of_the_context_key() {
+    let decide = |condition: Value, pairs: &[(&str, &str)]| {
+        let policy = Policy::parse(&with_condition(condition)).unwrap();
+        let ctx = EncryptionContext::from_pairs(pairs.iter().copied()).unwrap();
+        evaluate(
+            &policy,
+            &PolicyRequest::new(ALICE, "Decrypt", KEY).with_encryption_context(&ctx),
+        )
+    };
+    let by_value = json!({"StringEquals": {"kms:EncryptionContext:Appname": "ExampleApp"}});
+    for key in ["Appname", "AppName", "appname", "APPNAME"] {
+        assert_eq!(
+            decide(by_value.clone(), &[(key, "ExampleApp")]),
+            Allow,
+            "{key}"
+        );
+    }
+    assert_eq!(
+        decide(by_value.clone(), &[("AppName", "exampleapp")]),
+        ImplicitDeny
+    );
+    assert_eq!(decide(by_value, &[("Other", "ExampleApp")]), ImplicitDeny);
+    // Non-ASCII context keys fold too.
+    let accented = json!({"StringEquals": {"kms:EncryptionContext:ÉTAGE": "2"}});
+    assert_eq!(decide(accented, &[("étage", "2")]), Allow);
+    // Key and value both exact: add kms:EncryptionContextKeys.
+    let exact = json!({
+        "ForAnyValue:StringEquals": {"kms:EncryptionContextKeys": "AppName"},
+        "StringEquals": {"kms:EncryptionContext:AppName": "ExampleApp"}
+    });
+    assert_eq!(decide(exact.clone(), &[("AppName", "ExampleApp")]), Allow);
+    assert_eq!(decide(exact, &[("appname", "ExampleApp")]), ImplicitDeny);
+}
+
+/// A Deny on one spelling of a context key applies to every spelling, also
+/// when the context holds two keys that differ only by case.
+#[test]
+fn encryption_context_deny_applies_to_any_case_of_the_key() {
+    let policy = Policy::parse(
+        &json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+             "Condition": {"StringEquals": {"kms:EncryptionContext:classification": "secret"}}}
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    let decide = |pairs: &[(&str, &str)]| {
+        let ctx = EncryptionContext::from_pairs(pairs.iter().copied()).unwrap();
+        evaluate(
+            &policy,
+            &PolicyRequest::new(ALICE, "Decrypt", KEY).with_encryption_context(&ctx),
+        )
+    };
+    assert_eq!(decide(&[("classification", "secret")]), ExplicitDeny);
+    assert_eq!(decide(&[("Classification", "secret")]), ExplicitDeny);
+    assert_eq!(
+        decide(&[("Classification", "public"), ("classification", "secret")]),
+        ExplicitDeny
+    );
+    assert_eq!(
+        decide(&[("CLASSIFICATION", "secret"), ("classification", "public")]),
+        ExplicitDeny
+    );
+    assert_eq!(decide(&[("Classification", "public")]), Allow);
+}
+
+/// Whether a policy tests a condition key is decided on the parsed document:
+/// a key written with JSON escapes or in another case counts.
+#[test]
+fn uses_condition_key_reads_the_parsed_policy() {
+    let escaped = r#"{"Statement": {"Effect": "Deny", "Principal": "*", "Action": "kms:Encrypt",
+        "Resource": "*", "Condition": {"ForAnyValue:StringLike":
+        {"kms:ResourceAliases": "alias/prot*"}}}}"#;
+    let policy = Policy::parse(escaped).unwrap();
+    assert!(policy.uses_condition_key("kms:ResourceAliases"));
+    assert!(policy.uses_condition_key("KMS:RESOURCEALIASES"));
+    assert!(!policy.uses_condition_key("kms:RequestAlias"));
+    assert!(!policy.uses_condition_key("kms:NoSuchKey"));
+    let mentions_only = json!({"Statement": {"Sid": "kms:ResourceAliases", "Effect": "Allow",
+        "Principal": "*", "Action": "kms:*", "Resource": "*"}})
+    .to_string();
+    let policy = Policy::parse(&mentions_only).unwrap();
+    assert!(!policy.uses_condition_key("kms:ResourceAliases"));
+    let policy = Policy::parse(&with_condition(
+        json!({"StringEquals": {"kms:EncryptionContext:Dept": "IT"}}),
+    ))
+    .unwrap();
+    assert!(policy.uses_condition_key("kms:encryptioncontext:DEPT"));
+}
+
+/// A key repeated within one JSON object, at any depth, is refused: a
+/// parser keeping the last one would read `Deny … Allow` as an Allow.
+#[test]
+fn repeated_json_keys_are_refused() {
+    let docs = [
+        r#"{"Version": "2012-10-17", "Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}}"#,
+        r#"{"Statement": {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*", "Effect": "Allow"}}"#,
+        r#"{"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*", "AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]}"#,
+        r#"{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"kms:CallerAccount": "1"}, "StringEquals": {"kms:CallerAccount": "2"}}}}"#,
+        r#"{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"kms:CallerAccount": "1", "kms:CallerAccount": "2"}}}}"#,
+        r#"{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"kms:CallerAccount": "1", "kms:CallerAccount": "2"}}}}"#,
+    ];
+    for doc in docs {
+        let e = Policy::parse(doc).unwrap_err();
+        assert_eq!(
+            e.kind(),
+            ErrorKind::MalformedPolicyDocumentException,
+            "{doc}"
+        );
+        assert!(e.message().contains("more than once"), "{e}");
+    }
+    // The same documents without the repetition parse.
+    Policy::parse(
+        r#"{"Statement": {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*"}}"#,
+    )
+    .unwrap();
 }
 
 /// (name, document, substring the error message must contain)

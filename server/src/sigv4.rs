@@ -400,7 +400,8 @@ impl Credentials {
     /// # Errors
     /// `MissingAuthenticationTokenException` (no `Authorization` header),
     /// `IncompleteSignatureException` (malformed header, missing
-    /// `X-Amz-Date`, a required header not signed), `UnrecognizedClientException`
+    /// `X-Amz-Date`, a required header not signed: `host`, `x-amz-date`, and
+    /// `x-amz-target` when the request has one), `UnrecognizedClientException`
     /// (unknown access key), `InvalidSignatureException` (wrong signature,
     /// wrong service or date in the scope, clock skew over 15 minutes).
     pub fn verify(&self, req: &RequestParts<'_>, now: u64) -> Result<String, WireError> {
@@ -431,6 +432,13 @@ impl Credentials {
             if !auth.signed_headers.contains(&required) {
                 return Err(incomplete(&format!("'{required}' must be a signed header")));
             }
+        }
+        // The operation comes from X-Amz-Target: unsigned, a captured body
+        // could be replayed as another operation. AWS SDKs always sign it.
+        if !req.header_values("x-amz-target").is_empty()
+            && !auth.signed_headers.contains(&"x-amz-target")
+        {
+            return Err(incomplete("'x-amz-target' must be a signed header"));
         }
         let sorted = auth.signed_headers.windows(2).all(|w| w[0] < w[1]);
         if !sorted
@@ -650,10 +658,12 @@ mod tests {
             verify(&d, &other, b"{}", now).unwrap_err().code,
             "UnrecognizedClientException"
         );
+        // X-Amz-Target left out of SignedHeaders: refused before the
+        // signature is computed, whatever the signature says.
         let unsigned_target = a.replace("host;x-amz-date;x-amz-target", "host;x-amz-date");
         assert_eq!(
             verify(&d, &unsigned_target, b"{}", now).unwrap_err().code,
-            "InvalidSignatureException"
+            "IncompleteSignatureException"
         );
         assert_eq!(
             verify(&d, "AWS4-HMAC-SHA256 Credential=AKID", b"{}", now)

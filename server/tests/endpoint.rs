@@ -31,6 +31,18 @@ async fn call(
     body: &[u8],
     signed: bool,
 ) -> (u16, serde_json::Value) {
+    call_signing(addr, target, body, signed, true).await
+}
+
+/// [`call`], with `sign_target` false for a client that sends
+/// `X-Amz-Target` but signs only `host`, `content-type` and `x-amz-date`.
+async fn call_signing(
+    addr: std::net::SocketAddr,
+    target: Option<&str>,
+    body: &[u8],
+    signed: bool,
+    sign_target: bool,
+) -> (u16, serde_json::Value) {
     let host = addr.to_string();
     let mut headers = format!(
         "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-amz-json-1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
@@ -48,7 +60,7 @@ async fn call(
             ("host", host.as_str()),
             ("content-type", "application/x-amz-json-1.1"),
         ];
-        if let Some(t) = target {
+        if let Some(t) = target.filter(|_| sign_target) {
             h.push(("x-amz-target", t));
         }
         let parts = RequestParts {
@@ -76,10 +88,16 @@ async fn call(
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn signed_operations_errors_and_shutdown() {
-    let dir = tempfile::tempdir().unwrap();
-    let ks = keystore(&dir);
+/// A SigV4 server on loopback over a new keystore in `dir`, for the test
+/// access key (the account root); it stops when the sender is used.
+async fn start_signed(
+    dir: &tempfile::TempDir,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<Result<(), String>>,
+) {
+    let ks = keystore(dir);
     let mut creds = Credentials::new();
     creds.insert(AK, SK, "arn:aws:iam::000000000000:root");
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -93,6 +111,40 @@ async fn signed_operations_errors_and_shutdown() {
             let _ = rx.await;
         },
     ));
+    (addr, tx, server)
+}
+
+/// A signature that leaves `X-Amz-Target` out of SignedHeaders is refused
+/// (IncompleteSignatureException), though it is valid over what it signs:
+/// otherwise a captured request could be replayed as another operation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x_amz_target_must_be_signed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, tx, server) = start_signed(&dir).await;
+    let (st, v) = call_signing(addr, Some("TrentService.CreateKey"), b"{}", true, false).await;
+    assert_eq!(
+        (st, v["__type"].as_str()),
+        (400, Some("IncompleteSignatureException")),
+        "{v}"
+    );
+    assert!(
+        v["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("x-amz-target")),
+        "{v}"
+    );
+    // The same request with the target signed is served; no key was made before.
+    let (st, v) = call(addr, Some("TrentService.ListKeys"), b"{}", true).await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["Keys"].as_array().map(Vec::len), Some(0), "{v}");
+    tx.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_operations_errors_and_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, tx, server) = start_signed(&dir).await;
 
     let (st, v) = call(addr, Some("TrentService.CreateKey"), b"{}", true).await;
     assert_eq!(st, 200, "{v}");

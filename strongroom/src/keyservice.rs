@@ -9,7 +9,7 @@ use strongroom_core::audit::RequestParameters;
 use strongroom_core::grant::Grant;
 use strongroom_core::key::{AliasRecord, KeyRecord};
 use strongroom_core::ops::Env;
-use strongroom_core::service::{KeyService, LoadedKey};
+use strongroom_core::service::{GrantCheck, KeyService, LoadedKey};
 
 use crate::access::Service;
 use crate::cache::CachedKey;
@@ -158,12 +158,17 @@ impl KeyService for Service<'_> {
         &mut self,
         key_id: &str,
         grant: &Grant,
-        existing: &dyn Fn(&[Grant]) -> Result<Option<String>>,
+        existing: &GrantCheck<'_>,
     ) -> Result<String> {
         let ks = self.0;
         let mut grant_id = grant.grant_id.clone();
         ks.write(&mut |tx| {
-            if let Some(id) = existing(&ks.grants_in(tx, key_id)?)? {
+            let rec = tx
+                .get(Table::Keys, key_id)?
+                .map(|r| ks.parse_key_row(&r))
+                .transpose()?
+                .ok_or_else(|| ks.not_found(key_id))?;
+            if let Some(id) = existing(&rec, &ks.grants_in(tx, key_id)?)? {
                 grant_id = id;
                 return Ok(());
             }

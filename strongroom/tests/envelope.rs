@@ -54,6 +54,15 @@ fn encrypt(ks: &Keystore, keys: &[&str], pt: &[u8], o: &EncryptOptions) -> Vec<u
     out
 }
 
+/// How many Decrypt events the keystore's audit log holds (each a data key unwrap).
+fn decrypt_events(ks: &Keystore) -> usize {
+    let filter = strongroom::AuditFilter {
+        event_name: Some("Decrypt".into()),
+        ..Default::default()
+    };
+    ks.audit_events(&filter).unwrap().len()
+}
+
 fn decrypt(ks: &Keystore, msg: &[u8]) -> strongroom::Result<Vec<u8>> {
     let mut out = Vec::new();
     ks.decrypt_stream(&mut Cursor::new(msg), &mut out, &DecryptOptions::default())?;
@@ -286,6 +295,42 @@ fn max_encrypted_data_keys_on_both_sides() {
     assert_eq!(e.kind(), ErrorKind::ValidationException);
 }
 
+/// By default a message with more than 10 EDKs is refused once the count is
+/// read, before any Decrypt call; when more are allowed, the keyring stops
+/// at the first EDK that unwraps (one Decrypt call, however many EDKs).
+#[test]
+fn edk_limit_by_default_and_one_decrypt_per_message() {
+    let f = fixture();
+    let k = new_key(&f.ks);
+    let decrypts = || decrypt_events(&f.ks);
+    let ids = |n: usize| vec![k.key_id.as_str(); n];
+    let eleven = encrypt(&f.ks, &ids(11), b"x", &EncryptOptions::default());
+    let before = decrypts();
+    let e = decrypt(&f.ks, &eleven).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException);
+    assert!(e.message().contains("max_encrypted_data_keys (10)"), "{e}");
+    assert_eq!(
+        decrypts(),
+        before,
+        "a data key was unwrapped for a refused message"
+    );
+    let mut out = Vec::new();
+    f.ks.decrypt_stream(
+        &mut Cursor::new(&eleven),
+        &mut out,
+        &DecryptOptions {
+            max_encrypted_data_keys: None,
+            ..DecryptOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(out, b"x");
+    assert_eq!(decrypts(), before + 1);
+    let ten = encrypt(&f.ks, &ids(10), b"y", &EncryptOptions::default());
+    assert_eq!(decrypt(&f.ks, &ten).unwrap(), b"y");
+    assert_eq!(decrypts(), before + 2);
+}
+
 #[test]
 fn discovery_keyring_cannot_encrypt_and_empty_key_list_is_refused() {
     let f = fixture();
@@ -349,13 +394,7 @@ fn unsigned_only_refuses_signed_suites_before_writing() {
 fn unsigned_only_file_refuses_signed_suites_before_unwrapping() {
     let f = fixture();
     let k = new_key(&f.ks);
-    let decrypts = || {
-        let filter = strongroom::AuditFilter {
-            event_name: Some("Decrypt".into()),
-            ..Default::default()
-        };
-        f.ks.audit_events(&filter).unwrap().len()
-    };
+    let decrypts = || decrypt_events(&f.ks);
     let (m, o) = (f.dir.path().join("m.sr"), f.dir.path().join("m.out"));
     // Signed: refused once the header is read, no Decrypt call made, no output.
     std::fs::write(

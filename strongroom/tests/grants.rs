@@ -49,6 +49,16 @@ fn grant(
     .unwrap()
 }
 
+/// Sets the key policy with `statements` (a statement or a list of them).
+fn put_policy(ks: &Keystore, key_id: &str, statements: serde_json::Value) {
+    ks.put_key_policy(&PutKeyPolicyRequest {
+        key_id: key_id.into(),
+        policy: json!({"Statement": statements}).to_string(),
+        ..Default::default()
+    })
+    .unwrap();
+}
+
 fn enc_with(
     ks: &Keystore,
     key_id: &str,
@@ -522,16 +532,14 @@ fn explicit_deny_overrides_a_grant() {
     let (_d, _p, ks) = admin_fixture();
     let key = new_key(&ks);
     let g = grant(&ks, &key.key_id, APP, &[GrantOperation::Encrypt], None);
-    ks.put_key_policy(&PutKeyPolicyRequest {
-        key_id: key.key_id.clone(),
-        policy: json!({"Statement": [
+    put_policy(
+        &ks,
+        &key.key_id,
+        json!([
             {"Effect": "Allow", "Principal": {"AWS": ADMIN}, "Action": "kms:*", "Resource": "*"},
             {"Effect": "Deny", "Principal": {"AWS": APP}, "Action": "kms:*", "Resource": "*"}
-        ]})
-        .to_string(),
-        ..Default::default()
-    })
-    .unwrap();
+        ]),
+    );
     let e = expect_err(
         enc_with(&ks.as_principal(APP), &key.key_id, &[], &[g.grant_token]),
         ErrorKind::AccessDeniedException,
@@ -713,4 +721,193 @@ fn a_derived_grant_keeps_an_equals_constraint() {
         ),
         ErrorKind::AccessDeniedException,
     );
+}
+
+/// CreateGrant names one principal ARN: `*`, `?`/`*` wildcards, bare account
+/// IDs and service principals are refused, so that a grant cannot reach
+/// principals the `kms:GranteePrincipal` condition did not see.
+#[test]
+fn grant_principals_must_be_principal_arns() {
+    let (_d, _p, ks) = admin_fixture();
+    let key = new_key(&ks);
+    for bad in [
+        "*",
+        "arn:aws:iam::222233334444:user/adm?n",
+        "arn:aws:iam::000000000000:user/*",
+        "000000000000",
+        "kms.amazonaws.com",
+    ] {
+        for (grantee, retiring) in [(bad, None), (APP, Some(bad))] {
+            let e = expect_err(
+                ks.create_grant(&CreateGrantRequest {
+                    key_id: key.key_id.clone(),
+                    grantee_principal: grantee.into(),
+                    retiring_principal: retiring.map(Into::into),
+                    operations: vec![GrantOperation::Encrypt, GrantOperation::Decrypt],
+                    ..Default::default()
+                }),
+                ErrorKind::ValidationException,
+            );
+            assert!(e.message().contains("not a principal ARN"), "{e}");
+        }
+    }
+    let listed = ks
+        .list_grants(&ListGrantsRequest {
+            key_id: key.key_id.clone(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(listed.grants.is_empty());
+    // Another account's principal gets nothing from the refused grants.
+    let e = expect_err(
+        enc_with(
+            &ks.as_principal("arn:aws:iam::999988887777:user/anyone"),
+            &key.key_id,
+            &[],
+            &[],
+        ),
+        ErrorKind::AccessDeniedException,
+    );
+    assert!(e.message().contains("999988887777"), "{e}");
+}
+
+/// A clock that runs an action at its `at`-th reading after being armed.
+/// During CreateGrant the keystore reads the clock when it loads the key
+/// (1st) and when it dates the new grant (2nd), which is after the call was
+/// authorized and before the grant is written.
+struct InjectingClock {
+    readings: std::sync::atomic::AtomicUsize,
+    at: std::sync::atomic::AtomicUsize,
+    action: std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>,
+}
+
+impl InjectingClock {
+    fn new() -> Self {
+        InjectingClock {
+            readings: 0.into(),
+            at: 0.into(),
+            action: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn arm(&self, at: usize, action: impl FnOnce() + Send + 'static) {
+        use std::sync::atomic::Ordering::SeqCst;
+        *self.action.lock().unwrap() = Some(Box::new(action));
+        self.readings.store(0, SeqCst);
+        self.at.store(at, SeqCst);
+    }
+}
+
+impl strongroom::Clock for InjectingClock {
+    fn now(&self) -> u64 {
+        use std::sync::atomic::Ordering::SeqCst;
+        let n = self.readings.fetch_add(1, SeqCst) + 1;
+        if n == self.at.load(SeqCst) {
+            let action = self.action.lock().unwrap().take();
+            if let Some(action) = action {
+                action();
+            }
+        }
+        T0
+    }
+}
+
+/// CreateGrant is authorized, then written in its own transaction: a
+/// PutKeyPolicy, DisableKey or RevokeGrant (of the grant that allowed the
+/// call) committed in between, by another handle, stops the write.
+#[test]
+fn a_change_between_authorization_and_write_stops_create_grant() {
+    let (_d, path, ks) = admin_fixture();
+    let clock = std::sync::Arc::new(InjectingClock::new());
+    let ks = ks.with_clock(clock.clone());
+    let other_handle = {
+        let path = path.clone();
+        move || Keystore::open(&path, root_source(&ROOT)).unwrap()
+    };
+    let app_may_create_grants = |key_id: &str| {
+        put_policy(
+            &ks,
+            key_id,
+            json!([
+                {"Effect": "Allow", "Principal": {"AWS": ADMIN}, "Action": "kms:*", "Resource": "*"},
+                {"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "kms:CreateGrant", "Resource": "*"}
+            ]),
+        );
+    };
+    let request = |key_id: &str, tokens: Vec<String>| CreateGrantRequest {
+        key_id: key_id.into(),
+        grantee_principal: OTHER.into(),
+        operations: vec![GrantOperation::Encrypt],
+        grant_tokens: tokens,
+        ..Default::default()
+    };
+    let grants_of = |key_id: &str| {
+        ks.list_grants(&ListGrantsRequest {
+            key_id: key_id.into(),
+            ..Default::default()
+        })
+        .unwrap()
+        .grants
+        .into_iter()
+        .filter(|g| g.grantee_principal == OTHER)
+        .count()
+    };
+    let app = ks.as_principal(APP);
+
+    // The policy that allowed the call is replaced in between.
+    let key = new_key(&ks);
+    app_may_create_grants(&key.key_id);
+    let (open, id) = (other_handle.clone(), key.key_id.clone());
+    clock.arm(2, move || {
+        put_policy(
+            &open(),
+            &id,
+            json!({"Effect": "Allow", "Principal": {"AWS": ADMIN}, "Action": "kms:*", "Resource": "*"}),
+        );
+    });
+    let e = expect_err(
+        app.create_grant(&request(&key.key_id, vec![])),
+        ErrorKind::KMSInternalException,
+    );
+    assert!(e.message().contains("changed during the request"), "{e}");
+    assert_eq!(grants_of(&key.key_id), 0);
+    expect_err(
+        app.create_grant(&request(&key.key_id, vec![])),
+        ErrorKind::AccessDeniedException,
+    );
+
+    // The key is disabled in between.
+    let key = new_key(&ks);
+    app_may_create_grants(&key.key_id);
+    let (open, id) = (other_handle.clone(), key.key_id.clone());
+    clock.arm(2, move || open().disable_key(&id).unwrap());
+    expect_err(
+        app.create_grant(&request(&key.key_id, vec![])),
+        ErrorKind::KMSInternalException,
+    );
+    assert_eq!(grants_of(&key.key_id), 0);
+
+    // The grant that allowed the call is revoked in between.
+    let key = new_key(&ks);
+    let parent = grant(
+        &ks,
+        &key.key_id,
+        APP,
+        &[GrantOperation::CreateGrant, GrantOperation::Encrypt],
+        None,
+    );
+    let (open, id, parent_id) = (other_handle, key.key_id.clone(), parent.grant_id.clone());
+    clock.arm(2, move || open().revoke_grant(&id, &parent_id).unwrap());
+    expect_err(
+        app.create_grant(&request(&key.key_id, vec![parent.grant_token.clone()])),
+        ErrorKind::KMSInternalException,
+    );
+    assert_eq!(grants_of(&key.key_id), 0);
+
+    // Nothing changed in between: the grant is made.
+    let key = new_key(&ks);
+    app_may_create_grants(&key.key_id);
+    clock.arm(2, || {});
+    app.create_grant(&request(&key.key_id, vec![])).unwrap();
+    assert_eq!(grants_of(&key.key_id), 1);
 }

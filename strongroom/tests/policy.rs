@@ -790,3 +790,112 @@ fn alias_operations_need_permission_on_the_keys() {
     app.update_alias("alias/x", &b.key_id).unwrap();
     app.delete_alias("alias/x").unwrap();
 }
+
+/// A Deny on `kms:ResourceAliases` applies however the JSON text spells the
+/// key (here with a `\u0065` escape): the keystore looks the aliases up
+/// because the parsed policy tests the key.
+#[test]
+fn resource_aliases_deny_with_an_escaped_key() {
+    let (_d, ks) = admin_fixture();
+    let key = new_key(&ks);
+    ks.create_alias("alias/prot123", &key.key_id).unwrap();
+    for key_name in ["kms:ResourceAliases", "kms:ResourceAlias\\u0065s"] {
+        let text = format!(
+            r#"{{"Version": "2012-10-17", "Statement": [
+                {{"Effect": "Allow", "Principal": {{"AWS": "{ADMIN}"}}, "Action": "kms:*", "Resource": "*"}},
+                {{"Effect": "Deny", "Principal": "*", "Action": "kms:Encrypt", "Resource": "*",
+                  "Condition": {{"ForAnyValue:StringLike": {{"{key_name}": "alias/prot*"}}}}}}
+            ]}}"#
+        );
+        ks.put_key_policy(&PutKeyPolicyRequest {
+            key_id: key.key_id.clone(),
+            policy: text,
+            ..Default::default()
+        })
+        .unwrap();
+        let e = expect_err(enc(&ks, &key.key_id, &[]), ErrorKind::AccessDeniedException);
+        assert!(e.message().contains("explicit deny"), "{key_name}: {e}");
+    }
+}
+
+/// The context key of `kms:EncryptionContext:<key>` is matched without
+/// regard to case (KMS Developer Guide): a Deny written for
+/// `classification` also stops a blob encrypted with `Classification`.
+#[test]
+fn encryption_context_deny_ignores_the_case_of_the_context_key() {
+    let (_d, ks) = admin_fixture();
+    let key = new_key(&ks);
+    let upper = encrypt(
+        &ks,
+        &key.key_id,
+        b"x",
+        &ctx(&[("Classification", "secret")]),
+    );
+    let lower = encrypt(
+        &ks,
+        &key.key_id,
+        b"x",
+        &ctx(&[("classification", "secret")]),
+    );
+    let public = encrypt(
+        &ks,
+        &key.key_id,
+        b"x",
+        &ctx(&[("Classification", "public")]),
+    );
+    put_policy(
+        &ks,
+        &key.key_id,
+        &doc(vec![
+            allow_admin(),
+            json!({"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+                "Condition": {"StringEquals": {"kms:EncryptionContext:classification": "secret"}}}),
+        ]),
+    )
+    .unwrap();
+    for (blob, pairs) in [
+        (&upper, [("Classification", "secret")]),
+        (&lower, [("classification", "secret")]),
+    ] {
+        expect_err(
+            try_decrypt(&ks, blob, &ctx(&pairs), None),
+            ErrorKind::AccessDeniedException,
+        );
+    }
+    assert_eq!(
+        decrypt(&ks, &public, &ctx(&[("Classification", "public")])),
+        b"x"
+    );
+}
+
+/// A key policy that repeats a JSON key is refused, whatever the depth.
+#[test]
+fn policies_with_repeated_keys_are_refused() {
+    let (_d, ks) = admin_fixture();
+    let key = new_key(&ks);
+    let text = format!(
+        r#"{{"Statement": [
+            {{"Effect": "Allow", "Principal": {{"AWS": "{ADMIN}"}}, "Action": "kms:*", "Resource": "*"}},
+            {{"Effect": "Deny", "Principal": "*", "Action": "kms:Encrypt", "Resource": "*", "Effect": "Allow"}}
+        ]}}"#
+    );
+    let e = expect_err(
+        ks.put_key_policy(&PutKeyPolicyRequest {
+            key_id: key.key_id.clone(),
+            policy: text,
+            ..Default::default()
+        }),
+        ErrorKind::MalformedPolicyDocumentException,
+    );
+    assert!(e.message().contains("\"Effect\""), "{e}");
+    let e = expect_err(
+        ks.create_key(&CreateKeyRequest {
+            policy: Some(format!(
+                r#"{{"Statement": {{"Effect": "Allow", "Principal": {{"AWS": "{ADMIN}", "AWS": "*"}}, "Action": "kms:*", "Resource": "*"}}}}"#
+            )),
+            ..Default::default()
+        }),
+        ErrorKind::MalformedPolicyDocumentException,
+    );
+    assert!(e.message().contains("more than once"), "{e}");
+}

@@ -11,7 +11,9 @@
 //! - Decrypt: tries each `aws-kms` EDK whose ARN names a key of this
 //!   keystore (and, unless the keyring is a discovery keyring, one of its
 //!   key IDs), calling `Decrypt` with that ARN as `KeyId`; the first that
-//!   unwraps a 32-byte data key for that same key wins. If none does, the
+//!   unwraps a 32-byte data key for that same key wins, and no further EDK
+//!   is tried (nor Decrypt called). Key IDs given as aliases are resolved
+//!   (DescribeKey) once per message, not once per EDK. If none does, the
 //!   first refusal (`DisabledException`, `KMSInvalidStateException`,
 //!   `AccessDeniedException`) is returned so the caller learns why;
 //!   `InvalidCiphertextException`, `IncorrectKeyException` and
@@ -122,8 +124,15 @@ pub fn on_encrypt<C: KmsClient + ?Sized>(
 
 /// Whether the keyring may try the EDK of `arn`: a key of this keystore
 /// and, for a strict keyring, one of `key_ids`. A key ARN or a bare key ID
-/// needs no lookup (nor DescribeKey permission); aliases are resolved.
-fn accepts<C: KmsClient + ?Sized>(client: &mut C, key_ids: &[String], arn: &str) -> Result<bool> {
+/// needs no lookup (nor DescribeKey permission); other key IDs (aliases)
+/// are resolved with DescribeKey the first time they are needed, into
+/// `resolved`, which the caller keeps for the whole message.
+fn accepts<C: KmsClient + ?Sized>(
+    client: &mut C,
+    key_ids: &[String],
+    resolved: &mut Option<Vec<String>>,
+    arn: &str,
+) -> Result<bool> {
     let prefix = format!("arn:aws:kms:{}:{}:key/", client.region(), client.account());
     if !arn.starts_with(&prefix) {
         return Ok(false);
@@ -131,18 +140,27 @@ fn accepts<C: KmsClient + ?Sized>(client: &mut C, key_ids: &[String], arn: &str)
     if key_ids.is_empty() {
         return Ok(true);
     }
-    for k in key_ids {
-        if k == arn || arn.strip_prefix(&prefix) == Some(k.as_str()) {
-            return Ok(true);
-        }
-        match client.describe_key(k) {
-            Ok(d) if d.key_metadata.arn == arn => return Ok(true),
-            Ok(_) => {}
-            Err(e) if e.kind() == ErrorKind::NotFoundException => {}
-            Err(e) => return Err(e),
-        }
+    if key_ids
+        .iter()
+        .any(|k| k == arn || arn.strip_prefix(&prefix) == Some(k.as_str()))
+    {
+        return Ok(true);
     }
-    Ok(false)
+    let arns = match resolved {
+        Some(arns) => arns,
+        None => {
+            let mut arns = Vec::new();
+            for k in key_ids {
+                match client.describe_key(k) {
+                    Ok(d) => arns.push(d.key_metadata.arn),
+                    Err(e) if e.kind() == ErrorKind::NotFoundException => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            resolved.insert(arns)
+        }
+    };
+    Ok(arns.iter().any(|a| a == arn))
 }
 
 /// The keyring's decryption (see the module documentation); `key_ids`
@@ -162,6 +180,7 @@ pub fn on_decrypt<C: KmsClient + ?Sized>(
         return Ok(());
     }
     let mut refusal: Option<Error> = None;
+    let mut resolved = None;
     for edk in edks {
         if edk.provider_id != KMS_PROVIDER_ID {
             continue;
@@ -169,7 +188,7 @@ pub fn on_decrypt<C: KmsClient + ?Sized>(
         let Ok(arn) = core::str::from_utf8(&edk.provider_info) else {
             continue;
         };
-        if !accepts(client, key_ids, arn)? {
+        if !accepts(client, key_ids, &mut resolved, arn)? {
             continue;
         }
         let r = client.decrypt(&DecryptRequest {

@@ -74,6 +74,15 @@ pub const DEFAULT_MAX_CONTENT_BUFFER: u64 = 256 * 1024 * 1024;
 /// Default bound on the header the decryptor buffers: 4 MiB.
 pub const DEFAULT_MAX_HEADER_LENGTH: usize = 4 * 1024 * 1024;
 
+/// Default bound on the encrypted data keys of a message the decryptor
+/// accepts: 10. Each EDK a keyring may try costs a key unwrap (for the KMS
+/// keyring, a Decrypt call and its audit record), so a crafted message
+/// with thousands of EDKs would turn one file into thousands of calls. The
+/// ESDKs themselves default to no limit (up to 65,535) and recommend
+/// setting one for messages from untrusted sources; a message Strongroom
+/// writes has one EDK per wrapping key.
+pub const DEFAULT_MAX_ENCRYPTED_DATA_KEYS: u16 = 10;
+
 /// Options for [`encrypt`] and [`Encryptor::new`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EncryptOptions {
@@ -103,7 +112,9 @@ impl Default for EncryptOptions {
 pub struct DecryptOptions {
     /// Default `REQUIRE_ENCRYPT_REQUIRE_DECRYPT` (committing suites only).
     pub commitment_policy: CommitmentPolicy,
-    /// Fail (before any key is unwrapped) if the header has more EDKs than this; `None` = no limit.
+    /// Fail (before any key is unwrapped) if the header has more EDKs than
+    /// this; default [`DEFAULT_MAX_ENCRYPTED_DATA_KEYS`] (10); `None` = no
+    /// limit (the ESDKs' default).
     pub max_encrypted_data_keys: Option<u16>,
     /// Pairs that must be present, with these values, in the message's encryption context.
     pub required_encryption_context: EncryptionContext,
@@ -119,7 +130,7 @@ impl Default for DecryptOptions {
     fn default() -> Self {
         DecryptOptions {
             commitment_policy: CommitmentPolicy::default(),
-            max_encrypted_data_keys: None,
+            max_encrypted_data_keys: Some(DEFAULT_MAX_ENCRYPTED_DATA_KEYS),
             required_encryption_context: EncryptionContext::new(),
             max_content_buffer: DEFAULT_MAX_CONTENT_BUFFER,
             max_header_length: DEFAULT_MAX_HEADER_LENGTH,

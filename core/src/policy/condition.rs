@@ -14,9 +14,13 @@
 //!   unless the operator ends in `IfExists`, which is then true;
 //! - `Null` with `true` requires the key to be absent, with `false` present.
 //!
-//! Condition key names are matched without regard to case, except the part
-//! after `kms:EncryptionContext:` (and tag keys), which is case-sensitive like
-//! the encryption context itself.
+//! Condition key names are matched without regard to case, including the
+//! part after `kms:EncryptionContext:`: the AWS KMS Developer Guide
+//! ("kms:EncryptionContext:context-key", case sensitivity) says a policy does
+//! not check the case of either element of that condition key; a policy
+//! that needs the exact case of a context key adds a `kms:EncryptionContextKeys`
+//! condition with a case-sensitive operator. Only tag keys
+//! (`aws:ResourceTag/`, `aws:RequestTag/`) keep the case they are written in.
 
 use alloc::borrow::ToOwned;
 use alloc::format;
@@ -77,13 +81,18 @@ const KEYS: &[(&str, KeyType)] = &[
 
 /// Keys with a caller-chosen suffix: (canonical prefix, type).
 const PREFIXED_KEYS: &[(&str, KeyType)] = &[
-    ("kms:EncryptionContext:", KeyType::Str),
+    (ENCRYPTION_CONTEXT_PREFIX, KeyType::Str),
     ("aws:ResourceTag/", KeyType::Str),
     ("aws:RequestTag/", KeyType::Str),
 ];
 
+/// The prefix of the condition keys naming one encryption context key.
+pub(crate) const ENCRYPTION_CONTEXT_PREFIX: &str = "kms:EncryptionContext:";
+
 /// The canonical spelling and type of condition key `name`, or `None` if
-/// Strongroom does not know the key.
+/// Strongroom does not know the key. The context key of
+/// `kms:EncryptionContext:<key>` is lowercased (Unicode), so that the policy
+/// and the request meet whatever case either uses.
 pub(crate) fn canonical_key(name: &str) -> Option<(String, KeyType)> {
     for (k, t) in KEYS {
         if k.eq_ignore_ascii_case(name) {
@@ -94,6 +103,9 @@ pub(crate) fn canonical_key(name: &str) -> Option<(String, KeyType)> {
         if let Some(head) = name.get(..prefix.len()) {
             let suffix = &name[prefix.len()..];
             if head.eq_ignore_ascii_case(prefix) && !suffix.is_empty() {
+                if *prefix == ENCRYPTION_CONTEXT_PREFIX {
+                    return Some((format!("{prefix}{}", suffix.to_lowercase()), *t));
+                }
                 return Some((format!("{prefix}{suffix}"), *t));
             }
         }
@@ -230,6 +242,13 @@ pub(crate) struct Clause {
     op: Operator,
     key: String,
     values: Vec<PolicyValue>,
+}
+
+impl Clause {
+    /// The condition key, in its canonical spelling ([`canonical_key`]).
+    pub(crate) fn key(&self) -> &str {
+        &self.key
+    }
 }
 
 /// Parses a `Condition` element (`{operator: {key: value-or-list}}`).

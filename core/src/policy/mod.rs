@@ -125,8 +125,10 @@ impl PrincipalPattern {
     }
 }
 
-/// True when `pattern` (a principal as written in a policy or grant: `"*"`,
-/// an account ID, an account root ARN, or an ARN with wildcards) covers `principal`.
+/// True when `pattern` (an `AWS` principal as written in a key policy: `"*"`,
+/// an account ID, an account root ARN, or an ARN with wildcards) covers
+/// `principal`. Grants do not use this: they name one principal
+/// ([`crate::grant::is_grant_principal`]).
 pub fn principal_matches(pattern: &str, principal: &str) -> bool {
     aws_principal(pattern).is_some_and(|p| p.matches(principal))
 }
@@ -231,8 +233,9 @@ impl Policy {
     /// # Errors
     /// `ValidationException` for an empty document (KMS's `Policy` is at
     /// least 1 character); `MalformedPolicyDocumentException` when the
-    /// document is larger than
-    /// [`MAX_POLICY_BYTES`], is not JSON, misses or misspells an element, has
+    /// document is larger than [`MAX_POLICY_BYTES`], is not JSON, repeats a
+    /// key within one JSON object (at any depth), misses or misspells an
+    /// element, has
     /// an element of the wrong JSON type, an unknown condition operator or
     /// key, or a condition value of the wrong type. The message names the
     /// statement and element.
@@ -248,8 +251,13 @@ impl Policy {
                 document.len()
             )));
         }
-        let value: Value = serde_json::from_str(document)
-            .map_err(|e| malformed(format!("the policy document is not valid JSON: {e}")))?;
+        let UniqueKeys(value) = serde_json::from_str(document).map_err(|e| {
+            if e.is_data() {
+                malformed(format!("the policy document is not accepted: {e}"))
+            } else {
+                malformed(format!("the policy document is not valid JSON: {e}"))
+            }
+        })?;
         let top = value
             .as_object()
             .ok_or_else(|| malformed("the policy document must be a JSON object"))?;
@@ -318,6 +326,99 @@ impl Policy {
     /// caller may evaluate a request without condition values first.
     pub fn has_conditions(&self) -> bool {
         self.statements.iter().any(|s| !s.conditions.is_empty())
+    }
+
+    /// Whether some statement's `Condition` tests the condition key `name`
+    /// (compared as condition keys are, without regard to case). Decided on
+    /// the parsed document, so a key spelled with JSON escapes counts too;
+    /// lets a caller skip gathering a value that costs a lookup (such as
+    /// `kms:ResourceAliases`) when no statement asks for it.
+    pub fn uses_condition_key(&self, name: &str) -> bool {
+        let Some((key, _)) = condition::canonical_key(name) else {
+            return false;
+        };
+        self.statements
+            .iter()
+            .flat_map(|s| &s.conditions)
+            .any(|c| c.key() == key)
+    }
+}
+
+/// A JSON value whose objects, at every depth, have no repeated key.
+/// `serde_json::Value` keeps the last of repeated keys, which would let a
+/// policy read differently to a reviewer (or another parser) than to
+/// Strongroom: `"Effect": "Deny", …, "Effect": "Allow"` is an Allow.
+struct UniqueKeys(Value);
+
+impl<'de> serde::Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+        d.deserialize_any(UniqueKeysVisitor).map(UniqueKeys)
+    }
+}
+
+struct UniqueKeysVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> core::result::Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> core::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> core::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> core::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> core::result::Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> core::result::Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> core::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> core::result::Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(UniqueKeys(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> core::result::Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "the key \"{key}\" appears more than once in one object"
+                )));
+            }
+            let UniqueKeys(value) = map.next_value()?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
     }
 }
 

@@ -7,7 +7,7 @@ use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::condition::canonical_key;
+use super::condition::{canonical_key, ENCRYPTION_CONTEXT_PREFIX};
 use crate::context::EncryptionContext;
 
 /// The value of one condition key in a request.
@@ -98,7 +98,8 @@ impl From<f64> for ConditionValue {
 }
 
 /// Condition values of a request, keyed by the canonical spelling of the
-/// condition key (e.g. `kms:EncryptionAlgorithm`, `kms:EncryptionContext:Department`).
+/// condition key (e.g. `kms:EncryptionAlgorithm`, `kms:EncryptionContext:department`;
+/// the context key part is lowercased).
 pub type ConditionValues = BTreeMap<String, ConditionValue>;
 
 /// One authorization question: may `principal` perform `action` on `resource`
@@ -144,11 +145,22 @@ impl<'a> PolicyRequest<'a> {
 
     /// Sets `kms:EncryptionContext:<k>` for every pair of `context` and
     /// `kms:EncryptionContextKeys` to its keys (absent when the context is empty).
+    ///
+    /// The `<k>` of `kms:EncryptionContext:<k>` is matched without regard to
+    /// case (as in AWS KMS); context keys that differ only by case give one
+    /// condition key with each of their values, so a `Deny` on either value
+    /// applies. `kms:EncryptionContextKeys` keeps the keys as written.
     #[must_use]
     pub fn with_encryption_context(mut self, context: &EncryptionContext) -> Self {
         let mut keys = Vec::new();
         for (k, v) in context.iter() {
-            self.set(&format!("kms:EncryptionContext:{k}"), v);
+            let key = canonical_key_or_self(&format!("{ENCRYPTION_CONTEXT_PREFIX}{k}"));
+            match self.conditions.get_mut(&key) {
+                Some(ConditionValue::Strings(values)) => values.push(v.to_owned()),
+                _ => {
+                    self.conditions.insert(key, v.into());
+                }
+            }
             keys.push(k.to_owned());
         }
         self.set("kms:EncryptionContextKeys", keys);
