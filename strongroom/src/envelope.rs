@@ -42,9 +42,10 @@ use strongroom_core::api::{
     GenerateDataKeyRequest, GenerateDataKeyResponse,
 };
 use strongroom_core::envelope::kms::{self, KmsClient};
+use strongroom_core::crypto::sha384::{Sha384Stream, SHA384_LEN};
 use strongroom_core::envelope::{
     parse_header, ContentType, DecryptOptions, DecryptionMaterials, Decryptor, EncryptOptions,
-    EncryptedDataKey, EncryptionMaterials, Encryptor, Keyring, MessageHeader,
+    EncryptedDataKey, EncryptionMaterials, Encryptor, Keyring, MessageHasher, MessageHeader,
 };
 use zeroize::Zeroize;
 
@@ -224,6 +225,151 @@ fn read_some(reader: &mut dyn Read, buf: &mut [u8]) -> Result<usize> {
     }
 }
 
+/// Bytes of message handed to the hashing thread at a time.
+const HASH_CHUNK_LEN: usize = 256 * 1024;
+/// Chunks that may wait for the hashing thread before the producer blocks,
+/// which bounds the memory of [`ThreadedHasher`] to a few chunks.
+const HASH_QUEUE_LEN: usize = 4;
+
+/// The signed suites' SHA-384 of the message (header and body, which are
+/// ciphertext) computed on a second thread, so that on two cores a signed
+/// message costs about max(hash, AES-GCM + I/O) of wall time instead of
+/// their sum. The encryptor or decryptor still chooses the bytes and signs
+/// or verifies the digest itself; this only moves the hashing.
+///
+/// The thread is started by the first [`update`](MessageHasher::update)
+/// (an unsigned message never starts one). Bytes are copied into
+/// [`HASH_CHUNK_LEN`] chunks sent through a channel of [`HASH_QUEUE_LEN`]
+/// (the producer waits when it is full; used chunks come back for reuse).
+/// If the thread cannot be started the hash is computed in line; if it
+/// panics or disappears, [`finalize`](MessageHasher::finalize) returns
+/// `KMSInternalException`, never a digest.
+struct ThreadedHasher {
+    /// What the worker does with each chunk (`Sha384Stream::update`; tests
+    /// substitute a failing one).
+    work: fn(&mut Sha384Stream, &[u8]),
+    chunk: Vec<u8>,
+    worker: Option<HashWorker>,
+    /// In-line fallback when no thread could be started.
+    inline: Option<Sha384Stream>,
+    /// A chunk could not be handed over: the worker is gone.
+    failed: bool,
+}
+
+struct HashWorker {
+    to_worker: std::sync::mpsc::SyncSender<Vec<u8>>,
+    spare: std::sync::mpsc::Receiver<Vec<u8>>,
+    handle: std::thread::JoinHandle<[u8; SHA384_LEN]>,
+}
+
+impl ThreadedHasher {
+    fn new() -> Self {
+        ThreadedHasher {
+            work: Sha384Stream::update,
+            chunk: Vec::new(),
+            worker: None,
+            inline: None,
+            failed: false,
+        }
+    }
+
+    fn start(&mut self) {
+        let (to_worker, from_producer) = std::sync::mpsc::sync_channel::<Vec<u8>>(HASH_QUEUE_LEN);
+        let (to_producer, spare) = std::sync::mpsc::channel::<Vec<u8>>();
+        let work = self.work;
+        let spawned = std::thread::Builder::new()
+            .name("strongroom-sha384".into())
+            .spawn(move || {
+                let mut h = Sha384Stream::new();
+                for mut chunk in from_producer {
+                    work(&mut h, &chunk);
+                    chunk.clear();
+                    // The producer may have finished already; then the chunk is dropped.
+                    let _ = to_producer.send(chunk);
+                }
+                h.finalize()
+            });
+        match spawned {
+            Ok(handle) => {
+                self.worker = Some(HashWorker {
+                    to_worker,
+                    spare,
+                    handle,
+                })
+            }
+            Err(_) => self.inline = Some(Sha384Stream::new()),
+        }
+    }
+
+    /// Sends the current chunk to the worker and takes a fresh one.
+    fn hand_over(&mut self) {
+        let Some(w) = self.worker.as_ref() else {
+            return;
+        };
+        let next = w
+            .spare
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(HASH_CHUNK_LEN));
+        let full = std::mem::replace(&mut self.chunk, next);
+        if w.to_worker.send(full).is_err() {
+            self.failed = true;
+        }
+    }
+}
+
+impl MessageHasher for ThreadedHasher {
+    fn update(&mut self, mut bytes: &[u8]) {
+        if self.worker.is_none() && self.inline.is_none() {
+            self.start();
+        }
+        if let Some(h) = self.inline.as_mut() {
+            h.update(bytes);
+            return;
+        }
+        while !bytes.is_empty() {
+            if self.chunk.capacity() == 0 {
+                self.chunk.reserve_exact(HASH_CHUNK_LEN);
+            }
+            let take = (HASH_CHUNK_LEN - self.chunk.len()).min(bytes.len());
+            self.chunk.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if self.chunk.len() == HASH_CHUNK_LEN {
+                self.hand_over();
+            }
+        }
+    }
+
+    fn finalize(mut self: Box<Self>) -> Result<[u8; SHA384_LEN]> {
+        if let Some(h) = self.inline.take() {
+            return Ok(h.finalize());
+        }
+        if self.worker.is_none() {
+            // Nothing was ever appended.
+            return Ok(Sha384Stream::new().finalize());
+        }
+        if !self.chunk.is_empty() {
+            self.hand_over();
+        }
+        let failed = self.failed;
+        let Some(HashWorker {
+            to_worker, handle, ..
+        }) = self.worker.take()
+        else {
+            return Err(hash_thread_failed());
+        };
+        // Closing the channel ends the worker's loop.
+        drop(to_worker);
+        match handle.join() {
+            Ok(digest) if !failed => Ok(digest),
+            _ => Err(hash_thread_failed()),
+        }
+    }
+}
+
+fn hash_thread_failed() -> Error {
+    Error::internal("the thread computing the message's SHA-384 failed")
+}
+
 /// Encrypts everything `reader` yields into one message written to `writer`,
 /// with `keyring` wrapping the data key. Constant memory: one
 /// [`STREAM_BUFFER_LEN`] read buffer plus one frame. Does not flush `writer`
@@ -252,7 +398,8 @@ fn encrypt_core(
     buf_len: usize,
 ) -> Result<EnvelopeSummary> {
     let mut rng = os_rng();
-    let mut enc = Encryptor::new(keyring, context, options, &mut rng)?;
+    let mut enc = Encryptor::new(keyring, context, options, &mut rng)?
+        .with_message_hasher(Box::new(ThreadedHasher::new()))?;
     let header = enc.header().clone();
     let mut buf = zeroize::Zeroizing::new(vec![0u8; buf_len]);
     // The message of `buf_len` plaintext bytes (frame headers and tags
@@ -303,7 +450,8 @@ fn decrypt_core(
     buf_len: usize,
 ) -> Result<EnvelopeSummary> {
     let mut rng = os_rng();
-    let mut dec = Decryptor::new(keyring, options.clone(), &mut rng);
+    let mut dec = Decryptor::new(keyring, options.clone(), &mut rng)
+        .with_message_hasher(Box::new(ThreadedHasher::new()));
     if matches!(sink, Sink::UnsignedOnly(_)) {
         dec = dec.refuse_signed_suites();
     }
@@ -876,5 +1024,60 @@ impl Keystore {
             out_path.as_ref(),
             options,
         )
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn pattern(n: usize) -> Vec<u8> {
+        (0..n).map(|i| (i * 31 + i / 253) as u8).collect()
+    }
+
+    fn one_shot(data: &[u8]) -> [u8; SHA384_LEN] {
+        let mut h = Sha384Stream::new();
+        h.update(data);
+        h.finalize()
+    }
+
+    #[test]
+    fn threaded_hasher_matches_sha384_for_any_split() {
+        for n in [
+            0,
+            1,
+            HASH_CHUNK_LEN - 1,
+            HASH_CHUNK_LEN,
+            HASH_CHUNK_LEN + 1,
+            (HASH_QUEUE_LEN + 3) * HASH_CHUNK_LEN + 77,
+        ] {
+            let data = pattern(n);
+            for piece in [1usize, 4133, HASH_CHUNK_LEN, 3 * HASH_CHUNK_LEN + 5] {
+                if piece == 1 && n > HASH_CHUNK_LEN + 1 {
+                    continue;
+                }
+                let mut h: Box<dyn MessageHasher> = Box::new(ThreadedHasher::new());
+                for c in data.chunks(piece) {
+                    h.update(c);
+                }
+                assert_eq!(h.finalize().unwrap(), one_shot(&data), "n {n} piece {piece}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_panicking_hash_thread_is_an_error_not_a_digest() {
+        fn panics(_: &mut Sha384Stream, _: &[u8]) {
+            panic!("hash worker failure (expected by this test)");
+        }
+        for n in [1, HASH_CHUNK_LEN, (HASH_QUEUE_LEN + 4) * HASH_CHUNK_LEN] {
+            let mut h = Box::new(ThreadedHasher::new());
+            h.work = panics;
+            let data = pattern(n);
+            h.update(&data);
+            let e = (h as Box<dyn MessageHasher>).finalize().unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::KMSInternalException);
+        }
     }
 }

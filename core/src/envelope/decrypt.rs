@@ -1,6 +1,7 @@
 //! Decryption: the [`Decryptor`] that turns ciphertext chunks into
 //! authenticated plaintext.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -12,7 +13,7 @@ use zeroize::Zeroize;
 use super::frame::{open_frame, parse_frame, parse_single_block, FINAL_FRAME_MARKER};
 use super::header::{malformed, ContentType, Cursor, MessageHeader, Short};
 use super::keyring::{DecryptionMaterials, Keyring};
-use super::signature::{check_public_key, verify, PUBLIC_KEY_CONTEXT_KEY};
+use super::signature::{check_public_key, verify, MessageHasher, PUBLIC_KEY_CONTEXT_KEY};
 use super::DecryptOptions;
 use crate::crypto::aead::GcmKey;
 use crate::crypto::sha384::Sha384Stream;
@@ -66,7 +67,9 @@ pub struct Decryptor<'k> {
     /// The derived content key, expanded once when the header authenticates.
     key: Option<GcmKey>,
     next_seq: u32,
-    hasher: Option<Sha384Stream>,
+    hasher: Option<Box<dyn MessageHasher>>,
+    /// Set by [`Decryptor::with_message_hasher`]; used if the suite is signed.
+    custom_hasher: Option<Box<dyn MessageHasher>>,
     public_key: Option<String>,
     /// Set by [`Decryptor::refuse_signed_suites`].
     unsigned_only: bool,
@@ -99,6 +102,7 @@ impl<'k> Decryptor<'k> {
             key: None,
             next_seq: 1,
             hasher: None,
+            custom_hasher: None,
             public_key: None,
             unsigned_only: false,
         }
@@ -112,6 +116,21 @@ impl<'k> Decryptor<'k> {
     #[must_use]
     pub fn refuse_signed_suites(mut self) -> Self {
         self.unsigned_only = true;
+        self
+    }
+
+    /// Makes the decryptor compute the SHA-384 that a signed message's
+    /// footer signature covers with `hasher` (see [`MessageHasher`]) instead
+    /// of in line. The decryptor still chooses the bytes (the header and
+    /// every frame, as read) and verifies the signature itself when the
+    /// footer arrives; for an unsigned message `hasher` is dropped unused.
+    /// Call it before the first [`update`](Self::update): once the header
+    /// has been read it has no effect.
+    #[must_use]
+    pub fn with_message_hasher(mut self, hasher: Box<dyn MessageHasher>) -> Self {
+        if self.state == State::Header {
+            self.custom_hasher = Some(hasher);
+        }
         self
     }
 
@@ -139,7 +158,8 @@ impl<'k> Decryptor<'k> {
     /// tag, commitment, a frame, the signature) or the message is malformed,
     /// reordered or has trailing bytes; `ValidationException` if the commitment
     /// policy forbids the suite, there are too many EDKs, or a frame is larger
-    /// than `max_content_buffer`; any error the keyring returns.
+    /// than `max_content_buffer`; any error the keyring or the
+    /// [`MessageHasher`] returns.
     pub fn update(&mut self, ciphertext: &[u8], out: &mut Vec<u8>) -> Result<Released> {
         let start = out.len();
         let r = self.update_inner(ciphertext, out);
@@ -313,10 +333,14 @@ impl<'k> Decryptor<'k> {
             }
         }
         if header.suite.is_signing() {
-            let mut h = Sha384Stream::new();
+            let mut h = self
+                .custom_hasher
+                .take()
+                .unwrap_or_else(|| Box::new(Sha384Stream::new()));
             h.update(&buf[..total]);
             self.hasher = Some(h);
         }
+        self.custom_hasher = None;
         self.public_key = public_key;
         self.key = Some(key);
         self.state = match header.content_type {
@@ -395,7 +419,7 @@ impl<'k> Decryptor<'k> {
             .public_key
             .as_deref()
             .ok_or_else(Error::invalid_ciphertext)?;
-        verify(pk, &hasher.finalize(), sig)?;
+        verify(pk, &hasher.finalize()?, sig)?;
         self.state = State::Done;
         Ok(c.pos)
     }

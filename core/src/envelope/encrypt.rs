@@ -1,5 +1,6 @@
 //! Encryption: the [`Encryptor`] that turns plaintext chunks into a message.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -9,7 +10,7 @@ use zeroize::Zeroizing;
 use super::frame::{write_frame, FINAL_FRAME_MARKER};
 use super::header::{ContentType, MessageHeader};
 use super::keyring::{EncryptionMaterials, Keyring};
-use super::signature::{Signer, PUBLIC_KEY_CONTEXT_KEY};
+use super::signature::{MessageHasher, Signer, PUBLIC_KEY_CONTEXT_KEY};
 use super::suite::IV_LEN;
 use super::{EncryptOptions, MAX_FRAME_LENGTH};
 use crate::context::EncryptionContext;
@@ -29,7 +30,7 @@ pub struct Encryptor {
     frame_length: usize,
     pending: Zeroizing<Vec<u8>>,
     seq: u32,
-    hasher: Option<Sha384Stream>,
+    hasher: Option<Box<dyn MessageHasher>>,
     signer: Option<Signer>,
 }
 
@@ -116,7 +117,9 @@ impl Encryptor {
         let tag = key.seal_in_place(&[0u8; IV_LEN], &bytes, &mut [])?;
         bytes.extend_from_slice(&tag);
         // The header is hashed when it is emitted, with the body.
-        let hasher = signer.as_ref().map(|_| Sha384Stream::new());
+        let hasher = signer
+            .as_ref()
+            .map(|_| Box::new(Sha384Stream::new()) as Box<dyn MessageHasher>);
         let frame_length = usize::try_from(options.frame_length)
             .map_err(|_| Error::validation("frame length too large for this platform"))?;
         Ok(Encryptor {
@@ -129,6 +132,25 @@ impl Encryptor {
             hasher,
             signer,
         })
+    }
+
+    /// This encryptor with `hasher` computing the SHA-384 that the footer
+    /// signs (see [`MessageHasher`]) instead of the in-line default. For an
+    /// unsigned suite `hasher` is dropped unused.
+    ///
+    /// # Errors
+    /// `ValidationException` if output was already produced (the header is
+    /// hashed when it is written, so the hasher cannot change afterwards).
+    pub fn with_message_hasher(mut self, hasher: Box<dyn MessageHasher>) -> Result<Self> {
+        if self.pending_header.is_none() {
+            return Err(Error::validation(
+                "the message hasher must be set before any output is written",
+            ));
+        }
+        if self.hasher.is_some() {
+            self.hasher = Some(hasher);
+        }
+        Ok(self)
     }
 
     /// The header of the message being written (suite, context, EDKs).
@@ -206,7 +228,8 @@ impl Encryptor {
     /// hedges the signature nonce; unsigned suites do not use it).
     ///
     /// # Errors
-    /// `KMSInternalException` if signing fails.
+    /// `KMSInternalException` if signing fails; any error of the
+    /// [`MessageHasher`].
     pub fn finish<R: CryptoRng>(mut self, out: &mut Vec<u8>, rng: &mut R) -> Result<()> {
         self.emit_header(out);
         let start = out.len();
@@ -222,7 +245,7 @@ impl Encryptor {
         )?;
         self.hash_output(&out[start..]);
         if let (Some(signer), Some(hasher)) = (self.signer.take(), self.hasher.take()) {
-            let sig = signer.sign(&hasher.finalize(), rng)?;
+            let sig = signer.sign(&hasher.finalize()?, rng)?;
             let len =
                 u16::try_from(sig.len()).map_err(|_| Error::internal("signature too long"))?;
             out.extend_from_slice(&len.to_be_bytes());

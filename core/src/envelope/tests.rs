@@ -338,6 +338,114 @@ fn signed_suite_round_trip_and_pending_release() {
     assert!(d.finish().is_err());
 }
 
+/// A [`MessageHasher`] that records what it is given and then either
+/// hashes it or fails.
+struct Recording {
+    seen: alloc::sync::Arc<core::sync::atomic::AtomicUsize>,
+    inner: crate::crypto::sha384::Sha384Stream,
+    fail: bool,
+}
+
+impl MessageHasher for Recording {
+    fn update(&mut self, bytes: &[u8]) {
+        self.seen
+            .fetch_add(bytes.len(), core::sync::atomic::Ordering::Relaxed);
+        self.inner.update(bytes);
+    }
+    fn finalize(self: Box<Self>) -> crate::Result<[u8; 48]> {
+        if self.fail {
+            Err(crate::Error::internal("hasher failed (test)"))
+        } else {
+            Ok(self.inner.finalize())
+        }
+    }
+}
+
+fn recording(fail: bool) -> (Box<Recording>, alloc::sync::Arc<core::sync::atomic::AtomicUsize>) {
+    let seen = alloc::sync::Arc::new(core::sync::atomic::AtomicUsize::new(0));
+    let h = Box::new(Recording {
+        seen: seen.clone(),
+        inner: crate::crypto::sha384::Sha384Stream::new(),
+        fail,
+    });
+    (h, seen)
+}
+
+#[test]
+fn message_hasher_sees_exactly_the_signed_bytes_and_its_failure_fails_the_message() {
+    let k = keyring();
+    let opts = EncryptOptions {
+        frame_length: 100,
+        ..EncryptOptions::default()
+    };
+    let pt = pattern(1000);
+    // Encrypt through a supplied hasher: the message verifies with the
+    // in-line hash, which covers everything but the footer.
+    let (h, seen) = recording(false);
+    let mut e = Encryptor::new(&k, &ctx(), &opts, &mut rng())
+        .unwrap()
+        .with_message_hasher(h)
+        .unwrap();
+    let mut msg = Vec::new();
+    e.update(&pt, &mut msg).unwrap();
+    // Too late once output exists.
+    let mut late = Encryptor::new(&k, &ctx(), &opts, &mut rng()).unwrap();
+    late.update(b"x", &mut Vec::new()).unwrap();
+    assert_eq!(
+        late.with_message_hasher(recording(false).0).unwrap_err().kind(),
+        ErrorKind::ValidationException
+    );
+    e.finish(&mut msg, &mut rng()).unwrap();
+    let (out, _) = decrypt(&k, &msg, DecryptOptions::default(), &mut rng()).unwrap();
+    assert_eq!(out, pt);
+    assert_eq!(seen.load(core::sync::atomic::Ordering::Relaxed), signed_len(&msg));
+    // Decrypt through a supplied hasher: same bytes.
+    let (h, seen) = recording(false);
+    let mut r = rng();
+    let (out, _) = Decryptor::new(&k, DecryptOptions::default(), &mut r)
+        .with_message_hasher(h)
+        .decrypt_all(&msg)
+        .unwrap();
+    assert_eq!(out, pt);
+    assert_eq!(seen.load(core::sync::atomic::Ordering::Relaxed), signed_len(&msg));
+    // A failing hasher fails encryption ...
+    let e = Encryptor::new(&k, &ctx(), &opts, &mut rng())
+        .unwrap()
+        .with_message_hasher(recording(true).0)
+        .unwrap();
+    let err = e.finish(&mut Vec::new(), &mut rng()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::KMSInternalException);
+    // ... and decryption, with its error, releasing nothing as final.
+    let mut r = rng();
+    let mut d = Decryptor::new(&k, DecryptOptions::default(), &mut r)
+        .with_message_hasher(recording(true).0);
+    let mut out = Vec::new();
+    let err = d.update(&msg, &mut out).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::KMSInternalException);
+    assert!(out.is_empty());
+    assert!(d.finish().is_err());
+    // Unsigned messages never use it.
+    let (h, seen) = recording(true);
+    let m = encrypt(&k, &ctx(), &pt, &unsigned(), &mut rng()).unwrap();
+    let mut r = rng();
+    let (out, _) = Decryptor::new(&k, DecryptOptions::default(), &mut r)
+        .with_message_hasher(h)
+        .decrypt_all(&m)
+        .unwrap();
+    assert_eq!(out, pt);
+    assert_eq!(seen.load(core::sync::atomic::Ordering::Relaxed), 0);
+}
+
+/// Bytes of `msg` (1000 bytes of plaintext in 100-byte frames, signed)
+/// before its footer: the header, nine regular frames and a full final frame.
+fn signed_len(msg: &[u8]) -> usize {
+    let (_, hlen) = parse_header(msg).unwrap();
+    let body_end = hlen + 9 * (4 + 12 + 100 + 16) + (4 + 4 + 12 + 4 + 100 + 16);
+    let sig_len = usize::from(u16::from_be_bytes([msg[body_end], msg[body_end + 1]]));
+    assert_eq!(body_end + 2 + sig_len, msg.len());
+    body_end
+}
+
 #[test]
 fn decryptor_memory_is_bounded_by_frames_not_input() {
     let k = keyring();
