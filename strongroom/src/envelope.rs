@@ -47,7 +47,6 @@ use strongroom_core::envelope::{
     parse_header, ContentType, DecryptOptions, DecryptionMaterials, Decryptor, EncryptOptions,
     EncryptedDataKey, EncryptionMaterials, Encryptor, Keyring, MessageHasher, MessageHeader,
 };
-use zeroize::Zeroize;
 
 use crate::{os_rng, EncryptionContext, Error, Keystore, Result};
 
@@ -388,7 +387,18 @@ pub fn encrypt_stream(
     encrypt_core(keyring, reader, writer, context, options, STREAM_BUFFER_LEN)
 }
 
-/// [`encrypt_stream`] reading `buf_len` bytes at a time.
+/// Frame lengths for which the streams read plaintext straight into the
+/// frames' places in the output buffer and seal them there; other frame
+/// lengths go through [`Encryptor::update`], which copies each frame once
+/// more (tiny frames would make one `iovec` per few bytes, huge ones a
+/// buffer of several frames).
+const IN_PLACE_FRAMES: std::ops::RangeInclusive<usize> = 512..=FILE_BUFFER_LEN;
+/// Frames per buffer in the in-place path: about `buf_len` bytes of them,
+/// at least 4 (one frame of each buffer is carried over to the next by a
+/// copy) and at most 256 (one `readv` / `writev` each).
+const FRAMES_PER_BUFFER: std::ops::RangeInclusive<usize> = 4..=256;
+
+/// [`encrypt_stream`] reading about `buf_len` bytes at a time.
 fn encrypt_core(
     keyring: &dyn Keyring,
     reader: &mut dyn Read,
@@ -401,35 +411,146 @@ fn encrypt_core(
     let mut enc = Encryptor::new(keyring, context, options, &mut rng)?
         .with_message_hasher(Box::new(ThreadedHasher::new()))?;
     let header = enc.header().clone();
-    let mut buf = zeroize::Zeroizing::new(vec![0u8; buf_len]);
-    // The message of `buf_len` plaintext bytes (frame headers and tags
-    // add < 1 % at 4096-byte frames), plus a held-back frame.
-    let mut out = Vec::with_capacity(buf_len * 2);
-    let (mut plaintext_len, mut message_len) = (0u64, 0u64);
-    loop {
-        let n = read_some(reader, &mut buf)?;
-        if n == 0 {
-            break;
-        }
-        plaintext_len += n as u64;
-        enc.update(&buf[..n], &mut out)?;
-        writer
-            .write_all(&out)
-            .map_err(|e| io_err("cannot write the message", e))?;
-        message_len += out.len() as u64;
-        out.clear();
-    }
+    let (plaintext_len, mut message_len) = if IN_PLACE_FRAMES.contains(&enc.frame_length()) {
+        encrypt_in_place(&mut enc, reader, writer, buf_len)?
+    } else {
+        encrypt_copying(&mut enc, reader, writer, buf_len)?
+    };
+    let mut out = Vec::new();
     enc.finish(&mut out, &mut rng)?;
+    message_len += put(writer, &out)?;
     writer
-        .write_all(&out)
-        .and_then(|_| writer.flush())
+        .flush()
         .map_err(|e| io_err("cannot write the message", e))?;
-    message_len += out.len() as u64;
     Ok(EnvelopeSummary {
         header,
         plaintext_len,
         message_len,
     })
+}
+
+/// Writes message bytes; returns how many.
+fn put(writer: &mut dyn Write, bytes: &[u8]) -> Result<u64> {
+    writer
+        .write_all(bytes)
+        .map_err(|e| io_err("cannot write the message", e))?;
+    Ok(bytes.len() as u64)
+}
+
+/// Reads `reader` to the end through [`Encryptor::update`], writing each
+/// chunk of message; the last frame stays pending for
+/// [`Encryptor::finish`]. Returns the plaintext and message bytes.
+fn encrypt_copying(
+    enc: &mut Encryptor,
+    reader: &mut dyn Read,
+    writer: &mut dyn Write,
+    buf_len: usize,
+) -> Result<(u64, u64)> {
+    let mut buf = zeroize::Zeroizing::new(vec![0u8; buf_len]);
+    // The message of `buf_len` plaintext bytes plus a held-back frame.
+    let mut out = Vec::with_capacity(buf_len * 2);
+    let (mut plaintext_len, mut message_len) = (0u64, 0u64);
+    loop {
+        let n = read_some(reader, &mut buf)?;
+        if n == 0 {
+            return Ok((plaintext_len, message_len));
+        }
+        plaintext_len += n as u64;
+        enc.update(&buf[..n], &mut out)?;
+        message_len += put(writer, &out)?;
+        out.clear();
+    }
+}
+
+/// As [`encrypt_copying`], with one copy of the plaintext fewer: the buffer
+/// is laid out as whole regular frames, the plaintext is read (`readv`)
+/// straight into their content, each frame is sealed in place
+/// ([`Encryptor::seal_frame_in_place`]) and the frames are written in one
+/// call. A frame is sealed as regular only once a byte after it has been
+/// read; the last frame of a full buffer is carried over to the start of
+/// the next one. The buffer holds plaintext between the read and the seal
+/// and is wiped when dropped.
+fn encrypt_in_place(
+    enc: &mut Encryptor,
+    reader: &mut dyn Read,
+    writer: &mut dyn Write,
+    buf_len: usize,
+) -> Result<(u64, u64)> {
+    let fl = enc.frame_length();
+    let slot = enc.regular_frame_len();
+    let off = Encryptor::FRAME_CONTENT_OFFSET;
+    let frames = (buf_len / fl).clamp(*FRAMES_PER_BUFFER.start(), *FRAMES_PER_BUFFER.end());
+    let mut out = Vec::new();
+    enc.write_header(&mut out);
+    let mut message_len = put(writer, &out)?;
+    out.clear();
+    let mut plaintext_len = 0u64;
+    let mut buf = zeroize::Zeroizing::new(vec![0u8; frames * slot]);
+    // Plaintext bytes in the buffer, frame after frame.
+    let mut filled = 0usize;
+    loop {
+        let n = read_into_frames(reader, &mut buf, slot, off, fl, filled)?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+        plaintext_len += n as u64;
+        if filled == frames * fl {
+            // Every frame but the last is followed by plaintext: regular.
+            let body = (frames - 1) * slot;
+            for frame in buf[..body].chunks_exact_mut(slot) {
+                enc.seal_frame_in_place(frame)?;
+            }
+            message_len += put(writer, &buf[..body])?;
+            buf.copy_within(body + off..body + off + fl, off);
+            filled = fl;
+        }
+    }
+    // The frames followed by more plaintext are regular; the last one
+    // (full, partial or empty) is the final frame, written by `finish`.
+    let regular = if filled % fl > 0 {
+        filled / fl
+    } else {
+        (filled / fl).saturating_sub(1)
+    };
+    for frame in buf[..regular * slot].chunks_exact_mut(slot) {
+        enc.seal_frame_in_place(frame)?;
+    }
+    message_len += put(writer, &buf[..regular * slot])?;
+    let last = regular * slot + off;
+    enc.update(&buf[last..last + filled - regular * fl], &mut out)?;
+    debug_assert!(out.is_empty(), "the final frame is pending, not written");
+    Ok((plaintext_len, message_len))
+}
+
+/// Reads into the content of the frames laid out in `buf` (`slot` bytes
+/// each, content of `fl` bytes at `off`), from plaintext byte `filled` on,
+/// in one `read_vectored`; returns the bytes read (0 at the end).
+fn read_into_frames(
+    reader: &mut dyn Read,
+    buf: &mut [u8],
+    slot: usize,
+    off: usize,
+    fl: usize,
+    filled: usize,
+) -> Result<usize> {
+    let (first, within) = (filled / fl, filled % fl);
+    let mut slices: Vec<io::IoSliceMut<'_>> = buf
+        .chunks_exact_mut(slot)
+        .skip(first)
+        .enumerate()
+        .map(|(i, frame)| {
+            let start = off + if i == 0 { within } else { 0 };
+            io::IoSliceMut::new(&mut frame[start..off + fl])
+        })
+        .collect();
+    loop {
+        match reader.read_vectored(&mut slices) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io_err("cannot read the input", e)),
+        }
+    }
 }
 
 /// Where [`decrypt_core`] sends plaintext once the suite is known.
@@ -455,18 +576,33 @@ fn decrypt_core(
     if matches!(sink, Sink::UnsignedOnly(_)) {
         dec = dec.refuse_signed_suites();
     }
-    let mut buf = vec![0u8; buf_len];
-    let mut out = zeroize::Zeroizing::new(Vec::with_capacity(buf_len * 2));
+    // The message is read into `buf` and its frames are decrypted there, in
+    // place; `buf[..held]` is the start of a unit not yet read whole. The
+    // plaintext stays in `buf` until the next read overwrites it or the
+    // buffer is wiped when dropped (also on every error path).
+    let mut buf = zeroize::Zeroizing::new(vec![0u8; buf_len]);
+    let mut held = 0usize;
+    let mut ranges = Vec::new();
     let (mut plaintext_len, mut message_len) = (0u64, 0u64);
     let mut decided = false;
     loop {
-        let n = read_some(reader, &mut buf)?;
+        if held == buf.len() {
+            // One unit (a large header or frame) fills the buffer: grow it
+            // by hand, so that the old one is wiped. The decryptor bounds a
+            // unit (max_header_length, max_content_buffer).
+            let mut bigger = zeroize::Zeroizing::new(vec![0u8; buf.len() * 2]);
+            bigger[..held].copy_from_slice(&buf[..held]);
+            buf = bigger;
+        }
+        let n = read_some(reader, &mut buf[held..])?;
         if n == 0 {
             break;
         }
         message_len += n as u64;
+        let avail = held + n;
+        ranges.clear();
         // Released::PendingSignature is handled by the sink choice below.
-        let _released = dec.update(&buf[..n], &mut out)?;
+        let (consumed, _released) = dec.update_in_place(&mut buf[..avail], &mut ranges)?;
         if !decided {
             if let Some(signed) = dec.is_signed() {
                 decided = true;
@@ -480,20 +616,16 @@ fn decrypt_core(
                 }
             }
         }
-        if !out.is_empty() {
+        if !ranges.is_empty() {
             let w: &mut dyn Write = match &mut sink {
                 Sink::UnsignedOnly(w) | Sink::Direct(w) | Sink::Staged(w, None) => *w,
                 Sink::Staged(_, Some(f)) => f,
             };
-            w.write_all(&out)
+            plaintext_len += write_ranges(w, &buf, &ranges)
                 .map_err(|e| io_err("cannot write the plaintext", e))?;
-            plaintext_len += out.len() as u64;
-            // Only the bytes written: the spare capacity holds no plaintext
-            // (every earlier chunk was wiped here), and `Vec::zeroize` would
-            // wipe it too, byte by byte, on every chunk (~1/8 of decryption's CPU).
-            out.as_mut_slice().zeroize();
-            out.clear();
         }
+        buf.copy_within(consumed..avail, 0);
+        held = avail - consumed;
     }
     let header = dec.finish()?;
     match sink {
@@ -514,6 +646,27 @@ fn decrypt_core(
         plaintext_len,
         message_len,
     })
+}
+
+/// Writes the parts `ranges` of `buf` to `w`, in order, with as few
+/// `write_vectored` calls as the writer allows; returns the bytes written.
+fn write_ranges(w: &mut dyn Write, buf: &[u8], ranges: &[std::ops::Range<usize>]) -> io::Result<u64> {
+    let mut slices: Vec<io::IoSlice<'_>> = ranges
+        .iter()
+        .filter(|r| !r.is_empty())
+        .map(|r| io::IoSlice::new(&buf[r.clone()]))
+        .collect();
+    let total: usize = slices.iter().map(|s| s.len()).sum();
+    let mut rest = &mut slices[..];
+    while !rest.is_empty() {
+        match w.write_vectored(rest) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => io::IoSlice::advance_slices(&mut rest, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(total as u64)
 }
 
 /// Decrypts one message from `reader` into `writer`, releasing nothing that

@@ -5,12 +5,15 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
+use core::ops::Range;
 
 use rand_core::CryptoRng;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
-use super::frame::{open_frame, parse_frame, parse_single_block, FINAL_FRAME_MARKER};
+use super::frame::{
+    open_frame, open_in_place, parse_frame, parse_single_block, RawFrame, FINAL_FRAME_MARKER,
+};
 use super::header::{malformed, ContentType, Cursor, MessageHeader, Short};
 use super::keyring::{DecryptionMaterials, Keyring};
 use super::signature::{check_public_key, verify, MessageHasher, PUBLIC_KEY_CONTEXT_KEY};
@@ -246,20 +249,8 @@ impl<'k> Decryptor<'k> {
         loop {
             let rest = &buf[pos..];
             let step = match self.state {
-                State::Header => self.read_header(rest),
-                State::Frames => self.read_frame(rest, out),
-                State::SingleBlock => self.read_single_block(rest, out),
-                State::Footer => self.read_footer(rest),
-                State::Done => {
-                    if rest.is_empty() {
-                        Err(Short::More)
-                    } else {
-                        Err(Short::Bad(malformed("trailing bytes after the message")))
-                    }
-                }
-                State::Failed => Err(Short::Bad(Error::validation(
-                    "the decryptor already failed",
-                ))),
+                State::Frames | State::SingleBlock => self.read_frame(rest, out),
+                _ => self.read_other(rest),
             };
             match step {
                 Ok(n) => pos += n,
@@ -267,6 +258,107 @@ impl<'k> Decryptor<'k> {
                 Err(Short::Bad(e)) => return Err(e),
             }
         }
+    }
+
+    /// One unit that yields no plaintext: the header, the footer, or
+    /// nothing after the end.
+    fn read_other(&mut self, rest: &[u8]) -> core::result::Result<usize, Short> {
+        match self.state {
+            State::Header => self.read_header(rest),
+            State::Footer => self.read_footer(rest),
+            State::Done => {
+                if rest.is_empty() {
+                    Err(Short::More)
+                } else {
+                    Err(Short::Bad(malformed("trailing bytes after the message")))
+                }
+            }
+            State::Frames | State::SingleBlock | State::Failed => Err(Short::Bad(
+                Error::validation("the decryptor already failed"),
+            )),
+        }
+    }
+
+    /// As [`update`](Self::update), but without copying: decrypts the
+    /// frames that `buf` holds whole in place, in `buf`, and appends to
+    /// `plaintext` the range of `buf` that each frame's plaintext now
+    /// occupies (in message order). Returns the bytes of `buf` consumed;
+    /// the rest is the start of a unit that `buf` does not hold whole, which
+    /// the caller passes again at the start of the next call, followed by
+    /// more of the message (a caller whose buffer is full of one unit must
+    /// give a larger one: a unit is at most the header, bounded by
+    /// `max_header_length`, or one frame). Ciphertext is hashed (signed
+    /// suites) as it is in the message, before it is decrypted.
+    ///
+    /// What the ranges hold may be released exactly as what
+    /// [`update`](Self::update) appends: the returned [`Released`] says so.
+    /// On error nothing of this call is reported, every range this call
+    /// decrypted is zeroed, and the decryptor refuses further input.
+    ///
+    /// # Errors
+    /// As [`update`](Self::update); `ValidationException` if input given to
+    /// [`update`](Self::update) is still buffered (the two cannot be mixed
+    /// mid-unit).
+    pub fn update_in_place(
+        &mut self,
+        buf: &mut [u8],
+        plaintext: &mut Vec<Range<usize>>,
+    ) -> Result<(usize, Released)> {
+        let first = plaintext.len();
+        match self.process_in_place(buf, plaintext) {
+            Ok(n) => Ok((n, self.released())),
+            Err(e) => {
+                self.state = State::Failed;
+                self.buf.zeroize();
+                for r in plaintext.drain(first..) {
+                    buf[r].zeroize();
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn process_in_place(
+        &mut self,
+        buf: &mut [u8],
+        plaintext: &mut Vec<Range<usize>>,
+    ) -> Result<usize> {
+        if !self.buf.is_empty() {
+            return Err(Error::validation(
+                "update_in_place cannot continue a unit buffered by update",
+            ));
+        }
+        if self.state == State::Failed {
+            return Err(Error::validation("the decryptor already failed"));
+        }
+        let mut pos = 0;
+        loop {
+            let step = match self.state {
+                State::Frames | State::SingleBlock => self.next_body_unit(&buf[pos..]).and_then(|f| {
+                    let ct = pos + f.ciphertext.start..pos + f.ciphertext.end;
+                    open_in_place(
+                        self.content_key()?,
+                        self.message_id(),
+                        &f,
+                        &mut buf[ct.clone()],
+                    )?;
+                    plaintext.push(ct);
+                    Ok(f.len)
+                }),
+                _ => self.read_other(&buf[pos..]),
+            };
+            match step {
+                Ok(n) => pos += n,
+                Err(Short::More) => break,
+                Err(Short::Bad(e)) => return Err(e),
+            }
+        }
+        if self.state == State::Header && buf.len() - pos > self.options.max_header_length {
+            return Err(Error::validation(
+                "message header longer than max_header_length",
+            ));
+        }
+        Ok(pos)
     }
 
     fn read_header(&mut self, buf: &[u8]) -> core::result::Result<usize, Short> {
@@ -364,13 +456,21 @@ impl<'k> Decryptor<'k> {
             .ok_or_else(|| Error::internal("no content key before the header").into())
     }
 
-    fn read_frame(&mut self, buf: &[u8], out: &mut Vec<u8>) -> core::result::Result<usize, Short> {
-        let frame_length = self.header.as_ref().map(|h| h.frame_length).unwrap_or(0);
-        let frame = parse_frame(buf, frame_length)?;
+    /// Parses the body unit (frame, or the single block of a non-framed
+    /// body) at the start of `buf`, checks its sequence number, hashes it
+    /// (signed suites; the bytes as they are in the message) and moves on
+    /// to the next unit. The caller then authenticates and decrypts it;
+    /// if that fails, the whole message fails.
+    fn next_body_unit(&mut self, buf: &[u8]) -> core::result::Result<RawFrame, Short> {
+        let frame = if self.state == State::SingleBlock {
+            parse_single_block(buf, self.options.max_content_buffer)?
+        } else {
+            let frame_length = self.header.as_ref().map(|h| h.frame_length).unwrap_or(0);
+            parse_frame(buf, frame_length)?
+        };
         if frame.seq != self.next_seq {
             return Err(Error::invalid_ciphertext().into());
         }
-        open_frame(self.content_key()?, self.message_id(), &frame, out)?;
         if let Some(h) = self.hasher.as_mut() {
             h.update(&buf[..frame.len]);
         }
@@ -382,20 +482,12 @@ impl<'k> Decryptor<'k> {
                 return Err(malformed("too many frames").into());
             }
         }
-        Ok(frame.len)
+        Ok(frame)
     }
 
-    fn read_single_block(
-        &mut self,
-        buf: &[u8],
-        out: &mut Vec<u8>,
-    ) -> core::result::Result<usize, Short> {
-        let frame = parse_single_block(buf, self.options.max_content_buffer)?;
-        open_frame(self.content_key()?, self.message_id(), &frame, out)?;
-        if let Some(h) = self.hasher.as_mut() {
-            h.update(&buf[..frame.len]);
-        }
-        self.state = self.after_body();
+    fn read_frame(&mut self, buf: &[u8], out: &mut Vec<u8>) -> core::result::Result<usize, Short> {
+        let frame = self.next_body_unit(buf)?;
+        open_frame(self.content_key()?, self.message_id(), &frame, buf, out)?;
         Ok(frame.len)
     }
 

@@ -7,11 +7,11 @@ use core::fmt;
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use super::frame::{write_frame, FINAL_FRAME_MARKER};
+use super::frame::{seal_regular_in_place, write_frame, FINAL_FRAME_MARKER, REGULAR_FRAME_PREFIX};
 use super::header::{ContentType, MessageHeader};
 use super::keyring::{EncryptionMaterials, Keyring};
 use super::signature::{MessageHasher, Signer, PUBLIC_KEY_CONTEXT_KEY};
-use super::suite::IV_LEN;
+use super::suite::{IV_LEN, TAG_LEN};
 use super::{EncryptOptions, MAX_FRAME_LENGTH};
 use crate::context::EncryptionContext;
 use crate::crypto::aead::GcmKey;
@@ -189,6 +189,66 @@ impl Encryptor {
         Ok(())
     }
 
+    /// Bytes of a regular frame's content in the message (the frame length).
+    pub fn frame_length(&self) -> usize {
+        self.frame_length
+    }
+
+    /// Offset of the content in a regular frame: 4 bytes of sequence
+    /// number and the 12-byte IV come first, the 16-byte tag after it, so a
+    /// regular frame is `frame_length() + 32` bytes
+    /// ([`seal_frame_in_place`](Self::seal_frame_in_place)).
+    pub const FRAME_CONTENT_OFFSET: usize = REGULAR_FRAME_PREFIX;
+
+    /// Bytes a regular frame takes in the message: `frame_length() + 32`.
+    pub fn regular_frame_len(&self) -> usize {
+        REGULAR_FRAME_PREFIX + self.frame_length + TAG_LEN
+    }
+
+    /// Appends the header to `out` if it has not been written yet (as the
+    /// first [`update`](Self::update) does).
+    pub fn write_header(&mut self, out: &mut Vec<u8>) {
+        self.emit_header(out);
+    }
+
+    /// Makes `slot` the next regular frame of the message, in place,
+    /// without copying: `slot` is [`regular_frame_len`](Self::regular_frame_len)
+    /// bytes holding `frame_length()` bytes of plaintext at
+    /// [`FRAME_CONTENT_OFFSET`](Self::FRAME_CONTENT_OFFSET); the bytes before
+    /// and after are overwritten with the sequence number, IV and tag, and
+    /// the plaintext with its ciphertext. The caller writes `slot` to the
+    /// message right after the header or the previous frame. A regular
+    /// frame must be followed by at least one more byte of plaintext: the
+    /// last frame (even a full one) is written by [`finish`](Self::finish)
+    /// after an [`update`](Self::update) with its plaintext.
+    ///
+    /// # Errors
+    /// `ValidationException` if the header has not been written, plaintext
+    /// given to [`update`](Self::update) is still pending, `slot` is not one
+    /// regular frame long, or the message would need more than 2^32 − 2 frames.
+    pub fn seal_frame_in_place(&mut self, slot: &mut [u8]) -> Result<()> {
+        if self.pending_header.is_some() || !self.pending.is_empty() {
+            return Err(Error::validation(
+                "seal_frame_in_place needs the header written and no pending plaintext",
+            ));
+        }
+        if slot.len() != self.regular_frame_len() {
+            return Err(Error::validation("the slot is not one regular frame long"));
+        }
+        self.check_seq()?;
+        seal_regular_in_place(&self.key, &self.header.message_id, self.seq, slot)?;
+        self.hash_output(slot);
+        self.seq += 1;
+        Ok(())
+    }
+
+    fn check_seq(&self) -> Result<()> {
+        if self.seq >= FINAL_FRAME_MARKER - 1 {
+            return Err(Error::validation("too many frames for one message"));
+        }
+        Ok(())
+    }
+
     /// Appends the header if it has not been written yet.
     fn emit_header(&mut self, out: &mut Vec<u8>) {
         if let Some(h) = self.pending_header.take() {
@@ -200,9 +260,7 @@ impl Encryptor {
     /// Encrypts one regular frame onto `out` and hashes it there, while it
     /// is still in the CPU's cache.
     fn write_regular(&mut self, frame: &[u8], out: &mut Vec<u8>) -> Result<()> {
-        if self.seq >= FINAL_FRAME_MARKER - 1 {
-            return Err(Error::validation("too many frames for one message"));
-        }
+        self.check_seq()?;
         let start = out.len();
         write_frame(
             &self.key,

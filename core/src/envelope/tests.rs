@@ -447,6 +447,107 @@ fn signed_len(msg: &[u8]) -> usize {
 }
 
 #[test]
+fn in_place_frames_match_the_copying_api_and_fail_cleanly() {
+    let k = keyring();
+    for opts in [unsigned(), EncryptOptions::default()] {
+        let opts = EncryptOptions {
+            frame_length: 600,
+            ..opts
+        };
+        let pt = pattern(600 * 5 + 17);
+        // Encrypt: four regular frames sealed in place, then the rest.
+        let mut e = Encryptor::new(&k, &ctx(), &opts, &mut rng()).unwrap();
+        let mut slot = vec![0u8; e.regular_frame_len()];
+        assert_eq!(
+            e.seal_frame_in_place(&mut slot).unwrap_err().kind(),
+            ErrorKind::ValidationException,
+            "before the header"
+        );
+        let mut msg = Vec::new();
+        e.write_header(&mut msg);
+        assert_eq!(
+            e.seal_frame_in_place(&mut slot[1..]).unwrap_err().kind(),
+            ErrorKind::ValidationException,
+            "wrong length"
+        );
+        for frame in pt[..2400].chunks(600) {
+            let off = Encryptor::FRAME_CONTENT_OFFSET;
+            slot[off..off + 600].copy_from_slice(frame);
+            e.seal_frame_in_place(&mut slot).unwrap();
+            msg.extend_from_slice(&slot);
+        }
+        e.update(&pt[2400..2500], &mut msg).unwrap();
+        assert_eq!(
+            e.seal_frame_in_place(&mut slot).unwrap_err().kind(),
+            ErrorKind::ValidationException,
+            "plaintext pending"
+        );
+        e.update(&pt[2500..], &mut msg).unwrap();
+        e.finish(&mut msg, &mut rng()).unwrap();
+        let (out, _) = decrypt(&k, &msg, DecryptOptions::default(), &mut rng()).unwrap();
+        assert_eq!(out, pt);
+        // Decrypt in place, in pieces of 1000 bytes carried over as a
+        // caller does: the same plaintext.
+        let mut r = rng();
+        let mut d = Decryptor::new(&k, DecryptOptions::default(), &mut r);
+        let (mut out, mut buf, mut ranges) = (Vec::new(), Vec::new(), Vec::new());
+        for piece in msg.chunks(1000) {
+            buf.extend_from_slice(piece);
+            let (n, _) = d.update_in_place(&mut buf, &mut ranges).unwrap();
+            for r in ranges.drain(..) {
+                out.extend_from_slice(&buf[r]);
+            }
+            buf.drain(..n);
+        }
+        assert!(buf.is_empty());
+        d.finish().unwrap();
+        assert_eq!(out, pt);
+        // A flipped byte in the third frame: the call fails, reports no
+        // range, and the frames it had decrypted are wiped.
+        let (_, hlen) = parse_header(&msg).unwrap();
+        let mut bad = msg.clone();
+        bad[hlen + 2 * 632 + 100] ^= 1;
+        let mut r = rng();
+        let mut d = Decryptor::new(&k, DecryptOptions::default(), &mut r);
+        let mut ranges = Vec::new();
+        let err = d.update_in_place(&mut bad, &mut ranges).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidCiphertextException);
+        assert!(ranges.is_empty());
+        let first = hlen + 16..hlen + 616;
+        assert!(bad[first].iter().all(|&b| b == 0), "decrypted frame wiped");
+        assert!(d.update_in_place(&mut msg.clone(), &mut ranges).is_err());
+        assert!(d.finish().is_err());
+        // Not mixable with a unit buffered by `update`.
+        let mut r = rng();
+        let mut d = Decryptor::new(&k, DecryptOptions::default(), &mut r);
+        let _ = d.update(&msg[..hlen + 10], &mut Vec::new()).unwrap();
+        assert_eq!(
+            d.update_in_place(&mut msg[hlen + 10..].to_vec(), &mut ranges)
+                .unwrap_err()
+                .kind(),
+            ErrorKind::ValidationException
+        );
+    }
+}
+
+#[test]
+fn in_place_header_is_bounded_by_max_header_length() {
+    let k = keyring();
+    let msg = encrypt(&k, &ctx(), b"x", &unsigned(), &mut rng()).unwrap();
+    let (_, hlen) = parse_header(&msg).unwrap();
+    let opts = DecryptOptions {
+        max_header_length: 64,
+        ..DecryptOptions::default()
+    };
+    let mut r = rng();
+    let mut d = Decryptor::new(&k, opts, &mut r);
+    let err = d
+        .update_in_place(&mut msg[..hlen - 1].to_vec(), &mut Vec::new())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ValidationException);
+}
+
+#[test]
 fn decryptor_memory_is_bounded_by_frames_not_input() {
     let k = keyring();
     let pt = pattern(2 * 1024 * 1024);
