@@ -41,8 +41,8 @@ use strongroom_core::api::{
     DecryptRequest, DecryptResponse, DescribeKeyResponse, EncryptRequest, EncryptResponse,
     GenerateDataKeyRequest, GenerateDataKeyResponse,
 };
-use strongroom_core::envelope::kms::{self, KmsClient};
 use strongroom_core::crypto::sha384::{Sha384Stream, SHA384_LEN};
+use strongroom_core::envelope::kms::{self, KmsClient};
 use strongroom_core::envelope::{
     parse_header, ContentType, DecryptOptions, DecryptionMaterials, Decryptor, EncryptOptions,
     EncryptedDataKey, EncryptionMaterials, Encryptor, Keyring, MessageHasher, MessageHeader,
@@ -650,7 +650,11 @@ fn decrypt_core(
 
 /// Writes the parts `ranges` of `buf` to `w`, in order, with as few
 /// `write_vectored` calls as the writer allows; returns the bytes written.
-fn write_ranges(w: &mut dyn Write, buf: &[u8], ranges: &[std::ops::Range<usize>]) -> io::Result<u64> {
+fn write_ranges(
+    w: &mut dyn Write,
+    buf: &[u8],
+    ranges: &[std::ops::Range<usize>],
+) -> io::Result<u64> {
     let mut slices: Vec<io::IoSlice<'_>> = ranges
         .iter()
         .filter(|r| !r.is_empty())
@@ -1214,7 +1218,11 @@ mod tests {
                 for c in data.chunks(piece) {
                     h.update(c);
                 }
-                assert_eq!(h.finalize().unwrap(), one_shot(&data), "n {n} piece {piece}");
+                assert_eq!(
+                    h.finalize().unwrap(),
+                    one_shot(&data),
+                    "n {n} piece {piece}"
+                );
             }
         }
     }

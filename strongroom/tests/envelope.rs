@@ -182,7 +182,10 @@ fn streams_agree_with_one_shot_core_for_short_reads_writes_and_large_frames() {
             )
             .unwrap();
             assert!(one_shot == pt, "{suite:?} {frame} {step}: encrypt");
-            let mut out = Sip { out: Vec::new(), step: 7777 };
+            let mut out = Sip {
+                out: Vec::new(),
+                step: 7777,
+            };
             env::decrypt_stream(
                 &discovery,
                 &mut Trickle { data: &msg, step },

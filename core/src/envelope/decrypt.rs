@@ -334,17 +334,19 @@ impl<'k> Decryptor<'k> {
         let mut pos = 0;
         loop {
             let step = match self.state {
-                State::Frames | State::SingleBlock => self.next_body_unit(&buf[pos..]).and_then(|f| {
-                    let ct = pos + f.ciphertext.start..pos + f.ciphertext.end;
-                    open_in_place(
-                        self.content_key()?,
-                        self.message_id(),
-                        &f,
-                        &mut buf[ct.clone()],
-                    )?;
-                    plaintext.push(ct);
-                    Ok(f.len)
-                }),
+                State::Frames | State::SingleBlock => {
+                    self.next_body_unit(&buf[pos..]).and_then(|f| {
+                        let ct = pos + f.ciphertext.start..pos + f.ciphertext.end;
+                        open_in_place(
+                            self.content_key()?,
+                            self.message_id(),
+                            &f,
+                            &mut buf[ct.clone()],
+                        )?;
+                        plaintext.push(ct);
+                        Ok(f.len)
+                    })
+                }
                 _ => self.read_other(&buf[pos..]),
             };
             match step {

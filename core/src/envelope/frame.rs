@@ -150,7 +150,10 @@ pub(crate) fn parse_frame(buf: &[u8], frame_length: u32) -> core::result::Result
 
 /// Parses the single block of a non-framed body; `max_len` bounds the
 /// content length this reader is willing to buffer.
-pub(crate) fn parse_single_block(buf: &[u8], max_len: u64) -> core::result::Result<RawFrame, Short> {
+pub(crate) fn parse_single_block(
+    buf: &[u8],
+    max_len: u64,
+) -> core::result::Result<RawFrame, Short> {
     let mut c = Cursor::new(buf);
     let iv = c.array::<IV_LEN>()?;
     let len = c.u64()?;

@@ -361,7 +361,12 @@ impl MessageHasher for Recording {
     }
 }
 
-fn recording(fail: bool) -> (Box<Recording>, alloc::sync::Arc<core::sync::atomic::AtomicUsize>) {
+fn recording(
+    fail: bool,
+) -> (
+    Box<Recording>,
+    alloc::sync::Arc<core::sync::atomic::AtomicUsize>,
+) {
     let seen = alloc::sync::Arc::new(core::sync::atomic::AtomicUsize::new(0));
     let h = Box::new(Recording {
         seen: seen.clone(),
@@ -392,13 +397,18 @@ fn message_hasher_sees_exactly_the_signed_bytes_and_its_failure_fails_the_messag
     let mut late = Encryptor::new(&k, &ctx(), &opts, &mut rng()).unwrap();
     late.update(b"x", &mut Vec::new()).unwrap();
     assert_eq!(
-        late.with_message_hasher(recording(false).0).unwrap_err().kind(),
+        late.with_message_hasher(recording(false).0)
+            .unwrap_err()
+            .kind(),
         ErrorKind::ValidationException
     );
     e.finish(&mut msg, &mut rng()).unwrap();
     let (out, _) = decrypt(&k, &msg, DecryptOptions::default(), &mut rng()).unwrap();
     assert_eq!(out, pt);
-    assert_eq!(seen.load(core::sync::atomic::Ordering::Relaxed), signed_len(&msg));
+    assert_eq!(
+        seen.load(core::sync::atomic::Ordering::Relaxed),
+        signed_len(&msg)
+    );
     // Decrypt through a supplied hasher: same bytes.
     let (h, seen) = recording(false);
     let mut r = rng();
@@ -407,7 +417,10 @@ fn message_hasher_sees_exactly_the_signed_bytes_and_its_failure_fails_the_messag
         .decrypt_all(&msg)
         .unwrap();
     assert_eq!(out, pt);
-    assert_eq!(seen.load(core::sync::atomic::Ordering::Relaxed), signed_len(&msg));
+    assert_eq!(
+        seen.load(core::sync::atomic::Ordering::Relaxed),
+        signed_len(&msg)
+    );
     // A failing hasher fails encryption ...
     let e = Encryptor::new(&k, &ctx(), &opts, &mut rng())
         .unwrap()
