@@ -12,7 +12,13 @@
 //! - constant-memory streaming: [`encrypt_stream`], [`decrypt_stream`],
 //!   [`decrypt_stream_unsigned_only`], and the file variants
 //!   [`encrypt_file`] / [`decrypt_file`] / [`decrypt_file_unsigned_only`] (plus [`Keystore`] methods of the
-//!   same names that use a [`KmsKeyring`] over that keystore);
+//!   same names that use a [`KmsKeyring`] over that keystore). They copy
+//!   the data once between the reader and the writer's call: plaintext is
+//!   read straight into its frame's place and sealed there, ciphertext is
+//!   decrypted where it was read. For signed suites the SHA-384 of the
+//!   message (ciphertext only) runs on a second thread while the calling
+//!   thread does AES-GCM and I/O; the signature is still made and checked
+//!   by the encryptor and decryptor, so nothing is released earlier;
 //! - [`read_header`] to show a message's header without decrypting it, and
 //!   [`header_json`] to print one.
 //!
@@ -370,8 +376,11 @@ fn hash_thread_failed() -> Error {
 }
 
 /// Encrypts everything `reader` yields into one message written to `writer`,
-/// with `keyring` wrapping the data key. Constant memory: one
-/// [`STREAM_BUFFER_LEN`] read buffer plus one frame. Does not flush `writer`
+/// with `keyring` wrapping the data key. Constant memory: a buffer of about
+/// [`STREAM_BUFFER_LEN`] bytes of whole frames (at least four frames), and
+/// for signed suites about 1.5 MiB queued for the hashing thread. Output is
+/// written a buffer at a time (the last frame of a buffer waits for the
+/// next read). Does not flush `writer`
 /// beyond `flush()`; for a durable file use [`encrypt_file`].
 ///
 /// # Errors
@@ -684,7 +693,9 @@ fn write_ranges(
 ///   OS when closed) and copied to `writer` only after the ECDSA signature
 ///   verifies.
 ///
-/// Memory stays constant (a read buffer, about two frames). Trailing bytes
+/// Memory stays constant (a read buffer, grown to one whole frame if a frame
+/// is larger; for signed suites about 1.5 MiB queued for the hashing
+/// thread). Trailing bytes
 /// after the message are an error.
 ///
 /// # Errors
