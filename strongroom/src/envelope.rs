@@ -371,6 +371,23 @@ impl MessageHasher for ThreadedHasher {
     }
 }
 
+/// A message abandoned before `finalize` (an error elsewhere) stops its
+/// thread: closing the channel ends it after the few chunks still queued,
+/// and it is joined, so that no thread outlives the message.
+impl Drop for ThreadedHasher {
+    fn drop(&mut self) {
+        if let Some(HashWorker {
+            to_worker, handle, ..
+        }) = self.worker.take()
+        {
+            drop(to_worker);
+            // A panic there was already reported as an error, or the
+            // message failed for another reason.
+            let _ = handle.join();
+        }
+    }
+}
+
 fn hash_thread_failed() -> Error {
     Error::internal("the thread computing the message's SHA-384 failed")
 }
@@ -1236,6 +1253,24 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn an_abandoned_hasher_joins_its_thread() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static CHUNKS: AtomicUsize = AtomicUsize::new(0);
+        fn counts(h: &mut Sha384Stream, b: &[u8]) {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            h.update(b);
+            CHUNKS.fetch_add(1, Ordering::SeqCst);
+        }
+        let mut h = ThreadedHasher::new();
+        h.work = counts;
+        h.update(&pattern(3 * HASH_CHUNK_LEN));
+        drop(h);
+        // Dropped without `finalize`: the queued chunks were hashed and the
+        // thread ended before `drop` returned.
+        assert_eq!(CHUNKS.load(Ordering::SeqCst), 3);
     }
 
     #[test]
