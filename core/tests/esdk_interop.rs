@@ -13,8 +13,8 @@ use std::process::Command;
 
 use strongroom_core::crypto::rsa::{rsa_generate, RsaKeySize};
 use strongroom_core::envelope::{
-    decrypt, encrypt, AlgorithmSuite, CommitmentPolicy, DecryptOptions, EncryptOptions, Keyring,
-    RawAesKeyring, RawRsaKeyring, RsaWrapPadding,
+    decrypt, encrypt, AlgorithmSuite, CommitmentPolicy, DecryptOptions, Decryptor, EncryptOptions,
+    Encryptor, Keyring, RawAesKeyring, RawRsaKeyring, Released, RsaWrapPadding,
 };
 use strongroom_core::EncryptionContext;
 
@@ -75,6 +75,59 @@ fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/esdk/interop.py")
 }
 
+/// `encrypt` through the in-place frame API (as the `strongroom` crate's
+/// streams use it): every frame but the last sealed where it lies in the
+/// output, the last one through `update` and `finish`.
+fn encrypt_in_place(
+    keyring: &dyn Keyring,
+    pt: &[u8],
+    opts: &EncryptOptions,
+    rng: &mut rand_core::UnwrapErr<getrandom::SysRng>,
+) -> Vec<u8> {
+    let mut enc = Encryptor::new(keyring, &context(), opts, rng).expect("encryptor");
+    let mut msg = Vec::new();
+    enc.write_header(&mut msg);
+    let fl = enc.frame_length();
+    let off = Encryptor::FRAME_CONTENT_OFFSET;
+    let regular = pt.len().saturating_sub(1) / fl;
+    for frame in pt[..regular * fl].chunks(fl) {
+        let start = msg.len();
+        msg.resize(start + enc.regular_frame_len(), 0);
+        msg[start + off..start + off + fl].copy_from_slice(frame);
+        enc.seal_frame_in_place(&mut msg[start..]).expect("seal");
+    }
+    enc.update(&pt[regular * fl..], &mut msg).expect("update");
+    enc.finish(&mut msg, rng).expect("finish");
+    msg
+}
+
+/// `decrypt` through `Decryptor::update_in_place`, the message in two
+/// pieces (the second starting with the unconsumed rest of the first).
+fn decrypt_in_place(
+    keyring: &dyn Keyring,
+    msg: &[u8],
+    opts: DecryptOptions,
+    rng: &mut rand_core::UnwrapErr<getrandom::SysRng>,
+) -> strongroom_core::Result<Vec<u8>> {
+    let mut dec = Decryptor::new(keyring, opts, rng);
+    let mut out = Vec::new();
+    let mut ranges = Vec::new();
+    let mut buf = msg[..msg.len() / 2].to_vec();
+    let (consumed, _) = dec.update_in_place(&mut buf, &mut ranges)?;
+    for r in ranges.drain(..) {
+        out.extend_from_slice(&buf[r]);
+    }
+    let mut buf = msg[consumed..].to_vec();
+    let (consumed, released) = dec.update_in_place(&mut buf, &mut ranges)?;
+    assert_eq!(consumed, buf.len());
+    assert_eq!(released, Released::Authenticated);
+    for r in ranges.drain(..) {
+        out.extend_from_slice(&buf[r]);
+    }
+    dec.finish()?;
+    Ok(out)
+}
+
 fn write_rust_messages(dir: &Path) -> usize {
     let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
     let mut cases = Vec::new();
@@ -110,8 +163,14 @@ fn write_rust_messages(dir: &Path) -> usize {
         let stem = format!("rust-{:04x}-{frame}-{size}-{key}", suite.id());
         std::fs::write(dir.join(format!("{stem}.msg")), &msg).expect("write");
         std::fs::write(dir.join(format!("{stem}.pt")), &pt).expect("write");
+        if *key == "aes-256" {
+            let msg = encrypt_in_place(&*keyring_for(dir, key), &pt, &opts, &mut rng);
+            let stem = format!("rust-{:04x}-{frame}-inplace{size}-{key}", suite.id());
+            std::fs::write(dir.join(format!("{stem}.msg")), &msg).expect("write");
+            std::fs::write(dir.join(format!("{stem}.pt")), &pt).expect("write");
+        }
     }
-    cases.len()
+    cases.len() + cases.iter().filter(|c| c.3 == "aes-256").count()
 }
 
 #[test]
@@ -170,6 +229,9 @@ fn esdk_python_interop() {
             required_encryption_context: context(),
             ..DecryptOptions::default()
         };
+        let in_place = decrypt_in_place(&*keyring, &msg, opts.clone(), &mut rng)
+            .unwrap_or_else(|e| panic!("decrypt in place {name}: {e}"));
+        assert!(in_place == pt, "plaintext of {name} differs (in place)");
         let (out, header) = decrypt(&*keyring, &msg, opts, &mut rng)
             .unwrap_or_else(|e| panic!("decrypt {name}: {e}"));
         assert!(out == pt, "plaintext of {name} differs");

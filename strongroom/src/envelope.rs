@@ -12,7 +12,13 @@
 //! - constant-memory streaming: [`encrypt_stream`], [`decrypt_stream`],
 //!   [`decrypt_stream_unsigned_only`], and the file variants
 //!   [`encrypt_file`] / [`decrypt_file`] / [`decrypt_file_unsigned_only`] (plus [`Keystore`] methods of the
-//!   same names that use a [`KmsKeyring`] over that keystore);
+//!   same names that use a [`KmsKeyring`] over that keystore). They copy
+//!   the data once between the reader and the writer's call: plaintext is
+//!   read straight into its frame's place and sealed there, ciphertext is
+//!   decrypted where it was read. For signed suites the SHA-384 of the
+//!   message (ciphertext only) runs on a second thread while the calling
+//!   thread does AES-GCM and I/O; the signature is still made and checked
+//!   by the encryptor and decryptor, so nothing is released earlier;
 //! - [`read_header`] to show a message's header without decrypting it, and
 //!   [`header_json`] to print one.
 //!
@@ -41,12 +47,12 @@ use strongroom_core::api::{
     DecryptRequest, DecryptResponse, DescribeKeyResponse, EncryptRequest, EncryptResponse,
     GenerateDataKeyRequest, GenerateDataKeyResponse,
 };
+use strongroom_core::crypto::sha384::{Sha384Stream, SHA384_LEN};
 use strongroom_core::envelope::kms::{self, KmsClient};
 use strongroom_core::envelope::{
     parse_header, ContentType, DecryptOptions, DecryptionMaterials, Decryptor, EncryptOptions,
-    EncryptedDataKey, EncryptionMaterials, Encryptor, Keyring, MessageHeader,
+    EncryptedDataKey, EncryptionMaterials, Encryptor, Keyring, MessageHasher, MessageHeader,
 };
-use zeroize::Zeroize;
 
 use crate::{os_rng, EncryptionContext, Error, Keystore, Result};
 
@@ -224,9 +230,174 @@ fn read_some(reader: &mut dyn Read, buf: &mut [u8]) -> Result<usize> {
     }
 }
 
+/// Bytes of message handed to the hashing thread at a time.
+const HASH_CHUNK_LEN: usize = 256 * 1024;
+/// Chunks that may wait for the hashing thread before the producer blocks,
+/// which bounds the memory of [`ThreadedHasher`] to a few chunks.
+const HASH_QUEUE_LEN: usize = 4;
+
+/// The signed suites' SHA-384 of the message (header and body, which are
+/// ciphertext) computed on a second thread, so that on two cores a signed
+/// message costs about max(hash, AES-GCM + I/O) of wall time instead of
+/// their sum. The encryptor or decryptor still chooses the bytes and signs
+/// or verifies the digest itself; this only moves the hashing.
+///
+/// The thread is started by the first [`update`](MessageHasher::update)
+/// (an unsigned message never starts one). Bytes are copied into
+/// [`HASH_CHUNK_LEN`] chunks sent through a channel of [`HASH_QUEUE_LEN`]
+/// (the producer waits when it is full; used chunks come back for reuse).
+/// If the thread cannot be started the hash is computed in line; if it
+/// panics or disappears, [`finalize`](MessageHasher::finalize) returns
+/// `KMSInternalException`, never a digest.
+struct ThreadedHasher {
+    /// What the worker does with each chunk (`Sha384Stream::update`; tests
+    /// substitute a failing one).
+    work: fn(&mut Sha384Stream, &[u8]),
+    chunk: Vec<u8>,
+    worker: Option<HashWorker>,
+    /// In-line fallback when no thread could be started.
+    inline: Option<Sha384Stream>,
+    /// A chunk could not be handed over: the worker is gone.
+    failed: bool,
+}
+
+struct HashWorker {
+    to_worker: std::sync::mpsc::SyncSender<Vec<u8>>,
+    spare: std::sync::mpsc::Receiver<Vec<u8>>,
+    handle: std::thread::JoinHandle<[u8; SHA384_LEN]>,
+}
+
+impl ThreadedHasher {
+    fn new() -> Self {
+        ThreadedHasher {
+            work: Sha384Stream::update,
+            chunk: Vec::new(),
+            worker: None,
+            inline: None,
+            failed: false,
+        }
+    }
+
+    fn start(&mut self) {
+        let (to_worker, from_producer) = std::sync::mpsc::sync_channel::<Vec<u8>>(HASH_QUEUE_LEN);
+        let (to_producer, spare) = std::sync::mpsc::channel::<Vec<u8>>();
+        let work = self.work;
+        let spawned = std::thread::Builder::new()
+            .name("strongroom-sha384".into())
+            .spawn(move || {
+                let mut h = Sha384Stream::new();
+                for mut chunk in from_producer {
+                    work(&mut h, &chunk);
+                    chunk.clear();
+                    // The producer may have finished already; then the chunk is dropped.
+                    let _ = to_producer.send(chunk);
+                }
+                h.finalize()
+            });
+        match spawned {
+            Ok(handle) => {
+                self.worker = Some(HashWorker {
+                    to_worker,
+                    spare,
+                    handle,
+                })
+            }
+            Err(_) => self.inline = Some(Sha384Stream::new()),
+        }
+    }
+
+    /// Sends the current chunk to the worker and takes a fresh one.
+    fn hand_over(&mut self) {
+        let Some(w) = self.worker.as_ref() else {
+            return;
+        };
+        let next = w
+            .spare
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(HASH_CHUNK_LEN));
+        let full = std::mem::replace(&mut self.chunk, next);
+        if w.to_worker.send(full).is_err() {
+            self.failed = true;
+        }
+    }
+}
+
+impl MessageHasher for ThreadedHasher {
+    fn update(&mut self, mut bytes: &[u8]) {
+        if self.worker.is_none() && self.inline.is_none() {
+            self.start();
+        }
+        if let Some(h) = self.inline.as_mut() {
+            h.update(bytes);
+            return;
+        }
+        while !bytes.is_empty() {
+            if self.chunk.capacity() == 0 {
+                self.chunk.reserve_exact(HASH_CHUNK_LEN);
+            }
+            let take = (HASH_CHUNK_LEN - self.chunk.len()).min(bytes.len());
+            self.chunk.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if self.chunk.len() == HASH_CHUNK_LEN {
+                self.hand_over();
+            }
+        }
+    }
+
+    fn finalize(mut self: Box<Self>) -> Result<[u8; SHA384_LEN]> {
+        if let Some(h) = self.inline.take() {
+            return Ok(h.finalize());
+        }
+        if self.worker.is_none() {
+            // Nothing was ever appended.
+            return Ok(Sha384Stream::new().finalize());
+        }
+        if !self.chunk.is_empty() {
+            self.hand_over();
+        }
+        let failed = self.failed;
+        let Some(HashWorker {
+            to_worker, handle, ..
+        }) = self.worker.take()
+        else {
+            return Err(hash_thread_failed());
+        };
+        // Closing the channel ends the worker's loop.
+        drop(to_worker);
+        match handle.join() {
+            Ok(digest) if !failed => Ok(digest),
+            _ => Err(hash_thread_failed()),
+        }
+    }
+}
+
+/// A message abandoned before `finalize` (an error elsewhere) stops its
+/// thread: closing the channel ends it after the few chunks still queued,
+/// and it is joined, so that no thread outlives the message.
+impl Drop for ThreadedHasher {
+    fn drop(&mut self) {
+        if let Some(HashWorker {
+            to_worker, handle, ..
+        }) = self.worker.take()
+        {
+            drop(to_worker);
+            // A panic there was already reported as an error, or the
+            // message failed for another reason.
+            let _ = handle.join();
+        }
+    }
+}
+
+fn hash_thread_failed() -> Error {
+    Error::internal("the thread computing the message's SHA-384 failed")
+}
+
 /// Encrypts everything `reader` yields into one message written to `writer`,
-/// with `keyring` wrapping the data key. Constant memory: one
-/// [`STREAM_BUFFER_LEN`] read buffer plus one frame. Does not flush `writer`
+/// with `keyring` wrapping the data key. Constant memory: a buffer of about
+/// [`STREAM_BUFFER_LEN`] bytes of whole frames (at least four frames), and
+/// for signed suites about 1.5 MiB queued for the hashing thread. Output is
+/// written a buffer at a time (the last frame of a buffer waits for the
+/// next read). Does not flush `writer`
 /// beyond `flush()`; for a durable file use [`encrypt_file`].
 ///
 /// # Errors
@@ -242,7 +413,18 @@ pub fn encrypt_stream(
     encrypt_core(keyring, reader, writer, context, options, STREAM_BUFFER_LEN)
 }
 
-/// [`encrypt_stream`] reading `buf_len` bytes at a time.
+/// Frame lengths for which the streams read plaintext straight into the
+/// frames' places in the output buffer and seal them there; other frame
+/// lengths go through [`Encryptor::update`], which copies each frame once
+/// more (tiny frames would make one `iovec` per few bytes, huge ones a
+/// buffer of several frames).
+const IN_PLACE_FRAMES: std::ops::RangeInclusive<usize> = 512..=FILE_BUFFER_LEN;
+/// Frames per buffer in the in-place path: about `buf_len` bytes of them,
+/// at least 4 (one frame of each buffer is carried over to the next by a
+/// copy) and at most 256 (one `readv` / `writev` each).
+const FRAMES_PER_BUFFER: std::ops::RangeInclusive<usize> = 4..=256;
+
+/// [`encrypt_stream`] reading about `buf_len` bytes at a time.
 fn encrypt_core(
     keyring: &dyn Keyring,
     reader: &mut dyn Read,
@@ -252,37 +434,149 @@ fn encrypt_core(
     buf_len: usize,
 ) -> Result<EnvelopeSummary> {
     let mut rng = os_rng();
-    let mut enc = Encryptor::new(keyring, context, options, &mut rng)?;
+    let mut enc = Encryptor::new(keyring, context, options, &mut rng)?
+        .with_message_hasher(Box::new(ThreadedHasher::new()))?;
     let header = enc.header().clone();
-    let mut buf = zeroize::Zeroizing::new(vec![0u8; buf_len]);
-    // The message of `buf_len` plaintext bytes (frame headers and tags
-    // add < 1 % at 4096-byte frames), plus a held-back frame.
-    let mut out = Vec::with_capacity(buf_len * 2);
-    let (mut plaintext_len, mut message_len) = (0u64, 0u64);
-    loop {
-        let n = read_some(reader, &mut buf)?;
-        if n == 0 {
-            break;
-        }
-        plaintext_len += n as u64;
-        enc.update(&buf[..n], &mut out)?;
-        writer
-            .write_all(&out)
-            .map_err(|e| io_err("cannot write the message", e))?;
-        message_len += out.len() as u64;
-        out.clear();
-    }
+    let (plaintext_len, mut message_len) = if IN_PLACE_FRAMES.contains(&enc.frame_length()) {
+        encrypt_in_place(&mut enc, reader, writer, buf_len)?
+    } else {
+        encrypt_copying(&mut enc, reader, writer, buf_len)?
+    };
+    let mut out = Vec::new();
     enc.finish(&mut out, &mut rng)?;
+    message_len += put(writer, &out)?;
     writer
-        .write_all(&out)
-        .and_then(|_| writer.flush())
+        .flush()
         .map_err(|e| io_err("cannot write the message", e))?;
-    message_len += out.len() as u64;
     Ok(EnvelopeSummary {
         header,
         plaintext_len,
         message_len,
     })
+}
+
+/// Writes message bytes; returns how many.
+fn put(writer: &mut dyn Write, bytes: &[u8]) -> Result<u64> {
+    writer
+        .write_all(bytes)
+        .map_err(|e| io_err("cannot write the message", e))?;
+    Ok(bytes.len() as u64)
+}
+
+/// Reads `reader` to the end through [`Encryptor::update`], writing each
+/// chunk of message; the last frame stays pending for
+/// [`Encryptor::finish`]. Returns the plaintext and message bytes.
+fn encrypt_copying(
+    enc: &mut Encryptor,
+    reader: &mut dyn Read,
+    writer: &mut dyn Write,
+    buf_len: usize,
+) -> Result<(u64, u64)> {
+    let mut buf = zeroize::Zeroizing::new(vec![0u8; buf_len]);
+    // The message of `buf_len` plaintext bytes plus a held-back frame.
+    let mut out = Vec::with_capacity(buf_len * 2);
+    let (mut plaintext_len, mut message_len) = (0u64, 0u64);
+    loop {
+        let n = read_some(reader, &mut buf)?;
+        if n == 0 {
+            return Ok((plaintext_len, message_len));
+        }
+        plaintext_len += n as u64;
+        enc.update(&buf[..n], &mut out)?;
+        message_len += put(writer, &out)?;
+        out.clear();
+    }
+}
+
+/// As [`encrypt_copying`], with one copy of the plaintext fewer: the buffer
+/// is laid out as whole regular frames, the plaintext is read (`readv`)
+/// straight into their content, each frame is sealed in place
+/// ([`Encryptor::seal_frame_in_place`]) and the frames are written in one
+/// call. A frame is sealed as regular only once a byte after it has been
+/// read; the last frame of a full buffer is carried over to the start of
+/// the next one. The buffer holds plaintext between the read and the seal
+/// and is wiped when dropped.
+fn encrypt_in_place(
+    enc: &mut Encryptor,
+    reader: &mut dyn Read,
+    writer: &mut dyn Write,
+    buf_len: usize,
+) -> Result<(u64, u64)> {
+    let fl = enc.frame_length();
+    let slot = enc.regular_frame_len();
+    let off = Encryptor::FRAME_CONTENT_OFFSET;
+    let frames = (buf_len / fl).clamp(*FRAMES_PER_BUFFER.start(), *FRAMES_PER_BUFFER.end());
+    let mut out = Vec::new();
+    enc.write_header(&mut out);
+    let mut message_len = put(writer, &out)?;
+    out.clear();
+    let mut plaintext_len = 0u64;
+    let mut buf = zeroize::Zeroizing::new(vec![0u8; frames * slot]);
+    // Plaintext bytes in the buffer, frame after frame.
+    let mut filled = 0usize;
+    loop {
+        let n = read_into_frames(reader, &mut buf, slot, off, fl, filled)?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+        plaintext_len += n as u64;
+        if filled == frames * fl {
+            // Every frame but the last is followed by plaintext: regular.
+            let body = (frames - 1) * slot;
+            for frame in buf[..body].chunks_exact_mut(slot) {
+                enc.seal_frame_in_place(frame)?;
+            }
+            message_len += put(writer, &buf[..body])?;
+            buf.copy_within(body + off..body + off + fl, off);
+            filled = fl;
+        }
+    }
+    // The frames followed by more plaintext are regular; the last one
+    // (full, partial or empty) is the final frame, written by `finish`.
+    let regular = if filled % fl > 0 {
+        filled / fl
+    } else {
+        (filled / fl).saturating_sub(1)
+    };
+    for frame in buf[..regular * slot].chunks_exact_mut(slot) {
+        enc.seal_frame_in_place(frame)?;
+    }
+    message_len += put(writer, &buf[..regular * slot])?;
+    let last = regular * slot + off;
+    enc.update(&buf[last..last + filled - regular * fl], &mut out)?;
+    debug_assert!(out.is_empty(), "the final frame is pending, not written");
+    Ok((plaintext_len, message_len))
+}
+
+/// Reads into the content of the frames laid out in `buf` (`slot` bytes
+/// each, content of `fl` bytes at `off`), from plaintext byte `filled` on,
+/// in one `read_vectored`; returns the bytes read (0 at the end).
+fn read_into_frames(
+    reader: &mut dyn Read,
+    buf: &mut [u8],
+    slot: usize,
+    off: usize,
+    fl: usize,
+    filled: usize,
+) -> Result<usize> {
+    let (first, within) = (filled / fl, filled % fl);
+    let mut slices: Vec<io::IoSliceMut<'_>> = buf
+        .chunks_exact_mut(slot)
+        .skip(first)
+        .enumerate()
+        .map(|(i, frame)| {
+            let start = off + if i == 0 { within } else { 0 };
+            io::IoSliceMut::new(&mut frame[start..off + fl])
+        })
+        .collect();
+    loop {
+        match reader.read_vectored(&mut slices) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io_err("cannot read the input", e)),
+        }
+    }
 }
 
 /// Where [`decrypt_core`] sends plaintext once the suite is known.
@@ -303,22 +597,38 @@ fn decrypt_core(
     buf_len: usize,
 ) -> Result<EnvelopeSummary> {
     let mut rng = os_rng();
-    let mut dec = Decryptor::new(keyring, options.clone(), &mut rng);
+    let mut dec = Decryptor::new(keyring, options.clone(), &mut rng)
+        .with_message_hasher(Box::new(ThreadedHasher::new()));
     if matches!(sink, Sink::UnsignedOnly(_)) {
         dec = dec.refuse_signed_suites();
     }
-    let mut buf = vec![0u8; buf_len];
-    let mut out = zeroize::Zeroizing::new(Vec::with_capacity(buf_len * 2));
+    // The message is read into `buf` and its frames are decrypted there, in
+    // place; `buf[..held]` is the start of a unit not yet read whole. The
+    // plaintext stays in `buf` until the next read overwrites it or the
+    // buffer is wiped when dropped (also on every error path).
+    let mut buf = zeroize::Zeroizing::new(vec![0u8; buf_len]);
+    let mut held = 0usize;
+    let mut ranges = Vec::new();
     let (mut plaintext_len, mut message_len) = (0u64, 0u64);
     let mut decided = false;
     loop {
-        let n = read_some(reader, &mut buf)?;
+        if held == buf.len() {
+            // One unit (a large header or frame) fills the buffer: grow it
+            // by hand, so that the old one is wiped. The decryptor bounds a
+            // unit (max_header_length, max_content_buffer).
+            let mut bigger = zeroize::Zeroizing::new(vec![0u8; buf.len() * 2]);
+            bigger[..held].copy_from_slice(&buf[..held]);
+            buf = bigger;
+        }
+        let n = read_some(reader, &mut buf[held..])?;
         if n == 0 {
             break;
         }
         message_len += n as u64;
+        let avail = held + n;
+        ranges.clear();
         // Released::PendingSignature is handled by the sink choice below.
-        let _released = dec.update(&buf[..n], &mut out)?;
+        let (consumed, _released) = dec.update_in_place(&mut buf[..avail], &mut ranges)?;
         if !decided {
             if let Some(signed) = dec.is_signed() {
                 decided = true;
@@ -332,20 +642,16 @@ fn decrypt_core(
                 }
             }
         }
-        if !out.is_empty() {
+        if !ranges.is_empty() {
             let w: &mut dyn Write = match &mut sink {
                 Sink::UnsignedOnly(w) | Sink::Direct(w) | Sink::Staged(w, None) => *w,
                 Sink::Staged(_, Some(f)) => f,
             };
-            w.write_all(&out)
+            plaintext_len += write_ranges(w, &buf, &ranges)
                 .map_err(|e| io_err("cannot write the plaintext", e))?;
-            plaintext_len += out.len() as u64;
-            // Only the bytes written: the spare capacity holds no plaintext
-            // (every earlier chunk was wiped here), and `Vec::zeroize` would
-            // wipe it too, byte by byte, on every chunk (~1/8 of decryption's CPU).
-            out.as_mut_slice().zeroize();
-            out.clear();
         }
+        buf.copy_within(consumed..avail, 0);
+        held = avail - consumed;
     }
     let header = dec.finish()?;
     match sink {
@@ -368,6 +674,31 @@ fn decrypt_core(
     })
 }
 
+/// Writes the parts `ranges` of `buf` to `w`, in order, with as few
+/// `write_vectored` calls as the writer allows; returns the bytes written.
+fn write_ranges(
+    w: &mut dyn Write,
+    buf: &[u8],
+    ranges: &[std::ops::Range<usize>],
+) -> io::Result<u64> {
+    let mut slices: Vec<io::IoSlice<'_>> = ranges
+        .iter()
+        .filter(|r| !r.is_empty())
+        .map(|r| io::IoSlice::new(&buf[r.clone()]))
+        .collect();
+    let total: usize = slices.iter().map(|s| s.len()).sum();
+    let mut rest = &mut slices[..];
+    while !rest.is_empty() {
+        match w.write_vectored(rest) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => io::IoSlice::advance_slices(&mut rest, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(total as u64)
+}
+
 /// Decrypts one message from `reader` into `writer`, releasing nothing that
 /// is not authenticated:
 ///
@@ -379,7 +710,9 @@ fn decrypt_core(
 ///   OS when closed) and copied to `writer` only after the ECDSA signature
 ///   verifies.
 ///
-/// Memory stays constant (a read buffer, about two frames). Trailing bytes
+/// Memory stays constant (a read buffer, grown to one whole frame if a frame
+/// is larger; for signed suites about 1.5 MiB queued for the hashing
+/// thread). Trailing bytes
 /// after the message are an error.
 ///
 /// # Errors
@@ -884,5 +1217,82 @@ impl Keystore {
             out_path.as_ref(),
             options,
         )
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn pattern(n: usize) -> Vec<u8> {
+        (0..n).map(|i| (i * 31 + i / 253) as u8).collect()
+    }
+
+    fn one_shot(data: &[u8]) -> [u8; SHA384_LEN] {
+        let mut h = Sha384Stream::new();
+        h.update(data);
+        h.finalize()
+    }
+
+    #[test]
+    fn threaded_hasher_matches_sha384_for_any_split() {
+        for n in [
+            0,
+            1,
+            HASH_CHUNK_LEN - 1,
+            HASH_CHUNK_LEN,
+            HASH_CHUNK_LEN + 1,
+            (HASH_QUEUE_LEN + 3) * HASH_CHUNK_LEN + 77,
+        ] {
+            let data = pattern(n);
+            for piece in [1usize, 4133, HASH_CHUNK_LEN, 3 * HASH_CHUNK_LEN + 5] {
+                if piece == 1 && n > HASH_CHUNK_LEN + 1 {
+                    continue;
+                }
+                let mut h: Box<dyn MessageHasher> = Box::new(ThreadedHasher::new());
+                for c in data.chunks(piece) {
+                    h.update(c);
+                }
+                assert_eq!(
+                    h.finalize().unwrap(),
+                    one_shot(&data),
+                    "n {n} piece {piece}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_abandoned_hasher_joins_its_thread() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static CHUNKS: AtomicUsize = AtomicUsize::new(0);
+        fn counts(h: &mut Sha384Stream, b: &[u8]) {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            h.update(b);
+            CHUNKS.fetch_add(1, Ordering::SeqCst);
+        }
+        let mut h = ThreadedHasher::new();
+        h.work = counts;
+        h.update(&pattern(3 * HASH_CHUNK_LEN));
+        drop(h);
+        // Dropped without `finalize`: the queued chunks were hashed and the
+        // thread ended before `drop` returned.
+        assert_eq!(CHUNKS.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn a_panicking_hash_thread_is_an_error_not_a_digest() {
+        fn panics(_: &mut Sha384Stream, _: &[u8]) {
+            panic!("hash worker failure (expected by this test)");
+        }
+        for n in [1, HASH_CHUNK_LEN, (HASH_QUEUE_LEN + 4) * HASH_CHUNK_LEN] {
+            let mut h = Box::new(ThreadedHasher::new());
+            h.work = panics;
+            let data = pattern(n);
+            h.update(&data);
+            let e = (h as Box<dyn MessageHasher>).finalize().unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::KMSInternalException);
+        }
     }
 }

@@ -124,6 +124,89 @@ fn round_trips_across_frame_and_plaintext_sizes() {
     }
 }
 
+/// A reader that yields at most `step` bytes per call, through `read` and
+/// `read_vectored` alike (the default `read_vectored`, first buffer only).
+struct Trickle<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.step).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+/// A writer that takes at most `step` bytes per call (partial vectored writes).
+struct Sip {
+    out: Vec<u8>,
+    step: usize,
+}
+
+impl std::io::Write for Sip {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.step);
+        self.out.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn streams_agree_with_one_shot_core_for_short_reads_writes_and_large_frames() {
+    let f = fixture();
+    let k = new_key(&f.ks);
+    let keyring = KmsKeyring::new(&f.ks, &[&k.key_id]).unwrap();
+    let discovery = KmsKeyring::discovery(&f.ks);
+    let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+    // 4096: in place, several buffers; 65536: in place, a frame bigger than
+    // the decrypt buffer's start; 2 MiB: frames above the in-place range.
+    for (suite, frame, n) in [
+        (UNSIGNED, 4096u32, 300_001usize),
+        (SIGNED, 4096, 16 * 4096),
+        (UNSIGNED, 65536, 5 * 65536 + 3),
+        (SIGNED, 2 << 20, (5 << 20) + 1),
+    ] {
+        let pt = data(n);
+        for step in [usize::MAX, 1000, 4096 + 16] {
+            let mut msg = Vec::new();
+            env::encrypt_stream(
+                &keyring,
+                &mut Trickle { data: &pt, step },
+                &mut msg,
+                &ctx(&[("purpose", "test")]),
+                &opts(suite, frame),
+            )
+            .unwrap();
+            let (one_shot, _) = strongroom::core::envelope::decrypt(
+                &discovery,
+                &msg,
+                DecryptOptions::default(),
+                &mut rng,
+            )
+            .unwrap();
+            assert!(one_shot == pt, "{suite:?} {frame} {step}: encrypt");
+            let mut out = Sip {
+                out: Vec::new(),
+                step: 7777,
+            };
+            env::decrypt_stream(
+                &discovery,
+                &mut Trickle { data: &msg, step },
+                &mut out,
+                &DecryptOptions::default(),
+            )
+            .unwrap();
+            assert!(out.out == pt, "{suite:?} {frame} {step}: decrypt");
+        }
+    }
+}
+
 #[test]
 fn edks_have_the_esdk_kms_keyring_shape() {
     let f = fixture();

@@ -1,18 +1,22 @@
 //! Decryption: the [`Decryptor`] that turns ciphertext chunks into
 //! authenticated plaintext.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
+use core::ops::Range;
 
 use rand_core::CryptoRng;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
-use super::frame::{open_frame, parse_frame, parse_single_block, FINAL_FRAME_MARKER};
+use super::frame::{
+    open_frame, open_in_place, parse_frame, parse_single_block, RawFrame, FINAL_FRAME_MARKER,
+};
 use super::header::{malformed, ContentType, Cursor, MessageHeader, Short};
 use super::keyring::{DecryptionMaterials, Keyring};
-use super::signature::{check_public_key, verify, PUBLIC_KEY_CONTEXT_KEY};
+use super::signature::{check_public_key, verify, MessageHasher, PUBLIC_KEY_CONTEXT_KEY};
 use super::DecryptOptions;
 use crate::crypto::aead::GcmKey;
 use crate::crypto::sha384::Sha384Stream;
@@ -66,7 +70,9 @@ pub struct Decryptor<'k> {
     /// The derived content key, expanded once when the header authenticates.
     key: Option<GcmKey>,
     next_seq: u32,
-    hasher: Option<Sha384Stream>,
+    hasher: Option<Box<dyn MessageHasher>>,
+    /// Set by [`Decryptor::with_message_hasher`]; used if the suite is signed.
+    custom_hasher: Option<Box<dyn MessageHasher>>,
     public_key: Option<String>,
     /// Set by [`Decryptor::refuse_signed_suites`].
     unsigned_only: bool,
@@ -99,6 +105,7 @@ impl<'k> Decryptor<'k> {
             key: None,
             next_seq: 1,
             hasher: None,
+            custom_hasher: None,
             public_key: None,
             unsigned_only: false,
         }
@@ -112,6 +119,21 @@ impl<'k> Decryptor<'k> {
     #[must_use]
     pub fn refuse_signed_suites(mut self) -> Self {
         self.unsigned_only = true;
+        self
+    }
+
+    /// Makes the decryptor compute the SHA-384 that a signed message's
+    /// footer signature covers with `hasher` (see [`MessageHasher`]) instead
+    /// of in line. The decryptor still chooses the bytes (the header and
+    /// every frame, as read) and verifies the signature itself when the
+    /// footer arrives; for an unsigned message `hasher` is dropped unused.
+    /// Call it before the first [`update`](Self::update): once the header
+    /// has been read it has no effect.
+    #[must_use]
+    pub fn with_message_hasher(mut self, hasher: Box<dyn MessageHasher>) -> Self {
+        if self.state == State::Header {
+            self.custom_hasher = Some(hasher);
+        }
         self
     }
 
@@ -140,7 +162,8 @@ impl<'k> Decryptor<'k> {
     /// reordered or has trailing bytes; `ValidationException` if the commitment
     /// policy forbids the suite, there are too many EDKs, or a frame is larger
     /// than `max_content_buffer`; `LimitExceededException` if the plaintext
-    /// does not fit in memory; any error the keyring returns.
+    /// does not fit in memory; any error the keyring or the
+    /// [`MessageHasher`] returns.
     pub fn update(&mut self, ciphertext: &[u8], out: &mut Vec<u8>) -> Result<Released> {
         let start = out.len();
         let r = self.update_inner(ciphertext, out);
@@ -227,20 +250,8 @@ impl<'k> Decryptor<'k> {
         loop {
             let rest = &buf[pos..];
             let step = match self.state {
-                State::Header => self.read_header(rest),
-                State::Frames => self.read_frame(rest, out),
-                State::SingleBlock => self.read_single_block(rest, out),
-                State::Footer => self.read_footer(rest),
-                State::Done => {
-                    if rest.is_empty() {
-                        Err(Short::More)
-                    } else {
-                        Err(Short::Bad(malformed("trailing bytes after the message")))
-                    }
-                }
-                State::Failed => Err(Short::Bad(Error::validation(
-                    "the decryptor already failed",
-                ))),
+                State::Frames | State::SingleBlock => self.read_frame(rest, out),
+                _ => self.read_other(rest),
             };
             match step {
                 Ok(n) => pos += n,
@@ -248,6 +259,109 @@ impl<'k> Decryptor<'k> {
                 Err(Short::Bad(e)) => return Err(e),
             }
         }
+    }
+
+    /// One unit that yields no plaintext: the header, the footer, or
+    /// nothing after the end.
+    fn read_other(&mut self, rest: &[u8]) -> core::result::Result<usize, Short> {
+        match self.state {
+            State::Header => self.read_header(rest),
+            State::Footer => self.read_footer(rest),
+            State::Done => {
+                if rest.is_empty() {
+                    Err(Short::More)
+                } else {
+                    Err(Short::Bad(malformed("trailing bytes after the message")))
+                }
+            }
+            State::Frames | State::SingleBlock | State::Failed => Err(Short::Bad(
+                Error::validation("the decryptor already failed"),
+            )),
+        }
+    }
+
+    /// As [`update`](Self::update), but without copying: decrypts the
+    /// frames that `buf` holds whole in place, in `buf`, and appends to
+    /// `plaintext` the range of `buf` that each frame's plaintext now
+    /// occupies (in message order). Returns the bytes of `buf` consumed;
+    /// the rest is the start of a unit that `buf` does not hold whole, which
+    /// the caller passes again at the start of the next call, followed by
+    /// more of the message (a caller whose buffer is full of one unit must
+    /// give a larger one: a unit is at most the header, bounded by
+    /// `max_header_length`, or one frame). Ciphertext is hashed (signed
+    /// suites) as it is in the message, before it is decrypted.
+    ///
+    /// What the ranges hold may be released exactly as what
+    /// [`update`](Self::update) appends: the returned [`Released`] says so.
+    /// On error nothing of this call is reported, every range this call
+    /// decrypted is zeroed, and the decryptor refuses further input.
+    ///
+    /// # Errors
+    /// As [`update`](Self::update); `ValidationException` if input given to
+    /// [`update`](Self::update) is still buffered (the two cannot be mixed
+    /// mid-unit).
+    pub fn update_in_place(
+        &mut self,
+        buf: &mut [u8],
+        plaintext: &mut Vec<Range<usize>>,
+    ) -> Result<(usize, Released)> {
+        let first = plaintext.len();
+        match self.process_in_place(buf, plaintext) {
+            Ok(n) => Ok((n, self.released())),
+            Err(e) => {
+                self.state = State::Failed;
+                self.buf.zeroize();
+                for r in plaintext.drain(first..) {
+                    buf[r].zeroize();
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn process_in_place(
+        &mut self,
+        buf: &mut [u8],
+        plaintext: &mut Vec<Range<usize>>,
+    ) -> Result<usize> {
+        if !self.buf.is_empty() {
+            return Err(Error::validation(
+                "update_in_place cannot continue a unit buffered by update",
+            ));
+        }
+        if self.state == State::Failed {
+            return Err(Error::validation("the decryptor already failed"));
+        }
+        let mut pos = 0;
+        loop {
+            let step = match self.state {
+                State::Frames | State::SingleBlock => {
+                    self.next_body_unit(&buf[pos..]).and_then(|f| {
+                        let ct = pos + f.ciphertext.start..pos + f.ciphertext.end;
+                        open_in_place(
+                            self.content_key()?,
+                            self.message_id(),
+                            &f,
+                            &mut buf[ct.clone()],
+                        )?;
+                        plaintext.push(ct);
+                        Ok(f.len)
+                    })
+                }
+                _ => self.read_other(&buf[pos..]),
+            };
+            match step {
+                Ok(n) => pos += n,
+                Err(Short::More) => break,
+                Err(Short::Bad(e)) => return Err(e),
+            }
+        }
+        if self.state == State::Header && buf.len() - pos > self.options.max_header_length {
+            return Err(Error::validation(
+                "message header longer than max_header_length",
+            ));
+        }
+        Ok(pos)
     }
 
     fn read_header(&mut self, buf: &[u8]) -> core::result::Result<usize, Short> {
@@ -314,10 +428,14 @@ impl<'k> Decryptor<'k> {
             }
         }
         if header.suite.is_signing() {
-            let mut h = Sha384Stream::new();
+            let mut h = self
+                .custom_hasher
+                .take()
+                .unwrap_or_else(|| Box::new(Sha384Stream::new()));
             h.update(&buf[..total]);
             self.hasher = Some(h);
         }
+        self.custom_hasher = None;
         self.public_key = public_key;
         self.key = Some(key);
         self.state = match header.content_type {
@@ -341,13 +459,21 @@ impl<'k> Decryptor<'k> {
             .ok_or_else(|| Error::internal("no content key before the header").into())
     }
 
-    fn read_frame(&mut self, buf: &[u8], out: &mut Vec<u8>) -> core::result::Result<usize, Short> {
-        let frame_length = self.header.as_ref().map(|h| h.frame_length).unwrap_or(0);
-        let frame = parse_frame(buf, frame_length)?;
+    /// Parses the body unit (frame, or the single block of a non-framed
+    /// body) at the start of `buf`, checks its sequence number, hashes it
+    /// (signed suites; the bytes as they are in the message) and moves on
+    /// to the next unit. The caller then authenticates and decrypts it;
+    /// if that fails, the whole message fails.
+    fn next_body_unit(&mut self, buf: &[u8]) -> core::result::Result<RawFrame, Short> {
+        let frame = if self.state == State::SingleBlock {
+            parse_single_block(buf, self.options.max_content_buffer)?
+        } else {
+            let frame_length = self.header.as_ref().map(|h| h.frame_length).unwrap_or(0);
+            parse_frame(buf, frame_length)?
+        };
         if frame.seq != self.next_seq {
             return Err(Error::invalid_ciphertext().into());
         }
-        open_frame(self.content_key()?, self.message_id(), &frame, out)?;
         if let Some(h) = self.hasher.as_mut() {
             h.update(&buf[..frame.len]);
         }
@@ -359,20 +485,12 @@ impl<'k> Decryptor<'k> {
                 return Err(malformed("too many frames").into());
             }
         }
-        Ok(frame.len)
+        Ok(frame)
     }
 
-    fn read_single_block(
-        &mut self,
-        buf: &[u8],
-        out: &mut Vec<u8>,
-    ) -> core::result::Result<usize, Short> {
-        let frame = parse_single_block(buf, self.options.max_content_buffer)?;
-        open_frame(self.content_key()?, self.message_id(), &frame, out)?;
-        if let Some(h) = self.hasher.as_mut() {
-            h.update(&buf[..frame.len]);
-        }
-        self.state = self.after_body();
+    fn read_frame(&mut self, buf: &[u8], out: &mut Vec<u8>) -> core::result::Result<usize, Short> {
+        let frame = self.next_body_unit(buf)?;
+        open_frame(self.content_key()?, self.message_id(), &frame, buf, out)?;
         Ok(frame.len)
     }
 
@@ -396,7 +514,7 @@ impl<'k> Decryptor<'k> {
             .public_key
             .as_deref()
             .ok_or_else(Error::invalid_ciphertext)?;
-        verify(pk, &hasher.finalize(), sig)?;
+        verify(pk, &hasher.finalize()?, sig)?;
         self.state = State::Done;
         Ok(c.pos)
     }

@@ -1,16 +1,17 @@
 //! Encryption: the [`Encryptor`] that turns plaintext chunks into a message.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
 
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use super::frame::{write_frame, FINAL_FRAME_MARKER};
+use super::frame::{seal_regular_in_place, write_frame, FINAL_FRAME_MARKER, REGULAR_FRAME_PREFIX};
 use super::header::{ContentType, MessageHeader};
 use super::keyring::{EncryptionMaterials, Keyring};
-use super::signature::{Signer, PUBLIC_KEY_CONTEXT_KEY};
-use super::suite::IV_LEN;
+use super::signature::{MessageHasher, Signer, PUBLIC_KEY_CONTEXT_KEY};
+use super::suite::{IV_LEN, TAG_LEN};
 use super::{EncryptOptions, MAX_FRAME_LENGTH};
 use crate::context::EncryptionContext;
 use crate::crypto::aead::GcmKey;
@@ -29,7 +30,7 @@ pub struct Encryptor {
     frame_length: usize,
     pending: Zeroizing<Vec<u8>>,
     seq: u32,
-    hasher: Option<Sha384Stream>,
+    hasher: Option<Box<dyn MessageHasher>>,
     signer: Option<Signer>,
     /// Set when an `update` failed part-way: the message is broken.
     failed: bool,
@@ -118,7 +119,9 @@ impl Encryptor {
         let tag = key.seal_in_place(&[0u8; IV_LEN], &bytes, &mut [])?;
         bytes.extend_from_slice(&tag);
         // The header is hashed when it is emitted, with the body.
-        let hasher = signer.as_ref().map(|_| Sha384Stream::new());
+        let hasher = signer
+            .as_ref()
+            .map(|_| Box::new(Sha384Stream::new()) as Box<dyn MessageHasher>);
         let frame_length = usize::try_from(options.frame_length)
             .map_err(|_| Error::validation("frame length too large for this platform"))?;
         Ok(Encryptor {
@@ -132,6 +135,25 @@ impl Encryptor {
             signer,
             failed: false,
         })
+    }
+
+    /// This encryptor with `hasher` computing the SHA-384 that the footer
+    /// signs (see [`MessageHasher`]) instead of the in-line default. For an
+    /// unsigned suite `hasher` is dropped unused.
+    ///
+    /// # Errors
+    /// `ValidationException` if output was already produced (the header is
+    /// hashed when it is written, so the hasher cannot change afterwards).
+    pub fn with_message_hasher(mut self, hasher: Box<dyn MessageHasher>) -> Result<Self> {
+        if self.pending_header.is_none() {
+            return Err(Error::validation(
+                "the message hasher must be set before any output is written",
+            ));
+        }
+        if self.hasher.is_some() {
+            self.hasher = Some(hasher);
+        }
+        Ok(self)
     }
 
     /// The header of the message being written (suite, context, EDKs).
@@ -194,6 +216,66 @@ impl Encryptor {
         Ok(())
     }
 
+    /// Bytes of a regular frame's content in the message (the frame length).
+    pub fn frame_length(&self) -> usize {
+        self.frame_length
+    }
+
+    /// Offset of the content in a regular frame: 4 bytes of sequence
+    /// number and the 12-byte IV come first, the 16-byte tag after it, so a
+    /// regular frame is `frame_length() + 32` bytes
+    /// ([`seal_frame_in_place`](Self::seal_frame_in_place)).
+    pub const FRAME_CONTENT_OFFSET: usize = REGULAR_FRAME_PREFIX;
+
+    /// Bytes a regular frame takes in the message: `frame_length() + 32`.
+    pub fn regular_frame_len(&self) -> usize {
+        REGULAR_FRAME_PREFIX + self.frame_length + TAG_LEN
+    }
+
+    /// Appends the header to `out` if it has not been written yet (as the
+    /// first [`update`](Self::update) does).
+    pub fn write_header(&mut self, out: &mut Vec<u8>) {
+        self.emit_header(out);
+    }
+
+    /// Makes `slot` the next regular frame of the message, in place,
+    /// without copying: `slot` is [`regular_frame_len`](Self::regular_frame_len)
+    /// bytes holding `frame_length()` bytes of plaintext at
+    /// [`FRAME_CONTENT_OFFSET`](Self::FRAME_CONTENT_OFFSET); the bytes before
+    /// and after are overwritten with the sequence number, IV and tag, and
+    /// the plaintext with its ciphertext. The caller writes `slot` to the
+    /// message right after the header or the previous frame. A regular
+    /// frame must be followed by at least one more byte of plaintext: the
+    /// last frame (even a full one) is written by [`finish`](Self::finish)
+    /// after an [`update`](Self::update) with its plaintext.
+    ///
+    /// # Errors
+    /// `ValidationException` if the header has not been written, plaintext
+    /// given to [`update`](Self::update) is still pending, `slot` is not one
+    /// regular frame long, or the message would need more than 2^32 − 2 frames.
+    pub fn seal_frame_in_place(&mut self, slot: &mut [u8]) -> Result<()> {
+        if self.pending_header.is_some() || !self.pending.is_empty() {
+            return Err(Error::validation(
+                "seal_frame_in_place needs the header written and no pending plaintext",
+            ));
+        }
+        if slot.len() != self.regular_frame_len() {
+            return Err(Error::validation("the slot is not one regular frame long"));
+        }
+        self.check_seq()?;
+        seal_regular_in_place(&self.key, &self.header.message_id, self.seq, slot)?;
+        self.hash_output(slot);
+        self.seq += 1;
+        Ok(())
+    }
+
+    fn check_seq(&self) -> Result<()> {
+        if self.seq >= FINAL_FRAME_MARKER - 1 {
+            return Err(Error::validation("too many frames for one message"));
+        }
+        Ok(())
+    }
+
     /// Appends the header if it has not been written yet.
     fn emit_header(&mut self, out: &mut Vec<u8>) {
         if let Some(h) = self.pending_header.take() {
@@ -205,9 +287,7 @@ impl Encryptor {
     /// Encrypts one regular frame onto `out` and hashes it there, while it
     /// is still in the CPU's cache.
     fn write_regular(&mut self, frame: &[u8], out: &mut Vec<u8>) -> Result<()> {
-        if self.seq >= FINAL_FRAME_MARKER - 1 {
-            return Err(Error::validation("too many frames for one message"));
-        }
+        self.check_seq()?;
         let start = out.len();
         write_frame(
             &self.key,
@@ -234,7 +314,7 @@ impl Encryptor {
     ///
     /// # Errors
     /// `KMSInternalException` if signing fails; `ValidationException` if an
-    /// `update` failed part-way.
+    /// `update` failed part-way; any error of the [`MessageHasher`].
     pub fn finish<R: CryptoRng>(mut self, out: &mut Vec<u8>, rng: &mut R) -> Result<()> {
         if self.failed {
             return Err(Error::validation("the encryptor already failed"));
@@ -253,7 +333,7 @@ impl Encryptor {
         )?;
         self.hash_output(&out[start..]);
         if let (Some(signer), Some(hasher)) = (self.signer.take(), self.hasher.take()) {
-            let sig = signer.sign(&hasher.finalize(), rng)?;
+            let sig = signer.sign(&hasher.finalize()?, rng)?;
             let len =
                 u16::try_from(sig.len()).map_err(|_| Error::internal("signature too long"))?;
             out.extend_from_slice(&len.to_be_bytes());

@@ -2,6 +2,7 @@
 //! the body AAD (ESDK "Body AAD"), and the footer.
 
 use alloc::vec::Vec;
+use core::ops::Range;
 
 use super::header::{malformed, Cursor, Short};
 use super::suite::{IV_LEN, TAG_LEN};
@@ -68,12 +69,40 @@ pub(crate) fn write_frame(
     Ok(())
 }
 
-/// A parsed, not yet authenticated frame (or the single block of a non-framed body).
-pub(crate) struct RawFrame<'a> {
+/// Bytes of a regular frame before its content: sequence number and IV.
+pub(crate) const REGULAR_FRAME_PREFIX: usize = 4 + IV_LEN;
+
+/// Seals a regular frame in place. `slot` is the whole frame as it will be
+/// in the message: [`REGULAR_FRAME_PREFIX`] bytes (overwritten with the
+/// sequence number and IV), the plaintext (encrypted in place), and
+/// [`TAG_LEN`] bytes (overwritten with the tag).
+pub(crate) fn seal_regular_in_place(
+    key: &GcmKey,
+    message_id: &[u8],
+    seq: u32,
+    slot: &mut [u8],
+) -> Result<()> {
+    let (prefix, rest) = slot.split_at_mut(REGULAR_FRAME_PREFIX);
+    let content_len = rest.len() - TAG_LEN;
+    let (content, tag_out) = rest.split_at_mut(content_len);
+    let iv = frame_iv(seq);
+    prefix[..4].copy_from_slice(&seq.to_be_bytes());
+    prefix[4..].copy_from_slice(&iv);
+    let len = u64::try_from(content_len).unwrap_or(u64::MAX);
+    let aad = body_aad(message_id, FRAME_STRING, seq, len);
+    let tag = key.seal_in_place(&iv, &aad, content)?;
+    tag_out.copy_from_slice(&tag);
+    Ok(())
+}
+
+/// A parsed, not yet authenticated frame (or the single block of a
+/// non-framed body), found at the start of a buffer.
+pub(crate) struct RawFrame {
     pub(crate) seq: u32,
     pub(crate) is_final: bool,
     pub(crate) iv: [u8; IV_LEN],
-    pub(crate) ciphertext: &'a [u8],
+    /// Where the ciphertext is in the buffer the frame was parsed from.
+    pub(crate) ciphertext: Range<usize>,
     pub(crate) tag: [u8; TAG_LEN],
     /// Bytes the frame occupies in the message.
     pub(crate) len: usize,
@@ -82,10 +111,7 @@ pub(crate) struct RawFrame<'a> {
 }
 
 /// Parses one frame of a framed body. `frame_length` comes from the header.
-pub(crate) fn parse_frame(
-    buf: &[u8],
-    frame_length: u32,
-) -> core::result::Result<RawFrame<'_>, Short> {
+pub(crate) fn parse_frame(buf: &[u8], frame_length: u32) -> core::result::Result<RawFrame, Short> {
     let mut c = Cursor::new(buf);
     let first = c.u32()?;
     let (is_final, seq) = if first == FINAL_FRAME_MARKER {
@@ -103,8 +129,9 @@ pub(crate) fn parse_frame(
     } else {
         frame_length
     };
-    let ciphertext =
-        c.take(usize::try_from(len).map_err(|_| Short::Bad(malformed("frame too long")))?)?;
+    let start = c.pos;
+    c.take(usize::try_from(len).map_err(|_| Short::Bad(malformed("frame too long")))?)?;
+    let ciphertext = start..c.pos;
     let tag = c.array::<TAG_LEN>()?;
     Ok(RawFrame {
         seq,
@@ -126,7 +153,7 @@ pub(crate) fn parse_frame(
 pub(crate) fn parse_single_block(
     buf: &[u8],
     max_len: u64,
-) -> core::result::Result<RawFrame<'_>, Short> {
+) -> core::result::Result<RawFrame, Short> {
     let mut c = Cursor::new(buf);
     let iv = c.array::<IV_LEN>()?;
     let len = c.u64()?;
@@ -141,7 +168,9 @@ pub(crate) fn parse_single_block(
         .into());
     }
     let n = usize::try_from(len).map_err(|_| Short::Bad(malformed("content too long")))?;
-    let ciphertext = c.take(n)?;
+    let start = c.pos;
+    c.take(n)?;
+    let ciphertext = start..c.pos;
     let tag = c.array::<TAG_LEN>()?;
     Ok(RawFrame {
         seq: 1,
@@ -154,19 +183,20 @@ pub(crate) fn parse_single_block(
     })
 }
 
-/// Authenticates and decrypts `frame`, appending its plaintext to `out`.
-/// On failure `out` is restored to its previous length (the appended bytes
-/// are zeroed first), so no unauthenticated plaintext is released.
+/// Authenticates and decrypts `frame` (parsed from `buf`), appending its
+/// plaintext to `out`. On failure `out` is restored to its previous length
+/// (the appended bytes are zeroed first), so no unauthenticated plaintext is
+/// released.
 pub(crate) fn open_frame(
     key: &GcmKey,
     message_id: &[u8],
-    frame: &RawFrame<'_>,
+    frame: &RawFrame,
+    buf: &[u8],
     out: &mut Vec<u8>,
 ) -> Result<()> {
-    let len = u64::try_from(frame.ciphertext.len()).unwrap_or(u64::MAX);
-    let aad = body_aad(message_id, frame.content, frame.seq, len);
+    let ciphertext = &buf[frame.ciphertext.clone()];
     let start = out.len();
-    let needed = frame.ciphertext.len();
+    let needed = ciphertext.len();
     if out.capacity() - start < needed {
         // Grow by hand: `Vec`'s own growth would free the old buffer, which
         // may hold plaintext of earlier frames, without wiping it.
@@ -179,13 +209,21 @@ pub(crate) fn open_frame(
         let mut old = core::mem::replace(out, grown);
         zeroize::Zeroize::zeroize(&mut old);
     }
-    out.extend_from_slice(frame.ciphertext);
-    match key.open_in_place(&frame.iv, &aad, &mut out[start..], &frame.tag) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            zeroize::Zeroize::zeroize(&mut out[start..]);
-            out.truncate(start);
-            Err(e)
-        }
-    }
+    out.extend_from_slice(ciphertext);
+    open_in_place(key, message_id, frame, &mut out[start..]).inspect_err(|_| out.truncate(start))
+}
+
+/// Authenticates and decrypts `frame` in place: `ciphertext` is its
+/// ciphertext, which becomes the plaintext. On failure it is zeroed (no
+/// unauthenticated plaintext is left behind).
+pub(crate) fn open_in_place(
+    key: &GcmKey,
+    message_id: &[u8],
+    frame: &RawFrame,
+    ciphertext: &mut [u8],
+) -> Result<()> {
+    let len = u64::try_from(ciphertext.len()).unwrap_or(u64::MAX);
+    let aad = body_aad(message_id, frame.content, frame.seq, len);
+    key.open_in_place(&frame.iv, &aad, ciphertext, &frame.tag)
+        .inspect_err(|_| zeroize::Zeroize::zeroize(ciphertext))
 }

@@ -59,7 +59,7 @@ pub use keyring::{
     DataKey, DecryptionMaterials, EncryptionMaterials, Keyring, MultiKeyring, RawAesKeyring,
     RawRsaKeyring,
 };
-pub use signature::PUBLIC_KEY_CONTEXT_KEY;
+pub use signature::{MessageHasher, PUBLIC_KEY_CONTEXT_KEY};
 pub use suite::{AlgorithmSuite, CommitmentPolicy, COMMITMENT_LEN, DATA_KEY_LEN, IV_LEN, TAG_LEN};
 
 use crate::context::EncryptionContext;

@@ -338,6 +338,228 @@ fn signed_suite_round_trip_and_pending_release() {
     assert!(d.finish().is_err());
 }
 
+/// A [`MessageHasher`] that records what it is given and then either
+/// hashes it or fails.
+struct Recording {
+    seen: alloc::sync::Arc<core::sync::atomic::AtomicUsize>,
+    inner: crate::crypto::sha384::Sha384Stream,
+    fail: bool,
+}
+
+impl MessageHasher for Recording {
+    fn update(&mut self, bytes: &[u8]) {
+        self.seen
+            .fetch_add(bytes.len(), core::sync::atomic::Ordering::Relaxed);
+        self.inner.update(bytes);
+    }
+    fn finalize(self: Box<Self>) -> crate::Result<[u8; 48]> {
+        if self.fail {
+            Err(crate::Error::internal("hasher failed (test)"))
+        } else {
+            Ok(self.inner.finalize())
+        }
+    }
+}
+
+fn recording(
+    fail: bool,
+) -> (
+    Box<Recording>,
+    alloc::sync::Arc<core::sync::atomic::AtomicUsize>,
+) {
+    let seen = alloc::sync::Arc::new(core::sync::atomic::AtomicUsize::new(0));
+    let h = Box::new(Recording {
+        seen: seen.clone(),
+        inner: crate::crypto::sha384::Sha384Stream::new(),
+        fail,
+    });
+    (h, seen)
+}
+
+#[test]
+fn message_hasher_sees_exactly_the_signed_bytes_and_its_failure_fails_the_message() {
+    let k = keyring();
+    let opts = EncryptOptions {
+        frame_length: 100,
+        ..EncryptOptions::default()
+    };
+    let pt = pattern(1000);
+    // Encrypt through a supplied hasher: the message verifies with the
+    // in-line hash, which covers everything but the footer.
+    let (h, seen) = recording(false);
+    let mut e = Encryptor::new(&k, &ctx(), &opts, &mut rng())
+        .unwrap()
+        .with_message_hasher(h)
+        .unwrap();
+    let mut msg = Vec::new();
+    e.update(&pt, &mut msg).unwrap();
+    // Too late once output exists.
+    let mut late = Encryptor::new(&k, &ctx(), &opts, &mut rng()).unwrap();
+    late.update(b"x", &mut Vec::new()).unwrap();
+    assert_eq!(
+        late.with_message_hasher(recording(false).0)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::ValidationException
+    );
+    e.finish(&mut msg, &mut rng()).unwrap();
+    let (out, _) = decrypt(&k, &msg, DecryptOptions::default(), &mut rng()).unwrap();
+    assert_eq!(out, pt);
+    assert_eq!(
+        seen.load(core::sync::atomic::Ordering::Relaxed),
+        signed_len(&msg)
+    );
+    // Decrypt through a supplied hasher: same bytes.
+    let (h, seen) = recording(false);
+    let mut r = rng();
+    let (out, _) = Decryptor::new(&k, DecryptOptions::default(), &mut r)
+        .with_message_hasher(h)
+        .decrypt_all(&msg)
+        .unwrap();
+    assert_eq!(out, pt);
+    assert_eq!(
+        seen.load(core::sync::atomic::Ordering::Relaxed),
+        signed_len(&msg)
+    );
+    // A failing hasher fails encryption ...
+    let e = Encryptor::new(&k, &ctx(), &opts, &mut rng())
+        .unwrap()
+        .with_message_hasher(recording(true).0)
+        .unwrap();
+    let err = e.finish(&mut Vec::new(), &mut rng()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::KMSInternalException);
+    // ... and decryption, with its error, releasing nothing as final.
+    let mut r = rng();
+    let mut d = Decryptor::new(&k, DecryptOptions::default(), &mut r)
+        .with_message_hasher(recording(true).0);
+    let mut out = Vec::new();
+    let err = d.update(&msg, &mut out).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::KMSInternalException);
+    assert!(out.is_empty());
+    assert!(d.finish().is_err());
+    // Unsigned messages never use it.
+    let (h, seen) = recording(true);
+    let m = encrypt(&k, &ctx(), &pt, &unsigned(), &mut rng()).unwrap();
+    let mut r = rng();
+    let (out, _) = Decryptor::new(&k, DecryptOptions::default(), &mut r)
+        .with_message_hasher(h)
+        .decrypt_all(&m)
+        .unwrap();
+    assert_eq!(out, pt);
+    assert_eq!(seen.load(core::sync::atomic::Ordering::Relaxed), 0);
+}
+
+/// Bytes of `msg` (1000 bytes of plaintext in 100-byte frames, signed)
+/// before its footer: the header, nine regular frames and a full final frame.
+fn signed_len(msg: &[u8]) -> usize {
+    let (_, hlen) = parse_header(msg).unwrap();
+    let body_end = hlen + 9 * (4 + 12 + 100 + 16) + (4 + 4 + 12 + 4 + 100 + 16);
+    let sig_len = usize::from(u16::from_be_bytes([msg[body_end], msg[body_end + 1]]));
+    assert_eq!(body_end + 2 + sig_len, msg.len());
+    body_end
+}
+
+#[test]
+fn in_place_frames_match_the_copying_api_and_fail_cleanly() {
+    let k = keyring();
+    for opts in [unsigned(), EncryptOptions::default()] {
+        let opts = EncryptOptions {
+            frame_length: 600,
+            ..opts
+        };
+        let pt = pattern(600 * 5 + 17);
+        // Encrypt: four regular frames sealed in place, then the rest.
+        let mut e = Encryptor::new(&k, &ctx(), &opts, &mut rng()).unwrap();
+        let mut slot = vec![0u8; e.regular_frame_len()];
+        assert_eq!(
+            e.seal_frame_in_place(&mut slot).unwrap_err().kind(),
+            ErrorKind::ValidationException,
+            "before the header"
+        );
+        let mut msg = Vec::new();
+        e.write_header(&mut msg);
+        assert_eq!(
+            e.seal_frame_in_place(&mut slot[1..]).unwrap_err().kind(),
+            ErrorKind::ValidationException,
+            "wrong length"
+        );
+        for frame in pt[..2400].chunks(600) {
+            let off = Encryptor::FRAME_CONTENT_OFFSET;
+            slot[off..off + 600].copy_from_slice(frame);
+            e.seal_frame_in_place(&mut slot).unwrap();
+            msg.extend_from_slice(&slot);
+        }
+        e.update(&pt[2400..2500], &mut msg).unwrap();
+        assert_eq!(
+            e.seal_frame_in_place(&mut slot).unwrap_err().kind(),
+            ErrorKind::ValidationException,
+            "plaintext pending"
+        );
+        e.update(&pt[2500..], &mut msg).unwrap();
+        e.finish(&mut msg, &mut rng()).unwrap();
+        let (out, _) = decrypt(&k, &msg, DecryptOptions::default(), &mut rng()).unwrap();
+        assert_eq!(out, pt);
+        // Decrypt in place, in pieces of 1000 bytes carried over as a
+        // caller does: the same plaintext.
+        let mut r = rng();
+        let mut d = Decryptor::new(&k, DecryptOptions::default(), &mut r);
+        let (mut out, mut buf, mut ranges) = (Vec::new(), Vec::new(), Vec::new());
+        for piece in msg.chunks(1000) {
+            buf.extend_from_slice(piece);
+            let (n, _) = d.update_in_place(&mut buf, &mut ranges).unwrap();
+            for r in ranges.drain(..) {
+                out.extend_from_slice(&buf[r]);
+            }
+            buf.drain(..n);
+        }
+        assert!(buf.is_empty());
+        d.finish().unwrap();
+        assert_eq!(out, pt);
+        // A flipped byte in the third frame: the call fails, reports no
+        // range, and the frames it had decrypted are wiped.
+        let (_, hlen) = parse_header(&msg).unwrap();
+        let mut bad = msg.clone();
+        bad[hlen + 2 * 632 + 100] ^= 1;
+        let mut r = rng();
+        let mut d = Decryptor::new(&k, DecryptOptions::default(), &mut r);
+        let mut ranges = Vec::new();
+        let err = d.update_in_place(&mut bad, &mut ranges).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidCiphertextException);
+        assert!(ranges.is_empty());
+        let first = hlen + 16..hlen + 616;
+        assert!(bad[first].iter().all(|&b| b == 0), "decrypted frame wiped");
+        assert!(d.update_in_place(&mut msg.clone(), &mut ranges).is_err());
+        assert!(d.finish().is_err());
+        // Not mixable with a unit buffered by `update`.
+        let mut r = rng();
+        let mut d = Decryptor::new(&k, DecryptOptions::default(), &mut r);
+        let _ = d.update(&msg[..hlen + 10], &mut Vec::new()).unwrap();
+        assert_eq!(
+            d.update_in_place(&mut msg[hlen + 10..].to_vec(), &mut ranges)
+                .unwrap_err()
+                .kind(),
+            ErrorKind::ValidationException
+        );
+    }
+}
+
+#[test]
+fn in_place_header_is_bounded_by_max_header_length() {
+    let k = keyring();
+    let msg = encrypt(&k, &ctx(), b"x", &unsigned(), &mut rng()).unwrap();
+    let (_, hlen) = parse_header(&msg).unwrap();
+    let opts = DecryptOptions {
+        max_header_length: 64,
+        ..DecryptOptions::default()
+    };
+    let mut r = rng();
+    let mut d = Decryptor::new(&k, opts, &mut r);
+    let err = d
+        .update_in_place(&mut msg[..hlen - 1].to_vec(), &mut Vec::new())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ValidationException);
+}
+
 #[test]
 fn decryptor_memory_is_bounded_by_frames_not_input() {
     let k = keyring();
