@@ -125,7 +125,7 @@ pub fn decode_marker(marker: Option<&str>) -> Result<Option<String>> {
 /// (base64 of a key ID, a lowercase hyphenated UUID): garbage, or the marker
 /// of another List operation.
 pub fn decode_key_marker(marker: Option<&str>) -> Result<Option<String>> {
-    check_marker(marker, |id| {
+    decode_marker_shaped(marker, |id| {
         uuid::Uuid::try_parse(id).is_ok_and(|u| u.hyphenated().to_string() == id)
     })
 }
@@ -137,11 +137,11 @@ pub fn decode_key_marker(marker: Option<&str>) -> Result<Option<String>> {
 /// (base64 of an alias name, `alias/...`): garbage, or the marker of another
 /// List operation.
 pub fn decode_alias_marker(marker: Option<&str>) -> Result<Option<String>> {
-    check_marker(marker, |name| name.starts_with("alias/"))
+    decode_marker_shaped(marker, |name| name.starts_with("alias/"))
 }
 
 /// [`decode_marker`], refusing a decoded value that fails `shape`.
-fn check_marker(marker: Option<&str>, shape: fn(&str) -> bool) -> Result<Option<String>> {
+fn decode_marker_shaped(marker: Option<&str>, shape: fn(&str) -> bool) -> Result<Option<String>> {
     match decode_marker(marker)? {
         Some(v) if !shape(&v) => Err(invalid_marker()),
         other => Ok(other),

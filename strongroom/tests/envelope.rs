@@ -668,19 +668,6 @@ fn reordered_duplicated_or_dropped_frames_fail() {
     }
 }
 
-/// A reader that yields at most 1000 bytes per call, so that a header
-/// arrives over many short reads.
-struct Trickle<'a>(&'a [u8]);
-
-impl std::io::Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = buf.len().min(1000).min(self.0.len());
-        buf[..n].copy_from_slice(&self.0[..n]);
-        self.0 = &self.0[n..];
-        Ok(n)
-    }
-}
-
 /// A header of almost 4 MiB (2000 encrypted data keys of about 2 KiB each,
 /// just under the default `max_header_length`) read over short reads comes
 /// back field for field, with the body that follows it left alone; one byte
@@ -711,11 +698,32 @@ fn read_header_reads_a_header_of_almost_4_mib() {
     assert!(header_len > 4_000_000 && header_len <= max, "{header_len}");
     message.extend_from_slice(&data(10_000)); // a body after the header
 
-    let read = env::read_header(&mut Trickle(&message), max).unwrap();
+    let read = env::read_header(
+        &mut Trickle {
+            data: &message,
+            step: 1000,
+        },
+        max,
+    )
+    .unwrap();
     assert_eq!(read, header);
 
-    let too_small = env::read_header(&mut Trickle(&message), header_len - 1).unwrap_err();
+    let too_small = env::read_header(
+        &mut Trickle {
+            data: &message,
+            step: 1000,
+        },
+        header_len - 1,
+    )
+    .unwrap_err();
     assert_eq!(too_small.kind(), ErrorKind::InvalidCiphertextException);
-    let truncated = env::read_header(&mut Trickle(&message[..header_len - 1]), max).unwrap_err();
+    let truncated = env::read_header(
+        &mut Trickle {
+            data: &message[..header_len - 1],
+            step: 1000,
+        },
+        max,
+    )
+    .unwrap_err();
     assert_eq!(truncated.kind(), ErrorKind::InvalidCiphertextException);
 }
