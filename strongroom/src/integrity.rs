@@ -6,19 +6,24 @@
 //! Every key, alias and grant row belongs to one of [`BUCKETS`] buckets,
 //! chosen by a MAC of its table and ID under the root key's integrity
 //! sub-key. A bucket's digest is an HMAC over the sorted `(table, id, tag)`
-//! of its rows; [`GROUP_SIZE`] bucket digests make a group row
-//! (`meta/state/<g>`), whose HMAC is the group digest; the state row
-//! (`meta/state`) holds a write counter, the audit checkpoint and every
-//! group digest, under one more HMAC. An attacker without the root key sees
-//! every tag and digest but cannot compute a MAC over a combination that
-//! Strongroom did not write, so any mix of old and current rows, group rows
-//! or checkpoint fails; only the whole file put back to an earlier state
-//! passes (the documented limit).
+//! of its rows. The bucket digests form a three-level tree of [`FANOUT`]
+//! slots per node: 64 bucket digests make a level-2 row
+//! (`meta/state/2/<n>`, 4096 of them), whose HMAC is the level-2 digest; 64
+//! level-2 digests make a level-1 row (`meta/state/1/<m>`, 64 of them),
+//! whose HMAC is the level-1 digest; the state row (`meta/state`) holds a
+//! write counter, the audit checkpoint and the 64 level-1 digests, under
+//! one more HMAC. An attacker without the root key sees every tag and
+//! digest but cannot compute a MAC over a combination that Strongroom did
+//! not write, so any mix of old and current rows, tree rows or checkpoint
+//! fails; only the whole file put back to an earlier state passes (the
+//! documented limit).
 //!
 //! A write transaction ([`IntegrityTx`]) reads and checks the buckets it
-//! touches (their rows against their stored digests, the group rows against
-//! the state), then rewrites their digests, their group rows and the state:
-//! its cost depends on the size of a bucket (rows / 4096), not on the
+//! touches (their rows against their stored digests, the level-2 and
+//! level-1 rows above them against their parents, up to the state), then
+//! rewrites their digests, those tree rows and the state. With 262,144
+//! buckets a bucket holds under one row up to 100,000 keys, so a write's
+//! cost is its fixed path (one row of each level and the state), not the
 //! number of rows. [`verify_all`] recomputes everything (on open).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,24 +34,37 @@ use strongroom_core::{Error, Result};
 
 use crate::store::{BucketVisitor, Row, Table, Tx};
 
-/// Buckets of the integrity state.
-pub(crate) const BUCKETS: u16 = 4096;
-/// Buckets per group row.
-pub(crate) const GROUP_SIZE: usize = 64;
-/// Group rows (and group digests in the state row).
-pub(crate) const GROUPS: usize = BUCKETS as usize / GROUP_SIZE;
+/// Slots (digests) per tree row and in the state row.
+pub(crate) const FANOUT: usize = 64;
+/// Level-1 rows.
+const L1_ROWS: usize = FANOUT;
+/// Level-2 rows.
+const L2_ROWS: usize = FANOUT * FANOUT;
+/// Buckets of the integrity state (64 × 64 × 64).
+pub(crate) const BUCKETS: u32 = (L2_ROWS * FANOUT) as u32;
 /// Length of the audit checkpoint the state row carries.
 pub(crate) const CHECKPOINT_LEN: usize = 48;
 /// The state row's ID in `meta`.
 pub(crate) const META_STATE: &str = "state";
+/// Prefix of the level-1 rows' IDs in `meta`.
+const L1_PREFIX: &str = "state/1/";
+/// Prefix of the level-2 rows' IDs in `meta`.
+const L2_PREFIX: &str = "state/2/";
 /// Version byte of the state row.
 const STATE_VERSION: u8 = 1;
 const DIGEST: usize = 32;
-const STATE_LEN: usize = 1 + 8 + CHECKPOINT_LEN + GROUPS * DIGEST;
+/// Length of a tree row's body: [`FANOUT`] digests.
+const SLOTS_LEN: usize = FANOUT * DIGEST;
+const STATE_LEN: usize = 1 + 8 + CHECKPOINT_LEN + L1_ROWS * DIGEST;
 
-/// The state row's ID of group `g` in `meta`.
-fn group_row_id(g: usize) -> String {
-    format!("state/{g:02x}")
+/// The ID in `meta` of level-1 row `m` (`state/1/00` … `state/1/3f`).
+fn l1_row_id(m: usize) -> String {
+    format!("{L1_PREFIX}{m:02x}")
+}
+
+/// The ID in `meta` of level-2 row `n` (`state/2/000` … `state/2/fff`).
+fn l2_row_id(n: usize) -> String {
+    format!("{L2_PREFIX}{n:03x}")
 }
 
 fn tampered() -> Error {
@@ -65,12 +83,12 @@ fn table_byte(t: Table) -> u8 {
     }
 }
 
-/// The bucket of row `id` of `table`: the first two bytes of
-/// `HMAC(integrity key, "strongroom/v1/bucket" ‖ table byte ‖ id)`, modulo
-/// [`BUCKETS`].
-pub(crate) fn bucket_of(root: &RootKey, table: Table, id: &str) -> Result<u16> {
+/// The bucket of row `id` of `table`: the first three bytes of
+/// `HMAC(integrity key, "strongroom/v1/bucket" ‖ table byte ‖ id)` as a
+/// big-endian integer, modulo [`BUCKETS`].
+pub(crate) fn bucket_of(root: &RootKey, table: Table, id: &str) -> Result<u32> {
     let t = root.mac_integrity(&[b"strongroom/v1/bucket", &[table_byte(table)], id.as_bytes()])?;
-    Ok(u16::from_be_bytes([t[0], t[1]]) % BUCKETS)
+    Ok(u32::from_be_bytes([0, t[0], t[1], t[2]]) % BUCKETS)
 }
 
 /// Appends one bucket entry: table byte ‖ u32 len(id) ‖ id ‖ u32 len(tag) ‖ tag.
@@ -89,23 +107,43 @@ fn push_entry(buf: &mut Vec<u8>, table: u8, id: &str, tag: &[u8]) -> Result<()> 
 }
 
 /// The digest of bucket `b` from its encoded entries: zero for an empty
-/// bucket, else `HMAC(integrity key, "strongroom/v1/bucket-digest" ‖ u16 b ‖ entries)`.
-fn bucket_digest(root: &RootKey, b: u16, entries: &[u8]) -> Result<[u8; DIGEST]> {
+/// bucket, else `HMAC(integrity key, "strongroom/v1/bucket-digest" ‖ u32 b ‖ entries)`.
+fn bucket_digest(root: &RootKey, b: u32, entries: &[u8]) -> Result<[u8; DIGEST]> {
     if entries.is_empty() {
         return Ok([0; DIGEST]);
     }
     root.mac_integrity(&[b"strongroom/v1/bucket-digest", &b.to_be_bytes(), entries])
 }
 
-/// The digest of group `g` from its 64 bucket digests: zero when they are
-/// all zero (every bucket empty), else `HMAC(integrity key,
-/// "strongroom/v1/group" ‖ u8 g ‖ digests)`.
-fn group_digest(root: &RootKey, g: usize, slots: &[u8]) -> Result<[u8; DIGEST]> {
+/// The digest of level-2 row `n` from its 64 bucket digests: zero when
+/// they are all zero, else `HMAC(integrity key, "strongroom/v1/level2" ‖
+/// u16 n ‖ digests)`.
+fn l2_digest(root: &RootKey, n: usize, slots: &[u8]) -> Result<[u8; DIGEST]> {
     if slots.iter().all(|&b| b == 0) {
         return Ok([0; DIGEST]);
     }
-    let g = u8::try_from(g).map_err(|_| tampered())?;
-    root.mac_integrity(&[b"strongroom/v1/group", &[g], slots])
+    let n = u16::try_from(n).map_err(|_| tampered())?;
+    root.mac_integrity(&[b"strongroom/v1/level2", &n.to_be_bytes(), slots])
+}
+
+/// The digest of level-1 row `m` from its 64 level-2 digests: zero when
+/// they are all zero, else `HMAC(integrity key, "strongroom/v1/level1" ‖
+/// u8 m ‖ digests)`.
+fn l1_digest(root: &RootKey, m: usize, slots: &[u8]) -> Result<[u8; DIGEST]> {
+    if slots.iter().all(|&b| b == 0) {
+        return Ok([0; DIGEST]);
+    }
+    let m = u8::try_from(m).map_err(|_| tampered())?;
+    root.mac_integrity(&[b"strongroom/v1/level1", &[m], slots])
+}
+
+/// Slot `i` (0–63) of a tree row's body.
+fn slot(slots: &[u8], i: usize) -> &[u8] {
+    &slots[i * DIGEST..(i + 1) * DIGEST]
+}
+
+fn set_slot(slots: &mut [u8], i: usize, d: &[u8; DIGEST]) {
+    slots[i * DIGEST..(i + 1) * DIGEST].copy_from_slice(d);
 }
 
 /// The state row's contents.
@@ -115,7 +153,8 @@ pub(crate) struct State {
     pub counter: u64,
     /// The audit checkpoint (`audit_log::StoredCheckpoint` bytes).
     pub checkpoint: [u8; CHECKPOINT_LEN],
-    groups: Vec<[u8; DIGEST]>,
+    /// The level-1 digests.
+    digests: Vec<[u8; DIGEST]>,
 }
 
 impl State {
@@ -124,7 +163,7 @@ impl State {
         State {
             counter: 0,
             checkpoint,
-            groups: vec![[0; DIGEST]; GROUPS],
+            digests: vec![[0; DIGEST]; L1_ROWS],
         }
     }
 
@@ -133,8 +172,8 @@ impl State {
         b.push(STATE_VERSION);
         b.extend_from_slice(&self.counter.to_be_bytes());
         b.extend_from_slice(&self.checkpoint);
-        for g in &self.groups {
-            b.extend_from_slice(g);
+        for d in &self.digests {
+            b.extend_from_slice(d);
         }
         b
     }
@@ -145,21 +184,21 @@ impl State {
         }
         let counter = u64::from_be_bytes(b[1..9].try_into().ok()?);
         let checkpoint = b[9..9 + CHECKPOINT_LEN].try_into().ok()?;
-        let groups = b[9 + CHECKPOINT_LEN..]
+        let digests = b[9 + CHECKPOINT_LEN..]
             .chunks_exact(DIGEST)
             .map(|c| c.try_into().ok())
             .collect::<Option<Vec<_>>>()?;
         Some(State {
             counter,
             checkpoint,
-            groups,
+            digests,
         })
     }
 
-    /// A fingerprint of the rows (the group digests only: the checkpoint
+    /// A fingerprint of the rows (the level-1 digests only: the checkpoint
     /// and counter do not move it), for the record cache.
     pub(crate) fn rows_fingerprint(&self) -> [u8; 32] {
-        let d = DigestAlgorithm::Sha256.digest(self.groups.as_flattened());
+        let d = DigestAlgorithm::Sha256.digest(self.digests.as_flattened());
         let mut out = [0; 32];
         out.copy_from_slice(&d[..32]);
         out
@@ -222,62 +261,105 @@ pub(crate) fn put_checkpoint(
     tx.put(Table::Meta, &state.row(root)?)
 }
 
-/// The bucket digests of every group, recomputed from the rows (by their
-/// recorded buckets).
-fn compute_slots(tx: &mut dyn Tx, root: &RootKey) -> Result<Vec<Vec<u8>>> {
-    let mut entries: Vec<Vec<u8>> = vec![Vec::new(); usize::from(BUCKETS)];
+/// The whole tree recomputed from the rows (by their recorded buckets):
+/// the non-zero level-2 and level-1 rows (by index) and the state's
+/// level-1 digests.
+struct Tree {
+    l2: BTreeMap<usize, Vec<u8>>,
+    l1: BTreeMap<usize, Vec<u8>>,
+    digests: Vec<[u8; DIGEST]>,
+}
+
+fn compute_tree(tx: &mut dyn Tx, root: &RootKey) -> Result<Tree> {
+    let mut entries: BTreeMap<u32, Vec<u8>> = BTreeMap::new();
     for table in Table::BUCKETED {
         let t = table_byte(table);
         tx.for_each_in_buckets(table, &mut |bucket, id, tag| {
-            let b = usize::try_from(bucket)
+            let b = u32::try_from(bucket)
                 .ok()
-                .filter(|b| *b < usize::from(BUCKETS))
+                .filter(|b| *b < BUCKETS)
                 .ok_or_else(tampered)?;
-            push_entry(&mut entries[b], t, id, tag)
+            push_entry(entries.entry(b).or_default(), t, id, tag)
         })?;
     }
-    let mut slots = vec![vec![0u8; GROUP_SIZE * DIGEST]; GROUPS];
-    for (b, e) in entries.iter().enumerate() {
-        let d = bucket_digest(root, u16::try_from(b).map_err(|_| tampered())?, e)?;
-        let (g, s) = (b / GROUP_SIZE, b % GROUP_SIZE);
-        slots[g][s * DIGEST..(s + 1) * DIGEST].copy_from_slice(&d);
+    let mut l2: BTreeMap<usize, Vec<u8>> = BTreeMap::new();
+    for (b, e) in &entries {
+        let d = bucket_digest(root, *b, e)?;
+        let b = *b as usize;
+        let slots = l2.entry(b / FANOUT).or_insert_with(|| vec![0; SLOTS_LEN]);
+        set_slot(slots, b % FANOUT, &d);
     }
-    Ok(slots)
+    let mut l1: BTreeMap<usize, Vec<u8>> = BTreeMap::new();
+    for (n, s) in &l2 {
+        let d = l2_digest(root, *n, s)?;
+        let slots = l1.entry(n / FANOUT).or_insert_with(|| vec![0; SLOTS_LEN]);
+        set_slot(slots, n % FANOUT, &d);
+    }
+    let mut digests = vec![[0; DIGEST]; L1_ROWS];
+    for (m, s) in &l1 {
+        digests[*m] = l1_digest(root, *m, s)?;
+    }
+    Ok(Tree { l2, l1, digests })
 }
 
-/// The stored bucket digests of group `g` (all zero when it has no row).
-fn read_group(tx: &mut dyn Tx, g: usize) -> Result<Vec<u8>> {
-    match tx.get(Table::Meta, &group_row_id(g))? {
-        Some(r) if r.body.len() == GROUP_SIZE * DIGEST => Ok(r.body),
-        Some(_) => Err(tampered()),
-        None => Ok(vec![0; GROUP_SIZE * DIGEST]),
+/// The stored tree rows whose IDs start with `prefix`, by ID.
+fn stored_rows(tx: &mut dyn Tx, prefix: &str) -> Result<BTreeMap<String, Vec<u8>>> {
+    let mut out = BTreeMap::new();
+    let mut after = prefix.to_owned();
+    loop {
+        let rows = tx.list(Table::Meta, Some(&after), 1000)?;
+        let full = rows.len() == 1000;
+        for r in rows {
+            if !r.id.starts_with(prefix) {
+                return Ok(out);
+            }
+            after.clone_from(&r.id);
+            out.insert(r.id, r.body);
+        }
+        if !full {
+            return Ok(out);
+        }
     }
 }
 
-fn write_group(tx: &mut dyn Tx, g: usize, slots: &[u8]) -> Result<()> {
-    tx.put(
-        Table::Meta,
-        &Row {
-            id: group_row_id(g),
-            body: slots.to_vec(),
-            tag: Vec::new(),
-        },
-    )
+/// Whether the stored rows of one level are exactly `computed` (indexes to
+/// bodies; a stored all-zero row stands for an absent one).
+fn level_matches(
+    stored: &BTreeMap<String, Vec<u8>>,
+    computed: &BTreeMap<usize, Vec<u8>>,
+    id: fn(usize) -> String,
+) -> bool {
+    let mut seen = 0;
+    for (i, body) in computed {
+        match stored.get(&id(*i)) {
+            Some(s) if s == body => seen += 1,
+            _ => return false,
+        }
+    }
+    stored.len() - seen
+        == stored
+            .values()
+            .filter(|s| s.len() == SLOTS_LEN && s.iter().all(|&b| b == 0))
+            .count()
 }
 
 /// Recomputes the whole integrity state from the rows and checks it
-/// against the state row and the group rows (run on open).
+/// against the state row and the tree rows (run on open).
 ///
 /// # Errors
 /// `KMSInternalException` if anything differs.
 pub(crate) fn verify_all(tx: &mut dyn Tx, root: &RootKey) -> Result<()> {
     let state = read_state(tx, root)?;
-    let slots = compute_slots(tx, root)?;
-    for (g, s) in slots.iter().enumerate() {
-        let d = group_digest(root, g, s)?;
-        if !crate::subtle_eq(&d, &state.groups[g]) || read_group(tx, g)? != *s {
-            return Err(tampered());
-        }
+    let tree = compute_tree(tx, root)?;
+    let mut ok = true;
+    for (d, s) in tree.digests.iter().zip(&state.digests) {
+        ok &= crate::subtle_eq(d, s);
+    }
+    if !ok
+        || !level_matches(&stored_rows(tx, L1_PREFIX)?, &tree.l1, l1_row_id)
+        || !level_matches(&stored_rows(tx, L2_PREFIX)?, &tree.l2, l2_row_id)
+    {
+        return Err(tampered());
     }
     Ok(())
 }
@@ -305,17 +387,40 @@ pub(crate) fn rebuild(
             }
         }
     }
-    let slots = compute_slots(tx, root)?;
-    let mut state = State::empty(checkpoint);
-    for (g, s) in slots.iter().enumerate() {
-        state.groups[g] = group_digest(root, g, s)?;
-        if s.iter().any(|&b| b != 0) {
-            write_group(tx, g, s)?;
-        } else {
-            tx.delete(Table::Meta, &group_row_id(g))?;
+    let tree = compute_tree(tx, root)?;
+    for prefix in [L1_PREFIX, L2_PREFIX] {
+        for id in stored_rows(tx, prefix)?.into_keys() {
+            tx.delete(Table::Meta, &id)?;
         }
     }
+    for (rows, id) in [(&tree.l1, l1_row_id as fn(usize) -> String), (&tree.l2, l2_row_id)] {
+        for (i, body) in rows {
+            write_tree_row(tx, id(*i), body)?;
+        }
+    }
+    let mut state = State::empty(checkpoint);
+    state.digests = tree.digests;
     tx.put(Table::Meta, &state.row(root)?)
+}
+
+/// The stored body of tree row `id` (all zero when there is none).
+fn read_tree_row(tx: &mut dyn Tx, id: &str) -> Result<Vec<u8>> {
+    match tx.get(Table::Meta, id)? {
+        Some(r) if r.body.len() == SLOTS_LEN => Ok(r.body),
+        Some(_) => Err(tampered()),
+        None => Ok(vec![0; SLOTS_LEN]),
+    }
+}
+
+fn write_tree_row(tx: &mut dyn Tx, id: String, slots: &[u8]) -> Result<()> {
+    tx.put(
+        Table::Meta,
+        &Row {
+            id,
+            body: slots.to_vec(),
+            tag: Vec::new(),
+        },
+    )
 }
 
 /// A bucket's rows as this transaction leaves them: `(table byte, id)` → tag.
@@ -332,16 +437,20 @@ fn encode(rows: &Bucket) -> Result<Vec<u8>> {
 
 /// A write transaction that keeps the integrity state current: every put or
 /// delete of a key, alias or grant row first loads and checks the row's
-/// bucket (its rows against its stored digest, its group row against the
-/// state), and [`finish`](Self::finish) rewrites the digests of the buckets
-/// touched, their group rows and the state.
+/// bucket (its rows against its stored digest, its level-2 row against its
+/// level-1 row, that against the state), and [`finish`](Self::finish)
+/// rewrites the digests of the buckets touched, the tree rows above them
+/// and the state.
 pub(crate) struct IntegrityTx<'a> {
     inner: &'a mut dyn Tx,
     root: &'a RootKey,
     state: State,
-    groups: BTreeMap<usize, Vec<u8>>,
-    buckets: BTreeMap<u16, Bucket>,
-    touched: BTreeSet<u16>,
+    /// Checked level-1 rows, by index.
+    l1: BTreeMap<usize, Vec<u8>>,
+    /// Checked level-2 rows, by index.
+    l2: BTreeMap<usize, Vec<u8>>,
+    buckets: BTreeMap<u32, Bucket>,
+    touched: BTreeSet<u32>,
 }
 
 impl<'a> IntegrityTx<'a> {
@@ -351,23 +460,34 @@ impl<'a> IntegrityTx<'a> {
             inner,
             root,
             state,
-            groups: BTreeMap::new(),
+            l1: BTreeMap::new(),
+            l2: BTreeMap::new(),
             buckets: BTreeMap::new(),
             touched: BTreeSet::new(),
         }
     }
 
     /// The checked rows of bucket `b`.
-    fn bucket(&mut self, b: u16) -> Result<&mut Bucket> {
+    fn bucket(&mut self, b: u32) -> Result<&mut Bucket> {
         if !self.buckets.contains_key(&b) {
-            let g = usize::from(b) / GROUP_SIZE;
-            if !self.groups.contains_key(&g) {
-                let slots = read_group(self.inner, g)?;
-                let d = group_digest(self.root, g, &slots)?;
-                if !crate::subtle_eq(&d, &self.state.groups[g]) {
+            let n = b as usize / FANOUT;
+            let m = n / FANOUT;
+            if !self.l1.contains_key(&m) {
+                let slots = read_tree_row(self.inner, &l1_row_id(m))?;
+                let d = l1_digest(self.root, m, &slots)?;
+                if !crate::subtle_eq(&d, &self.state.digests[m]) {
                     return Err(tampered());
                 }
-                self.groups.insert(g, slots);
+                self.l1.insert(m, slots);
+            }
+            if !self.l2.contains_key(&n) {
+                let slots = read_tree_row(self.inner, &l2_row_id(n))?;
+                let d = l2_digest(self.root, n, &slots)?;
+                let parent = self.l1.get(&m).ok_or_else(tampered)?;
+                if !crate::subtle_eq(&d, slot(parent, n % FANOUT)) {
+                    return Err(tampered());
+                }
+                self.l2.insert(n, slots);
             }
             let rows: Bucket = self
                 .inner
@@ -376,12 +496,8 @@ impl<'a> IntegrityTx<'a> {
                 .map(|(table, id, tag)| ((table_byte(table), id), tag))
                 .collect();
             let d = bucket_digest(self.root, b, &encode(&rows)?)?;
-            let s = usize::from(b) % GROUP_SIZE;
-            let stored = self
-                .groups
-                .get(&g)
-                .map(|slots| &slots[s * DIGEST..(s + 1) * DIGEST]);
-            if stored.is_none_or(|st| !crate::subtle_eq(&d, st)) {
+            let parent = self.l2.get(&n).ok_or_else(tampered)?;
+            if !crate::subtle_eq(&d, slot(parent, b as usize % FANOUT)) {
                 return Err(tampered());
             }
             self.buckets.insert(b, rows);
@@ -389,9 +505,9 @@ impl<'a> IntegrityTx<'a> {
         self.buckets.get_mut(&b).ok_or_else(tampered)
     }
 
-    /// Rewrites the digests of the buckets touched, their group rows and
-    /// the state (nothing if no key, alias or grant row changed). Returns
-    /// whether anything was rewritten.
+    /// Rewrites the digests of the buckets touched, the level-2 and level-1
+    /// rows above them and the state (nothing if no key, alias or grant row
+    /// changed). Returns whether anything was rewritten.
     pub(crate) fn finish(self) -> Result<bool> {
         if self.touched.is_empty() {
             return Ok(false);
@@ -400,23 +516,36 @@ impl<'a> IntegrityTx<'a> {
             inner,
             root,
             mut state,
-            mut groups,
+            mut l1,
+            mut l2,
             buckets,
             touched,
         } = self;
-        let mut changed_groups = BTreeSet::new();
+        let mut changed_l2 = BTreeSet::new();
         for b in touched {
             let rows = buckets.get(&b).ok_or_else(tampered)?;
             let d = bucket_digest(root, b, &encode(rows)?)?;
-            let (g, s) = (usize::from(b) / GROUP_SIZE, usize::from(b) % GROUP_SIZE);
-            let slots = groups.get_mut(&g).ok_or_else(tampered)?;
-            slots[s * DIGEST..(s + 1) * DIGEST].copy_from_slice(&d);
-            changed_groups.insert(g);
+            let n = b as usize / FANOUT;
+            set_slot(
+                l2.get_mut(&n).ok_or_else(tampered)?,
+                b as usize % FANOUT,
+                &d,
+            );
+            changed_l2.insert(n);
         }
-        for g in changed_groups {
-            let slots = groups.get(&g).ok_or_else(tampered)?;
-            state.groups[g] = group_digest(root, g, slots)?;
-            write_group(inner, g, slots)?;
+        let mut changed_l1 = BTreeSet::new();
+        for n in changed_l2 {
+            let slots = l2.get(&n).ok_or_else(tampered)?;
+            let d = l2_digest(root, n, slots)?;
+            write_tree_row(inner, l2_row_id(n), slots)?;
+            let m = n / FANOUT;
+            set_slot(l1.get_mut(&m).ok_or_else(tampered)?, n % FANOUT, &d);
+            changed_l1.insert(m);
+        }
+        for m in changed_l1 {
+            let slots = l1.get(&m).ok_or_else(tampered)?;
+            state.digests[m] = l1_digest(root, m, slots)?;
+            write_tree_row(inner, l1_row_id(m), slots)?;
         }
         state.counter = state.counter.wrapping_add(1);
         inner.put(Table::Meta, &state.row(root)?)?;
@@ -467,11 +596,11 @@ impl Tx for IntegrityTx<'_> {
     ) -> Result<()> {
         self.inner.for_each_tag(table, f)
     }
-    fn put_in_bucket(&mut self, table: Table, row: &Row, _bucket: u16) -> Result<()> {
+    fn put_in_bucket(&mut self, table: Table, row: &Row, _bucket: u32) -> Result<()> {
         // The bucket is this layer's to choose.
         self.put(table, row)
     }
-    fn list_bucket(&mut self, bucket: u16) -> Result<Vec<(Table, String, Vec<u8>)>> {
+    fn list_bucket(&mut self, bucket: u32) -> Result<Vec<(Table, String, Vec<u8>)>> {
         self.inner.list_bucket(bucket)
     }
     fn for_each_in_buckets(&mut self, table: Table, f: &mut BucketVisitor<'_>) -> Result<()> {

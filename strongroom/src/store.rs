@@ -118,12 +118,12 @@ pub trait Tx {
         }
     }
     /// Inserts or replaces a row of a [`Table::BUCKETED`] table and records
-    /// its integrity bucket (0–4095; `docs/FORMAT.md`, "Keystore integrity
+    /// its integrity bucket (0–262,143; `docs/FORMAT.md`, "Keystore integrity
     /// state"), so that [`list_bucket`](Self::list_bucket) finds it.
     ///
     /// # Errors
     /// `KMSInternalException` on a storage failure.
-    fn put_in_bucket(&mut self, table: Table, row: &Row, bucket: u16) -> Result<()>;
+    fn put_in_bucket(&mut self, table: Table, row: &Row, bucket: u32) -> Result<()>;
     /// The table, id and tag of every row of the [`Table::BUCKETED`] tables
     /// recorded in `bucket`, in the order of that list, then by id bytes, without
     /// bodies (indexed lookups: the cost depends on the bucket's size, not
@@ -131,7 +131,7 @@ pub trait Tx {
     ///
     /// # Errors
     /// `KMSInternalException` on a storage failure.
-    fn list_bucket(&mut self, bucket: u16) -> Result<Vec<(Table, String, Vec<u8>)>>;
+    fn list_bucket(&mut self, bucket: u32) -> Result<Vec<(Table, String, Vec<u8>)>>;
     /// Calls `f` with the recorded bucket (`-1` if none), id and tag of
     /// every row of `table`, in (bucket, id) order, without bodies (used to
     /// check the whole integrity state on open).
@@ -602,7 +602,7 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn put_in_bucket(&mut self, table: Table, row: &Row, bucket: u16) -> Result<()> {
+    fn put_in_bucket(&mut self, table: Table, row: &Row, bucket: u32) -> Result<()> {
         let sql = format!(
             "INSERT INTO {} (id, body, tag, bucket) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT (id) DO UPDATE SET body = excluded.body, tag = excluded.tag, \
@@ -617,7 +617,7 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn list_bucket(&mut self, bucket: u16) -> Result<Vec<(Table, String, Vec<u8>)>> {
+    fn list_bucket(&mut self, bucket: u32) -> Result<Vec<(Table, String, Vec<u8>)>> {
         // One statement for the three tables (each part an index range).
         const SQL: &str = "SELECT 0, id, tag FROM keys WHERE bucket = ?1 \
              UNION ALL SELECT 1, id, tag FROM aliases WHERE bucket = ?1 \

@@ -349,7 +349,7 @@ fn reopen_after_digest_refused(path: &Path) -> Keystore {
     reopen(path)
 }
 
-/// Rewrites the integrity state (`meta/state` and its group rows) to match
+/// Rewrites the integrity state (`meta/state` and its level-1 and level-2 rows) to match
 /// the rows as they are, following `docs/FORMAT.md` ("Keystore integrity
 /// state") independently of the library's code: what only the holder of the
 /// root key can do.
@@ -359,7 +359,7 @@ fn forge_integrity_state(path: &Path, root: &[u8; 32]) {
     hkdf_sha256(&[], root, b"strongroom/v1/integrity", &mut key).unwrap();
     let mac = |parts: &[&[u8]]| hmac_sha256(&key, parts).unwrap();
     let conn = db(path);
-    let mut entries = vec![Vec::new(); 4096];
+    let mut entries = std::collections::BTreeMap::<usize, Vec<u8>>::new();
     for (t, table) in [(1u8, "keys"), (2, "aliases"), (3, "grants")] {
         let mut st = conn
             .prepare(&format!(
@@ -377,7 +377,7 @@ fn forge_integrity_state(path: &Path, root: &[u8; 32]) {
             .unwrap();
         for row in rows {
             let (b, id, tag) = row.unwrap();
-            let e: &mut Vec<u8> = &mut entries[usize::try_from(b).unwrap()];
+            let e = entries.entry(usize::try_from(b).unwrap()).or_default();
             e.push(t);
             e.extend_from_slice(&u32::try_from(id.len()).unwrap().to_be_bytes());
             e.extend_from_slice(id.as_bytes());
@@ -385,34 +385,53 @@ fn forge_integrity_state(path: &Path, root: &[u8; 32]) {
             e.extend_from_slice(&tag);
         }
     }
-    let (body, _): (Vec<u8>, Vec<u8>) = get_row(path, "meta", "state");
-    let mut state = body[..57].to_vec();
-    for g in 0..64usize {
-        let mut slots = Vec::new();
-        for (b, e) in entries.iter().enumerate().skip(g * 64).take(64) {
-            if e.is_empty() {
-                slots.extend_from_slice(&[0u8; 32]);
-            } else {
-                let bucket = u16::try_from(b).unwrap().to_be_bytes();
-                slots.extend_from_slice(&mac(&[b"strongroom/v1/bucket-digest", &bucket, e]));
-            }
+    // One tree level: the 64-slot rows `<prefix><index>` over `below`
+    // (digests by index), their digests by index, the zero rows deleted.
+    let level = |below: &std::collections::BTreeMap<usize, [u8; 32]>,
+                 label: &[u8],
+                 index: &dyn Fn(usize) -> Vec<u8>,
+                 id: &dyn Fn(usize) -> String| {
+        let mut rows = std::collections::BTreeMap::<usize, Vec<u8>>::new();
+        for (i, d) in below {
+            let r = rows.entry(i / 64).or_insert_with(|| vec![0u8; 64 * 32]);
+            r[(i % 64) * 32..(i % 64 + 1) * 32].copy_from_slice(d);
         }
-        if slots.iter().all(|&x| x == 0) {
-            state.extend_from_slice(&[0u8; 32]);
-            conn.execute("DELETE FROM meta WHERE id = ?1", [format!("state/{g:02x}")])
-                .unwrap();
-        } else {
-            state.extend_from_slice(&mac(&[
-                b"strongroom/v1/group",
-                &[u8::try_from(g).unwrap()],
-                &slots,
-            ]));
+        let mut digests = std::collections::BTreeMap::new();
+        for (i, r) in &rows {
+            digests.insert(*i, mac(&[label, &index(*i), r]));
             conn.execute(
                 "INSERT OR REPLACE INTO meta (id, body, tag) VALUES (?1, ?2, x'')",
-                rusqlite::params![format!("state/{g:02x}"), slots],
+                rusqlite::params![id(*i), r],
             )
             .unwrap();
         }
+        digests
+    };
+    conn.execute("DELETE FROM meta WHERE id LIKE 'state/%'", [])
+        .unwrap();
+    let buckets: std::collections::BTreeMap<usize, [u8; 32]> = entries
+        .iter()
+        .map(|(b, e)| {
+            let bucket = u32::try_from(*b).unwrap().to_be_bytes();
+            (*b, mac(&[b"strongroom/v1/bucket-digest", &bucket, e]))
+        })
+        .collect();
+    let l2 = level(
+        &buckets,
+        b"strongroom/v1/level2",
+        &|n| u16::try_from(n).unwrap().to_be_bytes().to_vec(),
+        &|n| format!("state/2/{n:03x}"),
+    );
+    let l1 = level(
+        &l2,
+        b"strongroom/v1/level1",
+        &|m| vec![u8::try_from(m).unwrap()],
+        &|m| format!("state/1/{m:02x}"),
+    );
+    let (body, _): (Vec<u8>, Vec<u8>) = get_row(path, "meta", "state");
+    let mut state = body[..57].to_vec();
+    for m in 0..64usize {
+        state.extend_from_slice(l1.get(&m).unwrap_or(&[0u8; 32]));
     }
     let tag = mac(&[b"strongroom/v1/state", &state]);
     drop(conn);

@@ -1,5 +1,5 @@
 //! The keystore integrity state (`docs/FORMAT.md`, "Keystore integrity
-//! state"): old authentic rows, group rows, state rows and audit
+//! state"): old authentic rows, level-1 and level-2 rows, state rows and audit
 //! checkpoints put back into the file, alone or in any mix with current
 //! ones, are refused at open; a keystore of format version 1 (written by an
 //! earlier Strongroom) is checked and migrated when opened.
@@ -223,7 +223,7 @@ fn a_revoked_grant_put_back_with_a_compensating_subset_is_refused() {
 }
 
 /// Any single old authentic version of a key, alias or grant row, of a
-/// group row or of the state row (with its audit checkpoint), put back
+/// level-1 or level-2 row or of the state row (with its audit checkpoint), put back
 /// alone into the current file, is refused at open.
 #[test]
 fn any_single_old_row_put_back_is_refused() {
@@ -237,7 +237,7 @@ fn any_single_old_row_put_back_is_refused() {
         .map(|t| (t, rows(&f.path, t)))
         .collect();
     // Changes to every kind of row: key state and policy, alias target,
-    // grant revoked, so the group rows and the state move too.
+    // grant revoked, so the level-1 and level-2 rows and the state move too.
     f.ks.disable_key(&k1).unwrap();
     f.ks.put_key_policy(&PutKeyPolicyRequest {
         key_id: k2.clone(),
@@ -258,6 +258,7 @@ fn any_single_old_row_put_back_is_refused() {
     Keystore::open(&f.path, root_source(&ROOT)).unwrap();
 
     let mut tried = 0;
+    let mut levels = [false; 2];
     for ((table, old), now) in snapshot.iter().zip(&current) {
         for row in old {
             if now.contains(row) {
@@ -267,10 +268,70 @@ fn any_single_old_row_put_back_is_refused() {
             put_back(&copy, table, &[row]);
             assert_refused(&copy, &format!("old {table}/{}", row.0));
             tried += 1;
+            levels[0] |= row.0.starts_with("state/1/");
+            levels[1] |= row.0.starts_with("state/2/");
         }
     }
-    // Two key rows, the alias, the grant, at least one group row and the state.
-    assert!(tried >= 6, "{tried}");
+    // Two key rows, the alias, the grant, at least one level-1 row, one
+    // level-2 row and the state.
+    assert!(tried >= 7, "{tried}");
+    assert_eq!(levels, [true, true]);
+}
+
+/// The meta rows of the integrity state a write changed: IDs of rows added
+/// or changed between `before` and `after`.
+fn changed(before: &[StoredRow], after: &[StoredRow]) -> Vec<String> {
+    after
+        .iter()
+        .filter(|r| !before.contains(r))
+        .map(|r| r.0.clone())
+        .collect()
+}
+
+/// A write rewrites one row of each level of the tree and the state, however
+/// many keys there are; the bucket it touches holds about rows / 262,144
+/// rows. An old authentic level-2 row put back under an open handle makes
+/// the next write in its buckets fail before anything changes.
+#[test]
+fn a_write_rewrites_one_tree_row_per_level_and_checks_them() {
+    let f = fixture();
+    let keys: Vec<String> = (0..40).map(|_| new_key(&f.ks).key_id).collect();
+    let before = rows(&f.path, "meta");
+    f.ks.update_key_description(&keys[7], "changed").unwrap();
+    let after = rows(&f.path, "meta");
+    let mut ids = changed(&before, &after);
+    ids.sort();
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert_eq!(ids[0], "state");
+    assert!(ids[1].starts_with("state/1/") && ids[1].len() == 10, "{ids:?}");
+    assert!(ids[2].starts_with("state/2/") && ids[2].len() == 11, "{ids:?}");
+    // The key's recorded bucket is under that level-2 row, and that under
+    // the level-1 row.
+    let key_row = rows(&f.path, "keys")
+        .into_iter()
+        .find(|r| r.0 == keys[7])
+        .unwrap();
+    let n = key_row.3 / 64;
+    assert_eq!(ids[2], format!("state/2/{n:03x}"));
+    assert_eq!(ids[1], format!("state/1/{:02x}", n / 64));
+
+    // The level-2 row as it was before that write, put back.
+    let old = before.iter().find(|r| r.0 == ids[2]).unwrap();
+    put_back(&f.path, "meta", &[old]);
+    let e = f.ks.update_key_description(&keys[7], "again").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
+    assert!(e.message().contains("integrity state"), "{e}");
+    // Nothing was written: the tree rows are as put back (the state row
+    // may have moved with the audit checkpoint of the failed call).
+    let tree = |rs: Vec<StoredRow>| -> Vec<StoredRow> {
+        rs.into_iter().filter(|r| r.0 != "state").collect()
+    };
+    let mut expected = tree(after);
+    let i = expected.iter().position(|r| r.0 == ids[2]).unwrap();
+    expected[i] = old.clone();
+    assert!(tree(rows(&f.path, "meta")) == expected, "tree rows changed");
+    let d = f.ks.describe_key(&keys[7]).unwrap().key_metadata.description;
+    assert_eq!(d, "changed");
 }
 
 /// Review 5, finding 2: the audit checkpoint cannot be rolled back (to erase
@@ -304,21 +365,23 @@ fn a_rolled_back_checkpoint_with_a_truncated_log_is_refused() {
     drop(f.ks);
     // ... and opening refuses the keystore.
     assert_refused(&f.path, "old checkpoint + truncated log");
-    // Putting back the group rows of that time as well does not help: the
+    // Putting back the level-1 and level-2 rows of that time as well does not help: the
     // key and grant rows are newer.
     put_back(&f.path, "meta", &state.iter().collect::<Vec<_>>());
-    assert_refused(&f.path, "old state and group rows + truncated log");
+    assert_refused(&f.path, "old state and tree rows + truncated log");
 }
 
 /// A keystore file of format version 1 (the XOR digest and its own
-/// checkpoint row), written by `main`'s `strongroom` CLI at 934034c: an
-/// enabled key `K1` with the alias `alias/v1`, a grant on it, a disabled key
-/// `K2`, a blob encrypted under `alias/v1` and the audit log. Opening it
+/// checkpoint row), written by `main`'s `strongroom` CLI (a debug build of
+/// 68678b2, before the integrity state; `*.db` is git-ignored, so the file
+/// is added with `git add -f`): an enabled key `K1` with the alias
+/// `alias/v1`, a grant on it to alice, a disabled key `K2`, a blob
+/// encrypted under `alias/v1` and the audit log. Opening it
 /// checks the old digest and migrates it to the integrity state.
 #[test]
 fn a_format_1_keystore_is_checked_and_migrated_when_opened() {
-    const K1: &str = "28a59989-30be-4bc0-804e-ee5700efd417";
-    const K2: &str = "85f7f51a-655b-4e76-9639-256ae042b232";
+    const K1: &str = "cc5aed0e-8d61-4841-8302-d54c63e9d3f7";
+    const K2: &str = "4a07b91f-2a42-4702-9e41-8ea0193d83ae";
     let fixture_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture");
     let v1 = fixture_dir.join("v1-keystore.db");
     let blob = std::fs::read(fixture_dir.join("v1-keystore.blob")).unwrap();
@@ -343,6 +406,11 @@ fn a_format_1_keystore_is_checked_and_migrated_when_opened() {
         .collect::<Result<_, _>>()
         .unwrap();
     assert!(meta.contains(&"state".to_string()), "{meta:?}");
+    assert!(meta.iter().any(|m| m.starts_with("state/1/")), "{meta:?}");
+    assert!(meta.iter().any(|m| m.starts_with("state/2/")), "{meta:?}");
+    for (id, _, _, bucket) in rows(&path, "keys") {
+        assert!((0..262_144).contains(&bucket), "{id}: {bucket}");
+    }
     assert!(!meta
         .iter()
         .any(|m| m == "digest" || m == "audit-checkpoint"));
