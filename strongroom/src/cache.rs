@@ -13,7 +13,7 @@
 //! every [`SIGNAL_RECHECK`](crate::store::SIGNAL_RECHECK)). When it moved,
 //! the keystore reads the sealed integrity state (`meta/state`, see
 //! `docs/FORMAT.md`) and empties the cache if the digests of its key, alias
-//! and grant rows (a SHA-256 of its group digests) differ from those the
+//! and grant rows (a SHA-256 of its level-1 digests) differ from those the
 //! cache was filled under. So a key disabled, deleted, rotated or re-aliased
 //! by another handle or process of this library is seen on the next call
 //! (by another program writing the file directly, within

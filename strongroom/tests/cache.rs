@@ -347,7 +347,7 @@ fn a_write_that_does_not_move_the_signal_is_seen_at_the_periodic_check() {
         .unwrap()
     };
     let disabled = row("keys", &key);
-    // The integrity state: `meta/state` and its group rows.
+    // The integrity state: `meta/state` and its level-1 and level-2 rows.
     let state: Vec<(String, Vec<u8>, Vec<u8>)> = conn
         .prepare("SELECT id, body, tag FROM meta WHERE id = 'state' OR id LIKE 'state/%'")
         .unwrap()
