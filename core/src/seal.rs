@@ -11,7 +11,8 @@
 //! `strongroom/v1/check` (the root-key check value),
 //! `strongroom/v1/export` (HMAC-SHA256 over a sealed keystore export,
 //! [`crate::export`]) and `strongroom/v1/integrity` (HMAC-SHA256 of the
-//! native keystore's integrity state: bucket, group and state digests).
+//! native keystore's integrity state: bucket, level-2, level-1 and state
+//! digests).
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -28,7 +29,10 @@ pub const SEALED_VERSION: u8 = 1;
 pub const ROOT_KEY_LEN: usize = 32;
 
 /// The keystore's root key (key-encryption key) and its derived sub-keys.
-/// Zeroized on drop; `Debug` is redacted.
+/// The sub-keys are zeroized on drop, except the integrity sub-key, which
+/// is held as its prepared HMAC states (as the audit log holds its chain
+/// key, [`crypto::HmacSha256Key`]) and freed by the backend; `Debug` is
+/// redacted.
 #[derive(Clone)]
 pub struct RootKey {
     seal: Zeroizing<[u8; 32]>,
@@ -37,7 +41,9 @@ pub struct RootKey {
     grant_token: Zeroizing<[u8; 32]>,
     check: Zeroizing<[u8; 32]>,
     export_mac: Zeroizing<[u8; 32]>,
-    integrity: Zeroizing<[u8; 32]>,
+    /// The `strongroom/v1/integrity` sub-key, its HMAC states computed once:
+    /// opening a keystore MACs every non-empty bucket (up to one per row).
+    integrity: crypto::HmacSha256Key,
 }
 
 impl fmt::Debug for RootKey {
@@ -68,7 +74,9 @@ impl RootKey {
             grant_token: derive(bytes, b"strongroom/v1/grant-token")?,
             check: derive(bytes, b"strongroom/v1/check")?,
             export_mac: derive(bytes, b"strongroom/v1/export")?,
-            integrity: derive(bytes, b"strongroom/v1/integrity")?,
+            integrity: crypto::HmacSha256Key::new(
+                derive(bytes, b"strongroom/v1/integrity")?.as_ref(),
+            ),
         })
     }
 
@@ -103,14 +111,14 @@ impl RootKey {
     }
 
     /// HMAC-SHA256 under the `strongroom/v1/integrity` sub-key over the
-    /// concatenation of `parts` (the native keystore's bucket, group and
-    /// state digests, `docs/FORMAT.md` "Keystore integrity state"; the
+    /// concatenation of `parts` (the native keystore's bucket, level-2,
+    /// level-1 and state digests, `docs/FORMAT.md` "Keystore integrity state"; the
     /// caller's first part is its domain label).
     ///
     /// # Errors
     /// None in practice (HMAC accepts every key).
     pub fn mac_integrity(&self, parts: &[&[u8]]) -> Result<[u8; HMAC_SHA256_LEN]> {
-        crypto::hmac_sha256(self.integrity.as_ref(), parts)
+        Ok(self.integrity.tag(parts))
     }
 
     /// Verifies a tag made by [`mac_export`](Self::mac_export), in constant time.

@@ -271,7 +271,12 @@ struct Tree {
 }
 
 fn compute_tree(tx: &mut dyn Tx, root: &RootKey) -> Result<Tree> {
-    let mut entries: BTreeMap<u32, Vec<u8>> = BTreeMap::new();
+    // Every row's encoded entry in one buffer, indexed by (bucket, table
+    // byte, range): each table is visited in (bucket, id) order, so a
+    // stable sort by (bucket, table byte) gives each bucket's entries in
+    // their order, MAC'd in place (no allocation per bucket).
+    let mut arena = Vec::new();
+    let mut index: Vec<(u32, u8, usize, usize)> = Vec::new();
     for table in Table::BUCKETED {
         let t = table_byte(table);
         tx.for_each_in_buckets(table, &mut |bucket, id, tag| {
@@ -279,13 +284,24 @@ fn compute_tree(tx: &mut dyn Tx, root: &RootKey) -> Result<Tree> {
                 .ok()
                 .filter(|b| *b < BUCKETS)
                 .ok_or_else(tampered)?;
-            push_entry(entries.entry(b).or_default(), t, id, tag)
+            let start = arena.len();
+            push_entry(&mut arena, t, id, tag)?;
+            index.push((b, t, start, arena.len()));
+            Ok(())
         })?;
     }
+    index.sort_by_key(|&(b, t, _, _)| (b, t));
     let mut l2: BTreeMap<usize, Vec<u8>> = BTreeMap::new();
-    for (b, e) in &entries {
-        let d = bucket_digest(root, *b, e)?;
-        let b = *b as usize;
+    for run in index.chunk_by(|x, y| x.0 == y.0) {
+        let b = run[0].0;
+        let b_bytes = b.to_be_bytes();
+        // `bucket_digest` over the run's entries (never empty).
+        let mut parts: Vec<&[u8]> = Vec::with_capacity(2 + run.len());
+        parts.push(b"strongroom/v1/bucket-digest");
+        parts.push(&b_bytes);
+        parts.extend(run.iter().map(|&(_, _, s, e)| &arena[s..e]));
+        let d = root.mac_integrity(&parts)?;
+        let b = b as usize;
         let slots = l2.entry(b / FANOUT).or_insert_with(|| vec![0; SLOTS_LEN]);
         set_slot(slots, b % FANOUT, &d);
     }
@@ -393,7 +409,10 @@ pub(crate) fn rebuild(
             tx.delete(Table::Meta, &id)?;
         }
     }
-    for (rows, id) in [(&tree.l1, l1_row_id as fn(usize) -> String), (&tree.l2, l2_row_id)] {
+    for (rows, id) in [
+        (&tree.l1, l1_row_id as fn(usize) -> String),
+        (&tree.l2, l2_row_id),
+    ] {
         for (i, body) in rows {
             write_tree_row(tx, id(*i), body)?;
         }

@@ -303,8 +303,14 @@ fn a_write_rewrites_one_tree_row_per_level_and_checks_them() {
     ids.sort();
     assert_eq!(ids.len(), 3, "{ids:?}");
     assert_eq!(ids[0], "state");
-    assert!(ids[1].starts_with("state/1/") && ids[1].len() == 10, "{ids:?}");
-    assert!(ids[2].starts_with("state/2/") && ids[2].len() == 11, "{ids:?}");
+    assert!(
+        ids[1].starts_with("state/1/") && ids[1].len() == 10,
+        "{ids:?}"
+    );
+    assert!(
+        ids[2].starts_with("state/2/") && ids[2].len() == 11,
+        "{ids:?}"
+    );
     // The key's recorded bucket is under that level-2 row, and that under
     // the level-1 row.
     let key_row = rows(&f.path, "keys")
@@ -330,7 +336,11 @@ fn a_write_rewrites_one_tree_row_per_level_and_checks_them() {
     let i = expected.iter().position(|r| r.0 == ids[2]).unwrap();
     expected[i] = old.clone();
     assert!(tree(rows(&f.path, "meta")) == expected, "tree rows changed");
-    let d = f.ks.describe_key(&keys[7]).unwrap().key_metadata.description;
+    let d =
+        f.ks.describe_key(&keys[7])
+            .unwrap()
+            .key_metadata
+            .description;
     assert_eq!(d, "changed");
 }
 
