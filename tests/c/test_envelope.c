@@ -123,18 +123,25 @@ static sr_result kms_decrypt(sr_keystore *ks, const char **keys, size_t nkeys, c
   return rc;
 }
 
+/* A new keystore `dir`/`name` whose root key is 32 bytes of `fill`. */
+static sr_keystore *new_keystore(const char *dir, const char *name, uint8_t fill) {
+  char path[600];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  uint8_t root[32];
+  memset(root, fill, sizeof root);
+  sr_keystore *ks = NULL;
+  REQUIRE_OK(sr_keystore_create(path, SR_ROOT_KEY_BYTES, root, sizeof root, NULL, NULL, &ks));
+  return ks;
+}
+
 /* Eleven EDKs (one key, eleven times): refused by default before any key is
  * unwrapped, read with SR_NO_MAX_ENCRYPTED_DATA_KEYS; ten are within the default. */
 static void test_encrypted_data_key_limit(const char *dir, const char *plain) {
-  char path[600], msg[600], ten[600], out[600];
-  snprintf(path, sizeof path, "%s/edks.db", dir);
+  char msg[600], ten[600], out[600];
   snprintf(msg, sizeof msg, "%s/edks11.msg", dir);
   snprintf(ten, sizeof ten, "%s/edks10.msg", dir);
   snprintf(out, sizeof out, "%s/edks.out", dir);
-  uint8_t root[32];
-  memset(root, 0x3c, sizeof root);
-  sr_keystore *ks = NULL;
-  REQUIRE_OK(sr_keystore_create(path, SR_ROOT_KEY_BYTES, root, sizeof root, NULL, NULL, &ks));
+  sr_keystore *ks = new_keystore(dir, "edks.db", 0x3c);
   char k[SR_KEY_ID_LEN];
   size_t n = 0;
   REQUIRE_OK(sr_create_key(ks, "edks", NULL, NULL, k, sizeof k, &n));
@@ -177,16 +184,12 @@ static void test_encrypted_data_key_limit(const char *dir, const char *plain) {
 }
 
 static void test_kms_keyring(const char *dir, const char *plain) {
-  char path[600], msg[600], out[600], bad[600], msg2[600];
-  snprintf(path, sizeof path, "%s/kms.db", dir);
+  char msg[600], out[600], bad[600], msg2[600];
   snprintf(msg, sizeof msg, "%s/kms.msg", dir);
   snprintf(msg2, sizeof msg2, "%s/kms2.msg", dir);
   snprintf(out, sizeof out, "%s/kms.out", dir);
   snprintf(bad, sizeof bad, "%s/kms.bad", dir);
-  uint8_t root[32];
-  memset(root, 0x5a, sizeof root);
-  sr_keystore *ks = NULL;
-  REQUIRE_OK(sr_keystore_create(path, SR_ROOT_KEY_BYTES, root, sizeof root, NULL, NULL, &ks));
+  sr_keystore *ks = new_keystore(dir, "kms.db", 0x5a);
   char k1[SR_KEY_ID_LEN], k2[SR_KEY_ID_LEN], k3[SR_KEY_ID_LEN];
   size_t n = 0;
   REQUIRE_OK(sr_create_key(ks, "generator", NULL, NULL, k1, sizeof k1, &n));
