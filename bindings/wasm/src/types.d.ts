@@ -541,7 +541,10 @@ export interface ListKeyPoliciesResponse {
   nextMarker?: string;
   truncated: boolean;
 }
-/** Encryption context a grant's operations require; compared case-sensitively. */
+/**
+ * Encryption context a grant's operations require. As in AWS KMS, keys are
+ * compared case-insensitively and values case-sensitively.
+ */
 export interface GrantConstraints {
   /** The request's encryption context must equal this one. */
   encryptionContextEquals?: EncryptionContext;
