@@ -164,6 +164,22 @@
 #define SR_COMMITMENT_POLICY_FORBID_ENCRYPT_ALLOW_DECRYPT 2
 
 /**
+ * The limit on encrypted data keys that `max_encrypted_data_keys` 0 (the
+ * default) stands for in the envelope decryption functions: 10
+ * (`strongroom::core::envelope::DEFAULT_MAX_ENCRYPTED_DATA_KEYS`). Each
+ * encrypted data key the keyring tries may cost a KMS Decrypt call, so a
+ * crafted message with thousands of them would cost thousands of calls.
+ */
+#define SR_DEFAULT_MAX_ENCRYPTED_DATA_KEYS 10
+
+/**
+ * `max_encrypted_data_keys` of the envelope decryption functions for no
+ * limit (65535, the largest count a message can hold; the AWS Encryption
+ * SDKs' default).
+ */
+#define SR_NO_MAX_ENCRYPTED_DATA_KEYS 65535
+
+/**
  * Size of a buffer that holds any key ID written by `sr_create_key()`: a
  * 36-character UUID and its NUL.
  */
@@ -440,7 +456,9 @@ typedef struct {
   size_t required_ctx_len;
   /**
    * Refuse (`SR_VALIDATION`, before any key is unwrapped) a message with
-   * more encrypted data keys than this; 0 for no limit.
+   * more encrypted data keys than this; 0 for the default,
+   * `SR_DEFAULT_MAX_ENCRYPTED_DATA_KEYS` (10);
+   * `SR_NO_MAX_ENCRYPTED_DATA_KEYS` (65535) for no limit.
    */
   uint16_t max_encrypted_data_keys;
   /**
@@ -1205,7 +1223,10 @@ sr_result sr_envelope_encrypt(const sr_keystore *ks,
  * - `required_*` arrays: pairs that must be present, with these values, in
  *   the message's encryption context (both NULL and 0 for none).
  * - `max_encrypted_data_keys`: refuse messages with more encrypted data
- *   keys than this (before any is unwrapped); 0 for no limit.
+ *   keys than this (`SR_VALIDATION`, before any is unwrapped); 0 for the
+ *   default, `SR_DEFAULT_MAX_ENCRYPTED_DATA_KEYS` (10: each one the keyring
+ *   tries may cost a KMS Decrypt call); `SR_NO_MAX_ENCRYPTED_DATA_KEYS`
+ *   (65535) for no limit.
  * - callbacks as for `sr_envelope_encrypt()`.
  *
  * Errors: `SR_INVALID_CIPHERTEXT` (anything that does not authenticate or

@@ -106,7 +106,9 @@ impl GrantOperation {
 }
 
 /// Grant constraints: the encryption context a request must carry for the
-/// grant to apply. Keys and values are compared case-sensitively.
+/// grant to apply. As in KMS (API reference, `GrantConstraints`), the key of
+/// each pair is compared case-insensitively and its value case-sensitively;
+/// decryption itself still needs the exact context of encryption.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GrantConstraints {
     /// The request's encryption context must equal this one exactly.
@@ -126,22 +128,36 @@ pub struct GrantConstraints {
 }
 
 impl GrantConstraints {
-    /// Whether `context` satisfies every constraint given.
+    /// Whether `context` satisfies every constraint given: the same pairs as
+    /// `EncryptionContextEquals`, and at least the pairs of
+    /// `EncryptionContextSubset`, with keys compared case-insensitively
+    /// (Unicode lowercase) and values exactly.
     pub fn allow(&self, context: &EncryptionContext) -> bool {
+        let request = case_folded_pairs(context);
         let equals = self
             .encryption_context_equals
             .as_ref()
-            .is_none_or(|c| c == context);
-        let subset = self
-            .encryption_context_subset
-            .as_ref()
-            .is_none_or(|c| c.iter().all(|(k, v)| context.get(k) == Some(v)));
+            .is_none_or(|c| case_folded_pairs(c) == request);
+        let subset = self.encryption_context_subset.as_ref().is_none_or(|c| {
+            case_folded_pairs(c)
+                .iter()
+                .all(|pair| request.binary_search(pair).is_ok())
+        });
         equals && subset
     }
 
     fn is_empty(&self) -> bool {
         self.encryption_context_equals.is_none() && self.encryption_context_subset.is_none()
     }
+}
+
+/// The pairs of `context` with each key lowercased, sorted: how grant
+/// constraints compare encryption contexts.
+fn case_folded_pairs(context: &EncryptionContext) -> Vec<(String, &str)> {
+    let mut pairs: Vec<(String, &str)> =
+        context.iter().map(|(k, v)| (k.to_lowercase(), v)).collect();
+    pairs.sort_unstable();
+    pairs
 }
 
 /// A grant, in the shape of KMS's `GrantListEntry` (PascalCase field names),

@@ -86,9 +86,26 @@ fn encryption_context_equals() {
         !grant_allows(&g, ALICE, "Decrypt", &ctx(&[("Department", "it")])),
         "values case-sensitive"
     );
+    // KMS API reference, GrantConstraints: "in a grant constraint, the key
+    // in each key-value pair is not case sensitive, but the value is".
+    for key in ["department", "DEPARTMENT", "dEpArTmEnT"] {
+        assert!(
+            grant_allows(&g, ALICE, "Decrypt", &ctx(&[(key, "IT")])),
+            "keys case-insensitive: {key}"
+        );
+    }
     assert!(
-        !grant_allows(&g, ALICE, "Decrypt", &ctx(&[("department", "IT")])),
-        "keys case-sensitive"
+        !grant_allows(&g, ALICE, "Decrypt", &ctx(&[("department", "it")])),
+        "values case-sensitive with a key in another case"
+    );
+    assert!(
+        !grant_allows(
+            &g,
+            ALICE,
+            "Decrypt",
+            &ctx(&[("department", "IT"), ("Department", "IT")])
+        ),
+        "two keys that differ only by case are two pairs"
     );
     assert!(!grant_allows(
         &g,
@@ -142,6 +159,19 @@ fn encryption_context_subset() {
         ALICE,
         "GenerateDataKey",
         &ctx(&[("Department", "HR")])
+    ));
+    // Keys in any case, values exactly (as KMS compares grant constraints).
+    assert!(grant_allows(
+        &g,
+        ALICE,
+        "GenerateDataKey",
+        &ctx(&[("DEPARTMENT", "IT"), ("project", "x")])
+    ));
+    assert!(!grant_allows(
+        &g,
+        ALICE,
+        "GenerateDataKey",
+        &ctx(&[("department", "It")])
     ));
     assert!(!grant_allows(
         &g,

@@ -123,17 +123,73 @@ static sr_result kms_decrypt(sr_keystore *ks, const char **keys, size_t nkeys, c
   return rc;
 }
 
+/* A new keystore `dir`/`name` whose root key is 32 bytes of `fill`. */
+static sr_keystore *new_keystore(const char *dir, const char *name, uint8_t fill) {
+  char path[600];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  uint8_t root[32];
+  memset(root, fill, sizeof root);
+  sr_keystore *ks = NULL;
+  REQUIRE_OK(sr_keystore_create(path, SR_ROOT_KEY_BYTES, root, sizeof root, NULL, NULL, &ks));
+  return ks;
+}
+
+/* Eleven EDKs (one key, eleven times): refused by default before any key is
+ * unwrapped, read with SR_NO_MAX_ENCRYPTED_DATA_KEYS; ten are within the default. */
+static void test_encrypted_data_key_limit(const char *dir, const char *plain) {
+  char msg[600], ten[600], out[600];
+  snprintf(msg, sizeof msg, "%s/edks11.msg", dir);
+  snprintf(ten, sizeof ten, "%s/edks10.msg", dir);
+  snprintf(out, sizeof out, "%s/edks.out", dir);
+  sr_keystore *ks = new_keystore(dir, "edks.db", 0x3c);
+  char k[SR_KEY_ID_LEN];
+  size_t n = 0;
+  REQUIRE_OK(sr_create_key(ks, "edks", NULL, NULL, k, sizeof k, &n));
+  const char *eleven[11];
+  for (size_t i = 0; i < 11; i++)
+    eleven[i] = k;
+  CHECK_OK(kms_encrypt(ks, eleven, 11, plain, msg, 0, 0));
+  CHECK_OK(kms_encrypt(ks, eleven, 10, plain, ten, 0, 0));
+  size_t writes = 0;
+
+  CHECK(SR_DEFAULT_MAX_ENCRYPTED_DATA_KEYS == 10 && SR_NO_MAX_ENCRYPTED_DATA_KEYS == UINT16_MAX);
+  CHECK_RC(kms_decrypt(ks, NULL, 0, NULL, NULL, 0, 0, msg, out, &writes), SR_VALIDATION);
+  CHECK(writes == 0);
+  char why[512];
+  size_t why_len = 0;
+  CHECK(sr_last_error_message(why, sizeof why, &why_len) == SR_OK &&
+        strstr(why, "max_encrypted_data_keys (10)") != NULL);
+  CHECK_RC(kms_decrypt(ks, NULL, 0, NULL, NULL, 0, SR_DEFAULT_MAX_ENCRYPTED_DATA_KEYS, msg, out, &writes),
+           SR_VALIDATION);
+  CHECK_OK(kms_decrypt(ks, NULL, 0, NULL, NULL, 0, SR_NO_MAX_ENCRYPTED_DATA_KEYS, msg, out, &writes));
+  CHECK(same_files(plain, out) && writes > 0);
+  CHECK_OK(kms_decrypt(ks, NULL, 0, NULL, NULL, 0, 11, msg, out, NULL));
+  CHECK(same_files(plain, out));
+  CHECK_OK(kms_decrypt(ks, NULL, 0, NULL, NULL, 0, 0, ten, out, NULL));
+  CHECK(same_files(plain, out));
+
+  /* The file functions and the options struct: zero-initialised = the default. */
+  remove(out);
+  CHECK_RC(sr_envelope_decrypt_file(ks, msg, out, NULL, 0, NULL, NULL, 0, 0), SR_VALIDATION);
+  CHECK(access(out, F_OK) != 0);
+  CHECK_OK(sr_envelope_decrypt_file(ks, msg, out, NULL, 0, NULL, NULL, 0, SR_NO_MAX_ENCRYPTED_DATA_KEYS));
+  CHECK(same_files(plain, out));
+  sr_envelope_decrypt_options o = {0};
+  CHECK_RC(sr_envelope_decrypt_file_with_options(ks, msg, out, NULL, 0, &o), SR_VALIDATION);
+  CHECK_RC(sr_envelope_decrypt_file_with_options(ks, msg, out, NULL, 0, NULL), SR_VALIDATION);
+  o.max_encrypted_data_keys = SR_NO_MAX_ENCRYPTED_DATA_KEYS;
+  CHECK_OK(sr_envelope_decrypt_file_with_options(ks, msg, out, NULL, 0, &o));
+  CHECK(same_files(plain, out));
+  sr_keystore_free(ks);
+}
+
 static void test_kms_keyring(const char *dir, const char *plain) {
-  char path[600], msg[600], out[600], bad[600], msg2[600];
-  snprintf(path, sizeof path, "%s/kms.db", dir);
+  char msg[600], out[600], bad[600], msg2[600];
   snprintf(msg, sizeof msg, "%s/kms.msg", dir);
   snprintf(msg2, sizeof msg2, "%s/kms2.msg", dir);
   snprintf(out, sizeof out, "%s/kms.out", dir);
   snprintf(bad, sizeof bad, "%s/kms.bad", dir);
-  uint8_t root[32];
-  memset(root, 0x5a, sizeof root);
-  sr_keystore *ks = NULL;
-  REQUIRE_OK(sr_keystore_create(path, SR_ROOT_KEY_BYTES, root, sizeof root, NULL, NULL, &ks));
+  sr_keystore *ks = new_keystore(dir, "kms.db", 0x5a);
   char k1[SR_KEY_ID_LEN], k2[SR_KEY_ID_LEN], k3[SR_KEY_ID_LEN];
   size_t n = 0;
   REQUIRE_OK(sr_create_key(ks, "generator", NULL, NULL, k1, sizeof k1, &n));
@@ -490,6 +546,7 @@ int main(void) {
   fclose(sink.f);
 
   test_kms_keyring(dir, plain);
+  test_encrypted_data_key_limit(dir, plain);
   test_legacy_messages(dir);
 
   remove_temp_dir(dir);

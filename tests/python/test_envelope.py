@@ -139,6 +139,42 @@ def test_several_keys_and_strict_decryption(ks: strongroom.Keystore, key: strong
         ks.decrypt_stream(io.BytesIO(msg), io.BytesIO())
 
 
+def test_encrypted_data_key_limit_on_decrypt(
+    ks: strongroom.Keystore, key: strongroom.KeyMetadata, tmp_path: Path
+) -> None:
+    # A message with 11 EDKs: refused by default (limit 10) before any key is
+    # unwrapped, read with max_encrypted_data_keys=None (no limit).
+    eleven = encrypt_bytes(ks, b"eleven", [key.key_id] * 11)
+    assert len(strongroom.read_header(eleven).key_arns) == 11
+    path_in, path_out = tmp_path / "eleven.msg", tmp_path / "eleven.out"
+    path_in.write_bytes(eleven)
+    decrypts = len(ks.audit_events(key_id=key.key_id, event_name="Decrypt"))
+    out = io.BytesIO()
+    with pytest.raises(strongroom.ValidationException, match=r"max_encrypted_data_keys \(10\)"):
+        ks.decrypt_stream(io.BytesIO(eleven), out)
+    assert out.getvalue() == b""
+    with pytest.raises(strongroom.ValidationException, match=r"max_encrypted_data_keys \(10\)"):
+        ks.decrypt_file(path_in, path_out)
+    assert not path_out.exists()
+    assert len(ks.audit_events(key_id=key.key_id, event_name="Decrypt")) == decrypts
+    out = io.BytesIO()
+    ks.decrypt_stream(io.BytesIO(eleven), out, max_encrypted_data_keys=None)
+    assert out.getvalue() == b"eleven"
+    ks.decrypt_file(path_in, path_out, max_encrypted_data_keys=None)
+    assert path_out.read_bytes() == b"eleven"
+    # Ten are within the default; an explicit limit below the count refuses.
+    ten = encrypt_bytes(ks, b"ten", [key.key_id] * 10)
+    out = io.BytesIO()
+    ks.decrypt_stream(io.BytesIO(ten), out)
+    assert out.getvalue() == b"ten"
+    with pytest.raises(strongroom.ValidationException, match=r"max_encrypted_data_keys \(9\)"):
+        ks.decrypt_stream(io.BytesIO(ten), io.BytesIO(), max_encrypted_data_keys=9)
+    with pytest.raises(strongroom.ValidationException):
+        ks.decrypt_stream(io.BytesIO(ten), io.BytesIO(), max_encrypted_data_keys=65536)
+    with pytest.raises(TypeError):
+        ks.decrypt_stream(io.BytesIO(ten), io.BytesIO(), max_encrypted_data_keys="10")  # type: ignore[arg-type]
+
+
 def test_required_encryption_context(ks: strongroom.Keystore, key: strongroom.KeyMetadata) -> None:
     msg = encrypt_bytes(ks, b"ctx", [key.key_id], encryption_context={"tenant": "a", "kind": "x"})
     out = io.BytesIO()

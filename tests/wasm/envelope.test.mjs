@@ -111,6 +111,35 @@ test('unsignedOnly refuses a signed message before any data key is unwrapped', (
   throwsCode(() => decryptMessage(kr, unsigned, { unsignedOnly: 'yes' }), 'ValidationException');
 });
 
+test('maxEncryptedDataKeys: more than 10 EDKs refused by default, false for no limit', () => {
+  const members = Array.from({ length: 11 }, (_, i) => aes(random(32), `key-${i}`));
+  const multi = members.slice(1).reduce((kr, child) => kr.withChild(child), Keyring.multi(members[0]));
+  const data = random(100);
+  const eleven = encryptMessage(multi, data);
+  // The last member alone holds a key: a keyring that was asked would have
+  // to try ten EDKs first. The refusal comes once the header is read.
+  const last = members[10];
+  const tooMany = /more than max_encrypted_data_keys \(10\)/;
+  const refused = (e) => e instanceof StrongroomError && e.code === 'ValidationException' && tooMany.test(e.message);
+  assert.throws(() => decryptMessage(last, eleven), refused);
+  assert.throws(() => new MessageDecryptor(last).update(eleven), refused);
+  assert.throws(() => decryptMessage(last, eleven, { maxEncryptedDataKeys: null }), refused);
+  const out = decryptMessage(last, eleven, { maxEncryptedDataKeys: false });
+  assert.deepEqual(out.plaintext, data);
+  assert.equal(out.messageHeader.encryptedDataKeys.length, 11);
+  const dec = new MessageDecryptor(last, { maxEncryptedDataKeys: false });
+  const parts = [dec.update(eleven)];
+  dec.finish();
+  assert.deepEqual(concat(parts), data);
+  assert.deepEqual(decryptMessage(last, eleven, { maxEncryptedDataKeys: 11 }).plaintext, data);
+  // Ten EDKs are within the default.
+  const ten = encryptMessage(members.slice(1, 10).reduce((kr, c) => kr.withChild(c), Keyring.multi(members[0])), data);
+  assert.deepEqual(decryptMessage(members[9], ten).plaintext, data);
+  for (const bad of [0, 65536, true, '10', 1.5]) {
+    throwsCode(() => decryptMessage(last, eleven, { maxEncryptedDataKeys: bad }), 'ValidationException');
+  }
+});
+
 test('incremental decryption refuses a truncated message at finish()', () => {
   const kr = aes();
   const msg = encryptMessage(kr, random(5000), { frameLength: 512 });

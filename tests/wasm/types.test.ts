@@ -51,6 +51,8 @@ export function exercise(rootKey: Uint8Array): void {
   const multi: Keyring = Keyring.multi(kr).withChild(kr);
   const msg: Uint8Array = encryptMessage(multi, pt, { encryptionContext: ctx, algorithmSuite: "AES_256_GCM_HKDF_SHA512_COMMIT_KEY" });
   const suite: string = decryptMessage(kr, msg).messageHeader.algorithmSuite;
+  const anyEdks: Uint8Array = decryptMessage(kr, msg, { maxEncryptedDataKeys: false }).plaintext;
+  const tenEdks: Uint8Array = decryptMessage(kr, msg, { maxEncryptedDataKeys: 10 }).plaintext;
   const enc = new MessageEncryptor(kr, { frameLength: 4096 });
   const head: Uint8Array = enc.update(pt);
   const tail: Uint8Array = enc.finish();

@@ -12,6 +12,7 @@ use std::io::{self, Read, Write};
 
 use sr::core::envelope::{
     AlgorithmSuite, CommitmentPolicy, DecryptOptions, EncryptOptions, Keyring, RawAesKeyring,
+    DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
 };
 use sr::envelope::{self as env, KmsKeyring};
 use sr::EncryptionContext;
@@ -208,6 +209,19 @@ pub const SR_COMMITMENT_POLICY_REQUIRE_ENCRYPT_ALLOW_DECRYPT: u32 = 1;
 /// key commitment).
 pub const SR_COMMITMENT_POLICY_FORBID_ENCRYPT_ALLOW_DECRYPT: u32 = 2;
 
+/// The limit on encrypted data keys that `max_encrypted_data_keys` 0 (the
+/// default) stands for in the envelope decryption functions: 10
+/// (`strongroom::core::envelope::DEFAULT_MAX_ENCRYPTED_DATA_KEYS`). Each
+/// encrypted data key the keyring tries may cost a KMS Decrypt call, so a
+/// crafted message with thousands of them would cost thousands of calls.
+pub const SR_DEFAULT_MAX_ENCRYPTED_DATA_KEYS: u16 = 10;
+// A literal above, for cbindgen's `#define`; the same as the core's.
+const _: () = assert!(SR_DEFAULT_MAX_ENCRYPTED_DATA_KEYS == DEFAULT_MAX_ENCRYPTED_DATA_KEYS);
+/// `max_encrypted_data_keys` of the envelope decryption functions for no
+/// limit (65535, the largest count a message can hold; the AWS Encryption
+/// SDKs' default).
+pub const SR_NO_MAX_ENCRYPTED_DATA_KEYS: u16 = 65535;
+
 /// Options of the `sr_envelope_decrypt*_with_options()` functions. A
 /// zero-initialized struct (`sr_envelope_decrypt_options o = {0};`), or a
 /// NULL pointer, gives the defaults of `sr_envelope_decrypt()`.
@@ -223,7 +237,9 @@ pub struct sr_envelope_decrypt_options {
     /// Number of required pairs.
     pub required_ctx_len: usize,
     /// Refuse (`SR_VALIDATION`, before any key is unwrapped) a message with
-    /// more encrypted data keys than this; 0 for no limit.
+    /// more encrypted data keys than this; 0 for the default,
+    /// `SR_DEFAULT_MAX_ENCRYPTED_DATA_KEYS` (10);
+    /// `SR_NO_MAX_ENCRYPTED_DATA_KEYS` (65535) for no limit.
     pub max_encrypted_data_keys: u16,
     /// One of the `SR_COMMITMENT_POLICY_*` values; 0 for the default.
     pub commitment_policy: u32,
@@ -267,7 +283,11 @@ unsafe fn decrypt_options_from(
                 o.required_ctx_len,
             )?
         },
-        max_encrypted_data_keys: (max != 0).then_some(max),
+        max_encrypted_data_keys: match max {
+            0 => Some(SR_DEFAULT_MAX_ENCRYPTED_DATA_KEYS),
+            SR_NO_MAX_ENCRYPTED_DATA_KEYS => None,
+            n => Some(n),
+        },
         ..DecryptOptions::default()
     };
     options.commitment_policy = match o.commitment_policy {
@@ -430,7 +450,10 @@ pub unsafe extern "C" fn sr_envelope_encrypt(
 /// - `required_*` arrays: pairs that must be present, with these values, in
 ///   the message's encryption context (both NULL and 0 for none).
 /// - `max_encrypted_data_keys`: refuse messages with more encrypted data
-///   keys than this (before any is unwrapped); 0 for no limit.
+///   keys than this (`SR_VALIDATION`, before any is unwrapped); 0 for the
+///   default, `SR_DEFAULT_MAX_ENCRYPTED_DATA_KEYS` (10: each one the keyring
+///   tries may cost a KMS Decrypt call); `SR_NO_MAX_ENCRYPTED_DATA_KEYS`
+///   (65535) for no limit.
 /// - callbacks as for `sr_envelope_encrypt()`.
 ///
 /// Errors: `SR_INVALID_CIPHERTEXT` (anything that does not authenticate or

@@ -23,6 +23,7 @@ use strongroom::api::{
 };
 use strongroom::core::envelope::{
     AlgorithmSuite, CommitmentPolicy, DecryptOptions, EncryptOptions,
+    DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
 };
 use strongroom::core::grant::{GrantConstraints as ApiGrantConstraints, GrantOperation};
 use strongroom::core::key::{
@@ -1657,16 +1658,20 @@ impl Keystore {
     /// `decrypt_file` never leaves a partial output.
     ///
     /// Memory stays constant; the GIL is released except while `src.read` /
-    /// `dst.write` run. `commitment_policy` and `max_encrypted_data_keys` as
-    /// for `encrypt_stream`; "REQUIRE_ENCRYPT_ALLOW_DECRYPT" also reads
-    /// non-committing suites (0x0178, 0x0378). `grant_tokens`: KMS grant
-    /// tokens (at most 10) sent with each `Decrypt`.
+    /// `dst.write` run. `commitment_policy` as for `encrypt_stream`;
+    /// "REQUIRE_ENCRYPT_ALLOW_DECRYPT" also reads non-committing suites
+    /// (0x0178, 0x0378). `max_encrypted_data_keys`: a message with more
+    /// encrypted data keys is refused (ValidationException) once its header
+    /// is read, before any key is unwrapped; default 10 (each EDK the keyring
+    /// tries may cost a `Decrypt` call), `None` for no limit (the AWS
+    /// Encryption SDKs' default). `grant_tokens`: KMS grant tokens (at most
+    /// 10) sent with each `Decrypt`.
     ///
     /// Raises InvalidCiphertextException (malformed, tampered, truncated, or
     /// no key could unwrap it), ValidationException, AccessDeniedException,
     /// InvalidGrantTokenException, DisabledException, KMSInvalidStateException, and whatever `src.read` /
     /// `dst.write` raise.
-    #[pyo3(signature = (src, dst, *, key_ids=None, required_encryption_context=None, commitment_policy=None, max_encrypted_data_keys=None, unsigned_only=false, grant_tokens=None))]
+    #[pyo3(signature = (src, dst, *, key_ids=None, required_encryption_context=None, commitment_policy=None, max_encrypted_data_keys=10, unsigned_only=false, grant_tokens=None))]
     #[allow(clippy::too_many_arguments)]
     fn decrypt_stream(
         &self,
@@ -1676,7 +1681,7 @@ impl Keystore {
         key_ids: Option<StrList>,
         required_encryption_context: Option<&Bound<'_, PyAny>>,
         commitment_policy: Option<Text>,
-        max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
+        #[pyo3(from_py_with = edk_limit)] max_encrypted_data_keys: Option<u16>,
         unsigned_only: bool,
         grant_tokens: Option<StrList>,
     ) -> PyResult<EnvelopeSummary> {
@@ -1747,7 +1752,7 @@ impl Keystore {
     ///
     /// Raises the errors of `decrypt_stream`, and KMSInternalException if a
     /// file cannot be read or written.
-    #[pyo3(signature = (path_in, path_out, *, key_ids=None, required_encryption_context=None, commitment_policy=None, max_encrypted_data_keys=None, unsigned_only=false, grant_tokens=None))]
+    #[pyo3(signature = (path_in, path_out, *, key_ids=None, required_encryption_context=None, commitment_policy=None, max_encrypted_data_keys=10, unsigned_only=false, grant_tokens=None))]
     #[allow(clippy::too_many_arguments)]
     fn decrypt_file(
         &self,
@@ -1757,7 +1762,7 @@ impl Keystore {
         key_ids: Option<StrList>,
         required_encryption_context: Option<&Bound<'_, PyAny>>,
         commitment_policy: Option<Text>,
-        max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
+        #[pyo3(from_py_with = edk_limit)] max_encrypted_data_keys: Option<u16>,
         unsigned_only: bool,
         grant_tokens: Option<StrList>,
     ) -> PyResult<EnvelopeSummary> {
@@ -1872,14 +1877,24 @@ fn encrypt_options(
     Ok(options)
 }
 
+// The `max_encrypted_data_keys=10` default of `decrypt_stream` /
+// `decrypt_file` (a literal, so that it shows in their signatures).
+const _: () = assert!(DEFAULT_MAX_ENCRYPTED_DATA_KEYS == 10);
+
+/// `max_encrypted_data_keys` of `decrypt_stream` / `decrypt_file` when given:
+/// an int of 0 to 65535, or `None` for no limit.
+fn edk_limit(obj: &Bound<'_, PyAny>) -> PyResult<Option<u16>> {
+    opt_u16("max_encrypted_data_keys", Some(obj))
+}
+
 fn decrypt_options(
     required_encryption_context: Option<&Bound<'_, PyAny>>,
     policy: Option<Text>,
-    max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
+    max_encrypted_data_keys: Option<u16>,
 ) -> PyResult<DecryptOptions> {
     Ok(DecryptOptions {
         commitment_policy: commitment_policy(policy)?,
-        max_encrypted_data_keys: opt_u16("max_encrypted_data_keys", max_encrypted_data_keys)?,
+        max_encrypted_data_keys,
         required_encryption_context: EncryptionContext::from_pairs(str_mapping(
             "required_encryption_context",
             required_encryption_context,

@@ -133,7 +133,8 @@ impl Req {
         })
     }
 
-    fn get(&self, name: &str) -> Result<Option<JsValue>> {
+    /// The member `name`, `None` when absent, `undefined` or `null`.
+    pub(crate) fn get(&self, name: &str) -> Result<Option<JsValue>> {
         // Own members only: one inherited from a polluted Object.prototype
         // (`grantTokens`, `policy`, …) is not part of the request.
         let v = crate::own_member(&self.obj, name)

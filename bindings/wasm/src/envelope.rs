@@ -18,6 +18,7 @@ use strongroom_core::envelope::{
     self, AlgorithmSuite, CommitmentPolicy, DecryptOptions, DecryptionMaterials, Decryptor,
     EncryptOptions, EncryptedDataKey, EncryptionMaterials, Encryptor, Keyring as CoreKeyring,
     MessageHeader, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaWrapPadding,
+    DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
 };
 use strongroom_core::memstore::MemKeystore;
 use strongroom_core::{Error, Result, Secret};
@@ -196,6 +197,20 @@ fn max_edks(r: &Req) -> Result<Option<u16>> {
         .transpose()
 }
 
+/// `maxEncryptedDataKeys` of the decryption options: absent (or `null`) for
+/// the default, `DEFAULT_MAX_ENCRYPTED_DATA_KEYS` (10: each EDK the keyring
+/// tries may cost a KMS Decrypt call); `false` for no limit, as in the AWS
+/// Encryption SDK for JavaScript; else 1 to 65535.
+fn decrypt_max_edks(r: &Req) -> Result<Option<u16>> {
+    match r.get("maxEncryptedDataKeys")? {
+        None => Ok(Some(DEFAULT_MAX_ENCRYPTED_DATA_KEYS)),
+        Some(v) if v.as_bool() == Some(false) => Ok(None),
+        Some(_) => max_edks(r).map_err(|_| {
+            Error::validation("maxEncryptedDataKeys must be 1 to 65535, or false for no limit")
+        }),
+    }
+}
+
 fn encrypt_options(
     options: &JsValue,
 ) -> Result<(strongroom_core::EncryptionContext, EncryptOptions)> {
@@ -236,7 +251,7 @@ fn decrypt_options(options: &JsValue) -> Result<(DecryptOptions, bool)> {
     if let Some(p) = r.opt_str("commitmentPolicy")? {
         o.commitment_policy = commitment_policy(&p)?;
     }
-    o.max_encrypted_data_keys = max_edks(&r)?;
+    o.max_encrypted_data_keys = decrypt_max_edks(&r)?;
     o.required_encryption_context = r.context("requiredEncryptionContext")?;
     if let Some(n) = r.opt_u32("maxFrameBuffer")? {
         o.max_content_buffer = u64::from(n);

@@ -323,12 +323,19 @@ export interface EncryptMessageOptions {
   algorithmSuite?: AlgorithmSuite;
   /** Plaintext bytes per frame (default 4096). */
   frameLength?: number;
+  /** Throw ValidationException if the keyring would write more encrypted data keys (default: no limit). */
   maxEncryptedDataKeys?: number;
 }
 export interface DecryptMessageOptions {
   /** Default REQUIRE_ENCRYPT_REQUIRE_DECRYPT. */
   commitmentPolicy?: CommitmentPolicy;
-  maxEncryptedDataKeys?: number;
+  /**
+   * Refuse (ValidationException, once the header is read, before any data
+   * key is unwrapped) a message with more encrypted data keys than this,
+   * 1 to 65535; default 10, since each one the keyring tries may cost a KMS
+   * Decrypt call. `false`: no limit (the AWS Encryption SDKs' default).
+   */
+  maxEncryptedDataKeys?: number | false;
   /** Pairs that must be in the message's encryption context. */
   requiredEncryptionContext?: EncryptionContext;
   /** Largest frame the decryptor buffers, in bytes (default 256 MiB). */
@@ -534,7 +541,10 @@ export interface ListKeyPoliciesResponse {
   nextMarker?: string;
   truncated: boolean;
 }
-/** Encryption context a grant's operations require; compared case-sensitively. */
+/**
+ * Encryption context a grant's operations require. As in AWS KMS, keys are
+ * compared case-insensitively and values case-sensitively.
+ */
 export interface GrantConstraints {
   /** The request's encryption context must equal this one. */
   encryptionContextEquals?: EncryptionContext;

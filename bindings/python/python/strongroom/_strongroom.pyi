@@ -1143,7 +1143,7 @@ class Keystore:
         key_ids: Optional[Sequence[str]] = None,
         required_encryption_context: Optional[Mapping[str, str]] = None,
         commitment_policy: Optional[str] = None,
-        max_encrypted_data_keys: Optional[int] = None,
+        max_encrypted_data_keys: Optional[int] = 10,
         unsigned_only: bool = False,
         grant_tokens: Optional[Sequence[str]] = None,
     ) -> EnvelopeSummary:
@@ -1153,7 +1153,10 @@ class Keystore:
         truncated message raises after an authenticated prefix was written),
         staged in an anonymous temp file until the signature verifies for
         signed suites; `unsigned_only=True` refuses signed suites before any
-        plaintext. Raises InvalidCiphertextException, ValidationException,
+        plaintext. A message with more than `max_encrypted_data_keys`
+        encrypted data keys (default 10; None for no limit) is refused with
+        ValidationException before any key is unwrapped. Raises
+        InvalidCiphertextException, ValidationException,
         AccessDeniedException, DisabledException, KMSInvalidStateException.
         """
     def encrypt_file(
@@ -1178,12 +1181,14 @@ class Keystore:
         key_ids: Optional[Sequence[str]] = None,
         required_encryption_context: Optional[Mapping[str, str]] = None,
         commitment_policy: Optional[str] = None,
-        max_encrypted_data_keys: Optional[int] = None,
+        max_encrypted_data_keys: Optional[int] = 10,
         unsigned_only: bool = False,
         grant_tokens: Optional[Sequence[str]] = None,
     ) -> EnvelopeSummary:
         """
         Decrypts `path_in` to `path_out`, which appears only once everything is
         authenticated. With `unsigned_only`, a signed message is refused
-        (ValidationException) before any data key is unwrapped.
+        (ValidationException) before any data key is unwrapped; so is one
+        with more than `max_encrypted_data_keys` encrypted data keys
+        (default 10; None for no limit).
         """
