@@ -25,16 +25,6 @@ fn checkpoint_count(db: &Path) -> u64 {
     u64::from_be_bytes(body[9..17].try_into().unwrap())
 }
 
-/// Complete lines in the log.
-fn line_count(ks_path: &Path) -> u64 {
-    let log = strongroom::audit_log_path(ks_path);
-    std::fs::read(log)
-        .unwrap()
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count() as u64
-}
-
 /// Runs [`child_process_entry`] in a new process of this test binary:
 /// `ops` Encrypt calls on the keystore at `db`, then `exit` (`abort`: no
 /// destructor runs, as under `kill -9`; `drop`: the handle is dropped).

@@ -31,16 +31,6 @@ fn open(path: &Path, mode: AuditWriteMode) -> Keystore {
     .unwrap()
 }
 
-/// Complete lines in the log.
-fn line_count(ks_path: &Path) -> u64 {
-    let log = strongroom::audit_log_path(ks_path);
-    std::fs::read(log)
-        .unwrap()
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count() as u64
-}
-
 /// `eventName` of every record, in log order.
 fn event_names(ks: &Keystore) -> Vec<String> {
     ks.audit_events(&AuditFilter::default())
