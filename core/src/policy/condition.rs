@@ -14,13 +14,21 @@
 //!   unless the operator ends in `IfExists`, which is then true;
 //! - `Null` with `true` requires the key to be absent, with `false` present.
 //!
-//! Condition key names are matched without regard to case, including the
-//! part after `kms:EncryptionContext:`: the AWS KMS Developer Guide
+//! Condition key names are matched without regard to ASCII case, including
+//! the part after `kms:EncryptionContext:`: the AWS KMS Developer Guide
 //! ("kms:EncryptionContext:context-key", case sensitivity) says a policy does
 //! not check the case of either element of that condition key; a policy
 //! that needs the exact case of a context key adds a `kms:EncryptionContextKeys`
 //! condition with a case-sensitive operator. Only tag keys
 //! (`aws:ResourceTag/`, `aws:RequestTag/`) keep the case they are written in.
+//!
+//! A context key answers to `kms:EncryptionContext:<key>` only when the two
+//! are equal but for ASCII case. When the context has two keys that do
+//! (`Dept` and `dept`), or a key that is equal to `<key>` only under Unicode
+//! case folding (`\u{212A}ey`, KELVIN SIGN, for `key`), the condition key is
+//! ambiguous ([`match_context_key`]): a condition on it does not hold in an
+//! `Allow` statement and holds in a `Deny` statement, whatever the operator
+//! (see [`Statement::applies`](super::Statement::applies)).
 
 use alloc::borrow::ToOwned;
 use alloc::format;
@@ -91,8 +99,8 @@ pub(crate) const ENCRYPTION_CONTEXT_PREFIX: &str = "kms:EncryptionContext:";
 
 /// The canonical spelling and type of condition key `name`, or `None` if
 /// Strongroom does not know the key. The context key of
-/// `kms:EncryptionContext:<key>` is lowercased (Unicode), so that the policy
-/// and the request meet whatever case either uses.
+/// `kms:EncryptionContext:<key>` is lowercased (ASCII letters only), so that
+/// the policy and the request meet whatever ASCII case either uses.
 pub(crate) fn canonical_key(name: &str) -> Option<(String, KeyType)> {
     for (k, t) in KEYS {
         if k.eq_ignore_ascii_case(name) {
@@ -104,13 +112,52 @@ pub(crate) fn canonical_key(name: &str) -> Option<(String, KeyType)> {
             let suffix = &name[prefix.len()..];
             if head.eq_ignore_ascii_case(prefix) && !suffix.is_empty() {
                 if *prefix == ENCRYPTION_CONTEXT_PREFIX {
-                    return Some((format!("{prefix}{}", suffix.to_lowercase()), *t));
+                    return Some((format!("{prefix}{}", suffix.to_ascii_lowercase()), *t));
                 }
                 return Some((format!("{prefix}{suffix}"), *t));
             }
         }
     }
     None
+}
+
+/// What looking one context key name up in an encryption context finds,
+/// with KMS's case rule for `kms:EncryptionContext:<key>` and grant
+/// constraints (the key without regard to case, the value exactly).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ContextKeyMatch<V> {
+    /// No key of the context is the name in any case.
+    Absent,
+    /// Exactly one key is the name but for ASCII case; its value.
+    One(V),
+    /// Two or more keys are the name but for ASCII case, or a key is the
+    /// name only under Unicode case folding (`\u{212A}ey` for `key`): which
+    /// pair the name means is not clear, so no value is given.
+    Ambiguous,
+}
+
+/// Looks `name` up among the `(key, value)` pairs of an encryption context
+/// ([`ContextKeyMatch`]). Only ASCII letters fold; a key that equals `name`
+/// under Unicode simple case folding but not under ASCII folding makes the
+/// lookup ambiguous rather than absent, so that neither a Unicode look-alike
+/// of a key nor a policy that relied on Unicode folding is satisfied (or
+/// escaped) by it.
+pub(crate) fn match_context_key<'a, V>(
+    pairs: impl IntoIterator<Item = (&'a str, V)>,
+    name: &str,
+) -> ContextKeyMatch<V> {
+    let mut found = ContextKeyMatch::Absent;
+    for (key, value) in pairs {
+        if key.eq_ignore_ascii_case(name) {
+            found = match found {
+                ContextKeyMatch::Absent => ContextKeyMatch::One(value),
+                _ => return ContextKeyMatch::Ambiguous,
+            };
+        } else if !(key.is_ascii() && name.is_ascii()) && eq_ignore_case(key, name) {
+            return ContextKeyMatch::Ambiguous;
+        }
+    }
+    found
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -383,8 +430,15 @@ fn arn_like(pattern: &str, value: &str) -> bool {
 }
 
 impl Clause {
-    /// Whether this clause holds for `request`.
-    pub(crate) fn holds(&self, request: &PolicyRequest<'_>) -> bool {
+    /// Whether this clause holds for `request`, in a statement whose
+    /// `Effect` is `Deny` when `in_deny`. A clause on a context key that is
+    /// ambiguous in the request ([`ContextKeyMatch::Ambiguous`]) holds
+    /// exactly in a `Deny` statement: the request gets the less permissive
+    /// reading whichever operator the clause uses.
+    pub(crate) fn holds(&self, request: &PolicyRequest<'_>, in_deny: bool) -> bool {
+        if request.context_key_is_ambiguous(&self.key) {
+            return in_deny;
+        }
         let value = request.get(&self.key).filter(|v| !v.is_empty());
         if self.op.base == Base::Null {
             let absent = value.is_none();
