@@ -1792,7 +1792,7 @@ mod tests {
     /// the policy cannot see do not matter.
     #[test]
     fn an_alias_change_the_policy_saw_stops_the_grant() {
-        let names = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let names = |v: &[&str]| v.iter().map(|s| String::from(*s)).collect::<Vec<_>>();
         let key = record(4);
         let check = |seen: &AliasesSeen, now: Option<&[String]>| {
             let authorized = Authorized {
