@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::context::EncryptionContext;
 use crate::crypto::mac::{hmac_sha256, hmac_sha256_verify, HMAC_SHA256_LEN};
 use crate::error::{Error, ErrorKind, Result};
-use crate::policy::{match_context_key, ContextKeyMatch};
+use crate::policy::{ContextKeyMatch, ContextKeys};
 
 macro_rules! grant_operations {
     ($($name:ident => $ctx:expr),* $(,)?) => {
@@ -146,14 +146,14 @@ impl GrantConstraints {
     /// `EncryptionContextEquals` the same holds in both directions: every
     /// pair of the request must meet the constraint's pairs that way too.
     pub fn allow(&self, context: &EncryptionContext) -> bool {
-        let equals = self
-            .encryption_context_equals
-            .as_ref()
-            .is_none_or(|c| pairs_within(c, context) && pairs_within(context, c));
+        let request = ContextKeys::new(context);
+        let equals = self.encryption_context_equals.as_ref().is_none_or(|c| {
+            pairs_within(c, &request) && pairs_within(context, &ContextKeys::new(c))
+        });
         let subset = self
             .encryption_context_subset
             .as_ref()
-            .is_none_or(|c| pairs_within(c, context));
+            .is_none_or(|c| pairs_within(c, &request));
         equals && subset
     }
 
@@ -163,12 +163,12 @@ impl GrantConstraints {
 }
 
 /// Whether every pair of `wanted` has exactly one counterpart in `context`
-/// ([`match_context_key`]: the key in any ASCII case, unambiguous) with the
+/// ([`ContextKeys::find`]: the key in any ASCII case, unambiguous) with the
 /// same value.
-fn pairs_within(wanted: &EncryptionContext, context: &EncryptionContext) -> bool {
+fn pairs_within(wanted: &EncryptionContext, context: &ContextKeys) -> bool {
     wanted
         .iter()
-        .all(|(key, value)| match_context_key(context.iter(), key) == ContextKeyMatch::One(value))
+        .all(|(key, value)| context.find(key) == ContextKeyMatch::One(value))
 }
 
 /// A grant, in the shape of KMS's `GrantListEntry` (PascalCase field names),

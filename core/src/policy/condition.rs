@@ -26,11 +26,12 @@
 //! are equal but for ASCII case. When the context has two keys that do
 //! (`Dept` and `dept`), or a key that is equal to `<key>` only under Unicode
 //! case folding (`\u{212A}ey`, KELVIN SIGN, for `key`), the condition key is
-//! ambiguous ([`match_context_key`]): a condition on it does not hold in an
+//! ambiguous ([`ContextKeys::find`]): a condition on it does not hold in an
 //! `Allow` statement and holds in a `Deny` statement, whatever the operator
 //! (see [`Statement::applies`](super::Statement::applies)).
 
 use alloc::borrow::ToOwned;
+use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -40,6 +41,7 @@ use serde_json::Value;
 use super::malformed;
 use super::request::PolicyRequest;
 use super::wildcard::{eq_ignore_case, glob};
+use crate::context::EncryptionContext;
 use crate::error::Result;
 
 /// The value type of a condition key, which decides which operators apply.
@@ -125,39 +127,60 @@ pub(crate) fn canonical_key(name: &str) -> Option<(String, KeyType)> {
 /// with KMS's case rule for `kms:EncryptionContext:<key>` and grant
 /// constraints (the key without regard to case, the value exactly).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ContextKeyMatch<V> {
+pub(crate) enum ContextKeyMatch<'a> {
     /// No key of the context is the name in any case.
     Absent,
     /// Exactly one key is the name but for ASCII case; its value.
-    One(V),
+    One(&'a str),
     /// Two or more keys are the name but for ASCII case, or a key is the
     /// name only under Unicode case folding (`\u{212A}ey` for `key`): which
     /// pair the name means is not clear, so no value is given.
     Ambiguous,
 }
 
-/// Looks `name` up among the `(key, value)` pairs of an encryption context
-/// ([`ContextKeyMatch`]). Only ASCII letters fold; a key that equals `name`
-/// under Unicode simple case folding but not under ASCII folding makes the
-/// lookup ambiguous rather than absent, so that neither a Unicode look-alike
-/// of a key nor a policy that relied on Unicode folding is satisfied (or
-/// escaped) by it.
-pub(crate) fn match_context_key<'a, V>(
-    pairs: impl IntoIterator<Item = (&'a str, V)>,
-    name: &str,
-) -> ContextKeyMatch<V> {
-    let mut found = ContextKeyMatch::Absent;
-    for (key, value) in pairs {
-        if key.eq_ignore_ascii_case(name) {
-            found = match found {
-                ContextKeyMatch::Absent => ContextKeyMatch::One(value),
-                _ => return ContextKeyMatch::Ambiguous,
-            };
-        } else if !(key.is_ascii() && name.is_ascii()) && eq_ignore_case(key, name) {
-            return ContextKeyMatch::Ambiguous;
+/// The pairs of an encryption context indexed for case-insensitive lookups
+/// of a key name ([`find`](Self::find)), in O(log n) per lookup.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ContextKeys(BTreeMap<String, Vec<(String, String)>>);
+
+impl ContextKeys {
+    /// The pairs of `context`.
+    pub(crate) fn new(context: &EncryptionContext) -> Self {
+        let mut keys = ContextKeys::default();
+        keys.extend(context);
+        keys
+    }
+
+    /// Adds the pairs of `context`.
+    pub(crate) fn extend(&mut self, context: &EncryptionContext) {
+        for (k, v) in context.iter() {
+            self.0
+                .entry(unicode_fold(k))
+                .or_default()
+                .push((k.to_owned(), v.to_owned()));
         }
     }
-    found
+
+    /// Looks `name` up ([`ContextKeyMatch`]). Only ASCII letters fold; a key
+    /// that equals `name` under Unicode lowercasing but not under ASCII
+    /// folding makes the lookup ambiguous rather than absent, so that neither
+    /// a Unicode look-alike of a key nor a policy that relied on Unicode
+    /// folding is satisfied (or escaped) by it. Every key equal to `name`
+    /// but for ASCII case lowercases to the same string as `name`, so one
+    /// bucket holds all candidates.
+    pub(crate) fn find(&self, name: &str) -> ContextKeyMatch<'_> {
+        match self.0.get(&unicode_fold(name)).map(Vec::as_slice) {
+            None | Some([]) => ContextKeyMatch::Absent,
+            Some([(key, value)]) if key.eq_ignore_ascii_case(name) => ContextKeyMatch::One(value),
+            Some(_) => ContextKeyMatch::Ambiguous,
+        }
+    }
+}
+
+/// `s` with every character lowercased (Unicode): the bucket of
+/// [`ContextKeys`].
+fn unicode_fold(s: &str) -> String {
+    s.chars().flat_map(char::to_lowercase).collect()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -82,7 +82,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind, Result};
 use condition::Clause;
-pub(crate) use condition::{match_context_key, ContextKeyMatch};
+pub(crate) use condition::{ContextKeyMatch, ContextKeys};
 
 pub use lockout::{default_key_policy, lockout_check, LOCKOUT_MESSAGE};
 pub use request::{ConditionValue, ConditionValues, PolicyRequest};

@@ -7,9 +7,7 @@ use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::condition::{
-    canonical_key, match_context_key, ContextKeyMatch, ENCRYPTION_CONTEXT_PREFIX,
-};
+use super::condition::{canonical_key, ContextKeyMatch, ContextKeys, ENCRYPTION_CONTEXT_PREFIX};
 use crate::context::EncryptionContext;
 
 /// The value of one condition key in a request.
@@ -119,11 +117,11 @@ pub struct PolicyRequest<'a> {
     pub resource: &'a str,
     /// Condition key values; build with [`with`](Self::with) so keys are canonical.
     pub conditions: ConditionValues,
-    /// The keys of the encryption contexts given to
+    /// The pairs of the encryption contexts given to
     /// [`with_encryption_context`](Self::with_encryption_context), as
     /// written: what decides whether a `kms:EncryptionContext:<key>`
     /// condition key is ambiguous.
-    context_keys: Vec<String>,
+    context_keys: ContextKeys,
 }
 
 impl<'a> PolicyRequest<'a> {
@@ -134,7 +132,7 @@ impl<'a> PolicyRequest<'a> {
             action,
             resource,
             conditions: ConditionValues::new(),
-            context_keys: Vec::new(),
+            context_keys: ContextKeys::default(),
         }
     }
 
@@ -178,7 +176,7 @@ impl<'a> PolicyRequest<'a> {
             }
             keys.push(k.to_owned());
         }
-        self.context_keys.extend(keys.iter().cloned());
+        self.context_keys.extend(context);
         self.set("kms:EncryptionContextKeys", keys);
         self
     }
@@ -189,10 +187,7 @@ impl<'a> PolicyRequest<'a> {
     /// [`with_encryption_context`](Self::with_encryption_context).
     pub(crate) fn context_key_is_ambiguous(&self, key: &str) -> bool {
         key.strip_prefix(ENCRYPTION_CONTEXT_PREFIX)
-            .is_some_and(|name| {
-                let keys = self.context_keys.iter().map(|k| (k.as_str(), ()));
-                match_context_key(keys, name) == ContextKeyMatch::Ambiguous
-            })
+            .is_some_and(|name| self.context_keys.find(name) == ContextKeyMatch::Ambiguous)
     }
 
     /// The value of `key` (canonical spelling), including the values derived
