@@ -138,8 +138,8 @@ impl GrantConstraints {
     ///
     /// A constraint pair is met only by a request that has exactly one key
     /// equal to the pair's key but for ASCII case, with the pair's value, and
-    /// no key equal to it only under Unicode case folding (`\u{212A}ey`,
-    /// KELVIN SIGN, for `key`). So `EncryptionContextSubset {"Dept": "a"}`
+    /// no key equal to it only under Unicode case mappings (`\u{212A}ey`,
+    /// KELVIN SIGN, for `key`; `\u{17F}ecret`, LONG S, for `secret`). So `EncryptionContextSubset {"Dept": "a"}`
     /// is not met by `{"Dept": "payroll", "dept": "a"}`: KMS advises against
     /// pairs that differ only by case and does not say which one a
     /// constraint sees, and Strongroom refuses rather than guess. For

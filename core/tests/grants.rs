@@ -181,6 +181,30 @@ fn encryption_context_subset() {
     ));
 }
 
+/// A key equal to a constraint's key only through uppercase (U+017F LONG S
+/// for `s`, U+0131 DOTLESS I for `i`) makes the request not meet it, as the
+/// Kelvin sign does.
+#[test]
+fn constraints_refuse_look_alikes_equal_only_through_uppercase() {
+    let g = grant(
+        &[GrantOperation::Encrypt],
+        Some(GrantConstraints {
+            encryption_context_equals: None,
+            encryption_context_subset: Some(ctx(&[("service", "ok"), ("tenant_id", "a")])),
+        }),
+    );
+    let ok = [("service", "ok"), ("tenant_id", "a")];
+    assert!(grant_allows(&g, ALICE, "Encrypt", &ctx(&ok)));
+    for extra in [("\u{17F}ervice", "forged"), ("tenant_\u{131}d", "b")] {
+        let mut pairs = ok.to_vec();
+        pairs.push(extra);
+        assert!(
+            !grant_allows(&g, ALICE, "Encrypt", &ctx(&pairs)),
+            "{extra:?}"
+        );
+    }
+}
+
 /// Review 5b #4 and #5: a constraint pair is met only by exactly one key of
 /// the request that is the pair's key but for ASCII case. A second spelling
 /// of the key (`{"Dept": "payroll", "dept": "a"}`) or a Unicode case

@@ -1388,6 +1388,57 @@ fn context_keys_fold_ascii_letters_only() {
     assert_eq!(req.get("kms:EncryptionContext:Äb"), Some(s("w")));
 }
 
+/// Look-alikes that equal an ASCII key only through uppercase (U+017F LONG
+/// S uppercases to `S`, U+0131 DOTLESS I to `I`; Java's `equalsIgnoreCase`
+/// and Go's `strings.EqualFold` call them equal) and non-ASCII case variants
+/// (final sigma, capital sharp s) are ambiguous like the Kelvin sign: they
+/// meet no Allow condition on the key and do not lift a deny-unless.
+#[test]
+fn context_keys_equal_only_through_uppercase_are_ambiguous() {
+    let allow = |condition: Value| {
+        json!({"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*",
+            "Condition": condition})
+    };
+    let deny_unless = |name: &str, value: &str| {
+        json!([
+            {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+             "Condition": {"StringNotEquals": {format!("kms:EncryptionContext:{name}"): value}}}
+        ])
+    };
+    for (name, look_alike) in [
+        ("service", "\u{17F}ervice"),
+        ("tenant_id", "tenant_\u{131}d"),
+        ("\u{3C3}", "\u{3C2}"),
+        ("\u{DF}", "\u{1E9E}"),
+    ] {
+        let equals =
+            allow(json!({"StringEquals": {format!("kms:EncryptionContext:{name}"): "ok"}}));
+        assert_eq!(
+            decide_context(equals.clone(), &[(name, "ok")]),
+            Allow,
+            "{name}"
+        );
+        assert_eq!(
+            decide_context(equals, &[(name, "ok"), (look_alike, "forged")]),
+            ImplicitDeny,
+            "{name} / {look_alike}"
+        );
+        assert_eq!(
+            decide_context(
+                deny_unless(name, "ok"),
+                &[(name, "ok"), (look_alike, "forged")]
+            ),
+            ExplicitDeny,
+            "{name} / {look_alike}"
+        );
+        assert_eq!(
+            decide_context(deny_unless(name, "ok"), &[(name, "ok")]),
+            Allow
+        );
+    }
+}
+
 /// Whether a policy tests a condition key is decided on the parsed document:
 /// a key written with JSON escapes or in another case counts.
 #[test]

@@ -133,7 +133,8 @@ pub(crate) enum ContextKeyMatch<'a> {
     /// Exactly one key is the name but for ASCII case; its value.
     One(&'a str),
     /// Two or more keys are the name but for ASCII case, or a key is the
-    /// name only under Unicode case folding (`\u{212A}ey` for `key`): which
+    /// name only under Unicode case mappings (`\u{212A}ey` for `key`,
+    /// `\u{17F}ecret` for `secret`): which
     /// pair the name means is not clear, so no value is given.
     Ambiguous,
 }
@@ -177,10 +178,21 @@ impl ContextKeys {
     }
 }
 
-/// `s` with every character lowercased (Unicode): the bucket of
-/// [`ContextKeys`].
+/// `s` with every character lowercased, uppercased and lowercased again
+/// (Unicode case mappings): the bucket of [`ContextKeys`]. The round trip
+/// through uppercase puts in one bucket the characters that equal an ASCII
+/// letter only in uppercase (U+017F LATIN SMALL LETTER LONG S uppercases to
+/// `S`, U+0131 LATIN SMALL LETTER DOTLESS I to `I`), as case-insensitive
+/// comparisons in other languages treat them (Java's `equalsIgnoreCase`,
+/// Go's `strings.EqualFold`), besides those that lowercase to one (U+212A
+/// KELVIN SIGN to `k`). Strings equal but for ASCII case always share a
+/// bucket; a coarser bucket only makes more lookups ambiguous (fail closed).
 fn unicode_fold(s: &str) -> String {
-    s.chars().flat_map(char::to_lowercase).collect()
+    s.chars()
+        .flat_map(char::to_lowercase)
+        .flat_map(char::to_uppercase)
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -155,7 +155,9 @@ impl<'a> PolicyRequest<'a> {
     /// The `<k>` of `kms:EncryptionContext:<k>` is matched without regard to
     /// ASCII case (as in AWS KMS). When `context` has keys that differ only
     /// in ASCII case (`Dept` and `dept`), or a key that matches `<k>` only
-    /// under Unicode case folding, `kms:EncryptionContext:<k>` is ambiguous:
+    /// under Unicode case mappings (lowercased, uppercased and lowercased
+    /// again: `\u{212A}ey` for `key`, `\u{17F}ecret` for `secret`),
+    /// `kms:EncryptionContext:<k>` is ambiguous:
     /// a condition on it does not hold in an `Allow` statement and holds in a
     /// `Deny` statement, whatever its operator and values. AWS KMS advises
     /// against such contexts and does not say which value such a condition
