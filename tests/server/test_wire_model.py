@@ -256,3 +256,25 @@ def test_every_response_matches_the_model(checked):
             f()
     assert len(kms.calls) > 60
     assert kms.problems == []
+
+
+def test_create_grant_refuses_operations_the_key_does_not_support(checked):
+    """CreateGrant API reference: a grant that allows an operation its key
+    does not support fails with ValidationException, and so do encryption
+    context constraints on a key that takes no encryption context."""
+    kms = checked
+    sym = kms.create_key()["KeyMetadata"]["KeyId"]
+    signing = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    rsa = kms.create_key(KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]["KeyId"]
+    refused = [(sym, ["Sign"], None), (sym, ["Encrypt", "GetPublicKey"], None), (signing, ["Encrypt"], None),
+               (signing, ["GenerateDataKey"], None), (rsa, ["GenerateDataKeyPair"], None), (rsa, ["Sign"], None),
+               (rsa, ["Decrypt"], {"EncryptionContextSubset": {"a": "b"}})]
+    for key, ops, constraints in refused:
+        kw = {"Constraints": constraints} if constraints else {}
+        with pytest.raises(ClientError) as e:
+            kms.create_grant(KeyId=key, GranteePrincipal=BOB[2], Operations=ops, **kw)
+        assert e.value.response["Error"]["Code"] == "ValidationException", (ops, e.value.response)
+        assert kms.list_grants(KeyId=key)["Grants"] == []
+    kms.create_grant(KeyId=signing, GranteePrincipal=BOB[2], Operations=["Sign", "Verify", "GetPublicKey", "DescribeKey"])
+    kms.create_grant(KeyId=rsa, GranteePrincipal=BOB[2], Operations=["Encrypt", "Decrypt", "GetPublicKey"])
+    assert kms.problems == []
