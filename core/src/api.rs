@@ -576,7 +576,10 @@ pub struct GetParametersForImportResponse {
     pub parameters_valid_to: u64,
 }
 
-/// `ImportKeyMaterial` request. `ValidTo` is Unix seconds.
+/// `ImportKeyMaterial` request. `ValidTo` is Unix seconds; read from JSON it
+/// may be an integer or, as the AWS SDKs send a timestamp (botocore: the
+/// epoch seconds with the microseconds as a fraction), a number with a
+/// fractional part, which is dropped.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct ImportKeyMaterialRequest {
@@ -585,6 +588,46 @@ pub struct ImportKeyMaterialRequest {
     pub import_token: Vec<u8>,
     #[serde(with = "crate::b64")]
     pub encrypted_key_material: Vec<u8>,
+    #[serde(deserialize_with = "epoch_seconds")]
     pub valid_to: Option<u64>,
     pub expiration_model: Option<ExpirationModel>,
+}
+
+/// Deserializes an optional timestamp of the AWS JSON protocol (epoch
+/// seconds, an integer or a number with a fraction) into whole seconds.
+/// A negative, non-finite or non-numeric value is an error.
+fn epoch_seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    struct Seconds;
+    impl serde::de::Visitor<'_> for Seconds {
+        type Value = Option<u64>;
+        fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            f.write_str("a timestamp in non-negative epoch seconds")
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            u64::try_from(v)
+                .map(Some)
+                .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            // `u64::MAX as f64` rounds up to 2^64, so `<` keeps the cast exact.
+            #[allow(clippy::cast_precision_loss)]
+            let in_range = v.is_finite() && v >= 0.0 && v < u64::MAX as f64;
+            if !in_range {
+                return Err(E::invalid_value(serde::de::Unexpected::Float(v), &self));
+            }
+            // Truncation toward zero drops the fraction of a non-negative value.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            Ok(Some(v as u64))
+        }
+    }
+    d.deserialize_any(Seconds)
 }

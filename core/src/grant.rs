@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::context::EncryptionContext;
 use crate::crypto::mac::{hmac_sha256, hmac_sha256_verify, HMAC_SHA256_LEN};
 use crate::error::{Error, ErrorKind, Result};
+use crate::key::{KeySpec, KeyUsage};
 use crate::policy::{ContextKeyMatch, ContextKeys};
 
 macro_rules! grant_operations {
@@ -91,6 +92,31 @@ impl GrantOperation {
                     allowed.join(", ")
                 ))
             })
+    }
+
+    /// Whether a key of `spec` and `usage` supports the operation, so that a
+    /// grant on it may allow it (CreateGrant API reference: a grant on a
+    /// symmetric key cannot allow `Sign`, `Verify` or `GetPublicKey`; on an
+    /// asymmetric key, no data key or data key pair generation; an
+    /// `ENCRYPT_DECRYPT` key no `Sign`/`Verify`, a `SIGN_VERIFY` key no
+    /// `Encrypt`/`Decrypt`). `DescribeKey`, `CreateGrant` and `RetireGrant`
+    /// apply to every key.
+    pub fn supported_by(self, spec: KeySpec, usage: KeyUsage) -> bool {
+        use GrantOperation as Op;
+        match self {
+            Op::DescribeKey | Op::CreateGrant | Op::RetireGrant => true,
+            Op::Encrypt | Op::Decrypt | Op::ReEncryptFrom | Op::ReEncryptTo => {
+                usage == KeyUsage::EncryptDecrypt
+            }
+            Op::GenerateDataKey
+            | Op::GenerateDataKeyWithoutPlaintext
+            | Op::GenerateDataKeyPair
+            | Op::GenerateDataKeyPairWithoutPlaintext => spec.is_symmetric(),
+            Op::GetPublicKey => !spec.is_symmetric() && usage != KeyUsage::GenerateVerifyMac,
+            Op::Sign | Op::Verify => usage == KeyUsage::SignVerify,
+            Op::GenerateMac | Op::VerifyMac => usage == KeyUsage::GenerateVerifyMac,
+            Op::DeriveSharedSecret => usage == KeyUsage::KeyAgreement,
+        }
     }
 
     /// Whether the constraints of a grant are checked for this operation. KMS
@@ -277,6 +303,36 @@ impl Grant {
                     )));
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Checks the grant against the key it is for, as `CreateGrant` does:
+    /// every operation must be one the key supports
+    /// ([`GrantOperation::supported_by`]), and encryption context
+    /// constraints are only for symmetric encryption keys (asymmetric and
+    /// HMAC keys take no encryption context).
+    ///
+    /// # Errors
+    /// `ValidationException` naming the operation or the constraint.
+    pub fn check_key(&self, spec: KeySpec, usage: KeyUsage) -> Result<()> {
+        if let Some(op) = self
+            .operations
+            .iter()
+            .find(|op| !op.supported_by(spec, usage))
+        {
+            return Err(Error::validation(format!(
+                "the grant operation {} is not valid for a {} key with KeyUsage {}",
+                op.as_str(),
+                spec.as_str(),
+                usage.as_str()
+            )));
+        }
+        if !spec.is_symmetric() && self.constraints.as_ref().is_some_and(|c| !c.is_empty()) {
+            return Err(Error::validation(format!(
+                "encryption context grant constraints cannot be used with a {} key, which takes no encryption context",
+                spec.as_str()
+            )));
         }
         Ok(())
     }

@@ -1168,6 +1168,7 @@ pub fn create_grant<S: KeyService>(
                 rand_core::Rng::fill_bytes(rng, &mut random);
                 access::new_grant(req, &rec.arn, env.account, env.now, &random)
             })?;
+            grant.check_key(rec.key_spec, rec.key_usage)?;
             let authorized = Authorized {
                 key: &rec,
                 parents: via_grants.as_deref(),

@@ -469,3 +469,70 @@ fn serde_uses_aws_field_names() {
     assert_eq!(back.issuing_account, account_root_arn("111122223333"));
     assert!(may_retire(&back, "arn:aws:iam::111122223333:root"));
 }
+
+#[test]
+fn grant_operations_must_suit_the_key() {
+    use strongroom_core::key::{KeySpec, KeyUsage};
+    use GrantOperation as Op;
+    let check = |ops: &[GrantOperation], spec, usage| grant(ops, None).check_key(spec, usage);
+    let symmetric = (KeySpec::SymmetricDefault, KeyUsage::EncryptDecrypt);
+    let rsa_encrypt = (KeySpec::Rsa2048, KeyUsage::EncryptDecrypt);
+    let ecc_sign = (KeySpec::EccNistP256, KeyUsage::SignVerify);
+    let ecc_agree = (KeySpec::EccNistP384, KeyUsage::KeyAgreement);
+    let hmac = (KeySpec::Hmac256, KeyUsage::GenerateVerifyMac);
+    let every = [symmetric, rsa_encrypt, ecc_sign, ecc_agree, hmac];
+    let allowed: [(GrantOperation, &[(KeySpec, KeyUsage)]); 17] = [
+        (Op::DescribeKey, &every),
+        (Op::CreateGrant, &every),
+        (Op::RetireGrant, &every),
+        (Op::Encrypt, &[symmetric, rsa_encrypt]),
+        (Op::Decrypt, &[symmetric, rsa_encrypt]),
+        (Op::ReEncryptFrom, &[symmetric, rsa_encrypt]),
+        (Op::ReEncryptTo, &[symmetric, rsa_encrypt]),
+        (Op::GenerateDataKey, &[symmetric]),
+        (Op::GenerateDataKeyWithoutPlaintext, &[symmetric]),
+        (Op::GenerateDataKeyPair, &[symmetric]),
+        (Op::GenerateDataKeyPairWithoutPlaintext, &[symmetric]),
+        (Op::GetPublicKey, &[rsa_encrypt, ecc_sign, ecc_agree]),
+        (Op::Sign, &[ecc_sign]),
+        (Op::Verify, &[ecc_sign]),
+        (Op::GenerateMac, &[hmac]),
+        (Op::VerifyMac, &[hmac]),
+        (Op::DeriveSharedSecret, &[ecc_agree]),
+    ];
+    assert_eq!(Op::ALL.len(), allowed.len());
+    assert!(Op::ALL
+        .iter()
+        .all(|op| allowed.iter().any(|(o, _)| o == op)));
+    for (op, keys) in allowed {
+        for (spec, usage) in every {
+            let r = check(&[Op::DescribeKey, op], spec, usage);
+            if keys.contains(&(spec, usage)) {
+                r.unwrap();
+            } else {
+                let e = r.unwrap_err();
+                assert_eq!(
+                    e.kind(),
+                    ErrorKind::ValidationException,
+                    "{op:?} on {spec:?}"
+                );
+                assert!(e.message().contains(op.as_str()), "{}", e.message());
+            }
+        }
+    }
+    // Encryption context constraints: symmetric encryption keys only.
+    let subset = GrantConstraints {
+        encryption_context_subset: Some(ctx(&[("tenant", "a")])),
+        ..GrantConstraints::default()
+    };
+    grant(&[Op::Decrypt], Some(subset.clone()))
+        .check_key(symmetric.0, symmetric.1)
+        .unwrap();
+    let e = grant(&[Op::Decrypt], Some(subset))
+        .check_key(rsa_encrypt.0, rsa_encrypt.1)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException);
+    grant(&[Op::Decrypt], Some(GrantConstraints::default()))
+        .check_key(rsa_encrypt.0, rsa_encrypt.1)
+        .unwrap();
+}

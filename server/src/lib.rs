@@ -59,7 +59,10 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     /// Largest accepted request body in bytes; larger ones get HTTP 413.
     pub max_body_bytes: usize,
-    /// Time limit for one operation; past it the answer is HTTP 500 `KMSInternalException`.
+    /// Time limit for one operation; past it the answer is HTTP 500
+    /// `KMSInternalException`. It also bounds the time a client takes to
+    /// send a request's body once its headers are in: past it the answer is
+    /// HTTP 408 `RequestTimeoutException` and the connection is closed.
     pub request_timeout: Duration,
     /// Time limit for a client to send a request's headers.
     pub header_read_timeout: Duration,
@@ -299,9 +302,19 @@ async fn kms(State(state): State<Arc<AppState>>, req: Request) -> Response {
 type Handled = Result<(ops::ResponseBody, Option<String>), (WireError, Option<String>)>;
 
 async fn handle(state: &Arc<AppState>, parts: axum::http::request::Parts, body: Body) -> Handled {
-    let bytes = read_body(body, &parts.headers, state.max_body_bytes)
-        .await
-        .map_err(|e| (e, None))?;
+    // A body that stops arriving would otherwise hold the connection and
+    // its task for as long as the client keeps the socket open.
+    let bytes = tokio::time::timeout(
+        state.request_timeout,
+        read_body(body, &parts.headers, state.max_body_bytes),
+    )
+    .await
+    .map_err(|_elapsed| {
+        let secs = state.request_timeout.as_secs();
+        let e = format!("the request body did not arrive within {secs} s");
+        (WireError::new(408, "RequestTimeoutException", e), None)
+    })?
+    .map_err(|e| (e, None))?;
     let principal = authenticate(&state.auth, &parts, &bytes).map_err(|e| (e, None))?;
     let op = operation(&parts.headers).map_err(|e| (e, principal.clone()))?;
     if !ops::is_known(&op) {

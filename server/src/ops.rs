@@ -222,6 +222,67 @@ struct DryRunMember {
     dry_run: bool,
 }
 
+/// The request members of KMS features Strongroom does not have: custom key
+/// stores (`CustomKeyStoreId`, `XksKeyId`), Nitro Enclaves attestation
+/// (`Recipient`) and several versions of imported key material
+/// (`ImportType`). They are refused rather than ignored, so that a client
+/// asking for one of them never gets an ordinary key or a plaintext answer
+/// it did not ask for. (DeriveSharedSecret's `Recipient` is refused by the
+/// keystore itself.)
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct AbsentFeatures {
+    custom_key_store_id: Option<serde::de::IgnoredAny>,
+    xks_key_id: Option<serde::de::IgnoredAny>,
+    recipient: Option<serde::de::IgnoredAny>,
+    import_type: Option<String>,
+}
+
+/// `CustomKeyStoreNotFoundException` for a `CustomKeyStoreId` (there are no
+/// custom key stores), `UnsupportedOperationException` for `XksKeyId`,
+/// `Recipient` and `ImportType` `NEW_KEY_MATERIAL`, on the operations of
+/// KMS that take them.
+fn refuse_absent_features(operation: &str, body: &[u8]) -> Result<(), WireError> {
+    let takes = |ops: &[&str]| ops.contains(&operation);
+    if !takes(&[
+        "CreateKey",
+        "GenerateRandom",
+        "Decrypt",
+        "GenerateDataKey",
+        "GenerateDataKeyPair",
+        "ImportKeyMaterial",
+    ]) {
+        return Ok(());
+    }
+    let m: AbsentFeatures = parse(body)?;
+    let unsupported = |what: &str| {
+        Err(WireError::new(
+            400,
+            "UnsupportedOperationException",
+            format!("{what} is not supported: Strongroom {operation} does not offer it"),
+        ))
+    };
+    if m.custom_key_store_id.is_some() && takes(&["CreateKey", "GenerateRandom"]) {
+        return Err(WireError::new(
+            400,
+            "CustomKeyStoreNotFoundException",
+            "no custom key store has this CustomKeyStoreId: Strongroom has no custom key stores",
+        ));
+    }
+    if m.xks_key_id.is_some() && operation == "CreateKey" {
+        return unsupported("XksKeyId (external key stores)");
+    }
+    if m.recipient.is_some() && !takes(&["CreateKey", "ImportKeyMaterial"]) {
+        return unsupported("Recipient (Nitro Enclaves attestation)");
+    }
+    match m.import_type.as_deref() {
+        Some(t) if operation == "ImportKeyMaterial" && t != "EXISTING_KEY_MATERIAL" => {
+            unsupported(&format!("ImportType {t} (one key material per key only)"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Runs `operation` (the part of `X-Amz-Target` after `TrentService.`) with
 /// the JSON `body` on `ks` and returns the JSON response body.
 ///
@@ -235,7 +296,9 @@ pub fn dispatch(ks: &Keystore, operation: &str, body: &[u8]) -> Result<ResponseB
     // (`ValidationException` for an operation without DryRun in KMS). A
     // `DryRun` that is not a boolean is refused here, never taken as false.
     let dry_run;
-    let ks = if parse::<DryRunMember>(body)?.dry_run {
+    let dry = parse::<DryRunMember>(body)?.dry_run;
+    refuse_absent_features(operation, body)?;
+    let ks = if dry {
         dry_run = ks.dry_run();
         &dry_run
     } else {

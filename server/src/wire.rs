@@ -10,7 +10,7 @@ pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// An error as it goes on the wire: HTTP status, `__type` and `message`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WireError {
-    /// HTTP status (400, 403, 404, 413 or 500).
+    /// HTTP status (400, 403, 404, 408, 413 or 500).
     pub status: u16,
     /// The exception name sent as `__type`.
     pub code: &'static str,

@@ -373,6 +373,30 @@ def test_truncated_body_on_the_wire(server, kms):
     kms.list_keys(Limit=1)
 
 
+def test_stalled_body_is_answered_and_closed(tmp_path):
+    """A client that sends its headers and part of the body, then nothing
+    while keeping the socket open, gets HTTP 408 once the request time
+    limit passes and its connection is closed; it does not hold the
+    connection for as long as it likes."""
+    from conftest import Server
+
+    s = Server(tmp_path, extra_args=["--request-timeout-secs", "1"])
+    try:
+        sock = socket.create_connection(("127.0.0.1", s.port), timeout=60)
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.1\r\n"
+                     b"X-Amz-Target: TrentService.ListKeys\r\nContent-Length: 100\r\n\r\n{\"Li")
+        answer = b""
+        while chunk := sock.recv(4096):  # ends when the server closes the connection
+            answer += chunk
+        sock.close()
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 408"), answer
+        assert json.loads(body)["__type"] == "RequestTimeoutException"
+        assert s.healthy()
+    finally:
+        assert s.stop() == 0
+
+
 def test_wrong_method_and_path(server):
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     conn.request("GET", "/nowhere")
