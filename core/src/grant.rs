@@ -138,7 +138,13 @@ impl GrantOperation {
 /// case-sensitively; decryption itself still needs the exact context of
 /// encryption. See [`allow`](Self::allow) for contexts whose keys differ
 /// only in case.
+///
+/// Deserializing refuses members other than these two (a misspelled
+/// `EncryptionContextEqual` would otherwise make an unconstrained grant, and
+/// a stored grant whose constraint this version does not know must not be
+/// enforced as if it had none).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GrantConstraints {
     /// The request's encryption context must equal this one exactly.
     #[serde(

@@ -536,3 +536,17 @@ fn grant_operations_must_suit_the_key() {
         .check_key(rsa_encrypt.0, rsa_encrypt.1)
         .unwrap();
 }
+
+/// A misspelled or unknown constraint member is refused, not dropped: a
+/// CreateGrant body with `EncryptionContextEqual` (no `s`) would otherwise
+/// make a grant with no constraint at all.
+#[test]
+fn unknown_constraint_members_are_refused() {
+    let body = r#"{"KeyId": "k", "GranteePrincipal": "arn:aws:iam::111122223333:user/bob",
+        "Operations": ["Decrypt"], "Constraints": {"EncryptionContextEqual": {"Dept": "a"}}}"#;
+    let err = serde_json::from_str::<strongroom_core::api::CreateGrantRequest>(body).unwrap_err();
+    assert!(err.to_string().contains("EncryptionContextEqual"), "{err}");
+    let ok = r#"{"EncryptionContextSubset": {"Dept": "a"}}"#;
+    let c: GrantConstraints = serde_json::from_str(ok).unwrap();
+    assert_eq!(c.encryption_context_subset, Some(ctx(&[("Dept", "a")])));
+}
