@@ -233,20 +233,15 @@ impl Keystore {
     pub(crate) fn grant_row(&self, key_id: &str, g: &Grant) -> Result<Row> {
         let id = grant_row_id(key_id, &g.grant_id);
         let body = to_json(g)?;
-        let tag = self.inner.root.mac_record(b"grant", id.as_bytes(), &body)?;
         Ok(Row {
+            tag: self.mac_row(b"grant", &id, &body)?,
             id,
             body,
-            tag: tag.to_vec(),
         })
     }
 
     pub(crate) fn parse_grant_row(&self, row: &Row) -> Result<Grant> {
-        if !self
-            .inner
-            .root
-            .verify_record(b"grant", row.id.as_bytes(), &row.body, &row.tag)
-        {
+        if !self.verify_row(b"grant", row) {
             return Err(crate::auth_failed(&format!("grant {}", row.id)));
         }
         let g: Grant = from_json(&row.body, "grant")?;

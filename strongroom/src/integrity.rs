@@ -232,6 +232,19 @@ pub(crate) fn try_read_state(tx: &mut dyn Tx, root: &RootKey) -> Result<Option<S
 /// [`State::rows_fingerprint`] of the stored state row, without checking
 /// its MAC (for the record cache, which only needs to see it move; the
 /// state is checked by every write and on open).
+///
+/// Why no MAC check (review 5b, finding 7): the fingerprint decides only
+/// whether the record cache keeps what it holds, and cached records were
+/// each checked by their own MAC when read. A moved fingerprint makes the
+/// handle re-read rows, each checked by its own MAC again. A fingerprint
+/// that stays put keeps records that were authentic. A MAC check would not
+/// take either lever away from someone who can write the file: an older,
+/// authentic state row moves the fingerprint (or keeps it) just as a forged
+/// one does. What makes a rolled-back row harmless is elsewhere: a write
+/// checks the bucket of every row it reads or changes (so a stale record
+/// cannot decide a write), and open checks everything. Reads outside a
+/// write trust each row's own MAC; that is the documented limit
+/// (`docs/FORMAT.md`, "Known limits of record authentication").
 pub(crate) fn rows_fingerprint(tx: &mut dyn Tx) -> Result<[u8; 32]> {
     tx.get(Table::Meta, META_STATE)?
         .and_then(|r| State::parse(&r.body))
@@ -380,29 +393,14 @@ pub(crate) fn verify_all(tx: &mut dyn Tx, root: &RootKey) -> Result<()> {
     Ok(())
 }
 
-/// Writes the integrity state of the rows as they are (recording each
-/// row's bucket first when `assign_buckets`), with `checkpoint`: for an
-/// imported keystore and for the migration from format version 1.
+/// Writes the integrity state of the rows as they are (by their recorded
+/// buckets), with `checkpoint`: for an imported keystore and for the
+/// migration from an older format version.
 pub(crate) fn rebuild(
     tx: &mut dyn Tx,
     root: &RootKey,
     checkpoint: [u8; CHECKPOINT_LEN],
-    assign_buckets: bool,
 ) -> Result<()> {
-    if assign_buckets {
-        tx.add_bucket_columns()?;
-        for table in Table::BUCKETED {
-            let mut after: Option<String> = None;
-            loop {
-                let rows = tx.list(table, after.as_deref(), 1000)?;
-                let Some(last) = rows.last() else { break };
-                after = Some(last.id.clone());
-                for r in &rows {
-                    tx.put_in_bucket(table, r, bucket_of(root, table, &r.id)?)?;
-                }
-            }
-        }
-    }
     let tree = compute_tree(tx, root)?;
     for prefix in [L1_PREFIX, L2_PREFIX] {
         for id in stored_rows(tx, prefix)?.into_keys() {
