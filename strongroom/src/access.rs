@@ -266,23 +266,14 @@ impl Keystore {
         tx: &mut dyn crate::store::Tx,
         key_id: &str,
     ) -> Result<Vec<Grant>> {
-        let prefix = format!("{key_id}/");
-        let mut after = prefix.clone();
+        let (mut after, before) = crate::grant_range(key_id);
         let mut out = Vec::new();
         loop {
-            let rows = tx.list(Table::Grants, Some(&after), 1000)?;
+            let rows = tx.list_range(Table::Grants, &after, &before, 1000)?;
             let Some(last) = rows.last() else { break };
             after = last.id.clone();
-            let mut done = false;
             for row in &rows {
-                if !row.id.starts_with(&prefix) {
-                    done = true;
-                    break;
-                }
                 out.push(self.parse_grant_row(row)?);
-            }
-            if done {
-                break;
             }
         }
         Ok(out)

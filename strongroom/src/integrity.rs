@@ -452,12 +452,12 @@ fn encode(rows: &Bucket) -> Result<Vec<u8>> {
     Ok(entries)
 }
 
-/// A write transaction that keeps the integrity state current: every put or
-/// delete of a key, alias or grant row first loads and checks the row's
-/// bucket (its rows against its stored digest, its level-2 row against its
-/// level-1 row, that against the state), and [`finish`](Self::finish)
-/// rewrites the digests of the buckets touched, the tree rows above them
-/// and the state.
+/// A write transaction that keeps the integrity state current: every get,
+/// list, put or delete of a key, alias or grant row first loads and checks
+/// the row's bucket (its rows against its stored digest, its level-2 row
+/// against its level-1 row, that against the state; a row read must be in
+/// it as read), and [`finish`](Self::finish) rewrites the digests of the
+/// buckets touched, the tree rows above them and the state.
 pub(crate) struct IntegrityTx<'a> {
     inner: &'a mut dyn Tx,
     root: &'a RootKey,
@@ -570,12 +570,56 @@ impl<'a> IntegrityTx<'a> {
     }
 }
 
+impl IntegrityTx<'_> {
+    /// Checks a key, alias or grant row read inside this write against its
+    /// bucket, as a put or delete would: the bucket is loaded and checked up
+    /// to the state, and must hold `(table, id)` with exactly this tag, or
+    /// not hold it when the row is absent (`tag` `None`). So an older
+    /// authentic row put back, or a row deleted, under a running process
+    /// cannot decide a write (authorize a grant, say) whose result the
+    /// integrity state would then cover.
+    fn check_read(&mut self, table: Table, id: &str, tag: Option<&[u8]>) -> Result<()> {
+        let b = bucket_of(self.root, table, id)?;
+        let held = self.bucket(b)?.get(&(table_byte(table), id.to_owned()));
+        match (held, tag) {
+            (Some(h), Some(t)) if crate::subtle_eq(h, t) => Ok(()),
+            (None, None) => Ok(()),
+            _ => Err(tampered()),
+        }
+    }
+}
+
 impl Tx for IntegrityTx<'_> {
     fn get(&mut self, table: Table, id: &str) -> Result<Option<Row>> {
-        self.inner.get(table, id)
+        let row = self.inner.get(table, id)?;
+        if table != Table::Meta {
+            self.check_read(table, id, row.as_ref().map(|r| r.tag.as_slice()))?;
+        }
+        Ok(row)
     }
     fn list(&mut self, table: Table, after: Option<&str>, limit: usize) -> Result<Vec<Row>> {
-        self.inner.list(table, after, limit)
+        let rows = self.inner.list(table, after, limit)?;
+        if table != Table::Meta {
+            for r in &rows {
+                self.check_read(table, &r.id, Some(&r.tag))?;
+            }
+        }
+        Ok(rows)
+    }
+    fn list_range(
+        &mut self,
+        table: Table,
+        after: &str,
+        before: &str,
+        limit: usize,
+    ) -> Result<Vec<Row>> {
+        let rows = self.inner.list_range(table, after, before, limit)?;
+        if table != Table::Meta {
+            for r in &rows {
+                self.check_read(table, &r.id, Some(&r.tag))?;
+            }
+        }
+        Ok(rows)
     }
     fn put(&mut self, table: Table, row: &Row) -> Result<()> {
         if table == Table::Meta {

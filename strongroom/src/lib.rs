@@ -726,19 +726,14 @@ impl Keystore {
     /// key's grants with the key).
     fn purge_in(&self, tx: &mut dyn Tx, key_id: &str) -> Result<()> {
         tx.delete(Table::Keys, key_id)?;
-        let prefix = format!("{key_id}/");
+        let (after, before) = grant_range(key_id);
         loop {
-            let rows = tx.list(Table::Grants, Some(&prefix), 1000)?;
-            let ids: Vec<String> = rows
-                .into_iter()
-                .map(|r| r.id)
-                .take_while(|id| id.starts_with(&prefix))
-                .collect();
-            if ids.is_empty() {
+            let rows = tx.list_range(Table::Grants, &after, &before, 1000)?;
+            if rows.is_empty() {
                 break;
             }
-            for id in &ids {
-                tx.delete(Table::Grants, id)?;
+            for r in &rows {
+                tx.delete(Table::Grants, &r.id)?;
             }
         }
         let mut after: Option<String> = None;
@@ -1125,6 +1120,12 @@ fn uuid_from(bytes: [u8; 16]) -> String {
         &h[16..20],
         &h[20..32]
     )
+}
+
+/// The grant rows of `key_id` are those with `after < id < before`: IDs
+/// `<key ID>/<grant ID>`, and `0` follows `/` (key IDs have no `/`).
+pub(crate) fn grant_range(key_id: &str) -> (String, String) {
+    (format!("{key_id}/"), format!("{key_id}0"))
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>> {

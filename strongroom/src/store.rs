@@ -84,6 +84,19 @@ pub trait Tx {
     /// # Errors
     /// `KMSInternalException` on a storage failure.
     fn list(&mut self, table: Table, after: Option<&str>, limit: usize) -> Result<Vec<Row>>;
+    /// Rows of `table` with `after < id < before`, ascending, at most
+    /// `limit` (a key range, e.g. one key's grants; a write then checks
+    /// only the rows in it, [`crate::integrity::IntegrityTx`]).
+    ///
+    /// # Errors
+    /// `KMSInternalException` on a storage failure.
+    fn list_range(
+        &mut self,
+        table: Table,
+        after: &str,
+        before: &str,
+        limit: usize,
+    ) -> Result<Vec<Row>>;
     /// Inserts or replaces a row.
     ///
     /// # Errors
@@ -547,6 +560,31 @@ impl Tx for SqliteTx<'_> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = st
             .query_map(params![after.unwrap_or(""), limit], |r| {
+                Ok(Row {
+                    id: r.get(0)?,
+                    body: r.get(1)?,
+                    tag: r.get(2)?,
+                })
+            })
+            .map_err(db_err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+    }
+
+    fn list_range(
+        &mut self,
+        table: Table,
+        after: &str,
+        before: &str,
+        limit: usize,
+    ) -> Result<Vec<Row>> {
+        let sql = format!(
+            "SELECT id, body, tag FROM {} WHERE id > ?1 AND id < ?2 ORDER BY id LIMIT ?3",
+            table.name()
+        );
+        let mut st = self.tx.prepare_cached(&sql).map_err(db_err)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = st
+            .query_map(params![after, before, limit], |r| {
                 Ok(Row {
                     id: r.get(0)?,
                     body: r.get(1)?,

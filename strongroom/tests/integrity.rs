@@ -715,3 +715,82 @@ fn format_1_meta_rows_put_back_into_a_migrated_keystore_are_refused() {
     assert!(e.message().contains("the key row "), "{e}");
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
+
+/// Review 5b, finding 3: a write checks the bucket of every key, alias and
+/// grant row it reads, not only of those it changes. The key row of a time
+/// when its policy let mallory call CreateGrant, put back under a running
+/// handle (whose record cache then reads it from the file), cannot authorize
+/// a grant that the integrity state would then cover: CreateGrant fails,
+/// and once the current row is back the keystore opens with no grant for
+/// mallory.
+#[test]
+fn an_old_key_row_read_inside_create_grant_is_refused() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let admin = "arn:aws:iam::000000000000:root";
+    let policy = |mallory_may_grant: bool| {
+        let mut statements = vec![serde_json::json!(
+            {"Effect": "Allow", "Principal": {"AWS": admin}, "Action": "kms:*", "Resource": "*"}
+        )];
+        if mallory_may_grant {
+            statements.push(serde_json::json!(
+                {"Effect": "Allow", "Principal": {"AWS": MALLORY}, "Action": "kms:CreateGrant", "Resource": "*"}
+            ));
+        }
+        PutKeyPolicyRequest {
+            key_id: key.clone(),
+            policy: serde_json::json!({"Version": "2012-10-17", "Statement": statements})
+                .to_string(),
+            ..Default::default()
+        }
+    };
+    f.ks.put_key_policy(&policy(true)).unwrap();
+    let old_row = rows(&f.path, "keys")
+        .into_iter()
+        .find(|r| r.0 == key)
+        .unwrap();
+    f.ks.put_key_policy(&policy(false)).unwrap();
+    let current_row = rows(&f.path, "keys")
+        .into_iter()
+        .find(|r| r.0 == key)
+        .unwrap();
+    let mallory = f.ks.as_principal(MALLORY);
+    let request = CreateGrantRequest {
+        key_id: key.clone(),
+        grantee_principal: MALLORY.into(),
+        operations: vec![GrantOperation::Decrypt, GrantOperation::Encrypt],
+        ..Default::default()
+    };
+    // The current policy denies mallory (asked through another handle, so
+    // that this one's record cache stays empty after its own write).
+    let other = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    expect_err(
+        other.as_principal(MALLORY).create_grant(&request),
+        ErrorKind::AccessDeniedException,
+    );
+    drop(other);
+
+    // The old row put back: this handle's cache was emptied by its own
+    // write, so the call reads the old row and authorizes on it; the
+    // write's re-read of the key row checks its bucket and refuses.
+    put_back(&f.path, "keys", &[&old_row]);
+    let e = mallory.create_grant(&request).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
+    assert!(e.message().contains("integrity state"), "{e}");
+    drop(mallory);
+    drop(f.ks);
+
+    put_back(&f.path, "keys", &[&current_row]);
+    let ks = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    let grants = ks
+        .list_grants(&ListGrantsRequest {
+            key_id: key.clone(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(grants.grants.is_empty(), "{:?}", grants.grants);
+    expect_err(
+        try_encrypt(&ks.as_principal(MALLORY), &key, b"x"),
+        ErrorKind::AccessDeniedException,
+    );
+}
