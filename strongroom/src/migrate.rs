@@ -174,3 +174,150 @@ fn retag(tx: &mut dyn Tx, root: &RootKey, keystore_id: &str, table: Table) -> Re
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::api::{CreateGrantRequest, CreateKeyRequest, EncryptRequest};
+    use crate::{CreateOptions, ErrorKind, Keystore, OpenOptions, RootKeySource, Secret};
+    use strongroom_core::grant::GrantOperation;
+
+    const ROOT: [u8; 32] = [0x3c; 32];
+
+    fn source() -> RootKeySource {
+        RootKeySource::Bytes(Secret::from_slice(&ROOT))
+    }
+
+    /// Turns the format 3 keystore at `path` into the format 2 file a build
+    /// of format 2 wrote: every row and the configuration under the
+    /// portable record MAC, `format_version` 2, and the integrity state
+    /// over those tags (with the checkpoint it held).
+    fn downgrade_to_format_2(path: &std::path::Path) {
+        let root = RootKey::from_bytes(&ROOT).unwrap();
+        let storage = SqliteStorage::open(path, false).unwrap();
+        storage
+            .write(&mut |tx| {
+                let checkpoint = integrity::read_checkpoint(tx, &root)?;
+                for table in Table::BUCKETED {
+                    let kind = kind_of(table);
+                    for r in tx.list(table, None, 1000)? {
+                        let tag = root.mac_record(kind, r.id.as_bytes(), &r.body)?.to_vec();
+                        let b = integrity::bucket_of(&root, table, &r.id)?;
+                        tx.put_in_bucket(table, &Row { tag, ..r }, b)?;
+                    }
+                }
+                integrity::rebuild(tx, &root, checkpoint)?;
+                let row = tx.get(Table::Meta, META_CONFIG)?.unwrap();
+                let mut config: Config = from_json(&row.body, "config")?;
+                config.format_version = 2;
+                let body = to_json(&config)?;
+                let tag = root
+                    .mac_record(b"meta", META_CONFIG.as_bytes(), &body)?
+                    .to_vec();
+                tx.put(
+                    Table::Meta,
+                    &Row {
+                        id: META_CONFIG.into(),
+                        body,
+                        tag,
+                    },
+                )
+            })
+            .unwrap();
+    }
+
+    /// A format 2 keystore (the integrity state over portable tags) is
+    /// refused by a plain open, and migrated when asked, after its
+    /// integrity state is checked: its keys and grants work, and its rows
+    /// carry keystore record MACs. A format 2 file with a row rolled back
+    /// is refused by the migration and left as it was.
+    #[test]
+    fn a_format_2_keystore_is_checked_and_migrated_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ks.db");
+        let ks = Keystore::create(&path, source(), CreateOptions::default()).unwrap();
+        let key = ks
+            .create_key(&CreateKeyRequest::default())
+            .unwrap()
+            .key_metadata
+            .key_id;
+        ks.create_alias("alias/two", &key).unwrap();
+        let app = "arn:aws:iam::000000000000:user/app";
+        ks.create_grant(&CreateGrantRequest {
+            key_id: key.clone(),
+            grantee_principal: app.into(),
+            operations: vec![GrantOperation::Encrypt],
+            ..Default::default()
+        })
+        .unwrap();
+        ks.update_key_description(&key, "before").unwrap();
+        let mut old_key_row = None;
+        SqliteStorage::open(&path, false)
+            .unwrap()
+            .read(&mut |tx| {
+                old_key_row = tx.get(Table::Keys, &key)?;
+                Ok(())
+            })
+            .unwrap();
+        ks.update_key_description(&key, "after").unwrap();
+        ks.flush_audit_log().unwrap();
+        drop(ks);
+        downgrade_to_format_2(&path);
+
+        let e = Keystore::open(&path, source()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
+        assert!(e.message().contains("keystore format 2"), "{e}");
+
+        // A row rolled back in the format 2 file: its integrity state refuses it.
+        let tampered = dir.path().join("tampered.db");
+        std::fs::copy(&path, &tampered).unwrap();
+        std::fs::copy(
+            crate::audit_log_path(&path),
+            crate::audit_log_path(&tampered),
+        )
+        .unwrap();
+        let root = RootKey::from_bytes(&ROOT).unwrap();
+        let mut old = old_key_row.unwrap();
+        old.tag = root
+            .mac_record(b"key", old.id.as_bytes(), &old.body)
+            .unwrap()
+            .to_vec();
+        let b = integrity::bucket_of(&root, Table::Keys, &old.id).unwrap();
+        SqliteStorage::open(&tampered, false)
+            .unwrap()
+            .write(&mut |tx| tx.put_in_bucket(Table::Keys, &old, b))
+            .unwrap();
+        let before = std::fs::read(&tampered).unwrap();
+        let migrate = OpenOptions::default().migrate_old_format(true);
+        let e = Keystore::open_with(&tampered, source(), migrate.clone()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
+        assert!(e.message().contains("integrity state"), "{e}");
+        assert_eq!(std::fs::read(&tampered).unwrap(), before);
+
+        let ks = Keystore::open_with(&path, source(), migrate).unwrap();
+        let described = ks.describe_key("alias/two").unwrap().key_metadata;
+        assert_eq!(described.description, "after");
+        ks.as_principal(app)
+            .encrypt(&EncryptRequest {
+                key_id: key.clone(),
+                plaintext: Secret::from_slice(b"x"),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(ks.verify_audit_log().unwrap().fault, None);
+        drop(ks);
+        let ks = Keystore::open(&path, source()).unwrap();
+        ks.verify_digest().unwrap();
+        let storage = SqliteStorage::open(&path, false).unwrap();
+        storage
+            .read(&mut |tx| {
+                let row = tx.get(Table::Keys, &key)?.unwrap();
+                assert!(!root.verify_record(b"key", key.as_bytes(), &row.body, &row.tag));
+                let ksid = ks.inner.config.keystore_id.as_str();
+                assert!(verify(&root, ksid, b"key", &key, &row.body, &row.tag));
+                Ok(())
+            })
+            .unwrap();
+    }
+}
