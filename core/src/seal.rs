@@ -231,23 +231,27 @@ impl RootKey {
     /// None in practice (HMAC accepts every key); lengths over 4 GiB are
     /// `ValidationException`.
     pub fn mac_record(&self, kind: &[u8], id: &[u8], body: &[u8]) -> Result<[u8; HMAC_SHA256_LEN]> {
-        let l = |b: &[u8]| -> Result<[u8; 4]> {
-            u32::try_from(b.len())
-                .map(u32::to_be_bytes)
-                .map_err(|_| Error::validation("record too large"))
-        };
-        crypto::hmac_sha256(
-            self.record_mac.as_ref(),
-            &[
-                b"strongroom/v1/record",
-                &l(kind)?,
-                kind,
-                &l(id)?,
-                id,
-                &l(body)?,
-                body,
-            ],
-        )
+        self.record_tag(b"strongroom/v1/record", &[kind, id, body])
+    }
+
+    /// HMAC-SHA256 under the record-mac sub-key over `label` and each of
+    /// `fields` prefixed with its length (u32 big-endian).
+    fn record_tag(&self, label: &[u8], fields: &[&[u8]]) -> Result<[u8; HMAC_SHA256_LEN]> {
+        let lens = fields
+            .iter()
+            .map(|f| {
+                u32::try_from(f.len())
+                    .map(u32::to_be_bytes)
+                    .map_err(|_| Error::validation("record too large"))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut parts: Vec<&[u8]> = Vec::with_capacity(1 + 2 * fields.len());
+        parts.push(label);
+        for (len, field) in lens.iter().zip(fields) {
+            parts.push(len);
+            parts.push(field);
+        }
+        crypto::hmac_sha256(self.record_mac.as_ref(), &parts)
     }
 
     /// Verifies a tag made by [`mac_record`](Self::mac_record), in constant time.
@@ -278,25 +282,7 @@ impl RootKey {
         id: &[u8],
         body: &[u8],
     ) -> Result<[u8; HMAC_SHA256_LEN]> {
-        let l = |b: &[u8]| -> Result<[u8; 4]> {
-            u32::try_from(b.len())
-                .map(u32::to_be_bytes)
-                .map_err(|_| Error::validation("record too large"))
-        };
-        crypto::hmac_sha256(
-            self.record_mac.as_ref(),
-            &[
-                b"strongroom/v3/record",
-                &l(keystore_id)?,
-                keystore_id,
-                &l(kind)?,
-                kind,
-                &l(id)?,
-                id,
-                &l(body)?,
-                body,
-            ],
-        )
+        self.record_tag(b"strongroom/v3/record", &[keystore_id, kind, id, body])
     }
 
     /// Verifies a tag made by

@@ -587,6 +587,17 @@ impl IntegrityTx<'_> {
             _ => Err(tampered()),
         }
     }
+
+    /// `rows` of `table`, read inside this write, once each is checked
+    /// ([`check_read`](Self::check_read); `meta` rows are not bucketed).
+    fn checked(&mut self, table: Table, rows: Vec<Row>) -> Result<Vec<Row>> {
+        if table != Table::Meta {
+            for r in &rows {
+                self.check_read(table, &r.id, Some(&r.tag))?;
+            }
+        }
+        Ok(rows)
+    }
 }
 
 impl Tx for IntegrityTx<'_> {
@@ -599,12 +610,7 @@ impl Tx for IntegrityTx<'_> {
     }
     fn list(&mut self, table: Table, after: Option<&str>, limit: usize) -> Result<Vec<Row>> {
         let rows = self.inner.list(table, after, limit)?;
-        if table != Table::Meta {
-            for r in &rows {
-                self.check_read(table, &r.id, Some(&r.tag))?;
-            }
-        }
-        Ok(rows)
+        self.checked(table, rows)
     }
     fn list_range(
         &mut self,
@@ -614,12 +620,7 @@ impl Tx for IntegrityTx<'_> {
         limit: usize,
     ) -> Result<Vec<Row>> {
         let rows = self.inner.list_range(table, after, before, limit)?;
-        if table != Table::Meta {
-            for r in &rows {
-                self.check_read(table, &r.id, Some(&r.tag))?;
-            }
-        }
-        Ok(rows)
+        self.checked(table, rows)
     }
     fn put(&mut self, table: Table, row: &Row) -> Result<()> {
         if table == Table::Meta {

@@ -173,6 +173,20 @@ fn solve_xor(tags: &[Vec<u8>], target: &[u8]) -> Option<Vec<usize>> {
     })
 }
 
+/// The rows of `rows` other than `rows[except]` whose tags XOR to `want`
+/// ([`solve_xor`]).
+fn xor_subset<'a>(rows: &'a [StoredRow], except: usize, want: &[u8]) -> Vec<&'a StoredRow> {
+    let others: Vec<&StoredRow> = rows
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != except)
+        .map(|(_, r)| r)
+        .collect();
+    let tags: Vec<Vec<u8>> = others.iter().map(|r| r.2.clone()).collect();
+    let subset = solve_xor(&tags, want).expect("300 tags span GF(2)^256");
+    subset.iter().map(|&i| others[i]).collect()
+}
+
 /// Review 5, finding 1, as the reviewer ran it: a grant to another account
 /// and 300 routine grants, all revoked; the revoked grant put back together
 /// with a subset of the old grant rows whose tags XOR to its tag, which a
@@ -212,23 +226,16 @@ fn a_revoked_grant_put_back_with_a_compensating_subset_is_refused() {
         .iter()
         .position(|(id, ..)| id.ends_with(&mallory_grant))
         .unwrap();
-    let others: Vec<&StoredRow> = old
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != target)
-        .map(|(_, r)| r)
-        .collect();
-    let tags: Vec<Vec<u8>> = others.iter().map(|r| r.2.clone()).collect();
-    let subset = solve_xor(&tags, &old[target].2).expect("300 tags span GF(2)^256");
+    let subset = xor_subset(&old, target, &old[target].2);
     // The XOR of the tags put back is zero: the old digest would not move.
     let mut acc = bits_of_tag(&old[target].2);
-    for &i in &subset {
-        xor_into(&mut acc, &bits_of_tag(&tags[i]));
+    for r in &subset {
+        xor_into(&mut acc, &bits_of_tag(&r.2));
     }
     assert!(acc.iter().all(|&w| w == 0));
 
     let mut restored = vec![&old[target]];
-    restored.extend(subset.iter().map(|&i| others[i]));
+    restored.extend(subset);
     put_back(&f.path, "grants", &restored);
     assert_refused(&f.path, "revoked grant + compensating subset");
     // The grant alone, too.
@@ -667,17 +674,9 @@ fn format_1_meta_rows_put_back_into_a_migrated_keystore_are_refused() {
         }
     }
     xor_into(&mut want, &bits_of_tag(&revoked[target].2));
-    let others: Vec<&StoredRow> = revoked
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != target)
-        .map(|(_, r)| r)
-        .collect();
-    let tags: Vec<Vec<u8>> = others.iter().map(|r| r.2.clone()).collect();
     let want: Vec<u8> = want.iter().flat_map(|w| w.to_be_bytes()).collect();
-    let subset = solve_xor(&tags, &want).expect("300 tags span GF(2)^256");
     let mut restored = vec![&revoked[target]];
-    restored.extend(subset.iter().map(|&i| others[i]));
+    restored.extend(xor_subset(&revoked, target, &want));
     put_back(&path, "grants", &restored);
     // The XOR digest of format 1 would accept the rows now present.
     let mut acc = vec![0u64; 4];
