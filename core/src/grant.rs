@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::context::EncryptionContext;
 use crate::crypto::mac::{hmac_sha256, hmac_sha256_verify, HMAC_SHA256_LEN};
 use crate::error::{Error, ErrorKind, Result};
+use crate::policy::{ContextKeyMatch, ContextKeys};
 
 macro_rules! grant_operations {
     ($($name:ident => $ctx:expr),* $(,)?) => {
@@ -107,8 +108,10 @@ impl GrantOperation {
 
 /// Grant constraints: the encryption context a request must carry for the
 /// grant to apply. As in KMS (API reference, `GrantConstraints`), the key of
-/// each pair is compared case-insensitively and its value case-sensitively;
-/// decryption itself still needs the exact context of encryption.
+/// each pair is compared case-insensitively (ASCII letters) and its value
+/// case-sensitively; decryption itself still needs the exact context of
+/// encryption. See [`allow`](Self::allow) for contexts whose keys differ
+/// only in case.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GrantConstraints {
     /// The request's encryption context must equal this one exactly.
@@ -128,21 +131,29 @@ pub struct GrantConstraints {
 }
 
 impl GrantConstraints {
-    /// Whether `context` satisfies every constraint given: the same pairs as
-    /// `EncryptionContextEquals`, and at least the pairs of
-    /// `EncryptionContextSubset`, with keys compared case-insensitively
-    /// (Unicode lowercase) and values exactly.
+    /// Whether `context` satisfies every constraint given: at least the
+    /// pairs of `EncryptionContextSubset`, and exactly the pairs of
+    /// `EncryptionContextEquals`. Keys are compared without regard to ASCII
+    /// case, values exactly.
+    ///
+    /// A constraint pair is met only by a request that has exactly one key
+    /// equal to the pair's key but for ASCII case, with the pair's value, and
+    /// no key equal to it only under Unicode case folding (`\u{212A}ey`,
+    /// KELVIN SIGN, for `key`). So `EncryptionContextSubset {"Dept": "a"}`
+    /// is not met by `{"Dept": "payroll", "dept": "a"}`: KMS advises against
+    /// pairs that differ only by case and does not say which one a
+    /// constraint sees, and Strongroom refuses rather than guess. For
+    /// `EncryptionContextEquals` the same holds in both directions: every
+    /// pair of the request must meet the constraint's pairs that way too.
     pub fn allow(&self, context: &EncryptionContext) -> bool {
-        let request = case_folded_pairs(context);
-        let equals = self
-            .encryption_context_equals
-            .as_ref()
-            .is_none_or(|c| case_folded_pairs(c) == request);
-        let subset = self.encryption_context_subset.as_ref().is_none_or(|c| {
-            case_folded_pairs(c)
-                .iter()
-                .all(|pair| request.binary_search(pair).is_ok())
+        let request = ContextKeys::new(context);
+        let equals = self.encryption_context_equals.as_ref().is_none_or(|c| {
+            pairs_within(c, &request) && pairs_within(context, &ContextKeys::new(c))
         });
+        let subset = self
+            .encryption_context_subset
+            .as_ref()
+            .is_none_or(|c| pairs_within(c, &request));
         equals && subset
     }
 
@@ -151,13 +162,13 @@ impl GrantConstraints {
     }
 }
 
-/// The pairs of `context` with each key lowercased, sorted: how grant
-/// constraints compare encryption contexts.
-fn case_folded_pairs(context: &EncryptionContext) -> Vec<(String, &str)> {
-    let mut pairs: Vec<(String, &str)> =
-        context.iter().map(|(k, v)| (k.to_lowercase(), v)).collect();
-    pairs.sort_unstable();
-    pairs
+/// Whether every pair of `wanted` has exactly one counterpart in `context`
+/// ([`ContextKeys::find`]: the key in any ASCII case, unambiguous) with the
+/// same value.
+fn pairs_within(wanted: &EncryptionContext, context: &ContextKeys) -> bool {
+    wanted
+        .iter()
+        .all(|(key, value)| context.find(key) == ContextKeyMatch::One(value))
 }
 
 /// A grant, in the shape of KMS's `GrantListEntry` (PascalCase field names),

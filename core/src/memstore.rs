@@ -418,6 +418,15 @@ impl MemKeystore {
         access::check_grant_tokens(self.root.grant_token_key(), tokens)
     }
 
+    /// The names of the aliases that point at `key_id` (a key ID), in name order.
+    fn aliases_of(&self, key_id: &str) -> Vec<String> {
+        self.aliases
+            .values()
+            .filter(|a| a.target_key_id == key_id)
+            .map(|a| a.alias_name.clone())
+            .collect()
+    }
+
     /// Every grant of `key_id` (a key ID), in grant ID order.
     fn grants_of(&self, key_id: &str) -> Vec<Grant> {
         let prefix = grant_row_id(key_id, "");
@@ -1275,13 +1284,7 @@ impl KeyAccess for Access<'_> {
     }
 
     fn aliases_of(&self, key_id: &str) -> Result<Vec<String>> {
-        Ok(self
-            .0
-            .aliases
-            .values()
-            .filter(|a| a.target_key_id == key_id)
-            .map(|a| a.alias_name.clone())
-            .collect())
+        Ok(self.0.aliases_of(key_id))
     }
 
     fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>> {
@@ -1384,6 +1387,7 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
         &mut self,
         key_id: &str,
         grant: &Grant,
+        read_aliases: bool,
         existing: &service::GrantCheck<'_>,
     ) -> Result<String> {
         let rec = self
@@ -1391,7 +1395,8 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
             .keys
             .get(key_id)
             .ok_or_else(|| MemKeystore::not_found(key_id))?;
-        if let Some(id) = existing(rec, &self.ks.grants_of(key_id))? {
+        let aliases = read_aliases.then(|| self.ks.aliases_of(key_id));
+        if let Some(id) = existing(rec, &self.ks.grants_of(key_id), aliases.as_deref())? {
             return Ok(id);
         }
         self.ks.stop_if_dry_run()?;

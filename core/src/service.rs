@@ -87,10 +87,13 @@ impl LoadedKey for OwnedKey {
 }
 
 /// The check [`KeyService::add_grant`] runs inside its transaction, with the
-/// key record as stored and the key's current grants: `Ok(Some(id))` for an
-/// equivalent existing grant (returned instead of adding), `Ok(None)` to add
-/// the new grant, an error to write nothing.
-pub type GrantCheck<'a> = dyn Fn(&KeyRecord, &[Grant]) -> Result<Option<String>> + 'a;
+/// key record as stored, the key's current grants and, when `add_grant` was
+/// asked to read them, the alias names that point at the key now (in any
+/// order): `Ok(Some(id))` for an equivalent existing grant (returned
+/// instead of adding), `Ok(None)` to add the new grant, an error to write
+/// nothing.
+pub type GrantCheck<'a> =
+    dyn Fn(&KeyRecord, &[Grant], Option<&[String]>) -> Result<Option<String>> + 'a;
 
 /// What [`authorize`] needs from a keystore.
 pub trait KeyAccess {
@@ -151,9 +154,60 @@ pub fn authorize<K: KeyAccess + ?Sized>(
     grant_context: &EncryptionContext,
     build: &Conditions<'_>,
 ) -> Result<Option<Vec<Grant>>> {
+    authorize_seeing_aliases(ks, call, action, rec, requested_as, grant_context, build)
+        .map(|(grants, _)| grants)
+}
+
+/// The alias state an authorization depended on: what a write made after
+/// it checks has not changed ([`AliasesSeen::still_hold`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct AliasesSeen {
+    /// The key's aliases, sorted, when the policy tests `kms:ResourceAliases`.
+    resource_aliases: Option<Vec<String>>,
+    /// The alias the caller named the key by, when the policy tests
+    /// `kms:RequestAlias`: it must still point at the key.
+    request_alias: Option<String>,
+}
+
+impl AliasesSeen {
+    /// Whether the write needs the key's aliases as they are now.
+    fn any(&self) -> bool {
+        self.resource_aliases.is_some() || self.request_alias.is_some()
+    }
+
+    /// Whether `now` (the names of the aliases pointing at the key now; `None`
+    /// when not read) leaves the alias-derived condition keys as they were.
+    fn still_hold(&self, now: Option<&[String]>) -> bool {
+        if !self.any() {
+            return true;
+        }
+        let Some(now) = now else { return false };
+        let mut now = now.to_vec();
+        now.sort_unstable();
+        self.resource_aliases
+            .as_ref()
+            .is_none_or(|seen| *seen == now)
+            && self
+                .request_alias
+                .as_ref()
+                .is_none_or(|name| now.contains(name))
+    }
+}
+
+/// [`authorize`], also returning the alias state the decision depended on.
+fn authorize_seeing_aliases<K: KeyAccess + ?Sized>(
+    ks: &K,
+    call: &mut Call,
+    action: &str,
+    rec: &KeyRecord,
+    requested_as: &str,
+    grant_context: &EncryptionContext,
+    build: &Conditions<'_>,
+) -> Result<(Option<Vec<Grant>>, AliasesSeen)> {
     call.touch(&rec.arn);
     let principal = ks.principal();
     let policy = ks.key_policy(rec)?;
+    let mut seen = AliasesSeen::default();
     // A policy without conditions (the default policy) decides on the
     // principal, action and resource alone: an Allow needs no condition
     // values, alias lookups or grants.
@@ -161,20 +215,27 @@ pub fn authorize<K: KeyAccess + ?Sized>(
         && policy::evaluate(&policy, &PolicyRequest::new(principal, action, &rec.arn))
             == Decision::Allow
     {
-        return Ok(None);
+        return Ok((None, seen));
     }
     let alias = match KeyIdentifier::parse(requested_as, ks.region(), ks.account()) {
         Ok(KeyIdentifier::Alias(name)) => Some(name),
         _ => None,
     };
+    if policy.uses_condition_key("kms:RequestAlias") {
+        seen.request_alias.clone_from(&alias);
+    }
     let mut req = access::key_request(principal, action, rec, alias);
     // Only look the aliases up when a condition of the parsed policy tests
     // them (not the policy text: a key may be spelled with JSON escapes).
     if policy.uses_condition_key("kms:ResourceAliases") {
-        req.set("kms:ResourceAliases", ks.aliases_of(&rec.key_id)?);
+        let mut aliases = ks.aliases_of(&rec.key_id)?;
+        req.set("kms:ResourceAliases", aliases.clone());
+        aliases.sort_unstable();
+        seen.resource_aliases = Some(aliases);
     }
     let req = build(req);
-    access::decide(&policy, &req, grant_context, || ks.grants_of(&rec.key_id))
+    let grants = access::decide(&policy, &req, grant_context, || ks.grants_of(&rec.key_id))?;
+    Ok((grants, seen))
 }
 
 /// A keystore running one operation: the primitives the operation flows of
@@ -292,10 +353,11 @@ pub trait KeyService {
     fn all_grants(&mut self) -> Result<Vec<(String, Grant)>>;
 
     /// Adds `grant` to the key `key_id` in one transaction with the key
-    /// record as stored and the key's current grants, unless `existing`
-    /// (called with them) returns the ID of an equivalent grant, which is
-    /// returned instead. Returns the ID. An error of `existing` leaves
-    /// everything unchanged.
+    /// record as stored, the key's current grants and, when `read_aliases`,
+    /// the names of the aliases that point at the key (`None` otherwise),
+    /// unless `existing` (called with them) returns the ID of an equivalent
+    /// grant, which is returned instead. Returns the ID. An error of
+    /// `existing` leaves everything unchanged.
     ///
     /// # Errors
     /// `NotFoundException` when the key is gone; `existing`'s;
@@ -305,6 +367,7 @@ pub trait KeyService {
         &mut self,
         key_id: &str,
         grant: &Grant,
+        read_aliases: bool,
         existing: &GrantCheck<'_>,
     ) -> Result<String>;
 
@@ -1082,7 +1145,7 @@ pub fn create_grant<S: KeyService>(
             s.check_grant_tokens(&req.grant_tokens)?;
             let rec = s.load(&req.key_id)?;
             let (_, ctx) = access::grant_constraint(req);
-            let via_grants = authorize(
+            let (via_grants, aliases_seen) = authorize_seeing_aliases(
                 &s.access(),
                 call,
                 "CreateGrant",
@@ -1105,18 +1168,29 @@ pub fn create_grant<S: KeyService>(
                 rand_core::Rng::fill_bytes(rng, &mut random);
                 access::new_grant(req, &rec.arn, env.account, env.now, &random)
             })?;
-            let grant_id = s.add_grant(&rec.key_id, &grant, &|now, existing| {
-                grant_authorization_holds(&rec, via_grants.as_deref(), now, existing)?;
-                if grant.name.is_some() {
-                    if let Some(g) = existing.iter().find(|g| g.same_parameters(&grant)) {
-                        return Ok(Some(g.grant_id.clone()));
+            let authorized = Authorized {
+                key: &rec,
+                parents: via_grants.as_deref(),
+                aliases: &aliases_seen,
+            };
+            let read_aliases = aliases_seen.any();
+            let grant_id = s.add_grant(
+                &rec.key_id,
+                &grant,
+                read_aliases,
+                &|now, existing, aliases| {
+                    grant_authorization_holds(&authorized, now, existing, aliases)?;
+                    if grant.name.is_some() {
+                        if let Some(g) = existing.iter().find(|g| g.same_parameters(&grant)) {
+                            return Ok(Some(g.grant_id.clone()));
+                        }
                     }
-                }
-                if existing.len() >= access::MAX_GRANTS_PER_KEY {
-                    return Err(access::too_many_grants(&rec.arn));
-                }
-                Ok(None)
-            })?;
+                    if existing.len() >= access::MAX_GRANTS_PER_KEY {
+                        return Err(access::too_many_grants(&rec.arn));
+                    }
+                    Ok(None)
+                },
+            )?;
             call.response = serde_json::json!({ "grantId": grant_id });
             Ok(CreateGrantResponse {
                 grant_token: grant_token(s.grant_token_key(), &grant_id)?,
@@ -1126,27 +1200,41 @@ pub fn create_grant<S: KeyService>(
     )
 }
 
+/// What a CreateGrant call was authorized on.
+struct Authorized<'a> {
+    /// The key record as authorized.
+    key: &'a KeyRecord,
+    /// The grants that allowed the call, when the key policy did not.
+    parents: Option<&'a [Grant]>,
+    /// The alias state the key policy's conditions saw.
+    aliases: &'a AliasesSeen,
+}
+
 /// Inside CreateGrant's write: what the call was authorized on still holds.
 /// The key record is the one authorized (same key, same `generation`: no
 /// PutKeyPolicy, DisableKey, ScheduleKeyDeletion, tag change … committed
-/// in between) and, when grants allowed the call (`parents`), each of them
-/// still exists (no RetireGrant or RevokeGrant in between).
+/// in between); when grants allowed the call, each of them still exists (no
+/// RetireGrant or RevokeGrant in between); and when the key policy tests
+/// `kms:ResourceAliases` or `kms:RequestAlias`, the key's aliases
+/// (`aliases_now`) still give those keys the values they had (no
+/// CreateAlias, UpdateAlias or DeleteAlias in between that changes them).
 fn grant_authorization_holds(
-    authorized: &KeyRecord,
-    parents: Option<&[Grant]>,
+    authorized: &Authorized<'_>,
     now: &KeyRecord,
     grants_now: &[Grant],
+    aliases_now: Option<&[String]>,
 ) -> Result<()> {
-    let key_unchanged = now.key_id == authorized.key_id && now.generation == authorized.generation;
-    let parents_remain = parents.is_none_or(|ps| {
+    let key_unchanged =
+        now.key_id == authorized.key.key_id && now.generation == authorized.key.generation;
+    let parents_remain = authorized.parents.is_none_or(|ps| {
         ps.iter()
             .all(|p| grants_now.iter().any(|g| g.grant_id == p.grant_id))
     });
-    if key_unchanged && parents_remain {
+    if key_unchanged && parents_remain && authorized.aliases.still_hold(aliases_now) {
         Ok(())
     } else {
         Err(Error::internal(
-            "the key, its policy or the grant that allowed this call changed during the request; retry",
+            "the key, its policy, its aliases or the grant that allowed this call changed during the request; retry",
         ))
     }
 }
@@ -1676,9 +1764,14 @@ mod tests {
     /// call was authorized on and the grants that allowed it still exist.
     #[test]
     fn a_key_or_parent_grant_changed_after_authorization_stops_the_grant() {
-        let (authorized, parents) = (record(4), [grant("p1")]);
+        let (key, parents, no_aliases) = (record(4), [grant("p1")], AliasesSeen::default());
         let ok = |now: &KeyRecord, parents: Option<&[Grant]>, grants: &[Grant]| {
-            grant_authorization_holds(&authorized, parents, now, grants)
+            let authorized = Authorized {
+                key: &key,
+                parents,
+                aliases: &no_aliases,
+            };
+            grant_authorization_holds(&authorized, now, grants, None)
         };
         assert!(ok(&record(4), None, &[]).is_ok());
         assert!(ok(&record(4), Some(&parents), &[grant("p0"), grant("p1")]).is_ok());
@@ -1690,6 +1783,52 @@ mod tests {
             ok(&record(4), Some(&parents), &[grant("p0")]),
         ] {
             assert_eq!(e.unwrap_err().kind(), ErrorKind::KMSInternalException);
+        }
+    }
+
+    /// When the key policy tested `kms:ResourceAliases`, the key's aliases
+    /// must be the same set in the write; when it tested `kms:RequestAlias`,
+    /// the alias the caller used must still point at the key. Alias changes
+    /// the policy cannot see do not matter.
+    #[test]
+    fn an_alias_change_the_policy_saw_stops_the_grant() {
+        let names = |v: &[&str]| v.iter().map(|s| String::from(*s)).collect::<Vec<_>>();
+        let key = record(4);
+        let check = |seen: &AliasesSeen, now: Option<&[String]>| {
+            let authorized = Authorized {
+                key: &key,
+                parents: None,
+                aliases: seen,
+            };
+            grant_authorization_holds(&authorized, &record(4), &[], now)
+        };
+        let resource = AliasesSeen {
+            resource_aliases: Some(names(&["alias/a", "alias/b"])),
+            request_alias: None,
+        };
+        let request = AliasesSeen {
+            resource_aliases: None,
+            request_alias: Some("alias/a".into()),
+        };
+        assert!(!AliasesSeen::default().any());
+        assert!(resource.any() && request.any());
+        assert!(check(&AliasesSeen::default(), None).is_ok());
+        assert!(check(&AliasesSeen::default(), Some(&names(&["alias/x"]))).is_ok());
+        // The same set in another order still holds.
+        assert!(check(&resource, Some(&names(&["alias/b", "alias/a"]))).is_ok());
+        assert!(check(&request, Some(&names(&["alias/a"]))).is_ok());
+        assert!(check(&request, Some(&names(&["alias/a", "alias/new"]))).is_ok());
+        for (seen, now) in [
+            (&resource, Some(names(&["alias/a"]))),
+            (&resource, Some(names(&["alias/a", "alias/b", "alias/c"]))),
+            (&resource, None),
+            (&request, Some(names(&["alias/b"]))),
+            (&request, Some(Vec::new())),
+            (&request, None),
+        ] {
+            let e = check(seen, now.as_deref()).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::KMSInternalException);
+            assert!(e.message().contains("aliases"), "{e}");
         }
     }
 

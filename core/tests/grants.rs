@@ -181,6 +181,60 @@ fn encryption_context_subset() {
     ));
 }
 
+/// Review 5b #4 and #5: a constraint pair is met only by exactly one key of
+/// the request that is the pair's key but for ASCII case. A second spelling
+/// of the key (`{"Dept": "payroll", "dept": "a"}`) or a Unicode case
+/// look-alike (`\u{212A}ey`, KELVIN SIGN, for `key`) makes the request not
+/// meet the constraint; keys the constraint does not name may collide.
+#[test]
+fn constraints_refuse_a_context_key_given_twice_in_different_case() {
+    let kelvin = "\u{212A}ey";
+    let allows = |c: GrantConstraints, pairs: &[(&str, &str)]| {
+        let g = grant(&[GrantOperation::Encrypt], Some(c));
+        grant_allows(&g, ALICE, "Encrypt", &ctx(pairs))
+    };
+    let subset = |pairs: &[(&str, &str)]| GrantConstraints {
+        encryption_context_equals: None,
+        encryption_context_subset: Some(ctx(pairs)),
+    };
+    let equals = |pairs: &[(&str, &str)]| GrantConstraints {
+        encryption_context_equals: Some(ctx(pairs)),
+        encryption_context_subset: None,
+    };
+    let dept_a = subset(&[("Dept", "a")]);
+    assert!(allows(dept_a.clone(), &[("dept", "a"), ("x", "1")]));
+    assert!(allows(
+        dept_a.clone(),
+        &[("DEPT", "a"), ("X", "1"), ("x", "2")]
+    ));
+    for pairs in [
+        &[("Dept", "payroll"), ("dept", "a")][..],
+        &[("Dept", "a"), ("dept", "payroll")],
+        &[("Dept", "a"), ("DEPT", "a")],
+    ] {
+        assert!(!allows(dept_a.clone(), pairs), "{pairs:?}");
+        assert!(!allows(equals(&[("Dept", "a")]), pairs), "{pairs:?}");
+    }
+    // A constraint that itself spells one key twice is met by no context
+    // with both pairs, and never makes room for an extra pair.
+    let twice = equals(&[("Dept", "a"), ("dept", "b")]);
+    assert!(!allows(twice.clone(), &[("Dept", "a"), ("dept", "b")]));
+    assert!(!allows(twice, &[("dept", "a"), ("Dept", "b")]));
+    let same_twice = equals(&[("Dept", "a"), ("dept", "a")]);
+    assert!(!allows(same_twice.clone(), &[("DEPT", "a"), ("x", "y")]));
+    assert!(!allows(same_twice, &[("DEPT", "a")]));
+    // Only ASCII letters fold.
+    let key_v = subset(&[("key", "v")]);
+    assert!(allows(key_v.clone(), &[("KEY", "v")]));
+    assert!(!allows(key_v.clone(), &[(kelvin, "v")]));
+    assert!(!allows(key_v, &[("key", "v"), (kelvin, "forged")]));
+    assert!(!allows(subset(&[(kelvin, "v")]), &[("key", "v")]));
+    assert!(allows(subset(&[(kelvin, "v")]), &[(kelvin, "v")]));
+    assert!(!allows(equals(&[("key", "v")]), &[(kelvin, "v")]));
+    assert!(!allows(subset(&[("ÉTAGE", "2")]), &[("étage", "2")]));
+    assert!(allows(subset(&[("ÉTAGE", "2")]), &[("Étage", "2")]));
+}
+
 #[test]
 fn validation_rules() {
     let mut g = grant(&[], None);

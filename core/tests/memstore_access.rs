@@ -607,6 +607,107 @@ fn resource_aliases_deny_applies_to_an_escaped_key() {
     }
 }
 
+/// Review 5b #4 through the in-memory keystore: a context that spells a key
+/// twice in different case (`{"Dept": "payroll", "dept": "a"}`) is refused
+/// by an Allow condition on that key, by a "deny unless" on it and by a grant
+/// constraint naming it; with one spelling it works, and keys that collide
+/// but that nothing names do not matter.
+#[test]
+fn a_context_key_given_twice_in_different_case_is_refused_where_it_is_named() {
+    let forged = ctx(&[("Dept", "payroll"), ("dept", "a")]);
+    let statements = |extra: serde_json::Value| {
+        serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+             "Action": "kms:*", "Resource": "*"},
+            extra
+        ]})
+        .to_string()
+    };
+    let mut ks = store();
+
+    // An Allow with StringEquals on the key.
+    let key = new_key(&mut ks);
+    let allow = statements(
+        serde_json::json!({"Effect": "Allow", "Principal": {"AWS": BOB},
+        "Action": "kms:Encrypt", "Resource": "*",
+        "Condition": {"StringEquals": {"kms:EncryptionContext:Dept": "a"}}}),
+    );
+    put_policy(&mut ks, &key, &allow).unwrap();
+    let e = encrypt_as(&mut ks, Some(BOB), &key, &forged, &[]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AccessDeniedException);
+    assert!(
+        e.message().contains("no resource-based policy allows"),
+        "{e}"
+    );
+    encrypt_as(&mut ks, Some(BOB), &key, &ctx(&[("dept", "a")]), &[]).unwrap();
+    let unnamed = ctx(&[("Dept", "a"), ("Tag", "1"), ("tag", "2")]);
+    encrypt_as(&mut ks, Some(BOB), &key, &unnamed, &[]).unwrap();
+
+    // A Deny with StringNotEquals ("deny unless") on the key.
+    let key = new_key(&mut ks);
+    let deny = statements(serde_json::json!({"Effect": "Deny", "Principal": "*",
+        "Action": "kms:Encrypt", "Resource": "*",
+        "Condition": {"StringNotEquals": {"kms:EncryptionContext:Dept": "a"}}}));
+    put_policy(&mut ks, &key, &deny).unwrap();
+    let e = encrypt_as(&mut ks, Some(ALICE), &key, &forged, &[]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AccessDeniedException);
+    assert!(e.message().contains("explicit deny"), "{e}");
+    encrypt_as(&mut ks, Some(ALICE), &key, &ctx(&[("DEPT", "a")]), &[]).unwrap();
+
+    // A grant with EncryptionContextSubset naming the key, used directly
+    // and to pass on a grant whose constraint spells the key twice.
+    let key = new_key(&mut ks);
+    let subset = |pairs: &[(&str, &str)]| GrantConstraints {
+        encryption_context_subset: Some(ctx(pairs)),
+        encryption_context_equals: None,
+    };
+    let g = grant(
+        &mut ks,
+        CreateGrantRequest {
+            key_id: key.clone(),
+            grantee_principal: BOB.into(),
+            operations: vec![GrantOperation::Encrypt, GrantOperation::CreateGrant],
+            constraints: Some(subset(&[("Dept", "a")])),
+            ..Default::default()
+        },
+    );
+    let tokens = [g.grant_token];
+    assert_eq!(
+        code(encrypt_as(&mut ks, Some(BOB), &key, &forged, &tokens)),
+        ErrorKind::AccessDeniedException
+    );
+    encrypt_as(
+        &mut ks,
+        Some(BOB),
+        &key,
+        &ctx(&[("dept", "a"), ("x", "1")]),
+        &tokens,
+    )
+    .unwrap();
+    ks.act_as(Some(BOB));
+    let child = |constraint: GrantConstraints| CreateGrantRequest {
+        key_id: key.clone(),
+        grantee_principal: CAROL.into(),
+        operations: vec![GrantOperation::Encrypt],
+        constraints: Some(constraint),
+        grant_tokens: tokens.to_vec(),
+        ..Default::default()
+    };
+    let passed_on = ks.create_grant(
+        &mut rng(),
+        NOW,
+        &child(subset(&[("Dept", "payroll"), ("dept", "a")])),
+    );
+    assert_eq!(code(passed_on), ErrorKind::AccessDeniedException);
+    ks.create_grant(
+        &mut rng(),
+        NOW,
+        &child(subset(&[("DEPT", "a"), ("y", "2")])),
+    )
+    .unwrap();
+    ks.act_as(None);
+}
+
 /// CreateGrant takes one principal ARN for the grantee and the retiring
 /// principal: `*`, wildcards, bare account IDs and service principals are
 /// refused, so a grant never stands for a pattern.

@@ -1171,9 +1171,12 @@ fn encryption_context_condition_key_ignores_the_case_of_the_context_key() {
         ImplicitDeny
     );
     assert_eq!(decide(by_value, &[("Other", "ExampleApp")]), ImplicitDeny);
-    // Non-ASCII context keys fold too.
+    // Only ASCII letters fold: a non-ASCII key in another case is not the
+    // policy's key (and, as a Unicode look-alike, does not satisfy an Allow).
     let accented = json!({"StringEquals": {"kms:EncryptionContext:ÉTAGE": "2"}});
-    assert_eq!(decide(accented, &[("étage", "2")]), Allow);
+    assert_eq!(decide(accented.clone(), &[("ÉTAGE", "2")]), Allow);
+    assert_eq!(decide(accented.clone(), &[("Étage", "2")]), Allow);
+    assert_eq!(decide(accented, &[("étage", "2")]), ImplicitDeny);
     // Key and value both exact: add kms:EncryptionContextKeys.
     let exact = json!({
         "ForAnyValue:StringEquals": {"kms:EncryptionContextKeys": "AppName"},
@@ -1214,6 +1217,175 @@ fn encryption_context_deny_applies_to_any_case_of_the_key() {
         ExplicitDeny
     );
     assert_eq!(decide(&[("Classification", "public")]), Allow);
+}
+
+/// Decides the policy made of `statements` for a Decrypt with the context `pairs`.
+fn decide_context(statements: Value, pairs: &[(&str, &str)]) -> Decision {
+    let text = json!({"Version": "2012-10-17", "Statement": statements}).to_string();
+    let policy = Policy::parse(&text).unwrap();
+    let ctx = EncryptionContext::from_pairs(pairs.iter().copied()).unwrap();
+    evaluate(
+        &policy,
+        &PolicyRequest::new(ALICE, "Decrypt", KEY).with_encryption_context(&ctx),
+    )
+}
+
+/// Review 5b #4: a context with two keys that differ only in case
+/// (`{"Dept": "forged", "dept": "a"}`) makes `kms:EncryptionContext:dept`
+/// ambiguous. An Allow statement's condition on it is not met, whatever
+/// the operator: the key applications read as `Dept` holds `forged`.
+#[test]
+fn an_allow_condition_on_a_context_key_given_twice_in_different_case_is_not_met() {
+    let allow = |condition: Value| {
+        json!({"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*",
+            "Condition": condition})
+    };
+    let forged = [("Dept", "forged"), ("dept", "a")];
+    for condition in [
+        json!({"StringEquals": {"kms:EncryptionContext:Dept": "a"}}),
+        json!({"StringEquals": {"kms:EncryptionContext:dept": ["a", "forged"]}}),
+        json!({"StringLike": {"kms:EncryptionContext:DEPT": "*"}}),
+        json!({"StringEqualsIfExists": {"kms:EncryptionContext:dept": "a"}}),
+        json!({"ForAnyValue:StringEquals": {"kms:EncryptionContext:dept": "a"}}),
+        json!({"ForAllValues:StringEquals": {"kms:EncryptionContext:dept": ["a", "forged"]}}),
+        json!({"StringNotEquals": {"kms:EncryptionContext:dept": "b"}}),
+        json!({"Null": {"kms:EncryptionContext:dept": "false"}}),
+    ] {
+        assert_eq!(
+            decide_context(allow(condition.clone()), &forged),
+            ImplicitDeny,
+            "{condition}"
+        );
+    }
+    let by_value = allow(json!({"StringEquals": {"kms:EncryptionContext:Dept": "a"}}));
+    assert_eq!(decide_context(by_value.clone(), &[("Dept", "a")]), Allow);
+    assert_eq!(decide_context(by_value.clone(), &[("DEPT", "a")]), Allow);
+    assert_eq!(
+        decide_context(by_value.clone(), &[("Dept", "forged")]),
+        ImplicitDeny
+    );
+    // Keys that collide but that no condition names change nothing.
+    assert_eq!(
+        decide_context(by_value, &[("Dept", "a"), ("Tag", "1"), ("tag", "2")]),
+        Allow
+    );
+    // The documented exact-case pattern (kms:EncryptionContextKeys with a
+    // case-sensitive operator) is not bypassed by a second spelling either.
+    let exact = allow(json!({
+        "ForAnyValue:StringEquals": {"kms:EncryptionContextKeys": "AppName"},
+        "StringEquals": {"kms:EncryptionContext:AppName": "ExampleApp"}
+    }));
+    assert_eq!(
+        decide_context(exact.clone(), &[("AppName", "ExampleApp")]),
+        Allow
+    );
+    assert_eq!(
+        decide_context(exact, &[("AppName", "Other"), ("appname", "ExampleApp")]),
+        ImplicitDeny
+    );
+    // kms:EncryptionContextKeys itself lists the keys as written, each once:
+    // it is not ambiguous.
+    let keys = allow(
+        json!({"ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["Dept", "dept"]}}),
+    );
+    assert_eq!(decide_context(keys, &forged), Allow);
+}
+
+/// Review 5b #4: in a Deny statement a condition on an ambiguous context key
+/// is met, so the usual "deny unless" (`StringNotEquals`) applies, and so
+/// does a positive Deny on either value.
+#[test]
+fn a_deny_condition_on_a_context_key_given_twice_in_different_case_is_met() {
+    let with_deny = |condition: Value| {
+        json!([
+            {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+             "Condition": condition}
+        ])
+    };
+    let deny_unless = with_deny(json!({"StringNotEquals": {"kms:EncryptionContext:Dept": "a"}}));
+    assert_eq!(decide_context(deny_unless.clone(), &[("Dept", "a")]), Allow);
+    assert_eq!(decide_context(deny_unless.clone(), &[("dept", "a")]), Allow);
+    assert_eq!(
+        decide_context(deny_unless.clone(), &[("Dept", "forged")]),
+        ExplicitDeny
+    );
+    for pairs in [
+        [("Dept", "forged"), ("dept", "a")],
+        [("Dept", "a"), ("dept", "forged")],
+        [("Dept", "a"), ("DEPT", "a")],
+    ] {
+        assert_eq!(
+            decide_context(deny_unless.clone(), &pairs),
+            ExplicitDeny,
+            "{pairs:?}"
+        );
+    }
+    // The other operators of a Deny are met too; a Deny that names another
+    // key does not fire because of a collision it does not name.
+    let positive = with_deny(json!({"StringEquals": {"kms:EncryptionContext:dept": "secret"}}));
+    assert_eq!(
+        decide_context(positive.clone(), &[("Dept", "public"), ("dept", "public")]),
+        ExplicitDeny
+    );
+    assert_eq!(decide_context(positive, &[("Dept", "public")]), Allow);
+    let other = with_deny(json!({"StringNotEquals": {"kms:EncryptionContext:tenant": "t"}}));
+    assert_eq!(
+        decide_context(other, &[("tenant", "t"), ("Dept", "x"), ("dept", "y")]),
+        Allow
+    );
+}
+
+/// Review 5b #5: context keys fold ASCII letters only. U+212A KELVIN SIGN
+/// lowercases to `k` under Unicode, but the context key `\u{212A}ey` is
+/// not `key`: it satisfies no Allow condition on `key` (it is treated as an
+/// ambiguous look-alike, so not even a negated one), and a Deny on `key`
+/// still applies to it.
+#[test]
+fn context_keys_fold_ascii_letters_only() {
+    let kelvin = "\u{212A}ey";
+    let allow = |condition: Value| {
+        json!({"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*",
+            "Condition": condition})
+    };
+    let equals = allow(json!({"StringEquals": {"kms:EncryptionContext:key": "v"}}));
+    assert_eq!(decide_context(equals.clone(), &[("KEY", "v")]), Allow);
+    assert_eq!(
+        decide_context(equals.clone(), &[(kelvin, "v")]),
+        ImplicitDeny
+    );
+    assert_eq!(
+        decide_context(equals, &[("key", "v"), (kelvin, "forged")]),
+        ImplicitDeny
+    );
+    let not_equals = allow(json!({"StringNotEquals": {"kms:EncryptionContext:key": "x"}}));
+    assert_eq!(decide_context(not_equals.clone(), &[("other", "x")]), Allow);
+    assert_eq!(decide_context(not_equals, &[(kelvin, "x")]), ImplicitDeny);
+    // A policy that spells its key with the Kelvin sign is not met by `key`.
+    let kelvin_policy =
+        allow(json!({"StringEquals": {format!("kms:EncryptionContext:{kelvin}"): "v"}}));
+    assert_eq!(
+        decide_context(kelvin_policy.clone(), &[(kelvin, "v")]),
+        Allow
+    );
+    assert_eq!(decide_context(kelvin_policy, &[("key", "v")]), ImplicitDeny);
+    let deny = json!([
+        {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+         "Condition": {"StringEquals": {"kms:EncryptionContext:key": "v"}}}
+    ]);
+    assert_eq!(decide_context(deny.clone(), &[(kelvin, "v")]), ExplicitDeny);
+    assert_eq!(decide_context(deny, &[(kelvin, "w")]), ExplicitDeny);
+    // The condition values of the request are keyed by the ASCII-folded name.
+    let ctx = EncryptionContext::from_pairs([(kelvin, "v"), ("ÄB", "w")]).unwrap();
+    let req = PolicyRequest::new(ALICE, "Decrypt", KEY).with_encryption_context(&ctx);
+    assert_eq!(req.get("kms:EncryptionContext:key"), None);
+    assert_eq!(
+        req.get(&format!("kms:EncryptionContext:{kelvin}")),
+        Some(s("v"))
+    );
+    assert_eq!(req.get("kms:EncryptionContext:äb"), None);
+    assert_eq!(req.get("kms:EncryptionContext:Äb"), Some(s("w")));
 }
 
 /// Whether a policy tests a condition key is decided on the parsed document:

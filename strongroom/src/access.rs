@@ -210,21 +210,32 @@ impl Keystore {
     fn aliases_of(&self, key_id: &str) -> Result<Vec<String>> {
         let mut out = Vec::new();
         self.inner.storage.read(&mut |tx| {
-            out.clear();
-            let mut after: Option<String> = None;
-            loop {
-                let rows = tx.list(Table::Aliases, after.as_deref(), 1000)?;
-                let Some(last) = rows.last() else { break };
-                after = Some(last.id.clone());
-                for row in &rows {
-                    let a = self.parse_alias_row(row)?;
-                    if a.target_key_id == key_id {
-                        out.push(a.alias_name);
-                    }
-                }
-            }
+            out = self.aliases_in(tx, key_id)?;
             Ok(())
         })?;
+        Ok(out)
+    }
+
+    /// The names of the aliases that point at `key_id` (a key ID), read in
+    /// `tx`, in name order.
+    pub(crate) fn aliases_in(
+        &self,
+        tx: &mut dyn crate::store::Tx,
+        key_id: &str,
+    ) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let rows = tx.list(Table::Aliases, after.as_deref(), 1000)?;
+            let Some(last) = rows.last() else { break };
+            after = Some(last.id.clone());
+            for row in &rows {
+                let a = self.parse_alias_row(row)?;
+                if a.target_key_id == key_id {
+                    out.push(a.alias_name);
+                }
+            }
+        }
         Ok(out)
     }
 

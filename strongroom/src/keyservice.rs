@@ -158,6 +158,7 @@ impl KeyService for Service<'_> {
         &mut self,
         key_id: &str,
         grant: &Grant,
+        read_aliases: bool,
         existing: &GrantCheck<'_>,
     ) -> Result<String> {
         let ks = self.0;
@@ -168,7 +169,12 @@ impl KeyService for Service<'_> {
                 .map(|r| ks.parse_key_row(&r))
                 .transpose()?
                 .ok_or_else(|| ks.not_found(key_id))?;
-            if let Some(id) = existing(&rec, &ks.grants_in(tx, key_id)?)? {
+            let aliases = if read_aliases {
+                Some(ks.aliases_in(tx, key_id)?)
+            } else {
+                None
+            };
+            if let Some(id) = existing(&rec, &ks.grants_in(tx, key_id)?, aliases.as_deref())? {
                 grant_id = id;
                 return Ok(());
             }

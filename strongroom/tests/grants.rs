@@ -210,6 +210,52 @@ fn encryption_context_subset_constraint() {
     .unwrap();
 }
 
+/// Review 5b #4: an `EncryptionContextSubset {"Dept": "a"}` grant
+/// does not let its grantee encrypt under `{"Dept": "payroll", "dept": "a"}`
+/// (the message would carry `Dept=payroll`); one spelling in any ASCII
+/// case works, with other keys that collide.
+#[test]
+fn a_subset_grant_refuses_a_context_key_given_twice_in_different_case() {
+    let (_d, _p, ks) = admin_fixture();
+    let key = new_key(&ks);
+    let app = ks.as_principal(APP);
+    let g = grant(
+        &ks,
+        &key.key_id,
+        APP,
+        &[GrantOperation::Encrypt, GrantOperation::GenerateDataKey],
+        Some(GrantConstraints {
+            encryption_context_equals: None,
+            encryption_context_subset: Some(ctx(&[("Dept", "a")])),
+        }),
+    );
+    let t = vec![g.grant_token];
+    for pairs in [
+        &[("Dept", "payroll"), ("dept", "a")][..],
+        &[("Dept", "a"), ("DEPT", "a")],
+    ] {
+        expect_err(
+            enc_with(&app, &key.key_id, pairs, &t),
+            ErrorKind::AccessDeniedException,
+        );
+    }
+    let blob = enc_with(
+        &app,
+        &key.key_id,
+        &[("dept", "a"), ("x", "1"), ("X", "2")],
+        &t,
+    )
+    .unwrap()
+    .ciphertext_blob;
+    // The context itself stays exact: the blob decrypts only with its own.
+    let owner = dec_with(&ks, &blob, &[("dept", "a"), ("x", "1"), ("X", "2")], &[]).unwrap();
+    assert_eq!(owner.plaintext.expose_secret(), b"grant me");
+    expect_err(
+        dec_with(&ks, &blob, &[("Dept", "a"), ("x", "1"), ("X", "2")], &[]),
+        ErrorKind::InvalidCiphertextException,
+    );
+}
+
 #[test]
 fn re_encrypt_grants_and_describe_key_grant() {
     let (_d, _p, ks) = admin_fixture();
@@ -771,6 +817,19 @@ fn grant_principals_must_be_principal_arns() {
     assert!(e.message().contains("999988887777"), "{e}");
 }
 
+/// How many grants of `key_id` name `grantee`.
+fn grants_to(ks: &Keystore, key_id: &str, grantee: &str) -> usize {
+    ks.list_grants(&ListGrantsRequest {
+        key_id: key_id.into(),
+        ..Default::default()
+    })
+    .unwrap()
+    .grants
+    .into_iter()
+    .filter(|g| g.grantee_principal == grantee)
+    .count()
+}
+
 /// A clock that runs an action at its `at`-th reading after being armed.
 /// During CreateGrant the keystore reads the clock when it loads the key
 /// (1st) and when it dates the new grant (2nd), which is after the call was
@@ -841,17 +900,7 @@ fn a_change_between_authorization_and_write_stops_create_grant() {
         grant_tokens: tokens,
         ..Default::default()
     };
-    let grants_of = |key_id: &str| {
-        ks.list_grants(&ListGrantsRequest {
-            key_id: key_id.into(),
-            ..Default::default()
-        })
-        .unwrap()
-        .grants
-        .into_iter()
-        .filter(|g| g.grantee_principal == OTHER)
-        .count()
-    };
+    let grants_of = |key_id: &str| grants_to(&ks, key_id, OTHER);
     let app = ks.as_principal(APP);
 
     // The policy that allowed the call is replaced in between.
@@ -910,4 +959,89 @@ fn a_change_between_authorization_and_write_stops_create_grant() {
     clock.arm(2, || {});
     app.create_grant(&request(&key.key_id, vec![])).unwrap();
     assert_eq!(grants_of(&key.key_id), 1);
+}
+
+/// Review 5b #6: when the key policy decides CreateGrant on an alias
+/// condition key (`kms:ResourceAliases`, `kms:RequestAlias`), a CreateAlias,
+/// UpdateAlias or DeleteAlias committed by another handle between the
+/// authorization and the write stops the write, as a policy change does.
+#[test]
+fn an_alias_change_between_authorization_and_write_stops_create_grant() {
+    let (_d, path, ks) = admin_fixture();
+    let clock = std::sync::Arc::new(InjectingClock::new());
+    let ks = ks.with_clock(clock.clone());
+    let other_handle = move || Keystore::open(&path, root_source(&ROOT)).unwrap();
+    let app = ks.as_principal(APP);
+    let admin =
+        json!({"Effect": "Allow", "Principal": {"AWS": ADMIN}, "Action": "kms:*", "Resource": "*"});
+    let app_creates_grants = |condition: serde_json::Value| {
+        json!({"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "kms:CreateGrant",
+            "Resource": "*", "Condition": condition})
+    };
+    let request = |key_id: &str| CreateGrantRequest {
+        key_id: key_id.into(),
+        grantee_principal: OTHER.into(),
+        operations: vec![GrantOperation::Encrypt],
+        ..Default::default()
+    };
+    let changed = |r: strongroom::Result<CreateGrantResponse>| {
+        let e = expect_err(r, ErrorKind::KMSInternalException);
+        assert!(e.message().contains("aliases"), "{e}");
+    };
+
+    // Allowed by kms:ResourceAliases; the alias is deleted in between.
+    let key = new_key(&ks);
+    ks.create_alias("alias/grantable", &key.key_id).unwrap();
+    let by_alias = app_creates_grants(
+        json!({"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/grantable"}}),
+    );
+    put_policy(&ks, &key.key_id, json!([admin, by_alias]));
+    let open = other_handle.clone();
+    clock.arm(2, move || open().delete_alias("alias/grantable").unwrap());
+    changed(app.create_grant(&request(&key.key_id)));
+    assert_eq!(grants_to(&ks, &key.key_id, OTHER), 0);
+    expect_err(
+        app.create_grant(&request(&key.key_id)),
+        ErrorKind::AccessDeniedException,
+    );
+    // Nothing changed in between: the grant is made.
+    ks.create_alias("alias/grantable", &key.key_id).unwrap();
+    clock.arm(2, || {});
+    app.create_grant(&request(&key.key_id)).unwrap();
+    assert_eq!(grants_to(&ks, &key.key_id, OTHER), 1);
+
+    // A Deny on kms:ResourceAliases; a matching alias is created in between.
+    let key = new_key(&ks);
+    let frozen = json!({"Effect": "Deny", "Principal": "*", "Action": "kms:CreateGrant",
+        "Resource": "*", "Condition": {"ForAnyValue:StringLike": {"kms:ResourceAliases": "alias/frozen*"}}});
+    let unconditional = json!({"Effect": "Allow", "Principal": {"AWS": APP},
+        "Action": "kms:CreateGrant", "Resource": "*"});
+    put_policy(&ks, &key.key_id, json!([admin, unconditional, frozen]));
+    let (open, id) = (other_handle.clone(), key.key_id.clone());
+    clock.arm(2, move || open().create_alias("alias/frozen", &id).unwrap());
+    changed(app.create_grant(&request(&key.key_id)));
+    assert_eq!(grants_to(&ks, &key.key_id, OTHER), 0);
+    let e = expect_err(
+        app.create_grant(&request(&key.key_id)),
+        ErrorKind::AccessDeniedException,
+    );
+    assert!(e.message().contains("explicit deny"), "{e}");
+
+    // Allowed by kms:RequestAlias; the alias is moved to another key in between.
+    let (key, elsewhere) = (new_key(&ks), new_key(&ks));
+    ks.create_alias("alias/by-name", &key.key_id).unwrap();
+    let by_name =
+        app_creates_grants(json!({"StringEquals": {"kms:RequestAlias": "alias/by-name"}}));
+    put_policy(&ks, &key.key_id, json!([admin, by_name]));
+    let (open, id) = (other_handle, elsewhere.key_id.clone());
+    clock.arm(2, move || {
+        open().update_alias("alias/by-name", &id).unwrap()
+    });
+    changed(app.create_grant(&request("alias/by-name")));
+    assert_eq!(grants_to(&ks, &key.key_id, OTHER), 0);
+    assert_eq!(grants_to(&ks, &elsewhere.key_id, OTHER), 0);
+    ks.update_alias("alias/by-name", &key.key_id).unwrap();
+    clock.arm(2, || {});
+    app.create_grant(&request("alias/by-name")).unwrap();
+    assert_eq!(grants_to(&ks, &key.key_id, OTHER), 1);
 }

@@ -868,6 +868,75 @@ fn encryption_context_deny_ignores_the_case_of_the_context_key() {
     );
 }
 
+/// Review 5b #4 and #5 through the keystore. A context that spells the key
+/// a condition names twice in different case (`{"Dept": "payroll", "dept":
+/// "a"}`) meets no Allow condition on it and meets every Deny condition on
+/// it, so both the Allow shape and the "deny unless" shape refuse it; a
+/// Unicode case look-alike of the key (`\u{212A}ey`, KELVIN SIGN, for `key`)
+/// is not the key.
+#[test]
+fn a_context_key_given_twice_in_different_case_is_refused_by_conditions_on_it() {
+    let (_d, ks) = admin_fixture();
+    let app = ks.as_principal(APP);
+    let forged = [("Dept", "payroll"), ("dept", "a")];
+    let no_allow = |r: strongroom::Result<EncryptResponse>| {
+        let e = expect_err(r, ErrorKind::AccessDeniedException);
+        assert!(
+            e.message().contains("no resource-based policy allows"),
+            "{e}"
+        );
+    };
+
+    // Allow … StringEquals kms:EncryptionContext:Dept = a
+    let key = new_key(&ks);
+    let allow_dept_a = json!({"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "kms:Encrypt",
+        "Resource": "*", "Condition": {"StringEquals": {"kms:EncryptionContext:Dept": "a"}}});
+    put_policy(&ks, &key.key_id, &doc(vec![allow_admin(), allow_dept_a])).unwrap();
+    no_allow(enc(&app, &key.key_id, &forged));
+    no_allow(enc(&app, &key.key_id, &[("Dept", "a"), ("DEPT", "a")]));
+    enc(&app, &key.key_id, &[("dept", "a")]).unwrap();
+    enc(
+        &app,
+        &key.key_id,
+        &[("Dept", "a"), ("Tag", "1"), ("tag", "2")],
+    )
+    .unwrap();
+
+    // Deny … StringNotEquals kms:EncryptionContext:Dept = a ("deny unless")
+    let key = new_key(&ks);
+    let allow_app = json!({"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "kms:Encrypt",
+        "Resource": "*"});
+    let deny_unless = json!({"Effect": "Deny", "Principal": "*", "Action": "kms:Encrypt",
+        "Resource": "*", "Condition": {"StringNotEquals": {"kms:EncryptionContext:Dept": "a"}}});
+    put_policy(
+        &ks,
+        &key.key_id,
+        &doc(vec![allow_admin(), allow_app, deny_unless]),
+    )
+    .unwrap();
+    for pairs in [
+        &forged[..],
+        &[("Dept", "a"), ("dept", "payroll")],
+        &[("Dept", "b")],
+    ] {
+        let e = expect_err(
+            enc(&app, &key.key_id, pairs),
+            ErrorKind::AccessDeniedException,
+        );
+        assert!(e.message().contains("explicit deny"), "{pairs:?}: {e}");
+    }
+    enc(&app, &key.key_id, &[("DEPT", "a"), ("x", "1")]).unwrap();
+
+    // The Kelvin sign: Allow on `key` is not met by "\u{212A}ey".
+    let key = new_key(&ks);
+    let allow_key_v = json!({"Effect": "Allow", "Principal": {"AWS": APP}, "Action": "kms:Encrypt",
+        "Resource": "*", "Condition": {"StringEquals": {"kms:EncryptionContext:key": "v"}}});
+    put_policy(&ks, &key.key_id, &doc(vec![allow_admin(), allow_key_v])).unwrap();
+    no_allow(enc(&app, &key.key_id, &[("\u{212A}ey", "v")]));
+    no_allow(enc(&app, &key.key_id, &[("key", "v"), ("\u{212A}ey", "w")]));
+    enc(&app, &key.key_id, &[("KEY", "v")]).unwrap();
+}
+
 /// A key policy that repeats a JSON key is refused, whatever the depth.
 #[test]
 fn policies_with_repeated_keys_are_refused() {

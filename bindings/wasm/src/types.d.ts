@@ -543,7 +543,9 @@ export interface ListKeyPoliciesResponse {
 }
 /**
  * Encryption context a grant's operations require. As in AWS KMS, keys are
- * compared case-insensitively and values case-sensitively.
+ * compared case-insensitively (ASCII letters) and values case-sensitively;
+ * a request context that spells a constrained key twice in different case
+ * does not meet the constraint.
  */
 export interface GrantConstraints {
   /** The request's encryption context must equal this one. */

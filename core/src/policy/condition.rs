@@ -14,15 +14,24 @@
 //!   unless the operator ends in `IfExists`, which is then true;
 //! - `Null` with `true` requires the key to be absent, with `false` present.
 //!
-//! Condition key names are matched without regard to case, including the
-//! part after `kms:EncryptionContext:`: the AWS KMS Developer Guide
+//! Condition key names are matched without regard to ASCII case, including
+//! the part after `kms:EncryptionContext:`: the AWS KMS Developer Guide
 //! ("kms:EncryptionContext:context-key", case sensitivity) says a policy does
 //! not check the case of either element of that condition key; a policy
 //! that needs the exact case of a context key adds a `kms:EncryptionContextKeys`
 //! condition with a case-sensitive operator. Only tag keys
 //! (`aws:ResourceTag/`, `aws:RequestTag/`) keep the case they are written in.
+//!
+//! A context key answers to `kms:EncryptionContext:<key>` only when the two
+//! are equal but for ASCII case. When the context has two keys that do
+//! (`Dept` and `dept`), or a key that is equal to `<key>` only under Unicode
+//! case folding (`\u{212A}ey`, KELVIN SIGN, for `key`), the condition key is
+//! ambiguous ([`ContextKeys::find`]): a condition on it does not hold in an
+//! `Allow` statement and holds in a `Deny` statement, whatever the operator
+//! (see [`Statement::applies`](super::Statement::applies)).
 
 use alloc::borrow::ToOwned;
+use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -32,6 +41,7 @@ use serde_json::Value;
 use super::malformed;
 use super::request::PolicyRequest;
 use super::wildcard::{eq_ignore_case, glob};
+use crate::context::EncryptionContext;
 use crate::error::Result;
 
 /// The value type of a condition key, which decides which operators apply.
@@ -91,8 +101,8 @@ pub(crate) const ENCRYPTION_CONTEXT_PREFIX: &str = "kms:EncryptionContext:";
 
 /// The canonical spelling and type of condition key `name`, or `None` if
 /// Strongroom does not know the key. The context key of
-/// `kms:EncryptionContext:<key>` is lowercased (Unicode), so that the policy
-/// and the request meet whatever case either uses.
+/// `kms:EncryptionContext:<key>` is lowercased (ASCII letters only), so that
+/// the policy and the request meet whatever ASCII case either uses.
 pub(crate) fn canonical_key(name: &str) -> Option<(String, KeyType)> {
     for (k, t) in KEYS {
         if k.eq_ignore_ascii_case(name) {
@@ -104,13 +114,73 @@ pub(crate) fn canonical_key(name: &str) -> Option<(String, KeyType)> {
             let suffix = &name[prefix.len()..];
             if head.eq_ignore_ascii_case(prefix) && !suffix.is_empty() {
                 if *prefix == ENCRYPTION_CONTEXT_PREFIX {
-                    return Some((format!("{prefix}{}", suffix.to_lowercase()), *t));
+                    return Some((format!("{prefix}{}", suffix.to_ascii_lowercase()), *t));
                 }
                 return Some((format!("{prefix}{suffix}"), *t));
             }
         }
     }
     None
+}
+
+/// What looking one context key name up in an encryption context finds,
+/// with KMS's case rule for `kms:EncryptionContext:<key>` and grant
+/// constraints (the key without regard to case, the value exactly).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ContextKeyMatch<'a> {
+    /// No key of the context is the name in any case.
+    Absent,
+    /// Exactly one key is the name but for ASCII case; its value.
+    One(&'a str),
+    /// Two or more keys are the name but for ASCII case, or a key is the
+    /// name only under Unicode case folding (`\u{212A}ey` for `key`): which
+    /// pair the name means is not clear, so no value is given.
+    Ambiguous,
+}
+
+/// The pairs of an encryption context indexed for case-insensitive lookups
+/// of a key name ([`find`](Self::find)), in O(log n) per lookup.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ContextKeys(BTreeMap<String, Vec<(String, String)>>);
+
+impl ContextKeys {
+    /// The pairs of `context`.
+    pub(crate) fn new(context: &EncryptionContext) -> Self {
+        let mut keys = ContextKeys::default();
+        keys.extend(context);
+        keys
+    }
+
+    /// Adds the pairs of `context`.
+    pub(crate) fn extend(&mut self, context: &EncryptionContext) {
+        for (k, v) in context.iter() {
+            self.0
+                .entry(unicode_fold(k))
+                .or_default()
+                .push((k.to_owned(), v.to_owned()));
+        }
+    }
+
+    /// Looks `name` up ([`ContextKeyMatch`]). Only ASCII letters fold; a key
+    /// that equals `name` under Unicode lowercasing but not under ASCII
+    /// folding makes the lookup ambiguous rather than absent, so that neither
+    /// a Unicode look-alike of a key nor a policy that relied on Unicode
+    /// folding is satisfied (or escaped) by it. Every key equal to `name`
+    /// but for ASCII case lowercases to the same string as `name`, so one
+    /// bucket holds all candidates.
+    pub(crate) fn find(&self, name: &str) -> ContextKeyMatch<'_> {
+        match self.0.get(&unicode_fold(name)).map(Vec::as_slice) {
+            None | Some([]) => ContextKeyMatch::Absent,
+            Some([(key, value)]) if key.eq_ignore_ascii_case(name) => ContextKeyMatch::One(value),
+            Some(_) => ContextKeyMatch::Ambiguous,
+        }
+    }
+}
+
+/// `s` with every character lowercased (Unicode): the bucket of
+/// [`ContextKeys`].
+fn unicode_fold(s: &str) -> String {
+    s.chars().flat_map(char::to_lowercase).collect()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -383,8 +453,15 @@ fn arn_like(pattern: &str, value: &str) -> bool {
 }
 
 impl Clause {
-    /// Whether this clause holds for `request`.
-    pub(crate) fn holds(&self, request: &PolicyRequest<'_>) -> bool {
+    /// Whether this clause holds for `request`, in a statement whose
+    /// `Effect` is `Deny` when `in_deny`. A clause on a context key that is
+    /// ambiguous in the request ([`ContextKeyMatch::Ambiguous`]) holds
+    /// exactly in a `Deny` statement: the request gets the less permissive
+    /// reading whichever operator the clause uses.
+    pub(crate) fn holds(&self, request: &PolicyRequest<'_>, in_deny: bool) -> bool {
+        if request.context_key_is_ambiguous(&self.key) {
+            return in_deny;
+        }
         let value = request.get(&self.key).filter(|v| !v.is_empty());
         if self.op.base == Base::Null {
             let absent = value.is_none();

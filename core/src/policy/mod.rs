@@ -82,6 +82,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind, Result};
 use condition::Clause;
+pub(crate) use condition::{ContextKeyMatch, ContextKeys};
 
 pub use lockout::{default_key_policy, lockout_check, LOCKOUT_MESSAGE};
 pub use request::{ConditionValue, ConditionValues, PolicyRequest};
@@ -177,7 +178,11 @@ impl Statement {
     }
 
     /// Whether this statement applies to `request` (principal, action,
-    /// resource and every condition match).
+    /// resource and every condition match). A condition on an encryption
+    /// context key that is ambiguous in the request (two context keys that
+    /// differ only in ASCII case, or a Unicode case look-alike of the key)
+    /// does not match in an `Allow` statement and matches in a `Deny`
+    /// statement.
     pub fn applies(&self, request: &PolicyRequest<'_>) -> bool {
         let principal = self.principals.iter().any(|p| p.matches(request.principal));
         if principal == self.not_principal {
@@ -197,7 +202,8 @@ impl Statement {
         if resource == self.not_resource {
             return false;
         }
-        self.conditions.iter().all(|c| c.holds(request))
+        let in_deny = self.effect == Effect::Deny;
+        self.conditions.iter().all(|c| c.holds(request, in_deny))
     }
 }
 

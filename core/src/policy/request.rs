@@ -7,7 +7,7 @@ use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::condition::{canonical_key, ENCRYPTION_CONTEXT_PREFIX};
+use super::condition::{canonical_key, ContextKeyMatch, ContextKeys, ENCRYPTION_CONTEXT_PREFIX};
 use crate::context::EncryptionContext;
 
 /// The value of one condition key in a request.
@@ -99,7 +99,7 @@ impl From<f64> for ConditionValue {
 
 /// Condition values of a request, keyed by the canonical spelling of the
 /// condition key (e.g. `kms:EncryptionAlgorithm`, `kms:EncryptionContext:department`;
-/// the context key part is lowercased).
+/// the ASCII letters of the context key part are lowercased).
 pub type ConditionValues = BTreeMap<String, ConditionValue>;
 
 /// One authorization question: may `principal` perform `action` on `resource`
@@ -117,6 +117,11 @@ pub struct PolicyRequest<'a> {
     pub resource: &'a str,
     /// Condition key values; build with [`with`](Self::with) so keys are canonical.
     pub conditions: ConditionValues,
+    /// The pairs of the encryption contexts given to
+    /// [`with_encryption_context`](Self::with_encryption_context), as
+    /// written: what decides whether a `kms:EncryptionContext:<key>`
+    /// condition key is ambiguous.
+    context_keys: ContextKeys,
 }
 
 impl<'a> PolicyRequest<'a> {
@@ -127,6 +132,7 @@ impl<'a> PolicyRequest<'a> {
             action,
             resource,
             conditions: ConditionValues::new(),
+            context_keys: ContextKeys::default(),
         }
     }
 
@@ -147,9 +153,16 @@ impl<'a> PolicyRequest<'a> {
     /// `kms:EncryptionContextKeys` to its keys (absent when the context is empty).
     ///
     /// The `<k>` of `kms:EncryptionContext:<k>` is matched without regard to
-    /// case (as in AWS KMS); context keys that differ only by case give one
-    /// condition key with each of their values, so a `Deny` on either value
-    /// applies. `kms:EncryptionContextKeys` keeps the keys as written.
+    /// ASCII case (as in AWS KMS). When `context` has keys that differ only
+    /// in ASCII case (`Dept` and `dept`), or a key that matches `<k>` only
+    /// under Unicode case folding, `kms:EncryptionContext:<k>` is ambiguous:
+    /// a condition on it does not hold in an `Allow` statement and holds in a
+    /// `Deny` statement, whatever its operator and values. AWS KMS advises
+    /// against such contexts and does not say which value such a condition
+    /// sees; Strongroom takes the reading that allows less. Conditions on
+    /// other keys, and the context itself, are unaffected.
+    /// `kms:EncryptionContextKeys` keeps the keys as written (every key is
+    /// one value, so it is never ambiguous).
     #[must_use]
     pub fn with_encryption_context(mut self, context: &EncryptionContext) -> Self {
         let mut keys = Vec::new();
@@ -163,8 +176,18 @@ impl<'a> PolicyRequest<'a> {
             }
             keys.push(k.to_owned());
         }
+        self.context_keys.extend(context);
         self.set("kms:EncryptionContextKeys", keys);
         self
+    }
+
+    /// Whether the canonical condition key `key` is a
+    /// `kms:EncryptionContext:<k>` whose `<k>` is ambiguous among the
+    /// context keys given to
+    /// [`with_encryption_context`](Self::with_encryption_context).
+    pub(crate) fn context_key_is_ambiguous(&self, key: &str) -> bool {
+        key.strip_prefix(ENCRYPTION_CONTEXT_PREFIX)
+            .is_some_and(|name| self.context_keys.find(name) == ContextKeyMatch::Ambiguous)
     }
 
     /// The value of `key` (canonical spelling), including the values derived
