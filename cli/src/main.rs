@@ -137,6 +137,13 @@ enum Command {
         #[arg(long)]
         infile: PathBuf,
     },
+    /// Migrate a keystore of an older format version (1 or 2) to the
+    /// current one, which other commands refuse to open until then. The
+    /// migration checks the file as its own version did, then trusts it as
+    /// it stands: run it once, with every process using the keystore
+    /// stopped, on a file known to be unmodified (docs/FORMAT.md, "Migration
+    /// from format versions 1 and 2"). A current keystore is left as it is.
+    MigrateKeystore,
     /// CreateKey.
     CreateKey {
         #[arg(long)]
@@ -941,6 +948,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
             cli.command,
             Command::Init { .. }
                 | Command::ImportKeystore { .. }
+                | Command::MigrateKeystore
                 | Command::ExportKeystore { .. }
                 | Command::Audit(_)
                 | Command::Serve(_)
@@ -1006,6 +1014,11 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Keystore::import_sealed(&cli.keystore, &bytes, root_source(cli)?)?;
         return Ok(());
     }
+    if let Command::MigrateKeystore = &cli.command {
+        let options = strongroom::OpenOptions::default().migrate_old_format(true);
+        Keystore::open_with(&cli.keystore, root_source(cli)?, options)?;
+        return Ok(());
+    }
     let ks = open()?;
     if let Command::Audit(a) = &cli.command {
         return audit(cli, format, &ks, a);
@@ -1014,6 +1027,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
     match &cli.command {
         Command::Init { .. }
         | Command::ImportKeystore { .. }
+        | Command::MigrateKeystore
         | Command::EncryptFile(_)
         | Command::DecryptFile(_) => unreachable_init(),
         Command::ExportKeystore { outfile } => {

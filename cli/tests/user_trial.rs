@@ -918,3 +918,40 @@ fn envelope_input_and_output_cannot_be_the_same_file() {
     }
     assert_eq!(std::fs::read(&p).unwrap(), b"precious");
 }
+
+/// A keystore of format version 1 (the fixture of strongroom's own tests,
+/// root key 32 bytes of 0x5a): every command refuses it, naming
+/// `migrate-keystore`, until that command has migrated it; running it
+/// again on the migrated keystore changes nothing.
+#[test]
+fn an_old_keystore_is_refused_until_migrate_keystore_runs() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../strongroom/tests/fixture");
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    std::fs::copy(fixture.join("v1-keystore.db"), &ks).unwrap();
+    std::fs::copy(
+        fixture.join("v1-keystore.db.audit.jsonl"),
+        dir.path().join("ks.db.audit.jsonl"),
+    )
+    .unwrap();
+    let key = dir.path().join("ks.key");
+    std::fs::write(&key, "5a".repeat(32)).unwrap();
+    let run_with_key = |args: &[&str]| {
+        cmd(&ks)
+            .args(["--root-key-file", s(&key)])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let before = std::fs::read(&ks).unwrap();
+    let out = run_with_key(&["list-keys"]);
+    failed(&out, "KMSInternalException", "strongroom migrate-keystore");
+    assert_eq!(std::fs::read(&ks).unwrap(), before, "a refused open wrote");
+
+    json_of(&run_with_key(&["migrate-keystore"]), &["migrate-keystore"]);
+    let keys = json_of(&run_with_key(&["list-keys"]), &["list-keys"]);
+    assert_eq!(keys["Keys"].as_array().unwrap().len(), 2, "{keys}");
+    json_of(&run_with_key(&["migrate-keystore"]), &["migrate-keystore"]);
+    // The audit chain continues from the old checkpoint (exit 1 otherwise).
+    json_of(&run_with_key(&["audit", "verify"]), &["audit", "verify"]);
+}

@@ -25,9 +25,11 @@ pub const VERSION: u8 = 2;
 pub const VERSION_1: u8 = 1;
 /// Format version of the keystore's tables and records
 /// (`format_version` of [`KeystoreConfig`]): 2 since the native keystore's
-/// integrity state replaced its XOR digest (the records are unchanged, so a
-/// version 1 export or keystore is read as it is).
-pub const KEYSTORE_FORMAT_VERSION: u32 = 2;
+/// integrity state replaced its XOR digest, 3 since the native keystore's
+/// record MACs are bound to it ([`RootKey::mac_keystore_record`]). The
+/// records of an export are the same in every version (their tags are
+/// [`RootKey::mac_record`]), so exports of versions 1 and 2 are read as they are.
+pub const KEYSTORE_FORMAT_VERSION: u32 = 3;
 
 const TAG: usize = HMAC_SHA256_LEN;
 
@@ -36,7 +38,8 @@ const TAG: usize = HMAC_SHA256_LEN;
 /// in-memory keystore read and write, so that no field is lost between them).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeystoreConfig {
-    /// Format version of tables and records (2; 1 before the integrity state).
+    /// Format version of tables and records (3; 2 before the native
+    /// keystore's record MACs were bound to it, 1 before its integrity state).
     pub format_version: u32,
     /// The keystore ID (lowercase hyphenated UUID).
     pub keystore_id: String,

@@ -244,20 +244,15 @@ impl Keystore {
     pub(crate) fn grant_row(&self, key_id: &str, g: &Grant) -> Result<Row> {
         let id = grant_row_id(key_id, &g.grant_id);
         let body = to_json(g)?;
-        let tag = self.inner.root.mac_record(b"grant", id.as_bytes(), &body)?;
         Ok(Row {
+            tag: self.mac_row(b"grant", &id, &body)?,
             id,
             body,
-            tag: tag.to_vec(),
         })
     }
 
     pub(crate) fn parse_grant_row(&self, row: &Row) -> Result<Grant> {
-        if !self
-            .inner
-            .root
-            .verify_record(b"grant", row.id.as_bytes(), &row.body, &row.tag)
-        {
+        if !self.verify_row(b"grant", row) {
             return Err(crate::auth_failed(&format!("grant {}", row.id)));
         }
         let g: Grant = from_json(&row.body, "grant")?;
@@ -282,23 +277,14 @@ impl Keystore {
         tx: &mut dyn crate::store::Tx,
         key_id: &str,
     ) -> Result<Vec<Grant>> {
-        let prefix = format!("{key_id}/");
-        let mut after = prefix.clone();
+        let (mut after, before) = crate::grant_range(key_id);
         let mut out = Vec::new();
         loop {
-            let rows = tx.list(Table::Grants, Some(&after), 1000)?;
+            let rows = tx.list_range(Table::Grants, &after, &before, 1000)?;
             let Some(last) = rows.last() else { break };
             after = last.id.clone();
-            let mut done = false;
             for row in &rows {
-                if !row.id.starts_with(&prefix) {
-                    done = true;
-                    break;
-                }
                 out.push(self.parse_grant_row(row)?);
-            }
-            if done {
-                break;
             }
         }
         Ok(out)

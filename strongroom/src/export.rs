@@ -1,8 +1,11 @@
 //! Sealed keystore export and import (backups, and the bridge to the
 //! in-memory keystore of the WebAssembly package). The byte format is
 //! [`strongroom_core::export`], specified in `docs/FORMAT.md` ("Sealed
-//! keystore export"). Rows travel byte for byte: JSON bodies whose key
-//! material is already sealed under the root key, with their record MACs.
+//! keystore export"). Row bodies travel byte for byte: JSON whose key
+//! material is already sealed under the root key. Their record MACs are
+//! those of the export ([`RootKey::mac_record`]), not the keystore's own
+//! (bound to it, [`RootKey::mac_keystore_record`]): each row is checked
+//! under the one before it is tagged with the other.
 
 use std::path::Path;
 
@@ -11,24 +14,18 @@ use strongroom_core::seal::RootKey;
 
 use crate::store::{Row, SqliteStorage, Storage, Table};
 use crate::{
-    auth_failed, from_json, integrity, resolve_root, root, to_json, Config, Error, Keystore,
+    auth_failed, from_json, integrity, migrate, resolve_root, root, Config, Error, Keystore,
     Result, RootKeySource, KEYSTORE_FORMAT_VERSION, META_CHECK, META_CONFIG, META_KDF,
 };
 
-fn export_row(r: Row) -> ExportRow {
-    ExportRow {
+/// `r` with its export tag, for rows whose keystore tag was checked.
+fn export_row(root: &RootKey, kind: &[u8], r: Row) -> Result<ExportRow> {
+    let tag = root.mac_record(kind, r.id.as_bytes(), &r.body)?.to_vec();
+    Ok(ExportRow {
         id: r.id,
         body: r.body,
-        tag: r.tag,
-    }
-}
-
-fn row(r: &ExportRow) -> Row {
-    Row {
-        id: r.id.clone(),
-        body: r.body.clone(),
-        tag: r.tag.clone(),
-    }
+        tag,
+    })
 }
 
 impl Keystore {
@@ -36,7 +33,8 @@ impl Keystore {
     /// configuration, every key, alias and grant record as stored (key
     /// material stays sealed under the root key; key policies, tags,
     /// rotation state, deletion schedules and imported-material expiry are
-    /// fields of the key records) with their record MACs, and an HMAC under the
+    /// fields of the key records), each checked under this keystore's record
+    /// MAC and carried with its export record MAC, and an HMAC under the
     /// root key's `strongroom/v1/export` sub-key over all of it. Read in one
     /// transaction, so the export is a consistent snapshot.
     ///
@@ -53,6 +51,9 @@ impl Keystore {
             let check = get(tx, META_CHECK)?;
             let config = get(tx, META_CONFIG)?;
             let kdf = tx.get(Table::Meta, META_KDF)?.map(|r| r.body);
+            if !self.verify_row(b"meta", &config) {
+                return Err(auth_failed("the keystore configuration"));
+            }
             let mut tables = [Vec::new(), Vec::new(), Vec::new()];
             for (i, table) in [Table::Keys, Table::Aliases, Table::Grants]
                 .into_iter()
@@ -63,34 +64,44 @@ impl Keystore {
                     let rows = tx.list(table, after.as_deref(), 1000)?;
                     let Some(last) = rows.last() else { break };
                     after = Some(last.id.clone());
-                    tables[i].extend(rows.into_iter().map(export_row));
+                    tables[i].extend(rows);
                 }
             }
             let [keys, aliases, grants] = tables;
-            export = Some(SealedExport {
-                keystore_id: self.inner.config.keystore_id.clone(),
-                check: check.tag,
-                config_body: config.body,
-                config_tag: config.tag,
-                kdf: kdf.unwrap_or_default(),
-                keys,
-                aliases,
-                grants,
-            });
+            export = Some((check.tag, config.body, kdf, keys, aliases, grants));
             Ok(())
         })?;
-        let export = export.ok_or_else(|| Error::internal("export produced no result"))?;
+        let (check, config_body, kdf, keys, aliases, grants) =
+            export.ok_or_else(|| Error::internal("export produced no result"))?;
         // Refuse to wrap records that do not authenticate in a fresh MAC.
-        for r in &export.keys {
-            self.parse_key_row(&row(r))?;
+        for r in &keys {
+            self.parse_key_row(r)?;
         }
-        for r in &export.aliases {
-            self.parse_alias_row(&row(r))?;
+        for r in &aliases {
+            self.parse_alias_row(r)?;
         }
-        for r in &export.grants {
-            self.parse_grant_row(&row(r))?;
+        for r in &grants {
+            self.parse_grant_row(r)?;
         }
-        export.encode(&self.inner.root)
+        let root = &self.inner.root;
+        let retag = |kind: &[u8], rows: Vec<Row>| -> Result<Vec<ExportRow>> {
+            rows.into_iter()
+                .map(|r| export_row(root, kind, r))
+                .collect()
+        };
+        SealedExport {
+            keystore_id: self.inner.config.keystore_id.clone(),
+            check,
+            config_tag: root
+                .mac_record(b"meta", META_CONFIG.as_bytes(), &config_body)?
+                .to_vec(),
+            config_body,
+            kdf: kdf.unwrap_or_default(),
+            keys: retag(b"key", keys)?,
+            aliases: retag(b"alias", aliases)?,
+            grants: retag(b"grant", grants)?,
+        }
+        .encode(root)
     }
 
     /// Creates a new keystore file at `path` from a sealed export made by
@@ -122,14 +133,24 @@ impl Keystore {
         let export = SealedExport::decode(bytes, &root_key)?;
         let mut config: Config = from_json(&export.config_body, "keystore configuration")?;
         // The rows are the same in every format version; the file written
-        // here is of this version's (its integrity state is rebuilt below).
-        let (config_body, config_tag) = if config.format_version < KEYSTORE_FORMAT_VERSION {
+        // here is of this version's: the configuration and every row are
+        // tagged in this keystore's domain (the export's tags were checked
+        // by `decode`), and the integrity state is rebuilt below.
+        let config_row = if config.format_version < KEYSTORE_FORMAT_VERSION {
             config.format_version = KEYSTORE_FORMAT_VERSION;
-            let body = to_json(&config)?;
-            let tag = root_key.mac_record(b"meta", META_CONFIG.as_bytes(), &body)?;
-            (body, tag.to_vec())
+            migrate::config_row(&root_key, &config)?
         } else {
-            (export.config_body.clone(), export.config_tag.clone())
+            Row {
+                id: META_CONFIG.into(),
+                tag: migrate::tag(
+                    &root_key,
+                    &export.keystore_id,
+                    b"meta",
+                    META_CONFIG,
+                    &export.config_body,
+                )?,
+                body: export.config_body.clone(),
+            }
         };
         let storage = SqliteStorage::open(path.as_ref(), true)?;
         storage.write(&mut |tx| {
@@ -151,26 +172,25 @@ impl Keystore {
                     tag: export.check.clone(),
                 },
             )?;
-            tx.put(
-                Table::Meta,
-                &Row {
-                    id: META_CONFIG.into(),
-                    body: config_body.clone(),
-                    tag: config_tag.clone(),
-                },
-            )?;
+            tx.put(Table::Meta, &config_row)?;
             for (table, rows) in [
                 (Table::Keys, &export.keys),
                 (Table::Aliases, &export.aliases),
                 (Table::Grants, &export.grants),
             ] {
+                let kind = migrate::kind_of(table);
                 for r in rows {
+                    let row = Row {
+                        id: r.id.clone(),
+                        body: r.body.clone(),
+                        tag: migrate::tag(&root_key, &export.keystore_id, kind, &r.id, &r.body)?,
+                    };
                     let bucket = integrity::bucket_of(&root_key, table, &r.id)?;
-                    tx.put_in_bucket(table, &row(r), bucket)?;
+                    tx.put_in_bucket(table, &row, bucket)?;
                 }
             }
             // The restored keystore starts a new audit chain beside its new path.
-            integrity::rebuild(tx, &root_key, crate::audit_log::genesis_checkpoint(), false)
+            integrity::rebuild(tx, &root_key, crate::audit_log::genesis_checkpoint())
         })?;
         drop(storage);
         // Open it the ordinary way, so the imported keystore is checked

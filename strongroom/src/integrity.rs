@@ -232,6 +232,19 @@ pub(crate) fn try_read_state(tx: &mut dyn Tx, root: &RootKey) -> Result<Option<S
 /// [`State::rows_fingerprint`] of the stored state row, without checking
 /// its MAC (for the record cache, which only needs to see it move; the
 /// state is checked by every write and on open).
+///
+/// Why no MAC check (review 5b, finding 7): the fingerprint decides only
+/// whether the record cache keeps what it holds, and cached records were
+/// each checked by their own MAC when read. A moved fingerprint makes the
+/// handle re-read rows, each checked by its own MAC again. A fingerprint
+/// that stays put keeps records that were authentic. A MAC check would not
+/// take either lever away from someone who can write the file: an older,
+/// authentic state row moves the fingerprint (or keeps it) just as a forged
+/// one does. What makes a rolled-back row harmless is elsewhere: a write
+/// checks the bucket of every row it reads or changes (so a stale record
+/// cannot decide a write), and open checks everything. Reads outside a
+/// write trust each row's own MAC; that is the documented limit
+/// (`docs/FORMAT.md`, "Known limits of record authentication").
 pub(crate) fn rows_fingerprint(tx: &mut dyn Tx) -> Result<[u8; 32]> {
     tx.get(Table::Meta, META_STATE)?
         .and_then(|r| State::parse(&r.body))
@@ -380,29 +393,14 @@ pub(crate) fn verify_all(tx: &mut dyn Tx, root: &RootKey) -> Result<()> {
     Ok(())
 }
 
-/// Writes the integrity state of the rows as they are (recording each
-/// row's bucket first when `assign_buckets`), with `checkpoint`: for an
-/// imported keystore and for the migration from format version 1.
+/// Writes the integrity state of the rows as they are (by their recorded
+/// buckets), with `checkpoint`: for an imported keystore and for the
+/// migration from an older format version.
 pub(crate) fn rebuild(
     tx: &mut dyn Tx,
     root: &RootKey,
     checkpoint: [u8; CHECKPOINT_LEN],
-    assign_buckets: bool,
 ) -> Result<()> {
-    if assign_buckets {
-        tx.add_bucket_columns()?;
-        for table in Table::BUCKETED {
-            let mut after: Option<String> = None;
-            loop {
-                let rows = tx.list(table, after.as_deref(), 1000)?;
-                let Some(last) = rows.last() else { break };
-                after = Some(last.id.clone());
-                for r in &rows {
-                    tx.put_in_bucket(table, r, bucket_of(root, table, &r.id)?)?;
-                }
-            }
-        }
-    }
     let tree = compute_tree(tx, root)?;
     for prefix in [L1_PREFIX, L2_PREFIX] {
         for id in stored_rows(tx, prefix)?.into_keys() {
@@ -454,12 +452,12 @@ fn encode(rows: &Bucket) -> Result<Vec<u8>> {
     Ok(entries)
 }
 
-/// A write transaction that keeps the integrity state current: every put or
-/// delete of a key, alias or grant row first loads and checks the row's
-/// bucket (its rows against its stored digest, its level-2 row against its
-/// level-1 row, that against the state), and [`finish`](Self::finish)
-/// rewrites the digests of the buckets touched, the tree rows above them
-/// and the state.
+/// A write transaction that keeps the integrity state current: every get,
+/// list, put or delete of a key, alias or grant row first loads and checks
+/// the row's bucket (its rows against its stored digest, its level-2 row
+/// against its level-1 row, that against the state; a row read must be in
+/// it as read), and [`finish`](Self::finish) rewrites the digests of the
+/// buckets touched, the tree rows above them and the state.
 pub(crate) struct IntegrityTx<'a> {
     inner: &'a mut dyn Tx,
     root: &'a RootKey,
@@ -572,12 +570,57 @@ impl<'a> IntegrityTx<'a> {
     }
 }
 
+impl IntegrityTx<'_> {
+    /// Checks a key, alias or grant row read inside this write against its
+    /// bucket, as a put or delete would: the bucket is loaded and checked up
+    /// to the state, and must hold `(table, id)` with exactly this tag, or
+    /// not hold it when the row is absent (`tag` `None`). So an older
+    /// authentic row put back, or a row deleted, under a running process
+    /// cannot decide a write (authorize a grant, say) whose result the
+    /// integrity state would then cover.
+    fn check_read(&mut self, table: Table, id: &str, tag: Option<&[u8]>) -> Result<()> {
+        let b = bucket_of(self.root, table, id)?;
+        let held = self.bucket(b)?.get(&(table_byte(table), id.to_owned()));
+        match (held, tag) {
+            (Some(h), Some(t)) if crate::subtle_eq(h, t) => Ok(()),
+            (None, None) => Ok(()),
+            _ => Err(tampered()),
+        }
+    }
+
+    /// `rows` of `table`, read inside this write, once each is checked
+    /// ([`check_read`](Self::check_read); `meta` rows are not bucketed).
+    fn checked(&mut self, table: Table, rows: Vec<Row>) -> Result<Vec<Row>> {
+        if table != Table::Meta {
+            for r in &rows {
+                self.check_read(table, &r.id, Some(&r.tag))?;
+            }
+        }
+        Ok(rows)
+    }
+}
+
 impl Tx for IntegrityTx<'_> {
     fn get(&mut self, table: Table, id: &str) -> Result<Option<Row>> {
-        self.inner.get(table, id)
+        let row = self.inner.get(table, id)?;
+        if table != Table::Meta {
+            self.check_read(table, id, row.as_ref().map(|r| r.tag.as_slice()))?;
+        }
+        Ok(row)
     }
     fn list(&mut self, table: Table, after: Option<&str>, limit: usize) -> Result<Vec<Row>> {
-        self.inner.list(table, after, limit)
+        let rows = self.inner.list(table, after, limit)?;
+        self.checked(table, rows)
+    }
+    fn list_range(
+        &mut self,
+        table: Table,
+        after: &str,
+        before: &str,
+        limit: usize,
+    ) -> Result<Vec<Row>> {
+        let rows = self.inner.list_range(table, after, before, limit)?;
+        self.checked(table, rows)
     }
     fn put(&mut self, table: Table, row: &Row) -> Result<()> {
         if table == Table::Meta {

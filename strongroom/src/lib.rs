@@ -11,6 +11,7 @@ mod export;
 mod grants;
 mod integrity;
 mod keyservice;
+mod migrate;
 pub mod root;
 #[cfg(unix)]
 mod signal;
@@ -42,7 +43,9 @@ use store::{Row, Table, Tx};
 
 /// Format version of the keystore's tables and records: 2 since the
 /// integrity state (`docs/FORMAT.md`, "Keystore integrity state") replaced
-/// the XOR digest of version 1; a version 1 keystore is migrated when opened.
+/// the XOR digest of version 1, 3 since the record MACs are bound to the
+/// keystore in their own domain. A keystore of version 1 or 2 is migrated
+/// only when asked ([`OpenOptions::migrate_old_format`]).
 pub const KEYSTORE_FORMAT_VERSION: u32 = strongroom_core::export::KEYSTORE_FORMAT_VERSION;
 
 /// The operating-system CSPRNG (`getrandom`), as the `rand_core` RNG core expects.
@@ -88,6 +91,13 @@ pub struct OpenOptions {
     /// How the handle writes audit events (default
     /// [`AuditWriteMode::WriteThrough`]).
     pub audit_write_mode: AuditWriteMode,
+    /// Migrate a keystore of an older format version (1 or 2) to
+    /// [`KEYSTORE_FORMAT_VERSION`] (default `false`: opening one fails).
+    /// The migration checks the old file as its own version did and then
+    /// trusts it as it stands, so run it once, on a file known to be
+    /// unmodified (see `docs/FORMAT.md`, "Migration from format versions 1
+    /// and 2"). A current keystore opens as it would without it.
+    pub migrate_old_format: bool,
 }
 
 impl OpenOptions {
@@ -95,6 +105,13 @@ impl OpenOptions {
     #[must_use]
     pub fn audit_write_mode(mut self, mode: AuditWriteMode) -> Self {
         self.audit_write_mode = mode;
+        self
+    }
+
+    /// These options with [`migrate_old_format`](Self::migrate_old_format) set to `yes`.
+    #[must_use]
+    pub fn migrate_old_format(mut self, yes: bool) -> Self {
+        self.migrate_old_format = yes;
         self
     }
 }
@@ -278,7 +295,7 @@ impl Keystore {
         let audit_path = audit_log_path(&store::canonical(path.as_ref()));
         let body = to_json(&config)?;
         let check = root_key.check_value(config.keystore_id.as_bytes())?;
-        let config_tag = root_key.mac_record(b"meta", META_CONFIG.as_bytes(), &body)?;
+        let config_tag = migrate::tag(&root_key, &config.keystore_id, b"meta", META_CONFIG, &body)?;
         storage.write(&mut |tx| {
             if let Some(k) = &kdf {
                 tx.put(
@@ -303,7 +320,7 @@ impl Keystore {
                 &Row {
                     id: META_CONFIG.into(),
                     body: body.clone(),
-                    tag: config_tag.to_vec(),
+                    tag: config_tag.clone(),
                 },
             )?;
             tx.put(
@@ -332,7 +349,9 @@ impl Keystore {
     /// `NotFoundException` if there is no keystore at `path`;
     /// `AccessDeniedException` if `root` is not this keystore's root key
     /// (nothing is modified); `KMSInternalException` if the keystore's
-    /// settings fail authentication or the file is not a keystore.
+    /// settings or integrity state fail authentication, the file is not a
+    /// keystore, or it is of an older format version (migrated only with
+    /// [`OpenOptions::migrate_old_format`]).
     pub fn open(path: impl AsRef<Path>, root: RootKeySource) -> Result<Self> {
         Self::open_with(path, root, OpenOptions::default())
     }
@@ -373,26 +392,19 @@ impl Keystore {
                 "the root key does not open this keystore",
             ));
         }
-        if !root_key.verify_record(b"meta", META_CONFIG.as_bytes(), &config.body, &config.tag) {
-            return Err(auth_failed("the keystore configuration"));
-        }
-        let mut config: Config = from_json(&config.body, "keystore configuration")?;
+        let keystore_id = String::from_utf8(check.body.clone())
+            .map_err(|_| auth_failed("the keystore configuration"))?;
+        let (mut config, old) = migrate::read_config(&root_key, &keystore_id, &config)?;
         config.admin_principal =
             core_access::admin_principal(&config.admin_principal, &config.account);
         let default_policy = parse_default_policy(&config.admin_principal)?;
-        if config.keystore_id.as_bytes() != check.body.as_slice() {
-            return Err(auth_failed("the keystore configuration"));
-        }
-        if config.format_version > KEYSTORE_FORMAT_VERSION {
-            return Err(Error::internal(format!(
-                "keystore format {} is newer than this Strongroom ({KEYSTORE_FORMAT_VERSION})",
-                config.format_version
-            )));
+        if old && !options.migrate_old_format {
+            return Err(migrate::needs_migration(config.format_version));
         }
         let audit_path = audit_log_path(&store::canonical(path.as_ref()));
         audit_log::adopt_log_named_by_link(path.as_ref(), &audit_path);
-        if config.format_version < KEYSTORE_FORMAT_VERSION {
-            migrate_v1(&storage, &root_key, &config)?;
+        if old {
+            migrate::migrate(&storage, &root_key, &keystore_id)?;
             config.format_version = KEYSTORE_FORMAT_VERSION;
         }
         let ks = Keystore {
@@ -489,25 +501,40 @@ impl Keystore {
 
     // ---- record persistence -------------------------------------------------
 
+    /// The record MAC of row `id` of `kind` with `body` in this keystore.
+    pub(crate) fn mac_row(&self, kind: &[u8], id: &str, body: &[u8]) -> Result<Vec<u8>> {
+        migrate::tag(
+            &self.inner.root,
+            &self.inner.config.keystore_id,
+            kind,
+            id,
+            body,
+        )
+    }
+
+    /// Whether `row`'s tag is its record MAC of `kind` in this keystore.
+    pub(crate) fn verify_row(&self, kind: &[u8], row: &Row) -> bool {
+        migrate::verify(
+            &self.inner.root,
+            &self.inner.config.keystore_id,
+            kind,
+            &row.id,
+            &row.body,
+            &row.tag,
+        )
+    }
+
     fn key_row(&self, rec: &KeyRecord) -> Result<Row> {
         let body = to_json(rec)?;
-        let tag = self
-            .inner
-            .root
-            .mac_record(b"key", rec.key_id.as_bytes(), &body)?;
         Ok(Row {
             id: rec.key_id.clone(),
+            tag: self.mac_row(b"key", &rec.key_id, &body)?,
             body,
-            tag: tag.to_vec(),
         })
     }
 
     fn parse_key_row(&self, row: &Row) -> Result<KeyRecord> {
-        if !self
-            .inner
-            .root
-            .verify_record(b"key", row.id.as_bytes(), &row.body, &row.tag)
-        {
+        if !self.verify_row(b"key", row) {
             return Err(auth_failed(&format!("the record of key {}", row.id)));
         }
         let rec: KeyRecord = from_json(&row.body, "key record")?;
@@ -519,23 +546,15 @@ impl Keystore {
 
     fn alias_row(&self, a: &AliasRecord) -> Result<Row> {
         let body = to_json(a)?;
-        let tag = self
-            .inner
-            .root
-            .mac_record(b"alias", a.alias_name.as_bytes(), &body)?;
         Ok(Row {
             id: a.alias_name.clone(),
+            tag: self.mac_row(b"alias", &a.alias_name, &body)?,
             body,
-            tag: tag.to_vec(),
         })
     }
 
     fn parse_alias_row(&self, row: &Row) -> Result<AliasRecord> {
-        if !self
-            .inner
-            .root
-            .verify_record(b"alias", row.id.as_bytes(), &row.body, &row.tag)
-        {
+        if !self.verify_row(b"alias", row) {
             return Err(auth_failed(&format!("alias {}", row.id)));
         }
         let a: AliasRecord = from_json(&row.body, "alias record")?;
@@ -707,19 +726,14 @@ impl Keystore {
     /// key's grants with the key).
     fn purge_in(&self, tx: &mut dyn Tx, key_id: &str) -> Result<()> {
         tx.delete(Table::Keys, key_id)?;
-        let prefix = format!("{key_id}/");
+        let (after, before) = grant_range(key_id);
         loop {
-            let rows = tx.list(Table::Grants, Some(&prefix), 1000)?;
-            let ids: Vec<String> = rows
-                .into_iter()
-                .map(|r| r.id)
-                .take_while(|id| id.starts_with(&prefix))
-                .collect();
-            if ids.is_empty() {
+            let rows = tx.list_range(Table::Grants, &after, &before, 1000)?;
+            if rows.is_empty() {
                 break;
             }
-            for id in &ids {
-                tx.delete(Table::Grants, id)?;
+            for r in &rows {
+                tx.delete(Table::Grants, &r.id)?;
             }
         }
         let mut after: Option<String> = None;
@@ -1108,41 +1122,10 @@ fn uuid_from(bytes: [u8; 16]) -> String {
     )
 }
 
-/// Migrates a keystore of format version 1 (`meta/digest`, the XOR of the
-/// row tags, and `meta/audit-checkpoint`) to the integrity state, in one
-/// write transaction, after checking the old digest and checkpoint: the
-/// rows get their buckets, the state takes the checkpoint, the old rows go,
-/// and `meta/config` records format version 2. A keystore another process
-/// migrated meanwhile is left as it is.
-fn migrate_v1(storage: &SqliteStorage, root: &RootKey, config: &Config) -> Result<()> {
-    storage.write(&mut |tx| {
-        let Some(row) = tx.get(Table::Meta, META_CONFIG)? else {
-            return Err(auth_failed("the keystore configuration"));
-        };
-        if !root.verify_record(b"meta", META_CONFIG.as_bytes(), &row.body, &row.tag) {
-            return Err(auth_failed("the keystore configuration"));
-        }
-        let mut now: Config = from_json(&row.body, "keystore configuration")?;
-        if now.format_version >= KEYSTORE_FORMAT_VERSION {
-            return Ok(());
-        }
-        integrity::verify_v1_digest(tx, root)?;
-        let checkpoint = audit_log::v1_checkpoint(tx, root, config.audit_log)?;
-        integrity::rebuild(tx, root, checkpoint, true)?;
-        tx.delete(Table::Meta, integrity::META_V1_DIGEST)?;
-        tx.delete(Table::Meta, audit_log::META_AUDIT)?;
-        now.format_version = KEYSTORE_FORMAT_VERSION;
-        let body = to_json(&now)?;
-        let tag = root.mac_record(b"meta", META_CONFIG.as_bytes(), &body)?;
-        tx.put(
-            Table::Meta,
-            &Row {
-                id: META_CONFIG.into(),
-                body,
-                tag: tag.to_vec(),
-            },
-        )
-    })
+/// The grant rows of `key_id` are those with `after < id < before`: IDs
+/// `<key ID>/<grant ID>`, and `0` follows `/` (key IDs have no `/`).
+pub(crate) fn grant_range(key_id: &str) -> (String, String) {
+    (format!("{key_id}/"), format!("{key_id}0"))
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>> {

@@ -84,6 +84,24 @@ pub trait Tx {
     /// # Errors
     /// `KMSInternalException` on a storage failure.
     fn list(&mut self, table: Table, after: Option<&str>, limit: usize) -> Result<Vec<Row>>;
+    /// Rows of `table` with `after < id < before`, ascending, at most
+    /// `limit`: a key range, such as one key's grants, so that a write
+    /// checks the integrity buckets of those rows only. The default reads
+    /// through [`list`](Self::list) and drops the rows from `before` on.
+    ///
+    /// # Errors
+    /// `KMSInternalException` on a storage failure.
+    fn list_range(
+        &mut self,
+        table: Table,
+        after: &str,
+        before: &str,
+        limit: usize,
+    ) -> Result<Vec<Row>> {
+        let mut rows = self.list(table, Some(after), limit)?;
+        rows.retain(|r| r.id.as_str() < before);
+        Ok(rows)
+    }
     /// Inserts or replaces a row.
     ///
     /// # Errors
@@ -500,6 +518,21 @@ pub(crate) fn canonical(path: &Path) -> PathBuf {
         .unwrap_or_else(|_| path.to_path_buf())
 }
 
+/// The `(id, body, tag)` rows `sql` selects with `params`.
+fn select_rows(conn: &Connection, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<Row>> {
+    let mut st = conn.prepare_cached(sql).map_err(db_err)?;
+    let rows = st
+        .query_map(params, |r| {
+            Ok(Row {
+                id: r.get(0)?,
+                body: r.get(1)?,
+                tag: r.get(2)?,
+            })
+        })
+        .map_err(db_err)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+}
+
 fn data_version(conn: &Connection) -> Result<i64> {
     conn.prepare_cached("PRAGMA data_version")
         .and_then(|mut st| st.query_row([], |r| r.get(0)))
@@ -543,18 +576,23 @@ impl Tx for SqliteTx<'_> {
             "SELECT id, body, tag FROM {} WHERE id > ?1 ORDER BY id LIMIT ?2",
             table.name()
         );
-        let mut st = self.tx.prepare_cached(&sql).map_err(db_err)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = st
-            .query_map(params![after.unwrap_or(""), limit], |r| {
-                Ok(Row {
-                    id: r.get(0)?,
-                    body: r.get(1)?,
-                    tag: r.get(2)?,
-                })
-            })
-            .map_err(db_err)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+        select_rows(self.tx, &sql, params![after.unwrap_or(""), limit])
+    }
+
+    fn list_range(
+        &mut self,
+        table: Table,
+        after: &str,
+        before: &str,
+        limit: usize,
+    ) -> Result<Vec<Row>> {
+        let sql = format!(
+            "SELECT id, body, tag FROM {} WHERE id > ?1 AND id < ?2 ORDER BY id LIMIT ?3",
+            table.name()
+        );
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        select_rows(self.tx, &sql, params![after, before, limit])
     }
 
     fn put(&mut self, table: Table, row: &Row) -> Result<()> {

@@ -535,8 +535,9 @@ fn swapped_key_material_is_detected() {
     // 3. Defence in depth: even with valid record tags (as if the MAC were
     //    bypassed), material sealed for key B does not unseal as key A's.
     let rk = RootKey::from_bytes(&ROOT).unwrap();
+    let (keystore_id, _) = get_row(&f.path, "meta", "check");
     let tag = rk
-        .mac_record(b"key", a.key_id.as_bytes(), &a_with_b)
+        .mac_keystore_record(&keystore_id, b"key", a.key_id.as_bytes(), &a_with_b)
         .unwrap();
     put_row(&f.path, "keys", &a.key_id, &a_with_b, &tag);
     put_row(&f.path, "keys", &b.key_id, &body_b, &tag_b);
@@ -709,4 +710,27 @@ fn keystore_files_are_created_owner_only() {
         seen >= 3,
         "the keystore, its signal file and its audit log exist"
     );
+}
+
+/// Record MACs are bound to the keystore ID (format version 3): a key row
+/// copied, with its tag, from another keystore under the same root key does
+/// not authenticate, even to a handle that reads it without checking the
+/// integrity state (a cache miss reads the row and checks its own MAC).
+#[test]
+fn a_row_from_another_keystore_under_the_same_root_key_is_refused() {
+    let a = fixture();
+    let b = fixture();
+    let k = new_key(&a.ks).key_id;
+    let (body, tag) = get_row(&a.path, "keys", &k);
+    db(&b.path)
+        .execute(
+            "INSERT INTO keys (id, body, tag) VALUES (?1, ?2, ?3)",
+            rusqlite::params![k, body, tag],
+        )
+        .unwrap();
+    let e = b.ks.describe_key(&k).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
+    assert!(e.message().contains("failed authentication"), "{e}");
+    // The same row in its own keystore is fine.
+    a.ks.describe_key(&k).unwrap();
 }

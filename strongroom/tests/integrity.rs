@@ -2,7 +2,9 @@
 //! state"): old authentic rows, level-1 and level-2 rows, state rows and audit
 //! checkpoints put back into the file, alone or in any mix with current
 //! ones, are refused at open; a keystore of format version 1 (written by an
-//! earlier Strongroom) is checked and migrated when opened.
+//! earlier Strongroom) is refused by a plain open, and checked and migrated
+//! when the migration is asked for; its old rows put back into the migrated
+//! file are refused either way.
 #![allow(clippy::unwrap_used)]
 
 mod fixture;
@@ -12,7 +14,7 @@ use std::path::Path;
 use fixture::*;
 use strongroom::api::*;
 use strongroom::core::grant::GrantOperation;
-use strongroom::{ErrorKind, Keystore};
+use strongroom::{ErrorKind, Keystore, OpenOptions};
 
 /// A principal of another account: the default key policy does not cover it.
 const MALLORY: &str = "arn:aws:iam::111122223333:user/mallory";
@@ -34,6 +36,19 @@ fn rows(path: &Path, table: &str) -> Vec<StoredRow> {
     };
     db(path)
         .prepare(&sql)
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// Every row of `table` of a format 1 file (no `bucket` column: `-1`).
+fn v1_rows(path: &Path, table: &str) -> Vec<StoredRow> {
+    db(path)
+        .prepare(&format!(
+            "SELECT id, body, tag, -1 FROM {table} ORDER BY id"
+        ))
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .unwrap()
@@ -68,6 +83,15 @@ fn assert_refused(path: &Path, what: &str) {
     let e = Keystore::open(path, root_source(&ROOT)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{what}: {e}");
     assert!(e.message().contains("integrity state"), "{what}: {e}");
+}
+
+/// Opens `path` with the migration of an older format version asked for.
+fn migrate(path: &Path) -> strongroom::Result<Keystore> {
+    Keystore::open_with(
+        path,
+        root_source(&ROOT),
+        OpenOptions::default().migrate_old_format(true),
+    )
 }
 
 /// A copy of the keystore file (closed) to tamper with, in a fresh directory.
@@ -149,6 +173,20 @@ fn solve_xor(tags: &[Vec<u8>], target: &[u8]) -> Option<Vec<usize>> {
     })
 }
 
+/// The rows of `rows` other than `rows[except]` whose tags XOR to `want`
+/// ([`solve_xor`]).
+fn xor_subset<'a>(rows: &'a [StoredRow], except: usize, want: &[u8]) -> Vec<&'a StoredRow> {
+    let others: Vec<&StoredRow> = rows
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != except)
+        .map(|(_, r)| r)
+        .collect();
+    let tags: Vec<Vec<u8>> = others.iter().map(|r| r.2.clone()).collect();
+    let subset = solve_xor(&tags, want).expect("300 tags span GF(2)^256");
+    subset.iter().map(|&i| others[i]).collect()
+}
+
 /// Review 5, finding 1, as the reviewer ran it: a grant to another account
 /// and 300 routine grants, all revoked; the revoked grant put back together
 /// with a subset of the old grant rows whose tags XOR to its tag, which a
@@ -188,23 +226,16 @@ fn a_revoked_grant_put_back_with_a_compensating_subset_is_refused() {
         .iter()
         .position(|(id, ..)| id.ends_with(&mallory_grant))
         .unwrap();
-    let others: Vec<&StoredRow> = old
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != target)
-        .map(|(_, r)| r)
-        .collect();
-    let tags: Vec<Vec<u8>> = others.iter().map(|r| r.2.clone()).collect();
-    let subset = solve_xor(&tags, &old[target].2).expect("300 tags span GF(2)^256");
+    let subset = xor_subset(&old, target, &old[target].2);
     // The XOR of the tags put back is zero: the old digest would not move.
     let mut acc = bits_of_tag(&old[target].2);
-    for &i in &subset {
-        xor_into(&mut acc, &bits_of_tag(&tags[i]));
+    for r in &subset {
+        xor_into(&mut acc, &bits_of_tag(&r.2));
     }
     assert!(acc.iter().all(|&w| w == 0));
 
     let mut restored = vec![&old[target]];
-    restored.extend(subset.iter().map(|&i| others[i]));
+    restored.extend(subset);
     put_back(&f.path, "grants", &restored);
     assert_refused(&f.path, "revoked grant + compensating subset");
     // The grant alone, too.
@@ -386,28 +417,54 @@ fn a_rolled_back_checkpoint_with_a_truncated_log_is_refused() {
 /// 68678b2, before the integrity state; `*.db` is git-ignored, so the file
 /// is added with `git add -f`): an enabled key `K1` with the alias
 /// `alias/v1`, a grant on it to alice, a disabled key `K2`, a blob
-/// encrypted under `alias/v1` and the audit log. Opening it
-/// checks the old digest and migrates it to the integrity state.
+/// encrypted under `alias/v1` and the audit log. A plain open refuses it
+/// and names the explicit step; the migration checks the old digest and
+/// migrates it to the integrity state, with every row tagged again in the
+/// format 3 domain.
 #[test]
-fn a_format_1_keystore_is_checked_and_migrated_when_opened() {
+fn a_format_1_keystore_is_checked_and_migrated_when_asked() {
     const K1: &str = "cc5aed0e-8d61-4841-8302-d54c63e9d3f7";
     const K2: &str = "4a07b91f-2a42-4702-9e41-8ea0193d83ae";
     let fixture_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture");
     let v1 = fixture_dir.join("v1-keystore.db");
     let blob = std::fs::read(fixture_dir.join("v1-keystore.blob")).unwrap();
 
+    // A plain open refuses the version 1 file, names the migration, and
+    // leaves the file as it was.
+    let (_dir, path) = copy_of(&v1);
+    let before = std::fs::read(&path).unwrap();
+    let e = Keystore::open(&path, root_source(&ROOT)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
+    assert!(e.message().contains("format 1"), "{e}");
+    assert!(e.message().contains("strongroom migrate-keystore"), "{e}");
+    assert!(e.message().contains("migrate_old_format"), "{e}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+
     // A grant row deleted from the version 1 file: its XOR digest refuses
     // it, and nothing is migrated.
     let (_d, tampered) = copy_of(&v1);
     db(&tampered).execute("DELETE FROM grants", []).unwrap();
     let before = std::fs::read(&tampered).unwrap();
-    let e = Keystore::open(&tampered, root_source(&ROOT)).unwrap_err();
+    let e = migrate(&tampered).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
     assert!(e.message().contains("digest"), "{e}");
     assert_eq!(std::fs::read(&tampered).unwrap(), before);
 
-    let (_dir, path) = copy_of(&v1);
-    let ks = Keystore::open(&path, root_source(&ROOT)).unwrap();
+    let v1_rows: Vec<StoredRow> = ["keys", "aliases", "grants"]
+        .into_iter()
+        .flat_map(|t| v1_rows(&path, t))
+        .collect();
+    let ks = migrate(&path).unwrap();
+    // Every row has a new tag (the format 3 domain), its body unchanged.
+    let v3_rows: Vec<StoredRow> = ["keys", "aliases", "grants"]
+        .into_iter()
+        .flat_map(|t| rows(&path, t))
+        .collect();
+    assert_eq!(v1_rows.len(), v3_rows.len());
+    for (old, new) in v1_rows.iter().zip(&v3_rows) {
+        assert_eq!((&old.0, &old.1), (&new.0, &new.1));
+        assert_ne!(old.2, new.2, "{}", old.0);
+    }
     let meta: Vec<String> = db(&path)
         .prepare("SELECT id FROM meta ORDER BY id")
         .unwrap()
@@ -430,7 +487,7 @@ fn a_format_1_keystore_is_checked_and_migrated_when_opened() {
         })
         .unwrap();
     let config: serde_json::Value = serde_json::from_slice(&config).unwrap();
-    assert_eq!(config["format_version"], 2);
+    assert_eq!(config["format_version"], 3);
 
     // Everything the old file held works as before.
     assert_eq!(
@@ -462,6 +519,12 @@ fn a_format_1_keystore_is_checked_and_migrated_when_opened() {
     let ks = Keystore::open(&path, root_source(&ROOT)).unwrap();
     assert!(ks.describe_key(K2).unwrap().key_metadata.enabled);
     ks.verify_digest().unwrap();
+    // Asking for the migration of a current keystore changes nothing.
+    drop(ks);
+    let before = std::fs::read(&path).unwrap();
+    migrate(&path).unwrap().verify_digest().unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    let ks = Keystore::open(&path, root_source(&ROOT)).unwrap();
 
     // The migrated file is protected like a new one.
     let old_k2 = rows(&path, "keys").into_iter().find(|r| r.0 == K2).unwrap();
@@ -471,8 +534,8 @@ fn a_format_1_keystore_is_checked_and_migrated_when_opened() {
     assert_refused(&path, "migrated keystore, old key row");
 }
 
-/// Two handles opening the same format 1 file at once: one migrates it,
-/// the other finds format 2 inside its own write transaction and leaves it;
+/// Two handles migrating the same format 1 file at once: one migrates it,
+/// the other finds format 3 inside its own write transaction and leaves it;
 /// both open, and the keystore is intact.
 #[test]
 fn a_format_1_keystore_opened_twice_at_once_is_migrated_once() {
@@ -480,7 +543,7 @@ fn a_format_1_keystore_opened_twice_at_once_is_migrated_once() {
     let (_dir, path) = copy_of(&v1);
     let handles: Vec<Keystore> = std::thread::scope(|s| {
         let opens: Vec<_> = (0..2)
-            .map(|_| s.spawn(|| Keystore::open(&path, root_source(&ROOT)).unwrap()))
+            .map(|_| s.spawn(|| migrate(&path).unwrap()))
             .collect();
         opens.into_iter().map(|h| h.join().unwrap()).collect()
     });
@@ -499,7 +562,7 @@ fn a_format_1_keystore_opened_twice_at_once_is_migrated_once() {
 
 /// A format 1 keystore made before grants existed has no `grants` table
 /// (written here from the fixture: the table dropped, the XOR digest
-/// recomputed with the root key): it opens and migrates too.
+/// recomputed with the root key): it migrates too.
 #[test]
 fn a_format_1_keystore_without_a_grants_table_is_migrated() {
     let v1 = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture/v1-keystore.db");
@@ -530,8 +593,203 @@ fn a_format_1_keystore_without_a_grants_table_is_migrated() {
     )
     .unwrap();
     drop(conn);
-    let ks = Keystore::open(&path, root_source(&ROOT)).unwrap();
+    let ks = migrate(&path).unwrap();
     assert_eq!(ks.list_keys(None, None).unwrap().keys.len(), 2);
     assert!(ks.describe_key("alias/v1").unwrap().key_metadata.enabled);
     ks.verify_digest().unwrap();
+}
+
+/// Review 5b, finding 1: a migrated keystore with its format 1 meta rows
+/// (config, XOR digest, audit checkpoint) put back, and a revoked grant to
+/// mallory restored with a subset of revoked grant rows solved so that the
+/// XOR of the present tags is the old digest, the audit log cut to the old
+/// checkpoint. A plain open refuses it (format 1 needs the explicit step);
+/// the explicit migration refuses it too: the file has an integrity state,
+/// and with that deleted as well, the rows' tags are format 3 tags, not the
+/// format 1 tags the old digest and the migration accept. Nothing changes.
+#[test]
+fn format_1_meta_rows_put_back_into_a_migrated_keystore_are_refused() {
+    const K1: &str = "cc5aed0e-8d61-4841-8302-d54c63e9d3f7";
+    let v1 = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture/v1-keystore.db");
+    let (_dir, path) = copy_of(&v1);
+    let meta_v1: Vec<StoredRow> = db(&path)
+        .prepare(
+            "SELECT id, body, tag, -1 FROM meta \
+             WHERE id IN ('config', 'digest', 'audit-checkpoint') ORDER BY id",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(meta_v1.len(), 3);
+    let alice_grant = v1_rows(&path, "grants");
+    assert_eq!(alice_grant.len(), 1);
+    let log = strongroom::audit_log_path(&path);
+    let log_v1 = std::fs::read(&log).unwrap();
+
+    // After the upgrade: a grant to mallory and 300 routine grants, all revoked.
+    let ks = migrate(&path).unwrap();
+    let mallory_grant = grant_to(
+        &ks,
+        K1,
+        MALLORY,
+        &[GrantOperation::Decrypt, GrantOperation::Encrypt],
+    );
+    for i in 0..300 {
+        grant_to(
+            &ks,
+            K1,
+            &format!("arn:aws:iam::000000000000:user/job{i}"),
+            &[GrantOperation::Encrypt],
+        );
+    }
+    let revoked: Vec<StoredRow> = rows(&path, "grants")
+        .into_iter()
+        .filter(|r| r.0 != alice_grant[0].0)
+        .collect();
+    assert_eq!(revoked.len(), 301);
+    for (id, ..) in &revoked {
+        ks.revoke_grant(K1, id.rsplit('/').next().unwrap()).unwrap();
+    }
+    expect_err(
+        try_encrypt(&ks.as_principal(MALLORY), K1, b"x"),
+        ErrorKind::AccessDeniedException,
+    );
+    drop(ks);
+
+    // The attack: the format 1 meta rows back, mallory's grant back with a
+    // subset of revoked grants whose tags make the XOR of every present
+    // tag equal the old digest, the log cut to the old checkpoint.
+    put_back(&path, "meta", &meta_v1.iter().collect::<Vec<_>>());
+    let digest = meta_v1.iter().find(|r| r.0 == "digest").unwrap().1.clone();
+    let target = revoked
+        .iter()
+        .position(|r| r.0.ends_with(&mallory_grant))
+        .unwrap();
+    let mut want = bits_of_tag(&digest);
+    for table in ["keys", "aliases", "grants"] {
+        for r in rows(&path, table) {
+            xor_into(&mut want, &bits_of_tag(&r.2));
+        }
+    }
+    xor_into(&mut want, &bits_of_tag(&revoked[target].2));
+    let want: Vec<u8> = want.iter().flat_map(|w| w.to_be_bytes()).collect();
+    let mut restored = vec![&revoked[target]];
+    restored.extend(xor_subset(&revoked, target, &want));
+    put_back(&path, "grants", &restored);
+    // The XOR digest of format 1 would accept the rows now present.
+    let mut acc = vec![0u64; 4];
+    for table in ["keys", "aliases", "grants"] {
+        for r in rows(&path, table) {
+            xor_into(&mut acc, &bits_of_tag(&r.2));
+        }
+    }
+    assert_eq!(acc, bits_of_tag(&digest));
+    std::fs::write(&log, &log_v1).unwrap();
+
+    // A plain open takes it for a format 1 keystore and refuses it.
+    let before = std::fs::read(&path).unwrap();
+    let e = Keystore::open(&path, root_source(&ROOT)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
+    assert!(e.message().contains("strongroom migrate-keystore"), "{e}");
+    // The explicit migration refuses it: the integrity state is there ...
+    let e = migrate(&path).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
+    assert!(e.message().contains("failed authentication"), "{e}");
+    assert!(e.message().contains("format 1 configuration"), "{e}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    // ... and with it deleted, the rows' tags are not format 1 tags.
+    db(&path)
+        .execute(
+            "DELETE FROM meta WHERE id = 'state' OR id LIKE 'state/%'",
+            [],
+        )
+        .unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let e = migrate(&path).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
+    assert!(e.message().contains("failed authentication"), "{e}");
+    assert!(!e.message().contains("digest"), "the XOR was solved: {e}");
+    assert!(e.message().contains("the key row "), "{e}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+/// Review 5b, finding 3: a write checks the bucket of every key, alias and
+/// grant row it reads, not only of those it changes. The key row of a time
+/// when its policy let mallory call CreateGrant, put back under a running
+/// handle (whose record cache then reads it from the file), cannot authorize
+/// a grant that the integrity state would then cover: CreateGrant fails,
+/// and once the current row is back the keystore opens with no grant for
+/// mallory.
+#[test]
+fn an_old_key_row_read_inside_create_grant_is_refused() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let admin = "arn:aws:iam::000000000000:root";
+    let policy = |mallory_may_grant: bool| {
+        let mut statements = vec![serde_json::json!(
+            {"Effect": "Allow", "Principal": {"AWS": admin}, "Action": "kms:*", "Resource": "*"}
+        )];
+        if mallory_may_grant {
+            statements.push(serde_json::json!(
+                {"Effect": "Allow", "Principal": {"AWS": MALLORY}, "Action": "kms:CreateGrant", "Resource": "*"}
+            ));
+        }
+        PutKeyPolicyRequest {
+            key_id: key.clone(),
+            policy: serde_json::json!({"Version": "2012-10-17", "Statement": statements})
+                .to_string(),
+            ..Default::default()
+        }
+    };
+    f.ks.put_key_policy(&policy(true)).unwrap();
+    let old_row = rows(&f.path, "keys")
+        .into_iter()
+        .find(|r| r.0 == key)
+        .unwrap();
+    f.ks.put_key_policy(&policy(false)).unwrap();
+    let current_row = rows(&f.path, "keys")
+        .into_iter()
+        .find(|r| r.0 == key)
+        .unwrap();
+    let mallory = f.ks.as_principal(MALLORY);
+    let request = CreateGrantRequest {
+        key_id: key.clone(),
+        grantee_principal: MALLORY.into(),
+        operations: vec![GrantOperation::Decrypt, GrantOperation::Encrypt],
+        ..Default::default()
+    };
+    // The current policy denies mallory (asked through another handle, so
+    // that this one's record cache stays empty after its own write).
+    let other = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    expect_err(
+        other.as_principal(MALLORY).create_grant(&request),
+        ErrorKind::AccessDeniedException,
+    );
+    drop(other);
+
+    // The old row put back: this handle's cache was emptied by its own
+    // write, so the call reads the old row and authorizes on it; the
+    // write's re-read of the key row checks its bucket and refuses.
+    put_back(&f.path, "keys", &[&old_row]);
+    let e = mallory.create_grant(&request).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
+    assert!(e.message().contains("integrity state"), "{e}");
+    drop(mallory);
+    drop(f.ks);
+
+    put_back(&f.path, "keys", &[&current_row]);
+    let ks = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    let grants = ks
+        .list_grants(&ListGrantsRequest {
+            key_id: key.clone(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(grants.grants.is_empty(), "{:?}", grants.grants);
+    expect_err(
+        try_encrypt(&ks.as_principal(MALLORY), &key, b"x"),
+        ErrorKind::AccessDeniedException,
+    );
 }

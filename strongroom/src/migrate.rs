@@ -1,0 +1,323 @@
+//! The record MACs of the native keystore and the explicit migration of a
+//! keystore of an older format version (`docs/FORMAT.md`, "Authenticated
+//! records" and "Migration from format versions 1 and 2").
+//!
+//! From format version 3 every key, alias and grant row and `meta/config`
+//! is tagged with [`RootKey::mac_keystore_record`]: its own MAC domain,
+//! bound to the keystore ID. Formats 1 and 2 used [`RootKey::mac_record`],
+//! which the sealed export still carries. So an old row, or an old
+//! configuration, put back into a current keystore is not readable, and a
+//! tag of a current row cannot stand in for an old one in the format 1
+//! XOR digest. An old keystore is migrated only when asked
+//! ([`OpenOptions::migrate_old_format`](crate::OpenOptions::migrate_old_format)),
+//! because the migration can only trust the old file as it stands: the
+//! format 1 digest is forgeable by anyone who can write the file (review
+//! 5b, finding 1).
+
+use strongroom_core::seal::RootKey;
+
+use crate::store::{Row, SqliteStorage, Storage, Table, Tx};
+use crate::{
+    audit_log, auth_failed, from_json, integrity, to_json, Config, Error, Result,
+    KEYSTORE_FORMAT_VERSION, META_CONFIG,
+};
+
+/// The record-MAC kind of the rows of a bucketed table.
+pub(crate) fn kind_of(table: Table) -> &'static [u8] {
+    match table {
+        Table::Keys => b"key",
+        Table::Aliases => b"alias",
+        Table::Grants => b"grant",
+        Table::Meta => b"meta",
+    }
+}
+
+/// The tag of a row of keystore `keystore_id` (format version 3).
+pub(crate) fn tag(
+    root: &RootKey,
+    keystore_id: &str,
+    kind: &[u8],
+    id: &str,
+    body: &[u8],
+) -> Result<Vec<u8>> {
+    root.mac_keystore_record(keystore_id.as_bytes(), kind, id.as_bytes(), body)
+        .map(|t| t.to_vec())
+}
+
+/// Whether `tag` is the format version 3 tag of a row of keystore `keystore_id`.
+pub(crate) fn verify(
+    root: &RootKey,
+    keystore_id: &str,
+    kind: &[u8],
+    id: &str,
+    body: &[u8],
+    tag: &[u8],
+) -> bool {
+    root.verify_keystore_record(keystore_id.as_bytes(), kind, id.as_bytes(), body, tag)
+}
+
+/// The `meta/config` row of keystore `keystore_id` with `config` as body.
+pub(crate) fn config_row(root: &RootKey, config: &Config) -> Result<Row> {
+    let body = to_json(config)?;
+    Ok(Row {
+        id: META_CONFIG.into(),
+        tag: tag(root, &config.keystore_id, b"meta", META_CONFIG, &body)?,
+        body,
+    })
+}
+
+/// The authenticated configuration of keystore `keystore_id` (the
+/// `meta/check` body, already checked against the root key) and whether
+/// it is of an older format version, to be migrated: a current
+/// configuration has a format 3 tag and says version 3; an old one has the
+/// tag of formats 1 and 2 and says version 1 or 2. Anything else failed
+/// authentication.
+pub(crate) fn read_config(root: &RootKey, keystore_id: &str, row: &Row) -> Result<(Config, bool)> {
+    let what = "the keystore configuration";
+    let current = verify(root, keystore_id, b"meta", META_CONFIG, &row.body, &row.tag);
+    let old = !current && root.verify_record(b"meta", META_CONFIG.as_bytes(), &row.body, &row.tag);
+    if !current && !old {
+        return Err(auth_failed(what));
+    }
+    let config: Config = from_json(&row.body, "keystore configuration")?;
+    if config.keystore_id != keystore_id {
+        return Err(auth_failed(what));
+    }
+    match (current, config.format_version) {
+        (true, v) if v == KEYSTORE_FORMAT_VERSION => Ok((config, false)),
+        (true, v) if v > KEYSTORE_FORMAT_VERSION => Err(Error::internal(format!(
+            "keystore format {v} is newer than this Strongroom ({KEYSTORE_FORMAT_VERSION})"
+        ))),
+        (false, 1 | 2) => Ok((config, true)),
+        _ => Err(auth_failed(what)),
+    }
+}
+
+/// The error of [`Keystore::open`](crate::Keystore::open) for a keystore
+/// of an older format version.
+pub(crate) fn needs_migration(version: u32) -> Error {
+    Error::internal(format!(
+        "keystore format {version} must be migrated to format {KEYSTORE_FORMAT_VERSION} \
+         explicitly: run `strongroom migrate-keystore` (or open it with \
+         OpenOptions::migrate_old_format), which trusts the file as it stands, once, with \
+         every process using it stopped and from a copy known to be unmodified"
+    ))
+}
+
+/// Migrates a keystore of format version 1 or 2 to version 3 in one write
+/// transaction, after checking it as its own version would (format 1: the
+/// XOR digest and the checkpoint row; format 2: the integrity state) and
+/// every row's own MAC: the rows are tagged again in the format 3 domain
+/// and get their buckets, the integrity state is written afresh with the
+/// old checkpoint, the format 1 rows go, and `meta/config` records format
+/// version 3 under its new tag. A keystore another process migrated
+/// meanwhile is left as it is; any failure leaves the file as it was.
+pub(crate) fn migrate(storage: &SqliteStorage, root: &RootKey, keystore_id: &str) -> Result<()> {
+    storage.write(&mut |tx| {
+        let row = tx
+            .get(Table::Meta, META_CONFIG)?
+            .ok_or_else(|| auth_failed("the keystore configuration"))?;
+        let (mut config, old) = read_config(root, keystore_id, &row)?;
+        if !old {
+            return Ok(());
+        }
+        let checkpoint = if config.format_version == 1 {
+            // A format 1 file has never had an integrity state: one with a
+            // state row had been migrated, and its old configuration put back.
+            if tx.get(Table::Meta, integrity::META_STATE)?.is_some() {
+                return Err(auth_failed(
+                    "the keystore configuration (a format 1 configuration in a migrated keystore)",
+                ));
+            }
+            integrity::verify_v1_digest(tx, root)?;
+            audit_log::v1_checkpoint(tx, root, config.audit_log)?
+        } else {
+            integrity::verify_all(tx, root)?;
+            integrity::read_checkpoint(tx, root)?
+        };
+        tx.add_bucket_columns()?;
+        for table in Table::BUCKETED {
+            retag(tx, root, keystore_id, table)?;
+        }
+        integrity::rebuild(tx, root, checkpoint)?;
+        tx.delete(Table::Meta, integrity::META_V1_DIGEST)?;
+        tx.delete(Table::Meta, audit_log::META_AUDIT)?;
+        config.format_version = KEYSTORE_FORMAT_VERSION;
+        tx.put(Table::Meta, &config_row(root, &config)?)
+    })
+}
+
+/// Checks every row of `table` against its format 1 and 2 tag and stores
+/// it with its format 3 tag, in its bucket.
+fn retag(tx: &mut dyn Tx, root: &RootKey, keystore_id: &str, table: Table) -> Result<()> {
+    let kind = kind_of(table);
+    let mut after: Option<String> = None;
+    loop {
+        let rows = tx.list(table, after.as_deref(), 1000)?;
+        let Some(last) = rows.last() else {
+            return Ok(());
+        };
+        after = Some(last.id.clone());
+        for r in rows {
+            if !root.verify_record(kind, r.id.as_bytes(), &r.body, &r.tag) {
+                return Err(auth_failed(&format!(
+                    "the {} row {}",
+                    String::from_utf8_lossy(kind),
+                    r.id
+                )));
+            }
+            let row = Row {
+                tag: tag(root, keystore_id, kind, &r.id, &r.body)?,
+                ..r
+            };
+            tx.put_in_bucket(table, &row, integrity::bucket_of(root, table, &row.id)?)?;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::api::{CreateGrantRequest, CreateKeyRequest, EncryptRequest};
+    use crate::{CreateOptions, ErrorKind, Keystore, OpenOptions, RootKeySource, Secret};
+    use strongroom_core::grant::GrantOperation;
+
+    const ROOT: [u8; 32] = [0x3c; 32];
+
+    fn source() -> RootKeySource {
+        RootKeySource::Bytes(Secret::from_slice(&ROOT))
+    }
+
+    /// Turns the format 3 keystore at `path` into the format 2 file a build
+    /// of format 2 wrote: every row and the configuration under the
+    /// portable record MAC, `format_version` 2, and the integrity state
+    /// over those tags (with the checkpoint it held).
+    fn downgrade_to_format_2(path: &std::path::Path) {
+        let root = RootKey::from_bytes(&ROOT).unwrap();
+        let storage = SqliteStorage::open(path, false).unwrap();
+        storage
+            .write(&mut |tx| {
+                let checkpoint = integrity::read_checkpoint(tx, &root)?;
+                for table in Table::BUCKETED {
+                    let kind = kind_of(table);
+                    for r in tx.list(table, None, 1000)? {
+                        let tag = root.mac_record(kind, r.id.as_bytes(), &r.body)?.to_vec();
+                        let b = integrity::bucket_of(&root, table, &r.id)?;
+                        tx.put_in_bucket(table, &Row { tag, ..r }, b)?;
+                    }
+                }
+                integrity::rebuild(tx, &root, checkpoint)?;
+                let row = tx.get(Table::Meta, META_CONFIG)?.unwrap();
+                let mut config: Config = from_json(&row.body, "config")?;
+                config.format_version = 2;
+                let body = to_json(&config)?;
+                let tag = root
+                    .mac_record(b"meta", META_CONFIG.as_bytes(), &body)?
+                    .to_vec();
+                tx.put(
+                    Table::Meta,
+                    &Row {
+                        id: META_CONFIG.into(),
+                        body,
+                        tag,
+                    },
+                )
+            })
+            .unwrap();
+    }
+
+    /// A format 2 keystore (the integrity state over portable tags) is
+    /// refused by a plain open, and migrated when asked, after its
+    /// integrity state is checked: its keys and grants work, and its rows
+    /// carry keystore record MACs. A format 2 file with a row rolled back
+    /// is refused by the migration and left as it was.
+    #[test]
+    fn a_format_2_keystore_is_checked_and_migrated_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ks.db");
+        let ks = Keystore::create(&path, source(), CreateOptions::default()).unwrap();
+        let key = ks
+            .create_key(&CreateKeyRequest::default())
+            .unwrap()
+            .key_metadata
+            .key_id;
+        ks.create_alias("alias/two", &key).unwrap();
+        let app = "arn:aws:iam::000000000000:user/app";
+        ks.create_grant(&CreateGrantRequest {
+            key_id: key.clone(),
+            grantee_principal: app.into(),
+            operations: vec![GrantOperation::Encrypt],
+            ..Default::default()
+        })
+        .unwrap();
+        ks.update_key_description(&key, "before").unwrap();
+        let mut old_key_row = None;
+        SqliteStorage::open(&path, false)
+            .unwrap()
+            .read(&mut |tx| {
+                old_key_row = tx.get(Table::Keys, &key)?;
+                Ok(())
+            })
+            .unwrap();
+        ks.update_key_description(&key, "after").unwrap();
+        ks.flush_audit_log().unwrap();
+        drop(ks);
+        downgrade_to_format_2(&path);
+
+        let e = Keystore::open(&path, source()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
+        assert!(e.message().contains("keystore format 2"), "{e}");
+
+        // A row rolled back in the format 2 file: its integrity state refuses it.
+        let tampered = dir.path().join("tampered.db");
+        std::fs::copy(&path, &tampered).unwrap();
+        std::fs::copy(
+            crate::audit_log_path(&path),
+            crate::audit_log_path(&tampered),
+        )
+        .unwrap();
+        let root = RootKey::from_bytes(&ROOT).unwrap();
+        let mut old = old_key_row.unwrap();
+        old.tag = root
+            .mac_record(b"key", old.id.as_bytes(), &old.body)
+            .unwrap()
+            .to_vec();
+        let b = integrity::bucket_of(&root, Table::Keys, &old.id).unwrap();
+        SqliteStorage::open(&tampered, false)
+            .unwrap()
+            .write(&mut |tx| tx.put_in_bucket(Table::Keys, &old, b))
+            .unwrap();
+        let before = std::fs::read(&tampered).unwrap();
+        let migrate = OpenOptions::default().migrate_old_format(true);
+        let e = Keystore::open_with(&tampered, source(), migrate.clone()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
+        assert!(e.message().contains("integrity state"), "{e}");
+        assert_eq!(std::fs::read(&tampered).unwrap(), before);
+
+        let ks = Keystore::open_with(&path, source(), migrate).unwrap();
+        let described = ks.describe_key("alias/two").unwrap().key_metadata;
+        assert_eq!(described.description, "after");
+        ks.as_principal(app)
+            .encrypt(&EncryptRequest {
+                key_id: key.clone(),
+                plaintext: Secret::from_slice(b"x"),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(ks.verify_audit_log().unwrap().fault, None);
+        drop(ks);
+        let ks = Keystore::open(&path, source()).unwrap();
+        ks.verify_digest().unwrap();
+        let storage = SqliteStorage::open(&path, false).unwrap();
+        storage
+            .read(&mut |tx| {
+                let row = tx.get(Table::Keys, &key)?.unwrap();
+                assert!(!root.verify_record(b"key", key.as_bytes(), &row.body, &row.tag));
+                let ksid = ks.inner.config.keystore_id.as_str();
+                assert!(verify(&root, ksid, b"key", &key, &row.body, &row.tag));
+                Ok(())
+            })
+            .unwrap();
+    }
+}
