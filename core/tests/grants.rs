@@ -391,3 +391,31 @@ fn serde_uses_aws_field_names() {
     assert_eq!(back.issuing_account, account_root_arn("111122223333"));
     assert!(may_retire(&back, "arn:aws:iam::111122223333:root"));
 }
+
+/// A grant operation is stored as its KMS name (a JSON string) and read
+/// back from it; any other string or a non-string is an error.
+#[test]
+fn grant_operations_serialize_as_their_names() {
+    for op in GrantOperation::ALL {
+        let text = serde_json::to_string(op).unwrap();
+        assert_eq!(text, format!("\"{}\"", op.as_str()));
+        assert_eq!(
+            serde_json::to_value(op).unwrap(),
+            serde_json::json!(op.as_str())
+        );
+        assert_eq!(serde_json::from_str::<GrantOperation>(&text).unwrap(), *op);
+    }
+    for bad in [
+        "\"encrypt\"",
+        "\"Encrypt \"",
+        "\"\"",
+        "3",
+        "null",
+        "[\"Encrypt\"]",
+    ] {
+        assert!(
+            serde_json::from_str::<GrantOperation>(bad).is_err(),
+            "{bad}"
+        );
+    }
+}
