@@ -1028,7 +1028,7 @@ pub fn record_line(record: &Value) -> String {
     line.push_str(",\"");
     line.push_str(CHAIN_FIELD);
     line.push_str("\":");
-    write_string(&chain, &mut line);
+    write_string(chain, &mut line);
     line.push('}');
     line
 }
