@@ -29,7 +29,10 @@ use crate::policy::{ContextKeyMatch, ContextKeys};
 macro_rules! grant_operations {
     ($($name:ident => $ctx:expr),* $(,)?) => {
         /// An operation a grant can allow (KMS `GrantOperation`), spelled as KMS spells it.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        ///
+        /// Serialized as its name (a JSON string), read from one with
+        /// [`GrantOperation::parse`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum GrantOperation {
             $(
                 #[doc = concat!("`", stringify!($name), "`.")]
@@ -73,6 +76,22 @@ grant_operations! {
     GenerateMac => false,
     VerifyMac => false,
     DeriveSharedSecret => false,
+}
+
+/// The KMS name as a string, as serde's derive wrote it for unit variants
+/// (without compiling a second table of the names).
+impl Serialize for GrantOperation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A string naming the operation ([`GrantOperation::parse`]).
+impl<'de> Deserialize<'de> for GrantOperation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+        let name: String = Deserialize::deserialize(d)?;
+        Self::parse(&name).map_err(|e| serde::de::Error::custom(e.message()))
+    }
 }
 
 impl GrantOperation {

@@ -410,7 +410,12 @@ pub struct RotationConfig {
 /// Everything stored about one KMS key. Persisted as JSON, authenticated
 /// with the keystore's metadata MAC ([`crate::seal::RootKey::mac_record`]).
 /// Holds no plaintext key material.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+///
+/// Reading a record (its `Deserialize`, written by hand, below) keeps the
+/// object members it does not know in [`extra`](Self::extra), as
+/// `#[serde(flatten)]` would, without serde's buffering of every member
+/// that `flatten` compiles in (about 6 KB of WebAssembly).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct KeyRecord {
     /// Key ID (lowercase hyphenated UUID).
     pub key_id: String,
@@ -456,6 +461,114 @@ pub struct KeyRecord {
     /// Fields added by later versions, kept verbatim.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+/// `KeyRecord` from a map (a JSON object): the members named after its
+/// fields set them, any other member goes to `extra`; a field named twice is
+/// an error (`duplicate field`), a missing field is one unless it is an
+/// `Option` (then `None`). The same records and errors as the derived
+/// `Deserialize` with `#[serde(flatten)]`.
+impl<'de> serde::Deserialize<'de> for KeyRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> core::result::Result<Self, D::Error> {
+        deserializer.deserialize_map(KeyRecordVisitor)
+    }
+}
+
+struct KeyRecordVisitor;
+
+impl<'de> serde::de::Visitor<'de> for KeyRecordVisitor {
+    type Value = KeyRecord;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("struct KeyRecord")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> core::result::Result<KeyRecord, A::Error> {
+        use serde::de::Error as _;
+        /// Sets `slot` from the next value, once.
+        fn set<'de, A: serde::de::MapAccess<'de>, T: serde::Deserialize<'de>>(
+            map: &mut A,
+            slot: &mut Option<T>,
+            name: &'static str,
+        ) -> core::result::Result<(), A::Error> {
+            if slot.is_some() {
+                return Err(A::Error::duplicate_field(name));
+            }
+            *slot = Some(map.next_value()?);
+            Ok(())
+        }
+        fn need<T, E: serde::de::Error>(
+            slot: Option<T>,
+            name: &'static str,
+        ) -> core::result::Result<T, E> {
+            slot.ok_or_else(|| E::missing_field(name))
+        }
+
+        let (mut key_id, mut arn, mut account, mut creation_date, mut description) =
+            (None, None, None, None, None);
+        let (mut key_spec, mut key_usage, mut origin, mut state) = (None, None, None, None);
+        let (mut deletion_date, mut pending_window_days, mut tags, mut rotation) =
+            (None, None, None, None);
+        let (mut backing_keys, mut policy, mut valid_to, mut import_commitment, mut generation) =
+            (None, None, None, None, None);
+        let mut extra = BTreeMap::new();
+        while let Some(name) = map.next_key::<String>()? {
+            match name.as_str() {
+                "key_id" => set(&mut map, &mut key_id, "key_id")?,
+                "arn" => set(&mut map, &mut arn, "arn")?,
+                "account" => set(&mut map, &mut account, "account")?,
+                "creation_date" => set(&mut map, &mut creation_date, "creation_date")?,
+                "description" => set(&mut map, &mut description, "description")?,
+                "key_spec" => set(&mut map, &mut key_spec, "key_spec")?,
+                "key_usage" => set(&mut map, &mut key_usage, "key_usage")?,
+                "origin" => set(&mut map, &mut origin, "origin")?,
+                "state" => set(&mut map, &mut state, "state")?,
+                "deletion_date" => set(&mut map, &mut deletion_date, "deletion_date")?,
+                "pending_window_days" => {
+                    set(&mut map, &mut pending_window_days, "pending_window_days")?;
+                }
+                "tags" => set(&mut map, &mut tags, "tags")?,
+                "rotation" => set(&mut map, &mut rotation, "rotation")?,
+                "backing_keys" => set(&mut map, &mut backing_keys, "backing_keys")?,
+                "policy" => set(&mut map, &mut policy, "policy")?,
+                "valid_to" => set(&mut map, &mut valid_to, "valid_to")?,
+                "import_commitment" => {
+                    set(&mut map, &mut import_commitment, "import_commitment")?;
+                }
+                "generation" => set(&mut map, &mut generation, "generation")?,
+                _ => {
+                    let value = map.next_value()?;
+                    extra.insert(name, value);
+                }
+            }
+        }
+        Ok(KeyRecord {
+            key_id: need(key_id, "key_id")?,
+            arn: need(arn, "arn")?,
+            account: need(account, "account")?,
+            creation_date: need(creation_date, "creation_date")?,
+            description: need(description, "description")?,
+            key_spec: need(key_spec, "key_spec")?,
+            key_usage: need(key_usage, "key_usage")?,
+            origin: need(origin, "origin")?,
+            state: need(state, "state")?,
+            deletion_date: deletion_date.flatten(),
+            pending_window_days: pending_window_days.flatten(),
+            tags: need(tags, "tags")?,
+            rotation: need(rotation, "rotation")?,
+            backing_keys: need(backing_keys, "backing_keys")?,
+            policy: policy.flatten(),
+            valid_to: valid_to.flatten(),
+            import_commitment: import_commitment.flatten(),
+            generation: need(generation, "generation")?,
+            extra,
+        })
+    }
 }
 
 impl KeyRecord {
@@ -554,4 +667,115 @@ pub struct AliasRecord {
     pub creation_date: u64,
     /// Last update (Unix seconds).
     pub last_updated_date: u64,
+}
+
+#[cfg(test)]
+mod record_serde_tests {
+    use super::{BackingKey, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, RotationConfig};
+    use alloc::string::ToString;
+    use alloc::vec;
+
+    fn record() -> KeyRecord {
+        KeyRecord {
+            key_id: "1234abcd-12ab-34cd-56ef-1234567890ab".to_string(),
+            arn: "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+                .to_string(),
+            account: "111122223333".to_string(),
+            creation_date: 1_700_000_000,
+            description: "d".to_string(),
+            key_spec: KeySpec::SymmetricDefault,
+            key_usage: KeyUsage::EncryptDecrypt,
+            origin: Origin::AwsKms,
+            state: KeyState::PendingDeletion,
+            deletion_date: Some(1_800_000_000),
+            pending_window_days: Some(7),
+            tags: [
+                ("b".to_string(), "2".to_string()),
+                ("a".to_string(), "1".to_string()),
+            ]
+            .into(),
+            rotation: RotationConfig {
+                period_days: Some(365),
+                ..RotationConfig::default()
+            },
+            backing_keys: vec![BackingKey {
+                version: 1,
+                created: 1_700_000_000,
+                rotation_type: None,
+                sealed: vec![1, 2, 3],
+            }],
+            policy: Some("{}".to_string()),
+            valid_to: None,
+            import_commitment: Some("c29tZQ==".to_string()),
+            generation: 3,
+            extra: Default::default(),
+        }
+    }
+
+    /// Members added by later versions survive a read and a write, in
+    /// place of `#[serde(flatten)]`; the known fields round-trip.
+    #[test]
+    fn keeps_unknown_members() {
+        let mut rec = record();
+        let text = serde_json::to_string(&rec).unwrap();
+        let with_extra = alloc::format!(
+            "{{\"zz_later\":{{\"a\":[1,2.5,null,\"s\"]}},{}, \"aa_later\":-4}}",
+            &text[1..text.len() - 1]
+        );
+        let back: KeyRecord = serde_json::from_str(&with_extra).unwrap();
+        rec.extra.insert(
+            "zz_later".to_string(),
+            serde_json::json!({"a": [1, 2.5, null, "s"]}),
+        );
+        rec.extra
+            .insert("aa_later".to_string(), serde_json::json!(-4));
+        assert_eq!(back, rec);
+        let again = serde_json::to_string(&back).unwrap();
+        assert!(again.starts_with(&text[..text.len() - 1]), "{again}");
+        assert!(again.ends_with(",\"aa_later\":-4,\"zz_later\":{\"a\":[1,2.5,null,\"s\"]}}"));
+        assert_eq!(serde_json::from_str::<KeyRecord>(&again).unwrap(), rec);
+    }
+
+    /// Absent or `null` optional fields are `None`; a missing required field,
+    /// a field given twice and a non-object are errors; an unknown member
+    /// given twice keeps its last value.
+    #[test]
+    fn optional_missing_and_duplicate_fields() {
+        let mut value = serde_json::to_value(record()).unwrap();
+        let obj = value.as_object_mut().unwrap();
+        obj.remove("deletion_date");
+        obj.remove("import_commitment");
+        obj.insert("policy".to_string(), serde_json::Value::Null);
+        let rec: KeyRecord = serde_json::from_value(value.clone()).unwrap();
+        assert_eq!(
+            (rec.deletion_date, rec.import_commitment, rec.policy),
+            (None, None, None)
+        );
+        assert_eq!(rec.pending_window_days, Some(7));
+
+        let text = serde_json::to_string(&value).unwrap();
+        let body = &text[1..text.len() - 1];
+        let twice = alloc::format!("{{{body},\"generation\":4}}");
+        assert!(serde_json::from_str::<KeyRecord>(&twice)
+            .unwrap_err()
+            .to_string()
+            .contains("duplicate field `generation`"));
+        let later = alloc::format!("{{{body},\"n\":1,\"n\":2}}");
+        let rec: KeyRecord = serde_json::from_str(&later).unwrap();
+        assert_eq!(rec.extra.get("n"), Some(&serde_json::json!(2)));
+
+        for field in ["key_id", "tags", "backing_keys", "generation"] {
+            let mut v = value.clone();
+            v.as_object_mut().unwrap().remove(field);
+            let err = serde_json::from_value::<KeyRecord>(v)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(&alloc::format!("missing field `{field}`")),
+                "{err}"
+            );
+        }
+        assert!(serde_json::from_str::<KeyRecord>("[]").is_err());
+        assert!(serde_json::from_str::<KeyRecord>("{\"key_id\":7}").is_err());
+    }
 }

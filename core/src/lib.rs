@@ -27,7 +27,7 @@ pub mod policy;
 pub mod seal;
 pub mod secret;
 pub mod service;
-mod sorted_map;
+pub mod sorted_map;
 
 pub use context::EncryptionContext;
 pub use error::{Error, ErrorKind, Result};

@@ -1,9 +1,11 @@
-//! [`SortedMap`]: the string-keyed record maps of [`crate::memstore`], as
-//! one vector sorted by key.
+//! [`SortedMap`]: the string-keyed maps of [`crate::memstore`] (key
+//! records, aliases, grants) and of a policy request's condition values
+//! ([`crate::policy::ConditionValues`]), as one vector sorted by key.
 //!
 //! A `BTreeMap<String, V>` compiles its node code (search, insertion,
 //! rebalancing, iteration) once per value type: about 13–15 KB of
-//! WebAssembly for each of key records, aliases and grants. A sorted
+//! WebAssembly for each of key records, aliases and grants (5 KB for
+//! condition values). A sorted
 //! vector of `(String, Box<V>)` needs a binary search and one `memmove`
 //! per insertion or removal, the same machine code for every `V` (the
 //! values are boxed, so every element has the layout of two pointers and a
@@ -18,9 +20,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 /// A map from strings to `V`, ascending by key bytes (the subset of
-/// `BTreeMap<String, V>`'s API that [`crate::memstore`] uses).
+/// `BTreeMap<String, V>`'s API that [`crate::memstore`] and
+/// [`crate::policy::PolicyRequest`] use, with the same results).
 #[derive(Clone)]
-pub(crate) struct SortedMap<V> {
+pub struct SortedMap<V> {
     rows: Vec<(String, Box<V>)>,
 }
 
@@ -30,15 +33,26 @@ impl<V> Default for SortedMap<V> {
     }
 }
 
+impl<V: core::fmt::Debug> core::fmt::Debug for SortedMap<V> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
 impl<V> SortedMap<V> {
     /// An empty map.
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         Self::default()
     }
 
     /// The number of entries.
-    pub(crate) fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.rows.len()
+    }
+
+    /// Whether the map has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
     }
 
     /// `Ok(index)` of `key`, or `Err(index)` where it would be inserted.
@@ -47,12 +61,18 @@ impl<V> SortedMap<V> {
     }
 
     /// The value of `key`.
-    pub(crate) fn get(&self, key: &str) -> Option<&V> {
+    pub fn get(&self, key: &str) -> Option<&V> {
         self.find(key).ok().map(|i| &*self.rows[i].1)
     }
 
+    /// The value of `key`, to change in place.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut V> {
+        let i = self.find(key).ok()?;
+        Some(&mut *self.rows[i].1)
+    }
+
     /// Sets `key` to `value`; returns the value it replaced.
-    pub(crate) fn insert(&mut self, key: String, value: V) -> Option<V> {
+    pub fn insert(&mut self, key: String, value: V) -> Option<V> {
         match self.find(&key) {
             Ok(i) => Some(*core::mem::replace(&mut self.rows[i].1, Box::new(value))),
             Err(i) => {
@@ -63,19 +83,19 @@ impl<V> SortedMap<V> {
     }
 
     /// Removes `key`; returns its value.
-    pub(crate) fn remove(&mut self, key: &str) -> Option<V> {
+    pub fn remove(&mut self, key: &str) -> Option<V> {
         let i = self.find(key).ok()?;
         Some(*self.rows.remove(i).1)
     }
 
     /// Keeps the entries for which `keep` is true.
-    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&String, &mut V) -> bool) {
+    pub fn retain(&mut self, mut keep: impl FnMut(&String, &mut V) -> bool) {
         self.rows.retain_mut(|(k, v)| keep(k, v));
     }
 
     /// The values whose keys come after `key` (every value when `None`),
     /// in ascending key order.
-    pub(crate) fn after(&self, key: Option<&str>) -> impl Iterator<Item = &V> {
+    pub fn after(&self, key: Option<&str>) -> impl Iterator<Item = &V> {
         let start = key.map_or(0, |k| match self.find(k) {
             Ok(i) => i + 1,
             Err(i) => i,
@@ -84,18 +104,18 @@ impl<V> SortedMap<V> {
     }
 
     /// The entries in ascending key order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
         self.rows.iter().map(|(k, v)| (k, &**v))
     }
 
     /// The entries whose key is `from` or after it, in ascending key order.
-    pub(crate) fn iter_from(&self, from: &str) -> impl Iterator<Item = (&String, &V)> {
+    pub fn iter_from(&self, from: &str) -> impl Iterator<Item = (&String, &V)> {
         let start = self.find(from).unwrap_or_else(|i| i);
         self.rows[start..].iter().map(|(k, v)| (k, &**v))
     }
 
     /// The values in ascending key order.
-    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
+    pub fn values(&self) -> impl Iterator<Item = &V> {
         self.rows.iter().map(|(_, v)| &**v)
     }
 }
@@ -136,6 +156,7 @@ mod tests {
         }
         for k in ["a", "missing", "é"] {
             assert_eq!(m.get(k), b.get(k));
+            assert_eq!(m.get_mut(k).map(|v| *v), b.get_mut(k).map(|v| *v));
             assert_eq!(m.remove(k), b.remove(k));
             assert_eq!(m.get(k), None);
         }
@@ -148,5 +169,11 @@ mod tests {
             k.starts_with('k')
         });
         both(&m, &b);
+        if let Some(v) = m.get_mut("k/2") {
+            *v = 99;
+        }
+        b.insert("k/2".to_string(), 99);
+        both(&m, &b);
+        assert_eq!(m.is_empty(), b.is_empty());
     }
 }

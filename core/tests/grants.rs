@@ -550,3 +550,31 @@ fn unknown_constraint_members_are_refused() {
     let c: GrantConstraints = serde_json::from_str(ok).unwrap();
     assert_eq!(c.encryption_context_subset, Some(ctx(&[("Dept", "a")])));
 }
+
+/// A grant operation is stored as its KMS name (a JSON string) and read
+/// back from it; any other string or a non-string is an error.
+#[test]
+fn grant_operations_serialize_as_their_names() {
+    for op in GrantOperation::ALL {
+        let text = serde_json::to_string(op).unwrap();
+        assert_eq!(text, format!("\"{}\"", op.as_str()));
+        assert_eq!(
+            serde_json::to_value(op).unwrap(),
+            serde_json::json!(op.as_str())
+        );
+        assert_eq!(serde_json::from_str::<GrantOperation>(&text).unwrap(), *op);
+    }
+    for bad in [
+        "\"encrypt\"",
+        "\"Encrypt \"",
+        "\"\"",
+        "3",
+        "null",
+        "[\"Encrypt\"]",
+    ] {
+        assert!(
+            serde_json::from_str::<GrantOperation>(bad).is_err(),
+            "{bad}"
+        );
+    }
+}

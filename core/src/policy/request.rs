@@ -1,7 +1,6 @@
 //! The request context a policy is evaluated against.
 
 use alloc::borrow::ToOwned;
-use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec;
@@ -9,6 +8,7 @@ use alloc::vec::Vec;
 
 use super::condition::{canonical_key, ContextKeyMatch, ContextKeys, ENCRYPTION_CONTEXT_PREFIX};
 use crate::context::EncryptionContext;
+use crate::sorted_map::SortedMap;
 
 /// The value of one condition key in a request.
 ///
@@ -100,7 +100,7 @@ impl From<f64> for ConditionValue {
 /// Condition values of a request, keyed by the canonical spelling of the
 /// condition key (e.g. `kms:EncryptionAlgorithm`, `kms:EncryptionContext:department`;
 /// the ASCII letters of the context key part are lowercased).
-pub type ConditionValues = BTreeMap<String, ConditionValue>;
+pub type ConditionValues = SortedMap<ConditionValue>;
 
 /// One authorization question: may `principal` perform `action` on `resource`
 /// given these condition values?
