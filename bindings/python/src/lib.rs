@@ -872,7 +872,9 @@ impl Keystore {
 
     /// TagResource with `tags`, a mapping of tag keys to values.
     ///
-    /// Raises TagException, NotFoundException, KMSInvalidStateException.
+    /// Raises ValidationException (a key not 1 to 128 characters, a value
+    /// over 256), TagException (an "aws:" key, more than 50 tags),
+    /// NotFoundException, KMSInvalidStateException.
     fn tag_resource(&self, py: Python<'_>, key_id: Text, tags: &Bound<'_, PyAny>) -> PyResult<()> {
         let tags = tag_list(Some(tags))?;
         self.run(py, move |ks| ks.tag_resource(&key_id, &tags))
@@ -880,7 +882,8 @@ impl Keystore {
 
     /// UntagResource: removes the tags with keys `tag_keys`.
     ///
-    /// Raises TagException, NotFoundException, KMSInvalidStateException.
+    /// Raises ValidationException (a key not 1 to 128 characters),
+    /// NotFoundException, KMSInvalidStateException.
     fn untag_resource(&self, py: Python<'_>, key_id: Text, tag_keys: StrList) -> PyResult<()> {
         self.run(py, move |ks| ks.untag_resource(&key_id, &tag_keys))
     }

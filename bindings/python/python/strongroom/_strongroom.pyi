@@ -785,13 +785,16 @@ class Keystore:
         """
         TagResource with `tags`, a mapping of tag keys to values.
 
-        Raises TagException, NotFoundException, KMSInvalidStateException.
+        Raises ValidationException (a key not 1 to 128 characters, a value
+        over 256), TagException (an "aws:" key, more than 50 tags),
+        NotFoundException, KMSInvalidStateException.
         """
     def untag_resource(self, key_id: str, tag_keys: Sequence[str]) -> None:
         """
         UntagResource: removes the tags with keys `tag_keys`.
 
-        Raises TagException, NotFoundException, KMSInvalidStateException.
+        Raises ValidationException (a key not 1 to 128 characters),
+        NotFoundException, KMSInvalidStateException.
         """
     def list_resource_tags(
         self, key_id: str, *, limit: Optional[int] = None, marker: Optional[str] = None
