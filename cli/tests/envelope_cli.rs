@@ -361,6 +361,47 @@ fn failed_decrypt_leaves_no_output_file() {
 }
 
 #[test]
+fn zero_max_encrypted_data_keys_is_refused_as_the_esdk_does() {
+    let (dir, ks, arn) = setup();
+    let plain = dir.path().join("p.bin");
+    let msg = dir.path().join("p.sr");
+    let out = dir.path().join("p.out");
+    random_file(&plain, 1000);
+    let refused = |args: &[&str]| {
+        let r = cmd(&ks).args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("(ValidationException)")
+                && stderr.contains("max_encrypted_data_keys cannot be less than 1"),
+            "{args:?}: {stderr}"
+        );
+    };
+    let zero = ["--max-encrypted-data-keys", "0"];
+    let encrypt = [
+        "encrypt-file",
+        "-i",
+        s(&plain),
+        "-o",
+        s(&msg),
+        "--key-id",
+        &arn,
+    ];
+    refused(&[&encrypt[..], &zero[..]].concat());
+    assert!(!msg.exists());
+    ok(&ks, &encrypt);
+    let decrypt = ["decrypt-file", "-i", s(&msg), "-o", s(&out)];
+    refused(&[&decrypt[..], &zero[..]].concat());
+    assert!(!out.exists());
+    // 1 is the smallest limit (the message has one encrypted data key).
+    ok(
+        &ks,
+        &[&decrypt[..], &["--max-encrypted-data-keys", "1"][..]].concat(),
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&plain).unwrap());
+}
+
+#[test]
 fn raw_aes_keyring_without_a_keystore() {
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("wrap.key");
