@@ -98,6 +98,14 @@ fn random_file(path: &Path, len: usize) -> Vec<u8> {
     h.finalize().to_vec()
 }
 
+/// In `dir`: a plaintext file of `len` random bytes, and the paths for its
+/// message and for the message's decryption (not created).
+fn files(dir: &Path, len: usize) -> (PathBuf, PathBuf, PathBuf) {
+    let plain = dir.join("p.bin");
+    random_file(&plain, len);
+    (plain, dir.join("p.sr"), dir.join("p.out"))
+}
+
 fn file_hash(path: &Path) -> Vec<u8> {
     let mut f = std::fs::File::open(path).unwrap();
     let mut h = Sha256::new();
@@ -278,10 +286,7 @@ fn decrypt_unsigned_refuses_signed_messages_before_unwrapping() {
 #[test]
 fn failed_decrypt_leaves_no_output_file() {
     let (dir, ks, arn) = setup();
-    let plain = dir.path().join("p.bin");
-    let msg = dir.path().join("p.sr");
-    let out = dir.path().join("p.out");
-    random_file(&plain, 50_000);
+    let (plain, msg, out) = files(dir.path(), 50_000);
     ok(
         &ks,
         &[
@@ -353,10 +358,7 @@ fn failed_decrypt_leaves_no_output_file() {
 #[test]
 fn zero_max_encrypted_data_keys_is_refused_as_the_esdk_does() {
     let (dir, ks, arn) = setup();
-    let plain = dir.path().join("p.bin");
-    let msg = dir.path().join("p.sr");
-    let out = dir.path().join("p.out");
-    random_file(&plain, 1000);
+    let (plain, msg, out) = files(dir.path(), 1000);
     let refused = |args: &[&str]| {
         let r = fails(&ks, args, "ValidationException");
         let stderr = String::from_utf8_lossy(&r.stderr);
