@@ -456,8 +456,10 @@ typedef struct {
   size_t required_ctx_len;
   /**
    * Refuse (`SR_VALIDATION`, before any key is unwrapped) a message with
-   * more encrypted data keys than this; 0 for the default,
-   * `SR_DEFAULT_MAX_ENCRYPTED_DATA_KEYS` (10);
+   * more encrypted data keys than this, 1 to 65535; 0 for the default,
+   * `SR_DEFAULT_MAX_ENCRYPTED_DATA_KEYS` (10), so that a zero-initialized
+   * struct gets it (a limit of 0, which the AWS Encryption SDKs and the
+   * other Strongroom bindings refuse, cannot be asked for);
    * `SR_NO_MAX_ENCRYPTED_DATA_KEYS` (65535) for no limit.
    */
   uint16_t max_encrypted_data_keys;
@@ -1223,9 +1225,10 @@ sr_result sr_envelope_encrypt(const sr_keystore *ks,
  * - `required_*` arrays: pairs that must be present, with these values, in
  *   the message's encryption context (both NULL and 0 for none).
  * - `max_encrypted_data_keys`: refuse messages with more encrypted data
- *   keys than this (`SR_VALIDATION`, before any is unwrapped); 0 for the
- *   default, `SR_DEFAULT_MAX_ENCRYPTED_DATA_KEYS` (10: each one the keyring
- *   tries may cost a KMS Decrypt call); `SR_NO_MAX_ENCRYPTED_DATA_KEYS`
+ *   keys than this (`SR_VALIDATION`, before any is unwrapped), 1 to 65535;
+ *   0 for the default, `SR_DEFAULT_MAX_ENCRYPTED_DATA_KEYS` (10: each one
+ *   the keyring tries may cost a KMS Decrypt call), not a limit of 0
+ *   (which the AWS Encryption SDKs refuse); `SR_NO_MAX_ENCRYPTED_DATA_KEYS`
  *   (65535) for no limit.
  * - callbacks as for `sr_envelope_encrypt()`.
  *
@@ -1713,8 +1716,9 @@ sr_result sr_list_aliases(const sr_keystore *ks,
  * `tag_keys[i]` = `tag_values[i]` (both may be NULL when `n` is 0).
  *
  * Errors: `SR_NULL_PARAMETER` (an array or element), `SR_INVALID_UTF8`,
- * `SR_TAG` (empty or long key, long value, over 50 tags), `SR_NOT_FOUND`,
- * `SR_KMS_INVALID_STATE`, `SR_KMS_INTERNAL`.
+ * `SR_VALIDATION` (a key not 1 to 128 characters or a value over 256, the
+ * KMS `Tag` shape's constraints), `SR_TAG` (an `aws:` key, over 50 tags),
+ * `SR_NOT_FOUND`, `SR_KMS_INVALID_STATE`, `SR_KMS_INTERNAL`.
  *
  * # Safety
  * `ks` a live handle; `key_id` NUL-terminated; when `n > 0` both arrays
@@ -1730,8 +1734,9 @@ sr_result sr_tag_resource(const sr_keystore *ks,
  * UntagResource: removes the `n` tags named in `tag_keys` (absent ones are
  * ignored; `tag_keys` may be NULL when `n` is 0).
  *
- * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND`,
- * `SR_KMS_INVALID_STATE`, `SR_KMS_INTERNAL`.
+ * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (a key
+ * not 1 to 128 characters), `SR_NOT_FOUND`, `SR_KMS_INVALID_STATE`,
+ * `SR_KMS_INTERNAL`.
  *
  * # Safety
  * `ks` a live handle; `key_id` NUL-terminated; `tag_keys` valid for `n`

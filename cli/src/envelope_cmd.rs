@@ -59,7 +59,9 @@ pub struct EncryptFileArgs {
     /// or FORBID_ENCRYPT_ALLOW_DECRYPT.
     #[arg(long)]
     commitment_policy: Option<String>,
-    /// Fail if the message would have more encrypted data keys than this.
+    /// Fail if the message would have more encrypted data keys than this,
+    /// 1 to 65535 (0: ValidationException before any KMS call, as the AWS
+    /// Encryption SDKs refuse it); default: no limit.
     #[arg(long)]
     max_encrypted_data_keys: Option<u16>,
     /// Grant tokens (at most 10) sent with each KMS call of the keyring.
@@ -86,8 +88,10 @@ pub struct DecryptFileArgs {
     #[arg(long)]
     commitment_policy: Option<String>,
     /// Refuse messages with more encrypted data keys than this (default 10:
-    /// each one the keyring tries may cost a Decrypt call); 65535 accepts
-    /// any message, as the AWS Encryption SDKs do by default.
+    /// each one the keyring tries may cost a Decrypt call), 1 to 65535;
+    /// 65535 accepts any message, as the AWS Encryption SDKs do by default.
+    /// 0 is a ValidationException before the input is read, as the AWS
+    /// Encryption SDKs refuse it.
     #[arg(long)]
     max_encrypted_data_keys: Option<u16>,
     /// Print the (unauthenticated) header — suite, encryption context, EDK

@@ -5,53 +5,15 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_strongroom");
+mod common;
+
+use common::*;
+
 const APP: &str = "arn:aws:iam::000000000000:user/app";
 const ADMIN: &str = "arn:aws:iam::000000000000:user/admin";
-
-fn run(keystore: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .env_remove("STRONGROOM_ROOT_KEY")
-        .env_remove("STRONGROOM_ROOT_KEY_FILE")
-        .env_remove("STRONGROOM_KEYSTORE")
-        .env_remove("STRONGROOM_PRINCIPAL")
-        .arg("--keystore")
-        .arg(keystore)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-#[track_caller]
-fn ok(keystore: &Path, args: &[&str]) -> Value {
-    let out = run(keystore, args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if out.stdout.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-}
-
-#[track_caller]
-fn fails(keystore: &Path, args: &[&str], exception: &str) -> Output {
-    let out = run(keystore, args);
-    assert_eq!(out.status.code(), Some(1), "{args:?}");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains(&format!("({exception})")),
-        "{args:?}: expected {exception}, got {err:?}"
-    );
-    out
-}
 
 fn init(dir: &Path) -> PathBuf {
     let ks = dir.join("ks.db");

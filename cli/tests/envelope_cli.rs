@@ -9,6 +9,10 @@ use std::process::{Command, Output, Stdio};
 
 use sha2::{Digest, Sha256};
 
+mod common;
+
+use common::{cmd_of, failed_with, json_of, s};
+
 const DEBUG_BIN: &str = env!("CARGO_BIN_EXE_strongroom");
 
 /// The release binary when it is at least as new as the debug one (much
@@ -27,28 +31,20 @@ fn bin() -> PathBuf {
 }
 
 fn cmd(keystore: &Path) -> Command {
-    let mut c = Command::new(bin());
-    c.env_remove("STRONGROOM_ROOT_KEY")
-        .env_remove("STRONGROOM_ROOT_KEY_FILE")
-        .env_remove("STRONGROOM_KEYSTORE")
-        .arg("--keystore")
-        .arg(keystore);
-    c
+    cmd_of(&bin(), keystore)
 }
 
 #[track_caller]
 fn ok(keystore: &Path, args: &[&str]) -> serde_json::Value {
+    json_of(&cmd(keystore).args(args).output().unwrap(), args)
+}
+
+/// Runs `args` on `keystore` (with [`bin`]), which must fail with `exception`.
+#[track_caller]
+fn fails(keystore: &Path, args: &[&str], exception: &str) -> Output {
     let out = cmd(keystore).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if out.stdout.is_empty() {
-        serde_json::Value::Null
-    } else {
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
+    failed_with(&out, args, exception);
+    out
 }
 
 fn piped(keystore: &Path, args: &[&str], input: &[u8]) -> Output {
@@ -102,6 +98,14 @@ fn random_file(path: &Path, len: usize) -> Vec<u8> {
     h.finalize().to_vec()
 }
 
+/// In `dir`: a plaintext file of `len` random bytes, and the paths for its
+/// message and for the message's decryption (not created).
+fn files(dir: &Path, len: usize) -> (PathBuf, PathBuf, PathBuf) {
+    let plain = dir.join("p.bin");
+    random_file(&plain, len);
+    (plain, dir.join("p.sr"), dir.join("p.out"))
+}
+
 fn file_hash(path: &Path) -> Vec<u8> {
     let mut f = std::fs::File::open(path).unwrap();
     let mut h = Sha256::new();
@@ -114,10 +118,6 @@ fn file_hash(path: &Path) -> Vec<u8> {
         h.update(&buf[..n]);
     }
     h.finalize().to_vec()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 #[test]
@@ -203,14 +203,13 @@ fn stdin_stdout_mode_both_suites() {
         let last = bad.len() - 1;
         bad[last] ^= 0x40;
         let d = piped(&ks, &["decrypt-file", "-i", "-", "-o", "-"], &bad);
-        assert_eq!(d.status.code(), Some(1));
+        failed_with(&d, &[suite], "InvalidCiphertextException");
         if suite == "0x0578" {
             assert!(
                 d.stdout.is_empty(),
                 "signed plaintext released before verification"
             );
         }
-        assert!(String::from_utf8_lossy(&d.stderr).contains("InvalidCiphertextException"));
     }
 }
 
@@ -287,10 +286,7 @@ fn decrypt_unsigned_refuses_signed_messages_before_unwrapping() {
 #[test]
 fn failed_decrypt_leaves_no_output_file() {
     let (dir, ks, arn) = setup();
-    let plain = dir.path().join("p.bin");
-    let msg = dir.path().join("p.sr");
-    let out = dir.path().join("p.out");
-    random_file(&plain, 50_000);
+    let (plain, msg, out) = files(dir.path(), 50_000);
     ok(
         &ks,
         &[
@@ -309,24 +305,24 @@ fn failed_decrypt_leaves_no_output_file() {
     );
     let good = std::fs::read(&msg).unwrap();
     // `-o json` (the other commands' format option) is refused, not a file name.
-    let r = cmd(&ks)
-        .args(["decrypt-file", "-i", s(&msg), "-o", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(r.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&r.stderr).contains("ValidationException"));
+    fails(
+        &ks,
+        &["decrypt-file", "-i", s(&msg), "-o", "json"],
+        "ValidationException",
+    );
     // Truncated (unsigned suite: frames authenticate, the final frame is missing).
     std::fs::write(&msg, &good[..good.len() - 100]).unwrap();
-    let r = cmd(&ks)
-        .args(["decrypt-file", "-i", s(&msg), "-o", s(&out)])
-        .output()
-        .unwrap();
-    assert_eq!(r.status.code(), Some(1));
+    fails(
+        &ks,
+        &["decrypt-file", "-i", s(&msg), "-o", s(&out)],
+        "InvalidCiphertextException",
+    );
     assert!(!out.exists());
     // Required context not met.
     std::fs::write(&msg, &good).unwrap();
-    let r = cmd(&ks)
-        .args([
+    fails(
+        &ks,
+        &[
             "decrypt-file",
             "-i",
             s(&msg),
@@ -334,18 +330,17 @@ fn failed_decrypt_leaves_no_output_file() {
             s(&out),
             "--required-context",
             "a=c",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(r.status.code(), Some(1));
+        ],
+        "InvalidCiphertextException",
+    );
     assert!(!out.exists());
     // Disabled key: a clean DisabledException.
     ok(&ks, &["disable-key", "--key-id", &arn]);
-    let r = cmd(&ks)
-        .args(["decrypt-file", "-i", s(&msg), "-o", s(&out)])
-        .output()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&r.stderr).contains("DisabledException"));
+    fails(
+        &ks,
+        &["decrypt-file", "-i", s(&msg), "-o", s(&out)],
+        "DisabledException",
+    );
     assert!(!out.exists());
     let leftovers = std::fs::read_dir(dir.path())
         .unwrap()
@@ -358,6 +353,42 @@ fn failed_decrypt_leaves_no_output_file() {
         })
         .count();
     assert_eq!(leftovers, 0);
+}
+
+#[test]
+fn zero_max_encrypted_data_keys_is_refused_as_the_esdk_does() {
+    let (dir, ks, arn) = setup();
+    let (plain, msg, out) = files(dir.path(), 1000);
+    let refused = |args: &[&str]| {
+        let r = fails(&ks, args, "ValidationException");
+        let stderr = String::from_utf8_lossy(&r.stderr);
+        assert!(
+            stderr.contains("max_encrypted_data_keys cannot be less than 1"),
+            "{args:?}: {stderr}"
+        );
+    };
+    let zero = ["--max-encrypted-data-keys", "0"];
+    let encrypt = [
+        "encrypt-file",
+        "-i",
+        s(&plain),
+        "-o",
+        s(&msg),
+        "--key-id",
+        &arn,
+    ];
+    refused(&[&encrypt[..], &zero[..]].concat());
+    assert!(!msg.exists());
+    ok(&ks, &encrypt);
+    let decrypt = ["decrypt-file", "-i", s(&msg), "-o", s(&out)];
+    refused(&[&decrypt[..], &zero[..]].concat());
+    assert!(!out.exists());
+    // 1 is the smallest limit (the message has one encrypted data key).
+    ok(
+        &ks,
+        &[&decrypt[..], &["--max-encrypted-data-keys", "1"][..]].concat(),
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&plain).unwrap());
 }
 
 #[test]
@@ -413,34 +444,24 @@ fn envelope_commands_act_as_the_principal() {
     std::fs::write(&input, b"principal check").unwrap();
     let sealed = dir.path().join("in.sealed");
     let outsider = "arn:aws:iam::111111111111:user/mallory";
-    let out = cmd(&ks)
-        .args(["--principal", outsider, "encrypt-file", "--key-id", &arn])
-        .args(["-i", s(&input), "-o", s(&sealed)])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("AccessDeniedException"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let encrypt = [
+        "encrypt-file",
+        "--key-id",
+        &arn,
+        "-i",
+        s(&input),
+        "-o",
+        s(&sealed),
+    ];
+    fails(
+        &ks,
+        &[&["--principal", outsider][..], &encrypt[..]].concat(),
+        "AccessDeniedException",
     );
     assert!(!sealed.exists());
 
     let insider = "arn:aws:iam::000000000000:user/app";
-    ok(
-        &ks,
-        &[
-            "--principal",
-            insider,
-            "encrypt-file",
-            "--key-id",
-            &arn,
-            "-i",
-            s(&input),
-            "-o",
-            s(&sealed),
-        ],
-    );
+    ok(&ks, &[&["--principal", insider][..], &encrypt[..]].concat());
     let back = dir.path().join("back.txt");
     let out = cmd(&ks)
         .args([
@@ -499,17 +520,16 @@ fn suite_and_policy_names_parse_as_in_core() {
     let h = ok(&ks, &["decrypt-file", "-i", s(&msg), "--show-header"]);
     assert_eq!(h["AlgorithmSuiteId"], "0x0578");
     // Unknown names are ValidationExceptions that list what is accepted.
-    let r = enc(
-        "AES_128_GCM_IV12_TAG16_NO_KDF",
-        "REQUIRE_ENCRYPT_REQUIRE_DECRYPT",
-    );
-    assert_eq!(r.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&r.stderr);
-    assert!(
-        err.contains("ValidationException") && err.contains("AES_256_GCM_HKDF_SHA512_COMMIT_KEY")
-    );
-    let r = enc("0x0478", "REQUIRE_ALL");
-    assert_eq!(r.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&r.stderr);
-    assert!(err.contains("ValidationException") && err.contains("FORBID_ENCRYPT_ALLOW_DECRYPT"));
+    for (suite, policy, listed) in [
+        (
+            "AES_128_GCM_IV12_TAG16_NO_KDF",
+            "REQUIRE_ENCRYPT_REQUIRE_DECRYPT",
+            "AES_256_GCM_HKDF_SHA512_COMMIT_KEY",
+        ),
+        ("0x0478", "REQUIRE_ALL", "FORBID_ENCRYPT_ALLOW_DECRYPT"),
+    ] {
+        let r = enc(suite, policy);
+        failed_with(&r, &[suite, policy], "ValidationException");
+        assert!(String::from_utf8_lossy(&r.stderr).contains(listed));
+    }
 }

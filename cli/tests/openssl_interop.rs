@@ -17,7 +17,9 @@ use std::sync::OnceLock;
 
 use base64::Engine;
 
-const BIN: &str = env!("CARGO_BIN_EXE_strongroom");
+mod common;
+
+use common::json_of;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -50,15 +52,7 @@ impl Env {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        let out = Command::new(BIN)
-            .env_remove("STRONGROOM_ROOT_KEY")
-            .env_remove("STRONGROOM_ROOT_KEY_FILE")
-            .env_remove("STRONGROOM_KEYSTORE")
-            .arg("--keystore")
-            .arg(&self.ks)
-            .args(args)
-            .output()
-            .unwrap();
+        let out = common::run(&self.ks, args);
         let mut p = self.printed.borrow_mut();
         p.extend_from_slice(&out.stdout);
         p.extend_from_slice(&out.stderr);
@@ -67,17 +61,7 @@ impl Env {
 
     #[track_caller]
     fn ok(&self, args: &[&str]) -> serde_json::Value {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        if out.stdout.is_empty() {
-            serde_json::Value::Null
-        } else {
-            serde_json::from_slice(&out.stdout).unwrap()
-        }
+        json_of(&self.run(args), args)
     }
 
     #[track_caller]

@@ -796,7 +796,9 @@ impl MemKeystore {
     /// TagResource.
     ///
     /// # Errors
-    /// `TagException`, `NotFoundException`, `KMSInvalidStateException`.
+    /// `ValidationException` (a `TagKey` not 1 to 128 characters, a
+    /// `TagValue` over 256), `TagException` (an `aws:` key, more than 50
+    /// tags), `NotFoundException`, `KMSInvalidStateException`.
     pub fn tag_resource<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
@@ -810,6 +812,7 @@ impl MemKeystore {
     /// UntagResource.
     ///
     /// # Errors
+    /// `ValidationException` (a tag key not 1 to 128 characters),
     /// `NotFoundException`, `KMSInvalidStateException`.
     pub fn untag_resource<R: CryptoRng + ?Sized>(
         &mut self,

@@ -54,26 +54,61 @@ fn chars(s: &str) -> usize {
     s.chars().count()
 }
 
+/// The length constraints of the KMS `Tag` data type: `TagKey` 1 to 128
+/// characters, `TagValue` 0 to 256. AWS KMS checks them with the rest of
+/// the request's shape, before it looks at the key, and answers
+/// `ValidationException`; `TagException` is for tags of a valid shape that
+/// KMS refuses (an `aws:` prefix, more than 50 tags).
+///
+/// # Errors
+/// `ValidationException` naming the first tag out of bounds.
+pub fn check_tag_shapes(tags: &[Tag]) -> Result<()> {
+    for (i, t) in tags.iter().enumerate() {
+        let at = |field: &str| format!("tags.{}.member.{field}", i + 1);
+        check_length(&at("tagKey"), &t.tag_key, 1, 128)?;
+        check_length(&at("tagValue"), &t.tag_value, 0, 256)?;
+    }
+    Ok(())
+}
+
+/// The `TagKey` length constraint of [`check_tag_shapes`] over the
+/// `TagKeys` of `UntagResource`.
+///
+/// # Errors
+/// `ValidationException` naming the first key out of bounds.
+pub fn check_tag_key_shapes(tag_keys: &[String]) -> Result<()> {
+    for (i, k) in tag_keys.iter().enumerate() {
+        check_length(&format!("tagKeys.{}.member", i + 1), k, 1, 128)?;
+    }
+    Ok(())
+}
+
+/// A string member's length constraint (in characters), with the message
+/// AWS gives when one fails.
+fn check_length(at: &str, value: &str, min: usize, max: usize) -> Result<()> {
+    let n = chars(value);
+    let bound = if n < min {
+        format!("greater than or equal to {min}")
+    } else if n > max {
+        format!("less than or equal to {max}")
+    } else {
+        return Ok(());
+    };
+    Err(Error::validation(format!(
+        "1 validation error detected: Value at '{at}' failed to satisfy constraint: \
+         Member must have length {bound}"
+    )))
+}
+
+/// [`check_tag_shapes`], then what KMS refuses with `TagException`: keys
+/// beginning with `aws:`.
 fn validate_tags(tags: &[Tag]) -> Result<()> {
-    let tag_err = |m: String| Error::new(ErrorKind::TagException, m);
-    for t in tags {
-        if t.tag_key.is_empty() || chars(&t.tag_key) > 128 {
-            return Err(tag_err(format!(
-                "tag key '{}' must be 1 to 128 characters",
-                t.tag_key
-            )));
-        }
-        if chars(&t.tag_value) > 256 {
-            return Err(tag_err(format!(
-                "value of tag '{}' must be at most 256 characters",
-                t.tag_key
-            )));
-        }
-        if t.tag_key.starts_with("aws:") {
-            return Err(tag_err(
-                "tag keys beginning with 'aws:' are reserved".to_string(),
-            ));
-        }
+    check_tag_shapes(tags)?;
+    if tags.iter().any(|t| t.tag_key.starts_with("aws:")) {
+        return Err(Error::new(
+            ErrorKind::TagException,
+            "tag keys beginning with 'aws:' are reserved",
+        ));
     }
     Ok(())
 }
@@ -596,8 +631,9 @@ pub fn list_key_rotations(rec: &KeyRecord) -> Result<Vec<RotationsListEntry>> {
 /// TagResource: adds or replaces tags (at most 50 per key).
 ///
 /// # Errors
-/// `TagException` for invalid or too many tags; `KMSInvalidStateException`
-/// when pending deletion.
+/// `ValidationException` for a tag key or value out of its length bounds
+/// ([`check_tag_shapes`]); `TagException` for a reserved `aws:` key or more
+/// than 50 tags; `KMSInvalidStateException` when pending deletion.
 pub fn tag_resource(rec: &mut KeyRecord, tags: &[Tag]) -> Result<()> {
     validate_tags(tags)?;
     if rec.state == KeyState::PendingDeletion {
@@ -620,8 +656,11 @@ pub fn tag_resource(rec: &mut KeyRecord, tags: &[Tag]) -> Result<()> {
 /// UntagResource: removes the named tags (absent ones are ignored, as in KMS).
 ///
 /// # Errors
-/// `KMSInvalidStateException` when pending deletion.
+/// `ValidationException` for a tag key of 0 or more than 128 characters
+/// ([`check_tag_key_shapes`]); `KMSInvalidStateException` when pending
+/// deletion.
 pub fn untag_resource(rec: &mut KeyRecord, tag_keys: &[String]) -> Result<()> {
+    check_tag_key_shapes(tag_keys)?;
     if rec.state == KeyState::PendingDeletion {
         return Err(invalid_state(rec));
     }

@@ -29,9 +29,9 @@ pub const SEALED_VERSION: u8 = 1;
 pub const ROOT_KEY_LEN: usize = 32;
 
 /// The keystore's root key (key-encryption key) and its derived sub-keys.
-/// The sub-keys are zeroized on drop, except the integrity sub-key, which
-/// is held as its prepared HMAC states (as the audit log holds its chain
-/// key, [`crypto::HmacSha256Key`]) and freed by the backend; `Debug` is
+/// The sub-keys are zeroized on drop; the integrity sub-key is held as its
+/// prepared HMAC states (as the audit log holds its chain key,
+/// [`crypto::HmacSha256Key`]), which the backend wipes on drop. `Debug` is
 /// redacted.
 #[derive(Clone)]
 pub struct RootKey {

@@ -1534,13 +1534,16 @@ pub fn list_key_rotations<S: KeyService>(
 }
 
 /// TagResource ([`ops::tag_resource`], condition keys of
-/// [`access::tag_conditions`]).
+/// [`access::tag_conditions`]). Tag lengths are checked first
+/// ([`ops::check_tag_shapes`]), as KMS validates a request's shape before
+/// it looks at the key.
 pub fn tag_resource<S: KeyService>(s: &mut S, key_id: &str, tags: &[Tag]) -> Result<()> {
     let keys = tags.iter().map(|t| t.tag_key.clone()).collect();
     s.call(
         "TagResource",
         RequestParameters::tags(key_id, keys),
         |s, call| {
+            ops::check_tag_shapes(tags)?;
             s.modify_authorized(
                 call,
                 "TagResource",
@@ -1552,10 +1555,12 @@ pub fn tag_resource<S: KeyService>(s: &mut S, key_id: &str, tags: &[Tag]) -> Res
     )
 }
 
-/// UntagResource ([`ops::untag_resource`], condition key `aws:TagKeys`).
+/// UntagResource ([`ops::untag_resource`], condition key `aws:TagKeys`);
+/// tag key lengths are checked first ([`ops::check_tag_key_shapes`]).
 pub fn untag_resource<S: KeyService>(s: &mut S, key_id: &str, tag_keys: &[String]) -> Result<()> {
     let params = RequestParameters::tags(key_id, tag_keys.to_vec());
     s.call("UntagResource", params, |s, call| {
+        ops::check_tag_key_shapes(tag_keys)?;
         s.modify_authorized(
             call,
             "UntagResource",

@@ -648,3 +648,52 @@ fn a_purged_key_takes_its_grants() {
     assert_eq!(parsed.grants.len(), 1);
     assert!(parsed.grants[0].id.starts_with(&kept));
 }
+
+#[test]
+fn tag_lengths_are_validation_errors_as_in_kms() {
+    let mut ks = store();
+    let key = new_key(&mut ks);
+    let tag = |k: &str, v: &str| Tag {
+        tag_key: k.into(),
+        tag_value: v.into(),
+    };
+    // The Tag shape's length constraints (TagKey 1-128, TagValue 0-256)
+    // are ValidationException, even for a key that does not exist.
+    for (target, tags) in [
+        (key.as_str(), vec![tag("", "v")]),
+        (key.as_str(), vec![tag(&"k".repeat(129), "v")]),
+        (key.as_str(), vec![tag("k", &"v".repeat(257))]),
+        ("alias/none", vec![tag("", "v")]),
+    ] {
+        let e = ks.tag_resource(&mut rng(), NOW, target, &tags).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ValidationException, "{}", e.message());
+    }
+    for keys in [vec![String::new()], vec!["k".repeat(129)]] {
+        let e = ks.untag_resource(&mut rng(), NOW, &key, &keys).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ValidationException, "{}", e.message());
+    }
+    let e = ks
+        .tag_resource(&mut rng(), NOW, &key, &[tag("", "v")])
+        .unwrap_err();
+    assert!(
+        e.message().contains("'tags.1.member.tagKey'")
+            && e.message().contains("length greater than or equal to 1"),
+        "{}",
+        e.message()
+    );
+    // A valid shape that KMS refuses is a TagException.
+    let e = ks
+        .tag_resource(&mut rng(), NOW, &key, &[tag("aws:x", "v")])
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TagException);
+    // The bounds themselves are accepted.
+    ks.tag_resource(
+        &mut rng(),
+        NOW,
+        &key,
+        &[tag(&"k".repeat(128), &"v".repeat(256)), tag("e", "")],
+    )
+    .unwrap();
+    ks.untag_resource(&mut rng(), NOW, &key, &["k".repeat(128)])
+        .unwrap();
+}

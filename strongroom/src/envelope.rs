@@ -433,6 +433,8 @@ fn encrypt_core(
     options: &EncryptOptions,
     buf_len: usize,
 ) -> Result<EnvelopeSummary> {
+    // Before the first read, so that a bad option consumes no input.
+    strongroom_core::envelope::check_max_encrypted_data_keys(options.max_encrypted_data_keys)?;
     let mut rng = os_rng();
     let mut enc = Encryptor::new(keyring, context, options, &mut rng)?
         .with_message_hasher(Box::new(ThreadedHasher::new()))?;
@@ -596,6 +598,8 @@ fn decrypt_core(
     options: &DecryptOptions,
     buf_len: usize,
 ) -> Result<EnvelopeSummary> {
+    // Before the first read, so that a bad option consumes no input.
+    strongroom_core::envelope::check_max_encrypted_data_keys(options.max_encrypted_data_keys)?;
     let mut rng = os_rng();
     let mut dec = Decryptor::new(keyring, options.clone(), &mut rng)
         .with_message_hasher(Box::new(ThreadedHasher::new()));

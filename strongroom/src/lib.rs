@@ -986,7 +986,9 @@ impl Keystore {
     /// TagResource.
     ///
     /// # Errors
-    /// `TagException`, `NotFoundException`, `KMSInvalidStateException`.
+    /// `ValidationException` (a `TagKey` not 1 to 128 characters, a
+    /// `TagValue` over 256), `TagException` (an `aws:` key, more than 50
+    /// tags), `NotFoundException`, `KMSInvalidStateException`.
     pub fn tag_resource(&self, key_id: &str, tags: &[Tag]) -> Result<()> {
         service::tag_resource(&mut access::Service(self), key_id, tags)
     }
@@ -994,6 +996,7 @@ impl Keystore {
     /// UntagResource.
     ///
     /// # Errors
+    /// `ValidationException` (a tag key not 1 to 128 characters),
     /// `NotFoundException`, `KMSInvalidStateException`.
     pub fn untag_resource(&self, key_id: &str, tag_keys: &[String]) -> Result<()> {
         service::untag_resource(&mut access::Service(self), key_id, tag_keys)

@@ -574,9 +574,30 @@ fn tags_tag_untag_list() {
         f.ks.tag_resource(&k.key_id, &[tag("aws:reserved", "x")]),
         ErrorKind::TagException,
     );
+    // Lengths are the Tag shape's constraints (ValidationException, as AWS
+    // KMS), checked before the key is looked up.
     expect_err(
         f.ks.tag_resource(&k.key_id, &[tag("", "x")]),
-        ErrorKind::TagException,
+        ErrorKind::ValidationException,
+    );
+    expect_err(
+        f.ks.tag_resource("alias/none", &[tag("", "x")]),
+        ErrorKind::ValidationException,
+    );
+    expect_err(
+        f.ks.untag_resource(&k.key_id, &["".into()]),
+        ErrorKind::ValidationException,
+    );
+    expect_err(
+        f.ks.untag_resource(&k.key_id, &["K".repeat(129)]),
+        ErrorKind::ValidationException,
+    );
+    expect_err(
+        f.ks.create_key(&CreateKeyRequest {
+            tags: vec![tag("", "x")],
+            ..Default::default()
+        }),
+        ErrorKind::ValidationException,
     );
 
     // Pagination over 5 tags by 2.
@@ -1142,11 +1163,15 @@ fn limit_tags() {
         .unwrap();
     expect_err(
         f.ks.tag_resource(&k2.key_id, &[tag(&"K".repeat(129), "v")]),
-        ErrorKind::TagException,
+        ErrorKind::ValidationException,
     );
     expect_err(
         f.ks.tag_resource(&k2.key_id, &[tag("k", &"V".repeat(257))]),
-        ErrorKind::TagException,
+        ErrorKind::ValidationException,
+    );
+    expect_err(
+        f.ks.tag_resource(&k2.key_id, &[tag(&"é".repeat(129), "v")]),
+        ErrorKind::ValidationException,
     );
     assert_eq!(
         f.ks.list_resource_tags(&k2.key_id, None, None)

@@ -347,9 +347,14 @@ static void test_key_management(sr_keystore *ks) {
   CHECK_OK(sr_list_resource_tags(ks, id, 0, NULL, &j));
   CHECK(!json_has(&j, "\"team\"") && json_has(&j, "\"env\""));
   sr_bytes_free(&j);
+  /* Lengths are the KMS Tag shape's constraints (ValidationException, as
+     AWS KMS); an "aws:" key has a valid shape and is a TagException. */
   const char *bad_k[] = {""};
   const char *bad_v[] = {"v"};
-  CHECK_RC(sr_tag_resource(ks, id, bad_k, bad_v, 1), SR_TAG);
+  CHECK_RC(sr_tag_resource(ks, id, bad_k, bad_v, 1), SR_VALIDATION);
+  CHECK_RC(sr_untag_resource(ks, id, bad_k, 1), SR_VALIDATION);
+  const char *aws_k[] = {"aws:x"};
+  CHECK_RC(sr_tag_resource(ks, id, aws_k, bad_v, 1), SR_TAG);
   const char *null_k[] = {"ok", NULL};
   const char *two_v[] = {"a", "b"};
   CHECK_RC(sr_tag_resource(ks, id, null_k, two_v, 2), SR_NULL_PARAMETER);

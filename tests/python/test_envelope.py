@@ -175,6 +175,47 @@ def test_encrypted_data_key_limit_on_decrypt(
         ks.decrypt_stream(io.BytesIO(ten), io.BytesIO(), max_encrypted_data_keys="10")  # type: ignore[arg-type]
 
 
+class _Unread(io.RawIOBase):
+    """A source whose reads fail the test: an argument error must come first."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: object) -> int:
+        raise AssertionError("src was read")
+
+
+def test_zero_max_encrypted_data_keys_is_refused_as_the_esdk_does(
+    ks: strongroom.Keystore, key: strongroom.KeyMetadata, tmp_path: Path
+) -> None:
+    # The AWS Encryption SDK for Python's client raises ValueError ("cannot be
+    # less than 1") for 0 on encrypt and decrypt; here it is a
+    # ValidationException, before the source is read or KMS is called.
+    msg = encrypt_bytes(ks, b"one", [key.key_id])
+    path_in, path_out = tmp_path / "one.msg", tmp_path / "one.out"
+    path_in.write_bytes(msg)
+    calls = len(ks.audit_events(key_id=key.key_id))
+    zero = r"max_encrypted_data_keys cannot be less than 1"
+    with pytest.raises(strongroom.ValidationException, match=zero):
+        ks.decrypt_stream(_Unread(), io.BytesIO(), max_encrypted_data_keys=0)
+    with pytest.raises(strongroom.ValidationException, match=zero):
+        ks.decrypt_file(path_in, path_out, max_encrypted_data_keys=0)
+    assert not path_out.exists()
+    with pytest.raises(strongroom.ValidationException, match=zero):
+        ks.encrypt_stream(_Unread(), io.BytesIO(), key_ids=[key.key_id], max_encrypted_data_keys=0)
+    with pytest.raises(strongroom.ValidationException, match=zero):
+        ks.encrypt_file(path_in, tmp_path / "two.msg", key_ids=[key.key_id], max_encrypted_data_keys=0)
+    assert not (tmp_path / "two.msg").exists()
+    with pytest.raises(strongroom.ValidationException):
+        ks.decrypt_stream(io.BytesIO(msg), io.BytesIO(), max_encrypted_data_keys=-1)
+    assert len(ks.audit_events(key_id=key.key_id)) == calls
+    # 1 is the smallest limit; None (no limit) and the default 10 stay.
+    for limit in (1, None, 10):
+        out = io.BytesIO()
+        ks.decrypt_stream(io.BytesIO(msg), out, max_encrypted_data_keys=limit)
+        assert out.getvalue() == b"one"
+
+
 def test_required_encryption_context(ks: strongroom.Keystore, key: strongroom.KeyMetadata) -> None:
     msg = encrypt_bytes(ks, b"ctx", [key.key_id], encryption_context={"tenant": "a", "kind": "x"})
     out = io.BytesIO()

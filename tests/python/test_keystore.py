@@ -199,8 +199,11 @@ def test_create_key_errors(ks: Keystore) -> None:
         ks.create_key(key_usage="BOGUS")
     with pytest.raises(strongroom.ValidationException):
         ks.create_key(description="x" * 10_000)
-    with pytest.raises(strongroom.TagException):
+    # TagKey's length (1 to 128) is the Tag shape's: ValidationException, as AWS KMS.
+    with pytest.raises(strongroom.ValidationException, match="tags.1.member.tagKey"):
         ks.create_key(tags={"": "empty key"})
+    with pytest.raises(strongroom.TagException):
+        ks.create_key(tags={"aws:reserved": "x"})
     with pytest.raises(TypeError):
         ks.create_key(tags={"a": 1})
     with pytest.raises(TypeError):
@@ -356,8 +359,14 @@ def test_tags(ks: Keystore, key: strongroom.KeyMetadata) -> None:
     assert page.truncated and page.next_marker
     ks.untag_resource(key.key_id, ["a"])
     assert [t.tag_key for t in ks.list_resource_tags(key.key_id).tags] == ["b"]
-    with pytest.raises(strongroom.TagException):
+    with pytest.raises(strongroom.ValidationException):
         ks.tag_resource(key.key_id, {"k" * 200: "v"})
+    with pytest.raises(strongroom.ValidationException):
+        ks.tag_resource(key.key_id, {"k": "v" * 257})
+    with pytest.raises(strongroom.ValidationException):
+        ks.untag_resource(key.key_id, [""])
+    with pytest.raises(strongroom.TagException):
+        ks.tag_resource(key.key_id, {"aws:x": "v"})
     with pytest.raises(strongroom.NotFoundException):
         ks.tag_resource("alias/none", {"a": "b"})
     with pytest.raises(strongroom.NotFoundException):

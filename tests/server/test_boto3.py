@@ -171,8 +171,30 @@ def test_tags(kms, key):
     assert {t["TagKey"]: t["TagValue"] for t in tags} == {"a": "1", "b": "2"}
     kms.untag_resource(KeyId=key, TagKeys=["a"])
     assert [t["TagKey"] for t in kms.list_resource_tags(KeyId=key)["Tags"]] == ["b"]
-    with pytest.raises(kms.exceptions.TagException):
+    # Lengths are the Tag shape's constraints, answered with ValidationException
+    # as AWS KMS does; an "aws:" key has a valid shape and is a TagException.
+    with pytest.raises(ClientError) as e:
         kms.tag_resource(KeyId=key, Tags=[{"TagKey": "x" * 129, "TagValue": "v"}])
+    assert code(e) == "ValidationException"
+    with pytest.raises(kms.exceptions.TagException):
+        kms.tag_resource(KeyId=key, Tags=[{"TagKey": "aws:x", "TagValue": "v"}])
+
+
+def test_empty_tag_key_is_a_validation_error(server, key):
+    # botocore refuses an empty TagKey itself (min length 1); without its
+    # parameter validation the request reaches the endpoint, which answers
+    # as AWS KMS: ValidationException, even for a key that does not exist.
+    kms = server.client(parameter_validation=False)
+    for key_id in (key, "alias/none"):
+        with pytest.raises(ClientError) as e:
+            kms.tag_resource(KeyId=key_id, Tags=[{"TagKey": "", "TagValue": "v"}])
+        assert code(e) == "ValidationException"
+    with pytest.raises(ClientError) as e:
+        kms.untag_resource(KeyId=key, TagKeys=[""])
+    assert code(e) == "ValidationException"
+    with pytest.raises(ClientError) as e:
+        kms.create_key(Tags=[{"TagKey": "", "TagValue": "v"}])
+    assert code(e) == "ValidationException"
 
 
 # ---- cryptographic operations -------------------------------------------------

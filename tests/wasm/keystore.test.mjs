@@ -192,7 +192,11 @@ test('tags: tagResource, untagResource, listResourceTags', () => {
   assert.equal(ks.listResourceTags({ keyId: key, limit: 1, marker: page.nextMarker }).tags[0].tagKey, 'b');
   ks.untagResource({ keyId: key, tagKeys: ['a', 'missing'] });
   assert.deepEqual(ks.listResourceTags({ keyId: key }).tags, [{ tagKey: 'b', tagValue: '2' }]);
-  throwsCode(() => ks.tagResource({ keyId: key, tags: [{ tagKey: '', tagValue: '' }] }), 'TagException');
+  // Lengths are the Tag shape's constraints: ValidationException, as AWS KMS.
+  throwsCode(() => ks.tagResource({ keyId: key, tags: [{ tagKey: '', tagValue: '' }] }), 'ValidationException');
+  throwsCode(() => ks.tagResource({ keyId: key, tags: [{ tagKey: 'k'.repeat(129), tagValue: '' }] }), 'ValidationException');
+  throwsCode(() => ks.untagResource({ keyId: key, tagKeys: [''] }), 'ValidationException');
+  throwsCode(() => ks.tagResource({ keyId: key, tags: [{ tagKey: 'aws:x', tagValue: '' }] }), 'TagException');
   throwsCode(() => ks.tagResource({ keyId: key, tags: 'a=b' }), 'ValidationException');
   throwsCode(() => ks.untagResource({ keyId: key, tagKeys: [1] }), 'ValidationException');
   throwsCode(() => ks.listResourceTags({ keyId: key, limit: 51 }), 'ValidationException');

@@ -237,8 +237,10 @@ pub struct sr_envelope_decrypt_options {
     /// Number of required pairs.
     pub required_ctx_len: usize,
     /// Refuse (`SR_VALIDATION`, before any key is unwrapped) a message with
-    /// more encrypted data keys than this; 0 for the default,
-    /// `SR_DEFAULT_MAX_ENCRYPTED_DATA_KEYS` (10);
+    /// more encrypted data keys than this, 1 to 65535; 0 for the default,
+    /// `SR_DEFAULT_MAX_ENCRYPTED_DATA_KEYS` (10), so that a zero-initialized
+    /// struct gets it (a limit of 0, which the AWS Encryption SDKs and the
+    /// other Strongroom bindings refuse, cannot be asked for);
     /// `SR_NO_MAX_ENCRYPTED_DATA_KEYS` (65535) for no limit.
     pub max_encrypted_data_keys: u16,
     /// One of the `SR_COMMITMENT_POLICY_*` values; 0 for the default.
@@ -450,9 +452,10 @@ pub unsafe extern "C" fn sr_envelope_encrypt(
 /// - `required_*` arrays: pairs that must be present, with these values, in
 ///   the message's encryption context (both NULL and 0 for none).
 /// - `max_encrypted_data_keys`: refuse messages with more encrypted data
-///   keys than this (`SR_VALIDATION`, before any is unwrapped); 0 for the
-///   default, `SR_DEFAULT_MAX_ENCRYPTED_DATA_KEYS` (10: each one the keyring
-///   tries may cost a KMS Decrypt call); `SR_NO_MAX_ENCRYPTED_DATA_KEYS`
+///   keys than this (`SR_VALIDATION`, before any is unwrapped), 1 to 65535;
+///   0 for the default, `SR_DEFAULT_MAX_ENCRYPTED_DATA_KEYS` (10: each one
+///   the keyring tries may cost a KMS Decrypt call), not a limit of 0
+///   (which the AWS Encryption SDKs refuse); `SR_NO_MAX_ENCRYPTED_DATA_KEYS`
 ///   (65535) for no limit.
 /// - callbacks as for `sr_envelope_encrypt()`.
 ///

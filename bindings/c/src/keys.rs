@@ -500,8 +500,9 @@ pub unsafe extern "C" fn sr_list_aliases(
 /// `tag_keys[i]` = `tag_values[i]` (both may be NULL when `n` is 0).
 ///
 /// Errors: `SR_NULL_PARAMETER` (an array or element), `SR_INVALID_UTF8`,
-/// `SR_TAG` (empty or long key, long value, over 50 tags), `SR_NOT_FOUND`,
-/// `SR_KMS_INVALID_STATE`, `SR_KMS_INTERNAL`.
+/// `SR_VALIDATION` (a key not 1 to 128 characters or a value over 256, the
+/// KMS `Tag` shape's constraints), `SR_TAG` (an `aws:` key, over 50 tags),
+/// `SR_NOT_FOUND`, `SR_KMS_INVALID_STATE`, `SR_KMS_INTERNAL`.
 ///
 /// # Safety
 /// `ks` a live handle; `key_id` NUL-terminated; when `n > 0` both arrays
@@ -537,8 +538,9 @@ pub unsafe extern "C" fn sr_tag_resource(
 /// UntagResource: removes the `n` tags named in `tag_keys` (absent ones are
 /// ignored; `tag_keys` may be NULL when `n` is 0).
 ///
-/// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND`,
-/// `SR_KMS_INVALID_STATE`, `SR_KMS_INTERNAL`.
+/// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (a key
+/// not 1 to 128 characters), `SR_NOT_FOUND`, `SR_KMS_INVALID_STATE`,
+/// `SR_KMS_INTERNAL`.
 ///
 /// # Safety
 /// `ks` a live handle; `key_id` NUL-terminated; `tag_keys` valid for `n`

@@ -22,8 +22,8 @@ use strongroom::api::{
     Tag as ApiTag, VerifyMacRequest, VerifyRequest,
 };
 use strongroom::core::envelope::{
-    AlgorithmSuite, CommitmentPolicy, DecryptOptions, EncryptOptions,
-    DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
+    check_max_encrypted_data_keys, AlgorithmSuite, CommitmentPolicy, DecryptOptions,
+    EncryptOptions, DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
 };
 use strongroom::core::grant::{GrantConstraints as ApiGrantConstraints, GrantOperation};
 use strongroom::core::key::{
@@ -872,7 +872,9 @@ impl Keystore {
 
     /// TagResource with `tags`, a mapping of tag keys to values.
     ///
-    /// Raises TagException, NotFoundException, KMSInvalidStateException.
+    /// Raises ValidationException (a key not 1 to 128 characters, a value
+    /// over 256), TagException (an "aws:" key, more than 50 tags),
+    /// NotFoundException, KMSInvalidStateException.
     fn tag_resource(&self, py: Python<'_>, key_id: Text, tags: &Bound<'_, PyAny>) -> PyResult<()> {
         let tags = tag_list(Some(tags))?;
         self.run(py, move |ks| ks.tag_resource(&key_id, &tags))
@@ -880,7 +882,8 @@ impl Keystore {
 
     /// UntagResource: removes the tags with keys `tag_keys`.
     ///
-    /// Raises TagException, NotFoundException, KMSInvalidStateException.
+    /// Raises ValidationException (a key not 1 to 128 characters),
+    /// NotFoundException, KMSInvalidStateException.
     fn untag_resource(&self, py: Python<'_>, key_id: Text, tag_keys: StrList) -> PyResult<()> {
         self.run(py, move |ks| ks.untag_resource(&key_id, &tag_keys))
     }
@@ -1596,7 +1599,9 @@ impl Keystore {
     /// `commitment_policy`: "REQUIRE_ENCRYPT_REQUIRE_DECRYPT" (default) or
     /// "REQUIRE_ENCRYPT_ALLOW_DECRYPT" (any case; "RequireEncryptAllowDecrypt"
     /// too); `max_encrypted_data_keys`: fail if
-    /// more keys would wrap the data key; `grant_tokens`: KMS grant tokens
+    /// more keys would wrap the data key, 1 to 65535 (0 is a
+    /// ValidationException, as the AWS Encryption SDK refuses it), `None`
+    /// (default) for no limit; `grant_tokens`: KMS grant tokens
     /// (at most 10) sent with each `GenerateDataKey` / `Encrypt`.
     ///
     /// On failure `dst` may hold part of a message, which never decrypts;
@@ -1662,9 +1667,11 @@ impl Keystore {
     /// "REQUIRE_ENCRYPT_ALLOW_DECRYPT" also reads non-committing suites
     /// (0x0178, 0x0378). `max_encrypted_data_keys`: a message with more
     /// encrypted data keys is refused (ValidationException) once its header
-    /// is read, before any key is unwrapped; default 10 (each EDK the keyring
-    /// tries may cost a `Decrypt` call), `None` for no limit (the AWS
-    /// Encryption SDKs' default). `grant_tokens`: KMS grant tokens (at most
+    /// is read, before any key is unwrapped; 1 to 65535, default 10 (each
+    /// EDK the keyring tries may cost a `Decrypt` call), `None` for no limit
+    /// (the AWS Encryption SDKs' default); 0 is a ValidationException, raised
+    /// before `src` is read, as the AWS Encryption SDK refuses it.
+    /// `grant_tokens`: KMS grant tokens (at most
     /// 10) sent with each `Decrypt`.
     ///
     /// Raises InvalidCiphertextException (malformed, tampered, truncated, or
@@ -1681,7 +1688,7 @@ impl Keystore {
         key_ids: Option<StrList>,
         required_encryption_context: Option<&Bound<'_, PyAny>>,
         commitment_policy: Option<Text>,
-        #[pyo3(from_py_with = edk_limit)] max_encrypted_data_keys: Option<u16>,
+        #[pyo3(from_py_with = decrypt_edk_limit)] max_encrypted_data_keys: Option<u16>,
         unsigned_only: bool,
         grant_tokens: Option<StrList>,
     ) -> PyResult<EnvelopeSummary> {
@@ -1762,7 +1769,7 @@ impl Keystore {
         key_ids: Option<StrList>,
         required_encryption_context: Option<&Bound<'_, PyAny>>,
         commitment_policy: Option<Text>,
-        #[pyo3(from_py_with = edk_limit)] max_encrypted_data_keys: Option<u16>,
+        #[pyo3(from_py_with = decrypt_edk_limit)] max_encrypted_data_keys: Option<u16>,
         unsigned_only: bool,
         grant_tokens: Option<StrList>,
     ) -> PyResult<EnvelopeSummary> {
@@ -1865,7 +1872,7 @@ fn encrypt_options(
 ) -> PyResult<EncryptOptions> {
     let mut options = EncryptOptions {
         commitment_policy: commitment_policy(policy)?,
-        max_encrypted_data_keys: opt_u16("max_encrypted_data_keys", max_encrypted_data_keys)?,
+        max_encrypted_data_keys: edk_limit(max_encrypted_data_keys)?,
         ..EncryptOptions::default()
     };
     if let Some(n) = opt_u32("frame_length", frame_length)? {
@@ -1881,10 +1888,20 @@ fn encrypt_options(
 // `decrypt_file` (a literal, so that it shows in their signatures).
 const _: () = assert!(DEFAULT_MAX_ENCRYPTED_DATA_KEYS == 10);
 
-/// `max_encrypted_data_keys` of `decrypt_stream` / `decrypt_file` when given:
-/// an int of 0 to 65535, or `None` for no limit.
-fn edk_limit(obj: &Bound<'_, PyAny>) -> PyResult<Option<u16>> {
-    opt_u16("max_encrypted_data_keys", Some(obj))
+/// `max_encrypted_data_keys` of the envelope functions: an int of 1 to
+/// 65535, or `None` for no limit. 0 is a `ValidationException` (the AWS
+/// Encryption SDK for Python's client raises `ValueError`, "cannot be less
+/// than 1"), as is a number out of range; a non-int is a `TypeError`.
+fn edk_limit(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u16>> {
+    let max = opt_u16("max_encrypted_data_keys", obj)?;
+    check_max_encrypted_data_keys(max).map_err(kms)?;
+    Ok(max)
+}
+
+/// [`edk_limit`] of a given argument (`from_py_with` of `decrypt_stream` /
+/// `decrypt_file`, whose default of 10 shows in their signatures).
+fn decrypt_edk_limit(obj: &Bound<'_, PyAny>) -> PyResult<Option<u16>> {
+    edk_limit(Some(obj))
 }
 
 fn decrypt_options(

@@ -323,7 +323,11 @@ export interface EncryptMessageOptions {
   algorithmSuite?: AlgorithmSuite;
   /** Plaintext bytes per frame (default 4096). */
   frameLength?: number;
-  /** Throw ValidationException if the keyring would write more encrypted data keys (default: no limit). */
+  /**
+   * Throw ValidationException if the keyring would write more encrypted data
+   * keys, 1 to 65535 (default: no limit). 0 throws ValidationException before
+   * the keyring is called, as the AWS Encryption SDKs refuse it.
+   */
   maxEncryptedDataKeys?: number;
 }
 export interface DecryptMessageOptions {
@@ -333,7 +337,8 @@ export interface DecryptMessageOptions {
    * Refuse (ValidationException, once the header is read, before any data
    * key is unwrapped) a message with more encrypted data keys than this,
    * 1 to 65535; default 10, since each one the keyring tries may cost a KMS
-   * Decrypt call. `false`: no limit (the AWS Encryption SDKs' default).
+   * Decrypt call. `false`: no limit (the AWS Encryption SDKs' default). 0
+   * (which the AWS Encryption SDKs refuse) throws ValidationException.
    */
   maxEncryptedDataKeys?: number | false;
   /** Pairs that must be in the message's encryption context. */

@@ -365,6 +365,7 @@ impl<'k> Decryptor<'k> {
     }
 
     fn read_header(&mut self, buf: &[u8]) -> core::result::Result<usize, Short> {
+        super::check_max_encrypted_data_keys(self.options.max_encrypted_data_keys)?;
         let (header, body_len) =
             MessageHeader::parse_body(buf, self.options.max_encrypted_data_keys)?;
         self.options.commitment_policy.check_decrypt(header.suite)?;

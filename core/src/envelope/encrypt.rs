@@ -55,7 +55,8 @@ impl Encryptor {
     /// `ValidationException` if the suite is not allowed by the commitment
     /// policy, the frame length is 0 or above 2^31 − 1, a context key starts
     /// with the reserved prefix `aws-crypto-`, the keyring yields no data key
-    /// or EDK, or more EDKs than `max_encrypted_data_keys`; any error of the keyring.
+    /// or EDK, or more EDKs than `max_encrypted_data_keys`, or that option is
+    /// 0 ([`super::check_max_encrypted_data_keys`]); any error of the keyring.
     pub fn new<R: CryptoRng>(
         keyring: &dyn Keyring,
         context: &EncryptionContext,
@@ -65,6 +66,7 @@ impl Encryptor {
         let rng: &mut dyn CryptoRng = rng;
         let suite = options.suite;
         options.commitment_policy.check_encrypt(suite)?;
+        super::check_max_encrypted_data_keys(options.max_encrypted_data_keys)?;
         if options.frame_length == 0 || options.frame_length > MAX_FRAME_LENGTH {
             return Err(Error::validation(
                 "frame length must be between 1 and 2^31 - 1 bytes",

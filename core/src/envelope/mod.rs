@@ -63,6 +63,7 @@ pub use signature::{MessageHasher, PUBLIC_KEY_CONTEXT_KEY};
 pub use suite::{AlgorithmSuite, CommitmentPolicy, COMMITMENT_LEN, DATA_KEY_LEN, IV_LEN, TAG_LEN};
 
 use crate::context::EncryptionContext;
+use crate::error::{Error, Result};
 
 /// Default frame length in bytes (the ESDKs' default).
 pub const DEFAULT_FRAME_LENGTH: u32 = 4096;
@@ -83,6 +84,24 @@ pub const DEFAULT_MAX_HEADER_LENGTH: usize = 4 * 1024 * 1024;
 /// writes has one EDK per wrapping key.
 pub const DEFAULT_MAX_ENCRYPTED_DATA_KEYS: u16 = 10;
 
+/// Checks a `max_encrypted_data_keys` option ([`EncryptOptions`],
+/// [`DecryptOptions`]): `None` (no limit) or 1 to 65535. A message has at
+/// least one encrypted data key, so 0 could only refuse every message; the
+/// AWS Encryption SDKs refuse it when the client is configured ("cannot be
+/// less than 1"), and so do [`Encryptor::new`] (before the keyring is
+/// called) and [`Decryptor`] (before the header is parsed).
+///
+/// # Errors
+/// `ValidationException` for `Some(0)`.
+pub fn check_max_encrypted_data_keys(max: Option<u16>) -> Result<()> {
+    if max == Some(0) {
+        return Err(Error::validation(
+            "max_encrypted_data_keys cannot be less than 1 (no limit is None)",
+        ));
+    }
+    Ok(())
+}
+
 /// Options for [`encrypt`] and [`Encryptor::new`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EncryptOptions {
@@ -92,7 +111,9 @@ pub struct EncryptOptions {
     pub frame_length: u32,
     /// Default `REQUIRE_ENCRYPT_REQUIRE_DECRYPT`; `FORBID_ENCRYPT_ALLOW_DECRYPT` makes encryption fail.
     pub commitment_policy: CommitmentPolicy,
-    /// Fail if the keyring produces more EDKs than this; `None` = no limit.
+    /// Fail if the keyring produces more EDKs than this, 1 to 65535 (0 is a
+    /// `ValidationException`, [`check_max_encrypted_data_keys`]); `None` = no
+    /// limit.
     pub max_encrypted_data_keys: Option<u16>,
 }
 
@@ -113,8 +134,10 @@ pub struct DecryptOptions {
     /// Default `REQUIRE_ENCRYPT_REQUIRE_DECRYPT` (committing suites only).
     pub commitment_policy: CommitmentPolicy,
     /// Fail (before any key is unwrapped) if the header has more EDKs than
-    /// this; default [`DEFAULT_MAX_ENCRYPTED_DATA_KEYS`] (10); `None` = no
-    /// limit (the ESDKs' default).
+    /// this, 1 to 65535 (0 is a `ValidationException`,
+    /// [`check_max_encrypted_data_keys`]); default
+    /// [`DEFAULT_MAX_ENCRYPTED_DATA_KEYS`] (10); `None` = no limit (the
+    /// ESDKs' default).
     pub max_encrypted_data_keys: Option<u16>,
     /// Pairs that must be present, with these values, in the message's encryption context.
     pub required_encryption_context: EncryptionContext,

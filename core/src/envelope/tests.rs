@@ -3,7 +3,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::*;
-use crate::error::ErrorKind;
+use crate::error::{Error, ErrorKind, Result};
 
 fn rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
     rand_core::UnwrapErr(getrandom::SysRng)
@@ -229,6 +229,68 @@ fn policies_and_limits() {
     assert!(decrypt(&k, &msg, req(&[("purpose", "test")]), &mut rng()).is_ok());
     assert!(decrypt(&k, &msg, req(&[("purpose", "other")]), &mut rng()).is_err());
     assert!(decrypt(&k, &msg, req(&[("missing", "x")]), &mut rng()).is_err());
+}
+
+/// A keyring that fails every call, to show that an option is refused
+/// before the keyring is asked for anything.
+#[derive(Debug)]
+struct Unreachable;
+
+impl Keyring for Unreachable {
+    fn on_encrypt(
+        &self,
+        _: &mut EncryptionMaterials,
+        _: &mut dyn rand_core::CryptoRng,
+    ) -> Result<()> {
+        Err(Error::internal("keyring called"))
+    }
+    fn on_decrypt(
+        &self,
+        _: &mut DecryptionMaterials,
+        _: &[EncryptedDataKey],
+        _: &mut dyn rand_core::CryptoRng,
+    ) -> Result<()> {
+        Err(Error::internal("keyring called"))
+    }
+}
+
+#[test]
+fn zero_max_encrypted_data_keys_is_refused_as_the_esdk_does() {
+    let zero = "max_encrypted_data_keys cannot be less than 1";
+    let e = encrypt(
+        &Unreachable,
+        &ctx(),
+        b"x",
+        &EncryptOptions {
+            max_encrypted_data_keys: Some(0),
+            ..unsigned()
+        },
+        &mut rng(),
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException);
+    assert!(e.message().contains(zero), "{}", e.message());
+
+    let msg = encrypt(&keyring(), &ctx(), b"x", &unsigned(), &mut rng()).unwrap();
+    let options = DecryptOptions {
+        max_encrypted_data_keys: Some(0),
+        ..DecryptOptions::default()
+    };
+    let e = decrypt(&Unreachable, &msg, options, &mut rng()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException);
+    assert!(e.message().contains(zero), "{}", e.message());
+
+    // One is the smallest limit, None none at all.
+    for max in [Some(1), None] {
+        let options = DecryptOptions {
+            max_encrypted_data_keys: max,
+            ..DecryptOptions::default()
+        };
+        assert_eq!(
+            decrypt(&keyring(), &msg, options, &mut rng()).unwrap().0,
+            b"x"
+        );
+    }
 }
 
 #[test]

@@ -785,13 +785,16 @@ class Keystore:
         """
         TagResource with `tags`, a mapping of tag keys to values.
 
-        Raises TagException, NotFoundException, KMSInvalidStateException.
+        Raises ValidationException (a key not 1 to 128 characters, a value
+        over 256), TagException (an "aws:" key, more than 50 tags),
+        NotFoundException, KMSInvalidStateException.
         """
     def untag_resource(self, key_id: str, tag_keys: Sequence[str]) -> None:
         """
         UntagResource: removes the tags with keys `tag_keys`.
 
-        Raises TagException, NotFoundException, KMSInvalidStateException.
+        Raises ValidationException (a key not 1 to 128 characters),
+        NotFoundException, KMSInvalidStateException.
         """
     def list_resource_tags(
         self, key_id: str, *, limit: Optional[int] = None, marker: Optional[str] = None
@@ -1130,7 +1133,10 @@ class Keystore:
         data key). Constant memory; the GIL is released except during
         read/write. `algorithm_suite`: 0x0578 (signed, default) or 0x0478, or
         its ESDK name ("AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384",
-        "AES_256_GCM_HKDF_SHA512_COMMIT_KEY"). `grant_tokens`: up to 10, sent
+        "AES_256_GCM_HKDF_SHA512_COMMIT_KEY"). `max_encrypted_data_keys`:
+        fail if more keys would wrap the data key, 1 to 65535 (0 raises
+        ValidationException, as the AWS Encryption SDK refuses it), None
+        (default) for no limit. `grant_tokens`: up to 10, sent
         with each KMS call. Raises ValidationException,
         InvalidGrantTokenException, the errors of generate_data_key/encrypt,
         and whatever read/write raise.
@@ -1154,8 +1160,10 @@ class Keystore:
         staged in an anonymous temp file until the signature verifies for
         signed suites; `unsigned_only=True` refuses signed suites before any
         plaintext. A message with more than `max_encrypted_data_keys`
-        encrypted data keys (default 10; None for no limit) is refused with
-        ValidationException before any key is unwrapped. Raises
+        encrypted data keys (1 to 65535, default 10; None for no limit) is
+        refused with ValidationException before any key is unwrapped; 0
+        raises ValidationException before `src` is read, as the AWS
+        Encryption SDK refuses it. Raises
         InvalidCiphertextException, ValidationException,
         AccessDeniedException, DisabledException, KMSInvalidStateException.
         """
@@ -1190,5 +1198,6 @@ class Keystore:
         authenticated. With `unsigned_only`, a signed message is refused
         (ValidationException) before any data key is unwrapped; so is one
         with more than `max_encrypted_data_keys` encrypted data keys
-        (default 10; None for no limit).
+        (1 to 65535, default 10; None for no limit; 0 raises
+        ValidationException, as in `decrypt_stream`).
         """

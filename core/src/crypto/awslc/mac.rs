@@ -29,7 +29,11 @@ pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Result<[u8; HMAC_SHA256_LEN]>
 }
 
 /// An HMAC-SHA256 key with its inner and outer hash states computed once;
-/// see [`crate::crypto::rustcrypto::mac::HmacSha256Key`].
+/// see [`crate::crypto::rustcrypto::mac::HmacSha256Key`]. The states live
+/// in the `HMAC_CTX` of an aws-lc-rs `hmac::Key`, whose `Drop` (and that of
+/// the copy each [`HmacSha256Key::tag`] signs with) calls AWS-LC's
+/// `HMAC_CTX_cleanup`, which `OPENSSL_cleanse`s the whole context (aws-lc-rs
+/// 1.19, `crypto/fipsmodule/hmac/hmac.c`).
 #[derive(Clone, Debug)]
 pub struct HmacSha256Key(Key);
 

@@ -26,9 +26,34 @@ pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Result<[u8; HMAC_SHA256_LEN]>
 /// An HMAC-SHA256 key with its inner and outer hash states computed once
 /// (RFC 2104 §4: the keyed states are the same for every message), for a
 /// caller that MACs many messages under one key, such as the audit chain.
-/// The states are as secret as the key.
+/// The states are as secret as the key, and are wiped when this (or a
+/// clone, or the copy [`HmacSha256Key::tag`] works on) is dropped: the two
+/// SHA-256 block states through `sha2`'s `zeroize` feature, the block
+/// buffer through `hmac`'s (a compile-time check in this module holds
+/// every build to both).
+/// What no type can wipe are the bytes a move leaves behind in a dead
+/// stack slot, as for every Rust value.
 #[derive(Clone)]
 pub struct HmacSha256Key(Hmac<Sha256>);
+
+// `Hmac<Sha256>` holds two SHA-256 cores (inner and outer; `HmacCore` has
+// no `Drop` of its own) and a block buffer. This compiles only if each of
+// them wipes itself on drop, so that a build without `sha2/zeroize` or
+// `hmac/zeroize` fails here instead of leaving the integrity and audit
+// keys' HMAC states in freed memory. (Before the workspace asked for
+// `sha2/zeroize`, only the `rsa` dependency turned it on, and the builds
+// without the `rsa` feature, such as the smaller wasm packages, did not
+// wipe them.)
+#[allow(dead_code)]
+const WIPED_ON_DROP: () = {
+    use hmac::block_api::HmacCore;
+    use hmac::digest::block_api::Buffer;
+    use hmac::EagerHash;
+    use zeroize::ZeroizeOnDrop;
+    const fn wipes<T: ZeroizeOnDrop + ?Sized>() {}
+    wipes::<<Sha256 as EagerHash>::Core>();
+    wipes::<Buffer<HmacCore<Sha256>>>();
+};
 
 impl core::fmt::Debug for HmacSha256Key {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
