@@ -1370,9 +1370,11 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
     fn delete_alias(
         &mut self,
         alias_name: &str,
-        check: &dyn Fn(Option<&AliasRecord>) -> Result<()>,
+        check: &dyn Fn(Option<&AliasRecord>, Option<&KeyRecord>) -> Result<()>,
     ) -> Result<()> {
-        check(self.ks.aliases.get(alias_name))?;
+        let alias = self.ks.aliases.get(alias_name);
+        let target = alias.and_then(|a| self.ks.keys.get(&a.target_key_id));
+        check(alias, target)?;
         self.ks.aliases.remove(alias_name);
         Ok(())
     }
@@ -1408,7 +1410,18 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
         Ok(grant.grant_id.clone())
     }
 
-    fn delete_grant(&mut self, key_id: &str, grant_id: &str) -> Result<()> {
+    fn delete_grant(
+        &mut self,
+        key_id: &str,
+        grant_id: &str,
+        check: &dyn Fn(&KeyRecord) -> Result<()>,
+    ) -> Result<()> {
+        let rec = self
+            .ks
+            .keys
+            .get(key_id)
+            .ok_or_else(|| MemKeystore::not_found(key_id))?;
+        check(rec)?;
         let row = grant_row_id(key_id, grant_id);
         if self.ks.grants.get(&row).is_none() {
             return Err(access::grant_not_found(grant_id));

@@ -335,15 +335,17 @@ pub trait KeyService {
     ) -> Result<()>;
 
     /// Deletes the alias `alias_name` in one transaction with `check`, which
-    /// is called with the alias as it is then (`None` when there is none) and
-    /// whose error leaves everything unchanged.
+    /// is called with the alias as it is then (`None` when there is none)
+    /// and the key record it points at then, as stored (`None` when there
+    /// is no alias or no such key), and whose error leaves everything
+    /// unchanged.
     ///
     /// # Errors
     /// `check`'s; `KMSInternalException` on storage failure.
     fn delete_alias(
         &mut self,
         alias_name: &str,
-        check: &dyn Fn(Option<&AliasRecord>) -> Result<()>,
+        check: &dyn Fn(Option<&AliasRecord>, Option<&KeyRecord>) -> Result<()>,
     ) -> Result<()>;
 
     /// Every grant of the keystore with its key ID, in key then grant ID order.
@@ -371,13 +373,20 @@ pub trait KeyService {
         existing: &GrantCheck<'_>,
     ) -> Result<String>;
 
-    /// Deletes the grant `grant_id` of the key `key_id`.
+    /// Deletes the grant `grant_id` of the key `key_id` in one transaction
+    /// with `check`, which is called with the key record as stored then and
+    /// whose error leaves everything unchanged.
     ///
     /// # Errors
-    /// `NotFoundException` ([`access::grant_not_found`]);
-    /// `DryRunOperationException` on a dry run; `KMSInternalException` on
-    /// storage failure.
-    fn delete_grant(&mut self, key_id: &str, grant_id: &str) -> Result<()>;
+    /// `NotFoundException` for the key or the grant
+    /// ([`access::grant_not_found`]); `check`'s; `DryRunOperationException`
+    /// on a dry run; `KMSInternalException` on storage failure.
+    fn delete_grant(
+        &mut self,
+        key_id: &str,
+        grant_id: &str,
+        check: &dyn Fn(&KeyRecord) -> Result<()>,
+    ) -> Result<()>;
 
     /// Runs `f` with the keystore's environment (its `now`) and randomness.
     fn with_env<T>(&mut self, f: impl FnOnce(&Env<'_>, &mut Self::Rng) -> T) -> T;
@@ -453,9 +462,10 @@ pub trait KeyService {
     }
 
     /// [`load_authorized`](Self::load_authorized), then
-    /// [`modify`](Self::modify) with `f`. If the key or its policy changed
-    /// between the check and the write, nothing is written and the call
-    /// fails.
+    /// [`modify`](Self::modify) with `f`. If the key record the write reads
+    /// is not the one authorized (another key ID, `generation` or policy:
+    /// a change committed in between, or a stale row read by the check),
+    /// nothing is written and the call fails.
     ///
     /// # Errors
     /// Those of [`load_authorized`](Self::load_authorized),
@@ -471,7 +481,10 @@ pub trait KeyService {
     ) -> Result<T> {
         let checked = self.load_authorized(call, action, key_id, build)?;
         self.modify(key_id, |env, rng, r| {
-            if r.key_id != checked.key_id || r.policy != checked.policy {
+            if r.key_id != checked.key_id
+                || r.generation != checked.generation
+                || r.policy != checked.policy
+            {
                 return Err(Error::internal(
                     "the key or its policy changed during the request; retry",
                 ));
@@ -933,19 +946,63 @@ fn alias_not_found(arn: &str) -> Error {
     Error::not_found(alloc::format!("Alias {arn} is not found."))
 }
 
+/// The key record a call was authorized on: its key ID and `generation`
+/// (which every change of the record increments).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct KeyStamp {
+    /// The key ID.
+    key_id: String,
+    /// The record's `generation`.
+    generation: u64,
+}
+
+impl KeyStamp {
+    fn of(rec: &KeyRecord) -> Self {
+        Self {
+            key_id: rec.key_id.clone(),
+            generation: rec.generation,
+        }
+    }
+}
+
+/// Inside a write authorized in an earlier read: the key record the write
+/// reads (`now`, `None` when there is none) is the one the call was
+/// authorized on (`authorized`, `None` when there was none): same key ID,
+/// same `generation`. Otherwise a change was committed in between, or the
+/// check read a stale row, and the call fails.
+fn key_unchanged(authorized: Option<&KeyStamp>, now: Option<&KeyRecord>) -> Result<()> {
+    if authorized == now.map(KeyStamp::of).as_ref() {
+        Ok(())
+    } else {
+        Err(Error::internal(
+            "the key or its policy changed during the request; retry",
+        ))
+    }
+}
+
+/// What the alias a call names pointed at when the call was authorized.
+struct AliasTarget {
+    /// The target key ID the alias had.
+    key_id: String,
+    /// The target key record authorized on (`None`: no such key).
+    key: Option<KeyStamp>,
+}
+
 /// Authorizes `action` on the key the alias `alias_name` points at now,
-/// unless the alias or that key does not exist. Returns the target key ID
-/// the alias had when it was read (`None`: no alias), for the write to check
-/// that it has not changed in between ([`alias_unchanged`]).
+/// unless the alias or that key does not exist. Returns the target the
+/// alias had when it was read (`None`: no alias), for the write to check
+/// that neither the alias ([`alias_unchanged`]) nor that key
+/// ([`key_unchanged`]) has changed in between.
 fn authorize_alias_target<S: KeyService>(
     s: &mut S,
     call: &mut Call,
     action: &str,
     alias_name: &str,
-) -> Result<Option<String>> {
+) -> Result<Option<AliasTarget>> {
     let Some(old) = s.read_alias(alias_name)? else {
         return Ok(None);
     };
+    let mut key = None;
     if let Some(rec) = Error::unless_not_found(s.load(&old.target_key_id))? {
         authorize(
             &s.access(),
@@ -956,8 +1013,12 @@ fn authorize_alias_target<S: KeyService>(
             &no_context(),
             &|r| r,
         )?;
+        key = Some(KeyStamp::of(&rec));
     }
-    Ok(Some(old.target_key_id))
+    Ok(Some(AliasTarget {
+        key_id: old.target_key_id,
+        key,
+    }))
 }
 
 /// Inside the write: the alias still points where it pointed when the call
@@ -1004,9 +1065,11 @@ pub fn put_alias<S: KeyService>(
         } else {
             authorize_alias_target(s, call, action, alias_name)?
         };
-        s.load_authorized(call, action, target_key_id, &|r| r)?;
+        let authorized = s.load_authorized(call, action, target_key_id, &|r| r)?;
+        let target = KeyStamp::of(&authorized);
         let now = s.with_env(|env, _| env.now);
         s.write_alias(alias_name, target_key_id, |rec, existing, old_target| {
+            key_unchanged(Some(&target), Some(rec))?;
             if rec.state == KeyState::PendingDeletion {
                 return Err(Error::new(
                     ErrorKind::KMSInvalidStateException,
@@ -1026,7 +1089,9 @@ pub fn put_alias<S: KeyService>(
                     last_updated_date: now,
                 }),
                 (false, Some(old)) => {
-                    alias_unchanged(authorized_old.as_deref(), Some(&old))?;
+                    let authorized = authorized_old.as_ref();
+                    alias_unchanged(authorized.map(|a| a.key_id.as_str()), Some(&old))?;
+                    key_unchanged(authorized.and_then(|a| a.key.as_ref()), old_target)?;
                     if old_target.is_some_and(|o| {
                         (o.key_spec, o.key_usage) != (rec.key_spec, rec.key_usage)
                     }) {
@@ -1060,9 +1125,13 @@ pub fn delete_alias<S: KeyService>(s: &mut S, alias_name: &str) -> Result<()> {
             let access = s.access();
             alias_arn(access.region(), access.account(), alias_name)
         };
-        s.delete_alias(alias_name, &|now| match now {
+        s.delete_alias(alias_name, &|now, target| match now {
             None => Err(alias_not_found(&arn)),
-            Some(a) => alias_unchanged(authorized.as_deref(), Some(a)),
+            Some(a) => {
+                let authorized = authorized.as_ref();
+                alias_unchanged(authorized.map(|t| t.key_id.as_str()), Some(a))?;
+                key_unchanged(authorized.and_then(|t| t.key.as_ref()), target)
+            }
         })
     })
 }
@@ -1309,8 +1378,9 @@ pub fn retire_grant<S: KeyService>(s: &mut S, req: &RetireGrantRequest) -> Resul
                 .find(|g| g.grant_id == grant_id)
                 .ok_or_else(|| access::grant_not_found(&grant_id))?;
             let rec = s.load(&key_id)?;
-            if may_retire(&grant, s.access().principal()) {
+            let authorized_on = if may_retire(&grant, s.access().principal()) {
                 call.touch(&rec.arn);
+                None
             } else {
                 let named = req.key_id.as_deref().unwrap_or(&key_id);
                 authorize(
@@ -1322,8 +1392,14 @@ pub fn retire_grant<S: KeyService>(s: &mut S, req: &RetireGrantRequest) -> Resul
                     &no_context(),
                     &|r| r,
                 )?;
-            }
-            s.delete_grant(&key_id, &grant_id)
+                Some(KeyStamp::of(&rec))
+            };
+            // A grantee or retiring principal retires on the grant itself;
+            // a key policy permission holds for the record it was read from.
+            s.delete_grant(&key_id, &grant_id, &|now| match &authorized_on {
+                None => Ok(()),
+                Some(a) => key_unchanged(Some(a), Some(now)),
+            })
         },
     )
 }
@@ -1335,7 +1411,10 @@ pub fn revoke_grant<S: KeyService>(s: &mut S, key_id: &str, grant_id: &str) -> R
     s.call("RevokeGrant", params, |s, call| {
         validate_grant_id(grant_id)?;
         let rec = s.load_authorized(call, "RevokeGrant", key_id, &|r| r)?;
-        s.delete_grant(&rec.key_id, grant_id)
+        let authorized = KeyStamp::of(&rec);
+        s.delete_grant(&rec.key_id, grant_id, &|now| {
+            key_unchanged(Some(&authorized), Some(now))
+        })
     })
 }
 

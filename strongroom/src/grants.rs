@@ -2,6 +2,7 @@
 
 use strongroom_core::api::*;
 use strongroom_core::grant::Grant;
+use strongroom_core::key::KeyRecord;
 use strongroom_core::service;
 use strongroom_core::Result;
 
@@ -150,9 +151,23 @@ impl Keystore {
         service::revoke_grant(&mut crate::access::Service(self), key_id, grant_id)
     }
 
-    pub(crate) fn delete_grant(&self, key_id: &str, grant_id: &str) -> Result<()> {
+    /// Deletes the grant `grant_id` of the key `key_id` in one write with
+    /// `check` on the key record as stored then (see
+    /// [`KeyService::delete_grant`](strongroom_core::service::KeyService::delete_grant)).
+    pub(crate) fn delete_grant(
+        &self,
+        key_id: &str,
+        grant_id: &str,
+        check: &dyn Fn(&KeyRecord) -> Result<()>,
+    ) -> Result<()> {
         let id = grant_row_id(key_id, grant_id);
         self.write(&mut |tx| {
+            let rec = tx
+                .get(Table::Keys, key_id)?
+                .map(|r| self.parse_key_row(&r))
+                .transpose()?
+                .ok_or_else(|| self.not_found(key_id))?;
+            check(&rec)?;
             if tx.get(Table::Grants, &id)?.is_none() {
                 return Err(grant_not_found(grant_id));
             }

@@ -137,7 +137,7 @@ impl KeyService for Service<'_> {
     fn delete_alias(
         &mut self,
         alias_name: &str,
-        check: &dyn Fn(Option<&AliasRecord>) -> Result<()>,
+        check: &dyn Fn(Option<&AliasRecord>, Option<&KeyRecord>) -> Result<()>,
     ) -> Result<()> {
         let ks = self.0;
         ks.write(&mut |tx| {
@@ -145,7 +145,14 @@ impl KeyService for Service<'_> {
                 .get(Table::Aliases, alias_name)?
                 .map(|r| ks.parse_alias_row(&r))
                 .transpose()?;
-            check(now.as_ref())?;
+            let target = match &now {
+                Some(a) => tx
+                    .get(Table::Keys, &a.target_key_id)?
+                    .map(|r| ks.parse_key_row(&r))
+                    .transpose()?,
+                None => None,
+            };
+            check(now.as_ref(), target.as_ref())?;
             tx.delete(Table::Aliases, alias_name)
         })
     }
@@ -185,8 +192,13 @@ impl KeyService for Service<'_> {
         Ok(grant_id)
     }
 
-    fn delete_grant(&mut self, key_id: &str, grant_id: &str) -> Result<()> {
-        self.0.delete_grant(key_id, grant_id)
+    fn delete_grant(
+        &mut self,
+        key_id: &str,
+        grant_id: &str,
+        check: &dyn Fn(&KeyRecord) -> Result<()>,
+    ) -> Result<()> {
+        self.0.delete_grant(key_id, grant_id, check)
     }
 
     fn insert_key(&mut self, rec: KeyRecord) -> Result<()> {

@@ -1,0 +1,487 @@
+//! Writes authorized on a stale key row: a call is authorized in one read
+//! and writes in a later transaction, which re-reads the key row; the write
+//! must fail unless that row is the one authorized (same key ID and
+//! `generation`). The races restore an old, once-valid key row in the file,
+//! then put the current row back under a held SQLite write lock, so the
+//! call's check reads the old row and its write the current one.
+//!
+//! The race depends on the call's check running while the lock is held; if
+//! it runs later it reads the current row and is denied. Either way the
+//! call must fail and change nothing, which is what these tests assert.
+//!
+//! Two further tests, ignored, are known gaps (docs/THREAT-MODEL.md, "Known
+//! gaps"): rows deleted from the file are invisible to reads inside a write,
+//! and export rows carry format 1 record tags.
+#![allow(clippy::unwrap_used)]
+
+mod fixture;
+
+use std::path::Path;
+
+use fixture::*;
+use strongroom::api::*;
+use strongroom::core::key::KeyState;
+use strongroom::{ErrorKind, Keystore};
+
+const MALLORY: &str = "arn:aws:iam::111122223333:user/mallory";
+const ADMIN: &str = "arn:aws:iam::000000000000:root";
+
+/// A stored row: ID, body, tag, bucket.
+type StoredRow = (String, Vec<u8>, Vec<u8>, i64);
+
+fn db(path: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).unwrap()
+}
+
+fn key_row(path: &Path, id: &str) -> StoredRow {
+    db(path)
+        .query_row(
+            "SELECT id, body, tag, bucket FROM keys WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap()
+}
+
+fn put_key(conn: &rusqlite::Connection, r: &StoredRow) {
+    conn.execute(
+        "UPDATE keys SET body = ?2, tag = ?3 WHERE id = ?1",
+        rusqlite::params![r.0, r.1, r.2],
+    )
+    .unwrap();
+}
+
+/// A key policy allowing the admin everything and, when `action` is given,
+/// mallory that action.
+fn policy(key: &str, action: Option<&str>) -> PutKeyPolicyRequest {
+    let mut st = vec![serde_json::json!(
+        {"Effect": "Allow", "Principal": {"AWS": ADMIN}, "Action": "kms:*", "Resource": "*"})];
+    if let Some(a) = action {
+        st.push(serde_json::json!(
+            {"Effect": "Allow", "Principal": {"AWS": MALLORY}, "Action": a, "Resource": "*"}));
+    }
+    PutKeyPolicyRequest {
+        key_id: key.into(),
+        policy: serde_json::json!({"Version": "2012-10-17", "Statement": st}).to_string(),
+        ..Default::default()
+    }
+}
+
+/// Runs `op` as mallory on a fresh (cold-cache) handle while the key row of
+/// `key` in the file is `old_row` and the current row `current_row` is put
+/// back under a held write lock; returns `op`'s result. The call must have
+/// failed (checked here), with the lock race reached
+/// (`KMSInternalException`) or not (`AccessDeniedException`).
+fn race_stale_row<T: Send + 'static>(
+    f: &Fixture,
+    old_row: &StoredRow,
+    current_row: &StoredRow,
+    op: impl FnOnce(Keystore) -> strongroom::Result<T> + Send + 'static,
+) {
+    let h = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    let mallory = h.as_principal(MALLORY);
+    put_key(&db(&f.path), old_row);
+    let conn = db(&f.path);
+    conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+    put_key(&conn, current_row);
+    let t = std::thread::spawn(move || op(mallory).map(|_| ()));
+    // Lets the call's check read the old row before the lock is released
+    // (synchronization only; the outcome asserted is the same either way).
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    conn.execute_batch("COMMIT").unwrap();
+    let e = t.join().unwrap().unwrap_err();
+    assert!(
+        matches!(
+            e.kind(),
+            ErrorKind::KMSInternalException | ErrorKind::AccessDeniedException
+        ),
+        "{e}"
+    );
+}
+
+/// A new handle on the fixture's file (integrity checked).
+fn reopen(f: &Fixture) -> Keystore {
+    let ks = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    ks.verify_digest().unwrap();
+    ks
+}
+
+/// A key whose policy once allowed mallory `action` (the old row) and no
+/// longer does (the current row).
+fn revoked_permission(f: &Fixture, action: &str) -> (String, StoredRow, StoredRow) {
+    let key = new_key(&f.ks).key_id;
+    f.ks.put_key_policy(&policy(&key, Some(action))).unwrap();
+    let old_row = key_row(&f.path, &key);
+    f.ks.put_key_policy(&policy(&key, None)).unwrap();
+    let current_row = key_row(&f.path, &key);
+    (key, old_row, current_row)
+}
+
+#[test]
+fn stale_key_row_does_not_authorize_create_alias() {
+    let f = fixture();
+    let (key, old_row, current_row) = revoked_permission(&f, "kms:CreateAlias");
+    let k = key.clone();
+    race_stale_row(&f, &old_row, &current_row, move |m| {
+        m.create_alias("alias/mallory", &k)
+    });
+    let ks = reopen(&f);
+    expect_err(
+        ks.describe_key("alias/mallory"),
+        ErrorKind::NotFoundException,
+    );
+}
+
+#[test]
+fn stale_key_row_does_not_authorize_update_alias() {
+    let f = fixture();
+    let other = new_key(&f.ks).key_id;
+    let (key, old_row, current_row) = revoked_permission(&f, "kms:UpdateAlias");
+    f.ks.create_alias("alias/app", &other).unwrap();
+    // Mallory may update the alias away from `other`, not onto `key` any more.
+    f.ks.put_key_policy(&policy(&other, Some("kms:UpdateAlias")))
+        .unwrap();
+    let k = key.clone();
+    race_stale_row(&f, &old_row, &current_row, move |m| {
+        m.update_alias("alias/app", &k)
+    });
+    let ks = reopen(&f);
+    assert_eq!(
+        ks.describe_key("alias/app").unwrap().key_metadata.key_id,
+        other
+    );
+}
+
+#[test]
+fn stale_key_row_does_not_authorize_delete_alias() {
+    let f = fixture();
+    let (key, old_row, current_row) = revoked_permission(&f, "kms:DeleteAlias");
+    // The alias is made before the old row is taken back, so that row's
+    // generation is older than the current one.
+    f.ks.create_alias("alias/app", &key).unwrap();
+    race_stale_row(&f, &old_row, &current_row, |m| m.delete_alias("alias/app"));
+    let ks = reopen(&f);
+    assert_eq!(
+        ks.describe_key("alias/app").unwrap().key_metadata.key_id,
+        key
+    );
+}
+
+#[test]
+fn stale_key_row_does_not_authorize_revoke_grant() {
+    let f = fixture();
+    let (key, old_row, current_row) = revoked_permission(&f, "kms:RevokeGrant");
+    let grant_id =
+        f.ks.create_grant(&CreateGrantRequest {
+            key_id: key.clone(),
+            grantee_principal: "arn:aws:iam::000000000000:user/app".into(),
+            operations: vec![strongroom::core::grant::GrantOperation::Decrypt],
+            ..Default::default()
+        })
+        .unwrap()
+        .grant_id;
+    let (k, g) = (key.clone(), grant_id.clone());
+    race_stale_row(&f, &old_row, &current_row, move |m| m.revoke_grant(&k, &g));
+    let ks = reopen(&f);
+    let grants = ks
+        .list_grants(&ListGrantsRequest {
+            key_id: key,
+            ..Default::default()
+        })
+        .unwrap()
+        .grants;
+    assert!(grants.iter().any(|x| x.grant_id == grant_id));
+}
+
+/// An old row with the same policy but other tags: the policy allows
+/// ScheduleKeyDeletion on an `aws:ResourceTag` condition the old tags meet.
+#[test]
+fn stale_tags_do_not_authorize_schedule_key_deletion() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let p = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": ADMIN}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"AWS": MALLORY}, "Action": "kms:ScheduleKeyDeletion", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:ResourceTag/env": "dev"}}}]})
+    .to_string();
+    f.ks.put_key_policy(&PutKeyPolicyRequest {
+        key_id: key.clone(),
+        policy: p,
+        ..Default::default()
+    })
+    .unwrap();
+    let tag = |v: &str| {
+        vec![Tag {
+            tag_key: "env".into(),
+            tag_value: v.into(),
+        }]
+    };
+    f.ks.tag_resource(&key, &tag("dev")).unwrap();
+    let old_row = key_row(&f.path, &key);
+    f.ks.tag_resource(&key, &tag("prod")).unwrap();
+    let current_row = key_row(&f.path, &key);
+    let k = key.clone();
+    race_stale_row(&f, &old_row, &current_row, move |m| {
+        m.schedule_key_deletion(&k, Some(7))
+    });
+    let ks = reopen(&f);
+    assert_eq!(
+        ks.describe_key(&key).unwrap().key_metadata.key_state,
+        KeyState::Enabled
+    );
+}
+
+/// Known gap (docs/THREAT-MODEL.md): an alias row deleted from the file
+/// under a running handle is invisible to the in-write alias listing, so a
+/// Deny on `kms:ResourceAliases` is skipped; the grant is covered by the
+/// state and survives once the alias row is put back.
+#[test]
+#[ignore = "known gap: reads inside a write cannot see deleted rows (docs/THREAT-MODEL.md)"]
+fn hidden_alias_row_does_not_skip_resource_aliases_deny() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let p = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": ADMIN}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"AWS": MALLORY}, "Action": "kms:CreateGrant", "Resource": "*"},
+        {"Effect": "Deny", "Principal": {"AWS": MALLORY}, "Action": "kms:CreateGrant", "Resource": "*",
+         "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/prod"}}}]})
+    .to_string();
+    f.ks.put_key_policy(&PutKeyPolicyRequest {
+        key_id: key.clone(),
+        policy: p,
+        ..Default::default()
+    })
+    .unwrap();
+    f.ks.create_alias("alias/prod", &key).unwrap();
+    let req = CreateGrantRequest {
+        key_id: key.clone(),
+        grantee_principal: MALLORY.into(),
+        operations: vec![strongroom::core::grant::GrantOperation::Decrypt],
+        ..Default::default()
+    };
+    let alias: StoredRow = db(&f.path)
+        .query_row(
+            "SELECT id, body, tag, bucket FROM aliases WHERE id = 'alias/prod'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    let h = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    db(&f.path)
+        .execute("DELETE FROM aliases WHERE id = 'alias/prod'", [])
+        .unwrap();
+    let r = h.as_principal(MALLORY).create_grant(&req);
+    drop(h);
+    let path = f.path.clone();
+    drop(f.ks);
+    db(&path)
+        .execute(
+            "INSERT INTO aliases (id, body, tag, bucket) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![alias.0, alias.1, alias.2, alias.3],
+        )
+        .unwrap();
+    assert!(
+        r.is_err(),
+        "CreateGrant passed a Deny on kms:ResourceAliases"
+    );
+    let ks = Keystore::open(&path, root_source(&ROOT)).unwrap();
+    let g = ks
+        .list_grants(&ListGrantsRequest {
+            key_id: key,
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(g.grants.is_empty());
+}
+
+type Bits = Vec<u64>;
+fn bits_of_tag(tag: &[u8]) -> Bits {
+    tag.chunks(8)
+        .map(|c| u64::from_be_bytes(c.try_into().unwrap()))
+        .collect()
+}
+fn xor_into(a: &mut Bits, b: &Bits) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x ^= y;
+    }
+}
+fn solve_xor(tags: &[Vec<u8>], target: &[u8]) -> Option<Vec<usize>> {
+    let words = tags.len().div_ceil(64);
+    let mut basis: Vec<(usize, Bits, Bits)> = Vec::new();
+    let reduce = |mut v: Bits, mut set: Bits, basis: &[(usize, Bits, Bits)]| {
+        for (pivot, bv, bs) in basis {
+            if v[pivot / 64] >> (63 - pivot % 64) & 1 == 1 {
+                xor_into(&mut v, bv);
+                xor_into(&mut set, bs);
+            }
+        }
+        (v, set)
+    };
+    for (i, t) in tags.iter().enumerate() {
+        let mut set = vec![0u64; words];
+        set[i / 64] |= 1 << (i % 64);
+        let (v, set) = reduce(bits_of_tag(t), set, &basis);
+        let Some(pivot) = (0..256).find(|b| v[b / 64] >> (63 - b % 64) & 1 == 1) else {
+            continue;
+        };
+        for (_, bv, bs) in basis.iter_mut() {
+            if bv[pivot / 64] >> (63 - pivot % 64) & 1 == 1 {
+                xor_into(bv, &v);
+                xor_into(bs, &set);
+            }
+        }
+        basis.push((pivot, v, set));
+    }
+    let (rest, set) = reduce(bits_of_tag(target), vec![0u64; words], &basis);
+    rest.iter().all(|&w| w == 0).then(|| {
+        (0..tags.len())
+            .filter(|i| set[i / 64] >> (i % 64) & 1 == 1)
+            .collect()
+    })
+}
+
+/// Known gap (docs/THREAT-MODEL.md): a sealed export tags its rows under
+/// the format 1 record label, so an attacker holding the file and a routine
+/// export made after the migration (no root key) can rebuild a format 1
+/// file: the v1 meta rows put back, the state rows deleted, every row
+/// replaced by its export version, mallory's revoked grant kept and a
+/// subset of revoked grants solved to match the format 1 XOR digest. The
+/// migration must refuse it (or the forged file must grant nothing).
+#[test]
+#[ignore = "known gap: export rows carry format 1 record tags (docs/THREAT-MODEL.md)"]
+fn export_tags_cannot_forge_a_format_1_file_for_the_migration() {
+    use strongroom::core::export::SealedExport;
+    use strongroom::core::grant::GrantOperation;
+    use strongroom::OpenOptions;
+    const K1: &str = "cc5aed0e-8d61-4841-8302-d54c63e9d3f7";
+    let v1 = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture/v1-keystore.db");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ks.db");
+    std::fs::copy(&v1, &path).unwrap();
+    std::fs::copy(
+        strongroom::audit_log_path(&v1),
+        strongroom::audit_log_path(&path),
+    )
+    .unwrap();
+    let meta_v1: Vec<StoredRow> = db(&path)
+        .prepare("SELECT id, body, tag, -1 FROM meta WHERE id IN ('config', 'digest', 'audit-checkpoint')")
+        .unwrap().query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap()
+        .collect::<Result<_, _>>().unwrap();
+    assert_eq!(meta_v1.len(), 3);
+    let log = strongroom::audit_log_path(&path);
+    let log_v1 = std::fs::read(&log).unwrap();
+    let mig = || {
+        Keystore::open_with(
+            &path,
+            root_source(&ROOT),
+            OpenOptions::default().migrate_old_format(true),
+        )
+    };
+    let ks = mig().unwrap();
+    let grant = |who: &str, ops: Vec<GrantOperation>| {
+        ks.create_grant(&CreateGrantRequest {
+            key_id: K1.into(),
+            grantee_principal: who.into(),
+            operations: ops,
+            ..Default::default()
+        })
+        .unwrap()
+        .grant_id
+    };
+    let mallory_grant = grant(
+        MALLORY,
+        vec![GrantOperation::Decrypt, GrantOperation::Encrypt],
+    );
+    let mut routine = Vec::new();
+    for i in 0..300 {
+        routine.push(grant(
+            &format!("arn:aws:iam::000000000000:user/job{i}"),
+            vec![GrantOperation::Encrypt],
+        ));
+    }
+    let export = ks.export_sealed().unwrap(); // a routine backup
+    ks.revoke_grant(K1, &mallory_grant).unwrap();
+    for g in &routine {
+        ks.revoke_grant(K1, g).unwrap();
+    }
+    expect_err(
+        try_encrypt(&ks.as_principal(MALLORY), K1, b"x"),
+        ErrorKind::AccessDeniedException,
+    );
+    drop(ks);
+
+    // Attacker: no root key, only the file and the export bytes.
+    let ex = SealedExport::parse_unauthenticated(&export).unwrap();
+    let conn = db(&path);
+    for t in ["keys", "aliases", "grants"] {
+        conn.execute(&format!("DELETE FROM {t}"), []).unwrap();
+    }
+    conn.execute(
+        "DELETE FROM meta WHERE id = 'state' OR id LIKE 'state/%'",
+        [],
+    )
+    .unwrap();
+    for r in &meta_v1 {
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (id, body, tag) VALUES (?1, ?2, ?3)",
+            rusqlite::params![r.0, r.1, r.2],
+        )
+        .unwrap();
+    }
+    let ins = |t: &str, r: &strongroom::core::export::ExportRow| {
+        conn.execute(
+            &format!("INSERT OR REPLACE INTO {t} (id, body, tag) VALUES (?1, ?2, ?3)"),
+            rusqlite::params![r.id, r.body, r.tag],
+        )
+        .unwrap();
+    };
+    let mut want = bits_of_tag(&meta_v1.iter().find(|r| r.0 == "digest").unwrap().1);
+    for r in &ex.keys {
+        ins("keys", r);
+        xor_into(&mut want, &bits_of_tag(&r.tag));
+    }
+    for r in &ex.aliases {
+        ins("aliases", r);
+        xor_into(&mut want, &bits_of_tag(&r.tag));
+    }
+    let is_revoked =
+        |id: &str| id.ends_with(&mallory_grant) || routine.iter().any(|g| id.ends_with(g.as_str()));
+    for r in ex.grants.iter().filter(|r| !is_revoked(&r.id)) {
+        ins("grants", r);
+        xor_into(&mut want, &bits_of_tag(&r.tag));
+    }
+    let m = ex
+        .grants
+        .iter()
+        .find(|r| r.id.ends_with(&mallory_grant))
+        .unwrap();
+    ins("grants", m);
+    xor_into(&mut want, &bits_of_tag(&m.tag));
+    let pool: Vec<&strongroom::core::export::ExportRow> = ex
+        .grants
+        .iter()
+        .filter(|r| is_revoked(&r.id) && !r.id.ends_with(&mallory_grant))
+        .collect();
+    let want: Vec<u8> = want.iter().flat_map(|w| w.to_be_bytes()).collect();
+    let subset = solve_xor(
+        &pool.iter().map(|r| r.tag.clone()).collect::<Vec<_>>(),
+        &want,
+    )
+    .expect("span");
+    for i in &subset {
+        ins("grants", pool[*i]);
+    }
+    drop(conn);
+    std::fs::write(&log, &log_v1).unwrap();
+
+    let e = Keystore::open(&path, root_source(&ROOT)).unwrap_err();
+    assert!(e.to_string().contains("migrate"), "{e}");
+    // The attack fails when the migration refuses the file, or when the
+    // migrated keystore does not let mallory use the revoked grant.
+    if let Ok(ks) = mig() {
+        expect_err(
+            try_encrypt(&ks.as_principal(MALLORY), K1, b"x"),
+            ErrorKind::AccessDeniedException,
+        );
+    }
+}
