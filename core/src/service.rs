@@ -95,6 +95,12 @@ impl LoadedKey for OwnedKey {
 pub type GrantCheck<'a> =
     dyn Fn(&KeyRecord, &[Grant], Option<&[String]>) -> Result<Option<String>> + 'a;
 
+/// The check [`KeyService::delete_alias`] runs inside its transaction, with
+/// the alias as it is then (`None` when there is none) and the key record
+/// it points at then, as stored (`None` when there is no alias or no such
+/// key): an error writes nothing.
+pub type AliasCheck<'a> = dyn Fn(Option<&AliasRecord>, Option<&KeyRecord>) -> Result<()> + 'a;
+
 /// What [`authorize`] needs from a keystore.
 pub trait KeyAccess {
     /// A parsed key policy, owned or borrowed.
@@ -342,11 +348,7 @@ pub trait KeyService {
     ///
     /// # Errors
     /// `check`'s; `KMSInternalException` on storage failure.
-    fn delete_alias(
-        &mut self,
-        alias_name: &str,
-        check: &dyn Fn(Option<&AliasRecord>, Option<&KeyRecord>) -> Result<()>,
-    ) -> Result<()>;
+    fn delete_alias(&mut self, alias_name: &str, check: &AliasCheck<'_>) -> Result<()>;
 
     /// Every grant of the keystore with its key ID, in key then grant ID order.
     ///

@@ -9,7 +9,7 @@ use strongroom_core::audit::RequestParameters;
 use strongroom_core::grant::Grant;
 use strongroom_core::key::{AliasRecord, KeyRecord};
 use strongroom_core::ops::Env;
-use strongroom_core::service::{GrantCheck, KeyService, LoadedKey};
+use strongroom_core::service::{AliasCheck, GrantCheck, KeyService, LoadedKey};
 
 use crate::access::Service;
 use crate::cache::CachedKey;
@@ -134,11 +134,7 @@ impl KeyService for Service<'_> {
         })
     }
 
-    fn delete_alias(
-        &mut self,
-        alias_name: &str,
-        check: &dyn Fn(Option<&AliasRecord>, Option<&KeyRecord>) -> Result<()>,
-    ) -> Result<()> {
+    fn delete_alias(&mut self, alias_name: &str, check: &AliasCheck<'_>) -> Result<()> {
         let ks = self.0;
         ks.write(&mut |tx| {
             let now = tx
