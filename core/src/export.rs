@@ -1,7 +1,9 @@
 //! The sealed keystore export: a whole keystore (its configuration, every
 //! key record and alias record as stored, with their record MAC tags) in one
 //! byte string, authenticated as a whole under the root key. Version 2
-//! adds the grant records; version 1 exports (no grants) are still read. Used for
+//! adds the grant records; version 3 tags the records under a label of its
+//! own ([`RootKey::mac_export_record`]); versions 1 (no grants) and 2
+//! (portable record MACs, [`RootKey::mac_record`]) are still read. Used for
 //! backups of the native keystore and as the persistence format of the
 //! in-memory keystore ([`crate::memstore`]) in JavaScript.
 //!
@@ -19,16 +21,22 @@ use crate::seal::RootKey;
 
 /// The first four bytes of every export.
 pub const MAGIC: &[u8; 4] = b"SRKX";
-/// The format version this build writes (2: with grant records).
-pub const VERSION: u8 = 2;
-/// The first format version (no grant records), still read.
+/// The format version this build writes (3: with grant records, every
+/// record tagged with [`RootKey::mac_export_record`]).
+pub const VERSION: u8 = 3;
+/// The second format version (grant records, portable record MACs), still
+/// read.
+pub const VERSION_2: u8 = 2;
+/// The first format version (no grant records, portable record MACs), still
+/// read.
 pub const VERSION_1: u8 = 1;
 /// Format version of the keystore's tables and records
 /// (`format_version` of [`KeystoreConfig`]): 2 since the native keystore's
 /// integrity state replaced its XOR digest, 3 since the native keystore's
 /// record MACs are bound to it ([`RootKey::mac_keystore_record`]). The
-/// records of an export are the same in every version (their tags are
-/// [`RootKey::mac_record`]), so exports of versions 1 and 2 are read as they are.
+/// records of an export are the same in every keystore format version
+/// (their tags are the export's own), so exports of versions 1 and 2 are
+/// read as they are.
 pub const KEYSTORE_FORMAT_VERSION: u32 = 3;
 
 const TAG: usize = HMAC_SHA256_LEN;
@@ -61,7 +69,8 @@ pub struct KeystoreConfig {
 }
 
 /// One stored record: its ID (key ID, alias name or `<key ID>/<grant ID>`),
-/// JSON body and record MAC tag ([`RootKey::mac_record`] with kind `key`,
+/// JSON body and record MAC tag ([`RootKey::mac_export_record`], in
+/// exports of versions 1 and 2 [`RootKey::mac_record`], with kind `key`,
 /// `alias` or `grant`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExportRow {
@@ -82,7 +91,7 @@ pub struct SealedExport {
     pub check: Vec<u8>,
     /// JSON of [`KeystoreConfig`] as stored (`meta/config` body).
     pub config_body: Vec<u8>,
-    /// Its record MAC tag (kind `meta`, id `config`).
+    /// Its record MAC tag (kind `meta`, id `config`; made as the rows' tags).
     pub config_tag: Vec<u8>,
     /// The `meta/kdf` body (Argon2id parameters, JSON) of a passphrase
     /// keystore; empty otherwise.
@@ -179,7 +188,7 @@ impl<'a> Reader<'a> {
 }
 
 fn is_supported(version: u8) -> bool {
-    version == VERSION_1 || version == VERSION
+    (VERSION_1..=VERSION).contains(&version)
 }
 
 fn ct_eq(a: &[u8], b: &[u8]) -> bool {
@@ -199,16 +208,23 @@ fn tampered() -> Error {
 }
 
 impl SealedExport {
-    /// Encodes the export in format version 2 ([`VERSION`]) and appends its
-    /// HMAC under `root`'s `strongroom/v1/export` key.
+    /// Encodes the export in format version 3 ([`VERSION`]) and appends its
+    /// HMAC under `root`'s `strongroom/v1/export` key. The configuration and
+    /// row tags must be [`RootKey::mac_export_record`] tags.
     ///
     /// # Errors
     /// `ValidationException` when a field exceeds its length prefix;
     /// `KMSInternalException` when a tag is not 32 bytes.
     pub fn encode(&self, root: &RootKey) -> Result<Vec<u8>> {
+        self.encode_as(VERSION, root)
+    }
+
+    /// [`encode`](Self::encode) with the version byte `version` (2 or 3:
+    /// the same layout; the tags must be of that version).
+    fn encode_as(&self, version: u8, root: &RootKey) -> Result<Vec<u8>> {
         let mut out = Vec::new();
         out.extend_from_slice(MAGIC);
-        out.push(VERSION);
+        out.push(version);
         put_u16_bytes(&mut out, self.keystore_id.as_bytes())?;
         put_tag(&mut out, &self.check)?;
         put_u32_bytes(&mut out, &self.config_body)?;
@@ -229,7 +245,7 @@ impl SealedExport {
     ///
     /// # Errors
     /// `ValidationException` for bytes that are not an export of version
-    /// 1 or 2 (length, magic, version byte); `KMSInternalException` ("failed
+    /// 1, 2 or 3 (length, magic, version byte); `KMSInternalException` ("failed
     /// authentication") when the fields do not parse or bytes remain.
     pub fn parse_unauthenticated(bytes: &[u8]) -> Result<Self> {
         if bytes.len() < MAGIC.len() + 1 + TAG || &bytes[..4] != MAGIC {
@@ -238,7 +254,7 @@ impl SealedExport {
         let version = bytes[4];
         if !is_supported(version) {
             return Err(Error::validation(alloc::format!(
-                "sealed keystore export version {version} is not supported (this build reads {VERSION_1} and {VERSION})"
+                "sealed keystore export version {version} is not supported (this build reads {VERSION_1} to {VERSION})"
             )));
         }
         let body = &bytes[..bytes.len() - TAG];
@@ -279,11 +295,12 @@ impl SealedExport {
     /// value, the export MAC over every byte, the configuration's and every
     /// record's own tag, that IDs are unique, ascending and match the
     /// bodies, and that the configuration names the same keystore. Reads
-    /// versions 1 (no grants) and 2.
+    /// versions 1 (no grants), 2 and 3; only versions 1 and 2 take portable
+    /// record MACs ([`RootKey::mac_record`]) as record tags.
     ///
     /// # Errors
-    /// `ValidationException` for bytes that are not an export of version 1
-    /// or 2; `AccessDeniedException` when `root` is not the keystore's
+    /// `ValidationException` for bytes that are not an export of version 1,
+    /// 2 or 3; `AccessDeniedException` when `root` is not the keystore's
     /// root key; `KMSInternalException` ("failed authentication") for any
     /// altered, added, removed or truncated byte.
     pub fn decode(bytes: &[u8], root: &RootKey) -> Result<Self> {
@@ -299,17 +316,25 @@ impl SealedExport {
             }
             return Err(tampered());
         }
-        parsed.check_records(root)?;
+        parsed.check_records(root, bytes[4])?;
         Ok(parsed)
     }
 
-    /// The record-level checks of [`decode`](Self::decode), after the MAC.
-    fn check_records(&self, root: &RootKey) -> Result<()> {
+    /// The record-level checks of [`decode`](Self::decode), after the MAC,
+    /// for an export of version `version`.
+    fn check_records(&self, root: &RootKey, version: u8) -> Result<()> {
+        let verify_record = |kind: &[u8], id: &[u8], body: &[u8], tag: &[u8]| {
+            if version >= VERSION {
+                root.verify_export_record(kind, id, body, tag)
+            } else {
+                root.verify_record(kind, id, body, tag)
+            }
+        };
         let expected = root.check_value(self.keystore_id.as_bytes())?;
         if !ct_eq(&expected, &self.check) {
             return Err(tampered());
         }
-        if !root.verify_record(b"meta", b"config", &self.config_body, &self.config_tag) {
+        if !verify_record(b"meta", b"config", &self.config_body, &self.config_tag) {
             return Err(tampered());
         }
         let config = self.config()?;
@@ -331,7 +356,7 @@ impl SealedExport {
                 if i > 0 && rows[i - 1].id >= row.id {
                     return Err(tampered());
                 }
-                if !root.verify_record(kind, row.id.as_bytes(), &row.body, &row.tag) {
+                if !verify_record(kind, row.id.as_bytes(), &row.body, &row.tag) {
                     return Err(tampered());
                 }
             }
@@ -367,5 +392,70 @@ impl SealedExport {
     /// `KMSInternalException` when the body is not a configuration.
     pub fn config(&self) -> Result<KeystoreConfig> {
         serde_json::from_slice(&self.config_body).map_err(|_| tampered())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use alloc::vec;
+
+    const ID: &str = "5f0c6f43-0c43-4a4f-9f3c-1d2e3f405162";
+
+    /// An export of one alias row, its tags made by `tag`.
+    fn export(root: &RootKey, tag: impl Fn(&[u8], &[u8], &[u8]) -> [u8; TAG]) -> SealedExport {
+        let config = KeystoreConfig {
+            format_version: KEYSTORE_FORMAT_VERSION,
+            keystore_id: ID.into(),
+            region: "local-1".into(),
+            account: "000000000000".into(),
+            created: 0,
+            admin_principal: String::new(),
+            audit_log: true,
+        };
+        let config_body = serde_json::to_vec(&config).unwrap();
+        let alias = br#"{"alias_name":"alias/a","target_key_id":"k","creation_date":0,"last_updated_date":0}"#;
+        SealedExport {
+            keystore_id: ID.into(),
+            check: root.check_value(ID.as_bytes()).unwrap().to_vec(),
+            config_tag: tag(b"meta", b"config", &config_body).to_vec(),
+            config_body,
+            kdf: Vec::new(),
+            keys: Vec::new(),
+            aliases: vec![ExportRow {
+                id: "alias/a".into(),
+                body: alias.to_vec(),
+                tag: tag(b"alias", b"alias/a", alias).to_vec(),
+            }],
+            grants: Vec::new(),
+        }
+    }
+
+    /// Version 3 tags rows under their own label, not the portable record
+    /// MAC of format 1 and 2 keystore files; version 2 exports, which carry
+    /// portable record MACs, still read, and neither version takes the
+    /// other's tags.
+    #[test]
+    fn record_tags_are_bound_to_the_export_version() {
+        let root = RootKey::from_bytes(&[7; 32]).unwrap();
+        let current = export(&root, |k, i, b| root.mac_export_record(k, i, b).unwrap());
+        let portable = export(&root, |k, i, b| root.mac_record(k, i, b).unwrap());
+        let row = &current.aliases[0];
+        assert!(!root.verify_record(b"alias", row.id.as_bytes(), &row.body, &row.tag));
+
+        let v3 = current.encode(&root).unwrap();
+        assert_eq!(v3[4], VERSION);
+        assert_eq!(SealedExport::decode(&v3, &root).unwrap(), current);
+        let v2 = portable.encode_as(VERSION_2, &root).unwrap();
+        assert_eq!(SealedExport::decode(&v2, &root).unwrap(), portable);
+
+        for wrong in [
+            portable.encode_as(VERSION, &root).unwrap(),
+            current.encode_as(VERSION_2, &root).unwrap(),
+        ] {
+            let e = SealedExport::decode(&wrong, &root).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::KMSInternalException);
+        }
     }
 }

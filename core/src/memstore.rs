@@ -181,8 +181,8 @@ impl MemKeystore {
     }
 
     /// Restores a keystore from a sealed export ([`crate::export`], version
-    /// 1 or 2), with its key policies (inside the key records) and grants
-    /// (version 2). The audit log is not part of the export: the restored
+    /// 1, 2 or 3), with its key policies (inside the key records) and grants
+    /// (versions 2 and 3). The audit log is not part of the export: the restored
     /// keystore starts a new one.
     ///
     /// # Errors
@@ -213,14 +213,16 @@ impl MemKeystore {
     }
 
     /// The whole keystore as a sealed export: records serialized exactly as
-    /// the native keystore stores them, each with its record MAC, and the
-    /// export MAC over everything.
+    /// the native keystore stores them, each with its export record MAC
+    /// ([`RootKey::mac_export_record`]), and the export MAC over everything.
     ///
     /// # Errors
     /// `KMSInternalException` on a serialization failure.
     pub fn export_sealed(&self) -> Result<Vec<u8>> {
         let config_body = to_json(&self.config)?;
-        let config_tag = self.root.mac_record(b"meta", b"config", &config_body)?;
+        let config_tag = self
+            .root
+            .mac_export_record(b"meta", b"config", &config_body)?;
         let keys = self.rows(b"key", &self.keys)?;
         let aliases = self.rows(b"alias", &self.aliases)?;
         let grants = self.rows(b"grant", &self.grants)?;
@@ -241,7 +243,7 @@ impl MemKeystore {
     }
 
     /// Export rows of one kind of record, serialized as the native keystore
-    /// stores them, each with its record MAC.
+    /// stores them, each with its export record MAC.
     fn rows<T: serde::Serialize>(
         &self,
         kind: &[u8],
@@ -251,7 +253,7 @@ impl MemKeystore {
             .iter()
             .map(|(id, rec)| {
                 let body = to_json(rec)?;
-                let tag = self.root.mac_record(kind, id.as_bytes(), &body)?;
+                let tag = self.root.mac_export_record(kind, id.as_bytes(), &body)?;
                 Ok(ExportRow {
                     id: id.clone(),
                     body,
@@ -1367,11 +1369,7 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
         Ok(())
     }
 
-    fn delete_alias(
-        &mut self,
-        alias_name: &str,
-        check: &dyn Fn(Option<&AliasRecord>, Option<&KeyRecord>) -> Result<()>,
-    ) -> Result<()> {
+    fn delete_alias(&mut self, alias_name: &str, check: &service::AliasCheck<'_>) -> Result<()> {
         let alias = self.ks.aliases.get(alias_name);
         let target = alias.and_then(|a| self.ks.keys.get(&a.target_key_id));
         check(alias, target)?;

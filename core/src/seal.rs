@@ -263,6 +263,37 @@ impl RootKey {
         }
     }
 
+    /// HMAC-SHA256 tag over a record carried in a sealed export of version
+    /// 3 or later ([`crate::export`]): under the same sub-key as
+    /// [`mac_record`](Self::mac_record) but over
+    /// `"strongroom/v3/export-record" ‖ u32 len(kind) ‖ kind ‖ u32 len(id) ‖
+    /// id ‖ u32 len(body) ‖ body` (lengths big-endian). Its own label keeps
+    /// the tags of an export from verifying as the portable record MACs of a
+    /// format 1 or 2 keystore file (`docs/FORMAT.md`, "Sealed keystore
+    /// export").
+    ///
+    /// # Errors
+    /// None in practice (HMAC accepts every key); lengths over 4 GiB are
+    /// `ValidationException`.
+    pub fn mac_export_record(
+        &self,
+        kind: &[u8],
+        id: &[u8],
+        body: &[u8],
+    ) -> Result<[u8; HMAC_SHA256_LEN]> {
+        self.record_tag(b"strongroom/v3/export-record", &[kind, id, body])
+    }
+
+    /// Verifies a tag made by
+    /// [`mac_export_record`](Self::mac_export_record), in constant time.
+    pub fn verify_export_record(&self, kind: &[u8], id: &[u8], body: &[u8], tag: &[u8]) -> bool {
+        use subtle::ConstantTimeEq;
+        match self.mac_export_record(kind, id, body) {
+            Ok(t) => tag.len() == HMAC_SHA256_LEN && bool::from(t.ct_eq(tag)),
+            Err(_) => false,
+        }
+    }
+
     /// HMAC-SHA256 tag over a record of the native keystore from format
     /// version 3 on, bound to that keystore: under the same sub-key as
     /// [`mac_record`](Self::mac_record) but over

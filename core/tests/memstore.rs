@@ -211,7 +211,7 @@ fn export_rejects_every_altered_byte_and_wrong_root() {
 fn export_layout_starts_with_magic_and_version() {
     let ks = store();
     let bytes = ks.export_sealed().unwrap();
-    assert_eq!(&bytes[..5], b"SRKX\x02");
+    assert_eq!(&bytes[..5], b"SRKX\x03");
     let parsed = SealedExport::decode(&bytes, &root(7)).unwrap();
     assert!(parsed.keys.is_empty() && parsed.grants.is_empty());
     assert_eq!(parsed.keystore_id, ks.keystore_id());

@@ -3,7 +3,8 @@
 //! [`strongroom_core::export`], specified in `docs/FORMAT.md` ("Sealed
 //! keystore export"). Row bodies travel byte for byte: JSON whose key
 //! material is already sealed under the root key. Their record MACs are
-//! those of the export ([`RootKey::mac_record`]), not the keystore's own
+//! those of the export ([`RootKey::mac_export_record`]; exports of
+//! versions 1 and 2 carried [`RootKey::mac_record`]), not the keystore's own
 //! (bound to it, [`RootKey::mac_keystore_record`]): each row is checked
 //! under the one before it is tagged with the other.
 
@@ -20,7 +21,9 @@ use crate::{
 
 /// `r` with its export tag, for rows whose keystore tag was checked.
 fn export_row(root: &RootKey, kind: &[u8], r: Row) -> Result<ExportRow> {
-    let tag = root.mac_record(kind, r.id.as_bytes(), &r.body)?.to_vec();
+    let tag = root
+        .mac_export_record(kind, r.id.as_bytes(), &r.body)?
+        .to_vec();
     Ok(ExportRow {
         id: r.id,
         body: r.body,
@@ -29,7 +32,7 @@ fn export_row(root: &RootKey, kind: &[u8], r: Row) -> Result<ExportRow> {
 }
 
 impl Keystore {
-    /// The whole keystore as one sealed byte string (format version 2): its
+    /// The whole keystore as one sealed byte string (format version 3): its
     /// configuration, every key, alias and grant record as stored (key
     /// material stays sealed under the root key; key policies, tags,
     /// rotation state, deletion schedules and imported-material expiry are
@@ -93,7 +96,7 @@ impl Keystore {
             keystore_id: self.inner.config.keystore_id.clone(),
             check,
             config_tag: root
-                .mac_record(b"meta", META_CONFIG.as_bytes(), &config_body)?
+                .mac_export_record(b"meta", META_CONFIG.as_bytes(), &config_body)?
                 .to_vec(),
             config_body,
             kdf: kdf.unwrap_or_default(),
@@ -107,7 +110,7 @@ impl Keystore {
     /// Creates a new keystore file at `path` from a sealed export made by
     /// [`export_sealed`](Self::export_sealed) (or by the WebAssembly
     /// package), with the same keystore ID, region, account and records
-    /// (keys, aliases and, from a version 2 export, grants: grant tokens
+    /// (keys, aliases and, from a version 2 or 3 export, grants: grant tokens
     /// issued before the export keep working). A version 1 export has no
     /// grants.
     /// `root` must yield the root key the export was sealed under; a

@@ -1,7 +1,8 @@
 //! Sealed keystore export and import: round trip, byte-for-byte records,
 //! tampering and wrong root keys rejected, interchange with the in-memory
 //! keystore of strongroom-core (what the WebAssembly package runs), grants
-//! and key state carried by format version 2, version 1 exports still read.
+//! and key state carried by format versions 2 and 3, version 1 exports still
+//! read.
 #![allow(clippy::unwrap_used)]
 
 mod fixture;
@@ -279,7 +280,7 @@ fn grants_and_key_state_survive_export_and_import() {
             .unwrap();
     let blob = app_encrypt(&f.ks, &k, &token).unwrap();
     let bytes = f.ks.export_sealed().unwrap();
-    assert_eq!(bytes[4], 2, "exports are written in format version 2");
+    assert_eq!(bytes[4], 3, "exports are written in format version 3");
 
     let path = f.dir.path().join("restored.db");
     let restored = Keystore::import_sealed(&path, &bytes, root_source(&ROOT))
@@ -316,7 +317,7 @@ fn grants_and_key_state_survive_export_and_import() {
 }
 
 #[test]
-fn every_altered_byte_of_a_version_2_export_is_rejected() {
+fn every_altered_byte_of_an_export_is_rejected() {
     let (f, _, _) = keystore_with_grants();
     let bytes = f.ks.export_sealed().unwrap();
     let path = f.dir.path().join("t.db");
@@ -329,7 +330,7 @@ fn every_altered_byte_of_a_version_2_export_is_rejected() {
         );
         assert!(!path.exists(), "a rejected import left a file behind");
     }
-    // Dropping the grant section (a version 1 body under a version 2 header)
+    // Dropping the grant section (a version 1 body under a version 3 header)
     // or any trailing byte is rejected too.
     for cut in 1..=40 {
         let t = &bytes[..bytes.len() - cut];
@@ -370,9 +371,9 @@ fn version_1_exports_still_import() {
         .key_metadata
         .key_id;
     assert!(list_grants(&restored, &k).grants.is_empty());
-    // Its records travel unchanged into a version 2 export.
+    // Its records travel unchanged into a version 3 export.
     let v2 = restored.export_sealed().unwrap();
-    assert_eq!(v2[4], 2);
+    assert_eq!(v2[4], 3);
     let again = Keystore::import_sealed(dir.path().join("v2.db"), &v2, root_source(&ROOT)).unwrap();
     assert_eq!(decrypt(&again, blob).unwrap(), b"v1 fixture payload");
     // The in-memory keystore reads it as well.

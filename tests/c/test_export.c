@@ -41,12 +41,12 @@ int main(void) {
   sr_bytes grants_before = SR_BYTES_INIT;
   CHECK_OK(sr_list_grants(ks, key, 0, NULL, NULL, NULL, &grants_before));
 
-  /* Export: NULL checks, then the bytes ("SRKX", version 2). */
+  /* Export: NULL checks, then the bytes ("SRKX", version 3). */
   sr_bytes sealed = SR_BYTES_INIT;
   CHECK_RC(sr_keystore_export_sealed(NULL, &sealed), SR_NULL_PARAMETER);
   CHECK_RC(sr_keystore_export_sealed(ks, NULL), SR_NULL_PARAMETER);
   REQUIRE_OK(sr_keystore_export_sealed(ks, &sealed));
-  CHECK(sealed.len > 37 && memcmp(sealed.ptr, "SRKX\x02", 5) == 0);
+  CHECK(sealed.len > 37 && memcmp(sealed.ptr, "SRKX\x03", 5) == 0);
 
   /* Import: the copy decrypts, resolves the alias, keeps the grant. */
   sr_keystore *back = NULL;

@@ -287,7 +287,7 @@ test('exportSealed / importSealed round trip', () => {
   const blob = ks.encrypt({ keyId: key, plaintext: bytes('persisted') }).ciphertextBlob;
   const sealed = ks.exportSealed();
   assert.ok(sealed instanceof Uint8Array);
-  assert.deepEqual([...sealed.subarray(0, 5)], [0x53, 0x52, 0x4b, 0x58, 0x02]);
+  assert.deepEqual([...sealed.subarray(0, 5)], [0x53, 0x52, 0x4b, 0x58, 0x03]);
   assert.ok(!Buffer.from(sealed).includes('persisted'));
   const back = Keystore.importSealed(sealed, { rootKey: root });
   assert.equal(back.keystoreId, ks.keystoreId);
