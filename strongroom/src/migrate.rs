@@ -100,7 +100,9 @@ pub(crate) fn needs_migration(version: u32) -> Error {
         "keystore format {version} must be migrated to format {KEYSTORE_FORMAT_VERSION} \
          explicitly: run `strongroom migrate-keystore` (or open it with \
          OpenOptions::migrate_old_format), which trusts the file as it stands, once, with \
-         every process using it stopped and from a copy known to be unmodified"
+         every process using it stopped and from a copy known to be unmodified; a keystore \
+         that was already migrated and reads as format {version} again was modified: \
+         restore it from backup, do not migrate it again"
     ))
 }
 
