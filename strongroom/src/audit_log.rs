@@ -118,9 +118,15 @@
 //! authenticates and the log file opens for writing, so an unwritable log
 //! (permissions, a missing directory, a read-only file system, a tampered
 //! checkpoint) fails a management operation before it changes anything. The
-//! event itself is appended after the change commits; if that write alone
-//! fails (e.g. the disk fills up in between), the change stays committed and
-//! the caller still sees the failure.
+//! event itself is appended after the change commits (it holds the
+//! operation's outcome); the committed integrity state names the event's
+//! `eventID` until a checkpoint covers it, and the writer holds the log
+//! ([`AuditSink::hold`]) from before that commit until then, so no state row
+//! matching the changed rows has a checkpoint short of their record
+//! (`docs/FORMAT.md`, "The record of a change"). If that write alone fails
+//! (e.g. the disk fills up in between), the change stays committed, the
+//! caller still sees the failure, and the event stays queued (the handle
+//! stuck, as in write-behind mode) until a later call writes it.
 //!
 //! On targets without `flock` (non-Unix), every event is appended inside an
 //! SQLite write transaction and made durable before the operation returns,
@@ -1589,7 +1595,9 @@ impl AuditSink {
 
     fn held_by_other(&self) -> bool {
         let me = std::thread::current().id();
-        lock_held(&self.held).as_ref().is_some_and(|h| h.thread != me)
+        lock_held(&self.held)
+            .as_ref()
+            .is_some_and(|h| h.thread != me)
     }
 
     fn wait_for_release(&self) {
@@ -1606,9 +1614,10 @@ impl AuditSink {
     /// Whether a batch by another writer is in progress, for a thread that
     /// would write the queue (a holder owns the writer role itself).
     fn writer_busy(&self, q: &Queue) -> bool {
-        q.writing && !lock_held(&self.held).as_ref().is_some_and(|h| {
-            h.writer && h.thread == std::thread::current().id()
-        })
+        q.writing
+            && !lock_held(&self.held)
+                .as_ref()
+                .is_some_and(|h| h.writer && h.thread == std::thread::current().id())
     }
 
     /// Holds the log for the calling thread until [`release`](Self::release):

@@ -466,9 +466,8 @@ fn the_state_row_of_a_changes_own_transaction_put_back_with_the_log_cut_is_refus
     let log = f.ks.audit_log_path().to_path_buf();
     let before = std::fs::metadata(&log).unwrap().len();
     open_to_all(&f.ks, &key).unwrap();
-    let record = f
-        .ks
-        .audit_events(&strongroom::AuditFilter {
+    let record =
+        f.ks.audit_events(&strongroom::AuditFilter {
             event_name: Some("PutKeyPolicy".into()),
             ..Default::default()
         })
@@ -479,7 +478,10 @@ fn the_state_row_of_a_changes_own_transaction_put_back_with_the_log_cut_is_refus
     let versions = state_versions(&f.path, 0);
     assert_eq!(versions.len(), 2, "one row change, one checkpoint");
     let (own, cut_to) = (&versions[0], state_fields(&versions[0]));
-    assert_eq!(cut_to.1, before, "its checkpoint is the one before the record");
+    assert_eq!(
+        cut_to.1, before,
+        "its checkpoint is the one before the record"
+    );
     let event_id = record["eventID"].as_str().unwrap().replace('-', "");
     assert_eq!(hex(&cut_to.2), event_id, "it awaits the record");
     let (_, after_len, awaited) = state_fields(&versions[1]);
@@ -494,7 +496,10 @@ fn the_state_row_of_a_changes_own_transaction_put_back_with_the_log_cut_is_refus
     roll_back_to(&f.path, &log, own);
     let e = f.ks.verify_audit_log().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
-    assert!(e.message().contains(record["eventID"].as_str().unwrap()), "{e}");
+    assert!(
+        e.message().contains(record["eventID"].as_str().unwrap()),
+        "{e}"
+    );
     // A later change cannot cover it up either.
     let e = f.ks.update_key_description(&key, "after").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
@@ -534,7 +539,11 @@ fn a_later_checkpoint_only_state_row_put_back_cuts_only_records_after_the_last_c
     }
     f.ks.flush_audit_log().unwrap();
     let middle = state_versions(&f.path, first).pop().unwrap();
-    assert_eq!(state_fields(&middle).0, 7, "a checkpoint over the five Encrypts");
+    assert_eq!(
+        state_fields(&middle).0,
+        7,
+        "a checkpoint over the five Encrypts"
+    );
     for _ in 0..7 {
         try_encrypt(&f.ks, &key, b"x").unwrap();
     }
@@ -547,7 +556,10 @@ fn a_later_checkpoint_only_state_row_put_back_cuts_only_records_after_the_last_c
         let ks = Keystore::open(&copy, root_source(&ROOT)).unwrap();
         let v = ks.verify_audit_log().unwrap();
         assert_eq!(v.fault, None);
-        assert_eq!((v.records, v.checkpoint_records), (2 + encrypts as u64, 2 + encrypts as u64));
+        assert_eq!(
+            (v.records, v.checkpoint_records),
+            (2 + encrypts as u64, 2 + encrypts as u64)
+        );
         let mut names = vec!["CreateKey".to_string(), "PutKeyPolicy".to_string()];
         names.extend(std::iter::repeat_n("Encrypt".to_string(), encrypts));
         assert_eq!(event_names(&ks), names);
@@ -579,7 +591,8 @@ fn concurrent_changes_each_leave_their_record_checkpointed() {
             let key = key.clone();
             s.spawn(move || {
                 for i in 0..10 {
-                    ks.update_key_description(&key, &format!("{t}/{i}")).unwrap();
+                    ks.update_key_description(&key, &format!("{t}/{i}"))
+                        .unwrap();
                     try_encrypt(ks, &key, b"x").unwrap();
                 }
             });
