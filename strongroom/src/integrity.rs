@@ -268,6 +268,11 @@ pub(crate) fn read_checkpoint(tx: &mut dyn Tx, root: &RootKey) -> Result<[u8; CH
     Ok(read_state(tx, root)?.checkpoint)
 }
 
+/// Whether a new checkpoint covers the awaited record (its `eventID`),
+/// given the state's checkpoint before it.
+pub(crate) type CoversAwaited<'a> =
+    dyn FnMut(&[u8; AWAITED_LEN], &[u8; CHECKPOINT_LEN]) -> Result<bool> + 'a;
+
 /// Stores a new audit checkpoint in the state (counter moved). When the
 /// state awaits a record, `covers(awaited, old checkpoint)` says whether the
 /// new checkpoint covers it; then the state no longer awaits it.
@@ -275,7 +280,7 @@ pub(crate) fn put_checkpoint(
     tx: &mut dyn Tx,
     root: &RootKey,
     checkpoint: [u8; CHECKPOINT_LEN],
-    covers: &mut dyn FnMut(&[u8; AWAITED_LEN], &[u8; CHECKPOINT_LEN]) -> Result<bool>,
+    covers: &mut CoversAwaited<'_>,
 ) -> Result<()> {
     let mut state = read_state(tx, root)?;
     if let Some(id) = state.awaited {
