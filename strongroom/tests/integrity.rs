@@ -412,6 +412,231 @@ fn a_rolled_back_checkpoint_with_a_truncated_log_is_refused() {
     assert_refused(&f.path, "old state and tree rows + truncated log");
 }
 
+/// Keeps every version of the state row the keystore writes, in order, in
+/// a side table (as an attacker copies them from the `-wal` file, or
+/// between two commits).
+fn record_state_versions(path: &Path) {
+    db(path)
+        .execute_batch(
+            "CREATE TABLE state_history (n INTEGER PRIMARY KEY, body BLOB, tag BLOB);
+             CREATE TRIGGER state_insert AFTER INSERT ON meta WHEN NEW.id = 'state'
+               BEGIN INSERT INTO state_history (body, tag) VALUES (NEW.body, NEW.tag); END;
+             CREATE TRIGGER state_update AFTER UPDATE ON meta WHEN NEW.id = 'state'
+               BEGIN INSERT INTO state_history (body, tag) VALUES (NEW.body, NEW.tag); END;",
+        )
+        .unwrap();
+}
+
+/// The state row versions recorded since `after` (a count of versions).
+fn state_versions(path: &Path, after: usize) -> Vec<StoredRow> {
+    db(path)
+        .prepare("SELECT body, tag FROM state_history ORDER BY n")
+        .unwrap()
+        .query_map([], |r| Ok(("state".to_string(), r.get(0)?, r.get(1)?, -1)))
+        .unwrap()
+        .map(Result::unwrap)
+        .skip(after)
+        .collect()
+}
+
+/// A state row's fields (`docs/FORMAT.md`, "Keystore integrity state"):
+/// the checkpoint's record count and log length, and the awaited `eventID`
+/// (zero when none).
+fn state_fields(row: &StoredRow) -> (u64, u64, [u8; 16]) {
+    let b = &row.1;
+    assert_eq!((b[0], b.len()), (2, 2121), "state row version 2");
+    let count = u64::from_be_bytes(b[9..17].try_into().unwrap());
+    let log_len = u64::from_be_bytes(b[49..57].try_into().unwrap());
+    (count, log_len, b[57..73].try_into().unwrap())
+}
+
+/// Puts `state` back and cuts the log to its checkpoint.
+fn roll_back_to(path: &Path, log: &Path, state: &StoredRow) {
+    put_back(path, "meta", &[state]);
+    let (_, log_len, _) = state_fields(state);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(log)
+        .unwrap()
+        .set_len(log_len)
+        .unwrap();
+}
+
+const OPEN_TO_ALL: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}]}"#;
+
+fn open_to_all(ks: &Keystore, key: &str) -> strongroom::Result<()> {
+    ks.put_key_policy(&PutKeyPolicyRequest {
+        key_id: key.into(),
+        policy: OPEN_TO_ALL.into(),
+        bypass_policy_lockout_safety_check: true,
+        ..Default::default()
+    })
+}
+
+/// The `eventName`s of the audit log, in order.
+fn event_names(ks: &Keystore) -> Vec<String> {
+    ks.audit_events(&Default::default())
+        .unwrap()
+        .iter()
+        .map(|e| e["eventName"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Review 5b, finding 2: a management operation's row change commits a
+/// state row that names the `eventID` of the operation's record, still to
+/// be written; only a checkpoint covering that record clears it. That
+/// state row put back, with the log cut to its checkpoint (erasing the
+/// record), is refused by the open handle and by `open`; put back with the
+/// log intact, it is harmless (a flush covers the record).
+#[test]
+fn the_state_row_of_a_changes_own_transaction_put_back_with_the_log_cut_is_refused() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    f.ks.flush_audit_log().unwrap();
+    record_state_versions(&f.path);
+    let log = f.ks.audit_log_path().to_path_buf();
+    let before = std::fs::metadata(&log).unwrap().len();
+    open_to_all(&f.ks, &key).unwrap();
+    let record =
+        f.ks.audit_events(&strongroom::AuditFilter {
+            event_name: Some("PutKeyPolicy".into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .pop()
+        .unwrap();
+    // The row change's own state row, then the checkpoint covering its record.
+    let versions = state_versions(&f.path, 0);
+    assert_eq!(versions.len(), 2, "one row change, one checkpoint");
+    let (own, cut_to) = (&versions[0], state_fields(&versions[0]));
+    assert_eq!(
+        cut_to.1, before,
+        "its checkpoint is the one before the record"
+    );
+    let event_id = record["eventID"].as_str().unwrap().replace('-', "");
+    assert_eq!(hex(&cut_to.2), event_id, "it awaits the record");
+    let (_, after_len, awaited) = state_fields(&versions[1]);
+    assert_eq!(
+        (after_len, awaited),
+        (std::fs::metadata(&log).unwrap().len(), [0; 16])
+    );
+
+    // Put back with the log cut: the PutKeyPolicy record is gone, and
+    // nothing takes that for intact.
+    let full_log = std::fs::read(&log).unwrap();
+    roll_back_to(&f.path, &log, own);
+    let e = f.ks.verify_audit_log().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
+    assert!(
+        e.message().contains(record["eventID"].as_str().unwrap()),
+        "{e}"
+    );
+    // A later change cannot cover it up either.
+    let e = f.ks.update_key_description(&key, "after").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
+    drop(f.ks);
+    assert_refused(&f.path, "the change's own state row + log cut to it");
+
+    // Put back with the log intact, it is harmless: the flush on open
+    // covers the record.
+    put_back(&f.path, "meta", &[own]);
+    std::fs::write(&log, &full_log).unwrap();
+    let ks = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    let v = ks.verify_audit_log().unwrap();
+    assert_eq!((v.fault, v.records, v.checkpoint_records), (None, 2, 2));
+    assert_eq!(event_names(&ks), ["CreateKey", "PutKeyPolicy"]);
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// What a state row written after the record of the last change still
+/// allows, exactly: rows unchanged since that record, such a state row put
+/// back with the log cut to its checkpoint is the whole keystore put back
+/// to that moment, and the records cut are those of operations that
+/// changed no row (here Encrypt) written after it; the management record
+/// stays. Not further back: the first state row without an awaited record
+/// is the one whose checkpoint covers the change's record.
+#[test]
+fn a_later_checkpoint_only_state_row_put_back_cuts_only_records_after_the_last_change() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    record_state_versions(&f.path);
+    open_to_all(&f.ks, &key).unwrap();
+    let first = state_versions(&f.path, 0).len();
+    for _ in 0..5 {
+        try_encrypt(&f.ks, &key, b"x").unwrap();
+    }
+    f.ks.flush_audit_log().unwrap();
+    let middle = state_versions(&f.path, first).pop().unwrap();
+    assert_eq!(
+        state_fields(&middle).0,
+        7,
+        "a checkpoint over the five Encrypts"
+    );
+    for _ in 0..7 {
+        try_encrypt(&f.ks, &key, b"x").unwrap();
+    }
+    assert_eq!(f.ks.verify_audit_log().unwrap().records, 14);
+    drop(f.ks);
+
+    let expect = |state: &StoredRow, encrypts: usize| {
+        let (_dir, copy) = copy_of(&f.path);
+        roll_back_to(&copy, &strongroom::audit_log_path(&copy), state);
+        let ks = Keystore::open(&copy, root_source(&ROOT)).unwrap();
+        let v = ks.verify_audit_log().unwrap();
+        assert_eq!(v.fault, None);
+        assert_eq!(
+            (v.records, v.checkpoint_records),
+            (2 + encrypts as u64, 2 + encrypts as u64)
+        );
+        let mut names = vec!["CreateKey".to_string(), "PutKeyPolicy".to_string()];
+        names.extend(std::iter::repeat_n("Encrypt".to_string(), encrypts));
+        assert_eq!(event_names(&ks), names);
+    };
+    // The checkpoint after the five Encrypts: the seven later ones are cut.
+    expect(&middle, 5);
+    // The checkpoint of the PutKeyPolicy record itself: every Encrypt is cut.
+    let own_checkpoint = state_versions(&f.path, 0)[first - 1].clone();
+    assert_eq!(state_fields(&own_checkpoint).2, [0; 16]);
+    expect(&own_checkpoint, 0);
+    // One further back (the change's own state row) is refused.
+    let own = state_versions(&f.path, 0)[first - 2].clone();
+    assert_ne!(state_fields(&own).2, [0; 16]);
+    let (_dir, copy) = copy_of(&f.path);
+    roll_back_to(&copy, &strongroom::audit_log_path(&copy), &own);
+    assert_refused(&copy, "the change's own state row");
+}
+
+/// Row changes of several handles and threads at once, with Encrypts in
+/// between: each change's record is checkpointed before another change
+/// commits, so the keystore opens and its log verifies with every record.
+#[test]
+fn concurrent_changes_each_leave_their_record_checkpointed() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let other = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    std::thread::scope(|s| {
+        for (t, ks) in [&f.ks, &other, &f.ks, &other].into_iter().enumerate() {
+            let key = key.clone();
+            s.spawn(move || {
+                for i in 0..10 {
+                    ks.update_key_description(&key, &format!("{t}/{i}"))
+                        .unwrap();
+                    try_encrypt(ks, &key, b"x").unwrap();
+                }
+            });
+        }
+    });
+    drop(other);
+    let v = f.ks.verify_audit_log().unwrap();
+    assert_eq!((v.fault, v.records), (None, 1 + 4 * 20));
+    drop(f.ks);
+    let ks = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    assert_eq!(ks.verify_audit_log().unwrap().fault, None);
+}
+
 /// A keystore file of format version 1 (the XOR digest and its own
 /// checkpoint row), written by `main`'s `strongroom` CLI (a debug build of
 /// 68678b2, before the integrity state; `*.db` is git-ignored, so the file
