@@ -101,6 +101,11 @@ pub type GrantCheck<'a> =
 /// key): an error writes nothing.
 pub type AliasCheck<'a> = dyn Fn(Option<&AliasRecord>, Option<&KeyRecord>) -> Result<()> + 'a;
 
+/// How many times [`KeyService::modify_authorized`] authorizes a change
+/// whose key record changed between its check and its write (concurrent
+/// writers of one key) before it fails.
+pub const MODIFY_ATTEMPTS: u32 = 3;
+
 /// What [`authorize`] needs from a keystore.
 pub trait KeyAccess {
     /// A parsed key policy, owned or borrowed.
@@ -467,12 +472,13 @@ pub trait KeyService {
     /// [`modify`](Self::modify) with `f`. If the key record the write reads
     /// is not the one authorized (another key ID, `generation` or policy:
     /// a change committed in between, or a stale row read by the check),
-    /// nothing is written and the call fails.
+    /// nothing is written and the call is authorized again on the record as
+    /// it is then, up to [`MODIFY_ATTEMPTS`] times in all; then it fails.
     ///
     /// # Errors
     /// Those of [`load_authorized`](Self::load_authorized),
-    /// [`modify`](Self::modify) and `f`; `KMSInternalException` for a
-    /// change during the request.
+    /// [`modify`](Self::modify) and `f`; `KMSInternalException` when the
+    /// key changed under every attempt.
     fn modify_authorized<T: Clone>(
         &mut self,
         call: &mut Call,
@@ -481,18 +487,26 @@ pub trait KeyService {
         build: &Conditions<'_>,
         mut f: impl FnMut(&Env<'_>, &mut Self::Rng, &mut KeyRecord) -> Result<T>,
     ) -> Result<T> {
-        let checked = self.load_authorized(call, action, key_id, build)?;
-        self.modify(key_id, |env, rng, r| {
-            if r.key_id != checked.key_id
-                || r.generation != checked.generation
-                || r.policy != checked.policy
-            {
-                return Err(Error::internal(
-                    "the key or its policy changed during the request; retry",
-                ));
+        let mut attempt = 1;
+        loop {
+            let checked = self.load_authorized(call, action, key_id, build)?;
+            let mut changed = false;
+            let result = self.modify(key_id, |env, rng, r| {
+                changed = r.key_id != checked.key_id
+                    || r.generation != checked.generation
+                    || r.policy != checked.policy;
+                if changed {
+                    return Err(Error::internal(
+                        "the key or its policy changed during the request; retry",
+                    ));
+                }
+                f(env, rng, r)
+            });
+            if !changed || attempt == MODIFY_ATTEMPTS {
+                return result;
             }
-            f(env, rng, r)
-        })
+            attempt += 1;
+        }
     }
 
     /// The key that made a symmetric ciphertext blob, checked against an
