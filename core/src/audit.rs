@@ -132,19 +132,6 @@ fn uuid_v4(bytes: [u8; 16]) -> uuid::Uuid {
     uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
-/// The `eventID` that [`AuditEvent::new`] gives an event made with
-/// `random`: the bytes of the version-4 UUID from its last 16 bytes.
-pub fn event_id_of(random: &[u8; 32]) -> [u8; 16] {
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&random[16..]);
-    *uuid_v4(b).as_bytes()
-}
-
-/// An `eventID` as the record spells it (hyphenated lowercase UUID).
-pub fn event_id_text(id: &[u8; 16]) -> String {
-    uuid::Uuid::from_bytes(*id).hyphenated().to_string()
-}
-
 /// `uuid` in its hyphenated lowercase form, as a JSON string.
 fn write_uuid(uuid: &uuid::Uuid, out: &mut String) {
     let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];

@@ -75,55 +75,6 @@ fn audit_id_bytes() -> ([u8; 32], u32) {
     })
 }
 
-/// The audited call running on a thread ([`Keystore::call`]), as its row
-/// changes see it.
-#[derive(Clone, Copy)]
-struct CallRecord {
-    /// [`crate::audit_log::AuditSink::id`] of the keystore it runs on.
-    sink: u64,
-    /// The `eventID` its audit record will have.
-    event_id: [u8; 16],
-    /// A write transaction of the call changed key, alias or grant rows.
-    changed_rows: bool,
-}
-
-thread_local! {
-    static CURRENT_CALL: std::cell::Cell<Option<CallRecord>> = const { std::cell::Cell::new(None) };
-}
-
-/// The `eventID` of the record of the call running on this thread on the
-/// keystore whose audit sink is `sink`, if any: the record a row change
-/// of that call awaits.
-pub(crate) fn current_call_event(sink: u64) -> Option<[u8; 16]> {
-    CURRENT_CALL
-        .get()
-        .filter(|c| c.sink == sink)
-        .map(|c| c.event_id)
-}
-
-/// Notes that the call running on this thread changed rows: its record is
-/// then written durably, as a management record.
-pub(crate) fn note_changed_rows(sink: u64) {
-    if let Some(mut c) = CURRENT_CALL.get().filter(|c| c.sink == sink) {
-        c.changed_rows = true;
-        CURRENT_CALL.set(Some(c));
-    }
-}
-
-/// Ends a call's scope: releases the log its row changes held and restores
-/// the enclosing call (also when the call unwinds).
-struct CallScope<'a> {
-    sink: &'a crate::audit_log::AuditSink,
-    outer: Option<CallRecord>,
-}
-
-impl Drop for CallScope<'_> {
-    fn drop(&mut self) {
-        self.sink.release();
-        CURRENT_CALL.set(self.outer);
-    }
-}
-
 /// The operations that take `DryRun` in AWS KMS, and so may run on a
 /// [`Keystore::dry_run`] handle.
 pub use strongroom_core::access::DRY_RUN_OPERATIONS;
@@ -203,29 +154,12 @@ impl Keystore {
 
     /// Runs one operation and appends its audit event (success or failure).
     /// If the event cannot be written, the operation fails.
-    ///
-    /// A write of the operation that changes key, alias or grant rows
-    /// names the event's `eventID` in the integrity state it commits, and
-    /// holds the log from before that write until the event is written,
-    /// `fdatasync`ed and checkpointed (`docs/FORMAT.md`, "Keystore integrity
-    /// state"); the event is then durable even for a read-only operation
-    /// (a due rotation or purge done by Encrypt, say).
     pub(crate) fn call<T>(
         &self,
         op: &str,
         params: RequestParameters,
         f: impl FnOnce(&mut Call) -> Result<T>,
     ) -> Result<T> {
-        let (random, pid) = audit_id_bytes();
-        let sink = &*self.inner.audit;
-        let scope = CallScope {
-            sink,
-            outer: CURRENT_CALL.replace(Some(CallRecord {
-                sink: sink.id(),
-                event_id: strongroom_core::audit::event_id_of(&random),
-                changed_rows: false,
-            })),
-        };
         let mut call = Call::new(params);
         let result = if !self.dry_run {
             f(&mut call)
@@ -235,14 +169,11 @@ impl Keystore {
             // The result (possibly secret) is dropped, and zeroized if it is.
             f(&mut call).and_then(|_| Err(access::dry_run_succeeded()))
         };
+        let (random, pid) = audit_id_bytes();
         let millis = self.inner.clock.now().saturating_mul(1000);
         let error = result.as_ref().err();
         let event = call.event(op, self.principal(), millis, random, self.account(), error);
-        let changed_rows = CURRENT_CALL.get().is_some_and(|c| c.changed_rows);
-        let durable = changed_rows || crate::audit_log::durable_event(op);
-        let appended = self.append_audit(&event, durable, changed_rows, pid);
-        drop(scope);
-        appended?;
+        self.append_audit(&event, crate::audit_log::durable_event(op), pid)?;
         result
     }
 

@@ -118,15 +118,9 @@
 //! authenticates and the log file opens for writing, so an unwritable log
 //! (permissions, a missing directory, a read-only file system, a tampered
 //! checkpoint) fails a management operation before it changes anything. The
-//! event itself is appended after the change commits (it holds the
-//! operation's outcome); the committed integrity state names the event's
-//! `eventID` until a checkpoint covers it, and the writer holds the log
-//! ([`AuditSink::hold`]) from before that commit until then, so no state row
-//! matching the changed rows has a checkpoint short of their record
-//! (`docs/FORMAT.md`, "The record of a change"). If that write alone fails
-//! (e.g. the disk fills up in between), the change stays committed, the
-//! caller still sees the failure, and the event stays queued (the handle
-//! stuck, as in write-behind mode) until a later call writes it.
+//! event itself is appended after the change commits; if that write alone
+//! fails (e.g. the disk fills up in between), the change stays committed and
+//! the caller still sees the failure.
 //!
 //! On targets without `flock` (non-Unix), every event is appended inside an
 //! SQLite write transaction and made durable before the operation returns,
@@ -442,18 +436,10 @@ impl Keystore {
 
     /// Appends one event: durable before returning when `durable`, else
     /// batched (see the module documentation).
-    /// `retain`: the record of a committed change of rows (see
-    /// [`AuditSink::append`]).
-    pub(crate) fn append_audit(
-        &self,
-        event: &AuditEvent,
-        durable: bool,
-        retain: bool,
-        pid: u32,
-    ) -> Result<()> {
+    pub(crate) fn append_audit(&self, event: &AuditEvent, durable: bool, pid: u32) -> Result<()> {
         self.inner
             .audit
-            .append(event.to_canonical_record(), durable, retain, pid)
+            .append(event.to_canonical_record(), durable, pid)
     }
 
     /// Writes the events this handle queued in
@@ -741,27 +727,6 @@ pub(crate) struct AuditSink {
     chain_key: HmacSha256Key,
     /// How read-only events are written.
     mode: AuditWriteMode,
-    /// The hold of a row-changing write on the log ([`AuditSink::hold`]).
-    #[cfg(unix)]
-    held: Mutex<Option<Hold>>,
-    /// Signalled when a hold is released.
-    #[cfg(unix)]
-    hold_released: Condvar,
-}
-
-/// A thread's hold on the log, from before a write transaction that changes
-/// key, alias or grant rows until its operation's record is written and
-/// checkpointed (see [`AuditSink::hold`]).
-#[cfg(unix)]
-struct Hold {
-    thread: std::thread::ThreadId,
-    /// A duplicate of the descriptor the `flock` was taken on (same open
-    /// file description), to release it.
-    file: File,
-    /// (device, inode) of the locked file.
-    id: (u64, u64),
-    /// The hold still owns the queue's writer role (no batch written yet).
-    writer: bool,
 }
 
 /// One record waiting in a sink's [`Queue`].
@@ -771,10 +736,6 @@ struct Queued {
     /// Its caller waits for it to be written (always, except the read-only
     /// records queued in [`AuditWriteMode::WriteBehind`]).
     waited: bool,
-    /// The record of a committed change of rows, which the integrity state
-    /// awaits: kept (as if its caller had returned) when its batch fails,
-    /// and written by the next batch.
-    retain: bool,
 }
 
 /// The records appended to a sink and not yet written (group commit): the
@@ -859,11 +820,6 @@ fn lock_queue(m: &Mutex<Queue>) -> std::sync::MutexGuard<'_, Queue> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-#[cfg(unix)]
-fn lock_held(m: &Mutex<Option<Hold>>) -> std::sync::MutexGuard<'_, Option<Hold>> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 /// Marks a batch of the queue written (or failed) and wakes its waiters;
 /// also on unwinding, so that a panicking writer leaves no caller waiting.
 struct BatchDone<'a> {
@@ -905,13 +861,11 @@ impl<'a> BatchDone<'a> {
                         // queued meanwhile, for the next batch.
                         let retained_len = v.len() - (range.end - range.start) as usize;
                         let mut keep = Vec::new();
-                        for (i, mut rec) in v.into_iter().enumerate() {
+                        for (i, rec) in v.into_iter().enumerate() {
                             if rec.waited {
                                 let seq = range.start + (i - retained_len) as u64;
                                 q.failed.insert(seq, e.clone());
-                            }
-                            if !rec.waited || rec.retain {
-                                rec.waited = false;
+                            } else {
                                 keep.push(rec);
                             }
                         }
@@ -954,38 +908,24 @@ fn file_id(m: &std::fs::Metadata) -> (u64, u64) {
     (m.dev(), m.ino())
 }
 
-/// An exclusive `flock` on the log, released on drop unless `keep` (the
-/// calling thread's [`Hold`] is on the same file: the hold releases it). It
-/// serializes appenders across threads, handles and processes.
+/// An exclusive `flock` on the log, released on drop. It serializes
+/// appenders across threads, handles and processes.
 #[cfg(unix)]
-struct FileLock<'a> {
-    file: &'a File,
-    keep: bool,
-}
+struct FileLock<'a>(&'a File);
 
 #[cfg(unix)]
 impl<'a> FileLock<'a> {
     fn acquire(f: &'a File, path: &Path) -> Result<Self> {
-        flock_exclusive(f, path)?;
-        Ok(FileLock {
-            file: f,
-            keep: false,
-        })
+        rustix::fs::flock(f, rustix::fs::FlockOperation::LockExclusive)
+            .map_err(|e| io_err("locking", path, &std::io::Error::from(e)))?;
+        Ok(FileLock(f))
     }
-}
-
-#[cfg(unix)]
-fn flock_exclusive(f: &File, path: &Path) -> Result<()> {
-    rustix::fs::flock(f, rustix::fs::FlockOperation::LockExclusive)
-        .map_err(|e| io_err("locking", path, &std::io::Error::from(e)))
 }
 
 #[cfg(unix)]
 impl Drop for FileLock<'_> {
     fn drop(&mut self) {
-        if !self.keep {
-            let _ = rustix::fs::flock(self.file, rustix::fs::FlockOperation::Unlock);
-        }
+        let _ = rustix::fs::flock(self.0, rustix::fs::FlockOperation::Unlock);
     }
 }
 
@@ -1016,10 +956,6 @@ impl AuditSink {
             written: Condvar::new(),
             id: NEXT_SINK_ID.fetch_add(1, Ordering::Relaxed),
             key_tag,
-            #[cfg(unix)]
-            held: Mutex::new(None),
-            #[cfg(unix)]
-            hold_released: Condvar::new(),
         })
     }
 
@@ -1041,11 +977,6 @@ impl AuditSink {
 
     pub(crate) fn path(&self) -> &Path {
         &self.path
-    }
-
-    /// Unique per sink in the process.
-    pub(crate) fn id(&self) -> u64 {
-        self.id
     }
 
     /// The checkpoint, from the authenticated integrity state (so it
@@ -1081,70 +1012,16 @@ impl AuditSink {
         Ok(cp)
     }
 
-    /// Under the log lock of `f`: stores `cp` (no other appender can move
-    /// the checkpoint while the lock is held, so it is remembered as
-    /// current). When the state awaits the record of a row change, the
-    /// records between the stored checkpoint and `cp` are searched for it.
-    #[cfg(unix)]
-    fn store_checkpoint(&self, tail: &mut AuditTail, f: &File, cp: StoredCheckpoint) -> Result<()> {
+    /// Under the log lock: stores `cp` (no other appender can move the
+    /// checkpoint while the lock is held, so it is remembered as current).
+    fn store_checkpoint(&self, tail: &mut AuditTail, cp: StoredCheckpoint) -> Result<()> {
         tail.checkpoint = None;
         let body = cp.to_bytes();
-        self.storage.write(&mut |tx| {
-            crate::integrity::put_checkpoint(tx, &self.root, body, &mut |id, old| {
-                let from = StoredCheckpoint::from_bytes(old).map_or(0, |o| o.log_len);
-                holds_record(f, &self.path, from, cp.log_len, id)
-            })
-        })?;
+        self.storage
+            .write(&mut |tx| crate::integrity::put_checkpoint(tx, &self.root, body))?;
         tail.checkpoint = self.storage.change_counter()?.map(|e| (e, cp));
         Ok(())
     }
-}
-
-/// Whether the log bytes `from..to` (whole, chained lines) hold the record
-/// whose top-level `eventID` is `id`. The text of the ID is looked for
-/// first; only lines holding it are parsed.
-#[cfg(unix)]
-fn holds_record(f: &File, path: &Path, from: u64, to: u64, id: &[u8; 16]) -> Result<bool> {
-    use std::os::unix::fs::FileExt;
-    if to <= from {
-        return Ok(false);
-    }
-    let mut bytes = vec![0u8; usize::try_from(to - from).map_err(|_| checkpoint_failed())?];
-    f.read_exact_at(&mut bytes, from)
-        .map_err(|e| io_err("reading", path, &e))?;
-    Ok(lines_hold_record(&bytes, id))
-}
-
-/// Whether `lines` (log lines) hold a record whose top-level `eventID` is `id`.
-fn lines_hold_record(lines: &[u8], id: &[u8; 16]) -> bool {
-    let text = strongroom_core::audit::event_id_text(id);
-    let needle = text.as_bytes();
-    let mut at = 0;
-    while let Some(pos) = lines[at..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| p + at)
-    {
-        let start = lines[..pos]
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |p| p + 1);
-        let end = lines[pos..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(lines.len(), |p| p + pos);
-        let found = serde_json::from_slice::<Value>(&lines[start..end])
-            .ok()
-            .is_some_and(|v| v.get("eventID").and_then(Value::as_str) == Some(&text));
-        if found {
-            return true;
-        }
-        at = end.min(lines.len());
-        if at >= lines.len() {
-            break;
-        }
-    }
-    false
 }
 
 #[cfg(unix)]
@@ -1168,8 +1045,9 @@ impl AuditSink {
             {
                 return Ok(Some(f));
             }
-            let same = match (std::fs::metadata(path), f.metadata()) {
-                (Ok(p), Ok(m)) => p.is_file() && file_id(&p) == file_id(&m),
+            // `last` holds the identity of the cached file (set with it).
+            let same = match (std::fs::metadata(path), tail.last) {
+                (Ok(p), Some((id, _))) => p.is_file() && file_id(&p) == id,
                 _ => false,
             };
             if same {
@@ -1277,16 +1155,10 @@ impl AuditSink {
     /// oldest queued one is `max_millis` old, or an earlier batch failed:
     /// then it is written at once with everything queued before it. `pid`
     /// is the calling process's ID.
-    ///
-    /// `retain` (the record of a committed change of rows, which the
-    /// integrity state awaits): if its batch fails, the caller gets the
-    /// error but the record stays queued, the sink stuck, as for
-    /// write-behind records, so that the next operation writes it.
     pub(crate) fn append(
         self: &Arc<Self>,
         canonical: String,
         durable: bool,
-        retain: bool,
         pid: u32,
     ) -> Result<()> {
         let mut q = lock_queue(&self.queue);
@@ -1309,7 +1181,6 @@ impl AuditSink {
                 q.pending.push(Queued {
                     canonical,
                     waited: false,
-                    retain: false,
                 });
                 q.next += 1;
                 q.detached += 1;
@@ -1330,14 +1201,13 @@ impl AuditSink {
         q.pending.push(Queued {
             canonical,
             waited: true,
-            retain,
         });
         q.pending_durable |= durable;
         loop {
             if seq < q.done {
                 return q.failed.remove(&seq).map_or(Ok(()), Err);
             }
-            q = if self.writer_busy(&q) {
+            q = if q.writing {
                 self.written
                     .wait(q)
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -1368,23 +1238,13 @@ impl AuditSink {
         q.detached = 0;
         q.oldest = None;
         drop(q);
-        let holder = self.hand_writer_role_to_batch();
         let mut finish = BatchDone {
             sink: self,
             range: first..last,
             result: Err(Error::internal("the audit writer panicked")),
         };
         finish.result = self.write_batch(&batch, durable);
-        let mut q = finish.complete(batch);
-        if holder {
-            // The hold keeps the writer role until it is released (still
-            // under the queue lock: no other writer starts in between).
-            if let Some(h) = lock_held(&self.held).as_mut() {
-                h.writer = true;
-                q.writing = true;
-            }
-        }
-        q
+        finish.complete(batch)
     }
 
     /// Writes everything queued (write-behind) and waits for any batch in
@@ -1393,7 +1253,7 @@ impl AuditSink {
     pub(crate) fn drain(self: &Arc<Self>) -> Result<()> {
         let mut q = lock_queue(&self.queue);
         loop {
-            if self.writer_busy(&q) {
+            if q.writing {
                 q = self
                     .written
                     .wait(q)
@@ -1496,9 +1356,8 @@ impl AuditSink {
     ) -> Result<Option<Option<StoredCheckpoint>>> {
         use std::os::unix::fs::{FileExt, MetadataExt};
         let path = self.path.as_path();
-        let mut lock = FileLock::acquire(f, path)?;
+        let _lock = FileLock::acquire(f, path)?;
         let meta = f.metadata().map_err(|e| io_err("reading", path, &e))?;
-        lock.keep = self.holds(Some(file_id(&meta)));
         if meta.nlink() == 0 {
             return Ok(None);
         }
@@ -1535,7 +1394,7 @@ impl AuditSink {
         let past = end.checkpoint.count.saturating_sub(cp.checkpoint.count);
         if durable || overdue || past >= AUDIT_BATCH_EVENTS {
             f.sync_data().map_err(|e| io_err("syncing", path, &e))?;
-            self.store_checkpoint(tail, f, end)?;
+            self.store_checkpoint(tail, end)?;
             tail.unsynced_since = None;
             Ok(Some(None))
         } else {
@@ -1572,147 +1431,10 @@ impl AuditSink {
             .is_ok()
     }
 
-    /// See [`Keystore::flush_audit_log`]. Waits while another thread of
-    /// the process holds the log ([`hold`](Self::hold)).
+    /// See [`Keystore::flush_audit_log`].
     pub(crate) fn flush(&self) -> Result<()> {
-        loop {
-            let mut tail = lock_tail(&self.tail);
-            if !self.held_by_other() {
-                return self.flush_locked(&mut tail);
-            }
-            drop(tail);
-            self.wait_for_release();
-        }
-    }
-
-    /// Whether the calling thread holds the log (on the file `id`, when given).
-    fn holds(&self, id: Option<(u64, u64)>) -> bool {
-        let me = std::thread::current().id();
-        lock_held(&self.held)
-            .as_ref()
-            .is_some_and(|h| h.thread == me && id.is_none_or(|i| i == h.id))
-    }
-
-    fn held_by_other(&self) -> bool {
-        let me = std::thread::current().id();
-        lock_held(&self.held)
-            .as_ref()
-            .is_some_and(|h| h.thread != me)
-    }
-
-    fn wait_for_release(&self) {
-        let me = std::thread::current().id();
-        let mut h = lock_held(&self.held);
-        while h.as_ref().is_some_and(|h| h.thread != me) {
-            h = self
-                .hold_released
-                .wait(h)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-        }
-    }
-
-    /// Whether a batch by another writer is in progress, for a thread that
-    /// would write the queue (a holder owns the writer role itself).
-    fn writer_busy(&self, q: &Queue) -> bool {
-        q.writing
-            && !lock_held(&self.held)
-                .as_ref()
-                .is_some_and(|h| h.writer && h.thread == std::thread::current().id())
-    }
-
-    /// Holds the log for the calling thread until [`release`](Self::release):
-    /// the exclusive `flock` of the log (other handles and processes wait to
-    /// append, flush or hold it) and this sink's writer role (its other
-    /// threads' records wait in the queue, and are written, before the
-    /// holder's own, in the holder's batch). Taken before a write
-    /// transaction that changes key, alias or grant rows, so that no other
-    /// record is checkpointed, and no other row change committed, between
-    /// that transaction and its operation's record (`docs/FORMAT.md`,
-    /// "Keystore integrity state"). Nothing if the thread holds it already.
-    ///
-    /// # Errors
-    /// `KMSInternalException` if the log cannot be opened or locked.
-    pub(crate) fn hold(&self) -> Result<()> {
-        if self.holds(None) {
-            return Ok(());
-        }
-        let mut q = lock_queue(&self.queue);
-        while q.writing {
-            q = self
-                .written
-                .wait(q)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-        }
-        q.writing = true;
-        drop(q);
-        let taken = (|| {
-            let path = self.path.as_path();
-            let mut tail = lock_tail(&self.tail);
-            let f = self
-                .open(&mut tail, true)?
-                .ok_or_else(|| io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?;
-            flock_exclusive(&f, path)?;
-            let held = (|| {
-                let meta = f.metadata().map_err(|e| io_err("reading", path, &e))?;
-                let dup = f.try_clone().map_err(|e| io_err("opening", path, &e))?;
-                Ok(Hold {
-                    thread: std::thread::current().id(),
-                    file: dup,
-                    id: file_id(&meta),
-                    writer: true,
-                })
-            })();
-            match held {
-                Ok(h) => *lock_held(&self.held) = Some(h),
-                Err(e) => {
-                    let _ = rustix::fs::flock(&f, rustix::fs::FlockOperation::Unlock);
-                    return Err(e);
-                }
-            }
-            tail.file = Some(f);
-            Ok(())
-        })();
-        if taken.is_err() {
-            let mut q = lock_queue(&self.queue);
-            q.writing = false;
-            self.written.notify_all();
-        }
-        taken
-    }
-
-    /// Releases the calling thread's hold, if it has one: the `flock`, and
-    /// the writer role if no batch took it over.
-    pub(crate) fn release(&self) {
-        let me = std::thread::current().id();
-        let hold = {
-            let mut h = lock_held(&self.held);
-            if h.as_ref().is_none_or(|h| h.thread != me) {
-                return;
-            }
-            h.take()
-        };
-        if let Some(h) = hold {
-            let _ = rustix::fs::flock(&h.file, rustix::fs::FlockOperation::Unlock);
-            if h.writer {
-                let mut q = lock_queue(&self.queue);
-                q.writing = false;
-                self.written.notify_all();
-            }
-        }
-        self.hold_released.notify_all();
-    }
-
-    /// The holder writes a batch: the batch takes the writer role over
-    /// while it runs.
-    fn hand_writer_role_to_batch(&self) -> bool {
-        let me = std::thread::current().id();
-        match lock_held(&self.held).as_mut() {
-            Some(h) if h.thread == me => {
-                h.writer = false;
-                true
-            }
-            _ => false,
-        }
+        let mut tail = lock_tail(&self.tail);
+        self.flush_locked(&mut tail)
     }
 
     fn flush_locked(&self, tail: &mut AuditTail) -> Result<()> {
@@ -1723,15 +1445,14 @@ impl AuditSink {
             return Ok(());
         };
         {
-            let mut lock = FileLock::acquire(&f, path)?;
+            let _lock = FileLock::acquire(&f, path)?;
             let epoch = self.storage.change_counter()?;
             let cp = self.checkpoint(tail, epoch)?;
             let meta = f.metadata().map_err(|e| io_err("reading", path, &e))?;
-            lock.keep = self.holds(Some(file_id(&meta)));
             let (end, _, id) = self.valid_end(&f, &meta, cp, tail.last)?;
             if end.checkpoint.count > cp.checkpoint.count {
                 f.sync_data().map_err(|e| io_err("syncing", path, &e))?;
-                self.store_checkpoint(tail, &f, end)?;
+                self.store_checkpoint(tail, end)?;
             }
             self.set_tail(tail, id, end);
         }
@@ -1800,7 +1521,6 @@ impl AuditSink {
         self: &Arc<Self>,
         canonical: String,
         _durable: bool,
-        _retain: bool,
         _pid: u32,
     ) -> Result<()> {
         let path = self.path.as_path();
@@ -1834,19 +1554,9 @@ impl AuditSink {
                 checkpoint: next,
                 log_len: end + line.len() as u64,
             };
-            // The record is durable before the commit: a state awaiting it
-            // no longer does.
-            crate::integrity::put_checkpoint(tx, &self.root, stored.to_bytes(), &mut |id, _| {
-                Ok(lines_hold_record(line.as_bytes(), id))
-            })
+            crate::integrity::put_checkpoint(tx, &self.root, stored.to_bytes())
         })
     }
-
-    pub(crate) fn hold(&self) -> Result<()> {
-        Ok(())
-    }
-
-    pub(crate) fn release(&self) {}
 
     pub(crate) fn flush(&self) -> Result<()> {
         Ok(())

@@ -50,17 +50,12 @@ pub(crate) const META_STATE: &str = "state";
 const L1_PREFIX: &str = "state/1/";
 /// Prefix of the level-2 rows' IDs in `meta`.
 const L2_PREFIX: &str = "state/2/";
-/// Version byte of the state row: 2 since it names the audit record its
-/// rows await (version 1, without that field, is still read).
-const STATE_VERSION: u8 = 2;
-const STATE_VERSION_1: u8 = 1;
+/// Version byte of the state row.
+const STATE_VERSION: u8 = 1;
 const DIGEST: usize = 32;
 /// Length of a tree row's body: [`FANOUT`] digests.
 const SLOTS_LEN: usize = FANOUT * DIGEST;
-/// Length of the `awaited` field: an audit record's `eventID` (UUID bytes).
-pub(crate) const AWAITED_LEN: usize = 16;
-const STATE_LEN: usize = 1 + 8 + CHECKPOINT_LEN + AWAITED_LEN + L1_ROWS * DIGEST;
-const STATE_LEN_1: usize = STATE_LEN - AWAITED_LEN;
+const STATE_LEN: usize = 1 + 8 + CHECKPOINT_LEN + L1_ROWS * DIGEST;
 
 /// The ID in `meta` of level-1 row `m` (`state/1/00` … `state/1/3f`).
 fn l1_row_id(m: usize) -> String {
@@ -158,10 +153,6 @@ pub(crate) struct State {
     pub counter: u64,
     /// The audit checkpoint (`audit_log::StoredCheckpoint` bytes).
     pub checkpoint: [u8; CHECKPOINT_LEN],
-    /// The `eventID` of the audit record of the last row change, while the
-    /// checkpoint does not cover it yet (`docs/FORMAT.md`, "Keystore
-    /// integrity state"): a state naming one is not intact.
-    pub awaited: Option<[u8; AWAITED_LEN]>,
     /// The level-1 digests.
     digests: Vec<[u8; DIGEST]>,
 }
@@ -172,7 +163,6 @@ impl State {
         State {
             counter: 0,
             checkpoint,
-            awaited: None,
             digests: vec![[0; DIGEST]; L1_ROWS],
         }
     }
@@ -182,7 +172,6 @@ impl State {
         b.push(STATE_VERSION);
         b.extend_from_slice(&self.counter.to_be_bytes());
         b.extend_from_slice(&self.checkpoint);
-        b.extend_from_slice(&self.awaited.unwrap_or([0; AWAITED_LEN]));
         for d in &self.digests {
             b.extend_from_slice(d);
         }
@@ -190,26 +179,18 @@ impl State {
     }
 
     fn parse(b: &[u8]) -> Option<Self> {
-        let start = match (b.first(), b.len()) {
-            (Some(&STATE_VERSION), STATE_LEN) => 9 + CHECKPOINT_LEN + AWAITED_LEN,
-            // Written before the field existed: awaits nothing.
-            (Some(&STATE_VERSION_1), STATE_LEN_1) => 9 + CHECKPOINT_LEN,
-            _ => return None,
-        };
+        if b.len() != STATE_LEN || b[0] != STATE_VERSION {
+            return None;
+        }
         let counter = u64::from_be_bytes(b[1..9].try_into().ok()?);
         let checkpoint = b[9..9 + CHECKPOINT_LEN].try_into().ok()?;
-        let awaited: [u8; AWAITED_LEN] = b[9 + CHECKPOINT_LEN..start]
-            .try_into()
-            .unwrap_or([0; AWAITED_LEN]);
-        let awaited = (awaited != [0; AWAITED_LEN]).then_some(awaited);
-        let digests = b[start..]
+        let digests = b[9 + CHECKPOINT_LEN..]
             .chunks_exact(DIGEST)
             .map(|c| c.try_into().ok())
             .collect::<Option<Vec<_>>>()?;
         Some(State {
             counter,
             checkpoint,
-            awaited,
             digests,
         })
     }
@@ -281,26 +262,13 @@ pub(crate) fn read_checkpoint(tx: &mut dyn Tx, root: &RootKey) -> Result<[u8; CH
     Ok(read_state(tx, root)?.checkpoint)
 }
 
-/// Whether a new checkpoint covers the awaited record (its `eventID`),
-/// given the state's checkpoint before it.
-pub(crate) type CoversAwaited<'a> =
-    dyn FnMut(&[u8; AWAITED_LEN], &[u8; CHECKPOINT_LEN]) -> Result<bool> + 'a;
-
-/// Stores a new audit checkpoint in the state (counter moved). When the
-/// state awaits a record, `covers(awaited, old checkpoint)` says whether the
-/// new checkpoint covers it; then the state no longer awaits it.
+/// Stores a new audit checkpoint in the state (counter moved).
 pub(crate) fn put_checkpoint(
     tx: &mut dyn Tx,
     root: &RootKey,
     checkpoint: [u8; CHECKPOINT_LEN],
-    covers: &mut CoversAwaited<'_>,
 ) -> Result<()> {
     let mut state = read_state(tx, root)?;
-    if let Some(id) = state.awaited {
-        if covers(&id, &state.checkpoint)? {
-            state.awaited = None;
-        }
-    }
     state.checkpoint = checkpoint;
     state.counter = state.counter.wrapping_add(1);
     tx.put(Table::Meta, &state.row(root)?)
@@ -405,13 +373,11 @@ fn level_matches(
 }
 
 /// Recomputes the whole integrity state from the rows and checks it
-/// against the state row and the tree rows (run on open). Returns the
-/// audit record the state awaits, if any (the caller decides, after a
-/// flush, whether that is a fault).
+/// against the state row and the tree rows (run on open).
 ///
 /// # Errors
 /// `KMSInternalException` if anything differs.
-pub(crate) fn verify_all(tx: &mut dyn Tx, root: &RootKey) -> Result<Option<[u8; AWAITED_LEN]>> {
+pub(crate) fn verify_all(tx: &mut dyn Tx, root: &RootKey) -> Result<()> {
     let state = read_state(tx, root)?;
     let tree = compute_tree(tx, root)?;
     let mut ok = true;
@@ -424,18 +390,7 @@ pub(crate) fn verify_all(tx: &mut dyn Tx, root: &RootKey) -> Result<Option<[u8; 
     {
         return Err(tampered());
     }
-    Ok(state.awaited)
-}
-
-/// The error for a state that awaits an audit record its checkpoint does
-/// not cover (after a flush): the record of a committed change is missing.
-pub(crate) fn record_missing(id: &[u8; AWAITED_LEN]) -> Error {
-    crate::auth_failed(&format!(
-        "the keystore integrity state (the audit record {} of the last key, alias or grant \
-         change is not in the audit log: it was cut off with the state row rolled back, or the \
-         process ended between the change and its record)",
-        strongroom_core::audit::event_id_text(id)
-    ))
+    Ok(())
 }
 
 /// Writes the integrity state of the rows as they are (by their recorded
@@ -569,10 +524,8 @@ impl<'a> IntegrityTx<'a> {
 
     /// Rewrites the digests of the buckets touched, the level-2 and level-1
     /// rows above them and the state (nothing if no key, alias or grant row
-    /// changed), the state awaiting the audit record `awaited` (the
-    /// `eventID` of the operation's record, still to be written). Returns
-    /// whether anything was rewritten.
-    pub(crate) fn finish(self, awaited: Option<[u8; AWAITED_LEN]>) -> Result<bool> {
+    /// changed). Returns whether anything was rewritten.
+    pub(crate) fn finish(self) -> Result<bool> {
         if self.touched.is_empty() {
             return Ok(false);
         }
@@ -612,7 +565,6 @@ impl<'a> IntegrityTx<'a> {
             write_tree_row(inner, l1_row_id(m), slots)?;
         }
         state.counter = state.counter.wrapping_add(1);
-        state.awaited = awaited;
         inner.put(Table::Meta, &state.row(root)?)?;
         Ok(true)
     }

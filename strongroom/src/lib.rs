@@ -428,96 +428,33 @@ impl Keystore {
     /// integrity state"): that the key, alias and grant rows and the audit
     /// checkpoint are exactly those Strongroom last wrote (no row added,
     /// deleted, or rolled back to an older authentic version, alone or
-    /// together with other old rows; no older checkpoint), and that the
-    /// checkpoint covers the audit record of the last change of those rows.
-    /// Recomputes it from every row's tag (no bodies are read); if the
-    /// state still awaits that record, flushes the audit log first (which
-    /// waits for a change in progress in another handle or process to
-    /// write its record). Run by [`open`](Self::open).
+    /// together with other old rows; no older checkpoint). Recomputes it
+    /// from every row's tag (no bodies are read). Run by [`open`](Self::open).
     ///
     /// # Errors
-    /// `KMSInternalException` when it does not match, or the record of the
-    /// last change is not in the log.
+    /// `KMSInternalException` when it does not match.
     pub fn verify_digest(&self) -> Result<()> {
-        let verify = || {
-            let mut awaited = None;
-            self.inner.storage.read(&mut |tx| {
-                awaited = integrity::verify_all(tx, &self.inner.root)?;
-                Ok(())
-            })?;
-            Ok::<_, Error>(awaited)
-        };
-        if verify()?.is_none() {
-            return Ok(());
-        }
-        // A failure (a read-only copy, say) leaves the state as it is.
-        let _ = self.inner.audit.flush();
-        match verify()? {
-            None => Ok(()),
-            Some(id) => Err(integrity::record_missing(&id)),
-        }
+        self.inner
+            .storage
+            .read(&mut |tx| integrity::verify_all(tx, &self.inner.root))
     }
 
     /// Runs `f` in a write transaction and keeps the integrity state
     /// current (checking the buckets it touches first, see
     /// [`integrity::IntegrityTx`]). Refuses to change anything when the
-    /// audit log cannot be written, or when the state awaits the audit
-    /// record of an earlier change that the log does not hold.
-    ///
-    /// The log is held from before the transaction (the audit sink's
-    /// `hold`): inside an audited call until its record is written (a
-    /// change of rows then awaits that record, see [`Keystore::call`]),
-    /// else until the transaction ends.
+    /// audit log cannot be written.
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
         // Write-behind: a batch that failed is retried first (the preflight
         // refuses the change while it stays unwritten).
         self.inner.audit.settle()?;
-        let sink = self.inner.audit.id();
-        let awaited = access::current_call_event(sink);
-        self.inner.audit.hold()?;
-        let result = self.write_held(f, awaited);
-        if awaited.is_none() {
-            self.inner.audit.release();
-        }
-        if result? {
-            access::note_changed_rows(sink);
-        }
-        Ok(())
-    }
-
-    /// [`write`](Self::write) with the log held: whether rows changed.
-    fn write_held(
-        &self,
-        f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>,
-        awaited: Option<[u8; integrity::AWAITED_LEN]>,
-    ) -> Result<bool> {
         let _invalidate = InvalidateOnDrop(&self.inner.cache);
-        let mut changed = false;
-        let mut earlier = false;
-        let mut attempt = |earlier: &mut bool, changed: &mut bool| {
-            self.inner.storage.write(&mut |tx| {
-                let state = integrity::read_state(tx, &self.inner.root)?;
-                self.audit_preflight(&state.checkpoint)?;
-                if let Some(id) = state.awaited.filter(|id| Some(*id) != awaited) {
-                    // Another change's record, not covered; that change is
-                    // not in progress (the log is held).
-                    *earlier = true;
-                    return Err(integrity::record_missing(&id));
-                }
-                let mut itx = integrity::IntegrityTx::new(tx, &self.inner.root, state);
-                f(&mut itx)?;
-                *changed = itx.finish(awaited)?;
-                Ok(())
-            })
-        };
-        let result = attempt(&mut earlier, &mut changed);
-        if !earlier {
-            return result.map(|()| changed);
-        }
-        // Its record may be in the log past the checkpoint (its process
-        // ended before checkpointing it): a flush covers it, or it is gone.
-        self.inner.audit.flush()?;
-        attempt(&mut earlier, &mut changed).map(|()| changed)
+        self.inner.storage.write(&mut |tx| {
+            let state = integrity::read_state(tx, &self.inner.root)?;
+            self.audit_preflight(&state.checkpoint)?;
+            let mut itx = integrity::IntegrityTx::new(tx, &self.inner.root, state);
+            f(&mut itx)?;
+            itx.finish().map(|_| ())
+        })
     }
 
     /// The same keystore reading time from `clock` (tests, simulations).

@@ -429,9 +429,7 @@ fn forge_integrity_state(path: &Path, root: &[u8; 32]) {
         &|m| format!("state/1/{m:02x}"),
     );
     let (body, _): (Vec<u8>, Vec<u8>) = get_row(path, "meta", "state");
-    // Version, counter, checkpoint and awaited `eventID` (state row version 2).
-    assert_eq!(body[0], 2);
-    let mut state = body[..73].to_vec();
+    let mut state = body[..57].to_vec();
     for m in 0..64usize {
         state.extend_from_slice(l1.get(&m).unwrap_or(&[0u8; 32]));
     }
