@@ -104,7 +104,7 @@ pub type AliasCheck<'a> = dyn Fn(Option<&AliasRecord>, Option<&KeyRecord>) -> Re
 /// How many times [`KeyService::modify_authorized`] authorizes a change
 /// whose key record changed between its check and its write (concurrent
 /// writers of one key) before it fails.
-pub const MODIFY_ATTEMPTS: u32 = 3;
+pub const MODIFY_ATTEMPTS: u32 = 32;
 
 /// What [`authorize`] needs from a keystore.
 pub trait KeyAccess {
