@@ -118,61 +118,6 @@ fn grant_to(ks: &Keystore, key_id: &str, grantee: &str, ops: &[GrantOperation]) 
     .grant_id
 }
 
-/// Bits over GF(2): 256-bit tags, or subsets of the grant rows.
-type Bits = Vec<u64>;
-
-fn bits_of_tag(tag: &[u8]) -> Bits {
-    tag.chunks(8)
-        .map(|c| u64::from_be_bytes(c.try_into().unwrap()))
-        .collect()
-}
-
-fn xor_into(a: &mut Bits, b: &Bits) {
-    for (x, y) in a.iter_mut().zip(b) {
-        *x ^= y;
-    }
-}
-
-/// A subset of `tags` whose XOR is `target`, by Gaussian elimination over
-/// GF(2) (the reviewer's attack on the XOR digest); `None` if `target` is
-/// not in their span.
-fn solve_xor(tags: &[Vec<u8>], target: &[u8]) -> Option<Vec<usize>> {
-    let words = tags.len().div_ceil(64);
-    // pivot bit -> (reduced vector, subset of tags that XOR to it)
-    let mut basis: Vec<(usize, Bits, Bits)> = Vec::new();
-    let reduce = |mut v: Bits, mut set: Bits, basis: &[(usize, Bits, Bits)]| {
-        for (pivot, bv, bs) in basis {
-            if v[pivot / 64] >> (63 - pivot % 64) & 1 == 1 {
-                xor_into(&mut v, bv);
-                xor_into(&mut set, bs);
-            }
-        }
-        (v, set)
-    };
-    for (i, t) in tags.iter().enumerate() {
-        let mut set = vec![0u64; words];
-        set[i / 64] |= 1 << (i % 64);
-        let (v, set) = reduce(bits_of_tag(t), set, &basis);
-        let Some(pivot) = (0..256).find(|b| v[b / 64] >> (63 - b % 64) & 1 == 1) else {
-            continue;
-        };
-        // Keep the basis fully reduced at the new pivot.
-        for (_, bv, bs) in basis.iter_mut() {
-            if bv[pivot / 64] >> (63 - pivot % 64) & 1 == 1 {
-                xor_into(bv, &v);
-                xor_into(bs, &set);
-            }
-        }
-        basis.push((pivot, v, set));
-    }
-    let (rest, set) = reduce(bits_of_tag(target), vec![0u64; words], &basis);
-    rest.iter().all(|&w| w == 0).then(|| {
-        (0..tags.len())
-            .filter(|i| set[i / 64] >> (i % 64) & 1 == 1)
-            .collect()
-    })
-}
-
 /// The rows of `rows` other than `rows[except]` whose tags XOR to `want`
 /// ([`solve_xor`]).
 fn xor_subset<'a>(rows: &'a [StoredRow], except: usize, want: &[u8]) -> Vec<&'a StoredRow> {

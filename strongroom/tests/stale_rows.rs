@@ -294,52 +294,6 @@ fn hidden_alias_row_does_not_skip_resource_aliases_deny() {
     assert!(g.grants.is_empty());
 }
 
-type Bits = Vec<u64>;
-fn bits_of_tag(tag: &[u8]) -> Bits {
-    tag.chunks(8)
-        .map(|c| u64::from_be_bytes(c.try_into().unwrap()))
-        .collect()
-}
-fn xor_into(a: &mut Bits, b: &Bits) {
-    for (x, y) in a.iter_mut().zip(b) {
-        *x ^= y;
-    }
-}
-fn solve_xor(tags: &[Vec<u8>], target: &[u8]) -> Option<Vec<usize>> {
-    let words = tags.len().div_ceil(64);
-    let mut basis: Vec<(usize, Bits, Bits)> = Vec::new();
-    let reduce = |mut v: Bits, mut set: Bits, basis: &[(usize, Bits, Bits)]| {
-        for (pivot, bv, bs) in basis {
-            if v[pivot / 64] >> (63 - pivot % 64) & 1 == 1 {
-                xor_into(&mut v, bv);
-                xor_into(&mut set, bs);
-            }
-        }
-        (v, set)
-    };
-    for (i, t) in tags.iter().enumerate() {
-        let mut set = vec![0u64; words];
-        set[i / 64] |= 1 << (i % 64);
-        let (v, set) = reduce(bits_of_tag(t), set, &basis);
-        let Some(pivot) = (0..256).find(|b| v[b / 64] >> (63 - b % 64) & 1 == 1) else {
-            continue;
-        };
-        for (_, bv, bs) in basis.iter_mut() {
-            if bv[pivot / 64] >> (63 - pivot % 64) & 1 == 1 {
-                xor_into(bv, &v);
-                xor_into(bs, &set);
-            }
-        }
-        basis.push((pivot, v, set));
-    }
-    let (rest, set) = reduce(bits_of_tag(target), vec![0u64; words], &basis);
-    rest.iter().all(|&w| w == 0).then(|| {
-        (0..tags.len())
-            .filter(|i| set[i / 64] >> (i % 64) & 1 == 1)
-            .collect()
-    })
-}
-
 /// An attacker holding the file and a routine export made after the
 /// migration (no root key) rebuilds a format 1 file: the v1 meta rows put
 /// back, the state rows deleted, every row replaced by its export version,
