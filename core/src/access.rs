@@ -36,8 +36,8 @@ use crate::audit::{AuditEvent, RequestParameters};
 use crate::context::EncryptionContext;
 use crate::error::{Error, ErrorKind, Result};
 use crate::grant::{
-    account_root_arn, check_grant_token_length, grant_allows, grant_id_from_token, new_grant_id,
-    validate_grant_id, Grant, GrantOperation,
+    account_root_arn, check_grant_token_length, grant_id_from_token, new_grant_id,
+    validate_grant_id, Grant, GrantFilter, GrantOperation,
 };
 use crate::key::{EncryptionAlgorithm, KeyRecord};
 use crate::policy::{self, default_key_policy, Decision, Policy, PolicyRequest};
@@ -217,11 +217,13 @@ pub fn decide(
     let allowing: Vec<Grant> = match policy::evaluate(policy, req) {
         Decision::Allow => return Ok(None),
         Decision::ExplicitDeny => Vec::new(),
-        Decision::ImplicitDeny if GrantOperation::parse(req.action).is_ok() => grants()?
-            .into_iter()
-            .filter(|g| grant_allows(g, req.principal, req.action, grant_context))
-            .collect(),
-        Decision::ImplicitDeny => Vec::new(),
+        Decision::ImplicitDeny => match GrantOperation::parse(req.action) {
+            Ok(op) => {
+                let mut check = GrantFilter::new(req.principal, op, grant_context);
+                grants()?.into_iter().filter(|g| check.allows(g)).collect()
+            }
+            Err(_) => Vec::new(),
+        },
     };
     policy::authorize(policy, req, !allowing.is_empty())?;
     Ok(Some(allowing))
