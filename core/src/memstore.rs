@@ -1292,6 +1292,8 @@ impl KeyAccess for Access<'_> {
         Ok(self.0.aliases_of(key_id))
     }
 
+    type Grants = Vec<Grant>;
+
     fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>> {
         Ok(self.0.grants_of(key_id))
     }

@@ -33,7 +33,7 @@ use core::ops::Deref;
 
 use rand_core::CryptoRng;
 
-use crate::access::{self, Call};
+use crate::access::{self, Call, GrantsWanted};
 use crate::api::*;
 use crate::asym;
 use crate::audit::RequestParameters;
@@ -136,11 +136,14 @@ pub trait KeyAccess {
     /// `KMSInternalException` on storage failure.
     fn aliases_of(&self, key_id: &str) -> Result<Vec<String>>;
 
+    /// The grants of a key, owned or shared.
+    type Grants: Deref<Target = [Grant]>;
+
     /// Every grant of `key_id` (a key ID), in grant ID order.
     ///
     /// # Errors
     /// `KMSInternalException` on storage failure.
-    fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>>;
+    fn grants_of(&self, key_id: &str) -> Result<Self::Grants>;
 }
 
 /// Authorizes `action` (a KMS operation name, e.g. `Encrypt`,
@@ -165,8 +168,47 @@ pub fn authorize<K: KeyAccess + ?Sized>(
     grant_context: &EncryptionContext,
     build: &Conditions<'_>,
 ) -> Result<Option<Vec<Grant>>> {
-    authorize_seeing_aliases(ks, call, action, rec, requested_as, grant_context, build)
-        .map(|(grants, _)| grants)
+    let wanted = GrantsWanted::All;
+    authorize_seeing_aliases(
+        ks,
+        call,
+        action,
+        rec,
+        requested_as,
+        grant_context,
+        build,
+        wanted,
+    )
+    .map(|(grants, _)| grants)
+}
+
+/// [`authorize`] for the operations that need only its decision: a call the
+/// key policy leaves to the grants stops at the first grant that allows it
+/// ([`access::GrantsWanted::Any`]), which decides the same.
+///
+/// # Errors
+/// Those of [`authorize`].
+fn check_authorized<K: KeyAccess + ?Sized>(
+    ks: &K,
+    call: &mut Call,
+    action: &str,
+    rec: &KeyRecord,
+    requested_as: &str,
+    grant_context: &EncryptionContext,
+    build: &Conditions<'_>,
+) -> Result<()> {
+    let wanted = GrantsWanted::Any;
+    authorize_seeing_aliases(
+        ks,
+        call,
+        action,
+        rec,
+        requested_as,
+        grant_context,
+        build,
+        wanted,
+    )
+    .map(|_| ())
 }
 
 /// The alias state an authorization depended on: what a write made after
@@ -205,7 +247,9 @@ impl AliasesSeen {
     }
 }
 
-/// [`authorize`], also returning the alias state the decision depended on.
+/// [`authorize`], also returning the alias state the decision depended on;
+/// `wanted` says which of the allowing grants to return.
+#[allow(clippy::too_many_arguments)]
 fn authorize_seeing_aliases<K: KeyAccess + ?Sized>(
     ks: &K,
     call: &mut Call,
@@ -214,6 +258,7 @@ fn authorize_seeing_aliases<K: KeyAccess + ?Sized>(
     requested_as: &str,
     grant_context: &EncryptionContext,
     build: &Conditions<'_>,
+    wanted: GrantsWanted,
 ) -> Result<(Option<Vec<Grant>>, AliasesSeen)> {
     call.touch(&rec.arn);
     let principal = ks.principal();
@@ -245,7 +290,9 @@ fn authorize_seeing_aliases<K: KeyAccess + ?Sized>(
         seen.resource_aliases = Some(aliases);
     }
     let req = build(req);
-    let grants = access::decide(&policy, &req, grant_context, || ks.grants_of(&rec.key_id))?;
+    let grants = access::decide_wanting(&policy, &req, grant_context, wanted, || {
+        ks.grants_of(&rec.key_id)
+    })?;
     Ok((grants, seen))
 }
 
@@ -439,7 +486,7 @@ pub trait KeyService {
     ) -> Result<Self::Key> {
         self.check_grant_tokens(grant_tokens)?;
         let rec = self.load(key_id)?;
-        authorize(&self.access(), call, action, &rec, key_id, context, build)?;
+        check_authorized(&self.access(), call, action, &rec, key_id, context, build)?;
         Ok(rec)
     }
 
@@ -456,7 +503,7 @@ pub trait KeyService {
         build: &Conditions<'_>,
     ) -> Result<Self::Key> {
         let rec = self.load(key_id)?;
-        authorize(
+        check_authorized(
             &self.access(),
             call,
             action,
@@ -587,7 +634,7 @@ pub fn decrypt<S: KeyService>(s: &mut S, req: &DecryptRequest) -> Result<Decrypt
         if let Some(key_id) = req.key_id.as_deref() {
             let rec = s.load(key_id)?;
             if rec.key_spec != KeySpec::SymmetricDefault {
-                authorize(&s.access(), call, "Decrypt", &rec, key_id, ctx, &|r| {
+                check_authorized(&s.access(), call, "Decrypt", &rec, key_id, ctx, &|r| {
                     access::rsa_decrypt_conditions(r, req.encryption_algorithm, ctx)
                 })?;
                 return s.with_env(|env, rng| asym::decrypt(env, rng, &rec, req));
@@ -595,7 +642,7 @@ pub fn decrypt<S: KeyService>(s: &mut S, req: &DecryptRequest) -> Result<Decrypt
         }
         let rec = s.blob_key(&req.ciphertext_blob, req.key_id.as_deref())?;
         let requested_as = req.key_id.as_deref().unwrap_or(&rec.key_id);
-        authorize(
+        check_authorized(
             &s.access(),
             call,
             "Decrypt",
@@ -665,7 +712,7 @@ pub fn re_encrypt<S: KeyService>(s: &mut S, req: &ReEncryptRequest) -> Result<Re
                 req.source_encryption_algorithm,
                 req.destination_encryption_algorithm,
             );
-            authorize(
+            check_authorized(
                 &s.access(),
                 call,
                 "ReEncryptFrom",
@@ -674,7 +721,7 @@ pub fn re_encrypt<S: KeyService>(s: &mut S, req: &ReEncryptRequest) -> Result<Re
                 src_ctx,
                 &|r| access::re_encrypt_conditions(r, src_alg, src_ctx, same),
             )?;
-            authorize(
+            check_authorized(
                 &s.access(),
                 call,
                 "ReEncryptTo",
@@ -828,7 +875,7 @@ pub fn verify<S: KeyService>(s: &mut S, req: &VerifyRequest) -> Result<VerifyRes
 pub fn get_public_key<S: KeyService>(s: &mut S, key_id: &str) -> Result<GetPublicKeyResponse> {
     s.call("GetPublicKey", RequestParameters::key(key_id), |s, call| {
         let rec = s.load(key_id)?;
-        authorize(
+        check_authorized(
             &s.access(),
             call,
             "GetPublicKey",
@@ -1020,7 +1067,7 @@ fn authorize_alias_target<S: KeyService>(
     };
     let mut key = None;
     if let Some(rec) = Error::unless_not_found(s.load(&old.target_key_id))? {
-        authorize(
+        check_authorized(
             &s.access(),
             call,
             action,
@@ -1238,6 +1285,7 @@ pub fn create_grant<S: KeyService>(
                 &req.key_id,
                 &ctx,
                 &|r| access::create_grant_conditions(r, req),
+                GrantsWanted::All,
             )?;
             if let Some(parents) = &via_grants {
                 access::check_grant_narrower(parents, req, s.access().principal(), &rec.arn)?;
@@ -1339,7 +1387,7 @@ pub fn list_grants<S: KeyService>(
                 validate_grant_id(g)?;
             }
             let rec = s.load_authorized(call, "ListGrants", &req.key_id, &|r| r)?;
-            let all = access::select_grants(s.access().grants_of(&rec.key_id)?, req);
+            let all = access::select_grants(s.access().grants_of(&rec.key_id)?.to_vec(), req);
             grant_page(all, req.limit, req.marker.as_deref())
         },
     )
@@ -1390,8 +1438,9 @@ pub fn retire_grant<S: KeyService>(s: &mut S, req: &RetireGrantRequest) -> Resul
             let grant = s
                 .access()
                 .grants_of(&key_id)?
-                .into_iter()
+                .iter()
                 .find(|g| g.grant_id == grant_id)
+                .cloned()
                 .ok_or_else(|| access::grant_not_found(&grant_id))?;
             let rec = s.load(&key_id)?;
             let authorized_on = if may_retire(&grant, s.access().principal()) {
@@ -1399,7 +1448,7 @@ pub fn retire_grant<S: KeyService>(s: &mut S, req: &RetireGrantRequest) -> Resul
                 None
             } else {
                 let named = req.key_id.as_deref().unwrap_or(&key_id);
-                authorize(
+                check_authorized(
                     &s.access(),
                     call,
                     "RetireGrant",

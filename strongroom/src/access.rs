@@ -335,7 +335,9 @@ impl KeyAccess for Service<'_> {
         self.0.aliases_of(key_id)
     }
 
-    fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>> {
-        self.0.grants_of(key_id).map(|g| g.to_vec())
+    type Grants = Arc<[Grant]>;
+
+    fn grants_of(&self, key_id: &str) -> Result<Arc<[Grant]>> {
+        self.0.grants_of(key_id)
     }
 }
