@@ -265,13 +265,19 @@ fn authorize_seeing_aliases<K: KeyAccess + ?Sized>(
     let policy = ks.key_policy(rec)?;
     let mut seen = AliasesSeen::default();
     // A policy without conditions (the default policy) decides on the
-    // principal, action and resource alone: an Allow needs no condition
-    // values, alias lookups or grants.
-    if !policy.has_conditions()
-        && policy::evaluate(&policy, &PolicyRequest::new(principal, action, &rec.arn))
-            == Decision::Allow
-    {
-        return Ok((None, seen));
+    // principal, action and resource alone (`Statement::applies` reads no
+    // other field of the request, and the grants read the principal, the
+    // action and `grant_context`): an Allow needs no condition values,
+    // alias lookups or grants, and the grants are consulted without them.
+    if !policy.has_conditions() {
+        let bare = PolicyRequest::new(principal, action, &rec.arn);
+        if policy::evaluate(&policy, &bare) == Decision::Allow {
+            return Ok((None, seen));
+        }
+        let grants = access::decide_wanting(&policy, &bare, grant_context, wanted, || {
+            ks.grants_of(&rec.key_id)
+        })?;
+        return Ok((grants, seen));
     }
     let alias = match KeyIdentifier::parse(requested_as, ks.region(), ks.account()) {
         Ok(KeyIdentifier::Alias(name)) => Some(name),
