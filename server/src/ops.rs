@@ -311,7 +311,9 @@ fn refuse_absent_features(operation: &str, body: &[u8]) -> Result<(), WireError>
     if operation == "ListKeyRotations"
         && m.include_key_material == Some(IncludeKeyMaterial::AllKeyMaterial)
     {
-        return unsupported("IncludeKeyMaterial ALL_KEY_MATERIAL (rotations only: no key material IDs)");
+        return unsupported(
+            "IncludeKeyMaterial ALL_KEY_MATERIAL (rotations only: no key material IDs)",
+        );
     }
     match m.import_type.as_deref() {
         Some(t) if operation == "ImportKeyMaterial" && t != "EXISTING_KEY_MATERIAL" => {
@@ -347,9 +349,7 @@ fn request<T: serde::de::DeserializeOwned>(operation: &str, body: &[u8]) -> Resu
     let read = crate::wire::members::<T>().unwrap_or(&[]);
     let present: std::collections::BTreeMap<String, Option<serde::de::IgnoredAny>> = parse(body)?;
     let refused = present.iter().find(|(name, value)| {
-        value.is_some()
-            && !read.contains(&name.as_str())
-            && !read_before(operation, name)
+        value.is_some() && !read.contains(&name.as_str()) && !read_before(operation, name)
     });
     if let Some((name, _)) = refused {
         return Err(WireError::new(
@@ -402,16 +402,22 @@ pub fn dispatch(ks: &Keystore, operation: &str, body: &[u8]) -> Result<ResponseB
             let r: ScheduleKeyDeletionRequest = request(operation, body)?;
             reply(ks.schedule_key_deletion(&r.key_id, r.pending_window_in_days))
         }
-        "CancelKeyDeletion" => reply(ks.cancel_key_deletion(&request::<KeyIdRequest>(operation, body)?.key_id)),
+        "CancelKeyDeletion" => {
+            reply(ks.cancel_key_deletion(&request::<KeyIdRequest>(operation, body)?.key_id))
+        }
         "EnableKeyRotation" => {
             let r: EnableKeyRotationRequest = request(operation, body)?;
             done(ks.enable_key_rotation(&r.key_id, r.rotation_period_in_days))
         }
-        "DisableKeyRotation" => done(ks.disable_key_rotation(&request::<KeyIdRequest>(operation, body)?.key_id)),
+        "DisableKeyRotation" => {
+            done(ks.disable_key_rotation(&request::<KeyIdRequest>(operation, body)?.key_id))
+        }
         "GetKeyRotationStatus" => {
             reply(ks.get_key_rotation_status(&request::<KeyIdRequest>(operation, body)?.key_id))
         }
-        "RotateKeyOnDemand" => reply(ks.rotate_key_on_demand(&request::<KeyIdRequest>(operation, body)?.key_id)),
+        "RotateKeyOnDemand" => {
+            reply(ks.rotate_key_on_demand(&request::<KeyIdRequest>(operation, body)?.key_id))
+        }
         "ListKeyRotations" => {
             // IncludeKeyMaterial was read by `refuse_absent_features`.
             let r: KeyPagingRequest = request(operation, body)?;
@@ -425,7 +431,9 @@ pub fn dispatch(ks: &Keystore, operation: &str, body: &[u8]) -> Result<ResponseB
             let r: AliasRequest = request(operation, body)?;
             done(ks.update_alias(&r.alias_name, &r.target_key_id))
         }
-        "DeleteAlias" => done(ks.delete_alias(&request::<DeleteAliasRequest>(operation, body)?.alias_name)),
+        "DeleteAlias" => {
+            done(ks.delete_alias(&request::<DeleteAliasRequest>(operation, body)?.alias_name))
+        }
         "ListAliases" => {
             let r: ListAliasesRequest = request(operation, body)?;
             reply(ks.list_aliases(r.key_id.as_deref(), r.limit, r.marker.as_deref()))
@@ -504,9 +512,7 @@ pub fn dispatch(ks: &Keystore, operation: &str, body: &[u8]) -> Result<ResponseB
 fn list_keys(ks: &Keystore, r: &ListKeysRequest) -> Result<ListKeysResponse, Error> {
     if let Some(owners) = &r.resource_owners {
         if !(1..=2).contains(&owners.len()) {
-            return Err(Error::validation(
-                "ResourceOwners must have 1 or 2 members",
-            ));
+            return Err(Error::validation("ResourceOwners must have 1 or 2 members"));
         }
     }
     let listed = ks.list_keys(r.limit, r.marker.as_deref())?;
