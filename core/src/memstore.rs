@@ -571,7 +571,7 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<DescribeKeyResponse> {
-        service::describe_key(&mut self.service(rng, now), key_id)
+        service::describe_key(&mut self.service(rng, now), key_id, &[])
     }
 
     /// ListKeys: `limit` 1–1000 (default 100), `marker` from a previous page
@@ -1118,7 +1118,7 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<GetPublicKeyResponse> {
-        service::get_public_key(&mut self.service(rng, now), key_id)
+        service::get_public_key(&mut self.service(rng, now), key_id, &[])
     }
 
     /// GenerateDataKeyPair: a fresh RSA or ECC key pair whose private key

@@ -877,16 +877,19 @@ pub fn verify<S: KeyService>(s: &mut S, req: &VerifyRequest) -> Result<VerifyRes
     )
 }
 
-/// GetPublicKey ([`asym::get_public_key`]).
-pub fn get_public_key<S: KeyService>(s: &mut S, key_id: &str) -> Result<GetPublicKeyResponse> {
+/// GetPublicKey ([`asym::get_public_key`]); the grant tokens are checked
+/// as Encrypt's are ([`KeyService::check_grant_tokens`]).
+pub fn get_public_key<S: KeyService>(
+    s: &mut S,
+    key_id: &str,
+    grant_tokens: &[String],
+) -> Result<GetPublicKeyResponse> {
     s.call("GetPublicKey", RequestParameters::key(key_id), |s, call| {
-        let rec = s.load(key_id)?;
-        check_authorized(
-            &s.access(),
+        let rec = s.load_for(
             call,
             "GetPublicKey",
-            &rec,
             key_id,
+            grant_tokens,
             &no_context(),
             &|r| r,
         )?;
@@ -1534,9 +1537,15 @@ pub fn list_keys<S: KeyService>(
     })
 }
 
-/// DescribeKey ([`ops::describe`]).
-pub fn describe_key<S: KeyService>(s: &mut S, key_id: &str) -> Result<DescribeKeyResponse> {
+/// DescribeKey ([`ops::describe`]); the grant tokens are checked as
+/// Encrypt's are ([`KeyService::check_grant_tokens`]).
+pub fn describe_key<S: KeyService>(
+    s: &mut S,
+    key_id: &str,
+    grant_tokens: &[String],
+) -> Result<DescribeKeyResponse> {
     s.call("DescribeKey", RequestParameters::key(key_id), |s, call| {
+        s.check_grant_tokens(grant_tokens)?;
         let rec = s.load_authorized(call, "DescribeKey", key_id, &|r| r)?;
         Ok(DescribeKeyResponse {
             key_metadata: ops::describe(&rec),
@@ -1683,10 +1692,28 @@ pub fn list_key_rotations<S: KeyService>(
     })
 }
 
+/// Refuses an alias name or alias ARN as the `KeyId` of `op`, whose KMS
+/// `KeyId` is a key ID or key ARN only (TagResource, UntagResource,
+/// ListResourceTags).
+///
+/// # Errors
+/// `NotFoundException` (`Invalid keyId`, as KMS answers) for an alias;
+/// those of [`KeyIdentifier::parse`].
+fn key_id_or_arn<S: KeyService>(s: &S, op: &str, key_id: &str) -> Result<()> {
+    let access = s.access();
+    match KeyIdentifier::parse(key_id, access.region(), access.account())? {
+        KeyIdentifier::Alias(_) => Err(Error::not_found(alloc::format!(
+            "Invalid keyId '{key_id}': {op} takes a key ID or key ARN, not an alias"
+        ))),
+        KeyIdentifier::KeyId(_) => Ok(()),
+    }
+}
+
 /// TagResource ([`ops::tag_resource`], condition keys of
 /// [`access::tag_conditions`]). Tag lengths are checked first
 /// ([`ops::check_tag_shapes`]), as KMS validates a request's shape before
-/// it looks at the key.
+/// it looks at the key. `key_id` is a key ID or key ARN: an alias is
+/// `NotFoundException`, as in KMS.
 pub fn tag_resource<S: KeyService>(s: &mut S, key_id: &str, tags: &[Tag]) -> Result<()> {
     let keys = tags.iter().map(|t| t.tag_key.clone()).collect();
     s.call(
@@ -1694,6 +1721,7 @@ pub fn tag_resource<S: KeyService>(s: &mut S, key_id: &str, tags: &[Tag]) -> Res
         RequestParameters::tags(key_id, keys),
         |s, call| {
             ops::check_tag_shapes(tags)?;
+            key_id_or_arn(s, "TagResource", key_id)?;
             s.modify_authorized(
                 call,
                 "TagResource",
@@ -1706,11 +1734,13 @@ pub fn tag_resource<S: KeyService>(s: &mut S, key_id: &str, tags: &[Tag]) -> Res
 }
 
 /// UntagResource ([`ops::untag_resource`], condition key `aws:TagKeys`);
-/// tag key lengths are checked first ([`ops::check_tag_key_shapes`]).
+/// tag key lengths are checked first ([`ops::check_tag_key_shapes`]);
+/// `key_id` is a key ID or key ARN (an alias is `NotFoundException`).
 pub fn untag_resource<S: KeyService>(s: &mut S, key_id: &str, tag_keys: &[String]) -> Result<()> {
     let params = RequestParameters::tags(key_id, tag_keys.to_vec());
     s.call("UntagResource", params, |s, call| {
         ops::check_tag_key_shapes(tag_keys)?;
+        key_id_or_arn(s, "UntagResource", key_id)?;
         s.modify_authorized(
             call,
             "UntagResource",
@@ -1721,7 +1751,8 @@ pub fn untag_resource<S: KeyService>(s: &mut S, key_id: &str, tag_keys: &[String
     })
 }
 
-/// ListResourceTags: `limit` 1–50 (default 50).
+/// ListResourceTags: `limit` 1–50 (default 50); `key_id` is a key ID or
+/// key ARN (an alias is `NotFoundException`).
 pub fn list_resource_tags<S: KeyService>(
     s: &mut S,
     key_id: &str,
@@ -1733,6 +1764,7 @@ pub fn list_resource_tags<S: KeyService>(
         if limit.is_some_and(|l| !(1..=50).contains(&l)) {
             return Err(Error::validation("Limit must be between 1 and 50"));
         }
+        key_id_or_arn(s, "ListResourceTags", key_id)?;
         let rec = s.load_authorized(call, "ListResourceTags", key_id, &|r| r)?;
         let all = ops::list_resource_tags(&rec);
         let (tags, next_marker) = paginate_index(all, Some(limit.unwrap_or(50)), marker)?;
