@@ -1331,6 +1331,7 @@ impl Keystore {
                 import_token: r.bytes("importToken")?,
                 encrypted_key_material: r.bytes("encryptedKeyMaterial")?,
                 expiration_model: r.opt_enum("expirationModel")?,
+                import_type: None,
                 valid_to: r.opt_date("validTo")?,
             };
             self.ks()?.import_key_material(rng(), now(), &req)
