@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::context::EncryptionContext;
 use crate::key::{
-    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, ExpirationModel, ImportType, KeyAgreementAlgorithm,
-    KeySpec, KeyState, KeyUsage, MacAlgorithm, MessageType, Origin, RotationType, SigningAlgorithm,
-    WrappingAlgorithm, WrappingKeySpec,
+    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, ExpirationModel, ImportType,
+    KeyAgreementAlgorithm, KeySpec, KeyState, KeyUsage, MacAlgorithm, MessageType, Origin,
+    RotationType, SigningAlgorithm, WrappingAlgorithm, WrappingKeySpec,
 };
 use crate::secret::Secret;
 

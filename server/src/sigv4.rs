@@ -955,7 +955,10 @@ mod tests {
         let (date, auth) = sign("AKID", "other-secret", "us-east-1", &unsigned, now);
         headers.push(("x-amz-date", &date));
         headers.push(("authorization", &auth));
-        let req = RequestParts { headers, ..unsigned };
+        let req = RequestParts {
+            headers,
+            ..unsigned
+        };
         assert_eq!(
             c.verify(&req, now).unwrap_err().code,
             "UnrecognizedClientException"
@@ -1007,10 +1010,7 @@ mod tests {
         for extra in bad {
             assert!(Credentials::from_json(&entry(extra)).is_err(), "{extra}");
         }
-        assert!(Credentials::from_json(
-            r#"{"credentials": [], "Credentials": []}"#
-        )
-        .is_err());
+        assert!(Credentials::from_json(r#"{"credentials": [], "Credentials": []}"#).is_err());
         let twice = r#"{"credentials": [
             {"access_key_id": "A", "secret_access_key": "s", "principal": "arn:aws:iam::0:user/a"},
             {"access_key_id": "A", "secret_access_key": "t", "principal": "arn:aws:iam::0:user/b",

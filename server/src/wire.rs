@@ -76,7 +76,20 @@ impl From<Error> for WireError {
 /// # Errors
 /// As above.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, WireError> {
-    serde_json::from_slice(object(body)?).map_err(classify)
+    let body = object(body)?;
+    serde_json::from_slice(body).map_err(|e| {
+        // serde_json reports an enumeration member given a number or null
+        // as a syntax error ("expected value"): in valid JSON, it is a
+        // member of the wrong type.
+        let syntax = !matches!(e.classify(), serde_json::error::Category::Data);
+        if syntax && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
+            WireError::serialization(format!(
+                "a member's value is not of the JSON type the operation takes: {e}"
+            ))
+        } else {
+            classify(e)
+        }
+    })
 }
 
 /// `body`, or `{}` for an empty body; `SerializationException` unless it

@@ -444,7 +444,11 @@ fn code(r: Result<ops::ResponseBody, strongroom_server::WireError>) -> Result<()
 fn a_member_named_twice_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let ks = keystore(&dir);
-    let key = ks.create_key(&Default::default()).unwrap().key_metadata.key_id;
+    let key = ks
+        .create_key(&Default::default())
+        .unwrap()
+        .key_metadata
+        .key_id;
     let bodies = [
         ("DescribeKey", format!(r#"{{"KeyId":"{key}","Bogus":1,"Bogus":null}}"#)),
         ("DescribeKey", format!(r#"{{"KeyId":"{key}","Bogus":null,"Bogus":1}}"#)),
@@ -475,19 +479,41 @@ fn a_member_named_twice_is_refused() {
 fn a_null_member_counts_as_absent() {
     let dir = tempfile::tempdir().unwrap();
     let ks = keystore(&dir);
-    let key = ks.create_key(&Default::default()).unwrap().key_metadata.key_id;
+    let key = ks
+        .create_key(&Default::default())
+        .unwrap()
+        .key_metadata
+        .key_id;
     for (op, body) in [
-        ("DescribeKey", format!(r#"{{"KeyId":"{key}","GrantTokens":null}}"#)),
-        ("DescribeKey", format!(r#"{{"KeyId":"{key}","DryRun":null}}"#)),
-        ("DescribeKey", format!(r#"{{"KeyId":"{key}","KeyMaterialId":null}}"#)),
+        (
+            "DescribeKey",
+            format!(r#"{{"KeyId":"{key}","GrantTokens":null}}"#),
+        ),
+        (
+            "DescribeKey",
+            format!(r#"{{"KeyId":"{key}","DryRun":null}}"#),
+        ),
+        (
+            "DescribeKey",
+            format!(r#"{{"KeyId":"{key}","KeyMaterialId":null}}"#),
+        ),
         ("ListKeys", r#"{"Limit":null,"ResourceOwners":null}"#.into()),
-        ("ListKeyRotations", format!(r#"{{"KeyId":"{key}","IncludeKeyMaterial":null}}"#)),
+        (
+            "ListKeyRotations",
+            format!(r#"{{"KeyId":"{key}","IncludeKeyMaterial":null}}"#),
+        ),
         (
             "Encrypt",
-            format!(r#"{{"KeyId":"{key}","Plaintext":"AA==","EncryptionContext":null,"GrantTokens":null}}"#),
+            format!(
+                r#"{{"KeyId":"{key}","Plaintext":"AA==","EncryptionContext":null,"GrantTokens":null}}"#
+            ),
         ),
     ] {
-        assert_eq!(code(ops::dispatch(&ks, op, body.as_bytes())), Ok(()), "{op} {body}");
+        assert_eq!(
+            code(ops::dispatch(&ks, op, body.as_bytes())),
+            Ok(()),
+            "{op} {body}"
+        );
     }
     for (op, body) in [
         ("DescribeKey", r#"{"KeyId":null}"#),
@@ -508,12 +534,28 @@ fn a_null_member_counts_as_absent() {
 fn members_an_operation_does_not_take_are_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let ks = keystore(&dir);
-    let key = ks.create_key(&Default::default()).unwrap().key_metadata.key_id;
+    let key = ks
+        .create_key(&Default::default())
+        .unwrap()
+        .key_metadata
+        .key_id;
     let cases = [
-        ("CreateKey", r#"{"IncludeKeyMaterial":"BOGUS"}"#.to_string(), "IncludeKeyMaterial"),
-        ("CreateKey", r#"{"IncludeKeyMaterial":5}"#.into(), "IncludeKeyMaterial"),
+        (
+            "CreateKey",
+            r#"{"IncludeKeyMaterial":"BOGUS"}"#.to_string(),
+            "IncludeKeyMaterial",
+        ),
+        (
+            "CreateKey",
+            r#"{"IncludeKeyMaterial":5}"#.into(),
+            "IncludeKeyMaterial",
+        ),
         ("CreateKey", r#"{"ImportType":5}"#.into(), "ImportType"),
-        ("CreateKey", r#"{"ImportType":"NEW_KEY_MATERIAL"}"#.into(), "ImportType"),
+        (
+            "CreateKey",
+            r#"{"ImportType":"NEW_KEY_MATERIAL"}"#.into(),
+            "ImportType",
+        ),
         (
             "Encrypt",
             format!(r#"{{"KeyId":"{key}","Plaintext":"AA==","IncludeKeyMaterial":5}}"#),
@@ -522,7 +564,10 @@ fn members_an_operation_does_not_take_are_refused_by_name() {
     ];
     for (op, body, member) in &cases {
         let e = ops::dispatch(&ks, op, body.as_bytes()).unwrap_err();
-        assert_eq!(e.code, "UnsupportedOperationException", "{op} {body}: {e:?}");
+        assert_eq!(
+            e.code, "UnsupportedOperationException",
+            "{op} {body}: {e:?}"
+        );
         assert!(e.message.contains(member), "{op} {body}: {e:?}");
     }
     // Where the operation takes it, the value is checked.
@@ -531,6 +576,9 @@ fn members_an_operation_does_not_take_are_refused_by_name() {
         code(ops::dispatch(&ks, "ListKeyRotations", body.as_bytes()))
     };
     assert_eq!(rotations("5"), Err("SerializationException"));
+    let body = format!(r#"{{"KeyId":"{key}","IncludeKeyMaterial":5}}"#);
+    let e = ops::dispatch(&ks, "ListKeyRotations", body.as_bytes()).unwrap_err();
+    assert!(!e.message.contains("not valid JSON"), "{e:?}");
     assert_eq!(rotations(r#""BOGUS""#), Err("ValidationException"));
     assert_eq!(
         rotations(r#""ALL_KEY_MATERIAL""#),
@@ -561,7 +609,10 @@ fn import_type_reaches_the_keystore() {
         code(ops::dispatch(&ks, "ImportKeyMaterial", body.as_bytes()))
     };
     // The token is checked after the type: not refused as unsupported.
-    assert_eq!(import(r#""NEW_KEY_MATERIAL""#), Err("InvalidImportTokenException"));
+    assert_eq!(
+        import(r#""NEW_KEY_MATERIAL""#),
+        Err("InvalidImportTokenException")
+    );
     assert_eq!(
         import(r#""EXISTING_KEY_MATERIAL""#),
         Err("IncorrectKeyMaterialException")
