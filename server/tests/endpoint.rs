@@ -437,18 +437,36 @@ fn code(r: Result<ops::ResponseBody, strongroom_server::WireError>) -> Result<()
     r.map(drop).map_err(|e| e.code)
 }
 
+/// A new keystore in `dir` and the ID of a symmetric key in it.
+fn keystore_with_key(dir: &tempfile::TempDir) -> (Keystore, String) {
+    let ks = keystore(dir);
+    let key = ks
+        .create_key(&Default::default())
+        .unwrap()
+        .key_metadata
+        .key_id;
+    (ks, key)
+}
+
+/// Each (operation, body) of `cases` answers `want`.
+fn assert_each<B: AsRef<str>>(ks: &Keystore, cases: &[(&str, B)], want: Result<(), &str>) {
+    for (op, body) in cases {
+        let body = body.as_ref();
+        assert_eq!(
+            code(ops::dispatch(ks, op, body.as_bytes())),
+            want,
+            "{op} {body}"
+        );
+    }
+}
+
 /// A member named twice, at the top or deeper, is SerializationException,
 /// whichever value comes last (a parser keeping one would read a request
 /// the client may not have meant, e.g. DryRunModifiers dropped by a null).
 #[test]
 fn a_member_named_twice_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let ks = keystore(&dir);
-    let key = ks
-        .create_key(&Default::default())
-        .unwrap()
-        .key_metadata
-        .key_id;
+    let (ks, key) = keystore_with_key(&dir);
     let bodies = [
         ("DescribeKey", format!(r#"{{"KeyId":"{key}","Bogus":1,"Bogus":null}}"#)),
         ("DescribeKey", format!(r#"{{"KeyId":"{key}","Bogus":null,"Bogus":1}}"#)),
@@ -464,13 +482,7 @@ fn a_member_named_twice_is_refused() {
             format!(r#"{{"KeyId":"{key}","Plaintext":"AA==","EncryptionContext":{{"a":"1","a":"2"}}}}"#),
         ),
     ];
-    for (op, body) in &bodies {
-        assert_eq!(
-            code(ops::dispatch(&ks, op, body.as_bytes())),
-            Err("SerializationException"),
-            "{op} {body}"
-        );
-    }
+    assert_each(&ks, &bodies, Err("SerializationException"));
 }
 
 /// A JSON null member counts as absent: optional members are left out,
@@ -478,13 +490,8 @@ fn a_member_named_twice_is_refused() {
 #[test]
 fn a_null_member_counts_as_absent() {
     let dir = tempfile::tempdir().unwrap();
-    let ks = keystore(&dir);
-    let key = ks
-        .create_key(&Default::default())
-        .unwrap()
-        .key_metadata
-        .key_id;
-    for (op, body) in [
+    let (ks, key) = keystore_with_key(&dir);
+    let absent = [
         (
             "DescribeKey",
             format!(r#"{{"KeyId":"{key}","GrantTokens":null}}"#),
@@ -508,23 +515,13 @@ fn a_null_member_counts_as_absent() {
                 r#"{{"KeyId":"{key}","Plaintext":"AA==","EncryptionContext":null,"GrantTokens":null}}"#
             ),
         ),
-    ] {
-        assert_eq!(
-            code(ops::dispatch(&ks, op, body.as_bytes())),
-            Ok(()),
-            "{op} {body}"
-        );
-    }
-    for (op, body) in [
+    ];
+    assert_each(&ks, &absent, Ok(()));
+    let missing = [
         ("DescribeKey", r#"{"KeyId":null}"#),
         ("Encrypt", r#"{"KeyId":null,"Plaintext":"AA=="}"#),
-    ] {
-        assert_eq!(
-            code(ops::dispatch(&ks, op, body.as_bytes())),
-            Err("ValidationException"),
-            "{op} {body}"
-        );
-    }
+    ];
+    assert_each(&ks, &missing, Err("ValidationException"));
 }
 
 /// Members of features an operation does not take are refused by name
@@ -533,12 +530,7 @@ fn a_null_member_counts_as_absent() {
 #[test]
 fn members_an_operation_does_not_take_are_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
-    let ks = keystore(&dir);
-    let key = ks
-        .create_key(&Default::default())
-        .unwrap()
-        .key_metadata
-        .key_id;
+    let (ks, key) = keystore_with_key(&dir);
     let cases = [
         (
             "CreateKey",
