@@ -504,7 +504,8 @@ impl Credentials {
     /// `X-Amz-Date`, a required header not signed: `host`, `x-amz-date`, and
     /// `x-amz-target` when the request has one), `UnrecognizedClientException`
     /// (unknown access key; a session token that is not the access key's,
-    /// missing where it has one or present where it has none),
+    /// missing where it has one or present where it has none: checked
+    /// before the signature, as AWS does),
     /// `InvalidSignatureException` (wrong signature, wrong service or date
     /// in the scope, clock skew over 15 minutes). A session token must be
     /// a signed header (`IncompleteSignatureException`), and is never taken
