@@ -1299,6 +1299,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
             encrypted_key_material: parse_blob(encrypted_key_material)?,
             valid_to: valid_to.as_deref().map(input::parse_time).transpose()?,
             expiration_model: *expiration_model,
+            import_type: None,
         }),
         Command::DeleteImportedKeyMaterial(k) => ks.delete_imported_key_material(&k.key_id),
         Command::GenerateRandom {

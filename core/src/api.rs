@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::context::EncryptionContext;
 use crate::key::{
-    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, ExpirationModel, KeyAgreementAlgorithm,
-    KeySpec, KeyState, KeyUsage, MacAlgorithm, MessageType, Origin, RotationType, SigningAlgorithm,
-    WrappingAlgorithm, WrappingKeySpec,
+    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, ExpirationModel, ImportType,
+    KeyAgreementAlgorithm, KeySpec, KeyState, KeyUsage, MacAlgorithm, MessageType, Origin,
+    RotationType, SigningAlgorithm, WrappingAlgorithm, WrappingKeySpec,
 };
 use crate::secret::Secret;
 
@@ -591,6 +591,10 @@ pub struct ImportKeyMaterialRequest {
     #[serde(deserialize_with = "epoch_seconds")]
     pub valid_to: Option<u64>,
     pub expiration_model: Option<ExpirationModel>,
+    /// `NEW_KEY_MATERIAL` (allowed only while no material was ever imported
+    /// into the key) or `EXISTING_KEY_MATERIAL` (allowed only once some
+    /// was); absent, the one that fits the key.
+    pub import_type: Option<ImportType>,
 }
 
 /// Deserializes an optional timestamp of the AWS JSON protocol (epoch

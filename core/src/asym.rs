@@ -937,7 +937,11 @@ fn commitment(env: &Env<'_>, key_id: &str, material: &Secret) -> Result<String> 
 /// the spec), `UnsupportedOperationException` (origin not EXTERNAL),
 /// `KMSInvalidStateException` (pending deletion), `InvalidImportTokenException`,
 /// `ExpiredImportTokenException`, `InvalidCiphertextException` (the
-/// material does not unwrap), `IncorrectKeyMaterialException`.
+/// material does not unwrap), `IncorrectKeyMaterialException` (not the
+/// material imported before, or `ImportType` `EXISTING_KEY_MATERIAL` for
+/// a key that never had any), `UnsupportedOperationException` (also
+/// `ImportType` `NEW_KEY_MATERIAL` once material was imported: one key
+/// material per key).
 pub fn import_key_material<R: CryptoRng + ?Sized>(
     env: &Env<'_>,
     rng: &mut R,
@@ -945,6 +949,22 @@ pub fn import_key_material<R: CryptoRng + ?Sized>(
     req: &ImportKeyMaterialRequest,
 ) -> Result<()> {
     require_external(rec)?;
+    match (req.import_type, &rec.import_commitment) {
+        (Some(ImportType::NewKeyMaterial), Some(_)) => {
+            return Err(Error::new(
+                ErrorKind::UnsupportedOperationException,
+                "ImportType NEW_KEY_MATERIAL is not supported after the first import: \
+                 a Strongroom key has one key material; re-import it with EXISTING_KEY_MATERIAL",
+            ))
+        }
+        (Some(ImportType::ExistingKeyMaterial), None) => {
+            return Err(Error::new(
+                ErrorKind::IncorrectKeyMaterialException,
+                "ImportType EXISTING_KEY_MATERIAL: no key material was ever imported into this key",
+            ))
+        }
+        _ => {}
+    }
     let valid_to = match (req.expiration_model, req.valid_to) {
         (Some(ExpirationModel::KeyMaterialDoesNotExpire), Some(_)) => {
             return Err(Error::validation(

@@ -277,6 +277,19 @@ kms_enum! {
 }
 
 kms_enum! {
+    /// Whether ImportKeyMaterial brings new key material or re-imports the
+    /// material the key had (`ImportType`). Strongroom keys have one key
+    /// material each: new material is accepted only for a key that never
+    /// had any.
+    ImportType {
+        /// Material the key never had: only on the first import.
+        NewKeyMaterial = "NEW_KEY_MATERIAL",
+        /// The material imported before (after it expired or was deleted).
+        ExistingKeyMaterial = "EXISTING_KEY_MATERIAL",
+    }
+}
+
+kms_enum! {
     /// `DataKeySpec` of GenerateDataKey.
     DataKeySpec {
         /// 16 bytes.

@@ -797,10 +797,15 @@ impl MemKeystore {
 
     /// TagResource.
     ///
+    /// `key_id` is a key ID or key ARN, as in KMS: an alias name or alias
+    /// ARN is `NotFoundException` (`Invalid keyId`), for this and the other
+    /// tag operations.
+    ///
     /// # Errors
     /// `ValidationException` (a `TagKey` not 1 to 128 characters, a
     /// `TagValue` over 256), `TagException` (an `aws:` key, more than 50
-    /// tags), `NotFoundException`, `KMSInvalidStateException`.
+    /// tags), `NotFoundException` (no such key, or an alias given),
+    /// `KMSInvalidStateException`.
     pub fn tag_resource<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
@@ -811,11 +816,13 @@ impl MemKeystore {
         service::tag_resource(&mut self.service(rng, now), key_id, tags)
     }
 
-    /// UntagResource.
+    /// UntagResource. `key_id` is a key ID or key ARN (an alias is
+    /// `NotFoundException`, as in KMS).
     ///
     /// # Errors
     /// `ValidationException` (a tag key not 1 to 128 characters),
-    /// `NotFoundException`, `KMSInvalidStateException`.
+    /// `NotFoundException` (no such key, or an alias given),
+    /// `KMSInvalidStateException`.
     pub fn untag_resource<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
@@ -826,10 +833,12 @@ impl MemKeystore {
         service::untag_resource(&mut self.service(rng, now), key_id, tag_keys)
     }
 
-    /// ListResourceTags: `limit` 1–50 (default 50).
+    /// ListResourceTags: `limit` 1–50 (default 50). `key_id` is a key ID or
+    /// key ARN (an alias is `NotFoundException`, as in KMS).
     ///
     /// # Errors
-    /// `ValidationException`, `NotFoundException`, `InvalidMarkerException`.
+    /// `ValidationException`, `NotFoundException` (no such key, or an alias
+    /// given), `InvalidMarkerException`.
     pub fn list_resource_tags<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,

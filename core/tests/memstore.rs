@@ -456,6 +456,7 @@ fn import_key_material_lifecycle() {
                 encrypted_key_material: wrapped.clone(),
                 valid_to,
                 expiration_model: valid_to.map(|_| ExpirationModel::KeyMaterialExpires),
+                import_type: None,
             },
         )
     };

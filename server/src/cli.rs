@@ -19,6 +19,7 @@ pub struct ServeArgs {
     /// JSON credentials file for SigV4:
     /// `{"credentials":[{"access_key_id":..,"secret_access_key":..,"principal":"arn:aws:iam::..."}]}`;
     /// an entry with `"session_token"` requires that token (signed) in `X-Amz-Security-Token`.
+    /// Read strictly: an unknown field or an access key ID given twice stops the server.
     #[arg(
         long,
         env = "STRONGROOM_CREDENTIALS_FILE",

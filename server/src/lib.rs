@@ -244,11 +244,18 @@ fn authenticate(
         Auth::InsecureNoAuth => return Ok(None),
         Auth::SigV4(c) => c,
     };
-    let mut headers: Vec<(&str, &str)> = parts
-        .headers
-        .iter()
-        .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v)))
-        .collect();
+    // A value with a byte that is not visible ASCII (obs-text, 0x80-0xFF)
+    // has no &str: it is never dropped silently, the request is refused if
+    // the header counts for authentication.
+    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(parts.headers.len());
+    let mut opaque: Vec<&str> = Vec::new();
+    for (n, v) in &parts.headers {
+        match v.to_str() {
+            Ok(v) => headers.push((n.as_str(), v)),
+            Err(_) => opaque.push(n.as_str()),
+        }
+    }
+    sigv4::refuse_opaque_headers(&headers, &opaque)?;
     // HTTP/1.1 always carries Host; keep it even if the map lost it.
     let authority;
     if !parts.headers.contains_key(header::HOST) {

@@ -254,26 +254,31 @@ struct DryRunMember {
 }
 
 /// The request members of KMS features Strongroom does not have: custom key
-/// stores (`CustomKeyStoreId`, `XksKeyId`), Nitro Enclaves attestation
-/// (`Recipient`) and several versions of imported key material
-/// (`ImportType`). They are refused rather than ignored, so that a client
+/// stores (`CustomKeyStoreId`, `XksKeyId`) and Nitro Enclaves attestation
+/// (`Recipient`). They are refused rather than ignored, so that a client
 /// asking for one of them never gets an ordinary key or a plaintext answer
 /// it did not ask for. (DeriveSharedSecret's `Recipient` is refused by the
-/// keystore itself.)
+/// keystore itself.) Their values are not read: on an operation that does
+/// not take one, the member is refused by [`request`].
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase", default)]
 struct AbsentFeatures {
     custom_key_store_id: Option<serde::de::IgnoredAny>,
     xks_key_id: Option<serde::de::IgnoredAny>,
     recipient: Option<serde::de::IgnoredAny>,
-    import_type: Option<String>,
+}
+
+/// ListKeyRotations' `IncludeKeyMaterial`, read only there.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct IncludeKeyMaterialMember {
     include_key_material: Option<IncludeKeyMaterial>,
 }
 
 /// `CustomKeyStoreNotFoundException` for a `CustomKeyStoreId` (there are no
 /// custom key stores), `UnsupportedOperationException` for `XksKeyId`,
-/// `Recipient` and `ImportType` `NEW_KEY_MATERIAL`, on the operations of
-/// KMS that take them.
+/// `Recipient` and ListKeyRotations' `IncludeKeyMaterial`
+/// `ALL_KEY_MATERIAL`, on the operations of KMS that take them.
 fn refuse_absent_features(operation: &str, body: &[u8]) -> Result<(), WireError> {
     let takes = |ops: &[&str]| ops.contains(&operation);
     if !takes(&[
@@ -309,49 +314,43 @@ fn refuse_absent_features(operation: &str, body: &[u8]) -> Result<(), WireError>
         return unsupported("Recipient (Nitro Enclaves attestation)");
     }
     if operation == "ListKeyRotations"
-        && m.include_key_material == Some(IncludeKeyMaterial::AllKeyMaterial)
+        && parse::<IncludeKeyMaterialMember>(body)?.include_key_material
+            == Some(IncludeKeyMaterial::AllKeyMaterial)
     {
         return unsupported(
             "IncludeKeyMaterial ALL_KEY_MATERIAL (rotations only: no key material IDs)",
         );
     }
-    match m.import_type.as_deref() {
-        Some(t) if operation == "ImportKeyMaterial" && t != "EXISTING_KEY_MATERIAL" => {
-            unsupported(&format!("ImportType {t} (one key material per key only)"))
-        }
-        _ => Ok(()),
-    }
+    Ok(())
 }
 
 /// Members read before an operation's request struct: `DryRun` by every
 /// operation ([`dispatch`]; the keystore refuses it where KMS has none),
-/// and, by [`refuse_absent_features`], ImportKeyMaterial's `ImportType`
-/// (`EXISTING_KEY_MATERIAL` only) and ListKeyRotations' `IncludeKeyMaterial`
-/// (`ROTATIONS_ONLY` only).
+/// and, by [`refuse_absent_features`], ListKeyRotations'
+/// `IncludeKeyMaterial` (`ROTATIONS_ONLY` only).
 fn read_before(operation: &str, member: &str) -> bool {
     matches!(
         (operation, member),
-        (_, "DryRun")
-            | ("ImportKeyMaterial", "ImportType")
-            | ("ListKeyRotations", "IncludeKeyMaterial")
+        (_, "DryRun") | ("ListKeyRotations", "IncludeKeyMaterial")
     )
 }
 
 /// Parses the request struct `T` of `operation` after refusing every member
 /// of the body that `T` does not read: a member of a KMS feature Strongroom
 /// does not have (those KMS added after this server, too) is
-/// `UnsupportedOperationException`, never ignored. A member whose value is
-/// JSON `null` counts as absent, as AWS SDKs treat it.
+/// `UnsupportedOperationException`, never ignored. `body` is normalized
+/// ([`crate::wire::normalize`]): a member whose value was JSON `null` is no
+/// longer in it.
 ///
 /// # Errors
 /// `UnsupportedOperationException`, and those of [`parse`].
 fn request<T: serde::de::DeserializeOwned>(operation: &str, body: &[u8]) -> Result<T, WireError> {
     let read = crate::wire::members::<T>().unwrap_or(&[]);
-    let present: std::collections::BTreeMap<String, Option<serde::de::IgnoredAny>> = parse(body)?;
-    let refused = present.iter().find(|(name, value)| {
-        value.is_some() && !read.contains(&name.as_str()) && !read_before(operation, name)
-    });
-    if let Some((name, _)) = refused {
+    let present: std::collections::BTreeMap<String, serde::de::IgnoredAny> = parse(body)?;
+    let refused = present
+        .keys()
+        .find(|name| !read.contains(&name.as_str()) && !read_before(operation, name));
+    if let Some(name) = refused {
         return Err(WireError::new(
             400,
             "UnsupportedOperationException",
@@ -367,8 +366,11 @@ fn request<T: serde::de::DeserializeOwned>(operation: &str, body: &[u8]) -> Resu
 /// # Errors
 /// `UnknownOperationException` for an operation not in [`OPERATIONS`],
 /// `SerializationException` / `ValidationException` for a body that does not
-/// parse, and the keystore's own errors.
+/// parse (a member named twice is `SerializationException`; a `null` member
+/// counts as absent: [`crate::wire::normalize`]), and the keystore's own errors.
 pub fn dispatch(ks: &Keystore, operation: &str, body: &[u8]) -> Result<ResponseBody, WireError> {
+    let normalized = crate::wire::normalize(body)?;
+    let body: &[u8] = normalized.as_ref().map_or(body, |b| b.as_slice());
     // `"DryRun": true` runs the request on a dry-run handle: every check,
     // no change, `DryRunOperationException` if it would have succeeded
     // (`ValidationException` for an operation without DryRun in KMS). A

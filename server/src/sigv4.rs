@@ -31,8 +31,11 @@ pub const MAX_CLOCK_SKEW_SECS: u64 = 15 * 60;
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 const SERVICE: &str = "kms";
 
-/// One entry of the credentials file.
+/// One entry of the credentials file. An unknown field is an error (a
+/// misspelt `session_token` must not turn temporary credentials into
+/// long-term ones).
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CredentialEntry {
     access_key_id: String,
     secret_access_key: String,
@@ -42,6 +45,7 @@ struct CredentialEntry {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CredentialsFile {
     credentials: Vec<CredentialEntry>,
 }
@@ -123,19 +127,33 @@ impl Credentials {
     /// Parses the JSON credentials document.
     ///
     /// # Errors
-    /// A message naming what is wrong (never a secret).
+    /// A message naming what is wrong (never a secret): malformed JSON, an
+    /// unknown field, an empty access key ID or secret, an access key ID
+    /// given twice, a principal that is not an ARN, a session token that is
+    /// empty or not visible ASCII (a space, a control character or a byte
+    /// over 0x7E: no HTTP client sends it back unchanged).
     pub fn from_json(text: &str) -> Result<Self, String> {
         let file: CredentialsFile =
             serde_json::from_str(text).map_err(|e| format!("credentials file: {e}"))?;
         let mut c = Credentials::new();
         for e in file.credentials {
-            if e.access_key_id.is_empty()
-                || e.secret_access_key.is_empty()
-                || e.session_token.as_deref() == Some("")
-            {
-                return Err(
-                    "credentials file: empty access key ID, secret or session token".into(),
-                );
+            if e.access_key_id.is_empty() || e.secret_access_key.is_empty() {
+                return Err("credentials file: empty access key ID or secret".into());
+            }
+            if c.by_id.contains_key(&e.access_key_id) {
+                return Err(format!(
+                    "credentials file: access key ID {} is given twice",
+                    e.access_key_id
+                ));
+            }
+            if let Some(t) = &e.session_token {
+                if t.is_empty() || !t.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err(format!(
+                        "credentials file: session_token of {} must be non-empty visible ASCII \
+                         (no spaces, control characters or non-ASCII bytes)",
+                        e.access_key_id
+                    ));
+                }
             }
             if !e.principal.starts_with("arn:") {
                 return Err(format!(
@@ -202,6 +220,38 @@ impl RequestParts<'_> {
             .filter(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| *v)
             .collect()
+    }
+}
+
+/// Refuses a request with a header whose value is not visible ASCII
+/// (`opaque`: names of the headers whose value has a byte outside 0x20-0x7E
+/// and tab) if that header is `authorization`, an `x-amz-*` header, or one
+/// the `Authorization` header in `headers` lists in `SignedHeaders`: such a
+/// header can be neither checked nor signed as sent, and leaving it out
+/// would hide it (a second `X-Amz-Security-Token`, a token sent unsigned).
+/// Other headers play no part in authentication.
+///
+/// # Errors
+/// `IncompleteSignatureException` naming the header.
+pub fn refuse_opaque_headers(headers: &[(&str, &str)], opaque: &[&str]) -> Result<(), WireError> {
+    if opaque.is_empty() {
+        return Ok(());
+    }
+    let signed: Vec<&str> = headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+        .filter_map(|(_, v)| parse_auth_header(v).ok())
+        .flat_map(|a| a.signed_headers)
+        .collect();
+    let counts = |name: &str| {
+        let lower = name.to_ascii_lowercase();
+        lower == "authorization" || lower.starts_with("x-amz-") || signed.contains(&lower.as_str())
+    };
+    match opaque.iter().find(|n| counts(n)) {
+        Some(name) => Err(incomplete(&format!(
+            "the value of the {name} header must be visible ASCII"
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -454,7 +504,8 @@ impl Credentials {
     /// `X-Amz-Date`, a required header not signed: `host`, `x-amz-date`, and
     /// `x-amz-target` when the request has one), `UnrecognizedClientException`
     /// (unknown access key; a session token that is not the access key's,
-    /// missing where it has one or present where it has none),
+    /// missing where it has one or present where it has none: checked
+    /// before the signature, as AWS does),
     /// `InvalidSignatureException` (wrong signature, wrong service or date
     /// in the scope, clock skew over 15 minutes). A session token must be
     /// a signed header (`IncompleteSignatureException`), and is never taken
@@ -537,6 +588,9 @@ impl Credentials {
                 ),
             ));
         }
+        // As AWS: an invalid security token is UnrecognizedClientException
+        // whatever the signature.
+        check_session_token(cred, req, &auth.signed_headers)?;
         let canonical = canonical_request(req, &auth.signed_headers);
         let expected = signature(
             cred.secret.expose_secret(),
@@ -553,14 +607,15 @@ impl Credentials {
                 "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
             ));
         }
-        check_session_token(cred, req, &auth.signed_headers)?;
         Ok(cred.principal.clone())
     }
 }
 
 /// The session token rule: the request's `X-Amz-Security-Token` (a signed
-/// header, at most one) must be the credential's session token, compared in
-/// constant time, and absent when the credential has none.
+/// header, at most one) must be the credential's session token, and absent
+/// when the credential has none. The tokens are compared as SHA-256
+/// digests, in constant time: neither the content nor the length of the
+/// configured token shows in the time taken.
 fn check_session_token(
     cred: &Credential,
     req: &RequestParts<'_>,
@@ -593,7 +648,11 @@ fn check_session_token(
     match (&cred.session_token, sent) {
         (None, None) => Ok(()),
         (Some(want), Some(got))
-            if bool::from(want.expose_secret().ct_eq(got.trim().as_bytes())) =>
+            if bool::from(
+                Sha256::digest(want.expose_secret())
+                    .as_slice()
+                    .ct_eq(Sha256::digest(got.trim().as_bytes()).as_slice()),
+            ) =>
         {
             Ok(())
         }
@@ -873,6 +932,93 @@ mod tests {
                 "{configured:?} {token:?} signed={signed} {query}"
             );
         }
+    }
+
+    /// A wrong token is UnrecognizedClientException before the signature
+    /// is looked at, as AWS answers.
+    #[test]
+    fn a_wrong_token_is_refused_before_the_signature() {
+        let now = 1_700_000_000;
+        let mut c = Credentials::new();
+        c.insert_with_session_token("AKID", "secret", "tok", "arn:aws:iam::000000000000:user/t");
+        let mut headers = vec![
+            ("host", "127.0.0.1:1"),
+            ("x-amz-target", "TrentService.ListKeys"),
+            ("x-amz-security-token", "wrong"),
+        ];
+        let unsigned = RequestParts {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: headers.clone(),
+            body: b"{}",
+        };
+        let (date, auth) = sign("AKID", "other-secret", "us-east-1", &unsigned, now);
+        headers.push(("x-amz-date", &date));
+        headers.push(("authorization", &auth));
+        let req = RequestParts {
+            headers,
+            ..unsigned
+        };
+        assert_eq!(
+            c.verify(&req, now).unwrap_err().code,
+            "UnrecognizedClientException"
+        );
+    }
+
+    #[test]
+    fn opaque_headers_that_count_are_refused() {
+        let auth = "AWS4-HMAC-SHA256 Credential=A/20240101/us-east-1/kms/aws4_request, \
+                    SignedHeaders=host;user-agent;x-amz-date, Signature=00";
+        let headers = [("authorization", auth), ("host", "h")];
+        for name in [
+            "X-Amz-Security-Token",
+            "x-amz-security-token",
+            "x-amz-meta",
+            "authorization",
+            "user-agent",
+        ] {
+            assert_eq!(
+                refuse_opaque_headers(&headers, &[name]).unwrap_err().code,
+                "IncompleteSignatureException",
+                "{name}"
+            );
+        }
+        // Neither signed nor read: no part in authentication.
+        assert!(refuse_opaque_headers(&headers, &["x-forwarded-for"]).is_ok());
+        assert!(refuse_opaque_headers(&headers, &[]).is_ok());
+    }
+
+    #[test]
+    fn credentials_file_is_strict() {
+        let entry = |extra: &str| {
+            format!(
+                r#"{{"credentials": [{{"access_key_id": "A", "secret_access_key": "s",
+                "principal": "arn:aws:iam::000000000000:user/a"{extra}}}]}}"#
+            )
+        };
+        assert!(Credentials::from_json(&entry("")).is_ok());
+        let bad = [
+            // misspelt session token fields: never a long-term key
+            r#", "aws_session_token": "T""#,
+            r#", "SessionToken": "T""#,
+            r#", "session_token": " T""#,
+            r#", "session_token": "T\n""#,
+            r#", "session_token": "T T""#,
+            r#", "session_token": "T\u00e9""#,
+            r#", "session_token": """#,
+        ];
+        for extra in bad {
+            assert!(Credentials::from_json(&entry(extra)).is_err(), "{extra}");
+        }
+        assert!(Credentials::from_json(r#"{"credentials": [], "Credentials": []}"#).is_err());
+        let twice = r#"{"credentials": [
+            {"access_key_id": "A", "secret_access_key": "s", "principal": "arn:aws:iam::0:user/a"},
+            {"access_key_id": "A", "secret_access_key": "t", "principal": "arn:aws:iam::0:user/b",
+             "session_token": "x"}]}"#;
+        assert!(Credentials::from_json(twice)
+            .unwrap_err()
+            .contains("given twice"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use serde::de::DeserializeOwned;
 use strongroom::{Error, ErrorKind};
+use zeroize::Zeroizing;
 
 /// The content type of every request and response body.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
@@ -75,31 +76,167 @@ impl From<Error> for WireError {
 /// # Errors
 /// As above.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, WireError> {
-    let body: &[u8] = match body.iter().find(|b| !b.is_ascii_whitespace()) {
-        None => b"{}",
-        Some(b'{') => body,
-        // serde would read a struct from a JSON array too (`[]` as a
-        // request with every member left out).
-        Some(_) => {
-            return Err(WireError::serialization(
-                "the request body must be a JSON object",
-            ))
-        }
-    };
+    let body = object(body)?;
     serde_json::from_slice(body).map_err(|e| {
-        let text = e.to_string();
-        match e.classify() {
-            serde_json::error::Category::Data
-                if text.starts_with("missing field")
-                    || text.starts_with("unknown variant")
-                    || text.contains(" is not a valid ") =>
-            {
-                WireError::validation(text)
-            }
-            serde_json::error::Category::Data => WireError::serialization(text),
-            _ => WireError::serialization(format!("the request body is not valid JSON: {text}")),
+        // serde_json reports an enumeration member given a number or null
+        // as a syntax error ("expected value"): in valid JSON, it is a
+        // member of the wrong type.
+        let syntax = !matches!(e.classify(), serde_json::error::Category::Data);
+        if syntax && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
+            WireError::serialization(format!(
+                "a member's value is not of the JSON type the operation takes: {e}"
+            ))
+        } else {
+            classify(e)
         }
     })
+}
+
+/// `body`, or `{}` for an empty body; `SerializationException` unless it
+/// starts as a JSON object (serde would read a struct from a JSON array
+/// too: `[]` as a request with every member left out).
+fn object(body: &[u8]) -> Result<&[u8], WireError> {
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => Ok(b"{}"),
+        Some(b'{') => Ok(body),
+        Some(_) => Err(WireError::serialization(
+            "the request body must be a JSON object",
+        )),
+    }
+}
+
+/// The exception AWS answers for a body that does not deserialize.
+fn classify(e: serde_json::Error) -> WireError {
+    let text = e.to_string();
+    match e.classify() {
+        serde_json::error::Category::Data
+            if text.starts_with("missing field")
+                || text.starts_with("unknown variant")
+                || text.contains(" is not a valid ") =>
+        {
+            WireError::validation(text)
+        }
+        serde_json::error::Category::Data => WireError::serialization(text),
+        _ => WireError::serialization(format!("the request body is not valid JSON: {text}")),
+    }
+}
+
+/// The request body as the operations read it. A JSON object with the same
+/// member name twice, at any depth, is `SerializationException` (a parser
+/// keeping either one would read a request the client may not have meant);
+/// a top-level member whose value is JSON `null` counts as absent, as AWS
+/// SDKs treat it: an optional member is then left out, a required one is
+/// missing (`ValidationException`).
+///
+/// Returns `None` when `body` is read as it is, or the body without its
+/// `null` members, in a buffer zeroized when dropped (the body may carry
+/// plaintext).
+///
+/// # Errors
+/// `SerializationException` for a body that is not a JSON object or has a
+/// duplicate member.
+pub fn normalize(body: &[u8]) -> Result<Option<Zeroizing<Vec<u8>>>, WireError> {
+    let body = object(body)?;
+    serde_json::from_slice::<NoDuplicates>(body).map_err(classify)?;
+    let members: Vec<(String, &serde_json::value::RawValue)> =
+        serde_json::from_slice::<TopLevel<'_>>(body)
+            .map_err(classify)?
+            .0;
+    if members.iter().all(|(_, v)| v.get() != "null") {
+        return Ok(None);
+    }
+    let mut out = Zeroizing::new(Vec::with_capacity(body.len()));
+    out.push(b'{');
+    for (name, value) in members.iter().filter(|(_, v)| v.get() != "null") {
+        if out.len() > 1 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut *out, name).map_err(classify)?;
+        out.push(b':');
+        out.extend_from_slice(value.get().as_bytes());
+    }
+    out.push(b'}');
+    Ok(Some(out))
+}
+
+/// Any JSON value; deserializing it fails on an object that has a member
+/// name twice.
+struct NoDuplicates;
+
+impl<'de> serde::Deserialize<'de> for NoDuplicates {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NoDuplicatesVisitor)
+    }
+}
+
+struct NoDuplicatesVisitor;
+
+impl<'de> serde::de::Visitor<'de> for NoDuplicatesVisitor {
+    type Value = NoDuplicates;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_unit<E>(self) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<NoDuplicates, A::Error> {
+        while a.next_element::<NoDuplicates>()?.is_some() {}
+        Ok(NoDuplicates)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<NoDuplicates, A::Error> {
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(name) = a.next_key::<String>()? {
+            a.next_value::<NoDuplicates>()?;
+            if !seen.insert(name) {
+                return Err(serde::de::Error::custom(
+                    "a JSON object has the same member name twice",
+                ));
+            }
+        }
+        Ok(NoDuplicates)
+    }
+}
+
+/// The top-level members of a JSON object, in order, values unparsed.
+struct TopLevel<'a>(Vec<(String, &'a serde_json::value::RawValue)>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for TopLevel<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = TopLevel<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<TopLevel<'a>, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = a.next_entry()? {
+                    out.push(entry);
+                }
+                Ok(TopLevel(out))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
 }
 
 /// The member names a request struct deserializes from (its serde field

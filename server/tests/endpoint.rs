@@ -31,17 +31,19 @@ async fn call(
     body: &[u8],
     signed: bool,
 ) -> (u16, serde_json::Value) {
-    call_signing(addr, target, body, signed, true).await
+    call_signing(addr, target, body, signed, true, b"").await
 }
 
 /// [`call`], with `sign_target` false for a client that sends
-/// `X-Amz-Target` but signs only `host`, `content-type` and `x-amz-date`.
+/// `X-Amz-Target` but signs only `host`, `content-type` and `x-amz-date`,
+/// and `extra` header lines (raw bytes, each ending in CRLF) sent unsigned.
 async fn call_signing(
     addr: std::net::SocketAddr,
     target: Option<&str>,
     body: &[u8],
     signed: bool,
     sign_target: bool,
+    extra: &[u8],
 ) -> (u16, serde_json::Value) {
     let host = addr.to_string();
     let mut headers = format!(
@@ -73,9 +75,10 @@ async fn call_signing(
         let (date, auth) = sign(AK, SK, "us-east-1", &parts, now);
         headers.push_str(&format!("X-Amz-Date: {date}\r\nAuthorization: {auth}\r\n"));
     }
-    headers.push_str("\r\n");
     let mut s = TcpStream::connect(addr).await.unwrap();
     s.write_all(headers.as_bytes()).await.unwrap();
+    s.write_all(extra).await.unwrap();
+    s.write_all(b"\r\n").await.unwrap();
     s.write_all(body).await.unwrap();
     let mut out = Vec::new();
     s.read_to_end(&mut out).await.unwrap();
@@ -121,7 +124,15 @@ async fn start_signed(
 async fn x_amz_target_must_be_signed() {
     let dir = tempfile::tempdir().unwrap();
     let (addr, tx, server) = start_signed(&dir).await;
-    let (st, v) = call_signing(addr, Some("TrentService.CreateKey"), b"{}", true, false).await;
+    let (st, v) = call_signing(
+        addr,
+        Some("TrentService.CreateKey"),
+        b"{}",
+        true,
+        false,
+        b"",
+    )
+    .await;
     assert_eq!(
         (st, v["__type"].as_str()),
         (400, Some("IncompleteSignatureException")),
@@ -137,6 +148,34 @@ async fn x_amz_target_must_be_signed() {
     let (st, v) = call(addr, Some("TrentService.ListKeys"), b"{}", true).await;
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["Keys"].as_array().map(Vec::len), Some(0), "{v}");
+    tx.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}
+
+/// A header value with a byte over 0x7E is refused where it counts for
+/// authentication (an `X-Amz-*` header, `Authorization`, a signed header),
+/// never dropped: an unsigned session token of such bytes used to pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_ascii_header_values_are_refused_not_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, tx, server) = start_signed(&dir).await;
+    let list = Some("TrentService.ListKeys");
+    for extra in [
+        &b"X-Amz-Security-Token: tok\x80en\r\n"[..],
+        b"X-Amz-Security-Token: \xff\r\n",
+        b"X-Amz-Meta: caf\xe9\r\n",
+    ] {
+        let (st, v) = call_signing(addr, list, b"{}", true, true, extra).await;
+        assert_eq!(
+            (st, v["__type"].as_str()),
+            (400, Some("IncompleteSignatureException")),
+            "{}: {v}",
+            String::from_utf8_lossy(extra)
+        );
+    }
+    // A header that plays no part in authentication is not read.
+    let (st, v) = call_signing(addr, list, b"{}", true, true, b"X-Note: caf\xe9\r\n").await;
+    assert_eq!(st, 200, "{v}");
     tx.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
@@ -365,8 +404,9 @@ fn dry_run_member_selects_a_dry_run_handle() {
     );
     let e = ops::dispatch(&ks, "CreateGrant", grant.as_bytes()).unwrap_err();
     assert_eq!(e.code, "DryRunOperationException");
-    // A DryRun that is not a boolean is refused, never taken as false.
-    for bad in [r#""true""#, "1", "null"] {
+    // A DryRun that is not a boolean is refused, never taken as false
+    // (`null` is absent: a_null_member_counts_as_absent).
+    for bad in [r#""true""#, "1", "{}"] {
         let body = grant.replace(r#""DryRun":true"#, &format!(r#""DryRun":{bad}"#));
         let e = ops::dispatch(&ks, "CreateGrant", body.as_bytes()).unwrap_err();
         assert_ne!(e.code, "DryRunOperationException", "{bad}");
@@ -391,4 +431,183 @@ fn dry_run_member_selects_a_dry_run_handle() {
     let keys = ops::dispatch(&ks, "ListKeys", b"{}").unwrap();
     let keys: serde_json::Value = serde_json::from_slice(&keys).unwrap();
     assert_eq!(keys["Keys"].as_array().unwrap().len(), 1);
+}
+
+fn code(r: Result<ops::ResponseBody, strongroom_server::WireError>) -> Result<(), &'static str> {
+    r.map(drop).map_err(|e| e.code)
+}
+
+/// A new keystore in `dir` and the ID of a symmetric key in it.
+fn keystore_with_key(dir: &tempfile::TempDir) -> (Keystore, String) {
+    let ks = keystore(dir);
+    let key = ks
+        .create_key(&Default::default())
+        .unwrap()
+        .key_metadata
+        .key_id;
+    (ks, key)
+}
+
+/// Each (operation, body) of `cases` answers `want`.
+fn assert_each<B: AsRef<str>>(ks: &Keystore, cases: &[(&str, B)], want: Result<(), &str>) {
+    for (op, body) in cases {
+        let body = body.as_ref();
+        assert_eq!(
+            code(ops::dispatch(ks, op, body.as_bytes())),
+            want,
+            "{op} {body}"
+        );
+    }
+}
+
+/// A member named twice, at the top or deeper, is SerializationException,
+/// whichever value comes last (a parser keeping one would read a request
+/// the client may not have meant, e.g. DryRunModifiers dropped by a null).
+#[test]
+fn a_member_named_twice_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ks, key) = keystore_with_key(&dir);
+    let bodies = [
+        ("DescribeKey", format!(r#"{{"KeyId":"{key}","Bogus":1,"Bogus":null}}"#)),
+        ("DescribeKey", format!(r#"{{"KeyId":"{key}","Bogus":null,"Bogus":1}}"#)),
+        ("DescribeKey", format!(r#"{{"KeyId":"{key}","KeyId":"{key}"}}"#)),
+        (
+            "Decrypt",
+            r#"{"CiphertextBlob":"AA==","DryRunModifiers":["IGNORE_CIPHERTEXT"],"DryRunModifiers":null,"DryRun":true}"#.into(),
+        ),
+        ("ListKeys", r#"{"DryRun":false,"DryRun":true}"#.into()),
+        ("ListKeys", r#"{"Li\u006dit":1,"Limit":2}"#.into()),
+        (
+            "Encrypt",
+            format!(r#"{{"KeyId":"{key}","Plaintext":"AA==","EncryptionContext":{{"a":"1","a":"2"}}}}"#),
+        ),
+    ];
+    assert_each(&ks, &bodies, Err("SerializationException"));
+}
+
+/// A JSON null member counts as absent: optional members are left out,
+/// required ones are missing (ValidationException), never a type error.
+#[test]
+fn a_null_member_counts_as_absent() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ks, key) = keystore_with_key(&dir);
+    let absent = [
+        (
+            "DescribeKey",
+            format!(r#"{{"KeyId":"{key}","GrantTokens":null}}"#),
+        ),
+        (
+            "DescribeKey",
+            format!(r#"{{"KeyId":"{key}","DryRun":null}}"#),
+        ),
+        (
+            "DescribeKey",
+            format!(r#"{{"KeyId":"{key}","KeyMaterialId":null}}"#),
+        ),
+        ("ListKeys", r#"{"Limit":null,"ResourceOwners":null}"#.into()),
+        (
+            "ListKeyRotations",
+            format!(r#"{{"KeyId":"{key}","IncludeKeyMaterial":null}}"#),
+        ),
+        (
+            "Encrypt",
+            format!(
+                r#"{{"KeyId":"{key}","Plaintext":"AA==","EncryptionContext":null,"GrantTokens":null}}"#
+            ),
+        ),
+    ];
+    assert_each(&ks, &absent, Ok(()));
+    let missing = [
+        ("DescribeKey", r#"{"KeyId":null}"#),
+        ("Encrypt", r#"{"KeyId":null,"Plaintext":"AA=="}"#),
+    ];
+    assert_each(&ks, &missing, Err("ValidationException"));
+}
+
+/// Members of features an operation does not take are refused by name
+/// (UnsupportedOperationException), whatever their value; typed values
+/// are read only where the operation takes the member.
+#[test]
+fn members_an_operation_does_not_take_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ks, key) = keystore_with_key(&dir);
+    let cases = [
+        (
+            "CreateKey",
+            r#"{"IncludeKeyMaterial":"BOGUS"}"#.to_string(),
+            "IncludeKeyMaterial",
+        ),
+        (
+            "CreateKey",
+            r#"{"IncludeKeyMaterial":5}"#.into(),
+            "IncludeKeyMaterial",
+        ),
+        ("CreateKey", r#"{"ImportType":5}"#.into(), "ImportType"),
+        (
+            "CreateKey",
+            r#"{"ImportType":"NEW_KEY_MATERIAL"}"#.into(),
+            "ImportType",
+        ),
+        (
+            "Encrypt",
+            format!(r#"{{"KeyId":"{key}","Plaintext":"AA==","IncludeKeyMaterial":5}}"#),
+            "IncludeKeyMaterial",
+        ),
+    ];
+    for (op, body, member) in &cases {
+        let e = ops::dispatch(&ks, op, body.as_bytes()).unwrap_err();
+        assert_eq!(
+            e.code, "UnsupportedOperationException",
+            "{op} {body}: {e:?}"
+        );
+        assert!(e.message.contains(member), "{op} {body}: {e:?}");
+    }
+    // Where the operation takes it, the value is checked.
+    let rotations = |v: &str| {
+        let body = format!(r#"{{"KeyId":"{key}","IncludeKeyMaterial":{v}}}"#);
+        code(ops::dispatch(&ks, "ListKeyRotations", body.as_bytes()))
+    };
+    assert_eq!(rotations("5"), Err("SerializationException"));
+    let body = format!(r#"{{"KeyId":"{key}","IncludeKeyMaterial":5}}"#);
+    let e = ops::dispatch(&ks, "ListKeyRotations", body.as_bytes()).unwrap_err();
+    assert!(!e.message.contains("not valid JSON"), "{e:?}");
+    assert_eq!(rotations(r#""BOGUS""#), Err("ValidationException"));
+    assert_eq!(
+        rotations(r#""ALL_KEY_MATERIAL""#),
+        Err("UnsupportedOperationException")
+    );
+    assert_eq!(rotations(r#""ROTATIONS_ONLY""#), Ok(()));
+}
+
+/// ImportKeyMaterial's ImportType reaches the keystore: NEW_KEY_MATERIAL
+/// (KMS's default for a first import) is not refused up front; an unknown
+/// value is ValidationException.
+#[test]
+fn import_type_reaches_the_keystore() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = keystore(&dir);
+    let key = ks
+        .create_key(&strongroom::api::CreateKeyRequest {
+            origin: Some(strongroom::core::key::Origin::External),
+            ..Default::default()
+        })
+        .unwrap()
+        .key_metadata
+        .key_id;
+    let import = |t: &str| {
+        let body = format!(
+            r#"{{"KeyId":"{key}","ImportToken":"AA==","EncryptedKeyMaterial":"AA==","ImportType":{t}}}"#
+        );
+        code(ops::dispatch(&ks, "ImportKeyMaterial", body.as_bytes()))
+    };
+    // The token is checked after the type: not refused as unsupported.
+    assert_eq!(
+        import(r#""NEW_KEY_MATERIAL""#),
+        Err("InvalidImportTokenException")
+    );
+    assert_eq!(
+        import(r#""EXISTING_KEY_MATERIAL""#),
+        Err("IncorrectKeyMaterialException")
+    );
+    assert_eq!(import(r#""BOGUS""#), Err("ValidationException"));
 }

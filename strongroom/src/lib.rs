@@ -1002,27 +1002,36 @@ impl Keystore {
 
     /// TagResource.
     ///
+    /// `key_id` is a key ID or key ARN, as in KMS: an alias name or alias
+    /// ARN is `NotFoundException` (`Invalid keyId`), for this and the other
+    /// tag operations.
+    ///
     /// # Errors
     /// `ValidationException` (a `TagKey` not 1 to 128 characters, a
     /// `TagValue` over 256), `TagException` (an `aws:` key, more than 50
-    /// tags), `NotFoundException`, `KMSInvalidStateException`.
+    /// tags), `NotFoundException` (no such key, or an alias given),
+    /// `KMSInvalidStateException`.
     pub fn tag_resource(&self, key_id: &str, tags: &[Tag]) -> Result<()> {
         service::tag_resource(&mut access::Service(self), key_id, tags)
     }
 
-    /// UntagResource.
+    /// UntagResource. `key_id` is a key ID or key ARN (an alias is
+    /// `NotFoundException`, as in KMS).
     ///
     /// # Errors
     /// `ValidationException` (a tag key not 1 to 128 characters),
-    /// `NotFoundException`, `KMSInvalidStateException`.
+    /// `NotFoundException` (no such key, or an alias given),
+    /// `KMSInvalidStateException`.
     pub fn untag_resource(&self, key_id: &str, tag_keys: &[String]) -> Result<()> {
         service::untag_resource(&mut access::Service(self), key_id, tag_keys)
     }
 
-    /// ListResourceTags: `limit` 1–50 (default 50).
+    /// ListResourceTags: `limit` 1–50 (default 50). `key_id` is a key ID or
+    /// key ARN (an alias is `NotFoundException`, as in KMS).
     ///
     /// # Errors
-    /// `NotFoundException`, `InvalidMarkerException`.
+    /// `NotFoundException` (no such key, or an alias given),
+    /// `InvalidMarkerException`.
     pub fn list_resource_tags(
         &self,
         key_id: &str,

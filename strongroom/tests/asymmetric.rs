@@ -652,7 +652,51 @@ fn import(
         encrypted_key_material: wrap(alg, &p.public_key, material),
         valid_to,
         expiration_model: None,
+        import_type: None,
     })
+}
+
+/// `ImportType`: `NEW_KEY_MATERIAL` is the first import's (KMS's default
+/// when no material was ever imported), refused once material was imported
+/// (one key material per key); `EXISTING_KEY_MATERIAL` needs material
+/// imported before. A refused request changes nothing.
+#[test]
+fn import_type_new_only_first_existing_only_after() {
+    let f = fixture();
+    let alg = WrappingAlgorithm::RsaesOaepSha256;
+    let key = create_external(&f.ks, KeySpec::SymmetricDefault, KeyUsage::EncryptDecrypt);
+    let with = |t: ImportType| {
+        let p = params(&f.ks, &key, alg);
+        f.ks.import_key_material(&ImportKeyMaterialRequest {
+            key_id: key.clone(),
+            import_token: p.import_token,
+            encrypted_key_material: wrap(alg, &p.public_key, &[9u8; 32]),
+            import_type: Some(t),
+            ..Default::default()
+        })
+    };
+    let state = || f.ks.describe_key(&key).unwrap().key_metadata.key_state;
+    assert_eq!(
+        kind(with(ImportType::ExistingKeyMaterial)),
+        ErrorKind::IncorrectKeyMaterialException
+    );
+    assert_eq!(state(), KeyState::PendingImport);
+    with(ImportType::NewKeyMaterial).unwrap();
+    assert_eq!(state(), KeyState::Enabled);
+    assert_eq!(
+        kind(with(ImportType::NewKeyMaterial)),
+        ErrorKind::UnsupportedOperationException
+    );
+    with(ImportType::ExistingKeyMaterial).unwrap();
+    f.ks.delete_imported_key_material(&key).unwrap();
+    // Deleted material is still the key's: a new import is a rotation.
+    assert_eq!(
+        kind(with(ImportType::NewKeyMaterial)),
+        ErrorKind::UnsupportedOperationException
+    );
+    assert_eq!(state(), KeyState::PendingImport);
+    with(ImportType::ExistingKeyMaterial).unwrap();
+    assert_eq!(state(), KeyState::Enabled);
 }
 
 /// `HMAC_224`, `ECC_NIST_P521` and `ECC_SECG_P256K1` material imports:

@@ -173,3 +173,24 @@ def test_insecure_no_auth_refuses_non_loopback(tmp_path):
     r = sp.run([BIN, "--keystore", str(tmp_path / "ks.db"), "serve", "--insecure-no-auth",
                 "--listen", "0.0.0.0:0"], capture_output=True, text=True, timeout=30)
     assert r.returncode != 0 and "loopback" in r.stderr
+
+
+@pytest.mark.parametrize("entry,said", [
+    ({"aws_session_token": "T"}, "unknown field `aws_session_token`"),
+    ({"SessionToken": "T"}, "unknown field `SessionToken`"),
+    ({"session_token": " T"}, "visible ASCII"),
+    ({"session_token": "T\u00e9"}, "visible ASCII"),
+])
+def test_a_wrong_credentials_file_stops_the_server(tmp_path, entry, said):
+    """A misspelt session token field must not make temporary credentials
+    long-term ones: the server does not start, and says why."""
+    import subprocess as sp
+    sp.run([BIN, "--keystore", str(tmp_path / "ks.db"), "init"], check=True, stdout=sp.DEVNULL)
+    creds = tmp_path / "creds.json"
+    creds.write_text(json.dumps({"credentials": [dict({"access_key_id": "ASIAX", "secret_access_key": "s",
+                                                       "principal": "arn:aws:iam::000000000000:user/a"}, **entry)]}))
+    creds.chmod(0o600)
+    r = sp.run([BIN, "--keystore", str(tmp_path / "ks.db"), "serve", "--credentials", str(creds),
+                "--listen", "127.0.0.1:0"], capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0 and said in r.stderr, r.stderr
+    assert "listening" not in r.stdout

@@ -167,14 +167,36 @@ def test_recipient_is_refused_not_ignored(checked, key):
     assert kms.problems == []
 
 
-def test_import_type_new_key_material_is_refused(checked):
+def test_import_type_new_key_material_only_on_the_first_import(checked):
+    """botocore's model: with no key material ever imported, ImportType
+    defaults to NEW_KEY_MATERIAL, so sending it on a first import is valid
+    KMS usage. A Strongroom key has one key material: new material after
+    that (a rotation) is UnsupportedOperationException, and
+    EXISTING_KEY_MATERIAL needs material imported before."""
+    pytest.importorskip("cryptography")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     kms = checked
     key = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
-    p = kms.get_parameters_for_import(KeyId=key, WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048")
-    with pytest.raises(kms.exceptions.UnsupportedOperationException):
-        kms.import_key_material(KeyId=key, ImportToken=p["ImportToken"], EncryptedKeyMaterial=b"\x00" * 256,
-                                ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE", ImportType="NEW_KEY_MATERIAL")
+    material = os.urandom(32)
+
+    def import_as(import_type):
+        p = kms.get_parameters_for_import(KeyId=key, WrappingAlgorithm="RSAES_OAEP_SHA_256",
+                                          WrappingKeySpec="RSA_2048")
+        wrapped = serialization.load_der_public_key(p["PublicKey"]).encrypt(
+            material, padding.OAEP(padding.MGF1(hashes.SHA256()), hashes.SHA256(), None))
+        kms.import_key_material(KeyId=key, ImportToken=p["ImportToken"], EncryptedKeyMaterial=wrapped,
+                                ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE", ImportType=import_type)
+
+    with pytest.raises(kms.exceptions.IncorrectKeyMaterialException):
+        import_as("EXISTING_KEY_MATERIAL")
     assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "PendingImport"
+    import_as("NEW_KEY_MATERIAL")
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "Enabled"
+    with pytest.raises(kms.exceptions.UnsupportedOperationException):
+        import_as("NEW_KEY_MATERIAL")
+    import_as("EXISTING_KEY_MATERIAL")
     assert kms.problems == []
 
 
@@ -394,7 +416,7 @@ REFUSED = {
     ("GenerateRandom", "CustomKeyStoreId"), ("GenerateRandom", "Recipient"),
     ("Decrypt", "Recipient"), ("GenerateDataKey", "Recipient"), ("GenerateDataKeyPair", "Recipient"),
     ("Decrypt", "DryRunModifiers"), ("ReEncrypt", "DryRunModifiers"),
-    ("ImportKeyMaterial", "ImportType"), ("ImportKeyMaterial", "KeyMaterialId"),
+    ("ImportKeyMaterial", "KeyMaterialId"),
     ("ImportKeyMaterial", "KeyMaterialDescription"), ("DeleteImportedKeyMaterial", "KeyMaterialId"),
     ("ListKeyRotations", "IncludeKeyMaterial"),
     ("CreateGrant", "GranteeServicePrincipal"), ("CreateGrant", "RetiringServicePrincipal"),
@@ -424,9 +446,22 @@ def test_every_model_member_is_read_or_refused(server):
 
 
 def test_null_members_count_as_absent(server, key):
-    status, r = server.raw(json.dumps({"KeyId": key, "KeyMaterialId": None}).encode(),
-                           target="TrentService.DescribeKey")
-    assert status == 200 and r["KeyMetadata"]["KeyId"] == key, r
+    for body in ({"KeyId": key, "KeyMaterialId": None}, {"KeyId": key, "GrantTokens": None},
+                 {"KeyId": key, "DryRun": None}):
+        status, r = server.raw(json.dumps(body).encode(), target="TrentService.DescribeKey")
+        assert status == 200 and r["KeyMetadata"]["KeyId"] == key, (body, r)
+    # A required member that is null is missing.
+    status, r = server.raw(b'{"KeyId": null}', target="TrentService.DescribeKey")
+    assert (status, r["__type"]) == (400, "ValidationException"), r
+
+
+def test_a_member_named_twice_is_refused(server, key):
+    for body in (b'{"KeyId": "%s", "Bogus": 1, "Bogus": null}' % key.encode(),
+                 b'{"CiphertextBlob": "AA==", "DryRunModifiers": ["IGNORE_CIPHERTEXT"], '
+                 b'"DryRunModifiers": null, "DryRun": true}'):
+        status, r = server.raw(body, target="TrentService.DescribeKey" if b"KeyId" in body
+                               else "TrentService.Decrypt")
+        assert (status, r["__type"]) == (400, "SerializationException"), (body, r)
 
 
 def test_list_keys_resource_owners(checked, key):

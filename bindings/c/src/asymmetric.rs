@@ -491,6 +491,7 @@ pub unsafe extern "C" fn sr_import_key_material(
                 }),
                 "ExpirationModel",
             )?,
+            import_type: None,
         })?)
     })
 }

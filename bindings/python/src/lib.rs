@@ -1301,6 +1301,7 @@ impl Keystore {
             encrypted_key_material: bytes_like("encrypted_key_material", encrypted_key_material)?,
             valid_to,
             expiration_model: parse::<ExpirationModel>(expiration_model)?,
+            import_type: None,
         };
         self.run(py, move |ks| ks.import_key_material(&req))
     }

@@ -730,7 +730,10 @@ impl Keystore {
 
     // ---- tags ----------------------------------------------------------------
 
-    /// TagResource: `{ keyId, tags: [{ tagKey, tagValue }] }`.
+    /// TagResource: `{ keyId, tags: [{ tagKey, tagValue }] }`. `keyId` is a
+    /// key ID or key ARN, as in KMS: an alias name or alias ARN is
+    /// `NotFoundException` (`Invalid keyId`), here and in `untagResource`
+    /// and `listResourceTags`.
     #[wasm_bindgen(js_name = tagResource)]
     pub fn tag_resource(
         &mut self,
@@ -743,7 +746,8 @@ impl Keystore {
         })
     }
 
-    /// UntagResource: `{ keyId, tagKeys: string[] }`.
+    /// UntagResource: `{ keyId, tagKeys: string[] }`; `keyId` a key ID or
+    /// key ARN (an alias is `NotFoundException`).
     #[wasm_bindgen(js_name = untagResource)]
     pub fn untag_resource(
         &mut self,
@@ -756,14 +760,15 @@ impl Keystore {
         })
     }
 
-    /// ListResourceTags: `{ keyId, limit?, marker? }` (limit 1–50).
+    /// ListResourceTags: `{ keyId, limit?, marker? }` (limit 1–50); `keyId`
+    /// a key ID or key ARN (an alias is `NotFoundException`).
     #[wasm_bindgen(
         js_name = listResourceTags,
         unchecked_return_type = "ListResourceTagsResponse"
     )]
     pub fn list_resource_tags(
         &mut self,
-        #[wasm_bindgen(unchecked_param_type = "KeyIdListRequest")] request: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ListResourceTagsRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
             let r = Req::new(&request, &["keyId", "limit", "marker"])?;
@@ -1331,6 +1336,7 @@ impl Keystore {
                 import_token: r.bytes("importToken")?,
                 encrypted_key_material: r.bytes("encryptedKeyMaterial")?,
                 expiration_model: r.opt_enum("expirationModel")?,
+                import_type: None,
                 valid_to: r.opt_date("validTo")?,
             };
             self.ks()?.import_key_material(rng(), now(), &req)

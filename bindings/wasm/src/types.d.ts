@@ -126,11 +126,20 @@ export interface AliasRequest {
 export interface DeleteAliasRequest {
   aliasName: string;
 }
-export interface TagResourceRequest extends KeyIdRequest {
+/** The tag operations take a key, never an alias (as KMS). */
+export interface TagKeyRequest {
+  /** Key ID or key ARN: an alias name or alias ARN is NotFoundException ("Invalid keyId"). */
+  keyId: string;
+}
+export interface TagResourceRequest extends TagKeyRequest {
   tags: Tag[];
 }
-export interface UntagResourceRequest extends KeyIdRequest {
+export interface UntagResourceRequest extends TagKeyRequest {
   tagKeys: string[];
+}
+export interface ListResourceTagsRequest extends TagKeyRequest, ListRequest {
+  /** 1–50 (default 50). */
+  limit?: number;
 }
 export interface EncryptRequest extends KeyIdRequest {
   /** 1–4096 bytes. */

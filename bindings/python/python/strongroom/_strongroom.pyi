@@ -783,26 +783,33 @@ class Keystore:
     # tags
     def tag_resource(self, key_id: str, tags: Mapping[str, str]) -> None:
         """
-        TagResource with `tags`, a mapping of tag keys to values.
+        TagResource with `tags`, a mapping of tag keys to values. `key_id`
+        is a key ID or key ARN, as in KMS: an alias name or alias ARN is
+        NotFoundException ("Invalid keyId"), here and in untag_resource and
+        list_resource_tags.
 
         Raises ValidationException (a key not 1 to 128 characters, a value
         over 256), TagException (an "aws:" key, more than 50 tags),
-        NotFoundException, KMSInvalidStateException.
+        NotFoundException (no such key, or an alias), KMSInvalidStateException.
         """
     def untag_resource(self, key_id: str, tag_keys: Sequence[str]) -> None:
         """
-        UntagResource: removes the tags with keys `tag_keys`.
+        UntagResource: removes the tags with keys `tag_keys`. `key_id` is a
+        key ID or key ARN (an alias is NotFoundException, as in KMS).
 
         Raises ValidationException (a key not 1 to 128 characters),
-        NotFoundException, KMSInvalidStateException.
+        NotFoundException (no such key, or an alias), KMSInvalidStateException.
         """
     def list_resource_tags(
         self, key_id: str, *, limit: Optional[int] = None, marker: Optional[str] = None
     ) -> TagList:
         """
         ListResourceTags: one page of at most `limit` (1–50, default 50) tags.
+        `key_id` is a key ID or key ARN (an alias is NotFoundException, as
+        in KMS).
 
-        Raises NotFoundException, ValidationException, InvalidMarkerException.
+        Raises NotFoundException (no such key, or an alias),
+        ValidationException, InvalidMarkerException.
         """
     # cryptographic operations
     def encrypt(
