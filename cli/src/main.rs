@@ -1416,6 +1416,7 @@ fn audit(
                 "Intact": v.fault.is_none(),
                 "Records": v.records,
                 "CheckpointRecords": v.checkpoint_records,
+                "OutcomeUnknown": v.outcome_unknown,
             });
             if let Some(f) = &v.fault {
                 out["FirstBadRecord"] = f.index.into();

@@ -369,3 +369,58 @@ fn sigkilled_writer_loses_no_acknowledged_key() {
         );
     }
 }
+
+/// Writers killed with SIGKILL at random moments, as in
+/// `sigkilled_writer_loses_no_acknowledged_key`, and after each kill: the
+/// log verifies, every key in the keystore has a `CreateKey` record (its
+/// intent at least: `docs/FORMAT.md`, "Intent records"), and each kill
+/// left at most one intent whose outcome is unknown.
+#[cfg(unix)]
+#[test]
+fn sigkilled_writers_leave_a_record_of_every_key() {
+    use std::os::unix::process::CommandExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let ks = init(dir.path());
+    for round in 0..8 {
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg("while true; do \"$BIN\" --keystore \"$KS\" create-key || exit 1; done")
+            .env("BIN", BIN)
+            .env("KS", &ks)
+            .env_remove("STRONGROOM_ROOT_KEY")
+            .env_remove("STRONGROOM_ROOT_KEY_FILE")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let pgid = child.id();
+        std::thread::sleep(Duration::from_millis(100 + random_below(400)));
+        let killed = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pgid}")])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        child.wait().unwrap();
+
+        let v = ok(&ks, &["audit", "verify"]);
+        assert_eq!(v["Intact"], true, "round {round}: {v}");
+        let unknown = v["OutcomeUnknown"].as_array().unwrap().len();
+        assert!(unknown <= round + 1, "round {round}: {v}");
+        let records = ok(&ks, &["audit", "show", "--event-name", "CreateKey"]);
+        let ids: BTreeSet<&str> = records
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["eventID"].as_str().unwrap())
+            .collect();
+        let keys = list_keys(&ks);
+        assert!(
+            ids.len() >= keys.len(),
+            "round {round}: {} keys, {} CreateKey records",
+            keys.len(),
+            ids.len()
+        );
+    }
+}

@@ -42,6 +42,11 @@ pub const EVENT_VERSION: &str = "1.08";
 pub const EVENT_SOURCE: &str = "kms.amazonaws.com";
 /// Name of the chain field added to each line.
 pub const CHAIN_FIELD: &str = "strongroomChain";
+/// The member (`true`) that marks an intent record: the record of a change
+/// written before the change commits, naming the `eventID`, `requestID`,
+/// operation, caller and request of the operation whose own record (the
+/// outcome) follows it (`docs/FORMAT.md`, "Intent records").
+pub const INTENT_FIELD: &str = "strongroomIntent";
 /// The chain value before the first record: 32 zero bytes.
 pub const GENESIS: [u8; HMAC_SHA256_LEN] = [0; HMAC_SHA256_LEN];
 /// Whether CloudTrail marks the KMS operation `event_name` read-only
@@ -356,6 +361,7 @@ pub struct AuditEvent {
     error: Option<(String, String)>,
     resources: Vec<String>,
     recipient_account_id: Option<String>,
+    intent: bool,
 }
 
 impl AuditEvent {
@@ -380,7 +386,25 @@ impl AuditEvent {
             error: None,
             resources: Vec::new(),
             recipient_account_id: None,
+            intent: false,
         }
+    }
+
+    /// Makes this the intent record of its operation: `readOnly` false,
+    /// [`INTENT_FIELD`] `true`, and no outcome (no `errorCode`,
+    /// `responseElements` null).
+    #[must_use]
+    pub fn into_intent(mut self) -> Self {
+        self.intent = true;
+        self.read_only = false;
+        self.error = None;
+        self.response_elements = Value::Null;
+        self
+    }
+
+    /// Whether this is an intent record ([`into_intent`](Self::into_intent)).
+    pub fn is_intent(&self) -> bool {
+        self.intent
     }
 
     /// Adds a key ARN to `resources` (once per ARN).
@@ -511,6 +535,9 @@ impl AuditEvent {
         if let Some(r) = recipient {
             rec.insert("recipientAccountId".into(), r.into());
         }
+        if self.intent {
+            rec.insert(INTENT_FIELD.into(), true.into());
+        }
         Value::Object(rec)
     }
 
@@ -574,6 +601,9 @@ impl AuditEvent {
         o.out.push(']');
         o.key("responseElements");
         write_canonical(&self.response_elements, o.out);
+        if self.intent {
+            o.bool("strongroomIntent", Some(true));
+        }
         o.key("userIdentity");
         let mut id = Obj::open(o.out);
         id.str("accountId", principal_account);

@@ -468,6 +468,10 @@ pub(crate) struct IntegrityTx<'a> {
     l2: BTreeMap<usize, Vec<u8>>,
     buckets: BTreeMap<u32, Bucket>,
     touched: BTreeSet<u32>,
+    /// A `meta` row (other than the state's) was written or deleted, or
+    /// the checkpoint set: the state is rewritten even with no bucket
+    /// touched.
+    moved: bool,
 }
 
 impl<'a> IntegrityTx<'a> {
@@ -481,7 +485,25 @@ impl<'a> IntegrityTx<'a> {
             l2: BTreeMap::new(),
             buckets: BTreeMap::new(),
             touched: BTreeSet::new(),
+            moved: false,
         }
+    }
+
+    /// Whether this transaction changed any row so far.
+    pub(crate) fn changes(&self) -> bool {
+        self.moved || !self.touched.is_empty()
+    }
+
+    /// The audit checkpoint of the state this transaction will write.
+    pub(crate) fn checkpoint(&self) -> [u8; CHECKPOINT_LEN] {
+        self.state.checkpoint
+    }
+
+    /// Sets the audit checkpoint of the state this transaction writes (the
+    /// one covering the intent record of its change).
+    pub(crate) fn set_checkpoint(&mut self, checkpoint: [u8; CHECKPOINT_LEN]) {
+        self.state.checkpoint = checkpoint;
+        self.moved = true;
     }
 
     /// The checked rows of bucket `b`.
@@ -526,7 +548,7 @@ impl<'a> IntegrityTx<'a> {
     /// rows above them and the state (nothing if no key, alias or grant row
     /// changed). Returns whether anything was rewritten.
     pub(crate) fn finish(self) -> Result<bool> {
-        if self.touched.is_empty() {
+        if !self.changes() {
             return Ok(false);
         }
         let IntegrityTx {
@@ -537,6 +559,7 @@ impl<'a> IntegrityTx<'a> {
             mut l2,
             buckets,
             touched,
+            moved: _,
         } = self;
         let mut changed_l2 = BTreeSet::new();
         for b in touched {
@@ -629,6 +652,7 @@ impl Tx for IntegrityTx<'_> {
                     "the integrity state is written by its own layer",
                 ));
             }
+            self.moved = true;
             return self.inner.put(table, row);
         }
         let b = bucket_of(self.root, table, &row.id)?;
@@ -639,6 +663,7 @@ impl Tx for IntegrityTx<'_> {
     }
     fn delete(&mut self, table: Table, id: &str) -> Result<()> {
         if table == Table::Meta {
+            self.moved = true;
             return self.inner.delete(table, id);
         }
         let b = bucket_of(self.root, table, id)?;

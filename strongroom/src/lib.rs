@@ -443,17 +443,35 @@ impl Keystore {
     /// current (checking the buckets it touches first, see
     /// [`integrity::IntegrityTx`]). Refuses to change anything when the
     /// audit log cannot be written.
+    ///
+    /// A transaction that changes rows first appends the intent record of
+    /// the call it runs in to the log, `fdatasync`s it, and commits the
+    /// checkpoint that covers it in its own state row (`docs/FORMAT.md`,
+    /// "Intent records"), holding the log's lock from before the
+    /// transaction begins until it ends (released on return, on unwinding
+    /// and, by the kernel, on a crash).
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
-        // Write-behind: a batch that failed is retried first (the preflight
-        // refuses the change while it stays unwritten).
-        self.inner.audit.settle()?;
+        // Write-behind: the records this handle queued go ahead of the
+        // intent (call order), and a batch that failed is retried first (the
+        // change is refused while it stays unwritten).
+        self.inner.audit.drain()?;
         let _invalidate = InvalidateOnDrop(&self.inner.cache);
-        self.inner.storage.write(&mut |tx| {
-            let state = integrity::read_state(tx, &self.inner.root)?;
-            self.audit_preflight(&state.checkpoint)?;
-            let mut itx = integrity::IntegrityTx::new(tx, &self.inner.root, state);
-            f(&mut itx)?;
-            itx.finish().map(|_| ())
+        self.inner.audit.with_change(|log| {
+            self.inner.storage.write(&mut |tx| {
+                let state = integrity::read_state(tx, &self.inner.root)?;
+                log.check(self, &state.checkpoint)?;
+                let mut itx = integrity::IntegrityTx::new(tx, &self.inner.root, state);
+                f(&mut itx)?;
+                if itx.changes() {
+                    let intent = audit_log::intent_record(self.principal(), self.account())
+                        .ok_or_else(|| {
+                            Error::internal("a keystore change outside an audited operation")
+                        })?;
+                    let cp = log.append_intent(&intent, &itx.checkpoint())?;
+                    itx.set_checkpoint(cp);
+                }
+                itx.finish().map(|_| ())
+            })
         })
     }
 
@@ -757,6 +775,16 @@ impl Keystore {
     /// # Errors
     /// `KMSInternalException` on storage or authentication failure.
     pub fn purge_deleted_keys(&self) -> Result<usize> {
+        // Audited as `PurgeDeletedKeys` (a Strongroom operation): its row
+        // change has an intent record, and the outcome follows it.
+        self.call(
+            "PurgeDeletedKeys",
+            strongroom_core::audit::RequestParameters::default(),
+            |_| self.purge_due_keys(),
+        )
+    }
+
+    fn purge_due_keys(&self) -> Result<usize> {
         let now = self.inner.clock.now();
         let mut count = 0;
         self.write(&mut |tx| {
