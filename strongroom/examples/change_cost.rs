@@ -53,7 +53,10 @@ fn main() -> strongroom::Result<()> {
         RootKeySource::Bytes(Secret::from_slice(&[0x42; 32])),
         CreateOptions::default(),
     )?;
-    let key = ks.create_key(&CreateKeyRequest::default())?.key_id;
+    let key = ks
+        .create_key(&CreateKeyRequest::default())?
+        .key_metadata
+        .key_id;
     measure("CreateKey", n, |_| {
         ks.create_key(&CreateKeyRequest::default())
             .map(drop)

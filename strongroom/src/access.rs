@@ -160,14 +160,12 @@ impl Keystore {
         params: RequestParameters,
         f: impl FnOnce(&mut Call) -> Result<T>,
     ) -> Result<T> {
-        // The event's IDs and time are fixed before the operation runs: a
-        // row change it commits is preceded by its intent record, which
-        // names them (`docs/FORMAT.md`, "Intent records").
+        // The event's IDs are fixed before the operation runs: a row change
+        // it commits is preceded by its intent record, which names them
+        // (`docs/FORMAT.md`, "Intent records").
         let (random, pid) = audit_id_bytes();
-        let millis = self.inner.clock.now().saturating_mul(1000);
         let durable = crate::audit_log::durable_event(op);
-        let scope =
-            crate::audit_log::CallScope::enter(op, random, millis, durable.then(|| params.clone()));
+        let scope = crate::audit_log::CallScope::enter(op, random, durable.then(|| params.clone()));
         let mut call = Call::new(params);
         let result = if !self.dry_run {
             f(&mut call)
@@ -178,6 +176,7 @@ impl Keystore {
             f(&mut call).and_then(|_| Err(access::dry_run_succeeded()))
         };
         drop(scope);
+        let millis = self.inner.clock.now().saturating_mul(1000);
         let error = result.as_ref().err();
         let event = call.event(op, self.principal(), millis, random, self.account(), error);
         self.append_audit(&event, durable, pid)?;

@@ -566,7 +566,10 @@ impl Keystore {
     }
 
     /// The audit records (CloudTrail JSON objects, without the chain field)
-    /// that match `filter`, oldest first, after writing the events this
+    /// that match `filter`, oldest first, one per operation: an intent
+    /// record (`docs/FORMAT.md`, "Intent records") is left out once the
+    /// record of its operation's outcome follows it, and listed (with
+    /// `strongroomIntent` `true`) while none does. After writing the events this
     /// handle queued in [`AuditWriteMode::WriteBehind`] (if it can). Does not verify the chain (see
     /// [`verify_audit_log`](Self::verify_audit_log)); unparsable lines are skipped.
     ///
@@ -582,9 +585,21 @@ impl Keystore {
         // cannot be written is still read.
         let _ = self.inner.audit.drain();
         let (_, text) = self.read_log()?;
-        Ok(split_lines(&text)
+        let records: Vec<Value> = split_lines(&text)
             .into_iter()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .collect();
+        // One record per operation: an intent record only while no record
+        // of its outcome follows it.
+        let event_id = |v: &Value| v.get("eventID").and_then(Value::as_str).map(str::to_owned);
+        let outcomes: std::collections::HashSet<String> = records
+            .iter()
+            .filter(|v| !is_intent(v))
+            .filter_map(event_id)
+            .collect();
+        Ok(records
+            .into_iter()
+            .filter(|v| !is_intent(v) || event_id(v).is_none_or(|id| !outcomes.contains(&id)))
             .map(|mut v| {
                 if let Some(o) = v.as_object_mut() {
                     o.remove(strongroom_core::audit::CHAIN_FIELD);
@@ -597,7 +612,8 @@ impl Keystore {
 }
 
 /// The `eventID`s of the intent records among `lines` that no later record
-/// of the same `eventID` follows, in log order.
+/// of the same `eventID` follows (that is not itself an intent), in log
+/// order.
 fn outcome_unknown(lines: &[&str]) -> Vec<String> {
     let mut open: Vec<String> = Vec::new();
     for line in lines {
@@ -609,8 +625,9 @@ fn outcome_unknown(lines: &[&str]) -> Vec<String> {
         };
         if is_intent(&record) {
             open.push(id.to_owned());
-        } else if let Some(i) = open.iter().rposition(|o| o == id) {
-            open.remove(i);
+        } else {
+            // An operation may have committed more than one change.
+            open.retain(|o| o != id);
         }
     }
     open
@@ -856,8 +873,6 @@ struct CallContext {
     op: String,
     /// The bytes of its `requestID` and `eventID` ([`AuditEvent::new`]).
     random: [u8; 32],
-    /// Its `eventTime`.
-    millis: u64,
     /// Its request parameters, kept for management operations only (the
     /// read-only ones change rows only through due maintenance: their
     /// intent names the operation without them).
@@ -870,7 +885,6 @@ thread_local! {
             active: false,
             op: String::new(),
             random: [0; 32],
-            millis: 0,
             params: None,
         })
     };
@@ -879,29 +893,25 @@ thread_local! {
 /// The current call of this thread, from [`CallScope::enter`] until it is
 /// dropped (also on unwinding).
 pub(crate) struct CallScope {
-    /// The call this one runs inside of (`op`, `random`, `millis`, `params`).
-    outer: Option<(String, [u8; 32], u64, Option<RequestParameters>)>,
+    /// The call this one runs inside of (`op`, `random`, `params`).
+    outer: Option<(String, [u8; 32], Option<RequestParameters>)>,
 }
 
 impl CallScope {
-    /// Names `op` (event IDs from `random`, `eventTime` `millis`) as this
-    /// thread's current call; `params` only for a management operation.
+    /// Names `op` (event IDs from `random`) as this thread's current call;
+    /// `params` only for a management operation.
     pub(crate) fn enter(
         op: &str,
         random: [u8; 32],
-        millis: u64,
         params: Option<RequestParameters>,
     ) -> CallScope {
         CALL.with(|c| {
             let mut c = c.borrow_mut();
-            let outer = c
-                .active
-                .then(|| (c.op.clone(), c.random, c.millis, c.params.take()));
+            let outer = c.active.then(|| (c.op.clone(), c.random, c.params.take()));
             c.active = true;
             c.op.clear();
             c.op.push_str(op);
             c.random = random;
-            c.millis = millis;
             c.params = params;
             CallScope { outer }
         })
@@ -914,10 +924,9 @@ impl Drop for CallScope {
         let _ = CALL.try_with(|c| {
             let mut c = c.borrow_mut();
             match self.outer.take() {
-                Some((op, random, millis, params)) => {
+                Some((op, random, params)) => {
                     c.op = op;
                     c.random = random;
-                    c.millis = millis;
                     c.params = params;
                 }
                 None => {
@@ -930,15 +939,15 @@ impl Drop for CallScope {
 }
 
 /// The canonical intent record (`docs/FORMAT.md`, "Intent records") of the
-/// operation this thread is running, called by `principal` in `account`;
-/// `None` outside a call.
-pub(crate) fn intent_record(principal: &str, account: &str) -> Option<String> {
+/// operation this thread is running, called by `principal` in `account`,
+/// at `millis` (Unix milliseconds); `None` outside a call.
+pub(crate) fn intent_record(principal: &str, account: &str, millis: u64) -> Option<String> {
     CALL.with(|c| {
         let c = c.borrow();
         if !c.active {
             return None;
         }
-        let mut event = AuditEvent::new(&c.op, principal, c.millis, c.random);
+        let mut event = AuditEvent::new(&c.op, principal, millis, c.random);
         if let Some(p) = &c.params {
             event = event.with_request_parameters(p);
         }

@@ -463,7 +463,8 @@ impl Keystore {
                 let mut itx = integrity::IntegrityTx::new(tx, &self.inner.root, state);
                 f(&mut itx)?;
                 if itx.changes() {
-                    let intent = audit_log::intent_record(self.principal(), self.account())
+                    let millis = self.inner.clock.now().saturating_mul(1000);
+                    let intent = audit_log::intent_record(self.principal(), self.account(), millis)
                         .ok_or_else(|| {
                             Error::internal("a keystore change outside an audited operation")
                         })?;
