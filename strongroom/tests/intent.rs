@@ -238,7 +238,11 @@ fn a_crash_between_the_intent_and_the_commit_leaves_a_keystore_that_opens() {
         .into_iter()
         .map(|k| k.key_id)
         .collect();
-    assert_eq!(keys, [acked.clone()], "{lost} was never acknowledged");
+    assert_eq!(
+        keys,
+        std::slice::from_ref(&acked),
+        "{lost} was never acknowledged"
+    );
     try_encrypt(&ks, &acked, b"x").unwrap();
     let next = new_key(&ks).key_id;
     let v = ks.verify_audit_log().unwrap();
