@@ -772,9 +772,14 @@ impl Keystore {
     /// Deletes every key whose deletion window has passed, with its aliases
     /// and grants.
     /// Returns how many were deleted. (Keys are also purged lazily when used.)
+    /// Audited as the Strongroom operation `PurgeDeletedKeys` (with an
+    /// intent record when it deletes anything, `docs/FORMAT.md`, "Intent
+    /// records"); it has no `DryRun`, so a [`dry_run`](Self::dry_run)
+    /// handle refuses it.
     ///
     /// # Errors
-    /// `KMSInternalException` on storage or authentication failure.
+    /// `KMSInternalException` on storage or authentication failure;
+    /// `ValidationException` on a dry-run handle.
     pub fn purge_deleted_keys(&self) -> Result<usize> {
         // Audited as `PurgeDeletedKeys` (a Strongroom operation): its row
         // change has an intent record, and the outcome follows it.
