@@ -59,7 +59,7 @@ thread_local! {
 
 /// 32 fresh random bytes for [`AuditEvent::new`], and the process ID
 /// (read for the fork check, passed on to the audit append).
-fn audit_id_bytes() -> ([u8; 32], u32) {
+pub(crate) fn audit_id_bytes() -> ([u8; 32], u32) {
     ID_POOL_OF_THREAD.with(|p| {
         let mut p = p.borrow_mut();
         let pid = std::process::id();

@@ -568,8 +568,8 @@ impl Keystore {
     /// The audit records (CloudTrail JSON objects, without the chain field)
     /// that match `filter`, oldest first, one per operation: an intent
     /// record (`docs/FORMAT.md`, "Intent records") is left out once the
-    /// record of its operation's outcome follows it, and listed (with
-    /// `strongroomIntent` `true`) while none does. After writing the events this
+    /// record of its operation's outcome (the `eventID` its
+    /// `strongroomIntent` names) follows it, and listed while none does. After writing the events this
     /// handle queued in [`AuditWriteMode::WriteBehind`] (if it can). Does not verify the chain (see
     /// [`verify_audit_log`](Self::verify_audit_log)); unparsable lines are skipped.
     ///
@@ -594,12 +594,12 @@ impl Keystore {
         let event_id = |v: &Value| v.get("eventID").and_then(Value::as_str).map(str::to_owned);
         let outcomes: std::collections::HashSet<String> = records
             .iter()
-            .filter(|v| !is_intent(v))
+            .filter(|v| intent_of(v).is_none())
             .filter_map(event_id)
             .collect();
         Ok(records
             .into_iter()
-            .filter(|v| !is_intent(v) || event_id(v).is_none_or(|id| !outcomes.contains(&id)))
+            .filter(|v| intent_of(v).is_none_or(|outcome| !outcomes.contains(outcome)))
             .map(|mut v| {
                 if let Some(o) = v.as_object_mut() {
                     o.remove(strongroom_core::audit::CHAIN_FIELD);
@@ -611,11 +611,11 @@ impl Keystore {
     }
 }
 
-/// The `eventID`s of the intent records among `lines` that no later record
-/// of the same `eventID` follows (that is not itself an intent), in log
-/// order.
+/// The `eventID`s of the intent records among `lines` that no later
+/// (non-intent) record with the `eventID` they name follows, in log order.
 fn outcome_unknown(lines: &[&str]) -> Vec<String> {
-    let mut open: Vec<String> = Vec::new();
+    // (the intent's own eventID, the outcome's it names)
+    let mut open: Vec<(String, String)> = Vec::new();
     for line in lines {
         let Ok(record) = serde_json::from_str::<Value>(line) else {
             continue;
@@ -623,14 +623,14 @@ fn outcome_unknown(lines: &[&str]) -> Vec<String> {
         let Some(id) = record.get("eventID").and_then(Value::as_str) else {
             continue;
         };
-        if is_intent(&record) {
-            open.push(id.to_owned());
+        if let Some(outcome) = intent_of(&record) {
+            open.push((id.to_owned(), outcome.to_owned()));
         } else {
             // An operation may have committed more than one change.
-            open.retain(|o| o != id);
+            open.retain(|(_, o)| o != id);
         }
     }
-    open
+    open.into_iter().map(|(id, _)| id).collect()
 }
 
 /// The lines of the log; a final newline ends the last line rather than
@@ -940,8 +940,12 @@ impl Drop for CallScope {
 
 /// The canonical intent record (`docs/FORMAT.md`, "Intent records") of the
 /// operation this thread is running, called by `principal` in `account`,
-/// at `millis` (Unix milliseconds); `None` outside a call.
+/// at `millis` (Unix milliseconds), with an `eventID` of its own; `None`
+/// outside a call.
 pub(crate) fn intent_record(principal: &str, account: &str, millis: u64) -> Option<String> {
+    let (random, _) = crate::access::audit_id_bytes();
+    let mut intent_id = [0u8; 16];
+    intent_id.copy_from_slice(&random[..16]);
     CALL.with(|c| {
         let c = c.borrow();
         if !c.active {
@@ -954,15 +958,16 @@ pub(crate) fn intent_record(principal: &str, account: &str, millis: u64) -> Opti
         Some(
             event
                 .with_recipient_account(account)
-                .into_intent()
+                .into_intent(intent_id)
                 .to_canonical_record(),
         )
     })
 }
 
-/// Whether a log record (parsed) is an intent record.
-fn is_intent(record: &Value) -> bool {
-    record.get(INTENT_FIELD).and_then(Value::as_bool) == Some(true)
+/// For an intent record (parsed), the `eventID` of the outcome record it
+/// names (`docs/FORMAT.md`, "Intent records"); `None` for any other record.
+fn intent_of(record: &Value) -> Option<&str> {
+    record.get(INTENT_FIELD)?.get("eventID")?.as_str()
 }
 
 /// Source of [`AuditSink::id`].

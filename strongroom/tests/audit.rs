@@ -178,7 +178,7 @@ fn every_operation_leaves_exactly_one_event() {
     // followed by its outcome (`docs/FORMAT.md`, "Intent records").
     let intents = lines(ks)
         .iter()
-        .filter(|l| l.contains("\"strongroomIntent\":true"))
+        .filter(|l| l.contains("\"strongroomIntent\":{"))
         .count() as u64;
     assert!(intents > 0);
     assert!(v.outcome_unknown.is_empty(), "{v:?}");

@@ -86,7 +86,19 @@ fn log_records(log: &Path) -> Vec<serde_json::Value> {
 }
 
 fn is_intent(r: &serde_json::Value) -> bool {
-    r["strongroomIntent"] == serde_json::Value::Bool(true)
+    r["strongroomIntent"].is_object()
+}
+
+/// The `eventID` of the intent record in the log that names the outcome
+/// `eventID` `outcome`.
+fn intent_naming(log: &Path, outcome: &str) -> String {
+    let found: Vec<String> = log_records(log)
+        .iter()
+        .filter(|r| r["strongroomIntent"]["eventID"] == outcome)
+        .map(|r| r["eventID"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(found.len(), 1, "{outcome}");
+    found[0].clone()
 }
 
 /// The byte offset of the end of the last intent record of `op` in the log.
@@ -154,7 +166,7 @@ fn a_changes_own_state_row_put_back_with_its_record_cut_is_refused() {
     let log = f.ks.audit_log_path().to_path_buf();
     let before = std::fs::metadata(&log).unwrap().len();
     open_to_all(&f.ks, &key).unwrap();
-    let id = outcome_id(&f.ks, "PutKeyPolicy");
+    let id = intent_naming(&log, &outcome_id(&f.ks, "PutKeyPolicy"));
     let full_log = std::fs::read(&log).unwrap();
     let versions = state_versions(&f.path);
     // The change's own state row, then the checkpoint after its outcome.
@@ -422,4 +434,59 @@ fn no_intent_without_a_row_change() {
             ("Encrypt".to_string(), false)
         ]
     );
+}
+
+/// Review of the intent records, finding 1: an intent record has an
+/// `eventID` of its own (CloudTrail's `eventID` is unique per event: a
+/// shipper that dedupes on it must not drop the outcome), shares its
+/// operation's `requestID`, and names its outcome's `eventID` in
+/// `strongroomIntent`. `audit_events` lists the outcome alone; with the
+/// outcome cut off, the intent (listed, and in `outcome_unknown` by its own
+/// `eventID`).
+#[test]
+fn an_intent_has_its_own_event_id_and_names_its_outcome() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    f.ks.flush_audit_log().unwrap();
+    record_state_versions(&f.path);
+    open_to_all(&f.ks, &key).unwrap();
+    let log = f.ks.audit_log_path().to_path_buf();
+    let records = log_records(&log);
+    let ids: std::collections::HashSet<&str> = records
+        .iter()
+        .map(|r| r["eventID"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), records.len(), "every eventID is unique");
+    let intents: Vec<&serde_json::Value> = records.iter().filter(|r| is_intent(r)).collect();
+    assert_eq!(intents.len(), 2, "CreateKey and PutKeyPolicy");
+    for intent in &intents {
+        let named = intent["strongroomIntent"]["eventID"].as_str().unwrap();
+        assert_ne!(named, intent["eventID"].as_str().unwrap());
+        let outcome = records
+            .iter()
+            .find(|r| !is_intent(r) && r["eventID"] == named)
+            .unwrap();
+        assert_eq!(outcome["requestID"], intent["requestID"]);
+        assert_eq!(outcome["eventName"], intent["eventName"]);
+        assert_eq!(intent["readOnly"], false);
+        assert!(intent.get("errorCode").is_none());
+    }
+    let listed = f.ks.audit_events(&Default::default()).unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|r| !is_intent(r)));
+
+    // PutKeyPolicy's outcome lost (its own state row, the log cut after
+    // its intent): the intent is listed, and unknown by its own eventID.
+    let intent_id = intents[1]["eventID"].as_str().unwrap().to_owned();
+    let own = state_versions(&f.path)[0].clone();
+    drop(f.ks);
+    put_back_state(&f.path, &own);
+    cut_log(&log, end_of_last_intent(&log, "PutKeyPolicy"));
+    let ks = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    let v = ks.verify_audit_log().unwrap();
+    assert_eq!((v.fault, v.outcome_unknown), (None, vec![intent_id.clone()]));
+    let listed = ks.audit_events(&Default::default()).unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[1]["eventID"], intent_id.as_str());
+    assert!(is_intent(&listed[1]));
 }

@@ -429,7 +429,7 @@ static int intents_in_log(void) {
   FILE *f = fopen(log, "rb");
   if (f == NULL)
     return -1;
-  static const char needle[] = "\"strongroomIntent\":true";
+  static const char needle[] = "\"strongroomIntent\":{";
   size_t matched = 0;
   int n = 0, c;
   while ((c = fgetc(f)) != EOF) {
