@@ -262,16 +262,42 @@ pub(crate) fn read_checkpoint(tx: &mut dyn Tx, root: &RootKey) -> Result<[u8; CH
     Ok(read_state(tx, root)?.checkpoint)
 }
 
-/// Stores a new audit checkpoint in the state (counter moved).
+/// Stores a new audit checkpoint in the state (counter moved). Fails
+/// closed (`KMSInternalException`, nothing written) unless `checkpoint`'s
+/// record count and log length are at least the stored one's, and equal
+/// to it when the count is the same: a checkpoint only ever moves forward
+/// along the chain (a stale copy of it must not cut records off).
 pub(crate) fn put_checkpoint(
     tx: &mut dyn Tx,
     root: &RootKey,
     checkpoint: [u8; CHECKPOINT_LEN],
 ) -> Result<()> {
     let mut state = read_state(tx, root)?;
+    if !checkpoint_not_older(&checkpoint, &state.checkpoint) {
+        return Err(Error::internal(
+            "the audit checkpoint to store is older than the stored one; retry",
+        ));
+    }
     state.checkpoint = checkpoint;
     state.counter = state.counter.wrapping_add(1);
     tx.put(Table::Meta, &state.row(root)?)
+}
+
+/// Whether stored checkpoint `new` (`docs/FORMAT.md`: record count, chain
+/// value, log length) is `old` or extends it: count and log length not
+/// lower, and the same bytes when the count is the same.
+fn checkpoint_not_older(new: &[u8; CHECKPOINT_LEN], old: &[u8; CHECKPOINT_LEN]) -> bool {
+    let field = |b: &[u8; CHECKPOINT_LEN], at: usize| {
+        let mut n = [0u8; 8];
+        n.copy_from_slice(&b[at..at + 8]);
+        u64::from_be_bytes(n)
+    };
+    let (count, len) = (|b| field(b, 0), |b| field(b, CHECKPOINT_LEN - 8));
+    match count(new).cmp(&count(old)) {
+        std::cmp::Ordering::Less => false,
+        std::cmp::Ordering::Equal => new == old,
+        std::cmp::Ordering::Greater => len(new) >= len(old),
+    }
 }
 
 /// The whole tree recomputed from the rows (by their recorded buckets):
@@ -733,3 +759,63 @@ pub(crate) fn verify_v1_digest(tx: &mut dyn Tx, root: &RootKey) -> Result<()> {
 
 /// The format version 1 digest row's ID in `meta` (deleted by the migration).
 pub(crate) const META_V1_DIGEST: &str = "digest";
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::store::{SqliteStorage, Storage};
+    use crate::{CreateOptions, Keystore, RootKeySource, Secret};
+
+    const ROOT: [u8; 32] = [0x5a; 32];
+
+    /// Intent review, finding 4: a checkpoint older than the stored one (a
+    /// stale cached copy: lower count, or the same count with another
+    /// chain) is refused, nothing written; the stored one and a later one
+    /// are taken.
+    #[test]
+    fn put_checkpoint_refuses_an_older_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ks.db");
+        let ks = Keystore::create(
+            &path,
+            RootKeySource::Bytes(Secret::from_slice(&ROOT)),
+            CreateOptions::default(),
+        )
+        .unwrap();
+        let first = ks
+            .create_key(&crate::api::CreateKeyRequest::default())
+            .unwrap();
+        let root = RootKey::from_bytes(&ROOT).unwrap();
+        let storage = SqliteStorage::open(&path, false).unwrap();
+        let read = || {
+            let mut cp = [0u8; CHECKPOINT_LEN];
+            storage
+                .read(&mut |tx| {
+                    cp = read_checkpoint(tx, &root)?;
+                    Ok(())
+                })
+                .unwrap();
+            cp
+        };
+        let older = read();
+        ks.describe_key(&first.key_metadata.key_id).unwrap();
+        ks.flush_audit_log().unwrap();
+        let current = read();
+        assert_ne!(older, current);
+        let put = |cp: [u8; CHECKPOINT_LEN]| storage.write(&mut |tx| put_checkpoint(tx, &root, cp));
+        let err = put(older).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::KMSInternalException);
+        let mut forked = current;
+        forked[10] ^= 1;
+        assert!(put(forked).is_err());
+        let mut shorter = current;
+        shorter[CHECKPOINT_LEN - 1] = shorter[CHECKPOINT_LEN - 1].wrapping_sub(1);
+        assert!(put(shorter).is_err());
+        assert_eq!(read(), current, "nothing written");
+        put(current).unwrap();
+        ks.describe_key(&first.key_metadata.key_id).unwrap();
+        ks.flush_audit_log().unwrap();
+        assert_eq!(ks.verify_audit_log().unwrap().fault, None);
+    }
+}
