@@ -1538,19 +1538,29 @@ impl AuditSink {
             )?;
             lines.push('\n');
         }
-        f.write_all_at(lines.as_bytes(), start.log_len)
-            .map_err(|e| io_err("writing", path, &e))?;
+        if let Err(e) = f.write_all_at(lines.as_bytes(), start.log_len) {
+            self.abandon_tail(tail, id, f, start.log_len);
+            return Err(io_err("writing", path, &e));
+        }
         let end = StoredCheckpoint {
             checkpoint: chain,
             log_len: start.log_len + lines.len() as u64,
         };
-        self.set_tail(tail, id, end);
         let overdue = tail
             .unsynced_since
             .is_some_and(|t| t.elapsed() >= Duration::from_millis(AUDIT_BATCH_MILLIS));
         let past = end.checkpoint.count.saturating_sub(cp.checkpoint.count);
-        if durable || overdue || past >= AUDIT_BATCH_EVENTS {
-            f.sync_data().map_err(|e| io_err("syncing", path, &e))?;
+        let sync = durable || overdue || past >= AUDIT_BATCH_EVENTS;
+        if sync {
+            if let Err(e) = f.sync_data() {
+                // What the failed sync covered may not be on disk: nothing
+                // trusts it as written.
+                self.abandon_tail(tail, id, f, start.log_len);
+                return Err(io_err("syncing", path, &e));
+            }
+        }
+        self.set_tail(tail, id, end);
+        if sync {
             self.store_checkpoint(tail, end)?;
             tail.unsynced_since = None;
             Ok(Some(None))
@@ -1569,6 +1579,18 @@ impl AuditSink {
             map.clear();
         }
         map.insert((id, self.key_tag), end);
+    }
+
+    /// Under the log lock, after a failed write or sync of records from
+    /// `start` on in the file `id`: forgets this sink's and the process's
+    /// cached end of that file (the next append finds the valid end in the
+    /// file itself) and cuts the file back to `start` (best effort).
+    fn abandon_tail(&self, tail: &mut AuditTail, id: (u64, u64), f: &File, start: u64) {
+        tail.last = None;
+        if let Some(map) = lock_tails().as_mut() {
+            map.remove(&(id, self.key_tag));
+        }
+        let _ = f.set_len(start);
     }
 
     /// Starts a thread that flushes this sink after [`AUDIT_BATCH_MILLIS`]
@@ -1633,6 +1655,8 @@ pub(crate) struct ChangeLog<'a> {
     len: u64,
     /// An intent was written.
     written: bool,
+    /// Writing or syncing the intent failed: the cached ends are dropped.
+    broken: bool,
 }
 
 #[cfg(unix)]
@@ -1684,20 +1708,31 @@ impl ChangeLog<'_> {
             &mut line,
         )?;
         line.push('\n');
-        self.file
-            .write_all_at(line.as_bytes(), self.end.log_len)
-            .map_err(|e| io_err("writing", path, &e))?;
+        let start = self.end.log_len;
+        // Every record up to the intent is on disk before the state that
+        // covers it can commit. On failure the end stays before the intent
+        // (cut back, best effort), and nothing trusts the cached ends.
+        let synced = self
+            .file
+            .write_all_at(line.as_bytes(), start)
+            .map_err(|e| io_err("writing", path, &e))
+            .and_then(|()| {
+                self.file
+                    .sync_data()
+                    .map_err(|e| io_err("syncing", path, &e))
+            });
+        if let Err(e) = synced {
+            self.broken = true;
+            let _ = self.file.set_len(start);
+            self.len = start;
+            return Err(e);
+        }
         self.written = true;
         self.end = StoredCheckpoint {
             checkpoint: chain,
-            log_len: self.end.log_len + line.len() as u64,
+            log_len: start + line.len() as u64,
         };
         self.len = self.end.log_len;
-        // Every record up to the intent is on disk before the state that
-        // covers it can commit.
-        self.file
-            .sync_data()
-            .map_err(|e| io_err("syncing", path, &e))?;
         Ok(self.end.to_bytes())
     }
 }
@@ -1727,7 +1762,7 @@ impl AuditSink {
             let file = self
                 .open(&mut tail, true)?
                 .ok_or_else(|| io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?;
-            let (result, id, end, written) = {
+            let (result, id, end, written, broken) = {
                 let _lock = FileLock::acquire(&file, path)?;
                 let meta = file.metadata().map_err(|e| io_err("reading", path, &e))?;
                 if meta.nlink() == 0 {
@@ -1746,14 +1781,21 @@ impl AuditSink {
                     end,
                     len,
                     written: false,
+                    broken: false,
                 };
                 let run = f
                     .take()
                     .ok_or_else(|| Error::internal("change run twice"))?;
                 let result = run(&mut log);
-                (result, id, log.end, log.written)
+                if log.broken {
+                    // Under the lock still: the file is cut back to the end before the intent.
+                    self.abandon_tail(&mut tail, id, &file, log.end.log_len);
+                }
+                (result, id, log.end, log.written, log.broken)
             };
-            self.set_tail(&mut tail, id, end);
+            if !broken {
+                self.set_tail(&mut tail, id, end);
+            }
             if written {
                 // The checkpoint moved with the change, if it committed.
                 tail.checkpoint = None;
