@@ -257,6 +257,29 @@ def test_audit_log(ks: strongroom.Keystore, key: strongroom.KeyMetadata) -> None
     assert ks.audit_events(event_name="NoSuchOperation") == []
 
 
+def test_audit_outcome_unknown(tmp_path: Path, root_key: bytes) -> None:
+    # A crash after a change's intent record was synced and before its rows
+    # committed: the keystore as it was, the log ending with the intent.
+    path = tmp_path / "crash.db"
+    with strongroom.Keystore.create(path, root_key=root_key) as ks:
+        ks.create_key()
+        assert ks.verify_audit_log().outcome_unknown == ()
+    snapshot = path.read_bytes()
+    with strongroom.Keystore.open(path, root_key=root_key) as ks:
+        ks.create_key()
+        log = ks.audit_log_path
+    text = log.read_text()
+    intent_line = text.splitlines(keepends=True)[-2]
+    intent = json.loads(intent_line)
+    assert intent["strongroomIntent"]["eventID"] != intent["eventID"]
+    path.write_bytes(snapshot)
+    log.write_text(text[: text.rindex(intent_line) + len(intent_line)])
+    with strongroom.Keystore.open(path, root_key=root_key) as ks:
+        r = ks.verify_audit_log()
+        assert r.intact and r.outcome_unknown == (intent["eventID"],)
+        assert [e.get("strongroomIntent") is not None for e in ks.audit_events()] == [False, True]
+
+
 def test_audit_log_tampering_is_reported(ks: strongroom.Keystore, key: strongroom.KeyMetadata) -> None:
     ks.encrypt(key.key_id, b"one")
     ks.encrypt(key.key_id, b"two")

@@ -1530,13 +1530,15 @@ impl Keystore {
     /// Verifies the audit log against its hash chain and the sealed
     /// checkpoint. An edited, deleted, inserted or reordered record, or a
     /// log cut short, gives `intact=False` and `fault` naming the first bad
-    /// record (0-based) and why. Reading the log is not audited.
+    /// record (0-based) and why. `records` counts the intent records of
+    /// changes too; `outcome_unknown` names those a crash left without
+    /// their outcome record. Reading the log is not audited.
     ///
     /// Raises KMSInternalException if the checkpoint fails authentication or
     /// the log cannot be read.
     fn verify_audit_log(&self, py: Python<'_>) -> PyResult<AuditVerification> {
-        self.run(py, |ks| ks.verify_audit_log())
-            .map(AuditVerification::new)
+        let r = self.run(py, |ks| ks.verify_audit_log())?;
+        AuditVerification::new(py, r)
     }
 
     /// The audit events (CloudTrail-shaped dicts: `eventName`, `eventTime`,
