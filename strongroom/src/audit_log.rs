@@ -940,9 +940,15 @@ impl Drop for CallScope {
 
 /// The canonical intent record (`docs/FORMAT.md`, "Intent records") of the
 /// operation this thread is running, called by `principal` in `account`,
-/// at `millis` (Unix milliseconds), with an `eventID` of its own; `None`
+/// at `millis` (Unix milliseconds), with an `eventID` of its own and the
+/// ARNs `keys` (of the keys its transaction wrote) in `resources`; `None`
 /// outside a call.
-pub(crate) fn intent_record(principal: &str, account: &str, millis: u64) -> Option<String> {
+pub(crate) fn intent_record(
+    principal: &str,
+    account: &str,
+    millis: u64,
+    keys: impl Iterator<Item = String>,
+) -> Option<String> {
     let (random, _) = crate::access::audit_id_bytes();
     let mut intent_id = [0u8; 16];
     intent_id.copy_from_slice(&random[..16]);
@@ -954,6 +960,9 @@ pub(crate) fn intent_record(principal: &str, account: &str, millis: u64) -> Opti
         let mut event = AuditEvent::new(&c.op, principal, millis, c.random);
         if let Some(p) = &c.params {
             event = event.with_request_parameters(p);
+        }
+        for arn in keys {
+            event = event.with_key(&arn);
         }
         Some(
             event

@@ -498,6 +498,8 @@ pub(crate) struct IntegrityTx<'a> {
     /// the checkpoint set: the state is rewritten even with no bucket
     /// touched.
     moved: bool,
+    /// The IDs of the keys whose key or grant rows were written or deleted.
+    keys: BTreeSet<String>,
 }
 
 impl<'a> IntegrityTx<'a> {
@@ -512,12 +514,32 @@ impl<'a> IntegrityTx<'a> {
             buckets: BTreeMap::new(),
             touched: BTreeSet::new(),
             moved: false,
+            keys: BTreeSet::new(),
         }
     }
 
     /// Whether this transaction changed any row so far.
     pub(crate) fn changes(&self) -> bool {
         self.moved || !self.touched.is_empty()
+    }
+
+    /// The IDs of the keys whose key or grant rows this transaction wrote
+    /// or deleted so far, in ascending order.
+    pub(crate) fn written_keys(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(String::as_str)
+    }
+
+    /// Notes the key a written or deleted key or grant row belongs to.
+    fn note_key(&mut self, table: Table, id: &str) {
+        let key = match table {
+            Table::Keys => Some(id),
+            // `<key ID>/<grant ID>`
+            Table::Grants => id.split('/').next(),
+            Table::Meta | Table::Aliases => None,
+        };
+        if let Some(k) = key.filter(|k| !self.keys.contains(*k)) {
+            self.keys.insert(k.to_owned());
+        }
     }
 
     /// The audit checkpoint of the state this transaction will write.
@@ -586,6 +608,7 @@ impl<'a> IntegrityTx<'a> {
             buckets,
             touched,
             moved: _,
+            keys: _,
         } = self;
         let mut changed_l2 = BTreeSet::new();
         for b in touched {
@@ -685,6 +708,7 @@ impl Tx for IntegrityTx<'_> {
         self.bucket(b)?
             .insert((table_byte(table), row.id.clone()), row.tag.clone());
         self.touched.insert(b);
+        self.note_key(table, &row.id);
         self.inner.put_in_bucket(table, row, b)
     }
     fn delete(&mut self, table: Table, id: &str) -> Result<()> {
@@ -699,6 +723,7 @@ impl Tx for IntegrityTx<'_> {
             .is_some()
         {
             self.touched.insert(b);
+            self.note_key(table, id);
         }
         self.inner.delete(table, id)
     }

@@ -464,10 +464,14 @@ impl Keystore {
                 f(&mut itx)?;
                 if itx.changes() {
                     let millis = self.inner.clock.now().saturating_mul(1000);
-                    let intent = audit_log::intent_record(self.principal(), self.account(), millis)
-                        .ok_or_else(|| {
-                            Error::internal("a keystore change outside an audited operation")
-                        })?;
+                    let keys = itx.written_keys().map(|k| {
+                        strongroom_core::key::key_arn(self.region(), self.account(), k)
+                    });
+                    let intent =
+                        audit_log::intent_record(self.principal(), self.account(), millis, keys)
+                            .ok_or_else(|| {
+                                Error::internal("a keystore change outside an audited operation")
+                            })?;
                     let cp = log.append_intent(&intent, &itx.checkpoint())?;
                     itx.set_checkpoint(cp);
                 }

@@ -470,6 +470,13 @@ fn an_intent_has_its_own_event_id_and_names_its_outcome() {
         assert_eq!(outcome["eventName"], intent["eventName"]);
         assert_eq!(intent["readOnly"], false);
         assert!(intent.get("errorCode").is_none());
+        // Intent review, finding 6: the intent names the key its
+        // transaction wrote.
+        assert_eq!(intent["resources"], outcome["resources"]);
+        assert!(intent["resources"][0]["ARN"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(":key/{key}")));
     }
     let listed = f.ks.audit_events(&Default::default()).unwrap();
     assert_eq!(listed.len(), 2);
