@@ -423,6 +423,9 @@ fn sigkilled_writers_leave_a_record_of_every_key() {
             .collect();
         let keys = list_keys(&ks);
         let unnamed: Vec<&String> = keys.difference(&named).collect();
-        assert!(unnamed.is_empty(), "round {round}: no CreateKey record names {unnamed:?}");
+        assert!(
+            unnamed.is_empty(),
+            "round {round}: no CreateKey record names {unnamed:?}"
+        );
     }
 }

@@ -491,7 +491,10 @@ fn an_intent_has_its_own_event_id_and_names_its_outcome() {
     cut_log(&log, end_of_last_intent(&log, "PutKeyPolicy"));
     let ks = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
     let v = ks.verify_audit_log().unwrap();
-    assert_eq!((v.fault, v.outcome_unknown), (None, vec![intent_id.clone()]));
+    assert_eq!(
+        (v.fault, v.outcome_unknown),
+        (None, vec![intent_id.clone()])
+    );
     let listed = ks.audit_events(&Default::default()).unwrap();
     assert_eq!(listed.len(), 2);
     assert_eq!(listed[1]["eventID"], intent_id.as_str());
