@@ -404,7 +404,8 @@ impl AuditFilter {
 /// The result of [`Keystore::verify_audit_log`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditVerification {
-    /// Records that verified (all of them when `fault` is `None`).
+    /// Records that verified (all of them when `fault` is `None`), intent
+    /// records included (an operation that changed rows has two or more).
     pub records: u64,
     /// Records the sealed checkpoint covers.
     pub checkpoint_records: u64,
@@ -1235,20 +1236,37 @@ impl AuditSink {
                 return Ok(Some(f));
             }
         }
-        match log_options()
-            .create(create)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(path)
-        {
-            Ok(f) => {
-                tail.path_checked = Some(Instant::now());
-                Ok(Some(f))
+        let open = |create_new: bool| {
+            log_options()
+                .create_new(create_new)
+                .read(true)
+                .write(true)
+                .open(path)
+        };
+        let f = match open(false) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if !create {
+                    return Ok(None);
+                }
+                match open(true) {
+                    Ok(f) => {
+                        // The new file's directory entry is durable before a
+                        // checkpoint can cover a record in it.
+                        sync_parent_dir(path)?;
+                        f
+                    }
+                    // Created by another process meanwhile.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        open(false).map_err(|e| io_err("opening", path, &e))?
+                    }
+                    Err(e) => return Err(io_err("opening", path, &e)),
+                }
             }
-            Err(e) if !create && e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_err("opening", path, &e)),
-        }
+            Err(e) => return Err(io_err("opening", path, &e)),
+        };
+        tail.path_checked = Some(Instant::now());
+        Ok(Some(f))
     }
 
     /// Under the log lock: the chain state at the end of the valid prefix
@@ -1825,6 +1843,18 @@ fn holds_checkpoint(f: &File, cp: &StoredCheckpoint) -> bool {
 
 /// Options for opening the log: a log created by them is mode 0600 on Unix
 /// (owner only, as the keystore file), whatever the umask allows.
+/// `fsync`s the directory that holds `path` (a file just created in it).
+#[cfg(unix)]
+fn sync_parent_dir(path: &Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io_err("syncing the directory of", path, &e))
+}
+
 fn log_options() -> OpenOptions {
     #[allow(unused_mut)]
     let mut o = OpenOptions::new();

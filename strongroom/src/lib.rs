@@ -175,8 +175,10 @@ use strongroom_core::access::{self as core_access, default_policy as parse_defau
 ///
 /// Every operation runs for a principal ([`as_principal`](Self::as_principal),
 /// by default the administrator), is authorized by the key policy and
-/// grants, and appends one event to the audit log
-/// ([`audit_log_path`](Self::audit_log_path)).
+/// grants, and appends one event (its outcome record) to the audit log
+/// ([`audit_log_path`](Self::audit_log_path)), preceded by an intent record
+/// for each write transaction that changes rows (`docs/FORMAT.md`,
+/// "Intent records").
 #[derive(Clone)]
 pub struct Keystore {
     inner: Arc<Inner>,
@@ -464,9 +466,9 @@ impl Keystore {
                 f(&mut itx)?;
                 if itx.changes() {
                     let millis = self.inner.clock.now().saturating_mul(1000);
-                    let keys = itx.written_keys().map(|k| {
-                        strongroom_core::key::key_arn(self.region(), self.account(), k)
-                    });
+                    let keys = itx
+                        .written_keys()
+                        .map(|k| strongroom_core::key::key_arn(self.region(), self.account(), k));
                     let intent =
                         audit_log::intent_record(self.principal(), self.account(), millis, keys)
                             .ok_or_else(|| {
