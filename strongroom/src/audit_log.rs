@@ -411,9 +411,10 @@ pub struct AuditVerification {
     pub checkpoint_records: u64,
     /// The first bad record and why, when the log is not intact.
     pub fault: Option<ChainError>,
-    /// The `eventID`s of the intent records (`docs/FORMAT.md`, "Intent
-    /// records") among the records that verified with no record of their
-    /// operation's outcome after them, oldest first: "outcome unknown".
+    /// The (own) `eventID`s of the intent records (`docs/FORMAT.md`,
+    /// "Intent records") among the records that verified with no record of
+    /// their operation's outcome (the `eventID` their `strongroomIntent`
+    /// names) after them, oldest first: "outcome unknown".
     /// After a crash between a change's intent and its outcome record the
     /// last one is there: its change may or may not have committed (the
     /// rows tell). Not a fault.

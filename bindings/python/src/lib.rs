@@ -1543,8 +1543,11 @@ impl Keystore {
 
     /// The audit events (CloudTrail-shaped dicts: `eventName`, `eventTime`,
     /// `userIdentity`, `requestParameters`, `responseElements`, `errorCode`,
-    /// `resources`, ...) matching every filter given, oldest first.
-    /// `key_id` matches a key ID or ARN; `event_name` a KMS operation name;
+    /// `resources`, ...) matching every filter given, oldest first, one
+    /// per operation: the intent record of a change (its own `eventID`,
+    /// member `strongroomIntent` naming the outcome's `eventID`) is listed
+    /// only while its outcome record is missing (see `verify_audit_log`'s
+    /// `outcome_unknown`). `key_id` matches a key ID or ARN; `event_name` a KMS operation name;
     /// `principal` the caller's ARN; `start_time` / `end_time` are RFC 3339
     /// UTC text (a date prefix such as "2026-01-01" works). Does not verify
     /// the chain (see `verify_audit_log`).
