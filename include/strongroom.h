@@ -420,6 +420,16 @@ typedef struct {
    * 1 when the whole log verified, 0 when it did not.
    */
   uint32_t intact;
+  /**
+   * How many intent records among those that verified have no outcome
+   * record after them: a change of keys, aliases or grants is preceded in
+   * the log by the intent record of its call (its own `eventID`, and
+   * `"strongroomIntent": {"eventID": <the outcome's>}`, counted in
+   * `records`), and a crash between the change and the call's own record
+   * leaves the intent alone (not a fault). `sr_audit_events()` lists
+   * these intents (and no other).
+   */
+  uint64_t outcome_unknown;
 } sr_audit_verification;
 
 /**
@@ -724,7 +734,9 @@ sr_result sr_verify_audit_log(const sr_keystore *ks, sr_audit_verification *out)
  * The audit records that match the filters, oldest first: `*out_json`
  * receives a JSON array of CloudTrail-shaped event objects (`eventTime`,
  * `eventName`, `userIdentity`, `requestParameters`, `responseElements`,
- * `resources`, `errorCode`, ...). No record holds plaintext, key material,
+ * `resources`, `errorCode`, ...), one per operation: the intent record of
+ * a change (member `strongroomIntent`, see `sr_audit_verification`) only
+ * while its outcome record is missing. No record holds plaintext, key material,
  * data keys or ciphertext. This reads the log without verifying it (see
  * `sr_verify_audit_log()`), and is not itself audited.
  *

@@ -548,7 +548,9 @@ enum Command {
 #[derive(Subcommand, Debug)]
 enum AuditCommand {
     /// Show events, oldest first (`--output json` for the records, `text` for
-    /// a table). The global `--principal` filters by caller here.
+    /// a table), one per operation: the intent record of a change (member
+    /// `strongroomIntent`) only while its outcome record is missing. The
+    /// global `--principal` filters by caller here.
     Show {
         /// Key ID or key ARN (not an alias: records name keys by ID and
         /// ARN; an alias is refused with ValidationException).
@@ -567,6 +569,8 @@ enum AuditCommand {
         end_time: Option<String>,
     },
     /// Verify the chain and the sealed checkpoint; exit 1 at the first bad record.
+    /// `Records` counts intent records too; `OutcomeUnknown` lists the
+    /// `eventID`s of intents a crash left without their outcome record.
     Verify,
 }
 
@@ -1417,6 +1421,7 @@ fn audit(
                 "Intact": v.fault.is_none(),
                 "Records": v.records,
                 "CheckpointRecords": v.checkpoint_records,
+                "OutcomeUnknown": v.outcome_unknown,
             });
             if let Some(f) = &v.fault {
                 out["FirstBadRecord"] = f.index.into();

@@ -273,7 +273,13 @@ fn principals_policies_and_grants() {
     assert!(text.contains("AccessDeniedException"));
     let v = ok(&ks, &["audit", "verify"]);
     assert_eq!(v["Intact"], true);
-    assert_eq!(v["Records"], 20);
+    // 20 operations, and the intent record of each that changed rows
+    // (`docs/FORMAT.md`, "Intent records"), every one with its outcome.
+    let log = std::fs::read_to_string(format!("{}.audit.jsonl", ks.display())).unwrap();
+    let intents = log.matches("\"strongroomIntent\":{").count();
+    assert!(intents > 0);
+    assert_eq!(v["Records"], 20 + intents);
+    assert_eq!(v["OutcomeUnknown"], serde_json::json!([]));
 }
 
 #[test]
@@ -288,9 +294,11 @@ fn audit_verify_reports_the_first_bad_record() {
     let log = PathBuf::from(format!("{}.audit.jsonl", ks.display()));
     let orig = std::fs::read_to_string(&log).unwrap();
     let lines: Vec<&str> = orig.lines().collect();
-    assert_eq!(lines.len(), 5);
+    // CreateKey's intent and outcome, four Encrypts.
+    assert_eq!(lines.len(), 6);
+    assert!(lines[0].contains("\"strongroomIntent\":{"));
     let v = ok(&ks, &["audit", "verify"]);
-    assert_eq!(v["Records"], 5);
+    assert_eq!(v["Records"], 6);
 
     let check = |text: String, index: u64, reason: &str| {
         std::fs::write(&log, text).unwrap();

@@ -369,3 +369,63 @@ fn sigkilled_writer_loses_no_acknowledged_key() {
         );
     }
 }
+
+/// Writers killed with SIGKILL at random moments, as in
+/// `sigkilled_writer_loses_no_acknowledged_key`, and after each kill: the
+/// log verifies, every key in the keystore has a `CreateKey` record (its
+/// intent at least: `docs/FORMAT.md`, "Intent records"), and each kill
+/// left at most one intent whose outcome is unknown.
+#[cfg(unix)]
+#[test]
+fn sigkilled_writers_leave_a_record_of_every_key() {
+    use std::os::unix::process::CommandExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let ks = init(dir.path());
+    for round in 0..8 {
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg("while true; do \"$BIN\" --keystore \"$KS\" create-key || exit 1; done")
+            .env("BIN", BIN)
+            .env("KS", &ks)
+            .env_remove("STRONGROOM_ROOT_KEY")
+            .env_remove("STRONGROOM_ROOT_KEY_FILE")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let pgid = child.id();
+        std::thread::sleep(Duration::from_millis(100 + random_below(400)));
+        let killed = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pgid}")])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        child.wait().unwrap();
+
+        let v = ok(&ks, &["audit", "verify"]);
+        assert_eq!(v["Intact"], true, "round {round}: {v}");
+        let unknown = v["OutcomeUnknown"].as_array().unwrap().len();
+        assert!(unknown <= round + 1, "round {round}: {v}");
+        // Every key is named by a CreateKey record: its outcome, or the
+        // intent of a CreateKey whose outcome the kill cut off.
+        let records = ok(&ks, &["audit", "show", "--event-name", "CreateKey"]);
+        let named: BTreeSet<String> = records
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r["resources"].as_array().unwrap().iter())
+            .map(|res| {
+                let arn = res["ARN"].as_str().unwrap();
+                arn.rsplit_once(":key/").unwrap().1.to_owned()
+            })
+            .collect();
+        let keys = list_keys(&ks);
+        let unnamed: Vec<&String> = keys.difference(&named).collect();
+        assert!(
+            unnamed.is_empty(),
+            "round {round}: no CreateKey record names {unnamed:?}"
+        );
+    }
+}

@@ -42,6 +42,13 @@ pub const EVENT_VERSION: &str = "1.08";
 pub const EVENT_SOURCE: &str = "kms.amazonaws.com";
 /// Name of the chain field added to each line.
 pub const CHAIN_FIELD: &str = "strongroomChain";
+/// The member that marks an intent record: the record of a change written
+/// before the change commits, with an `eventID` of its own and the
+/// `requestID`, operation, caller and request of the operation whose own
+/// record (the outcome) follows it. Its value is the object
+/// `{"eventID": <the outcome record's eventID>}` (`docs/FORMAT.md`,
+/// "Intent records").
+pub const INTENT_FIELD: &str = "strongroomIntent";
 /// The chain value before the first record: 32 zero bytes.
 pub const GENESIS: [u8; HMAC_SHA256_LEN] = [0; HMAC_SHA256_LEN];
 /// Whether CloudTrail marks the KMS operation `event_name` read-only
@@ -356,6 +363,8 @@ pub struct AuditEvent {
     error: Option<(String, String)>,
     resources: Vec<String>,
     recipient_account_id: Option<String>,
+    /// For an intent record, the `eventID` of its operation's outcome record.
+    intent: Option<uuid::Uuid>,
 }
 
 impl AuditEvent {
@@ -380,7 +389,28 @@ impl AuditEvent {
             error: None,
             resources: Vec::new(),
             recipient_account_id: None,
+            intent: None,
         }
+    }
+
+    /// Makes this the intent record of its operation: an `eventID` of its
+    /// own, a version-4 UUID from `random` (from the caller's RNG), the
+    /// event's `eventID` (the outcome record's) in [`INTENT_FIELD`]
+    /// (`{"eventID": ...}`), `readOnly` false, and no outcome (no
+    /// `errorCode`, `responseElements` null).
+    #[must_use]
+    pub fn into_intent(mut self, random: [u8; 16]) -> Self {
+        self.intent = Some(self.event_id);
+        self.event_id = uuid_v4(random);
+        self.read_only = false;
+        self.error = None;
+        self.response_elements = Value::Null;
+        self
+    }
+
+    /// Whether this is an intent record ([`into_intent`](Self::into_intent)).
+    pub fn is_intent(&self) -> bool {
+        self.intent.is_some()
     }
 
     /// Adds a key ARN to `resources` (once per ARN).
@@ -511,6 +541,11 @@ impl AuditEvent {
         if let Some(r) = recipient {
             rec.insert("recipientAccountId".into(), r.into());
         }
+        if let Some(outcome) = &self.intent {
+            let mut link = Map::new();
+            link.insert("eventID".into(), outcome.hyphenated().to_string().into());
+            rec.insert(INTENT_FIELD.into(), Value::Object(link));
+        }
         Value::Object(rec)
     }
 
@@ -574,6 +609,13 @@ impl AuditEvent {
         o.out.push(']');
         o.key("responseElements");
         write_canonical(&self.response_elements, o.out);
+        if let Some(outcome) = &self.intent {
+            o.key("strongroomIntent");
+            let mut link = Obj::open(o.out);
+            link.key("eventID");
+            write_uuid(outcome, link.out);
+            link.close();
+        }
         o.key("userIdentity");
         let mut id = Obj::open(o.out);
         id.str("accountId", principal_account);

@@ -59,7 +59,7 @@ thread_local! {
 
 /// 32 fresh random bytes for [`AuditEvent::new`], and the process ID
 /// (read for the fork check, passed on to the audit append).
-fn audit_id_bytes() -> ([u8; 32], u32) {
+pub(crate) fn audit_id_bytes() -> ([u8; 32], u32) {
     ID_POOL_OF_THREAD.with(|p| {
         let mut p = p.borrow_mut();
         let pid = std::process::id();
@@ -160,6 +160,12 @@ impl Keystore {
         params: RequestParameters,
         f: impl FnOnce(&mut Call) -> Result<T>,
     ) -> Result<T> {
+        // The event's IDs are fixed before the operation runs: a row change
+        // it commits is preceded by its intent record, which names them
+        // (`docs/FORMAT.md`, "Intent records").
+        let (random, pid) = audit_id_bytes();
+        let durable = crate::audit_log::durable_event(op);
+        let scope = crate::audit_log::CallScope::enter(op, random, durable.then(|| params.clone()));
         let mut call = Call::new(params);
         let result = if !self.dry_run {
             f(&mut call)
@@ -169,11 +175,11 @@ impl Keystore {
             // The result (possibly secret) is dropped, and zeroized if it is.
             f(&mut call).and_then(|_| Err(access::dry_run_succeeded()))
         };
-        let (random, pid) = audit_id_bytes();
+        drop(scope);
         let millis = self.inner.clock.now().saturating_mul(1000);
         let error = result.as_ref().err();
         let event = call.event(op, self.principal(), millis, random, self.account(), error);
-        self.append_audit(&event, crate::audit_log::durable_event(op), pid)?;
+        self.append_audit(&event, durable, pid)?;
         result
     }
 

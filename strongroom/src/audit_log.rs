@@ -59,7 +59,8 @@
 //!   at most `AUDIT_BATCH_EVENTS - 1` (255) records, all of read-only
 //!   operations, appended within about `AUDIT_BATCH_MILLIS` of the crash by
 //!   a live process. Never a management event: its `fdatasync` and
-//!   checkpoint also cover every record before it.
+//!   checkpoint also cover every record before it (a crash before that
+//!   loses the outcome record of a change, never its intent record).
 //! - The same records are the ones an attacker who can write the log may
 //!   remove (from the end) undetected; every record the checkpoint covers is
 //!   protected against edits, deletion, reordering, insertion and truncation.
@@ -113,20 +114,33 @@
 //! at that record's index, and cut off by the next append.
 //!
 //! If the log cannot be written the operation fails with
-//! `KMSInternalException`. Every transaction that changes keys, aliases or
-//! grants first checks, inside that transaction, that the checkpoint
-//! authenticates and the log file opens for writing, so an unwritable log
+//! `KMSInternalException`.
+//!
+//! **Intent records.** Every write transaction of the keystore runs with
+//! the log locked (this sink's tail, then the `flock`:
+//! [`AuditSink::with_change`]), after checking that the checkpoint
+//! authenticates and the log holds what it covers, so an unwritable log
 //! (permissions, a missing directory, a read-only file system, a tampered
-//! checkpoint) fails a management operation before it changes anything. The
-//! event itself is appended after the change commits; if that write alone
-//! fails (e.g. the disk fills up in between), the change stays committed and
-//! the caller still sees the failure.
+//! checkpoint) fails a management operation before it changes anything. If
+//! the transaction changed a row, the *intent record* of its operation (the
+//! operation's record without its outcome, marked
+//! [`INTENT_FIELD`](strongroom_core::audit::INTENT_FIELD)) is appended and
+//! `fdatasync`ed before the commit, and the state the transaction commits
+//! holds the checkpoint that covers it: no authentic state row reflects a
+//! change without covering the record of that change. The operation's own
+//! record (its outcome) is appended after the commit as any management
+//! record; if that write alone fails (e.g. the disk fills up in between),
+//! the change stays committed, the intent records it, and the caller sees
+//! the failure. A crash between the intent and the commit, or between the
+//! commit and the outcome, loses the outcome record only: the keystore
+//! opens and [`Keystore::verify_audit_log`] names the intent in
+//! `outcome_unknown` (`docs/FORMAT.md`, "Intent records").
 //!
 //! On targets without `flock` (non-Unix), every event is appended inside an
 //! SQLite write transaction and made durable before the operation returns,
 //! in both modes.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Read;
@@ -140,7 +154,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 #[cfg(not(unix))]
 use strongroom_core::audit::chain_canonical;
-use strongroom_core::audit::{verify_chain, AuditEvent, ChainError, Checkpoint};
+use strongroom_core::audit::{
+    verify_chain, AuditEvent, ChainError, Checkpoint, RequestParameters, INTENT_FIELD,
+};
 use strongroom_core::crypto::HmacSha256Key;
 use strongroom_core::seal::RootKey;
 use strongroom_core::{Error, Result};
@@ -388,12 +404,21 @@ impl AuditFilter {
 /// The result of [`Keystore::verify_audit_log`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditVerification {
-    /// Records that verified (all of them when `fault` is `None`).
+    /// Records that verified (all of them when `fault` is `None`), intent
+    /// records included (an operation that changed rows has two or more).
     pub records: u64,
     /// Records the sealed checkpoint covers.
     pub checkpoint_records: u64,
     /// The first bad record and why, when the log is not intact.
     pub fault: Option<ChainError>,
+    /// The (own) `eventID`s of the intent records (`docs/FORMAT.md`,
+    /// "Intent records") among the records that verified with no record of
+    /// their operation's outcome (the `eventID` their `strongroomIntent`
+    /// names) after them, oldest first: "outcome unknown".
+    /// After a crash between a change's intent and its outcome record the
+    /// last one is there: its change may or may not have committed (the
+    /// rows tell). Not a fault.
+    pub outcome_unknown: Vec<String>,
 }
 
 impl Keystore {
@@ -410,6 +435,7 @@ impl Keystore {
     /// with the checkpoint of its authenticated integrity state: fails
     /// unless the log opens for writing and still holds the records the
     /// checkpoint covers (see "Fail closed").
+    #[cfg(not(unix))]
     pub(crate) fn audit_preflight(&self, checkpoint: &[u8; CHECKPOINT_LEN]) -> Result<()> {
         let cp = StoredCheckpoint::from_bytes(checkpoint).ok_or_else(checkpoint_failed)?;
         if let Some(e) = self.inner.audit.stuck() {
@@ -521,24 +547,31 @@ impl Keystore {
         let (cp, text) = self.read_log()?;
         let lines = split_lines(&text);
         let key = self.inner.root.audit_key();
-        Ok(
-            match verify_chain(lines.iter().copied(), key, Some(&cp.checkpoint)) {
-                Ok(state) => AuditVerification {
-                    records: state.count,
-                    checkpoint_records: cp.checkpoint.count,
-                    fault: None,
-                },
-                Err(fault) => AuditVerification {
-                    records: fault.index,
-                    checkpoint_records: cp.checkpoint.count,
-                    fault: Some(fault),
-                },
-            },
-        )
+        let (records, fault) = match verify_chain(lines.iter().copied(), key, Some(&cp.checkpoint))
+        {
+            Ok(state) => (state.count, None),
+            Err(fault) => (fault.index, Some(fault)),
+        };
+        let verified = lines
+            .get(
+                ..usize::try_from(records)
+                    .unwrap_or(usize::MAX)
+                    .min(lines.len()),
+            )
+            .unwrap_or_default();
+        Ok(AuditVerification {
+            records,
+            checkpoint_records: cp.checkpoint.count,
+            fault,
+            outcome_unknown: outcome_unknown(verified),
+        })
     }
 
     /// The audit records (CloudTrail JSON objects, without the chain field)
-    /// that match `filter`, oldest first, after writing the events this
+    /// that match `filter`, oldest first, one per operation: an intent
+    /// record (`docs/FORMAT.md`, "Intent records") is left out once the
+    /// record of its operation's outcome (the `eventID` its
+    /// `strongroomIntent` names) follows it, and listed while none does. After writing the events this
     /// handle queued in [`AuditWriteMode::WriteBehind`] (if it can). Does not verify the chain (see
     /// [`verify_audit_log`](Self::verify_audit_log)); unparsable lines are skipped.
     ///
@@ -554,9 +587,21 @@ impl Keystore {
         // cannot be written is still read.
         let _ = self.inner.audit.drain();
         let (_, text) = self.read_log()?;
-        Ok(split_lines(&text)
+        let records: Vec<Value> = split_lines(&text)
             .into_iter()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .collect();
+        // One record per operation: an intent record only while no record
+        // of its outcome follows it.
+        let event_id = |v: &Value| v.get("eventID").and_then(Value::as_str).map(str::to_owned);
+        let outcomes: std::collections::HashSet<String> = records
+            .iter()
+            .filter(|v| intent_of(v).is_none())
+            .filter_map(event_id)
+            .collect();
+        Ok(records
+            .into_iter()
+            .filter(|v| intent_of(v).is_none_or(|outcome| !outcomes.contains(outcome)))
             .map(|mut v| {
                 if let Some(o) = v.as_object_mut() {
                     o.remove(strongroom_core::audit::CHAIN_FIELD);
@@ -566,6 +611,28 @@ impl Keystore {
             .filter(|v| filter.matches(v))
             .collect())
     }
+}
+
+/// The `eventID`s of the intent records among `lines` that no later
+/// (non-intent) record with the `eventID` they name follows, in log order.
+fn outcome_unknown(lines: &[&str]) -> Vec<String> {
+    // (the intent's own eventID, the outcome's it names)
+    let mut open: Vec<(String, String)> = Vec::new();
+    for line in lines {
+        let Ok(record) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        let Some(id) = record.get("eventID").and_then(Value::as_str) else {
+            continue;
+        };
+        if let Some(outcome) = intent_of(&record) {
+            open.push((id.to_owned(), outcome.to_owned()));
+        } else {
+            // An operation may have committed more than one change.
+            open.retain(|(_, o)| o != id);
+        }
+    }
+    open.into_iter().map(|(id, _)| id).collect()
 }
 
 /// The lines of the log; a final newline ends the last line rather than
@@ -797,6 +864,121 @@ fn lock_tails() -> std::sync::MutexGuard<'static, Option<HashMap<TailKey, Stored
     PROCESS_TAILS
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The operation a thread is running ([`Keystore::call`](crate::Keystore)):
+/// what the intent record of a row change it commits names.
+struct CallContext {
+    /// A call is running (the fields below are its own).
+    active: bool,
+    /// The operation's name (a buffer reused from call to call).
+    op: String,
+    /// The bytes of its `requestID` and `eventID` ([`AuditEvent::new`]).
+    random: [u8; 32],
+    /// Its request parameters, kept for management operations only (the
+    /// read-only ones change rows only through due maintenance: their
+    /// intent names the operation without them).
+    params: Option<RequestParameters>,
+}
+
+thread_local! {
+    static CALL: RefCell<CallContext> = const {
+        RefCell::new(CallContext {
+            active: false,
+            op: String::new(),
+            random: [0; 32],
+            params: None,
+        })
+    };
+}
+
+/// The current call of this thread, from [`CallScope::enter`] until it is
+/// dropped (also on unwinding).
+pub(crate) struct CallScope {
+    /// The call this one runs inside of (`op`, `random`, `params`).
+    outer: Option<(String, [u8; 32], Option<RequestParameters>)>,
+}
+
+impl CallScope {
+    /// Names `op` (event IDs from `random`) as this thread's current call;
+    /// `params` only for a management operation.
+    pub(crate) fn enter(
+        op: &str,
+        random: [u8; 32],
+        params: Option<RequestParameters>,
+    ) -> CallScope {
+        CALL.with(|c| {
+            let mut c = c.borrow_mut();
+            let outer = c.active.then(|| (c.op.clone(), c.random, c.params.take()));
+            c.active = true;
+            c.op.clear();
+            c.op.push_str(op);
+            c.random = random;
+            c.params = params;
+            CallScope { outer }
+        })
+    }
+}
+
+impl Drop for CallScope {
+    fn drop(&mut self) {
+        // `try_with`: a thread-local being destroyed has nothing to restore.
+        let _ = CALL.try_with(|c| {
+            let mut c = c.borrow_mut();
+            match self.outer.take() {
+                Some((op, random, params)) => {
+                    c.op = op;
+                    c.random = random;
+                    c.params = params;
+                }
+                None => {
+                    c.active = false;
+                    c.params = None;
+                }
+            }
+        });
+    }
+}
+
+/// The canonical intent record (`docs/FORMAT.md`, "Intent records") of the
+/// operation this thread is running, called by `principal` in `account`,
+/// at `millis` (Unix milliseconds), with an `eventID` of its own and the
+/// ARNs `keys` (of the keys its transaction wrote) in `resources`; `None`
+/// outside a call.
+pub(crate) fn intent_record(
+    principal: &str,
+    account: &str,
+    millis: u64,
+    keys: impl Iterator<Item = String>,
+) -> Option<String> {
+    let (random, _) = crate::access::audit_id_bytes();
+    let mut intent_id = [0u8; 16];
+    intent_id.copy_from_slice(&random[..16]);
+    CALL.with(|c| {
+        let c = c.borrow();
+        if !c.active {
+            return None;
+        }
+        let mut event = AuditEvent::new(&c.op, principal, millis, c.random);
+        if let Some(p) = &c.params {
+            event = event.with_request_parameters(p);
+        }
+        for arn in keys {
+            event = event.with_key(&arn);
+        }
+        Some(
+            event
+                .with_recipient_account(account)
+                .into_intent(intent_id)
+                .to_canonical_record(),
+        )
+    })
+}
+
+/// For an intent record (parsed), the `eventID` of the outcome record it
+/// names (`docs/FORMAT.md`, "Intent records"); `None` for any other record.
+fn intent_of(record: &Value) -> Option<&str> {
+    record.get(INTENT_FIELD)?.get("eventID")?.as_str()
 }
 
 /// Source of [`AuditSink::id`].
@@ -1065,20 +1247,37 @@ impl AuditSink {
                 return Ok(Some(f));
             }
         }
-        match log_options()
-            .create(create)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(path)
-        {
-            Ok(f) => {
-                tail.path_checked = Some(Instant::now());
-                Ok(Some(f))
+        let open = |create_new: bool| {
+            log_options()
+                .create_new(create_new)
+                .read(true)
+                .write(true)
+                .open(path)
+        };
+        let f = match open(false) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if !create {
+                    return Ok(None);
+                }
+                match open(true) {
+                    Ok(f) => {
+                        // The new file's directory entry is durable before a
+                        // checkpoint can cover a record in it.
+                        sync_parent_dir(path)?;
+                        f
+                    }
+                    // Created by another process meanwhile.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        open(false).map_err(|e| io_err("opening", path, &e))?
+                    }
+                    Err(e) => return Err(io_err("opening", path, &e)),
+                }
             }
-            Err(e) if !create && e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_err("opening", path, &e)),
-        }
+            Err(e) => return Err(io_err("opening", path, &e)),
+        };
+        tail.path_checked = Some(Instant::now());
+        Ok(Some(f))
     }
 
     /// Under the log lock: the chain state at the end of the valid prefix
@@ -1279,20 +1478,6 @@ impl AuditSink {
         }
     }
 
-    /// Fails, after one more attempt to write the queue, while a
-    /// write-behind batch stays unwritten (see [`Queue::stuck`]).
-    pub(crate) fn settle(self: &Arc<Self>) -> Result<()> {
-        if lock_queue(&self.queue).stuck.is_none() {
-            return Ok(());
-        }
-        self.drain()
-    }
-
-    /// The error of a failed write-behind batch, if one is still unwritten.
-    pub(crate) fn stuck(&self) -> Option<Error> {
-        lock_queue(&self.queue).stuck.clone()
-    }
-
     /// Starts a thread that writes the queue after `millis` ms (it holds
     /// no handle alive: a sink dropped meanwhile wrote its queue itself).
     fn schedule_drain(self: &Arc<Self>, millis: u32) -> bool {
@@ -1391,19 +1576,29 @@ impl AuditSink {
             )?;
             lines.push('\n');
         }
-        f.write_all_at(lines.as_bytes(), start.log_len)
-            .map_err(|e| io_err("writing", path, &e))?;
+        if let Err(e) = f.write_all_at(lines.as_bytes(), start.log_len) {
+            self.abandon_tail(tail, id, f, start.log_len);
+            return Err(io_err("writing", path, &e));
+        }
         let end = StoredCheckpoint {
             checkpoint: chain,
             log_len: start.log_len + lines.len() as u64,
         };
-        self.set_tail(tail, id, end);
         let overdue = tail
             .unsynced_since
             .is_some_and(|t| t.elapsed() >= Duration::from_millis(AUDIT_BATCH_MILLIS));
         let past = end.checkpoint.count.saturating_sub(cp.checkpoint.count);
-        if durable || overdue || past >= AUDIT_BATCH_EVENTS {
-            f.sync_data().map_err(|e| io_err("syncing", path, &e))?;
+        let sync = durable || overdue || past >= AUDIT_BATCH_EVENTS;
+        if sync {
+            if let Err(e) = f.sync_data() {
+                // What the failed sync covered may not be on disk: nothing
+                // trusts it as written.
+                self.abandon_tail(tail, id, f, start.log_len);
+                return Err(io_err("syncing", path, &e));
+            }
+        }
+        self.set_tail(tail, id, end);
+        if sync {
             self.store_checkpoint(tail, end)?;
             tail.unsynced_since = None;
             Ok(Some(None))
@@ -1422,6 +1617,18 @@ impl AuditSink {
             map.clear();
         }
         map.insert((id, self.key_tag), end);
+    }
+
+    /// Under the log lock, after a failed write or sync of records from
+    /// `start` on in the file `id`: forgets this sink's and the process's
+    /// cached end of that file (the next append finds the valid end in the
+    /// file itself) and cuts the file back to `start` (best effort).
+    fn abandon_tail(&self, tail: &mut AuditTail, id: (u64, u64), f: &File, start: u64) {
+        tail.last = None;
+        if let Some(map) = lock_tails().as_mut() {
+            map.remove(&(id, self.key_tag));
+        }
+        let _ = f.set_len(start);
     }
 
     /// Starts a thread that flushes this sink after [`AUDIT_BATCH_MILLIS`]
@@ -1472,6 +1679,172 @@ impl AuditSink {
     }
 }
 
+/// The log held, locked, for one transaction that may change rows (see
+/// [`AuditSink::with_change`]).
+#[cfg(unix)]
+pub(crate) struct ChangeLog<'a> {
+    sink: &'a AuditSink,
+    file: &'a File,
+    /// The checkpoint, read under the lock.
+    cp: StoredCheckpoint,
+    /// The end of the valid chain (after the intent, once written).
+    end: StoredCheckpoint,
+    /// The file's length.
+    len: u64,
+    /// An intent was written.
+    written: bool,
+    /// Writing or syncing the intent failed: the cached ends are dropped.
+    broken: bool,
+}
+
+#[cfg(unix)]
+impl ChangeLog<'_> {
+    /// Inside the transaction, before anything changes: `stored`, the
+    /// checkpoint of its authenticated state, must be the one read under
+    /// the lock (the log holds the records it covers: see "Fail closed").
+    pub(crate) fn check(&self, _ks: &Keystore, stored: &[u8; CHECKPOINT_LEN]) -> Result<()> {
+        if *stored == self.cp.to_bytes() {
+            Ok(())
+        } else {
+            // Only a writer that ignores the log's lock moves it meanwhile.
+            Err(Error::internal(
+                "the audit checkpoint moved while the audit log was locked for a change; retry",
+            ))
+        }
+    }
+
+    /// Appends the intent record `canonical` after the last valid record,
+    /// `fdatasync`s the log, and returns the checkpoint that covers it and
+    /// every record before it, for the state this transaction commits.
+    /// `stored` is that state's checkpoint so far: the new one is never
+    /// older (it extends the valid chain that holds `stored`).
+    pub(crate) fn append_intent(
+        &mut self,
+        canonical: &str,
+        stored: &[u8; CHECKPOINT_LEN],
+    ) -> Result<[u8; CHECKPOINT_LEN]> {
+        use std::os::unix::fs::FileExt;
+        let path = self.sink.path.as_path();
+        let stored = StoredCheckpoint::from_bytes(stored).ok_or_else(checkpoint_failed)?;
+        if stored.checkpoint.count > self.end.checkpoint.count || stored.log_len > self.end.log_len
+        {
+            return Err(checkpoint_failed());
+        }
+        if self.len > self.end.log_len {
+            // A torn or invalid tail past the valid chain: cut it, as an
+            // append does.
+            self.file
+                .set_len(self.end.log_len)
+                .map_err(|e| io_err("truncating", path, &e))?;
+            self.len = self.end.log_len;
+        }
+        let mut line = String::with_capacity(canonical.len() + 96);
+        let chain = strongroom_core::audit::chain_canonical_keyed(
+            &self.sink.chain_key,
+            &self.end.checkpoint,
+            canonical,
+            &mut line,
+        )?;
+        line.push('\n');
+        let start = self.end.log_len;
+        // Every record up to the intent is on disk before the state that
+        // covers it can commit. On failure the end stays before the intent
+        // (cut back, best effort), and nothing trusts the cached ends.
+        let synced = self
+            .file
+            .write_all_at(line.as_bytes(), start)
+            .map_err(|e| io_err("writing", path, &e))
+            .and_then(|()| {
+                self.file
+                    .sync_data()
+                    .map_err(|e| io_err("syncing", path, &e))
+            });
+        if let Err(e) = synced {
+            self.broken = true;
+            let _ = self.file.set_len(start);
+            self.len = start;
+            return Err(e);
+        }
+        self.written = true;
+        self.end = StoredCheckpoint {
+            checkpoint: chain,
+            log_len: start + line.len() as u64,
+        };
+        self.len = self.end.log_len;
+        Ok(self.end.to_bytes())
+    }
+}
+
+#[cfg(unix)]
+impl AuditSink {
+    /// Runs `f` (one write transaction of the keystore) with the log
+    /// locked: this sink's tail, then the log's `flock`, as an append takes
+    /// them, so no checkpoint moves and no record is appended while it
+    /// runs. The lock is released when `f` returns or unwinds (and by the
+    /// kernel if the process dies); nothing inside `f` appends.
+    ///
+    /// # Errors
+    /// `KMSInternalException` before `f` runs if the log cannot be opened
+    /// or locked, or no longer holds the records the checkpoint covers.
+    pub(crate) fn with_change<T>(
+        &self,
+        f: impl FnOnce(&mut ChangeLog<'_>) -> Result<T>,
+    ) -> Result<T> {
+        use std::os::unix::fs::MetadataExt;
+        let path = self.path.as_path();
+        let mut tail = lock_tail(&self.tail);
+        // A change goes to the file the path names now.
+        tail.path_checked = None;
+        let mut f = Some(f);
+        for _ in 0..2 {
+            let file = self
+                .open(&mut tail, true)?
+                .ok_or_else(|| io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?;
+            let (result, id, end, written, broken) = {
+                let _lock = FileLock::acquire(&file, path)?;
+                let meta = file.metadata().map_err(|e| io_err("reading", path, &e))?;
+                if meta.nlink() == 0 {
+                    // Deleted meanwhile (or renamed over): the path's file.
+                    tail.path_checked = None;
+                    continue;
+                }
+                // Read under the lock: no checkpoint moves until it is released.
+                let epoch = self.storage.change_counter()?;
+                let cp = self.checkpoint(&mut tail, epoch)?;
+                let (end, len, id) = self.valid_end(&file, &meta, cp, tail.last)?;
+                let mut log = ChangeLog {
+                    sink: self,
+                    file: &file,
+                    cp,
+                    end,
+                    len,
+                    written: false,
+                    broken: false,
+                };
+                let run = f
+                    .take()
+                    .ok_or_else(|| Error::internal("change run twice"))?;
+                let result = run(&mut log);
+                if log.broken {
+                    // Under the lock still: the file is cut back to the end before the intent.
+                    self.abandon_tail(&mut tail, id, &file, log.end.log_len);
+                }
+                (result, id, log.end, log.written, log.broken)
+            };
+            if !broken {
+                self.set_tail(&mut tail, id, end);
+            }
+            if written {
+                // The checkpoint moved with the change, if it committed.
+                tail.checkpoint = None;
+            }
+            tail.file = Some(file);
+            return result;
+        }
+        Err(log_replaced(path))
+    }
+}
+
 /// Whether `f` ends, at the checkpoint's length, with the checkpoint's last
 /// record (trivially true for an empty checkpoint).
 #[cfg(unix)]
@@ -1481,6 +1854,18 @@ fn holds_checkpoint(f: &File, cp: &StoredCheckpoint) -> bool {
 
 /// Options for opening the log: a log created by them is mode 0600 on Unix
 /// (owner only, as the keystore file), whatever the umask allows.
+/// `fsync`s the directory that holds `path` (a file just created in it).
+#[cfg(unix)]
+fn sync_parent_dir(path: &Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io_err("syncing the directory of", path, &e))
+}
+
 fn log_options() -> OpenOptions {
     #[allow(unused_mut)]
     let mut o = OpenOptions::new();
@@ -1533,39 +1918,53 @@ impl AuditSink {
         _durable: bool,
         _pid: u32,
     ) -> Result<()> {
-        let path = self.path.as_path();
         self.storage.write(&mut |tx| {
             let cp = self.read_checkpoint(tx)?;
-            let (mut line, next) =
-                chain_canonical(self.root.audit_key(), &cp.checkpoint, &canonical)?;
-            line.push('\n');
-            let mut f = OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .read(true)
-                .write(true)
-                .open(path)
-                .map_err(|e| io_err("opening", path, &e))?;
-            let len = f.metadata().map_err(|e| io_err("reading", path, &e))?.len();
-            if len < cp.log_len {
-                return Err(log_replaced(path));
-            }
-            if len > cp.log_len {
-                f.set_len(cp.log_len)
-                    .map_err(|e| io_err("truncating", path, &e))?;
-            }
-            let end = f
-                .seek(SeekFrom::End(0))
-                .map_err(|e| io_err("seeking", path, &e))?;
-            f.write_all(line.as_bytes())
-                .and_then(|()| f.sync_data())
-                .map_err(|e| io_err("writing", path, &e))?;
-            let stored = StoredCheckpoint {
-                checkpoint: next,
-                log_len: end + line.len() as u64,
-            };
+            let stored = self.append_after(cp, &canonical)?;
             crate::integrity::put_checkpoint(tx, &self.root, stored.to_bytes())
         })
+    }
+
+    /// Appends `canonical` after the records `cp` covers (inside the write
+    /// transaction that stores the checkpoint returned), durably.
+    fn append_after(&self, cp: StoredCheckpoint, canonical: &str) -> Result<StoredCheckpoint> {
+        let path = self.path.as_path();
+        let (mut line, next) = chain_canonical(self.root.audit_key(), &cp.checkpoint, canonical)?;
+        line.push('\n');
+        let mut f = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|e| io_err("opening", path, &e))?;
+        let len = f.metadata().map_err(|e| io_err("reading", path, &e))?.len();
+        if len < cp.log_len {
+            return Err(log_replaced(path));
+        }
+        if len > cp.log_len {
+            f.set_len(cp.log_len)
+                .map_err(|e| io_err("truncating", path, &e))?;
+        }
+        let end = f
+            .seek(SeekFrom::End(0))
+            .map_err(|e| io_err("seeking", path, &e))?;
+        f.write_all(line.as_bytes())
+            .and_then(|()| f.sync_data())
+            .map_err(|e| io_err("writing", path, &e))?;
+        Ok(StoredCheckpoint {
+            checkpoint: next,
+            log_len: end + line.len() as u64,
+        })
+    }
+
+    /// Without `flock`, a change's transaction is itself the lock: its
+    /// intent record is appended inside it.
+    pub(crate) fn with_change<T>(
+        &self,
+        f: impl FnOnce(&mut ChangeLog<'_>) -> Result<T>,
+    ) -> Result<T> {
+        f(&mut ChangeLog { sink: self })
     }
 
     pub(crate) fn flush(&self) -> Result<()> {
@@ -1580,12 +1979,32 @@ impl AuditSink {
         Ok(())
     }
 
-    pub(crate) fn settle(self: &Arc<Self>) -> Result<()> {
-        Ok(())
-    }
-
     pub(crate) fn stuck(&self) -> Option<Error> {
         None
+    }
+}
+
+/// See the Unix `ChangeLog`: here the write transaction serializes appenders.
+#[cfg(not(unix))]
+pub(crate) struct ChangeLog<'a> {
+    sink: &'a AuditSink,
+}
+
+#[cfg(not(unix))]
+impl ChangeLog<'_> {
+    pub(crate) fn check(&self, ks: &Keystore, stored: &[u8; CHECKPOINT_LEN]) -> Result<()> {
+        ks.audit_preflight(stored)
+    }
+
+    pub(crate) fn append_intent(
+        &mut self,
+        canonical: &str,
+        stored: &[u8; CHECKPOINT_LEN],
+    ) -> Result<[u8; CHECKPOINT_LEN]> {
+        let cp = StoredCheckpoint::from_bytes(stored).ok_or_else(checkpoint_failed)?;
+        self.sink
+            .append_after(cp, canonical)
+            .map(StoredCheckpoint::to_bytes)
     }
 }
 

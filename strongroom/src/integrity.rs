@@ -262,16 +262,42 @@ pub(crate) fn read_checkpoint(tx: &mut dyn Tx, root: &RootKey) -> Result<[u8; CH
     Ok(read_state(tx, root)?.checkpoint)
 }
 
-/// Stores a new audit checkpoint in the state (counter moved).
+/// Stores a new audit checkpoint in the state (counter moved). Fails
+/// closed (`KMSInternalException`, nothing written) unless `checkpoint`'s
+/// record count and log length are at least the stored one's, and equal
+/// to it when the count is the same: a checkpoint only ever moves forward
+/// along the chain (a stale copy of it must not cut records off).
 pub(crate) fn put_checkpoint(
     tx: &mut dyn Tx,
     root: &RootKey,
     checkpoint: [u8; CHECKPOINT_LEN],
 ) -> Result<()> {
     let mut state = read_state(tx, root)?;
+    if !checkpoint_not_older(&checkpoint, &state.checkpoint) {
+        return Err(Error::internal(
+            "the audit checkpoint to store is older than the stored one; retry",
+        ));
+    }
     state.checkpoint = checkpoint;
     state.counter = state.counter.wrapping_add(1);
     tx.put(Table::Meta, &state.row(root)?)
+}
+
+/// Whether stored checkpoint `new` (`docs/FORMAT.md`: record count, chain
+/// value, log length) is `old` or extends it: count and log length not
+/// lower, and the same bytes when the count is the same.
+fn checkpoint_not_older(new: &[u8; CHECKPOINT_LEN], old: &[u8; CHECKPOINT_LEN]) -> bool {
+    let field = |b: &[u8; CHECKPOINT_LEN], at: usize| {
+        let mut n = [0u8; 8];
+        n.copy_from_slice(&b[at..at + 8]);
+        u64::from_be_bytes(n)
+    };
+    let (count, len) = (|b| field(b, 0), |b| field(b, CHECKPOINT_LEN - 8));
+    match count(new).cmp(&count(old)) {
+        std::cmp::Ordering::Less => false,
+        std::cmp::Ordering::Equal => new == old,
+        std::cmp::Ordering::Greater => len(new) >= len(old),
+    }
 }
 
 /// The whole tree recomputed from the rows (by their recorded buckets):
@@ -468,6 +494,12 @@ pub(crate) struct IntegrityTx<'a> {
     l2: BTreeMap<usize, Vec<u8>>,
     buckets: BTreeMap<u32, Bucket>,
     touched: BTreeSet<u32>,
+    /// A `meta` row (other than the state's) was written or deleted, or
+    /// the checkpoint set: the state is rewritten even with no bucket
+    /// touched.
+    moved: bool,
+    /// The IDs of the keys whose key or grant rows were written or deleted.
+    keys: BTreeSet<String>,
 }
 
 impl<'a> IntegrityTx<'a> {
@@ -481,7 +513,45 @@ impl<'a> IntegrityTx<'a> {
             l2: BTreeMap::new(),
             buckets: BTreeMap::new(),
             touched: BTreeSet::new(),
+            moved: false,
+            keys: BTreeSet::new(),
         }
+    }
+
+    /// Whether this transaction changed any row so far.
+    pub(crate) fn changes(&self) -> bool {
+        self.moved || !self.touched.is_empty()
+    }
+
+    /// The IDs of the keys whose key or grant rows this transaction wrote
+    /// or deleted so far, in ascending order.
+    pub(crate) fn written_keys(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(String::as_str)
+    }
+
+    /// Notes the key a written or deleted key or grant row belongs to.
+    fn note_key(&mut self, table: Table, id: &str) {
+        let key = match table {
+            Table::Keys => Some(id),
+            // `<key ID>/<grant ID>`
+            Table::Grants => id.split('/').next(),
+            Table::Meta | Table::Aliases => None,
+        };
+        if let Some(k) = key.filter(|k| !self.keys.contains(*k)) {
+            self.keys.insert(k.to_owned());
+        }
+    }
+
+    /// The audit checkpoint of the state this transaction will write.
+    pub(crate) fn checkpoint(&self) -> [u8; CHECKPOINT_LEN] {
+        self.state.checkpoint
+    }
+
+    /// Sets the audit checkpoint of the state this transaction writes (the
+    /// one covering the intent record of its change).
+    pub(crate) fn set_checkpoint(&mut self, checkpoint: [u8; CHECKPOINT_LEN]) {
+        self.state.checkpoint = checkpoint;
+        self.moved = true;
     }
 
     /// The checked rows of bucket `b`.
@@ -526,7 +596,7 @@ impl<'a> IntegrityTx<'a> {
     /// rows above them and the state (nothing if no key, alias or grant row
     /// changed). Returns whether anything was rewritten.
     pub(crate) fn finish(self) -> Result<bool> {
-        if self.touched.is_empty() {
+        if !self.changes() {
             return Ok(false);
         }
         let IntegrityTx {
@@ -537,6 +607,8 @@ impl<'a> IntegrityTx<'a> {
             mut l2,
             buckets,
             touched,
+            moved: _,
+            keys: _,
         } = self;
         let mut changed_l2 = BTreeSet::new();
         for b in touched {
@@ -629,16 +701,19 @@ impl Tx for IntegrityTx<'_> {
                     "the integrity state is written by its own layer",
                 ));
             }
+            self.moved = true;
             return self.inner.put(table, row);
         }
         let b = bucket_of(self.root, table, &row.id)?;
         self.bucket(b)?
             .insert((table_byte(table), row.id.clone()), row.tag.clone());
         self.touched.insert(b);
+        self.note_key(table, &row.id);
         self.inner.put_in_bucket(table, row, b)
     }
     fn delete(&mut self, table: Table, id: &str) -> Result<()> {
         if table == Table::Meta {
+            self.moved = true;
             return self.inner.delete(table, id);
         }
         let b = bucket_of(self.root, table, id)?;
@@ -648,6 +723,7 @@ impl Tx for IntegrityTx<'_> {
             .is_some()
         {
             self.touched.insert(b);
+            self.note_key(table, id);
         }
         self.inner.delete(table, id)
     }
@@ -708,3 +784,63 @@ pub(crate) fn verify_v1_digest(tx: &mut dyn Tx, root: &RootKey) -> Result<()> {
 
 /// The format version 1 digest row's ID in `meta` (deleted by the migration).
 pub(crate) const META_V1_DIGEST: &str = "digest";
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::store::{SqliteStorage, Storage};
+    use crate::{CreateOptions, Keystore, RootKeySource, Secret};
+
+    const ROOT: [u8; 32] = [0x5a; 32];
+
+    /// Intent review, finding 4: a checkpoint older than the stored one (a
+    /// stale cached copy: lower count, or the same count with another
+    /// chain) is refused, nothing written; the stored one and a later one
+    /// are taken.
+    #[test]
+    fn put_checkpoint_refuses_an_older_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ks.db");
+        let ks = Keystore::create(
+            &path,
+            RootKeySource::Bytes(Secret::from_slice(&ROOT)),
+            CreateOptions::default(),
+        )
+        .unwrap();
+        let first = ks
+            .create_key(&crate::api::CreateKeyRequest::default())
+            .unwrap();
+        let root = RootKey::from_bytes(&ROOT).unwrap();
+        let storage = SqliteStorage::open(&path, false).unwrap();
+        let read = || {
+            let mut cp = [0u8; CHECKPOINT_LEN];
+            storage
+                .read(&mut |tx| {
+                    cp = read_checkpoint(tx, &root)?;
+                    Ok(())
+                })
+                .unwrap();
+            cp
+        };
+        let older = read();
+        ks.describe_key(&first.key_metadata.key_id).unwrap();
+        ks.flush_audit_log().unwrap();
+        let current = read();
+        assert_ne!(older, current);
+        let put = |cp: [u8; CHECKPOINT_LEN]| storage.write(&mut |tx| put_checkpoint(tx, &root, cp));
+        let err = put(older).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::KMSInternalException);
+        let mut forked = current;
+        forked[10] ^= 1;
+        assert!(put(forked).is_err());
+        let mut shorter = current;
+        shorter[CHECKPOINT_LEN - 1] = shorter[CHECKPOINT_LEN - 1].wrapping_sub(1);
+        assert!(put(shorter).is_err());
+        assert_eq!(read(), current, "nothing written");
+        put(current).unwrap();
+        ks.describe_key(&first.key_metadata.key_id).unwrap();
+        ks.flush_audit_log().unwrap();
+        assert_eq!(ks.verify_audit_log().unwrap().fault, None);
+    }
+}

@@ -175,8 +175,10 @@ use strongroom_core::access::{self as core_access, default_policy as parse_defau
 ///
 /// Every operation runs for a principal ([`as_principal`](Self::as_principal),
 /// by default the administrator), is authorized by the key policy and
-/// grants, and appends one event to the audit log
-/// ([`audit_log_path`](Self::audit_log_path)).
+/// grants, and appends one event (its outcome record) to the audit log
+/// ([`audit_log_path`](Self::audit_log_path)), preceded by an intent record
+/// for each write transaction that changes rows (`docs/FORMAT.md`,
+/// "Intent records").
 #[derive(Clone)]
 pub struct Keystore {
     inner: Arc<Inner>,
@@ -443,17 +445,40 @@ impl Keystore {
     /// current (checking the buckets it touches first, see
     /// [`integrity::IntegrityTx`]). Refuses to change anything when the
     /// audit log cannot be written.
+    ///
+    /// A transaction that changes rows first appends the intent record of
+    /// the call it runs in to the log, `fdatasync`s it, and commits the
+    /// checkpoint that covers it in its own state row (`docs/FORMAT.md`,
+    /// "Intent records"), holding the log's lock from before the
+    /// transaction begins until it ends (released on return, on unwinding
+    /// and, by the kernel, on a crash).
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
-        // Write-behind: a batch that failed is retried first (the preflight
-        // refuses the change while it stays unwritten).
-        self.inner.audit.settle()?;
+        // Write-behind: the records this handle queued go ahead of the
+        // intent (call order), and a batch that failed is retried first (the
+        // change is refused while it stays unwritten).
+        self.inner.audit.drain()?;
         let _invalidate = InvalidateOnDrop(&self.inner.cache);
-        self.inner.storage.write(&mut |tx| {
-            let state = integrity::read_state(tx, &self.inner.root)?;
-            self.audit_preflight(&state.checkpoint)?;
-            let mut itx = integrity::IntegrityTx::new(tx, &self.inner.root, state);
-            f(&mut itx)?;
-            itx.finish().map(|_| ())
+        self.inner.audit.with_change(|log| {
+            self.inner.storage.write(&mut |tx| {
+                let state = integrity::read_state(tx, &self.inner.root)?;
+                log.check(self, &state.checkpoint)?;
+                let mut itx = integrity::IntegrityTx::new(tx, &self.inner.root, state);
+                f(&mut itx)?;
+                if itx.changes() {
+                    let millis = self.inner.clock.now().saturating_mul(1000);
+                    let keys = itx
+                        .written_keys()
+                        .map(|k| strongroom_core::key::key_arn(self.region(), self.account(), k));
+                    let intent =
+                        audit_log::intent_record(self.principal(), self.account(), millis, keys)
+                            .ok_or_else(|| {
+                                Error::internal("a keystore change outside an audited operation")
+                            })?;
+                    let cp = log.append_intent(&intent, &itx.checkpoint())?;
+                    itx.set_checkpoint(cp);
+                }
+                itx.finish().map(|_| ())
+            })
         })
     }
 
@@ -753,10 +778,25 @@ impl Keystore {
     /// Deletes every key whose deletion window has passed, with its aliases
     /// and grants.
     /// Returns how many were deleted. (Keys are also purged lazily when used.)
+    /// Audited as the Strongroom operation `PurgeDeletedKeys` (with an
+    /// intent record when it deletes anything, `docs/FORMAT.md`, "Intent
+    /// records"); it has no `DryRun`, so a [`dry_run`](Self::dry_run)
+    /// handle refuses it.
     ///
     /// # Errors
-    /// `KMSInternalException` on storage or authentication failure.
+    /// `KMSInternalException` on storage or authentication failure;
+    /// `ValidationException` on a dry-run handle.
     pub fn purge_deleted_keys(&self) -> Result<usize> {
+        // Audited as `PurgeDeletedKeys` (a Strongroom operation): its row
+        // change has an intent record, and the outcome follows it.
+        self.call(
+            "PurgeDeletedKeys",
+            strongroom_core::audit::RequestParameters::default(),
+            |_| self.purge_due_keys(),
+        )
+    }
+
+    fn purge_due_keys(&self) -> Result<usize> {
         let now = self.inner.clock.now();
         let mut count = 0;
         self.write(&mut |tx| {

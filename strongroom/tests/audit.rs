@@ -174,8 +174,16 @@ fn every_operation_leaves_exactly_one_event() {
     .unwrap_err();
     let v = ks.verify_audit_log().unwrap();
     assert_eq!(v.fault, None);
-    assert_eq!(v.records, expected.len() as u64);
-    assert_eq!(v.checkpoint_records, expected.len() as u64);
+    // Plus the intent record of every call that changed rows, each
+    // followed by its outcome (`docs/FORMAT.md`, "Intent records").
+    let intents = lines(ks)
+        .iter()
+        .filter(|l| l.contains("\"strongroomIntent\":{"))
+        .count() as u64;
+    assert!(intents > 0);
+    assert!(v.outcome_unknown.is_empty(), "{v:?}");
+    assert_eq!(v.records, expected.len() as u64 + intents);
+    assert_eq!(v.checkpoint_records, expected.len() as u64 + intents);
 }
 
 #[test]
@@ -398,7 +406,8 @@ fn logged() -> Fixture {
     f.ks.describe_key(&key.key_id).unwrap();
     let v = f.ks.verify_audit_log().unwrap();
     assert_eq!(v.fault, None);
-    assert_eq!(v.records, 7);
+    // CreateKey's intent and record, 5 Encrypts, DescribeKey.
+    assert_eq!(v.records, 8);
     f
 }
 
@@ -558,7 +567,7 @@ fn an_uncommitted_tail_is_cut_before_the_next_append() {
     f.ks.generate_random(8).unwrap();
     let v = f.ks.verify_audit_log().unwrap();
     assert_eq!(v.fault, None);
-    assert_eq!(v.records, 8);
+    assert_eq!(v.records, 9);
 }
 
 #[test]
@@ -586,8 +595,9 @@ fn concurrent_writers_keep_the_chain_linear() {
     }
     let v = f.ks.verify_audit_log().unwrap();
     assert_eq!(v.fault, None);
-    assert_eq!(v.records, 101);
-    assert_eq!(v.checkpoint_records, 101);
+    // CreateKey's intent and record, 100 Encrypts.
+    assert_eq!(v.records, 102);
+    assert_eq!(v.checkpoint_records, 102);
 }
 
 #[test]
@@ -825,7 +835,10 @@ fn a_moved_or_deleted_log_fails_operations_until_restored() {
     f.ks.update_key_description(&key, "d").unwrap();
     let v = f.ks.verify_audit_log().unwrap();
     assert_eq!(v.fault, None);
-    assert_eq!(v.records, 10, "7, ListKeys, Encrypt, UpdateKeyDescription");
+    assert_eq!(
+        v.records, 12,
+        "8, ListKeys, Encrypt, UpdateKeyDescription's intent and record"
+    );
 }
 
 /// Cutting records the checkpoint covers, calling, then putting the old

@@ -64,7 +64,11 @@ fn child_process_entry() {
 fn records_past_the_checkpoint_stay_under_the_bound() {
     let f = fixture();
     let key = new_key(&f.ks).key_id;
-    assert_eq!(checkpoint_count(&f.path), 1, "CreateKey is durable");
+    assert_eq!(
+        checkpoint_count(&f.path),
+        2,
+        "CreateKey (its intent and its record) is durable"
+    );
     for i in 1..=600 {
         try_encrypt(&f.ks, &key, b"x").unwrap();
         if i % 25 == 0 {
@@ -77,10 +81,10 @@ fn records_past_the_checkpoint_stay_under_the_bound() {
     }
     // A management event is durable and checkpointed with everything before it.
     f.ks.disable_key(&key).unwrap();
-    assert_eq!(checkpoint_count(&f.path), 602);
-    assert_eq!(line_count(&f.path), 602);
+    assert_eq!(checkpoint_count(&f.path), 604);
+    assert_eq!(line_count(&f.path), 604);
     let v = f.ks.verify_audit_log().unwrap();
-    assert_eq!((v.records, v.checkpoint_records, v.fault), (602, 602, None));
+    assert_eq!((v.records, v.checkpoint_records, v.fault), (604, 604, None));
 }
 
 #[test]
@@ -91,7 +95,7 @@ fn a_killed_process_leaves_a_verifiable_log() {
     let status = spawn_child(&f.path, &key, 700, "abort").wait().unwrap();
     assert!(!status.success(), "the child aborts");
     let lines = line_count(&f.path);
-    assert_eq!(lines, 701, "no written record is lost by a process crash");
+    assert_eq!(lines, 702, "no written record is lost by a process crash");
     let cp = checkpoint_count(&f.path);
     assert!(
         lines - cp < AUDIT_BATCH_EVENTS,
@@ -100,8 +104,8 @@ fn a_killed_process_leaves_a_verifiable_log() {
     );
     // The tail past the checkpoint chains validly; verifying checkpoints it.
     let v = f.ks.verify_audit_log().unwrap();
-    assert_eq!((v.records, v.checkpoint_records, v.fault), (701, 701, None));
-    assert_eq!(checkpoint_count(&f.path), 701);
+    assert_eq!((v.records, v.checkpoint_records, v.fault), (702, 702, None));
+    assert_eq!(checkpoint_count(&f.path), 702);
 
     // A line torn by a crash mid-write is reported, then cut by the next append.
     let log = f.ks.audit_log_path().to_path_buf();
@@ -109,12 +113,12 @@ fn a_killed_process_leaves_a_verifiable_log() {
     text.push_str("{\"eventName\":\"Encr");
     std::fs::write(&log, &text).unwrap();
     let v = f.ks.verify_audit_log().unwrap();
-    assert_eq!(v.records, 701);
-    assert_eq!(v.checkpoint_records, 701);
-    assert_eq!(v.fault.unwrap().index, 701);
+    assert_eq!(v.records, 702);
+    assert_eq!(v.checkpoint_records, 702);
+    assert_eq!(v.fault.unwrap().index, 702);
     try_encrypt(&f.ks, &key, b"x").unwrap();
     let v = f.ks.verify_audit_log().unwrap();
-    assert_eq!((v.records, v.fault), (702, None));
+    assert_eq!((v.records, v.fault), (703, None));
 }
 
 #[test]
@@ -132,10 +136,11 @@ fn an_edited_record_past_the_checkpoint_is_reported() {
     std::fs::write(&log, lines.join("\n") + "\n").unwrap();
     let v = f.ks.verify_audit_log().unwrap();
     assert_eq!(v.fault.unwrap().index, 3);
-    // Either the background flush had checkpointed all six records before the
-    // edit (the chain still catches it) or the flush stops before it.
+    // Either the background flush had checkpointed all seven records
+    // (CreateKey's intent and record, five Encrypts) before the edit (the
+    // chain still catches it) or the flush stops before it.
     assert!(
-        [3, 6].contains(&v.checkpoint_records),
+        [3, 7].contains(&v.checkpoint_records),
         "{}",
         v.checkpoint_records
     );
@@ -155,8 +160,8 @@ fn dropping_the_last_handle_flushes() {
         try_encrypt(&clone, &key, b"x").unwrap();
     }
     drop(clone);
-    assert_eq!(line_count(&f.path), 101);
-    assert_eq!(checkpoint_count(&f.path), 101);
+    assert_eq!(line_count(&f.path), 102);
+    assert_eq!(checkpoint_count(&f.path), 102);
 }
 
 #[test]
@@ -166,14 +171,14 @@ fn an_idle_handle_checkpoints_its_batch_in_the_background() {
     try_encrypt(&f.ks, &key, b"x").unwrap();
     // Liveness, not speed: the background flush runs while the handle stays open.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while checkpoint_count(&f.path) < 2 {
+    while checkpoint_count(&f.path) < 3 {
         assert!(
             std::time::Instant::now() < deadline,
             "the batch was never checkpointed"
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    assert_eq!(line_count(&f.path), 2);
+    assert_eq!(line_count(&f.path), 3);
 }
 
 #[test]
@@ -190,7 +195,7 @@ fn concurrent_processes_keep_one_chain() {
         assert!(c.wait().unwrap().success());
     }
     let v = f.ks.verify_audit_log().unwrap();
-    assert_eq!((v.records, v.checkpoint_records, v.fault), (801, 801, None));
+    assert_eq!((v.records, v.checkpoint_records, v.fault), (802, 802, None));
 }
 
 /// Group commit: threads of one handle, a second handle on the same file and
@@ -236,7 +241,9 @@ fn concurrent_threads_handles_and_processes_keep_one_chain() {
     }
     drop(second);
     let v = f.ks.verify_audit_log().unwrap();
-    assert_eq!((v.records, v.checkpoint_records, v.fault), (601, 601, None));
+    // 601 operations, and the intents of CreateKey and the 30 TagResource.
+    assert_eq!((v.records, v.checkpoint_records, v.fault), (632, 632, None));
+    assert!(v.outcome_unknown.is_empty());
     let events = f.ks.audit_events(&Default::default()).unwrap();
     let named = |n: &str| events.iter().filter(|e| e["eventName"] == n).count();
     assert_eq!(
@@ -284,7 +291,7 @@ fn a_failed_group_write_fails_every_waiting_caller() {
     std::fs::write(&path, saved).unwrap();
     try_encrypt(&f.ks, &key, b"x").unwrap();
     let v = f.ks.verify_audit_log().unwrap();
-    assert_eq!((v.records, v.fault), (2, None));
+    assert_eq!((v.records, v.fault), (3, None));
 }
 
 /// A keystore deleted and created again at the same path, with the same
@@ -310,6 +317,6 @@ fn a_keystore_recreated_in_place_starts_its_own_chain() {
             try_encrypt(h, &key, b"x").unwrap();
         }
         let v = ks.verify_audit_log().unwrap();
-        assert_eq!((v.records, v.fault), (4 + round, None), "round {round}");
+        assert_eq!((v.records, v.fault), (5 + round, None), "round {round}");
     }
 }

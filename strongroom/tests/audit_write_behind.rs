@@ -48,11 +48,12 @@ fn queued_records_are_written_by_flush_and_by_drop() {
     for _ in 0..50 {
         try_encrypt(&ks, &key, b"x").unwrap();
     }
-    assert_eq!(line_count(&f.path), 1, "the Encrypt events are queued");
+    // CreateKey's intent and record are there; the Encrypt events are queued.
+    assert_eq!(line_count(&f.path), 2, "the Encrypt events are queued");
     ks.flush_audit_log().unwrap();
-    assert_eq!(line_count(&f.path), 51);
+    assert_eq!(line_count(&f.path), 52);
     let v = ks.verify_audit_log().unwrap();
-    assert_eq!((v.records, v.checkpoint_records, v.fault), (51, 51, None));
+    assert_eq!((v.records, v.checkpoint_records, v.fault), (52, 52, None));
 
     // Clones share the queue; the last one dropped writes it.
     let clone = ks.clone();
@@ -71,11 +72,11 @@ fn queued_records_are_written_by_flush_and_by_drop() {
         t.join().unwrap();
     }
     drop(ks);
-    assert_eq!(line_count(&f.path), 51, "a clone still holds the queue");
+    assert_eq!(line_count(&f.path), 52, "a clone still holds the queue");
     drop(clone);
-    assert_eq!(line_count(&f.path), 151);
+    assert_eq!(line_count(&f.path), 152);
     let v = f.ks.verify_audit_log().unwrap();
-    assert_eq!((v.records, v.checkpoint_records, v.fault), (151, 151, None));
+    assert_eq!((v.records, v.checkpoint_records, v.fault), (152, 152, None));
 }
 
 #[test]
@@ -96,10 +97,11 @@ fn a_management_event_lands_after_the_queued_events() {
         try_encrypt(&ks, &key, b"x").unwrap();
     }
     ks.describe_key(&key).unwrap();
-    assert_eq!(line_count(&f.path), 1);
+    assert_eq!(line_count(&f.path), 2);
     ks.disable_key(&key).unwrap();
-    // Written and checkpointed before DisableKey returned, after the queue.
-    assert_eq!(line_count(&f.path), 6);
+    // Written and checkpointed before DisableKey returned, after the queue
+    // (with DisableKey's intent before its record).
+    assert_eq!(line_count(&f.path), 8);
     let names = event_names(&f.ks);
     assert_eq!(
         names,
@@ -113,7 +115,7 @@ fn a_management_event_lands_after_the_queued_events() {
         ]
     );
     let v = f.ks.verify_audit_log().unwrap();
-    assert_eq!((v.records, v.checkpoint_records, v.fault), (6, 6, None));
+    assert_eq!((v.records, v.checkpoint_records, v.fault), (8, 8, None));
 }
 
 #[test]
@@ -129,14 +131,14 @@ fn max_events_bounds_the_queue() {
     );
     for i in 1..=25u64 {
         try_encrypt(&ks, &key, b"x").unwrap();
-        let written = line_count(&f.path) - 1;
+        let written = line_count(&f.path) - 2;
         // The call that makes 10 queued writes them all, its own included.
         assert_eq!(written, i - i % 10, "after {i} calls");
     }
     drop(ks);
-    assert_eq!(line_count(&f.path), 26);
+    assert_eq!(line_count(&f.path), 27);
     let v = f.ks.verify_audit_log().unwrap();
-    assert_eq!((v.records, v.fault), (26, None));
+    assert_eq!((v.records, v.fault), (27, None));
 }
 
 #[test]
@@ -223,13 +225,14 @@ fn a_killed_process_loses_only_the_queued_records() {
     assert!(names[1..11].iter().all(|n| n == "Encrypt"));
     assert_eq!(names[11], "TagResource");
     // Losing queued records is not tampering: the log verifies and the
-    // keystore keeps working.
+    // keystore keeps working. (The log also holds the intent records of
+    // CreateKey, TagResource and DisableKey.)
     let v = f.ks.verify_audit_log().unwrap();
-    assert_eq!((v.records, v.checkpoint_records, v.fault), (12, 12, None));
+    assert_eq!((v.records, v.checkpoint_records, v.fault), (14, 14, None));
     try_encrypt(&f.ks, &key, b"x").unwrap();
     f.ks.disable_key(&key).unwrap();
     let v = f.ks.verify_audit_log().unwrap();
-    assert_eq!((v.records, v.fault), (14, None));
+    assert_eq!((v.records, v.fault), (17, None));
 }
 
 #[test]
@@ -269,7 +272,7 @@ fn a_batch_that_cannot_be_written_fails_every_later_call_until_the_log_is_restor
     assert_eq!(names.len(), 7, "{names:?}");
     assert!(names[1..].iter().all(|n| n == "Encrypt"));
     let v = f.ks.verify_audit_log().unwrap();
-    assert_eq!((v.records, v.fault), (7, None));
+    assert_eq!((v.records, v.fault), (8, None), "and CreateKey's intent");
     // The refused management operations changed nothing.
     assert_eq!(f.ks.list_keys(None, None).unwrap().keys.len(), 1);
     assert!(f.ks.describe_key(&key).unwrap().key_metadata.enabled);

@@ -251,8 +251,33 @@ def test_audit_log(ks: strongroom.Keystore, key: strongroom.KeyMetadata) -> None
     assert [e["eventName"] for e in ks.audit_events(principal=OTHER)] == ["Encrypt"]
     assert {e["eventName"] for e in ks.audit_events(key_id=key.key_id)} >= {"CreateKey", "Encrypt"}
     assert ks.audit_events(start_time="2999-01-01") == []
-    assert len(ks.audit_events(end_time="2999-01-01")) == r.records
+    # One event per operation; the log also holds the intent record of each change.
+    intents = ks.audit_log_path.read_text().count('"strongroomIntent":{')
+    assert intents > 0 and len(ks.audit_events(end_time="2999-01-01")) == r.records - intents
     assert ks.audit_events(event_name="NoSuchOperation") == []
+
+
+def test_audit_outcome_unknown(tmp_path: Path, root_key: bytes) -> None:
+    # A crash after a change's intent record was synced and before its rows
+    # committed: the keystore as it was, the log ending with the intent.
+    path = tmp_path / "crash.db"
+    with strongroom.Keystore.create(path, root_key=root_key) as ks:
+        ks.create_key()
+        assert ks.verify_audit_log().outcome_unknown == ()
+    snapshot = path.read_bytes()
+    with strongroom.Keystore.open(path, root_key=root_key) as ks:
+        ks.create_key()
+        log = ks.audit_log_path
+    text = log.read_text()
+    intent_line = text.splitlines(keepends=True)[-2]
+    intent = json.loads(intent_line)
+    assert intent["strongroomIntent"]["eventID"] != intent["eventID"]
+    path.write_bytes(snapshot)
+    log.write_text(text[: text.rindex(intent_line) + len(intent_line)])
+    with strongroom.Keystore.open(path, root_key=root_key) as ks:
+        r = ks.verify_audit_log()
+        assert r.intact and r.outcome_unknown == (intent["eventID"],)
+        assert [e.get("strongroomIntent") is not None for e in ks.audit_events()] == [False, True]
 
 
 def test_audit_log_tampering_is_reported(ks: strongroom.Keystore, key: strongroom.KeyMetadata) -> None:
@@ -276,12 +301,12 @@ def test_audit_write_behind(tmp_path: Path, root_key: bytes) -> None:
         for _ in range(3):
             wb.encrypt(key.key_id, b"x")
         # Queued, not yet in the file; reading the log writes them first.
-        assert wb.audit_log_path.read_text().count("\n") == 1
+        assert wb.audit_log_path.read_text().count("\n") == 2  # CreateKey's intent and record
         assert [e["eventName"] for e in wb.audit_events()] == ["CreateKey"] + ["Encrypt"] * 3
         wb.encrypt(key.key_id, b"x")
     # close() wrote the last one.
     with strongroom.Keystore.open(path, root_key=root_key) as ks:
         r = ks.verify_audit_log()
-        assert r.intact and r.records == 5
+        assert r.intact and r.records == 6
     with pytest.raises(strongroom.ValidationException):
         strongroom.Keystore.open(path, root_key=root_key, audit_write_mode="lazy")  # type: ignore[arg-type]

@@ -469,6 +469,14 @@ pub struct sr_audit_verification {
     pub checkpoint_records: u64,
     /// 1 when the whole log verified, 0 when it did not.
     pub intact: u32,
+    /// How many intent records among those that verified have no outcome
+    /// record after them: a change of keys, aliases or grants is preceded in
+    /// the log by the intent record of its call (its own `eventID`, and
+    /// `"strongroomIntent": {"eventID": <the outcome's>}`, counted in
+    /// `records`), and a crash between the change and the call's own record
+    /// leaves the intent alone (not a fault). `sr_audit_events()` lists
+    /// these intents (and no other).
+    pub outcome_unknown: u64,
 }
 
 /// Verifies the keystore's audit log (`<keystore>.audit.jsonl`): every
@@ -503,6 +511,7 @@ pub unsafe extern "C" fn sr_verify_audit_log(
             records: v.records,
             checkpoint_records: v.checkpoint_records,
             intact: u32::from(v.fault.is_none()),
+            outcome_unknown: u64::try_from(v.outcome_unknown.len()).unwrap_or(u64::MAX),
         };
         // SAFETY: checked non-NULL; caller promise.
         unsafe { out.write(result) };
@@ -519,7 +528,9 @@ pub unsafe extern "C" fn sr_verify_audit_log(
 /// The audit records that match the filters, oldest first: `*out_json`
 /// receives a JSON array of CloudTrail-shaped event objects (`eventTime`,
 /// `eventName`, `userIdentity`, `requestParameters`, `responseElements`,
-/// `resources`, `errorCode`, ...). No record holds plaintext, key material,
+/// `resources`, `errorCode`, ...), one per operation: the intent record of
+/// a change (member `strongroomIntent`, see `sr_audit_verification`) only
+/// while its outcome record is missing. No record holds plaintext, key material,
 /// data keys or ciphertext. This reads the log without verifying it (see
 /// `sr_verify_audit_log()`), and is not itself audited.
 ///

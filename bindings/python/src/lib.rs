@@ -1531,19 +1531,24 @@ impl Keystore {
     /// Verifies the audit log against its hash chain and the sealed
     /// checkpoint. An edited, deleted, inserted or reordered record, or a
     /// log cut short, gives `intact=False` and `fault` naming the first bad
-    /// record (0-based) and why. Reading the log is not audited.
+    /// record (0-based) and why. `records` counts the intent records of
+    /// changes too; `outcome_unknown` names those a crash left without
+    /// their outcome record. Reading the log is not audited.
     ///
     /// Raises KMSInternalException if the checkpoint fails authentication or
     /// the log cannot be read.
     fn verify_audit_log(&self, py: Python<'_>) -> PyResult<AuditVerification> {
-        self.run(py, |ks| ks.verify_audit_log())
-            .map(AuditVerification::new)
+        let r = self.run(py, |ks| ks.verify_audit_log())?;
+        AuditVerification::new(py, r)
     }
 
     /// The audit events (CloudTrail-shaped dicts: `eventName`, `eventTime`,
     /// `userIdentity`, `requestParameters`, `responseElements`, `errorCode`,
-    /// `resources`, ...) matching every filter given, oldest first.
-    /// `key_id` matches a key ID or ARN; `event_name` a KMS operation name;
+    /// `resources`, ...) matching every filter given, oldest first, one
+    /// per operation: the intent record of a change (its own `eventID`,
+    /// member `strongroomIntent` naming the outcome's `eventID`) is listed
+    /// only while its outcome record is missing (see `verify_audit_log`'s
+    /// `outcome_unknown`). `key_id` matches a key ID or ARN; `event_name` a KMS operation name;
     /// `principal` the caller's ARN; `start_time` / `end_time` are RFC 3339
     /// UTC text (a date prefix such as "2026-01-01" works). Does not verify
     /// the chain (see `verify_audit_log`).

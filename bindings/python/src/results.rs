@@ -713,24 +713,29 @@ impl KeyPolicyList {
 }
 
 result_class! {
-    /// Result of Keystore.verify_audit_log: `records` verified, the records
-    /// the sealed checkpoint covers, and `fault` (None when `intact`).
+    /// Result of Keystore.verify_audit_log: `records` verified (intent
+    /// records included), the records the sealed checkpoint covers, `fault`
+    /// (None when `intact`), and `outcome_unknown`: a tuple of the
+    /// `eventID`s (str) of the intent records with no outcome record after
+    /// them (a crash between a change and its record; not a fault).
     AuditVerification {
         records: u64,
         checkpoint_records: u64,
         intact: bool,
         fault: Option<String>,
+        outcome_unknown: Py<PyAny>,
     }
 }
 
 impl AuditVerification {
-    pub(crate) fn new(r: strongroom::AuditVerification) -> Self {
-        AuditVerification {
+    pub(crate) fn new(py: Python<'_>, r: strongroom::AuditVerification) -> PyResult<Self> {
+        Ok(AuditVerification {
             records: r.records,
             checkpoint_records: r.checkpoint_records,
             intact: r.fault.is_none(),
             fault: r.fault.map(|f| f.to_string()),
-        }
+            outcome_unknown: strs(py, &r.outcome_unknown)?,
+        })
     }
 }
 
