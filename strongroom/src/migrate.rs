@@ -69,9 +69,9 @@ pub(crate) fn config_row(root: &RootKey, config: &Config) -> Result<Row> {
 /// The authenticated configuration of keystore `keystore_id` (the
 /// `meta/check` body, already checked against the root key) and whether
 /// it is of an older format version, to be migrated: a current
-/// configuration has a format 3 tag and says version 3; an old one has the
-/// tag of formats 1 and 2 and says version 1 or 2. Anything else failed
-/// authentication.
+/// configuration has a keystore record MAC and says version 4; an old one
+/// has a keystore record MAC and says version 3, or the tag of formats 1
+/// and 2 and says version 1 or 2. Anything else failed authentication.
 pub(crate) fn read_config(root: &RootKey, keystore_id: &str, row: &Row) -> Result<(Config, bool)> {
     let what = "the keystore configuration";
     let current = verify(root, keystore_id, b"meta", META_CONFIG, &row.body, &row.tag);
@@ -88,7 +88,7 @@ pub(crate) fn read_config(root: &RootKey, keystore_id: &str, row: &Row) -> Resul
         (true, v) if v > KEYSTORE_FORMAT_VERSION => Err(Error::internal(format!(
             "keystore format {v} is newer than this Strongroom ({KEYSTORE_FORMAT_VERSION})"
         ))),
-        (false, 1 | 2) => Ok((config, true)),
+        (true, 3) | (false, 1 | 2) => Ok((config, true)),
         _ => Err(auth_failed(what)),
     }
 }
@@ -106,14 +106,17 @@ pub(crate) fn needs_migration(version: u32) -> Error {
     ))
 }
 
-/// Migrates a keystore of format version 1 or 2 to version 3 in one write
-/// transaction, after checking it as its own version would (format 1: the
-/// XOR digest and the checkpoint row; format 2: the integrity state) and
-/// every row's own MAC: the rows are tagged again in the format 3 domain
-/// and get their buckets, the integrity state is written afresh with the
-/// old checkpoint, the format 1 rows go, and `meta/config` records format
-/// version 3 under its new tag. A keystore another process migrated
-/// meanwhile is left as it is; any failure leaves the file as it was.
+/// Migrates a keystore of format version 1, 2 or 3 to version 4 in one
+/// write transaction, after checking it as its own version would (format
+/// 1: the XOR digest and the checkpoint row; formats 2 and 3: the integrity
+/// state) and, for formats 1 and 2, every row's own MAC: those rows are
+/// tagged again in the keystore record MAC domain. Every row gets its
+/// bucket (a key's grants move to the bucket of their key ID), the
+/// integrity state is written afresh with the row counts and the old
+/// checkpoint (and, from format 3, the old counter + 1), the format 1 rows
+/// go, and `meta/config` records format version 4 under its keystore
+/// record MAC. A keystore another process migrated meanwhile is left as it
+/// is; any failure leaves the file as it was.
 pub(crate) fn migrate(storage: &SqliteStorage, root: &RootKey, keystore_id: &str) -> Result<()> {
     storage.write(&mut |tx| {
         let row = tx
@@ -123,7 +126,7 @@ pub(crate) fn migrate(storage: &SqliteStorage, root: &RootKey, keystore_id: &str
         if !old {
             return Ok(());
         }
-        let checkpoint = if config.format_version == 1 {
+        let (checkpoint, counter) = if config.format_version == 1 {
             // A format 1 file has never had an integrity state: one with a
             // state row had been migrated, and its old configuration put back.
             if tx.get(Table::Meta, integrity::META_STATE)?.is_some() {
@@ -132,16 +135,26 @@ pub(crate) fn migrate(storage: &SqliteStorage, root: &RootKey, keystore_id: &str
                 ));
             }
             integrity::verify_v1_digest(tx, root)?;
-            audit_log::v1_checkpoint(tx, root, config.audit_log)?
+            (audit_log::v1_checkpoint(tx, root, config.audit_log)?, 0)
         } else {
-            integrity::verify_all(tx, root)?;
-            integrity::read_checkpoint(tx, root)?
+            let (checkpoint, counter) = integrity::verify_format_3(tx, root)?;
+            // Format 2 counted from 0 again at its migration to format 3.
+            let counter = if config.format_version == 3 {
+                counter.wrapping_add(1)
+            } else {
+                0
+            };
+            (checkpoint, counter)
         };
         tx.add_bucket_columns()?;
         for table in Table::BUCKETED {
-            retag(tx, root, keystore_id, table)?;
+            if config.format_version == 3 {
+                rebucket(tx, root, table)?;
+            } else {
+                retag(tx, root, keystore_id, table)?;
+            }
         }
-        integrity::rebuild(tx, root, checkpoint)?;
+        integrity::rebuild(tx, root, checkpoint, counter)?;
         tx.delete(Table::Meta, integrity::META_V1_DIGEST)?;
         tx.delete(Table::Meta, audit_log::META_AUDIT)?;
         config.format_version = KEYSTORE_FORMAT_VERSION;
@@ -149,8 +162,26 @@ pub(crate) fn migrate(storage: &SqliteStorage, root: &RootKey, keystore_id: &str
     })
 }
 
+/// Stores every row of `table` of a format 3 keystore again in its bucket
+/// of format 4 (a grant's moves to its key's; the integrity state was
+/// checked, each row's MAC is checked when it is used).
+fn rebucket(tx: &mut dyn Tx, root: &RootKey, table: Table) -> Result<()> {
+    let mut after: Option<String> = None;
+    loop {
+        let rows = tx.list(table, after.as_deref(), 1000)?;
+        let Some(last) = rows.last() else {
+            return Ok(());
+        };
+        after = Some(last.id.clone());
+        for r in rows {
+            let b = integrity::bucket_of(root, table, &r.id)?;
+            tx.put_in_bucket(table, &r, b)?;
+        }
+    }
+}
+
 /// Checks every row of `table` against its format 1 and 2 tag and stores
-/// it with its format 3 tag, in its bucket.
+/// it with its keystore record MAC, in its bucket.
 fn retag(tx: &mut dyn Tx, root: &RootKey, keystore_id: &str, table: Table) -> Result<()> {
     let kind = kind_of(table);
     let mut after: Option<String> = None;
@@ -209,7 +240,8 @@ mod tests {
                         tx.put_in_bucket(table, &Row { tag, ..r }, b)?;
                     }
                 }
-                integrity::rebuild(tx, &root, checkpoint)?;
+                integrity::rebuild(tx, &root, checkpoint, 0)?;
+                integrity::write_format_3_state(tx, &root)?;
                 let row = tx.get(Table::Meta, META_CONFIG)?.unwrap();
                 let mut config: Config = from_json(&row.body, "config")?;
                 config.format_version = 2;

@@ -102,6 +102,19 @@ pub trait Tx {
         rows.retain(|r| r.id.as_str() < before);
         Ok(rows)
     }
+    /// How many rows `table` holds. The default counts them through
+    /// [`for_each_tag`](Self::for_each_tag).
+    ///
+    /// # Errors
+    /// `KMSInternalException` on a storage failure.
+    fn count(&mut self, table: Table) -> Result<u64> {
+        let mut n = 0;
+        self.for_each_tag(table, &mut |_, _| {
+            n += 1;
+            Ok(())
+        })?;
+        Ok(n)
+    }
     /// Inserts or replaces a row.
     ///
     /// # Errors
@@ -593,6 +606,17 @@ impl Tx for SqliteTx<'_> {
         );
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         select_rows(self.tx, &sql, params![after, before, limit])
+    }
+
+    fn count(&mut self, table: Table) -> Result<u64> {
+        let sql = format!("SELECT COUNT(*) FROM {}", table.name());
+        let n: i64 = self
+            .tx
+            .prepare_cached(&sql)
+            .map_err(db_err)?
+            .query_row([], |r| r.get(0))
+            .map_err(db_err)?;
+        u64::try_from(n).map_err(|_| Error::internal("row count"))
     }
 
     fn put(&mut self, table: Table, row: &Row) -> Result<()> {

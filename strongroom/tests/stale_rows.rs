@@ -10,8 +10,8 @@
 //! call must fail and change nothing, which is what these tests assert.
 //!
 //! Also: rows of a sealed export cannot forge a format 1 file for the
-//! migration; and, ignored, a known gap (docs/THREAT-MODEL.md, "Known
-//! gaps"): rows deleted from the file are invisible to reads inside a write.
+//! migration; and rows deleted from the file under a running handle are
+//! seen by the listings inside a write (keystore format 4).
 #![allow(clippy::unwrap_used)]
 
 mod fixture;
@@ -231,12 +231,12 @@ fn stale_tags_do_not_authorize_schedule_key_deletion() {
     );
 }
 
-/// Known gap (docs/THREAT-MODEL.md): an alias row deleted from the file
-/// under a running handle is invisible to the in-write alias listing, so a
-/// Deny on `kms:ResourceAliases` is skipped; the grant is covered by the
-/// state and survives once the alias row is put back.
+/// An alias row deleted from the file under a running handle: the
+/// in-write alias listing of CreateGrant finds one alias row fewer than the
+/// integrity state counts (keystore format 4), so the call fails instead of
+/// skipping a Deny on `kms:ResourceAliases` (on format 3 the grant was
+/// written, covered by the state, and survived once the row was put back).
 #[test]
-#[ignore = "known gap: reads inside a write cannot see deleted rows (docs/THREAT-MODEL.md)"]
 fn hidden_alias_row_does_not_skip_resource_aliases_deny() {
     let f = fixture();
     let key = new_key(&f.ks).key_id;
@@ -280,10 +280,10 @@ fn hidden_alias_row_does_not_skip_resource_aliases_deny() {
             rusqlite::params![alias.0, alias.1, alias.2, alias.3],
         )
         .unwrap();
-    assert!(
-        r.is_err(),
-        "CreateGrant passed a Deny on kms:ResourceAliases"
-    );
+    // The call's authorization read no alias (the Deny did not apply); its
+    // write counted the aliases and refused.
+    let e = expect_err(r, ErrorKind::KMSInternalException);
+    assert!(e.message().contains("integrity state"), "{e}");
     let ks = Keystore::open(&path, root_source(&ROOT)).unwrap();
     let g = ks
         .list_grants(&ListGrantsRequest {
@@ -292,6 +292,110 @@ fn hidden_alias_row_does_not_skip_resource_aliases_deny() {
         })
         .unwrap();
     assert!(g.grants.is_empty());
+}
+
+/// Grant rows deleted from the file while a handle purges their key (past
+/// its deletion date): the purge lists the key's grants inside its write,
+/// and the bucket of the key's grants (keystore format 4) still holds
+/// them, so the purge fails and changes nothing. On format 3 the key was
+/// purged without them, and the grants, still covered by the integrity
+/// state, survived once their rows were put back.
+#[test]
+fn hidden_grant_rows_do_not_survive_a_purge() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    for i in 0..3 {
+        f.ks.create_grant(&CreateGrantRequest {
+            key_id: key.clone(),
+            grantee_principal: format!("arn:aws:iam::000000000000:user/app{i}"),
+            operations: vec![strongroom::core::grant::GrantOperation::Decrypt],
+            ..Default::default()
+        })
+        .unwrap();
+    }
+    f.ks.schedule_key_deletion(&key, Some(7)).unwrap();
+    f.clock.advance(8 * DAY);
+    let grants_of_key = |path: &Path| -> Vec<StoredRow> {
+        db(path)
+            .prepare("SELECT id, body, tag, bucket FROM grants WHERE id LIKE ?1 ORDER BY id")
+            .unwrap()
+            .query_map([format!("{key}/%")], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let hidden = grants_of_key(&f.path);
+    assert_eq!(hidden.len(), 3);
+    let h = Keystore::open(&f.path, root_source(&ROOT))
+        .unwrap()
+        .with_clock(f.clock.clone());
+    db(&f.path)
+        .execute("DELETE FROM grants WHERE id LIKE ?1", [format!("{key}/%")])
+        .unwrap();
+    let r = h.purge_deleted_keys();
+    drop(h);
+    let conn = db(&f.path);
+    for g in &hidden {
+        conn.execute(
+            "INSERT INTO grants (id, body, tag, bucket) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![g.0, g.1, g.2, g.3],
+        )
+        .unwrap();
+    }
+    drop(conn);
+    let e = expect_err(r, ErrorKind::KMSInternalException);
+    assert!(e.message().contains("integrity state"), "{e}");
+    // Nothing was purged: the key and its grants are there, and go together.
+    let ks = reopen(&f).with_clock(f.clock.clone());
+    assert_eq!(grants_of_key(&f.path).len(), 3);
+    assert_eq!(ks.purge_deleted_keys().unwrap(), 1);
+    assert!(grants_of_key(&f.path).is_empty());
+    expect_err(ks.describe_key(&key), ErrorKind::NotFoundException);
+    ks.verify_digest().unwrap();
+}
+
+/// An alias row deleted from the file while a handle purges its key: the
+/// purge's listing of every alias finds fewer rows than the integrity state
+/// counts, fails, and changes nothing.
+#[test]
+fn hidden_alias_row_does_not_survive_a_purge() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    f.ks.create_alias("alias/doomed", &key).unwrap();
+    f.ks.schedule_key_deletion(&key, Some(7)).unwrap();
+    f.clock.advance(8 * DAY);
+    let alias: StoredRow = db(&f.path)
+        .query_row(
+            "SELECT id, body, tag, bucket FROM aliases WHERE id = 'alias/doomed'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    let h = Keystore::open(&f.path, root_source(&ROOT))
+        .unwrap()
+        .with_clock(f.clock.clone());
+    db(&f.path)
+        .execute("DELETE FROM aliases WHERE id = 'alias/doomed'", [])
+        .unwrap();
+    let r = h.purge_deleted_keys();
+    drop(h);
+    db(&f.path)
+        .execute(
+            "INSERT INTO aliases (id, body, tag, bucket) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![alias.0, alias.1, alias.2, alias.3],
+        )
+        .unwrap();
+    let e = expect_err(r, ErrorKind::KMSInternalException);
+    assert!(e.message().contains("integrity state"), "{e}");
+    let ks = reopen(&f).with_clock(f.clock.clone());
+    assert_eq!(ks.purge_deleted_keys().unwrap(), 1);
+    expect_err(
+        ks.describe_key("alias/doomed"),
+        ErrorKind::NotFoundException,
+    );
+    ks.verify_digest().unwrap();
 }
 
 /// An attacker holding the file and a routine export made after the
