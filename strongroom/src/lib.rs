@@ -26,7 +26,7 @@ use strongroom_core::api::*;
 use strongroom_core::key::{AliasRecord, KeyIdentifier, KeyRecord};
 use strongroom_core::ops::{self, Env};
 use strongroom_core::seal::RootKey;
-use strongroom_core::service;
+use strongroom_core::service::{self, WriteCheck};
 
 pub use access::DRY_RUN_OPERATIONS;
 pub use audit_log::{
@@ -668,17 +668,20 @@ impl Keystore {
             || rotation_due
             || strongroom_core::asym::imported_material_expired(rec, now)
         {
-            let rec = self.modify(key_id, |_, r| Ok(r.clone()))?;
+            let rec = self.modify(key_id, &|_, _| Ok(()), |_, r| Ok(r.clone()))?;
             return Ok(Arc::new(cache::CachedKey::new(rec)));
         }
         Ok(entry)
     }
 
-    /// Runs `f` on a key record in a write transaction and stores the result.
-    /// Purges keys whose deletion date passed and applies due rotations first.
+    /// Runs `check` on a key record as stored, then `f` on it, in a write
+    /// transaction, and stores the result. Purges keys whose deletion date
+    /// passed first, then applies due rotations unless `check` failed
+    /// (then nothing is written).
     fn modify<T>(
         &self,
         key_id: &str,
+        check: &WriteCheck<'_>,
         mut f: impl FnMut(&Env<'_>, &mut KeyRecord) -> Result<T>,
     ) -> Result<T>
     where
@@ -697,6 +700,15 @@ impl Keystore {
                 out = Some(Err(self.not_found(key_id)));
                 return Ok(());
             }
+            // A failed check writes nothing (due maintenance is done by the
+            // next write).
+            check(
+                &rec,
+                &mut access::TxReads {
+                    ks: self,
+                    tx: &mut *tx,
+                },
+            )?;
             let before = rec.clone();
             let due = |rec: &mut KeyRecord| -> Result<()> {
                 strongroom_core::asym::expire_imported_material(rec, env.now);

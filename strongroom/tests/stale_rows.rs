@@ -398,6 +398,176 @@ fn hidden_alias_row_does_not_survive_a_purge() {
     ks.verify_digest().unwrap();
 }
 
+/// An alias row deleted from the file under a running handle while mallory
+/// calls PutKeyPolicy, which the key policy denies mallory on a key with
+/// the alias `alias/prod`: the call's check reads no alias, and its write
+/// lists the key's aliases again (as CreateGrant's does), counts them and
+/// refuses; the policy is unchanged.
+#[test]
+fn hidden_alias_row_does_not_skip_a_deny_of_put_key_policy() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let p = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": ADMIN}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"AWS": MALLORY}, "Action": "kms:PutKeyPolicy", "Resource": "*"},
+        {"Effect": "Deny", "Principal": {"AWS": MALLORY}, "Action": "kms:PutKeyPolicy", "Resource": "*",
+         "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/prod"}}}]})
+    .to_string();
+    f.ks.put_key_policy(&PutKeyPolicyRequest {
+        key_id: key.clone(),
+        policy: p.clone(),
+        ..Default::default()
+    })
+    .unwrap();
+    f.ks.create_alias("alias/prod", &key).unwrap();
+    let h = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    let alias: StoredRow = db(&f.path)
+        .query_row(
+            "SELECT id, body, tag, bucket FROM aliases WHERE id = 'alias/prod'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    db(&f.path)
+        .execute("DELETE FROM aliases WHERE id = 'alias/prod'", [])
+        .unwrap();
+    let mut open_policy = policy(&key, Some("kms:*"));
+    open_policy.bypass_policy_lockout_safety_check = true;
+    let r = h.as_principal(MALLORY).put_key_policy(&open_policy);
+    drop(h);
+    db(&f.path)
+        .execute(
+            "INSERT INTO aliases (id, body, tag, bucket) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![alias.0, alias.1, alias.2, alias.3],
+        )
+        .unwrap();
+    let e = expect_err(r, ErrorKind::KMSInternalException);
+    assert!(e.message().contains("integrity state"), "{e}");
+    let ks = reopen(&f);
+    let now = ks.get_key_policy(&key, None).unwrap().policy;
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&now).unwrap(),
+        serde_json::from_str::<serde_json::Value>(&p).unwrap()
+    );
+}
+
+/// An alias row put back into the file under a running handle, after it
+/// was deleted: it satisfied an Allow of ScheduleKeyDeletion on
+/// `kms:ResourceAliases` when it was there. The call's check reads it; the
+/// write lists the key's aliases again and finds the row the integrity
+/// state does not cover, so the key is not scheduled for deletion.
+#[test]
+fn alias_row_put_back_does_not_authorize_schedule_key_deletion() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let p = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": ADMIN}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"AWS": MALLORY}, "Action": "kms:ScheduleKeyDeletion", "Resource": "*",
+         "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/dev"}}}]})
+    .to_string();
+    f.ks.put_key_policy(&PutKeyPolicyRequest {
+        key_id: key.clone(),
+        policy: p,
+        ..Default::default()
+    })
+    .unwrap();
+    f.ks.create_alias("alias/dev", &key).unwrap();
+    let old: StoredRow = db(&f.path)
+        .query_row(
+            "SELECT id, body, tag, bucket FROM aliases WHERE id = 'alias/dev'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    f.ks.delete_alias("alias/dev").unwrap();
+    let h = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    let conn = db(&f.path);
+    conn.execute(
+        "INSERT INTO aliases (id, body, tag, bucket) VALUES (?1, ?2, ?3, ?4)",
+        rusqlite::params![old.0, old.1, old.2, old.3],
+    )
+    .unwrap();
+    let r = h.as_principal(MALLORY).schedule_key_deletion(&key, Some(7));
+    drop(h);
+    conn.execute("DELETE FROM aliases WHERE id = 'alias/dev'", [])
+        .unwrap();
+    drop(conn);
+    let e = expect_err(r, ErrorKind::KMSInternalException);
+    assert!(e.message().contains("integrity state"), "{e}");
+    let ks = reopen(&f);
+    assert_eq!(
+        ks.describe_key(&key).unwrap().key_metadata.key_state,
+        KeyState::Enabled
+    );
+}
+
+/// A revoked grant that let mallory retire grants (operation RetireGrant),
+/// put back into the file under a running handle: mallory's RetireGrant of
+/// another grant of the key is allowed by it in the call's check, and its
+/// write, which reads the key's grants (one bucket in keystore format 4),
+/// finds the row the integrity state does not cover; the other grant stays.
+#[test]
+fn revoked_grant_put_back_does_not_let_its_grantee_retire_others() {
+    use strongroom::core::grant::GrantOperation;
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let grant = |who: &str, ops: Vec<GrantOperation>| {
+        f.ks.create_grant(&CreateGrantRequest {
+            key_id: key.clone(),
+            grantee_principal: who.into(),
+            operations: ops,
+            ..Default::default()
+        })
+        .unwrap()
+        .grant_id
+    };
+    let mallorys = grant(MALLORY, vec![GrantOperation::RetireGrant]);
+    let other = grant(
+        "arn:aws:iam::000000000000:user/app",
+        vec![GrantOperation::Decrypt],
+    );
+    let old: StoredRow = db(&f.path)
+        .query_row(
+            "SELECT id, body, tag, bucket FROM grants WHERE id = ?1",
+            [format!("{key}/{mallorys}")],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    f.ks.revoke_grant(&key, &mallorys).unwrap();
+    let retire = RetireGrantRequest {
+        key_id: Some(key.clone()),
+        grant_id: Some(other.clone()),
+        grant_token: None,
+    };
+    expect_err(
+        f.ks.as_principal(MALLORY).retire_grant(&retire),
+        ErrorKind::AccessDeniedException,
+    );
+    let h = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    let conn = db(&f.path);
+    conn.execute(
+        "INSERT INTO grants (id, body, tag, bucket) VALUES (?1, ?2, ?3, ?4)",
+        rusqlite::params![old.0, old.1, old.2, old.3],
+    )
+    .unwrap();
+    let r = h.as_principal(MALLORY).retire_grant(&retire);
+    drop(h);
+    conn.execute("DELETE FROM grants WHERE id = ?1", [&old.0])
+        .unwrap();
+    drop(conn);
+    let e = expect_err(r, ErrorKind::KMSInternalException);
+    assert!(e.message().contains("integrity state"), "{e}");
+    let ks = reopen(&f);
+    let grants = ks
+        .list_grants(&ListGrantsRequest {
+            key_id: key,
+            ..Default::default()
+        })
+        .unwrap()
+        .grants;
+    assert!(grants.iter().any(|g| g.grant_id == other));
+}
+
 /// An attacker holding the file and a routine export made after the
 /// migration (no root key) rebuilds a format 1 file: the v1 meta rows put
 /// back, the state rows deleted, every row replaced by its export version,
