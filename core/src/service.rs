@@ -265,8 +265,8 @@ pub fn authorize<K: KeyAccess + ?Sized>(
     grant_context: &EncryptionContext,
     build: &Conditions<'_>,
 ) -> Result<Option<Vec<Grant>>> {
-    authorize_seeing_aliases(ks, call, action, rec, requested_as, grant_context, build)
-        .map(|(grants, _)| grants)
+    authorize_for_write(ks, call, action, rec, requested_as, grant_context, build)
+        .map(|a| a.parents)
 }
 
 /// The alias state an authorization depended on: what a write made after
@@ -2117,7 +2117,7 @@ mod tests {
         assert!(holds(&plain, Some(&record(4)), &[], &[]));
         assert!(!holds(&plain, Some(&record(5)), &[], &[]));
         assert!(!holds(&plain, None, &[], &[]));
-        let by_grant = auth(Some(vec![grant("p1")]), AliasesSeen::default());
+        let by_grant = auth(Some(alloc::vec![grant("p1")]), AliasesSeen::default());
         assert!(holds(&by_grant, Some(&record(4)), &["p0", "p1"], &[]));
         assert!(!holds(&by_grant, Some(&record(4)), &["p0"], &[]));
         let by_alias = auth(None, resource);

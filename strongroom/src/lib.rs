@@ -44,8 +44,9 @@ use store::{Row, Table, Tx};
 /// Format version of the keystore's tables and records: 2 since the
 /// integrity state (`docs/FORMAT.md`, "Keystore integrity state") replaced
 /// the XOR digest of version 1, 3 since the record MACs are bound to the
-/// keystore in their own domain. A keystore of version 1 or 2 is migrated
-/// only when asked ([`OpenOptions::migrate_old_format`]).
+/// keystore in their own domain, 4 since the integrity state counts the
+/// rows and keeps a key's grants in one bucket. A keystore of version 1, 2
+/// or 3 is migrated only when asked ([`OpenOptions::migrate_old_format`]).
 pub const KEYSTORE_FORMAT_VERSION: u32 = strongroom_core::export::KEYSTORE_FORMAT_VERSION;
 
 /// The operating-system CSPRNG (`getrandom`), as the `rand_core` RNG core expects.
@@ -91,12 +92,12 @@ pub struct OpenOptions {
     /// How the handle writes audit events (default
     /// [`AuditWriteMode::WriteThrough`]).
     pub audit_write_mode: AuditWriteMode,
-    /// Migrate a keystore of an older format version (1 or 2) to
+    /// Migrate a keystore of an older format version (1, 2 or 3) to
     /// [`KEYSTORE_FORMAT_VERSION`] (default `false`: opening one fails).
     /// The migration checks the old file as its own version did and then
     /// trusts it as it stands, so run it once, on a file known to be
-    /// unmodified (see `docs/FORMAT.md`, "Migration from format versions 1
-    /// and 2"). A current keystore opens as it would without it.
+    /// unmodified (see `docs/FORMAT.md`, "Migration from older format
+    /// versions"). A current keystore opens as it would without it.
     pub migrate_old_format: bool,
 }
 

@@ -1,6 +1,6 @@
 //! The record MACs of the native keystore and the explicit migration of a
 //! keystore of an older format version (`docs/FORMAT.md`, "Authenticated
-//! records" and "Migration from format versions 1 and 2").
+//! records" and "Migration from older format versions").
 //!
 //! From format version 3 every key, alias and grant row and `meta/config`
 //! is tagged with [`RootKey::mac_keystore_record`]: its own MAC domain,
@@ -147,10 +147,11 @@ pub(crate) fn migrate(storage: &SqliteStorage, root: &RootKey, keystore_id: &str
             (checkpoint, counter)
         };
         tx.add_bucket_columns()?;
-        for table in Table::BUCKETED {
-            if config.format_version == 3 {
-                rebucket(tx, root, table)?;
-            } else {
+        if config.format_version == 3 {
+            // Keys and aliases keep their buckets.
+            rebucket(tx, root, Table::Grants)?;
+        } else {
+            for table in Table::BUCKETED {
                 retag(tx, root, keystore_id, table)?;
             }
         }
@@ -162,10 +163,14 @@ pub(crate) fn migrate(storage: &SqliteStorage, root: &RootKey, keystore_id: &str
     })
 }
 
-/// Stores every row of `table` of a format 3 keystore again in its bucket
-/// of format 4 (a grant's moves to its key's; the integrity state was
-/// checked, each row's MAC is checked when it is used).
-fn rebucket(tx: &mut dyn Tx, root: &RootKey, table: Table) -> Result<()> {
+/// Stores every row of `table` again as `f` makes it from the stored one,
+/// in its bucket of format 4.
+fn rewrite(
+    tx: &mut dyn Tx,
+    root: &RootKey,
+    table: Table,
+    mut f: impl FnMut(Row) -> Result<Row>,
+) -> Result<()> {
     let mut after: Option<String> = None;
     loop {
         let rows = tx.list(table, after.as_deref(), 1000)?;
@@ -174,38 +179,36 @@ fn rebucket(tx: &mut dyn Tx, root: &RootKey, table: Table) -> Result<()> {
         };
         after = Some(last.id.clone());
         for r in rows {
-            let b = integrity::bucket_of(root, table, &r.id)?;
-            tx.put_in_bucket(table, &r, b)?;
+            let row = f(r)?;
+            tx.put_in_bucket(table, &row, integrity::bucket_of(root, table, &row.id)?)?;
         }
     }
+}
+
+/// Stores every row of `table` of a format 3 keystore again in its bucket
+/// of format 4 (for grants: the bucket of their key's grants; the
+/// integrity state was checked, each row's MAC is checked when it is used).
+fn rebucket(tx: &mut dyn Tx, root: &RootKey, table: Table) -> Result<()> {
+    rewrite(tx, root, table, Ok)
 }
 
 /// Checks every row of `table` against its format 1 and 2 tag and stores
 /// it with its keystore record MAC, in its bucket.
 fn retag(tx: &mut dyn Tx, root: &RootKey, keystore_id: &str, table: Table) -> Result<()> {
     let kind = kind_of(table);
-    let mut after: Option<String> = None;
-    loop {
-        let rows = tx.list(table, after.as_deref(), 1000)?;
-        let Some(last) = rows.last() else {
-            return Ok(());
-        };
-        after = Some(last.id.clone());
-        for r in rows {
-            if !root.verify_record(kind, r.id.as_bytes(), &r.body, &r.tag) {
-                return Err(auth_failed(&format!(
-                    "the {} row {}",
-                    String::from_utf8_lossy(kind),
-                    r.id
-                )));
-            }
-            let row = Row {
-                tag: tag(root, keystore_id, kind, &r.id, &r.body)?,
-                ..r
-            };
-            tx.put_in_bucket(table, &row, integrity::bucket_of(root, table, &row.id)?)?;
+    rewrite(tx, root, table, |r| {
+        if !root.verify_record(kind, r.id.as_bytes(), &r.body, &r.tag) {
+            return Err(auth_failed(&format!(
+                "the {} row {}",
+                String::from_utf8_lossy(kind),
+                r.id
+            )));
         }
-    }
+        Ok(Row {
+            tag: tag(root, keystore_id, kind, &r.id, &r.body)?,
+            ..r
+        })
+    })
 }
 
 #[cfg(test)]

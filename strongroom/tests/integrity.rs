@@ -94,6 +94,30 @@ fn migrate(path: &Path) -> strongroom::Result<Keystore> {
     )
 }
 
+/// A plain open of the old keystore at `path` (format `version`) fails,
+/// names the explicit migration, and leaves the file as it was.
+#[track_caller]
+fn assert_open_names_migration(path: &Path, version: u32) {
+    let before = std::fs::read(path).unwrap();
+    let e = Keystore::open(path, root_source(&ROOT)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
+    assert!(e.message().contains(&format!("format {version}")), "{e}");
+    assert!(e.message().contains("strongroom migrate-keystore"), "{e}");
+    assert!(e.message().contains("migrate_old_format"), "{e}");
+    assert_eq!(std::fs::read(path).unwrap(), before);
+}
+
+/// The migration of the tampered keystore at `path` fails naming `what`,
+/// and leaves the file as it was.
+#[track_caller]
+fn assert_migration_refused(path: &Path, what: &str) {
+    let before = std::fs::read(path).unwrap();
+    let e = migrate(path).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
+    assert!(e.message().contains(what), "{e}");
+    assert_eq!(std::fs::read(path).unwrap(), before);
+}
+
 /// A copy of the keystore file (closed) to tamper with, in a fresh directory.
 fn copy_of(path: &Path) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -377,23 +401,13 @@ fn a_format_1_keystore_is_checked_and_migrated_when_asked() {
     // A plain open refuses the version 1 file, names the migration, and
     // leaves the file as it was.
     let (_dir, path) = copy_of(&v1);
-    let before = std::fs::read(&path).unwrap();
-    let e = Keystore::open(&path, root_source(&ROOT)).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
-    assert!(e.message().contains("format 1"), "{e}");
-    assert!(e.message().contains("strongroom migrate-keystore"), "{e}");
-    assert!(e.message().contains("migrate_old_format"), "{e}");
-    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert_open_names_migration(&path, 1);
 
     // A grant row deleted from the version 1 file: its XOR digest refuses
     // it, and nothing is migrated.
     let (_d, tampered) = copy_of(&v1);
     db(&tampered).execute("DELETE FROM grants", []).unwrap();
-    let before = std::fs::read(&tampered).unwrap();
-    let e = migrate(&tampered).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
-    assert!(e.message().contains("digest"), "{e}");
-    assert_eq!(std::fs::read(&tampered).unwrap(), before);
+    assert_migration_refused(&tampered, "digest");
 
     let v1_rows: Vec<StoredRow> = ["keys", "aliases", "grants"]
         .into_iter()
@@ -498,13 +512,7 @@ fn a_format_3_keystore_is_checked_and_migrated_when_asked() {
     let blob = std::fs::read(fixture_dir.join("v3-keystore.blob")).unwrap();
 
     let (_dir, path) = copy_of(&v3);
-    let before = std::fs::read(&path).unwrap();
-    let e = Keystore::open(&path, root_source(&ROOT)).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
-    assert!(e.message().contains("keystore format 3"), "{e}");
-    assert!(e.message().contains("strongroom migrate-keystore"), "{e}");
-    assert!(e.message().contains("migrate_old_format"), "{e}");
-    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert_open_names_migration(&path, 3);
 
     // A grant row deleted from the format 3 file: its integrity state
     // refuses it, and nothing is migrated.
@@ -515,11 +523,7 @@ fn a_format_3_keystore_is_checked_and_migrated_when_asked() {
             [],
         )
         .unwrap();
-    let before = std::fs::read(&tampered).unwrap();
-    let e = migrate(&tampered).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
-    assert!(e.message().contains("integrity state"), "{e}");
-    assert_eq!(std::fs::read(&tampered).unwrap(), before);
+    assert_migration_refused(&tampered, "integrity state");
 
     let state_body = |path: &Path| {
         rows(path, "meta")

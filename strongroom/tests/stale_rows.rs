@@ -33,14 +33,30 @@ fn db(path: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open(path).unwrap()
 }
 
-fn key_row(path: &Path, id: &str) -> StoredRow {
+/// The row `id` of `table` as stored.
+fn stored_row(path: &Path, table: &str, id: &str) -> StoredRow {
     db(path)
         .query_row(
-            "SELECT id, body, tag, bucket FROM keys WHERE id = ?1",
+            &format!("SELECT id, body, tag, bucket FROM {table} WHERE id = ?1"),
             [id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .unwrap()
+}
+
+/// Puts `r` back into `table`, bucket and all (the attacker has every column).
+fn insert_row(conn: &rusqlite::Connection, table: &str, r: &StoredRow) {
+    conn.execute(
+        &format!("INSERT INTO {table} (id, body, tag, bucket) VALUES (?1, ?2, ?3, ?4)"),
+        rusqlite::params![r.0, r.1, r.2, r.3],
+    )
+    .unwrap();
+}
+
+/// Deletes the row `id` of `table`.
+fn delete_row(conn: &rusqlite::Connection, table: &str, id: &str) {
+    conn.execute(&format!("DELETE FROM {table} WHERE id = ?1"), [id])
+        .unwrap();
 }
 
 fn put_key(conn: &rusqlite::Connection, r: &StoredRow) {
@@ -99,6 +115,27 @@ fn race_stale_row<T: Send + 'static>(
     );
 }
 
+/// Sets the policy of `key`: the admin may do everything, and `mallory`
+/// holds the statements given (JSON, `Principal` mallory added). Returns
+/// the policy text.
+fn set_policy(f: &Fixture, key: &str, mallory: serde_json::Value) -> String {
+    let mut st = vec![serde_json::json!(
+        {"Effect": "Allow", "Principal": {"AWS": ADMIN}, "Action": "kms:*", "Resource": "*"})];
+    for mut m in mallory.as_array().unwrap().iter().cloned() {
+        m["Principal"] = serde_json::json!({"AWS": MALLORY});
+        m["Resource"] = "*".into();
+        st.push(m);
+    }
+    let p = serde_json::json!({"Version": "2012-10-17", "Statement": st}).to_string();
+    f.ks.put_key_policy(&PutKeyPolicyRequest {
+        key_id: key.into(),
+        policy: p.clone(),
+        ..Default::default()
+    })
+    .unwrap();
+    p
+}
+
 /// A new handle on the fixture's file (integrity checked).
 fn reopen(f: &Fixture) -> Keystore {
     let ks = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
@@ -111,9 +148,9 @@ fn reopen(f: &Fixture) -> Keystore {
 fn revoked_permission(f: &Fixture, action: &str) -> (String, StoredRow, StoredRow) {
     let key = new_key(&f.ks).key_id;
     f.ks.put_key_policy(&policy(&key, Some(action))).unwrap();
-    let old_row = key_row(&f.path, &key);
+    let old_row = stored_row(&f.path, "keys", &key);
     f.ks.put_key_policy(&policy(&key, None)).unwrap();
-    let current_row = key_row(&f.path, &key);
+    let current_row = stored_row(&f.path, "keys", &key);
     (key, old_row, current_row)
 }
 
@@ -199,17 +236,13 @@ fn stale_key_row_does_not_authorize_revoke_grant() {
 fn stale_tags_do_not_authorize_schedule_key_deletion() {
     let f = fixture();
     let key = new_key(&f.ks).key_id;
-    let p = serde_json::json!({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": ADMIN}, "Action": "kms:*", "Resource": "*"},
-        {"Effect": "Allow", "Principal": {"AWS": MALLORY}, "Action": "kms:ScheduleKeyDeletion", "Resource": "*",
-         "Condition": {"StringEquals": {"aws:ResourceTag/env": "dev"}}}]})
-    .to_string();
-    f.ks.put_key_policy(&PutKeyPolicyRequest {
-        key_id: key.clone(),
-        policy: p,
-        ..Default::default()
-    })
-    .unwrap();
+    set_policy(
+        &f,
+        &key,
+        serde_json::json!([
+            {"Effect": "Allow", "Action": "kms:ScheduleKeyDeletion",
+            "Condition": {"StringEquals": {"aws:ResourceTag/env": "dev"}}}]),
+    );
     let tag = |v: &str| {
         vec![Tag {
             tag_key: "env".into(),
@@ -217,9 +250,9 @@ fn stale_tags_do_not_authorize_schedule_key_deletion() {
         }]
     };
     f.ks.tag_resource(&key, &tag("dev")).unwrap();
-    let old_row = key_row(&f.path, &key);
+    let old_row = stored_row(&f.path, "keys", &key);
     f.ks.tag_resource(&key, &tag("prod")).unwrap();
-    let current_row = key_row(&f.path, &key);
+    let current_row = stored_row(&f.path, "keys", &key);
     let k = key.clone();
     race_stale_row(&f, &old_row, &current_row, move |m| {
         m.schedule_key_deletion(&k, Some(7))
@@ -240,18 +273,14 @@ fn stale_tags_do_not_authorize_schedule_key_deletion() {
 fn hidden_alias_row_does_not_skip_resource_aliases_deny() {
     let f = fixture();
     let key = new_key(&f.ks).key_id;
-    let p = serde_json::json!({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": ADMIN}, "Action": "kms:*", "Resource": "*"},
-        {"Effect": "Allow", "Principal": {"AWS": MALLORY}, "Action": "kms:CreateGrant", "Resource": "*"},
-        {"Effect": "Deny", "Principal": {"AWS": MALLORY}, "Action": "kms:CreateGrant", "Resource": "*",
-         "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/prod"}}}]})
-    .to_string();
-    f.ks.put_key_policy(&PutKeyPolicyRequest {
-        key_id: key.clone(),
-        policy: p,
-        ..Default::default()
-    })
-    .unwrap();
+    set_policy(
+        &f,
+        &key,
+        serde_json::json!([
+            {"Effect": "Allow", "Action": "kms:CreateGrant"},
+            {"Effect": "Deny", "Action": "kms:CreateGrant",
+            "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/prod"}}}]),
+    );
     f.ks.create_alias("alias/prod", &key).unwrap();
     let req = CreateGrantRequest {
         key_id: key.clone(),
@@ -259,27 +288,14 @@ fn hidden_alias_row_does_not_skip_resource_aliases_deny() {
         operations: vec![strongroom::core::grant::GrantOperation::Decrypt],
         ..Default::default()
     };
-    let alias: StoredRow = db(&f.path)
-        .query_row(
-            "SELECT id, body, tag, bucket FROM aliases WHERE id = 'alias/prod'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .unwrap();
+    let alias = stored_row(&f.path, "aliases", "alias/prod");
     let h = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
-    db(&f.path)
-        .execute("DELETE FROM aliases WHERE id = 'alias/prod'", [])
-        .unwrap();
+    delete_row(&db(&f.path), "aliases", "alias/prod");
     let r = h.as_principal(MALLORY).create_grant(&req);
     drop(h);
     let path = f.path.clone();
     drop(f.ks);
-    db(&path)
-        .execute(
-            "INSERT INTO aliases (id, body, tag, bucket) VALUES (?1, ?2, ?3, ?4)",
-            rusqlite::params![alias.0, alias.1, alias.2, alias.3],
-        )
-        .unwrap();
+    insert_row(&db(&path), "aliases", &alias);
     // The call's authorization read no alias (the Deny did not apply); its
     // write counted the aliases and refused.
     let e = expect_err(r, ErrorKind::KMSInternalException);
@@ -338,11 +354,7 @@ fn hidden_grant_rows_do_not_survive_a_purge() {
     drop(h);
     let conn = db(&f.path);
     for g in &hidden {
-        conn.execute(
-            "INSERT INTO grants (id, body, tag, bucket) VALUES (?1, ?2, ?3, ?4)",
-            rusqlite::params![g.0, g.1, g.2, g.3],
-        )
-        .unwrap();
+        insert_row(&conn, "grants", g);
     }
     drop(conn);
     let e = expect_err(r, ErrorKind::KMSInternalException);
@@ -366,27 +378,14 @@ fn hidden_alias_row_does_not_survive_a_purge() {
     f.ks.create_alias("alias/doomed", &key).unwrap();
     f.ks.schedule_key_deletion(&key, Some(7)).unwrap();
     f.clock.advance(8 * DAY);
-    let alias: StoredRow = db(&f.path)
-        .query_row(
-            "SELECT id, body, tag, bucket FROM aliases WHERE id = 'alias/doomed'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .unwrap();
+    let alias = stored_row(&f.path, "aliases", "alias/doomed");
     let h = Keystore::open(&f.path, root_source(&ROOT))
         .unwrap()
         .with_clock(f.clock.clone());
-    db(&f.path)
-        .execute("DELETE FROM aliases WHERE id = 'alias/doomed'", [])
-        .unwrap();
+    delete_row(&db(&f.path), "aliases", "alias/doomed");
     let r = h.purge_deleted_keys();
     drop(h);
-    db(&f.path)
-        .execute(
-            "INSERT INTO aliases (id, body, tag, bucket) VALUES (?1, ?2, ?3, ?4)",
-            rusqlite::params![alias.0, alias.1, alias.2, alias.3],
-        )
-        .unwrap();
+    insert_row(&db(&f.path), "aliases", &alias);
     let e = expect_err(r, ErrorKind::KMSInternalException);
     assert!(e.message().contains("integrity state"), "{e}");
     let ks = reopen(&f).with_clock(f.clock.clone());
@@ -407,40 +406,23 @@ fn hidden_alias_row_does_not_survive_a_purge() {
 fn hidden_alias_row_does_not_skip_a_deny_of_put_key_policy() {
     let f = fixture();
     let key = new_key(&f.ks).key_id;
-    let p = serde_json::json!({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": ADMIN}, "Action": "kms:*", "Resource": "*"},
-        {"Effect": "Allow", "Principal": {"AWS": MALLORY}, "Action": "kms:PutKeyPolicy", "Resource": "*"},
-        {"Effect": "Deny", "Principal": {"AWS": MALLORY}, "Action": "kms:PutKeyPolicy", "Resource": "*",
-         "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/prod"}}}]})
-    .to_string();
-    f.ks.put_key_policy(&PutKeyPolicyRequest {
-        key_id: key.clone(),
-        policy: p.clone(),
-        ..Default::default()
-    })
-    .unwrap();
+    let p = set_policy(
+        &f,
+        &key,
+        serde_json::json!([
+            {"Effect": "Allow", "Action": "kms:PutKeyPolicy"},
+            {"Effect": "Deny", "Action": "kms:PutKeyPolicy",
+            "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/prod"}}}]),
+    );
     f.ks.create_alias("alias/prod", &key).unwrap();
     let h = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
-    let alias: StoredRow = db(&f.path)
-        .query_row(
-            "SELECT id, body, tag, bucket FROM aliases WHERE id = 'alias/prod'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .unwrap();
-    db(&f.path)
-        .execute("DELETE FROM aliases WHERE id = 'alias/prod'", [])
-        .unwrap();
+    let alias = stored_row(&f.path, "aliases", "alias/prod");
+    delete_row(&db(&f.path), "aliases", "alias/prod");
     let mut open_policy = policy(&key, Some("kms:*"));
     open_policy.bypass_policy_lockout_safety_check = true;
     let r = h.as_principal(MALLORY).put_key_policy(&open_policy);
     drop(h);
-    db(&f.path)
-        .execute(
-            "INSERT INTO aliases (id, body, tag, bucket) VALUES (?1, ?2, ?3, ?4)",
-            rusqlite::params![alias.0, alias.1, alias.2, alias.3],
-        )
-        .unwrap();
+    insert_row(&db(&f.path), "aliases", &alias);
     let e = expect_err(r, ErrorKind::KMSInternalException);
     assert!(e.message().contains("integrity state"), "{e}");
     let ks = reopen(&f);
@@ -460,37 +442,22 @@ fn hidden_alias_row_does_not_skip_a_deny_of_put_key_policy() {
 fn alias_row_put_back_does_not_authorize_schedule_key_deletion() {
     let f = fixture();
     let key = new_key(&f.ks).key_id;
-    let p = serde_json::json!({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": ADMIN}, "Action": "kms:*", "Resource": "*"},
-        {"Effect": "Allow", "Principal": {"AWS": MALLORY}, "Action": "kms:ScheduleKeyDeletion", "Resource": "*",
-         "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/dev"}}}]})
-    .to_string();
-    f.ks.put_key_policy(&PutKeyPolicyRequest {
-        key_id: key.clone(),
-        policy: p,
-        ..Default::default()
-    })
-    .unwrap();
+    set_policy(
+        &f,
+        &key,
+        serde_json::json!([
+            {"Effect": "Allow", "Action": "kms:ScheduleKeyDeletion",
+            "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/dev"}}}]),
+    );
     f.ks.create_alias("alias/dev", &key).unwrap();
-    let old: StoredRow = db(&f.path)
-        .query_row(
-            "SELECT id, body, tag, bucket FROM aliases WHERE id = 'alias/dev'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .unwrap();
+    let old = stored_row(&f.path, "aliases", "alias/dev");
     f.ks.delete_alias("alias/dev").unwrap();
     let h = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
     let conn = db(&f.path);
-    conn.execute(
-        "INSERT INTO aliases (id, body, tag, bucket) VALUES (?1, ?2, ?3, ?4)",
-        rusqlite::params![old.0, old.1, old.2, old.3],
-    )
-    .unwrap();
+    insert_row(&conn, "aliases", &old);
     let r = h.as_principal(MALLORY).schedule_key_deletion(&key, Some(7));
     drop(h);
-    conn.execute("DELETE FROM aliases WHERE id = 'alias/dev'", [])
-        .unwrap();
+    delete_row(&conn, "aliases", "alias/dev");
     drop(conn);
     let e = expect_err(r, ErrorKind::KMSInternalException);
     assert!(e.message().contains("integrity state"), "{e}");
@@ -526,13 +493,7 @@ fn revoked_grant_put_back_does_not_let_its_grantee_retire_others() {
         "arn:aws:iam::000000000000:user/app",
         vec![GrantOperation::Decrypt],
     );
-    let old: StoredRow = db(&f.path)
-        .query_row(
-            "SELECT id, body, tag, bucket FROM grants WHERE id = ?1",
-            [format!("{key}/{mallorys}")],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .unwrap();
+    let old = stored_row(&f.path, "grants", &format!("{key}/{mallorys}"));
     f.ks.revoke_grant(&key, &mallorys).unwrap();
     let retire = RetireGrantRequest {
         key_id: Some(key.clone()),
@@ -545,15 +506,10 @@ fn revoked_grant_put_back_does_not_let_its_grantee_retire_others() {
     );
     let h = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
     let conn = db(&f.path);
-    conn.execute(
-        "INSERT INTO grants (id, body, tag, bucket) VALUES (?1, ?2, ?3, ?4)",
-        rusqlite::params![old.0, old.1, old.2, old.3],
-    )
-    .unwrap();
+    insert_row(&conn, "grants", &old);
     let r = h.as_principal(MALLORY).retire_grant(&retire);
     drop(h);
-    conn.execute("DELETE FROM grants WHERE id = ?1", [&old.0])
-        .unwrap();
+    delete_row(&conn, "grants", &old.0);
     drop(conn);
     let e = expect_err(r, ErrorKind::KMSInternalException);
     assert!(e.message().contains("integrity state"), "{e}");
