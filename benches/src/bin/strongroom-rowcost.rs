@@ -6,9 +6,14 @@
 //! `strongroom-rowcost [ROWS]` (default 2000) makes, for `n` = 10 and `n` =
 //! ROWS, a keystore on the tmpfs `/dev/shm` (fsync costs nothing there, so
 //! the figures are CPU cost) holding `n` keys with one alias each and `n`
-//! grants of one key `G`, and prints one line per operation: `operation n
+//! grants of one key `G` (each timed write is undone after it, untimed, so
+//! the keystore keeps that size), and prints one line per operation:
+//! `operation n
 //! microseconds`, the mean CPU time of the calling thread over
-//! `STRONGROOM_ROWCOST_ITERS` calls (default 20):
+//! `STRONGROOM_ROWCOST_ITERS` calls (default 200: the thread's CPU time,
+//! [`thread_cpu_ns`], can advance in whole scheduler ticks, 4 ms here, so
+//! a mean over 20 calls of a sub-millisecond write moves in steps of
+//! 200 µs):
 //!
 //! - `CreateKey`;
 //! - `CreateAlias`: a new alias on one of the keys;
@@ -39,18 +44,25 @@ fn iters() -> u64 {
     std::env::var("STRONGROOM_ROWCOST_ITERS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(20)
+        .unwrap_or(200)
 }
 
 /// Mean CPU time of `op` in microseconds over `n` calls, each after an
-/// untimed `prepare`.
-fn cpu_us<P>(n: u64, mut prepare: impl FnMut(u64) -> P, mut op: impl FnMut(P)) -> f64 {
+/// untimed `prepare` and before an untimed `undo` (so that the keystore
+/// keeps its size).
+fn cpu_us<P, R>(
+    n: u64,
+    mut prepare: impl FnMut(u64) -> P,
+    mut op: impl FnMut(P) -> R,
+    mut undo: impl FnMut(R),
+) -> f64 {
     let mut total = 0;
     for i in 0..n {
         let p = prepare(i);
         let c0 = thread_cpu_ns().unwrap();
-        op(p);
+        let r = op(p);
         total += thread_cpu_ns().unwrap() - c0;
+        undo(r);
     }
     total as f64 / n as f64 / 1000.0
 }
@@ -62,14 +74,15 @@ fn new_key(ks: &Keystore) -> String {
         .key_id
 }
 
-fn grant(ks: &Keystore, key: &str, i: u64) {
+fn grant(ks: &Keystore, key: &str, i: u64) -> String {
     ks.create_grant(&CreateGrantRequest {
         key_id: key.into(),
         grantee_principal: format!("arn:aws:iam::000000000000:user/app{i}"),
         operations: vec![GrantOperation::Decrypt],
         ..Default::default()
     })
-    .unwrap();
+    .unwrap()
+    .grant_id
 }
 
 fn sized(dir: &Path, n: u64) {
@@ -84,19 +97,35 @@ fn sized(dir: &Path, n: u64) {
         ks.create_alias(&format!("alias/k{i}"), &k).unwrap();
         grant(&ks, &g, i);
     }
+    let delete_key = |key: String| {
+        ks.schedule_key_deletion(&key, Some(7)).unwrap();
+        clock.advance(8 * 86_400);
+        assert_eq!(ks.purge_deleted_keys().unwrap(), 1);
+    };
+    let revoke = |id: String| ks.revoke_grant(&g, &id).unwrap();
     let k = iters();
     let print = |op: &str, us: f64| println!("{op} {n} {us:.1}");
-    print("CreateKey", cpu_us(k, |_| (), |()| drop(new_key(&ks))));
+    print(
+        "CreateKey",
+        cpu_us(k, |_| (), |()| new_key(&ks), delete_key),
+    );
     let target = new_key(&ks);
     print(
         "CreateAlias",
         cpu_us(
             k,
             |i| format!("alias/new{i}"),
-            |a| ks.create_alias(&a, &target).unwrap(),
+            |a| {
+                ks.create_alias(&a, &target).unwrap();
+                a
+            },
+            |a| ks.delete_alias(&a).unwrap(),
         ),
     );
-    print("CreateGrant", cpu_us(k, |i| n + i, |i| grant(&ks, &g, i)));
+    print(
+        "CreateGrant",
+        cpu_us(k, |i| n + i, |i| grant(&ks, &g, i), revoke),
+    );
     let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": ADMIN}, "Action": "kms:*", "Resource": "*"},
         {"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::111122223333:user/mallory"},
@@ -110,7 +139,7 @@ fn sized(dir: &Path, n: u64) {
     .unwrap();
     print(
         "CreateGrant+aliases",
-        cpu_us(k, |i| n + k + i, |i| grant(&ks, &g, i)),
+        cpu_us(k, |i| n + k + i, |i| grant(&ks, &g, i), revoke),
     );
     print(
         "Purge",
@@ -122,12 +151,18 @@ fn sized(dir: &Path, n: u64) {
                 clock.advance(8 * 86_400);
             },
             |()| assert_eq!(ks.purge_deleted_keys().unwrap(), 1),
+            |()| (),
         ),
     );
     drop(ks);
     print(
         "Open",
-        cpu_us(k, |_| (), |()| drop(Keystore::open(&path, root()).unwrap())),
+        cpu_us(
+            k,
+            |_| (),
+            |()| drop(Keystore::open(&path, root()).unwrap()),
+            |()| (),
+        ),
     );
 }
 
@@ -142,6 +177,7 @@ fn main() {
             iters(),
             |_| (),
             |()| drop(Keystore::open(&path, root()).unwrap()),
+            |()| (),
         );
         println!("Open {n} {us:.1}");
         return;
