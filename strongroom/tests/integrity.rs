@@ -94,6 +94,14 @@ fn migrate(path: &Path) -> strongroom::Result<Keystore> {
     )
 }
 
+/// The committed keystore of format `version` (`tests/fixture`) and the
+/// blob encrypted under it.
+fn old_keystore(version: u32) -> (std::path::PathBuf, Vec<u8>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture");
+    let blob = std::fs::read(dir.join(format!("v{version}-keystore.blob"))).unwrap();
+    (dir.join(format!("v{version}-keystore.db")), blob)
+}
+
 /// A plain open of the old keystore at `path` (format `version`) fails,
 /// names the explicit migration, and leaves the file as it was.
 #[track_caller]
@@ -394,9 +402,7 @@ fn a_rolled_back_checkpoint_with_a_truncated_log_is_refused() {
 fn a_format_1_keystore_is_checked_and_migrated_when_asked() {
     const K1: &str = "cc5aed0e-8d61-4841-8302-d54c63e9d3f7";
     const K2: &str = "4a07b91f-2a42-4702-9e41-8ea0193d83ae";
-    let fixture_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture");
-    let v1 = fixture_dir.join("v1-keystore.db");
-    let blob = std::fs::read(fixture_dir.join("v1-keystore.blob")).unwrap();
+    let (v1, blob) = old_keystore(1);
 
     // A plain open refuses the version 1 file, names the migration, and
     // leaves the file as it was.
@@ -507,9 +513,7 @@ fn a_format_1_keystore_is_checked_and_migrated_when_asked() {
 fn a_format_3_keystore_is_checked_and_migrated_when_asked() {
     const K1: &str = "843785cd-e1f8-451b-be85-c5072b802087";
     const K2: &str = "094cd271-1344-4558-81b5-d0769413f120";
-    let fixture_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture");
-    let v3 = fixture_dir.join("v3-keystore.db");
-    let blob = std::fs::read(fixture_dir.join("v3-keystore.blob")).unwrap();
+    let (v3, blob) = old_keystore(3);
 
     let (_dir, path) = copy_of(&v3);
     assert_open_names_migration(&path, 3);

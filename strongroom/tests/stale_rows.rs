@@ -143,6 +143,16 @@ fn reopen(f: &Fixture) -> Keystore {
     ks
 }
 
+/// The key is still `Enabled` (not scheduled for deletion), on a new handle.
+#[track_caller]
+fn assert_still_enabled(f: &Fixture, key: &str) {
+    let ks = reopen(f);
+    assert_eq!(
+        ks.describe_key(key).unwrap().key_metadata.key_state,
+        KeyState::Enabled
+    );
+}
+
 /// A key whose policy once allowed mallory `action` (the old row) and no
 /// longer does (the current row).
 fn revoked_permission(f: &Fixture, action: &str) -> (String, StoredRow, StoredRow) {
@@ -257,11 +267,7 @@ fn stale_tags_do_not_authorize_schedule_key_deletion() {
     race_stale_row(&f, &old_row, &current_row, move |m| {
         m.schedule_key_deletion(&k, Some(7))
     });
-    let ks = reopen(&f);
-    assert_eq!(
-        ks.describe_key(&key).unwrap().key_metadata.key_state,
-        KeyState::Enabled
-    );
+    assert_still_enabled(&f, &key);
 }
 
 /// An alias row deleted from the file under a running handle: the
@@ -461,11 +467,7 @@ fn alias_row_put_back_does_not_authorize_schedule_key_deletion() {
     drop(conn);
     let e = expect_err(r, ErrorKind::KMSInternalException);
     assert!(e.message().contains("integrity state"), "{e}");
-    let ks = reopen(&f);
-    assert_eq!(
-        ks.describe_key(&key).unwrap().key_metadata.key_state,
-        KeyState::Enabled
-    );
+    assert_still_enabled(&f, &key);
 }
 
 /// A revoked grant that let mallory retire grants (operation RetireGrant),

@@ -18,11 +18,13 @@
 //! - `CreateKey`;
 //! - `CreateAlias`: a new alias on one of the keys;
 //! - `CreateGrant`: on `G` (the write lists `G`'s grants);
+//! - `RevokeGrant`: of a grant of `G` (the write reads one grant row);
 //! - `CreateGrant+aliases`: on `G` under a key policy that tests
 //!   `kms:ResourceAliases` (the write also lists every alias);
 //! - `Purge`: `purge_deleted_keys` of one key past its deletion date (the
 //!   write lists every alias and the key's grants);
-//! - `Open`: `Keystore::open` (checks the whole integrity state).
+//! - `Open`, timed first: `Keystore::open` (checks the whole integrity
+//!   state).
 //!
 //! `strongroom-rowcost open KEYS` instead times `Keystore::open` of the
 //! bench keystore of KEYS keys (`strongroom_benches::fixture`, made first
@@ -106,6 +108,15 @@ fn sized(dir: &Path, n: u64) {
     let k = iters();
     let print = |op: &str, us: f64| println!("{op} {n} {us:.1}");
     print(
+        "Open",
+        cpu_us(
+            k,
+            |_| (),
+            |()| drop(Keystore::open(&path, root()).unwrap()),
+            |()| (),
+        ),
+    );
+    print(
         "CreateKey",
         cpu_us(k, |_| (), |()| new_key(&ks), delete_key),
     );
@@ -125,6 +136,10 @@ fn sized(dir: &Path, n: u64) {
     print(
         "CreateGrant",
         cpu_us(k, |i| n + i, |i| grant(&ks, &g, i), revoke),
+    );
+    print(
+        "RevokeGrant",
+        cpu_us(k, |i| grant(&ks, &g, n + i), revoke, |()| ()),
     );
     let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": ADMIN}, "Action": "kms:*", "Resource": "*"},
@@ -151,16 +166,6 @@ fn sized(dir: &Path, n: u64) {
                 clock.advance(8 * 86_400);
             },
             |()| assert_eq!(ks.purge_deleted_keys().unwrap(), 1),
-            |()| (),
-        ),
-    );
-    drop(ks);
-    print(
-        "Open",
-        cpu_us(
-            k,
-            |_| (),
-            |()| drop(Keystore::open(&path, root()).unwrap()),
             |()| (),
         ),
     );
