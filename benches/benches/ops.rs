@@ -2,7 +2,9 @@
 //! the same backend in the same run, so that the overhead is a ratio:
 //!
 //! - `raw`: the cryptographic work the operation must do: for Encrypt,
-//!   HKDF-SHA256 of a per-call key plus AES-256-GCM (`blob::seal`); for
+//!   HKDF-SHA256 of a per-call key plus AES-256-GCM (`blob::seal`; with
+//!   an 8-pair context for `Encrypt/4096B/grants`, the call made by a
+//!   principal that only the key's 16 grants allow); for
 //!   Decrypt `blob::open`; for ReEncrypt both; for GenerateDataKey 32 random
 //!   bytes plus `blob::seal`; for GenerateRandom the OS RNG; for CreateKey
 //!   32 random bytes sealed with AES-256-GCM; for Sign the hash of a `RAW`
@@ -30,8 +32,8 @@
 //! - `STRONGROOM_BENCH_QUICK=1`: only the 10-key keystore with 1 thread
 //!   next to `raw` (no big keystore is built).
 //! - `STRONGROOM_BENCH_ONLY=management`: only the management writes
-//!   (CreateKey and UpdateKeyDescription on the sized keystores) and the
-//!   open of each keystore.
+//!   (CreateKey, CreateGrant and UpdateKeyDescription on the sized
+//!   keystores) and the open of each keystore.
 //! - `STRONGROOM_BENCH_DIR`: where the bench keystores live (default
 //!   `target/`, or `/dev/shm/strongroom-bench` with `STRONGROOM_BENCH_SHM=1`).
 //!
@@ -47,10 +49,11 @@ use std::time::{Duration, Instant};
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion};
 use strongroom::api::{
-    CreateKeyRequest, DecryptRequest, EncryptRequest, GenerateDataKeyPairRequest,
-    GenerateDataKeyRequest, GenerateMacRequest, ReEncryptRequest, SignRequest, VerifyMacRequest,
-    VerifyRequest,
+    CreateGrantRequest, CreateKeyRequest, DecryptRequest, EncryptRequest,
+    GenerateDataKeyPairRequest, GenerateDataKeyRequest, GenerateMacRequest, ReEncryptRequest,
+    SignRequest, VerifyMacRequest, VerifyRequest,
 };
+use strongroom::core::grant::{GrantConstraints, GrantOperation};
 use strongroom::core::key::{
     DataKeyPairSpec, EncryptionAlgorithm, MacAlgorithm, MessageType, SigningAlgorithm,
 };
@@ -111,6 +114,28 @@ fn timed(threads: usize, iters: u64, op: &(dyn Fn() + Sync)) -> Duration {
         Duration::from_nanos(cpu_ns)
     } else {
         start.elapsed()
+    }
+}
+
+/// Runs `op` once: its result and the wall time it took, or in
+/// [`cpu_mode`] the CPU time of the calling thread (`CLOCK_THREAD_CPUTIME_ID`,
+/// exact for one call, unlike the tick-updated `schedstat` of [`timed`]).
+fn timed_once<T>(op: impl FnOnce() -> T) -> (T, Duration) {
+    let cpu = || {
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+        Duration::new(
+            t.tv_sec.unsigned_abs(),
+            u32::try_from(t.tv_nsec).unwrap_or(0),
+        )
+    };
+    if cpu_mode() {
+        let t0 = cpu();
+        let out = op();
+        (out, cpu().saturating_sub(t0))
+    } else {
+        let t0 = Instant::now();
+        let out = op();
+        (out, t0.elapsed())
     }
 }
 
@@ -244,6 +269,8 @@ fn symmetric(c: &mut Criterion, m: &Matrix) {
         g.finish();
     }
 
+    granted_encrypt(c, m);
+
     let mut g = c.benchmark_group("ReEncrypt/32B");
     let pt = vec![0x42u8; 32];
     let blob = strongroom_core::blob::seal(&mut rng(), &key16, 1, &backing, &pt, &ctx()).unwrap();
@@ -302,6 +329,84 @@ fn symmetric(c: &mut Criterion, m: &Matrix) {
 
 /// A signing key of the bench keystore's kind, made with the seam for the
 /// `raw` rows (the keystore's own private keys never leave it).
+/// The principal the grant benches act for: of another account, so that
+/// the default key policy (which allows the keystore's account) leaves the
+/// decision to the key's grants.
+const GRANTEE: &str = "arn:aws:iam::444455556666:user/bench-grantee";
+
+/// Grants of `alias/bench-granted` to [`GRANTEE`].
+const GRANTS: usize = 16;
+
+/// Pairs of the encryption context of the granted Encrypt.
+const CONTEXT_PAIRS: usize = 8;
+
+/// The encryption context of the granted Encrypt: `k0`..`k7` = `v0`..`v7`.
+fn granted_ctx() -> EncryptionContext {
+    EncryptionContext::from_pairs((0..CONTEXT_PAIRS).map(|i| (format!("k{i}"), format!("v{i}"))))
+        .unwrap()
+}
+
+/// The ARN of the symmetric key `alias/bench-granted` of `f`, made on first
+/// use with [`GRANTS`] grants to [`GRANTEE`] (Encrypt and Decrypt), grant
+/// `i` constrained to the context pair `k<i mod 8>` = `v<i mod 8>`
+/// (`EncryptionContextSubset`). The grants are named, so a keystore that
+/// has them gets no more.
+fn granted_key(f: &Fixture) -> String {
+    let alias = "alias/bench-granted";
+    let arn = match f.ks.describe_key(alias) {
+        Ok(d) => d.key_metadata.arn,
+        Err(_) => {
+            let d = f.ks.create_key(&CreateKeyRequest::default()).unwrap();
+            f.ks.create_alias(alias, &d.key_metadata.key_id).unwrap();
+            d.key_metadata.arn
+        }
+    };
+    for i in 0..GRANTS {
+        let j = i % CONTEXT_PAIRS;
+        f.ks.create_grant(&CreateGrantRequest {
+            key_id: arn.clone(),
+            grantee_principal: GRANTEE.to_owned(),
+            operations: vec![GrantOperation::Encrypt, GrantOperation::Decrypt],
+            constraints: Some(GrantConstraints {
+                encryption_context_subset: Some(
+                    EncryptionContext::from_pairs([(format!("k{j}"), format!("v{j}"))]).unwrap(),
+                ),
+                encryption_context_equals: None,
+            }),
+            name: Some(format!("bench-{i}")),
+            ..Default::default()
+        })
+        .unwrap();
+    }
+    arn
+}
+
+/// Encrypt 4 KiB by [`GRANTEE`], whom only the [`GRANTS`] grants of the key
+/// allow, with a context of [`CONTEXT_PAIRS`] pairs: the cost of the grant
+/// check (the key's grants read, each checked against the context).
+fn granted_encrypt(c: &mut Criterion, m: &Matrix) {
+    let backing = Secret::new(vec![7u8; 32]);
+    let pt = vec![0x42u8; 4096];
+    let mut g = c.benchmark_group("Encrypt/4096B/grants");
+    raw(&mut g, || {
+        strongroom_core::blob::seal(&mut rng(), &[3u8; 16], 1, &backing, &pt, &granted_ctx())
+            .unwrap()
+    });
+    m.run(&mut g, |f| {
+        let req = EncryptRequest {
+            key_id: granted_key(f),
+            plaintext: Secret::new(pt.clone()),
+            encryption_context: granted_ctx(),
+            ..Default::default()
+        };
+        let ks = f.ks.as_principal(GRANTEE);
+        Box::new(move || {
+            black_box(ks.encrypt(&req).unwrap());
+        })
+    });
+    g.finish();
+}
+
 fn seam_key(name: &str) -> Secret {
     let k = match name {
         "rsa2048" | "rsa2048-oaep" => rsa::rsa_generate(RsaKeySize::Rsa2048, &mut rng()),
@@ -627,6 +732,34 @@ fn management(c: &mut Criterion, m: &Matrix) {
         );
         drop(ks);
         strongroom_benches::remove_keystore(&path);
+    }
+    g.finish();
+
+    // CreateGrant on the sized keystore: each grant (Encrypt and Decrypt
+    // for one principal, no constraints) is revoked again after it is
+    // timed, so the key keeps no more than one grant.
+    let mut g = c.benchmark_group("CreateGrant");
+    for f in &m.stores {
+        let req = CreateGrantRequest {
+            key_id: f.symmetric.clone(),
+            grantee_principal: GRANTEE.to_owned(),
+            operations: vec![GrantOperation::Encrypt, GrantOperation::Decrypt],
+            ..Default::default()
+        };
+        g.bench_function(
+            BenchmarkId::new(format!("{}/{}keys", m.prefix, f.size), "1thr"),
+            |b| {
+                b.iter_custom(|iters| {
+                    let mut spent = Duration::ZERO;
+                    for _ in 0..iters {
+                        let (id, took) = timed_once(|| f.ks.create_grant(&req).unwrap().grant_id);
+                        spent += took;
+                        f.ks.revoke_grant(&f.symmetric, &id).unwrap();
+                    }
+                    spent
+                })
+            },
+        );
     }
     g.finish();
 

@@ -26,6 +26,7 @@ use alloc::borrow::ToOwned;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::ops::Deref;
 
 use serde_json::Value;
 
@@ -36,8 +37,8 @@ use crate::audit::{AuditEvent, RequestParameters};
 use crate::context::EncryptionContext;
 use crate::error::{Error, ErrorKind, Result};
 use crate::grant::{
-    account_root_arn, check_grant_token_length, grant_allows, grant_id_from_token, new_grant_id,
-    validate_grant_id, Grant, GrantOperation,
+    account_root_arn, check_grant_token_length, grant_id_from_token, new_grant_id,
+    validate_grant_id, Grant, GrantFilter, GrantOperation,
 };
 use crate::key::{EncryptionAlgorithm, KeyRecord};
 use crate::policy::{self, default_key_policy, Decision, Policy, PolicyRequest};
@@ -208,20 +209,53 @@ pub fn stored_policy(rec: &KeyRecord) -> Result<Option<Policy>> {
 ///
 /// # Errors
 /// `AccessDeniedException` ([`policy::authorize`]); those of `grants`.
-pub fn decide(
+pub fn decide<G: Deref<Target = [Grant]>>(
     policy: &Policy,
     req: &PolicyRequest<'_>,
     grant_context: &EncryptionContext,
-    grants: impl FnOnce() -> Result<Vec<Grant>>,
+    grants: impl FnOnce() -> Result<G>,
+) -> Result<Option<Vec<Grant>>> {
+    decide_wanting(policy, req, grant_context, GrantsWanted::All, grants)
+}
+
+/// Which of the grants that allow a request [`decide_wanting`] returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GrantsWanted {
+    /// Every one ([`decide`]).
+    All,
+    /// The first one only, in the order `grants` gives them: for a caller
+    /// that needs only the decision, which is the same (a request is allowed
+    /// by grants when at least one grant allows it); the other grants are
+    /// not checked.
+    Any,
+}
+
+/// [`decide`], returning the allowing grants `wanted` asks for.
+///
+/// # Errors
+/// Those of [`decide`].
+pub(crate) fn decide_wanting<G: Deref<Target = [Grant]>>(
+    policy: &Policy,
+    req: &PolicyRequest<'_>,
+    grant_context: &EncryptionContext,
+    wanted: GrantsWanted,
+    grants: impl FnOnce() -> Result<G>,
 ) -> Result<Option<Vec<Grant>>> {
     let allowing: Vec<Grant> = match policy::evaluate(policy, req) {
         Decision::Allow => return Ok(None),
         Decision::ExplicitDeny => Vec::new(),
-        Decision::ImplicitDeny if GrantOperation::parse(req.action).is_ok() => grants()?
-            .into_iter()
-            .filter(|g| grant_allows(g, req.principal, req.action, grant_context))
-            .collect(),
-        Decision::ImplicitDeny => Vec::new(),
+        Decision::ImplicitDeny => match GrantOperation::parse(req.action) {
+            Ok(op) => {
+                let mut check = GrantFilter::new(req.principal, op, grant_context);
+                let grants = grants()?;
+                let allowing = grants.iter().filter(|g| check.allows(g)).cloned();
+                match wanted {
+                    GrantsWanted::All => allowing.collect(),
+                    GrantsWanted::Any => allowing.take(1).collect(),
+                }
+            }
+            Err(_) => Vec::new(),
+        },
     };
     policy::authorize(policy, req, !allowing.is_empty())?;
     Ok(Some(allowing))

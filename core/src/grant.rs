@@ -197,14 +197,20 @@ impl GrantConstraints {
     /// `EncryptionContextEquals` the same holds in both directions: every
     /// pair of the request must meet the constraint's pairs that way too.
     pub fn allow(&self, context: &EncryptionContext) -> bool {
-        let request = ContextKeys::new(context);
+        self.allow_indexed(context, &ContextKeys::new(context))
+    }
+
+    /// [`allow`](Self::allow) with `request`, the index of `context`
+    /// (`ContextKeys::new(context)`), built by the caller: once per call for
+    /// all the grants of a key ([`GrantFilter`]) instead of once per grant.
+    fn allow_indexed(&self, context: &EncryptionContext, request: &ContextKeys) -> bool {
         let equals = self.encryption_context_equals.as_ref().is_none_or(|c| {
-            pairs_within(c, &request) && pairs_within(context, &ContextKeys::new(c))
+            pairs_within(c, request) && pairs_within(context, &ContextKeys::new(c))
         });
         let subset = self
             .encryption_context_subset
             .as_ref()
-            .is_none_or(|c| pairs_within(c, &request));
+            .is_none_or(|c| pairs_within(c, request));
         equals && subset
     }
 
@@ -485,15 +491,54 @@ pub fn grant_allows(
     operation: &str,
     encryption_context: &EncryptionContext,
 ) -> bool {
-    let Ok(op) = GrantOperation::parse(operation) else {
-        return false;
-    };
-    if !grant_principal_covers(&grant.grantee_principal, principal) || !grant.has_operation(op) {
-        return false;
+    GrantOperation::parse(operation)
+        .is_ok_and(|op| GrantFilter::new(principal, op, encryption_context).allows(grant))
+}
+
+/// [`grant_allows`] for one call checked against many grants: the
+/// operation is parsed once and the encryption context is indexed for the
+/// constraints ([`GrantConstraints::allow`]) once, on the first constrained
+/// grant, instead of once per grant (O(G·N) for G grants and a context of N
+/// pairs). Each grant gets the answer [`grant_allows`] gives it.
+#[derive(Debug)]
+pub(crate) struct GrantFilter<'a> {
+    principal: &'a str,
+    op: GrantOperation,
+    context: &'a EncryptionContext,
+    index: Option<ContextKeys>,
+}
+
+impl<'a> GrantFilter<'a> {
+    /// The check of `principal` performing `op` with `context` (see
+    /// [`grant_allows`] for what each means).
+    pub(crate) fn new(
+        principal: &'a str,
+        op: GrantOperation,
+        context: &'a EncryptionContext,
+    ) -> Self {
+        GrantFilter {
+            principal,
+            op,
+            context,
+            index: None,
+        }
     }
-    match &grant.constraints {
-        Some(c) if op.constrained() => c.allow(encryption_context),
-        _ => true,
+
+    /// Whether `grant` allows the call ([`grant_allows`]).
+    pub(crate) fn allows(&mut self, grant: &Grant) -> bool {
+        if !grant_principal_covers(&grant.grantee_principal, self.principal)
+            || !grant.has_operation(self.op)
+        {
+            return false;
+        }
+        match &grant.constraints {
+            Some(c) if self.op.constrained() => {
+                let context = self.context;
+                let index = self.index.get_or_insert_with(|| ContextKeys::new(context));
+                c.allow_indexed(context, index)
+            }
+            _ => true,
+        }
     }
 }
 

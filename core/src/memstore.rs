@@ -571,7 +571,7 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<DescribeKeyResponse> {
-        service::describe_key(&mut self.service(rng, now), key_id)
+        service::describe_key(&mut self.service(rng, now), key_id, &[])
     }
 
     /// ListKeys: `limit` 1–1000 (default 100), `marker` from a previous page
@@ -1118,7 +1118,7 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<GetPublicKeyResponse> {
-        service::get_public_key(&mut self.service(rng, now), key_id)
+        service::get_public_key(&mut self.service(rng, now), key_id, &[])
     }
 
     /// GenerateDataKeyPair: a fresh RSA or ECC key pair whose private key
@@ -1291,6 +1291,8 @@ impl KeyAccess for Access<'_> {
     fn aliases_of(&self, key_id: &str) -> Result<Vec<String>> {
         Ok(self.0.aliases_of(key_id))
     }
+
+    type Grants = Vec<Grant>;
 
     fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>> {
         Ok(self.0.grants_of(key_id))

@@ -33,7 +33,7 @@ use core::ops::Deref;
 
 use rand_core::CryptoRng;
 
-use crate::access::{self, Call};
+use crate::access::{self, Call, GrantsWanted};
 use crate::api::*;
 use crate::asym;
 use crate::audit::RequestParameters;
@@ -236,11 +236,14 @@ pub trait KeyAccess {
     /// `KMSInternalException` on storage failure.
     fn aliases_of(&self, key_id: &str) -> Result<Vec<String>>;
 
+    /// The grants of a key, owned or shared.
+    type Grants: Deref<Target = [Grant]>;
+
     /// Every grant of `key_id` (a key ID), in grant ID order.
     ///
     /// # Errors
     /// `KMSInternalException` on storage failure.
-    fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>>;
+    fn grants_of(&self, key_id: &str) -> Result<Self::Grants>;
 }
 
 /// Authorizes `action` (a KMS operation name, e.g. `Encrypt`,
@@ -265,8 +268,47 @@ pub fn authorize<K: KeyAccess + ?Sized>(
     grant_context: &EncryptionContext,
     build: &Conditions<'_>,
 ) -> Result<Option<Vec<Grant>>> {
-    authorize_for_write(ks, call, action, rec, requested_as, grant_context, build)
-        .map(|a| a.parents)
+    let wanted = GrantsWanted::All;
+    authorize_seeing_aliases(
+        ks,
+        call,
+        action,
+        rec,
+        requested_as,
+        grant_context,
+        build,
+        wanted,
+    )
+    .map(|(grants, _)| grants)
+}
+
+/// [`authorize`] for the operations that need only its decision: a call the
+/// key policy leaves to the grants stops at the first grant that allows it
+/// ([`access::GrantsWanted::Any`]), which decides the same.
+///
+/// # Errors
+/// Those of [`authorize`].
+fn check_authorized<K: KeyAccess + ?Sized>(
+    ks: &K,
+    call: &mut Call,
+    action: &str,
+    rec: &KeyRecord,
+    requested_as: &str,
+    grant_context: &EncryptionContext,
+    build: &Conditions<'_>,
+) -> Result<()> {
+    let wanted = GrantsWanted::Any;
+    authorize_seeing_aliases(
+        ks,
+        call,
+        action,
+        rec,
+        requested_as,
+        grant_context,
+        build,
+        wanted,
+    )
+    .map(|_| ())
 }
 
 /// The alias state an authorization depended on: what a write made after
@@ -319,8 +361,17 @@ pub fn authorize_for_write<K: KeyAccess + ?Sized>(
     grant_context: &EncryptionContext,
     build: &Conditions<'_>,
 ) -> Result<Authorization> {
-    let (parents, aliases) =
-        authorize_seeing_aliases(ks, call, action, rec, requested_as, grant_context, build)?;
+    // The write needs to know which grant allowed the call, not every one.
+    let (parents, aliases) = authorize_seeing_aliases(
+        ks,
+        call,
+        action,
+        rec,
+        requested_as,
+        grant_context,
+        build,
+        GrantsWanted::Any,
+    )?;
     Ok(Authorization {
         key: KeyStamp::of(rec),
         parents,
@@ -328,7 +379,9 @@ pub fn authorize_for_write<K: KeyAccess + ?Sized>(
     })
 }
 
-/// [`authorize`], also returning the alias state the decision depended on.
+/// [`authorize`], also returning the alias state the decision depended on;
+/// `wanted` says which of the allowing grants to return.
+#[allow(clippy::too_many_arguments)]
 fn authorize_seeing_aliases<K: KeyAccess + ?Sized>(
     ks: &K,
     call: &mut Call,
@@ -337,19 +390,26 @@ fn authorize_seeing_aliases<K: KeyAccess + ?Sized>(
     requested_as: &str,
     grant_context: &EncryptionContext,
     build: &Conditions<'_>,
+    wanted: GrantsWanted,
 ) -> Result<(Option<Vec<Grant>>, AliasesSeen)> {
     call.touch(&rec.arn);
     let principal = ks.principal();
     let policy = ks.key_policy(rec)?;
     let mut seen = AliasesSeen::default();
     // A policy without conditions (the default policy) decides on the
-    // principal, action and resource alone: an Allow needs no condition
-    // values, alias lookups or grants.
-    if !policy.has_conditions()
-        && policy::evaluate(&policy, &PolicyRequest::new(principal, action, &rec.arn))
-            == Decision::Allow
-    {
-        return Ok((None, seen));
+    // principal, action and resource alone (`Statement::applies` reads no
+    // other field of the request, and the grants read the principal, the
+    // action and `grant_context`): an Allow needs no condition values,
+    // alias lookups or grants, and the grants are consulted without them.
+    if !policy.has_conditions() {
+        let bare = PolicyRequest::new(principal, action, &rec.arn);
+        if policy::evaluate(&policy, &bare) == Decision::Allow {
+            return Ok((None, seen));
+        }
+        let grants = access::decide_wanting(&policy, &bare, grant_context, wanted, || {
+            ks.grants_of(&rec.key_id)
+        })?;
+        return Ok((grants, seen));
     }
     let alias = match KeyIdentifier::parse(requested_as, ks.region(), ks.account()) {
         Ok(KeyIdentifier::Alias(name)) => Some(name),
@@ -368,7 +428,9 @@ fn authorize_seeing_aliases<K: KeyAccess + ?Sized>(
         seen.resource_aliases = Some(aliases);
     }
     let req = build(req);
-    let grants = access::decide(&policy, &req, grant_context, || ks.grants_of(&rec.key_id))?;
+    let grants = access::decide_wanting(&policy, &req, grant_context, wanted, || {
+        ks.grants_of(&rec.key_id)
+    })?;
     Ok((grants, seen))
 }
 
@@ -565,7 +627,7 @@ pub trait KeyService {
     ) -> Result<Self::Key> {
         self.check_grant_tokens(grant_tokens)?;
         let rec = self.load(key_id)?;
-        authorize(&self.access(), call, action, &rec, key_id, context, build)?;
+        check_authorized(&self.access(), call, action, &rec, key_id, context, build)?;
         Ok(rec)
     }
 
@@ -582,7 +644,7 @@ pub trait KeyService {
         build: &Conditions<'_>,
     ) -> Result<Self::Key> {
         let rec = self.load(key_id)?;
-        authorize(
+        check_authorized(
             &self.access(),
             call,
             action,
@@ -723,7 +785,7 @@ pub fn decrypt<S: KeyService>(s: &mut S, req: &DecryptRequest) -> Result<Decrypt
         if let Some(key_id) = req.key_id.as_deref() {
             let rec = s.load(key_id)?;
             if rec.key_spec != KeySpec::SymmetricDefault {
-                authorize(&s.access(), call, "Decrypt", &rec, key_id, ctx, &|r| {
+                check_authorized(&s.access(), call, "Decrypt", &rec, key_id, ctx, &|r| {
                     access::rsa_decrypt_conditions(r, req.encryption_algorithm, ctx)
                 })?;
                 return s.with_env(|env, rng| asym::decrypt(env, rng, &rec, req));
@@ -731,7 +793,7 @@ pub fn decrypt<S: KeyService>(s: &mut S, req: &DecryptRequest) -> Result<Decrypt
         }
         let rec = s.blob_key(&req.ciphertext_blob, req.key_id.as_deref())?;
         let requested_as = req.key_id.as_deref().unwrap_or(&rec.key_id);
-        authorize(
+        check_authorized(
             &s.access(),
             call,
             "Decrypt",
@@ -801,7 +863,7 @@ pub fn re_encrypt<S: KeyService>(s: &mut S, req: &ReEncryptRequest) -> Result<Re
                 req.source_encryption_algorithm,
                 req.destination_encryption_algorithm,
             );
-            authorize(
+            check_authorized(
                 &s.access(),
                 call,
                 "ReEncryptFrom",
@@ -810,7 +872,7 @@ pub fn re_encrypt<S: KeyService>(s: &mut S, req: &ReEncryptRequest) -> Result<Re
                 src_ctx,
                 &|r| access::re_encrypt_conditions(r, src_alg, src_ctx, same),
             )?;
-            authorize(
+            check_authorized(
                 &s.access(),
                 call,
                 "ReEncryptTo",
@@ -960,16 +1022,19 @@ pub fn verify<S: KeyService>(s: &mut S, req: &VerifyRequest) -> Result<VerifyRes
     )
 }
 
-/// GetPublicKey ([`asym::get_public_key`]).
-pub fn get_public_key<S: KeyService>(s: &mut S, key_id: &str) -> Result<GetPublicKeyResponse> {
+/// GetPublicKey ([`asym::get_public_key`]); the grant tokens are checked
+/// as Encrypt's are ([`KeyService::check_grant_tokens`]).
+pub fn get_public_key<S: KeyService>(
+    s: &mut S,
+    key_id: &str,
+    grant_tokens: &[String],
+) -> Result<GetPublicKeyResponse> {
     s.call("GetPublicKey", RequestParameters::key(key_id), |s, call| {
-        let rec = s.load(key_id)?;
-        authorize(
-            &s.access(),
+        let rec = s.load_for(
             call,
             "GetPublicKey",
-            &rec,
             key_id,
+            grant_tokens,
             &no_context(),
             &|r| r,
         )?;
@@ -1367,6 +1432,7 @@ pub fn create_grant<S: KeyService>(
                 &req.key_id,
                 &ctx,
                 &|r| access::create_grant_conditions(r, req),
+                GrantsWanted::All,
             )?;
             if let Some(parents) = &via_grants {
                 access::check_grant_narrower(parents, req, s.access().principal(), &rec.arn)?;
@@ -1468,7 +1534,7 @@ pub fn list_grants<S: KeyService>(
                 validate_grant_id(g)?;
             }
             let rec = s.load_authorized(call, "ListGrants", &req.key_id, &|r| r)?;
-            let all = access::select_grants(s.access().grants_of(&rec.key_id)?, req);
+            let all = access::select_grants(s.access().grants_of(&rec.key_id)?.to_vec(), req);
             grant_page(all, req.limit, req.marker.as_deref())
         },
     )
@@ -1519,8 +1585,9 @@ pub fn retire_grant<S: KeyService>(s: &mut S, req: &RetireGrantRequest) -> Resul
             let grant = s
                 .access()
                 .grants_of(&key_id)?
-                .into_iter()
+                .iter()
                 .find(|g| g.grant_id == grant_id)
+                .cloned()
                 .ok_or_else(|| access::grant_not_found(&grant_id))?;
             let rec = s.load(&key_id)?;
             let authorized_on = if may_retire(&grant, s.access().principal()) {
@@ -1619,9 +1686,15 @@ pub fn list_keys<S: KeyService>(
     })
 }
 
-/// DescribeKey ([`ops::describe`]).
-pub fn describe_key<S: KeyService>(s: &mut S, key_id: &str) -> Result<DescribeKeyResponse> {
+/// DescribeKey ([`ops::describe`]); the grant tokens are checked as
+/// Encrypt's are ([`KeyService::check_grant_tokens`]).
+pub fn describe_key<S: KeyService>(
+    s: &mut S,
+    key_id: &str,
+    grant_tokens: &[String],
+) -> Result<DescribeKeyResponse> {
     s.call("DescribeKey", RequestParameters::key(key_id), |s, call| {
+        s.check_grant_tokens(grant_tokens)?;
         let rec = s.load_authorized(call, "DescribeKey", key_id, &|r| r)?;
         Ok(DescribeKeyResponse {
             key_metadata: ops::describe(&rec),
@@ -1768,10 +1841,28 @@ pub fn list_key_rotations<S: KeyService>(
     })
 }
 
+/// Refuses an alias name or alias ARN as the `KeyId` of `op`, whose KMS
+/// `KeyId` is a key ID or key ARN only (TagResource, UntagResource,
+/// ListResourceTags).
+///
+/// # Errors
+/// `NotFoundException` (`Invalid keyId`, as KMS answers) for an alias;
+/// those of [`KeyIdentifier::parse`].
+fn key_id_or_arn<S: KeyService>(s: &S, op: &str, key_id: &str) -> Result<()> {
+    let access = s.access();
+    match KeyIdentifier::parse(key_id, access.region(), access.account())? {
+        KeyIdentifier::Alias(_) => Err(Error::not_found(alloc::format!(
+            "Invalid keyId '{key_id}': {op} takes a key ID or key ARN, not an alias"
+        ))),
+        KeyIdentifier::KeyId(_) => Ok(()),
+    }
+}
+
 /// TagResource ([`ops::tag_resource`], condition keys of
 /// [`access::tag_conditions`]). Tag lengths are checked first
 /// ([`ops::check_tag_shapes`]), as KMS validates a request's shape before
-/// it looks at the key.
+/// it looks at the key. `key_id` is a key ID or key ARN: an alias is
+/// `NotFoundException`, as in KMS.
 pub fn tag_resource<S: KeyService>(s: &mut S, key_id: &str, tags: &[Tag]) -> Result<()> {
     let keys = tags.iter().map(|t| t.tag_key.clone()).collect();
     s.call(
@@ -1779,6 +1870,7 @@ pub fn tag_resource<S: KeyService>(s: &mut S, key_id: &str, tags: &[Tag]) -> Res
         RequestParameters::tags(key_id, keys),
         |s, call| {
             ops::check_tag_shapes(tags)?;
+            key_id_or_arn(s, "TagResource", key_id)?;
             s.modify_authorized(
                 call,
                 "TagResource",
@@ -1791,11 +1883,13 @@ pub fn tag_resource<S: KeyService>(s: &mut S, key_id: &str, tags: &[Tag]) -> Res
 }
 
 /// UntagResource ([`ops::untag_resource`], condition key `aws:TagKeys`);
-/// tag key lengths are checked first ([`ops::check_tag_key_shapes`]).
+/// tag key lengths are checked first ([`ops::check_tag_key_shapes`]);
+/// `key_id` is a key ID or key ARN (an alias is `NotFoundException`).
 pub fn untag_resource<S: KeyService>(s: &mut S, key_id: &str, tag_keys: &[String]) -> Result<()> {
     let params = RequestParameters::tags(key_id, tag_keys.to_vec());
     s.call("UntagResource", params, |s, call| {
         ops::check_tag_key_shapes(tag_keys)?;
+        key_id_or_arn(s, "UntagResource", key_id)?;
         s.modify_authorized(
             call,
             "UntagResource",
@@ -1806,7 +1900,8 @@ pub fn untag_resource<S: KeyService>(s: &mut S, key_id: &str, tag_keys: &[String
     })
 }
 
-/// ListResourceTags: `limit` 1–50 (default 50).
+/// ListResourceTags: `limit` 1–50 (default 50); `key_id` is a key ID or
+/// key ARN (an alias is `NotFoundException`).
 pub fn list_resource_tags<S: KeyService>(
     s: &mut S,
     key_id: &str,
@@ -1818,6 +1913,7 @@ pub fn list_resource_tags<S: KeyService>(
         if limit.is_some_and(|l| !(1..=50).contains(&l)) {
             return Err(Error::validation("Limit must be between 1 and 50"));
         }
+        key_id_or_arn(s, "ListResourceTags", key_id)?;
         let rec = s.load_authorized(call, "ListResourceTags", key_id, &|r| r)?;
         let all = ops::list_resource_tags(&rec);
         let (tags, next_marker) = paginate_index(all, Some(limit.unwrap_or(50)), marker)?;

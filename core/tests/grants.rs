@@ -578,3 +578,73 @@ fn grant_operations_serialize_as_their_names() {
         );
     }
 }
+
+/// `access::decide` checks many grants against one request with one index of
+/// its context: it keeps exactly the grants `grant_allows` accepts one by
+/// one, for contexts with ambiguous and Unicode look-alike keys, for both
+/// constraint kinds and for a grant of another principal in between.
+#[test]
+fn decide_keeps_exactly_the_grants_grant_allows_accepts() {
+    use strongroom_core::access::decide;
+    use strongroom_core::policy::{Policy, PolicyRequest};
+    let policy = Policy::parse(
+        &serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": EVE}, "Action": "kms:*", "Resource": "*"}
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    let subset = |pairs: &[(&str, &str)]| GrantConstraints {
+        encryption_context_equals: None,
+        encryption_context_subset: Some(ctx(pairs)),
+    };
+    let equals = |pairs: &[(&str, &str)]| GrantConstraints {
+        encryption_context_equals: Some(ctx(pairs)),
+        encryption_context_subset: None,
+    };
+    let constraints = [
+        subset(&[("dept", "it")]),
+        subset(&[("Dept", "it"), ("team", "a")]),
+        equals(&[("dept", "it"), ("team", "a")]),
+        equals(&[("DEPT", "it")]),
+        subset(&[("key", "k")]),
+        subset(&[("secret", "s")]),
+    ];
+    let mut grants = Vec::new();
+    for (i, c) in constraints.iter().enumerate() {
+        let mut g = grant(&[GrantOperation::Encrypt], Some(c.clone()));
+        g.grant_id = new_grant_id(&[u8::try_from(i).unwrap(); 32]);
+        grants.push(g);
+        let mut other = grant(&[GrantOperation::Encrypt], Some(c.clone()));
+        other.grantee_principal = BOB.into();
+        other.grant_id = new_grant_id(&[u8::try_from(i + 100).unwrap(); 32]);
+        grants.push(other);
+    }
+    let contexts = [
+        ctx(&[]),
+        ctx(&[("dept", "it")]),
+        ctx(&[("DEPT", "it"), ("team", "a")]),
+        ctx(&[("dept", "it"), ("Dept", "it")]),
+        ctx(&[("\u{212A}ey", "k")]),
+        ctx(&[("key", "k"), ("\u{17F}ecret", "s")]),
+        ctx(&[("dept", "it"), ("team", "a"), ("x", "y")]),
+    ];
+    for c in &contexts {
+        let req = PolicyRequest::new(ALICE, "Encrypt", KEY);
+        let kept = decide(&policy, &req, c, || Ok(grants.clone()));
+        let expected: Vec<Grant> = grants
+            .iter()
+            .filter(|g| grant_allows(g, ALICE, "Encrypt", c))
+            .cloned()
+            .collect();
+        if expected.is_empty() {
+            assert_eq!(
+                kept.unwrap_err().kind(),
+                ErrorKind::AccessDeniedException,
+                "{c:?}"
+            );
+        } else {
+            assert_eq!(kept.unwrap(), Some(expected), "{c:?}");
+        }
+    }
+}

@@ -17,7 +17,8 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:4599")]
     pub listen: SocketAddr,
     /// JSON credentials file for SigV4:
-    /// `{"credentials":[{"access_key_id":..,"secret_access_key":..,"principal":"arn:aws:iam::..."}]}`.
+    /// `{"credentials":[{"access_key_id":..,"secret_access_key":..,"principal":"arn:aws:iam::..."}]}`;
+    /// an entry with `"session_token"` requires that token (signed) in `X-Amz-Security-Token`.
     #[arg(
         long,
         env = "STRONGROOM_CREDENTIALS_FILE",

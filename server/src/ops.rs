@@ -71,11 +71,42 @@ struct KeyIdRequest {
     key_id: String,
 }
 
+/// DescribeKey and GetPublicKey: a key and the request's grant tokens.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct KeyWithGrantTokensRequest {
+    key_id: String,
+    #[serde(default)]
+    grant_tokens: Vec<String>,
+}
+
+/// ListKeys `ResourceOwners` values.
+#[derive(Deserialize, PartialEq, Eq)]
+enum ResourceOwner {
+    /// The keys of this keystore's account.
+    #[serde(rename = "SELF")]
+    Own,
+    /// Keys other accounts share through AWS RAM: there are none here.
+    #[serde(rename = "OTHER_ACCOUNTS_VIA_RAM")]
+    OtherAccountsViaRam,
+}
+
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase", default)]
-struct PagingRequest {
+struct ListKeysRequest {
     limit: Option<u32>,
     marker: Option<String>,
+    resource_owners: Option<Vec<ResourceOwner>>,
+}
+
+/// ListKeyRotations `IncludeKeyMaterial` values.
+#[derive(Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+enum IncludeKeyMaterial {
+    /// Rotations and the first key material: not offered.
+    AllKeyMaterial,
+    /// Rotations only, the default.
+    RotationsOnly,
 }
 
 #[derive(Deserialize)]
@@ -236,6 +267,7 @@ struct AbsentFeatures {
     xks_key_id: Option<serde::de::IgnoredAny>,
     recipient: Option<serde::de::IgnoredAny>,
     import_type: Option<String>,
+    include_key_material: Option<IncludeKeyMaterial>,
 }
 
 /// `CustomKeyStoreNotFoundException` for a `CustomKeyStoreId` (there are no
@@ -251,6 +283,7 @@ fn refuse_absent_features(operation: &str, body: &[u8]) -> Result<(), WireError>
         "GenerateDataKey",
         "GenerateDataKeyPair",
         "ImportKeyMaterial",
+        "ListKeyRotations",
     ]) {
         return Ok(());
     }
@@ -275,12 +308,57 @@ fn refuse_absent_features(operation: &str, body: &[u8]) -> Result<(), WireError>
     if m.recipient.is_some() && !takes(&["CreateKey", "ImportKeyMaterial"]) {
         return unsupported("Recipient (Nitro Enclaves attestation)");
     }
+    if operation == "ListKeyRotations"
+        && m.include_key_material == Some(IncludeKeyMaterial::AllKeyMaterial)
+    {
+        return unsupported(
+            "IncludeKeyMaterial ALL_KEY_MATERIAL (rotations only: no key material IDs)",
+        );
+    }
     match m.import_type.as_deref() {
         Some(t) if operation == "ImportKeyMaterial" && t != "EXISTING_KEY_MATERIAL" => {
             unsupported(&format!("ImportType {t} (one key material per key only)"))
         }
         _ => Ok(()),
     }
+}
+
+/// Members read before an operation's request struct: `DryRun` by every
+/// operation ([`dispatch`]; the keystore refuses it where KMS has none),
+/// and, by [`refuse_absent_features`], ImportKeyMaterial's `ImportType`
+/// (`EXISTING_KEY_MATERIAL` only) and ListKeyRotations' `IncludeKeyMaterial`
+/// (`ROTATIONS_ONLY` only).
+fn read_before(operation: &str, member: &str) -> bool {
+    matches!(
+        (operation, member),
+        (_, "DryRun")
+            | ("ImportKeyMaterial", "ImportType")
+            | ("ListKeyRotations", "IncludeKeyMaterial")
+    )
+}
+
+/// Parses the request struct `T` of `operation` after refusing every member
+/// of the body that `T` does not read: a member of a KMS feature Strongroom
+/// does not have (those KMS added after this server, too) is
+/// `UnsupportedOperationException`, never ignored. A member whose value is
+/// JSON `null` counts as absent, as AWS SDKs treat it.
+///
+/// # Errors
+/// `UnsupportedOperationException`, and those of [`parse`].
+fn request<T: serde::de::DeserializeOwned>(operation: &str, body: &[u8]) -> Result<T, WireError> {
+    let read = crate::wire::members::<T>().unwrap_or(&[]);
+    let present: std::collections::BTreeMap<String, Option<serde::de::IgnoredAny>> = parse(body)?;
+    let refused = present.iter().find(|(name, value)| {
+        value.is_some() && !read.contains(&name.as_str()) && !read_before(operation, name)
+    });
+    if let Some((name, _)) = refused {
+        return Err(WireError::new(
+            400,
+            "UnsupportedOperationException",
+            format!("{name} is not supported: Strongroom {operation} does not offer it (refused, not ignored)"),
+        ));
+    }
+    parse(body)
 }
 
 /// Runs `operation` (the part of `X-Amz-Target` after `TrentService.`) with
@@ -305,113 +383,146 @@ pub fn dispatch(ks: &Keystore, operation: &str, body: &[u8]) -> Result<ResponseB
         ks
     };
     match operation {
-        "CreateKey" => reply(ks.create_key(&parse(body)?)),
+        "CreateKey" => reply(ks.create_key(&request(operation, body)?)),
         "DescribeKey" => {
-            let r: KeyIdRequest = parse(body)?;
-            reply(ks.describe_key(&r.key_id))
+            let r: KeyWithGrantTokensRequest = request(operation, body)?;
+            reply(ks.describe_key_with_grant_tokens(&r.key_id, &r.grant_tokens))
         }
         "ListKeys" => {
-            let r: PagingRequest = parse(body)?;
-            reply(ks.list_keys(r.limit, r.marker.as_deref()))
+            let r: ListKeysRequest = request(operation, body)?;
+            reply(list_keys(ks, &r))
         }
         "UpdateKeyDescription" => {
-            let r: UpdateKeyDescriptionRequest = parse(body)?;
+            let r: UpdateKeyDescriptionRequest = request(operation, body)?;
             done(ks.update_key_description(&r.key_id, &r.description))
         }
-        "EnableKey" => done(ks.enable_key(&parse::<KeyIdRequest>(body)?.key_id)),
-        "DisableKey" => done(ks.disable_key(&parse::<KeyIdRequest>(body)?.key_id)),
+        "EnableKey" => done(ks.enable_key(&request::<KeyIdRequest>(operation, body)?.key_id)),
+        "DisableKey" => done(ks.disable_key(&request::<KeyIdRequest>(operation, body)?.key_id)),
         "ScheduleKeyDeletion" => {
-            let r: ScheduleKeyDeletionRequest = parse(body)?;
+            let r: ScheduleKeyDeletionRequest = request(operation, body)?;
             reply(ks.schedule_key_deletion(&r.key_id, r.pending_window_in_days))
         }
-        "CancelKeyDeletion" => reply(ks.cancel_key_deletion(&parse::<KeyIdRequest>(body)?.key_id)),
+        "CancelKeyDeletion" => {
+            reply(ks.cancel_key_deletion(&request::<KeyIdRequest>(operation, body)?.key_id))
+        }
         "EnableKeyRotation" => {
-            let r: EnableKeyRotationRequest = parse(body)?;
+            let r: EnableKeyRotationRequest = request(operation, body)?;
             done(ks.enable_key_rotation(&r.key_id, r.rotation_period_in_days))
         }
-        "DisableKeyRotation" => done(ks.disable_key_rotation(&parse::<KeyIdRequest>(body)?.key_id)),
-        "GetKeyRotationStatus" => {
-            reply(ks.get_key_rotation_status(&parse::<KeyIdRequest>(body)?.key_id))
+        "DisableKeyRotation" => {
+            done(ks.disable_key_rotation(&request::<KeyIdRequest>(operation, body)?.key_id))
         }
-        "RotateKeyOnDemand" => reply(ks.rotate_key_on_demand(&parse::<KeyIdRequest>(body)?.key_id)),
+        "GetKeyRotationStatus" => {
+            reply(ks.get_key_rotation_status(&request::<KeyIdRequest>(operation, body)?.key_id))
+        }
+        "RotateKeyOnDemand" => {
+            reply(ks.rotate_key_on_demand(&request::<KeyIdRequest>(operation, body)?.key_id))
+        }
         "ListKeyRotations" => {
-            let r: KeyPagingRequest = parse(body)?;
+            // IncludeKeyMaterial was read by `refuse_absent_features`.
+            let r: KeyPagingRequest = request(operation, body)?;
             reply(ks.list_key_rotations(&r.key_id, r.limit, r.marker.as_deref()))
         }
         "CreateAlias" => {
-            let r: AliasRequest = parse(body)?;
+            let r: AliasRequest = request(operation, body)?;
             done(ks.create_alias(&r.alias_name, &r.target_key_id))
         }
         "UpdateAlias" => {
-            let r: AliasRequest = parse(body)?;
+            let r: AliasRequest = request(operation, body)?;
             done(ks.update_alias(&r.alias_name, &r.target_key_id))
         }
-        "DeleteAlias" => done(ks.delete_alias(&parse::<DeleteAliasRequest>(body)?.alias_name)),
+        "DeleteAlias" => {
+            done(ks.delete_alias(&request::<DeleteAliasRequest>(operation, body)?.alias_name))
+        }
         "ListAliases" => {
-            let r: ListAliasesRequest = parse(body)?;
+            let r: ListAliasesRequest = request(operation, body)?;
             reply(ks.list_aliases(r.key_id.as_deref(), r.limit, r.marker.as_deref()))
         }
         "TagResource" => {
-            let r: TagResourceRequest = parse(body)?;
+            let r: TagResourceRequest = request(operation, body)?;
             done(ks.tag_resource(&r.key_id, &r.tags))
         }
         "UntagResource" => {
-            let r: UntagResourceRequest = parse(body)?;
+            let r: UntagResourceRequest = request(operation, body)?;
             done(ks.untag_resource(&r.key_id, &r.tag_keys))
         }
         "ListResourceTags" => {
-            let r: KeyPagingRequest = parse(body)?;
+            let r: KeyPagingRequest = request(operation, body)?;
             reply(ks.list_resource_tags(&r.key_id, r.limit, r.marker.as_deref()))
         }
-        "Encrypt" => reply(ks.encrypt(&parse(body)?)),
-        "Decrypt" => reply(ks.decrypt(&parse(body)?)),
-        "ReEncrypt" => reply(ks.re_encrypt(&parse(body)?)),
-        "GenerateDataKey" => reply(ks.generate_data_key(&parse(body)?)),
+        "Encrypt" => reply(ks.encrypt(&request(operation, body)?)),
+        "Decrypt" => reply(ks.decrypt(&request(operation, body)?)),
+        "ReEncrypt" => reply(ks.re_encrypt(&request(operation, body)?)),
+        "GenerateDataKey" => reply(ks.generate_data_key(&request(operation, body)?)),
         "GenerateDataKeyWithoutPlaintext" => {
-            reply(ks.generate_data_key_without_plaintext(&parse(body)?))
+            reply(ks.generate_data_key_without_plaintext(&request(operation, body)?))
         }
         "GenerateRandom" => {
-            let r: GenerateRandomRequest = parse(body)?;
+            let r: GenerateRandomRequest = request(operation, body)?;
             reply(ks.generate_random(r.number_of_bytes))
         }
-        "Sign" => reply(ks.sign(&parse(body)?)),
-        "Verify" => reply(ks.verify(&parse(body)?)),
-        "GetPublicKey" => reply(ks.get_public_key(&parse::<KeyIdRequest>(body)?.key_id)),
-        "GenerateMac" => reply(ks.generate_mac(&parse(body)?)),
-        "VerifyMac" => reply(ks.verify_mac(&parse(body)?)),
-        "DeriveSharedSecret" => reply(ks.derive_shared_secret(&parse(body)?)),
-        "GenerateDataKeyPair" => reply(ks.generate_data_key_pair(&parse(body)?)),
+        "Sign" => reply(ks.sign(&request(operation, body)?)),
+        "Verify" => reply(ks.verify(&request(operation, body)?)),
+        "GetPublicKey" => {
+            let r: KeyWithGrantTokensRequest = request(operation, body)?;
+            reply(ks.get_public_key_with_grant_tokens(&r.key_id, &r.grant_tokens))
+        }
+        "GenerateMac" => reply(ks.generate_mac(&request(operation, body)?)),
+        "VerifyMac" => reply(ks.verify_mac(&request(operation, body)?)),
+        "DeriveSharedSecret" => reply(ks.derive_shared_secret(&request(operation, body)?)),
+        "GenerateDataKeyPair" => reply(ks.generate_data_key_pair(&request(operation, body)?)),
         "GenerateDataKeyPairWithoutPlaintext" => {
-            reply(ks.generate_data_key_pair_without_plaintext(&parse(body)?))
+            reply(ks.generate_data_key_pair_without_plaintext(&request(operation, body)?))
         }
-        "GetParametersForImport" => reply(ks.get_parameters_for_import(&parse(body)?)),
-        "ImportKeyMaterial" => done(ks.import_key_material(&parse(body)?)),
+        "GetParametersForImport" => reply(ks.get_parameters_for_import(&request(operation, body)?)),
+        "ImportKeyMaterial" => done(ks.import_key_material(&request(operation, body)?)),
         "DeleteImportedKeyMaterial" => {
-            done(ks.delete_imported_key_material(&parse::<KeyIdRequest>(body)?.key_id))
+            done(ks.delete_imported_key_material(&request::<KeyIdRequest>(operation, body)?.key_id))
         }
-        "PutKeyPolicy" => done(ks.put_key_policy(&parse(body)?)),
+        "PutKeyPolicy" => done(ks.put_key_policy(&request(operation, body)?)),
         "GetKeyPolicy" => {
-            let r: GetKeyPolicyRequest = parse(body)?;
+            let r: GetKeyPolicyRequest = request(operation, body)?;
             reply(ks.get_key_policy(&r.key_id, r.policy_name.as_deref()))
         }
         "ListKeyPolicies" => {
-            let r: KeyPagingRequest = parse(body)?;
+            let r: KeyPagingRequest = request(operation, body)?;
             reply(ks.list_key_policies(&r.key_id, r.limit, r.marker.as_deref()))
         }
-        "CreateGrant" => reply(ks.create_grant(&parse(body)?)),
-        "ListGrants" => reply(ks.list_grants(&parse(body)?)),
+        "CreateGrant" => reply(ks.create_grant(&request(operation, body)?)),
+        "ListGrants" => reply(ks.list_grants(&request(operation, body)?)),
         "ListRetirableGrants" => {
-            let r: ListRetirableGrantsRequest = parse(body)?;
+            let r: ListRetirableGrantsRequest = request(operation, body)?;
             reply(ks.list_retirable_grants(&r.retiring_principal, r.limit, r.marker.as_deref()))
         }
-        "RetireGrant" => done(ks.retire_grant(&parse(body)?)),
+        "RetireGrant" => done(ks.retire_grant(&request(operation, body)?)),
         "RevokeGrant" => {
-            let r: RevokeGrantRequest = parse(body)?;
+            let r: RevokeGrantRequest = request(operation, body)?;
             done(ks.revoke_grant(&r.key_id, &r.grant_id))
         }
         other => Err(WireError::unknown_operation(format!(
             "unknown operation TrentService.{other}"
         ))),
+    }
+}
+
+/// ListKeys with `ResourceOwners` (1 or 2 values): this keystore's keys
+/// are listed unless `SELF` is left out; no keys are shared with it through
+/// AWS RAM, so `OTHER_ACCOUNTS_VIA_RAM` adds none. The keystore lists (and
+/// audits, and checks the marker) either way.
+fn list_keys(ks: &Keystore, r: &ListKeysRequest) -> Result<ListKeysResponse, Error> {
+    if let Some(owners) = &r.resource_owners {
+        if !(1..=2).contains(&owners.len()) {
+            return Err(Error::validation("ResourceOwners must have 1 or 2 members"));
+        }
+    }
+    let listed = ks.list_keys(r.limit, r.marker.as_deref())?;
+    match &r.resource_owners {
+        Some(owners) if !owners.contains(&ResourceOwner::Own) => Ok(ListKeysResponse {
+            keys: Vec::new(),
+            next_marker: None,
+            truncated: false,
+        }),
+        _ => Ok(listed),
     }
 }
 

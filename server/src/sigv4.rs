@@ -7,6 +7,12 @@
 //! strings); the service in the credential scope must be `kms`; the region
 //! may be any; `X-Amz-Date` must be within [`MAX_CLOCK_SKEW_SECS`] of the
 //! server's clock.
+//!
+//! Session tokens (`X-Amz-Security-Token`, sent with temporary credentials)
+//! are checked, never ignored: an access key configured with a session
+//! token requires exactly that token in a signed `x-amz-security-token`
+//! header, and a request with a token for an access key configured without
+//! one is refused.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -31,6 +37,8 @@ struct CredentialEntry {
     access_key_id: String,
     secret_access_key: String,
     principal: String,
+    #[serde(default)]
+    session_token: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -41,13 +49,17 @@ struct CredentialsFile {
 struct Credential {
     secret: Secret,
     principal: String,
+    session_token: Option<Secret>,
 }
 
 /// Access key IDs with their secret access keys and the principal (an IAM
 /// ARN such as `arn:aws:iam::000000000000:user/alice`) each one acts as.
 ///
 /// The file format is JSON:
-/// `{"credentials": [{"access_key_id": "...", "secret_access_key": "...", "principal": "arn:..."}]}`.
+/// `{"credentials": [{"access_key_id": "...", "secret_access_key": "...", "principal": "arn:..."}]}`;
+/// an entry may add `"session_token": "..."` (temporary credentials: every
+/// request with that access key must carry that token, signed, in
+/// `X-Amz-Security-Token`).
 pub struct Credentials {
     by_id: HashMap<String, Credential>,
 }
@@ -68,13 +80,42 @@ impl Credentials {
         }
     }
 
-    /// Adds one access key.
+    /// Adds one access key (long-term: requests with it carry no session
+    /// token).
     pub fn insert(&mut self, access_key_id: &str, secret_access_key: &str, principal: &str) {
+        self.insert_entry(access_key_id, secret_access_key, principal, None);
+    }
+
+    /// Adds one access key of temporary credentials: requests with it must
+    /// carry `session_token` in a signed `X-Amz-Security-Token` header.
+    pub fn insert_with_session_token(
+        &mut self,
+        access_key_id: &str,
+        secret_access_key: &str,
+        session_token: &str,
+        principal: &str,
+    ) {
+        self.insert_entry(
+            access_key_id,
+            secret_access_key,
+            principal,
+            Some(session_token),
+        );
+    }
+
+    fn insert_entry(
+        &mut self,
+        access_key_id: &str,
+        secret_access_key: &str,
+        principal: &str,
+        session_token: Option<&str>,
+    ) {
         self.by_id.insert(
             access_key_id.to_string(),
             Credential {
                 secret: Secret::new(secret_access_key.as_bytes().to_vec()),
                 principal: principal.to_string(),
+                session_token: session_token.map(|t| Secret::new(t.as_bytes().to_vec())),
             },
         );
     }
@@ -88,8 +129,13 @@ impl Credentials {
             serde_json::from_str(text).map_err(|e| format!("credentials file: {e}"))?;
         let mut c = Credentials::new();
         for e in file.credentials {
-            if e.access_key_id.is_empty() || e.secret_access_key.is_empty() {
-                return Err("credentials file: empty access key ID or secret".into());
+            if e.access_key_id.is_empty()
+                || e.secret_access_key.is_empty()
+                || e.session_token.as_deref() == Some("")
+            {
+                return Err(
+                    "credentials file: empty access key ID, secret or session token".into(),
+                );
             }
             if !e.principal.starts_with("arn:") {
                 return Err(format!(
@@ -97,7 +143,12 @@ impl Credentials {
                     e.access_key_id
                 ));
             }
-            c.insert(&e.access_key_id, &e.secret_access_key, &e.principal);
+            c.insert_entry(
+                &e.access_key_id,
+                &e.secret_access_key,
+                &e.principal,
+                e.session_token.as_deref(),
+            );
         }
         Ok(c)
     }
@@ -402,8 +453,12 @@ impl Credentials {
     /// `IncompleteSignatureException` (malformed header, missing
     /// `X-Amz-Date`, a required header not signed: `host`, `x-amz-date`, and
     /// `x-amz-target` when the request has one), `UnrecognizedClientException`
-    /// (unknown access key), `InvalidSignatureException` (wrong signature,
-    /// wrong service or date in the scope, clock skew over 15 minutes).
+    /// (unknown access key; a session token that is not the access key's,
+    /// missing where it has one or present where it has none),
+    /// `InvalidSignatureException` (wrong signature, wrong service or date
+    /// in the scope, clock skew over 15 minutes). A session token must be
+    /// a signed header (`IncompleteSignatureException`), and is never taken
+    /// from the query string.
     pub fn verify(&self, req: &RequestParts<'_>, now: u64) -> Result<String, WireError> {
         let auth = req.header_values("authorization");
         let auth = match auth[..] {
@@ -498,7 +553,51 @@ impl Credentials {
                 "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
             ));
         }
+        check_session_token(cred, req, &auth.signed_headers)?;
         Ok(cred.principal.clone())
+    }
+}
+
+/// The session token rule: the request's `X-Amz-Security-Token` (a signed
+/// header, at most one) must be the credential's session token, compared in
+/// constant time, and absent when the credential has none.
+fn check_session_token(
+    cred: &Credential,
+    req: &RequestParts<'_>,
+    signed_headers: &[&str],
+) -> Result<(), WireError> {
+    let invalid = || {
+        WireError::auth(
+            400,
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        )
+    };
+    let in_query = req.query.split('&').any(|p| {
+        let name = p.split('=').next().unwrap_or("");
+        percent_decode(name).eq_ignore_ascii_case("x-amz-security-token")
+    });
+    if in_query {
+        return Err(incomplete(
+            "X-Amz-Security-Token must be sent as a signed header, not in the query string",
+        ));
+    }
+    let sent = match req.header_values("x-amz-security-token")[..] {
+        [] => None,
+        [one] => Some(one),
+        _ => return Err(incomplete("more than one X-Amz-Security-Token header")),
+    };
+    if sent.is_some() && !signed_headers.contains(&"x-amz-security-token") {
+        return Err(incomplete("'x-amz-security-token' must be a signed header"));
+    }
+    match (&cred.session_token, sent) {
+        (None, None) => Ok(()),
+        (Some(want), Some(got))
+            if bool::from(want.expose_secret().ct_eq(got.trim().as_bytes())) =>
+        {
+            Ok(())
+        }
+        _ => Err(invalid()),
     }
 }
 
@@ -676,5 +775,118 @@ mod tests {
             verify(&d, &iam, b"{}", now).unwrap_err().code,
             "InvalidSignatureException"
         );
+    }
+
+    /// Signs and verifies a request with `token` (if any) as a header, signed
+    /// or not, against credentials where AKID has `configured` (if any).
+    fn with_token(
+        configured: Option<&str>,
+        token: Option<&str>,
+        sign_token: bool,
+        query: &str,
+    ) -> Result<String, WireError> {
+        let now = 1_700_000_000;
+        let mut c = Credentials::new();
+        match configured {
+            Some(t) => c.insert_with_session_token(
+                "AKID",
+                "secret",
+                t,
+                "arn:aws:iam::000000000000:user/tmp",
+            ),
+            None => c.insert("AKID", "secret", "arn:aws:iam::000000000000:user/tmp"),
+        }
+        let mut headers = vec![
+            ("host", "127.0.0.1:1"),
+            ("x-amz-target", "TrentService.ListKeys"),
+        ];
+        if let (Some(t), true) = (token, sign_token) {
+            headers.push(("x-amz-security-token", t));
+        }
+        let unsigned = RequestParts {
+            method: "POST",
+            path: "/",
+            query,
+            headers: headers.clone(),
+            body: b"{}",
+        };
+        let (date, auth) = sign("AKID", "secret", "us-east-1", &unsigned, now);
+        if let (Some(t), false) = (token, sign_token) {
+            headers.push(("x-amz-security-token", t));
+        }
+        headers.push(("x-amz-date", &date));
+        headers.push(("authorization", &auth));
+        let req = RequestParts {
+            method: "POST",
+            path: "/",
+            query,
+            headers,
+            body: b"{}",
+        };
+        c.verify(&req, now)
+    }
+
+    #[test]
+    fn session_tokens_are_checked_not_ignored() {
+        let code = |r: Result<String, WireError>| r.map_err(|e| e.code);
+        assert!(with_token(Some("tok"), Some("tok"), true, "").is_ok());
+        assert!(with_token(None, None, true, "").is_ok());
+        let refused = [
+            // a token for a long-term key, a wrong token, none where one is due
+            (None, Some("tok"), true, "", "UnrecognizedClientException"),
+            (
+                Some("tok"),
+                Some("tok2"),
+                true,
+                "",
+                "UnrecognizedClientException",
+            ),
+            (
+                Some("tok"),
+                Some("to"),
+                true,
+                "",
+                "UnrecognizedClientException",
+            ),
+            (Some("tok"), None, true, "", "UnrecognizedClientException"),
+            // the right token, but outside the signature
+            (
+                Some("tok"),
+                Some("tok"),
+                false,
+                "",
+                "IncompleteSignatureException",
+            ),
+            (None, Some("tok"), false, "", "IncompleteSignatureException"),
+            (
+                Some("tok"),
+                None,
+                true,
+                "X-Amz-Security-Token=tok",
+                "IncompleteSignatureException",
+            ),
+        ];
+        for (configured, token, signed, query, want) in refused {
+            assert_eq!(
+                code(with_token(configured, token, signed, query)),
+                Err(want),
+                "{configured:?} {token:?} signed={signed} {query}"
+            );
+        }
+    }
+
+    #[test]
+    fn credentials_file_session_token() {
+        let c = Credentials::from_json(
+            r#"{"credentials": [{"access_key_id": "A", "secret_access_key": "s",
+                "principal": "arn:aws:iam::000000000000:user/a", "session_token": "t"}]}"#,
+        )
+        .unwrap();
+        assert!(c.by_id["A"].session_token.is_some());
+        assert!(Credentials::from_json(
+            r#"{"credentials": [{"access_key_id": "A", "secret_access_key": "s",
+                "principal": "arn:aws:iam::000000000000:user/a", "session_token": ""}]}"#,
+        )
+        .is_err());
     }
 }

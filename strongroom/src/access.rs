@@ -262,13 +262,24 @@ impl Keystore {
         Ok(g)
     }
 
-    /// Every grant of `key_id` (a key ID, not an ARN), in grant ID order.
-    pub(crate) fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>> {
+    /// Every grant of `key_id` (a key ID, not an ARN), in grant ID order:
+    /// from the record cache when it is fresh, else read, authenticated and
+    /// cached (as key records are, [`crate::cache`]).
+    pub(crate) fn grants_of(&self, key_id: &str) -> Result<Arc<[Grant]>> {
+        let generation = self.fresh_cache()?;
+        let cache = &self.inner.cache;
+        if let Some(hit) = generation.and_then(|_| cache.grants(key_id)) {
+            return Ok(hit);
+        }
         let mut out = Vec::new();
         self.inner.storage.read(&mut |tx| {
             out = self.grants_in(tx, key_id)?;
             Ok(())
         })?;
+        let out: Arc<[Grant]> = out.into();
+        if let Some(g) = generation {
+            cache.insert_grants(g, key_id, &out);
+        }
         Ok(out)
     }
 
@@ -342,7 +353,9 @@ impl KeyAccess for Service<'_> {
         self.0.aliases_of(key_id)
     }
 
-    fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>> {
+    type Grants = Arc<[Grant]>;
+
+    fn grants_of(&self, key_id: &str) -> Result<Arc<[Grant]>> {
         self.0.grants_of(key_id)
     }
 }

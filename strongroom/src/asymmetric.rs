@@ -35,7 +35,22 @@ impl Keystore {
     /// # Errors
     /// See [`strongroom_core::asym::get_public_key`]; `NotFoundException`.
     pub fn get_public_key(&self, key_id: &str) -> Result<GetPublicKeyResponse> {
-        service::get_public_key(&mut crate::access::Service(self), key_id)
+        service::get_public_key(&mut crate::access::Service(self), key_id, &[])
+    }
+
+    /// GetPublicKey with the request's `GrantTokens`, checked as Encrypt's
+    /// are (see [`Keystore::describe_key_with_grant_tokens`]).
+    ///
+    /// # Errors
+    /// Those of [`get_public_key`](Self::get_public_key);
+    /// `ValidationException` for the number or length of the tokens,
+    /// `InvalidGrantTokenException` for a token this keystore did not issue.
+    pub fn get_public_key_with_grant_tokens(
+        &self,
+        key_id: &str,
+        grant_tokens: &[String],
+    ) -> Result<GetPublicKeyResponse> {
+        service::get_public_key(&mut crate::access::Service(self), key_id, grant_tokens)
     }
 
     /// DeriveSharedSecret: the raw ECDH shared secret (32 bytes on P-256,

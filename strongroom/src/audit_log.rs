@@ -915,12 +915,22 @@ struct FileLock<'a>(&'a File);
 
 #[cfg(unix)]
 impl<'a> FileLock<'a> {
+    /// Waits for the lock. A wait cut short by a signal (`EINTR`, from a
+    /// handler installed without `SA_RESTART`) is waited again, as
+    /// `signal::Signal::begin` does, rather than failing the append.
     fn acquire(f: &'a File, path: &Path) -> Result<Self> {
-        rustix::fs::flock(f, rustix::fs::FlockOperation::LockExclusive)
-            .map_err(|e| io_err("locking", path, &std::io::Error::from(e)))?;
-        Ok(FileLock(f))
+        loop {
+            match rustix::fs::flock(f, rustix::fs::FlockOperation::LockExclusive) {
+                Ok(()) => return Ok(FileLock(f)),
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(io_err("locking", path, &std::io::Error::from(e))),
+            }
+        }
     }
 }
+
+#[cfg(all(test, target_os = "linux"))]
+mod flock_eintr;
 
 #[cfg(unix)]
 impl Drop for FileLock<'_> {

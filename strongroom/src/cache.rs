@@ -1,6 +1,7 @@
 //! The record cache: parsed, authenticated key records (with their parsed
-//! key policies) and alias targets, so that the cryptographic hot path does
-//! not read SQLite.
+//! key policies), alias targets and the grants of a key, so that the
+//! cryptographic hot path does not read SQLite (nor, for a call that only a
+//! grant allows, read and authenticate every grant row of the key).
 //!
 //! # Freshness
 //!
@@ -14,8 +15,9 @@
 //! the keystore reads the sealed integrity state (`meta/state`, see
 //! `docs/FORMAT.md`) and empties the cache if the digests of its key, alias
 //! and grant rows (a SHA-256 of its level-1 digests) differ from those the
-//! cache was filled under. So a key disabled, deleted, rotated or re-aliased
-//! by another handle or process of this library is seen on the next call
+//! cache was filled under. So a key disabled, deleted, rotated or re-aliased,
+//! or a grant created, retired or revoked, by another handle or process of
+//! this library is seen on the next call
 //! (by another program writing the file directly, within
 //! `SIGNAL_RECHECK`); an audit checkpoint (which moves only the state's
 //! checkpoint and counter) or other `meta` write leaves the cache alone.
@@ -24,7 +26,7 @@
 //! are refused (the cache's generation moved), so a stale record never
 //! enters it.
 //!
-//! Tampering: a cached record was authenticated when it was read. A row
+//! Tampering: a cached record or grant was authenticated when it was read. A row
 //! edited in the file afterwards is not re-read while the cache holds it and
 //! the integrity state does not change; it fails authentication (as before the
 //! cache) on the next read that misses the cache: after any write that
@@ -32,18 +34,24 @@
 //!
 //! The cache holds no secret: key material stays sealed in the records
 //! (public keys of asymmetric keys are kept once derived).
-//! Its size is bounded by [`CAPACITY`] keys (least recently used evicted).
+//! Its size is bounded by [`CAPACITY`] keys (least recently used evicted)
+//! and [`GRANT_CAPACITY`] grants (all dropped when a key's grants would
+//! pass it; a key with more grants than that is not cached).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
+use strongroom_core::grant::Grant;
 use strongroom_core::key::KeyRecord;
 use strongroom_core::ops::Env;
 use strongroom_core::policy::Policy;
 
 /// Most key records (and, separately, alias targets) the cache holds.
 pub(crate) const CAPACITY: usize = 8192;
+
+/// Most grants, summed over the keys whose grants are cached, the cache holds.
+pub(crate) const GRANT_CAPACITY: usize = 65_536;
 
 /// A cached key record and its parsed key policy.
 pub(crate) struct CachedKey {
@@ -100,6 +108,20 @@ struct State {
     generation: u64,
     keys: HashMap<String, Arc<CachedKey>>,
     aliases: HashMap<String, String>,
+    /// Every grant of a key (key ID), in grant ID order, as read.
+    grants: HashMap<String, Arc<[Grant]>>,
+    /// The grants in `grants`, summed.
+    grant_count: usize,
+}
+
+impl State {
+    fn clear(&mut self) {
+        self.keys.clear();
+        self.aliases.clear();
+        self.grants.clear();
+        self.grant_count = 0;
+        self.generation += 1;
+    }
 }
 
 /// See the module documentation.
@@ -134,9 +156,7 @@ impl RecordCache {
     pub(crate) fn validate(&self, epoch: u64, digest: [u8; 32]) -> u64 {
         let mut s = self.write();
         if s.digest != digest || s.epoch.is_none() {
-            s.keys.clear();
-            s.aliases.clear();
-            s.generation += 1;
+            s.clear();
             s.digest = digest;
         }
         if s.epoch.is_none_or(|e| e < epoch) {
@@ -148,9 +168,7 @@ impl RecordCache {
     /// Empties the cache (after this handle's own writes).
     pub(crate) fn invalidate(&self) {
         let mut s = self.write();
-        s.keys.clear();
-        s.aliases.clear();
-        s.generation += 1;
+        s.clear();
         s.epoch = None;
     }
 
@@ -164,6 +182,29 @@ impl RecordCache {
 
     pub(crate) fn alias(&self, name: &str) -> Option<String> {
         self.read().aliases.get(name).cloned()
+    }
+
+    /// Every grant of the key `key_id` (a key ID), when cached.
+    pub(crate) fn grants(&self, key_id: &str) -> Option<Arc<[Grant]>> {
+        self.read().grants.get(key_id).cloned()
+    }
+
+    /// Caches the grants of `key_id` read under `generation` (refused if the
+    /// cache was emptied since, or if they alone pass [`GRANT_CAPACITY`]).
+    pub(crate) fn insert_grants(&self, generation: u64, key_id: &str, grants: &Arc<[Grant]>) {
+        let mut s = self.write();
+        if s.generation != generation || grants.len() > GRANT_CAPACITY {
+            return;
+        }
+        if let Some(old) = s.grants.remove(key_id) {
+            s.grant_count -= old.len();
+        }
+        if s.grant_count + grants.len() > GRANT_CAPACITY || s.grants.len() >= CAPACITY {
+            s.grants.clear();
+            s.grant_count = 0;
+        }
+        s.grant_count += grants.len();
+        s.grants.insert(key_id.to_owned(), grants.clone());
     }
 
     /// Inserts an entry loaded under `generation` (refused if the cache was
@@ -237,5 +278,47 @@ mod tests {
         let rec = create_key(&env, &mut rng, &CreateKeyRequest::default()).unwrap();
         cache.insert(g, None, &Arc::new(CachedKey::new(rec)));
         assert!(cache.read().keys.is_empty());
+    }
+
+    #[test]
+    fn cached_grants_are_bounded_and_dropped_with_the_records() {
+        let grant: Grant = serde_json::from_value(serde_json::json!({
+            "KeyId": "arn:aws:kms:local-1:000000000000:key/k",
+            "GrantId": "0".repeat(64),
+            "CreationDate": 0,
+            "GranteePrincipal": "arn:aws:iam::000000000000:user/app",
+            "IssuingAccount": "arn:aws:iam::000000000000:root",
+            "Operations": ["Encrypt"],
+        }))
+        .unwrap();
+        let list = |n: usize| -> Arc<[Grant]> { vec![grant.clone(); n].into() };
+        let cache = RecordCache::default();
+        let g = cache.validate(1, [0u8; 32]);
+        cache.insert_grants(g, "a", &list(GRANT_CAPACITY / 2));
+        cache.insert_grants(g, "b", &list(GRANT_CAPACITY / 4));
+        assert_eq!(cache.grants("a").unwrap().len(), GRANT_CAPACITY / 2);
+        // Replacing a key's list counts it once.
+        cache.insert_grants(g, "a", &list(GRANT_CAPACITY / 2));
+        assert_eq!(
+            cache.read().grant_count,
+            GRANT_CAPACITY / 2 + GRANT_CAPACITY / 4
+        );
+        // Past the bound: everything else is dropped first.
+        cache.insert_grants(g, "c", &list(GRANT_CAPACITY / 2));
+        assert!(cache.grants("a").is_none() && cache.grants("b").is_none());
+        assert_eq!(cache.read().grant_count, GRANT_CAPACITY / 2);
+        // A list longer than the bound is not cached.
+        cache.insert_grants(g, "d", &list(GRANT_CAPACITY + 1));
+        assert!(cache.grants("d").is_none());
+        // A moved digest, or this handle's own write, empties it; a stale
+        // loader (older generation) cannot insert.
+        let g2 = cache.validate(2, [1u8; 32]);
+        assert!(g2 != g && cache.grants("c").is_none());
+        assert_eq!(cache.read().grant_count, 0);
+        cache.insert_grants(g2, "e", &list(1));
+        cache.invalidate();
+        assert!(cache.grants("e").is_none());
+        cache.insert_grants(g2, "e", &list(1));
+        assert!(cache.grants("e").is_none());
     }
 }

@@ -816,7 +816,24 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException`, `InvalidArnException`, `KMSInternalException`.
     pub fn describe_key(&self, key_id: &str) -> Result<DescribeKeyResponse> {
-        service::describe_key(&mut access::Service(self), key_id)
+        service::describe_key(&mut access::Service(self), key_id, &[])
+    }
+
+    /// DescribeKey with the request's `GrantTokens`, checked as Encrypt's
+    /// are: at most 10, each 1 to 8192 characters, each a token this
+    /// keystore issued (grants take effect at once here, so a valid token
+    /// adds no permission).
+    ///
+    /// # Errors
+    /// Those of [`describe_key`](Self::describe_key);
+    /// `ValidationException` for the number or length of the tokens,
+    /// `InvalidGrantTokenException` for a token this keystore did not issue.
+    pub fn describe_key_with_grant_tokens(
+        &self,
+        key_id: &str,
+        grant_tokens: &[String],
+    ) -> Result<DescribeKeyResponse> {
+        service::describe_key(&mut access::Service(self), key_id, grant_tokens)
     }
 
     /// ListKeys: `limit` 1–1000 (default 100), `marker` from a previous page

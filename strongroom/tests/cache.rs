@@ -1,6 +1,7 @@
 //! The record cache stays correct across handles and processes: a key
-//! disabled, deleted, rotated or re-aliased elsewhere is seen on the next
-//! call through a handle that has the key cached; tampering is detected on
+//! disabled, deleted, rotated or re-aliased, or a grant created, revoked or
+//! retired, elsewhere is seen on the next call through a handle that has the
+//! key (and its grants) cached; tampering is detected on
 //! the next read that misses the cache (see the `cache` module of the
 //! facade for the exact guarantee).
 #![allow(clippy::unwrap_used)]
@@ -185,6 +186,70 @@ fn a_policy_changed_by_another_handle_applies_at_once() {
     );
     put(&["kms:Encrypt"]);
     try_encrypt(&app, &key, b"x").unwrap();
+}
+
+/// The grants of a key are cached with its record: a grant created,
+/// revoked or retired by another handle applies to the next call of a
+/// handle that has the key's grants cached, and so does one revoked
+/// through the same handle.
+#[test]
+fn grants_changed_by_another_handle_apply_at_once() {
+    use strongroom::api::{CreateGrantRequest, EncryptRequest, RetireGrantRequest};
+    use strongroom::core::grant::{GrantConstraints, GrantOperation};
+    let f = fixture();
+    let key = new_key(&f.ks).arn;
+    // Of another account: the default key policy (the keystore's account)
+    // does not cover it, so only grants allow its calls.
+    let app_arn = "arn:aws:iam::444455556666:user/app";
+    let app = f.ks.as_principal(app_arn);
+    let other = other_handle(&f.path);
+    let grant = |ks: &Keystore, subset: Option<(&str, &str)>| {
+        ks.create_grant(&CreateGrantRequest {
+            key_id: key.clone(),
+            grantee_principal: app_arn.to_owned(),
+            retiring_principal: Some(app_arn.to_owned()),
+            operations: vec![GrantOperation::Encrypt],
+            constraints: subset.map(|(k, v)| GrantConstraints {
+                encryption_context_subset: Some(ctx(&[(k, v)])),
+                encryption_context_equals: None,
+            }),
+            ..Default::default()
+        })
+        .unwrap()
+        .grant_id
+    };
+    let enc = |c: &[(&str, &str)]| {
+        app.encrypt(&EncryptRequest {
+            key_id: key.clone(),
+            plaintext: strongroom::Secret::from_slice(b"x"),
+            encryption_context: ctx(c),
+            ..Default::default()
+        })
+    };
+    expect_err(enc(&[]), ErrorKind::AccessDeniedException);
+    let a = grant(&other, Some(("dept", "it")));
+    enc(&[("Dept", "it")]).unwrap();
+    expect_err(enc(&[("dept", "hr")]), ErrorKind::AccessDeniedException);
+    // Revoked elsewhere: the cached grants are not used again.
+    other.revoke_grant(&key, &a).unwrap();
+    expect_err(enc(&[("dept", "it")]), ErrorKind::AccessDeniedException);
+    // Created elsewhere, retired elsewhere.
+    let b = grant(&other, None);
+    enc(&[("dept", "hr")]).unwrap();
+    other
+        .as_principal(app_arn)
+        .retire_grant(&RetireGrantRequest {
+            key_id: Some(key.clone()),
+            grant_id: Some(b),
+            grant_token: None,
+        })
+        .unwrap();
+    expect_err(enc(&[("dept", "hr")]), ErrorKind::AccessDeniedException);
+    // Created and revoked through the calling handle itself.
+    let c = grant(&f.ks, None);
+    enc(&[]).unwrap();
+    f.ks.revoke_grant(&key, &c).unwrap();
+    expect_err(enc(&[]), ErrorKind::AccessDeniedException);
 }
 
 /// The change-signal file's two counters (`docs/FORMAT.md`): (begun, ended).

@@ -25,6 +25,9 @@ REGION = "us-east-1"
 ACCOUNT = "000000000000"
 ADMIN = ("AKIDADMINEXAMPLE", "admin-secret-key-example/+=", f"arn:aws:iam::{ACCOUNT}:user/admin")
 BOB = ("AKIDBOBEXAMPLE", "bob-secret-key-example", f"arn:aws:iam::{ACCOUNT}:user/bob")
+# Temporary credentials: access key, secret, session token, principal.
+TEMP = ("ASIATEMPEXAMPLE", "temp-secret-key-example", "FwoGZXIvYXdzEXAMPLEsessiontoken/+=",
+        f"arn:aws:sts::{ACCOUNT}:assumed-role/app/session")
 
 
 class Server:
@@ -40,7 +43,8 @@ class Server:
         self.creds.write_text(json.dumps({"credentials": [
             {"access_key_id": a, "secret_access_key": s, "principal": p}
             for (a, s, p) in (ADMIN, BOB)
-        ]}))
+        ] + [{"access_key_id": TEMP[0], "secret_access_key": TEMP[1], "session_token": TEMP[2],
+              "principal": TEMP[3]}]}))
         self.extra_args = list(extra_args)
         self.proc = None
         self.start()
@@ -66,10 +70,10 @@ class Server:
         self.log.close()
         return rc
 
-    def client(self, cred=ADMIN, **config):
+    def client(self, cred=ADMIN, session_token=None, **config):
         return boto3.client(
             "kms", endpoint_url=self.url, region_name=REGION,
-            aws_access_key_id=cred[0], aws_secret_access_key=cred[1],
+            aws_access_key_id=cred[0], aws_secret_access_key=cred[1], aws_session_token=session_token,
             config=Config(retries={"max_attempts": 1}, **config),
         )
 

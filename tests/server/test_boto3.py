@@ -17,7 +17,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ADMIN, BOB, REGION
+from conftest import ADMIN, BOB, REGION, TEMP
 
 
 def code(excinfo):
@@ -295,6 +295,29 @@ def test_unsigned_refused(server):
 
 def test_second_principal_authenticates(server):
     assert "Keys" in server.client(cred=BOB).list_keys(Limit=1)
+
+
+def test_session_tokens_are_checked(server):
+    """X-Amz-Security-Token is verified, never ignored: boto3 signs it; the
+    credentials file's session token of a temporary access key must match;
+    a long-term key with any token, or a temporary key without its token,
+    is UnrecognizedClientException, as AWS answers an invalid token."""
+    temp = (TEMP[0], TEMP[1], TEMP[3])
+    kms = server.client(cred=temp, session_token=TEMP[2])
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    assert kms.encrypt(KeyId=key, Plaintext=b"p")["KeyId"].endswith(key)
+    refused = [server.client(cred=temp), server.client(cred=temp, session_token=TEMP[2] + "x"),
+               server.client(cred=temp, session_token=TEMP[2][:-1]), server.client(cred=ADMIN, session_token=TEMP[2]),
+               server.client(cred=BOB, session_token="any")]
+    for c in refused:
+        with pytest.raises(ClientError) as e:
+            c.describe_key(KeyId=key)
+        assert code(e) == "UnrecognizedClientException"
+    # The token outside the signature: refused even when it is the right one.
+    headers = _sign(server, b"{}", datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
+    headers["x-amz-security-token"] = "anything"
+    status, body = _post(server, headers, b"{}")
+    assert (status, body["__type"]) == (400, "IncompleteSignatureException"), body
 
 
 def _sign(server, body, amz_date, secret=ADMIN[1], target="TrentService.ListKeys"):
