@@ -372,6 +372,10 @@ fn compute_tree(tx: &mut dyn Tx, root: &RootKey) -> Result<Tree> {
         let t = table_byte(table);
         tx.for_each_in_buckets(table, &mut |bucket, id, tag| {
             *count += 1;
+            // A row no listing returns (`id > ''`) was never written.
+            if id.is_empty() {
+                return Err(tampered());
+            }
             let b = u32::try_from(bucket)
                 .ok()
                 .filter(|b| *b < BUCKETS)
@@ -469,6 +473,7 @@ pub(crate) fn verify_all(tx: &mut dyn Tx, root: &RootKey) -> Result<()> {
 /// Recomputes the tree and the row counts and checks them against `state`
 /// (its counts when it has them) and the stored tree rows.
 fn verify_tree(tx: &mut dyn Tx, root: &RootKey, state: &State) -> Result<()> {
+    tx.check_schema()?;
     let tree = compute_tree(tx, root)?;
     let mut ok = state.counts.is_none_or(|c| c == tree.counts);
     for (d, s) in tree.digests.iter().zip(&state.digests) {
@@ -552,15 +557,23 @@ fn encode(rows: &Bucket) -> Result<Vec<u8>> {
 /// it as read), and [`finish`](Self::finish) rewrites the digests of the
 /// buckets touched, the tree rows above them and the state.
 ///
-/// Listings are complete, not only authentic: the first
-/// [`list`](Tx::list) of a table compares the table's row count in the file
-/// with the count the state holds (kept current by this transaction's puts
-/// and deletes), so a caller that lists the whole table, each row checked,
-/// has read exactly the rows the state covers; [`list_range`](Tx::list_range)
-/// takes a key's grant range only, whose rows all lie in one bucket (see
-/// [`bucket_of`]), and must return exactly that bucket's rows of the range.
-/// A row deleted from the file under a running process is then
-/// `KMSInternalException` too, as one put back is.
+/// Listings are complete, not only authentic. The first
+/// [`list`](Tx::list) of a table in a write checks the file's schema
+/// ([`Tx::check_schema`]: no view or trigger) and reads the table itself,
+/// every row with no condition on its id ([`Tx::for_each_row_id`]): each
+/// id must be non-empty text, strictly above the one before, and its
+/// `(id, tag)` in its bucket; their number must be the count the state
+/// holds (kept current by this transaction's puts and deletes). Those
+/// distinct rows, all covered by the state and as many as it covers, are
+/// then exactly its rows: the transaction keeps them (updated by its own
+/// puts and deletes), and every page a caller lists must be exactly the
+/// next rows of that set, so what the caller reads is the set, whatever
+/// the database's listing returns. [`list_range`](Tx::list_range) takes a
+/// key's grant range only, whose rows all lie in one bucket (see
+/// [`bucket_of`]), and must return exactly that bucket's rows of the
+/// range. A row deleted from the file under a running process (alone, or
+/// with a row the listing cannot return in its place, or behind a view) is
+/// then `KMSInternalException` too, as one put back is.
 pub(crate) struct IntegrityTx<'a> {
     inner: &'a mut dyn Tx,
     root: &'a RootKey,
@@ -574,6 +587,11 @@ pub(crate) struct IntegrityTx<'a> {
     /// The tables whose row count in the file was checked (by
     /// [`count_index`]).
     counted: [bool; 3],
+    /// The checked rows (id → tag) of each table listed whole, as this
+    /// transaction leaves them (by [`count_index`]).
+    listed: [Option<BTreeMap<String, Vec<u8>>>; 3],
+    /// Whether the file's schema was checked.
+    schema_checked: bool,
 }
 
 impl<'a> IntegrityTx<'a> {
@@ -588,7 +606,40 @@ impl<'a> IntegrityTx<'a> {
             buckets: BTreeMap::new(),
             touched: BTreeSet::new(),
             counted: [false; 3],
+            listed: [None, None, None],
+            schema_checked: false,
         }
+    }
+
+    /// The rows of `table` as this transaction leaves them, read and
+    /// checked whole once ([`IntegrityTx`], "Listings are complete").
+    fn listed(&mut self, table: Table) -> Result<&BTreeMap<String, Vec<u8>>> {
+        let i = count_index(table)?;
+        if self.listed[i].is_none() {
+            if !self.schema_checked {
+                self.inner.check_schema()?;
+                self.schema_checked = true;
+            }
+            let mut rows: Vec<(String, Vec<u8>)> = Vec::new();
+            let mut listable = true;
+            self.inner.for_each_row_id(table, &mut |id, tag| {
+                match id {
+                    Some(id) if rows.last().is_none_or(|(last, _)| last.as_str() < id) => {
+                        rows.push((id.to_owned(), tag.to_vec()));
+                    }
+                    _ => listable = false,
+                }
+                Ok(())
+            })?;
+            if !listable || u64::try_from(rows.len()).ok() != Some(*self.count_mut(table)?) {
+                return Err(tampered());
+            }
+            for (id, tag) in &rows {
+                self.check_read(table, id, Some(tag))?;
+            }
+            self.listed[i] = Some(rows.into_iter().collect());
+        }
+        self.listed[i].as_ref().ok_or_else(tampered)
     }
 
     /// The count of `table`'s rows as this transaction leaves them.
@@ -670,6 +721,8 @@ impl<'a> IntegrityTx<'a> {
             buckets,
             touched,
             counted: _,
+            listed: _,
+            schema_checked: _,
         } = self;
         let mut changed_l2 = BTreeSet::new();
         for b in touched {
@@ -720,17 +773,6 @@ impl IntegrityTx<'_> {
             _ => Err(tampered()),
         }
     }
-
-    /// `rows` of `table`, read inside this write, once each is checked
-    /// ([`check_read`](Self::check_read); `meta` rows are not bucketed).
-    fn checked(&mut self, table: Table, rows: Vec<Row>) -> Result<Vec<Row>> {
-        if table != Table::Meta {
-            for r in &rows {
-                self.check_read(table, &r.id, Some(&r.tag))?;
-            }
-        }
-        Ok(rows)
-    }
 }
 
 impl Tx for IntegrityTx<'_> {
@@ -741,14 +783,29 @@ impl Tx for IntegrityTx<'_> {
         }
         Ok(row)
     }
-    /// With the table's row count checked first ([`IntegrityTx`]): a
-    /// listing of the whole table is complete.
+    /// Exactly the next rows of the table's checked rows ([`IntegrityTx`],
+    /// "Listings are complete").
     fn list(&mut self, table: Table, after: Option<&str>, limit: usize) -> Result<Vec<Row>> {
-        if table != Table::Meta {
-            self.check_count(table)?;
+        if table == Table::Meta {
+            return self.inner.list(table, after, limit);
         }
         let rows = self.inner.list(table, after, limit)?;
-        self.checked(table, rows)
+        let lower = after.map_or(Bound::Unbounded, Bound::Excluded);
+        let mut held = self
+            .listed(table)?
+            .range::<str, _>((lower, Bound::Unbounded))
+            .take(limit);
+        for r in &rows {
+            match held.next() {
+                Some((id, tag)) if r.id == *id && crate::subtle_eq(&r.tag, tag) => {}
+                _ => return Err(tampered()),
+            }
+        }
+        if held.next().is_none() {
+            Ok(rows)
+        } else {
+            Err(tampered())
+        }
     }
     /// A key's grants only (after `<key ID>/` or one of its grants, before
     /// `<key ID>0`): the rows must be exactly those of the range in the
@@ -812,6 +869,9 @@ impl Tx for IntegrityTx<'_> {
         if added {
             *self.count_mut(table)? += 1;
         }
+        if let Some(rows) = &mut self.listed[count_index(table)?] {
+            rows.insert(row.id.clone(), row.tag.clone());
+        }
         self.touched.insert(b);
         self.inner.put_in_bucket(table, row, b)
     }
@@ -828,6 +888,9 @@ impl Tx for IntegrityTx<'_> {
             let count = self.count_mut(table)?;
             *count = count.checked_sub(1).ok_or_else(tampered)?;
             self.touched.insert(b);
+        }
+        if let Some(rows) = &mut self.listed[count_index(table)?] {
+            rows.remove(id);
         }
         self.inner.delete(table, id)
     }

@@ -663,3 +663,216 @@ fn export_tags_cannot_forge_a_format_1_file_for_the_migration() {
     assert!(e.to_string().contains("migrate"), "{e}");
     expect_err(mig(), ErrorKind::KMSInternalException);
 }
+
+/// A key whose policy allows mallory `action` unless the key has the alias
+/// `alias/prod` (which it has), and that alias's row as stored.
+fn denied_for_alias_prod(f: &Fixture, action: &str) -> (String, StoredRow) {
+    let key = new_key(&f.ks).key_id;
+    set_policy(
+        f,
+        &key,
+        serde_json::json!([
+            {"Effect": "Allow", "Action": action},
+            {"Effect": "Deny", "Action": action,
+            "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/prod"}}}]),
+    );
+    f.ks.create_alias("alias/prod", &key).unwrap();
+    let alias = stored_row(&f.path, "aliases", "alias/prod");
+    (key, alias)
+}
+
+fn decrypt_grant_for_mallory(key: &str) -> CreateGrantRequest {
+    CreateGrantRequest {
+        key_id: key.into(),
+        grantee_principal: MALLORY.into(),
+        operations: vec![strongroom::core::grant::GrantOperation::Decrypt],
+        ..Default::default()
+    }
+}
+
+/// The key's grants, on a new handle whose open (and a second full check)
+/// passed: the file was put back as it was.
+#[track_caller]
+fn grants_after_restore(path: &Path, key: &str) -> usize {
+    let ks = Keystore::open(path, root_source(&ROOT)).unwrap();
+    ks.verify_digest().unwrap();
+    ks.list_grants(&ListGrantsRequest {
+        key_id: key.into(),
+        ..Default::default()
+    })
+    .unwrap()
+    .grants
+    .len()
+}
+
+/// An alias row deleted and replaced by one with id `''` (second review of
+/// format 4): the table's row count is the state's, but no listing returns
+/// that row (its first page starts after `''`). The write reads the table
+/// itself and refuses a row a listing cannot return; once the file is put
+/// back, the grant is not there.
+#[test]
+fn alias_row_replaced_by_an_empty_id_does_not_skip_resource_aliases_deny() {
+    let f = fixture();
+    let (key, alias) = denied_for_alias_prod(&f, "kms:CreateGrant");
+    let h = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    {
+        let c = db(&f.path);
+        delete_row(&c, "aliases", "alias/prod");
+        insert_row(&c, "aliases", &(String::new(), vec![0], vec![0], -1));
+    }
+    let r = h
+        .as_principal(MALLORY)
+        .create_grant(&decrypt_grant_for_mallory(&key));
+    drop(h);
+    let path = f.path.clone();
+    drop(f.ks);
+    {
+        let c = db(&path);
+        delete_row(&c, "aliases", "");
+        insert_row(&c, "aliases", &alias);
+    }
+    let e = expect_err(r, ErrorKind::KMSInternalException);
+    assert!(e.message().contains("integrity state"), "{e}");
+    assert_eq!(grants_after_restore(&path, &key), 0);
+}
+
+/// The same with a `NULL` id (`id TEXT PRIMARY KEY` allows it in SQLite),
+/// against PutKeyPolicy; the file with that row does not open either.
+#[test]
+fn alias_row_replaced_by_a_null_id_does_not_skip_a_deny_of_put_key_policy() {
+    let f = fixture();
+    let (key, alias) = denied_for_alias_prod(&f, "kms:PutKeyPolicy");
+    let h = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    {
+        let c = db(&f.path);
+        delete_row(&c, "aliases", "alias/prod");
+        c.execute(
+            "INSERT INTO aliases (id, body, tag, bucket) VALUES (NULL, x'00', x'00', -1)",
+            [],
+        )
+        .unwrap();
+    }
+    let r = h
+        .as_principal(MALLORY)
+        .put_key_policy(&policy(&key, Some("kms:*")));
+    drop(h);
+    let path = f.path.clone();
+    drop(f.ks);
+    expect_err(
+        Keystore::open(&path, root_source(&ROOT)),
+        ErrorKind::KMSInternalException,
+    );
+    {
+        let c = db(&path);
+        c.execute("DELETE FROM aliases WHERE id IS NULL", [])
+            .unwrap();
+        insert_row(&c, "aliases", &alias);
+    }
+    let e = expect_err(r, ErrorKind::KMSInternalException);
+    assert!(e.message().contains("integrity state"), "{e}");
+    let ks = Keystore::open(&path, root_source(&ROOT)).unwrap();
+    ks.verify_digest().unwrap();
+    // Mallory's own call, with the alias back, is denied as it should be.
+    expect_err(
+        ks.as_principal(MALLORY)
+            .put_key_policy(&policy(&key, Some("kms:*"))),
+        ErrorKind::AccessDeniedException,
+    );
+}
+
+/// The `aliases` table replaced by a view that leaves out `alias/prod` and
+/// shows another alias twice: the count is the state's and every row listed
+/// authentic. The write refuses the schema (a view), and its own reading
+/// of the table would refuse the repeated id; the file with the view does
+/// not open.
+#[test]
+fn aliases_view_repeating_a_row_does_not_skip_resource_aliases_deny() {
+    let f = fixture();
+    let (key, _) = denied_for_alias_prod(&f, "kms:CreateGrant");
+    let other = new_key(&f.ks).key_id;
+    f.ks.create_alias("alias/other", &other).unwrap();
+    let h = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    db(&f.path)
+        .execute_batch(
+            "ALTER TABLE aliases RENAME TO aliases_real;
+             CREATE VIEW aliases AS
+               SELECT * FROM aliases_real WHERE id <> 'alias/prod'
+               UNION ALL SELECT * FROM aliases_real WHERE id = 'alias/other';",
+        )
+        .unwrap();
+    let r = h
+        .as_principal(MALLORY)
+        .create_grant(&decrypt_grant_for_mallory(&key));
+    drop(h);
+    let path = f.path.clone();
+    drop(f.ks);
+    let e = expect_err(
+        Keystore::open(&path, root_source(&ROOT)),
+        ErrorKind::KMSInternalException,
+    );
+    assert!(e.message().contains("schema"), "{e}");
+    // Put back as made (a table renamed back would keep its SQL rewritten
+    // with the name quoted, which open refuses too).
+    db(&path)
+        .execute_batch(
+            "DROP VIEW aliases;
+             CREATE TABLE aliases (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL, \
+                 bucket INTEGER NOT NULL DEFAULT -1);
+             INSERT INTO aliases SELECT * FROM aliases_real;
+             DROP TABLE aliases_real;
+             CREATE INDEX aliases_bucket ON aliases (bucket, id, tag);",
+        )
+        .unwrap();
+    let e = expect_err(r, ErrorKind::KMSInternalException);
+    assert!(e.message().contains("schema"), "{e}");
+    assert_eq!(grants_after_restore(&path, &key), 0);
+}
+
+/// A trigger added to the file under a running handle (here one that puts
+/// `alias/prod` back once a grant is written, so that the file would look
+/// untouched after the write): a write that lists refuses the schema, and
+/// so does open.
+#[test]
+fn trigger_in_the_file_is_refused_by_a_write_that_lists_and_by_open() {
+    let f = fixture();
+    let (key, alias) = denied_for_alias_prod(&f, "kms:CreateGrant");
+    let h = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    {
+        let c = db(&f.path);
+        delete_row(&c, "aliases", "alias/prod");
+        // Trigger bodies take no parameters: the row inline.
+        c.execute_batch(&format!(
+            "CREATE TRIGGER put_back AFTER INSERT ON grants BEGIN \
+             INSERT INTO aliases (id, body, tag, bucket) \
+             VALUES ('{}', x'{}', x'{}', {}); END",
+            alias.0,
+            hex(&alias.1),
+            hex(&alias.2),
+            alias.3
+        ))
+        .unwrap();
+    }
+    let r = h
+        .as_principal(MALLORY)
+        .create_grant(&decrypt_grant_for_mallory(&key));
+    drop(h);
+    let path = f.path.clone();
+    drop(f.ks);
+    let e = expect_err(r, ErrorKind::KMSInternalException);
+    assert!(e.message().contains("schema"), "{e}");
+    let e = expect_err(
+        Keystore::open(&path, root_source(&ROOT)),
+        ErrorKind::KMSInternalException,
+    );
+    assert!(e.message().contains("schema"), "{e}");
+    {
+        let c = db(&path);
+        c.execute_batch("DROP TRIGGER put_back").unwrap();
+        insert_row(&c, "aliases", &alias);
+    }
+    assert_eq!(grants_after_restore(&path, &key), 0);
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
