@@ -162,11 +162,7 @@ pub trait Tx {
     ///
     /// # Errors
     /// `f`'s error or `KMSInternalException` on a storage failure.
-    fn for_each_row_id(
-        &mut self,
-        table: Table,
-        f: &mut RowIdVisitor<'_>,
-    ) -> Result<()> {
+    fn for_each_row_id(&mut self, table: Table, f: &mut RowIdVisitor<'_>) -> Result<()> {
         self.for_each_tag(table, &mut |id, tag| {
             f(Some(id).filter(|i| !i.is_empty()), tag)
         })
@@ -247,68 +243,46 @@ fn db_err(e: rusqlite::Error) -> Error {
 /// Prepared statements each connection keeps (rusqlite's default is 16).
 const STATEMENT_CACHE: usize = 64;
 
+/// [`SCHEMA`]: `meta` and its primary-key index, then each bucketed table
+/// with its primary-key and `bucket` indexes.
+macro_rules! schema {
+    ($($n:literal),*) => {
+        [
+            (
+                "table",
+                "meta",
+                "meta",
+                Some("CREATE TABLE meta (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL)"),
+            ),
+            ("index", "sqlite_autoindex_meta_1", "meta", None),
+            $(
+                (
+                    "table",
+                    $n,
+                    $n,
+                    Some(concat!(
+                        "CREATE TABLE ", $n, " (id TEXT PRIMARY KEY, body BLOB NOT NULL, \
+                         tag BLOB NOT NULL, bucket INTEGER NOT NULL DEFAULT -1)"
+                    )),
+                ),
+                ("index", concat!("sqlite_autoindex_", $n, "_1"), $n, None),
+                (
+                    "index",
+                    concat!($n, "_bucket"),
+                    $n,
+                    Some(concat!("CREATE INDEX ", $n, "_bucket ON ", $n, " (bucket, id, tag)")),
+                ),
+            )*
+        ]
+    };
+}
+
 /// A keystore file's schema (`sqlite_master`: type, name, table, SQL), as
 /// a new file is made and a migrated one left: exactly these rows
 /// ([`Tx::check_schema`]). SQLite keeps a table's SQL without `IF NOT
 /// EXISTS` and with a column added by `ALTER TABLE` appended, so a
 /// keystore of format version 1 migrated reads the same.
-const SCHEMA: [(&str, &str, &str, Option<&str>); 11] = [
-    (
-        "table",
-        "meta",
-        "meta",
-        Some("CREATE TABLE meta (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL)"),
-    ),
-    ("index", "sqlite_autoindex_meta_1", "meta", None),
-    (
-        "table",
-        "keys",
-        "keys",
-        Some(
-            "CREATE TABLE keys (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL, \
-             bucket INTEGER NOT NULL DEFAULT -1)",
-        ),
-    ),
-    ("index", "sqlite_autoindex_keys_1", "keys", None),
-    (
-        "index",
-        "keys_bucket",
-        "keys",
-        Some("CREATE INDEX keys_bucket ON keys (bucket, id, tag)"),
-    ),
-    (
-        "table",
-        "aliases",
-        "aliases",
-        Some(
-            "CREATE TABLE aliases (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL, \
-             bucket INTEGER NOT NULL DEFAULT -1)",
-        ),
-    ),
-    ("index", "sqlite_autoindex_aliases_1", "aliases", None),
-    (
-        "index",
-        "aliases_bucket",
-        "aliases",
-        Some("CREATE INDEX aliases_bucket ON aliases (bucket, id, tag)"),
-    ),
-    (
-        "table",
-        "grants",
-        "grants",
-        Some(
-            "CREATE TABLE grants (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL, \
-             bucket INTEGER NOT NULL DEFAULT -1)",
-        ),
-    ),
-    ("index", "sqlite_autoindex_grants_1", "grants", None),
-    (
-        "index",
-        "grants_bucket",
-        "grants",
-        Some("CREATE INDEX grants_bucket ON grants (bucket, id, tag)"),
-    ),
-];
+const SCHEMA: [(&str, &str, &str, Option<&str>); 11] = schema!["keys", "aliases", "grants"];
 
 /// Read connections per [`SqliteStorage`], opened on first use, so that
 /// threads sharing one handle read in parallel (WAL readers do not block).
@@ -799,11 +773,7 @@ impl Tx for SqliteTx<'_> {
         Ok(out)
     }
 
-    fn for_each_row_id(
-        &mut self,
-        table: Table,
-        f: &mut RowIdVisitor<'_>,
-    ) -> Result<()> {
+    fn for_each_row_id(&mut self, table: Table, f: &mut RowIdVisitor<'_>) -> Result<()> {
         let sql = format!("SELECT id, tag FROM {} ORDER BY id", table.name());
         let mut st = self.tx.prepare_cached(&sql).map_err(db_err)?;
         let mut rows = st.query([]).map_err(db_err)?;

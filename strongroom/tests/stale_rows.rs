@@ -690,6 +690,28 @@ fn decrypt_grant_for_mallory(key: &str) -> CreateGrantRequest {
     }
 }
 
+/// Mallory's CreateGrant on `key` through a handle opened before `tamper`
+/// changed the file; every handle is closed when it returns (the file's
+/// directory is kept with the path).
+fn create_grant_after(
+    f: Fixture,
+    key: &str,
+    tamper: impl FnOnce(&rusqlite::Connection),
+) -> (
+    strongroom::Result<CreateGrantResponse>,
+    (tempfile::TempDir, std::path::PathBuf),
+) {
+    let h = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    tamper(&db(&f.path));
+    let r = h
+        .as_principal(MALLORY)
+        .create_grant(&decrypt_grant_for_mallory(key));
+    drop(h);
+    let Fixture { dir, path, ks, .. } = f;
+    drop(ks);
+    (r, (dir, path))
+}
+
 /// The key's grants, on a new handle whose open (and a second full check)
 /// passed: the file was put back as it was.
 #[track_caller]
@@ -714,18 +736,10 @@ fn grants_after_restore(path: &Path, key: &str) -> usize {
 fn alias_row_replaced_by_an_empty_id_does_not_skip_resource_aliases_deny() {
     let f = fixture();
     let (key, alias) = denied_for_alias_prod(&f, "kms:CreateGrant");
-    let h = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
-    {
-        let c = db(&f.path);
-        delete_row(&c, "aliases", "alias/prod");
-        insert_row(&c, "aliases", &(String::new(), vec![0], vec![0], -1));
-    }
-    let r = h
-        .as_principal(MALLORY)
-        .create_grant(&decrypt_grant_for_mallory(&key));
-    drop(h);
-    let path = f.path.clone();
-    drop(f.ks);
+    let (r, (_dir, path)) = create_grant_after(f, &key, |c| {
+        delete_row(c, "aliases", "alias/prod");
+        insert_row(c, "aliases", &(String::new(), vec![0], vec![0], -1));
+    });
     {
         let c = db(&path);
         delete_row(&c, "aliases", "");
@@ -791,21 +805,15 @@ fn aliases_view_repeating_a_row_does_not_skip_resource_aliases_deny() {
     let (key, _) = denied_for_alias_prod(&f, "kms:CreateGrant");
     let other = new_key(&f.ks).key_id;
     f.ks.create_alias("alias/other", &other).unwrap();
-    let h = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
-    db(&f.path)
-        .execute_batch(
+    let (r, (_dir, path)) = create_grant_after(f, &key, |c| {
+        c.execute_batch(
             "ALTER TABLE aliases RENAME TO aliases_real;
              CREATE VIEW aliases AS
                SELECT * FROM aliases_real WHERE id <> 'alias/prod'
                UNION ALL SELECT * FROM aliases_real WHERE id = 'alias/other';",
         )
         .unwrap();
-    let r = h
-        .as_principal(MALLORY)
-        .create_grant(&decrypt_grant_for_mallory(&key));
-    drop(h);
-    let path = f.path.clone();
-    drop(f.ks);
+    });
     let e = expect_err(
         Keystore::open(&path, root_source(&ROOT)),
         ErrorKind::KMSInternalException,
@@ -836,10 +844,8 @@ fn aliases_view_repeating_a_row_does_not_skip_resource_aliases_deny() {
 fn trigger_in_the_file_is_refused_by_a_write_that_lists_and_by_open() {
     let f = fixture();
     let (key, alias) = denied_for_alias_prod(&f, "kms:CreateGrant");
-    let h = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
-    {
-        let c = db(&f.path);
-        delete_row(&c, "aliases", "alias/prod");
+    let (r, (_dir, path)) = create_grant_after(f, &key, |c| {
+        delete_row(c, "aliases", "alias/prod");
         // Trigger bodies take no parameters: the row inline.
         c.execute_batch(&format!(
             "CREATE TRIGGER put_back AFTER INSERT ON grants BEGIN \
@@ -851,13 +857,7 @@ fn trigger_in_the_file_is_refused_by_a_write_that_lists_and_by_open() {
             alias.3
         ))
         .unwrap();
-    }
-    let r = h
-        .as_principal(MALLORY)
-        .create_grant(&decrypt_grant_for_mallory(&key));
-    drop(h);
-    let path = f.path.clone();
-    drop(f.ks);
+    });
     let e = expect_err(r, ErrorKind::KMSInternalException);
     assert!(e.message().contains("schema"), "{e}");
     let e = expect_err(
