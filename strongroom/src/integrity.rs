@@ -461,13 +461,21 @@ fn level_matches(
 }
 
 /// Recomputes the whole integrity state from the rows and checks it
-/// against the state row and the tree rows (run on open).
+/// against the state row and the tree rows (run on open). Returns the
+/// state's counter.
 ///
 /// # Errors
 /// `KMSInternalException` if anything differs.
-pub(crate) fn verify_all(tx: &mut dyn Tx, root: &RootKey) -> Result<()> {
+pub(crate) fn verify_all(tx: &mut dyn Tx, root: &RootKey) -> Result<u64> {
     let state = read_state(tx, root)?;
-    verify_tree(tx, root, &state)
+    verify_tree(tx, root, &state)?;
+    Ok(state.counter)
+}
+
+/// A state row older than one a running handle has seen (its counter
+/// lower): an older authentic state put back under it.
+pub(crate) fn rolled_back() -> Error {
+    tampered()
 }
 
 /// Recomputes the tree and the row counts and checks them against `state`

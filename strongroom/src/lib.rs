@@ -18,6 +18,7 @@ mod signal;
 pub mod store;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use rand_core::UnwrapErr;
@@ -131,6 +132,11 @@ struct Inner {
     cache: cache::RecordCache,
     /// The audit-log writer, shared with handles made by [`Keystore::with_clock`].
     audit: Arc<audit_log::AuditSink>,
+    /// The highest integrity-state counter this handle (and those made by
+    /// [`Keystore::with_clock`]) has seen authenticated: a write refuses a
+    /// state row with a lower one, an older authentic state put back while
+    /// the handle runs.
+    state_counter: Arc<AtomicU64>,
 }
 
 impl Inner {
@@ -153,6 +159,7 @@ impl Inner {
             default_policy: Arc::new(default_policy),
             cache: cache::RecordCache::default(),
             audit,
+            state_counter: Arc::new(AtomicU64::new(0)),
         }
     }
 }
@@ -431,13 +438,33 @@ impl Keystore {
     /// deleted, or rolled back to an older authentic version, alone or
     /// together with other old rows; no older checkpoint). Recomputes it
     /// from every row's tag (no bodies are read). Run by [`open`](Self::open).
+    /// Also refuses a state older (a lower counter) than the newest this
+    /// handle has seen.
     ///
     /// # Errors
     /// `KMSInternalException` when it does not match.
     pub fn verify_digest(&self) -> Result<()> {
-        self.inner
-            .storage
-            .read(&mut |tx| integrity::verify_all(tx, &self.inner.root))
+        let mut counter = 0;
+        self.inner.storage.read(&mut |tx| {
+            counter = integrity::verify_all(tx, &self.inner.root)?;
+            Ok(())
+        })?;
+        self.saw_state(counter)
+    }
+
+    /// Records that the integrity state's counter was `counter` (an
+    /// authenticated state): refused when this handle has seen a higher
+    /// one, an older authentic state put back under it.
+    fn saw_state(&self, counter: u64) -> Result<()> {
+        let highest = self
+            .inner
+            .state_counter
+            .fetch_max(counter, Ordering::AcqRel);
+        if counter < highest {
+            Err(integrity::rolled_back())
+        } else {
+            Ok(())
+        }
     }
 
     /// Runs `f` in a write transaction and keeps the integrity state
@@ -449,13 +476,22 @@ impl Keystore {
         // refuses the change while it stays unwritten).
         self.inner.audit.settle()?;
         let _invalidate = InvalidateOnDrop(&self.inner.cache);
+        let mut written = 0;
         self.inner.storage.write(&mut |tx| {
             let state = integrity::read_state(tx, &self.inner.root)?;
+            self.saw_state(state.counter)?;
             self.audit_preflight(&state.checkpoint)?;
+            let counter = state.counter;
             let mut itx = integrity::IntegrityTx::new(tx, &self.inner.root, state);
             f(&mut itx)?;
-            itx.finish().map(|_| ())
-        })
+            written = if itx.finish()? {
+                counter.wrapping_add(1)
+            } else {
+                counter
+            };
+            Ok(())
+        })?;
+        self.saw_state(written)
     }
 
     /// The same keystore reading time from `clock` (tests, simulations).
@@ -473,6 +509,7 @@ impl Keystore {
             default_policy: arc.default_policy.clone(),
             cache: cache::RecordCache::default(),
             audit: arc.audit.clone(),
+            state_counter: arc.state_counter.clone(),
         };
         Keystore {
             inner: Arc::new(inner),
