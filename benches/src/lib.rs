@@ -179,9 +179,9 @@ pub fn bench_dir() -> PathBuf {
 }
 
 /// A keystore holding `n` symmetric keys and [`EXTRA_KEYS`]. The file is
-/// `bench-keystore-v3-<n>.db` in [`bench_dir`] (v3: keystore format 2, with
-/// the integrity state; a v2 file is left to older builds), made on first
-/// use and reused afterwards.
+/// `bench-keystore-v4-<n>.db` in [`bench_dir`] (v4: keystore format 4, with
+/// the row counts; the files of older formats, v2 and v3, are left to older
+/// builds), made on first use and reused afterwards.
 pub fn fixture(n: usize) -> Fixture {
     fixture_in(&bench_dir(), n)
 }
@@ -244,7 +244,7 @@ pub fn fixture_in_mode(dir: &Path, n: usize, mode: AuditWriteMode) -> Fixture {
 
 /// The file of the bench keystore of `n` keys in `dir` (see [`fixture`]).
 pub fn fixture_path(dir: &Path, n: usize) -> PathBuf {
-    dir.join(format!("bench-keystore-v3-{n}.db"))
+    dir.join(format!("bench-keystore-v4-{n}.db"))
 }
 
 /// A copy of the bench keystore of `n` keys ([`fixture`], made first if

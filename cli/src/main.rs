@@ -137,12 +137,12 @@ enum Command {
         #[arg(long)]
         infile: PathBuf,
     },
-    /// Migrate a keystore of an older format version (1 or 2) to the
+    /// Migrate a keystore of an older format version (1, 2 or 3) to the
     /// current one, which other commands refuse to open until then. The
     /// migration checks the file as its own version did, then trusts it as
     /// it stands: run it once, with every process using the keystore
     /// stopped, on a file known to be unmodified (docs/FORMAT.md, "Migration
-    /// from format versions 1 and 2"). A current keystore is left as it is.
+    /// from older format versions"). A current keystore is left as it is.
     MigrateKeystore,
     /// CreateKey.
     CreateKey {

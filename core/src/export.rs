@@ -33,11 +33,13 @@ pub const VERSION_1: u8 = 1;
 /// Format version of the keystore's tables and records
 /// (`format_version` of [`KeystoreConfig`]): 2 since the native keystore's
 /// integrity state replaced its XOR digest, 3 since the native keystore's
-/// record MACs are bound to it ([`RootKey::mac_keystore_record`]). The
+/// record MACs are bound to it ([`RootKey::mac_keystore_record`]), 4 since
+/// its integrity state counts the rows and keeps a key's grants in one
+/// bucket (so that a write sees a row deleted from the file). The
 /// records of an export are the same in every keystore format version
 /// (their tags are the export's own), so exports of versions 1 and 2 are
 /// read as they are.
-pub const KEYSTORE_FORMAT_VERSION: u32 = 3;
+pub const KEYSTORE_FORMAT_VERSION: u32 = 4;
 
 const TAG: usize = HMAC_SHA256_LEN;
 

@@ -1308,6 +1308,19 @@ impl KeyAccess for Access<'_> {
     }
 }
 
+/// A [`MemKeystore`]'s grants and aliases, read inside a call's write.
+struct Reads<'a>(&'a MemKeystore);
+
+impl service::InWrite for Reads<'_> {
+    fn grants_of(&mut self, key_id: &str) -> Result<Vec<Grant>> {
+        Ok(self.0.grants_of(key_id))
+    }
+
+    fn aliases_of(&mut self, key_id: &str) -> Result<Vec<String>> {
+        Ok(self.0.aliases_of(key_id))
+    }
+}
+
 /// One call on a [`MemKeystore`] at `now`, drawing from `rng`.
 struct Service<'a, R: ?Sized> {
     ks: &'a mut MemKeystore,
@@ -1363,7 +1376,12 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
         &mut self,
         alias_name: &str,
         target_key_id: &str,
-        mut f: impl FnMut(&KeyRecord, Option<AliasRecord>, Option<&KeyRecord>) -> Result<AliasRecord>,
+        mut f: impl FnMut(
+            &KeyRecord,
+            Option<AliasRecord>,
+            Option<&KeyRecord>,
+            &mut dyn service::InWrite,
+        ) -> Result<AliasRecord>,
     ) -> Result<()> {
         let ks = &mut *self.ks;
         let id = ks.resolve(target_key_id)?;
@@ -1375,7 +1393,7 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
         let old_target = existing
             .as_ref()
             .and_then(|a| ks.keys.get(&a.target_key_id));
-        let record = f(rec, existing, old_target)?;
+        let record = f(rec, existing, old_target, &mut Reads(ks))?;
         ks.aliases.insert(alias_name.into(), record);
         Ok(())
     }
@@ -1383,7 +1401,7 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
     fn delete_alias(&mut self, alias_name: &str, check: &service::AliasCheck<'_>) -> Result<()> {
         let alias = self.ks.aliases.get(alias_name);
         let target = alias.and_then(|a| self.ks.keys.get(&a.target_key_id));
-        check(alias, target)?;
+        check(alias, target, &mut Reads(self.ks))?;
         self.ks.aliases.remove(alias_name);
         Ok(())
     }
@@ -1423,14 +1441,14 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
         &mut self,
         key_id: &str,
         grant_id: &str,
-        check: &dyn Fn(&KeyRecord) -> Result<()>,
+        check: &service::WriteCheck<'_>,
     ) -> Result<()> {
         let rec = self
             .ks
             .keys
             .get(key_id)
             .ok_or_else(|| MemKeystore::not_found(key_id))?;
-        check(rec)?;
+        check(rec, &mut Reads(self.ks))?;
         let row = grant_row_id(key_id, grant_id);
         if self.ks.grants.get(&row).is_none() {
             return Err(access::grant_not_found(grant_id));
@@ -1448,8 +1466,13 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
     fn modify<T: Clone>(
         &mut self,
         key_id: &str,
+        check: &service::WriteCheck<'_>,
         f: impl FnMut(&Env<'_>, &mut R, &mut KeyRecord) -> Result<T>,
     ) -> Result<T> {
+        // One call owns the keystore: the record after maintenance is the
+        // one `modify` changes.
+        let rec = self.ks.load(self.rng, self.now, key_id)?;
+        check(&rec, &mut Reads(self.ks))?;
         self.ks.modify(self.rng, self.now, key_id, f)
     }
 

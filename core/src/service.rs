@@ -96,10 +96,110 @@ pub type GrantCheck<'a> =
     dyn Fn(&KeyRecord, &[Grant], Option<&[String]>) -> Result<Option<String>> + 'a;
 
 /// The check [`KeyService::delete_alias`] runs inside its transaction, with
-/// the alias as it is then (`None` when there is none) and the key record
+/// the alias as it is then (`None` when there is none), the key record
 /// it points at then, as stored (`None` when there is no alias or no such
-/// key): an error writes nothing.
-pub type AliasCheck<'a> = dyn Fn(Option<&AliasRecord>, Option<&KeyRecord>) -> Result<()> + 'a;
+/// key), and the keystore's grants and aliases as that transaction reads
+/// them: an error writes nothing.
+pub type AliasCheck<'a> =
+    dyn Fn(Option<&AliasRecord>, Option<&KeyRecord>, &mut dyn InWrite) -> Result<()> + 'a;
+
+/// The check a key write runs inside its transaction ([`KeyService::modify`],
+/// [`KeyService::delete_grant`]), with the key record as stored then and the
+/// keystore's grants and aliases as that transaction reads them: an error
+/// writes nothing.
+pub type WriteCheck<'a> = dyn Fn(&KeyRecord, &mut dyn InWrite) -> Result<()> + 'a;
+
+/// A key's grants and the names of its aliases as a write reads them inside
+/// its own transaction (a keystore that checks what its writes read, as
+/// the native keystore's integrity state does, checks these reads too), for
+/// the re-check of an authorization made in an earlier read
+/// ([`Authorization::holds`]).
+pub trait InWrite {
+    /// Every grant of `key_id` (a key ID), in grant ID order.
+    ///
+    /// # Errors
+    /// `KMSInternalException` on storage or authentication failure.
+    fn grants_of(&mut self, key_id: &str) -> Result<Vec<Grant>>;
+
+    /// The names of the aliases that point at `key_id` (a key ID).
+    ///
+    /// # Errors
+    /// `KMSInternalException` on storage or authentication failure.
+    fn aliases_of(&mut self, key_id: &str) -> Result<Vec<String>>;
+}
+
+/// What a call was authorized on, in a read before its write: the key
+/// record (key ID and `generation`), the grants that allowed it when the
+/// key policy did not, and the alias state the policy's conditions saw
+/// (`kms:ResourceAliases`, `kms:RequestAlias`). The write checks inside its
+/// own transaction that all of it still holds ([`holds`](Self::holds)), so
+/// that a change committed in between, or a row put back in (or deleted
+/// from) the file and read by the earlier check, cannot authorize it.
+#[derive(Clone, Debug)]
+pub struct Authorization {
+    key: KeyStamp,
+    parents: Option<Vec<Grant>>,
+    aliases: AliasesSeen,
+}
+
+impl Authorization {
+    /// Whether the authorization still holds for `now`, the key record the
+    /// write reads (`None`: no such key): the same key ID and
+    /// `generation`; each grant that allowed the call among the key's
+    /// grants read by `reads`; the key's aliases read by `reads` giving
+    /// the alias condition keys the values the policy saw.
+    ///
+    /// # Errors
+    /// Those of `reads`.
+    pub fn holds(&self, now: Option<&KeyRecord>, reads: &mut dyn InWrite) -> Result<bool> {
+        let Some(now) = now else { return Ok(false) };
+        if KeyStamp::of(now) != self.key {
+            return Ok(false);
+        }
+        if let Some(parents) = &self.parents {
+            let grants = reads.grants_of(&now.key_id)?;
+            if !parents
+                .iter()
+                .all(|p| grants.iter().any(|g| g.grant_id == p.grant_id))
+            {
+                return Ok(false);
+            }
+        }
+        if self.aliases.any() {
+            let aliases = reads.aliases_of(&now.key_id)?;
+            if !self.aliases.still_hold(Some(&aliases)) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// Inside a write: `authorized` (`None`: there was no key to authorize on)
+/// still holds for the key record the write reads (`now`), else the call
+/// fails (`KMSInternalException`, "retry").
+fn still_authorized(
+    authorized: Option<&Authorization>,
+    now: Option<&KeyRecord>,
+    reads: &mut dyn InWrite,
+) -> Result<()> {
+    let holds = match authorized {
+        Some(a) => a.holds(now, reads)?,
+        None => now.is_none(),
+    };
+    if holds {
+        Ok(())
+    } else {
+        Err(changed_during_request())
+    }
+}
+
+/// The error of a write whose authorization no longer holds.
+fn changed_during_request() -> Error {
+    Error::internal(
+        "the key, its policy, its aliases or the grants that allowed this call changed during the request; retry",
+    )
+}
 
 /// How many times [`KeyService::modify_authorized`] authorizes a change
 /// whose key record changed between its check and its write (concurrent
@@ -247,6 +347,38 @@ impl AliasesSeen {
     }
 }
 
+/// [`authorize`], returning what the decision depended on, for the write to
+/// check ([`Authorization::holds`]).
+///
+/// # Errors
+/// Those of [`authorize`].
+pub fn authorize_for_write<K: KeyAccess + ?Sized>(
+    ks: &K,
+    call: &mut Call,
+    action: &str,
+    rec: &KeyRecord,
+    requested_as: &str,
+    grant_context: &EncryptionContext,
+    build: &Conditions<'_>,
+) -> Result<Authorization> {
+    // The write needs to know which grant allowed the call, not every one.
+    let (parents, aliases) = authorize_seeing_aliases(
+        ks,
+        call,
+        action,
+        rec,
+        requested_as,
+        grant_context,
+        build,
+        GrantsWanted::Any,
+    )?;
+    Ok(Authorization {
+        key: KeyStamp::of(rec),
+        parents,
+        aliases,
+    })
+}
+
 /// [`authorize`], also returning the alias state the decision depended on;
 /// `wanted` says which of the allowing grants to return.
 #[allow(clippy::too_many_arguments)]
@@ -334,16 +466,18 @@ pub trait KeyService {
     /// The keystore's administrator principal (the default key policy's).
     fn admin_principal(&self) -> &str;
 
-    /// Runs `f` on the record `key_id` names and stores the result, after
-    /// the maintenance of [`load`](Self::load) (kept also when `f` fails;
-    /// a purged key is `NotFoundException`). `f` may run more than once
-    /// when the keystore retries its write.
+    /// Runs `check` on the record `key_id` names as stored, then `f` on it,
+    /// and stores the result, after the maintenance of [`load`](Self::load)
+    /// (kept also when `check` or `f` fails; a purged key is
+    /// `NotFoundException`), all in one transaction. `check` and `f` may
+    /// run more than once when the keystore retries its write.
     ///
     /// # Errors
-    /// Those of [`load`](Self::load) and `f`.
+    /// Those of [`load`](Self::load), `check` and `f`.
     fn modify<T: Clone>(
         &mut self,
         key_id: &str,
+        check: &WriteCheck<'_>,
         f: impl FnMut(&Env<'_>, &mut Self::Rng, &mut KeyRecord) -> Result<T>,
     ) -> Result<T>;
 
@@ -384,7 +518,8 @@ pub trait KeyService {
 
     /// Stores the alias record `f` makes from the key `target_key_id` names
     /// (as stored, without maintenance), the alias `alias_name` as it is
-    /// now (if it exists) and the key it points at now (if that exists), read
+    /// now (if it exists), the key it points at now (if that exists) and
+    /// the keystore's grants and aliases as the transaction reads them, read
     /// and written in one transaction. `f` may run more than once when the
     /// keystore retries its write.
     ///
@@ -395,7 +530,12 @@ pub trait KeyService {
         &mut self,
         alias_name: &str,
         target_key_id: &str,
-        f: impl FnMut(&KeyRecord, Option<AliasRecord>, Option<&KeyRecord>) -> Result<AliasRecord>,
+        f: impl FnMut(
+            &KeyRecord,
+            Option<AliasRecord>,
+            Option<&KeyRecord>,
+            &mut dyn InWrite,
+        ) -> Result<AliasRecord>,
     ) -> Result<()>;
 
     /// Deletes the alias `alias_name` in one transaction with `check`, which
@@ -435,18 +575,13 @@ pub trait KeyService {
 
     /// Deletes the grant `grant_id` of the key `key_id` in one transaction
     /// with `check`, which is called with the key record as stored then and
-    /// whose error leaves everything unchanged.
+    /// the transaction's reads, and whose error leaves everything unchanged.
     ///
     /// # Errors
     /// `NotFoundException` for the key or the grant
     /// ([`access::grant_not_found`]); `check`'s; `DryRunOperationException`
     /// on a dry run; `KMSInternalException` on storage failure.
-    fn delete_grant(
-        &mut self,
-        key_id: &str,
-        grant_id: &str,
-        check: &dyn Fn(&KeyRecord) -> Result<()>,
-    ) -> Result<()>;
+    fn delete_grant(&mut self, key_id: &str, grant_id: &str, check: &WriteCheck<'_>) -> Result<()>;
 
     /// Runs `f` with the keystore's environment (its `now`) and randomness.
     fn with_env<T>(&mut self, f: impl FnOnce(&Env<'_>, &mut Self::Rng) -> T) -> T;
@@ -522,11 +657,13 @@ pub trait KeyService {
     }
 
     /// [`load_authorized`](Self::load_authorized), then
-    /// [`modify`](Self::modify) with `f`. If the key record the write reads
-    /// is not the one authorized (another key ID, `generation` or policy:
-    /// a change committed in between, or a stale row read by the check),
-    /// nothing is written and the call is authorized again on the record as
-    /// it is then, up to [`MODIFY_ATTEMPTS`] times in all; then it fails.
+    /// [`modify`](Self::modify) with `f`. If the authorization does not
+    /// hold inside the write ([`Authorization::holds`]: another key ID,
+    /// `generation` or policy, or the key's aliases the policy tested, or
+    /// the grants that allowed the call, changed: a change committed in
+    /// between, or a stale row read by the check), nothing is written and
+    /// the call is authorized again on the record as it is then, up to
+    /// [`MODIFY_ATTEMPTS`] times in all; then it fails.
     ///
     /// # Errors
     /// Those of [`load_authorized`](Self::load_authorized),
@@ -542,20 +679,28 @@ pub trait KeyService {
     ) -> Result<T> {
         let mut attempt = 1;
         loop {
-            let checked = self.load_authorized(call, action, key_id, build)?;
-            let mut changed = false;
-            let result = self.modify(key_id, |env, rng, r| {
-                changed = r.key_id != checked.key_id
-                    || r.generation != checked.generation
-                    || r.policy != checked.policy;
-                if changed {
-                    return Err(Error::internal(
-                        "the key or its policy changed during the request; retry",
-                    ));
+            let checked = self.load(key_id)?;
+            let authorized = authorize_for_write(
+                &self.access(),
+                call,
+                action,
+                &checked,
+                key_id,
+                &no_context(),
+                build,
+            )?;
+            let policy = checked.policy.clone();
+            drop(checked);
+            let changed = core::cell::Cell::new(false);
+            let check = |now: &KeyRecord, reads: &mut dyn InWrite| {
+                if now.policy != policy || !authorized.holds(Some(now), reads)? {
+                    changed.set(true);
+                    return Err(changed_during_request());
                 }
-                f(env, rng, r)
-            });
-            if !changed || attempt == MODIFY_ATTEMPTS {
+                Ok(())
+            };
+            let result = self.modify(key_id, &check, &mut f);
+            if !changed.get() || attempt == MODIFY_ATTEMPTS {
                 return result;
             }
             attempt += 1;
@@ -1037,34 +1182,19 @@ impl KeyStamp {
     }
 }
 
-/// Inside a write authorized in an earlier read: the key record the write
-/// reads (`now`, `None` when there is none) is the one the call was
-/// authorized on (`authorized`, `None` when there was none): same key ID,
-/// same `generation`. Otherwise a change was committed in between, or the
-/// check read a stale row, and the call fails.
-fn key_unchanged(authorized: Option<&KeyStamp>, now: Option<&KeyRecord>) -> Result<()> {
-    if authorized == now.map(KeyStamp::of).as_ref() {
-        Ok(())
-    } else {
-        Err(Error::internal(
-            "the key or its policy changed during the request; retry",
-        ))
-    }
-}
-
 /// What the alias a call names pointed at when the call was authorized.
 struct AliasTarget {
     /// The target key ID the alias had.
     key_id: String,
-    /// The target key record authorized on (`None`: no such key).
-    key: Option<KeyStamp>,
+    /// The authorization on the target key (`None`: no such key).
+    key: Option<Authorization>,
 }
 
 /// Authorizes `action` on the key the alias `alias_name` points at now,
 /// unless the alias or that key does not exist. Returns the target the
 /// alias had when it was read (`None`: no alias), for the write to check
-/// that neither the alias ([`alias_unchanged`]) nor that key
-/// ([`key_unchanged`]) has changed in between.
+/// that neither the alias ([`alias_unchanged`]) nor the authorization on
+/// that key ([`still_authorized`]) has changed in between.
 fn authorize_alias_target<S: KeyService>(
     s: &mut S,
     call: &mut Call,
@@ -1076,7 +1206,7 @@ fn authorize_alias_target<S: KeyService>(
     };
     let mut key = None;
     if let Some(rec) = Error::unless_not_found(s.load(&old.target_key_id))? {
-        check_authorized(
+        key = Some(authorize_for_write(
             &s.access(),
             call,
             action,
@@ -1084,8 +1214,7 @@ fn authorize_alias_target<S: KeyService>(
             alias_name,
             &no_context(),
             &|r| r,
-        )?;
-        key = Some(KeyStamp::of(&rec));
+        )?);
     }
     Ok(Some(AliasTarget {
         key_id: old.target_key_id,
@@ -1137,11 +1266,20 @@ pub fn put_alias<S: KeyService>(
         } else {
             authorize_alias_target(s, call, action, alias_name)?
         };
-        let authorized = s.load_authorized(call, action, target_key_id, &|r| r)?;
-        let target = KeyStamp::of(&authorized);
+        let rec = s.load(target_key_id)?;
+        let target = authorize_for_write(
+            &s.access(),
+            call,
+            action,
+            &rec,
+            target_key_id,
+            &no_context(),
+            &|r| r,
+        )?;
+        drop(rec);
         let now = s.with_env(|env, _| env.now);
-        s.write_alias(alias_name, target_key_id, |rec, existing, old_target| {
-            key_unchanged(Some(&target), Some(rec))?;
+        s.write_alias(alias_name, target_key_id, |rec, existing, old_target, reads| {
+            still_authorized(Some(&target), Some(rec), reads)?;
             if rec.state == KeyState::PendingDeletion {
                 return Err(Error::new(
                     ErrorKind::KMSInvalidStateException,
@@ -1163,7 +1301,7 @@ pub fn put_alias<S: KeyService>(
                 (false, Some(old)) => {
                     let authorized = authorized_old.as_ref();
                     alias_unchanged(authorized.map(|a| a.key_id.as_str()), Some(&old))?;
-                    key_unchanged(authorized.and_then(|a| a.key.as_ref()), old_target)?;
+                    still_authorized(authorized.and_then(|a| a.key.as_ref()), old_target, reads)?;
                     if old_target.is_some_and(|o| {
                         (o.key_spec, o.key_usage) != (rec.key_spec, rec.key_usage)
                     }) {
@@ -1197,12 +1335,12 @@ pub fn delete_alias<S: KeyService>(s: &mut S, alias_name: &str) -> Result<()> {
             let access = s.access();
             alias_arn(access.region(), access.account(), alias_name)
         };
-        s.delete_alias(alias_name, &|now, target| match now {
+        s.delete_alias(alias_name, &|now, target, reads| match now {
             None => Err(alias_not_found(&arn)),
             Some(a) => {
                 let authorized = authorized.as_ref();
                 alias_unchanged(authorized.map(|t| t.key_id.as_str()), Some(a))?;
-                key_unchanged(authorized.and_then(|t| t.key.as_ref()), target)
+                still_authorized(authorized.and_then(|t| t.key.as_ref()), target, reads)
             }
         })
     })
@@ -1457,7 +1595,7 @@ pub fn retire_grant<S: KeyService>(s: &mut S, req: &RetireGrantRequest) -> Resul
                 None
             } else {
                 let named = req.key_id.as_deref().unwrap_or(&key_id);
-                check_authorized(
+                Some(authorize_for_write(
                     &s.access(),
                     call,
                     "RetireGrant",
@@ -1465,14 +1603,15 @@ pub fn retire_grant<S: KeyService>(s: &mut S, req: &RetireGrantRequest) -> Resul
                     named,
                     &no_context(),
                     &|r| r,
-                )?;
-                Some(KeyStamp::of(&rec))
+                )?)
             };
-            // A grantee or retiring principal retires on the grant itself;
-            // a key policy permission holds for the record it was read from.
-            s.delete_grant(&key_id, &grant_id, &|now| match &authorized_on {
+            drop(rec);
+            // A grantee or retiring principal retires on the grant itself
+            // (which the write reads and deletes); a permission of the key
+            // policy or of other grants holds for what it was read from.
+            s.delete_grant(&key_id, &grant_id, &|now, reads| match &authorized_on {
                 None => Ok(()),
-                Some(a) => key_unchanged(Some(a), Some(now)),
+                Some(a) => still_authorized(Some(a), Some(now), reads),
             })
         },
     )
@@ -1484,10 +1623,20 @@ pub fn revoke_grant<S: KeyService>(s: &mut S, key_id: &str, grant_id: &str) -> R
     let params = RequestParameters::revoke_grant(key_id, grant_id);
     s.call("RevokeGrant", params, |s, call| {
         validate_grant_id(grant_id)?;
-        let rec = s.load_authorized(call, "RevokeGrant", key_id, &|r| r)?;
-        let authorized = KeyStamp::of(&rec);
-        s.delete_grant(&rec.key_id, grant_id, &|now| {
-            key_unchanged(Some(&authorized), Some(now))
+        let rec = s.load(key_id)?;
+        let authorized = authorize_for_write(
+            &s.access(),
+            call,
+            "RevokeGrant",
+            &rec,
+            key_id,
+            &no_context(),
+            &|r| r,
+        )?;
+        let key = rec.key_id.clone();
+        drop(rec);
+        s.delete_grant(&key, grant_id, &|now, reads| {
+            still_authorized(Some(&authorized), Some(now), reads)
         })
     })
 }
@@ -2018,6 +2167,72 @@ mod tests {
             assert_eq!(e.kind(), ErrorKind::KMSInternalException);
             assert!(e.message().contains("aliases"), "{e}");
         }
+    }
+
+    /// Reads inside a write, as a keystore's transaction would give them.
+    struct Now {
+        grants: Vec<Grant>,
+        aliases: Vec<String>,
+    }
+
+    impl InWrite for Now {
+        fn grants_of(&mut self, _: &str) -> Result<Vec<Grant>> {
+            Ok(self.grants.clone())
+        }
+        fn aliases_of(&mut self, _: &str) -> Result<Vec<String>> {
+            Ok(self.aliases.clone())
+        }
+    }
+
+    /// Every write authorized in an earlier read (PutKeyPolicy and the
+    /// other key writes, alias writes, RevokeGrant, RetireGrant) goes ahead
+    /// only if the key record, the grants that allowed the call and the
+    /// aliases its policy tested are, inside the write, what it was
+    /// authorized on.
+    #[test]
+    fn an_authorization_holds_only_for_what_it_was_made_on() {
+        let names = |v: &[&str]| v.iter().map(|s| String::from(*s)).collect::<Vec<_>>();
+        let auth = |parents: Option<Vec<Grant>>, aliases: AliasesSeen| Authorization {
+            key: KeyStamp::of(&record(4)),
+            parents,
+            aliases,
+        };
+        let resource = AliasesSeen {
+            resource_aliases: Some(names(&["alias/dev"])),
+            request_alias: None,
+        };
+        let holds =
+            |a: &Authorization, now: Option<&KeyRecord>, grants: &[&str], aliases: &[&str]| {
+                let mut reads = Now {
+                    grants: grants.iter().map(|g| grant(g)).collect(),
+                    aliases: names(aliases),
+                };
+                a.holds(now, &mut reads).unwrap()
+            };
+        let plain = auth(None, AliasesSeen::default());
+        assert!(holds(&plain, Some(&record(4)), &[], &[]));
+        assert!(!holds(&plain, Some(&record(5)), &[], &[]));
+        assert!(!holds(&plain, None, &[], &[]));
+        let by_grant = auth(Some(alloc::vec![grant("p1")]), AliasesSeen::default());
+        assert!(holds(&by_grant, Some(&record(4)), &["p0", "p1"], &[]));
+        assert!(!holds(&by_grant, Some(&record(4)), &["p0"], &[]));
+        let by_alias = auth(None, resource);
+        assert!(holds(&by_alias, Some(&record(4)), &[], &["alias/dev"]));
+        assert!(!holds(&by_alias, Some(&record(4)), &[], &[]));
+        assert!(!holds(
+            &by_alias,
+            Some(&record(4)),
+            &[],
+            &["alias/dev", "alias/prod"]
+        ));
+        let mut reads = Now {
+            grants: Vec::new(),
+            aliases: Vec::new(),
+        };
+        assert!(still_authorized(None, None, &mut reads).is_ok());
+        let e = still_authorized(Some(&plain), Some(&record(5)), &mut reads).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::KMSInternalException);
+        assert!(e.message().contains("retry"), "{e}");
     }
 
     /// The write goes ahead only if the alias still points where it pointed

@@ -310,6 +310,24 @@ impl Keystore {
 
 pub(crate) use strongroom_core::grant::grant_row_id;
 
+/// The grants and aliases a write reads inside its transaction `tx`, each
+/// row checked by the integrity state and each listing complete
+/// ([`crate::integrity::IntegrityTx`]).
+pub(crate) struct TxReads<'a> {
+    pub ks: &'a Keystore,
+    pub tx: &'a mut dyn crate::store::Tx,
+}
+
+impl strongroom_core::service::InWrite for TxReads<'_> {
+    fn grants_of(&mut self, key_id: &str) -> Result<Vec<Grant>> {
+        self.ks.grants_in(self.tx, key_id)
+    }
+
+    fn aliases_of(&mut self, key_id: &str) -> Result<Vec<String>> {
+        self.ks.aliases_in(self.tx, key_id)
+    }
+}
+
 /// A keystore handle as the operation flows of [`strongroom_core::service`]
 /// see it (a private type, so that its unaudited reads stay in the crate).
 #[derive(Clone, Copy)]

@@ -193,7 +193,7 @@ impl Keystore {
                 }
             }
             // The restored keystore starts a new audit chain beside its new path.
-            integrity::rebuild(tx, &root_key, crate::audit_log::genesis_checkpoint())
+            integrity::rebuild(tx, &root_key, crate::audit_log::genesis_checkpoint(), 0)
         })?;
         drop(storage);
         // Open it the ordinary way, so the imported keystore is checked

@@ -2,7 +2,6 @@
 
 use strongroom_core::api::*;
 use strongroom_core::grant::Grant;
-use strongroom_core::key::KeyRecord;
 use strongroom_core::service;
 use strongroom_core::Result;
 
@@ -158,7 +157,7 @@ impl Keystore {
         &self,
         key_id: &str,
         grant_id: &str,
-        check: &dyn Fn(&KeyRecord) -> Result<()>,
+        check: &strongroom_core::service::WriteCheck<'_>,
     ) -> Result<()> {
         let id = grant_row_id(key_id, grant_id);
         self.write(&mut |tx| {
@@ -167,7 +166,13 @@ impl Keystore {
                 .map(|r| self.parse_key_row(&r))
                 .transpose()?
                 .ok_or_else(|| self.not_found(key_id))?;
-            check(&rec)?;
+            check(
+                &rec,
+                &mut crate::access::TxReads {
+                    ks: self,
+                    tx: &mut *tx,
+                },
+            )?;
             if tx.get(Table::Grants, &id)?.is_none() {
                 return Err(grant_not_found(grant_id));
             }

@@ -27,6 +27,7 @@
 //! number of rows. [`verify_all`] recomputes everything (on open).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 
 use strongroom_core::crypto::DigestAlgorithm;
 use strongroom_core::seal::RootKey;
@@ -50,12 +51,20 @@ pub(crate) const META_STATE: &str = "state";
 const L1_PREFIX: &str = "state/1/";
 /// Prefix of the level-2 rows' IDs in `meta`.
 const L2_PREFIX: &str = "state/2/";
-/// Version byte of the state row.
-const STATE_VERSION: u8 = 1;
+/// Version byte of the state row (keystore format version 4: with the row
+/// counts).
+const STATE_VERSION: u8 = 2;
+/// Version byte of the state row of keystore format versions 2 and 3
+/// (without row counts), read by the migration only.
+const STATE_VERSION_3: u8 = 1;
 const DIGEST: usize = 32;
 /// Length of a tree row's body: [`FANOUT`] digests.
 const SLOTS_LEN: usize = FANOUT * DIGEST;
-const STATE_LEN: usize = 1 + 8 + CHECKPOINT_LEN + L1_ROWS * DIGEST;
+/// Length of the state row's body of format versions 2 and 3.
+const STATE_LEN_3: usize = 1 + 8 + CHECKPOINT_LEN + L1_ROWS * DIGEST;
+/// Length of the state row's body: that of format 3 and the row counts of
+/// the [`Table::BUCKETED`] tables (u64 each).
+const STATE_LEN: usize = STATE_LEN_3 + 8 * Table::BUCKETED.len();
 
 /// The ID in `meta` of level-1 row `m` (`state/1/00` … `state/1/3f`).
 fn l1_row_id(m: usize) -> String {
@@ -84,10 +93,22 @@ fn table_byte(t: Table) -> u8 {
 }
 
 /// The bucket of row `id` of `table`: the first three bytes of
-/// `HMAC(integrity key, "strongroom/v1/bucket" ‖ table byte ‖ id)` as a
-/// big-endian integer, modulo [`BUCKETS`].
+/// `HMAC(integrity key, "strongroom/v1/bucket" ‖ table byte ‖ name)` as a
+/// big-endian integer, modulo [`BUCKETS`], where `name` is the ID, or for a
+/// grant row (`<key ID>/<grant ID>`) the key ID alone (the ID up to its
+/// first `/`): every grant of a key is in one bucket, whose digest commits
+/// to exactly that set, so a write that lists a key's grants sees one
+/// deleted from the file (format version 4).
 pub(crate) fn bucket_of(root: &RootKey, table: Table, id: &str) -> Result<u32> {
-    let t = root.mac_integrity(&[b"strongroom/v1/bucket", &[table_byte(table)], id.as_bytes()])?;
+    let name = match table {
+        Table::Grants => id.split_once('/').map_or(id, |(key, _)| key),
+        _ => id,
+    };
+    let t = root.mac_integrity(&[
+        b"strongroom/v1/bucket",
+        &[table_byte(table)],
+        name.as_bytes(),
+    ])?;
     Ok(u32::from_be_bytes([0, t[0], t[1], t[2]]) % BUCKETS)
 }
 
@@ -146,6 +167,17 @@ fn set_slot(slots: &mut [u8], i: usize, d: &[u8; DIGEST]) {
     slots[i * DIGEST..(i + 1) * DIGEST].copy_from_slice(d);
 }
 
+/// How many rows each [`Table::BUCKETED`] table holds, in that order.
+type Counts = [u64; 3];
+
+/// The index of a [`Table::BUCKETED`] table in [`Counts`].
+fn count_index(t: Table) -> Result<usize> {
+    Table::BUCKETED
+        .iter()
+        .position(|b| *b == t)
+        .ok_or_else(|| Error::internal("a table without an integrity state"))
+}
+
 /// The state row's contents.
 #[derive(Clone)]
 pub(crate) struct State {
@@ -155,6 +187,10 @@ pub(crate) struct State {
     pub checkpoint: [u8; CHECKPOINT_LEN],
     /// The level-1 digests.
     digests: Vec<[u8; DIGEST]>,
+    /// The rows of `keys`, `aliases` and `grants` (format version 4; `None`
+    /// in the state of a format 2 or 3 keystore, which never has a write
+    /// made on it).
+    counts: Option<Counts>,
 }
 
 impl State {
@@ -164,10 +200,12 @@ impl State {
             counter: 0,
             checkpoint,
             digests: vec![[0; DIGEST]; L1_ROWS],
+            counts: Some([0; 3]),
         }
     }
 
-    fn body(&self) -> Vec<u8> {
+    fn body(&self) -> Result<Vec<u8>> {
+        let counts = self.counts.ok_or_else(tampered)?;
         let mut b = Vec::with_capacity(STATE_LEN);
         b.push(STATE_VERSION);
         b.extend_from_slice(&self.counter.to_be_bytes());
@@ -175,23 +213,43 @@ impl State {
         for d in &self.digests {
             b.extend_from_slice(d);
         }
-        b
+        for c in counts {
+            b.extend_from_slice(&c.to_be_bytes());
+        }
+        Ok(b)
     }
 
-    fn parse(b: &[u8]) -> Option<Self> {
-        if b.len() != STATE_LEN || b[0] != STATE_VERSION {
+    /// The state of format version 4, or with `format_3` that of format
+    /// version 2 or 3 (no counts).
+    fn parse(b: &[u8], format_3: bool) -> Option<Self> {
+        let (len, version) = if format_3 {
+            (STATE_LEN_3, STATE_VERSION_3)
+        } else {
+            (STATE_LEN, STATE_VERSION)
+        };
+        if b.len() != len || b[0] != version {
             return None;
         }
         let counter = u64::from_be_bytes(b[1..9].try_into().ok()?);
         let checkpoint = b[9..9 + CHECKPOINT_LEN].try_into().ok()?;
-        let digests = b[9 + CHECKPOINT_LEN..]
+        let digests = b[9 + CHECKPOINT_LEN..STATE_LEN_3]
             .chunks_exact(DIGEST)
             .map(|c| c.try_into().ok())
             .collect::<Option<Vec<_>>>()?;
+        let counts = if format_3 {
+            None
+        } else {
+            let mut counts = [0; 3];
+            for (c, bytes) in counts.iter_mut().zip(b[STATE_LEN_3..].chunks_exact(8)) {
+                *c = u64::from_be_bytes(bytes.try_into().ok()?);
+            }
+            Some(counts)
+        };
         Some(State {
             counter,
             checkpoint,
             digests,
+            counts,
         })
     }
 
@@ -206,7 +264,7 @@ impl State {
 
     /// The state row, MAC'd: tag = `HMAC(integrity key, "strongroom/v1/state" ‖ body)`.
     pub(crate) fn row(&self, root: &RootKey) -> Result<Row> {
-        let body = self.body();
+        let body = self.body()?;
         let tag = root.mac_integrity(&[b"strongroom/v1/state", &body])?;
         Ok(Row {
             id: META_STATE.into(),
@@ -217,8 +275,9 @@ impl State {
 }
 
 /// The state row, authenticated; `None` if there is none (a keystore of
-/// format version 1, before migration).
-pub(crate) fn try_read_state(tx: &mut dyn Tx, root: &RootKey) -> Result<Option<State>> {
+/// format version 1, before migration). Of format version 4, or with
+/// `format_3` of format version 2 or 3 (for the migration).
+fn try_read_state(tx: &mut dyn Tx, root: &RootKey, format_3: bool) -> Result<Option<State>> {
     let Some(row) = tx.get(Table::Meta, META_STATE)? else {
         return Ok(None);
     };
@@ -226,7 +285,9 @@ pub(crate) fn try_read_state(tx: &mut dyn Tx, root: &RootKey) -> Result<Option<S
     if !crate::subtle_eq(&tag, &row.tag) {
         return Err(tampered());
     }
-    State::parse(&row.body).map(Some).ok_or_else(tampered)
+    State::parse(&row.body, format_3)
+        .map(Some)
+        .ok_or_else(tampered)
 }
 
 /// [`State::rows_fingerprint`] of the stored state row, without checking
@@ -247,19 +308,34 @@ pub(crate) fn try_read_state(tx: &mut dyn Tx, root: &RootKey) -> Result<Option<S
 /// (`docs/FORMAT.md`, "Known limits of record authentication").
 pub(crate) fn rows_fingerprint(tx: &mut dyn Tx) -> Result<[u8; 32]> {
     tx.get(Table::Meta, META_STATE)?
-        .and_then(|r| State::parse(&r.body))
+        .and_then(|r| State::parse(&r.body, false))
         .map(|s| s.rows_fingerprint())
         .ok_or_else(tampered)
 }
 
 /// The state row, authenticated.
 pub(crate) fn read_state(tx: &mut dyn Tx, root: &RootKey) -> Result<State> {
-    try_read_state(tx, root)?.ok_or_else(tampered)
+    try_read_state(tx, root, false)?.ok_or_else(tampered)
 }
 
 /// The audit checkpoint the state holds.
 pub(crate) fn read_checkpoint(tx: &mut dyn Tx, root: &RootKey) -> Result<[u8; CHECKPOINT_LEN]> {
     Ok(read_state(tx, root)?.checkpoint)
+}
+
+/// The audit checkpoint and counter of the state of a keystore of format
+/// version 2 or 3, after checking that state as [`verify_all`] does (for
+/// the migration).
+///
+/// # Errors
+/// `KMSInternalException` if anything differs.
+pub(crate) fn verify_format_3(
+    tx: &mut dyn Tx,
+    root: &RootKey,
+) -> Result<([u8; CHECKPOINT_LEN], u64)> {
+    let state = try_read_state(tx, root, true)?.ok_or_else(tampered)?;
+    verify_tree(tx, root, &state)?;
+    Ok((state.checkpoint, state.counter))
 }
 
 /// Stores a new audit checkpoint in the state (counter moved). Fails
@@ -307,6 +383,7 @@ struct Tree {
     l2: BTreeMap<usize, Vec<u8>>,
     l1: BTreeMap<usize, Vec<u8>>,
     digests: Vec<[u8; DIGEST]>,
+    counts: Counts,
 }
 
 fn compute_tree(tx: &mut dyn Tx, root: &RootKey) -> Result<Tree> {
@@ -316,9 +393,15 @@ fn compute_tree(tx: &mut dyn Tx, root: &RootKey) -> Result<Tree> {
     // their order, MAC'd in place (no allocation per bucket).
     let mut arena = Vec::new();
     let mut index: Vec<(u32, u8, usize, usize)> = Vec::new();
-    for table in Table::BUCKETED {
+    let mut counts = [0; 3];
+    for (table, count) in Table::BUCKETED.into_iter().zip(&mut counts) {
         let t = table_byte(table);
         tx.for_each_in_buckets(table, &mut |bucket, id, tag| {
+            *count += 1;
+            // A row no listing returns (`id > ''`) was never written.
+            if id.is_empty() {
+                return Err(tampered());
+            }
             let b = u32::try_from(bucket)
                 .ok()
                 .filter(|b| *b < BUCKETS)
@@ -354,7 +437,12 @@ fn compute_tree(tx: &mut dyn Tx, root: &RootKey) -> Result<Tree> {
     for (m, s) in &l1 {
         digests[*m] = l1_digest(root, *m, s)?;
     }
-    Ok(Tree { l2, l1, digests })
+    Ok(Tree {
+        l2,
+        l1,
+        digests,
+        counts,
+    })
 }
 
 /// The stored tree rows whose IDs start with `prefix`, by ID.
@@ -399,14 +487,29 @@ fn level_matches(
 }
 
 /// Recomputes the whole integrity state from the rows and checks it
-/// against the state row and the tree rows (run on open).
+/// against the state row and the tree rows (run on open). Returns the
+/// state's counter.
 ///
 /// # Errors
 /// `KMSInternalException` if anything differs.
-pub(crate) fn verify_all(tx: &mut dyn Tx, root: &RootKey) -> Result<()> {
+pub(crate) fn verify_all(tx: &mut dyn Tx, root: &RootKey) -> Result<u64> {
     let state = read_state(tx, root)?;
+    verify_tree(tx, root, &state)?;
+    Ok(state.counter)
+}
+
+/// A state row older than one a running handle has seen (its counter
+/// lower): an older authentic state put back under it.
+pub(crate) fn rolled_back() -> Error {
+    tampered()
+}
+
+/// Recomputes the tree and the row counts and checks them against `state`
+/// (its counts when it has them) and the stored tree rows.
+fn verify_tree(tx: &mut dyn Tx, root: &RootKey, state: &State) -> Result<()> {
+    tx.check_schema()?;
     let tree = compute_tree(tx, root)?;
-    let mut ok = true;
+    let mut ok = state.counts.is_none_or(|c| c == tree.counts);
     for (d, s) in tree.digests.iter().zip(&state.digests) {
         ok &= crate::subtle_eq(d, s);
     }
@@ -426,6 +529,7 @@ pub(crate) fn rebuild(
     tx: &mut dyn Tx,
     root: &RootKey,
     checkpoint: [u8; CHECKPOINT_LEN],
+    counter: u64,
 ) -> Result<()> {
     let tree = compute_tree(tx, root)?;
     for prefix in [L1_PREFIX, L2_PREFIX] {
@@ -442,7 +546,9 @@ pub(crate) fn rebuild(
         }
     }
     let mut state = State::empty(checkpoint);
+    state.counter = counter;
     state.digests = tree.digests;
+    state.counts = Some(tree.counts);
     tx.put(Table::Meta, &state.row(root)?)
 }
 
@@ -484,6 +590,24 @@ fn encode(rows: &Bucket) -> Result<Vec<u8>> {
 /// against its level-1 row, that against the state; a row read must be in
 /// it as read), and [`finish`](Self::finish) rewrites the digests of the
 /// buckets touched, the tree rows above them and the state.
+///
+/// Listings are complete, not only authentic. The first
+/// [`list`](Tx::list) of a table in a write checks the file's schema
+/// ([`Tx::check_schema`]: no view or trigger) and reads the table itself,
+/// every row with no condition on its id ([`Tx::for_each_row_id`]): each
+/// id must be non-empty text, strictly above the one before, and its
+/// `(id, tag)` in its bucket; their number must be the count the state
+/// holds (kept current by this transaction's puts and deletes). Those
+/// distinct rows, all covered by the state and as many as it covers, are
+/// then exactly its rows: the transaction keeps them (updated by its own
+/// puts and deletes), and every page a caller lists must be exactly the
+/// next rows of that set, so what the caller reads is the set, whatever
+/// the database's listing returns. [`list_range`](Tx::list_range) takes a
+/// key's grant range only, whose rows all lie in one bucket (see
+/// [`bucket_of`]), and must return exactly that bucket's rows of the
+/// range. A row deleted from the file under a running process (alone, or
+/// with a row the listing cannot return in its place, or behind a view) is
+/// then `KMSInternalException` too, as one put back is.
 pub(crate) struct IntegrityTx<'a> {
     inner: &'a mut dyn Tx,
     root: &'a RootKey,
@@ -500,6 +624,14 @@ pub(crate) struct IntegrityTx<'a> {
     moved: bool,
     /// The IDs of the keys whose key or grant rows were written or deleted.
     keys: BTreeSet<String>,
+    /// The tables whose row count in the file was checked (by
+    /// [`count_index`]).
+    counted: [bool; 3],
+    /// The checked rows (id → tag) of each table listed whole, as this
+    /// transaction leaves them (by [`count_index`]).
+    listed: [Option<BTreeMap<String, Vec<u8>>>; 3],
+    /// Whether the file's schema was checked.
+    schema_checked: bool,
 }
 
 impl<'a> IntegrityTx<'a> {
@@ -515,7 +647,66 @@ impl<'a> IntegrityTx<'a> {
             touched: BTreeSet::new(),
             moved: false,
             keys: BTreeSet::new(),
+            counted: [false; 3],
+            listed: [None, None, None],
+            schema_checked: false,
         }
+    }
+
+    /// The rows of `table` as this transaction leaves them, read and
+    /// checked whole once ([`IntegrityTx`], "Listings are complete").
+    fn listed(&mut self, table: Table) -> Result<&BTreeMap<String, Vec<u8>>> {
+        let i = count_index(table)?;
+        if self.listed[i].is_none() {
+            if !self.schema_checked {
+                self.inner.check_schema()?;
+                self.schema_checked = true;
+            }
+            let mut rows: Vec<(String, Vec<u8>)> = Vec::new();
+            let mut listable = true;
+            self.inner.for_each_row_id(table, &mut |id, tag| {
+                match id {
+                    Some(id) if rows.last().is_none_or(|(last, _)| last.as_str() < id) => {
+                        rows.push((id.to_owned(), tag.to_vec()));
+                    }
+                    _ => listable = false,
+                }
+                Ok(())
+            })?;
+            if !listable || u64::try_from(rows.len()).ok() != Some(*self.count_mut(table)?) {
+                return Err(tampered());
+            }
+            for (id, tag) in &rows {
+                self.check_read(table, id, Some(tag))?;
+            }
+            self.listed[i] = Some(rows.into_iter().collect());
+        }
+        self.listed[i].as_ref().ok_or_else(tampered)
+    }
+
+    /// The count of `table`'s rows as this transaction leaves them.
+    fn count_mut(&mut self, table: Table) -> Result<&mut u64> {
+        let i = count_index(table)?;
+        self.state
+            .counts
+            .as_mut()
+            .map(|c| &mut c[i])
+            .ok_or_else(tampered)
+    }
+
+    /// Once per transaction and table: the file holds as many rows of
+    /// `table` as the state counts (with this transaction's changes).
+    fn check_count(&mut self, table: Table) -> Result<()> {
+        let i = count_index(table)?;
+        if self.counted[i] {
+            return Ok(());
+        }
+        let in_file = self.inner.count(table)?;
+        if in_file != *self.count_mut(table)? {
+            return Err(tampered());
+        }
+        self.counted[i] = true;
+        Ok(())
     }
 
     /// Whether this transaction changed any row so far.
@@ -609,6 +800,9 @@ impl<'a> IntegrityTx<'a> {
             touched,
             moved: _,
             keys: _,
+            counted: _,
+            listed: _,
+            schema_checked: _,
         } = self;
         let mut changed_l2 = BTreeSet::new();
         for b in touched {
@@ -659,17 +853,6 @@ impl IntegrityTx<'_> {
             _ => Err(tampered()),
         }
     }
-
-    /// `rows` of `table`, read inside this write, once each is checked
-    /// ([`check_read`](Self::check_read); `meta` rows are not bucketed).
-    fn checked(&mut self, table: Table, rows: Vec<Row>) -> Result<Vec<Row>> {
-        if table != Table::Meta {
-            for r in &rows {
-                self.check_read(table, &r.id, Some(&r.tag))?;
-            }
-        }
-        Ok(rows)
-    }
 }
 
 impl Tx for IntegrityTx<'_> {
@@ -680,10 +863,33 @@ impl Tx for IntegrityTx<'_> {
         }
         Ok(row)
     }
+    /// Exactly the next rows of the table's checked rows ([`IntegrityTx`],
+    /// "Listings are complete").
     fn list(&mut self, table: Table, after: Option<&str>, limit: usize) -> Result<Vec<Row>> {
+        if table == Table::Meta {
+            return self.inner.list(table, after, limit);
+        }
         let rows = self.inner.list(table, after, limit)?;
-        self.checked(table, rows)
+        let lower = after.map_or(Bound::Unbounded, Bound::Excluded);
+        let mut held = self
+            .listed(table)?
+            .range::<str, _>((lower, Bound::Unbounded))
+            .take(limit);
+        for r in &rows {
+            match held.next() {
+                Some((id, tag)) if r.id == *id && crate::subtle_eq(&r.tag, tag) => {}
+                _ => return Err(tampered()),
+            }
+        }
+        if held.next().is_none() {
+            Ok(rows)
+        } else {
+            Err(tampered())
+        }
     }
+    /// A key's grants only (after `<key ID>/` or one of its grants, before
+    /// `<key ID>0`): the rows must be exactly those of the range in the
+    /// bucket of the key's grants.
     fn list_range(
         &mut self,
         table: Table,
@@ -691,8 +897,40 @@ impl Tx for IntegrityTx<'_> {
         before: &str,
         limit: usize,
     ) -> Result<Vec<Row>> {
+        let key = before.strip_suffix('0').filter(|k| {
+            table == Table::Grants
+                && !k.is_empty()
+                && !k.contains('/')
+                && after
+                    .strip_prefix(*k)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        });
+        let Some(key) = key else {
+            return Err(Error::internal(
+                "a range listing inside a write is one key's grants",
+            ));
+        };
         let rows = self.inner.list_range(table, after, before, limit)?;
-        self.checked(table, rows)
+        let b = bucket_of(self.root, Table::Grants, key)?;
+        let t = table_byte(table);
+        let lower = (t, after.to_owned());
+        let upper = (t, before.to_owned());
+        let held = self
+            .bucket(b)?
+            .range((Bound::Excluded(&lower), Bound::Excluded(&upper)))
+            .take(limit);
+        let mut n = 0;
+        for ((_, id), tag) in held {
+            match rows.get(n) {
+                Some(r) if r.id == *id && crate::subtle_eq(&r.tag, tag) => n += 1,
+                _ => return Err(tampered()),
+            }
+        }
+        if n == rows.len() {
+            Ok(rows)
+        } else {
+            Err(tampered())
+        }
     }
     fn put(&mut self, table: Table, row: &Row) -> Result<()> {
         if table == Table::Meta {
@@ -705,8 +943,16 @@ impl Tx for IntegrityTx<'_> {
             return self.inner.put(table, row);
         }
         let b = bucket_of(self.root, table, &row.id)?;
-        self.bucket(b)?
-            .insert((table_byte(table), row.id.clone()), row.tag.clone());
+        let added = self
+            .bucket(b)?
+            .insert((table_byte(table), row.id.clone()), row.tag.clone())
+            .is_none();
+        if added {
+            *self.count_mut(table)? += 1;
+        }
+        if let Some(rows) = &mut self.listed[count_index(table)?] {
+            rows.insert(row.id.clone(), row.tag.clone());
+        }
         self.touched.insert(b);
         self.note_key(table, &row.id);
         self.inner.put_in_bucket(table, row, b)
@@ -722,10 +968,21 @@ impl Tx for IntegrityTx<'_> {
             .remove(&(table_byte(table), id.to_owned()))
             .is_some()
         {
+            let count = self.count_mut(table)?;
+            *count = count.checked_sub(1).ok_or_else(tampered)?;
             self.touched.insert(b);
             self.note_key(table, id);
         }
+        if let Some(rows) = &mut self.listed[count_index(table)?] {
+            rows.remove(id);
+        }
         self.inner.delete(table, id)
+    }
+    fn count(&mut self, table: Table) -> Result<u64> {
+        if table != Table::Meta {
+            self.check_count(table)?;
+        }
+        self.inner.count(table)
     }
     fn for_each_tag(
         &mut self,
@@ -749,6 +1006,26 @@ impl Tx for IntegrityTx<'_> {
             "the bucket columns are added by the migration",
         ))
     }
+}
+
+/// Rewrites the state row as keystore format versions 2 and 3 wrote it (no
+/// row counts), for tests of the migration.
+#[cfg(test)]
+pub(crate) fn write_format_3_state(tx: &mut dyn Tx, root: &RootKey) -> Result<()> {
+    let row = tx.get(Table::Meta, META_STATE)?.ok_or_else(tampered)?;
+    let mut body = row.body.get(..STATE_LEN_3).ok_or_else(tampered)?.to_vec();
+    body[0] = STATE_VERSION_3;
+    let tag = root
+        .mac_integrity(&[b"strongroom/v1/state", &body])?
+        .to_vec();
+    tx.put(
+        Table::Meta,
+        &Row {
+            id: META_STATE.into(),
+            body,
+            tag,
+        },
+    )
 }
 
 /// Keystores of format version 1 kept `meta/digest`: the XOR of the tags of

@@ -9,9 +9,11 @@ use strongroom_core::audit::RequestParameters;
 use strongroom_core::grant::Grant;
 use strongroom_core::key::{AliasRecord, KeyRecord};
 use strongroom_core::ops::Env;
-use strongroom_core::service::{AliasCheck, GrantCheck, KeyService, LoadedKey};
+use strongroom_core::service::{
+    AliasCheck, GrantCheck, InWrite, KeyService, LoadedKey, WriteCheck,
+};
 
-use crate::access::Service;
+use crate::access::{Service, TxReads};
 use crate::cache::CachedKey;
 use crate::store::Table;
 use crate::{os_rng, OsRng, Result};
@@ -110,7 +112,12 @@ impl KeyService for Service<'_> {
         &mut self,
         alias_name: &str,
         target_key_id: &str,
-        mut f: impl FnMut(&KeyRecord, Option<AliasRecord>, Option<&KeyRecord>) -> Result<AliasRecord>,
+        mut f: impl FnMut(
+            &KeyRecord,
+            Option<AliasRecord>,
+            Option<&KeyRecord>,
+            &mut dyn InWrite,
+        ) -> Result<AliasRecord>,
     ) -> Result<()> {
         let ks = self.0;
         let ident = ks.parse_ident(target_key_id)?;
@@ -129,7 +136,12 @@ impl KeyService for Service<'_> {
                     .transpose()?,
                 None => None,
             };
-            let record = f(&rec, existing, old_target.as_ref())?;
+            let record = f(
+                &rec,
+                existing,
+                old_target.as_ref(),
+                &mut TxReads { ks, tx: &mut *tx },
+            )?;
             tx.put(Table::Aliases, &ks.alias_row(&record)?)
         })
     }
@@ -148,7 +160,11 @@ impl KeyService for Service<'_> {
                     .transpose()?,
                 None => None,
             };
-            check(now.as_ref(), target.as_ref())?;
+            check(
+                now.as_ref(),
+                target.as_ref(),
+                &mut TxReads { ks, tx: &mut *tx },
+            )?;
             tx.delete(Table::Aliases, alias_name)
         })
     }
@@ -188,12 +204,7 @@ impl KeyService for Service<'_> {
         Ok(grant_id)
     }
 
-    fn delete_grant(
-        &mut self,
-        key_id: &str,
-        grant_id: &str,
-        check: &dyn Fn(&KeyRecord) -> Result<()>,
-    ) -> Result<()> {
+    fn delete_grant(&mut self, key_id: &str, grant_id: &str, check: &WriteCheck<'_>) -> Result<()> {
         self.0.delete_grant(key_id, grant_id, check)
     }
 
@@ -205,9 +216,11 @@ impl KeyService for Service<'_> {
     fn modify<T: Clone>(
         &mut self,
         key_id: &str,
+        check: &WriteCheck<'_>,
         mut f: impl FnMut(&Env<'_>, &mut OsRng, &mut KeyRecord) -> Result<T>,
     ) -> Result<T> {
-        self.0.modify(key_id, |env, r| f(env, &mut os_rng(), r))
+        self.0
+            .modify(key_id, check, |env, r| f(env, &mut os_rng(), r))
     }
 
     fn load(&mut self, key_id: &str) -> Result<SharedKey> {

@@ -18,6 +18,7 @@ mod signal;
 pub mod store;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use rand_core::UnwrapErr;
@@ -26,7 +27,7 @@ use strongroom_core::api::*;
 use strongroom_core::key::{AliasRecord, KeyIdentifier, KeyRecord};
 use strongroom_core::ops::{self, Env};
 use strongroom_core::seal::RootKey;
-use strongroom_core::service;
+use strongroom_core::service::{self, WriteCheck};
 
 pub use access::DRY_RUN_OPERATIONS;
 pub use audit_log::{
@@ -44,8 +45,9 @@ use store::{Row, Table, Tx};
 /// Format version of the keystore's tables and records: 2 since the
 /// integrity state (`docs/FORMAT.md`, "Keystore integrity state") replaced
 /// the XOR digest of version 1, 3 since the record MACs are bound to the
-/// keystore in their own domain. A keystore of version 1 or 2 is migrated
-/// only when asked ([`OpenOptions::migrate_old_format`]).
+/// keystore in their own domain, 4 since the integrity state counts the
+/// rows and keeps a key's grants in one bucket. A keystore of version 1, 2
+/// or 3 is migrated only when asked ([`OpenOptions::migrate_old_format`]).
 pub const KEYSTORE_FORMAT_VERSION: u32 = strongroom_core::export::KEYSTORE_FORMAT_VERSION;
 
 /// The operating-system CSPRNG (`getrandom`), as the `rand_core` RNG core expects.
@@ -91,12 +93,12 @@ pub struct OpenOptions {
     /// How the handle writes audit events (default
     /// [`AuditWriteMode::WriteThrough`]).
     pub audit_write_mode: AuditWriteMode,
-    /// Migrate a keystore of an older format version (1 or 2) to
+    /// Migrate a keystore of an older format version (1, 2 or 3) to
     /// [`KEYSTORE_FORMAT_VERSION`] (default `false`: opening one fails).
     /// The migration checks the old file as its own version did and then
     /// trusts it as it stands, so run it once, on a file known to be
-    /// unmodified (see `docs/FORMAT.md`, "Migration from format versions 1
-    /// and 2"). A current keystore opens as it would without it.
+    /// unmodified (see `docs/FORMAT.md`, "Migration from older format
+    /// versions"). A current keystore opens as it would without it.
     pub migrate_old_format: bool,
 }
 
@@ -130,6 +132,11 @@ struct Inner {
     cache: cache::RecordCache,
     /// The audit-log writer, shared with handles made by [`Keystore::with_clock`].
     audit: Arc<audit_log::AuditSink>,
+    /// The highest integrity-state counter this handle (and those made by
+    /// [`Keystore::with_clock`]) has seen authenticated: a write refuses a
+    /// state row with a lower one, an older authentic state put back while
+    /// the handle runs.
+    state_counter: Arc<AtomicU64>,
 }
 
 impl Inner {
@@ -152,6 +159,7 @@ impl Inner {
             default_policy: Arc::new(default_policy),
             cache: cache::RecordCache::default(),
             audit,
+            state_counter: Arc::new(AtomicU64::new(0)),
         }
     }
 }
@@ -432,13 +440,33 @@ impl Keystore {
     /// deleted, or rolled back to an older authentic version, alone or
     /// together with other old rows; no older checkpoint). Recomputes it
     /// from every row's tag (no bodies are read). Run by [`open`](Self::open).
+    /// Also refuses a state older (a lower counter) than the newest this
+    /// handle has seen.
     ///
     /// # Errors
     /// `KMSInternalException` when it does not match.
     pub fn verify_digest(&self) -> Result<()> {
-        self.inner
-            .storage
-            .read(&mut |tx| integrity::verify_all(tx, &self.inner.root))
+        let mut counter = 0;
+        self.inner.storage.read(&mut |tx| {
+            counter = integrity::verify_all(tx, &self.inner.root)?;
+            Ok(())
+        })?;
+        self.saw_state(counter)
+    }
+
+    /// Records that the integrity state's counter was `counter` (an
+    /// authenticated state): refused when this handle has seen a higher
+    /// one, an older authentic state put back under it.
+    fn saw_state(&self, counter: u64) -> Result<()> {
+        let highest = self
+            .inner
+            .state_counter
+            .fetch_max(counter, Ordering::AcqRel);
+        if counter < highest {
+            Err(integrity::rolled_back())
+        } else {
+            Ok(())
+        }
     }
 
     /// Runs `f` in a write transaction and keeps the integrity state
@@ -458,10 +486,13 @@ impl Keystore {
         // change is refused while it stays unwritten).
         self.inner.audit.drain()?;
         let _invalidate = InvalidateOnDrop(&self.inner.cache);
+        let mut written = 0;
         self.inner.audit.with_change(|log| {
             self.inner.storage.write(&mut |tx| {
                 let state = integrity::read_state(tx, &self.inner.root)?;
+                self.saw_state(state.counter)?;
                 log.check(self, &state.checkpoint)?;
+                let counter = state.counter;
                 let mut itx = integrity::IntegrityTx::new(tx, &self.inner.root, state);
                 f(&mut itx)?;
                 if itx.changes() {
@@ -477,9 +508,15 @@ impl Keystore {
                     let cp = log.append_intent(&intent, &itx.checkpoint())?;
                     itx.set_checkpoint(cp);
                 }
-                itx.finish().map(|_| ())
+                written = if itx.finish()? {
+                    counter.wrapping_add(1)
+                } else {
+                    counter
+                };
+                Ok(())
             })
-        })
+        })?;
+        self.saw_state(written)
     }
 
     /// The same keystore reading time from `clock` (tests, simulations).
@@ -497,6 +534,7 @@ impl Keystore {
             default_policy: arc.default_policy.clone(),
             cache: cache::RecordCache::default(),
             audit: arc.audit.clone(),
+            state_counter: arc.state_counter.clone(),
         };
         Keystore {
             inner: Arc::new(inner),
@@ -693,17 +731,20 @@ impl Keystore {
             || rotation_due
             || strongroom_core::asym::imported_material_expired(rec, now)
         {
-            let rec = self.modify(key_id, |_, r| Ok(r.clone()))?;
+            let rec = self.modify(key_id, &|_, _| Ok(()), |_, r| Ok(r.clone()))?;
             return Ok(Arc::new(cache::CachedKey::new(rec)));
         }
         Ok(entry)
     }
 
-    /// Runs `f` on a key record in a write transaction and stores the result.
-    /// Purges keys whose deletion date passed and applies due rotations first.
+    /// Runs `check` on a key record as stored, then `f` on it, in a write
+    /// transaction, and stores the result. Purges keys whose deletion date
+    /// passed first, then applies due rotations unless `check` failed
+    /// (then nothing is written).
     fn modify<T>(
         &self,
         key_id: &str,
+        check: &WriteCheck<'_>,
         mut f: impl FnMut(&Env<'_>, &mut KeyRecord) -> Result<T>,
     ) -> Result<T>
     where
@@ -722,6 +763,15 @@ impl Keystore {
                 out = Some(Err(self.not_found(key_id)));
                 return Ok(());
             }
+            // A failed check writes nothing (due maintenance is done by the
+            // next write).
+            check(
+                &rec,
+                &mut access::TxReads {
+                    ks: self,
+                    tx: &mut *tx,
+                },
+            )?;
             let before = rec.clone();
             let due = |rec: &mut KeyRecord| -> Result<()> {
                 strongroom_core::asym::expire_imported_material(rec, env.now);

@@ -1,6 +1,6 @@
 //! The record MACs of the native keystore and the explicit migration of a
 //! keystore of an older format version (`docs/FORMAT.md`, "Authenticated
-//! records" and "Migration from format versions 1 and 2").
+//! records" and "Migration from older format versions").
 //!
 //! From format version 3 every key, alias and grant row and `meta/config`
 //! is tagged with [`RootKey::mac_keystore_record`]: its own MAC domain,
@@ -69,9 +69,9 @@ pub(crate) fn config_row(root: &RootKey, config: &Config) -> Result<Row> {
 /// The authenticated configuration of keystore `keystore_id` (the
 /// `meta/check` body, already checked against the root key) and whether
 /// it is of an older format version, to be migrated: a current
-/// configuration has a format 3 tag and says version 3; an old one has the
-/// tag of formats 1 and 2 and says version 1 or 2. Anything else failed
-/// authentication.
+/// configuration has a keystore record MAC and says version 4; an old one
+/// has a keystore record MAC and says version 3, or the tag of formats 1
+/// and 2 and says version 1 or 2. Anything else failed authentication.
 pub(crate) fn read_config(root: &RootKey, keystore_id: &str, row: &Row) -> Result<(Config, bool)> {
     let what = "the keystore configuration";
     let current = verify(root, keystore_id, b"meta", META_CONFIG, &row.body, &row.tag);
@@ -88,7 +88,7 @@ pub(crate) fn read_config(root: &RootKey, keystore_id: &str, row: &Row) -> Resul
         (true, v) if v > KEYSTORE_FORMAT_VERSION => Err(Error::internal(format!(
             "keystore format {v} is newer than this Strongroom ({KEYSTORE_FORMAT_VERSION})"
         ))),
-        (false, 1 | 2) => Ok((config, true)),
+        (true, 3) | (false, 1 | 2) => Ok((config, true)),
         _ => Err(auth_failed(what)),
     }
 }
@@ -106,14 +106,17 @@ pub(crate) fn needs_migration(version: u32) -> Error {
     ))
 }
 
-/// Migrates a keystore of format version 1 or 2 to version 3 in one write
-/// transaction, after checking it as its own version would (format 1: the
-/// XOR digest and the checkpoint row; format 2: the integrity state) and
-/// every row's own MAC: the rows are tagged again in the format 3 domain
-/// and get their buckets, the integrity state is written afresh with the
-/// old checkpoint, the format 1 rows go, and `meta/config` records format
-/// version 3 under its new tag. A keystore another process migrated
-/// meanwhile is left as it is; any failure leaves the file as it was.
+/// Migrates a keystore of format version 1, 2 or 3 to version 4 in one
+/// write transaction, after checking it as its own version would (format
+/// 1: the XOR digest and the checkpoint row; formats 2 and 3: the integrity
+/// state) and, for formats 1 and 2, every row's own MAC: those rows are
+/// tagged again in the keystore record MAC domain. Every row gets its
+/// bucket (a key's grants move to the bucket of their key ID), the
+/// integrity state is written afresh with the row counts and the old
+/// checkpoint (and, from format 3, the old counter + 1), the format 1 rows
+/// go, and `meta/config` records format version 4 under its keystore
+/// record MAC. A keystore another process migrated meanwhile is left as it
+/// is; any failure leaves the file as it was.
 pub(crate) fn migrate(storage: &SqliteStorage, root: &RootKey, keystore_id: &str) -> Result<()> {
     storage.write(&mut |tx| {
         let row = tx
@@ -123,7 +126,7 @@ pub(crate) fn migrate(storage: &SqliteStorage, root: &RootKey, keystore_id: &str
         if !old {
             return Ok(());
         }
-        let checkpoint = if config.format_version == 1 {
+        let (checkpoint, counter) = if config.format_version == 1 {
             // A format 1 file has never had an integrity state: one with a
             // state row had been migrated, and its old configuration put back.
             if tx.get(Table::Meta, integrity::META_STATE)?.is_some() {
@@ -132,16 +135,27 @@ pub(crate) fn migrate(storage: &SqliteStorage, root: &RootKey, keystore_id: &str
                 ));
             }
             integrity::verify_v1_digest(tx, root)?;
-            audit_log::v1_checkpoint(tx, root, config.audit_log)?
+            (audit_log::v1_checkpoint(tx, root, config.audit_log)?, 0)
         } else {
-            integrity::verify_all(tx, root)?;
-            integrity::read_checkpoint(tx, root)?
+            let (checkpoint, counter) = integrity::verify_format_3(tx, root)?;
+            // Format 2 counted from 0 again at its migration to format 3.
+            let counter = if config.format_version == 3 {
+                counter.wrapping_add(1)
+            } else {
+                0
+            };
+            (checkpoint, counter)
         };
         tx.add_bucket_columns()?;
-        for table in Table::BUCKETED {
-            retag(tx, root, keystore_id, table)?;
+        if config.format_version == 3 {
+            // Keys and aliases keep their buckets.
+            rebucket(tx, root, Table::Grants)?;
+        } else {
+            for table in Table::BUCKETED {
+                retag(tx, root, keystore_id, table)?;
+            }
         }
-        integrity::rebuild(tx, root, checkpoint)?;
+        integrity::rebuild(tx, root, checkpoint, counter)?;
         tx.delete(Table::Meta, integrity::META_V1_DIGEST)?;
         tx.delete(Table::Meta, audit_log::META_AUDIT)?;
         config.format_version = KEYSTORE_FORMAT_VERSION;
@@ -149,10 +163,14 @@ pub(crate) fn migrate(storage: &SqliteStorage, root: &RootKey, keystore_id: &str
     })
 }
 
-/// Checks every row of `table` against its format 1 and 2 tag and stores
-/// it with its format 3 tag, in its bucket.
-fn retag(tx: &mut dyn Tx, root: &RootKey, keystore_id: &str, table: Table) -> Result<()> {
-    let kind = kind_of(table);
+/// Stores every row of `table` again as `f` makes it from the stored one,
+/// in its bucket of format 4.
+fn rewrite(
+    tx: &mut dyn Tx,
+    root: &RootKey,
+    table: Table,
+    mut f: impl FnMut(Row) -> Result<Row>,
+) -> Result<()> {
     let mut after: Option<String> = None;
     loop {
         let rows = tx.list(table, after.as_deref(), 1000)?;
@@ -161,20 +179,36 @@ fn retag(tx: &mut dyn Tx, root: &RootKey, keystore_id: &str, table: Table) -> Re
         };
         after = Some(last.id.clone());
         for r in rows {
-            if !root.verify_record(kind, r.id.as_bytes(), &r.body, &r.tag) {
-                return Err(auth_failed(&format!(
-                    "the {} row {}",
-                    String::from_utf8_lossy(kind),
-                    r.id
-                )));
-            }
-            let row = Row {
-                tag: tag(root, keystore_id, kind, &r.id, &r.body)?,
-                ..r
-            };
+            let row = f(r)?;
             tx.put_in_bucket(table, &row, integrity::bucket_of(root, table, &row.id)?)?;
         }
     }
+}
+
+/// Stores every row of `table` of a format 3 keystore again in its bucket
+/// of format 4 (for grants: the bucket of their key's grants; the
+/// integrity state was checked, each row's MAC is checked when it is used).
+fn rebucket(tx: &mut dyn Tx, root: &RootKey, table: Table) -> Result<()> {
+    rewrite(tx, root, table, Ok)
+}
+
+/// Checks every row of `table` against its format 1 and 2 tag and stores
+/// it with its keystore record MAC, in its bucket.
+fn retag(tx: &mut dyn Tx, root: &RootKey, keystore_id: &str, table: Table) -> Result<()> {
+    let kind = kind_of(table);
+    rewrite(tx, root, table, |r| {
+        if !root.verify_record(kind, r.id.as_bytes(), &r.body, &r.tag) {
+            return Err(auth_failed(&format!(
+                "the {} row {}",
+                String::from_utf8_lossy(kind),
+                r.id
+            )));
+        }
+        Ok(Row {
+            tag: tag(root, keystore_id, kind, &r.id, &r.body)?,
+            ..r
+        })
+    })
 }
 
 #[cfg(test)]
@@ -209,7 +243,8 @@ mod tests {
                         tx.put_in_bucket(table, &Row { tag, ..r }, b)?;
                     }
                 }
-                integrity::rebuild(tx, &root, checkpoint)?;
+                integrity::rebuild(tx, &root, checkpoint, 0)?;
+                integrity::write_format_3_state(tx, &root)?;
                 let row = tx.get(Table::Meta, META_CONFIG)?.unwrap();
                 let mut config: Config = from_json(&row.body, "config")?;
                 config.format_version = 2;

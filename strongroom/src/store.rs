@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use strongroom_core::{Error, Result};
 
@@ -68,6 +69,10 @@ impl Table {
     }
 }
 
+/// What [`Tx::for_each_row_id`] calls with each row's id (`None` when it
+/// is not non-empty text) and tag.
+pub type RowIdVisitor<'a> = dyn FnMut(Option<&str>, &[u8]) -> Result<()> + 'a;
+
 /// What [`Tx::for_each_in_buckets`] calls with each row's recorded bucket
 /// (`-1` if none), id and tag.
 pub type BucketVisitor<'a> = dyn FnMut(i64, &str, &[u8]) -> Result<()> + 'a;
@@ -102,6 +107,19 @@ pub trait Tx {
         rows.retain(|r| r.id.as_str() < before);
         Ok(rows)
     }
+    /// How many rows `table` holds. The default counts them through
+    /// [`for_each_tag`](Self::for_each_tag).
+    ///
+    /// # Errors
+    /// `KMSInternalException` on a storage failure.
+    fn count(&mut self, table: Table) -> Result<u64> {
+        let mut n = 0;
+        self.for_each_tag(table, &mut |_, _| {
+            n += 1;
+            Ok(())
+        })?;
+        Ok(n)
+    }
     /// Inserts or replaces a row.
     ///
     /// # Errors
@@ -135,6 +153,32 @@ pub trait Tx {
             }
         }
     }
+    /// Calls `f` with the id and tag of every row of `table`, in id order,
+    /// without bodies and with no condition on the id, so that the rows a
+    /// listing cannot return (its first page starts after `''`) are visited
+    /// too: their id is passed as `None` (an id that is not a non-empty
+    /// text value, such as `NULL`, `''`, a number or a blob). The default
+    /// reads through [`for_each_tag`](Self::for_each_tag).
+    ///
+    /// # Errors
+    /// `f`'s error or `KMSInternalException` on a storage failure.
+    fn for_each_row_id(&mut self, table: Table, f: &mut RowIdVisitor<'_>) -> Result<()> {
+        self.for_each_tag(table, &mut |id, tag| {
+            f(Some(id).filter(|i| !i.is_empty()), tag)
+        })
+    }
+    /// Checks that the database holds exactly the keystore's tables and
+    /// indexes, as Strongroom creates them (`docs/FORMAT.md`, "Keystore
+    /// integrity state"): no view, trigger or other table or index, no table or index
+    /// with other SQL. The default (a storage without such a schema)
+    /// checks nothing.
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the schema differs or on a storage
+    /// failure.
+    fn check_schema(&mut self) -> Result<()> {
+        Ok(())
+    }
     /// Inserts or replaces a row of a [`Table::BUCKETED`] table and records
     /// its integrity bucket (0–262,143; `docs/FORMAT.md`, "Keystore integrity
     /// state"), so that [`list_bucket`](Self::list_bucket) finds it.
@@ -150,9 +194,9 @@ pub trait Tx {
     /// # Errors
     /// `KMSInternalException` on a storage failure.
     fn list_bucket(&mut self, bucket: u32) -> Result<Vec<(Table, String, Vec<u8>)>>;
-    /// Calls `f` with the recorded bucket (`-1` if none), id and tag of
-    /// every row of `table`, in (bucket, id) order, without bodies (used to
-    /// check the whole integrity state on open).
+    /// Calls `f` with the recorded bucket (`-1` if none), id (`''` if it is
+    /// not text) and tag of every row of `table`, in (bucket, id) order,
+    /// without bodies (used to check the whole integrity state on open).
     ///
     /// # Errors
     /// `f`'s error or `KMSInternalException` on a storage failure.
@@ -198,6 +242,47 @@ fn db_err(e: rusqlite::Error) -> Error {
 
 /// Prepared statements each connection keeps (rusqlite's default is 16).
 const STATEMENT_CACHE: usize = 64;
+
+/// [`SCHEMA`]: `meta` and its primary-key index, then each bucketed table
+/// with its primary-key and `bucket` indexes.
+macro_rules! schema {
+    ($($n:literal),*) => {
+        [
+            (
+                "table",
+                "meta",
+                "meta",
+                Some("CREATE TABLE meta (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL)"),
+            ),
+            ("index", "sqlite_autoindex_meta_1", "meta", None),
+            $(
+                (
+                    "table",
+                    $n,
+                    $n,
+                    Some(concat!(
+                        "CREATE TABLE ", $n, " (id TEXT PRIMARY KEY, body BLOB NOT NULL, \
+                         tag BLOB NOT NULL, bucket INTEGER NOT NULL DEFAULT -1)"
+                    )),
+                ),
+                ("index", concat!("sqlite_autoindex_", $n, "_1"), $n, None),
+                (
+                    "index",
+                    concat!($n, "_bucket"),
+                    $n,
+                    Some(concat!("CREATE INDEX ", $n, "_bucket ON ", $n, " (bucket, id, tag)")),
+                ),
+            )*
+        ]
+    };
+}
+
+/// A keystore file's schema (`sqlite_master`: type, name, table, SQL), as
+/// a new file is made and a migrated one left: exactly these rows
+/// ([`Tx::check_schema`]). SQLite keeps a table's SQL without `IF NOT
+/// EXISTS` and with a column added by `ALTER TABLE` appended, so a
+/// keystore of format version 1 migrated reads the same.
+const SCHEMA: [(&str, &str, &str, Option<&str>); 11] = schema!["keys", "aliases", "grants"];
 
 /// Read connections per [`SqliteStorage`], opened on first use, so that
 /// threads sharing one handle read in parallel (WAL readers do not block).
@@ -334,13 +419,12 @@ impl SqliteStorage {
             .map_err(db_err)?;
         if create {
             let mut sql = String::new();
-            for t in Table::BUCKETED {
-                let n = t.name();
-                sql.push_str(&format!(
-                    "CREATE TABLE {n} (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL, \
-                     bucket INTEGER NOT NULL DEFAULT -1);
-                     CREATE INDEX {n}_bucket ON {n} (bucket, id, tag);"
-                ));
+            for (ty, name, _, create) in SCHEMA {
+                // The meta table is made below, as for an older file.
+                if let (Some(c), false) = (create, ty == "table" && name == "meta") {
+                    sql.push_str(c);
+                    sql.push_str(";\n");
+                }
             }
             conn.execute_batch(&sql).map_err(db_err)?;
         }
@@ -595,6 +679,17 @@ impl Tx for SqliteTx<'_> {
         select_rows(self.tx, &sql, params![after, before, limit])
     }
 
+    fn count(&mut self, table: Table) -> Result<u64> {
+        let sql = format!("SELECT COUNT(*) FROM {}", table.name());
+        let n: i64 = self
+            .tx
+            .prepare_cached(&sql)
+            .map_err(db_err)?
+            .query_row([], |r| r.get(0))
+            .map_err(db_err)?;
+        u64::try_from(n).map_err(|_| Error::internal("row count"))
+    }
+
     fn put(&mut self, table: Table, row: &Row) -> Result<()> {
         // An upsert, not `INSERT OR REPLACE`: a replaced row keeps its
         // rowid and place, so an update rewrites its page only, instead of
@@ -678,6 +773,59 @@ impl Tx for SqliteTx<'_> {
         Ok(out)
     }
 
+    fn for_each_row_id(&mut self, table: Table, f: &mut RowIdVisitor<'_>) -> Result<()> {
+        let sql = format!("SELECT id, tag FROM {} ORDER BY id", table.name());
+        let mut st = self.tx.prepare_cached(&sql).map_err(db_err)?;
+        let mut rows = st.query([]).map_err(db_err)?;
+        while let Some(r) = rows.next().map_err(db_err)? {
+            let id = match r.get_ref(0).map_err(db_err)? {
+                ValueRef::Text(t) => std::str::from_utf8(t).ok().filter(|i| !i.is_empty()),
+                _ => None,
+            };
+            let tag: Vec<u8> = r.get(1).map_err(db_err)?;
+            f(id, &tag)?;
+        }
+        Ok(())
+    }
+
+    fn check_schema(&mut self) -> Result<()> {
+        let mut st = self
+            .tx
+            .prepare_cached("SELECT type, name, tbl_name, sql FROM sqlite_master")
+            .map_err(db_err)?;
+        let mut rows = st.query([]).map_err(db_err)?;
+        let mut seen = [false; SCHEMA.len()];
+        let bad = || {
+            Error::internal(
+                "the keystore file's schema (a table, index, view or trigger was added, \
+                 changed or removed)",
+            )
+        };
+        while let Some(r) = rows.next().map_err(db_err)? {
+            let text = |i| match r.get_ref(i) {
+                Ok(ValueRef::Text(t)) => Some(t),
+                _ => None,
+            };
+            let i = SCHEMA
+                .iter()
+                .position(|(ty, name, tbl, sql)| {
+                    text(0) == Some(ty.as_bytes())
+                        && text(1) == Some(name.as_bytes())
+                        && text(2) == Some(tbl.as_bytes())
+                        && text(3) == sql.map(str::as_bytes)
+                })
+                .ok_or_else(bad)?;
+            if std::mem::replace(&mut seen[i], true) {
+                return Err(bad());
+            }
+        }
+        if seen.iter().all(|s| *s) {
+            Ok(())
+        } else {
+            Err(bad())
+        }
+    }
+
     fn for_each_in_buckets(&mut self, table: Table, f: &mut BucketVisitor<'_>) -> Result<()> {
         let sql = format!(
             "SELECT bucket, id, tag FROM {} ORDER BY bucket, id",
@@ -688,9 +836,14 @@ impl Tx for SqliteTx<'_> {
         while let Some(r) = rows.next().map_err(db_err)? {
             // A value that is not an integer (an edited file) reads as -1.
             let bucket: i64 = r.get(0).unwrap_or(-1);
-            let id: String = r.get(1).map_err(db_err)?;
+            // An id that is not text (`NULL`, a blob) reads as `''`, which
+            // no listing returns either.
+            let id = match r.get_ref(1).map_err(db_err)? {
+                ValueRef::Text(t) => std::str::from_utf8(t).unwrap_or(""),
+                _ => "",
+            };
             let tag: Vec<u8> = r.get(2).map_err(db_err)?;
-            f(bucket, &id, &tag)?;
+            f(bucket, id, &tag)?;
         }
         Ok(())
     }

@@ -433,6 +433,12 @@ fn forge_integrity_state(path: &Path, root: &[u8; 32]) {
     for m in 0..64usize {
         state.extend_from_slice(l1.get(&m).unwrap_or(&[0u8; 32]));
     }
+    for table in ["keys", "aliases", "grants"] {
+        let n: i64 = conn
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        state.extend_from_slice(&u64::try_from(n).unwrap().to_be_bytes());
+    }
     let tag = mac(&[b"strongroom/v1/state", &state]);
     drop(conn);
     put_row(path, "meta", "state", &state, &tag);

@@ -1,10 +1,10 @@
 //! The keystore integrity state (`docs/FORMAT.md`, "Keystore integrity
 //! state"): old authentic rows, level-1 and level-2 rows, state rows and audit
 //! checkpoints put back into the file, alone or in any mix with current
-//! ones, are refused at open; a keystore of format version 1 (written by an
-//! earlier Strongroom) is refused by a plain open, and checked and migrated
-//! when the migration is asked for; its old rows put back into the migrated
-//! file are refused either way.
+//! ones, are refused at open; keystores of format versions 1 and 3 (written
+//! by earlier Strongrooms) are refused by a plain open, and checked and
+//! migrated when the migration is asked for; old rows put back into the
+//! migrated file are refused either way.
 #![allow(clippy::unwrap_used)]
 
 mod fixture;
@@ -92,6 +92,38 @@ fn migrate(path: &Path) -> strongroom::Result<Keystore> {
         root_source(&ROOT),
         OpenOptions::default().migrate_old_format(true),
     )
+}
+
+/// The committed keystore of format `version` (`tests/fixture`) and the
+/// blob encrypted under it.
+fn old_keystore(version: u32) -> (std::path::PathBuf, Vec<u8>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture");
+    let blob = std::fs::read(dir.join(format!("v{version}-keystore.blob"))).unwrap();
+    (dir.join(format!("v{version}-keystore.db")), blob)
+}
+
+/// A plain open of the old keystore at `path` (format `version`) fails,
+/// names the explicit migration, and leaves the file as it was.
+#[track_caller]
+fn assert_open_names_migration(path: &Path, version: u32) {
+    let before = std::fs::read(path).unwrap();
+    let e = Keystore::open(path, root_source(&ROOT)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
+    assert!(e.message().contains(&format!("format {version}")), "{e}");
+    assert!(e.message().contains("strongroom migrate-keystore"), "{e}");
+    assert!(e.message().contains("migrate_old_format"), "{e}");
+    assert_eq!(std::fs::read(path).unwrap(), before);
+}
+
+/// The migration of the tampered keystore at `path` fails naming `what`,
+/// and leaves the file as it was.
+#[track_caller]
+fn assert_migration_refused(path: &Path, what: &str) {
+    let before = std::fs::read(path).unwrap();
+    let e = migrate(path).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
+    assert!(e.message().contains(what), "{e}");
+    assert_eq!(std::fs::read(path).unwrap(), before);
 }
 
 /// A copy of the keystore file (closed) to tamper with, in a fresh directory.
@@ -370,30 +402,18 @@ fn a_rolled_back_checkpoint_with_a_truncated_log_is_refused() {
 fn a_format_1_keystore_is_checked_and_migrated_when_asked() {
     const K1: &str = "cc5aed0e-8d61-4841-8302-d54c63e9d3f7";
     const K2: &str = "4a07b91f-2a42-4702-9e41-8ea0193d83ae";
-    let fixture_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture");
-    let v1 = fixture_dir.join("v1-keystore.db");
-    let blob = std::fs::read(fixture_dir.join("v1-keystore.blob")).unwrap();
+    let (v1, blob) = old_keystore(1);
 
     // A plain open refuses the version 1 file, names the migration, and
     // leaves the file as it was.
     let (_dir, path) = copy_of(&v1);
-    let before = std::fs::read(&path).unwrap();
-    let e = Keystore::open(&path, root_source(&ROOT)).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
-    assert!(e.message().contains("format 1"), "{e}");
-    assert!(e.message().contains("strongroom migrate-keystore"), "{e}");
-    assert!(e.message().contains("migrate_old_format"), "{e}");
-    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert_open_names_migration(&path, 1);
 
     // A grant row deleted from the version 1 file: its XOR digest refuses
     // it, and nothing is migrated.
     let (_d, tampered) = copy_of(&v1);
     db(&tampered).execute("DELETE FROM grants", []).unwrap();
-    let before = std::fs::read(&tampered).unwrap();
-    let e = migrate(&tampered).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
-    assert!(e.message().contains("digest"), "{e}");
-    assert_eq!(std::fs::read(&tampered).unwrap(), before);
+    assert_migration_refused(&tampered, "digest");
 
     let v1_rows: Vec<StoredRow> = ["keys", "aliases", "grants"]
         .into_iter()
@@ -432,7 +452,7 @@ fn a_format_1_keystore_is_checked_and_migrated_when_asked() {
         })
         .unwrap();
     let config: serde_json::Value = serde_json::from_slice(&config).unwrap();
-    assert_eq!(config["format_version"], 3);
+    assert_eq!(config["format_version"], 4);
 
     // Everything the old file held works as before.
     assert_eq!(
@@ -477,6 +497,136 @@ fn a_format_1_keystore_is_checked_and_migrated_when_asked() {
     drop(ks);
     put_back(&path, "keys", &[&old_k2]);
     assert_refused(&path, "migrated keystore, old key row");
+}
+
+/// A keystore file of format version 3 (keystore record MACs; an
+/// integrity state without row counts, a grant in the bucket of its own
+/// row ID), written by `main`'s `strongroom` CLI (a debug build of
+/// 093eae4; added with `git add -f`): key `K1` with the alias `alias/v3`
+/// and six grants (alice: Encrypt and Decrypt; job1 to job5: Encrypt), key
+/// `K2` with `alias/v3-two`, disabled, whose one grant was revoked, a blob
+/// encrypted under `alias/v3`, and the audit log. A plain open refuses it
+/// and names the explicit step; the migration checks its integrity state
+/// and writes the format 4 one: the rows and their tags unchanged, a key's
+/// grants in one bucket, the row counts, the counter moved on.
+#[test]
+fn a_format_3_keystore_is_checked_and_migrated_when_asked() {
+    const K1: &str = "843785cd-e1f8-451b-be85-c5072b802087";
+    const K2: &str = "094cd271-1344-4558-81b5-d0769413f120";
+    let (v3, blob) = old_keystore(3);
+
+    let (_dir, path) = copy_of(&v3);
+    assert_open_names_migration(&path, 3);
+
+    // A grant row deleted from the format 3 file: its integrity state
+    // refuses it, and nothing is migrated.
+    let (_d, tampered) = copy_of(&v3);
+    db(&tampered)
+        .execute(
+            "DELETE FROM grants WHERE rowid = (SELECT MIN(rowid) FROM grants)",
+            [],
+        )
+        .unwrap();
+    assert_migration_refused(&tampered, "integrity state");
+
+    let state_body = |path: &Path| {
+        rows(path, "meta")
+            .into_iter()
+            .find(|r| r.0 == "state")
+            .unwrap()
+            .1
+    };
+    let v3_state = state_body(&path);
+    assert_eq!((v3_state.len(), v3_state[0]), (2105, 1));
+    let v3_rows: Vec<StoredRow> = ["keys", "aliases", "grants"]
+        .into_iter()
+        .flat_map(|t| rows(&path, t))
+        .collect();
+    let ks = migrate(&path).unwrap();
+    let v4_rows: Vec<StoredRow> = ["keys", "aliases", "grants"]
+        .into_iter()
+        .flat_map(|t| rows(&path, t))
+        .collect();
+    assert_eq!(v3_rows.len(), v4_rows.len());
+    for (old, new) in v3_rows.iter().zip(&v4_rows) {
+        assert_eq!((&old.0, &old.1, &old.2), (&new.0, &new.1, &new.2));
+    }
+    // K1's six grants were in six buckets; now they share one.
+    let buckets = |rows: &[StoredRow]| {
+        let mut b: Vec<i64> = rows
+            .iter()
+            .filter(|r| r.0.starts_with(&format!("{K1}/")))
+            .map(|r| r.3)
+            .collect();
+        b.dedup();
+        b.len()
+    };
+    assert_eq!(buckets(&rows(&path, "grants")), 1);
+    assert!(buckets(&v3_rows) > 1);
+    // The state of format 4: version 2, the row counts (2 keys, 2 aliases,
+    // 6 grants) after the format 3 fields, the counter moved on by one.
+    let v4_state = state_body(&path);
+    assert_eq!((v4_state.len(), v4_state[0]), (2129, 2));
+    let counter = |b: &[u8]| u64::from_be_bytes(b[1..9].try_into().unwrap());
+    assert_eq!(counter(&v4_state), counter(&v3_state) + 1);
+    let counts: Vec<u64> = v4_state[2105..]
+        .chunks(8)
+        .map(|c| u64::from_be_bytes(c.try_into().unwrap()))
+        .collect();
+    assert_eq!(counts, [2, 2, 6]);
+    assert_eq!(
+        v4_state[9..57],
+        v3_state[9..57],
+        "the audit checkpoint is kept"
+    );
+    let (config,): (Vec<u8>,) = db(&path)
+        .query_row("SELECT body FROM meta WHERE id = 'config'", [], |r| {
+            Ok((r.get(0)?,))
+        })
+        .unwrap();
+    let config: serde_json::Value = serde_json::from_slice(&config).unwrap();
+    assert_eq!(config["format_version"], 4);
+
+    // Everything the old file held works as before.
+    assert_eq!(decrypt(&ks, &blob, &ctx(&[])), b"hello v3");
+    assert_eq!(ks.describe_key("alias/v3").unwrap().key_metadata.key_id, K1);
+    assert!(
+        !ks.describe_key("alias/v3-two")
+            .unwrap()
+            .key_metadata
+            .enabled
+    );
+    let grants_of = |ks: &Keystore, key: &str| {
+        ks.list_grants(&ListGrantsRequest {
+            key_id: key.into(),
+            ..Default::default()
+        })
+        .unwrap()
+        .grants
+    };
+    assert_eq!(grants_of(&ks, K1).len(), 6);
+    assert!(grants_of(&ks, K2).is_empty());
+    try_encrypt(
+        &ks.as_principal("arn:aws:iam::111122223333:user/alice"),
+        K1,
+        b"x",
+    )
+    .unwrap();
+    let g = grants_of(&ks, K1)[0].grant_id.clone();
+    ks.revoke_grant(K1, &g).unwrap();
+    ks.enable_key(K2).unwrap();
+    let v = ks.verify_audit_log().unwrap();
+    assert_eq!(v.fault, None);
+    drop(ks);
+    let ks = Keystore::open(&path, root_source(&ROOT)).unwrap();
+    ks.verify_digest().unwrap();
+    assert_eq!(grants_of(&ks, K1).len(), 5);
+    assert!(ks.describe_key(K2).unwrap().key_metadata.enabled);
+    // Asking for the migration of a current keystore changes nothing.
+    drop(ks);
+    let before = std::fs::read(&path).unwrap();
+    migrate(&path).unwrap().verify_digest().unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), before);
 }
 
 /// Two handles migrating the same format 1 file at once: one migrates it,
