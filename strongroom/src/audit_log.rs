@@ -789,6 +789,9 @@ pub(crate) struct AuditSink {
     /// Names the chain key in [`PROCESS_TAILS`] without holding it: a MAC
     /// of a fixed string under the root key's record-MAC key.
     key_tag: [u8; 32],
+    /// The highest integrity-state counter the handles sharing this sink
+    /// have authenticated ([`AuditSink::state_counter`]).
+    state_counter: Arc<AtomicU64>,
     /// The chain key ([`RootKey::audit_key`]) with its HMAC states
     /// computed once.
     chain_key: HmacSha256Key,
@@ -1148,7 +1151,25 @@ impl AuditSink {
             written: Condvar::new(),
             id: NEXT_SINK_ID.fetch_add(1, Ordering::Relaxed),
             key_tag,
+            state_counter: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// The highest integrity-state counter the handles sharing this sink
+    /// have authenticated (a lower one is an older state put back).
+    pub(crate) fn state_counter(&self) -> Arc<AtomicU64> {
+        self.state_counter.clone()
+    }
+
+    /// Stores checkpoint `body` in the state inside `tx`, refusing a state
+    /// older than one these handles have seen; returns the counter written.
+    fn put_checkpoint_seen(&self, tx: &mut dyn Tx, body: [u8; CHECKPOINT_LEN]) -> Result<u64> {
+        crate::integrity::put_checkpoint(
+            tx,
+            &self.root,
+            body,
+            self.state_counter.load(Ordering::Acquire),
+        )
     }
 
     /// Records `epoch`, just read from this sink's storage by the calling
@@ -1209,8 +1230,12 @@ impl AuditSink {
     fn store_checkpoint(&self, tail: &mut AuditTail, cp: StoredCheckpoint) -> Result<()> {
         tail.checkpoint = None;
         let body = cp.to_bytes();
-        self.storage
-            .write(&mut |tx| crate::integrity::put_checkpoint(tx, &self.root, body))?;
+        let mut written = 0;
+        self.storage.write(&mut |tx| {
+            written = self.put_checkpoint_seen(tx, body)?;
+            Ok(())
+        })?;
+        self.state_counter.fetch_max(written, Ordering::AcqRel);
         tail.checkpoint = self.storage.change_counter()?.map(|e| (e, cp));
         Ok(())
     }
@@ -1918,11 +1943,15 @@ impl AuditSink {
         _durable: bool,
         _pid: u32,
     ) -> Result<()> {
+        let mut written = 0;
         self.storage.write(&mut |tx| {
             let cp = self.read_checkpoint(tx)?;
             let stored = self.append_after(cp, &canonical)?;
-            crate::integrity::put_checkpoint(tx, &self.root, stored.to_bytes())
-        })
+            written = self.put_checkpoint_seen(tx, stored.to_bytes())?;
+            Ok(())
+        })?;
+        self.state_counter.fetch_max(written, Ordering::AcqRel);
+        Ok(())
     }
 
     /// Appends `canonical` after the records `cp` covers (inside the write

@@ -342,13 +342,20 @@ pub(crate) fn verify_format_3(
 /// closed (`KMSInternalException`, nothing written) unless `checkpoint`'s
 /// record count and log length are at least the stored one's, and equal
 /// to it when the count is the same: a checkpoint only ever moves forward
-/// along the chain (a stale copy of it must not cut records off).
+/// along the chain (a stale copy of it must not cut records off), and
+/// unless the stored state's counter is at least `highest_seen` (the
+/// highest the calling handles have authenticated: a lower one is an older
+/// state put back under them). Returns the counter written.
 pub(crate) fn put_checkpoint(
     tx: &mut dyn Tx,
     root: &RootKey,
     checkpoint: [u8; CHECKPOINT_LEN],
-) -> Result<()> {
+    highest_seen: u64,
+) -> Result<u64> {
     let mut state = read_state(tx, root)?;
+    if state.counter < highest_seen {
+        return Err(rolled_back());
+    }
     if !checkpoint_not_older(&checkpoint, &state.checkpoint) {
         return Err(Error::internal(
             "the audit checkpoint to store is older than the stored one; retry",
@@ -356,7 +363,8 @@ pub(crate) fn put_checkpoint(
     }
     state.checkpoint = checkpoint;
     state.counter = state.counter.wrapping_add(1);
-    tx.put(Table::Meta, &state.row(root)?)
+    tx.put(Table::Meta, &state.row(root)?)?;
+    Ok(state.counter)
 }
 
 /// Whether stored checkpoint `new` (`docs/FORMAT.md`: record count, chain
@@ -1105,7 +1113,9 @@ mod tests {
         ks.flush_audit_log().unwrap();
         let current = read();
         assert_ne!(older, current);
-        let put = |cp: [u8; CHECKPOINT_LEN]| storage.write(&mut |tx| put_checkpoint(tx, &root, cp));
+        let put = |cp: [u8; CHECKPOINT_LEN]| {
+            storage.write(&mut |tx| put_checkpoint(tx, &root, cp, 0).map(|_| ()))
+        };
         let err = put(older).unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::KMSInternalException);
         let mut forked = current;

@@ -151,6 +151,7 @@ impl Inner {
     ) -> Self {
         let audit =
             audit_log::AuditSink::new(storage.clone(), root.clone(), audit_path, audit_write_mode);
+        let state_counter = audit.state_counter();
         Inner {
             storage,
             root,
@@ -159,7 +160,7 @@ impl Inner {
             default_policy: Arc::new(default_policy),
             cache: cache::RecordCache::default(),
             audit,
-            state_counter: Arc::new(AtomicU64::new(0)),
+            state_counter,
         }
     }
 }
@@ -446,12 +447,22 @@ impl Keystore {
     /// # Errors
     /// `KMSInternalException` when it does not match.
     pub fn verify_digest(&self) -> Result<()> {
+        // The highest counter seen before the snapshot is taken: a write
+        // committed by another thread while the tree is recomputed raises
+        // the handle's highest without making the snapshot a rollback.
+        let before = self.inner.state_counter.load(Ordering::Acquire);
         let mut counter = 0;
         self.inner.storage.read(&mut |tx| {
             counter = integrity::verify_all(tx, &self.inner.root)?;
             Ok(())
         })?;
-        self.saw_state(counter)
+        if counter < before {
+            return Err(integrity::rolled_back());
+        }
+        self.inner
+            .state_counter
+            .fetch_max(counter, Ordering::AcqRel);
+        Ok(())
     }
 
     /// Records that the integrity state's counter was `counter` (an
@@ -516,7 +527,13 @@ impl Keystore {
                 Ok(())
             })
         })?;
-        self.saw_state(written)
+        // Recorded only: a later write by another thread sharing the counter
+        // may have recorded a higher one already; the refusing check is the
+        // read inside the write transaction, which sees the latest state.
+        self.inner
+            .state_counter
+            .fetch_max(written, Ordering::AcqRel);
+        Ok(())
     }
 
     /// The same keystore reading time from `clock` (tests, simulations).

@@ -945,3 +945,39 @@ fn whole_keystore_rolled_back_under_a_running_handle_is_refused() {
     );
     assert!(e.message().contains("integrity state"), "{e}");
 }
+
+/// The same rollback, then a flush of the audit log before the write: the
+/// flush stores a checkpoint in the rolled-back state, which moved its
+/// counter up to the handle's highest and let the write through (review of
+/// the merge of `intent` and `rowcount`). A checkpoint store now refuses a
+/// state older than the handle has seen too.
+#[test]
+fn whole_keystore_rolled_back_then_flushed_under_a_running_handle_is_refused() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let h = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    let grant = h
+        .create_grant(&CreateGrantRequest {
+            operations: vec![
+                strongroom::core::grant::GrantOperation::CreateGrant,
+                strongroom::core::grant::GrantOperation::Decrypt,
+            ],
+            ..decrypt_grant_for_mallory(&key)
+        })
+        .unwrap()
+        .grant_id;
+    let old_rows = snapshot(&f.path);
+    h.revoke_grant(&key, &grant).unwrap();
+    restore(&f.path, &old_rows);
+    // A read-only call leaves a record to flush; the flush and the audit
+    // verification are refused (an older state), and so is the write.
+    let _ = h.generate_random(16);
+    let flushed = h.flush_audit_log();
+    assert!(flushed.is_err(), "{flushed:?}");
+    let e = expect_err(
+        h.as_principal(MALLORY)
+            .create_grant(&decrypt_grant_for_mallory(&key)),
+        ErrorKind::KMSInternalException,
+    );
+    assert!(e.message().contains("integrity state"), "{e}");
+}
