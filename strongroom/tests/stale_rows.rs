@@ -913,6 +913,40 @@ fn restore(path: &Path, s: &Snapshot) {
     }
 }
 
+/// A second handle `h` gives mallory a grant that allows CreateGrant,
+/// revokes it, and then every row and the integrity state are put back to
+/// the copy taken before the revoke. Returns the fixture, `h` and the key.
+fn revoke_then_roll_back() -> (Fixture, Keystore, String) {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let h = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    let grant = h
+        .create_grant(&CreateGrantRequest {
+            operations: vec![
+                strongroom::core::grant::GrantOperation::CreateGrant,
+                strongroom::core::grant::GrantOperation::Decrypt,
+            ],
+            ..decrypt_grant_for_mallory(&key)
+        })
+        .unwrap()
+        .grant_id;
+    let old_rows = snapshot(&f.path);
+    h.revoke_grant(&key, &grant).unwrap();
+    restore(&f.path, &old_rows);
+    (f, h, key)
+}
+
+/// Mallory's CreateGrant through the revoked grant is refused as a
+/// rolled-back integrity state.
+fn mallory_create_grant_is_refused(h: &Keystore, key: &str) {
+    let e = expect_err(
+        h.as_principal(MALLORY)
+            .create_grant(&decrypt_grant_for_mallory(key)),
+        ErrorKind::KMSInternalException,
+    );
+    assert!(e.message().contains("integrity state"), "{e}");
+}
+
 /// Every row and the integrity state put back to an earlier authentic copy
 /// while a handle runs, after that handle has written past it (third
 /// review, finding 3): the handle's next write refuses the older state
@@ -922,28 +956,8 @@ fn restore(path: &Path, s: &Snapshot) {
 /// documented limit of a whole-file rollback.)
 #[test]
 fn whole_keystore_rolled_back_under_a_running_handle_is_refused() {
-    let f = fixture();
-    let key = new_key(&f.ks).key_id;
-    let h = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
-    let grant = h
-        .create_grant(&CreateGrantRequest {
-            operations: vec![
-                strongroom::core::grant::GrantOperation::CreateGrant,
-                strongroom::core::grant::GrantOperation::Decrypt,
-            ],
-            ..decrypt_grant_for_mallory(&key)
-        })
-        .unwrap()
-        .grant_id;
-    let old_rows = snapshot(&f.path);
-    h.revoke_grant(&key, &grant).unwrap();
-    restore(&f.path, &old_rows);
-    let e = expect_err(
-        h.as_principal(MALLORY)
-            .create_grant(&decrypt_grant_for_mallory(&key)),
-        ErrorKind::KMSInternalException,
-    );
-    assert!(e.message().contains("integrity state"), "{e}");
+    let (_f, h, key) = revoke_then_roll_back();
+    mallory_create_grant_is_refused(&h, &key);
 }
 
 /// The same rollback, then a flush of the audit log before the write: the
@@ -953,22 +967,7 @@ fn whole_keystore_rolled_back_under_a_running_handle_is_refused() {
 /// state older than the handle has seen too.
 #[test]
 fn whole_keystore_rolled_back_then_flushed_under_a_running_handle_is_refused() {
-    let f = fixture();
-    let key = new_key(&f.ks).key_id;
-    let h = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
-    let grant = h
-        .create_grant(&CreateGrantRequest {
-            operations: vec![
-                strongroom::core::grant::GrantOperation::CreateGrant,
-                strongroom::core::grant::GrantOperation::Decrypt,
-            ],
-            ..decrypt_grant_for_mallory(&key)
-        })
-        .unwrap()
-        .grant_id;
-    let old_rows = snapshot(&f.path);
-    h.revoke_grant(&key, &grant).unwrap();
-    restore(&f.path, &old_rows);
+    let (_f, h, key) = revoke_then_roll_back();
     // A read-only call leaves a record to flush; the flush and the audit
     // verification are refused (an older state), and so is the write.
     let _ = h.generate_random(16);
@@ -976,10 +975,5 @@ fn whole_keystore_rolled_back_then_flushed_under_a_running_handle_is_refused() {
     assert!(e.message().contains("integrity state"), "{e}");
     let e = expect_err(h.verify_audit_log(), ErrorKind::KMSInternalException);
     assert!(e.message().contains("integrity state"), "{e}");
-    let e = expect_err(
-        h.as_principal(MALLORY)
-            .create_grant(&decrypt_grant_for_mallory(&key)),
-        ErrorKind::KMSInternalException,
-    );
-    assert!(e.message().contains("integrity state"), "{e}");
+    mallory_create_grant_is_refused(&h, &key);
 }
