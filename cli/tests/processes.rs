@@ -297,11 +297,30 @@ fn printed_key_ids(stdout: &str) -> Vec<String> {
         .collect()
 }
 
+/// A shell loop of `create-key` on `ks` in its own process group (so that a
+/// kill of the group reaches the strongroom process mid-write, not just the
+/// shell), its standard output sent to `stdout`.
+#[cfg(unix)]
+fn create_key_loop(ks: &std::path::Path, stdout: Stdio) -> std::process::Child {
+    use std::os::unix::process::CommandExt;
+
+    Command::new("sh")
+        .arg("-c")
+        .arg("while true; do \"$BIN\" --keystore \"$KS\" create-key || exit 1; done")
+        .env("BIN", BIN)
+        .env("KS", ks)
+        .env_remove("STRONGROOM_ROOT_KEY")
+        .env_remove("STRONGROOM_ROOT_KEY_FILE")
+        .stdout(stdout)
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap()
+}
+
 #[cfg(unix)]
 #[test]
 fn sigkilled_writer_loses_no_acknowledged_key() {
-    use std::os::unix::process::CommandExt;
-
     let dir = tempfile::tempdir().unwrap();
     let ks = init(dir.path());
     let mut all_acked = BTreeSet::new();
@@ -309,18 +328,7 @@ fn sigkilled_writer_loses_no_acknowledged_key() {
     for round in 0..10 {
         // A shell loop of create-key in its own process group, so that the
         // kill reaches the strongroom process mid-write, not just the shell.
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg("while true; do \"$BIN\" --keystore \"$KS\" create-key || exit 1; done")
-            .env("BIN", BIN)
-            .env("KS", &ks)
-            .env_remove("STRONGROOM_ROOT_KEY")
-            .env_remove("STRONGROOM_ROOT_KEY_FILE")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .unwrap();
+        let mut child = create_key_loop(&ks, Stdio::piped());
         let pgid = child.id();
         let mut stdout = child.stdout.take().unwrap();
         let reader = std::thread::spawn(move || {
@@ -378,23 +386,10 @@ fn sigkilled_writer_loses_no_acknowledged_key() {
 #[cfg(unix)]
 #[test]
 fn sigkilled_writers_leave_a_record_of_every_key() {
-    use std::os::unix::process::CommandExt;
-
     let dir = tempfile::tempdir().unwrap();
     let ks = init(dir.path());
     for round in 0..8 {
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg("while true; do \"$BIN\" --keystore \"$KS\" create-key || exit 1; done")
-            .env("BIN", BIN)
-            .env("KS", &ks)
-            .env_remove("STRONGROOM_ROOT_KEY")
-            .env_remove("STRONGROOM_ROOT_KEY_FILE")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .unwrap();
+        let mut child = create_key_loop(&ks, Stdio::null());
         let pgid = child.id();
         std::thread::sleep(Duration::from_millis(100 + random_below(400)));
         let killed = Command::new("kill")
