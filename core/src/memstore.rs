@@ -483,16 +483,16 @@ impl MemKeystore {
     /// key whose deletion date passed (then `NotFoundException`), deletes
     /// imported key material whose `ValidTo` passed and applies a due
     /// automatic rotation first, and on `f`'s failure keeps only those.
-    fn modify<R, T>(
+    /// `f` runs once; it hands its value out through what it captures
+    /// ([`service::take_value`]), so that this is compiled once, not per
+    /// operation.
+    fn modify<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
         now: u64,
         key_id: &str,
-        f: impl FnOnce(&Env<'_>, &mut R, &mut KeyRecord) -> Result<T>,
-    ) -> Result<T>
-    where
-        R: CryptoRng + ?Sized,
-    {
+        f: &mut dyn FnMut(&Env<'_>, &mut R, &mut KeyRecord) -> Result<()>,
+    ) -> Result<()> {
         let id = self.resolve(key_id)?;
         let before = self
             .keys
@@ -526,7 +526,12 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<KeyRecord> {
-        self.modify(rng, now, key_id, |_, _, r| Ok(r.clone()))
+        let mut loaded = None;
+        let result = self.modify(rng, now, key_id, &mut |_, _, r| {
+            loaded = Some(r.clone());
+            Ok(())
+        });
+        service::take_value(result, loaded)
     }
 
     /// Deletes every key whose deletion date has passed, with its aliases;
@@ -1467,13 +1472,14 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
         &mut self,
         key_id: &str,
         check: &service::WriteCheck<'_>,
-        f: impl FnMut(&Env<'_>, &mut R, &mut KeyRecord) -> Result<T>,
+        mut f: impl FnMut(&Env<'_>, &mut R, &mut KeyRecord) -> Result<T>,
     ) -> Result<T> {
-        // One call owns the keystore: the record after maintenance is the
-        // one `modify` changes.
-        let rec = self.ks.load(self.rng, self.now, key_id)?;
-        check(&rec, &mut Reads(self.ks))?;
-        self.ks.modify(self.rng, self.now, key_id, f)
+        let mut value = None;
+        let result = self.modify_record(key_id, check, &mut |env, rng, rec| {
+            value = Some(f(env, rng, rec)?);
+            Ok(())
+        });
+        service::take_value(result, value)
     }
 
     fn load(&mut self, key_id: &str) -> Result<OwnedKey> {
@@ -1494,12 +1500,47 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
         params: RequestParameters,
         f: impl FnOnce(&mut Self, &mut Call) -> Result<T>,
     ) -> Result<T> {
-        let mut call = Call::new(params);
-        let result = self.ks.dry_run_gate(op).and_then(|()| f(self, &mut call));
+        let mut f = Some(f);
+        let mut value = None;
+        let result = self.run_call(op, params, &mut |s, call| {
+            if let Some(f) = f.take() {
+                value = Some(f(s, call)?);
+            }
+            Ok(())
+        });
         // In a dry run, `record` turns success into DryRunOperationException;
         // the result (possibly secret) is then dropped, and zeroized if it is.
-        let err = result.as_ref().err();
-        self.ks.record(self.rng, self.now, op, call, err)?;
+        service::take_value(result, value)
+    }
+}
+
+/// The parts of [`KeyService::modify`] and [`KeyService::call`] compiled once,
+/// not per operation: the operation's closure hands its value out through
+/// what it captures ([`service::take_value`]).
+impl<R: CryptoRng + ?Sized> Service<'_, R> {
+    fn modify_record(
+        &mut self,
+        key_id: &str,
+        check: &service::WriteCheck<'_>,
+        f: &mut dyn FnMut(&Env<'_>, &mut R, &mut KeyRecord) -> Result<()>,
+    ) -> Result<()> {
+        // One call owns the keystore: the record after maintenance is the
+        // one `modify` changes.
+        let rec = self.ks.load(self.rng, self.now, key_id)?;
+        check(&rec, &mut Reads(self.ks))?;
+        self.ks.modify(self.rng, self.now, key_id, f)
+    }
+
+    fn run_call(
+        &mut self,
+        op: &str,
+        params: RequestParameters,
+        f: &mut dyn FnMut(&mut Self, &mut Call) -> Result<()>,
+    ) -> Result<()> {
+        let mut call = Call::new(params);
+        let result = self.ks.dry_run_gate(op).and_then(|()| f(self, &mut call));
+        self.ks
+            .record(self.rng, self.now, op, call, result.as_ref().err())?;
         result
     }
 }

@@ -201,6 +201,58 @@ fn changed_during_request() -> Error {
     )
 }
 
+/// The value a closure handed to a function compiled once (taking
+/// `&mut dyn FnMut(..) -> Result<()>`, not one instance per result type)
+/// left in `slot`: `result`'s error, else the value, which the closure
+/// set when it succeeded.
+///
+/// # Errors
+/// `result`'s; `KMSInternalException` if the closure never produced a value.
+pub(crate) fn take_value<T>(result: Result<()>, slot: Option<T>) -> Result<T> {
+    result?;
+    slot.ok_or_else(|| Error::internal("the operation produced no result"))
+}
+
+/// [`KeyService::modify_authorized`] with `f`'s value handed out through
+/// what it captures, compiled once per keystore rather than per operation.
+fn modify_authorized_record<S: KeyService + ?Sized>(
+    ks: &mut S,
+    call: &mut Call,
+    action: &str,
+    key_id: &str,
+    build: &Conditions<'_>,
+    f: &mut dyn FnMut(&Env<'_>, &mut S::Rng, &mut KeyRecord) -> Result<()>,
+) -> Result<()> {
+    let mut attempt = 1;
+    loop {
+        let checked = ks.load(key_id)?;
+        let authorized = authorize_for_write(
+            &ks.access(),
+            call,
+            action,
+            &checked,
+            key_id,
+            &no_context(),
+            build,
+        )?;
+        let policy = checked.policy.clone();
+        drop(checked);
+        let changed = core::cell::Cell::new(false);
+        let check = |now: &KeyRecord, reads: &mut dyn InWrite| {
+            if now.policy != policy || !authorized.holds(Some(now), reads)? {
+                changed.set(true);
+                return Err(changed_during_request());
+            }
+            Ok(())
+        };
+        let result = ks.modify(key_id, &check, &mut *f);
+        if !changed.get() || attempt == MODIFY_ATTEMPTS {
+            return result;
+        }
+        attempt += 1;
+    }
+}
+
 /// How many times [`KeyService::modify_authorized`] authorizes a change
 /// whose key record changed between its check and its write (concurrent
 /// writers of one key) before it fails.
@@ -677,34 +729,13 @@ pub trait KeyService {
         build: &Conditions<'_>,
         mut f: impl FnMut(&Env<'_>, &mut Self::Rng, &mut KeyRecord) -> Result<T>,
     ) -> Result<T> {
-        let mut attempt = 1;
-        loop {
-            let checked = self.load(key_id)?;
-            let authorized = authorize_for_write(
-                &self.access(),
-                call,
-                action,
-                &checked,
-                key_id,
-                &no_context(),
-                build,
-            )?;
-            let policy = checked.policy.clone();
-            drop(checked);
-            let changed = core::cell::Cell::new(false);
-            let check = |now: &KeyRecord, reads: &mut dyn InWrite| {
-                if now.policy != policy || !authorized.holds(Some(now), reads)? {
-                    changed.set(true);
-                    return Err(changed_during_request());
-                }
+        let mut value = None;
+        let result =
+            modify_authorized_record(self, call, action, key_id, build, &mut |env, rng, rec| {
+                value = Some(f(env, rng, rec)?);
                 Ok(())
-            };
-            let result = self.modify(key_id, &check, &mut f);
-            if !changed.get() || attempt == MODIFY_ATTEMPTS {
-                return result;
-            }
-            attempt += 1;
-        }
+            });
+        take_value(result, value)
     }
 
     /// The key that made a symmetric ciphertext blob, checked against an
