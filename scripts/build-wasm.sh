@@ -68,7 +68,13 @@ fi
 # - the compact (rolled-loop) software SHA-2 and AES of the RustCrypto
 #   crates (their documented `sha2_backend_soft` / `aes_backend_soft` cfgs);
 # - std's `optimize_for_size` feature (smaller sort, integer formatting and
-#   string search in core/alloc; -7.8 KB).
+#   string search in core/alloc; -7.8 KB);
+# - `k256` compiled with `-Zinline-llvm=no` (a profile rustflag of that
+#   package alone): its field arithmetic is `#[inline(always)]`, so every
+#   square root, point addition and doubling carried its own unrolled
+#   copies of the field multiplication (-46 KB; secp256k1 signing and
+#   verifying in wasm ≈ 1.6x the CPU time, still faster than P-256; other
+#   crates' code grows without inlining; both measured in benches/RESULTS.md).
 # The function names stay in cargo's output for scripts/wasm-size.py; the
 # package's module has none.
 FEATURE_ARGS=()
@@ -87,6 +93,7 @@ CARGO_PROFILE_RELEASE_DEBUG=false \
 CARGO_PROFILE_RELEASE_STRIP=false \
   /usr/bin/cargo build --release --target wasm32-unknown-unknown \
   -Zpanic-immediate-abort -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size \
+  -Zprofile-rustflags --config 'profile.release.package.k256.rustflags = ["-Zinline-llvm=no"]' \
   --target-dir "$TARGET_DIR" -p strongroom-wasm "${FEATURE_ARGS[@]}"
 build_end=$(date +%s)
 WASM=$TARGET_DIR/wasm32-unknown-unknown/release/strongroom_wasm.wasm
@@ -97,18 +104,22 @@ mkdir -p "$PKG/node" "$PKG/web"
 wasm-bindgen --target nodejs --weak-refs --remove-name-section --out-dir "$PKG/node" --out-name strongroom "$WASM"
 wasm-bindgen --target web --weak-refs --remove-name-section --out-dir "$PKG/web" --out-name strongroom "$WASM"
 
+# wasm-opt: functions that are the same, or differ only in constants, merged
+# into one first (`--merge-similar-functions` passes the constants as
+# arguments), then -Oz; the producers and target-features sections (tool
+# metadata, unused when the module runs) dropped.
+WASM_OPT_ARGS=(--duplicate-function-elimination --merge-similar-functions -Oz
+  --enable-bulk-memory --enable-sign-ext --enable-mutable-globals
+  --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue
+  --strip-producers --strip-target-features)
 if [ -n "$WASM_OPT" ]; then
-  echo "== wasm-opt -Oz"
-  "$WASM_OPT" -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
-    --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
-    --strip-producers "$PKG/node/strongroom_bg.wasm" -o "$PKG/node/strongroom_bg.opt.wasm"
+  echo "== wasm-opt ${WASM_OPT_ARGS[*]:0:3}"
+  "$WASM_OPT" "${WASM_OPT_ARGS[@]}" "$PKG/node/strongroom_bg.wasm" -o "$PKG/node/strongroom_bg.opt.wasm"
   # Both targets get the same module from wasm-bindgen: optimize it once.
   if cmp -s "$PKG/node/strongroom_bg.wasm" "$PKG/web/strongroom_bg.wasm"; then
     cp "$PKG/node/strongroom_bg.opt.wasm" "$PKG/web/strongroom_bg.wasm"
   else
-    "$WASM_OPT" -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
-      --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
-      --strip-producers "$PKG/web/strongroom_bg.wasm" -o "$PKG/web/strongroom_bg.wasm"
+    "$WASM_OPT" "${WASM_OPT_ARGS[@]}" "$PKG/web/strongroom_bg.wasm" -o "$PKG/web/strongroom_bg.wasm"
   fi
   mv "$PKG/node/strongroom_bg.opt.wasm" "$PKG/node/strongroom_bg.wasm"
 else
