@@ -491,7 +491,7 @@ impl MemKeystore {
         rng: &mut R,
         now: u64,
         key_id: &str,
-        f: &mut dyn FnMut(&Env<'_>, &mut R, &mut KeyRecord) -> Result<()>,
+        f: &mut service::RecordChange<'_, R>,
     ) -> Result<()> {
         let id = self.resolve(key_id)?;
         let before = self
@@ -1522,7 +1522,7 @@ impl<R: CryptoRng + ?Sized> Service<'_, R> {
         &mut self,
         key_id: &str,
         check: &service::WriteCheck<'_>,
-        f: &mut dyn FnMut(&Env<'_>, &mut R, &mut KeyRecord) -> Result<()>,
+        f: &mut service::RecordChange<'_, R>,
     ) -> Result<()> {
         // One call owns the keystore: the record after maintenance is the
         // one `modify` changes.

@@ -213,6 +213,12 @@ pub(crate) fn take_value<T>(result: Result<()>, slot: Option<T>) -> Result<T> {
     slot.ok_or_else(|| Error::internal("the operation produced no result"))
 }
 
+/// A change of a key record whose value, if any, the closure hands out
+/// through what it captures ([`take_value`]): what the functions compiled
+/// once per keystore rather than per operation take.
+pub(crate) type RecordChange<'f, R> =
+    dyn FnMut(&Env<'_>, &mut R, &mut KeyRecord) -> Result<()> + 'f;
+
 /// [`KeyService::modify_authorized`] with `f`'s value handed out through
 /// what it captures, compiled once per keystore rather than per operation.
 fn modify_authorized_record<S: KeyService + ?Sized>(
@@ -221,7 +227,7 @@ fn modify_authorized_record<S: KeyService + ?Sized>(
     action: &str,
     key_id: &str,
     build: &Conditions<'_>,
-    f: &mut dyn FnMut(&Env<'_>, &mut S::Rng, &mut KeyRecord) -> Result<()>,
+    f: &mut RecordChange<'_, S::Rng>,
 ) -> Result<()> {
     let mut attempt = 1;
     loop {
