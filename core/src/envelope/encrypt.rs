@@ -424,7 +424,9 @@ pub fn encrypt<R: CryptoRng>(
 /// frame's plaintext is copied straight into its place in `out` and sealed
 /// there while it is in the CPU cache.
 ///
-/// On error `out` is as it was (anything appended is wiped first).
+/// Returns the message's header (suite, context with the public key of a
+/// signed suite, EDKs). On error `out` is as it was (anything appended is
+/// wiped first).
 ///
 /// # Errors
 /// As [`encrypt`]; `LimitExceededException` if the message does not fit
@@ -436,8 +438,9 @@ pub fn encrypt_into<R: CryptoRng>(
     options: &EncryptOptions,
     rng: &mut R,
     out: &mut Vec<u8>,
-) -> Result<()> {
+) -> Result<MessageHeader> {
     let mut enc = Encryptor::new(keyring, context, options, rng)?;
+    let header = enc.header().clone();
     let len = enc.message_len(plaintext.len()).ok_or_else(too_large)?;
     let start = out.len();
     reserve_wiping(out, len)?;
@@ -448,7 +451,7 @@ pub fn encrypt_into<R: CryptoRng>(
         zeroize::Zeroize::zeroize(&mut out[start..]);
         out.truncate(start);
     }
-    r
+    r.map(|()| header)
 }
 
 fn too_large() -> Error {
