@@ -1208,13 +1208,8 @@ pub fn decrypt_message_into(
 ) -> Result<EnvelopeSummary> {
     let start = out.len();
     let mut rng = os_rng();
-    let header = strongroom_core::envelope::decrypt_into(
-        keyring,
-        message,
-        options.clone(),
-        &mut rng,
-        out,
-    )?;
+    let header =
+        strongroom_core::envelope::decrypt_into(keyring, message, options.clone(), &mut rng, out)?;
     Ok(summary(header, out.len() - start, message.len()))
 }
 

@@ -756,10 +756,9 @@ fn one_call_messages_round_trip_with_the_streams_and_fail_cleanly() {
                 }
                 // The `_into` variants append to a reused buffer.
                 let mut buf = b"prefix".to_vec();
-                let s = f
-                    .ks
-                    .encrypt_message_into(&pt, &[&k.key_id], &c, &o, &mut buf)
-                    .unwrap();
+                let s =
+                    f.ks.encrypt_message_into(&pt, &[&k.key_id], &c, &o, &mut buf)
+                        .unwrap();
                 assert_eq!(&buf[..6], b"prefix");
                 assert_eq!(s.message_len, (buf.len() - 6) as u64);
                 let mut out = b"kept".to_vec();
@@ -772,33 +771,29 @@ fn one_call_messages_round_trip_with_the_streams_and_fail_cleanly() {
         // Tampering in the last frame (earlier frames authenticate first)
         // and truncation: an error, and the buffer as it was.
         let pt = data(5000);
-        let (msg, _) = f
-            .ks
-            .encrypt_message(&pt, &[&k.key_id], &c, &opts(suite, 512))
-            .unwrap();
+        let (msg, _) =
+            f.ks.encrypt_message(&pt, &[&k.key_id], &c, &opts(suite, 512))
+                .unwrap();
         let mut flipped = msg.clone();
         let i = msg.len() - if suite == SIGNED { 150 } else { 30 };
         flipped[i] ^= 1;
         for m in [&flipped[..], &msg[..msg.len() - 1]] {
             let mut out = b"kept".to_vec();
-            let e = f
-                .ks
-                .decrypt_message_into(m, &DecryptOptions::default(), &mut out)
-                .unwrap_err();
+            let e =
+                f.ks.decrypt_message_into(m, &DecryptOptions::default(), &mut out)
+                    .unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidCiphertextException, "{e:?}");
             assert_eq!(out, b"kept");
             assert!(f.ks.decrypt_message(m, &DecryptOptions::default()).is_err());
         }
     }
     // Bad options are refused before the keyring runs.
-    let e = f
-        .ks
-        .encrypt_message(b"x", &[&k.key_id], &c, &opts(UNSIGNED, 0))
-        .unwrap_err();
+    let e =
+        f.ks.encrypt_message(b"x", &[&k.key_id], &c, &opts(UNSIGNED, 0))
+            .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ValidationException);
-    let e = f
-        .ks
-        .encrypt_message(b"x", &[] as &[&str], &c, &opts(UNSIGNED, 4096))
-        .unwrap_err();
+    let e =
+        f.ks.encrypt_message(b"x", &[] as &[&str], &c, &opts(UNSIGNED, 4096))
+            .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ValidationException);
 }

@@ -928,7 +928,11 @@ fn one_call_output_equals_the_streamed_output_around_frame_boundaries() {
                         let (h2, hlen2) = parse_header(&st).unwrap();
                         assert_eq!((hlen, &h1.message_id), (hlen2, &h2.message_id));
                         assert!(one.len() <= expected_len && one.len() >= body + 2 + 96);
-                        assert_eq!(one[hlen..body], st[hlen..body], "{suite:?} fl {fl} n {n} chunk {chunk}");
+                        assert_eq!(
+                            one[hlen..body],
+                            st[hlen..body],
+                            "{suite:?} fl {fl} n {n} chunk {chunk}"
+                        );
                         assert_eq!(into[7 + hlen..7 + body], st[hlen..body]);
                     } else {
                         assert_eq!(one, st, "fl {fl} n {n} chunk {chunk}");
@@ -977,7 +981,13 @@ fn one_call_decryption_of_a_tampered_message_leaves_no_plaintext() {
         // authenticated and were appended before it failed), the final
         // frame, the footer; then truncations and a trailing byte.
         let mut broken = Vec::new();
-        for i in [10, hlen + 20, hlen + 3 * 288 + 40, msg.len() - 120, msg.len() - 1] {
+        for i in [
+            10,
+            hlen + 20,
+            hlen + 3 * 288 + 40,
+            msg.len() - 120,
+            msg.len() - 1,
+        ] {
             let mut m = msg.clone();
             m[i] ^= 0x40;
             broken.push(m);
@@ -990,8 +1000,8 @@ fn one_call_decryption_of_a_tampered_message_leaves_no_plaintext() {
         broken.push(longer);
         for m in &broken {
             let mut out = b"kept".to_vec();
-            let e = decrypt_into(&k, m, DecryptOptions::default(), &mut rng(), &mut out)
-                .unwrap_err();
+            let e =
+                decrypt_into(&k, m, DecryptOptions::default(), &mut rng(), &mut out).unwrap_err();
             assert!(
                 matches!(
                     e.kind(),
