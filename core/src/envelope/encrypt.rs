@@ -373,8 +373,9 @@ const MAX_FOOTER_LEN: usize = 2 + 104;
 impl Encryptor {
     /// Bytes of the whole message this encryptor writes when it is given
     /// `plaintext_len` bytes of plaintext in all: the header, every frame
-    /// (the last frame, even a full one, is the final frame: `frame_length`
-    /// + 32 bytes per regular frame, content + 40 for the final one) and,
+    /// (the last frame, even a full one, is the final frame: each regular
+    /// frame is `frame_length` plus 32 bytes, the final one its content plus
+    /// 40) and,
     /// for signed suites, the footer. Exact for unsigned suites; for signed
     /// suites an upper bound at most a few bytes above the exact length (the
     /// DER signature is 104 bytes at most, usually 102 or 103). `None` if it
