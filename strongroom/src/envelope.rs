@@ -19,6 +19,9 @@
 //!   message (ciphertext only) runs on a second thread while the calling
 //!   thread does AES-GCM and I/O; the signature is still made and checked
 //!   by the encryptor and decryptor, so nothing is released earlier;
+//! - one-call messages in memory (bytes in, bytes out): [`encrypt_message`]
+//!   and [`decrypt_message`], and the `_into` variants that append to a
+//!   caller's reusable `Vec` (plus [`Keystore`] methods of the same names);
 //! - [`read_header`] to show a message's header without decrypting it, and
 //!   [`header_json`] to print one.
 //!
@@ -205,7 +208,7 @@ impl Keyring for KmsKeyring {
     }
 }
 
-/// What a streaming encryption or decryption processed.
+/// What a streaming or one-call encryption or decryption processed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnvelopeSummary {
     /// The message header (suite, encryption context, EDKs, frame length).
@@ -1106,6 +1109,110 @@ pub fn header_json(h: &MessageHeader) -> serde_json::Value {
     })
 }
 
+/// Envelope-encrypts `plaintext` in one call (bytes in, bytes out: the AWS
+/// Encryption SDKs' `encrypt` of a byte source) and returns the whole
+/// message. One pass over the data: the message is allocated once, at its
+/// exact length for unsigned suites, and each frame's plaintext is copied
+/// into its place and sealed there while it is in the CPU cache
+/// ([`strongroom_core::envelope::encrypt_into`]). The message holds the
+/// plaintext and 32 bytes per frame more, so the caller needs memory for
+/// both; for larger data use [`encrypt_stream`] or [`encrypt_file`].
+/// Signed suites hash the message in line (the streams hash on a second
+/// thread).
+///
+/// # Errors
+/// Those of [`Encryptor::new`] (options, keyring); `LimitExceededException`
+/// if the message does not fit in memory.
+pub fn encrypt_message(
+    keyring: &dyn Keyring,
+    plaintext: &[u8],
+    context: &EncryptionContext,
+    options: &EncryptOptions,
+) -> Result<(Vec<u8>, EnvelopeSummary)> {
+    let mut out = Vec::new();
+    let summary = encrypt_message_into(keyring, plaintext, context, options, &mut out)?;
+    Ok((out, summary))
+}
+
+/// As [`encrypt_message`], appending the message to `out`, which is grown
+/// (once) only if it lacks the room: a caller that clears and reuses `out`
+/// allocates nothing, and for large messages also avoids the kernel's page
+/// faults on fresh memory (measured in `benches/RESULTS.md` at several
+/// times the cost of the encryption itself). On error `out` is as it was.
+///
+/// # Errors
+/// As [`encrypt_message`].
+pub fn encrypt_message_into(
+    keyring: &dyn Keyring,
+    plaintext: &[u8],
+    context: &EncryptionContext,
+    options: &EncryptOptions,
+    out: &mut Vec<u8>,
+) -> Result<EnvelopeSummary> {
+    let start = out.len();
+    let header = strongroom_core::envelope::encrypt_into(
+        keyring,
+        context,
+        plaintext,
+        options,
+        &mut os_rng(),
+        out,
+    )?;
+    Ok(summary(header, plaintext.len(), out.len() - start))
+}
+
+fn summary(header: MessageHeader, plaintext_len: usize, message_len: usize) -> EnvelopeSummary {
+    EnvelopeSummary {
+        header,
+        plaintext_len: plaintext_len as u64,
+        message_len: message_len as u64,
+    }
+}
+
+/// Decrypts a whole message in one call (bytes in, bytes out) and returns
+/// its plaintext: nothing is returned unless the whole message
+/// authenticates, signature included, and on failure whatever was
+/// decrypted is wiped. One pass: each frame's ciphertext is copied into its
+/// place in the output and authenticated and decrypted there
+/// ([`strongroom_core::envelope::decrypt_into`]). The output is reserved
+/// at the message's length (a little more than the plaintext).
+///
+/// # Errors
+/// `InvalidCiphertextException` for anything that fails to authenticate or
+/// is malformed, truncated, reordered or followed by other bytes;
+/// `ValidationException` for options (commitment policy, EDK limit,
+/// required context); keyring errors; `LimitExceededException` if the
+/// plaintext does not fit in memory.
+pub fn decrypt_message(
+    keyring: &dyn Keyring,
+    message: &[u8],
+    options: &DecryptOptions,
+) -> Result<(Vec<u8>, EnvelopeSummary)> {
+    let mut out = Vec::new();
+    let summary = decrypt_message_into(keyring, message, options, &mut out)?;
+    Ok((out, summary))
+}
+
+/// As [`decrypt_message`], appending the plaintext to `out`, which is
+/// grown (once, wiping the old buffer if it moves) only if it lacks room
+/// for `message.len()` bytes. On error `out` is as it was: what this call
+/// appended is wiped and removed.
+///
+/// # Errors
+/// As [`decrypt_message`].
+pub fn decrypt_message_into(
+    keyring: &dyn Keyring,
+    message: &[u8],
+    options: &DecryptOptions,
+    out: &mut Vec<u8>,
+) -> Result<EnvelopeSummary> {
+    let start = out.len();
+    let mut rng = os_rng();
+    let header =
+        strongroom_core::envelope::decrypt_into(keyring, message, options.clone(), &mut rng, out)?;
+    Ok(summary(header, out.len() - start, message.len()))
+}
+
 impl Keystore {
     /// A strict [`KmsKeyring`] over `key_ids` of this keystore.
     ///
@@ -1180,6 +1287,67 @@ impl Keystore {
             out_path.as_ref(),
             options,
         )
+    }
+
+    /// Envelope-encrypts `plaintext` into one message in memory under
+    /// `key_ids` (the first generates the data key, the others also wrap
+    /// it). See [`encrypt_message`].
+    ///
+    /// # Errors
+    /// As [`encrypt_message`]; `ValidationException` if `key_ids` is empty.
+    pub fn encrypt_message<S: AsRef<str>>(
+        &self,
+        plaintext: &[u8],
+        key_ids: &[S],
+        context: &EncryptionContext,
+        options: &EncryptOptions,
+    ) -> Result<(Vec<u8>, EnvelopeSummary)> {
+        encrypt_message(&self.keyring(key_ids)?, plaintext, context, options)
+    }
+
+    /// As [`Keystore::encrypt_message`], appending to a reusable `out`;
+    /// see [`encrypt_message_into`].
+    ///
+    /// # Errors
+    /// As [`encrypt_message_into`]; `ValidationException` if `key_ids` is
+    /// empty.
+    pub fn encrypt_message_into<S: AsRef<str>>(
+        &self,
+        plaintext: &[u8],
+        key_ids: &[S],
+        context: &EncryptionContext,
+        options: &EncryptOptions,
+        out: &mut Vec<u8>,
+    ) -> Result<EnvelopeSummary> {
+        encrypt_message_into(&self.keyring(key_ids)?, plaintext, context, options, out)
+    }
+
+    /// Decrypts a whole message in memory with whichever key of this
+    /// keystore wrapped it (discovery); nothing is returned unless the whole
+    /// message authenticates. See [`decrypt_message`].
+    ///
+    /// # Errors
+    /// As [`decrypt_message`].
+    pub fn decrypt_message(
+        &self,
+        message: &[u8],
+        options: &DecryptOptions,
+    ) -> Result<(Vec<u8>, EnvelopeSummary)> {
+        decrypt_message(&KmsKeyring::discovery(self), message, options)
+    }
+
+    /// As [`Keystore::decrypt_message`], appending to a reusable `out`;
+    /// see [`decrypt_message_into`].
+    ///
+    /// # Errors
+    /// As [`decrypt_message_into`].
+    pub fn decrypt_message_into(
+        &self,
+        message: &[u8],
+        options: &DecryptOptions,
+        out: &mut Vec<u8>,
+    ) -> Result<EnvelopeSummary> {
+        decrypt_message_into(&KmsKeyring::discovery(self), message, options, out)
     }
 
     /// Envelope-encrypts the file `in_path` to `out_path` (temp file + rename).

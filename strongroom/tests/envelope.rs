@@ -727,3 +727,73 @@ fn read_header_reads_a_header_of_almost_4_mib() {
     .unwrap_err();
     assert_eq!(truncated.kind(), ErrorKind::InvalidCiphertextException);
 }
+
+#[test]
+fn one_call_messages_round_trip_with_the_streams_and_fail_cleanly() {
+    let f = fixture();
+    let k = new_key(&f.ks);
+    let c = ctx(&[("purpose", "test")]);
+    for suite in [SIGNED, UNSIGNED] {
+        for frame in [512u32, 4096] {
+            let fl = frame as usize;
+            for n in [0, 1, fl - 1, fl, fl + 1, 3 * fl + 5] {
+                let pt = data(n);
+                let o = opts(suite, frame);
+                let (msg, s) = f.ks.encrypt_message(&pt, &[&k.key_id], &c, &o).unwrap();
+                assert_eq!(s.plaintext_len, n as u64);
+                assert_eq!(s.message_len, msg.len() as u64);
+                assert_eq!(s.header.suite, suite);
+                assert_eq!(s.header.encryption_context.get("purpose"), Some("test"));
+                // One-call and streamed messages decrypt through either API.
+                assert_eq!(decrypt(&f.ks, &msg).unwrap(), pt, "{suite:?} {frame} {n}");
+                let streamed = encrypt(&f.ks, &[&k.key_id], &pt, &o);
+                for m in [&msg, &streamed] {
+                    let (out, s) = f.ks.decrypt_message(m, &DecryptOptions::default()).unwrap();
+                    assert_eq!(out, pt);
+                    assert_eq!(s.plaintext_len, n as u64);
+                    assert_eq!(s.message_len, m.len() as u64);
+                    assert_eq!(s.header.suite, suite);
+                }
+                // The `_into` variants append to a reused buffer.
+                let mut buf = b"prefix".to_vec();
+                let s =
+                    f.ks.encrypt_message_into(&pt, &[&k.key_id], &c, &o, &mut buf)
+                        .unwrap();
+                assert_eq!(&buf[..6], b"prefix");
+                assert_eq!(s.message_len, (buf.len() - 6) as u64);
+                let mut out = b"kept".to_vec();
+                f.ks.decrypt_message_into(&buf[6..], &DecryptOptions::default(), &mut out)
+                    .unwrap();
+                assert_eq!(&out[..4], b"kept");
+                assert_eq!(out[4..], pt[..]);
+            }
+        }
+        // Tampering in the last frame (earlier frames authenticate first)
+        // and truncation: an error, and the buffer as it was.
+        let pt = data(5000);
+        let (msg, _) =
+            f.ks.encrypt_message(&pt, &[&k.key_id], &c, &opts(suite, 512))
+                .unwrap();
+        let mut flipped = msg.clone();
+        let i = msg.len() - if suite == SIGNED { 150 } else { 30 };
+        flipped[i] ^= 1;
+        for m in [&flipped[..], &msg[..msg.len() - 1]] {
+            let mut out = b"kept".to_vec();
+            let e =
+                f.ks.decrypt_message_into(m, &DecryptOptions::default(), &mut out)
+                    .unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidCiphertextException, "{e:?}");
+            assert_eq!(out, b"kept");
+            assert!(f.ks.decrypt_message(m, &DecryptOptions::default()).is_err());
+        }
+    }
+    // Bad options are refused before the keyring runs.
+    let e =
+        f.ks.encrypt_message(b"x", &[&k.key_id], &c, &opts(UNSIGNED, 0))
+            .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException);
+    let e =
+        f.ks.encrypt_message(b"x", &[] as &[&str], &c, &opts(UNSIGNED, 4096))
+            .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException);
+}

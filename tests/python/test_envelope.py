@@ -724,3 +724,48 @@ def test_bad_write_results_raise(ks: strongroom.Keystore, key: strongroom.KeyMet
         assert w.calls == 1
         with pytest.raises(ValueError, match=match):
             ks.decrypt_stream(io.BytesIO(msg), ReturnsFromWrite(value))  # type: ignore[arg-type]
+
+
+# ---- one-call messages in memory (bytes in, bytes out) ------------------------------
+
+
+@pytest.mark.parametrize("suite", [SIGNED, UNSIGNED])
+def test_message_round_trip_matches_the_streams(
+    ks: strongroom.Keystore, key: strongroom.KeyMetadata, suite: int
+) -> None:
+    for n in [0, 1, 511, 512, 513, 3 * 512 + 5]:
+        data = os.urandom(n)
+        msg, s = ks.encrypt_message(
+            data, key_ids=[key.key_id], encryption_context={"a": "b"}, frame_length=512, algorithm_suite=suite
+        )
+        assert isinstance(msg, bytes) and isinstance(s, strongroom.EnvelopeSummary)
+        assert s.plaintext_length == n and s.message_length == len(msg)
+        assert s.algorithm_suite_id == suite and s.frame_length == 512 and s.key_arns == (key.arn,)
+        # The message decrypts through the stream API, and a streamed one through decrypt_message.
+        out = io.BytesIO()
+        ks.decrypt_stream(io.BytesIO(msg), out)
+        assert out.getvalue() == data
+        streamed = encrypt_bytes(ks, data, [key.key_id], frame_length=512, algorithm_suite=suite)
+        for m in (msg, bytearray(streamed), memoryview(streamed)):
+            pt, d = ks.decrypt_message(m, required_encryption_context={"a": "b"} if m is msg else None)
+            assert pt == data and isinstance(pt, bytes)
+            assert d.plaintext_length == n and d.message_length == len(m)
+    # bytearray and memoryview plaintexts too
+    for src in (bytearray(b"xyz"), memoryview(b"xyz")):
+        msg, _ = ks.encrypt_message(src, key_ids=[key.key_id], algorithm_suite=suite)
+        assert ks.decrypt_message(msg)[0] == b"xyz"
+
+
+def test_message_tampering_and_options_raise(ks: strongroom.Keystore, key: strongroom.KeyMetadata) -> None:
+    msg, _ = ks.encrypt_message(os.urandom(5000), key_ids=[key.key_id], frame_length=512)
+    for bad in (msg[:-1], msg + b"\0", msg[:-200] + bytes([msg[-200] ^ 1]) + msg[-199:]):
+        with pytest.raises(strongroom.InvalidCiphertextException):
+            ks.decrypt_message(bad)
+    with pytest.raises(strongroom.ValidationException):
+        ks.encrypt_message(b"x", key_ids=[key.key_id], frame_length=0)
+    with pytest.raises(strongroom.ValidationException):
+        ks.decrypt_message(msg, max_encrypted_data_keys=0)
+    with pytest.raises(strongroom.InvalidCiphertextException):
+        ks.decrypt_message(msg, required_encryption_context={"a": "b"})
+    with pytest.raises(TypeError):
+        ks.encrypt_message("text", key_ids=[key.key_id])  # type: ignore[arg-type]

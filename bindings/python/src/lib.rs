@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyByteArray, PyBytes, PyString, PyTuple, PyType};
 use strongroom::api::{
@@ -111,6 +112,31 @@ fn bytes_like(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
         })?;
     let bytes = view.call_method0("tobytes")?;
     Ok(bytes.cast::<PyBytes>()?.as_bytes().to_vec())
+}
+
+/// A bytes-like argument read with the GIL released: a `bytes` object is
+/// immutable and is read in place (kept alive by the reference held here);
+/// anything else (bytearray, memoryview), which could change meanwhile, is
+/// copied, and the copy wiped when dropped.
+enum InputBytes {
+    Shared(PyBackedBytes),
+    Copied(Secret),
+}
+
+impl InputBytes {
+    fn new(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Self> {
+        if let Ok(b) = obj.cast::<PyBytes>() {
+            return Ok(InputBytes::Shared(PyBackedBytes::from(b.clone())));
+        }
+        secret(name, obj).map(InputBytes::Copied)
+    }
+
+    fn get(&self) -> &[u8] {
+        match self {
+            InputBytes::Shared(b) => b,
+            InputBytes::Copied(s) => s.expose_secret(),
+        }
+    }
 }
 
 fn secret(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Secret> {
@@ -1795,6 +1821,92 @@ impl Keystore {
             })
             .map_err(kms)?;
         EnvelopeSummary::new(py, &r)
+    }
+
+    /// Envelope-encrypts `plaintext` (bytes-like) into one AWS Encryption
+    /// SDK message in memory and returns `(message, summary)`, as the ESDK's
+    /// `encrypt(source=bytes)` returns `(ciphertext, header)`. Options as for
+    /// `encrypt_stream`. The GIL is released while the message is made
+    /// (`bytes` input is read in place; a bytearray or memoryview is copied
+    /// first, since it could change meanwhile); the message is then copied
+    /// into the returned `bytes`. Needs memory for the plaintext and about
+    /// twice the message; `encrypt_stream` / `encrypt_file` for large data.
+    ///
+    /// Raises the errors of `encrypt_stream` (but no I/O errors), and
+    /// LimitExceededException if the message does not fit in memory.
+    #[pyo3(signature = (plaintext, *, key_ids, encryption_context=None, frame_length=None, algorithm_suite=None, commitment_policy=None, max_encrypted_data_keys=None, grant_tokens=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn encrypt_message<'py>(
+        &self,
+        py: Python<'py>,
+        plaintext: &Bound<'py, PyAny>,
+        key_ids: StrList,
+        encryption_context: Option<&Bound<'py, PyAny>>,
+        frame_length: Option<&Bound<'py, PyAny>>,
+        algorithm_suite: Option<&Bound<'py, PyAny>>,
+        commitment_policy: Option<Text>,
+        max_encrypted_data_keys: Option<&Bound<'py, PyAny>>,
+        grant_tokens: Option<StrList>,
+    ) -> PyResult<(Bound<'py, PyBytes>, EnvelopeSummary)> {
+        let plaintext = InputBytes::new("plaintext", plaintext)?;
+        let ctx = context(encryption_context)?;
+        let options = encrypt_options(
+            frame_length,
+            algorithm_suite,
+            commitment_policy,
+            max_encrypted_data_keys,
+        )?;
+        let keyring = encrypt_keyring(&self.handle()?, &key_ids, grant_tokens)?;
+        let (message, summary) = py
+            .detach(|| envelope::encrypt_message(&keyring, plaintext.get(), &ctx, &options))
+            .map_err(kms)?;
+        Ok((
+            PyBytes::new(py, &message),
+            EnvelopeSummary::new(py, &summary)?,
+        ))
+    }
+
+    /// Decrypts one whole AWS Encryption SDK message (bytes-like) in memory
+    /// and returns `(plaintext, summary)`, as the ESDK's
+    /// `decrypt(source=bytes)` returns `(plaintext, header)`. Nothing is
+    /// returned unless the whole message authenticates (signature
+    /// included); on failure what was decrypted is wiped. Options as for
+    /// `decrypt_stream` (`key_ids` strict, else discovery; check
+    /// `summary.encryption_context` or pass `required_encryption_context`).
+    /// The GIL is released while decrypting; the plaintext is then copied
+    /// into the returned `bytes` (and the Rust copy wiped).
+    ///
+    /// Raises InvalidCiphertextException (malformed, tampered, truncated,
+    /// trailing bytes, or no key could unwrap it), ValidationException,
+    /// AccessDeniedException, InvalidGrantTokenException, DisabledException,
+    /// KMSInvalidStateException, LimitExceededException.
+    #[pyo3(signature = (message, *, key_ids=None, required_encryption_context=None, commitment_policy=None, max_encrypted_data_keys=10, grant_tokens=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn decrypt_message<'py>(
+        &self,
+        py: Python<'py>,
+        message: &Bound<'py, PyAny>,
+        key_ids: Option<StrList>,
+        required_encryption_context: Option<&Bound<'py, PyAny>>,
+        commitment_policy: Option<Text>,
+        #[pyo3(from_py_with = decrypt_edk_limit)] max_encrypted_data_keys: Option<u16>,
+        grant_tokens: Option<StrList>,
+    ) -> PyResult<(Bound<'py, PyBytes>, EnvelopeSummary)> {
+        let message = InputBytes::new("message", message)?;
+        let options = decrypt_options(
+            required_encryption_context,
+            commitment_policy,
+            max_encrypted_data_keys,
+        )?;
+        let keyring = decrypt_keyring(&self.handle()?, key_ids, grant_tokens)?;
+        let (plaintext, summary) = py
+            .detach(|| envelope::decrypt_message(&keyring, message.get(), &options))
+            .map_err(kms)?;
+        let plaintext = Secret::new(plaintext);
+        Ok((
+            PyBytes::new(py, plaintext.expose_secret()),
+            EnvelopeSummary::new(py, &summary)?,
+        ))
     }
 
     /// DeleteImportedKeyMaterial: the key becomes PendingImport.

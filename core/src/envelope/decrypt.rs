@@ -546,20 +546,37 @@ impl<'k> Decryptor<'k> {
     ///
     /// # Errors
     /// As [`Decryptor::update`] and [`Decryptor::finish`].
-    pub fn decrypt_all(mut self, message: &[u8]) -> Result<(Vec<u8>, MessageHeader)> {
-        // The plaintext is shorter than the message: reserving once avoids the
-        // copies of growing, which would also leave unwiped plaintext behind in
-        // the freed smaller buffers.
+    pub fn decrypt_all(self, message: &[u8]) -> Result<(Vec<u8>, MessageHeader)> {
         let mut out = Vec::new();
-        super::encrypt::reserve(&mut out, message.len())?;
-        let r = self.update(message, &mut out).and_then(|_| self.finish());
-        match r {
-            Ok(header) => Ok((out, header)),
-            Err(e) => {
-                out.zeroize();
-                Err(e)
-            }
+        let header = self.decrypt_into(message, &mut out)?;
+        Ok((out, header))
+    }
+
+    /// As [`decrypt_all`](Self::decrypt_all), appending the plaintext to
+    /// `out`. Room for `message.len()` bytes (more than the plaintext) is
+    /// reserved once, up front, only if `out` lacks it (an `out` that must
+    /// move is copied and its old buffer wiped): a caller that clears and
+    /// reuses `out` allocates nothing and avoids the page faults of fresh
+    /// memory. Each frame's ciphertext is copied straight into its place in
+    /// `out` and authenticated and decrypted there while it is in the CPU
+    /// cache; the message is read once.
+    ///
+    /// On error `out` is as it was: whatever this call appended (frames
+    /// that authenticated before the failure) is wiped and removed, so no
+    /// plaintext of a message that fails is left behind.
+    ///
+    /// # Errors
+    /// As [`Decryptor::update`] and [`Decryptor::finish`];
+    /// `LimitExceededException` if the plaintext does not fit in memory.
+    pub fn decrypt_into(mut self, message: &[u8], out: &mut Vec<u8>) -> Result<MessageHeader> {
+        let start = out.len();
+        super::encrypt::reserve_wiping(out, message.len())?;
+        let r = self.update(message, out).and_then(|_| self.finish());
+        if r.is_err() {
+            out[start..].zeroize();
+            out.truncate(start);
         }
+        r
     }
 }
 
@@ -576,4 +593,21 @@ pub fn decrypt<R: CryptoRng>(
     rng: &mut R,
 ) -> Result<(Vec<u8>, MessageHeader)> {
     Decryptor::new(keyring, options, rng).decrypt_all(message)
+}
+
+/// As [`decrypt`], appending the plaintext to `out` (see
+/// [`Decryptor::decrypt_into`]: reserved once, only if `out` lacks the
+/// room; on error `out` is as it was, anything appended wiped).
+///
+/// # Errors
+/// As [`decrypt`]; `LimitExceededException` if the plaintext does not fit
+/// in memory.
+pub fn decrypt_into<R: CryptoRng>(
+    keyring: &dyn Keyring,
+    message: &[u8],
+    options: DecryptOptions,
+    rng: &mut R,
+    out: &mut Vec<u8>,
+) -> Result<MessageHeader> {
+    Decryptor::new(keyring, options, rng).decrypt_into(message, out)
 }

@@ -32,6 +32,8 @@ pub struct Encryptor {
     seq: u32,
     hasher: Option<Box<dyn MessageHasher>>,
     signer: Option<Signer>,
+    /// Bytes of the serialized header (with its authentication tag).
+    header_len: usize,
     /// Set when an `update` failed part-way: the message is broken.
     failed: bool,
 }
@@ -128,6 +130,7 @@ impl Encryptor {
             .map_err(|_| Error::validation("frame length too large for this platform"))?;
         Ok(Encryptor {
             header,
+            header_len: bytes.len(),
             pending_header: Some(bytes),
             key,
             frame_length,
@@ -176,16 +179,20 @@ impl Encryptor {
         if self.failed {
             return Err(Error::validation("the encryptor already failed"));
         }
-        // Room for the header (first call) and every frame this call
-        // completes (32 bytes each besides the content), reserved at once
+        // Room for the header (first call) and every regular frame this
+        // call completes (all but the last `frame_length` bytes or fewer
+        // held, which wait for `finish` or more input), reserved at once
         // and fallibly, before anything changes: when it fails, the
-        // encryptor is as it was and takes smaller chunks.
+        // encryptor is as it was and takes smaller chunks. Not more: an
+        // `out` sized by `message_len` is never reallocated.
         let fl = self.frame_length;
         let held = self.pending.len().saturating_add(plaintext.len());
         let header = self.pending_header.as_ref().map_or(0, Vec::len);
-        reserve(
+        let frames = held.saturating_sub(1) / fl;
+        grow(
             out,
-            held.saturating_add((held / fl).saturating_add(1).saturating_mul(32))
+            frames
+                .saturating_mul(fl.saturating_add(REGULAR_FRAME_PREFIX + TAG_LEN))
                 .saturating_add(header),
         )?;
         let r = self.update_frames(plaintext, out);
@@ -316,11 +323,22 @@ impl Encryptor {
     ///
     /// # Errors
     /// `KMSInternalException` if signing fails; `ValidationException` if an
-    /// `update` failed part-way; any error of the [`MessageHasher`].
+    /// `update` failed part-way; `LimitExceededException` if the final frame
+    /// does not fit in memory; any error of the [`MessageHasher`].
     pub fn finish<R: CryptoRng>(mut self, out: &mut Vec<u8>, rng: &mut R) -> Result<()> {
         if self.failed {
             return Err(Error::validation("the encryptor already failed"));
         }
+        let header = self.pending_header.as_ref().map_or(0, Vec::len);
+        let footer = if self.signer.is_some() {
+            MAX_FOOTER_LEN
+        } else {
+            0
+        };
+        grow(
+            out,
+            header + FINAL_FRAME_OVERHEAD + self.pending.len() + footer,
+        )?;
         self.emit_header(out);
         let start = out.len();
         let pending = core::mem::take(&mut *self.pending);
@@ -345,35 +363,43 @@ impl Encryptor {
     }
 }
 
-/// Reserves room for `additional` more bytes in `out`, exactly and
-/// fallibly: a message too large for the memory (a 4 GiB WebAssembly
-/// module, a frame length of 1 making each byte 33) is
-/// `LimitExceededException`, not an allocation failure that aborts.
-pub(crate) fn reserve(out: &mut Vec<u8>, additional: usize) -> Result<()> {
-    out.try_reserve_exact(additional).map_err(|_| {
-        Error::new(
-            crate::error::ErrorKind::LimitExceededException,
-            "the message does not fit in memory; encrypt or decrypt it in chunks \
-             (Encryptor / Decryptor), or with a larger frame length",
-        )
-    })
-}
+/// Bytes a final frame adds to its content: the end marker, sequence
+/// number, IV, content length and tag.
+const FINAL_FRAME_OVERHEAD: usize = 4 + 4 + IV_LEN + 4 + TAG_LEN;
+/// Largest footer: a 2-byte length and a DER-encoded ECDSA P-384 signature
+/// (two INTEGERs of at most 49 bytes in a SEQUENCE: at most 104 bytes).
+const MAX_FOOTER_LEN: usize = 2 + 104;
 
-/// The size [`encrypt`] reserves for the message of `len` plaintext bytes:
-/// each regular frame adds 32 bytes (sequence number, IV and tag), the
-/// final frame 40 (also its end marker and content length), and the
-/// header and footer fit in 1,280 bytes unless there are many encrypted
-/// data keys. One allocation, not a doubling once the frames outgrow a
-/// smaller guess: in WebAssembly, whose memory is at most 4 GiB, the
-/// doubling needed three times the plaintext at once.
-fn one_call_capacity(len: usize, frame_length: usize) -> usize {
-    let regular = len / frame_length.max(1);
-    len.saturating_add(regular.saturating_mul(32))
-        .saturating_add(40 + 1280)
+impl Encryptor {
+    /// Bytes of the whole message this encryptor writes when it is given
+    /// `plaintext_len` bytes of plaintext in all: the header, every frame
+    /// (the last frame, even a full one, is the final frame: each regular
+    /// frame is `frame_length` plus 32 bytes, the final one its content plus
+    /// 40) and,
+    /// for signed suites, the footer. Exact for unsigned suites; for signed
+    /// suites an upper bound at most a few bytes above the exact length (the
+    /// DER signature is 104 bytes at most, usually 102 or 103). `None` if it
+    /// does not fit in `usize`.
+    pub fn message_len(&self, plaintext_len: usize) -> Option<usize> {
+        let fl = self.frame_length;
+        let regular = plaintext_len.saturating_sub(1) / fl;
+        let final_len = plaintext_len - regular * fl;
+        let footer = if self.signer.is_some() {
+            MAX_FOOTER_LEN
+        } else {
+            0
+        };
+        regular
+            .checked_mul(fl.checked_add(REGULAR_FRAME_PREFIX + TAG_LEN)?)?
+            .checked_add(FINAL_FRAME_OVERHEAD + final_len)?
+            .checked_add(self.header_len)?
+            .checked_add(footer)
+    }
 }
 
 /// Encrypts `plaintext` in one call; see [`Encryptor::new`] for the
-/// parameters and errors. Returns the whole message.
+/// parameters and errors. Returns the whole message, in a buffer allocated
+/// once at [`Encryptor::message_len`] bytes (see [`encrypt_into`]).
 ///
 /// # Errors
 /// As [`Encryptor::new`], [`Encryptor::update`] and [`Encryptor::finish`].
@@ -384,13 +410,101 @@ pub fn encrypt<R: CryptoRng>(
     options: &EncryptOptions,
     rng: &mut R,
 ) -> Result<Vec<u8>> {
-    let mut enc = Encryptor::new(keyring, context, options, rng)?;
     let mut out = Vec::new();
-    reserve(
-        &mut out,
-        one_call_capacity(plaintext.len(), enc.frame_length),
-    )?;
-    enc.update(plaintext, &mut out)?;
-    enc.finish(&mut out, rng)?;
+    encrypt_into(keyring, context, plaintext, options, rng, &mut out)?;
     Ok(out)
+}
+
+/// Encrypts `plaintext` in one call and appends the whole message to `out`
+/// (the same bytes as [`Encryptor::update`] and [`Encryptor::finish`] over
+/// any chunking of `plaintext`). Room for the message
+/// ([`Encryptor::message_len`]) is reserved once, up front, only if `out`
+/// lacks it: a caller that clears and reuses `out` for messages of similar
+/// size allocates nothing (and, for large messages, avoids the page faults
+/// of fresh memory, which cost several times the encryption itself). Each
+/// frame's plaintext is copied straight into its place in `out` and sealed
+/// there while it is in the CPU cache.
+///
+/// Returns the message's header (suite, context with the public key of a
+/// signed suite, EDKs). On error `out` is as it was (anything appended is
+/// wiped first).
+///
+/// # Errors
+/// As [`encrypt`]; `LimitExceededException` if the message does not fit
+/// in memory.
+pub fn encrypt_into<R: CryptoRng>(
+    keyring: &dyn Keyring,
+    context: &EncryptionContext,
+    plaintext: &[u8],
+    options: &EncryptOptions,
+    rng: &mut R,
+    out: &mut Vec<u8>,
+) -> Result<MessageHeader> {
+    let mut enc = Encryptor::new(keyring, context, options, rng)?;
+    let header = enc.header().clone();
+    let len = enc.message_len(plaintext.len()).ok_or_else(too_large)?;
+    let start = out.len();
+    reserve_wiping(out, len)?;
+    let r = enc
+        .update(plaintext, out)
+        .and_then(|()| enc.finish(out, rng));
+    if r.is_err() {
+        zeroize::Zeroize::zeroize(&mut out[start..]);
+        out.truncate(start);
+    }
+    r.map(|()| header)
+}
+
+fn too_large() -> Error {
+    Error::new(
+        crate::error::ErrorKind::LimitExceededException,
+        "the message does not fit in memory; encrypt or decrypt it in chunks \
+         (Encryptor / Decryptor), or with a larger frame length",
+    )
+}
+
+/// Reserves room for `additional` more bytes in `out`, exactly and
+/// fallibly: a message too large for the memory (a 4 GiB WebAssembly
+/// module, a frame length of 1 making each byte 33) is
+/// `LimitExceededException`, not an allocation failure that aborts.
+pub(crate) fn reserve(out: &mut Vec<u8>, additional: usize) -> Result<()> {
+    out.try_reserve_exact(additional).map_err(|_| too_large())
+}
+
+/// As [`reserve`], but growing as `Vec` does (at least doubling), for the
+/// incremental calls whose callers append chunk after chunk.
+fn grow(out: &mut Vec<u8>, additional: usize) -> Result<()> {
+    out.try_reserve(additional).map_err(|_| too_large())
+}
+
+/// As [`reserve`], but when `out` must move to a larger buffer its bytes
+/// are copied by hand and the old buffer is wiped before it is freed
+/// (`Vec`'s own growth would free it unwiped, and it may hold plaintext).
+/// Nothing is allocated when `out` already has the room; an empty `out`
+/// gets exactly `additional`, a non-empty one at least twice its capacity.
+pub(crate) fn reserve_wiping(out: &mut Vec<u8>, additional: usize) -> Result<()> {
+    if out.capacity() - out.len() >= additional {
+        return Ok(());
+    }
+    if out.is_empty() {
+        // A plain exact reservation; the spare capacity of a cleared
+        // buffer may still hold plaintext, so it is wiped before it is freed.
+        zeroize::Zeroize::zeroize(out);
+        *out = Vec::new();
+        return reserve(out, additional);
+    }
+    // At least double, as `Vec` does, for callers that append frame by
+    // frame; exactly what is needed if that much is not available.
+    let needed = out.len().saturating_add(additional);
+    let mut grown = Vec::new();
+    if grown
+        .try_reserve_exact(needed.max(out.capacity().saturating_mul(2)))
+        .is_err()
+    {
+        reserve(&mut grown, needed)?;
+    }
+    grown.extend_from_slice(out);
+    let mut old = core::mem::replace(out, grown);
+    zeroize::Zeroize::zeroize(&mut old);
+    Ok(())
 }

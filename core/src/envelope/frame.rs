@@ -17,14 +17,40 @@ pub(crate) const FRAME_STRING: &[u8] = b"AWSKMSEncryptionClient Frame";
 pub(crate) const FINAL_FRAME_STRING: &[u8] = b"AWSKMSEncryptionClient Final Frame";
 pub(crate) const SINGLE_BLOCK_STRING: &[u8] = b"AWSKMSEncryptionClient Single Block";
 
-/// Body AAD: message ID ‖ content string ‖ sequence number (u32) ‖ content length (u64).
-pub(crate) fn body_aad(message_id: &[u8], content: &[u8], seq: u32, len: u64) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(message_id.len() + content.len() + 12);
-    aad.extend_from_slice(message_id);
-    aad.extend_from_slice(content);
-    aad.extend_from_slice(&seq.to_be_bytes());
-    aad.extend_from_slice(&len.to_be_bytes());
-    aad
+/// Longest message ID of any suite (message format version 2).
+const MAX_MESSAGE_ID_LEN: usize = 32;
+/// Longest body AAD: message ID, the longest content string, sequence
+/// number and content length.
+const MAX_BODY_AAD_LEN: usize = MAX_MESSAGE_ID_LEN + SINGLE_BLOCK_STRING.len() + 12;
+
+/// Body AAD: message ID ‖ content string ‖ sequence number (u32) ‖ content
+/// length (u64), built on the stack (one per frame: a heap allocation per
+/// 4 KiB frame cost measurable time). A message ID longer than any suite's
+/// (which a parsed or built header never has) is `KMSInternalException`.
+pub(crate) struct BodyAad {
+    buf: [u8; MAX_BODY_AAD_LEN],
+    len: usize,
+}
+
+impl BodyAad {
+    pub(crate) fn new(message_id: &[u8], content: &[u8], seq: u32, len: u64) -> Result<Self> {
+        let n = message_id.len() + content.len() + 12;
+        if message_id.len() > MAX_MESSAGE_ID_LEN || n > MAX_BODY_AAD_LEN {
+            return Err(crate::error::Error::internal("message ID too long"));
+        }
+        let mut buf = [0u8; MAX_BODY_AAD_LEN];
+        let (id, rest) = buf.split_at_mut(message_id.len());
+        id.copy_from_slice(message_id);
+        let (c, rest) = rest.split_at_mut(content.len());
+        c.copy_from_slice(content);
+        rest[..4].copy_from_slice(&seq.to_be_bytes());
+        rest[4..12].copy_from_slice(&len.to_be_bytes());
+        Ok(BodyAad { buf, len: n })
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
 }
 
 /// The IV of frame `seq`: eight zero bytes then the big-endian sequence
@@ -61,10 +87,10 @@ pub(crate) fn write_frame(
     } else {
         FRAME_STRING
     };
-    let aad = body_aad(message_id, content, seq, len);
+    let aad = BodyAad::new(message_id, content, seq, len)?;
     let start = out.len();
     out.extend_from_slice(plaintext);
-    let tag = key.seal_in_place(&iv, &aad, &mut out[start..])?;
+    let tag = key.seal_in_place(&iv, aad.as_bytes(), &mut out[start..])?;
     out.extend_from_slice(&tag);
     Ok(())
 }
@@ -89,8 +115,8 @@ pub(crate) fn seal_regular_in_place(
     prefix[..4].copy_from_slice(&seq.to_be_bytes());
     prefix[4..].copy_from_slice(&iv);
     let len = u64::try_from(content_len).unwrap_or(u64::MAX);
-    let aad = body_aad(message_id, FRAME_STRING, seq, len);
-    let tag = key.seal_in_place(&iv, &aad, content)?;
+    let aad = BodyAad::new(message_id, FRAME_STRING, seq, len)?;
+    let tag = key.seal_in_place(&iv, aad.as_bytes(), content)?;
     tag_out.copy_from_slice(&tag);
     Ok(())
 }
@@ -196,19 +222,7 @@ pub(crate) fn open_frame(
 ) -> Result<()> {
     let ciphertext = &buf[frame.ciphertext.clone()];
     let start = out.len();
-    let needed = ciphertext.len();
-    if out.capacity() - start < needed {
-        // Grow by hand: `Vec`'s own growth would free the old buffer, which
-        // may hold plaintext of earlier frames, without wiping it.
-        let mut grown = Vec::new();
-        let doubled = (start + needed).max(out.capacity().saturating_mul(2));
-        if grown.try_reserve_exact(doubled).is_err() {
-            super::encrypt::reserve(&mut grown, start + needed)?;
-        }
-        grown.extend_from_slice(out);
-        let mut old = core::mem::replace(out, grown);
-        zeroize::Zeroize::zeroize(&mut old);
-    }
+    super::encrypt::reserve_wiping(out, ciphertext.len())?;
     out.extend_from_slice(ciphertext);
     open_in_place(key, message_id, frame, &mut out[start..]).inspect_err(|_| out.truncate(start))
 }
@@ -223,7 +237,8 @@ pub(crate) fn open_in_place(
     ciphertext: &mut [u8],
 ) -> Result<()> {
     let len = u64::try_from(ciphertext.len()).unwrap_or(u64::MAX);
-    let aad = body_aad(message_id, frame.content, frame.seq, len);
-    key.open_in_place(&frame.iv, &aad, ciphertext, &frame.tag)
+    let aad = BodyAad::new(message_id, frame.content, frame.seq, len)
+        .inspect_err(|_| zeroize::Zeroize::zeroize(&mut *ciphertext))?;
+    key.open_in_place(&frame.iv, aad.as_bytes(), ciphertext, &frame.tag)
         .inspect_err(|_| zeroize::Zeroize::zeroize(ciphertext))
 }

@@ -11,8 +11,11 @@
 //! - Writes message format version 2 with suite `0x0578` (default) or
 //!   `0x0478`; reads those and, if the [`CommitmentPolicy`] allows, the
 //!   version 1 suites `0x0178` and `0x0378`.
-//! - Works on byte slices and incremental frames ([`Encryptor`],
-//!   [`Decryptor`]); streaming over `Read`/`Write` is in the `strongroom` crate.
+//! - Works on byte slices ([`encrypt`] / [`decrypt`], or [`encrypt_into`] /
+//!   [`decrypt_into`] appending to a caller's reusable `Vec`: one pass,
+//!   each frame copied into its place and sealed or opened there) and
+//!   incremental frames ([`Encryptor`], [`Decryptor`]); streaming over
+//!   `Read`/`Write` is in the `strongroom` crate.
 //! - Every authentication failure is one detail-free
 //!   `InvalidCiphertextException`; bad parameters are `ValidationException`.
 //!
@@ -52,8 +55,8 @@ mod signature;
 mod suite;
 
 pub use crate::crypto::rsa_wrap::RsaWrapPadding;
-pub use decrypt::{decrypt, Decryptor, Released};
-pub use encrypt::{encrypt, Encryptor};
+pub use decrypt::{decrypt, decrypt_into, Decryptor, Released};
+pub use encrypt::{encrypt, encrypt_into, Encryptor};
 pub use header::{parse_header, ContentType, EncryptedDataKey, MessageHeader};
 pub use keyring::{
     DataKey, DecryptionMaterials, EncryptionMaterials, Keyring, MultiKeyring, RawAesKeyring,

@@ -1176,6 +1176,46 @@ class Keystore:
         InvalidCiphertextException, ValidationException,
         AccessDeniedException, DisabledException, KMSInvalidStateException.
         """
+    def encrypt_message(
+        self,
+        plaintext: _BytesLike,
+        *,
+        key_ids: Sequence[str],
+        encryption_context: Optional[Mapping[str, str]] = None,
+        frame_length: Optional[int] = None,
+        algorithm_suite: Optional[Union[int, str]] = None,
+        commitment_policy: Optional[str] = None,
+        max_encrypted_data_keys: Optional[int] = None,
+        grant_tokens: Optional[Sequence[str]] = None,
+    ) -> Tuple[bytes, EnvelopeSummary]:
+        """
+        Envelope-encrypts `plaintext` into one message in memory and returns
+        `(message, summary)`, like the AWS Encryption SDK's
+        `encrypt(source=bytes)`. Options as for `encrypt_stream`. The GIL is
+        released while the message is made (`bytes` is read in place, other
+        bytes-like objects are copied first). Raises ValidationException,
+        InvalidGrantTokenException, LimitExceededException, the errors of
+        generate_data_key/encrypt.
+        """
+    def decrypt_message(
+        self,
+        message: _BytesLike,
+        *,
+        key_ids: Optional[Sequence[str]] = None,
+        required_encryption_context: Optional[Mapping[str, str]] = None,
+        commitment_policy: Optional[str] = None,
+        max_encrypted_data_keys: Optional[int] = 10,
+        grant_tokens: Optional[Sequence[str]] = None,
+    ) -> Tuple[bytes, EnvelopeSummary]:
+        """
+        Decrypts one whole message in memory and returns `(plaintext,
+        summary)`, like the AWS Encryption SDK's `decrypt(source=bytes)`:
+        nothing is returned unless the whole message (signature included)
+        authenticates. Options as for `decrypt_stream`. The GIL is released
+        while decrypting. Raises InvalidCiphertextException,
+        ValidationException, AccessDeniedException, DisabledException,
+        KMSInvalidStateException, LimitExceededException.
+        """
     def encrypt_file(
         self,
         path_in: _StrPath,
