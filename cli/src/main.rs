@@ -56,6 +56,19 @@ struct Cli {
     /// key); an unset variable or an empty passphrase is refused.
     #[arg(long, global = true)]
     passphrase_env: Option<String>,
+    /// External anchor file of the keystore's integrity state (see the
+    /// README, "Rollback and the anchor"): created by `init`, moved forward
+    /// by every write, and checked on every open, so a keystore file put
+    /// back to an earlier state is refused. Keep it on other storage than
+    /// the keystore. Opening with a missing anchor file fails unless
+    /// `--anchor-init` is given.
+    #[arg(long, global = true, env = "STRONGROOM_ANCHOR")]
+    anchor: Option<PathBuf>,
+    /// With `--anchor`: create a missing anchor file from the keystore as
+    /// it is now (trust on first use: a rollback before this run is taken
+    /// as current).
+    #[arg(long, global = true, requires = "anchor")]
+    anchor_init: bool,
     /// Output format of responses: `json` (default) or `text`. For
     /// `encrypt-file` / `decrypt-file`: the output file, `-` for stdout.
     #[arg(short = 'o', long, global = true)]
@@ -652,6 +665,22 @@ fn root_source(cli: &Cli) -> Result<RootKeySource, Error> {
     Ok(RootKeySource::File(root_key_file(cli)))
 }
 
+/// The anchor `--anchor` / `STRONGROOM_ANCHOR` names, if any.
+fn anchor(cli: &Cli) -> Option<strongroom::Anchor> {
+    cli.anchor
+        .as_ref()
+        .map(|p| strongroom::Anchor::file(p).initialize_if_missing(cli.anchor_init))
+}
+
+/// The options every command opens the keystore with.
+fn open_options(cli: &Cli) -> strongroom::OpenOptions {
+    let options = strongroom::OpenOptions::default();
+    match anchor(cli) {
+        Some(a) => options.anchor(a),
+        None => options,
+    }
+}
+
 /// The root key file `--root-key-file` / `STRONGROOM_ROOT_KEY_FILE` names,
 /// or the default one beside the keystore.
 fn root_key_file(cli: &Cli) -> PathBuf {
@@ -976,7 +1005,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
         }
     }
     check_outputs(cli)?;
-    let open = || Keystore::open(&cli.keystore, root_source(cli)?);
+    let open = || Keystore::open_with(&cli.keystore, root_source(cli)?, open_options(cli));
     // encrypt-file / decrypt-file act as --principal too, like every other command.
     let open_as = || open().map(|ks| acting(cli, ks));
     let ectx = envelope_cmd::Ctx {
@@ -1019,7 +1048,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
         return Ok(());
     }
     if let Command::MigrateKeystore = &cli.command {
-        let options = strongroom::OpenOptions::default().migrate_old_format(true);
+        let options = open_options(cli).migrate_old_format(true);
         Keystore::open_with(&cli.keystore, root_source(cli)?, options)?;
         return Ok(());
     }
@@ -1503,6 +1532,7 @@ fn init(
         region: region.to_string(),
         account: account.to_string(),
         admin_principal,
+        anchor: anchor(cli),
         ..CreateOptions::default()
     };
     let source = root_source(cli)?;
