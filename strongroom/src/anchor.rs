@@ -13,7 +13,8 @@
 //! - the handle's highest counter (shared by the handles made from it and
 //!   its audit sink): a lower one is refused;
 //! - the process's highest `(counter, state digest)` for this keystore ID
-//!   and file (shared by every handle of the process): a lower counter is
+//!   and file (shared by every handle of the process, kept while one is
+//!   open): a lower counter is
 //!   refused, and so is the same counter with another state (a write made
 //!   on a rolled-back file by another process moves its counter up, but not
 //!   back onto the state the process saw);
@@ -25,7 +26,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use serde::{Deserialize, Serialize};
 use strongroom_core::seal::RootKey;
@@ -306,8 +307,12 @@ fn decode(root: &RootKey, keystore_id: &str, bytes: &[u8]) -> Result<Seen> {
 
 /// The process-wide highest state of each keystore file: by keystore ID
 /// and the file's audit-log path (the canonical keystore path's, unique per
-/// file: two copies of one keystore are separate histories).
-type Registry = Mutex<HashMap<(String, PathBuf), Arc<Mutex<Option<Seen>>>>>;
+/// file: two copies of one keystore are separate histories). Kept while a
+/// handle of the file is open in the process (the guards hold it): a
+/// process that closes every handle starts over, as a new process does,
+/// and a crash simulated in a test by closing every handle and putting an
+/// older file back is a new start too.
+type Registry = Mutex<HashMap<(String, PathBuf), Weak<Mutex<Option<Seen>>>>>;
 
 fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
@@ -345,10 +350,18 @@ impl StateGuard {
         audit_path: &Path,
         anchor: Option<Anchor>,
     ) -> Self {
-        let process = lock(registry())
-            .entry((keystore_id.to_owned(), audit_path.to_path_buf()))
-            .or_default()
-            .clone();
+        let mut reg = lock(registry());
+        let key = (keystore_id.to_owned(), audit_path.to_path_buf());
+        let process = match reg.get(&key).and_then(Weak::upgrade) {
+            Some(p) => p,
+            None => {
+                reg.retain(|_, p| p.strong_count() > 0);
+                let p = Arc::new(Mutex::new(None));
+                reg.insert(key, Arc::downgrade(&p));
+                p
+            }
+        };
+        drop(reg);
         StateGuard {
             root,
             keystore_id: keystore_id.to_owned(),
