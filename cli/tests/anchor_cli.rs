@@ -13,7 +13,10 @@ use common::*;
 
 /// The keystore's database and audit log files.
 fn files(ks: &Path) -> [PathBuf; 2] {
-    [ks.to_path_buf(), PathBuf::from(format!("{}.audit.jsonl", s(ks)))]
+    [
+        ks.to_path_buf(),
+        PathBuf::from(format!("{}.audit.jsonl", s(ks))),
+    ]
 }
 
 #[test]

@@ -201,7 +201,11 @@ fn a_tampered_or_foreign_anchor_is_refused() {
     let v: serde_json::Value = serde_json::from_str(&genuine).unwrap();
     let counter = v["Counter"].as_u64().unwrap();
     let mac = v["Mac"].as_str().unwrap();
-    let flipped = format!("{}{}", if mac.starts_with('0') { "1" } else { "0" }, &mac[1..]);
+    let flipped = format!(
+        "{}{}",
+        if mac.starts_with('0') { "1" } else { "0" },
+        &mac[1..]
+    );
     let other = anchored();
     let cases = [
         (
@@ -293,7 +297,9 @@ fn the_anchor_record_is_its_documented_fields() {
     for hex in ["AuditChain", "Mac", "StateDigest"] {
         let h = v[hex].as_str().unwrap();
         assert_eq!(h.len(), 64, "{hex}");
-        assert!(h.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert!(h
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
     }
     assert_eq!(v["Counter"].as_u64().unwrap(), stored_counter(&a.path));
     let h: String = ROOT.iter().map(|b| format!("{b:02x}")).collect();

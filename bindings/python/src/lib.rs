@@ -592,13 +592,11 @@ impl Keystore {
             strongroom::OpenOptions::default().audit_write_mode(write_mode(&audit_write_mode)?);
         match anchor {
             Some(a) => {
-                options = options
-                    .anchor(strongroom::Anchor::file(a).initialize_if_missing(anchor_init));
+                options =
+                    options.anchor(strongroom::Anchor::file(a).initialize_if_missing(anchor_init));
             }
             None if anchor_init => {
-                return Err(kms(Error::validation(
-                    "anchor_init needs an anchor",
-                )));
+                return Err(kms(Error::validation("anchor_init needs an anchor")));
             }
             None => {}
         }
