@@ -173,9 +173,14 @@ impl Inner {
         clock: Arc<dyn Clock>,
         audit_path: std::path::PathBuf,
         default_policy: strongroom_core::policy::Policy,
-        audit_write_mode: AuditWriteMode,
-        anchor: Option<Anchor>,
+        // The handle's settings (the audit write mode and the anchor).
+        options: OpenOptions,
     ) -> Self {
+        let OpenOptions {
+            audit_write_mode,
+            anchor,
+            migrate_old_format: _,
+        } = options;
         let guard = Arc::new(anchor::StateGuard::new(
             root.clone(),
             &config.keystore_id,
@@ -382,8 +387,11 @@ impl Keystore {
                 clock,
                 audit_path,
                 default_policy,
-                options.audit_write_mode,
-                options.anchor,
+                OpenOptions {
+                    audit_write_mode: options.audit_write_mode,
+                    anchor: options.anchor,
+                    migrate_old_format: false,
+                },
             )),
             principal: None,
             dry_run: false,
@@ -466,8 +474,7 @@ impl Keystore {
                 Arc::new(SystemClock),
                 audit_path,
                 default_policy,
-                options.audit_write_mode,
-                options.anchor,
+                options,
             )),
             principal: None,
             dry_run: false,
