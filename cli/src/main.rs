@@ -818,8 +818,8 @@ fn write_file_atomic(path: &Path, bytes: &[u8], secret: bool) -> Result<(), Erro
 
 /// The files of the keystore: the keystore itself, SQLite's sidecars
 /// (`-wal`, `-shm`, `-journal`), its change-signal file (`-signal`), its
-/// audit log and its root key file (the one in use and the default one).
-/// The keystore's own files are listed both beside the path as given and
+/// audit log, its root key file (the one in use and the default one) and
+/// its anchor file (`--anchor`). The keystore's own files are listed both beside the path as given and
 /// beside the file it resolves to (SQLite and the library name them after
 /// the resolved file when the path is a symbolic link).
 fn keystore_files(cli: &Cli) -> Vec<(PathBuf, &'static str)> {
@@ -850,6 +850,9 @@ fn keystore_files(cli: &Cli) -> Vec<(PathBuf, &'static str)> {
     }
     files.push((root_key_file(cli), "the root key file"));
     files.push((default_key_file(&cli.keystore), "the default root key file"));
+    if let Some(anchor) = &cli.anchor {
+        files.push((anchor.clone(), "the keystore's anchor file"));
+    }
     files
 }
 

@@ -84,3 +84,26 @@ fn a_missing_anchor_is_refused_unless_initialised() {
     assert!(anchor.exists());
     ok(&ks, &["--anchor", s(&anchor), "list-keys"]);
 }
+
+#[test]
+fn an_output_file_is_refused_when_it_is_the_anchor() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    let anchor = dir.path().join("ks.anchor");
+    ok(&ks, &["--anchor", s(&anchor), "init"]);
+    let before = std::fs::read(&anchor).unwrap();
+    let out = fails(
+        &ks,
+        &[
+            "--anchor",
+            s(&anchor),
+            "export-keystore",
+            "--outfile",
+            s(&anchor),
+        ],
+        "ValidationException",
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("anchor file"));
+    assert_eq!(std::fs::read(&anchor).unwrap(), before);
+    ok(&ks, &["--anchor", s(&anchor), "list-keys"]);
+}

@@ -25,7 +25,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use serde::{Deserialize, Serialize};
@@ -38,6 +38,9 @@ use crate::integrity::{State, CHECKPOINT_LEN};
 const ANCHOR_VERSION: u8 = 1;
 /// The domain label of the anchor record's MAC.
 const ANCHOR_LABEL: &[u8] = b"strongroom/v1/anchor";
+/// The longest anchor record [`FileAnchor`] reads, in bytes (a record is
+/// about 400).
+const MAX_RECORD_LEN: u64 = 4096;
 
 /// Where the keystore's anchor record is kept: storage an attacker who can
 /// put the keystore file back cannot put back with it (another mount, a
@@ -93,11 +96,39 @@ fn io_err(what: &str, path: &Path, e: &std::io::Error) -> Error {
 
 impl AnchorStore for FileAnchor {
     fn load(&self) -> Result<Option<Vec<u8>>> {
-        match std::fs::read(&self.path) {
-            Ok(b) => Ok(Some(b)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_err("reading", &self.path, &e)),
+        use std::io::Read;
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true);
+        // Opening a FIFO for reading would block until a writer comes.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::custom_flags(
+            &mut options,
+            rustix::fs::OFlags::NONBLOCK.bits() as i32,
+        );
+        let file = match options.open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_err("reading", &self.path, &e)),
+        };
+        // A regular file (not a FIFO or device, which could block the read
+        // or never end), read up to the cap.
+        let meta = file
+            .metadata()
+            .map_err(|e| io_err("reading", &self.path, &e))?;
+        if !meta.is_file() {
+            return Err(Error::internal(format!(
+                "the anchor file {} is not a regular file",
+                self.path.display()
+            )));
         }
+        let mut out = Vec::new();
+        file.take(MAX_RECORD_LEN + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| io_err("reading", &self.path, &e))?;
+        if out.len() as u64 > MAX_RECORD_LEN {
+            return Err(anchor_failed("a record longer than 4096 bytes"));
+        }
+        Ok(Some(out))
     }
 
     fn store(&self, record: &[u8]) -> Result<()> {
@@ -333,13 +364,24 @@ pub(crate) struct StateGuard {
     handle: AtomicU64,
     /// The process's highest state of this keystore file.
     process: Arc<Mutex<Option<Seen>>>,
-    anchor: Option<Anchor>,
+    anchor: Option<Arc<dyn AnchorStore>>,
+    /// Whether a missing anchor is created ([`Anchor::initialize_if_missing`]):
+    /// only until the handle's open (or create) has checked the keystore
+    /// ([`StateGuard::end_initialization`]); a later missing anchor is
+    /// refused.
+    initialize: AtomicBool,
+    /// Set when storing a committed state in the anchor failed: the anchor
+    /// is behind. The next write of the handle stores the state it reads
+    /// before changing anything, and is refused if that fails.
+    unstored: AtomicBool,
 }
 
 /// What [`StateGuard::marks`] read before a read snapshot.
 pub(crate) struct Marks {
     handle: u64,
     process: Option<Seen>,
+    /// The anchor record as loaded (`None` outside: no anchor configured).
+    anchor: Option<Option<Vec<u8>>>,
 }
 
 impl StateGuard {
@@ -362,12 +404,15 @@ impl StateGuard {
             }
         };
         drop(reg);
+        let initialize = anchor.as_ref().is_some_and(|a| a.initialize);
         StateGuard {
             root,
             keystore_id: keystore_id.to_owned(),
             handle: AtomicU64::new(0),
             process,
-            anchor,
+            anchor: anchor.map(|a| a.store),
+            initialize: AtomicBool::new(initialize),
+            unstored: AtomicBool::new(false),
         }
     }
 
@@ -376,56 +421,100 @@ impl StateGuard {
         self.handle.load(Ordering::Acquire)
     }
 
-    /// The highest states seen now (taken before a read snapshot: a write
-    /// committed by another thread while the snapshot is read raises them
-    /// without making the snapshot a rollback).
-    pub(crate) fn marks(&self) -> Marks {
-        Marks {
+    /// Ends [`Anchor::initialize_if_missing`] for this handle (after its
+    /// open or create checked, or created, the anchor).
+    pub(crate) fn end_initialization(&self) {
+        self.initialize.store(false, Ordering::Release);
+    }
+
+    /// The highest states seen and the anchor record now, taken before a
+    /// read snapshot: a write committed by another thread or process while
+    /// the snapshot is read raises them without making the snapshot a
+    /// rollback. The anchor is read first, as it is only ever stored after
+    /// the commit of the state it holds, so it is never ahead of a
+    /// snapshot taken later.
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the anchor cannot be read.
+    pub(crate) fn marks(&self) -> Result<Marks> {
+        let anchor = match &self.anchor {
+            Some(a) => Some(a.load()?),
+            None => None,
+        };
+        Ok(Marks {
             handle: self.handle_counter(),
             process: *lock(&self.process),
-        }
+            anchor,
+        })
     }
 
     /// Checks `state`, the authenticated state as read, against the
-    /// highest seen (`marks`, else as they are now) and the anchor, and
-    /// records it as seen. Returns whether the anchor is behind it (or
-    /// missing, with [`Anchor::initialize_if_missing`]) and is to be moved
-    /// forward.
+    /// highest seen and the anchor (`marks`, read before a snapshot
+    /// outside the log's lock; `None` inside the log's lock, where they are
+    /// read now), and records it as seen. Returns whether the anchor is
+    /// behind it (or missing, while it may be initialised) and is to be
+    /// moved forward. With `fail_closed` (a keystore write, under the log's
+    /// lock), after a failed anchor store the state is stored in the anchor
+    /// first, and the write refused if that fails.
     ///
     /// # Errors
     /// `KMSInternalException` for a state older than one seen, another
     /// state at the counter of one seen, or an anchor that is missing (not
-    /// to be initialised) or fails authentication.
-    pub(crate) fn check(&self, state: &State, marks: Option<Marks>) -> Result<bool> {
+    /// to be initialised), fails authentication, or (after a failed store)
+    /// still cannot be stored.
+    pub(crate) fn check(
+        &self,
+        state: &State,
+        marks: Option<Marks>,
+        fail_closed: bool,
+    ) -> Result<bool> {
         let seen = Seen::of(state)?;
-        let marks = marks.unwrap_or_else(|| self.marks());
+        let marks = match marks {
+            Some(m) => m,
+            None => self.marks()?,
+        };
         // The anchor first: its refusal names it.
-        let behind = match &self.anchor {
+        let behind = match marks.anchor {
             None => false,
-            Some(a) => match a.store.load()? {
-                Some(bytes) => {
-                    let anchored = decode(&self.root, &self.keystore_id, &bytes)?;
-                    if seen.refused_by(&anchored) {
-                        return Err(anchor_failed(
-                            "the keystore's integrity state is older than the anchored one",
-                        ));
-                    }
-                    anchored.counter < seen.counter
+            Some(Some(bytes)) => {
+                let anchored = decode(&self.root, &self.keystore_id, &bytes)?;
+                if seen.refused_by(&anchored) {
+                    return Err(anchor_failed(
+                        "the keystore's integrity state is older than the anchored one",
+                    ));
                 }
-                None if a.initialize => true,
-                None => {
-                    return Err(Error::internal(
-                        "the keystore anchor is missing: restore it, or open once with the \
-                         anchor to be initialised from the keystore as it is (trust on first use)",
-                    ))
-                }
-            },
+                anchored.counter < seen.counter
+            }
+            Some(None) if self.initialize.load(Ordering::Acquire) => true,
+            Some(None) => {
+                return Err(Error::internal(
+                    "the keystore anchor is missing: restore it, or open once with the \
+                     anchor to be initialised from the keystore as it is (trust on first use)",
+                ))
+            }
         };
         if seen.counter < marks.handle || marks.process.is_some_and(|p| seen.refused_by(&p)) {
             return Err(crate::integrity::rolled_back());
         }
         self.record(&seen);
-        Ok(behind)
+        if !behind {
+            // Stored meanwhile (by another handle or process).
+            self.unstored.store(false, Ordering::Release);
+            return Ok(false);
+        }
+        if fail_closed && self.unstored.load(Ordering::Acquire) {
+            // Fail closed: nothing changes while the anchor stays behind.
+            self.put(&seen).map_err(|e| {
+                Error::internal(format!(
+                    "the keystore anchor is behind the keystore (an earlier store failed) \
+                     and cannot be stored; nothing was changed: {}",
+                    e.message()
+                ))
+            })?;
+            self.unstored.store(false, Ordering::Release);
+            return Ok(false);
+        }
+        Ok(true)
     }
 
     /// Records `seen` (authenticated) as seen by the handle and the process.
@@ -437,51 +526,74 @@ impl StateGuard {
         }
     }
 
-    /// After a committed write of `state` (or, with `store` set, a check
-    /// that found the anchor behind): records it as seen and stores it in
-    /// the anchor.
+    /// After a committed write of `state` (or a check under the log's lock
+    /// that found the anchor behind), under the log's lock: records it as
+    /// seen and stores it in the anchor.
     ///
     /// # Errors
-    /// `KMSInternalException` when the anchor cannot be stored (the write
-    /// is committed; the anchor is left behind, which the next write or
-    /// open moves forward).
+    /// `KMSInternalException` when the anchor cannot be stored: the write
+    /// is committed, the anchor left behind, and the handle's next write
+    /// stores it first and is refused, changing nothing, while that fails.
     pub(crate) fn committed(&self, state: &State) -> Result<()> {
         let seen = Seen::of(state)?;
         self.record(&seen);
-        self.store(&seen)
+        if self.anchor.is_none() {
+            return Ok(());
+        }
+        self.put(&seen).map_err(|e| {
+            Error::internal(format!(
+                "the change was committed, but the keystore anchor was not moved to it (the \
+                 next write of this handle stores it first, and is refused while that fails): \
+                 {}",
+                e.message()
+            ))
+        })
     }
 
-    /// Stores `seen` in the anchor, if there is one.
-    fn store(&self, seen: &Seen) -> Result<()> {
+    /// After a committed audit checkpoint store of `state`, under the
+    /// log's lock: records it as seen and stores it in the anchor. A failed
+    /// store is not the operation's error (the operation's own outcome is
+    /// what its caller needs, and reads go on while the anchor's storage
+    /// is down): it leaves the anchor behind and marks it, so the handle's
+    /// next keystore write stores it first and is refused while that fails.
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the state cannot be encoded.
+    pub(crate) fn checkpointed(&self, state: &State) -> Result<()> {
+        let seen = Seen::of(state)?;
+        self.record(&seen);
+        // A failure sets `unstored` (in `put`), which the next write acts on.
+        let _marked_on_failure = self.put(&seen);
+        Ok(())
+    }
+
+    /// Moves the anchor forward to `state`, found behind it by
+    /// [`check`](Self::check) under the log's lock, on open or
+    /// verification (nothing was written).
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the anchor cannot be stored.
+    pub(crate) fn advance(&self, state: &State) -> Result<()> {
+        let seen = Seen::of(state)?;
+        self.put(&seen).map_err(|e| {
+            Error::internal(format!(
+                "the keystore anchor is behind the keystore and could not be moved forward \
+                 (the anchor's location must be writable): {}",
+                e.message()
+            ))
+        })
+    }
+
+    /// Stores `seen` in the anchor, if there is one; a failure marks the
+    /// anchor as behind ([`StateGuard::unstored`]).
+    fn put(&self, seen: &Seen) -> Result<()> {
         let Some(a) = &self.anchor else {
             return Ok(());
         };
-        a.store
-            .store(&encode(&self.root, &self.keystore_id, seen)?)
-            .map_err(|e| {
-                Error::internal(format!(
-                    "the change was committed, but the keystore anchor was not moved to it \
-                     (the next write or open moves it): {}",
-                    e.message()
-                ))
-            })
-    }
-
-    /// Moves the anchor forward to `state` (found behind by [`check`](Self::check)
-    /// outside a write): stored unless the anchor moved to it or past it
-    /// meanwhile.
-    ///
-    /// # Errors
-    /// As [`committed`](Self::committed).
-    pub(crate) fn advance(&self, state: &State) -> Result<()> {
-        let seen = Seen::of(state)?;
-        if let Some(a) = &self.anchor {
-            if let Some(bytes) = a.store.load()? {
-                if decode(&self.root, &self.keystore_id, &bytes)?.counter >= seen.counter {
-                    return Ok(());
-                }
-            }
+        let r = a.store(&encode(&self.root, &self.keystore_id, seen)?);
+        if r.is_err() {
+            self.unstored.store(true, Ordering::Release);
         }
-        self.store(&seen)
+        r
     }
 }

@@ -1166,7 +1166,7 @@ impl AuditSink {
         body: [u8; CHECKPOINT_LEN],
     ) -> Result<crate::integrity::State> {
         crate::integrity::put_checkpoint(tx, &self.root, body, &mut |state| {
-            self.guard.check(state, None).map(|_| ())
+            self.guard.check(state, None, false).map(|_| ())
         })
     }
 
@@ -1179,7 +1179,7 @@ impl AuditSink {
             Ok(())
         })?;
         match written {
-            Some(state) => self.guard.committed(&state),
+            Some(state) => self.guard.checkpointed(&state),
             None => Err(Error::internal("transaction produced no result")),
         }
     }
@@ -1957,7 +1957,7 @@ impl AuditSink {
             Ok(())
         })?;
         match written {
-            Some(state) => self.guard.committed(&state),
+            Some(state) => self.guard.checkpointed(&state),
             None => Err(Error::internal("transaction produced no result")),
         }
     }

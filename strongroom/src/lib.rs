@@ -399,6 +399,7 @@ impl Keystore {
         // The anchor starts at the new keystore's state (replacing one an
         // earlier keystore left at its place).
         ks.inner.guard.committed(&initial)?;
+        ks.inner.guard.end_initialization();
         Ok(ks)
     }
 
@@ -480,6 +481,8 @@ impl Keystore {
             dry_run: false,
         };
         ks.verify_digest()?;
+        // A missing anchor is initialised by this check only.
+        ks.inner.guard.end_initialization();
         Ok(ks)
     }
 
@@ -503,17 +506,38 @@ impl Keystore {
         // The highest states seen before the snapshot is taken: a write
         // committed by another thread while the tree is recomputed raises
         // them without making the snapshot a rollback.
-        let marks = self.inner.guard.marks();
+        // The anchor too is read before: it is stored only after the state
+        // it holds commits, so it cannot be ahead of a later snapshot.
+        let marks = self.inner.guard.marks()?;
         let mut state = None;
         self.inner.storage.read(&mut |tx| {
             state = Some(integrity::verify_all(tx, &self.inner.root)?);
             Ok(())
         })?;
         let state = state.ok_or_else(|| Error::internal("transaction produced no result"))?;
-        if self.inner.guard.check(&state, Some(marks))? {
-            self.inner.guard.advance(&state)?;
+        if self.inner.guard.check(&state, Some(marks), false)? {
+            self.advance_anchor()?;
         }
         Ok(())
+    }
+
+    /// Moves an anchor found behind forward, under the audit log's lock (as
+    /// writes store it): the state and the anchor are read again under
+    /// it, so a state is never stored over a later one another handle or
+    /// process stored meanwhile.
+    fn advance_anchor(&self) -> Result<()> {
+        self.inner.audit.with_change(|_log| {
+            let mut state = None;
+            self.inner.storage.read(&mut |tx| {
+                state = Some(integrity::read_state(tx, &self.inner.root)?);
+                Ok(())
+            })?;
+            let state = state.ok_or_else(|| Error::internal("transaction produced no result"))?;
+            if self.inner.guard.check(&state, None, false)? {
+                self.inner.guard.advance(&state)?;
+            }
+            Ok(())
+        })
     }
 
     /// Runs `f` in a write transaction and keeps the integrity state
@@ -537,7 +561,7 @@ impl Keystore {
             let mut written = None;
             self.inner.storage.write(&mut |tx| {
                 let state = integrity::read_state(tx, &self.inner.root)?;
-                let behind = self.inner.guard.check(&state, None)?;
+                let behind = self.inner.guard.check(&state, None, true)?;
                 log.check(self, &state.checkpoint)?;
                 // A state the anchor is behind is stored even if the write
                 // changes nothing.

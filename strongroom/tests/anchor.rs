@@ -9,10 +9,14 @@
 mod fixture;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use fixture::*;
 use strongroom::api::*;
-use strongroom::{Anchor, CreateOptions, ErrorKind, Keystore, OpenOptions};
+use strongroom::{
+    Anchor, AnchorStore, CreateOptions, ErrorKind, FileAnchor, Keystore, OpenOptions,
+};
 
 /// A keystore created with an anchor file in another directory: (keystore
 /// directory, anchor directory, keystore path, anchor path, handle).
@@ -354,4 +358,240 @@ fn the_same_counter_with_another_state_is_refused_in_the_process() {
     ] {
         assert!(e.message().contains("integrity state"), "{e}");
     }
+}
+
+/// A step run once, by the next [`Hooked`] load or store that takes it.
+type Step = Mutex<Option<Box<dyn FnOnce() + Send>>>;
+
+/// A [`FileAnchor`] that runs a step armed by the test at its next load
+/// (before reading) or store (before writing), and fails its stores while
+/// `fail` is set.
+struct Hooked {
+    file: FileAnchor,
+    on_load: Step,
+    on_store: Step,
+    fail: AtomicBool,
+}
+
+impl Hooked {
+    fn new(path: &Path) -> Arc<Self> {
+        Arc::new(Hooked {
+            file: FileAnchor::new(path),
+            on_load: Mutex::new(None),
+            on_store: Mutex::new(None),
+            fail: AtomicBool::new(false),
+        })
+    }
+}
+
+fn run(step: &Step) {
+    let f = step.lock().unwrap().take();
+    if let Some(f) = f {
+        f();
+    }
+}
+
+impl AnchorStore for Hooked {
+    fn load(&self) -> strongroom::Result<Option<Vec<u8>>> {
+        run(&self.on_load);
+        self.file.load()
+    }
+
+    fn store(&self, record: &[u8]) -> strongroom::Result<()> {
+        run(&self.on_store);
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(strongroom::Error::internal("the anchor's storage is down"));
+        }
+        self.file.store(record)
+    }
+}
+
+/// Opens `path` with the anchor kept by `store`.
+fn open_hooked(path: &Path, store: &Arc<Hooked>) -> strongroom::Result<Keystore> {
+    let store: Arc<dyn AnchorStore> = store.clone();
+    Keystore::open_with(
+        path,
+        root_source(&ROOT),
+        OpenOptions::default().anchor(Anchor::new(store)),
+    )
+}
+
+/// Another handle commits a write (and stores its anchor) between the
+/// moment a verification takes its marks and its snapshot: the snapshot is
+/// current, not a rollback (the anchor is read before the snapshot, so it
+/// cannot be ahead of it).
+#[test]
+fn a_write_by_another_handle_during_verification_is_not_a_rollback() {
+    let a = anchored();
+    let key = new_key(&a.ks).key_id;
+    let store = Hooked::new(&a.anchor);
+    let verifier = open_hooked(&a.path, &store).unwrap();
+    let writer = a.ks.clone();
+    let k = key.clone();
+    *store.on_load.lock().unwrap() = Some(Box::new(move || tag(&writer, &k, "during").unwrap()));
+    verifier.verify_digest().unwrap();
+    assert!(store.on_load.lock().unwrap().is_none(), "the step ran");
+    verifier.verify_audit_log().unwrap();
+    tag(&verifier, &key, "after").unwrap();
+    assert_eq!(anchored_counter(&a.anchor), stored_counter(&a.path));
+}
+
+/// An open that finds the anchor behind moves it forward under the audit
+/// log's lock: writes by another handle meanwhile wait, and the anchor is
+/// never put back behind them (which would let a rollback to the opener's
+/// state open).
+#[test]
+fn moving_the_anchor_forward_on_open_never_moves_it_back() {
+    let a = anchored();
+    let key = new_key(&a.ks).key_id;
+    a.ks.flush_audit_log().unwrap();
+    // Writes without the anchor leave it behind.
+    let plain = Keystore::open(&a.path, root_source(&ROOT)).unwrap();
+    tag(&plain, &key, "plain").unwrap();
+    plain.flush_audit_log().unwrap();
+    drop(plain);
+    assert!(anchored_counter(&a.anchor) < stored_counter(&a.path));
+    let saved = files_of(&a.path);
+    let opener_state = stored_counter(&a.path);
+    // While the opener stores the anchor, another handle makes six writes
+    // in a thread; the opener waits for them (at most a while: under the
+    // log's lock they cannot run until it is done).
+    let store = Hooked::new(&a.anchor);
+    let writer = a.ks.clone();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let thread = Arc::new(Mutex::new(None));
+    let t = thread.clone();
+    *store.on_store.lock().unwrap() = Some(Box::new(move || {
+        let k = key.clone();
+        *t.lock().unwrap() = Some(std::thread::spawn(move || {
+            for i in 0..6 {
+                tag(&writer, &k, &i.to_string()).unwrap();
+            }
+            writer.flush_audit_log().unwrap();
+            let _ = done_tx.send(());
+        }));
+        let _ = done_rx.recv_timeout(std::time::Duration::from_secs(2));
+    }));
+    let opener = open_hooked(&a.path, &store).unwrap();
+    let handle = thread.lock().unwrap().take().unwrap();
+    handle.join().unwrap();
+    assert!(stored_counter(&a.path) >= opener_state + 6);
+    assert_eq!(anchored_counter(&a.anchor), stored_counter(&a.path));
+    drop(opener);
+    a.ks.flush_audit_log().unwrap();
+    drop(a.ks);
+    put_back(&saved);
+    refused_by_anchor(open_anchored(&a.path, &a.anchor, false));
+}
+
+/// A write whose anchor store fails is reported (it committed); the
+/// handle's next write first stores the state it reads and, while that
+/// fails, is refused without changing anything; once the store works
+/// again the anchor catches up.
+#[test]
+fn a_failed_anchor_store_refuses_the_next_write_until_stored() {
+    let a = anchored();
+    let key = new_key(&a.ks).key_id;
+    a.ks.flush_audit_log().unwrap();
+    drop(a.ks);
+    let store = Hooked::new(&a.anchor);
+    let ks = open_hooked(&a.path, &store).unwrap();
+    store.fail.store(true, Ordering::SeqCst);
+    let e = expect_err(tag(&ks, &key, "1"), ErrorKind::KMSInternalException);
+    assert!(e.message().contains("committed"), "{e}");
+    let committed = stored_counter(&a.path);
+    assert!(anchored_counter(&a.anchor) < committed);
+    let e = expect_err(tag(&ks, &key, "2"), ErrorKind::KMSInternalException);
+    assert!(e.message().contains("nothing was changed"), "{e}");
+    // Nothing changed (the operation's audit record is checkpointed; reads
+    // go on).
+    let tags = ks.list_resource_tags(&key, None, None).unwrap().tags;
+    assert_eq!(tags[0].tag_value, "1");
+    store.fail.store(false, Ordering::SeqCst);
+    tag(&ks, &key, "3").unwrap();
+    ks.flush_audit_log().unwrap();
+    assert_eq!(anchored_counter(&a.anchor), stored_counter(&a.path));
+}
+
+/// `initialize_if_missing` creates a missing anchor on open only: an
+/// anchor deleted while the handle runs is refused, not re-created.
+#[test]
+fn initialization_ends_with_the_open() {
+    let a = anchored();
+    let key = new_key(&a.ks).key_id;
+    std::fs::remove_file(&a.anchor).unwrap();
+    let ks = open_anchored(&a.path, &a.anchor, true).unwrap();
+    assert_eq!(anchored_counter(&a.anchor), stored_counter(&a.path));
+    std::fs::remove_file(&a.anchor).unwrap();
+    let before = stored_counter(&a.path);
+    let e = expect_err(tag(&ks, &key, "x"), ErrorKind::KMSInternalException);
+    assert!(e.message().contains("missing"), "{e}");
+    assert!(!a.anchor.exists());
+    assert_eq!(stored_counter(&a.path), before);
+    expect_err(ks.verify_digest(), ErrorKind::KMSInternalException);
+}
+
+/// The anchor's own check of a fork: the keystore put back while no handle
+/// of the process is open, moved by one write without the anchor to the
+/// anchored counter with another state, is refused by the anchor (no
+/// process-wide state is left to tell).
+#[test]
+fn the_same_counter_with_another_state_is_refused_by_the_anchor() {
+    let a = anchored();
+    let key = new_key(&a.ks).key_id;
+    a.ks.flush_audit_log().unwrap();
+    drop(a.ks);
+    let saved = files_of(&a.path);
+    let ks = open_anchored(&a.path, &a.anchor, false).unwrap();
+    tag(&ks, &key, "anchored").unwrap();
+    ks.flush_audit_log().unwrap();
+    drop(ks);
+    let anchored_at = anchored_counter(&a.anchor);
+    put_back(&saved);
+    let plain = Keystore::open(&a.path, root_source(&ROOT)).unwrap();
+    tag(&plain, &key, "other").unwrap();
+    plain.flush_audit_log().unwrap();
+    drop(plain);
+    assert_eq!(stored_counter(&a.path), anchored_at);
+    refused_by_anchor(open_anchored(&a.path, &a.anchor, false));
+}
+
+/// An anchor path that is not a regular file (a FIFO, which would block a
+/// plain read, or a directory), or a record longer than the cap, is
+/// refused rather than read.
+#[cfg(unix)]
+#[test]
+fn an_anchor_that_is_not_a_small_regular_file_is_refused() {
+    let a = anchored();
+    a.ks.flush_audit_log().unwrap();
+    drop(a.ks);
+    let genuine = std::fs::read(&a.anchor).unwrap();
+    std::fs::remove_file(&a.anchor).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(&a.anchor)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let e = expect_err(
+        open_anchored(&a.path, &a.anchor, false),
+        ErrorKind::KMSInternalException,
+    );
+    assert!(e.message().contains("not a regular file"), "{e}");
+    std::fs::remove_file(&a.anchor).unwrap();
+    std::fs::create_dir(&a.anchor).unwrap();
+    expect_err(
+        open_anchored(&a.path, &a.anchor, false),
+        ErrorKind::KMSInternalException,
+    );
+    std::fs::remove_dir(&a.anchor).unwrap();
+    let mut long = genuine.clone();
+    long.extend(std::iter::repeat_n(b' ', 5000));
+    std::fs::write(&a.anchor, &long).unwrap();
+    let e = expect_err(
+        open_anchored(&a.path, &a.anchor, false),
+        ErrorKind::KMSInternalException,
+    );
+    assert!(e.message().contains("longer than"), "{e}");
+    std::fs::write(&a.anchor, &genuine).unwrap();
+    open_anchored(&a.path, &a.anchor, false).unwrap();
 }
