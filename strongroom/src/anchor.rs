@@ -192,6 +192,26 @@ impl Anchor {
     }
 }
 
+impl Anchor {
+    /// Refuses an anchor that already holds a record, before a keystore is
+    /// created with it: another keystore's (or an earlier one's at the
+    /// same path) would be replaced.
+    ///
+    /// # Errors
+    /// `AlreadyExistsException` when it holds one; `KMSInternalException`
+    /// when it cannot be read.
+    pub(crate) fn refuse_existing(&self) -> Result<()> {
+        if self.store.load()?.is_some() {
+            return Err(Error::new(
+                strongroom_core::ErrorKind::AlreadyExistsException,
+                "the keystore anchor already holds a record (of another keystore, or an \
+                 earlier one at this path): remove it first to replace it",
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl std::fmt::Debug for Anchor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Anchor")

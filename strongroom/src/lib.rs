@@ -292,8 +292,12 @@ impl Keystore {
     /// Creates a new keystore file at `path` protected by `root`.
     ///
     /// # Errors
-    /// `AlreadyExistsException` if `path` exists; `ValidationException` for a
-    /// malformed root key or options; `KMSInternalException` on I/O failure.
+    /// `AlreadyExistsException` if `path` exists, or the anchor
+    /// ([`CreateOptions::anchor`]) already holds a record;
+    /// `ValidationException` for a malformed root key or options;
+    /// `KMSInternalException` on I/O failure (when only the anchor's first
+    /// store fails, the keystore file is left created: remove it, or open
+    /// it with [`Anchor::initialize_if_missing`]).
     pub fn create(
         path: impl AsRef<Path>,
         root: RootKeySource,
@@ -325,6 +329,10 @@ impl Keystore {
             _ => None,
         };
         let root_key = RootKey::from_bytes(resolve_root(&root, kdf.as_ref())?.expose_secret())?;
+        // An anchor in use is not replaced (checked before the file exists).
+        if let Some(a) = &options.anchor {
+            a.refuse_existing()?;
+        }
         // The file is created only once the root key is known to be good, so
         // that a failed create leaves nothing behind to block the retry.
         let storage = SqliteStorage::open(path.as_ref(), true)?;

@@ -595,3 +595,30 @@ fn an_anchor_that_is_not_a_small_regular_file_is_refused() {
     std::fs::write(&a.anchor, &genuine).unwrap();
     open_anchored(&a.path, &a.anchor, false).unwrap();
 }
+
+/// Creating a keystore with an anchor that already holds a record (another
+/// keystore's) is refused before anything is created; the anchor and the
+/// other keystore are untouched.
+#[test]
+fn create_refuses_an_anchor_in_use() {
+    let a = anchored();
+    let before = std::fs::read(&a.anchor).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other.db");
+    let e = expect_err(
+        Keystore::create(
+            &other,
+            root_source(&ROOT),
+            CreateOptions {
+                anchor: Some(Anchor::file(&a.anchor)),
+                ..CreateOptions::default()
+            },
+        ),
+        ErrorKind::AlreadyExistsException,
+    );
+    assert!(e.message().contains("anchor"), "{e}");
+    assert!(!other.exists());
+    assert_eq!(std::fs::read(&a.anchor).unwrap(), before);
+    drop(a.ks);
+    open_anchored(&a.path, &a.anchor, false).unwrap();
+}
