@@ -145,7 +145,9 @@ enum Command {
         #[arg(long)]
         outfile: PathBuf,
     },
-    /// Create the keystore (--keystore, must not exist) from a sealed export.
+    /// Create the keystore (--keystore, must not exist) from a sealed export;
+    /// with --anchor, a new anchor file (which must not exist) of the
+    /// imported state.
     ImportKeystore {
         #[arg(long)]
         infile: PathBuf,
@@ -1045,9 +1047,27 @@ fn run(cli: &Cli) -> Result<(), Error> {
         return init(cli, region, account, admin_principal.clone(), format);
     }
     if let Command::ImportKeystore { infile } = &cli.command {
+        // The imported keystore's anchor starts from the imported state; an
+        // existing one (the original's, whose keystore ID the import keeps)
+        // is not taken over.
+        if let Some(a) = cli.anchor.as_ref().filter(|a| a.exists()) {
+            return Err(Error::new(
+                strongroom::ErrorKind::AlreadyExistsException,
+                format!(
+                    "--anchor {} exists: the imported keystore starts a new anchor; move the \
+                     old one aside first",
+                    a.display()
+                ),
+            ));
+        }
         let bytes = std::fs::read(infile)
             .map_err(|e| Error::internal(format!("cannot read {}: {e}", infile.display())))?;
         Keystore::import_sealed(&cli.keystore, &bytes, root_source(cli)?)?;
+        if let Some(a) = &cli.anchor {
+            let options =
+                open_options(cli).anchor(strongroom::Anchor::file(a).initialize_if_missing(true));
+            Keystore::open_with(&cli.keystore, root_source(cli)?, options)?;
+        }
         return Ok(());
     }
     if let Command::MigrateKeystore = &cli.command {

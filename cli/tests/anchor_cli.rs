@@ -107,3 +107,55 @@ fn an_output_file_is_refused_when_it_is_the_anchor() {
     assert_eq!(std::fs::read(&anchor).unwrap(), before);
     ok(&ks, &["--anchor", s(&anchor), "list-keys"]);
 }
+
+#[test]
+fn import_keystore_starts_a_new_anchor() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    let anchor = dir.path().join("ks.anchor");
+    ok(&ks, &["--anchor", s(&anchor), "init"]);
+    ok(&ks, &["--anchor", s(&anchor), "create-key"]);
+    let export = dir.path().join("ks.export");
+    ok(
+        &ks,
+        &[
+            "--anchor",
+            s(&anchor),
+            "export-keystore",
+            "--outfile",
+            s(&export),
+        ],
+    );
+    let key = dir.path().join("ks.key");
+    let clone = dir.path().join("clone.db");
+    let clone_key = dir.path().join("clone.key");
+    std::fs::copy(&key, &clone_key).unwrap();
+    // The original's anchor is not taken over.
+    let out = fails(
+        &clone,
+        &[
+            "--anchor",
+            s(&anchor),
+            "import-keystore",
+            "--infile",
+            s(&export),
+        ],
+        "AlreadyExistsException",
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--anchor"));
+    assert!(!clone.exists());
+    let clone_anchor = dir.path().join("clone.anchor");
+    ok(
+        &clone,
+        &[
+            "--anchor",
+            s(&clone_anchor),
+            "import-keystore",
+            "--infile",
+            s(&export),
+        ],
+    );
+    assert!(clone_anchor.exists());
+    // Opened with its anchor, no --anchor-init needed.
+    ok(&clone, &["--anchor", s(&clone_anchor), "list-keys"]);
+}
