@@ -57,7 +57,8 @@ struct Cli {
     #[arg(long, global = true)]
     passphrase_env: Option<String>,
     /// External anchor file of the keystore's integrity state (see the
-    /// README, "Rollback and the anchor"): created by `init`, moved forward
+    /// README, "Rollback and the anchor"): created by `init` and
+    /// `import-keystore` (refused if it exists), moved forward
     /// by every write, and checked on every open, so a keystore file put
     /// back to an earlier state is refused. Keep it on other storage than
     /// the keystore. Opening with a missing anchor file fails unless
