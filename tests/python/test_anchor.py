@@ -40,3 +40,14 @@ def test_a_missing_anchor_is_refused_unless_initialised(tmp_path: Path, root_key
     assert anchor.exists()
     with strongroom.Keystore.open(path, root_key=root_key, anchor=anchor) as ks:
         assert len(ks.list_keys().keys) == 2
+
+
+def test_create_refuses_an_anchor_in_use(tmp_path: Path, root_key: bytes) -> None:
+    anchor = tmp_path / "shared.anchor"
+    with strongroom.Keystore.create(tmp_path / "a.db", root_key=root_key, anchor=anchor):
+        pass
+    before = anchor.read_bytes()
+    with pytest.raises(strongroom.AlreadyExistsException, match="anchor"):
+        strongroom.Keystore.create(tmp_path / "b.db", root_key=root_key, anchor=anchor)
+    assert not (tmp_path / "b.db").exists()
+    assert anchor.read_bytes() == before
