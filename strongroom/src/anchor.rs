@@ -50,8 +50,10 @@ const MAX_RECORD_LEN: u64 = 4096;
 /// "Keystore anchor"), authenticated by a MAC under a key derived from the
 /// root key; it holds no key material. Strongroom calls
 /// [`store`](Self::store) after every committed write, holding the audit
-/// log's lock (so stores of one keystore never run concurrently), and
-/// [`load`](Self::load) at every state check.
+/// log's lock (so stores of one keystore never run concurrently; Unix),
+/// and [`load`](Self::load) at every state check (outside a write, before
+/// the keystore is read). Records are under 4096 bytes ([`FileAnchor`]
+/// refuses a longer file).
 pub trait AnchorStore: Send + Sync {
     /// The stored record, or `None` if none was ever stored.
     ///
@@ -180,7 +182,8 @@ impl Anchor {
 
     /// With `yes`, a missing anchor is created from the keystore's state as
     /// it is when opened (trust on first use: a file rolled back before
-    /// that open is taken as current). Without it (the default) opening a
+    /// that open is taken as current); by the open only: an anchor deleted
+    /// while the handle runs is refused by its next check. Without it (the default) opening a
     /// keystore whose anchor is missing is refused with
     /// `KMSInternalException`: an anchor deleted together with a rollback
     /// must not silently start over. [`crate::Keystore::create`] always

@@ -113,11 +113,15 @@ pub struct OpenOptions {
     /// verification and write of the handle) refuses a keystore whose
     /// state is behind the anchor's, or at the anchor's counter with
     /// another state (`KMSInternalException`): the file put back to an
-    /// earlier state. Every write of the handle moves the anchor forward;
-    /// an anchor behind the keystore (a crash between a commit and the
-    /// anchor's store, or writes by a process without the anchor) is moved
-    /// forward on open. A missing anchor is refused unless
-    /// [`Anchor::initialize_if_missing`] is set.
+    /// earlier state. Every write of the handle moves the anchor forward
+    /// (after a failed store, the handle's next write stores it first and
+    /// is refused while that fails); an anchor behind the keystore (a crash
+    /// between a commit and the anchor's store, or writes by a process
+    /// without the anchor) is moved forward on open, under the audit log's
+    /// lock. A missing anchor is refused unless
+    /// [`Anchor::initialize_if_missing`] is set (for the open only). Every
+    /// process opening the keystore must give it: one without it neither
+    /// checks nor moves it.
     pub anchor: Option<Anchor>,
 }
 
