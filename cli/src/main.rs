@@ -56,6 +56,20 @@ struct Cli {
     /// key); an unset variable or an empty passphrase is refused.
     #[arg(long, global = true)]
     passphrase_env: Option<String>,
+    /// External anchor file of the keystore's integrity state (see the
+    /// README, "Rollback and the anchor"): created by `init` and
+    /// `import-keystore` (refused if it exists), moved forward
+    /// by every write, and checked on every open, so a keystore file put
+    /// back to an earlier state is refused. Keep it on other storage than
+    /// the keystore. Opening with a missing anchor file fails unless
+    /// `--anchor-init` is given.
+    #[arg(long, global = true, env = "STRONGROOM_ANCHOR")]
+    anchor: Option<PathBuf>,
+    /// With `--anchor`: create a missing anchor file from the keystore as
+    /// it is now (trust on first use: a rollback before this run is taken
+    /// as current).
+    #[arg(long, global = true, requires = "anchor")]
+    anchor_init: bool,
     /// Output format of responses: `json` (default) or `text`. For
     /// `encrypt-file` / `decrypt-file`: the output file, `-` for stdout.
     #[arg(short = 'o', long, global = true)]
@@ -132,7 +146,9 @@ enum Command {
         #[arg(long)]
         outfile: PathBuf,
     },
-    /// Create the keystore (--keystore, must not exist) from a sealed export.
+    /// Create the keystore (--keystore, must not exist) from a sealed export;
+    /// with --anchor, a new anchor file (which must not exist) of the
+    /// imported state.
     ImportKeystore {
         #[arg(long)]
         infile: PathBuf,
@@ -652,6 +668,22 @@ fn root_source(cli: &Cli) -> Result<RootKeySource, Error> {
     Ok(RootKeySource::File(root_key_file(cli)))
 }
 
+/// The anchor `--anchor` / `STRONGROOM_ANCHOR` names, if any.
+fn anchor(cli: &Cli) -> Option<strongroom::Anchor> {
+    cli.anchor
+        .as_ref()
+        .map(|p| strongroom::Anchor::file(p).initialize_if_missing(cli.anchor_init))
+}
+
+/// The options every command opens the keystore with.
+fn open_options(cli: &Cli) -> strongroom::OpenOptions {
+    let options = strongroom::OpenOptions::default();
+    match anchor(cli) {
+        Some(a) => options.anchor(a),
+        None => options,
+    }
+}
+
 /// The root key file `--root-key-file` / `STRONGROOM_ROOT_KEY_FILE` names,
 /// or the default one beside the keystore.
 fn root_key_file(cli: &Cli) -> PathBuf {
@@ -789,8 +821,8 @@ fn write_file_atomic(path: &Path, bytes: &[u8], secret: bool) -> Result<(), Erro
 
 /// The files of the keystore: the keystore itself, SQLite's sidecars
 /// (`-wal`, `-shm`, `-journal`), its change-signal file (`-signal`), its
-/// audit log and its root key file (the one in use and the default one).
-/// The keystore's own files are listed both beside the path as given and
+/// audit log, its root key file (the one in use and the default one) and
+/// its anchor file (`--anchor`). The keystore's own files are listed both beside the path as given and
 /// beside the file it resolves to (SQLite and the library name them after
 /// the resolved file when the path is a symbolic link).
 fn keystore_files(cli: &Cli) -> Vec<(PathBuf, &'static str)> {
@@ -821,6 +853,9 @@ fn keystore_files(cli: &Cli) -> Vec<(PathBuf, &'static str)> {
     }
     files.push((root_key_file(cli), "the root key file"));
     files.push((default_key_file(&cli.keystore), "the default root key file"));
+    if let Some(anchor) = &cli.anchor {
+        files.push((anchor.clone(), "the keystore's anchor file"));
+    }
     files
 }
 
@@ -976,7 +1011,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
         }
     }
     check_outputs(cli)?;
-    let open = || Keystore::open(&cli.keystore, root_source(cli)?);
+    let open = || Keystore::open_with(&cli.keystore, root_source(cli)?, open_options(cli));
     // encrypt-file / decrypt-file act as --principal too, like every other command.
     let open_as = || open().map(|ks| acting(cli, ks));
     let ectx = envelope_cmd::Ctx {
@@ -1013,13 +1048,31 @@ fn run(cli: &Cli) -> Result<(), Error> {
         return init(cli, region, account, admin_principal.clone(), format);
     }
     if let Command::ImportKeystore { infile } = &cli.command {
+        // The imported keystore's anchor starts from the imported state; an
+        // existing one (the original's, whose keystore ID the import keeps)
+        // is not taken over.
+        if let Some(a) = cli.anchor.as_ref().filter(|a| a.exists()) {
+            return Err(Error::new(
+                strongroom::ErrorKind::AlreadyExistsException,
+                format!(
+                    "--anchor {} exists: the imported keystore starts a new anchor; move the \
+                     old one aside first",
+                    a.display()
+                ),
+            ));
+        }
         let bytes = std::fs::read(infile)
             .map_err(|e| Error::internal(format!("cannot read {}: {e}", infile.display())))?;
         Keystore::import_sealed(&cli.keystore, &bytes, root_source(cli)?)?;
+        if let Some(a) = &cli.anchor {
+            let options =
+                open_options(cli).anchor(strongroom::Anchor::file(a).initialize_if_missing(true));
+            Keystore::open_with(&cli.keystore, root_source(cli)?, options)?;
+        }
         return Ok(());
     }
     if let Command::MigrateKeystore = &cli.command {
-        let options = strongroom::OpenOptions::default().migrate_old_format(true);
+        let options = open_options(cli).migrate_old_format(true);
         Keystore::open_with(&cli.keystore, root_source(cli)?, options)?;
         return Ok(());
     }
@@ -1503,6 +1556,7 @@ fn init(
         region: region.to_string(),
         account: account.to_string(),
         admin_principal,
+        anchor: anchor(cli),
         ..CreateOptions::default()
     };
     let source = root_source(cli)?;

@@ -10,9 +10,10 @@
 //! `strongroom/v1/grant-token` (HMAC-SHA256 tag of grant tokens),
 //! `strongroom/v1/check` (the root-key check value),
 //! `strongroom/v1/export` (HMAC-SHA256 over a sealed keystore export,
-//! [`crate::export`]) and `strongroom/v1/integrity` (HMAC-SHA256 of the
+//! [`crate::export`]), `strongroom/v1/integrity` (HMAC-SHA256 of the
 //! native keystore's integrity state: bucket, level-2, level-1 and state
-//! digests).
+//! digests) and `strongroom/v1/anchor` (HMAC-SHA256 of the native
+//! keystore's external anchor record).
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -41,6 +42,7 @@ pub struct RootKey {
     grant_token: Zeroizing<[u8; 32]>,
     check: Zeroizing<[u8; 32]>,
     export_mac: Zeroizing<[u8; 32]>,
+    anchor_mac: Zeroizing<[u8; 32]>,
     /// The `strongroom/v1/integrity` sub-key, its HMAC states computed once:
     /// opening a keystore MACs every non-empty bucket (up to one per row).
     integrity: crypto::HmacSha256Key,
@@ -74,6 +76,7 @@ impl RootKey {
             grant_token: derive(bytes, b"strongroom/v1/grant-token")?,
             check: derive(bytes, b"strongroom/v1/check")?,
             export_mac: derive(bytes, b"strongroom/v1/export")?,
+            anchor_mac: derive(bytes, b"strongroom/v1/anchor")?,
             integrity: crypto::HmacSha256Key::new(
                 derive(bytes, b"strongroom/v1/integrity")?.as_ref(),
             ),
@@ -119,6 +122,17 @@ impl RootKey {
     /// None in practice (HMAC accepts every key).
     pub fn mac_integrity(&self, parts: &[&[u8]]) -> Result<[u8; HMAC_SHA256_LEN]> {
         Ok(self.integrity.tag(parts))
+    }
+
+    /// HMAC-SHA256 under the `strongroom/v1/anchor` sub-key over the
+    /// concatenation of `parts` (the native keystore's external anchor
+    /// record, `docs/FORMAT.md` "Keystore anchor"; the caller's first part is
+    /// its domain label).
+    ///
+    /// # Errors
+    /// None in practice (HMAC accepts every key).
+    pub fn mac_anchor(&self, parts: &[&[u8]]) -> Result<[u8; HMAC_SHA256_LEN]> {
+        crypto::hmac_sha256(self.anchor_mac.as_ref(), parts)
     }
 
     /// Verifies a tag made by [`mac_export`](Self::mac_export), in constant time.

@@ -161,6 +161,7 @@ use strongroom_core::crypto::HmacSha256Key;
 use strongroom_core::seal::RootKey;
 use strongroom_core::{Error, Result};
 
+use crate::anchor::StateGuard;
 use crate::integrity::CHECKPOINT_LEN;
 use crate::store::{Storage, Table, Tx};
 use crate::Keystore;
@@ -789,9 +790,9 @@ pub(crate) struct AuditSink {
     /// Names the chain key in [`PROCESS_TAILS`] without holding it: a MAC
     /// of a fixed string under the root key's record-MAC key.
     key_tag: [u8; 32],
-    /// The highest integrity-state counter the handles sharing this sink
-    /// have authenticated ([`AuditSink::state_counter`]).
-    state_counter: Arc<AtomicU64>,
+    /// The highest integrity states seen and the anchor
+    /// ([`AuditSink::guard`]).
+    guard: Arc<StateGuard>,
     /// The chain key ([`RootKey::audit_key`]) with its HMAC states
     /// computed once.
     chain_key: HmacSha256Key,
@@ -1130,6 +1131,7 @@ impl AuditSink {
         root: RootKey,
         path: PathBuf,
         mode: AuditWriteMode,
+        guard: Arc<StateGuard>,
     ) -> Arc<Self> {
         // A MAC cannot fail for these lengths; a zero tag only shares the
         // process-wide tail with other sinks whose MAC failed too.
@@ -1151,25 +1153,35 @@ impl AuditSink {
             written: Condvar::new(),
             id: NEXT_SINK_ID.fetch_add(1, Ordering::Relaxed),
             key_tag,
-            state_counter: Arc::new(AtomicU64::new(0)),
+            guard,
         })
     }
 
-    /// The highest integrity-state counter the handles sharing this sink
-    /// have authenticated (a lower one is an older state put back).
-    pub(crate) fn state_counter(&self) -> Arc<AtomicU64> {
-        self.state_counter.clone()
+    /// Stores checkpoint `body` in the state inside `tx`, refusing a state
+    /// older than one seen or than the anchor ([`StateGuard::check`]);
+    /// returns the state written.
+    fn put_checkpoint_seen(
+        &self,
+        tx: &mut dyn Tx,
+        body: [u8; CHECKPOINT_LEN],
+    ) -> Result<crate::integrity::State> {
+        crate::integrity::put_checkpoint(tx, &self.root, body, &mut |state| {
+            self.guard.check(state, None, false).map(|_| ())
+        })
     }
 
-    /// Stores checkpoint `body` in the state inside `tx`, refusing a state
-    /// older than one these handles have seen; returns the counter written.
-    fn put_checkpoint_seen(&self, tx: &mut dyn Tx, body: [u8; CHECKPOINT_LEN]) -> Result<u64> {
-        crate::integrity::put_checkpoint(
-            tx,
-            &self.root,
-            body,
-            self.state_counter.load(Ordering::Acquire),
-        )
+    /// Stores checkpoint `cp` in its own write transaction, then records
+    /// the state written as seen and stores it in the anchor.
+    fn put_checkpoint_committed(&self, body: [u8; CHECKPOINT_LEN]) -> Result<()> {
+        let mut written = None;
+        self.storage.write(&mut |tx| {
+            written = Some(self.put_checkpoint_seen(tx, body)?);
+            Ok(())
+        })?;
+        match written {
+            Some(state) => self.guard.checkpointed(&state),
+            None => Err(Error::internal("transaction produced no result")),
+        }
     }
 
     /// Records `epoch`, just read from this sink's storage by the calling
@@ -1229,13 +1241,7 @@ impl AuditSink {
     /// checkpoint while the lock is held, so it is remembered as current).
     fn store_checkpoint(&self, tail: &mut AuditTail, cp: StoredCheckpoint) -> Result<()> {
         tail.checkpoint = None;
-        let body = cp.to_bytes();
-        let mut written = 0;
-        self.storage.write(&mut |tx| {
-            written = self.put_checkpoint_seen(tx, body)?;
-            Ok(())
-        })?;
-        self.state_counter.fetch_max(written, Ordering::AcqRel);
+        self.put_checkpoint_committed(cp.to_bytes())?;
         tail.checkpoint = self.storage.change_counter()?.map(|e| (e, cp));
         Ok(())
     }
@@ -1943,15 +1949,17 @@ impl AuditSink {
         _durable: bool,
         _pid: u32,
     ) -> Result<()> {
-        let mut written = 0;
+        let mut written = None;
         self.storage.write(&mut |tx| {
             let cp = self.read_checkpoint(tx)?;
             let stored = self.append_after(cp, &canonical)?;
-            written = self.put_checkpoint_seen(tx, stored.to_bytes())?;
+            written = Some(self.put_checkpoint_seen(tx, stored.to_bytes())?);
             Ok(())
         })?;
-        self.state_counter.fetch_max(written, Ordering::AcqRel);
-        Ok(())
+        match written {
+            Some(state) => self.guard.checkpointed(&state),
+            None => Err(Error::internal("transaction produced no result")),
+        }
     }
 
     /// Appends `canonical` after the records `cp` covers (inside the write

@@ -262,6 +262,16 @@ impl State {
         out
     }
 
+    /// SHA-256 of the state row's body (version, counter, checkpoint,
+    /// level-1 digests, row counts): what the process-wide highest state
+    /// and the anchor (`crate::anchor`) hold of it.
+    pub(crate) fn digest(&self) -> Result<[u8; 32]> {
+        let d = DigestAlgorithm::Sha256.digest(&self.body()?);
+        let mut out = [0; 32];
+        out.copy_from_slice(&d[..32]);
+        Ok(out)
+    }
+
     /// The state row, MAC'd: tag = `HMAC(integrity key, "strongroom/v1/state" ‖ body)`.
     pub(crate) fn row(&self, root: &RootKey) -> Result<Row> {
         let body = self.body()?;
@@ -343,19 +353,16 @@ pub(crate) fn verify_format_3(
 /// record count and log length are at least the stored one's, and equal
 /// to it when the count is the same: a checkpoint only ever moves forward
 /// along the chain (a stale copy of it must not cut records off), and
-/// unless the stored state's counter is at least `highest_seen` (the
-/// highest the calling handles have authenticated: a lower one is an older
-/// state put back under them). Returns the counter written.
+/// unless `check` takes the stored state (the caller's rollback checks,
+/// `crate::anchor::StateGuard::check`). Returns the state written.
 pub(crate) fn put_checkpoint(
     tx: &mut dyn Tx,
     root: &RootKey,
     checkpoint: [u8; CHECKPOINT_LEN],
-    highest_seen: u64,
-) -> Result<u64> {
+    check: &mut dyn FnMut(&State) -> Result<()>,
+) -> Result<State> {
     let mut state = read_state(tx, root)?;
-    if state.counter < highest_seen {
-        return Err(rolled_back());
-    }
+    check(&state)?;
     if !checkpoint_not_older(&checkpoint, &state.checkpoint) {
         return Err(Error::internal(
             "the audit checkpoint to store is older than the stored one; retry",
@@ -364,7 +371,7 @@ pub(crate) fn put_checkpoint(
     state.checkpoint = checkpoint;
     state.counter = state.counter.wrapping_add(1);
     tx.put(Table::Meta, &state.row(root)?)?;
-    Ok(state.counter)
+    Ok(state)
 }
 
 /// Whether stored checkpoint `new` (`docs/FORMAT.md`: record count, chain
@@ -496,14 +503,14 @@ fn level_matches(
 
 /// Recomputes the whole integrity state from the rows and checks it
 /// against the state row and the tree rows (run on open). Returns the
-/// state's counter.
+/// state.
 ///
 /// # Errors
 /// `KMSInternalException` if anything differs.
-pub(crate) fn verify_all(tx: &mut dyn Tx, root: &RootKey) -> Result<u64> {
+pub(crate) fn verify_all(tx: &mut dyn Tx, root: &RootKey) -> Result<State> {
     let state = read_state(tx, root)?;
     verify_tree(tx, root, &state)?;
-    Ok(state.counter)
+    Ok(state)
 }
 
 /// A state row older than one a running handle has seen (its counter
@@ -793,10 +800,10 @@ impl<'a> IntegrityTx<'a> {
 
     /// Rewrites the digests of the buckets touched, the level-2 and level-1
     /// rows above them and the state (nothing if no key, alias or grant row
-    /// changed). Returns whether anything was rewritten.
-    pub(crate) fn finish(self) -> Result<bool> {
+    /// changed). Returns the state written, `None` if nothing was.
+    pub(crate) fn finish(self) -> Result<Option<State>> {
         if !self.changes() {
-            return Ok(false);
+            return Ok(None);
         }
         let IntegrityTx {
             inner,
@@ -840,7 +847,7 @@ impl<'a> IntegrityTx<'a> {
         }
         state.counter = state.counter.wrapping_add(1);
         inner.put(Table::Meta, &state.row(root)?)?;
-        Ok(true)
+        Ok(Some(state))
     }
 }
 
@@ -1114,7 +1121,7 @@ mod tests {
         let current = read();
         assert_ne!(older, current);
         let put = |cp: [u8; CHECKPOINT_LEN]| {
-            storage.write(&mut |tx| put_checkpoint(tx, &root, cp, 0).map(|_| ()))
+            storage.write(&mut |tx| put_checkpoint(tx, &root, cp, &mut |_| Ok(())).map(|_| ()))
         };
         let err = put(older).unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::KMSInternalException);

@@ -2,6 +2,7 @@
 #![deny(unsafe_code)] // allowed for one block in `signal` (shared-memory counters)
 
 mod access;
+mod anchor;
 mod asymmetric;
 mod audit_log;
 mod cache;
@@ -18,7 +19,6 @@ mod signal;
 pub mod store;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use rand_core::UnwrapErr;
@@ -30,6 +30,7 @@ use strongroom_core::seal::RootKey;
 use strongroom_core::service::{self, WriteCheck};
 
 pub use access::DRY_RUN_OPERATIONS;
+pub use anchor::{Anchor, AnchorStore, FileAnchor};
 pub use audit_log::{
     audit_log_path, check_time_filter, AuditFilter, AuditVerification, AuditWriteMode,
     AUDIT_BATCH_EVENTS, AUDIT_BATCH_MILLIS, AUDIT_WRITE_BEHIND_MAX_EVENTS,
@@ -73,6 +74,12 @@ pub struct CreateOptions {
     /// How the returned handle writes audit events (default
     /// [`AuditWriteMode::WriteThrough`]); not stored in the keystore.
     pub audit_write_mode: AuditWriteMode,
+    /// An external anchor of the keystore's integrity state (default none;
+    /// `docs/FORMAT.md`, "Keystore anchor"): created with the keystore,
+    /// moved forward by every write of the returned handle, and checked by
+    /// its writes and verifications. Open the keystore with the same anchor
+    /// ([`OpenOptions::anchor`]).
+    pub anchor: Option<Anchor>,
 }
 
 impl Default for CreateOptions {
@@ -82,6 +89,7 @@ impl Default for CreateOptions {
             account: "000000000000".into(),
             admin_principal: None,
             audit_write_mode: AuditWriteMode::WriteThrough,
+            anchor: None,
         }
     }
 }
@@ -100,6 +108,21 @@ pub struct OpenOptions {
     /// unmodified (see `docs/FORMAT.md`, "Migration from older format
     /// versions"). A current keystore opens as it would without it.
     pub migrate_old_format: bool,
+    /// An external anchor of the keystore's integrity state (default none;
+    /// `docs/FORMAT.md`, "Keystore anchor"). With one, opening (and every
+    /// verification and write of the handle) refuses a keystore whose
+    /// state is behind the anchor's, or at the anchor's counter with
+    /// another state (`KMSInternalException`): the file put back to an
+    /// earlier state. Every write of the handle moves the anchor forward
+    /// (after a failed store, the handle's next write stores it first and
+    /// is refused while that fails); an anchor behind the keystore (a crash
+    /// between a commit and the anchor's store, or writes by a process
+    /// without the anchor) is moved forward on open, under the audit log's
+    /// lock. A missing anchor is refused unless
+    /// [`Anchor::initialize_if_missing`] is set (for the open only). Every
+    /// process opening the keystore must give it: one without it neither
+    /// checks nor moves it.
+    pub anchor: Option<Anchor>,
 }
 
 impl OpenOptions {
@@ -107,6 +130,13 @@ impl OpenOptions {
     #[must_use]
     pub fn audit_write_mode(mut self, mode: AuditWriteMode) -> Self {
         self.audit_write_mode = mode;
+        self
+    }
+
+    /// These options with `anchor` as the external anchor.
+    #[must_use]
+    pub fn anchor(mut self, anchor: Anchor) -> Self {
+        self.anchor = Some(anchor);
         self
     }
 
@@ -132,11 +162,11 @@ struct Inner {
     cache: cache::RecordCache,
     /// The audit-log writer, shared with handles made by [`Keystore::with_clock`].
     audit: Arc<audit_log::AuditSink>,
-    /// The highest integrity-state counter this handle (and those made by
-    /// [`Keystore::with_clock`]) has seen authenticated: a write refuses a
-    /// state row with a lower one, an older authentic state put back while
-    /// the handle runs.
-    state_counter: Arc<AtomicU64>,
+    /// The highest integrity states this handle (and those made by
+    /// [`Keystore::with_clock`]) and the process have seen authenticated,
+    /// and the anchor: a write refuses an older state, put back while the
+    /// handle runs (`anchor`); shared with the audit sink.
+    guard: Arc<anchor::StateGuard>,
 }
 
 impl Inner {
@@ -147,11 +177,27 @@ impl Inner {
         clock: Arc<dyn Clock>,
         audit_path: std::path::PathBuf,
         default_policy: strongroom_core::policy::Policy,
-        audit_write_mode: AuditWriteMode,
+        // The handle's settings (the audit write mode and the anchor).
+        options: OpenOptions,
     ) -> Self {
-        let audit =
-            audit_log::AuditSink::new(storage.clone(), root.clone(), audit_path, audit_write_mode);
-        let state_counter = audit.state_counter();
+        let OpenOptions {
+            audit_write_mode,
+            anchor,
+            migrate_old_format: _,
+        } = options;
+        let guard = Arc::new(anchor::StateGuard::new(
+            root.clone(),
+            &config.keystore_id,
+            &audit_path,
+            anchor,
+        ));
+        let audit = audit_log::AuditSink::new(
+            storage.clone(),
+            root.clone(),
+            audit_path,
+            audit_write_mode,
+            guard.clone(),
+        );
         Inner {
             storage,
             root,
@@ -160,7 +206,7 @@ impl Inner {
             default_policy: Arc::new(default_policy),
             cache: cache::RecordCache::default(),
             audit,
-            state_counter,
+            guard,
         }
     }
 }
@@ -250,8 +296,12 @@ impl Keystore {
     /// Creates a new keystore file at `path` protected by `root`.
     ///
     /// # Errors
-    /// `AlreadyExistsException` if `path` exists; `ValidationException` for a
-    /// malformed root key or options; `KMSInternalException` on I/O failure.
+    /// `AlreadyExistsException` if `path` exists, or the anchor
+    /// ([`CreateOptions::anchor`]) already holds a record;
+    /// `ValidationException` for a malformed root key or options;
+    /// `KMSInternalException` on I/O failure (when only the anchor's first
+    /// store fails, the keystore file is left created: remove it, or open
+    /// it with [`Anchor::initialize_if_missing`]).
     pub fn create(
         path: impl AsRef<Path>,
         root: RootKeySource,
@@ -283,6 +333,10 @@ impl Keystore {
             _ => None,
         };
         let root_key = RootKey::from_bytes(resolve_root(&root, kdf.as_ref())?.expose_secret())?;
+        // An anchor in use is not replaced (checked before the file exists).
+        if let Some(a) = &options.anchor {
+            a.refuse_existing()?;
+        }
         // The file is created only once the root key is known to be good, so
         // that a failed create leaves nothing behind to block the retry.
         let storage = SqliteStorage::open(path.as_ref(), true)?;
@@ -307,6 +361,7 @@ impl Keystore {
         let body = to_json(&config)?;
         let check = root_key.check_value(config.keystore_id.as_bytes())?;
         let config_tag = migrate::tag(&root_key, &config.keystore_id, b"meta", META_CONFIG, &body)?;
+        let initial = integrity::State::empty(audit_log::genesis_checkpoint());
         storage.write(&mut |tx| {
             if let Some(k) = &kdf {
                 tx.put(
@@ -334,12 +389,9 @@ impl Keystore {
                     tag: config_tag.clone(),
                 },
             )?;
-            tx.put(
-                Table::Meta,
-                &integrity::State::empty(audit_log::genesis_checkpoint()).row(&root_key)?,
-            )
+            tx.put(Table::Meta, &initial.row(&root_key)?)
         })?;
-        Ok(Keystore {
+        let ks = Keystore {
             inner: Arc::new(Inner::new(
                 Arc::new(storage),
                 root_key,
@@ -347,11 +399,20 @@ impl Keystore {
                 clock,
                 audit_path,
                 default_policy,
-                options.audit_write_mode,
+                OpenOptions {
+                    audit_write_mode: options.audit_write_mode,
+                    anchor: options.anchor,
+                    migrate_old_format: false,
+                },
             )),
             principal: None,
             dry_run: false,
-        })
+        };
+        // The anchor starts at the new keystore's state (replacing one an
+        // earlier keystore left at its place).
+        ks.inner.guard.committed(&initial)?;
+        ks.inner.guard.end_initialization();
+        Ok(ks)
     }
 
     /// Opens an existing keystore.
@@ -426,12 +487,14 @@ impl Keystore {
                 Arc::new(SystemClock),
                 audit_path,
                 default_policy,
-                options.audit_write_mode,
+                options,
             )),
             principal: None,
             dry_run: false,
         };
         ks.verify_digest()?;
+        // A missing anchor is initialised by this check only.
+        ks.inner.guard.end_initialization();
         Ok(ks)
     }
 
@@ -442,42 +505,51 @@ impl Keystore {
     /// together with other old rows; no older checkpoint). Recomputes it
     /// from every row's tag (no bodies are read). Run by [`open`](Self::open).
     /// Also refuses a state older (a lower counter) than the newest this
-    /// handle has seen.
+    /// handle has seen, older than or at the counter of but other than the
+    /// newest any handle of the process has seen on this file, or behind
+    /// the anchor ([`OpenOptions::anchor`]; `docs/FORMAT.md`, "Keystore
+    /// anchor"), and moves an anchor that is behind forward.
     ///
     /// # Errors
-    /// `KMSInternalException` when it does not match.
+    /// `KMSInternalException` when it does not match, or the anchor is
+    /// missing (and not to be initialised), fails authentication or cannot
+    /// be read or written.
     pub fn verify_digest(&self) -> Result<()> {
-        // The highest counter seen before the snapshot is taken: a write
+        // The highest states seen before the snapshot is taken: a write
         // committed by another thread while the tree is recomputed raises
-        // the handle's highest without making the snapshot a rollback.
-        let before = self.inner.state_counter.load(Ordering::Acquire);
-        let mut counter = 0;
+        // them without making the snapshot a rollback.
+        // The anchor too is read before: it is stored only after the state
+        // it holds commits, so it cannot be ahead of a later snapshot.
+        let marks = self.inner.guard.marks()?;
+        let mut state = None;
         self.inner.storage.read(&mut |tx| {
-            counter = integrity::verify_all(tx, &self.inner.root)?;
+            state = Some(integrity::verify_all(tx, &self.inner.root)?);
             Ok(())
         })?;
-        if counter < before {
-            return Err(integrity::rolled_back());
+        let state = state.ok_or_else(|| Error::internal("transaction produced no result"))?;
+        if self.inner.guard.check(&state, Some(marks), false)? {
+            self.advance_anchor()?;
         }
-        self.inner
-            .state_counter
-            .fetch_max(counter, Ordering::AcqRel);
         Ok(())
     }
 
-    /// Records that the integrity state's counter was `counter` (an
-    /// authenticated state): refused when this handle has seen a higher
-    /// one, an older authentic state put back under it.
-    fn saw_state(&self, counter: u64) -> Result<()> {
-        let highest = self
-            .inner
-            .state_counter
-            .fetch_max(counter, Ordering::AcqRel);
-        if counter < highest {
-            Err(integrity::rolled_back())
-        } else {
+    /// Moves an anchor found behind forward, under the audit log's lock (as
+    /// writes store it): the state and the anchor are read again under
+    /// it, so a state is never stored over a later one another handle or
+    /// process stored meanwhile.
+    fn advance_anchor(&self) -> Result<()> {
+        self.inner.audit.with_change(|_log| {
+            let mut state = None;
+            self.inner.storage.read(&mut |tx| {
+                state = Some(integrity::read_state(tx, &self.inner.root)?);
+                Ok(())
+            })?;
+            let state = state.ok_or_else(|| Error::internal("transaction produced no result"))?;
+            if self.inner.guard.check(&state, None, false)? {
+                self.inner.guard.advance(&state)?;
+            }
             Ok(())
-        }
+        })
     }
 
     /// Runs `f` in a write transaction and keeps the integrity state
@@ -497,13 +569,15 @@ impl Keystore {
         // change is refused while it stays unwritten).
         self.inner.audit.drain()?;
         let _invalidate = InvalidateOnDrop(&self.inner.cache);
-        let mut written = 0;
         self.inner.audit.with_change(|log| {
+            let mut written = None;
             self.inner.storage.write(&mut |tx| {
                 let state = integrity::read_state(tx, &self.inner.root)?;
-                self.saw_state(state.counter)?;
+                let behind = self.inner.guard.check(&state, None, true)?;
                 log.check(self, &state.checkpoint)?;
-                let counter = state.counter;
+                // A state the anchor is behind is stored even if the write
+                // changes nothing.
+                let unchanged = behind.then(|| state.clone());
                 let mut itx = integrity::IntegrityTx::new(tx, &self.inner.root, state);
                 f(&mut itx)?;
                 if itx.changes() {
@@ -519,21 +593,15 @@ impl Keystore {
                     let cp = log.append_intent(&intent, &itx.checkpoint())?;
                     itx.set_checkpoint(cp);
                 }
-                written = if itx.finish()? {
-                    counter.wrapping_add(1)
-                } else {
-                    counter
-                };
+                written = itx.finish()?.or(unchanged);
                 Ok(())
-            })
-        })?;
-        // Recorded only: a later write by another thread sharing the counter
-        // may have recorded a higher one already; the refusing check is the
-        // read inside the write transaction, which sees the latest state.
-        self.inner
-            .state_counter
-            .fetch_max(written, Ordering::AcqRel);
-        Ok(())
+            })?;
+            // Committed: recorded as seen and stored in the anchor, still
+            // under the log's lock (so anchor stores follow commit order).
+            written
+                .as_ref()
+                .map_or(Ok(()), |state| self.inner.guard.committed(state))
+        })
     }
 
     /// The same keystore reading time from `clock` (tests, simulations).
@@ -551,7 +619,7 @@ impl Keystore {
             default_policy: arc.default_policy.clone(),
             cache: cache::RecordCache::default(),
             audit: arc.audit.clone(),
-            state_counter: arc.state_counter.clone(),
+            guard: arc.guard.clone(),
         };
         Keystore {
             inner: Arc::new(inner),

@@ -24,7 +24,7 @@ fn random_bytes(n: u32) -> Vec<u8> {
 
 fn side_files(path: &Path) -> Vec<PathBuf> {
     let mut v = vec![path.to_path_buf()];
-    for suffix in ["-wal", "-shm", "-journal", "-signal"] {
+    for suffix in ["-wal", "-shm", "-journal", "-signal", "-anchor"] {
         let mut p = path.as_os_str().to_owned();
         p.push(suffix);
         v.push(PathBuf::from(p));
@@ -112,7 +112,17 @@ fn all_material(path: &Path, root: &[u8; 32]) -> Vec<(String, u32, Secret)> {
 fn no_secret_bytes_on_disk() {
     let root: [u8; 32] = random_bytes(32).try_into().unwrap();
     let f = fixture_with_root(&root);
-    let ks = &f.ks;
+    // Operations through a handle with an external anchor beside the file
+    // (`<file>-anchor`, among the files scanned).
+    let anchor = strongroom::Anchor::file(side_files(&f.path).pop().unwrap());
+    let anchored = Keystore::open_with(
+        &f.path,
+        RootKeySource::Bytes(Secret::from_slice(&root)),
+        strongroom::OpenOptions::default().anchor(anchor.initialize_if_missing(true)),
+    )
+    .unwrap()
+    .with_clock(f.clock.clone());
+    let ks = &anchored;
     let mut plaintexts: Vec<Vec<u8>> = Vec::new();
     let mut data_keys: Vec<Vec<u8>> = Vec::new();
     let mut key_ids = Vec::new();
@@ -251,6 +261,13 @@ fn no_secret_bytes_on_disk() {
             .any(|(p, b)| *p == strongroom::signal_path(&f.path) && b.len() == 64),
         "expected the signal file"
     );
+    assert!(
+        read_all(&f.path)
+            .iter()
+            .any(|(p, _)| p.to_string_lossy().ends_with("-anchor")),
+        "expected the anchor file"
+    );
+    drop(anchored);
     drop(f.ks);
     check("after close");
 }
@@ -430,6 +447,10 @@ fn forge_integrity_state(path: &Path, root: &[u8; 32]) {
     );
     let (body, _): (Vec<u8>, Vec<u8>) = get_row(path, "meta", "state");
     let mut state = body[..57].to_vec();
+    // A later counter: the forged state is a new one (the same counter
+    // with another state is refused by the process's highest state).
+    let counter = u64::from_be_bytes(state[1..9].try_into().unwrap()) + 1;
+    state[1..9].copy_from_slice(&counter.to_be_bytes());
     for m in 0..64usize {
         state.extend_from_slice(l1.get(&m).unwrap_or(&[0u8; 32]));
     }

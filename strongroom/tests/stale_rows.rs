@@ -877,42 +877,6 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// Every row of the four tables, as stored (every column).
-type Snapshot = Vec<(&'static str, Vec<Vec<rusqlite::types::Value>>)>;
-
-fn snapshot(path: &Path) -> Snapshot {
-    let c = db(path);
-    ["meta", "keys", "aliases", "grants"]
-        .into_iter()
-        .map(|t| {
-            let mut st = c.prepare(&format!("SELECT * FROM {t}")).unwrap();
-            let n = st.column_count();
-            let rows = st
-                .query_map([], |r| (0..n).map(|i| r.get(i)).collect())
-                .unwrap()
-                .collect::<rusqlite::Result<Vec<Vec<_>>>>()
-                .unwrap();
-            (t, rows)
-        })
-        .collect()
-}
-
-/// Puts every table back as `s` holds it.
-fn restore(path: &Path, s: &Snapshot) {
-    let c = db(path);
-    for (t, rows) in s {
-        c.execute(&format!("DELETE FROM {t}"), []).unwrap();
-        for r in rows {
-            let marks = vec!["?"; r.len()].join(", ");
-            c.execute(
-                &format!("INSERT INTO {t} VALUES ({marks})"),
-                rusqlite::params_from_iter(r),
-            )
-            .unwrap();
-        }
-    }
-}
-
 /// A second handle `h` gives mallory a grant that allows CreateGrant,
 /// revokes it, and then every row and the integrity state are put back to
 /// the copy taken before the revoke. Returns the fixture, `h` and the key.

@@ -26,6 +26,13 @@
 //! - `Open`, timed first: `Keystore::open` (checks the whole integrity
 //!   state).
 //!
+//! `strongroom-rowcost anchor` instead times `CreateKey` and
+//! `TagResource` on a new keystore without and with an external anchor
+//! file (`docs/FORMAT.md`, "Keystore anchor"; both on `/dev/shm`),
+//! alternating the two over `STRONGROOM_ROWCOST_ROUNDS` rounds (default
+//! 5), one line per round and setting (`anchor=<bool> <operation>
+//! microseconds`), then the ratio of the means (with / without).
+//!
 //! `strongroom-rowcost open KEYS` instead times `Keystore::open` of the
 //! bench keystore of KEYS keys (`strongroom_benches::fixture`, made first
 //! if needed, in `STRONGROOM_BENCH_DIR`).
@@ -35,7 +42,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use strongroom::api::{CreateGrantRequest, CreateKeyRequest, PutKeyPolicyRequest};
+use strongroom::api::{CreateGrantRequest, CreateKeyRequest, PutKeyPolicyRequest, Tag};
 use strongroom::core::grant::GrantOperation;
 use strongroom::{Keystore, ManualClock};
 use strongroom_benches::{root, thread_cpu_ns};
@@ -171,8 +178,59 @@ fn sized(dir: &Path, n: u64) {
     );
 }
 
+/// `strongroom-rowcost anchor` (module documentation).
+fn anchor_cost(dir: &Path) {
+    let rounds: u64 = std::env::var("STRONGROOM_ROWCOST_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let k = iters();
+    // Sums of the round means, by [without, with] and operation.
+    let mut sums = [[0.0f64; 2]; 2];
+    for round in 0..rounds {
+        for (a, anchored) in [false, true].into_iter().enumerate() {
+            let path = dir.join(format!("anchor-{round}-{anchored}.db"));
+            let anchor =
+                anchored.then(|| strongroom::Anchor::file(dir.join(format!("{round}.anchor"))));
+            let options = strongroom::CreateOptions {
+                anchor,
+                ..Default::default()
+            };
+            let ks = Keystore::create(&path, root(), options).unwrap();
+            let create = cpu_us(k, |_| (), |()| new_key(&ks), |_| ());
+            let key = new_key(&ks);
+            let tag = cpu_us(
+                k,
+                |i| {
+                    vec![Tag {
+                        tag_key: "n".into(),
+                        tag_value: i.to_string(),
+                    }]
+                },
+                |tags| ks.tag_resource(&key, &tags).unwrap(),
+                |()| (),
+            );
+            println!("anchor={anchored} CreateKey {create:.1}");
+            println!("anchor={anchored} TagResource {tag:.1}");
+            sums[0][a] += create;
+            sums[1][a] += tag;
+        }
+    }
+    for (op, s) in ["CreateKey", "TagResource"].iter().zip(sums) {
+        println!("ratio {op} {:.3}", s[1] / s[0]);
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("anchor") {
+        let dir = tempfile::Builder::new()
+            .prefix("strongroom-anchor-")
+            .tempdir_in("/dev/shm")
+            .unwrap();
+        anchor_cost(dir.path());
+        return;
+    }
     if args.first().map(String::as_str) == Some("open") {
         let n: usize = args.get(1).and_then(|v| v.parse().ok()).unwrap_or(100_000);
         let f = strongroom_benches::fixture(n);

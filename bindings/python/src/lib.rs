@@ -542,14 +542,17 @@ impl Keystore {
     /// returns) or "write-behind" (queued in memory and written in batches of
     /// up to 256 events or 100 ms, before any management event, on close and
     /// on garbage collection; a process crash loses the queued events).
+    /// `anchor`: the path of an external anchor file of the keystore's
+    /// integrity state, created with it (see `open`).
     ///
-    /// Raises AlreadyExistsException if `path` exists, ValidationException for a
+    /// Raises AlreadyExistsException if `path` exists or the anchor file
+    /// already holds a record (remove it first to replace it), ValidationException for a
     /// malformed root key, region, account or audit_write_mode, KMSInternalException
     /// on I/O failure.
     #[staticmethod]
-    #[pyo3(signature = (path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, region=Text::from("local-1"), account=Text::from("000000000000"), audit_write_mode=Text::from("write-through")))]
+    #[pyo3(signature = (path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, region=Text::from("local-1"), account=Text::from("000000000000"), audit_write_mode=Text::from("write-through"), anchor=None))]
     #[pyo3(
-        text_signature = "(path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, region=\"local-1\", account=\"000000000000\", audit_write_mode=\"write-through\")"
+        text_signature = "(path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, region=\"local-1\", account=\"000000000000\", audit_write_mode=\"write-through\", anchor=None)"
     )]
     #[allow(clippy::too_many_arguments)]
     fn create(
@@ -562,6 +565,7 @@ impl Keystore {
         region: Text,
         account: Text,
         audit_write_mode: Text,
+        anchor: Option<PathBuf>,
     ) -> PyResult<Self> {
         let root = root_source(root_key, root_key_file, root_key_env.plain(), passphrase)?;
         let options = strongroom::CreateOptions {
@@ -569,6 +573,7 @@ impl Keystore {
             account: account.to_owned(),
             admin_principal: None,
             audit_write_mode: write_mode(&audit_write_mode)?,
+            anchor: anchor.map(strongroom::Anchor::file),
         };
         let p = path.clone();
         let ks = py
@@ -579,17 +584,25 @@ impl Keystore {
 
     /// Opens an existing keystore with its root key (one source, as for `create`).
     ///
-    /// `audit_write_mode` as for `create`.
+    /// `audit_write_mode` as for `create`. `anchor`: the path of the
+    /// keystore's external anchor file (docs/FORMAT.md, "Keystore anchor"),
+    /// checked on open and by every write and verification, and moved
+    /// forward by every write; a missing anchor file is refused unless
+    /// `anchor_init` is true (then it is created from the keystore as it is:
+    /// trust on first use).
     ///
     /// Raises NotFoundException if there is no keystore at `path`,
     /// AccessDeniedException if the root key is not this keystore's,
-    /// KMSInternalException if the file fails authentication,
-    /// ValidationException for an unknown `audit_write_mode`.
+    /// KMSInternalException if the file fails authentication or is behind
+    /// the anchor (put back to an earlier state), or the anchor is missing
+    /// or fails authentication, ValidationException for an unknown
+    /// `audit_write_mode` or `anchor_init` without `anchor`.
     #[staticmethod]
-    #[pyo3(signature = (path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, audit_write_mode=Text::from("write-through")))]
+    #[pyo3(signature = (path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, audit_write_mode=Text::from("write-through"), anchor=None, anchor_init=false))]
     #[pyo3(
-        text_signature = "(path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, audit_write_mode=\"write-through\")"
+        text_signature = "(path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, audit_write_mode=\"write-through\", anchor=None, anchor_init=False)"
     )]
+    #[allow(clippy::too_many_arguments)]
     fn open(
         py: Python<'_>,
         path: PathBuf,
@@ -598,10 +611,22 @@ impl Keystore {
         root_key_env: Option<Text>,
         passphrase: Option<&Bound<'_, PyAny>>,
         audit_write_mode: Text,
+        anchor: Option<PathBuf>,
+        anchor_init: bool,
     ) -> PyResult<Self> {
         let root = root_source(root_key, root_key_file, root_key_env.plain(), passphrase)?;
-        let options =
+        let mut options =
             strongroom::OpenOptions::default().audit_write_mode(write_mode(&audit_write_mode)?);
+        match anchor {
+            Some(a) => {
+                options =
+                    options.anchor(strongroom::Anchor::file(a).initialize_if_missing(anchor_init));
+            }
+            None if anchor_init => {
+                return Err(kms(Error::validation("anchor_init needs an anchor")));
+            }
+            None => {}
+        }
         let p = path.clone();
         let ks = py
             .detach(move || strongroom::Keystore::open_with(&p, root, options))

@@ -22,6 +22,7 @@ pub fn cmd_of(bin: &Path, keystore: &Path) -> Command {
         .env_remove("STRONGROOM_ROOT_KEY_FILE")
         .env_remove("STRONGROOM_KEYSTORE")
         .env_remove("STRONGROOM_PRINCIPAL")
+        .env_remove("STRONGROOM_ANCHOR")
         .arg("--keystore")
         .arg(keystore);
     c

@@ -563,6 +563,7 @@ class Keystore:
         region: str = "local-1",
         account: str = "000000000000",
         audit_write_mode: Literal["write-through", "write-behind"] = "write-through",
+        anchor: Optional[_StrPath] = None,
     ) -> Keystore:
         """
         Creates a new keystore file at `path`.
@@ -578,8 +579,11 @@ class Keystore:
         returns) or "write-behind" (queued in memory and written in batches of
         up to 256 events or 100 ms, before any management event, on close and
         on garbage collection; a process crash loses the queued events).
+        `anchor`: the path of an external anchor file of the keystore's
+        integrity state, created with it (see `open`).
 
-        Raises AlreadyExistsException if `path` exists, ValidationException for a
+        Raises AlreadyExistsException if `path` exists or the anchor file
+        already holds a record (remove it first to replace it), ValidationException for a
         malformed root key, region, account or audit_write_mode, KMSInternalException
         on I/O failure.
         """
@@ -592,15 +596,24 @@ class Keystore:
         root_key_env: Optional[str] = None,
         passphrase: Union[str, _BytesLike, None] = None,
         audit_write_mode: Literal["write-through", "write-behind"] = "write-through",
+        anchor: Optional[_StrPath] = None,
+        anchor_init: bool = False,
     ) -> Keystore:
         """
         Opens an existing keystore with its root key (one source, as for `create`).
-        `audit_write_mode` as for `create`.
+        `audit_write_mode` as for `create`. `anchor`: the path of the
+        keystore's external anchor file (docs/FORMAT.md, "Keystore anchor"),
+        checked on open and by every write and verification, and moved
+        forward by every write; a missing anchor file is refused unless
+        `anchor_init` is true (then it is created from the keystore as it is:
+        trust on first use).
 
         Raises NotFoundException if there is no keystore at `path`,
         AccessDeniedException if the root key is not this keystore's,
-        KMSInternalException if the file fails authentication,
-        ValidationException for an unknown `audit_write_mode`.
+        KMSInternalException if the file fails authentication or is behind
+        the anchor (put back to an earlier state), or the anchor is missing
+        or fails authentication, ValidationException for an unknown
+        `audit_write_mode` or `anchor_init` without `anchor`.
         """
     def close(self) -> None:
         """

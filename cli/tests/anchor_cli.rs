@@ -1,0 +1,161 @@
+//! `--anchor` (`STRONGROOM_ANCHOR`): the keystore file and its audit log
+//! put back to an earlier state between two runs of the command are
+//! refused by every command that opens the keystore with the anchor, and
+//! by `audit verify`; without the anchor a new process cannot tell. A
+//! missing anchor file is refused unless `--anchor-init` is given.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+mod common;
+
+use common::*;
+
+/// The keystore's database and audit log files.
+fn files(ks: &Path) -> [PathBuf; 2] {
+    [
+        ks.to_path_buf(),
+        PathBuf::from(format!("{}.audit.jsonl", s(ks))),
+    ]
+}
+
+#[test]
+fn a_keystore_put_back_is_refused_with_the_anchor() {
+    let dir = tempfile::tempdir().unwrap();
+    let anchor_dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    let anchor = anchor_dir.path().join("ks.anchor");
+    let a = ["--anchor", s(&anchor)];
+    fn with<'a>(a: &[&'a str], args: &[&'a str]) -> Vec<&'a str> {
+        [a, args].concat()
+    }
+    ok(&ks, &with(&a, &["init"]));
+    assert!(anchor.exists(), "init creates the anchor");
+    let key = ok(&ks, &with(&a, &["create-key"]))["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let saved: Vec<Vec<u8>> = files(&ks)
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    ok(&ks, &with(&a, &["disable-key", "--key-id", &key]));
+    for (p, b) in files(&ks).iter().zip(&saved) {
+        std::fs::write(p, b).unwrap();
+    }
+    for args in [
+        with(&a, &["describe-key", "--key-id", &key]),
+        with(&a, &["audit", "verify"]),
+        with(&a, &["enable-key", "--key-id", &key]),
+    ] {
+        let out = fails(&ks, &args, "KMSInternalException");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("keystore anchor"),
+            "{args:?}"
+        );
+    }
+    // The environment variable names it too.
+    let out = cmd(&ks)
+        .env("STRONGROOM_ANCHOR", &anchor)
+        .args(["describe-key", "--key-id", &key])
+        .output()
+        .unwrap();
+    failed_with(&out, &["describe-key"], "KMSInternalException");
+    // Without the anchor a new process cannot tell: the key is enabled again.
+    let v = ok(&ks, &["describe-key", "--key-id", &key]);
+    assert_eq!(v["KeyMetadata"]["Enabled"], true);
+}
+
+#[test]
+fn a_missing_anchor_is_refused_unless_initialised() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    let anchor = dir.path().join("later.anchor");
+    ok(&ks, &["init"]);
+    ok(&ks, &["create-key"]);
+    let out = fails(
+        &ks,
+        &["--anchor", s(&anchor), "list-keys"],
+        "KMSInternalException",
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing"));
+    assert!(!anchor.exists());
+    ok(&ks, &["--anchor", s(&anchor), "--anchor-init", "list-keys"]);
+    assert!(anchor.exists());
+    ok(&ks, &["--anchor", s(&anchor), "list-keys"]);
+}
+
+#[test]
+fn an_output_file_is_refused_when_it_is_the_anchor() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    let anchor = dir.path().join("ks.anchor");
+    ok(&ks, &["--anchor", s(&anchor), "init"]);
+    let before = std::fs::read(&anchor).unwrap();
+    let out = fails(
+        &ks,
+        &[
+            "--anchor",
+            s(&anchor),
+            "export-keystore",
+            "--outfile",
+            s(&anchor),
+        ],
+        "ValidationException",
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("anchor file"));
+    assert_eq!(std::fs::read(&anchor).unwrap(), before);
+    ok(&ks, &["--anchor", s(&anchor), "list-keys"]);
+}
+
+#[test]
+fn import_keystore_starts_a_new_anchor() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    let anchor = dir.path().join("ks.anchor");
+    ok(&ks, &["--anchor", s(&anchor), "init"]);
+    ok(&ks, &["--anchor", s(&anchor), "create-key"]);
+    let export = dir.path().join("ks.export");
+    ok(
+        &ks,
+        &[
+            "--anchor",
+            s(&anchor),
+            "export-keystore",
+            "--outfile",
+            s(&export),
+        ],
+    );
+    let key = dir.path().join("ks.key");
+    let clone = dir.path().join("clone.db");
+    let clone_key = dir.path().join("clone.key");
+    std::fs::copy(&key, &clone_key).unwrap();
+    // The original's anchor is not taken over.
+    let out = fails(
+        &clone,
+        &[
+            "--anchor",
+            s(&anchor),
+            "import-keystore",
+            "--infile",
+            s(&export),
+        ],
+        "AlreadyExistsException",
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--anchor"));
+    assert!(!clone.exists());
+    let clone_anchor = dir.path().join("clone.anchor");
+    ok(
+        &clone,
+        &[
+            "--anchor",
+            s(&clone_anchor),
+            "import-keystore",
+            "--infile",
+            s(&export),
+        ],
+    );
+    assert!(clone_anchor.exists());
+    // Opened with its anchor, no --anchor-init needed.
+    ok(&clone, &["--anchor", s(&clone_anchor), "list-keys"]);
+}

@@ -1,0 +1,622 @@
+//! Rollback detection beyond the file (`docs/FORMAT.md`, "Keystore
+//! anchor"): the highest integrity state a handle, the process and,
+//! opt-in, an external anchor have seen.
+//!
+//! The integrity state (`crate::integrity`) makes any mix of old and
+//! current rows detectable, but not the whole file (and the audit log cut
+//! to match) put back to an earlier state: every row of that state is
+//! authentic. What tells is a record of a later state kept elsewhere. Three
+//! are checked against every authenticated state a handle reads (on open,
+//! in `verify_digest`, at the start of every write and of every audit
+//! checkpoint store):
+//!
+//! - the handle's highest counter (shared by the handles made from it and
+//!   its audit sink): a lower one is refused;
+//! - the process's highest `(counter, state digest)` for this keystore ID
+//!   and file (shared by every handle of the process, kept while one is
+//!   open): a lower counter is
+//!   refused, and so is the same counter with another state (a write made
+//!   on a rolled-back file by another process moves its counter up, but not
+//!   back onto the state the process saw);
+//! - the [`AnchorStore`], when configured: the same comparison against the
+//!   record the last write (of any process using it) stored, so a handle
+//!   opened after the rollback is refused too. After every committed write
+//!   and checkpoint store the new state is stored into it.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+use serde::{Deserialize, Serialize};
+use strongroom_core::seal::RootKey;
+use strongroom_core::{Error, Result};
+
+use crate::integrity::{State, CHECKPOINT_LEN};
+
+/// Version of the anchor record (`docs/FORMAT.md`, "Keystore anchor").
+const ANCHOR_VERSION: u8 = 1;
+/// The domain label of the anchor record's MAC.
+const ANCHOR_LABEL: &[u8] = b"strongroom/v1/anchor";
+/// The longest anchor record [`FileAnchor`] reads, in bytes (a record is
+/// about 400).
+const MAX_RECORD_LEN: u64 = 4096;
+
+/// Where the keystore's anchor record is kept: storage an attacker who can
+/// put the keystore file back cannot put back with it (another mount, a
+/// write-once or append-only location, a remote service).
+///
+/// The record is opaque bytes to the store (JSON, `docs/FORMAT.md`,
+/// "Keystore anchor"), authenticated by a MAC under a key derived from the
+/// root key; it holds no key material. Strongroom calls
+/// [`store`](Self::store) after every committed write, holding the audit
+/// log's lock (so stores of one keystore never run concurrently; Unix),
+/// and [`load`](Self::load) at every state check (outside a write, before
+/// the keystore is read). Records are under 4096 bytes ([`FileAnchor`]
+/// refuses a longer file).
+pub trait AnchorStore: Send + Sync {
+    /// The stored record, or `None` if none was ever stored.
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the storage cannot be read (the check,
+    /// and with it the operation, then fails).
+    fn load(&self) -> Result<Option<Vec<u8>>>;
+
+    /// Replaces the stored record with `record`, durably: a later
+    /// [`load`](Self::load), by this or another process, returns it or a
+    /// later one, never a mix.
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the storage cannot be written.
+    fn store(&self, record: &[u8]) -> Result<()>;
+}
+
+/// An [`AnchorStore`] in a file, replaced atomically: the record is written
+/// to a temporary file in the same directory, `fsync`ed, renamed over the
+/// path, and the directory `fsync`ed (Unix), so a crash leaves the old
+/// record or the new one. Created mode 0600 on Unix.
+#[derive(Clone, Debug)]
+pub struct FileAnchor {
+    path: PathBuf,
+}
+
+impl FileAnchor {
+    /// The anchor file at `path` (it need not exist yet).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        FileAnchor { path: path.into() }
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn io_err(what: &str, path: &Path, e: &std::io::Error) -> Error {
+    Error::internal(format!("{what} the anchor file {}: {e}", path.display()))
+}
+
+impl AnchorStore for FileAnchor {
+    fn load(&self) -> Result<Option<Vec<u8>>> {
+        use std::io::Read;
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true);
+        // Opening a FIFO for reading would block until a writer comes.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::custom_flags(
+            &mut options,
+            rustix::fs::OFlags::NONBLOCK.bits() as i32,
+        );
+        let file = match options.open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_err("reading", &self.path, &e)),
+        };
+        // A regular file (not a FIFO or device, which could block the read
+        // or never end), read up to the cap.
+        let meta = file
+            .metadata()
+            .map_err(|e| io_err("reading", &self.path, &e))?;
+        if !meta.is_file() {
+            return Err(Error::internal(format!(
+                "the anchor file {} is not a regular file",
+                self.path.display()
+            )));
+        }
+        let mut out = Vec::new();
+        file.take(MAX_RECORD_LEN + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| io_err("reading", &self.path, &e))?;
+        if out.len() as u64 > MAX_RECORD_LEN {
+            return Err(anchor_failed("a record longer than 4096 bytes"));
+        }
+        Ok(Some(out))
+    }
+
+    fn store(&self, record: &[u8]) -> Result<()> {
+        use std::io::Write;
+        let dir = match self.path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        // `tempfile` creates the file 0600 on Unix.
+        let mut tmp =
+            tempfile::NamedTempFile::new_in(dir).map_err(|e| io_err("creating", &self.path, &e))?;
+        tmp.write_all(record)
+            .and_then(|()| tmp.as_file().sync_all())
+            .map_err(|e| io_err("writing", &self.path, &e))?;
+        tmp.persist(&self.path)
+            .map_err(|e| io_err("replacing", &self.path, &e.error))?;
+        #[cfg(unix)]
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io_err("syncing the directory of", &self.path, &e))?;
+        Ok(())
+    }
+}
+
+/// An [`AnchorStore`] as a setting of [`crate::OpenOptions`] and
+/// [`crate::CreateOptions`]: compared by identity (two settings are equal
+/// when they name the same store object).
+#[derive(Clone)]
+pub struct Anchor {
+    store: Arc<dyn AnchorStore>,
+    initialize: bool,
+}
+
+impl Anchor {
+    /// The anchor kept by `store`. Opening a keystore whose anchor is
+    /// missing (`load` returns `None`) is refused; see
+    /// [`initialize_if_missing`](Self::initialize_if_missing).
+    pub fn new(store: Arc<dyn AnchorStore>) -> Self {
+        Anchor {
+            store,
+            initialize: false,
+        }
+    }
+
+    /// The anchor in the file at `path` ([`FileAnchor`]).
+    pub fn file(path: impl Into<PathBuf>) -> Self {
+        Self::new(Arc::new(FileAnchor::new(path)))
+    }
+
+    /// With `yes`, a missing anchor is created from the keystore's state as
+    /// it is when opened (trust on first use: a file rolled back before
+    /// that open is taken as current); by the open only: an anchor deleted
+    /// while the handle runs is refused by its next check. Without it (the default) opening a
+    /// keystore whose anchor is missing is refused with
+    /// `KMSInternalException`: an anchor deleted together with a rollback
+    /// must not silently start over. [`crate::Keystore::create`] always
+    /// creates the anchor.
+    #[must_use]
+    pub fn initialize_if_missing(mut self, yes: bool) -> Self {
+        self.initialize = yes;
+        self
+    }
+}
+
+impl Anchor {
+    /// Refuses an anchor that already holds a record, before a keystore is
+    /// created with it: another keystore's (or an earlier one's at the
+    /// same path) would be replaced.
+    ///
+    /// # Errors
+    /// `AlreadyExistsException` when it holds one; `KMSInternalException`
+    /// when it cannot be read.
+    pub(crate) fn refuse_existing(&self) -> Result<()> {
+        if self.store.load()?.is_some() {
+            return Err(Error::new(
+                strongroom_core::ErrorKind::AlreadyExistsException,
+                "the keystore anchor already holds a record (of another keystore, or an \
+                 earlier one at this path): remove it first to replace it",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for Anchor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Anchor")
+            .field("initialize", &self.initialize)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for Anchor {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.store, &other.store) && self.initialize == other.initialize
+    }
+}
+
+impl Eq for Anchor {}
+
+/// An authenticated state as the checks compare it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Seen {
+    pub counter: u64,
+    /// SHA-256 of the state row's body ([`State::digest`]).
+    pub digest: [u8; 32],
+    pub checkpoint: [u8; CHECKPOINT_LEN],
+}
+
+impl Seen {
+    pub(crate) fn of(state: &State) -> Result<Self> {
+        Ok(Seen {
+            counter: state.counter,
+            digest: state.digest()?,
+            checkpoint: state.checkpoint,
+        })
+    }
+
+    /// Whether `self` is behind `other` or on another branch at its counter.
+    fn refused_by(&self, other: &Seen) -> bool {
+        self.counter < other.counter
+            || (self.counter == other.counter && !crate::subtle_eq(&self.digest, &other.digest))
+    }
+}
+
+/// The anchor record as stored (JSON; hex fields lower-case).
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct Record {
+    version: u8,
+    keystore_id: String,
+    counter: u64,
+    state_digest: String,
+    audit_records: u64,
+    audit_chain: String,
+    audit_log_length: u64,
+    mac: String,
+}
+
+fn anchor_failed(why: &str) -> Error {
+    crate::auth_failed(&format!(
+        "the keystore anchor ({why}; the keystore file was put back to an earlier state, or \
+         the anchor replaced)"
+    ))
+}
+
+/// The MAC of a record: `HMAC(anchor key, "strongroom/v1/anchor" ‖ u8
+/// version ‖ u32 len(keystore ID) ‖ keystore ID ‖ u64 counter ‖ state
+/// digest (32) ‖ checkpoint (48))`.
+fn record_mac(root: &RootKey, keystore_id: &str, seen: &Seen) -> Result<[u8; 32]> {
+    let id_len = u32::try_from(keystore_id.len())
+        .map_err(|_| Error::internal("keystore ID too long"))?
+        .to_be_bytes();
+    root.mac_anchor(&[
+        ANCHOR_LABEL,
+        &[ANCHOR_VERSION],
+        &id_len,
+        keystore_id.as_bytes(),
+        &seen.counter.to_be_bytes(),
+        &seen.digest,
+        &seen.checkpoint,
+    ])
+}
+
+fn u64_at(b: &[u8; CHECKPOINT_LEN], at: usize) -> u64 {
+    let mut n = [0u8; 8];
+    n.copy_from_slice(&b[at..at + 8]);
+    u64::from_be_bytes(n)
+}
+
+/// The record of `seen` in keystore `keystore_id`, MAC'd.
+fn encode(root: &RootKey, keystore_id: &str, seen: &Seen) -> Result<Vec<u8>> {
+    let rec = Record {
+        version: ANCHOR_VERSION,
+        keystore_id: keystore_id.to_owned(),
+        counter: seen.counter,
+        state_digest: hex::encode(seen.digest),
+        audit_records: u64_at(&seen.checkpoint, 0),
+        audit_chain: hex::encode(&seen.checkpoint[8..40]),
+        audit_log_length: u64_at(&seen.checkpoint, 40),
+        mac: hex::encode(record_mac(root, keystore_id, seen)?),
+    };
+    let mut out = crate::to_json(&rec)?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    let mut out = [0u8; N];
+    (s.len() == 2 * N && !s.bytes().any(|b| b.is_ascii_uppercase()))
+        .then(|| hex::decode_to_slice(s, &mut out).ok())
+        .flatten()
+        .map(|()| out)
+}
+
+/// The state a stored record holds, after checking its form, MAC and
+/// keystore ID.
+fn decode(root: &RootKey, keystore_id: &str, bytes: &[u8]) -> Result<Seen> {
+    let rec: Record =
+        serde_json::from_slice(bytes).map_err(|_| anchor_failed("a malformed record"))?;
+    if rec.version != ANCHOR_VERSION {
+        return Err(anchor_failed("an unknown record version"));
+    }
+    if rec.keystore_id != keystore_id {
+        return Err(anchor_failed("the anchor of another keystore"));
+    }
+    let (Some(digest), Some(chain), Some(mac)) = (
+        unhex::<32>(&rec.state_digest),
+        unhex::<32>(&rec.audit_chain),
+        unhex::<32>(&rec.mac),
+    ) else {
+        return Err(anchor_failed("a malformed record"));
+    };
+    let mut checkpoint = [0u8; CHECKPOINT_LEN];
+    checkpoint[..8].copy_from_slice(&rec.audit_records.to_be_bytes());
+    checkpoint[8..40].copy_from_slice(&chain);
+    checkpoint[40..].copy_from_slice(&rec.audit_log_length.to_be_bytes());
+    let seen = Seen {
+        counter: rec.counter,
+        digest,
+        checkpoint,
+    };
+    if !crate::subtle_eq(&record_mac(root, keystore_id, &seen)?, &mac) {
+        return Err(anchor_failed("its MAC does not verify"));
+    }
+    Ok(seen)
+}
+
+/// The process-wide highest state of each keystore file: by keystore ID
+/// and the file's audit-log path (the canonical keystore path's, unique per
+/// file: two copies of one keystore are separate histories). Kept while a
+/// handle of the file is open in the process (the guards hold it): a
+/// process that closes every handle starts over, as a new process does,
+/// and a crash simulated in a test by closing every handle and putting an
+/// older file back is a new start too.
+type Registry = Mutex<HashMap<(String, PathBuf), Weak<Mutex<Option<Seen>>>>>;
+
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(Registry::default)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The highest states seen, checked against every authenticated state a
+/// handle reads (module documentation). Shared by a handle, the handles
+/// made from it and its audit sink.
+pub(crate) struct StateGuard {
+    root: RootKey,
+    keystore_id: String,
+    /// The handle's highest counter.
+    handle: AtomicU64,
+    /// The process's highest state of this keystore file.
+    process: Arc<Mutex<Option<Seen>>>,
+    anchor: Option<Arc<dyn AnchorStore>>,
+    /// Whether a missing anchor is created ([`Anchor::initialize_if_missing`]):
+    /// only until the handle's open (or create) has checked the keystore
+    /// ([`StateGuard::end_initialization`]); a later missing anchor is
+    /// refused.
+    initialize: AtomicBool,
+    /// Set when storing a committed state in the anchor failed: the anchor
+    /// is behind. The next write of the handle stores the state it reads
+    /// before changing anything, and is refused if that fails.
+    unstored: AtomicBool,
+}
+
+/// What [`StateGuard::marks`] read before a read snapshot.
+pub(crate) struct Marks {
+    handle: u64,
+    process: Option<Seen>,
+    /// The anchor record as loaded (`None` outside: no anchor configured).
+    anchor: Option<Option<Vec<u8>>>,
+}
+
+impl StateGuard {
+    /// The guard of keystore `keystore_id` whose audit log is `audit_path`.
+    pub(crate) fn new(
+        root: RootKey,
+        keystore_id: &str,
+        audit_path: &Path,
+        anchor: Option<Anchor>,
+    ) -> Self {
+        let mut reg = lock(registry());
+        let key = (keystore_id.to_owned(), audit_path.to_path_buf());
+        let process = match reg.get(&key).and_then(Weak::upgrade) {
+            Some(p) => p,
+            None => {
+                reg.retain(|_, p| p.strong_count() > 0);
+                let p = Arc::new(Mutex::new(None));
+                reg.insert(key, Arc::downgrade(&p));
+                p
+            }
+        };
+        drop(reg);
+        let initialize = anchor.as_ref().is_some_and(|a| a.initialize);
+        StateGuard {
+            root,
+            keystore_id: keystore_id.to_owned(),
+            handle: AtomicU64::new(0),
+            process,
+            anchor: anchor.map(|a| a.store),
+            initialize: AtomicBool::new(initialize),
+            unstored: AtomicBool::new(false),
+        }
+    }
+
+    /// The handle's highest counter.
+    pub(crate) fn handle_counter(&self) -> u64 {
+        self.handle.load(Ordering::Acquire)
+    }
+
+    /// Ends [`Anchor::initialize_if_missing`] for this handle (after its
+    /// open or create checked, or created, the anchor).
+    pub(crate) fn end_initialization(&self) {
+        self.initialize.store(false, Ordering::Release);
+    }
+
+    /// The highest states seen and the anchor record now, taken before a
+    /// read snapshot: a write committed by another thread or process while
+    /// the snapshot is read raises them without making the snapshot a
+    /// rollback. The anchor is read first, as it is only ever stored after
+    /// the commit of the state it holds, so it is never ahead of a
+    /// snapshot taken later.
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the anchor cannot be read.
+    pub(crate) fn marks(&self) -> Result<Marks> {
+        let anchor = match &self.anchor {
+            Some(a) => Some(a.load()?),
+            None => None,
+        };
+        Ok(Marks {
+            handle: self.handle_counter(),
+            process: *lock(&self.process),
+            anchor,
+        })
+    }
+
+    /// Checks `state`, the authenticated state as read, against the
+    /// highest seen and the anchor (`marks`, read before a snapshot
+    /// outside the log's lock; `None` inside the log's lock, where they are
+    /// read now), and records it as seen. Returns whether the anchor is
+    /// behind it (or missing, while it may be initialised) and is to be
+    /// moved forward. With `fail_closed` (a keystore write, under the log's
+    /// lock), after a failed anchor store the state is stored in the anchor
+    /// first, and the write refused if that fails.
+    ///
+    /// # Errors
+    /// `KMSInternalException` for a state older than one seen, another
+    /// state at the counter of one seen, or an anchor that is missing (not
+    /// to be initialised), fails authentication, or (after a failed store)
+    /// still cannot be stored.
+    pub(crate) fn check(
+        &self,
+        state: &State,
+        marks: Option<Marks>,
+        fail_closed: bool,
+    ) -> Result<bool> {
+        let seen = Seen::of(state)?;
+        let marks = match marks {
+            Some(m) => m,
+            None => self.marks()?,
+        };
+        // The anchor first: its refusal names it.
+        let behind = match marks.anchor {
+            None => false,
+            Some(Some(bytes)) => {
+                let anchored = decode(&self.root, &self.keystore_id, &bytes)?;
+                if seen.refused_by(&anchored) {
+                    return Err(anchor_failed(
+                        "the keystore's integrity state is older than the anchored one",
+                    ));
+                }
+                anchored.counter < seen.counter
+            }
+            Some(None) if self.initialize.load(Ordering::Acquire) => true,
+            Some(None) => {
+                return Err(Error::internal(
+                    "the keystore anchor is missing: restore it, or open once with the \
+                     anchor to be initialised from the keystore as it is (trust on first use)",
+                ))
+            }
+        };
+        if seen.counter < marks.handle || marks.process.is_some_and(|p| seen.refused_by(&p)) {
+            return Err(crate::integrity::rolled_back());
+        }
+        self.record(&seen);
+        if !behind {
+            // Stored meanwhile (by another handle or process).
+            self.unstored.store(false, Ordering::Release);
+            return Ok(false);
+        }
+        if fail_closed && self.unstored.load(Ordering::Acquire) {
+            // Fail closed: nothing changes while the anchor stays behind.
+            self.put(&seen).map_err(|e| {
+                Error::internal(format!(
+                    "the keystore anchor is behind the keystore (an earlier store failed) \
+                     and cannot be stored; nothing was changed: {}",
+                    e.message()
+                ))
+            })?;
+            self.unstored.store(false, Ordering::Release);
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Records `seen` (authenticated) as seen by the handle and the process.
+    fn record(&self, seen: &Seen) {
+        self.handle.fetch_max(seen.counter, Ordering::AcqRel);
+        let mut p = lock(&self.process);
+        if p.is_none_or(|p| p.counter < seen.counter) {
+            *p = Some(*seen);
+        }
+    }
+
+    /// After a committed write of `state` (or a check under the log's lock
+    /// that found the anchor behind), under the log's lock: records it as
+    /// seen and stores it in the anchor.
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the anchor cannot be stored: the write
+    /// is committed, the anchor left behind, and the handle's next write
+    /// stores it first and is refused, changing nothing, while that fails.
+    pub(crate) fn committed(&self, state: &State) -> Result<()> {
+        let seen = Seen::of(state)?;
+        self.record(&seen);
+        if self.anchor.is_none() {
+            return Ok(());
+        }
+        self.put(&seen).map_err(|e| {
+            Error::internal(format!(
+                "the change was committed, but the keystore anchor was not moved to it (the \
+                 next write of this handle stores it first, and is refused while that fails): \
+                 {}",
+                e.message()
+            ))
+        })
+    }
+
+    /// After a committed audit checkpoint store of `state`, under the
+    /// log's lock: records it as seen and stores it in the anchor. A failed
+    /// store is not the operation's error (the operation's own outcome is
+    /// what its caller needs, and reads go on while the anchor's storage
+    /// is down): it leaves the anchor behind and marks it, so the handle's
+    /// next keystore write stores it first and is refused while that fails.
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the state cannot be encoded.
+    pub(crate) fn checkpointed(&self, state: &State) -> Result<()> {
+        let seen = Seen::of(state)?;
+        self.record(&seen);
+        // A failure sets `unstored` (in `put`), which the next write acts on.
+        let _marked_on_failure = self.put(&seen);
+        Ok(())
+    }
+
+    /// Moves the anchor forward to `state`, found behind it by
+    /// [`check`](Self::check) under the log's lock, on open or
+    /// verification (nothing was written).
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the anchor cannot be stored.
+    pub(crate) fn advance(&self, state: &State) -> Result<()> {
+        let seen = Seen::of(state)?;
+        self.put(&seen).map_err(|e| {
+            Error::internal(format!(
+                "the keystore anchor is behind the keystore and could not be moved forward \
+                 (the anchor's location must be writable): {}",
+                e.message()
+            ))
+        })
+    }
+
+    /// Stores `seen` in the anchor, if there is one; a failure marks the
+    /// anchor as behind ([`StateGuard::unstored`]).
+    fn put(&self, seen: &Seen) -> Result<()> {
+        let Some(a) = &self.anchor else {
+            return Ok(());
+        };
+        let r = a.store(&encode(&self.root, &self.keystore_id, seen)?);
+        if r.is_err() {
+            self.unstored.store(true, Ordering::Release);
+        }
+        r
+    }
+}
