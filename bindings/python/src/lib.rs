@@ -117,7 +117,9 @@ fn bytes_like(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
 /// A bytes-like argument read with the GIL released: a `bytes` object is
 /// immutable and is read in place (kept alive by the reference held here);
 /// anything else (bytearray, memoryview), which could change meanwhile, is
-/// copied, and the copy wiped when dropped.
+/// copied first: `memoryview(obj).tobytes()` makes a Python `bytes` (freed
+/// by Python, not wiped), which is copied into a Rust buffer that is wiped
+/// when dropped.
 enum InputBytes {
     Shared(PyBackedBytes),
     Copied(Secret),
@@ -1874,7 +1876,8 @@ impl Keystore {
     /// `decrypt_stream` (`key_ids` strict, else discovery; check
     /// `summary.encryption_context` or pass `required_encryption_context`).
     /// The GIL is released while decrypting; the plaintext is then copied
-    /// into the returned `bytes` (and the Rust copy wiped).
+    /// into the returned `SecretBytes` (a `bytes` whose repr is redacted, as
+    /// `DecryptResult.plaintext`), and the Rust copy wiped.
     ///
     /// Raises InvalidCiphertextException (malformed, tampered, truncated,
     /// trailing bytes, or no key could unwrap it), ValidationException,
@@ -1891,7 +1894,7 @@ impl Keystore {
         commitment_policy: Option<Text>,
         #[pyo3(from_py_with = decrypt_edk_limit)] max_encrypted_data_keys: Option<u16>,
         grant_tokens: Option<StrList>,
-    ) -> PyResult<(Bound<'py, PyBytes>, EnvelopeSummary)> {
+    ) -> PyResult<(Bound<'py, PyAny>, EnvelopeSummary)> {
         let message = InputBytes::new("message", message)?;
         let options = decrypt_options(
             required_encryption_context,
@@ -1904,7 +1907,7 @@ impl Keystore {
             .map_err(kms)?;
         let plaintext = Secret::new(plaintext);
         Ok((
-            PyBytes::new(py, plaintext.expose_secret()),
+            secret_bytes(py, &plaintext)?,
             EnvelopeSummary::new(py, &summary)?,
         ))
     }
