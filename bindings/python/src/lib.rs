@@ -493,6 +493,49 @@ impl Keystore {
         }
     }
 
+    /// The context, options and strict keyring of `encrypt_stream`,
+    /// `encrypt_file` and `encrypt_message`.
+    #[allow(clippy::too_many_arguments)]
+    fn encrypt_setup(
+        &self,
+        key_ids: &[String],
+        grant_tokens: Option<StrList>,
+        encryption_context: Option<&Bound<'_, PyAny>>,
+        frame_length: Option<&Bound<'_, PyAny>>,
+        algorithm_suite: Option<&Bound<'_, PyAny>>,
+        commitment_policy: Option<Text>,
+        max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<(EncryptionContext, EncryptOptions, KmsKeyring)> {
+        let ctx = context(encryption_context)?;
+        let options = encrypt_options(
+            frame_length,
+            algorithm_suite,
+            commitment_policy,
+            max_encrypted_data_keys,
+        )?;
+        let keyring = encrypt_keyring(&self.handle()?, key_ids, grant_tokens)?;
+        Ok((ctx, options, keyring))
+    }
+
+    /// The options and keyring (strict over `key_ids`, else discovery) of
+    /// `decrypt_stream`, `decrypt_file` and `decrypt_message`.
+    fn decrypt_setup(
+        &self,
+        key_ids: Option<StrList>,
+        grant_tokens: Option<StrList>,
+        required_encryption_context: Option<&Bound<'_, PyAny>>,
+        commitment_policy: Option<Text>,
+        max_encrypted_data_keys: Option<u16>,
+    ) -> PyResult<(DecryptOptions, KmsKeyring)> {
+        let options = decrypt_options(
+            required_encryption_context,
+            commitment_policy,
+            max_encrypted_data_keys,
+        )?;
+        let keyring = decrypt_keyring(&self.handle()?, key_ids, grant_tokens)?;
+        Ok((options, keyring))
+    }
+
     fn handle(&self) -> PyResult<strongroom::Keystore> {
         self.node
             .inner
@@ -1659,14 +1702,15 @@ impl Keystore {
         max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
         grant_tokens: Option<StrList>,
     ) -> PyResult<EnvelopeSummary> {
-        let ctx = context(encryption_context)?;
-        let options = encrypt_options(
+        let (ctx, options, keyring) = self.encrypt_setup(
+            &key_ids,
+            grant_tokens,
+            encryption_context,
             frame_length,
             algorithm_suite,
             commitment_policy,
             max_encrypted_data_keys,
         )?;
-        let keyring = encrypt_keyring(&self.handle()?, &key_ids, grant_tokens)?;
         let mut reader = PyReader::new(src.unbind());
         let mut writer = PyWriter::new(dst.unbind());
         let r = py.detach(|| {
@@ -1726,12 +1770,13 @@ impl Keystore {
         unsigned_only: bool,
         grant_tokens: Option<StrList>,
     ) -> PyResult<EnvelopeSummary> {
-        let options = decrypt_options(
+        let (options, keyring) = self.decrypt_setup(
+            key_ids,
+            grant_tokens,
             required_encryption_context,
             commitment_policy,
             max_encrypted_data_keys,
         )?;
-        let keyring = decrypt_keyring(&self.handle()?, key_ids, grant_tokens)?;
         let mut reader = PyReader::new(src.unbind());
         let mut writer = PyWriter::new(dst.unbind());
         let r = py.detach(|| {
@@ -1768,14 +1813,15 @@ impl Keystore {
         max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
         grant_tokens: Option<StrList>,
     ) -> PyResult<EnvelopeSummary> {
-        let ctx = context(encryption_context)?;
-        let options = encrypt_options(
+        let (ctx, options, keyring) = self.encrypt_setup(
+            &key_ids,
+            grant_tokens,
+            encryption_context,
             frame_length,
             algorithm_suite,
             commitment_policy,
             max_encrypted_data_keys,
         )?;
-        let keyring = encrypt_keyring(&self.handle()?, &key_ids, grant_tokens)?;
         let r = py
             .detach(move || envelope::encrypt_file(&keyring, &path_in, &path_out, &ctx, &options))
             .map_err(kms)?;
@@ -1807,12 +1853,13 @@ impl Keystore {
         unsigned_only: bool,
         grant_tokens: Option<StrList>,
     ) -> PyResult<EnvelopeSummary> {
-        let options = decrypt_options(
+        let (options, keyring) = self.decrypt_setup(
+            key_ids,
+            grant_tokens,
             required_encryption_context,
             commitment_policy,
             max_encrypted_data_keys,
         )?;
-        let keyring = decrypt_keyring(&self.handle()?, key_ids, grant_tokens)?;
         let r = py
             .detach(move || {
                 if unsigned_only {
@@ -1851,14 +1898,15 @@ impl Keystore {
         grant_tokens: Option<StrList>,
     ) -> PyResult<(Bound<'py, PyBytes>, EnvelopeSummary)> {
         let plaintext = InputBytes::new("plaintext", plaintext)?;
-        let ctx = context(encryption_context)?;
-        let options = encrypt_options(
+        let (ctx, options, keyring) = self.encrypt_setup(
+            &key_ids,
+            grant_tokens,
+            encryption_context,
             frame_length,
             algorithm_suite,
             commitment_policy,
             max_encrypted_data_keys,
         )?;
-        let keyring = encrypt_keyring(&self.handle()?, &key_ids, grant_tokens)?;
         let (message, summary) = py
             .detach(|| envelope::encrypt_message(&keyring, plaintext.get(), &ctx, &options))
             .map_err(kms)?;
@@ -1896,12 +1944,13 @@ impl Keystore {
         grant_tokens: Option<StrList>,
     ) -> PyResult<(Bound<'py, PyAny>, EnvelopeSummary)> {
         let message = InputBytes::new("message", message)?;
-        let options = decrypt_options(
+        let (options, keyring) = self.decrypt_setup(
+            key_ids,
+            grant_tokens,
             required_encryption_context,
             commitment_policy,
             max_encrypted_data_keys,
         )?;
-        let keyring = decrypt_keyring(&self.handle()?, key_ids, grant_tokens)?;
         let (plaintext, summary) = py
             .detach(|| envelope::decrypt_message(&keyring, message.get(), &options))
             .map_err(kms)?;

@@ -454,11 +454,13 @@ pub fn encrypt_into<R: CryptoRng>(
     let mut enc = Encryptor::new(keyring, context, options, rng)?;
     let header = enc.header().clone();
     let Some(len) = enc.message_len(plaintext.len()) else {
-        return Err(if plaintext.len().saturating_sub(1) / enc.frame_length > MAX_REGULAR_FRAMES {
-            Error::validation("too many frames for one message")
-        } else {
-            too_large()
-        });
+        return Err(
+            if plaintext.len().saturating_sub(1) / enc.frame_length > MAX_REGULAR_FRAMES {
+                Error::validation("too many frames for one message")
+            } else {
+                too_large()
+            },
+        );
     };
     let start = out.len();
     reserve_wiping(out, len)?;
