@@ -1175,14 +1175,16 @@ fn summary(header: MessageHeader, plaintext_len: usize, message_len: usize) -> E
 /// decrypted is wiped. One pass: each frame's ciphertext is copied into its
 /// place in the output and authenticated and decrypted there
 /// ([`strongroom_core::envelope::decrypt_into`]). The output is reserved
-/// at the message's length (a little more than the plaintext).
+/// at the message's length, the header, frame overhead (32 to 40 bytes a
+/// frame) and footer included: a little more than the plaintext for large
+/// frames, up to 33 times it for a frame length of 1.
 ///
 /// # Errors
 /// `InvalidCiphertextException` for anything that fails to authenticate or
-/// is malformed, truncated, reordered or followed by other bytes;
-/// `ValidationException` for options (commitment policy, EDK limit,
-/// required context); keyring errors; `LimitExceededException` if the
-/// plaintext does not fit in memory.
+/// is malformed, truncated, reordered or followed by other bytes, and when
+/// the required encryption context does not match; `ValidationException`
+/// for options (commitment policy, EDK limit); keyring errors;
+/// `LimitExceededException` if the output does not fit in memory.
 pub fn decrypt_message(
     keyring: &dyn Keyring,
     message: &[u8],

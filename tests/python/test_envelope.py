@@ -748,7 +748,8 @@ def test_message_round_trip_matches_the_streams(
         streamed = encrypt_bytes(ks, data, [key.key_id], frame_length=512, algorithm_suite=suite)
         for m in (msg, bytearray(streamed), memoryview(streamed)):
             pt, d = ks.decrypt_message(m, required_encryption_context={"a": "b"} if m is msg else None)
-            assert pt == data and isinstance(pt, bytes)
+            assert pt == data and isinstance(pt, strongroom.SecretBytes)
+            assert repr(pt) == f"SecretBytes(<redacted: {n} bytes>)"
             assert d.plaintext_length == n and d.message_length == len(m)
     # bytearray and memoryview plaintexts too
     for src in (bytearray(b"xyz"), memoryview(b"xyz")):

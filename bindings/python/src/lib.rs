@@ -117,7 +117,9 @@ fn bytes_like(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
 /// A bytes-like argument read with the GIL released: a `bytes` object is
 /// immutable and is read in place (kept alive by the reference held here);
 /// anything else (bytearray, memoryview), which could change meanwhile, is
-/// copied, and the copy wiped when dropped.
+/// copied first: `memoryview(obj).tobytes()` makes a Python `bytes` (freed
+/// by Python, not wiped), which is copied into a Rust buffer that is wiped
+/// when dropped.
 enum InputBytes {
     Shared(PyBackedBytes),
     Copied(Secret),
@@ -489,6 +491,49 @@ impl Keystore {
             node: Handle::new(ks),
             path,
         }
+    }
+
+    /// The context, options and strict keyring of `encrypt_stream`,
+    /// `encrypt_file` and `encrypt_message`.
+    #[allow(clippy::too_many_arguments)]
+    fn encrypt_setup(
+        &self,
+        key_ids: &[String],
+        grant_tokens: Option<StrList>,
+        encryption_context: Option<&Bound<'_, PyAny>>,
+        frame_length: Option<&Bound<'_, PyAny>>,
+        algorithm_suite: Option<&Bound<'_, PyAny>>,
+        commitment_policy: Option<Text>,
+        max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<(EncryptionContext, EncryptOptions, KmsKeyring)> {
+        let ctx = context(encryption_context)?;
+        let options = encrypt_options(
+            frame_length,
+            algorithm_suite,
+            commitment_policy,
+            max_encrypted_data_keys,
+        )?;
+        let keyring = encrypt_keyring(&self.handle()?, key_ids, grant_tokens)?;
+        Ok((ctx, options, keyring))
+    }
+
+    /// The options and keyring (strict over `key_ids`, else discovery) of
+    /// `decrypt_stream`, `decrypt_file` and `decrypt_message`.
+    fn decrypt_setup(
+        &self,
+        key_ids: Option<StrList>,
+        grant_tokens: Option<StrList>,
+        required_encryption_context: Option<&Bound<'_, PyAny>>,
+        commitment_policy: Option<Text>,
+        max_encrypted_data_keys: Option<u16>,
+    ) -> PyResult<(DecryptOptions, KmsKeyring)> {
+        let options = decrypt_options(
+            required_encryption_context,
+            commitment_policy,
+            max_encrypted_data_keys,
+        )?;
+        let keyring = decrypt_keyring(&self.handle()?, key_ids, grant_tokens)?;
+        Ok((options, keyring))
     }
 
     fn handle(&self) -> PyResult<strongroom::Keystore> {
@@ -1682,14 +1727,15 @@ impl Keystore {
         max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
         grant_tokens: Option<StrList>,
     ) -> PyResult<EnvelopeSummary> {
-        let ctx = context(encryption_context)?;
-        let options = encrypt_options(
+        let (ctx, options, keyring) = self.encrypt_setup(
+            &key_ids,
+            grant_tokens,
+            encryption_context,
             frame_length,
             algorithm_suite,
             commitment_policy,
             max_encrypted_data_keys,
         )?;
-        let keyring = encrypt_keyring(&self.handle()?, &key_ids, grant_tokens)?;
         let mut reader = PyReader::new(src.unbind());
         let mut writer = PyWriter::new(dst.unbind());
         let r = py.detach(|| {
@@ -1749,12 +1795,13 @@ impl Keystore {
         unsigned_only: bool,
         grant_tokens: Option<StrList>,
     ) -> PyResult<EnvelopeSummary> {
-        let options = decrypt_options(
+        let (options, keyring) = self.decrypt_setup(
+            key_ids,
+            grant_tokens,
             required_encryption_context,
             commitment_policy,
             max_encrypted_data_keys,
         )?;
-        let keyring = decrypt_keyring(&self.handle()?, key_ids, grant_tokens)?;
         let mut reader = PyReader::new(src.unbind());
         let mut writer = PyWriter::new(dst.unbind());
         let r = py.detach(|| {
@@ -1791,14 +1838,15 @@ impl Keystore {
         max_encrypted_data_keys: Option<&Bound<'_, PyAny>>,
         grant_tokens: Option<StrList>,
     ) -> PyResult<EnvelopeSummary> {
-        let ctx = context(encryption_context)?;
-        let options = encrypt_options(
+        let (ctx, options, keyring) = self.encrypt_setup(
+            &key_ids,
+            grant_tokens,
+            encryption_context,
             frame_length,
             algorithm_suite,
             commitment_policy,
             max_encrypted_data_keys,
         )?;
-        let keyring = encrypt_keyring(&self.handle()?, &key_ids, grant_tokens)?;
         let r = py
             .detach(move || envelope::encrypt_file(&keyring, &path_in, &path_out, &ctx, &options))
             .map_err(kms)?;
@@ -1830,12 +1878,13 @@ impl Keystore {
         unsigned_only: bool,
         grant_tokens: Option<StrList>,
     ) -> PyResult<EnvelopeSummary> {
-        let options = decrypt_options(
+        let (options, keyring) = self.decrypt_setup(
+            key_ids,
+            grant_tokens,
             required_encryption_context,
             commitment_policy,
             max_encrypted_data_keys,
         )?;
-        let keyring = decrypt_keyring(&self.handle()?, key_ids, grant_tokens)?;
         let r = py
             .detach(move || {
                 if unsigned_only {
@@ -1874,14 +1923,15 @@ impl Keystore {
         grant_tokens: Option<StrList>,
     ) -> PyResult<(Bound<'py, PyBytes>, EnvelopeSummary)> {
         let plaintext = InputBytes::new("plaintext", plaintext)?;
-        let ctx = context(encryption_context)?;
-        let options = encrypt_options(
+        let (ctx, options, keyring) = self.encrypt_setup(
+            &key_ids,
+            grant_tokens,
+            encryption_context,
             frame_length,
             algorithm_suite,
             commitment_policy,
             max_encrypted_data_keys,
         )?;
-        let keyring = encrypt_keyring(&self.handle()?, &key_ids, grant_tokens)?;
         let (message, summary) = py
             .detach(|| envelope::encrypt_message(&keyring, plaintext.get(), &ctx, &options))
             .map_err(kms)?;
@@ -1899,7 +1949,8 @@ impl Keystore {
     /// `decrypt_stream` (`key_ids` strict, else discovery; check
     /// `summary.encryption_context` or pass `required_encryption_context`).
     /// The GIL is released while decrypting; the plaintext is then copied
-    /// into the returned `bytes` (and the Rust copy wiped).
+    /// into the returned `SecretBytes` (a `bytes` whose repr is redacted, as
+    /// `DecryptResult.plaintext`), and the Rust copy wiped.
     ///
     /// Raises InvalidCiphertextException (malformed, tampered, truncated,
     /// trailing bytes, or no key could unwrap it), ValidationException,
@@ -1916,20 +1967,21 @@ impl Keystore {
         commitment_policy: Option<Text>,
         #[pyo3(from_py_with = decrypt_edk_limit)] max_encrypted_data_keys: Option<u16>,
         grant_tokens: Option<StrList>,
-    ) -> PyResult<(Bound<'py, PyBytes>, EnvelopeSummary)> {
+    ) -> PyResult<(Bound<'py, PyAny>, EnvelopeSummary)> {
         let message = InputBytes::new("message", message)?;
-        let options = decrypt_options(
+        let (options, keyring) = self.decrypt_setup(
+            key_ids,
+            grant_tokens,
             required_encryption_context,
             commitment_policy,
             max_encrypted_data_keys,
         )?;
-        let keyring = decrypt_keyring(&self.handle()?, key_ids, grant_tokens)?;
         let (plaintext, summary) = py
             .detach(|| envelope::decrypt_message(&keyring, message.get(), &options))
             .map_err(kms)?;
         let plaintext = Secret::new(plaintext);
         Ok((
-            PyBytes::new(py, plaintext.expose_secret()),
+            secret_bytes(py, &plaintext)?,
             EnvelopeSummary::new(py, &summary)?,
         ))
     }

@@ -545,7 +545,9 @@ impl<'k> Decryptor<'k> {
     /// any plaintext produced is wiped.
     ///
     /// # Errors
-    /// As [`Decryptor::update`] and [`Decryptor::finish`].
+    /// As [`Decryptor::update`] and [`Decryptor::finish`];
+    /// `ValidationException` if this decryptor was already given part of a
+    /// message (see [`decrypt_into`](Self::decrypt_into)).
     pub fn decrypt_all(self, message: &[u8]) -> Result<(Vec<u8>, MessageHeader)> {
         let mut out = Vec::new();
         let header = self.decrypt_into(message, &mut out)?;
@@ -567,8 +569,18 @@ impl<'k> Decryptor<'k> {
     ///
     /// # Errors
     /// As [`Decryptor::update`] and [`Decryptor::finish`];
-    /// `LimitExceededException` if the plaintext does not fit in memory.
+    /// `LimitExceededException` if the plaintext does not fit in memory;
+    /// `ValidationException`, before anything is read, if this decryptor was
+    /// already given part of a message with [`update`](Self::update) (the
+    /// plaintext that call released is the caller's, and could not be taken
+    /// back if the message then failed).
     pub fn decrypt_into(mut self, message: &[u8], out: &mut Vec<u8>) -> Result<MessageHeader> {
+        if self.state != State::Header || !self.buf.is_empty() {
+            self.buf.zeroize();
+            return Err(Error::validation(
+                "decrypt_into and decrypt_all need a decryptor not yet given any of the message",
+            ));
+        }
         let start = out.len();
         super::encrypt::reserve_wiping(out, message.len())?;
         let r = self.update(message, out).and_then(|_| self.finish());

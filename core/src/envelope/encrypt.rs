@@ -182,8 +182,9 @@ impl Encryptor {
         // Room for the header (first call) and every regular frame this
         // call completes (all but the last `frame_length` bytes or fewer
         // held, which wait for `finish` or more input), reserved at once
-        // and fallibly, before anything changes: when it fails, the
-        // encryptor is as it was and takes smaller chunks. Not more: an
+        // and fallibly (doubling `out`, or exactly if that fails), before
+        // anything changes: when it fails, the encryptor is as it was and
+        // takes smaller chunks. Not more: an
         // `out` sized by `message_len` is never reallocated.
         let fl = self.frame_length;
         let held = self.pending.len().saturating_add(plaintext.len());
@@ -366,6 +367,10 @@ impl Encryptor {
 /// Bytes a final frame adds to its content: the end marker, sequence
 /// number, IV, content length and tag.
 const FINAL_FRAME_OVERHEAD: usize = 4 + 4 + IV_LEN + 4 + TAG_LEN;
+/// Most regular frames a message may have (as `check_seq` allows): they
+/// take sequence numbers 1 to 2^32 − 3 and the final frame the next, 2^32 − 2
+/// frames in all.
+const MAX_REGULAR_FRAMES: usize = (FINAL_FRAME_MARKER - 2) as usize;
 /// Largest footer: a 2-byte length and a DER-encoded ECDSA P-384 signature
 /// (two INTEGERs of at most 49 bytes in a SEQUENCE: at most 104 bytes).
 const MAX_FOOTER_LEN: usize = 2 + 104;
@@ -378,11 +383,16 @@ impl Encryptor {
     /// 40) and,
     /// for signed suites, the footer. Exact for unsigned suites; for signed
     /// suites an upper bound at most a few bytes above the exact length (the
-    /// DER signature is 104 bytes at most, usually 102 or 103). `None` if it
-    /// does not fit in `usize`.
+    /// DER signature is 104 bytes at most; measured 102 to 104, now and then
+    /// 101 or fewer). `None` if it does not fit in `usize` or the message
+    /// would need more than 2^32 − 2 frames (the format's limit; see
+    /// [`update`](Self::update)).
     pub fn message_len(&self, plaintext_len: usize) -> Option<usize> {
         let fl = self.frame_length;
         let regular = plaintext_len.saturating_sub(1) / fl;
+        if regular > MAX_REGULAR_FRAMES {
+            return None;
+        }
         let final_len = plaintext_len - regular * fl;
         let footer = if self.signer.is_some() {
             MAX_FOOTER_LEN
@@ -430,8 +440,9 @@ pub fn encrypt<R: CryptoRng>(
 /// wiped first).
 ///
 /// # Errors
-/// As [`encrypt`]; `LimitExceededException` if the message does not fit
-/// in memory.
+/// As [`encrypt`] (`ValidationException`, before anything is reserved, if
+/// the message would need more than 2^32 − 2 frames);
+/// `LimitExceededException` if the message does not fit in memory.
 pub fn encrypt_into<R: CryptoRng>(
     keyring: &dyn Keyring,
     context: &EncryptionContext,
@@ -442,7 +453,15 @@ pub fn encrypt_into<R: CryptoRng>(
 ) -> Result<MessageHeader> {
     let mut enc = Encryptor::new(keyring, context, options, rng)?;
     let header = enc.header().clone();
-    let len = enc.message_len(plaintext.len()).ok_or_else(too_large)?;
+    let Some(len) = enc.message_len(plaintext.len()) else {
+        return Err(
+            if plaintext.len().saturating_sub(1) / enc.frame_length > MAX_REGULAR_FRAMES {
+                Error::validation("too many frames for one message")
+            } else {
+                too_large()
+            },
+        );
+    };
     let start = out.len();
     reserve_wiping(out, len)?;
     let r = enc
@@ -472,9 +491,13 @@ pub(crate) fn reserve(out: &mut Vec<u8>, additional: usize) -> Result<()> {
 }
 
 /// As [`reserve`], but growing as `Vec` does (at least doubling), for the
-/// incremental calls whose callers append chunk after chunk.
+/// incremental calls whose callers append chunk after chunk; exactly what
+/// is needed if doubling does not fit.
 fn grow(out: &mut Vec<u8>, additional: usize) -> Result<()> {
-    out.try_reserve(additional).map_err(|_| too_large())
+    if out.try_reserve(additional).is_ok() {
+        return Ok(());
+    }
+    reserve(out, additional)
 }
 
 /// As [`reserve`], but when `out` must move to a larger buffer its bytes
@@ -487,11 +510,14 @@ pub(crate) fn reserve_wiping(out: &mut Vec<u8>, additional: usize) -> Result<()>
         return Ok(());
     }
     if out.is_empty() {
-        // A plain exact reservation; the spare capacity of a cleared
+        // A plain exact reservation, made before the old buffer goes (so a
+        // failure leaves `out` as it was); the spare capacity of a cleared
         // buffer may still hold plaintext, so it is wiped before it is freed.
-        zeroize::Zeroize::zeroize(out);
-        *out = Vec::new();
-        return reserve(out, additional);
+        let mut fresh = Vec::new();
+        reserve(&mut fresh, additional)?;
+        let mut old = core::mem::replace(out, fresh);
+        zeroize::Zeroize::zeroize(&mut old);
+        return Ok(());
     }
     // At least double, as `Vec` does, for callers that append frame by
     // frame; exactly what is needed if that much is not available.

@@ -1219,14 +1219,18 @@ class Keystore:
         commitment_policy: Optional[str] = None,
         max_encrypted_data_keys: Optional[int] = 10,
         grant_tokens: Optional[Sequence[str]] = None,
-    ) -> Tuple[bytes, EnvelopeSummary]:
+    ) -> Tuple[SecretBytes, EnvelopeSummary]:
         """
         Decrypts one whole message in memory and returns `(plaintext,
         summary)`, like the AWS Encryption SDK's `decrypt(source=bytes)`:
         nothing is returned unless the whole message (signature included)
-        authenticates. Options as for `decrypt_stream`. The GIL is released
-        while decrypting. Raises InvalidCiphertextException,
-        ValidationException, AccessDeniedException, DisabledException,
+        authenticates. `plaintext` is SecretBytes (a `bytes` whose repr is
+        redacted), as `DecryptResult.plaintext`. Options as for
+        `decrypt_stream`. The GIL is released while decrypting. Raises
+        InvalidCiphertextException (malformed, tampered, truncated, trailing
+        bytes, required encryption context not matched, or no key could
+        unwrap it), ValidationException, AccessDeniedException,
+        InvalidGrantTokenException, DisabledException,
         KMSInvalidStateException, LimitExceededException.
         """
     def encrypt_file(
