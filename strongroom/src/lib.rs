@@ -573,11 +573,10 @@ impl Keystore {
             let mut written = None;
             self.inner.storage.write(&mut |tx| {
                 let state = integrity::read_state(tx, &self.inner.root)?;
-                let behind = self.inner.guard.check(&state, None, true)?;
+                // An anchor found behind is stored here (fail closed), even
+                // if the write changes nothing.
+                self.inner.guard.check(&state, None, true)?;
                 log.check(self, &state.checkpoint)?;
-                // A state the anchor is behind is stored even if the write
-                // changes nothing.
-                let unchanged = behind.then(|| state.clone());
                 let mut itx = integrity::IntegrityTx::new(tx, &self.inner.root, state);
                 f(&mut itx)?;
                 if itx.changes() {
@@ -593,7 +592,7 @@ impl Keystore {
                     let cp = log.append_intent(&intent, &itx.checkpoint())?;
                     itx.set_checkpoint(cp);
                 }
-                written = itx.finish()?.or(unchanged);
+                written = itx.finish()?;
                 Ok(())
             })?;
             // Committed: recorded as seen and stored in the anchor, still
