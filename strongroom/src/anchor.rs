@@ -495,6 +495,19 @@ impl StateGuard {
         })
     }
 
+    /// Whether the anchor record now differs from the one `marks` loaded
+    /// (another handle or process stored one meanwhile); `false` without
+    /// an anchor.
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the anchor cannot be read.
+    pub(crate) fn anchor_moved(&self, marks: &Marks) -> Result<bool> {
+        match (&self.anchor, &marks.anchor) {
+            (Some(a), Some(before)) => Ok(a.load()? != *before),
+            _ => Ok(false),
+        }
+    }
+
     /// Checks `state`, the authenticated state as read, against the
     /// highest seen and the anchor (`marks`, read before a snapshot
     /// outside the log's lock; `None` inside the log's lock, where they are

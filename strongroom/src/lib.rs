@@ -527,7 +527,14 @@ impl Keystore {
             Ok(())
         })?;
         let state = state.ok_or_else(|| Error::internal("transaction produced no result"))?;
-        if self.inner.guard.check(&state, Some(marks), false)? {
+        let moved_before = self.inner.guard.anchor_moved(&marks)?;
+        let behind = self.inner.guard.check(&state, Some(marks), false)?;
+        // An anchor stored between the marks and now (by a write of another
+        // handle or process) may hold a state the snapshot is behind: a
+        // legitimate race, or the file put back after that write. The
+        // check is then repeated under the log's lock, where no write
+        // commits meanwhile.
+        if behind || moved_before {
             self.advance_anchor()?;
         }
         Ok(())

@@ -364,11 +364,12 @@ fn the_same_counter_with_another_state_is_refused_in_the_process() {
 type Step = Mutex<Option<Box<dyn FnOnce() + Send>>>;
 
 /// A [`FileAnchor`] that runs a step armed by the test at its next load
-/// (before reading) or store (before writing), and fails its stores while
-/// `fail` is set.
+/// (before reading, or after with `after_load`) or store (before writing),
+/// and fails its stores while `fail` is set.
 struct Hooked {
     file: FileAnchor,
     on_load: Step,
+    after_load: Step,
     on_store: Step,
     fail: AtomicBool,
 }
@@ -378,6 +379,7 @@ impl Hooked {
         Arc::new(Hooked {
             file: FileAnchor::new(path),
             on_load: Mutex::new(None),
+            after_load: Mutex::new(None),
             on_store: Mutex::new(None),
             fail: AtomicBool::new(false),
         })
@@ -394,7 +396,9 @@ fn run(step: &Step) {
 impl AnchorStore for Hooked {
     fn load(&self) -> strongroom::Result<Option<Vec<u8>>> {
         run(&self.on_load);
-        self.file.load()
+        let r = self.file.load();
+        run(&self.after_load);
+        r
     }
 
     fn store(&self, record: &[u8]) -> strongroom::Result<()> {
@@ -750,4 +754,57 @@ fn a_batch_refused_by_the_anchor_check_is_written_once() {
     assert_eq!(v.fault, None);
     assert_eq!(v.records as usize, lines_before + 6);
     assert_eq!(v.checkpoint_records, v.records);
+}
+
+/// Runs [`anchor_child_entry`] in a new process of this test binary: one
+/// TagResource on `key` of the keystore at `db` with the anchor file
+/// `anchor`; returns once the process has exited.
+fn tag_in_another_process(db: &Path, anchor: &Path, key: &str) {
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "anchor_child_entry", "--ignored", "--quiet"])
+        .env("STRONGROOM_ANCHOR_CHILD_DB", db)
+        .env("STRONGROOM_ANCHOR_CHILD_ANCHOR", anchor)
+        .env("STRONGROOM_ANCHOR_CHILD_KEY", key)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// The child side of [`tag_in_another_process`] (ignored when run
+/// directly).
+#[test]
+#[ignore = "entry point of the child process another test spawns"]
+fn anchor_child_entry() {
+    let db = std::env::var("STRONGROOM_ANCHOR_CHILD_DB").unwrap();
+    let anchor = std::env::var("STRONGROOM_ANCHOR_CHILD_ANCHOR").unwrap();
+    let key = std::env::var("STRONGROOM_ANCHOR_CHILD_KEY").unwrap();
+    let ks = open_anchored(Path::new(&db), Path::new(&anchor), false).unwrap();
+    tag(&ks, &key, "child").unwrap();
+    ks.flush_audit_log().unwrap();
+}
+
+/// Another process commits a write (and stores the anchor) after a
+/// verification read the anchor, and the rows are then put back to the
+/// state the anchor held, before the verification's snapshot: the anchor,
+/// read again after the snapshot, has moved, the check is repeated under
+/// the log's lock, and the rollback is refused.
+#[test]
+fn a_rollback_between_the_anchor_read_and_the_snapshot_is_refused() {
+    let a = anchored();
+    let key = new_key(&a.ks).key_id;
+    a.ks.flush_audit_log().unwrap();
+    drop(a.ks);
+    let store = Hooked::new(&a.anchor);
+    let verifier = open_hooked(&a.path, &store).unwrap();
+    let old = snapshot(&a.path);
+    let before = anchored_counter(&a.anchor);
+    let (path, anchor) = (a.path.clone(), a.anchor.clone());
+    *store.after_load.lock().unwrap() = Some(Box::new(move || {
+        tag_in_another_process(&path, &anchor, &key);
+        assert!(anchored_counter(&anchor) > before);
+        restore(&path, &old);
+    }));
+    refused_by_anchor(verifier.verify_digest());
+    assert!(store.after_load.lock().unwrap().is_none(), "the step ran");
 }
