@@ -114,8 +114,9 @@ pub struct OpenOptions {
     /// state is behind the anchor's, or at the anchor's counter with
     /// another state (`KMSInternalException`): the file put back to an
     /// earlier state. Every write of the handle moves the anchor forward
-    /// (after a failed store, the handle's next write stores it first and
-    /// is refused while that fails); an anchor behind the keystore (a crash
+    /// (after a failed store, the next write of any handle or process
+    /// stores it first and is refused while that fails); an anchor behind
+    /// the keystore (a crash
     /// between a commit and the anchor's store, or writes by a process
     /// without the anchor) is moved forward on open, under the audit log's
     /// lock. A missing anchor is refused unless
