@@ -819,6 +819,9 @@ fn write_file_atomic(path: &Path, bytes: &[u8], secret: bool) -> Result<(), Erro
     Ok(())
 }
 
+/// How [`keystore_files`] names the anchor file.
+const ANCHOR_FILE: &str = "the keystore's anchor file";
+
 /// The files of the keystore: the keystore itself, SQLite's sidecars
 /// (`-wal`, `-shm`, `-journal`), its change-signal file (`-signal`), its
 /// audit log, its root key file (the one in use and the default one) and
@@ -854,7 +857,7 @@ fn keystore_files(cli: &Cli) -> Vec<(PathBuf, &'static str)> {
     files.push((root_key_file(cli), "the root key file"));
     files.push((default_key_file(&cli.keystore), "the default root key file"));
     if let Some(anchor) = &cli.anchor {
-        files.push((anchor.clone(), "the keystore's anchor file"));
+        files.push((anchor.clone(), ANCHOR_FILE));
     }
     files
 }
@@ -911,6 +914,20 @@ fn check_outputs(cli: &Cli) -> Result<(), Error> {
         ));
     }
     let files = keystore_files(cli);
+    if let Some(anchor) = &cli.anchor {
+        // The anchor is replaced at every write: it must not be another of
+        // the keystore's files.
+        let clash = files
+            .iter()
+            .filter(|(_, what)| *what != ANCHOR_FILE)
+            .find(|(f, _)| same_file(anchor, f));
+        if let Some((_, what)) = clash {
+            return Err(Error::validation(format!(
+                "--anchor {} is {what}: storing the anchor would destroy it; choose another path",
+                anchor.display()
+            )));
+        }
+    }
     for (out, flag) in outputs.iter().filter(|(p, _)| !is_stdout(p)) {
         if let Some((_, what)) = files.iter().find(|(f, _)| same_file(out, f)) {
             return Err(Error::validation(format!(
@@ -1051,7 +1068,12 @@ fn run(cli: &Cli) -> Result<(), Error> {
         // The imported keystore's anchor starts from the imported state; an
         // existing one (the original's, whose keystore ID the import keeps)
         // is not taken over.
-        if let Some(a) = cli.anchor.as_ref().filter(|a| a.exists()) {
+        // `symlink_metadata`: a link, even a dangling one, is there too.
+        if let Some(a) = cli
+            .anchor
+            .as_ref()
+            .filter(|a| std::fs::symlink_metadata(a).is_ok())
+        {
             return Err(Error::new(
                 strongroom::ErrorKind::AlreadyExistsException,
                 format!(

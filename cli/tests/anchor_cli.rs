@@ -159,3 +159,82 @@ fn import_keystore_starts_a_new_anchor() {
     // Opened with its anchor, no --anchor-init needed.
     ok(&clone, &["--anchor", s(&clone_anchor), "list-keys"]);
 }
+
+/// `--anchor` naming another file of the keystore (its audit log, the
+/// keystore itself, its root key file) is refused before anything runs:
+/// storing the anchor would replace that file.
+#[test]
+fn an_anchor_that_is_a_keystore_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    let log = files(&ks)[1].clone();
+    let out = fails(&ks, &["--anchor", s(&log), "init"], "ValidationException");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("audit log"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!ks.exists() && !log.exists(), "nothing was created");
+    let anchor = dir.path().join("ks.anchor");
+    ok(&ks, &["--anchor", s(&anchor), "init"]);
+    let before = std::fs::read(&log).unwrap();
+    for (path, what) in [(&ks, "the keystore"), (&log, "audit log")] {
+        let out = fails(
+            &ks,
+            &["--anchor", s(path), "list-keys"],
+            "ValidationException",
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains(what));
+    }
+    let key = dir.path().join("ks.key");
+    fails(
+        &ks,
+        &["--anchor", s(&key), "list-keys"],
+        "ValidationException",
+    );
+    assert_eq!(std::fs::read(&log).unwrap(), before);
+    ok(&ks, &["--anchor", s(&anchor), "list-keys"]);
+}
+
+/// `import-keystore --anchor` refuses a symbolic link at the anchor path,
+/// even a dangling one (which is not "missing"), as the library does.
+#[cfg(unix)]
+#[test]
+fn import_keystore_refuses_an_anchor_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    let anchor = dir.path().join("ks.anchor");
+    ok(&ks, &["--anchor", s(&anchor), "init"]);
+    let export = dir.path().join("ks.export");
+    ok(
+        &ks,
+        &[
+            "--anchor",
+            s(&anchor),
+            "export-keystore",
+            "--outfile",
+            s(&export),
+        ],
+    );
+    let clone = dir.path().join("clone.db");
+    std::fs::copy(dir.path().join("ks.key"), dir.path().join("clone.key")).unwrap();
+    let link = dir.path().join("clone.anchor");
+    let target = dir.path().join("elsewhere.anchor");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    fails(
+        &clone,
+        &[
+            "--anchor",
+            s(&link),
+            "import-keystore",
+            "--infile",
+            s(&export),
+        ],
+        "AlreadyExistsException",
+    );
+    assert!(!clone.exists() && !target.exists());
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}

@@ -54,6 +54,11 @@ const MAX_RECORD_LEN: u64 = 4096;
 /// and [`load`](Self::load) at every state check (outside a write, before
 /// the keystore is read). Records are under 4096 bytes ([`FileAnchor`]
 /// refuses a longer file).
+///
+/// Both run holding the handle's audit log mutex (not re-entrant), the
+/// log's file lock and, for some stores, inside the keystore's SQLite
+/// write transaction: an implementation must never call back into
+/// Strongroom (any handle of the keystore), which would deadlock or fail.
 pub trait AnchorStore: Send + Sync {
     /// The stored record, or `None` if none was ever stored.
     ///
@@ -74,7 +79,11 @@ pub trait AnchorStore: Send + Sync {
 /// An [`AnchorStore`] in a file, replaced atomically: the record is written
 /// to a temporary file in the same directory, `fsync`ed, renamed over the
 /// path, and the directory `fsync`ed (Unix), so a crash leaves the old
-/// record or the new one. Created mode 0600 on Unix.
+/// record or the new one. Created mode 0600 on Unix. The path must name
+/// the file itself: a symbolic link there is refused by
+/// [`load`](AnchorStore::load) and [`store`](AnchorStore::store)
+/// (`KMSInternalException`), as the rename would replace the link, not
+/// the file it names.
 #[derive(Clone, Debug)]
 pub struct FileAnchor {
     path: PathBuf,
@@ -96,21 +105,40 @@ fn io_err(what: &str, path: &Path, e: &std::io::Error) -> Error {
     Error::internal(format!("{what} the anchor file {}: {e}", path.display()))
 }
 
+/// Refuses a symbolic link at the anchor's path: [`FileAnchor::store`]
+/// replaces the path itself, so it would replace the link with a regular
+/// file beside it and stop updating the file the link names.
+fn refuse_link(path: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(Error::internal(format!(
+            "the anchor file {} is a symbolic link: give the path of the file itself (the \
+             anchor is replaced by a rename, which would replace the link)",
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 impl AnchorStore for FileAnchor {
     fn load(&self) -> Result<Option<Vec<u8>>> {
         use std::io::Read;
+        refuse_link(&self.path)?;
         let mut options = std::fs::OpenOptions::new();
         options.read(true);
-        // Opening a FIFO for reading would block until a writer comes.
+        // Opening a FIFO for reading would block until a writer comes; a
+        // link put in place since the check above is not followed.
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::custom_flags(
             &mut options,
-            rustix::fs::OFlags::NONBLOCK.bits() as i32,
+            (rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOFOLLOW).bits() as i32,
         );
         let file = match options.open(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_err("reading", &self.path, &e)),
+            Err(e) => {
+                refuse_link(&self.path)?;
+                return Err(io_err("reading", &self.path, &e));
+            }
         };
         // A regular file (not a FIFO or device, which could block the read
         // or never end), read up to the cap.
@@ -135,6 +163,7 @@ impl AnchorStore for FileAnchor {
 
     fn store(&self, record: &[u8]) -> Result<()> {
         use std::io::Write;
+        refuse_link(&self.path)?;
         let dir = match self.path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
@@ -393,10 +422,6 @@ pub(crate) struct StateGuard {
     /// ([`StateGuard::end_initialization`]); a later missing anchor is
     /// refused.
     initialize: AtomicBool,
-    /// Set when storing a committed state in the anchor failed: the anchor
-    /// is behind. The next write of the handle stores the state it reads
-    /// before changing anything, and is refused if that fails.
-    unstored: AtomicBool,
 }
 
 /// What [`StateGuard::marks`] read before a read snapshot.
@@ -435,7 +460,6 @@ impl StateGuard {
             process,
             anchor: anchor.map(|a| a.store),
             initialize: AtomicBool::new(initialize),
-            unstored: AtomicBool::new(false),
         }
     }
 
@@ -471,14 +495,28 @@ impl StateGuard {
         })
     }
 
+    /// Whether the anchor record now differs from the one `marks` loaded
+    /// (another handle or process stored one meanwhile); `false` without
+    /// an anchor.
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the anchor cannot be read.
+    pub(crate) fn anchor_moved(&self, marks: &Marks) -> Result<bool> {
+        match (&self.anchor, &marks.anchor) {
+            (Some(a), Some(before)) => Ok(a.load()? != *before),
+            _ => Ok(false),
+        }
+    }
+
     /// Checks `state`, the authenticated state as read, against the
     /// highest seen and the anchor (`marks`, read before a snapshot
     /// outside the log's lock; `None` inside the log's lock, where they are
     /// read now), and records it as seen. Returns whether the anchor is
     /// behind it (or missing, while it may be initialised) and is to be
     /// moved forward. With `fail_closed` (a keystore write, under the log's
-    /// lock), after a failed anchor store the state is stored in the anchor
-    /// first, and the write refused if that fails.
+    /// lock), an anchor found behind is moved to `state` (the state before
+    /// the change) here, and the write refused if that store fails,
+    /// whichever handle or process left it behind; `false` is returned.
     ///
     /// # Errors
     /// `KMSInternalException` for a state older than one seen, another
@@ -520,13 +558,11 @@ impl StateGuard {
             return Err(crate::integrity::rolled_back());
         }
         self.record(&seen);
-        if !behind {
-            // Stored meanwhile (by another handle or process).
-            self.unstored.store(false, Ordering::Release);
-            return Ok(false);
-        }
-        if fail_closed && self.unstored.load(Ordering::Acquire) {
+        if behind && fail_closed {
             // Fail closed: nothing changes while the anchor stays behind.
+            // Under the log's lock every commit stores its state before the
+            // lock is released, so an anchor behind here is one whose store
+            // failed (in any handle or process) or was cut short by a crash.
             self.put(&seen).map_err(|e| {
                 Error::internal(format!(
                     "the keystore anchor is behind the keystore (an earlier store failed) \
@@ -534,10 +570,9 @@ impl StateGuard {
                     e.message()
                 ))
             })?;
-            self.unstored.store(false, Ordering::Release);
             return Ok(false);
         }
-        Ok(true)
+        Ok(behind)
     }
 
     /// Records `seen` (authenticated) as seen by the handle and the process.
@@ -555,8 +590,9 @@ impl StateGuard {
     ///
     /// # Errors
     /// `KMSInternalException` when the anchor cannot be stored: the write
-    /// is committed, the anchor left behind, and the handle's next write
-    /// stores it first and is refused, changing nothing, while that fails.
+    /// is committed, the anchor left behind, and the next write (by any
+    /// handle or process using the anchor) stores it first and is refused,
+    /// changing nothing, while that fails.
     pub(crate) fn committed(&self, state: &State) -> Result<()> {
         let seen = Seen::of(state)?;
         self.record(&seen);
@@ -566,8 +602,7 @@ impl StateGuard {
         self.put(&seen).map_err(|e| {
             Error::internal(format!(
                 "the change was committed, but the keystore anchor was not moved to it (the \
-                 next write of this handle stores it first, and is refused while that fails): \
-                 {}",
+                 next write stores it first, and is refused while that fails): {}",
                 e.message()
             ))
         })
@@ -577,16 +612,17 @@ impl StateGuard {
     /// log's lock: records it as seen and stores it in the anchor. A failed
     /// store is not the operation's error (the operation's own outcome is
     /// what its caller needs, and reads go on while the anchor's storage
-    /// is down): it leaves the anchor behind and marks it, so the handle's
-    /// next keystore write stores it first and is refused while that fails.
+    /// is down): it leaves the anchor behind, so the next keystore write
+    /// (of any handle or process) stores it first and is refused while that
+    /// fails.
     ///
     /// # Errors
     /// `KMSInternalException` when the state cannot be encoded.
     pub(crate) fn checkpointed(&self, state: &State) -> Result<()> {
         let seen = Seen::of(state)?;
         self.record(&seen);
-        // A failure sets `unstored` (in `put`), which the next write acts on.
-        let _marked_on_failure = self.put(&seen);
+        // A failure leaves the anchor behind, which the next write acts on.
+        let _left_behind = self.put(&seen);
         Ok(())
     }
 
@@ -607,16 +643,11 @@ impl StateGuard {
         })
     }
 
-    /// Stores `seen` in the anchor, if there is one; a failure marks the
-    /// anchor as behind ([`StateGuard::unstored`]).
+    /// Stores `seen` in the anchor, if there is one.
     fn put(&self, seen: &Seen) -> Result<()> {
         let Some(a) = &self.anchor else {
             return Ok(());
         };
-        let r = a.store(&encode(&self.root, &self.keystore_id, seen)?);
-        if r.is_err() {
-            self.unstored.store(true, Ordering::Release);
-        }
-        r
+        a.store(&encode(&self.root, &self.keystore_id, seen)?)
     }
 }

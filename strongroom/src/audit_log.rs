@@ -1170,6 +1170,19 @@ impl AuditSink {
         })
     }
 
+    /// Checks the keystore's state as stored now against the highest seen
+    /// and the anchor ([`StateGuard::check`]), under the log's lock, as
+    /// the next checkpoint store will.
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the check refuses the state.
+    fn check_state(&self) -> Result<()> {
+        self.storage.read(&mut |tx| {
+            let state = crate::integrity::read_state(tx, &self.root)?;
+            self.guard.check(&state, None, false).map(|_| ())
+        })
+    }
+
     /// Stores checkpoint `cp` in its own write transaction, then records
     /// the state written as seen and stores it in the anchor.
     fn put_checkpoint_committed(&self, body: [u8; CHECKPOINT_LEN]) -> Result<()> {
@@ -1596,6 +1609,20 @@ impl AuditSink {
             f.set_len(start.log_len)
                 .map_err(|e| io_err("truncating", path, &e))?;
         }
+        let overdue = tail
+            .unsynced_since
+            .is_some_and(|t| t.elapsed() >= Duration::from_millis(AUDIT_BATCH_MILLIS));
+        let past =
+            (start.checkpoint.count + batch.len() as u64).saturating_sub(cp.checkpoint.count);
+        let sync = durable || overdue || past >= AUDIT_BATCH_EVENTS;
+        if sync {
+            // The checkpoint store below refuses a rolled-back state or an
+            // anchor that is missing or ahead; checked before anything is
+            // written, so such a refusal leaves the batch unwritten (a
+            // refusal after the write would fail the batch with its
+            // records in the file, and they would be written again).
+            self.check_state()?;
+        }
         let mut lines = String::with_capacity(batch.iter().map(|c| c.canonical.len() + 96).sum());
         let mut chain = start.checkpoint;
         for rec in batch {
@@ -1615,11 +1642,6 @@ impl AuditSink {
             checkpoint: chain,
             log_len: start.log_len + lines.len() as u64,
         };
-        let overdue = tail
-            .unsynced_since
-            .is_some_and(|t| t.elapsed() >= Duration::from_millis(AUDIT_BATCH_MILLIS));
-        let past = end.checkpoint.count.saturating_sub(cp.checkpoint.count);
-        let sync = durable || overdue || past >= AUDIT_BATCH_EVENTS;
         if sync {
             if let Err(e) = f.sync_data() {
                 // What the failed sync covered may not be on disk: nothing

@@ -114,8 +114,9 @@ pub struct OpenOptions {
     /// state is behind the anchor's, or at the anchor's counter with
     /// another state (`KMSInternalException`): the file put back to an
     /// earlier state. Every write of the handle moves the anchor forward
-    /// (after a failed store, the handle's next write stores it first and
-    /// is refused while that fails); an anchor behind the keystore (a crash
+    /// (after a failed store, the next write of any handle or process
+    /// stores it first and is refused while that fails); an anchor behind
+    /// the keystore (a crash
     /// between a commit and the anchor's store, or writes by a process
     /// without the anchor) is moved forward on open, under the audit log's
     /// lock. A missing anchor is refused unless
@@ -527,7 +528,14 @@ impl Keystore {
             Ok(())
         })?;
         let state = state.ok_or_else(|| Error::internal("transaction produced no result"))?;
-        if self.inner.guard.check(&state, Some(marks), false)? {
+        let moved_before = self.inner.guard.anchor_moved(&marks)?;
+        let behind = self.inner.guard.check(&state, Some(marks), false)?;
+        // An anchor stored between the marks and now (by a write of another
+        // handle or process) may hold a state the snapshot is behind: a
+        // legitimate race, or the file put back after that write. The
+        // check is then repeated under the log's lock, where no write
+        // commits meanwhile.
+        if behind || moved_before {
             self.advance_anchor()?;
         }
         Ok(())
@@ -573,11 +581,10 @@ impl Keystore {
             let mut written = None;
             self.inner.storage.write(&mut |tx| {
                 let state = integrity::read_state(tx, &self.inner.root)?;
-                let behind = self.inner.guard.check(&state, None, true)?;
+                // An anchor found behind is stored here (fail closed), even
+                // if the write changes nothing.
+                self.inner.guard.check(&state, None, true)?;
                 log.check(self, &state.checkpoint)?;
-                // A state the anchor is behind is stored even if the write
-                // changes nothing.
-                let unchanged = behind.then(|| state.clone());
                 let mut itx = integrity::IntegrityTx::new(tx, &self.inner.root, state);
                 f(&mut itx)?;
                 if itx.changes() {
@@ -593,7 +600,7 @@ impl Keystore {
                     let cp = log.append_intent(&intent, &itx.checkpoint())?;
                     itx.set_checkpoint(cp);
                 }
-                written = itx.finish()?.or(unchanged);
+                written = itx.finish()?;
                 Ok(())
             })?;
             // Committed: recorded as seen and stored in the anchor, still

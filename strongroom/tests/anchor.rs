@@ -364,11 +364,12 @@ fn the_same_counter_with_another_state_is_refused_in_the_process() {
 type Step = Mutex<Option<Box<dyn FnOnce() + Send>>>;
 
 /// A [`FileAnchor`] that runs a step armed by the test at its next load
-/// (before reading) or store (before writing), and fails its stores while
-/// `fail` is set.
+/// (before reading, or after with `after_load`) or store (before writing),
+/// and fails its stores while `fail` is set.
 struct Hooked {
     file: FileAnchor,
     on_load: Step,
+    after_load: Step,
     on_store: Step,
     fail: AtomicBool,
 }
@@ -378,6 +379,7 @@ impl Hooked {
         Arc::new(Hooked {
             file: FileAnchor::new(path),
             on_load: Mutex::new(None),
+            after_load: Mutex::new(None),
             on_store: Mutex::new(None),
             fail: AtomicBool::new(false),
         })
@@ -394,7 +396,9 @@ fn run(step: &Step) {
 impl AnchorStore for Hooked {
     fn load(&self) -> strongroom::Result<Option<Vec<u8>>> {
         run(&self.on_load);
-        self.file.load()
+        let r = self.file.load();
+        run(&self.after_load);
+        r
     }
 
     fn store(&self, record: &[u8]) -> strongroom::Result<()> {
@@ -621,4 +625,186 @@ fn create_refuses_an_anchor_in_use() {
     assert_eq!(std::fs::read(&a.anchor).unwrap(), before);
     drop(a.ks);
     open_anchored(&a.path, &a.anchor, false).unwrap();
+}
+
+/// After one handle's anchor store fails, every handle sharing the anchor
+/// (not only that one) stores the state first at its next write and, while
+/// that fails, is refused without changing anything.
+#[test]
+fn a_failed_anchor_store_refuses_the_writes_of_every_handle() {
+    let a = anchored();
+    let key = new_key(&a.ks).key_id;
+    a.ks.flush_audit_log().unwrap();
+    drop(a.ks);
+    let store = Hooked::new(&a.anchor);
+    let handles: Vec<Keystore> = (0..3)
+        .map(|_| open_hooked(&a.path, &store).unwrap())
+        .collect();
+    store.fail.store(true, Ordering::SeqCst);
+    let e = expect_err(tag(&handles[0], &key, "0"), ErrorKind::KMSInternalException);
+    assert!(e.message().contains("committed"), "{e}");
+    let committed = stored_counter(&a.path);
+    assert!(anchored_counter(&a.anchor) < committed);
+    for (i, ks) in handles.iter().enumerate() {
+        let e = expect_err(
+            tag(ks, &key, &format!("after {i}")),
+            ErrorKind::KMSInternalException,
+        );
+        assert!(e.message().contains("nothing was changed"), "{i}: {e}");
+    }
+    for ks in &handles {
+        let tags = ks.list_resource_tags(&key, None, None).unwrap().tags;
+        assert_eq!(tags[0].tag_value, "0", "no write committed");
+    }
+    // Only the audit checkpoints of the refused calls moved the state on.
+    assert!(stored_counter(&a.path) > committed);
+    store.fail.store(false, Ordering::SeqCst);
+    tag(&handles[1], &key, "stored").unwrap();
+    handles[1].flush_audit_log().unwrap();
+    assert_eq!(anchored_counter(&a.anchor), stored_counter(&a.path));
+}
+
+/// A symbolic link at the anchor's path (even a dangling one) is refused
+/// by load and store: the store's rename would replace the link with a
+/// regular file and stop updating the file it names.
+#[cfg(unix)]
+#[test]
+fn an_anchor_path_that_is_a_symbolic_link_is_refused() {
+    let a = anchored();
+    a.ks.flush_audit_log().unwrap();
+    drop(a.ks);
+    let genuine = std::fs::read(&a.anchor).unwrap();
+    let link = a.anchor.with_extension("link");
+    std::os::unix::fs::symlink(&a.anchor, &link).unwrap();
+    let file = FileAnchor::new(&link);
+    let e = expect_err(file.load(), ErrorKind::KMSInternalException);
+    assert!(e.message().contains("symbolic link"), "{e}");
+    let e = expect_err(file.store(b"{}"), ErrorKind::KMSInternalException);
+    assert!(e.message().contains("symbolic link"), "{e}");
+    let e = expect_err(
+        open_anchored(&a.path, &link, false),
+        ErrorKind::KMSInternalException,
+    );
+    assert!(e.message().contains("symbolic link"), "{e}");
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read(&a.anchor).unwrap(), genuine);
+    // A dangling link is refused too, not taken as a missing anchor.
+    let dangling = a.anchor.with_extension("dangling");
+    std::os::unix::fs::symlink(a.anchor.with_extension("nowhere"), &dangling).unwrap();
+    let e = expect_err(
+        open_anchored(&a.path, &dangling, true),
+        ErrorKind::KMSInternalException,
+    );
+    assert!(e.message().contains("symbolic link"), "{e}");
+    assert!(!a.anchor.with_extension("nowhere").exists());
+    open_anchored(&a.path, &a.anchor, false).unwrap();
+}
+
+/// A write-behind batch whose checkpoint store the anchor check refuses
+/// (here: the anchor is missing) is not written, and stays queued: once
+/// the anchor is back, the next flush writes every record once.
+#[test]
+fn a_batch_refused_by_the_anchor_check_is_written_once() {
+    let a = anchored();
+    let key = new_key(&a.ks).key_id;
+    a.ks.flush_audit_log().unwrap();
+    drop(a.ks);
+    let ks = Keystore::open_with(
+        &a.path,
+        root_source(&ROOT),
+        OpenOptions::default()
+            .anchor(Anchor::file(&a.anchor))
+            .audit_write_mode(strongroom::AuditWriteMode::WriteBehind {
+                max_events: 60_000,
+                max_millis: 60_000,
+            }),
+    )
+    .unwrap();
+    let log = ks.audit_log_path().to_path_buf();
+    let lines_before = std::fs::read_to_string(&log).unwrap().lines().count();
+    for _ in 0..5 {
+        ks.describe_key(&key).unwrap();
+    }
+    let saved = std::fs::read(&a.anchor).unwrap();
+    std::fs::remove_file(&a.anchor).unwrap();
+    expect_err(ks.flush_audit_log(), ErrorKind::KMSInternalException);
+    // The batch stays queued: the next call retries it, and fails with it.
+    let e = expect_err(ks.describe_key(&key), ErrorKind::KMSInternalException);
+    assert!(e.message().contains("anchor"), "{e}");
+    std::fs::write(&a.anchor, &saved).unwrap();
+    ks.describe_key(&key).unwrap();
+    ks.flush_audit_log().unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(text.lines().count(), lines_before + 6, "{text}");
+    let events = ks.audit_events(&Default::default()).unwrap();
+    let described = events
+        .iter()
+        .filter(|e| e["eventName"] == "DescribeKey")
+        .count();
+    assert_eq!(described, 6);
+    let ids: std::collections::HashSet<&str> = events
+        .iter()
+        .map(|e| e["eventID"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), events.len());
+    let v = ks.verify_audit_log().unwrap();
+    assert_eq!(v.fault, None);
+    assert_eq!(v.records as usize, lines_before + 6);
+    assert_eq!(v.checkpoint_records, v.records);
+}
+
+/// Runs [`anchor_child_entry`] in a new process of this test binary: one
+/// TagResource on `key` of the keystore at `db` with the anchor file
+/// `anchor`; returns once the process has exited.
+fn tag_in_another_process(db: &Path, anchor: &Path, key: &str) {
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "anchor_child_entry", "--ignored", "--quiet"])
+        .env("STRONGROOM_ANCHOR_CHILD_DB", db)
+        .env("STRONGROOM_ANCHOR_CHILD_ANCHOR", anchor)
+        .env("STRONGROOM_ANCHOR_CHILD_KEY", key)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// The child side of [`tag_in_another_process`] (ignored when run
+/// directly).
+#[test]
+#[ignore = "entry point of the child process another test spawns"]
+fn anchor_child_entry() {
+    let db = std::env::var("STRONGROOM_ANCHOR_CHILD_DB").unwrap();
+    let anchor = std::env::var("STRONGROOM_ANCHOR_CHILD_ANCHOR").unwrap();
+    let key = std::env::var("STRONGROOM_ANCHOR_CHILD_KEY").unwrap();
+    let ks = open_anchored(Path::new(&db), Path::new(&anchor), false).unwrap();
+    tag(&ks, &key, "child").unwrap();
+    ks.flush_audit_log().unwrap();
+}
+
+/// Another process commits a write (and stores the anchor) after a
+/// verification read the anchor, and the rows are then put back to the
+/// state the anchor held, before the verification's snapshot: the anchor,
+/// read again after the snapshot, has moved, the check is repeated under
+/// the log's lock, and the rollback is refused.
+#[test]
+fn a_rollback_between_the_anchor_read_and_the_snapshot_is_refused() {
+    let a = anchored();
+    let key = new_key(&a.ks).key_id;
+    a.ks.flush_audit_log().unwrap();
+    drop(a.ks);
+    let store = Hooked::new(&a.anchor);
+    let verifier = open_hooked(&a.path, &store).unwrap();
+    let old = snapshot(&a.path);
+    let before = anchored_counter(&a.anchor);
+    let (path, anchor) = (a.path.clone(), a.anchor.clone());
+    *store.after_load.lock().unwrap() = Some(Box::new(move || {
+        tag_in_another_process(&path, &anchor, &key);
+        assert!(anchored_counter(&anchor) > before);
+        restore(&path, &old);
+    }));
+    refused_by_anchor(verifier.verify_digest());
+    assert!(store.after_load.lock().unwrap().is_none(), "the step ran");
 }
