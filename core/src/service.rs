@@ -1,6 +1,8 @@
 //! Each KMS operation's flow, written once for every keystore: check the
-//! grant tokens, load the key (by key ID, key ARN, alias name or alias ARN;
-//! for Decrypt and ReEncrypt the key named in the ciphertext blob),
+//! grant tokens, load the key (by key ID, key ARN, alias name or alias ARN
+//! for the cryptographic operations, DescribeKey and GetPublicKey, by key
+//! ID or key ARN only for the others, as in KMS; for
+//! Decrypt and ReEncrypt the key named in the ciphertext blob),
 //! authorize the call with the operation's condition keys ([`crate::access`]),
 //! do the cryptographic work ([`crate::ops`], [`crate::asym`]), and let the
 //! keystore's audit wrapper record the outcome.
@@ -1120,7 +1122,8 @@ pub fn generate_random<S: KeyService>(
 }
 
 /// An operation that authorizes `action` on the key `key_id` names (no
-/// condition keys of its own) and changes the record with `f`.
+/// condition keys of its own) and changes the record with `f`; `key_id` is
+/// a key ID or key ARN ([`key_id_or_arn`]).
 fn simple_change<S: KeyService, T: Clone>(
     s: &mut S,
     action: &str,
@@ -1128,6 +1131,7 @@ fn simple_change<S: KeyService, T: Clone>(
     f: impl FnMut(&Env<'_>, &mut S::Rng, &mut KeyRecord) -> Result<T>,
 ) -> Result<T> {
     s.call(action, RequestParameters::key(key_id), |s, call| {
+        key_id_or_arn(s, action, key_id)?;
         s.modify_authorized(call, action, key_id, &|r| r, f)
     })
 }
@@ -1347,8 +1351,8 @@ pub fn delete_alias<S: KeyService>(s: &mut S, alias_name: &str) -> Result<()> {
 }
 
 /// ListAliases, only those pointing at the key `key_id` names when given
-/// (a key ID, key ARN, alias name or alias ARN; `NotFoundException` when it
-/// names no key); `limit` 1–100 (default 50); `marker` from a previous
+/// (a key ID or key ARN, as in KMS; `NotFoundException` for an alias or
+/// when it names no key); `limit` 1–100 (default 50); `marker` from a previous
 /// page's `NextMarker` (the last alias name listed). Allowed for every
 /// principal (IAM-only in AWS KMS) and audited.
 ///
@@ -1365,6 +1369,9 @@ pub fn list_aliases<S: KeyService>(
     let params = RequestParameters::list(key_id, limit, marker);
     s.call("ListAliases", params, |s, _| {
         let limit = limit_within(limit, LIST_ALIASES)?;
+        if let Some(k) = key_id {
+            key_id_or_arn(s, "ListAliases", k)?;
+        }
         let target = key_id
             .map(|k| s.load(k).map(|r| r.key_id.clone()))
             .transpose()?;
@@ -1422,6 +1429,7 @@ pub fn create_grant<S: KeyService>(
         RequestParameters::create_grant(req),
         |s, call| {
             s.check_grant_tokens(&req.grant_tokens)?;
+            key_id_or_arn(s, "CreateGrant", &req.key_id)?;
             let rec = s.load(&req.key_id)?;
             let (_, ctx) = access::grant_constraint(req);
             let (via_grants, aliases_seen) = authorize_seeing_aliases(
@@ -1533,6 +1541,7 @@ pub fn list_grants<S: KeyService>(
             if let Some(g) = &req.grant_id {
                 validate_grant_id(g)?;
             }
+            key_id_or_arn(s, "ListGrants", &req.key_id)?;
             let rec = s.load_authorized(call, "ListGrants", &req.key_id, &|r| r)?;
             let all = access::select_grants(s.access().grants_of(&rec.key_id)?.to_vec(), req);
             grant_page(all, req.limit, req.marker.as_deref())
@@ -1574,7 +1583,10 @@ pub fn retire_grant<S: KeyService>(s: &mut S, req: &RetireGrantRequest) -> Resul
             let grant_id = access::retire_grant_id(s.grant_token_key(), req)?;
             call.params.grant_id = Some(grant_id.clone());
             let key_id = match &req.key_id {
-                Some(k) => s.load(k)?.key_id.clone(),
+                Some(k) => {
+                    key_id_or_arn(s, "RetireGrant", k)?;
+                    s.load(k)?.key_id.clone()
+                }
                 None => s
                     .all_grants()?
                     .into_iter()
@@ -1623,6 +1635,7 @@ pub fn revoke_grant<S: KeyService>(s: &mut S, key_id: &str, grant_id: &str) -> R
     let params = RequestParameters::revoke_grant(key_id, grant_id);
     s.call("RevokeGrant", params, |s, call| {
         validate_grant_id(grant_id)?;
+        key_id_or_arn(s, "RevokeGrant", key_id)?;
         let rec = s.load(key_id)?;
         let authorized = authorize_for_write(
             &s.access(),
@@ -1711,6 +1724,7 @@ pub fn update_key_description<S: KeyService>(
     let mut params = RequestParameters::key(key_id);
     params.description = Some(description.into());
     s.call("UpdateKeyDescription", params, |s, call| {
+        key_id_or_arn(s, "UpdateKeyDescription", key_id)?;
         s.modify_authorized(call, "UpdateKeyDescription", key_id, &|r| r, |_, _, r| {
             ops::update_key_description(r, description)
         })
@@ -1736,6 +1750,7 @@ pub fn schedule_key_deletion<S: KeyService>(
     let mut params = RequestParameters::key(key_id);
     params.pending_window_in_days = pending_window_in_days;
     s.call("ScheduleKeyDeletion", params, |s, call| {
+        key_id_or_arn(s, "ScheduleKeyDeletion", key_id)?;
         let out = s.modify_authorized(
             call,
             "ScheduleKeyDeletion",
@@ -1754,6 +1769,7 @@ pub fn cancel_key_deletion<S: KeyService>(s: &mut S, key_id: &str) -> Result<Key
         "CancelKeyDeletion",
         RequestParameters::key(key_id),
         |s, call| {
+            key_id_or_arn(s, "CancelKeyDeletion", key_id)?;
             let out =
                 s.modify_authorized(call, "CancelKeyDeletion", key_id, &|r| r, |_, _, r| {
                     ops::cancel_key_deletion(r).map(|_| KeyIdResponse {
@@ -1776,6 +1792,7 @@ pub fn enable_key_rotation<S: KeyService>(
     let mut params = RequestParameters::key(key_id);
     params.rotation_period_in_days = rotation_period_in_days;
     s.call("EnableKeyRotation", params, |s, call| {
+        key_id_or_arn(s, "EnableKeyRotation", key_id)?;
         s.modify_authorized(
             call,
             "EnableKeyRotation",
@@ -1802,6 +1819,7 @@ pub fn get_key_rotation_status<S: KeyService>(
         "GetKeyRotationStatus",
         RequestParameters::key(key_id),
         |s, call| {
+            key_id_or_arn(s, "GetKeyRotationStatus", key_id)?;
             ops::get_key_rotation_status(&*s.load_authorized(
                 call,
                 "GetKeyRotationStatus",
@@ -1830,6 +1848,7 @@ pub fn list_key_rotations<S: KeyService>(
 ) -> Result<ListKeyRotationsResponse> {
     let params = RequestParameters::list(Some(key_id), limit, marker);
     s.call("ListKeyRotations", params, |s, call| {
+        key_id_or_arn(s, "ListKeyRotations", key_id)?;
         let rec = s.load_authorized(call, "ListKeyRotations", key_id, &|r| r)?;
         let all = ops::list_key_rotations(&rec)?;
         let (rotations, next_marker) = paginate_index(all, limit, marker)?;
@@ -1842,8 +1861,10 @@ pub fn list_key_rotations<S: KeyService>(
 }
 
 /// Refuses an alias name or alias ARN as the `KeyId` of `op`, whose KMS
-/// `KeyId` is a key ID or key ARN only (TagResource, UntagResource,
-/// ListResourceTags).
+/// `KeyId` is a key ID or key ARN only: every operation that names a key
+/// except the cryptographic ones, DescribeKey and GetPublicKey (the table
+/// is in README, "Key identifiers"; CreateAlias/UpdateAlias refuse an
+/// alias `TargetKeyId` with their own `ValidationException`).
 ///
 /// # Errors
 /// `NotFoundException` (`Invalid keyId`, as KMS answers) for an alias;
@@ -1935,6 +1956,7 @@ pub fn put_key_policy<S: KeyService>(s: &mut S, req: &PutKeyPolicyRequest) -> Re
         |s, call| {
             access::check_policy_name(req.policy_name.as_deref())?;
             let policy = Policy::parse(&req.policy)?;
+            key_id_or_arn(s, "PutKeyPolicy", &req.key_id)?;
             let bypass = req.bypass_policy_lockout_safety_check;
             let principal = String::from(s.access().principal());
             s.modify_authorized(
@@ -1968,6 +1990,7 @@ pub fn get_key_policy<S: KeyService>(
     let params = RequestParameters::get_key_policy(key_id, policy_name);
     s.call("GetKeyPolicy", params, |s, call| {
         access::check_policy_name(policy_name)?;
+        key_id_or_arn(s, "GetKeyPolicy", key_id)?;
         let rec = s.load_authorized(call, "GetKeyPolicy", key_id, &|r| r)?;
         Ok(GetKeyPolicyResponse {
             policy: rec
@@ -1988,6 +2011,7 @@ pub fn list_key_policies<S: KeyService>(
 ) -> Result<ListKeyPoliciesResponse> {
     let params = RequestParameters::list(Some(key_id), limit, marker);
     s.call("ListKeyPolicies", params, |s, call| {
+        key_id_or_arn(s, "ListKeyPolicies", key_id)?;
         s.load_authorized(call, "ListKeyPolicies", key_id, &|r| r)?;
         let names = alloc::vec![String::from(policy::DEFAULT_POLICY_NAME)];
         let (policy_names, next_marker) = paginate_index(names, limit, marker)?;
@@ -2009,6 +2033,7 @@ pub fn get_parameters_for_import<S: KeyService>(
     let mut params = RequestParameters::key(&req.key_id);
     params.wrapping_algorithm = req.wrapping_algorithm.map(|a| a.as_str().into());
     s.call("GetParametersForImport", params, |s, call| {
+        key_id_or_arn(s, "GetParametersForImport", &req.key_id)?;
         let rec = s.load_authorized(call, "GetParametersForImport", &req.key_id, &|r| {
             access::import_parameters_conditions(r, req)
         })?;
@@ -2029,6 +2054,7 @@ pub fn import_key_material<S: KeyService>(s: &mut S, req: &ImportKeyMaterialRequ
             material,
             asym::MAX_ENCRYPTED_KEY_MATERIAL,
         )?;
+        key_id_or_arn(s, "ImportKeyMaterial", &req.key_id)?;
         s.modify_authorized(
             call,
             "ImportKeyMaterial",
