@@ -10,9 +10,9 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use strongroom::api::*;
 use strongroom::core::key::{
-    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, ExpirationModel, KeyAgreementAlgorithm,
-    KeySpec, KeyUsage, MacAlgorithm, MessageType, Origin, SigningAlgorithm, WrappingAlgorithm,
-    WrappingKeySpec,
+    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, ExpirationModel, ImportType,
+    KeyAgreementAlgorithm, KeySpec, KeyUsage, MacAlgorithm, MessageType, Origin, SigningAlgorithm,
+    WrappingAlgorithm, WrappingKeySpec,
 };
 use strongroom::{
     AuditFilter, CreateOptions, EncryptionContext, Error, Keystore, RootKeySource, Secret,
@@ -82,7 +82,9 @@ enum OutputFormat {
 
 #[derive(Args, Debug)]
 struct KeyIdArg {
-    /// Key ID, key ARN, alias name or alias ARN.
+    /// Key ID or key ARN; the cryptographic commands, describe-key and
+    /// get-public-key also take an alias name or alias ARN (elsewhere an
+    /// alias is NotFoundException, as in KMS).
     #[arg(long)]
     key_id: String,
 }
@@ -164,7 +166,12 @@ enum Command {
         bypass_policy_lockout_safety_check: bool,
     },
     /// DescribeKey.
-    DescribeKey(KeyIdArg),
+    DescribeKey {
+        #[command(flatten)]
+        key: KeyIdArg,
+        #[command(flatten)]
+        tokens: GrantTokens,
+    },
     /// ListKeys.
     ListKeys(Paging),
     /// UpdateKeyDescription.
@@ -352,6 +359,8 @@ enum Command {
     GetPublicKey {
         #[command(flatten)]
         key: KeyIdArg,
+        #[command(flatten)]
+        tokens: GrantTokens,
         /// Write the public key to this file (DER SubjectPublicKeyInfo, or PEM with --pem).
         #[command(flatten)]
         out: OutFile,
@@ -442,6 +451,11 @@ enum Command {
         valid_to: Option<String>,
         #[arg(long)]
         expiration_model: Option<ExpirationModel>,
+        /// `NEW_KEY_MATERIAL` (only on a key's first import) or
+        /// `EXISTING_KEY_MATERIAL` (only once material was imported: the
+        /// same material again); omitted, either as the key requires.
+        #[arg(long)]
+        import_type: Option<ImportType>,
     },
     /// DeleteImportedKeyMaterial.
     DeleteImportedKeyMaterial(KeyIdArg),
@@ -1059,7 +1073,9 @@ fn run(cli: &Cli) -> Result<(), Error> {
             };
             print(&ks.create_key(&req)?)
         }
-        Command::DescribeKey(k) => print(&ks.describe_key(&k.key_id)?),
+        Command::DescribeKey { key, tokens } => {
+            print(&ks.describe_key_with_grant_tokens(&key.key_id, &tokens.grant_tokens)?)
+        }
         Command::ListKeys(p) => print(&ks.list_keys(p.limit, p.marker.as_deref())?),
         Command::UpdateKeyDescription { key, description } => {
             ks.update_key_description(&key.key_id, description)
@@ -1203,8 +1219,13 @@ fn run(cli: &Cli) -> Result<(), Error> {
             signing_algorithm: Some(*signing_algorithm),
             grant_tokens: Vec::new(),
         })?),
-        Command::GetPublicKey { key, out, pem } => {
-            let r = ks.get_public_key(&key.key_id)?;
+        Command::GetPublicKey {
+            key,
+            tokens,
+            out,
+            pem,
+        } => {
+            let r = ks.get_public_key_with_grant_tokens(&key.key_id, &tokens.grant_tokens)?;
             write_public_key(&out.outfile, &r.public_key, *pem)?;
             print(&r)
         }
@@ -1297,13 +1318,14 @@ fn run(cli: &Cli) -> Result<(), Error> {
             import_token,
             valid_to,
             expiration_model,
+            import_type,
         } => ks.import_key_material(&ImportKeyMaterialRequest {
             key_id: key.key_id.clone(),
             import_token: parse_blob(import_token)?,
             encrypted_key_material: parse_blob(encrypted_key_material)?,
             valid_to: valid_to.as_deref().map(input::parse_time).transpose()?,
             expiration_model: *expiration_model,
-            import_type: None,
+            import_type: *import_type,
         }),
         Command::DeleteImportedKeyMaterial(k) => ks.delete_imported_key_material(&k.key_id),
         Command::GenerateRandom {

@@ -40,10 +40,13 @@ fn key(ks: &Keystore, spec: KeySpec, usage: KeyUsage, origin: Origin) -> KeyMeta
 /// `id` names; `Ok` when it succeeded.
 type KeyOp = Box<dyn Fn(&Keystore, &str) -> strongroom::Result<()>>;
 
+/// Operations by their KMS name.
+type KeyOps = Vec<(&'static str, KeyOp)>;
+
 /// Every key-ID-only operation of the facade, in an order that can run
 /// twice on one enabled `AWS_KMS` symmetric key (`ops`) and one `EXTERNAL`
 /// symmetric key (`import_ops`) and leaves both as they were.
-fn key_id_only_operations() -> (Vec<(&'static str, KeyOp)>, Vec<(&'static str, KeyOp)>) {
+fn key_id_only_operations() -> (KeyOps, KeyOps) {
     let grant = |ks: &Keystore, id: &str| {
         ks.create_grant(&CreateGrantRequest {
             key_id: id.into(),
@@ -52,7 +55,7 @@ fn key_id_only_operations() -> (Vec<(&'static str, KeyOp)>, Vec<(&'static str, K
             ..Default::default()
         })
     };
-    let ops: Vec<(&'static str, KeyOp)> = vec![
+    let ops: KeyOps = vec![
         (
             "UpdateKeyDescription",
             Box::new(|ks, id| ks.update_key_description(id, "by identifier")),
@@ -194,7 +197,7 @@ fn key_id_only_operations() -> (Vec<(&'static str, KeyOp)>, Vec<(&'static str, K
             }),
         ),
     ];
-    let import_ops: Vec<(&'static str, KeyOp)> = vec![
+    let import_ops: KeyOps = vec![
         (
             "GetParametersForImport",
             Box::new(|ks, id| params(ks, id).map(|_| ())),
