@@ -1210,12 +1210,15 @@ fn authorize_alias_target<S: KeyService>(
     };
     let mut key = None;
     if let Some(rec) = Error::unless_not_found(s.load(&old.target_key_id))? {
+        // Authorized as named by its key ID: KMS sets `kms:RequestAlias`
+        // only for the cryptographic operations, DescribeKey and
+        // GetPublicKey, not for the alias operations.
         key = Some(authorize_for_write(
             &s.access(),
             call,
             action,
             &rec,
-            alias_name,
+            &old.target_key_id,
             &no_context(),
             &|r| r,
         )?);

@@ -440,3 +440,49 @@ fn alias_accepting_asymmetric_operations_take_all_four_forms() {
         assert_eq!(without.key_id, sym.arn);
     }
 }
+
+/// `kms:RequestAlias` is set only where KMS sets it (the operations that
+/// take an alias): a policy allowing an action only for requests naming
+/// `alias/app` allows Encrypt and DescribeKey by that alias, and never
+/// DeleteAlias (which names the alias, not the key) nor a key-ID-only
+/// operation.
+#[test]
+fn request_alias_is_set_only_for_the_operations_that_take_an_alias() {
+    const ADMIN: &str = "arn:aws:iam::000000000000:user/admin";
+    const APP: &str = "arn:aws:iam::000000000000:user/app";
+    let (_dir, ks) = admin_keystore(ADMIN);
+    let k = new_key(&ks);
+    ks.create_alias("alias/app", &k.key_id).unwrap();
+    let policy = serde_json::json!({"Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": ADMIN}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"AWS": APP}, "Resource": "*",
+         "Action": ["kms:Encrypt", "kms:DescribeKey", "kms:DeleteAlias", "kms:DisableKey"],
+         "Condition": {"StringEquals": {"kms:RequestAlias": "alias/app"}}},
+    ]});
+    ks.put_key_policy(&PutKeyPolicyRequest {
+        key_id: k.key_id.clone(),
+        policy: policy.to_string(),
+        ..Default::default()
+    })
+    .unwrap();
+    let app = ks.as_principal(APP);
+    try_encrypt(&app, "alias/app", b"x").unwrap();
+    app.describe_key("alias/app").unwrap();
+    expect_err(
+        try_encrypt(&app, &k.key_id, b"x"),
+        ErrorKind::AccessDeniedException,
+    );
+    expect_err(
+        app.delete_alias("alias/app"),
+        ErrorKind::AccessDeniedException,
+    );
+    expect_err(app.disable_key("alias/app"), ErrorKind::NotFoundException);
+    expect_err(app.disable_key(&k.key_id), ErrorKind::AccessDeniedException);
+    assert_eq!(
+        ks.list_aliases(Some(&k.key_id), None, None)
+            .unwrap()
+            .aliases
+            .len(),
+        1
+    );
+}
