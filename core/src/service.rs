@@ -133,7 +133,8 @@ pub trait InWrite {
 /// What a call was authorized on, in a read before its write: the key
 /// record (key ID and `generation`), the grants that allowed it when the
 /// key policy did not, and the alias state the policy's conditions saw
-/// (`kms:ResourceAliases`, `kms:RequestAlias`). The write checks inside its
+/// (`kms:ResourceAliases`; no write takes an alias, so no write's request
+/// has `kms:RequestAlias`). The write checks inside its
 /// own transaction that all of it still holds ([`holds`](Self::holds)), so
 /// that a change committed in between, or a row put back in (or deleted
 /// from) the file and read by the earlier check, cannot authorize it.
@@ -318,16 +319,15 @@ fn check_authorized<K: KeyAccess + ?Sized>(
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct AliasesSeen {
     /// The key's aliases, sorted, when the policy tests `kms:ResourceAliases`.
+    /// (`kms:RequestAlias` needs no re-check: no write takes an alias, the
+    /// alias operations included, so no write's request has it.)
     resource_aliases: Option<Vec<String>>,
-    /// The alias the caller named the key by, when the policy tests
-    /// `kms:RequestAlias`: it must still point at the key.
-    request_alias: Option<String>,
 }
 
 impl AliasesSeen {
     /// Whether the write needs the key's aliases as they are now.
     fn any(&self) -> bool {
-        self.resource_aliases.is_some() || self.request_alias.is_some()
+        self.resource_aliases.is_some()
     }
 
     /// Whether `now` (the names of the aliases pointing at the key now; `None`
@@ -342,10 +342,6 @@ impl AliasesSeen {
         self.resource_aliases
             .as_ref()
             .is_none_or(|seen| *seen == now)
-            && self
-                .request_alias
-                .as_ref()
-                .is_none_or(|name| now.contains(name))
     }
 }
 
@@ -417,9 +413,6 @@ fn authorize_seeing_aliases<K: KeyAccess + ?Sized>(
         Ok(KeyIdentifier::Alias(name)) => Some(name),
         _ => None,
     };
-    if policy.uses_condition_key("kms:RequestAlias") {
-        seen.request_alias.clone_from(&alias);
-    }
     let mut req = access::key_request(principal, action, rec, alias);
     // Only look the aliases up when a condition of the parsed policy tests
     // them (not the policy text: a key may be spelled with JSON escapes).
@@ -1507,9 +1500,9 @@ struct Authorized<'a> {
 /// PutKeyPolicy, DisableKey, ScheduleKeyDeletion, tag change … committed
 /// in between); when grants allowed the call, each of them still exists (no
 /// RetireGrant or RevokeGrant in between); and when the key policy tests
-/// `kms:ResourceAliases` or `kms:RequestAlias`, the key's aliases
-/// (`aliases_now`) still give those keys the values they had (no
-/// CreateAlias, UpdateAlias or DeleteAlias in between that changes them).
+/// `kms:ResourceAliases`, the key's aliases (`aliases_now`) are still
+/// the set it saw (no CreateAlias, UpdateAlias or DeleteAlias in between
+/// that changes them).
 fn grant_authorization_holds(
     authorized: &Authorized<'_>,
     now: &KeyRecord,
@@ -1744,7 +1737,10 @@ pub fn disable_key<S: KeyService>(s: &mut S, key_id: &str) -> Result<()> {
     simple_change(s, "DisableKey", key_id, |_, _, r| ops::disable_key(r))
 }
 
-/// ScheduleKeyDeletion ([`ops::schedule_key_deletion`]).
+/// ScheduleKeyDeletion ([`ops::schedule_key_deletion`]). The window is
+/// checked first ([`ops::check_pending_window`]), as KMS validates a
+/// request's shape before it looks at the key; `key_id` is a key ID or key
+/// ARN (an alias is `NotFoundException`).
 pub fn schedule_key_deletion<S: KeyService>(
     s: &mut S,
     key_id: &str,
@@ -1753,6 +1749,7 @@ pub fn schedule_key_deletion<S: KeyService>(
     let mut params = RequestParameters::key(key_id);
     params.pending_window_in_days = pending_window_in_days;
     s.call("ScheduleKeyDeletion", params, |s, call| {
+        ops::check_pending_window(pending_window_in_days)?;
         key_id_or_arn(s, "ScheduleKeyDeletion", key_id)?;
         let out = s.modify_authorized(
             call,
@@ -1786,7 +1783,10 @@ pub fn cancel_key_deletion<S: KeyService>(s: &mut S, key_id: &str) -> Result<Key
 }
 
 /// EnableKeyRotation ([`ops::enable_key_rotation`]), with the condition key
-/// `kms:RotationPeriodInDays` when a period is given.
+/// `kms:RotationPeriodInDays` when a period is given. The period is checked
+/// first ([`ops::check_rotation_period`]), as KMS validates a request's
+/// shape before it looks at the key; `key_id` is a key ID or key ARN (an
+/// alias is `NotFoundException`).
 pub fn enable_key_rotation<S: KeyService>(
     s: &mut S,
     key_id: &str,
@@ -1795,6 +1795,7 @@ pub fn enable_key_rotation<S: KeyService>(
     let mut params = RequestParameters::key(key_id);
     params.rotation_period_in_days = rotation_period_in_days;
     s.call("EnableKeyRotation", params, |s, call| {
+        ops::check_rotation_period(rotation_period_in_days)?;
         key_id_or_arn(s, "EnableKeyRotation", key_id)?;
         s.modify_authorized(
             call,
@@ -2153,9 +2154,8 @@ mod tests {
     }
 
     /// When the key policy tested `kms:ResourceAliases`, the key's aliases
-    /// must be the same set in the write; when it tested `kms:RequestAlias`,
-    /// the alias the caller used must still point at the key. Alias changes
-    /// the policy cannot see do not matter.
+    /// must be the same set in the write. Alias changes the policy cannot
+    /// see do not matter.
     #[test]
     fn an_alias_change_the_policy_saw_stops_the_grant() {
         let names = |v: &[&str]| v.iter().map(|s| String::from(*s)).collect::<Vec<_>>();
@@ -2170,27 +2170,17 @@ mod tests {
         };
         let resource = AliasesSeen {
             resource_aliases: Some(names(&["alias/a", "alias/b"])),
-            request_alias: None,
-        };
-        let request = AliasesSeen {
-            resource_aliases: None,
-            request_alias: Some("alias/a".into()),
         };
         assert!(!AliasesSeen::default().any());
-        assert!(resource.any() && request.any());
+        assert!(resource.any());
         assert!(check(&AliasesSeen::default(), None).is_ok());
         assert!(check(&AliasesSeen::default(), Some(&names(&["alias/x"]))).is_ok());
         // The same set in another order still holds.
         assert!(check(&resource, Some(&names(&["alias/b", "alias/a"]))).is_ok());
-        assert!(check(&request, Some(&names(&["alias/a"]))).is_ok());
-        assert!(check(&request, Some(&names(&["alias/a", "alias/new"]))).is_ok());
         for (seen, now) in [
             (&resource, Some(names(&["alias/a"]))),
             (&resource, Some(names(&["alias/a", "alias/b", "alias/c"]))),
             (&resource, None),
-            (&request, Some(names(&["alias/b"]))),
-            (&request, Some(Vec::new())),
-            (&request, None),
         ] {
             let e = check(seen, now.as_deref()).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::KMSInternalException);
@@ -2228,7 +2218,6 @@ mod tests {
         };
         let resource = AliasesSeen {
             resource_aliases: Some(names(&["alias/dev"])),
-            request_alias: None,
         };
         let holds =
             |a: &Authorization, now: Option<&KeyRecord>, grants: &[&str], aliases: &[&str]| {

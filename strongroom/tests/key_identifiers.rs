@@ -316,6 +316,50 @@ fn key_id_only_operations_refuse_aliases_and_take_key_ids_and_arns() {
     assert_eq!(m.key_state, KeyState::PendingImport);
 }
 
+/// ScheduleKeyDeletion and EnableKeyRotation check their ranges
+/// (PendingWindowInDays 7–30, RotationPeriodInDays 90–2560) before the key
+/// identifier, as KMS validates a request's shape first; by key ID,
+/// ScheduleKeyDeletion returns the key ARN and the rotation period is the
+/// one given.
+#[test]
+fn ranges_are_checked_before_the_key_identifier() {
+    let f = fixture();
+    let k = new_key(&f.ks);
+    f.ks.create_alias("alias/app", &k.key_id).unwrap();
+    for form in ["alias/app".to_string(), alias_arn("alias/app")] {
+        let e = expect_err(
+            f.ks.schedule_key_deletion(&form, Some(3)),
+            ErrorKind::ValidationException,
+        );
+        assert_eq!(e.message(), "PendingWindowInDays must be between 7 and 30");
+        let e = expect_err(
+            f.ks.enable_key_rotation(&form, Some(3)),
+            ErrorKind::ValidationException,
+        );
+        assert_eq!(
+            e.message(),
+            "RotationPeriodInDays must be between 90 and 2560"
+        );
+        expect_err(
+            f.ks.schedule_key_deletion(&form, Some(7)),
+            ErrorKind::NotFoundException,
+        );
+        expect_err(
+            f.ks.enable_key_rotation(&form, Some(90)),
+            ErrorKind::NotFoundException,
+        );
+    }
+
+    f.ks.enable_key_rotation(&k.key_id, Some(123)).unwrap();
+    let st = f.ks.get_key_rotation_status(&k.key_id).unwrap();
+    assert!(st.key_rotation_enabled);
+    assert_eq!(st.rotation_period_in_days, Some(123));
+    let s = f.ks.schedule_key_deletion(&k.key_id, Some(7)).unwrap();
+    assert_eq!(s.key_id, k.arn);
+    assert_eq!(s.pending_window_in_days, 7);
+    assert_eq!(s.key_state, KeyState::PendingDeletion);
+}
+
 /// CreateAlias and UpdateAlias take a key ID or key ARN as `TargetKeyId`;
 /// an alias there is `ValidationException` (their own rule, unchanged).
 #[test]
