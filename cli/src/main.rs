@@ -82,9 +82,17 @@ enum OutputFormat {
 
 #[derive(Args, Debug)]
 struct KeyIdArg {
-    /// Key ID or key ARN; the cryptographic commands, describe-key and
-    /// get-public-key also take an alias name or alias ARN (elsewhere an
-    /// alias is NotFoundException, as in KMS).
+    /// Key ID or key ARN (an alias name or alias ARN is NotFoundException,
+    /// as in KMS).
+    #[arg(long)]
+    key_id: String,
+}
+
+/// `--key-id` of the commands that take an alias too, as in KMS: the
+/// cryptographic ones, describe-key and get-public-key.
+#[derive(Args, Debug)]
+struct AnyKeyIdArg {
+    /// Key ID, key ARN, alias name (`alias/x`) or alias ARN.
     #[arg(long)]
     key_id: String,
 }
@@ -168,7 +176,7 @@ enum Command {
     /// DescribeKey.
     DescribeKey {
         #[command(flatten)]
-        key: KeyIdArg,
+        key: AnyKeyIdArg,
         #[command(flatten)]
         tokens: GrantTokens,
     },
@@ -220,6 +228,8 @@ enum Command {
     CreateAlias {
         #[arg(long)]
         alias_name: String,
+        /// Key ID or key ARN the alias points at (an alias is
+        /// ValidationException, as in KMS).
         #[arg(long)]
         target_key_id: String,
     },
@@ -227,6 +237,8 @@ enum Command {
     UpdateAlias {
         #[arg(long)]
         alias_name: String,
+        /// Key ID or key ARN the alias points at from now on (an alias is
+        /// ValidationException, as in KMS).
         #[arg(long)]
         target_key_id: String,
     },
@@ -237,6 +249,8 @@ enum Command {
     },
     /// ListAliases.
     ListAliases {
+        /// Only the aliases of this key: key ID or key ARN (an alias is
+        /// NotFoundException, as in KMS).
         #[arg(long)]
         key_id: Option<String>,
         #[command(flatten)]
@@ -267,7 +281,7 @@ enum Command {
     /// Encrypt (up to 4096 bytes).
     Encrypt {
         #[command(flatten)]
-        key: KeyIdArg,
+        key: AnyKeyIdArg,
         /// `fileb://path` (raw bytes), `file://path` (text) or base64.
         #[arg(long)]
         plaintext: String,
@@ -329,7 +343,7 @@ enum Command {
     /// Sign (RSA or ECC SIGN_VERIFY key).
     Sign {
         #[command(flatten)]
-        key: KeyIdArg,
+        key: AnyKeyIdArg,
         /// `fileb://path`, `file://path` or base64: the message (RAW, at most 4096 bytes) or its digest (DIGEST).
         #[arg(long)]
         message: String,
@@ -344,7 +358,7 @@ enum Command {
     /// Verify.
     Verify {
         #[command(flatten)]
-        key: KeyIdArg,
+        key: AnyKeyIdArg,
         #[arg(long)]
         message: String,
         #[arg(long)]
@@ -358,7 +372,7 @@ enum Command {
     /// GetPublicKey.
     GetPublicKey {
         #[command(flatten)]
-        key: KeyIdArg,
+        key: AnyKeyIdArg,
         #[command(flatten)]
         tokens: GrantTokens,
         /// Write the public key to this file (DER SubjectPublicKeyInfo, or PEM with --pem).
@@ -371,7 +385,7 @@ enum Command {
     /// DeriveSharedSecret (ECDH with a NIST ECC KEY_AGREEMENT key).
     DeriveSharedSecret {
         #[command(flatten)]
-        key: KeyIdArg,
+        key: AnyKeyIdArg,
         /// The only value is `ECDH`.
         #[arg(long)]
         key_agreement_algorithm: KeyAgreementAlgorithm,
@@ -392,7 +406,7 @@ enum Command {
     /// GenerateMac (HMAC key).
     GenerateMac {
         #[command(flatten)]
-        key: KeyIdArg,
+        key: AnyKeyIdArg,
         /// `fileb://path`, `file://path` or base64; 1-4096 bytes.
         #[arg(long)]
         message: String,
@@ -405,7 +419,7 @@ enum Command {
     /// VerifyMac.
     VerifyMac {
         #[command(flatten)]
-        key: KeyIdArg,
+        key: AnyKeyIdArg,
         #[arg(long)]
         message: String,
         #[arg(long)]
@@ -540,10 +554,14 @@ enum Command {
     },
     /// RetireGrant: by `--grant-token`, or by `--key-id` and `--grant-id`.
     RetireGrant {
+        /// The grant's token (CreateGrant's GrantToken).
         #[arg(long)]
         grant_token: Option<String>,
+        /// Key ID or key ARN of the grant's key, with --grant-id (an alias
+        /// is NotFoundException, as in KMS).
         #[arg(long)]
         key_id: Option<String>,
+        /// The grant's ID, with --key-id.
         #[arg(long)]
         grant_id: Option<String>,
     },
@@ -598,7 +616,7 @@ struct GrantTokens {
 #[derive(Args, Debug)]
 struct DataKeyArgs {
     #[command(flatten)]
-    key: KeyIdArg,
+    key: AnyKeyIdArg,
     #[arg(long)]
     key_spec: Option<DataKeySpec>,
     #[arg(long)]
@@ -616,7 +634,7 @@ struct DataKeyArgs {
 #[derive(Args, Debug)]
 struct DataKeyPairArgs {
     #[command(flatten)]
-    key: KeyIdArg,
+    key: AnyKeyIdArg,
     #[arg(long)]
     key_pair_spec: DataKeyPairSpec,
     #[arg(long)]

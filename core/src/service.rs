@@ -1871,13 +1871,14 @@ pub fn list_key_rotations<S: KeyService>(
 /// alias `TargetKeyId` with their own `ValidationException`).
 ///
 /// # Errors
-/// `NotFoundException` (`Invalid keyId`, as KMS answers) for an alias;
+/// `NotFoundException` for an alias: `Invalid keyId <value>`, as KMS
+/// answers, then which identifiers `op` takes;
 /// those of [`KeyIdentifier::parse`].
 fn key_id_or_arn<S: KeyService>(s: &S, op: &str, key_id: &str) -> Result<()> {
     let access = s.access();
     match KeyIdentifier::parse(key_id, access.region(), access.account())? {
         KeyIdentifier::Alias(_) => Err(Error::not_found(alloc::format!(
-            "Invalid keyId '{key_id}': {op} takes a key ID or key ARN, not an alias"
+            "Invalid keyId {key_id} ({op} takes a key ID or key ARN, not an alias)"
         ))),
         KeyIdentifier::KeyId(_) => Ok(()),
     }

@@ -260,7 +260,7 @@ fn key_id_only_operations_refuse_aliases_and_take_key_ids_and_arns() {
                 let e = expect_err(call(&f.ks, &form), ErrorKind::NotFoundException);
                 assert_eq!(
                     e.message(),
-                    format!("Invalid keyId '{form}': {op} takes a key ID or key ARN, not an alias"),
+                    format!("Invalid keyId {form} ({op} takes a key ID or key ARN, not an alias)"),
                     "{op}"
                 );
             }

@@ -40,7 +40,7 @@ def test_key_id_only_operations_refuse_aliases(ks: Keystore) -> None:
         for op, call in calls.items():
             with pytest.raises(strongroom.NotFoundException) as e:
                 call(form)
-            assert e.value.message == f"Invalid keyId '{form}': {op} takes a key ID or key ARN, not an alias", op
+            assert e.value.message == f"Invalid keyId {form} ({op} takes a key ID or key ARN, not an alias)", op
     now = ks.describe_key(key.key_id)
     assert (now.description, now.key_state) == ("before", "Enabled")
     assert len(ks.list_grants(key.key_id).grants) == 0

@@ -380,7 +380,7 @@ def test_tag_operations_take_a_key_id_or_key_arn_not_an_alias(checked):
         for call in calls:
             with pytest.raises(kms.exceptions.NotFoundException) as e:
                 call()
-            assert "Invalid keyId" in e.value.response["Error"]["Message"]
+            assert e.value.response["Error"]["Message"].startswith(f"Invalid keyId {alias} (")
     assert kms.list_resource_tags(KeyId=md["KeyId"])["Tags"] == [{"TagKey": "keep", "TagValue": "1"}]
     kms.tag_resource(KeyId=md["Arn"], Tags=[{"TagKey": "new", "TagValue": "v"}])
     kms.untag_resource(KeyId=md["Arn"], TagKeys=["keep"])
@@ -391,8 +391,8 @@ def test_tag_operations_take_a_key_id_or_key_arn_not_an_alias(checked):
 def test_key_id_only_operations_refuse_aliases_through_the_endpoint(checked):
     """The operations KMS documents as taking "the key ID or key ARN of the
     KMS key" refuse an alias name and an alias ARN (NotFoundException,
-    "Invalid keyId '<value>': <Operation> takes a key ID or key ARN, not an
-    alias") and change nothing; they take the key ID and the key ARN. The
+    "Invalid keyId <value> (<Operation> takes a key ID or key ARN, not an
+    alias)") and change nothing; they take the key ID and the key ARN. The
     cryptographic operations, DescribeKey and GetPublicKey take all four
     forms (README, "Key identifiers")."""
     kms = checked
@@ -425,7 +425,7 @@ def test_key_id_only_operations_refuse_aliases_through_the_endpoint(checked):
             with pytest.raises(kms.exceptions.NotFoundException) as e:
                 call()
             msg = e.value.response["Error"]["Message"]
-            assert msg == f"Invalid keyId '{form}': {op} takes a key ID or key ARN, not an alias", (op, msg)
+            assert msg == f"Invalid keyId {form} ({op} takes a key ID or key ARN, not an alias)", (op, msg)
     now = kms.describe_key(KeyId=md["KeyId"])["KeyMetadata"]
     assert (now["Description"], now["KeyState"]) == ("before", "Enabled")
     assert kms.list_grants(KeyId=md["KeyId"])["Grants"] == []

@@ -572,7 +572,7 @@ test('key identifiers: key-ID-only operations refuse aliases, the others take al
     for (const [op, call] of Object.entries(calls)) {
       assert.throws(() => call(form), (e) => {
         assert.equal(e.code, 'NotFoundException', `${op}: ${e.message}`);
-        assert.equal(e.message, `Invalid keyId '${form}': ${op} takes a key ID or key ARN, not an alias`);
+        assert.equal(e.message, `Invalid keyId ${form} (${op} takes a key ID or key ARN, not an alias)`);
         return true;
       });
     }
