@@ -505,7 +505,8 @@ const char *sr_version(void);
  * `policy` (the IAM policy grammar of KMS key policies, at most 32 KiB).
  *
  * Parameters:
- * - `key_id`: key ID, key ARN, alias name or alias ARN.
+ * - `key_id`: key ID or key ARN (an alias name or alias ARN is
+ *   `SR_NOT_FOUND`, as in KMS).
  * - `policy_name`: NULL or `"default"` (the only key policy name).
  * - `bypass_policy_lockout_safety_check`: 0 to refuse a policy that would
  *   no longer allow the calling principal `kms:PutKeyPolicy` (the lockout
@@ -573,7 +574,8 @@ sr_result sr_list_key_policies(const sr_keystore *ks,
  * the grant ID and a grant token are copied into the caller's buffers.
  *
  * Parameters:
- * - `key_id`: key ID, key ARN, alias name or alias ARN.
+ * - `key_id`: key ID or key ARN (an alias name or alias ARN is
+ *   `SR_NOT_FOUND`, as in KMS).
  * - `grantee_principal`: the principal ARN the grant allows (1–256 characters).
  * - `operations`, `operations_len`: 1 or more KMS grant operation names,
  *   spelled as KMS does: `"Decrypt"`, `"Encrypt"`, `"GenerateDataKey"`,
@@ -809,11 +811,13 @@ sr_result sr_verify(const sr_keystore *ks,
 
 /**
  * GetPublicKey: `*out_public_key` receives the DER SubjectPublicKeyInfo
- * (RFC 5280) of an asymmetric key.
+ * (RFC 5280) of an asymmetric key. `key_id` is a key ID, key ARN, alias
+ * name or alias ARN. The handle's grant tokens
+ * (`sr_keystore_with_grant_tokens()`) are sent and checked as Encrypt's are.
  *
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND`,
  * `SR_DISABLED`, `SR_KMS_INVALID_STATE`, `SR_UNSUPPORTED_OPERATION`
- * (symmetric or HMAC key), `SR_KMS_INTERNAL`.
+ * (symmetric or HMAC key), `SR_INVALID_GRANT_TOKEN`, `SR_KMS_INTERNAL`.
  *
  * # Safety
  * `ks` a live handle; `key_id` NUL-terminated; `out_public_key` valid for a write.
@@ -958,6 +962,9 @@ sr_result sr_get_parameters_for_import(const sr_keystore *ks,
  * `SR_VALIDATION`, a longer one before it is read). `valid_to`: Unix seconds when the material expires,
  * or 0 for `KEY_MATERIAL_DOES_NOT_EXPIRE`.
  *
+ * KMS's `ImportType` is omitted (either kind of import, as the key
+ * requires); `sr_import_key_material_with_type()` sends one.
+ *
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`,
  * `SR_NOT_FOUND`, `SR_INVALID_IMPORT_TOKEN`, `SR_EXPIRED_IMPORT_TOKEN`,
  * `SR_INCORRECT_KEY_MATERIAL`, `SR_INVALID_CIPHERTEXT`,
@@ -973,6 +980,31 @@ sr_result sr_import_key_material(const sr_keystore *ks,
                                  const uint8_t *encrypted_key_material,
                                  size_t encrypted_key_material_len,
                                  uint64_t valid_to);
+
+/**
+ * ImportKeyMaterial with KMS's `ImportType`: as
+ * `sr_import_key_material()`, and `import_type` is NULL (omitted),
+ * `"NEW_KEY_MATERIAL"` (only on the key's first import) or
+ * `"EXISTING_KEY_MATERIAL"` (only once material was imported: the same
+ * material again). Added after ABI 0.1.0; `sr_import_key_material()` keeps
+ * its signature.
+ *
+ * Errors: those of `sr_import_key_material()`; an unknown `import_type` is
+ * `SR_VALIDATION`, `"EXISTING_KEY_MATERIAL"` on a key that never had
+ * material `SR_INCORRECT_KEY_MATERIAL`, `"NEW_KEY_MATERIAL"` after the
+ * first import `SR_UNSUPPORTED_OPERATION`.
+ *
+ * # Safety
+ * As `sr_import_key_material()`; `import_type` NULL or NUL-terminated.
+ */
+sr_result sr_import_key_material_with_type(const sr_keystore *ks,
+                                           const char *key_id,
+                                           const uint8_t *import_token,
+                                           size_t import_token_len,
+                                           const uint8_t *encrypted_key_material,
+                                           size_t encrypted_key_material_len,
+                                           uint64_t valid_to,
+                                           const char *import_type);
 
 /**
  * DeleteImportedKeyMaterial: the key becomes `PendingImport`.
@@ -1525,9 +1557,11 @@ sr_result sr_create_key_json(const sr_keystore *ks, const char *request_json, sr
  * in Unix seconds, ...), as `sr_bytes` (free with `sr_bytes_free()`).
  *
  * `key_id` is a key ID, key ARN, alias name (`alias/...`) or alias ARN.
+ * The handle's grant tokens (`sr_keystore_with_grant_tokens()`) are sent
+ * and checked as Encrypt's are (KMS's `GrantTokens` of DescribeKey).
  *
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND`,
- * `SR_INVALID_ARN`, `SR_KMS_INTERNAL`.
+ * `SR_INVALID_ARN`, `SR_INVALID_GRANT_TOKEN`, `SR_KMS_INTERNAL`.
  *
  * # Safety
  * `ks` a live handle; `key_id` NUL-terminated; `out_json` valid for a write.
@@ -2021,6 +2055,7 @@ sr_result sr_keystore_dry_run(const sr_keystore *ks, sr_keystore **out);
  * `sr_generate_data_key()` and `_without_plaintext()`,
  * `sr_generate_data_key_pair()` and `_without_plaintext()`, `sr_sign()`,
  * `sr_verify()`, `sr_generate_mac()`, `sr_verify_mac()`,
+ * `sr_derive_shared_secret()`, `sr_describe_key()`, `sr_get_public_key()`,
  * `sr_create_grant()`, and the KMS-keyring envelope functions
  * (`sr_envelope_encrypt()`, `sr_envelope_decrypt()` and their `_file`
  * forms, with each `GenerateDataKey` / `Encrypt` / `Decrypt` they make).

@@ -10,9 +10,9 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use strongroom::api::*;
 use strongroom::core::key::{
-    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, ExpirationModel, KeyAgreementAlgorithm,
-    KeySpec, KeyUsage, MacAlgorithm, MessageType, Origin, SigningAlgorithm, WrappingAlgorithm,
-    WrappingKeySpec,
+    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, ExpirationModel, ImportType,
+    KeyAgreementAlgorithm, KeySpec, KeyUsage, MacAlgorithm, MessageType, Origin, SigningAlgorithm,
+    WrappingAlgorithm, WrappingKeySpec,
 };
 use strongroom::{
     AuditFilter, CreateOptions, EncryptionContext, Error, Keystore, RootKeySource, Secret,
@@ -96,7 +96,17 @@ enum OutputFormat {
 
 #[derive(Args, Debug)]
 struct KeyIdArg {
-    /// Key ID, key ARN, alias name or alias ARN.
+    /// Key ID or key ARN (an alias name or alias ARN is NotFoundException,
+    /// as in KMS).
+    #[arg(long)]
+    key_id: String,
+}
+
+/// `--key-id` of the commands that take an alias too, as in KMS: the
+/// cryptographic ones, describe-key and get-public-key.
+#[derive(Args, Debug)]
+struct AnyKeyIdArg {
+    /// Key ID, key ARN, alias name (`alias/x`) or alias ARN.
     #[arg(long)]
     key_id: String,
 }
@@ -180,7 +190,12 @@ enum Command {
         bypass_policy_lockout_safety_check: bool,
     },
     /// DescribeKey.
-    DescribeKey(KeyIdArg),
+    DescribeKey {
+        #[command(flatten)]
+        key: AnyKeyIdArg,
+        #[command(flatten)]
+        tokens: GrantTokens,
+    },
     /// ListKeys.
     ListKeys(Paging),
     /// UpdateKeyDescription.
@@ -229,6 +244,8 @@ enum Command {
     CreateAlias {
         #[arg(long)]
         alias_name: String,
+        /// Key ID or key ARN the alias points at (an alias is
+        /// ValidationException, as in KMS).
         #[arg(long)]
         target_key_id: String,
     },
@@ -236,6 +253,8 @@ enum Command {
     UpdateAlias {
         #[arg(long)]
         alias_name: String,
+        /// Key ID or key ARN the alias points at from now on (an alias is
+        /// ValidationException, as in KMS).
         #[arg(long)]
         target_key_id: String,
     },
@@ -246,6 +265,8 @@ enum Command {
     },
     /// ListAliases.
     ListAliases {
+        /// Only the aliases of this key: key ID or key ARN (an alias is
+        /// NotFoundException, as in KMS).
         #[arg(long)]
         key_id: Option<String>,
         #[command(flatten)]
@@ -276,7 +297,7 @@ enum Command {
     /// Encrypt (up to 4096 bytes).
     Encrypt {
         #[command(flatten)]
-        key: KeyIdArg,
+        key: AnyKeyIdArg,
         /// `fileb://path` (raw bytes), `file://path` (text) or base64.
         #[arg(long)]
         plaintext: String,
@@ -338,7 +359,7 @@ enum Command {
     /// Sign (RSA or ECC SIGN_VERIFY key).
     Sign {
         #[command(flatten)]
-        key: KeyIdArg,
+        key: AnyKeyIdArg,
         /// `fileb://path`, `file://path` or base64: the message (RAW, at most 4096 bytes) or its digest (DIGEST).
         #[arg(long)]
         message: String,
@@ -353,7 +374,7 @@ enum Command {
     /// Verify.
     Verify {
         #[command(flatten)]
-        key: KeyIdArg,
+        key: AnyKeyIdArg,
         #[arg(long)]
         message: String,
         #[arg(long)]
@@ -367,7 +388,9 @@ enum Command {
     /// GetPublicKey.
     GetPublicKey {
         #[command(flatten)]
-        key: KeyIdArg,
+        key: AnyKeyIdArg,
+        #[command(flatten)]
+        tokens: GrantTokens,
         /// Write the public key to this file (DER SubjectPublicKeyInfo, or PEM with --pem).
         #[command(flatten)]
         out: OutFile,
@@ -378,7 +401,7 @@ enum Command {
     /// DeriveSharedSecret (ECDH with a NIST ECC KEY_AGREEMENT key).
     DeriveSharedSecret {
         #[command(flatten)]
-        key: KeyIdArg,
+        key: AnyKeyIdArg,
         /// The only value is `ECDH`.
         #[arg(long)]
         key_agreement_algorithm: KeyAgreementAlgorithm,
@@ -399,7 +422,7 @@ enum Command {
     /// GenerateMac (HMAC key).
     GenerateMac {
         #[command(flatten)]
-        key: KeyIdArg,
+        key: AnyKeyIdArg,
         /// `fileb://path`, `file://path` or base64; 1-4096 bytes.
         #[arg(long)]
         message: String,
@@ -412,7 +435,7 @@ enum Command {
     /// VerifyMac.
     VerifyMac {
         #[command(flatten)]
-        key: KeyIdArg,
+        key: AnyKeyIdArg,
         #[arg(long)]
         message: String,
         #[arg(long)]
@@ -458,6 +481,11 @@ enum Command {
         valid_to: Option<String>,
         #[arg(long)]
         expiration_model: Option<ExpirationModel>,
+        /// `NEW_KEY_MATERIAL` (only on a key's first import) or
+        /// `EXISTING_KEY_MATERIAL` (only once material was imported: the
+        /// same material again); omitted, either as the key requires.
+        #[arg(long)]
+        import_type: Option<ImportType>,
     },
     /// DeleteImportedKeyMaterial.
     DeleteImportedKeyMaterial(KeyIdArg),
@@ -542,10 +570,14 @@ enum Command {
     },
     /// RetireGrant: by `--grant-token`, or by `--key-id` and `--grant-id`.
     RetireGrant {
+        /// The grant's token (CreateGrant's GrantToken).
         #[arg(long)]
         grant_token: Option<String>,
+        /// Key ID or key ARN of the grant's key, with --grant-id (an alias
+        /// is NotFoundException, as in KMS).
         #[arg(long)]
         key_id: Option<String>,
+        /// The grant's ID, with --key-id.
         #[arg(long)]
         grant_id: Option<String>,
     },
@@ -600,7 +632,7 @@ struct GrantTokens {
 #[derive(Args, Debug)]
 struct DataKeyArgs {
     #[command(flatten)]
-    key: KeyIdArg,
+    key: AnyKeyIdArg,
     #[arg(long)]
     key_spec: Option<DataKeySpec>,
     #[arg(long)]
@@ -618,7 +650,7 @@ struct DataKeyArgs {
 #[derive(Args, Debug)]
 struct DataKeyPairArgs {
     #[command(flatten)]
-    key: KeyIdArg,
+    key: AnyKeyIdArg,
     #[arg(long)]
     key_pair_spec: DataKeyPairSpec,
     #[arg(long)]
@@ -1134,7 +1166,9 @@ fn run(cli: &Cli) -> Result<(), Error> {
             };
             print(&ks.create_key(&req)?)
         }
-        Command::DescribeKey(k) => print(&ks.describe_key(&k.key_id)?),
+        Command::DescribeKey { key, tokens } => {
+            print(&ks.describe_key_with_grant_tokens(&key.key_id, &tokens.grant_tokens)?)
+        }
         Command::ListKeys(p) => print(&ks.list_keys(p.limit, p.marker.as_deref())?),
         Command::UpdateKeyDescription { key, description } => {
             ks.update_key_description(&key.key_id, description)
@@ -1278,8 +1312,13 @@ fn run(cli: &Cli) -> Result<(), Error> {
             signing_algorithm: Some(*signing_algorithm),
             grant_tokens: Vec::new(),
         })?),
-        Command::GetPublicKey { key, out, pem } => {
-            let r = ks.get_public_key(&key.key_id)?;
+        Command::GetPublicKey {
+            key,
+            tokens,
+            out,
+            pem,
+        } => {
+            let r = ks.get_public_key_with_grant_tokens(&key.key_id, &tokens.grant_tokens)?;
             write_public_key(&out.outfile, &r.public_key, *pem)?;
             print(&r)
         }
@@ -1372,13 +1411,14 @@ fn run(cli: &Cli) -> Result<(), Error> {
             import_token,
             valid_to,
             expiration_model,
+            import_type,
         } => ks.import_key_material(&ImportKeyMaterialRequest {
             key_id: key.key_id.clone(),
             import_token: parse_blob(import_token)?,
             encrypted_key_material: parse_blob(encrypted_key_material)?,
             valid_to: valid_to.as_deref().map(input::parse_time).transpose()?,
             expiration_model: *expiration_model,
-            import_type: None,
+            import_type: *import_type,
         }),
         Command::DeleteImportedKeyMaterial(k) => ks.delete_imported_key_material(&k.key_id),
         Command::GenerateRandom {

@@ -676,6 +676,95 @@ fn material_wrapped_by_openssl_and_pyca_imports_with_each_wrapping_algorithm() {
     }
 }
 
+/// `import-key-material --import-type` (KMS's `ImportType`) and
+/// `--grant-tokens` on `describe-key` and `get-public-key` reach core:
+/// EXISTING_KEY_MATERIAL before any import, NEW_KEY_MATERIAL after one and
+/// an unknown type are refused; a bogus token is InvalidGrantTokenException,
+/// a token this keystore issued is accepted. A key-ID-only command refuses
+/// an alias (NotFoundException).
+#[test]
+fn import_type_and_grant_tokens_flags() {
+    let e = Env::new();
+    let key = e.create_key("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT", Some("EXTERNAL"));
+    std::fs::write(e.p("material.bin"), [0x42u8; 32]).unwrap();
+    let import_as = |import_type: &str| {
+        e.import_params(&key, "RSAES_OAEP_SHA_256");
+        openssl_oaep(&e, "sha256", "material.bin", "wrapped.bin");
+        e.run(&[
+            "import-key-material",
+            "--key-id",
+            &key,
+            "--encrypted-key-material",
+            &format!("fileb://{}", e.p("wrapped.bin")),
+            "--import-token",
+            &format!("fileb://{}", e.p("token.bin")),
+            "--import-type",
+            import_type,
+        ])
+    };
+    let stderr = |o: &Output| String::from_utf8_lossy(&o.stderr).into_owned();
+    let state = || e.ok(&["describe-key", "--key-id", &key])["KeyMetadata"]["KeyState"].clone();
+    let out = import_as("EXISTING_KEY_MATERIAL");
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("IncorrectKeyMaterialException"),
+        "{}",
+        stderr(&out)
+    );
+    let out = import_as("SOME_MATERIAL");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("SOME_MATERIAL"), "{}", stderr(&out));
+    assert_eq!(state(), "PendingImport");
+    let out = import_as("NEW_KEY_MATERIAL");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(state(), "Enabled");
+    let out = import_as("NEW_KEY_MATERIAL");
+    assert!(
+        stderr(&out).contains("UnsupportedOperationException"),
+        "{}",
+        stderr(&out)
+    );
+    let out = import_as("EXISTING_KEY_MATERIAL");
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let signer = e.create_key("ECC_NIST_P256", "SIGN_VERIFY", None);
+    e.ok(&[
+        "create-alias",
+        "--alias-name",
+        "alias/tokens",
+        "--target-key-id",
+        &signer,
+    ]);
+    let token = e.ok(&[
+        "create-grant",
+        "--key-id",
+        &signer,
+        "--grantee-principal",
+        "arn:aws:iam::000000000000:user/app",
+        "--operations",
+        "Sign",
+    ])["GrantToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for cmd in ["describe-key", "get-public-key"] {
+        e.fails_with(
+            &[cmd, "--key-id", "alias/tokens", "--grant-tokens", "bogus"],
+            "InvalidGrantTokenException",
+        );
+        let r = e.ok(&[cmd, "--key-id", "alias/tokens", "--grant-tokens", &token]);
+        assert!(r.to_string().contains(&signer), "{cmd}: {r}");
+    }
+    e.fails_with(
+        &["enable-key", "--key-id", "alias/tokens"],
+        "NotFoundException",
+    );
+    e.fails_with(
+        &["get-key-rotation-status", "--key-id", "alias/tokens"],
+        "NotFoundException",
+    );
+}
+
 #[test]
 fn cli_limits_and_mac_round_trip() {
     let e = Env::new();

@@ -385,7 +385,7 @@ impl KeyIdentifier {
     fn key_id(id: &str) -> Result<Self> {
         match uuid::Uuid::try_parse(id) {
             Ok(u) => Ok(KeyIdentifier::KeyId(u.hyphenated().to_string())),
-            Err(_) => Err(Error::not_found(format!("Invalid keyId '{id}'"))),
+            Err(_) => Err(Error::not_found(format!("Invalid keyId {id}"))),
         }
     }
 }

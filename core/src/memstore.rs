@@ -11,7 +11,8 @@
 //! No clock and no randomness of its own: every method that needs them
 //! takes `now` (Unix seconds) and a [`CryptoRng`]. Semantics follow the
 //! native `strongroom::Keystore`: identifiers may be key IDs, key ARNs,
-//! alias names or alias ARNs; keys whose deletion date has passed are purged
+//! and, for the cryptographic operations, DescribeKey and GetPublicKey,
+//! alias names or alias ARNs (the others refuse an alias, as KMS); keys whose deletion date has passed are purged
 //! (with their aliases) when next touched and reported as not found; due
 //! automatic rotations are applied before a key is used; a record's
 //! `generation` grows by one on every change; pagination markers are those
@@ -576,7 +577,23 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<DescribeKeyResponse> {
-        service::describe_key(&mut self.service(rng, now), key_id, &[])
+        self.describe_key_with_grant_tokens(rng, now, key_id, &[])
+    }
+
+    /// DescribeKey with KMS's `GrantTokens` (at most 10), checked as
+    /// Encrypt's are.
+    ///
+    /// # Errors
+    /// Those of [`describe_key`](Self::describe_key);
+    /// `InvalidGrantTokenException`.
+    pub fn describe_key_with_grant_tokens<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        key_id: &str,
+        grant_tokens: &[String],
+    ) -> Result<DescribeKeyResponse> {
+        service::describe_key(&mut self.service(rng, now), key_id, grant_tokens)
     }
 
     /// ListKeys: `limit` 1–1000 (default 100), `marker` from a previous page
@@ -1132,7 +1149,23 @@ impl MemKeystore {
         now: u64,
         key_id: &str,
     ) -> Result<GetPublicKeyResponse> {
-        service::get_public_key(&mut self.service(rng, now), key_id, &[])
+        self.get_public_key_with_grant_tokens(rng, now, key_id, &[])
+    }
+
+    /// GetPublicKey with KMS's `GrantTokens` (at most 10), checked as
+    /// Encrypt's are.
+    ///
+    /// # Errors
+    /// Those of [`get_public_key`](Self::get_public_key);
+    /// `ValidationException`, `InvalidGrantTokenException`.
+    pub fn get_public_key_with_grant_tokens<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+        key_id: &str,
+        grant_tokens: &[String],
+    ) -> Result<GetPublicKeyResponse> {
+        service::get_public_key(&mut self.service(rng, now), key_id, grant_tokens)
     }
 
     /// GenerateDataKeyPair: a fresh RSA or ECC key pair whose private key

@@ -423,6 +423,20 @@ pub fn disable_key(rec: &mut KeyRecord) -> Result<()> {
     }
 }
 
+/// `PendingWindowInDays` (7–30, default 30): the days it gives.
+///
+/// # Errors
+/// `ValidationException` outside 7–30.
+pub fn check_pending_window(days: Option<u32>) -> Result<u32> {
+    let days = days.unwrap_or(30);
+    if !PENDING_WINDOW_DAYS.contains(&days) {
+        return Err(Error::validation(
+            "PendingWindowInDays must be between 7 and 30",
+        ));
+    }
+    Ok(days)
+}
+
 /// ScheduleKeyDeletion: `PendingWindowInDays` 7–30, default 30.
 ///
 /// # Errors
@@ -433,12 +447,7 @@ pub fn schedule_key_deletion(
     rec: &mut KeyRecord,
     days: Option<u32>,
 ) -> Result<ScheduleKeyDeletionResponse> {
-    let days = days.unwrap_or(30);
-    if !PENDING_WINDOW_DAYS.contains(&days) {
-        return Err(Error::validation(
-            "PendingWindowInDays must be between 7 and 30",
-        ));
-    }
+    let days = check_pending_window(days)?;
     if rec.state == KeyState::PendingDeletion {
         return Err(invalid_state(rec));
     }
@@ -501,6 +510,20 @@ fn check_rotatable(rec: &KeyRecord) -> Result<()> {
     rec.check_usable()
 }
 
+/// `RotationPeriodInDays` (90–2560, default 365): the days it gives.
+///
+/// # Errors
+/// `ValidationException` outside 90–2560.
+pub fn check_rotation_period(period: Option<u32>) -> Result<u32> {
+    let period = period.unwrap_or(DEFAULT_ROTATION_PERIOD_DAYS);
+    if !ROTATION_PERIOD_DAYS.contains(&period) {
+        return Err(Error::validation(
+            "RotationPeriodInDays must be between 90 and 2560",
+        ));
+    }
+    Ok(period)
+}
+
 /// EnableKeyRotation: `RotationPeriodInDays` 90–2560, default 365.
 ///
 /// # Errors
@@ -508,12 +531,7 @@ fn check_rotatable(rec: &KeyRecord) -> Result<()> {
 /// for non-symmetric or imported keys, `DisabledException`,
 /// `KMSInvalidStateException`.
 pub fn enable_key_rotation(env: &Env<'_>, rec: &mut KeyRecord, period: Option<u32>) -> Result<()> {
-    let period = period.unwrap_or(DEFAULT_ROTATION_PERIOD_DAYS);
-    if !ROTATION_PERIOD_DAYS.contains(&period) {
-        return Err(Error::validation(
-            "RotationPeriodInDays must be between 90 and 2560",
-        ));
-    }
+    let period = check_rotation_period(period)?;
     check_rotatable(rec)?;
     rec.rotation.enabled = true;
     rec.rotation.period_days = Some(period);

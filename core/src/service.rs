@@ -1,6 +1,8 @@
 //! Each KMS operation's flow, written once for every keystore: check the
-//! grant tokens, load the key (by key ID, key ARN, alias name or alias ARN;
-//! for Decrypt and ReEncrypt the key named in the ciphertext blob),
+//! grant tokens, load the key (by key ID, key ARN, alias name or alias ARN
+//! for the cryptographic operations, DescribeKey and GetPublicKey, by key
+//! ID or key ARN only for the others, as in KMS; for
+//! Decrypt and ReEncrypt the key named in the ciphertext blob),
 //! authorize the call with the operation's condition keys ([`crate::access`]),
 //! do the cryptographic work ([`crate::ops`], [`crate::asym`]), and let the
 //! keystore's audit wrapper record the outcome.
@@ -131,7 +133,8 @@ pub trait InWrite {
 /// What a call was authorized on, in a read before its write: the key
 /// record (key ID and `generation`), the grants that allowed it when the
 /// key policy did not, and the alias state the policy's conditions saw
-/// (`kms:ResourceAliases`, `kms:RequestAlias`). The write checks inside its
+/// (`kms:ResourceAliases`; no write takes an alias, so no write's request
+/// has `kms:RequestAlias`). The write checks inside its
 /// own transaction that all of it still holds ([`holds`](Self::holds)), so
 /// that a change committed in between, or a row put back in (or deleted
 /// from) the file and read by the earlier check, cannot authorize it.
@@ -374,16 +377,15 @@ fn check_authorized<K: KeyAccess + ?Sized>(
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct AliasesSeen {
     /// The key's aliases, sorted, when the policy tests `kms:ResourceAliases`.
+    /// (`kms:RequestAlias` needs no re-check: no write takes an alias, the
+    /// alias operations included, so no write's request has it.)
     resource_aliases: Option<Vec<String>>,
-    /// The alias the caller named the key by, when the policy tests
-    /// `kms:RequestAlias`: it must still point at the key.
-    request_alias: Option<String>,
 }
 
 impl AliasesSeen {
     /// Whether the write needs the key's aliases as they are now.
     fn any(&self) -> bool {
-        self.resource_aliases.is_some() || self.request_alias.is_some()
+        self.resource_aliases.is_some()
     }
 
     /// Whether `now` (the names of the aliases pointing at the key now; `None`
@@ -398,10 +400,6 @@ impl AliasesSeen {
         self.resource_aliases
             .as_ref()
             .is_none_or(|seen| *seen == now)
-            && self
-                .request_alias
-                .as_ref()
-                .is_none_or(|name| now.contains(name))
     }
 }
 
@@ -473,9 +471,6 @@ fn authorize_seeing_aliases<K: KeyAccess + ?Sized>(
         Ok(KeyIdentifier::Alias(name)) => Some(name),
         _ => None,
     };
-    if policy.uses_condition_key("kms:RequestAlias") {
-        seen.request_alias.clone_from(&alias);
-    }
     let mut req = access::key_request(principal, action, rec, alias);
     // Only look the aliases up when a condition of the parsed policy tests
     // them (not the policy text: a key may be spelled with JSON escapes).
@@ -1157,7 +1152,8 @@ pub fn generate_random<S: KeyService>(
 }
 
 /// An operation that authorizes `action` on the key `key_id` names (no
-/// condition keys of its own) and changes the record with `f`.
+/// condition keys of its own) and changes the record with `f`; `key_id` is
+/// a key ID or key ARN ([`key_id_or_arn`]).
 fn simple_change<S: KeyService, T: Clone>(
     s: &mut S,
     action: &str,
@@ -1165,6 +1161,7 @@ fn simple_change<S: KeyService, T: Clone>(
     f: impl FnMut(&Env<'_>, &mut S::Rng, &mut KeyRecord) -> Result<T>,
 ) -> Result<T> {
     s.call(action, RequestParameters::key(key_id), |s, call| {
+        key_id_or_arn(s, action, key_id)?;
         s.modify_authorized(call, action, key_id, &|r| r, f)
     })
 }
@@ -1243,12 +1240,15 @@ fn authorize_alias_target<S: KeyService>(
     };
     let mut key = None;
     if let Some(rec) = Error::unless_not_found(s.load(&old.target_key_id))? {
+        // Authorized as named by its key ID: KMS sets `kms:RequestAlias`
+        // only for the cryptographic operations, DescribeKey and
+        // GetPublicKey, not for the alias operations.
         key = Some(authorize_for_write(
             &s.access(),
             call,
             action,
             &rec,
-            alias_name,
+            &old.target_key_id,
             &no_context(),
             &|r| r,
         )?);
@@ -1384,8 +1384,8 @@ pub fn delete_alias<S: KeyService>(s: &mut S, alias_name: &str) -> Result<()> {
 }
 
 /// ListAliases, only those pointing at the key `key_id` names when given
-/// (a key ID, key ARN, alias name or alias ARN; `NotFoundException` when it
-/// names no key); `limit` 1–100 (default 50); `marker` from a previous
+/// (a key ID or key ARN, as in KMS; `NotFoundException` for an alias or
+/// when it names no key); `limit` 1–100 (default 50); `marker` from a previous
 /// page's `NextMarker` (the last alias name listed). Allowed for every
 /// principal (IAM-only in AWS KMS) and audited.
 ///
@@ -1402,6 +1402,9 @@ pub fn list_aliases<S: KeyService>(
     let params = RequestParameters::list(key_id, limit, marker);
     s.call("ListAliases", params, |s, _| {
         let limit = limit_within(limit, LIST_ALIASES)?;
+        if let Some(k) = key_id {
+            key_id_or_arn(s, "ListAliases", k)?;
+        }
         let target = key_id
             .map(|k| s.load(k).map(|r| r.key_id.clone()))
             .transpose()?;
@@ -1459,6 +1462,7 @@ pub fn create_grant<S: KeyService>(
         RequestParameters::create_grant(req),
         |s, call| {
             s.check_grant_tokens(&req.grant_tokens)?;
+            key_id_or_arn(s, "CreateGrant", &req.key_id)?;
             let rec = s.load(&req.key_id)?;
             let (_, ctx) = access::grant_constraint(req);
             let (via_grants, aliases_seen) = authorize_seeing_aliases(
@@ -1533,9 +1537,9 @@ struct Authorized<'a> {
 /// PutKeyPolicy, DisableKey, ScheduleKeyDeletion, tag change … committed
 /// in between); when grants allowed the call, each of them still exists (no
 /// RetireGrant or RevokeGrant in between); and when the key policy tests
-/// `kms:ResourceAliases` or `kms:RequestAlias`, the key's aliases
-/// (`aliases_now`) still give those keys the values they had (no
-/// CreateAlias, UpdateAlias or DeleteAlias in between that changes them).
+/// `kms:ResourceAliases`, the key's aliases (`aliases_now`) are still
+/// the set it saw (no CreateAlias, UpdateAlias or DeleteAlias in between
+/// that changes them).
 fn grant_authorization_holds(
     authorized: &Authorized<'_>,
     now: &KeyRecord,
@@ -1570,6 +1574,7 @@ pub fn list_grants<S: KeyService>(
             if let Some(g) = &req.grant_id {
                 validate_grant_id(g)?;
             }
+            key_id_or_arn(s, "ListGrants", &req.key_id)?;
             let rec = s.load_authorized(call, "ListGrants", &req.key_id, &|r| r)?;
             let all = access::select_grants(s.access().grants_of(&rec.key_id)?.to_vec(), req);
             grant_page(all, req.limit, req.marker.as_deref())
@@ -1611,7 +1616,10 @@ pub fn retire_grant<S: KeyService>(s: &mut S, req: &RetireGrantRequest) -> Resul
             let grant_id = access::retire_grant_id(s.grant_token_key(), req)?;
             call.params.grant_id = Some(grant_id.clone());
             let key_id = match &req.key_id {
-                Some(k) => s.load(k)?.key_id.clone(),
+                Some(k) => {
+                    key_id_or_arn(s, "RetireGrant", k)?;
+                    s.load(k)?.key_id.clone()
+                }
                 None => s
                     .all_grants()?
                     .into_iter()
@@ -1660,6 +1668,7 @@ pub fn revoke_grant<S: KeyService>(s: &mut S, key_id: &str, grant_id: &str) -> R
     let params = RequestParameters::revoke_grant(key_id, grant_id);
     s.call("RevokeGrant", params, |s, call| {
         validate_grant_id(grant_id)?;
+        key_id_or_arn(s, "RevokeGrant", key_id)?;
         let rec = s.load(key_id)?;
         let authorized = authorize_for_write(
             &s.access(),
@@ -1748,6 +1757,7 @@ pub fn update_key_description<S: KeyService>(
     let mut params = RequestParameters::key(key_id);
     params.description = Some(description.into());
     s.call("UpdateKeyDescription", params, |s, call| {
+        key_id_or_arn(s, "UpdateKeyDescription", key_id)?;
         s.modify_authorized(call, "UpdateKeyDescription", key_id, &|r| r, |_, _, r| {
             ops::update_key_description(r, description)
         })
@@ -1764,7 +1774,10 @@ pub fn disable_key<S: KeyService>(s: &mut S, key_id: &str) -> Result<()> {
     simple_change(s, "DisableKey", key_id, |_, _, r| ops::disable_key(r))
 }
 
-/// ScheduleKeyDeletion ([`ops::schedule_key_deletion`]).
+/// ScheduleKeyDeletion ([`ops::schedule_key_deletion`]). The window is
+/// checked first ([`ops::check_pending_window`]), as KMS validates a
+/// request's shape before it looks at the key; `key_id` is a key ID or key
+/// ARN (an alias is `NotFoundException`).
 pub fn schedule_key_deletion<S: KeyService>(
     s: &mut S,
     key_id: &str,
@@ -1773,6 +1786,8 @@ pub fn schedule_key_deletion<S: KeyService>(
     let mut params = RequestParameters::key(key_id);
     params.pending_window_in_days = pending_window_in_days;
     s.call("ScheduleKeyDeletion", params, |s, call| {
+        ops::check_pending_window(pending_window_in_days)?;
+        key_id_or_arn(s, "ScheduleKeyDeletion", key_id)?;
         let out = s.modify_authorized(
             call,
             "ScheduleKeyDeletion",
@@ -1791,6 +1806,7 @@ pub fn cancel_key_deletion<S: KeyService>(s: &mut S, key_id: &str) -> Result<Key
         "CancelKeyDeletion",
         RequestParameters::key(key_id),
         |s, call| {
+            key_id_or_arn(s, "CancelKeyDeletion", key_id)?;
             let out =
                 s.modify_authorized(call, "CancelKeyDeletion", key_id, &|r| r, |_, _, r| {
                     ops::cancel_key_deletion(r).map(|_| KeyIdResponse {
@@ -1804,7 +1820,10 @@ pub fn cancel_key_deletion<S: KeyService>(s: &mut S, key_id: &str) -> Result<Key
 }
 
 /// EnableKeyRotation ([`ops::enable_key_rotation`]), with the condition key
-/// `kms:RotationPeriodInDays` when a period is given.
+/// `kms:RotationPeriodInDays` when a period is given. The period is checked
+/// first ([`ops::check_rotation_period`]), as KMS validates a request's
+/// shape before it looks at the key; `key_id` is a key ID or key ARN (an
+/// alias is `NotFoundException`).
 pub fn enable_key_rotation<S: KeyService>(
     s: &mut S,
     key_id: &str,
@@ -1813,6 +1832,8 @@ pub fn enable_key_rotation<S: KeyService>(
     let mut params = RequestParameters::key(key_id);
     params.rotation_period_in_days = rotation_period_in_days;
     s.call("EnableKeyRotation", params, |s, call| {
+        ops::check_rotation_period(rotation_period_in_days)?;
+        key_id_or_arn(s, "EnableKeyRotation", key_id)?;
         s.modify_authorized(
             call,
             "EnableKeyRotation",
@@ -1839,6 +1860,7 @@ pub fn get_key_rotation_status<S: KeyService>(
         "GetKeyRotationStatus",
         RequestParameters::key(key_id),
         |s, call| {
+            key_id_or_arn(s, "GetKeyRotationStatus", key_id)?;
             ops::get_key_rotation_status(&*s.load_authorized(
                 call,
                 "GetKeyRotationStatus",
@@ -1867,6 +1889,7 @@ pub fn list_key_rotations<S: KeyService>(
 ) -> Result<ListKeyRotationsResponse> {
     let params = RequestParameters::list(Some(key_id), limit, marker);
     s.call("ListKeyRotations", params, |s, call| {
+        key_id_or_arn(s, "ListKeyRotations", key_id)?;
         let rec = s.load_authorized(call, "ListKeyRotations", key_id, &|r| r)?;
         let all = ops::list_key_rotations(&rec)?;
         let (rotations, next_marker) = paginate_index(all, limit, marker)?;
@@ -1879,17 +1902,20 @@ pub fn list_key_rotations<S: KeyService>(
 }
 
 /// Refuses an alias name or alias ARN as the `KeyId` of `op`, whose KMS
-/// `KeyId` is a key ID or key ARN only (TagResource, UntagResource,
-/// ListResourceTags).
+/// `KeyId` is a key ID or key ARN only: every operation that names a key
+/// except the cryptographic ones, DescribeKey and GetPublicKey (the table
+/// is in README, "Key identifiers"; CreateAlias/UpdateAlias refuse an
+/// alias `TargetKeyId` with their own `ValidationException`).
 ///
 /// # Errors
-/// `NotFoundException` (`Invalid keyId`, as KMS answers) for an alias;
+/// `NotFoundException` for an alias: `Invalid keyId <value>`, as KMS
+/// answers, then which identifiers `op` takes;
 /// those of [`KeyIdentifier::parse`].
 fn key_id_or_arn<S: KeyService>(s: &S, op: &str, key_id: &str) -> Result<()> {
     let access = s.access();
     match KeyIdentifier::parse(key_id, access.region(), access.account())? {
         KeyIdentifier::Alias(_) => Err(Error::not_found(alloc::format!(
-            "Invalid keyId '{key_id}': {op} takes a key ID or key ARN, not an alias"
+            "Invalid keyId {key_id} ({op} takes a key ID or key ARN, not an alias)"
         ))),
         KeyIdentifier::KeyId(_) => Ok(()),
     }
@@ -1972,6 +1998,7 @@ pub fn put_key_policy<S: KeyService>(s: &mut S, req: &PutKeyPolicyRequest) -> Re
         |s, call| {
             access::check_policy_name(req.policy_name.as_deref())?;
             let policy = Policy::parse(&req.policy)?;
+            key_id_or_arn(s, "PutKeyPolicy", &req.key_id)?;
             let bypass = req.bypass_policy_lockout_safety_check;
             let principal = String::from(s.access().principal());
             s.modify_authorized(
@@ -2005,6 +2032,7 @@ pub fn get_key_policy<S: KeyService>(
     let params = RequestParameters::get_key_policy(key_id, policy_name);
     s.call("GetKeyPolicy", params, |s, call| {
         access::check_policy_name(policy_name)?;
+        key_id_or_arn(s, "GetKeyPolicy", key_id)?;
         let rec = s.load_authorized(call, "GetKeyPolicy", key_id, &|r| r)?;
         Ok(GetKeyPolicyResponse {
             policy: rec
@@ -2025,6 +2053,7 @@ pub fn list_key_policies<S: KeyService>(
 ) -> Result<ListKeyPoliciesResponse> {
     let params = RequestParameters::list(Some(key_id), limit, marker);
     s.call("ListKeyPolicies", params, |s, call| {
+        key_id_or_arn(s, "ListKeyPolicies", key_id)?;
         s.load_authorized(call, "ListKeyPolicies", key_id, &|r| r)?;
         let names = alloc::vec![String::from(policy::DEFAULT_POLICY_NAME)];
         let (policy_names, next_marker) = paginate_index(names, limit, marker)?;
@@ -2046,6 +2075,7 @@ pub fn get_parameters_for_import<S: KeyService>(
     let mut params = RequestParameters::key(&req.key_id);
     params.wrapping_algorithm = req.wrapping_algorithm.map(|a| a.as_str().into());
     s.call("GetParametersForImport", params, |s, call| {
+        key_id_or_arn(s, "GetParametersForImport", &req.key_id)?;
         let rec = s.load_authorized(call, "GetParametersForImport", &req.key_id, &|r| {
             access::import_parameters_conditions(r, req)
         })?;
@@ -2066,6 +2096,7 @@ pub fn import_key_material<S: KeyService>(s: &mut S, req: &ImportKeyMaterialRequ
             material,
             asym::MAX_ENCRYPTED_KEY_MATERIAL,
         )?;
+        key_id_or_arn(s, "ImportKeyMaterial", &req.key_id)?;
         s.modify_authorized(
             call,
             "ImportKeyMaterial",
@@ -2161,9 +2192,8 @@ mod tests {
     }
 
     /// When the key policy tested `kms:ResourceAliases`, the key's aliases
-    /// must be the same set in the write; when it tested `kms:RequestAlias`,
-    /// the alias the caller used must still point at the key. Alias changes
-    /// the policy cannot see do not matter.
+    /// must be the same set in the write. Alias changes the policy cannot
+    /// see do not matter.
     #[test]
     fn an_alias_change_the_policy_saw_stops_the_grant() {
         let names = |v: &[&str]| v.iter().map(|s| String::from(*s)).collect::<Vec<_>>();
@@ -2178,27 +2208,17 @@ mod tests {
         };
         let resource = AliasesSeen {
             resource_aliases: Some(names(&["alias/a", "alias/b"])),
-            request_alias: None,
-        };
-        let request = AliasesSeen {
-            resource_aliases: None,
-            request_alias: Some("alias/a".into()),
         };
         assert!(!AliasesSeen::default().any());
-        assert!(resource.any() && request.any());
+        assert!(resource.any());
         assert!(check(&AliasesSeen::default(), None).is_ok());
         assert!(check(&AliasesSeen::default(), Some(&names(&["alias/x"]))).is_ok());
         // The same set in another order still holds.
         assert!(check(&resource, Some(&names(&["alias/b", "alias/a"]))).is_ok());
-        assert!(check(&request, Some(&names(&["alias/a"]))).is_ok());
-        assert!(check(&request, Some(&names(&["alias/a", "alias/new"]))).is_ok());
         for (seen, now) in [
             (&resource, Some(names(&["alias/a"]))),
             (&resource, Some(names(&["alias/a", "alias/b", "alias/c"]))),
             (&resource, None),
-            (&request, Some(names(&["alias/b"]))),
-            (&request, Some(Vec::new())),
-            (&request, None),
         ] {
             let e = check(seen, now.as_deref()).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::KMSInternalException);
@@ -2236,7 +2256,6 @@ mod tests {
         };
         let resource = AliasesSeen {
             resource_aliases: Some(names(&["alias/dev"])),
-            request_alias: None,
         };
         let holds =
             |a: &Authorization, now: Option<&KeyRecord>, grants: &[&str], aliases: &[&str]| {

@@ -9,7 +9,7 @@ mod fixture;
 use fixture::*;
 use strongroom::api::*;
 use strongroom::core::crypto::digest::DigestAlgorithm;
-use strongroom::core::crypto::{ecdsa, keywrap, rsa, EcCurve, HmacHash, OaepHash, RsaKeySize};
+use strongroom::core::crypto::{ecdsa, rsa, EcCurve, HmacHash, RsaKeySize};
 use strongroom::core::key::*;
 use strongroom::{ErrorKind, Keystore, Secret};
 
@@ -604,30 +604,6 @@ fn data_key_pairs_decrypt_to_the_private_key_of_the_public_key() {
 }
 
 // ---- import --------------------------------------------------------------------
-
-/// Wraps `material` as a KMS client would, with the public wrapping key.
-pub fn wrap(alg: WrappingAlgorithm, spki: &[u8], material: &[u8]) -> Vec<u8> {
-    let mut rng = strongroom::os_rng();
-    match alg {
-        WrappingAlgorithm::RsaesOaepSha1 => {
-            rsa::rsa_oaep_encrypt(OaepHash::Sha1, spki, material, &mut rng).unwrap()
-        }
-        WrappingAlgorithm::RsaesOaepSha256 => {
-            rsa::rsa_oaep_encrypt(OaepHash::Sha256, spki, material, &mut rng).unwrap()
-        }
-        _ => {
-            let h = if alg == WrappingAlgorithm::RsaAesKeyWrapSha1 {
-                OaepHash::Sha1
-            } else {
-                OaepHash::Sha256
-            };
-            let kek = [0x33u8; 32];
-            let mut out = rsa::rsa_oaep_encrypt(h, spki, &kek, &mut rng).unwrap();
-            out.extend(keywrap::aes_key_wrap_with_padding(&kek, material).unwrap());
-            out
-        }
-    }
-}
 
 fn params(ks: &Keystore, key: &str, alg: WrappingAlgorithm) -> GetParametersForImportResponse {
     ks.get_parameters_for_import(&GetParametersForImportRequest {

@@ -84,6 +84,13 @@ static inline int file_write(void *user, const uint8_t *buf, size_t len) {
   return fwrite(buf, 1, len, f) == len ? 0 : -1;
 }
 
+/* Whether the calling thread's last failure message contains `needle`. */
+static inline int last_message_has(const char *needle) {
+  char msg[512];
+  size_t n = 0;
+  return sr_last_error_message(msg, sizeof msg, &n) == SR_OK && strstr(msg, needle) != NULL;
+}
+
 /* Number of keys ListKeys reports. */
 static inline int count_keys(sr_keystore *ks) {
   sr_bytes j = SR_BYTES_INIT;

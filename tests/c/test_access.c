@@ -31,12 +31,6 @@ static int json_has(const sr_bytes *b, const char *needle) {
 
 static int name_is(sr_result rc, const char *name) { return strcmp(sr_result_name(rc), name) == 0; }
 
-static int last_message_has(const char *needle) {
-  char msg[512];
-  size_t n = 0;
-  return sr_last_error_message(msg, sizeof msg, &n) == SR_OK && strstr(msg, needle) != NULL;
-}
-
 /* Encrypt MSG under key with the one-pair context tenant=value (or none). */
 static sr_result try_encrypt(sr_keystore *ks, const char *key, const char **values) {
   sr_bytes blob = SR_BYTES_INIT;
@@ -256,9 +250,21 @@ static void test_grants(sr_keystore *ks, const char *key) {
   CHECK_RC(sr_re_encrypt(bogus, blob.ptr, blob.len, ACME_K, ACME_V, 1, NULL, key, NULL, NULL, 0, &dkb),
            SR_INVALID_GRANT_TOKEN);
   CHECK(dk.ptr == NULL && dkb.ptr == NULL);
-  /* Calls without GrantTokens are unaffected. */
+  /* DescribeKey and GetPublicKey take GrantTokens in KMS: sent and checked
+     (before the key is read: a symmetric key has no public key). */
   sr_bytes j = SR_BYTES_INIT;
-  CHECK_OK(sr_describe_key(bogus, key, &j));
+  CHECK_RC(sr_describe_key(bogus, key, &j), SR_INVALID_GRANT_TOKEN);
+  CHECK_RC(sr_get_public_key(bogus, key, &j), SR_INVALID_GRANT_TOKEN);
+  CHECK(j.ptr == NULL);
+  sr_keystore *admin_token = NULL;
+  REQUIRE_OK(sr_keystore_with_grant_tokens(ks, tokens, 1, &admin_token));
+  CHECK_OK(sr_describe_key(admin_token, key, &j));
+  CHECK(json_has(&j, key));
+  sr_bytes_free(&j);
+  CHECK_RC(sr_get_public_key(admin_token, key, &j), SR_UNSUPPORTED_OPERATION);
+  sr_keystore_free(admin_token);
+  /* Calls without GrantTokens are unaffected. */
+  CHECK_OK(sr_list_grants(bogus, key, 0, NULL, NULL, NULL, &j));
   sr_bytes_free(&j);
   /* as_principal keeps the tokens; an empty list drops them. */
   REQUIRE_OK(sr_keystore_as_principal(bogus, APP, &bogus_app));
@@ -699,6 +705,35 @@ static void test_dry_run(sr_keystore *ks) {
   sr_keystore_free(dry);
 }
 
+/* Operations KMS documents as taking a key ID or key ARN refuse an alias
+ * name and an alias ARN (SR_NOT_FOUND, "Invalid keyId"); DescribeKey takes
+ * them (README, "Key identifiers"). */
+static void test_key_identifiers(sr_keystore *ks, const char *key) {
+  CHECK_OK(sr_create_alias(ks, "alias/c-id-only", key));
+  char region[64], account[16], alias_arn[200];
+  size_t n = 0;
+  REQUIRE_OK(sr_keystore_region(ks, region, sizeof region, &n));
+  REQUIRE_OK(sr_keystore_account(ks, account, sizeof account, &n));
+  snprintf(alias_arn, sizeof alias_arn, "arn:aws:kms:%s:%s:alias/c-id-only", region, account);
+  const char *forms[] = {"alias/c-id-only", alias_arn};
+  for (int i = 0; i < 2; i++) {
+    sr_bytes j = SR_BYTES_INIT;
+    CHECK_RC(sr_disable_key(ks, forms[i]), SR_NOT_FOUND);
+    CHECK(last_message_has("DisableKey takes a key ID or key ARN, not an alias"));
+    CHECK_RC(sr_get_key_rotation_status(ks, forms[i], &j), SR_NOT_FOUND);
+    CHECK_RC(sr_list_grants(ks, forms[i], 0, NULL, NULL, NULL, &j), SR_NOT_FOUND);
+    char expected[300];
+    snprintf(expected, sizeof expected, "Invalid keyId %s (ListGrants takes", forms[i]);
+    CHECK(last_message_has(expected));
+    CHECK(j.ptr == NULL);
+    CHECK_OK(sr_describe_key(ks, forms[i], &j));
+    CHECK(json_has(&j, "\"KeyState\":\"Enabled\""));
+    sr_bytes_free(&j);
+  }
+  CHECK_OK(sr_disable_key(ks, key));
+  CHECK_OK(sr_enable_key(ks, key));
+}
+
 int main(void) {
   /* The numbers of the codes these calls return are stable. */
   CHECK(SR_AUDIT_LOG_NOT_INTACT == 6 && SR_ACCESS_DENIED == 100 && SR_INVALID_GRANT_ID == 110 &&
@@ -722,6 +757,7 @@ int main(void) {
   test_envelope_grant_tokens(ks, k4);
   test_audit(ks);
   test_dry_run(ks);
+  test_key_identifiers(ks, k4);
   sr_keystore_free(ks);
   test_tampered_audit_log();
   test_named_admin();

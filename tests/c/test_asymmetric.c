@@ -16,6 +16,92 @@ static void key_json(sr_keystore *ks, const char *req, char id[SR_KEY_ID_LEN]) {
   sr_bytes_free(&j);
 }
 
+/* Writes the JSON string member `name` of `j` (base64 text) to `path`. */
+static int json_member_to_file(const sr_bytes *j, const char *name, const char *path) {
+  char needle[64];
+  snprintf(needle, sizeof needle, "\"%s\":\"", name);
+  const char *p = j->ptr ? strstr((const char *)j->ptr, needle) : NULL;
+  if (!p)
+    return -1;
+  p += strlen(needle);
+  const char *end = strchr(p, '"');
+  FILE *f = fopen(path, "w");
+  if (!end || !f) {
+    if (f)
+      fclose(f);
+    return -1;
+  }
+  fwrite(p, 1, (size_t)(end - p), f);
+  return fclose(f);
+}
+
+static size_t read_all(const char *path, uint8_t *buf, size_t cap) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return 0;
+  size_t n = fread(buf, 1, cap, f);
+  fclose(f);
+  return n;
+}
+
+/* GetParametersForImport for `key`, the 32 bytes 0x42 wrapped by openssl
+ * (RSAES_OAEP_SHA_256) and sr_import_key_material_with_type(import_type).
+ * -1 when the test's own plumbing (files, openssl) failed. */
+static int import_as(sr_keystore *ks, const char *dir, const char *key, const char *import_type) {
+  char pub64[700], pub[700], tok64[700], tok[700], mat[700], wrapped[700], cmd[6000];
+  snprintf(pub64, sizeof pub64, "%s/pub.b64", dir);
+  snprintf(pub, sizeof pub, "%s/pub.der", dir);
+  snprintf(tok64, sizeof tok64, "%s/token.b64", dir);
+  snprintf(tok, sizeof tok, "%s/token.bin", dir);
+  snprintf(mat, sizeof mat, "%s/material.bin", dir);
+  snprintf(wrapped, sizeof wrapped, "%s/wrapped.bin", dir);
+  sr_bytes j = SR_BYTES_INIT;
+  if (sr_get_parameters_for_import(ks, key, "RSAES_OAEP_SHA_256", "RSA_2048", &j) != SR_OK)
+    return -1;
+  int bad = json_member_to_file(&j, "PublicKey", pub64) || json_member_to_file(&j, "ImportToken", tok64);
+  sr_bytes_free(&j);
+  uint8_t material[32];
+  memset(material, 0x42, sizeof material);
+  FILE *f = fopen(mat, "wb");
+  if (bad || !f || fwrite(material, 1, sizeof material, f) != sizeof material || fclose(f) != 0)
+    return -1;
+  snprintf(cmd, sizeof cmd,
+           "openssl base64 -d -A -in %s -out %s && openssl base64 -d -A -in %s -out %s && "
+           "openssl pkeyutl -encrypt -pubin -keyform DER -inkey %s -pkeyopt rsa_padding_mode:oaep "
+           "-pkeyopt rsa_oaep_md:sha256 -pkeyopt rsa_mgf1_md:sha256 -in %s -out %s",
+           pub64, pub, tok64, tok, pub, mat, wrapped);
+  if (system(cmd) != 0)
+    return -1;
+  static uint8_t token[6144], wrapped_material[6144];
+  size_t token_len = read_all(tok, token, sizeof token);
+  size_t wrapped_len = read_all(wrapped, wrapped_material, sizeof wrapped_material);
+  if (token_len == 0 || wrapped_len == 0)
+    return -1;
+  return (int)sr_import_key_material_with_type(ks, key, token, token_len, wrapped_material, wrapped_len, 0,
+                                               import_type);
+}
+
+/* ImportType: EXISTING_KEY_MATERIAL before any import and NEW_KEY_MATERIAL
+ * after one are refused, an unknown type is SR_VALIDATION; NULL omits it
+ * (sr_import_key_material() is that call). */
+static void test_import_type(sr_keystore *ks, const char *dir) {
+  char ext[SR_KEY_ID_LEN];
+  key_json(ks, "{\"Origin\":\"EXTERNAL\"}", ext);
+  CHECK_RC(import_as(ks, dir, ext, "EXISTING_KEY_MATERIAL"), SR_INCORRECT_KEY_MATERIAL);
+  CHECK(last_message_has("EXISTING_KEY_MATERIAL"));
+  CHECK_RC(import_as(ks, dir, ext, "SOME_MATERIAL"), SR_VALIDATION);
+  CHECK(last_message_has("ImportType"));
+  CHECK_OK(import_as(ks, dir, ext, "NEW_KEY_MATERIAL"));
+  CHECK_RC(import_as(ks, dir, ext, "NEW_KEY_MATERIAL"), SR_UNSUPPORTED_OPERATION);
+  CHECK_OK(import_as(ks, dir, ext, "EXISTING_KEY_MATERIAL"));
+  CHECK_OK(import_as(ks, dir, ext, NULL));
+  const uint8_t junk[16] = {1};
+  CHECK_RC(sr_import_key_material_with_type(ks, ext, NULL, 4, junk, sizeof junk, 0, "NEW_KEY_MATERIAL"),
+           SR_NULL_PARAMETER);
+  CHECK_RC(sr_import_key_material_with_type(ks, NULL, junk, 4, junk, sizeof junk, 0, NULL), SR_NULL_PARAMETER);
+  CHECK_RC(sr_import_key_material_with_type(ks, ext, junk, 4, junk, sizeof junk, 0, "\xff"), SR_INVALID_UTF8);
+}
+
 int main(void) {
   char dir[512], path[600];
   uint8_t root[32];
@@ -155,6 +241,8 @@ int main(void) {
   sr_bytes_free(&p384);
   sr_bytes_free(&zab);
   sr_bytes_free(&zba);
+
+  test_import_type(ks, dir);
 
   sr_keystore_free(ks);
   remove_temp_dir(dir);

@@ -380,11 +380,73 @@ def test_tag_operations_take_a_key_id_or_key_arn_not_an_alias(checked):
         for call in calls:
             with pytest.raises(kms.exceptions.NotFoundException) as e:
                 call()
-            assert "Invalid keyId" in e.value.response["Error"]["Message"]
+            assert e.value.response["Error"]["Message"].startswith(f"Invalid keyId {alias} (")
     assert kms.list_resource_tags(KeyId=md["KeyId"])["Tags"] == [{"TagKey": "keep", "TagValue": "1"}]
     kms.tag_resource(KeyId=md["Arn"], Tags=[{"TagKey": "new", "TagValue": "v"}])
     kms.untag_resource(KeyId=md["Arn"], TagKeys=["keep"])
     assert kms.list_resource_tags(KeyId=md["Arn"])["Tags"] == [{"TagKey": "new", "TagValue": "v"}]
+    assert kms.problems == []
+
+
+def test_key_id_only_operations_refuse_aliases_through_the_endpoint(checked):
+    """The operations KMS documents as taking "the key ID or key ARN of the
+    KMS key" refuse an alias name and an alias ARN (NotFoundException,
+    "Invalid keyId <value> (<Operation> takes a key ID or key ARN, not an
+    alias)") and change nothing; they take the key ID and the key ARN. The
+    cryptographic operations, DescribeKey and GetPublicKey take all four
+    forms (README, "Key identifiers")."""
+    kms = checked
+    md = kms.create_key(Description="before")["KeyMetadata"]
+    kms.create_alias(AliasName="alias/id-only", TargetKeyId=md["KeyId"])
+    alias_arn = md["Arn"].split(":key/")[0] + ":alias/id-only"
+    bob = "arn:aws:iam::000000000000:user/bob"
+
+    def calls(key_id):
+        return {
+            "DisableKey": lambda: kms.disable_key(KeyId=key_id),
+            "EnableKey": lambda: kms.enable_key(KeyId=key_id),
+            "UpdateKeyDescription": lambda: kms.update_key_description(KeyId=key_id, Description="after"),
+            "EnableKeyRotation": lambda: kms.enable_key_rotation(KeyId=key_id),
+            "GetKeyRotationStatus": lambda: kms.get_key_rotation_status(KeyId=key_id),
+            "GetKeyPolicy": lambda: kms.get_key_policy(KeyId=key_id, PolicyName="default"),
+            "PutKeyPolicy": lambda: kms.put_key_policy(
+                KeyId=key_id, PolicyName="default",
+                Policy=kms.get_key_policy(KeyId=md["KeyId"], PolicyName="default")["Policy"],
+            ),
+            "CreateGrant": lambda: kms.create_grant(KeyId=key_id, GranteePrincipal=bob, Operations=["Encrypt"]),
+            "ListGrants": lambda: kms.list_grants(KeyId=key_id),
+            "ListAliases": lambda: kms.list_aliases(KeyId=key_id),
+            "ScheduleKeyDeletion": lambda: kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7),
+            "CancelKeyDeletion": lambda: kms.cancel_key_deletion(KeyId=key_id),
+        }
+
+    for form in ("alias/id-only", alias_arn):
+        for op, call in calls(form).items():
+            with pytest.raises(kms.exceptions.NotFoundException) as e:
+                call()
+            msg = e.value.response["Error"]["Message"]
+            assert msg == f"Invalid keyId {form} ({op} takes a key ID or key ARN, not an alias)", (op, msg)
+    now = kms.describe_key(KeyId=md["KeyId"])["KeyMetadata"]
+    assert (now["Description"], now["KeyState"]) == ("before", "Enabled")
+    assert kms.list_grants(KeyId=md["KeyId"])["Grants"] == []
+    assert kms.get_key_rotation_status(KeyId=md["KeyId"])["KeyRotationEnabled"] is False
+
+    for form in (md["KeyId"], md["Arn"]):
+        for op, call in calls(form).items():
+            call()
+        kms.enable_key(KeyId=form)  # CancelKeyDeletion leaves it Disabled
+    now = kms.describe_key(KeyId=alias_arn)["KeyMetadata"]
+    assert (now["Description"], now["KeyState"]) == ("after", "Enabled")
+    assert len(kms.list_grants(KeyId=md["Arn"])["Grants"]) == 2
+
+    signer = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    kms.create_alias(AliasName="alias/id-signer", TargetKeyId=signer["KeyId"])
+    signer_alias_arn = signer["Arn"].split(":key/")[0] + ":alias/id-signer"
+    for form in (signer["KeyId"], signer["Arn"], "alias/id-signer", signer_alias_arn):
+        assert kms.describe_key(KeyId=form)["KeyMetadata"]["KeyId"] == signer["KeyId"]
+        assert kms.get_public_key(KeyId=form)["KeyId"] == signer["Arn"]
+        sig = kms.sign(KeyId=form, Message=b"m", SigningAlgorithm="ECDSA_SHA_256")["Signature"]
+        assert kms.verify(KeyId=form, Message=b"m", Signature=sig, SigningAlgorithm="ECDSA_SHA_256")["SignatureValid"]
     assert kms.problems == []
 
 

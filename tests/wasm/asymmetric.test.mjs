@@ -256,3 +256,33 @@ test('KMS keyring: envelope messages under keystore keys', () => {
   assert.equal(text(decryptMessage(kept, encryptMessage(kept, bytes('alive'))).plaintext), 'alive');
   other.free();
 });
+
+test('importKeyMaterial importType; grantTokens on describeKey and getPublicKey', () => {
+  const ks = Keystore.create({ rootKey: rootKey() });
+  const keyId = ks.createKey({ origin: 'EXTERNAL' }).keyMetadata.keyId;
+  const material = crypto.randomBytes(32);
+  const importAs = (importType) => {
+    const p = ks.getParametersForImport({ keyId, wrappingAlgorithm: 'RSAES_OAEP_SHA_256', wrappingKeySpec: 'RSA_2048' });
+    ks.importKeyMaterial({
+      keyId, importToken: p.importToken, encryptedKeyMaterial: rsaPublicEncrypt(p.publicKey, 'RSAES_OAEP_SHA_256', material), importType,
+    });
+  };
+  throwsCode(() => importAs('EXISTING_KEY_MATERIAL'), 'IncorrectKeyMaterialException');
+  throwsCode(() => importAs('SOME_MATERIAL'), 'ValidationException');
+  assert.equal(ks.describeKey({ keyId }).keyMetadata.keyState, 'PendingImport');
+  importAs('NEW_KEY_MATERIAL');
+  assert.equal(ks.describeKey({ keyId }).keyMetadata.keyState, 'Enabled');
+  throwsCode(() => importAs('NEW_KEY_MATERIAL'), 'UnsupportedOperationException');
+  importAs('EXISTING_KEY_MATERIAL');
+  importAs(undefined);
+
+  const signer = ks.createKey({ keySpec: 'ECC_NIST_P256', keyUsage: 'SIGN_VERIFY' }).keyMetadata;
+  const { grantToken } = ks.createGrant({ keyId: signer.keyId, granteePrincipal: 'arn:aws:iam::000000000000:user/bob', operations: ['Sign'] });
+  assert.equal(ks.describeKey({ keyId: signer.keyId, grantTokens: [grantToken] }).keyMetadata.keyId, signer.keyId);
+  assert.equal(ks.getPublicKey({ keyId: signer.keyId, grantTokens: [grantToken] }).keyId, signer.arn);
+  for (const call of [(t) => ks.describeKey({ keyId: signer.keyId, grantTokens: t }), (t) => ks.getPublicKey({ keyId: signer.keyId, grantTokens: t })]) {
+    throwsCode(() => call(['not-a-token']), 'InvalidGrantTokenException');
+    throwsCode(() => call(Array(11).fill(grantToken)), 'ValidationException');
+    throwsCode(() => call('not-a-list'), 'ValidationException');
+  }
+});

@@ -550,3 +550,44 @@ test('deriveSharedSecret equals node:crypto ECDH', () => {
   const publicKey = new Uint8Array(peer.publicKey.export({ type: 'spki', format: 'der' }));
   throwsCode(() => ks.deriveSharedSecret({ keyId: signer, keyAgreementAlgorithm: 'ECDH', publicKey }), 'InvalidKeyUsageException');
 });
+
+test('key identifiers: key-ID-only operations refuse aliases, the others take all four forms', () => {
+  const { ks, key } = fresh();
+  const md = ks.describeKey({ keyId: key }).keyMetadata;
+  ks.createAlias({ aliasName: 'alias/wasm-id', targetKeyId: key });
+  const aliasArn = 'arn:aws:kms:local-1:000000000000:alias/wasm-id';
+  const calls = {
+    DisableKey: (keyId) => ks.disableKey({ keyId }),
+    EnableKey: (keyId) => ks.enableKey({ keyId }),
+    UpdateKeyDescription: (keyId) => ks.updateKeyDescription({ keyId, description: 'after' }),
+    EnableKeyRotation: (keyId) => ks.enableKeyRotation({ keyId }),
+    GetKeyRotationStatus: (keyId) => ks.getKeyRotationStatus({ keyId }),
+    GetKeyPolicy: (keyId) => ks.getKeyPolicy({ keyId }),
+    ListGrants: (keyId) => ks.listGrants({ keyId }),
+    ListAliases: (keyId) => ks.listAliases({ keyId }),
+    ScheduleKeyDeletion: (keyId) => ks.scheduleKeyDeletion({ keyId, pendingWindowInDays: 7 }),
+    CancelKeyDeletion: (keyId) => ks.cancelKeyDeletion({ keyId }),
+  };
+  for (const form of ['alias/wasm-id', aliasArn]) {
+    for (const [op, call] of Object.entries(calls)) {
+      assert.throws(() => call(form), (e) => {
+        assert.equal(e.code, 'NotFoundException', `${op}: ${e.message}`);
+        assert.equal(e.message, `Invalid keyId ${form} (${op} takes a key ID or key ARN, not an alias)`);
+        return true;
+      });
+    }
+  }
+  assert.equal(ks.describeKey({ keyId: key }).keyMetadata.description, 'test key');
+  for (const form of [key, md.arn]) {
+    for (const call of Object.values(calls)) call(form);
+    ks.enableKey({ keyId: form }); // CancelKeyDeletion leaves the key Disabled
+  }
+  const now = ks.describeKey({ keyId: aliasArn }).keyMetadata;
+  assert.equal(now.description, 'after');
+  assert.equal(now.keyState, 'Enabled');
+  for (const form of [key, md.arn, 'alias/wasm-id', aliasArn]) {
+    const blob = ks.encrypt({ keyId: form, plaintext: bytes('x') }).ciphertextBlob;
+    assert.equal(ks.decrypt({ ciphertextBlob: blob, keyId: form }).keyId, md.arn);
+    assert.equal(ks.describeKey({ keyId: form }).keyMetadata.keyId, key);
+  }
+});

@@ -87,6 +87,9 @@ export function exercise(rootKey: Uint8Array): void {
   const params: GetParametersForImportResponse = ks.getParametersForImport({ keyId: ext, wrappingAlgorithm: "RSA_AES_KEY_WRAP_SHA_256", wrappingKeySpec: "RSA_4096" });
   const until: Date = params.parametersValidTo;
   ks.importKeyMaterial({ keyId: ext, importToken: params.importToken, encryptedKeyMaterial: oaep, expirationModel: "KEY_MATERIAL_EXPIRES", validTo: new Date() });
+  ks.importKeyMaterial({ keyId: ext, importToken: params.importToken, encryptedKeyMaterial: oaep, importType: "EXISTING_KEY_MATERIAL" });
+  const described: KeyMetadata = ks.describeKey({ keyId: md.keyId, grantTokens: ["t"] }).keyMetadata;
+  const spki: Uint8Array = ks.getPublicKey({ keyId: md.keyId, grantTokens: [] }).publicKey;
   ks.deleteImportedKeyMaterial({ keyId: ext });
   const kms: Keyring = Keyring.kms(ks, { keyIds: [md.keyId, "alias/x"] });
   const discovery: Keyring = Keyring.kmsDiscovery(ks);
@@ -144,5 +147,9 @@ export const badSpec = (ks: Keystore) => ks.createKey({ keySpec: "AES_999" });
 export const badPairSpec = (ks: Keystore) => ks.generateDataKeyPair({ keyId: "k", keyPairSpec: "AES_256" });
 // @ts-expect-error validTo is a Date
 export const numberValidTo = (ks: Keystore) => ks.importKeyMaterial({ keyId: "k", importToken: new Uint8Array(1), encryptedKeyMaterial: new Uint8Array(1), validTo: 5 });
+// @ts-expect-error not an import type
+export const badImportType = (ks: Keystore) => ks.importKeyMaterial({ keyId: "k", importToken: new Uint8Array(1), encryptedKeyMaterial: new Uint8Array(1), importType: "NEW" });
+// @ts-expect-error grant tokens are a list
+export const tokenString = (ks: Keystore) => ks.describeKey({ keyId: "k", grantTokens: "t" });
 // @ts-expect-error a KMS keyring needs keyIds
 export const noKeyIds = (ks: Keystore) => Keyring.kms(ks, {});

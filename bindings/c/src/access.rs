@@ -28,7 +28,8 @@ pub const SR_GRANT_TOKEN_LEN: usize = 131;
 /// `policy` (the IAM policy grammar of KMS key policies, at most 32 KiB).
 ///
 /// Parameters:
-/// - `key_id`: key ID, key ARN, alias name or alias ARN.
+/// - `key_id`: key ID or key ARN (an alias name or alias ARN is
+///   `SR_NOT_FOUND`, as in KMS).
 /// - `policy_name`: NULL or `"default"` (the only key policy name).
 /// - `bypass_policy_lockout_safety_check`: 0 to refuse a policy that would
 ///   no longer allow the calling principal `kms:PutKeyPolicy` (the lockout
@@ -175,7 +176,8 @@ unsafe fn constraint(
 /// the grant ID and a grant token are copied into the caller's buffers.
 ///
 /// Parameters:
-/// - `key_id`: key ID, key ARN, alias name or alias ARN.
+/// - `key_id`: key ID or key ARN (an alias name or alias ARN is
+///   `SR_NOT_FOUND`, as in KMS).
 /// - `grantee_principal`: the principal ARN the grant allows (1–256 characters).
 /// - `operations`, `operations_len`: 1 or more KMS grant operation names,
 ///   spelled as KMS does: `"Decrypt"`, `"Encrypt"`, `"GenerateDataKey"`,

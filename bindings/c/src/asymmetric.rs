@@ -127,11 +127,13 @@ pub unsafe extern "C" fn sr_verify(
 }
 
 /// GetPublicKey: `*out_public_key` receives the DER SubjectPublicKeyInfo
-/// (RFC 5280) of an asymmetric key.
+/// (RFC 5280) of an asymmetric key. `key_id` is a key ID, key ARN, alias
+/// name or alias ARN. The handle's grant tokens
+/// (`sr_keystore_with_grant_tokens()`) are sent and checked as Encrypt's are.
 ///
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND`,
 /// `SR_DISABLED`, `SR_KMS_INVALID_STATE`, `SR_UNSUPPORTED_OPERATION`
-/// (symmetric or HMAC key), `SR_KMS_INTERNAL`.
+/// (symmetric or HMAC key), `SR_INVALID_GRANT_TOKEN`, `SR_KMS_INTERNAL`.
 ///
 /// # Safety
 /// `ks` a live handle; `key_id` NUL-terminated; `out_public_key` valid for a write.
@@ -143,9 +145,11 @@ pub unsafe extern "C" fn sr_get_public_key(
 ) -> sr_result {
     guard(|| {
         // SAFETY: caller promises.
-        let (ks, key_id) = unsafe { (keystore(ks)?, c_str(key_id, "key_id")?) };
+        let (h, key_id) = unsafe { (handle(ks)?, c_str(key_id, "key_id")?) };
         let out = out!(out_public_key);
-        let resp = ks.get_public_key(key_id)?;
+        let resp = h
+            .inner
+            .get_public_key_with_grant_tokens(key_id, &h.tokens())?;
         // SAFETY: checked non-NULL; caller promise.
         unsafe { out.write(sr_bytes::copy_of(&resp.public_key)) };
         Ok(())
@@ -445,6 +449,9 @@ pub unsafe extern "C" fn sr_get_parameters_for_import(
 /// `SR_VALIDATION`, a longer one before it is read). `valid_to`: Unix seconds when the material expires,
 /// or 0 for `KEY_MATERIAL_DOES_NOT_EXPIRE`.
 ///
+/// KMS's `ImportType` is omitted (either kind of import, as the key
+/// requires); `sr_import_key_material_with_type()` sends one.
+///
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`,
 /// `SR_NOT_FOUND`, `SR_INVALID_IMPORT_TOKEN`, `SR_EXPIRED_IMPORT_TOKEN`,
 /// `SR_INCORRECT_KEY_MATERIAL`, `SR_INVALID_CIPHERTEXT`,
@@ -462,6 +469,46 @@ pub unsafe extern "C" fn sr_import_key_material(
     encrypted_key_material_len: usize,
     valid_to: u64,
 ) -> sr_result {
+    // SAFETY: the caller's promises, passed on; no import type.
+    unsafe {
+        sr_import_key_material_with_type(
+            ks,
+            key_id,
+            import_token,
+            import_token_len,
+            encrypted_key_material,
+            encrypted_key_material_len,
+            valid_to,
+            std::ptr::null(),
+        )
+    }
+}
+
+/// ImportKeyMaterial with KMS's `ImportType`: as
+/// `sr_import_key_material()`, and `import_type` is NULL (omitted),
+/// `"NEW_KEY_MATERIAL"` (only on the key's first import) or
+/// `"EXISTING_KEY_MATERIAL"` (only once material was imported: the same
+/// material again). Added after ABI 0.1.0; `sr_import_key_material()` keeps
+/// its signature.
+///
+/// Errors: those of `sr_import_key_material()`; an unknown `import_type` is
+/// `SR_VALIDATION`, `"EXISTING_KEY_MATERIAL"` on a key that never had
+/// material `SR_INCORRECT_KEY_MATERIAL`, `"NEW_KEY_MATERIAL"` after the
+/// first import `SR_UNSUPPORTED_OPERATION`.
+///
+/// # Safety
+/// As `sr_import_key_material()`; `import_type` NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn sr_import_key_material_with_type(
+    ks: *const sr_keystore,
+    key_id: *const c_char,
+    import_token: *const u8,
+    import_token_len: usize,
+    encrypted_key_material: *const u8,
+    encrypted_key_material_len: usize,
+    valid_to: u64,
+    import_type: *const c_char,
+) -> sr_result {
     guard(|| {
         // SAFETY: caller promises.
         let (ks, key_id, token, material) = unsafe {
@@ -477,6 +524,8 @@ pub unsafe extern "C" fn sr_import_key_material(
                 )?,
             )
         };
+        // SAFETY: caller promises.
+        let import_type = unsafe { opt_c_str(import_type, "import_type")? };
         let expires = valid_to != 0;
         Ok(ks.import_key_material(&ImportKeyMaterialRequest {
             key_id: key_id.to_string(),
@@ -491,7 +540,7 @@ pub unsafe extern "C" fn sr_import_key_material(
                 }),
                 "ExpirationModel",
             )?,
-            import_type: None,
+            import_type: kms_enum(import_type, "ImportType")?,
         })?)
     })
 }

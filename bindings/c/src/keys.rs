@@ -6,7 +6,7 @@ use std::ffi::c_char;
 use sr::api::{CreateKeyRequest, Tag};
 
 use crate::bytes::sr_bytes;
-use crate::keystore::{keystore, sr_keystore};
+use crate::keystore::{handle, keystore, sr_keystore};
 use crate::ptr::{c_str, opt_c_str, out, pairs, str_array, StrOut};
 use crate::result::{guard, sr_result, Failure};
 use crate::{json, optional};
@@ -114,9 +114,11 @@ pub unsafe extern "C" fn sr_create_key_json(
 /// in Unix seconds, ...), as `sr_bytes` (free with `sr_bytes_free()`).
 ///
 /// `key_id` is a key ID, key ARN, alias name (`alias/...`) or alias ARN.
+/// The handle's grant tokens (`sr_keystore_with_grant_tokens()`) are sent
+/// and checked as Encrypt's are (KMS's `GrantTokens` of DescribeKey).
 ///
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND`,
-/// `SR_INVALID_ARN`, `SR_KMS_INTERNAL`.
+/// `SR_INVALID_ARN`, `SR_INVALID_GRANT_TOKEN`, `SR_KMS_INTERNAL`.
 ///
 /// # Safety
 /// `ks` a live handle; `key_id` NUL-terminated; `out_json` valid for a write.
@@ -128,9 +130,12 @@ pub unsafe extern "C" fn sr_describe_key(
 ) -> sr_result {
     guard(|| {
         // SAFETY: caller promises.
-        let (ks, key_id) = unsafe { (keystore(ks)?, c_str(key_id, "key_id")?) };
+        let (h, key_id) = unsafe { (handle(ks)?, c_str(key_id, "key_id")?) };
         let out = out!(out_json);
-        let resp = json(&ks.describe_key(key_id)?)?;
+        let resp = json(
+            &h.inner
+                .describe_key_with_grant_tokens(key_id, &h.tokens())?,
+        )?;
         // SAFETY: checked non-NULL; caller promise.
         unsafe { out.write(resp) };
         Ok(())

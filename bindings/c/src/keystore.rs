@@ -541,6 +541,7 @@ const MAX_PRINCIPAL_LEN: usize = 256;
 /// `sr_generate_data_key()` and `_without_plaintext()`,
 /// `sr_generate_data_key_pair()` and `_without_plaintext()`, `sr_sign()`,
 /// `sr_verify()`, `sr_generate_mac()`, `sr_verify_mac()`,
+/// `sr_derive_shared_secret()`, `sr_describe_key()`, `sr_get_public_key()`,
 /// `sr_create_grant()`, and the KMS-keyring envelope functions
 /// (`sr_envelope_encrypt()`, `sr_envelope_decrypt()` and their `_file`
 /// forms, with each `GenerateDataKey` / `Encrypt` / `Decrypt` they make).

@@ -28,9 +28,9 @@ use strongroom::core::envelope::{
 };
 use strongroom::core::grant::{GrantConstraints as ApiGrantConstraints, GrantOperation};
 use strongroom::core::key::{
-    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, ExpirationModel, KeyAgreementAlgorithm,
-    KeySpec, KeyUsage, MacAlgorithm, MessageType, Origin, SigningAlgorithm, WrappingAlgorithm,
-    WrappingKeySpec,
+    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, ExpirationModel, ImportType,
+    KeyAgreementAlgorithm, KeySpec, KeyUsage, MacAlgorithm, MessageType, Origin, SigningAlgorithm,
+    WrappingAlgorithm, WrappingKeySpec,
 };
 use strongroom::envelope::{self, KmsKeyring};
 use strongroom::{AuditFilter, EncryptionContext, Error, ErrorKind, RootKeySource, Secret};
@@ -791,11 +791,22 @@ impl Keystore {
         KeyMetadata::new(py, r.key_metadata)
     }
 
-    /// DescribeKey by key ID, key ARN, alias name or alias ARN.
+    /// DescribeKey by key ID, key ARN, alias name or alias ARN;
+    /// `grant_tokens` (at most 10) are checked as Encrypt's are.
     ///
-    /// Raises NotFoundException, InvalidArnException.
-    fn describe_key(&self, py: Python<'_>, key_id: Text) -> PyResult<KeyMetadata> {
-        let r = self.run(py, move |ks| ks.describe_key(&key_id))?;
+    /// Raises NotFoundException, InvalidArnException, ValidationException,
+    /// InvalidGrantTokenException.
+    #[pyo3(signature = (key_id, *, grant_tokens=None))]
+    fn describe_key(
+        &self,
+        py: Python<'_>,
+        key_id: Text,
+        grant_tokens: Option<StrList>,
+    ) -> PyResult<KeyMetadata> {
+        let grant_tokens = tokens(grant_tokens);
+        let r = self.run(py, move |ks| {
+            ks.describe_key_with_grant_tokens(&key_id, &grant_tokens)
+        })?;
         KeyMetadata::new(py, r.key_metadata)
     }
 
@@ -1212,11 +1223,23 @@ impl Keystore {
         VerifyResult::new(r)
     }
 
-    /// GetPublicKey of an asymmetric key (DER SubjectPublicKeyInfo).
+    /// GetPublicKey of an asymmetric key (DER SubjectPublicKeyInfo), by key
+    /// ID, key ARN, alias name or alias ARN; `grant_tokens` (at most 10)
+    /// are checked as Encrypt's are.
     ///
-    /// Raises NotFoundException, UnsupportedOperationException, KMSInvalidStateException.
-    fn get_public_key(&self, py: Python<'_>, key_id: Text) -> PyResult<PublicKey> {
-        let r = self.run(py, move |ks| ks.get_public_key(&key_id))?;
+    /// Raises NotFoundException, UnsupportedOperationException,
+    /// KMSInvalidStateException, ValidationException, InvalidGrantTokenException.
+    #[pyo3(signature = (key_id, *, grant_tokens=None))]
+    fn get_public_key(
+        &self,
+        py: Python<'_>,
+        key_id: Text,
+        grant_tokens: Option<StrList>,
+    ) -> PyResult<PublicKey> {
+        let grant_tokens = tokens(grant_tokens);
+        let r = self.run(py, move |ks| {
+            ks.get_public_key_with_grant_tokens(&key_id, &grant_tokens)
+        })?;
         PublicKey::new(py, r)
     }
 
@@ -1372,12 +1395,17 @@ impl Keystore {
     /// `get_parameters_for_import`; `valid_to` (with
     /// `expiration_model="KEY_MATERIAL_EXPIRES"`) is Unix seconds or a
     /// timezone-aware `datetime` (fractions of a second dropped); a naive
-    /// `datetime` or another type is a TypeError.
+    /// `datetime` or another type is a TypeError. `import_type` is
+    /// "NEW_KEY_MATERIAL" (only on the key's first import) or
+    /// "EXISTING_KEY_MATERIAL" (only once material was imported).
     ///
     /// Raises InvalidImportTokenException, ExpiredImportTokenException,
-    /// IncorrectKeyMaterialException, InvalidCiphertextException,
-    /// NotFoundException, ValidationException, KMSInvalidStateException.
-    #[pyo3(signature = (key_id, import_token, encrypted_key_material, *, valid_to=None, expiration_model=None))]
+    /// IncorrectKeyMaterialException (also EXISTING_KEY_MATERIAL on a key
+    /// that never had material), InvalidCiphertextException,
+    /// NotFoundException, ValidationException, KMSInvalidStateException,
+    /// UnsupportedOperationException (NEW_KEY_MATERIAL after the first import).
+    #[pyo3(signature = (key_id, import_token, encrypted_key_material, *, valid_to=None, expiration_model=None, import_type=None))]
+    #[allow(clippy::too_many_arguments)]
     fn import_key_material(
         &self,
         py: Python<'_>,
@@ -1386,6 +1414,7 @@ impl Keystore {
         encrypted_key_material: &Bound<'_, PyAny>,
         valid_to: Option<&Bound<'_, PyAny>>,
         expiration_model: Option<Text>,
+        import_type: Option<Text>,
     ) -> PyResult<()> {
         let valid_to = match valid_to {
             Some(v) if !v.is_none() => Some(unix_seconds("valid_to", v)?),
@@ -1397,7 +1426,7 @@ impl Keystore {
             encrypted_key_material: bytes_like("encrypted_key_material", encrypted_key_material)?,
             valid_to,
             expiration_model: parse::<ExpirationModel>(expiration_model)?,
-            import_type: None,
+            import_type: parse::<ImportType>(import_type)?,
         };
         self.run(py, move |ks| ks.import_key_material(&req))
     }

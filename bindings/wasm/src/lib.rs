@@ -474,15 +474,18 @@ impl Keystore {
         })
     }
 
-    /// DescribeKey: `{ keyId }` (key ID, key ARN, alias name or alias ARN).
+    /// DescribeKey: `{ keyId, grantTokens? }` (key ID, key ARN, alias name or
+    /// alias ARN; at most 10 grant tokens, checked as Encrypt's are).
     #[wasm_bindgen(js_name = describeKey, unchecked_return_type = "DescribeKeyResponse")]
     pub fn describe_key(
         &mut self,
-        #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "DescribeKeyRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
             let r = Req::new(&request, &["keyId", "grantTokens"])?;
-            response(&self.ks()?.describe_key(rng(), now(), &r.str("keyId")?)?)
+            let (key_id, tokens) = (r.str("keyId")?, r.str_list("grantTokens")?);
+            let mut ks = self.ks()?;
+            response(&ks.describe_key_with_grant_tokens(rng(), now(), &key_id, &tokens)?)
         })
     }
 
@@ -1230,15 +1233,19 @@ impl Keystore {
         })
     }
 
-    /// GetPublicKey: `{ keyId }`; `publicKey` is SubjectPublicKeyInfo DER.
+    /// GetPublicKey: `{ keyId, grantTokens? }` (key ID, key ARN, alias name
+    /// or alias ARN; at most 10 grant tokens, checked as Encrypt's are);
+    /// `publicKey` is SubjectPublicKeyInfo DER.
     #[wasm_bindgen(js_name = getPublicKey, unchecked_return_type = "GetPublicKeyResponse")]
     pub fn get_public_key(
         &mut self,
-        #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "GetPublicKeyRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
             let r = Req::new(&request, &["keyId", "grantTokens"])?;
-            response(&self.ks()?.get_public_key(rng(), now(), &r.str("keyId")?)?)
+            let (key_id, tokens) = (r.str("keyId")?, r.str_list("grantTokens")?);
+            let mut ks = self.ks()?;
+            response(&ks.get_public_key_with_grant_tokens(rng(), now(), &key_id, &tokens)?)
         })
     }
 
@@ -1314,7 +1321,10 @@ impl Keystore {
     }
 
     /// ImportKeyMaterial: `{ keyId, importToken, encryptedKeyMaterial,
-    /// expirationModel?, validTo?: Date }`; the key becomes `Enabled`.
+    /// expirationModel?, validTo?: Date, importType? }`; the key becomes
+    /// `Enabled`. `importType` is `NEW_KEY_MATERIAL` (only on the key's
+    /// first import) or `EXISTING_KEY_MATERIAL` (only once material was
+    /// imported); omitted, either, as the key requires.
     #[wasm_bindgen(js_name = importKeyMaterial)]
     pub fn import_key_material(
         &mut self,
@@ -1329,6 +1339,7 @@ impl Keystore {
                     "encryptedKeyMaterial",
                     "expirationModel",
                     "validTo",
+                    "importType",
                 ],
             )?;
             let req = ImportKeyMaterialRequest {
@@ -1336,7 +1347,7 @@ impl Keystore {
                 import_token: r.bytes("importToken")?,
                 encrypted_key_material: r.bytes("encryptedKeyMaterial")?,
                 expiration_model: r.opt_enum("expirationModel")?,
-                import_type: None,
+                import_type: r.opt_enum("importType")?,
                 valid_to: r.opt_date("validTo")?,
             };
             self.ks()?.import_key_material(rng(), now(), &req)

@@ -91,8 +91,20 @@ export interface CreateKeyRequest {
   multiRegion?: boolean;
 }
 export interface KeyIdRequest {
-  /** Key ID, key ARN, alias name ("alias/…") or alias ARN. */
+  /**
+   * Key ID or key ARN; the cryptographic operations, describeKey and
+   * getPublicKey also take an alias name ("alias/…") or alias ARN. Elsewhere
+   * an alias is NotFoundException ("Invalid keyId"), as in AWS KMS.
+   */
   keyId: string;
+}
+export interface DescribeKeyRequest extends KeyIdRequest {
+  /** At most 10; checked as encrypt's are. */
+  grantTokens?: string[];
+}
+export interface GetPublicKeyRequest extends KeyIdRequest {
+  /** At most 10; checked as encrypt's are. */
+  grantTokens?: string[];
 }
 export interface ListRequest {
   /** 1–1000 (default 100). */
@@ -470,6 +482,8 @@ export type WrappingAlgorithm =
 export type WrappingKeySpec = "RSA_2048" | "RSA_3072" | "RSA_4096";
 /** Whether imported key material expires (importKeyMaterial). */
 export type ExpirationModel = "KEY_MATERIAL_EXPIRES" | "KEY_MATERIAL_DOES_NOT_EXPIRE";
+/** Which material an import brings (importKeyMaterial). */
+export type ImportType = "NEW_KEY_MATERIAL" | "EXISTING_KEY_MATERIAL";
 export interface GenerateDataKeyPairRequest extends KeyIdRequest {
   keyPairSpec: DataKeyPairSpec;
   encryptionContext?: EncryptionContext;
@@ -512,6 +526,12 @@ export interface ImportKeyMaterialRequest extends KeyIdRequest {
   expirationModel?: ExpirationModel;
   /** In the future, at most 365 days away. */
   validTo?: Date;
+  /**
+   * NEW_KEY_MATERIAL only on the key's first import (after it
+   * UnsupportedOperationException); EXISTING_KEY_MATERIAL only once material
+   * was imported (before it IncorrectKeyMaterialException). Omitted: either.
+   */
+  importType?: ImportType;
 }
 
 /** KMS grant operations. */

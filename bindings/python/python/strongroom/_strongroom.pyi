@@ -689,11 +689,13 @@ class Keystore:
         Raises ValidationException, TagException, MalformedPolicyDocumentException,
         UnsupportedOperationException.
         """
-    def describe_key(self, key_id: str) -> KeyMetadata:
+    def describe_key(self, key_id: str, *, grant_tokens: Optional[Sequence[str]] = None) -> KeyMetadata:
         """
-        DescribeKey by key ID, key ARN, alias name or alias ARN.
+        DescribeKey by key ID, key ARN, alias name or alias ARN;
+        `grant_tokens` (at most 10) are checked as Encrypt's are.
 
-        Raises NotFoundException, InvalidArnException.
+        Raises NotFoundException, InvalidArnException, ValidationException,
+        InvalidGrantTokenException.
         """
     def list_keys(self, *, limit: Optional[int] = None, marker: Optional[str] = None) -> KeyList:
         """
@@ -939,8 +941,13 @@ class Keystore:
         grant_tokens: Optional[Sequence[str]] = None,
     ) -> VerifyResult:
         """Verify a signature. Raises KMSInvalidSignatureException when it does not verify."""
-    def get_public_key(self, key_id: str) -> PublicKey:
-        """GetPublicKey (DER SubjectPublicKeyInfo). Raises NotFoundException, UnsupportedOperationException."""
+    def get_public_key(self, key_id: str, *, grant_tokens: Optional[Sequence[str]] = None) -> PublicKey:
+        """GetPublicKey (DER SubjectPublicKeyInfo) by key ID, key ARN, alias name or
+        alias ARN; `grant_tokens` (at most 10) are checked as Encrypt's are.
+
+        Raises NotFoundException, UnsupportedOperationException,
+        KMSInvalidStateException, ValidationException, InvalidGrantTokenException.
+        """
     def derive_shared_secret(
         self,
         key_id: str,
@@ -1010,17 +1017,22 @@ class Keystore:
         *,
         valid_to: Union[int, datetime, None] = None,
         expiration_model: Optional[str] = None,
+        import_type: Optional[str] = None,
     ) -> None:
         """
         ImportKeyMaterial wrapped under the parameters of
         `get_parameters_for_import`; `valid_to` (with
         `expiration_model="KEY_MATERIAL_EXPIRES"`) is Unix seconds or a
         timezone-aware `datetime` (fractions of a second dropped); a naive
-        `datetime` or another type is a TypeError.
+        `datetime` or another type is a TypeError. `import_type` is
+        "NEW_KEY_MATERIAL" (only on the key's first import) or
+        "EXISTING_KEY_MATERIAL" (only once material was imported).
 
         Raises InvalidImportTokenException, ExpiredImportTokenException,
-        IncorrectKeyMaterialException, InvalidCiphertextException,
-        NotFoundException, ValidationException, KMSInvalidStateException.
+        IncorrectKeyMaterialException (also EXISTING_KEY_MATERIAL on a key
+        that never had material), InvalidCiphertextException,
+        NotFoundException, ValidationException, KMSInvalidStateException,
+        UnsupportedOperationException (NEW_KEY_MATERIAL after the first import).
         """
     def delete_imported_key_material(self, key_id: str) -> None:
         """DeleteImportedKeyMaterial. Raises NotFoundException, UnsupportedOperationException."""

@@ -493,7 +493,7 @@ class Client:
 
     @_operation("DescribeKey")
     def describe_key(self, *, KeyId: str, GrantTokens: Optional[Sequence[str]] = None) -> Dict[str, Any]:
-        return _ok({"KeyMetadata": _key_metadata(self._ks.describe_key(KeyId))})
+        return _ok({"KeyMetadata": _key_metadata(self._ks.describe_key(KeyId, grant_tokens=_list(GrantTokens)))})
 
     @_operation("ListKeys")
     def list_keys(self, *, Limit: Optional[int] = None, Marker: Optional[str] = None) -> Dict[str, Any]:
@@ -896,7 +896,7 @@ class Client:
 
     @_operation("GetPublicKey")
     def get_public_key(self, *, KeyId: str, GrantTokens: Optional[Sequence[str]] = None) -> Dict[str, Any]:
-        r = self._ks.get_public_key(KeyId)
+        r = self._ks.get_public_key(KeyId, grant_tokens=_list(GrantTokens))
         return _ok(
             {
                 "KeyId": r.key_id,
@@ -1034,6 +1034,7 @@ class Client:
         EncryptedKeyMaterial: Any,
         ValidTo: Any = None,
         ExpirationModel: Optional[str] = None,
+        ImportType: Optional[str] = None,
     ) -> Dict[str, Any]:
         valid_to = ValidTo
         if isinstance(ValidTo, datetime.datetime) and ValidTo.utcoffset() is None:
@@ -1043,7 +1044,7 @@ class Client:
             KeyId,
             _blob(ImportToken),
             _blob(EncryptedKeyMaterial),
-            valid_to=valid_to, expiration_model=ExpirationModel
+            valid_to=valid_to, expiration_model=ExpirationModel, import_type=ImportType
         )
         return _ok({})
 
