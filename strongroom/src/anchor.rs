@@ -74,6 +74,13 @@ pub trait AnchorStore: Send + Sync {
     /// # Errors
     /// `KMSInternalException` when the storage cannot be written.
     fn store(&self, record: &[u8]) -> Result<()>;
+
+    /// The file this store keeps the record in, if it is a local file
+    /// ([`FileAnchor`]): a keystore is then refused an anchor that is one
+    /// of its own files. `None` (the default) for any other storage.
+    fn file_path(&self) -> Option<&Path> {
+        None
+    }
 }
 
 /// An [`AnchorStore`] in a file, replaced atomically: the record is written
@@ -120,6 +127,10 @@ fn refuse_link(path: &Path) -> Result<()> {
 }
 
 impl AnchorStore for FileAnchor {
+    fn file_path(&self) -> Option<&Path> {
+        Some(&self.path)
+    }
+
     fn load(&self) -> Result<Option<Vec<u8>>> {
         use std::io::Read;
         refuse_link(&self.path)?;
@@ -225,6 +236,46 @@ impl Anchor {
 }
 
 impl Anchor {
+    /// Refuses a file anchor that is one of the keystore's own files (the
+    /// keystore, its SQLite sidecars, its change-signal file or its audit
+    /// log): storing the record there would destroy that file. Paths are
+    /// compared with their directories resolved, and by device and inode
+    /// when both exist (hard links).
+    ///
+    /// # Errors
+    /// `ValidationException` naming the file.
+    pub(crate) fn refuse_keystore_file(&self, keystore: &Path) -> Result<()> {
+        let Some(anchor) = self.store.file_path() else {
+            return Ok(());
+        };
+        let sidecar = |suffix: &str| {
+            let mut s = keystore.as_os_str().to_owned();
+            s.push(suffix);
+            PathBuf::from(s)
+        };
+        let own = [
+            (keystore.to_path_buf(), "the keystore"),
+            (sidecar("-wal"), "the keystore's write-ahead log"),
+            (sidecar("-shm"), "the keystore's shared-memory file"),
+            (sidecar("-journal"), "the keystore's journal"),
+            (
+                crate::signal_path(keystore),
+                "the keystore's change-signal file",
+            ),
+            (crate::audit_log_path(keystore), "the keystore's audit log"),
+        ];
+        let a = resolved(anchor);
+        for (f, what) in &own {
+            if a.is_some() && a == resolved(f) || same_file(anchor, f) {
+                return Err(Error::validation(format!(
+                    "the anchor {} is {what}: storing the anchor would destroy it; choose another path",
+                    anchor.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Refuses an anchor that already holds a record, before a keystore is
     /// created with it: another keystore's (or an earlier one's at the
     /// same path) would be replaced.
@@ -650,4 +701,31 @@ impl StateGuard {
         };
         a.store(&encode(&self.root, &self.keystore_id, seen)?)
     }
+}
+
+/// `p` with its directory resolved (symbolic links, `..`), the file name
+/// as given; `None` when the directory does not exist.
+fn resolved(p: &Path) -> Option<PathBuf> {
+    let name = p.file_name()?;
+    let dir = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    Some(std::fs::canonicalize(dir).ok()?.join(name))
+}
+
+/// Whether `a` and `b` both exist and are the same file (Unix: device and
+/// inode, so hard links and symbolic links count).
+#[cfg(unix)]
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &Path, _: &Path) -> bool {
+    false
 }

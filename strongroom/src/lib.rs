@@ -336,6 +336,7 @@ impl Keystore {
         let root_key = RootKey::from_bytes(resolve_root(&root, kdf.as_ref())?.expose_secret())?;
         // An anchor in use is not replaced (checked before the file exists).
         if let Some(a) = &options.anchor {
+            a.refuse_keystore_file(path.as_ref())?;
             a.refuse_existing()?;
         }
         // The file is created only once the root key is known to be good, so
@@ -440,6 +441,9 @@ impl Keystore {
         options: OpenOptions,
     ) -> Result<Self> {
         options.audit_write_mode.validate()?;
+        if let Some(a) = &options.anchor {
+            a.refuse_keystore_file(path.as_ref())?;
+        }
         let storage = SqliteStorage::open(path.as_ref(), false)?;
         let (mut kdf, mut check, mut config) = (None, None, None);
         storage.read(&mut |tx| {

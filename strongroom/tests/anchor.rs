@@ -627,6 +627,56 @@ fn create_refuses_an_anchor_in_use() {
     open_anchored(&a.path, &a.anchor, false).unwrap();
 }
 
+/// An anchor file that is one of the keystore's own files (the keystore,
+/// its sidecars, its change-signal file, its audit log; by path or by hard
+/// link) is refused by create and open before anything is written: the
+/// record stored there would destroy that file.
+#[test]
+fn an_anchor_that_is_a_keystore_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("own.db");
+    let with = |p: std::path::PathBuf| CreateOptions {
+        anchor: Some(Anchor::file(p)),
+        ..CreateOptions::default()
+    };
+    for own in [
+        strongroom::audit_log_path(&path),
+        path.clone(),
+        dir.path().join("own.db-wal"),
+        strongroom::signal_path(&path),
+        dir.path().join(".").join("own.db"),
+    ] {
+        let e = expect_err(
+            Keystore::create(&path, root_source(&ROOT), with(own.clone())),
+            ErrorKind::ValidationException,
+        );
+        assert!(e.message().contains("would destroy"), "{e}");
+        assert!(!path.exists(), "{}", own.display());
+    }
+    // An existing keystore: its log (by path and through a hard link) is
+    // refused on open and left intact.
+    let a = anchored();
+    let key = new_key(&a.ks).key_id;
+    a.ks.flush_audit_log().unwrap();
+    drop(a.ks);
+    let log = strongroom::audit_log_path(&a.path);
+    let before = std::fs::read(&log).unwrap();
+    let link = dir.path().join("hard-link");
+    std::fs::hard_link(&log, &link).unwrap();
+    for p in [log.clone(), link.clone()] {
+        let e = expect_err(
+            open_anchored(&a.path, &p, true),
+            ErrorKind::ValidationException,
+        );
+        assert!(e.message().contains("audit log"), "{e}");
+    }
+    std::fs::remove_file(&link).unwrap();
+    assert_eq!(std::fs::read(&log).unwrap(), before);
+    let ks = open_anchored(&a.path, &a.anchor, false).unwrap();
+    ks.describe_key(&key).unwrap();
+    ks.verify_audit_log().unwrap();
+}
+
 /// After one handle's anchor store fails, every handle sharing the anchor
 /// (not only that one) stores the state first at its next write and, while
 /// that fails, is refused without changing anything.

@@ -51,3 +51,20 @@ def test_create_refuses_an_anchor_in_use(tmp_path: Path, root_key: bytes) -> Non
         strongroom.Keystore.create(tmp_path / "b.db", root_key=root_key, anchor=anchor)
     assert not (tmp_path / "b.db").exists()
     assert anchor.read_bytes() == before
+
+
+def test_an_anchor_that_is_a_keystore_file_is_refused(tmp_path: Path, root_key: bytes) -> None:
+    path = tmp_path / "ks.db"
+    log = Path(f"{path}.audit.jsonl")
+    for own in (log, path):
+        with pytest.raises(strongroom.ValidationException, match="would destroy"):
+            strongroom.Keystore.create(path, root_key=root_key, anchor=own)
+        assert not path.exists()
+    with strongroom.Keystore.create(path, root_key=root_key, anchor=tmp_path / "a.anchor") as ks:
+        ks.create_key()
+    before = log.read_bytes()
+    with pytest.raises(strongroom.ValidationException, match="audit log"):
+        strongroom.Keystore.open(path, root_key=root_key, anchor=log, anchor_init=True)
+    assert log.read_bytes() == before
+    with strongroom.Keystore.open(path, root_key=root_key, anchor=tmp_path / "a.anchor") as ks:
+        assert len(ks.list_keys().keys) == 1
