@@ -857,35 +857,12 @@ const ANCHOR_FILE: &str = "the keystore's anchor file";
 /// The files of the keystore: the keystore itself, SQLite's sidecars
 /// (`-wal`, `-shm`, `-journal`), its change-signal file (`-signal`), its
 /// audit log, its root key file (the one in use and the default one) and
-/// its anchor file (`--anchor`). The keystore's own files are listed both beside the path as given and
+/// its anchor file (`--anchor`); the keystore's own files as
+/// [`strongroom::keystore_files`] lists them, beside the path as given and
 /// beside the file it resolves to (SQLite and the library name them after
 /// the resolved file when the path is a symbolic link).
 fn keystore_files(cli: &Cli) -> Vec<(PathBuf, &'static str)> {
-    let mut bases = vec![cli.keystore.clone()];
-    if let Ok(real) = std::fs::canonicalize(&cli.keystore) {
-        if real != cli.keystore {
-            bases.push(real);
-        }
-    }
-    let mut files = Vec::new();
-    for base in &bases {
-        let sidecar = |suffix: &str| {
-            let mut s = base.as_os_str().to_owned();
-            s.push(suffix);
-            PathBuf::from(s)
-        };
-        files.extend([
-            (base.clone(), "the keystore"),
-            (sidecar("-wal"), "the keystore's write-ahead log"),
-            (sidecar("-shm"), "the keystore's shared-memory file"),
-            (sidecar("-journal"), "the keystore's journal"),
-            (
-                strongroom::signal_path(base),
-                "the keystore's change-signal file",
-            ),
-            (strongroom::audit_log_path(base), "the keystore's audit log"),
-        ]);
-    }
+    let mut files = strongroom::keystore_files(&cli.keystore);
     files.push((root_key_file(cli), "the root key file"));
     files.push((default_key_file(&cli.keystore), "the default root key file"));
     if let Some(anchor) = &cli.anchor {

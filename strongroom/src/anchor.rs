@@ -248,22 +248,7 @@ impl Anchor {
         let Some(anchor) = self.store.file_path() else {
             return Ok(());
         };
-        let sidecar = |suffix: &str| {
-            let mut s = keystore.as_os_str().to_owned();
-            s.push(suffix);
-            PathBuf::from(s)
-        };
-        let own = [
-            (keystore.to_path_buf(), "the keystore"),
-            (sidecar("-wal"), "the keystore's write-ahead log"),
-            (sidecar("-shm"), "the keystore's shared-memory file"),
-            (sidecar("-journal"), "the keystore's journal"),
-            (
-                crate::signal_path(keystore),
-                "the keystore's change-signal file",
-            ),
-            (crate::audit_log_path(keystore), "the keystore's audit log"),
-        ];
+        let own = keystore_files(keystore);
         let a = resolved(anchor);
         for (f, what) in &own {
             if a.is_some() && a == resolved(f) || same_file(anchor, f) {
@@ -701,6 +686,42 @@ impl StateGuard {
         };
         a.store(&encode(&self.root, &self.keystore_id, seen)?)
     }
+}
+
+/// The files a keystore at `keystore` owns, each with what it is: the
+/// keystore, its SQLite `-wal`, `-shm` and `-journal` files, its
+/// change-signal file ([`crate::signal_path`]) and its audit log
+/// ([`crate::audit_log_path`]), listed beside the path as given and, when
+/// it resolves to another file (a symbolic link), beside that file too
+/// (SQLite and the library name them after the resolved file). For
+/// callers that must not write over them (an anchor, an output file).
+pub fn keystore_files(keystore: &Path) -> Vec<(PathBuf, &'static str)> {
+    let mut bases = vec![keystore.to_path_buf()];
+    if let Ok(real) = std::fs::canonicalize(keystore) {
+        if real != keystore {
+            bases.push(real);
+        }
+    }
+    let mut files = Vec::new();
+    for base in &bases {
+        let sidecar = |suffix: &str| {
+            let mut s = base.as_os_str().to_owned();
+            s.push(suffix);
+            PathBuf::from(s)
+        };
+        files.extend([
+            (base.clone(), "the keystore"),
+            (sidecar("-wal"), "the keystore's write-ahead log"),
+            (sidecar("-shm"), "the keystore's shared-memory file"),
+            (sidecar("-journal"), "the keystore's journal"),
+            (
+                crate::signal_path(base),
+                "the keystore's change-signal file",
+            ),
+            (crate::audit_log_path(base), "the keystore's audit log"),
+        ]);
+    }
+    files
 }
 
 /// `p` with its directory resolved (symbolic links, `..`), the file name

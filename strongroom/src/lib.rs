@@ -30,7 +30,7 @@ use strongroom_core::seal::RootKey;
 use strongroom_core::service::{self, WriteCheck};
 
 pub use access::DRY_RUN_OPERATIONS;
-pub use anchor::{Anchor, AnchorStore, FileAnchor};
+pub use anchor::{keystore_files, Anchor, AnchorStore, FileAnchor};
 pub use audit_log::{
     audit_log_path, check_time_filter, AuditFilter, AuditVerification, AuditWriteMode,
     AUDIT_BATCH_EVENTS, AUDIT_BATCH_MILLIS, AUDIT_WRITE_BEHIND_MAX_EVENTS,
