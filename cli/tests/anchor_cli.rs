@@ -108,14 +108,15 @@ fn an_output_file_is_refused_when_it_is_the_anchor() {
     ok(&ks, &["--anchor", s(&anchor), "list-keys"]);
 }
 
-#[test]
-fn import_keystore_starts_a_new_anchor() {
-    let dir = tempfile::tempdir().unwrap();
-    let ks = dir.path().join("ks.db");
-    let anchor = dir.path().join("ks.anchor");
+/// An anchored keystore `ks.db` (anchor `ks.anchor`) in `dir`, exported
+/// to `ks.export`, with `clone.key` a copy of its root key for an import
+/// as `clone.db`: (anchor, export, clone).
+fn exported_anchored(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let ks = dir.join("ks.db");
+    let anchor = dir.join("ks.anchor");
     ok(&ks, &["--anchor", s(&anchor), "init"]);
     ok(&ks, &["--anchor", s(&anchor), "create-key"]);
-    let export = dir.path().join("ks.export");
+    let export = dir.join("ks.export");
     ok(
         &ks,
         &[
@@ -126,10 +127,14 @@ fn import_keystore_starts_a_new_anchor() {
             s(&export),
         ],
     );
-    let key = dir.path().join("ks.key");
-    let clone = dir.path().join("clone.db");
-    let clone_key = dir.path().join("clone.key");
-    std::fs::copy(&key, &clone_key).unwrap();
+    std::fs::copy(dir.join("ks.key"), dir.join("clone.key")).unwrap();
+    (anchor, export, dir.join("clone.db"))
+}
+
+#[test]
+fn import_keystore_starts_a_new_anchor() {
+    let dir = tempfile::tempdir().unwrap();
+    let (anchor, export, clone) = exported_anchored(dir.path());
     // The original's anchor is not taken over.
     let out = fails(
         &clone,
@@ -202,22 +207,7 @@ fn an_anchor_that_is_a_keystore_file_is_refused() {
 #[test]
 fn import_keystore_refuses_an_anchor_link() {
     let dir = tempfile::tempdir().unwrap();
-    let ks = dir.path().join("ks.db");
-    let anchor = dir.path().join("ks.anchor");
-    ok(&ks, &["--anchor", s(&anchor), "init"]);
-    let export = dir.path().join("ks.export");
-    ok(
-        &ks,
-        &[
-            "--anchor",
-            s(&anchor),
-            "export-keystore",
-            "--outfile",
-            s(&export),
-        ],
-    );
-    let clone = dir.path().join("clone.db");
-    std::fs::copy(dir.path().join("ks.key"), dir.path().join("clone.key")).unwrap();
+    let (_, export, clone) = exported_anchored(dir.path());
     let link = dir.path().join("clone.anchor");
     let target = dir.path().join("elsewhere.anchor");
     std::os::unix::fs::symlink(&target, &link).unwrap();
