@@ -750,3 +750,118 @@ fn same_file(a: &Path, b: &Path) -> bool {
 fn same_file(_: &Path, _: &Path) -> bool {
     false
 }
+
+#[cfg(test)]
+mod tests {
+    //! The anchor record's parser ([`decode`]): exhaustive tamper and
+    //! fuzzing (`docs/TESTING.md`).
+    #![allow(clippy::unwrap_used)] // tests may unwrap (docs/STYLE.md)
+
+    use super::*;
+    use proptest::prelude::*;
+    use strongroom_core::ErrorKind;
+
+    const ID: &str = "5f0c6f43-0c43-4a4f-9f3c-1d2e3f405162";
+
+    fn root() -> RootKey {
+        RootKey::from_bytes(&[7; 32]).unwrap()
+    }
+
+    fn seen() -> Seen {
+        let mut checkpoint = [0u8; CHECKPOINT_LEN];
+        for (i, b) in checkpoint.iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        Seen {
+            counter: 0x0102_0304_0506,
+            digest: [0xab; 32],
+            checkpoint,
+        }
+    }
+
+    /// Every byte of a real record XORed with each of several masks: the
+    /// record is refused with KMSInternalException, or — when the edit is
+    /// one JSON ignores (whitespace for whitespace) — reads as the same
+    /// state. Every truncation is refused.
+    #[test]
+    fn every_byte_flip_and_truncation_of_a_record_is_refused() {
+        let root = root();
+        let valid = encode(&root, ID, &seen()).unwrap();
+        assert!(decode(&root, ID, &valid).unwrap() == seen());
+        let mut accepted = 0;
+        for i in 0..valid.len() {
+            for mask in [0x01u8, 0x02, 0x04, 0x07, 0x20, 0x80] {
+                let mut m = valid.clone();
+                m[i] ^= mask;
+                match decode(&root, ID, &m) {
+                    Ok(s) => {
+                        assert!(s == seen(), "byte {i} ^ {mask:#04x} read as another state");
+                        accepted += 1;
+                    }
+                    Err(e) => assert_eq!(e.kind(), ErrorKind::KMSInternalException),
+                }
+            }
+        }
+        // Only the trailing newline may become other JSON whitespace
+        // (`\n` ^ 0x07 = `\r`).
+        assert_eq!(accepted, 1);
+        for n in 0..valid.len() - 1 {
+            let e = decode(&root, ID, &valid[..n]).err().unwrap();
+            assert_eq!(e.kind(), ErrorKind::KMSInternalException, "cut to {n}");
+        }
+        let other = RootKey::from_bytes(&[8; 32]).unwrap();
+        assert!(decode(&other, ID, &valid).is_err());
+        assert!(decode(&root, "5f0c6f43-0c43-4a4f-9f3c-1d2e3f405163", &valid).is_err());
+    }
+
+    fn json_edit() -> impl Strategy<Value = (usize, String)> {
+        (
+            any::<usize>(),
+            prop_oneof![
+                Just(String::new()),
+                Just("0".to_owned()),
+                Just("-1".to_owned()),
+                Just("18446744073709551616".to_owned()),
+                Just("1e3".to_owned()),
+                Just("\"".to_owned()),
+                Just("null".to_owned()),
+                Just("{}".to_owned()),
+                Just(",\"Extra\":1".to_owned()),
+                Just("\\u0000".to_owned()),
+                "[ -~]{1,4}",
+            ],
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Arbitrary bytes never panic the parser.
+        #[test]
+        fn arbitrary_bytes_are_refused(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let e = decode(&root(), ID, &bytes).err().unwrap();
+            prop_assert_eq!(e.kind(), ErrorKind::KMSInternalException);
+        }
+
+        /// JSON-aware mutations of a real record (a range replaced by a
+        /// number, a quote, an object, an extra member, an escape...) are
+        /// refused, or read as the same state.
+        #[test]
+        fn json_mutations_are_refused_or_the_same(
+            edits in proptest::collection::vec(json_edit(), 1..3),
+            cut in 0usize..8,
+        ) {
+            let root = root();
+            let mut m = String::from_utf8(encode(&root, ID, &seen()).unwrap()).unwrap();
+            for (at, with) in &edits {
+                let at = at % m.len();
+                let end = (at + cut).min(m.len());
+                m.replace_range(at..end, with);
+            }
+            match decode(&root, ID, m.as_bytes()) {
+                Ok(s) => prop_assert!(s == seen()),
+                Err(e) => prop_assert_eq!(e.kind(), ErrorKind::KMSInternalException),
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Fuzzing and exhaustive tamper tests of the native keystore's parsers of
+//! stored or untrusted bytes that no other test binary fuzzes
+//! (`docs/TESTING.md` has the inventory): the root key file, the integrity
+//! state row (which holds the audit checkpoint) and the streaming envelope
+//! header reader. The anchor record's parser is fuzzed by the unit tests in
+//! `src/anchor.rs`.
+#![allow(clippy::unwrap_used)] // tests may unwrap (docs/STYLE.md)
+
+mod fixture;
+
+use base64::Engine as _;
+use fixture::*;
+use proptest::prelude::*;
+use strongroom::core::envelope::{AlgorithmSuite, EncryptOptions, RawAesKeyring};
+use strongroom::envelope::{header_json, read_header};
+use strongroom::root::parse_key_bytes;
+use strongroom::{EncryptionContext, ErrorKind, Keystore};
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Root key text: arbitrary bytes are 32 raw bytes, hex or base64 of
+    /// 32 bytes, or a ValidationException — never a panic (e.g. on
+    /// non-ASCII text of hex length).
+    #[test]
+    fn root_key_bytes_never_panic(
+        bytes in proptest::collection::vec(any::<u8>(), 0..100),
+        text in "\\PC{0,70}|[0-9a-fA-F ]{60,70}",
+    ) {
+        for raw in [&bytes[..], text.as_bytes()] {
+            match parse_key_bytes(raw) {
+                Ok(k) => prop_assert_eq!(k.expose_secret().len(), 32),
+                Err(e) => prop_assert_eq!(e.kind(), ErrorKind::ValidationException),
+            }
+        }
+    }
+
+    /// Every spelling of a 32-byte key reads as that key: raw, lower and
+    /// upper hex and base64, with surrounding whitespace.
+    #[test]
+    fn root_key_spellings_round_trip(key in proptest::array::uniform32(any::<u8>()), ws in "[ \t\r\n]{0,3}") {
+        let spellings = [
+            hex::encode(key),
+            hex::encode_upper(key),
+            base64::engine::general_purpose::STANDARD.encode(key),
+        ];
+        let k = parse_key_bytes(&key).unwrap();
+        prop_assert_eq!(k.expose_secret(), &key[..]);
+        for s in spellings {
+            let t = format!("{ws}{s}{ws}");
+            let k = parse_key_bytes(t.as_bytes()).unwrap();
+            prop_assert_eq!(k.expose_secret(), &key[..]);
+        }
+    }
+}
+
+/// A real envelope message (signed suite, so its header carries the
+/// `aws-crypto-public-key` context entry too).
+fn message() -> &'static [u8] {
+    static M: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    M.get_or_init(|| {
+        let kr = RawAesKeyring::new("fuzz", "key", &[0x42; 32]).unwrap();
+        let ctx = EncryptionContext::from_pairs([("tenant", "acme")]).unwrap();
+        let o = EncryptOptions {
+            suite: AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+            frame_length: 64,
+            ..EncryptOptions::default()
+        };
+        let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+        strongroom::core::envelope::encrypt(&kr, &ctx, b"some plaintext", &o, &mut rng).unwrap()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// `read_header` (stream, any limit) of arbitrary bytes or of a real
+    /// message with bytes flipped, overwritten or cut: a header (whose
+    /// JSON rendering never panics either) or InvalidCiphertextException.
+    #[test]
+    fn read_header_never_panics(
+        flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..4),
+        cut in any::<usize>(),
+        junk in proptest::collection::vec(any::<u8>(), 0..64),
+        limit in 0usize..2000,
+        arbitrary in any::<bool>(),
+    ) {
+        let mut m = if arbitrary { junk } else { message().to_vec() };
+        for (at, x) in &flips {
+            if !m.is_empty() {
+                let i = at % m.len();
+                m[i] ^= x;
+            }
+        }
+        m.truncate(cut % (m.len() + 1));
+        match read_header(&mut &m[..], limit) {
+            Ok(h) => {
+                let j = header_json(&h);
+                prop_assert!(j.is_object());
+            }
+            Err(e) => prop_assert_eq!(e.kind(), ErrorKind::InvalidCiphertextException),
+        }
+    }
+}
+
+/// The keystore's integrity state row (`meta/state`: counter, audit
+/// checkpoint, level-1 digests, row counts) with every byte of its body
+/// and of its tag flipped (the bit moving through the byte): opening the
+/// keystore refuses it with KMSInternalException; put back, it opens.
+#[test]
+fn every_byte_of_the_state_row_is_authenticated() {
+    let f = fixture();
+    let k = new_key(&f.ks);
+    encrypt(&f.ks, &k.key_id, b"x", &ctx(&[]));
+    drop(f.ks);
+    let conn = rusqlite::Connection::open(&f.path).unwrap();
+    let (body, tag): (Vec<u8>, Vec<u8>) = conn
+        .query_row("SELECT body, tag FROM meta WHERE id = 'state'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    let set = |b: &[u8], t: &[u8]| {
+        conn.execute(
+            "UPDATE meta SET body = ?1, tag = ?2 WHERE id = 'state'",
+            rusqlite::params![b, t],
+        )
+        .unwrap();
+    };
+    let refused = |what: &str| {
+        let e = Keystore::open(&f.path, root_source(&ROOT)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{what}: {e}");
+    };
+    for i in 0..body.len() {
+        let mut b = body.clone();
+        b[i] ^= 1 << (i % 8);
+        set(&b, &tag);
+        refused(&format!("body byte {i}"));
+    }
+    for i in 0..tag.len() {
+        let mut t = tag.clone();
+        t[i] ^= 1 << (i % 8);
+        set(&body, &t);
+        refused(&format!("tag byte {i}"));
+    }
+    for n in [0, 1, body.len() / 2, body.len() - 1] {
+        set(&body[..n], &tag);
+        refused(&format!("body cut to {n} bytes"));
+    }
+    set(&body, &tag);
+    let ks = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    assert_eq!(
+        decrypt(&ks, &encrypt(&ks, &k.key_id, b"y", &ctx(&[])), &ctx(&[])),
+        b"y"
+    );
+}
