@@ -167,8 +167,10 @@ fn check(sample: &Sample, mutated: &[u8], chunk: usize) {
 }
 
 proptest! {
+    // `PROPTEST_CASES` raises the count (proptest itself reads it only for
+    // a configuration that leaves `cases` at its default).
     #![proptest_config(ProptestConfig {
-        cases: 8000,
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(8000),
         failure_persistence: None,
         ..ProptestConfig::default()
     })]

@@ -41,6 +41,17 @@ use strongroom_core::{EncryptionContext, ErrorKind, Secret};
 mod ops_env;
 use ops_env::{env, rng};
 
+/// `default` proptest cases, or `PROPTEST_CASES` when set (proptest reads
+/// that variable only for configurations that leave `cases` at its
+/// default).
+fn cases(default: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
+    ProptestConfig::with_cases(cases)
+}
+
 // ---- shared mutation strategy ----------------------------------------------
 
 /// One edit of a valid encoding.
@@ -259,7 +270,7 @@ fn export_id_and_check(bytes: &[u8]) -> std::ops::Range<usize> {
 // ---- ciphertext blob ------------------------------------------------------
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(cases(256))]
 
     /// `parse_header` and `open` on arbitrary bytes: never a panic, only
     /// the detail-free InvalidCiphertextException.
@@ -339,7 +350,7 @@ fn sealed_material_every_bit_flip_and_truncation_fails() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(cases(256))]
 
     /// Root key bytes of any length other than 32 are a ValidationException;
     /// arbitrary sealed bytes never unseal nor panic.
@@ -433,7 +444,7 @@ fn wrapped_key_material_every_byte_flip_and_truncation_fails() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(cases(64))]
 
     /// A mutated import token is InvalidImportTokenException unless the
     /// mutation was a no-op.
@@ -501,7 +512,7 @@ fn export_every_byte_flip_and_truncation_fails_with_its_exception() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(128))]
+    #![proptest_config(cases(128))]
 
     /// Arbitrary bytes (bare, or behind a valid magic and version) never
     /// panic the unauthenticated parser nor the decoder.
@@ -620,7 +631,7 @@ fn grant_token_every_bit_flip_fails() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(cases(256))]
 
     #[test]
     fn grant_tokens_of_arbitrary_strings_never_panic(s in "\\PC{0,120}|[A-Za-z0-9_-]{0,120}") {
@@ -648,7 +659,7 @@ fn arn_like() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(cases(512))]
 
     /// `KeyIdentifier::parse` on ARN-shaped and arbitrary strings: the
     /// documented exceptions only, and a key ID it returns is a lowercase

@@ -328,15 +328,18 @@ fn parse_amz_date(s: &str) -> Option<u64> {
     Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se)
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+/// algorithm), 0 for a date before it. The year is counted one 400-year era
+/// (146,097 days) later, so that January and February of year 0 (counted
+/// from year -1) need no negative year.
 fn days_from_civil(y: u64, m: u64, d: u64) -> u64 {
-    let y = if m <= 2 { y - 1 } else { y };
+    let y = y + 400 - u64::from(m <= 2);
     let era = y / 400;
     let yoe = y - era * 400;
     let mp = (m + 9) % 12;
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    (era * 146_097 + doe).saturating_sub(719_468)
+    (era * 146_097 + doe).saturating_sub(719_468 + 146_097)
 }
 
 /// `YYYYMMDD'T'HHMMSS'Z'` of Unix seconds.

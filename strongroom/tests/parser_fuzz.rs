@@ -16,8 +16,19 @@ use strongroom::envelope::{header_json, read_header};
 use strongroom::root::parse_key_bytes;
 use strongroom::{EncryptionContext, ErrorKind, Keystore};
 
+/// `default` proptest cases, or `PROPTEST_CASES` when set (proptest reads
+/// that variable only for configurations that leave `cases` at its
+/// default).
+fn cases(default: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
+    ProptestConfig::with_cases(cases)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(cases(256))]
 
     /// Root key text: arbitrary bytes are 32 raw bytes, hex or base64 of
     /// 32 bytes, or a ValidationException — never a panic (e.g. on
@@ -72,7 +83,7 @@ fn message() -> &'static [u8] {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(cases(256))]
 
     /// `read_header` (stream, any limit) of arbitrary bytes or of a real
     /// message with bytes flipped, overwritten or cut: a header (whose
