@@ -736,14 +736,85 @@ proptest! {
         }
     }
 
-    /// The 40-byte audit checkpoint: every other length is a
-    /// ValidationException, every 40 bytes round-trip.
+    /// The fixed-length values: the 40-byte audit checkpoint (every 40
+    /// bytes round-trip) and the 32-byte envelope data key; every other
+    /// length is a ValidationException.
     #[test]
-    fn checkpoint_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..60)) {
+    fn fixed_length_values(bytes in proptest::collection::vec(any::<u8>(), 0..60)) {
+        match strongroom_core::envelope::DataKey::from_bytes(&bytes) {
+            Ok(k) => prop_assert_eq!(&k.expose_secret()[..], &bytes[..]),
+            Err(e) => prop_assert_eq!(e.kind(), ErrorKind::ValidationException),
+        }
         match Checkpoint::from_bytes(&bytes) {
             Ok(c) => prop_assert_eq!(&c.to_bytes()[..], &bytes[..]),
             Err(e) => {
                 prop_assert_ne!(bytes.len(), 40);
+                prop_assert_eq!(e.kind(), ErrorKind::ValidationException);
+            }
+        }
+    }
+}
+
+// ---- PKCS#8 private keys and SubjectPublicKeyInfo --------------------------
+
+/// Real DER keys: `(P-256 PKCS#8, P-256 SPKI, RSA 2048 PKCS#8, RSA SPKI)`.
+fn der_keys() -> &'static (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>) {
+    use strongroom_core::crypto::ecdsa::{ecdsa_generate, ecdsa_public_key_der, EcCurve};
+    use strongroom_core::crypto::rsa::{rsa_generate, rsa_public_key_der, RsaKeySize};
+    static K: OnceLock<(Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>)> = OnceLock::new();
+    K.get_or_init(|| {
+        let ec = ecdsa_generate(EcCurve::P256, &mut rng()).unwrap();
+        let ec_pub = ecdsa_public_key_der(EcCurve::P256, &ec).unwrap();
+        let rsa = rsa_generate(RsaKeySize::Rsa2048, &mut rng()).unwrap();
+        let rsa_pub = rsa_public_key_der(&rsa).unwrap();
+        (ec.to_vec(), ec_pub, rsa.to_vec(), rsa_pub)
+    })
+}
+
+proptest! {
+    #![proptest_config(cases(96))]
+
+    /// Mutations of real PKCS#8 and SubjectPublicKeyInfo DER (the key
+    /// material ImportKeyMaterial checks, the keys of raw RSA keyrings, the
+    /// public keys of Verify-like checks) never panic a parser or an
+    /// operation that takes them; ImportKeyMaterial's check of them is
+    /// accepted or a ValidationException.
+    #[test]
+    fn mutated_der_keys_never_panic(edits in edits(), which in 0usize..4) {
+        use strongroom_core::crypto::digest::DigestAlgorithm;
+        use strongroom_core::crypto::ecdsa::*;
+        use strongroom_core::crypto::rsa::*;
+        use strongroom_core::envelope::{RawRsaKeyring, RsaWrapPadding};
+        let (ec, ec_pub, rsa, rsa_pub) = der_keys();
+        let valid = [ec, ec_pub, rsa, rsa_pub][which];
+        let m = apply(valid, &edits);
+        let digest = [7u8; 32];
+        for spec in [KeySpec::EccNistP256, KeySpec::Rsa2048, KeySpec::EccSecgP256k1] {
+            if let Err(e) = asym::check_material(spec, &m) {
+                prop_assert_eq!(e.kind(), ErrorKind::ValidationException);
+            }
+        }
+        let _ = ecdsa_private_key_curve(&m);
+        let _ = ecdsa_public_key_curve(&m);
+        let _ = ecdsa_public_key_der(EcCurve::P256, &m);
+        let _ = ecdsa_sign_digest(EcCurve::P256, &m, &digest, &mut rng());
+        let _ = ecdsa_verify_digest(EcCurve::P256, &m, &digest, &m);
+        let _ = rsa_private_key_size(&m);
+        let _ = rsa_public_key_size(&m);
+        let _ = rsa_public_key_der(&m);
+        let _ = rsa_pss_verify_digest(DigestAlgorithm::Sha256, &m, &digest, &[1u8; 256]);
+        let _ = rsa_oaep_encrypt(OaepHash::Sha256, &m, b"x", &mut rng());
+        if which == 2 {
+            // A private-key operation on a mutated RSA key (CRT values
+            // changed, say) is an error or a result, never a panic.
+            let _ = rsa_pkcs1v15_sign_digest(DigestAlgorithm::Sha256, &m, &digest, &mut rng());
+            let _ = rsa_oaep_decrypt(OaepHash::Sha256, &m, &[3u8; 256], &mut rng());
+        }
+        for padding in [RsaWrapPadding::OaepSha256, RsaWrapPadding::Pkcs1v15] {
+            if let Err(e) = RawRsaKeyring::new("ns", "n", padding, None, Some(&m)) {
+                prop_assert_eq!(e.kind(), ErrorKind::ValidationException);
+            }
+            if let Err(e) = RawRsaKeyring::new("ns", "n", padding, Some(&m), None) {
                 prop_assert_eq!(e.kind(), ErrorKind::ValidationException);
             }
         }
