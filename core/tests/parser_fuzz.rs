@@ -757,11 +757,13 @@ proptest! {
 
 // ---- PKCS#8 private keys and SubjectPublicKeyInfo --------------------------
 
-/// Real DER keys: `(P-256 PKCS#8, P-256 SPKI, RSA 2048 PKCS#8, RSA SPKI)`.
-fn der_keys() -> &'static (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>) {
+/// Real DER keys: P-256 PKCS#8, P-256 SPKI, RSA 2048 PKCS#8, RSA SPKI.
+type DerKeys = (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>);
+
+fn der_keys() -> &'static DerKeys {
     use strongroom_core::crypto::ecdsa::{ecdsa_generate, ecdsa_public_key_der, EcCurve};
     use strongroom_core::crypto::rsa::{rsa_generate, rsa_public_key_der, RsaKeySize};
-    static K: OnceLock<(Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>)> = OnceLock::new();
+    static K: OnceLock<DerKeys> = OnceLock::new();
     K.get_or_init(|| {
         let ec = ecdsa_generate(EcCurve::P256, &mut rng()).unwrap();
         let ec_pub = ecdsa_public_key_der(EcCurve::P256, &ec).unwrap();

@@ -64,6 +64,13 @@ fn fx() -> &'static Fx {
             &json!({"KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC"}),
         )["KeyMetadata"]["KeyId"]
             .clone();
+        let policy_key = call(&ks, "CreateKey", &json!({}))["KeyMetadata"]["KeyId"].clone();
+        let policy = call(
+            &ks,
+            "GetKeyPolicy",
+            &json!({"KeyId": policy_key, "PolicyName": "default"}),
+        )["Policy"]
+            .clone();
         call(
             &ks,
             "CreateAlias",
@@ -123,6 +130,16 @@ fn fx() -> &'static Fx {
             ("GetPublicKey", json!({"KeyId": ec})),
             ("ListResourceTags", json!({"KeyId": sym})),
             ("GenerateRandom", json!({"NumberOfBytes": 16})),
+            (
+                "CreateGrant",
+                json!({"KeyId": sym, "GranteePrincipal": "arn:aws:iam::000000000000:role/fuzz",
+                       "Operations": ["Decrypt", "Encrypt"], "Name": "fuzz",
+                       "Constraints": {"EncryptionContextSubset": {"tenant": "acme"}}}),
+            ),
+            (
+                "PutKeyPolicy",
+                json!({"KeyId": policy_key, "PolicyName": "default", "Policy": policy}),
+            ),
         ];
         for (op, body) in &requests {
             call(&ks, op, body);
