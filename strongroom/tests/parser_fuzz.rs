@@ -165,43 +165,44 @@ fn every_byte_of_the_state_row_is_authenticated() {
     );
 }
 
-/// A key's stored record (`keys` row: JSON body with the sealed backing
-/// keys, record MAC tag) with every byte of its body and of its tag
-/// flipped (the bit moving through the byte): the keystore refuses it with
-/// KMSInternalException, at open (integrity state) or on use of the key
-/// (record MAC), and never answers from it; put back, it works.
-#[test]
-fn every_byte_of_a_key_row_is_authenticated() {
-    let f = fixture();
-    let k = new_key(&f.ks);
-    f.ks.rotate_key_on_demand(&k.key_id).unwrap();
-    let blob = encrypt(&f.ks, &k.key_id, b"x", &ctx(&[]));
-    drop(f.ks);
-    let conn = rusqlite::Connection::open(&f.path).unwrap();
+/// Flips every byte of the body and of the tag of the stored row `id` of
+/// `table` (the bit moving through the byte) and checks each time that the
+/// keystore refuses it with KMSInternalException — at open (integrity
+/// state) or, through `probe`, on use (record MAC) — and never answers from
+/// it; then puts the row back and checks that `probe` succeeds.
+fn every_byte_of_the_row_is_refused(
+    path: &std::path::Path,
+    table: &str,
+    id: &str,
+    probe: impl Fn(&Keystore) -> strongroom::Result<()>,
+) {
+    let conn = rusqlite::Connection::open(path).unwrap();
     let (body, tag): (Vec<u8>, Vec<u8>) = conn
         .query_row(
-            "SELECT body, tag FROM keys WHERE id = ?1",
-            [&k.key_id],
+            &format!("SELECT body, tag FROM {table} WHERE id = ?1"),
+            [id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
     let set = |b: &[u8], t: &[u8]| {
         let n = conn
             .execute(
-                "UPDATE keys SET body = ?2, tag = ?3 WHERE id = ?1",
-                rusqlite::params![&k.key_id, b, t],
+                &format!("UPDATE {table} SET body = ?2, tag = ?3 WHERE id = ?1"),
+                rusqlite::params![id, b, t],
             )
             .unwrap();
         assert_eq!(n, 1);
     };
-    let refused = |what: &str| match Keystore::open(&f.path, root_source(&ROOT)) {
-        Err(e) => assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{what}: {e}"),
-        Ok(ks) => {
-            let e = ks.describe_key(&k.key_id).unwrap_err();
-            assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{what}: {e}");
-            let e = try_decrypt(&ks, &blob, &ctx(&[]), None).unwrap_err();
-            assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{what}: {e}");
-        }
+    let refused = |what: &str| {
+        let e = match Keystore::open(path, root_source(&ROOT)) {
+            Err(e) => e,
+            Ok(ks) => probe(&ks).unwrap_err(),
+        };
+        assert_eq!(
+            e.kind(),
+            ErrorKind::KMSInternalException,
+            "{table}/{id} {what}: {e}"
+        );
     };
     for i in 0..body.len() {
         let mut b = body.clone();
@@ -216,6 +217,58 @@ fn every_byte_of_a_key_row_is_authenticated() {
         refused(&format!("tag byte {i}"));
     }
     set(&body, &tag);
-    let ks = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
-    assert_eq!(decrypt(&ks, &blob, &ctx(&[])), b"x");
+    probe(&Keystore::open(path, root_source(&ROOT)).unwrap()).unwrap();
+}
+
+/// A key's record (`keys` row: JSON with the sealed backing keys), every
+/// byte: no describe, no decryption from it.
+#[test]
+fn every_byte_of_a_key_row_is_authenticated() {
+    let f = fixture();
+    let k = new_key(&f.ks);
+    f.ks.rotate_key_on_demand(&k.key_id).unwrap();
+    let blob = encrypt(&f.ks, &k.key_id, b"x", &ctx(&[]));
+    drop(f.ks);
+    every_byte_of_the_row_is_refused(&f.path, "keys", &k.key_id, |ks| {
+        ks.describe_key(&k.key_id)?;
+        try_decrypt(ks, &blob, &ctx(&[]), None).map(|_| ())
+    });
+}
+
+/// An alias record, a grant record and the keystore configuration
+/// (`meta/config`), every byte.
+#[test]
+fn every_byte_of_alias_grant_and_config_rows_is_authenticated() {
+    use strongroom::api::{CreateGrantRequest, ListGrantsRequest};
+    use strongroom::core::grant::GrantOperation;
+    let f = fixture();
+    let k = new_key(&f.ks);
+    f.ks.create_alias("alias/fuzz", &k.key_id).unwrap();
+    let g =
+        f.ks.create_grant(&CreateGrantRequest {
+            key_id: k.key_id.clone(),
+            grantee_principal: "arn:aws:iam::000000000000:role/fuzz".into(),
+            operations: vec![GrantOperation::Decrypt],
+            ..Default::default()
+        })
+        .unwrap();
+    drop(f.ks);
+    every_byte_of_the_row_is_refused(&f.path, "aliases", "alias/fuzz", |ks| {
+        ks.describe_key("alias/fuzz").map(|_| ())
+    });
+    every_byte_of_the_row_is_refused(
+        &f.path,
+        "grants",
+        &format!("{}/{}", k.key_id, g.grant_id),
+        |ks| {
+            ks.list_grants(&ListGrantsRequest {
+                key_id: k.key_id.clone(),
+                ..Default::default()
+            })
+            .map(|_| ())
+        },
+    );
+    every_byte_of_the_row_is_refused(&f.path, "meta", "config", |ks| {
+        ks.describe_key(&k.key_id).map(|_| ())
+    });
 }
