@@ -41,16 +41,9 @@ use strongroom_core::{EncryptionContext, ErrorKind, Secret};
 mod ops_env;
 use ops_env::{env, rng};
 
-/// `default` proptest cases, or `PROPTEST_CASES` when set (proptest reads
-/// that variable only for configurations that leave `cases` at its
-/// default).
-fn cases(default: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default);
-    ProptestConfig::with_cases(cases)
-}
+#[path = "support/proptest_cases.rs"]
+mod proptest_cases;
+use proptest_cases::cases;
 
 // ---- shared mutation strategy ----------------------------------------------
 

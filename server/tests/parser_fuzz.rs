@@ -15,16 +15,9 @@ use strongroom::{CreateOptions, Keystore, RootKeySource, Secret};
 use strongroom_server::sigv4::{format_amz_date, sign, RequestParts};
 use strongroom_server::{ops, Credentials, WireError};
 
-/// `default` proptest cases, or `PROPTEST_CASES` when set (proptest reads
-/// that variable only for configurations that leave `cases` at its
-/// default).
-fn cases(default: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default);
-    ProptestConfig::with_cases(cases)
-}
+#[path = "../../core/tests/support/proptest_cases.rs"]
+mod proptest_cases;
+use proptest_cases::cases;
 
 // ---- request bodies ----------------------------------------------------------
 
@@ -329,39 +322,31 @@ fn credentials() -> Credentials {
     c
 }
 
+/// A `POST /` request with `headers` and `body`.
+fn post<'a>(headers: Vec<(&'a str, &'a str)>, body: &'a [u8]) -> RequestParts<'a> {
+    RequestParts {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers,
+        body,
+    }
+}
+
 /// The `X-Amz-Date` and `Authorization` of a validly signed request.
 fn signed() -> (String, String) {
-    sign(
-        AK,
-        SK,
-        "local-1",
-        &RequestParts {
-            method: "POST",
-            path: "/",
-            query: "",
-            headers: vec![("host", "localhost"), ("x-amz-target", TARGET)],
-            body: BODY,
-        },
-        NOW,
-    )
+    let headers = vec![("host", "localhost"), ("x-amz-target", TARGET)];
+    sign(AK, SK, "local-1", &post(headers, BODY), NOW)
 }
 
 fn verify(date: &str, auth: &str, body: &[u8]) -> Result<String, WireError> {
-    credentials().verify(
-        &RequestParts {
-            method: "POST",
-            path: "/",
-            query: "",
-            headers: vec![
-                ("host", "localhost"),
-                ("x-amz-target", TARGET),
-                ("x-amz-date", date),
-                ("authorization", auth),
-            ],
-            body,
-        },
-        NOW,
-    )
+    let headers = vec![
+        ("host", "localhost"),
+        ("x-amz-target", TARGET),
+        ("x-amz-date", date),
+        ("authorization", auth),
+    ];
+    credentials().verify(&post(headers, body), NOW)
 }
 
 /// The exceptions `Credentials::verify` documents.
@@ -511,30 +496,10 @@ proptest! {
     fn formatted_dates_verify_at_their_time(t in 0u64..253_402_300_800) {
         let d = format_amz_date(t);
         prop_assert_eq!(d.len(), 16);
-        let (date, auth) = sign(
-            AK,
-            SK,
-            "local-1",
-            &RequestParts {
-                method: "POST",
-                path: "/",
-                query: "",
-                headers: vec![("host", "localhost")],
-                body: b"",
-            },
-            t,
-        );
+        let (date, auth) = sign(AK, SK, "local-1", &post(vec![("host", "localhost")], b""), t);
         prop_assert_eq!(&date, &d);
-        let ok = credentials().verify(
-            &RequestParts {
-                method: "POST",
-                path: "/",
-                query: "",
-                headers: vec![("host", "localhost"), ("x-amz-date", &date), ("authorization", &auth)],
-                body: b"",
-            },
-            t,
-        );
+        let headers = vec![("host", "localhost"), ("x-amz-date", &date), ("authorization", &auth)];
+        let ok = credentials().verify(&post(headers, b""), t);
         prop_assert!(ok.is_ok(), "{:?}", ok);
     }
 

@@ -16,16 +16,9 @@ use strongroom::envelope::{header_json, read_header};
 use strongroom::root::parse_key_bytes;
 use strongroom::{EncryptionContext, ErrorKind, Keystore};
 
-/// `default` proptest cases, or `PROPTEST_CASES` when set (proptest reads
-/// that variable only for configurations that leave `cases` at its
-/// default).
-fn cases(default: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default);
-    ProptestConfig::with_cases(cases)
-}
+#[path = "../../core/tests/support/proptest_cases.rs"]
+mod proptest_cases;
+use proptest_cases::cases;
 
 proptest! {
     #![proptest_config(cases(256))]
@@ -115,58 +108,24 @@ proptest! {
 }
 
 /// The keystore's integrity state row (`meta/state`: counter, audit
-/// checkpoint, level-1 digests, row counts) with every byte of its body
-/// and of its tag flipped (the bit moving through the byte): opening the
-/// keystore refuses it with KMSInternalException; put back, it opens.
+/// checkpoint, level-1 digests, row counts), every byte of its body and tag
+/// and cuts of its body: refused at open.
 #[test]
 fn every_byte_of_the_state_row_is_authenticated() {
     let f = fixture();
     let k = new_key(&f.ks);
     encrypt(&f.ks, &k.key_id, b"x", &ctx(&[]));
     drop(f.ks);
-    let conn = rusqlite::Connection::open(&f.path).unwrap();
-    let (body, tag): (Vec<u8>, Vec<u8>) = conn
-        .query_row("SELECT body, tag FROM meta WHERE id = 'state'", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .unwrap();
-    let set = |b: &[u8], t: &[u8]| {
-        conn.execute(
-            "UPDATE meta SET body = ?1, tag = ?2 WHERE id = 'state'",
-            rusqlite::params![b, t],
-        )
-        .unwrap();
-    };
-    let refused = |what: &str| {
-        let e = Keystore::open(&f.path, root_source(&ROOT)).unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{what}: {e}");
-    };
-    for i in 0..body.len() {
-        let mut b = body.clone();
-        b[i] ^= 1 << (i % 8);
-        set(&b, &tag);
-        refused(&format!("body byte {i}"));
-    }
-    for i in 0..tag.len() {
-        let mut t = tag.clone();
-        t[i] ^= 1 << (i % 8);
-        set(&body, &t);
-        refused(&format!("tag byte {i}"));
-    }
-    for n in [0, 1, body.len() / 2, body.len() - 1] {
-        set(&body[..n], &tag);
-        refused(&format!("body cut to {n} bytes"));
-    }
-    set(&body, &tag);
-    let ks = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
-    assert_eq!(
-        decrypt(&ks, &encrypt(&ks, &k.key_id, b"y", &ctx(&[])), &ctx(&[])),
-        b"y"
-    );
+    every_byte_of_the_row_is_refused(&f.path, "meta", "state", |ks| {
+        let blob = encrypt(ks, &k.key_id, b"y", &ctx(&[]));
+        assert_eq!(decrypt(ks, &blob, &ctx(&[])), b"y");
+        Ok(())
+    });
 }
 
 /// Flips every byte of the body and of the tag of the stored row `id` of
-/// `table` (the bit moving through the byte) and checks each time that the
+/// `table` (the bit moving through the byte), and cuts the body, and checks
+/// each time that the
 /// keystore refuses it with KMSInternalException — at open (integrity
 /// state) or, through `probe`, on use (record MAC) — and never answers from
 /// it; then puts the row back and checks that `probe` succeeds.
@@ -215,6 +174,10 @@ fn every_byte_of_the_row_is_refused(
         t[i] ^= 1 << (i % 8);
         set(&body, &t);
         refused(&format!("tag byte {i}"));
+    }
+    for n in [0, 1, body.len() / 2, body.len() - 1] {
+        set(&body[..n], &tag);
+        refused(&format!("body cut to {n} bytes"));
     }
     set(&body, &tag);
     probe(&Keystore::open(path, root_source(&ROOT)).unwrap()).unwrap();
