@@ -502,12 +502,14 @@ impl Keystore {
         let mut text = String::new();
         match File::open(path) {
             Ok(mut f) => {
-                f.read_to_string(&mut text).map_err(|e| {
+                let mut bytes = Vec::new();
+                f.read_to_end(&mut bytes).map_err(|e| {
                     Error::internal(format!(
                         "the audit log {} could not be read: {e}",
                         path.display()
                     ))
                 })?;
+                text = utf8_lines(bytes);
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
@@ -638,6 +640,26 @@ fn outcome_unknown(lines: &[&str]) -> Vec<String> {
 
 /// The lines of the log; a final newline ends the last line rather than
 /// starting an empty one.
+/// The log's bytes as text, line for line: a line that is not UTF-8 (an
+/// edited byte, or a write torn inside a character) becomes [`NOT_UTF8`],
+/// which is not JSON, so that the verification reports it as a bad record at
+/// its index (and `AuditEvents` skips it) rather than failing to read the
+/// whole log.
+fn utf8_lines(bytes: Vec<u8>) -> String {
+    match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => e
+            .as_bytes()
+            .split(|&b| b == b'\n')
+            .map(|line| std::str::from_utf8(line).unwrap_or(NOT_UTF8))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+/// What [`utf8_lines`] puts in place of a line that is not UTF-8.
+const NOT_UTF8: &str = "(a record that is not UTF-8)";
+
 fn split_lines(text: &str) -> Vec<&str> {
     let body = text.strip_suffix('\n').unwrap_or(text);
     if body.is_empty() && text.is_empty() {
