@@ -452,6 +452,57 @@ proptest! {
     }
 }
 
+/// Every byte of a real RSAES_OAEP_SHA_256 ciphertext of an RSA_2048
+/// ENCRYPT_DECRYPT key XORed with a bit that moves through the byte, and
+/// cut: Decrypt is the detail-free InvalidCiphertextException (OAEP's
+/// integrity check), never plaintext.
+#[test]
+fn rsa_oaep_ciphertext_every_byte_flip_fails() {
+    let rec = ops_env::create_key(KeySpec::Rsa2048, KeyUsage::EncryptDecrypt, None).unwrap();
+    let alg = Some(EncryptionAlgorithm::RsaesOaepSha256);
+    let ct = asym::encrypt(
+        &env(),
+        &mut rng(),
+        &rec,
+        &EncryptRequest {
+            key_id: rec.key_id.clone(),
+            plaintext: Secret::from_slice(b"oaep"),
+            encryption_algorithm: alg,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .ciphertext_blob;
+    let decrypt = |blob: &[u8]| {
+        asym::decrypt(
+            &env(),
+            &mut rng(),
+            &rec,
+            &DecryptRequest {
+                ciphertext_blob: blob.to_vec(),
+                key_id: Some(rec.key_id.clone()),
+                encryption_algorithm: alg,
+                ..Default::default()
+            },
+        )
+    };
+    assert_eq!(decrypt(&ct).unwrap().plaintext.expose_secret(), b"oaep");
+    for i in 0..ct.len() {
+        let mut m = ct.clone();
+        m[i] ^= 1 << (i % 8);
+        let e = decrypt(&m).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidCiphertextException, "byte {i}");
+    }
+    for n in [0, 1, ct.len() / 2, ct.len() - 1] {
+        let e = decrypt(&ct[..n]).unwrap_err();
+        assert_eq!(
+            e.kind(),
+            ErrorKind::InvalidCiphertextException,
+            "cut to {n}"
+        );
+    }
+}
+
 // ---- sealed keystore export -------------------------------------------------
 
 /// Every byte of a real export XORed with 0x01, 0x80 and 0xff, every
