@@ -157,8 +157,9 @@ impl AnchorStore for FileAnchor {
             .metadata()
             .map_err(|e| io_err("reading", &self.path, &e))?;
         if !meta.is_file() {
-            return Err(Error::internal(format!(
-                "the anchor file {} is not a regular file",
+            return Err(Error::validation(format!(
+                "the anchor {} is not a regular file (a directory, device or pipe): give the \
+                 path of a file",
                 self.path.display()
             )));
         }
@@ -335,10 +336,31 @@ struct Record {
     mac: String,
 }
 
+/// The refusal of a keystore whose state is behind its anchor's (a
+/// rollback; the anchor itself authenticated).
+fn behind_anchor(seen: &Seen, anchored: &Seen) -> Error {
+    let how = if seen.counter < anchored.counter {
+        format!(
+            "its integrity state (write counter {}) is older than the anchored one (counter {})",
+            seen.counter, anchored.counter
+        )
+    } else {
+        format!(
+            "its integrity state differs from the anchored one at the same write counter ({})",
+            seen.counter
+        )
+    };
+    Error::internal(format!(
+        "the keystore file is behind its anchor: {how}. The file was put back to an earlier \
+         state (possibly with writes since, by a process without the anchor); restore the \
+         latest keystore file and its audit log"
+    ))
+}
+
 fn anchor_failed(why: &str) -> Error {
-    crate::auth_failed(&format!(
-        "the keystore anchor ({why}; the keystore file was put back to an earlier state, or \
-         the anchor replaced)"
+    Error::internal(format!(
+        "the keystore anchor does not authenticate as this keystore's ({why}): it was altered \
+         or replaced, or belongs to another keystore; restore this keystore's anchor"
     ))
 }
 
@@ -571,25 +593,24 @@ impl StateGuard {
             None => self.marks()?,
         };
         // The anchor first: its refusal names it.
-        let behind = match marks.anchor {
-            None => false,
-            Some(Some(bytes)) => {
-                let anchored = decode(&self.root, &self.keystore_id, &bytes)?;
-                if seen.refused_by(&anchored) {
-                    return Err(anchor_failed(
-                        "the keystore's integrity state is older than the anchored one",
-                    ));
+        let behind =
+            match marks.anchor {
+                None => false,
+                Some(Some(bytes)) => {
+                    let anchored = decode(&self.root, &self.keystore_id, &bytes)?;
+                    if seen.refused_by(&anchored) {
+                        return Err(behind_anchor(&seen, &anchored));
+                    }
+                    anchored.counter < seen.counter
                 }
-                anchored.counter < seen.counter
-            }
-            Some(None) if self.initialize.load(Ordering::Acquire) => true,
-            Some(None) => {
-                return Err(Error::internal(
-                    "the keystore anchor is missing: restore it, or open once with the \
-                     anchor to be initialised from the keystore as it is (trust on first use)",
-                ))
-            }
-        };
+                Some(None) if self.initialize.load(Ordering::Acquire) => true,
+                Some(None) => return Err(Error::internal(
+                    "the keystore anchor is missing (it holds no record): restore it, or, with \
+                     the keystore known to be current, open once with the anchor to be created \
+                     from the keystore as it is (CLI --anchor-init, Python anchor_init=True, \
+                     Rust Anchor::initialize_if_missing; trust on first use)",
+                )),
+            };
         if seen.counter < marks.handle || marks.process.is_some_and(|p| seen.refused_by(&p)) {
             return Err(crate::integrity::rolled_back());
         }
@@ -749,4 +770,172 @@ fn same_file(a: &Path, b: &Path) -> bool {
 #[cfg(not(unix))]
 fn same_file(_: &Path, _: &Path) -> bool {
     false
+}
+
+/// Refuses to open an anchored keystore ([`crate::Config::anchored`])
+/// without its anchor unless the caller opted out
+/// ([`crate::OpenOptions::without_anchor`]); run once the configuration is
+/// authenticated, before anything else is read or written.
+///
+/// # Errors
+/// `KMSInvalidStateException` naming the ways to give the anchor.
+pub(crate) fn check_anchored(config: &crate::Config, options: &crate::OpenOptions) -> Result<()> {
+    if config.anchored && options.anchor.is_none() && !options.without_anchor {
+        return Err(Error::new(
+            strongroom_core::ErrorKind::KMSInvalidStateException,
+            "this keystore is anchored and opens only with its anchor: give it (CLI --anchor \
+             PATH or STRONGROOM_ANCHOR, Python anchor=, Rust OpenOptions::anchor); opening it \
+             without the anchor (CLI --no-anchor, Python anchor=False, Rust \
+             OpenOptions::without_anchor) is audited and lets a keystore file put back to an \
+             earlier state pass undetected",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a keystore is anchored and where its anchor stands
+/// ([`crate::Keystore::anchor_status`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AnchorStatus {
+    /// Whether the keystore records that it is anchored (as stored now, in
+    /// its authenticated configuration).
+    pub anchored: bool,
+    /// Whether this handle was opened with an anchor (checks and moves it).
+    pub anchor_given: bool,
+    /// The keystore's integrity-state counter (moved by every write).
+    pub keystore_counter: u64,
+    /// The counter the anchor holds (authenticated); `None` when the
+    /// handle has no anchor or the anchor holds no record.
+    pub anchor_counter: Option<u64>,
+}
+
+impl AnchorStatus {
+    /// Whether the anchor holds an earlier state than the keystore (a store
+    /// failed or was cut short by a crash, or a process without the anchor
+    /// wrote; the next anchored write or open moves it forward).
+    pub fn anchor_behind(&self) -> bool {
+        self.anchor_counter
+            .is_some_and(|a| a < self.keystore_counter)
+    }
+}
+
+impl StateGuard {
+    /// Whether the handle has an anchor.
+    pub(crate) fn has_anchor(&self) -> bool {
+        self.anchor.is_some()
+    }
+
+    /// The counter the anchor holds, authenticated; `None` without an
+    /// anchor or record.
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the anchor cannot be read or fails
+    /// authentication.
+    fn anchor_counter(&self) -> Result<Option<u64>> {
+        let Some(a) = &self.anchor else {
+            return Ok(None);
+        };
+        a.load()?
+            .map(|bytes| decode(&self.root, &self.keystore_id, &bytes).map(|s| s.counter))
+            .transpose()
+    }
+}
+
+impl crate::Keystore {
+    /// After an open has checked the keystore: records that the keystore
+    /// is anchored when it was opened with an anchor and was not (audited
+    /// as `AnchorKeystore`), or audits an anchored keystore opened without
+    /// its anchor (`OpenKeystoreWithoutAnchor`, the caller opted out).
+    pub(crate) fn record_anchoring(&self) -> Result<()> {
+        let params = strongroom_core::audit::RequestParameters::default;
+        match (self.inner.guard.has_anchor(), self.inner.config.anchored) {
+            (true, false) => self.call("AnchorKeystore", params(), |_| self.set_anchored(true)),
+            (false, true) => self.call("OpenKeystoreWithoutAnchor", params(), |_| Ok(())),
+            _ => Ok(()),
+        }
+    }
+
+    /// Sets whether the keystore is anchored in its configuration
+    /// (`meta/config`, under its record MAC), under the audit log's lock
+    /// as every change.
+    fn set_anchored(&self, yes: bool) -> Result<()> {
+        let root = &self.inner.root;
+        let id = &self.inner.config.keystore_id;
+        self.inner.audit.with_change(|_log| {
+            self.inner.storage.write(&mut |tx| {
+                let row = tx
+                    .get(crate::store::Table::Meta, crate::META_CONFIG)?
+                    .ok_or_else(|| crate::auth_failed("the keystore configuration"))?;
+                let (mut config, old) = crate::migrate::read_config(root, id, &row)?;
+                if old {
+                    return Err(crate::migrate::needs_migration(config.format_version));
+                }
+                if config.anchored != yes {
+                    config.anchored = yes;
+                    let row = crate::migrate::config_row(root, &config)?;
+                    tx.put(crate::store::Table::Meta, &row)?;
+                }
+                Ok(())
+            })
+        })
+    }
+
+    /// Removes the keystore's anchoring: afterwards it opens without an
+    /// anchor, and a keystore file put back to an earlier state is no
+    /// longer detected beyond the process. Needs the handle to be opened
+    /// with the anchor ([`crate::OpenOptions::anchor`]), which is checked
+    /// again first, so a rolled-back file cannot be un-anchored. Audited as
+    /// `RemoveKeystoreAnchor`. The anchor's record is left where it is (the
+    /// handle still moves it); an open with an anchor anchors the keystore
+    /// again.
+    ///
+    /// # Errors
+    /// `ValidationException` on a handle opened without an anchor or a
+    /// dry-run handle; those of [`verify_digest`](Self::verify_digest);
+    /// `KMSInternalException` on storage failure.
+    pub fn remove_anchor(&self) -> Result<()> {
+        let params = strongroom_core::audit::RequestParameters::default();
+        self.call("RemoveKeystoreAnchor", params, |_| {
+            if !self.inner.guard.has_anchor() {
+                return Err(Error::validation(
+                    "removing the keystore's anchoring needs the keystore opened with its \
+                     anchor (CLI --anchor PATH, Python anchor=, Rust OpenOptions::anchor)",
+                ));
+            }
+            self.verify_digest()?;
+            self.set_anchored(false)
+        })
+    }
+
+    /// Whether the keystore is anchored, and the counters of its integrity
+    /// state and of the handle's anchor (`docs/FORMAT.md`, "Keystore
+    /// anchor"). Reads the configuration and state row (authenticated) and
+    /// the anchor; not audited, changes nothing.
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the configuration, the state row or the
+    /// anchor fails authentication or cannot be read.
+    pub fn anchor_status(&self) -> Result<AnchorStatus> {
+        let root = &self.inner.root;
+        let id = &self.inner.config.keystore_id;
+        let mut read = None;
+        self.inner.storage.read(&mut |tx| {
+            let row = tx
+                .get(crate::store::Table::Meta, crate::META_CONFIG)?
+                .ok_or_else(|| crate::auth_failed("the keystore configuration"))?;
+            let (config, _) = crate::migrate::read_config(root, id, &row)?;
+            let state = crate::integrity::read_state(tx, root)?;
+            read = Some((config.anchored, state.counter));
+            Ok(())
+        })?;
+        let (anchored, keystore_counter) =
+            read.ok_or_else(|| Error::internal("transaction produced no result"))?;
+        Ok(AnchorStatus {
+            anchored,
+            anchor_given: self.inner.guard.has_anchor(),
+            keystore_counter,
+            anchor_counter: self.inner.guard.anchor_counter()?,
+        })
+    }
 }

@@ -30,7 +30,7 @@ use strongroom_core::seal::RootKey;
 use strongroom_core::service::{self, WriteCheck};
 
 pub use access::DRY_RUN_OPERATIONS;
-pub use anchor::{keystore_files, Anchor, AnchorStore, FileAnchor};
+pub use anchor::{keystore_files, Anchor, AnchorStatus, AnchorStore, FileAnchor};
 pub use audit_log::{
     audit_log_path, check_time_filter, AuditFilter, AuditVerification, AuditWriteMode,
     AUDIT_BATCH_EVENTS, AUDIT_BATCH_MILLIS, AUDIT_WRITE_BEHIND_MAX_EVENTS,
@@ -120,10 +120,21 @@ pub struct OpenOptions {
     /// between a commit and the anchor's store, or writes by a process
     /// without the anchor) is moved forward on open, under the audit log's
     /// lock. A missing anchor is refused unless
-    /// [`Anchor::initialize_if_missing`] is set (for the open only). Every
-    /// process opening the keystore must give it: one without it neither
-    /// checks nor moves it.
+    /// [`Anchor::initialize_if_missing`] is set (for the open only). An
+    /// open with an anchor records in the keystore that it is anchored
+    /// (audited as `AnchorKeystore` when it was not), after which every
+    /// open must give the anchor or [`without_anchor`](Self::without_anchor).
     pub anchor: Option<Anchor>,
+    /// Open an anchored keystore without its anchor (default `false`:
+    /// refused with `KMSInvalidStateException`). The handle neither checks
+    /// nor moves the anchor, so its writes on a keystore file put back to
+    /// an earlier state carry the counter past the anchored one and an
+    /// anchored open then accepts the rollback ("laundering" it): for
+    /// recovery when the anchor is lost, with the keystore known to be
+    /// current. Audited: the open appends an `OpenKeystoreWithoutAnchor`
+    /// event. No effect on a keystore that is not anchored; refused
+    /// (`ValidationException`) together with [`anchor`](Self::anchor).
+    pub without_anchor: bool,
 }
 
 impl OpenOptions {
@@ -138,6 +149,14 @@ impl OpenOptions {
     #[must_use]
     pub fn anchor(mut self, anchor: Anchor) -> Self {
         self.anchor = Some(anchor);
+        self
+    }
+
+    /// These options with [`without_anchor`](Self::without_anchor) set:
+    /// an anchored keystore is opened without its anchor, audited.
+    #[must_use]
+    pub fn without_anchor(mut self) -> Self {
+        self.without_anchor = true;
         self
     }
 
@@ -185,6 +204,7 @@ impl Inner {
             audit_write_mode,
             anchor,
             migrate_old_format: _,
+            without_anchor: _,
         } = options;
         let guard = Arc::new(anchor::StateGuard::new(
             root.clone(),
@@ -358,6 +378,7 @@ impl Keystore {
             created: clock.now(),
             admin_principal,
             audit_log: true,
+            anchored: options.anchor.is_some(),
         };
         let audit_path = audit_log_path(&store::canonical(path.as_ref()));
         let body = to_json(&config)?;
@@ -405,6 +426,7 @@ impl Keystore {
                     audit_write_mode: options.audit_write_mode,
                     anchor: options.anchor,
                     migrate_old_format: false,
+                    without_anchor: false,
                 },
             )),
             principal: None,
@@ -442,6 +464,11 @@ impl Keystore {
     ) -> Result<Self> {
         options.audit_write_mode.validate()?;
         if let Some(a) = &options.anchor {
+            if options.without_anchor {
+                return Err(Error::validation(
+                    "an anchor and without_anchor were both given: choose one",
+                ));
+            }
             a.refuse_keystore_file(path.as_ref())?;
         }
         let storage = SqliteStorage::open(path.as_ref(), false)?;
@@ -475,6 +502,8 @@ impl Keystore {
         config.admin_principal =
             core_access::admin_principal(&config.admin_principal, &config.account);
         let default_policy = parse_default_policy(&config.admin_principal)?;
+        // Before anything else is read or written.
+        anchor::check_anchored(&config, &options)?;
         if old && !options.migrate_old_format {
             return Err(migrate::needs_migration(config.format_version));
         }
@@ -500,6 +529,7 @@ impl Keystore {
         ks.verify_digest()?;
         // A missing anchor is initialised by this check only.
         ks.inner.guard.end_initialization();
+        ks.record_anchoring()?;
         Ok(ks)
     }
 
