@@ -62,7 +62,8 @@ struct Cli {
     /// by every write, and checked on every open, so a keystore file put
     /// back to an earlier state is refused. Keep it on other storage than
     /// the keystore. Opening with a missing anchor file fails unless
-    /// `--anchor-init` is given.
+    /// `--anchor-init` is given. A keystore opened with an anchor is
+    /// anchored: it opens only with the anchor, or with `--no-anchor`.
     #[arg(long, global = true, env = "STRONGROOM_ANCHOR")]
     anchor: Option<PathBuf>,
     /// With `--anchor`: create a missing anchor file from the keystore as
@@ -70,6 +71,14 @@ struct Cli {
     /// as current).
     #[arg(long, global = true, requires = "anchor")]
     anchor_init: bool,
+    /// Open an anchored keystore without its anchor (refused otherwise with
+    /// KMSInvalidStateException). Audited (`OpenKeystoreWithoutAnchor`);
+    /// this run neither checks nor moves the anchor, so its writes on a
+    /// keystore file put back to an earlier state make the rollback pass
+    /// the next anchored open: only for recovery, with the keystore known
+    /// to be current.
+    #[arg(long, global = true, conflicts_with_all = ["anchor", "anchor_init"])]
+    no_anchor: bool,
     /// Output format of responses: `json` (default) or `text`. For
     /// `encrypt-file` / `decrypt-file`: the output file, `-` for stdout.
     #[arg(short = 'o', long, global = true)]
@@ -591,6 +600,23 @@ enum Command {
     /// The audit log: show events, verify the chain.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The keystore's anchor (--anchor): show its status, remove it.
+    #[command(subcommand)]
+    Anchor(AnchorCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum AnchorCommand {
+    /// Whether the keystore is anchored and, with --anchor, whether the
+    /// anchor is behind it (JSON: `Anchored`, `Anchor`, `KeystoreCounter`,
+    /// `AnchorCounter`, `AnchorBehind`). Changes nothing.
+    Status,
+    /// Remove the keystore's anchoring (needs --anchor, checked first;
+    /// audited as `RemoveKeystoreAnchor`): the keystore then opens without
+    /// an anchor, and a rollback of its file is no longer detected. The
+    /// anchor file is left in place; opening with --anchor again anchors the
+    /// keystore again.
+    Remove,
 }
 
 #[derive(Subcommand, Debug)]
@@ -712,6 +738,7 @@ fn open_options(cli: &Cli) -> strongroom::OpenOptions {
     let options = strongroom::OpenOptions::default();
     match anchor(cli) {
         Some(a) => options.anchor(a),
+        None if cli.no_anchor => options.without_anchor(),
         None => options,
     }
 }
@@ -1016,6 +1043,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 | Command::MigrateKeystore
                 | Command::ExportKeystore { .. }
                 | Command::Audit(_)
+                | Command::Anchor(_)
                 | Command::Serve(_)
         )
     {
@@ -1094,12 +1122,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
         }
         let bytes = std::fs::read(infile)
             .map_err(|e| Error::internal(format!("cannot read {}: {e}", infile.display())))?;
-        Keystore::import_sealed(&cli.keystore, &bytes, root_source(cli)?)?;
-        if let Some(a) = &cli.anchor {
-            let options =
-                open_options(cli).anchor(strongroom::Anchor::file(a).initialize_if_missing(true));
-            Keystore::open_with(&cli.keystore, root_source(cli)?, options)?;
-        }
+        Keystore::import_sealed_with(&cli.keystore, &bytes, root_source(cli)?, open_options(cli))?;
         return Ok(());
     }
     if let Command::MigrateKeystore = &cli.command {
@@ -1110,6 +1133,9 @@ fn run(cli: &Cli) -> Result<(), Error> {
     let ks = open()?;
     if let Command::Audit(a) = &cli.command {
         return audit(cli, format, &ks, a);
+    }
+    if let Command::Anchor(a) = &cli.command {
+        return anchor_command(cli, format, &ks, a);
     }
     let ks = acting(cli, ks);
     match &cli.command {
@@ -1470,10 +1496,43 @@ fn run(cli: &Cli) -> Result<(), Error> {
             grant_id: grant_id.clone(),
         }),
         Command::RevokeGrant { key, grant_id } => ks.revoke_grant(&key.key_id, grant_id),
-        Command::Audit(_) => Err(Error::internal(
-            "audit is handled before the principal is chosen",
+        Command::Audit(_) | Command::Anchor(_) => Err(Error::internal(
+            "audit and anchor are handled before the principal is chosen",
         )),
     }
+}
+
+/// `strongroom anchor status` / `strongroom anchor remove`.
+fn anchor_command(
+    cli: &Cli,
+    format: OutputFormat,
+    ks: &Keystore,
+    command: &AnchorCommand,
+) -> Result<(), Error> {
+    if let AnchorCommand::Remove = command {
+        return ks.remove_anchor();
+    }
+    let status = ks.anchor_status()?;
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct StatusOut {
+        anchored: bool,
+        anchor: Option<String>,
+        keystore_counter: u64,
+        anchor_counter: Option<u64>,
+        anchor_behind: Option<bool>,
+    }
+    output::print(
+        format,
+        &serde_json::to_value(StatusOut {
+            anchored: status.anchored,
+            anchor: cli.anchor.as_ref().map(|p| p.display().to_string()),
+            keystore_counter: status.keystore_counter,
+            anchor_counter: status.anchor_counter,
+            anchor_behind: status.anchor_given.then(|| status.anchor_behind()),
+        })
+        .map_err(|e| Error::internal(e.to_string()))?,
+    )
 }
 
 fn audit(
@@ -1622,6 +1681,7 @@ fn init(
     struct InitOut {
         keystore: String,
         root_key_file: Option<String>,
+        anchor: Option<String>,
         region: String,
         account: String,
         admin_principal: String,
@@ -1631,6 +1691,7 @@ fn init(
         &serde_json::to_value(InitOut {
             keystore: cli.keystore.display().to_string(),
             root_key_file: key_file.map(|p| p.display().to_string()),
+            anchor: cli.anchor.as_ref().map(|p| p.display().to_string()),
             region: ks.region().to_string(),
             account: ks.account().to_string(),
             admin_principal: ks.admin_principal().to_string(),
