@@ -308,6 +308,19 @@ fn export_and_import_keep_anchoring() {
     let anchor2 = dir.path().join("opted.anchor");
     open_anchored(&opted, &anchor2, true).unwrap();
 
+    // Through the in-memory keystore (the wasm package) and back: still
+    // anchored.
+    let root = strongroom::core::seal::RootKey::from_bytes(&ROOT).unwrap();
+    let mem = strongroom::core::memstore::MemKeystore::import_sealed(&export, root).unwrap();
+    let back = mem.export_sealed().unwrap();
+    let via_memory = dir.path().join("via-memory.db");
+    refused_without_anchor(Keystore::import_sealed(
+        &via_memory,
+        &back,
+        root_source(&ROOT),
+    ));
+    assert!(!via_memory.exists());
+
     // An un-anchored export imported with an anchor is anchored.
     let f = fixture();
     let plain_export = f.ks.export_sealed().unwrap();
