@@ -90,7 +90,9 @@ pub trait AnchorStore: Send + Sync {
 /// the file itself: a symbolic link there is refused by
 /// [`load`](AnchorStore::load) and [`store`](AnchorStore::store)
 /// (`KMSInternalException`), as the rename would replace the link, not
-/// the file it names.
+/// the file it names; a path that is not a regular file (a directory, a
+/// device such as `/dev/null`, a FIFO) is refused by
+/// [`load`](AnchorStore::load) with `ValidationException`.
 #[derive(Clone, Debug)]
 pub struct FileAnchor {
     path: PathBuf,
@@ -227,7 +229,9 @@ impl Anchor {
     /// while the handle runs is refused by its next check. Without it (the default) opening a
     /// keystore whose anchor is missing is refused with
     /// `KMSInternalException`: an anchor deleted together with a rollback
-    /// must not silently start over. [`crate::Keystore::create`] always
+    /// must not silently start over. An open with an anchor (initialised
+    /// or not) anchors the keystore (`docs/FORMAT.md`, "Anchored
+    /// keystores"). [`crate::Keystore::create`] always
     /// creates the anchor.
     #[must_use]
     pub fn initialize_if_missing(mut self, yes: bool) -> Self {

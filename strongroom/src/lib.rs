@@ -77,8 +77,9 @@ pub struct CreateOptions {
     /// An external anchor of the keystore's integrity state (default none;
     /// `docs/FORMAT.md`, "Keystore anchor"): created with the keystore,
     /// moved forward by every write of the returned handle, and checked by
-    /// its writes and verifications. Open the keystore with the same anchor
-    /// ([`OpenOptions::anchor`]).
+    /// its writes and verifications. The keystore is anchored (recorded in
+    /// its configuration): it opens only with the same anchor
+    /// ([`OpenOptions::anchor`]) or [`OpenOptions::without_anchor`].
     pub anchor: Option<Anchor>,
 }
 
@@ -444,7 +445,11 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException` if there is no keystore at `path`;
     /// `AccessDeniedException` if `root` is not this keystore's root key
-    /// (nothing is modified); `KMSInternalException` if the keystore's
+    /// (nothing is modified); `KMSInvalidStateException` if the keystore is
+    /// anchored (`docs/FORMAT.md`, "Anchored keystores"; nothing is read or
+    /// written past its configuration: open it with
+    /// [`open_with`](Self::open_with) and [`OpenOptions::anchor`]);
+    /// `KMSInternalException` if the keystore's
     /// settings or integrity state fail authentication, the file is not a
     /// keystore, or it is of an older format version (migrated only with
     /// [`OpenOptions::migrate_old_format`]).
@@ -455,8 +460,14 @@ impl Keystore {
     /// [`open`](Self::open) with `options` (e.g. the audit write mode).
     ///
     /// # Errors
-    /// As [`open`](Self::open); `ValidationException` for options out of
-    /// range ([`AuditWriteMode::validate`]).
+    /// As [`open`](Self::open) (`KMSInvalidStateException` for an anchored
+    /// keystore only without an anchor and without
+    /// [`OpenOptions::without_anchor`]); `ValidationException` for options
+    /// out of range ([`AuditWriteMode::validate`]), an anchor together with
+    /// `without_anchor`, or a [`FileAnchor`] that is one of the keystore's
+    /// own files or not a regular file; `KMSInternalException` for a
+    /// keystore behind its anchor, or an anchor missing (not to be
+    /// initialised) or failing authentication.
     pub fn open_with(
         path: impl AsRef<Path>,
         root: RootKeySource,
