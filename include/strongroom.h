@@ -224,6 +224,17 @@
 #define SR_WITHOUT_ANCHOR 2
 
 /**
+ * Flag of `sr_keystore_open_with_anchor()` (with an `anchor_path`):
+ * re-anchor an anchored keystore whose anchor is lost with `anchor_path`,
+ * which must hold no record (created from the keystore as it is, trust on
+ * first use). The keystore gets a new anchor ID, so every earlier anchor
+ * is refused after; audited (`ReinitializeKeystoreAnchor`).
+ * `SR_ANCHOR_INIT` alone does not re-anchor an anchored keystore
+ * (`SR_KMS_INVALID_STATE`; docs/FORMAT.md, "Anchored keystores").
+ */
+#define SR_ANCHOR_REINIT 4
+
+/**
  * The outcome of every fallible Strongroom function.
  *
  * The numbers are stable and never reused: `SR_OK` is 0, the binding's own
@@ -1919,8 +1930,9 @@ sr_result sr_keystore_create_with_anchor(const char *path,
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND` (no keystore
  * or key file), `SR_ACCESS_DENIED` (the root key does not open this keystore;
  * nothing is modified), `SR_VALIDATION` (malformed root key, unknown
- * `root_kind`), `SR_KMS_INTERNAL` (not a keystore, or its settings fail
- * authentication).
+ * `root_kind`), `SR_KMS_INVALID_STATE` (the keystore is anchored: open it
+ * with `sr_keystore_open_with_anchor()`; nothing is written),
+ * `SR_KMS_INTERNAL` (not a keystore, or its settings fail authentication).
  *
  * # Safety
  * As `sr_keystore_create()`.
@@ -1941,13 +1953,18 @@ sr_result sr_keystore_open(const char *path,
  * - `anchor_path`: NUL-terminated path (bytes), or NULL for none.
  * - `flags`: 0, or `SR_ANCHOR_INIT` (with `anchor_path`: create a missing
  *   anchor from the keystore as it is, trust on first use; without it a
- *   missing anchor is `SR_KMS_INTERNAL`), or `SR_WITHOUT_ANCHOR` (with
- *   `anchor_path` NULL: open an anchored keystore without its anchor,
- *   audited; see the flag).
+ *   missing anchor is `SR_KMS_INTERNAL`; it does not re-anchor an
+ *   anchored keystore), or `SR_ANCHOR_REINIT` (with `anchor_path`:
+ *   re-anchor an anchored keystore whose anchor is lost, audited; see the
+ *   flag), or `SR_WITHOUT_ANCHOR` (with `anchor_path` NULL: open an
+ *   anchored keystore without its anchor, audited; see the flag).
  *
  * Errors: as `sr_keystore_open()`; `SR_KMS_INVALID_STATE` (the keystore is
- * anchored and neither `anchor_path` nor `SR_WITHOUT_ANCHOR` was given;
- * nothing is read or written past its configuration); `SR_KMS_INTERNAL`
+ * anchored and neither `anchor_path` nor `SR_WITHOUT_ANCHOR` was given,
+ * nothing is read or written past its configuration; or `anchor_path` is
+ * not the anchored keystore's anchor: it holds no record and
+ * `SR_ANCHOR_REINIT` was not given, or a record of another anchor ID);
+ * `SR_KMS_INTERNAL`
  * (the keystore is behind the anchor, or the anchor is missing or fails
  * authentication); `SR_VALIDATION` (unknown flags, `SR_ANCHOR_INIT`
  * without `anchor_path`, `SR_WITHOUT_ANCHOR` with it, an anchor that is one
@@ -2021,6 +2038,8 @@ sr_result sr_keystore_export_sealed(const sr_keystore *ks, sr_bytes *out_export)
  * (path exists), `SR_VALIDATION` (not a sealed export, an unsupported
  * format version, malformed root key, unknown `root_kind`), `SR_NOT_FOUND`
  * (unreadable key file), `SR_ACCESS_DENIED` (another root key),
+ * `SR_KMS_INVALID_STATE` (the export of an anchored keystore: import it
+ * with `sr_keystore_import_sealed_with_anchor()`; no file is written),
  * `SR_KMS_INTERNAL` (an altered, truncated or extended export; I/O).
  *
  * # Safety

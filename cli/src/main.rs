@@ -62,8 +62,9 @@ struct Cli {
     /// by every write, and checked on every open, so a keystore file put
     /// back to an earlier state is refused. Keep it on other storage than
     /// the keystore. Opening with a missing anchor file fails unless
-    /// `--anchor-init` is given. A keystore opened with an anchor is
-    /// anchored: it opens only with the anchor, or with `--no-anchor`.
+    /// `--anchor-init` is given (or, for an anchored keystore,
+    /// `--anchor-reinit`). A keystore opened with an anchor is anchored: it
+    /// opens only with that anchor, or with `--no-anchor`.
     #[arg(long, global = true, env = "STRONGROOM_ANCHOR")]
     anchor: Option<PathBuf>,
     /// With `--anchor`: create a missing anchor file from the keystore as
@@ -71,13 +72,21 @@ struct Cli {
     /// as current).
     #[arg(long, global = true, requires = "anchor")]
     anchor_init: bool,
+    /// With `--anchor`: re-anchor an anchored keystore whose anchor is lost
+    /// with the anchor file given, which must hold no record (created from
+    /// the keystore as it is now, trust on first use). The keystore gets a
+    /// new anchor ID, so every earlier anchor file is refused from then on;
+    /// audited (`ReinitializeKeystoreAnchor`). `--anchor-init` does not
+    /// re-anchor an anchored keystore (refused, KMSInvalidStateException).
+    #[arg(long, global = true, requires = "anchor")]
+    anchor_reinit: bool,
     /// Open an anchored keystore without its anchor (refused otherwise with
     /// KMSInvalidStateException). Audited (`OpenKeystoreWithoutAnchor`);
     /// this run neither checks nor moves the anchor, so its writes on a
     /// keystore file put back to an earlier state make the rollback pass
     /// the next anchored open: only for recovery, with the keystore known
     /// to be current.
-    #[arg(long, global = true, conflicts_with_all = ["anchor", "anchor_init"])]
+    #[arg(long, global = true, conflicts_with_all = ["anchor", "anchor_init", "anchor_reinit"])]
     no_anchor: bool,
     /// Output format of responses: `json` (default) or `text`. For
     /// `encrypt-file` / `decrypt-file`: the output file, `-` for stdout.
@@ -728,9 +737,11 @@ fn root_source(cli: &Cli) -> Result<RootKeySource, Error> {
 
 /// The anchor `--anchor` / `STRONGROOM_ANCHOR` names, if any.
 fn anchor(cli: &Cli) -> Option<strongroom::Anchor> {
-    cli.anchor
-        .as_ref()
-        .map(|p| strongroom::Anchor::file(p).initialize_if_missing(cli.anchor_init))
+    cli.anchor.as_ref().map(|p| {
+        strongroom::Anchor::file(p)
+            .initialize_if_missing(cli.anchor_init)
+            .reinitialize(cli.anchor_reinit)
+    })
 }
 
 /// The options every command opens the keystore with.
@@ -796,6 +807,11 @@ fn main() -> ExitCode {
 }
 
 fn operation_name(c: &Command) -> String {
+    match c {
+        Command::Anchor(AnchorCommand::Status) => return "AnchorStatus".into(),
+        Command::Anchor(AnchorCommand::Remove) => return "RemoveKeystoreAnchor".into(),
+        _ => {}
+    }
     let dbg = format!("{c:?}");
     let name: String = dbg.chars().take_while(|c| c.is_alphanumeric()).collect();
     name

@@ -317,3 +317,43 @@ fn import_keystore_refuses_an_anchor_link() {
         .file_type()
         .is_symlink());
 }
+
+/// An anchored keystore is not re-anchored by a fresh anchor file with
+/// `--anchor-init` (so `anchor remove` through one is refused, nothing
+/// created); `--anchor-reinit` re-anchors it deliberately (audited as
+/// `ReinitializeKeystoreAnchor`), after which the earlier anchor file is
+/// refused. Errors of `anchor status` name the AnchorStatus operation.
+#[test]
+fn an_anchored_keystore_is_re_anchored_only_deliberately() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    let anchor = dir.path().join("ks.anchor");
+    let fresh = dir.path().join("fresh.anchor");
+    ok(&ks, &["--anchor", s(&anchor), "init"]);
+    ok(&ks, &["--anchor", s(&anchor), "create-key"]);
+    let out = fails(
+        &ks,
+        &["--anchor", s(&fresh), "--anchor-init", "anchor", "remove"],
+        "KMSInvalidStateException",
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("holds no record"), "{err}");
+    assert!(!fresh.exists());
+    let out = fails(&ks, &["anchor", "status"], "KMSInvalidStateException");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("AnchorStatus operation"), "{err}");
+    ok(
+        &ks,
+        &["--anchor", s(&fresh), "--anchor-reinit", "list-keys"],
+    );
+    let log = std::fs::read_to_string(&files(&ks)[1]).unwrap();
+    assert!(log.contains("ReinitializeKeystoreAnchor"));
+    let out = fails(
+        &ks,
+        &["--anchor", s(&anchor), "list-keys"],
+        "KMSInvalidStateException",
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another anchor ID"));
+    ok(&ks, &["--anchor", s(&fresh), "anchor", "remove"]);
+    ok(&ks, &["list-keys"]);
+}

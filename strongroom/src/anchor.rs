@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use strongroom_core::seal::RootKey;
 use strongroom_core::{Error, Result};
 
-use crate::integrity::{State, CHECKPOINT_LEN};
+use crate::integrity::{State, ANCHOR_ID_LEN, CHECKPOINT_LEN};
 
 /// Version of the anchor record (`docs/FORMAT.md`, "Keystore anchor").
 const ANCHOR_VERSION: u8 = 1;
@@ -205,6 +205,7 @@ impl AnchorStore for FileAnchor {
 pub struct Anchor {
     store: Arc<dyn AnchorStore>,
     initialize: bool,
+    reinitialize: bool,
 }
 
 impl Anchor {
@@ -215,6 +216,7 @@ impl Anchor {
         Anchor {
             store,
             initialize: false,
+            reinitialize: false,
         }
     }
 
@@ -236,6 +238,28 @@ impl Anchor {
     #[must_use]
     pub fn initialize_if_missing(mut self, yes: bool) -> Self {
         self.initialize = yes;
+        self
+    }
+
+    /// With `yes`, re-anchors an anchored keystore with this anchor when it
+    /// holds no record (`docs/FORMAT.md`, "Anchored keystores"): the
+    /// record is created from the keystore's state as it is when opened
+    /// (trust on first use, as
+    /// [`initialize_if_missing`](Self::initialize_if_missing), which it
+    /// implies), and the keystore is given a new anchor ID, audited as
+    /// `ReinitializeKeystoreAnchor`: every earlier anchor of the keystore
+    /// is refused from then on. For recovery when the anchor is lost, with
+    /// the keystore known to be current. Without it, an anchored keystore
+    /// opened with an anchor that holds no record is refused
+    /// (`KMSInvalidStateException`): a fresh anchor must not silently
+    /// replace the keystore's, which would accept a rollback. An anchor
+    /// that holds a record is checked as always.
+    #[must_use]
+    pub fn reinitialize(mut self, yes: bool) -> Self {
+        self.reinitialize = yes;
+        if yes {
+            self.initialize = true;
+        }
         self
     }
 }
@@ -289,13 +313,16 @@ impl std::fmt::Debug for Anchor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Anchor")
             .field("initialize", &self.initialize)
+            .field("reinitialize", &self.reinitialize)
             .finish_non_exhaustive()
     }
 }
 
 impl PartialEq for Anchor {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.store, &other.store) && self.initialize == other.initialize
+        Arc::ptr_eq(&self.store, &other.store)
+            && self.initialize == other.initialize
+            && self.reinitialize == other.reinitialize
     }
 }
 
@@ -308,6 +335,9 @@ pub(crate) struct Seen {
     /// SHA-256 of the state row's body ([`State::digest`]).
     pub digest: [u8; 32],
     pub checkpoint: [u8; CHECKPOINT_LEN],
+    /// The state's anchor ID (`None`: not anchored, or a record of a build
+    /// before anchor IDs).
+    pub anchor: Option<[u8; ANCHOR_ID_LEN]>,
 }
 
 impl Seen {
@@ -316,6 +346,7 @@ impl Seen {
             counter: state.counter,
             digest: state.digest()?,
             checkpoint: state.checkpoint,
+            anchor: state.anchor,
         })
     }
 
@@ -337,6 +368,9 @@ struct Record {
     audit_records: u64,
     audit_chain: String,
     audit_log_length: u64,
+    /// The anchor ID of the state held (hex), absent when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    anchor_id: Option<String>,
     mac: String,
 }
 
@@ -370,7 +404,8 @@ fn anchor_failed(why: &str) -> Error {
 
 /// The MAC of a record: `HMAC(anchor key, "strongroom/v1/anchor" ‖ u8
 /// version ‖ u32 len(keystore ID) ‖ keystore ID ‖ u64 counter ‖ state
-/// digest (32) ‖ checkpoint (48))`.
+/// digest (32) ‖ checkpoint (48) [‖ anchor ID (16), when the state has
+/// one])`.
 fn record_mac(root: &RootKey, keystore_id: &str, seen: &Seen) -> Result<[u8; 32]> {
     let id_len = u32::try_from(keystore_id.len())
         .map_err(|_| Error::internal("keystore ID too long"))?
@@ -383,7 +418,43 @@ fn record_mac(root: &RootKey, keystore_id: &str, seen: &Seen) -> Result<[u8; 32]
         &seen.counter.to_be_bytes(),
         &seen.digest,
         &seen.checkpoint,
+        seen.anchor.as_ref().map_or(&[][..], |a| &a[..]),
     ])
+}
+
+/// A new anchor ID (random), chosen when anchoring begins.
+pub(crate) fn new_anchor_id() -> [u8; ANCHOR_ID_LEN] {
+    let mut id = [0u8; ANCHOR_ID_LEN];
+    rand_core::Rng::fill_bytes(&mut crate::os_rng(), &mut id);
+    id
+}
+
+/// The refusal of an anchored keystore by a handle opened with neither its
+/// anchor nor the opt-out.
+fn not_with_anchor() -> Error {
+    Error::new(
+        strongroom_core::ErrorKind::KMSInvalidStateException,
+        "this keystore is anchored (its integrity state says so) and is read and written only \
+         with its anchor: give it (CLI --anchor PATH or STRONGROOM_ANCHOR, Python anchor=, Rust \
+         OpenOptions::anchor) and reopen; a handle opened before the keystore was anchored must \
+         be reopened; opening it without the anchor (CLI --no-anchor, Python anchor=False, Rust \
+         OpenOptions::without_anchor) is audited and lets a keystore file put back to an \
+         earlier state pass undetected",
+    )
+}
+
+/// The refusal of an anchor that is not the anchored keystore's current one.
+fn other_anchor(why: &str) -> Error {
+    Error::new(
+        strongroom_core::ErrorKind::KMSInvalidStateException,
+        format!(
+            "this keystore is anchored and the anchor given is not its anchor ({why}): give the \
+             keystore's anchor; if it is lost and the keystore file is known to be current, \
+             re-anchor it deliberately with an anchor holding no record (audited \
+             ReinitializeKeystoreAnchor: CLI --anchor-reinit, Python anchor_reinit=True, Rust \
+             Anchor::reinitialize)"
+        ),
+    )
 }
 
 fn u64_at(b: &[u8; CHECKPOINT_LEN], at: usize) -> u64 {
@@ -402,6 +473,7 @@ fn encode(root: &RootKey, keystore_id: &str, seen: &Seen) -> Result<Vec<u8>> {
         audit_records: u64_at(&seen.checkpoint, 0),
         audit_chain: hex::encode(&seen.checkpoint[8..40]),
         audit_log_length: u64_at(&seen.checkpoint, 40),
+        anchor_id: seen.anchor.map(hex::encode),
         mac: hex::encode(record_mac(root, keystore_id, seen)?),
     };
     let mut out = crate::to_json(&rec)?;
@@ -439,10 +511,17 @@ fn decode(root: &RootKey, keystore_id: &str, bytes: &[u8]) -> Result<Seen> {
     checkpoint[..8].copy_from_slice(&rec.audit_records.to_be_bytes());
     checkpoint[8..40].copy_from_slice(&chain);
     checkpoint[40..].copy_from_slice(&rec.audit_log_length.to_be_bytes());
+    let anchor = match &rec.anchor_id {
+        None => None,
+        Some(a) => {
+            Some(unhex::<ANCHOR_ID_LEN>(a).ok_or_else(|| anchor_failed("a malformed record"))?)
+        }
+    };
     let seen = Seen {
         counter: rec.counter,
         digest,
         checkpoint,
+        anchor,
     };
     if !crate::subtle_eq(&record_mac(root, keystore_id, &seen)?, &mac) {
         return Err(anchor_failed("its MAC does not verify"));
@@ -484,6 +563,16 @@ pub(crate) struct StateGuard {
     /// ([`StateGuard::end_initialization`]); a later missing anchor is
     /// refused.
     initialize: AtomicBool,
+    /// Whether an anchored keystore is re-anchored with an anchor holding
+    /// no record ([`Anchor::reinitialize`]), until the open has checked it.
+    reinitialize: AtomicBool,
+    /// Whether the open's check took [`Anchor::reinitialize`] (the anchor
+    /// held no record of the anchored keystore): the open then gives the
+    /// keystore a new anchor ID.
+    reinitialized: AtomicBool,
+    /// Whether the handle was opened without the anchor of an anchored
+    /// keystore on purpose ([`crate::OpenOptions::without_anchor`]).
+    without_anchor: bool,
 }
 
 /// What [`StateGuard::marks`] read before a read snapshot.
@@ -501,6 +590,7 @@ impl StateGuard {
         keystore_id: &str,
         audit_path: &Path,
         anchor: Option<Anchor>,
+        without_anchor: bool,
     ) -> Self {
         let mut reg = lock(registry());
         let key = (keystore_id.to_owned(), audit_path.to_path_buf());
@@ -515,6 +605,7 @@ impl StateGuard {
         };
         drop(reg);
         let initialize = anchor.as_ref().is_some_and(|a| a.initialize);
+        let reinitialize = anchor.as_ref().is_some_and(|a| a.reinitialize);
         StateGuard {
             root,
             keystore_id: keystore_id.to_owned(),
@@ -522,6 +613,9 @@ impl StateGuard {
             process,
             anchor: anchor.map(|a| a.store),
             initialize: AtomicBool::new(initialize),
+            reinitialize: AtomicBool::new(reinitialize),
+            reinitialized: AtomicBool::new(false),
+            without_anchor,
         }
     }
 
@@ -534,6 +628,13 @@ impl StateGuard {
     /// open or create checked, or created, the anchor).
     pub(crate) fn end_initialization(&self) {
         self.initialize.store(false, Ordering::Release);
+        self.reinitialize.store(false, Ordering::Release);
+    }
+
+    /// Whether the open's check re-anchored (see [`Anchor::reinitialize`]);
+    /// reset by the call.
+    pub(crate) fn take_reinitialized(&self) -> bool {
+        self.reinitialized.swap(false, Ordering::AcqRel)
     }
 
     /// The highest states seen and the anchor record now, taken before a
@@ -596,18 +697,53 @@ impl StateGuard {
             Some(m) => m,
             None => self.marks()?,
         };
+        // An anchored keystore (its state says so, authenticated and
+        // counter-chained) is read and written only with its anchor or the
+        // opt-out, by every handle and on every check: a handle opened
+        // before the keystore was anchored is refused here.
+        if seen.anchor.is_some() && self.anchor.is_none() && !self.without_anchor {
+            return Err(not_with_anchor());
+        }
         // The anchor first: its refusal names it.
         let behind =
             match marks.anchor {
                 None => false,
                 Some(Some(bytes)) => {
                     let anchored = decode(&self.root, &self.keystore_id, &bytes)?;
+                    if let (Some(id), Some(held)) = (seen.anchor, anchored.anchor) {
+                        if !crate::subtle_eq(&id, &held) {
+                            return Err(other_anchor(
+                                "it holds a record of another anchor ID: the keystore was \
+                             re-anchored since, or the anchor was re-anchored from another \
+                             copy of the keystore",
+                            ));
+                        }
+                    }
                     if seen.refused_by(&anchored) {
                         return Err(behind_anchor(&seen, &anchored));
                     }
                     anchored.counter < seen.counter
                 }
+                Some(None)
+                    if seen.anchor.is_some() && self.reinitialize.load(Ordering::Acquire) =>
+                {
+                    self.reinitialized.store(true, Ordering::Release);
+                    true
+                }
+                Some(None) if seen.anchor.is_some() && self.initialize.load(Ordering::Acquire) => {
+                    return Err(other_anchor(
+                        "it holds no record: it is a new anchor, or the keystore's anchor was \
+                     deleted, perhaps together with a rollback of the keystore file; an \
+                     anchored keystore is not re-anchored by initialising a missing anchor",
+                    ));
+                }
                 Some(None) if self.initialize.load(Ordering::Acquire) => true,
+                Some(None) if seen.anchor.is_some() => return Err(Error::internal(
+                    "the keystore anchor is missing (it holds no record): restore it, or, with \
+                     the keystore known to be current, re-anchor the keystore with it (audited \
+                     ReinitializeKeystoreAnchor: CLI --anchor-reinit, Python \
+                     anchor_reinit=True, Rust Anchor::reinitialize)",
+                )),
                 Some(None) => return Err(Error::internal(
                     "the keystore anchor is missing (it holds no record): restore it, or, with \
                      the keystore known to be current, open once with the anchor to be created \
@@ -847,26 +983,71 @@ impl StateGuard {
 }
 
 impl crate::Keystore {
-    /// After an open has checked the keystore: records that the keystore
-    /// is anchored when it was opened with an anchor and was not (audited
-    /// as `AnchorKeystore`), or audits an anchored keystore opened without
-    /// its anchor (`OpenKeystoreWithoutAnchor`, the caller opted out).
+    /// Whether the configuration records that the keystore is anchored,
+    /// and the anchor ID of its integrity state (both authenticated).
+    fn read_anchoring(&self) -> Result<(bool, Option<[u8; ANCHOR_ID_LEN]>)> {
+        let root = &self.inner.root;
+        let id = &self.inner.config.keystore_id;
+        let mut read = None;
+        self.inner.storage.read(&mut |tx| {
+            let row = tx
+                .get(crate::store::Table::Meta, crate::META_CONFIG)?
+                .ok_or_else(|| crate::auth_failed("the keystore configuration"))?;
+            let (config, _) = crate::migrate::read_config(root, id, &row)?;
+            let state = crate::integrity::read_state(tx, root)?;
+            read = Some((config.anchored, state.anchor));
+            Ok(())
+        })?;
+        read.ok_or_else(|| Error::internal("transaction produced no result"))
+    }
+
+    /// After an open has checked the keystore: re-anchors it when the open
+    /// took [`Anchor::reinitialize`] (a new anchor ID, audited as
+    /// `ReinitializeKeystoreAnchor`), anchors it when it was opened with
+    /// an anchor and was not (audited as `AnchorKeystore`), or audits an
+    /// anchored keystore opened without its anchor
+    /// (`OpenKeystoreWithoutAnchor`, the caller opted out).
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the configuration says the keystore is
+    /// not anchored and its integrity state says it is (the configuration
+    /// row was put back to an earlier version), or on storage failure.
     pub(crate) fn record_anchoring(&self) -> Result<()> {
         let params = strongroom_core::audit::RequestParameters::default;
-        match (self.inner.guard.has_anchor(), self.inner.config.anchored) {
-            (true, false) => self.call("AnchorKeystore", params(), |_| self.set_anchored(true)),
-            (false, true) => self.call("OpenKeystoreWithoutAnchor", params(), |_| Ok(())),
+        let (config_anchored, state_anchor) = self.read_anchoring()?;
+        if !config_anchored && state_anchor.is_some() {
+            return Err(crate::auth_failed(
+                "the keystore configuration (it says the keystore is not anchored, its \
+                 integrity state says it is: the configuration row was put back to an earlier \
+                 version)",
+            ));
+        }
+        if self.inner.guard.take_reinitialized() {
+            return self.call("ReinitializeKeystoreAnchor", params(), |_| {
+                self.set_anchored(Some(new_anchor_id()))
+            });
+        }
+        match (self.inner.guard.has_anchor(), state_anchor.is_some()) {
+            (true, false) => self.call("AnchorKeystore", params(), |_| {
+                self.set_anchored(Some(new_anchor_id()))
+            }),
+            (false, anchored) if anchored || config_anchored => {
+                self.call("OpenKeystoreWithoutAnchor", params(), |_| Ok(()))
+            }
             _ => Ok(()),
         }
     }
 
-    /// Sets whether the keystore is anchored in its configuration
-    /// (`meta/config`, under its record MAC), under the audit log's lock
-    /// as every change.
-    fn set_anchored(&self, yes: bool) -> Result<()> {
+    /// Sets the keystore's anchor ID in its integrity state (`None`: not
+    /// anchored) and whether it is anchored in its configuration
+    /// (`meta/config`, under its record MAC), in one transaction under the
+    /// audit log's lock as every change; the anchor is moved to the new
+    /// state.
+    fn set_anchored(&self, anchor: Option<[u8; ANCHOR_ID_LEN]>) -> Result<()> {
         let root = &self.inner.root;
         let id = &self.inner.config.keystore_id;
         self.inner.audit.with_change(|_log| {
+            let mut written = None;
             self.inner.storage.write(&mut |tx| {
                 let row = tx
                     .get(crate::store::Table::Meta, crate::META_CONFIG)?
@@ -875,13 +1056,18 @@ impl crate::Keystore {
                 if old {
                     return Err(crate::migrate::needs_migration(config.format_version));
                 }
-                if config.anchored != yes {
-                    config.anchored = yes;
+                let state = crate::integrity::put_anchor(tx, root, anchor, &mut |s| {
+                    self.inner.guard.check(s, None, true).map(|_| ())
+                })?;
+                if config.anchored != anchor.is_some() {
+                    config.anchored = anchor.is_some();
                     let row = crate::migrate::config_row(root, &config)?;
                     tx.put(crate::store::Table::Meta, &row)?;
                 }
+                written = Some(state);
                 Ok(())
-            })
+            })?;
+            written.map_or(Ok(()), |s| self.inner.guard.committed(&s))
         })
     }
 
@@ -908,7 +1094,7 @@ impl crate::Keystore {
                 ));
             }
             self.verify_digest()?;
-            self.set_anchored(false)
+            self.set_anchored(None)
         })
     }
 
@@ -921,20 +1107,15 @@ impl crate::Keystore {
     /// `KMSInternalException` when the configuration, the state row or the
     /// anchor fails authentication or cannot be read.
     pub fn anchor_status(&self) -> Result<AnchorStatus> {
-        let root = &self.inner.root;
-        let id = &self.inner.config.keystore_id;
-        let mut read = None;
+        let (config_anchored, state_anchor) = self.read_anchoring()?;
+        let mut counter = None;
         self.inner.storage.read(&mut |tx| {
-            let row = tx
-                .get(crate::store::Table::Meta, crate::META_CONFIG)?
-                .ok_or_else(|| crate::auth_failed("the keystore configuration"))?;
-            let (config, _) = crate::migrate::read_config(root, id, &row)?;
-            let state = crate::integrity::read_state(tx, root)?;
-            read = Some((config.anchored, state.counter));
+            counter = Some(crate::integrity::read_state(tx, &self.inner.root)?.counter);
             Ok(())
         })?;
-        let (anchored, keystore_counter) =
-            read.ok_or_else(|| Error::internal("transaction produced no result"))?;
+        let keystore_counter =
+            counter.ok_or_else(|| Error::internal("transaction produced no result"))?;
+        let anchored = config_anchored || state_anchor.is_some();
         Ok(AnchorStatus {
             anchored,
             anchor_given: self.inner.guard.has_anchor(),

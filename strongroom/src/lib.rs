@@ -205,13 +205,14 @@ impl Inner {
             audit_write_mode,
             anchor,
             migrate_old_format: _,
-            without_anchor: _,
+            without_anchor,
         } = options;
         let guard = Arc::new(anchor::StateGuard::new(
             root.clone(),
             &config.keystore_id,
             &audit_path,
             anchor,
+            without_anchor,
         ));
         let audit = audit_log::AuditSink::new(
             storage.clone(),
@@ -385,7 +386,10 @@ impl Keystore {
         let body = to_json(&config)?;
         let check = root_key.check_value(config.keystore_id.as_bytes())?;
         let config_tag = migrate::tag(&root_key, &config.keystore_id, b"meta", META_CONFIG, &body)?;
-        let initial = integrity::State::empty(audit_log::genesis_checkpoint());
+        let mut initial = integrity::State::empty(audit_log::genesis_checkpoint());
+        if options.anchor.is_some() {
+            initial.anchor = Some(anchor::new_anchor_id());
+        }
         storage.write(&mut |tx| {
             if let Some(k) = &kdf {
                 tx.put(

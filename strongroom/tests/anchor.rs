@@ -269,7 +269,20 @@ fn a_missing_anchor_is_refused_unless_initialised() {
     );
     assert!(e.message().contains("missing"), "{e}");
     assert!(!a.anchor.exists(), "nothing created");
-    drop(open_anchored(&a.path, &a.anchor, true).unwrap());
+    // An anchored keystore is re-anchored deliberately, not by initialising.
+    expect_err(
+        open_anchored(&a.path, &a.anchor, true),
+        ErrorKind::KMSInvalidStateException,
+    );
+    assert!(!a.anchor.exists(), "nothing created");
+    drop(
+        Keystore::open_with(
+            &a.path,
+            root_source(&ROOT),
+            OpenOptions::default().anchor(Anchor::file(&a.anchor).reinitialize(true)),
+        )
+        .unwrap(),
+    );
     assert_eq!(anchored_counter(&a.anchor), stored_counter(&a.path));
     open_anchored(&a.path, &a.anchor, false).unwrap();
 
@@ -299,6 +312,7 @@ fn the_anchor_record_is_its_documented_fields() {
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let fields: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     let mut expected = vec![
+        "AnchorId",
         "AuditChain",
         "AuditLogLength",
         "AuditRecords",
@@ -313,6 +327,11 @@ fn the_anchor_record_is_its_documented_fields() {
     fields.sort_unstable();
     assert_eq!(fields, expected);
     assert_eq!(v["Version"], 1);
+    let id = v["AnchorId"].as_str().unwrap();
+    assert_eq!(id.len(), 32, "16 bytes, hex");
+    assert!(id
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
     for hex in ["AuditChain", "Mac", "StateDigest"] {
         let h = v[hex].as_str().unwrap();
         assert_eq!(h.len(), 64, "{hex}");
@@ -539,7 +558,12 @@ fn initialization_ends_with_the_open() {
     let a = anchored();
     let key = new_key(&a.ks).key_id;
     std::fs::remove_file(&a.anchor).unwrap();
-    let ks = open_anchored(&a.path, &a.anchor, true).unwrap();
+    let ks = Keystore::open_with(
+        &a.path,
+        root_source(&ROOT),
+        OpenOptions::default().anchor(Anchor::file(&a.anchor).reinitialize(true)),
+    )
+    .unwrap();
     assert_eq!(anchored_counter(&a.anchor), stored_counter(&a.path));
     std::fs::remove_file(&a.anchor).unwrap();
     let before = stored_counter(&a.path);

@@ -384,3 +384,300 @@ fn the_status_shows_an_anchor_behind() {
     assert!(status.anchor_behind(), "{status:?}");
     assert!(status.anchor_counter.unwrap() < status.keystore_counter);
 }
+
+// Review of the sticky anchor (findings 1–3): the anchoring is in the
+// integrity state (anchor ID), so neither the configuration row put back,
+// nor a handle opened before anchoring, nor a fresh anchor launders a
+// rollback.
+
+fn config_row(path: &Path) -> (Vec<u8>, Vec<u8>) {
+    let c = rusqlite::Connection::open(path).unwrap();
+    c.query_row("SELECT body, tag FROM meta WHERE id = 'config'", [], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })
+    .unwrap()
+}
+
+fn set_config_row(path: &Path, body: &[u8], tag: &[u8]) {
+    let c = rusqlite::Connection::open(path).unwrap();
+    c.execute(
+        "UPDATE meta SET body = ?1, tag = ?2 WHERE id = 'config'",
+        rusqlite::params![body, tag],
+    )
+    .unwrap();
+}
+
+/// A consistent copy of the database (`VACUUM INTO`) and the audit log's bytes.
+fn snapshot(path: &Path, to: &Path) -> Vec<u8> {
+    let c = rusqlite::Connection::open(path).unwrap();
+    c.execute("VACUUM INTO ?1", [to.to_str().unwrap()]).unwrap();
+    std::fs::read(strongroom::audit_log_path(path)).unwrap_or_default()
+}
+
+/// Puts the copy's rows back through SQLite (so that open handles see it
+/// coherently), and the audit log's bytes.
+fn restore(path: &Path, snap: &Path, log: &[u8]) {
+    let c = rusqlite::Connection::open(path).unwrap();
+    c.execute("ATTACH ?1 AS s", [snap.to_str().unwrap()])
+        .unwrap();
+    c.execute_batch(
+        "BEGIN IMMEDIATE;
+         DELETE FROM meta; INSERT INTO meta SELECT * FROM s.meta;
+         DELETE FROM keys; INSERT INTO keys SELECT * FROM s.keys;
+         DELETE FROM aliases; INSERT INTO aliases SELECT * FROM s.aliases;
+         DELETE FROM grants; INSERT INTO grants SELECT * FROM s.grants;
+         COMMIT;",
+    )
+    .unwrap();
+    drop(c);
+    std::fs::write(strongroom::audit_log_path(path), log).unwrap();
+}
+
+/// A keystore anchored after it was created (`--anchor-init`), with a key
+/// disabled after a snapshot taken once anchored; returns the snapshot's
+/// paths after putting it back (the disable rolled back).
+struct RolledBack {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    _adir: tempfile::TempDir,
+    anchor: PathBuf,
+    key: String,
+    /// The configuration row from before anchoring.
+    old_config: (Vec<u8>, Vec<u8>),
+}
+
+fn anchored_later_then_rolled_back() -> RolledBack {
+    let Fixture {
+        dir, path, ks: f, ..
+    } = fixture();
+    let key = new_key(&f).key_id;
+    f.flush_audit_log().unwrap();
+    // No handle stays open in the process (its highest state would refuse
+    // the rollback before the anchor does).
+    drop(f);
+    let old_config = config_row(&path);
+    let adir = tempfile::tempdir().unwrap();
+    let anchor = adir.path().join("a");
+    let ks = open_anchored(&path, &anchor, true).unwrap();
+    tag(&ks, &key, "after-anchoring").unwrap();
+    ks.flush_audit_log().unwrap();
+    drop(ks);
+    let snap = adir.path().join("snap.db");
+    let log = snapshot(&path, &snap);
+    let ks = open_anchored(&path, &anchor, false).unwrap();
+    ks.disable_key(&key).unwrap();
+    ks.flush_audit_log().unwrap();
+    drop(ks);
+    restore(&path, &snap, &log);
+    RolledBack {
+        _dir: dir,
+        path,
+        _adir: adir,
+        anchor,
+        key,
+        old_config,
+    }
+}
+
+/// The anchor still refuses the rolled-back file, and the key stays as the
+/// anchor knows it once the file is restored.
+fn anchor_refuses_rollback(r: &RolledBack) {
+    let e = expect_err(
+        open_anchored(&r.path, &r.anchor, false),
+        ErrorKind::KMSInternalException,
+    );
+    assert!(e.message().contains("behind its anchor"), "{e}");
+}
+
+/// Finding 1: the configuration row from before anchoring, put into a
+/// rolled-back file, no longer opens it without the anchor: the integrity
+/// state says it is anchored (plain open refused, every write refused), and
+/// an open with the anchor calls the disagreement tampering.
+#[test]
+fn the_configuration_row_put_back_does_not_unanchor() {
+    let r = anchored_later_then_rolled_back();
+    let path = &r.path;
+    refused_without_anchor(Keystore::open(path, root_source(&ROOT)));
+    let (body, tag_bytes) = &r.old_config;
+    set_config_row(path, body, tag_bytes);
+    assert!(!config_body(path).contains("anchored"));
+    let before = config_row(path);
+    refused_without_anchor(Keystore::open(path, root_source(&ROOT)));
+    assert_eq!(config_row(path), before, "nothing written");
+    let e = expect_err(
+        Keystore::open_with(
+            path,
+            root_source(&ROOT),
+            OpenOptions::default().anchor(Anchor::file(&r.anchor)),
+        ),
+        ErrorKind::KMSInternalException,
+    );
+    assert!(e.message().contains("behind its anchor"), "{e}");
+    anchor_refuses_rollback(&r);
+    let _ = &r.key;
+}
+
+/// Finding 1, with the file current: the old configuration row and an
+/// open with the anchor is refused as a configuration put back.
+#[test]
+fn a_configuration_saying_unanchored_beside_an_anchored_state_is_refused() {
+    let f = fixture();
+    f.ks.flush_audit_log().unwrap();
+    let old = config_row(&f.path);
+    drop(f.ks);
+    let adir = tempfile::tempdir().unwrap();
+    let anchor = adir.path().join("a");
+    drop(open_anchored(&f.path, &anchor, true).unwrap());
+    set_config_row(&f.path, &old.0, &old.1);
+    let e = expect_err(
+        open_anchored(&f.path, &anchor, false),
+        ErrorKind::KMSInternalException,
+    );
+    assert!(e.message().contains("configuration"), "{e}");
+    refused_without_anchor(Keystore::open(&f.path, root_source(&ROOT)));
+}
+
+/// Child process for the next test: opens with the anchor (initialised if
+/// missing) and tags or disables the key.
+#[test]
+#[ignore = "run as a child process by a_handle_opened_before_anchoring_is_refused"]
+fn child_with_anchor() {
+    let Ok(path) = std::env::var("STICKY_PATH") else {
+        return;
+    };
+    let anchor = PathBuf::from(std::env::var("STICKY_ANCHOR").unwrap());
+    let key = std::env::var("STICKY_KEY").unwrap();
+    let ks = open_anchored(Path::new(&path), &anchor, true).unwrap();
+    match std::env::var("STICKY_STEP").unwrap().as_str() {
+        "anchor" => tag(&ks, &key, "child").unwrap(),
+        _ => ks.disable_key(&key).unwrap(),
+    }
+    ks.flush_audit_log().unwrap();
+}
+
+fn child(path: &Path, anchor: &Path, key: &str, step: &str) {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "child_with_anchor", "--nocapture"])
+        .env("STICKY_PATH", path)
+        .env("STICKY_ANCHOR", anchor)
+        .env("STICKY_KEY", key)
+        .env("STICKY_STEP", step)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Finding 2: a handle opened (without an anchor) before another process
+/// anchored the keystore is refused by its next write and its next audit
+/// checkpoint (it reads the anchoring in the integrity state), so it
+/// cannot launder a rollback; it is told to reopen with the anchor.
+#[test]
+fn a_handle_opened_before_anchoring_is_refused() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    f.ks.flush_audit_log().unwrap();
+    drop(f.ks);
+    let adir = tempfile::tempdir().unwrap();
+    let anchor = adir.path().join("a");
+    let a = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    tag(&a, &key, "before").unwrap();
+    child(&f.path, &anchor, &key, "anchor");
+    let snap = adir.path().join("snap.db");
+    let log = snapshot(&f.path, &snap);
+    child(&f.path, &anchor, &key, "disable");
+    // Refused on the current file too (it is anchored).
+    let e = expect_err(tag(&a, &key, "0"), ErrorKind::KMSInvalidStateException);
+    assert!(e.message().contains("reopened"), "{e}");
+    restore(&f.path, &snap, &log);
+    let counter = |p: &Path| {
+        let c = rusqlite::Connection::open(p).unwrap();
+        c.query_row("SELECT body FROM meta WHERE id = 'state'", [], |r| {
+            r.get::<_, Vec<u8>>(0)
+        })
+        .unwrap()
+    };
+    let before = counter(&f.path);
+    for i in 0..4 {
+        expect_err(
+            tag(&a, &key, &i.to_string()),
+            ErrorKind::KMSInvalidStateException,
+        );
+    }
+    let _ = a.flush_audit_log();
+    drop(a);
+    assert_eq!(counter(&f.path), before, "nothing written");
+    let e = expect_err(
+        open_anchored(&f.path, &anchor, false),
+        ErrorKind::KMSInternalException,
+    );
+    assert!(e.message().contains("behind its anchor"), "{e}");
+}
+
+/// Finding 3: an anchored keystore is not re-anchored by a fresh anchor
+/// with `initialize_if_missing` (refused, nothing created, nothing
+/// written); re-anchoring is explicit (`Anchor::reinitialize`), audited as
+/// `ReinitializeKeystoreAnchor`, and gives the keystore a new anchor ID, so
+/// the earlier anchor is refused afterwards.
+#[test]
+fn a_fresh_anchor_does_not_replace_the_keystores() {
+    let r = anchored_later_then_rolled_back();
+    let path = &r.path;
+    let other = r.anchor.with_file_name("fresh");
+    let n_events = audit_events(path).len();
+    let e = expect_err(
+        open_anchored(path, &other, true),
+        ErrorKind::KMSInvalidStateException,
+    );
+    assert!(e.message().contains("holds no record"), "{e}");
+    assert!(!other.exists(), "nothing created");
+    assert_eq!(audit_events(path).len(), n_events);
+    anchor_refuses_rollback(&r);
+
+    // The deliberate re-anchor (here on the rolled-back file: the operator
+    // vouches for it) is audited, and the earlier anchor is refused after.
+    let ks = Keystore::open_with(
+        path,
+        root_source(&ROOT),
+        OpenOptions::default().anchor(Anchor::file(&other).reinitialize(true)),
+    )
+    .unwrap();
+    tag(&ks, &r.key, "x").unwrap();
+    ks.flush_audit_log().unwrap();
+    drop(ks);
+    assert!(audit_events(path).contains(&"ReinitializeKeystoreAnchor".to_owned()));
+    let e = expect_err(
+        open_anchored(path, &r.anchor, false),
+        ErrorKind::KMSInvalidStateException,
+    );
+    assert!(e.message().contains("another anchor ID"), "{e}");
+    open_anchored(path, &other, false).unwrap();
+    // Re-anchoring with an anchor that holds a record checks it as always.
+    let e = expect_err(
+        Keystore::open_with(
+            path,
+            root_source(&ROOT),
+            OpenOptions::default().anchor(Anchor::file(&r.anchor).reinitialize(true)),
+        ),
+        ErrorKind::KMSInvalidStateException,
+    );
+    assert!(e.message().contains("another anchor ID"), "{e}");
+}
+
+/// Finding 3: removing the anchoring of a rolled-back file is refused, with
+/// the keystore's anchor (behind it) and with a fresh anchor (not its).
+#[test]
+fn removing_the_anchoring_of_a_rolled_back_file_is_refused() {
+    let r = anchored_later_then_rolled_back();
+    anchor_refuses_rollback(&r);
+    let other = r.anchor.with_file_name("fresh");
+    expect_err(
+        open_anchored(&r.path, &other, true).and_then(|ks| ks.remove_anchor()),
+        ErrorKind::KMSInvalidStateException,
+    );
+    refused_without_anchor(Keystore::open(&r.path, root_source(&ROOT)));
+}

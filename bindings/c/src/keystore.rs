@@ -65,14 +65,25 @@ pub const SR_ANCHOR_INIT: u32 = 1;
 /// make the rollback pass (docs/FORMAT.md, "Anchored keystores").
 pub const SR_WITHOUT_ANCHOR: u32 = 2;
 
+/// Flag of `sr_keystore_open_with_anchor()` (with an `anchor_path`):
+/// re-anchor an anchored keystore whose anchor is lost with `anchor_path`,
+/// which must hold no record (created from the keystore as it is, trust on
+/// first use). The keystore gets a new anchor ID, so every earlier anchor
+/// is refused after; audited (`ReinitializeKeystoreAnchor`).
+/// `SR_ANCHOR_INIT` alone does not re-anchor an anchored keystore
+/// (`SR_KMS_INVALID_STATE`; docs/FORMAT.md, "Anchored keystores").
+pub const SR_ANCHOR_REINIT: u32 = 4;
+
 /// The open options of an anchor path (NULL: none) and `SR_ANCHOR_INIT` /
-/// `SR_WITHOUT_ANCHOR` flags.
+/// `SR_ANCHOR_REINIT` / `SR_WITHOUT_ANCHOR` flags.
 fn anchor_options(anchor: Option<&[u8]>, flags: u32) -> Result<sr::OpenOptions, Failure> {
-    if flags & !(SR_ANCHOR_INIT | SR_WITHOUT_ANCHOR) != 0 {
+    if flags & !(SR_ANCHOR_INIT | SR_ANCHOR_REINIT | SR_WITHOUT_ANCHOR) != 0 {
         return Err(Failure::validation(format!(
-            "flags {flags:#x}: only SR_ANCHOR_INIT and SR_WITHOUT_ANCHOR are defined"
+            "flags {flags:#x}: only SR_ANCHOR_INIT, SR_ANCHOR_REINIT and SR_WITHOUT_ANCHOR are \
+             defined"
         )));
     }
+    let reinit = flags & SR_ANCHOR_REINIT != 0;
     let init = flags & SR_ANCHOR_INIT != 0;
     let without = flags & SR_WITHOUT_ANCHOR != 0;
     let options = sr::OpenOptions::default();
@@ -80,9 +91,14 @@ fn anchor_options(anchor: Option<&[u8]>, flags: u32) -> Result<sr::OpenOptions, 
         Some(_) if without => Err(Failure::validation(
             "SR_WITHOUT_ANCHOR with an anchor_path: choose one",
         )),
-        Some(a) => Ok(options
-            .anchor(sr::Anchor::file(path_from(a, "anchor_path")?).initialize_if_missing(init))),
-        None if init => Err(Failure::validation("SR_ANCHOR_INIT needs an anchor_path")),
+        Some(a) => Ok(options.anchor(
+            sr::Anchor::file(path_from(a, "anchor_path")?)
+                .initialize_if_missing(init)
+                .reinitialize(reinit),
+        )),
+        None if init || reinit => Err(Failure::validation(
+            "SR_ANCHOR_INIT and SR_ANCHOR_REINIT need an anchor_path",
+        )),
         None if without => Ok(options.without_anchor()),
         None => Ok(options),
     }
@@ -304,8 +320,9 @@ pub unsafe extern "C" fn sr_keystore_create_with_anchor(
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND` (no keystore
 /// or key file), `SR_ACCESS_DENIED` (the root key does not open this keystore;
 /// nothing is modified), `SR_VALIDATION` (malformed root key, unknown
-/// `root_kind`), `SR_KMS_INTERNAL` (not a keystore, or its settings fail
-/// authentication).
+/// `root_kind`), `SR_KMS_INVALID_STATE` (the keystore is anchored: open it
+/// with `sr_keystore_open_with_anchor()`; nothing is written),
+/// `SR_KMS_INTERNAL` (not a keystore, or its settings fail authentication).
 ///
 /// # Safety
 /// As `sr_keystore_create()`.
@@ -343,13 +360,18 @@ pub unsafe extern "C" fn sr_keystore_open(
 /// - `anchor_path`: NUL-terminated path (bytes), or NULL for none.
 /// - `flags`: 0, or `SR_ANCHOR_INIT` (with `anchor_path`: create a missing
 ///   anchor from the keystore as it is, trust on first use; without it a
-///   missing anchor is `SR_KMS_INTERNAL`), or `SR_WITHOUT_ANCHOR` (with
-///   `anchor_path` NULL: open an anchored keystore without its anchor,
-///   audited; see the flag).
+///   missing anchor is `SR_KMS_INTERNAL`; it does not re-anchor an
+///   anchored keystore), or `SR_ANCHOR_REINIT` (with `anchor_path`:
+///   re-anchor an anchored keystore whose anchor is lost, audited; see the
+///   flag), or `SR_WITHOUT_ANCHOR` (with `anchor_path` NULL: open an
+///   anchored keystore without its anchor, audited; see the flag).
 ///
 /// Errors: as `sr_keystore_open()`; `SR_KMS_INVALID_STATE` (the keystore is
-/// anchored and neither `anchor_path` nor `SR_WITHOUT_ANCHOR` was given;
-/// nothing is read or written past its configuration); `SR_KMS_INTERNAL`
+/// anchored and neither `anchor_path` nor `SR_WITHOUT_ANCHOR` was given,
+/// nothing is read or written past its configuration; or `anchor_path` is
+/// not the anchored keystore's anchor: it holds no record and
+/// `SR_ANCHOR_REINIT` was not given, or a record of another anchor ID);
+/// `SR_KMS_INTERNAL`
 /// (the keystore is behind the anchor, or the anchor is missing or fails
 /// authentication); `SR_VALIDATION` (unknown flags, `SR_ANCHOR_INIT`
 /// without `anchor_path`, `SR_WITHOUT_ANCHOR` with it, an anchor that is one
@@ -460,6 +482,8 @@ pub unsafe extern "C" fn sr_keystore_export_sealed(
 /// (path exists), `SR_VALIDATION` (not a sealed export, an unsupported
 /// format version, malformed root key, unknown `root_kind`), `SR_NOT_FOUND`
 /// (unreadable key file), `SR_ACCESS_DENIED` (another root key),
+/// `SR_KMS_INVALID_STATE` (the export of an anchored keystore: import it
+/// with `sr_keystore_import_sealed_with_anchor()`; no file is written),
 /// `SR_KMS_INTERNAL` (an altered, truncated or extended export; I/O).
 ///
 /// # Safety
@@ -534,9 +558,10 @@ pub unsafe extern "C" fn sr_keystore_import_sealed_with_anchor(
                 opt_c_bytes(anchor_path, "anchor_path")?,
             )
         };
-        if flags & SR_ANCHOR_INIT != 0 {
+        if flags & (SR_ANCHOR_INIT | SR_ANCHOR_REINIT) != 0 {
             return Err(Failure::validation(
-                "SR_ANCHOR_INIT does not apply to an import (its anchor is always created)",
+                "SR_ANCHOR_INIT and SR_ANCHOR_REINIT do not apply to an import (its anchor is \
+                 always created)",
             ));
         }
         let options = anchor_options(anchor, flags)?;

@@ -634,7 +634,12 @@ impl Keystore {
     /// checked on open and by every write and verification, and moved
     /// forward by every write; a missing anchor file is refused unless
     /// `anchor_init` is true (then it is created from the keystore as it is:
-    /// trust on first use). A keystore opened with an anchor (or created
+    /// trust on first use). `anchor_reinit`: re-anchor an anchored keystore
+    /// whose anchor is lost with `anchor`, which must hold no record (the
+    /// keystore gets a new anchor ID, so every earlier anchor is refused
+    /// after; audited as `ReinitializeKeystoreAnchor`); `anchor_init` alone
+    /// does not re-anchor an anchored keystore (KMSInvalidStateException).
+    /// A keystore opened with an anchor (or created
     /// with one) is anchored: it then opens only with its anchor, or with
     /// `anchor=False`, which opens it without the anchor (audited as
     /// `OpenKeystoreWithoutAnchor`; this handle neither checks nor moves the
@@ -644,15 +649,17 @@ impl Keystore {
     /// Raises NotFoundException if there is no keystore at `path`,
     /// AccessDeniedException if the root key is not this keystore's,
     /// KMSInvalidStateException if the keystore is anchored and no `anchor`
-    /// is given, KMSInternalException if the file fails authentication or
+    /// is given, or the anchor is not the keystore's (it holds no record,
+    /// without `anchor_reinit`, or another anchor ID), KMSInternalException
+    /// if the file fails authentication or
     /// is behind the anchor (put back to an earlier state), or the anchor is
     /// missing or fails authentication, ValidationException for an unknown
-    /// `audit_write_mode`, `anchor_init` without `anchor`, `anchor=True`, or
-    /// an anchor that is not a regular file.
+    /// `audit_write_mode`, `anchor_init` or `anchor_reinit` without
+    /// `anchor`, `anchor=True`, or an anchor that is not a regular file.
     #[staticmethod]
-    #[pyo3(signature = (path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, audit_write_mode=Text::from("write-through"), anchor=None, anchor_init=false))]
+    #[pyo3(signature = (path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, audit_write_mode=Text::from("write-through"), anchor=None, anchor_init=false, anchor_reinit=false))]
     #[pyo3(
-        text_signature = "(path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, audit_write_mode=\"write-through\", anchor=None, anchor_init=False)"
+        text_signature = "(path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, audit_write_mode=\"write-through\", anchor=None, anchor_init=False, anchor_reinit=False)"
     )]
     #[allow(clippy::too_many_arguments)]
     fn open(
@@ -665,6 +672,7 @@ impl Keystore {
         audit_write_mode: Text,
         anchor: Option<&Bound<'_, PyAny>>,
         anchor_init: bool,
+        anchor_reinit: bool,
     ) -> PyResult<Self> {
         let root = root_source(root_key, root_key_file, root_key_env.plain(), passphrase)?;
         let mut options =
@@ -672,10 +680,10 @@ impl Keystore {
         // `anchor=False`: the opt-out; a path otherwise.
         let anchor = match anchor {
             Some(b) if b.is_instance_of::<pyo3::types::PyBool>() => {
-                if b.is_truthy()? || anchor_init {
+                if b.is_truthy()? || anchor_init || anchor_reinit {
                     return Err(kms(Error::validation(
                         "anchor takes the anchor file's path, or False to open an anchored \
-                         keystore without its anchor (then without anchor_init)",
+                         keystore without its anchor (then without anchor_init or anchor_reinit)",
                     )));
                 }
                 options = options.without_anchor();
@@ -686,11 +694,16 @@ impl Keystore {
         };
         match anchor {
             Some(a) => {
-                options =
-                    options.anchor(strongroom::Anchor::file(a).initialize_if_missing(anchor_init));
+                options = options.anchor(
+                    strongroom::Anchor::file(a)
+                        .initialize_if_missing(anchor_init)
+                        .reinitialize(anchor_reinit),
+                );
             }
-            None if anchor_init => {
-                return Err(kms(Error::validation("anchor_init needs an anchor")));
+            None if anchor_init || anchor_reinit => {
+                return Err(kms(Error::validation(
+                    "anchor_init and anchor_reinit need an anchor",
+                )));
             }
             None => {}
         }

@@ -598,6 +598,7 @@ class Keystore:
         audit_write_mode: Literal["write-through", "write-behind"] = "write-through",
         anchor: Union[_StrPath, Literal[False], None] = None,
         anchor_init: bool = False,
+        anchor_reinit: bool = False,
     ) -> Keystore:
         """
         Opens an existing keystore with its root key (one source, as for `create`).
@@ -606,7 +607,12 @@ class Keystore:
         checked on open and by every write and verification, and moved
         forward by every write; a missing anchor file is refused unless
         `anchor_init` is true (then it is created from the keystore as it is:
-        trust on first use). A keystore opened with an anchor (or created
+        trust on first use). `anchor_reinit`: re-anchor an anchored keystore
+        whose anchor is lost with `anchor`, which must hold no record (the
+        keystore gets a new anchor ID, so every earlier anchor is refused
+        after; audited as `ReinitializeKeystoreAnchor`); `anchor_init` alone
+        does not re-anchor an anchored keystore (KMSInvalidStateException).
+        A keystore opened with an anchor (or created
         with one) is anchored: it then opens only with its anchor, or with
         `anchor=False`, which opens it without the anchor (audited as
         `OpenKeystoreWithoutAnchor`; this handle neither checks nor moves the
@@ -616,11 +622,13 @@ class Keystore:
         Raises NotFoundException if there is no keystore at `path`,
         AccessDeniedException if the root key is not this keystore's,
         KMSInvalidStateException if the keystore is anchored and no `anchor`
-        is given, KMSInternalException if the file fails authentication or
+        is given, or the anchor is not the keystore's (it holds no record,
+        without `anchor_reinit`, or another anchor ID), KMSInternalException
+        if the file fails authentication or
         is behind the anchor (put back to an earlier state), or the anchor is
         missing or fails authentication, ValidationException for an unknown
-        `audit_write_mode`, `anchor_init` without `anchor`, `anchor=True`, or
-        an anchor that is not a regular file.
+        `audit_write_mode`, `anchor_init` or `anchor_reinit` without
+        `anchor`, `anchor=True`, or an anchor that is not a regular file.
         """
     def close(self) -> None:
         """
