@@ -618,7 +618,9 @@ enum Command {
 enum AnchorCommand {
     /// Whether the keystore is anchored and, with --anchor, whether the
     /// anchor is behind it (JSON: `Anchored`, `Anchor`, `KeystoreCounter`,
-    /// `AnchorCounter`, `AnchorBehind`). Changes nothing.
+    /// `AnchorCounter`, `AnchorBehind`). Read only: checks the keystore
+    /// (and the anchor) as an open does, but anchors nothing, appends no
+    /// audit event and moves no anchor (`--anchor-init` creates none).
     Status,
     /// Remove the keystore's anchoring (needs --anchor, checked first;
     /// audited as `RemoveKeystoreAnchor`): the keystore then opens without
@@ -1146,6 +1148,11 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Keystore::open_with(&cli.keystore, root_source(cli)?, options)?;
         return Ok(());
     }
+    if let Command::Anchor(AnchorCommand::Status) = &cli.command {
+        // Read only: no anchoring, no audit event, the anchor not moved.
+        let status = Keystore::inspect_anchor(&cli.keystore, root_source(cli)?, open_options(cli))?;
+        return anchor_status(cli, format, &status);
+    }
     let ks = open()?;
     if let Command::Audit(a) = &cli.command {
         return audit(cli, format, &ks, a);
@@ -1518,17 +1525,26 @@ fn run(cli: &Cli) -> Result<(), Error> {
     }
 }
 
-/// `strongroom anchor status` / `strongroom anchor remove`.
+/// `strongroom anchor remove` (`anchor status` is read only, before the
+/// keystore is opened for use).
 fn anchor_command(
     cli: &Cli,
     format: OutputFormat,
     ks: &Keystore,
     command: &AnchorCommand,
 ) -> Result<(), Error> {
-    if let AnchorCommand::Remove = command {
-        return ks.remove_anchor();
+    match command {
+        AnchorCommand::Remove => ks.remove_anchor(),
+        AnchorCommand::Status => anchor_status(cli, format, &ks.anchor_status()?),
     }
-    let status = ks.anchor_status()?;
+}
+
+/// Prints `strongroom anchor status`.
+fn anchor_status(
+    cli: &Cli,
+    format: OutputFormat,
+    status: &strongroom::AnchorStatus,
+) -> Result<(), Error> {
     #[derive(Serialize)]
     #[serde(rename_all = "PascalCase")]
     struct StatusOut {

@@ -357,3 +357,40 @@ fn an_anchored_keystore_is_re_anchored_only_deliberately() {
     ok(&ks, &["--anchor", s(&fresh), "anchor", "remove"]);
     ok(&ks, &["list-keys"]);
 }
+
+/// `anchor status` is read only: with `--anchor` on an un-anchored keystore
+/// it anchors nothing and creates no anchor file, with `--no-anchor` it
+/// appends no audit event, and an anchor behind is shown behind (not moved
+/// forward first).
+#[test]
+fn anchor_status_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    let anchor = dir.path().join("ks.anchor");
+    ok(&ks, &["init"]);
+    ok(&ks, &["create-key"]);
+    let log = || std::fs::read(&files(&ks)[1]).unwrap();
+    let before = (std::fs::read(&ks).unwrap(), log());
+    for args in [
+        &["--anchor", s(&anchor), "anchor", "status"][..],
+        &["--anchor", s(&anchor), "--anchor-init", "anchor", "status"][..],
+    ] {
+        let v = ok(&ks, args);
+        assert_eq!(v["Anchored"], false);
+        assert!(v["AnchorCounter"].is_null());
+    }
+    assert!(!anchor.exists());
+    assert_eq!((std::fs::read(&ks).unwrap(), log()), before);
+    ok(&ks, &["list-keys"]);
+
+    ok(&ks, &["--anchor", s(&anchor), "--anchor-init", "list-keys"]);
+    ok(&ks, &["--no-anchor", "create-key"]);
+    let events = String::from_utf8(log()).unwrap().lines().count();
+    let v = ok(&ks, &["--no-anchor", "anchor", "status"]);
+    assert_eq!(v["Anchored"], true);
+    assert_eq!(String::from_utf8(log()).unwrap().lines().count(), events);
+    let anchor_before = std::fs::read(&anchor).unwrap();
+    let v = ok(&ks, &["--anchor", s(&anchor), "anchor", "status"]);
+    assert_eq!(v["AnchorBehind"], true, "{v}");
+    assert_eq!(std::fs::read(&anchor).unwrap(), anchor_before);
+}

@@ -89,7 +89,7 @@ pub trait AnchorStore: Send + Sync {
 /// record or the new one. Created mode 0600 on Unix. The path must name
 /// the file itself: a symbolic link there is refused by
 /// [`load`](AnchorStore::load) and [`store`](AnchorStore::store)
-/// (`KMSInternalException`), as the rename would replace the link, not
+/// (`ValidationException`), as the rename would replace the link, not
 /// the file it names; a path that is not a regular file (a directory, a
 /// device such as `/dev/null`, a FIFO) is refused by
 /// [`load`](AnchorStore::load) with `ValidationException`.
@@ -119,7 +119,7 @@ fn io_err(what: &str, path: &Path, e: &std::io::Error) -> Error {
 /// file beside it and stop updating the file the link names.
 fn refuse_link(path: &Path) -> Result<()> {
     match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => Err(Error::internal(format!(
+        Ok(m) if m.file_type().is_symlink() => Err(Error::validation(format!(
             "the anchor file {} is a symbolic link: give the path of the file itself (the \
              anchor is replaced by a rename, which would replace the link)",
             path.display()
@@ -966,6 +966,17 @@ impl StateGuard {
         self.anchor.is_some()
     }
 
+    /// The anchor's record as stored; `None` without an anchor or record.
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the anchor cannot be read.
+    fn load_record(&self) -> Result<Option<Vec<u8>>> {
+        match &self.anchor {
+            Some(a) => a.load(),
+            None => Ok(None),
+        }
+    }
+
     /// The counter the anchor holds, authenticated; `None` without an
     /// anchor or record.
     ///
@@ -1095,6 +1106,52 @@ impl crate::Keystore {
             }
             self.verify_digest()?;
             self.set_anchored(None)
+        })
+    }
+
+    /// [`crate::Keystore::inspect_anchor`]: the status, after checking the
+    /// whole integrity state and the anchor's record against it, read only.
+    pub(crate) fn inspect_anchor_status(&self) -> Result<AnchorStatus> {
+        let root = &self.inner.root;
+        let id = &self.inner.config.keystore_id;
+        let record = self.inner.guard.load_record()?;
+        let mut read = None;
+        self.inner.storage.read(&mut |tx| {
+            let row = tx
+                .get(crate::store::Table::Meta, crate::META_CONFIG)?
+                .ok_or_else(|| crate::auth_failed("the keystore configuration"))?;
+            let (config, _) = crate::migrate::read_config(root, id, &row)?;
+            let state = crate::integrity::verify_all(tx, root)?;
+            read = Some((config.anchored, state));
+            Ok(())
+        })?;
+        let (config_anchored, state) =
+            read.ok_or_else(|| Error::internal("transaction produced no result"))?;
+        let seen = Seen::of(&state)?;
+        let anchor_counter = match record {
+            Some(bytes) => {
+                let anchored = decode(root, id, &bytes)?;
+                if let (Some(a), Some(b)) = (seen.anchor, anchored.anchor) {
+                    if !crate::subtle_eq(&a, &b) {
+                        return Err(other_anchor(
+                            "it holds a record of another anchor ID: the keystore was \
+                             re-anchored since, or the anchor was re-anchored from another \
+                             copy of the keystore",
+                        ));
+                    }
+                }
+                if seen.refused_by(&anchored) {
+                    return Err(behind_anchor(&seen, &anchored));
+                }
+                Some(anchored.counter)
+            }
+            None => None,
+        };
+        Ok(AnchorStatus {
+            anchored: config_anchored || state.anchor.is_some(),
+            anchor_given: self.inner.guard.has_anchor(),
+            keystore_counter: state.counter,
+            anchor_counter,
         })
     }
 

@@ -469,13 +469,33 @@ impl Keystore {
     /// [`OpenOptions::without_anchor`]); `ValidationException` for options
     /// out of range ([`AuditWriteMode::validate`]), an anchor together with
     /// `without_anchor`, or a [`FileAnchor`] that is one of the keystore's
-    /// own files or not a regular file; `KMSInternalException` for a
-    /// keystore behind its anchor, or an anchor missing (not to be
-    /// initialised) or failing authentication.
+    /// own files, not a regular file or a symbolic link;
+    /// `KMSInvalidStateException` too for an anchor that is not the
+    /// anchored keystore's (it holds no record and
+    /// [`Anchor::reinitialize`] is not set, or a record of another anchor
+    /// ID), or a handle of an anchored keystore with neither its anchor nor
+    /// `without_anchor` (`docs/FORMAT.md`, "Anchored keystores");
+    /// `KMSInternalException` for a keystore behind its anchor, an anchor
+    /// missing (not to be initialised) or failing authentication, or a
+    /// configuration saying the keystore is not anchored beside an
+    /// anchored integrity state (the configuration row put back).
     pub fn open_with(
         path: impl AsRef<Path>,
         root: RootKeySource,
         options: OpenOptions,
+    ) -> Result<Self> {
+        Self::open_checked(path, root, options, false)
+    }
+
+    /// [`open_with`](Self::open_with); with `inspect`, the handle is
+    /// returned before its integrity state, anchor and anchoring are
+    /// checked or recorded (for [`inspect_anchor`](Self::inspect_anchor),
+    /// which checks them read only).
+    fn open_checked(
+        path: impl AsRef<Path>,
+        root: RootKeySource,
+        options: OpenOptions,
+        inspect: bool,
     ) -> Result<Self> {
         options.audit_write_mode.validate()?;
         if let Some(a) = &options.anchor {
@@ -541,11 +561,39 @@ impl Keystore {
             principal: None,
             dry_run: false,
         };
+        if inspect {
+            return Ok(ks);
+        }
         ks.verify_digest()?;
         // A missing anchor is initialised by this check only.
         ks.inner.guard.end_initialization();
         ks.record_anchoring()?;
         Ok(ks)
+    }
+
+    /// Whether the keystore at `path` is anchored and where its anchor
+    /// stands, read only ([`anchor_status`](Self::anchor_status) without
+    /// opening a handle for use): the configuration, the whole integrity
+    /// state (checked as on open) and the anchor of `options` are read and
+    /// authenticated; nothing is written — no anchoring begins, no audit
+    /// event is appended, an anchor behind is not moved, a missing one not
+    /// created. `options` as for [`open_with`](Self::open_with)
+    /// (`initialize_if_missing` and `reinitialize` have no effect here).
+    ///
+    /// # Errors
+    /// Those of [`open_with`](Self::open_with) up to the configuration
+    /// (`KMSInvalidStateException` for an anchored keystore without an
+    /// anchor or the opt-out); `KMSInternalException` when the state fails
+    /// authentication, the keystore is behind the anchor, or the anchor
+    /// fails authentication; `KMSInvalidStateException` when the anchor
+    /// holds a record of another anchor ID.
+    pub fn inspect_anchor(
+        path: impl AsRef<Path>,
+        root: RootKeySource,
+        options: OpenOptions,
+    ) -> Result<AnchorStatus> {
+        let ks = Self::open_checked(path, root, options, true)?;
+        ks.inspect_anchor_status()
     }
 
     /// Checks the keystore integrity state (`docs/FORMAT.md`, "Keystore

@@ -781,7 +781,8 @@ fn a_failed_anchor_store_refuses_the_writes_of_every_handle() {
 }
 
 /// A symbolic link at the anchor's path (even a dangling one) is refused
-/// by load and store: the store's rename would replace the link with a
+/// by load and store (`ValidationException`, as a path that is not a
+/// regular file): the store's rename would replace the link with a
 /// regular file and stop updating the file it names.
 #[cfg(unix)]
 #[test]
@@ -793,13 +794,13 @@ fn an_anchor_path_that_is_a_symbolic_link_is_refused() {
     let link = a.anchor.with_extension("link");
     std::os::unix::fs::symlink(&a.anchor, &link).unwrap();
     let file = FileAnchor::new(&link);
-    let e = expect_err(file.load(), ErrorKind::KMSInternalException);
+    let e = expect_err(file.load(), ErrorKind::ValidationException);
     assert!(e.message().contains("symbolic link"), "{e}");
-    let e = expect_err(file.store(b"{}"), ErrorKind::KMSInternalException);
+    let e = expect_err(file.store(b"{}"), ErrorKind::ValidationException);
     assert!(e.message().contains("symbolic link"), "{e}");
     let e = expect_err(
         open_anchored(&a.path, &link, false),
-        ErrorKind::KMSInternalException,
+        ErrorKind::ValidationException,
     );
     assert!(e.message().contains("symbolic link"), "{e}");
     assert!(std::fs::symlink_metadata(&link)
@@ -812,7 +813,7 @@ fn an_anchor_path_that_is_a_symbolic_link_is_refused() {
     std::os::unix::fs::symlink(a.anchor.with_extension("nowhere"), &dangling).unwrap();
     let e = expect_err(
         open_anchored(&a.path, &dangling, true),
-        ErrorKind::KMSInternalException,
+        ErrorKind::ValidationException,
     );
     assert!(e.message().contains("symbolic link"), "{e}");
     assert!(!a.anchor.with_extension("nowhere").exists());
