@@ -107,3 +107,40 @@ def test_an_anchor_that_is_a_keystore_file_is_refused(tmp_path: Path, root_key: 
     assert log.read_bytes() == before
     with strongroom.Keystore.open(path, root_key=root_key, anchor=tmp_path / "a.anchor") as ks:
         assert len(ks.list_keys().keys) == 1
+
+
+def test_an_anchored_keystore_is_re_anchored_only_deliberately(tmp_path: Path, root_key: bytes) -> None:
+    path = tmp_path / "ks.db"
+    anchor = tmp_path / "ks.anchor"
+    fresh = tmp_path / "fresh.anchor"
+    with strongroom.Keystore.create(path, root_key=root_key, anchor=anchor) as ks:
+        ks.create_key()
+    # A fresh anchor with anchor_init does not take the keystore's place.
+    with pytest.raises(strongroom.KMSInvalidStateException, match="holds no record"):
+        strongroom.Keystore.open(path, root_key=root_key, anchor=fresh, anchor_init=True)
+    assert not fresh.exists()
+    with pytest.raises(strongroom.ValidationException):
+        strongroom.Keystore.open(path, root_key=root_key, anchor_reinit=True)
+    with strongroom.Keystore.open(path, root_key=root_key, anchor=fresh, anchor_reinit=True) as ks:
+        ks.create_key()
+    log = Path(f"{path}.audit.jsonl").read_text()
+    assert "ReinitializeKeystoreAnchor" in log
+    with pytest.raises(strongroom.KMSInvalidStateException, match="another anchor ID"):
+        strongroom.Keystore.open(path, root_key=root_key, anchor=anchor)
+    with strongroom.Keystore.open(path, root_key=root_key, anchor=fresh) as ks:
+        assert ks.anchor_status()["AnchorBehind"] is False
+
+
+def test_a_handle_opened_before_anchoring_is_refused(tmp_path: Path, root_key: bytes) -> None:
+    path = tmp_path / "ks.db"
+    anchor = tmp_path / "ks.anchor"
+    with strongroom.Keystore.create(path, root_key=root_key) as ks:
+        key = ks.create_key().key_id
+    plain = strongroom.Keystore.open(path, root_key=root_key)
+    try:
+        with strongroom.Keystore.open(path, root_key=root_key, anchor=anchor, anchor_init=True) as ks:
+            ks.describe_key(key)
+        with pytest.raises(strongroom.KMSInvalidStateException, match="reopened"):
+            plain.disable_key(key)
+    finally:
+        plain.close()
