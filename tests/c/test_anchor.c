@@ -2,7 +2,8 @@
  * "Anchored keystores"): sr_keystore_create_with_anchor() anchors the
  * keystore; sr_keystore_open() without it is SR_KMS_INVALID_STATE and
  * changes nothing; sr_keystore_open_with_anchor() with the anchor,
- * SR_ANCHOR_INIT for a missing one, SR_WITHOUT_ANCHOR to opt out (audited);
+ * SR_ANCHOR_INIT for a missing one, SR_ANCHOR_REINIT to re-anchor an
+ * anchored keystore (audited), SR_WITHOUT_ANCHOR to opt out (audited);
  * a keystore put back to an earlier state is refused; the import of an
  * anchored export needs a new anchor or the opt-out; sr_keystore_remove_anchor(). */
 #define _POSIX_C_SOURCE 200809L
@@ -119,11 +120,28 @@ int main(void) {
   ks = NULL;
   CHECK(contains(log, "OpenKeystoreWithoutAnchor"));
 
-  /* The anchor replaced by the one of before, as after a lost anchor: a
-   * fresh one is created with SR_ANCHOR_INIT once removed. */
+  /* A lost anchor: SR_ANCHOR_INIT does not re-anchor an anchored keystore
+   * (nothing created); SR_ANCHOR_REINIT does, audited, and the earlier
+   * anchor (its record kept aside) is refused after. */
+  size_t old_anchor_len = 0;
+  uint8_t *old_anchor = slurp(anchor, &old_anchor_len);
   remove(anchor);
   CHECK_RC(sr_keystore_open_with_anchor(path, SR_ROOT_KEY_BYTES, ROOT, 32, anchor, 0, &none), SR_KMS_INTERNAL);
-  REQUIRE_OK(sr_keystore_open_with_anchor(path, SR_ROOT_KEY_BYTES, ROOT, 32, anchor, SR_ANCHOR_INIT, &ks));
+  CHECK_RC(sr_keystore_open_with_anchor(path, SR_ROOT_KEY_BYTES, ROOT, 32, anchor, SR_ANCHOR_INIT, &none),
+           SR_KMS_INVALID_STATE);
+  CHECK(!exists(anchor) && none == NULL);
+  CHECK_RC(sr_keystore_open_with_anchor(path, SR_ROOT_KEY_BYTES, ROOT, 32, NULL, SR_ANCHOR_REINIT, &none),
+           SR_VALIDATION);
+  REQUIRE_OK(sr_keystore_open_with_anchor(path, SR_ROOT_KEY_BYTES, ROOT, 32, anchor, SR_ANCHOR_REINIT, &ks));
+  CHECK(contains(log, "ReinitializeKeystoreAnchor"));
+  target(copy_anchor, sizeof copy_anchor, "old.anchor");
+  if (old_anchor != NULL)
+    spill(copy_anchor, old_anchor, old_anchor_len);
+  CHECK_RC(sr_keystore_open_with_anchor(path, SR_ROOT_KEY_BYTES, ROOT, 32, copy_anchor, 0, &none),
+           SR_KMS_INVALID_STATE);
+  CHECK(none == NULL);
+  free(old_anchor);
+  target(copy_anchor, sizeof copy_anchor, "copy.anchor");
 
   /* Export and import keep the anchoring. */
   sr_bytes sealed = SR_BYTES_INIT;
