@@ -233,7 +233,10 @@ impl Anchor {
     /// `KMSInternalException`: an anchor deleted together with a rollback
     /// must not silently start over. An open with an anchor (initialised
     /// or not) anchors the keystore (`docs/FORMAT.md`, "Anchored
-    /// keystores"). [`crate::Keystore::create`] always
+    /// keystores"). It does not re-anchor a keystore that is anchored
+    /// already: an anchor holding no record is then refused
+    /// (`KMSInvalidStateException`, nothing created) unless
+    /// [`reinitialize`](Self::reinitialize) is set. [`crate::Keystore::create`] always
     /// creates the anchor.
     #[must_use]
     pub fn initialize_if_missing(mut self, yes: bool) -> Self {
@@ -939,7 +942,7 @@ pub(crate) fn check_anchored(config: &crate::Config, options: &crate::OpenOption
 #[non_exhaustive]
 pub struct AnchorStatus {
     /// Whether the keystore records that it is anchored (as stored now, in
-    /// its authenticated configuration).
+    /// its authenticated configuration or integrity state).
     pub anchored: bool,
     /// Whether this handle was opened with an anchor (checks and moves it).
     pub anchor_given: bool,

@@ -123,8 +123,11 @@ pub struct OpenOptions {
     /// lock. A missing anchor is refused unless
     /// [`Anchor::initialize_if_missing`] is set (for the open only). An
     /// open with an anchor records in the keystore that it is anchored
-    /// (audited as `AnchorKeystore` when it was not), after which every
-    /// open must give the anchor or [`without_anchor`](Self::without_anchor).
+    /// (audited as `AnchorKeystore` when it was not; its integrity state
+    /// gets an anchor ID), after which every open and every handle's write
+    /// must give that anchor (another one, or a fresh one, is refused with
+    /// `KMSInvalidStateException` unless [`Anchor::reinitialize`]) or
+    /// [`without_anchor`](Self::without_anchor).
     pub anchor: Option<Anchor>,
     /// Open an anchored keystore without its anchor (default `false`:
     /// refused with `KMSInvalidStateException`). The handle neither checks
