@@ -532,6 +532,25 @@ fn decode(root: &RootKey, keystore_id: &str, bytes: &[u8]) -> Result<Seen> {
     Ok(seen)
 }
 
+/// The state the anchor record `bytes` holds, after checking it (form,
+/// MAC, keystore ID) and `seen` against it: refused when the record carries
+/// another anchor ID than `seen`'s, or `seen` is behind it.
+fn check_record(root: &RootKey, keystore_id: &str, seen: &Seen, bytes: &[u8]) -> Result<Seen> {
+    let anchored = decode(root, keystore_id, bytes)?;
+    if let (Some(id), Some(held)) = (seen.anchor, anchored.anchor) {
+        if !crate::subtle_eq(&id, &held) {
+            return Err(other_anchor(
+                "it holds a record of another anchor ID: the keystore was re-anchored since, \
+                 or the anchor was re-anchored from another copy of the keystore",
+            ));
+        }
+    }
+    if seen.refused_by(&anchored) {
+        return Err(behind_anchor(seen, &anchored));
+    }
+    Ok(anchored)
+}
+
 /// The process-wide highest state of each keystore file: by keystore ID
 /// and the file's audit-log path (the canonical keystore path's, unique per
 /// file: two copies of one keystore are separate histories). Kept while a
@@ -708,52 +727,40 @@ impl StateGuard {
             return Err(not_with_anchor());
         }
         // The anchor first: its refusal names it.
-        let behind =
-            match marks.anchor {
-                None => false,
-                Some(Some(bytes)) => {
-                    let anchored = decode(&self.root, &self.keystore_id, &bytes)?;
-                    if let (Some(id), Some(held)) = (seen.anchor, anchored.anchor) {
-                        if !crate::subtle_eq(&id, &held) {
-                            return Err(other_anchor(
-                                "it holds a record of another anchor ID: the keystore was \
-                             re-anchored since, or the anchor was re-anchored from another \
-                             copy of the keystore",
-                            ));
-                        }
-                    }
-                    if seen.refused_by(&anchored) {
-                        return Err(behind_anchor(&seen, &anchored));
-                    }
-                    anchored.counter < seen.counter
-                }
-                Some(None)
-                    if seen.anchor.is_some() && self.reinitialize.load(Ordering::Acquire) =>
-                {
-                    self.reinitialized.store(true, Ordering::Release);
-                    true
-                }
-                Some(None) if seen.anchor.is_some() && self.initialize.load(Ordering::Acquire) => {
-                    return Err(other_anchor(
-                        "it holds no record: it is a new anchor, or the keystore's anchor was \
+        let behind = match marks.anchor {
+            None => false,
+            Some(Some(bytes)) => {
+                check_record(&self.root, &self.keystore_id, &seen, &bytes)?.counter < seen.counter
+            }
+            Some(None) if seen.anchor.is_some() && self.reinitialize.load(Ordering::Acquire) => {
+                self.reinitialized.store(true, Ordering::Release);
+                true
+            }
+            Some(None) if seen.anchor.is_some() && self.initialize.load(Ordering::Acquire) => {
+                return Err(other_anchor(
+                    "it holds no record: it is a new anchor, or the keystore's anchor was \
                      deleted, perhaps together with a rollback of the keystore file; an \
                      anchored keystore is not re-anchored by initialising a missing anchor",
-                    ));
-                }
-                Some(None) if self.initialize.load(Ordering::Acquire) => true,
-                Some(None) if seen.anchor.is_some() => return Err(Error::internal(
+                ));
+            }
+            Some(None) if self.initialize.load(Ordering::Acquire) => true,
+            Some(None) if seen.anchor.is_some() => {
+                return Err(Error::internal(
                     "the keystore anchor is missing (it holds no record): restore it, or, with \
                      the keystore known to be current, re-anchor the keystore with it (audited \
                      ReinitializeKeystoreAnchor: CLI --anchor-reinit, Python \
                      anchor_reinit=True, Rust Anchor::reinitialize)",
-                )),
-                Some(None) => return Err(Error::internal(
+                ))
+            }
+            Some(None) => {
+                return Err(Error::internal(
                     "the keystore anchor is missing (it holds no record): restore it, or, with \
                      the keystore known to be current, open once with the anchor to be created \
                      from the keystore as it is (CLI --anchor-init, Python anchor_init=True, \
                      Rust Anchor::initialize_if_missing; trust on first use)",
-                )),
-            };
+                ))
+            }
+        };
         if seen.counter < marks.handle || marks.process.is_some_and(|p| seen.refused_by(&p)) {
             return Err(crate::integrity::rolled_back());
         }
@@ -1132,22 +1139,7 @@ impl crate::Keystore {
             read.ok_or_else(|| Error::internal("transaction produced no result"))?;
         let seen = Seen::of(&state)?;
         let anchor_counter = match record {
-            Some(bytes) => {
-                let anchored = decode(root, id, &bytes)?;
-                if let (Some(a), Some(b)) = (seen.anchor, anchored.anchor) {
-                    if !crate::subtle_eq(&a, &b) {
-                        return Err(other_anchor(
-                            "it holds a record of another anchor ID: the keystore was \
-                             re-anchored since, or the anchor was re-anchored from another \
-                             copy of the keystore",
-                        ));
-                    }
-                }
-                if seen.refused_by(&anchored) {
-                    return Err(behind_anchor(&seen, &anchored));
-                }
-                Some(anchored.counter)
-            }
+            Some(bytes) => Some(check_record(root, id, &seen, &bytes)?.counter),
             None => None,
         };
         Ok(AnchorStatus {
