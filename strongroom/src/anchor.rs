@@ -1005,8 +1005,9 @@ impl StateGuard {
 
 impl crate::Keystore {
     /// Whether the configuration records that the keystore is anchored,
-    /// and the anchor ID of its integrity state (both authenticated).
-    fn read_anchoring(&self) -> Result<(bool, Option<[u8; ANCHOR_ID_LEN]>)> {
+    /// and its integrity state (both authenticated; with `verify`, the
+    /// whole state checked as on open), in one read snapshot.
+    fn read_anchoring(&self, verify: bool) -> Result<(bool, State)> {
         let root = &self.inner.root;
         let id = &self.inner.config.keystore_id;
         let mut read = None;
@@ -1015,8 +1016,12 @@ impl crate::Keystore {
                 .get(crate::store::Table::Meta, crate::META_CONFIG)?
                 .ok_or_else(|| crate::auth_failed("the keystore configuration"))?;
             let (config, _) = crate::migrate::read_config(root, id, &row)?;
-            let state = crate::integrity::read_state(tx, root)?;
-            read = Some((config.anchored, state.anchor));
+            let state = if verify {
+                crate::integrity::verify_all(tx, root)?
+            } else {
+                crate::integrity::read_state(tx, root)?
+            };
+            read = Some((config.anchored, state));
             Ok(())
         })?;
         read.ok_or_else(|| Error::internal("transaction produced no result"))
@@ -1035,7 +1040,8 @@ impl crate::Keystore {
     /// row was put back to an earlier version), or on storage failure.
     pub(crate) fn record_anchoring(&self) -> Result<()> {
         let params = strongroom_core::audit::RequestParameters::default;
-        let (config_anchored, state_anchor) = self.read_anchoring()?;
+        let (config_anchored, state) = self.read_anchoring(false)?;
+        let state_anchor = state.anchor;
         if !config_anchored && state_anchor.is_some() {
             return Err(crate::auth_failed(
                 "the keystore configuration (it says the keystore is not anchored, its \
@@ -1124,19 +1130,9 @@ impl crate::Keystore {
     pub(crate) fn inspect_anchor_status(&self) -> Result<AnchorStatus> {
         let root = &self.inner.root;
         let id = &self.inner.config.keystore_id;
+        // The anchor first: it is stored only after its state commits.
         let record = self.inner.guard.load_record()?;
-        let mut read = None;
-        self.inner.storage.read(&mut |tx| {
-            let row = tx
-                .get(crate::store::Table::Meta, crate::META_CONFIG)?
-                .ok_or_else(|| crate::auth_failed("the keystore configuration"))?;
-            let (config, _) = crate::migrate::read_config(root, id, &row)?;
-            let state = crate::integrity::verify_all(tx, root)?;
-            read = Some((config.anchored, state));
-            Ok(())
-        })?;
-        let (config_anchored, state) =
-            read.ok_or_else(|| Error::internal("transaction produced no result"))?;
+        let (config_anchored, state) = self.read_anchoring(true)?;
         let seen = Seen::of(&state)?;
         let anchor_counter = match record {
             Some(bytes) => Some(check_record(root, id, &seen, &bytes)?.counter),
@@ -1159,15 +1155,9 @@ impl crate::Keystore {
     /// `KMSInternalException` when the configuration, the state row or the
     /// anchor fails authentication or cannot be read.
     pub fn anchor_status(&self) -> Result<AnchorStatus> {
-        let (config_anchored, state_anchor) = self.read_anchoring()?;
-        let mut counter = None;
-        self.inner.storage.read(&mut |tx| {
-            counter = Some(crate::integrity::read_state(tx, &self.inner.root)?.counter);
-            Ok(())
-        })?;
-        let keystore_counter =
-            counter.ok_or_else(|| Error::internal("transaction produced no result"))?;
-        let anchored = config_anchored || state_anchor.is_some();
+        let (config_anchored, state) = self.read_anchoring(false)?;
+        let anchored = config_anchored || state.anchor.is_some();
+        let keystore_counter = state.counter;
         Ok(AnchorStatus {
             anchored,
             anchor_given: self.inner.guard.has_anchor(),

@@ -58,6 +58,16 @@ fn open_anchored(path: &Path, anchor: &Path, init: bool) -> strongroom::Result<K
     )
 }
 
+/// Opens with `anchor`, re-anchoring the keystore when it holds no record
+/// ([`Anchor::reinitialize`]).
+fn open_reinit(path: &Path, anchor: &Path) -> strongroom::Result<Keystore> {
+    Keystore::open_with(
+        path,
+        root_source(&ROOT),
+        OpenOptions::default().anchor(Anchor::file(anchor).reinitialize(true)),
+    )
+}
+
 /// The keystore's files (database, WAL, shared memory, audit log) as they
 /// are, `None` for one that does not exist.
 type Files = Vec<(PathBuf, Option<Vec<u8>>)>;
@@ -275,14 +285,7 @@ fn a_missing_anchor_is_refused_unless_initialised() {
         ErrorKind::KMSInvalidStateException,
     );
     assert!(!a.anchor.exists(), "nothing created");
-    drop(
-        Keystore::open_with(
-            &a.path,
-            root_source(&ROOT),
-            OpenOptions::default().anchor(Anchor::file(&a.anchor).reinitialize(true)),
-        )
-        .unwrap(),
-    );
+    drop(open_reinit(&a.path, &a.anchor).unwrap());
     assert_eq!(anchored_counter(&a.anchor), stored_counter(&a.path));
     open_anchored(&a.path, &a.anchor, false).unwrap();
 
@@ -558,12 +561,7 @@ fn initialization_ends_with_the_open() {
     let a = anchored();
     let key = new_key(&a.ks).key_id;
     std::fs::remove_file(&a.anchor).unwrap();
-    let ks = Keystore::open_with(
-        &a.path,
-        root_source(&ROOT),
-        OpenOptions::default().anchor(Anchor::file(&a.anchor).reinitialize(true)),
-    )
-    .unwrap();
+    let ks = open_reinit(&a.path, &a.anchor).unwrap();
     assert_eq!(anchored_counter(&a.anchor), stored_counter(&a.path));
     std::fs::remove_file(&a.anchor).unwrap();
     let before = stored_counter(&a.path);

@@ -51,6 +51,16 @@ fn open_anchored(path: &Path, anchor: &Path, init: bool) -> strongroom::Result<K
     )
 }
 
+/// Opens with `anchor`, re-anchoring the keystore when it holds no record
+/// ([`Anchor::reinitialize`]).
+fn open_reinit(path: &Path, anchor: &Path) -> strongroom::Result<Keystore> {
+    Keystore::open_with(
+        path,
+        root_source(&ROOT),
+        OpenOptions::default().anchor(Anchor::file(anchor).reinitialize(true)),
+    )
+}
+
 fn open_without_anchor(path: &Path) -> strongroom::Result<Keystore> {
     Keystore::open_with(
         path,
@@ -640,12 +650,7 @@ fn a_fresh_anchor_does_not_replace_the_keystores() {
 
     // The deliberate re-anchor (here on the rolled-back file: the operator
     // vouches for it) is audited, and the earlier anchor is refused after.
-    let ks = Keystore::open_with(
-        path,
-        root_source(&ROOT),
-        OpenOptions::default().anchor(Anchor::file(&other).reinitialize(true)),
-    )
-    .unwrap();
+    let ks = open_reinit(path, &other).unwrap();
     tag(&ks, &r.key, "x").unwrap();
     ks.flush_audit_log().unwrap();
     drop(ks);
@@ -658,11 +663,7 @@ fn a_fresh_anchor_does_not_replace_the_keystores() {
     open_anchored(path, &other, false).unwrap();
     // Re-anchoring with an anchor that holds a record checks it as always.
     let e = expect_err(
-        Keystore::open_with(
-            path,
-            root_source(&ROOT),
-            OpenOptions::default().anchor(Anchor::file(&r.anchor).reinitialize(true)),
-        ),
+        open_reinit(path, &r.anchor),
         ErrorKind::KMSInvalidStateException,
     );
     assert!(e.message().contains("another anchor ID"), "{e}");
