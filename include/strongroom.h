@@ -208,6 +208,33 @@
 #define SR_ROOT_KEY_PASSPHRASE 3
 
 /**
+ * Flag of `sr_keystore_open_with_anchor()`: create a missing anchor file
+ * from the keystore as it is (trust on first use, for this open only).
+ */
+#define SR_ANCHOR_INIT 1
+
+/**
+ * Flag of `sr_keystore_open_with_anchor()` and
+ * `sr_keystore_import_sealed_with_anchor()` (with `anchor_path` NULL):
+ * open an anchored keystore without its anchor. Audited
+ * (`OpenKeystoreWithoutAnchor`); the handle neither checks nor moves the
+ * anchor, so its writes on a keystore file put back to an earlier state
+ * make the rollback pass (docs/FORMAT.md, "Anchored keystores").
+ */
+#define SR_WITHOUT_ANCHOR 2
+
+/**
+ * Flag of `sr_keystore_open_with_anchor()` (with an `anchor_path`):
+ * re-anchor an anchored keystore whose anchor is lost with `anchor_path`,
+ * which must hold no record (created from the keystore as it is, trust on
+ * first use). The keystore gets a new anchor ID, so every earlier anchor
+ * is refused after; audited (`ReinitializeKeystoreAnchor`).
+ * `SR_ANCHOR_INIT` alone does not re-anchor an anchored keystore
+ * (`SR_KMS_INVALID_STATE`; docs/FORMAT.md, "Anchored keystores").
+ */
+#define SR_ANCHOR_REINIT 4
+
+/**
  * The outcome of every fallible Strongroom function.
  *
  * The numbers are stable and never reused: `SR_OK` is 0, the binding's own
@@ -1865,6 +1892,36 @@ sr_result sr_keystore_create_with_admin(const char *path,
                                         sr_keystore **out);
 
 /**
+ * As `sr_keystore_create_with_admin()`, with an external anchor file of
+ * the keystore's integrity state (docs/FORMAT.md, "Keystore anchor"):
+ * created with the keystore (it must hold no record), moved forward by
+ * every write, and checked by every open, verification and write, so a
+ * keystore file put back to an earlier state is refused. The keystore is
+ * anchored: it opens only with `sr_keystore_open_with_anchor()` and the
+ * anchor (or `SR_WITHOUT_ANCHOR`). Keep the anchor on other storage than
+ * the keystore.
+ *
+ * `anchor_path`: NUL-terminated path (bytes), or NULL for none (as
+ * `sr_keystore_create_with_admin()`).
+ *
+ * Errors: as `sr_keystore_create_with_admin()`; `SR_ALREADY_EXISTS` when
+ * the anchor holds a record; `SR_VALIDATION` when it is one of the
+ * keystore's own files or not a regular file.
+ *
+ * # Safety
+ * As `sr_keystore_create_with_admin()`; `anchor_path` NULL or NUL-terminated.
+ */
+sr_result sr_keystore_create_with_anchor(const char *path,
+                                         uint32_t root_kind,
+                                         const uint8_t *root,
+                                         size_t root_len,
+                                         const char *region,
+                                         const char *account,
+                                         const char *admin_principal,
+                                         const char *anchor_path,
+                                         sr_keystore **out);
+
+/**
  * Opens an existing keystore file at `path` and returns a handle in `*out`.
  *
  * Parameters as for `sr_keystore_create()`; for `SR_ROOT_KEY_PASSPHRASE` the
@@ -1873,8 +1930,9 @@ sr_result sr_keystore_create_with_admin(const char *path,
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND` (no keystore
  * or key file), `SR_ACCESS_DENIED` (the root key does not open this keystore;
  * nothing is modified), `SR_VALIDATION` (malformed root key, unknown
- * `root_kind`), `SR_KMS_INTERNAL` (not a keystore, or its settings fail
- * authentication).
+ * `root_kind`), `SR_KMS_INVALID_STATE` (the keystore is anchored: open it
+ * with `sr_keystore_open_with_anchor()`; nothing is written),
+ * `SR_KMS_INTERNAL` (not a keystore, or its settings fail authentication).
  *
  * # Safety
  * As `sr_keystore_create()`.
@@ -1884,6 +1942,60 @@ sr_result sr_keystore_open(const char *path,
                            const uint8_t *root,
                            size_t root_len,
                            sr_keystore **out);
+
+/**
+ * As `sr_keystore_open()`, with the keystore's external anchor file
+ * (docs/FORMAT.md, "Keystore anchor"): checked on open and by every
+ * verification and write (a keystore behind it, put back to an earlier
+ * state, is `SR_KMS_INTERNAL`), and moved forward by every write. Opening
+ * with an anchor anchors the keystore: later opens need it too.
+ *
+ * - `anchor_path`: NUL-terminated path (bytes), or NULL for none.
+ * - `flags`: 0, or `SR_ANCHOR_INIT` (with `anchor_path`: create a missing
+ *   anchor from the keystore as it is, trust on first use; without it a
+ *   missing anchor is `SR_KMS_INTERNAL`; it does not re-anchor an
+ *   anchored keystore), or `SR_ANCHOR_REINIT` (with `anchor_path`:
+ *   re-anchor an anchored keystore whose anchor is lost, audited; see the
+ *   flag), or `SR_WITHOUT_ANCHOR` (with `anchor_path` NULL: open an
+ *   anchored keystore without its anchor, audited; see the flag).
+ *
+ * Errors: as `sr_keystore_open()`; `SR_KMS_INVALID_STATE` (the keystore is
+ * anchored and neither `anchor_path` nor `SR_WITHOUT_ANCHOR` was given,
+ * nothing is read or written past its configuration; or `anchor_path` is
+ * not the anchored keystore's anchor: it holds no record and
+ * `SR_ANCHOR_REINIT` was not given, or a record of another anchor ID);
+ * `SR_KMS_INTERNAL`
+ * (the keystore is behind the anchor, or the anchor is missing or fails
+ * authentication); `SR_VALIDATION` (unknown flags, `SR_ANCHOR_INIT`
+ * without `anchor_path`, `SR_WITHOUT_ANCHOR` with it, an anchor that is one
+ * of the keystore's own files or not a regular file).
+ *
+ * # Safety
+ * As `sr_keystore_open()`; `anchor_path` NULL or NUL-terminated.
+ */
+sr_result sr_keystore_open_with_anchor(const char *path,
+                                       uint32_t root_kind,
+                                       const uint8_t *root,
+                                       size_t root_len,
+                                       const char *anchor_path,
+                                       uint32_t flags,
+                                       sr_keystore **out);
+
+/**
+ * Removes the keystore's anchoring (docs/FORMAT.md, "Anchored
+ * keystores"): it then opens without an anchor, and a keystore file put
+ * back to an earlier state is no longer detected. The handle must have
+ * been opened with the anchor, which is checked again first. Audited as
+ * `RemoveKeystoreAnchor`. The anchor file is left in place.
+ *
+ * Errors: `SR_NULL_PARAMETER`, `SR_VALIDATION` (a handle opened without the
+ * anchor, or a dry-run handle), `SR_KMS_INTERNAL` (the keystore is behind
+ * the anchor; I/O).
+ *
+ * # Safety
+ * `ks` a live handle.
+ */
+sr_result sr_keystore_remove_anchor(const sr_keystore *ks);
 
 /**
  * Writes the whole keystore as one sealed byte string to `*out_export`
@@ -1926,6 +2038,8 @@ sr_result sr_keystore_export_sealed(const sr_keystore *ks, sr_bytes *out_export)
  * (path exists), `SR_VALIDATION` (not a sealed export, an unsupported
  * format version, malformed root key, unknown `root_kind`), `SR_NOT_FOUND`
  * (unreadable key file), `SR_ACCESS_DENIED` (another root key),
+ * `SR_KMS_INVALID_STATE` (the export of an anchored keystore: import it
+ * with `sr_keystore_import_sealed_with_anchor()`; no file is written),
  * `SR_KMS_INTERNAL` (an altered, truncated or extended export; I/O).
  *
  * # Safety
@@ -1939,6 +2053,35 @@ sr_result sr_keystore_import_sealed(const char *path,
                                     const uint8_t *root,
                                     size_t root_len,
                                     sr_keystore **out);
+
+/**
+ * As `sr_keystore_import_sealed()`, with an anchor for the new keystore:
+ * `anchor_path` (NUL-terminated, or NULL) names a new anchor file, which
+ * must hold no record (the original keystore's is not taken over), created
+ * from the imported state; the new keystore is anchored. The export of an
+ * anchored keystore is refused without one (`SR_KMS_INVALID_STATE`, before
+ * the file is created) unless `flags` is `SR_WITHOUT_ANCHOR`: the new
+ * keystore is then still anchored, opened (audited) without its anchor,
+ * and its first anchored open must pass `SR_ANCHOR_INIT`. `flags` is 0 or
+ * `SR_WITHOUT_ANCHOR` (with `anchor_path` NULL).
+ *
+ * Errors: as `sr_keystore_import_sealed()`; `SR_KMS_INVALID_STATE`;
+ * `SR_ALREADY_EXISTS` (the anchor holds a record); `SR_VALIDATION`
+ * (unknown flags, an anchor that is one of the keystore's own files or not
+ * a regular file).
+ *
+ * # Safety
+ * As `sr_keystore_import_sealed()`; `anchor_path` NULL or NUL-terminated.
+ */
+sr_result sr_keystore_import_sealed_with_anchor(const char *path,
+                                                const uint8_t *sealed,
+                                                size_t sealed_len,
+                                                uint32_t root_kind,
+                                                const uint8_t *root,
+                                                size_t root_len,
+                                                const char *anchor_path,
+                                                uint32_t flags,
+                                                sr_keystore **out);
 
 /**
  * Closes a keystore handle and frees it; the in-memory root key is zeroized.

@@ -78,7 +78,7 @@ fi
 step "compile tests/c (plain, AddressSanitizer + UBSan, static)"
 BUILD=$ROOT/target/ctest
 mkdir -p "$BUILD"
-PROGRAMS=(test_api test_threads test_envelope test_asymmetric test_access test_export test_misuse example interop)
+PROGRAMS=(test_api test_threads test_envelope test_asymmetric test_access test_export test_anchor test_misuse example interop)
 compile_all() {
     local p
     for p in "${PROGRAMS[@]}"; do
@@ -109,6 +109,7 @@ for mode in plain asan valgrind; do
     run "test_asymmetric ($mode)" "${runner[@]}" "$BUILD/test_asymmetric$suffix"
     run "test_access ($mode)" "${runner[@]}" "$BUILD/test_access$suffix"
     run "test_export ($mode)" "${runner[@]}" "$BUILD/test_export$suffix"
+    run "test_anchor ($mode)" "${runner[@]}" "$BUILD/test_anchor$suffix"
     run "test_misuse ($mode)" "${runner[@]}" "$BUILD/test_misuse$suffix"
     run "example ($mode)" "${runner[@]}" "$BUILD/example$suffix" "$ws"
     rm -f "$ws" "$ws-wal" "$ws-shm" "$ws-signal" "$ws.audit.jsonl"

@@ -62,7 +62,9 @@ struct Cli {
     /// by every write, and checked on every open, so a keystore file put
     /// back to an earlier state is refused. Keep it on other storage than
     /// the keystore. Opening with a missing anchor file fails unless
-    /// `--anchor-init` is given.
+    /// `--anchor-init` is given (or, for an anchored keystore,
+    /// `--anchor-reinit`). A keystore opened with an anchor is anchored: it
+    /// opens only with that anchor, or with `--no-anchor`.
     #[arg(long, global = true, env = "STRONGROOM_ANCHOR")]
     anchor: Option<PathBuf>,
     /// With `--anchor`: create a missing anchor file from the keystore as
@@ -70,6 +72,22 @@ struct Cli {
     /// as current).
     #[arg(long, global = true, requires = "anchor")]
     anchor_init: bool,
+    /// With `--anchor`: re-anchor an anchored keystore whose anchor is lost
+    /// with the anchor file given, which must hold no record (created from
+    /// the keystore as it is now, trust on first use). The keystore gets a
+    /// new anchor ID, so every earlier anchor file is refused from then on;
+    /// audited (`ReinitializeKeystoreAnchor`). `--anchor-init` does not
+    /// re-anchor an anchored keystore (refused, KMSInvalidStateException).
+    #[arg(long, global = true, requires = "anchor")]
+    anchor_reinit: bool,
+    /// Open an anchored keystore without its anchor (refused otherwise with
+    /// KMSInvalidStateException). Audited (`OpenKeystoreWithoutAnchor`);
+    /// this run neither checks nor moves the anchor, so its writes on a
+    /// keystore file put back to an earlier state make the rollback pass
+    /// the next anchored open: only for recovery, with the keystore known
+    /// to be current.
+    #[arg(long, global = true, conflicts_with_all = ["anchor", "anchor_init", "anchor_reinit"])]
+    no_anchor: bool,
     /// Output format of responses: `json` (default) or `text`. For
     /// `encrypt-file` / `decrypt-file`: the output file, `-` for stdout.
     #[arg(short = 'o', long, global = true)]
@@ -591,6 +609,25 @@ enum Command {
     /// The audit log: show events, verify the chain.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The keystore's anchor (--anchor): show its status, remove it.
+    #[command(subcommand)]
+    Anchor(AnchorCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum AnchorCommand {
+    /// Whether the keystore is anchored and, with --anchor, whether the
+    /// anchor is behind it (JSON: `Anchored`, `Anchor`, `KeystoreCounter`,
+    /// `AnchorCounter`, `AnchorBehind`). Read only: checks the keystore
+    /// (and the anchor) as an open does, but anchors nothing, appends no
+    /// audit event and moves no anchor (`--anchor-init` creates none).
+    Status,
+    /// Remove the keystore's anchoring (needs --anchor, checked first;
+    /// audited as `RemoveKeystoreAnchor`): the keystore then opens without
+    /// an anchor, and a rollback of its file is no longer detected. The
+    /// anchor file is left in place; opening with --anchor again anchors the
+    /// keystore again.
+    Remove,
 }
 
 #[derive(Subcommand, Debug)]
@@ -702,9 +739,11 @@ fn root_source(cli: &Cli) -> Result<RootKeySource, Error> {
 
 /// The anchor `--anchor` / `STRONGROOM_ANCHOR` names, if any.
 fn anchor(cli: &Cli) -> Option<strongroom::Anchor> {
-    cli.anchor
-        .as_ref()
-        .map(|p| strongroom::Anchor::file(p).initialize_if_missing(cli.anchor_init))
+    cli.anchor.as_ref().map(|p| {
+        strongroom::Anchor::file(p)
+            .initialize_if_missing(cli.anchor_init)
+            .reinitialize(cli.anchor_reinit)
+    })
 }
 
 /// The options every command opens the keystore with.
@@ -712,6 +751,7 @@ fn open_options(cli: &Cli) -> strongroom::OpenOptions {
     let options = strongroom::OpenOptions::default();
     match anchor(cli) {
         Some(a) => options.anchor(a),
+        None if cli.no_anchor => options.without_anchor(),
         None => options,
     }
 }
@@ -769,6 +809,11 @@ fn main() -> ExitCode {
 }
 
 fn operation_name(c: &Command) -> String {
+    match c {
+        Command::Anchor(AnchorCommand::Status) => return "AnchorStatus".into(),
+        Command::Anchor(AnchorCommand::Remove) => return "RemoveKeystoreAnchor".into(),
+        _ => {}
+    }
     let dbg = format!("{c:?}");
     let name: String = dbg.chars().take_while(|c| c.is_alphanumeric()).collect();
     name
@@ -1016,6 +1061,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 | Command::MigrateKeystore
                 | Command::ExportKeystore { .. }
                 | Command::Audit(_)
+                | Command::Anchor(_)
                 | Command::Serve(_)
         )
     {
@@ -1094,12 +1140,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
         }
         let bytes = std::fs::read(infile)
             .map_err(|e| Error::internal(format!("cannot read {}: {e}", infile.display())))?;
-        Keystore::import_sealed(&cli.keystore, &bytes, root_source(cli)?)?;
-        if let Some(a) = &cli.anchor {
-            let options =
-                open_options(cli).anchor(strongroom::Anchor::file(a).initialize_if_missing(true));
-            Keystore::open_with(&cli.keystore, root_source(cli)?, options)?;
-        }
+        Keystore::import_sealed_with(&cli.keystore, &bytes, root_source(cli)?, open_options(cli))?;
         return Ok(());
     }
     if let Command::MigrateKeystore = &cli.command {
@@ -1107,9 +1148,17 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Keystore::open_with(&cli.keystore, root_source(cli)?, options)?;
         return Ok(());
     }
+    if let Command::Anchor(AnchorCommand::Status) = &cli.command {
+        // Read only: no anchoring, no audit event, the anchor not moved.
+        let status = Keystore::inspect_anchor(&cli.keystore, root_source(cli)?, open_options(cli))?;
+        return anchor_status(cli, format, &status);
+    }
     let ks = open()?;
     if let Command::Audit(a) = &cli.command {
         return audit(cli, format, &ks, a);
+    }
+    if let Command::Anchor(a) = &cli.command {
+        return anchor_command(cli, format, &ks, a);
     }
     let ks = acting(cli, ks);
     match &cli.command {
@@ -1470,10 +1519,52 @@ fn run(cli: &Cli) -> Result<(), Error> {
             grant_id: grant_id.clone(),
         }),
         Command::RevokeGrant { key, grant_id } => ks.revoke_grant(&key.key_id, grant_id),
-        Command::Audit(_) => Err(Error::internal(
-            "audit is handled before the principal is chosen",
+        Command::Audit(_) | Command::Anchor(_) => Err(Error::internal(
+            "audit and anchor are handled before the principal is chosen",
         )),
     }
+}
+
+/// `strongroom anchor remove` (`anchor status` is read only, before the
+/// keystore is opened for use).
+fn anchor_command(
+    cli: &Cli,
+    format: OutputFormat,
+    ks: &Keystore,
+    command: &AnchorCommand,
+) -> Result<(), Error> {
+    match command {
+        AnchorCommand::Remove => ks.remove_anchor(),
+        AnchorCommand::Status => anchor_status(cli, format, &ks.anchor_status()?),
+    }
+}
+
+/// Prints `strongroom anchor status`.
+fn anchor_status(
+    cli: &Cli,
+    format: OutputFormat,
+    status: &strongroom::AnchorStatus,
+) -> Result<(), Error> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct StatusOut {
+        anchored: bool,
+        anchor: Option<String>,
+        keystore_counter: u64,
+        anchor_counter: Option<u64>,
+        anchor_behind: Option<bool>,
+    }
+    output::print(
+        format,
+        &serde_json::to_value(StatusOut {
+            anchored: status.anchored,
+            anchor: cli.anchor.as_ref().map(|p| p.display().to_string()),
+            keystore_counter: status.keystore_counter,
+            anchor_counter: status.anchor_counter,
+            anchor_behind: status.anchor_given.then(|| status.anchor_behind()),
+        })
+        .map_err(|e| Error::internal(e.to_string()))?,
+    )
 }
 
 fn audit(
@@ -1622,6 +1713,7 @@ fn init(
     struct InitOut {
         keystore: String,
         root_key_file: Option<String>,
+        anchor: Option<String>,
         region: String,
         account: String,
         admin_principal: String,
@@ -1631,6 +1723,7 @@ fn init(
         &serde_json::to_value(InitOut {
             keystore: cli.keystore.display().to_string(),
             root_key_file: key_file.map(|p| p.display().to_string()),
+            anchor: cli.anchor.as_ref().map(|p| p.display().to_string()),
             region: ks.region().to_string(),
             account: ks.account().to_string(),
             admin_principal: ks.admin_principal().to_string(),

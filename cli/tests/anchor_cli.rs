@@ -1,8 +1,9 @@
 //! `--anchor` (`STRONGROOM_ANCHOR`): the keystore file and its audit log
 //! put back to an earlier state between two runs of the command are
 //! refused by every command that opens the keystore with the anchor, and
-//! by `audit verify`; without the anchor a new process cannot tell. A
-//! missing anchor file is refused unless `--anchor-init` is given.
+//! by `audit verify`; an anchored keystore opens only with its anchor or
+//! `--no-anchor` (audited). A missing anchor file is refused unless
+//! `--anchor-init` is given. `anchor status` and `anchor remove`.
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
@@ -50,7 +51,7 @@ fn a_keystore_put_back_is_refused_with_the_anchor() {
     ] {
         let out = fails(&ks, &args, "KMSInternalException");
         assert!(
-            String::from_utf8_lossy(&out.stderr).contains("keystore anchor"),
+            String::from_utf8_lossy(&out.stderr).contains("behind its anchor"),
             "{args:?}"
         );
     }
@@ -61,9 +62,81 @@ fn a_keystore_put_back_is_refused_with_the_anchor() {
         .output()
         .unwrap();
     failed_with(&out, &["describe-key"], "KMSInternalException");
-    // Without the anchor a new process cannot tell: the key is enabled again.
-    let v = ok(&ks, &["describe-key", "--key-id", &key]);
+    // Without the anchor: refused, the keystore being anchored.
+    let out = fails(
+        &ks,
+        &["describe-key", "--key-id", &key],
+        "KMSInvalidStateException",
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--anchor PATH") && err.contains("--no-anchor"),
+        "{err}"
+    );
+    // Opted out, a new process cannot tell: the key is enabled again.
+    let v = ok(&ks, &["--no-anchor", "describe-key", "--key-id", &key]);
     assert_eq!(v["KeyMetadata"]["Enabled"], true);
+    let log = std::fs::read_to_string(&files(&ks)[1]).unwrap();
+    assert!(log.contains("OpenKeystoreWithoutAnchor"));
+}
+
+/// `init --anchor` lists the anchor; `anchor status` shows the keystore
+/// anchored and the anchor current, then behind after a `--no-anchor`
+/// write; `anchor remove` needs the anchor, and afterwards the keystore
+/// opens without it.
+#[test]
+fn anchor_status_and_remove() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    let anchor = dir.path().join("ks.anchor");
+    let a = ["--anchor", s(&anchor)];
+    let v = ok(&ks, &[&a[..], &["init"]].concat());
+    assert_eq!(v["Anchor"], s(&anchor));
+    let v = ok(&ks, &[&a[..], &["anchor", "status"]].concat());
+    assert_eq!(v["Anchored"], true);
+    assert_eq!(v["Anchor"], s(&anchor));
+    assert_eq!(v["AnchorBehind"], false);
+    assert_eq!(v["AnchorCounter"], v["KeystoreCounter"]);
+    ok(&ks, &["--no-anchor", "create-key"]);
+    let v = ok(&ks, &["--no-anchor", "anchor", "status"]);
+    assert_eq!(v["Anchored"], true);
+    assert!(v["AnchorBehind"].is_null() && v["AnchorCounter"].is_null());
+    fails(
+        &ks,
+        &["--no-anchor", "anchor", "remove"],
+        "ValidationException",
+    );
+    fails(&ks, &["anchor", "status"], "KMSInvalidStateException");
+    ok(&ks, &[&a[..], &["anchor", "remove"]].concat());
+    let v = ok(&ks, &["anchor", "status"]);
+    assert_eq!(v["Anchored"], false);
+    assert!(v["Anchor"].is_null());
+    ok(&ks, &["list-keys"]);
+    let log = std::fs::read_to_string(&files(&ks)[1]).unwrap();
+    assert!(log.contains("RemoveKeystoreAnchor"));
+    // A plain keystore's init lists no anchor.
+    let plain = dir.path().join("plain.db");
+    assert!(ok(&plain, &["init"])["Anchor"].is_null());
+}
+
+/// `--anchor /dev/null` or a directory is ValidationException, as for the
+/// keystore path, before anything is created.
+#[cfg(unix)]
+#[test]
+fn an_anchor_that_is_not_a_regular_file_is_a_validation_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    for bad in [Path::new("/dev/null"), dir.path()] {
+        let out = fails(&ks, &["--anchor", s(bad), "init"], "ValidationException");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("not a regular file"));
+        assert!(!ks.exists());
+    }
+    ok(&ks, &["init"]);
+    fails(
+        &ks,
+        &["--anchor", "/dev/null", "--anchor-init", "list-keys"],
+        "ValidationException",
+    );
 }
 
 #[test]
@@ -149,6 +222,13 @@ fn import_keystore_starts_a_new_anchor() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("--anchor"));
     assert!(!clone.exists());
+    // Without an anchor: refused (the export is of an anchored keystore).
+    fails(
+        &clone,
+        &["import-keystore", "--infile", s(&export)],
+        "KMSInvalidStateException",
+    );
+    assert!(!clone.exists());
     let clone_anchor = dir.path().join("clone.anchor");
     ok(
         &clone,
@@ -161,8 +241,17 @@ fn import_keystore_starts_a_new_anchor() {
         ],
     );
     assert!(clone_anchor.exists());
-    // Opened with its anchor, no --anchor-init needed.
+    // Opened with its anchor, no --anchor-init needed; anchored.
     ok(&clone, &["--anchor", s(&clone_anchor), "list-keys"]);
+    fails(&clone, &["list-keys"], "KMSInvalidStateException");
+    // Opted out, the import is still anchored.
+    let opted = dir.path().join("opted.db");
+    std::fs::copy(dir.path().join("ks.key"), dir.path().join("opted.key")).unwrap();
+    ok(
+        &opted,
+        &["--no-anchor", "import-keystore", "--infile", s(&export)],
+    );
+    fails(&opted, &["list-keys"], "KMSInvalidStateException");
 }
 
 /// `--anchor` naming another file of the keystore (its audit log, the
@@ -227,4 +316,81 @@ fn import_keystore_refuses_an_anchor_link() {
         .unwrap()
         .file_type()
         .is_symlink());
+}
+
+/// An anchored keystore is not re-anchored by a fresh anchor file with
+/// `--anchor-init` (so `anchor remove` through one is refused, nothing
+/// created); `--anchor-reinit` re-anchors it deliberately (audited as
+/// `ReinitializeKeystoreAnchor`), after which the earlier anchor file is
+/// refused. Errors of `anchor status` name the AnchorStatus operation.
+#[test]
+fn an_anchored_keystore_is_re_anchored_only_deliberately() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    let anchor = dir.path().join("ks.anchor");
+    let fresh = dir.path().join("fresh.anchor");
+    ok(&ks, &["--anchor", s(&anchor), "init"]);
+    ok(&ks, &["--anchor", s(&anchor), "create-key"]);
+    let out = fails(
+        &ks,
+        &["--anchor", s(&fresh), "--anchor-init", "anchor", "remove"],
+        "KMSInvalidStateException",
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("holds no record"), "{err}");
+    assert!(!fresh.exists());
+    let out = fails(&ks, &["anchor", "status"], "KMSInvalidStateException");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("AnchorStatus operation"), "{err}");
+    ok(
+        &ks,
+        &["--anchor", s(&fresh), "--anchor-reinit", "list-keys"],
+    );
+    let log = std::fs::read_to_string(&files(&ks)[1]).unwrap();
+    assert!(log.contains("ReinitializeKeystoreAnchor"));
+    let out = fails(
+        &ks,
+        &["--anchor", s(&anchor), "list-keys"],
+        "KMSInvalidStateException",
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another anchor ID"));
+    ok(&ks, &["--anchor", s(&fresh), "anchor", "remove"]);
+    ok(&ks, &["list-keys"]);
+}
+
+/// `anchor status` is read only: with `--anchor` on an un-anchored keystore
+/// it anchors nothing and creates no anchor file, with `--no-anchor` it
+/// appends no audit event, and an anchor behind is shown behind (not moved
+/// forward first).
+#[test]
+fn anchor_status_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    let anchor = dir.path().join("ks.anchor");
+    ok(&ks, &["init"]);
+    ok(&ks, &["create-key"]);
+    let log = || std::fs::read(&files(&ks)[1]).unwrap();
+    let before = (std::fs::read(&ks).unwrap(), log());
+    for args in [
+        &["--anchor", s(&anchor), "anchor", "status"][..],
+        &["--anchor", s(&anchor), "--anchor-init", "anchor", "status"][..],
+    ] {
+        let v = ok(&ks, args);
+        assert_eq!(v["Anchored"], false);
+        assert!(v["AnchorCounter"].is_null());
+    }
+    assert!(!anchor.exists());
+    assert_eq!((std::fs::read(&ks).unwrap(), log()), before);
+    ok(&ks, &["list-keys"]);
+
+    ok(&ks, &["--anchor", s(&anchor), "--anchor-init", "list-keys"]);
+    ok(&ks, &["--no-anchor", "create-key"]);
+    let events = String::from_utf8(log()).unwrap().lines().count();
+    let v = ok(&ks, &["--no-anchor", "anchor", "status"]);
+    assert_eq!(v["Anchored"], true);
+    assert_eq!(String::from_utf8(log()).unwrap().lines().count(), events);
+    let anchor_before = std::fs::read(&anchor).unwrap();
+    let v = ok(&ks, &["--anchor", s(&anchor), "anchor", "status"]);
+    assert_eq!(v["AnchorBehind"], true, "{v}");
+    assert_eq!(std::fs::read(&anchor).unwrap(), anchor_before);
 }

@@ -68,6 +68,22 @@ pub struct KeystoreConfig {
     /// (then a missing checkpoint is tampering, not an old keystore).
     #[serde(default)]
     pub audit_log: bool,
+    /// Whether the native keystore is anchored (`docs/FORMAT.md`, "Keystore
+    /// anchor"): set by a create or open with an anchor, cleared only by a
+    /// deliberate removal. An anchored keystore is opened only with its
+    /// anchor, or with an explicit, audited opt-out. Absent (`false`) in
+    /// keystores made before anchoring was recorded, and left out of the
+    /// JSON when `false`, so an un-anchored configuration is byte for byte
+    /// what earlier builds wrote. The in-memory keystore keeps it as it is
+    /// (it has no anchor), so an export passed through it keeps it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub anchored: bool,
+}
+
+/// `serde`'s test for leaving [`KeystoreConfig::anchored`] out.
+#[allow(clippy::trivially_copy_pass_by_ref)] // the signature serde calls
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// One stored record: its ID (key ID, alias name or `<key ID>/<grant ID>`),
@@ -415,6 +431,7 @@ mod tests {
             created: 0,
             admin_principal: String::new(),
             audit_log: true,
+            anchored: false,
         };
         let config_body = serde_json::to_vec(&config).unwrap();
         let alias = br#"{"alias_name":"alias/a","target_key_id":"k","creation_date":0,"last_updated_date":0}"#;

@@ -133,6 +133,7 @@ impl MemKeystore {
                 created: now,
                 admin_principal: access::admin_principal("", account),
                 audit_log: false,
+                anchored: false,
             },
             Vec::new(),
             SortedMap::new(),

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use strongroom_core::seal::RootKey;
 use strongroom_core::{Error, Result};
 
-use crate::integrity::{State, CHECKPOINT_LEN};
+use crate::integrity::{State, ANCHOR_ID_LEN, CHECKPOINT_LEN};
 
 /// Version of the anchor record (`docs/FORMAT.md`, "Keystore anchor").
 const ANCHOR_VERSION: u8 = 1;
@@ -89,8 +89,10 @@ pub trait AnchorStore: Send + Sync {
 /// record or the new one. Created mode 0600 on Unix. The path must name
 /// the file itself: a symbolic link there is refused by
 /// [`load`](AnchorStore::load) and [`store`](AnchorStore::store)
-/// (`KMSInternalException`), as the rename would replace the link, not
-/// the file it names.
+/// (`ValidationException`), as the rename would replace the link, not
+/// the file it names; a path that is not a regular file (a directory, a
+/// device such as `/dev/null`, a FIFO) is refused by
+/// [`load`](AnchorStore::load) with `ValidationException`.
 #[derive(Clone, Debug)]
 pub struct FileAnchor {
     path: PathBuf,
@@ -117,7 +119,7 @@ fn io_err(what: &str, path: &Path, e: &std::io::Error) -> Error {
 /// file beside it and stop updating the file the link names.
 fn refuse_link(path: &Path) -> Result<()> {
     match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => Err(Error::internal(format!(
+        Ok(m) if m.file_type().is_symlink() => Err(Error::validation(format!(
             "the anchor file {} is a symbolic link: give the path of the file itself (the \
              anchor is replaced by a rename, which would replace the link)",
             path.display()
@@ -157,8 +159,9 @@ impl AnchorStore for FileAnchor {
             .metadata()
             .map_err(|e| io_err("reading", &self.path, &e))?;
         if !meta.is_file() {
-            return Err(Error::internal(format!(
-                "the anchor file {} is not a regular file",
+            return Err(Error::validation(format!(
+                "the anchor {} is not a regular file (a directory, device or pipe): give the \
+                 path of a file",
                 self.path.display()
             )));
         }
@@ -202,6 +205,7 @@ impl AnchorStore for FileAnchor {
 pub struct Anchor {
     store: Arc<dyn AnchorStore>,
     initialize: bool,
+    reinitialize: bool,
 }
 
 impl Anchor {
@@ -212,6 +216,7 @@ impl Anchor {
         Anchor {
             store,
             initialize: false,
+            reinitialize: false,
         }
     }
 
@@ -226,11 +231,38 @@ impl Anchor {
     /// while the handle runs is refused by its next check. Without it (the default) opening a
     /// keystore whose anchor is missing is refused with
     /// `KMSInternalException`: an anchor deleted together with a rollback
-    /// must not silently start over. [`crate::Keystore::create`] always
+    /// must not silently start over. An open with an anchor (initialised
+    /// or not) anchors the keystore (`docs/FORMAT.md`, "Anchored
+    /// keystores"). It does not re-anchor a keystore that is anchored
+    /// already: an anchor holding no record is then refused
+    /// (`KMSInvalidStateException`, nothing created) unless
+    /// [`reinitialize`](Self::reinitialize) is set. [`crate::Keystore::create`] always
     /// creates the anchor.
     #[must_use]
     pub fn initialize_if_missing(mut self, yes: bool) -> Self {
         self.initialize = yes;
+        self
+    }
+
+    /// With `yes`, re-anchors an anchored keystore with this anchor when it
+    /// holds no record (`docs/FORMAT.md`, "Anchored keystores"): the
+    /// record is created from the keystore's state as it is when opened
+    /// (trust on first use, as
+    /// [`initialize_if_missing`](Self::initialize_if_missing), which it
+    /// implies), and the keystore is given a new anchor ID, audited as
+    /// `ReinitializeKeystoreAnchor`: every earlier anchor of the keystore
+    /// is refused from then on. For recovery when the anchor is lost, with
+    /// the keystore known to be current. Without it, an anchored keystore
+    /// opened with an anchor that holds no record is refused
+    /// (`KMSInvalidStateException`): a fresh anchor must not silently
+    /// replace the keystore's, which would accept a rollback. An anchor
+    /// that holds a record is checked as always.
+    #[must_use]
+    pub fn reinitialize(mut self, yes: bool) -> Self {
+        self.reinitialize = yes;
+        if yes {
+            self.initialize = true;
+        }
         self
     }
 }
@@ -284,13 +316,16 @@ impl std::fmt::Debug for Anchor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Anchor")
             .field("initialize", &self.initialize)
+            .field("reinitialize", &self.reinitialize)
             .finish_non_exhaustive()
     }
 }
 
 impl PartialEq for Anchor {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.store, &other.store) && self.initialize == other.initialize
+        Arc::ptr_eq(&self.store, &other.store)
+            && self.initialize == other.initialize
+            && self.reinitialize == other.reinitialize
     }
 }
 
@@ -303,6 +338,9 @@ pub(crate) struct Seen {
     /// SHA-256 of the state row's body ([`State::digest`]).
     pub digest: [u8; 32],
     pub checkpoint: [u8; CHECKPOINT_LEN],
+    /// The state's anchor ID (`None`: not anchored, or a record of a build
+    /// before anchor IDs).
+    pub anchor: Option<[u8; ANCHOR_ID_LEN]>,
 }
 
 impl Seen {
@@ -311,6 +349,7 @@ impl Seen {
             counter: state.counter,
             digest: state.digest()?,
             checkpoint: state.checkpoint,
+            anchor: state.anchor,
         })
     }
 
@@ -332,19 +371,44 @@ struct Record {
     audit_records: u64,
     audit_chain: String,
     audit_log_length: u64,
+    /// The anchor ID of the state held (hex), absent when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    anchor_id: Option<String>,
     mac: String,
 }
 
+/// The refusal of a keystore whose state is behind its anchor's (a
+/// rollback; the anchor itself authenticated).
+fn behind_anchor(seen: &Seen, anchored: &Seen) -> Error {
+    let how = if seen.counter < anchored.counter {
+        format!(
+            "its integrity state (write counter {}) is older than the anchored one (counter {})",
+            seen.counter, anchored.counter
+        )
+    } else {
+        format!(
+            "its integrity state differs from the anchored one at the same write counter ({})",
+            seen.counter
+        )
+    };
+    Error::internal(format!(
+        "the keystore file is behind its anchor: {how}. The file was put back to an earlier \
+         state (possibly with writes since, by a process without the anchor); restore the \
+         latest keystore file and its audit log"
+    ))
+}
+
 fn anchor_failed(why: &str) -> Error {
-    crate::auth_failed(&format!(
-        "the keystore anchor ({why}; the keystore file was put back to an earlier state, or \
-         the anchor replaced)"
+    Error::internal(format!(
+        "the keystore anchor does not authenticate as this keystore's ({why}): it was altered \
+         or replaced, or belongs to another keystore; restore this keystore's anchor"
     ))
 }
 
 /// The MAC of a record: `HMAC(anchor key, "strongroom/v1/anchor" ‖ u8
 /// version ‖ u32 len(keystore ID) ‖ keystore ID ‖ u64 counter ‖ state
-/// digest (32) ‖ checkpoint (48))`.
+/// digest (32) ‖ checkpoint (48) [‖ anchor ID (16), when the state has
+/// one])`.
 fn record_mac(root: &RootKey, keystore_id: &str, seen: &Seen) -> Result<[u8; 32]> {
     let id_len = u32::try_from(keystore_id.len())
         .map_err(|_| Error::internal("keystore ID too long"))?
@@ -357,7 +421,43 @@ fn record_mac(root: &RootKey, keystore_id: &str, seen: &Seen) -> Result<[u8; 32]
         &seen.counter.to_be_bytes(),
         &seen.digest,
         &seen.checkpoint,
+        seen.anchor.as_ref().map_or(&[][..], |a| &a[..]),
     ])
+}
+
+/// A new anchor ID (random), chosen when anchoring begins.
+pub(crate) fn new_anchor_id() -> [u8; ANCHOR_ID_LEN] {
+    let mut id = [0u8; ANCHOR_ID_LEN];
+    rand_core::Rng::fill_bytes(&mut crate::os_rng(), &mut id);
+    id
+}
+
+/// The refusal of an anchored keystore by a handle opened with neither its
+/// anchor nor the opt-out.
+fn not_with_anchor() -> Error {
+    Error::new(
+        strongroom_core::ErrorKind::KMSInvalidStateException,
+        "this keystore is anchored (its integrity state says so) and is read and written only \
+         with its anchor: give it (CLI --anchor PATH or STRONGROOM_ANCHOR, Python anchor=, Rust \
+         OpenOptions::anchor) and reopen; a handle opened before the keystore was anchored must \
+         be reopened; opening it without the anchor (CLI --no-anchor, Python anchor=False, Rust \
+         OpenOptions::without_anchor) is audited and lets a keystore file put back to an \
+         earlier state pass undetected",
+    )
+}
+
+/// The refusal of an anchor that is not the anchored keystore's current one.
+fn other_anchor(why: &str) -> Error {
+    Error::new(
+        strongroom_core::ErrorKind::KMSInvalidStateException,
+        format!(
+            "this keystore is anchored and the anchor given is not its anchor ({why}): give the \
+             keystore's anchor; if it is lost and the keystore file is known to be current, \
+             re-anchor it deliberately with an anchor holding no record (audited \
+             ReinitializeKeystoreAnchor: CLI --anchor-reinit, Python anchor_reinit=True, Rust \
+             Anchor::reinitialize)"
+        ),
+    )
 }
 
 fn u64_at(b: &[u8; CHECKPOINT_LEN], at: usize) -> u64 {
@@ -376,6 +476,7 @@ fn encode(root: &RootKey, keystore_id: &str, seen: &Seen) -> Result<Vec<u8>> {
         audit_records: u64_at(&seen.checkpoint, 0),
         audit_chain: hex::encode(&seen.checkpoint[8..40]),
         audit_log_length: u64_at(&seen.checkpoint, 40),
+        anchor_id: seen.anchor.map(hex::encode),
         mac: hex::encode(record_mac(root, keystore_id, seen)?),
     };
     let mut out = crate::to_json(&rec)?;
@@ -413,15 +514,41 @@ fn decode(root: &RootKey, keystore_id: &str, bytes: &[u8]) -> Result<Seen> {
     checkpoint[..8].copy_from_slice(&rec.audit_records.to_be_bytes());
     checkpoint[8..40].copy_from_slice(&chain);
     checkpoint[40..].copy_from_slice(&rec.audit_log_length.to_be_bytes());
+    let anchor = match &rec.anchor_id {
+        None => None,
+        Some(a) => {
+            Some(unhex::<ANCHOR_ID_LEN>(a).ok_or_else(|| anchor_failed("a malformed record"))?)
+        }
+    };
     let seen = Seen {
         counter: rec.counter,
         digest,
         checkpoint,
+        anchor,
     };
     if !crate::subtle_eq(&record_mac(root, keystore_id, &seen)?, &mac) {
         return Err(anchor_failed("its MAC does not verify"));
     }
     Ok(seen)
+}
+
+/// The state the anchor record `bytes` holds, after checking it (form,
+/// MAC, keystore ID) and `seen` against it: refused when the record carries
+/// another anchor ID than `seen`'s, or `seen` is behind it.
+fn check_record(root: &RootKey, keystore_id: &str, seen: &Seen, bytes: &[u8]) -> Result<Seen> {
+    let anchored = decode(root, keystore_id, bytes)?;
+    if let (Some(id), Some(held)) = (seen.anchor, anchored.anchor) {
+        if !crate::subtle_eq(&id, &held) {
+            return Err(other_anchor(
+                "it holds a record of another anchor ID: the keystore was re-anchored since, \
+                 or the anchor was re-anchored from another copy of the keystore",
+            ));
+        }
+    }
+    if seen.refused_by(&anchored) {
+        return Err(behind_anchor(seen, &anchored));
+    }
+    Ok(anchored)
 }
 
 /// The process-wide highest state of each keystore file: by keystore ID
@@ -458,6 +585,16 @@ pub(crate) struct StateGuard {
     /// ([`StateGuard::end_initialization`]); a later missing anchor is
     /// refused.
     initialize: AtomicBool,
+    /// Whether an anchored keystore is re-anchored with an anchor holding
+    /// no record ([`Anchor::reinitialize`]), until the open has checked it.
+    reinitialize: AtomicBool,
+    /// Whether the open's check took [`Anchor::reinitialize`] (the anchor
+    /// held no record of the anchored keystore): the open then gives the
+    /// keystore a new anchor ID.
+    reinitialized: AtomicBool,
+    /// Whether the handle was opened without the anchor of an anchored
+    /// keystore on purpose ([`crate::OpenOptions::without_anchor`]).
+    without_anchor: bool,
 }
 
 /// What [`StateGuard::marks`] read before a read snapshot.
@@ -475,6 +612,7 @@ impl StateGuard {
         keystore_id: &str,
         audit_path: &Path,
         anchor: Option<Anchor>,
+        without_anchor: bool,
     ) -> Self {
         let mut reg = lock(registry());
         let key = (keystore_id.to_owned(), audit_path.to_path_buf());
@@ -489,6 +627,7 @@ impl StateGuard {
         };
         drop(reg);
         let initialize = anchor.as_ref().is_some_and(|a| a.initialize);
+        let reinitialize = anchor.as_ref().is_some_and(|a| a.reinitialize);
         StateGuard {
             root,
             keystore_id: keystore_id.to_owned(),
@@ -496,6 +635,9 @@ impl StateGuard {
             process,
             anchor: anchor.map(|a| a.store),
             initialize: AtomicBool::new(initialize),
+            reinitialize: AtomicBool::new(reinitialize),
+            reinitialized: AtomicBool::new(false),
+            without_anchor,
         }
     }
 
@@ -508,6 +650,13 @@ impl StateGuard {
     /// open or create checked, or created, the anchor).
     pub(crate) fn end_initialization(&self) {
         self.initialize.store(false, Ordering::Release);
+        self.reinitialize.store(false, Ordering::Release);
+    }
+
+    /// Whether the open's check re-anchored (see [`Anchor::reinitialize`]);
+    /// reset by the call.
+    pub(crate) fn take_reinitialized(&self) -> bool {
+        self.reinitialized.swap(false, Ordering::AcqRel)
     }
 
     /// The highest states seen and the anchor record now, taken before a
@@ -570,23 +719,45 @@ impl StateGuard {
             Some(m) => m,
             None => self.marks()?,
         };
+        // An anchored keystore (its state says so, authenticated and
+        // counter-chained) is read and written only with its anchor or the
+        // opt-out, by every handle and on every check: a handle opened
+        // before the keystore was anchored is refused here.
+        if seen.anchor.is_some() && self.anchor.is_none() && !self.without_anchor {
+            return Err(not_with_anchor());
+        }
         // The anchor first: its refusal names it.
         let behind = match marks.anchor {
             None => false,
             Some(Some(bytes)) => {
-                let anchored = decode(&self.root, &self.keystore_id, &bytes)?;
-                if seen.refused_by(&anchored) {
-                    return Err(anchor_failed(
-                        "the keystore's integrity state is older than the anchored one",
-                    ));
-                }
-                anchored.counter < seen.counter
+                check_record(&self.root, &self.keystore_id, &seen, &bytes)?.counter < seen.counter
+            }
+            Some(None) if seen.anchor.is_some() && self.reinitialize.load(Ordering::Acquire) => {
+                self.reinitialized.store(true, Ordering::Release);
+                true
+            }
+            Some(None) if seen.anchor.is_some() && self.initialize.load(Ordering::Acquire) => {
+                return Err(other_anchor(
+                    "it holds no record: it is a new anchor, or the keystore's anchor was \
+                     deleted, perhaps together with a rollback of the keystore file; an \
+                     anchored keystore is not re-anchored by initialising a missing anchor",
+                ));
             }
             Some(None) if self.initialize.load(Ordering::Acquire) => true,
+            Some(None) if seen.anchor.is_some() => {
+                return Err(Error::internal(
+                    "the keystore anchor is missing (it holds no record): restore it, or, with \
+                     the keystore known to be current, re-anchor the keystore with it (audited \
+                     ReinitializeKeystoreAnchor: CLI --anchor-reinit, Python \
+                     anchor_reinit=True, Rust Anchor::reinitialize)",
+                ))
+            }
             Some(None) => {
                 return Err(Error::internal(
-                    "the keystore anchor is missing: restore it, or open once with the \
-                     anchor to be initialised from the keystore as it is (trust on first use)",
+                    "the keystore anchor is missing (it holds no record): restore it, or, with \
+                     the keystore known to be current, open once with the anchor to be created \
+                     from the keystore as it is (CLI --anchor-init, Python anchor_init=True, \
+                     Rust Anchor::initialize_if_missing; trust on first use)",
                 ))
             }
         };
@@ -751,6 +922,251 @@ fn same_file(_: &Path, _: &Path) -> bool {
     false
 }
 
+/// Refuses to open an anchored keystore ([`crate::Config::anchored`])
+/// without its anchor unless the caller opted out
+/// ([`crate::OpenOptions::without_anchor`]); run once the configuration is
+/// authenticated, before anything else is read or written.
+///
+/// # Errors
+/// `KMSInvalidStateException` naming the ways to give the anchor.
+pub(crate) fn check_anchored(config: &crate::Config, options: &crate::OpenOptions) -> Result<()> {
+    if config.anchored && options.anchor.is_none() && !options.without_anchor {
+        return Err(Error::new(
+            strongroom_core::ErrorKind::KMSInvalidStateException,
+            "this keystore is anchored and opens only with its anchor: give it (CLI --anchor \
+             PATH or STRONGROOM_ANCHOR, Python anchor=, Rust OpenOptions::anchor); opening it \
+             without the anchor (CLI --no-anchor, Python anchor=False, Rust \
+             OpenOptions::without_anchor) is audited and lets a keystore file put back to an \
+             earlier state pass undetected",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a keystore is anchored and where its anchor stands
+/// ([`crate::Keystore::anchor_status`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AnchorStatus {
+    /// Whether the keystore records that it is anchored (as stored now, in
+    /// its authenticated configuration or integrity state).
+    pub anchored: bool,
+    /// Whether this handle was opened with an anchor (checks and moves it).
+    pub anchor_given: bool,
+    /// The keystore's integrity-state counter (moved by every write).
+    pub keystore_counter: u64,
+    /// The counter the anchor holds (authenticated); `None` when the
+    /// handle has no anchor or the anchor holds no record.
+    pub anchor_counter: Option<u64>,
+}
+
+impl AnchorStatus {
+    /// Whether the anchor holds an earlier state than the keystore (a store
+    /// failed or was cut short by a crash, or a process without the anchor
+    /// wrote; the next anchored write or open moves it forward).
+    pub fn anchor_behind(&self) -> bool {
+        self.anchor_counter
+            .is_some_and(|a| a < self.keystore_counter)
+    }
+}
+
+impl StateGuard {
+    /// Whether the handle has an anchor.
+    pub(crate) fn has_anchor(&self) -> bool {
+        self.anchor.is_some()
+    }
+
+    /// The anchor's record as stored; `None` without an anchor or record.
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the anchor cannot be read.
+    fn load_record(&self) -> Result<Option<Vec<u8>>> {
+        match &self.anchor {
+            Some(a) => a.load(),
+            None => Ok(None),
+        }
+    }
+
+    /// The counter the anchor holds, authenticated; `None` without an
+    /// anchor or record.
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the anchor cannot be read or fails
+    /// authentication.
+    fn anchor_counter(&self) -> Result<Option<u64>> {
+        let Some(a) = &self.anchor else {
+            return Ok(None);
+        };
+        a.load()?
+            .map(|bytes| decode(&self.root, &self.keystore_id, &bytes).map(|s| s.counter))
+            .transpose()
+    }
+}
+
+impl crate::Keystore {
+    /// Whether the configuration records that the keystore is anchored,
+    /// and its integrity state (both authenticated; with `verify`, the
+    /// whole state checked as on open), in one read snapshot.
+    fn read_anchoring(&self, verify: bool) -> Result<(bool, State)> {
+        let root = &self.inner.root;
+        let id = &self.inner.config.keystore_id;
+        let mut read = None;
+        self.inner.storage.read(&mut |tx| {
+            let row = tx
+                .get(crate::store::Table::Meta, crate::META_CONFIG)?
+                .ok_or_else(|| crate::auth_failed("the keystore configuration"))?;
+            let (config, _) = crate::migrate::read_config(root, id, &row)?;
+            let state = if verify {
+                crate::integrity::verify_all(tx, root)?
+            } else {
+                crate::integrity::read_state(tx, root)?
+            };
+            read = Some((config.anchored, state));
+            Ok(())
+        })?;
+        read.ok_or_else(|| Error::internal("transaction produced no result"))
+    }
+
+    /// After an open has checked the keystore: re-anchors it when the open
+    /// took [`Anchor::reinitialize`] (a new anchor ID, audited as
+    /// `ReinitializeKeystoreAnchor`), anchors it when it was opened with
+    /// an anchor and was not (audited as `AnchorKeystore`), or audits an
+    /// anchored keystore opened without its anchor
+    /// (`OpenKeystoreWithoutAnchor`, the caller opted out).
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the configuration says the keystore is
+    /// not anchored and its integrity state says it is (the configuration
+    /// row was put back to an earlier version), or on storage failure.
+    pub(crate) fn record_anchoring(&self) -> Result<()> {
+        let params = strongroom_core::audit::RequestParameters::default;
+        let (config_anchored, state) = self.read_anchoring(false)?;
+        let state_anchor = state.anchor;
+        if !config_anchored && state_anchor.is_some() {
+            return Err(crate::auth_failed(
+                "the keystore configuration (it says the keystore is not anchored, its \
+                 integrity state says it is: the configuration row was put back to an earlier \
+                 version)",
+            ));
+        }
+        if self.inner.guard.take_reinitialized() {
+            return self.call("ReinitializeKeystoreAnchor", params(), |_| {
+                self.set_anchored(Some(new_anchor_id()))
+            });
+        }
+        match (self.inner.guard.has_anchor(), state_anchor.is_some()) {
+            (true, false) => self.call("AnchorKeystore", params(), |_| {
+                self.set_anchored(Some(new_anchor_id()))
+            }),
+            (false, anchored) if anchored || config_anchored => {
+                self.call("OpenKeystoreWithoutAnchor", params(), |_| Ok(()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Sets the keystore's anchor ID in its integrity state (`None`: not
+    /// anchored) and whether it is anchored in its configuration
+    /// (`meta/config`, under its record MAC), in one transaction under the
+    /// audit log's lock as every change; the anchor is moved to the new
+    /// state.
+    fn set_anchored(&self, anchor: Option<[u8; ANCHOR_ID_LEN]>) -> Result<()> {
+        let root = &self.inner.root;
+        let id = &self.inner.config.keystore_id;
+        self.inner.audit.with_change(|_log| {
+            let mut written = None;
+            self.inner.storage.write(&mut |tx| {
+                let row = tx
+                    .get(crate::store::Table::Meta, crate::META_CONFIG)?
+                    .ok_or_else(|| crate::auth_failed("the keystore configuration"))?;
+                let (mut config, old) = crate::migrate::read_config(root, id, &row)?;
+                if old {
+                    return Err(crate::migrate::needs_migration(config.format_version));
+                }
+                let state = crate::integrity::put_anchor(tx, root, anchor, &mut |s| {
+                    self.inner.guard.check(s, None, true).map(|_| ())
+                })?;
+                if config.anchored != anchor.is_some() {
+                    config.anchored = anchor.is_some();
+                    let row = crate::migrate::config_row(root, &config)?;
+                    tx.put(crate::store::Table::Meta, &row)?;
+                }
+                written = Some(state);
+                Ok(())
+            })?;
+            written.map_or(Ok(()), |s| self.inner.guard.committed(&s))
+        })
+    }
+
+    /// Removes the keystore's anchoring: afterwards it opens without an
+    /// anchor, and a keystore file put back to an earlier state is no
+    /// longer detected beyond the process. Needs the handle to be opened
+    /// with the anchor ([`crate::OpenOptions::anchor`]), which is checked
+    /// again first, so a rolled-back file cannot be un-anchored. Audited as
+    /// `RemoveKeystoreAnchor`. The anchor's record is left where it is (the
+    /// handle still moves it); an open with an anchor anchors the keystore
+    /// again.
+    ///
+    /// # Errors
+    /// `ValidationException` on a handle opened without an anchor or a
+    /// dry-run handle; those of [`verify_digest`](Self::verify_digest);
+    /// `KMSInternalException` on storage failure.
+    pub fn remove_anchor(&self) -> Result<()> {
+        let params = strongroom_core::audit::RequestParameters::default();
+        self.call("RemoveKeystoreAnchor", params, |_| {
+            if !self.inner.guard.has_anchor() {
+                return Err(Error::validation(
+                    "removing the keystore's anchoring needs the keystore opened with its \
+                     anchor (CLI --anchor PATH, Python anchor=, Rust OpenOptions::anchor)",
+                ));
+            }
+            self.verify_digest()?;
+            self.set_anchored(None)
+        })
+    }
+
+    /// [`crate::Keystore::inspect_anchor`]: the status, after checking the
+    /// whole integrity state and the anchor's record against it, read only.
+    pub(crate) fn inspect_anchor_status(&self) -> Result<AnchorStatus> {
+        let root = &self.inner.root;
+        let id = &self.inner.config.keystore_id;
+        // The anchor first: it is stored only after its state commits.
+        let record = self.inner.guard.load_record()?;
+        let (config_anchored, state) = self.read_anchoring(true)?;
+        let seen = Seen::of(&state)?;
+        let anchor_counter = match record {
+            Some(bytes) => Some(check_record(root, id, &seen, &bytes)?.counter),
+            None => None,
+        };
+        Ok(AnchorStatus {
+            anchored: config_anchored || state.anchor.is_some(),
+            anchor_given: self.inner.guard.has_anchor(),
+            keystore_counter: state.counter,
+            anchor_counter,
+        })
+    }
+
+    /// Whether the keystore is anchored, and the counters of its integrity
+    /// state and of the handle's anchor (`docs/FORMAT.md`, "Keystore
+    /// anchor"). Reads the configuration and state row (authenticated) and
+    /// the anchor; not audited, changes nothing.
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the configuration, the state row or the
+    /// anchor fails authentication or cannot be read.
+    pub fn anchor_status(&self) -> Result<AnchorStatus> {
+        let (config_anchored, state) = self.read_anchoring(false)?;
+        let anchored = config_anchored || state.anchor.is_some();
+        let keystore_counter = state.counter;
+        Ok(AnchorStatus {
+            anchored,
+            anchor_given: self.inner.guard.has_anchor(),
+            keystore_counter,
+            anchor_counter: self.inner.guard.anchor_counter()?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! The anchor record's parser ([`decode`]): exhaustive tamper and
@@ -776,6 +1192,7 @@ mod tests {
             counter: 0x0102_0304_0506,
             digest: [0xab; 32],
             checkpoint,
+            anchor: Some([0x5a; ANCHOR_ID_LEN]),
         }
     }
 

@@ -16,7 +16,7 @@ use strongroom_core::seal::RootKey;
 use crate::store::{Row, SqliteStorage, Storage, Table};
 use crate::{
     auth_failed, from_json, integrity, migrate, resolve_root, root, Config, Error, Keystore,
-    Result, RootKeySource, KEYSTORE_FORMAT_VERSION, META_CHECK, META_CONFIG, META_KDF,
+    OpenOptions, Result, RootKeySource, KEYSTORE_FORMAT_VERSION, META_CHECK, META_CONFIG, META_KDF,
 };
 
 /// `r` with its export tag, for rows whose keystore tag was checked.
@@ -116,14 +116,46 @@ impl Keystore {
     /// `root` must yield the root key the export was sealed under; a
     /// passphrase uses the Argon2id parameters carried in the export.
     ///
+    /// An export of an anchored keystore is refused
+    /// (`KMSInvalidStateException`): import it with
+    /// [`import_sealed_with`](Self::import_sealed_with) and an anchor.
+    ///
     /// # Errors
     /// `AlreadyExistsException` if `path` exists; `ValidationException` for
     /// bytes that are not an export; `AccessDeniedException` for another
-    /// root key; `KMSInternalException` for an altered export or I/O failure.
+    /// root key; `KMSInvalidStateException` for the export of an anchored
+    /// keystore; `KMSInternalException` for an altered export or I/O failure.
     pub fn import_sealed(
         path: impl AsRef<Path>,
         bytes: &[u8],
         root: RootKeySource,
+    ) -> Result<Keystore> {
+        Self::import_sealed_with(path, bytes, root, OpenOptions::default())
+    }
+
+    /// [`import_sealed`](Self::import_sealed), opening the new keystore
+    /// with `options`. With an anchor ([`OpenOptions::anchor`]) the anchor
+    /// must hold no record (the original keystore's anchor, whose keystore
+    /// ID the import keeps, is not taken over): it is created from the
+    /// imported state, and the new keystore is anchored. Without one, the
+    /// export of an anchored keystore (its configuration says so, and
+    /// travels byte for byte) is refused unless
+    /// [`OpenOptions::without_anchor`] is set: the new keystore is then
+    /// still anchored, opened (audited) without its anchor, and its first
+    /// anchored open must create the anchor
+    /// ([`Anchor::initialize_if_missing`](crate::Anchor::initialize_if_missing)).
+    ///
+    /// # Errors
+    /// Those of [`import_sealed`](Self::import_sealed), checked before the
+    /// file is created; `AlreadyExistsException` when the anchor holds a
+    /// record; `ValidationException` when the anchor is one of the new
+    /// keystore's own files or both an anchor and `without_anchor` are
+    /// given; those of [`open_with`](Self::open_with).
+    pub fn import_sealed_with(
+        path: impl AsRef<Path>,
+        bytes: &[u8],
+        root: RootKeySource,
+        mut options: OpenOptions,
     ) -> Result<Keystore> {
         let unauthenticated = SealedExport::parse_unauthenticated(bytes)?;
         let kdf: Option<root::Argon2Params> = if unauthenticated.kdf.is_empty() {
@@ -135,6 +167,18 @@ impl Keystore {
         let root_key = RootKey::from_bytes(resolve_root(&root, kdf.as_ref())?.expose_secret())?;
         let export = SealedExport::decode(bytes, &root_key)?;
         let mut config: Config = from_json(&export.config_body, "keystore configuration")?;
+        // Checked before the file exists, as the open will.
+        crate::anchor::check_anchored(&config, &options)?;
+        if let Some(a) = options.anchor.take() {
+            if options.without_anchor {
+                return Err(Error::validation(
+                    "an anchor and without_anchor were both given: choose one",
+                ));
+            }
+            a.refuse_keystore_file(path.as_ref())?;
+            a.refuse_existing()?;
+            options.anchor = Some(a.initialize_if_missing(true));
+        }
         // The rows are the same in every format version; the file written
         // here is of this version's: the configuration and every row are
         // tagged in this keystore's domain (the export's tags were checked
@@ -198,6 +242,6 @@ impl Keystore {
         drop(storage);
         // Open it the ordinary way, so the imported keystore is checked
         // (root key, configuration, integrity state) exactly as any other.
-        Keystore::open(path, root)
+        Keystore::open_with(path, root, options)
     }
 }

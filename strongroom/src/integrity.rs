@@ -54,6 +54,12 @@ const L2_PREFIX: &str = "state/2/";
 /// Version byte of the state row (keystore format version 4: with the row
 /// counts).
 const STATE_VERSION: u8 = 2;
+/// Version byte of the state row of an anchored keystore (format version 4
+/// with the anchor ID after the row counts; `docs/FORMAT.md`, "Anchored
+/// keystores").
+const STATE_VERSION_ANCHORED: u8 = 3;
+/// Length of an anchor ID (random, chosen when anchoring begins).
+pub(crate) const ANCHOR_ID_LEN: usize = 16;
 /// Version byte of the state row of keystore format versions 2 and 3
 /// (without row counts), read by the migration only.
 const STATE_VERSION_3: u8 = 1;
@@ -191,6 +197,8 @@ pub(crate) struct State {
     /// in the state of a format 2 or 3 keystore, which never has a write
     /// made on it).
     counts: Option<Counts>,
+    /// The anchor ID of an anchored keystore (`None`: not anchored).
+    pub anchor: Option<[u8; ANCHOR_ID_LEN]>,
 }
 
 impl State {
@@ -201,13 +209,18 @@ impl State {
             checkpoint,
             digests: vec![[0; DIGEST]; L1_ROWS],
             counts: Some([0; 3]),
+            anchor: None,
         }
     }
 
     fn body(&self) -> Result<Vec<u8>> {
         let counts = self.counts.ok_or_else(tampered)?;
-        let mut b = Vec::with_capacity(STATE_LEN);
-        b.push(STATE_VERSION);
+        let mut b = Vec::with_capacity(STATE_LEN + ANCHOR_ID_LEN);
+        b.push(if self.anchor.is_some() {
+            STATE_VERSION_ANCHORED
+        } else {
+            STATE_VERSION
+        });
         b.extend_from_slice(&self.counter.to_be_bytes());
         b.extend_from_slice(&self.checkpoint);
         for d in &self.digests {
@@ -216,20 +229,31 @@ impl State {
         for c in counts {
             b.extend_from_slice(&c.to_be_bytes());
         }
+        if let Some(id) = &self.anchor {
+            b.extend_from_slice(id);
+        }
         Ok(b)
     }
 
-    /// The state of format version 4, or with `format_3` that of format
-    /// version 2 or 3 (no counts).
+    /// The state of format version 4 (anchored or not), or with `format_3`
+    /// that of format version 2 or 3 (no counts).
     fn parse(b: &[u8], format_3: bool) -> Option<Self> {
+        let anchored = !format_3 && b.first() == Some(&STATE_VERSION_ANCHORED);
         let (len, version) = if format_3 {
             (STATE_LEN_3, STATE_VERSION_3)
+        } else if anchored {
+            (STATE_LEN + ANCHOR_ID_LEN, STATE_VERSION_ANCHORED)
         } else {
             (STATE_LEN, STATE_VERSION)
         };
         if b.len() != len || b[0] != version {
             return None;
         }
+        let anchor = if anchored {
+            Some(b[STATE_LEN..].try_into().ok()?)
+        } else {
+            None
+        };
         let counter = u64::from_be_bytes(b[1..9].try_into().ok()?);
         let checkpoint = b[9..9 + CHECKPOINT_LEN].try_into().ok()?;
         let digests = b[9 + CHECKPOINT_LEN..STATE_LEN_3]
@@ -240,7 +264,10 @@ impl State {
             None
         } else {
             let mut counts = [0; 3];
-            for (c, bytes) in counts.iter_mut().zip(b[STATE_LEN_3..].chunks_exact(8)) {
+            for (c, bytes) in counts
+                .iter_mut()
+                .zip(b[STATE_LEN_3..STATE_LEN].chunks_exact(8))
+            {
                 *c = u64::from_be_bytes(bytes.try_into().ok()?);
             }
             Some(counts)
@@ -250,6 +277,7 @@ impl State {
             checkpoint,
             digests,
             counts,
+            anchor,
         })
     }
 
@@ -597,6 +625,24 @@ fn encode(rows: &Bucket) -> Result<Vec<u8>> {
         push_entry(&mut entries, *t, id, tag)?;
     }
     Ok(entries)
+}
+
+/// Stores `anchor` as the state's anchor ID (counter moved; the change
+/// of anchoring, `docs/FORMAT.md`, "Anchored keystores"), after `check`
+/// takes the stored state (the caller's rollback checks). Returns the
+/// state written.
+pub(crate) fn put_anchor(
+    tx: &mut dyn Tx,
+    root: &RootKey,
+    anchor: Option<[u8; ANCHOR_ID_LEN]>,
+    check: &mut dyn FnMut(&State) -> Result<()>,
+) -> Result<State> {
+    let mut state = read_state(tx, root)?;
+    check(&state)?;
+    state.anchor = anchor;
+    state.counter = state.counter.wrapping_add(1);
+    tx.put(Table::Meta, &state.row(root)?)?;
+    Ok(state)
 }
 
 /// A write transaction that keeps the integrity state current: every get,

@@ -30,7 +30,7 @@ use strongroom_core::seal::RootKey;
 use strongroom_core::service::{self, WriteCheck};
 
 pub use access::DRY_RUN_OPERATIONS;
-pub use anchor::{keystore_files, Anchor, AnchorStore, FileAnchor};
+pub use anchor::{keystore_files, Anchor, AnchorStatus, AnchorStore, FileAnchor};
 pub use audit_log::{
     audit_log_path, check_time_filter, AuditFilter, AuditVerification, AuditWriteMode,
     AUDIT_BATCH_EVENTS, AUDIT_BATCH_MILLIS, AUDIT_WRITE_BEHIND_MAX_EVENTS,
@@ -77,8 +77,9 @@ pub struct CreateOptions {
     /// An external anchor of the keystore's integrity state (default none;
     /// `docs/FORMAT.md`, "Keystore anchor"): created with the keystore,
     /// moved forward by every write of the returned handle, and checked by
-    /// its writes and verifications. Open the keystore with the same anchor
-    /// ([`OpenOptions::anchor`]).
+    /// its writes and verifications. The keystore is anchored (recorded in
+    /// its configuration): it opens only with the same anchor
+    /// ([`OpenOptions::anchor`]) or [`OpenOptions::without_anchor`].
     pub anchor: Option<Anchor>,
 }
 
@@ -120,10 +121,24 @@ pub struct OpenOptions {
     /// between a commit and the anchor's store, or writes by a process
     /// without the anchor) is moved forward on open, under the audit log's
     /// lock. A missing anchor is refused unless
-    /// [`Anchor::initialize_if_missing`] is set (for the open only). Every
-    /// process opening the keystore must give it: one without it neither
-    /// checks nor moves it.
+    /// [`Anchor::initialize_if_missing`] is set (for the open only). An
+    /// open with an anchor records in the keystore that it is anchored
+    /// (audited as `AnchorKeystore` when it was not; its integrity state
+    /// gets an anchor ID), after which every open and every handle's write
+    /// must give that anchor (another one, or a fresh one, is refused with
+    /// `KMSInvalidStateException` unless [`Anchor::reinitialize`]) or
+    /// [`without_anchor`](Self::without_anchor).
     pub anchor: Option<Anchor>,
+    /// Open an anchored keystore without its anchor (default `false`:
+    /// refused with `KMSInvalidStateException`). The handle neither checks
+    /// nor moves the anchor, so its writes on a keystore file put back to
+    /// an earlier state carry the counter past the anchored one and an
+    /// anchored open then accepts the rollback ("laundering" it): for
+    /// recovery when the anchor is lost, with the keystore known to be
+    /// current. Audited: the open appends an `OpenKeystoreWithoutAnchor`
+    /// event. No effect on a keystore that is not anchored; refused
+    /// (`ValidationException`) together with [`anchor`](Self::anchor).
+    pub without_anchor: bool,
 }
 
 impl OpenOptions {
@@ -138,6 +153,14 @@ impl OpenOptions {
     #[must_use]
     pub fn anchor(mut self, anchor: Anchor) -> Self {
         self.anchor = Some(anchor);
+        self
+    }
+
+    /// These options with [`without_anchor`](Self::without_anchor) set:
+    /// an anchored keystore is opened without its anchor, audited.
+    #[must_use]
+    pub fn without_anchor(mut self) -> Self {
+        self.without_anchor = true;
         self
     }
 
@@ -185,12 +208,14 @@ impl Inner {
             audit_write_mode,
             anchor,
             migrate_old_format: _,
+            without_anchor,
         } = options;
         let guard = Arc::new(anchor::StateGuard::new(
             root.clone(),
             &config.keystore_id,
             &audit_path,
             anchor,
+            without_anchor,
         ));
         let audit = audit_log::AuditSink::new(
             storage.clone(),
@@ -358,12 +383,16 @@ impl Keystore {
             created: clock.now(),
             admin_principal,
             audit_log: true,
+            anchored: options.anchor.is_some(),
         };
         let audit_path = audit_log_path(&store::canonical(path.as_ref()));
         let body = to_json(&config)?;
         let check = root_key.check_value(config.keystore_id.as_bytes())?;
         let config_tag = migrate::tag(&root_key, &config.keystore_id, b"meta", META_CONFIG, &body)?;
-        let initial = integrity::State::empty(audit_log::genesis_checkpoint());
+        let mut initial = integrity::State::empty(audit_log::genesis_checkpoint());
+        if options.anchor.is_some() {
+            initial.anchor = Some(anchor::new_anchor_id());
+        }
         storage.write(&mut |tx| {
             if let Some(k) = &kdf {
                 tx.put(
@@ -405,6 +434,7 @@ impl Keystore {
                     audit_write_mode: options.audit_write_mode,
                     anchor: options.anchor,
                     migrate_old_format: false,
+                    without_anchor: false,
                 },
             )),
             principal: None,
@@ -422,7 +452,11 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException` if there is no keystore at `path`;
     /// `AccessDeniedException` if `root` is not this keystore's root key
-    /// (nothing is modified); `KMSInternalException` if the keystore's
+    /// (nothing is modified); `KMSInvalidStateException` if the keystore is
+    /// anchored (`docs/FORMAT.md`, "Anchored keystores"; nothing is read or
+    /// written past its configuration: open it with
+    /// [`open_with`](Self::open_with) and [`OpenOptions::anchor`]);
+    /// `KMSInternalException` if the keystore's
     /// settings or integrity state fail authentication, the file is not a
     /// keystore, or it is of an older format version (migrated only with
     /// [`OpenOptions::migrate_old_format`]).
@@ -433,15 +467,46 @@ impl Keystore {
     /// [`open`](Self::open) with `options` (e.g. the audit write mode).
     ///
     /// # Errors
-    /// As [`open`](Self::open); `ValidationException` for options out of
-    /// range ([`AuditWriteMode::validate`]).
+    /// As [`open`](Self::open) (`KMSInvalidStateException` for an anchored
+    /// keystore only without an anchor and without
+    /// [`OpenOptions::without_anchor`]); `ValidationException` for options
+    /// out of range ([`AuditWriteMode::validate`]), an anchor together with
+    /// `without_anchor`, or a [`FileAnchor`] that is one of the keystore's
+    /// own files, not a regular file or a symbolic link;
+    /// `KMSInvalidStateException` too for an anchor that is not the
+    /// anchored keystore's (it holds no record and
+    /// [`Anchor::reinitialize`] is not set, or a record of another anchor
+    /// ID), or a handle of an anchored keystore with neither its anchor nor
+    /// `without_anchor` (`docs/FORMAT.md`, "Anchored keystores");
+    /// `KMSInternalException` for a keystore behind its anchor, an anchor
+    /// missing (not to be initialised) or failing authentication, or a
+    /// configuration saying the keystore is not anchored beside an
+    /// anchored integrity state (the configuration row put back).
     pub fn open_with(
         path: impl AsRef<Path>,
         root: RootKeySource,
         options: OpenOptions,
     ) -> Result<Self> {
+        Self::open_checked(path, root, options, false)
+    }
+
+    /// [`open_with`](Self::open_with); with `inspect`, the handle is
+    /// returned before its integrity state, anchor and anchoring are
+    /// checked or recorded (for [`inspect_anchor`](Self::inspect_anchor),
+    /// which checks them read only).
+    fn open_checked(
+        path: impl AsRef<Path>,
+        root: RootKeySource,
+        options: OpenOptions,
+        inspect: bool,
+    ) -> Result<Self> {
         options.audit_write_mode.validate()?;
         if let Some(a) = &options.anchor {
+            if options.without_anchor {
+                return Err(Error::validation(
+                    "an anchor and without_anchor were both given: choose one",
+                ));
+            }
             a.refuse_keystore_file(path.as_ref())?;
         }
         let storage = SqliteStorage::open(path.as_ref(), false)?;
@@ -475,6 +540,8 @@ impl Keystore {
         config.admin_principal =
             core_access::admin_principal(&config.admin_principal, &config.account);
         let default_policy = parse_default_policy(&config.admin_principal)?;
+        // Before anything else is read or written.
+        anchor::check_anchored(&config, &options)?;
         if old && !options.migrate_old_format {
             return Err(migrate::needs_migration(config.format_version));
         }
@@ -497,10 +564,39 @@ impl Keystore {
             principal: None,
             dry_run: false,
         };
+        if inspect {
+            return Ok(ks);
+        }
         ks.verify_digest()?;
         // A missing anchor is initialised by this check only.
         ks.inner.guard.end_initialization();
+        ks.record_anchoring()?;
         Ok(ks)
+    }
+
+    /// Whether the keystore at `path` is anchored and where its anchor
+    /// stands, read only ([`anchor_status`](Self::anchor_status) without
+    /// opening a handle for use): the configuration, the whole integrity
+    /// state (checked as on open) and the anchor of `options` are read and
+    /// authenticated; nothing is written — no anchoring begins, no audit
+    /// event is appended, an anchor behind is not moved, a missing one not
+    /// created. `options` as for [`open_with`](Self::open_with)
+    /// (`initialize_if_missing` and `reinitialize` have no effect here).
+    ///
+    /// # Errors
+    /// Those of [`open_with`](Self::open_with) up to the configuration
+    /// (`KMSInvalidStateException` for an anchored keystore without an
+    /// anchor or the opt-out); `KMSInternalException` when the state fails
+    /// authentication, the keystore is behind the anchor, or the anchor
+    /// fails authentication; `KMSInvalidStateException` when the anchor
+    /// holds a record of another anchor ID.
+    pub fn inspect_anchor(
+        path: impl AsRef<Path>,
+        root: RootKeySource,
+        options: OpenOptions,
+    ) -> Result<AnchorStatus> {
+        let ks = Self::open_checked(path, root, options, true)?;
+        ks.inspect_anchor_status()
     }
 
     /// Checks the keystore integrity state (`docs/FORMAT.md`, "Keystore

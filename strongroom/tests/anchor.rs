@@ -58,6 +58,16 @@ fn open_anchored(path: &Path, anchor: &Path, init: bool) -> strongroom::Result<K
     )
 }
 
+/// Opens with `anchor`, re-anchoring the keystore when it holds no record
+/// ([`Anchor::reinitialize`]).
+fn open_reinit(path: &Path, anchor: &Path) -> strongroom::Result<Keystore> {
+    Keystore::open_with(
+        path,
+        root_source(&ROOT),
+        OpenOptions::default().anchor(Anchor::file(anchor).reinitialize(true)),
+    )
+}
+
 /// The keystore's files (database, WAL, shared memory, audit log) as they
 /// are, `None` for one that does not exist.
 type Files = Vec<(PathBuf, Option<Vec<u8>>)>;
@@ -120,10 +130,20 @@ fn tag(ks: &Keystore, key: &str, value: &str) -> strongroom::Result<()> {
     )
 }
 
+/// Opens the anchored keystore at `path` without its anchor, opting out
+/// (audited).
+fn open_without_anchor(path: &Path) -> strongroom::Result<Keystore> {
+    Keystore::open_with(
+        path,
+        root_source(&ROOT),
+        OpenOptions::default().without_anchor(),
+    )
+}
+
 #[track_caller]
 fn refused_by_anchor<T: std::fmt::Debug>(r: strongroom::Result<T>) {
     let e = expect_err(r, ErrorKind::KMSInternalException);
-    assert!(e.message().contains("keystore anchor"), "{e}");
+    assert!(e.message().contains("behind its anchor"), "{e}");
 }
 
 /// The whole keystore file and its audit log copied aside, changed, and
@@ -141,7 +161,12 @@ fn whole_file_rollback_is_refused_by_a_new_handle() {
     drop(ks);
     put_back(&saved);
     refused_by_anchor(open_anchored(&a.path, &a.anchor, false));
-    let ks = Keystore::open(&a.path, root_source(&ROOT)).unwrap();
+    // Without the anchor: refused, unless the caller opts out.
+    expect_err(
+        Keystore::open(&a.path, root_source(&ROOT)),
+        ErrorKind::KMSInvalidStateException,
+    );
+    let ks = open_without_anchor(&a.path).unwrap();
     assert!(ks.describe_key(&key).unwrap().key_metadata.enabled);
 }
 
@@ -161,7 +186,7 @@ fn rows_rolled_back_with_their_state_row_are_refused_by_verify_and_writes() {
     refused_by_anchor(tag(&a.ks, &key, "x"));
     refused_by_anchor(open_anchored(&a.path, &a.anchor, false));
     let e = expect_err(
-        Keystore::open(&a.path, root_source(&ROOT)),
+        open_without_anchor(&a.path),
         ErrorKind::KMSInternalException,
     );
     assert!(e.message().contains("integrity state"), "{e}");
@@ -254,7 +279,13 @@ fn a_missing_anchor_is_refused_unless_initialised() {
     );
     assert!(e.message().contains("missing"), "{e}");
     assert!(!a.anchor.exists(), "nothing created");
-    drop(open_anchored(&a.path, &a.anchor, true).unwrap());
+    // An anchored keystore is re-anchored deliberately, not by initialising.
+    expect_err(
+        open_anchored(&a.path, &a.anchor, true),
+        ErrorKind::KMSInvalidStateException,
+    );
+    assert!(!a.anchor.exists(), "nothing created");
+    drop(open_reinit(&a.path, &a.anchor).unwrap());
     assert_eq!(anchored_counter(&a.anchor), stored_counter(&a.path));
     open_anchored(&a.path, &a.anchor, false).unwrap();
 
@@ -284,6 +315,7 @@ fn the_anchor_record_is_its_documented_fields() {
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let fields: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     let mut expected = vec![
+        "AnchorId",
         "AuditChain",
         "AuditLogLength",
         "AuditRecords",
@@ -298,6 +330,11 @@ fn the_anchor_record_is_its_documented_fields() {
     fields.sort_unstable();
     assert_eq!(fields, expected);
     assert_eq!(v["Version"], 1);
+    let id = v["AnchorId"].as_str().unwrap();
+    assert_eq!(id.len(), 32, "16 bytes, hex");
+    assert!(id
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
     for hex in ["AuditChain", "Mac", "StateDigest"] {
         let h = v[hex].as_str().unwrap();
         assert_eq!(h.len(), 64, "{hex}");
@@ -450,7 +487,7 @@ fn moving_the_anchor_forward_on_open_never_moves_it_back() {
     let key = new_key(&a.ks).key_id;
     a.ks.flush_audit_log().unwrap();
     // Writes without the anchor leave it behind.
-    let plain = Keystore::open(&a.path, root_source(&ROOT)).unwrap();
+    let plain = open_without_anchor(&a.path).unwrap();
     tag(&plain, &key, "plain").unwrap();
     plain.flush_audit_log().unwrap();
     drop(plain);
@@ -524,7 +561,7 @@ fn initialization_ends_with_the_open() {
     let a = anchored();
     let key = new_key(&a.ks).key_id;
     std::fs::remove_file(&a.anchor).unwrap();
-    let ks = open_anchored(&a.path, &a.anchor, true).unwrap();
+    let ks = open_reinit(&a.path, &a.anchor).unwrap();
     assert_eq!(anchored_counter(&a.anchor), stored_counter(&a.path));
     std::fs::remove_file(&a.anchor).unwrap();
     let before = stored_counter(&a.path);
@@ -548,13 +585,24 @@ fn the_same_counter_with_another_state_is_refused_by_the_anchor() {
     let saved = files_of(&a.path);
     let ks = open_anchored(&a.path, &a.anchor, false).unwrap();
     tag(&ks, &key, "anchored").unwrap();
+    // One more audited event (a refused write: a checkpoint, one step, as
+    // the opted-out open's event below).
+    expect_err(
+        ks.disable_key("00000000-0000-4000-8000-000000000000"),
+        ErrorKind::NotFoundException,
+    );
     ks.flush_audit_log().unwrap();
     drop(ks);
     let anchored_at = anchored_counter(&a.anchor);
     put_back(&saved);
-    let plain = Keystore::open(&a.path, root_source(&ROOT)).unwrap();
-    tag(&plain, &key, "other").unwrap();
+    // An opted-out process writes (its open's audit event is one write of
+    // the checkpoint) until it reaches the anchored counter.
+    let plain = open_without_anchor(&a.path).unwrap();
     plain.flush_audit_log().unwrap();
+    while stored_counter(&a.path) < anchored_at {
+        tag(&plain, &key, "other").unwrap();
+        plain.flush_audit_log().unwrap();
+    }
     drop(plain);
     assert_eq!(stored_counter(&a.path), anchored_at);
     refused_by_anchor(open_anchored(&a.path, &a.anchor, false));
@@ -578,16 +626,32 @@ fn an_anchor_that_is_not_a_small_regular_file_is_refused() {
     assert!(status.success());
     let e = expect_err(
         open_anchored(&a.path, &a.anchor, false),
-        ErrorKind::KMSInternalException,
+        ErrorKind::ValidationException,
     );
     assert!(e.message().contains("not a regular file"), "{e}");
     std::fs::remove_file(&a.anchor).unwrap();
     std::fs::create_dir(&a.anchor).unwrap();
     expect_err(
         open_anchored(&a.path, &a.anchor, false),
-        ErrorKind::KMSInternalException,
+        ErrorKind::ValidationException,
     );
     std::fs::remove_dir(&a.anchor).unwrap();
+    // A character device (as `--anchor /dev/null` names), also at create.
+    expect_err(
+        open_anchored(&a.path, Path::new("/dev/null"), false),
+        ErrorKind::ValidationException,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let created = Keystore::create(
+        dir.path().join("new.db"),
+        root_source(&ROOT),
+        CreateOptions {
+            anchor: Some(Anchor::file("/dev/null")),
+            ..CreateOptions::default()
+        },
+    );
+    expect_err(created, ErrorKind::ValidationException);
+    assert!(!dir.path().join("new.db").exists());
     let mut long = genuine.clone();
     long.extend(std::iter::repeat_n(b' ', 5000));
     std::fs::write(&a.anchor, &long).unwrap();
@@ -715,7 +779,8 @@ fn a_failed_anchor_store_refuses_the_writes_of_every_handle() {
 }
 
 /// A symbolic link at the anchor's path (even a dangling one) is refused
-/// by load and store: the store's rename would replace the link with a
+/// by load and store (`ValidationException`, as a path that is not a
+/// regular file): the store's rename would replace the link with a
 /// regular file and stop updating the file it names.
 #[cfg(unix)]
 #[test]
@@ -727,13 +792,13 @@ fn an_anchor_path_that_is_a_symbolic_link_is_refused() {
     let link = a.anchor.with_extension("link");
     std::os::unix::fs::symlink(&a.anchor, &link).unwrap();
     let file = FileAnchor::new(&link);
-    let e = expect_err(file.load(), ErrorKind::KMSInternalException);
+    let e = expect_err(file.load(), ErrorKind::ValidationException);
     assert!(e.message().contains("symbolic link"), "{e}");
-    let e = expect_err(file.store(b"{}"), ErrorKind::KMSInternalException);
+    let e = expect_err(file.store(b"{}"), ErrorKind::ValidationException);
     assert!(e.message().contains("symbolic link"), "{e}");
     let e = expect_err(
         open_anchored(&a.path, &link, false),
-        ErrorKind::KMSInternalException,
+        ErrorKind::ValidationException,
     );
     assert!(e.message().contains("symbolic link"), "{e}");
     assert!(std::fs::symlink_metadata(&link)
@@ -746,7 +811,7 @@ fn an_anchor_path_that_is_a_symbolic_link_is_refused() {
     std::os::unix::fs::symlink(a.anchor.with_extension("nowhere"), &dangling).unwrap();
     let e = expect_err(
         open_anchored(&a.path, &dangling, true),
-        ErrorKind::KMSInternalException,
+        ErrorKind::ValidationException,
     );
     assert!(e.message().contains("symbolic link"), "{e}");
     assert!(!a.anchor.with_extension("nowhere").exists());

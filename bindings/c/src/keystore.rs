@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use sr::{CreateOptions, Keystore, RootKeySource, Secret};
 
 use crate::bytes::sr_bytes;
-use crate::ptr::{bytes, c_bytes, c_str, opt_c_str, out, str_array, StrOut};
+use crate::ptr::{bytes, c_bytes, c_str, opt_c_bytes, opt_c_str, out, str_array, StrOut};
 use crate::result::{guard, sr_result, Failure};
 
 /// An open keystore (opaque).
@@ -53,6 +53,56 @@ pub const SR_ROOT_KEY_ENV_VAR: u32 = 2;
 /// using a salt stored in the keystore (slow by design: about 64 MiB and a
 /// fraction of a second).
 pub const SR_ROOT_KEY_PASSPHRASE: u32 = 3;
+
+/// Flag of `sr_keystore_open_with_anchor()`: create a missing anchor file
+/// from the keystore as it is (trust on first use, for this open only).
+pub const SR_ANCHOR_INIT: u32 = 1;
+/// Flag of `sr_keystore_open_with_anchor()` and
+/// `sr_keystore_import_sealed_with_anchor()` (with `anchor_path` NULL):
+/// open an anchored keystore without its anchor. Audited
+/// (`OpenKeystoreWithoutAnchor`); the handle neither checks nor moves the
+/// anchor, so its writes on a keystore file put back to an earlier state
+/// make the rollback pass (docs/FORMAT.md, "Anchored keystores").
+pub const SR_WITHOUT_ANCHOR: u32 = 2;
+
+/// Flag of `sr_keystore_open_with_anchor()` (with an `anchor_path`):
+/// re-anchor an anchored keystore whose anchor is lost with `anchor_path`,
+/// which must hold no record (created from the keystore as it is, trust on
+/// first use). The keystore gets a new anchor ID, so every earlier anchor
+/// is refused after; audited (`ReinitializeKeystoreAnchor`).
+/// `SR_ANCHOR_INIT` alone does not re-anchor an anchored keystore
+/// (`SR_KMS_INVALID_STATE`; docs/FORMAT.md, "Anchored keystores").
+pub const SR_ANCHOR_REINIT: u32 = 4;
+
+/// The open options of an anchor path (NULL: none) and `SR_ANCHOR_INIT` /
+/// `SR_ANCHOR_REINIT` / `SR_WITHOUT_ANCHOR` flags.
+fn anchor_options(anchor: Option<&[u8]>, flags: u32) -> Result<sr::OpenOptions, Failure> {
+    if flags & !(SR_ANCHOR_INIT | SR_ANCHOR_REINIT | SR_WITHOUT_ANCHOR) != 0 {
+        return Err(Failure::validation(format!(
+            "flags {flags:#x}: only SR_ANCHOR_INIT, SR_ANCHOR_REINIT and SR_WITHOUT_ANCHOR are \
+             defined"
+        )));
+    }
+    let reinit = flags & SR_ANCHOR_REINIT != 0;
+    let init = flags & SR_ANCHOR_INIT != 0;
+    let without = flags & SR_WITHOUT_ANCHOR != 0;
+    let options = sr::OpenOptions::default();
+    match anchor {
+        Some(_) if without => Err(Failure::validation(
+            "SR_WITHOUT_ANCHOR with an anchor_path: choose one",
+        )),
+        Some(a) => Ok(options.anchor(
+            sr::Anchor::file(path_from(a, "anchor_path")?)
+                .initialize_if_missing(init)
+                .reinitialize(reinit),
+        )),
+        None if init || reinit => Err(Failure::validation(
+            "SR_ANCHOR_INIT and SR_ANCHOR_REINIT need an anchor_path",
+        )),
+        None if without => Ok(options.without_anchor()),
+        None => Ok(options),
+    }
+}
 
 /// The handle itself (for its grant tokens).
 ///
@@ -183,19 +233,70 @@ pub unsafe extern "C" fn sr_keystore_create_with_admin(
     admin_principal: *const c_char,
     out: *mut *mut sr_keystore,
 ) -> sr_result {
+    // SAFETY: forwarded caller promises.
+    unsafe {
+        sr_keystore_create_with_anchor(
+            path,
+            root_kind,
+            root,
+            root_len,
+            region,
+            account,
+            admin_principal,
+            std::ptr::null(),
+            out,
+        )
+    }
+}
+
+/// As `sr_keystore_create_with_admin()`, with an external anchor file of
+/// the keystore's integrity state (docs/FORMAT.md, "Keystore anchor"):
+/// created with the keystore (it must hold no record), moved forward by
+/// every write, and checked by every open, verification and write, so a
+/// keystore file put back to an earlier state is refused. The keystore is
+/// anchored: it opens only with `sr_keystore_open_with_anchor()` and the
+/// anchor (or `SR_WITHOUT_ANCHOR`). Keep the anchor on other storage than
+/// the keystore.
+///
+/// `anchor_path`: NUL-terminated path (bytes), or NULL for none (as
+/// `sr_keystore_create_with_admin()`).
+///
+/// Errors: as `sr_keystore_create_with_admin()`; `SR_ALREADY_EXISTS` when
+/// the anchor holds a record; `SR_VALIDATION` when it is one of the
+/// keystore's own files or not a regular file.
+///
+/// # Safety
+/// As `sr_keystore_create_with_admin()`; `anchor_path` NULL or NUL-terminated.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn sr_keystore_create_with_anchor(
+    path: *const c_char,
+    root_kind: u32,
+    root: *const u8,
+    root_len: usize,
+    region: *const c_char,
+    account: *const c_char,
+    admin_principal: *const c_char,
+    anchor_path: *const c_char,
+    out: *mut *mut sr_keystore,
+) -> sr_result {
     guard(|| {
         let out = out!(out);
         // SAFETY: caller promises for each argument, as documented above.
-        let (path, root, region, account, admin) = unsafe {
+        let (path, root, region, account, admin, anchor) = unsafe {
             (
                 c_bytes(path, "path")?,
                 root_source(root_kind, root, root_len)?,
                 opt_c_str(region, "region")?,
                 opt_c_str(account, "account")?,
                 opt_c_str(admin_principal, "admin_principal")?,
+                opt_c_bytes(anchor_path, "anchor_path")?,
             )
         };
         let mut options = CreateOptions::default();
+        if let Some(a) = anchor {
+            options.anchor = Some(sr::Anchor::file(path_from(a, "anchor_path")?));
+        }
         if let Some(r) = region {
             options.region = r.to_string();
         }
@@ -219,8 +320,9 @@ pub unsafe extern "C" fn sr_keystore_create_with_admin(
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND` (no keystore
 /// or key file), `SR_ACCESS_DENIED` (the root key does not open this keystore;
 /// nothing is modified), `SR_VALIDATION` (malformed root key, unknown
-/// `root_kind`), `SR_KMS_INTERNAL` (not a keystore, or its settings fail
-/// authentication).
+/// `root_kind`), `SR_KMS_INVALID_STATE` (the keystore is anchored: open it
+/// with `sr_keystore_open_with_anchor()`; nothing is written),
+/// `SR_KMS_INTERNAL` (not a keystore, or its settings fail authentication).
 ///
 /// # Safety
 /// As `sr_keystore_create()`.
@@ -245,6 +347,85 @@ pub unsafe extern "C" fn sr_keystore_open(
         let handle = sr_keystore::boxed(ks, Vec::new());
         // SAFETY: out was checked non-NULL; the caller promises it is writable.
         unsafe { out.write(handle) };
+        Ok(())
+    })
+}
+
+/// As `sr_keystore_open()`, with the keystore's external anchor file
+/// (docs/FORMAT.md, "Keystore anchor"): checked on open and by every
+/// verification and write (a keystore behind it, put back to an earlier
+/// state, is `SR_KMS_INTERNAL`), and moved forward by every write. Opening
+/// with an anchor anchors the keystore: later opens need it too.
+///
+/// - `anchor_path`: NUL-terminated path (bytes), or NULL for none.
+/// - `flags`: 0, or `SR_ANCHOR_INIT` (with `anchor_path`: create a missing
+///   anchor from the keystore as it is, trust on first use; without it a
+///   missing anchor is `SR_KMS_INTERNAL`; it does not re-anchor an
+///   anchored keystore), or `SR_ANCHOR_REINIT` (with `anchor_path`:
+///   re-anchor an anchored keystore whose anchor is lost, audited; see the
+///   flag), or `SR_WITHOUT_ANCHOR` (with `anchor_path` NULL: open an
+///   anchored keystore without its anchor, audited; see the flag).
+///
+/// Errors: as `sr_keystore_open()`; `SR_KMS_INVALID_STATE` (the keystore is
+/// anchored and neither `anchor_path` nor `SR_WITHOUT_ANCHOR` was given,
+/// nothing is read or written past its configuration; or `anchor_path` is
+/// not the anchored keystore's anchor: it holds no record and
+/// `SR_ANCHOR_REINIT` was not given, or a record of another anchor ID);
+/// `SR_KMS_INTERNAL`
+/// (the keystore is behind the anchor, or the anchor is missing or fails
+/// authentication); `SR_VALIDATION` (unknown flags, `SR_ANCHOR_INIT`
+/// without `anchor_path`, `SR_WITHOUT_ANCHOR` with it, an anchor that is one
+/// of the keystore's own files or not a regular file).
+///
+/// # Safety
+/// As `sr_keystore_open()`; `anchor_path` NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn sr_keystore_open_with_anchor(
+    path: *const c_char,
+    root_kind: u32,
+    root: *const u8,
+    root_len: usize,
+    anchor_path: *const c_char,
+    flags: u32,
+    out: *mut *mut sr_keystore,
+) -> sr_result {
+    guard(|| {
+        let out = out!(out);
+        // SAFETY: caller promises, as documented above.
+        let (path, root, anchor) = unsafe {
+            (
+                c_bytes(path, "path")?,
+                root_source(root_kind, root, root_len)?,
+                opt_c_bytes(anchor_path, "anchor_path")?,
+            )
+        };
+        let options = anchor_options(anchor, flags)?;
+        let ks = Keystore::open_with(path_from(path, "path")?, root, options)?;
+        let handle = sr_keystore::boxed(ks, Vec::new());
+        // SAFETY: out was checked non-NULL; the caller promises it is writable.
+        unsafe { out.write(handle) };
+        Ok(())
+    })
+}
+
+/// Removes the keystore's anchoring (docs/FORMAT.md, "Anchored
+/// keystores"): it then opens without an anchor, and a keystore file put
+/// back to an earlier state is no longer detected. The handle must have
+/// been opened with the anchor, which is checked again first. Audited as
+/// `RemoveKeystoreAnchor`. The anchor file is left in place.
+///
+/// Errors: `SR_NULL_PARAMETER`, `SR_VALIDATION` (a handle opened without the
+/// anchor, or a dry-run handle), `SR_KMS_INTERNAL` (the keystore is behind
+/// the anchor; I/O).
+///
+/// # Safety
+/// `ks` a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn sr_keystore_remove_anchor(ks: *const sr_keystore) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promise.
+        let ks = unsafe { keystore(ks) }?;
+        ks.remove_anchor()?;
         Ok(())
     })
 }
@@ -301,6 +482,8 @@ pub unsafe extern "C" fn sr_keystore_export_sealed(
 /// (path exists), `SR_VALIDATION` (not a sealed export, an unsupported
 /// format version, malformed root key, unknown `root_kind`), `SR_NOT_FOUND`
 /// (unreadable key file), `SR_ACCESS_DENIED` (another root key),
+/// `SR_KMS_INVALID_STATE` (the export of an anchored keystore: import it
+/// with `sr_keystore_import_sealed_with_anchor()`; no file is written),
 /// `SR_KMS_INTERNAL` (an altered, truncated or extended export; I/O).
 ///
 /// # Safety
@@ -327,6 +510,62 @@ pub unsafe extern "C" fn sr_keystore_import_sealed(
             )
         };
         let ks = Keystore::import_sealed(path_from(path, "path")?, sealed, root)?;
+        let handle = sr_keystore::boxed(ks, Vec::new());
+        // SAFETY: out was checked non-NULL; the caller promises it is writable.
+        unsafe { out.write(handle) };
+        Ok(())
+    })
+}
+
+/// As `sr_keystore_import_sealed()`, with an anchor for the new keystore:
+/// `anchor_path` (NUL-terminated, or NULL) names a new anchor file, which
+/// must hold no record (the original keystore's is not taken over), created
+/// from the imported state; the new keystore is anchored. The export of an
+/// anchored keystore is refused without one (`SR_KMS_INVALID_STATE`, before
+/// the file is created) unless `flags` is `SR_WITHOUT_ANCHOR`: the new
+/// keystore is then still anchored, opened (audited) without its anchor,
+/// and its first anchored open must pass `SR_ANCHOR_INIT`. `flags` is 0 or
+/// `SR_WITHOUT_ANCHOR` (with `anchor_path` NULL).
+///
+/// Errors: as `sr_keystore_import_sealed()`; `SR_KMS_INVALID_STATE`;
+/// `SR_ALREADY_EXISTS` (the anchor holds a record); `SR_VALIDATION`
+/// (unknown flags, an anchor that is one of the keystore's own files or not
+/// a regular file).
+///
+/// # Safety
+/// As `sr_keystore_import_sealed()`; `anchor_path` NULL or NUL-terminated.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn sr_keystore_import_sealed_with_anchor(
+    path: *const c_char,
+    sealed: *const u8,
+    sealed_len: usize,
+    root_kind: u32,
+    root: *const u8,
+    root_len: usize,
+    anchor_path: *const c_char,
+    flags: u32,
+    out: *mut *mut sr_keystore,
+) -> sr_result {
+    guard(|| {
+        let out = out!(out);
+        // SAFETY: caller promises, as documented above.
+        let (path, sealed, root, anchor) = unsafe {
+            (
+                c_bytes(path, "path")?,
+                bytes(sealed, sealed_len, "sealed")?,
+                root_source(root_kind, root, root_len)?,
+                opt_c_bytes(anchor_path, "anchor_path")?,
+            )
+        };
+        if flags & (SR_ANCHOR_INIT | SR_ANCHOR_REINIT) != 0 {
+            return Err(Failure::validation(
+                "SR_ANCHOR_INIT and SR_ANCHOR_REINIT do not apply to an import (its anchor is \
+                 always created)",
+            ));
+        }
+        let options = anchor_options(anchor, flags)?;
+        let ks = Keystore::import_sealed_with(path_from(path, "path")?, sealed, root, options)?;
         let handle = sr_keystore::boxed(ks, Vec::new());
         // SAFETY: out was checked non-NULL; the caller promises it is writable.
         unsafe { out.write(handle) };

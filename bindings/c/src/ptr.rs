@@ -144,6 +144,21 @@ pub(crate) unsafe fn c_bytes<'a>(p: *const c_char, name: &str) -> Result<&'a [u8
     Ok(unsafe { CStr::from_ptr(p) }.to_bytes())
 }
 
+/// As [`c_bytes`], `None` for NULL (an optional path).
+///
+/// # Safety
+/// As [`c_str`], when `p` is not NULL.
+pub(crate) unsafe fn opt_c_bytes<'a>(
+    p: *const c_char,
+    name: &str,
+) -> Result<Option<&'a [u8]>, Failure> {
+    if p.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: forwarded caller promise.
+    unsafe { c_bytes(p, name) }.map(Some)
+}
+
 /// `n` strings from an array of `n` string pointers. `p` may be NULL when `n` is 0.
 ///
 /// # Safety

@@ -634,18 +634,32 @@ impl Keystore {
     /// checked on open and by every write and verification, and moved
     /// forward by every write; a missing anchor file is refused unless
     /// `anchor_init` is true (then it is created from the keystore as it is:
-    /// trust on first use).
+    /// trust on first use). `anchor_reinit`: re-anchor an anchored keystore
+    /// whose anchor is lost with `anchor`, which must hold no record (the
+    /// keystore gets a new anchor ID, so every earlier anchor is refused
+    /// after; audited as `ReinitializeKeystoreAnchor`); `anchor_init` alone
+    /// does not re-anchor an anchored keystore (KMSInvalidStateException).
+    /// A keystore opened with an anchor (or created
+    /// with one) is anchored: it then opens only with its anchor, or with
+    /// `anchor=False`, which opens it without the anchor (audited as
+    /// `OpenKeystoreWithoutAnchor`; this handle neither checks nor moves the
+    /// anchor, so its writes on a keystore file put back to an earlier
+    /// state make the rollback pass: for recovery only).
     ///
     /// Raises NotFoundException if there is no keystore at `path`,
     /// AccessDeniedException if the root key is not this keystore's,
-    /// KMSInternalException if the file fails authentication or is behind
-    /// the anchor (put back to an earlier state), or the anchor is missing
-    /// or fails authentication, ValidationException for an unknown
-    /// `audit_write_mode` or `anchor_init` without `anchor`.
+    /// KMSInvalidStateException if the keystore is anchored and no `anchor`
+    /// is given, or the anchor is not the keystore's (it holds no record,
+    /// without `anchor_reinit`, or another anchor ID), KMSInternalException
+    /// if the file fails authentication or
+    /// is behind the anchor (put back to an earlier state), or the anchor is
+    /// missing or fails authentication, ValidationException for an unknown
+    /// `audit_write_mode`, `anchor_init` or `anchor_reinit` without
+    /// `anchor`, `anchor=True`, or an anchor that is not a regular file.
     #[staticmethod]
-    #[pyo3(signature = (path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, audit_write_mode=Text::from("write-through"), anchor=None, anchor_init=false))]
+    #[pyo3(signature = (path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, audit_write_mode=Text::from("write-through"), anchor=None, anchor_init=false, anchor_reinit=false))]
     #[pyo3(
-        text_signature = "(path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, audit_write_mode=\"write-through\", anchor=None, anchor_init=False)"
+        text_signature = "(path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, audit_write_mode=\"write-through\", anchor=None, anchor_init=False, anchor_reinit=False)"
     )]
     #[allow(clippy::too_many_arguments)]
     fn open(
@@ -656,19 +670,40 @@ impl Keystore {
         root_key_env: Option<Text>,
         passphrase: Option<&Bound<'_, PyAny>>,
         audit_write_mode: Text,
-        anchor: Option<PathBuf>,
+        anchor: Option<&Bound<'_, PyAny>>,
         anchor_init: bool,
+        anchor_reinit: bool,
     ) -> PyResult<Self> {
         let root = root_source(root_key, root_key_file, root_key_env.plain(), passphrase)?;
         let mut options =
             strongroom::OpenOptions::default().audit_write_mode(write_mode(&audit_write_mode)?);
+        // `anchor=False`: the opt-out; a path otherwise.
+        let anchor = match anchor {
+            Some(b) if b.is_instance_of::<pyo3::types::PyBool>() => {
+                if b.is_truthy()? || anchor_init || anchor_reinit {
+                    return Err(kms(Error::validation(
+                        "anchor takes the anchor file's path, or False to open an anchored \
+                         keystore without its anchor (then without anchor_init or anchor_reinit)",
+                    )));
+                }
+                options = options.without_anchor();
+                None
+            }
+            Some(p) => Some(p.extract::<PathBuf>()?),
+            None => None,
+        };
         match anchor {
             Some(a) => {
-                options =
-                    options.anchor(strongroom::Anchor::file(a).initialize_if_missing(anchor_init));
+                options = options.anchor(
+                    strongroom::Anchor::file(a)
+                        .initialize_if_missing(anchor_init)
+                        .reinitialize(anchor_reinit),
+                );
             }
-            None if anchor_init => {
-                return Err(kms(Error::validation("anchor_init needs an anchor")));
+            None if anchor_init || anchor_reinit => {
+                return Err(kms(Error::validation(
+                    "anchor_init and anchor_reinit need an anchor",
+                )));
             }
             None => {}
         }
@@ -743,6 +778,38 @@ impl Keystore {
     /// Raises KMSInternalException when the keystore file was tampered with.
     fn verify_digest(&self, py: Python<'_>) -> PyResult<()> {
         self.run(py, |ks| ks.verify_digest())
+    }
+
+    /// Whether the keystore is anchored and where its anchor stands, as a
+    /// dict: `Anchored` (bool, as stored in the keystore), `AnchorGiven`
+    /// (this handle was opened with `anchor=`), `KeystoreCounter` (the
+    /// integrity state's write counter), `AnchorCounter` (the anchor's, or
+    /// None without an anchor) and `AnchorBehind` (the anchor holds an
+    /// earlier state; None without an anchor). Not audited.
+    ///
+    /// Raises KMSInternalException if the keystore or the anchor fails
+    /// authentication or cannot be read.
+    fn anchor_status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        let st = self.run(py, |ks| ks.anchor_status())?;
+        let d = pyo3::types::PyDict::new(py);
+        d.set_item("Anchored", st.anchored)?;
+        d.set_item("AnchorGiven", st.anchor_given)?;
+        d.set_item("KeystoreCounter", st.keystore_counter)?;
+        d.set_item("AnchorCounter", st.anchor_counter)?;
+        d.set_item("AnchorBehind", st.anchor_given.then(|| st.anchor_behind()))?;
+        Ok(d)
+    }
+
+    /// Removes the keystore's anchoring: it then opens without an anchor,
+    /// and a rollback of its file is no longer detected. Needs this handle
+    /// opened with the anchor (`anchor=`), which is checked again first.
+    /// Audited as `RemoveKeystoreAnchor`. The anchor file is left in place;
+    /// opening with `anchor=` again anchors the keystore again.
+    ///
+    /// Raises ValidationException on a handle opened without the anchor,
+    /// KMSInternalException if the keystore is behind the anchor.
+    fn remove_anchor(&self, py: Python<'_>) -> PyResult<()> {
+        self.run(py, |ks| ks.remove_anchor())
     }
 
     /// Deletes every key whose deletion window has passed, with its aliases;

@@ -596,8 +596,9 @@ class Keystore:
         root_key_env: Optional[str] = None,
         passphrase: Union[str, _BytesLike, None] = None,
         audit_write_mode: Literal["write-through", "write-behind"] = "write-through",
-        anchor: Optional[_StrPath] = None,
+        anchor: Union[_StrPath, Literal[False], None] = None,
         anchor_init: bool = False,
+        anchor_reinit: bool = False,
     ) -> Keystore:
         """
         Opens an existing keystore with its root key (one source, as for `create`).
@@ -606,14 +607,28 @@ class Keystore:
         checked on open and by every write and verification, and moved
         forward by every write; a missing anchor file is refused unless
         `anchor_init` is true (then it is created from the keystore as it is:
-        trust on first use).
+        trust on first use). `anchor_reinit`: re-anchor an anchored keystore
+        whose anchor is lost with `anchor`, which must hold no record (the
+        keystore gets a new anchor ID, so every earlier anchor is refused
+        after; audited as `ReinitializeKeystoreAnchor`); `anchor_init` alone
+        does not re-anchor an anchored keystore (KMSInvalidStateException).
+        A keystore opened with an anchor (or created
+        with one) is anchored: it then opens only with its anchor, or with
+        `anchor=False`, which opens it without the anchor (audited as
+        `OpenKeystoreWithoutAnchor`; this handle neither checks nor moves the
+        anchor, so its writes on a keystore file put back to an earlier
+        state make the rollback pass: for recovery only).
 
         Raises NotFoundException if there is no keystore at `path`,
         AccessDeniedException if the root key is not this keystore's,
-        KMSInternalException if the file fails authentication or is behind
-        the anchor (put back to an earlier state), or the anchor is missing
-        or fails authentication, ValidationException for an unknown
-        `audit_write_mode` or `anchor_init` without `anchor`.
+        KMSInvalidStateException if the keystore is anchored and no `anchor`
+        is given, or the anchor is not the keystore's (it holds no record,
+        without `anchor_reinit`, or another anchor ID), KMSInternalException
+        if the file fails authentication or
+        is behind the anchor (put back to an earlier state), or the anchor is
+        missing or fails authentication, ValidationException for an unknown
+        `audit_write_mode`, `anchor_init` or `anchor_reinit` without
+        `anchor`, `anchor=True`, or an anchor that is not a regular file.
         """
     def close(self) -> None:
         """
@@ -659,6 +674,29 @@ class Keystore:
         integrity state; `open` checks it too).
 
         Raises KMSInternalException when the keystore file was tampered with.
+        """
+    def anchor_status(self) -> dict[str, Any]:
+        """
+        Whether the keystore is anchored and where its anchor stands, as a
+        dict: `Anchored` (bool, as stored in the keystore), `AnchorGiven`
+        (this handle was opened with `anchor=`), `KeystoreCounter` (the
+        integrity state's write counter), `AnchorCounter` (the anchor's, or
+        None without an anchor) and `AnchorBehind` (the anchor holds an
+        earlier state; None without an anchor). Not audited.
+
+        Raises KMSInternalException if the keystore or the anchor fails
+        authentication or cannot be read.
+        """
+    def remove_anchor(self) -> None:
+        """
+        Removes the keystore's anchoring: it then opens without an anchor,
+        and a rollback of its file is no longer detected. Needs this handle
+        opened with the anchor (`anchor=`), which is checked again first.
+        Audited as `RemoveKeystoreAnchor`. The anchor file is left in place;
+        opening with `anchor=` again anchors the keystore again.
+
+        Raises ValidationException on a handle opened without the anchor,
+        KMSInternalException if the keystore is behind the anchor.
         """
     def purge_deleted_keys(self) -> int:
         """
