@@ -757,7 +757,10 @@ fn main() -> ExitCode {
         Ok(()) if output::broken_pipe() => ExitCode::from(141),
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!(
+            // Not `eprintln!`, which panics when stderr is closed or full:
+            // the exit status (1) still tells the failure.
+            let _ = writeln!(
+                std::io::stderr(),
                 "An error occurred ({}) when calling the {} operation: {}",
                 e.code(),
                 operation_name(&cli.command),

@@ -948,3 +948,39 @@ fn an_old_keystore_is_refused_until_migrate_keystore_runs() {
     // The audit chain continues from the old checkpoint (exit 1 otherwise).
     json_of(&run_with_key(&["audit", "verify"]), &["audit", "verify"]);
 }
+
+/// Runs `args` with stderr `stderr` (stdout discarded); returns the exit
+/// status.
+fn with_stderr(keystore: &Path, args: &[&str], stderr: Stdio) -> Option<i32> {
+    cmd(keystore)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .status()
+        .unwrap()
+        .code()
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_full_or_closed_stderr_still_exits_1() {
+    let (_dir, ks, _key) = setup();
+    let args = ["describe-key", "--key-id", "nope"];
+    // A full device: every write fails with ENOSPC.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    assert_eq!(with_stderr(&ks, &args, Stdio::from(full)), Some(1));
+    // A pipe whose read end is closed: every write fails with EPIPE.
+    let mut child = cmd(&ks)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+}
