@@ -756,6 +756,17 @@ fn main() -> ExitCode {
         // The reader of stdout went away: quiet, as a process killed by SIGPIPE.
         Ok(()) if output::broken_pipe() => ExitCode::from(141),
         Ok(()) => ExitCode::SUCCESS,
+        // The operation succeeded (and any change it made is committed):
+        // say so, so that it is not retried as failed.
+        Err(e) if output::output_failed() => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "The {} operation succeeded, but its output was not written: {}",
+                operation_name(&cli.command),
+                e.message()
+            );
+            ExitCode::from(1)
+        }
         Err(e) => {
             // Not `eprintln!`, which panics when stderr is closed or full:
             // the exit status (1) still tells the failure.
@@ -795,7 +806,7 @@ fn write_output(path: &Option<PathBuf>, bytes: &[u8], secret: bool) -> Result<()
     match path {
         None => Ok(()),
         Some(p) if is_stdout(p) => output::write_raw_stdout(bytes),
-        Some(p) => write_file_atomic(p, bytes, secret),
+        Some(p) => write_file_atomic(p, bytes, secret).map_err(output::not_written),
     }
 }
 

@@ -984,3 +984,38 @@ fn a_full_or_closed_stderr_still_exits_1() {
     drop(child.stderr.take());
     assert_eq!(child.wait().unwrap().code(), Some(1));
 }
+
+/// A change whose output cannot be written (stdout full) is reported as
+/// succeeded, with what was not written: not as the operation's failure
+/// (KMS clients and scripts retry a failure believing nothing changed).
+#[test]
+#[cfg(target_os = "linux")]
+fn a_committed_change_whose_output_is_not_written_says_it_succeeded() {
+    let (_dir, ks, key) = setup();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = cmd(&ks)
+        .args([
+            "schedule-key-deletion",
+            "--key-id",
+            &key,
+            "--pending-window-in-days",
+            "7",
+        ])
+        .stdout(Stdio::from(full))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("The ScheduleKeyDeletion operation succeeded")
+            && err.contains("output was not written")
+            && err.contains("stdout")
+            && !err.contains("KMSInternalException"),
+        "{err}"
+    );
+    let state = ok(&ks, &["describe-key", "--key-id", &key]);
+    assert_eq!(state["KeyMetadata"]["KeyState"], "PendingDeletion");
+}
