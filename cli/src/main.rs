@@ -1126,7 +1126,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
         return audit(cli, format, &ks, a);
     }
     let ks = acting(cli, ks);
-    match &cli.command {
+    let result = match &cli.command {
         Command::Init { .. }
         | Command::ImportKeystore { .. }
         | Command::MigrateKeystore
@@ -1135,7 +1135,9 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Command::ExportKeystore { outfile } => {
             write_secret(&Some(outfile.clone()), &ks.export_sealed()?)
         }
-        Command::Serve(args) => strongroom_server::cli::serve(ks, args).map_err(Error::internal),
+        Command::Serve(args) => {
+            strongroom_server::cli::serve(ks.clone(), args).map_err(Error::internal)
+        }
         Command::CreateKey {
             description,
             key_spec,
@@ -1487,7 +1489,22 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Command::Audit(_) => Err(Error::internal(
             "audit is handled before the principal is chosen",
         )),
+    };
+    // A change that committed succeeds even when its audit record or the
+    // checkpoint over it could not be stored then (the handle keeps the
+    // record to write first): stored now, or said, since the process ends.
+    if result.is_ok() {
+        if let Err(e) = ks.flush_audit_log() {
+            let _ = writeln!(
+                std::io::stderr(),
+                "warning: {}; the command's change stands, but its audit record is not \
+                 written or not checkpointed (`strongroom audit verify` lists its intent \
+                 under OutcomeUnknown, or Records beyond CheckpointRecords)",
+                e.message()
+            );
+        }
     }
+    result
 }
 
 fn audit(
