@@ -153,8 +153,9 @@ impl Keystore {
     }
 
     /// Runs one operation and appends its audit event (success or failure).
-    /// If the event cannot be written, the operation fails, unless a change
-    /// of it committed: its caller is then told its own outcome (a KMS
+    /// If the event cannot be written, the operation fails, unless it is a
+    /// management operation and a change of it committed: its caller is
+    /// then told its own outcome (a KMS
     /// client takes an error for "nothing changed" and retries), the
     /// change's intent record is in the log, and the event is kept to be
     /// written before this handle's next call
@@ -186,7 +187,10 @@ impl Keystore {
         let error = result.as_ref().err();
         let event = call.event(op, self.principal(), millis, random, self.account(), error);
         if let Err(e) = self.append_audit(&event, durable, pid) {
-            if !committed {
+            // A read-only operation's result is still withheld: a change
+            // it committed is due maintenance (a purge, a rotation), which
+            // a retry finds done.
+            if !committed || !durable {
                 return Err(e);
             }
             self.inner

@@ -134,8 +134,10 @@
 //! retries): nothing after the commit turns it into an error. Each
 //! post-commit step that fails is a deferred fault instead:
 //!
-//! - the outcome record cannot be written (e.g. the disk fills up in
-//!   between): the intent records the change, the outcome record is kept in
+//! - the outcome record of a management operation cannot be written
+//!   (e.g. the disk fills up in between; a read-only operation whose call
+//!   committed due maintenance still fails, its result withheld, and a
+//!   retry finds the maintenance done): the intent records the change, the outcome record is kept in
 //!   the handle's memory and the handle is stuck (as a write-behind batch
 //!   that failed, above): its next call writes it first, and fails while
 //!   that fails (a change before anything changes). If the process ends
