@@ -796,8 +796,22 @@ fn main() -> ExitCode {
         // The reader of stdout went away: quiet, as a process killed by SIGPIPE.
         Ok(()) if output::broken_pipe() => ExitCode::from(141),
         Ok(()) => ExitCode::SUCCESS,
+        // The operation succeeded (and any change it made is committed):
+        // say so, so that it is not retried as failed.
+        Err(e) if output::output_failed() => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "The {} operation succeeded, but its output was not written: {}",
+                operation_name(&cli.command),
+                e.message()
+            );
+            ExitCode::from(1)
+        }
         Err(e) => {
-            eprintln!(
+            // Not `eprintln!`, which panics when stderr is closed or full:
+            // the exit status (1) still tells the failure.
+            let _ = writeln!(
+                std::io::stderr(),
                 "An error occurred ({}) when calling the {} operation: {}",
                 e.code(),
                 operation_name(&cli.command),
@@ -837,7 +851,7 @@ fn write_output(path: &Option<PathBuf>, bytes: &[u8], secret: bool) -> Result<()
     match path {
         None => Ok(()),
         Some(p) if is_stdout(p) => output::write_raw_stdout(bytes),
-        Some(p) => write_file_atomic(p, bytes, secret),
+        Some(p) => write_file_atomic(p, bytes, secret).map_err(output::not_written),
     }
 }
 
@@ -1161,7 +1175,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
         return anchor_command(cli, format, &ks, a);
     }
     let ks = acting(cli, ks);
-    match &cli.command {
+    let result = match &cli.command {
         Command::Init { .. }
         | Command::ImportKeystore { .. }
         | Command::MigrateKeystore
@@ -1170,7 +1184,9 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Command::ExportKeystore { outfile } => {
             write_secret(&Some(outfile.clone()), &ks.export_sealed()?)
         }
-        Command::Serve(args) => strongroom_server::cli::serve(ks, args).map_err(Error::internal),
+        Command::Serve(args) => {
+            strongroom_server::cli::serve(ks.clone(), args).map_err(Error::internal)
+        }
         Command::CreateKey {
             description,
             key_spec,
@@ -1522,7 +1538,22 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Command::Audit(_) | Command::Anchor(_) => Err(Error::internal(
             "audit and anchor are handled before the principal is chosen",
         )),
+    };
+    // A change that committed succeeds even when its audit record or the
+    // checkpoint over it could not be stored then (the handle keeps the
+    // record to write first): stored now, or said, since the process ends.
+    if result.is_ok() {
+        if let Err(e) = ks.flush_audit_log() {
+            let _ = writeln!(
+                std::io::stderr(),
+                "warning: {}; the command's change stands, but its audit record is not \
+                 written or not checkpointed (`strongroom audit verify` lists its intent \
+                 under OutcomeUnknown, or Records beyond CheckpointRecords)",
+                e.message()
+            );
+        }
     }
+    result
 }
 
 /// `strongroom anchor remove` (`anchor status` is read only, before the

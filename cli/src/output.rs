@@ -10,6 +10,9 @@ use crate::OutputFormat;
 
 /// Set once a write to stdout failed with EPIPE (the reader went away).
 static BROKEN_PIPE: AtomicBool = AtomicBool::new(false);
+/// Set once writing an operation's output (stdout or an output file)
+/// failed otherwise than by a closed pipe.
+static OUTPUT_FAILED: AtomicBool = AtomicBool::new(false);
 /// Set once `--outfile -` claimed stdout for raw bytes.
 static STDOUT_RAW: AtomicBool = AtomicBool::new(false);
 
@@ -17,6 +20,19 @@ static STDOUT_RAW: AtomicBool = AtomicBool::new(false);
 /// quietly with status 141 (128 + SIGPIPE, as a process killed by SIGPIPE).
 pub fn broken_pipe() -> bool {
     BROKEN_PIPE.load(Ordering::Relaxed)
+}
+
+/// Whether writing the command's output failed ([`not_written`]): the
+/// operation itself had succeeded.
+pub fn output_failed() -> bool {
+    OUTPUT_FAILED.load(Ordering::Relaxed)
+}
+
+/// Marks the failure `e` to write the output of an operation that
+/// succeeded ([`output_failed`]), and returns it.
+pub fn not_written(e: Error) -> Error {
+    OUTPUT_FAILED.store(true, Ordering::Relaxed);
+    e
 }
 
 /// Writes `bytes` to stdout and flushes. A closed pipe (EPIPE) is not an
@@ -35,7 +51,9 @@ pub fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
             BROKEN_PIPE.store(true, Ordering::Relaxed);
             Ok(())
         }
-        Err(e) => Err(Error::internal(format!("cannot write to stdout: {e}"))),
+        Err(e) => Err(not_written(Error::internal(format!(
+            "cannot write to stdout: {e}"
+        )))),
     }
 }
 

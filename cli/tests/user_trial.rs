@@ -27,6 +27,19 @@ fn failed(out: &Output, exception: &str, text: &str) {
     assert!(err.contains(text), "expected {text:?}, got {err:?}");
 }
 
+/// Asserts that `out` exited 1 saying that its operation succeeded but
+/// its output (containing `text`) was not written, printing nothing.
+#[track_caller]
+fn output_not_written(out: &Output, text: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(out.stdout.is_empty(), "printed: {:?}", out.stdout);
+    assert!(
+        err.contains("operation succeeded, but its output was not written") && err.contains(text),
+        "expected {text:?}, got {err:?}"
+    );
+}
+
 fn setup() -> (tempfile::TempDir, PathBuf, String) {
     let dir = tempfile::tempdir().unwrap();
     let ks = dir.path().join("ks.db");
@@ -160,7 +173,7 @@ fn export_keystore_refuses_to_overwrite_the_keystore_files() {
     assert!(!std::fs::read(&backup).unwrap().is_empty());
     let bad = dir.path().join("missing-dir").join("backup.bin");
     let out = run(&ks, &["export-keystore", "--outfile", s(&bad)]);
-    failed(&out, "KMSInternalException", "cannot write");
+    output_not_written(&out, "cannot write");
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -346,7 +359,7 @@ fn secrets_written_to_files_are_private_and_not_printed() {
             s(&f("no-such-dir/lonely.blob")),
         ],
     );
-    failed(&out, "KMSInternalException", "cannot write");
+    output_not_written(&out, "cannot write");
     assert!(
         !f("lonely").exists(),
         "plaintext data key left without its wrapped copy"
@@ -947,4 +960,75 @@ fn an_old_keystore_is_refused_until_migrate_keystore_runs() {
     json_of(&run_with_key(&["migrate-keystore"]), &["migrate-keystore"]);
     // The audit chain continues from the old checkpoint (exit 1 otherwise).
     json_of(&run_with_key(&["audit", "verify"]), &["audit", "verify"]);
+}
+
+/// Runs `args` with stderr `stderr` (stdout discarded); returns the exit
+/// status.
+fn with_stderr(keystore: &Path, args: &[&str], stderr: Stdio) -> Option<i32> {
+    cmd(keystore)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .status()
+        .unwrap()
+        .code()
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_full_or_closed_stderr_still_exits_1() {
+    let (_dir, ks, _key) = setup();
+    let args = ["describe-key", "--key-id", "nope"];
+    // A full device: every write fails with ENOSPC.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    assert_eq!(with_stderr(&ks, &args, Stdio::from(full)), Some(1));
+    // A pipe whose read end is closed: every write fails with EPIPE.
+    let mut child = cmd(&ks)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+}
+
+/// A change whose output cannot be written (stdout full) is reported as
+/// succeeded, with what was not written: not as the operation's failure
+/// (KMS clients and scripts retry a failure believing nothing changed).
+#[test]
+#[cfg(target_os = "linux")]
+fn a_committed_change_whose_output_is_not_written_says_it_succeeded() {
+    let (_dir, ks, key) = setup();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = cmd(&ks)
+        .args([
+            "schedule-key-deletion",
+            "--key-id",
+            &key,
+            "--pending-window-in-days",
+            "7",
+        ])
+        .stdout(Stdio::from(full))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("The ScheduleKeyDeletion operation succeeded")
+            && err.contains("output was not written")
+            && err.contains("stdout")
+            && !err.contains("KMSInternalException"),
+        "{err}"
+    );
+    let state = ok(&ks, &["describe-key", "--key-id", &key]);
+    assert_eq!(state["KeyMetadata"]["KeyState"], "PendingDeletion");
 }

@@ -40,7 +40,8 @@ pub struct ServeArgs {
     /// Largest request body in bytes.
     #[arg(long, default_value_t = crate::DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
-    /// Time limit of one operation, in seconds.
+    /// Time limit, in seconds, for a client to send a request's body (the
+    /// operation itself is not cut short: its outcome is the answer).
     #[arg(long, default_value_t = 30)]
     pub request_timeout_secs: u64,
     /// Log format on standard error.

@@ -59,10 +59,11 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     /// Largest accepted request body in bytes; larger ones get HTTP 413.
     pub max_body_bytes: usize,
-    /// Time limit for one operation; past it the answer is HTTP 500
-    /// `KMSInternalException`. It also bounds the time a client takes to
-    /// send a request's body once its headers are in: past it the answer is
-    /// HTTP 408 `RequestTimeoutException` and the connection is closed.
+    /// Time limit for a client to send a request's body once its headers
+    /// are in: past it the answer is HTTP 408 `RequestTimeoutException` and
+    /// the connection is closed. It does not bound the operation itself:
+    /// once it starts, the answer is its own outcome (an operation that may
+    /// still commit is never answered with a failure).
     pub request_timeout: Duration,
     /// Time limit for a client to send a request's headers.
     pub header_read_timeout: Duration,
@@ -331,16 +332,19 @@ async fn handle(state: &Arc<AppState>, parts: axum::http::request::Parts, body: 
         ));
     }
     let ks = keystore_for(&state.keystore, principal.as_deref());
+    // No timeout from here on: a blocking task cannot be cancelled, so an
+    // operation answered "timed out" could still commit, and KMS clients
+    // retry a 500 believing nothing changed (a second key, a deletion
+    // believed failed). The answer waits for the operation's own outcome;
+    // an operation waiting for the keystore's write lock gives up with an
+    // error of its own after the storage's busy timeout (30 s), changing
+    // nothing.
     let task = tokio::task::spawn_blocking(move || ops::dispatch(&ks, &op, &bytes));
-    match tokio::time::timeout(state.request_timeout, task).await {
-        Ok(Ok(Ok(body))) => Ok((body, principal)),
-        Ok(Ok(Err(e))) => Err((e, principal)),
-        Ok(Err(_join)) => Err((
+    match task.await {
+        Ok(Ok(body)) => Ok((body, principal)),
+        Ok(Err(e)) => Err((e, principal)),
+        Err(_join) => Err((
             WireError::new(500, "KMSInternalException", "the operation failed"),
-            principal,
-        )),
-        Err(_elapsed) => Err((
-            WireError::new(500, "KMSInternalException", "the operation timed out"),
             principal,
         )),
     }

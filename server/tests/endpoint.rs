@@ -611,3 +611,50 @@ fn import_type_reaches_the_keystore() {
     );
     assert_eq!(import(r#""BOGUS""#), Err("ValidationException"));
 }
+
+/// An operation that outlasts the request timeout (it waits for the
+/// keystore's write lock, held by another connection) is answered with its
+/// own outcome, not a retryable "timed out" failure while it may still
+/// commit (user trial: the deletion answered HTTP 500 committed anyway).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operation_past_the_request_timeout_answers_its_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = keystore(&dir);
+    let key = ks
+        .create_key(&strongroom::api::CreateKeyRequest::default())
+        .unwrap()
+        .key_metadata
+        .key_id;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut config = ServerConfig::new(Auth::InsecureNoAuth);
+    config.request_timeout = std::time::Duration::from_secs(1);
+    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(ks.clone(), config, listener, async {
+        let _ = rx.await;
+    }));
+    // Another connection holds the write lock for three times the timeout.
+    let db = dir.path().join("ks.db");
+    let (held, is_held) = std::sync::mpsc::channel();
+    let locker = std::thread::spawn(move || {
+        let c = rusqlite::Connection::open(db).unwrap();
+        c.execute_batch("BEGIN IMMEDIATE").unwrap();
+        held.send(()).unwrap();
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        c.execute_batch("ROLLBACK").unwrap();
+    });
+    is_held.recv().unwrap();
+    let body = format!(r#"{{"KeyId":"{key}","PendingWindowInDays":7}}"#);
+    let (status, json) = call(
+        addr,
+        Some("TrentService.ScheduleKeyDeletion"),
+        body.as_bytes(),
+        false,
+    )
+    .await;
+    locker.join().unwrap();
+    assert_eq!(status, 200, "{json}");
+    assert_eq!(json["KeyState"], "PendingDeletion", "{json}");
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}

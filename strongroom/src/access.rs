@@ -153,7 +153,13 @@ impl Keystore {
     }
 
     /// Runs one operation and appends its audit event (success or failure).
-    /// If the event cannot be written, the operation fails.
+    /// If the event cannot be written, the operation fails, unless it is a
+    /// management operation and a change of it committed: its caller is
+    /// then told its own outcome (a KMS
+    /// client takes an error for "nothing changed" and retries), the
+    /// change's intent record is in the log, and the event is kept to be
+    /// written before this handle's next call
+    /// ([`AuditSink::retain_outcome`](crate::audit_log::AuditSink)).
     pub(crate) fn call<T>(
         &self,
         op: &str,
@@ -175,11 +181,22 @@ impl Keystore {
             // The result (possibly secret) is dropped, and zeroized if it is.
             f(&mut call).and_then(|_| Err(access::dry_run_succeeded()))
         };
+        let committed = scope.committed();
         drop(scope);
         let millis = self.inner.clock.now().saturating_mul(1000);
         let error = result.as_ref().err();
         let event = call.event(op, self.principal(), millis, random, self.account(), error);
-        self.append_audit(&event, durable, pid)?;
+        if let Err(e) = self.append_audit(&event, durable, pid) {
+            // A read-only operation's result is still withheld: a change
+            // it committed is due maintenance (a purge, a rotation), which
+            // a retry finds done.
+            if !committed || !durable {
+                return Err(e);
+            }
+            self.inner
+                .audit
+                .retain_outcome(event.to_canonical_record(), &e);
+        }
         result
     }
 

@@ -795,24 +795,22 @@ impl StateGuard {
     /// that found the anchor behind), under the log's lock: records it as
     /// seen and stores it in the anchor.
     ///
+    /// A failed store is not the write's error: the write is committed,
+    /// and its caller is told so (a KMS client takes an error for "nothing
+    /// changed" and retries). It is a deferred fault instead: the anchor is
+    /// left behind, and the next write (by any handle or process using the
+    /// anchor) stores it first and is refused, changing nothing, while that
+    /// fails; opening with the anchor, and `verify_digest`, move it forward
+    /// or fail.
+    ///
     /// # Errors
-    /// `KMSInternalException` when the anchor cannot be stored: the write
-    /// is committed, the anchor left behind, and the next write (by any
-    /// handle or process using the anchor) stores it first and is refused,
-    /// changing nothing, while that fails.
+    /// `KMSInternalException` when the state cannot be encoded.
     pub(crate) fn committed(&self, state: &State) -> Result<()> {
         let seen = Seen::of(state)?;
         self.record(&seen);
-        if self.anchor.is_none() {
-            return Ok(());
-        }
-        self.put(&seen).map_err(|e| {
-            Error::internal(format!(
-                "the change was committed, but the keystore anchor was not moved to it (the \
-                 next write stores it first, and is refused while that fails): {}",
-                e.message()
-            ))
-        })
+        // A failure leaves the anchor behind, which the next write acts on.
+        let _left_behind = self.put(&seen);
+        Ok(())
     }
 
     /// After a committed audit checkpoint store of `state`, under the

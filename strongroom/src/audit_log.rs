@@ -129,9 +129,28 @@
 //! holds the checkpoint that covers it: no authentic state row reflects a
 //! change without covering the record of that change. The operation's own
 //! record (its outcome) is appended after the commit as any management
-//! record; if that write alone fails (e.g. the disk fills up in between),
-//! the change stays committed, the intent records it, and the caller sees
-//! the failure. A crash between the intent and the commit, or between the
+//! record. **Once a change has committed, its caller is told its own
+//! outcome** (a KMS client takes an error for "nothing changed" and
+//! retries): nothing after the commit turns it into an error. Each
+//! post-commit step that fails is a deferred fault instead:
+//!
+//! - the outcome record of a management operation cannot be written
+//!   (e.g. the disk fills up in between; a read-only operation whose call
+//!   committed due maintenance still fails, its result withheld, and a
+//!   retry finds the maintenance done): the intent records the change, the outcome record is kept in
+//!   the handle's memory and the handle is stuck (as a write-behind batch
+//!   that failed, above): its next call writes it first, and fails while
+//!   that fails (a change before anything changes). If the process ends
+//!   first it is lost, and [`Keystore::verify_audit_log`] names the intent
+//!   in `outcome_unknown`;
+//! - the record is written and synced but the checkpoint over it cannot be
+//!   stored: the record stays past the checkpoint, validly chained, until
+//!   the next flush, synced append or change of any handle or process
+//!   covers it (a change commits the checkpoint over it with its own state,
+//!   so none commits while that fails);
+//! - the anchor cannot be stored: see `docs/FORMAT.md`, "Keystore anchor".
+//!
+//! A crash between the intent and the commit, or between the
 //! commit and the outcome, loses the outcome record only: the keystore
 //! opens and [`Keystore::verify_audit_log`] names the intent in
 //! `outcome_unknown` (`docs/FORMAT.md`, "Intent records").
@@ -905,6 +924,8 @@ struct CallContext {
     /// read-only ones change rows only through due maintenance: their
     /// intent names the operation without them).
     params: Option<RequestParameters>,
+    /// A change of the call committed (an intent record preceded it).
+    committed: bool,
 }
 
 thread_local! {
@@ -914,6 +935,7 @@ thread_local! {
             op: String::new(),
             random: [0; 32],
             params: None,
+            committed: false,
         })
     };
 }
@@ -921,8 +943,9 @@ thread_local! {
 /// The current call of this thread, from [`CallScope::enter`] until it is
 /// dropped (also on unwinding).
 pub(crate) struct CallScope {
-    /// The call this one runs inside of (`op`, `random`, `params`).
-    outer: Option<(String, [u8; 32], Option<RequestParameters>)>,
+    /// The call this one runs inside of (`op`, `random`, `params`,
+    /// `committed`).
+    outer: Option<(String, [u8; 32], Option<RequestParameters>, bool)>,
 }
 
 impl CallScope {
@@ -935,8 +958,11 @@ impl CallScope {
     ) -> CallScope {
         CALL.with(|c| {
             let mut c = c.borrow_mut();
-            let outer = c.active.then(|| (c.op.clone(), c.random, c.params.take()));
+            let outer = c
+                .active
+                .then(|| (c.op.clone(), c.random, c.params.take(), c.committed));
             c.active = true;
+            c.committed = false;
             c.op.clear();
             c.op.push_str(op);
             c.random = random;
@@ -944,6 +970,25 @@ impl CallScope {
             CallScope { outer }
         })
     }
+
+    /// Whether a change of this call has committed (its intent record is
+    /// in the log, before it): from then on the call is not reported as
+    /// failed for want of its outcome record (see [`Keystore::call`]).
+    ///
+    /// [`Keystore::call`]: crate::Keystore
+    pub(crate) fn committed(&self) -> bool {
+        CALL.with(|c| c.borrow().committed)
+    }
+}
+
+/// Records that the current call (if any) committed a change.
+fn mark_committed() {
+    CALL.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.active {
+            c.committed = true;
+        }
+    });
 }
 
 impl Drop for CallScope {
@@ -952,10 +997,11 @@ impl Drop for CallScope {
         let _ = CALL.try_with(|c| {
             let mut c = c.borrow_mut();
             match self.outer.take() {
-                Some((op, random, params)) => {
+                Some((op, random, params, committed)) => {
                     c.op = op;
                     c.random = random;
                     c.params = params;
+                    c.committed = committed;
                 }
                 None => {
                     c.active = false;
@@ -1100,6 +1146,29 @@ impl<'a> BatchDone<'a> {
         q.writing = false;
         sink.written.notify_all();
         q
+    }
+}
+
+impl AuditSink {
+    /// Keeps the outcome record `canonical` of a call whose change
+    /// committed but whose record could not be written (`e`): it is queued
+    /// ahead of anything queued later, and the sink is stuck (as after a
+    /// failed write-behind batch): every later call of the handle first
+    /// writes it, and fails while that fails; a change is refused before it
+    /// changes anything. Lost if the process ends first: the change's
+    /// intent record then stays in `outcome_unknown`.
+    pub(crate) fn retain_outcome(&self, canonical: String, e: &Error) {
+        let mut q = lock_queue(&self.queue);
+        q.retained.push(Queued {
+            canonical,
+            waited: false,
+        });
+        q.detached += 1;
+        q.stuck = Some(Error::internal(format!(
+            "the audit record of a committed change could not be written; it is kept, and \
+             this handle's calls fail until it is written: {}",
+            e.message()
+        )));
     }
 }
 
@@ -1673,8 +1742,15 @@ impl AuditSink {
             }
         }
         self.set_tail(tail, id, end);
-        if sync {
-            self.store_checkpoint(tail, end)?;
+        // The batch is written (and synced when `sync`): its operations
+        // are not failed from here on. A checkpoint that cannot be stored
+        // (a full disk...) leaves the records past the checkpoint, validly
+        // chained and on disk: they stay unsynced for this sink, so the
+        // background flush, the next append that syncs, and the next change
+        // of any handle or process (whose committed state holds a
+        // checkpoint over them and its intent) cover them; a change cannot
+        // commit while its checkpoint cannot be stored.
+        if sync && self.store_checkpoint(tail, end).is_ok() {
             tail.unsynced_since = None;
             Ok(Some(None))
         } else {
@@ -1912,6 +1988,9 @@ impl AuditSink {
             if written {
                 // The checkpoint moved with the change, if it committed.
                 tail.checkpoint = None;
+                if result.is_ok() {
+                    mark_committed();
+                }
             }
             tail.file = Some(file);
             return result;

@@ -525,7 +525,7 @@ fn moving_the_anchor_forward_on_open_never_moves_it_back() {
     refused_by_anchor(open_anchored(&a.path, &a.anchor, false));
 }
 
-/// A write whose anchor store fails is reported (it committed); the
+/// A write whose anchor store fails succeeds (it committed); the
 /// handle's next write first stores the state it reads and, while that
 /// fails, is refused without changing anything; once the store works
 /// again the anchor catches up.
@@ -538,8 +538,10 @@ fn a_failed_anchor_store_refuses_the_next_write_until_stored() {
     let store = Hooked::new(&a.anchor);
     let ks = open_hooked(&a.path, &store).unwrap();
     store.fail.store(true, Ordering::SeqCst);
-    let e = expect_err(tag(&ks, &key, "1"), ErrorKind::KMSInternalException);
-    assert!(e.message().contains("committed"), "{e}");
+    // The change committed: its caller is told it succeeded (a KMS client
+    // takes an error for "nothing changed" and retries), and the failed
+    // store is a deferred fault the next write acts on.
+    tag(&ks, &key, "1").unwrap();
     let committed = stored_counter(&a.path);
     assert!(anchored_counter(&a.anchor) < committed);
     let e = expect_err(tag(&ks, &key, "2"), ErrorKind::KMSInternalException);
@@ -755,8 +757,7 @@ fn a_failed_anchor_store_refuses_the_writes_of_every_handle() {
         .map(|_| open_hooked(&a.path, &store).unwrap())
         .collect();
     store.fail.store(true, Ordering::SeqCst);
-    let e = expect_err(tag(&handles[0], &key, "0"), ErrorKind::KMSInternalException);
-    assert!(e.message().contains("committed"), "{e}");
+    tag(&handles[0], &key, "0").unwrap();
     let committed = stored_counter(&a.path);
     assert!(anchored_counter(&a.anchor) < committed);
     for (i, ks) in handles.iter().enumerate() {
