@@ -1608,7 +1608,11 @@ impl<R: CryptoRng + ?Sized> Service<'_, R> {
         f: &mut dyn FnMut(&mut Self, &mut Call) -> Result<()>,
     ) -> Result<()> {
         let mut call = Call::new(params);
-        let result = self.ks.dry_run_gate(op).and_then(|()| f(self, &mut call));
+        let result = self
+            .ks
+            .dry_run_gate(op)
+            .and_then(|()| crate::access::check_caller(self.ks.principal()))
+            .and_then(|()| f(self, &mut call));
         self.ks
             .record(self.rng, self.now, op, call, result.as_ref().err())?;
         result

@@ -155,10 +155,12 @@ impl Credentials {
                     ));
                 }
             }
-            if !e.principal.starts_with("arn:") {
+            // The rules every call applies to its caller (a grantee's).
+            if let Err(err) = strongroom::core::access::check_caller(&e.principal) {
                 return Err(format!(
-                    "credentials file: principal of {} is not an ARN",
-                    e.access_key_id
+                    "credentials file: principal of {}: {}",
+                    e.access_key_id,
+                    err.message()
                 ));
             }
             c.insert_entry(

@@ -167,7 +167,9 @@ impl Keystore {
         let durable = crate::audit_log::durable_event(op);
         let scope = crate::audit_log::CallScope::enter(op, random, durable.then(|| params.clone()));
         let mut call = Call::new(params);
-        let result = if !self.dry_run {
+        let result = if let Err(e) = access::check_caller(self.principal()) {
+            Err(e)
+        } else if !self.dry_run {
             f(&mut call)
         } else if !DRY_RUN_OPERATIONS.contains(&op) {
             Err(access::dry_run_refused(op, "on a handle without dry_run()"))
