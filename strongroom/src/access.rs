@@ -160,6 +160,9 @@ impl Keystore {
         params: RequestParameters,
         f: impl FnOnce(&mut Call) -> Result<T>,
     ) -> Result<T> {
+        // In a forked child nothing runs, and nothing is audited (the
+        // handle's connections and audit state are its parent's).
+        self.inner.audit.check_process()?;
         // The event's IDs are fixed before the operation runs: a row change
         // it commits is preceded by its intent record, which names them
         // (`docs/FORMAT.md`, "Intent records").
