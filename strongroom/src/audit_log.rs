@@ -107,7 +107,9 @@
 //! log is restored the next operation (or [`Keystore::flush_audit_log`])
 //! writes the queued records and the handle works again: no record whose
 //! operation returned success is dropped while the process lives. A forked
-//! child does not write records its parent queued.
+//! child does not write records its parent queued: a handle used in a
+//! process other than the one that opened it refuses every call
+//! ([`AuditSink::check_process`]); each process opens its own.
 //!
 //! A torn last line (a crash mid-`pwrite`) or any bytes past the last
 //! valid record are reported by [`Keystore::verify_audit_log`] as a fault
