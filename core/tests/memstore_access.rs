@@ -806,12 +806,20 @@ fn account_root_covers_only_iam_principals_and_callers_are_validated() {
 
     let mut ks = store();
     let key = new_key(&mut ks);
-    for bad in ["nope", "", "arn:aws:s3::111122223333:bucket", "arn:aws:iam::111122223333:user/*"] {
+    for bad in [
+        "nope",
+        "",
+        "arn:aws:s3::111122223333:bucket",
+        "arn:aws:iam::111122223333:user/*",
+    ] {
         ks.act_as(Some(bad));
         let e = ks.describe_key(&mut rng(), NOW, &key).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::ValidationException, "{bad}: {e}");
         let last = ks.audit_lines().last().unwrap();
-        assert!(last.contains("\"errorCode\":\"ValidationException\""), "{last}");
+        assert!(
+            last.contains("\"errorCode\":\"ValidationException\""),
+            "{last}"
+        );
     }
     ks.act_as(Some(ALICE));
     ks.describe_key(&mut rng(), NOW, &key).unwrap();

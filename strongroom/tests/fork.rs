@@ -71,9 +71,8 @@ fn a_forked_child_must_open_its_own_handle() {
     f.ks.describe_key(&key).unwrap();
     let v = f.ks.verify_audit_log().unwrap();
     assert!(v.fault.is_none(), "{v:?}");
-    let tagged = f
-        .ks
-        .audit_events(&strongroom::AuditFilter {
+    let tagged =
+        f.ks.audit_events(&strongroom::AuditFilter {
             event_name: Some("TagResource".into()),
             ..Default::default()
         })

@@ -988,16 +988,17 @@ fn caller_principals_are_validated_and_account_root_needs_an_iam_principal() {
     ] {
         let e = f.ks.as_principal(bad).describe_key(&key).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::ValidationException, "{bad:?}: {e}");
-        let e = f.ks.as_principal(bad).create_key(&CreateKeyRequest::default());
+        let e =
+            f.ks.as_principal(bad)
+                .create_key(&CreateKeyRequest::default());
         assert_eq!(e.unwrap_err().kind(), ErrorKind::ValidationException);
     }
     // The default key policy names arn:aws:iam::000000000000:root: a user of
     // another partition with the same account ID is not covered.
-    let e = f
-        .ks
-        .as_principal("arn:aws-cn:iam::000000000000:user/x")
-        .describe_key(&key)
-        .unwrap_err();
+    let e =
+        f.ks.as_principal("arn:aws-cn:iam::000000000000:user/x")
+            .describe_key(&key)
+            .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AccessDeniedException, "{e}");
     for good in [
         "arn:aws:iam::000000000000:user/x",
@@ -1005,9 +1006,8 @@ fn caller_principals_are_validated_and_account_root_needs_an_iam_principal() {
     ] {
         f.ks.as_principal(good).describe_key(&key).unwrap();
     }
-    let denied = f
-        .ks
-        .audit_events(&AuditFilter {
+    let denied =
+        f.ks.audit_events(&AuditFilter {
             principal: Some("nope".into()),
             ..Default::default()
         })
