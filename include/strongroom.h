@@ -929,7 +929,8 @@ sr_result sr_verify_mac(const sr_keystore *ks,
  * encrypted under the symmetric key `key_id` with the context; decrypt with
  * `sr_decrypt()`). All three are written on success, none on failure.
  *
- * Errors: `SR_VALIDATION` (spec), and those of `sr_encrypt()`.
+ * Errors: `SR_VALIDATION` (spec; two outputs the same `sr_bytes`, refused
+ * before the call runs), and those of `sr_encrypt()`.
  *
  * # Safety
  * `ks` a live handle; strings NUL-terminated; context arrays valid for
@@ -1164,8 +1165,9 @@ sr_result sr_re_encrypt(const sr_keystore *ks,
  * none) and `number_of_bytes` (1–1024; 0 for none). Context arrays as in
  * `sr_encrypt()`. Both outputs are written on success, neither on failure.
  *
- * Errors: `SR_VALIDATION` (neither or both of key_spec/number_of_bytes),
- * and those of `sr_encrypt()`.
+ * Errors: `SR_VALIDATION` (neither or both of key_spec/number_of_bytes;
+ * `out_plaintext` and `out_blob` the same `sr_bytes`, refused before the
+ * call runs), and those of `sr_encrypt()`.
  *
  * # Safety
  * `ks` a live handle; strings NULL or NUL-terminated as documented;

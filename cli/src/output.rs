@@ -185,7 +185,12 @@ pub fn print_audit_table(records: &[Value]) -> Result<(), Error> {
             "{:<20}  {:<32}  {:<44}  {:<36}  {}\n",
             s(r, "/eventTime"),
             s(r, "/eventName"),
-            s(r, "/userIdentity/arn"),
+            // A service event (DeleteKey at the end of a waiting period)
+            // has no caller: who invoked it ("AWS Internal").
+            r.pointer("/userIdentity/arn")
+                .or_else(|| r.pointer("/userIdentity/invokedBy"))
+                .and_then(Value::as_str)
+                .unwrap_or("-"),
             key,
             s(r, "/errorCode")
         ));

@@ -72,6 +72,20 @@ pub fn dry_run_succeeded() -> Error {
     )
 }
 
+/// Checks the principal a call acts for (`--principal`, `as_principal`,
+/// `sr_keystore_as_principal()`, `asPrincipal`, a server credential's
+/// principal) with the rules of a grantee principal
+/// ([`crate::grant::check_principal`]): an IAM user, role or account root
+/// ARN, an assumed role or a federated user; every operation runs it
+/// first, so a malformed principal does nothing (the call is audited with
+/// the error).
+///
+/// # Errors
+/// `ValidationException` naming the forms accepted.
+pub fn check_caller(principal: &str) -> Result<()> {
+    crate::grant::check_principal("the caller principal", principal)
+}
+
 /// The `ValidationException` of a dry run of `op`, an operation without a
 /// `DryRun` parameter (not in [`DRY_RUN_OPERATIONS`]); `remedy` ends the
 /// message "call it …" (e.g. `on a handle without dry_run()`).

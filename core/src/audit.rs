@@ -40,6 +40,11 @@ use crate::grant::hex;
 pub const EVENT_VERSION: &str = "1.08";
 /// CloudTrail `eventSource` for KMS.
 pub const EVENT_SOURCE: &str = "kms.amazonaws.com";
+
+/// `userIdentity.invokedBy` of a service event ([`AuditEvent::service_event`]),
+/// as AWS KMS writes it for the `DeleteKey` at the end of a waiting period.
+pub const SERVICE_INVOKER: &str = "AWS Internal";
+
 /// Name of the chain field added to each line.
 pub const CHAIN_FIELD: &str = "strongroomChain";
 /// The member that marks an intent record: the record of a change written
@@ -365,6 +370,8 @@ pub struct AuditEvent {
     recipient_account_id: Option<String>,
     /// For an intent record, the `eventID` of its operation's outcome record.
     intent: Option<uuid::Uuid>,
+    /// An event of the service itself, not of a call ([`service_event`](Self::service_event)).
+    service: bool,
 }
 
 impl AuditEvent {
@@ -390,7 +397,38 @@ impl AuditEvent {
             resources: Vec::new(),
             recipient_account_id: None,
             intent: None,
+            service: false,
         }
+    }
+
+    /// An event the service records on its own, not for a call: CloudTrail's
+    /// `eventType` `AwsServiceEvent`, with `userIdentity`
+    /// `{"accountId": account, "invokedBy": "AWS Internal"}` (no `arn`, no
+    /// `type`), no `requestID`, `requestParameters` null, and `readOnly`
+    /// false; as AWS KMS records `DeleteKey` when a key's waiting period
+    /// ends. `random` (from the caller's RNG) gives the `eventID` (last 16
+    /// bytes).
+    pub fn service_event(
+        event_name: &str,
+        account: &str,
+        unix_millis: u64,
+        random: [u8; 32],
+    ) -> Self {
+        let mut event = AuditEvent::new(event_name, "", unix_millis, random);
+        event.service = true;
+        event.read_only = false;
+        event.recipient_account_id = Some(account.to_owned());
+        event
+    }
+
+    /// The `DeleteKey` service event of the key `key_arn` in `account`,
+    /// purged at `unix_millis` at the end of its waiting period (AWS KMS's
+    /// CloudTrail entry: the key in `resources` and in
+    /// `responseElements.keyId`).
+    pub fn key_deleted(account: &str, key_arn: &str, unix_millis: u64, random: [u8; 32]) -> Self {
+        AuditEvent::service_event("DeleteKey", account, unix_millis, random)
+            .with_key(key_arn)
+            .with_response_elements(serde_json::json!({ "keyId": key_arn }))
     }
 
     /// Makes this the intent record of its operation: an `eventID` of its
@@ -472,6 +510,16 @@ impl AuditEvent {
         self
     }
 
+    /// CloudTrail's `eventType`: `AwsServiceEvent` for a
+    /// [`service_event`](Self::service_event), else `AwsApiCall`.
+    fn event_type(&self) -> &'static str {
+        if self.service {
+            "AwsServiceEvent"
+        } else {
+            "AwsApiCall"
+        }
+    }
+
     /// The event name.
     pub fn event_name(&self) -> &str {
         &self.event_name
@@ -481,10 +529,17 @@ impl AuditEvent {
     pub fn to_record(&self) -> Value {
         let principal_account = account_of(&self.principal);
         let mut identity = Map::new();
-        identity.insert("type".into(), identity_type(&self.principal).into());
-        identity.insert("arn".into(), self.principal.clone().into());
-        if let Some(a) = principal_account {
-            identity.insert("accountId".into(), a.into());
+        if self.service {
+            if let Some(a) = &self.recipient_account_id {
+                identity.insert("accountId".into(), a.clone().into());
+            }
+            identity.insert("invokedBy".into(), SERVICE_INVOKER.into());
+        } else {
+            identity.insert("type".into(), identity_type(&self.principal).into());
+            identity.insert("arn".into(), self.principal.clone().into());
+            if let Some(a) = principal_account {
+                identity.insert("accountId".into(), a.into());
+            }
         }
         let resources: Vec<Value> = self
             .resources
@@ -525,17 +580,19 @@ impl AuditEvent {
             rec.insert("errorCode".into(), code.clone().into());
             rec.insert("errorMessage".into(), message.clone().into());
         }
-        rec.insert(
-            "requestID".into(),
-            self.request_id.hyphenated().to_string().into(),
-        );
+        if !self.service {
+            rec.insert(
+                "requestID".into(),
+                self.request_id.hyphenated().to_string().into(),
+            );
+        }
         rec.insert(
             "eventID".into(),
             self.event_id.hyphenated().to_string().into(),
         );
         rec.insert("readOnly".into(), self.read_only.into());
         rec.insert("resources".into(), Value::Array(resources));
-        rec.insert("eventType".into(), "AwsApiCall".into());
+        rec.insert("eventType".into(), self.event_type().into());
         rec.insert("managementEvent".into(), true.into());
         rec.insert("eventCategory".into(), "Management".into());
         if let Some(r) = recipient {
@@ -582,13 +639,15 @@ impl AuditEvent {
         o.out.push('"');
         write_rfc3339_utc(self.unix_millis, o.out);
         o.out.push('"');
-        o.str("eventType", Some("AwsApiCall"));
+        o.str("eventType", Some(self.event_type()));
         o.str("eventVersion", Some(EVENT_VERSION));
         o.bool("managementEvent", Some(true));
         o.bool("readOnly", Some(self.read_only));
         o.str("recipientAccountId", recipient);
-        o.key("requestID");
-        write_uuid(&self.request_id, o.out);
+        if !self.service {
+            o.key("requestID");
+            write_uuid(&self.request_id, o.out);
+        }
         o.key("requestParameters");
         match &self.request_parameters {
             Parameters::Typed(p) => p.write_canonical(o.out),
@@ -618,9 +677,14 @@ impl AuditEvent {
         }
         o.key("userIdentity");
         let mut id = Obj::open(o.out);
-        id.str("accountId", principal_account);
-        id.str("arn", Some(self.principal.as_str()));
-        id.str("type", Some(identity_type(&self.principal)));
+        if self.service {
+            id.str("accountId", self.recipient_account_id.as_deref());
+            id.str("invokedBy", Some(SERVICE_INVOKER));
+        } else {
+            id.str("accountId", principal_account);
+            id.str("arn", Some(self.principal.as_str()));
+            id.str("type", Some(identity_type(&self.principal)));
+        }
         id.close();
         o.close();
     }

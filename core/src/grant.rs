@@ -217,7 +217,50 @@ impl GrantConstraints {
     fn is_empty(&self) -> bool {
         self.encryption_context_equals.is_none() && self.encryption_context_subset.is_none()
     }
+
+    /// Checks the limits of the CreateGrant API reference (`Constraints`):
+    /// each constraint holds at most [`MAX_CONSTRAINT_PAIRS`] encryption
+    /// context pairs, and each of its values is at most
+    /// [`MAX_CONSTRAINT_VALUE_CHARS`] characters (Unicode scalar values).
+    ///
+    /// # Errors
+    /// `ValidationException` naming the constraint over a limit.
+    pub fn check_limits(&self) -> Result<()> {
+        for (name, c) in [
+            ("EncryptionContextEquals", &self.encryption_context_equals),
+            ("EncryptionContextSubset", &self.encryption_context_subset),
+        ] {
+            let Some(c) = c else { continue };
+            let pairs = c.iter().count();
+            if pairs > MAX_CONSTRAINT_PAIRS {
+                return Err(Error::validation(format!(
+                    "grant constraint {name} has {pairs} encryption context pairs; \
+                     at most {MAX_CONSTRAINT_PAIRS} are allowed"
+                )));
+            }
+            if let Some((key, value)) = c
+                .iter()
+                .find(|(_, v)| v.chars().count() > MAX_CONSTRAINT_VALUE_CHARS)
+            {
+                return Err(Error::validation(format!(
+                    "the value of \"{key}\" in grant constraint {name} is {} characters; \
+                     at most {MAX_CONSTRAINT_VALUE_CHARS} are allowed",
+                    value.chars().count()
+                )));
+            }
+        }
+        Ok(())
+    }
 }
+
+/// The most encryption context pairs one grant constraint
+/// (`EncryptionContextEquals` or `EncryptionContextSubset`) may hold
+/// (CreateGrant API reference).
+pub const MAX_CONSTRAINT_PAIRS: usize = 8;
+
+/// The longest encryption context value, in characters, a grant constraint
+/// may hold (CreateGrant API reference).
+pub const MAX_CONSTRAINT_VALUE_CHARS: usize = 384;
 
 /// Whether every pair of `wanted` has exactly one counterpart in `context`
 /// ([`ContextKeys::find`]: the key in any ASCII case, unambiguous) with the
@@ -275,7 +318,9 @@ impl Grant {
     /// is empty, too long or uses characters outside `[a-zA-Z0-9:/_-]`, or
     /// constraints are given for a grant that includes an operation without
     /// an encryption context (`Sign`, `Verify`, `GetPublicKey`, `GenerateMac`,
-    /// `VerifyMac`, `DeriveSharedSecret`).
+    /// `VerifyMac`, `DeriveSharedSecret`), or a constraint is over the
+    /// limits of [`GrantConstraints::check_limits`] (more than 8 pairs, a
+    /// value over 384 characters).
     pub fn validate(&self) -> Result<()> {
         if self.operations.is_empty() {
             return Err(Error::validation(
@@ -295,20 +340,7 @@ impl Grant {
             ("RetiringPrincipal", self.retiring_principal.as_ref()),
         ] {
             if let Some(p) = p {
-                if p.is_empty() || p.chars().count() > 256 {
-                    return Err(Error::validation(format!(
-                        "{field} must be 1 to 256 characters"
-                    )));
-                }
-                if !is_grant_principal(p) {
-                    return Err(Error::validation(format!(
-                        "{field} \"{p}\" is not a principal ARN: use the ARN of an account \
-                         (arn:aws:iam::111122223333:root), an IAM user or role \
-                         (arn:aws:iam::111122223333:user/name, …:role/name), an assumed role \
-                         (arn:aws:sts::111122223333:assumed-role/role/session) or a federated user \
-                         (arn:aws:sts::111122223333:federated-user/name); wildcards are not accepted"
-                    )));
-                }
+                check_principal(field, p)?;
             }
         }
         if let Some(name) = &self.name {
@@ -322,6 +354,7 @@ impl Grant {
             }
         }
         if let Some(c) = &self.constraints {
+            c.check_limits()?;
             if !c.is_empty() {
                 if let Some(op) = self
                     .operations
@@ -389,6 +422,31 @@ impl Grant {
     pub fn has_operation(&self, op: GrantOperation) -> bool {
         self.operations.contains(&op)
     }
+}
+
+/// Checks the principal `p` given as `field` (a grant's `GranteePrincipal`
+/// or `RetiringPrincipal`, or the principal a call acts for): 1 to 256
+/// characters, and a principal ARN of the forms [`is_grant_principal`]
+/// accepts.
+///
+/// # Errors
+/// `ValidationException` naming `field` and the forms accepted.
+pub fn check_principal(field: &str, p: &str) -> Result<()> {
+    if p.is_empty() || p.chars().count() > 256 {
+        return Err(Error::validation(format!(
+            "{field} must be 1 to 256 characters"
+        )));
+    }
+    if !is_grant_principal(p) {
+        return Err(Error::validation(format!(
+            "{field} \"{p}\" is not a principal ARN: use the ARN of an account \
+             (arn:aws:iam::111122223333:root), an IAM user or role \
+             (arn:aws:iam::111122223333:user/name, …:role/name), an assumed role \
+             (arn:aws:sts::111122223333:assumed-role/role/session) or a federated user \
+             (arn:aws:sts::111122223333:federated-user/name); wildcards are not accepted"
+        )));
+    }
+    Ok(())
 }
 
 /// Whether `p` is a principal `CreateGrant` accepts as `GranteePrincipal`

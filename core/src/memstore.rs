@@ -370,12 +370,20 @@ impl MemKeystore {
         let event = call.event(op, self.principal(), millis, random, account, error);
         // Written directly (no JSON value tree): the bytes of
         // `canonical_record(&event.to_record())`.
-        let canonical = event.to_canonical_record();
+        self.append_audit(&event.to_canonical_record())?;
+        dry_run.map_or(Ok(()), Err)
+    }
+
+    /// Chains the canonical record `canonical` onto the audit log.
+    ///
+    /// # Errors
+    /// Those of [`audit::chain_canonical`].
+    fn append_audit(&mut self, canonical: &str) -> Result<()> {
         let (line, head) =
-            audit::chain_canonical(self.root.audit_key(), &self.audit_head, &canonical)?;
+            audit::chain_canonical(self.root.audit_key(), &self.audit_head, canonical)?;
         self.audit.push(line);
         self.audit_head = head;
-        dry_run.map_or(Ok(()), Err)
+        Ok(())
     }
 
     /// The audit log: one CloudTrail-shaped JSON record per operation since
@@ -473,12 +481,31 @@ impl MemKeystore {
     }
 
     /// Deletes the key with its aliases and grants (KMS deletes a key's
-    /// grants with the key).
-    fn purge(&mut self, key_id: &str) {
+    /// grants with the key), at the end of its waiting period (`now`), and
+    /// records AWS KMS's `DeleteKey` service event for it
+    /// ([`AuditEvent::key_deleted`](audit::AuditEvent::key_deleted)).
+    ///
+    /// # Errors
+    /// `KMSInternalException` if the event cannot be chained (the key is
+    /// kept then).
+    fn purge<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: u64, key_id: &str) -> Result<()> {
+        let Some(rec) = self.keys.get(key_id) else {
+            return Ok(());
+        };
+        let mut random = [0u8; 32];
+        rng.fill_bytes(&mut random);
+        let event = audit::AuditEvent::key_deleted(
+            &self.config.account,
+            &rec.arn,
+            now.saturating_mul(1000),
+            random,
+        );
+        self.append_audit(&event.to_canonical_record())?;
         self.keys.remove(key_id);
         self.aliases.retain(|_, a| a.target_key_id != key_id);
         let prefix = grant_row_id(key_id, "");
         self.grants.retain(|id, _| !id.starts_with(&prefix));
+        Ok(())
     }
 
     /// Runs `f` on the record `key_id` names and keeps the result: purges a
@@ -502,7 +529,7 @@ impl MemKeystore {
             .cloned()
             .ok_or_else(|| Self::not_found(key_id))?;
         if ops::is_due_for_purge(&before, now) {
-            self.purge(&id);
+            self.purge(rng, now, &id)?;
             return Err(Self::not_found(key_id));
         }
         let env = self.env(now);
@@ -536,9 +563,19 @@ impl MemKeystore {
         service::take_value(result, loaded)
     }
 
-    /// Deletes every key whose deletion date has passed, with its aliases;
-    /// returns how many.
-    pub fn purge_deleted_keys(&mut self, now: u64) -> usize {
+    /// Deletes every key whose deletion date has passed, with its aliases
+    /// and grants, recording a `DeleteKey` service event for each (as AWS
+    /// KMS does at the end of a waiting period); returns how many. `rng`
+    /// gives the events' IDs.
+    ///
+    /// # Errors
+    /// `KMSInternalException` if an event cannot be chained (that key and
+    /// those after it are kept).
+    pub fn purge_deleted_keys<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: u64,
+    ) -> Result<usize> {
         let due: Vec<String> = self
             .keys
             .values()
@@ -546,9 +583,9 @@ impl MemKeystore {
             .map(|r| r.key_id.clone())
             .collect();
         for id in &due {
-            self.purge(id);
+            self.purge(rng, now, id)?;
         }
-        due.len()
+        Ok(due.len())
     }
 
     // ---- key management ------------------------------------------------------
@@ -1572,7 +1609,11 @@ impl<R: CryptoRng + ?Sized> Service<'_, R> {
         f: &mut dyn FnMut(&mut Self, &mut Call) -> Result<()>,
     ) -> Result<()> {
         let mut call = Call::new(params);
-        let result = self.ks.dry_run_gate(op).and_then(|()| f(self, &mut call));
+        let result = self
+            .ks
+            .dry_run_gate(op)
+            .and_then(|()| crate::access::check_caller(self.ks.principal()))
+            .and_then(|()| f(self, &mut call));
         self.ks
             .record(self.rng, self.now, op, call, result.as_ref().err())?;
         result

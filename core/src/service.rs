@@ -232,8 +232,7 @@ fn modify_authorized_record<S: KeyService + ?Sized>(
     build: &Conditions<'_>,
     f: &mut RecordChange<'_, S::Rng>,
 ) -> Result<()> {
-    let mut attempt = 1;
-    loop {
+    retry_stale(|stale| {
         let checked = ks.load(key_id)?;
         let authorized = authorize_for_write(
             &ks.access(),
@@ -246,19 +245,54 @@ fn modify_authorized_record<S: KeyService + ?Sized>(
         )?;
         let policy = checked.policy.clone();
         drop(checked);
-        let changed = core::cell::Cell::new(false);
         let check = |now: &KeyRecord, reads: &mut dyn InWrite| {
-            if now.policy != policy || !authorized.holds(Some(now), reads)? {
-                changed.set(true);
-                return Err(changed_during_request());
-            }
-            Ok(())
+            let holds = now.policy == policy && authorized.holds(Some(now), reads)?;
+            stale.note(if holds {
+                Ok(())
+            } else {
+                Err(changed_during_request())
+            })
         };
-        let result = ks.modify(key_id, &check, &mut *f);
-        if !changed.get() || attempt == MODIFY_ATTEMPTS {
+        ks.modify(key_id, &check, &mut *f)
+    })
+}
+
+/// Whether the last re-check inside a write failed because what the call
+/// was authorized on changed after it was authorized (a concurrent change
+/// of the key record, its aliases or grants), which [`retry_stale`] retries.
+#[derive(Default)]
+struct Stale(core::cell::Cell<bool>);
+
+impl Stale {
+    /// `check` (a re-check of an authorization inside a write), noting
+    /// whether it failed.
+    ///
+    /// # Errors
+    /// `check`'s.
+    fn note(&self, check: Result<()>) -> Result<()> {
+        self.0.set(check.is_err());
+        check
+    }
+}
+
+/// Runs `attempt` (authorize, then write with the authorization re-checked
+/// through [`Stale::note`]) again while it fails only because its re-check
+/// found what it was authorized on changed, up to [`MODIFY_ATTEMPTS`] times
+/// in all: a writer of a key whose record another call changes in between
+/// (TagResource, say) is authorized afresh rather than failed, and fails
+/// only when the new authorization does.
+///
+/// # Errors
+/// The last attempt's.
+fn retry_stale<T>(mut attempt: impl FnMut(&Stale) -> Result<T>) -> Result<T> {
+    let mut n = 1;
+    loop {
+        let stale = Stale::default();
+        let result = attempt(&stale);
+        if result.is_ok() || !stale.0.get() || n == MODIFY_ATTEMPTS {
             return result;
         }
-        attempt += 1;
+        n += 1;
     }
 }
 
@@ -1297,6 +1331,9 @@ pub fn put_alias<S: KeyService>(
                 "TargetKeyId must be a key ID or key ARN, not an alias",
             ));
         }
+        // Authorized afresh when a concurrent change of a key makes the
+        // write's re-check fail (retry_stale).
+        retry_stale(|stale| {
         // UpdateAlias needs permission on the key the alias points at now, too.
         let authorized_old = if create {
             None
@@ -1316,7 +1353,7 @@ pub fn put_alias<S: KeyService>(
         drop(rec);
         let now = s.with_env(|env, _| env.now);
         s.write_alias(alias_name, target_key_id, |rec, existing, old_target, reads| {
-            still_authorized(Some(&target), Some(rec), reads)?;
+            stale.note(still_authorized(Some(&target), Some(rec), reads))?;
             if rec.state == KeyState::PendingDeletion {
                 return Err(Error::new(
                     ErrorKind::KMSInvalidStateException,
@@ -1337,8 +1374,8 @@ pub fn put_alias<S: KeyService>(
                 }),
                 (false, Some(old)) => {
                     let authorized = authorized_old.as_ref();
-                    alias_unchanged(authorized.map(|a| a.key_id.as_str()), Some(&old))?;
-                    still_authorized(authorized.and_then(|a| a.key.as_ref()), old_target, reads)?;
+                    stale.note(alias_unchanged(authorized.map(|a| a.key_id.as_str()), Some(&old)))?;
+                    stale.note(still_authorized(authorized.and_then(|a| a.key.as_ref()), old_target, reads))?;
                     if old_target.is_some_and(|o| {
                         (o.key_spec, o.key_usage) != (rec.key_spec, rec.key_usage)
                     }) {
@@ -1354,6 +1391,7 @@ pub fn put_alias<S: KeyService>(
                 }
             }
         })
+        })
     })
 }
 
@@ -1367,18 +1405,27 @@ pub fn delete_alias<S: KeyService>(s: &mut S, alias_name: &str) -> Result<()> {
                 "alias names begin with 'alias/'",
             ));
         }
-        let authorized = authorize_alias_target(s, call, "DeleteAlias", alias_name)?;
         let arn = {
             let access = s.access();
             alias_arn(access.region(), access.account(), alias_name)
         };
-        s.delete_alias(alias_name, &|now, target, reads| match now {
-            None => Err(alias_not_found(&arn)),
-            Some(a) => {
-                let authorized = authorized.as_ref();
-                alias_unchanged(authorized.map(|t| t.key_id.as_str()), Some(a))?;
-                still_authorized(authorized.and_then(|t| t.key.as_ref()), target, reads)
-            }
+        retry_stale(|stale| {
+            let authorized = authorize_alias_target(s, call, "DeleteAlias", alias_name)?;
+            s.delete_alias(alias_name, &|now, target, reads| match now {
+                None => Err(alias_not_found(&arn)),
+                Some(a) => {
+                    let authorized = authorized.as_ref();
+                    stale.note(alias_unchanged(
+                        authorized.map(|t| t.key_id.as_str()),
+                        Some(a),
+                    ))?;
+                    stale.note(still_authorized(
+                        authorized.and_then(|t| t.key.as_ref()),
+                        target,
+                        reads,
+                    ))
+                }
+            })
         })
     })
 }
@@ -1463,56 +1510,66 @@ pub fn create_grant<S: KeyService>(
         |s, call| {
             s.check_grant_tokens(&req.grant_tokens)?;
             key_id_or_arn(s, "CreateGrant", &req.key_id)?;
-            let rec = s.load(&req.key_id)?;
-            let (_, ctx) = access::grant_constraint(req);
-            let (via_grants, aliases_seen) = authorize_seeing_aliases(
-                &s.access(),
-                call,
-                "CreateGrant",
-                &rec,
-                &req.key_id,
-                &ctx,
-                &|r| access::create_grant_conditions(r, req),
-                GrantsWanted::All,
-            )?;
-            if let Some(parents) = &via_grants {
-                access::check_grant_narrower(parents, req, s.access().principal(), &rec.arn)?;
-            }
-            if rec.state == KeyState::PendingDeletion {
-                return Err(Error::new(
-                    ErrorKind::KMSInvalidStateException,
-                    alloc::format!("{} is pending deletion", rec.arn),
-                ));
-            }
-            let grant = s.with_env(|env, rng| {
-                let mut random = [0u8; 32];
-                rand_core::Rng::fill_bytes(rng, &mut random);
-                access::new_grant(req, &rec.arn, env.account, env.now, &random)
-            })?;
-            grant.check_key(rec.key_spec, rec.key_usage)?;
-            let authorized = Authorized {
-                key: &rec,
-                parents: via_grants.as_deref(),
-                aliases: &aliases_seen,
-            };
-            let read_aliases = aliases_seen.any();
-            let grant_id = s.add_grant(
-                &rec.key_id,
-                &grant,
-                read_aliases,
-                &|now, existing, aliases| {
-                    grant_authorization_holds(&authorized, now, existing, aliases)?;
-                    if grant.name.is_some() {
-                        if let Some(g) = existing.iter().find(|g| g.same_parameters(&grant)) {
-                            return Ok(Some(g.grant_id.clone()));
+            // Authorized afresh when a concurrent change of the key makes
+            // the write's re-check fail (retry_stale).
+            let grant_id = retry_stale(|stale| {
+                let rec = s.load(&req.key_id)?;
+                let (_, ctx) = access::grant_constraint(req);
+                let (via_grants, aliases_seen) = authorize_seeing_aliases(
+                    &s.access(),
+                    call,
+                    "CreateGrant",
+                    &rec,
+                    &req.key_id,
+                    &ctx,
+                    &|r| access::create_grant_conditions(r, req),
+                    GrantsWanted::All,
+                )?;
+                if let Some(parents) = &via_grants {
+                    access::check_grant_narrower(parents, req, s.access().principal(), &rec.arn)?;
+                }
+                if rec.state == KeyState::PendingDeletion {
+                    return Err(Error::new(
+                        ErrorKind::KMSInvalidStateException,
+                        alloc::format!("{} is pending deletion", rec.arn),
+                    ));
+                }
+                let grant = s.with_env(|env, rng| {
+                    let mut random = [0u8; 32];
+                    rand_core::Rng::fill_bytes(rng, &mut random);
+                    access::new_grant(req, &rec.arn, env.account, env.now, &random)
+                })?;
+                grant.check_key(rec.key_spec, rec.key_usage)?;
+                let authorized = Authorized {
+                    key: &rec,
+                    parents: via_grants.as_deref(),
+                    aliases: &aliases_seen,
+                };
+                let read_aliases = aliases_seen.any();
+                let grant_id = s.add_grant(
+                    &rec.key_id,
+                    &grant,
+                    read_aliases,
+                    &|now, existing, aliases| {
+                        stale.note(grant_authorization_holds(
+                            &authorized,
+                            now,
+                            existing,
+                            aliases,
+                        ))?;
+                        if grant.name.is_some() {
+                            if let Some(g) = existing.iter().find(|g| g.same_parameters(&grant)) {
+                                return Ok(Some(g.grant_id.clone()));
+                            }
                         }
-                    }
-                    if existing.len() >= access::MAX_GRANTS_PER_KEY {
-                        return Err(access::too_many_grants(&rec.arn));
-                    }
-                    Ok(None)
-                },
-            )?;
+                        if existing.len() >= access::MAX_GRANTS_PER_KEY {
+                            return Err(access::too_many_grants(&rec.arn));
+                        }
+                        Ok(None)
+                    },
+                )?;
+                Ok(grant_id)
+            })?;
             call.response = serde_json::json!({ "grantId": grant_id });
             Ok(CreateGrantResponse {
                 grant_token: grant_token(s.grant_token_key(), &grant_id)?,
@@ -1627,36 +1684,38 @@ pub fn retire_grant<S: KeyService>(s: &mut S, req: &RetireGrantRequest) -> Resul
                     .map(|(k, _)| k)
                     .ok_or_else(|| access::grant_not_found(&grant_id))?,
             };
-            let grant = s
-                .access()
-                .grants_of(&key_id)?
-                .iter()
-                .find(|g| g.grant_id == grant_id)
-                .cloned()
-                .ok_or_else(|| access::grant_not_found(&grant_id))?;
-            let rec = s.load(&key_id)?;
-            let authorized_on = if may_retire(&grant, s.access().principal()) {
-                call.touch(&rec.arn);
-                None
-            } else {
-                let named = req.key_id.as_deref().unwrap_or(&key_id);
-                Some(authorize_for_write(
-                    &s.access(),
-                    call,
-                    "RetireGrant",
-                    &rec,
-                    named,
-                    &no_context(),
-                    &|r| r,
-                )?)
-            };
-            drop(rec);
-            // A grantee or retiring principal retires on the grant itself
-            // (which the write reads and deletes); a permission of the key
-            // policy or of other grants holds for what it was read from.
-            s.delete_grant(&key_id, &grant_id, &|now, reads| match &authorized_on {
-                None => Ok(()),
-                Some(a) => still_authorized(Some(a), Some(now), reads),
+            retry_stale(|stale| {
+                let grant = s
+                    .access()
+                    .grants_of(&key_id)?
+                    .iter()
+                    .find(|g| g.grant_id == grant_id)
+                    .cloned()
+                    .ok_or_else(|| access::grant_not_found(&grant_id))?;
+                let rec = s.load(&key_id)?;
+                let authorized_on = if may_retire(&grant, s.access().principal()) {
+                    call.touch(&rec.arn);
+                    None
+                } else {
+                    let named = req.key_id.as_deref().unwrap_or(&key_id);
+                    Some(authorize_for_write(
+                        &s.access(),
+                        call,
+                        "RetireGrant",
+                        &rec,
+                        named,
+                        &no_context(),
+                        &|r| r,
+                    )?)
+                };
+                drop(rec);
+                // A grantee or retiring principal retires on the grant itself
+                // (which the write reads and deletes); a permission of the key
+                // policy or of other grants holds for what it was read from.
+                s.delete_grant(&key_id, &grant_id, &|now, reads| match &authorized_on {
+                    None => Ok(()),
+                    Some(a) => stale.note(still_authorized(Some(a), Some(now), reads)),
+                })
             })
         },
     )
@@ -1669,20 +1728,22 @@ pub fn revoke_grant<S: KeyService>(s: &mut S, key_id: &str, grant_id: &str) -> R
     s.call("RevokeGrant", params, |s, call| {
         validate_grant_id(grant_id)?;
         key_id_or_arn(s, "RevokeGrant", key_id)?;
-        let rec = s.load(key_id)?;
-        let authorized = authorize_for_write(
-            &s.access(),
-            call,
-            "RevokeGrant",
-            &rec,
-            key_id,
-            &no_context(),
-            &|r| r,
-        )?;
-        let key = rec.key_id.clone();
-        drop(rec);
-        s.delete_grant(&key, grant_id, &|now, reads| {
-            still_authorized(Some(&authorized), Some(now), reads)
+        retry_stale(|stale| {
+            let rec = s.load(key_id)?;
+            let authorized = authorize_for_write(
+                &s.access(),
+                call,
+                "RevokeGrant",
+                &rec,
+                key_id,
+                &no_context(),
+                &|r| r,
+            )?;
+            let key = rec.key_id.clone();
+            drop(rec);
+            s.delete_grant(&key, grant_id, &|now, reads| {
+                stale.note(still_authorized(Some(&authorized), Some(now), reads))
+            })
         })
     })
 }

@@ -350,3 +350,56 @@ fn policy_names_and_empty_policies_are_validated() {
         ErrorKind::ValidationException
     );
 }
+
+/// CreateGrant's `Constraints` limits (CreateGrant API reference): at most
+/// 8 encryption context pairs per constraint and values of at most 384
+/// characters; one more is `ValidationException` and no grant is made.
+#[test]
+fn grant_constraint_limits_are_enforced() {
+    use strongroom_core::grant::{GrantConstraints, GrantOperation};
+    use strongroom_core::EncryptionContext;
+    let mut ks = store();
+    let key = create(&mut ks, KeySpec::SymmetricDefault, KeyUsage::EncryptDecrypt);
+    let pairs = |n: usize, value: &str| {
+        EncryptionContext::from_pairs((0..n).map(|i| (format!("k{i}"), value.to_owned()))).unwrap()
+    };
+    let request =
+        |subset: Option<EncryptionContext>, equals: Option<EncryptionContext>| CreateGrantRequest {
+            key_id: key.clone(),
+            grantee_principal: "arn:aws:iam::000000000000:user/app".into(),
+            operations: vec![GrantOperation::Decrypt],
+            constraints: Some(GrantConstraints {
+                encryption_context_subset: subset,
+                encryption_context_equals: equals,
+            }),
+            ..Default::default()
+        };
+    let longest = "é".repeat(384);
+    let too_long = "é".repeat(385);
+    for ok in [
+        request(Some(pairs(8, &longest)), None),
+        request(None, Some(pairs(8, &longest))),
+    ] {
+        ks.create_grant(&mut rng(), NOW, &ok).unwrap();
+    }
+    for bad in [
+        request(Some(pairs(9, "v")), None),
+        request(None, Some(pairs(9, "v"))),
+        request(Some(pairs(1, &too_long)), None),
+        request(Some(pairs(1, "v")), Some(pairs(1, &too_long))),
+    ] {
+        let e = ks.create_grant(&mut rng(), NOW, &bad).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ValidationException, "{e}");
+    }
+    let listed = ks
+        .list_grants(
+            &mut rng(),
+            NOW,
+            &ListGrantsRequest {
+                key_id: key.clone(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(listed.grants.len(), 2);
+}

@@ -698,3 +698,38 @@ fn tag_lengths_are_validation_errors_as_in_kms() {
     ks.untag_resource(&mut rng(), NOW, &key, &["k".repeat(128)])
         .unwrap();
 }
+
+/// A key purged at the end of its waiting period, when used or by
+/// `purge_deleted_keys`: one `DeleteKey` service event per key (CloudTrail
+/// `AwsServiceEvent`, invoked by "AWS Internal"), chained into the log.
+#[test]
+fn a_purge_records_a_delete_key_service_event() {
+    let mut ks = store();
+    let (lazy, swept, kept) = (new_key(&mut ks), new_key(&mut ks), new_key(&mut ks));
+    for k in [&lazy, &swept] {
+        ks.schedule_key_deletion(&mut rng(), NOW, k, Some(7))
+            .unwrap();
+    }
+    let later = NOW + 7 * 86_400 + 1;
+    let e = ks.describe_key(&mut rng(), later, &lazy).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFoundException);
+    assert_eq!(ks.purge_deleted_keys(&mut rng(), later).unwrap(), 1);
+    let deleted: Vec<serde_json::Value> = ks
+        .audit_lines()
+        .iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["eventName"] == "DeleteKey")
+        .collect();
+    assert_eq!(deleted.len(), 2, "{deleted:?}");
+    for (r, k) in deleted.iter().zip([&lazy, &swept]) {
+        assert_eq!(r["eventType"], "AwsServiceEvent");
+        assert_eq!(r["userIdentity"]["invokedBy"], "AWS Internal");
+        assert_eq!(r["userIdentity"]["accountId"], "000000000000");
+        assert!(r["userIdentity"].get("arn").is_none());
+        let arn = r["resources"][0]["ARN"].as_str().unwrap();
+        assert!(arn.ends_with(&format!(":key/{k}")), "{arn}");
+        assert_eq!(r["responseElements"]["keyId"], arn);
+    }
+    assert!(!deleted.iter().any(|r| r.to_string().contains(&kept)));
+    ks.verify_audit_log().unwrap();
+}

@@ -766,3 +766,61 @@ fn grant_principals_must_be_principal_arns() {
         ErrorKind::AccessDeniedException
     );
 }
+
+/// User trial item 10: the account root in a key policy
+/// (`arn:aws:iam::<account>:root`) covers the IAM principals of that
+/// account in partition `aws` (users, roles, assumed roles, federated
+/// users, the root), not any ARN that merely carries the account ID; and a
+/// caller principal is checked as a grantee principal is
+/// (`ValidationException`, audited).
+#[test]
+fn account_root_covers_only_iam_principals_and_callers_are_validated() {
+    use strongroom_core::policy::principal_matches;
+    let root = "arn:aws:iam::000000000000:root";
+    for p in [
+        "arn:aws:iam::000000000000:root",
+        "arn:aws:iam::000000000000:user/x",
+        "arn:aws:iam::000000000000:role/path/r",
+        "arn:aws:sts::000000000000:assumed-role/r/session",
+        "arn:aws:sts::000000000000:federated-user/f",
+    ] {
+        assert!(principal_matches(root, p), "{p}");
+        assert!(principal_matches("000000000000", p), "{p}");
+    }
+    for p in [
+        "arn:aws-cn:iam::000000000000:user/x",
+        "arn:evil:iam::000000000000:user/x",
+        "arn:aws:s3::000000000000:bucket",
+        "arn:aws:iam::000000000000:group/admins",
+        "arn:aws:iam::000000000000:policy/p",
+        "arn:aws:iam::000000000000:",
+        "arn:aws:iam::111122223333:user/x",
+        "000000000000",
+    ] {
+        assert!(!principal_matches(root, p), "{p}");
+    }
+    assert!(principal_matches(
+        "arn:aws-cn:iam::000000000000:root",
+        "arn:aws-cn:iam::000000000000:user/x"
+    ));
+
+    let mut ks = store();
+    let key = new_key(&mut ks);
+    for bad in [
+        "nope",
+        "",
+        "arn:aws:s3::111122223333:bucket",
+        "arn:aws:iam::111122223333:user/*",
+    ] {
+        ks.act_as(Some(bad));
+        let e = ks.describe_key(&mut rng(), NOW, &key).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ValidationException, "{bad}: {e}");
+        let last = ks.audit_lines().last().unwrap();
+        assert!(
+            last.contains("\"errorCode\":\"ValidationException\""),
+            "{last}"
+        );
+    }
+    ks.act_as(Some(ALICE));
+    ks.describe_key(&mut rng(), NOW, &key).unwrap();
+}

@@ -155,10 +155,12 @@ impl Credentials {
                     ));
                 }
             }
-            if !e.principal.starts_with("arn:") {
+            // The rules every call applies to its caller (a grantee's).
+            if let Err(err) = strongroom::core::access::check_caller(&e.principal) {
                 return Err(format!(
-                    "credentials file: principal of {} is not an ARN",
-                    e.access_key_id
+                    "credentials file: principal of {}: {}",
+                    e.access_key_id,
+                    err.message()
                 ));
             }
             c.insert_entry(
@@ -1015,9 +1017,21 @@ mod tests {
             assert!(Credentials::from_json(&entry(extra)).is_err(), "{extra}");
         }
         assert!(Credentials::from_json(r#"{"credentials": [], "Credentials": []}"#).is_err());
+        // Principals follow the caller rules (user trial item 10).
+        for p in [
+            "nope",
+            "arn:aws:s3::000000000000:bucket",
+            "arn:aws:iam::000000000000:group/g",
+        ] {
+            let json = format!(
+                r#"{{"credentials": [{{"access_key_id": "A", "secret_access_key": "s", "principal": "{p}"}}]}}"#
+            );
+            let e = Credentials::from_json(&json).unwrap_err();
+            assert!(e.contains("principal of A"), "{p}: {e}");
+        }
         let twice = r#"{"credentials": [
-            {"access_key_id": "A", "secret_access_key": "s", "principal": "arn:aws:iam::0:user/a"},
-            {"access_key_id": "A", "secret_access_key": "t", "principal": "arn:aws:iam::0:user/b",
+            {"access_key_id": "A", "secret_access_key": "s", "principal": "arn:aws:iam::000000000000:user/a"},
+            {"access_key_id": "A", "secret_access_key": "t", "principal": "arn:aws:iam::000000000000:user/b",
              "session_token": "x"}]}"#;
         assert!(Credentials::from_json(twice)
             .unwrap_err()

@@ -166,6 +166,9 @@ impl Keystore {
         params: RequestParameters,
         f: impl FnOnce(&mut Call) -> Result<T>,
     ) -> Result<T> {
+        // In a forked child nothing runs, and nothing is audited (the
+        // handle's connections and audit state are its parent's).
+        self.inner.audit.check_process()?;
         // The event's IDs are fixed before the operation runs: a row change
         // it commits is preceded by its intent record, which names them
         // (`docs/FORMAT.md`, "Intent records").
@@ -173,7 +176,9 @@ impl Keystore {
         let durable = crate::audit_log::durable_event(op);
         let scope = crate::audit_log::CallScope::enter(op, random, durable.then(|| params.clone()));
         let mut call = Call::new(params);
-        let result = if !self.dry_run {
+        let result = if let Err(e) = access::check_caller(self.principal()) {
+            Err(e)
+        } else if !self.dry_run {
             f(&mut call)
         } else if !DRY_RUN_OPERATIONS.contains(&op) {
             Err(access::dry_run_refused(op, "on a handle without dry_run()"))

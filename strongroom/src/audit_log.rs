@@ -107,7 +107,9 @@
 //! log is restored the next operation (or [`Keystore::flush_audit_log`])
 //! writes the queued records and the handle works again: no record whose
 //! operation returned success is dropped while the process lives. A forked
-//! child does not write records its parent queued.
+//! child does not write records its parent queued: a handle used in a
+//! process other than the one that opened it refuses every call
+//! ([`AuditSink::check_process`]); each process opens its own.
 //!
 //! A torn last line (a crash mid-`pwrite`) or any bytes past the last
 //! valid record are reported by [`Keystore::verify_audit_log`] as a fault
@@ -505,6 +507,7 @@ impl Keystore {
     /// queued, and the handle fails every operation until they are written;
     /// see the module documentation).
     pub fn flush_audit_log(&self) -> Result<()> {
+        self.inner.audit.check_process()?;
         self.inner.audit.drain()?;
         self.inner.audit.flush()
     }
@@ -560,6 +563,7 @@ impl Keystore {
     /// or the log cannot be read (a log that reads but does not verify is an
     /// `Ok` with `fault` set).
     pub fn verify_audit_log(&self) -> Result<AuditVerification> {
+        self.inner.audit.check_process()?;
         // A flush failure that matters (a checkpoint that fails
         // authentication) fails the read below as well.
         let _ = self.flush_audit_log();
@@ -602,6 +606,7 @@ impl Keystore {
     /// UTC text or a prefix of it ([`check_time_filter`]);
     /// `KMSInternalException` if the log cannot be read.
     pub fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<Value>> {
+        self.inner.audit.check_process()?;
         for t in [&filter.start_time, &filter.end_time].into_iter().flatten() {
             check_time_filter(t)?;
         }
@@ -839,6 +844,8 @@ pub(crate) struct AuditSink {
     chain_key: HmacSha256Key,
     /// How read-only events are written.
     mode: AuditWriteMode,
+    /// The process that opened the keystore ([`check_process`](Self::check_process)).
+    opened_in: u32,
 }
 
 /// One record waiting in a sink's [`Queue`].
@@ -1245,7 +1252,30 @@ impl AuditSink {
             id: NEXT_SINK_ID.fetch_add(1, Ordering::Relaxed),
             key_tag,
             guard,
+            opened_in: std::process::id(),
         })
+    }
+
+    /// Refuses use of the handle in a process other than the one that
+    /// opened it (a child made by `fork()`): its SQLite connections must not
+    /// be used across `fork()` (SQLite's rule), and its cached audit state
+    /// (checkpoint, chain end, queued events) is its parent's. Each process
+    /// opens its own handle.
+    ///
+    /// # Errors
+    /// `ValidationException` in a forked child.
+    pub(crate) fn check_process(&self) -> Result<()> {
+        let pid = std::process::id();
+        if pid == self.opened_in {
+            Ok(())
+        } else {
+            Err(Error::validation(format!(
+                "this keystore handle was opened by process {}, not by this process ({pid}): \
+                 a process made by fork() must open its own handle (Keystore::open), as SQLite \
+                 connections and the audit log's state cannot be shared across fork()",
+                self.opened_in
+            )))
+        }
     }
 
     /// Stores checkpoint `body` in the state inside `tx`, refusing a state
@@ -2170,6 +2200,11 @@ impl ChangeLog<'_> {
 
 impl Drop for AuditSink {
     fn drop(&mut self) {
+        if std::process::id() != self.opened_in {
+            // A forked child: its parent's queue, tail and connections are
+            // the parent's to write.
+            return;
+        }
         // The last handle is gone: write its queued events (write-behind)...
         #[cfg(unix)]
         {

@@ -685,6 +685,8 @@ pub(crate) struct IntegrityTx<'a> {
     moved: bool,
     /// The IDs of the keys whose key or grant rows were written or deleted.
     keys: BTreeSet<String>,
+    /// The IDs of the keys whose key row this transaction deleted (purges).
+    deleted_keys: BTreeSet<String>,
     /// The tables whose row count in the file was checked (by
     /// [`count_index`]).
     counted: [bool; 3],
@@ -708,6 +710,7 @@ impl<'a> IntegrityTx<'a> {
             touched: BTreeSet::new(),
             moved: false,
             keys: BTreeSet::new(),
+            deleted_keys: BTreeSet::new(),
             counted: [false; 3],
             listed: [None, None, None],
             schema_checked: false,
@@ -779,6 +782,12 @@ impl<'a> IntegrityTx<'a> {
     /// or deleted so far, in ascending order.
     pub(crate) fn written_keys(&self) -> impl Iterator<Item = &str> {
         self.keys.iter().map(String::as_str)
+    }
+
+    /// The IDs of the keys whose key row this transaction deleted so far
+    /// (purged keys), in ascending order.
+    pub(crate) fn deleted_keys(&self) -> impl Iterator<Item = &str> {
+        self.deleted_keys.iter().map(String::as_str)
     }
 
     /// Notes the key a written or deleted key or grant row belongs to.
@@ -861,6 +870,7 @@ impl<'a> IntegrityTx<'a> {
             touched,
             moved: _,
             keys: _,
+            deleted_keys: _,
             counted: _,
             listed: _,
             schema_checked: _,
@@ -1033,6 +1043,9 @@ impl Tx for IntegrityTx<'_> {
             *count = count.checked_sub(1).ok_or_else(tampered)?;
             self.touched.insert(b);
             self.note_key(table, id);
+            if table == Table::Keys {
+                self.deleted_keys.insert(id.to_owned());
+            }
         }
         if let Some(rows) = &mut self.listed[count_index(table)?] {
             rows.remove(id);

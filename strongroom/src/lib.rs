@@ -699,6 +699,24 @@ impl Keystore {
                             })?;
                     let cp = log.append_intent(&intent, &itx.checkpoint())?;
                     itx.set_checkpoint(cp);
+                    // A key purged at the end of its waiting period: AWS
+                    // KMS's `DeleteKey` service event, chained and covered
+                    // by the checkpoint this transaction commits (cut from
+                    // the log with it if it does not commit).
+                    let purged: Vec<String> = itx.deleted_keys().map(str::to_owned).collect();
+                    for id in purged {
+                        let arn = strongroom_core::key::key_arn(self.region(), self.account(), &id);
+                        let (random, _) = access::audit_id_bytes();
+                        let event = strongroom_core::audit::AuditEvent::key_deleted(
+                            self.account(),
+                            &arn,
+                            millis,
+                            random,
+                        );
+                        let cp =
+                            log.append_intent(&event.to_canonical_record(), &itx.checkpoint())?;
+                        itx.set_checkpoint(cp);
+                    }
                 }
                 written = itx.finish()?;
                 Ok(())

@@ -227,3 +227,58 @@ fn a_purged_key_takes_its_grants() {
     drop(f.ks);
     Keystore::open(&f.path, root_source(&ROOT)).unwrap();
 }
+
+/// The `DeleteKey` service events (CloudTrail `AwsServiceEvent`, invoked by
+/// "AWS Internal") of `key` in the audit log, as `audit show` lists them.
+fn delete_key_events(ks: &Keystore, key: &str) -> Vec<serde_json::Value> {
+    ks.audit_events(&strongroom::AuditFilter {
+        key_id: Some(key.into()),
+        event_name: Some("DeleteKey".into()),
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+#[test]
+fn a_purge_records_a_delete_key_service_event_per_key() {
+    let f = fixture();
+    let lazy = new_key(&f.ks).key_id;
+    let (a, b) = (new_key(&f.ks).key_id, new_key(&f.ks).key_id);
+    let kept = new_key(&f.ks).key_id;
+    for k in [&lazy, &a, &b] {
+        f.ks.schedule_key_deletion(k, Some(7)).unwrap();
+    }
+    f.clock.advance(7 * DAY + 1);
+    // Purged lazily, when used: the DescribeKey fails, the DeleteKey is recorded.
+    expect_err(f.ks.describe_key(&lazy), ErrorKind::NotFoundException);
+    // Purged explicitly: one event per key.
+    assert_eq!(f.ks.purge_deleted_keys().unwrap(), 2);
+    for k in [&lazy, &a, &b] {
+        let events = delete_key_events(&f.ks, k);
+        assert_eq!(events.len(), 1, "{k}: {events:?}");
+        let e = &events[0];
+        let arn = e["resources"][0]["ARN"].as_str().unwrap();
+        assert!(
+            arn.starts_with("arn:aws:kms:") && arn.ends_with(&format!(":000000000000:key/{k}"))
+        );
+        assert_eq!(e["eventType"], "AwsServiceEvent");
+        assert_eq!(e["eventSource"], "kms.amazonaws.com");
+        assert_eq!(
+            e["userIdentity"],
+            serde_json::json!({"accountId": "000000000000", "invokedBy": "AWS Internal"})
+        );
+        assert_eq!(e["responseElements"]["keyId"], arn);
+        assert_eq!(e["readOnly"], false);
+        assert!(e["requestParameters"].is_null());
+        assert!(e.get("requestID").is_none());
+        assert!(e.get("errorCode").is_none());
+        let when = e["eventTime"].as_str().unwrap();
+        assert!(when.starts_with("2024-01-08T00:00:01"), "{when}");
+    }
+    assert!(delete_key_events(&f.ks, &kept).is_empty());
+    // Chained and covered by the sealed checkpoint.
+    let v = f.ks.verify_audit_log().unwrap();
+    assert!(v.fault.is_none(), "{v:?}");
+    assert!(v.outcome_unknown.is_empty(), "{v:?}");
+    assert_eq!(v.records, v.checkpoint_records);
+}

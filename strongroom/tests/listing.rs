@@ -142,7 +142,9 @@ impl Backend for Memory {
     }
     fn purge_at(&mut self, now: u64) {
         self.now = now;
-        self.ks.purge_deleted_keys(now);
+        self.ks
+            .purge_deleted_keys(&mut strongroom::os_rng(), now)
+            .unwrap();
     }
     fn audited(&self, op: &str) -> Vec<(Value, Value)> {
         self.ks

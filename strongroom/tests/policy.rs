@@ -968,3 +968,52 @@ fn policies_with_repeated_keys_are_refused() {
     );
     assert!(e.message().contains("more than once"), "{e}");
 }
+
+/// User trial item 10: a caller principal is checked as a grantee
+/// principal is, before anything runs (`ValidationException`, audited),
+/// and the account root of a key policy covers only IAM principals of its
+/// account in partition `aws`.
+#[test]
+fn caller_principals_are_validated_and_account_root_needs_an_iam_principal() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    for bad in [
+        "nope",
+        "",
+        "arn:aws:s3::000000000000:bucket",
+        "arn:aws:iam::000000000000:group/admins",
+        "arn:aws:iam::000000000000:policy/p",
+        "arn:aws:iam::000000000000:",
+        "arn:evil:iam::000000000000:user/x",
+    ] {
+        let e = f.ks.as_principal(bad).describe_key(&key).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ValidationException, "{bad:?}: {e}");
+        let e =
+            f.ks.as_principal(bad)
+                .create_key(&CreateKeyRequest::default());
+        assert_eq!(e.unwrap_err().kind(), ErrorKind::ValidationException);
+    }
+    // The default key policy names arn:aws:iam::000000000000:root: a user of
+    // another partition with the same account ID is not covered.
+    let e =
+        f.ks.as_principal("arn:aws-cn:iam::000000000000:user/x")
+            .describe_key(&key)
+            .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AccessDeniedException, "{e}");
+    for good in [
+        "arn:aws:iam::000000000000:user/x",
+        "arn:aws:sts::000000000000:assumed-role/r/s",
+    ] {
+        f.ks.as_principal(good).describe_key(&key).unwrap();
+    }
+    let denied =
+        f.ks.audit_events(&AuditFilter {
+            principal: Some("nope".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(denied
+        .iter()
+        .all(|r| r["errorCode"] == "ValidationException"));
+    assert_eq!(denied.len(), 2);
+}

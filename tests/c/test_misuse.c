@@ -161,6 +161,31 @@ static void test_messages_never_hold_a_nul(const char *dir) {
   CHECK(access(path, F_OK) != 0);
 }
 
+/* One sr_bytes for two outputs: the second write would overwrite the first
+ * (a data key's plaintext by its blob) without zeroizing or freeing it. */
+static void test_one_sr_bytes_for_two_outputs(sr_keystore *ks, const char *sym) {
+  sr_bytes a = SR_BYTES_INIT, b = SR_BYTES_INIT;
+  char msg[512];
+  CHECK_RC(sr_generate_data_key(ks, sym, "AES_256", 0, NULL, NULL, 0, &a, &a), SR_VALIDATION);
+  CHECK(last_message(msg, sizeof msg) && strstr(msg, "out_plaintext and out_blob"));
+  CHECK(a.ptr == NULL && a.len == 0);
+  CHECK_RC(sr_generate_data_key_pair(ks, sym, "ECC_NIST_P256", NULL, NULL, 0, &a, &b, &a),
+           SR_VALIDATION);
+  CHECK(last_message(msg, sizeof msg) && strstr(msg, "out_public_key and out_private_key_blob"));
+  CHECK_RC(sr_generate_data_key_pair(ks, sym, "ECC_NIST_P256", NULL, NULL, 0, &a, &b, &b),
+           SR_VALIDATION);
+  CHECK(last_message(msg, sizeof msg) && strstr(msg, "out_private_key and out_private_key_blob"));
+  CHECK_RC(sr_generate_data_key_pair_without_plaintext(ks, sym, "ECC_NIST_P256", NULL, NULL, 0,
+                                                       &b, &b),
+           SR_VALIDATION);
+  CHECK(a.ptr == NULL && b.ptr == NULL);
+  /* Distinct outputs still work. */
+  CHECK_OK(sr_generate_data_key(ks, sym, "AES_256", 0, NULL, NULL, 0, &a, &b));
+  CHECK(a.len == 32 && b.ptr != NULL);
+  sr_bytes_free(&a);
+  sr_bytes_free(&b);
+}
+
 int main(void) {
   char dir[512], path[700];
   make_temp_dir(dir, sizeof dir);
@@ -187,6 +212,7 @@ int main(void) {
   test_file_onto_itself(ks, sym, dir);
   test_create_key_json_needs_an_object(ks);
   test_messages_never_hold_a_nul(dir);
+  test_one_sr_bytes_for_two_outputs(ks, sym);
 
   sr_keystore_free(ks);
   remove_temp_dir(dir);

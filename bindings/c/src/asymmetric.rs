@@ -18,7 +18,7 @@ use sr::Secret;
 use crate::bytes::sr_bytes;
 use crate::json;
 use crate::keystore::{handle, keystore, sr_keystore};
-use crate::ptr::{bytes_at_most, c_str, context, opt_c_str, out, MAX_KMS_BLOB};
+use crate::ptr::{bytes_at_most, c_str, context, distinct, opt_c_str, out, MAX_KMS_BLOB};
 use crate::result::{guard, sr_result, Failure};
 
 /// An AWS KMS enum value (`"RSASSA_PSS_SHA_256"`, `"HMAC_SHA_256"`, ...) from its spelling.
@@ -302,7 +302,8 @@ pub unsafe extern "C" fn sr_verify_mac(
 /// encrypted under the symmetric key `key_id` with the context; decrypt with
 /// `sr_decrypt()`). All three are written on success, none on failure.
 ///
-/// Errors: `SR_VALIDATION` (spec), and those of `sr_encrypt()`.
+/// Errors: `SR_VALIDATION` (spec; two outputs the same `sr_bytes`, refused
+/// before the call runs), and those of `sr_encrypt()`.
 ///
 /// # Safety
 /// `ks` a live handle; strings NUL-terminated; context arrays valid for
@@ -334,6 +335,11 @@ pub unsafe extern "C" fn sr_generate_data_key_pair(
             out!(out_private_key),
             out!(out_private_key_blob),
         );
+        distinct(&[
+            ("out_public_key", &o_pub),
+            ("out_private_key", &o_priv),
+            ("out_private_key_blob", &o_blob),
+        ])?;
         let resp = ks
             .inner
             .generate_data_key_pair(&GenerateDataKeyPairRequest {
@@ -383,6 +389,10 @@ pub unsafe extern "C" fn sr_generate_data_key_pair_without_plaintext(
             )
         };
         let (o_pub, o_blob) = (out!(out_public_key), out!(out_private_key_blob));
+        distinct(&[
+            ("out_public_key", &o_pub),
+            ("out_private_key_blob", &o_blob),
+        ])?;
         let resp =
             ks.inner
                 .generate_data_key_pair_without_plaintext(&GenerateDataKeyPairRequest {

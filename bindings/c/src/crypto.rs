@@ -12,7 +12,7 @@ use sr::Secret;
 use crate::bytes::sr_bytes;
 use crate::keystore::{handle, keystore, sr_keystore};
 use crate::optional;
-use crate::ptr::{bytes_at_most, c_str, context, opt_c_str, out};
+use crate::ptr::{bytes_at_most, c_str, context, distinct, opt_c_str, out};
 use crate::result::{guard, sr_result};
 
 /// Encrypt: encrypts `plaintext_len` (1–4096) bytes under a symmetric KMS
@@ -237,8 +237,9 @@ unsafe fn data_key_request(
 /// none) and `number_of_bytes` (1–1024; 0 for none). Context arrays as in
 /// `sr_encrypt()`. Both outputs are written on success, neither on failure.
 ///
-/// Errors: `SR_VALIDATION` (neither or both of key_spec/number_of_bytes),
-/// and those of `sr_encrypt()`.
+/// Errors: `SR_VALIDATION` (neither or both of key_spec/number_of_bytes;
+/// `out_plaintext` and `out_blob` the same `sr_bytes`, refused before the
+/// call runs), and those of `sr_encrypt()`.
 ///
 /// # Safety
 /// `ks` a live handle; strings NULL or NUL-terminated as documented;
@@ -271,6 +272,7 @@ pub unsafe extern "C" fn sr_generate_data_key(
             )
         };
         let (out_pt, out_blob) = (out!(out_plaintext), out!(out_blob));
+        distinct(&[("out_plaintext", &out_pt), ("out_blob", &out_blob)])?;
         let resp = ks.inner.generate_data_key(&GenerateDataKeyRequest {
             grant_tokens: ks.tokens(),
             ..req

@@ -42,6 +42,25 @@ impl<T> Out<T> {
     }
 }
 
+/// Checks that the out-parameters `outs` (each with its parameter name)
+/// are different objects: one `sr_bytes` given for two outputs would have
+/// the second write overwrite the first without freeing or zeroizing it
+/// (a data key's plaintext overwritten by its blob, leaked). Nothing has
+/// run yet when this fails.
+///
+/// # Errors
+/// `SR_VALIDATION` naming the first two parameters that are the same pointer.
+pub(crate) fn distinct<T>(outs: &[(&str, &Out<T>)]) -> Result<(), Failure> {
+    for (i, (a, pa)) in outs.iter().enumerate() {
+        if let Some((b, _)) = outs[..i].iter().find(|(_, pb)| pb.0 == pa.0) {
+            return Err(Failure::validation(format!(
+                "{b} and {a} are the same sr_bytes; give each output its own"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The out-parameter `$p`, NULL-checked.
 macro_rules! out {
     ($p:ident) => {

@@ -418,8 +418,9 @@ impl Keystore {
         self.info(MemKeystore::admin_principal)
     }
 
-    /// Deletes the keys whose deletion date has passed; returns how many.
-    /// On a dry-run handle: `ValidationException`, nothing deleted (it is
+    /// Deletes the keys whose deletion date has passed, recording a
+    /// `DeleteKey` service event (`eventType` `AwsServiceEvent`) for each in
+    /// the audit log; returns how many. On a dry-run handle: `ValidationException`, nothing deleted (it is
     /// not a KMS operation and has no `DryRun`).
     #[wasm_bindgen(js_name = purgeDeletedKeys)]
     pub fn purge_deleted_keys(&mut self) -> JsResult<u32> {
@@ -428,7 +429,10 @@ impl Keystore {
                 "purgeDeletedKeys has no DryRun parameter; call it on a handle that is not a dry run",
             )));
         }
-        run(|| Ok(u32::try_from(self.ks()?.purge_deleted_keys(now())).unwrap_or(u32::MAX)))
+        run(|| {
+            let n = self.ks()?.purge_deleted_keys(rng(), now())?;
+            Ok(u32::try_from(n).unwrap_or(u32::MAX))
+        })
     }
 
     // ---- key management ------------------------------------------------------

@@ -15,7 +15,10 @@
 //! Principals: `"*"` (also `{"AWS": "*"}`) matches everyone; a 12-digit account
 //! ID or the account root `arn:aws:iam::<account>:root` matches every
 //! principal of that account (Strongroom has no IAM to delegate to, so the
-//! account *is* the delegation); any other ARN matches exactly, with `*`/`?`
+//! account *is* the delegation): a principal ARN of the forms
+//! [`crate::grant::is_grant_principal`] accepts (IAM user, role, root,
+//! assumed role, federated user) in that account and in the pattern's
+//! partition (`aws` for a bare account ID); any other ARN matches exactly, with `*`/`?`
 //! wildcards. `{"Service": ...}` principals match a request principal equal
 //! to the service name.
 //!
@@ -110,7 +113,12 @@ pub enum Effect {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum PrincipalPattern {
     Any,
-    Account(String),
+    /// Every principal of the account in the partition (`arn:<partition>:iam::<account>:root`,
+    /// or a bare account ID in partition `aws`).
+    Account {
+        partition: String,
+        account: String,
+    },
     Arn(String),
     Service(String),
 }
@@ -119,7 +127,14 @@ impl PrincipalPattern {
     fn matches(&self, principal: &str) -> bool {
         match self {
             PrincipalPattern::Any => true,
-            PrincipalPattern::Account(a) => request::account_of(principal) == Some(a.as_str()),
+            // A principal of the account: an IAM user, role, assumed role,
+            // federated user or the root, as an ARN in the pattern's
+            // partition (not an S3 bucket, an IAM group or policy).
+            PrincipalPattern::Account { partition, account } => {
+                crate::grant::is_grant_principal(principal)
+                    && principal.split(':').nth(1) == Some(partition.as_str())
+                    && request::account_of(principal) == Some(account.as_str())
+            }
             PrincipalPattern::Arn(p) => wildcard::glob(p, principal),
             PrincipalPattern::Service(s) => s == principal,
         }
@@ -140,14 +155,20 @@ fn aws_principal(v: &str) -> Option<PrincipalPattern> {
         return Some(PrincipalPattern::Any);
     }
     if request::is_account_id(v) {
-        return Some(PrincipalPattern::Account(v.to_owned()));
+        return Some(PrincipalPattern::Account {
+            partition: "aws".to_owned(),
+            account: v.to_owned(),
+        });
     }
     let fields: Vec<&str> = v.splitn(6, ':').collect();
     if fields.len() != 6 || fields[0] != "arn" || fields[5].is_empty() {
         return None;
     }
     if fields[2] == "iam" && fields[5] == "root" && request::is_account_id(fields[4]) {
-        return Some(PrincipalPattern::Account(fields[4].to_owned()));
+        return Some(PrincipalPattern::Account {
+            partition: fields[1].to_owned(),
+            account: fields[4].to_owned(),
+        });
     }
     Some(PrincipalPattern::Arn(v.to_owned()))
 }
