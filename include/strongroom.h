@@ -81,6 +81,13 @@
  * callback only after the signature has verified; an unsigned suite's is
  * released frame by frame as each frame authenticates. Either way the output
  * is valid only when the call returns SR_OK.
+ * The same messages in one call, in memory: sr_envelope_encrypt_message() /
+ * sr_envelope_decrypt_message() (and _raw_aes variants) return an sr_bytes;
+ * their _into variants write into a caller buffer (uint8_t *buf, size_t
+ * len) with size_t *out_len, which receives the output's length on SR_OK
+ * and the length needed on SR_BUFFER_TOO_SMALL (then nothing is written).
+ * One-call decryption releases nothing before the whole message, signature
+ * included, has authenticated.
  *
  * ABI. The shared library's SONAME is libstrongroom.so.STRONGROOM_SOVERSION;
  * it changes only when something already in this header changes
@@ -2111,6 +2118,278 @@ sr_result sr_keystore_admin_principal(const sr_keystore *ks,
  * As `sr_keystore_region()`.
  */
 sr_result sr_keystore_principal(const sr_keystore *ks, char *buf, size_t len, size_t *out_len);
+
+/**
+ * Envelope-encrypts `plaintext` in one call into one AWS Encryption SDK
+ * message (format version 2, committing suite), written to `*out_message`
+ * (free with `sr_bytes_free()`): the message `sr_envelope_encrypt()` makes
+ * from the same plaintext and arguments, which `sr_envelope_decrypt()`, the
+ * CLI's `decrypt-file`, `sr_envelope_decrypt_message()` and the AWS
+ * Encryption SDKs decrypt. The data key is generated and wrapped by the
+ * KMS keys `key_ids` as in `sr_envelope_encrypt()` (for the handle's
+ * principal, audited, sending the handle's grant tokens).
+ *
+ * The plaintext and the message are both in memory: the message is the
+ * plaintext plus the header (about 400 bytes for one key and a small
+ * context), 32 bytes per frame, and for the signed suite a 106-byte footer
+ * at most. For data that does not fit in memory twice use
+ * `sr_envelope_encrypt()`.
+ *
+ * Parameters:
+ * - `key_ids`, context arrays, `frame_length` (0 for 4096), `suite_id`
+ *   (0 for `0x0578`, or `0x0478`): as for `sr_envelope_encrypt()`.
+ * - `plaintext`, `plaintext_len`: the data, any length (NULL with 0 for
+ *   none).
+ *
+ * Errors: as `sr_envelope_encrypt()` (without `SR_IO`): `SR_NULL_PARAMETER`,
+ * `SR_INVALID_UTF8`, `SR_VALIDATION` (no key, frame length, suite, a
+ * context key starting with `aws-crypto-`, more than 2^32 − 2 frames),
+ * `SR_NOT_FOUND`, `SR_DISABLED`, `SR_KMS_INVALID_STATE`,
+ * `SR_INVALID_KEY_USAGE`, `SR_ACCESS_DENIED`, `SR_INVALID_GRANT_TOKEN`,
+ * `SR_LIMIT_EXCEEDED` (the message does not fit in memory),
+ * `SR_KMS_INTERNAL`.
+ *
+ * # Safety
+ * `ks` a live handle; strings NUL-terminated; arrays and `plaintext`
+ * valid for their lengths; `out_message` valid for a write.
+ */
+sr_result sr_envelope_encrypt_message(const sr_keystore *ks,
+                                      const char *const *key_ids,
+                                      size_t key_ids_len,
+                                      const char *const *ctx_keys,
+                                      const char *const *ctx_values,
+                                      size_t ctx_len,
+                                      uint32_t frame_length,
+                                      uint16_t suite_id,
+                                      const uint8_t *plaintext,
+                                      size_t plaintext_len,
+                                      sr_bytes *out_message);
+
+/**
+ * As `sr_envelope_encrypt_message()`, writing the message into the
+ * caller's buffer `buf` of `len` bytes, where each frame is encrypted in
+ * place (no allocation of the message's size).
+ *
+ * Size: the keys are called first (the data key is generated and wrapped,
+ * and audited); then, if `len` is smaller than the message may be, nothing
+ * is written to `buf`, `*out_len` receives the length needed and the call
+ * returns `SR_BUFFER_TOO_SMALL`. That length is exact for the unsigned
+ * suite `0x0478`; for the signed suite `0x0578` it is at most 3 bytes
+ * above the message's length (the ECDSA signature's DER length varies),
+ * and a buffer of that length always suffices for the same plaintext,
+ * keys, context, frame length and suite. A size query (`buf` NULL, `len`
+ * 0) therefore costs the keys' calls; it can be skipped by giving a
+ * buffer of the plaintext's length plus the overhead described at
+ * `sr_envelope_encrypt_message()`. On `SR_OK`, `*out_len` receives the
+ * message's length: the message is `buf[0 .. *out_len]`.
+ *
+ * On any failure, `buf` holds no part of the message: it is untouched,
+ * except after a failure during the encryption itself (`SR_KMS_INTERNAL`),
+ * when the bytes already written are overwritten with zeros.
+ *
+ * Errors: as `sr_envelope_encrypt_message()` (not `SR_LIMIT_EXCEEDED` for
+ * the message), `SR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * As `sr_envelope_encrypt_message()`; `buf` valid for `len` bytes of
+ * writes and not overlapping `plaintext`; `out_len` valid for a write.
+ */
+sr_result sr_envelope_encrypt_message_into(const sr_keystore *ks,
+                                           const char *const *key_ids,
+                                           size_t key_ids_len,
+                                           const char *const *ctx_keys,
+                                           const char *const *ctx_values,
+                                           size_t ctx_len,
+                                           uint32_t frame_length,
+                                           uint16_t suite_id,
+                                           const uint8_t *plaintext,
+                                           size_t plaintext_len,
+                                           uint8_t *buf,
+                                           size_t len,
+                                           size_t *out_len);
+
+/**
+ * Decrypts one whole AWS Encryption SDK message in memory in one call
+ * (made by `sr_envelope_encrypt_message()`, `sr_envelope_encrypt()`, the
+ * CLI's `encrypt-file`, or an AWS Encryption SDK with a KMS keyring naming
+ * keys of this keystore) and writes the plaintext to `*out_plaintext`
+ * (free with `sr_bytes_free()`, which zeroizes it). The data key is
+ * unwrapped as in `sr_envelope_decrypt()` (for the handle's principal,
+ * audited, sending the handle's grant tokens).
+ *
+ * Nothing is released before the whole message has authenticated, for
+ * every suite: the frames are decrypted into memory of the library's and
+ * `*out_plaintext` is written only once every frame and, for signed
+ * suites, the ECDSA signature have verified (and the message has no
+ * trailing bytes). On failure the plaintext decrypted so far is zeroized.
+ *
+ * Parameters:
+ * - `key_ids`, `key_ids_len`: as for `sr_envelope_decrypt()` (NULL and 0
+ *   for any key of this keystore).
+ * - `options`: NULL for the defaults, or the options of
+ *   `sr_envelope_decrypt_with_options()`: required encryption context
+ *   pairs, the encrypted data key limit, the commitment policy, and
+ *   `unsigned_only`, which refuses a signed suite (`SR_VALIDATION`) once
+ *   the header is read, before any key is unwrapped.
+ * - `message`, `message_len`: the whole message.
+ *
+ * Errors: as `sr_envelope_decrypt_with_options()` (without `SR_IO`):
+ * `SR_INVALID_CIPHERTEXT` (anything that does not authenticate or parse,
+ * truncation, trailing bytes, no encrypted data key that a usable key
+ * unwraps, a required context pair missing or different; detail-free),
+ * `SR_VALIDATION` (too many encrypted data keys, a non-committing suite
+ * under the default policy, an unknown `commitment_policy`, a signed suite
+ * with `unsigned_only`), `SR_DISABLED`, `SR_KMS_INVALID_STATE`,
+ * `SR_ACCESS_DENIED`, `SR_INVALID_GRANT_TOKEN`, `SR_NULL_PARAMETER`,
+ * `SR_INVALID_UTF8`, `SR_LIMIT_EXCEEDED` (the plaintext does not fit in
+ * memory), `SR_KMS_INTERNAL`.
+ *
+ * # Safety
+ * `ks` a live handle; `key_ids` valid for `key_ids_len` strings;
+ * `options` NULL or valid for a read, its arrays valid for
+ * `required_ctx_len` strings; `message` valid for `message_len` bytes;
+ * `out_plaintext` valid for a write.
+ */
+sr_result sr_envelope_decrypt_message(const sr_keystore *ks,
+                                      const char *const *key_ids,
+                                      size_t key_ids_len,
+                                      const sr_envelope_decrypt_options *options,
+                                      const uint8_t *message,
+                                      size_t message_len,
+                                      sr_bytes *out_plaintext);
+
+/**
+ * As `sr_envelope_decrypt_message()`, writing the plaintext into the
+ * caller's buffer `buf` of `len` bytes.
+ *
+ * Size: the plaintext is always shorter than its message, so a buffer of
+ * `message_len` bytes always suffices. With a smaller buffer the message
+ * is decrypted first; if the plaintext does not fit, nothing is written to
+ * `buf`, the plaintext is zeroized, `*out_len` receives its exact length
+ * and the call returns `SR_BUFFER_TOO_SMALL` (so a size query, `buf` NULL
+ * and `len` 0, costs a whole decryption). On `SR_OK`, `*out_len` receives
+ * the plaintext's length: the plaintext is `buf[0 .. *out_len]`.
+ *
+ * `buf` is written only on `SR_OK`, after the whole message has
+ * authenticated: on any failure it is untouched and holds no plaintext.
+ *
+ * Errors: as `sr_envelope_decrypt_message()`, `SR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * As `sr_envelope_decrypt_message()`; `buf` valid for `len` bytes of
+ * writes and not overlapping `message`; `out_len` valid for a write.
+ */
+sr_result sr_envelope_decrypt_message_into(const sr_keystore *ks,
+                                           const char *const *key_ids,
+                                           size_t key_ids_len,
+                                           const sr_envelope_decrypt_options *options,
+                                           const uint8_t *message,
+                                           size_t message_len,
+                                           uint8_t *buf,
+                                           size_t len,
+                                           size_t *out_len);
+
+/**
+ * As `sr_envelope_encrypt_message()`, with the data key wrapped by a raw
+ * AES keyring (no keystore involved; `key_namespace`, `key_name` and
+ * `wrapping_key` as for `sr_envelope_encrypt_raw_aes()`): the message
+ * `sr_envelope_encrypt_raw_aes()` makes.
+ *
+ * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (key
+ * length, names, frame length, suite, context), `SR_LIMIT_EXCEEDED`,
+ * `SR_KMS_INTERNAL`.
+ *
+ * # Safety
+ * Strings NUL-terminated; `wrapping_key` valid for `wrapping_key_len`
+ * bytes; context arrays valid for `ctx_len` strings; `plaintext` valid for
+ * `plaintext_len` bytes; `out_message` valid for a write.
+ */
+sr_result sr_envelope_encrypt_message_raw_aes(const char *key_namespace,
+                                              const char *key_name,
+                                              const uint8_t *wrapping_key,
+                                              size_t wrapping_key_len,
+                                              const char *const *ctx_keys,
+                                              const char *const *ctx_values,
+                                              size_t ctx_len,
+                                              uint32_t frame_length,
+                                              uint16_t suite_id,
+                                              const uint8_t *plaintext,
+                                              size_t plaintext_len,
+                                              sr_bytes *out_message);
+
+/**
+ * As `sr_envelope_encrypt_message_into()`, with a raw AES keyring (as
+ * `sr_envelope_encrypt_message_raw_aes()`); the size query costs no KMS
+ * call here.
+ *
+ * Errors: as `sr_envelope_encrypt_message_raw_aes()`,
+ * `SR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * As `sr_envelope_encrypt_message_raw_aes()`; `buf` valid for `len` bytes
+ * of writes and not overlapping `plaintext`; `out_len` valid for a write.
+ */
+sr_result sr_envelope_encrypt_message_raw_aes_into(const char *key_namespace,
+                                                   const char *key_name,
+                                                   const uint8_t *wrapping_key,
+                                                   size_t wrapping_key_len,
+                                                   const char *const *ctx_keys,
+                                                   const char *const *ctx_values,
+                                                   size_t ctx_len,
+                                                   uint32_t frame_length,
+                                                   uint16_t suite_id,
+                                                   const uint8_t *plaintext,
+                                                   size_t plaintext_len,
+                                                   uint8_t *buf,
+                                                   size_t len,
+                                                   size_t *out_len);
+
+/**
+ * As `sr_envelope_decrypt_message()`, with a raw AES keyring (as
+ * `sr_envelope_decrypt_raw_aes()`) and the options of
+ * `sr_envelope_decrypt_with_options()` (NULL for the defaults).
+ *
+ * Errors: `SR_INVALID_CIPHERTEXT` (anything that does not authenticate,
+ * wrong keyring, malformed, truncated or followed by other bytes;
+ * detail-free), `SR_VALIDATION`, `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,
+ * `SR_LIMIT_EXCEEDED`, `SR_KMS_INTERNAL`.
+ *
+ * # Safety
+ * Strings NUL-terminated; `wrapping_key` valid for `wrapping_key_len`
+ * bytes; `options` NULL or valid for a read, its arrays valid for
+ * `required_ctx_len` strings; `message` valid for `message_len` bytes;
+ * `out_plaintext` valid for a write.
+ */
+sr_result sr_envelope_decrypt_message_raw_aes(const char *key_namespace,
+                                              const char *key_name,
+                                              const uint8_t *wrapping_key,
+                                              size_t wrapping_key_len,
+                                              const sr_envelope_decrypt_options *options,
+                                              const uint8_t *message,
+                                              size_t message_len,
+                                              sr_bytes *out_plaintext);
+
+/**
+ * As `sr_envelope_decrypt_message_into()`, with a raw AES keyring (as
+ * `sr_envelope_decrypt_message_raw_aes()`).
+ *
+ * Errors: as `sr_envelope_decrypt_message_raw_aes()`,
+ * `SR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * As `sr_envelope_decrypt_message_raw_aes()`; `buf` valid for `len` bytes
+ * of writes and not overlapping `message`; `out_len` valid for a write.
+ */
+sr_result sr_envelope_decrypt_message_raw_aes_into(const char *key_namespace,
+                                                   const char *key_name,
+                                                   const uint8_t *wrapping_key,
+                                                   size_t wrapping_key_len,
+                                                   const sr_envelope_decrypt_options *options,
+                                                   const uint8_t *message,
+                                                   size_t message_len,
+                                                   uint8_t *buf,
+                                                   size_t len,
+                                                   size_t *out_len);
 
 /**
  * The name of a result code: the AWS KMS exception name for KMS codes

@@ -55,6 +55,7 @@ use strongroom_core::envelope::kms::{self, KmsClient};
 use strongroom_core::envelope::{
     parse_header, ContentType, DecryptOptions, DecryptionMaterials, Decryptor, EncryptOptions,
     EncryptedDataKey, EncryptionMaterials, Encryptor, Keyring, MessageHasher, MessageHeader,
+    SliceOutcome,
 };
 
 use crate::{os_rng, EncryptionContext, Error, Keystore, Result};
@@ -1161,6 +1162,39 @@ pub fn encrypt_message_into(
     Ok(summary(header, plaintext.len(), out.len() - start))
 }
 
+/// As [`encrypt_message_into`], writing the message to the start of a
+/// caller's slice instead of a `Vec` (the C library's caller buffers): see
+/// [`strongroom_core::envelope::encrypt_into_slice`]. The keyring is called
+/// first; if `out` is shorter than the message may be
+/// ([`Encryptor::message_len`]: exact for unsigned suites, at most a few
+/// bytes above it for signed ones) nothing is written and the result is
+/// `Ok(Err(needed))`. Otherwise the message is `out[..summary.message_len]`.
+/// On error `out` holds no part of the message (bytes written are
+/// overwritten with zeros).
+///
+/// # Errors
+/// As [`encrypt_message`].
+pub fn encrypt_message_into_slice(
+    keyring: &dyn Keyring,
+    plaintext: &[u8],
+    context: &EncryptionContext,
+    options: &EncryptOptions,
+    out: &mut [u8],
+) -> Result<std::result::Result<EnvelopeSummary, usize>> {
+    let outcome = strongroom_core::envelope::encrypt_into_slice(
+        keyring,
+        context,
+        plaintext,
+        options,
+        &mut os_rng(),
+        out,
+    )?;
+    Ok(match outcome {
+        SliceOutcome::Written { header, len } => Ok(summary(header, plaintext.len(), len)),
+        SliceOutcome::TooSmall { needed } => Err(needed),
+    })
+}
+
 fn summary(header: MessageHeader, plaintext_len: usize, message_len: usize) -> EnvelopeSummary {
     EnvelopeSummary {
         header,
@@ -1208,10 +1242,42 @@ pub fn decrypt_message_into(
     options: &DecryptOptions,
     out: &mut Vec<u8>,
 ) -> Result<EnvelopeSummary> {
+    decrypt_message_into_checked(keyring, message, options, false, out)
+}
+
+/// As [`decrypt_message_into`], accepting only unsigned suites: a message
+/// of a signed suite (`0x0578`, `0x0378`) is refused with
+/// `ValidationException` once its header is parsed, before any data key is
+/// unwrapped, as [`decrypt_stream_unsigned_only`] refuses it. (The one-call
+/// functions release nothing before the whole message authenticates
+/// anyway; this is for callers that want the same policy as their
+/// streaming calls.)
+///
+/// # Errors
+/// As [`decrypt_message`]; `ValidationException` for a signed suite.
+pub fn decrypt_message_into_unsigned_only(
+    keyring: &dyn Keyring,
+    message: &[u8],
+    options: &DecryptOptions,
+    out: &mut Vec<u8>,
+) -> Result<EnvelopeSummary> {
+    decrypt_message_into_checked(keyring, message, options, true, out)
+}
+
+fn decrypt_message_into_checked(
+    keyring: &dyn Keyring,
+    message: &[u8],
+    options: &DecryptOptions,
+    unsigned_only: bool,
+    out: &mut Vec<u8>,
+) -> Result<EnvelopeSummary> {
     let start = out.len();
     let mut rng = os_rng();
-    let header =
-        strongroom_core::envelope::decrypt_into(keyring, message, options.clone(), &mut rng, out)?;
+    let mut dec = Decryptor::new(keyring, options.clone(), &mut rng);
+    if unsigned_only {
+        dec = dec.refuse_signed_suites();
+    }
+    let header = dec.decrypt_into(message, out)?;
     Ok(summary(header, out.len() - start, message.len()))
 }
 

@@ -180,7 +180,7 @@ fn decrypt_callbacks(
 type Callbacks = (sr_read_fn, *mut c_void, sr_write_fn, *mut c_void);
 
 /// Encryption options from the C arguments (0 = default).
-fn encrypt_options(frame_length: u32, suite_id: u16) -> Result<EncryptOptions, Failure> {
+pub(crate) fn encrypt_options(frame_length: u32, suite_id: u16) -> Result<EncryptOptions, Failure> {
     let mut options = EncryptOptions::default();
     if suite_id != 0 {
         options.suite = AlgorithmSuite::from_id(suite_id).ok_or_else(|| {
@@ -270,7 +270,7 @@ impl sr_envelope_decrypt_options {
 ///
 /// # Safety
 /// `opts` NULL or valid for a read; its arrays valid for `required_ctx_len` strings.
-unsafe fn decrypt_options_from(
+pub(crate) unsafe fn decrypt_options_from(
     opts: *const sr_envelope_decrypt_options,
 ) -> Result<(DecryptOptions, bool), Failure> {
     // SAFETY: caller promise: NULL or valid.
@@ -317,7 +317,7 @@ unsafe fn decrypt_options_from(
 ///
 /// # Safety
 /// `ks` a live handle; `key_ids` valid for `n` NUL-terminated strings.
-unsafe fn kms_keyring(
+pub(crate) unsafe fn kms_keyring(
     ks: *const sr_keystore,
     key_ids: *const *const c_char,
     n: usize,
@@ -721,7 +721,7 @@ const MAX_WRAPPING_KEY: usize = 32;
 ///
 /// # Safety
 /// Strings NUL-terminated; `key` valid for `key_len` bytes.
-unsafe fn raw_aes(
+pub(crate) unsafe fn raw_aes(
     namespace: *const c_char,
     name: *const c_char,
     key: *const u8,

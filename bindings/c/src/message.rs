@@ -1,0 +1,545 @@
+//! One-call envelope encryption (bytes in, bytes out) over the facade's
+//! `strongroom::envelope::encrypt_message*` / `decrypt_message*`: the same
+//! keyrings, options and message as the streaming functions of
+//! `envelope.rs`, with the whole message or plaintext in memory. The output
+//! is an `sr_bytes` or a caller buffer with a size query.
+
+use std::ffi::c_char;
+
+use sr::core::envelope::{DecryptOptions, Keyring};
+use sr::envelope as env;
+use sr::EncryptionContext;
+use zeroize::Zeroizing;
+
+use crate::bytes::sr_bytes;
+use crate::envelope::{
+    decrypt_options_from, encrypt_options, kms_keyring, raw_aes, sr_envelope_decrypt_options,
+};
+use crate::keystore::sr_keystore;
+use crate::ptr::{bytes, context, non_null, out, Out};
+use crate::result::{guard, sr_result, Failure};
+
+/// A caller buffer for bytes (`buf`, `len`) and its `out_len`; `buf` may be
+/// NULL only with `len` 0 (a size query).
+struct BufOut {
+    buf: *mut u8,
+    len: usize,
+    out_len: Out<usize>,
+}
+
+impl BufOut {
+    /// Checks the pointers (`out_len` first: a NULL one fails before any work).
+    fn new(buf: *mut u8, len: usize, out_len: *mut usize) -> Result<Self, Failure> {
+        let out_len = Out::new(non_null!(out_len));
+        if buf.is_null() && len != 0 {
+            return Err(Failure::null("buf"));
+        }
+        Ok(BufOut { buf, len, out_len })
+    }
+
+    /// Reports `needed` bytes in `*out_len` and fails with
+    /// `SR_BUFFER_TOO_SMALL`.
+    ///
+    /// # Safety
+    /// `out_len` valid for a write.
+    unsafe fn too_small(self, needed: usize) -> Failure {
+        // SAFETY: caller promise.
+        unsafe { self.out_len.write(needed) };
+        Failure::too_small("buf", needed)
+    }
+
+    /// The buffer as a slice.
+    ///
+    /// # Safety
+    /// `buf` valid for `len` bytes of writes, not overlapping any input of
+    /// the call, for `'a`.
+    unsafe fn slice<'a>(&self) -> Result<&'a mut [u8], Failure> {
+        if self.len == 0 {
+            return Ok(&mut []);
+        }
+        if self.len > isize::MAX as usize {
+            return Err(Failure::validation("`len` is too large"));
+        }
+        // SAFETY: non-NULL (checked in `new` since len > 0), bounded, and
+        // the caller's promise.
+        Ok(unsafe { std::slice::from_raw_parts_mut(self.buf, self.len) })
+    }
+}
+
+/// Encrypts `plaintext` into an `sr_bytes`.
+fn encrypt_to_bytes(
+    keyring: &dyn Keyring,
+    ctx: &EncryptionContext,
+    (frame_length, suite_id): (u32, u16),
+    plaintext: &[u8],
+    out: Out<sr_bytes>,
+) -> Result<(), Failure> {
+    let options = encrypt_options(frame_length, suite_id)?;
+    let (message, _) = env::encrypt_message(keyring, plaintext, ctx, &options)?;
+    // SAFETY: `out` was checked non-NULL; the caller promises it is writable.
+    unsafe { out.write(sr_bytes::copy_of(&message)) };
+    Ok(())
+}
+
+/// Encrypts `plaintext` into a caller buffer, in place.
+///
+/// # Safety
+/// As [`BufOut::slice`] and for `out_len`.
+unsafe fn encrypt_to_buf(
+    keyring: &dyn Keyring,
+    ctx: &EncryptionContext,
+    (frame_length, suite_id): (u32, u16),
+    plaintext: &[u8],
+    out: BufOut,
+) -> Result<(), Failure> {
+    let options = encrypt_options(frame_length, suite_id)?;
+    // SAFETY: forwarded caller promise.
+    let buf = unsafe { out.slice() }?;
+    match env::encrypt_message_into_slice(keyring, plaintext, ctx, &options, buf)? {
+        // SAFETY: forwarded caller promise.
+        Ok(summary) => unsafe { out.out_len.write(summary.message_len as usize) },
+        // SAFETY: forwarded caller promise.
+        Err(needed) => return Err(unsafe { out.too_small(needed) }),
+    }
+    Ok(())
+}
+
+/// Decrypts `message`; the plaintext, wiped when dropped.
+fn decrypt(
+    keyring: &dyn Keyring,
+    (options, unsigned_only): &(DecryptOptions, bool),
+    message: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, Failure> {
+    let mut plaintext = Zeroizing::new(Vec::new());
+    if *unsigned_only {
+        env::decrypt_message_into_unsigned_only(keyring, message, options, &mut plaintext)?;
+    } else {
+        env::decrypt_message_into(keyring, message, options, &mut plaintext)?;
+    }
+    Ok(plaintext)
+}
+
+/// Decrypts `message` into an `sr_bytes`.
+fn decrypt_to_bytes(
+    keyring: &dyn Keyring,
+    options: &(DecryptOptions, bool),
+    message: &[u8],
+    out: Out<sr_bytes>,
+) -> Result<(), Failure> {
+    let plaintext = decrypt(keyring, options, message)?;
+    // SAFETY: `out` was checked non-NULL; the caller promises it is writable.
+    unsafe { out.write(sr_bytes::copy_of(&plaintext)) };
+    Ok(())
+}
+
+/// Decrypts `message` into a caller buffer, copied there only once the
+/// whole message has authenticated and only if it fits.
+///
+/// # Safety
+/// As [`BufOut::slice`] and for `out_len`.
+unsafe fn decrypt_to_buf(
+    keyring: &dyn Keyring,
+    options: &(DecryptOptions, bool),
+    message: &[u8],
+    out: BufOut,
+) -> Result<(), Failure> {
+    let plaintext = decrypt(keyring, options, message)?;
+    if out.len < plaintext.len() {
+        // SAFETY: forwarded caller promise.
+        return Err(unsafe { out.too_small(plaintext.len()) });
+    }
+    // SAFETY: forwarded caller promise.
+    let buf = unsafe { out.slice() }?;
+    buf[..plaintext.len()].copy_from_slice(&plaintext);
+    // SAFETY: forwarded caller promise.
+    unsafe { out.out_len.write(plaintext.len()) };
+    Ok(())
+}
+
+/// Envelope-encrypts `plaintext` in one call into one AWS Encryption SDK
+/// message (format version 2, committing suite), written to `*out_message`
+/// (free with `sr_bytes_free()`): the message `sr_envelope_encrypt()` makes
+/// from the same plaintext and arguments, which `sr_envelope_decrypt()`, the
+/// CLI's `decrypt-file`, `sr_envelope_decrypt_message()` and the AWS
+/// Encryption SDKs decrypt. The data key is generated and wrapped by the
+/// KMS keys `key_ids` as in `sr_envelope_encrypt()` (for the handle's
+/// principal, audited, sending the handle's grant tokens).
+///
+/// The plaintext and the message are both in memory: the message is the
+/// plaintext plus the header (about 400 bytes for one key and a small
+/// context), 32 bytes per frame, and for the signed suite a 106-byte footer
+/// at most. For data that does not fit in memory twice use
+/// `sr_envelope_encrypt()`.
+///
+/// Parameters:
+/// - `key_ids`, context arrays, `frame_length` (0 for 4096), `suite_id`
+///   (0 for `0x0578`, or `0x0478`): as for `sr_envelope_encrypt()`.
+/// - `plaintext`, `plaintext_len`: the data, any length (NULL with 0 for
+///   none).
+///
+/// Errors: as `sr_envelope_encrypt()` (without `SR_IO`): `SR_NULL_PARAMETER`,
+/// `SR_INVALID_UTF8`, `SR_VALIDATION` (no key, frame length, suite, a
+/// context key starting with `aws-crypto-`, more than 2^32 − 2 frames),
+/// `SR_NOT_FOUND`, `SR_DISABLED`, `SR_KMS_INVALID_STATE`,
+/// `SR_INVALID_KEY_USAGE`, `SR_ACCESS_DENIED`, `SR_INVALID_GRANT_TOKEN`,
+/// `SR_LIMIT_EXCEEDED` (the message does not fit in memory),
+/// `SR_KMS_INTERNAL`.
+///
+/// # Safety
+/// `ks` a live handle; strings NUL-terminated; arrays and `plaintext`
+/// valid for their lengths; `out_message` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_envelope_encrypt_message(
+    ks: *const sr_keystore,
+    key_ids: *const *const c_char,
+    key_ids_len: usize,
+    ctx_keys: *const *const c_char,
+    ctx_values: *const *const c_char,
+    ctx_len: usize,
+    frame_length: u32,
+    suite_id: u16,
+    plaintext: *const u8,
+    plaintext_len: usize,
+    out_message: *mut sr_bytes,
+) -> sr_result {
+    guard(|| {
+        let out = out!(out_message);
+        // SAFETY: caller promises, as documented above.
+        let (keyring, ctx, plaintext) = unsafe {
+            (
+                kms_keyring(ks, key_ids, key_ids_len, true)?,
+                context(ctx_keys, ctx_values, ctx_len, "ctx_keys", "ctx_values")?,
+                bytes(plaintext, plaintext_len, "plaintext")?,
+            )
+        };
+        encrypt_to_bytes(&keyring, &ctx, (frame_length, suite_id), plaintext, out)
+    })
+}
+
+/// As `sr_envelope_encrypt_message()`, writing the message into the
+/// caller's buffer `buf` of `len` bytes, where each frame is encrypted in
+/// place (no allocation of the message's size).
+///
+/// Size: the keys are called first (the data key is generated and wrapped,
+/// and audited); then, if `len` is smaller than the message may be, nothing
+/// is written to `buf`, `*out_len` receives the length needed and the call
+/// returns `SR_BUFFER_TOO_SMALL`. That length is exact for the unsigned
+/// suite `0x0478`; for the signed suite `0x0578` it is at most 3 bytes
+/// above the message's length (the ECDSA signature's DER length varies),
+/// and a buffer of that length always suffices for the same plaintext,
+/// keys, context, frame length and suite. A size query (`buf` NULL, `len`
+/// 0) therefore costs the keys' calls; it can be skipped by giving a
+/// buffer of the plaintext's length plus the overhead described at
+/// `sr_envelope_encrypt_message()`. On `SR_OK`, `*out_len` receives the
+/// message's length: the message is `buf[0 .. *out_len]`.
+///
+/// On any failure, `buf` holds no part of the message: it is untouched,
+/// except after a failure during the encryption itself (`SR_KMS_INTERNAL`),
+/// when the bytes already written are overwritten with zeros.
+///
+/// Errors: as `sr_envelope_encrypt_message()` (not `SR_LIMIT_EXCEEDED` for
+/// the message), `SR_BUFFER_TOO_SMALL`.
+///
+/// # Safety
+/// As `sr_envelope_encrypt_message()`; `buf` valid for `len` bytes of
+/// writes and not overlapping `plaintext`; `out_len` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_envelope_encrypt_message_into(
+    ks: *const sr_keystore,
+    key_ids: *const *const c_char,
+    key_ids_len: usize,
+    ctx_keys: *const *const c_char,
+    ctx_values: *const *const c_char,
+    ctx_len: usize,
+    frame_length: u32,
+    suite_id: u16,
+    plaintext: *const u8,
+    plaintext_len: usize,
+    buf: *mut u8,
+    len: usize,
+    out_len: *mut usize,
+) -> sr_result {
+    guard(|| {
+        let out = BufOut::new(buf, len, out_len)?;
+        // SAFETY: caller promises, as documented above.
+        let (keyring, ctx, plaintext) = unsafe {
+            (
+                kms_keyring(ks, key_ids, key_ids_len, true)?,
+                context(ctx_keys, ctx_values, ctx_len, "ctx_keys", "ctx_values")?,
+                bytes(plaintext, plaintext_len, "plaintext")?,
+            )
+        };
+        // SAFETY: caller promises for buf and out_len.
+        unsafe { encrypt_to_buf(&keyring, &ctx, (frame_length, suite_id), plaintext, out) }
+    })
+}
+
+/// Decrypts one whole AWS Encryption SDK message in memory in one call
+/// (made by `sr_envelope_encrypt_message()`, `sr_envelope_encrypt()`, the
+/// CLI's `encrypt-file`, or an AWS Encryption SDK with a KMS keyring naming
+/// keys of this keystore) and writes the plaintext to `*out_plaintext`
+/// (free with `sr_bytes_free()`, which zeroizes it). The data key is
+/// unwrapped as in `sr_envelope_decrypt()` (for the handle's principal,
+/// audited, sending the handle's grant tokens).
+///
+/// Nothing is released before the whole message has authenticated, for
+/// every suite: the frames are decrypted into memory of the library's and
+/// `*out_plaintext` is written only once every frame and, for signed
+/// suites, the ECDSA signature have verified (and the message has no
+/// trailing bytes). On failure the plaintext decrypted so far is zeroized.
+///
+/// Parameters:
+/// - `key_ids`, `key_ids_len`: as for `sr_envelope_decrypt()` (NULL and 0
+///   for any key of this keystore).
+/// - `options`: NULL for the defaults, or the options of
+///   `sr_envelope_decrypt_with_options()`: required encryption context
+///   pairs, the encrypted data key limit, the commitment policy, and
+///   `unsigned_only`, which refuses a signed suite (`SR_VALIDATION`) once
+///   the header is read, before any key is unwrapped.
+/// - `message`, `message_len`: the whole message.
+///
+/// Errors: as `sr_envelope_decrypt_with_options()` (without `SR_IO`):
+/// `SR_INVALID_CIPHERTEXT` (anything that does not authenticate or parse,
+/// truncation, trailing bytes, no encrypted data key that a usable key
+/// unwraps, a required context pair missing or different; detail-free),
+/// `SR_VALIDATION` (too many encrypted data keys, a non-committing suite
+/// under the default policy, an unknown `commitment_policy`, a signed suite
+/// with `unsigned_only`), `SR_DISABLED`, `SR_KMS_INVALID_STATE`,
+/// `SR_ACCESS_DENIED`, `SR_INVALID_GRANT_TOKEN`, `SR_NULL_PARAMETER`,
+/// `SR_INVALID_UTF8`, `SR_LIMIT_EXCEEDED` (the plaintext does not fit in
+/// memory), `SR_KMS_INTERNAL`.
+///
+/// # Safety
+/// `ks` a live handle; `key_ids` valid for `key_ids_len` strings;
+/// `options` NULL or valid for a read, its arrays valid for
+/// `required_ctx_len` strings; `message` valid for `message_len` bytes;
+/// `out_plaintext` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_envelope_decrypt_message(
+    ks: *const sr_keystore,
+    key_ids: *const *const c_char,
+    key_ids_len: usize,
+    options: *const sr_envelope_decrypt_options,
+    message: *const u8,
+    message_len: usize,
+    out_plaintext: *mut sr_bytes,
+) -> sr_result {
+    guard(|| {
+        let out = out!(out_plaintext);
+        // SAFETY: caller promises, as documented above.
+        let (keyring, options, message) = unsafe {
+            (
+                kms_keyring(ks, key_ids, key_ids_len, false)?,
+                decrypt_options_from(options)?,
+                bytes(message, message_len, "message")?,
+            )
+        };
+        decrypt_to_bytes(&keyring, &options, message, out)
+    })
+}
+
+/// As `sr_envelope_decrypt_message()`, writing the plaintext into the
+/// caller's buffer `buf` of `len` bytes.
+///
+/// Size: the plaintext is always shorter than its message, so a buffer of
+/// `message_len` bytes always suffices. With a smaller buffer the message
+/// is decrypted first; if the plaintext does not fit, nothing is written to
+/// `buf`, the plaintext is zeroized, `*out_len` receives its exact length
+/// and the call returns `SR_BUFFER_TOO_SMALL` (so a size query, `buf` NULL
+/// and `len` 0, costs a whole decryption). On `SR_OK`, `*out_len` receives
+/// the plaintext's length: the plaintext is `buf[0 .. *out_len]`.
+///
+/// `buf` is written only on `SR_OK`, after the whole message has
+/// authenticated: on any failure it is untouched and holds no plaintext.
+///
+/// Errors: as `sr_envelope_decrypt_message()`, `SR_BUFFER_TOO_SMALL`.
+///
+/// # Safety
+/// As `sr_envelope_decrypt_message()`; `buf` valid for `len` bytes of
+/// writes and not overlapping `message`; `out_len` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_envelope_decrypt_message_into(
+    ks: *const sr_keystore,
+    key_ids: *const *const c_char,
+    key_ids_len: usize,
+    options: *const sr_envelope_decrypt_options,
+    message: *const u8,
+    message_len: usize,
+    buf: *mut u8,
+    len: usize,
+    out_len: *mut usize,
+) -> sr_result {
+    guard(|| {
+        let out = BufOut::new(buf, len, out_len)?;
+        // SAFETY: caller promises, as documented above.
+        let (keyring, options, message) = unsafe {
+            (
+                kms_keyring(ks, key_ids, key_ids_len, false)?,
+                decrypt_options_from(options)?,
+                bytes(message, message_len, "message")?,
+            )
+        };
+        // SAFETY: caller promises for buf and out_len.
+        unsafe { decrypt_to_buf(&keyring, &options, message, out) }
+    })
+}
+
+/// As `sr_envelope_encrypt_message()`, with the data key wrapped by a raw
+/// AES keyring (no keystore involved; `key_namespace`, `key_name` and
+/// `wrapping_key` as for `sr_envelope_encrypt_raw_aes()`): the message
+/// `sr_envelope_encrypt_raw_aes()` makes.
+///
+/// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (key
+/// length, names, frame length, suite, context), `SR_LIMIT_EXCEEDED`,
+/// `SR_KMS_INTERNAL`.
+///
+/// # Safety
+/// Strings NUL-terminated; `wrapping_key` valid for `wrapping_key_len`
+/// bytes; context arrays valid for `ctx_len` strings; `plaintext` valid for
+/// `plaintext_len` bytes; `out_message` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_envelope_encrypt_message_raw_aes(
+    key_namespace: *const c_char,
+    key_name: *const c_char,
+    wrapping_key: *const u8,
+    wrapping_key_len: usize,
+    ctx_keys: *const *const c_char,
+    ctx_values: *const *const c_char,
+    ctx_len: usize,
+    frame_length: u32,
+    suite_id: u16,
+    plaintext: *const u8,
+    plaintext_len: usize,
+    out_message: *mut sr_bytes,
+) -> sr_result {
+    guard(|| {
+        let out = out!(out_message);
+        // SAFETY: caller promises, as documented above.
+        let (keyring, ctx, plaintext) = unsafe {
+            (
+                raw_aes(key_namespace, key_name, wrapping_key, wrapping_key_len)?,
+                context(ctx_keys, ctx_values, ctx_len, "ctx_keys", "ctx_values")?,
+                bytes(plaintext, plaintext_len, "plaintext")?,
+            )
+        };
+        encrypt_to_bytes(&keyring, &ctx, (frame_length, suite_id), plaintext, out)
+    })
+}
+
+/// As `sr_envelope_encrypt_message_into()`, with a raw AES keyring (as
+/// `sr_envelope_encrypt_message_raw_aes()`); the size query costs no KMS
+/// call here.
+///
+/// Errors: as `sr_envelope_encrypt_message_raw_aes()`,
+/// `SR_BUFFER_TOO_SMALL`.
+///
+/// # Safety
+/// As `sr_envelope_encrypt_message_raw_aes()`; `buf` valid for `len` bytes
+/// of writes and not overlapping `plaintext`; `out_len` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_envelope_encrypt_message_raw_aes_into(
+    key_namespace: *const c_char,
+    key_name: *const c_char,
+    wrapping_key: *const u8,
+    wrapping_key_len: usize,
+    ctx_keys: *const *const c_char,
+    ctx_values: *const *const c_char,
+    ctx_len: usize,
+    frame_length: u32,
+    suite_id: u16,
+    plaintext: *const u8,
+    plaintext_len: usize,
+    buf: *mut u8,
+    len: usize,
+    out_len: *mut usize,
+) -> sr_result {
+    guard(|| {
+        let out = BufOut::new(buf, len, out_len)?;
+        // SAFETY: caller promises, as documented above.
+        let (keyring, ctx, plaintext) = unsafe {
+            (
+                raw_aes(key_namespace, key_name, wrapping_key, wrapping_key_len)?,
+                context(ctx_keys, ctx_values, ctx_len, "ctx_keys", "ctx_values")?,
+                bytes(plaintext, plaintext_len, "plaintext")?,
+            )
+        };
+        // SAFETY: caller promises for buf and out_len.
+        unsafe { encrypt_to_buf(&keyring, &ctx, (frame_length, suite_id), plaintext, out) }
+    })
+}
+
+/// As `sr_envelope_decrypt_message()`, with a raw AES keyring (as
+/// `sr_envelope_decrypt_raw_aes()`) and the options of
+/// `sr_envelope_decrypt_with_options()` (NULL for the defaults).
+///
+/// Errors: `SR_INVALID_CIPHERTEXT` (anything that does not authenticate,
+/// wrong keyring, malformed, truncated or followed by other bytes;
+/// detail-free), `SR_VALIDATION`, `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,
+/// `SR_LIMIT_EXCEEDED`, `SR_KMS_INTERNAL`.
+///
+/// # Safety
+/// Strings NUL-terminated; `wrapping_key` valid for `wrapping_key_len`
+/// bytes; `options` NULL or valid for a read, its arrays valid for
+/// `required_ctx_len` strings; `message` valid for `message_len` bytes;
+/// `out_plaintext` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_envelope_decrypt_message_raw_aes(
+    key_namespace: *const c_char,
+    key_name: *const c_char,
+    wrapping_key: *const u8,
+    wrapping_key_len: usize,
+    options: *const sr_envelope_decrypt_options,
+    message: *const u8,
+    message_len: usize,
+    out_plaintext: *mut sr_bytes,
+) -> sr_result {
+    guard(|| {
+        let out = out!(out_plaintext);
+        // SAFETY: caller promises, as documented above.
+        let (keyring, options, message) = unsafe {
+            (
+                raw_aes(key_namespace, key_name, wrapping_key, wrapping_key_len)?,
+                decrypt_options_from(options)?,
+                bytes(message, message_len, "message")?,
+            )
+        };
+        decrypt_to_bytes(&keyring, &options, message, out)
+    })
+}
+
+/// As `sr_envelope_decrypt_message_into()`, with a raw AES keyring (as
+/// `sr_envelope_decrypt_message_raw_aes()`).
+///
+/// Errors: as `sr_envelope_decrypt_message_raw_aes()`,
+/// `SR_BUFFER_TOO_SMALL`.
+///
+/// # Safety
+/// As `sr_envelope_decrypt_message_raw_aes()`; `buf` valid for `len` bytes
+/// of writes and not overlapping `message`; `out_len` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_envelope_decrypt_message_raw_aes_into(
+    key_namespace: *const c_char,
+    key_name: *const c_char,
+    wrapping_key: *const u8,
+    wrapping_key_len: usize,
+    options: *const sr_envelope_decrypt_options,
+    message: *const u8,
+    message_len: usize,
+    buf: *mut u8,
+    len: usize,
+    out_len: *mut usize,
+) -> sr_result {
+    guard(|| {
+        let out = BufOut::new(buf, len, out_len)?;
+        // SAFETY: caller promises, as documented above.
+        let (keyring, options, message) = unsafe {
+            (
+                raw_aes(key_namespace, key_name, wrapping_key, wrapping_key_len)?,
+                decrypt_options_from(options)?,
+                bytes(message, message_len, "message")?,
+            )
+        };
+        // SAFETY: caller promises for buf and out_len.
+        unsafe { decrypt_to_buf(&keyring, &options, message, out) }
+    })
+}
