@@ -66,33 +66,62 @@ impl BufOut {
     }
 }
 
-/// Encrypts `plaintext` into an `sr_bytes`.
-fn encrypt_to_bytes(
-    keyring: &dyn Keyring,
-    ctx: &EncryptionContext,
-    (frame_length, suite_id): (u32, u16),
-    plaintext: &[u8],
-    out: Out<sr_bytes>,
-) -> Result<(), Failure> {
-    let options = encrypt_options(frame_length, suite_id)?;
-    let (message, _) = env::encrypt_message(keyring, plaintext, ctx, &options)?;
-    // SAFETY: `out` was checked non-NULL; the caller promises it is writable.
-    unsafe { out.write(sr_bytes::copy_of(&message)) };
-    Ok(())
+/// Where a one-call function writes its output.
+enum Output {
+    /// A new `sr_bytes`.
+    Bytes(Out<sr_bytes>),
+    /// A caller buffer.
+    Buf(BufOut),
 }
 
-/// Encrypts `plaintext` into a caller buffer, in place.
+impl Output {
+    /// Writes `data` (the whole output) on success: to a new `sr_bytes`, or
+    /// into the caller's buffer if it fits (else `SR_BUFFER_TOO_SMALL`
+    /// reporting its length, and nothing written).
+    ///
+    /// # Safety
+    /// The pointers of `self` valid as their functions document.
+    unsafe fn write(self, data: &[u8]) -> Result<(), Failure> {
+        match self {
+            // SAFETY: checked non-NULL; the caller promises it is writable.
+            Output::Bytes(out) => unsafe { out.write(sr_bytes::copy_of(data)) },
+            Output::Buf(out) => {
+                if out.len < data.len() {
+                    // SAFETY: forwarded caller promise.
+                    return Err(unsafe { out.too_small(data.len()) });
+                }
+                // SAFETY: forwarded caller promise.
+                let buf = unsafe { out.slice() }?;
+                buf[..data.len()].copy_from_slice(data);
+                // SAFETY: forwarded caller promise.
+                unsafe { out.out_len.write(data.len()) };
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Encrypts `plaintext` to `out`: into a caller buffer in place, with the
+/// size checked once the keyring has run.
 ///
 /// # Safety
-/// As [`BufOut::slice`] and for `out_len`.
-unsafe fn encrypt_to_buf(
+/// As [`Output::write`]; a caller buffer must not overlap `plaintext`.
+unsafe fn encrypt_to(
     keyring: &dyn Keyring,
     ctx: &EncryptionContext,
     (frame_length, suite_id): (u32, u16),
     plaintext: &[u8],
-    out: BufOut,
+    out: Output,
 ) -> Result<(), Failure> {
     let options = encrypt_options(frame_length, suite_id)?;
+    let out = match out {
+        Output::Bytes(_) => {
+            let (message, _) = env::encrypt_message(keyring, plaintext, ctx, &options)?;
+            // SAFETY: forwarded caller promise.
+            return unsafe { out.write(&message) };
+        }
+        Output::Buf(out) => out,
+    };
     // SAFETY: forwarded caller promise.
     let buf = unsafe { out.slice() }?;
     match env::encrypt_message_into_slice(keyring, plaintext, ctx, &options, buf)? {
@@ -104,56 +133,66 @@ unsafe fn encrypt_to_buf(
     Ok(())
 }
 
-/// Decrypts `message`; the plaintext, wiped when dropped.
-fn decrypt(
+/// Decrypts `message` to `out`, which is written only once the whole
+/// message has authenticated (and, for a caller buffer, only if the
+/// plaintext fits); the library's copy of the plaintext is wiped.
+///
+/// # Safety
+/// As [`Output::write`]; a caller buffer must not overlap `message`.
+unsafe fn decrypt_to(
     keyring: &dyn Keyring,
     (options, unsigned_only): &(DecryptOptions, bool),
     message: &[u8],
-) -> Result<Zeroizing<Vec<u8>>, Failure> {
+    out: Output,
+) -> Result<(), Failure> {
     let mut plaintext = Zeroizing::new(Vec::new());
     if *unsigned_only {
         env::decrypt_message_into_unsigned_only(keyring, message, options, &mut plaintext)?;
     } else {
         env::decrypt_message_into(keyring, message, options, &mut plaintext)?;
     }
-    Ok(plaintext)
+    // SAFETY: forwarded caller promise.
+    unsafe { out.write(&plaintext) }
 }
 
-/// Decrypts `message` into an `sr_bytes`.
-fn decrypt_to_bytes(
-    keyring: &dyn Keyring,
-    options: &(DecryptOptions, bool),
-    message: &[u8],
-    out: Out<sr_bytes>,
-) -> Result<(), Failure> {
-    let plaintext = decrypt(keyring, options, message)?;
-    // SAFETY: `out` was checked non-NULL; the caller promises it is writable.
-    unsafe { out.write(sr_bytes::copy_of(&plaintext)) };
-    Ok(())
-}
-
-/// Decrypts `message` into a caller buffer, copied there only once the
-/// whole message has authenticated and only if it fits.
+/// The context and plaintext arguments of the encryption functions.
 ///
 /// # Safety
-/// As [`BufOut::slice`] and for `out_len`.
-unsafe fn decrypt_to_buf(
-    keyring: &dyn Keyring,
-    options: &(DecryptOptions, bool),
-    message: &[u8],
-    out: BufOut,
-) -> Result<(), Failure> {
-    let plaintext = decrypt(keyring, options, message)?;
-    if out.len < plaintext.len() {
-        // SAFETY: forwarded caller promise.
-        return Err(unsafe { out.too_small(plaintext.len()) });
+/// Context arrays valid for `ctx_len` strings; `plaintext` for
+/// `plaintext_len` bytes.
+unsafe fn encrypt_inputs<'a>(
+    ctx_keys: *const *const c_char,
+    ctx_values: *const *const c_char,
+    ctx_len: usize,
+    plaintext: *const u8,
+    plaintext_len: usize,
+) -> Result<(EncryptionContext, &'a [u8]), Failure> {
+    // SAFETY: forwarded caller promises.
+    unsafe {
+        Ok((
+            context(ctx_keys, ctx_values, ctx_len, "ctx_keys", "ctx_values")?,
+            bytes(plaintext, plaintext_len, "plaintext")?,
+        ))
     }
-    // SAFETY: forwarded caller promise.
-    let buf = unsafe { out.slice() }?;
-    buf[..plaintext.len()].copy_from_slice(&plaintext);
-    // SAFETY: forwarded caller promise.
-    unsafe { out.out_len.write(plaintext.len()) };
-    Ok(())
+}
+
+/// The options and message arguments of the decryption functions.
+///
+/// # Safety
+/// `options` NULL or valid for a read, its arrays valid for
+/// `required_ctx_len` strings; `message` valid for `message_len` bytes.
+unsafe fn decrypt_inputs<'a>(
+    options: *const sr_envelope_decrypt_options,
+    message: *const u8,
+    message_len: usize,
+) -> Result<((DecryptOptions, bool), &'a [u8]), Failure> {
+    // SAFETY: forwarded caller promises.
+    unsafe {
+        Ok((
+            decrypt_options_from(options)?,
+            bytes(message, message_len, "message")?,
+        ))
+    }
 }
 
 /// Envelope-encrypts `plaintext` in one call into one AWS Encryption SDK
@@ -205,14 +244,22 @@ pub unsafe extern "C" fn sr_envelope_encrypt_message(
     guard(|| {
         let out = out!(out_message);
         // SAFETY: caller promises, as documented above.
-        let (keyring, ctx, plaintext) = unsafe {
+        let (keyring, (ctx, plaintext)) = unsafe {
             (
                 kms_keyring(ks, key_ids, key_ids_len, true)?,
-                context(ctx_keys, ctx_values, ctx_len, "ctx_keys", "ctx_values")?,
-                bytes(plaintext, plaintext_len, "plaintext")?,
+                encrypt_inputs(ctx_keys, ctx_values, ctx_len, plaintext, plaintext_len)?,
             )
         };
-        encrypt_to_bytes(&keyring, &ctx, (frame_length, suite_id), plaintext, out)
+        // SAFETY: `out` was checked non-NULL; the caller promises it is writable.
+        unsafe {
+            encrypt_to(
+                &keyring,
+                &ctx,
+                (frame_length, suite_id),
+                plaintext,
+                Output::Bytes(out),
+            )
+        }
     })
 }
 
@@ -262,15 +309,22 @@ pub unsafe extern "C" fn sr_envelope_encrypt_message_into(
     guard(|| {
         let out = BufOut::new(buf, len, out_len)?;
         // SAFETY: caller promises, as documented above.
-        let (keyring, ctx, plaintext) = unsafe {
+        let (keyring, (ctx, plaintext)) = unsafe {
             (
                 kms_keyring(ks, key_ids, key_ids_len, true)?,
-                context(ctx_keys, ctx_values, ctx_len, "ctx_keys", "ctx_values")?,
-                bytes(plaintext, plaintext_len, "plaintext")?,
+                encrypt_inputs(ctx_keys, ctx_values, ctx_len, plaintext, plaintext_len)?,
             )
         };
         // SAFETY: caller promises for buf and out_len.
-        unsafe { encrypt_to_buf(&keyring, &ctx, (frame_length, suite_id), plaintext, out) }
+        unsafe {
+            encrypt_to(
+                &keyring,
+                &ctx,
+                (frame_length, suite_id),
+                plaintext,
+                Output::Buf(out),
+            )
+        }
     })
 }
 
@@ -327,14 +381,14 @@ pub unsafe extern "C" fn sr_envelope_decrypt_message(
     guard(|| {
         let out = out!(out_plaintext);
         // SAFETY: caller promises, as documented above.
-        let (keyring, options, message) = unsafe {
+        let (keyring, (options, message)) = unsafe {
             (
                 kms_keyring(ks, key_ids, key_ids_len, false)?,
-                decrypt_options_from(options)?,
-                bytes(message, message_len, "message")?,
+                decrypt_inputs(options, message, message_len)?,
             )
         };
-        decrypt_to_bytes(&keyring, &options, message, out)
+        // SAFETY: `out` was checked non-NULL; the caller promises it is writable.
+        unsafe { decrypt_to(&keyring, &options, message, Output::Bytes(out)) }
     })
 }
 
@@ -372,15 +426,14 @@ pub unsafe extern "C" fn sr_envelope_decrypt_message_into(
     guard(|| {
         let out = BufOut::new(buf, len, out_len)?;
         // SAFETY: caller promises, as documented above.
-        let (keyring, options, message) = unsafe {
+        let (keyring, (options, message)) = unsafe {
             (
                 kms_keyring(ks, key_ids, key_ids_len, false)?,
-                decrypt_options_from(options)?,
-                bytes(message, message_len, "message")?,
+                decrypt_inputs(options, message, message_len)?,
             )
         };
         // SAFETY: caller promises for buf and out_len.
-        unsafe { decrypt_to_buf(&keyring, &options, message, out) }
+        unsafe { decrypt_to(&keyring, &options, message, Output::Buf(out)) }
     })
 }
 
@@ -415,14 +468,22 @@ pub unsafe extern "C" fn sr_envelope_encrypt_message_raw_aes(
     guard(|| {
         let out = out!(out_message);
         // SAFETY: caller promises, as documented above.
-        let (keyring, ctx, plaintext) = unsafe {
+        let (keyring, (ctx, plaintext)) = unsafe {
             (
                 raw_aes(key_namespace, key_name, wrapping_key, wrapping_key_len)?,
-                context(ctx_keys, ctx_values, ctx_len, "ctx_keys", "ctx_values")?,
-                bytes(plaintext, plaintext_len, "plaintext")?,
+                encrypt_inputs(ctx_keys, ctx_values, ctx_len, plaintext, plaintext_len)?,
             )
         };
-        encrypt_to_bytes(&keyring, &ctx, (frame_length, suite_id), plaintext, out)
+        // SAFETY: `out` was checked non-NULL; the caller promises it is writable.
+        unsafe {
+            encrypt_to(
+                &keyring,
+                &ctx,
+                (frame_length, suite_id),
+                plaintext,
+                Output::Bytes(out),
+            )
+        }
     })
 }
 
@@ -456,15 +517,22 @@ pub unsafe extern "C" fn sr_envelope_encrypt_message_raw_aes_into(
     guard(|| {
         let out = BufOut::new(buf, len, out_len)?;
         // SAFETY: caller promises, as documented above.
-        let (keyring, ctx, plaintext) = unsafe {
+        let (keyring, (ctx, plaintext)) = unsafe {
             (
                 raw_aes(key_namespace, key_name, wrapping_key, wrapping_key_len)?,
-                context(ctx_keys, ctx_values, ctx_len, "ctx_keys", "ctx_values")?,
-                bytes(plaintext, plaintext_len, "plaintext")?,
+                encrypt_inputs(ctx_keys, ctx_values, ctx_len, plaintext, plaintext_len)?,
             )
         };
         // SAFETY: caller promises for buf and out_len.
-        unsafe { encrypt_to_buf(&keyring, &ctx, (frame_length, suite_id), plaintext, out) }
+        unsafe {
+            encrypt_to(
+                &keyring,
+                &ctx,
+                (frame_length, suite_id),
+                plaintext,
+                Output::Buf(out),
+            )
+        }
     })
 }
 
@@ -496,14 +564,14 @@ pub unsafe extern "C" fn sr_envelope_decrypt_message_raw_aes(
     guard(|| {
         let out = out!(out_plaintext);
         // SAFETY: caller promises, as documented above.
-        let (keyring, options, message) = unsafe {
+        let (keyring, (options, message)) = unsafe {
             (
                 raw_aes(key_namespace, key_name, wrapping_key, wrapping_key_len)?,
-                decrypt_options_from(options)?,
-                bytes(message, message_len, "message")?,
+                decrypt_inputs(options, message, message_len)?,
             )
         };
-        decrypt_to_bytes(&keyring, &options, message, out)
+        // SAFETY: `out` was checked non-NULL; the caller promises it is writable.
+        unsafe { decrypt_to(&keyring, &options, message, Output::Bytes(out)) }
     })
 }
 
@@ -532,14 +600,13 @@ pub unsafe extern "C" fn sr_envelope_decrypt_message_raw_aes_into(
     guard(|| {
         let out = BufOut::new(buf, len, out_len)?;
         // SAFETY: caller promises, as documented above.
-        let (keyring, options, message) = unsafe {
+        let (keyring, (options, message)) = unsafe {
             (
                 raw_aes(key_namespace, key_name, wrapping_key, wrapping_key_len)?,
-                decrypt_options_from(options)?,
-                bytes(message, message_len, "message")?,
+                decrypt_inputs(options, message, message_len)?,
             )
         };
         // SAFETY: caller promises for buf and out_len.
-        unsafe { decrypt_to_buf(&keyring, &options, message, out) }
+        unsafe { decrypt_to(&keyring, &options, message, Output::Buf(out)) }
     })
 }
