@@ -1151,14 +1151,22 @@ pub fn encrypt_message_into(
     out: &mut Vec<u8>,
 ) -> Result<EnvelopeSummary> {
     let start = out.len();
-    let header = strongroom_core::envelope::encrypt_into(
-        keyring,
-        context,
-        plaintext,
-        options,
-        &mut os_rng(),
-        out,
-    )?;
+    let mut rng = os_rng();
+    let header = if hash_on_thread(options.suite.is_signing(), plaintext.len()) {
+        strongroom_core::envelope::encrypt_into_with_hasher(
+            keyring,
+            context,
+            plaintext,
+            options,
+            &mut rng,
+            out,
+            Box::new(ThreadedHasher::new()),
+        )?
+    } else {
+        strongroom_core::envelope::encrypt_into(
+            keyring, context, plaintext, options, &mut rng, out,
+        )?
+    };
     Ok(summary(header, plaintext.len(), out.len() - start))
 }
 
@@ -1193,6 +1201,15 @@ pub fn encrypt_message_into_slice(
         SliceOutcome::Written { header, len } => Ok(summary(header, plaintext.len(), len)),
         SliceOutcome::TooSmall { needed } => Err(needed),
     })
+}
+
+/// Smallest message (bytes of plaintext or message) whose signed-suite
+/// SHA-384 the one-call functions compute on a second thread
+/// ([`ThreadedHasher`]) rather than in line.
+const ONE_CALL_HASH_THREAD_MIN: usize = 1 << 20;
+
+fn hash_on_thread(signed: bool, len: usize) -> bool {
+    signed && len >= ONE_CALL_HASH_THREAD_MIN
 }
 
 fn summary(header: MessageHeader, plaintext_len: usize, message_len: usize) -> EnvelopeSummary {
@@ -1276,6 +1293,12 @@ fn decrypt_message_into_checked(
     let mut dec = Decryptor::new(keyring, options.clone(), &mut rng);
     if unsigned_only {
         dec = dec.refuse_signed_suites();
+    }
+    // Whether the suite is signed is known only once the header is parsed;
+    // the hasher starts its thread on the first bytes, which an unsigned
+    // suite never gives it.
+    if hash_on_thread(true, message.len()) {
+        dec = dec.with_message_hasher(Box::new(ThreadedHasher::new()));
     }
     let header = dec.decrypt_into(message, out)?;
     Ok(summary(header, out.len() - start, message.len()))
@@ -1534,5 +1557,131 @@ mod tests {
             let e = (h as Box<dyn MessageHasher>).finalize().unwrap_err();
             assert_eq!(e.kind(), crate::ErrorKind::KMSInternalException);
         }
+    }
+
+    /// Sizes around the one-call threshold and frame boundaries there.
+    fn threshold_sizes(frame: usize) -> Vec<usize> {
+        let t = ONE_CALL_HASH_THREAD_MIN;
+        let f = t.div_ceil(frame) * frame;
+        vec![t - 1, t, t + 1, f - 1, f, f + 1, 3 * HASH_CHUNK_LEN + t + 5]
+    }
+
+    fn raw_keyring() -> strongroom_core::envelope::RawAesKeyring {
+        strongroom_core::envelope::RawAesKeyring::new("ns", "key", &[7u8; 32]).unwrap()
+    }
+
+    #[test]
+    fn signed_one_call_messages_around_the_thread_threshold_match_the_streams() {
+        use strongroom_core::envelope::AlgorithmSuite;
+        let k = raw_keyring();
+        let ctx = EncryptionContext::from_pairs([("purpose", "threshold")]).unwrap();
+        for frame in [4096usize, 65536] {
+            let opts = EncryptOptions {
+                suite: AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+                frame_length: frame as u32,
+                ..EncryptOptions::default()
+            };
+            for n in threshold_sizes(frame) {
+                let pt = pattern(n);
+                let (msg, summary) = encrypt_message(&k, &pt, &ctx, &opts).unwrap();
+                assert_eq!(summary.message_len as usize, msg.len());
+                // The streams (hashing on their thread) and core's in-line
+                // one-call decryption read it...
+                let mut out = Vec::new();
+                decrypt_stream(&k, &mut &msg[..], &mut out, &DecryptOptions::default()).unwrap();
+                assert!(out == pt, "n {n} frame {frame}");
+                let (inline, _) = strongroom_core::envelope::decrypt(
+                    &k,
+                    &msg,
+                    DecryptOptions::default(),
+                    &mut os_rng(),
+                )
+                .unwrap();
+                assert!(inline == pt);
+                // ...and the one-call decryption reads the streams' message.
+                let mut streamed = Vec::new();
+                encrypt_stream(&k, &mut &pt[..], &mut streamed, &ctx, &opts).unwrap();
+                let mut appended = b"kept".to_vec();
+                decrypt_message_into(&k, &streamed, &DecryptOptions::default(), &mut appended)
+                    .unwrap();
+                assert!(appended[..4] == *b"kept" && appended[4..] == pt[..]);
+                // The same length as the stream's (the DER signature varies
+                // by a few bytes) and the same frames: both are laid out by
+                // the same encryptor, only the keys and hashing differ.
+                assert!(msg.len().abs_diff(streamed.len()) <= 3, "n {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn tampered_signed_one_call_messages_release_nothing() {
+        use strongroom_core::envelope::AlgorithmSuite;
+        let k = raw_keyring();
+        let ctx = EncryptionContext::new();
+        let opts = EncryptOptions {
+            suite: AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+            ..EncryptOptions::default()
+        };
+        let n = ONE_CALL_HASH_THREAD_MIN + 4097;
+        let (msg, _) = encrypt_message(&k, &pattern(n), &ctx, &opts).unwrap();
+        for off in [10, msg.len() / 3, msg.len() - 200, msg.len() - 1] {
+            let mut bad = msg.clone();
+            bad[off] ^= 0x20;
+            let mut out = b"before".to_vec();
+            let e =
+                decrypt_message_into(&k, &bad, &DecryptOptions::default(), &mut out).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidCiphertextException);
+            assert_eq!(out, b"before");
+        }
+        let mut out = b"before".to_vec();
+        assert!(decrypt_message_into(
+            &k,
+            &msg[..msg.len() - 1],
+            &DecryptOptions::default(),
+            &mut out
+        )
+        .is_err());
+        assert_eq!(out, b"before");
+    }
+
+    #[test]
+    fn a_failed_hash_thread_fails_the_one_call_message() {
+        use strongroom_core::envelope::AlgorithmSuite;
+        fn panics(_: &mut Sha384Stream, _: &[u8]) {
+            panic!("hash worker failure (expected by this test)");
+        }
+        let k = raw_keyring();
+        let ctx = EncryptionContext::new();
+        let opts = EncryptOptions {
+            suite: AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+            ..EncryptOptions::default()
+        };
+        let pt = pattern(ONE_CALL_HASH_THREAD_MIN + 1);
+        let failing = || {
+            let mut h = ThreadedHasher::new();
+            h.work = panics;
+            Box::new(h)
+        };
+        let mut out = b"before".to_vec();
+        let e = strongroom_core::envelope::encrypt_into_with_hasher(
+            &k,
+            &ctx,
+            &pt,
+            &opts,
+            &mut os_rng(),
+            &mut out,
+            failing(),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::KMSInternalException);
+        assert_eq!(out, b"before");
+        let (msg, _) = encrypt_message(&k, &pt, &ctx, &opts).unwrap();
+        let mut rng = os_rng();
+        let e = Decryptor::new(&k, DecryptOptions::default(), &mut rng)
+            .with_message_hasher(failing())
+            .decrypt_into(&msg, &mut out)
+            .unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::KMSInternalException);
+        assert_eq!(out, b"before");
     }
 }
