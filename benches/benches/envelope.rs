@@ -25,11 +25,6 @@
 //!   core's one-call `envelope::encrypt_into` / `decrypt_into` appending to
 //!   a `Vec` cleared (outside the measurement) and reused, so the output's
 //!   pages are already mapped: the format's cost with no allocation;
-//! - `encrypt_message_into/<suite>/<frame>` and
-//!   `decrypt_message_into/<suite>/<frame>`: the facade's one-call
-//!   `strongroom::envelope::encrypt_message_into` / `decrypt_message_into`
-//!   into the same reused buffers (raw AES keyring), which for signed
-//!   suites of at least 1 MiB hash on a second thread;
 //! - `raw_aes256gcm_seal_fresh`: the primitive's bytes-in/bytes-out
 //!   equivalent of `encrypt_slice`: copy the buffer into a fresh `Vec` and
 //!   seal it there in one call (page faults included).
@@ -57,7 +52,7 @@ use strongroom::core::envelope::{
     decrypt, decrypt_into, encrypt, encrypt_into, AlgorithmSuite, DecryptOptions, EncryptOptions,
     RawAesKeyring,
 };
-use strongroom::{envelope, CreateOptions, EncryptionContext, Keystore, RootKeySource, Secret};
+use strongroom::{CreateOptions, EncryptionContext, Keystore, RootKeySource, Secret};
 
 fn cpu_mode() -> bool {
     std::env::var("STRONGROOM_BENCH_CPU").is_ok_and(|v| v == "1")
@@ -302,43 +297,6 @@ fn bench(c: &mut Criterion) {
                         })
                     })
                 });
-                assert!(out.is_empty() || out == data);
-                // The facade's one-call functions into the same reused
-                // buffers: signed suites hash on a second thread from
-                // `ONE_CALL_HASH_THREAD_MIN` on (the rows above hash in line).
-                g.bench_function(
-                    BenchmarkId::new(format!("encrypt_message_into{sfx}"), &id),
-                    |b| {
-                        b.iter_custom(|iters| {
-                            timed(iters, &mut msg, Vec::clear, |msg| {
-                                envelope::encrypt_message_into(
-                                    &raw_keyring,
-                                    &data,
-                                    &ctx,
-                                    &opts,
-                                    msg,
-                                )
-                                .unwrap();
-                            })
-                        })
-                    },
-                );
-                g.bench_function(
-                    BenchmarkId::new(format!("decrypt_message_into{sfx}"), &id),
-                    |b| {
-                        b.iter_custom(|iters| {
-                            timed(iters, &mut out, Vec::clear, |out| {
-                                envelope::decrypt_message_into(
-                                    &raw_keyring,
-                                    &msg,
-                                    &DecryptOptions::default(),
-                                    out,
-                                )
-                                .unwrap();
-                            })
-                        })
-                    },
-                );
                 assert!(out.is_empty() || out == data);
             }
         }

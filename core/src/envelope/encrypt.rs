@@ -451,40 +451,7 @@ pub fn encrypt_into<R: CryptoRng>(
     rng: &mut R,
     out: &mut Vec<u8>,
 ) -> Result<MessageHeader> {
-    encrypt_into_hashed(keyring, context, plaintext, options, rng, out, None)
-}
-
-/// As [`encrypt_into`], with `hasher` computing the signed suites' SHA-384
-/// ([`Encryptor::with_message_hasher`]; unused for unsigned suites): the
-/// `strongroom` crate passes one that hashes on a second thread.
-///
-/// # Errors
-/// As [`encrypt_into`]; any error of the hasher.
-pub fn encrypt_into_with_hasher<R: CryptoRng>(
-    keyring: &dyn Keyring,
-    context: &EncryptionContext,
-    plaintext: &[u8],
-    options: &EncryptOptions,
-    rng: &mut R,
-    out: &mut Vec<u8>,
-    hasher: Box<dyn MessageHasher>,
-) -> Result<MessageHeader> {
-    encrypt_into_hashed(keyring, context, plaintext, options, rng, out, Some(hasher))
-}
-
-fn encrypt_into_hashed<R: CryptoRng>(
-    keyring: &dyn Keyring,
-    context: &EncryptionContext,
-    plaintext: &[u8],
-    options: &EncryptOptions,
-    rng: &mut R,
-    out: &mut Vec<u8>,
-    hasher: Option<Box<dyn MessageHasher>>,
-) -> Result<MessageHeader> {
     let (mut enc, len) = start_message(keyring, context, plaintext.len(), options, rng)?;
-    if let Some(h) = hasher {
-        enc = enc.with_message_hasher(h)?;
-    }
     let header = enc.header().clone();
     let start = out.len();
     reserve_wiping(out, len)?;
