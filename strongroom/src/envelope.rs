@@ -1625,4 +1625,46 @@ mod tests {
         .is_err());
         assert_eq!(out, b"before");
     }
+
+    #[test]
+    fn slice_and_unsigned_only_one_call_variants() {
+        use strongroom_core::envelope::AlgorithmSuite;
+        let k = raw_keyring();
+        let ctx = EncryptionContext::new();
+        let pt = pattern(10_000);
+        for suite in [
+            AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
+            AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+        ] {
+            let opts = EncryptOptions {
+                suite,
+                frame_length: 1000,
+                ..EncryptOptions::default()
+            };
+            let mut empty: [u8; 0] = [];
+            let needed = encrypt_message_into_slice(&k, &pt, &ctx, &opts, &mut empty)
+                .unwrap()
+                .unwrap_err();
+            let mut buf = vec![0xAAu8; needed];
+            let summary = encrypt_message_into_slice(&k, &pt, &ctx, &opts, &mut buf)
+                .unwrap()
+                .unwrap();
+            let msg = &buf[..summary.message_len as usize];
+            assert_eq!(summary.plaintext_len, pt.len() as u64);
+            assert!(suite.is_signing() || msg.len() == needed);
+            let (out, _) = decrypt_message(&k, msg, &DecryptOptions::default()).unwrap();
+            assert!(out == pt);
+            let mut out = b"kept".to_vec();
+            let r =
+                decrypt_message_into_unsigned_only(&k, msg, &DecryptOptions::default(), &mut out);
+            if suite.is_signing() {
+                let e = r.unwrap_err();
+                assert_eq!(e.kind(), crate::ErrorKind::ValidationException);
+                assert_eq!(out, b"kept");
+            } else {
+                r.unwrap();
+                assert!(out[..4] == *b"kept" && out[4..] == pt[..]);
+            }
+        }
+    }
 }
