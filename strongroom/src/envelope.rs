@@ -21,7 +21,9 @@
 //!   by the encryptor and decryptor, so nothing is released earlier;
 //! - one-call messages in memory (bytes in, bytes out): [`encrypt_message`]
 //!   and [`decrypt_message`], and the `_into` variants that append to a
-//!   caller's reusable `Vec` (plus [`Keystore`] methods of the same names);
+//!   caller's reusable `Vec` (plus [`Keystore`] methods of the same names),
+//!   [`encrypt_message_into_slice`] into a caller's slice and
+//!   [`decrypt_message_into_unsigned_only`];
 //! - [`read_header`] to show a message's header without decrypting it, and
 //!   [`header_json`] to print one.
 //!
@@ -33,6 +35,8 @@
 //! | [`decrypt_stream`] | each frame once it is authenticated | staged in an anonymous temp file; copied to the writer only after the signature verifies |
 //! | [`decrypt_stream_unsigned_only`] | each frame once it is authenticated | refused (`ValidationException`) once the header is read, before any data key is unwrapped |
 //! | [`decrypt_file_unsigned_only`] | temp file in the output's directory, renamed on success | refused, as the line above |
+//! | [`decrypt_message`], [`decrypt_message_into`] | nothing until the whole message authenticates | nothing until the signature verifies too |
+//! | [`decrypt_message_into_unsigned_only`] | as the line above | refused once the header is parsed, before any data key is unwrapped |
 //!
 //! With an unsigned suite every byte written is authenticated (AES-GCM under
 //! the committed data key), but if the message turns out truncated the writer
