@@ -2174,10 +2174,11 @@ sr_result sr_envelope_encrypt_message(const sr_keystore *ks,
  * and audited); then, if `len` is smaller than the message may be, nothing
  * is written to `buf`, `*out_len` receives the length needed and the call
  * returns `SR_BUFFER_TOO_SMALL`. That length is exact for the unsigned
- * suite `0x0478`; for the signed suite `0x0578` it is at most 3 bytes
- * above the message's length (the ECDSA signature's DER length varies),
- * and a buffer of that length always suffices for the same plaintext,
- * keys, context, frame length and suite. A size query (`buf` NULL, `len`
+ * suite `0x0478`; for the signed suite `0x0578` it counts the longest
+ * ECDSA P-384 signature (104 bytes DER; usually 102 to 104, now and then
+ * fewer), so it is a few bytes above the message's length, and a buffer
+ * of that length always suffices for the same plaintext, keys, context,
+ * frame length and suite. A size query (`buf` NULL, `len`
  * 0) therefore costs the keys' calls; it can be skipped by giving a
  * buffer of the plaintext's length plus the overhead described at
  * `sr_envelope_encrypt_message()`. On `SR_OK`, `*out_len` receives the
