@@ -2186,7 +2186,8 @@ sr_result sr_envelope_encrypt_message(const sr_keystore *ks,
  *
  * On any failure, `buf` holds no part of the message: it is untouched,
  * except after a failure during the encryption itself (`SR_KMS_INTERNAL`),
- * when the bytes already written are overwritten with zeros.
+ * when the first bytes of `buf` that the message could use (the length a
+ * size query reports) are overwritten with zeros.
  *
  * Errors: as `sr_envelope_encrypt_message()` (not `SR_LIMIT_EXCEEDED` for
  * the message), `SR_BUFFER_TOO_SMALL`.

@@ -1175,8 +1175,8 @@ pub fn encrypt_message_into(
 /// ([`Encryptor::message_len`]: exact for unsigned suites, at most a few
 /// bytes above it for signed ones) nothing is written and the result is
 /// `Ok(Err(needed))`. Otherwise the message is `out[..summary.message_len]`.
-/// On error `out` holds no part of the message (bytes written are
-/// overwritten with zeros).
+/// On error `out` holds no part of the message (once writing has begun,
+/// the bytes the message could use are overwritten with zeros).
 ///
 /// # Errors
 /// As [`encrypt_message`].

@@ -514,8 +514,9 @@ pub enum SliceOutcome {
 /// ([`Encryptor::seal_frame_in_place`]); the final frame and footer are
 /// built aside (at most one frame and 146 bytes) and copied after it.
 ///
-/// On error `out` holds no part of the message: any byte written
-/// (including plaintext about to be sealed) is overwritten with zeros.
+/// On error `out` holds no part of the message: once writing has begun,
+/// its first `needed` bytes (all the message could use, including any
+/// plaintext about to be sealed) are overwritten with zeros.
 ///
 /// # Errors
 /// As [`encrypt_into`] (no `LimitExceededException` for the message itself,
