@@ -7,7 +7,7 @@
 use std::ffi::c_char;
 
 use sr::core::envelope::{DecryptOptions, Keyring};
-use sr::envelope as env;
+use sr::envelope::{self as env, SliceMessage};
 use sr::EncryptionContext;
 use zeroize::Zeroizing;
 
@@ -28,13 +28,30 @@ struct BufOut {
 }
 
 impl BufOut {
-    /// Checks the pointers (`out_len` first: a NULL one fails before any work).
+    /// Checks the pointers (`out_len` first: a NULL one fails before any
+    /// work) and that `len` can be a slice's length (at most `isize::MAX`).
     fn new(buf: *mut u8, len: usize, out_len: *mut usize) -> Result<Self, Failure> {
         let out_len = Out::new(non_null!(out_len));
         if buf.is_null() && len != 0 {
             return Err(Failure::null("buf"));
         }
+        if len > isize::MAX as usize {
+            return Err(Failure::validation("`len` is too large"));
+        }
         Ok(BufOut { buf, len, out_len })
+    }
+
+    /// `SR_VALIDATION` if `buf` shares a byte with `input` (the call's
+    /// plaintext or message, named `name`): checked before any key is used,
+    /// since writing the output would overwrite the input being read.
+    fn check_disjoint(&self, input: &[u8], name: &str) -> Result<(), Failure> {
+        let (b, i) = (self.buf as usize, input.as_ptr() as usize);
+        if self.len != 0 && !input.is_empty() && b < i + input.len() && i < b + self.len {
+            return Err(Failure::validation(format!(
+                "buffer `buf` overlaps `{name}`: use a separate buffer"
+            )));
+        }
+        Ok(())
     }
 
     /// Reports `needed` bytes in `*out_len` and fails with
@@ -52,17 +69,14 @@ impl BufOut {
     ///
     /// # Safety
     /// `buf` valid for `len` bytes of writes, not overlapping any input of
-    /// the call, for `'a`.
-    unsafe fn slice<'a>(&self) -> Result<&'a mut [u8], Failure> {
+    /// the call (checked with `check_disjoint`), for `'a`.
+    unsafe fn slice<'a>(&self) -> &'a mut [u8] {
         if self.len == 0 {
-            return Ok(&mut []);
+            return &mut [];
         }
-        if self.len > isize::MAX as usize {
-            return Err(Failure::validation("`len` is too large"));
-        }
-        // SAFETY: non-NULL (checked in `new` since len > 0), bounded, and
-        // the caller's promise.
-        Ok(unsafe { std::slice::from_raw_parts_mut(self.buf, self.len) })
+        // SAFETY: non-NULL and at most isize::MAX bytes (checked in `new`
+        // since len > 0), and the caller's promise.
+        unsafe { std::slice::from_raw_parts_mut(self.buf, self.len) }
     }
 }
 
@@ -75,37 +89,22 @@ enum Output {
 }
 
 impl Output {
-    /// Writes `data` (the whole output) on success: to a new `sr_bytes`, or
-    /// into the caller's buffer if it fits (else `SR_BUFFER_TOO_SMALL`
-    /// reporting its length, and nothing written).
-    ///
-    /// # Safety
-    /// The pointers of `self` valid as their functions document.
-    unsafe fn write(self, data: &[u8]) -> Result<(), Failure> {
+    /// `SR_VALIDATION` if a caller buffer overlaps `input` (see
+    /// [`BufOut::check_disjoint`]).
+    fn check_disjoint(&self, input: &[u8], name: &str) -> Result<(), Failure> {
         match self {
-            // SAFETY: checked non-NULL; the caller promises it is writable.
-            Output::Bytes(out) => unsafe { out.write(sr_bytes::copy_of(data)) },
-            Output::Buf(out) => {
-                if out.len < data.len() {
-                    // SAFETY: forwarded caller promise.
-                    return Err(unsafe { out.too_small(data.len()) });
-                }
-                // SAFETY: forwarded caller promise.
-                let buf = unsafe { out.slice() }?;
-                buf[..data.len()].copy_from_slice(data);
-                // SAFETY: forwarded caller promise.
-                unsafe { out.out_len.write(data.len()) };
-            }
+            Output::Bytes(_) => Ok(()),
+            Output::Buf(out) => out.check_disjoint(input, name),
         }
-        Ok(())
     }
 }
 
-/// Encrypts `plaintext` to `out`: into a caller buffer in place, with the
-/// size checked once the keyring has run.
+/// Encrypts `plaintext` to `out`: to a new `sr_bytes` built in one exact
+/// allocation (no copy), or into a caller buffer in place, with the size
+/// checked once the keyring has run.
 ///
 /// # Safety
-/// As [`Output::write`]; a caller buffer must not overlap `plaintext`.
+/// The pointers of `out` valid as their functions document.
 unsafe fn encrypt_to(
     keyring: &dyn Keyring,
     ctx: &EncryptionContext,
@@ -113,22 +112,28 @@ unsafe fn encrypt_to(
     plaintext: &[u8],
     out: Output,
 ) -> Result<(), Failure> {
+    out.check_disjoint(plaintext, "plaintext")?;
     let options = encrypt_options(frame_length, suite_id)?;
     let out = match out {
-        Output::Bytes(_) => {
-            let (message, _) = env::encrypt_message(keyring, plaintext, ctx, &options)?;
-            // SAFETY: forwarded caller promise.
-            return unsafe { out.write(&message) };
+        Output::Bytes(out) => {
+            let mut message = Vec::new();
+            env::encrypt_message_into(keyring, plaintext, ctx, &options, &mut message)?;
+            let message = sr_bytes::try_from_public(message)?;
+            // SAFETY: checked non-NULL; the caller promises it is writable.
+            unsafe { out.write(message) };
+            return Ok(());
         }
         Output::Buf(out) => out,
     };
-    // SAFETY: forwarded caller promise.
-    let buf = unsafe { out.slice() }?;
+    // SAFETY: forwarded caller promise; disjoint from `plaintext` (checked).
+    let buf = unsafe { out.slice() };
     match env::encrypt_message_into_slice(keyring, plaintext, ctx, &options, buf)? {
         // SAFETY: forwarded caller promise.
-        Ok(summary) => unsafe { out.out_len.write(summary.message_len as usize) },
+        SliceMessage::Written(summary) => unsafe {
+            out.out_len.write(summary.message_len as usize)
+        },
         // SAFETY: forwarded caller promise.
-        Err(needed) => return Err(unsafe { out.too_small(needed) }),
+        SliceMessage::TooSmall { needed } => return Err(unsafe { out.too_small(needed) }),
     }
     Ok(())
 }
@@ -137,22 +142,48 @@ unsafe fn encrypt_to(
 /// message has authenticated (and, for a caller buffer, only if the
 /// plaintext fits); the library's copy of the plaintext is wiped.
 ///
+/// The options' frame length limit (`max_content_buffer`, 256 MiB, which
+/// bounds what a stream buffers) is lifted: the whole message is in memory
+/// already, the decryption never holds more than it, and every frame length
+/// encryption accepts (up to 2^31 − 1) must decrypt.
+///
 /// # Safety
-/// As [`Output::write`]; a caller buffer must not overlap `message`.
+/// The pointers of `out` valid as their functions document.
 unsafe fn decrypt_to(
     keyring: &dyn Keyring,
     (options, unsigned_only): &(DecryptOptions, bool),
     message: &[u8],
     out: Output,
 ) -> Result<(), Failure> {
+    out.check_disjoint(message, "message")?;
+    let mut options = options.clone();
+    options.max_content_buffer = u64::MAX;
     let mut plaintext = Zeroizing::new(Vec::new());
     if *unsigned_only {
-        env::decrypt_message_into_unsigned_only(keyring, message, options, &mut plaintext)?;
+        env::decrypt_message_into_unsigned_only(keyring, message, &options, &mut plaintext)?;
     } else {
-        env::decrypt_message_into(keyring, message, options, &mut plaintext)?;
+        env::decrypt_message_into(keyring, message, &options, &mut plaintext)?;
     }
-    // SAFETY: forwarded caller promise.
-    unsafe { out.write(&plaintext) }
+    match out {
+        Output::Bytes(out) => {
+            let copy = sr_bytes::try_copy_of(&plaintext)?;
+            // SAFETY: checked non-NULL; the caller promises it is writable.
+            unsafe { out.write(copy) };
+        }
+        Output::Buf(out) => {
+            if out.len < plaintext.len() {
+                // SAFETY: forwarded caller promise.
+                return Err(unsafe { out.too_small(plaintext.len()) });
+            }
+            // SAFETY: forwarded caller promise; disjoint from `message`
+            // (checked).
+            let buf = unsafe { out.slice() };
+            buf[..plaintext.len()].copy_from_slice(&plaintext);
+            // SAFETY: forwarded caller promise.
+            unsafe { out.out_len.write(plaintext.len()) };
+        }
+    }
+    Ok(())
 }
 
 /// The context and plaintext arguments of the encryption functions.
