@@ -368,7 +368,12 @@ unsafe fn required_context(
 /// - context arrays: the encryption context, as in `sr_encrypt()`; stored
 ///   (authenticated, not encrypted) in the message header and bound to
 ///   every wrapped data key.
-/// - `frame_length`: plaintext bytes per frame, 0 for the default (4096).
+/// - `frame_length`: plaintext bytes per frame, 1 to 2^31 − 1
+///   (`SR_VALIDATION` otherwise), 0 for the default (4096). The streaming
+///   decryption functions (`sr_envelope_decrypt*()`, the CLI) refuse
+///   frames longer than 256 MiB (268435456 bytes, `SR_VALIDATION`), the
+///   bound on what they buffer; the one-call `sr_envelope_decrypt_message*()`
+///   accept every frame length.
 /// - `suite_id`: 0 for the default `0x0578` (signed with ECDSA P-384), or
 ///   `0x0478` (unsigned).
 /// - `read`/`read_user`, `write`/`write_user`: the callbacks and the
@@ -462,7 +467,8 @@ pub unsafe extern "C" fn sr_envelope_encrypt(
 /// Errors: `SR_INVALID_CIPHERTEXT` (anything that does not authenticate or
 /// parse, truncation, no encrypted data key that a usable key unwraps, a
 /// required context pair missing or different), `SR_VALIDATION` (too many
-/// encrypted data keys, a non-committing suite), `SR_DISABLED`,
+/// encrypted data keys, a non-committing suite, a frame length above 256
+/// MiB, a header above 4 MiB), `SR_DISABLED`,
 /// `SR_KMS_INVALID_STATE` or `SR_ACCESS_DENIED` (the only key that could
 /// unwrap the data key refused), `SR_INVALID_GRANT_TOKEN` (a grant token of
 /// the handle was not issued by this keystore), `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,

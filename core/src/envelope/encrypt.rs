@@ -382,8 +382,9 @@ impl Encryptor {
     /// frame is `frame_length` plus 32 bytes, the final one its content plus
     /// 40) and,
     /// for signed suites, the footer. Exact for unsigned suites; for signed
-    /// suites an upper bound at most a few bytes above the exact length (the
-    /// DER signature is 104 bytes at most; measured 102 to 104, now and then
+    /// suites an upper bound that counts the longest footer (106 bytes: the
+    /// DER signature is 104 bytes at most), usually at most 3 bytes above
+    /// the exact length (signatures measure 102 to 104 bytes, now and then
     /// 101 or fewer). `None` if it does not fit in `usize` or the message
     /// would need more than 2^32 − 2 frames (the format's limit; see
     /// [`update`](Self::update)).
@@ -495,9 +496,8 @@ pub enum SliceOutcome {
         len: usize,
     },
     /// The output slice is shorter than `needed` bytes
-    /// ([`Encryptor::message_len`]: exact for unsigned suites, at most a
-    /// few bytes above the message's length for signed ones); nothing was
-    /// written to it.
+    /// ([`Encryptor::message_len`]: exact for unsigned suites, an upper
+    /// bound for signed ones); nothing was written to it.
     TooSmall {
         /// Bytes the output slice must have.
         needed: usize,
@@ -529,6 +529,31 @@ pub fn encrypt_into_slice<R: CryptoRng>(
     rng: &mut R,
     out: &mut [u8],
 ) -> Result<SliceOutcome> {
+    encrypt_into_slice_with(
+        keyring,
+        context,
+        plaintext,
+        options,
+        rng,
+        out,
+        &mut |enc, slot| enc.seal_frame_in_place(slot),
+    )
+}
+
+/// A regular frame's sealing step of [`encrypt_into_slice_with`].
+pub(crate) type SealFrame<'a> = dyn FnMut(&mut Encryptor, &mut [u8]) -> Result<()> + 'a;
+
+/// [`encrypt_into_slice`], sealing each regular frame with `seal` (the
+/// tests inject a failure part-way through).
+pub(crate) fn encrypt_into_slice_with<R: CryptoRng>(
+    keyring: &dyn Keyring,
+    context: &EncryptionContext,
+    plaintext: &[u8],
+    options: &EncryptOptions,
+    rng: &mut R,
+    out: &mut [u8],
+    seal: &mut SealFrame<'_>,
+) -> Result<SliceOutcome> {
     let (mut enc, needed) = start_message(keyring, context, plaintext.len(), options, rng)?;
     if out.len() < needed {
         return Ok(SliceOutcome::TooSmall { needed });
@@ -536,7 +561,7 @@ pub fn encrypt_into_slice<R: CryptoRng>(
     let out = &mut out[..needed];
     let header = enc.header().clone();
     let mut written = 0usize;
-    let r = seal_into_slice(&mut enc, plaintext, out, &mut written).and_then(|()| {
+    let r = seal_into_slice(&mut enc, plaintext, out, &mut written, seal).and_then(|()| {
         let mut tail = Vec::new();
         enc.finish(&mut tail, rng)?;
         let end = written + tail.len();
@@ -562,6 +587,7 @@ fn seal_into_slice(
     plaintext: &[u8],
     out: &mut [u8],
     written: &mut usize,
+    seal: &mut SealFrame<'_>,
 ) -> Result<()> {
     let mut head = Vec::new();
     enc.write_header(&mut head);
@@ -582,7 +608,7 @@ fn seal_into_slice(
         // Counted before the copy, so that an error wipes the plaintext too.
         *written += slot_len;
         slot[content.clone()].copy_from_slice(frame);
-        enc.seal_frame_in_place(slot)?;
+        seal(enc, slot)?;
         input = rest;
     }
     // At most one frame: held by the encryptor for `finish`.

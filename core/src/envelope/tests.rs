@@ -1177,3 +1177,42 @@ fn slice_output_refuses_bad_options_before_writing() {
     assert_eq!(e.kind(), ErrorKind::ValidationException);
     assert!(buf.iter().all(|&b| b == 0xAA));
 }
+
+#[test]
+fn slice_output_is_wiped_when_sealing_fails_part_way() {
+    let k = keyring();
+    let opts = EncryptOptions {
+        frame_length: 100,
+        ..unsigned()
+    };
+    let pt = pattern(1000);
+    let needed = Encryptor::new(&k, &ctx(), &opts, &mut rng())
+        .unwrap()
+        .message_len(pt.len())
+        .unwrap();
+    let mut buf = vec![0xAAu8; needed + 16];
+    let mut sealed = 0;
+    let e = super::encrypt::encrypt_into_slice_with(
+        &k,
+        &ctx(),
+        &pt,
+        &opts,
+        &mut rng(),
+        &mut buf,
+        &mut |enc, slot| {
+            sealed += 1;
+            if sealed == 4 {
+                return Err(Error::internal("injected sealing failure"));
+            }
+            enc.seal_frame_in_place(slot)
+        },
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::KMSInternalException);
+    assert_eq!(sealed, 4);
+    // The header, three sealed frames and the fourth frame's plaintext
+    // (copied in before sealing) are gone: all the message could use is
+    // zero, the bytes past it untouched.
+    assert!(buf[..needed].iter().all(|&b| b == 0));
+    assert!(buf[needed..].iter().all(|&b| b == 0xAA));
+}
