@@ -2149,10 +2149,11 @@ sr_result sr_keystore_principal(const sr_keystore *ks, char *buf, size_t len, si
  * - the header: 92 bytes, plus the encoded encryption context (0 bytes
  *   when it is empty, else 2 + for each pair 4 + its key's and value's
  *   lengths in UTF-8 bytes; for `0x0578` it also holds the pair
- *   `aws-crypto-public-key` = 68 base64 characters, 93 bytes), plus for each encrypted data key 6 bytes
- *   + its provider ID + provider info + ciphertext (a KMS key: `aws-kms`,
- *   its key ARN, and its `sr_encrypt()` ciphertext blob of the 32-byte data
- *   key; a raw AES key: the namespace, the name + 20, and 48);
+ *   `aws-crypto-public-key` = 68 base64 characters, 93 bytes), plus for
+ *   each encrypted data key 6 bytes and the lengths of its provider ID,
+ *   provider info and ciphertext (a KMS key: `aws-kms`, its key ARN, and
+ *   its `sr_encrypt()` ciphertext blob of the 32-byte data key; a raw AES
+ *   key: the namespace, the name plus 20, and 48);
  * - `r = max(p − 1, 0) / f` regular frames (integer division) of `f` + 32
  *   bytes each, and one final frame of `p − r·f` + 40 bytes;
  * - for `0x0578`, a footer of at most 106 bytes (2 + a DER ECDSA P-384
@@ -2347,8 +2348,9 @@ sr_result sr_envelope_decrypt_message_into(const sr_keystore *ks,
  * AES keyring (no keystore involved; `key_namespace`, `key_name` and
  * `wrapping_key` as for `sr_envelope_encrypt_raw_aes()`): a message of
  * the layout and length of the one `sr_envelope_encrypt_raw_aes()` makes
- * (a raw AES encrypted data key: 6 bytes + the namespace + the name + 20
- * + 48, in the formula at `sr_envelope_encrypt_message()`).
+ * (a raw AES encrypted data key takes 6 bytes and the lengths of the
+ * namespace and the name, plus 68, in the formula at
+ * `sr_envelope_encrypt_message()`).
  *
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (key
  * length, names, frame length, suite, context, more than 2^32 − 2
