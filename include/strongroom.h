@@ -26,9 +26,11 @@
  * Inputs are only read during the call and are never retained.
  *
  * Outputs are written only on success (SR_OK); on failure they are left
- * untouched (the two documented exceptions: *out_len on
- * SR_BUFFER_TOO_SMALL, and sr_verify_audit_log()'s report on
- * SR_AUDIT_LOG_NOT_INTACT). One rule per kind of output:
+ * untouched (the three documented exceptions: *out_len on
+ * SR_BUFFER_TOO_SMALL; sr_verify_audit_log()'s report on
+ * SR_AUDIT_LOG_NOT_INTACT; and the _into envelope encryption functions,
+ * which overwrite with zeros the part of buf the message could use after
+ * a failure part-way through the encryption). One rule per kind of output:
  *   - Byte strings (ciphertext blobs, plaintext, data keys, random bytes)
  *     and JSON documents (responses that carry metadata, in the AWS KMS JSON
  *     shape with dates as Unix seconds) are allocated by the library as an
@@ -42,6 +44,12 @@
  *     the size the string needs INCLUDING its NUL, both on SR_OK and on
  *     SR_BUFFER_TOO_SMALL (then nothing is copied). buf may be NULL with
  *     len 0 to ask for the size.
+ *   - Envelope messages and plaintexts in one call
+ *     (sr_envelope_*_message*_into) go into a caller buffer (buf, len) of
+ *     bytes, without a NUL, with size_t *out_len: the length written on
+ *     SR_OK; on SR_BUFFER_TOO_SMALL the length needed (exact, except for
+ *     the signed suite's messages, where it is an upper bound). buf must
+ *     not overlap the call's input (SR_VALIDATION).
  *   - Handles (sr_keystore *) are owned by the caller and released with
  *     their _free function; _free(NULL) is a no-op.
  *   - Static strings (sr_result_name(), sr_version()) are never freed.
@@ -81,6 +89,13 @@
  * callback only after the signature has verified; an unsigned suite's is
  * released frame by frame as each frame authenticates. Either way the output
  * is valid only when the call returns SR_OK.
+ * The same messages in one call, in memory: sr_envelope_encrypt_message() /
+ * sr_envelope_decrypt_message() (and _raw_aes variants) return an sr_bytes;
+ * their _into variants write into a caller buffer (uint8_t *buf, size_t
+ * len) with size_t *out_len, which receives the output's length on SR_OK
+ * and the length needed on SR_BUFFER_TOO_SMALL (then nothing is written).
+ * One-call decryption releases nothing before the whole message, signature
+ * included, has authenticated.
  *
  * ABI. The shared library's SONAME is libstrongroom.so.STRONGROOM_SOVERSION;
  * it changes only when something already in this header changes
@@ -1232,7 +1247,12 @@ sr_result sr_generate_random(const sr_keystore *ks, uint32_t number_of_bytes, sr
  * - context arrays: the encryption context, as in `sr_encrypt()`; stored
  *   (authenticated, not encrypted) in the message header and bound to
  *   every wrapped data key.
- * - `frame_length`: plaintext bytes per frame, 0 for the default (4096).
+ * - `frame_length`: plaintext bytes per frame, 1 to 2^31 − 1
+ *   (`SR_VALIDATION` otherwise), 0 for the default (4096). The streaming
+ *   decryption functions (`sr_envelope_decrypt*()`, the CLI) refuse
+ *   frames longer than 256 MiB (268435456 bytes, `SR_VALIDATION`), the
+ *   bound on what they buffer; the one-call `sr_envelope_decrypt_message*()`
+ *   accept every frame length.
  * - `suite_id`: 0 for the default `0x0578` (signed with ECDSA P-384), or
  *   `0x0478` (unsigned).
  * - `read`/`read_user`, `write`/`write_user`: the callbacks and the
@@ -1308,7 +1328,8 @@ sr_result sr_envelope_encrypt(const sr_keystore *ks,
  * Errors: `SR_INVALID_CIPHERTEXT` (anything that does not authenticate or
  * parse, truncation, no encrypted data key that a usable key unwraps, a
  * required context pair missing or different), `SR_VALIDATION` (too many
- * encrypted data keys, a non-committing suite), `SR_DISABLED`,
+ * encrypted data keys, a non-committing suite, a frame length above 256
+ * MiB, a header above 4 MiB), `SR_DISABLED`,
  * `SR_KMS_INVALID_STATE` or `SR_ACCESS_DENIED` (the only key that could
  * unwrap the data key refused), `SR_INVALID_GRANT_TOKEN` (a grant token of
  * the handle was not issued by this keystore), `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,
@@ -2256,6 +2277,324 @@ sr_result sr_keystore_admin_principal(const sr_keystore *ks,
  * As `sr_keystore_region()`.
  */
 sr_result sr_keystore_principal(const sr_keystore *ks, char *buf, size_t len, size_t *out_len);
+
+/**
+ * Envelope-encrypts `plaintext` in one call into one AWS Encryption SDK
+ * message (format version 2, committing suite), written to `*out_message`
+ * (free with `sr_bytes_free()`): a message of the same layout and length
+ * as the one `sr_envelope_encrypt()` makes from the same plaintext and
+ * arguments (exactly the same length for `0x0478`; for `0x0578` the DER
+ * signature's length varies by a few bytes), which `sr_envelope_decrypt()`,
+ * the CLI's `decrypt-file`, `sr_envelope_decrypt_message()` and the AWS
+ * Encryption SDKs decrypt. The data key is generated and wrapped by the
+ * KMS keys `key_ids` as in `sr_envelope_encrypt()` (for the handle's
+ * principal, audited, sending the handle's grant tokens).
+ *
+ * Length of the message, for `p` plaintext bytes and frame length `f`:
+ * - the header: 92 bytes, plus the encoded encryption context (0 bytes
+ *   when it is empty, else 2 + for each pair 4 + its key's and value's
+ *   lengths in UTF-8 bytes; for `0x0578` it also holds the pair
+ *   `aws-crypto-public-key` = 68 base64 characters, 93 bytes), plus for
+ *   each encrypted data key 6 bytes and the lengths of its provider ID,
+ *   provider info and ciphertext (a KMS key: `aws-kms`, its key ARN, and
+ *   its `sr_encrypt()` ciphertext blob of the 32-byte data key; a raw AES
+ *   key: the namespace, the name plus 20, and 48);
+ * - `r = max(p − 1, 0) / f` regular frames (integer division) of `f` + 32
+ *   bytes each, and one final frame of `p − r·f` + 40 bytes;
+ * - for `0x0578`, a footer of at most 106 bytes (2 + a DER ECDSA P-384
+ *   signature of at most 104 bytes, usually 102 to 104).
+ *
+ * Memory: the plaintext and the message; the message is built in its own
+ * allocation of exactly its length plus the trailing NUL (no other copy).
+ * For data that does not fit in memory twice use `sr_envelope_encrypt()`.
+ *
+ * Parameters:
+ * - `key_ids`, context arrays, `frame_length` (0 for 4096), `suite_id`
+ *   (0 for `0x0578`, or `0x0478`): as for `sr_envelope_encrypt()`.
+ * - `plaintext`, `plaintext_len`: the data, any length (NULL with 0 for
+ *   none).
+ *
+ * Errors: as `sr_envelope_encrypt()` (without `SR_IO`): `SR_NULL_PARAMETER`,
+ * `SR_INVALID_UTF8`, `SR_VALIDATION` (no key, frame length, suite, a
+ * context key starting with `aws-crypto-`, more than 2^32 − 2 frames),
+ * `SR_NOT_FOUND`, `SR_DISABLED`, `SR_KMS_INVALID_STATE`,
+ * `SR_INVALID_KEY_USAGE`, `SR_ACCESS_DENIED`, `SR_INVALID_GRANT_TOKEN`,
+ * `SR_LIMIT_EXCEEDED` (the message does not fit in memory: the
+ * allocation failed, the call does not abort), `SR_KMS_INTERNAL`.
+ *
+ * # Safety
+ * `ks` a live handle; strings NUL-terminated; arrays and `plaintext`
+ * valid for their lengths; `out_message` valid for a write.
+ */
+sr_result sr_envelope_encrypt_message(const sr_keystore *ks,
+                                      const char *const *key_ids,
+                                      size_t key_ids_len,
+                                      const char *const *ctx_keys,
+                                      const char *const *ctx_values,
+                                      size_t ctx_len,
+                                      uint32_t frame_length,
+                                      uint16_t suite_id,
+                                      const uint8_t *plaintext,
+                                      size_t plaintext_len,
+                                      sr_bytes *out_message);
+
+/**
+ * As `sr_envelope_encrypt_message()`, writing the message into the
+ * caller's buffer `buf` of `len` bytes, where each frame is encrypted in
+ * place (no allocation of the message's size).
+ *
+ * Size: the keys are called first (the data key is generated and wrapped,
+ * and audited); then, if `len` is smaller than the message may be, nothing
+ * is written to `buf`, `*out_len` receives the length needed and the call
+ * returns `SR_BUFFER_TOO_SMALL`. That length is the formula at
+ * `sr_envelope_encrypt_message()` with the longest footer (106 bytes):
+ * exact for the unsigned suite `0x0478`; for the signed suite `0x0578` an
+ * upper bound, usually at most 3 bytes above the message's length (the
+ * DER signature is 102 to 104 bytes, now and then fewer), and a buffer of
+ * that length always suffices for the same plaintext, keys, context,
+ * frame length and suite. A size query (`buf` NULL, `len` 0) therefore
+ * costs the keys' calls (for KMS keys a `GenerateDataKey` and an `Encrypt`
+ * per further key, audited, the data key then thrown away); it can be
+ * skipped by computing that formula. On `SR_OK`, `*out_len` receives the
+ * message's length: the message is `buf[0 .. *out_len]`.
+ *
+ * On any failure, `buf` holds no part of the message: it is untouched,
+ * except after a failure during the encryption itself (`SR_KMS_INTERNAL`),
+ * when the first bytes of `buf` that the message could use (the length a
+ * size query reports) are overwritten with zeros. `buf` must not overlap
+ * `plaintext`: that is refused (`SR_VALIDATION` naming `buf`) before any
+ * key is used.
+ *
+ * Errors: as `sr_envelope_encrypt_message()`, `SR_BUFFER_TOO_SMALL`;
+ * `SR_VALIDATION` also for `buf` overlapping `plaintext` or `len` above
+ * `PTRDIFF_MAX` (both before any key is used); `SR_LIMIT_EXCEEDED` only
+ * when the message's length does not fit in `size_t` (32-bit platforms),
+ * never for memory, since the message is written into `buf`.
+ *
+ * # Safety
+ * As `sr_envelope_encrypt_message()`; `buf` valid for `len` bytes of
+ * writes; `out_len` valid for a write.
+ */
+sr_result sr_envelope_encrypt_message_into(const sr_keystore *ks,
+                                           const char *const *key_ids,
+                                           size_t key_ids_len,
+                                           const char *const *ctx_keys,
+                                           const char *const *ctx_values,
+                                           size_t ctx_len,
+                                           uint32_t frame_length,
+                                           uint16_t suite_id,
+                                           const uint8_t *plaintext,
+                                           size_t plaintext_len,
+                                           uint8_t *buf,
+                                           size_t len,
+                                           size_t *out_len);
+
+/**
+ * Decrypts one whole AWS Encryption SDK message in memory in one call
+ * (made by `sr_envelope_encrypt_message()`, `sr_envelope_encrypt()`, the
+ * CLI's `encrypt-file`, or an AWS Encryption SDK with a KMS keyring naming
+ * keys of this keystore) and writes the plaintext to `*out_plaintext`
+ * (free with `sr_bytes_free()`, which zeroizes it). The data key is
+ * unwrapped as in `sr_envelope_decrypt()` (for the handle's principal,
+ * audited, sending the handle's grant tokens).
+ *
+ * Nothing is released before the whole message has authenticated, for
+ * every suite: the frames are decrypted into memory of the library's and
+ * `*out_plaintext` is written only once every frame and, for signed
+ * suites, the ECDSA signature have verified (and the message has no
+ * trailing bytes). On failure the plaintext decrypted so far is zeroized.
+ *
+ * Every frame length that encryption accepts (1 to 2^31 − 1) is read: the
+ * 256 MiB limit of the streaming decryption functions, which bounds what
+ * they buffer, does not apply to a message already in memory.
+ *
+ * Memory: besides the message, the library decrypts into its own
+ * allocation of `message_len` bytes, then copies the authenticated
+ * plaintext into the `sr_bytes` (plaintext length + 1 bytes) and zeroizes
+ * and frees its own: up to about twice the message's length on top of the
+ * message at the peak. (The `_into` variant needs the same, its caller
+ * buffer in place of the `sr_bytes`.)
+ *
+ * Parameters:
+ * - `key_ids`, `key_ids_len`: as for `sr_envelope_decrypt()` (NULL and 0
+ *   for any key of this keystore).
+ * - `options`: NULL for the defaults, or the options of
+ *   `sr_envelope_decrypt_with_options()`: required encryption context
+ *   pairs, the encrypted data key limit, the commitment policy, and
+ *   `unsigned_only`, which refuses a signed suite (`SR_VALIDATION`) once
+ *   the header is read, before any key is unwrapped.
+ * - `message`, `message_len`: the whole message.
+ *
+ * Errors: as `sr_envelope_decrypt_with_options()` (without `SR_IO`):
+ * `SR_INVALID_CIPHERTEXT` (anything that does not authenticate or parse,
+ * truncation, trailing bytes, no encrypted data key that a usable key
+ * unwraps, a required context pair missing or different; detail-free),
+ * `SR_VALIDATION` (too many encrypted data keys, a non-committing suite
+ * under the default policy, an unknown `commitment_policy`, a signed suite
+ * with `unsigned_only`, a header above 4 MiB), `SR_DISABLED`, `SR_KMS_INVALID_STATE`,
+ * `SR_ACCESS_DENIED`, `SR_INVALID_GRANT_TOKEN`, `SR_NULL_PARAMETER`,
+ * `SR_INVALID_UTF8`, `SR_LIMIT_EXCEEDED` (the plaintext does not fit in
+ * memory: an allocation failed, the call does not abort),
+ * `SR_KMS_INTERNAL`.
+ *
+ * # Safety
+ * `ks` a live handle; `key_ids` valid for `key_ids_len` strings;
+ * `options` NULL or valid for a read, its arrays valid for
+ * `required_ctx_len` strings; `message` valid for `message_len` bytes;
+ * `out_plaintext` valid for a write.
+ */
+sr_result sr_envelope_decrypt_message(const sr_keystore *ks,
+                                      const char *const *key_ids,
+                                      size_t key_ids_len,
+                                      const sr_envelope_decrypt_options *options,
+                                      const uint8_t *message,
+                                      size_t message_len,
+                                      sr_bytes *out_plaintext);
+
+/**
+ * As `sr_envelope_decrypt_message()`, writing the plaintext into the
+ * caller's buffer `buf` of `len` bytes.
+ *
+ * Size: the plaintext is always shorter than its message, so a buffer of
+ * `message_len` bytes always suffices. With a smaller buffer the message
+ * is decrypted first; if the plaintext does not fit, nothing is written to
+ * `buf`, the plaintext is zeroized, `*out_len` receives its exact length
+ * and the call returns `SR_BUFFER_TOO_SMALL` (so a size query, `buf` NULL
+ * and `len` 0, costs a whole decryption). On `SR_OK`, `*out_len` receives
+ * the plaintext's length: the plaintext is `buf[0 .. *out_len]`.
+ *
+ * `buf` is written only on `SR_OK`, after the whole message has
+ * authenticated: on any failure it is untouched and holds no plaintext. A
+ * message that does not authenticate is reported as such
+ * (`SR_INVALID_CIPHERTEXT`) whatever the buffer's size, also to a size
+ * query. `buf` must not overlap `message` (no decryption in place): that
+ * is refused (`SR_VALIDATION` naming `buf`) before any key is used.
+ *
+ * Errors: as `sr_envelope_decrypt_message()`, `SR_BUFFER_TOO_SMALL`;
+ * `SR_VALIDATION` also for `buf` overlapping `message` or `len` above
+ * `PTRDIFF_MAX`.
+ *
+ * # Safety
+ * As `sr_envelope_decrypt_message()`; `buf` valid for `len` bytes of
+ * writes; `out_len` valid for a write.
+ */
+sr_result sr_envelope_decrypt_message_into(const sr_keystore *ks,
+                                           const char *const *key_ids,
+                                           size_t key_ids_len,
+                                           const sr_envelope_decrypt_options *options,
+                                           const uint8_t *message,
+                                           size_t message_len,
+                                           uint8_t *buf,
+                                           size_t len,
+                                           size_t *out_len);
+
+/**
+ * As `sr_envelope_encrypt_message()`, with the data key wrapped by a raw
+ * AES keyring (no keystore involved; `key_namespace`, `key_name` and
+ * `wrapping_key` as for `sr_envelope_encrypt_raw_aes()`): a message of
+ * the layout and length of the one `sr_envelope_encrypt_raw_aes()` makes
+ * (a raw AES encrypted data key takes 6 bytes and the lengths of the
+ * namespace and the name, plus 68, in the formula at
+ * `sr_envelope_encrypt_message()`).
+ *
+ * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (key
+ * length, names, frame length, suite, context, more than 2^32 − 2
+ * frames), `SR_LIMIT_EXCEEDED` (the message does not fit in memory; no
+ * abort), `SR_KMS_INTERNAL`.
+ *
+ * # Safety
+ * Strings NUL-terminated; `wrapping_key` valid for `wrapping_key_len`
+ * bytes; context arrays valid for `ctx_len` strings; `plaintext` valid for
+ * `plaintext_len` bytes; `out_message` valid for a write.
+ */
+sr_result sr_envelope_encrypt_message_raw_aes(const char *key_namespace,
+                                              const char *key_name,
+                                              const uint8_t *wrapping_key,
+                                              size_t wrapping_key_len,
+                                              const char *const *ctx_keys,
+                                              const char *const *ctx_values,
+                                              size_t ctx_len,
+                                              uint32_t frame_length,
+                                              uint16_t suite_id,
+                                              const uint8_t *plaintext,
+                                              size_t plaintext_len,
+                                              sr_bytes *out_message);
+
+/**
+ * As `sr_envelope_encrypt_message_into()`, with a raw AES keyring (as
+ * `sr_envelope_encrypt_message_raw_aes()`); the size query costs no KMS
+ * call here.
+ *
+ * Errors: as `sr_envelope_encrypt_message_raw_aes()`,
+ * `SR_BUFFER_TOO_SMALL`; `SR_VALIDATION` also for `buf` overlapping
+ * `plaintext` or `len` above `PTRDIFF_MAX`.
+ *
+ * # Safety
+ * As `sr_envelope_encrypt_message_raw_aes()`; `buf` valid for `len` bytes
+ * of writes; `out_len` valid for a write.
+ */
+sr_result sr_envelope_encrypt_message_raw_aes_into(const char *key_namespace,
+                                                   const char *key_name,
+                                                   const uint8_t *wrapping_key,
+                                                   size_t wrapping_key_len,
+                                                   const char *const *ctx_keys,
+                                                   const char *const *ctx_values,
+                                                   size_t ctx_len,
+                                                   uint32_t frame_length,
+                                                   uint16_t suite_id,
+                                                   const uint8_t *plaintext,
+                                                   size_t plaintext_len,
+                                                   uint8_t *buf,
+                                                   size_t len,
+                                                   size_t *out_len);
+
+/**
+ * As `sr_envelope_decrypt_message()`, with a raw AES keyring (as
+ * `sr_envelope_decrypt_raw_aes()`) and the options of
+ * `sr_envelope_decrypt_with_options()` (NULL for the defaults).
+ *
+ * Errors: `SR_INVALID_CIPHERTEXT` (anything that does not authenticate,
+ * wrong keyring, malformed, truncated or followed by other bytes;
+ * detail-free), `SR_VALIDATION`, `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,
+ * `SR_LIMIT_EXCEEDED`, `SR_KMS_INTERNAL`.
+ *
+ * # Safety
+ * Strings NUL-terminated; `wrapping_key` valid for `wrapping_key_len`
+ * bytes; `options` NULL or valid for a read, its arrays valid for
+ * `required_ctx_len` strings; `message` valid for `message_len` bytes;
+ * `out_plaintext` valid for a write.
+ */
+sr_result sr_envelope_decrypt_message_raw_aes(const char *key_namespace,
+                                              const char *key_name,
+                                              const uint8_t *wrapping_key,
+                                              size_t wrapping_key_len,
+                                              const sr_envelope_decrypt_options *options,
+                                              const uint8_t *message,
+                                              size_t message_len,
+                                              sr_bytes *out_plaintext);
+
+/**
+ * As `sr_envelope_decrypt_message_into()`, with a raw AES keyring (as
+ * `sr_envelope_decrypt_message_raw_aes()`).
+ *
+ * Errors: as `sr_envelope_decrypt_message_raw_aes()`,
+ * `SR_BUFFER_TOO_SMALL`; `SR_VALIDATION` also for `buf` overlapping
+ * `message` or `len` above `PTRDIFF_MAX`.
+ *
+ * # Safety
+ * As `sr_envelope_decrypt_message_raw_aes()`; `buf` valid for `len` bytes
+ * of writes; `out_len` valid for a write.
+ */
+sr_result sr_envelope_decrypt_message_raw_aes_into(const char *key_namespace,
+                                                   const char *key_name,
+                                                   const uint8_t *wrapping_key,
+                                                   size_t wrapping_key_len,
+                                                   const sr_envelope_decrypt_options *options,
+                                                   const uint8_t *message,
+                                                   size_t message_len,
+                                                   uint8_t *buf,
+                                                   size_t len,
+                                                   size_t *out_len);
 
 /**
  * The name of a result code: the AWS KMS exception name for KMS codes

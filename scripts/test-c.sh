@@ -78,7 +78,7 @@ fi
 step "compile tests/c (plain, AddressSanitizer + UBSan, static)"
 BUILD=$ROOT/target/ctest
 mkdir -p "$BUILD"
-PROGRAMS=(test_api test_threads test_envelope test_asymmetric test_access test_export test_anchor test_misuse example interop)
+PROGRAMS=(test_api test_threads test_envelope test_envelope_message test_asymmetric test_access test_export test_anchor test_misuse example interop)
 compile_all() {
     local p
     for p in "${PROGRAMS[@]}"; do
@@ -106,6 +106,7 @@ for mode in plain asan valgrind; do
     run "test_api ($mode)" "${runner[@]}" "$BUILD/test_api$suffix"
     run "test_threads ($mode)" "${runner[@]}" "$BUILD/test_threads$suffix"
     run "test_envelope ($mode)" "${runner[@]}" "$BUILD/test_envelope$suffix"
+    run "test_envelope_message ($mode)" "${runner[@]}" "$BUILD/test_envelope_message$suffix"
     run "test_asymmetric ($mode)" "${runner[@]}" "$BUILD/test_asymmetric$suffix"
     run "test_access ($mode)" "${runner[@]}" "$BUILD/test_access$suffix"
     run "test_export ($mode)" "${runner[@]}" "$BUILD/test_export$suffix"

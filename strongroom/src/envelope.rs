@@ -21,7 +21,9 @@
 //!   by the encryptor and decryptor, so nothing is released earlier;
 //! - one-call messages in memory (bytes in, bytes out): [`encrypt_message`]
 //!   and [`decrypt_message`], and the `_into` variants that append to a
-//!   caller's reusable `Vec` (plus [`Keystore`] methods of the same names);
+//!   caller's reusable `Vec` (plus [`Keystore`] methods of the same names),
+//!   [`encrypt_message_into_slice`] into a caller's slice and
+//!   [`decrypt_message_into_unsigned_only`];
 //! - [`read_header`] to show a message's header without decrypting it, and
 //!   [`header_json`] to print one.
 //!
@@ -33,6 +35,8 @@
 //! | [`decrypt_stream`] | each frame once it is authenticated | staged in an anonymous temp file; copied to the writer only after the signature verifies |
 //! | [`decrypt_stream_unsigned_only`] | each frame once it is authenticated | refused (`ValidationException`) once the header is read, before any data key is unwrapped |
 //! | [`decrypt_file_unsigned_only`] | temp file in the output's directory, renamed on success | refused, as the line above |
+//! | [`decrypt_message`], [`decrypt_message_into`] | nothing until the whole message authenticates | nothing until the signature verifies too |
+//! | [`decrypt_message_into_unsigned_only`] | as the line above | refused once the header is parsed, before any data key is unwrapped |
 //!
 //! With an unsigned suite every byte written is authenticated (AES-GCM under
 //! the committed data key), but if the message turns out truncated the writer
@@ -55,6 +59,7 @@ use strongroom_core::envelope::kms::{self, KmsClient};
 use strongroom_core::envelope::{
     parse_header, ContentType, DecryptOptions, DecryptionMaterials, Decryptor, EncryptOptions,
     EncryptedDataKey, EncryptionMaterials, Encryptor, Keyring, MessageHasher, MessageHeader,
+    SliceOutcome,
 };
 
 use crate::{os_rng, EncryptionContext, Error, Keystore, Result};
@@ -1117,8 +1122,10 @@ pub fn header_json(h: &MessageHeader) -> serde_json::Value {
 /// ([`strongroom_core::envelope::encrypt_into`]). The message holds the
 /// plaintext and 32 bytes per frame more, so the caller needs memory for
 /// both; for larger data use [`encrypt_stream`] or [`encrypt_file`].
-/// Signed suites hash the message in line (the streams hash on a second
-/// thread).
+/// Signed suites hash the message in line: SHA-384 is about nine tenths of
+/// their work here, so the streams' hashing thread would overlap only the
+/// rest and costs more CPU than that saves (measured in
+/// `benches/RESULTS.md`).
 ///
 /// # Errors
 /// Those of [`Encryptor::new`] (options, keyring); `LimitExceededException`
@@ -1159,6 +1166,56 @@ pub fn encrypt_message_into(
         out,
     )?;
     Ok(summary(header, plaintext.len(), out.len() - start))
+}
+
+/// What [`encrypt_message_into_slice`] did.
+#[derive(Debug)]
+pub enum SliceMessage {
+    /// The message is the first `summary.message_len` bytes of the slice.
+    Written(EnvelopeSummary),
+    /// The slice is shorter than `needed` bytes ([`Encryptor::message_len`]:
+    /// exact for unsigned suites; for signed ones an upper bound counting
+    /// the longest DER signature, usually at most 3 bytes above the
+    /// message's length); nothing was written to it.
+    TooSmall {
+        /// Bytes the slice must have.
+        needed: usize,
+    },
+}
+
+/// As [`encrypt_message_into`], writing the message to the start of a
+/// caller's slice instead of a `Vec` (the C library's caller buffers): see
+/// [`strongroom_core::envelope::encrypt_into_slice`]. The keyring is called
+/// first; if `out` is shorter than the message may be, nothing is written
+/// and the result is [`SliceMessage::TooSmall`] with the length needed.
+/// Otherwise the message is `out[..summary.message_len]`. On error `out`
+/// holds no part of the message (once writing has begun, the bytes the
+/// message could use are overwritten with zeros).
+///
+/// # Errors
+/// As [`encrypt_message`] (no `LimitExceededException` for the message,
+/// whose memory is `out`).
+pub fn encrypt_message_into_slice(
+    keyring: &dyn Keyring,
+    plaintext: &[u8],
+    context: &EncryptionContext,
+    options: &EncryptOptions,
+    out: &mut [u8],
+) -> Result<SliceMessage> {
+    let outcome = strongroom_core::envelope::encrypt_into_slice(
+        keyring,
+        context,
+        plaintext,
+        options,
+        &mut os_rng(),
+        out,
+    )?;
+    Ok(match outcome {
+        SliceOutcome::Written { header, len } => {
+            SliceMessage::Written(summary(header, plaintext.len(), len))
+        }
+        SliceOutcome::TooSmall { needed } => SliceMessage::TooSmall { needed },
+    })
 }
 
 fn summary(header: MessageHeader, plaintext_len: usize, message_len: usize) -> EnvelopeSummary {
@@ -1208,10 +1265,42 @@ pub fn decrypt_message_into(
     options: &DecryptOptions,
     out: &mut Vec<u8>,
 ) -> Result<EnvelopeSummary> {
+    decrypt_message_into_checked(keyring, message, options, false, out)
+}
+
+/// As [`decrypt_message_into`], accepting only unsigned suites: a message
+/// of a signed suite (`0x0578`, `0x0378`) is refused with
+/// `ValidationException` once its header is parsed, before any data key is
+/// unwrapped, as [`decrypt_stream_unsigned_only`] refuses it. (The one-call
+/// functions release nothing before the whole message authenticates
+/// anyway; this is for callers that want the same policy as their
+/// streaming calls.)
+///
+/// # Errors
+/// As [`decrypt_message`]; `ValidationException` for a signed suite.
+pub fn decrypt_message_into_unsigned_only(
+    keyring: &dyn Keyring,
+    message: &[u8],
+    options: &DecryptOptions,
+    out: &mut Vec<u8>,
+) -> Result<EnvelopeSummary> {
+    decrypt_message_into_checked(keyring, message, options, true, out)
+}
+
+fn decrypt_message_into_checked(
+    keyring: &dyn Keyring,
+    message: &[u8],
+    options: &DecryptOptions,
+    unsigned_only: bool,
+    out: &mut Vec<u8>,
+) -> Result<EnvelopeSummary> {
     let start = out.len();
     let mut rng = os_rng();
-    let header =
-        strongroom_core::envelope::decrypt_into(keyring, message, options.clone(), &mut rng, out)?;
+    let mut dec = Decryptor::new(keyring, options.clone(), &mut rng);
+    if unsigned_only {
+        dec = dec.refuse_signed_suites();
+    }
+    let header = dec.decrypt_into(message, out)?;
     Ok(summary(header, out.len() - start, message.len()))
 }
 
@@ -1467,6 +1556,149 @@ mod tests {
             h.update(&data);
             let e = (h as Box<dyn MessageHasher>).finalize().unwrap_err();
             assert_eq!(e.kind(), crate::ErrorKind::KMSInternalException);
+        }
+    }
+
+    /// Sizes around 1 MiB and the frame boundaries there, plus some
+    /// hashing chunks: where a hashing thread was tried for the one-call
+    /// functions (benches/RESULTS.md), kept as the signed one-call path's
+    /// check against the streams.
+    fn sizes_around_1_mib(frame: usize) -> Vec<usize> {
+        let t: usize = 1 << 20;
+        let f = (t + 1).div_ceil(frame) * frame;
+        vec![t - 1, t, t + 1, f - 1, f, f + 1, 3 * HASH_CHUNK_LEN + t + 5]
+    }
+
+    fn raw_keyring() -> strongroom_core::envelope::RawAesKeyring {
+        strongroom_core::envelope::RawAesKeyring::new("ns", "key", &[7u8; 32]).unwrap()
+    }
+
+    #[test]
+    fn signed_one_call_messages_around_frame_boundaries_match_the_streams() {
+        use strongroom_core::envelope::AlgorithmSuite;
+        let k = raw_keyring();
+        let ctx = EncryptionContext::from_pairs([("purpose", "threshold")]).unwrap();
+        for frame in [4096usize, 65536] {
+            let opts = EncryptOptions {
+                suite: AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+                frame_length: frame as u32,
+                ..EncryptOptions::default()
+            };
+            for n in sizes_around_1_mib(frame) {
+                let pt = pattern(n);
+                let (msg, summary) = encrypt_message(&k, &pt, &ctx, &opts).unwrap();
+                assert_eq!(summary.message_len as usize, msg.len());
+                // The streams (hashing on their thread) and core's in-line
+                // one-call decryption read it...
+                let mut out = Vec::new();
+                decrypt_stream(&k, &mut &msg[..], &mut out, &DecryptOptions::default()).unwrap();
+                assert!(out == pt, "n {n} frame {frame}");
+                let (inline, _) = strongroom_core::envelope::decrypt(
+                    &k,
+                    &msg,
+                    DecryptOptions::default(),
+                    &mut os_rng(),
+                )
+                .unwrap();
+                assert!(inline == pt);
+                // ...and the one-call decryption reads the streams' message.
+                let mut streamed = Vec::new();
+                encrypt_stream(&k, &mut &pt[..], &mut streamed, &ctx, &opts).unwrap();
+                let mut appended = b"kept".to_vec();
+                decrypt_message_into(&k, &streamed, &DecryptOptions::default(), &mut appended)
+                    .unwrap();
+                assert!(appended[..4] == *b"kept" && appended[4..] == pt[..]);
+                // The same layout as the stream's: both are laid out by the
+                // same encryptor, only the keys, the hashing and the DER
+                // signature's length (up to 104 bytes, now and then much
+                // shorter) differ, so the lengths agree up to the signature.
+                let bound =
+                    strongroom_core::envelope::Encryptor::new(&k, &ctx, &opts, &mut os_rng())
+                        .unwrap()
+                        .message_len(n)
+                        .unwrap();
+                assert!(msg.len() <= bound && streamed.len() <= bound, "n {n}");
+                // 8 or more bytes short would need the two DER integers to
+                // lose 8 leading bytes between them (odds below 2^-40).
+                assert!(msg.len() + 8 > bound, "n {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn tampered_signed_one_call_messages_release_nothing() {
+        use strongroom_core::envelope::AlgorithmSuite;
+        let k = raw_keyring();
+        let ctx = EncryptionContext::new();
+        let opts = EncryptOptions {
+            suite: AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+            ..EncryptOptions::default()
+        };
+        let n = (1 << 20) + 4097;
+        let (msg, _) = encrypt_message(&k, &pattern(n), &ctx, &opts).unwrap();
+        for off in [10, msg.len() / 3, msg.len() - 200, msg.len() - 1] {
+            let mut bad = msg.clone();
+            bad[off] ^= 0x20;
+            let mut out = b"before".to_vec();
+            let e =
+                decrypt_message_into(&k, &bad, &DecryptOptions::default(), &mut out).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidCiphertextException);
+            assert_eq!(out, b"before");
+        }
+        let mut out = b"before".to_vec();
+        assert!(decrypt_message_into(
+            &k,
+            &msg[..msg.len() - 1],
+            &DecryptOptions::default(),
+            &mut out
+        )
+        .is_err());
+        assert_eq!(out, b"before");
+    }
+
+    #[test]
+    fn slice_and_unsigned_only_one_call_variants() {
+        use strongroom_core::envelope::AlgorithmSuite;
+        let k = raw_keyring();
+        let ctx = EncryptionContext::new();
+        let pt = pattern(10_000);
+        for suite in [
+            AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
+            AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+        ] {
+            let opts = EncryptOptions {
+                suite,
+                frame_length: 1000,
+                ..EncryptOptions::default()
+            };
+            let mut empty: [u8; 0] = [];
+            let SliceMessage::TooSmall { needed } =
+                encrypt_message_into_slice(&k, &pt, &ctx, &opts, &mut empty).unwrap()
+            else {
+                panic!("an empty slice fits no message");
+            };
+            let mut buf = vec![0xAAu8; needed];
+            let SliceMessage::Written(summary) =
+                encrypt_message_into_slice(&k, &pt, &ctx, &opts, &mut buf).unwrap()
+            else {
+                panic!("a slice of the length needed fits the message");
+            };
+            let msg = &buf[..summary.message_len as usize];
+            assert_eq!(summary.plaintext_len, pt.len() as u64);
+            assert!(msg.len() <= needed && (suite.is_signing() || msg.len() == needed));
+            let (out, _) = decrypt_message(&k, msg, &DecryptOptions::default()).unwrap();
+            assert!(out == pt);
+            let mut out = b"kept".to_vec();
+            let r =
+                decrypt_message_into_unsigned_only(&k, msg, &DecryptOptions::default(), &mut out);
+            if suite.is_signing() {
+                let e = r.unwrap_err();
+                assert_eq!(e.kind(), crate::ErrorKind::ValidationException);
+                assert_eq!(out, b"kept");
+            } else {
+                r.unwrap();
+                assert!(out[..4] == *b"kept" && out[4..] == pt[..]);
+            }
         }
     }
 }

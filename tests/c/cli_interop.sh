@@ -4,7 +4,8 @@
 # same for envelope messages (KMS keyring): C's sr_envelope_encrypt output
 # decrypts with `decrypt-file`, `encrypt-file` output decrypts with
 # sr_envelope_decrypt, and a tampered signed message is refused by C before
-# any plaintext reaches its write callback.
+# any plaintext reaches its write callback; and the same for the one-call
+# functions (sr_envelope_encrypt_message / sr_envelope_decrypt_message).
 #   tests/c/cli_interop.sh CLI_BINARY INTEROP_COMMAND...
 # (INTEROP_COMMAND may start with a runner such as valgrind.)
 set -euo pipefail
@@ -84,4 +85,23 @@ for off in $((size - 1)) $((size / 2)); do
     [ -f "$work/tampered.out" ] && [ ! -s "$work/tampered.out" ] ||
         { echo "C released plaintext of a tampered signed message (byte $off)" >&2; exit 1; }
 done
-echo "cli_interop: C <-> CLI blobs, data keys and envelope messages agree"
+# One-call messages in memory: the CLI's encrypt-file output (both suites)
+# decrypts with sr_envelope_decrypt_message; sr_envelope_encrypt_message
+# output decrypts with decrypt-file; a tampered message or a wrong required
+# context fails without an output file.
+for suite in 0x0578 0x0478; do
+    "${interop[@]}" "$ks" "$key" message-decrypt "$work/cli.$suite.sr" "$work/cli.$suite.msg.out" purpose=restore
+    cmp "$work/big" "$work/cli.$suite.msg.out"
+done
+if "${interop[@]}" "$ks" "$key" message-decrypt "$work/cli.0x0578.sr" "$work/msg.bad" purpose=other 2>/dev/null ||
+    [ -e "$work/msg.bad" ]; then
+    echo "C's one-call decrypt accepted a wrong required context" >&2; exit 1
+fi
+if "${interop[@]}" "$ks" "$key" message-decrypt "$work/tampered.sr" "$work/msg.bad" 2>/dev/null ||
+    [ -e "$work/msg.bad" ]; then
+    echo "C's one-call decrypt accepted a tampered message" >&2; exit 1
+fi
+"${interop[@]}" "$ks" "$key" message-encrypt "$key_id" "$work/big" "$work/c.msg.sr" purpose=memory
+sr decrypt-file -i "$work/c.msg.sr" -o "$work/c.msg.out" --required-context purpose=memory >/dev/null
+cmp "$work/big" "$work/c.msg.out"
+echo "cli_interop: C <-> CLI blobs, data keys and envelope messages (streamed and one-call) agree"

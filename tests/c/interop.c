@@ -8,10 +8,16 @@
  *   interop KEYSTORE ROOT_KEY_FILE data-key KEY_ID PLAINTEXT_OUT BLOB_OUT [k=v ...]
  *   interop KEYSTORE ROOT_KEY_FILE envelope-encrypt KEY_ID IN OUT [k=v ...]
  *   interop KEYSTORE ROOT_KEY_FILE envelope-decrypt IN OUT [k=v ...]   (required context)
+ *   interop KEYSTORE ROOT_KEY_FILE message-encrypt KEY_ID IN OUT [k=v ...]
+ *   interop KEYSTORE ROOT_KEY_FILE message-decrypt IN OUT [k=v ...]    (required context)
  *
  * The envelope commands stream through sr_read_fn/sr_write_fn callbacks
  * (sr_envelope_encrypt / sr_envelope_decrypt, KMS keyring); envelope-decrypt
  * creates OUT first, so that OUT is empty when nothing reached the callback.
+ * The message commands are the one-call functions in memory
+ * (sr_envelope_encrypt_message / sr_envelope_decrypt_message, then the
+ * caller-buffer variant, whose output must be the same); message-decrypt
+ * writes OUT only on success.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -139,6 +145,34 @@ int main(int argc, char **argv) {
     size_t n = parse_context(argc - 6 > 32 ? 32 : argc - 6, argv + 6, keys, values);
     rc = envelope(ks, 0, NULL, argv[4], argv[5], keys, values, n);
     status = rc != SR_OK ? die("envelope-decrypt", rc) : 0;
+  } else if (strcmp(op, "message-encrypt") == 0 && argc >= 7) {
+    size_t n = parse_context(argc - 7 > 32 ? 32 : argc - 7, argv + 7, keys, values);
+    size_t len = 0;
+    uint8_t *in = read_file(argv[5], &len);
+    const char *key_ids[] = {argv[4]};
+    rc = in ? sr_envelope_encrypt_message(ks, key_ids, 1, keys, values, n, 0, 0, in, len, &out) : SR_IO;
+    free(in);
+    status = rc != SR_OK ? die("message-encrypt", rc) : write_file(argv[6], &out);
+  } else if (strcmp(op, "message-decrypt") == 0 && argc >= 6) {
+    size_t n = parse_context(argc - 6 > 32 ? 32 : argc - 6, argv + 6, keys, values);
+    sr_envelope_decrypt_options o = {0};
+    o.required_ctx_keys = keys;
+    o.required_ctx_values = values;
+    o.required_ctx_len = n;
+    size_t len = 0, got = 0;
+    uint8_t *in = read_file(argv[4], &len);
+    uint8_t *buf = malloc(len + 1);
+    rc = in && buf ? sr_envelope_decrypt_message(ks, NULL, 0, &o, in, len, &out) : SR_IO;
+    if (rc == SR_OK)
+      rc = sr_envelope_decrypt_message_into(ks, NULL, 0, &o, in, len, buf, len, &got);
+    if (rc == SR_OK && (got != out.len || memcmp(buf, out.ptr, got) != 0)) {
+      fprintf(stderr, "interop: the sr_bytes and caller-buffer plaintexts differ\n");
+      status = 1;
+    }
+    free(in);
+    free(buf);
+    if (status == 0)
+      status = rc != SR_OK ? die("message-decrypt", rc) : write_file(argv[5], &out);
   } else {
     fprintf(stderr, "interop: bad arguments\n");
     status = 2;

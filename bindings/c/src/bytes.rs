@@ -2,6 +2,8 @@
 
 use zeroize::Zeroize;
 
+use crate::result::Failure;
+
 /// A byte string allocated by Strongroom: ciphertext blobs, plaintexts, data
 /// keys, random bytes and JSON documents.
 ///
@@ -35,6 +37,59 @@ impl sr_bytes {
             len,
         }
     }
+
+    /// As [`copy_of`](Self::copy_of), failing with `SR_LIMIT_EXCEEDED`
+    /// instead of aborting when the memory cannot be allocated (for copies
+    /// as large as a message or its plaintext).
+    pub(crate) fn try_copy_of(src: &[u8]) -> Result<sr_bytes, Failure> {
+        let mut v = Vec::new();
+        reserve_exact(&mut v, src.len())?;
+        v.extend_from_slice(src);
+        Ok(sr_bytes::from_exact(v))
+    }
+
+    /// The bytes of `v`, which must not be secret (its allocation may move
+    /// to make room for the trailing NUL, leaving the old one unwiped):
+    /// no copy when `v` has room for the NUL, e.g. a message built in an
+    /// exact allocation, whose growth by one byte a large (`mmap`)
+    /// allocation makes without copying. `SR_LIMIT_EXCEEDED` if the memory
+    /// cannot be allocated.
+    pub(crate) fn try_from_public(mut v: Vec<u8>) -> Result<sr_bytes, Failure> {
+        if v.capacity() == v.len() {
+            reserve_exact(&mut v, 0)?;
+        }
+        Ok(sr_bytes::from_exact(v))
+    }
+
+    /// `v` with room for the trailing NUL (capacity more than its length).
+    fn from_exact(mut v: Vec<u8>) -> sr_bytes {
+        v.push(0);
+        // Shrinks only when the capacity is not exact: public bytes
+        // (`try_from_public`), or never (`try_copy_of`).
+        let boxed = v.into_boxed_slice();
+        let len = boxed.len() - 1;
+        sr_bytes {
+            ptr: Box::into_raw(boxed).cast::<u8>(),
+            len,
+        }
+    }
+}
+
+/// Room in `v` for `additional` bytes and the trailing NUL, exactly;
+/// `SR_LIMIT_EXCEEDED` if the memory cannot be allocated.
+fn reserve_exact(v: &mut Vec<u8>, additional: usize) -> Result<(), Failure> {
+    additional
+        .checked_add(1)
+        .and_then(|n| v.try_reserve_exact(n).ok())
+        .ok_or_else(|| {
+            Failure::new(
+                crate::result::sr_result::SR_LIMIT_EXCEEDED,
+                format!(
+                    "the output ({} bytes) does not fit in memory",
+                    v.len().saturating_add(additional)
+                ),
+            )
+        })
 }
 
 /// Zeroizes and frees the bytes of `*bytes`, then sets `bytes->ptr` to NULL

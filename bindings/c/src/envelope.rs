@@ -180,7 +180,7 @@ fn decrypt_callbacks(
 type Callbacks = (sr_read_fn, *mut c_void, sr_write_fn, *mut c_void);
 
 /// Encryption options from the C arguments (0 = default).
-fn encrypt_options(frame_length: u32, suite_id: u16) -> Result<EncryptOptions, Failure> {
+pub(crate) fn encrypt_options(frame_length: u32, suite_id: u16) -> Result<EncryptOptions, Failure> {
     let mut options = EncryptOptions::default();
     if suite_id != 0 {
         options.suite = AlgorithmSuite::from_id(suite_id).ok_or_else(|| {
@@ -270,7 +270,7 @@ impl sr_envelope_decrypt_options {
 ///
 /// # Safety
 /// `opts` NULL or valid for a read; its arrays valid for `required_ctx_len` strings.
-unsafe fn decrypt_options_from(
+pub(crate) unsafe fn decrypt_options_from(
     opts: *const sr_envelope_decrypt_options,
 ) -> Result<(DecryptOptions, bool), Failure> {
     // SAFETY: caller promise: NULL or valid.
@@ -317,7 +317,7 @@ unsafe fn decrypt_options_from(
 ///
 /// # Safety
 /// `ks` a live handle; `key_ids` valid for `n` NUL-terminated strings.
-unsafe fn kms_keyring(
+pub(crate) unsafe fn kms_keyring(
     ks: *const sr_keystore,
     key_ids: *const *const c_char,
     n: usize,
@@ -368,7 +368,12 @@ unsafe fn required_context(
 /// - context arrays: the encryption context, as in `sr_encrypt()`; stored
 ///   (authenticated, not encrypted) in the message header and bound to
 ///   every wrapped data key.
-/// - `frame_length`: plaintext bytes per frame, 0 for the default (4096).
+/// - `frame_length`: plaintext bytes per frame, 1 to 2^31 − 1
+///   (`SR_VALIDATION` otherwise), 0 for the default (4096). The streaming
+///   decryption functions (`sr_envelope_decrypt*()`, the CLI) refuse
+///   frames longer than 256 MiB (268435456 bytes, `SR_VALIDATION`), the
+///   bound on what they buffer; the one-call `sr_envelope_decrypt_message*()`
+///   accept every frame length.
 /// - `suite_id`: 0 for the default `0x0578` (signed with ECDSA P-384), or
 ///   `0x0478` (unsigned).
 /// - `read`/`read_user`, `write`/`write_user`: the callbacks and the
@@ -462,7 +467,8 @@ pub unsafe extern "C" fn sr_envelope_encrypt(
 /// Errors: `SR_INVALID_CIPHERTEXT` (anything that does not authenticate or
 /// parse, truncation, no encrypted data key that a usable key unwraps, a
 /// required context pair missing or different), `SR_VALIDATION` (too many
-/// encrypted data keys, a non-committing suite), `SR_DISABLED`,
+/// encrypted data keys, a non-committing suite, a frame length above 256
+/// MiB, a header above 4 MiB), `SR_DISABLED`,
 /// `SR_KMS_INVALID_STATE` or `SR_ACCESS_DENIED` (the only key that could
 /// unwrap the data key refused), `SR_INVALID_GRANT_TOKEN` (a grant token of
 /// the handle was not issued by this keystore), `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,
@@ -721,7 +727,7 @@ const MAX_WRAPPING_KEY: usize = 32;
 ///
 /// # Safety
 /// Strings NUL-terminated; `key` valid for `key_len` bytes.
-unsafe fn raw_aes(
+pub(crate) unsafe fn raw_aes(
     namespace: *const c_char,
     name: *const c_char,
     key: *const u8,

@@ -21,6 +21,7 @@ mod crypto;
 mod envelope;
 mod keys;
 mod keystore;
+mod message;
 mod ptr;
 mod result;
 
@@ -31,6 +32,7 @@ pub use crypto::*;
 pub use envelope::*;
 pub use keys::*;
 pub use keystore::*;
+pub use message::*;
 pub use result::{sr_last_error_message, sr_result, sr_result_name};
 
 use std::ffi::{c_char, CStr};

@@ -382,8 +382,9 @@ impl Encryptor {
     /// frame is `frame_length` plus 32 bytes, the final one its content plus
     /// 40) and,
     /// for signed suites, the footer. Exact for unsigned suites; for signed
-    /// suites an upper bound at most a few bytes above the exact length (the
-    /// DER signature is 104 bytes at most; measured 102 to 104, now and then
+    /// suites an upper bound that counts the longest footer (106 bytes: the
+    /// DER signature is 104 bytes at most), usually at most 3 bytes above
+    /// the exact length (signatures measure 102 to 104 bytes, now and then
     /// 101 or fewer). `None` if it does not fit in `usize` or the message
     /// would need more than 2^32 − 2 frames (the format's limit; see
     /// [`update`](Self::update)).
@@ -451,17 +452,8 @@ pub fn encrypt_into<R: CryptoRng>(
     rng: &mut R,
     out: &mut Vec<u8>,
 ) -> Result<MessageHeader> {
-    let mut enc = Encryptor::new(keyring, context, options, rng)?;
+    let (mut enc, len) = start_message(keyring, context, plaintext.len(), options, rng)?;
     let header = enc.header().clone();
-    let Some(len) = enc.message_len(plaintext.len()) else {
-        return Err(
-            if plaintext.len().saturating_sub(1) / enc.frame_length > MAX_REGULAR_FRAMES {
-                Error::validation("too many frames for one message")
-            } else {
-                too_large()
-            },
-        );
-    };
     let start = out.len();
     reserve_wiping(out, len)?;
     let r = enc
@@ -472,6 +464,155 @@ pub fn encrypt_into<R: CryptoRng>(
         out.truncate(start);
     }
     r.map(|()| header)
+}
+
+/// The encryptor of a one-call message of `plaintext_len` bytes and the
+/// message's length ([`Encryptor::message_len`]).
+fn start_message<R: CryptoRng>(
+    keyring: &dyn Keyring,
+    context: &EncryptionContext,
+    plaintext_len: usize,
+    options: &EncryptOptions,
+    rng: &mut R,
+) -> Result<(Encryptor, usize)> {
+    let enc = Encryptor::new(keyring, context, options, rng)?;
+    match enc.message_len(plaintext_len) {
+        Some(len) => Ok((enc, len)),
+        None if plaintext_len.saturating_sub(1) / enc.frame_length > MAX_REGULAR_FRAMES => {
+            Err(Error::validation("too many frames for one message"))
+        }
+        None => Err(too_large()),
+    }
+}
+
+/// What [`encrypt_into_slice`] did.
+#[derive(Debug)]
+pub enum SliceOutcome {
+    /// The message is the first `len` bytes of the output slice.
+    Written {
+        /// The message's header (suite, context, EDKs).
+        header: MessageHeader,
+        /// Bytes of the message.
+        len: usize,
+    },
+    /// The output slice is shorter than `needed` bytes
+    /// ([`Encryptor::message_len`]: exact for unsigned suites, an upper
+    /// bound for signed ones); nothing was written to it.
+    TooSmall {
+        /// Bytes the output slice must have.
+        needed: usize,
+    },
+}
+
+/// As [`encrypt_into`], writing the message to the start of a caller's
+/// slice, which is never reallocated: for callers that own the memory (the
+/// C library's caller buffers). The keyring is called first (the data key
+/// is generated and wrapped); if `out` is shorter than
+/// [`Encryptor::message_len`] nothing is written and the result is
+/// [`SliceOutcome::TooSmall`] with the length needed. Otherwise each
+/// frame's plaintext is copied to its place in `out` and sealed there
+/// ([`Encryptor::seal_frame_in_place`]); the final frame and footer are
+/// built aside (at most one frame and 146 bytes) and copied after it.
+///
+/// On error `out` holds no part of the message: once writing has begun,
+/// its first `needed` bytes (all the message could use, including any
+/// plaintext about to be sealed) are overwritten with zeros.
+///
+/// # Errors
+/// As [`encrypt_into`] (no `LimitExceededException` for the message itself,
+/// whose memory is `out`).
+pub fn encrypt_into_slice<R: CryptoRng>(
+    keyring: &dyn Keyring,
+    context: &EncryptionContext,
+    plaintext: &[u8],
+    options: &EncryptOptions,
+    rng: &mut R,
+    out: &mut [u8],
+) -> Result<SliceOutcome> {
+    encrypt_into_slice_with(
+        keyring,
+        context,
+        plaintext,
+        options,
+        rng,
+        out,
+        &mut |enc, slot| enc.seal_frame_in_place(slot),
+    )
+}
+
+/// A regular frame's sealing step of [`encrypt_into_slice_with`].
+pub(crate) type SealFrame<'a> = dyn FnMut(&mut Encryptor, &mut [u8]) -> Result<()> + 'a;
+
+/// [`encrypt_into_slice`], sealing each regular frame with `seal` (the
+/// tests inject a failure part-way through).
+pub(crate) fn encrypt_into_slice_with<R: CryptoRng>(
+    keyring: &dyn Keyring,
+    context: &EncryptionContext,
+    plaintext: &[u8],
+    options: &EncryptOptions,
+    rng: &mut R,
+    out: &mut [u8],
+    seal: &mut SealFrame<'_>,
+) -> Result<SliceOutcome> {
+    let (mut enc, needed) = start_message(keyring, context, plaintext.len(), options, rng)?;
+    if out.len() < needed {
+        return Ok(SliceOutcome::TooSmall { needed });
+    }
+    let out = &mut out[..needed];
+    let header = enc.header().clone();
+    let mut written = 0usize;
+    let r = seal_into_slice(&mut enc, plaintext, out, &mut written, seal).and_then(|()| {
+        let mut tail = Vec::new();
+        enc.finish(&mut tail, rng)?;
+        let end = written + tail.len();
+        out.get_mut(written..end)
+            .ok_or_else(|| Error::internal("the message outgrew its computed length"))?
+            .copy_from_slice(&tail);
+        Ok(end)
+    });
+    match r {
+        Ok(len) => Ok(SliceOutcome::Written { header, len }),
+        Err(e) => {
+            zeroize::Zeroize::zeroize(out);
+            Err(e)
+        }
+    }
+}
+
+/// The header and every regular frame of `plaintext` into `out`, sealed in
+/// place; the last (final) frame's plaintext is left pending in `enc`.
+/// `*written` is the bytes of `out` used so far.
+fn seal_into_slice(
+    enc: &mut Encryptor,
+    plaintext: &[u8],
+    out: &mut [u8],
+    written: &mut usize,
+    seal: &mut SealFrame<'_>,
+) -> Result<()> {
+    let mut head = Vec::new();
+    enc.write_header(&mut head);
+    let overflow = || Error::internal("the message outgrew its computed length");
+    out.get_mut(..head.len())
+        .ok_or_else(overflow)?
+        .copy_from_slice(&head);
+    *written = head.len();
+    let (fl, slot_len) = (enc.frame_length(), enc.regular_frame_len());
+    let content = Encryptor::FRAME_CONTENT_OFFSET..Encryptor::FRAME_CONTENT_OFFSET + fl;
+    let mut input = plaintext;
+    // The last frame, even a full one, is the final frame (see `update`).
+    while input.len() > fl {
+        let (frame, rest) = input.split_at(fl);
+        let slot = out
+            .get_mut(*written..*written + slot_len)
+            .ok_or_else(overflow)?;
+        // Counted before the copy, so that an error wipes the plaintext too.
+        *written += slot_len;
+        slot[content.clone()].copy_from_slice(frame);
+        seal(enc, slot)?;
+        input = rest;
+    }
+    // At most one frame: held by the encryptor for `finish`.
+    enc.update(input, &mut Vec::new())
 }
 
 fn too_large() -> Error {

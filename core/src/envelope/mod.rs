@@ -56,7 +56,7 @@ mod suite;
 
 pub use crate::crypto::rsa_wrap::RsaWrapPadding;
 pub use decrypt::{decrypt, decrypt_into, Decryptor, Released};
-pub use encrypt::{encrypt, encrypt_into, Encryptor};
+pub use encrypt::{encrypt, encrypt_into, encrypt_into_slice, Encryptor, SliceOutcome};
 pub use header::{parse_header, ContentType, EncryptedDataKey, MessageHeader};
 pub use keyring::{
     DataKey, DecryptionMaterials, EncryptionMaterials, Keyring, MultiKeyring, RawAesKeyring,

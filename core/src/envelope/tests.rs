@@ -1101,3 +1101,118 @@ fn one_call_encryption_that_fails_leaves_the_buffer_as_it_was() {
         assert_eq!(out, b"kept");
     }
 }
+
+#[test]
+fn slice_output_equals_the_vec_output_and_a_short_slice_is_untouched() {
+    let k = keyring();
+    for suite in [
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+    ] {
+        for fl in [1usize, 7, 512] {
+            let opts = EncryptOptions {
+                suite,
+                frame_length: fl as u32,
+                ..EncryptOptions::default()
+            };
+            for n in [0, 1, fl - 1, fl, fl + 1, 2 * fl, 2 * fl + 1, 5 * fl + 3] {
+                let pt = pattern(n);
+                let seed = (n * 17 + fl) as u64;
+                let one = encrypt(&k, &ctx(), &pt, &opts, &mut Seeded(seed)).unwrap();
+                let needed = Encryptor::new(&k, &ctx(), &opts, &mut Seeded(seed))
+                    .unwrap()
+                    .message_len(n)
+                    .unwrap();
+                // One byte short: nothing written, the length reported.
+                let mut short = vec![0xAAu8; needed - 1];
+                match encrypt_into_slice(&k, &ctx(), &pt, &opts, &mut Seeded(seed), &mut short)
+                    .unwrap()
+                {
+                    SliceOutcome::TooSmall { needed: reported } => assert_eq!(reported, needed),
+                    other => panic!("expected TooSmall, got {other:?}"),
+                }
+                assert!(short.iter().all(|&b| b == 0xAA));
+                // Room to spare: the message at the start, the rest untouched.
+                let mut buf = vec![0xAAu8; needed + 5];
+                let SliceOutcome::Written { header, len } =
+                    encrypt_into_slice(&k, &ctx(), &pt, &opts, &mut Seeded(seed), &mut buf)
+                        .unwrap()
+                else {
+                    panic!("expected Written");
+                };
+                assert!(buf[len..].iter().all(|&b| b == 0xAA));
+                let msg = &buf[..len];
+                if suite.is_signing() && cfg!(feature = "backend-aws-lc") {
+                    // AWS-LC draws the signing key from its own randomness:
+                    // the frames (keyed by the seeded data key and message
+                    // ID) are the same bytes, the header's public key and the
+                    // signature differ.
+                    let (_, hlen) = parse_header(&one).unwrap();
+                    let (_, hlen2) = parse_header(msg).unwrap();
+                    assert_eq!(hlen, hlen2);
+                    assert_eq!(msg[hlen..needed - 106], one[hlen..needed - 106]);
+                } else {
+                    assert_eq!(msg, &one[..], "{suite:?} fl {fl} n {n}");
+                }
+                if !suite.is_signing() {
+                    assert_eq!(len, needed);
+                }
+                let (out, h) = decrypt(&k, msg, DecryptOptions::default(), &mut rng()).unwrap();
+                assert_eq!(out, pt);
+                assert_eq!(h.message_id, header.message_id);
+            }
+        }
+    }
+}
+
+#[test]
+fn slice_output_refuses_bad_options_before_writing() {
+    let k = keyring();
+    let mut buf = vec![0xAAu8; 4096];
+    let opts = EncryptOptions {
+        frame_length: 0,
+        ..EncryptOptions::default()
+    };
+    let e = encrypt_into_slice(&k, &ctx(), b"x", &opts, &mut rng(), &mut buf).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException);
+    assert!(buf.iter().all(|&b| b == 0xAA));
+}
+
+#[test]
+fn slice_output_is_wiped_when_sealing_fails_part_way() {
+    let k = keyring();
+    let opts = EncryptOptions {
+        frame_length: 100,
+        ..unsigned()
+    };
+    let pt = pattern(1000);
+    let needed = Encryptor::new(&k, &ctx(), &opts, &mut rng())
+        .unwrap()
+        .message_len(pt.len())
+        .unwrap();
+    let mut buf = vec![0xAAu8; needed + 16];
+    let mut sealed = 0;
+    let e = super::encrypt::encrypt_into_slice_with(
+        &k,
+        &ctx(),
+        &pt,
+        &opts,
+        &mut rng(),
+        &mut buf,
+        &mut |enc, slot| {
+            sealed += 1;
+            if sealed == 4 {
+                return Err(Error::internal("injected sealing failure"));
+            }
+            enc.seal_frame_in_place(slot)
+        },
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::KMSInternalException);
+    assert_eq!(sealed, 4);
+    // The header, three sealed frames and the fourth frame's plaintext
+    // (copied in before sealing) are gone: all the message could use is
+    // zero, the bytes past it untouched.
+    assert!(buf[..needed].iter().all(|&b| b == 0));
+    assert!(buf[needed..].iter().all(|&b| b == 0xAA));
+}
