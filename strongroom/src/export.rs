@@ -129,8 +129,12 @@ impl Keystore {
         let kdf: Option<root::Argon2Params> = if unauthenticated.kdf.is_empty() {
             None
         } else {
-            // Altered parameters only give a wrong root key, which the MAC catches.
-            Some(from_json(&unauthenticated.kdf, "export KDF parameters")?)
+            // Altered parameters only give a wrong root key, which the MAC
+            // catches; out of range ones are refused before deriving.
+            Some(root::Argon2Params::parse_stored(
+                &unauthenticated.kdf,
+                "the export's KDF parameters",
+            )?)
         };
         let root_key = RootKey::from_bytes(resolve_root(&root, kdf.as_ref())?.expose_secret())?;
         let export = SealedExport::decode(bytes, &root_key)?;

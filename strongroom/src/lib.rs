@@ -452,8 +452,13 @@ impl Keystore {
             config = tx.get(Table::Meta, META_CONFIG)?;
             Ok(())
         })?;
-        let kdf: Option<root::Argon2Params> = kdf
-            .map(|r| from_json(&r.body, "keystore KDF parameters"))
+        let kdf = kdf
+            .map(|r| {
+                root::Argon2Params::parse_stored(
+                    &r.body,
+                    "the keystore's KDF parameters (meta/kdf)",
+                )
+            })
             .transpose()?;
         let (Some(check), Some(config)) = (check, config) else {
             return Err(Error::internal(format!(
