@@ -117,7 +117,9 @@ impl Keystore {
     /// passphrase uses the Argon2id parameters carried in the export.
     ///
     /// # Errors
-    /// `AlreadyExistsException` if `path` exists; `ValidationException` for
+    /// `AlreadyExistsException` if `path` exists or an audit log is at its
+    /// place (an earlier keystore's history, neither deleted nor adopted:
+    /// move it away first); `ValidationException` for
     /// bytes that are not an export; `AccessDeniedException` for another
     /// root key; `KMSInternalException` for an altered export or I/O failure.
     pub fn import_sealed(
@@ -159,6 +161,7 @@ impl Keystore {
                 body: export.config_body.clone(),
             }
         };
+        crate::audit_log::refuse_existing_log(path.as_ref())?;
         let storage = SqliteStorage::open(path.as_ref(), true)?;
         storage.write(&mut |tx| {
             if !export.kdf.is_empty() {

@@ -297,7 +297,9 @@ impl Keystore {
     /// Creates a new keystore file at `path` protected by `root`.
     ///
     /// # Errors
-    /// `AlreadyExistsException` if `path` exists, or the anchor
+    /// `AlreadyExistsException` if `path` exists, an audit log is at its
+    /// place ([`audit_log_path`]; an earlier keystore's history, never
+    /// deleted: move it away first), or the anchor
     /// ([`CreateOptions::anchor`]) already holds a record;
     /// `ValidationException` for a malformed root key or options;
     /// `KMSInternalException` on I/O failure (when only the anchor's first
@@ -339,14 +341,11 @@ impl Keystore {
             a.refuse_keystore_file(path.as_ref())?;
             a.refuse_existing()?;
         }
+        // An earlier keystore's log is its history: never deleted or adopted.
+        audit_log::refuse_existing_log(path.as_ref())?;
         // The file is created only once the root key is known to be good, so
         // that a failed create leaves nothing behind to block the retry.
         let storage = SqliteStorage::open(path.as_ref(), true)?;
-        // A log left behind by an earlier keystore at this path would not
-        // verify. Removed only now that the new file exists: a create that
-        // fails (e.g. AlreadyExistsException) never touches another
-        // keystore's log.
-        let _ = std::fs::remove_file(audit_log_path(&store::canonical(path.as_ref())));
         let mut id = [0u8; 16];
         rand_core::Rng::fill_bytes(&mut rng, &mut id);
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
