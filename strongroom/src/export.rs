@@ -13,7 +13,7 @@ use std::path::Path;
 use strongroom_core::export::{ExportRow, SealedExport};
 use strongroom_core::seal::RootKey;
 
-use crate::store::{Row, SqliteStorage, Storage, Table};
+use crate::store::{Row, SqliteStorage, Table};
 use crate::{
     auth_failed, from_json, integrity, migrate, resolve_root, root, Config, Error, Keystore,
     Result, RootKeySource, KEYSTORE_FORMAT_VERSION, META_CHECK, META_CONFIG, META_KDF,
@@ -162,8 +162,8 @@ impl Keystore {
             }
         };
         crate::audit_log::refuse_existing_log(path.as_ref())?;
-        let storage = SqliteStorage::open(path.as_ref(), true)?;
-        storage.write(&mut |tx| {
+        // Built whole under a temporary name, then linked into place.
+        let storage = SqliteStorage::create_with(path.as_ref(), &mut |tx| {
             if !export.kdf.is_empty() {
                 tx.put(
                     Table::Meta,

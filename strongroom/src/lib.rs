@@ -294,7 +294,9 @@ fn resolve_root(source: &RootKeySource, kdf: Option<&root::Argon2Params>) -> Res
 }
 
 impl Keystore {
-    /// Creates a new keystore file at `path` protected by `root`.
+    /// Creates a new keystore file at `path` protected by `root`. The file
+    /// appears at `path` only complete ([`SqliteStorage::create_with`]): a
+    /// crash leaves no keystore there, and the retry works.
     ///
     /// # Errors
     /// `AlreadyExistsException` if `path` exists, an audit log is at its
@@ -343,9 +345,6 @@ impl Keystore {
         }
         // An earlier keystore's log is its history: never deleted or adopted.
         audit_log::refuse_existing_log(path.as_ref())?;
-        // The file is created only once the root key is known to be good, so
-        // that a failed create leaves nothing behind to block the retry.
-        let storage = SqliteStorage::open(path.as_ref(), true)?;
         let mut id = [0u8; 16];
         rand_core::Rng::fill_bytes(&mut rng, &mut id);
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -363,7 +362,11 @@ impl Keystore {
         let check = root_key.check_value(config.keystore_id.as_bytes())?;
         let config_tag = migrate::tag(&root_key, &config.keystore_id, b"meta", META_CONFIG, &body)?;
         let initial = integrity::State::empty(audit_log::genesis_checkpoint());
-        storage.write(&mut |tx| {
+        // The file is created only once the root key is known to be good,
+        // and whole: built under a temporary name and linked into place, so
+        // that neither a failed create nor a crash leaves a half-made file
+        // to block the retry.
+        let storage = SqliteStorage::create_with(path.as_ref(), &mut |tx| {
             if let Some(k) = &kdf {
                 tx.put(
                     Table::Meta,
