@@ -94,7 +94,7 @@ impl Argon2Params {
         let min_m = 8 * self.p_cost;
         if !(min_m..=ARGON2_MAX_M_COST_KIB).contains(&self.m_cost) {
             return out(format!(
-                "m_cost {} KiB is not between {min_m} (8 per lane) and {ARGON2_MAX_M_COST_KIB}",
+                "m_cost {} KiB is not between {min_m} KiB (8 per lane) and {ARGON2_MAX_M_COST_KIB} KiB",
                 self.m_cost
             ));
         }
