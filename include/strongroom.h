@@ -1875,7 +1875,7 @@ sr_result sr_list_resource_tags(const sr_keystore *ks,
  * - `out`: receives the handle on success; free it with `sr_keystore_free()`.
  *
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_ALREADY_EXISTS` (path
- * exists), `SR_VALIDATION` (malformed root key, region or account, unknown
+ * or its audit log exists), `SR_VALIDATION` (malformed root key, region or account, unknown
  * `root_kind`), `SR_NOT_FOUND` (unreadable key file), `SR_KMS_INTERNAL` (I/O).
  *
  * # Safety
@@ -2058,7 +2058,7 @@ sr_result sr_keystore_export_sealed(const sr_keystore *ks, sr_bytes *out_export)
  * file is left at `path`.
  *
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_ALREADY_EXISTS`
- * (path exists), `SR_VALIDATION` (not a sealed export, an unsupported
+ * (path or its audit log exists), `SR_VALIDATION` (not a sealed export, an unsupported
  * format version, malformed root key, unknown `root_kind`), `SR_NOT_FOUND`
  * (unreadable key file), `SR_ACCESS_DENIED` (another root key),
  * `SR_KMS_INVALID_STATE` (the export of an anchored keystore: import it

@@ -155,7 +155,9 @@ struct OutFile {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Create a new keystore and its root key file; the keystore, its audit
-    /// log and the key file are mode 0600.
+    /// log and the key file are mode 0600. Refused (AlreadyExistsException)
+    /// when the keystore or its audit log (an earlier keystore's history:
+    /// move it away) exists.
     Init {
         /// Region in ARNs.
         #[arg(long, default_value = "local-1")]
@@ -174,7 +176,8 @@ enum Command {
         #[arg(long)]
         outfile: PathBuf,
     },
-    /// Create the keystore (--keystore, must not exist) from a sealed export;
+    /// Create the keystore (--keystore, must not exist, nor its audit log)
+    /// from a sealed export;
     /// with --anchor, a new anchor file (which must not exist) of the
     /// imported state.
     ImportKeystore {

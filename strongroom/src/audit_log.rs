@@ -201,6 +201,35 @@ pub fn audit_log_path(keystore_path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Refuses to create a keystore at `keystore_path` while an audit log is
+/// at its place (beside the path as given, or beside it with symbolic links
+/// resolved): the history of an earlier keystore, which a new keystore
+/// would neither delete nor adopt. Left to the keystore's own check when
+/// the keystore file itself exists.
+///
+/// # Errors
+/// `AlreadyExistsException` naming the log.
+pub(crate) fn refuse_existing_log(keystore_path: &Path) -> Result<()> {
+    if keystore_path.exists() {
+        return Ok(());
+    }
+    let resolved = crate::store::canonical(keystore_path);
+    for log in [audit_log_path(keystore_path), audit_log_path(&resolved)] {
+        if std::fs::symlink_metadata(&log).is_ok() {
+            return Err(Error::new(
+                strongroom_core::ErrorKind::AlreadyExistsException,
+                format!(
+                    "an audit log already exists at {} (the history of an earlier keystore); \
+                     move it away before creating a keystore at {}",
+                    log.display(),
+                    keystore_path.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Versions before the log was placed beside the keystore file with
 /// symbolic links resolved kept it beside the path as given: a keystore
 /// opened through a link to its file had its log beside the link. When the

@@ -13,7 +13,7 @@ use std::path::Path;
 use strongroom_core::export::{ExportRow, SealedExport};
 use strongroom_core::seal::RootKey;
 
-use crate::store::{Row, SqliteStorage, Storage, Table};
+use crate::store::{Row, SqliteStorage, Table};
 use crate::{
     auth_failed, from_json, integrity, migrate, resolve_root, root, Config, Error, Keystore,
     OpenOptions, Result, RootKeySource, KEYSTORE_FORMAT_VERSION, META_CHECK, META_CONFIG, META_KDF,
@@ -121,7 +121,9 @@ impl Keystore {
     /// [`import_sealed_with`](Self::import_sealed_with) and an anchor.
     ///
     /// # Errors
-    /// `AlreadyExistsException` if `path` exists; `ValidationException` for
+    /// `AlreadyExistsException` if `path` exists or an audit log is at its
+    /// place (an earlier keystore's history, neither deleted nor adopted:
+    /// move it away first); `ValidationException` for
     /// bytes that are not an export; `AccessDeniedException` for another
     /// root key; `KMSInvalidStateException` for the export of an anchored
     /// keystore; `KMSInternalException` for an altered export or I/O failure.
@@ -161,8 +163,12 @@ impl Keystore {
         let kdf: Option<root::Argon2Params> = if unauthenticated.kdf.is_empty() {
             None
         } else {
-            // Altered parameters only give a wrong root key, which the MAC catches.
-            Some(from_json(&unauthenticated.kdf, "export KDF parameters")?)
+            // Altered parameters only give a wrong root key, which the MAC
+            // catches; out of range ones are refused before deriving.
+            Some(root::Argon2Params::parse_stored(
+                &unauthenticated.kdf,
+                "the export's KDF parameters",
+            )?)
         };
         let root_key = RootKey::from_bytes(resolve_root(&root, kdf.as_ref())?.expose_secret())?;
         let export = SealedExport::decode(bytes, &root_key)?;
@@ -199,8 +205,9 @@ impl Keystore {
                 body: export.config_body.clone(),
             }
         };
-        let storage = SqliteStorage::open(path.as_ref(), true)?;
-        storage.write(&mut |tx| {
+        crate::audit_log::refuse_existing_log(path.as_ref())?;
+        // Built whole under a temporary name, then linked into place.
+        let storage = SqliteStorage::create_with(path.as_ref(), &mut |tx| {
             if !export.kdf.is_empty() {
                 tx.put(
                     Table::Meta,

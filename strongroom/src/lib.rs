@@ -319,10 +319,14 @@ fn resolve_root(source: &RootKeySource, kdf: Option<&root::Argon2Params>) -> Res
 }
 
 impl Keystore {
-    /// Creates a new keystore file at `path` protected by `root`.
+    /// Creates a new keystore file at `path` protected by `root`. The file
+    /// appears at `path` only complete ([`SqliteStorage::create_with`]): a
+    /// crash leaves no keystore there, and the retry works.
     ///
     /// # Errors
-    /// `AlreadyExistsException` if `path` exists, or the anchor
+    /// `AlreadyExistsException` if `path` exists, an audit log is at its
+    /// place ([`audit_log_path`]; an earlier keystore's history, never
+    /// deleted: move it away first), or the anchor
     /// ([`CreateOptions::anchor`]) already holds a record;
     /// `ValidationException` for a malformed root key or options;
     /// `KMSInternalException` on I/O failure (when only the anchor's first
@@ -364,14 +368,8 @@ impl Keystore {
             a.refuse_keystore_file(path.as_ref())?;
             a.refuse_existing()?;
         }
-        // The file is created only once the root key is known to be good, so
-        // that a failed create leaves nothing behind to block the retry.
-        let storage = SqliteStorage::open(path.as_ref(), true)?;
-        // A log left behind by an earlier keystore at this path would not
-        // verify. Removed only now that the new file exists: a create that
-        // fails (e.g. AlreadyExistsException) never touches another
-        // keystore's log.
-        let _ = std::fs::remove_file(audit_log_path(&store::canonical(path.as_ref())));
+        // An earlier keystore's log is its history: never deleted or adopted.
+        audit_log::refuse_existing_log(path.as_ref())?;
         let mut id = [0u8; 16];
         rand_core::Rng::fill_bytes(&mut rng, &mut id);
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -393,7 +391,11 @@ impl Keystore {
         if options.anchor.is_some() {
             initial.anchor = Some(anchor::new_anchor_id());
         }
-        storage.write(&mut |tx| {
+        // The file is created only once the root key is known to be good,
+        // and whole: built under a temporary name and linked into place, so
+        // that neither a failed create nor a crash leaves a half-made file
+        // to block the retry.
+        let storage = SqliteStorage::create_with(path.as_ref(), &mut |tx| {
             if let Some(k) = &kdf {
                 tx.put(
                     Table::Meta,
@@ -517,8 +519,13 @@ impl Keystore {
             config = tx.get(Table::Meta, META_CONFIG)?;
             Ok(())
         })?;
-        let kdf: Option<root::Argon2Params> = kdf
-            .map(|r| from_json(&r.body, "keystore KDF parameters"))
+        let kdf = kdf
+            .map(|r| {
+                root::Argon2Params::parse_stored(
+                    &r.body,
+                    "the keystore's KDF parameters (meta/kdf)",
+                )
+            })
             .transpose()?;
         let (Some(check), Some(config)) = (check, config) else {
             return Err(Error::internal(format!(

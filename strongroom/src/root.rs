@@ -23,7 +23,24 @@ pub enum RootKeySource {
     Passphrase(Secret),
 }
 
-/// Argon2id parameters stored in the keystore (not secret).
+/// Largest accepted Argon2id memory cost, in KiB: 2 GiB, RFC 9106's first
+/// recommended option (section 4) and 32 times this library's default
+/// (64 MiB), above every OWASP recommendation (19 to 46 MiB).
+pub const ARGON2_MAX_M_COST_KIB: u32 = 2 * 1024 * 1024;
+/// Largest accepted Argon2id pass count: 64 (RFC 9106 recommends 1 or 3,
+/// OWASP 1 to 5; this library's default is 3).
+pub const ARGON2_MAX_T_COST: u32 = 64;
+/// Largest accepted Argon2id lane count: 16 (RFC 9106 recommends 4; this
+/// library's default is 1).
+pub const ARGON2_MAX_P_COST: u32 = 16;
+/// Accepted salt lengths in bytes: 8 to 64 (the `argon2` crate's limits;
+/// RFC 9106 recommends 16, which this library generates).
+pub const ARGON2_SALT_LEN: std::ops::RangeInclusive<usize> = 8..=64;
+
+/// Argon2id parameters stored in the keystore (not secret). Accepted only
+/// within the bounds [`check_bounds`](Self::check_bounds) names, so that
+/// parameters read from a file (before any MAC can be checked) cannot make
+/// a derivation abort on memory or run for hours.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Argon2Params {
     /// Memory cost in KiB.
@@ -49,15 +66,79 @@ impl Argon2Params {
         }
     }
 
+    /// Checks the parameters against this library's bounds: `m_cost` from
+    /// `8 * p_cost` (Argon2's minimum) to [`ARGON2_MAX_M_COST_KIB`] KiB,
+    /// `t_cost` from 1 to [`ARGON2_MAX_T_COST`], `p_cost` from 1 to
+    /// [`ARGON2_MAX_P_COST`], and a salt of [`ARGON2_SALT_LEN`] bytes.
+    ///
+    /// # Errors
+    /// `ValidationException` naming the first parameter out of range.
+    pub fn check_bounds(&self) -> Result<()> {
+        let out = |what: String| {
+            Err(Error::validation(format!(
+                "Argon2id parameter out of range: {what}"
+            )))
+        };
+        if !(1..=ARGON2_MAX_P_COST).contains(&self.p_cost) {
+            return out(format!(
+                "p_cost {} is not between 1 and {ARGON2_MAX_P_COST}",
+                self.p_cost
+            ));
+        }
+        if !(1..=ARGON2_MAX_T_COST).contains(&self.t_cost) {
+            return out(format!(
+                "t_cost {} is not between 1 and {ARGON2_MAX_T_COST}",
+                self.t_cost
+            ));
+        }
+        let min_m = 8 * self.p_cost;
+        if !(min_m..=ARGON2_MAX_M_COST_KIB).contains(&self.m_cost) {
+            return out(format!(
+                "m_cost {} KiB is not between {min_m} KiB (8 per lane) and {ARGON2_MAX_M_COST_KIB} KiB",
+                self.m_cost
+            ));
+        }
+        if !ARGON2_SALT_LEN.contains(&self.salt.len()) {
+            return out(format!(
+                "the salt is {} bytes, not {} to {}",
+                self.salt.len(),
+                ARGON2_SALT_LEN.start(),
+                ARGON2_SALT_LEN.end()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Parses stored or imported parameters (`meta/kdf`, or an export's
+    /// KDF field) and checks their bounds. `what` names their origin in
+    /// the error.
+    ///
+    /// # Errors
+    /// `KMSInternalException` when they are not JSON parameters or are out
+    /// of range ([`check_bounds`](Self::check_bounds)): the bytes were
+    /// modified outside Strongroom, and nothing is derived from them.
+    pub(crate) fn parse_stored(body: &[u8], what: &str) -> Result<Self> {
+        let params: Argon2Params = serde_json::from_slice(body)
+            .map_err(|e| Error::internal(format!("{what} are malformed: {e}")))?;
+        params.check_bounds().map_err(|e| {
+            Error::internal(format!(
+                "{what} are out of range ({}): modified outside Strongroom",
+                e.message()
+            ))
+        })?;
+        Ok(params)
+    }
+
     /// Derives 32 bytes from `passphrase`.
     ///
     /// # Errors
-    /// `ValidationException` for an empty passphrase, or parameters Argon2
-    /// rejects.
+    /// `ValidationException` for an empty passphrase, or parameters out of
+    /// range ([`check_bounds`](Self::check_bounds)); nothing is derived then.
     pub fn derive(&self, passphrase: &[u8]) -> Result<Secret> {
         if passphrase.is_empty() {
             return Err(Error::validation("the passphrase is empty"));
         }
+        self.check_bounds()?;
         let params = argon2::Params::new(self.m_cost, self.t_cost, self.p_cost, Some(ROOT_KEY_LEN))
             .map_err(|e| Error::validation(format!("invalid Argon2 parameters: {e}")))?;
         let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);

@@ -349,65 +349,122 @@ impl std::fmt::Debug for SqliteStorage {
     }
 }
 
-/// Creates the empty keystore file with mode 0600 (owner only: it holds
-/// sealed key material); SQLite gives its `-wal` and `-shm` files the
-/// same mode.
-fn create_private_file(path: &Path) -> Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    match opts.open(path) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::new(
-            strongroom_core::ErrorKind::AlreadyExistsException,
-            format!("a keystore already exists at {}", path.display()),
-        )),
-        Err(e) => Err(Error::internal(format!(
-            "cannot create {}: {e}",
-            path.display()
-        ))),
-    }
-}
-
 impl SqliteStorage {
-    /// Opens (`create = false`) or creates (`create = true`, mode 0600) the file.
+    /// Opens (`create = false`) or creates (`create = true`, mode 0600) the
+    /// file; creating is [`create_with`](Self::create_with) with nothing
+    /// written (an empty schema).
     ///
     /// # Errors
     /// `NotFoundException` if opening a file that does not exist,
     /// `AlreadyExistsException` if creating one that does,
     /// `KMSInternalException` for other database failures.
     pub fn open(path: &Path, create: bool) -> Result<Self> {
-        use rusqlite::OpenFlags;
-        let exists = path.exists();
-        if create && exists {
-            return Err(Error::new(
-                strongroom_core::ErrorKind::AlreadyExistsException,
-                format!("a keystore already exists at {}", path.display()),
-            ));
+        if create {
+            return Self::create_with(path, &mut |_| Ok(()));
         }
-        if !create && !exists {
+        if !path.exists() {
             return Err(Error::not_found(format!(
                 "no keystore at {}",
                 path.display()
             )));
         }
+        Self::connect(path, false, true)
+    }
+
+    /// Creates the file at `path` (mode 0600) with Strongroom's schema and
+    /// the rows `fill` writes, atomically: the database is built and
+    /// synced under a temporary name in the same directory
+    /// (`.<file name>.<random>.creating`, with its own SQLite sidecars,
+    /// checkpointed into it and removed before it is linked), then linked
+    /// into place without replacing a file another process created
+    /// meanwhile, and the directory is synced. A crash leaves either no
+    /// file at `path` or the complete one (and at most the temporary file,
+    /// which nothing opens: delete it), so a retry is never blocked by a
+    /// half-made file. Then opens `path` as [`open`](Self::open) does.
+    ///
+    /// # Errors
+    /// `AlreadyExistsException` if `path` exists (before or when linking);
+    /// the error of `fill`; `KMSInternalException` for other database or
+    /// I/O failures (when only syncing the directory after the link fails,
+    /// the complete file is left at `path`).
+    pub fn create_with(
+        path: &Path,
+        fill: &mut dyn FnMut(&mut dyn Tx) -> Result<()>,
+    ) -> Result<Self> {
+        let exists = || {
+            Error::new(
+                strongroom_core::ErrorKind::AlreadyExistsException,
+                format!("a keystore already exists at {}", path.display()),
+            )
+        };
+        if std::fs::symlink_metadata(path).is_ok() {
+            return Err(exists());
+        }
+        let io = |what: &str, e: std::io::Error| {
+            Error::internal(format!("cannot {what} {}: {e}", path.display()))
+        };
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let mut builder = tempfile::Builder::new();
+        let prefix = format!(".{}.", name.as_deref().unwrap_or("keystore"));
+        builder.prefix(&prefix).suffix(".creating");
         #[cfg(unix)]
-        if create {
-            // Left behind by an earlier keystore at this path and not usable:
-            // replaced below. A usable one is kept (its values are only
-            // counters), so that no two handles of this keystore ever map
-            // different signal files.
-            ChangeSignal::remove_if_invalid(&signal_path(&canonical(path)));
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o600));
         }
-        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        if create {
-            create_private_file(path)?;
-            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        #[cfg(unix)]
+        remove_abandoned(dir, &prefix);
+        let staged = builder
+            .tempfile_in(dir)
+            .map_err(|e| io("create a temporary file for", e))?;
+        // Held until the file is linked into place (or removed): marks it
+        // as being built, for `remove_abandoned` of other creates.
+        #[cfg(unix)]
+        rustix::fs::flock(staged.as_file(), rustix::fs::FlockOperation::LockExclusive)
+            .map_err(|e| io("lock the temporary file for", e.into()))?;
+        {
+            let db = Self::connect(staged.path(), true, false)?;
+            db.write(fill)?;
+            // Everything into the file itself: closing the only connection
+            // then removes the temporary `-wal` and `-shm`.
+            let conn = db.conn.lock().unwrap_or_else(|p| p.into_inner());
+            conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+                .map_err(db_err)?;
         }
+        staged
+            .as_file()
+            .sync_all()
+            .map_err(|e| io("sync the new keystore for", e))?;
+        match staged.persist_noclobber(path) {
+            Ok(_) => {}
+            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => return Err(exists()),
+            Err(e) => return Err(io("create", e.error)),
+        }
+        #[cfg(unix)]
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io("sync the directory of", e))?;
+        // Left behind by an earlier keystore at this path and not usable:
+        // replaced on open. A usable one is kept (its values are only
+        // counters), so that no two handles of this keystore ever map
+        // different signal files.
+        #[cfg(unix)]
+        ChangeSignal::remove_if_invalid(&signal_path(&canonical(path)));
+        Self::connect(path, false, true)
+    }
+
+    /// Connects to the database file at `path` (which exists), creating
+    /// Strongroom's schema if `create`, with the change-signal file beside
+    /// it if `signal` (not for a file being built under a temporary name).
+    fn connect(path: &Path, create: bool, signal: bool) -> Result<Self> {
+        use rusqlite::OpenFlags;
+        #[cfg(not(unix))]
+        let _ = signal;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(db_err)?;
         conn.busy_timeout(Duration::from_secs(30)).map_err(db_err)?;
         // Room for every statement of a write (three tables, their bucket
@@ -443,7 +500,9 @@ impl SqliteStorage {
         Ok(SqliteStorage {
             conn: Mutex::new(conn),
             #[cfg(unix)]
-            signal: ChangeSignal::open(&signal_path(&path), &path),
+            signal: signal
+                .then(|| ChangeSignal::open(&signal_path(&path), &path))
+                .flatten(),
             path,
             readers: (0..READERS).map(|_| Mutex::new(None)).collect(),
             next_reader: AtomicUsize::new(0),
@@ -579,6 +638,36 @@ impl SqliteStorage {
         match guard.as_mut() {
             Some(r) => f(r),
             None => Err(Error::internal("no read connection")),
+        }
+    }
+}
+
+/// Removes the temporary files of creates of the same keystore path that
+/// a crash abandoned (`<prefix>*.creating` in `dir`, with the sidecars
+/// SQLite gave them): those no live process holds its `flock` on.
+/// Failures are ignored (the files are only litter).
+#[cfg(unix)]
+fn remove_abandoned(dir: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(prefix) && name.ends_with(".creating")) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(f) = std::fs::File::open(&path) else {
+            continue;
+        };
+        if rustix::fs::flock(&f, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_ok() {
+            for suffix in ["-wal", "-shm", "-journal"] {
+                let mut side = path.clone().into_os_string();
+                side.push(suffix);
+                let _ = std::fs::remove_file(side);
+            }
+            let _ = std::fs::remove_file(&path);
         }
     }
 }

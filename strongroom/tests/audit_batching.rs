@@ -305,7 +305,9 @@ fn a_keystore_recreated_in_place_starts_its_own_chain() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("again.db");
     for round in 0..3u64 {
-        for suffix in ["", "-wal", "-shm"] {
+        // The earlier keystore's log too: create refuses a path whose log
+        // is still there.
+        for suffix in ["", "-wal", "-shm", ".audit.jsonl"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
         let ks = Keystore::create(&path, root_source(&ROOT), Default::default()).unwrap();

@@ -351,8 +351,9 @@ fn a_missing_or_invalid_signal_file_is_recreated_or_bypassed() {
     assert_eq!(std::fs::read(&sig).unwrap(), b"not a signal file");
     drop(a);
 
-    // `create` at a path whose old keystore is gone replaces an invalid file.
-    for ext in ["", "-wal", "-shm"] {
+    // `create` at a path whose old keystore (and its audit log) is gone
+    // replaces an invalid file.
+    for ext in ["", "-wal", "-shm", ".audit.jsonl"] {
         let mut p = f.path.as_os_str().to_owned();
         p.push(ext);
         let _ = std::fs::remove_file(p);

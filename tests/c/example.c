@@ -33,7 +33,12 @@ int main(int argc, char **argv) {
   const char *path = argc > 1 ? argv[1] : "example.db";
   uint8_t root_key[32]; /* in real life: SR_ROOT_KEY_FILE, _ENV_VAR or _PASSPHRASE */
   memset(root_key, 0x42, sizeof root_key);
+  /* Start over: the example's keystore and its audit log (a new keystore
+     refuses a path whose earlier audit log is still there). */
+  char log_path[4096];
+  snprintf(log_path, sizeof log_path, "%s.audit.jsonl", path);
   remove(path);
+  remove(log_path);
 
   sr_keystore *ks = NULL;
   sr_result rc = sr_keystore_create(path, SR_ROOT_KEY_BYTES, root_key, sizeof root_key,

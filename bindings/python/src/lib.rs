@@ -590,7 +590,8 @@ impl Keystore {
     /// `anchor`: the path of an external anchor file of the keystore's
     /// integrity state, created with it (see `open`).
     ///
-    /// Raises AlreadyExistsException if `path` exists or the anchor file
+    /// Raises AlreadyExistsException if `path` or its audit log exists (an
+    /// earlier keystore's history: move it away first), or the anchor file
     /// already holds a record (remove it first to replace it), ValidationException for a
     /// malformed root key, region, account or audit_write_mode, KMSInternalException
     /// on I/O failure.

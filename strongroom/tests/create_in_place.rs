@@ -1,0 +1,65 @@
+//! Creating a keystore (`create`, `import_sealed`) at a path where an
+//! earlier keystore was: its audit log, the earlier keystore's history, is
+//! never deleted, truncated or adopted (user trial of 2026-11-30, item 6).
+
+mod fixture;
+
+use fixture::*;
+use strongroom::{audit_log_path, ErrorKind, Keystore};
+
+/// Moves the keystore at `path` (file and SQLite sidecars) into `to`,
+/// leaving its audit log where it is.
+fn move_keystore_away(path: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("archive directory");
+    for suffix in ["", "-wal", "-shm", "-signal"] {
+        let from = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+        if from.exists() {
+            let name = from.file_name().expect("a file name");
+            std::fs::rename(&from, to.join(name)).expect("moved");
+        }
+    }
+}
+
+#[test]
+fn create_and_import_refuse_a_path_whose_audit_log_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ks.db");
+    let ks = Keystore::create(&path, root_source(&ROOT), Default::default()).unwrap();
+    new_key(&ks);
+    let export = ks.export_sealed().unwrap();
+    drop(ks);
+    let log = audit_log_path(&path);
+    let history = std::fs::read(&log).unwrap();
+    assert!(!history.is_empty());
+    move_keystore_away(&path, &dir.path().join("archive"));
+
+    let err = Keystore::create(&path, root_source(&ROOT), Default::default()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AlreadyExistsException, "{err}");
+    assert!(err.message().contains(&log.display().to_string()), "{err}");
+    let err = Keystore::import_sealed(&path, &export, root_source(&ROOT)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AlreadyExistsException, "{err}");
+    assert!(err.message().contains(&log.display().to_string()), "{err}");
+    // A foreign root key too: the log is refused before anything is made.
+    let other = Keystore::create(
+        dir.path().join("o.db"),
+        root_source(&[9; 32]),
+        Default::default(),
+    )
+    .unwrap()
+    .export_sealed()
+    .unwrap();
+    let err = Keystore::import_sealed(&path, &other, root_source(&[9; 32])).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AlreadyExistsException, "{err}");
+
+    assert_eq!(std::fs::read(&log).unwrap(), history, "the old log changed");
+    assert!(!path.exists(), "a keystore was created");
+
+    // Once the log is moved away too, both succeed.
+    std::fs::rename(&log, dir.path().join("archive/ks.db.audit.jsonl")).unwrap();
+    let back = Keystore::import_sealed(&path, &export, root_source(&ROOT)).unwrap();
+    assert_eq!(back.verify_audit_log().unwrap().fault, None);
+    drop(back);
+    move_keystore_away(&path, &dir.path().join("archive2"));
+    let _ = std::fs::remove_file(&log);
+    Keystore::create(&path, root_source(&ROOT), Default::default()).unwrap();
+}
