@@ -1933,13 +1933,24 @@ impl ChangeLog<'_> {
         canonical: &str,
         stored: &[u8; CHECKPOINT_LEN],
     ) -> Result<[u8; CHECKPOINT_LEN]> {
-        use std::os::unix::fs::FileExt;
-        let path = self.sink.path.as_path();
         let stored = StoredCheckpoint::from_bytes(stored).ok_or_else(checkpoint_failed)?;
         if stored.checkpoint.count > self.end.checkpoint.count || stored.log_len > self.end.log_len
         {
             return Err(checkpoint_failed());
         }
+        self.append_committed(canonical)?;
+        Ok(self.end.to_bytes())
+    }
+
+    /// Appends `canonical` after the last valid record and `fdatasync`s it.
+    /// Used after the transaction committed, still under the lock, for the
+    /// records of a committed change (a purge's `DeleteKey` service
+    /// events): they lie past the checkpoint just committed, as a batched
+    /// record does, until the next flush or change covers them. On failure
+    /// the log is cut back before it (best effort).
+    pub(crate) fn append_committed(&mut self, canonical: &str) -> Result<()> {
+        use std::os::unix::fs::FileExt;
+        let path = self.sink.path.as_path();
         if self.len > self.end.log_len {
             // A torn or invalid tail past the valid chain: cut it, as an
             // append does.
@@ -1981,7 +1992,7 @@ impl ChangeLog<'_> {
             log_len: start + line.len() as u64,
         };
         self.len = self.end.log_len;
-        Ok(self.end.to_bytes())
+        Ok(())
     }
 }
 
@@ -2131,10 +2142,16 @@ impl AuditSink {
         _durable: bool,
         _pid: u32,
     ) -> Result<()> {
+        self.append_durable(&canonical)
+    }
+
+    /// Appends `canonical` durably in its own write transaction, which
+    /// stores the checkpoint that covers it.
+    fn append_durable(&self, canonical: &str) -> Result<()> {
         let mut written = None;
         self.storage.write(&mut |tx| {
             let cp = self.read_checkpoint(tx)?;
-            let stored = self.append_after(cp, &canonical)?;
+            let stored = self.append_after(cp, canonical)?;
             written = Some(self.put_checkpoint_seen(tx, stored.to_bytes())?);
             Ok(())
         })?;
@@ -2224,6 +2241,11 @@ impl ChangeLog<'_> {
         self.sink
             .append_after(cp, canonical)
             .map(StoredCheckpoint::to_bytes)
+    }
+
+    /// After the transaction committed: see the Unix `ChangeLog`.
+    pub(crate) fn append_committed(&mut self, canonical: &str) -> Result<()> {
+        self.sink.append_durable(canonical)
     }
 }
 

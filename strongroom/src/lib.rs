@@ -18,6 +18,27 @@ pub mod root;
 mod signal;
 pub mod store;
 
+/// Fault injection for this crate's tests; not part of the API.
+#[doc(hidden)]
+pub mod test_hooks {
+    use std::cell::Cell;
+
+    thread_local! {
+        static FAIL_NEXT_COMMIT: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// The next write transaction of the calling thread that reaches its
+    /// commit fails there instead (after its intent record is appended).
+    pub fn fail_next_commit() {
+        FAIL_NEXT_COMMIT.with(|c| c.set(true));
+    }
+
+    /// Whether a commit failure was requested (and clears the request).
+    pub(crate) fn take_commit_failure() -> bool {
+        FAIL_NEXT_COMMIT.with(Cell::take)
+    }
+}
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -686,7 +707,9 @@ impl Keystore {
         let _invalidate = InvalidateOnDrop(&self.inner.cache);
         self.inner.audit.with_change(|log| {
             let mut written = None;
+            let mut purged: Vec<String> = Vec::new();
             self.inner.storage.write(&mut |tx| {
+                purged.clear();
                 let state = integrity::read_state(tx, &self.inner.root)?;
                 // An anchor found behind is stored here (fail closed), even
                 // if the write changes nothing.
@@ -706,28 +729,35 @@ impl Keystore {
                             })?;
                     let cp = log.append_intent(&intent, &itx.checkpoint())?;
                     itx.set_checkpoint(cp);
-                    // A key purged at the end of its waiting period: AWS
-                    // KMS's `DeleteKey` service event, chained and covered
-                    // by the checkpoint this transaction commits (cut from
-                    // the log with it if it does not commit).
-                    let purged: Vec<String> = itx.deleted_keys().map(str::to_owned).collect();
-                    for id in purged {
-                        let arn = strongroom_core::key::key_arn(self.region(), self.account(), &id);
-                        let (random, _) = access::audit_id_bytes();
-                        let event = strongroom_core::audit::AuditEvent::key_deleted(
-                            self.account(),
-                            &arn,
-                            millis,
-                            random,
-                        );
-                        let cp =
-                            log.append_intent(&event.to_canonical_record(), &itx.checkpoint())?;
-                        itx.set_checkpoint(cp);
-                    }
+                    purged = itx.deleted_keys().map(str::to_owned).collect();
+                }
+                if test_hooks::take_commit_failure() {
+                    return Err(Error::internal("injected commit failure (test hook)"));
                 }
                 written = itx.finish()?;
                 Ok(())
             })?;
+            // A key purged at the end of its waiting period: AWS KMS's
+            // `DeleteKey` service event, one per key, appended only once
+            // the purge has committed (a purge that does not commit leaves
+            // none), still under the log's lock. A failed append does not
+            // fail the committed change: the event is kept and retried as
+            // an outcome record is (`AuditSink::retain_outcome`).
+            let millis = self.inner.clock.now().saturating_mul(1000);
+            for id in purged {
+                let arn = strongroom_core::key::key_arn(self.region(), self.account(), &id);
+                let (random, _) = access::audit_id_bytes();
+                let event = strongroom_core::audit::AuditEvent::key_deleted(
+                    self.account(),
+                    &arn,
+                    millis,
+                    random,
+                )
+                .to_canonical_record();
+                if let Err(e) = log.append_committed(&event) {
+                    self.inner.audit.retain_outcome(event, &e);
+                }
+            }
             // Committed: recorded as seen and stored in the anchor, still
             // under the log's lock (so anchor stores follow commit order).
             written

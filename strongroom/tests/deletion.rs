@@ -282,3 +282,28 @@ fn a_purge_records_a_delete_key_service_event_per_key() {
     assert!(v.outcome_unknown.is_empty(), "{v:?}");
     assert_eq!(v.records, v.checkpoint_records);
 }
+
+#[test]
+fn a_purge_that_does_not_commit_records_no_delete_key() {
+    let f = fixture();
+    let k = new_key(&f.ks).key_id;
+    f.ks.schedule_key_deletion(&k, Some(7)).unwrap();
+    f.clock.advance(7 * DAY + 1);
+    // The purge's transaction appends its intent, then fails to commit.
+    strongroom::test_hooks::fail_next_commit();
+    expect_err(f.ks.describe_key(&k), ErrorKind::KMSInternalException);
+    // The key was not purged: no DeleteKey service event for it, and the
+    // log verifies.
+    assert!(delete_key_events(&f.ks, &k).is_empty());
+    let v = f.ks.verify_audit_log().unwrap();
+    assert!(v.fault.is_none(), "{v:?}");
+    assert!(v.outcome_unknown.is_empty(), "{v:?}");
+    // The key is still stored: the purge that commits records exactly one.
+    assert_eq!(f.ks.purge_deleted_keys().unwrap(), 1);
+    assert_eq!(delete_key_events(&f.ks, &k).len(), 1);
+    expect_err(f.ks.describe_key(&k), ErrorKind::NotFoundException);
+    assert_eq!(delete_key_events(&f.ks, &k).len(), 1);
+    let v = f.ks.verify_audit_log().unwrap();
+    assert!(v.fault.is_none(), "{v:?}");
+    assert!(v.outcome_unknown.is_empty(), "{v:?}");
+}
