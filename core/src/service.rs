@@ -180,8 +180,15 @@ impl Authorization {
 
 /// Inside a write: `authorized` (`None`: there was no key to authorize on)
 /// still holds for the key record the write reads (`now`), else the call
-/// fails (`KMSInternalException`, "retry").
+/// fails (`KMSInternalException`, "retry"), noted in `stale` so that
+/// [`retry_stale`] authorizes afresh. An error reading the rows (a row that
+/// fails its integrity check, an I/O error) is returned as it is, not noted
+/// (it is not retried).
+///
+/// # Errors
+/// `KMSInternalException` (changed during the request); those of `reads`.
 fn still_authorized(
+    stale: &Stale,
     authorized: Option<&Authorization>,
     now: Option<&KeyRecord>,
     reads: &mut dyn InWrite,
@@ -190,11 +197,11 @@ fn still_authorized(
         Some(a) => a.holds(now, reads)?,
         None => now.is_none(),
     };
-    if holds {
+    stale.note(if holds {
         Ok(())
     } else {
         Err(changed_during_request())
-    }
+    })
 }
 
 /// The error of a write whose authorization no longer holds.
@@ -1353,7 +1360,7 @@ pub fn put_alias<S: KeyService>(
         drop(rec);
         let now = s.with_env(|env, _| env.now);
         s.write_alias(alias_name, target_key_id, |rec, existing, old_target, reads| {
-            stale.note(still_authorized(Some(&target), Some(rec), reads))?;
+            still_authorized(stale, Some(&target), Some(rec), reads)?;
             if rec.state == KeyState::PendingDeletion {
                 return Err(Error::new(
                     ErrorKind::KMSInvalidStateException,
@@ -1375,7 +1382,7 @@ pub fn put_alias<S: KeyService>(
                 (false, Some(old)) => {
                     let authorized = authorized_old.as_ref();
                     stale.note(alias_unchanged(authorized.map(|a| a.key_id.as_str()), Some(&old)))?;
-                    stale.note(still_authorized(authorized.and_then(|a| a.key.as_ref()), old_target, reads))?;
+                    still_authorized(stale, authorized.and_then(|a| a.key.as_ref()), old_target, reads)?;
                     if old_target.is_some_and(|o| {
                         (o.key_spec, o.key_usage) != (rec.key_spec, rec.key_usage)
                     }) {
@@ -1419,11 +1426,12 @@ pub fn delete_alias<S: KeyService>(s: &mut S, alias_name: &str) -> Result<()> {
                         authorized.map(|t| t.key_id.as_str()),
                         Some(a),
                     ))?;
-                    stale.note(still_authorized(
+                    still_authorized(
+                        stale,
                         authorized.and_then(|t| t.key.as_ref()),
                         target,
                         reads,
-                    ))
+                    )
                 }
             })
         })
@@ -1714,7 +1722,7 @@ pub fn retire_grant<S: KeyService>(s: &mut S, req: &RetireGrantRequest) -> Resul
                 // policy or of other grants holds for what it was read from.
                 s.delete_grant(&key_id, &grant_id, &|now, reads| match &authorized_on {
                     None => Ok(()),
-                    Some(a) => stale.note(still_authorized(Some(a), Some(now), reads)),
+                    Some(a) => still_authorized(stale, Some(a), Some(now), reads),
                 })
             })
         },
@@ -1742,7 +1750,7 @@ pub fn revoke_grant<S: KeyService>(s: &mut S, key_id: &str, grant_id: &str) -> R
             let key = rec.key_id.clone();
             drop(rec);
             s.delete_grant(&key, grant_id, &|now, reads| {
-                stale.note(still_authorized(Some(&authorized), Some(now), reads))
+                still_authorized(stale, Some(&authorized), Some(now), reads)
             })
         })
     })
@@ -2346,10 +2354,52 @@ mod tests {
             grants: Vec::new(),
             aliases: Vec::new(),
         };
-        assert!(still_authorized(None, None, &mut reads).is_ok());
-        let e = still_authorized(Some(&plain), Some(&record(5)), &mut reads).unwrap_err();
+        assert!(still_authorized(&Stale::default(), None, None, &mut reads).is_ok());
+        let e = still_authorized(
+            &Stale::default(),
+            Some(&plain),
+            Some(&record(5)),
+            &mut reads,
+        )
+        .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::KMSInternalException);
         assert!(e.message().contains("retry"), "{e}");
+    }
+
+    /// Only "changed during the request" is retried: an error reading the
+    /// rows inside the write (a tampered row, an I/O error) fails at once.
+    #[test]
+    fn only_a_changed_authorization_is_retried() {
+        struct Broken;
+        impl InWrite for Broken {
+            fn grants_of(&mut self, _: &str) -> Result<Vec<Grant>> {
+                Err(Error::internal("a grant row failed its integrity check"))
+            }
+            fn aliases_of(&mut self, _: &str) -> Result<Vec<String>> {
+                Err(Error::internal("a grant row failed its integrity check"))
+            }
+        }
+        let by_grant = Authorization {
+            key: KeyStamp::of(&record(4)),
+            parents: Some(alloc::vec![grant("p1")]),
+            aliases: AliasesSeen::default(),
+        };
+        let mut attempts = 0;
+        let e = retry_stale(|stale| {
+            attempts += 1;
+            still_authorized(stale, Some(&by_grant), Some(&record(4)), &mut Broken)
+        })
+        .unwrap_err();
+        assert!(e.message().contains("integrity check"), "{e}");
+        assert_eq!(attempts, 1);
+        let mut attempts = 0;
+        let e = retry_stale(|stale| {
+            attempts += 1;
+            still_authorized(stale, Some(&by_grant), Some(&record(5)), &mut Broken)
+        })
+        .unwrap_err();
+        assert!(e.message().contains("retry"), "{e}");
+        assert_eq!(attempts, MODIFY_ATTEMPTS);
     }
 
     /// The write goes ahead only if the alias still points where it pointed
