@@ -1151,8 +1151,10 @@ impl crate::Keystore {
     ///
     /// # Errors
     /// `KMSInternalException` when the configuration, the state row or the
-    /// anchor fails authentication or cannot be read.
+    /// anchor fails authentication or cannot be read; `ValidationException`
+    /// in a process made by `fork()` from the one that opened the handle.
     pub fn anchor_status(&self) -> Result<AnchorStatus> {
+        self.inner.audit.check_process()?;
         let (config_anchored, state) = self.read_anchoring(false)?;
         let anchored = config_anchored || state.anchor.is_some();
         let keystore_counter = state.counter;

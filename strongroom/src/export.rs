@@ -43,8 +43,11 @@ impl Keystore {
     ///
     /// # Errors
     /// `KMSInternalException` on storage failure or when a stored record
-    /// fails authentication (a tampered keystore is not exported).
+    /// fails authentication (a tampered keystore is not exported);
+    /// `ValidationException` in a process made by `fork()` from the one
+    /// that opened the handle (it opens its own).
     pub fn export_sealed(&self) -> Result<Vec<u8>> {
+        self.inner.audit.check_process()?;
         let mut export = None;
         self.inner.storage.read(&mut |tx| {
             let get = |tx: &mut dyn crate::store::Tx, id: &str| {

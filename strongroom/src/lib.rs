@@ -642,8 +642,10 @@ impl Keystore {
     /// # Errors
     /// `KMSInternalException` when it does not match, or the anchor is
     /// missing (and not to be initialised), fails authentication or cannot
-    /// be read or written.
+    /// be read or written; `ValidationException` in a process made by
+    /// `fork()` from the one that opened the handle (it opens its own).
     pub fn verify_digest(&self) -> Result<()> {
+        self.inner.audit.check_process()?;
         // The highest states seen before the snapshot is taken: a write
         // committed by another thread while the tree is recomputed raises
         // them without making the snapshot a rollback.

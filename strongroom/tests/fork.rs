@@ -57,7 +57,14 @@ fn a_forked_child_must_open_its_own_handle() {
         };
         let inherited = refused(f.ks.describe_key(&key).map(|_| ()))
             && refused(f.ks.tag_resource(&key, std::slice::from_ref(&tag)))
-            && refused(f.ks.verify_audit_log().map(|_| ()));
+            && refused(f.ks.verify_audit_log().map(|_| ()))
+            && refused(f.ks.audit_events(&Default::default()).map(|_| ()))
+            && refused(f.ks.flush_audit_log())
+            && refused(f.ks.verify_digest())
+            && refused(f.ks.anchor_status().map(|_| ()))
+            && refused(f.ks.export_sealed().map(|_| ()))
+            && refused(f.ks.purge_deleted_keys().map(|_| ()))
+            && refused(f.ks.generate_random(16).map(|_| ()));
         // A handle of its own works.
         let own = Keystore::open(&path, root_source(&ROOT)).unwrap();
         let works = own.tag_resource(&key, &[tag]).is_ok()
