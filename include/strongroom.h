@@ -59,7 +59,11 @@
  * the handle's principal), SR_INVALID_GRANT_TOKEN (on the calls that send
  * the handle's grant tokens, a token this keystore did not issue),
  * SR_DRY_RUN_OPERATION, or SR_VALIDATION for an operation without DryRun,
- * on a handle from sr_keystore_dry_run(), and SR_PANIC (a bug).
+ * on a handle from sr_keystore_dry_run(), SR_VALIDATION for a handle used
+ * in a process made by fork() from the one that opened it (each process
+ * opens its own handle) or whose principal is not a principal ARN (a
+ * keystore whose administrator principal is malformed), and SR_PANIC (a
+ * bug).
  *
  * Optional numbers (limits, windows, periods, number_of_bytes) use 0 for
  * "not given", as the AWS API's absent member.
@@ -2172,18 +2176,23 @@ sr_result sr_keystore_verify_digest(const sr_keystore *ks);
  * (and dry-run mode, for a handle from `sr_keystore_dry_run()`).
  *
  * Parameters:
- * - `principal`: an IAM principal ARN such as
- *   `"arn:aws:iam::111122223333:user/app"` or `"...:role/worker"`, 1 to
- *   256 characters. Under the default key policy every principal of the
- *   keystore's account is allowed (as with KMS's default policy); a
- *   principal of another account is refused (`SR_ACCESS_DENIED`) unless a
- *   key policy or grant allows it.
+ * - `principal`: a principal ARN, 1 to 256 characters: an account
+ *   (`"arn:aws:iam::111122223333:root"`), an IAM user or role
+ *   (`"arn:aws:iam::111122223333:user/app"`, `"...:role/worker"`), an
+ *   assumed role (`"arn:aws:sts::111122223333:assumed-role/role/session"`)
+ *   or a federated user (`"arn:aws:sts::111122223333:federated-user/name"`);
+ *   no wildcards, no bare account ID. The default key policy allows the
+ *   keystore's administrator principal (`sr_keystore_admin_principal()`;
+ *   by default `arn:aws:iam::<keystore account>:root`, which covers every
+ *   principal of the keystore's account, as KMS's default policy does); a
+ *   principal it does not cover (another account's, say) is refused
+ *   (`SR_ACCESS_DENIED`) unless a key policy or grant allows it.
  * - `out`: receives the new handle on success; free it with
  *   `sr_keystore_free()`. It shares the open keystore with `ks` (no file is
  *   opened), and `ks` and the new handle may be freed in any order.
  *
- * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (empty or
- * longer than 256 characters).
+ * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (empty,
+ * longer than 256 characters, or not a principal ARN of those forms).
  *
  * # Safety
  * `ks` a live handle; `principal` NUL-terminated; `out` valid for a write.

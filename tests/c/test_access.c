@@ -94,6 +94,9 @@ static void test_principals(sr_keystore *ks, const char *key) {
   memset(longp, 'a', 257);
   longp[257] = '\0';
   CHECK_RC(sr_keystore_as_principal(ks, longp, &bad), SR_VALIDATION);
+  /* Not a principal ARN: a bare account ID, a wildcard. */
+  CHECK_RC(sr_keystore_as_principal(ks, "111122223333", &bad), SR_VALIDATION);
+  CHECK_RC(sr_keystore_as_principal(ks, "arn:aws:iam::111122223333:role/*", &bad), SR_VALIDATION);
   CHECK(bad == NULL);
 
   /* A derived handle outlives the handle it came from. */

@@ -697,18 +697,23 @@ pub unsafe extern "C" fn sr_keystore_verify_digest(ks: *const sr_keystore) -> sr
 /// (and dry-run mode, for a handle from `sr_keystore_dry_run()`).
 ///
 /// Parameters:
-/// - `principal`: an IAM principal ARN such as
-///   `"arn:aws:iam::111122223333:user/app"` or `"...:role/worker"`, 1 to
-///   256 characters. Under the default key policy every principal of the
-///   keystore's account is allowed (as with KMS's default policy); a
-///   principal of another account is refused (`SR_ACCESS_DENIED`) unless a
-///   key policy or grant allows it.
+/// - `principal`: a principal ARN, 1 to 256 characters: an account
+///   (`"arn:aws:iam::111122223333:root"`), an IAM user or role
+///   (`"arn:aws:iam::111122223333:user/app"`, `"...:role/worker"`), an
+///   assumed role (`"arn:aws:sts::111122223333:assumed-role/role/session"`)
+///   or a federated user (`"arn:aws:sts::111122223333:federated-user/name"`);
+///   no wildcards, no bare account ID. The default key policy allows the
+///   keystore's administrator principal (`sr_keystore_admin_principal()`;
+///   by default `arn:aws:iam::<keystore account>:root`, which covers every
+///   principal of the keystore's account, as KMS's default policy does); a
+///   principal it does not cover (another account's, say) is refused
+///   (`SR_ACCESS_DENIED`) unless a key policy or grant allows it.
 /// - `out`: receives the new handle on success; free it with
 ///   `sr_keystore_free()`. It shares the open keystore with `ks` (no file is
 ///   opened), and `ks` and the new handle may be freed in any order.
 ///
-/// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (empty or
-/// longer than 256 characters).
+/// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (empty,
+/// longer than 256 characters, or not a principal ARN of those forms).
 ///
 /// # Safety
 /// `ks` a live handle; `principal` NUL-terminated; `out` valid for a write.
@@ -727,6 +732,8 @@ pub unsafe extern "C" fn sr_keystore_as_principal(
                 "principal must be 1 to {MAX_PRINCIPAL_LEN} characters"
             )));
         }
+        // Refused here rather than by every call through the new handle.
+        sr::core::access::check_caller(principal)?;
         let new = sr_keystore::boxed(h.inner.as_principal(principal), h.tokens());
         // SAFETY: out was checked non-NULL; the caller promises it is writable.
         unsafe { out.write(new) };
