@@ -37,6 +37,21 @@ pub mod test_hooks {
     pub(crate) fn take_commit_failure() -> bool {
         FAIL_NEXT_COMMIT.with(Cell::take)
     }
+
+    thread_local! {
+        static FAIL_NEXT_SERVICE_EVENT: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// The next service event the calling thread appends after a commit
+    /// (a purge's `DeleteKey`) fails to be written, as on a full disk.
+    pub fn fail_next_service_event() {
+        FAIL_NEXT_SERVICE_EVENT.with(|c| c.set(true));
+    }
+
+    /// Whether a service event failure was requested (and clears it).
+    pub(crate) fn take_service_event_failure() -> bool {
+        FAIL_NEXT_SERVICE_EVENT.with(Cell::take)
+    }
 }
 
 use std::path::Path;
@@ -756,7 +771,12 @@ impl Keystore {
                     random,
                 )
                 .to_canonical_record();
-                if let Err(e) = log.append_committed(&event) {
+                let appended = if test_hooks::take_service_event_failure() {
+                    Err(Error::internal("injected audit write failure (test hook)"))
+                } else {
+                    log.append_committed(&event)
+                };
+                if let Err(e) = appended {
                     self.inner.audit.retain_outcome(event, &e);
                 }
             }

@@ -307,3 +307,22 @@ fn a_purge_that_does_not_commit_records_no_delete_key() {
     assert!(v.fault.is_none(), "{v:?}");
     assert!(v.outcome_unknown.is_empty(), "{v:?}");
 }
+
+#[test]
+fn a_delete_key_event_that_cannot_be_written_is_kept_and_written_later() {
+    let f = fixture();
+    let k = new_key(&f.ks).key_id;
+    f.ks.schedule_key_deletion(&k, Some(7)).unwrap();
+    f.clock.advance(7 * DAY + 1);
+    // The purge commits, its DeleteKey cannot be written: the committed
+    // purge is not failed, the event is kept and written (before the
+    // call's own record), once.
+    strongroom::test_hooks::fail_next_service_event();
+    assert_eq!(f.ks.purge_deleted_keys().unwrap(), 1);
+    assert_eq!(delete_key_events(&f.ks, &k).len(), 1);
+    assert_eq!(f.ks.purge_deleted_keys().unwrap(), 0);
+    assert_eq!(delete_key_events(&f.ks, &k).len(), 1);
+    let v = f.ks.verify_audit_log().unwrap();
+    assert!(v.fault.is_none(), "{v:?}");
+    assert!(v.outcome_unknown.is_empty(), "{v:?}");
+}
