@@ -1071,7 +1071,13 @@ impl crate::Keystore {
     fn set_anchored(&self, anchor: Option<[u8; ANCHOR_ID_LEN]>) -> Result<()> {
         let root = &self.inner.root;
         let id = &self.inner.config.keystore_id;
-        self.inner.audit.with_change(|_log| {
+        // As every change (`write`): queued records first, then the intent
+        // record of the call, synced and covered by the checkpoint of the
+        // state this transaction commits (`docs/FORMAT.md`, "Intent
+        // records"), so a commit whose outcome record is lost is still
+        // `OutcomeUnknown` in the verified log.
+        self.inner.audit.drain()?;
+        self.inner.audit.with_change(|log| {
             let mut written = None;
             self.inner.storage.write(&mut |tx| {
                 let row = tx
@@ -1082,7 +1088,20 @@ impl crate::Keystore {
                     return Err(crate::migrate::needs_migration(config.format_version));
                 }
                 let state = crate::integrity::put_anchor(tx, root, anchor, &mut |s| {
-                    self.inner.guard.check(s, None, true).map(|_| ())
+                    self.inner.guard.check(s, None, true)?;
+                    log.check(self, &s.checkpoint)?;
+                    let millis = self.inner.clock.now().saturating_mul(1000);
+                    let intent = crate::audit_log::intent_record(
+                        self.principal(),
+                        self.account(),
+                        millis,
+                        std::iter::empty(),
+                    )
+                    .ok_or_else(|| {
+                        Error::internal("an anchoring change outside its audited call")
+                    })?;
+                    s.checkpoint = log.append_intent(&intent, &s.checkpoint)?;
+                    Ok(())
                 })?;
                 if config.anchored != anchor.is_some() {
                     config.anchored = anchor.is_some();
