@@ -318,6 +318,15 @@ fn resolve_root(source: &RootKeySource, kdf: Option<&root::Argon2Params>) -> Res
     }
 }
 
+/// Removes, best effort, the files of a keystore that a create or import
+/// just linked into place and then failed to finish (its audit log too:
+/// none was there before, see [`audit_log::refuse_existing_log`]).
+pub(crate) fn remove_new_keystore(path: &Path) {
+    for (file, _) in anchor::keystore_files(path) {
+        let _ = std::fs::remove_file(file);
+    }
+}
+
 impl Keystore {
     /// Creates a new keystore file at `path` protected by `root`. The file
     /// appears at `path` only complete ([`SqliteStorage::create_with`]): a
@@ -329,9 +338,9 @@ impl Keystore {
     /// deleted: move it away first), or the anchor
     /// ([`CreateOptions::anchor`]) already holds a record;
     /// `ValidationException` for a malformed root key or options;
-    /// `KMSInternalException` on I/O failure (when only the anchor's first
-    /// store fails, the keystore file is left created: remove it, or open
-    /// it with [`Anchor::initialize_if_missing`]).
+    /// `KMSInternalException` on I/O failure, or when the anchor's first
+    /// record cannot be stored (the file just created is then removed, and
+    /// nothing is left to block the retry).
     pub fn create(
         path: impl AsRef<Path>,
         root: RootKeySource,
@@ -424,6 +433,20 @@ impl Keystore {
             )?;
             tx.put(Table::Meta, &initial.row(&root_key)?)
         })?;
+        // The anchor's first record, before anything uses the keystore: if
+        // it cannot be stored, the create fails and the file just linked
+        // into place (with nothing else yet beside it) is removed, so that
+        // no anchored keystore exists whose anchor was never written, and
+        // the retry works. A crash between the link and this store leaves
+        // an anchored keystore without its anchor's record: opening it
+        // re-anchored (`Anchor::reinitialize`) recovers it.
+        if let Some(a) = &options.anchor {
+            if let Err(e) = a.store_first(&root_key, &config.keystore_id, &initial) {
+                drop(storage);
+                remove_new_keystore(path.as_ref());
+                return Err(e);
+            }
+        }
         let ks = Keystore {
             inner: Arc::new(Inner::new(
                 Arc::new(storage),
