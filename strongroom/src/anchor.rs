@@ -862,6 +862,8 @@ impl StateGuard {
     pub(crate) fn committed_new_id(&self, state: &State) -> Result<()> {
         let seen = Seen::of(state)?;
         self.record(&seen);
+        // The re-anchoring has committed: the anchor is the keystore's now.
+        self.end_reinitialization();
         self.put(&seen).map_err(|e| {
             Error::internal(format!(
                 "the keystore's new anchor ID was committed, but the anchor could not be \
@@ -907,11 +909,17 @@ impl StateGuard {
         })
     }
 
-    /// Stores `seen` in the anchor, if there is one.
+    /// Stores `seen` in the anchor, if there is one — not while a
+    /// re-anchoring the open took has not committed (the anchor is not the
+    /// keystore's yet: a record of the old anchor ID would make it accepted
+    /// beside the lost one).
     fn put(&self, seen: &Seen) -> Result<()> {
         let Some(a) = &self.anchor else {
             return Ok(());
         };
+        if self.reinitialized.load(Ordering::Acquire) {
+            return Ok(());
+        }
         a.store(&encode(&self.root, &self.keystore_id, seen)?)
     }
 }

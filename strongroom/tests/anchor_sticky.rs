@@ -808,3 +808,105 @@ fn a_reinit_whose_anchor_store_fails_fails_and_can_be_retried() {
     let ks = open().unwrap();
     new_key(&ks);
 }
+
+/// The events of the log named `op` (JSON), intents left out.
+fn events_named(path: &Path, op: &str) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(strongroom::audit_log_path(path))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["eventName"] == op && v.get("strongroomIntent").is_none())
+        .collect()
+}
+
+/// An administrator principal no call can act as (a bare account ID, a
+/// wildcard) is refused at create, before anything is written.
+#[test]
+fn an_admin_principal_no_call_can_act_as_is_refused_at_create() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ks.db");
+    for admin in ["111122223333", "arn:aws:iam::111122223333:role/*", ""] {
+        expect_err(
+            Keystore::create(
+                &path,
+                root_source(&ROOT),
+                CreateOptions {
+                    admin_principal: Some(admin.into()),
+                    ..CreateOptions::default()
+                },
+            ),
+            ErrorKind::ValidationException,
+        );
+        for (f, what) in strongroom::keystore_files(&path) {
+            assert!(!f.exists(), "{what} left at {}", f.display());
+        }
+    }
+    Keystore::create(
+        &path,
+        root_source(&ROOT),
+        CreateOptions {
+            admin_principal: Some("arn:aws:iam::000000000000:role/admin".into()),
+            ..CreateOptions::default()
+        },
+    )
+    .unwrap();
+}
+
+/// The open's own anchoring events act for the principal the open names
+/// (CLI `--principal`): the opt-out and a re-anchoring are authorized and
+/// audited as that principal, not the administrator.
+#[test]
+fn anchoring_events_act_for_the_principal_of_the_open() {
+    let a = anchored();
+    drop(a.ks);
+    let who = "arn:aws:iam::000000000000:user/operator";
+    let ks = Keystore::open_with(
+        &a.path,
+        root_source(&ROOT),
+        OpenOptions::default().without_anchor().principal(who),
+    )
+    .unwrap();
+    assert_eq!(ks.principal(), who);
+    drop(ks);
+    let opted = events_named(&a.path, "OpenKeystoreWithoutAnchor");
+    assert_eq!(opted.len(), 1);
+    assert_eq!(opted[0]["userIdentity"]["arn"], who);
+    // Recovery: the anchor lost, re-anchored by the operator.
+    std::fs::remove_file(&a.anchor).unwrap();
+    let ks = Keystore::open_with(
+        &a.path,
+        root_source(&ROOT),
+        OpenOptions::default()
+            .anchor(Anchor::file(&a.anchor).reinitialize(true))
+            .principal(who),
+    )
+    .unwrap();
+    new_key(&ks.as_principal("arn:aws:iam::000000000000:root"));
+    let reinit = events_named(&a.path, "ReinitializeKeystoreAnchor");
+    assert_eq!(reinit.len(), 1);
+    assert_eq!(reinit[0]["userIdentity"]["arn"], who);
+    assert!(reinit[0].get("errorCode").is_none(), "{}", reinit[0]);
+    // A principal that is not an ARN fails the open's event (audited), and
+    // a failed re-anchoring adopts nothing: the anchor still holds no
+    // record of this keystore's old ID.
+    drop(ks);
+    std::fs::remove_file(&a.anchor).unwrap();
+    let fresh = a.anchor.with_extension("new");
+    expect_err(
+        Keystore::open_with(
+            &a.path,
+            root_source(&ROOT),
+            OpenOptions::default()
+                .anchor(Anchor::file(&fresh).reinitialize(true))
+                .principal("111122223333"),
+        ),
+        ErrorKind::ValidationException,
+    );
+    assert!(!fresh.exists(), "a failed re-anchoring stored its anchor");
+    Keystore::open_with(
+        &a.path,
+        root_source(&ROOT),
+        OpenOptions::default().anchor(Anchor::file(&fresh).reinitialize(true)),
+    )
+    .unwrap();
+}
