@@ -1903,8 +1903,10 @@ sr_result sr_keystore_create(const char *path,
  * IAM ARN such as `arn:aws:iam::111122223333:role/KeyAdmin`. It is stored
  * in the keystore (sealed configuration) and kept by sealed export/import.
  *
- * Errors: as `sr_keystore_create()`; `SR_VALIDATION` when
- * `admin_principal` is not an ARN the default key policy can name.
+ * Errors: as `sr_keystore_create()`; `SR_VALIDATION`, before anything is
+ * written, when `admin_principal` is not a principal a call can act as
+ * (an IAM user, role or account root ARN, an assumed role or a federated
+ * user; not a bare account ID, not a wildcard).
  *
  * # Safety
  * As `sr_keystore_create()`; `admin_principal` NULL or NUL-terminated.

@@ -751,7 +751,11 @@ fn anchor(cli: &Cli) -> Option<strongroom::Anchor> {
 
 /// The options every command opens the keystore with.
 fn open_options(cli: &Cli) -> strongroom::OpenOptions {
-    let options = strongroom::OpenOptions::default();
+    // The open's own anchoring events act as --principal too.
+    let mut options = strongroom::OpenOptions::default();
+    if let Some(p) = &cli.principal {
+        options = options.principal(p);
+    }
     match anchor(cli) {
         Some(a) => options.anchor(a),
         None if cli.no_anchor => options.without_anchor(),

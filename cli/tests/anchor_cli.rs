@@ -394,3 +394,56 @@ fn anchor_status_changes_nothing() {
     assert_eq!(v["AnchorBehind"], true, "{v}");
     assert_eq!(std::fs::read(&anchor).unwrap(), anchor_before);
 }
+
+/// `init --admin-principal` refuses a principal no call can act as, and the
+/// anchoring events of a command run for its `--principal`: the opt-out,
+/// and the recovery by re-anchoring (a failed one, by a principal that is
+/// not an ARN, leaves no anchor file).
+#[test]
+fn anchoring_events_act_for_the_principal_and_the_admin_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    let anchor = dir.path().join("ks.anchor");
+    let fresh = dir.path().join("fresh.anchor");
+    fails(
+        &ks,
+        &["init", "--admin-principal", "111122223333"],
+        "ValidationException",
+    );
+    assert!(!ks.exists());
+    ok(&ks, &["--anchor", s(&anchor), "init"]);
+    let who = "arn:aws:iam::000000000000:user/operator";
+    ok(&ks, &["--principal", who, "--no-anchor", "list-keys"]);
+    let log = std::fs::read_to_string(&files(&ks)[1]).unwrap();
+    let opt_out = log
+        .lines()
+        .find(|l| l.contains("\"OpenKeystoreWithoutAnchor\"") && !l.contains("strongroomIntent"))
+        .unwrap();
+    assert!(opt_out.contains(who), "{opt_out}");
+    std::fs::remove_file(&anchor).unwrap();
+    fails(
+        &ks,
+        &[
+            "--principal",
+            "111122223333",
+            "--anchor",
+            s(&fresh),
+            "--anchor-reinit",
+            "list-keys",
+        ],
+        "ValidationException",
+    );
+    assert!(!fresh.exists());
+    ok(
+        &ks,
+        &[
+            "--principal",
+            who,
+            "--anchor",
+            s(&fresh),
+            "--anchor-reinit",
+            "list-keys",
+        ],
+    );
+    ok(&ks, &["--anchor", s(&fresh), "create-key"]);
+}

@@ -170,6 +170,20 @@ pub fn default_policy(admin: &str) -> Result<Policy> {
     })
 }
 
+/// The default key policy of a new keystore whose administrator is
+/// `admin` (create, `with_admin_principal`): `admin` must be a principal a
+/// call can act as ([`check_caller`]'s rules: an IAM user, role or account
+/// root ARN, an assumed role or a federated user; no bare account ID, no
+/// wildcard), or no call could ever use the policy it is named in.
+///
+/// # Errors
+/// `ValidationException` naming the forms accepted, before anything is
+/// written.
+pub fn new_admin_policy(admin: &str) -> Result<Policy> {
+    crate::grant::check_principal("the administrator principal", admin)?;
+    default_policy(admin)
+}
+
 /// The policy request for `action` on `rec` by `principal` with the
 /// condition keys every key operation has: `kms:KeySpec`, `kms:KeyUsage`,
 /// `kms:KeyOrigin`, `aws:ResourceTag/<key>`, and `kms:RequestAlias` when the

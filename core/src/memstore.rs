@@ -174,9 +174,11 @@ impl MemKeystore {
     /// principal of the account). Kept in the sealed export.
     ///
     /// # Errors
-    /// `ValidationException` when `admin` is not a valid principal.
+    /// `ValidationException` when `admin` is not a principal a call can act
+    /// as ([`access::new_admin_policy`]: an IAM user, role or account root
+    /// ARN, an assumed role or a federated user).
     pub fn with_admin_principal(mut self, admin: &str) -> Result<Self> {
-        self.default_policy = access::default_policy(admin)?;
+        self.default_policy = access::new_admin_policy(admin)?;
         admin.clone_into(&mut self.admin);
         admin.clone_into(&mut self.config.admin_principal);
         Ok(self)

@@ -824,3 +824,19 @@ fn account_root_covers_only_iam_principals_and_callers_are_validated() {
     ks.act_as(Some(ALICE));
     ks.describe_key(&mut rng(), NOW, &key).unwrap();
 }
+
+/// An administrator no call can act as (a bare account ID, a wildcard, a
+/// group) is refused when the keystore is made, as a caller principal is.
+#[test]
+fn an_admin_principal_no_call_can_act_as_is_refused() {
+    for admin in [
+        "111122223333",
+        "arn:aws:iam::111122223333:role/*",
+        "arn:aws:iam::111122223333:group/ops",
+        "",
+    ] {
+        let e = store().with_admin_principal(admin).map(|_| ()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ValidationException, "{admin}: {e}");
+    }
+    store().with_admin_principal(ALICE).unwrap();
+}

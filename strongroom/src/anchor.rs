@@ -312,6 +312,30 @@ impl Anchor {
     }
 }
 
+impl Anchor {
+    /// Stores the first record of a keystore just created (`state`, its
+    /// initial integrity state, counter 0), its error being the create's.
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the record cannot be encoded or stored.
+    pub(crate) fn store_first(
+        &self,
+        root: &RootKey,
+        keystore_id: &str,
+        state: &State,
+    ) -> Result<()> {
+        self.store
+            .store(&encode(root, keystore_id, &Seen::of(state)?)?)
+            .map_err(|e| {
+                Error::internal(format!(
+                    "the keystore anchor's first record could not be stored (nothing was \
+                     created; the anchor's location must be writable): {}",
+                    e.message()
+                ))
+            })
+    }
+}
+
 impl std::fmt::Debug for Anchor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Anchor")
@@ -653,10 +677,16 @@ impl StateGuard {
         self.reinitialize.store(false, Ordering::Release);
     }
 
-    /// Whether the open's check re-anchored (see [`Anchor::reinitialize`]);
-    /// reset by the call.
-    pub(crate) fn take_reinitialized(&self) -> bool {
-        self.reinitialized.swap(false, Ordering::AcqRel)
+    /// Whether the open's check took [`Anchor::reinitialize`] (an anchor
+    /// holding no record accepted until the re-anchoring change ends).
+    pub(crate) fn reinitialized(&self) -> bool {
+        self.reinitialized.load(Ordering::Acquire)
+    }
+
+    /// Ends the re-anchoring the open took (after its change, committed or
+    /// not): an anchor holding no record is refused again.
+    pub(crate) fn end_reinitialization(&self) {
+        self.reinitialized.store(false, Ordering::Release);
     }
 
     /// The highest states seen and the anchor record now, taken before a
@@ -733,8 +763,15 @@ impl StateGuard {
                 check_record(&self.root, &self.keystore_id, &seen, &bytes)?.counter < seen.counter
             }
             Some(None) if seen.anchor.is_some() && self.reinitialize.load(Ordering::Acquire) => {
+                // Nothing is stored here: the new anchor gets its first
+                // record only from the committed ID change
+                // (`ReinitializeKeystoreAnchor`), never one of the old ID.
                 self.reinitialized.store(true, Ordering::Release);
-                true
+                false
+            }
+            // The re-anchoring the open took, until its change commits.
+            Some(None) if seen.anchor.is_some() && self.reinitialized.load(Ordering::Acquire) => {
+                false
             }
             Some(None) if seen.anchor.is_some() && self.initialize.load(Ordering::Acquire) => {
                 return Err(other_anchor(
@@ -813,6 +850,30 @@ impl StateGuard {
         Ok(())
     }
 
+    /// After a committed change that gave the keystore a new anchor ID
+    /// (`AnchorKeystore`, `ReinitializeKeystoreAnchor`), under the log's
+    /// lock: as [`committed`](Self::committed), but a failed store is the
+    /// change's error (the anchor would hold no record, or one of the old
+    /// ID, and every later open would be refused without saying why).
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the state cannot be encoded or the
+    /// anchor cannot be stored.
+    pub(crate) fn committed_new_id(&self, state: &State) -> Result<()> {
+        let seen = Seen::of(state)?;
+        self.record(&seen);
+        // The re-anchoring has committed: the anchor is the keystore's now.
+        self.end_reinitialization();
+        self.put(&seen).map_err(|e| {
+            Error::internal(format!(
+                "the keystore's new anchor ID was committed, but the anchor could not be \
+                 stored: re-anchor the keystore with a writable anchor (CLI --anchor-reinit, \
+                 Python anchor_reinit=True, Rust Anchor::reinitialize): {}",
+                e.message()
+            ))
+        })
+    }
+
     /// After a committed audit checkpoint store of `state`, under the
     /// log's lock: records it as seen and stores it in the anchor. A failed
     /// store is not the operation's error (the operation's own outcome is
@@ -848,11 +909,17 @@ impl StateGuard {
         })
     }
 
-    /// Stores `seen` in the anchor, if there is one.
+    /// Stores `seen` in the anchor, if there is one — not while a
+    /// re-anchoring the open took has not committed (the anchor is not the
+    /// keystore's yet: a record of the old anchor ID would make it accepted
+    /// beside the lost one).
     fn put(&self, seen: &Seen) -> Result<()> {
         let Some(a) = &self.anchor else {
             return Ok(());
         };
+        if self.reinitialized.load(Ordering::Acquire) {
+            return Ok(());
+        }
         a.store(&encode(&self.root, &self.keystore_id, seen)?)
     }
 }
@@ -1047,10 +1114,12 @@ impl crate::Keystore {
                  version)",
             ));
         }
-        if self.inner.guard.take_reinitialized() {
-            return self.call("ReinitializeKeystoreAnchor", params(), |_| {
+        if self.inner.guard.reinitialized() {
+            let r = self.call("ReinitializeKeystoreAnchor", params(), |_| {
                 self.set_anchored(Some(new_anchor_id()))
             });
+            self.inner.guard.end_reinitialization();
+            return r;
         }
         match (self.inner.guard.has_anchor(), state_anchor.is_some()) {
             (true, false) => self.call("AnchorKeystore", params(), |_| {
@@ -1071,7 +1140,13 @@ impl crate::Keystore {
     fn set_anchored(&self, anchor: Option<[u8; ANCHOR_ID_LEN]>) -> Result<()> {
         let root = &self.inner.root;
         let id = &self.inner.config.keystore_id;
-        self.inner.audit.with_change(|_log| {
+        // As every change (`write`): queued records first, then the intent
+        // record of the call, synced and covered by the checkpoint of the
+        // state this transaction commits (`docs/FORMAT.md`, "Intent
+        // records"), so a commit whose outcome record is lost is still
+        // `OutcomeUnknown` in the verified log.
+        self.inner.audit.drain()?;
+        self.inner.audit.with_change(|log| {
             let mut written = None;
             self.inner.storage.write(&mut |tx| {
                 let row = tx
@@ -1082,7 +1157,20 @@ impl crate::Keystore {
                     return Err(crate::migrate::needs_migration(config.format_version));
                 }
                 let state = crate::integrity::put_anchor(tx, root, anchor, &mut |s| {
-                    self.inner.guard.check(s, None, true).map(|_| ())
+                    self.inner.guard.check(s, None, true)?;
+                    log.check(self, &s.checkpoint)?;
+                    let millis = self.inner.clock.now().saturating_mul(1000);
+                    let intent = crate::audit_log::intent_record(
+                        self.principal(),
+                        self.account(),
+                        millis,
+                        std::iter::empty(),
+                    )
+                    .ok_or_else(|| {
+                        Error::internal("an anchoring change outside its audited call")
+                    })?;
+                    s.checkpoint = log.append_intent(&intent, &s.checkpoint)?;
+                    Ok(())
                 })?;
                 if config.anchored != anchor.is_some() {
                     config.anchored = anchor.is_some();
@@ -1092,7 +1180,11 @@ impl crate::Keystore {
                 written = Some(state);
                 Ok(())
             })?;
-            written.map_or(Ok(()), |s| self.inner.guard.committed(&s))
+            match (written, anchor) {
+                (None, _) => Ok(()),
+                (Some(s), Some(_)) => self.inner.guard.committed_new_id(&s),
+                (Some(s), None) => self.inner.guard.committed(&s),
+            }
         })
     }
 

@@ -252,6 +252,10 @@ impl Keystore {
         drop(storage);
         // Open it the ordinary way, so the imported keystore is checked
         // (root key, configuration, integrity state) exactly as any other.
-        Keystore::open_with(path, root, options)
+        // An open that fails (the anchor's first record not stored, among
+        // others) fails the import, and the file just created is removed,
+        // so nothing blocks the retry.
+        Keystore::open_with(path.as_ref(), root, options)
+            .inspect_err(|_| crate::remove_new_keystore(path.as_ref()))
     }
 }

@@ -635,10 +635,10 @@ pub(crate) fn put_anchor(
     tx: &mut dyn Tx,
     root: &RootKey,
     anchor: Option<[u8; ANCHOR_ID_LEN]>,
-    check: &mut dyn FnMut(&State) -> Result<()>,
+    check: &mut dyn FnMut(&mut State) -> Result<()>,
 ) -> Result<State> {
     let mut state = read_state(tx, root)?;
-    check(&state)?;
+    check(&mut state)?;
     state.anchor = anchor;
     state.counter = state.counter.wrapping_add(1);
     tx.put(Table::Meta, &state.row(root)?)?;

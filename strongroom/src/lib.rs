@@ -105,7 +105,10 @@ pub struct CreateOptions {
     /// The administrator principal, which the default key policy allows
     /// `kms:*` and which acts when no other principal is chosen (default
     /// `arn:aws:iam::<account>:root`, covering every principal of the
-    /// account, as KMS's default key policy does).
+    /// account, as KMS's default key policy does). It must be a principal
+    /// a call can act as (an IAM user, role or account root ARN, an assumed
+    /// role or a federated user; no bare account ID, no wildcard):
+    /// [`Keystore::create`] refuses another with `ValidationException`.
     pub admin_principal: Option<String>,
     /// How the returned handle writes audit events (default
     /// [`AuditWriteMode::WriteThrough`]); not stored in the keystore.
@@ -175,6 +178,13 @@ pub struct OpenOptions {
     /// event. No effect on a keystore that is not anchored; refused
     /// (`ValidationException`) together with [`anchor`](Self::anchor).
     pub without_anchor: bool,
+    /// The principal (ARN) the returned handle acts for, as
+    /// [`Keystore::as_principal`] (default: the keystore's administrator),
+    /// already for the events the open itself records (`AnchorKeystore`,
+    /// `ReinitializeKeystoreAnchor`, `OpenKeystoreWithoutAnchor`): they are
+    /// authorized and audited as this principal, and one that is not a
+    /// principal ARN fails them (`ValidationException`, audited).
+    pub principal: Option<String>,
 }
 
 impl OpenOptions {
@@ -197,6 +207,14 @@ impl OpenOptions {
     #[must_use]
     pub fn without_anchor(mut self) -> Self {
         self.without_anchor = true;
+        self
+    }
+
+    /// These options with [`principal`](Self::principal) set: the handle
+    /// (and the anchoring events its open records) acts for `principal`.
+    #[must_use]
+    pub fn principal(mut self, principal: &str) -> Self {
+        self.principal = Some(principal.to_owned());
         self
     }
 
@@ -245,6 +263,7 @@ impl Inner {
             anchor,
             migrate_old_format: _,
             without_anchor,
+            principal: _,
         } = options;
         let guard = Arc::new(anchor::StateGuard::new(
             root.clone(),
@@ -354,6 +373,15 @@ fn resolve_root(source: &RootKeySource, kdf: Option<&root::Argon2Params>) -> Res
     }
 }
 
+/// Removes, best effort, the files of a keystore that a create or import
+/// just linked into place and then failed to finish (its audit log too:
+/// none was there before, see [`audit_log::refuse_existing_log`]).
+pub(crate) fn remove_new_keystore(path: &Path) {
+    for (file, _) in anchor::keystore_files(path) {
+        let _ = std::fs::remove_file(file);
+    }
+}
+
 impl Keystore {
     /// Creates a new keystore file at `path` protected by `root`. The file
     /// appears at `path` only complete ([`SqliteStorage::create_with`]): a
@@ -364,10 +392,12 @@ impl Keystore {
     /// place ([`audit_log_path`]; an earlier keystore's history, never
     /// deleted: move it away first), or the anchor
     /// ([`CreateOptions::anchor`]) already holds a record;
-    /// `ValidationException` for a malformed root key or options;
-    /// `KMSInternalException` on I/O failure (when only the anchor's first
-    /// store fails, the keystore file is left created: remove it, or open
-    /// it with [`Anchor::initialize_if_missing`]).
+    /// `ValidationException` for a malformed root key or options (an
+    /// administrator principal no call can act as, among them), before
+    /// anything is written;
+    /// `KMSInternalException` on I/O failure, or when the anchor's first
+    /// record cannot be stored (the file just created is then removed, and
+    /// nothing is left to block the retry).
     pub fn create(
         path: impl AsRef<Path>,
         root: RootKeySource,
@@ -388,7 +418,8 @@ impl Keystore {
         let admin_principal = options
             .admin_principal
             .unwrap_or_else(|| core_access::admin_principal("", &options.account));
-        let default_policy = parse_default_policy(&admin_principal)?;
+        // A principal calls can act as: checked before anything is written.
+        let default_policy = core_access::new_admin_policy(&admin_principal)?;
         let mut rng = os_rng();
         let kdf = match &root {
             RootKeySource::Passphrase(_) => {
@@ -460,6 +491,20 @@ impl Keystore {
             )?;
             tx.put(Table::Meta, &initial.row(&root_key)?)
         })?;
+        // The anchor's first record, before anything uses the keystore: if
+        // it cannot be stored, the create fails and the file just linked
+        // into place (with nothing else yet beside it) is removed, so that
+        // no anchored keystore exists whose anchor was never written, and
+        // the retry works. A crash between the link and this store leaves
+        // an anchored keystore without its anchor's record: opening it
+        // re-anchored (`Anchor::reinitialize`) recovers it.
+        if let Some(a) = &options.anchor {
+            if let Err(e) = a.store_first(&root_key, &config.keystore_id, &initial) {
+                drop(storage);
+                remove_new_keystore(path.as_ref());
+                return Err(e);
+            }
+        }
         let ks = Keystore {
             inner: Arc::new(Inner::new(
                 Arc::new(storage),
@@ -473,6 +518,7 @@ impl Keystore {
                     anchor: options.anchor,
                     migrate_old_format: false,
                     without_anchor: false,
+                    principal: None,
                 },
             )),
             principal: None,
@@ -594,6 +640,7 @@ impl Keystore {
             migrate::migrate(&storage, &root_key, &keystore_id)?;
             config.format_version = KEYSTORE_FORMAT_VERSION;
         }
+        let principal = options.principal.as_deref().map(Arc::from);
         let ks = Keystore {
             inner: Arc::new(Inner::new(
                 Arc::new(storage),
@@ -604,7 +651,7 @@ impl Keystore {
                 default_policy,
                 options,
             )),
-            principal: None,
+            principal,
             dry_run: false,
         };
         if inspect {

@@ -682,3 +682,231 @@ fn removing_the_anchoring_of_a_rolled_back_file_is_refused() {
     );
     refused_without_anchor(Keystore::open(&r.path, root_source(&ROOT)));
 }
+
+/// An anchor in memory whose `fail`-th store (counting from 1; 0: none)
+/// fails, leaving the record it held; `first` is the first record stored.
+#[derive(Default)]
+struct MemAnchor {
+    record: std::sync::Mutex<Option<Vec<u8>>>,
+    first: std::sync::Mutex<Option<Vec<u8>>>,
+    stores: std::sync::atomic::AtomicU32,
+    fail: std::sync::atomic::AtomicU32,
+}
+
+impl strongroom::AnchorStore for MemAnchor {
+    fn load(&self) -> strongroom::Result<Option<Vec<u8>>> {
+        Ok(self.record.lock().unwrap().clone())
+    }
+
+    fn store(&self, record: &[u8]) -> strongroom::Result<()> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let n = self.stores.fetch_add(1, SeqCst) + 1;
+        if n == self.fail.load(SeqCst) {
+            return Err(strongroom::Error::internal("the anchor's storage is down"));
+        }
+        *self.record.lock().unwrap() = Some(record.to_vec());
+        self.first
+            .lock()
+            .unwrap()
+            .get_or_insert_with(|| record.to_vec());
+        Ok(())
+    }
+}
+
+fn mem_anchor(store: &std::sync::Arc<MemAnchor>) -> Anchor {
+    let s: std::sync::Arc<dyn strongroom::AnchorStore> = store.clone();
+    Anchor::new(s)
+}
+
+/// The first record of a new keystore not stored: the create fails, and
+/// leaves nothing (no keystore file, no audit log) to block the retry.
+#[test]
+fn a_create_whose_first_anchor_store_fails_fails_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ks.db");
+    let store = std::sync::Arc::new(MemAnchor::default());
+    store.fail.store(1, std::sync::atomic::Ordering::SeqCst);
+    let create = || {
+        Keystore::create(
+            &path,
+            root_source(&ROOT),
+            CreateOptions {
+                anchor: Some(mem_anchor(&store)),
+                ..CreateOptions::default()
+            },
+        )
+    };
+    expect_err(create(), ErrorKind::KMSInternalException);
+    assert!(store.record.lock().unwrap().is_none());
+    for (f, what) in strongroom::keystore_files(&path) {
+        assert!(!f.exists(), "{what} left at {}", f.display());
+    }
+    let ks = create().unwrap();
+    new_key(&ks);
+    drop(ks);
+    Keystore::open_with(
+        &path,
+        root_source(&ROOT),
+        OpenOptions::default().anchor(mem_anchor(&store)),
+    )
+    .unwrap();
+}
+
+/// A re-anchoring open stores nothing before its ID change commits: the
+/// new anchor never holds a record of the old anchor ID (which the lost
+/// anchor's records share), its first record is already the new ID's.
+#[test]
+fn a_reinit_stores_only_the_new_anchor_id() {
+    let a = anchored();
+    new_key(&a.ks);
+    drop(a.ks);
+    std::fs::rename(&a.anchor, a.anchor.with_extension("lost")).unwrap();
+    let store = std::sync::Arc::new(MemAnchor::default());
+    let ks = Keystore::open_with(
+        &a.path,
+        root_source(&ROOT),
+        OpenOptions::default().anchor(mem_anchor(&store).reinitialize(true)),
+    )
+    .unwrap();
+    drop(ks);
+    // The first record stored, put back: behind the keystore, but of its
+    // anchor ID (moved forward), not of the old one (refused).
+    let first = store.first.lock().unwrap().clone();
+    *store.record.lock().unwrap() = first;
+    let ks = Keystore::open_with(
+        &a.path,
+        root_source(&ROOT),
+        OpenOptions::default().anchor(mem_anchor(&store)),
+    )
+    .unwrap();
+    new_key(&ks);
+    drop(ks);
+    expect_err(
+        open_anchored(&a.path, &a.anchor.with_extension("lost"), false),
+        ErrorKind::KMSInvalidStateException,
+    );
+}
+
+/// A re-anchoring whose store of the new ID fails fails the open (its
+/// change committed: the anchor holds no record); re-anchoring again with
+/// a working anchor recovers.
+#[test]
+fn a_reinit_whose_anchor_store_fails_fails_and_can_be_retried() {
+    let a = anchored();
+    drop(a.ks);
+    std::fs::remove_file(&a.anchor).unwrap();
+    let store = std::sync::Arc::new(MemAnchor::default());
+    store.fail.store(1, std::sync::atomic::Ordering::SeqCst);
+    let open = || {
+        Keystore::open_with(
+            &a.path,
+            root_source(&ROOT),
+            OpenOptions::default().anchor(mem_anchor(&store).reinitialize(true)),
+        )
+    };
+    expect_err(open(), ErrorKind::KMSInternalException);
+    let ks = open().unwrap();
+    new_key(&ks);
+}
+
+/// The events of the log named `op` (JSON), intents left out.
+fn events_named(path: &Path, op: &str) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(strongroom::audit_log_path(path))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["eventName"] == op && v.get("strongroomIntent").is_none())
+        .collect()
+}
+
+/// An administrator principal no call can act as (a bare account ID, a
+/// wildcard) is refused at create, before anything is written.
+#[test]
+fn an_admin_principal_no_call_can_act_as_is_refused_at_create() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ks.db");
+    for admin in ["111122223333", "arn:aws:iam::111122223333:role/*", ""] {
+        expect_err(
+            Keystore::create(
+                &path,
+                root_source(&ROOT),
+                CreateOptions {
+                    admin_principal: Some(admin.into()),
+                    ..CreateOptions::default()
+                },
+            ),
+            ErrorKind::ValidationException,
+        );
+        for (f, what) in strongroom::keystore_files(&path) {
+            assert!(!f.exists(), "{what} left at {}", f.display());
+        }
+    }
+    Keystore::create(
+        &path,
+        root_source(&ROOT),
+        CreateOptions {
+            admin_principal: Some("arn:aws:iam::000000000000:role/admin".into()),
+            ..CreateOptions::default()
+        },
+    )
+    .unwrap();
+}
+
+/// The open's own anchoring events act for the principal the open names
+/// (CLI `--principal`): the opt-out and a re-anchoring are authorized and
+/// audited as that principal, not the administrator.
+#[test]
+fn anchoring_events_act_for_the_principal_of_the_open() {
+    let a = anchored();
+    drop(a.ks);
+    let who = "arn:aws:iam::000000000000:user/operator";
+    let ks = Keystore::open_with(
+        &a.path,
+        root_source(&ROOT),
+        OpenOptions::default().without_anchor().principal(who),
+    )
+    .unwrap();
+    assert_eq!(ks.principal(), who);
+    drop(ks);
+    let opted = events_named(&a.path, "OpenKeystoreWithoutAnchor");
+    assert_eq!(opted.len(), 1);
+    assert_eq!(opted[0]["userIdentity"]["arn"], who);
+    // Recovery: the anchor lost, re-anchored by the operator.
+    std::fs::remove_file(&a.anchor).unwrap();
+    let ks = Keystore::open_with(
+        &a.path,
+        root_source(&ROOT),
+        OpenOptions::default()
+            .anchor(Anchor::file(&a.anchor).reinitialize(true))
+            .principal(who),
+    )
+    .unwrap();
+    new_key(&ks.as_principal("arn:aws:iam::000000000000:root"));
+    let reinit = events_named(&a.path, "ReinitializeKeystoreAnchor");
+    assert_eq!(reinit.len(), 1);
+    assert_eq!(reinit[0]["userIdentity"]["arn"], who);
+    assert!(reinit[0].get("errorCode").is_none(), "{}", reinit[0]);
+    // A principal that is not an ARN fails the open's event (audited), and
+    // a failed re-anchoring adopts nothing: the anchor still holds no
+    // record of this keystore's old ID.
+    drop(ks);
+    std::fs::remove_file(&a.anchor).unwrap();
+    let fresh = a.anchor.with_extension("new");
+    expect_err(
+        Keystore::open_with(
+            &a.path,
+            root_source(&ROOT),
+            OpenOptions::default()
+                .anchor(Anchor::file(&fresh).reinitialize(true))
+                .principal("111122223333"),
+        ),
+        ErrorKind::ValidationException,
+    );
+    assert!(!fresh.exists(), "a failed re-anchoring stored its anchor");
+    Keystore::open_with(
+        &a.path,
+        root_source(&ROOT),
+        OpenOptions::default().anchor(Anchor::file(&fresh).reinitialize(true)),
+    )
+    .unwrap();
+}

@@ -123,6 +123,45 @@ fn every_byte_of_the_state_row_is_authenticated() {
     });
 }
 
+/// An anchored keystore's state row (version 0x03, with its 16-byte
+/// anchor ID), every byte, cuts, and the version flipped to 0x02 (byte 0,
+/// bit 0): refused at a check with its anchor.
+#[test]
+fn every_byte_of_an_anchored_state_row_is_authenticated() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ks.db");
+    let anchor = dir.path().join("ks.anchor");
+    let ks = Keystore::create(
+        &path,
+        root_source(&ROOT),
+        strongroom::CreateOptions {
+            anchor: Some(strongroom::Anchor::file(&anchor)),
+            ..strongroom::CreateOptions::default()
+        },
+    )
+    .unwrap();
+    let k = new_key(&ks);
+    drop(ks);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let body: Vec<u8> = conn
+        .query_row("SELECT body FROM meta WHERE id = 'state'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(body[0], 0x03, "an anchored state row");
+    drop(conn);
+    let open = |p: &std::path::Path| {
+        Keystore::open_with(
+            p,
+            root_source(&ROOT),
+            strongroom::OpenOptions::default().anchor(strongroom::Anchor::file(&anchor)),
+        )
+    };
+    every_byte_of_the_row_is_refused_with(&path, "meta", "state", &open, |ks| {
+        let blob = encrypt(ks, &k.key_id, b"y", &ctx(&[]));
+        assert_eq!(decrypt(ks, &blob, &ctx(&[])), b"y");
+        Ok(())
+    });
+}
+
 /// Flips every byte of the body and of the tag of the stored row `id` of
 /// `table` (the bit moving through the byte), and cuts the body, and checks
 /// each time that the
@@ -133,6 +172,24 @@ fn every_byte_of_the_row_is_refused(
     path: &std::path::Path,
     table: &str,
     id: &str,
+    probe: impl Fn(&Keystore) -> strongroom::Result<()>,
+) {
+    every_byte_of_the_row_is_refused_with(
+        path,
+        table,
+        id,
+        &|p: &std::path::Path| Keystore::open(p, root_source(&ROOT)),
+        probe,
+    );
+}
+
+/// [`every_byte_of_the_row_is_refused`], each handle opened by `open`
+/// (an anchored keystore's, with its anchor).
+fn every_byte_of_the_row_is_refused_with(
+    path: &std::path::Path,
+    table: &str,
+    id: &str,
+    open: &dyn Fn(&std::path::Path) -> strongroom::Result<Keystore>,
     probe: impl Fn(&Keystore) -> strongroom::Result<()>,
 ) {
     let conn = rusqlite::Connection::open(path).unwrap();
@@ -155,12 +212,11 @@ fn every_byte_of_the_row_is_refused(
     // The state row is read afresh by every integrity check, so one handle
     // checks it; an altered row of another table needs a new handle (a
     // handle keeps the records it verified while the state is unchanged).
-    let state = (table == "meta" && id == "state")
-        .then(|| Keystore::open(path, root_source(&ROOT)).unwrap());
+    let state = (table == "meta" && id == "state").then(|| open(path).unwrap());
     let refused = |what: &str| {
         let e = match &state {
             Some(ks) => ks.verify_digest().unwrap_err(),
-            None => match Keystore::open(path, root_source(&ROOT)) {
+            None => match open(path) {
                 Err(e) => e,
                 Ok(ks) => probe(&ks).unwrap_err(),
             },
@@ -188,7 +244,7 @@ fn every_byte_of_the_row_is_refused(
         refused(&format!("body cut to {n} bytes"));
     }
     set(&body, &tag);
-    probe(&Keystore::open(path, root_source(&ROOT)).unwrap()).unwrap();
+    probe(&open(path).unwrap()).unwrap();
 }
 
 /// A key's record (`keys` row: JSON with the sealed backing keys), every

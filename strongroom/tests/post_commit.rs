@@ -135,3 +135,48 @@ fn a_checkpoint_that_cannot_be_stored_after_the_commit_is_deferred() {
     ks.cancel_key_deletion(&key).unwrap();
     audited_once(&ks, "CancelKeyDeletion");
 }
+
+/// An anchoring change is a management write like any other: its intent
+/// record is synced and covered by the state it commits. Its outcome
+/// record lost after the commit (not written while the handle lives, then
+/// the handle gone, as in a crash) leaves the change reported as
+/// succeeded and its intent `OutcomeUnknown` in the verified log — never
+/// a committed change without an audit trace.
+#[test]
+fn an_anchoring_change_whose_outcome_record_is_lost_stays_outcome_unknown() {
+    let store = Arc::new(Flaky::default());
+    let (dir, ks, _key) = anchored(&store);
+    *store.arm.lock().unwrap() = Some(0);
+    ks.remove_anchor().unwrap();
+    assert!(store.injected());
+    drop(ks);
+    // No longer anchored: it opens without one.
+    let path = dir.path().join("ks.db");
+    let ks = Keystore::open(&path, root_source(&ROOT)).unwrap();
+    let v = ks.verify_audit_log().unwrap();
+    assert_eq!(v.fault, None, "{v:?}");
+    assert_eq!(v.outcome_unknown.len(), 1, "{v:?}");
+    let log = std::fs::read_to_string(dir.path().join("ks.db.audit.jsonl")).unwrap();
+    let intent = log
+        .lines()
+        .find(|l| l.contains(&format!("\"eventID\":\"{}\"", v.outcome_unknown[0])))
+        .unwrap();
+    assert!(intent.contains("\"RemoveKeystoreAnchor\""), "{intent}");
+}
+
+/// A successful anchoring change writes its intent record, then its
+/// outcome (the intent resolved), as every change does.
+#[test]
+fn an_anchoring_change_writes_its_intent_record() {
+    let store = Arc::new(Flaky::default());
+    let (dir, ks, _key) = anchored(&store);
+    ks.remove_anchor().unwrap();
+    audited_once(&ks, "RemoveKeystoreAnchor");
+    let log = std::fs::read_to_string(dir.path().join("ks.db.audit.jsonl")).unwrap();
+    let named: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("\"RemoveKeystoreAnchor\""))
+        .collect();
+    assert_eq!(named.len(), 2, "intent and outcome: {named:?}");
+    assert!(named[0].contains("strongroomIntent"), "{}", named[0]);
+}
