@@ -18,56 +18,6 @@ use strongroom::{
     Anchor, AnchorStore, CreateOptions, ErrorKind, FileAnchor, Keystore, OpenOptions,
 };
 
-/// A keystore created with an anchor file in another directory: (keystore
-/// directory, anchor directory, keystore path, anchor path, handle).
-struct Anchored {
-    _dirs: (tempfile::TempDir, tempfile::TempDir),
-    path: PathBuf,
-    anchor: PathBuf,
-    ks: Keystore,
-}
-
-fn anchored() -> Anchored {
-    let (dir, anchor_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let path = dir.path().join("ks.db");
-    let anchor = anchor_dir.path().join("ks.anchor");
-    let ks = Keystore::create(
-        &path,
-        root_source(&ROOT),
-        CreateOptions {
-            anchor: Some(Anchor::file(&anchor)),
-            ..CreateOptions::default()
-        },
-    )
-    .unwrap();
-    Anchored {
-        _dirs: (dir, anchor_dir),
-        path,
-        anchor,
-        ks,
-    }
-}
-
-/// Opens `path` with the anchor file `anchor` (initialised when missing
-/// with `init`).
-fn open_anchored(path: &Path, anchor: &Path, init: bool) -> strongroom::Result<Keystore> {
-    Keystore::open_with(
-        path,
-        root_source(&ROOT),
-        OpenOptions::default().anchor(Anchor::file(anchor).initialize_if_missing(init)),
-    )
-}
-
-/// Opens with `anchor`, re-anchoring the keystore when it holds no record
-/// ([`Anchor::reinitialize`]).
-fn open_reinit(path: &Path, anchor: &Path) -> strongroom::Result<Keystore> {
-    Keystore::open_with(
-        path,
-        root_source(&ROOT),
-        OpenOptions::default().anchor(Anchor::file(anchor).reinitialize(true)),
-    )
-}
-
 /// The keystore's files (database, WAL, shared memory, audit log) as they
 /// are, `None` for one that does not exist.
 type Files = Vec<(PathBuf, Option<Vec<u8>>)>;

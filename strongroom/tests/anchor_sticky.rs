@@ -14,53 +14,6 @@ use fixture::*;
 use strongroom::api::*;
 use strongroom::{Anchor, CreateOptions, ErrorKind, Keystore, OpenOptions};
 
-/// A keystore created with an anchor file in another directory.
-struct Anchored {
-    _dirs: (tempfile::TempDir, tempfile::TempDir),
-    path: PathBuf,
-    anchor: PathBuf,
-    ks: Keystore,
-}
-
-fn anchored() -> Anchored {
-    let (dir, anchor_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let path = dir.path().join("ks.db");
-    let anchor = anchor_dir.path().join("ks.anchor");
-    let ks = Keystore::create(
-        &path,
-        root_source(&ROOT),
-        CreateOptions {
-            anchor: Some(Anchor::file(&anchor)),
-            ..CreateOptions::default()
-        },
-    )
-    .unwrap();
-    Anchored {
-        _dirs: (dir, anchor_dir),
-        path,
-        anchor,
-        ks,
-    }
-}
-
-fn open_anchored(path: &Path, anchor: &Path, init: bool) -> strongroom::Result<Keystore> {
-    Keystore::open_with(
-        path,
-        root_source(&ROOT),
-        OpenOptions::default().anchor(Anchor::file(anchor).initialize_if_missing(init)),
-    )
-}
-
-/// Opens with `anchor`, re-anchoring the keystore when it holds no record
-/// ([`Anchor::reinitialize`]).
-fn open_reinit(path: &Path, anchor: &Path) -> strongroom::Result<Keystore> {
-    Keystore::open_with(
-        path,
-        root_source(&ROOT),
-        OpenOptions::default().anchor(Anchor::file(anchor).reinitialize(true)),
-    )
-}
-
 fn open_without_anchor(path: &Path) -> strongroom::Result<Keystore> {
     Keystore::open_with(
         path,
