@@ -18,10 +18,6 @@ use strongroom::{
     Anchor, AnchorStore, CreateOptions, ErrorKind, FileAnchor, Keystore, OpenOptions,
 };
 
-/// The keystore's files (database, WAL, shared memory, audit log) as they
-/// are, `None` for one that does not exist.
-type Files = Vec<(PathBuf, Option<Vec<u8>>)>;
-
 fn files_of(path: &Path) -> Files {
     let with = |suffix: &str| {
         let mut p = path.as_os_str().to_owned();
@@ -40,18 +36,6 @@ fn files_of(path: &Path) -> Files {
         (p, b)
     })
     .collect()
-}
-
-/// Puts the files back as `saved` holds them.
-fn put_back(saved: &Files) {
-    for (p, b) in saved {
-        match b {
-            Some(b) => std::fs::write(p, b).unwrap(),
-            None => {
-                let _ = std::fs::remove_file(p);
-            }
-        }
-    }
 }
 
 /// The anchor record's `Counter`.

@@ -22,10 +22,6 @@ fn open_without_anchor(path: &Path) -> strongroom::Result<Keystore> {
     )
 }
 
-/// The keystore's files (database, WAL, shared memory, audit log) as they
-/// are, `None` for one that does not exist.
-type Files = Vec<(PathBuf, Option<Vec<u8>>)>;
-
 fn files_of(path: &Path) -> Files {
     strongroom::keystore_files(path)
         .into_iter()
@@ -34,17 +30,6 @@ fn files_of(path: &Path) -> Files {
             (p, b)
         })
         .collect()
-}
-
-fn put_back(saved: &Files) {
-    for (p, b) in saved {
-        match b {
-            Some(b) => std::fs::write(p, b).unwrap(),
-            None => {
-                let _ = std::fs::remove_file(p);
-            }
-        }
-    }
 }
 
 /// The audit log's event names, in order.
