@@ -11,10 +11,11 @@ use rand_core::CryptoRng;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
+use super::encrypt::SliceOutcome;
 use super::frame::{
     open_frame, open_in_place, parse_frame, parse_single_block, RawFrame, FINAL_FRAME_MARKER,
 };
-use super::header::{malformed, ContentType, Cursor, MessageHeader, Short};
+use super::header::{malformed, parse_header, ContentType, Cursor, MessageHeader, Short};
 use super::keyring::{DecryptionMaterials, Keyring};
 use super::signature::{check_public_key, verify, MessageHasher, PUBLIC_KEY_CONTEXT_KEY};
 use super::DecryptOptions;
@@ -555,9 +556,9 @@ impl<'k> Decryptor<'k> {
     }
 
     /// As [`decrypt_all`](Self::decrypt_all), appending the plaintext to
-    /// `out`. Room for `message.len()` bytes (more than the plaintext) is
-    /// reserved once, up front, only if `out` lacks it (an `out` that must
-    /// move is copied and its old buffer wiped): a caller that clears and
+    /// `out`. Room for the plaintext (its exact length, [`plaintext_len`])
+    /// is reserved once, up front, only if `out` lacks it (an `out` that
+    /// must move is copied and its old buffer wiped): a caller that clears and
     /// reuses `out` allocates nothing and avoids the page faults of fresh
     /// memory. Each frame's ciphertext is copied straight into its place in
     /// `out` and authenticated and decrypted there while it is in the CPU
@@ -575,14 +576,11 @@ impl<'k> Decryptor<'k> {
     /// plaintext that call released is the caller's, and could not be taken
     /// back if the message then failed).
     pub fn decrypt_into(mut self, message: &[u8], out: &mut Vec<u8>) -> Result<MessageHeader> {
-        if self.state != State::Header || !self.buf.is_empty() {
-            self.buf.zeroize();
-            return Err(Error::validation(
-                "decrypt_into and decrypt_all need a decryptor not yet given any of the message",
-            ));
-        }
+        self.check_unused()?;
         let start = out.len();
-        super::encrypt::reserve_wiping(out, message.len())?;
+        // A message whose framing does not parse fails below; until it
+        // does, `out` grows frame by frame (wiping what it leaves).
+        super::encrypt::reserve_wiping(out, plaintext_len(message).unwrap_or(0))?;
         let r = self.update(message, out).and_then(|_| self.finish());
         if r.is_err() {
             out[start..].zeroize();
@@ -590,6 +588,169 @@ impl<'k> Decryptor<'k> {
         }
         r
     }
+
+    /// As [`decrypt_into`](Self::decrypt_into), writing the plaintext to
+    /// the start of a caller's slice, which is never reallocated: for
+    /// callers that own the memory (a C caller's buffer, a Python `bytes`
+    /// being built). If `out` is shorter than the plaintext
+    /// ([`plaintext_len`], read from the message's framing) nothing is
+    /// written, no key is unwrapped, and the result is
+    /// [`SliceOutcome::TooSmall`] with the exact length needed: the
+    /// message has not been authenticated then, and may still fail to
+    /// decrypt. Otherwise each frame's ciphertext is copied to its place in
+    /// `out` and authenticated and decrypted there, and the result is
+    /// [`SliceOutcome::Written`]: the plaintext is `out[..len]`, released
+    /// only once the whole message (signature included) has authenticated.
+    ///
+    /// On error `out` holds no plaintext: the bytes this call wrote are
+    /// overwritten with zeros (the rest of `out` is untouched).
+    ///
+    /// # Errors
+    /// As [`decrypt_into`](Self::decrypt_into) (no `LimitExceededException`
+    /// for the plaintext, whose memory is `out`).
+    pub fn decrypt_into_slice(mut self, message: &[u8], out: &mut [u8]) -> Result<SliceOutcome> {
+        self.check_unused()?;
+        let framing = plaintext_len(message);
+        if let Ok(needed) = framing {
+            if out.len() < needed {
+                return Ok(SliceOutcome::TooSmall { needed });
+            }
+        }
+        let mut written = 0;
+        let r = self
+            .open_into_slice(message, out, &mut written, framing.err())
+            .and_then(|()| self.finish());
+        match r {
+            Ok(header) => Ok(SliceOutcome::Written {
+                header,
+                len: written,
+            }),
+            Err(e) => {
+                out[..written].zeroize();
+                Err(e)
+            }
+        }
+    }
+
+    /// `ValidationException` unless this decryptor is unused (the one-call
+    /// functions cannot take back plaintext released by an earlier
+    /// [`update`](Self::update)).
+    fn check_unused(&mut self) -> Result<()> {
+        if self.state != State::Header || !self.buf.is_empty() {
+            self.buf.zeroize();
+            return Err(Error::validation(
+                "decrypt_into and decrypt_all need a decryptor not yet given any of the message",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The units of `message` in order, each frame's plaintext into
+    /// `out[*written..]` (`*written` counts the bytes written, including
+    /// those of a frame that then fails, for the caller to wipe).
+    /// `bad_framing` is why [`plaintext_len`] refused the message, if it
+    /// did: only such a message can outgrow `out`, and that is its error.
+    fn open_into_slice(
+        &mut self,
+        message: &[u8],
+        out: &mut [u8],
+        written: &mut usize,
+        mut bad_framing: Option<Error>,
+    ) -> Result<()> {
+        let mut pos = 0;
+        loop {
+            let rest = &message[pos..];
+            let step = match self.state {
+                State::Frames | State::SingleBlock => self.next_body_unit(rest).and_then(|f| {
+                    let n = f.ciphertext.len();
+                    let Some(dst) = out.get_mut(*written..*written + n) else {
+                        return Err(bad_framing
+                            .take()
+                            .unwrap_or_else(|| {
+                                Error::internal("the plaintext outgrew its computed length")
+                            })
+                            .into());
+                    };
+                    *written += n;
+                    dst.copy_from_slice(&rest[f.ciphertext.clone()]);
+                    open_in_place(self.content_key()?, self.message_id(), &f, dst)?;
+                    Ok(f.len)
+                }),
+                _ => self.read_other(rest),
+            };
+            match step {
+                Ok(n) => pos += n,
+                Err(Short::More) => return Ok(()),
+                Err(Short::Bad(e)) => return Err(e),
+            }
+        }
+    }
+}
+
+/// The length in bytes of the plaintext that `message` (one whole message)
+/// holds, read from its framing alone: no key is unwrapped and nothing is
+/// authenticated. A framed body's regular frames each hold the header's
+/// frame length and its final frame the content length it states; a
+/// non-framed body holds the content length it states (AWS Encryption SDK
+/// message format, "Message Body").
+///
+/// The message is parsed as [`Decryptor`] parses it (the header, every
+/// frame in sequence up to the final one, for signed suites the footer,
+/// and nothing after it), so that the length counts only bytes present in
+/// `message` (it is less than `message.len()`), and when [`decrypt`]
+/// succeeds on `message` its plaintext has exactly this length. `Ok` says
+/// nothing about authenticity: a message whose length this reads may still
+/// fail to decrypt. Used to allocate a one-call decryption's output once,
+/// at its exact length.
+///
+/// # Errors
+/// `InvalidCiphertextException` if `message` is not a well-formed message:
+/// a malformed or truncated header, frame or footer, frames out of
+/// sequence, a final frame longer than the frame length, bytes after the
+/// end.
+pub fn plaintext_len(message: &[u8]) -> Result<usize> {
+    let body = |s: Short| match s {
+        Short::More => malformed("truncated message"),
+        Short::Bad(e) => e,
+    };
+    let (header, mut pos) = parse_header(message)?;
+    let mut total = 0usize;
+    match header.content_type {
+        ContentType::NonFramed => {
+            let block = parse_single_block(&message[pos..], u64::MAX).map_err(body)?;
+            total = block.ciphertext.len();
+            pos += block.len;
+        }
+        ContentType::Framed => {
+            let mut seq = 1u32;
+            loop {
+                let frame = parse_frame(&message[pos..], header.frame_length).map_err(body)?;
+                if frame.seq != seq {
+                    return Err(Error::invalid_ciphertext());
+                }
+                // Each frame's content lies in `message`: no overflow.
+                total += frame.ciphertext.len();
+                pos += frame.len;
+                if frame.is_final {
+                    break;
+                }
+                seq += 1;
+                if seq == FINAL_FRAME_MARKER {
+                    return Err(malformed("too many frames"));
+                }
+            }
+        }
+    }
+    if header.suite.is_signing() {
+        let mut c = Cursor::new(&message[pos..]);
+        let len = usize::from(c.u16().map_err(body)?);
+        c.take(len).map_err(body)?;
+        pos += c.pos;
+    }
+    if pos != message.len() {
+        return Err(malformed("trailing bytes after the message"));
+    }
+    Ok(total)
 }
 
 /// Decrypts a whole message in one call and returns its plaintext and
@@ -622,4 +783,22 @@ pub fn decrypt_into<R: CryptoRng>(
     out: &mut Vec<u8>,
 ) -> Result<MessageHeader> {
     Decryptor::new(keyring, options, rng).decrypt_into(message, out)
+}
+
+/// As [`decrypt_into`], writing the plaintext to the start of a caller's
+/// slice (see [`Decryptor::decrypt_into_slice`]): [`SliceOutcome::TooSmall`]
+/// with the exact length, before any key is unwrapped, if `out` is shorter
+/// than the plaintext ([`plaintext_len`]); on error the bytes written to
+/// `out` are overwritten with zeros.
+///
+/// # Errors
+/// As [`decrypt`].
+pub fn decrypt_into_slice<R: CryptoRng>(
+    keyring: &dyn Keyring,
+    message: &[u8],
+    options: DecryptOptions,
+    rng: &mut R,
+    out: &mut [u8],
+) -> Result<SliceOutcome> {
+    Decryptor::new(keyring, options, rng).decrypt_into_slice(message, out)
 }

@@ -485,19 +485,21 @@ fn start_message<R: CryptoRng>(
     }
 }
 
-/// What [`encrypt_into_slice`] did.
+/// What [`encrypt_into_slice`] or [`decrypt_into_slice`](super::decrypt_into_slice) did.
 #[derive(Debug)]
 pub enum SliceOutcome {
-    /// The message is the first `len` bytes of the output slice.
+    /// The output (the message, or the plaintext) is the first `len` bytes
+    /// of the output slice.
     Written {
         /// The message's header (suite, context, EDKs).
         header: MessageHeader,
-        /// Bytes of the message.
+        /// Bytes of the output.
         len: usize,
     },
-    /// The output slice is shorter than `needed` bytes
-    /// ([`Encryptor::message_len`]: exact for unsigned suites, an upper
-    /// bound for signed ones); nothing was written to it.
+    /// The output slice is shorter than `needed` bytes; nothing was written
+    /// to it. Encryption: [`Encryptor::message_len`] (exact for unsigned
+    /// suites, an upper bound for signed ones). Decryption: the exact
+    /// plaintext length ([`plaintext_len`](super::plaintext_len)).
     TooSmall {
         /// Bytes the output slice must have.
         needed: usize,

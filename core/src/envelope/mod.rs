@@ -13,8 +13,10 @@
 //!   version 1 suites `0x0178` and `0x0378`.
 //! - Works on byte slices ([`encrypt`] / [`decrypt`], or [`encrypt_into`] /
 //!   [`decrypt_into`] appending to a caller's reusable `Vec`: one pass,
-//!   each frame copied into its place and sealed or opened there) and
-//!   incremental frames ([`Encryptor`], [`Decryptor`]); streaming over
+//!   each frame copied into its place and sealed or opened there;
+//!   [`encrypt_into_slice`] / [`decrypt_into_slice`] into a caller's slice,
+//!   decryption's output sized by [`plaintext_len`], read from the framing)
+//!   and incremental frames ([`Encryptor`], [`Decryptor`]); streaming over
 //!   `Read`/`Write` is in the `strongroom` crate.
 //! - Every authentication failure is one detail-free
 //!   `InvalidCiphertextException`; bad parameters are `ValidationException`.
@@ -55,7 +57,7 @@ mod signature;
 mod suite;
 
 pub use crate::crypto::rsa_wrap::RsaWrapPadding;
-pub use decrypt::{decrypt, decrypt_into, Decryptor, Released};
+pub use decrypt::{decrypt, decrypt_into, decrypt_into_slice, plaintext_len, Decryptor, Released};
 pub use encrypt::{encrypt, encrypt_into, encrypt_into_slice, Encryptor, SliceOutcome};
 pub use header::{parse_header, ContentType, EncryptedDataKey, MessageHeader};
 pub use keyring::{

@@ -1216,3 +1216,293 @@ fn slice_output_is_wiped_when_sealing_fails_part_way() {
     assert!(buf[..needed].iter().all(|&b| b == 0));
     assert!(buf[needed..].iter().all(|&b| b == 0xAA));
 }
+
+/// Messages of both v2 suites around the frame boundaries.
+fn boundary_messages(k: &dyn Keyring) -> Vec<(Vec<u8>, Vec<u8>, AlgorithmSuite, usize)> {
+    let mut all = Vec::new();
+    for suite in [
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+    ] {
+        for fl in [1usize, 7, 512] {
+            let opts = EncryptOptions {
+                suite,
+                frame_length: fl as u32,
+                ..EncryptOptions::default()
+            };
+            for n in [0, 1, fl - 1, fl, fl + 1, 2 * fl, 5 * fl + 3] {
+                let pt = pattern(n);
+                let msg = encrypt(k, &ctx(), &pt, &opts, &mut rng()).unwrap();
+                all.push((msg, pt, suite, fl));
+            }
+        }
+    }
+    all
+}
+
+#[test]
+fn plaintext_len_is_the_decrypted_length_and_decrypt_into_allocates_it_exactly() {
+    let k = keyring();
+    for (msg, pt, suite, fl) in boundary_messages(&k) {
+        assert_eq!(plaintext_len(&msg).unwrap(), pt.len(), "{suite:?} fl {fl}");
+        // A fresh output is allocated once, at the plaintext's length (it
+        // was the message's length: 33 times the plaintext at frame length 1).
+        let (out, _) = decrypt(&k, &msg, DecryptOptions::default(), &mut rng()).unwrap();
+        assert_eq!(out, pt);
+        assert_eq!(out.capacity(), pt.len(), "{suite:?} fl {fl}");
+        // Truncated anywhere, or followed by a byte: refused.
+        for cut in [0, 1, msg.len() / 2, msg.len() - 1] {
+            assert!(plaintext_len(&msg[..cut]).is_err());
+        }
+        let mut longer = msg.clone();
+        longer.push(0);
+        assert!(plaintext_len(&longer).is_err());
+    }
+}
+
+#[test]
+fn decrypt_into_slice_writes_exactly_the_plaintext_or_reports_its_length() {
+    let k = keyring();
+    for (msg, pt, suite, fl) in boundary_messages(&k) {
+        let n = pt.len();
+        // One byte short: the exact length, nothing written, no key
+        // unwrapped (the keyring would fail the call).
+        if n > 0 {
+            let mut short = vec![0xAAu8; n - 1];
+            let r = decrypt_into_slice(
+                &Unreachable,
+                &msg,
+                DecryptOptions::default(),
+                &mut rng(),
+                &mut short,
+            )
+            .unwrap();
+            assert!(matches!(r, SliceOutcome::TooSmall { needed } if needed == n));
+            assert!(short.iter().all(|&b| b == 0xAA));
+        }
+        // Exactly the room, and room to spare: the plaintext at the start,
+        // the rest untouched.
+        for spare in [0usize, 9] {
+            let mut buf = vec![0xAAu8; n + spare];
+            let SliceOutcome::Written { header, len } =
+                decrypt_into_slice(&k, &msg, DecryptOptions::default(), &mut rng(), &mut buf)
+                    .unwrap()
+            else {
+                panic!("expected Written");
+            };
+            assert_eq!(len, n);
+            assert_eq!(&buf[..n], &pt[..], "{suite:?} fl {fl} n {n}");
+            assert!(buf[n..].iter().all(|&b| b == 0xAA));
+            assert_eq!(header.suite, suite);
+        }
+    }
+}
+
+#[test]
+fn decrypt_into_slice_wipes_what_it_wrote_when_the_message_fails() {
+    // A tampered last frame, final-frame length or signature fails after
+    // earlier frames were decrypted into the slice: every byte it wrote is
+    // zero again, the bytes past the plaintext untouched.
+    let k = keyring();
+    for opts in [unsigned(), EncryptOptions::default()] {
+        let opts = EncryptOptions {
+            frame_length: 256,
+            ..opts
+        };
+        let pt = pattern(256 * 6 + 9);
+        let msg = encrypt(&k, &ctx(), &pt, &opts, &mut rng()).unwrap();
+        let (_, hlen) = parse_header(&msg).unwrap();
+        let final_frame = hlen + 6 * 288;
+        let footer = final_frame + 4 + 4 + 12 + 4 + 9 + 16;
+        let mut cases = Vec::new();
+        // A middle frame's tag, the final frame's ciphertext and tag.
+        for i in [hlen + 3 * 288 + 280, final_frame + 30, footer - 1] {
+            let mut m = msg.clone();
+            m[i] ^= 0x01;
+            cases.push(m);
+        }
+        // The final frame's content length, one less (the framing still
+        // parses, with a byte left over) and one more.
+        for delta in [-1i32, 1] {
+            let mut m = msg.clone();
+            let at = final_frame + 20;
+            let len = u32::from_be_bytes(m[at..at + 4].try_into().unwrap());
+            m[at..at + 4].copy_from_slice(&len.wrapping_add_signed(delta).to_be_bytes());
+            cases.push(m);
+        }
+        if opts.suite.is_signing() {
+            // The signature's last byte and its length.
+            let mut m = msg.clone();
+            let last = m.len() - 1;
+            m[last] ^= 0x01;
+            cases.push(m);
+            let mut m = msg.clone();
+            m[footer + 1] ^= 0x01;
+            cases.push(m);
+        }
+        for m in &cases {
+            let mut buf = vec![0xAAu8; msg.len()];
+            let e = decrypt_into_slice(&k, m, DecryptOptions::default(), &mut rng(), &mut buf)
+                .unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidCiphertextException, "{e:?}");
+            let written = buf.iter().position(|&b| b == 0xAA).unwrap_or(buf.len());
+            assert!(buf[..written].iter().all(|&b| b == 0), "plaintext left");
+            assert!(buf[written..].iter().all(|&b| b == 0xAA));
+            assert!(decrypt(&k, m, DecryptOptions::default(), &mut rng()).is_err());
+        }
+        // The tampered final frame came after six frames were written.
+        let mut m = msg.clone();
+        m[final_frame + 30] ^= 0x01;
+        let mut buf = vec![0xAAu8; pt.len()];
+        decrypt_into_slice(&k, &m, DecryptOptions::default(), &mut rng(), &mut buf).unwrap_err();
+        assert!(buf.iter().all(|&b| b == 0), "{:?}", opts.suite);
+    }
+}
+
+#[test]
+fn decrypt_into_slice_reports_the_decryptors_errors() {
+    // Refusals of the header come first, as with the other calls, and a
+    // message whose framing is broken fails as malformed even into a
+    // slice too short for its frames (nothing is written past the slice).
+    let k = keyring();
+    let msg = encrypt(&k, &ctx(), &pattern(3000), &unsigned(), &mut rng()).unwrap();
+    let (_, hlen) = parse_header(&msg).unwrap();
+    let mut buf = vec![0xAAu8; 8];
+    let mut r = rng();
+    let unsigned_only = Decryptor::new(&k, DecryptOptions::default(), &mut r);
+    let signed = encrypt(&k, &ctx(), b"x", &EncryptOptions::default(), &mut rng()).unwrap();
+    let e = unsigned_only
+        .refuse_signed_suites()
+        .decrypt_into_slice(&signed, &mut buf)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException);
+    for cut in [hlen, hlen + 100, msg.len() - 1] {
+        for len in [0usize, 8, 3000] {
+            let mut buf = vec![0xAAu8; len];
+            let e = decrypt_into_slice(
+                &k,
+                &msg[..cut],
+                DecryptOptions::default(),
+                &mut rng(),
+                &mut buf,
+            )
+            .unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidCiphertextException, "{e:?}");
+            assert!(buf.iter().all(|&b| b == 0xAA || b == 0));
+        }
+    }
+    // A decryptor already given part of a message is refused.
+    let mut r = rng();
+    let mut d = Decryptor::new(&k, DecryptOptions::default(), &mut r);
+    let _ = d.update(&msg[..10], &mut Vec::new()).unwrap();
+    let e = d.decrypt_into_slice(&msg, &mut buf).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+    /// On messages with bytes flipped (anywhere, or in the framing fields
+    /// that `plaintext_len` reads: sequence numbers, the final-frame
+    /// marker and length, the signature length), cut or extended:
+    /// `plaintext_len` is never more than the message holds, equals the
+    /// decryptor's plaintext length whenever it decrypts, and
+    /// `decrypt_into_slice` into a buffer of that length agrees with
+    /// `decrypt`, leaving no plaintext behind when it fails.
+    #[test]
+    fn plaintext_len_and_the_slice_decryption_agree_with_the_decryptor(
+        n in 0usize..700,
+        fl in proptest::sample::select(vec![1u32, 16, 64, 1000]),
+        signed in proptest::bool::ANY,
+        edits in proptest::collection::vec((proptest::num::usize::ANY, 0u8..=255, proptest::bool::ANY), 0..3),
+        cut in proptest::option::of(proptest::num::usize::ANY),
+        extra in proptest::collection::vec(proptest::num::u8::ANY, 0..3),
+    ) {
+        let k = keyring();
+        let suite = if signed {
+            AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384
+        } else {
+            AlgorithmSuite::Aes256GcmHkdfSha512CommitKey
+        };
+        let opts = EncryptOptions { suite, frame_length: fl, ..EncryptOptions::default() };
+        let msg = encrypt(&k, &ctx(), &pattern(n), &opts, &mut rng()).unwrap();
+        let (_, hlen) = parse_header(&msg).unwrap();
+        let mut m = msg.clone();
+        for &(i, x, framing) in &edits {
+            let i = if framing {
+                // A byte of a frame's first 8 (sequence number, or final
+                // marker and sequence number) or of the final frame's
+                // length field, or the footer's length.
+                let frames = n.saturating_sub(1) / fl as usize;
+                let start = hlen + (i % (frames + 1)) * (fl as usize + 32);
+                let field = [0, 1, 2, 3, 4, 5, 6, 7, 20, 21, 22, 23][i % 12];
+                let footer = msg.len().saturating_sub(if signed { 106 } else { 0 });
+                if signed && i % 7 == 0 { footer.min(m.len() - 1) } else { (start + field).min(m.len() - 1) }
+            } else {
+                i % m.len()
+            };
+            m[i] ^= x;
+        }
+        if let Some(c) = cut {
+            m.truncate(c % (m.len() + 1));
+        }
+        m.extend_from_slice(&extra);
+        let len = plaintext_len(&m);
+        if let Ok(len) = len {
+            proptest::prop_assert!(len < m.len());
+        }
+        let decrypted = decrypt(&k, &m, DecryptOptions::default(), &mut rng());
+        if let Ok((pt, _)) = &decrypted {
+            proptest::prop_assert_eq!(len.as_ref().ok(), Some(&pt.len()));
+        }
+        let mut buf = vec![0xAAu8; len.unwrap_or(0)];
+        let sliced = decrypt_into_slice(&k, &m, DecryptOptions::default(), &mut rng(), &mut buf);
+        match (&decrypted, &sliced) {
+            (Ok((pt, _)), Ok(SliceOutcome::Written { len, .. })) => {
+                proptest::prop_assert_eq!(&buf[..*len], &pt[..]);
+            }
+            (Err(a), Err(b)) => {
+                proptest::prop_assert_eq!(a.kind(), b.kind());
+                proptest::prop_assert!(buf.iter().all(|&b| b == 0 || b == 0xAA));
+            }
+            (a, b) => proptest::prop_assert!(false, "decrypt {:?} but slice {:?}", a.as_ref().map(|_| ()), b),
+        }
+    }
+}
+
+#[test]
+fn plaintext_len_reads_a_non_framed_body() {
+    // Strongroom writes framed bodies only; the AWS Encryption SDKs may
+    // read (older ones write) a single block. Its header here is a framed
+    // one rewritten (content type 1, frame length 0), which no longer
+    // authenticates: `plaintext_len` reads the framing only.
+    let k = keyring();
+    let framed = encrypt(&k, &ctx(), b"abc", &unsigned(), &mut rng()).unwrap();
+    let (_, hlen) = parse_header(&framed).unwrap();
+    let mut head = framed[..hlen].to_vec();
+    let body_end = hlen - TAG_LEN;
+    head[body_end - 37] = 1;
+    head[body_end - 36..body_end - 32].copy_from_slice(&[0; 4]);
+    let (h, _) = parse_header(&head).unwrap();
+    assert_eq!(h.content_type, ContentType::NonFramed);
+    let block = |stated: u64, content: usize| {
+        let mut m = head.clone();
+        m.extend_from_slice(&[0u8; IV_LEN]);
+        m.extend_from_slice(&stated.to_be_bytes());
+        m.extend(core::iter::repeat_n(0x5Au8, content + TAG_LEN));
+        m
+    };
+    for n in [0usize, 1, 5000] {
+        assert_eq!(plaintext_len(&block(n as u64, n)).unwrap(), n);
+        // The stated length beyond the bytes present, short of them, or
+        // beyond what AES-GCM allows: refused, never believed.
+        assert!(plaintext_len(&block(n as u64 + 1, n)).is_err());
+        assert!(plaintext_len(&block(n as u64, n + 1)).is_err());
+        assert!(plaintext_len(&block(u64::MAX, n)).is_err());
+        let m = block(n as u64, n);
+        let mut buf = vec![0xAAu8; n];
+        let e = decrypt_into_slice(&k, &m, DecryptOptions::default(), &mut rng(), &mut buf)
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidCiphertextException);
+        assert!(buf.iter().all(|&b| b == 0xAA));
+    }
+}
