@@ -28,9 +28,11 @@
  * Outputs are written only on success (SR_OK); on failure they are left
  * untouched (the three documented exceptions: *out_len on
  * SR_BUFFER_TOO_SMALL; sr_verify_audit_log()'s report on
- * SR_AUDIT_LOG_NOT_INTACT; and the _into envelope encryption functions,
- * which overwrite with zeros the part of buf the message could use after
- * a failure part-way through the encryption). One rule per kind of output:
+ * SR_AUDIT_LOG_NOT_INTACT; and the _into envelope functions, which write
+ * into buf as they go and overwrite with zeros what they wrote after a
+ * failure part-way through: the part of buf the message could use for
+ * encryption, the frames decrypted before the failure for decryption).
+ * One rule per kind of output:
  *   - Byte strings (ciphertext blobs, plaintext, data keys, random bytes)
  *     and JSON documents (responses that carry metadata, in the AWS KMS JSON
  *     shape with dates as Unix seconds) are allocated by the library as an
@@ -2410,21 +2412,25 @@ sr_result sr_envelope_encrypt_message_into(const sr_keystore *ks,
  * audited, sending the handle's grant tokens).
  *
  * Nothing is released before the whole message has authenticated, for
- * every suite: the frames are decrypted into memory of the library's and
- * `*out_plaintext` is written only once every frame and, for signed
- * suites, the ECDSA signature have verified (and the message has no
- * trailing bytes). On failure the plaintext decrypted so far is zeroized.
+ * every suite: `*out_plaintext` is written only once every frame and, for
+ * signed suites, the ECDSA signature have verified (and the message has
+ * no trailing bytes). On failure the plaintext decrypted so far is
+ * zeroized and its memory freed.
  *
  * Every frame length that encryption accepts (1 to 2^31 − 1) is read: the
  * 256 MiB limit of the streaming decryption functions, which bounds what
  * they buffer, does not apply to a message already in memory.
  *
- * Memory: besides the message, the library decrypts into its own
- * allocation of `message_len` bytes, then copies the authenticated
- * plaintext into the `sr_bytes` (plaintext length + 1 bytes) and zeroizes
- * and frees its own: up to about twice the message's length on top of the
- * message at the peak. (The `_into` variant needs the same, its caller
- * buffer in place of the `sr_bytes`.)
+ * Memory: the message and the plaintext. The plaintext's exact length is
+ * read from the message's framing first (regular frames of the header's
+ * frame length, the final frame's stated length; the whole message parsed
+ * as the decryption parses it, so the length never exceeds the message);
+ * the `sr_bytes` is allocated once at that length plus the trailing NUL,
+ * and each frame is decrypted in place in it (no other copy of the
+ * plaintext). 64 MiB message: 143 MB peak RSS, as for
+ * `sr_envelope_encrypt_message()` (it was about three times the message
+ * before this version). The same for `sr_envelope_decrypt_message_into()`
+ * with a buffer that holds the plaintext.
  *
  * Parameters:
  * - `key_ids`, `key_ids_len`: as for `sr_envelope_decrypt()` (NULL and 0
@@ -2467,19 +2473,26 @@ sr_result sr_envelope_decrypt_message(const sr_keystore *ks,
  * caller's buffer `buf` of `len` bytes.
  *
  * Size: the plaintext is always shorter than its message, so a buffer of
- * `message_len` bytes always suffices. With a smaller buffer the message
- * is decrypted first; if the plaintext does not fit, nothing is written to
- * `buf`, the plaintext is zeroized, `*out_len` receives its exact length
- * and the call returns `SR_BUFFER_TOO_SMALL` (so a size query, `buf` NULL
- * and `len` 0, costs a whole decryption). On `SR_OK`, `*out_len` receives
- * the plaintext's length: the plaintext is `buf[0 .. *out_len]`.
+ * `message_len` bytes always suffices. A buffer that holds the plaintext
+ * (its length is read from the message's framing first) receives it frame
+ * by frame, decrypted in place: memory for the message and `buf`, nothing
+ * more. With a smaller buffer the message is decrypted into the library's
+ * memory first; then nothing is written to `buf`, that plaintext is
+ * zeroized, `*out_len` receives its exact length and the call returns
+ * `SR_BUFFER_TOO_SMALL` (so a size query, `buf` NULL and `len` 0, costs a
+ * whole decryption). On `SR_OK`, `*out_len` receives the plaintext's
+ * length: the plaintext is `buf[0 .. *out_len]`.
  *
- * `buf` is written only on `SR_OK`, after the whole message has
- * authenticated: on any failure it is untouched and holds no plaintext. A
- * message that does not authenticate is reported as such
- * (`SR_INVALID_CIPHERTEXT`) whatever the buffer's size, also to a size
- * query. `buf` must not overlap `message` (no decryption in place): that
- * is refused (`SR_VALIDATION` naming `buf`) before any key is used.
+ * The contents of `buf` are the plaintext only on `SR_OK`, after the whole
+ * message has authenticated (signature included). On any failure `buf`
+ * holds no plaintext: the bytes this call wrote (the frames that
+ * authenticated before the failure, and the one that did not) are
+ * overwritten with zeros, and the bytes past the plaintext's length are
+ * untouched; `*out_len` is written only on `SR_OK` or
+ * `SR_BUFFER_TOO_SMALL`. A message that does not authenticate is reported
+ * as such (`SR_INVALID_CIPHERTEXT`) whatever the buffer's size, also to a
+ * size query. `buf` must not overlap `message` (no decryption in place):
+ * that is refused (`SR_VALIDATION` naming `buf`) before any key is used.
  *
  * Errors: as `sr_envelope_decrypt_message()`, `SR_BUFFER_TOO_SMALL`;
  * `SR_VALIDATION` also for `buf` overlapping `message` or `len` above

@@ -1168,15 +1168,18 @@ pub fn encrypt_message_into(
     Ok(summary(header, plaintext.len(), out.len() - start))
 }
 
-/// What [`encrypt_message_into_slice`] did.
+/// What [`encrypt_message_into_slice`] or [`decrypt_message_into_slice`] did.
 #[derive(Debug)]
 pub enum SliceMessage {
-    /// The message is the first `summary.message_len` bytes of the slice.
+    /// The output is the first bytes of the slice: `summary.message_len`
+    /// of them (encryption), or `summary.plaintext_len` (decryption).
     Written(EnvelopeSummary),
-    /// The slice is shorter than `needed` bytes ([`Encryptor::message_len`]:
-    /// exact for unsigned suites; for signed ones an upper bound counting
-    /// the longest DER signature, usually at most 3 bytes above the
-    /// message's length); nothing was written to it.
+    /// The slice is shorter than `needed` bytes; nothing was written to
+    /// it. Encryption: [`Encryptor::message_len`] (exact for unsigned
+    /// suites; for signed ones an upper bound counting the longest DER
+    /// signature, usually at most 3 bytes above the message's length).
+    /// Decryption: the exact plaintext length, read from the message's
+    /// framing ([`plaintext_len`](strongroom_core::envelope::plaintext_len)).
     TooSmall {
         /// Bytes the slice must have.
         needed: usize,
@@ -1231,10 +1234,10 @@ fn summary(header: MessageHeader, plaintext_len: usize, message_len: usize) -> E
 /// authenticates, signature included, and on failure whatever was
 /// decrypted is wiped. One pass: each frame's ciphertext is copied into its
 /// place in the output and authenticated and decrypted there
-/// ([`strongroom_core::envelope::decrypt_into`]). The output is reserved
-/// at the message's length, the header, frame overhead (32 to 40 bytes a
-/// frame) and footer included: a little more than the plaintext for large
-/// frames, up to 33 times it for a frame length of 1.
+/// ([`strongroom_core::envelope::decrypt_into`]). The output is allocated
+/// once, at the plaintext's exact length, read from the message's framing
+/// ([`strongroom_core::envelope::plaintext_len`]): the caller needs memory
+/// for the message and the plaintext, nothing more.
 ///
 /// # Errors
 /// `InvalidCiphertextException` for anything that fails to authenticate or
@@ -1254,7 +1257,7 @@ pub fn decrypt_message(
 
 /// As [`decrypt_message`], appending the plaintext to `out`, which is
 /// grown (once, wiping the old buffer if it moves) only if it lacks room
-/// for `message.len()` bytes. On error `out` is as it was: what this call
+/// for the plaintext. On error `out` is as it was: what this call
 /// appended is wiped and removed.
 ///
 /// # Errors
@@ -1285,6 +1288,67 @@ pub fn decrypt_message_into_unsigned_only(
     out: &mut Vec<u8>,
 ) -> Result<EnvelopeSummary> {
     decrypt_message_into_checked(keyring, message, options, true, out)
+}
+
+/// As [`decrypt_message_into`], writing the plaintext to the start of a
+/// caller's slice instead of a `Vec` (a C caller's buffer, a Python
+/// `bytes` being built): see
+/// [`strongroom_core::envelope::decrypt_into_slice`]. If `out` is shorter
+/// than the plaintext, read from the message's framing, nothing is written,
+/// no key is unwrapped and the result is [`SliceMessage::TooSmall`] with
+/// the exact length (the message is not authenticated then, and may still
+/// fail). Otherwise the plaintext is `out[..summary.plaintext_len]`,
+/// written frame by frame and valid only once this returns `Ok`: on error
+/// the bytes written are overwritten with zeros.
+///
+/// # Errors
+/// As [`decrypt_message`] (no `LimitExceededException`: the memory is
+/// `out`).
+pub fn decrypt_message_into_slice(
+    keyring: &dyn Keyring,
+    message: &[u8],
+    options: &DecryptOptions,
+    out: &mut [u8],
+) -> Result<SliceMessage> {
+    decrypt_message_into_slice_checked(keyring, message, options, false, out)
+}
+
+/// As [`decrypt_message_into_slice`], refusing a signed suite as
+/// [`decrypt_message_into_unsigned_only`] does (`ValidationException`
+/// once the header is parsed, before any data key is unwrapped; the
+/// length check comes first, so a slice too short gets
+/// [`SliceMessage::TooSmall`] whatever the suite).
+///
+/// # Errors
+/// As [`decrypt_message_into_slice`]; `ValidationException` for a signed
+/// suite.
+pub fn decrypt_message_into_slice_unsigned_only(
+    keyring: &dyn Keyring,
+    message: &[u8],
+    options: &DecryptOptions,
+    out: &mut [u8],
+) -> Result<SliceMessage> {
+    decrypt_message_into_slice_checked(keyring, message, options, true, out)
+}
+
+fn decrypt_message_into_slice_checked(
+    keyring: &dyn Keyring,
+    message: &[u8],
+    options: &DecryptOptions,
+    unsigned_only: bool,
+    out: &mut [u8],
+) -> Result<SliceMessage> {
+    let mut rng = os_rng();
+    let mut dec = Decryptor::new(keyring, options.clone(), &mut rng);
+    if unsigned_only {
+        dec = dec.refuse_signed_suites();
+    }
+    Ok(match dec.decrypt_into_slice(message, out)? {
+        SliceOutcome::Written { header, len } => {
+            SliceMessage::Written(summary(header, len, message.len()))
+        }
+        SliceOutcome::TooSmall { needed } => SliceMessage::TooSmall { needed },
+    })
 }
 
 fn decrypt_message_into_checked(

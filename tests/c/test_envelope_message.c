@@ -154,8 +154,18 @@ static void test_round_trips(sr_keystore *ks, const char *k1, const char *k2) {
       }
 }
 
+/* Whether each of the `n` bytes of `p` is 0 (written, then wiped) or `v`
+ * (untouched): no plaintext left. */
+static int no_plaintext(const uint8_t *p, size_t n, uint8_t v) {
+  for (size_t i = 0; i < n; i++)
+    if (p[i] != 0 && p[i] != v)
+      return 0;
+  return 1;
+}
+
 /* Flips one byte at `off` of a copy of `m`; the decrypt calls fail with
- * SR_INVALID_CIPHERTEXT and leave every output untouched. */
+ * SR_INVALID_CIPHERTEXT, write no sr_bytes and leave no plaintext in a
+ * caller buffer (what the in-place decryption wrote is zero again). */
 static void check_tampered(sr_keystore *ks, const sr_bytes *m, size_t off) {
   uint8_t *bad = malloc(m->len);
   memcpy(bad, m->ptr, m->len);
@@ -168,7 +178,8 @@ static void check_tampered(sr_keystore *ks, const sr_bytes *m, size_t off) {
   size_t got = 12345;
   CHECK_RC(sr_envelope_decrypt_message_into(ks, NULL, 0, NULL, bad, m->len, buf, m->len, &got),
            SR_INVALID_CIPHERTEXT);
-  CHECK(got == 12345 && all_bytes(buf, m->len, 0xAA));
+  CHECK(got == 12345 && no_plaintext(buf, m->len, 0xAA));
+  memset(buf, 0xAA, m->len);
   /* A size query or a small buffer: the message is checked first, so the
    * answer is the tampering, not a size. */
   CHECK_RC(sr_envelope_decrypt_message_into(ks, NULL, 0, NULL, bad, m->len, NULL, 0, &got), SR_INVALID_CIPHERTEXT);
@@ -313,6 +324,85 @@ static void test_errors(sr_keystore *ks, const char *k1, const char *k2) {
 
   sr_bytes_free(&msg);
   sr_bytes_free(&unsigned_msg);
+}
+
+/* The in-place decryption (an sr_bytes allocated at the plaintext's
+ * length, a caller buffer that holds it) with a message that fails only
+ * after every frame but the last, or the last too, has been decrypted: a
+ * tampered last frame, final-frame length or signature. Nothing is
+ * returned, every byte written to a caller buffer is zero again, the
+ * bytes past the plaintext untouched (Valgrind: nothing leaked). */
+static void test_late_failures(sr_keystore *ks, const char *k1) {
+  const char *keys[] = {k1};
+  enum { N = 10000, FL = 1000 };
+  static uint8_t plain[N];
+  fill(plain, sizeof plain, 9);
+  for (int signed_suite = 0; signed_suite < 2; signed_suite++) {
+    uint16_t suite = signed_suite ? 0x0578 : 0x0478;
+    sr_bytes msg = SR_BYTES_INIT, raw = SR_BYTES_INIT;
+    REQUIRE_OK(sr_envelope_encrypt_message(ks, keys, 1, CK, CV, 2, FL, suite, plain, N, &msg));
+    REQUIRE_OK(sr_envelope_encrypt_message_raw_aes(NS, NAME, WRAP, 32, CK, CV, 2, FL, suite, plain, N, &raw));
+    const sr_bytes *both[] = {&msg, &raw};
+    for (int r = 0; r < 2; r++) {
+      const sr_bytes *m = both[r];
+      /* The footer (signed suite) is 2 bytes of length and the DER
+       * signature (at most 104 bytes): found from the end. The final frame
+       * (4 + 4 + 12 + 4 + 1000 + 16 bytes) ends where it starts. */
+      size_t body_end = m->len;
+      if (signed_suite) {
+        for (size_t sig = 64; sig <= 104; sig++) {
+          size_t at = m->len - 2 - sig;
+          if (((size_t)m->ptr[at] << 8 | m->ptr[at + 1]) == sig) {
+            body_end = at;
+            break;
+          }
+        }
+      }
+      size_t final_frame = body_end - (4 + 4 + 12 + 4 + FL + 16);
+      size_t offs[4] = {final_frame + 30, body_end - 1, final_frame + 23, 0};
+      size_t n_offs = 3;
+      if (signed_suite)
+        offs[n_offs++] = m->len - 1;
+      for (size_t i = 0; i < n_offs; i++) {
+        uint8_t *bad = malloc(m->len);
+        memcpy(bad, m->ptr, m->len);
+        bad[offs[i]] ^= 0x01;
+        sr_bytes pt = SR_BYTES_INIT;
+        uint8_t *buf = malloc(m->len);
+        memset(buf, 0xAA, m->len);
+        size_t got = 777;
+        if (r == 0) {
+          CHECK_RC(sr_envelope_decrypt_message(ks, NULL, 0, NULL, bad, m->len, &pt), SR_INVALID_CIPHERTEXT);
+          CHECK_RC(sr_envelope_decrypt_message_into(ks, NULL, 0, NULL, bad, m->len, buf, m->len, &got),
+                   SR_INVALID_CIPHERTEXT);
+        } else {
+          CHECK_RC(sr_envelope_decrypt_message_raw_aes(NS, NAME, WRAP, 32, NULL, bad, m->len, &pt),
+                   SR_INVALID_CIPHERTEXT);
+          CHECK_RC(sr_envelope_decrypt_message_raw_aes_into(NS, NAME, WRAP, 32, NULL, bad, m->len, buf, m->len, &got),
+                   SR_INVALID_CIPHERTEXT);
+        }
+        CHECK(pt.ptr == NULL && pt.len == 0 && got == 777);
+        /* Nine frames decrypted before the last one failed: written, then
+         * wiped; a changed final-frame length (offset 23) fails that frame
+         * too. */
+        CHECK(all_bytes(buf, N - FL, 0) && no_plaintext(buf, N, 0xAA));
+        CHECK(all_bytes(buf + N, m->len - N, 0xAA));
+        free(buf);
+        free(bad);
+      }
+      /* The untampered message into a buffer of exactly the plaintext. */
+      uint8_t *buf = malloc(N);
+      size_t got = 0;
+      if (r == 0)
+        CHECK_OK(sr_envelope_decrypt_message_into(ks, NULL, 0, NULL, m->ptr, m->len, buf, N, &got));
+      else
+        CHECK_OK(sr_envelope_decrypt_message_raw_aes_into(NS, NAME, WRAP, 32, NULL, m->ptr, m->len, buf, N, &got));
+      CHECK(got == N && memcmp(buf, plain, N) == 0);
+      free(buf);
+    }
+    sr_bytes_free(&msg);
+    sr_bytes_free(&raw);
+  }
 }
 
 /* The raw AES keyring: round trips, the streaming raw AES calls read the
@@ -474,6 +564,7 @@ int main(void) {
   sr_keystore *ks = new_keystore(dir, k1, k2);
   test_round_trips(ks, k1, k2);
   test_errors(ks, k1, k2);
+  test_late_failures(ks, k1);
   test_raw_aes();
   test_overlap(ks);
   test_large_frame_length(ks, k1);

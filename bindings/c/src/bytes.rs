@@ -1,6 +1,6 @@
 //! `sr_bytes`: byte strings the library allocates and the caller frees.
 
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::result::Failure;
 
@@ -61,11 +61,24 @@ impl sr_bytes {
         Ok(sr_bytes::from_exact(v))
     }
 
+    /// The bytes of `v`, which may be secret: no copy when `v`'s capacity
+    /// is exactly its length plus the trailing NUL (an output reserved with
+    /// [`reserve_exact`] at its final length), so that the allocation never
+    /// moves; otherwise a copy ([`try_copy_of`](Self::try_copy_of)) and `v`
+    /// wiped when it drops. `SR_LIMIT_EXCEEDED` if the memory cannot be
+    /// allocated.
+    pub(crate) fn try_from_secret(mut v: Zeroizing<Vec<u8>>) -> Result<sr_bytes, Failure> {
+        if v.len().checked_add(1) == Some(v.capacity()) {
+            return Ok(sr_bytes::from_exact(std::mem::take(&mut *v)));
+        }
+        sr_bytes::try_copy_of(&v)
+    }
+
     /// `v` with room for the trailing NUL (capacity more than its length).
     fn from_exact(mut v: Vec<u8>) -> sr_bytes {
         v.push(0);
         // Shrinks only when the capacity is not exact: public bytes
-        // (`try_from_public`), or never (`try_copy_of`).
+        // (`try_from_public`), or never (`try_copy_of`, `try_from_secret`).
         let boxed = v.into_boxed_slice();
         let len = boxed.len() - 1;
         sr_bytes {
@@ -77,7 +90,7 @@ impl sr_bytes {
 
 /// Room in `v` for `additional` bytes and the trailing NUL, exactly;
 /// `SR_LIMIT_EXCEEDED` if the memory cannot be allocated.
-fn reserve_exact(v: &mut Vec<u8>, additional: usize) -> Result<(), Failure> {
+pub(crate) fn reserve_exact(v: &mut Vec<u8>, additional: usize) -> Result<(), Failure> {
     additional
         .checked_add(1)
         .and_then(|n| v.try_reserve_exact(n).ok())
