@@ -797,3 +797,56 @@ fn one_call_messages_round_trip_with_the_streams_and_fail_cleanly() {
             .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ValidationException);
 }
+
+#[test]
+fn one_call_decryption_into_a_slice_or_an_exact_allocation() {
+    let f = fixture();
+    let k = new_key(&f.ks);
+    let c = ctx(&[("purpose", "test")]);
+    let keyring = KmsKeyring::discovery(&f.ks);
+    let none = DecryptOptions::default();
+    for suite in [SIGNED, UNSIGNED] {
+        let pt = data(5000);
+        let (msg, _) =
+            f.ks.encrypt_message(&pt, &[&k.key_id], &c, &opts(suite, 512))
+                .unwrap();
+        // decrypt_message allocates the plaintext's length, not the message's.
+        let (out, _) = f.ks.decrypt_message(&msg, &none).unwrap();
+        assert_eq!((out.len(), out.capacity()), (pt.len(), pt.len()));
+        // Too short: the exact length, nothing written, no key unwrapped.
+        let events = decrypt_events(&f.ks);
+        let mut short = vec![0xAAu8; pt.len() - 1];
+        let r = env::decrypt_message_into_slice(&keyring, &msg, &none, &mut short).unwrap();
+        assert!(matches!(r, env::SliceMessage::TooSmall { needed } if needed == pt.len()));
+        assert!(short.iter().all(|&b| b == 0xAA));
+        assert_eq!(decrypt_events(&f.ks), events);
+        // Room: the plaintext at the start, the rest untouched.
+        let mut buf = vec![0xAAu8; msg.len()];
+        let env::SliceMessage::Written(s) =
+            env::decrypt_message_into_slice(&keyring, &msg, &none, &mut buf).unwrap()
+        else {
+            panic!("expected Written");
+        };
+        assert_eq!(s.plaintext_len, pt.len() as u64);
+        assert_eq!(s.message_len, msg.len() as u64);
+        assert_eq!(buf[..pt.len()], pt[..]);
+        assert!(buf[pt.len()..].iter().all(|&b| b == 0xAA));
+        // Unsigned only: the signed suite refused once the header is read.
+        let r = env::decrypt_message_into_slice_unsigned_only(&keyring, &msg, &none, &mut buf);
+        if suite == SIGNED {
+            assert_eq!(r.unwrap_err().kind(), ErrorKind::ValidationException);
+        } else {
+            assert!(matches!(r.unwrap(), env::SliceMessage::Written(_)));
+        }
+        // The last frame or the signature tampered with: earlier frames
+        // were decrypted into the slice, and are zero again.
+        let mut flipped = msg.clone();
+        let i = msg.len() - if suite == SIGNED { 1 } else { 30 };
+        flipped[i] ^= 1;
+        let mut buf = vec![0xAAu8; msg.len()];
+        let e = env::decrypt_message_into_slice(&keyring, &flipped, &none, &mut buf).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidCiphertextException);
+        assert!(buf[..pt.len()].iter().all(|&b| b == 0));
+        assert!(buf[pt.len()..].iter().all(|&b| b == 0xAA));
+    }
+}
