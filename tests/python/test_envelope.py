@@ -757,6 +757,26 @@ def test_message_round_trip_matches_the_streams(
         assert ks.decrypt_message(msg)[0] == b"xyz"
 
 
+@pytest.mark.parametrize("suite", [SIGNED, UNSIGNED])
+def test_message_failing_in_its_last_frame_or_signature_raises(
+    ks: strongroom.Keystore, key: strongroom.KeyMetadata, suite: int
+) -> None:
+    # decrypt_message decrypts in place into a bytes of the plaintext's
+    # length (read from the framing): a message that fails after its other
+    # frames decrypted raises, and returns nothing.
+    data = os.urandom(5000)
+    msg, _ = ks.encrypt_message(data, key_ids=[key.key_id], frame_length=512, algorithm_suite=suite)
+    # The final frame's ciphertext; the last byte (the signature, or the
+    # final frame's tag).
+    for i in (len(msg) - (150 if suite == SIGNED else 30), len(msg) - 1):
+        bad = bytearray(msg)
+        bad[i] ^= 1
+        with pytest.raises(strongroom.InvalidCiphertextException):
+            ks.decrypt_message(bytes(bad))
+    pt, s = ks.decrypt_message(msg)
+    assert pt == data and s.plaintext_length == 5000
+
+
 def test_message_tampering_and_options_raise(ks: strongroom.Keystore, key: strongroom.KeyMetadata) -> None:
     msg, _ = ks.encrypt_message(os.urandom(5000), key_ids=[key.key_id], frame_length=512)
     for bad in (msg[:-1], msg + b"\0", msg[:-200] + bytes([msg[-200] ^ 1]) + msg[-199:]):

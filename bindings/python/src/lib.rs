@@ -23,7 +23,7 @@ use strongroom::api::{
     Tag as ApiTag, VerifyMacRequest, VerifyRequest,
 };
 use strongroom::core::envelope::{
-    check_max_encrypted_data_keys, AlgorithmSuite, CommitmentPolicy, DecryptOptions,
+    check_max_encrypted_data_keys, plaintext_len, AlgorithmSuite, CommitmentPolicy, DecryptOptions,
     EncryptOptions, DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
 };
 use strongroom::core::grant::{GrantConstraints as ApiGrantConstraints, GrantOperation};
@@ -32,7 +32,7 @@ use strongroom::core::key::{
     KeyAgreementAlgorithm, KeySpec, KeyUsage, MacAlgorithm, MessageType, Origin, SigningAlgorithm,
     WrappingAlgorithm, WrappingKeySpec,
 };
-use strongroom::envelope::{self, KmsKeyring};
+use strongroom::envelope::{self, KmsKeyring, SliceMessage};
 use strongroom::{AuditFilter, EncryptionContext, Error, ErrorKind, RootKeySource, Secret};
 
 mod results;
@@ -2045,9 +2045,12 @@ impl Keystore {
     /// included); on failure what was decrypted is wiped. Options as for
     /// `decrypt_stream` (`key_ids` strict, else discovery; check
     /// `summary.encryption_context` or pass `required_encryption_context`).
-    /// The GIL is released while decrypting; the plaintext is then copied
-    /// into the returned `SecretBytes` (a `bytes` whose repr is redacted, as
-    /// `DecryptResult.plaintext`), and the Rust copy wiped.
+    /// The GIL is released while decrypting, into a `bytes` allocated once
+    /// at the plaintext's exact length (read from the message's framing);
+    /// it is then copied into the returned `SecretBytes` (a `bytes` whose
+    /// repr is redacted, as `DecryptResult.plaintext`). Memory at the peak:
+    /// the message and twice the plaintext (a `bytes` input is read in
+    /// place; a bytearray or memoryview is copied first).
     ///
     /// Raises InvalidCiphertextException (malformed, tampered, truncated,
     /// trailing bytes, or no key could unwrap it), ValidationException,
@@ -2073,12 +2076,40 @@ impl Keystore {
             commitment_policy,
             max_encrypted_data_keys,
         )?;
-        let (plaintext, summary) = py
-            .detach(|| envelope::decrypt_message(&keyring, message.get(), &options))
-            .map_err(kms)?;
-        let plaintext = Secret::new(plaintext);
+        let message = message.get();
+        let Ok(len) = plaintext_len(message) else {
+            // The framing does not parse: the decryption says why (its
+            // errors come in the order the message is read).
+            let (plaintext, summary) = py
+                .detach(|| envelope::decrypt_message(&keyring, message, &options))
+                .map_err(kms)?;
+            let plaintext = Secret::new(plaintext);
+            return Ok((
+                secret_bytes(py, &plaintext)?,
+                EnvelopeSummary::new(py, &summary)?,
+            ));
+        };
+        let mut summary = None;
+        // Decrypted in place in the new object, which no other thread can
+        // see yet; on failure the bytes written are zeroed before it is freed.
+        let plaintext = PyBytes::new_with(py, len, |buf| {
+            match py
+                .detach(|| envelope::decrypt_message_into_slice(&keyring, message, &options, buf))
+                .map_err(kms)?
+            {
+                SliceMessage::Written(s) => {
+                    summary = Some(s);
+                    Ok(())
+                }
+                SliceMessage::TooSmall { .. } => Err(kms(Error::internal(
+                    "the plaintext outgrew its computed length",
+                ))),
+            }
+        })?;
+        let summary =
+            summary.ok_or_else(|| kms(Error::internal("no summary of the decryption")))?;
         Ok((
-            secret_bytes(py, &plaintext)?,
+            secret_bytes_of(py, &plaintext)?,
             EnvelopeSummary::new(py, &summary)?,
         ))
     }

@@ -13,8 +13,17 @@ static SECRET_BYTES: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 /// `strongroom.SecretBytes(plaintext)`: a `bytes` whose repr and str are redacted.
 pub(crate) fn secret_bytes<'py>(py: Python<'py>, s: &Secret) -> PyResult<Bound<'py, PyAny>> {
+    secret_bytes_of(py, &PyBytes::new(py, s.expose_secret()))
+}
+
+/// `strongroom.SecretBytes(b)`: a copy of `b` (a `bytes` subclass cannot
+/// be built in place without the C API).
+pub(crate) fn secret_bytes_of<'py>(
+    py: Python<'py>,
+    b: &Bound<'py, PyBytes>,
+) -> PyResult<Bound<'py, PyAny>> {
     let cls = SECRET_BYTES.import(py, "strongroom._secret", "SecretBytes")?;
-    cls.call1((PyBytes::new(py, s.expose_secret()),))
+    cls.call1((b,))
 }
 
 fn bytes(py: Python<'_>, b: &[u8]) -> Py<PyAny> {
