@@ -430,9 +430,9 @@ pub unsafe extern "C" fn sr_envelope_encrypt_message_into(
 /// as the decryption parses it, so the length never exceeds the message);
 /// the `sr_bytes` is allocated once at that length plus the trailing NUL,
 /// and each frame is decrypted in place in it (no other copy of the
-/// plaintext). 64 MiB message: 143 MB peak RSS, as for
-/// `sr_envelope_encrypt_message()` (it was about three times the message
-/// before this version). The same for `sr_envelope_decrypt_message_into()`
+/// plaintext). 64 MiB message: 140 MB peak RSS, as for
+/// `sr_envelope_encrypt_message()` (it was 207 MB, about three times the
+/// message, before this version). The same for `sr_envelope_decrypt_message_into()`
 /// with a buffer that holds the plaintext.
 ///
 /// Parameters:
