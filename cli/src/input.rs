@@ -243,7 +243,17 @@ mod tests {
             fn times(
                 text in "\\PC{0,24}|[0-9+ -]{4}-[0-9+ -]{2}-[0-9+ -]{2}T[0-9+]{2}:[0-9+]{2}:[0-9+]{2}Z",
                 when in 0u64..253_402_300_800,
+                fields in (1970u32..2100, 1u32..=12, 1u32..=31, 0u32..24, 0u32..60, 0u32..60),
+                sign in any::<bool>(),
             ) {
+                // A date of real-looking fields: the day may be past the
+                // month's end, the month may carry a sign.
+                let (y, m, d, hh, mm, ss) = fields;
+                let month = if sign && m < 10 { format!("+{m}") } else { format!("{m:02}") };
+                let date = format!("{y:04}-{month}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z");
+                if let Some(t) = refused(parse_time(&date))? {
+                    prop_assert_eq!(format_time(t), date);
+                }
                 if let Some(t) = refused(parse_time(&text))? {
                     let trimmed = text.trim();
                     if !trimmed.bytes().all(|b| b.is_ascii_digit()) {
