@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test suite, on a fresh machine: formatting, lints, docs, the no_std
 # build of the core, the Rust tests, the quick start, then the C, Python,
-# wasm and server suites (scripts/test-*.sh). Installs what it needs.
+# wasm and server suites and a short libFuzzer smoke run under
+# AddressSanitizer (scripts/test-*.sh). Installs what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -38,7 +39,7 @@ step "benches compile (cargo bench --no-run; not run in CI)"
 step "quickstart"
 ./scripts/quickstart.sh
 
-for suite in c python wasm server; do
+for suite in c python wasm server fuzz; do
   if [ -x "scripts/test-$suite.sh" ]; then
     step "suite: $suite"
     "./scripts/test-$suite.sh"

@@ -144,8 +144,10 @@ fn raw_keyring(raw: &RawAesArgs) -> Result<Option<RawAesKeyring>, Error> {
     RawAesKeyring::new(&raw.raw_key_namespace, &raw.raw_key_name, &key).map(Some)
 }
 
+/// Hex text (either case), or `None`: digits only (`u8::from_str_radix`
+/// alone would also take a sign, `+f`).
 fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..s.len())
@@ -357,4 +359,29 @@ pub fn decrypt_file(ctx: &Ctx<'_>, a: &DecryptFileArgs) -> Result<(), Error> {
         print(&summary_json(&s, out))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512)
+        ))]
+
+        /// A raw AES key file's hex: arbitrary text never panics, and what
+        /// decodes is hex digits only, the bytes' one spelling up to case;
+        /// every key's hex decodes to it.
+        #[test]
+        fn raw_key_hex(text in "\\PC{0,40}|[0-9a-fA-F+ -]{0,40}", key in proptest::collection::vec(any::<u8>(), 0..33)) {
+            if let Some(b) = hex_decode(&text) {
+                let lower: String = b.iter().map(|x| format!("{x:02x}")).collect();
+                prop_assert_eq!(lower, text.to_ascii_lowercase());
+            }
+            let hex: String = key.iter().map(|x| format!("{x:02X}")).collect();
+            prop_assert_eq!(hex_decode(&hex), Some(key));
+        }
+    }
 }

@@ -141,12 +141,23 @@ pub fn parse_time(s: &str) -> Result<u64, Error> {
     {
         return Err(bad());
     }
+    // Digits only: `i64::from_str` would also take a sign (`2027-+1-01...`).
     let num = |r: std::ops::Range<usize>| -> Result<i64, Error> {
-        t.get(r).and_then(|x| x.parse::<i64>().ok()).ok_or_else(bad)
+        t.get(r)
+            .filter(|x| x.bytes().all(|c| c.is_ascii_digit()))
+            .and_then(|x| x.parse::<i64>().ok())
+            .ok_or_else(bad)
     };
     let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 59 {
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let month_days = match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if !(1..=12).contains(&m) || !(1..=month_days).contains(&d) || hh > 23 || mm > 59 || ss > 59 {
         return Err(bad());
     }
     // Days from civil (proleptic Gregorian), H. Hinnant's algorithm.
@@ -178,6 +189,101 @@ mod tests {
             "x",
         ] {
             assert!(parse_time(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// Fuzzing of the option parsers (`docs/TESTING.md`): arbitrary text
+    /// never panics, an accepted value has one spelling where the format
+    /// has one, and a refused one is `ValidationException`.
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+        use strongroom::ErrorKind;
+
+        fn refused<T: std::fmt::Debug>(r: Result<T, Error>) -> Result<Option<T>, TestCaseError> {
+            match r {
+                Ok(v) => Ok(Some(v)),
+                Err(e) => {
+                    prop_assert_eq!(e.kind(), ErrorKind::ValidationException, "{}", e);
+                    Ok(None)
+                }
+            }
+        }
+
+        /// `YYYY-MM-DDTHH:MM:SSZ` of Unix seconds `t` (civil from days,
+        /// the inverse of the parser's).
+        fn format_time(t: u64) -> String {
+            let days = i64::try_from(t / 86_400).unwrap() + 719_468;
+            let era = days.div_euclid(146_097);
+            let doe = days - era * 146_097;
+            let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+            let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+            let mp = (5 * doy + 2) / 153;
+            let d = doy - (153 * mp + 2) / 5 + 1;
+            let m = if mp < 10 { mp + 3 } else { mp - 9 };
+            let y = yoe + era * 400 + i64::from(m <= 2);
+            let s = t % 86_400;
+            format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+                s / 3600,
+                s / 60 % 60,
+                s % 60
+            )
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(
+                std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512)
+            ))]
+
+            /// Times: digits are Unix seconds; the RFC 3339 form reads only
+            /// as the one spelling of a real UTC time (no sign in a field,
+            /// no 31 February).
+            #[test]
+            fn times(
+                text in "\\PC{0,24}|[0-9+ -]{4}-[0-9+ -]{2}-[0-9+ -]{2}T[0-9+]{2}:[0-9+]{2}:[0-9+]{2}Z",
+                when in 0u64..253_402_300_800,
+                fields in (1970u32..2100, 1u32..=12, 1u32..=31, 0u32..24, 0u32..60, 0u32..60),
+                sign in any::<bool>(),
+            ) {
+                // A date of real-looking fields: the day may be past the
+                // month's end, the month may carry a sign.
+                let (y, m, d, hh, mm, ss) = fields;
+                let month = if sign && m < 10 { format!("+{m}") } else { format!("{m:02}") };
+                let date = format!("{y:04}-{month}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z");
+                if let Some(t) = refused(parse_time(&date))? {
+                    prop_assert_eq!(format_time(t), date);
+                }
+                if let Some(t) = refused(parse_time(&text))? {
+                    let trimmed = text.trim();
+                    if !trimmed.bytes().all(|b| b.is_ascii_digit()) {
+                        prop_assert_eq!(format_time(t), trimmed);
+                    }
+                }
+                prop_assert_eq!(parse_time(&format_time(when)).unwrap(), when);
+            }
+
+            /// Blobs that are not `file://` or `fileb://` names: base64 with
+            /// one spelling per value.
+            #[test]
+            fn blobs(text in "\\PC{0,40}|[A-Za-z0-9+/=]{0,40}") {
+                prop_assume!(!text.starts_with("file://") && !text.starts_with("fileb://"));
+                if let Some(b) = refused(parse_blob(&text))? {
+                    prop_assert_eq!(STANDARD.encode(b), text.trim());
+                }
+            }
+
+            /// Encryption contexts, tags, grant operations and constraints,
+            /// in their shorthand and JSON forms and as arbitrary text.
+            #[test]
+            fn option_values(
+                text in "\\PC{0,40}|[a-zA-Z=,{}\\[\\]\": ]{0,40}|\\{(\"[a-z]{0,3}\": ?(\"[a-z]{0,3}\"|1|null|\\[\\]),?){0,3}\\}",
+            ) {
+                refused(parse_context(&text))?;
+                refused(parse_tags(std::slice::from_ref(&text)))?;
+                refused(parse_operations(std::slice::from_ref(&text)))?;
+                refused(parse_constraints(&text))?;
+            }
         }
     }
 }

@@ -735,6 +735,59 @@ proptest! {
         }
     }
 
+    /// KMS enumeration names (`core::key`'s `FromStr`: key specs, usages,
+    /// algorithms, states...) parse only from their exact AWS spelling;
+    /// envelope algorithm suites from their ESDK name (any case) or their
+    /// ID in hex digits (`0x` optional; no sign: `+578` was taken before),
+    /// and commitment policies from their name (any case, underscores
+    /// optional). Anything else is a ValidationException.
+    #[test]
+    fn enumeration_names(s in "\\PC{0,24}|[A-Z_0-9]{0,24}|[+ ]?(0x)?[0-9a-fA-F+]{1,5}|(0x|\\+)?0?[1-5]78") {
+        use strongroom_core::envelope::{AlgorithmSuite, CommitmentPolicy};
+        fn exact<T: std::str::FromStr<Err = strongroom_core::Error> + std::fmt::Display>(
+            s: &str,
+        ) -> Result<(), TestCaseError> {
+            match s.parse::<T>() {
+                Ok(v) => prop_assert_eq!(v.to_string(), s),
+                Err(e) => prop_assert_eq!(e.kind(), ErrorKind::ValidationException),
+            }
+            Ok(())
+        }
+        exact::<KeySpec>(&s)?;
+        exact::<KeyUsage>(&s)?;
+        exact::<KeyAgreementAlgorithm>(&s)?;
+        exact::<KeyState>(&s)?;
+        exact::<Origin>(&s)?;
+        exact::<EncryptionAlgorithm>(&s)?;
+        exact::<SigningAlgorithm>(&s)?;
+        exact::<MessageType>(&s)?;
+        exact::<MacAlgorithm>(&s)?;
+        exact::<DataKeyPairSpec>(&s)?;
+        exact::<WrappingAlgorithm>(&s)?;
+        exact::<WrappingKeySpec>(&s)?;
+        exact::<ExpirationModel>(&s)?;
+        exact::<ImportType>(&s)?;
+        exact::<DataKeySpec>(&s)?;
+        exact::<RotationType>(&s)?;
+        let t = s.trim();
+        match s.parse::<AlgorithmSuite>() {
+            Ok(suite) => {
+                let hex = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")).unwrap_or(t);
+                let by_id = hex.bytes().all(|b| b.is_ascii_hexdigit())
+                    && u16::from_str_radix(hex, 16).ok() == Some(suite.id());
+                prop_assert!(by_id || suite.name().eq_ignore_ascii_case(t), "{:?} -> {:?}", s, suite);
+            }
+            Err(e) => prop_assert_eq!(e.kind(), ErrorKind::ValidationException),
+        }
+        match s.parse::<CommitmentPolicy>() {
+            Ok(p) => {
+                let squash = |n: &str| n.replace('_', "").to_ascii_uppercase();
+                prop_assert_eq!(squash(p.name()), squash(t));
+            }
+            Err(e) => prop_assert_eq!(e.kind(), ErrorKind::ValidationException),
+        }
+    }
+
     /// Pagination markers: arbitrary strings give `ValidationException`
     /// (outside KMS's constraints) or `InvalidMarkerException`, or decode;
     /// every marker this keystore makes decodes back to what it encodes.

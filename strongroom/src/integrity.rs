@@ -1080,6 +1080,9 @@ impl Tx for IntegrityTx<'_> {
             "the bucket columns are added by the migration",
         ))
     }
+    fn create_old_tables(&mut self) -> Result<()> {
+        Err(Error::internal("the old tables are made by the migration"))
+    }
 }
 
 /// Rewrites the state row as keystore format versions 2 and 3 wrote it (no

@@ -119,6 +119,8 @@ pub(crate) fn needs_migration(version: u32) -> Error {
 /// is; any failure leaves the file as it was.
 pub(crate) fn migrate(storage: &SqliteStorage, root: &RootKey, keystore_id: &str) -> Result<()> {
     storage.write(&mut |tx| {
+        // A format 1 keystore made before grants has no `grants` table.
+        tx.create_old_tables()?;
         let row = tx
             .get(Table::Meta, META_CONFIG)?
             .ok_or_else(|| auth_failed("the keystore configuration"))?;
@@ -147,6 +149,11 @@ pub(crate) fn migrate(storage: &SqliteStorage, root: &RootKey, keystore_id: &str
             (checkpoint, counter)
         };
         tx.add_bucket_columns()?;
+        // The schema the migrated file must have, checked here so that a
+        // file the open would refuse after the migration is not migrated
+        // (its schema edited: a table, index, view or trigger added,
+        // changed or removed).
+        tx.check_schema()?;
         if config.format_version == 3 {
             // Keys and aliases keep their buckets.
             rebucket(tx, root, Table::Grants)?;
@@ -356,5 +363,170 @@ mod tests {
                 Ok(())
             })
             .unwrap();
+    }
+
+    /// A format 2 keystore (a key, an alias and a grant), made once: the
+    /// bytes of its file and audit log, and its key ID.
+    fn format_2_template() -> &'static (Vec<u8>, Vec<u8>, String) {
+        static T: std::sync::OnceLock<(Vec<u8>, Vec<u8>, String)> = std::sync::OnceLock::new();
+        T.get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("ks.db");
+            let ks = Keystore::create(&path, source(), CreateOptions::default()).unwrap();
+            let key = ks
+                .create_key(&CreateKeyRequest::default())
+                .unwrap()
+                .key_metadata
+                .key_id;
+            ks.create_alias("alias/two", &key).unwrap();
+            ks.create_grant(&CreateGrantRequest {
+                key_id: key.clone(),
+                grantee_principal: "arn:aws:iam::000000000000:user/app".into(),
+                operations: vec![GrantOperation::Encrypt],
+                ..Default::default()
+            })
+            .unwrap();
+            ks.flush_audit_log().unwrap();
+            drop(ks);
+            downgrade_to_format_2(&path);
+            let log = std::fs::read(crate::audit_log_path(&path)).unwrap();
+            (std::fs::read(&path).unwrap(), log, key)
+        })
+    }
+
+    /// An edit of a format 2 file: `(table, row, column, op, bytes)` with
+    /// `op` 0 flip (`bytes[0]` at `row`-chosen offset), 1 cut, 2 extend,
+    /// 3 delete the row, 4 rewrite the integrity state or the configuration
+    /// with a valid MAC (so the reader behind it runs).
+    type Format2Edit = (usize, usize, usize, u8, Vec<u8>);
+
+    fn edit_format_2(path: &std::path::Path, (t, r, c, op, bytes): &Format2Edit) {
+        let root = RootKey::from_bytes(&ROOT).unwrap();
+        let conn = rusqlite::Connection::open(path).unwrap();
+        let table = ["meta", "keys", "aliases", "grants"][t % 4];
+        let col = ["id", "body", "tag"][c % 3];
+        let ids: Vec<String> = conn
+            .prepare(&format!("SELECT id FROM {table} ORDER BY id"))
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<std::result::Result<_, _>>()
+            .unwrap();
+        let id = &ids[r % ids.len()];
+        let value: Vec<u8> = conn
+            .query_row(
+                &format!("SELECT CAST({col} AS BLOB) FROM {table} WHERE id = ?1"),
+                [id],
+                |row| row.get(0),
+            )
+            .unwrap();
+        let mut v = value.clone();
+        match op % 5 {
+            0 if !v.is_empty() => {
+                let at = r % v.len();
+                v[at] ^= bytes.first().copied().unwrap_or(1).max(1);
+            }
+            1 => v.truncate(r % (v.len() + 1)),
+            2 | 0 => v.extend_from_slice(bytes),
+            3 => {
+                conn.execute(&format!("DELETE FROM {table} WHERE id = ?1"), [id])
+                    .unwrap();
+                return;
+            }
+            _ => {
+                let (which, mut body): (&str, Vec<u8>) = if r % 2 == 0 {
+                    let b = conn
+                        .query_row("SELECT body FROM meta WHERE id = 'state'", [], |x| x.get(0))
+                        .unwrap();
+                    ("state", b)
+                } else {
+                    let b = conn
+                        .query_row("SELECT body FROM meta WHERE id = 'config'", [], |x| {
+                            x.get(0)
+                        })
+                        .unwrap();
+                    ("config", b)
+                };
+                let at = c % (body.len() + 1);
+                body.splice(
+                    at..(at + bytes.len() % 3).min(body.len()),
+                    bytes.iter().copied(),
+                );
+                let tag = if which == "state" {
+                    root.mac_integrity(&[b"strongroom/v1/state", &body])
+                        .unwrap()
+                } else {
+                    root.mac_record(b"meta", b"config", &body).unwrap()
+                };
+                conn.execute(
+                    "UPDATE meta SET body = ?1, tag = ?2 WHERE id = ?3",
+                    rusqlite::params![body, tag.to_vec(), which],
+                )
+                .unwrap();
+                return;
+            }
+        }
+        let new = if col == "id" {
+            rusqlite::types::Value::Text(String::from_utf8_lossy(&v).into_owned())
+        } else {
+            rusqlite::types::Value::Blob(v)
+        };
+        // An id that collides with another row's leaves the file as it was.
+        let _ = conn.execute(
+            &format!("UPDATE {table} SET {col} = ?1 WHERE id = ?2"),
+            rusqlite::params![new, id],
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(32)
+        ))]
+
+        /// A format 2 file with a row edited (id, body or tag flipped, cut
+        /// or extended; deleted), or its integrity state or configuration
+        /// rewritten with a valid MAC over edited bytes: the migration
+        /// never panics, and either refuses with `KMSInternalException`
+        /// (`AccessDeniedException` for an edited `meta/check`, as for a
+        /// wrong root key) leaving the file and audit log byte for byte as
+        /// they were, or migrates a keystore whose key, alias and grant
+        /// are intact.
+        #[test]
+        fn edited_format_2_keystores_are_refused_unchanged_or_migrate_intact(
+            edit in (0..4usize, proptest::prelude::any::<usize>(), 0..3usize, 0..5u8,
+                proptest::collection::vec(proptest::prelude::any::<u8>(), 0..24))
+        ) {
+            let (db, log, key) = format_2_template();
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("ks.db");
+            std::fs::write(&path, db).unwrap();
+            std::fs::write(crate::audit_log_path(&path), log).unwrap();
+            edit_format_2(&path, &edit);
+            let before = (std::fs::read(&path).unwrap(), std::fs::read(crate::audit_log_path(&path)).unwrap());
+            let migrate = OpenOptions::default().migrate_old_format(true);
+            match Keystore::open_with(&path, source(), migrate) {
+                Err(e) => {
+                    proptest::prop_assert!(
+                        matches!(e.kind(), ErrorKind::KMSInternalException | ErrorKind::AccessDeniedException),
+                        "{}", e
+                    );
+                    let after = (std::fs::read(&path).unwrap(), std::fs::read(crate::audit_log_path(&path)).unwrap());
+                    proptest::prop_assert!(after == before, "a refused migration changed the files: {}", e);
+                }
+                Ok(ks) if edit.3 % 5 == 4 => {
+                    // Rewritten with the root key: any typed result.
+                    let _ = ks.describe_key(key);
+                }
+                Ok(ks) => {
+                    proptest::prop_assert_eq!(&ks.describe_key("alias/two").unwrap().key_metadata.key_id, key);
+                    let grants = ks.list_grants(&crate::api::ListGrantsRequest {
+                        key_id: key.clone(),
+                        ..Default::default()
+                    });
+                    proptest::prop_assert_eq!(grants.unwrap().grants.len(), 1);
+                    ks.verify_digest().unwrap();
+                }
+            }
+        }
     }
 }

@@ -222,3 +222,77 @@ pub fn write_new_key_file(path: &Path, key: &Secret) -> Result<()> {
         .and_then(|_| f.sync_all())
         .map_err(|e| Error::internal(format!("cannot write {}: {e}", path.display())))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A JSON value of any type, or a number at or past a bound.
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        prop_oneof![
+            any::<i64>().prop_map(serde_json::Value::from),
+            prop_oneof![
+                Just(0u64),
+                Just(7),
+                Just(8),
+                Just(16),
+                Just(17),
+                Just(64),
+                Just(65),
+                Just(u64::from(ARGON2_MAX_M_COST_KIB) + 1),
+                Just(u64::from(u32::MAX) + 1)
+            ]
+            .prop_map(serde_json::Value::from),
+            Just(serde_json::Value::from(1.5)),
+            "[A-Za-z0-9+/=]{0,100}".prop_map(serde_json::Value::from),
+            Just(serde_json::Value::Null),
+            Just(serde_json::json!([1, 2])),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512)
+        ))]
+
+        /// `meta/kdf` (read before any MAC can be checked) and an export's
+        /// KDF field: arbitrary bytes, and the stored parameters with a
+        /// member replaced by another value or removed, or their bytes
+        /// flipped or cut, parse only to parameters within the bounds, and
+        /// are refused otherwise with `KMSInternalException` — never a
+        /// panic, never parameters that make a derivation abort or run for
+        /// hours.
+        #[test]
+        fn stored_kdf_parameters(
+            bytes in proptest::collection::vec(any::<u8>(), 0..120),
+            member in 0usize..5,
+            value in json_value(),
+            flip in (any::<usize>(), any::<u8>()),
+            cut in any::<usize>(),
+            how in 0u8..3,
+        ) {
+            let real = serde_json::to_vec(&Argon2Params::generate([9; 16])).unwrap();
+            let mut json: serde_json::Value = serde_json::from_slice(&real).unwrap();
+            let names = ["m_cost", "t_cost", "p_cost", "salt", "extra"];
+            match how {
+                0 => json[names[member]] = value,
+                1 => drop(json.as_object_mut().unwrap().remove(names[member])),
+                _ => {}
+            }
+            let mut edited = serde_json::to_vec(&json).unwrap();
+            if how == 2 {
+                let i = flip.0 % edited.len();
+                edited[i] ^= flip.1;
+                edited.truncate(cut % (edited.len() + 1));
+            }
+            for body in [&bytes, &edited] {
+                match Argon2Params::parse_stored(body, "the KDF parameters") {
+                    Ok(p) => prop_assert!(p.check_bounds().is_ok()),
+                    Err(e) => prop_assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{}", e),
+                }
+            }
+        }
+    }
+}

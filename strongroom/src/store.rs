@@ -207,6 +207,15 @@ pub trait Tx {
     /// # Errors
     /// `KMSInternalException` on a storage failure.
     fn add_bucket_columns(&mut self) -> Result<()>;
+    /// Creates, in the shape of keystore format version 1, the key, alias
+    /// and grant tables a keystore made by an older version may lack
+    /// (`grants` came later); nothing for tables that are there. Run by
+    /// the migration inside its transaction, so that a refused migration
+    /// leaves the file as it was.
+    ///
+    /// # Errors
+    /// `KMSInternalException` on a storage failure.
+    fn create_old_tables(&mut self) -> Result<()>;
 }
 
 /// A database that runs closures in read or write transactions. A write
@@ -235,6 +244,17 @@ pub trait Storage: Send + Sync {
         Ok(None)
     }
 }
+
+/// The `meta` table, as every format version made it.
+const META_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS meta (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);";
+
+/// The key, alias and grant tables in the shape of keystore format version
+/// 1 (no `bucket` column: the migration adds it), where they are missing.
+const OLD_TABLES: &str =
+    "CREATE TABLE IF NOT EXISTS keys (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);
+     CREATE TABLE IF NOT EXISTS aliases (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);
+     CREATE TABLE IF NOT EXISTS grants (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);";
 
 fn db_err(e: rusqlite::Error) -> Error {
     Error::internal(format!("keystore database error: {e}"))
@@ -470,6 +490,24 @@ impl SqliteStorage {
         // Room for every statement of a write (three tables, their bucket
         // queries, meta), so that none is prepared again per call.
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        if !create {
+            // Nothing is written to a file that is not a keystore (another
+            // application's database named by mistake, or a keystore whose
+            // `meta` table was dropped), not even the journal mode.
+            let has_meta: bool = conn
+                .query_row(
+                    "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(db_err)?;
+            if !has_meta {
+                return Err(Error::internal(format!(
+                    "{} is not a Strongroom keystore",
+                    path.display()
+                )));
+            }
+        }
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(db_err)?;
         conn.pragma_update(None, "synchronous", "FULL")
@@ -485,17 +523,16 @@ impl SqliteStorage {
             }
             conn.execute_batch(&sql).map_err(db_err)?;
         }
-        // Tables a keystore made by an older version may lack (`grants`
-        // came later), in that version's shape: the migration to format 2
-        // adds the `bucket` columns. Opening a file that is not a keystore
-        // ends in "not a Strongroom keystore" (no `meta/check` row).
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS meta (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);
-             CREATE TABLE IF NOT EXISTS keys (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);
-             CREATE TABLE IF NOT EXISTS aliases (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);
-             CREATE TABLE IF NOT EXISTS grants (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);",
-        )
-        .map_err(db_err)?;
+        if create {
+            conn.execute_batch(&format!("{META_TABLE}\n{OLD_TABLES}"))
+                .map_err(db_err)?;
+        }
+        // Otherwise a table a keystore made by an older version lacks
+        // (`grants` came later) is made by the migration, in its
+        // transaction ([`Tx::create_old_tables`]); a file with a `meta`
+        // table but no `meta/check` row ends in "not a Strongroom keystore".
+        // Nothing is created here: a refused open or migration leaves the
+        // file as it was.
         let path = canonical(path);
         Ok(SqliteStorage {
             conn: Mutex::new(conn),
@@ -935,6 +972,10 @@ impl Tx for SqliteTx<'_> {
             f(bucket, id, &tag)?;
         }
         Ok(())
+    }
+
+    fn create_old_tables(&mut self) -> Result<()> {
+        self.tx.execute_batch(OLD_TABLES).map_err(db_err)
     }
 
     fn add_bucket_columns(&mut self) -> Result<()> {

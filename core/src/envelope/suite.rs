@@ -168,7 +168,12 @@ impl core::str::FromStr for AlgorithmSuite {
             .strip_prefix("0x")
             .or_else(|| t.strip_prefix("0X"))
             .unwrap_or(t);
-        if let Some(suite) = u16::from_str_radix(hex, 16).ok().and_then(Self::from_id) {
+        // Hex digits only: `u16::from_str_radix` alone would also take a
+        // sign (`+578`).
+        let id = Some(hex)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(|h| u16::from_str_radix(h, 16).ok());
+        if let Some(suite) = id.and_then(Self::from_id) {
             return Ok(suite);
         }
         Self::ALL
