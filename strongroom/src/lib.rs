@@ -43,7 +43,9 @@ pub mod test_hooks {
     }
 
     /// The next service event the calling thread appends after a commit
-    /// (a purge's `DeleteKey`) fails to be written, as on a full disk.
+    /// (a purge's `DeleteKey`, an automatic rotation's `RotateKey`, an
+    /// expiry's `DeleteExpiredKeyMaterial`) fails to be written, as on a
+    /// full disk.
     pub fn fail_next_service_event() {
         FAIL_NEXT_SERVICE_EVENT.with(|c| c.set(true));
     }
@@ -93,6 +95,38 @@ pub type OsRng = UnwrapErr<getrandom::SysRng>;
 /// The OS CSPRNG as a `rand_core` RNG.
 pub fn os_rng() -> OsRng {
     UnwrapErr(getrandom::SysRng)
+}
+
+/// Time-driven maintenance of one key (its key ID) that a write committed,
+/// recorded as AWS KMS's service event (`docs/FORMAT.md`, "Service events").
+enum ServiceEvent {
+    /// Purged at the end of its waiting period: `DeleteKey`.
+    Deleted(String),
+    /// Rotated automatically when its rotation period elapsed: `RotateKey`.
+    Rotated(String),
+    /// Its imported key material deleted at its `ValidTo`:
+    /// `DeleteExpiredKeyMaterial`.
+    MaterialExpired(String),
+}
+
+/// The body of a [`Keystore::write_maintaining`] transaction.
+type MaintainingWrite<'a> = dyn FnMut(&mut dyn Tx, &mut Vec<ServiceEvent>) -> Result<()> + 'a;
+
+impl ServiceEvent {
+    /// The audit event of this maintenance in `ks`'s account, at `millis`.
+    fn event(&self, ks: &Keystore, millis: u64) -> strongroom_core::audit::AuditEvent {
+        use strongroom_core::audit::AuditEvent;
+        let (random, _) = access::audit_id_bytes();
+        let (Self::Deleted(id) | Self::Rotated(id) | Self::MaterialExpired(id)) = self;
+        let arn = strongroom_core::key::key_arn(ks.region(), ks.account(), id);
+        match self {
+            Self::Deleted(_) => AuditEvent::key_deleted(ks.account(), &arn, millis, random),
+            Self::Rotated(_) => AuditEvent::key_rotated(ks.account(), &arn, id, millis, random),
+            Self::MaterialExpired(_) => {
+                AuditEvent::key_material_expired(ks.account(), &arn, id, millis, random)
+            }
+        }
+    }
 }
 
 /// Settings for a new keystore.
@@ -764,6 +798,15 @@ impl Keystore {
     /// transaction begins until it ends (released on return, on unwinding
     /// and, by the kernel, on a crash).
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.write_maintaining(&mut |tx, _| f(tx))
+    }
+
+    /// [`write`](Self::write), where `f` also notes the time-driven
+    /// maintenance it applied (an automatic rotation, the deletion of
+    /// expired imported key material) in its second argument: recorded as
+    /// AWS KMS's service events once the change commits, as a purge's
+    /// `DeleteKey` is.
+    fn write_maintaining(&self, f: &mut MaintainingWrite<'_>) -> Result<()> {
         // Write-behind: the records this handle queued go ahead of the
         // intent (call order), and a batch that failed is retried first (the
         // change is refused while it stays unwritten).
@@ -771,17 +814,19 @@ impl Keystore {
         let _invalidate = InvalidateOnDrop(&self.inner.cache);
         self.inner.audit.with_change(|log| {
             let mut written = None;
-            let mut purged: Vec<String> = Vec::new();
+            let mut service: Vec<ServiceEvent> = Vec::new();
             self.inner.storage.write(&mut |tx| {
-                purged.clear();
+                service.clear();
                 let state = integrity::read_state(tx, &self.inner.root)?;
                 // An anchor found behind is stored here (fail closed), even
                 // if the write changes nothing.
                 self.inner.guard.check(&state, None, true)?;
                 log.check(self, &state.checkpoint)?;
                 let mut itx = integrity::IntegrityTx::new(tx, &self.inner.root, state);
-                f(&mut itx)?;
-                if itx.changes() {
+                f(&mut itx, &mut service)?;
+                if !itx.changes() {
+                    service.clear();
+                } else {
                     let millis = self.inner.clock.now().saturating_mul(1000);
                     let keys = itx
                         .written_keys()
@@ -793,7 +838,10 @@ impl Keystore {
                             })?;
                     let cp = log.append_intent(&intent, &itx.checkpoint())?;
                     itx.set_checkpoint(cp);
-                    purged = itx.deleted_keys().map(str::to_owned).collect();
+                    service.extend(
+                        itx.deleted_keys()
+                            .map(|k| ServiceEvent::Deleted(k.to_owned())),
+                    );
                 }
                 if test_hooks::take_commit_failure() {
                     return Err(Error::internal("injected commit failure (test hook)"));
@@ -801,23 +849,17 @@ impl Keystore {
                 written = itx.finish()?;
                 Ok(())
             })?;
-            // A key purged at the end of its waiting period: AWS KMS's
-            // `DeleteKey` service event, one per key, appended only once
-            // the purge has committed (a purge that does not commit leaves
+            // A key purged at the end of its waiting period, rotated
+            // automatically, or whose imported material expired: AWS KMS's
+            // service event (`DeleteKey`, `RotateKey`,
+            // `DeleteExpiredKeyMaterial`), one per key, appended only once
+            // the change has committed (one that does not commit leaves
             // none), still under the log's lock. A failed append does not
             // fail the committed change: the event is kept and retried as
             // an outcome record is (`AuditSink::retain_outcome`).
             let millis = self.inner.clock.now().saturating_mul(1000);
-            for id in purged {
-                let arn = strongroom_core::key::key_arn(self.region(), self.account(), &id);
-                let (random, _) = access::audit_id_bytes();
-                let event = strongroom_core::audit::AuditEvent::key_deleted(
-                    self.account(),
-                    &arn,
-                    millis,
-                    random,
-                )
-                .to_canonical_record();
+            for done in service {
+                let event = done.event(self, millis).to_canonical_record();
                 let appended = if test_hooks::take_service_event_failure() {
                     Err(Error::internal("injected audit write failure (test hook)"))
                 } else {
@@ -1069,7 +1111,7 @@ impl Keystore {
         let ident = self.parse_ident(key_id)?;
         let env = self.env();
         let mut out = None;
-        self.write(&mut |tx| {
+        self.write_maintaining(&mut |tx, service| {
             let mut rec = self
                 .load_in(tx, key_id, &ident)?
                 .ok_or_else(|| self.not_found(key_id))?;
@@ -1089,15 +1131,22 @@ impl Keystore {
                 },
             )?;
             let before = rec.clone();
-            let due = |rec: &mut KeyRecord| -> Result<()> {
-                strongroom_core::asym::expire_imported_material(rec, env.now);
-                ops::rotate_if_due(&env, &mut os_rng(), rec).map(|_| ())
+            // Recorded as service events once the write commits.
+            let due = |rec: &mut KeyRecord, service: &mut Vec<ServiceEvent>| -> Result<()> {
+                service.clear();
+                if strongroom_core::asym::expire_imported_material(rec, env.now) {
+                    service.push(ServiceEvent::MaterialExpired(rec.key_id.clone()));
+                }
+                if ops::rotate_if_due(&env, &mut os_rng(), rec)? {
+                    service.push(ServiceEvent::Rotated(rec.key_id.clone()));
+                }
+                Ok(())
             };
-            due(&mut rec)?;
+            due(&mut rec, service)?;
             let result = f(&env, &mut rec);
             if result.is_err() {
                 rec = before.clone();
-                due(&mut rec)?;
+                due(&mut rec, service)?;
             }
             if rec != before {
                 rec.generation += 1;
