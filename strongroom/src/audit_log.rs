@@ -1191,8 +1191,10 @@ impl AuditSink {
     /// ahead of anything queued later, and the sink is stuck (as after a
     /// failed write-behind batch): every later call of the handle first
     /// writes it, and fails while that fails; a change is refused before it
-    /// changes anything. Lost if the process ends first: the change's
-    /// intent record then stays in `outcome_unknown`.
+    /// changes anything. Dropping the sink (the last handle) tries once
+    /// more to write it; lost if that fails too or the process ends
+    /// without dropping it: the change's intent record then stays in
+    /// `outcome_unknown`.
     pub(crate) fn retain_outcome(&self, canonical: String, e: &Error) {
         let mut q = lock_queue(&self.queue);
         q.retained.push(Queued {
@@ -2256,7 +2258,9 @@ impl Drop for AuditSink {
             // the parent's to write.
             return;
         }
-        // The last handle is gone: write its queued events (write-behind)...
+        // The last handle is gone: write the records kept after a commit
+        // (a last try; errors are ignored) and its queued events
+        // (write-behind)...
         #[cfg(unix)]
         {
             let q = self
