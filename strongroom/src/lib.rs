@@ -97,6 +97,17 @@ pub fn os_rng() -> OsRng {
     UnwrapErr(getrandom::SysRng)
 }
 
+/// How [`Keystore::open_checked`] opens a keystore.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Opening {
+    /// For use: the integrity state and anchor checked, anchoring recorded.
+    Use,
+    /// The handle returned before anything is checked or recorded.
+    Inspect,
+    /// As `Inspect`, on a read-only connection: nothing can be written.
+    ReadOnly,
+}
+
 /// Time-driven maintenance of one key (its key ID) that a write committed,
 /// recorded as AWS KMS's service event (`docs/FORMAT.md`, "Service events").
 enum ServiceEvent {
@@ -605,18 +616,19 @@ impl Keystore {
         root: RootKeySource,
         options: OpenOptions,
     ) -> Result<Self> {
-        Self::open_checked(path, root, options, false)
+        Self::open_checked(path, root, options, Opening::Use)
     }
 
-    /// [`open_with`](Self::open_with); with `inspect`, the handle is
-    /// returned before its integrity state, anchor and anchoring are
-    /// checked or recorded (for [`inspect_anchor`](Self::inspect_anchor),
-    /// which checks them read only).
+    /// [`open_with`](Self::open_with); except [`Opening::Use`], the handle
+    /// is returned before its integrity state, anchor and anchoring are
+    /// checked or recorded (for [`inspect_anchor`](Self::inspect_anchor)
+    /// and [`verify_audit_log_read_only`](Self::verify_audit_log_read_only),
+    /// which check them read only).
     fn open_checked(
         path: impl AsRef<Path>,
         root: RootKeySource,
         options: OpenOptions,
-        inspect: bool,
+        opening: Opening,
     ) -> Result<Self> {
         options.audit_write_mode.validate()?;
         if let Some(a) = &options.anchor {
@@ -627,7 +639,15 @@ impl Keystore {
             }
             a.refuse_keystore_file(path.as_ref())?;
         }
-        let storage = SqliteStorage::open(path.as_ref(), false)?;
+        // Read only: a connection that cannot write (no migration then).
+        let writable = match opening {
+            Opening::ReadOnly => None,
+            _ => Some(Arc::new(SqliteStorage::open(path.as_ref(), false)?)),
+        };
+        let storage: Arc<dyn Storage> = match &writable {
+            Some(s) => s.clone(),
+            None => Arc::new(store::ReadOnlySqlite::open(path.as_ref())?),
+        };
         let (mut kdf, mut check, mut config) = (None, None, None);
         storage.read(&mut |tx| {
             kdf = tx.get(Table::Meta, META_KDF)?;
@@ -669,15 +689,20 @@ impl Keystore {
             return Err(migrate::needs_migration(config.format_version));
         }
         let audit_path = audit_log_path(&store::canonical(path.as_ref()));
-        audit_log::adopt_log_named_by_link(path.as_ref(), &audit_path);
+        if opening != Opening::ReadOnly {
+            audit_log::adopt_log_named_by_link(path.as_ref(), &audit_path);
+        }
         if old {
-            migrate::migrate(&storage, &root_key, &keystore_id)?;
+            let Some(sqlite) = &writable else {
+                return Err(migrate::needs_migration(config.format_version));
+            };
+            migrate::migrate(sqlite, &root_key, &keystore_id)?;
             config.format_version = KEYSTORE_FORMAT_VERSION;
         }
         let principal = options.principal.as_deref().map(Arc::from);
         let ks = Keystore {
             inner: Arc::new(Inner::new(
-                Arc::new(storage),
+                storage,
                 root_key,
                 config,
                 Arc::new(SystemClock),
@@ -688,7 +713,7 @@ impl Keystore {
             principal,
             dry_run: false,
         };
-        if inspect {
+        if opening != Opening::Use {
             return Ok(ks);
         }
         ks.verify_digest()?;
@@ -719,7 +744,7 @@ impl Keystore {
         root: RootKeySource,
         options: OpenOptions,
     ) -> Result<AnchorStatus> {
-        let ks = Self::open_checked(path, root, options, true)?;
+        let ks = Self::open_checked(path, root, options, Opening::Inspect)?;
         ks.inspect_anchor_status()
     }
 
@@ -742,6 +767,16 @@ impl Keystore {
     /// `fork()` from the one that opened the handle (it opens its own).
     pub fn verify_digest(&self) -> Result<()> {
         self.inner.audit.check_process()?;
+        if self.verify_state()? {
+            self.advance_anchor()?;
+        }
+        Ok(())
+    }
+
+    /// [`verify_digest`](Self::verify_digest) without moving the anchor:
+    /// returns whether it is to be moved forward
+    /// ([`advance_anchor`](Self::advance_anchor)).
+    pub(crate) fn verify_state(&self) -> Result<bool> {
         // The highest states seen before the snapshot is taken: a write
         // committed by another thread while the tree is recomputed raises
         // them without making the snapshot a rollback.
@@ -761,10 +796,7 @@ impl Keystore {
         // legitimate race, or the file put back after that write. The
         // check is then repeated under the log's lock, where no write
         // commits meanwhile.
-        if behind || moved_before {
-            self.advance_anchor()?;
-        }
-        Ok(())
+        Ok(behind || moved_before)
     }
 
     /// Moves an anchor found behind forward, under the audit log's lock (as
