@@ -446,11 +446,9 @@ impl AuditEvent {
         unix_millis: u64,
         random: [u8; 32],
     ) -> Self {
-        let mut event =
-            AuditEvent::service_event("RotateKey", account, unix_millis, random).with_key(key_arn);
-        event.service_event_details =
-            Some(serde_json::json!({ "keyId": key_id, "rotationType": "AUTOMATIC" }));
-        event
+        let details = serde_json::json!({ "keyId": key_id, "rotationType": "AUTOMATIC" });
+        let event = AuditEvent::service_event("RotateKey", account, unix_millis, random);
+        event.of_key_maintenance(key_arn, details)
     }
 
     /// The `DeleteExpiredKeyMaterial` service event of the key `key_arn`
@@ -466,11 +464,17 @@ impl AuditEvent {
         unix_millis: u64,
         random: [u8; 32],
     ) -> Self {
-        let mut event =
-            AuditEvent::service_event("DeleteExpiredKeyMaterial", account, unix_millis, random)
-                .with_key(key_arn);
-        event.service_event_details = Some(serde_json::json!({ "keyId": key_id }));
-        event
+        let event =
+            AuditEvent::service_event("DeleteExpiredKeyMaterial", account, unix_millis, random);
+        event.of_key_maintenance(key_arn, serde_json::json!({ "keyId": key_id }))
+    }
+
+    /// This service event as the record of maintenance of the key
+    /// `key_arn`: the key in `resources`, `details` (no secret) in
+    /// `serviceEventDetails`.
+    fn of_key_maintenance(mut self, key_arn: &str, details: Value) -> Self {
+        self.service_event_details = Some(details);
+        self.with_key(key_arn)
     }
 
     /// Makes this the intent record of its operation: an `eventID` of its

@@ -561,24 +561,14 @@ impl MemKeystore {
             // As a purge's `DeleteKey`: the maintenance's service events
             // are chained before the record is kept, and if one cannot be,
             // nothing changes.
-            if expired {
-                let event = audit::AuditEvent::key_material_expired(
-                    &self.config.account,
-                    &rec.arn,
-                    &rec.key_id,
-                    now.saturating_mul(1000),
-                    random_bytes(rng),
-                );
-                self.append_audit(&event.to_canonical_record())?;
-            }
-            if rotated {
-                let event = audit::AuditEvent::key_rotated(
-                    &self.config.account,
-                    &rec.arn,
-                    &rec.key_id,
-                    now.saturating_mul(1000),
-                    random_bytes(rng),
-                );
+            type Make = fn(&str, &str, &str, u64, [u8; 32]) -> audit::AuditEvent;
+            let done: [(bool, Make); 2] = [
+                (expired, audit::AuditEvent::key_material_expired),
+                (rotated, audit::AuditEvent::key_rotated),
+            ];
+            for (_, make) in done.into_iter().filter(|(happened, _)| *happened) {
+                let (account, millis) = (&self.config.account, now.saturating_mul(1000));
+                let event = make(account, &rec.arn, &rec.key_id, millis, random_bytes(rng));
                 self.append_audit(&event.to_canonical_record())?;
             }
             rec.generation += 1;

@@ -391,23 +391,19 @@ pub unsafe extern "C" fn sr_keystore_open_with_anchor(
     flags: u32,
     out: *mut *mut sr_keystore,
 ) -> sr_result {
-    guard(|| {
-        let out = out!(out);
-        // SAFETY: caller promises, as documented above.
-        let (path, root, anchor) = unsafe {
-            (
-                c_bytes(path, "path")?,
-                root_source(root_kind, root, root_len)?,
-                opt_c_bytes(anchor_path, "anchor_path")?,
-            )
-        };
-        let options = anchor_options(anchor, flags)?;
-        let ks = Keystore::open_with(path_from(path, "path")?, root, options)?;
-        let handle = sr_keystore::boxed(ks, Vec::new());
-        // SAFETY: out was checked non-NULL; the caller promises it is writable.
-        unsafe { out.write(handle) };
-        Ok(())
-    })
+    // SAFETY: the caller's promises, with no principal.
+    unsafe {
+        sr_keystore_open_as_principal(
+            path,
+            root_kind,
+            root,
+            root_len,
+            anchor_path,
+            flags,
+            std::ptr::null(),
+            out,
+        )
+    }
 }
 
 /// As `sr_keystore_open_with_anchor()`, with the handle acting for
