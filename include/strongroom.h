@@ -2013,6 +2013,33 @@ sr_result sr_keystore_open_with_anchor(const char *path,
                                        sr_keystore **out);
 
 /**
+ * As `sr_keystore_open_with_anchor()`, with the handle acting for
+ * `principal` from the start (as `sr_keystore_as_principal()`): the events
+ * the open itself records (`AnchorKeystore` with `SR_ANCHOR_INIT`,
+ * `ReinitializeKeystoreAnchor`, `OpenKeystoreWithoutAnchor`) are audited as
+ * it, not as the keystore's administrator.
+ *
+ * - `principal`: a principal ARN of the forms `sr_keystore_as_principal()`
+ *   takes, or NULL for the administrator (then exactly
+ *   `sr_keystore_open_with_anchor()`).
+ *
+ * Errors: as `sr_keystore_open_with_anchor()`; `SR_INVALID_UTF8`,
+ * `SR_VALIDATION` (empty, longer than 256 characters, or not a principal
+ * ARN; refused before the keystore is opened, so nothing is written).
+ *
+ * # Safety
+ * As `sr_keystore_open_with_anchor()`; `principal` NULL or NUL-terminated.
+ */
+sr_result sr_keystore_open_as_principal(const char *path,
+                                        uint32_t root_kind,
+                                        const uint8_t *root,
+                                        size_t root_len,
+                                        const char *anchor_path,
+                                        uint32_t flags,
+                                        const char *principal,
+                                        sr_keystore **out);
+
+/**
  * Removes the keystore's anchoring (docs/FORMAT.md, "Anchored
  * keystores"): it then opens without an anchor, and a keystore file put
  * back to an earlier state is no longer detected. The handle must have

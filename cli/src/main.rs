@@ -15,7 +15,8 @@ use strongroom::core::key::{
     WrappingAlgorithm, WrappingKeySpec,
 };
 use strongroom::{
-    AuditFilter, CreateOptions, EncryptionContext, Error, Keystore, RootKeySource, Secret,
+    AuditFilter, AuditVerification, CreateOptions, EncryptionContext, Error, Keystore,
+    RootKeySource, Secret,
 };
 
 mod envelope_cmd;
@@ -659,6 +660,8 @@ enum AuditCommand {
     /// Verify the chain and the sealed checkpoint; exit 1 at the first bad record.
     /// `Records` counts intent records too; `OutcomeUnknown` lists the
     /// `eventID`s of intents a crash left without their outcome record.
+    /// Writes nothing (no anchoring, no audit event, no flush): it works on
+    /// a keystore and log the process cannot write.
     Verify,
 }
 
@@ -1174,6 +1177,16 @@ fn run(cli: &Cli) -> Result<(), Error> {
         let status = Keystore::inspect_anchor(&cli.keystore, root_source(cli)?, open_options(cli))?;
         return anchor_status(cli, format, &status);
     }
+    if let Command::Audit(AuditCommand::Verify) = &cli.command {
+        // Read only: nothing is written, so a keystore and log this process
+        // cannot write (a read-only file system or files) verify too.
+        let v = Keystore::verify_audit_log_read_only(
+            &cli.keystore,
+            root_source(cli)?,
+            open_options(cli),
+        )?;
+        return audit_verification(format, v);
+    }
     let ks = open()?;
     if let Command::Audit(a) = &cli.command {
         return audit(cli, format, &ks, a);
@@ -1636,24 +1649,28 @@ fn audit(
                 OutputFormat::Text => output::print_audit_table(&events),
             }
         }
-        AuditCommand::Verify => {
-            let v = ks.verify_audit_log()?;
-            let mut out = serde_json::json!({
-                "Intact": v.fault.is_none(),
-                "Records": v.records,
-                "CheckpointRecords": v.checkpoint_records,
-                "OutcomeUnknown": v.outcome_unknown,
-            });
-            if let Some(f) = &v.fault {
-                out["FirstBadRecord"] = f.index.into();
-                out["Reason"] = f.reason.to_string().into();
-            }
-            output::print(format, &out)?;
-            match v.fault {
-                None => Ok(()),
-                Some(f) => Err(Error::internal(format!("the audit log is not intact: {f}"))),
-            }
-        }
+        AuditCommand::Verify => Err(Error::internal(
+            "audit verify is handled before the keystore is opened",
+        )),
+    }
+}
+
+/// Prints the result of `audit verify`; an error if the log is not intact.
+fn audit_verification(format: OutputFormat, v: AuditVerification) -> Result<(), Error> {
+    let mut out = serde_json::json!({
+        "Intact": v.fault.is_none(),
+        "Records": v.records,
+        "CheckpointRecords": v.checkpoint_records,
+        "OutcomeUnknown": v.outcome_unknown,
+    });
+    if let Some(f) = &v.fault {
+        out["FirstBadRecord"] = f.index.into();
+        out["Reason"] = f.reason.to_string().into();
+    }
+    output::print(format, &out)?;
+    match v.fault {
+        None => Ok(()),
+        Some(f) => Err(Error::internal(format!("the audit log is not intact: {f}"))),
     }
 }
 

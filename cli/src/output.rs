@@ -185,7 +185,7 @@ pub fn print_audit_table(records: &[Value]) -> Result<(), Error> {
             "{:<20}  {:<32}  {:<44}  {:<36}  {}\n",
             s(r, "/eventTime"),
             s(r, "/eventName"),
-            // A service event (DeleteKey at the end of a waiting period)
+            // A service event (DeleteKey, RotateKey, DeleteExpiredKeyMaterial)
             // has no caller: who invoked it ("AWS Internal").
             r.pointer("/userIdentity/arn")
                 .or_else(|| r.pointer("/userIdentity/invokedBy"))

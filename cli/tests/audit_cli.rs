@@ -490,3 +490,39 @@ fn dry_run_checks_and_changes_nothing() {
         .collect();
     assert_eq!(codes, ["DryRunOperationException", "AccessDeniedException"]);
 }
+
+/// `audit verify` writes nothing, so it verifies a keystore whose files
+/// are read only (0444) in a read-only directory (0555), as on a read-only
+/// file system, where commands that write fail.
+#[test]
+fn audit_verify_works_on_a_keystore_the_process_cannot_write() {
+    let uid = std::process::Command::new("id").arg("-u").output().unwrap();
+    if String::from_utf8_lossy(&uid.stdout).trim() == "0" {
+        eprintln!("skipped: root ignores file modes (run as another user to test this)");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let ks = init(dir.path());
+    let key = create_key(&ks);
+    ok(&ks, &["encrypt", "--key-id", &key, "--plaintext", "aGk="]);
+    let mode = |p: &Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    };
+    for e in std::fs::read_dir(dir.path()).unwrap() {
+        mode(&e.unwrap().path(), 0o444);
+    }
+    mode(dir.path(), 0o555);
+    let verified = cmd(&ks).args(["audit", "verify"]).output().unwrap();
+    let written = cmd(&ks).args(["create-key"]).output().unwrap();
+    mode(dir.path(), 0o755);
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    let v: Value = serde_json::from_slice(&verified.stdout).unwrap();
+    assert_eq!(v["Intact"], true);
+    assert_eq!(v["Records"], 3, "CreateKey (intent and outcome), Encrypt");
+    assert!(!written.status.success());
+}

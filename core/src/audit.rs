@@ -372,6 +372,8 @@ pub struct AuditEvent {
     intent: Option<uuid::Uuid>,
     /// An event of the service itself, not of a call ([`service_event`](Self::service_event)).
     service: bool,
+    /// CloudTrail's `serviceEventDetails` of a service event, if any.
+    service_event_details: Option<Value>,
 }
 
 impl AuditEvent {
@@ -398,6 +400,7 @@ impl AuditEvent {
             recipient_account_id: None,
             intent: None,
             service: false,
+            service_event_details: None,
         }
     }
 
@@ -429,6 +432,49 @@ impl AuditEvent {
         AuditEvent::service_event("DeleteKey", account, unix_millis, random)
             .with_key(key_arn)
             .with_response_elements(serde_json::json!({ "keyId": key_arn }))
+    }
+
+    /// The `RotateKey` service event of the key `key_arn` (key ID `key_id`)
+    /// in `account`, rotated automatically at `unix_millis` when its
+    /// rotation period elapsed (AWS KMS's CloudTrail entry: the key in
+    /// `resources`, `responseElements` null, `serviceEventDetails`
+    /// `{"keyId": key_id, "rotationType": "AUTOMATIC"}`).
+    pub fn key_rotated(
+        account: &str,
+        key_arn: &str,
+        key_id: &str,
+        unix_millis: u64,
+        random: [u8; 32],
+    ) -> Self {
+        let details = serde_json::json!({ "keyId": key_id, "rotationType": "AUTOMATIC" });
+        let event = AuditEvent::service_event("RotateKey", account, unix_millis, random);
+        event.of_key_maintenance(key_arn, details)
+    }
+
+    /// The `DeleteExpiredKeyMaterial` service event of the key `key_arn`
+    /// (key ID `key_id`) in `account`, whose imported key material was
+    /// deleted at `unix_millis` because its `ValidTo` had passed (AWS
+    /// KMS's CloudTrail entry: the key in `resources`, `responseElements`
+    /// null, `serviceEventDetails` `{"keyId": key_id}`; Strongroom has no
+    /// key material IDs, so no `keyMaterialId`).
+    pub fn key_material_expired(
+        account: &str,
+        key_arn: &str,
+        key_id: &str,
+        unix_millis: u64,
+        random: [u8; 32],
+    ) -> Self {
+        let event =
+            AuditEvent::service_event("DeleteExpiredKeyMaterial", account, unix_millis, random);
+        event.of_key_maintenance(key_arn, serde_json::json!({ "keyId": key_id }))
+    }
+
+    /// This service event as the record of maintenance of the key
+    /// `key_arn`: the key in `resources`, `details` (no secret) in
+    /// `serviceEventDetails`.
+    fn of_key_maintenance(mut self, key_arn: &str, details: Value) -> Self {
+        self.service_event_details = Some(details);
+        self.with_key(key_arn)
     }
 
     /// Makes this the intent record of its operation: an `eventID` of its
@@ -598,6 +644,9 @@ impl AuditEvent {
         if let Some(r) = recipient {
             rec.insert("recipientAccountId".into(), r.into());
         }
+        if let Some(details) = &self.service_event_details {
+            rec.insert("serviceEventDetails".into(), details.clone());
+        }
         if let Some(outcome) = &self.intent {
             let mut link = Map::new();
             link.insert("eventID".into(), outcome.hyphenated().to_string().into());
@@ -668,6 +717,10 @@ impl AuditEvent {
         o.out.push(']');
         o.key("responseElements");
         write_canonical(&self.response_elements, o.out);
+        if let Some(details) = &self.service_event_details {
+            o.key("serviceEventDetails");
+            write_canonical(details, o.out);
+        }
         if let Some(outcome) = &self.intent {
             o.key("strongroomIntent");
             let mut link = Obj::open(o.out);

@@ -104,6 +104,13 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>> {
     serde_json::to_vec(v).map_err(|_| Error::internal("serialization failed"))
 }
 
+/// 32 bytes from `rng`: the IDs of an audit event.
+fn random_bytes<R: CryptoRng + ?Sized>(rng: &mut R) -> [u8; 32] {
+    let mut random = [0u8; 32];
+    rng.fill_bytes(&mut random);
+    random
+}
+
 impl MemKeystore {
     /// A new, empty keystore with a random keystore ID.
     ///
@@ -365,11 +372,16 @@ impl MemKeystore {
     ) -> Result<()> {
         let dry_run = (self.dry_run && error.is_none()).then(access::dry_run_succeeded);
         let error = error.or(dry_run.as_ref());
-        let mut random = [0u8; 32];
-        rng.fill_bytes(&mut random);
         let millis = now.saturating_mul(1000);
         let account = &self.config.account;
-        let event = call.event(op, self.principal(), millis, random, account, error);
+        let event = call.event(
+            op,
+            self.principal(),
+            millis,
+            random_bytes(rng),
+            account,
+            error,
+        );
         // Written directly (no JSON value tree): the bytes of
         // `canonical_record(&event.to_record())`.
         self.append_audit(&event.to_canonical_record())?;
@@ -494,13 +506,11 @@ impl MemKeystore {
         let Some(rec) = self.keys.get(key_id) else {
             return Ok(());
         };
-        let mut random = [0u8; 32];
-        rng.fill_bytes(&mut random);
         let event = audit::AuditEvent::key_deleted(
             &self.config.account,
             &rec.arn,
             now.saturating_mul(1000),
-            random,
+            random_bytes(rng),
         );
         self.append_audit(&event.to_canonical_record())?;
         self.keys.remove(key_id);
@@ -514,6 +524,10 @@ impl MemKeystore {
     /// key whose deletion date passed (then `NotFoundException`), deletes
     /// imported key material whose `ValidTo` passed and applies a due
     /// automatic rotation first, and on `f`'s failure keeps only those.
+    /// The maintenance is recorded as AWS KMS's service events
+    /// (`DeleteExpiredKeyMaterial`, `RotateKey`), chained before the
+    /// record is kept: if one cannot be (`KMSInternalException`), nothing
+    /// changes.
     /// `f` runs once; it hands its value out through what it captures
     /// ([`service::take_value`]), so that this is compiled once, not per
     /// operation.
@@ -536,14 +550,27 @@ impl MemKeystore {
         }
         let env = self.env(now);
         let mut rec = before.clone();
-        crate::asym::expire_imported_material(&mut rec, now);
-        ops::rotate_if_due(&env, rng, &mut rec)?;
-        let rotated = rec.clone();
+        let expired = crate::asym::expire_imported_material(&mut rec, now);
+        let rotated = ops::rotate_if_due(&env, rng, &mut rec)?;
+        let maintained = rec.clone();
         let result = f(&env, rng, &mut rec);
         if result.is_err() {
-            rec = rotated;
+            rec = maintained;
         }
         if rec != before {
+            // As a purge's `DeleteKey`: the maintenance's service events
+            // are chained before the record is kept, and if one cannot be,
+            // nothing changes.
+            type Make = fn(&str, &str, &str, u64, [u8; 32]) -> audit::AuditEvent;
+            let done: [(bool, Make); 2] = [
+                (expired, audit::AuditEvent::key_material_expired),
+                (rotated, audit::AuditEvent::key_rotated),
+            ];
+            for (_, make) in done.into_iter().filter(|(happened, _)| *happened) {
+                let (account, millis) = (&self.config.account, now.saturating_mul(1000));
+                let event = make(account, &rec.arn, &rec.key_id, millis, random_bytes(rng));
+                self.append_audit(&event.to_canonical_record())?;
+            }
             rec.generation += 1;
             self.keys.insert(id, rec);
         }

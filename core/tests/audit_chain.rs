@@ -398,6 +398,10 @@ fn the_direct_canonical_writer_matches_the_value_path() {
             1,
             [1; 32],
         ));
+        // The service events, with their `serviceEventDetails`.
+        assert_same_bytes(&AuditEvent::key_deleted(s, KEY, 2, [2; 32]));
+        assert_same_bytes(&AuditEvent::key_rotated(s, KEY, s, 3, [3; 32]));
+        assert_same_bytes(&AuditEvent::key_material_expired(s, KEY, s, 4, [4; 32]));
     }
 }
 

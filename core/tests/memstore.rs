@@ -487,8 +487,31 @@ fn import_key_material_lifecycle() {
         decrypt(&mut ks, &blob, &EncryptionContext::new()).unwrap(),
         b"byok"
     );
-    // After ValidTo the material is gone.
+    // After ValidTo the material is gone, recorded once as AWS KMS's
+    // `DeleteExpiredKeyMaterial` service event, before the access's own.
     assert_eq!(state(&mut ks, NOW + 86_400), KeyState::PendingImport);
+    assert_eq!(state(&mut ks, NOW + 86_400), KeyState::PendingImport);
+    let expired = service_events(&ks, "DeleteExpiredKeyMaterial");
+    assert_eq!(expired.len(), 1, "{expired:?}");
+    assert_service_event(&expired[0], &ext);
+    assert_eq!(
+        expired[0]["serviceEventDetails"],
+        serde_json::json!({ "keyId": ext })
+    );
+    assert_eq!(expired[0]["eventTime"], "2027-01-16T08:00:00Z");
+    let names: Vec<String> = ks.audit_lines()[ks.audit_lines().len() - 3..]
+        .iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["eventName"].to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "\"DeleteExpiredKeyMaterial\"",
+            "\"DescribeKey\"",
+            "\"DescribeKey\""
+        ]
+    );
+    ks.verify_audit_log().unwrap();
 
     // Only EXTERNAL keys import.
     let aws = new_key(&mut ks);
@@ -697,6 +720,58 @@ fn tag_lengths_are_validation_errors_as_in_kms() {
     .unwrap();
     ks.untag_resource(&mut rng(), NOW, &key, &["k".repeat(128)])
         .unwrap();
+}
+
+/// The audit records named `name`, parsed.
+fn service_events(ks: &MemKeystore, name: &str) -> Vec<serde_json::Value> {
+    ks.audit_lines()
+        .iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["eventName"] == name)
+        .collect()
+}
+
+/// `r` is a service event (CloudTrail `AwsServiceEvent`, invoked by "AWS
+/// Internal", no caller) of the key `key_id`.
+fn assert_service_event(r: &serde_json::Value, key_id: &str) {
+    assert_eq!(r["eventType"], "AwsServiceEvent");
+    assert_eq!(r["userIdentity"]["invokedBy"], "AWS Internal");
+    assert_eq!(r["userIdentity"]["accountId"], "000000000000");
+    assert!(r["userIdentity"].get("arn").is_none());
+    assert!(r.get("requestID").is_none());
+    assert_eq!(r["readOnly"], false);
+    let arn = r["resources"][0]["ARN"].as_str().unwrap();
+    assert!(arn.ends_with(&format!(":key/{key_id}")), "{arn}");
+}
+
+/// An automatic rotation when the rotation period elapsed is recorded
+/// once, as AWS KMS's `RotateKey` service event (`rotationType`
+/// `AUTOMATIC`); an on-demand rotation is not a service event.
+#[test]
+fn an_automatic_rotation_records_a_rotate_key_service_event() {
+    let mut ks = store();
+    let (k, other) = (new_key(&mut ks), new_key(&mut ks));
+    ks.enable_key_rotation(&mut rng(), NOW, &k, Some(90))
+        .unwrap();
+    ks.rotate_key_on_demand(&mut rng(), NOW, &other).unwrap();
+    assert!(service_events(&ks, "RotateKey").is_empty());
+    let due = NOW + 90 * 86_400;
+    for _ in 0..2 {
+        ks.describe_key(&mut rng(), due, &k).unwrap();
+    }
+    let rotated = service_events(&ks, "RotateKey");
+    assert_eq!(rotated.len(), 1, "{rotated:?}");
+    assert_service_event(&rotated[0], &k);
+    assert_eq!(rotated[0]["responseElements"], serde_json::Value::Null);
+    assert_eq!(
+        rotated[0]["serviceEventDetails"],
+        serde_json::json!({ "keyId": k, "rotationType": "AUTOMATIC" })
+    );
+    let list = ks
+        .list_key_rotations(&mut rng(), due, &k, None, None)
+        .unwrap();
+    assert_eq!(list.rotations.len(), 1);
+    ks.verify_audit_log().unwrap();
 }
 
 /// A key purged at the end of its waiting period, when used or by

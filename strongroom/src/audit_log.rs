@@ -599,6 +599,45 @@ impl Keystore {
         // The checkpoint is trusted only with the rows it was sealed with:
         // an older state row put back alone (checkpoint and all) fails here.
         self.verify_digest()?;
+        self.verify_log()
+    }
+
+    /// Verifies the audit log of the keystore at `path` as
+    /// [`verify_audit_log`](Self::verify_audit_log) does, writing nothing:
+    /// for a keystore and log the process cannot write (a read-only file
+    /// system or files, a copy kept as evidence). The keystore is opened
+    /// read only (a WAL database whose `-shm` file cannot be created, and
+    /// that has no `-wal` file, as immutable); nothing is flushed first, so
+    /// records past the sealed checkpoint are checked by the chain alone;
+    /// the integrity state is verified and checked against the anchor of
+    /// `options` (a keystore behind it fails) without moving or creating
+    /// it; no anchoring is begun or recorded and no audit event appended.
+    /// `options` as for [`open_with`](Self::open_with)
+    /// (`initialize_if_missing`, `reinitialize`, the audit write mode and
+    /// the principal have no effect here).
+    ///
+    /// # Errors
+    /// Those of [`open_with`](Self::open_with) up to the configuration
+    /// (`NotFoundException`, `AccessDeniedException`,
+    /// `KMSInvalidStateException` for an anchored keystore without an
+    /// anchor or the opt-out, `KMSInternalException` for a keystore of an
+    /// older format version, which is never migrated here); those of
+    /// [`verify_audit_log`](Self::verify_audit_log);
+    /// `KMSInternalException` too when the file cannot be opened read
+    /// only (a `-wal` file beside it that cannot be read).
+    pub fn verify_audit_log_read_only(
+        path: impl AsRef<Path>,
+        root: crate::RootKeySource,
+        options: crate::OpenOptions,
+    ) -> Result<AuditVerification> {
+        let ks = Self::open_checked(path, root, options, crate::Opening::ReadOnly)?;
+        ks.verify_state()?;
+        ks.verify_log()
+    }
+
+    /// The chain of the log verified against the sealed checkpoint (the
+    /// end of [`verify_audit_log`](Self::verify_audit_log)).
+    fn verify_log(&self) -> Result<AuditVerification> {
         let (cp, text) = self.read_log()?;
         let lines = split_lines(&text);
         let key = self.inner.root.audit_key();
@@ -1191,8 +1230,10 @@ impl AuditSink {
     /// ahead of anything queued later, and the sink is stuck (as after a
     /// failed write-behind batch): every later call of the handle first
     /// writes it, and fails while that fails; a change is refused before it
-    /// changes anything. Lost if the process ends first: the change's
-    /// intent record then stays in `outcome_unknown`.
+    /// changes anything. Dropping the sink (the last handle) tries once
+    /// more to write it; lost if that fails too or the process ends
+    /// without dropping it: the change's intent record then stays in
+    /// `outcome_unknown`.
     pub(crate) fn retain_outcome(&self, canonical: String, e: &Error) {
         let mut q = lock_queue(&self.queue);
         q.retained.push(Queued {
@@ -2256,7 +2297,9 @@ impl Drop for AuditSink {
             // the parent's to write.
             return;
         }
-        // The last handle is gone: write its queued events (write-behind)...
+        // The last handle is gone: write the records kept after a commit
+        // (a last try; errors are ignored) and its queued events
+        // (write-behind)...
         #[cfg(unix)]
         {
             let q = self

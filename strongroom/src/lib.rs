@@ -43,7 +43,9 @@ pub mod test_hooks {
     }
 
     /// The next service event the calling thread appends after a commit
-    /// (a purge's `DeleteKey`) fails to be written, as on a full disk.
+    /// (a purge's `DeleteKey`, an automatic rotation's `RotateKey`, an
+    /// expiry's `DeleteExpiredKeyMaterial`) fails to be written, as on a
+    /// full disk.
     pub fn fail_next_service_event() {
         FAIL_NEXT_SERVICE_EVENT.with(|c| c.set(true));
     }
@@ -93,6 +95,49 @@ pub type OsRng = UnwrapErr<getrandom::SysRng>;
 /// The OS CSPRNG as a `rand_core` RNG.
 pub fn os_rng() -> OsRng {
     UnwrapErr(getrandom::SysRng)
+}
+
+/// How [`Keystore::open_checked`] opens a keystore.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Opening {
+    /// For use: the integrity state and anchor checked, anchoring recorded.
+    Use,
+    /// The handle returned before anything is checked or recorded.
+    Inspect,
+    /// As `Inspect`, on a read-only connection: nothing can be written.
+    ReadOnly,
+}
+
+/// Time-driven maintenance of one key (its key ID) that a write committed,
+/// recorded as AWS KMS's service event (`docs/FORMAT.md`, "Service events").
+enum ServiceEvent {
+    /// Purged at the end of its waiting period: `DeleteKey`.
+    Deleted(String),
+    /// Rotated automatically when its rotation period elapsed: `RotateKey`.
+    Rotated(String),
+    /// Its imported key material deleted at its `ValidTo`:
+    /// `DeleteExpiredKeyMaterial`.
+    MaterialExpired(String),
+}
+
+/// The body of a [`Keystore::write_maintaining`] transaction.
+type MaintainingWrite<'a> = dyn FnMut(&mut dyn Tx, &mut Vec<ServiceEvent>) -> Result<()> + 'a;
+
+impl ServiceEvent {
+    /// The audit event of this maintenance in `ks`'s account, at `millis`.
+    fn event(&self, ks: &Keystore, millis: u64) -> strongroom_core::audit::AuditEvent {
+        use strongroom_core::audit::AuditEvent;
+        let (random, _) = access::audit_id_bytes();
+        let (Self::Deleted(id) | Self::Rotated(id) | Self::MaterialExpired(id)) = self;
+        let arn = strongroom_core::key::key_arn(ks.region(), ks.account(), id);
+        match self {
+            Self::Deleted(_) => AuditEvent::key_deleted(ks.account(), &arn, millis, random),
+            Self::Rotated(_) => AuditEvent::key_rotated(ks.account(), &arn, id, millis, random),
+            Self::MaterialExpired(_) => {
+                AuditEvent::key_material_expired(ks.account(), &arn, id, millis, random)
+            }
+        }
+    }
 }
 
 /// Settings for a new keystore.
@@ -571,18 +616,19 @@ impl Keystore {
         root: RootKeySource,
         options: OpenOptions,
     ) -> Result<Self> {
-        Self::open_checked(path, root, options, false)
+        Self::open_checked(path, root, options, Opening::Use)
     }
 
-    /// [`open_with`](Self::open_with); with `inspect`, the handle is
-    /// returned before its integrity state, anchor and anchoring are
-    /// checked or recorded (for [`inspect_anchor`](Self::inspect_anchor),
-    /// which checks them read only).
+    /// [`open_with`](Self::open_with); except [`Opening::Use`], the handle
+    /// is returned before its integrity state, anchor and anchoring are
+    /// checked or recorded (for [`inspect_anchor`](Self::inspect_anchor)
+    /// and [`verify_audit_log_read_only`](Self::verify_audit_log_read_only),
+    /// which check them read only).
     fn open_checked(
         path: impl AsRef<Path>,
         root: RootKeySource,
         options: OpenOptions,
-        inspect: bool,
+        opening: Opening,
     ) -> Result<Self> {
         options.audit_write_mode.validate()?;
         if let Some(a) = &options.anchor {
@@ -593,7 +639,15 @@ impl Keystore {
             }
             a.refuse_keystore_file(path.as_ref())?;
         }
-        let storage = SqliteStorage::open(path.as_ref(), false)?;
+        // Read only: a connection that cannot write (no migration then).
+        let writable = match opening {
+            Opening::ReadOnly => None,
+            _ => Some(Arc::new(SqliteStorage::open(path.as_ref(), false)?)),
+        };
+        let storage: Arc<dyn Storage> = match &writable {
+            Some(s) => s.clone(),
+            None => Arc::new(store::ReadOnlySqlite::open(path.as_ref())?),
+        };
         let (mut kdf, mut check, mut config) = (None, None, None);
         storage.read(&mut |tx| {
             kdf = tx.get(Table::Meta, META_KDF)?;
@@ -635,15 +689,20 @@ impl Keystore {
             return Err(migrate::needs_migration(config.format_version));
         }
         let audit_path = audit_log_path(&store::canonical(path.as_ref()));
-        audit_log::adopt_log_named_by_link(path.as_ref(), &audit_path);
+        if opening != Opening::ReadOnly {
+            audit_log::adopt_log_named_by_link(path.as_ref(), &audit_path);
+        }
         if old {
-            migrate::migrate(&storage, &root_key, &keystore_id)?;
+            let Some(sqlite) = &writable else {
+                return Err(migrate::needs_migration(config.format_version));
+            };
+            migrate::migrate(sqlite, &root_key, &keystore_id)?;
             config.format_version = KEYSTORE_FORMAT_VERSION;
         }
         let principal = options.principal.as_deref().map(Arc::from);
         let ks = Keystore {
             inner: Arc::new(Inner::new(
-                Arc::new(storage),
+                storage,
                 root_key,
                 config,
                 Arc::new(SystemClock),
@@ -654,7 +713,7 @@ impl Keystore {
             principal,
             dry_run: false,
         };
-        if inspect {
+        if opening != Opening::Use {
             return Ok(ks);
         }
         ks.verify_digest()?;
@@ -685,7 +744,7 @@ impl Keystore {
         root: RootKeySource,
         options: OpenOptions,
     ) -> Result<AnchorStatus> {
-        let ks = Self::open_checked(path, root, options, true)?;
+        let ks = Self::open_checked(path, root, options, Opening::Inspect)?;
         ks.inspect_anchor_status()
     }
 
@@ -708,6 +767,16 @@ impl Keystore {
     /// `fork()` from the one that opened the handle (it opens its own).
     pub fn verify_digest(&self) -> Result<()> {
         self.inner.audit.check_process()?;
+        if self.verify_state()? {
+            self.advance_anchor()?;
+        }
+        Ok(())
+    }
+
+    /// [`verify_digest`](Self::verify_digest) without moving the anchor:
+    /// returns whether it is to be moved forward
+    /// ([`advance_anchor`](Self::advance_anchor)).
+    pub(crate) fn verify_state(&self) -> Result<bool> {
         // The highest states seen before the snapshot is taken: a write
         // committed by another thread while the tree is recomputed raises
         // them without making the snapshot a rollback.
@@ -727,10 +796,7 @@ impl Keystore {
         // legitimate race, or the file put back after that write. The
         // check is then repeated under the log's lock, where no write
         // commits meanwhile.
-        if behind || moved_before {
-            self.advance_anchor()?;
-        }
-        Ok(())
+        Ok(behind || moved_before)
     }
 
     /// Moves an anchor found behind forward, under the audit log's lock (as
@@ -764,6 +830,15 @@ impl Keystore {
     /// transaction begins until it ends (released on return, on unwinding
     /// and, by the kernel, on a crash).
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.write_maintaining(&mut |tx, _| f(tx))
+    }
+
+    /// [`write`](Self::write), where `f` also notes the time-driven
+    /// maintenance it applied (an automatic rotation, the deletion of
+    /// expired imported key material) in its second argument: recorded as
+    /// AWS KMS's service events once the change commits, as a purge's
+    /// `DeleteKey` is.
+    fn write_maintaining(&self, f: &mut MaintainingWrite<'_>) -> Result<()> {
         // Write-behind: the records this handle queued go ahead of the
         // intent (call order), and a batch that failed is retried first (the
         // change is refused while it stays unwritten).
@@ -771,17 +846,19 @@ impl Keystore {
         let _invalidate = InvalidateOnDrop(&self.inner.cache);
         self.inner.audit.with_change(|log| {
             let mut written = None;
-            let mut purged: Vec<String> = Vec::new();
+            let mut service: Vec<ServiceEvent> = Vec::new();
             self.inner.storage.write(&mut |tx| {
-                purged.clear();
+                service.clear();
                 let state = integrity::read_state(tx, &self.inner.root)?;
                 // An anchor found behind is stored here (fail closed), even
                 // if the write changes nothing.
                 self.inner.guard.check(&state, None, true)?;
                 log.check(self, &state.checkpoint)?;
                 let mut itx = integrity::IntegrityTx::new(tx, &self.inner.root, state);
-                f(&mut itx)?;
-                if itx.changes() {
+                f(&mut itx, &mut service)?;
+                if !itx.changes() {
+                    service.clear();
+                } else {
                     let millis = self.inner.clock.now().saturating_mul(1000);
                     let keys = itx
                         .written_keys()
@@ -793,7 +870,10 @@ impl Keystore {
                             })?;
                     let cp = log.append_intent(&intent, &itx.checkpoint())?;
                     itx.set_checkpoint(cp);
-                    purged = itx.deleted_keys().map(str::to_owned).collect();
+                    service.extend(
+                        itx.deleted_keys()
+                            .map(|k| ServiceEvent::Deleted(k.to_owned())),
+                    );
                 }
                 if test_hooks::take_commit_failure() {
                     return Err(Error::internal("injected commit failure (test hook)"));
@@ -801,23 +881,17 @@ impl Keystore {
                 written = itx.finish()?;
                 Ok(())
             })?;
-            // A key purged at the end of its waiting period: AWS KMS's
-            // `DeleteKey` service event, one per key, appended only once
-            // the purge has committed (a purge that does not commit leaves
+            // A key purged at the end of its waiting period, rotated
+            // automatically, or whose imported material expired: AWS KMS's
+            // service event (`DeleteKey`, `RotateKey`,
+            // `DeleteExpiredKeyMaterial`), one per key, appended only once
+            // the change has committed (one that does not commit leaves
             // none), still under the log's lock. A failed append does not
             // fail the committed change: the event is kept and retried as
             // an outcome record is (`AuditSink::retain_outcome`).
             let millis = self.inner.clock.now().saturating_mul(1000);
-            for id in purged {
-                let arn = strongroom_core::key::key_arn(self.region(), self.account(), &id);
-                let (random, _) = access::audit_id_bytes();
-                let event = strongroom_core::audit::AuditEvent::key_deleted(
-                    self.account(),
-                    &arn,
-                    millis,
-                    random,
-                )
-                .to_canonical_record();
+            for done in service {
+                let event = done.event(self, millis).to_canonical_record();
                 let appended = if test_hooks::take_service_event_failure() {
                     Err(Error::internal("injected audit write failure (test hook)"))
                 } else {
@@ -1069,7 +1143,7 @@ impl Keystore {
         let ident = self.parse_ident(key_id)?;
         let env = self.env();
         let mut out = None;
-        self.write(&mut |tx| {
+        self.write_maintaining(&mut |tx, service| {
             let mut rec = self
                 .load_in(tx, key_id, &ident)?
                 .ok_or_else(|| self.not_found(key_id))?;
@@ -1089,15 +1163,22 @@ impl Keystore {
                 },
             )?;
             let before = rec.clone();
-            let due = |rec: &mut KeyRecord| -> Result<()> {
-                strongroom_core::asym::expire_imported_material(rec, env.now);
-                ops::rotate_if_due(&env, &mut os_rng(), rec).map(|_| ())
+            // Recorded as service events once the write commits.
+            let due = |rec: &mut KeyRecord, service: &mut Vec<ServiceEvent>| -> Result<()> {
+                service.clear();
+                if strongroom_core::asym::expire_imported_material(rec, env.now) {
+                    service.push(ServiceEvent::MaterialExpired(rec.key_id.clone()));
+                }
+                if ops::rotate_if_due(&env, &mut os_rng(), rec)? {
+                    service.push(ServiceEvent::Rotated(rec.key_id.clone()));
+                }
+                Ok(())
             };
-            due(&mut rec)?;
+            due(&mut rec, service)?;
             let result = f(&env, &mut rec);
             if result.is_err() {
                 rec = before.clone();
-                due(&mut rec)?;
+                due(&mut rec, service)?;
             }
             if rec != before {
                 rec.generation += 1;

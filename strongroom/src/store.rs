@@ -1008,6 +1008,91 @@ impl Tx for SqliteTx<'_> {
     }
 }
 
+/// A keystore file opened read only ([`ReadOnlySqlite::open`]): for a
+/// keystore the process cannot (or must not) write. Its `write` fails.
+pub(crate) struct ReadOnlySqlite {
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for ReadOnlySqlite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadOnlySqlite").finish_non_exhaustive()
+    }
+}
+
+impl ReadOnlySqlite {
+    /// Opens the keystore file at `path` read only, writing nothing: no
+    /// pragma that writes, no table created, no change-signal file. While
+    /// its WAL sidecars (`-wal`, `-shm`) exist (a connection has it open,
+    /// or one ended without removing them) it is read through them, with
+    /// SQLite's locks; when neither exists it is opened immutable
+    /// (SQLite's `immutable=1`: no locks, and no sidecar is created, which
+    /// a read-only directory or file system would refuse anyway). A writer
+    /// that opens the file meanwhile and checkpoints into it while it is
+    /// read may make the read fail authentication: read again.
+    ///
+    /// # Errors
+    /// `NotFoundException` if there is no file at `path`;
+    /// `KMSInternalException` if it cannot be opened or read (e.g. a
+    /// `-wal` beside it without a `-shm` in a directory the process cannot
+    /// write).
+    pub(crate) fn open(path: &Path) -> Result<Self> {
+        use rusqlite::OpenFlags;
+        if !path.exists() {
+            return Err(Error::not_found(format!(
+                "no keystore at {}",
+                path.display()
+            )));
+        }
+        let sidecar = |suffix: &str| {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            std::fs::symlink_metadata(p).is_ok()
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = if sidecar("-wal") || sidecar("-shm") {
+            Connection::open_with_flags(path, flags)
+        } else {
+            Connection::open_with_flags(immutable_uri(path), flags | OpenFlags::SQLITE_OPEN_URI)
+        }
+        .map_err(db_err)?;
+        conn.busy_timeout(Duration::from_secs(30)).map_err(db_err)?;
+        Ok(ReadOnlySqlite {
+            conn: Mutex::new(conn),
+        })
+    }
+}
+
+/// The SQLite URI of the file at `path` opened immutable
+/// (`file:<path>?immutable=1`, RFC 3986 percent-encoding of every byte but
+/// unreserved ones and `/`).
+fn immutable_uri(path: &Path) -> String {
+    use std::fmt::Write as _;
+    let mut uri = String::from("file:");
+    for b in path.as_os_str().as_encoded_bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(b) {
+            uri.push(char::from(*b));
+        } else {
+            let _ = write!(uri, "%{b:02X}");
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
+}
+
+impl Storage for ReadOnlySqlite {
+    fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        run_tx(&mut conn, TransactionBehavior::Deferred, f)
+    }
+
+    fn write(&self, _f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        Err(Error::internal(
+            "the keystore was opened read only: nothing can be written",
+        ))
+    }
+}
+
 impl Storage for SqliteStorage {
     fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
         self.with_reader(|r| run_tx(&mut r.conn, TransactionBehavior::Deferred, f))

@@ -968,9 +968,21 @@ fn imported_material_expires_and_the_key_returns_to_pending_import() {
     f.clock.advance(9);
     dec(&f.ks, None, None, &blob).unwrap();
     f.clock.advance(1);
+    // Recorded as AWS KMS's `DeleteExpiredKeyMaterial` service event, once
+    // the expiry commits; one that cannot be written is kept and written
+    // by the next call, once.
+    strongroom::test_hooks::fail_next_service_event();
     let m = f.ks.describe_key(&key).unwrap().key_metadata;
     assert_eq!(m.key_state, KeyState::PendingImport);
     assert_eq!(m.valid_to, Some(T0 + 10));
+    let events = key_events(&f.ks, &key, "DeleteExpiredKeyMaterial");
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_service_event(&events[0], &key, "2024-01-01T00:00:10");
+    assert!(events[0]["responseElements"].is_null());
+    assert_eq!(
+        events[0]["serviceEventDetails"],
+        serde_json::json!({ "keyId": key })
+    );
     assert_eq!(
         kind(dec(&f.ks, None, None, &blob)),
         ErrorKind::KMSInvalidStateException
@@ -981,6 +993,7 @@ fn imported_material_expires_and_the_key_returns_to_pending_import() {
         reopened.describe_key(&key).unwrap().key_metadata.key_state,
         KeyState::PendingImport
     );
+    assert_eq!(key_events(&f.ks, &key, "DeleteExpiredKeyMaterial").len(), 1);
     import(
         &f.ks,
         &key,

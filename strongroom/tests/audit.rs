@@ -891,3 +891,110 @@ fn malformed_time_filters_are_refused() {
     };
     assert!(!f.ks.audit_events(&ok).unwrap().is_empty());
 }
+
+/// Every file in `dir`: its name and contents, for a check that nothing
+/// was written.
+fn files_in(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let bytes = std::fs::read(e.path()).unwrap();
+            (e.file_name().to_string_lossy().into_owned(), bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// The files of `dir` are those of `before`, byte for byte.
+#[track_caller]
+fn assert_unchanged(dir: &Path, before: &[(String, Vec<u8>)]) {
+    let after = files_in(dir);
+    let names = |f: &[(String, Vec<u8>)]| f.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&after), names(before), "files appeared or went");
+    for ((name, a), (_, b)) in after.iter().zip(before) {
+        assert!(a == b, "{name} was written");
+    }
+}
+
+/// `verify_audit_log_read_only` verifies the chain, the checkpoint and the
+/// integrity state as `verify_audit_log` does, and writes nothing: no byte
+/// of the keystore, its log or its signal file changes, no file appears.
+#[test]
+fn read_only_verification_writes_nothing() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    encrypt(&f.ks, &key, b"x", &ctx(&[]));
+    let records = f.ks.verify_audit_log().unwrap().records;
+    drop(f.ks);
+    let before = files_in(f.dir.path());
+    let verify = || {
+        Keystore::verify_audit_log_read_only(
+            &f.path,
+            root_source(&ROOT),
+            strongroom::OpenOptions::default(),
+        )
+    };
+    let v = verify().unwrap();
+    assert!(v.fault.is_none(), "{v:?}");
+    assert_eq!((v.records, v.checkpoint_records), (records, records));
+    assert!(v.outcome_unknown.is_empty());
+    assert_unchanged(f.dir.path(), &before);
+    // An edited record is found as by `verify_audit_log`.
+    let log = strongroom::audit_log_path(&f.path);
+    let text = std::fs::read_to_string(&log).unwrap();
+    std::fs::write(&log, text.replacen("\"Encrypt\"", "\"Decrypt\"", 1)).unwrap();
+    let v = verify().unwrap();
+    assert_eq!(v.fault.map(|f| f.index), Some(records - 1));
+    // A wrong root key opens nothing.
+    let err = Keystore::verify_audit_log_read_only(
+        &f.path,
+        root_source(&[1; 32]),
+        strongroom::OpenOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AccessDeniedException);
+}
+
+/// A keystore whose files are read only (0444) in a read-only directory
+/// (0555), as on a read-only file system: opening it for use fails (it
+/// must write), `verify_audit_log_read_only` verifies it.
+#[test]
+fn a_keystore_the_process_cannot_write_verifies_read_only() {
+    let uid = std::process::Command::new("id").arg("-u").output().unwrap();
+    if String::from_utf8_lossy(&uid.stdout).trim() == "0" {
+        eprintln!("skipped: root ignores file modes (run as another user to test this)");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    encrypt(&f.ks, &key, b"x", &ctx(&[]));
+    let records = f.ks.verify_audit_log().unwrap().records;
+    drop(f.ks);
+    let dir = f.dir.path();
+    let mode = |p: &Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    };
+    for (name, _) in files_in(dir) {
+        mode(&dir.join(name), 0o444);
+    }
+    mode(dir, 0o555);
+    let before = files_in(dir);
+    let opened = Keystore::open(&f.path, root_source(&ROOT));
+    let verified = Keystore::verify_audit_log_read_only(
+        &f.path,
+        root_source(&ROOT),
+        strongroom::OpenOptions::default(),
+    );
+    mode(dir, 0o755);
+    assert!(
+        opened.is_err(),
+        "opening for use wrote to a read-only keystore"
+    );
+    let v = verified.unwrap();
+    assert!(v.fault.is_none(), "{v:?}");
+    assert_eq!(v.records, records);
+    assert_unchanged(dir, &before);
+}

@@ -228,15 +228,9 @@ fn a_purged_key_takes_its_grants() {
     Keystore::open(&f.path, root_source(&ROOT)).unwrap();
 }
 
-/// The `DeleteKey` service events (CloudTrail `AwsServiceEvent`, invoked by
-/// "AWS Internal") of `key` in the audit log, as `audit show` lists them.
+/// The `DeleteKey` service events of `key` in the audit log.
 fn delete_key_events(ks: &Keystore, key: &str) -> Vec<serde_json::Value> {
-    ks.audit_events(&strongroom::AuditFilter {
-        key_id: Some(key.into()),
-        event_name: Some("DeleteKey".into()),
-        ..Default::default()
-    })
-    .unwrap()
+    key_events(ks, key, "DeleteKey")
 }
 
 #[test]
@@ -257,23 +251,8 @@ fn a_purge_records_a_delete_key_service_event_per_key() {
         let events = delete_key_events(&f.ks, k);
         assert_eq!(events.len(), 1, "{k}: {events:?}");
         let e = &events[0];
-        let arn = e["resources"][0]["ARN"].as_str().unwrap();
-        assert!(
-            arn.starts_with("arn:aws:kms:") && arn.ends_with(&format!(":000000000000:key/{k}"))
-        );
-        assert_eq!(e["eventType"], "AwsServiceEvent");
-        assert_eq!(e["eventSource"], "kms.amazonaws.com");
-        assert_eq!(
-            e["userIdentity"],
-            serde_json::json!({"accountId": "000000000000", "invokedBy": "AWS Internal"})
-        );
-        assert_eq!(e["responseElements"]["keyId"], arn);
-        assert_eq!(e["readOnly"], false);
-        assert!(e["requestParameters"].is_null());
-        assert!(e.get("requestID").is_none());
-        assert!(e.get("errorCode").is_none());
-        let when = e["eventTime"].as_str().unwrap();
-        assert!(when.starts_with("2024-01-08T00:00:01"), "{when}");
+        assert_service_event(e, k, "2024-01-08T00:00:01");
+        assert_eq!(e["responseElements"]["keyId"], e["resources"][0]["ARN"]);
     }
     assert!(delete_key_events(&f.ks, &kept).is_empty());
     // Chained and covered by the sealed checkpoint.

@@ -180,3 +180,27 @@ fn an_anchoring_change_writes_its_intent_record() {
     assert_eq!(named.len(), 2, "intent and outcome: {named:?}");
     assert!(named[0].contains("strongroomIntent"), "{}", named[0]);
 }
+
+/// A kept outcome record is written once more when the last handle is
+/// dropped (a normal process end): with the fault gone by then, the
+/// verified log holds the outcome, not an `OutcomeUnknown` intent.
+#[test]
+fn a_kept_outcome_record_is_written_when_the_last_handle_is_dropped() {
+    let store = Arc::new(Flaky::default());
+    let (dir, ks, key) = anchored(&store);
+    *store.arm.lock().unwrap() = Some(0);
+    ks.schedule_key_deletion(&key, Some(7)).unwrap();
+    assert!(store.injected());
+    let other = ks.as_principal("arn:aws:iam::000000000000:user/other");
+    store.fail_load.store(false, Ordering::SeqCst);
+    drop(ks);
+    drop(other);
+    let anchor: Arc<dyn AnchorStore> = store.clone();
+    let ks = Keystore::open_with(
+        dir.path().join("ks.db"),
+        root_source(&ROOT),
+        strongroom::OpenOptions::default().anchor(Anchor::new(anchor)),
+    )
+    .unwrap();
+    audited_once(&ks, "ScheduleKeyDeletion");
+}

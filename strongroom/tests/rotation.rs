@@ -172,6 +172,44 @@ fn automatic_rotation_when_due() {
     }
 }
 
+/// An automatic rotation is recorded once, as AWS KMS's `RotateKey`
+/// service event (`rotationType` `AUTOMATIC`), appended only once the
+/// rotation commits; one that cannot be written is kept and written later,
+/// once. An on-demand rotation is the call's own record only.
+#[test]
+fn an_automatic_rotation_records_a_rotate_key_service_event() {
+    let f = fixture();
+    let k = new_key(&f.ks).key_id;
+    f.ks.enable_key_rotation(&k, Some(90)).unwrap();
+    f.ks.rotate_key_on_demand(&k).unwrap();
+    assert!(key_events(&f.ks, &k, "RotateKey").is_empty());
+    f.clock.advance(90 * DAY);
+    // The rotation's transaction fails to commit: nothing rotated, no event.
+    strongroom::test_hooks::fail_next_commit();
+    assert!(f.ks.describe_key(&k).is_err());
+    assert!(key_events(&f.ks, &k, "RotateKey").is_empty());
+    // It commits; its event cannot be written: kept, written by the next call.
+    strongroom::test_hooks::fail_next_service_event();
+    f.ks.describe_key(&k).unwrap();
+    for _ in 0..2 {
+        let events = key_events(&f.ks, &k, "RotateKey");
+        assert_eq!(events.len(), 1, "{events:?}");
+        let e = &events[0];
+        assert_service_event(e, &k, "2024-03-31T00:00:00");
+        assert!(e["responseElements"].is_null());
+        assert_eq!(
+            e["serviceEventDetails"],
+            serde_json::json!({"keyId": k, "rotationType": "AUTOMATIC"})
+        );
+        f.ks.describe_key(&k).unwrap();
+    }
+    let rotations = f.ks.list_key_rotations(&k, None, None).unwrap().rotations;
+    assert_eq!(rotations.len(), 2);
+    let v = f.ks.verify_audit_log().unwrap();
+    assert!(v.fault.is_none(), "{v:?}");
+    assert!(v.outcome_unknown.is_empty(), "{v:?}");
+}
+
 #[test]
 fn no_automatic_rotation_while_disabled_or_turned_off() {
     let f = fixture();

@@ -5,7 +5,8 @@
  * SR_ANCHOR_INIT for a missing one, SR_ANCHOR_REINIT to re-anchor an
  * anchored keystore (audited), SR_WITHOUT_ANCHOR to opt out (audited);
  * a keystore put back to an earlier state is refused; the import of an
- * anchored export needs a new anchor or the opt-out; sr_keystore_remove_anchor(). */
+ * anchored export needs a new anchor or the opt-out; sr_keystore_remove_anchor();
+ * sr_keystore_open_as_principal(): the open's own events act for its principal. */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
 
@@ -174,6 +175,54 @@ int main(void) {
   REQUIRE_OK(sr_keystore_open(path, SR_ROOT_KEY_BYTES, ROOT, 32, &ks));
   sr_keystore_free(ks);
   CHECK(contains(log, "RemoveKeystoreAnchor"));
+
+  /* The open's own events act for the principal of
+   * sr_keystore_open_as_principal(); one that is not an ARN is refused
+   * before anything is written. */
+  const char *op_arn = "arn:aws:iam::000000000000:user/operator";
+  char who[700], who_anchor[700], who_log[720];
+  target(who, sizeof who, "who.db");
+  target(who_anchor, sizeof who_anchor, "who.anchor");
+  snprintf(who_log, sizeof who_log, "%s.audit.jsonl", who);
+  REQUIRE_OK(sr_keystore_create_with_anchor(who, SR_ROOT_KEY_BYTES, ROOT, 32, NULL, NULL, NULL, who_anchor, &ks));
+  sr_keystore_free(ks);
+  ks = NULL;
+  size_t who_len = 0;
+  uint8_t *who_before = slurp(who_log, &who_len);
+  CHECK_RC(sr_keystore_open_as_principal(who, SR_ROOT_KEY_BYTES, ROOT, 32, NULL, SR_WITHOUT_ANCHOR, "111122223333",
+                                         &none),
+           SR_VALIDATION);
+  CHECK_RC(sr_keystore_open_as_principal(who, SR_ROOT_KEY_BYTES, ROOT, 32, NULL, SR_WITHOUT_ANCHOR, "", &none),
+           SR_VALIDATION);
+  CHECK(none == NULL);
+  size_t who_after_len = 0;
+  uint8_t *who_after = slurp(who_log, &who_after_len);
+  CHECK((who_before == NULL && who_after == NULL) ||
+        (who_before != NULL && who_after != NULL && who_after_len == who_len &&
+         memcmp(who_before, who_after, who_len) == 0));
+  free(who_after);
+  free(who_before);
+  REQUIRE_OK(
+      sr_keystore_open_as_principal(who, SR_ROOT_KEY_BYTES, ROOT, 32, NULL, SR_WITHOUT_ANCHOR, op_arn, &ks));
+  char acting[300];
+  CHECK_OK(sr_keystore_principal(ks, acting, sizeof acting, &n));
+  CHECK(strcmp(acting, op_arn) == 0);
+  sr_bytes events = SR_BYTES_INIT;
+  CHECK_OK(sr_audit_events(ks, NULL, "OpenKeystoreWithoutAnchor", op_arn, NULL, NULL, &events));
+  CHECK(events.ptr != NULL && strstr((const char *)events.ptr, "\"eventName\":\"OpenKeystoreWithoutAnchor\"") != NULL);
+  sr_bytes_free(&events);
+  CHECK_OK(sr_audit_events(ks, NULL, "OpenKeystoreWithoutAnchor", "arn:aws:iam::000000000000:root", NULL, NULL,
+                           &events));
+  CHECK(events.ptr != NULL && strcmp((const char *)events.ptr, "[]") == 0);
+  sr_bytes_free(&events);
+  sr_keystore_free(ks);
+  ks = NULL;
+  /* NULL: the administrator, as sr_keystore_open_with_anchor(). */
+  REQUIRE_OK(sr_keystore_open_as_principal(who, SR_ROOT_KEY_BYTES, ROOT, 32, who_anchor, 0, NULL, &ks));
+  CHECK_OK(sr_keystore_principal(ks, acting, sizeof acting, &n));
+  CHECK(strcmp(acting, "arn:aws:iam::000000000000:root") == 0);
+  sr_keystore_free(ks);
+  ks = NULL;
 
   sr_bytes_free(&sealed);
   free(ks_saved);

@@ -144,3 +144,45 @@ def test_a_handle_opened_before_anchoring_is_refused(tmp_path: Path, root_key: b
             plain.disable_key(key)
     finally:
         plain.close()
+
+
+OPERATOR = "arn:aws:iam::000000000000:user/operator"
+
+
+def anchoring_events(path: Path, root_key: bytes, anchor: Path, name: str) -> "list[dict[str, object]]":
+    with strongroom.Keystore.open(path, root_key=root_key, anchor=anchor) as ks:
+        return ks.audit_events(event_name=name)
+
+
+def test_the_open_s_own_events_act_for_its_principal(tmp_path: Path, root_key: bytes) -> None:
+    path = tmp_path / "ks.db"
+    anchor = tmp_path / "ks.anchor"
+    with strongroom.Keystore.create(path, root_key=root_key) as ks:
+        ks.create_key()
+    # Anchoring (trust on first use) by the operator.
+    with strongroom.Keystore.open(
+        path, root_key=root_key, anchor=anchor, anchor_init=True, principal=OPERATOR
+    ) as ks:
+        assert ks.principal == OPERATOR
+    (event,) = anchoring_events(path, root_key, anchor, "AnchorKeystore")
+    assert event["userIdentity"] == {"accountId": "000000000000", "arn": OPERATOR, "type": "IAMUser"}
+    # The opt-out by the operator.
+    with strongroom.Keystore.open(path, root_key=root_key, anchor=False, principal=OPERATOR) as ks:
+        assert ks.principal == OPERATOR
+    (event,) = anchoring_events(path, root_key, anchor, "OpenKeystoreWithoutAnchor")
+    assert event["userIdentity"]["arn"] == OPERATOR  # type: ignore[index]
+    assert "errorCode" not in event
+    # Re-anchoring by a principal that is not an ARN: refused and audited,
+    # and the new anchor is not stored.
+    anchor.unlink()
+    fresh = tmp_path / "fresh.anchor"
+    with pytest.raises(strongroom.ValidationException):
+        strongroom.Keystore.open(path, root_key=root_key, anchor=fresh, anchor_reinit=True, principal="111122223333")
+    assert not fresh.exists()
+    with strongroom.Keystore.open(path, root_key=root_key, anchor=fresh, anchor_reinit=True, principal=OPERATOR):
+        pass
+    failed, done = anchoring_events(path, root_key, fresh, "ReinitializeKeystoreAnchor")
+    assert failed["userIdentity"]["arn"] == "111122223333"  # type: ignore[index]
+    assert failed["errorCode"] == "ValidationException"
+    assert done["userIdentity"]["arn"] == OPERATOR  # type: ignore[index]
+    assert "errorCode" not in done

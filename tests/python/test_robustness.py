@@ -211,6 +211,13 @@ def _filler(annotation: str, tmp: str) -> Any:
         return False
     if annotation == "Sequence[str]":
         return []
+    if annotation.startswith("Literal["):
+        import ast
+
+        literal = ast.parse(annotation, mode="eval").body
+        assert isinstance(literal, ast.Subscript)
+        first = literal.slice.elts[0] if isinstance(literal.slice, ast.Tuple) else literal.slice
+        return ast.literal_eval(first)
     return b"x"
 
 

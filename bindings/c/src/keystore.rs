@@ -391,17 +391,65 @@ pub unsafe extern "C" fn sr_keystore_open_with_anchor(
     flags: u32,
     out: *mut *mut sr_keystore,
 ) -> sr_result {
+    // SAFETY: the caller's promises, with no principal.
+    unsafe {
+        sr_keystore_open_as_principal(
+            path,
+            root_kind,
+            root,
+            root_len,
+            anchor_path,
+            flags,
+            std::ptr::null(),
+            out,
+        )
+    }
+}
+
+/// As `sr_keystore_open_with_anchor()`, with the handle acting for
+/// `principal` from the start (as `sr_keystore_as_principal()`): the events
+/// the open itself records (`AnchorKeystore` with `SR_ANCHOR_INIT`,
+/// `ReinitializeKeystoreAnchor`, `OpenKeystoreWithoutAnchor`) are audited as
+/// it, not as the keystore's administrator.
+///
+/// - `principal`: a principal ARN of the forms `sr_keystore_as_principal()`
+///   takes, or NULL for the administrator (then exactly
+///   `sr_keystore_open_with_anchor()`).
+///
+/// Errors: as `sr_keystore_open_with_anchor()`; `SR_INVALID_UTF8`,
+/// `SR_VALIDATION` (empty, longer than 256 characters, or not a principal
+/// ARN; refused before the keystore is opened, so nothing is written).
+///
+/// # Safety
+/// As `sr_keystore_open_with_anchor()`; `principal` NULL or NUL-terminated.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn sr_keystore_open_as_principal(
+    path: *const c_char,
+    root_kind: u32,
+    root: *const u8,
+    root_len: usize,
+    anchor_path: *const c_char,
+    flags: u32,
+    principal: *const c_char,
+    out: *mut *mut sr_keystore,
+) -> sr_result {
     guard(|| {
         let out = out!(out);
         // SAFETY: caller promises, as documented above.
-        let (path, root, anchor) = unsafe {
+        let (path, root, anchor, principal) = unsafe {
             (
                 c_bytes(path, "path")?,
                 root_source(root_kind, root, root_len)?,
                 opt_c_bytes(anchor_path, "anchor_path")?,
+                opt_c_str(principal, "principal")?,
             )
         };
-        let options = anchor_options(anchor, flags)?;
+        let mut options = anchor_options(anchor, flags)?;
+        if let Some(p) = principal {
+            check_principal(p)?;
+            options = options.principal(p);
+        }
         let ks = Keystore::open_with(path_from(path, "path")?, root, options)?;
         let handle = sr_keystore::boxed(ks, Vec::new());
         // SAFETY: out was checked non-NULL; the caller promises it is writable.
@@ -729,13 +777,7 @@ pub unsafe extern "C" fn sr_keystore_as_principal(
         // SAFETY: caller promises, as documented above.
         let (h, principal) = unsafe { (handle(ks)?, c_str(principal, "principal")?) };
         let out = out!(out);
-        if principal.is_empty() || principal.chars().count() > MAX_PRINCIPAL_LEN {
-            return Err(Failure::validation(format!(
-                "principal must be 1 to {MAX_PRINCIPAL_LEN} characters"
-            )));
-        }
-        // Refused here rather than by every call through the new handle.
-        sr::core::access::check_caller(principal)?;
+        check_principal(principal)?;
         let new = sr_keystore::boxed(h.inner.as_principal(principal), h.tokens());
         // SAFETY: out was checked non-NULL; the caller promises it is writable.
         unsafe { out.write(new) };
@@ -782,6 +824,18 @@ pub unsafe extern "C" fn sr_keystore_dry_run(
 /// Longest principal `sr_keystore_as_principal()` accepts (as KMS's
 /// `GranteePrincipal`).
 const MAX_PRINCIPAL_LEN: usize = 256;
+
+/// Refuses a principal no call can act as (`SR_VALIDATION`) at once,
+/// rather than by every call through a handle acting for it.
+fn check_principal(principal: &str) -> Result<(), Failure> {
+    if principal.is_empty() || principal.chars().count() > MAX_PRINCIPAL_LEN {
+        return Err(Failure::validation(format!(
+            "principal must be 1 to {MAX_PRINCIPAL_LEN} characters"
+        )));
+    }
+    sr::core::access::check_caller(principal)?;
+    Ok(())
+}
 
 /// A new handle on the same open keystore, acting for the same principal as
 /// `ks` (and, for a handle from `sr_keystore_dry_run()`, in dry-run mode too), that sends `tokens` as `GrantTokens` with every request that takes

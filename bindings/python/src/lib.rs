@@ -645,7 +645,11 @@ impl Keystore {
     /// `anchor=False`, which opens it without the anchor (audited as
     /// `OpenKeystoreWithoutAnchor`; this handle neither checks nor moves the
     /// anchor, so its writes on a keystore file put back to an earlier
-    /// state make the rollback pass: for recovery only).
+    /// state make the rollback pass: for recovery only). `principal`: the
+    /// principal ARN the returned handle acts for (as `as_principal()`;
+    /// default the keystore's administrator), already for the events the
+    /// open itself records (`AnchorKeystore`, `ReinitializeKeystoreAnchor`,
+    /// `OpenKeystoreWithoutAnchor`), which are audited as it.
     ///
     /// Raises NotFoundException if there is no keystore at `path`,
     /// AccessDeniedException if the root key is not this keystore's,
@@ -656,11 +660,13 @@ impl Keystore {
     /// is behind the anchor (put back to an earlier state), or the anchor is
     /// missing or fails authentication, ValidationException for an unknown
     /// `audit_write_mode`, `anchor_init` or `anchor_reinit` without
-    /// `anchor`, `anchor=True`, or an anchor that is not a regular file.
+    /// `anchor`, `anchor=True`, or an anchor that is not a regular file, and
+    /// (audited) when the open records an event and `principal` is not a
+    /// principal ARN (without an event, each call of the handle raises it).
     #[staticmethod]
-    #[pyo3(signature = (path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, audit_write_mode=Text::from("write-through"), anchor=None, anchor_init=false, anchor_reinit=false))]
+    #[pyo3(signature = (path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, audit_write_mode=Text::from("write-through"), anchor=None, anchor_init=false, anchor_reinit=false, principal=None))]
     #[pyo3(
-        text_signature = "(path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, audit_write_mode=\"write-through\", anchor=None, anchor_init=False, anchor_reinit=False)"
+        text_signature = "(path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, audit_write_mode=\"write-through\", anchor=None, anchor_init=False, anchor_reinit=False, principal=None)"
     )]
     #[allow(clippy::too_many_arguments)]
     fn open(
@@ -674,10 +680,14 @@ impl Keystore {
         anchor: Option<&Bound<'_, PyAny>>,
         anchor_init: bool,
         anchor_reinit: bool,
+        principal: Option<Text>,
     ) -> PyResult<Self> {
         let root = root_source(root_key, root_key_file, root_key_env.plain(), passphrase)?;
         let mut options =
             strongroom::OpenOptions::default().audit_write_mode(write_mode(&audit_write_mode)?);
+        if let Some(p) = &principal {
+            options = options.principal(p);
+        }
         // `anchor=False`: the opt-out; a path otherwise.
         let anchor = match anchor {
             Some(b) if b.is_instance_of::<pyo3::types::PyBool>() => {

@@ -600,6 +600,7 @@ class Keystore:
         anchor: Union[_StrPath, Literal[False], None] = None,
         anchor_init: bool = False,
         anchor_reinit: bool = False,
+        principal: Optional[str] = None,
     ) -> Keystore:
         """
         Opens an existing keystore with its root key (one source, as for `create`).
@@ -618,7 +619,11 @@ class Keystore:
         `anchor=False`, which opens it without the anchor (audited as
         `OpenKeystoreWithoutAnchor`; this handle neither checks nor moves the
         anchor, so its writes on a keystore file put back to an earlier
-        state make the rollback pass: for recovery only).
+        state make the rollback pass: for recovery only). `principal`: the
+        principal ARN the returned handle acts for (as `as_principal()`;
+        default the keystore's administrator), already for the events the
+        open itself records (`AnchorKeystore`, `ReinitializeKeystoreAnchor`,
+        `OpenKeystoreWithoutAnchor`), which are audited as it.
 
         Raises NotFoundException if there is no keystore at `path`,
         AccessDeniedException if the root key is not this keystore's,
@@ -629,7 +634,9 @@ class Keystore:
         is behind the anchor (put back to an earlier state), or the anchor is
         missing or fails authentication, ValidationException for an unknown
         `audit_write_mode`, `anchor_init` or `anchor_reinit` without
-        `anchor`, `anchor=True`, or an anchor that is not a regular file.
+        `anchor`, `anchor=True`, or an anchor that is not a regular file, and
+        (audited) when the open records an event and `principal` is not a
+        principal ARN (without an event, each call of the handle raises it).
         """
     def close(self) -> None:
         """
