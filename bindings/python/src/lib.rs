@@ -1011,9 +1011,12 @@ impl Keystore {
         self.run(py, move |ks| ks.create_alias(&alias_name, &target_key_id))
     }
 
-    /// UpdateAlias: points `alias_name` at `target_key_id`.
+    /// UpdateAlias: points `alias_name` at `target_key_id`, a key of the
+    /// same key type (both symmetric, both asymmetric or both HMAC) and key
+    /// usage as the current one; the key spec may differ, as in AWS KMS.
     ///
-    /// Raises NotFoundException, ValidationException, KMSInvalidStateException.
+    /// Raises NotFoundException, ValidationException (another key type or
+    /// usage), KMSInvalidStateException.
     fn update_alias(&self, py: Python<'_>, alias_name: Text, target_key_id: Text) -> PyResult<()> {
         self.run(py, move |ks| ks.update_alias(&alias_name, &target_key_id))
     }

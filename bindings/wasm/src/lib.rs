@@ -689,7 +689,9 @@ impl Keystore {
         })
     }
 
-    /// UpdateAlias: `{ aliasName, targetKeyId }`.
+    /// UpdateAlias: `{ aliasName, targetKeyId }`; the new key must be the
+    /// same key type (symmetric, asymmetric or HMAC) and key usage as the
+    /// current one (`ValidationException`), the key spec may differ.
     #[wasm_bindgen(js_name = updateAlias)]
     pub fn update_alias(
         &mut self,
