@@ -741,7 +741,7 @@ fn a_purge_records_a_delete_key_service_event() {
 fn update_alias_compares_key_type_and_usage_not_key_spec() {
     use strongroom_core::key::{KeySpec, KeyUsage};
     let mut ks = store();
-    let mut key = |ks: &mut MemKeystore, spec, usage| {
+    let key = |ks: &mut MemKeystore, spec, usage| {
         create(
             ks,
             CreateKeyRequest {
