@@ -181,3 +181,20 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod context_tests {
+    use super::*;
+
+    /// Both spellings of a context with an empty key build the same context
+    /// (encryption then refuses it, decryption of an older blob accepts it).
+    #[test]
+    fn both_spellings_of_an_empty_key_agree() {
+        let kv = parse_context("=x,k=v").unwrap();
+        let json = parse_context(r#"{"":"x","k":"v"}"#).unwrap();
+        assert_eq!(kv, json);
+        assert_eq!(kv.get(""), Some("x"));
+        let e = kv.check_for_encryption().unwrap_err();
+        assert_eq!(e.kind(), strongroom::ErrorKind::ValidationException);
+    }
+}

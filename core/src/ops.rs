@@ -744,7 +744,8 @@ fn current_material(env: &Env<'_>, rec: &KeyRecord) -> Result<(u32, Secret)> {
 /// ([`crate::blob`]) under the newest backing key of `rec`.
 ///
 /// # Errors
-/// `ValidationException` for the length, `InvalidKeyUsageException`,
+/// `ValidationException` for the length or an empty encryption-context key
+/// ([`EncryptionContext::check_for_encryption`]), `InvalidKeyUsageException`,
 /// `DisabledException`, `KMSInvalidStateException`.
 pub fn encrypt_symmetric<R: CryptoRng + ?Sized>(
     env: &Env<'_>,
@@ -757,6 +758,7 @@ pub fn encrypt_symmetric<R: CryptoRng + ?Sized>(
     if plaintext.is_empty() || plaintext.len() > MAX_PLAINTEXT {
         return Err(Error::validation("Plaintext must be 1 to 4096 bytes"));
     }
+    context.check_for_encryption()?;
     require_symmetric_encrypt(rec, alg)?;
     rec.check_usable()?;
     let (version, material) = current_material(env, rec)?;
