@@ -337,10 +337,9 @@ fn required_encryption_context() {
         let mut out = Vec::new();
         // The documented class (decrypt_stream's docs, FORMAT.md):
         // InvalidCiphertextException, as decrypt_message and the bindings.
-        let e = f
-            .ks
-            .decrypt_stream(&mut Cursor::new(&msg), &mut out, &o)
-            .unwrap_err();
+        let e =
+            f.ks.decrypt_stream(&mut Cursor::new(&msg), &mut out, &o)
+                .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidCiphertextException, "{e}");
         assert!(out.is_empty());
     }
