@@ -2286,18 +2286,21 @@ impl std::io::Read for PyReader {
                          envelope streams need a blocking binary file",
                     )))
                 }
-                Ok(b) => bytes_like("read() result", &b),
+                // The chunk (plaintext when encrypting) is held as a
+                // `Secret`, wiped when dropped, not as a bare `Vec`.
+                Ok(b) => bytes_like("read() result", &b).map(Secret::new),
                 Err(e) => Err(e),
             };
             match got {
-                Ok(data) if data.len() <= buf.len() => {
-                    buf[..data.len()].copy_from_slice(&data);
+                Ok(data) if data.expose_secret().len() <= buf.len() => {
+                    let data = data.expose_secret();
+                    buf[..data.len()].copy_from_slice(data);
                     Ok(data.len())
                 }
                 Ok(data) => Err(self.fail(PyValueError::new_err(format!(
                     "read({}) returned {} bytes",
                     buf.len(),
-                    data.len()
+                    data.expose_secret().len()
                 )))),
                 Err(e) => Err(self.fail(e)),
             }
