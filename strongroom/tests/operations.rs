@@ -1274,16 +1274,7 @@ fn create_key_request_validation() {
 #[test]
 fn update_alias_compares_key_type_and_usage() {
     let f = fixture();
-    let key = |spec, usage| {
-        f.ks.create_key(&CreateKeyRequest {
-            key_spec: Some(spec),
-            key_usage: Some(usage),
-            ..Default::default()
-        })
-        .unwrap()
-        .key_metadata
-        .key_id
-    };
+    let key = |spec, usage| new_key_of(&f.ks, spec, usage).key_id;
     let rsa_sign = key(KeySpec::Rsa2048, KeyUsage::SignVerify);
     let rsa_enc = key(KeySpec::Rsa2048, KeyUsage::EncryptDecrypt);
     let p256_sign = key(KeySpec::EccNistP256, KeyUsage::SignVerify);
