@@ -1778,8 +1778,10 @@ sr_result sr_create_alias(const sr_keystore *ks, const char *alias_name, const c
 
 /**
  * UpdateAlias: points an existing alias at another key of the same key
- * spec and usage. Errors as `sr_create_alias()`, with `SR_NOT_FOUND` for an
- * absent alias.
+ * type (both symmetric, both asymmetric or both HMAC) and key usage, as in
+ * AWS KMS; the key spec may differ. Errors as `sr_create_alias()`, with
+ * `SR_NOT_FOUND` for an absent alias and `SR_VALIDATION` for a key of
+ * another type or usage.
  *
  * # Safety
  * `ks` a live handle; strings NUL-terminated.

@@ -123,22 +123,17 @@ pub fn parse_constraints(s: &str) -> Result<GrantConstraints, Error> {
     Ok(out)
 }
 
-/// A time: Unix seconds, or RFC 3339 UTC `YYYY-MM-DDTHH:MM:SSZ`.
+/// A time: Unix seconds, or RFC 3339 UTC `YYYY-MM-DDTHH:MM:SSZ` checked by
+/// the audit filter's parser ([`strongroom::check_time_filter`]: ASCII
+/// digits only, every field in range, the day in its month — `2023-02-29`
+/// and `2024-04-31` are refused), from 1970 on.
 pub fn parse_time(s: &str) -> Result<u64, Error> {
     let t = s.trim();
     if let Ok(n) = t.parse::<u64>() {
         return Ok(n);
     }
     let bad = || Error::validation(format!("'{t}' is not Unix seconds or YYYY-MM-DDTHH:MM:SSZ"));
-    let b = t.as_bytes();
-    if b.len() != 20
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-        || b[19] != b'Z'
-    {
+    if t.len() != 20 || strongroom::check_time_filter(t).is_err() {
         return Err(bad());
     }
     // Digits only: `i64::from_str` would also take a sign (`2027-+1-01...`).
@@ -150,16 +145,6 @@ pub fn parse_time(s: &str) -> Result<u64, Error> {
     };
     let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    let month_days = match m {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    };
-    if !(1..=12).contains(&m) || !(1..=month_days).contains(&d) || hh > 23 || mm > 59 || ss > 59 {
-        return Err(bad());
-    }
     // Days from civil (proleptic Gregorian), H. Hinnant's algorithm.
     let y2 = if m <= 2 { y - 1 } else { y };
     let era = y2.div_euclid(400);
@@ -190,6 +175,46 @@ mod tests {
         ] {
             assert!(parse_time(bad).is_err(), "{bad}");
         }
+        // Impossible dates and times, refused as by the audit filter (the
+        // one parser both use).
+        for bad in [
+            "2023-02-29T00:00:00Z",
+            "2023-02-30T00:00:00Z",
+            "2024-04-31T00:00:00Z",
+            "2024-02-30T00:00:00Z",
+            "2024-01-01T24:00:00Z",
+            "2024-01-01T00:60:00Z",
+            "2024-01-01T00:00:60Z",
+            "2024-00-10T00:00:00Z",
+            "2024-01-00T00:00:00Z",
+            // Signs and spaces are not digits.
+            "+024-01-01T00:00:00Z",
+            "2024-+1-01T00:00:00Z",
+            "2024-01-01T-1:00:00Z",
+            " 2024-01-1T00:00:00Z",
+        ] {
+            assert!(parse_time(bad).is_err(), "{bad}");
+            assert!(strongroom::check_time_filter(bad.trim()).is_err(), "{bad}");
+        }
+        assert_eq!(parse_time("2000-02-29T00:00:00Z").ok(), Some(951_782_400));
+        assert_eq!(parse_time("2024-12-31T23:59:59Z").ok(), Some(1_735_689_599));
+    }
+}
+
+#[cfg(test)]
+mod context_tests {
+    use super::*;
+
+    /// Both spellings of a context with an empty key build the same context
+    /// (encryption then refuses it, decryption of an older blob accepts it).
+    #[test]
+    fn both_spellings_of_an_empty_key_agree() {
+        let kv = parse_context("=x,k=v").unwrap();
+        let json = parse_context(r#"{"":"x","k":"v"}"#).unwrap();
+        assert_eq!(kv, json);
+        assert_eq!(kv.get(""), Some("x"));
+        let e = kv.check_for_encryption().unwrap_err();
+        assert_eq!(e.kind(), strongroom::ErrorKind::ValidationException);
     }
 
     /// Fuzzing of the option parsers (`docs/TESTING.md`): arbitrary text

@@ -1748,10 +1748,10 @@ fn init(
     let mut key_file = None;
     if let RootKeySource::File(path) = &source {
         if !path.exists() {
-            let mut key = [0u8; 32];
-            getrandom_fill(&mut key)?;
-            strongroom::root::write_new_key_file(path, &Secret::from_slice(&key))?;
-            zeroize_arr(&mut key);
+            // A `Secret`: wiped when dropped, on the error paths too.
+            let key = strongroom::core::ops::generate_random(&mut strongroom::os_rng(), 32)?;
+            // All or nothing: on failure no file is left at `path`.
+            strongroom::root::write_new_key_file(path, &key)?;
             key_file = Some(path.clone());
         }
     }
@@ -1802,16 +1802,6 @@ fn private_file(path: &Path) -> Result<(), Error> {
     #[cfg(not(unix))]
     opts.open(path).map_err(err)?;
     Ok(())
-}
-
-fn getrandom_fill(buf: &mut [u8]) -> Result<(), Error> {
-    let r = strongroom::core::ops::generate_random(&mut strongroom::os_rng(), buf.len() as u32)?;
-    buf.copy_from_slice(r.expose_secret());
-    Ok(())
-}
-
-fn zeroize_arr(buf: &mut [u8; 32]) {
-    buf.iter_mut().for_each(|b| *b = 0);
 }
 
 /// Type erasure for printing any response.

@@ -28,24 +28,42 @@ impl EncryptionContext {
 
     /// Builds a context from `(key, value)` pairs.
     ///
+    /// An empty key is accepted here, as in every other way to build a
+    /// context (JSON, [`decode`](Self::decode)), so that a ciphertext written
+    /// with one by an older version still decrypts through every binding;
+    /// encryption refuses it ([`check_for_encryption`](Self::check_for_encryption)).
+    ///
     /// # Errors
-    /// `ValidationException` if a key repeats or a key is empty.
+    /// `ValidationException` if a key repeats.
     pub fn from_pairs<K: Into<String>, V: Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Result<Self> {
         let mut map = BTreeMap::new();
         for (k, v) in pairs {
-            let k = k.into();
-            if k.is_empty() {
-                return Err(Error::validation(
-                    "encryption context keys must not be empty",
-                ));
-            }
-            if map.insert(k, v.into()).is_some() {
+            if map.insert(k.into(), v.into()).is_some() {
                 return Err(Error::validation("encryption context key repeated"));
             }
         }
         Ok(EncryptionContext(map))
+    }
+
+    /// The rule for a context that a new ciphertext (a KMS ciphertext blob or
+    /// an envelope message) is bound to: no key is the empty string. Such a
+    /// pair cannot be named in a key policy or grant condition
+    /// (`kms:EncryptionContext:<key>` needs a key) and one spelling of it on
+    /// the command line (`=value`) is easily a typo. Decryption does not
+    /// apply the rule: a ciphertext written before it was enforced (through
+    /// the endpoint, the CLI's JSON form or a Rust caller) still decrypts.
+    ///
+    /// # Errors
+    /// `ValidationException` if a key is empty.
+    pub fn check_for_encryption(&self) -> Result<()> {
+        if self.0.contains_key("") {
+            return Err(Error::validation(
+                "encryption context keys must not be empty",
+            ));
+        }
+        Ok(())
     }
 
     /// True when the context has no pairs.

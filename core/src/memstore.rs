@@ -833,11 +833,13 @@ impl MemKeystore {
     }
 
     /// UpdateAlias: points an existing alias at another key of the same key
-    /// spec and usage.
+    /// type (both symmetric, both asymmetric or both HMAC) and key usage,
+    /// as in KMS; the key spec may differ.
     ///
     /// # Errors
     /// As [`create_alias`](Self::create_alias), with `NotFoundException` for
-    /// an absent alias.
+    /// an absent alias and `ValidationException` for a new key of another
+    /// key type or key usage.
     pub fn update_alias<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,

@@ -437,11 +437,30 @@ pub fn check_pending_window(days: Option<u32>) -> Result<u32> {
     Ok(days)
 }
 
+/// `days` days after `env.now`, in Unix seconds.
+///
+/// # Errors
+/// `KMSInternalException` naming the clock when the date does not fit in a
+/// `u64` (a clock — e.g. a replaced `Date.now()` in wasm — far beyond any
+/// real date): never a wrapped date in the past, which would make a key
+/// due for deletion or rotation at once.
+pub fn days_from_now(env: &Env<'_>, days: u64) -> Result<u64> {
+    days.checked_mul(DAY)
+        .and_then(|d| env.now.checked_add(d))
+        .ok_or_else(|| {
+            Error::internal(format!(
+                "the clock is out of range: {} Unix seconds plus {days} days does not fit",
+                env.now
+            ))
+        })
+}
+
 /// ScheduleKeyDeletion: `PendingWindowInDays` 7–30, default 30.
 ///
 /// # Errors
 /// `ValidationException` outside 7–30; `KMSInvalidStateException` when
-/// already pending deletion.
+/// already pending deletion; `KMSInternalException` when the clock is out
+/// of range ([`days_from_now`]), the key unchanged.
 pub fn schedule_key_deletion(
     env: &Env<'_>,
     rec: &mut KeyRecord,
@@ -451,7 +470,7 @@ pub fn schedule_key_deletion(
     if rec.state == KeyState::PendingDeletion {
         return Err(invalid_state(rec));
     }
-    let date = env.now + u64::from(days) * DAY;
+    let date = days_from_now(env, u64::from(days))?;
     rec.state = KeyState::PendingDeletion;
     rec.deletion_date = Some(date);
     rec.pending_window_days = Some(days);
@@ -529,13 +548,15 @@ pub fn check_rotation_period(period: Option<u32>) -> Result<u32> {
 /// # Errors
 /// `ValidationException` for the period, `UnsupportedOperationException`
 /// for non-symmetric or imported keys, `DisabledException`,
-/// `KMSInvalidStateException`.
+/// `KMSInvalidStateException`; `KMSInternalException` when the clock is out
+/// of range ([`days_from_now`]), the key unchanged.
 pub fn enable_key_rotation(env: &Env<'_>, rec: &mut KeyRecord, period: Option<u32>) -> Result<()> {
     let period = check_rotation_period(period)?;
     check_rotatable(rec)?;
+    let next = days_from_now(env, u64::from(period))?;
     rec.rotation.enabled = true;
     rec.rotation.period_days = Some(period);
-    rec.rotation.next_rotation = Some(env.now + u64::from(period) * DAY);
+    rec.rotation.next_rotation = Some(next);
     Ok(())
 }
 
@@ -598,7 +619,8 @@ pub fn rotate_key_on_demand<R: CryptoRng + ?Sized>(
 /// record changed.
 ///
 /// # Errors
-/// `KMSInternalException` on a sealing failure.
+/// `KMSInternalException` on a sealing failure, or when the clock is out of
+/// range ([`days_from_now`]; the key unchanged).
 pub fn rotate_if_due<R: CryptoRng + ?Sized>(
     env: &Env<'_>,
     rng: &mut R,
@@ -611,14 +633,16 @@ pub fn rotate_if_due<R: CryptoRng + ?Sized>(
     if !due {
         return Ok(false);
     }
-    let material = generate_material(rng, rec.key_spec)?;
-    add_backing_key(env, rng, rec, &material, Some(RotationType::Automatic))?;
     let period = u64::from(
         rec.rotation
             .period_days
             .unwrap_or(DEFAULT_ROTATION_PERIOD_DAYS),
     );
-    rec.rotation.next_rotation = Some(env.now + period * DAY);
+    // Computed first: a clock out of range changes nothing.
+    let next = days_from_now(env, period)?;
+    let material = generate_material(rng, rec.key_spec)?;
+    add_backing_key(env, rng, rec, &material, Some(RotationType::Automatic))?;
+    rec.rotation.next_rotation = Some(next);
     Ok(true)
 }
 
@@ -744,7 +768,8 @@ fn current_material(env: &Env<'_>, rec: &KeyRecord) -> Result<(u32, Secret)> {
 /// ([`crate::blob`]) under the newest backing key of `rec`.
 ///
 /// # Errors
-/// `ValidationException` for the length, `InvalidKeyUsageException`,
+/// `ValidationException` for the length or an empty encryption-context key
+/// ([`EncryptionContext::check_for_encryption`]), `InvalidKeyUsageException`,
 /// `DisabledException`, `KMSInvalidStateException`.
 pub fn encrypt_symmetric<R: CryptoRng + ?Sized>(
     env: &Env<'_>,
@@ -757,6 +782,7 @@ pub fn encrypt_symmetric<R: CryptoRng + ?Sized>(
     if plaintext.is_empty() || plaintext.len() > MAX_PLAINTEXT {
         return Err(Error::validation("Plaintext must be 1 to 4096 bytes"));
     }
+    context.check_for_encryption()?;
     require_symmetric_encrypt(rec, alg)?;
     rec.check_usable()?;
     let (version, material) = current_material(env, rec)?;

@@ -197,11 +197,16 @@ impl RootKey {
     /// Seals `plaintext` for a purpose other than backing keys (e.g. the
     /// wrapping private key inside an import token): `nonce (12) ‖
     /// AES-256-GCM(plaintext) ‖ tag (16)` under the sealing sub-key with AAD
-    /// `label ‖ aad`. `label` must start with `strongroom/v1/` and differ from
-    /// `strongroom/v1/material`, which keeps the purposes apart.
+    /// `label ‖ aad`. `label` must start with `strongroom/v1/` and be neither
+    /// a prefix of `strongroom/v1/material` nor start with it (checked:
+    /// [`is_purpose_label`]), so that no `label ‖ aad` equals the AAD of
+    /// sealed key material. Labels of different purposes must not be
+    /// prefixes of one another either (today there is one,
+    /// `strongroom/v1/import-token`).
     ///
     /// # Errors
-    /// `KMSInternalException` if encryption fails.
+    /// `KMSInternalException` if the label breaks that rule or encryption
+    /// fails.
     pub fn seal_labeled<R: CryptoRng + ?Sized>(
         &self,
         rng: &mut R,
@@ -209,6 +214,11 @@ impl RootKey {
         aad: &[u8],
         plaintext: &[u8],
     ) -> Result<Vec<u8>> {
+        if !is_purpose_label(label) {
+            return Err(Error::internal(
+                "seal_labeled: the label must start with strongroom/v1/ and not overlap strongroom/v1/material",
+            ));
+        }
         let mut nonce = [0u8; GCM_NONCE_LEN];
         rng.fill_bytes(&mut nonce);
         let mut full = Vec::with_capacity(label.len() + aad.len());
@@ -222,9 +232,11 @@ impl RootKey {
     }
 
     /// Opens what [`seal_labeled`](Self::seal_labeled) sealed with the same
-    /// `label` and `aad`; `None` on any failure (no detail).
+    /// `label` and `aad`; `None` on any failure (no detail), and for a label
+    /// that [`seal_labeled`](Self::seal_labeled) refuses — so sealed key
+    /// material can never be opened through it.
     pub fn open_labeled(&self, label: &[u8], aad: &[u8], sealed: &[u8]) -> Option<Secret> {
-        if sealed.len() < GCM_NONCE_LEN + crypto::GCM_TAG_LEN {
+        if !is_purpose_label(label) || sealed.len() < GCM_NONCE_LEN + crypto::GCM_TAG_LEN {
             return None;
         }
         let mut nonce = [0u8; GCM_NONCE_LEN];
@@ -348,10 +360,24 @@ impl RootKey {
     }
 }
 
+/// The AAD prefix of sealed key material.
+const MATERIAL_LABEL: &[u8] = b"strongroom/v1/material";
+
+/// Whether `label` may name a purpose of
+/// [`RootKey::seal_labeled`]: it starts with `strongroom/v1/` followed by at
+/// least one byte, and neither it nor `strongroom/v1/material` is a prefix
+/// of the other.
+pub fn is_purpose_label(label: &[u8]) -> bool {
+    label.len() > b"strongroom/v1/".len()
+        && label.starts_with(b"strongroom/v1/")
+        && !label.starts_with(MATERIAL_LABEL)
+        && !MATERIAL_LABEL.starts_with(label)
+}
+
 fn material_aad(key_id: &str, version: u32) -> Result<Vec<u8>> {
     let id_len = u16::try_from(key_id.len()).map_err(|_| Error::internal("key ID too long"))?;
     let mut aad = Vec::with_capacity(22 + 2 + key_id.len() + 4);
-    aad.extend_from_slice(b"strongroom/v1/material");
+    aad.extend_from_slice(MATERIAL_LABEL);
     aad.extend_from_slice(&id_len.to_be_bytes());
     aad.extend_from_slice(key_id.as_bytes());
     aad.extend_from_slice(&version.to_be_bytes());
@@ -367,3 +393,63 @@ pub fn random_secret<R: CryptoRng + ?Sized>(rng: &mut R, len: usize) -> Secret {
 
 /// Length of symmetric (SYMMETRIC_DEFAULT) backing keys in bytes.
 pub const SYMMETRIC_KEY_LEN: usize = AES_256_KEY_LEN;
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests may unwrap (docs/STYLE.md)
+    use super::*;
+
+    fn rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
+        rand_core::UnwrapErr(getrandom::SysRng)
+    }
+
+    #[test]
+    fn labels_that_overlap_key_material_or_lack_the_prefix_are_refused() {
+        let root = RootKey::from_bytes(&[3u8; 32]).unwrap();
+        for bad in [
+            &b"strongroom/v1/material"[..],
+            b"strongroom/v1/materialX",
+            b"strongroom/v1/mat",
+            b"strongroom/v1/",
+            b"strongroom/v2/import-token",
+            b"",
+        ] {
+            let e = root
+                .seal_labeled(&mut rng(), bad, b"aad", b"pt")
+                .unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::KMSInternalException);
+            assert!(!is_purpose_label(bad));
+        }
+        let sealed = root
+            .seal_labeled(&mut rng(), b"strongroom/v1/import-token", b"aad", b"pt")
+            .unwrap();
+        let opened = root
+            .open_labeled(b"strongroom/v1/import-token", b"aad", &sealed)
+            .unwrap();
+        assert_eq!(opened.expose_secret(), b"pt");
+    }
+
+    /// The material label's AAD written by hand through `open_labeled`
+    /// must not open a backing key sealed by `seal_material`.
+    #[test]
+    fn open_labeled_cannot_open_sealed_key_material() {
+        let root = RootKey::from_bytes(&[3u8; 32]).unwrap();
+        let id = "1234abcd-12ab-34cd-56ef-1234567890ab";
+        let sealed = root
+            .seal_material(&mut rng(), id, 1, &Secret::from_slice(&[8u8; 32]))
+            .unwrap();
+        let mut aad = Vec::new();
+        aad.extend_from_slice(&u16::try_from(id.len()).unwrap().to_be_bytes());
+        aad.extend_from_slice(id.as_bytes());
+        aad.extend_from_slice(&1u32.to_be_bytes());
+        assert!(root
+            .open_labeled(b"strongroom/v1/material", &aad, &sealed[1..])
+            .is_none());
+        // Split elsewhere: the same bytes of AAD, a shorter label.
+        let mut rest = b"erial".to_vec();
+        rest.extend_from_slice(&aad);
+        assert!(root
+            .open_labeled(b"strongroom/v1/mat", &rest, &sealed[1..])
+            .is_none());
+    }
+}

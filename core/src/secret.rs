@@ -1,6 +1,7 @@
 //! Secret byte strings: zeroized on drop, redacted in `Debug`, compared in
 //! constant time.
 
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 use subtle::ConstantTimeEq;
@@ -69,7 +70,79 @@ impl serde::Serialize for Secret {
 }
 
 impl<'de> serde::Deserialize<'de> for Secret {
+    /// Reads standard base64 text. No copy of the secret is left unwiped:
+    /// borrowed text is decoded in place, owned text (a JSON string with
+    /// escapes, or a deserializer that owns its strings) is zeroized after
+    /// decoding, and the decoded bytes are written into a buffer reserved
+    /// once, wiped on error. An invalid text gives a fixed message, with no
+    /// symbol or offset of the input.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        crate::b64::deserialize(d).map(Secret::new)
+        d.deserialize_str(SecretVisitor)
+    }
+}
+
+struct SecretVisitor;
+
+impl SecretVisitor {
+    fn decode<E: serde::de::Error>(text: &str) -> Result<Secret, E> {
+        use base64::Engine;
+        let mut out = Zeroizing::new(Vec::with_capacity(base64::decoded_len_estimate(text.len())));
+        base64::engine::general_purpose::STANDARD
+            .decode_vec(text.as_bytes(), &mut out)
+            .map_err(|_| E::custom("a secret byte field is not valid base64"))?;
+        Ok(Secret::new(core::mem::take(&mut *out)))
+    }
+}
+
+impl serde::de::Visitor<'_> for SecretVisitor {
+    type Value = Secret;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a base64 string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Secret, E> {
+        Self::decode(v)
+    }
+
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Secret, E> {
+        let v = Zeroizing::new(v);
+        Self::decode(&v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests may unwrap (docs/STYLE.md)
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn deserializes_borrowed_and_owned_base64() {
+        // Borrowed text (no escapes) and owned text (a JSON escape makes
+        // serde_json build a String): the same bytes.
+        let a: Secret = serde_json::from_str(r#""aGk=""#).unwrap();
+        let b: Secret = serde_json::from_str(r#""aG\u006b=""#).unwrap();
+        assert_eq!(a.expose_secret(), b"hi");
+        assert_eq!(b.expose_secret(), b"hi");
+        // From an owned `serde_json::Value` (visit_string).
+        let v = serde_json::Value::String("AAEC".into());
+        let c: Secret = serde_json::from_value(v).unwrap();
+        assert_eq!(c.expose_secret(), [0, 1, 2]);
+        let empty: Secret = serde_json::from_str(r#""""#).unwrap();
+        assert!(empty.expose_secret().is_empty());
+    }
+
+    #[test]
+    fn invalid_base64_is_one_fixed_message_without_the_input() {
+        for bad in [r#""aGk""#, r#""a!Gk=""#, r#""aGk=AAAA""#, r#""=""#] {
+            let e = serde_json::from_str::<Secret>(bad).unwrap_err().to_string();
+            assert!(
+                e.starts_with("a secret byte field is not valid base64"),
+                "{bad}: {e}"
+            );
+            assert!(!e.contains('!') && !e.contains("symbol"), "{bad}: {e}");
+        }
+        assert!(serde_json::from_str::<Secret>("12").is_err());
     }
 }

@@ -1313,10 +1313,31 @@ fn alias_unchanged(authorized: Option<&str>, now: Option<&AliasRecord>) -> Resul
     }
 }
 
+/// The key type UpdateAlias compares: symmetric encryption
+/// (`SYMMETRIC_DEFAULT`), asymmetric (`RSA_*`, `ECC_*`) or HMAC (`HMAC_*`).
+#[derive(PartialEq, Eq)]
+enum KeyType {
+    Symmetric,
+    Asymmetric,
+    Hmac,
+}
+
+fn key_type(spec: KeySpec) -> KeyType {
+    if spec.is_symmetric() {
+        KeyType::Symmetric
+    } else if asym::is_asymmetric(spec) {
+        KeyType::Asymmetric
+    } else {
+        KeyType::Hmac
+    }
+}
+
 /// CreateAlias (`create`) and UpdateAlias: authorized on the target key
 /// and, for UpdateAlias, on the key the alias points at now; the new target
-/// must not be pending deletion, and for UpdateAlias must have the key spec
-/// and usage of the current one.
+/// must not be pending deletion, and for UpdateAlias must be the same key
+/// type as the current one (both symmetric, both asymmetric or both HMAC —
+/// the key spec may differ, e.g. `RSA_2048` to `ECC_NIST_P256`) and have
+/// the same key usage, as in KMS (`ValidationException` otherwise).
 pub fn put_alias<S: KeyService>(
     s: &mut S,
     alias_name: &str,
@@ -1384,10 +1405,11 @@ pub fn put_alias<S: KeyService>(
                     stale.note(alias_unchanged(authorized.map(|a| a.key_id.as_str()), Some(&old)))?;
                     still_authorized(stale, authorized.and_then(|a| a.key.as_ref()), old_target, reads)?;
                     if old_target.is_some_and(|o| {
-                        (o.key_spec, o.key_usage) != (rec.key_spec, rec.key_usage)
+                        (key_type(o.key_spec), o.key_usage) != (key_type(rec.key_spec), rec.key_usage)
                     }) {
                         return Err(Error::validation(
-                            "UpdateAlias: the new key must have the same key spec and key usage as the current one",
+                            "UpdateAlias: the new key must be the same type as the current one \
+                             (both symmetric, both asymmetric or both HMAC) and have the same key usage",
                         ));
                     }
                     Ok(AliasRecord {

@@ -808,3 +808,63 @@ fn a_purge_records_a_delete_key_service_event() {
     assert!(!deleted.iter().any(|r| r.to_string().contains(&kept)));
     ks.verify_audit_log().unwrap();
 }
+
+/// UpdateAlias follows KMS: the new key must be the same key *type*
+/// (symmetric, asymmetric or HMAC) with the same key usage; the key spec
+/// may differ.
+#[test]
+fn update_alias_compares_key_type_and_usage_not_key_spec() {
+    use strongroom_core::key::{KeySpec, KeyUsage};
+    let mut ks = store();
+    let key = |ks: &mut MemKeystore, spec, usage| {
+        create(
+            ks,
+            CreateKeyRequest {
+                key_spec: Some(spec),
+                key_usage: Some(usage),
+                ..Default::default()
+            },
+        )
+        .0
+    };
+    let p256_sign = key(&mut ks, KeySpec::EccNistP256, KeyUsage::SignVerify);
+    let p384_sign = key(&mut ks, KeySpec::EccNistP384, KeyUsage::SignVerify);
+    let p256_agree = key(&mut ks, KeySpec::EccNistP256, KeyUsage::KeyAgreement);
+    let hmac256 = key(&mut ks, KeySpec::Hmac256, KeyUsage::GenerateVerifyMac);
+    let hmac512 = key(&mut ks, KeySpec::Hmac512, KeyUsage::GenerateVerifyMac);
+    let sym = new_key(&mut ks);
+    let r = &mut rng();
+    let target = |ks: &mut MemKeystore, alias: &str| {
+        ks.describe_key(&mut rng(), NOW, alias)
+            .unwrap()
+            .key_metadata
+            .key_id
+    };
+
+    // Another spec of the same type and usage: accepted.
+    ks.create_alias(r, NOW, "alias/sign", &p256_sign).unwrap();
+    ks.update_alias(r, NOW, "alias/sign", &p384_sign).unwrap();
+    assert_eq!(target(&mut ks, "alias/sign"), p384_sign);
+    ks.create_alias(r, NOW, "alias/mac", &hmac256).unwrap();
+    ks.update_alias(r, NOW, "alias/mac", &hmac512).unwrap();
+    assert_eq!(target(&mut ks, "alias/mac"), hmac512);
+
+    // Same spec, other usage; or another type: ValidationException, the
+    // alias unchanged.
+    let refused = |ks: &mut MemKeystore, alias: &str, to: &str| {
+        let e = ks.update_alias(&mut rng(), NOW, alias, to).unwrap_err();
+        assert_eq!(
+            e.kind(),
+            ErrorKind::ValidationException,
+            "{alias} -> {to}: {e}"
+        );
+    };
+    refused(&mut ks, "alias/sign", &p256_agree);
+    refused(&mut ks, "alias/mac", &sym);
+    assert_eq!(target(&mut ks, "alias/sign"), p384_sign);
+    assert_eq!(target(&mut ks, "alias/mac"), hmac512);
+    ks.create_alias(r, NOW, "alias/sym", &sym).unwrap();
+    refused(&mut ks, "alias/sym", &hmac256);
+    refused(&mut ks, "alias/sym", &p256_sign);
+    assert_eq!(target(&mut ks, "alias/sym"), sym);
+}

@@ -185,7 +185,18 @@ fn operation(headers: &HeaderMap) -> Result<String, WireError> {
     }
 }
 
-async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, WireError> {
+/// The request body, collected into one buffer that is zeroized when
+/// dropped: it carries base64 plaintext (Encrypt, GenerateMac, Sign) and
+/// wrapped key material. The buffer grows by copying into a new zeroizing
+/// one (never by `realloc`, which would free the old bytes unwiped); it is
+/// sized from `Content-Length` when that is given. The chunks hyper reads
+/// from the socket are its own and are not wiped (`docs/THREAT-MODEL.md`).
+async fn read_body(
+    body: Body,
+    headers: &HeaderMap,
+    limit: usize,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, WireError> {
+    use http_body_util::BodyExt;
     let too_large = || {
         WireError::new(
             413,
@@ -193,26 +204,34 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Byte
             format!("the request body exceeds {limit} bytes"),
         )
     };
-    if header_str(headers, "content-length")
-        .and_then(|l| l.parse::<u64>().ok())
-        .is_some_and(|l| l > limit as u64)
-    {
+    let declared = header_str(headers, "content-length").and_then(|l| l.parse::<u64>().ok());
+    if declared.is_some_and(|l| l > limit as u64) {
         drain(body, limit).await;
         return Err(too_large());
     }
-    match axum::body::to_bytes(body, limit).await {
-        Ok(b) => Ok(b),
-        Err(e) => {
-            let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-            while let Some(s) = src {
-                if s.is::<http_body_util::LengthLimitError>() {
-                    return Err(too_large());
-                }
-                src = s.source();
-            }
-            Err(WireError::serialization("the request body was truncated"))
+    let first = declared.and_then(|l| usize::try_from(l).ok()).unwrap_or(0);
+    let mut out = zeroize::Zeroizing::new(Vec::with_capacity(first));
+    let mut body = body;
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|_| WireError::serialization("the request body was truncated"))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        let needed = out.len().checked_add(data.len()).filter(|&n| n <= limit);
+        let Some(needed) = needed else {
+            drain(body, limit).await;
+            return Err(too_large());
+        };
+        if needed > out.capacity() {
+            let grown = needed.max(out.capacity().saturating_mul(2)).min(limit);
+            let mut bigger = zeroize::Zeroizing::new(Vec::with_capacity(grown));
+            bigger.extend_from_slice(&out);
+            out = bigger;
         }
+        out.extend_from_slice(&data);
     }
+    Ok(out)
 }
 
 /// Reads and discards a too-large body (up to 16 times the limit, for at

@@ -658,3 +658,79 @@ async fn an_operation_past_the_request_timeout_answers_its_outcome() {
     let _ = stop.send(());
     server.await.unwrap().unwrap();
 }
+
+/// A raw request with `Transfer-Encoding: chunked` (no `Content-Length`),
+/// the body sent in `chunks`; returns the status and JSON body.
+async fn call_chunked(
+    addr: std::net::SocketAddr,
+    target: &str,
+    chunks: Vec<Vec<u8>>,
+) -> (u16, serde_json::Value) {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.1\r\n\
+         X-Amz-Target: {target}\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    let (mut rd, mut wr) = s.split();
+    let send = async {
+        wr.write_all(head.as_bytes()).await?;
+        for c in &chunks {
+            wr.write_all(format!("{:x}\r\n", c.len()).as_bytes())
+                .await?;
+            wr.write_all(c).await?;
+            wr.write_all(b"\r\n").await?;
+            wr.flush().await?;
+        }
+        wr.write_all(b"0\r\n\r\n").await
+    };
+    let mut out = Vec::new();
+    let (_sent, read) = tokio::join!(send, rd.read_to_end(&mut out));
+    read.unwrap();
+    let text = String::from_utf8_lossy(&out);
+    let status: u16 = text.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let json = text.split("\r\n\r\n").nth(1).unwrap_or("");
+    (
+        status,
+        serde_json::from_str(json).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// The request body is collected from any number of chunks into one
+/// (zeroizing) buffer, with the size limit applied as it grows when no
+/// `Content-Length` announces it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chunked_body_is_collected_and_limited() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(
+        keystore(&dir),
+        ServerConfig::new(Auth::InsecureNoAuth),
+        listener,
+        async {
+            let _ = rx.await;
+        },
+    ));
+    let body = br#"{"Description": "made from three chunks"}"#;
+    let chunks = vec![
+        body[..5].to_vec(),
+        body[5..20].to_vec(),
+        body[20..].to_vec(),
+    ];
+    let (st, v) = call_chunked(addr, "TrentService.CreateKey", chunks).await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["KeyMetadata"]["Description"], "made from three chunks");
+
+    let limit = strongroom_server::DEFAULT_MAX_BODY_BYTES;
+    let chunks = vec![vec![b' '; limit / 2], vec![b' '; limit / 2], vec![b' '; 16]];
+    let (st, v) = call_chunked(addr, "TrentService.ListKeys", chunks).await;
+    assert_eq!(
+        (st, v["__type"].as_str()),
+        (413, Some("ValidationException")),
+        "{v}"
+    );
+
+    tx.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}

@@ -2122,13 +2122,7 @@ fn holds_checkpoint(f: &File, cp: &StoredCheckpoint) -> bool {
 /// `fsync`s the directory that holds `path` (a file just created in it).
 #[cfg(unix)]
 fn sync_parent_dir(path: &Path) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| io_err("syncing the directory of", path, &e))
+    crate::root::sync_parent_dir(path).map_err(|e| io_err("syncing the directory of", path, &e))
 }
 
 fn log_options() -> OpenOptions {

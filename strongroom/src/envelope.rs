@@ -729,9 +729,10 @@ fn write_ranges(
 ///
 /// # Errors
 /// `InvalidCiphertextException` for anything that fails to authenticate or
-/// is malformed, truncated, reordered or duplicated; `ValidationException`
-/// for options (commitment policy, EDK limit, required context); keyring
-/// errors; `KMSInternalException` for I/O.
+/// is malformed, truncated, reordered or duplicated, and when a pair of
+/// `required_encryption_context` is missing from the message's context or
+/// has another value; `ValidationException` for options (commitment policy,
+/// EDK limit); keyring errors; `KMSInternalException` for I/O.
 pub fn decrypt_stream(
     keyring: &dyn Keyring,
     reader: &mut dyn Read,

@@ -1441,10 +1441,14 @@ impl Keystore {
         service::put_alias(&mut access::Service(self), alias_name, target_key_id, true)
     }
 
-    /// UpdateAlias: points an existing alias at another key.
+    /// UpdateAlias: points an existing alias at another key of the same key
+    /// type (both symmetric, both asymmetric or both HMAC) and key usage, as
+    /// in KMS; the key spec may differ (`RSA_2048` to `ECC_NIST_P256`).
     ///
     /// # Errors
-    /// As [`create_alias`](Self::create_alias), with `NotFoundException` for an absent alias.
+    /// As [`create_alias`](Self::create_alias), with `NotFoundException` for an
+    /// absent alias and `ValidationException` for a new key of another key
+    /// type or key usage.
     pub fn update_alias(&self, alias_name: &str, target_key_id: &str) -> Result<()> {
         service::put_alias(&mut access::Service(self), alias_name, target_key_id, false)
     }

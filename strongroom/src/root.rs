@@ -150,56 +150,154 @@ impl Argon2Params {
 }
 
 /// Parses key text: base64 or hex of exactly 32 bytes (surrounding
-/// whitespace ignored), or 32 raw bytes.
+/// whitespace ignored), or 32 raw bytes. Every intermediate copy of the
+/// bytes (a decoded key of the wrong length too) is wiped when dropped.
 ///
 /// # Errors
 /// `ValidationException` if it is none of these.
 pub fn parse_key_bytes(raw: &[u8]) -> Result<Secret> {
+    let wrong =
+        || Error::validation("root key must be 32 raw bytes, or base64 or hex text of 32 bytes");
     if raw.len() == ROOT_KEY_LEN {
         return Ok(Secret::from_slice(raw));
     }
-    let text = std::str::from_utf8(raw)
-        .map_err(|_| {
-            Error::validation("root key must be 32 raw bytes, or base64 or hex text of 32 bytes")
-        })?
-        .trim();
+    let text = std::str::from_utf8(raw).map_err(|_| wrong())?.trim();
     if text.len() == 2 * ROOT_KEY_LEN && text.bytes().all(|b| b.is_ascii_hexdigit()) {
         let bytes: Vec<u8> = (0..ROOT_KEY_LEN)
             .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).unwrap_or(0))
             .collect();
         return Ok(Secret::new(bytes));
     }
-    match STANDARD.decode(text) {
-        Ok(b) if b.len() == ROOT_KEY_LEN => Ok(Secret::new(b)),
-        _ => Err(Error::validation(
-            "root key must be 32 raw bytes, or base64 or hex text of 32 bytes",
-        )),
+    let decoded = zeroize::Zeroizing::new(STANDARD.decode(text).map_err(|_| wrong())?);
+    if decoded.len() != ROOT_KEY_LEN {
+        return Err(wrong());
     }
+    Ok(Secret::from_slice(&decoded))
 }
 
-/// Reads a key file.
+/// Largest key file read, in bytes: a key file holds at most 64 hex
+/// characters and a line end; anything past 4096 bytes is not a key.
+pub const MAX_KEY_FILE_LEN: u64 = 4096;
+
+/// Reads a key file: a regular file (a symbolic link to one is followed) of
+/// at most [`MAX_KEY_FILE_LEN`] bytes. The file is opened without blocking,
+/// so a FIFO fails at once instead of waiting for a writer, and a device
+/// such as `/dev/zero` is refused instead of read until memory runs out.
 ///
 /// # Errors
-/// `NotFoundException` if it cannot be read, `ValidationException` if it
-/// does not hold a 32-byte key.
+/// `NotFoundException` if it cannot be opened or read; `ValidationException`
+/// if it is not a regular file (a directory, FIFO or device), is longer than
+/// [`MAX_KEY_FILE_LEN`] bytes, or does not hold a 32-byte key.
 pub fn read_key_file(path: &Path) -> Result<Secret> {
-    let raw = zeroize::Zeroizing::new(std::fs::read(path).map_err(|e| {
+    use std::io::Read;
+    let unreadable = |e: std::io::Error| {
         Error::new(
             ErrorKind::NotFoundException,
             format!("cannot read root key file {}: {e}", path.display()),
         )
-    })?);
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        rustix::fs::OFlags::NONBLOCK.bits() as i32,
+    );
+    let file = options.open(path).map_err(unreadable)?;
+    if !file.metadata().map_err(unreadable)?.is_file() {
+        return Err(Error::validation(format!(
+            "root key file {} is not a regular file (a directory, device or pipe)",
+            path.display()
+        )));
+    }
+    let mut raw = zeroize::Zeroizing::new(Vec::with_capacity(128));
+    file.take(MAX_KEY_FILE_LEN + 1)
+        .read_to_end(&mut raw)
+        .map_err(unreadable)?;
+    if raw.len() as u64 > MAX_KEY_FILE_LEN {
+        return Err(Error::validation(format!(
+            "root key file {} is longer than {MAX_KEY_FILE_LEN} bytes: not a 32-byte key",
+            path.display()
+        )));
+    }
     parse_key_bytes(&raw)
+}
+
+/// Makes the directory entry of `path` durable: fsyncs its parent
+/// directory (the current directory for a bare file name). On ext4, XFS
+/// and most other file systems a new or renamed name survives power loss
+/// only after this.
+///
+/// # Errors
+/// The I/O error of opening or syncing the directory.
+pub(crate) fn sync_parent_dir(path: &Path) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    #[cfg(unix)]
+    {
+        std::fs::File::open(dir)?.sync_all()
+    }
+    // Windows cannot open a directory as a file; NTFS journals names.
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
 }
 
 /// Writes a new random root key as base64 text to `path`, created with mode
 /// 0600 (owner read/write only) and refusing to overwrite an existing file.
 ///
+/// Durable and all-or-nothing: the text is written and fsynced under a
+/// temporary name in the same directory (`.<name>.<random>.tmp`, mode 0600),
+/// hard-linked to `path` (which fails if `path` exists, so nothing is ever
+/// overwritten), the temporary name removed and the directory fsynced. On
+/// any failure the temporary file is removed and `path` does not exist, so
+/// the call can simply be retried. A crash in the middle can leave only a
+/// `.<name>.<random>.tmp` file behind (never a partial `path`); it holds key
+/// material and may be deleted.
+///
 /// # Errors
 /// `AlreadyExistsException` if the file exists, `KMSInternalException` on
 /// other I/O failures.
 pub fn write_new_key_file(path: &Path, key: &Secret) -> Result<()> {
-    use std::io::Write;
+    write_new_key_file_with(path, key, |f, text| {
+        use std::io::Write;
+        f.write_all(text)
+    })
+}
+
+/// [`write_new_key_file`] with the write of the text into the temporary
+/// file given by the caller (tests inject failures through it).
+fn write_new_key_file_with(
+    path: &Path,
+    key: &Secret,
+    write: impl FnOnce(&mut std::fs::File, &[u8]) -> std::io::Result<()>,
+) -> Result<()> {
+    let exists = || {
+        Error::new(
+            ErrorKind::AlreadyExistsException,
+            format!("{} already exists", path.display()),
+        )
+    };
+    let failed = |what: &str, e: std::io::Error| {
+        Error::internal(format!("cannot {what} {}: {e}", path.display()))
+    };
+    if path.symlink_metadata().is_ok() {
+        return Err(exists());
+    }
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::validation(format!("{} is not a file name", path.display())))?;
+    let mut suffix = [0u8; 8];
+    rand_core::Rng::fill_bytes(&mut crate::os_rng(), &mut suffix);
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".{}.tmp", hex::encode(suffix)));
+    let tmp = path.with_file_name(tmp_name);
+
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -207,20 +305,148 @@ pub fn write_new_key_file(path: &Path, key: &Secret) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            Error::new(
-                ErrorKind::AlreadyExistsException,
-                format!("{} already exists", path.display()),
-            )
-        } else {
-            Error::internal(format!("cannot create {}: {e}", path.display()))
-        }
-    })?;
+    let mut f = opts
+        .open(&tmp)
+        .map_err(|e| failed("create a file beside", e))?;
     let text = zeroize::Zeroizing::new(format!("{}\n", STANDARD.encode(key.expose_secret())));
-    f.write_all(text.as_bytes())
-        .and_then(|_| f.sync_all())
-        .map_err(|e| Error::internal(format!("cannot write {}: {e}", path.display())))
+    let linked = write(&mut f, text.as_bytes())
+        .and_then(|()| f.sync_all())
+        .map_err(|e| failed("write", e))
+        .and_then(|()| {
+            std::fs::hard_link(&tmp, path).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    exists()
+                } else {
+                    failed("create", e)
+                }
+            })
+        });
+    drop(f);
+    let removed = std::fs::remove_file(&tmp);
+    linked?;
+    removed
+        .and_then(|()| sync_parent_dir(path))
+        .map_err(|e| failed("make durable", e))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests may unwrap (docs/STYLE.md)
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_failed_write_leaves_nothing_and_the_retry_works() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("root.key");
+        let key = Secret::from_slice(&[9u8; 32]);
+        // The write fails half-way (as on ENOSPC): no file at `path`, no
+        // temporary file left.
+        let e = write_new_key_file_with(&path, &key, |f, text| {
+            std::io::Write::write_all(f, &text[..10])?;
+            Err(std::io::Error::other("injected: no space left on device"))
+        })
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
+        assert!(names(dir.path()).is_empty(), "{:?}", names(dir.path()));
+        // The retry succeeds and writes the whole key, owner-only.
+        write_new_key_file(&path, &key).unwrap();
+        assert_eq!(names(dir.path()), ["root.key"]);
+        assert_eq!(read_key_file(&path).unwrap().expose_secret(), &[9u8; 32]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        // An existing file is never overwritten, and nothing is left over.
+        let other = Secret::from_slice(&[1u8; 32]);
+        let e = write_new_key_file(&path, &other).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::AlreadyExistsException);
+        assert_eq!(read_key_file(&path).unwrap().expose_secret(), &[9u8; 32]);
+        assert_eq!(names(dir.path()), ["root.key"]);
+    }
+
+    #[test]
+    fn an_empty_file_left_by_an_older_crashed_write_is_refused_clearly() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("root.key");
+        std::fs::write(&path, b"").unwrap();
+        let e = read_key_file(&path).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ValidationException, "{e}");
+        let e = write_new_key_file(&path, &Secret::from_slice(&[9u8; 32])).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::AlreadyExistsException, "{e}");
+    }
+
+    #[test]
+    fn key_text_of_the_wrong_length_is_refused() {
+        use base64::Engine;
+        for n in [0usize, 16, 31, 33, 48, 64] {
+            let text = STANDARD.encode(vec![5u8; n]);
+            let e = parse_key_bytes(text.as_bytes()).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::ValidationException, "{n} bytes");
+        }
+        let good = STANDARD.encode([5u8; 32]);
+        assert_eq!(
+            parse_key_bytes(good.as_bytes()).unwrap().expose_secret(),
+            &[5u8; 32]
+        );
+        let hex = format!(" {}\r\n", hex::encode([6u8; 32]));
+        assert_eq!(
+            parse_key_bytes(hex.as_bytes()).unwrap().expose_secret(),
+            &[6u8; 32]
+        );
+    }
+
+    #[test]
+    fn a_key_file_must_be_a_small_regular_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let refused = |p: &Path| {
+            let e = read_key_file(p).unwrap_err();
+            assert_eq!(
+                e.kind(),
+                ErrorKind::ValidationException,
+                "{}: {e}",
+                p.display()
+            );
+            e
+        };
+        // A directory.
+        refused(dir.path());
+        // A 10 MiB regular file.
+        let big = dir.path().join("big");
+        std::fs::write(&big, vec![b'A'; 10 << 20]).unwrap();
+        let e = refused(&big);
+        assert!(e.to_string().contains("longer than 4096"), "{e}");
+        // Just at the cap: read, then refused as not a key.
+        let at_cap = dir.path().join("cap");
+        std::fs::write(&at_cap, vec![b' '; 4096]).unwrap();
+        refused(&at_cap);
+        #[cfg(unix)]
+        {
+            // A device that never ends.
+            let e = refused(Path::new("/dev/zero"));
+            assert!(e.to_string().contains("not a regular file"), "{e}");
+            // A FIFO with no writer: refused at once, not a hang.
+            let fifo = dir.path().join("fifo");
+            rustix::fs::mkfifoat(
+                rustix::fs::CWD,
+                &fifo,
+                rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR,
+            )
+            .unwrap();
+            let e = refused(&fifo);
+            assert!(e.to_string().contains("not a regular file"), "{e}");
+        }
+    }
 }
 
 #[cfg(test)]

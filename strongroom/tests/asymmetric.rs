@@ -14,14 +14,7 @@ use strongroom::core::key::*;
 use strongroom::{ErrorKind, Keystore, Secret};
 
 fn create(ks: &Keystore, spec: KeySpec, usage: KeyUsage) -> String {
-    ks.create_key(&CreateKeyRequest {
-        key_spec: Some(spec),
-        key_usage: Some(usage),
-        ..Default::default()
-    })
-    .unwrap()
-    .key_metadata
-    .key_id
+    new_key_of(ks, spec, usage).key_id
 }
 
 fn create_external(ks: &Keystore, spec: KeySpec, usage: KeyUsage) -> String {

@@ -98,15 +98,7 @@ fn crypto_operations_report_success_without_a_result() {
 #[test]
 fn signing_and_mac_keys_dry_run_too() {
     let f = fixture();
-    let create = |spec: KeySpec, usage: KeyUsage| {
-        f.ks.create_key(&CreateKeyRequest {
-            key_spec: Some(spec),
-            key_usage: Some(usage),
-            ..Default::default()
-        })
-        .unwrap()
-        .key_metadata
-    };
+    let create = |spec: KeySpec, usage: KeyUsage| new_key_of(&f.ks, spec, usage);
     let sig = create(KeySpec::EccNistP256, KeyUsage::SignVerify);
     let mac = create(KeySpec::Hmac256, KeyUsage::GenerateVerifyMac);
     let dry = f.ks.dry_run();

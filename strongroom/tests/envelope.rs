@@ -335,10 +335,12 @@ fn required_encryption_context() {
             ..DecryptOptions::default()
         };
         let mut out = Vec::new();
-        assert!(f
-            .ks
-            .decrypt_stream(&mut Cursor::new(&msg), &mut out, &o)
-            .is_err());
+        // The documented class (decrypt_stream's docs, FORMAT.md):
+        // InvalidCiphertextException, as decrypt_message and the bindings.
+        let e =
+            f.ks.decrypt_stream(&mut Cursor::new(&msg), &mut out, &o)
+                .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidCiphertextException, "{e}");
         assert!(out.is_empty());
     }
 }

@@ -1267,3 +1267,49 @@ fn create_key_request_validation() {
     );
     assert!(f.ks.list_keys(None, None).unwrap().keys.is_empty());
 }
+
+/// UpdateAlias as KMS: another key spec of the same key type and usage is
+/// accepted (RSA_2048 → ECC_NIST_P256 for SIGN_VERIFY, HMAC_256 →
+/// HMAC_512); another type or usage is `ValidationException`.
+#[test]
+fn update_alias_compares_key_type_and_usage() {
+    let f = fixture();
+    let key = |spec, usage| new_key_of(&f.ks, spec, usage).key_id;
+    let rsa_sign = key(KeySpec::Rsa2048, KeyUsage::SignVerify);
+    let rsa_enc = key(KeySpec::Rsa2048, KeyUsage::EncryptDecrypt);
+    let p256_sign = key(KeySpec::EccNistP256, KeyUsage::SignVerify);
+    let hmac256 = key(KeySpec::Hmac256, KeyUsage::GenerateVerifyMac);
+    let hmac512 = key(KeySpec::Hmac512, KeyUsage::GenerateVerifyMac);
+    let sym = key(KeySpec::SymmetricDefault, KeyUsage::EncryptDecrypt);
+    let target = |alias: &str| f.ks.describe_key(alias).unwrap().key_metadata.key_id;
+
+    f.ks.create_alias("alias/sign", &rsa_sign).unwrap();
+    f.ks.update_alias("alias/sign", &p256_sign).unwrap();
+    assert_eq!(target("alias/sign"), p256_sign);
+    f.ks.create_alias("alias/mac", &hmac256).unwrap();
+    f.ks.update_alias("alias/mac", &hmac512).unwrap();
+    assert_eq!(target("alias/mac"), hmac512);
+
+    f.ks.create_alias("alias/rsa", &rsa_enc).unwrap();
+    expect_err(
+        f.ks.update_alias("alias/rsa", &rsa_sign),
+        ErrorKind::ValidationException,
+    );
+    f.ks.create_alias("alias/sym", &sym).unwrap();
+    expect_err(
+        f.ks.update_alias("alias/sym", &hmac256),
+        ErrorKind::ValidationException,
+    );
+    expect_err(
+        f.ks.update_alias("alias/sign", &rsa_enc),
+        ErrorKind::ValidationException,
+    );
+    assert_eq!(
+        (
+            target("alias/rsa"),
+            target("alias/sym"),
+            target("alias/sign")
+        ),
+        (rsa_enc, sym, p256_sign)
+    );
+}

@@ -423,8 +423,10 @@ pub unsafe extern "C" fn sr_create_alias(
 }
 
 /// UpdateAlias: points an existing alias at another key of the same key
-/// spec and usage. Errors as `sr_create_alias()`, with `SR_NOT_FOUND` for an
-/// absent alias.
+/// type (both symmetric, both asymmetric or both HMAC) and key usage, as in
+/// AWS KMS; the key spec may differ. Errors as `sr_create_alias()`, with
+/// `SR_NOT_FOUND` for an absent alias and `SR_VALIDATION` for a key of
+/// another type or usage.
 ///
 /// # Safety
 /// `ks` a live handle; strings NUL-terminated.

@@ -1021,9 +1021,12 @@ impl Keystore {
         self.run(py, move |ks| ks.create_alias(&alias_name, &target_key_id))
     }
 
-    /// UpdateAlias: points `alias_name` at `target_key_id`.
+    /// UpdateAlias: points `alias_name` at `target_key_id`, a key of the
+    /// same key type (both symmetric, both asymmetric or both HMAC) and key
+    /// usage as the current one; the key spec may differ, as in AWS KMS.
     ///
-    /// Raises NotFoundException, ValidationException, KMSInvalidStateException.
+    /// Raises NotFoundException, ValidationException (another key type or
+    /// usage), KMSInvalidStateException.
     fn update_alias(&self, py: Python<'_>, alias_name: Text, target_key_id: Text) -> PyResult<()> {
         self.run(py, move |ks| ks.update_alias(&alias_name, &target_key_id))
     }
@@ -2324,18 +2327,21 @@ impl std::io::Read for PyReader {
                          envelope streams need a blocking binary file",
                     )))
                 }
-                Ok(b) => bytes_like("read() result", &b),
+                // The chunk (plaintext when encrypting) is held as a
+                // `Secret`, wiped when dropped, not as a bare `Vec`.
+                Ok(b) => bytes_like("read() result", &b).map(Secret::new),
                 Err(e) => Err(e),
             };
             match got {
-                Ok(data) if data.len() <= buf.len() => {
-                    buf[..data.len()].copy_from_slice(&data);
+                Ok(data) if data.expose_secret().len() <= buf.len() => {
+                    let data = data.expose_secret();
+                    buf[..data.len()].copy_from_slice(data);
                     Ok(data.len())
                 }
                 Ok(data) => Err(self.fail(PyValueError::new_err(format!(
                     "read({}) returned {} bytes",
                     buf.len(),
-                    data.len()
+                    data.expose_secret().len()
                 )))),
                 Err(e) => Err(self.fail(e)),
             }

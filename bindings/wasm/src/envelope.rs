@@ -97,16 +97,16 @@ impl KmsClient for Client<'_> {
         &mut self,
         req: &GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyResponse> {
-        self.ks.generate_data_key(self.rng, now(), req)
+        self.ks.generate_data_key(self.rng, now()?, req)
     }
     fn encrypt(&mut self, req: &EncryptRequest) -> Result<EncryptResponse> {
-        self.ks.encrypt(self.rng, now(), req)
+        self.ks.encrypt(self.rng, now()?, req)
     }
     fn decrypt(&mut self, req: &DecryptRequest) -> Result<DecryptResponse> {
-        self.ks.decrypt(self.rng, now(), req)
+        self.ks.decrypt(self.rng, now()?, req)
     }
     fn describe_key(&mut self, key_id: &str) -> Result<DescribeKeyResponse> {
-        self.ks.describe_key(self.rng, now(), key_id)
+        self.ks.describe_key(self.rng, now()?, key_id)
     }
 }
 

@@ -195,13 +195,26 @@ pub(crate) fn rng() -> &'static mut dyn CryptoRng {
     Box::leak(Box::new(UnwrapErr(getrandom::SysRng)))
 }
 
-/// Now, in Unix seconds, from `Date.now()`.
-pub(crate) fn now() -> u64 {
+/// Latest clock accepted: 9999-12-31T23:59:59Z, in Unix seconds.
+const MAX_CLOCK_SECS: f64 = 253_402_300_799.0;
+
+/// Now, in Unix seconds, from `Date.now()` (whole seconds, rounded down).
+///
+/// # Errors
+/// `KMSInternalException` naming the clock when `Date.now()` is not a
+/// number from 0 (1970) to the end of year 9999 — a replaced `Date.now()`
+/// must not compute a deletion or rotation date in the past (which would
+/// purge or rotate a key at once) nor overflow.
+pub(crate) fn now() -> strongroom_core::Result<u64> {
     let ms = js_sys::Date::now();
-    if ms.is_finite() && ms > 0.0 {
-        (ms / 1000.0) as u64
+    let secs = (ms / 1000.0).floor();
+    if (0.0..=MAX_CLOCK_SECS).contains(&secs) {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Ok(secs as u64)
     } else {
-        0
+        Err(Error::internal(format!(
+            "the clock is out of range: Date.now() returned {ms}, not a time from 1970 to 9999"
+        )))
     }
 }
 
@@ -305,7 +318,7 @@ impl Keystore {
             let account = req
                 .opt_str("account")?
                 .unwrap_or_else(|| "000000000000".into());
-            let mut ks = MemKeystore::new(root, &region, &account, now(), rng())?;
+            let mut ks = MemKeystore::new(root, &region, &account, now()?, rng())?;
             if let Some(admin) = req.opt_str("adminPrincipal")? {
                 ks = ks.with_admin_principal(&admin)?;
             }
@@ -430,7 +443,7 @@ impl Keystore {
             )));
         }
         run(|| {
-            let n = self.ks()?.purge_deleted_keys(rng(), now())?;
+            let n = self.ks()?.purge_deleted_keys(rng(), now()?)?;
             Ok(u32::try_from(n).unwrap_or(u32::MAX))
         })
     }
@@ -474,7 +487,7 @@ impl Keystore {
                 tags: r.tags("tags")?,
                 multi_region: r.opt_bool("multiRegion")?,
             };
-            response(&self.ks()?.create_key(rng(), now(), &req)?)
+            response(&self.ks()?.create_key(rng(), now()?, &req)?)
         })
     }
 
@@ -489,7 +502,7 @@ impl Keystore {
             let r = Req::new(&request, &["keyId", "grantTokens"])?;
             let (key_id, tokens) = (r.str("keyId")?, r.str_list("grantTokens")?);
             let mut ks = self.ks()?;
-            response(&ks.describe_key_with_grant_tokens(rng(), now(), &key_id, &tokens)?)
+            response(&ks.describe_key_with_grant_tokens(rng(), now()?, &key_id, &tokens)?)
         })
     }
 
@@ -504,7 +517,7 @@ impl Keystore {
             let r = Req::new(&request, &["limit", "marker"])?;
             response(&self.ks()?.list_keys(
                 rng(),
-                now(),
+                now()?,
                 r.opt_u32("limit")?,
                 r.opt_str("marker")?.as_deref(),
             )?)
@@ -521,7 +534,7 @@ impl Keystore {
             let r = Req::new(&request, &["keyId", "description"])?;
             self.ks()?.update_key_description(
                 rng(),
-                now(),
+                now()?,
                 &r.str("keyId")?,
                 &r.str("description")?,
             )
@@ -536,7 +549,7 @@ impl Keystore {
     ) -> JsResult<()> {
         run(|| {
             let r = Req::new(&request, &["keyId"])?;
-            self.ks()?.enable_key(rng(), now(), &r.str("keyId")?)
+            self.ks()?.enable_key(rng(), now()?, &r.str("keyId")?)
         })
     }
 
@@ -548,7 +561,7 @@ impl Keystore {
     ) -> JsResult<()> {
         run(|| {
             let r = Req::new(&request, &["keyId"])?;
-            self.ks()?.disable_key(rng(), now(), &r.str("keyId")?)
+            self.ks()?.disable_key(rng(), now()?, &r.str("keyId")?)
         })
     }
 
@@ -565,7 +578,7 @@ impl Keystore {
             let r = Req::new(&request, &["keyId", "pendingWindowInDays"])?;
             response(&self.ks()?.schedule_key_deletion(
                 rng(),
-                now(),
+                now()?,
                 &r.str("keyId")?,
                 r.opt_u32("pendingWindowInDays")?,
             )?)
@@ -583,7 +596,7 @@ impl Keystore {
             response(
                 &self
                     .ks()?
-                    .cancel_key_deletion(rng(), now(), &r.str("keyId")?)?,
+                    .cancel_key_deletion(rng(), now()?, &r.str("keyId")?)?,
             )
         })
     }
@@ -598,7 +611,7 @@ impl Keystore {
             let r = Req::new(&request, &["keyId", "rotationPeriodInDays"])?;
             self.ks()?.enable_key_rotation(
                 rng(),
-                now(),
+                now()?,
                 &r.str("keyId")?,
                 r.opt_u32("rotationPeriodInDays")?,
             )
@@ -614,7 +627,7 @@ impl Keystore {
         run(|| {
             let r = Req::new(&request, &["keyId"])?;
             self.ks()?
-                .disable_key_rotation(rng(), now(), &r.str("keyId")?)
+                .disable_key_rotation(rng(), now()?, &r.str("keyId")?)
         })
     }
 
@@ -632,7 +645,7 @@ impl Keystore {
             response(
                 &self
                     .ks()?
-                    .get_key_rotation_status(rng(), now(), &r.str("keyId")?)?,
+                    .get_key_rotation_status(rng(), now()?, &r.str("keyId")?)?,
             )
         })
     }
@@ -648,7 +661,7 @@ impl Keystore {
             response(
                 &self
                     .ks()?
-                    .rotate_key_on_demand(rng(), now(), &r.str("keyId")?)?,
+                    .rotate_key_on_demand(rng(), now()?, &r.str("keyId")?)?,
             )
         })
     }
@@ -666,7 +679,7 @@ impl Keystore {
             let r = Req::new(&request, &["keyId", "limit", "marker"])?;
             response(&self.ks()?.list_key_rotations(
                 rng(),
-                now(),
+                now()?,
                 &r.str("keyId")?,
                 r.opt_u32("limit")?,
                 r.opt_str("marker")?.as_deref(),
@@ -685,11 +698,13 @@ impl Keystore {
         run(|| {
             let r = Req::new(&request, &["aliasName", "targetKeyId"])?;
             self.ks()?
-                .create_alias(rng(), now(), &r.str("aliasName")?, &r.str("targetKeyId")?)
+                .create_alias(rng(), now()?, &r.str("aliasName")?, &r.str("targetKeyId")?)
         })
     }
 
-    /// UpdateAlias: `{ aliasName, targetKeyId }`.
+    /// UpdateAlias: `{ aliasName, targetKeyId }`; the new key must be the
+    /// same key type (symmetric, asymmetric or HMAC) and key usage as the
+    /// current one (`ValidationException`), the key spec may differ.
     #[wasm_bindgen(js_name = updateAlias)]
     pub fn update_alias(
         &mut self,
@@ -698,7 +713,7 @@ impl Keystore {
         run(|| {
             let r = Req::new(&request, &["aliasName", "targetKeyId"])?;
             self.ks()?
-                .update_alias(rng(), now(), &r.str("aliasName")?, &r.str("targetKeyId")?)
+                .update_alias(rng(), now()?, &r.str("aliasName")?, &r.str("targetKeyId")?)
         })
     }
 
@@ -710,7 +725,7 @@ impl Keystore {
     ) -> JsResult<()> {
         run(|| {
             let r = Req::new(&request, &["aliasName"])?;
-            self.ks()?.delete_alias(rng(), now(), &r.str("aliasName")?)
+            self.ks()?.delete_alias(rng(), now()?, &r.str("aliasName")?)
         })
     }
 
@@ -727,7 +742,7 @@ impl Keystore {
             let r = Req::new(&request, &["keyId", "limit", "marker"])?;
             response(&self.ks()?.list_aliases(
                 rng(),
-                now(),
+                now()?,
                 r.opt_str("keyId")?.as_deref(),
                 r.opt_u32("limit")?,
                 r.opt_str("marker")?.as_deref(),
@@ -749,7 +764,7 @@ impl Keystore {
         run(|| {
             let r = Req::new(&request, &["keyId", "tags"])?;
             self.ks()?
-                .tag_resource(rng(), now(), &r.str("keyId")?, &r.tags("tags")?)
+                .tag_resource(rng(), now()?, &r.str("keyId")?, &r.tags("tags")?)
         })
     }
 
@@ -763,7 +778,7 @@ impl Keystore {
         run(|| {
             let r = Req::new(&request, &["keyId", "tagKeys"])?;
             self.ks()?
-                .untag_resource(rng(), now(), &r.str("keyId")?, &r.str_list("tagKeys")?)
+                .untag_resource(rng(), now()?, &r.str("keyId")?, &r.str_list("tagKeys")?)
         })
     }
 
@@ -781,7 +796,7 @@ impl Keystore {
             let r = Req::new(&request, &["keyId", "limit", "marker"])?;
             response(&self.ks()?.list_resource_tags(
                 rng(),
-                now(),
+                now()?,
                 &r.str("keyId")?,
                 r.opt_u32("limit")?,
                 r.opt_str("marker")?.as_deref(),
@@ -818,7 +833,7 @@ impl Keystore {
                     .opt_bool("bypassPolicyLockoutSafetyCheck")?
                     .unwrap_or(false),
             };
-            self.ks()?.put_key_policy(rng(), now(), &req)
+            self.ks()?.put_key_policy(rng(), now()?, &req)
         })
     }
 
@@ -832,11 +847,12 @@ impl Keystore {
         run(|| {
             let r = Req::new(&request, &["keyId", "policyName"])?;
             let name = r.opt_str("policyName")?;
-            response(
-                &self
-                    .ks()?
-                    .get_key_policy(rng(), now(), &r.str("keyId")?, name.as_deref())?,
-            )
+            response(&self.ks()?.get_key_policy(
+                rng(),
+                now()?,
+                &r.str("keyId")?,
+                name.as_deref(),
+            )?)
         })
     }
 
@@ -853,7 +869,7 @@ impl Keystore {
             let r = Req::new(&request, &["keyId", "limit", "marker"])?;
             response(&self.ks()?.list_key_policies(
                 rng(),
-                now(),
+                now()?,
                 &r.str("keyId")?,
                 r.opt_u32("limit")?,
                 r.opt_str("marker")?.as_deref(),
@@ -910,7 +926,7 @@ impl Keystore {
                 grant_tokens: r.str_list("grantTokens")?,
                 name: r.opt_str("name")?,
             };
-            response(&self.ks()?.create_grant(rng(), now(), &req)?)
+            response(&self.ks()?.create_grant(rng(), now()?, &req)?)
         })
     }
 
@@ -933,7 +949,7 @@ impl Keystore {
                 grant_id: r.opt_str("grantId")?,
                 grantee_principal: r.opt_str("granteePrincipal")?,
             };
-            response(&self.ks()?.list_grants(rng(), now(), &req)?)
+            response(&self.ks()?.list_grants(rng(), now()?, &req)?)
         })
     }
 
@@ -950,7 +966,7 @@ impl Keystore {
             let r = Req::new(&request, &["retiringPrincipal", "limit", "marker"])?;
             response(&self.ks()?.list_retirable_grants(
                 rng(),
-                now(),
+                now()?,
                 &r.str("retiringPrincipal")?,
                 r.opt_u32("limit")?,
                 r.opt_str("marker")?.as_deref(),
@@ -973,7 +989,7 @@ impl Keystore {
                 key_id: r.opt_str("keyId")?,
                 grant_id: r.opt_str("grantId")?,
             };
-            self.ks()?.retire_grant(rng(), now(), &req)
+            self.ks()?.retire_grant(rng(), now()?, &req)
         })
     }
 
@@ -986,7 +1002,7 @@ impl Keystore {
         run(|| {
             let r = Req::new(&request, &["keyId", "grantId"])?;
             self.ks()?
-                .revoke_grant(rng(), now(), &r.str("keyId")?, &r.str("grantId")?)
+                .revoke_grant(rng(), now()?, &r.str("keyId")?, &r.str("grantId")?)
         })
     }
 
@@ -1063,7 +1079,7 @@ impl Keystore {
                 encryption_algorithm: r.opt_enum("encryptionAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            response(&self.ks()?.encrypt(rng(), now(), &req)?)
+            response(&self.ks()?.encrypt(rng(), now()?, &req)?)
         })
     }
 
@@ -1092,7 +1108,7 @@ impl Keystore {
                 encryption_algorithm: r.opt_enum("encryptionAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            let out = self.ks()?.decrypt(rng(), now(), &req)?;
+            let out = self.ks()?.decrypt(rng(), now()?, &req)?;
             Ok(object(&[
                 ("keyId", out.key_id.as_str().into()),
                 ("plaintext", secret_to_js(&out.plaintext)),
@@ -1135,7 +1151,7 @@ impl Keystore {
                 destination_encryption_algorithm: r.opt_enum("destinationEncryptionAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            response(&self.ks()?.re_encrypt(rng(), now(), &req)?)
+            response(&self.ks()?.re_encrypt(rng(), now()?, &req)?)
         })
     }
 
@@ -1147,7 +1163,7 @@ impl Keystore {
     ) -> JsResult<JsValue> {
         run(|| {
             let req = data_key_request(&request)?;
-            let out = self.ks()?.generate_data_key(rng(), now(), &req)?;
+            let out = self.ks()?.generate_data_key(rng(), now()?, &req)?;
             Ok(object(&[
                 ("ciphertextBlob", bytes_to_js(&out.ciphertext_blob)),
                 ("plaintext", secret_to_js(&out.plaintext)),
@@ -1170,7 +1186,7 @@ impl Keystore {
             response(
                 &self
                     .ks()?
-                    .generate_data_key_without_plaintext(rng(), now(), &req)?,
+                    .generate_data_key_without_plaintext(rng(), now()?, &req)?,
             )
         })
     }
@@ -1202,7 +1218,7 @@ impl Keystore {
                 signing_algorithm: r.opt_enum("signingAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            response(&self.ks()?.sign(rng(), now(), &req)?)
+            response(&self.ks()?.sign(rng(), now()?, &req)?)
         })
     }
 
@@ -1233,7 +1249,7 @@ impl Keystore {
                 signing_algorithm: r.opt_enum("signingAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            response(&self.ks()?.verify(rng(), now(), &req)?)
+            response(&self.ks()?.verify(rng(), now()?, &req)?)
         })
     }
 
@@ -1249,7 +1265,7 @@ impl Keystore {
             let r = Req::new(&request, &["keyId", "grantTokens"])?;
             let (key_id, tokens) = (r.str("keyId")?, r.str_list("grantTokens")?);
             let mut ks = self.ks()?;
-            response(&ks.get_public_key_with_grant_tokens(rng(), now(), &key_id, &tokens)?)
+            response(&ks.get_public_key_with_grant_tokens(rng(), now()?, &key_id, &tokens)?)
         })
     }
 
@@ -1266,7 +1282,7 @@ impl Keystore {
     ) -> JsResult<JsValue> {
         run(|| {
             let req = data_key_pair_request(&request)?;
-            let out = self.ks()?.generate_data_key_pair(rng(), now(), &req)?;
+            let out = self.ks()?.generate_data_key_pair(rng(), now()?, &req)?;
             Ok(object(&[
                 (
                     "privateKeyCiphertextBlob",
@@ -1297,7 +1313,7 @@ impl Keystore {
             let req = data_key_pair_request(&request)?;
             let out = self
                 .ks()?
-                .generate_data_key_pair_without_plaintext(rng(), now(), &req)?;
+                .generate_data_key_pair_without_plaintext(rng(), now()?, &req)?;
             response(&out)
         })
     }
@@ -1320,7 +1336,7 @@ impl Keystore {
                 wrapping_algorithm: r.opt_enum("wrappingAlgorithm")?,
                 wrapping_key_spec: r.opt_enum("wrappingKeySpec")?,
             };
-            response(&self.ks()?.get_parameters_for_import(rng(), now(), &req)?)
+            response(&self.ks()?.get_parameters_for_import(rng(), now()?, &req)?)
         })
     }
 
@@ -1354,7 +1370,7 @@ impl Keystore {
                 import_type: r.opt_enum("importType")?,
                 valid_to: r.opt_date("validTo")?,
             };
-            self.ks()?.import_key_material(rng(), now(), &req)
+            self.ks()?.import_key_material(rng(), now()?, &req)
         })
     }
 
@@ -1368,7 +1384,7 @@ impl Keystore {
             let r = Req::new(&request, &["keyId"])?;
             let key_id = r.str("keyId")?;
             self.ks()?
-                .delete_imported_key_material(rng(), now(), &key_id)
+                .delete_imported_key_material(rng(), now()?, &key_id)
         })
     }
 
@@ -1409,7 +1425,7 @@ impl Keystore {
                     )?
                     .map(|_| RecipientInfo::default()),
             };
-            let out = self.ks()?.derive_shared_secret(rng(), now(), &req)?;
+            let out = self.ks()?.derive_shared_secret(rng(), now()?, &req)?;
             Ok(object(&[
                 ("keyId", JsValue::from_str(&out.key_id)),
                 ("sharedSecret", secret_to_js(&out.shared_secret)),
@@ -1439,7 +1455,7 @@ impl Keystore {
                 mac_algorithm: r.opt_enum("macAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            response(&self.ks()?.generate_mac(rng(), now(), &req)?)
+            response(&self.ks()?.generate_mac(rng(), now()?, &req)?)
         })
     }
 
@@ -1462,7 +1478,7 @@ impl Keystore {
                 mac_algorithm: r.opt_enum("macAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            response(&self.ks()?.verify_mac(rng(), now(), &req)?)
+            response(&self.ks()?.verify_mac(rng(), now()?, &req)?)
         })
     }
 
@@ -1477,7 +1493,7 @@ impl Keystore {
             let n = r
                 .opt_u32("numberOfBytes")?
                 .ok_or_else(|| Error::validation("numberOfBytes is required"))?;
-            let out = self.ks()?.generate_random(rng(), now(), n)?;
+            let out = self.ks()?.generate_random(rng(), now()?, n)?;
             Ok(object(&[("plaintext", secret_to_js(&out.plaintext))]))
         })
     }

@@ -55,7 +55,8 @@ impl Encryptor {
     ///
     /// # Errors
     /// `ValidationException` if the suite is not allowed by the commitment
-    /// policy, the frame length is 0 or above 2^31 − 1, a context key starts
+    /// policy, the frame length is 0 or above 2^31 − 1, a context key is
+    /// empty ([`EncryptionContext::check_for_encryption`]) or starts
     /// with the reserved prefix `aws-crypto-`, the keyring yields no data key
     /// or EDK, or more EDKs than `max_encrypted_data_keys`, or that option is
     /// 0 ([`super::check_max_encrypted_data_keys`]); any error of the keyring.
@@ -74,6 +75,7 @@ impl Encryptor {
                 "frame length must be between 1 and 2^31 - 1 bytes",
             ));
         }
+        context.check_for_encryption()?;
         if context.iter().any(|(k, _)| k.starts_with("aws-crypto-")) {
             return Err(Error::validation(
                 "encryption context keys starting with aws-crypto- are reserved",

@@ -322,9 +322,13 @@ impl Keyring for RawAesKeyring {
         let key = materials
             .data_key()
             .ok_or_else(|| Error::internal("data key missing"))?;
-        let mut ciphertext = key.expose_secret().to_vec();
-        let tag = aes_gcm_seal_in_place(&self.wrapping_key, &iv, &aad, &mut ciphertext)?;
-        ciphertext.extend_from_slice(&tag);
+        // The plaintext data key is wiped if sealing fails; room for the tag
+        // is reserved so that appending it does not leave a copy behind.
+        let mut sealing = Zeroizing::new(Vec::with_capacity(key.expose_secret().len() + TAG_LEN));
+        sealing.extend_from_slice(key.expose_secret());
+        let tag = aes_gcm_seal_in_place(&self.wrapping_key, &iv, &aad, &mut sealing)?;
+        sealing.extend_from_slice(&tag);
+        let ciphertext = core::mem::take(&mut *sealing);
         let mut provider_info = Vec::with_capacity(self.name.len() + 20);
         provider_info.extend_from_slice(self.name.as_bytes());
         provider_info.extend_from_slice(&RAW_AES_TAG_BITS.to_be_bytes());

@@ -825,9 +825,12 @@ class Keystore:
         """
     def update_alias(self, alias_name: str, target_key_id: str) -> None:
         """
-        UpdateAlias: points `alias_name` at `target_key_id`.
+        UpdateAlias: points `alias_name` at `target_key_id`, a key of the
+        same key type (both symmetric, both asymmetric or both HMAC) and key
+        usage as the current one; the key spec may differ, as in AWS KMS.
 
-        Raises NotFoundException, ValidationException, KMSInvalidStateException.
+        Raises NotFoundException, ValidationException (another key type or
+        usage), KMSInvalidStateException.
         """
     def delete_alias(self, alias_name: str) -> None:
         """
