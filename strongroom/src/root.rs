@@ -450,7 +450,7 @@ mod tests {
 }
 
 #[cfg(test)]
-mod tests {
+mod kdf_fuzz {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use proptest::prelude::*;
