@@ -880,6 +880,7 @@ fn interrupted() -> Error {
 /// A temporary file in the directory of `out`, persisted to `out` by
 /// [`commit_temp`] and deleted on drop otherwise.
 fn temp_beside(out: &Path) -> Result<PartialOutput> {
+    crate::own_files::refuse_open_keystore_file(out)?;
     let dir = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

@@ -797,3 +797,93 @@ fn one_call_messages_round_trip_with_the_streams_and_fail_cleanly() {
             .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ValidationException);
 }
+
+/// The file functions refuse every file of an open keystore as their output
+/// (the keystore, its sidecars, audit log, root key file — also through a
+/// symbolic or hard link), whatever the keyring: writing there would destroy
+/// every key. The keystore still opens afterwards with every file intact.
+#[test]
+fn the_files_of_an_open_keystore_are_never_an_output() {
+    use strongroom::{CreateOptions, RootKeySource};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ks.db");
+    let key_file = dir.path().join("elsewhere.key");
+    std::fs::write(&key_file, [7u8; 32]).unwrap();
+    let root = || RootKeySource::File(key_file.clone());
+    drop(Keystore::create(&path, root(), CreateOptions::default()).unwrap());
+    let ks = Keystore::open(&path, root()).unwrap();
+    let k = new_key(&ks);
+    let p = dir.path().join("plain");
+    std::fs::write(&p, data(5000)).unwrap();
+    let m = dir.path().join("plain.sr");
+    ks.encrypt_file(&p, &m, &[&k.key_id], &ctx(&[]), &EncryptOptions::default())
+        .unwrap();
+    let audit = strongroom::audit_log_path(&path);
+    let sym = dir.path().join("sym.db");
+    std::os::unix::fs::symlink(&path, &sym).unwrap();
+    let hard = dir.path().join("hard.jsonl");
+    std::fs::hard_link(&audit, &hard).unwrap();
+    let wal = dir.path().join("ks.db-wal");
+    let shm = dir.path().join("ks.db-shm");
+    let default_key = dir.path().join("ks.key");
+    let before = std::fs::read(&key_file).unwrap();
+    let raw = RawAesKeyring::new("ns", "name", &[1u8; 32]).unwrap();
+    let cases = [
+        (&path, "the keystore"),
+        (&sym, "the keystore"),
+        (&wal, "the keystore's write-ahead log"),
+        (&shm, "the keystore's shared-memory file"),
+        (&audit, "the keystore's audit log"),
+        (&hard, "the keystore's audit log"),
+        (&key_file, "the root key file"),
+        (&default_key, "the default root key file"),
+    ];
+    for (out, what) in cases {
+        let errs = [
+            ks.decrypt_file(&m, out, &DecryptOptions::default())
+                .unwrap_err(),
+            ks.decrypt_file_unsigned_only(&m, out, &DecryptOptions::default())
+                .unwrap_err(),
+            ks.encrypt_file(&p, out, &[&k.key_id], &ctx(&[]), &EncryptOptions::default())
+                .unwrap_err(),
+            env::encrypt_file(&raw, &p, out, &ctx(&[]), &EncryptOptions::default()).unwrap_err(),
+            env::encrypt_to_path(
+                &raw,
+                &mut Cursor::new(b"x"),
+                out,
+                &ctx(&[]),
+                &EncryptOptions::default(),
+            )
+            .unwrap_err(),
+        ];
+        for e in errs {
+            assert_eq!(e.kind(), ErrorKind::ValidationException, "{e}");
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "ValidationException: the output {} is {what}: writing it would destroy it; choose another path",
+                    out.display()
+                )
+            );
+        }
+    }
+    drop(ks);
+    assert_eq!(
+        std::fs::read(&key_file).unwrap(),
+        before,
+        "the root key file is untouched"
+    );
+    let ks = Keystore::open(&path, root()).unwrap();
+    assert!(ks.verify_audit_log().unwrap().fault.is_none());
+    ks.describe_key(&k.key_id).unwrap();
+    drop(ks);
+    // Once no handle is open, the paths are ordinary files again.
+    env::encrypt_file(
+        &raw,
+        &p,
+        &default_key,
+        &ctx(&[]),
+        &EncryptOptions::default(),
+    )
+    .unwrap();
+}
