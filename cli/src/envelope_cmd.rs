@@ -195,8 +195,7 @@ fn open_input(input: &str, label: &str) -> Result<(Box<dyn Read>, ProgressBar), 
     if input == "-" {
         return Ok((Box::new(io::stdin().lock()), ProgressBar::hidden()));
     }
-    let f =
-        File::open(input).map_err(|e| Error::validation(format!("cannot open {input}: {e}")))?;
+    let f = File::open(input).map_err(|e| env::path_error("cannot open", Path::new(input), &e))?;
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     let pb = if io::stderr().is_terminal() && len >= PROGRESS_THRESHOLD {
         let pb = ProgressBar::new(len);

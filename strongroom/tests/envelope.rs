@@ -887,3 +887,62 @@ fn the_files_of_an_open_keystore_are_never_an_output() {
     )
     .unwrap();
 }
+
+/// A path the caller gave that cannot be used (missing, a directory, in a
+/// missing directory, not permitted) is a `ValidationException` naming it,
+/// before any key is used; `KMSInternalException` is kept for the
+/// library's own failures.
+#[test]
+fn unusable_paths_are_validation_errors_naming_them() {
+    let f = fixture();
+    let k = new_key(&f.ks);
+    let d = f.dir.path();
+    let p = d.join("plain");
+    std::fs::write(&p, data(100)).unwrap();
+    let m = d.join("plain.sr");
+    f.ks.encrypt_file(&p, &m, &[&k.key_id], &ctx(&[]), &EncryptOptions::default())
+        .unwrap();
+    let missing = d.join("missing");
+    let no_dir = d.join("no-such-dir").join("out");
+    let sub = d.join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let enc = |i: &Path, o: &Path| {
+        f.ks.encrypt_file(i, o, &[&k.key_id], &ctx(&[]), &EncryptOptions::default())
+            .unwrap_err()
+    };
+    let dec = |i: &Path, o: &Path| {
+        f.ks.decrypt_file(i, o, &DecryptOptions::default())
+            .unwrap_err()
+    };
+    let out = d.join("out");
+    let cases = [
+        (enc(&missing, &out), &missing),
+        (dec(&missing, &out), &missing),
+        (enc(&sub, &out), &sub),
+        (dec(&sub, &out), &sub),
+        (enc(&p, &no_dir), &no_dir),
+        (dec(&m, &no_dir), &no_dir),
+        (enc(&p, &sub), &sub),
+        (dec(&m, &sub), &sub),
+    ];
+    for (e, path) in cases {
+        assert_eq!(e.kind(), ErrorKind::ValidationException, "{e}");
+        assert!(
+            e.to_string().contains(&path.display().to_string()),
+            "{e} names {}",
+            path.display()
+        );
+    }
+    assert!(!out.exists());
+    assert_eq!(decrypt_events(&f.ks), 0, "no key was used");
+    // A directory the process may not write to (skipped as root, who may).
+    let ro = d.join("read-only");
+    std::fs::create_dir(&ro).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o500)).unwrap();
+    if std::fs::File::create(ro.join("probe")).is_err() {
+        let e = dec(&m, &ro.join("out"));
+        assert_eq!(e.kind(), ErrorKind::ValidationException, "{e}");
+    }
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o700)).unwrap();
+}
