@@ -2342,6 +2342,17 @@ impl std::io::Write for PyWriter {
                              envelope streams need a blocking binary file",
                         ));
                     }
+                    // io's convention is an int (a bool is one to Python, but
+                    // `True` is no byte count: taking it as 1 would resend
+                    // the rest and corrupt the message).
+                    if n.cast::<pyo3::types::PyBool>().is_ok()
+                        || n.cast::<pyo3::types::PyInt>().is_err()
+                    {
+                        return Err(PyTypeError::new_err(format!(
+                            "write() must return an int (the bytes written) or None, not {}",
+                            type_name(&n)
+                        )));
+                    }
                     match n.extract::<i64>() {
                         Ok(k) if k > 0 && k as u64 <= buf.len() as u64 => Ok(k as usize),
                         Ok(0) if buf.is_empty() => Ok(0),

@@ -160,9 +160,10 @@ impl<'k> Decryptor<'k> {
     /// `InvalidCiphertextException` if anything fails to authenticate (header
     /// tag, commitment, a frame, the signature) or the message is malformed,
     /// reordered or has trailing bytes; `ValidationException` if the commitment
-    /// policy forbids the suite, there are too many EDKs, or a frame is larger
-    /// than `max_content_buffer`; `LimitExceededException` if the plaintext
-    /// does not fit in memory; any error the keyring or the
+    /// policy forbids the suite or there are too many EDKs;
+    /// `LimitExceededException` if a frame is larger than the max frame
+    /// buffer (`max_content_buffer`) or the plaintext does not fit in
+    /// memory; any error the keyring or the
     /// [`MessageHasher`] returns.
     pub fn update(&mut self, ciphertext: &[u8], out: &mut Vec<u8>) -> Result<Released> {
         let start = out.len();
@@ -384,7 +385,7 @@ impl<'k> Decryptor<'k> {
         }
         let max = self.options.max_content_buffer;
         if u64::from(header.frame_length) > max {
-            return Err(Error::validation("frame length larger than max_content_buffer").into());
+            return Err(frame_over_limit(u64::from(header.frame_length), max).into());
         }
         // The public key entry must match the suite.
         let public_key = header
@@ -570,6 +571,9 @@ impl<'k> Decryptor<'k> {
     /// # Errors
     /// As [`Decryptor::update`] and [`Decryptor::finish`];
     /// `LimitExceededException` if the plaintext does not fit in memory;
+    /// the decryptor's max frame buffer
+    /// ([`DecryptOptions::max_content_buffer`]) does not apply (every frame
+    /// length decrypts);
     /// `ValidationException`, before anything is read, if this decryptor was
     /// already given part of a message with [`update`](Self::update) (the
     /// plaintext that call released is the caller's, and could not be taken
@@ -581,8 +585,13 @@ impl<'k> Decryptor<'k> {
                 "decrypt_into and decrypt_all need a decryptor not yet given any of the message",
             ));
         }
+        // The whole message is in memory already: no frame needs a buffer
+        // of its own, so every frame length decrypts (the max frame buffer
+        // bounds only what a stream holds).
+        self.options.max_content_buffer = u64::MAX;
         let start = out.len();
-        super::encrypt::reserve_wiping(out, message.len())?;
+        super::encrypt::reserve_wiping(out, message.len())
+            .map_err(|_| super::encrypt::too_large_to_decrypt())?;
         let r = self.update(message, out).and_then(|_| self.finish());
         if r.is_err() {
             out[start..].zeroize();
@@ -590,6 +599,20 @@ impl<'k> Decryptor<'k> {
         }
         r
     }
+}
+
+/// The error for a frame (or non-framed body) of `len` bytes above the
+/// streaming decryptor's max frame buffer `max`
+/// ([`DecryptOptions::max_content_buffer`]).
+pub(crate) fn frame_over_limit(len: u64, max: u64) -> Error {
+    Error::new(
+        crate::error::ErrorKind::LimitExceededException,
+        alloc::format!(
+            "the message's frames are {len} bytes, more than this streaming decryptor buffers \
+             (max frame buffer: {max} bytes); raise the max frame buffer option of the \
+             decryptor, or decrypt the message in one call"
+        ),
+    )
 }
 
 /// Decrypts a whole message in one call and returns its plaintext and
