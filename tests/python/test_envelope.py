@@ -830,3 +830,28 @@ def test_message_tampering_and_options_raise(ks: strongroom.Keystore, key: stron
         ks.decrypt_message(msg, required_encryption_context={"a": "b"})
     with pytest.raises(TypeError):
         ks.encrypt_message("text", key_ids=[key.key_id])  # type: ignore[arg-type]
+
+
+def test_frame_lengths_and_the_max_frame_buffer(ks: strongroom.Keystore, key: strongroom.KeyMetadata) -> None:
+    """Frame lengths above 256 MiB are refused on encryption (so every
+    message Strongroom writes streams with the default options); a stream
+    whose frames exceed `max_frame_buffer` is LimitExceededException naming
+    the option, without internal names; one call reads every frame length."""
+    for frame_length in (2**28 + 1, 2**31 - 1):
+        with pytest.raises(strongroom.ValidationException, match=r"between 1 and 268435456 bytes \(256 MiB"):
+            ks.encrypt_message(b"x", key_ids=[key.key_id], frame_length=frame_length)
+    msg, _ = ks.encrypt_message(b"tiny", key_ids=[key.key_id], frame_length=2**28)
+    out = io.BytesIO()
+    ks.decrypt_stream(io.BytesIO(msg), out)
+    assert out.getvalue() == b"tiny"
+    msg = encrypt_bytes(ks, b"y" * 5000, [key.key_id])
+    with pytest.raises(strongroom.LimitExceededException, match="max frame buffer: 100 bytes") as e:
+        ks.decrypt_stream(io.BytesIO(msg), io.BytesIO(), max_frame_buffer=100)
+    assert "max_content_buffer" not in str(e.value)
+    out = io.BytesIO()
+    ks.decrypt_stream(io.BytesIO(msg), out, max_frame_buffer=4096)
+    assert out.getvalue() == b"y" * 5000
+    with pytest.raises(strongroom.ValidationException, match="max_frame_buffer must be at least 1"):
+        ks.decrypt_stream(io.BytesIO(msg), io.BytesIO(), max_frame_buffer=0)
+    with pytest.raises(TypeError):
+        ks.decrypt_stream(io.BytesIO(msg), io.BytesIO(), max_frame_buffer=True)
