@@ -49,7 +49,8 @@ pub struct EncryptFileArgs {
     /// Encryption context: `k=v,k2=v2` or a JSON object.
     #[arg(long)]
     encryption_context: Option<String>,
-    /// Plaintext bytes per frame (default 4096).
+    /// Plaintext bytes per frame, 1 to 268435456 (256 MiB, the largest frame
+    /// a streaming decryptor buffers by default); default 4096.
     #[arg(long)]
     frame_length: Option<u32>,
     /// `0x0578` (signed, default) or `0x0478`, or the ESDK suite name.
@@ -94,6 +95,13 @@ pub struct DecryptFileArgs {
     /// Encryption SDKs refuse it.
     #[arg(long)]
     max_encrypted_data_keys: Option<u16>,
+    /// The largest frame (or non-framed body), in bytes, the decryption
+    /// buffers: 1 to 4294967295, default 268435456 (256 MiB, the largest
+    /// frame length Strongroom writes). A message with larger frames
+    /// (another writer's) is refused with LimitExceededException once its
+    /// header is read.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    max_frame_buffer: Option<u32>,
     /// Print the (unauthenticated) header — suite, encryption context, EDK
     /// providers and key ARNs, frame length — without decrypting.
     #[arg(long)]
@@ -321,6 +329,9 @@ pub fn decrypt_file(ctx: &Ctx<'_>, a: &DecryptFileArgs) -> Result<(), Error> {
             .map(parse_context)
             .transpose()?
             .unwrap_or_default(),
+        max_content_buffer: a
+            .max_frame_buffer
+            .map_or(DecryptOptions::default().max_content_buffer, u64::from),
         ..DecryptOptions::default()
     };
     if a.show_header {
