@@ -611,10 +611,14 @@ fn every_flipped_byte_and_truncation_fails_cleanly() {
             let mut m = msg.clone();
             m[i] ^= 0x01 << (i % 8);
             let kind = assert_file_refused(&f.ks, dir.path(), &m);
+            // LimitExceeded: a flipped frame length above the max frame
+            // buffer, refused before anything is buffered or unwrapped.
             assert!(
                 matches!(
                     kind,
-                    ErrorKind::InvalidCiphertextException | ErrorKind::ValidationException
+                    ErrorKind::InvalidCiphertextException
+                        | ErrorKind::ValidationException
+                        | ErrorKind::LimitExceededException
                 ),
                 "byte {i}: {kind:?}"
             );
