@@ -929,6 +929,12 @@ fn temp_beside(out: &Path) -> Result<PartialOutput> {
         .suffix(".partial")
         .tempfile_in(dir)
         .map_err(|e| {
+            // tempfile's error names the random temporary name; the OS
+            // error alone says what the caller needs.
+            let e = match std::fs::metadata(dir) {
+                Err(m) => m,
+                Ok(_) => io::Error::from(e.kind()),
+            };
             path_error(
                 &format!("cannot create the output {} in", out.display()),
                 dir,

@@ -931,6 +931,7 @@ fn unusable_paths_are_validation_errors_naming_them() {
     ];
     for (e, path) in cases {
         assert_eq!(e.kind(), ErrorKind::ValidationException, "{e}");
+        assert!(!e.to_string().contains(".partial"), "{e}");
         assert!(
             e.to_string().contains(&path.display().to_string()),
             "{e} names {}",
