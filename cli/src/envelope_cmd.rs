@@ -100,7 +100,7 @@ pub struct DecryptFileArgs {
     /// frame length Strongroom writes). A message with larger frames
     /// (another writer's) is refused with LimitExceededException once its
     /// header is read.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long)]
     max_frame_buffer: Option<u32>,
     /// Print the (unauthenticated) header — suite, encryption context, EDK
     /// providers and key ARNs, frame length — without decrypting.
@@ -329,9 +329,15 @@ pub fn decrypt_file(ctx: &Ctx<'_>, a: &DecryptFileArgs) -> Result<(), Error> {
             .map(parse_context)
             .transpose()?
             .unwrap_or_default(),
-        max_content_buffer: a
-            .max_frame_buffer
-            .map_or(DecryptOptions::default().max_content_buffer, u64::from),
+        max_content_buffer: match a.max_frame_buffer {
+            None => DecryptOptions::default().max_content_buffer,
+            Some(0) => {
+                return Err(Error::validation(
+                    "--max-frame-buffer must be 1 to 4294967295 bytes (default 268435456)",
+                ))
+            }
+            Some(n) => u64::from(n),
+        },
         ..DecryptOptions::default()
     };
     if a.show_header {
