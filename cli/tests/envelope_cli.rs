@@ -547,9 +547,9 @@ fn frame_length_limit_and_max_frame_buffer() {
         &[
             "encrypt-file",
             "-i",
-            &p,
+            p,
             "-o",
-            &m,
+            m,
             "--key-id",
             &arn,
             "--frame-length",
@@ -558,15 +558,15 @@ fn frame_length_limit_and_max_frame_buffer() {
         "ValidationException",
     );
     assert!(String::from_utf8_lossy(&e.stderr).contains("268435456 bytes (256 MiB"));
-    ok(&ks, &["encrypt-file", "-i", &p, "-o", &m, "--key-id", &arn]);
+    ok(&ks, &["encrypt-file", "-i", p, "-o", m, "--key-id", &arn]);
     let e = fails(
         &ks,
         &[
             "decrypt-file",
             "-i",
-            &m,
+            m,
             "-o",
-            &o,
+            o,
             "--max-frame-buffer",
             "100",
         ],
@@ -580,15 +580,7 @@ fn frame_length_limit_and_max_frame_buffer() {
     assert!(!out.exists());
     fails(
         &ks,
-        &[
-            "decrypt-file",
-            "-i",
-            &m,
-            "-o",
-            &o,
-            "--max-frame-buffer",
-            "0",
-        ],
+        &["decrypt-file", "-i", m, "-o", o, "--max-frame-buffer", "0"],
         "ValidationException",
     );
     ok(
@@ -596,9 +588,9 @@ fn frame_length_limit_and_max_frame_buffer() {
         &[
             "decrypt-file",
             "-i",
-            &m,
+            m,
             "-o",
-            &o,
+            o,
             "--max-frame-buffer",
             "4096",
         ],
