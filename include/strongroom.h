@@ -1253,12 +1253,13 @@ sr_result sr_generate_random(const sr_keystore *ks, uint32_t number_of_bytes, sr
  * - context arrays: the encryption context, as in `sr_encrypt()`; stored
  *   (authenticated, not encrypted) in the message header and bound to
  *   every wrapped data key.
- * - `frame_length`: plaintext bytes per frame, 1 to 2^31 − 1
- *   (`SR_VALIDATION` otherwise), 0 for the default (4096). The streaming
- *   decryption functions (`sr_envelope_decrypt*()`, the CLI) refuse
- *   frames longer than 256 MiB (268435456 bytes, `SR_VALIDATION`), the
- *   bound on what they buffer; the one-call `sr_envelope_decrypt_message*()`
- *   accept every frame length.
+ * - `frame_length`: plaintext bytes per frame, 1 to 268435456 (256 MiB;
+ *   `SR_VALIDATION` otherwise, before anything is written), 0 for the
+ *   default (4096). 256 MiB is what the streaming decryption functions
+ *   (`sr_envelope_decrypt*()`, the CLI) buffer of a frame, so every
+ *   message written decrypts with them; a message of another writer with
+ *   larger frames is refused there (`SR_LIMIT_EXCEEDED`), while the
+ *   one-call `sr_envelope_decrypt_message*()` accept every frame length.
  * - `suite_id`: 0 for the default `0x0578` (signed with ECDSA P-384), or
  *   `0x0478` (unsigned).
  * - `read`/`read_user`, `write`/`write_user`: the callbacks and the
@@ -1334,8 +1335,9 @@ sr_result sr_envelope_encrypt(const sr_keystore *ks,
  * Errors: `SR_INVALID_CIPHERTEXT` (anything that does not authenticate or
  * parse, truncation, no encrypted data key that a usable key unwraps, a
  * required context pair missing or different), `SR_VALIDATION` (too many
- * encrypted data keys, a non-committing suite, a frame length above 256
- * MiB, a header above 4 MiB), `SR_DISABLED`,
+ * encrypted data keys, a non-committing suite, a header above 4 MiB),
+ * `SR_LIMIT_EXCEEDED` (a frame length above 256 MiB, which Strongroom
+ * never writes: decrypt such a message in one call), `SR_DISABLED`,
  * `SR_KMS_INVALID_STATE` or `SR_ACCESS_DENIED` (the only key that could
  * unwrap the data key refused), `SR_INVALID_GRANT_TOKEN` (a grant token of
  * the handle was not issued by this keystore), `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,
@@ -1409,9 +1411,15 @@ sr_result sr_envelope_read_header(sr_read_fn read, void *read_user, sr_bytes *ou
  * synced, and renamed to `out_path` only on success (a failure leaves
  * `out_path` as it was). Paths are NUL-terminated bytes.
  *
- * Errors: as `sr_envelope_encrypt()`; `SR_KMS_INTERNAL` when a file cannot
- * be opened, written or renamed (the message says which); `SR_VALIDATION`
- * when `in_path` and `out_path` name the same file.
+ * Errors: as `sr_envelope_encrypt()`; `SR_VALIDATION`, naming the path,
+ * before anything is written, when `in_path` is missing, unreadable or a
+ * directory, `out_path` is a directory or in a missing or unwritable
+ * directory, both name the same file, or `out_path` is a file of a
+ * keystore open in this process (the keystore, its `-wal`/`-shm`/`-journal`
+ * file, audit log, root key file or the default one beside it, anchor
+ * file; also through a link: writing it would destroy every key);
+ * `SR_KMS_INTERNAL` only when the output cannot be written for another
+ * reason (a full disk).
  *
  * # Safety
  * As `sr_envelope_encrypt()`; paths NUL-terminated.
@@ -1435,9 +1443,8 @@ sr_result sr_envelope_encrypt_file(const sr_keystore *ks,
  * failure `out_path` is not created or changed, so it never holds
  * unauthenticated or partial plaintext.
  *
- * Errors: as `sr_envelope_decrypt()`; `SR_KMS_INTERNAL` when a file cannot
- * be opened, written or renamed; `SR_VALIDATION` when `in_path` and
- * `out_path` name the same file.
+ * Errors: as `sr_envelope_decrypt()`; the path errors of
+ * `sr_envelope_encrypt_file()`.
  *
  * # Safety
  * As `sr_envelope_decrypt()`; paths NUL-terminated.
@@ -1460,9 +1467,8 @@ sr_result sr_envelope_decrypt_file(const sr_keystore *ks,
  * output is still staged and renamed only once the whole message is
  * authenticated.
  *
- * Errors: as `sr_envelope_decrypt_with_options()`; `SR_KMS_INTERNAL` when a
- * file cannot be opened, written or renamed; `SR_VALIDATION` when
- * `in_path` and `out_path` name the same file.
+ * Errors: as `sr_envelope_decrypt_with_options()`; the path errors of
+ * `sr_envelope_encrypt_file()`.
  *
  * # Safety
  * As `sr_envelope_decrypt_with_options()`; paths NUL-terminated.
@@ -2446,9 +2452,10 @@ sr_result sr_envelope_encrypt_message_into(const sr_keystore *ks,
  * no trailing bytes). On failure the plaintext decrypted so far is
  * zeroized and its memory freed.
  *
- * Every frame length that encryption accepts (1 to 2^31 − 1) is read: the
- * 256 MiB limit of the streaming decryption functions, which bounds what
- * they buffer, does not apply to a message already in memory.
+ * Every frame length is read (Strongroom writes up to 256 MiB, other
+ * writers up to 2^32 − 1): the 256 MiB limit of the streaming decryption
+ * functions, which bounds what they buffer, does not apply to a message
+ * already in memory.
  *
  * Memory: the message and the plaintext. The plaintext's exact length is
  * read from the message's framing first (regular frames of the header's

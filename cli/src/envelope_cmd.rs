@@ -49,7 +49,8 @@ pub struct EncryptFileArgs {
     /// Encryption context: `k=v,k2=v2` or a JSON object.
     #[arg(long)]
     encryption_context: Option<String>,
-    /// Plaintext bytes per frame (default 4096).
+    /// Plaintext bytes per frame, 1 to 268435456 (256 MiB, the largest frame
+    /// a streaming decryptor buffers by default); default 4096.
     #[arg(long)]
     frame_length: Option<u32>,
     /// `0x0578` (signed, default) or `0x0478`, or the ESDK suite name.
@@ -94,6 +95,13 @@ pub struct DecryptFileArgs {
     /// Encryption SDKs refuse it.
     #[arg(long)]
     max_encrypted_data_keys: Option<u16>,
+    /// The largest frame (or non-framed body), in bytes, the decryption
+    /// buffers: 1 to 4294967295, default 268435456 (256 MiB, the largest
+    /// frame length Strongroom writes). A message with larger frames
+    /// (another writer's) is refused with LimitExceededException once its
+    /// header is read.
+    #[arg(long)]
+    max_frame_buffer: Option<u32>,
     /// Print the (unauthenticated) header — suite, encryption context, EDK
     /// providers and key ARNs, frame length — without decrypting.
     #[arg(long)]
@@ -197,8 +205,7 @@ fn open_input(input: &str, label: &str) -> Result<(Box<dyn Read>, ProgressBar), 
     if input == "-" {
         return Ok((Box::new(io::stdin().lock()), ProgressBar::hidden()));
     }
-    let f =
-        File::open(input).map_err(|e| Error::validation(format!("cannot open {input}: {e}")))?;
+    let f = File::open(input).map_err(|e| env::path_error("cannot open", Path::new(input), &e))?;
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     let pb = if io::stderr().is_terminal() && len >= PROGRESS_THRESHOLD {
         let pb = ProgressBar::new(len);
@@ -324,6 +331,15 @@ pub fn decrypt_file(ctx: &Ctx<'_>, a: &DecryptFileArgs) -> Result<(), Error> {
             .map(parse_context)
             .transpose()?
             .unwrap_or_default(),
+        max_content_buffer: match a.max_frame_buffer {
+            None => DecryptOptions::default().max_content_buffer,
+            Some(0) => {
+                return Err(Error::validation(
+                    "--max-frame-buffer must be 1 to 4294967295 bytes (default 268435456)",
+                ))
+            }
+            Some(n) => u64::from(n),
+        },
         ..DecryptOptions::default()
     };
     if a.show_header {

@@ -14,6 +14,7 @@ use strongroom::core::key::{
     KeyAgreementAlgorithm, KeySpec, KeyUsage, MacAlgorithm, MessageType, Origin, SigningAlgorithm,
     WrappingAlgorithm, WrappingKeySpec,
 };
+use strongroom::own_files::{self, same_file};
 use strongroom::{
     AuditFilter, AuditVerification, CreateOptions, EncryptionContext, Error, Keystore,
     RootKeySource, Secret,
@@ -710,7 +711,7 @@ struct DataKeyPairArgs {
 }
 
 fn default_key_file(keystore: &Path) -> PathBuf {
-    keystore.with_extension("key")
+    own_files::default_root_key_file(keystore)
 }
 
 /// The root key source, first match wins: `--passphrase-env`,
@@ -920,47 +921,16 @@ fn write_file_atomic(path: &Path, bytes: &[u8], secret: bool) -> Result<(), Erro
     Ok(())
 }
 
-/// How [`keystore_files`] names the anchor file.
-const ANCHOR_FILE: &str = "the keystore's anchor file";
-
-/// The files of the keystore: the keystore itself, SQLite's sidecars
-/// (`-wal`, `-shm`, `-journal`), its change-signal file (`-signal`), its
-/// audit log, its root key file (the one in use and the default one) and
-/// its anchor file (`--anchor`); the keystore's own files as
-/// [`strongroom::keystore_files`] lists them, beside the path as given and
-/// beside the file it resolves to (SQLite and the library name them after
-/// the resolved file when the path is a symbolic link).
+/// The files of the keystore ([`strongroom::own_files::files_of`]): the
+/// keystore itself, SQLite's sidecars, its change-signal file, its audit
+/// log, its root key file (the one in use and the default one) and its
+/// anchor file (`--anchor`).
 fn keystore_files(cli: &Cli) -> Vec<(PathBuf, &'static str)> {
-    let mut files = strongroom::keystore_files(&cli.keystore);
-    files.push((root_key_file(cli), "the root key file"));
-    files.push((default_key_file(&cli.keystore), "the default root key file"));
-    if let Some(anchor) = &cli.anchor {
-        files.push((anchor.clone(), ANCHOR_FILE));
-    }
-    files
-}
-
-/// The same path with its directory resolved (symbolic links, `..`).
-fn resolved(p: &Path) -> Option<PathBuf> {
-    let name = p.file_name()?;
-    let dir = match p.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    Some(std::fs::canonicalize(dir).ok()?.join(name))
-}
-
-/// Whether `a` and `b` name the same file: the same inode if both exist,
-/// else the same resolved path.
-fn same_file(a: &Path, b: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        if let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) {
-            return ma.dev() == mb.dev() && ma.ino() == mb.ino();
-        }
-    }
-    matches!((resolved(a), resolved(b)), (Some(x), Some(y)) if x == y)
+    own_files::files_of(
+        &cli.keystore,
+        Some(&root_key_file(cli)),
+        cli.anchor.as_deref(),
+    )
 }
 
 /// Checks the command's output files before anything runs: none may be a
@@ -997,7 +967,7 @@ fn check_outputs(cli: &Cli) -> Result<(), Error> {
         // the keystore's files.
         let clash = files
             .iter()
-            .filter(|(_, what)| *what != ANCHOR_FILE)
+            .filter(|(_, what)| *what != own_files::ANCHOR_FILE)
             .find(|(f, _)| same_file(anchor, f));
         if let Some((_, what)) = clash {
             return Err(Error::validation(format!(
@@ -1007,12 +977,7 @@ fn check_outputs(cli: &Cli) -> Result<(), Error> {
         }
     }
     for (out, flag) in outputs.iter().filter(|(p, _)| !is_stdout(p)) {
-        if let Some((_, what)) = files.iter().find(|(f, _)| same_file(out, f)) {
-            return Err(Error::validation(format!(
-                "{flag} {} is {what}: writing it would destroy it; choose another path",
-                out.display()
-            )));
-        }
+        own_files::refuse_keystore_file(out, flag, &files)?;
     }
     Ok(())
 }

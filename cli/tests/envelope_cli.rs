@@ -533,3 +533,67 @@ fn suite_and_policy_names_parse_as_in_core() {
         assert!(String::from_utf8_lossy(&r.stderr).contains(listed));
     }
 }
+
+/// `--frame-length` stops at 256 MiB, what `decrypt-file` buffers of a frame
+/// by default; `--max-frame-buffer` sets that bound (LimitExceededException
+/// above it, no internal names); a missing input is the caller's error.
+#[test]
+fn frame_length_limit_and_max_frame_buffer() {
+    let (dir, ks, arn) = setup();
+    let (plain, msg, out) = files(dir.path(), 10_000);
+    let (p, m, o) = (s(&plain), s(&msg), s(&out));
+    let e = fails(
+        &ks,
+        &[
+            "encrypt-file",
+            "-i",
+            p,
+            "-o",
+            m,
+            "--key-id",
+            &arn,
+            "--frame-length",
+            "268435457",
+        ],
+        "ValidationException",
+    );
+    assert!(String::from_utf8_lossy(&e.stderr).contains("268435456 bytes (256 MiB"));
+    ok(&ks, &["encrypt-file", "-i", p, "-o", m, "--key-id", &arn]);
+    let e = fails(
+        &ks,
+        &[
+            "decrypt-file",
+            "-i",
+            m,
+            "-o",
+            o,
+            "--max-frame-buffer",
+            "100",
+        ],
+        "LimitExceededException",
+    );
+    let err = String::from_utf8_lossy(&e.stderr);
+    assert!(
+        err.contains("max frame buffer: 100 bytes") && !err.contains("max_content_buffer"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    fails(
+        &ks,
+        &["decrypt-file", "-i", m, "-o", o, "--max-frame-buffer", "0"],
+        "ValidationException",
+    );
+    ok(
+        &ks,
+        &[
+            "decrypt-file",
+            "-i",
+            m,
+            "-o",
+            o,
+            "--max-frame-buffer",
+            "4096",
+        ],
+    );
+    assert_eq!(file_hash(&out), file_hash(&plain));
+}

@@ -15,6 +15,7 @@ use strongroom_core::crypto::rsa::{rsa_generate, RsaKeySize};
 use strongroom_core::envelope::{
     decrypt, encrypt, AlgorithmSuite, CommitmentPolicy, DecryptOptions, Decryptor, EncryptOptions,
     Encryptor, Keyring, RawAesKeyring, RawRsaKeyring, Released, RsaWrapPadding,
+    DEFAULT_MAX_CONTENT_BUFFER,
 };
 use strongroom_core::EncryptionContext;
 
@@ -229,9 +230,24 @@ fn esdk_python_interop() {
             required_encryption_context: context(),
             ..DecryptOptions::default()
         };
-        let in_place = decrypt_in_place(&*keyring, &msg, opts.clone(), &mut rng)
+        let big_frames = frame.parse::<u64>().expect("frame") > DEFAULT_MAX_CONTENT_BUFFER;
+        if big_frames {
+            // A streaming decryptor holds a whole frame: above its default
+            // max frame buffer it refuses, naming the limit...
+            let e = decrypt_in_place(&*keyring, &msg, opts.clone(), &mut rng).expect_err(&name);
+            assert_eq!(e.code(), "LimitExceededException", "{name}");
+            assert!(e.to_string().contains("max frame buffer"), "{e}");
+            assert!(!e.to_string().contains("max_content_buffer"), "{e}");
+        }
+        // ... and reads the message once the limit is raised.
+        let stream_opts = DecryptOptions {
+            max_content_buffer: u64::from(u32::MAX),
+            ..opts.clone()
+        };
+        let in_place = decrypt_in_place(&*keyring, &msg, stream_opts, &mut rng)
             .unwrap_or_else(|e| panic!("decrypt in place {name}: {e}"));
         assert!(in_place == pt, "plaintext of {name} differs (in place)");
+        // One call reads every frame length with the default options.
         let (out, header) = decrypt(&*keyring, &msg, opts, &mut rng)
             .unwrap_or_else(|e| panic!("decrypt {name}: {e}"));
         assert!(out == pt, "plaintext of {name} differs");

@@ -268,6 +268,11 @@ impl Anchor {
 }
 
 impl Anchor {
+    /// The anchor's file, when it is kept in one ([`FileAnchor`]).
+    pub(crate) fn file_path(&self) -> Option<&Path> {
+        self.store.file_path()
+    }
+
     /// Refuses a file anchor that is one of the keystore's own files (the
     /// keystore, its SQLite sidecars, its change-signal file or its audit
     /// log): storing the record there would destroy that file. Paths are
@@ -281,9 +286,8 @@ impl Anchor {
             return Ok(());
         };
         let own = keystore_files(keystore);
-        let a = resolved(anchor);
         for (f, what) in &own {
-            if a.is_some() && a == resolved(f) || same_file(anchor, f) {
+            if crate::own_files::same_file(anchor, f) {
                 return Err(Error::validation(format!(
                     "the anchor {} is {what}: storing the anchor would destroy it; choose another path",
                     anchor.display()
@@ -958,33 +962,6 @@ pub fn keystore_files(keystore: &Path) -> Vec<(PathBuf, &'static str)> {
         ]);
     }
     files
-}
-
-/// `p` with its directory resolved (symbolic links, `..`), the file name
-/// as given; `None` when the directory does not exist.
-fn resolved(p: &Path) -> Option<PathBuf> {
-    let name = p.file_name()?;
-    let dir = match p.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    Some(std::fs::canonicalize(dir).ok()?.join(name))
-}
-
-/// Whether `a` and `b` both exist and are the same file (Unix: device and
-/// inode, so hard links and symbolic links count).
-#[cfg(unix)]
-fn same_file(a: &Path, b: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
-        _ => false,
-    }
-}
-
-#[cfg(not(unix))]
-fn same_file(_: &Path, _: &Path) -> bool {
-    false
 }
 
 /// Refuses to open an anchored keystore ([`crate::Config::anchored`])

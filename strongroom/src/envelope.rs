@@ -228,6 +228,30 @@ fn io_err(what: &str, e: io::Error) -> Error {
     Error::internal(format!("{what}: {e}"))
 }
 
+/// The error for an I/O failure `e` on a path the caller gave (`what`, say
+/// "cannot open the input"): `ValidationException` naming the path when the
+/// path is at fault — missing, not permitted, a directory (or a file where a
+/// directory was meant), read-only, an invalid name, too deep in symbolic
+/// links — as a bad argument of a KMS call is; `KMSInternalException` for
+/// anything else (a disk error, a full disk), which is no fault of the
+/// argument.
+pub fn path_error(what: &str, path: &Path, e: &io::Error) -> Error {
+    use io::ErrorKind as K;
+    let msg = format!("{what} {}: {e}", path.display());
+    let loop_ = cfg!(unix) && e.raw_os_error() == Some(40); // ELOOP
+    match e.kind() {
+        K::NotFound
+        | K::PermissionDenied
+        | K::IsADirectory
+        | K::NotADirectory
+        | K::ReadOnlyFilesystem
+        | K::InvalidFilename
+        | K::InvalidInput => Error::validation(msg),
+        _ if loop_ => Error::validation(msg),
+        _ => Error::internal(msg),
+    }
+}
+
 fn read_some(reader: &mut dyn Read, buf: &mut [u8]) -> Result<usize> {
     loop {
         match reader.read(buf) {
@@ -778,9 +802,8 @@ pub fn decrypt_stream_unsigned_only(
 /// message is authenticated (a failure leaves `out_path` untouched).
 ///
 /// # Errors
-/// As [`decrypt_stream_unsigned_only`]; `KMSInternalException` if a file
-/// cannot be opened, written or renamed; `ValidationException` if `in_path`
-/// and `out_path` are the same file.
+/// As [`decrypt_to_path_unsigned_only`]; for `in_path`, the errors of
+/// [`decrypt_file`].
 pub fn decrypt_file_unsigned_only(
     keyring: &dyn Keyring,
     in_path: &Path,
@@ -791,12 +814,18 @@ pub fn decrypt_file_unsigned_only(
     decrypt_to_path_unsigned_only(keyring, &mut r, out_path, options)
 }
 
-/// Opens the input file of a file function: `KMSInternalException` naming it
-/// if that fails, `ValidationException` if `out_path` names the same file
-/// (the output would replace the input it is made from).
+/// Opens the input file of a file function: the error of [`path_error`]
+/// if that fails, `ValidationException` if it is a directory or `out_path`
+/// names the same file (the output would replace the input it is made
+/// from).
 fn open_input(in_path: &Path, out_path: &Path) -> Result<File> {
-    let f = File::open(in_path)
-        .map_err(|e| io_err(&format!("cannot open {}", in_path.display()), e))?;
+    let f = File::open(in_path).map_err(|e| path_error("cannot open the input", in_path, &e))?;
+    if f.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(Error::validation(format!(
+            "the input {} is a directory",
+            in_path.display()
+        )));
+    }
     #[cfg(unix)]
     let same = {
         use std::os::unix::fs::MetadataExt;
@@ -881,10 +910,17 @@ fn interrupted() -> Error {
 /// A temporary file in the directory of `out`, persisted to `out` by
 /// [`commit_temp`] and deleted on drop otherwise.
 fn temp_beside(out: &Path) -> Result<PartialOutput> {
+    crate::own_files::refuse_open_keystore_file(out)?;
     let dir = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    if std::fs::metadata(out).is_ok_and(|m| m.is_dir()) {
+        return Err(Error::validation(format!(
+            "the output {} is a directory",
+            out.display()
+        )));
+    }
     let mut g = partial_outputs();
     if g.1 {
         return Err(interrupted());
@@ -893,7 +929,19 @@ fn temp_beside(out: &Path) -> Result<PartialOutput> {
         .prefix(".strongroom-")
         .suffix(".partial")
         .tempfile_in(dir)
-        .map_err(|e| io_err(&format!("cannot create a file in {}", dir.display()), e))?;
+        .map_err(|e| {
+            // tempfile's error names the random temporary name; the OS
+            // error alone says what the caller needs.
+            let e = match std::fs::metadata(dir) {
+                Err(m) => m,
+                Ok(_) => io::Error::from(e.kind()),
+            };
+            path_error(
+                &format!("cannot create the output {} in", out.display()),
+                dir,
+                &e,
+            )
+        })?;
     let path = tmp.path().to_path_buf();
     g.0.push(path.clone());
     Ok(PartialOutput {
@@ -916,7 +964,7 @@ fn commit_temp(mut partial: PartialOutput, out: &Path) -> Result<()> {
             _ => return Err(interrupted()),
         };
         tmp.persist(out)
-            .map_err(|e| io_err(&format!("cannot write {}", out.display()), e.error))?;
+            .map_err(|e| path_error("cannot write the output", out, &e.error))?;
         let path = &partial.path;
         g.0.retain(|p| p != path);
     }
@@ -934,7 +982,14 @@ fn commit_temp(mut partial: PartialOutput, out: &Path) -> Result<()> {
 /// failure leaves `out_path` untouched).
 ///
 /// # Errors
-/// As [`encrypt_stream`].
+/// As [`encrypt_stream`];
+/// `ValidationException` naming `out_path` if it is one of the files of a
+/// keystore open in this process (the keystore, its SQLite sidecars, its
+/// change-signal file, audit log, root key file or anchor file: see
+/// [`crate::own_files`]), a directory, or in a directory that is missing or
+/// not writable ([`path_error`]), checked before anything is read;
+/// `KMSInternalException` if the output cannot be written or synced for
+/// another reason (a full disk).
 pub fn encrypt_to_path(
     keyring: &dyn Keyring,
     reader: &mut dyn Read,
@@ -954,9 +1009,10 @@ pub fn encrypt_to_path(
 /// [`encrypt_to_path`] reading the file `in_path`.
 ///
 /// # Errors
-/// As [`encrypt_stream`]; `KMSInternalException` if `in_path` cannot be
-/// opened; `ValidationException` if `in_path` and `out_path` are the same
-/// file (the output would replace its own input).
+/// As [`encrypt_to_path`]; `ValidationException` naming `in_path` if it is
+/// missing, not readable or a directory ([`path_error`]), or if `in_path`
+/// and `out_path` are the same file (the output would replace its own
+/// input).
 pub fn encrypt_file(
     keyring: &dyn Keyring,
     in_path: &Path,
@@ -976,7 +1032,7 @@ pub fn encrypt_file(
 /// changed: the final output never holds unauthenticated or partial plaintext.
 ///
 /// # Errors
-/// As [`decrypt_stream`].
+/// As [`decrypt_stream`]; the output's errors of [`encrypt_to_path`].
 pub fn decrypt_to_path(
     keyring: &dyn Keyring,
     reader: &mut dyn Read,
@@ -993,8 +1049,8 @@ pub fn decrypt_to_path(
 /// `out_path` only once the whole message is authenticated.
 ///
 /// # Errors
-/// As [`decrypt_stream_unsigned_only`]; `KMSInternalException` if the output
-/// cannot be written or renamed.
+/// As [`decrypt_stream_unsigned_only`]; the output's errors of
+/// [`encrypt_to_path`].
 pub fn decrypt_to_path_unsigned_only(
     keyring: &dyn Keyring,
     reader: &mut dyn Read,
@@ -1027,9 +1083,10 @@ fn decrypt_to_temp(
 /// [`decrypt_to_path`] reading the file `in_path`.
 ///
 /// # Errors
-/// As [`decrypt_stream`]; `KMSInternalException` if `in_path` cannot be
-/// opened; `ValidationException` if `in_path` and `out_path` are the same
-/// file (the output would replace its own input).
+/// As [`decrypt_to_path`]; `ValidationException` naming `in_path` if it is
+/// missing, not readable or a directory ([`path_error`]), or if `in_path`
+/// and `out_path` are the same file (the output would replace its own
+/// input).
 pub fn decrypt_file(
     keyring: &dyn Keyring,
     in_path: &Path,

@@ -13,6 +13,7 @@ mod grants;
 mod integrity;
 mod keyservice;
 mod migrate;
+pub mod own_files;
 pub mod root;
 #[cfg(unix)]
 mod signal;
@@ -290,9 +291,13 @@ struct Inner {
     /// and the anchor: a write refuses an older state, put back while the
     /// handle runs (`anchor`); shared with the audit sink.
     guard: Arc<anchor::StateGuard>,
+    /// The keystore's files, listed as open (for the file outputs to refuse)
+    /// while a handle lives.
+    own_files: Arc<own_files::Registration>,
 }
 
 impl Inner {
+    #[allow(clippy::too_many_arguments)]
     fn new(
         storage: Arc<dyn Storage>,
         root: RootKey,
@@ -302,6 +307,7 @@ impl Inner {
         default_policy: strongroom_core::policy::Policy,
         // The handle's settings (the audit write mode and the anchor).
         options: OpenOptions,
+        own_files: own_files::Registration,
     ) -> Self {
         let OpenOptions {
             audit_write_mode,
@@ -333,6 +339,7 @@ impl Inner {
             cache: cache::RecordCache::default(),
             audit,
             guard,
+            own_files: Arc::new(own_files),
         }
     }
 }
@@ -416,6 +423,25 @@ fn resolve_root(source: &RootKeySource, kdf: Option<&root::Argon2Params>) -> Res
             )),
         },
     }
+}
+
+/// Lists the files of the keystore at `path` (opened with `root` and
+/// `anchor`) as open: no file output of the library replaces them while a
+/// handle lives ([`own_files`]).
+fn own_files_of(
+    path: &Path,
+    root: &RootKeySource,
+    anchor: Option<&Anchor>,
+) -> own_files::Registration {
+    let root_file = match root {
+        RootKeySource::File(p) => Some(p.as_path()),
+        _ => None,
+    };
+    own_files::Registration::new(own_files::files_of(
+        path,
+        root_file,
+        anchor.and_then(Anchor::file_path),
+    ))
 }
 
 /// Removes, best effort, the files of a keystore that a create or import
@@ -550,6 +576,7 @@ impl Keystore {
                 return Err(e);
             }
         }
+        let own = own_files_of(path.as_ref(), &root, options.anchor.as_ref());
         let ks = Keystore {
             inner: Arc::new(Inner::new(
                 Arc::new(storage),
@@ -565,6 +592,7 @@ impl Keystore {
                     without_anchor: false,
                     principal: None,
                 },
+                own,
             )),
             principal: None,
             dry_run: false,
@@ -700,6 +728,7 @@ impl Keystore {
             config.format_version = KEYSTORE_FORMAT_VERSION;
         }
         let principal = options.principal.as_deref().map(Arc::from);
+        let own = own_files_of(path.as_ref(), &root, options.anchor.as_ref());
         let ks = Keystore {
             inner: Arc::new(Inner::new(
                 storage,
@@ -709,6 +738,7 @@ impl Keystore {
                 audit_path,
                 default_policy,
                 options,
+                own,
             )),
             principal,
             dry_run: false,
@@ -925,6 +955,7 @@ impl Keystore {
             cache: cache::RecordCache::default(),
             audit: arc.audit.clone(),
             guard: arc.guard.clone(),
+            own_files: arc.own_files.clone(),
         };
         Keystore {
             inner: Arc::new(inner),

@@ -613,10 +613,14 @@ fn every_flipped_byte_and_truncation_fails_cleanly() {
             let mut m = msg.clone();
             m[i] ^= 0x01 << (i % 8);
             let kind = assert_file_refused(&f.ks, dir.path(), &m);
+            // LimitExceeded: a flipped frame length above the max frame
+            // buffer, refused before anything is buffered or unwrapped.
             assert!(
                 matches!(
                     kind,
-                    ErrorKind::InvalidCiphertextException | ErrorKind::ValidationException
+                    ErrorKind::InvalidCiphertextException
+                        | ErrorKind::ValidationException
+                        | ErrorKind::LimitExceededException
                 ),
                 "byte {i}: {kind:?}"
             );
@@ -851,4 +855,154 @@ fn one_call_decryption_into_a_slice_or_an_exact_allocation() {
         assert!(buf[..pt.len()].iter().all(|&b| b == 0));
         assert!(buf[pt.len()..].iter().all(|&b| b == 0xAA));
     }
+}
+
+/// The file functions refuse every file of an open keystore as their output
+/// (the keystore, its sidecars, audit log, root key file — also through a
+/// symbolic or hard link), whatever the keyring: writing there would destroy
+/// every key. The keystore still opens afterwards with every file intact.
+#[test]
+fn the_files_of_an_open_keystore_are_never_an_output() {
+    use strongroom::{CreateOptions, RootKeySource};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ks.db");
+    let key_file = dir.path().join("elsewhere.key");
+    std::fs::write(&key_file, [7u8; 32]).unwrap();
+    let root = || RootKeySource::File(key_file.clone());
+    drop(Keystore::create(&path, root(), CreateOptions::default()).unwrap());
+    let ks = Keystore::open(&path, root()).unwrap();
+    let k = new_key(&ks);
+    let p = dir.path().join("plain");
+    std::fs::write(&p, data(5000)).unwrap();
+    let m = dir.path().join("plain.sr");
+    ks.encrypt_file(&p, &m, &[&k.key_id], &ctx(&[]), &EncryptOptions::default())
+        .unwrap();
+    let audit = strongroom::audit_log_path(&path);
+    let sym = dir.path().join("sym.db");
+    std::os::unix::fs::symlink(&path, &sym).unwrap();
+    let hard = dir.path().join("hard.jsonl");
+    std::fs::hard_link(&audit, &hard).unwrap();
+    let wal = dir.path().join("ks.db-wal");
+    let shm = dir.path().join("ks.db-shm");
+    let default_key = dir.path().join("ks.key");
+    let before = std::fs::read(&key_file).unwrap();
+    let raw = RawAesKeyring::new("ns", "name", &[1u8; 32]).unwrap();
+    let cases = [
+        (&path, "the keystore"),
+        (&sym, "the keystore"),
+        (&wal, "the keystore's write-ahead log"),
+        (&shm, "the keystore's shared-memory file"),
+        (&audit, "the keystore's audit log"),
+        (&hard, "the keystore's audit log"),
+        (&key_file, "the root key file"),
+        (&default_key, "the default root key file"),
+    ];
+    for (out, what) in cases {
+        let errs = [
+            ks.decrypt_file(&m, out, &DecryptOptions::default())
+                .unwrap_err(),
+            ks.decrypt_file_unsigned_only(&m, out, &DecryptOptions::default())
+                .unwrap_err(),
+            ks.encrypt_file(&p, out, &[&k.key_id], &ctx(&[]), &EncryptOptions::default())
+                .unwrap_err(),
+            env::encrypt_file(&raw, &p, out, &ctx(&[]), &EncryptOptions::default()).unwrap_err(),
+            env::encrypt_to_path(
+                &raw,
+                &mut Cursor::new(b"x"),
+                out,
+                &ctx(&[]),
+                &EncryptOptions::default(),
+            )
+            .unwrap_err(),
+        ];
+        for e in errs {
+            assert_eq!(e.kind(), ErrorKind::ValidationException, "{e}");
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "ValidationException: the output {} is {what}: writing it would destroy it; choose another path",
+                    out.display()
+                )
+            );
+        }
+    }
+    drop(ks);
+    assert_eq!(
+        std::fs::read(&key_file).unwrap(),
+        before,
+        "the root key file is untouched"
+    );
+    let ks = Keystore::open(&path, root()).unwrap();
+    assert!(ks.verify_audit_log().unwrap().fault.is_none());
+    ks.describe_key(&k.key_id).unwrap();
+    drop(ks);
+    // Once no handle is open, the paths are ordinary files again.
+    env::encrypt_file(
+        &raw,
+        &p,
+        &default_key,
+        &ctx(&[]),
+        &EncryptOptions::default(),
+    )
+    .unwrap();
+}
+
+/// A path the caller gave that cannot be used (missing, a directory, in a
+/// missing directory, not permitted) is a `ValidationException` naming it,
+/// before any key is used; `KMSInternalException` is kept for the
+/// library's own failures.
+#[test]
+fn unusable_paths_are_validation_errors_naming_them() {
+    let f = fixture();
+    let k = new_key(&f.ks);
+    let d = f.dir.path();
+    let p = d.join("plain");
+    std::fs::write(&p, data(100)).unwrap();
+    let m = d.join("plain.sr");
+    f.ks.encrypt_file(&p, &m, &[&k.key_id], &ctx(&[]), &EncryptOptions::default())
+        .unwrap();
+    let missing = d.join("missing");
+    let no_dir = d.join("no-such-dir").join("out");
+    let sub = d.join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let enc = |i: &Path, o: &Path| {
+        f.ks.encrypt_file(i, o, &[&k.key_id], &ctx(&[]), &EncryptOptions::default())
+            .unwrap_err()
+    };
+    let dec = |i: &Path, o: &Path| {
+        f.ks.decrypt_file(i, o, &DecryptOptions::default())
+            .unwrap_err()
+    };
+    let out = d.join("out");
+    let cases = [
+        (enc(&missing, &out), &missing),
+        (dec(&missing, &out), &missing),
+        (enc(&sub, &out), &sub),
+        (dec(&sub, &out), &sub),
+        (enc(&p, &no_dir), &no_dir),
+        (dec(&m, &no_dir), &no_dir),
+        (enc(&p, &sub), &sub),
+        (dec(&m, &sub), &sub),
+    ];
+    for (e, path) in cases {
+        assert_eq!(e.kind(), ErrorKind::ValidationException, "{e}");
+        assert!(!e.to_string().contains(".partial"), "{e}");
+        assert!(
+            e.to_string().contains(&path.display().to_string()),
+            "{e} names {}",
+            path.display()
+        );
+    }
+    assert!(!out.exists());
+    assert_eq!(decrypt_events(&f.ks), 0, "no key was used");
+    // A directory the process may not write to (skipped as root, who may).
+    let ro = d.join("read-only");
+    std::fs::create_dir(&ro).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o500)).unwrap();
+    if std::fs::File::create(ro.join("probe")).is_err() {
+        let e = dec(&m, &ro.join("out"));
+        assert_eq!(e.kind(), ErrorKind::ValidationException, "{e}");
+    }
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o700)).unwrap();
 }

@@ -272,7 +272,37 @@ static void test_kms_keyring(const char *dir, const char *plain) {
   remove(out);
   CHECK_RC(sr_envelope_decrypt_file(ks, bad, out, NULL, 0, NULL, NULL, 0, 0), SR_INVALID_CIPHERTEXT);
   CHECK(access(out, F_OK) != 0);
-  CHECK_RC(sr_envelope_decrypt_file(ks, "/nonexistent/msg", out, NULL, 0, NULL, NULL, 0, 0), SR_KMS_INTERNAL);
+  /* A missing input or output directory is the caller's path: SR_VALIDATION naming it. */
+  CHECK_RC(sr_envelope_decrypt_file(ks, "/nonexistent/msg", out, NULL, 0, NULL, NULL, 0, 0), SR_VALIDATION);
+  CHECK(last_message_has("/nonexistent/msg"));
+  CHECK_RC(sr_envelope_encrypt_file(ks, plain, "/nonexistent/out", both, 2, NULL, NULL, 0, 0, 0), SR_VALIDATION);
+  CHECK(last_message_has("/nonexistent/out"));
+  CHECK_RC(sr_envelope_decrypt_file(ks, msg, dir, NULL, 0, NULL, NULL, 0, 0), SR_VALIDATION);
+  CHECK(last_message_has("is a directory"));
+  /* No file of the open keystore is ever an output (writing it would lose
+   * every key), also through a symbolic or a hard link. */
+  {
+    char own[6][600];
+    snprintf(own[0], sizeof own[0], "%s/kms.db", dir);
+    snprintf(own[1], sizeof own[1], "%s/kms.db-wal", dir);
+    snprintf(own[2], sizeof own[2], "%s/kms.db.audit.jsonl", dir);
+    snprintf(own[3], sizeof own[3], "%s/kms.key", dir);
+    snprintf(own[4], sizeof own[4], "%s/kms-symlink", dir);
+    snprintf(own[5], sizeof own[5], "%s/kms-hardlink", dir);
+    REQUIRE_OK(symlink(own[0], own[4]) == 0 ? SR_OK : SR_KMS_INTERNAL);
+    REQUIRE_OK(link(own[2], own[5]) == 0 ? SR_OK : SR_KMS_INTERNAL);
+    long db_size = file_size(own[0]);
+    for (int i = 0; i < 6; i++) {
+      CHECK_RC(sr_envelope_decrypt_file(ks, msg, own[i], NULL, 0, NULL, NULL, 0, 0), SR_VALIDATION);
+      CHECK(last_message_has("writing it would destroy it"));
+      CHECK_RC(sr_envelope_encrypt_file(ks, plain, own[i], both, 2, NULL, NULL, 0, 0, 0), SR_VALIDATION);
+      CHECK(last_message_has("writing it would destroy it"));
+    }
+    CHECK(file_size(own[0]) == db_size);
+    CHECK(access(own[3], F_OK) != 0);
+    unlink(own[4]);
+    unlink(own[5]);
+  }
   CHECK_RC(sr_envelope_encrypt_file(ks, plain, msg, NULL, 0, NULL, NULL, 0, 0, 0), SR_VALIDATION);
   CHECK_RC(sr_envelope_encrypt_file(ks, NULL, msg, both, 2, NULL, NULL, 0, 0, 0), SR_NULL_PARAMETER);
   CHECK_RC(sr_envelope_decrypt_file(ks, msg, NULL, NULL, 0, NULL, NULL, 0, 0), SR_NULL_PARAMETER);

@@ -6,7 +6,7 @@ Usage: interop.py DIR
 1. Decrypts every `rust-*.msg` in DIR with the ESDK and compares it with the
    matching `rust-*.pt` (plaintext written by Strongroom).
 2. Writes `esdk-*.msg` / `esdk-*.pt` pairs for Strongroom to decrypt: both
-   committing suites, the version 1 HKDF suites, frame lengths 512 and 4096,
+   committing suites, the version 1 HKDF suites, frame lengths 512, 4096 and 2^31 − 128 (above the 256 MiB Strongroom writes),
    a non-framed message, raw AES (128/192/256) and raw RSA (OAEP SHA-1/256) keys.
 
 The keys and the encryption context are fixed below and repeated in the Rust
@@ -136,6 +136,9 @@ def main(dirname):
         for keyname in ("aes-128", "aes-192"):
             cases.append((suite, 4096, 5000, keyname))
         cases.append((suite, 0, 1000, "aes-256"))  # non-framed
+        # Near the ESDK's largest frame length (a multiple of 128 there): above what Strongroom writes and
+        # what its streaming decryptors buffer by default (256 MiB).
+        cases.append((suite, 2**31 - 128, 1000, "aes-256"))
         cases.append((suite, 0, BIG, "aes-256"))
         if have_rsa:
             for keyname in RSA_ALGS:

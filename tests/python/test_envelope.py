@@ -9,6 +9,7 @@ import base64
 import hashlib
 import io
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -409,17 +410,67 @@ def test_decrypt_file_all_or_nothing(
 def test_file_errors(ks: strongroom.Keystore, key: strongroom.KeyMetadata, tmp_path: Path) -> None:
     tmp_path = tmp_path / "files"
     tmp_path.mkdir()
-    with pytest.raises(strongroom.KMSInternalException, match="cannot open"):
+    # A path of the caller's that cannot be used is a ValidationException
+    # naming it (as in the CLI), not the library's KMSInternalException.
+    missing = str(tmp_path / "missing")
+    with pytest.raises(strongroom.ValidationException, match="cannot open the input " + re.escape(missing)):
         ks.encrypt_file(tmp_path / "missing", tmp_path / "out", key_ids=[key.key_id])
-    with pytest.raises(strongroom.KMSInternalException, match="cannot open"):
+    with pytest.raises(strongroom.ValidationException, match="cannot open the input " + re.escape(missing)):
         ks.decrypt_file(tmp_path / "missing", tmp_path / "out")
     (tmp_path / "in").write_bytes(b"data")
+    no_dir = str(tmp_path / "no-such-dir" / "out")
+    with pytest.raises(strongroom.ValidationException, match=re.escape(no_dir)):
+        ks.encrypt_file(tmp_path / "in", no_dir, key_ids=[key.key_id])
+    with pytest.raises(strongroom.ValidationException, match="is a directory"):
+        ks.encrypt_file(tmp_path, tmp_path / "out", key_ids=[key.key_id])
     with pytest.raises(strongroom.NotFoundException):
         ks.encrypt_file(tmp_path / "in", tmp_path / "out", key_ids=["alias/none"])
     (tmp_path / "junk").write_bytes(b"not a message at all")
     with pytest.raises(strongroom.InvalidCiphertextException):
         ks.decrypt_file(tmp_path / "junk", tmp_path / "out")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "junk"]
+
+
+def test_files_of_the_keystore_are_never_an_output(
+    ks: strongroom.Keystore, key: strongroom.KeyMetadata, tmp_path: Path
+) -> None:
+    """encrypt_file / decrypt_file refuse the keystore, its -wal/-shm, its
+    audit log and its root key files as their output, also through links:
+    writing one would lose every key. The refusal is the CLI's."""
+    (tmp_path / "in").write_bytes(b"data")
+    ks.encrypt_file(tmp_path / "in", tmp_path / "in.sr", key_ids=[key.key_id])
+    db = tmp_path / "ks.db"
+    os.symlink(db, tmp_path / "link.db")
+    os.link(str(db) + ".audit.jsonl", tmp_path / "hard.jsonl")
+    cases = {
+        db: "the keystore",
+        tmp_path / "link.db": "the keystore",
+        tmp_path / "ks.db-wal": "the keystore's write-ahead log",
+        tmp_path / "ks.db-shm": "the keystore's shared-memory file",
+        tmp_path / "ks.db.audit.jsonl": "the keystore's audit log",
+        tmp_path / "hard.jsonl": "the keystore's audit log",
+        tmp_path / "ks.key": "the default root key file",
+    }
+    for out, what in cases.items():
+        expected = f"the output {out} is {what}: writing it would destroy it; choose another path"
+        with pytest.raises(strongroom.ValidationException, match=re.escape(expected)):
+            ks.decrypt_file(tmp_path / "in.sr", out)
+        with pytest.raises(strongroom.ValidationException, match=re.escape(expected)):
+            ks.encrypt_file(tmp_path / "in", out, key_ids=[key.key_id])
+    assert ks.verify_audit_log().intact
+    assert ks.describe_key(key.key_id).key_id == key.key_id
+    assert not (tmp_path / "ks.key").exists()
+
+
+def test_root_key_file_is_never_an_output(tmp_path: Path, root_key: bytes) -> None:
+    (tmp_path / "root.key").write_bytes(root_key)
+    strongroom.Keystore.create(tmp_path / "a.db", root_key_file=tmp_path / "root.key").close()
+    with strongroom.Keystore.open(tmp_path / "a.db", root_key_file=tmp_path / "root.key") as ks:
+        key = ks.create_key()
+        (tmp_path / "in").write_bytes(b"data")
+        with pytest.raises(strongroom.ValidationException, match="is the root key file"):
+            ks.encrypt_file(tmp_path / "in", tmp_path / "root.key", key_ids=[key.key_id])
+    assert (tmp_path / "root.key").read_bytes() == root_key
 
 
 # ---- Python file objects that misbehave --------------------------------------------------------
@@ -717,12 +768,21 @@ def test_bad_write_results_raise(ks: strongroom.Keystore, key: strongroom.KeyMet
     a negative count or more than it was given is a ValueError, never a
     full write, in both directions."""
     msg = encrypt_bytes(ks, os.urandom(5000), [key.key_id], algorithm_suite=UNSIGNED)
-    for value, match in [(None, "non-blocking"), (0, "returned 0"), (-1, "returned -1"), (10**9, "returned 1000000000"), ("3", "returned")]:
+    for value, match in [(None, "non-blocking"), (0, "returned 0"), (-1, "returned -1"), (10**9, "returned 1000000000")]:
         w = ReturnsFromWrite(value)
         with pytest.raises(ValueError, match=match):
             ks.encrypt_stream(io.BytesIO(os.urandom(5000)), w, key_ids=[key.key_id])  # type: ignore[arg-type]
         assert w.calls == 1
         with pytest.raises(ValueError, match=match):
+            ks.decrypt_stream(io.BytesIO(msg), ReturnsFromWrite(value))  # type: ignore[arg-type]
+    # Not an int: a bool (True is no byte count: taking it as 1 resent the
+    # rest and corrupted the message while reporting success), a str, a float.
+    for value, name in [(True, "bool"), (False, "bool"), ("3", "str"), (3.0, "float")]:
+        w = ReturnsFromWrite(value)
+        with pytest.raises(TypeError, match=f"write\\(\\) must return an int .* not {name}"):
+            ks.encrypt_stream(io.BytesIO(os.urandom(5000)), w, key_ids=[key.key_id])  # type: ignore[arg-type]
+        assert w.calls == 1
+        with pytest.raises(TypeError, match=f"not {name}"):
             ks.decrypt_stream(io.BytesIO(msg), ReturnsFromWrite(value))  # type: ignore[arg-type]
 
 
@@ -790,3 +850,28 @@ def test_message_tampering_and_options_raise(ks: strongroom.Keystore, key: stron
         ks.decrypt_message(msg, required_encryption_context={"a": "b"})
     with pytest.raises(TypeError):
         ks.encrypt_message("text", key_ids=[key.key_id])  # type: ignore[arg-type]
+
+
+def test_frame_lengths_and_the_max_frame_buffer(ks: strongroom.Keystore, key: strongroom.KeyMetadata) -> None:
+    """Frame lengths above 256 MiB are refused on encryption (so every
+    message Strongroom writes streams with the default options); a stream
+    whose frames exceed `max_frame_buffer` is LimitExceededException naming
+    the option, without internal names; one call reads every frame length."""
+    for frame_length in (2**28 + 1, 2**31 - 1):
+        with pytest.raises(strongroom.ValidationException, match=r"between 1 and 268435456 bytes \(256 MiB"):
+            ks.encrypt_message(b"x", key_ids=[key.key_id], frame_length=frame_length)
+    msg, _ = ks.encrypt_message(b"tiny", key_ids=[key.key_id], frame_length=2**28)
+    out = io.BytesIO()
+    ks.decrypt_stream(io.BytesIO(msg), out)
+    assert out.getvalue() == b"tiny"
+    msg = encrypt_bytes(ks, b"y" * 5000, [key.key_id])
+    with pytest.raises(strongroom.LimitExceededException, match="max frame buffer: 100 bytes") as e:
+        ks.decrypt_stream(io.BytesIO(msg), io.BytesIO(), max_frame_buffer=100)
+    assert "max_content_buffer" not in str(e.value)
+    out = io.BytesIO()
+    ks.decrypt_stream(io.BytesIO(msg), out, max_frame_buffer=4096)
+    assert out.getvalue() == b"y" * 5000
+    with pytest.raises(strongroom.ValidationException, match="max_frame_buffer must be at least 1"):
+        ks.decrypt_stream(io.BytesIO(msg), io.BytesIO(), max_frame_buffer=0)
+    with pytest.raises(TypeError):
+        ks.decrypt_stream(io.BytesIO(msg), io.BytesIO(), max_frame_buffer=True)

@@ -347,3 +347,22 @@ test('plaintext does not stay behind in the module memory', () => {
   assert.deepEqual(Buffer.from(w.decryptMessage(kr, message).plaintext), secret);
   assert.equal(left(), false, 'decryptMessage');
 });
+
+test('frame lengths stop at 256 MiB; maxFrameBuffer bounds MessageDecryptor only', () => {
+  const kr = aes();
+  throwsCode(() => encryptMessage(kr, random(1), { frameLength: 2 ** 28 + 1 }), 'ValidationException');
+  throwsCode(() => encryptMessage(kr, random(1), { frameLength: 2 ** 31 - 1 }), 'ValidationException');
+  const big = encryptMessage(kr, random(5), { frameLength: 2 ** 28, algorithmSuite: UNSIGNED });
+  const streamed = new MessageDecryptor(kr);
+  assert.equal(streamed.update(big).length, 5);
+  streamed.finish();
+  const data = random(5000);
+  const msg = encryptMessage(kr, data, { algorithmSuite: UNSIGNED });
+  const dec = new MessageDecryptor(kr, { maxFrameBuffer: 100 });
+  assert.throws(
+    () => dec.update(msg),
+    (e) => e instanceof StrongroomError && e.code === 'LimitExceededException' &&
+      e.message.includes('max frame buffer: 100 bytes') && !e.message.includes('max_content_buffer'),
+  );
+  assert.deepEqual(decryptMessage(kr, msg, { maxFrameBuffer: 100 }).plaintext, data);
+});

@@ -153,7 +153,7 @@ unsafe fn encrypt_to(
 /// The options' frame length limit (`max_content_buffer`, 256 MiB, which
 /// bounds what a stream buffers) is lifted: the whole message is in memory
 /// already, the decryption never holds more than it, and every frame length
-/// encryption accepts (up to 2^31 − 1) must decrypt.
+/// (up to 2^32 − 1, as other writers may use) must decrypt.
 ///
 /// # Safety
 /// The pointers of `out` valid as their functions document.
@@ -420,9 +420,10 @@ pub unsafe extern "C" fn sr_envelope_encrypt_message_into(
 /// no trailing bytes). On failure the plaintext decrypted so far is
 /// zeroized and its memory freed.
 ///
-/// Every frame length that encryption accepts (1 to 2^31 − 1) is read: the
-/// 256 MiB limit of the streaming decryption functions, which bounds what
-/// they buffer, does not apply to a message already in memory.
+/// Every frame length is read (Strongroom writes up to 256 MiB, other
+/// writers up to 2^32 − 1): the 256 MiB limit of the streaming decryption
+/// functions, which bounds what they buffer, does not apply to a message
+/// already in memory.
 ///
 /// Memory: the message and the plaintext. The plaintext's exact length is
 /// read from the message's framing first (regular frames of the header's

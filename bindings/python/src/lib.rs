@@ -189,6 +189,24 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .unwrap_or_else(|_| "object".into())
 }
 
+/// The streaming decryptor's `max_frame_buffer` (`DecryptOptions::max_content_buffer`):
+/// `None` keeps the default (256 MiB), else 1 to 2**32 − 1 bytes.
+fn set_max_frame_buffer(
+    options: &mut DecryptOptions,
+    value: Option<&Bound<'_, PyAny>>,
+) -> PyResult<()> {
+    match opt_u32("max_frame_buffer", value)? {
+        None => Ok(()),
+        Some(0) => Err(validation(
+            "max_frame_buffer must be at least 1 (None keeps the default of 268435456)".into(),
+        )),
+        Some(n) => {
+            options.max_content_buffer = u64::from(n);
+            Ok(())
+        }
+    }
+}
+
 /// An optional non-negative integer parameter. Values that do not fit the
 /// facade's `u32` are a `ValidationException` (the facade checks the range
 /// of those that do).
@@ -1803,7 +1821,9 @@ impl Keystore {
     /// every one can decrypt). Constant memory: 64 KiB is read at a time and
     /// the GIL is released except while `src.read` / `dst.write` run.
     ///
-    /// `frame_length`: plaintext bytes per frame (default 4096);
+    /// `frame_length`: plaintext bytes per frame, 1 to 268435456 (256 MiB,
+    /// the largest frame a streaming decryptor buffers by default; default
+    /// 4096);
     /// `algorithm_suite`: 0x0578 (signed, default) or 0x0478 (unsigned), as
     /// the integer ID or a string: the ESDK name
     /// ("AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384",
@@ -1815,6 +1835,11 @@ impl Keystore {
     /// ValidationException, as the AWS Encryption SDK refuses it), `None`
     /// (default) for no limit; `grant_tokens`: KMS grant tokens
     /// (at most 10) sent with each `GenerateDataKey` / `Encrypt`.
+    ///
+    /// `dst.write(b)` returns the bytes written (an int, 1 to `len(b)`; the
+    /// rest is written again), as io's raw files do; `None` or 0 (a
+    /// non-blocking file that took nothing) or a count out of range is a
+    /// ValueError, anything but an int or `None` (a bool too) a TypeError.
     ///
     /// On failure `dst` may hold part of a message, which never decrypts;
     /// `encrypt_file` writes a path atomically instead.
@@ -1885,13 +1910,18 @@ impl Keystore {
     /// (the AWS Encryption SDKs' default); 0 is a ValidationException, raised
     /// before `src` is read, as the AWS Encryption SDK refuses it.
     /// `grant_tokens`: KMS grant tokens (at most
-    /// 10) sent with each `Decrypt`.
+    /// 10) sent with each `Decrypt`. `max_frame_buffer`: the largest frame
+    /// (or non-framed body) in bytes the decryptor buffers, 1 to 2**32 − 1,
+    /// default (`None`) 268435456 (256 MiB, the largest frame length
+    /// Strongroom writes); a message with larger frames (another writer's)
+    /// raises LimitExceededException once its header is read: raise the
+    /// option, or use `decrypt_message`, which reads every frame length.
     ///
     /// Raises InvalidCiphertextException (malformed, tampered, truncated, or
-    /// no key could unwrap it), ValidationException, AccessDeniedException,
+    /// no key could unwrap it), ValidationException, LimitExceededException, AccessDeniedException,
     /// InvalidGrantTokenException, DisabledException, KMSInvalidStateException, and whatever `src.read` /
     /// `dst.write` raise.
-    #[pyo3(signature = (src, dst, *, key_ids=None, required_encryption_context=None, commitment_policy=None, max_encrypted_data_keys=10, unsigned_only=false, grant_tokens=None))]
+    #[pyo3(signature = (src, dst, *, key_ids=None, required_encryption_context=None, commitment_policy=None, max_encrypted_data_keys=10, unsigned_only=false, grant_tokens=None, max_frame_buffer=None))]
     #[allow(clippy::too_many_arguments)]
     fn decrypt_stream(
         &self,
@@ -1904,14 +1934,16 @@ impl Keystore {
         #[pyo3(from_py_with = decrypt_edk_limit)] max_encrypted_data_keys: Option<u16>,
         unsigned_only: bool,
         grant_tokens: Option<StrList>,
+        max_frame_buffer: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<EnvelopeSummary> {
-        let (options, keyring) = self.decrypt_setup(
+        let (mut options, keyring) = self.decrypt_setup(
             key_ids,
             grant_tokens,
             required_encryption_context,
             commitment_policy,
             max_encrypted_data_keys,
         )?;
+        set_max_frame_buffer(&mut options, max_frame_buffer)?;
         let mut reader = PyReader::new(src.unbind());
         let mut writer = PyWriter::new(dst.unbind());
         let r = py.detach(|| {
@@ -1931,8 +1963,14 @@ impl Keystore {
     /// `path_out` only on success (a failure leaves `path_out` untouched).
     /// The GIL is released for the whole call. Options as for `encrypt_stream`.
     ///
-    /// Raises the errors of `encrypt_stream`, and KMSInternalException if a
-    /// file cannot be read or written.
+    /// Raises the errors of `encrypt_stream`, and ValidationException naming
+    /// the path if `path_in` is missing, unreadable or a directory, if
+    /// `path_out` is a directory or in a missing or unwritable directory, if
+    /// both are the same file, or if `path_out` is a file of a keystore open
+    /// in this process (the keystore, its -wal/-shm/-journal, audit log,
+    /// root key file or the default one beside it, anchor file; also through
+    /// a link), before anything is written; KMSInternalException only for
+    /// the library's own failures (a full disk).
     #[pyo3(signature = (path_in, path_out, *, key_ids, encryption_context=None, frame_length=None, algorithm_suite=None, commitment_policy=None, max_encrypted_data_keys=None, grant_tokens=None))]
     #[allow(clippy::too_many_arguments)]
     fn encrypt_file(
@@ -1972,9 +2010,9 @@ impl Keystore {
     /// refused (ValidationException) once its header is read, before any
     /// data key is unwrapped.
     ///
-    /// Raises the errors of `decrypt_stream`, and KMSInternalException if a
-    /// file cannot be read or written.
-    #[pyo3(signature = (path_in, path_out, *, key_ids=None, required_encryption_context=None, commitment_policy=None, max_encrypted_data_keys=10, unsigned_only=false, grant_tokens=None))]
+    /// Raises the errors of `decrypt_stream` (`max_frame_buffer` as there),
+    /// and the path errors of `encrypt_file`.
+    #[pyo3(signature = (path_in, path_out, *, key_ids=None, required_encryption_context=None, commitment_policy=None, max_encrypted_data_keys=10, unsigned_only=false, grant_tokens=None, max_frame_buffer=None))]
     #[allow(clippy::too_many_arguments)]
     fn decrypt_file(
         &self,
@@ -1987,14 +2025,16 @@ impl Keystore {
         #[pyo3(from_py_with = decrypt_edk_limit)] max_encrypted_data_keys: Option<u16>,
         unsigned_only: bool,
         grant_tokens: Option<StrList>,
+        max_frame_buffer: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<EnvelopeSummary> {
-        let (options, keyring) = self.decrypt_setup(
+        let (mut options, keyring) = self.decrypt_setup(
             key_ids,
             grant_tokens,
             required_encryption_context,
             commitment_policy,
             max_encrypted_data_keys,
         )?;
+        set_max_frame_buffer(&mut options, max_frame_buffer)?;
         let r = py
             .detach(move || {
                 if unsigned_only {
@@ -2388,6 +2428,17 @@ impl std::io::Write for PyWriter {
                             "write() returned None (a non-blocking file that accepted no data): \
                              envelope streams need a blocking binary file",
                         ));
+                    }
+                    // io's convention is an int (a bool is one to Python, but
+                    // `True` is no byte count: taking it as 1 would resend
+                    // the rest and corrupt the message).
+                    if n.cast::<pyo3::types::PyBool>().is_ok()
+                        || n.cast::<pyo3::types::PyInt>().is_err()
+                    {
+                        return Err(PyTypeError::new_err(format!(
+                            "write() must return an int (the bytes written) or None, not {}",
+                            type_name(&n)
+                        )));
                     }
                     match n.extract::<i64>() {
                         Ok(k) if k > 0 && k as u64 <= buf.len() as u64 => Ok(k as usize),

@@ -21,7 +21,7 @@ use strongroom_core::envelope::{
     DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
 };
 use strongroom_core::memstore::MemKeystore;
-use strongroom_core::{Error, Result, Secret};
+use strongroom_core::{Error, ErrorKind, Result, Secret};
 use wasm_bindgen::prelude::*;
 
 use crate::convert::{bytes_arg, bytes_to_js, context_to_js, object, Req};
@@ -464,8 +464,28 @@ pub fn encrypt_message(
             &o,
             &mut rng(),
         )
+        .map_err(|e| {
+            out_of_memory(
+                e,
+                "the message does not fit in the module's memory; encrypt the data in chunks \
+                 with MessageEncryptor, or with a larger frame length (each frame adds 32 bytes)",
+            )
+        })
     })()
     .map_err(js_err)
+}
+
+/// `e`, with the advice of this package (its class names) when it is the
+/// core's `LimitExceededException` for a one-call message that does not fit
+/// in memory.
+fn out_of_memory(e: Error, advice: &str) -> Error {
+    if e.kind() == ErrorKind::LimitExceededException
+        && e.message().contains("does not fit in memory")
+    {
+        Error::new(ErrorKind::LimitExceededException, advice)
+    } else {
+        e
+    }
 }
 
 /// Decrypts a whole message; nothing is returned unless it fully
@@ -483,7 +503,14 @@ pub fn decrypt_message(
         let message = bytes_arg(&message, "message")?;
         let mut rng = UnwrapErr(getrandom::SysRng);
         let (pt, header) = decryptor(&keyring.inner, decrypt_options(&options)?, &mut rng)
-            .decrypt_all(&message)?;
+            .decrypt_all(&message)
+            .map_err(|e| {
+                out_of_memory(
+                    e,
+                    "the message's plaintext does not fit in the module's memory; decrypt the \
+                     message in chunks with MessageDecryptor",
+                )
+            })?;
         let pt = Secret::new(pt);
         Ok(object(&[
             ("plaintext", Uint8Array::from(pt.expose_secret()).into()),

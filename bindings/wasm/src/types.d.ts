@@ -342,7 +342,10 @@ export interface EncryptMessageOptions {
   encryptionContext?: EncryptionContext;
   /** Default AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384. */
   algorithmSuite?: AlgorithmSuite;
-  /** Plaintext bytes per frame (default 4096). */
+  /**
+   * Plaintext bytes per frame, 1 to 268435456 (256 MiB, the largest frame a
+   * streaming decryptor buffers by default); default 4096.
+   */
   frameLength?: number;
   /**
    * Throw ValidationException if the keyring would write more encrypted data
@@ -364,7 +367,14 @@ export interface DecryptMessageOptions {
   maxEncryptedDataKeys?: number | false;
   /** Pairs that must be in the message's encryption context. */
   requiredEncryptionContext?: EncryptionContext;
-  /** Largest frame the decryptor buffers, in bytes (default 256 MiB). */
+  /**
+   * The max frame buffer: the largest frame (or non-framed body), in bytes,
+   * a `MessageDecryptor` buffers, 1 to 2^32 − 1; default 268435456 (256 MiB,
+   * the largest frame length Strongroom writes). A message with larger
+   * frames (another writer's) throws LimitExceededException once its header
+   * is read. `decryptMessage` has the whole message in memory and reads
+   * every frame length whatever this says.
+   */
   maxFrameBuffer?: number;
   /**
    * Accept only unsigned algorithm suites: a signed message throws

@@ -161,9 +161,10 @@ impl<'k> Decryptor<'k> {
     /// `InvalidCiphertextException` if anything fails to authenticate (header
     /// tag, commitment, a frame, the signature) or the message is malformed,
     /// reordered or has trailing bytes; `ValidationException` if the commitment
-    /// policy forbids the suite, there are too many EDKs, or a frame is larger
-    /// than `max_content_buffer`; `LimitExceededException` if the plaintext
-    /// does not fit in memory; any error the keyring or the
+    /// policy forbids the suite or there are too many EDKs;
+    /// `LimitExceededException` if a frame is larger than the max frame
+    /// buffer (`max_content_buffer`) or the plaintext does not fit in
+    /// memory; any error the keyring or the
     /// [`MessageHasher`] returns.
     pub fn update(&mut self, ciphertext: &[u8], out: &mut Vec<u8>) -> Result<Released> {
         let start = out.len();
@@ -385,7 +386,7 @@ impl<'k> Decryptor<'k> {
         }
         let max = self.options.max_content_buffer;
         if u64::from(header.frame_length) > max {
-            return Err(Error::validation("frame length larger than max_content_buffer").into());
+            return Err(frame_over_limit(u64::from(header.frame_length), max).into());
         }
         // The public key entry must match the suite.
         let public_key = header
@@ -571,16 +572,24 @@ impl<'k> Decryptor<'k> {
     /// # Errors
     /// As [`Decryptor::update`] and [`Decryptor::finish`];
     /// `LimitExceededException` if the plaintext does not fit in memory;
+    /// the decryptor's max frame buffer
+    /// ([`DecryptOptions::max_content_buffer`]) does not apply (every frame
+    /// length decrypts);
     /// `ValidationException`, before anything is read, if this decryptor was
     /// already given part of a message with [`update`](Self::update) (the
     /// plaintext that call released is the caller's, and could not be taken
     /// back if the message then failed).
     pub fn decrypt_into(mut self, message: &[u8], out: &mut Vec<u8>) -> Result<MessageHeader> {
         self.check_unused()?;
+        // The whole message is in memory already: no frame needs a buffer
+        // of its own, so every frame length decrypts (the max frame buffer
+        // bounds only what a stream holds).
+        self.options.max_content_buffer = u64::MAX;
         let start = out.len();
         // A message whose framing does not parse fails below; until it
         // does, `out` grows frame by frame (wiping what it leaves).
-        super::encrypt::reserve_wiping(out, plaintext_len(message).unwrap_or(0))?;
+        super::encrypt::reserve_wiping(out, plaintext_len(message).unwrap_or(0))
+            .map_err(|_| super::encrypt::too_large_to_decrypt())?;
         let r = self.update(message, out).and_then(|_| self.finish());
         if r.is_err() {
             out[start..].zeroize();
@@ -610,6 +619,9 @@ impl<'k> Decryptor<'k> {
     /// for the plaintext, whose memory is `out`).
     pub fn decrypt_into_slice(mut self, message: &[u8], out: &mut [u8]) -> Result<SliceOutcome> {
         self.check_unused()?;
+        // As in `decrypt_into`: the message is in memory, every frame
+        // length decrypts.
+        self.options.max_content_buffer = u64::MAX;
         let framing = plaintext_len(message);
         if let Ok(needed) = framing {
             if out.len() < needed {
@@ -751,6 +763,20 @@ pub fn plaintext_len(message: &[u8]) -> Result<usize> {
         return Err(malformed("trailing bytes after the message"));
     }
     Ok(total)
+}
+
+/// The error for a frame (or non-framed body) of `len` bytes above the
+/// streaming decryptor's max frame buffer `max`
+/// ([`DecryptOptions::max_content_buffer`]).
+pub(crate) fn frame_over_limit(len: u64, max: u64) -> Error {
+    Error::new(
+        crate::error::ErrorKind::LimitExceededException,
+        alloc::format!(
+            "the message's frames are {len} bytes, more than this streaming decryptor buffers \
+             (max frame buffer: {max} bytes); raise the max frame buffer option of the \
+             decryptor, or decrypt the message in one call"
+        ),
+    )
 }
 
 /// Decrypts a whole message in one call and returns its plaintext and

@@ -55,8 +55,9 @@ impl Encryptor {
     ///
     /// # Errors
     /// `ValidationException` if the suite is not allowed by the commitment
-    /// policy, the frame length is 0 or above 2^31 − 1, a context key is
-    /// empty ([`EncryptionContext::check_for_encryption`]) or starts
+    /// policy, the frame length is 0 or above [`MAX_FRAME_LENGTH`] (256 MiB),
+    /// a context key is empty ([`EncryptionContext::check_for_encryption`])
+    /// or starts
     /// with the reserved prefix `aws-crypto-`, the keyring yields no data key
     /// or EDK, or more EDKs than `max_encrypted_data_keys`, or that option is
     /// 0 ([`super::check_max_encrypted_data_keys`]); any error of the keyring.
@@ -71,9 +72,11 @@ impl Encryptor {
         options.commitment_policy.check_encrypt(suite)?;
         super::check_max_encrypted_data_keys(options.max_encrypted_data_keys)?;
         if options.frame_length == 0 || options.frame_length > MAX_FRAME_LENGTH {
-            return Err(Error::validation(
-                "frame length must be between 1 and 2^31 - 1 bytes",
-            ));
+            return Err(Error::validation(alloc::format!(
+                "frame length must be between 1 and {MAX_FRAME_LENGTH} bytes (256 MiB, \
+                 the largest frame a streaming decryptor buffers by default), not {}",
+                options.frame_length
+            )));
         }
         context.check_for_encryption()?;
         if context.iter().any(|(k, _)| k.starts_with("aws-crypto-")) {
@@ -622,8 +625,16 @@ fn seal_into_slice(
 fn too_large() -> Error {
     Error::new(
         crate::error::ErrorKind::LimitExceededException,
-        "the message does not fit in memory; encrypt or decrypt it in chunks \
-         (Encryptor / Decryptor), or with a larger frame length",
+        "the message does not fit in memory; encrypt it in chunks (Encryptor), \
+         or with a larger frame length (each frame adds 32 bytes)",
+    )
+}
+
+/// [`too_large`] for a message being decrypted: no frame length helps.
+pub(crate) fn too_large_to_decrypt() -> Error {
+    Error::new(
+        crate::error::ErrorKind::LimitExceededException,
+        "the message's plaintext does not fit in memory; decrypt it in chunks (Decryptor)",
     )
 }
 

@@ -188,10 +188,7 @@ pub(crate) fn parse_single_block(
         return Err(malformed("non-framed content longer than AES-GCM allows").into());
     }
     if len > max_len {
-        return Err(crate::error::Error::validation(
-            "non-framed content longer than the decryptor's max_content_buffer",
-        )
-        .into());
+        return Err(super::decrypt::frame_over_limit(len, max_len).into());
     }
     let n = usize::try_from(len).map_err(|_| Short::Bad(malformed("content too long")))?;
     let start = c.pos;

@@ -72,10 +72,19 @@ use crate::error::{Error, Result};
 
 /// Default frame length in bytes (the ESDKs' default).
 pub const DEFAULT_FRAME_LENGTH: u32 = 4096;
-/// Largest frame length Strongroom writes (the ESDK for Python's limit).
-pub const MAX_FRAME_LENGTH: u32 = (1 << 31) - 1;
-/// Default bound on a frame (or non-framed body) the decryptor buffers: 256 MiB.
+/// Default bound on a frame (or non-framed body) a streaming decryptor
+/// buffers: 256 MiB (268,435,456 bytes). A streaming decryptor holds a whole
+/// frame before it can authenticate and release it; the one-call decryptions
+/// ([`decrypt`], [`Decryptor::decrypt_into`]) have the message in memory and
+/// apply no such bound.
 pub const DEFAULT_MAX_CONTENT_BUFFER: u64 = 256 * 1024 * 1024;
+/// Largest frame length Strongroom writes: 256 MiB (268,435,456 bytes),
+/// [`DEFAULT_MAX_CONTENT_BUFFER`], so that every message Strongroom writes
+/// is read by every Strongroom decryptor with its default options. (The
+/// format allows up to 2^32 − 1 and the ESDK for Python writes up to
+/// 2^31 − 1; such messages decrypt in one call, or as a stream with
+/// [`DecryptOptions::max_content_buffer`] raised.)
+pub const MAX_FRAME_LENGTH: u32 = 256 * 1024 * 1024;
 
 /// Default bound on the header the decryptor buffers: 4 MiB.
 pub const DEFAULT_MAX_HEADER_LENGTH: usize = 4 * 1024 * 1024;
@@ -112,7 +121,8 @@ pub fn check_max_encrypted_data_keys(max: Option<u16>) -> Result<()> {
 pub struct EncryptOptions {
     /// Algorithm suite; default `0x0578` (signed, committing).
     pub suite: AlgorithmSuite,
-    /// Plaintext bytes per frame, 1 to 2^31 − 1; default 4096.
+    /// Plaintext bytes per frame, 1 to [`MAX_FRAME_LENGTH`] (256 MiB);
+    /// default 4096.
     pub frame_length: u32,
     /// Default `REQUIRE_ENCRYPT_REQUIRE_DECRYPT`; `FORBID_ENCRYPT_ALLOW_DECRYPT` makes encryption fail.
     pub commitment_policy: CommitmentPolicy,
@@ -146,8 +156,15 @@ pub struct DecryptOptions {
     pub max_encrypted_data_keys: Option<u16>,
     /// Pairs that must be present, with these values, in the message's encryption context.
     pub required_encryption_context: EncryptionContext,
-    /// Largest frame length, or non-framed content length, in bytes that the
-    /// decryptor agrees to buffer; default 256 MiB.
+    /// The max frame buffer: the largest frame length, or non-framed
+    /// content length, in bytes that a streaming decryptor agrees to buffer
+    /// (a message with a larger one is refused with
+    /// `LimitExceededException` once its header is read); default
+    /// [`DEFAULT_MAX_CONTENT_BUFFER`] (256 MiB), which every message
+    /// Strongroom writes meets. Not applied by the one-call decryptions
+    /// ([`decrypt`], [`Decryptor::decrypt_into`]): the message is in memory
+    /// already. Called `max_frame_buffer` in Python, `maxFrameBuffer` in
+    /// JavaScript and `--max-frame-buffer` in the CLI.
     pub max_content_buffer: u64,
     /// Largest header in bytes the decryptor agrees to buffer; default 4 MiB
     /// (a header with a few KMS or raw EDKs is well under 10 KiB).

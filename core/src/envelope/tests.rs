@@ -1,4 +1,5 @@
 use alloc::boxed::Box;
+use alloc::string::ToString;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -653,14 +654,54 @@ fn oversized_header_and_frame_rejected() {
         decrypt(&k, &msg, small, &mut rng()).unwrap_err().kind(),
         ErrorKind::ValidationException
     );
-    let small = DecryptOptions {
-        max_content_buffer: 100,
-        ..DecryptOptions::default()
-    };
-    assert_eq!(
-        decrypt(&k, &msg, small, &mut rng()).unwrap_err().kind(),
-        ErrorKind::ValidationException
-    );
+    // The max frame buffer bounds what a stream holds: LimitExceeded
+    // naming it...
+    {
+        let msg = encrypt(&k, &ctx(), &[7u8; 200], &unsigned(), &mut rng()).unwrap();
+        let small = DecryptOptions {
+            max_content_buffer: 100,
+            ..DecryptOptions::default()
+        };
+        let mut r = rng();
+        let mut d = Decryptor::new(&k, small.clone(), &mut r);
+        let e = d.update(&msg, &mut Vec::new()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::LimitExceededException, "{e}");
+        assert!(e.to_string().contains("max frame buffer: 100 bytes"), "{e}");
+        assert!(!e.to_string().contains("max_content_buffer"), "{e}");
+        // ... and not one call, which has the whole message in memory.
+        assert_eq!(decrypt(&k, &msg, small, &mut rng()).unwrap().0.len(), 200);
+    }
+}
+
+#[test]
+fn frame_lengths_above_the_default_max_frame_buffer_are_refused_on_encryption() {
+    let k = keyring();
+    for (frame_length, ok) in [
+        (MAX_FRAME_LENGTH, true),
+        (MAX_FRAME_LENGTH + 1, false),
+        ((1 << 31) - 1, false),
+    ] {
+        let o = EncryptOptions {
+            frame_length,
+            ..unsigned()
+        };
+        let r = encrypt(&k, &ctx(), b"tiny", &o, &mut rng());
+        if ok {
+            // Every message Strongroom writes streams with the defaults.
+            let msg = r.unwrap();
+            let mut r = rng();
+            let mut d = Decryptor::new(&k, DecryptOptions::default(), &mut r);
+            let mut out = Vec::new();
+            assert_eq!(d.update(&msg, &mut out).unwrap(), Released::Authenticated);
+            d.finish().unwrap();
+            assert_eq!(out, b"tiny");
+        } else {
+            let e = r.unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::ValidationException);
+            assert!(e.to_string().contains("268435456 bytes (256 MiB"), "{e}");
+        }
+    }
+    assert_eq!(u64::from(MAX_FRAME_LENGTH), DEFAULT_MAX_CONTENT_BUFFER);
 }
 
 #[test]

@@ -1214,13 +1214,19 @@ class Keystore:
         Envelope-encrypts everything `src.read(n)` yields into one message
         written with `dst.write(b)`, under `key_ids` (the first generates the
         data key). Constant memory; the GIL is released except during
-        read/write. `algorithm_suite`: 0x0578 (signed, default) or 0x0478, or
+        read/write. `frame_length`: plaintext bytes per frame, 1 to
+        268435456 (256 MiB, the largest frame a streaming decryptor buffers
+        by default), default 4096. `algorithm_suite`: 0x0578 (signed, default) or 0x0478, or
         its ESDK name ("AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384",
         "AES_256_GCM_HKDF_SHA512_COMMIT_KEY"). `max_encrypted_data_keys`:
         fail if more keys would wrap the data key, 1 to 65535 (0 raises
         ValidationException, as the AWS Encryption SDK refuses it), None
         (default) for no limit. `grant_tokens`: up to 10, sent
-        with each KMS call. Raises ValidationException,
+        with each KMS call. `dst.write(b)` returns the bytes it wrote (an
+        int, 1 to len(b); fewer are written again) as io's raw files do;
+        None or 0 (a non-blocking file that took nothing) or a count out of
+        range raise ValueError, anything but an int or None (a bool too)
+        TypeError. Raises ValidationException,
         InvalidGrantTokenException, the errors of generate_data_key/encrypt,
         and whatever read/write raise.
         """
@@ -1235,6 +1241,7 @@ class Keystore:
         max_encrypted_data_keys: Optional[int] = 10,
         unsigned_only: bool = False,
         grant_tokens: Optional[Sequence[str]] = None,
+        max_frame_buffer: Optional[int] = None,
     ) -> EnvelopeSummary:
         """
         Decrypts one message from `src` into `dst`, releasing only
@@ -1246,9 +1253,16 @@ class Keystore:
         encrypted data keys (1 to 65535, default 10; None for no limit) is
         refused with ValidationException before any key is unwrapped; 0
         raises ValidationException before `src` is read, as the AWS
-        Encryption SDK refuses it. Raises
+        Encryption SDK refuses it. `max_frame_buffer`: the largest frame (or
+        non-framed body) in bytes the decryptor buffers, 1 to 2**32 - 1,
+        default (None) 268435456 (256 MiB, the largest frame length
+        Strongroom writes); a message with larger frames (another writer's:
+        the format allows up to 2**32 - 1) raises LimitExceededException
+        once its header is read: raise the option or use `decrypt_message`,
+        which reads every frame length. Raises
         InvalidCiphertextException, ValidationException,
-        AccessDeniedException, DisabledException, KMSInvalidStateException.
+        LimitExceededException, AccessDeniedException, DisabledException,
+        KMSInvalidStateException.
         """
     def encrypt_message(
         self,
@@ -1307,7 +1321,18 @@ class Keystore:
         max_encrypted_data_keys: Optional[int] = None,
         grant_tokens: Optional[Sequence[str]] = None,
     ) -> EnvelopeSummary:
-        """Envelope-encrypts the file `path_in` to `path_out` (temp file + rename: all or nothing)."""
+        """
+        Envelope-encrypts the file `path_in` to `path_out` (temp file +
+        rename: all or nothing). Options as for `encrypt_stream`. Raises its
+        errors, and ValidationException naming the path if `path_in` is
+        missing, unreadable or a directory, if `path_out` is a directory or
+        in a missing or unwritable directory, if both are the same file, or
+        if `path_out` is a file of a keystore open in this process (the
+        keystore, its -wal/-shm/-journal, its audit log, its root key file or
+        the default one beside it, its anchor file; also through a link:
+        writing it would destroy every key), before anything is written.
+        KMSInternalException only for the library's own failures (a full disk).
+        """
     def decrypt_file(
         self,
         path_in: _StrPath,
@@ -1319,6 +1344,7 @@ class Keystore:
         max_encrypted_data_keys: Optional[int] = 10,
         unsigned_only: bool = False,
         grant_tokens: Optional[Sequence[str]] = None,
+        max_frame_buffer: Optional[int] = None,
     ) -> EnvelopeSummary:
         """
         Decrypts `path_in` to `path_out`, which appears only once everything is
@@ -1326,5 +1352,6 @@ class Keystore:
         (ValidationException) before any data key is unwrapped; so is one
         with more than `max_encrypted_data_keys` encrypted data keys
         (1 to 65535, default 10; None for no limit; 0 raises
-        ValidationException, as in `decrypt_stream`).
+        ValidationException, as in `decrypt_stream`). `max_frame_buffer` as
+        for `decrypt_stream`. The paths' errors are those of `encrypt_file`.
         """
