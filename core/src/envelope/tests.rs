@@ -683,6 +683,33 @@ fn raw_rsa_keyring_round_trip() {
     let pkcs1 =
         RawRsaKeyring::new("ns", "rsa", RsaWrapPadding::Pkcs1v15, None, Some(&der)).unwrap();
     assert!(encrypt(&pkcs1, &ctx(), b"x", &unsigned(), &mut rng()).is_err());
+    // A public key alone encrypts, and decrypting with it names the
+    // missing private key instead of calling the message invalid.
+    let public = crate::crypto::rsa_wrap::rsa_wrap_public_key(&der).unwrap();
+    let public_only =
+        RawRsaKeyring::new("ns", "rsa", RsaWrapPadding::OaepSha256, Some(&public), None).unwrap();
+    let msg = encrypt(&public_only, &ctx(), b"pub", &unsigned(), &mut rng()).unwrap();
+    let e = decrypt(&public_only, &msg, DecryptOptions::default(), &mut rng()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException, "{}", e.message());
+    assert!(e.message().contains("no private key"), "{}", e.message());
+    assert_eq!(
+        decrypt(&enc, &msg, DecryptOptions::default(), &mut rng())
+            .unwrap()
+            .0,
+        b"pub"
+    );
+    // In a multi-keyring, another keyring that unwraps the key wins.
+    let multi = MultiKeyring::new(
+        Some(Box::new(public_only)),
+        vec![Box::new(enc) as Box<dyn Keyring>],
+    )
+    .unwrap();
+    assert_eq!(
+        decrypt(&multi, &msg, DecryptOptions::default(), &mut rng())
+            .unwrap()
+            .0,
+        b"pub"
+    );
 }
 
 proptest::proptest! {
