@@ -104,7 +104,17 @@ fn wrong_key_context_and_tampering_fail() {
     let e = decrypt(&other, &msg, DecryptOptions::default(), &mut rng()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidCiphertextException);
     let other = RawAesKeyring::new("ns", "other", &[9u8; 32]).unwrap();
-    assert!(decrypt(&other, &msg, DecryptOptions::default(), &mut rng()).is_err());
+    let invalid = |m: &[u8]| {
+        decrypt(&k, m, DecryptOptions::default(), &mut rng())
+            .unwrap_err()
+            .kind()
+    };
+    assert_eq!(
+        decrypt(&other, &msg, DecryptOptions::default(), &mut rng())
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidCiphertextException
+    );
     for i in (0..msg.len()).step_by(7) {
         let mut m = msg.clone();
         m[i] ^= 0x01;
@@ -118,11 +128,15 @@ fn wrong_key_context_and_tampering_fail() {
         );
     }
     for n in 0..msg.len() {
-        assert!(decrypt(&k, &msg[..n], DecryptOptions::default(), &mut rng()).is_err());
+        assert_eq!(
+            invalid(&msg[..n]),
+            ErrorKind::InvalidCiphertextException,
+            "cut at {n}"
+        );
     }
     let mut longer = msg.clone();
     longer.push(0);
-    assert!(decrypt(&k, &longer, DecryptOptions::default(), &mut rng()).is_err());
+    assert_eq!(invalid(&longer), ErrorKind::InvalidCiphertextException);
 }
 
 #[test]
@@ -141,12 +155,17 @@ fn reordered_frames_fail() {
     let f2: Vec<u8> = m[b..b + frame].to_vec();
     m[a..b].copy_from_slice(&f2);
     m[b..b + frame].copy_from_slice(&f1);
-    assert!(decrypt(&k, &m, DecryptOptions::default(), &mut rng()).is_err());
+    let kind = |m: &[u8]| {
+        decrypt(&k, m, DecryptOptions::default(), &mut rng())
+            .unwrap_err()
+            .kind()
+    };
+    assert_eq!(kind(&m), ErrorKind::InvalidCiphertextException);
     // duplicated frame
     let mut m = msg[..b].to_vec();
     m.extend_from_slice(&f1);
     m.extend_from_slice(&msg[b..]);
-    assert!(decrypt(&k, &m, DecryptOptions::default(), &mut rng()).is_err());
+    assert_eq!(kind(&m), ErrorKind::InvalidCiphertextException);
 }
 
 #[test]
