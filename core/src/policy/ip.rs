@@ -12,7 +12,7 @@
 //! IPv4 peer that way, and `10.0.0.0/8` must still cover it;
 //! `::ffff:10.0.0.0/104` is the range `10.0.0.0/8`.
 
-use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use core::net::{IpAddr, Ipv6Addr};
 
 /// An address range: the address bits as a 128-bit number (an IPv4 address
 /// in the low 32 bits) and how many leading bits must match.
@@ -91,9 +91,7 @@ pub(crate) fn parse_address(s: &str) -> Option<IpAddr> {
 /// `addr`, or the IPv4 address an IPv4-mapped IPv6 address carries.
 fn canonical(addr: IpAddr) -> IpAddr {
     match addr {
-        IpAddr::V6(a) => a
-            .to_ipv4_mapped()
-            .map_or(IpAddr::V6(a), |v4: Ipv4Addr| IpAddr::V4(v4)),
+        IpAddr::V6(a) => a.to_ipv4_mapped().map_or(IpAddr::V6(a), IpAddr::V4),
         v4 @ IpAddr::V4(_) => v4,
     }
 }
