@@ -209,6 +209,27 @@ pub fn key_request<'a>(
     req
 }
 
+/// Sets the global condition keys of the request itself: `aws:CurrentTime`
+/// (ISO 8601 UTC, second precision) and `aws:EpochTime` (Unix seconds) from
+/// `now` (Unix seconds), and `aws:SourceIp` when `source_ip` is known.
+/// An IPv4 peer seen as an IPv4-mapped IPv6 address (a dual-stack socket)
+/// is given as the IPv4 address.
+pub fn request_globals(
+    req: &mut PolicyRequest<'_>,
+    now: u64,
+    source_ip: Option<core::net::IpAddr>,
+) {
+    req.set(
+        "aws:CurrentTime",
+        crate::audit::rfc3339_utc(now.saturating_mul(1000)),
+    );
+    #[allow(clippy::cast_precision_loss)] // exact below 2^53 s (285 million years)
+    req.set("aws:EpochTime", policy::ConditionValue::Number(now as f64));
+    if let Some(ip) = source_ip {
+        req.set("aws:SourceIp", format!("{}", ip.to_canonical()));
+    }
+}
+
 /// The key's own policy, parsed; `None` when it has none (then the
 /// default policy applies).
 ///

@@ -1375,9 +1375,10 @@ impl MemKeystore {
     }
 }
 
-/// The authorization view of a keystore ([`service::authorize`]).
+/// The authorization view of a keystore ([`service::authorize`]) for a call
+/// at Unix second `.1`.
 #[derive(Clone, Copy)]
-struct Access<'a>(&'a MemKeystore);
+struct Access<'a>(&'a MemKeystore, u64);
 
 impl KeyAccess for Access<'_> {
     type Policy<'p>
@@ -1395,6 +1396,15 @@ impl KeyAccess for Access<'_> {
 
     fn account(&self) -> &str {
         &self.0.config.account
+    }
+
+    fn request_time(&self) -> u64 {
+        self.1
+    }
+
+    /// An in-memory keystore serves in-process calls only.
+    fn source_ip(&self) -> Option<core::net::IpAddr> {
+        None
     }
 
     fn key_policy(&self, rec: &KeyRecord) -> Result<Cow<'_, Policy>> {
@@ -1444,7 +1454,7 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
     type Rng = R;
 
     fn access(&self) -> Access<'_> {
-        Access(self.ks)
+        Access(self.ks, self.now)
     }
 
     fn grant_token_key(&self) -> &[u8] {

@@ -101,13 +101,28 @@ fn check_length(at: &str, value: &str, min: usize, max: usize) -> Result<()> {
 }
 
 /// [`check_tag_shapes`], then what KMS refuses with `TagException`: keys
-/// beginning with `aws:`.
+/// beginning with `aws:`, and a tag key given more than once in one request
+/// (AWS KMS refuses such a `TagResource` or `CreateKey` request rather than
+/// keep one of the values; tag keys are case-sensitive, so `Env` and `env`
+/// are two keys).
 fn validate_tags(tags: &[Tag]) -> Result<()> {
     check_tag_shapes(tags)?;
     if tags.iter().any(|t| t.tag_key.starts_with("aws:")) {
         return Err(Error::new(
             ErrorKind::TagException,
             "tag keys beginning with 'aws:' are reserved",
+        ));
+    }
+    // Sorted in a vector: a B-tree set would be compiled for this one use.
+    let mut keys: Vec<&str> = tags.iter().map(|t| t.tag_key.as_str()).collect();
+    keys.sort_unstable();
+    if let Some(pair) = keys.windows(2).find(|w| w[0] == w[1]) {
+        return Err(Error::new(
+            ErrorKind::TagException,
+            format!(
+                "duplicate tag keys: the tag key \"{}\" is given more than once in the request",
+                pair[0]
+            ),
         ));
     }
     Ok(())
@@ -165,13 +180,9 @@ pub fn create_key<R: CryptoRng + ?Sized>(
             "multi-Region keys are not supported",
         ));
     }
+    // Refuses repeated tag keys, so every tag is a distinct key.
     validate_tags(&req.tags)?;
-    // Sorted and deduplicated in a vector: a B-tree set would be compiled
-    // for this one use.
-    let mut distinct_tag_keys: Vec<&str> = req.tags.iter().map(|t| t.tag_key.as_str()).collect();
-    distinct_tag_keys.sort_unstable();
-    distinct_tag_keys.dedup();
-    if distinct_tag_keys.len() > MAX_TAGS {
+    if req.tags.len() > MAX_TAGS {
         return Err(Error::new(
             ErrorKind::TagException,
             "a key can have at most 50 tags",
@@ -674,8 +685,9 @@ pub fn list_key_rotations(rec: &KeyRecord) -> Result<Vec<RotationsListEntry>> {
 ///
 /// # Errors
 /// `ValidationException` for a tag key or value out of its length bounds
-/// ([`check_tag_shapes`]); `TagException` for a reserved `aws:` key or more
-/// than 50 tags; `KMSInvalidStateException` when pending deletion.
+/// ([`check_tag_shapes`]); `TagException` for a reserved `aws:` key, a tag
+/// key given twice in `tags`, or more than 50 tags; `KMSInvalidStateException`
+/// when pending deletion.
 pub fn tag_resource(rec: &mut KeyRecord, tags: &[Tag]) -> Result<()> {
     validate_tags(tags)?;
     if rec.state == KeyState::PendingDeletion {

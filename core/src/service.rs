@@ -324,6 +324,15 @@ pub trait KeyAccess {
     /// The account ID in the keystore's ARNs.
     fn account(&self) -> &str;
 
+    /// The time of the request, in Unix seconds: the policy condition keys
+    /// `aws:CurrentTime` and `aws:EpochTime` ([`access::request_globals`]).
+    fn request_time(&self) -> u64;
+
+    /// The address the request came from, the condition key `aws:SourceIp`:
+    /// known when a network endpoint passes its peer's address on; `None`
+    /// for an in-process call (then the key is absent from the request).
+    fn source_ip(&self) -> Option<core::net::IpAddr>;
+
     /// The key's parsed policy: its own, or the default key policy when it
     /// has none.
     ///
@@ -513,6 +522,7 @@ fn authorize_seeing_aliases<K: KeyAccess + ?Sized>(
         _ => None,
     };
     let mut req = access::key_request(principal, action, rec, alias);
+    access::request_globals(&mut req, ks.request_time(), ks.source_ip());
     // Only look the aliases up when a condition of the parsed policy tests
     // them (not the policy text: a key may be spelled with JSON escapes).
     if policy.uses_condition_key("kms:ResourceAliases") {

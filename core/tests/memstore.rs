@@ -774,6 +774,46 @@ fn an_automatic_rotation_records_a_rotate_key_service_event() {
     ks.verify_audit_log().unwrap();
 }
 
+/// A tag key given twice in one request is a TagException (as AWS KMS
+/// answers), for TagResource and CreateKey alike, and nothing is applied;
+/// keys differing in case are distinct.
+#[test]
+fn duplicate_tag_keys_in_one_request_are_refused() {
+    let mut ks = store();
+    let key = new_key(&mut ks);
+    let tag = |k: &str, v: &str| Tag {
+        tag_key: k.into(),
+        tag_value: v.into(),
+    };
+    let twice = vec![tag("team", "a"), tag("x", ""), tag("team", "b")];
+    let e = ks.tag_resource(&mut rng(), NOW, &key, &twice).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TagException, "{}", e.message());
+    assert!(e.message().contains("duplicate tag keys") && e.message().contains("\"team\""));
+    assert!(ks
+        .list_resource_tags(&mut rng(), NOW, &key, None, None)
+        .unwrap()
+        .tags
+        .is_empty());
+    let e = ks
+        .create_key(
+            &mut rng(),
+            NOW,
+            &CreateKeyRequest {
+                tags: twice,
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TagException, "{}", e.message());
+    // Same value twice is still a repeated key.
+    let same = [tag("k", "v"), tag("k", "v")];
+    let e = ks.tag_resource(&mut rng(), NOW, &key, &same).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TagException);
+    // Tag keys are case-sensitive: Team and team are two tags.
+    ks.tag_resource(&mut rng(), NOW, &key, &[tag("Team", "a"), tag("team", "b")])
+        .unwrap();
+}
+
 /// A key purged at the end of its waiting period, when used or by
 /// `purge_deleted_keys`: one `DeleteKey` service event per key (CloudTrail
 /// `AwsServiceEvent`, invoked by "AWS Internal"), chained into the log.

@@ -840,3 +840,81 @@ fn an_admin_principal_no_call_can_act_as_is_refused() {
     }
     store().with_admin_principal(ALICE).unwrap();
 }
+
+/// `aws:CurrentTime` and `aws:EpochTime` come from the call's time;
+/// `aws:SourceIp` is absent in process, so an `IpAddress` condition does
+/// not hold and a `NotIpAddress` one does.
+#[test]
+fn request_time_and_source_ip_condition_keys() {
+    let mut ks = store();
+    let key = new_key(&mut ks);
+    // NOW is 2027-01-15T08:00:00Z.
+    let policy = |condition: serde_json::Value| {
+        serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+                 "Action": "kms:*", "Resource": "*", "Condition": condition},
+                {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+                 "Action": ["kms:PutKeyPolicy", "kms:GetKeyPolicy"], "Resource": "*"}
+            ]
+        })
+        .to_string()
+    };
+    let none = EncryptionContext::new();
+    let encrypt_at = |ks: &mut MemKeystore, now: u64| {
+        ks.act_as(Some(ALICE));
+        let r = ks.encrypt(
+            &mut rng(),
+            now,
+            &EncryptRequest {
+                key_id: key.clone(),
+                plaintext: Secret::from_slice(b"secret"),
+                ..Default::default()
+            },
+        );
+        ks.act_as(None);
+        r.map(|_| ()).map_err(|e| e.kind())
+    };
+    put_policy(
+        &mut ks,
+        &key,
+        &policy(serde_json::json!({"DateLessThan": {"aws:CurrentTime": "2027-01-15T08:00:01Z"}})),
+    )
+    .unwrap();
+    encrypt_at(&mut ks, NOW).unwrap();
+    assert_eq!(
+        encrypt_at(&mut ks, NOW + 1),
+        Err(ErrorKind::AccessDeniedException)
+    );
+    put_policy(
+        &mut ks,
+        &key,
+        &policy(serde_json::json!({"NumericGreaterThanEquals": {"aws:EpochTime": NOW}})),
+    )
+    .unwrap();
+    encrypt_at(&mut ks, NOW).unwrap();
+    assert_eq!(
+        encrypt_at(&mut ks, NOW - 1),
+        Err(ErrorKind::AccessDeniedException)
+    );
+    put_policy(
+        &mut ks,
+        &key,
+        &policy(serde_json::json!({"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}})),
+    )
+    .unwrap();
+    assert_eq!(
+        encrypt_as(&mut ks, Some(ALICE), &key, &none, &[])
+            .map(|_| ())
+            .map_err(|e| e.kind()),
+        Err(ErrorKind::AccessDeniedException)
+    );
+    put_policy(
+        &mut ks,
+        &key,
+        &policy(serde_json::json!({"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}})),
+    )
+    .unwrap();
+    encrypt_as(&mut ks, Some(ALICE), &key, &none, &[]).unwrap();
+}

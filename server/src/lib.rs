@@ -350,7 +350,10 @@ async fn handle(state: &Arc<AppState>, parts: axum::http::request::Parts, body: 
             principal,
         ));
     }
-    let ks = keystore_for(&state.keystore, principal.as_deref());
+    let mut ks = keystore_for(&state.keystore, principal.as_deref());
+    if let Some(Peer(peer)) = parts.extensions.get::<Peer>() {
+        ks = ks.with_source_ip(peer.ip());
+    }
     // No timeout from here on: a blocking task cannot be cancelled, so an
     // operation answered "timed out" could still commit, and KMS clients
     // retry a 500 believing nothing changed (a second key, a deletion
@@ -368,6 +371,13 @@ async fn handle(state: &Arc<AppState>, parts: axum::http::request::Parts, body: 
         )),
     }
 }
+
+/// The TCP peer of a request's connection, set by [`serve`]: key policies
+/// see its address as `aws:SourceIp` ([`Keystore::with_source_ip`]). The
+/// address is the socket's, not a `X-Forwarded-For` header (which any client
+/// can write); behind a proxy it is the proxy's.
+#[derive(Clone, Copy, Debug)]
+struct Peer(SocketAddr);
 
 /// The keystore acting as `principal` (the SigV4 access key's), or as the
 /// administrator in `--insecure-no-auth` mode.
@@ -450,9 +460,11 @@ pub async fn serve(
         let service =
             hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                 let mut app = app.clone();
+                let mut req = req.map(Body::new);
+                req.extensions_mut().insert(Peer(peer));
                 async move {
                     use tower::Service;
-                    app.call(req.map(Body::new)).await
+                    app.call(req).await
                 }
             });
         let mut http = hyper::server::conn::http1::Builder::new();

@@ -734,3 +734,73 @@ async fn a_chunked_body_is_collected_and_limited() {
     tx.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
+
+/// The server passes its TCP peer's address to key policies as
+/// `aws:SourceIp`: an `IpAddress` condition on the loopback range holds for
+/// a loopback client, one on another range does not, and a `Deny` with
+/// `NotIpAddress` refuses a client outside its range.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_policies_see_the_peer_address_as_aws_source_ip() {
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, tx, server) = start_signed(&dir).await;
+    let key = {
+        let (st, v) = call(addr, Some("TrentService.CreateKey"), b"{}", true).await;
+        assert_eq!(st, 200, "{v}");
+        v["KeyMetadata"]["KeyId"].as_str().unwrap().to_string()
+    };
+    let put = |condition: serde_json::Value| {
+        let policy = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:root"},
+                 "Action": ["kms:PutKeyPolicy"], "Resource": "*"},
+                {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:root"},
+                 "Action": "kms:DescribeKey", "Resource": "*", "Condition": condition}
+            ]
+        })
+        .to_string();
+        serde_json::json!({"KeyId": key, "PolicyName": "default", "Policy": policy}).to_string()
+    };
+    let describe = format!(r#"{{"KeyId":"{key}"}}"#);
+    for (condition, expect) in [
+        (
+            serde_json::json!({"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}),
+            200,
+        ),
+        (
+            serde_json::json!({"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}}),
+            400,
+        ),
+        (
+            serde_json::json!({"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}}),
+            200,
+        ),
+        (
+            serde_json::json!({"NotIpAddress": {"aws:SourceIp": "127.0.0.1/32"}}),
+            400,
+        ),
+    ] {
+        let body = put(condition.clone());
+        let (st, v) = call(
+            addr,
+            Some("TrentService.PutKeyPolicy"),
+            body.as_bytes(),
+            true,
+        )
+        .await;
+        assert_eq!(st, 200, "{condition}: {v}");
+        let (st, v) = call(
+            addr,
+            Some("TrentService.DescribeKey"),
+            describe.as_bytes(),
+            true,
+        )
+        .await;
+        assert_eq!(st, expect, "{condition}: {v}");
+        if expect == 400 {
+            assert_eq!(v["__type"].as_str(), Some("AccessDeniedException"), "{v}");
+        }
+    }
+    tx.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}

@@ -89,7 +89,30 @@ impl Keystore {
             inner: self.inner.clone(),
             principal: Some(Arc::from(principal)),
             dry_run: self.dry_run,
+            source_ip: self.source_ip,
         }
+    }
+
+    /// The same keystore answering requests that came from the network
+    /// address `ip`: key policies see it as the condition key
+    /// `aws:SourceIp` (`IpAddress`/`NotIpAddress` conditions). A handle
+    /// without one (every in-process caller) leaves the key absent, so an
+    /// `IpAddress` condition does not hold and a `NotIpAddress` one does, as
+    /// IAM evaluates a missing key. `strongroom serve` sets the TCP peer's
+    /// address. Cheap: the handle shares the connection and keys, and keeps
+    /// the principal and [`dry_run`](Self::dry_run).
+    pub fn with_source_ip(&self, ip: std::net::IpAddr) -> Keystore {
+        Keystore {
+            inner: self.inner.clone(),
+            principal: self.principal.clone(),
+            dry_run: self.dry_run,
+            source_ip: Some(ip),
+        }
+    }
+
+    /// The address given to [`with_source_ip`](Self::with_source_ip), if any.
+    pub fn source_ip(&self) -> Option<std::net::IpAddr> {
+        self.source_ip
     }
 
     /// The same keystore with KMS's `DryRun` set on every request: an
@@ -115,6 +138,7 @@ impl Keystore {
             inner: self.inner.clone(),
             principal: self.principal.clone(),
             dry_run: true,
+            source_ip: self.source_ip,
         }
     }
 
@@ -371,6 +395,14 @@ impl KeyAccess for Service<'_> {
 
     fn account(&self) -> &str {
         self.0.account()
+    }
+
+    fn request_time(&self) -> u64 {
+        self.0.inner.clock.now()
+    }
+
+    fn source_ip(&self) -> Option<std::net::IpAddr> {
+        self.0.source_ip
     }
 
     fn key_policy(&self, rec: &KeyRecord) -> Result<Arc<Policy>> {

@@ -373,6 +373,8 @@ pub struct Keystore {
     principal: Option<Arc<str>>,
     /// Set on handles from [`dry_run`](Self::dry_run).
     dry_run: bool,
+    /// Set on handles from [`with_source_ip`](Self::with_source_ip).
+    source_ip: Option<std::net::IpAddr>,
 }
 
 impl std::fmt::Debug for Keystore {
@@ -596,6 +598,7 @@ impl Keystore {
             )),
             principal: None,
             dry_run: false,
+            source_ip: None,
         };
         // The anchor starts at the new keystore's state (replacing one an
         // earlier keystore left at its place).
@@ -742,6 +745,7 @@ impl Keystore {
             )),
             principal,
             dry_run: false,
+            source_ip: None,
         };
         if opening != Opening::Use {
             return Ok(ks);
@@ -961,6 +965,7 @@ impl Keystore {
             inner: Arc::new(inner),
             principal: self.principal,
             dry_run: self.dry_run,
+            source_ip: self.source_ip,
         }
     }
 

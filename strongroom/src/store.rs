@@ -403,7 +403,8 @@ impl SqliteStorage {
     /// half-made file. Then opens `path` as [`open`](Self::open) does.
     ///
     /// # Errors
-    /// `AlreadyExistsException` if `path` exists (before or when linking);
+    /// `AlreadyExistsException` if `path` exists (before or when linking;
+    /// the message says when it is a directory);
     /// the error of `fill`; `KMSInternalException` for other database or
     /// I/O failures (when only syncing the directory after the link fails,
     /// the complete file is left at `path`).
@@ -417,8 +418,21 @@ impl SqliteStorage {
                 format!("a keystore already exists at {}", path.display()),
             )
         };
-        if std::fs::symlink_metadata(path).is_ok() {
-            return Err(exists());
+        match std::fs::metadata(path) {
+            // Named for what it is: "a keystore already exists" would send
+            // the caller looking for a keystore that is not there.
+            Ok(m) if m.is_dir() => {
+                return Err(Error::new(
+                    strongroom_core::ErrorKind::AlreadyExistsException,
+                    format!(
+                        "{} is a directory, not a keystore file: give the path of the file to create (such as {})",
+                        path.display(),
+                        path.join("strongroom.db").display()
+                    ),
+                ))
+            }
+            _ if std::fs::symlink_metadata(path).is_ok() => return Err(exists()),
+            _ => {}
         }
         let io = |what: &str, e: std::io::Error| {
             Error::internal(format!("cannot {what} {}: {e}", path.display()))

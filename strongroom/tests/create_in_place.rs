@@ -63,3 +63,18 @@ fn create_and_import_refuse_a_path_whose_audit_log_exists() {
     let _ = std::fs::remove_file(&log);
     Keystore::create(&path, root_source(&ROOT), Default::default()).unwrap();
 }
+
+/// A directory at the path is refused with a message that says so, not
+/// "a keystore already exists", and nothing is made in it.
+#[test]
+fn create_at_a_directory_says_it_is_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Keystore::create(dir.path(), root_source(&ROOT), Default::default()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AlreadyExistsException, "{err}");
+    assert!(err.message().contains("is a directory"), "{err}");
+    assert!(
+        !err.message().contains("a keystore already exists"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

@@ -654,6 +654,64 @@ def test_client_minimums_and_list_types_match_botocore(sr: Any) -> None:
         assert str(e.value) == f"Parameter validation failed:\n{expected}", params
 
 
+def test_client_type_errors_are_botocores_reports(sr: Any) -> None:
+    """Wrong types, an explicit None included, fail with botocore's own
+    report: CamelCase member names and botocore's nesting, not the Python
+    API's snake_case messages (user trial 2026-11-30, item 11)."""
+    key_id = sr.create_key()["KeyMetadata"]["KeyId"]
+    for op, method, params in [
+        ("Encrypt", "encrypt", {"KeyId": key_id, "Plaintext": b"x", "EncryptionContext": None}),
+        ("Encrypt", "encrypt", {"KeyId": key_id, "Plaintext": b"x", "EncryptionContext": {"a": 1}}),
+        ("Encrypt", "encrypt", {"KeyId": key_id, "Plaintext": b"x", "EncryptionContext": {1: "a"}}),
+        ("Encrypt", "encrypt", {"KeyId": key_id, "Plaintext": b"x", "EncryptionContext": "a=b"}),
+        ("Encrypt", "encrypt", {"KeyId": key_id, "Plaintext": 1}),
+        ("Encrypt", "encrypt", {"KeyId": key_id, "Plaintext": None}),
+        ("Encrypt", "encrypt", {"KeyId": None, "Plaintext": b"x"}),
+        ("Encrypt", "encrypt", {"KeyId": key_id, "Plaintext": b"x", "GrantTokens": ["t", 1]}),
+        ("Encrypt", "encrypt", {"KeyId": key_id, "Plaintext": b"x", "DryRun": "yes"}),
+        ("GenerateDataKey", "generate_data_key", {"KeyId": key_id, "NumberOfBytes": "32"}),
+        ("GenerateRandom", "generate_random", {"NumberOfBytes": None}),
+        ("ReEncrypt", "re_encrypt", {"CiphertextBlob": b"x", "DestinationKeyId": key_id,
+                                     "DestinationEncryptionContext": {"k": None}}),
+        ("TagResource", "tag_resource", {"KeyId": key_id, "Tags": None}),
+    ]:
+        expected = botocore_report(op, params)
+        assert expected, params
+        with pytest.raises(ParamValidationError) as e:
+            getattr(sr, method)(**params)
+        assert str(e.value) == f"Parameter validation failed:\n{expected}", params
+
+
+def test_client_duplicate_tag_keys_are_tag_exceptions(sr: Any) -> None:
+    """A tag key given twice in one request is KMS's TagException, not
+    "last value wins" (user trial 2026-11-30, item 13)."""
+    key_id = sr.create_key()["KeyMetadata"]["KeyId"]
+    twice = [{"TagKey": "b", "TagValue": "1"}, {"TagKey": "b", "TagValue": "2"}]
+    with pytest.raises(sr.exceptions.TagException):
+        sr.tag_resource(KeyId=key_id, Tags=twice)
+    assert sr.list_resource_tags(KeyId=key_id)["Tags"] == []
+    with pytest.raises(sr.exceptions.TagException):
+        sr.create_key(Tags=twice)
+    sr.tag_resource(KeyId=key_id, Tags=[{"TagKey": "b", "TagValue": "1"}, {"TagKey": "B", "TagValue": "2"}])
+    assert len(sr.list_resource_tags(KeyId=key_id)["Tags"]) == 2
+
+
+def test_client_blobs_take_file_like_objects(sr: Any, tmp_path: Path) -> None:
+    """botocore accepts a readable file-like object for a blob member; the
+    client reads it (user trial 2026-11-30, item 11)."""
+    import io
+
+    key_id = sr.create_key()["KeyMetadata"]["KeyId"]
+    src = tmp_path / "plain.bin"
+    src.write_bytes(b"from a file")
+    with open(src, "rb") as f:
+        blob = sr.encrypt(KeyId=key_id, Plaintext=f)["CiphertextBlob"]
+    assert sr.decrypt(CiphertextBlob=io.BytesIO(blob))["Plaintext"] == b"from a file"
+    # A text file-like gives str, UTF-8 encoded as a str blob is.
+    blob = sr.encrypt(KeyId=key_id, Plaintext=io.StringIO("naïve"))["CiphertextBlob"]
+    assert sr.decrypt(CiphertextBlob=blob)["Plaintext"] == "naïve".encode("utf-8")
+
+
 def botocore_pages(sr: Any, operation: str, config: Dict[str, Any], **kwargs: Any) -> Any:
     """botocore's own PageIterator driving the client's method."""
     import jmespath

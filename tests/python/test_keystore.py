@@ -95,12 +95,15 @@ def test_open_errors(tmp_path: Path, root_key: bytes) -> None:
     assert e.value.code == "AccessDeniedException"
     with pytest.raises(strongroom.ValidationException):
         Keystore.open(path, root_key_env="SR_SURELY_UNSET_VARIABLE")
-    with pytest.raises(strongroom.KMSError):
+    with pytest.raises(strongroom.NotFoundException):
         Keystore.open(path, root_key_file=tmp_path / "nope.key")
     notks = tmp_path / "not-a-keystore.db"
     notks.write_bytes(b"hello, I am not SQLite" * 100)
-    with pytest.raises(strongroom.KMSError):
+    with pytest.raises(strongroom.KMSInternalException):
         Keystore.open(notks, root_key=root_key)
+    # A directory is named as one, not as "a keystore already exists".
+    with pytest.raises(strongroom.AlreadyExistsException, match="is a directory"):
+        Keystore.create(tmp_path, root_key=root_key)
 
 
 def test_verify_digest_and_purge(ks: Keystore, key: strongroom.KeyMetadata) -> None:
@@ -216,9 +219,9 @@ def test_describe_key_errors(ks: Keystore) -> None:
     assert e.value.code == "NotFoundException" and e.value.message
     with pytest.raises(strongroom.NotFoundException):
         ks.describe_key("alias/none")
-    with pytest.raises(strongroom.KMSError):
-        ks.describe_key("arn:aws:kms:nowhere")
-    with pytest.raises(strongroom.KMSError):
+    with pytest.raises(strongroom.InvalidArnException):
+        ks.describe_key("arn:aws:kms:nowhere")  # not six ARN fields
+    with pytest.raises(strongroom.ValidationException):
         ks.describe_key("")
 
 
@@ -444,10 +447,12 @@ def test_decrypt_errors(ks: Keystore, key: strongroom.KeyMetadata) -> None:
     with pytest.raises(strongroom.InvalidCiphertextException) as wrong_bit:
         ks.decrypt(flipped, encryption_context=CTX)
     assert wrong_ctx.value.message == wrong_bit.value.message  # detail-free
-    for bad in (b"", b"\x00", blob[:10], blob[:-1], os.urandom(200)):
-        with pytest.raises(strongroom.KMSError) as e:
+    with pytest.raises(strongroom.ValidationException):
+        ks.decrypt(b"", encryption_context=CTX)  # CiphertextBlob is 1-6144 bytes
+    for bad in (b"\x00", blob[:10], blob[:-1], os.urandom(200)):
+        with pytest.raises(strongroom.InvalidCiphertextException) as e:
             ks.decrypt(bad, encryption_context=CTX)
-        assert e.value.code in ("InvalidCiphertextException", "ValidationException")
+        assert e.value.message == wrong_bit.value.message  # one detail-free error
     other = ks.create_key()
     with pytest.raises(strongroom.IncorrectKeyException):
         ks.decrypt(blob, encryption_context=CTX, key_id=other.key_id)

@@ -66,6 +66,28 @@ def test_hostile_identifiers(ks: Keystore, key: strongroom.KeyMetadata) -> None:
         call(ks.decrypt, b"x", key_id=s)
 
 
+def test_out_of_limit_identifiers_raise_the_kms_exception(ks: Keystore, key: strongroom.KeyMetadata) -> None:
+    """The inputs of test_hostile_identifiers that KMS refuses, each with the
+    exception KMS raises: `call()` there passes on success too, so a
+    regression that accepted them would go unseen (audit F1)."""
+    v = strongroom.ValidationException
+    cases: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], type]] = [
+        (ks.create_alias, ("alias/" + "a" * 300, key.key_id), {}, v),  # AliasName is 1-256
+        (ks.create_key, (), {"description": "k" * 100_000}, v),  # Description is 0-8192
+        (ks.create_key, (), {"key_spec": ""}, v),
+        (ks.tag_resource, (key.key_id, {"k" * 100_000: "v"}), {}, v),  # TagKey is 1-128
+        (ks.tag_resource, (key.key_id, {"k": "v" * 257}), {}, v),  # TagValue is 0-256
+        (ks.describe_key, ("",), {}, v),  # KeyId is 1-2048
+        (ks.encrypt, ("\ud800", b"x"), {}, v),  # not UTF-8
+        (ks.encrypt, (key.key_id, b"x"), {"encryption_context": {"\ud800": "x"}}, v),
+    ]
+    for fn, args, kwargs, expected in cases:
+        with pytest.raises(expected):
+            fn(*args, **kwargs)
+    assert [a.alias_name for a in ks.list_aliases(key_id=key.key_id).aliases] == []
+    assert ks.list_resource_tags(key.key_id).tags == ()
+
+
 def test_hostile_blobs(ks: Keystore, key: strongroom.KeyMetadata) -> None:
     rng = random.Random(1234)
     good = ks.encrypt(key.key_id, b"payload", encryption_context={"a": "b"}).ciphertext_blob
@@ -120,6 +142,21 @@ def test_hostile_root_keys(tmp_path: Any) -> None:
     call(Keystore.create, tmp_path / "acct.db", root_key=os.urandom(32), account="\ud800")
     call(Keystore.open, tmp_path / "\x00", root_key=os.urandom(32))
     call(Keystore.create, tmp_path / "nodir" / "x" / "y.db", root_key=os.urandom(32))
+
+
+def test_out_of_limit_root_keys_raise_validation_exception(tmp_path: Any) -> None:
+    """Each root key test_hostile_root_keys tries is refused with
+    ValidationException and leaves no file (audit F1); so are a lone
+    surrogate in the account; a path with a NUL names no file (NotFoundException)."""
+    for i, rk in enumerate([b"", b"x" * 31, b"x" * 33, "not base64!", "\ud800", b"\x00" * 1000, "A" * 44]):
+        with pytest.raises(strongroom.ValidationException):
+            Keystore.create(tmp_path / f"r{i}.db", root_key=rk)
+        assert not (tmp_path / f"r{i}.db").exists()
+    with pytest.raises(strongroom.ValidationException):
+        Keystore.create(tmp_path / "acct.db", root_key=os.urandom(32), account="\ud800")
+    assert not (tmp_path / "acct.db").exists()
+    with pytest.raises(strongroom.NotFoundException):
+        Keystore.open(tmp_path / "\x00", root_key=os.urandom(32))
 
 
 def test_str_root_key_is_only_base64_or_hex(tmp_path: Any) -> None:

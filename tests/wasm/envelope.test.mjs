@@ -188,7 +188,13 @@ test('keyrings: raw AES sizes, raw RSA, multi', () => {
   const full = Keyring.rawRsa({ keyNamespace: 'ns', keyName: 'rsa', padding: 'OAEP_SHA256_MGF1', privateKey: pkcs8 });
   const msg = encryptMessage(encOnly, random(64));
   assert.equal(decryptMessage(full, msg).plaintext.length, 64);
-  assert.throws(() => decryptMessage(encOnly, msg), StrongroomError);
+  // A public key alone cannot decrypt: the error names the private key.
+  assert.throws(() => decryptMessage(encOnly, msg), (e) => {
+    assert.ok(e instanceof StrongroomError, `not a StrongroomError: ${e}`);
+    assert.equal(e.code, 'ValidationException', e.message);
+    assert.ok(e.message.includes('no private key'), e.message);
+    return true;
+  });
   throwsCode(() => Keyring.rawRsa({ keyNamespace: 'ns', keyName: 'rsa', padding: 'OAEP_SHA256_MGF1' }), 'ValidationException');
   throwsCode(() => Keyring.rawRsa({ keyNamespace: 'ns', keyName: 'rsa', padding: 'BAD', publicKey: spki }), 'ValidationException');
 

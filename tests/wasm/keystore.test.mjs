@@ -279,6 +279,20 @@ test('generateDataKey, generateDataKeyWithoutPlaintext, generateRandom', () => {
   throwsCode(() => ks.generateRandom({ numberOfBytes: 0 }), 'ValidationException');
   throwsCode(() => ks.generateRandom({ numberOfBytes: 1025 }), 'ValidationException');
   throwsCode(() => ks.generateRandom({}), 'ValidationException');
+  // Integers past 2^32 - 1 get the KMS range message, not a type complaint
+  // (user trial 2026-11-30, item 4).
+  const range = (fn, text) => assert.throws(fn, (e) => {
+    assert.equal(e.code, 'ValidationException', e.message);
+    assert.ok(e.message.includes(text), e.message);
+    return true;
+  });
+  range(() => ks.generateDataKey({ keyId: key, numberOfBytes: 2 ** 32 + 32 }), 'NumberOfBytes must be between 1 and 1024');
+  range(() => ks.generateRandom({ numberOfBytes: 2 ** 32 + 1 }), 'NumberOfBytes must be between 1 and 1024');
+  range(() => ks.generateRandom({ numberOfBytes: 2 ** 60 }), 'NumberOfBytes must be between 1 and 1024');
+  range(() => ks.scheduleKeyDeletion({ keyId: key, pendingWindowInDays: 2 ** 32 + 7 }), 'PendingWindowInDays must be between 7 and 30');
+  range(() => ks.listKeys({ limit: 2 ** 32 + 1 }), 'Limit must be between 1 and');
+  range(() => ks.generateRandom({ numberOfBytes: 1.5 }), 'must be a non-negative integer');
+  range(() => ks.generateRandom({ numberOfBytes: -1 }), 'must be a non-negative integer');
 });
 
 test('exportSealed / importSealed round trip', () => {

@@ -164,12 +164,27 @@ impl Req {
             .ok_or_else(|| validation(format!("{name} is required")))
     }
 
+    /// A non-negative integer member. One above 2^32 − 1 is read as
+    /// 2^32 − 1: every `u32` member has a range well below that
+    /// (`numberOfBytes` 1–1024, `limit`, `pendingWindowInDays`,
+    /// `frameLength` up to 2^31 − 1, …), so the operation's own check
+    /// refuses it with the KMS range message ("NumberOfBytes must be between
+    /// 1 and 1024") instead of a type complaint about a valid integer.
     pub(crate) fn opt_u32(&self, name: &str) -> Result<Option<u32>> {
+        Ok(self
+            .opt_u64(name)?
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
+    }
+
+    /// A non-negative integer member, up to 2^53 (the integers a JS number
+    /// holds exactly; a larger one is read as 2^53).
+    pub(crate) fn opt_u64(&self, name: &str) -> Result<Option<u64>> {
+        const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
         self.get(name)?
             .map(|v| {
                 v.as_f64()
-                    .filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n <= f64::from(u32::MAX))
-                    .map(|n| n as u32)
+                    .filter(|n| n.is_finite() && n.fract() == 0.0 && *n >= 0.0)
+                    .map(|n| n.min(EXACT) as u64)
                     .ok_or_else(|| validation(format!("{name} must be a non-negative integer")))
             })
             .transpose()

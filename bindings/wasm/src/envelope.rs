@@ -253,8 +253,8 @@ fn decrypt_options(options: &JsValue) -> Result<(DecryptOptions, bool)> {
     }
     o.max_encrypted_data_keys = decrypt_max_edks(&r)?;
     o.required_encryption_context = r.context("requiredEncryptionContext")?;
-    if let Some(n) = r.opt_u32("maxFrameBuffer")? {
-        o.max_content_buffer = u64::from(n);
+    if let Some(n) = r.opt_u64("maxFrameBuffer")? {
+        o.max_content_buffer = n;
     }
     Ok((o, r.opt_bool("unsignedOnly")?.unwrap_or(false)))
 }

@@ -327,7 +327,10 @@ impl Keystore {
     }
 
     /// Restores a keystore from `exportSealed()` bytes (or a native
-    /// `strongroom export-keystore` file). Altered bytes are rejected.
+    /// `strongroom export-keystore` file). Altered bytes are rejected. The
+    /// root key is the 32-byte key itself: the export of a native keystore
+    /// whose root key is derived from a passphrase (Argon2id) cannot be
+    /// imported (`AccessDeniedException`).
     #[wasm_bindgen(js_name = importSealed)]
     pub fn import_sealed(
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
@@ -1024,6 +1027,15 @@ impl Keystore {
     /// Verifies the HMAC chain of the audit log under the root key: this
     /// keystore's log, or `events` (records from `auditEvents()` kept
     /// elsewhere, as objects or JSON lines) from the start of a log.
+    ///
+    /// Saved `events` whose newest records were cut off still verify
+    /// (`intact: true`): every beginning of a log is a valid log, and the
+    /// events carry no count. Edits, reordering and deletions inside the
+    /// list are detected. To detect a cut-off end, keep a checkpoint apart
+    /// from the events when you save them — `auditEvents().length` and the
+    /// last record's `strongroomChain` — and check that `count` equals the
+    /// kept length and `events[count - 1].strongroomChain` the kept value.
+    /// The keystore's own log (no `events`) keeps that checkpoint itself.
     #[wasm_bindgen(js_name = verifyAuditLog, unchecked_return_type = "AuditVerification")]
     pub fn verify_audit_log(
         &self,

@@ -685,7 +685,11 @@ export interface AuditEvent {
 }
 /** The result of `verifyAuditLog`. */
 export interface AuditVerification {
-  /** Whether every record's chain value verifies and none was cut off. */
+  /**
+   * Whether every record's chain value verifies and none was cut off. For
+   * saved `events`, records cut off the end cannot be seen (the result is
+   * still `true`): compare `count` with the number of events you saved.
+   */
   intact: boolean;
   /** Records verified (when not intact: records before the first bad one). */
   count: number;

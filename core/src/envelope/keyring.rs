@@ -482,7 +482,8 @@ impl fmt::Debug for RawRsaKeyring {
 impl RawRsaKeyring {
     /// A raw RSA keyring. `public_key` is SubjectPublicKeyInfo DER (needed to
     /// encrypt; derived from the private key if absent), `private_key` is
-    /// PKCS#8 DER (needed to decrypt).
+    /// PKCS#8 DER (needed to decrypt: without it, decryption with this
+    /// keyring is a `ValidationException` naming the missing private key).
     ///
     /// # Errors
     /// `ValidationException` if neither key is given, a key does not parse,
@@ -555,8 +556,14 @@ impl Keyring for RawRsaKeyring {
         edks: &[EncryptedDataKey],
         rng: &mut dyn CryptoRng,
     ) -> Result<()> {
+        // A keyring made from a public key alone cannot decrypt: say so
+        // (as the AWS Encryption SDKs do) rather than let the message look
+        // invalid. In a multi-keyring this error counts only when no other
+        // keyring unwraps the data key.
         let Some(private_key) = self.private_key.as_deref() else {
-            return Ok(());
+            return Err(Error::validation(
+                "this raw RSA keyring has no private key (privateKey / private_key): it can encrypt but not decrypt",
+            ));
         };
         for edk in edks {
             if materials.data_key().is_some() {

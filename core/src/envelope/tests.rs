@@ -105,7 +105,17 @@ fn wrong_key_context_and_tampering_fail() {
     let e = decrypt(&other, &msg, DecryptOptions::default(), &mut rng()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidCiphertextException);
     let other = RawAesKeyring::new("ns", "other", &[9u8; 32]).unwrap();
-    assert!(decrypt(&other, &msg, DecryptOptions::default(), &mut rng()).is_err());
+    let invalid = |m: &[u8]| {
+        decrypt(&k, m, DecryptOptions::default(), &mut rng())
+            .unwrap_err()
+            .kind()
+    };
+    assert_eq!(
+        decrypt(&other, &msg, DecryptOptions::default(), &mut rng())
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidCiphertextException
+    );
     for i in (0..msg.len()).step_by(7) {
         let mut m = msg.clone();
         m[i] ^= 0x01;
@@ -119,11 +129,15 @@ fn wrong_key_context_and_tampering_fail() {
         );
     }
     for n in 0..msg.len() {
-        assert!(decrypt(&k, &msg[..n], DecryptOptions::default(), &mut rng()).is_err());
+        assert_eq!(
+            invalid(&msg[..n]),
+            ErrorKind::InvalidCiphertextException,
+            "cut at {n}"
+        );
     }
     let mut longer = msg.clone();
     longer.push(0);
-    assert!(decrypt(&k, &longer, DecryptOptions::default(), &mut rng()).is_err());
+    assert_eq!(invalid(&longer), ErrorKind::InvalidCiphertextException);
 }
 
 #[test]
@@ -142,12 +156,17 @@ fn reordered_frames_fail() {
     let f2: Vec<u8> = m[b..b + frame].to_vec();
     m[a..b].copy_from_slice(&f2);
     m[b..b + frame].copy_from_slice(&f1);
-    assert!(decrypt(&k, &m, DecryptOptions::default(), &mut rng()).is_err());
+    let kind = |m: &[u8]| {
+        decrypt(&k, m, DecryptOptions::default(), &mut rng())
+            .unwrap_err()
+            .kind()
+    };
+    assert_eq!(kind(&m), ErrorKind::InvalidCiphertextException);
     // duplicated frame
     let mut m = msg[..b].to_vec();
     m.extend_from_slice(&f1);
     m.extend_from_slice(&msg[b..]);
-    assert!(decrypt(&k, &m, DecryptOptions::default(), &mut rng()).is_err());
+    assert_eq!(kind(&m), ErrorKind::InvalidCiphertextException);
 }
 
 #[test]
@@ -724,6 +743,33 @@ fn raw_rsa_keyring_round_trip() {
     let pkcs1 =
         RawRsaKeyring::new("ns", "rsa", RsaWrapPadding::Pkcs1v15, None, Some(&der)).unwrap();
     assert!(encrypt(&pkcs1, &ctx(), b"x", &unsigned(), &mut rng()).is_err());
+    // A public key alone encrypts, and decrypting with it names the
+    // missing private key instead of calling the message invalid.
+    let public = crate::crypto::rsa_wrap::rsa_wrap_public_key(&der).unwrap();
+    let public_only =
+        RawRsaKeyring::new("ns", "rsa", RsaWrapPadding::OaepSha256, Some(&public), None).unwrap();
+    let msg = encrypt(&public_only, &ctx(), b"pub", &unsigned(), &mut rng()).unwrap();
+    let e = decrypt(&public_only, &msg, DecryptOptions::default(), &mut rng()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException, "{}", e.message());
+    assert!(e.message().contains("no private key"), "{}", e.message());
+    assert_eq!(
+        decrypt(&enc, &msg, DecryptOptions::default(), &mut rng())
+            .unwrap()
+            .0,
+        b"pub"
+    );
+    // In a multi-keyring, another keyring that unwraps the key wins.
+    let multi = MultiKeyring::new(
+        Some(Box::new(public_only)),
+        vec![Box::new(enc) as Box<dyn Keyring>],
+    )
+    .unwrap();
+    assert_eq!(
+        decrypt(&multi, &msg, DecryptOptions::default(), &mut rng())
+            .unwrap()
+            .0,
+        b"pub"
+    );
 }
 
 proptest::proptest! {

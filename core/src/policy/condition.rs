@@ -14,6 +14,14 @@
 //!   unless the operator ends in `IfExists`, which is then true;
 //! - `Null` with `true` requires the key to be absent, with `false` present.
 //!
+//! The date operators (`DateEquals`, `DateNotEquals`, `DateLessThan`,
+//! `DateLessThanEquals`, `DateGreaterThan`, `DateGreaterThanEquals`) compare
+//! instants given as ISO 8601 date-times or epoch seconds ([`date`](super::date));
+//! `BinaryEquals` compares the base64-decoded policy value with the bytes of
+//! the request value; `IpAddress`/`NotIpAddress` test an address against
+//! IPv4/IPv6 CIDR ranges ([`ip`](super::ip)). A request value that is not a
+//! date (an address) matches no policy value of a date (IP) operator.
+//!
 //! Condition key names are matched without regard to ASCII case, including
 //! the part after `kms:EncryptionContext:`: the AWS KMS Developer Guide
 //! ("kms:EncryptionContext:context-key", case sensitivity) says a policy does
@@ -36,8 +44,12 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use core::cmp::Ordering;
+
 use serde_json::Value;
 
+use super::date::{parse_instant, Instant};
+use super::ip::{self, Cidr};
 use super::malformed;
 use super::request::PolicyRequest;
 use super::wildcard::{eq_ignore_case, glob};
@@ -50,6 +62,13 @@ pub(crate) enum KeyType {
     Str,
     Numeric,
     Bool,
+    /// An instant as an ISO 8601 date-time (`aws:CurrentTime`).
+    Date,
+    /// An instant in epoch seconds, a number and a date at once
+    /// (`aws:EpochTime`, `kms:ValidTo`): numeric and date operators apply.
+    Epoch,
+    /// An IP address (`aws:SourceIp`).
+    Ip,
 }
 
 /// (canonical name, type) of every accepted condition key.
@@ -82,11 +101,14 @@ const KEYS: &[(&str, KeyType)] = &[
     ("kms:WrappingAlgorithm", KeyType::Str),
     ("kms:WrappingKeySpec", KeyType::Str),
     ("kms:ExpirationModel", KeyType::Str),
-    ("kms:ValidTo", KeyType::Numeric),
+    ("kms:ValidTo", KeyType::Epoch),
     ("kms:ReEncryptOnSameKey", KeyType::Bool),
     ("aws:PrincipalArn", KeyType::Str),
     ("aws:PrincipalAccount", KeyType::Str),
     ("aws:TagKeys", KeyType::Str),
+    ("aws:CurrentTime", KeyType::Date),
+    ("aws:EpochTime", KeyType::Epoch),
+    ("aws:SourceIp", KeyType::Ip),
 ];
 
 /// Keys with a caller-chosen suffix: (canonical prefix, type).
@@ -208,6 +230,52 @@ enum Base {
     Bool,
     Null,
     ArnLike,
+    DateEquals,
+    DateLessThan,
+    DateLessThanEquals,
+    DateGreaterThan,
+    DateGreaterThanEquals,
+    BinaryEquals,
+    IpAddress,
+}
+
+impl Base {
+    fn is_numeric(self) -> bool {
+        matches!(
+            self,
+            Base::NumericEquals
+                | Base::NumericLessThan
+                | Base::NumericLessThanEquals
+                | Base::NumericGreaterThan
+                | Base::NumericGreaterThanEquals
+        )
+    }
+
+    fn is_date(self) -> bool {
+        matches!(
+            self,
+            Base::DateEquals
+                | Base::DateLessThan
+                | Base::DateLessThanEquals
+                | Base::DateGreaterThan
+                | Base::DateGreaterThanEquals
+        )
+    }
+
+    /// Whether `ordering` (request value against policy value) satisfies
+    /// this numeric or date comparison.
+    fn accepts(self, ordering: Ordering) -> bool {
+        match self {
+            Base::NumericEquals | Base::DateEquals => ordering == Ordering::Equal,
+            Base::NumericLessThan | Base::DateLessThan => ordering == Ordering::Less,
+            Base::NumericLessThanEquals | Base::DateLessThanEquals => ordering != Ordering::Greater,
+            Base::NumericGreaterThan | Base::DateGreaterThan => ordering == Ordering::Greater,
+            Base::NumericGreaterThanEquals | Base::DateGreaterThanEquals => {
+                ordering != Ordering::Less
+            }
+            _ => false,
+        }
+    }
 }
 
 /// (operator name, base comparison, negated)
@@ -243,6 +311,15 @@ const OPERATORS: &[(&str, Base, bool)] = &[
     ("ArnLike", Base::ArnLike, false),
     ("ArnNotEquals", Base::ArnLike, true),
     ("ArnNotLike", Base::ArnLike, true),
+    ("DateEquals", Base::DateEquals, false),
+    ("DateNotEquals", Base::DateEquals, true),
+    ("DateLessThan", Base::DateLessThan, false),
+    ("DateLessThanEquals", Base::DateLessThanEquals, false),
+    ("DateGreaterThan", Base::DateGreaterThan, false),
+    ("DateGreaterThanEquals", Base::DateGreaterThanEquals, false),
+    ("BinaryEquals", Base::BinaryEquals, false),
+    ("IpAddress", Base::IpAddress, false),
+    ("NotIpAddress", Base::IpAddress, true),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -316,6 +393,9 @@ enum PolicyValue {
     Str(String),
     Num(f64),
     Bool(bool),
+    Date(Instant),
+    Binary(Vec<u8>),
+    Cidr(Cidr),
 }
 
 /// One (operator, key, values) test of a statement's `Condition`.
@@ -373,21 +453,26 @@ pub(crate) fn parse_condition(v: &Value, at: &str) -> Result<Vec<Clause>> {
 }
 
 fn check_type(base: Base, ty: KeyType, op_name: &str, key: &str, at: &str) -> Result<()> {
-    let numeric_op = matches!(
-        base,
-        Base::NumericEquals
-            | Base::NumericLessThan
-            | Base::NumericLessThanEquals
-            | Base::NumericGreaterThan
-            | Base::NumericGreaterThanEquals
-    );
-    let wrong =
-        (numeric_op && ty != KeyType::Numeric) || (base == Base::Bool && ty != KeyType::Bool);
-    if wrong {
+    let fits = if base.is_numeric() {
+        matches!(ty, KeyType::Numeric | KeyType::Epoch)
+    } else if base.is_date() {
+        matches!(ty, KeyType::Date | KeyType::Epoch)
+    } else {
+        match base {
+            Base::Bool => ty == KeyType::Bool,
+            Base::IpAddress => ty == KeyType::Ip,
+            Base::BinaryEquals => ty == KeyType::Str,
+            _ => true,
+        }
+    };
+    if !fits {
         let want = match ty {
             KeyType::Str => "a string",
             KeyType::Numeric => "a numeric",
             KeyType::Bool => "a boolean",
+            KeyType::Date => "a date",
+            KeyType::Epoch => "an epoch-time (numeric or date)",
+            KeyType::Ip => "an IP address",
         };
         return Err(malformed(format!(
             "{at}: condition operator \"{op_name}\" cannot be used with \"{key}\", which is {want} condition key"
@@ -414,14 +499,28 @@ fn parse_value(base: Base, v: &Value, key: &str, at: &str) -> Result<PolicyValue
                 "{at}: condition key \"{key}\" needs \"true\" or \"false\", not \"{text}\""
             ))),
         },
-        Base::NumericEquals
-        | Base::NumericLessThan
-        | Base::NumericLessThanEquals
-        | Base::NumericGreaterThan
-        | Base::NumericGreaterThanEquals => match parse_number(&text) {
+        b if b.is_numeric() => match parse_number(&text) {
             Some(n) => Ok(PolicyValue::Num(n)),
             None => Err(malformed(format!(
                 "{at}: condition key \"{key}\" needs a number, not \"{text}\""
+            ))),
+        },
+        b if b.is_date() => match parse_instant(&text) {
+            Some(t) => Ok(PolicyValue::Date(t)),
+            None => Err(malformed(format!(
+                "{at}: condition key \"{key}\" needs a date (ISO 8601 such as \"2030-01-01T00:00:00Z\", or epoch seconds), not \"{text}\""
+            ))),
+        },
+        Base::BinaryEquals => match crate::b64::decode(&text) {
+            Ok(bytes) => Ok(PolicyValue::Binary(bytes)),
+            Err(_) => Err(malformed(format!(
+                "{at}: condition key \"{key}\" needs base64 for BinaryEquals, not \"{text}\""
+            ))),
+        },
+        Base::IpAddress => match Cidr::parse(&text) {
+            Some(c) => Ok(PolicyValue::Cidr(c)),
+            None => Err(malformed(format!(
+                "{at}: condition key \"{key}\" needs an IPv4 or IPv6 address or CIDR range (\"203.0.113.0/24\", \"2001:db8::/32\"), not \"{text}\""
             ))),
         },
         _ => Ok(PolicyValue::Str(text)),
@@ -512,17 +611,17 @@ impl Clause {
             (Base::StringLike, PolicyValue::Str(p)) => glob(p, &rv.text),
             (Base::ArnLike, PolicyValue::Str(p)) => arn_like(p, &rv.text),
             (Base::Bool, PolicyValue::Bool(p)) => rv.boolean == Some(*p),
-            (base, PolicyValue::Num(p)) => match rv.number {
-                Some(n) => match base {
-                    Base::NumericEquals => n == *p,
-                    Base::NumericLessThan => n < *p,
-                    Base::NumericLessThanEquals => n <= *p,
-                    Base::NumericGreaterThan => n > *p,
-                    Base::NumericGreaterThanEquals => n >= *p,
-                    _ => false,
-                },
-                None => false,
-            },
+            (base, PolicyValue::Num(p)) => rv
+                .number
+                .and_then(|n| n.partial_cmp(p))
+                .is_some_and(|o| base.accepts(o)),
+            (base, PolicyValue::Date(p)) => {
+                parse_instant(&rv.text).is_some_and(|t| base.accepts(t.cmp(p)))
+            }
+            (Base::BinaryEquals, PolicyValue::Binary(p)) => rv.text.as_bytes() == p.as_slice(),
+            (Base::IpAddress, PolicyValue::Cidr(p)) => {
+                ip::parse_address(&rv.text).is_some_and(|a| p.contains(a))
+            }
             _ => false,
         }
     }

@@ -54,7 +54,7 @@
 //!
 //! | operation (action) | condition keys |
 //! |---|---|
-//! | every operation on an existing key | `kms:KeySpec`, `kms:KeyUsage`, `kms:KeyOrigin`, `kms:ResourceAliases` (the key's aliases), `aws:ResourceTag/<k>` (its tags), `kms:ViaService` (only when a service calls on the principal's behalf) |
+//! | every operation on an existing key | `kms:KeySpec`, `kms:KeyUsage`, `kms:KeyOrigin`, `kms:ResourceAliases` (the key's aliases), `aws:ResourceTag/<k>` (its tags), `kms:ViaService` (only when a service calls on the principal's behalf), `aws:CurrentTime` and `aws:EpochTime` (the request time, [`crate::access::request_globals`]), `aws:SourceIp` (only when the request came over the network) |
 //! | an operation that accepts an alias (the cryptographic operations, `DescribeKey`, `GetPublicKey`; every other one refuses it) called with one | `kms:RequestAlias` |
 //! | `Encrypt`, `Decrypt`, `GenerateDataKey`, `GenerateDataKeyWithoutPlaintext` | [`PolicyRequest::with_encryption_context`] (`kms:EncryptionContext:<k>`, `kms:EncryptionContextKeys`), `kms:EncryptionAlgorithm` |
 //! | `ReEncrypt` | evaluated twice: action `ReEncryptFrom` on the source key with the source context and algorithm, action `ReEncryptTo` on the destination key with the destination ones; both with `kms:ReEncryptOnSameKey` |
@@ -72,6 +72,8 @@
 //! | `TagResource`, `UntagResource` | `aws:RequestTag/<k>` (tag), `aws:TagKeys` |
 
 mod condition;
+mod date;
+mod ip;
 mod lockout;
 mod request;
 mod wildcard;

@@ -21,7 +21,7 @@ import datetime
 import functools
 import json
 import uuid
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, TypeVar
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, TypeVar, cast
 
 from . import _strongroom
 from .exceptions import KMSError, UnsupportedOperationException, ValidationException
@@ -143,9 +143,78 @@ class _ParamErrors(Exception):
         self.errors = errors
 
 
-def _invalid_type(name: str, value: Any, valid: Sequence[type]) -> str:
+def _invalid_type(name: str, value: Any, valid: Sequence[Any]) -> str:
     kinds = ", ".join(str(t) for t in valid)
     return f"Invalid type for parameter {name}, value: {value}, type: {type(value)}, valid types: {kinds}"
+
+
+# The Python types botocore's parameter validator accepts for each input
+# member, by the member's type in the KMS service model; members not listed
+# are strings. Blobs also take any bytes-like object here (botocore: bytes,
+# bytearray, str or a file-like object).
+_BLOB_TYPES: Sequence[Any] = (bytes, bytearray, "file-like object")
+_BLOBS = frozenset(
+    ("Plaintext", "CiphertextBlob", "Message", "Signature", "Mac", "PublicKey", "ImportToken", "EncryptedKeyMaterial")
+)
+_INTEGERS = frozenset(("Limit", "NumberOfBytes", "PendingWindowInDays", "RotationPeriodInDays"))
+_BOOLEANS = frozenset(("DryRun", "BypassPolicyLockoutSafetyCheck", "MultiRegion"))
+_STRING_MAPS = frozenset(("EncryptionContext", "SourceEncryptionContext", "DestinationEncryptionContext"))
+_STRING_LISTS = frozenset(("GrantTokens", "TagKeys", "Operations"))
+# Members with a shape of their own, checked by the operation (only None is
+# refused here): Tags, Constraints, Recipient (structures and lists), ValidTo.
+_OTHER: Dict[str, Sequence[Any]] = {
+    "Tags": (list, tuple),
+    "Constraints": (dict,),
+    "Recipient": (dict,),
+    "ValidTo": ("<class 'datetime.datetime'>", "timestamp-string"),
+}
+
+
+def _is_bytes_like(value: Any) -> bool:
+    try:
+        memoryview(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _type_errors(params: Mapping[str, Any]) -> List[str]:
+    """botocore's "Invalid type for parameter ..." messages for ``params``
+    (keyword arguments as given: an explicit ``None`` is a value of the wrong
+    type, as botocore reports it), with its CamelCase names and nesting
+    (``EncryptionContext.<key>``, ``EncryptionContext (key: <key>)``,
+    ``GrantTokens[0]``)."""
+    errors: List[str] = []
+    for name, value in params.items():
+        if name in _BLOBS:
+            if not (isinstance(value, str) or _is_bytes_like(value) or hasattr(value, "read")):
+                errors.append(_invalid_type(name, value, _BLOB_TYPES))
+        elif name in _INTEGERS:
+            if isinstance(value, bool) or not isinstance(value, int):
+                errors.append(_invalid_type(name, value, (int,)))
+        elif name in _BOOLEANS:
+            if not isinstance(value, bool):
+                errors.append(_invalid_type(name, value, (bool,)))
+        elif name in _STRING_MAPS:
+            if not isinstance(value, Mapping):
+                errors.append(_invalid_type(name, value, (dict,)))
+                continue
+            for k, v in value.items():
+                if not isinstance(k, str):
+                    errors.append(_invalid_type(f"{name} (key: {k})", k, (str,)))
+                if not isinstance(v, str):
+                    errors.append(_invalid_type(f"{name}.{k}", v, (str,)))
+        elif name in _STRING_LISTS:
+            if not isinstance(value, (list, tuple)):
+                errors.append(_invalid_type(name, value, (list, tuple)))
+                continue
+            errors += [_invalid_type(f"{name}[{i}]", v, (str,)) for i, v in enumerate(value) if not isinstance(v, str)]
+        elif name in _OTHER:
+            if value is None:
+                errors.append(_invalid_type(name, value, _OTHER[name]))
+        elif not isinstance(value, str):
+            errors.append(_invalid_type(name, value, (str,)))
+    return errors
 
 
 def _check_minimums(params: Mapping[str, Any]) -> None:
@@ -162,8 +231,12 @@ def _check_minimums(params: Mapping[str, Any]) -> None:
 
 
 def _blob(value: Any) -> Any:
-    """A blob parameter: ``str`` is UTF-8 encoded, as boto3 does; bytes-like
-    objects pass through (the keystore checks the rest)."""
+    """A blob parameter: ``str`` is UTF-8 encoded, as boto3 does; a
+    file-like object (one with ``read()``, as botocore accepts for blobs) is
+    read to its end; bytes-like objects pass through (the keystore checks
+    the rest)."""
+    if hasattr(value, "read") and not _is_bytes_like(value):
+        value = value.read()
     if isinstance(value, str):
         return value.encode("utf-8")
     return value
@@ -179,6 +252,9 @@ def _operation(name: str) -> Callable[[F], F]:
             if args:
                 raise TypeError(f"{fn.__name__}() only accepts keyword arguments.")
             try:
+                errors = _type_errors(kwargs)
+                if errors:
+                    raise _ParamErrors(errors)
                 _check_minimums(kwargs)
                 return fn(self, **kwargs)
             except _ParamErrors as e:
@@ -203,15 +279,26 @@ def _ok(body: Dict[str, Any]) -> Dict[str, Any]:
     return body
 
 
-def _tags_in(tags: Optional[Sequence[Mapping[str, str]]]) -> Optional[Dict[str, str]]:
-    """KMS ``Tags`` (a list of ``{"TagKey": ..., "TagValue": ...}``) as a
-    dict, checked as botocore checks it: every problem is reported."""
+class _TagPairs(List[Tuple[str, str]]):
+    """(key, value) pairs in request order, read by the keystore through
+    ``items()`` as a mapping is: a tag key given twice stays twice, so the
+    keystore refuses it with TagException as KMS does (a dict would keep
+    the last value)."""
+
+    def items(self) -> "_TagPairs":
+        return self
+
+
+def _tags_in(tags: Optional[Sequence[Mapping[str, str]]]) -> Optional[Mapping[str, str]]:
+    """KMS ``Tags`` (a list of ``{"TagKey": ..., "TagValue": ...}``) as
+    (key, value) pairs, checked as botocore checks it: every problem is
+    reported."""
     if tags is None:
         return None
     if not isinstance(tags, (list, tuple)):
         raise _ParamErrors([_invalid_type("Tags", tags, (list, tuple))])
     errors: List[str] = []
-    out: Dict[str, str] = {}
+    out = _TagPairs()
     members = ("TagKey", "TagValue")
     for i, t in enumerate(tags):
         where = f"Tags[{i}]"
@@ -228,10 +315,11 @@ def _tags_in(tags: Optional[Sequence[Mapping[str, str]]]) -> Optional[Dict[str, 
         if isinstance(t.get("TagKey"), str) and not t["TagKey"]:
             errors.append(f"Invalid length for parameter {where}.TagKey, value: 0, valid min length: 1")
         if isinstance(t.get("TagKey"), str) and isinstance(t.get("TagValue"), str):
-            out[t["TagKey"]] = t["TagValue"]
+            out.append((t["TagKey"], t["TagValue"]))
     if errors:
         raise _ParamErrors(errors)
-    return out
+    # The keystore reads a tags mapping only through items().
+    return cast("Mapping[str, str]", out)
 
 
 def _key_metadata(m: Any) -> Dict[str, Any]:
