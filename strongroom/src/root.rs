@@ -450,7 +450,7 @@ mod tests {
 }
 
 #[cfg(test)]
-mod tests {
+mod proptests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use proptest::prelude::*;
