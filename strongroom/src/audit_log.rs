@@ -615,12 +615,16 @@ impl Keystore {
     /// the integrity state is verified and checked against the anchor of
     /// `options` (a keystore behind it fails) without moving or creating
     /// it; no anchoring is begun or recorded and no audit event appended.
-    /// `options` as for [`open_with`](Self::open_with)
-    /// (`initialize_if_missing`, `reinitialize`, the audit write mode and
-    /// the principal have no effect here).
+    /// `options` as for [`open_with`](Self::open_with) (the audit write
+    /// mode and the principal have no effect here), but an anchor with
+    /// `initialize_if_missing` or `reinitialize` is refused: a missing
+    /// anchor is always an error here.
     ///
     /// # Errors
-    /// Those of [`open_with`](Self::open_with) up to the configuration
+    /// `ValidationException` for an anchor with
+    /// [`Anchor::initialize_if_missing`](crate::Anchor::initialize_if_missing)
+    /// or [`Anchor::reinitialize`](crate::Anchor::reinitialize);
+    /// those of [`open_with`](Self::open_with) up to the configuration
     /// (`NotFoundException`, `AccessDeniedException`,
     /// `KMSInvalidStateException` for an anchored keystore without an
     /// anchor or the opt-out, `KMSInternalException` for a keystore of an
@@ -633,6 +637,9 @@ impl Keystore {
         root: crate::RootKeySource,
         options: crate::OpenOptions,
     ) -> Result<AuditVerification> {
+        if let Some(a) = &options.anchor {
+            a.refuse_initialization("a read-only audit verification")?;
+        }
         let path = path.as_ref();
         let verify = |root, options| {
             let ks = Self::open_checked(path, root, options, crate::Opening::ReadOnly)?;

@@ -714,6 +714,9 @@ impl Keystore {
             dry_run: false,
         };
         if opening != Opening::Use {
+            // Nothing is initialised without an open for use: a missing
+            // anchor is refused by every check.
+            ks.inner.guard.end_initialization();
             return Ok(ks);
         }
         ks.verify_digest()?;
@@ -730,14 +733,16 @@ impl Keystore {
     /// authenticated; nothing is written — no anchoring begins, no audit
     /// event is appended, an anchor behind is not moved, a missing one not
     /// created. `options` as for [`open_with`](Self::open_with)
-    /// (`initialize_if_missing` and `reinitialize` have no effect here).
+    /// (`initialize_if_missing` and `reinitialize` have no effect here: an
+    /// anchor holding no record is reported as `anchor_counter: None` for a
+    /// keystore not anchored yet, and refused for an anchored one).
     ///
     /// # Errors
     /// Those of [`open_with`](Self::open_with) up to the configuration
     /// (`KMSInvalidStateException` for an anchored keystore without an
     /// anchor or the opt-out); `KMSInternalException` when the state fails
     /// authentication, the keystore is behind the anchor, or the anchor
-    /// fails authentication; `KMSInvalidStateException` when the anchor
+    /// fails authentication or, the keystore being anchored, is missing; `KMSInvalidStateException` when the anchor
     /// holds a record of another anchor ID.
     pub fn inspect_anchor(
         path: impl AsRef<Path>,

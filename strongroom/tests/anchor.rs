@@ -858,3 +858,54 @@ fn a_rollback_between_the_anchor_read_and_the_snapshot_is_refused() {
     refused_by_anchor(verifier.verify_digest());
     assert!(store.after_load.lock().unwrap().is_none(), "the step ran");
 }
+
+/// Read only, a missing anchor of an anchored keystore is never fine:
+/// `verify_audit_log_read_only` refuses an anchor to be initialised or
+/// re-anchored (ValidationException naming the option; it could create
+/// neither) and refuses the missing anchor without them;
+/// `inspect_anchor` refuses it whatever the options; nothing is created.
+#[test]
+fn read_only_checks_refuse_a_missing_anchor() {
+    let a = anchored();
+    new_key(&a.ks);
+    drop(a.ks);
+    std::fs::remove_file(&a.anchor).unwrap();
+    let with = |anchor: Anchor| OpenOptions::default().anchor(anchor);
+    let verify =
+        |o: OpenOptions| Keystore::verify_audit_log_read_only(&a.path, root_source(&ROOT), o);
+    for (anchor, option) in [
+        (Anchor::file(&a.anchor).reinitialize(true), "reinitialize"),
+        (
+            Anchor::file(&a.anchor).initialize_if_missing(true),
+            "initialize_if_missing",
+        ),
+    ] {
+        let e = expect_err(verify(with(anchor)), ErrorKind::ValidationException);
+        assert!(e.message().contains(option), "{e}");
+    }
+    let e = expect_err(
+        verify(with(Anchor::file(&a.anchor))),
+        ErrorKind::KMSInternalException,
+    );
+    assert!(e.message().contains("missing"), "{e}");
+    for anchor in [
+        Anchor::file(&a.anchor),
+        Anchor::file(&a.anchor).initialize_if_missing(true),
+        Anchor::file(&a.anchor).reinitialize(true),
+    ] {
+        let e = expect_err(
+            Keystore::inspect_anchor(&a.path, root_source(&ROOT), with(anchor)),
+            ErrorKind::KMSInternalException,
+        );
+        assert!(e.message().contains("missing"), "{e}");
+    }
+    assert!(!a.anchor.exists(), "nothing created");
+    // The opt-out still reads the status.
+    let s = Keystore::inspect_anchor(
+        &a.path,
+        root_source(&ROOT),
+        OpenOptions::default().without_anchor(),
+    )
+    .unwrap();
+    assert!(s.anchored && s.anchor_counter.is_none());
+}
