@@ -256,7 +256,10 @@ impl OpenOptions {
     }
 
     /// These options with [`principal`](Self::principal) set: the handle
-    /// (and the anchoring events its open records) acts for `principal`.
+    /// (and the anchoring events its open records) acts for `principal`,
+    /// an IAM or STS principal ARN ([`strongroom_core::access::check_caller`];
+    /// the open refuses any other with `ValidationException` before it
+    /// writes anything).
     #[must_use]
     pub fn principal(mut self, principal: &str) -> Self {
         self.principal = Some(principal.to_owned());
@@ -599,9 +602,11 @@ impl Keystore {
     /// As [`open`](Self::open) (`KMSInvalidStateException` for an anchored
     /// keystore only without an anchor and without
     /// [`OpenOptions::without_anchor`]); `ValidationException` for options
-    /// out of range ([`AuditWriteMode::validate`]), an anchor together with
-    /// `without_anchor`, or a [`FileAnchor`] that is one of the keystore's
-    /// own files, not a regular file or a symbolic link;
+    /// out of range ([`AuditWriteMode::validate`]), a
+    /// [`principal`](OpenOptions::principal) that is not a principal ARN of
+    /// 1 to 256 characters (checked before anything is written), an anchor
+    /// together with `without_anchor`, or a [`FileAnchor`] that is one of
+    /// the keystore's own files, not a regular file or a symbolic link;
     /// `KMSInvalidStateException` too for an anchor that is not the
     /// anchored keystore's (it holds no record and
     /// [`Anchor::reinitialize`] is not set, or a record of another anchor
@@ -631,6 +636,10 @@ impl Keystore {
         opening: Opening,
     ) -> Result<Self> {
         options.audit_write_mode.validate()?;
+        // Before anything is written (an anchor initialised, an event).
+        if let Some(p) = &options.principal {
+            core_access::check_caller(p)?;
+        }
         if let Some(a) = &options.anchor {
             if options.without_anchor {
                 return Err(Error::validation(

@@ -909,3 +909,29 @@ fn read_only_checks_refuse_a_missing_anchor() {
     .unwrap();
     assert!(s.anchored && s.anchor_counter.is_none());
 }
+
+/// A principal that is not an ARN is refused by the open before it writes
+/// anything: no anchor is initialised (nor audit event appended) for an
+/// open that then fails.
+#[test]
+fn a_malformed_principal_is_refused_before_the_anchor_is_created() {
+    let f = fixture();
+    new_key(&f.ks);
+    let events = std::fs::read(f.ks.audit_log_path()).unwrap();
+    let anchor = f.dir.path().join("new.anchor");
+    for bad in ["not-an-arn", ""] {
+        let e = expect_err(
+            Keystore::open_with(
+                &f.path,
+                root_source(&ROOT),
+                OpenOptions::default()
+                    .principal(bad)
+                    .anchor(Anchor::file(&anchor).initialize_if_missing(true)),
+            ),
+            ErrorKind::ValidationException,
+        );
+        assert!(e.message().contains("principal"), "{e}");
+        assert!(!anchor.exists(), "the anchor was created for {bad:?}");
+    }
+    assert_eq!(std::fs::read(f.ks.audit_log_path()).unwrap(), events);
+}
