@@ -935,3 +935,30 @@ fn a_malformed_principal_is_refused_before_the_anchor_is_created() {
     }
     assert_eq!(std::fs::read(f.ks.audit_log_path()).unwrap(), events);
 }
+
+/// A keystore named through a symbolic link, its writer still open with
+/// its latest commits in the WAL: the read-only verification reads them
+/// (not the main file's older state alone, which is behind the anchor the
+/// writer moved: no false rollback alarm).
+#[test]
+fn read_only_verification_through_a_link_is_not_behind_the_anchor() {
+    let a = anchored();
+    new_key(&a.ks);
+    new_key(&a.ks);
+    let link = a.path.with_file_name("link.db");
+    std::os::unix::fs::symlink(&a.path, &link).unwrap();
+    let v = Keystore::verify_audit_log_read_only(
+        &link,
+        root_source(&ROOT),
+        OpenOptions::default().anchor(Anchor::file(&a.anchor)),
+    )
+    .unwrap();
+    assert!(v.fault.is_none(), "{v:?}");
+    let s = Keystore::inspect_anchor(
+        &link,
+        root_source(&ROOT),
+        OpenOptions::default().anchor(Anchor::file(&a.anchor)),
+    )
+    .unwrap();
+    assert_eq!(s.anchor_counter, Some(s.keystore_counter));
+}
