@@ -290,7 +290,10 @@ enum sr_result
    */
   SR_IO = 4,
   /**
-   * A bug: a Rust panic was stopped at the library boundary. No output was written.
+   * A bug: a Rust panic was stopped at the library boundary. No output is
+   * released: no out-parameter is set, and the plaintext
+   * `sr_envelope_decrypt_message_into()` wrote to the caller's buffer is
+   * overwritten with zeros (as on any failure).
    */
   SR_PANIC = 5,
   /**

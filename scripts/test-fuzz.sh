@@ -6,9 +6,11 @@
 # $CARGO_FUZZ_VERSION if absent, builds the targets, seeds each corpus from
 # the product's own outputs, and runs every target for $FUZZ_SECONDS seconds
 # (default 15). The build goes to $FUZZ_TARGET_DIR, by default a cache
-# outside the clone (~/.cache/strongroom/fuzz-target, about 600 MB) that
+# outside the clone (~/.cache/strongroom/fuzz-target, about 600 MB; with
+# neither XDG_CACHE_HOME nor HOME set, target/fuzz in the clone) that
 # the next CI run on the machine reuses: from a cold state the install and
-# the build are most of the suite's time. A crash, leak or sanitizer report
+# the build are most of the suite's time. Needs a C++ compiler ($CXX, else
+# c++: libfuzzer-sys compiles libFuzzer) and python3. A crash, leak or sanitizer report
 # fails the suite; its input is saved under fuzz/artifacts/<target>/ (turn
 # it into a proptest regression case).
 # Usage: scripts/test-fuzz.sh [TARGET...]   (default: every target)
@@ -18,13 +20,35 @@ export CARGO_TERM_COLOR=never
 
 CARGO_FUZZ_VERSION=0.13.2
 FUZZ_SECONDS="${FUZZ_SECONDS:-15}"
-FUZZ_TARGET_DIR="${FUZZ_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/strongroom/fuzz-target}"
+cache_home="${XDG_CACHE_HOME:-${HOME:+$HOME/.cache}}"
+if [ -n "$cache_home" ]; then
+    FUZZ_TARGET_DIR="${FUZZ_TARGET_DIR:-$cache_home/strongroom/fuzz-target}"
+else
+    FUZZ_TARGET_DIR="${FUZZ_TARGET_DIR:-$PWD/target/fuzz}"
+fi
 # Only for cargo fuzz: set for the workspace's own cargo commands it would
 # change their fingerprints and rebuild target/ from scratch.
 fuzz() { RUSTC_BOOTSTRAP=1 cargo fuzz "$@"; }
 
-# The CLI makes the seeds (the Rust tests have built it in CI).
+# What the build needs beyond Rust, said before the long part starts.
+cxx="${CXX:-c++}"
+if ! command -v "${cxx%% *}" >/dev/null 2>&1; then
+    echo "test-fuzz.sh: no C++ compiler: '${cxx%% *}' (\$CXX, else c++) is not on PATH;" \
+        "libfuzzer-sys compiles libFuzzer's C++ sources. Install one (Debian: apt-get install g++)" \
+        "or set CXX." >&2
+    exit 1
+fi
+if ! command -v python3 >/dev/null 2>&1; then
+    echo "test-fuzz.sh: python3 is not on PATH (it reads the CLI's JSON for the seeds)." >&2
+    exit 1
+fi
+
+# The CLI makes the seeds (the Rust tests have built it in CI). Its path
+# from cargo itself: CARGO_TARGET_DIR, CARGO_BUILD_TARGET_DIR or a
+# build.target-dir setting all move it.
 cargo build --quiet -p strongroom-cli
+target_dir="$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"], end="")')"
 
 if [ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz $CARGO_FUZZ_VERSION" ]; then
     cargo install cargo-fuzz --locked --version "$CARGO_FUZZ_VERSION"
@@ -32,8 +56,11 @@ fi
 
 # The dependencies the fuzz crate shares with the workspace at the versions
 # the workspace locks (fuzz/Cargo.lock is not committed; cargo adds what
-# only the fuzz crate needs).
-[ -f fuzz/Cargo.lock ] || cp Cargo.lock fuzz/Cargo.lock
+# only the fuzz crate needs): copied again whenever the workspace's lock
+# changed since, so a kept clone does not fuzz old versions.
+if [ ! -f fuzz/Cargo.lock ] || [ Cargo.lock -nt fuzz/Cargo.lock ]; then
+    cp -f Cargo.lock fuzz/Cargo.lock
+fi
 
 if [ "$#" -gt 0 ]; then
     targets=("$@")
@@ -51,7 +78,7 @@ trap 'rm -rf "$corpus"' EXIT
 mkdir -p "$corpus/blob_and_export" "$corpus/envelope" "$corpus/text_parsers"
 cp strongroom/tests/fixture/export-v1.bin strongroom/tests/fixture/v1-keystore.blob \
     strongroom/tests/fixture/v3-keystore.blob "$corpus/blob_and_export/"
-sr="${CARGO_TARGET_DIR:-$PWD/target}/debug/strongroom"
+sr="$target_dir/debug/strongroom"
 work="$corpus/keystore"
 mkdir -p "$work"
 ks=(--keystore "$work/ks.db")

@@ -71,7 +71,8 @@ struct Cli {
     anchor: Option<PathBuf>,
     /// With `--anchor`: create a missing anchor file from the keystore as
     /// it is now (trust on first use: a rollback before this run is taken
-    /// as current).
+    /// as current). Refused by `audit verify` (ValidationException), which
+    /// writes nothing.
     #[arg(long, global = true, requires = "anchor")]
     anchor_init: bool,
     /// With `--anchor`: re-anchor an anchored keystore whose anchor is lost
@@ -80,6 +81,8 @@ struct Cli {
     /// new anchor ID, so every earlier anchor file is refused from then on;
     /// audited (`ReinitializeKeystoreAnchor`). `--anchor-init` does not
     /// re-anchor an anchored keystore (refused, KMSInvalidStateException).
+    /// Refused by `audit verify` (ValidationException), which writes
+    /// nothing.
     #[arg(long, global = true, requires = "anchor")]
     anchor_reinit: bool,
     /// Open an anchored keystore without its anchor (refused otherwise with
@@ -625,7 +628,8 @@ enum AnchorCommand {
     /// anchor is behind it (JSON: `Anchored`, `Anchor`, `KeystoreCounter`,
     /// `AnchorCounter`, `AnchorBehind`). Read only: checks the keystore
     /// (and the anchor) as an open does, but anchors nothing, appends no
-    /// audit event and moves no anchor (`--anchor-init` creates none).
+    /// audit event and moves no anchor (`--anchor-init` creates none; an
+    /// anchored keystore's missing anchor fails, KMSInternalException).
     Status,
     /// Remove the keystore's anchoring (needs --anchor, checked first;
     /// audited as `RemoveKeystoreAnchor`): the keystore then opens without

@@ -447,3 +447,43 @@ fn anchoring_events_act_for_the_principal_and_the_admin_is_checked() {
     );
     ok(&ks, &["--anchor", s(&fresh), "create-key"]);
 }
+
+/// The read-only `audit verify` refuses `--anchor-init`/`--anchor-reinit`
+/// (it could create or re-anchor nothing) and, like `anchor status`, fails
+/// on an anchored keystore whose anchor file is gone; none creates it.
+#[test]
+fn read_only_commands_refuse_a_missing_anchor() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    let anchor = dir.path().join("ks.anchor");
+    ok(&ks, &["--anchor", s(&anchor), "init"]);
+    ok(&ks, &["--anchor", s(&anchor), "create-key"]);
+    std::fs::remove_file(&anchor).unwrap();
+    for flag in ["--anchor-init", "--anchor-reinit"] {
+        let out = fails(
+            &ks,
+            &["--anchor", s(&anchor), flag, "audit", "verify"],
+            "ValidationException",
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(flag), "{err}");
+    }
+    for args in [
+        &["--anchor", s(&anchor), "audit", "verify"][..],
+        &["--anchor", s(&anchor), "anchor", "status"][..],
+        &[
+            "--anchor",
+            s(&anchor),
+            "--anchor-reinit",
+            "anchor",
+            "status",
+        ][..],
+    ] {
+        let out = fails(&ks, args, "KMSInternalException");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("missing"),
+            "{args:?}"
+        );
+    }
+    assert!(!anchor.exists());
+}

@@ -265,6 +265,28 @@ impl Anchor {
         }
         self
     }
+
+    /// Refuses [`initialize_if_missing`](Self::initialize_if_missing) and
+    /// [`reinitialize`](Self::reinitialize) for `what`, which reads only
+    /// and so can neither create nor re-anchor an anchor: taken there, a
+    /// missing anchor would pass unchecked.
+    ///
+    /// # Errors
+    /// `ValidationException` naming the option when either is set.
+    pub(crate) fn refuse_initialization(&self, what: &str) -> Result<()> {
+        let option = if self.reinitialize {
+            "Anchor::reinitialize (CLI --anchor-reinit, Python anchor_reinit)"
+        } else if self.initialize {
+            "Anchor::initialize_if_missing (CLI --anchor-init, Python anchor_init)"
+        } else {
+            return Ok(());
+        };
+        Err(Error::validation(format!(
+            "{option} is not accepted by {what}, which reads only and creates or re-anchors \
+             no anchor: leave it out (a missing anchor is then refused), or open the keystore \
+             with it for use first"
+        )))
+    }
 }
 
 impl Anchor {
@@ -785,14 +807,7 @@ impl StateGuard {
                 ));
             }
             Some(None) if self.initialize.load(Ordering::Acquire) => true,
-            Some(None) if seen.anchor.is_some() => {
-                return Err(Error::internal(
-                    "the keystore anchor is missing (it holds no record): restore it, or, with \
-                     the keystore known to be current, re-anchor the keystore with it (audited \
-                     ReinitializeKeystoreAnchor: CLI --anchor-reinit, Python \
-                     anchor_reinit=True, Rust Anchor::reinitialize)",
-                ))
-            }
+            Some(None) if seen.anchor.is_some() => return Err(anchor_missing()),
             Some(None) => {
                 return Err(Error::internal(
                     "the keystore anchor is missing (it holds no record): restore it, or, with \
@@ -1002,6 +1017,16 @@ pub struct AnchorStatus {
     pub anchor_counter: Option<u64>,
 }
 
+/// The refusal of an anchored keystore's anchor that holds no record.
+fn anchor_missing() -> Error {
+    Error::internal(
+        "the keystore anchor is missing (it holds no record): restore it, or, with the \
+         keystore known to be current, re-anchor the keystore with it (audited \
+         ReinitializeKeystoreAnchor: CLI --anchor-reinit, Python anchor_reinit=True, Rust \
+         Anchor::reinitialize)",
+    )
+}
+
 impl AnchorStatus {
     /// Whether the anchor holds an earlier state than the keystore (a store
     /// failed or was cut short by a crash, or a process without the anchor
@@ -1203,6 +1228,10 @@ impl crate::Keystore {
         let seen = Seen::of(&state)?;
         let anchor_counter = match record {
             Some(bytes) => Some(check_record(root, id, &seen, &bytes)?.counter),
+            // Not "no anchor yet": the keystore is anchored.
+            None if seen.anchor.is_some() && self.inner.guard.has_anchor() => {
+                return Err(anchor_missing())
+            }
             None => None,
         };
         Ok(AnchorStatus {

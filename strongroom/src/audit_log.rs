@@ -606,18 +606,25 @@ impl Keystore {
     /// [`verify_audit_log`](Self::verify_audit_log) does, writing nothing:
     /// for a keystore and log the process cannot write (a read-only file
     /// system or files, a copy kept as evidence). The keystore is opened
-    /// read only (a WAL database whose `-shm` file cannot be created, and
-    /// that has no `-wal` file, as immutable); nothing is flushed first, so
+    /// read only, symbolic links resolved: through its WAL with SQLite's
+    /// locks while a `-wal` or `-shm` file exists beside the file (a writer
+    /// may have commits there), otherwise immutable, creating no file (if
+    /// a writer opens it during that read, it is read once more through the
+    /// WAL); nothing is flushed first, so
     /// records past the sealed checkpoint are checked by the chain alone;
     /// the integrity state is verified and checked against the anchor of
     /// `options` (a keystore behind it fails) without moving or creating
     /// it; no anchoring is begun or recorded and no audit event appended.
-    /// `options` as for [`open_with`](Self::open_with)
-    /// (`initialize_if_missing`, `reinitialize`, the audit write mode and
-    /// the principal have no effect here).
+    /// `options` as for [`open_with`](Self::open_with) (the audit write
+    /// mode and the principal have no effect here), but an anchor with
+    /// `initialize_if_missing` or `reinitialize` is refused: a missing
+    /// anchor is always an error here.
     ///
     /// # Errors
-    /// Those of [`open_with`](Self::open_with) up to the configuration
+    /// `ValidationException` for an anchor with
+    /// [`Anchor::initialize_if_missing`](crate::Anchor::initialize_if_missing)
+    /// or [`Anchor::reinitialize`](crate::Anchor::reinitialize);
+    /// those of [`open_with`](Self::open_with) up to the configuration
     /// (`NotFoundException`, `AccessDeniedException`,
     /// `KMSInvalidStateException` for an anchored keystore without an
     /// anchor or the opt-out, `KMSInternalException` for a keystore of an
@@ -630,9 +637,21 @@ impl Keystore {
         root: crate::RootKeySource,
         options: crate::OpenOptions,
     ) -> Result<AuditVerification> {
-        let ks = Self::open_checked(path, root, options, crate::Opening::ReadOnly)?;
-        ks.verify_state()?;
-        ks.verify_log()
+        if let Some(a) = &options.anchor {
+            a.refuse_initialization("a read-only audit verification")?;
+        }
+        let path = path.as_ref();
+        let verify = |root, options| {
+            let ks = Self::open_checked(path, root, options, crate::Opening::ReadOnly)?;
+            ks.verify_state()?;
+            ks.verify_log()
+        };
+        match verify(root.clone(), options.clone()) {
+            // A writer opened the keystore while it was read without locks:
+            // once more, now through its WAL.
+            Err(e) if e.message() == crate::store::WRITER_APPEARED => verify(root, options),
+            r => r,
+        }
     }
 
     /// The chain of the log verified against the sealed checkpoint (the

@@ -1357,7 +1357,8 @@ pub fn decrypt_message_into_unsigned_only(
 /// the exact length (the message is not authenticated then, and may still
 /// fail). Otherwise the plaintext is `out[..summary.plaintext_len]`,
 /// written frame by frame and valid only once this returns `Ok`: on error
-/// the bytes written are overwritten with zeros.
+/// (or a panic unwinding through it) the bytes written are overwritten
+/// with zeros.
 ///
 /// # Errors
 /// As [`decrypt_message`] (no `LimitExceededException`: the memory is

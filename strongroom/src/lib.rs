@@ -257,7 +257,10 @@ impl OpenOptions {
     }
 
     /// These options with [`principal`](Self::principal) set: the handle
-    /// (and the anchoring events its open records) acts for `principal`.
+    /// (and the anchoring events its open records) acts for `principal`,
+    /// an IAM or STS principal ARN ([`strongroom_core::access::check_caller`];
+    /// the open refuses any other with `ValidationException` before it
+    /// writes anything).
     #[must_use]
     pub fn principal(mut self, principal: &str) -> Self {
         self.principal = Some(principal.to_owned());
@@ -630,9 +633,11 @@ impl Keystore {
     /// As [`open`](Self::open) (`KMSInvalidStateException` for an anchored
     /// keystore only without an anchor and without
     /// [`OpenOptions::without_anchor`]); `ValidationException` for options
-    /// out of range ([`AuditWriteMode::validate`]), an anchor together with
-    /// `without_anchor`, or a [`FileAnchor`] that is one of the keystore's
-    /// own files, not a regular file or a symbolic link;
+    /// out of range ([`AuditWriteMode::validate`]), a
+    /// [`principal`](OpenOptions::principal) that is not a principal ARN of
+    /// 1 to 256 characters (checked before anything is written), an anchor
+    /// together with `without_anchor`, or a [`FileAnchor`] that is one of
+    /// the keystore's own files, not a regular file or a symbolic link;
     /// `KMSInvalidStateException` too for an anchor that is not the
     /// anchored keystore's (it holds no record and
     /// [`Anchor::reinitialize`] is not set, or a record of another anchor
@@ -662,6 +667,10 @@ impl Keystore {
         opening: Opening,
     ) -> Result<Self> {
         options.audit_write_mode.validate()?;
+        // Before anything is written (an anchor initialised, an event).
+        if let Some(p) = &options.principal {
+            core_access::check_caller(p)?;
+        }
         if let Some(a) = &options.anchor {
             if options.without_anchor {
                 return Err(Error::validation(
@@ -748,6 +757,9 @@ impl Keystore {
             source_ip: None,
         };
         if opening != Opening::Use {
+            // Nothing is initialised without an open for use: a missing
+            // anchor is refused by every check.
+            ks.inner.guard.end_initialization();
             return Ok(ks);
         }
         ks.verify_digest()?;
@@ -764,14 +776,16 @@ impl Keystore {
     /// authenticated; nothing is written — no anchoring begins, no audit
     /// event is appended, an anchor behind is not moved, a missing one not
     /// created. `options` as for [`open_with`](Self::open_with)
-    /// (`initialize_if_missing` and `reinitialize` have no effect here).
+    /// (`initialize_if_missing` and `reinitialize` have no effect here: an
+    /// anchor holding no record is reported as `anchor_counter: None` for a
+    /// keystore not anchored yet, and refused for an anchored one).
     ///
     /// # Errors
     /// Those of [`open_with`](Self::open_with) up to the configuration
     /// (`KMSInvalidStateException` for an anchored keystore without an
     /// anchor or the opt-out); `KMSInternalException` when the state fails
     /// authentication, the keystore is behind the anchor, or the anchor
-    /// fails authentication; `KMSInvalidStateException` when the anchor
+    /// fails authentication or, the keystore being anchored, is missing; `KMSInvalidStateException` when the anchor
     /// holds a record of another anchor ID.
     pub fn inspect_anchor(
         path: impl AsRef<Path>,

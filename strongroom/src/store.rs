@@ -1025,7 +1025,11 @@ impl Tx for SqliteTx<'_> {
 /// A keystore file opened read only ([`ReadOnlySqlite::open`]): for a
 /// keystore the process cannot (or must not) write. Its `write` fails.
 pub(crate) struct ReadOnlySqlite {
-    conn: Mutex<Connection>,
+    /// The file, symbolic links resolved ([`canonical`]): SQLite names the
+    /// WAL sidecars after it, not after a link.
+    path: PathBuf,
+    /// The connection, and whether it is immutable (`immutable=1`).
+    conn: Mutex<(Connection, bool)>,
 }
 
 impl std::fmt::Debug for ReadOnlySqlite {
@@ -1034,47 +1038,73 @@ impl std::fmt::Debug for ReadOnlySqlite {
     }
 }
 
+/// The message of the retryable error [`ReadOnlySqlite`] returns when a
+/// writer opened the keystore while it was read immutable.
+pub(crate) const WRITER_APPEARED: &str =
+    "a writer opened the keystore while it was read without locks: read again";
+
 impl ReadOnlySqlite {
     /// Opens the keystore file at `path` read only, writing nothing: no
-    /// pragma that writes, no table created, no change-signal file. While
-    /// its WAL sidecars (`-wal`, `-shm`) exist (a connection has it open,
-    /// or one ended without removing them) it is read through them, with
-    /// SQLite's locks; when neither exists it is opened immutable
-    /// (SQLite's `immutable=1`: no locks, and no sidecar is created, which
-    /// a read-only directory or file system would refuse anyway). A writer
-    /// that opens the file meanwhile and checkpoints into it while it is
-    /// read may make the read fail authentication: read again.
+    /// pragma that writes, no table created, no change-signal file.
+    /// Symbolic links are resolved first: SQLite names the WAL sidecars
+    /// (`-wal`, `-shm`) after the file a link names. While a sidecar exists
+    /// (a connection has the file open, or one ended without removing
+    /// them) it is read through them, with SQLite's locks (`mode=ro`),
+    /// which reads the commits still in the WAL. When neither exists no
+    /// connection has it open and it is opened immutable (SQLite's
+    /// `immutable=1`: no locks, and no sidecar is created — `mode=ro` would
+    /// create both and leave them behind, and a read-only directory or file
+    /// system refuses them). After every read of an immutable connection
+    /// the sidecars are looked for again: if one appeared (a writer opened
+    /// the file meanwhile) the read's result is not used, the error below
+    /// is returned and later reads use `mode=ro`. A writer that opens,
+    /// checkpoints into the file and closes all while it is read may make
+    /// the read fail authentication: read again.
     ///
     /// # Errors
     /// `NotFoundException` if there is no file at `path`;
     /// `KMSInternalException` if it cannot be opened or read (e.g. a
     /// `-wal` beside it without a `-shm` in a directory the process cannot
-    /// write).
+    /// write), and (from a read) [`WRITER_APPEARED`] when a writer opened
+    /// the file while it was read immutable.
     pub(crate) fn open(path: &Path) -> Result<Self> {
-        use rusqlite::OpenFlags;
         if !path.exists() {
             return Err(Error::not_found(format!(
                 "no keystore at {}",
                 path.display()
             )));
         }
-        let sidecar = |suffix: &str| {
-            let mut p = path.as_os_str().to_owned();
-            p.push(suffix);
-            std::fs::symlink_metadata(p).is_ok()
-        };
+        let path = canonical(path);
+        let immutable = !has_wal_sidecar(&path);
+        let conn = Self::connect(&path, immutable)?;
+        Ok(ReadOnlySqlite {
+            path,
+            conn: Mutex::new((conn, immutable)),
+        })
+    }
+
+    fn connect(path: &Path, immutable: bool) -> Result<Connection> {
+        use rusqlite::OpenFlags;
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = if sidecar("-wal") || sidecar("-shm") {
-            Connection::open_with_flags(path, flags)
-        } else {
+        let conn = if immutable {
             Connection::open_with_flags(immutable_uri(path), flags | OpenFlags::SQLITE_OPEN_URI)
+        } else {
+            Connection::open_with_flags(path, flags)
         }
         .map_err(db_err)?;
         conn.busy_timeout(Duration::from_secs(30)).map_err(db_err)?;
-        Ok(ReadOnlySqlite {
-            conn: Mutex::new(conn),
-        })
+        Ok(conn)
     }
+}
+
+/// Whether a WAL sidecar (`-wal` or `-shm`) of the SQLite file at `path`
+/// (symbolic links resolved) exists.
+fn has_wal_sidecar(path: &Path) -> bool {
+    ["-wal", "-shm"].iter().any(|suffix| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        std::fs::symlink_metadata(p).is_ok()
+    })
 }
 
 /// The SQLite URI of the file at `path` opened immutable
@@ -1096,8 +1126,17 @@ fn immutable_uri(path: &Path) -> String {
 
 impl Storage for ReadOnlySqlite {
     fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
-        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        run_tx(&mut conn, TransactionBehavior::Deferred, f)
+        let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let (conn, immutable) = &mut *guard;
+        let r = run_tx(conn, TransactionBehavior::Deferred, f);
+        // An immutable read ignores a WAL: one that appeared meanwhile may
+        // hold commits the read did not see.
+        if *immutable && has_wal_sidecar(&self.path) {
+            *conn = Self::connect(&self.path, false)?;
+            *immutable = false;
+            return Err(Error::internal(WRITER_APPEARED));
+        }
+        r
     }
 
     fn write(&self, _f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
@@ -1146,5 +1185,46 @@ impl Storage for SqliteStorage {
             }
         }
         self.change_counter_slow().map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests may unwrap (docs/STYLE.md)
+    use super::*;
+
+    /// An immutable read that a writer's WAL appeared during is not used:
+    /// the read fails with [`WRITER_APPEARED`] and the next one reads the
+    /// writer's uncheckpointed commit through the WAL.
+    #[test]
+    fn a_writer_appearing_during_an_immutable_read_is_not_missed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ks.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "PRAGMA journal_mode=WAL;
+                 CREATE TABLE meta (id TEXT PRIMARY KEY, body BLOB, tag BLOB);
+                 INSERT INTO meta VALUES ('a', x'01', x'');",
+            )
+            .unwrap();
+        }
+        assert!(!has_wal_sidecar(&path));
+        let ro = ReadOnlySqlite::open(&path).unwrap();
+        let writer = Connection::open(&path).unwrap();
+        writer
+            .execute("INSERT INTO meta VALUES ('b', x'02', x'')", [])
+            .unwrap();
+        let mut seen = Vec::new();
+        let mut read = |tx: &mut dyn Tx| {
+            seen = tx.list(Table::Meta, None, 10)?;
+            Ok(())
+        };
+        let err = ro.read(&mut read).unwrap_err();
+        assert_eq!(err.message(), WRITER_APPEARED);
+        ro.read(&mut read).unwrap();
+        let ids: Vec<_> = seen.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b"]);
+        drop(writer);
     }
 }

@@ -858,3 +858,107 @@ fn a_rollback_between_the_anchor_read_and_the_snapshot_is_refused() {
     refused_by_anchor(verifier.verify_digest());
     assert!(store.after_load.lock().unwrap().is_none(), "the step ran");
 }
+
+/// Read only, a missing anchor of an anchored keystore is never fine:
+/// `verify_audit_log_read_only` refuses an anchor to be initialised or
+/// re-anchored (ValidationException naming the option; it could create
+/// neither) and refuses the missing anchor without them;
+/// `inspect_anchor` refuses it whatever the options; nothing is created.
+#[test]
+fn read_only_checks_refuse_a_missing_anchor() {
+    let a = anchored();
+    new_key(&a.ks);
+    drop(a.ks);
+    std::fs::remove_file(&a.anchor).unwrap();
+    let with = |anchor: Anchor| OpenOptions::default().anchor(anchor);
+    let verify =
+        |o: OpenOptions| Keystore::verify_audit_log_read_only(&a.path, root_source(&ROOT), o);
+    for (anchor, option) in [
+        (Anchor::file(&a.anchor).reinitialize(true), "reinitialize"),
+        (
+            Anchor::file(&a.anchor).initialize_if_missing(true),
+            "initialize_if_missing",
+        ),
+    ] {
+        let e = expect_err(verify(with(anchor)), ErrorKind::ValidationException);
+        assert!(e.message().contains(option), "{e}");
+    }
+    let e = expect_err(
+        verify(with(Anchor::file(&a.anchor))),
+        ErrorKind::KMSInternalException,
+    );
+    assert!(e.message().contains("missing"), "{e}");
+    for anchor in [
+        Anchor::file(&a.anchor),
+        Anchor::file(&a.anchor).initialize_if_missing(true),
+        Anchor::file(&a.anchor).reinitialize(true),
+    ] {
+        let e = expect_err(
+            Keystore::inspect_anchor(&a.path, root_source(&ROOT), with(anchor)),
+            ErrorKind::KMSInternalException,
+        );
+        assert!(e.message().contains("missing"), "{e}");
+    }
+    assert!(!a.anchor.exists(), "nothing created");
+    // The opt-out still reads the status.
+    let s = Keystore::inspect_anchor(
+        &a.path,
+        root_source(&ROOT),
+        OpenOptions::default().without_anchor(),
+    )
+    .unwrap();
+    assert!(s.anchored && s.anchor_counter.is_none());
+}
+
+/// A principal that is not an ARN is refused by the open before it writes
+/// anything: no anchor is initialised (nor audit event appended) for an
+/// open that then fails.
+#[test]
+fn a_malformed_principal_is_refused_before_the_anchor_is_created() {
+    let f = fixture();
+    new_key(&f.ks);
+    let events = std::fs::read(f.ks.audit_log_path()).unwrap();
+    let anchor = f.dir.path().join("new.anchor");
+    for bad in ["not-an-arn", ""] {
+        let e = expect_err(
+            Keystore::open_with(
+                &f.path,
+                root_source(&ROOT),
+                OpenOptions::default()
+                    .principal(bad)
+                    .anchor(Anchor::file(&anchor).initialize_if_missing(true)),
+            ),
+            ErrorKind::ValidationException,
+        );
+        assert!(e.message().contains("principal"), "{e}");
+        assert!(!anchor.exists(), "the anchor was created for {bad:?}");
+    }
+    assert_eq!(std::fs::read(f.ks.audit_log_path()).unwrap(), events);
+}
+
+/// A keystore named through a symbolic link, its writer still open with
+/// its latest commits in the WAL: the read-only verification reads them
+/// (not the main file's older state alone, which is behind the anchor the
+/// writer moved: no false rollback alarm).
+#[test]
+fn read_only_verification_through_a_link_is_not_behind_the_anchor() {
+    let a = anchored();
+    new_key(&a.ks);
+    new_key(&a.ks);
+    let link = a.path.with_file_name("link.db");
+    std::os::unix::fs::symlink(&a.path, &link).unwrap();
+    let v = Keystore::verify_audit_log_read_only(
+        &link,
+        root_source(&ROOT),
+        OpenOptions::default().anchor(Anchor::file(&a.anchor)),
+    )
+    .unwrap();
+    assert!(v.fault.is_none(), "{v:?}");
+    let s = Keystore::inspect_anchor(
+        &link,
+        root_source(&ROOT),
+        OpenOptions::default().anchor(Anchor::file(&a.anchor)),
+    )
+    .unwrap();
+    assert_eq!(s.anchor_counter, Some(s.keystore_counter));
+}

@@ -824,9 +824,9 @@ fn anchoring_events_act_for_the_principal_of_the_open() {
     assert_eq!(reinit.len(), 1);
     assert_eq!(reinit[0]["userIdentity"]["arn"], who);
     assert!(reinit[0].get("errorCode").is_none(), "{}", reinit[0]);
-    // A principal that is not an ARN fails the open's event (audited), and
-    // a failed re-anchoring adopts nothing: the anchor still holds no
-    // record of this keystore's old ID.
+    // A principal that is not an ARN fails the open before it writes
+    // anything, and a failed re-anchoring adopts nothing: the anchor still
+    // holds no record of this keystore's old ID.
     drop(ks);
     std::fs::remove_file(&a.anchor).unwrap();
     let fresh = a.anchor.with_extension("new");

@@ -998,3 +998,41 @@ fn a_keystore_the_process_cannot_write_verifies_read_only() {
     assert_eq!(v.records, records);
     assert_unchanged(dir, &before);
 }
+
+/// A keystore named through a symbolic link while a writer holds it open
+/// with its latest commits (and sealed checkpoint) still in the WAL:
+/// `verify_audit_log_read_only` reads that WAL (SQLite names it after the
+/// linked file, not the link), so a log cut back below the live checkpoint
+/// is not intact — an immutable read of the main file alone would check it
+/// against the older checkpoint there and call it intact.
+#[test]
+fn read_only_verification_through_a_link_reads_the_live_wal() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    encrypt(&f.ks, &key, b"x", &ctx(&[]));
+    let records = f.ks.verify_audit_log().unwrap().records;
+    // The writer (f.ks) stays open: its commits are in the WAL.
+    let mut wal = f.path.clone().into_os_string();
+    wal.push("-wal");
+    assert!(Path::new(&wal).exists(), "no WAL beside the keystore");
+    let link = f.dir.path().join("link.db");
+    std::os::unix::fs::symlink(&f.path, &link).unwrap();
+    let verify = || {
+        Keystore::verify_audit_log_read_only(
+            &link,
+            root_source(&ROOT),
+            strongroom::OpenOptions::default(),
+        )
+        .unwrap()
+    };
+    let v = verify();
+    assert!(v.fault.is_none(), "{v:?}");
+    assert_eq!((v.records, v.checkpoint_records), (records, records));
+    // The last record cut off the log.
+    let mut kept = lines(&f.ks);
+    kept.pop();
+    write_lines(&f.ks, &kept);
+    let v = verify();
+    assert!(v.fault.is_some(), "a cut log verified: {v:?}");
+    assert_eq!(v.checkpoint_records, records);
+}

@@ -172,8 +172,8 @@ def test_the_open_s_own_events_act_for_its_principal(tmp_path: Path, root_key: b
     (event,) = anchoring_events(path, root_key, anchor, "OpenKeystoreWithoutAnchor")
     assert event["userIdentity"]["arn"] == OPERATOR  # type: ignore[index]
     assert "errorCode" not in event
-    # Re-anchoring by a principal that is not an ARN: refused and audited,
-    # and the new anchor is not stored.
+    # Re-anchoring by a principal that is not an ARN: refused before
+    # anything is written (no event), and the new anchor is not stored.
     anchor.unlink()
     fresh = tmp_path / "fresh.anchor"
     with pytest.raises(strongroom.ValidationException):
@@ -181,8 +181,16 @@ def test_the_open_s_own_events_act_for_its_principal(tmp_path: Path, root_key: b
     assert not fresh.exists()
     with strongroom.Keystore.open(path, root_key=root_key, anchor=fresh, anchor_reinit=True, principal=OPERATOR):
         pass
-    failed, done = anchoring_events(path, root_key, fresh, "ReinitializeKeystoreAnchor")
-    assert failed["userIdentity"]["arn"] == "111122223333"  # type: ignore[index]
-    assert failed["errorCode"] == "ValidationException"
+    (done,) = anchoring_events(path, root_key, fresh, "ReinitializeKeystoreAnchor")
     assert done["userIdentity"]["arn"] == OPERATOR  # type: ignore[index]
     assert "errorCode" not in done
+
+
+def test_a_malformed_principal_creates_no_anchor(tmp_path: Path, root_key: bytes) -> None:
+    path = tmp_path / "ks.db"
+    anchor = tmp_path / "ks.anchor"
+    with strongroom.Keystore.create(path, root_key=root_key) as ks:
+        ks.create_key()
+    with pytest.raises(strongroom.ValidationException, match="principal"):
+        strongroom.Keystore.open(path, root_key=root_key, anchor=anchor, anchor_init=True, principal="not-an-arn")
+    assert not anchor.exists()

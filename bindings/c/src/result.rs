@@ -26,7 +26,10 @@ pub enum sr_result {
     SR_INVALID_UTF8 = 3,
     /// Reading or writing through a caller's callback or file failed.
     SR_IO = 4,
-    /// A bug: a Rust panic was stopped at the library boundary. No output was written.
+    /// A bug: a Rust panic was stopped at the library boundary. No output is
+    /// released: no out-parameter is set, and the plaintext
+    /// `sr_envelope_decrypt_message_into()` wrote to the caller's buffer is
+    /// overwritten with zeros (as on any failure).
     SR_PANIC = 5,
     /// `sr_verify_audit_log()`: the audit log was read and does not verify
     /// (a record was edited, deleted, inserted or reordered, or the log was

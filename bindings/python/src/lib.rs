@@ -678,9 +678,9 @@ impl Keystore {
     /// is behind the anchor (put back to an earlier state), or the anchor is
     /// missing or fails authentication, ValidationException for an unknown
     /// `audit_write_mode`, `anchor_init` or `anchor_reinit` without
-    /// `anchor`, `anchor=True`, or an anchor that is not a regular file, and
-    /// (audited) when the open records an event and `principal` is not a
-    /// principal ARN (without an event, each call of the handle raises it).
+    /// `anchor`, `anchor=True`, an anchor that is not a regular file, or a
+    /// `principal` that is not a principal ARN (raised before anything is
+    /// written: no anchor is created, no event recorded).
     #[staticmethod]
     #[pyo3(signature = (path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, audit_write_mode=Text::from("write-through"), anchor=None, anchor_init=false, anchor_reinit=false, principal=None))]
     #[pyo3(

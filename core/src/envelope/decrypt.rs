@@ -567,7 +567,8 @@ impl<'k> Decryptor<'k> {
     ///
     /// On error `out` is as it was: whatever this call appended (frames
     /// that authenticated before the failure) is wiped and removed, so no
-    /// plaintext of a message that fails is left behind.
+    /// plaintext of a message that fails is left behind; so too if a panic
+    /// unwinds through this call.
     ///
     /// # Errors
     /// As [`Decryptor::update`] and [`Decryptor::finish`];
@@ -590,12 +591,14 @@ impl<'k> Decryptor<'k> {
         // does, `out` grows frame by frame (wiping what it leaves).
         super::encrypt::reserve_wiping(out, plaintext_len(message).unwrap_or(0))
             .map_err(|_| super::encrypt::too_large_to_decrypt())?;
-        let r = self.update(message, out).and_then(|_| self.finish());
-        if r.is_err() {
-            out[start..].zeroize();
-            out.truncate(start);
-        }
-        r
+        let mut wipe = WipeAppended {
+            out,
+            start,
+            released: false,
+        };
+        let header = self.update(message, wipe.out).and_then(|_| self.finish())?;
+        wipe.released = true;
+        Ok(header)
     }
 
     /// As [`decrypt_into`](Self::decrypt_into), writing the plaintext to
@@ -612,7 +615,8 @@ impl<'k> Decryptor<'k> {
     /// only once the whole message (signature included) has authenticated.
     ///
     /// On error `out` holds no plaintext: the bytes this call wrote are
-    /// overwritten with zeros (the rest of `out` is untouched).
+    /// overwritten with zeros (the rest of `out` is untouched); so too if a
+    /// panic unwinds through this call.
     ///
     /// # Errors
     /// As [`decrypt_into`](Self::decrypt_into) (no `LimitExceededException`
@@ -628,20 +632,21 @@ impl<'k> Decryptor<'k> {
                 return Ok(SliceOutcome::TooSmall { needed });
             }
         }
-        let mut written = 0;
-        let r = self
-            .open_into_slice(message, out, &mut written, framing.err())
-            .and_then(|()| self.finish());
-        match r {
-            Ok(header) => Ok(SliceOutcome::Written {
-                header,
-                len: written,
-            }),
-            Err(e) => {
-                out[..written].zeroize();
-                Err(e)
-            }
-        }
+        // Wipes what was written unless the whole message authenticates:
+        // on an error return and on a panic unwinding through here alike.
+        let mut wipe = WipeWritten {
+            out,
+            written: 0,
+            released: false,
+        };
+        let header = self
+            .open_into_slice(message, wipe.out, &mut wipe.written, framing.err())
+            .and_then(|()| self.finish())?;
+        wipe.released = true;
+        Ok(SliceOutcome::Written {
+            header,
+            len: wipe.written,
+        })
     }
 
     /// `ValidationException` unless this decryptor is unused (the one-call
@@ -827,4 +832,44 @@ pub fn decrypt_into_slice<R: CryptoRng>(
     out: &mut [u8],
 ) -> Result<SliceOutcome> {
     Decryptor::new(keyring, options, rng).decrypt_into_slice(message, out)
+}
+
+/// The part of a caller's slice [`Decryptor::decrypt_into_slice`] has
+/// written (`out[..written]`), overwritten with zeros when dropped unless
+/// `released` (the whole message authenticated): on an error return and
+/// on a panic unwinding through the call alike.
+struct WipeWritten<'a> {
+    out: &'a mut [u8],
+    written: usize,
+    released: bool,
+}
+
+impl Drop for WipeWritten<'_> {
+    fn drop(&mut self) {
+        if !self.released {
+            let n = self.written.min(self.out.len());
+            self.out[..n].zeroize();
+        }
+    }
+}
+
+/// What [`Decryptor::decrypt_into`] appended to a `Vec` (`out[start..]`),
+/// overwritten with zeros and removed when dropped unless `released` (the
+/// whole message authenticated): on an error return and on a panic
+/// unwinding through the call alike.
+struct WipeAppended<'a> {
+    out: &'a mut Vec<u8>,
+    start: usize,
+    released: bool,
+}
+
+impl Drop for WipeAppended<'_> {
+    fn drop(&mut self) {
+        if !self.released {
+            if let Some(appended) = self.out.get_mut(self.start..) {
+                appended.zeroize();
+            }
+            self.out.truncate(self.start);
+        }
+    }
 }

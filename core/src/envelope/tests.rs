@@ -1593,3 +1593,52 @@ fn plaintext_len_reads_a_non_framed_body() {
         assert!(buf.iter().all(|&b| b == 0xAA));
     }
 }
+
+/// A [`MessageHasher`] that panics when the footer's digest is asked for,
+/// after every frame has been decrypted.
+struct PanicsAtFooter(crate::crypto::sha384::Sha384Stream);
+
+impl MessageHasher for PanicsAtFooter {
+    fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+    fn finalize(self: Box<Self>) -> crate::Result<[u8; 48]> {
+        panic!("hasher panicked (test)")
+    }
+}
+
+#[test]
+fn decrypt_into_and_into_slice_wipe_what_they_wrote_when_a_panic_unwinds() {
+    extern crate std;
+    let k = keyring();
+    let opts = EncryptOptions {
+        frame_length: 100,
+        ..EncryptOptions::default()
+    };
+    let pt = pattern(1000);
+    let msg = encrypt(&k, &ctx(), &pt, &opts, &mut rng()).unwrap();
+    let mut buf = vec![0xAAu8; pt.len() + 9];
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut r = rng();
+        Decryptor::new(&k, DecryptOptions::default(), &mut r)
+            .with_message_hasher(Box::new(PanicsAtFooter(
+                crate::crypto::sha384::Sha384Stream::new(),
+            )))
+            .decrypt_into_slice(&msg, &mut buf)
+    }));
+    assert!(r.is_err(), "the hasher did not panic");
+    assert!(buf[..pt.len()].iter().all(|&b| b == 0), "plaintext left");
+    assert!(buf[pt.len()..].iter().all(|&b| b == 0xAA));
+    // `decrypt_into`: what it appended is removed (wiped first).
+    let mut out = b"kept".to_vec();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut r = rng();
+        Decryptor::new(&k, DecryptOptions::default(), &mut r)
+            .with_message_hasher(Box::new(PanicsAtFooter(
+                crate::crypto::sha384::Sha384Stream::new(),
+            )))
+            .decrypt_into(&msg, &mut out)
+    }));
+    assert!(r.is_err(), "the hasher did not panic");
+    assert_eq!(out, b"kept", "plaintext left");
+}

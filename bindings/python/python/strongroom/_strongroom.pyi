@@ -634,9 +634,9 @@ class Keystore:
         is behind the anchor (put back to an earlier state), or the anchor is
         missing or fails authentication, ValidationException for an unknown
         `audit_write_mode`, `anchor_init` or `anchor_reinit` without
-        `anchor`, `anchor=True`, or an anchor that is not a regular file, and
-        (audited) when the open records an event and `principal` is not a
-        principal ARN (without an event, each call of the handle raises it).
+        `anchor`, `anchor=True`, an anchor that is not a regular file, or a
+        `principal` that is not a principal ARN (raised before anything is
+        written: no anchor is created, no event recorded).
         """
     def close(self) -> None:
         """
