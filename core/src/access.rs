@@ -508,7 +508,8 @@ pub fn check_policy_name(name: Option<&str>) -> Result<()> {
 
 /// The lockout safety check of CreateKey and PutKeyPolicy for the parsed
 /// new `policy`: unless `bypass`, `principal` must still be allowed
-/// `kms:PutKeyPolicy` on `key_arn` under it.
+/// `kms:PutKeyPolicy` on `key_arn` under it, at the request's time `now`
+/// (Unix seconds) and from its `source_ip` ([`policy::lockout_check`]).
 ///
 /// # Errors
 /// `MalformedPolicyDocumentException`.
@@ -517,11 +518,13 @@ pub fn check_new_policy(
     bypass: bool,
     principal: &str,
     key_arn: &str,
+    now: u64,
+    source_ip: Option<core::net::IpAddr>,
 ) -> Result<()> {
     if bypass {
         return Ok(());
     }
-    policy::lockout_check(policy, principal, key_arn)
+    policy::lockout_check(policy, principal, key_arn, now, source_ip)
 }
 
 // ---- grants -------------------------------------------------------------------

@@ -1231,7 +1231,9 @@ pub fn create_key<S: KeyService>(s: &mut S, req: &CreateKeyRequest) -> Result<De
             call.touch(&rec.arn);
             if let Some(p) = &policy {
                 let bypass = req.bypass_policy_lockout_safety_check;
-                access::check_new_policy(p, bypass, s.access().principal(), &rec.arn)?;
+                let a = s.access();
+                let (now, ip) = (a.request_time(), a.source_ip());
+                access::check_new_policy(p, bypass, a.principal(), &rec.arn, now, ip)?;
             }
             let key_metadata = ops::describe(&rec);
             s.insert_key(rec)?;
@@ -2102,6 +2104,7 @@ pub fn put_key_policy<S: KeyService>(s: &mut S, req: &PutKeyPolicyRequest) -> Re
             key_id_or_arn(s, "PutKeyPolicy", &req.key_id)?;
             let bypass = req.bypass_policy_lockout_safety_check;
             let principal = String::from(s.access().principal());
+            let (now, ip) = (s.access().request_time(), s.access().source_ip());
             s.modify_authorized(
                 call,
                 "PutKeyPolicy",
@@ -2114,7 +2117,7 @@ pub fn put_key_policy<S: KeyService>(s: &mut S, req: &PutKeyPolicyRequest) -> Re
                             alloc::format!("{} is pending deletion", r.arn),
                         ));
                     }
-                    access::check_new_policy(&policy, bypass, &principal, &r.arn)?;
+                    access::check_new_policy(&policy, bypass, &principal, &r.arn, now, ip)?;
                     r.policy = Some(req.policy.clone());
                     Ok(())
                 },

@@ -1856,14 +1856,68 @@ fn exactly_32_kib_is_accepted() {
     Policy::parse(&d).unwrap();
 }
 
+/// The request time the lockout tests check at (2026-01-01T00:00:00Z).
+const LOCKOUT_NOW: u64 = 1_767_225_600;
+
+/// The lockout check sees the request's own global condition keys, as the
+/// real calls do: a `Deny` on `aws:CurrentTime`, or on `aws:SourceIp` for
+/// the caller's address, locks the caller out and is refused; an `Allow`
+/// limited to the caller's address range or to a time span holding now is
+/// accepted (review of 2026-11-30: the check ran without them, so a policy
+/// denying every call after 2000 was accepted and no call could manage the
+/// key again).
+#[test]
+fn lockout_safety_sees_the_request_time_and_source_address() {
+    let admin = ALICE;
+    let allow_admin =
+        json!({"Effect": "Allow", "Principal": {"AWS": admin}, "Action": "kms:*", "Resource": "*"});
+    let doc = |stmts: Value| {
+        Policy::parse(&json!({"Version": "2012-10-17", "Statement": stmts}).to_string()).unwrap()
+    };
+    let ip = |s: &str| Some(s.parse::<std::net::IpAddr>().unwrap());
+    let deny_after_2000 = doc(json!([allow_admin, {
+        "Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+        "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2000-01-01T00:00:00Z"}}
+    }]));
+    let e = lockout_check(&deny_after_2000, admin, KEY, LOCKOUT_NOW, None).unwrap_err();
+    assert_eq!(e.message(), LOCKOUT_MESSAGE);
+    let deny_after_2100 = doc(json!([allow_admin, {
+        "Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+        "Condition": {"DateGreaterThan": {"aws:EpochTime": "4102444800"}}
+    }]));
+    lockout_check(&deny_after_2100, admin, KEY, LOCKOUT_NOW, None).unwrap();
+    let deny_outside_range = doc(json!([allow_admin, {
+        "Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+        "Condition": {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}
+    }]));
+    lockout_check(&deny_outside_range, admin, KEY, LOCKOUT_NOW, ip("10.1.2.3")).unwrap();
+    let e = lockout_check(
+        &deny_outside_range,
+        admin,
+        KEY,
+        LOCKOUT_NOW,
+        ip("192.0.2.7"),
+    )
+    .unwrap_err();
+    assert_eq!(e.message(), LOCKOUT_MESSAGE);
+    // In process (no address) NotIpAddress holds, as in every such call.
+    lockout_check(&deny_outside_range, admin, KEY, LOCKOUT_NOW, None).unwrap_err();
+    let allow_from_range = doc(json!([{
+        "Effect": "Allow", "Principal": {"AWS": admin}, "Action": "kms:*", "Resource": "*",
+        "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}
+    }]));
+    lockout_check(&allow_from_range, admin, KEY, LOCKOUT_NOW, ip("10.1.2.3")).unwrap();
+    lockout_check(&allow_from_range, admin, KEY, LOCKOUT_NOW, None).unwrap_err();
+}
+
 #[test]
 fn lockout_safety() {
     let admin = ALICE;
     // The default policy keeps the admin in control.
     let p = Policy::parse(&default_key_policy(admin)).unwrap();
-    lockout_check(&p, admin, KEY).unwrap();
+    lockout_check(&p, admin, KEY, LOCKOUT_NOW, None).unwrap();
     // Another principal installing the default policy for the admin locks itself out.
-    let err = lockout_check(&p, BOB, KEY).unwrap_err();
+    let err = lockout_check(&p, BOB, KEY, LOCKOUT_NOW, None).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::MalformedPolicyDocumentException);
     assert_eq!(err.message(), LOCKOUT_MESSAGE);
 
@@ -1911,7 +1965,7 @@ fn lockout_safety() {
     for (name, stmts, ok) in cases {
         let p = Policy::parse(&json!({"Version": "2012-10-17", "Statement": stmts}).to_string())
             .unwrap();
-        let got = lockout_check(&p, admin, KEY);
+        let got = lockout_check(&p, admin, KEY, LOCKOUT_NOW, None);
         assert_eq!(got.is_ok(), ok, "{name}: {got:?}");
         if let Err(e) = got {
             assert_eq!(e.message(), LOCKOUT_MESSAGE);
@@ -2011,7 +2065,7 @@ proptest::proptest! {
                 .with("kms:EncryptionContextKeys", list(&["a"]))
                 .with("kms:RotationPeriodInDays", 3i64);
             let _ = evaluate(&p, &req);
-            let _ = lockout_check(&p, ALICE, KEY);
+            let _ = lockout_check(&p, ALICE, KEY, LOCKOUT_NOW, None);
         }
     }
 }

@@ -238,7 +238,7 @@ fn io_err(what: &str, e: io::Error) -> Error {
 pub fn path_error(what: &str, path: &Path, e: &io::Error) -> Error {
     use io::ErrorKind as K;
     let msg = format!("{what} {}: {e}", path.display());
-    let loop_ = cfg!(unix) && e.raw_os_error() == Some(40); // ELOOP
+    let loop_ = cfg!(target_os = "linux") && e.raw_os_error() == Some(40); // ELOOP on Linux
     match e.kind() {
         K::NotFound
         | K::PermissionDenied

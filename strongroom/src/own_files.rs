@@ -40,13 +40,23 @@ pub fn files_of(
 ) -> Vec<(PathBuf, &'static str)> {
     let mut files = keystore_files(keystore);
     if let Some(f) = root_key_file {
-        files.push((f.to_path_buf(), ROOT_KEY_FILE));
+        files.push((absolute(f), ROOT_KEY_FILE));
     }
-    files.push((default_root_key_file(keystore), DEFAULT_ROOT_KEY_FILE));
+    files.push((
+        absolute(&default_root_key_file(keystore)),
+        DEFAULT_ROOT_KEY_FILE,
+    ));
     if let Some(f) = anchor_file {
-        files.push((f.to_path_buf(), ANCHOR_FILE));
+        files.push((absolute(f), ANCHOR_FILE));
     }
     files
+}
+
+/// `p` made absolute against the current directory now (when the files are
+/// registered, at open), so that a later `chdir` of the process does not
+/// make a relative path name another file; `p` as given if that fails.
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
 /// `p` with its directory resolved (symbolic links, `..`), the file name as

@@ -179,15 +179,19 @@ pub fn parse_key_bytes(raw: &[u8]) -> Result<Secret> {
 /// characters and a line end; anything past 4096 bytes is not a key.
 pub const MAX_KEY_FILE_LEN: u64 = 4096;
 
-/// Reads a key file: a regular file (a symbolic link to one is followed) of
-/// at most [`MAX_KEY_FILE_LEN`] bytes. The file is opened without blocking,
-/// so a FIFO fails at once instead of waiting for a writer, and a device
-/// such as `/dev/zero` is refused instead of read until memory runs out.
+/// Reads a key file: a regular file (a symbolic link to one is followed)
+/// or, on Unix, a pipe or FIFO (`--root-key-file <(vault read …)`, whose
+/// `/dev/fd/N` is a pipe: the key never touches a disk), of at most
+/// [`MAX_KEY_FILE_LEN`] bytes. The file is opened without blocking, so a
+/// FIFO with no writer reads as empty (refused as not a key) instead of
+/// waiting for one; a pipe is then read in blocking mode until its writer
+/// closes it or the cap is passed; a device such as `/dev/zero` is refused
+/// instead of read until memory runs out.
 ///
 /// # Errors
 /// `NotFoundException` if it cannot be opened or read; `ValidationException`
-/// if it is not a regular file (a directory, FIFO or device), is longer than
-/// [`MAX_KEY_FILE_LEN`] bytes, or does not hold a 32-byte key.
+/// if it is neither a regular file nor a pipe (a directory, a device), is
+/// longer than [`MAX_KEY_FILE_LEN`] bytes, or does not hold a 32-byte key.
 pub fn read_key_file(path: &Path) -> Result<Secret> {
     use std::io::Read;
     let unreadable = |e: std::io::Error| {
@@ -204,13 +208,27 @@ pub fn read_key_file(path: &Path) -> Result<Secret> {
         rustix::fs::OFlags::NONBLOCK.bits() as i32,
     );
     let file = options.open(path).map_err(unreadable)?;
-    if !file.metadata().map_err(unreadable)?.is_file() {
+    let kind = file.metadata().map_err(unreadable)?.file_type();
+    #[cfg(unix)]
+    let pipe = std::os::unix::fs::FileTypeExt::is_fifo(&kind);
+    #[cfg(not(unix))]
+    let pipe = false;
+    if !kind.is_file() && !pipe {
         return Err(Error::validation(format!(
-            "root key file {} is not a regular file (a directory, device or pipe)",
+            "root key file {} is not a regular file or a pipe (a directory or device)",
             path.display()
         )));
     }
-    let mut raw = zeroize::Zeroizing::new(Vec::with_capacity(128));
+    #[cfg(unix)]
+    if pipe {
+        // Opened without blocking (no writer: no wait); read blocking, so a
+        // writer that is still producing the key is waited for.
+        rustix::fs::fcntl_setfl(&file, rustix::fs::OFlags::empty())
+            .map_err(|e| unreadable(e.into()))?;
+    }
+    // Room for the cap and one byte past it: never reallocated, so no
+    // unwiped copy of key bytes is freed.
+    let mut raw = zeroize::Zeroizing::new(Vec::with_capacity(MAX_KEY_FILE_LEN as usize + 1));
     file.take(MAX_KEY_FILE_LEN + 1)
         .read_to_end(&mut raw)
         .map_err(unreadable)?;
@@ -435,7 +453,8 @@ mod tests {
             // A device that never ends.
             let e = refused(Path::new("/dev/zero"));
             assert!(e.to_string().contains("not a regular file"), "{e}");
-            // A FIFO with no writer: refused at once, not a hang.
+            // A FIFO with no writer: read as empty at once (not a hang),
+            // refused as not a key.
             let fifo = dir.path().join("fifo");
             rustix::fs::mkfifoat(
                 rustix::fs::CWD,
@@ -444,7 +463,22 @@ mod tests {
             )
             .unwrap();
             let e = refused(&fifo);
-            assert!(e.to_string().contains("not a regular file"), "{e}");
+            assert!(e.to_string().contains("32"), "{e}");
+            // A pipe whose writer is still producing the key, as
+            // `--root-key-file <(command)` gives one: waited for and read.
+            let mut child = std::process::Command::new("sh")
+                .args(["-c", "sleep 0.3; printf '%064d' 7"])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let out = child.stdout.take().unwrap();
+            let fd = std::os::fd::AsRawFd::as_raw_fd(&out);
+            let key = read_key_file(Path::new(&format!("/dev/fd/{fd}"))).unwrap();
+            let mut want = [0u8; 32];
+            want[31] = 7;
+            assert_eq!(key.expose_secret(), &want[..]);
+            drop(out);
+            child.wait().unwrap();
         }
     }
 }

@@ -371,4 +371,9 @@ test('frame lengths stop at 256 MiB; maxFrameBuffer bounds MessageDecryptor only
       e.message.includes('max frame buffer: 100 bytes') && !e.message.includes('max_content_buffer'),
   );
   assert.deepEqual(decryptMessage(kr, msg, { maxFrameBuffer: 100 }).plaintext, data);
+  // 0 and past 2^32 - 1 are refused, as by the CLI and Python.
+  for (const bad of [0, 2 ** 32]) {
+    throwsCode(() => new MessageDecryptor(kr, { maxFrameBuffer: bad }), 'ValidationException');
+  }
+  assert.equal(new MessageDecryptor(kr, { maxFrameBuffer: 2 ** 32 - 1 }).update(msg).length, 5000);
 });

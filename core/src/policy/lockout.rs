@@ -43,17 +43,29 @@ pub fn default_key_policy(admin_principal: &str) -> String {
 
 /// The policy lockout safety check of `CreateKey` and `PutKeyPolicy`: refuses
 /// `policy` unless `caller_principal` would still be allowed
-/// `kms:PutKeyPolicy` on `key_arn` under it (with no request-specific
-/// condition values beyond those derived from the principal, and
-/// `kms:BypassPolicyLockoutSafetyCheck` false).
+/// `kms:PutKeyPolicy` on `key_arn` under it (with the request's own global
+/// condition keys — `aws:CurrentTime` and `aws:EpochTime` from `now`, Unix
+/// seconds, and `aws:SourceIp` when `source_ip` is known, as every call
+/// sees them ([`crate::access::request_globals`]) — no other
+/// request-specific condition values beyond those derived from the
+/// principal, and `kms:BypassPolicyLockoutSafetyCheck` false). Without the
+/// time and address, a `Deny` conditioned on them would not apply here
+/// and then apply to every real call: a key nobody could manage again.
 ///
 /// Call it only when the request's `BypassPolicyLockoutSafetyCheck` is false.
 ///
 /// # Errors
 /// `MalformedPolicyDocumentException` with [`LOCKOUT_MESSAGE`].
-pub fn lockout_check(policy: &Policy, caller_principal: &str, key_arn: &str) -> Result<()> {
-    let request = PolicyRequest::new(caller_principal, "PutKeyPolicy", key_arn)
+pub fn lockout_check(
+    policy: &Policy,
+    caller_principal: &str,
+    key_arn: &str,
+    now: u64,
+    source_ip: Option<core::net::IpAddr>,
+) -> Result<()> {
+    let mut request = PolicyRequest::new(caller_principal, "PutKeyPolicy", key_arn)
         .with("kms:BypassPolicyLockoutSafetyCheck", false);
+    crate::access::request_globals(&mut request, now, source_ip);
     match evaluate(policy, &request) {
         Decision::Allow => Ok(()),
         Decision::ExplicitDeny | Decision::ImplicitDeny => Err(malformed(LOCKOUT_MESSAGE)),
