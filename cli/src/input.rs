@@ -235,25 +235,10 @@ mod context_tests {
             }
         }
 
-        /// `YYYY-MM-DDTHH:MM:SSZ` of Unix seconds `t` (civil from days,
-        /// the inverse of the parser's).
+        /// `YYYY-MM-DDTHH:MM:SSZ` of Unix seconds `t`: the audit log's
+        /// formatter (core's civil-from-days), independent of the parser.
         fn format_time(t: u64) -> String {
-            let days = i64::try_from(t / 86_400).unwrap() + 719_468;
-            let era = days.div_euclid(146_097);
-            let doe = days - era * 146_097;
-            let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-            let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-            let mp = (5 * doy + 2) / 153;
-            let d = doy - (153 * mp + 2) / 5 + 1;
-            let m = if mp < 10 { mp + 3 } else { mp - 9 };
-            let y = yoe + era * 400 + i64::from(m <= 2);
-            let s = t % 86_400;
-            format!(
-                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-                s / 3600,
-                s / 60 % 60,
-                s % 60
-            )
+            strongroom::core::audit::rfc3339_utc(t * 1000)
         }
 
         proptest! {
