@@ -6,8 +6,9 @@
 //!
 //! `cargo run --release -p strongroom --example hotpath [seconds] [big]`
 //! (defaults 2 s per cell and 100000 keys). The keystores are built once on
-//! `/dev/shm` (fsync is free there) and copied to `target/hotpath-bench/`,
-//! where the measurement runs (on disk). Prints wall-clock ops/s and the
+//! `/dev/shm` (fsync is free there) and kept in `target/hotpath-bench/`; each
+//! run measures on disk in a copy that it deletes at its end (a run appends
+//! gigabytes of audit records). Prints wall-clock ops/s and the
 //! ratio to the raw primitive; read the ratios, not the absolute figures, on
 //! a shared machine.
 
@@ -42,9 +43,24 @@ fn files(p: &Path) -> Vec<PathBuf> {
 /// `alias/sign`) at `dir/hotpath-<n>.db`, built on first use.
 fn keystore(dir: &Path, n: usize) -> Keystore {
     let path = dir.join(format!("hotpath-{n}.db"));
-    if let Ok(ks) = Keystore::open(&path, root()) {
-        return ks;
+    // The built keystore is kept as `hotpath-<n>.built.db` and copied for
+    // each run (whose copy [`main`] deletes at its end): a run appends
+    // gigabytes of audit records, which must not pile up across runs.
+    let built = dir.join(format!("hotpath-{n}.built.db"));
+    if !built.exists() {
+        build(&built, n);
     }
+    for (from, to) in files(&built).into_iter().zip(files(&path)) {
+        let _ = std::fs::remove_file(&to);
+        if from.exists() {
+            std::fs::copy(&from, &to).expect("copy");
+        }
+    }
+    Keystore::open(&path, root()).expect("open")
+}
+
+/// Builds the keystore of [`keystore`] at `path`, on `/dev/shm` first.
+fn build(path: &Path, n: usize) {
     let tmp = PathBuf::from(format!("/dev/shm/hotpath-{}-{n}.db", std::process::id()));
     {
         let ks = Keystore::create(&tmp, root(), Default::default()).expect("create");
@@ -64,13 +80,12 @@ fn keystore(dir: &Path, n: usize) -> Keystore {
         ks.create_alias("alias/sign", &sign.key_metadata.key_id)
             .expect("alias");
     }
-    for (from, to) in files(&tmp).into_iter().zip(files(&path)) {
+    for (from, to) in files(&tmp).into_iter().zip(files(path)) {
         if from.exists() {
             std::fs::copy(&from, &to).expect("copy");
             let _ = std::fs::remove_file(&from);
         }
     }
-    Keystore::open(&path, root()).expect("open")
 }
 
 /// CPU time of the calling thread, nanoseconds (Linux schedstat).
@@ -252,5 +267,9 @@ fn main() {
         );
         drop(other);
         ks.flush_audit_log().expect("flush");
+        drop(ks);
+        for f in files(&path) {
+            let _ = std::fs::remove_file(f);
+        }
     }
 }

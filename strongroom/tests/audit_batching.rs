@@ -259,6 +259,42 @@ fn concurrent_threads_handles_and_processes_keep_one_chain() {
     assert_eq!(ids.len(), 601, "event IDs are unique");
 }
 
+/// Callers of one handle whose records wait behind a durable batch (an
+/// `fdatasync` outlasts the brief spin, so they go to sleep) are all woken:
+/// every call returns and every record is in the chain once.
+#[test]
+fn callers_waiting_behind_durable_batches_all_return() {
+    use strongroom::api::Tag;
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let ks = f.ks.clone();
+            let k = key.clone();
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    if t % 2 == 0 {
+                        let tag = Tag {
+                            tag_key: format!("t{t}"),
+                            tag_value: i.to_string(),
+                        };
+                        ks.tag_resource(&k, &[tag]).unwrap();
+                    } else {
+                        try_encrypt(&ks, &k, b"x").unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let v = f.ks.verify_audit_log().unwrap();
+    // CreateKey and its intent, 50 TagResource and their intents, 50 Encrypt.
+    assert_eq!((v.records, v.fault), (152, None));
+    assert!(v.outcome_unknown.is_empty());
+}
+
 /// A batch that cannot be written fails every caller whose record was in
 /// it, and none of them waits forever; the log then takes appends again.
 #[test]
