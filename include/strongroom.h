@@ -105,7 +105,10 @@
  *
  * ABI. The shared library's SONAME is libstrongroom.so.STRONGROOM_SOVERSION;
  * it changes only when something already in this header changes
- * incompatibly. Functions are added without changing it.
+ * incompatibly. Functions are added without changing it; a struct passed by
+ * pointer never grows, except those whose first member is struct_size (set
+ * it with the struct's _INIT macro), which get new members at their end
+ * only and are read as far as the caller's struct_size says.
  */
 
 
@@ -124,6 +127,11 @@
 
 /** Initialiser for an sr_bytes output: `sr_bytes b = SR_BYTES_INIT;` */
 #define SR_BYTES_INIT { NULL, 0 }
+
+/** Initialiser for sr_envelope_decrypt_options_ex: every option at its
+ * default and struct_size set to this header's size of the struct:
+ * `sr_envelope_decrypt_options_ex o = SR_ENVELOPE_DECRYPT_OPTIONS_EX_INIT;` */
+#define SR_ENVELOPE_DECRYPT_OPTIONS_EX_INIT { sizeof(sr_envelope_decrypt_options_ex), { NULL, NULL, 0, 0, 0, 0 }, 0 }
 
 
 /**
@@ -199,6 +207,14 @@
  * SDKs' default).
  */
 #define SR_NO_MAX_ENCRYPTED_DATA_KEYS 65535
+
+/**
+ * The max frame buffer that `sr_envelope_decrypt_options_ex::max_frame_buffer`
+ * 0 (the default) stands for: 268435456 bytes (256 MiB,
+ * `strongroom::core::envelope::DEFAULT_MAX_CONTENT_BUFFER`), the largest
+ * frame length Strongroom writes, so every message it writes decrypts.
+ */
+#define SR_DEFAULT_MAX_FRAME_BUFFER 268435456
 
 /**
  * Size of a buffer that holds any key ID written by `sr_create_key()`: a
@@ -539,6 +555,60 @@ typedef struct {
   uint8_t unsigned_only;
 } sr_envelope_decrypt_options;
 
+/**
+ * Options of the `sr_envelope_decrypt*_with_options_ex()` functions: those
+ * of `sr_envelope_decrypt_options` (in `base`) and the max frame buffer, in
+ * a struct that records its own size so that it can grow. Initialise it
+ * with `SR_ENVELOPE_DECRYPT_OPTIONS_EX_INIT` (the defaults, `struct_size`
+ * set), then set the fields wanted:
+ *
+ * ```c
+ * sr_envelope_decrypt_options_ex o = SR_ENVELOPE_DECRYPT_OPTIONS_EX_INIT;
+ * o.max_frame_buffer = 1u << 30; // accept frames up to 1 GiB
+ * ```
+ *
+ * Why a second struct: `sr_envelope_decrypt_options` has no size or
+ * version field, so a field added to it would be read past the end of the
+ * struct of a program compiled against an older header. This one starts
+ * with its size as the caller's header declares it, and the library reads
+ * that many bytes and no more (the scheme of Linux's `openat2()` and
+ * `clone3()` arguments): fields are only ever added at the end; a field
+ * past the caller's `struct_size` takes its default, so a program keeps
+ * working with later libraries; a `struct_size` above this library's is
+ * accepted only when the bytes past the fields it knows are all zero, so a
+ * program built against a later header that sets an option this library
+ * lacks gets `SR_VALIDATION` instead of having it ignored.
+ */
+typedef struct {
+  /**
+   * `sizeof(sr_envelope_decrypt_options_ex)` as the caller compiled it
+   * (`SR_ENVELOPE_DECRYPT_OPTIONS_EX_INIT` sets it): at least this
+   * library's size of the struct (`SR_VALIDATION` otherwise, e.g. for a
+   * struct zero-initialised with `{0}`), at most 4096.
+   */
+  size_t struct_size;
+  /**
+   * The options of `sr_envelope_decrypt_with_options()`, with the same
+   * meaning and defaults.
+   */
+  sr_envelope_decrypt_options base;
+  /**
+   * The max frame buffer: the largest frame length (or, for a non-framed
+   * message, content length) in bytes that the streaming decryption
+   * agrees to buffer, 1 to 4294967295 (2^32 − 1, the largest frame
+   * length a message can declare; above is `SR_VALIDATION`); 0 for the
+   * default, `SR_DEFAULT_MAX_FRAME_BUFFER` (268435456, 256 MiB). A
+   * message with a larger frame is refused with `SR_LIMIT_EXCEEDED`
+   * once its header is read, before any key is unwrapped or anything
+   * written. The decryption holds one frame in memory: raise this to
+   * read another writer's messages with larger frames, lower it to
+   * bound the memory a message from an untrusted source can make it
+   * use. As the CLI's `decrypt-file --max-frame-buffer`, Python's
+   * `max_frame_buffer` and JavaScript's `maxFrameBuffer`.
+   */
+  uint64_t max_frame_buffer;
+} sr_envelope_decrypt_options_ex;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -782,6 +852,65 @@ sr_result sr_revoke_grant(const sr_keystore *ks, const char *key_id, const char 
  * `ks` a live handle; `out` valid for a write.
  */
 sr_result sr_verify_audit_log(const sr_keystore *ks, sr_audit_verification *out);
+
+/**
+ * Verifies the audit log of the keystore file at `path` as
+ * `sr_verify_audit_log()` does, without a handle and writing nothing: for
+ * a keystore and log this process cannot or must not write (a read-only
+ * file system or files, a copy kept as evidence), and for a keystore
+ * that other handles or processes have open. As the CLI's
+ * `strongroom audit verify`.
+ *
+ * Writing nothing means: the keystore is opened read only, symbolic
+ * links resolved: through its WAL, with SQLite's locks, while a `-wal` or
+ * `-shm` file exists beside it (a writer's latest commits, and the
+ * checkpoint sealed with them, are read there), otherwise as an immutable
+ * file, creating no file; nothing is flushed first, so records past the
+ * sealed checkpoint (the unsealed tail of a process that crashed) are
+ * checked by the chain alone, where `sr_verify_audit_log()` would seal
+ * them first; the keystore integrity state is verified, and checked
+ * against the anchor without moving or creating it; no audit event is
+ * appended and no anchoring begun.
+ *
+ * Parameters:
+ * - `path`, `root_kind`, `root`, `root_len`: as for `sr_keystore_open()`.
+ * - `anchor_path`: the keystore's anchor file (NUL-terminated path,
+ *   bytes), or NULL for none; as for `sr_keystore_open_with_anchor()`.
+ * - `flags`: 0, or `SR_WITHOUT_ANCHOR` (with `anchor_path` NULL: verify
+ *   an anchored keystore without checking its anchor). `SR_ANCHOR_INIT`
+ *   and `SR_ANCHOR_REINIT` would create an anchor: `SR_VALIDATION`.
+ * - `out`: receives the result, as for `sr_verify_audit_log()`.
+ *
+ * Results: as `sr_verify_audit_log()`: `SR_OK` with `intact` 1, or
+ * `SR_AUDIT_LOG_NOT_INTACT` with `*out` written (`intact` 0, `records` the
+ * index of the first bad record) and the same index and reason in
+ * `sr_last_error_message()`.
+ *
+ * Errors (`*out` untouched): `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,
+ * `SR_VALIDATION` (malformed root key; unknown `root_kind` or flags;
+ * `SR_ANCHOR_INIT`, `SR_ANCHOR_REINIT`; `SR_WITHOUT_ANCHOR` with an
+ * `anchor_path`; an anchor that is one of the keystore's files or not a
+ * regular file), `SR_NOT_FOUND` (no keystore, or no root key file),
+ * `SR_ACCESS_DENIED` (the root key does not open this keystore),
+ * `SR_KMS_INVALID_STATE` (the keystore is anchored and neither
+ * `anchor_path` nor `SR_WITHOUT_ANCHOR` was given, or `anchor_path` is not
+ * its anchor), `SR_KMS_INTERNAL` (the keystore or the checkpoint fails
+ * authentication; the keystore is behind its anchor; the anchor is
+ * missing or fails authentication; a keystore of an older format
+ * version, which is never migrated here; the log, or a `-wal` file
+ * beside the keystore, cannot be read).
+ *
+ * # Safety
+ * `path` NUL-terminated; `root` valid for `root_len` bytes; `anchor_path`
+ * NULL or NUL-terminated; `out` valid for a write.
+ */
+sr_result sr_verify_audit_log_read_only(const char *path,
+                                        uint32_t root_kind,
+                                        const uint8_t *root,
+                                        size_t root_len,
+                                        const char *anchor_path,
+                                        uint32_t flags,
+                                        sr_audit_verification *out);
 
 /**
  * The audit records that match the filters, oldest first: `*out_json`
@@ -1259,10 +1388,12 @@ sr_result sr_generate_random(const sr_keystore *ks, uint32_t number_of_bytes, sr
  * - `frame_length`: plaintext bytes per frame, 1 to 268435456 (256 MiB;
  *   `SR_VALIDATION` otherwise, before anything is written), 0 for the
  *   default (4096). 256 MiB is what the streaming decryption functions
- *   (`sr_envelope_decrypt*()`, the CLI) buffer of a frame, so every
- *   message written decrypts with them; a message of another writer with
- *   larger frames is refused there (`SR_LIMIT_EXCEEDED`), while the
- *   one-call `sr_envelope_decrypt_message*()` accept every frame length.
+ *   (`sr_envelope_decrypt*()`, the CLI) buffer of a frame by default (their
+ *   max frame buffer), so every message written decrypts with them; a
+ *   message of another writer with larger frames is refused there
+ *   (`SR_LIMIT_EXCEEDED`) unless the max frame buffer is raised
+ *   (`sr_envelope_decrypt_with_options_ex()`), while the one-call
+ *   `sr_envelope_decrypt_message*()` accept every frame length.
  * - `suite_id`: 0 for the default `0x0578` (signed with ECDSA P-384), or
  *   `0x0478` (unsigned).
  * - `read`/`read_user`, `write`/`write_user`: the callbacks and the
@@ -1340,7 +1471,9 @@ sr_result sr_envelope_encrypt(const sr_keystore *ks,
  * required context pair missing or different), `SR_VALIDATION` (too many
  * encrypted data keys, a non-committing suite, a header above 4 MiB),
  * `SR_LIMIT_EXCEEDED` (a frame length above 256 MiB, which Strongroom
- * never writes: decrypt such a message in one call), `SR_DISABLED`,
+ * never writes: raise the max frame buffer with
+ * `sr_envelope_decrypt_with_options_ex()`, or decrypt such a message in
+ * one call), `SR_DISABLED`,
  * `SR_KMS_INVALID_STATE` or `SR_ACCESS_DENIED` (the only key that could
  * unwrap the data key refused), `SR_INVALID_GRANT_TOKEN` (a grant token of
  * the handle was not issued by this keystore), `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,
@@ -1385,6 +1518,38 @@ sr_result sr_envelope_decrypt_with_options(const sr_keystore *ks,
                                            void *read_user,
                                            sr_write_fn write,
                                            void *write_user);
+
+/**
+ * As `sr_envelope_decrypt_with_options()`, with the options in an
+ * `sr_envelope_decrypt_options_ex` (NULL for the defaults): those of
+ * `sr_envelope_decrypt_options` in `base`, and `max_frame_buffer`, the
+ * largest frame this streaming decryption buffers (default 256 MiB).
+ * The one-call `sr_envelope_decrypt_message*()` functions take no max
+ * frame buffer: the whole message is in memory already, and they accept
+ * every frame length.
+ *
+ * Errors: as `sr_envelope_decrypt_with_options()`; `SR_LIMIT_EXCEEDED`
+ * for a message whose frame length (or non-framed content length) is
+ * above `max_frame_buffer`, once its header is read (before any key is
+ * unwrapped or anything written; the message names the max frame
+ * buffer); `SR_VALIDATION` also for a `struct_size` below this library's
+ * size of the struct or above 4096, for options set past the fields this
+ * library knows (a `struct_size` from a newer header with non-zero bytes
+ * past them), and for a `max_frame_buffer` above 4294967295.
+ *
+ * # Safety
+ * As `sr_envelope_decrypt()`; `options` NULL or valid for reads of its
+ * `struct_size` bytes, the arrays of its `base` valid for
+ * `required_ctx_len` strings.
+ */
+sr_result sr_envelope_decrypt_with_options_ex(const sr_keystore *ks,
+                                              const char *const *key_ids,
+                                              size_t key_ids_len,
+                                              const sr_envelope_decrypt_options_ex *options,
+                                              sr_read_fn read,
+                                              void *read_user,
+                                              sr_write_fn write,
+                                              void *write_user);
 
 /**
  * Reads the header of the message that `read` yields and writes it to
@@ -1484,6 +1649,24 @@ sr_result sr_envelope_decrypt_file_with_options(const sr_keystore *ks,
                                                 const sr_envelope_decrypt_options *options);
 
 /**
+ * As `sr_envelope_decrypt_file_with_options()`, with the options of
+ * `sr_envelope_decrypt_with_options_ex()` (`max_frame_buffer` too; on
+ * `SR_LIMIT_EXCEEDED` `out_path` is not created or changed).
+ *
+ * Errors: as `sr_envelope_decrypt_with_options_ex()`; the path errors of
+ * `sr_envelope_encrypt_file()`.
+ *
+ * # Safety
+ * As `sr_envelope_decrypt_with_options_ex()`; paths NUL-terminated.
+ */
+sr_result sr_envelope_decrypt_file_with_options_ex(const sr_keystore *ks,
+                                                   const char *in_path,
+                                                   const char *out_path,
+                                                   const char *const *key_ids,
+                                                   size_t key_ids_len,
+                                                   const sr_envelope_decrypt_options_ex *options);
+
+/**
  * As `sr_envelope_encrypt()`, with the data key wrapped by a raw AES
  * keyring instead of KMS keys (no keystore involved): the message is the
  * one the AWS Encryption SDKs' raw AES keyring reads and writes.
@@ -1529,8 +1712,9 @@ sr_result sr_envelope_encrypt_raw_aes(const char *key_namespace,
  *
  * Errors: `SR_INVALID_CIPHERTEXT` (anything that does not authenticate,
  * wrong keyring, malformed or truncated message; detail-free),
- * `SR_VALIDATION`, `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_IO`,
- * `SR_KMS_INTERNAL` (staging file).
+ * `SR_VALIDATION`, `SR_LIMIT_EXCEEDED` (a frame length above 256 MiB, as
+ * for `sr_envelope_decrypt()`), `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,
+ * `SR_IO`, `SR_KMS_INTERNAL` (staging file).
  *
  * # Safety
  * As `sr_envelope_encrypt_raw_aes()`.
@@ -1568,6 +1752,27 @@ sr_result sr_envelope_decrypt_raw_aes_with_options(const char *key_namespace,
                                                    void *read_user,
                                                    sr_write_fn write,
                                                    void *write_user);
+
+/**
+ * As `sr_envelope_decrypt_raw_aes_with_options()`, with the options of
+ * `sr_envelope_decrypt_with_options_ex()` (`max_frame_buffer` too).
+ *
+ * Errors: as `sr_envelope_decrypt_raw_aes()`; `SR_LIMIT_EXCEEDED` and
+ * `SR_VALIDATION` also as `sr_envelope_decrypt_with_options_ex()`.
+ *
+ * # Safety
+ * As `sr_envelope_decrypt_raw_aes()`; `options` as for
+ * `sr_envelope_decrypt_with_options_ex()`.
+ */
+sr_result sr_envelope_decrypt_raw_aes_with_options_ex(const char *key_namespace,
+                                                      const char *key_name,
+                                                      const uint8_t *wrapping_key,
+                                                      size_t wrapping_key_len,
+                                                      const sr_envelope_decrypt_options_ex *options,
+                                                      sr_read_fn read,
+                                                      void *read_user,
+                                                      sr_write_fn write,
+                                                      void *write_user);
 
 /**
  * CreateKey: creates a KMS key and copies its key ID (a UUID) into `key_id_buf`.
@@ -2456,9 +2661,10 @@ sr_result sr_envelope_encrypt_message_into(const sr_keystore *ks,
  * zeroized and its memory freed.
  *
  * Every frame length is read (Strongroom writes up to 256 MiB, other
- * writers up to 2^32 − 1): the 256 MiB limit of the streaming decryption
- * functions, which bounds what they buffer, does not apply to a message
- * already in memory.
+ * writers up to 2^32 − 1): the max frame buffer of the streaming
+ * decryption functions (256 MiB by default; see
+ * `sr_envelope_decrypt_options_ex`), which bounds what they buffer, does
+ * not apply to a message already in memory.
  *
  * Memory: the message and the plaintext. The plaintext's exact length is
  * read from the message's framing first (regular frames of the header's

@@ -2,6 +2,9 @@
  * each function's success path and its error paths, with the KMS exception
  * names the error API reports. */
 #define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <sys/stat.h>
+
 #include "check.h"
 
 static uint8_t ROOT[32];
@@ -489,10 +492,10 @@ static void test_audit(sr_keystore *ks) {
   CHECK(j.ptr == NULL);
 }
 
-/* Flips one character inside the third line of the audit log. */
-static int tamper_with_log(void) {
+/* Flips one character inside the third line of the audit log of `db`. */
+static int tamper_with_log(const char *db) {
   char log[700];
-  snprintf(log, sizeof log, "%s.audit.jsonl", path);
+  snprintf(log, sizeof log, "%s.audit.jsonl", db);
   FILE *f = fopen(log, "r+b");
   if (f == NULL)
     return 0;
@@ -511,7 +514,7 @@ static int tamper_with_log(void) {
 }
 
 static void test_tampered_audit_log(void) {
-  REQUIRE_OK(tamper_with_log() ? SR_OK : SR_IO);
+  REQUIRE_OK(tamper_with_log(path) ? SR_OK : SR_IO);
   sr_keystore *ks = NULL;
   REQUIRE_OK(sr_keystore_open(path, SR_ROOT_KEY_BYTES, ROOT, 32, &ks));
   sr_audit_verification v;
@@ -594,6 +597,176 @@ static void test_outcome_unknown(void) {
   CHECK(count_in(&j, "\"eventName\":\"CreateKey\"") == 2 && count_in(&j, "\"strongroomIntent\":{") == 1);
   sr_bytes_free(&j);
   sr_keystore_free(ks);
+}
+
+/* Every file of a directory: name, bytes and modification time. */
+typedef struct {
+  char name[256];
+  unsigned char *bytes;
+  size_t len;
+  struct timespec mtime;
+} file_state;
+
+typedef struct {
+  file_state f[16];
+  int n;
+} dir_state;
+
+static void dir_snapshot(const char *d, dir_state *s) {
+  s->n = 0;
+  DIR *dp = opendir(d);
+  if (dp == NULL)
+    return;
+  struct dirent *e;
+  while ((e = readdir(dp)) != NULL && s->n < 16) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    file_state *f = &s->f[s->n++];
+    snprintf(f->name, sizeof f->name, "%s", e->d_name);
+    char p[1200];
+    snprintf(p, sizeof p, "%s/%s", d, e->d_name);
+    struct stat st;
+    memset(&f->mtime, 0, sizeof f->mtime);
+    if (stat(p, &st) == 0)
+      f->mtime = st.st_mtim;
+    f->len = 0;
+    f->bytes = read_all(p, &f->len);
+  }
+  closedir(dp);
+}
+
+static void dir_free(dir_state *s) {
+  for (int i = 0; i < s->n; i++)
+    free(s->f[i].bytes);
+  s->n = 0;
+}
+
+/* The same files, with the same bytes and modification times; names what differs. */
+static int dir_unchanged(const dir_state *before, const dir_state *after) {
+  int same = before->n == after->n;
+  if (!same)
+    fprintf(stderr, "files: %d before, %d after\n", before->n, after->n);
+  for (int i = 0; i < before->n; i++) {
+    const file_state *a = &before->f[i], *b = NULL;
+    for (int j = 0; j < after->n; j++)
+      if (strcmp(after->f[j].name, a->name) == 0)
+        b = &after->f[j];
+    if (b == NULL || a->len != b->len || (a->len > 0 && memcmp(a->bytes, b->bytes, a->len) != 0) ||
+        a->mtime.tv_sec != b->mtime.tv_sec || a->mtime.tv_nsec != b->mtime.tv_nsec) {
+      fprintf(stderr, "%s was written or removed\n", a->name);
+      same = 0;
+    }
+  }
+  return same;
+}
+
+/* The last error message of the calling thread (empty if none). */
+static void last_message(char *buf, size_t len) {
+  size_t n = 0;
+  if (sr_last_error_message(buf, len, &n) != SR_OK)
+    buf[0] = '\0';
+}
+
+/* sr_verify_audit_log_read_only(): verifies as sr_verify_audit_log() does
+ * while another handle has the keystore open (its commits in the WAL), and
+ * writes nothing (no byte, modification time or file of the keystore's
+ * directory changes: keystore, audit log, anchor, no -wal created); an
+ * edited or truncated log gets the report sr_verify_audit_log() gives. */
+static void test_read_only_verification(void) {
+  char d[600], p[700], anchor[700], log[720], key[SR_KEY_ID_LEN];
+  snprintf(d, sizeof d, "%s/ro", dir);
+  REQUIRE_OK(mkdir(d, 0700) == 0 ? SR_OK : SR_IO);
+  snprintf(p, sizeof p, "%s/ro.db", d);
+  snprintf(anchor, sizeof anchor, "%s/ro.anchor", d);
+  snprintf(log, sizeof log, "%s.audit.jsonl", p);
+  sr_keystore *ks = NULL;
+  REQUIRE_OK(sr_keystore_create_with_anchor(p, SR_ROOT_KEY_BYTES, ROOT, 32, NULL, NULL, NULL, anchor, &ks));
+  new_key(ks, key);
+
+  /* Another handle open, its latest commits (and the checkpoint sealed
+   * with them) in the WAL. */
+  sr_audit_verification live, v;
+  CHECK_OK(sr_verify_audit_log(ks, &live));
+  uint64_t first = live.records;
+  new_key(ks, key);
+  CHECK_OK(sr_verify_audit_log(ks, &live));
+  CHECK(live.records > first && live.checkpoint_records == live.records);
+  memset(&v, 0xee, sizeof v);
+  CHECK_OK(sr_verify_audit_log_read_only(p, SR_ROOT_KEY_BYTES, ROOT, 32, anchor, 0, &v));
+  CHECK(v.intact == 1 && v.outcome_unknown == 0);
+  CHECK(v.records == live.records && v.checkpoint_records == live.checkpoint_records);
+  sr_keystore_free(ks);
+
+  /* Nothing written, with the keystore closed. */
+  char wal[720];
+  snprintf(wal, sizeof wal, "%s-wal", p);
+  int had_wal = access(wal, F_OK) == 0;
+  dir_state before, after;
+  dir_snapshot(d, &before);
+  CHECK(before.n >= 3);
+  memset(&v, 0xee, sizeof v);
+  CHECK_OK(sr_verify_audit_log_read_only(p, SR_ROOT_KEY_BYTES, ROOT, 32, anchor, 0, &v));
+  CHECK(v.intact == 1 && v.records == live.records && v.checkpoint_records == live.checkpoint_records);
+  /* Without the anchor check: no OpenKeystoreWithoutAnchor event either. */
+  CHECK_OK(sr_verify_audit_log_read_only(p, SR_ROOT_KEY_BYTES, ROOT, 32, NULL, SR_WITHOUT_ANCHOR, &v));
+  CHECK(v.intact == 1 && v.records == live.records);
+
+  /* Errors: nothing is created or written for them either. */
+  uint8_t wrong[32];
+  memset(wrong, 0x11, sizeof wrong);
+  CHECK_RC(sr_verify_audit_log_read_only(p, SR_ROOT_KEY_BYTES, wrong, 32, anchor, 0, &v), SR_ACCESS_DENIED);
+  CHECK_RC(sr_verify_audit_log_read_only(p, SR_ROOT_KEY_BYTES, ROOT, 32, NULL, 0, &v), SR_KMS_INVALID_STATE);
+  CHECK_RC(sr_verify_audit_log_read_only(p, SR_ROOT_KEY_BYTES, ROOT, 32, anchor, SR_ANCHOR_INIT, &v),
+           SR_VALIDATION);
+  CHECK(last_message_has("SR_ANCHOR_INIT"));
+  CHECK_RC(sr_verify_audit_log_read_only(p, SR_ROOT_KEY_BYTES, ROOT, 32, anchor, SR_ANCHOR_REINIT, &v),
+           SR_VALIDATION);
+  CHECK_RC(sr_verify_audit_log_read_only(p, SR_ROOT_KEY_BYTES, ROOT, 32, anchor, SR_WITHOUT_ANCHOR, &v),
+           SR_VALIDATION);
+  CHECK_RC(sr_verify_audit_log_read_only(p, SR_ROOT_KEY_BYTES, ROOT, 32, anchor, 0x80, &v), SR_VALIDATION);
+  CHECK_RC(sr_verify_audit_log_read_only(p, 9, ROOT, 32, anchor, 0, &v), SR_VALIDATION);
+  char missing[720];
+  snprintf(missing, sizeof missing, "%s/none.db", d);
+  CHECK_RC(sr_verify_audit_log_read_only(missing, SR_ROOT_KEY_BYTES, ROOT, 32, NULL, 0, &v), SR_NOT_FOUND);
+  CHECK_RC(sr_verify_audit_log_read_only(NULL, SR_ROOT_KEY_BYTES, ROOT, 32, anchor, 0, &v), SR_NULL_PARAMETER);
+  CHECK_RC(sr_verify_audit_log_read_only(p, SR_ROOT_KEY_BYTES, NULL, 32, anchor, 0, &v), SR_NULL_PARAMETER);
+  CHECK_RC(sr_verify_audit_log_read_only(p, SR_ROOT_KEY_BYTES, ROOT, 32, anchor, 0, NULL), SR_NULL_PARAMETER);
+  dir_snapshot(d, &after);
+  CHECK(dir_unchanged(&before, &after));
+  CHECK((access(wal, F_OK) == 0) == had_wal);
+  dir_free(&after);
+
+  /* An edited record: the report of sr_verify_audit_log(), *out written. */
+  size_t log_len = 0;
+  unsigned char *text = read_all(log, &log_len);
+  REQUIRE_OK(text != NULL && log_len > 0 ? SR_OK : SR_IO);
+  REQUIRE_OK(tamper_with_log(p) ? SR_OK : SR_IO);
+  char ro_msg[512], rw_msg[512];
+  sr_audit_verification rw;
+  memset(&v, 0xee, sizeof v);
+  CHECK_RC(sr_verify_audit_log_read_only(p, SR_ROOT_KEY_BYTES, ROOT, 32, anchor, 0, &v), SR_AUDIT_LOG_NOT_INTACT);
+  last_message(ro_msg, sizeof ro_msg);
+  CHECK(v.intact == 0 && v.records == 2 && v.checkpoint_records == live.checkpoint_records);
+  CHECK(last_message_has("audit record 2"));
+  REQUIRE_OK(sr_keystore_open_with_anchor(p, SR_ROOT_KEY_BYTES, ROOT, 32, anchor, 0, &ks));
+  memset(&rw, 0, sizeof rw);
+  CHECK_RC(sr_verify_audit_log(ks, &rw), SR_AUDIT_LOG_NOT_INTACT);
+  last_message(rw_msg, sizeof rw_msg);
+  CHECK(rw.intact == 0 && rw.records == v.records && strcmp(ro_msg, rw_msg) == 0);
+  sr_keystore_free(ks);
+
+  /* The last record cut off: not intact, short of the sealed checkpoint. */
+  size_t cut = log_len - 1;
+  while (cut > 0 && text[cut - 1] != '\n')
+    cut--;
+  CHECK(write_all(log, text, cut));
+  free(text);
+  memset(&v, 0xee, sizeof v);
+  CHECK_RC(sr_verify_audit_log_read_only(p, SR_ROOT_KEY_BYTES, ROOT, 32, anchor, 0, &v), SR_AUDIT_LOG_NOT_INTACT);
+  last_message(ro_msg, sizeof ro_msg);
+  CHECK(v.intact == 0 && v.records == live.records - 1 && v.checkpoint_records == live.checkpoint_records);
+  CHECK(strstr(ro_msg, "not intact") != NULL);
+  dir_free(&before);
 }
 
 /* The envelope functions send the handle's grant tokens with their KMS calls. */
@@ -765,6 +938,7 @@ int main(void) {
   test_tampered_audit_log();
   test_named_admin();
   test_outcome_unknown();
+  test_read_only_verification();
 
   remove_temp_dir(dir);
   return finish("test_access");

@@ -183,6 +183,181 @@ static void test_encrypted_data_key_limit(const char *dir, const char *plain) {
   sr_keystore_free(ks);
 }
 
+/* Decrypts `in` to `out` with the raw AES keyring and `*o` (NULL for the
+ * defaults); `*writes` receives the number of write callbacks. */
+static sr_result raw_decrypt_ex(const sr_envelope_decrypt_options_ex *o, const char *in, const char *out,
+                                size_t *writes) {
+  FILE *fi = fopen(in, "rb");
+  counting_sink sink = {fopen(out, "wb"), 0, 0};
+  sr_result rc = sr_envelope_decrypt_raw_aes_with_options_ex(NS, NAME, WRAP, 32, o, file_read, fi, counting_write,
+                                                             &sink);
+  fclose(fi);
+  fclose(sink.f);
+  if (writes)
+    *writes = sink.calls;
+  return rc;
+}
+
+/* Copies message `src` to `dst` with its header's frame length `from`
+ * (big-endian, after the content type 2, "framed") replaced by `to`: the
+ * header then fails authentication, but the max frame buffer is checked
+ * before it. Returns 0 if the field was not found. */
+static int set_frame_length(const char *src, const char *dst, uint32_t from, uint32_t to) {
+  FILE *f = fopen(src, "rb");
+  if (f == NULL)
+    return 0;
+  static uint8_t buf[1 << 20];
+  size_t n = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  const uint8_t want[5] = {2, (uint8_t)(from >> 24), (uint8_t)(from >> 16), (uint8_t)(from >> 8), (uint8_t)from};
+  for (size_t i = 0; i + 5 <= n && i < 4096; i++) {
+    if (memcmp(buf + i, want, 5) == 0) {
+      const uint8_t put[4] = {(uint8_t)(to >> 24), (uint8_t)(to >> 16), (uint8_t)(to >> 8), (uint8_t)to};
+      memcpy(buf + i + 1, put, 4);
+      FILE *o = fopen(dst, "wb");
+      int ok = o != NULL && fwrite(buf, 1, n, o) == n;
+      if (o)
+        ok = fclose(o) == 0 && ok;
+      return ok;
+    }
+  }
+  return 0;
+}
+
+/* The max frame buffer of streaming decryption
+ * (sr_envelope_decrypt_options_ex): a message whose frames are larger is
+ * refused with SR_LIMIT_EXCEEDED naming the limit, before anything is
+ * written; raising it decrypts the message; the default stays 256 MiB for
+ * every entry point; the range and the struct's size are checked. */
+static void test_max_frame_buffer(const char *dir, const char *plain) {
+  char msg[600], big[600], out[600];
+  snprintf(msg, sizeof msg, "%s/frames.msg", dir);
+  snprintf(big, sizeof big, "%s/frames-big.msg", dir);
+  snprintf(out, sizeof out, "%s/frames.out", dir);
+  const uint32_t frame = 74565; /* 0x00012345: a pattern not found elsewhere in the header */
+  CHECK_OK(encrypt_file(plain, msg, frame, 0x0478));
+  size_t writes = 99;
+
+  sr_envelope_decrypt_options_ex o = SR_ENVELOPE_DECRYPT_OPTIONS_EX_INIT;
+  CHECK(o.struct_size == sizeof o && o.max_frame_buffer == 0 && o.base.max_encrypted_data_keys == 0 &&
+        o.base.required_ctx_keys == NULL && o.base.unsigned_only == 0);
+  CHECK(SR_DEFAULT_MAX_FRAME_BUFFER == 268435456u);
+
+  /* Below the frame length: refused before any write; at it: decrypted. */
+  o.max_frame_buffer = frame - 1;
+  CHECK_RC(raw_decrypt_ex(&o, msg, out, &writes), SR_LIMIT_EXCEEDED);
+  CHECK(writes == 0 && file_size(out) == 0);
+  CHECK(last_message_has("max frame buffer: 74564 bytes") && last_message_has("74565 bytes"));
+  CHECK(strcmp(sr_result_name(SR_LIMIT_EXCEEDED), "LimitExceededException") == 0);
+  o.max_frame_buffer = frame;
+  CHECK_OK(raw_decrypt_ex(&o, msg, out, &writes));
+  CHECK(same_files(plain, out) && writes > 0);
+  o.max_frame_buffer = 1;
+  CHECK_RC(raw_decrypt_ex(&o, msg, out, NULL), SR_LIMIT_EXCEEDED);
+
+  /* The default (0, NULL, and the functions without the option) is 256 MiB:
+   * a header declaring 256 MiB + 1 is refused for its frame length, one
+   * declaring 256 MiB passes that check (and fails authentication, its
+   * header having been edited); raised to 256 MiB + 1, the check passes. */
+  CHECK(set_frame_length(msg, big, frame, 268435457u));
+  o.max_frame_buffer = 0;
+  CHECK_RC(raw_decrypt_ex(&o, big, out, &writes), SR_LIMIT_EXCEEDED);
+  CHECK(writes == 0 && last_message_has("max frame buffer: 268435456 bytes"));
+  CHECK_RC(raw_decrypt_ex(NULL, big, out, NULL), SR_LIMIT_EXCEEDED);
+  CHECK_OK(raw_decrypt_ex(NULL, msg, out, NULL));
+  CHECK(same_files(plain, out));
+  FILE *fi = fopen(big, "rb"), *fo = fopen(out, "wb");
+  CHECK_RC(sr_envelope_decrypt_raw_aes_with_options(NS, NAME, WRAP, 32, NULL, file_read, fi, file_write, fo),
+           SR_LIMIT_EXCEEDED);
+  rewind(fi);
+  CHECK_RC(sr_envelope_decrypt_raw_aes(NS, NAME, WRAP, 32, NULL, NULL, 0, file_read, fi, file_write, fo),
+           SR_LIMIT_EXCEEDED);
+  fclose(fi);
+  fclose(fo);
+  o.max_frame_buffer = 268435457u;
+  CHECK_RC(raw_decrypt_ex(&o, big, out, &writes), SR_INVALID_CIPHERTEXT);
+  CHECK(writes == 0);
+  CHECK(set_frame_length(msg, big, frame, 268435456u));
+  CHECK_RC(raw_decrypt_ex(NULL, big, out, NULL), SR_INVALID_CIPHERTEXT);
+
+  /* The range: 1 to 2^32 - 1 (0 is the default). */
+  o.max_frame_buffer = UINT32_MAX;
+  CHECK_OK(raw_decrypt_ex(&o, msg, out, NULL));
+  CHECK(same_files(plain, out));
+  o.max_frame_buffer = (uint64_t)UINT32_MAX + 1;
+  CHECK_RC(raw_decrypt_ex(&o, msg, out, &writes), SR_VALIDATION);
+  CHECK(writes == 0 && last_message_has("4294967295"));
+  o.max_frame_buffer = UINT64_MAX;
+  CHECK_RC(raw_decrypt_ex(&o, msg, out, NULL), SR_VALIDATION);
+  o.max_frame_buffer = frame;
+
+  /* struct_size: a struct zero-initialised without the macro, or smaller
+   * than this library's, is refused; a larger one (a newer header) is read
+   * when the options past this library's fields are zero. */
+  sr_envelope_decrypt_options_ex zero;
+  memset(&zero, 0, sizeof zero);
+  CHECK_RC(raw_decrypt_ex(&zero, msg, out, &writes), SR_VALIDATION);
+  CHECK(writes == 0 && last_message_has("struct_size 0") && last_message_has("SR_ENVELOPE_DECRYPT_OPTIONS_EX_INIT"));
+  o.struct_size = sizeof o - 1;
+  CHECK_RC(raw_decrypt_ex(&o, msg, out, NULL), SR_VALIDATION);
+  struct {
+    sr_envelope_decrypt_options_ex o;
+    uint64_t newer;
+  } later = {SR_ENVELOPE_DECRYPT_OPTIONS_EX_INIT, 0};
+  later.o.struct_size = sizeof later;
+  later.o.max_frame_buffer = frame - 1;
+  CHECK_RC(raw_decrypt_ex(&later.o, msg, out, NULL), SR_LIMIT_EXCEEDED);
+  later.o.max_frame_buffer = frame;
+  CHECK_OK(raw_decrypt_ex(&later.o, msg, out, NULL));
+  CHECK(same_files(plain, out));
+  later.newer = 1;
+  CHECK_RC(raw_decrypt_ex(&later.o, msg, out, &writes), SR_VALIDATION);
+  CHECK(writes == 0 && last_message_has("newer"));
+  later.newer = 0;
+  later.o.struct_size = 4097;
+  CHECK_RC(raw_decrypt_ex(&later.o, msg, out, NULL), SR_VALIDATION);
+  o.struct_size = sizeof o;
+
+  /* The KMS keyring's streaming and file functions; the base options apply. */
+  sr_keystore *ks = new_keystore(dir, "frames.db", 0x5a);
+  char k[SR_KEY_ID_LEN];
+  size_t n = 0;
+  REQUIRE_OK(sr_create_key(ks, "frames", NULL, NULL, k, sizeof k, &n));
+  const char *keys[] = {k};
+  CHECK_OK(kms_encrypt(ks, keys, 1, plain, msg, frame, 0));
+  o.max_frame_buffer = frame - 1;
+  fi = fopen(msg, "rb");
+  counting_sink sink = {fopen(out, "wb"), 0, 0};
+  CHECK_RC(sr_envelope_decrypt_with_options_ex(ks, NULL, 0, &o, file_read, fi, counting_write, &sink),
+           SR_LIMIT_EXCEEDED);
+  CHECK(sink.calls == 0 && last_message_has("max frame buffer: 74564 bytes"));
+  fclose(fi);
+  fclose(sink.f);
+  o.max_frame_buffer = frame;
+  fi = fopen(msg, "rb");
+  sink = (counting_sink){fopen(out, "wb"), 0, 0};
+  CHECK_OK(sr_envelope_decrypt_with_options_ex(ks, keys, 1, &o, file_read, fi, counting_write, &sink));
+  fclose(fi);
+  fclose(sink.f);
+  CHECK(same_files(plain, out));
+  remove(out);
+  o.max_frame_buffer = frame - 1;
+  CHECK_RC(sr_envelope_decrypt_file_with_options_ex(ks, msg, out, NULL, 0, &o), SR_LIMIT_EXCEEDED);
+  CHECK(access(out, F_OK) != 0);
+  o.max_frame_buffer = 0;
+  CHECK_OK(sr_envelope_decrypt_file_with_options_ex(ks, msg, out, NULL, 0, &o));
+  CHECK(same_files(plain, out));
+  CHECK_OK(sr_envelope_decrypt_file_with_options_ex(ks, msg, out, NULL, 0, NULL));
+  o.base.unsigned_only = 1; /* a signed message */
+  CHECK_RC(sr_envelope_decrypt_file_with_options_ex(ks, msg, out, NULL, 0, &o), SR_VALIDATION);
+  o.base.unsigned_only = 0;
+  o.base.commitment_policy = 9;
+  CHECK_RC(sr_envelope_decrypt_file_with_options_ex(ks, msg, out, NULL, 0, &o), SR_VALIDATION);
+  CHECK_RC(sr_envelope_decrypt_with_options_ex(NULL, NULL, 0, NULL, file_read, NULL, file_write, NULL),
+           SR_NULL_PARAMETER);
+  sr_keystore_free(ks);
+}
+
 static void test_kms_keyring(const char *dir, const char *plain) {
   char msg[600], out[600], bad[600], msg2[600];
   snprintf(msg, sizeof msg, "%s/kms.msg", dir);
@@ -578,6 +753,7 @@ int main(void) {
   test_kms_keyring(dir, plain);
   test_encrypted_data_key_limit(dir, plain);
   test_legacy_messages(dir);
+  test_max_frame_buffer(dir, plain);
 
   remove_temp_dir(dir);
   return finish("test_envelope");

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Tuple
 
 import pytest
 
@@ -291,6 +291,94 @@ def test_audit_log_tampering_is_reported(ks: strongroom.Keystore, key: strongroo
     path.write_text("".join(lines))
     r = ks.verify_audit_log()
     assert r.intact is False and r.fault is not None and r.records == 1
+
+
+def files_in(directory: Path) -> Dict[str, Tuple[bytes, int]]:
+    """Every file of `directory`: its bytes and modification time (ns)."""
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(directory.iterdir())}
+
+
+def test_verify_audit_log_read_only_writes_nothing(tmp_path: Path, root_key: bytes) -> None:
+    path, anchor = tmp_path / "ro.db", tmp_path / "ro.anchor"
+    with strongroom.Keystore.create(path, root_key=root_key, anchor=anchor) as ks:
+        key = ks.create_key()
+        ks.encrypt(key.key_id, b"x")
+        expected = ks.verify_audit_log()
+    before = files_in(tmp_path)
+    assert {"ro.db", "ro.db.audit.jsonl", "ro.anchor"} <= set(before)
+    verify = strongroom.Keystore.verify_audit_log_read_only
+    r = verify(path, root_key=root_key, anchor=anchor)
+    assert isinstance(r, strongroom.AuditVerification)
+    assert r.intact is True and r.fault is None and r.outcome_unknown == ()
+    assert (r.records, r.checkpoint_records) == (expected.records, expected.checkpoint_records)
+    # Without checking the anchor: no OpenKeystoreWithoutAnchor event is recorded.
+    assert verify(path, root_key=root_key.hex(), anchor=False).records == expected.records
+    # Refusals create and write nothing either.
+    with pytest.raises(strongroom.KMSInvalidStateException):
+        verify(path, root_key=root_key)
+    with pytest.raises(strongroom.AccessDeniedException):
+        verify(path, root_key=bytes(b ^ 1 for b in root_key), anchor=anchor)
+    with pytest.raises(strongroom.KMSInternalException, match="missing"):
+        verify(path, root_key=root_key, anchor=tmp_path / "other.anchor")
+    with pytest.raises(strongroom.ValidationException):
+        verify(path, root_key=root_key, anchor=True)  # type: ignore[arg-type]
+    with pytest.raises(strongroom.NotFoundException):
+        verify(tmp_path / "none.db", root_key=root_key)
+    with pytest.raises(TypeError):
+        verify(path, anchor=anchor)
+    assert files_in(tmp_path) == before
+
+
+def test_verify_audit_log_read_only_reports_as_verify_audit_log(tmp_path: Path, root_key: bytes) -> None:
+    path = tmp_path / "ro.db"
+    with strongroom.Keystore.create(path, root_key=root_key) as ks:
+        key = ks.create_key()
+        ks.encrypt(key.key_id, b"one")
+        ks.encrypt(key.key_id, b"two")
+        full = ks.verify_audit_log()
+        log = ks.audit_log_path
+    lines = log.read_text().splitlines(keepends=True)
+    verify = strongroom.Keystore.verify_audit_log_read_only
+
+    def as_tuple(r: strongroom.AuditVerification) -> Tuple[Any, ...]:
+        return (r.intact, r.records, r.checkpoint_records, r.fault, r.outcome_unknown)
+
+    # An edited record.
+    record = json.loads(lines[1])
+    record["eventName"] = "Edited"
+    log.write_text("".join([lines[0], json.dumps(record) + "\n", *lines[2:]]))
+    ro = verify(path, root_key=root_key)
+    assert ro.intact is False and ro.records == 1 and ro.fault is not None and "audit record 1" in ro.fault
+    with strongroom.Keystore.open(path, root_key=root_key) as ks:
+        assert as_tuple(ks.verify_audit_log()) == as_tuple(ro)
+    # The last record cut off: the log is short of its sealed checkpoint.
+    log.write_text("".join(lines[:-1]))
+    ro = verify(path, root_key=root_key)
+    assert ro.intact is False and ro.fault is not None
+    assert (ro.records, ro.checkpoint_records) == (full.records - 1, full.records)
+    with strongroom.Keystore.open(path, root_key=root_key) as ks:
+        assert as_tuple(ks.verify_audit_log()) == as_tuple(ro)
+
+
+def test_verify_audit_log_read_only_while_another_handle_is_open(tmp_path: Path, root_key: bytes) -> None:
+    path = tmp_path / "ro.db"
+    verify = strongroom.Keystore.verify_audit_log_read_only
+    with strongroom.Keystore.create(path, root_key=root_key) as ks:
+        key = ks.create_key()
+        for i in range(2):
+            ks.encrypt(key.key_id, b"x")
+            live = ks.verify_audit_log()
+            # The handle's commits, and the checkpoint sealed with them, are in its WAL.
+            assert Path(f"{path}-wal").exists()
+            r = verify(path, root_key=root_key)
+            assert r.intact and (r.records, r.checkpoint_records) == (live.records, live.checkpoint_records)
+        # The handle keeps working; a record cut off the log is found.
+        ks.encrypt(key.key_id, b"y")
+        live = ks.verify_audit_log()
+        lines = ks.audit_log_path.read_text().splitlines(keepends=True)
+        ks.audit_log_path.write_text("".join(lines[:-1]))
+        r = verify(path, root_key=root_key)
+        assert r.intact is False and r.checkpoint_records == live.records
 
 
 def test_audit_write_behind(tmp_path: Path, root_key: bytes) -> None:

@@ -11,8 +11,11 @@ use sr::core::grant::{GrantConstraints, GrantOperation};
 use sr::AuditFilter;
 
 use crate::bytes::sr_bytes;
-use crate::keystore::{handle, keystore, sr_keystore};
-use crate::ptr::{c_str, context, opt_c_str, out, str_array, StrOut};
+use crate::keystore::{
+    anchor_options, handle, keystore, path_from, root_source, sr_keystore, SR_ANCHOR_INIT,
+    SR_ANCHOR_REINIT,
+};
+use crate::ptr::{c_bytes, c_str, context, opt_c_bytes, opt_c_str, out, str_array, Out, StrOut};
 use crate::result::{guard, sr_result, Failure};
 use crate::{optional, write_json};
 
@@ -509,21 +512,113 @@ pub unsafe extern "C" fn sr_verify_audit_log(
         let ks = unsafe { keystore(ks) }?;
         let out = out!(out);
         let v = ks.verify_audit_log()?;
-        let result = sr_audit_verification {
-            records: v.records,
-            checkpoint_records: v.checkpoint_records,
-            intact: u32::from(v.fault.is_none()),
-            outcome_unknown: u64::try_from(v.outcome_unknown.len()).unwrap_or(u64::MAX),
-        };
         // SAFETY: checked non-NULL; caller promise.
-        unsafe { out.write(result) };
-        match v.fault {
-            None => Ok(()),
-            Some(fault) => Err(Failure::new(
-                sr_result::SR_AUDIT_LOG_NOT_INTACT,
-                format!("the audit log is not intact: {fault}"),
-            )),
+        unsafe { report(out, v) }
+    })
+}
+
+/// Writes a verification to `out` and makes its result: `SR_OK` for an
+/// intact log, else `SR_AUDIT_LOG_NOT_INTACT` naming the first bad record.
+///
+/// # Safety
+/// `out` valid for a write.
+unsafe fn report(out: Out<sr_audit_verification>, v: sr::AuditVerification) -> Result<(), Failure> {
+    let result = sr_audit_verification {
+        records: v.records,
+        checkpoint_records: v.checkpoint_records,
+        intact: u32::from(v.fault.is_none()),
+        outcome_unknown: u64::try_from(v.outcome_unknown.len()).unwrap_or(u64::MAX),
+    };
+    // SAFETY: caller promise.
+    unsafe { out.write(result) };
+    match v.fault {
+        None => Ok(()),
+        Some(fault) => Err(Failure::new(
+            sr_result::SR_AUDIT_LOG_NOT_INTACT,
+            format!("the audit log is not intact: {fault}"),
+        )),
+    }
+}
+
+/// Verifies the audit log of the keystore file at `path` as
+/// `sr_verify_audit_log()` does, without a handle and writing nothing: for
+/// a keystore and log this process cannot or must not write (a read-only
+/// file system or files, a copy kept as evidence), and for a keystore
+/// that other handles or processes have open. As the CLI's
+/// `strongroom audit verify`.
+///
+/// Writing nothing means: the keystore is opened read only, symbolic
+/// links resolved: through its WAL, with SQLite's locks, while a `-wal` or
+/// `-shm` file exists beside it (a writer's latest commits, and the
+/// checkpoint sealed with them, are read there), otherwise as an immutable
+/// file, creating no file; nothing is flushed first, so records past the
+/// sealed checkpoint (the unsealed tail of a process that crashed) are
+/// checked by the chain alone, where `sr_verify_audit_log()` would seal
+/// them first; the keystore integrity state is verified, and checked
+/// against the anchor without moving or creating it; no audit event is
+/// appended and no anchoring begun.
+///
+/// Parameters:
+/// - `path`, `root_kind`, `root`, `root_len`: as for `sr_keystore_open()`.
+/// - `anchor_path`: the keystore's anchor file (NUL-terminated path,
+///   bytes), or NULL for none; as for `sr_keystore_open_with_anchor()`.
+/// - `flags`: 0, or `SR_WITHOUT_ANCHOR` (with `anchor_path` NULL: verify
+///   an anchored keystore without checking its anchor). `SR_ANCHOR_INIT`
+///   and `SR_ANCHOR_REINIT` would create an anchor: `SR_VALIDATION`.
+/// - `out`: receives the result, as for `sr_verify_audit_log()`.
+///
+/// Results: as `sr_verify_audit_log()`: `SR_OK` with `intact` 1, or
+/// `SR_AUDIT_LOG_NOT_INTACT` with `*out` written (`intact` 0, `records` the
+/// index of the first bad record) and the same index and reason in
+/// `sr_last_error_message()`.
+///
+/// Errors (`*out` untouched): `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,
+/// `SR_VALIDATION` (malformed root key; unknown `root_kind` or flags;
+/// `SR_ANCHOR_INIT`, `SR_ANCHOR_REINIT`; `SR_WITHOUT_ANCHOR` with an
+/// `anchor_path`; an anchor that is one of the keystore's files or not a
+/// regular file), `SR_NOT_FOUND` (no keystore, or no root key file),
+/// `SR_ACCESS_DENIED` (the root key does not open this keystore),
+/// `SR_KMS_INVALID_STATE` (the keystore is anchored and neither
+/// `anchor_path` nor `SR_WITHOUT_ANCHOR` was given, or `anchor_path` is not
+/// its anchor), `SR_KMS_INTERNAL` (the keystore or the checkpoint fails
+/// authentication; the keystore is behind its anchor; the anchor is
+/// missing or fails authentication; a keystore of an older format
+/// version, which is never migrated here; the log, or a `-wal` file
+/// beside the keystore, cannot be read).
+///
+/// # Safety
+/// `path` NUL-terminated; `root` valid for `root_len` bytes; `anchor_path`
+/// NULL or NUL-terminated; `out` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_verify_audit_log_read_only(
+    path: *const c_char,
+    root_kind: u32,
+    root: *const u8,
+    root_len: usize,
+    anchor_path: *const c_char,
+    flags: u32,
+    out: *mut sr_audit_verification,
+) -> sr_result {
+    guard(|| {
+        let out = out!(out);
+        // SAFETY: caller promises, as documented above.
+        let (path, root, anchor) = unsafe {
+            (
+                c_bytes(path, "path")?,
+                root_source(root_kind, root, root_len)?,
+                opt_c_bytes(anchor_path, "anchor_path")?,
+            )
+        };
+        if flags & (SR_ANCHOR_INIT | SR_ANCHOR_REINIT) != 0 {
+            return Err(Failure::validation(
+                "SR_ANCHOR_INIT and SR_ANCHOR_REINIT create an anchor, which a read-only \
+                 verification never does: use 0 or SR_WITHOUT_ANCHOR",
+            ));
         }
+        let options = anchor_options(anchor, flags)?;
+        let v = sr::Keystore::verify_audit_log_read_only(path_from(path, "path")?, root, options)?;
+        // SAFETY: checked non-NULL; caller promise.
+        unsafe { report(out, v) }
     })
 }
 

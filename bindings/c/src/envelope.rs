@@ -12,7 +12,7 @@ use std::io::{self, Read, Write};
 
 use sr::core::envelope::{
     AlgorithmSuite, CommitmentPolicy, DecryptOptions, EncryptOptions, Keyring, RawAesKeyring,
-    DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
+    DEFAULT_MAX_CONTENT_BUFFER, DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
 };
 use sr::envelope::{self as env, KmsKeyring};
 use sr::EncryptionContext;
@@ -311,6 +311,144 @@ pub(crate) unsafe fn decrypt_options_from(
     Ok((options, o.unsigned_only != 0))
 }
 
+/// The max frame buffer that `sr_envelope_decrypt_options_ex::max_frame_buffer`
+/// 0 (the default) stands for: 268435456 bytes (256 MiB,
+/// `strongroom::core::envelope::DEFAULT_MAX_CONTENT_BUFFER`), the largest
+/// frame length Strongroom writes, so every message it writes decrypts.
+pub const SR_DEFAULT_MAX_FRAME_BUFFER: u64 = 268_435_456;
+// A literal above, for cbindgen's `#define`; the same as the core's.
+const _: () = assert!(SR_DEFAULT_MAX_FRAME_BUFFER == DEFAULT_MAX_CONTENT_BUFFER);
+
+/// Options of the `sr_envelope_decrypt*_with_options_ex()` functions: those
+/// of `sr_envelope_decrypt_options` (in `base`) and the max frame buffer, in
+/// a struct that records its own size so that it can grow. Initialise it
+/// with `SR_ENVELOPE_DECRYPT_OPTIONS_EX_INIT` (the defaults, `struct_size`
+/// set), then set the fields wanted:
+///
+/// ```c
+/// sr_envelope_decrypt_options_ex o = SR_ENVELOPE_DECRYPT_OPTIONS_EX_INIT;
+/// o.max_frame_buffer = 1u << 30; // accept frames up to 1 GiB
+/// ```
+///
+/// Why a second struct: `sr_envelope_decrypt_options` has no size or
+/// version field, so a field added to it would be read past the end of the
+/// struct of a program compiled against an older header. This one starts
+/// with its size as the caller's header declares it, and the library reads
+/// that many bytes and no more (the scheme of Linux's `openat2()` and
+/// `clone3()` arguments): fields are only ever added at the end; a field
+/// past the caller's `struct_size` takes its default, so a program keeps
+/// working with later libraries; a `struct_size` above this library's is
+/// accepted only when the bytes past the fields it knows are all zero, so a
+/// program built against a later header that sets an option this library
+/// lacks gets `SR_VALIDATION` instead of having it ignored.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct sr_envelope_decrypt_options_ex {
+    /// `sizeof(sr_envelope_decrypt_options_ex)` as the caller compiled it
+    /// (`SR_ENVELOPE_DECRYPT_OPTIONS_EX_INIT` sets it): at least this
+    /// library's size of the struct (`SR_VALIDATION` otherwise, e.g. for a
+    /// struct zero-initialised with `{0}`), at most 4096.
+    pub struct_size: usize,
+    /// The options of `sr_envelope_decrypt_with_options()`, with the same
+    /// meaning and defaults.
+    pub base: sr_envelope_decrypt_options,
+    /// The max frame buffer: the largest frame length (or, for a non-framed
+    /// message, content length) in bytes that the streaming decryption
+    /// agrees to buffer, 1 to 4294967295 (2^32 − 1, the largest frame
+    /// length a message can declare; above is `SR_VALIDATION`); 0 for the
+    /// default, `SR_DEFAULT_MAX_FRAME_BUFFER` (268435456, 256 MiB). A
+    /// message with a larger frame is refused with `SR_LIMIT_EXCEEDED`
+    /// once its header is read, before any key is unwrapped or anything
+    /// written. The decryption holds one frame in memory: raise this to
+    /// read another writer's messages with larger frames, lower it to
+    /// bound the memory a message from an untrusted source can make it
+    /// use. As the CLI's `decrypt-file --max-frame-buffer`, Python's
+    /// `max_frame_buffer` and JavaScript's `maxFrameBuffer`.
+    pub max_frame_buffer: u64,
+}
+
+/// The size of the first version of `sr_envelope_decrypt_options_ex`:
+/// every later library must accept a `struct_size` this large.
+const OPTIONS_EX_SIZE_V1: usize = std::mem::size_of::<sr_envelope_decrypt_options_ex>();
+/// The largest `struct_size` read (a page, as `openat2()`).
+const OPTIONS_EX_SIZE_MAX: usize = 4096;
+
+impl sr_envelope_decrypt_options_ex {
+    /// `*options` (NULL: the defaults) and the defaults of the other fields.
+    ///
+    /// # Safety
+    /// `options` NULL or valid for a read.
+    unsafe fn with_base(options: *const sr_envelope_decrypt_options) -> Self {
+        sr_envelope_decrypt_options_ex {
+            struct_size: std::mem::size_of::<Self>(),
+            // SAFETY: caller promise: NULL or valid.
+            base: unsafe { options.as_ref() }
+                .copied()
+                .unwrap_or(sr_envelope_decrypt_options::DEFAULT),
+            max_frame_buffer: 0,
+        }
+    }
+}
+
+/// The streaming decryptor's max frame buffer from
+/// `sr_envelope_decrypt_options_ex::max_frame_buffer` (0 = the default).
+fn max_frame_buffer(n: u64) -> Result<u64, Failure> {
+    match n {
+        0 => Ok(SR_DEFAULT_MAX_FRAME_BUFFER),
+        1..=0xffff_ffff => Ok(n),
+        _ => Err(Failure::validation(format!(
+            "max_frame_buffer {n} is above 4294967295 bytes (the largest frame length); \
+             use 1 to 4294967295, or 0 for the default (268435456)"
+        ))),
+    }
+}
+
+/// Decryption options from an `sr_envelope_decrypt_options_ex` (NULL =
+/// defaults), read as its `struct_size` says (see the struct).
+///
+/// # Safety
+/// `opts` NULL or valid for reads of `struct_size` bytes; the arrays of
+/// its `base` valid for `required_ctx_len` strings.
+pub(crate) unsafe fn decrypt_options_ex_from(
+    opts: *const sr_envelope_decrypt_options_ex,
+) -> Result<(DecryptOptions, bool), Failure> {
+    if opts.is_null() {
+        // SAFETY: NULL is the defaults.
+        return unsafe { decrypt_options_from(std::ptr::null()) };
+    }
+    // SAFETY: non-NULL; the caller promises a struct of some version, and
+    // every version starts with `struct_size`.
+    let size = unsafe { opts.cast::<usize>().read() };
+    if !(OPTIONS_EX_SIZE_V1..=OPTIONS_EX_SIZE_MAX).contains(&size) {
+        return Err(Failure::validation(format!(
+            "sr_envelope_decrypt_options_ex: struct_size {size} is not the size of a version of \
+             the struct (this library's is {OPTIONS_EX_SIZE_V1}); initialise it with \
+             SR_ENVELOPE_DECRYPT_OPTIONS_EX_INIT"
+        )));
+    }
+    let known = std::mem::size_of::<sr_envelope_decrypt_options_ex>();
+    if size > known {
+        // SAFETY: the caller promises `size` readable bytes at `opts`
+        // (at most 4096, checked above).
+        let newer =
+            unsafe { std::slice::from_raw_parts(opts.cast::<u8>().add(known), size - known) };
+        if newer.iter().any(|b| *b != 0) {
+            return Err(Failure::validation(format!(
+                "sr_envelope_decrypt_options_ex: struct_size {size} with options set past the \
+                 {known} bytes this library knows (a program built against a newer \
+                 strongroom.h): link the newer library, or leave those options at 0"
+            )));
+        }
+    }
+    // SAFETY: at least this library's size (checked), caller promise.
+    let o = unsafe { &*opts };
+    // SAFETY: forwarded caller promise on the arrays.
+    let (mut options, unsigned_only) = unsafe { decrypt_options_from(&o.base) }?;
+    options.max_content_buffer = max_frame_buffer(o.max_frame_buffer)?;
+    Ok((options, unsigned_only))
+}
+
 /// The KMS keyring of a handle: strict over `key_ids` when some are given,
 /// else (decrypt only; `ValidationException` to encrypt) discovery over
 /// every key of the keystore; it sends the handle's grant tokens.
@@ -371,10 +509,12 @@ unsafe fn required_context(
 /// - `frame_length`: plaintext bytes per frame, 1 to 268435456 (256 MiB;
 ///   `SR_VALIDATION` otherwise, before anything is written), 0 for the
 ///   default (4096). 256 MiB is what the streaming decryption functions
-///   (`sr_envelope_decrypt*()`, the CLI) buffer of a frame, so every
-///   message written decrypts with them; a message of another writer with
-///   larger frames is refused there (`SR_LIMIT_EXCEEDED`), while the
-///   one-call `sr_envelope_decrypt_message*()` accept every frame length.
+///   (`sr_envelope_decrypt*()`, the CLI) buffer of a frame by default (their
+///   max frame buffer), so every message written decrypts with them; a
+///   message of another writer with larger frames is refused there
+///   (`SR_LIMIT_EXCEEDED`) unless the max frame buffer is raised
+///   (`sr_envelope_decrypt_with_options_ex()`), while the one-call
+///   `sr_envelope_decrypt_message*()` accept every frame length.
 /// - `suite_id`: 0 for the default `0x0578` (signed with ECDSA P-384), or
 ///   `0x0478` (unsigned).
 /// - `read`/`read_user`, `write`/`write_user`: the callbacks and the
@@ -470,7 +610,9 @@ pub unsafe extern "C" fn sr_envelope_encrypt(
 /// required context pair missing or different), `SR_VALIDATION` (too many
 /// encrypted data keys, a non-committing suite, a header above 4 MiB),
 /// `SR_LIMIT_EXCEEDED` (a frame length above 256 MiB, which Strongroom
-/// never writes: decrypt such a message in one call), `SR_DISABLED`,
+/// never writes: raise the max frame buffer with
+/// `sr_envelope_decrypt_with_options_ex()`, or decrypt such a message in
+/// one call), `SR_DISABLED`,
 /// `SR_KMS_INVALID_STATE` or `SR_ACCESS_DENIED` (the only key that could
 /// unwrap the data key refused), `SR_INVALID_GRANT_TOKEN` (a grant token of
 /// the handle was not issued by this keystore), `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,
@@ -539,12 +681,60 @@ pub unsafe extern "C" fn sr_envelope_decrypt_with_options(
     write: sr_write_fn,
     write_user: *mut c_void,
 ) -> sr_result {
+    // SAFETY: forwarded caller promises.
+    unsafe {
+        let options = sr_envelope_decrypt_options_ex::with_base(options);
+        sr_envelope_decrypt_with_options_ex(
+            ks,
+            key_ids,
+            key_ids_len,
+            &options,
+            read,
+            read_user,
+            write,
+            write_user,
+        )
+    }
+}
+
+/// As `sr_envelope_decrypt_with_options()`, with the options in an
+/// `sr_envelope_decrypt_options_ex` (NULL for the defaults): those of
+/// `sr_envelope_decrypt_options` in `base`, and `max_frame_buffer`, the
+/// largest frame this streaming decryption buffers (default 256 MiB).
+/// The one-call `sr_envelope_decrypt_message*()` functions take no max
+/// frame buffer: the whole message is in memory already, and they accept
+/// every frame length.
+///
+/// Errors: as `sr_envelope_decrypt_with_options()`; `SR_LIMIT_EXCEEDED`
+/// for a message whose frame length (or non-framed content length) is
+/// above `max_frame_buffer`, once its header is read (before any key is
+/// unwrapped or anything written; the message names the max frame
+/// buffer); `SR_VALIDATION` also for a `struct_size` below this library's
+/// size of the struct or above 4096, for options set past the fields this
+/// library knows (a `struct_size` from a newer header with non-zero bytes
+/// past them), and for a `max_frame_buffer` above 4294967295.
+///
+/// # Safety
+/// As `sr_envelope_decrypt()`; `options` NULL or valid for reads of its
+/// `struct_size` bytes, the arrays of its `base` valid for
+/// `required_ctx_len` strings.
+#[no_mangle]
+pub unsafe extern "C" fn sr_envelope_decrypt_with_options_ex(
+    ks: *const sr_keystore,
+    key_ids: *const *const c_char,
+    key_ids_len: usize,
+    options: *const sr_envelope_decrypt_options_ex,
+    read: sr_read_fn,
+    read_user: *mut c_void,
+    write: sr_write_fn,
+    write_user: *mut c_void,
+) -> sr_result {
     guard(|| {
         // SAFETY: caller promises, as documented above.
         let (keyring, options) = unsafe {
             (
                 kms_keyring(ks, key_ids, key_ids_len, false)?,
-                decrypt_options_from(options)?,
+                decrypt_options_ex_from(options)?,
             )
         };
         decrypt_callbacks(&keyring, &options, (read, read_user, write, write_user))
@@ -703,12 +893,44 @@ pub unsafe extern "C" fn sr_envelope_decrypt_file_with_options(
     key_ids_len: usize,
     options: *const sr_envelope_decrypt_options,
 ) -> sr_result {
+    // SAFETY: forwarded caller promises.
+    unsafe {
+        let options = sr_envelope_decrypt_options_ex::with_base(options);
+        sr_envelope_decrypt_file_with_options_ex(
+            ks,
+            in_path,
+            out_path,
+            key_ids,
+            key_ids_len,
+            &options,
+        )
+    }
+}
+
+/// As `sr_envelope_decrypt_file_with_options()`, with the options of
+/// `sr_envelope_decrypt_with_options_ex()` (`max_frame_buffer` too; on
+/// `SR_LIMIT_EXCEEDED` `out_path` is not created or changed).
+///
+/// Errors: as `sr_envelope_decrypt_with_options_ex()`; the path errors of
+/// `sr_envelope_encrypt_file()`.
+///
+/// # Safety
+/// As `sr_envelope_decrypt_with_options_ex()`; paths NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn sr_envelope_decrypt_file_with_options_ex(
+    ks: *const sr_keystore,
+    in_path: *const c_char,
+    out_path: *const c_char,
+    key_ids: *const *const c_char,
+    key_ids_len: usize,
+    options: *const sr_envelope_decrypt_options_ex,
+) -> sr_result {
     guard(|| {
         // SAFETY: caller promises, as documented above.
         let (keyring, (options, unsigned_only), in_path, out_path) = unsafe {
             (
                 kms_keyring(ks, key_ids, key_ids_len, false)?,
-                decrypt_options_from(options)?,
+                decrypt_options_ex_from(options)?,
                 c_bytes(in_path, "in_path")?,
                 c_bytes(out_path, "out_path")?,
             )
@@ -813,8 +1035,9 @@ pub unsafe extern "C" fn sr_envelope_encrypt_raw_aes(
 ///
 /// Errors: `SR_INVALID_CIPHERTEXT` (anything that does not authenticate,
 /// wrong keyring, malformed or truncated message; detail-free),
-/// `SR_VALIDATION`, `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_IO`,
-/// `SR_KMS_INTERNAL` (staging file).
+/// `SR_VALIDATION`, `SR_LIMIT_EXCEEDED` (a frame length above 256 MiB, as
+/// for `sr_envelope_decrypt()`), `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,
+/// `SR_IO`, `SR_KMS_INTERNAL` (staging file).
 ///
 /// # Safety
 /// As `sr_envelope_encrypt_raw_aes()`.
@@ -876,12 +1099,50 @@ pub unsafe extern "C" fn sr_envelope_decrypt_raw_aes_with_options(
     write: sr_write_fn,
     write_user: *mut c_void,
 ) -> sr_result {
+    // SAFETY: forwarded caller promises.
+    unsafe {
+        let options = sr_envelope_decrypt_options_ex::with_base(options);
+        sr_envelope_decrypt_raw_aes_with_options_ex(
+            key_namespace,
+            key_name,
+            wrapping_key,
+            wrapping_key_len,
+            &options,
+            read,
+            read_user,
+            write,
+            write_user,
+        )
+    }
+}
+
+/// As `sr_envelope_decrypt_raw_aes_with_options()`, with the options of
+/// `sr_envelope_decrypt_with_options_ex()` (`max_frame_buffer` too).
+///
+/// Errors: as `sr_envelope_decrypt_raw_aes()`; `SR_LIMIT_EXCEEDED` and
+/// `SR_VALIDATION` also as `sr_envelope_decrypt_with_options_ex()`.
+///
+/// # Safety
+/// As `sr_envelope_decrypt_raw_aes()`; `options` as for
+/// `sr_envelope_decrypt_with_options_ex()`.
+#[no_mangle]
+pub unsafe extern "C" fn sr_envelope_decrypt_raw_aes_with_options_ex(
+    key_namespace: *const c_char,
+    key_name: *const c_char,
+    wrapping_key: *const u8,
+    wrapping_key_len: usize,
+    options: *const sr_envelope_decrypt_options_ex,
+    read: sr_read_fn,
+    read_user: *mut c_void,
+    write: sr_write_fn,
+    write_user: *mut c_void,
+) -> sr_result {
     guard(|| {
         // SAFETY: caller promises, as documented above.
         let (keyring, options) = unsafe {
             (
                 raw_aes(key_namespace, key_name, wrapping_key, wrapping_key_len)?,
-                decrypt_options_from(options)?,
+                decrypt_options_ex_from(options)?,
             )
         };
         decrypt_callbacks(&keyring, &options, (read, read_user, write, write_user))

@@ -76,7 +76,10 @@ pub const SR_ANCHOR_REINIT: u32 = 4;
 
 /// The open options of an anchor path (NULL: none) and `SR_ANCHOR_INIT` /
 /// `SR_ANCHOR_REINIT` / `SR_WITHOUT_ANCHOR` flags.
-fn anchor_options(anchor: Option<&[u8]>, flags: u32) -> Result<sr::OpenOptions, Failure> {
+pub(crate) fn anchor_options(
+    anchor: Option<&[u8]>,
+    flags: u32,
+) -> Result<sr::OpenOptions, Failure> {
     if flags & !(SR_ANCHOR_INIT | SR_ANCHOR_REINIT | SR_WITHOUT_ANCHOR) != 0 {
         return Err(Failure::validation(format!(
             "flags {flags:#x}: only SR_ANCHOR_INIT, SR_ANCHOR_REINIT and SR_WITHOUT_ANCHOR are \
@@ -144,7 +147,7 @@ pub(crate) fn path_from(bytes: &[u8], name: &str) -> Result<PathBuf, Failure> {
 ///
 /// # Safety
 /// `root` valid for `root_len` bytes when `root_len > 0`.
-unsafe fn root_source(
+pub(crate) unsafe fn root_source(
     kind: u32,
     root: *const u8,
     root_len: usize,

@@ -421,9 +421,10 @@ pub unsafe extern "C" fn sr_envelope_encrypt_message_into(
 /// zeroized and its memory freed.
 ///
 /// Every frame length is read (Strongroom writes up to 256 MiB, other
-/// writers up to 2^32 − 1): the 256 MiB limit of the streaming decryption
-/// functions, which bounds what they buffer, does not apply to a message
-/// already in memory.
+/// writers up to 2^32 − 1): the max frame buffer of the streaming
+/// decryption functions (256 MiB by default; see
+/// `sr_envelope_decrypt_options_ex`), which bounds what they buffer, does
+/// not apply to a message already in memory.
 ///
 /// Memory: the message and the plaintext. The plaintext's exact length is
 /// read from the message's framing first (regular frames of the header's

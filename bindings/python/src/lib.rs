@@ -458,6 +458,43 @@ fn root_source(
     })
 }
 
+/// `options` with the `anchor` argument of `Keystore.open` (the anchor
+/// file's path, or False for the opt-out) and its `anchor_init` /
+/// `anchor_reinit` flags.
+fn anchor_options(
+    mut options: strongroom::OpenOptions,
+    anchor: Option<&Bound<'_, PyAny>>,
+    anchor_init: bool,
+    anchor_reinit: bool,
+) -> PyResult<strongroom::OpenOptions> {
+    // `anchor=False`: the opt-out; a path otherwise.
+    let anchor = match anchor {
+        Some(b) if b.is_instance_of::<pyo3::types::PyBool>() => {
+            if b.is_truthy()? || anchor_init || anchor_reinit {
+                return Err(kms(Error::validation(
+                    "anchor takes the anchor file's path, or False to open an anchored \
+                     keystore without its anchor (then without anchor_init or anchor_reinit)",
+                )));
+            }
+            options = options.without_anchor();
+            None
+        }
+        Some(p) => Some(p.extract::<PathBuf>()?),
+        None => None,
+    };
+    match anchor {
+        Some(a) => Ok(options.anchor(
+            strongroom::Anchor::file(a)
+                .initialize_if_missing(anchor_init)
+                .reinitialize(anchor_reinit),
+        )),
+        None if anchor_init || anchor_reinit => Err(kms(Error::validation(
+            "anchor_init and anchor_reinit need an anchor",
+        ))),
+        None => Ok(options),
+    }
+}
+
 // ---- the keystore -------------------------------------------------------------
 
 /// A Strongroom keystore: KMS keys sealed under a root key in one SQLite file.
@@ -706,41 +743,63 @@ impl Keystore {
         if let Some(p) = &principal {
             options = options.principal(p);
         }
-        // `anchor=False`: the opt-out; a path otherwise.
-        let anchor = match anchor {
-            Some(b) if b.is_instance_of::<pyo3::types::PyBool>() => {
-                if b.is_truthy()? || anchor_init || anchor_reinit {
-                    return Err(kms(Error::validation(
-                        "anchor takes the anchor file's path, or False to open an anchored \
-                         keystore without its anchor (then without anchor_init or anchor_reinit)",
-                    )));
-                }
-                options = options.without_anchor();
-                None
-            }
-            Some(p) => Some(p.extract::<PathBuf>()?),
-            None => None,
-        };
-        match anchor {
-            Some(a) => {
-                options = options.anchor(
-                    strongroom::Anchor::file(a)
-                        .initialize_if_missing(anchor_init)
-                        .reinitialize(anchor_reinit),
-                );
-            }
-            None if anchor_init || anchor_reinit => {
-                return Err(kms(Error::validation(
-                    "anchor_init and anchor_reinit need an anchor",
-                )));
-            }
-            None => {}
-        }
+        let options = anchor_options(options, anchor, anchor_init, anchor_reinit)?;
         let p = path.clone();
         let ks = py
             .detach(move || strongroom::Keystore::open_with(&p, root, options))
             .map_err(kms)?;
         Ok(Keystore::new(ks, path))
+    }
+
+    /// Verifies the audit log of the keystore at `path` as
+    /// `verify_audit_log` does, without opening a handle and writing
+    /// nothing (the CLI's `strongroom audit verify`): for a keystore and
+    /// log this process cannot or must not write (a read-only file system
+    /// or files, a copy kept as evidence), and for one that other handles
+    /// or processes have open (their latest commits, still in the `-wal`
+    /// file, are read). The keystore is opened read only: through its WAL
+    /// while a `-wal` or `-shm` file exists beside it, otherwise as an
+    /// immutable file, creating no file. Nothing is flushed first, so
+    /// records past the sealed checkpoint (the unsealed tail of a process
+    /// that crashed) are checked by the chain alone; the integrity state is
+    /// checked against `anchor` without moving or creating it; no audit
+    /// event is appended. An edited, deleted, inserted or reordered
+    /// record, or a log cut short, gives `intact=False` and the `fault`
+    /// that `verify_audit_log` reports.
+    ///
+    /// Give exactly one root-key source, as for `open`. `anchor`: the
+    /// anchor file of an anchored keystore (a missing one is an error:
+    /// nothing is initialised here), or False to verify an anchored
+    /// keystore without checking its anchor.
+    ///
+    /// Raises NotFoundException if there is no keystore at `path`,
+    /// AccessDeniedException if the root key is not this keystore's,
+    /// KMSInvalidStateException if the keystore is anchored and no `anchor`
+    /// is given or the anchor is not the keystore's, KMSInternalException
+    /// if the keystore or its checkpoint fails authentication, the keystore
+    /// is behind its anchor, the anchor is missing or fails authentication,
+    /// the keystore is of an older format version (never migrated here),
+    /// or the log or a `-wal` file cannot be read, ValidationException for
+    /// a malformed root key, `anchor=True`, or an anchor that is one of the
+    /// keystore's files or not a regular file, TypeError unless exactly one
+    /// root-key source is given.
+    #[staticmethod]
+    #[pyo3(signature = (path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, anchor=None))]
+    fn verify_audit_log_read_only(
+        py: Python<'_>,
+        path: PathBuf,
+        root_key: Option<&Bound<'_, PyAny>>,
+        root_key_file: Option<PathBuf>,
+        root_key_env: Option<Text>,
+        passphrase: Option<&Bound<'_, PyAny>>,
+        anchor: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<AuditVerification> {
+        let root = root_source(root_key, root_key_file, root_key_env.plain(), passphrase)?;
+        let options = anchor_options(strongroom::OpenOptions::default(), anchor, false, false)?;
+        let r = py
+            .detach(move || strongroom::Keystore::verify_audit_log_read_only(&path, root, options))
+            .map_err(kms)?;
+        AuditVerification::new(py, r)
     }
 
     /// Closes the keystore; later calls raise ValueError. Idempotent. The

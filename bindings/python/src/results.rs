@@ -722,7 +722,8 @@ impl KeyPolicyList {
 }
 
 result_class! {
-    /// Result of Keystore.verify_audit_log: `records` verified (intent
+    /// Result of Keystore.verify_audit_log and
+    /// Keystore.verify_audit_log_read_only: `records` verified (intent
     /// records included), the records the sealed checkpoint covers, `fault`
     /// (None when `intact`), and `outcome_unknown`: a tuple of the
     /// `eventID`s (str) of the intent records with no outcome record after

@@ -480,7 +480,7 @@ class KeyPolicyList:
 
 @final
 class AuditVerification:
-    """Result of Keystore.verify_audit_log."""
+    """Result of Keystore.verify_audit_log and Keystore.verify_audit_log_read_only."""
 
     @property
     def records(self) -> int: ...
@@ -637,6 +637,43 @@ class Keystore:
         `anchor`, `anchor=True`, an anchor that is not a regular file, or a
         `principal` that is not a principal ARN (raised before anything is
         written: no anchor is created, no event recorded).
+        """
+    @staticmethod
+    def verify_audit_log_read_only(
+        path: _StrPath,
+        *,
+        root_key: Union[str, _BytesLike, None] = None,
+        root_key_file: Optional[_StrPath] = None,
+        root_key_env: Optional[str] = None,
+        passphrase: Union[str, _BytesLike, None] = None,
+        anchor: Union[_StrPath, Literal[False], None] = None,
+    ) -> AuditVerification:
+        """
+        Verifies the audit log of the keystore at `path` as `verify_audit_log`
+        does, without opening a handle and writing nothing (the CLI's
+        `strongroom audit verify`): for a keystore and log this process cannot
+        or must not write (a read-only file system or files, a copy kept as
+        evidence), and for one that other handles or processes have open
+        (their latest commits, still in the `-wal` file, are read). Nothing is
+        flushed first, so records past the sealed checkpoint are checked by
+        the chain alone; the integrity state is checked against `anchor`
+        without moving or creating it; no audit event is appended. A log that
+        does not verify gives `intact=False` and the `fault` that
+        `verify_audit_log` reports.
+
+        Root key: one source, as for `open`. `anchor`: the anchor file of an
+        anchored keystore (a missing one is an error: nothing is initialised
+        here), or False to verify without checking the anchor.
+
+        Raises NotFoundException (no keystore at `path`),
+        AccessDeniedException (not this keystore's root key),
+        KMSInvalidStateException (anchored, and no `anchor` given or not its
+        anchor), KMSInternalException (the keystore or its checkpoint fails
+        authentication, the keystore is behind its anchor, the anchor is
+        missing or fails authentication, an older format version, the log or
+        a `-wal` file cannot be read), ValidationException (malformed root
+        key, `anchor=True`, an anchor that is one of the keystore's files or
+        not a regular file), TypeError (not exactly one root-key source).
         """
     def close(self) -> None:
         """
