@@ -57,12 +57,12 @@ thread_local! {
     };
 }
 
-/// 32 fresh random bytes for [`AuditEvent::new`], and the process ID
-/// (read for the fork check, passed on to the audit append).
-pub(crate) fn audit_id_bytes() -> ([u8; 32], u32) {
+/// 32 fresh random bytes for [`AuditEvent::new`]; `pid` is the calling
+/// process's ID ([`std::process::id`], which the caller has read already:
+/// it is a system call), for the pool's fork check.
+pub(crate) fn audit_id_bytes(pid: u32) -> [u8; 32] {
     ID_POOL_OF_THREAD.with(|p| {
         let mut p = p.borrow_mut();
-        let pid = std::process::id();
         if p.used + 32 > ID_POOL || p.pid != pid {
             rand_core::Rng::fill_bytes(&mut os_rng(), &mut p.bytes);
             p.used = 0;
@@ -71,7 +71,7 @@ pub(crate) fn audit_id_bytes() -> ([u8; 32], u32) {
         let mut out = [0u8; 32];
         out.copy_from_slice(&p.bytes[p.used..p.used + 32]);
         p.used += 32;
-        (out, pid)
+        out
     })
 }
 
@@ -192,11 +192,11 @@ impl Keystore {
     ) -> Result<T> {
         // In a forked child nothing runs, and nothing is audited (the
         // handle's connections and audit state are its parent's).
-        self.inner.audit.check_process()?;
+        let pid = self.inner.audit.check_process()?;
         // The event's IDs are fixed before the operation runs: a row change
         // it commits is preceded by its intent record, which names them
         // (`docs/FORMAT.md`, "Intent records").
-        let (random, pid) = audit_id_bytes();
+        let random = audit_id_bytes(pid);
         let durable = crate::audit_log::durable_event(op);
         let scope = crate::audit_log::CallScope::enter(op, random, durable.then(|| params.clone()));
         let mut call = Call::new(params);

@@ -919,7 +919,7 @@ pub(crate) struct AuditSink {
     /// Records waiting to be written by one writer (group commit).
     queue: Mutex<Queue>,
     /// Signalled when a batch of the queue is written, if some caller
-    /// waits on it ([`Queue::sleepers`]).
+    /// waits on it ([`Queue::waiters`]).
     written: Condvar,
     /// [`Queue::done`] as last published, read without the queue's lock by
     /// callers that spin briefly before sleeping on `written` (a hint: the
@@ -970,9 +970,6 @@ struct Queue {
     done: u64,
     /// A writer is writing a batch.
     writing: bool,
-    /// Callers asleep on [`AuditSink::written`]: a finished batch wakes
-    /// them only if there are any (a wake is a system call).
-    sleepers: usize,
     /// The errors of records that failed, until their callers take them.
     failed: HashMap<u64, Error>,
     /// An empty buffer to swap in for `pending`.
@@ -995,6 +992,8 @@ struct Queue {
     /// The process that queued the records (a forked child drops its
     /// parent's).
     pid: u32,
+    /// Threads waiting on [`AuditSink::written`] ([`AuditSink::wait_written`]).
+    waiters: u32,
 }
 
 /// The end of the valid chain of each log file this process last wrote or
@@ -1127,7 +1126,7 @@ pub(crate) fn intent_record(
     millis: u64,
     keys: impl Iterator<Item = String>,
 ) -> Option<String> {
-    let (random, _) = crate::access::audit_id_bytes();
+    let random = crate::access::audit_id_bytes(std::process::id());
     let mut intent_id = [0u8; 16];
     intent_id.copy_from_slice(&random[..16]);
     CALL.with(|c| {
@@ -1261,7 +1260,9 @@ impl<'a> BatchDone<'a> {
         q.done = range.end;
         q.writing = false;
         sink.done_hint.store(range.end, Ordering::Release);
-        if q.sleepers > 0 {
+        // `notify_all` is a system call (`FUTEX_WAKE`) even when no thread
+        // waits; a waiter counts itself under this lock before it waits.
+        if q.waiters > 0 {
             sink.written.notify_all();
         }
         q
@@ -1300,10 +1301,48 @@ impl Drop for BatchDone<'_> {
     }
 }
 
+/// What an append reads of the log file under the lock, with one `fstat`
+/// of the open descriptor (a system call on every append: `File::metadata`
+/// is a `statx` on Linux, which costs more; `benches/RESULTS.md`, branch
+/// `perf11`).
 #[cfg(unix)]
-fn file_id(m: &std::fs::Metadata) -> (u64, u64) {
-    use std::os::unix::fs::MetadataExt;
-    (m.dev(), m.ino())
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct LogStat {
+    /// Length in bytes.
+    len: u64,
+    /// Link count: 0 once the file was deleted or another renamed over it.
+    nlink: u64,
+    /// (device, inode): the file's identity.
+    id: (u64, u64),
+}
+
+#[cfg(unix)]
+impl LogStat {
+    // The field types of `stat` differ between targets (same-type
+    // conversions on some).
+    #[allow(clippy::useless_conversion, clippy::unnecessary_cast)]
+    fn new(st: &rustix::fs::Stat) -> Self {
+        LogStat {
+            len: u64::try_from(st.st_size).unwrap_or(0),
+            nlink: st.st_nlink as u64,
+            id: (st.st_dev as u64, st.st_ino as u64),
+        }
+    }
+
+    /// The open log `f` (at `path`, for the error).
+    fn of(f: &File, path: &Path) -> Result<Self> {
+        rustix::fs::fstat(f)
+            .map(|st| Self::new(&st))
+            .map_err(|e| io_err("reading", path, &std::io::Error::from(e)))
+    }
+
+    /// The regular file at `path`, if there is one.
+    fn of_path(path: &Path) -> Option<Self> {
+        let st = rustix::fs::stat(path).ok()?;
+        rustix::fs::FileType::from_raw_mode(st.st_mode)
+            .is_file()
+            .then(|| Self::new(&st))
+    }
 }
 
 /// An exclusive `flock` on the log, released on drop. It serializes
@@ -1377,12 +1416,14 @@ impl AuditSink {
     /// (checkpoint, chain end, queued events) is its parent's. Each process
     /// opens its own handle.
     ///
+    /// Returns the process ID (read once per call: it is a system call).
+    ///
     /// # Errors
     /// `ValidationException` in a forked child.
-    pub(crate) fn check_process(&self) -> Result<()> {
+    pub(crate) fn check_process(&self) -> Result<u32> {
         let pid = std::process::id();
         if pid == self.opened_in {
-            Ok(())
+            Ok(pid)
         } else {
             Err(Error::validation(format!(
                 "this keystore handle was opened by process {}, not by this process ({pid}): \
@@ -1518,8 +1559,8 @@ impl AuditSink {
                 return Ok(Some(f));
             }
             // `last` holds the identity of the cached file (set with it).
-            let same = match (std::fs::metadata(path), tail.last) {
-                (Ok(p), Some((id, _))) => p.is_file() && file_id(&p) == id,
+            let same = match (LogStat::of_path(path), tail.last) {
+                (Some(p), Some((id, _))) => p.id == id,
                 _ => false,
             };
             if same {
@@ -1566,14 +1607,13 @@ impl AuditSink {
     fn valid_end(
         &self,
         f: &File,
-        meta: &std::fs::Metadata,
+        st: LogStat,
         cp: StoredCheckpoint,
         last: Option<((u64, u64), StoredCheckpoint)>,
     ) -> Result<(StoredCheckpoint, u64, (u64, u64))> {
         use std::os::unix::fs::FileExt;
         let path = self.path.as_path();
-        let len = meta.len();
-        let id = file_id(meta);
+        let LogStat { len, id, .. } = st;
         if len < cp.log_len || (len == cp.log_len && !holds_checkpoint(f, &cp)) {
             return Err(log_replaced(path));
         }
@@ -1708,12 +1748,7 @@ impl AuditSink {
                 self.spin_for_batch(seq);
                 q = lock_queue(&self.queue);
             } else {
-                q.sleepers += 1;
-                q = self
-                    .written
-                    .wait(q)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                q.sleepers -= 1;
+                q = self.wait_written(q);
             }
         }
     }
@@ -1773,6 +1808,20 @@ impl AuditSink {
         finish.complete(batch)
     }
 
+    /// Waits (releasing `q`) until a batch is marked done or failed.
+    fn wait_written<'a>(
+        &self,
+        mut q: std::sync::MutexGuard<'a, Queue>,
+    ) -> std::sync::MutexGuard<'a, Queue> {
+        q.waiters += 1;
+        let mut q = self
+            .written
+            .wait(q)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        q.waiters -= 1;
+        q
+    }
+
     /// Writes everything queued (write-behind) and waits for any batch in
     /// progress; fails if the log cannot be written (the records stay
     /// queued).
@@ -1780,12 +1829,7 @@ impl AuditSink {
         let mut q = lock_queue(&self.queue);
         loop {
             if q.writing {
-                q.sleepers += 1;
-                q = self
-                    .written
-                    .wait(q)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                q.sleepers -= 1;
+                q = self.wait_written(q);
             } else if q.pending.is_empty() && q.retained.is_empty() {
                 return q.stuck.clone().map_or(Ok(()), Err);
             } else {
@@ -1868,15 +1912,15 @@ impl AuditSink {
         durable: bool,
         epoch: Option<u64>,
     ) -> Result<Option<Option<StoredCheckpoint>>> {
-        use std::os::unix::fs::{FileExt, MetadataExt};
+        use std::os::unix::fs::FileExt;
         let path = self.path.as_path();
         let _lock = FileLock::acquire(f, path)?;
-        let meta = f.metadata().map_err(|e| io_err("reading", path, &e))?;
-        if meta.nlink() == 0 {
+        let st = LogStat::of(f, path)?;
+        if st.nlink == 0 {
             return Ok(None);
         }
         let cp = self.checkpoint(tail, epoch)?;
-        let (start, len, id) = self.valid_end(f, &meta, cp, tail.last)?;
+        let (start, len, id) = self.valid_end(f, st, cp, tail.last)?;
         if len > start.log_len {
             // A torn or invalid tail past the checkpoint (a crash
             // mid-write, or an edit of records the checkpoint does not
@@ -2000,8 +2044,8 @@ impl AuditSink {
             let _lock = FileLock::acquire(&f, path)?;
             let epoch = self.storage.change_counter()?;
             let cp = self.checkpoint(tail, epoch)?;
-            let meta = f.metadata().map_err(|e| io_err("reading", path, &e))?;
-            let (end, _, id) = self.valid_end(&f, &meta, cp, tail.last)?;
+            let st = LogStat::of(&f, path)?;
+            let (end, _, id) = self.valid_end(&f, st, cp, tail.last)?;
             if end.checkpoint.count > cp.checkpoint.count {
                 f.sync_data().map_err(|e| io_err("syncing", path, &e))?;
                 self.store_checkpoint(tail, end)?;
@@ -2136,7 +2180,6 @@ impl AuditSink {
         &self,
         f: impl FnOnce(&mut ChangeLog<'_>) -> Result<T>,
     ) -> Result<T> {
-        use std::os::unix::fs::MetadataExt;
         let path = self.path.as_path();
         let mut tail = lock_tail(&self.tail);
         // A change goes to the file the path names now.
@@ -2148,8 +2191,8 @@ impl AuditSink {
                 .ok_or_else(|| io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?;
             let (result, id, end, written, broken) = {
                 let _lock = FileLock::acquire(&file, path)?;
-                let meta = file.metadata().map_err(|e| io_err("reading", path, &e))?;
-                if meta.nlink() == 0 {
+                let st = LogStat::of(&file, path)?;
+                if st.nlink == 0 {
                     // Deleted meanwhile (or renamed over): the path's file.
                     tail.path_checked = None;
                     continue;
@@ -2157,7 +2200,7 @@ impl AuditSink {
                 // Read under the lock: no checkpoint moves until it is released.
                 let epoch = self.storage.change_counter()?;
                 let cp = self.checkpoint(&mut tail, epoch)?;
-                let (end, len, id) = self.valid_end(&file, &meta, cp, tail.last)?;
+                let (end, len, id) = self.valid_end(&file, st, cp, tail.last)?;
                 let mut log = ChangeLog {
                     sink: self,
                     file: &file,

@@ -128,7 +128,7 @@ impl ServiceEvent {
     /// The audit event of this maintenance in `ks`'s account, at `millis`.
     fn event(&self, ks: &Keystore, millis: u64) -> strongroom_core::audit::AuditEvent {
         use strongroom_core::audit::AuditEvent;
-        let (random, _) = access::audit_id_bytes();
+        let random = access::audit_id_bytes(std::process::id());
         let (Self::Deleted(id) | Self::Rotated(id) | Self::MaterialExpired(id)) = self;
         let arn = strongroom_core::key::key_arn(ks.region(), ks.account(), id);
         match self {

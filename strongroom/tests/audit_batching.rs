@@ -25,6 +25,15 @@ fn checkpoint_count(db: &Path) -> u64 {
     u64::from_be_bytes(body[9..17].try_into().unwrap())
 }
 
+/// The sealed checkpoint's log length in bytes (bytes 49..57 of the state).
+fn checkpoint_len(db: &Path) -> u64 {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let body: Vec<u8> = conn
+        .query_row("SELECT body FROM meta WHERE id = 'state'", [], |r| r.get(0))
+        .unwrap();
+    u64::from_be_bytes(body[49..57].try_into().unwrap())
+}
+
 /// Runs [`child_process_entry`] in a new process of this test binary:
 /// `ops` Encrypt calls on the keystore at `db`, then `exit` (`abort`: no
 /// destructor runs, as under `kill -9`; `drop`: the handle is dropped).
@@ -357,4 +366,79 @@ fn a_keystore_recreated_in_place_starts_its_own_chain() {
         let v = ks.verify_audit_log().unwrap();
         assert_eq!((v.records, v.fault), (5 + round, None), "round {round}");
     }
+}
+
+/// Between two appends of a handle, another process and another handle of
+/// this process append (and the other process dies without a flush): the
+/// handle's next append finds the log longer than its own last line left
+/// it, chains after the last of their records, and overwrites none of
+/// them.
+#[test]
+fn appends_by_others_between_two_of_ours_are_chained_after() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+    let ours = line_count(&f.path);
+    assert!(!spawn_child(&f.path, &key, 2, "abort")
+        .wait()
+        .unwrap()
+        .success());
+    let second = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    try_encrypt(&second, &key, b"x").unwrap();
+    assert_eq!(line_count(&f.path), ours + 3);
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+    drop(second);
+    let v = f.ks.verify_audit_log().unwrap();
+    assert_eq!((v.records, v.fault), (ours + 4, None));
+    let events = f.ks.audit_events(&Default::default()).unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e["eventName"] == "Encrypt")
+            .count(),
+        5
+    );
+}
+
+/// Between two appends of a handle, another process appends two records
+/// and the log is cut inside the second (past the sealed checkpoint: what
+/// a crash mid-write leaves): the handle's next append reads the file's
+/// length, chains after the other process's whole record and cuts the
+/// torn bytes, leaving no gap and no garbage. Had the other process
+/// checkpointed its records (a sync when its second append came 100 ms
+/// after its first), the cut is below the checkpoint and the append fails
+/// closed instead.
+#[test]
+fn a_cut_between_two_of_our_appends_is_seen() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    // Durable, so this handle's own end is the checkpoint's.
+    f.ks.update_key_description(&key, "d").unwrap();
+    let ours = line_count(&f.path);
+    assert_eq!(checkpoint_count(&f.path), ours);
+    assert!(!spawn_child(&f.path, &key, 2, "abort")
+        .wait()
+        .unwrap()
+        .success());
+    let log = f.ks.audit_log_path().to_path_buf();
+    let full = std::fs::read(&log).unwrap();
+    let cut = full.len() as u64 - 40;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(cut)
+        .unwrap();
+    if checkpoint_len(&f.path) > cut {
+        expect_err(
+            try_encrypt(&f.ks, &key, b"x"),
+            strongroom::ErrorKind::KMSInternalException,
+        );
+        return;
+    }
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.contains('\0'), "no hole where the cut record was");
+    let v = f.ks.verify_audit_log().unwrap();
+    assert_eq!((v.records, v.fault), (ours + 2, None));
 }
