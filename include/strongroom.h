@@ -560,7 +560,10 @@ typedef struct {
  * of `sr_envelope_decrypt_options` (in `base`) and the max frame buffer, in
  * a struct that records its own size so that it can grow. Initialise it
  * with `SR_ENVELOPE_DECRYPT_OPTIONS_EX_INIT` (the defaults, `struct_size`
- * set), then set the fields wanted:
+ * set, every other byte zero), then set the fields wanted; do not build it
+ * field by field in automatic storage, whose padding bytes C leaves
+ * undefined (a later library refuses non-zero bytes past the fields it
+ * knows), or `memset` it to zero first:
  *
  * ```c
  * sr_envelope_decrypt_options_ex o = SR_ENVELOPE_DECRYPT_OPTIONS_EX_INIT;
@@ -582,9 +585,11 @@ typedef struct {
 typedef struct {
   /**
    * `sizeof(sr_envelope_decrypt_options_ex)` as the caller compiled it
-   * (`SR_ENVELOPE_DECRYPT_OPTIONS_EX_INIT` sets it): at least this
-   * library's size of the struct (`SR_VALIDATION` otherwise, e.g. for a
-   * struct zero-initialised with `{0}`), at most 4096.
+   * (`SR_ENVELOPE_DECRYPT_OPTIONS_EX_INIT` sets it): at least the size of
+   * the struct's first version (this one: 56 bytes on 64-bit targets, 48
+   * on 32-bit ones), at most 4096 (`SR_VALIDATION` otherwise, e.g. for a
+   * struct zero-initialised with `{0}`). Fields past it take their
+   * defaults.
    */
   size_t struct_size;
   /**
@@ -870,7 +875,10 @@ sr_result sr_verify_audit_log(const sr_keystore *ks, sr_audit_verification *out)
  * checked by the chain alone, where `sr_verify_audit_log()` would seal
  * them first; the keystore integrity state is verified, and checked
  * against the anchor without moving or creating it; no audit event is
- * appended and no anchoring begun.
+ * appended and no anchoring begun. The keystore, its WAL, its audit log
+ * and its anchor are never written; but while a `-wal` file exists (a
+ * writer has the keystore open, or crashed), SQLite may create or update
+ * the shared-memory index `-shm` beside it, as it does for any reader.
  *
  * Parameters:
  * - `path`, `root_kind`, `root`, `root_len`: as for `sr_keystore_open()`.
@@ -1532,8 +1540,8 @@ sr_result sr_envelope_decrypt_with_options(const sr_keystore *ks,
  * for a message whose frame length (or non-framed content length) is
  * above `max_frame_buffer`, once its header is read (before any key is
  * unwrapped or anything written; the message names the max frame
- * buffer); `SR_VALIDATION` also for a `struct_size` below this library's
- * size of the struct or above 4096, for options set past the fields this
+ * buffer); `SR_VALIDATION` also for a `struct_size` below the size of the
+ * struct's first version or above 4096, for options set past the fields this
  * library knows (a `struct_size` from a newer header with non-zero bytes
  * past them), and for a `max_frame_buffer` above 4294967295.
  *

@@ -620,7 +620,11 @@ impl Keystore {
     /// `options` as for [`open_with`](Self::open_with) (the audit write
     /// mode and the principal have no effect here), but an anchor with
     /// `initialize_if_missing` or `reinitialize` is refused: a missing
-    /// anchor is always an error here.
+    /// anchor is always an error here. "Writing nothing" stops at SQLite:
+    /// the keystore, its WAL, its audit log and its anchor are never
+    /// written, but while a `-wal` file exists (a writer has the keystore
+    /// open, or crashed) SQLite may create or update the shared-memory
+    /// index `-shm` beside it, as it does for any reader.
     ///
     /// # Errors
     /// `ValidationException` for an anchor with
@@ -970,6 +974,9 @@ struct Queue {
     done: u64,
     /// A writer is writing a batch.
     writing: bool,
+    /// The batch being written is durable (`fdatasync`): its waiters sleep
+    /// at once instead of spinning ([`AuditSink::spin_for_batch`]).
+    writing_durable: bool,
     /// The errors of records that failed, until their callers take them.
     failed: HashMap<u64, Error>,
     /// An empty buffer to swap in for `pending`.
@@ -1742,10 +1749,11 @@ impl AuditSink {
             }
             if !q.writing {
                 q = self.write_queued(q);
-            } else if spun_at != Some(q.done) && spin_worthwhile() {
-                spun_at = Some(q.done);
+            } else if spun_at != Some(q.done) && !q.writing_durable && spin_worthwhile() {
+                let first = q.done;
+                spun_at = Some(first);
                 drop(q);
-                self.spin_for_batch(seq);
+                self.spin_for_batch(seq, first);
                 q = lock_queue(&self.queue);
             } else {
                 q = self.wait_written(q);
@@ -1759,11 +1767,12 @@ impl AuditSink {
     /// microseconds to write, less than putting the caller to sleep and
     /// waking it again costs, and a sleeping caller leaves its core idle
     /// while the writer finishes (the second thread of a pair then gains
-    /// nothing). A durable batch (`fdatasync`) outlasts the spin and the
-    /// caller sleeps as before.
-    fn spin_for_batch(&self, seq: u64) {
+    /// nothing). Callers waiting for a durable batch (`fdatasync`, which
+    /// outlasts any spin) do not spin: they sleep as before.
+    /// `first`: [`Queue::done`] as seen under the queue's lock before
+    /// spinning (a batch that ends before the spin starts ends it at once).
+    fn spin_for_batch(&self, seq: u64, first: u64) {
         let start = Instant::now();
-        let first = self.done_hint.load(Ordering::Acquire);
         let mut spins = 0u32;
         loop {
             let done = self.done_hint.load(Ordering::Acquire);
@@ -1796,6 +1805,7 @@ impl AuditSink {
         // Write-behind batches are durable: what a crash can lose is the
         // queue alone.
         let durable = std::mem::take(&mut q.pending_durable) || q.detached > 0;
+        q.writing_durable = durable;
         q.detached = 0;
         q.oldest = None;
         drop(q);

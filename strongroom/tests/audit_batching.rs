@@ -268,9 +268,9 @@ fn concurrent_threads_handles_and_processes_keep_one_chain() {
     assert_eq!(ids.len(), 601, "event IDs are unique");
 }
 
-/// Callers of one handle whose records wait behind a durable batch (an
-/// `fdatasync` outlasts the brief spin, so they go to sleep) are all woken:
-/// every call returns and every record is in the chain once.
+/// Callers of one handle whose records wait behind a durable batch (they
+/// sleep instead of spinning) are all woken: every call returns, and every
+/// record is in the chain once.
 #[test]
 fn callers_waiting_behind_durable_batches_all_return() {
     use strongroom::api::Tag;
@@ -295,7 +295,17 @@ fn callers_waiting_behind_durable_batches_all_return() {
             })
         })
         .collect();
+    // A lost wake-up leaves a caller asleep for good: fail (with the
+    // threads still blocked) instead of hanging the test run.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     for t in threads {
+        while !t.is_finished() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "a caller waiting behind a batch was never woken"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         t.join().unwrap();
     }
     let v = f.ks.verify_audit_log().unwrap();

@@ -318,6 +318,19 @@ static void test_max_frame_buffer(const char *dir, const char *plain) {
   CHECK_RC(raw_decrypt_ex(&later.o, msg, out, NULL), SR_VALIDATION);
   o.struct_size = sizeof o;
 
+  /* The first version's size is part of the ABI (56 bytes on LP64), and a
+   * struct at an unaligned address is read as well (bytewise). */
+  if (sizeof(void *) == 8) CHECK(sizeof(sr_envelope_decrypt_options_ex) == 56);
+  unsigned char unaligned[sizeof o + 1];
+  o.max_frame_buffer = frame - 1;
+  memcpy(unaligned + 1, &o, sizeof o);
+  CHECK_RC(raw_decrypt_ex((const sr_envelope_decrypt_options_ex *)(const void *)(unaligned + 1), msg, out, NULL),
+           SR_LIMIT_EXCEEDED);
+  o.max_frame_buffer = frame;
+  memcpy(unaligned + 1, &o, sizeof o);
+  CHECK_OK(raw_decrypt_ex((const sr_envelope_decrypt_options_ex *)(const void *)(unaligned + 1), msg, out, NULL));
+  CHECK(same_files(plain, out));
+
   /* The KMS keyring's streaming and file functions; the base options apply. */
   sr_keystore *ks = new_keystore(dir, "frames.db", 0x5a);
   char k[SR_KEY_ID_LEN];

@@ -556,7 +556,10 @@ unsafe fn report(out: Out<sr_audit_verification>, v: sr::AuditVerification) -> R
 /// checked by the chain alone, where `sr_verify_audit_log()` would seal
 /// them first; the keystore integrity state is verified, and checked
 /// against the anchor without moving or creating it; no audit event is
-/// appended and no anchoring begun.
+/// appended and no anchoring begun. The keystore, its WAL, its audit log
+/// and its anchor are never written; but while a `-wal` file exists (a
+/// writer has the keystore open, or crashed), SQLite may create or update
+/// the shared-memory index `-shm` beside it, as it does for any reader.
 ///
 /// Parameters:
 /// - `path`, `root_kind`, `root`, `root_len`: as for `sr_keystore_open()`.

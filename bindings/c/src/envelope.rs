@@ -323,7 +323,10 @@ const _: () = assert!(SR_DEFAULT_MAX_FRAME_BUFFER == DEFAULT_MAX_CONTENT_BUFFER)
 /// of `sr_envelope_decrypt_options` (in `base`) and the max frame buffer, in
 /// a struct that records its own size so that it can grow. Initialise it
 /// with `SR_ENVELOPE_DECRYPT_OPTIONS_EX_INIT` (the defaults, `struct_size`
-/// set), then set the fields wanted:
+/// set, every other byte zero), then set the fields wanted; do not build it
+/// field by field in automatic storage, whose padding bytes C leaves
+/// undefined (a later library refuses non-zero bytes past the fields it
+/// knows), or `memset` it to zero first:
 ///
 /// ```c
 /// sr_envelope_decrypt_options_ex o = SR_ENVELOPE_DECRYPT_OPTIONS_EX_INIT;
@@ -346,9 +349,11 @@ const _: () = assert!(SR_DEFAULT_MAX_FRAME_BUFFER == DEFAULT_MAX_CONTENT_BUFFER)
 #[derive(Clone, Copy, Debug)]
 pub struct sr_envelope_decrypt_options_ex {
     /// `sizeof(sr_envelope_decrypt_options_ex)` as the caller compiled it
-    /// (`SR_ENVELOPE_DECRYPT_OPTIONS_EX_INIT` sets it): at least this
-    /// library's size of the struct (`SR_VALIDATION` otherwise, e.g. for a
-    /// struct zero-initialised with `{0}`), at most 4096.
+    /// (`SR_ENVELOPE_DECRYPT_OPTIONS_EX_INIT` sets it): at least the size of
+    /// the struct's first version (this one: 56 bytes on 64-bit targets, 48
+    /// on 32-bit ones), at most 4096 (`SR_VALIDATION` otherwise, e.g. for a
+    /// struct zero-initialised with `{0}`). Fields past it take their
+    /// defaults.
     pub struct_size: usize,
     /// The options of `sr_envelope_decrypt_with_options()`, with the same
     /// meaning and defaults.
@@ -368,9 +373,15 @@ pub struct sr_envelope_decrypt_options_ex {
     pub max_frame_buffer: u64,
 }
 
-/// The size of the first version of `sr_envelope_decrypt_options_ex`:
-/// every later library must accept a `struct_size` this large.
-const OPTIONS_EX_SIZE_V1: usize = std::mem::size_of::<sr_envelope_decrypt_options_ex>();
+/// The size of the first version of `sr_envelope_decrypt_options_ex` (up
+/// to the end of `max_frame_buffer`): every later library accepts a
+/// `struct_size` this large, and gives the fields it adds their defaults.
+/// A constant, not the struct's size, so that it stays the same when a
+/// field is added (the assertion below then goes).
+const OPTIONS_EX_SIZE_V1: usize =
+    std::mem::offset_of!(sr_envelope_decrypt_options_ex, max_frame_buffer)
+        + std::mem::size_of::<u64>();
+const _: () = assert!(OPTIONS_EX_SIZE_V1 == std::mem::size_of::<sr_envelope_decrypt_options_ex>());
 /// The largest `struct_size` read (a page, as `openat2()`).
 const OPTIONS_EX_SIZE_MAX: usize = 4096;
 
@@ -418,12 +429,13 @@ pub(crate) unsafe fn decrypt_options_ex_from(
         return unsafe { decrypt_options_from(std::ptr::null()) };
     }
     // SAFETY: non-NULL; the caller promises a struct of some version, and
-    // every version starts with `struct_size`.
-    let size = unsafe { opts.cast::<usize>().read() };
+    // every version starts with `struct_size`. Read unaligned: the caller's
+    // struct may sit anywhere (e.g. in a packed wrapper).
+    let size = unsafe { opts.cast::<usize>().read_unaligned() };
     if !(OPTIONS_EX_SIZE_V1..=OPTIONS_EX_SIZE_MAX).contains(&size) {
         return Err(Failure::validation(format!(
             "sr_envelope_decrypt_options_ex: struct_size {size} is not the size of a version of \
-             the struct (this library's is {OPTIONS_EX_SIZE_V1}); initialise it with \
+             the struct ({OPTIONS_EX_SIZE_V1} to {OPTIONS_EX_SIZE_MAX}); initialise it with \
              SR_ENVELOPE_DECRYPT_OPTIONS_EX_INIT"
         )));
     }
@@ -441,8 +453,22 @@ pub(crate) unsafe fn decrypt_options_ex_from(
             )));
         }
     }
-    // SAFETY: at least this library's size (checked), caller promise.
-    let o = unsafe { &*opts };
+    // The caller's bytes, as far as both its struct and this library's
+    // go, over the defaults (a field the caller's version lacks keeps its
+    // default); copied bytewise, so neither alignment nor a shorter struct
+    // is read past. Every field is an integer or a raw pointer: any bytes
+    // are a valid value.
+    // SAFETY: NULL is the defaults.
+    let mut o = unsafe { sr_envelope_decrypt_options_ex::with_base(std::ptr::null()) };
+    // SAFETY: the caller promises `size` readable bytes at `opts`; at most
+    // `known` bytes are written into `o`, which has `known`.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            opts.cast::<u8>(),
+            std::ptr::addr_of_mut!(o).cast::<u8>(),
+            size.min(known),
+        );
+    }
     // SAFETY: forwarded caller promise on the arrays.
     let (mut options, unsigned_only) = unsafe { decrypt_options_from(&o.base) }?;
     options.max_content_buffer = max_frame_buffer(o.max_frame_buffer)?;
@@ -709,8 +735,8 @@ pub unsafe extern "C" fn sr_envelope_decrypt_with_options(
 /// for a message whose frame length (or non-framed content length) is
 /// above `max_frame_buffer`, once its header is read (before any key is
 /// unwrapped or anything written; the message names the max frame
-/// buffer); `SR_VALIDATION` also for a `struct_size` below this library's
-/// size of the struct or above 4096, for options set past the fields this
+/// buffer); `SR_VALIDATION` also for a `struct_size` below the size of the
+/// struct's first version or above 4096, for options set past the fields this
 /// library knows (a `struct_size` from a newer header with non-zero bytes
 /// past them), and for a `max_frame_buffer` above 4294967295.
 ///

@@ -763,7 +763,10 @@ impl Keystore {
     /// records past the sealed checkpoint (the unsealed tail of a process
     /// that crashed) are checked by the chain alone; the integrity state is
     /// checked against `anchor` without moving or creating it; no audit
-    /// event is appended. An edited, deleted, inserted or reordered
+    /// event is appended. The keystore, its WAL, its audit log and its
+    /// anchor are never written; while a `-wal` file exists (a writer has
+    /// the keystore open, or crashed), SQLite may create or update the
+    /// shared-memory index `-shm` beside it, as for any reader. An edited, deleted, inserted or reordered
     /// record, or a log cut short, gives `intact=False` and the `fault`
     /// that `verify_audit_log` reports.
     ///

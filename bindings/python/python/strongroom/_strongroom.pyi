@@ -657,7 +657,11 @@ class Keystore:
         (their latest commits, still in the `-wal` file, are read). Nothing is
         flushed first, so records past the sealed checkpoint are checked by
         the chain alone; the integrity state is checked against `anchor`
-        without moving or creating it; no audit event is appended. A log that
+        without moving or creating it; no audit event is appended. The
+        keystore, its WAL, its audit log and its anchor are never written; while
+        a `-wal` file exists (a writer has the keystore open, or crashed),
+        SQLite may create or update the shared-memory index `-shm` beside it,
+        as for any reader. A log that
         does not verify gives `intact=False` and the `fault` that
         `verify_audit_log` reports.
 
