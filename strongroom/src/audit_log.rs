@@ -2303,33 +2303,19 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    /// The grammar is core's (`core/tests/time.rs` has its tables); the
+    /// filter check turns a refusal into ValidationException naming the text.
     #[test]
     fn audit_time_filters_are_rfc3339_utc_or_a_prefix() {
-        for good in [
-            "2024",
-            "2024-02",
-            "2024-02-29",
-            "2024-02-29T23",
-            "2024-02-29T23:59",
-            "2024-02-29T23:59:59",
-            "2024-02-29T23:59:59Z",
-        ] {
-            assert!(check_time_filter(good).is_ok(), "{good}");
-        }
-        for bad in [
-            "",
-            "yesterday",
-            "2024-13-45",
-            "2023-02-29",
-            "2024-04-31",
-            "2024-1-01",
-            "2024-01-01 10:00",
-            "2024-01-01T24",
-            "2024-01-01T10:60",
-            "2024-01-01T10:00:00+01:00",
-            "20240101",
-        ] {
-            assert!(check_time_filter(bad).is_err(), "{bad}");
+        assert!(check_time_filter("2024-02-29T23").is_ok());
+        for bad in ["yesterday", "2023-02-29", "2024-01-01T10:00:00+01:00"] {
+            let e = check_time_filter(bad).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::ValidationException);
+            assert!(
+                e.message()
+                    .starts_with(&format!("'{bad}' is not an RFC 3339 UTC time")),
+                "{e}"
+            );
         }
     }
     use strongroom_core::audit::{chain_line, AuditEvent};
