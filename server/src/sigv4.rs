@@ -312,7 +312,7 @@ fn parse_auth_header(value: &str) -> Result<AuthHeader<'_>, WireError> {
 }
 
 /// `YYYYMMDD'T'HHMMSS'Z'` of Unix seconds (core's
-/// [`time::format_amz_date`](strongroom::core::time::format_amz_date)).
+/// [`time::format_amz_date`]).
 pub fn format_amz_date(secs: u64) -> String {
     // Unix seconds past i64 (292 billion years) are past any clock.
     time::format_amz_date(i64::try_from(secs).unwrap_or(i64::MAX))
