@@ -101,7 +101,7 @@ pub struct DecryptFileArgs {
     /// (another writer's) is refused with LimitExceededException once its
     /// header is read.
     #[arg(long)]
-    max_frame_buffer: Option<u32>,
+    max_frame_buffer: Option<u64>,
     /// Print the (unauthenticated) header — suite, encryption context, EDK
     /// providers and key ARNs, frame length — without decrypting.
     #[arg(long)]
@@ -320,7 +320,7 @@ pub fn encrypt_file(ctx: &Ctx<'_>, a: &EncryptFileArgs) -> Result<(), Error> {
 
 /// `decrypt-file`.
 pub fn decrypt_file(ctx: &Ctx<'_>, a: &DecryptFileArgs) -> Result<(), Error> {
-    let options = DecryptOptions {
+    let mut options = DecryptOptions {
         commitment_policy: parse_policy(&a.commitment_policy)?,
         max_encrypted_data_keys: a
             .max_encrypted_data_keys
@@ -331,17 +331,9 @@ pub fn decrypt_file(ctx: &Ctx<'_>, a: &DecryptFileArgs) -> Result<(), Error> {
             .map(parse_context)
             .transpose()?
             .unwrap_or_default(),
-        max_content_buffer: match a.max_frame_buffer {
-            None => DecryptOptions::default().max_content_buffer,
-            Some(0) => {
-                return Err(Error::validation(
-                    "--max-frame-buffer must be 1 to 4294967295 bytes (default 268435456)",
-                ))
-            }
-            Some(n) => u64::from(n),
-        },
         ..DecryptOptions::default()
     };
+    options.set_max_frame_buffer(a.max_frame_buffer)?;
     if a.show_header {
         let (mut reader, _) = open_input(&a.input, "reading")?;
         let h = env::read_header(&mut reader, options.max_header_length)?;

@@ -4,6 +4,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use strongroom::api::Tag;
 use strongroom::core::grant::{GrantConstraints, GrantOperation};
+use strongroom::core::time;
 use strongroom::{EncryptionContext, Error};
 
 /// A blob parameter: `fileb://path` (raw bytes), `file://path` (the file's
@@ -123,37 +124,28 @@ pub fn parse_constraints(s: &str) -> Result<GrantConstraints, Error> {
     Ok(out)
 }
 
-/// A time: Unix seconds, or RFC 3339 UTC `YYYY-MM-DDTHH:MM:SSZ` checked by
-/// the audit filter's parser ([`strongroom::check_time_filter`]: ASCII
-/// digits only, every field in range, the day in its month — `2023-02-29`
-/// and `2024-04-31` are refused), from 1970 on.
+/// A time in Unix seconds, written as Unix seconds (ASCII digits only:
+/// core's [`parse_unix_seconds`](strongroom::core::time::parse_unix_seconds))
+/// or as RFC 3339 UTC `YYYY-MM-DDTHH:MM:SSZ` from 1970 on (core's
+/// [`parse_rfc3339_utc`](strongroom::core::time::parse_rfc3339_utc): every
+/// field in range, the day in its month — `2023-02-29` and `2024-04-31`
+/// are refused). White space around the value is ignored.
+///
+/// # Errors
+/// `ValidationException` naming the text and what is wrong with it.
 pub fn parse_time(s: &str) -> Result<u64, Error> {
     let t = s.trim();
-    if let Ok(n) = t.parse::<u64>() {
-        return Ok(n);
-    }
-    let bad = || Error::validation(format!("'{t}' is not Unix seconds or YYYY-MM-DDTHH:MM:SSZ"));
-    if t.len() != 20 || strongroom::check_time_filter(t).is_err() {
-        return Err(bad());
-    }
-    // Digits only: `i64::from_str` would also take a sign (`2027-+1-01...`).
-    let num = |r: std::ops::Range<usize>| -> Result<i64, Error> {
-        t.get(r)
-            .filter(|x| x.bytes().all(|c| c.is_ascii_digit()))
-            .and_then(|x| x.parse::<i64>().ok())
-            .ok_or_else(bad)
+    let secs = if t.bytes().all(|c| c.is_ascii_digit()) {
+        time::parse_unix_seconds(t)
+    } else {
+        time::parse_rfc3339_utc(t)
+            .and_then(|secs| u64::try_from(secs).map_err(|_| time::TimeError::OutOfRange))
     };
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    // Days from civil (proleptic Gregorian), H. Hinnant's algorithm.
-    let y2 = if m <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    u64::try_from(days * 86_400 + hh * 3600 + mm * 60 + ss).map_err(|_| bad())
+    secs.map_err(|e| {
+        Error::validation(format!(
+            "'{t}' is not Unix seconds or YYYY-MM-DDTHH:MM:SSZ from 1970 on: {e}"
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -166,8 +158,17 @@ mod tests {
         assert_eq!(parse_time("2027-01-31T00:00:00Z").ok(), Some(1_801_353_600));
         assert_eq!(parse_time("2024-02-29T23:59:59Z").ok(), Some(1_709_251_199));
         assert_eq!(parse_time("1970-01-01T00:00:00Z").ok(), Some(0));
+        assert_eq!(parse_time(" 1801353600\n").ok(), Some(1_801_353_600));
+        assert_eq!(parse_time("18446744073709551615").ok(), Some(u64::MAX));
         for bad in [
             "",
+            // Unix seconds are digits only: a sign was taken by
+            // `u64::from_str`.
+            "+1801353600",
+            "+0",
+            "-0",
+            "18446744073709551616",
+            "1801353600.5",
             "2027-13-01T00:00:00Z",
             "2027-01-31 00:00:00Z",
             "1969-12-31T23:59:59Z",
@@ -175,8 +176,8 @@ mod tests {
         ] {
             assert!(parse_time(bad).is_err(), "{bad}");
         }
-        // Impossible dates and times, refused as by the audit filter (the
-        // one parser both use).
+        // Impossible dates and times, refused as by the audit filter (core's
+        // `time` module reads both).
         for bad in [
             "2023-02-29T00:00:00Z",
             "2023-02-30T00:00:00Z",
@@ -199,11 +200,6 @@ mod tests {
         assert_eq!(parse_time("2000-02-29T00:00:00Z").ok(), Some(951_782_400));
         assert_eq!(parse_time("2024-12-31T23:59:59Z").ok(), Some(1_735_689_599));
     }
-}
-
-#[cfg(test)]
-mod context_tests {
-    use super::*;
 
     /// Both spellings of a context with an empty key build the same context
     /// (encryption then refuses it, decryption of an older blob accepts it).
@@ -216,84 +212,88 @@ mod context_tests {
         let e = kv.check_for_encryption().unwrap_err();
         assert_eq!(e.kind(), strongroom::ErrorKind::ValidationException);
     }
+}
 
-    /// Fuzzing of the option parsers (`docs/TESTING.md`): arbitrary text
-    /// never panics, an accepted value has one spelling where the format
-    /// has one, and a refused one is `ValidationException`.
-    mod fuzz {
-        use super::*;
-        use proptest::prelude::*;
-        use strongroom::ErrorKind;
+/// Fuzzing of the option parsers (`docs/TESTING.md`): arbitrary text
+/// never panics, an accepted value has one spelling where the format
+/// has one, and a refused one is `ValidationException`.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+    use strongroom::ErrorKind;
 
-        fn refused<T: std::fmt::Debug>(r: Result<T, Error>) -> Result<Option<T>, TestCaseError> {
-            match r {
-                Ok(v) => Ok(Some(v)),
-                Err(e) => {
-                    prop_assert_eq!(e.kind(), ErrorKind::ValidationException, "{}", e);
-                    Ok(None)
+    fn refused<T: std::fmt::Debug>(r: Result<T, Error>) -> Result<Option<T>, TestCaseError> {
+        match r {
+            Ok(v) => Ok(Some(v)),
+            Err(e) => {
+                prop_assert_eq!(e.kind(), ErrorKind::ValidationException, "{}", e);
+                Ok(None)
+            }
+        }
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ` of Unix seconds `t`: the audit log's
+    /// formatter (core's `time::format_rfc3339`), independent of the parser.
+    fn format_time(t: u64) -> String {
+        time::format_rfc3339(i64::try_from(t).unwrap())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512)
+        ))]
+
+        /// Times: digits (and nothing else: no sign) are Unix seconds;
+        /// the RFC 3339 form reads only
+        /// as the one spelling of a real UTC time (no sign in a field,
+        /// no 31 February).
+        #[test]
+        fn times(
+            text in "\\PC{0,24}|[+-]?[0-9]{1,21}|[0-9+ -]{4}-[0-9+ -]{2}-[0-9+ -]{2}T[0-9+]{2}:[0-9+]{2}:[0-9+]{2}Z",
+            when in 0u64..253_402_300_800,
+            fields in (1970u32..2100, 1u32..=12, 1u32..=31, 0u32..24, 0u32..60, 0u32..60),
+            sign in any::<bool>(),
+        ) {
+            // A date of real-looking fields: the day may be past the
+            // month's end, the month may carry a sign.
+            let (y, m, d, hh, mm, ss) = fields;
+            let month = if sign && m < 10 { format!("+{m}") } else { format!("{m:02}") };
+            let date = format!("{y:04}-{month}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z");
+            if let Some(t) = refused(parse_time(&date))? {
+                prop_assert_eq!(format_time(t), date);
+            }
+            if let Some(t) = refused(parse_time(&text))? {
+                let trimmed = text.trim();
+                if trimmed.bytes().all(|b| b.is_ascii_digit()) {
+                    prop_assert_eq!(Ok(t), trimmed.parse::<u64>());
+                } else {
+                    prop_assert_eq!(format_time(t), trimmed);
                 }
+            }
+            prop_assert_eq!(parse_time(&format_time(when)).unwrap(), when);
+        }
+
+        /// Blobs that are not `file://` or `fileb://` names: base64 with
+        /// one spelling per value.
+        #[test]
+        fn blobs(text in "\\PC{0,40}|[A-Za-z0-9+/=]{0,40}") {
+            prop_assume!(!text.starts_with("file://") && !text.starts_with("fileb://"));
+            if let Some(b) = refused(parse_blob(&text))? {
+                prop_assert_eq!(STANDARD.encode(b), text.trim());
             }
         }
 
-        /// `YYYY-MM-DDTHH:MM:SSZ` of Unix seconds `t`: the audit log's
-        /// formatter (core's civil-from-days), independent of the parser.
-        fn format_time(t: u64) -> String {
-            strongroom::core::audit::rfc3339_utc(t * 1000)
-        }
-
-        proptest! {
-            #![proptest_config(ProptestConfig::with_cases(
-                std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512)
-            ))]
-
-            /// Times: digits are Unix seconds; the RFC 3339 form reads only
-            /// as the one spelling of a real UTC time (no sign in a field,
-            /// no 31 February).
-            #[test]
-            fn times(
-                text in "\\PC{0,24}|[0-9+ -]{4}-[0-9+ -]{2}-[0-9+ -]{2}T[0-9+]{2}:[0-9+]{2}:[0-9+]{2}Z",
-                when in 0u64..253_402_300_800,
-                fields in (1970u32..2100, 1u32..=12, 1u32..=31, 0u32..24, 0u32..60, 0u32..60),
-                sign in any::<bool>(),
-            ) {
-                // A date of real-looking fields: the day may be past the
-                // month's end, the month may carry a sign.
-                let (y, m, d, hh, mm, ss) = fields;
-                let month = if sign && m < 10 { format!("+{m}") } else { format!("{m:02}") };
-                let date = format!("{y:04}-{month}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z");
-                if let Some(t) = refused(parse_time(&date))? {
-                    prop_assert_eq!(format_time(t), date);
-                }
-                if let Some(t) = refused(parse_time(&text))? {
-                    let trimmed = text.trim();
-                    if !trimmed.bytes().all(|b| b.is_ascii_digit()) {
-                        prop_assert_eq!(format_time(t), trimmed);
-                    }
-                }
-                prop_assert_eq!(parse_time(&format_time(when)).unwrap(), when);
-            }
-
-            /// Blobs that are not `file://` or `fileb://` names: base64 with
-            /// one spelling per value.
-            #[test]
-            fn blobs(text in "\\PC{0,40}|[A-Za-z0-9+/=]{0,40}") {
-                prop_assume!(!text.starts_with("file://") && !text.starts_with("fileb://"));
-                if let Some(b) = refused(parse_blob(&text))? {
-                    prop_assert_eq!(STANDARD.encode(b), text.trim());
-                }
-            }
-
-            /// Encryption contexts, tags, grant operations and constraints,
-            /// in their shorthand and JSON forms and as arbitrary text.
-            #[test]
-            fn option_values(
-                text in "\\PC{0,40}|[a-zA-Z=,{}\\[\\]\": ]{0,40}|\\{(\"[a-z]{0,3}\": ?(\"[a-z]{0,3}\"|1|null|\\[\\]),?){0,3}\\}",
-            ) {
-                refused(parse_context(&text))?;
-                refused(parse_tags(std::slice::from_ref(&text)))?;
-                refused(parse_operations(std::slice::from_ref(&text)))?;
-                refused(parse_constraints(&text))?;
-            }
+        /// Encryption contexts, tags, grant operations and constraints,
+        /// in their shorthand and JSON forms and as arbitrary text.
+        #[test]
+        fn option_values(
+            text in "\\PC{0,40}|[a-zA-Z=,{}\\[\\]\": ]{0,40}|\\{(\"[a-z]{0,3}\": ?(\"[a-z]{0,3}\"|1|null|\\[\\]),?){0,3}\\}",
+        ) {
+            refused(parse_context(&text))?;
+            refused(parse_tags(std::slice::from_ref(&text)))?;
+            refused(parse_operations(std::slice::from_ref(&text)))?;
+            refused(parse_constraints(&text))?;
         }
     }
 }

@@ -578,11 +578,22 @@ fn frame_length_limit_and_max_frame_buffer() {
         "{err}"
     );
     assert!(!out.exists());
-    fails(
-        &ks,
-        &["decrypt-file", "-i", m, "-o", o, "--max-frame-buffer", "0"],
-        "ValidationException",
-    );
+    // Out of range: core's one rule and message (0 and past 2^32 - 1; the
+    // latter was clap's usage error).
+    for bad in ["0", "4294967296"] {
+        let e = fails(
+            &ks,
+            &["decrypt-file", "-i", m, "-o", o, "--max-frame-buffer", bad],
+            "ValidationException",
+        );
+        let err = String::from_utf8_lossy(&e.stderr);
+        assert!(
+            err.contains(
+                "max frame buffer must be 1 to 4294967295 bytes (default 268435456, 256 MiB)"
+            ),
+            "{err}"
+        );
+    }
     ok(
         &ks,
         &[

@@ -221,7 +221,7 @@ pub fn request_globals(
 ) {
     req.set(
         "aws:CurrentTime",
-        crate::audit::rfc3339_utc(now.saturating_mul(1000)),
+        crate::time::format_rfc3339_millis(now.saturating_mul(1000)),
     );
     #[allow(clippy::cast_precision_loss)] // exact below 2^53 s (285 million years)
     req.set("aws:EpochTime", policy::ConditionValue::Number(now as f64));

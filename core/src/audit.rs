@@ -35,6 +35,7 @@ use crate::context::EncryptionContext;
 use crate::crypto::mac::{hmac_sha256_verify, HmacSha256Key, HMAC_SHA256_LEN};
 use crate::error::{Error, Result};
 use crate::grant::hex;
+use crate::time;
 
 /// CloudTrail `eventVersion` of the records Strongroom writes.
 pub const EVENT_VERSION: &str = "1.08";
@@ -77,66 +78,6 @@ pub fn is_read_only(event_name: &str) -> bool {
             | "DescribeKey"
     ) || event_name.starts_with("Get")
         || event_name.starts_with("List")
-}
-
-/// Formats Unix milliseconds as an RFC 3339 UTC timestamp with second
-/// precision, as CloudTrail writes `eventTime`: `2024-05-01T12:34:56Z`.
-pub fn rfc3339_utc(unix_millis: u64) -> String {
-    let mut out = String::with_capacity(20);
-    write_rfc3339_utc(unix_millis, &mut out);
-    out
-}
-
-/// [`rfc3339_utc`] appended to `out`.
-fn write_rfc3339_utc(unix_millis: u64, out: &mut String) {
-    use core::fmt::Write;
-    let secs = unix_millis / 1000;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(secs / 86_400);
-    if y > 9999 {
-        // Writing to a String cannot fail.
-        let _ = write!(
-            out,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-            rem / 3600,
-            (rem % 3600) / 60,
-            rem % 60
-        );
-        return;
-    }
-    // The common case without the formatting machinery: fixed-width digits.
-    let digit = |v: u64| char::from(b'0' + (v % 10) as u8);
-    for (v, width, sep) in [
-        (y, 4, '-'),
-        (m, 2, '-'),
-        (d, 2, 'T'),
-        (rem / 3600, 2, ':'),
-        ((rem % 3600) / 60, 2, ':'),
-        (rem % 60, 2, 'Z'),
-    ] {
-        for p in (0..width).rev() {
-            out.push(digit(v / 10u64.pow(p)));
-        }
-        out.push(sep);
-    }
-}
-
-/// Proleptic Gregorian (year, month, day) of `days` since 1970-01-01, in
-/// constant time: the day is shifted to a calendar whose years start on
-/// March 1 (so the leap day ends a year), split into 400-year eras of
-/// 146,097 days, then into the year of the era and the day of that year.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    // 719,468 days from 0000-03-01 to 1970-01-01.
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097; // day of the era, 0..=146_096
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // 0..=399
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // day of the March-based year
-    let mp = (5 * doy + 2) / 153; // month, March = 0
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + u64::from(m <= 2);
-    (y, m, d)
 }
 
 /// A version-4 UUID from 16 caller-supplied random bytes.
@@ -613,7 +554,10 @@ impl AuditEvent {
         let mut rec = Map::new();
         rec.insert("eventVersion".into(), EVENT_VERSION.into());
         rec.insert("userIdentity".into(), Value::Object(identity));
-        rec.insert("eventTime".into(), rfc3339_utc(self.unix_millis).into());
+        rec.insert(
+            "eventTime".into(),
+            time::format_rfc3339_millis(self.unix_millis).into(),
+        );
         rec.insert("eventSource".into(), EVENT_SOURCE.into());
         rec.insert("eventName".into(), self.event_name.clone().into());
         let params = match &self.request_parameters {
@@ -686,7 +630,7 @@ impl AuditEvent {
         o.str("eventSource", Some(EVENT_SOURCE));
         o.key("eventTime");
         o.out.push('"');
-        write_rfc3339_utc(self.unix_millis, o.out);
+        time::write_rfc3339_millis(self.unix_millis, o.out);
         o.out.push('"');
         o.str("eventType", Some(self.event_type()));
         o.str("eventVersion", Some(EVENT_VERSION));
@@ -1370,41 +1314,6 @@ mod tests {
         );
     }
 
-    /// The day-by-day reference the constant-time conversion replaced.
-    fn civil_by_counting(days: u64) -> (u64, u64, u64) {
-        fn leap(y: u64) -> bool {
-            (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-        }
-        let mut year = 1600 + 400 * (days / 146_097);
-        let mut rest = days % 146_097 + 135_140;
-        loop {
-            let len = if leap(year) { 366 } else { 365 };
-            if rest < len {
-                break;
-            }
-            rest -= len;
-            year += 1;
-        }
-        let feb = if leap(year) { 29 } else { 28 };
-        let mut month = 1;
-        for len in [31, feb, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] {
-            if rest < len {
-                break;
-            }
-            rest -= len;
-            month += 1;
-        }
-        (year, month, rest + 1)
-    }
-
-    #[test]
-    fn constant_time_dates_match_counting() {
-        // Every day from 1970 to past 2500, then a sparse walk to year 9999.
-        for days in (0..200_000).chain((200_000..2_932_897).step_by(997)) {
-            assert_eq!(civil_from_days(days), civil_by_counting(days), "day {days}");
-        }
-    }
-
     #[test]
     fn the_escape_test_finds_every_escaped_byte_at_every_position() {
         for len in 0..20 {
@@ -1418,16 +1327,5 @@ mod tests {
             }
             assert!(!needs_escape(&alloc::vec![0xc3; len]));
         }
-    }
-
-    #[test]
-    fn dates() {
-        assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339_utc(951_782_400_000), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339_utc(1_709_251_199_999), "2024-02-29T23:59:59Z");
-        assert_eq!(rfc3339_utc(4_102_444_800_000), "2100-01-01T00:00:00Z");
-        assert_eq!(rfc3339_utc(253_402_300_799_000), "9999-12-31T23:59:59Z");
-        assert_eq!(rfc3339_utc(1_234_567_890_123), "2009-02-13T23:31:30Z");
-        assert_eq!(rfc3339_utc(253_402_300_800_000), "10000-01-01T00:00:00Z");
     }
 }

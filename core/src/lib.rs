@@ -28,6 +28,7 @@ pub mod seal;
 pub mod secret;
 pub mod service;
 pub mod sorted_map;
+pub mod time;
 
 pub use context::EncryptionContext;
 pub use error::{Error, ErrorKind, Result};

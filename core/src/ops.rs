@@ -15,8 +15,8 @@ use crate::key::*;
 use crate::seal::{random_secret, RootKey, SYMMETRIC_KEY_LEN};
 use crate::secret::Secret;
 
-/// Seconds in a day.
-pub const DAY: u64 = 86_400;
+/// Seconds in a day ([`crate::time::SECONDS_PER_DAY`], unsigned).
+pub const DAY: u64 = crate::time::SECONDS_PER_DAY.unsigned_abs();
 /// Largest Encrypt plaintext for symmetric keys (bytes).
 pub const MAX_PLAINTEXT: usize = 4096;
 /// Range of NumberOfBytes for GenerateDataKey and GenerateRandom.

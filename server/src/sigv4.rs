@@ -20,6 +20,7 @@ use std::path::Path;
 use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use strongroom::core::time;
 use strongroom::Secret;
 use subtle::ConstantTimeEq;
 
@@ -310,60 +311,11 @@ fn parse_auth_header(value: &str) -> Result<AuthHeader<'_>, WireError> {
     })
 }
 
-/// Seconds since the Unix epoch of an ISO 8601 basic timestamp `YYYYMMDD'T'HHMMSS'Z'`.
-fn parse_amz_date(s: &str) -> Option<u64> {
-    let b = s.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<u64> {
-        let t = s.get(r)?;
-        t.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| t.parse().ok())?
-    };
-    let (y, mo, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
-    let (h, mi, se) = (num(9..11)?, num(11..13)?, num(13..15)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
-        return None;
-    }
-    Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// algorithm), 0 for a date before it. The year is counted one 400-year era
-/// (146,097 days) later, so that January and February of year 0 (counted
-/// from year -1) need no negative year.
-fn days_from_civil(y: u64, m: u64, d: u64) -> u64 {
-    let y = y + 400 - u64::from(m <= 2);
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    (era * 146_097 + doe).saturating_sub(719_468 + 146_097)
-}
-
-/// `YYYYMMDD'T'HHMMSS'Z'` of Unix seconds.
+/// `YYYYMMDD'T'HHMMSS'Z'` of Unix seconds (core's
+/// [`time::format_amz_date`]).
 pub fn format_amz_date(secs: u64) -> String {
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    // civil_from_days (Howard Hinnant)
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + u64::from(m <= 2);
-    format!(
-        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    // Unix seconds past i64 (292 billion years) are past any clock.
+    time::format_amz_date(i64::try_from(secs).unwrap_or(i64::MAX))
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
@@ -536,7 +488,7 @@ impl Credentials {
                 ))
             }
         };
-        let Some(t) = parse_amz_date(amz_date) else {
+        let Ok(t) = time::parse_amz_date(amz_date) else {
             return Err(incomplete("X-Amz-Date must be YYYYMMDD'T'HHMMSS'Z'"));
         };
         for required in ["host", "x-amz-date"] {
@@ -583,7 +535,7 @@ impl Credentials {
                 "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP",
             ));
         }
-        if t.abs_diff(now) > MAX_CLOCK_SKEW_SECS {
+        if t.abs_diff(i64::try_from(now).unwrap_or(i64::MAX)) > MAX_CLOCK_SKEW_SECS {
             return Err(WireError::auth(
                 400,
                 "InvalidSignatureException",
@@ -713,16 +665,57 @@ pub fn sign(
 mod tests {
     use super::*;
 
+    /// `X-Amz-Date` is read by core's `time::parse_amz_date`: a day past
+    /// the month's end, a second 60 and a date before 1970 are not read as
+    /// another instant (they were, as 2 or 3 March, the next minute, and a
+    /// time of 1 January 1970).
     #[test]
     fn dates_round_trip() {
-        assert_eq!(parse_amz_date("19700101T000000Z"), Some(0));
-        assert_eq!(parse_amz_date("20150830T123600Z"), Some(1_440_938_160));
+        assert_eq!(time::parse_amz_date("20150830T123600Z"), Ok(1_440_938_160));
         assert_eq!(format_amz_date(1_440_938_160), "20150830T123600Z");
         for t in [0, 951_782_400, 1_709_164_799, 4_102_444_800] {
-            assert_eq!(parse_amz_date(&format_amz_date(t)), Some(t));
+            assert_eq!(time::parse_amz_date(&format_amz_date(t)), Ok(t as i64));
         }
-        assert_eq!(parse_amz_date("2015-08-30T12:36:00Z"), None);
-        assert_eq!(parse_amz_date("20151330T123600Z"), None);
+        assert_eq!(format_amz_date(u64::MAX), format_amz_date(i64::MAX as u64));
+    }
+
+    /// A date that is not a real one is IncompleteSignatureException (it
+    /// was read as another date and, at that time, went on to the
+    /// signature); one before 1970 is expired (it was read as a time of 1
+    /// January 1970).
+    #[test]
+    fn impossible_dates_are_refused_before_the_signature() {
+        for (date, now, code, message) in [
+            // Read as 2 March 2024 and as 00:01:00.
+            (
+                "20240231T000000Z",
+                1_709_337_600,
+                "IncompleteSignatureException",
+                "X-Amz-Date",
+            ),
+            (
+                "20240301T000060Z",
+                1_709_251_260,
+                "IncompleteSignatureException",
+                "X-Amz-Date",
+            ),
+            // Read as 1970-01-01T23:59:59Z.
+            (
+                "19691231T235959Z",
+                86_399,
+                "InvalidSignatureException",
+                "expired",
+            ),
+        ] {
+            let auth = format!(
+                "AWS4-HMAC-SHA256 Credential=AKID/{}/us-east-1/kms/aws4_request, \
+                 SignedHeaders=host;x-amz-date;x-amz-target, Signature=00",
+                &date[..8]
+            );
+            let e = verify(date, &auth, b"{}", now).unwrap_err();
+            assert_eq!(e.code, code, "{date}: {}", e.message);
+            assert!(e.message.contains(message), "{date}: {}", e.message);
+        }
     }
 
     /// The worked example of the AWS SigV4 documentation (IAM ListUsers, GET

@@ -871,7 +871,15 @@ def test_frame_lengths_and_the_max_frame_buffer(ks: strongroom.Keystore, key: st
     out = io.BytesIO()
     ks.decrypt_stream(io.BytesIO(msg), out, max_frame_buffer=4096)
     assert out.getvalue() == b"y" * 5000
-    with pytest.raises(strongroom.ValidationException, match="max_frame_buffer must be at least 1"):
-        ks.decrypt_stream(io.BytesIO(msg), io.BytesIO(), max_frame_buffer=0)
+    # Out of range: core's one rule and message, for the stream and the file.
+    for bad in (0, -1, 2**32, 2**64):
+        with pytest.raises(strongroom.ValidationException) as e:
+            ks.decrypt_stream(io.BytesIO(msg), io.BytesIO(), max_frame_buffer=bad)
+        assert e.value.message == "max frame buffer must be 1 to 4294967295 bytes (default 268435456, 256 MiB)"
+    with pytest.raises(strongroom.ValidationException, match=r"^ValidationException: max frame buffer must be 1 to 4294967295 bytes"):
+        ks.decrypt_file("/nonexistent/in", "/nonexistent/out", key_ids=[key.key_id], max_frame_buffer=2**32)
+    out = io.BytesIO()
+    ks.decrypt_stream(io.BytesIO(msg), out, max_frame_buffer=2**32 - 1)
+    assert out.getvalue() == b"y" * 5000
     with pytest.raises(TypeError):
         ks.decrypt_stream(io.BytesIO(msg), io.BytesIO(), max_frame_buffer=True)

@@ -371,9 +371,21 @@ test('frame lengths stop at 256 MiB; maxFrameBuffer bounds MessageDecryptor only
       e.message.includes('max frame buffer: 100 bytes') && !e.message.includes('max_content_buffer'),
   );
   assert.deepEqual(decryptMessage(kr, msg, { maxFrameBuffer: 100 }).plaintext, data);
-  // 0 and past 2^32 - 1 are refused, as by the CLI and Python.
-  for (const bad of [0, 2 ** 32]) {
-    throwsCode(() => new MessageDecryptor(kr, { maxFrameBuffer: bad }), 'ValidationException');
+  // 0 and past 2^32 - 1 are refused by core's one rule, with its one
+  // message (as in the CLI and Python), by both decryptions.
+  const outOfRange = 'max frame buffer must be 1 to 4294967295 bytes (default 268435456, 256 MiB)';
+  for (const bad of [0, 2 ** 32, 2 ** 60]) {
+    for (const fn of [
+      () => new MessageDecryptor(kr, { maxFrameBuffer: bad }),
+      () => decryptMessage(kr, msg, { maxFrameBuffer: bad }),
+    ]) {
+      assert.throws(fn, (e) => {
+        assert.ok(e instanceof StrongroomError, `not a StrongroomError: ${e}`);
+        assert.equal(e.code, 'ValidationException', e.message);
+        assert.equal(e.message, outOfRange);
+        return true;
+      });
+    }
   }
   assert.equal(new MessageDecryptor(kr, { maxFrameBuffer: 2 ** 32 - 1 }).update(msg).length, 5000);
 });

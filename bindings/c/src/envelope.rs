@@ -402,19 +402,6 @@ impl sr_envelope_decrypt_options_ex {
     }
 }
 
-/// The streaming decryptor's max frame buffer from
-/// `sr_envelope_decrypt_options_ex::max_frame_buffer` (0 = the default).
-fn max_frame_buffer(n: u64) -> Result<u64, Failure> {
-    match n {
-        0 => Ok(SR_DEFAULT_MAX_FRAME_BUFFER),
-        1..=0xffff_ffff => Ok(n),
-        _ => Err(Failure::validation(format!(
-            "max_frame_buffer {n} is above 4294967295 bytes (the largest frame length); \
-             use 1 to 4294967295, or 0 for the default (268435456)"
-        ))),
-    }
-}
-
 /// Decryption options from an `sr_envelope_decrypt_options_ex` (NULL =
 /// defaults), read as its `struct_size` says (see the struct).
 ///
@@ -471,7 +458,9 @@ pub(crate) unsafe fn decrypt_options_ex_from(
     }
     // SAFETY: forwarded caller promise on the arrays.
     let (mut options, unsigned_only) = unsafe { decrypt_options_from(&o.base) }?;
-    options.max_content_buffer = max_frame_buffer(o.max_frame_buffer)?;
+    // 0 is the default (a zero-initialised field); the range is core's rule.
+    let n = o.max_frame_buffer;
+    options.set_max_frame_buffer((n != 0).then_some(n))?;
     Ok((options, unsigned_only))
 }
 

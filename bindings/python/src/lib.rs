@@ -189,38 +189,49 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .unwrap_or_else(|_| "object".into())
 }
 
-/// The streaming decryptor's `max_frame_buffer` (`DecryptOptions::max_content_buffer`):
-/// `None` keeps the default (256 MiB), else 1 to 2**32 − 1 bytes.
+/// The streaming decryptor's `max_frame_buffer`: `None` keeps the default
+/// (256 MiB), else an `int` checked by core's
+/// [`DecryptOptions::set_max_frame_buffer`] (1 to 2**32 − 1 bytes).
 fn set_max_frame_buffer(
     options: &mut DecryptOptions,
     value: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<()> {
-    match opt_u32("max_frame_buffer", value)? {
-        None => Ok(()),
-        Some(0) => Err(validation(
-            "max_frame_buffer must be at least 1 (None keeps the default of 268435456)".into(),
-        )),
-        Some(n) => {
-            options.max_content_buffer = u64::from(n);
-            Ok(())
-        }
-    }
+    let Some(obj) = opt_int("max_frame_buffer", value)? else {
+        return Ok(());
+    };
+    // An int outside u64 (negative, or 2**64 and above) is out of the
+    // rule's range as u64::MAX is: the same ValidationException.
+    let bytes = obj.extract::<u64>().unwrap_or(u64::MAX);
+    options.set_max_frame_buffer(Some(bytes)).map_err(kms)
 }
 
-/// An optional non-negative integer parameter. Values that do not fit the
-/// facade's `u32` are a `ValidationException` (the facade checks the range
-/// of those that do).
-fn opt_u32(name: &str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u32>> {
-    let Some(obj) = obj else { return Ok(None) };
-    if obj.is_none() {
+/// An optional `int` parameter (`None` or absent: `None`).
+///
+/// # Errors
+/// `TypeError` for another type (`bool` included).
+fn opt_int<'a, 'py>(
+    name: &str,
+    obj: Option<&'a Bound<'py, PyAny>>,
+) -> PyResult<Option<&'a Bound<'py, PyAny>>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
         return Ok(None);
-    }
+    };
     if obj.cast::<pyo3::types::PyBool>().is_ok() || obj.cast::<pyo3::types::PyInt>().is_err() {
         return Err(PyTypeError::new_err(format!(
             "{name} must be an int, not {}",
             type_name(obj)
         )));
     }
+    Ok(Some(obj))
+}
+
+/// An optional non-negative integer parameter. Values that do not fit the
+/// facade's `u32` are a `ValidationException` (the facade checks the range
+/// of those that do).
+fn opt_u32(name: &str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u32>> {
+    let Some(obj) = opt_int(name, obj)? else {
+        return Ok(None);
+    };
     obj.extract::<u32>()
         .map(Some)
         .map_err(|_| validation(format!("{name} is out of range: {obj}")))
@@ -1973,8 +1984,9 @@ impl Keystore {
     /// before `src` is read, as the AWS Encryption SDK refuses it.
     /// `grant_tokens`: KMS grant tokens (at most
     /// 10) sent with each `Decrypt`. `max_frame_buffer`: the largest frame
-    /// (or non-framed body) in bytes the decryptor buffers, 1 to 2**32 − 1,
-    /// default (`None`) 268435456 (256 MiB, the largest frame length
+    /// (or non-framed body) in bytes the decryptor buffers, 1 to 2**32 − 1
+    /// (ValidationException outside, before `src` is read; TypeError for a
+    /// non-int), default (`None`) 268435456 (256 MiB, the largest frame length
     /// Strongroom writes); a message with larger frames (another writer's)
     /// raises LimitExceededException once its header is read: raise the
     /// option, or use `decrypt_message`, which reads every frame length.

@@ -253,16 +253,8 @@ fn decrypt_options(options: &JsValue) -> Result<(DecryptOptions, bool)> {
     }
     o.max_encrypted_data_keys = decrypt_max_edks(&r)?;
     o.required_encryption_context = r.context("requiredEncryptionContext")?;
-    if let Some(n) = r.opt_u64("maxFrameBuffer")? {
-        // As the CLI's --max-frame-buffer: 0 would refuse every message
-        // with a misleading LimitExceededException.
-        if n == 0 || n > u64::from(u32::MAX) {
-            return Err(Error::validation(
-                "maxFrameBuffer must be 1 to 4294967295 bytes (default 268435456)",
-            ));
-        }
-        o.max_content_buffer = n;
-    }
+    // Core's one rule for the option (1 to 2^32 - 1 bytes).
+    o.set_max_frame_buffer(r.opt_u64("maxFrameBuffer")?)?;
     Ok((o, r.opt_bool("unsignedOnly")?.unwrap_or(false)))
 }
 

@@ -196,7 +196,8 @@ pub(crate) fn rng() -> &'static mut dyn CryptoRng {
 }
 
 /// Latest clock accepted: 9999-12-31T23:59:59Z, in Unix seconds.
-const MAX_CLOCK_SECS: f64 = 253_402_300_799.0;
+#[allow(clippy::cast_precision_loss)] // 253,402,300,799 < 2^53: exact
+const MAX_CLOCK_SECS: f64 = strongroom_core::time::MAX_UNIX_SECONDS as f64;
 
 /// Now, in Unix seconds, from `Date.now()` (whole seconds, rounded down).
 ///

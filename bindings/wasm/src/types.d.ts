@@ -369,8 +369,9 @@ export interface DecryptMessageOptions {
   requiredEncryptionContext?: EncryptionContext;
   /**
    * The max frame buffer: the largest frame (or non-framed body), in bytes,
-   * a `MessageDecryptor` buffers, 1 to 2^32 − 1; default 268435456 (256 MiB,
-   * the largest frame length Strongroom writes). A message with larger
+   * a `MessageDecryptor` buffers, 1 to 2^32 − 1 (ValidationException
+   * outside); default 268435456 (256 MiB, the largest frame length
+   * Strongroom writes). A message with larger
    * frames (another writer's) throws LimitExceededException once its header
    * is read. `decryptMessage` has the whole message in memory and reads
    * every frame length whatever this says.

@@ -78,6 +78,10 @@ pub const DEFAULT_FRAME_LENGTH: u32 = 4096;
 /// ([`decrypt`], [`Decryptor::decrypt_into`]) have the message in memory and
 /// apply no such bound.
 pub const DEFAULT_MAX_CONTENT_BUFFER: u64 = 256 * 1024 * 1024;
+/// Largest max frame buffer ([`DecryptOptions::set_max_frame_buffer`]):
+/// 2^32 − 1 bytes, the largest frame length the message format can state
+/// (a 4-byte field).
+pub const LARGEST_MAX_FRAME_BUFFER: u64 = 0xFFFF_FFFF;
 /// Largest frame length Strongroom writes: 256 MiB (268,435,456 bytes),
 /// [`DEFAULT_MAX_CONTENT_BUFFER`], so that every message Strongroom writes
 /// is read by every Strongroom decryptor with its default options. (The
@@ -164,7 +168,8 @@ pub struct DecryptOptions {
     /// Strongroom writes meets. Not applied by the one-call decryptions
     /// ([`decrypt`], [`Decryptor::decrypt_into`]): the message is in memory
     /// already. Called `max_frame_buffer` in Python, `maxFrameBuffer` in
-    /// JavaScript and `--max-frame-buffer` in the CLI.
+    /// JavaScript and `--max-frame-buffer` in the CLI, which set it with
+    /// [`set_max_frame_buffer`](Self::set_max_frame_buffer).
     pub max_content_buffer: u64,
     /// Largest header in bytes the decryptor agrees to buffer; default 4 MiB
     /// (a header with a few KMS or raw EDKs is well under 10 KiB).
@@ -179,6 +184,35 @@ impl Default for DecryptOptions {
             required_encryption_context: EncryptionContext::new(),
             max_content_buffer: DEFAULT_MAX_CONTENT_BUFFER,
             max_header_length: DEFAULT_MAX_HEADER_LENGTH,
+        }
+    }
+}
+
+impl DecryptOptions {
+    /// Sets the max frame buffer ([`max_content_buffer`](Self::max_content_buffer))
+    /// from a caller's option, in bytes, checking its range: 1 to
+    /// [`LARGEST_MAX_FRAME_BUFFER`] (2^32 − 1); `None` leaves it as it is
+    /// ([`DEFAULT_MAX_CONTENT_BUFFER`], 256 MiB, unless set). 0 would refuse
+    /// every message with a misleading `LimitExceededException`, and no
+    /// frame is longer than 2^32 − 1 bytes. The rule of Python's
+    /// `max_frame_buffer`, JavaScript's `maxFrameBuffer` and the CLI's
+    /// `--max-frame-buffer`.
+    ///
+    /// # Errors
+    /// `ValidationException` "max frame buffer must be 1 to 4294967295
+    /// bytes (default 268435456, 256 MiB)" for a value out of range; the
+    /// options are then unchanged.
+    pub fn set_max_frame_buffer(&mut self, bytes: Option<u64>) -> Result<()> {
+        match bytes {
+            None => Ok(()),
+            Some(n @ 1..=LARGEST_MAX_FRAME_BUFFER) => {
+                self.max_content_buffer = n;
+                Ok(())
+            }
+            Some(_) => Err(Error::validation(alloc::format!(
+                "max frame buffer must be 1 to {LARGEST_MAX_FRAME_BUFFER} bytes \
+                 (default {DEFAULT_MAX_CONTENT_BUFFER}, 256 MiB)"
+            ))),
         }
     }
 }

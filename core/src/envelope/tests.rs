@@ -692,6 +692,31 @@ fn oversized_header_and_frame_rejected() {
     }
 }
 
+/// The max frame buffer option's one rule (Python, JavaScript and the CLI
+/// call it): 1 to 2^32 − 1 bytes, `None` the default; out of range is
+/// `ValidationException` with one message, the options unchanged.
+#[test]
+fn the_max_frame_buffer_is_1_to_2_pow_32_minus_1() {
+    let mut o = DecryptOptions::default();
+    o.set_max_frame_buffer(None).unwrap();
+    assert_eq!(o.max_content_buffer, DEFAULT_MAX_CONTENT_BUFFER);
+    assert_eq!(DEFAULT_MAX_CONTENT_BUFFER, 268_435_456);
+    for good in [1, 100, DEFAULT_MAX_CONTENT_BUFFER, (1 << 32) - 1] {
+        o.set_max_frame_buffer(Some(good)).unwrap();
+        assert_eq!(o.max_content_buffer, good);
+    }
+    o.set_max_frame_buffer(Some(4096)).unwrap();
+    for bad in [0, 1 << 32, u64::MAX] {
+        let e = o.set_max_frame_buffer(Some(bad)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ValidationException);
+        assert_eq!(
+            e.message(),
+            "max frame buffer must be 1 to 4294967295 bytes (default 268435456, 256 MiB)"
+        );
+        assert_eq!(o.max_content_buffer, 4096);
+    }
+}
+
 #[test]
 fn frame_lengths_above_the_default_max_frame_buffer_are_refused_on_encryption() {
     let k = keyring();

@@ -1295,8 +1295,9 @@ class Keystore:
         refused with ValidationException before any key is unwrapped; 0
         raises ValidationException before `src` is read, as the AWS
         Encryption SDK refuses it. `max_frame_buffer`: the largest frame (or
-        non-framed body) in bytes the decryptor buffers, 1 to 2**32 - 1,
-        default (None) 268435456 (256 MiB, the largest frame length
+        non-framed body) in bytes the decryptor buffers, 1 to 2**32 - 1
+        (ValidationException outside, before `src` is read; TypeError for
+        a non-int), default (None) 268435456 (256 MiB, the largest frame length
         Strongroom writes); a message with larger frames (another writer's:
         the format allows up to 2**32 - 1) raises LimitExceededException
         once its header is read: raise the option or use `decrypt_message`,
