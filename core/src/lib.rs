@@ -101,6 +101,7 @@ pub mod envelope;
 
 #[cfg(test)]
 mod json_from_str_tests {
+    use alloc::string::ToString;
     use serde_json::Value;
 
     /// What wasm builds run (`from_slice` on the text's bytes) reads every
@@ -160,7 +161,7 @@ mod record_from_slice_tests {
         assert!(crate::record_from_slice::<AliasRecord>(br#"{"alias_name":"alias/a"}"#).is_err());
         assert!(crate::record_from_slice::<AliasRecord>(&[&alias[..], b"{}"].concat()).is_err());
 
-        let grant = br#"{"key_id":"arn:aws:kms:us-east-1:111122223333:key/k","grant_id":"g","creation_date":5,"grantee_principal":"arn:aws:iam::111122223333:role/r","issuing_account":"111122223333","operations":["Encrypt","Decrypt"]}"#;
+        let grant = br#"{"KeyId":"arn:aws:kms:us-east-1:111122223333:key/k","GrantId":"g","CreationDate":5,"GranteePrincipal":"arn:aws:iam::111122223333:role/r","IssuingAccount":"111122223333","Operations":["Encrypt","Decrypt"]}"#;
         let ours: Grant = crate::record_from_slice(grant).unwrap();
         assert_eq!(ours, serde_json::from_slice::<Grant>(grant).unwrap());
         assert_eq!(ours.issuing_account, "arn:aws:iam::111122223333:root");
