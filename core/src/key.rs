@@ -860,11 +860,18 @@ mod kms_enum_tests {
             e.message(),
             alloc::format!(
                 "'encrypt_decrypt' is not a valid KeyUsage; valid values: {}",
-                KeyUsage::ALL.iter().map(|u| u.as_str()).collect::<Vec<_>>().join(", ")
+                KeyUsage::ALL
+                    .iter()
+                    .map(|u| u.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         );
         assert!("".parse::<Origin>().is_err());
         let e = serde_json::from_str::<KeyState>("\"Gone\"").unwrap_err();
-        assert!(e.to_string().contains("'Gone' is not a valid KeyState"), "{e}");
+        assert!(
+            e.to_string().contains("'Gone' is not a valid KeyState"),
+            "{e}"
+        );
     }
 }
