@@ -7,6 +7,8 @@
 #
 #   scripts/build-wasm.sh            # build (installs what is missing)
 #   SKIP_INSTALL=1 scripts/build-wasm.sh   # fail instead of installing
+#   WASM_NAMES=1 scripts/build-wasm.sh   # also the module with function names,
+#       # target/wasm/strongroom_bg.names.wasm, for scripts/wasm-size.py
 #   FEATURES="curve-p521" scripts/build-wasm.sh
 #       # a smaller package: only the listed cargo features of strongroom-wasm
 #       # (default: rsa curve-p521 curve-secp256k1; FEATURES="" for none),
@@ -122,6 +124,16 @@ if [ -n "$WASM_OPT" ]; then
     "$WASM_OPT" "${WASM_OPT_ARGS[@]}" "$PKG/web/strongroom_bg.wasm" -o "$PKG/web/strongroom_bg.wasm"
   fi
   mv "$PKG/node/strongroom_bg.opt.wasm" "$PKG/node/strongroom_bg.wasm"
+  # WASM_NAMES=1: the same module with its function names kept, for
+  # scripts/wasm-size.py (where the package's bytes go, after wasm-bindgen
+  # and wasm-opt); not part of the package.
+  if [ -n "${WASM_NAMES:-}" ]; then
+    echo "== the module with names: $TARGET_DIR/strongroom_bg.names.wasm"
+    rm -rf "$TARGET_DIR/names"
+    wasm-bindgen --target web --weak-refs --out-dir "$TARGET_DIR/names" --out-name strongroom "$WASM"
+    "$WASM_OPT" "${WASM_OPT_ARGS[@]}" -g "$TARGET_DIR/names/strongroom_bg.wasm" -o "$TARGET_DIR/strongroom_bg.names.wasm"
+    rm -rf "$TARGET_DIR/names"
+  fi
 else
   echo "== binaryen not installed: the module is not post-optimized"
 fi

@@ -3,16 +3,29 @@
 per crate and per function from the module's name section.
 
     scripts/wasm-size.py target/wasm/wasm32-unknown-unknown/release/strongroom_wasm.wasm [--top N]
+    scripts/wasm-size.py target/wasm/strongroom_bg.names.wasm --top 40 --monos 30
 
 scripts/build-wasm.sh keeps the function names in cargo's output (the
-package's module has none), so run this on that file. Crates are read from
-the Rust symbol names (v0 `_R` or legacy `_ZN` mangling: the first crate
-named, so a trait impl counts for the crate of its type); code that LTO inlined is
-counted in the function it was inlined into.
+package's module has none), so run this on that file; that is code before
+wasm-bindgen (which drops its `__wbindgen_describe_*` functions) and
+wasm-opt. `WASM_NAMES=1 scripts/build-wasm.sh` also writes the package's
+own module with its names kept (`target/wasm/strongroom_bg.names.wasm`,
+same code, byte for byte, plus a name section): the figures that count.
+Crates are read from the Rust symbol names (v0 `_R` or legacy `_ZN`
+mangling, or the demangled names wasm-bindgen writes: the first crate
+named, so a trait impl counts for the crate of its type); code that LTO or
+wasm-opt inlined is counted in the function it was inlined into. v0 names
+are demangled with `llvm-cxxfilt` when it is on PATH.
+
+`--monos N` lists the generic functions compiled more than once (the
+instances of one function whose type arguments differ), largest total
+first, with what all but the largest instance add.
 """
 import argparse
 import collections
 import re
+import shutil
+import subprocess
 import sys
 
 SECTIONS = {0: "custom", 1: "type", 2: "import", 3: "function", 4: "table", 5: "memory",
@@ -144,10 +157,44 @@ def demangle(name):
     return s
 
 
+def demangle_all(names):
+    """`names` (index -> symbol) with v0 symbols demangled by llvm-cxxfilt."""
+    tool = shutil.which("llvm-cxxfilt") or shutil.which("llvm-cxxfilt-22")
+    v0 = [i for i, n in names.items() if n.startswith("_R")]
+    if not tool or not v0:
+        return names
+    out = subprocess.run([tool], input="\n".join(names[i] for i in v0), capture_output=True,
+                         text=True, check=False).stdout.split("\n")
+    if len(out) < len(v0):
+        return names
+    named = dict(names)
+    for i, d in zip(v0, out):
+        named[i] = d
+    return named
+
+
+def generic_base(name):
+    """`name` with the type arguments of its turbofish (`::<...>`) elided."""
+    out, i = [], 0
+    while i < len(name):
+        if name.startswith("::<", i):
+            j, depth = i + 3, 1
+            while j < len(name) and depth:
+                depth += {"<": 1, ">": -1}.get(name[j], 0)
+                j += 1
+            out.append("::<_>")
+            i = j
+        else:
+            out.append(name[i])
+            i += 1
+    return re.sub(r"\[[0-9a-f]+\]", "", "".join(out))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("wasm")
     ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--monos", type=int, default=0, metavar="N")
     args = ap.parse_args()
     buf = open(args.wasm, "rb").read()
     total = len(buf)
@@ -176,15 +223,27 @@ def main():
         print("no name section: build without stripping to see functions and crates")
         return
     code = sum(s for _, s in bodies)
+    raw_names = names
+    names = demangle_all(names)
     by_crate = collections.Counter()
     for idx, size in bodies:
-        by_crate[crate_of(names.get(idx, "?"))] += size
+        by_crate[crate_of(raw_names.get(idx, "?"))] += size
     print(f"\ncode by crate ({code} bytes of function bodies):")
     for crate, size in by_crate.most_common(args.top):
         print(f"  {size:>9} {100 * size / code:5.1f} %  {crate}")
     print(f"\nlargest functions:")
     for idx, size in sorted(bodies, key=lambda x: -x[1])[:args.top]:
         print(f"  {size:>9}  {demangle(names.get(idx, '?'))[:140]}")
+    if args.monos:
+        groups = collections.defaultdict(list)
+        for idx, size in bodies:
+            groups[generic_base(demangle(names.get(idx, "?")))].append(size)
+        rows = sorted(((sum(v), len(v), sum(v) - max(v), k) for k, v in groups.items()
+                       if len(v) > 1), reverse=True)
+        print("\ngeneric functions compiled more than once (total, instances, "
+              "all but the largest):")
+        for total_size, n, extra, base in rows[:args.monos]:
+            print(f"  {total_size:>9} {n:>4} {extra:>9}  {base[:130]}")
 
 
 if __name__ == "__main__":

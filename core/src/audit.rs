@@ -876,8 +876,13 @@ fn write_canonical(value: &Value, out: &mut String) {
             out.push(']');
         }
         Value::String(s) => write_string(s, out),
-        // Null, booleans and numbers print the same way under every serde_json feature set.
-        other => out.push_str(&other.to_string()),
+        // What serde_json writes for them (a `Number`'s `Display` is its
+        // serialized text under every serde_json feature set); not
+        // `Value`'s `Display`, whose compact and pretty JSON writers the
+        // module would otherwise carry for these three cases alone.
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
     }
 }
 
@@ -1257,7 +1262,7 @@ fn check_line(
     chain_key: &[u8],
     previous: &[u8; HMAC_SHA256_LEN],
 ) -> core::result::Result<[u8; HMAC_SHA256_LEN], ChainFault> {
-    let value: Value = serde_json::from_str(line).map_err(|_| ChainFault::Malformed("not JSON"))?;
+    let value: Value = crate::json_from_str(line).map_err(|_| ChainFault::Malformed("not JSON"))?;
     let obj = value
         .as_object()
         .ok_or(ChainFault::Malformed("not a JSON object"))?;
@@ -1327,5 +1332,33 @@ mod tests {
             }
             assert!(!needs_escape(&alloc::vec![0xc3; len]));
         }
+    }
+
+    /// Scalars, alone and nested, are written as serde_json writes them.
+    #[test]
+    fn canonical_scalars_are_serde_jsons() {
+        let scalars = [
+            Value::Null,
+            Value::Bool(true),
+            Value::Bool(false),
+            Value::from(0u64),
+            Value::from(u64::MAX),
+            Value::from(-1i64),
+            Value::from(i64::MIN),
+            Value::from(1.5f64),
+            Value::from(-0.0f64),
+            Value::from(0.1f64),
+            Value::from(1e300f64),
+            Value::from(5e-324f64),
+            Value::from(123_456_789.0f64),
+        ];
+        for v in &scalars {
+            assert_eq!(canonical_json(v), serde_json::to_string(v).unwrap());
+        }
+        let nested = serde_json::json!({ "b": scalars.to_vec(), "a": { "x": 2.5, "y": null } });
+        assert_eq!(
+            canonical_json(&nested),
+            serde_json::to_string(&nested).unwrap()
+        );
     }
 }

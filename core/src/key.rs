@@ -39,14 +39,8 @@ macro_rules! kms_enum {
             /// # Errors
             /// `ValidationException` naming the accepted values.
             fn from_str(s: &str) -> Result<Self> {
-                match s {
-                    $($text => Ok($name::$variant),)*
-                    _ => Err(Error::validation(format!(
-                        concat!("'{}' is not a valid ", stringify!($name), "; valid values: {}"),
-                        s,
-                        [$($text),*].join(", ")
-                    ))),
-                }
+                const TEXTS: &[&str] = &[$($text),*];
+                $crate::key::parse_kms_text(s, stringify!($name), TEXTS).map(|i| Self::ALL[i])
             }
         }
 
@@ -66,6 +60,23 @@ macro_rules! kms_enum {
 }
 #[allow(unused_imports)]
 pub(crate) use kms_enum;
+
+/// The position of `s` in `texts`, the AWS KMS spellings of the values of
+/// the `kms_enum` `type_name` in declaration order: what every `FromStr` of
+/// those enums runs (one scan of a table, compiled once, rather than one
+/// string `match` and message per enum).
+///
+/// # Errors
+/// `ValidationException` `'<s>' is not a valid <type_name>; valid values:
+/// <texts, comma-separated>`.
+pub(crate) fn parse_kms_text(s: &str, type_name: &str, texts: &[&str]) -> Result<usize> {
+    texts.iter().position(|t| *t == s).ok_or_else(|| {
+        Error::validation(format!(
+            "'{s}' is not a valid {type_name}; valid values: {}",
+            texts.join(", ")
+        ))
+    })
+}
 
 kms_enum! {
     /// The type of key material (`KeySpec` in the KMS API).
@@ -790,5 +801,77 @@ mod record_serde_tests {
         }
         assert!(serde_json::from_str::<KeyRecord>("[]").is_err());
         assert!(serde_json::from_str::<KeyRecord>("{\"key_id\":7}").is_err());
+    }
+}
+
+#[cfg(test)]
+mod kms_enum_tests {
+    use super::*;
+
+    /// Every value of every `kms_enum` parses back from its AWS KMS
+    /// spelling (the table `parse_kms_text` scans is in declaration order,
+    /// as `ALL` is), and a serde round trip gives the same value.
+    #[test]
+    fn every_value_parses_from_its_spelling() {
+        macro_rules! round_trip {
+            ($($t:ty),*) => {$(
+                for v in <$t>::ALL {
+                    assert_eq!(v.as_str().parse::<$t>().unwrap(), *v);
+                    let json = serde_json::to_string(v).unwrap();
+                    assert_eq!(serde_json::from_str::<$t>(&json).unwrap(), *v);
+                }
+            )*};
+        }
+        round_trip!(
+            KeySpec,
+            KeyUsage,
+            KeyAgreementAlgorithm,
+            KeyState,
+            Origin,
+            EncryptionAlgorithm,
+            SigningAlgorithm,
+            MessageType,
+            MacAlgorithm,
+            DataKeyPairSpec,
+            WrappingAlgorithm,
+            WrappingKeySpec,
+            ExpirationModel,
+            ImportType,
+            DataKeySpec,
+            RotationType
+        );
+    }
+
+    /// An unknown or differently cased spelling is a ValidationException
+    /// naming the type and listing the accepted values in order.
+    #[test]
+    fn unknown_spelling_names_the_accepted_values() {
+        let e = "RSA_1024".parse::<KeySpec>().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ValidationException);
+        assert!(
+            e.message().starts_with(
+                "'RSA_1024' is not a valid KeySpec; valid values: SYMMETRIC_DEFAULT, RSA_2048, RSA_3072, RSA_4096, "
+            ),
+            "{}",
+            e.message()
+        );
+        let e = "encrypt_decrypt".parse::<KeyUsage>().unwrap_err();
+        assert_eq!(
+            e.message(),
+            alloc::format!(
+                "'encrypt_decrypt' is not a valid KeyUsage; valid values: {}",
+                KeyUsage::ALL
+                    .iter()
+                    .map(|u| u.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        );
+        assert!("".parse::<Origin>().is_err());
+        let e = serde_json::from_str::<KeyState>("\"Gone\"").unwrap_err();
+        assert!(
+            e.to_string().contains("'Gone' is not a valid KeyState"),
+            "{e}"
+        );
     }
 }

@@ -280,7 +280,7 @@ impl Policy {
                 document.len()
             )));
         }
-        let UniqueKeys(value) = serde_json::from_str(document).map_err(|e| {
+        let UniqueKeys(value) = crate::json_from_str(document).map_err(|e| {
             if e.is_data() {
                 malformed(format!("the policy document is not accepted: {e}"))
             } else {
