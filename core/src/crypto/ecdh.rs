@@ -81,7 +81,10 @@ pub fn shared_secret_len(curve: EcCurve) -> Result<usize> {
 pub(crate) fn unsupported_curve(curve: EcCurve) -> Error {
     Error::new(
         crate::error::ErrorKind::UnsupportedOperationException,
-        alloc::format!("key agreement is not supported on {curve:?}"),
+        alloc::format!(
+            "key agreement is not supported on {}",
+            curve.key_spec_name()
+        ),
     )
 }
 
@@ -143,8 +146,27 @@ pub fn peer_point(curve: EcCurve, spki: &[u8]) -> Result<&[u8]> {
 pub(crate) fn bad_point(curve: EcCurve) -> Error {
     Error::validation(alloc::format!(
         "PublicKey is not a valid point on {} (SEC 1 uncompressed or compressed, on the curve, not the identity)",
-        curve_oid(curve).map_or_else(|_| alloc::format!("{curve:?}"), |o| curve_name(&o))
+        curve_oid(curve).map_or_else(|_| curve.key_spec_name().into(), |o| curve_name(&o))
     ))
 }
 
 pub use super::active::ecdh::*;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The messages name the curve by its KMS key spec, never through
+    /// `Debug` (which wasm builds print as nothing).
+    #[test]
+    fn messages_name_the_key_spec() {
+        let e = shared_secret_len(EcCurve::Secp256k1).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "key agreement is not supported on ECC_SECG_P256K1"
+        );
+        for c in EcCurve::ALL {
+            assert!(c.key_spec_name().starts_with("ECC_"));
+        }
+    }
+}
