@@ -66,7 +66,8 @@ fi
 #   message formatting and location tables: a panic, which the code never
 #   reaches on purpose (bad input is a KMS error), traps the module;
 # - `-Zfmt-debug=none -Zlocation-detail=none`: `{:?}` formats nothing (no
-#   message of the package uses it) and no source locations are embedded;
+#   message of the package may use it: `{:?}` in core is for tests only)
+#   and no source locations are embedded;
 # - the compact (rolled-loop) software SHA-2 and AES of the RustCrypto
 #   crates (their documented `sha2_backend_soft` / `aes_backend_soft` cfgs);
 # - std's `optimize_for_size` feature (smaller sort, integer formatting and

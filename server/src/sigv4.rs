@@ -489,7 +489,10 @@ impl Credentials {
             }
         };
         let Ok(t) = time::parse_amz_date(amz_date) else {
-            return Err(incomplete("X-Amz-Date must be YYYYMMDD'T'HHMMSS'Z'"));
+            // AWS's text for a date it cannot read.
+            return Err(incomplete(&format!(
+                "Date must be in ISO-8601 'basic format'. Got '{amz_date}'. See http://en.wikipedia.org/wiki/ISO_8601"
+            )));
         };
         for required in ["host", "x-amz-date"] {
             if !auth.signed_headers.contains(&required) {
@@ -691,13 +694,13 @@ mod tests {
                 "20240231T000000Z",
                 1_709_337_600,
                 "IncompleteSignatureException",
-                "X-Amz-Date",
+                "Date must be in ISO-8601 'basic format'. Got '20240231T000000Z'.",
             ),
             (
                 "20240301T000060Z",
                 1_709_251_260,
                 "IncompleteSignatureException",
-                "X-Amz-Date",
+                "Date must be in ISO-8601 'basic format'. Got '20240301T000060Z'.",
             ),
             // Read as 1970-01-01T23:59:59Z.
             (

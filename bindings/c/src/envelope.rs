@@ -323,10 +323,7 @@ const _: () = assert!(SR_DEFAULT_MAX_FRAME_BUFFER == DEFAULT_MAX_CONTENT_BUFFER)
 /// of `sr_envelope_decrypt_options` (in `base`) and the max frame buffer, in
 /// a struct that records its own size so that it can grow. Initialise it
 /// with `SR_ENVELOPE_DECRYPT_OPTIONS_EX_INIT` (the defaults, `struct_size`
-/// set, every other byte zero), then set the fields wanted; do not build it
-/// field by field in automatic storage, whose padding bytes C leaves
-/// undefined (a later library refuses non-zero bytes past the fields it
-/// knows), or `memset` it to zero first:
+/// set, the others zero), then set the fields wanted:
 ///
 /// ```c
 /// sr_envelope_decrypt_options_ex o = SR_ENVELOPE_DECRYPT_OPTIONS_EX_INIT;
@@ -340,7 +337,10 @@ const _: () = assert!(SR_DEFAULT_MAX_FRAME_BUFFER == DEFAULT_MAX_CONTENT_BUFFER)
 /// that many bytes and no more (the scheme of Linux's `openat2()` and
 /// `clone3()` arguments): fields are only ever added at the end; a field
 /// past the caller's `struct_size` takes its default, so a program keeps
-/// working with later libraries; a `struct_size` above this library's is
+/// working with later libraries (fields are added in 8-byte units, with
+/// explicit reserved members where a smaller one needs room, so that no
+/// version has padding bytes past `base`, which C leaves unspecified and a
+/// later library would check); a `struct_size` above this library's is
 /// accepted only when the bytes past the fields it knows are all zero, so a
 /// program built against a later header that sets an option this library
 /// lacks gets `SR_VALIDATION` instead of having it ignored.
@@ -350,8 +350,8 @@ const _: () = assert!(SR_DEFAULT_MAX_FRAME_BUFFER == DEFAULT_MAX_CONTENT_BUFFER)
 pub struct sr_envelope_decrypt_options_ex {
     /// `sizeof(sr_envelope_decrypt_options_ex)` as the caller compiled it
     /// (`SR_ENVELOPE_DECRYPT_OPTIONS_EX_INIT` sets it): at least the size of
-    /// the struct's first version (this one: 56 bytes on 64-bit targets, 48
-    /// on 32-bit ones), at most 4096 (`SR_VALIDATION` otherwise, e.g. for a
+    /// the struct's first version (this one: 56 bytes on LP64 targets), at
+    /// most 4096 (`SR_VALIDATION` otherwise, e.g. for a
     /// struct zero-initialised with `{0}`). Fields past it take their
     /// defaults.
     pub struct_size: usize,
@@ -458,9 +458,12 @@ pub(crate) unsafe fn decrypt_options_ex_from(
     }
     // SAFETY: forwarded caller promise on the arrays.
     let (mut options, unsigned_only) = unsafe { decrypt_options_from(&o.base) }?;
-    // 0 is the default (a zero-initialised field); the range is core's rule.
+    // 0 is the default (a zero-initialised field); the range is core's rule,
+    // whose message this binding completes with its own way to ask for it.
     let n = o.max_frame_buffer;
-    options.set_max_frame_buffer((n != 0).then_some(n))?;
+    options
+        .set_max_frame_buffer((n != 0).then_some(n))
+        .map_err(|e| Failure::validation(format!("{}; 0 selects the default", e.message())))?;
     Ok((options, unsigned_only))
 }
 

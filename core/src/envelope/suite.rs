@@ -181,7 +181,7 @@ impl core::str::FromStr for AlgorithmSuite {
             .find(|a| a.name().eq_ignore_ascii_case(t))
             .ok_or_else(|| {
                 Error::validation(alloc::format!(
-                    "unknown algorithm suite {s:?}: use 0x0578 ({}), 0x0478 ({}), or to decrypt only 0x0378 ({}) or 0x0178 ({})",
+                    "unknown algorithm suite '{s}': use 0x0578 ({}), 0x0478 ({}), or to decrypt only 0x0378 ({}) or 0x0178 ({})",
                     Self::Aes256GcmHkdfSha512CommitKeyEcdsaP384.name(),
                     Self::Aes256GcmHkdfSha512CommitKey.name(),
                     Self::Aes256GcmHkdfSha384EcdsaP384.name(),
@@ -276,7 +276,7 @@ impl core::str::FromStr for CommitmentPolicy {
             .find(|p| squash(p.name()) == want)
             .ok_or_else(|| {
                 Error::validation(alloc::format!(
-                    "unknown commitment policy {s:?}: use {}, {} or {}",
+                    "unknown commitment policy '{s}': use {}, {} or {}",
                     Self::RequireEncryptRequireDecrypt.name(),
                     Self::RequireEncryptAllowDecrypt.name(),
                     Self::ForbidEncryptAllowDecrypt.name(),
