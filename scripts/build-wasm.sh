@@ -70,14 +70,18 @@ fi
 #   and no source locations are embedded;
 # - the compact (rolled-loop) software SHA-2 and AES of the RustCrypto
 #   crates (their documented `sha2_backend_soft` / `aes_backend_soft` cfgs);
+# - `-Zinline-mir=yes`: rustc's MIR inliner, which `-O` builds run but
+#   opt-level "z" leaves off, inlines small functions in MIR, before
+#   LLVM (-15.3 KB, measured in benches/RESULTS.md);
 # - std's `optimize_for_size` feature (smaller sort, integer formatting and
 #   string search in core/alloc; -7.8 KB);
 # - `k256` compiled with `-Zinline-llvm=no` (a profile rustflag of that
 #   package alone): its field arithmetic is `#[inline(always)]`, so every
 #   square root, point addition and doubling carried its own unrolled
-#   copies of the field multiplication (-46 KB; secp256k1 signing and
-#   verifying in wasm ≈ 1.6x the CPU time, still faster than P-256; other
-#   crates' code grows without inlining; both measured in benches/RESULTS.md).
+#   copies of the field multiplication (-46 KB; it made secp256k1 signing
+#   and verifying in wasm ≈ 1.6x the CPU time, which `-Zinline-mir=yes`
+#   more than won back; other crates' code grows without inlining; all
+#   measured in benches/RESULTS.md).
 # The function names stay in cargo's output for scripts/wasm-size.py; the
 # package's module has none.
 FEATURE_ARGS=()
@@ -87,7 +91,7 @@ fi
 echo "== cargo build (wasm32-unknown-unknown, -Zbuild-std${FEATURES+, features: \"$FEATURES\"})"
 build_start=$(date +%s)
 RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc \
-RUSTFLAGS='-C linker=wasm-ld-22 --cfg getrandom_backend="wasm_js" -Zfmt-debug=none -Zlocation-detail=none --cfg sha2_backend_soft="compact" --cfg aes_backend_soft="compact"' \
+RUSTFLAGS='-C linker=wasm-ld-22 --cfg getrandom_backend="wasm_js" -Zfmt-debug=none -Zlocation-detail=none -Zinline-mir=yes --cfg sha2_backend_soft="compact" --cfg aes_backend_soft="compact"' \
 CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
 CARGO_PROFILE_RELEASE_LTO=true \
 CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
