@@ -131,7 +131,8 @@ pub trait InWrite {
 }
 
 /// What a call was authorized on, in a read before its write: the key
-/// record (key ID and `generation`), the grants that allowed it when the
+/// record (all of it but what no authorization reads, see
+/// [`same_for_authorization`]), the grants that allowed it when the
 /// key policy did not, and the alias state the policy's conditions saw
 /// (`kms:ResourceAliases`; no write takes an alias, so no write's request
 /// has `kms:RequestAlias`). The write checks inside its
@@ -140,15 +141,15 @@ pub trait InWrite {
 /// from) the file and read by the earlier check, cannot authorize it.
 #[derive(Clone, Debug)]
 pub struct Authorization {
-    key: KeyStamp,
+    key: KeyRecord,
     parents: Option<Vec<Grant>>,
-    aliases: AliasesSeen,
+    aliases: ConditionsSeen,
 }
 
 impl Authorization {
     /// Whether the authorization still holds for `now`, the key record the
-    /// write reads (`None`: no such key): the same key ID and
-    /// `generation`; each grant that allowed the call among the key's
+    /// write reads (`None`: no such key): the same record in all that an
+    /// authorization reads ([`same_for_authorization`]); each grant that allowed the call among the key's
     /// grants read by `reads`; the key's aliases read by `reads` giving
     /// the alias condition keys the values the policy saw.
     ///
@@ -156,7 +157,7 @@ impl Authorization {
     /// Those of `reads`.
     pub fn holds(&self, now: Option<&KeyRecord>, reads: &mut dyn InWrite) -> Result<bool> {
         let Some(now) = now else { return Ok(false) };
-        if KeyStamp::of(now) != self.key {
+        if !same_for_authorization(&self.key, now, self.aliases.resource_tags) {
             return Ok(false);
         }
         if let Some(parents) = &self.parents {
@@ -422,17 +423,21 @@ fn check_authorized<K: KeyAccess + ?Sized>(
     .map(|_| ())
 }
 
-/// The alias state an authorization depended on: what a write made after
-/// it checks has not changed ([`AliasesSeen::still_hold`]).
+/// What of the key's aliases and tags an authorization depended on: what a
+/// write made after it checks has not changed ([`ConditionsSeen::still_hold`],
+/// [`same_for_authorization`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct AliasesSeen {
+struct ConditionsSeen {
     /// The key's aliases, sorted, when the policy tests `kms:ResourceAliases`.
     /// (`kms:RequestAlias` needs no re-check: no write takes an alias, the
     /// alias operations included, so no write's request has it.)
     resource_aliases: Option<Vec<String>>,
+    /// Whether the policy tests an `aws:ResourceTag/<key>` condition key,
+    /// so that the key's tags must be the same in the write.
+    resource_tags: bool,
 }
 
-impl AliasesSeen {
+impl ConditionsSeen {
     /// Whether the write needs the key's aliases as they are now.
     fn any(&self) -> bool {
         self.resource_aliases.is_some()
@@ -479,7 +484,7 @@ pub fn authorize_for_write<K: KeyAccess + ?Sized>(
         GrantsWanted::Any,
     )?;
     Ok(Authorization {
-        key: KeyStamp::of(rec),
+        key: rec.clone(),
         parents,
         aliases,
     })
@@ -497,11 +502,11 @@ fn authorize_seeing_aliases<K: KeyAccess + ?Sized>(
     grant_context: &EncryptionContext,
     build: &Conditions<'_>,
     wanted: GrantsWanted,
-) -> Result<(Option<Vec<Grant>>, AliasesSeen)> {
+) -> Result<(Option<Vec<Grant>>, ConditionsSeen)> {
     call.touch(&rec.arn);
     let principal = ks.principal();
     let policy = ks.key_policy(rec)?;
-    let mut seen = AliasesSeen::default();
+    let mut seen = ConditionsSeen::default();
     // A policy without conditions (the default policy) decides on the
     // principal, action and resource alone (`Statement::applies` reads no
     // other field of the request, and the grants read the principal, the
@@ -523,6 +528,7 @@ fn authorize_seeing_aliases<K: KeyAccess + ?Sized>(
     };
     let mut req = access::key_request(principal, action, rec, alias);
     access::request_globals(&mut req, ks.request_time(), ks.source_ip());
+    seen.resource_tags = policy.tests_resource_tags();
     // Only look the aliases up when a condition of the parsed policy tests
     // them (not the policy text: a key may be spelled with JSON escapes).
     if policy.uses_condition_key("kms:ResourceAliases") {
@@ -1250,23 +1256,58 @@ fn alias_not_found(arn: &str) -> Error {
     Error::not_found(alloc::format!("Alias {arn} is not found."))
 }
 
-/// The key record a call was authorized on: its key ID and `generation`
-/// (which every change of the record increments).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct KeyStamp {
-    /// The key ID.
-    key_id: String,
-    /// The record's `generation`.
-    generation: u64,
-}
-
-impl KeyStamp {
-    fn of(rec: &KeyRecord) -> Self {
-        Self {
-            key_id: rec.key_id.clone(),
-            generation: rec.generation,
-        }
-    }
+/// Whether `now` leaves a decision made on `then` (the key record as an
+/// authorization read it) as it was: the same key, and the same record in
+/// every field but those no authorization reads — the description, the
+/// `generation` counter, and the tags when the key policy tests no
+/// `aws:ResourceTag/` condition key (`tags_seen` false). A TagResource or
+/// UpdateKeyDescription committed between a call's authorization and its
+/// write thus leaves the call authorized, as in AWS KMS, instead of
+/// sending it back to be authorized again (where writers that change the
+/// key in a tight loop could starve it; see `retry_stale`). Every other
+/// field, the policy and state included, must be equal: a record put back
+/// from an older copy of the file is refused like any change.
+fn same_for_authorization(then: &KeyRecord, now: &KeyRecord, tags_seen: bool) -> bool {
+    // Destructured in full so that a field added to the record is compared
+    // unless it is listed here as one no authorization reads.
+    let KeyRecord {
+        key_id,
+        arn,
+        account,
+        creation_date,
+        description: _,
+        key_spec,
+        key_usage,
+        origin,
+        state,
+        deletion_date,
+        pending_window_days,
+        tags,
+        rotation,
+        backing_keys,
+        policy,
+        valid_to,
+        import_commitment,
+        generation: _,
+        extra,
+    } = then;
+    *key_id == now.key_id
+        && *arn == now.arn
+        && *account == now.account
+        && *creation_date == now.creation_date
+        && *key_spec == now.key_spec
+        && *key_usage == now.key_usage
+        && *origin == now.origin
+        && *state == now.state
+        && *deletion_date == now.deletion_date
+        && *pending_window_days == now.pending_window_days
+        && (!tags_seen || *tags == now.tags)
+        && *rotation == now.rotation
+        && *backing_keys == now.backing_keys
+        && *policy == now.policy
+        && *valid_to == now.valid_to
+        && *import_commitment == now.import_commitment
+        && *extra == now.extra
 }
 
 /// What the alias a call names pointed at when the call was authorized.
@@ -1628,7 +1669,7 @@ struct Authorized<'a> {
     /// The grants that allowed the call, when the key policy did not.
     parents: Option<&'a [Grant]>,
     /// The alias state the key policy's conditions saw.
-    aliases: &'a AliasesSeen,
+    aliases: &'a ConditionsSeen,
 }
 
 /// Inside CreateGrant's write: what the call was authorized on still holds.
@@ -1646,7 +1687,7 @@ fn grant_authorization_holds(
     aliases_now: Option<&[String]>,
 ) -> Result<()> {
     let key_unchanged =
-        now.key_id == authorized.key.key_id && now.generation == authorized.key.generation;
+        same_for_authorization(authorized.key, now, authorized.aliases.resource_tags);
     let parents_remain = authorized.parents.is_none_or(|ps| {
         ps.iter()
             .all(|p| grants_now.iter().any(|g| g.grant_id == p.grant_id))
@@ -2269,11 +2310,78 @@ mod tests {
         }
     }
 
+    /// `record(4)` after a PutKeyPolicy.
+    fn repolicied() -> KeyRecord {
+        let mut r = record(5);
+        r.policy = Some("{}".into());
+        r
+    }
+
+    /// A change of the record between a call's authorization and its write
+    /// leaves the authorization standing only if no authorization reads
+    /// what changed: the description, the generation, and the tags unless
+    /// the policy tests `aws:ResourceTag/`. Any other field stops it.
+    #[test]
+    fn only_changes_no_authorization_reads_leave_it_standing() {
+        let then = record(4);
+        let mut described = record(5);
+        described.description = "new".into();
+        let mut tagged = record(6);
+        tagged.tags.insert("team".into(), "b".into());
+        for tags_seen in [false, true] {
+            assert!(same_for_authorization(&then, &record(4), tags_seen));
+            assert!(same_for_authorization(&then, &described, tags_seen));
+        }
+        assert!(same_for_authorization(&then, &tagged, false));
+        assert!(!same_for_authorization(&then, &tagged, true));
+        let changes: [fn(&mut KeyRecord); 14] = [
+            |r| r.key_id = "k2".into(),
+            |r| r.arn.push('x'),
+            |r| r.account = "444455556666".into(),
+            |r| r.creation_date = 1,
+            |r| r.key_spec = crate::key::KeySpec::Hmac256,
+            |r| r.key_usage = crate::key::KeyUsage::GenerateVerifyMac,
+            |r| r.origin = crate::key::Origin::External,
+            |r| r.state = KeyState::Disabled,
+            |r| r.deletion_date = Some(7),
+            |r| r.pending_window_days = Some(7),
+            |r| r.rotation.enabled = true,
+            |r| r.policy = Some("{}".into()),
+            |r| r.valid_to = Some(7),
+            |r| r.import_commitment = Some("c".into()),
+        ];
+        for (i, change) in changes.iter().enumerate() {
+            let mut now = record(5);
+            change(&mut now);
+            assert!(!same_for_authorization(&then, &now, false), "change {i}");
+        }
+        let mut now = record(5);
+        now.extra
+            .insert("later".into(), serde_json::Value::Bool(true));
+        assert!(!same_for_authorization(&then, &now, false));
+    }
+
+    /// The policy decides whether the tags are read: only a condition on an
+    /// `aws:ResourceTag/` key (in any case) counts, not `aws:RequestTag/`.
+    #[test]
+    fn a_resource_tag_condition_makes_the_tags_part_of_the_authorization() {
+        let policy = |key: &str| {
+            crate::policy::Policy::parse(&alloc::format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{{"StringEquals":{{"{key}":"x"}}}}}}]}}"#
+            ))
+            .unwrap()
+        };
+        assert!(policy("aws:ResourceTag/team").tests_resource_tags());
+        assert!(policy("AWS:resourcetag/Team").tests_resource_tags());
+        assert!(!policy("aws:RequestTag/team").tests_resource_tags());
+        assert!(!policy("kms:KeySpec").tests_resource_tags());
+    }
+
     /// CreateGrant's write goes ahead only if the key record is the one the
     /// call was authorized on and the grants that allowed it still exist.
     #[test]
     fn a_key_or_parent_grant_changed_after_authorization_stops_the_grant() {
-        let (key, parents, no_aliases) = (record(4), [grant("p1")], AliasesSeen::default());
+        let (key, parents, no_aliases) = (record(4), [grant("p1")], ConditionsSeen::default());
         let ok = |now: &KeyRecord, parents: Option<&[Grant]>, grants: &[Grant]| {
             let authorized = Authorized {
                 key: &key,
@@ -2287,7 +2395,7 @@ mod tests {
         let mut other_key = record(4);
         other_key.key_id = "k2".into();
         for e in [
-            ok(&record(5), None, &[]),
+            ok(&repolicied(), None, &[]),
             ok(&other_key, None, &[]),
             ok(&record(4), Some(&parents), &[grant("p0")]),
         ] {
@@ -2302,7 +2410,7 @@ mod tests {
     fn an_alias_change_the_policy_saw_stops_the_grant() {
         let names = |v: &[&str]| v.iter().map(|s| String::from(*s)).collect::<Vec<_>>();
         let key = record(4);
-        let check = |seen: &AliasesSeen, now: Option<&[String]>| {
+        let check = |seen: &ConditionsSeen, now: Option<&[String]>| {
             let authorized = Authorized {
                 key: &key,
                 parents: None,
@@ -2310,13 +2418,14 @@ mod tests {
             };
             grant_authorization_holds(&authorized, &record(4), &[], now)
         };
-        let resource = AliasesSeen {
+        let resource = ConditionsSeen {
             resource_aliases: Some(names(&["alias/a", "alias/b"])),
+            ..ConditionsSeen::default()
         };
-        assert!(!AliasesSeen::default().any());
+        assert!(!ConditionsSeen::default().any());
         assert!(resource.any());
-        assert!(check(&AliasesSeen::default(), None).is_ok());
-        assert!(check(&AliasesSeen::default(), Some(&names(&["alias/x"]))).is_ok());
+        assert!(check(&ConditionsSeen::default(), None).is_ok());
+        assert!(check(&ConditionsSeen::default(), Some(&names(&["alias/x"]))).is_ok());
         // The same set in another order still holds.
         assert!(check(&resource, Some(&names(&["alias/b", "alias/a"]))).is_ok());
         for (seen, now) in [
@@ -2353,13 +2462,14 @@ mod tests {
     #[test]
     fn an_authorization_holds_only_for_what_it_was_made_on() {
         let names = |v: &[&str]| v.iter().map(|s| String::from(*s)).collect::<Vec<_>>();
-        let auth = |parents: Option<Vec<Grant>>, aliases: AliasesSeen| Authorization {
-            key: KeyStamp::of(&record(4)),
+        let auth = |parents: Option<Vec<Grant>>, aliases: ConditionsSeen| Authorization {
+            key: record(4),
             parents,
             aliases,
         };
-        let resource = AliasesSeen {
+        let resource = ConditionsSeen {
             resource_aliases: Some(names(&["alias/dev"])),
+            ..ConditionsSeen::default()
         };
         let holds =
             |a: &Authorization, now: Option<&KeyRecord>, grants: &[&str], aliases: &[&str]| {
@@ -2369,11 +2479,11 @@ mod tests {
                 };
                 a.holds(now, &mut reads).unwrap()
             };
-        let plain = auth(None, AliasesSeen::default());
+        let plain = auth(None, ConditionsSeen::default());
         assert!(holds(&plain, Some(&record(4)), &[], &[]));
-        assert!(!holds(&plain, Some(&record(5)), &[], &[]));
+        assert!(!holds(&plain, Some(&repolicied()), &[], &[]));
         assert!(!holds(&plain, None, &[], &[]));
-        let by_grant = auth(Some(alloc::vec![grant("p1")]), AliasesSeen::default());
+        let by_grant = auth(Some(alloc::vec![grant("p1")]), ConditionsSeen::default());
         assert!(holds(&by_grant, Some(&record(4)), &["p0", "p1"], &[]));
         assert!(!holds(&by_grant, Some(&record(4)), &["p0"], &[]));
         let by_alias = auth(None, resource);
@@ -2393,7 +2503,7 @@ mod tests {
         let e = still_authorized(
             &Stale::default(),
             Some(&plain),
-            Some(&record(5)),
+            Some(&repolicied()),
             &mut reads,
         )
         .unwrap_err();
@@ -2415,9 +2525,9 @@ mod tests {
             }
         }
         let by_grant = Authorization {
-            key: KeyStamp::of(&record(4)),
+            key: record(4),
             parents: Some(alloc::vec![grant("p1")]),
-            aliases: AliasesSeen::default(),
+            aliases: ConditionsSeen::default(),
         };
         let mut attempts = 0;
         let e = retry_stale(|stale| {
@@ -2430,7 +2540,7 @@ mod tests {
         let mut attempts = 0;
         let e = retry_stale(|stale| {
             attempts += 1;
-            still_authorized(stale, Some(&by_grant), Some(&record(5)), &mut Broken)
+            still_authorized(stale, Some(&by_grant), Some(&repolicied()), &mut Broken)
         })
         .unwrap_err();
         assert!(e.message().contains("retry"), "{e}");

@@ -114,9 +114,12 @@ const KEYS: &[(&str, KeyType)] = &[
 /// Keys with a caller-chosen suffix: (canonical prefix, type).
 const PREFIXED_KEYS: &[(&str, KeyType)] = &[
     (ENCRYPTION_CONTEXT_PREFIX, KeyType::Str),
-    ("aws:ResourceTag/", KeyType::Str),
+    (RESOURCE_TAG_PREFIX, KeyType::Str),
     ("aws:RequestTag/", KeyType::Str),
 ];
+
+/// The prefix of the condition keys naming one of the key's tags.
+pub(crate) const RESOURCE_TAG_PREFIX: &str = "aws:ResourceTag/";
 
 /// The prefix of the condition keys naming one encryption context key.
 pub(crate) const ENCRYPTION_CONTEXT_PREFIX: &str = "kms:EncryptionContext:";

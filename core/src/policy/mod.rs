@@ -371,6 +371,16 @@ impl Policy {
             .flat_map(|s| &s.conditions)
             .any(|c| c.key() == key)
     }
+
+    /// Whether some statement's `Condition` tests an `aws:ResourceTag/<key>`
+    /// condition key (the prefix compared without regard to case, as
+    /// condition keys are), so that a decision depends on the key's tags.
+    pub fn tests_resource_tags(&self) -> bool {
+        self.statements
+            .iter()
+            .flat_map(|s| &s.conditions)
+            .any(|c| c.key().starts_with(condition::RESOURCE_TAG_PREFIX))
+    }
 }
 
 /// A JSON value whose objects, at every depth, have no repeated key.
