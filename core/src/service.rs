@@ -131,8 +131,9 @@ pub trait InWrite {
 }
 
 /// What a call was authorized on, in a read before its write: the key
-/// record (all of it but what no authorization reads, see
-/// [`same_for_authorization`]), the grants that allowed it when the
+/// record (all of it but what no authorization reads: its description, its
+/// `generation` counter, and its tags unless the key policy tests an
+/// `aws:ResourceTag/` condition key), the grants that allowed it when the
 /// key policy did not, and the alias state the policy's conditions saw
 /// (`kms:ResourceAliases`; no write takes an alias, so no write's request
 /// has `kms:RequestAlias`). The write checks inside its
@@ -149,9 +150,9 @@ pub struct Authorization {
 impl Authorization {
     /// Whether the authorization still holds for `now`, the key record the
     /// write reads (`None`: no such key): the same record in all that an
-    /// authorization reads ([`same_for_authorization`]); each grant that allowed the call among the key's
-    /// grants read by `reads`; the key's aliases read by `reads` giving
-    /// the alias condition keys the values the policy saw.
+    /// authorization reads (see the type); each grant that allowed the call
+    /// among the key's grants read by `reads`; the key's aliases read by
+    /// `reads` giving the alias condition keys the values the policy saw.
     ///
     /// # Errors
     /// Those of `reads`.
