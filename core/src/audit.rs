@@ -730,8 +730,12 @@ impl<'a> Obj<'a> {
             self.out.push(',');
         }
         self.first = false;
-        write_string(key, self.out);
-        self.out.push(':');
+        // The member names are this module's constants, none with a byte
+        // to escape: copied as they are, without the escape scan.
+        debug_assert!(!needs_escape(key.as_bytes()), "{key}");
+        self.out.push('"');
+        self.out.push_str(key);
+        self.out.push_str("\":");
     }
 
     fn str(&mut self, key: &'static str, value: Option<&str>) {

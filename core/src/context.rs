@@ -92,10 +92,15 @@ impl EncryptionContext {
     /// `ValidationException` if there are more than 65535 pairs or a key or
     /// value is longer than 65535 bytes.
     pub fn encode(&self) -> Result<Vec<u8>> {
-        let mut out = Vec::new();
         if self.0.is_empty() {
-            return Ok(out);
+            return Ok(Vec::new());
         }
+        // Sized once: the encoding is part of every blob's AAD.
+        let len = self
+            .0
+            .iter()
+            .fold(2usize, |n, (k, v)| n.saturating_add(4 + k.len() + v.len()));
+        let mut out = Vec::with_capacity(len);
         let count = u16::try_from(self.0.len())
             .map_err(|_| Error::validation("encryption context has too many pairs"))?;
         out.extend_from_slice(&count.to_be_bytes());

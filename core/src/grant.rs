@@ -459,8 +459,8 @@ pub fn check_principal(field: &str, p: &str) -> Result<()> {
 /// account ID, not a service principal, and no `*` or `?` anywhere: a grant
 /// names one principal, which [`grant_allows`] compares exactly.
 pub fn is_grant_principal(p: &str) -> bool {
-    let fields: Vec<&str> = p.splitn(6, ':').collect();
-    let [arn, partition, service, region, account, resource] = fields[..] else {
+    let Some([arn, partition, service, region, account, resource]) = crate::key::arn_fields(p)
+    else {
         return false;
     };
     let partition_ok = partition == "aws"
@@ -506,8 +506,7 @@ fn is_account_id(s: &str) -> bool {
 
 /// `(partition, account)` of an account root ARN (`arn:<partition>:iam::<account>:root`).
 fn account_root(p: &str) -> Option<(&str, &str)> {
-    let fields: Vec<&str> = p.splitn(6, ':').collect();
-    match fields[..] {
+    match crate::key::arn_fields(p)? {
         ["arn", partition, "iam", "", account, "root"] if is_account_id(account) => {
             Some((partition, account))
         }
@@ -528,8 +527,7 @@ fn grant_principal_covers(named: &str, principal: &str) -> bool {
     let Some((partition, account)) = account_root(named) else {
         return false;
     };
-    let fields: Vec<&str> = principal.splitn(6, ':').collect();
-    matches!(fields[..], ["arn", p, _, _, a, rest] if p == partition && a == account && !rest.is_empty())
+    matches!(crate::key::arn_fields(principal), Some(["arn", p, _, _, a, rest]) if p == partition && a == account && !rest.is_empty())
 }
 
 /// Whether `grant` allows `principal` to perform `operation` (a KMS grant

@@ -638,6 +638,22 @@ pub fn key_arn(region: &str, account: &str, key_id: &str) -> String {
     format!("arn:aws:kms:{region}:{account}:key/{key_id}")
 }
 
+/// The six `:`-separated fields of an ARN
+/// (`arn:partition:service:region:account:resource`; the last holds any
+/// further `:`), or `None` when there are fewer. Allocates nothing: it runs
+/// on every call's principal (the caller check and the key policy).
+pub(crate) fn arn_fields(s: &str) -> Option<[&str; 6]> {
+    let mut it = s.splitn(6, ':');
+    Some([
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+    ])
+}
+
 /// The alias ARN for `alias_name` (`alias/...`).
 pub fn alias_arn(region: &str, account: &str, alias_name: &str) -> String {
     format!("arn:aws:kms:{region}:{account}:{alias_name}")
@@ -873,5 +889,27 @@ mod kms_enum_tests {
             e.to_string().contains("'Gone' is not a valid KeyState"),
             "{e}"
         );
+    }
+}
+
+#[cfg(test)]
+mod arn_tests {
+    use super::arn_fields;
+
+    /// Six fields or none, the last keeping any further `:` (the shape the
+    /// principal checks and `ArnLike` read).
+    #[test]
+    fn an_arn_has_exactly_six_fields_the_last_keeping_colons() {
+        assert_eq!(
+            arn_fields("arn:aws:iam::111122223333:user/a:b"),
+            Some(["arn", "aws", "iam", "", "111122223333", "user/a:b"])
+        );
+        assert_eq!(
+            arn_fields("arn:aws:iam::111122223333:"),
+            Some(["arn", "aws", "iam", "", "111122223333", ""])
+        );
+        for short in ["", "arn", "arn:aws:iam::111122223333", "a:b:c:d:e"] {
+            assert_eq!(arn_fields(short), None, "{short}");
+        }
     }
 }

@@ -553,14 +553,11 @@ fn parse_number(s: &str) -> Option<f64> {
     s.parse::<f64>().ok().filter(|n| n.is_finite())
 }
 
-/// Splits an ARN into its six `:`-separated fields (the last may hold `:`).
-fn arn_fields(s: &str) -> Option<Vec<&str>> {
-    let fields: Vec<&str> = s.splitn(6, ':').collect();
-    (fields.len() == 6).then_some(fields)
-}
-
 fn arn_like(pattern: &str, value: &str) -> bool {
-    match (arn_fields(pattern), arn_fields(value)) {
+    match (
+        crate::key::arn_fields(pattern),
+        crate::key::arn_fields(value),
+    ) {
         (Some(p), Some(v)) => p.iter().zip(v.iter()).all(|(p, v)| glob(p, v)),
         _ => false,
     }

@@ -162,8 +162,8 @@ fn aws_principal(v: &str) -> Option<PrincipalPattern> {
             account: v.to_owned(),
         });
     }
-    let fields: Vec<&str> = v.splitn(6, ':').collect();
-    if fields.len() != 6 || fields[0] != "arn" || fields[5].is_empty() {
+    let fields = crate::key::arn_fields(v)?;
+    if fields[0] != "arn" || fields[5].is_empty() {
         return None;
     }
     if fields[2] == "iam" && fields[5] == "root" && request::is_account_id(fields[4]) {
