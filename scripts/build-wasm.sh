@@ -82,11 +82,12 @@ fi
 #   and verifying in wasm ≈ 1.6x the CPU time, which `-Zinline-mir=yes`
 #   more than won back; other crates' code grows without inlining; all
 #   measured in benches/RESULTS.md);
-# - `strongroom-core` compiled with `-Zinline-mir-hint-threshold=50` (a
-#   profile rustflag of that package alone): the MIR inliner takes
-#   `#[inline]` callees up to cost 50 there instead of 100 (-1.6 KB, same
-#   CPU time; 25, or 50 for strongroom-wasm as well, give a bigger module:
-#   benches/RESULTS.md).
+# - `strongroom-core` and `serde_json` compiled with
+#   `-Zinline-mir-hint-threshold=50` (profile rustflags of those packages
+#   alone): the MIR inliner takes `#[inline]` callees up to cost 50 there
+#   instead of 100 (-1.6 and -0.8 KB, same CPU time; other thresholds, and
+#   the setting for strongroom-wasm, der or crypto-bigint, give a bigger
+#   module: benches/RESULTS.md).
 # The function names stay in cargo's output for scripts/wasm-size.py; the
 # package's module has none.
 FEATURE_ARGS=()
@@ -107,6 +108,7 @@ CARGO_PROFILE_RELEASE_STRIP=false \
   -Zpanic-immediate-abort -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size \
   -Zprofile-rustflags --config 'profile.release.package.k256.rustflags = ["-Zinline-llvm=no"]' \
   --config 'profile.release.package.strongroom-core.rustflags = ["-Zinline-mir-hint-threshold=50"]' \
+  --config 'profile.release.package.serde_json.rustflags = ["-Zinline-mir-hint-threshold=50"]' \
   --target-dir "$TARGET_DIR" -p strongroom-wasm "${FEATURE_ARGS[@]}"
 build_end=$(date +%s)
 WASM=$TARGET_DIR/wasm32-unknown-unknown/release/strongroom_wasm.wasm
