@@ -81,7 +81,13 @@ fi
 #   copies of the field multiplication (-46 KB; it made secp256k1 signing
 #   and verifying in wasm ≈ 1.6x the CPU time, which `-Zinline-mir=yes`
 #   more than won back; other crates' code grows without inlining; all
-#   measured in benches/RESULTS.md).
+#   measured in benches/RESULTS.md);
+# - `strongroom-core` and `serde_json` compiled with
+#   `-Zinline-mir-hint-threshold=50` (profile rustflags of those packages
+#   alone): the MIR inliner takes `#[inline]` callees up to cost 50 there
+#   instead of 100 (-1.6 and -0.8 KB, same CPU time; other thresholds, and
+#   the setting for strongroom-wasm, der or crypto-bigint, give a bigger
+#   module: benches/RESULTS.md).
 # The function names stay in cargo's output for scripts/wasm-size.py; the
 # package's module has none.
 FEATURE_ARGS=()
@@ -101,6 +107,8 @@ CARGO_PROFILE_RELEASE_STRIP=false \
   /usr/bin/cargo build --release --target wasm32-unknown-unknown \
   -Zpanic-immediate-abort -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size \
   -Zprofile-rustflags --config 'profile.release.package.k256.rustflags = ["-Zinline-llvm=no"]' \
+  --config 'profile.release.package.strongroom-core.rustflags = ["-Zinline-mir-hint-threshold=50"]' \
+  --config 'profile.release.package.serde_json.rustflags = ["-Zinline-mir-hint-threshold=50"]' \
   --target-dir "$TARGET_DIR" -p strongroom-wasm "${FEATURE_ARGS[@]}"
 build_end=$(date +%s)
 WASM=$TARGET_DIR/wasm32-unknown-unknown/release/strongroom_wasm.wasm
@@ -113,14 +121,16 @@ wasm-bindgen --target web --weak-refs --remove-name-section --out-dir "$PKG/web"
 
 # wasm-opt: functions that are the same, or differ only in constants, merged
 # into one first (`--merge-similar-functions` passes the constants as
-# arguments), then -Oz; the producers and target-features sections (tool
-# metadata, unused when the module runs) dropped.
-WASM_OPT_ARGS=(--duplicate-function-elimination --merge-similar-functions -Oz
+# arguments), then -Oz, repeated while it still shrinks the module
+# (`--converge`: −619 bytes, −363 gzipped, benches/RESULTS.md); the producers
+# and target-features sections (tool metadata, unused when the module runs)
+# dropped.
+WASM_OPT_ARGS=(--duplicate-function-elimination --merge-similar-functions -Oz --converge
   --enable-bulk-memory --enable-sign-ext --enable-mutable-globals
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue
   --strip-producers --strip-target-features)
 if [ -n "$WASM_OPT" ]; then
-  echo "== wasm-opt ${WASM_OPT_ARGS[*]:0:3}"
+  echo "== wasm-opt ${WASM_OPT_ARGS[*]:0:4}"
   "$WASM_OPT" "${WASM_OPT_ARGS[@]}" "$PKG/node/strongroom_bg.wasm" -o "$PKG/node/strongroom_bg.opt.wasm"
   # Both targets get the same module from wasm-bindgen: optimize it once.
   if cmp -s "$PKG/node/strongroom_bg.wasm" "$PKG/web/strongroom_bg.wasm"; then

@@ -138,7 +138,15 @@ pub fn is_asymmetric(spec: KeySpec) -> bool {
 /// # Errors
 /// `UnsupportedOperationException` for other specs; `KMSInternalException`
 /// if generation fails.
-pub fn generate_private_key<R: CryptoRng + ?Sized>(rng: &mut R, spec: KeySpec) -> Result<Secret> {
+pub fn generate_private_key<R: CryptoRng + ?Sized>(
+    mut rng: &mut R,
+    spec: KeySpec,
+) -> Result<Secret> {
+    // One body for every RNG type, as `sign`.
+    generate_private_key_dyn(&mut rng, spec)
+}
+
+fn generate_private_key_dyn(rng: &mut dyn CryptoRng, spec: KeySpec) -> Result<Secret> {
     if let Some(size) = rsa_size(spec) {
         let der = rsa::rsa_generate(size, rng)?;
         return Ok(Secret::from_slice(&der));
@@ -317,7 +325,21 @@ fn signing_prelude(
 /// key spec), `DisabledException`, `KMSInvalidStateException`.
 pub fn sign<R: CryptoRng + ?Sized>(
     env: &Env<'_>,
-    rng: &mut R,
+    mut rng: &mut R,
+    rec: &KeyRecord,
+    req: &SignRequest,
+) -> Result<SignResponse> {
+    // The body is not generic: a caller's RNG type (`dyn CryptoRng` in the
+    // wasm package) would otherwise get its own copy of it, and of the
+    // `rsa`/ECDSA code under it, compiled in the caller's crate next to
+    // the one the envelope keyrings use (one copy of
+    // `rsa_decrypt_and_check` in each; benches/RESULTS.md, issue 8).
+    sign_dyn(env, &mut rng, rec, req)
+}
+
+fn sign_dyn(
+    env: &Env<'_>,
+    rng: &mut dyn CryptoRng,
     rec: &KeyRecord,
     req: &SignRequest,
 ) -> Result<SignResponse> {
@@ -538,7 +560,19 @@ fn no_context(context: &EncryptionContext) -> Result<()> {
 /// `KMSInvalidStateException`.
 pub fn encrypt_oaep<R: CryptoRng + ?Sized>(
     env: &Env<'_>,
-    rng: &mut R,
+    mut rng: &mut R,
+    rec: &KeyRecord,
+    plaintext: &[u8],
+    context: &EncryptionContext,
+    alg: Option<EncryptionAlgorithm>,
+) -> Result<Vec<u8>> {
+    // One body for every RNG type, as `sign`.
+    encrypt_oaep_dyn(env, &mut rng, rec, plaintext, context, alg)
+}
+
+fn encrypt_oaep_dyn(
+    env: &Env<'_>,
+    rng: &mut dyn CryptoRng,
     rec: &KeyRecord,
     plaintext: &[u8],
     context: &EncryptionContext,
@@ -597,7 +631,17 @@ pub fn encrypt<R: CryptoRng + ?Sized>(
 /// detail-free `InvalidCiphertextException`.
 pub fn decrypt<R: CryptoRng + ?Sized>(
     env: &Env<'_>,
-    rng: &mut R,
+    mut rng: &mut R,
+    rec: &KeyRecord,
+    req: &DecryptRequest,
+) -> Result<DecryptResponse> {
+    // One body for every RNG type, as `sign`.
+    decrypt_dyn(env, &mut rng, rec, req)
+}
+
+fn decrypt_dyn(
+    env: &Env<'_>,
+    rng: &mut dyn CryptoRng,
     rec: &KeyRecord,
     req: &DecryptRequest,
 ) -> Result<DecryptResponse> {
