@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 use std::hash::{BuildHasher, Hasher};
-use std::io::Read;
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -330,13 +330,29 @@ fn sigkilled_writer_loses_no_acknowledged_key() {
         // kill reaches the strongroom process mid-write, not just the shell.
         let mut child = create_key_loop(&ks, Stdio::piped());
         let pgid = child.id();
-        let mut stdout = child.stdout.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (first_key, first_key_printed) = std::sync::mpsc::channel();
         let reader = std::thread::spawn(move || {
-            let mut s = String::new();
-            stdout.read_to_string(&mut s).unwrap();
-            s
+            let mut out = String::new();
+            let mut stdout = std::io::BufReader::new(stdout);
+            let mut line = String::new();
+            while stdout.read_line(&mut line).unwrap() > 0 {
+                if !printed_key_ids(&line).is_empty() {
+                    let _ = first_key.send(());
+                }
+                out.push_str(&line);
+                line.clear();
+            }
+            out
         });
-        std::thread::sleep(Duration::from_millis(100 + random_below(400)));
+        // The kill comes at a random moment after the loop acknowledged its
+        // first key, so that every round checks one key at least however
+        // slowly a loaded machine runs the first create-key (the bound only
+        // keeps a broken build from hanging the test run).
+        first_key_printed
+            .recv_timeout(Duration::from_secs(300))
+            .expect("the create-key loop acknowledged no key");
+        std::thread::sleep(Duration::from_millis(random_below(400)));
         let killed = Command::new("kill")
             .args(["-KILL", "--", &format!("-{pgid}")])
             .status()

@@ -872,6 +872,36 @@ struct AuditTail {
     path_checked: Option<Instant>,
 }
 
+/// The audit sink as a keystore's handles hold it, shared by its clones and
+/// by the handles [`Keystore::with_clock`] makes: dropping the last one
+/// [closes](AuditSink::close) the sink before the drop returns. The sink
+/// alone would not do: a background flush or drain holds it alive while it
+/// runs, and the last handle dropped meanwhile would leave its final writes
+/// to that thread, done after the drop returned, or never if the process
+/// exits first (`audit_batching::dropping_the_last_handle_flushes` saw the
+/// checkpoint short of the records written).
+pub(crate) struct AuditOwner(Arc<AuditSink>);
+
+impl AuditOwner {
+    pub(crate) fn new(sink: Arc<AuditSink>) -> Arc<Self> {
+        Arc::new(AuditOwner(sink))
+    }
+}
+
+impl std::ops::Deref for AuditOwner {
+    type Target = Arc<AuditSink>;
+
+    fn deref(&self) -> &Arc<AuditSink> {
+        &self.0
+    }
+}
+
+impl Drop for AuditOwner {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
 /// The writer of one keystore's audit log, shared by every handle (clone)
 /// of a [`Keystore`]; flushed when the last handle is dropped.
 pub(crate) struct AuditSink {
@@ -1374,6 +1404,26 @@ impl AuditSink {
             guard,
             opened_in: std::process::id(),
         })
+    }
+
+    /// What dropping a keystore's last handle does, before the drop
+    /// returns ([`AuditOwner`]): writes the records queued in
+    /// [`AuditWriteMode::WriteBehind`] and those kept after a failed write
+    /// (after any batch a background drain is writing), then makes the
+    /// batched records durable (`fdatasync`, the checkpoint advanced),
+    /// waiting for a background flush that is at it. A last try: errors
+    /// are ignored (the next handle's append or flush retries). Nothing in
+    /// a process made by `fork()` from the one that opened the keystore:
+    /// the queue and the tail are the parent's.
+    pub(crate) fn close(self: &Arc<Self>) {
+        if std::process::id() != self.opened_in {
+            return;
+        }
+        let _ = self.drain();
+        let mut tail = lock_tail(&self.tail);
+        if tail.unsynced_since.is_some() {
+            let _ = self.flush_locked(&mut tail);
+        }
     }
 
     /// Refuses use of the handle in a process other than the one that
@@ -2437,6 +2487,69 @@ mod tests {
         }
     }
     use strongroom_core::audit::{chain_line, AuditEvent};
+
+    /// The last handle dropped while a background flush or drain holds the
+    /// sink (here: a clone of the sink kept, as that thread's upgrade of its
+    /// weak reference does): its records are written and checkpointed
+    /// before the drop returns, not left to that thread
+    /// (`audit_batching::dropping_the_last_handle_flushes` failed on a
+    /// loaded machine with the checkpoint short of the records).
+    #[test]
+    fn the_last_handle_writes_and_flushes_while_a_background_thread_holds_the_sink() {
+        for mode in [
+            AuditWriteMode::WriteThrough,
+            AuditWriteMode::WriteBehind {
+                max_events: 60_000,
+                max_millis: 60_000,
+            },
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("ks.db");
+            let ks = crate::Keystore::create(
+                &path,
+                crate::RootKeySource::Bytes(crate::Secret::from_slice(&[0x5a; 32])),
+                crate::CreateOptions {
+                    audit_write_mode: mode,
+                    ..crate::CreateOptions::default()
+                },
+            )
+            .unwrap();
+            let key = ks
+                .create_key(&crate::api::CreateKeyRequest::default())
+                .unwrap()
+                .key_metadata
+                .key_id;
+            for _ in 0..3 {
+                ks.describe_key(&key).unwrap();
+            }
+            let held: Arc<AuditSink> = Arc::clone(&ks.inner.audit);
+            let clone = ks.clone();
+            drop(ks);
+            if matches!(mode, AuditWriteMode::WriteBehind { .. }) {
+                // (In write-through, the background flush may have run.)
+                assert_eq!(
+                    lock_queue(&held.queue).pending.len(),
+                    3,
+                    "a handle left does not close the sink"
+                );
+            }
+            drop(clone);
+            assert!(lock_queue(&held.queue).pending.is_empty(), "{mode:?}");
+            assert!(lock_tail(&held.tail).unsynced_since.is_none(), "{mode:?}");
+            let text = std::fs::read_to_string(held.path()).unwrap();
+            // CreateKey's intent and record, three DescribeKey.
+            assert_eq!(text.lines().count(), 5, "{mode:?}");
+            let storage = crate::store::SqliteStorage::open(&path, false).unwrap();
+            let mut count = 0;
+            crate::store::Storage::read(&storage, &mut |tx| {
+                count = held.read_checkpoint(tx)?.checkpoint.count;
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(count, 5, "{mode:?}: the checkpoint covers every record");
+            drop(held);
+        }
+    }
 
     #[test]
     fn a_remembered_end_is_trusted_only_where_its_chain_value_is() {

@@ -288,7 +288,7 @@ struct Inner {
     /// Parsed, authenticated key records (see the `cache` module).
     cache: cache::RecordCache,
     /// The audit-log writer, shared with handles made by [`Keystore::with_clock`].
-    audit: Arc<audit_log::AuditSink>,
+    audit: Arc<audit_log::AuditOwner>,
     /// The highest integrity states this handle (and those made by
     /// [`Keystore::with_clock`]) and the process have seen authenticated,
     /// and the anchor: a write refuses an older state, put back while the
@@ -326,13 +326,13 @@ impl Inner {
             anchor,
             without_anchor,
         ));
-        let audit = audit_log::AuditSink::new(
+        let audit = audit_log::AuditOwner::new(audit_log::AuditSink::new(
             storage.clone(),
             root.clone(),
             audit_path,
             audit_write_mode,
             guard.clone(),
-        );
+        ));
         Inner {
             storage,
             root,

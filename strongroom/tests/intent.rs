@@ -344,7 +344,9 @@ fn a_failing_state_store_returns_an_error_and_holds_no_lock() {
 
 /// Write-behind: the read-only records queued before a change are written
 /// ahead of its intent, and the intent is synced and checkpointed by the
-/// change's own commit.
+/// change's own commit. The queue's bounds are ones the test never reaches
+/// (the default's 100 ms would let the background drain write the queue
+/// first whenever the test is descheduled that long).
 #[test]
 fn write_behind_writes_the_queue_and_the_intent_before_the_change_commits() {
     let f = fixture();
@@ -353,7 +355,10 @@ fn write_behind_writes_the_queue_and_the_intent_before_the_change_commits() {
     let ks = Keystore::open_with(
         &f.path,
         root_source(&ROOT),
-        OpenOptions::default().audit_write_mode(strongroom::AuditWriteMode::write_behind()),
+        OpenOptions::default().audit_write_mode(strongroom::AuditWriteMode::WriteBehind {
+            max_events: 60_000,
+            max_millis: 60_000,
+        }),
     )
     .unwrap();
     record_state_versions(&f.path);

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from pathlib import Path
 from typing import Any, Dict, Tuple
 
@@ -386,10 +387,18 @@ def test_audit_write_behind(tmp_path: Path, root_key: bytes) -> None:
     with strongroom.Keystore.create(path, root_key=root_key) as ks:
         key = ks.create_key()
     with strongroom.Keystore.open(path, root_key=root_key, audit_write_mode="write-behind") as wb:
+        start = time.monotonic()
         for _ in range(3):
             wb.encrypt(key.key_id, b"x")
         # Queued, not yet in the file; reading the log writes them first.
-        assert wb.audit_log_path.read_text().count("\n") == 2  # CreateKey's intent and record
+        # "write-behind" writes the queue once its oldest record is 100 ms
+        # old (AUDIT_BATCH_MILLIS): a test descheduled that long on a loaded
+        # machine finds all three written, and only then.
+        lines = wb.audit_log_path.read_text().count("\n")
+        if time.monotonic() - start < 0.1:
+            assert lines == 2  # CreateKey's intent and record
+        else:
+            assert lines in (2, 5), lines
         assert [e["eventName"] for e in wb.audit_events()] == ["CreateKey"] + ["Encrypt"] * 3
         wb.encrypt(key.key_id, b"x")
     # close() wrote the last one.

@@ -40,11 +40,16 @@ def test_gil_released_during_a_slow_call(tmp_path: Path) -> None:
 
 
 def test_gil_released_by_generate_data_key(ks: Keystore, key: strongroom.KeyMetadata) -> None:
-    """With the interpreter's switch interval set to 30 s, a thread that
-    holds the GIL keeps it for 30 s. A second thread still runs many times
+    """With the interpreter's switch interval set to 600 s, a thread that
+    holds the GIL keeps it for 600 s. A second thread still runs many times
     during a batch of GenerateDataKey calls in this thread, so each call
-    gives the GIL up while it runs (independent of how many CPUs are free)."""
+    gives the GIL up while it runs (independent of how many CPUs are free).
+    The interval is far longer than the batch takes even on a loaded
+    machine (30 s, as before, was within reach of one: the control would
+    then lose the GIL on its own)."""
     import sys
+
+    switch = 600.0
 
     stop = threading.Event()
     ticks = [0]
@@ -58,7 +63,7 @@ def test_gil_released_by_generate_data_key(ks: Keystore, key: strongroom.KeyMeta
     t = threading.Thread(target=other)
     t.start()
     time.sleep(0.01)
-    sys.setswitchinterval(30.0)
+    sys.setswitchinterval(switch)
     try:
         before = ticks[0]
         start = time.perf_counter()
@@ -80,7 +85,7 @@ def test_gil_released_by_generate_data_key(ks: Keystore, key: strongroom.KeyMeta
         f"\nother thread ran {during} times during 3000 GenerateDataKey calls ({elapsed:.2f}s), "
         f"{control} times while Python code held the GIL as long"
     )
-    assert elapsed < 30
+    assert elapsed < switch
     assert control <= 2, "the control should starve the other thread"
     assert during >= 20
 

@@ -17,11 +17,14 @@ from conftest import BIN, Server
 
 def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path):
     srv = Server(tmp_path)
-    keys, blobs, lock = [], [], threading.Lock()
-    stop = threading.Event()
+    keys, blobs, errors, lock = [], [], [], threading.Lock()
+    stop, killed = threading.Event(), threading.Event()
 
     def worker(n):
-        c = srv.client(connect_timeout=2, read_timeout=5)
+        # Timeouts far above any call's time on a loaded machine: a call
+        # waits for the keystore's write lock behind the other workers'
+        # synced writes. After the kill every call fails at once.
+        c = srv.client(connect_timeout=60, read_timeout=120)
         i = 0
         while not stop.is_set() and i < 2000:
             i += 1
@@ -37,21 +40,28 @@ def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path):
                     blob = c.encrypt(KeyId=kid, Plaintext=pt, EncryptionContext={"w": str(n)})["CiphertextBlob"]
                     with lock:
                         blobs.append((blob, pt, n, kid))
-            except Exception:
-                return  # the server is gone: stop this worker
+            except Exception as e:
+                if not killed.is_set():
+                    with lock:
+                        errors.append(repr(e))
+                return  # the server is gone (or failed: reported below): stop this worker
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
     for t in threads:
         t.start()
-    deadline = time.time() + 20
-    while time.time() < deadline and (len(keys) < 100 or len(blobs) < 200):
+    # Load until enough calls were acknowledged, however long a loaded
+    # machine takes; the bound only keeps a broken server from hanging the run.
+    deadline = time.time() + 600
+    while (len(keys) < 100 or len(blobs) < 200) and not errors and time.time() < deadline:
         time.sleep(0.05)
+    killed.set()
     srv.proc.send_signal(signal.SIGKILL)
-    srv.proc.wait(timeout=10)
+    srv.proc.wait(timeout=60)
     stop.set()
     for t in threads:
-        t.join(timeout=30)
+        t.join(timeout=120)
     srv.log.close()
+    assert not errors, errors
     assert len(keys) >= 100 and len(blobs) >= 200, (len(keys), len(blobs))
 
     srv.start()

@@ -18,6 +18,9 @@ import { chromium } from 'playwright-core';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const pkg = path.resolve(here, '../../bindings/wasm/pkg');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+// How long the browser's start, the page's load and its run may take before
+// the test fails as hung (not a measure of speed).
+const HANG_BOUND_MS = 300_000;
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
 
 function serve() {
@@ -42,15 +45,22 @@ test('headless Chromium runs the web build', { skip: !fs.existsSync(CHROMIUM) &&
   const browser = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
+    timeout: HANG_BOUND_MS,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
       '--disable-component-update', '--no-first-run'],
   });
   try {
     const page = browser.pages()[0] || await browser.newPage();
+    // Bounds that only keep a broken build from hanging the run: on a
+    // loaded machine the page (the wasm module compiled, an RSA 2048 key
+    // generated, whose prime search takes a random time) can take far
+    // longer than Playwright's 30 s defaults.
+    page.setDefaultTimeout(HANG_BOUND_MS);
+    page.setDefaultNavigationTimeout(HANG_BOUND_MS);
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(`http://127.0.0.1:${server.address().port}/`);
-    await page.waitForFunction(() => window.__strongroom !== undefined, null, { timeout: 30_000 });
+    await page.waitForFunction(() => window.__strongroom !== undefined, null, { timeout: HANG_BOUND_MS });
     const r = await page.evaluate(() => window.__strongroom);
     assert.deepEqual(errors, []);
     assert.equal(r.ok, true, r.error);
