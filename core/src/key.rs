@@ -480,7 +480,9 @@ pub struct KeyRecord {
     /// about the material without the root key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub import_commitment: Option<String>,
-    /// Incremented on every change; guards against lost updates.
+    /// Incremented on every change: a change counter (the record cache
+    /// compares it); writes re-check what they were authorized on by the
+    /// fields themselves, not by it.
     pub generation: u64,
     /// Fields added by later versions, kept verbatim.
     #[serde(flatten)]

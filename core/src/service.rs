@@ -769,8 +769,9 @@ pub trait KeyService {
 
     /// [`load_authorized`](Self::load_authorized), then
     /// [`modify`](Self::modify) with `f`. If the authorization does not
-    /// hold inside the write ([`Authorization::holds`]: another key ID,
-    /// `generation` or policy, or the key's aliases the policy tested, or
+    /// hold inside the write ([`Authorization::holds`]: another key, a
+    /// changed field an authorization reads (the policy, state, tags the
+    /// policy tests …), or the key's aliases the policy tested, or
     /// the grants that allowed the call, changed: a change committed in
     /// between, or a stale row read by the check), nothing is written and
     /// the call is authorized again on the record as it is then, up to
@@ -1674,9 +1675,10 @@ struct Authorized<'a> {
 }
 
 /// Inside CreateGrant's write: what the call was authorized on still holds.
-/// The key record is the one authorized (same key, same `generation`: no
-/// PutKeyPolicy, DisableKey, ScheduleKeyDeletion, tag change … committed
-/// in between); when grants allowed the call, each of them still exists (no
+/// The key record is the one authorized in every field an authorization
+/// reads (no PutKeyPolicy, DisableKey, ScheduleKeyDeletion … committed in
+/// between; a description change, or a tag change when the policy tests
+/// no `aws:ResourceTag/` key, does not count); when grants allowed the call, each of them still exists (no
 /// RetireGrant or RevokeGrant in between); and when the key policy tests
 /// `kms:ResourceAliases`, the key's aliases (`aliases_now`) are still
 /// the set it saw (no CreateAlias, UpdateAlias or DeleteAlias in between

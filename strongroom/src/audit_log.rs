@@ -1411,8 +1411,11 @@ impl AuditSink {
     /// [`AuditWriteMode::WriteBehind`] and those kept after a failed write
     /// (after any batch a background drain is writing), then makes the
     /// batched records durable (`fdatasync`, the checkpoint advanced),
-    /// waiting for a background flush that is at it. A last try: errors
-    /// are ignored (the next handle's append or flush retries). Nothing in
+    /// waiting for a background flush that is at it. Errors are ignored
+    /// here: records already in the file but not yet synced are synced by
+    /// the next handle's append or flush; records still queued after a
+    /// failed write get one more try when the sink itself is dropped, and
+    /// are lost if that fails too (docs/FORMAT.md). Nothing in
     /// a process made by `fork()` from the one that opened the keystore:
     /// the queue and the tail are the parent's.
     pub(crate) fn close(self: &Arc<Self>) {

@@ -1,7 +1,7 @@
 //! Writes authorized on a stale key row: a call is authorized in one read
 //! and writes in a later transaction, which re-reads the key row; the write
-//! must fail unless that row is the one authorized (same key ID and
-//! `generation`). The races restore an old, once-valid key row in the file,
+//! must fail unless that row is the one authorized (the same record in
+//! every field an authorization reads). The races restore an old, once-valid key row in the file,
 //! then put the current row back under a held SQLite write lock, so the
 //! call's check reads the old row and its write the current one.
 //!

@@ -392,13 +392,14 @@ def test_audit_write_behind(tmp_path: Path, root_key: bytes) -> None:
             wb.encrypt(key.key_id, b"x")
         # Queued, not yet in the file; reading the log writes them first.
         # "write-behind" writes the queue once its oldest record is 100 ms
-        # old (AUDIT_BATCH_MILLIS): a test descheduled that long on a loaded
-        # machine finds all three written, and only then.
+        # old (AUDIT_BATCH_MILLIS): a test (or the background drain)
+        # descheduled that long on a loaded machine finds some or all of
+        # the three written, and only then.
         lines = wb.audit_log_path.read_text().count("\n")
         if time.monotonic() - start < 0.1:
             assert lines == 2  # CreateKey's intent and record
         else:
-            assert lines in (2, 5), lines
+            assert 2 <= lines <= 5, lines
         assert [e["eventName"] for e in wb.audit_events()] == ["CreateKey"] + ["Encrypt"] * 3
         wb.encrypt(key.key_id, b"x")
     # close() wrote the last one.
