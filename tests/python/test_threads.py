@@ -172,3 +172,59 @@ def test_threads_share_a_keystore_without_losing_writes(ks: Keystore) -> None:
     assert not errors, errors
     listed = {e.key_id for e in ks.list_keys(limit=1000).keys}
     assert set(made) <= listed and len(made) == 160
+
+
+_CLOSE_WAITING_ON_THE_LOG = r"""
+import fcntl, sys, threading, time
+from pathlib import Path
+import strongroom
+
+path, root_key = Path(sys.argv[1]), bytes.fromhex(sys.argv[2])
+with strongroom.Keystore.create(path, root_key=root_key) as ks:
+    key = ks.create_key().key_id
+wb = strongroom.Keystore.open(path, root_key=root_key, audit_write_mode="write-behind")
+log_path = wb.audit_log_path
+wb.encrypt(key, b"x")  # queued: closing the last handle writes it
+# (unless the background drain wrote it first: then close() has nothing to
+# wait for and the test proves less, but cannot fail wrongly)
+with open(log_path, "rb") as log:
+    fcntl.flock(log, fcntl.LOCK_EX)  # as another process appending would
+    closing = threading.Event()
+
+    def close() -> None:
+        closing.set()
+        wb.close()
+
+    t = threading.Thread(target=close)
+    t.start()
+    closing.wait()
+    # close() now waits for the log's lock; with the GIL held through that
+    # wait this thread would never run again (the parent's timeout fails it).
+    time.sleep(0.5)
+    fcntl.flock(log, fcntl.LOCK_UN)
+t.join()
+assert wb.closed
+lines = log_path.read_text().count("\n")
+assert lines == 3, lines  # CreateKey's intent and record, the Encrypt
+print("ok")
+"""
+
+
+def test_close_lets_other_threads_run_while_it_writes_the_audit_log(
+    tmp_path: Path, root_key: bytes
+) -> None:
+    """Closing a keystore writes its queued audit records, which can wait
+    for another process's lock on the log: other Python threads run
+    meanwhile (the GIL is released), so the one holding that lock can let
+    go. Run in a child process: on failure it deadlocks, and the timeout
+    (a hang detector) reports it."""
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [sys.executable, "-c", _CLOSE_WAITING_ON_THE_LOG, str(tmp_path / "c.db"), root_key.hex()],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0 and r.stdout.strip() == "ok", (r.returncode, r.stdout, r.stderr)

@@ -535,19 +535,26 @@ impl Handle {
         })
     }
 
-    /// Drops the facade handle of this handle and of every handle derived
-    /// from it, so that they all raise the error of a closed keystore. The
+    /// Takes the facade handle out of this handle and of every handle
+    /// derived from it, so that they all raise the error of a closed
+    /// keystore. The
     /// `derived` lock is taken before `inner`, as in [`Keystore::derive`],
     /// so that no handle is derived from this one after it is closed.
-    fn close(&self) {
-        let derived = {
+    ///
+    /// Returns the keystore handles taken out, for the caller to drop
+    /// without holding these locks (or the GIL): dropping a keystore's last
+    /// handle writes and syncs its audit records, which can wait for a
+    /// background flush or another process's lock on the log.
+    fn close(&self) -> Vec<strongroom::Keystore> {
+        let (mut taken, derived) = {
             let mut derived = self.derived.lock().unwrap_or_else(|p| p.into_inner());
-            drop(self.inner.lock().unwrap_or_else(|p| p.into_inner()).take());
-            std::mem::take(&mut *derived)
+            let own = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
+            (Vec::from_iter(own), std::mem::take(&mut *derived))
         };
         for d in derived.iter().filter_map(Weak::upgrade) {
-            d.close();
+            taken.extend(d.close());
         }
+        taken
     }
 }
 
@@ -820,8 +827,11 @@ impl Keystore {
     /// handles made from this one by `as_principal()` and `dry_run()` (and
     /// from those) are closed with it; closing one of them leaves this one
     /// open.
-    fn close(&self) -> PyResult<()> {
-        self.node.close();
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let taken = self.node.close();
+        // Dropping the last handle writes and syncs the audit records: other
+        // Python threads run meanwhile.
+        py.detach(move || drop(taken));
         Ok(())
     }
 
@@ -854,8 +864,8 @@ impl Keystore {
     }
 
     #[pyo3(signature = (*_args))]
-    fn __exit__(&self, _args: &Bound<'_, PyTuple>) -> PyResult<bool> {
-        self.close()?;
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, PyTuple>) -> PyResult<bool> {
+        self.close(py)?;
         Ok(false)
     }
 
