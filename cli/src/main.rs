@@ -161,8 +161,9 @@ struct OutFile {
 enum Command {
     /// Create a new keystore and its root key file; the keystore, its audit
     /// log and the key file are mode 0600. Refused (AlreadyExistsException)
-    /// when the keystore or its audit log (an earlier keystore's history:
-    /// move it away) exists.
+    /// when the keystore, its audit log (an earlier keystore's history:
+    /// move it away) or a non-empty `-wal`/`-journal` file of an earlier
+    /// keystore (changes SQLite would apply to the new file) exists.
     Init {
         /// Region in ARNs.
         #[arg(long, default_value = "local-1")]

@@ -124,9 +124,10 @@ impl Keystore {
     /// [`import_sealed_with`](Self::import_sealed_with) and an anchor.
     ///
     /// # Errors
-    /// `AlreadyExistsException` if `path` exists or an audit log is at its
+    /// `AlreadyExistsException` if `path` exists, an audit log is at its
     /// place (an earlier keystore's history, neither deleted nor adopted:
-    /// move it away first); `ValidationException` for
+    /// move it away first) or a non-empty SQLite `-wal` or `-journal` file
+    /// of an earlier keystore is ([`Keystore::create`]); `ValidationException` for
     /// bytes that are not an export; `AccessDeniedException` for another
     /// root key; `KMSInvalidStateException` for the export of an anchored
     /// keystore; `KMSInternalException` for an altered export or I/O failure.

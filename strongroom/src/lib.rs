@@ -466,7 +466,10 @@ impl Keystore {
     /// # Errors
     /// `AlreadyExistsException` if `path` exists, an audit log is at its
     /// place ([`audit_log_path`]; an earlier keystore's history, never
-    /// deleted: move it away first), or the anchor
+    /// deleted: move it away first), a non-empty SQLite `-wal` or
+    /// `-journal` file of an earlier keystore is (changes a killed process
+    /// never wrote into its file, which SQLite would apply to the new one),
+    /// or the anchor
     /// ([`CreateOptions::anchor`]) already holds a record;
     /// `ValidationException` for a malformed root key or options (an
     /// administrator principal no call can act as, among them), before

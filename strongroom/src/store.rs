@@ -404,7 +404,9 @@ impl SqliteStorage {
     ///
     /// # Errors
     /// `AlreadyExistsException` if `path` exists (before or when linking;
-    /// the message says when it is a directory);
+    /// the message says when it is a directory) or a non-empty `-wal` or
+    /// `-journal` file of an earlier file at `path` is beside it (SQLite
+    /// would apply its pages to the new file);
     /// the error of `fill`; `KMSInternalException` for other database or
     /// I/O failures (when only syncing the directory after the link fails,
     /// the complete file is left at `path`).
@@ -434,6 +436,7 @@ impl SqliteStorage {
             _ if std::fs::symlink_metadata(path).is_ok() => return Err(exists()),
             _ => {}
         }
+        refuse_leftover_journal(path)?;
         let io = |what: &str, e: std::io::Error| {
             Error::internal(format!("cannot {what} {}: {e}", path.display()))
         };
@@ -691,6 +694,42 @@ impl SqliteStorage {
             None => Err(Error::internal("no read connection")),
         }
     }
+}
+
+/// Refuses to create a keystore at `path` (which does not exist) while a
+/// non-empty SQLite write-ahead log or rollback journal of an earlier file
+/// at that path is beside it (as given, or with symbolic links resolved):
+/// one a process killed before its checkpoint left behind, with committed
+/// pages of that earlier keystore. SQLite would replay it into the new file
+/// on its first open, so the new keystore would be the old one's pages (or
+/// unreadable under another root key). It is never deleted: it may hold
+/// the earlier keystore's last changes. An empty one holds nothing and is
+/// left to SQLite.
+///
+/// # Errors
+/// `AlreadyExistsException` naming the file.
+fn refuse_leftover_journal(path: &Path) -> Result<()> {
+    for base in [path.to_path_buf(), canonical(path)] {
+        for suffix in ["-wal", "-journal"] {
+            let mut side = base.clone().into_os_string();
+            side.push(suffix);
+            let side = PathBuf::from(side);
+            if std::fs::symlink_metadata(&side).is_ok_and(|m| m.len() > 0) {
+                return Err(Error::new(
+                    strongroom_core::ErrorKind::AlreadyExistsException,
+                    format!(
+                        "{} is the SQLite journal of an earlier keystore at this path, \
+                         with changes never written into its file; SQLite would apply \
+                         them to a new keystore: move it away (with that keystore's file) \
+                         before creating a keystore at {}",
+                        side.display(),
+                        path.display()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Removes the temporary files of creates of the same keystore path that

@@ -78,3 +78,46 @@ fn create_at_a_directory_says_it_is_a_directory() {
     );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+/// A write-ahead log left at the path by an earlier keystore (its process
+/// killed before it checkpointed, the keystore file and audit log then
+/// moved away) holds committed pages of that keystore: SQLite would replay
+/// them into the new file on its first open, so `create` would report
+/// success for a keystore that is the old one's pages (or garbage under
+/// another root key). `create` and `import_sealed` refuse it, naming it,
+/// and leave it as it is.
+#[test]
+fn create_and_import_refuse_a_path_whose_write_ahead_log_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ks.db");
+    let wal = dir.path().join("ks.db-wal");
+    let ks = Keystore::create(&path, root_source(&ROOT), Default::default()).unwrap();
+    let export = ks.export_sealed().unwrap();
+    for _ in 0..3 {
+        new_key(&ks);
+    }
+    // What a `kill -9` leaves: the log with committed, uncheckpointed frames.
+    let left = std::fs::read(&wal).expect("an open keystore has a -wal file");
+    assert!(!left.is_empty());
+    drop(ks);
+    move_keystore_away(&path, &dir.path().join("archive"));
+    std::fs::rename(audit_log_path(&path), dir.path().join("archive/log")).unwrap();
+    std::fs::write(&wal, &left).unwrap();
+
+    let err = Keystore::create(&path, root_source(&ROOT), Default::default()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AlreadyExistsException, "{err}");
+    assert!(err.message().contains(&wal.display().to_string()), "{err}");
+    let err = Keystore::import_sealed(&path, &export, root_source(&ROOT)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AlreadyExistsException, "{err}");
+    assert!(!path.exists(), "a keystore was created");
+    assert!(!audit_log_path(&path).exists(), "an audit log was created");
+    assert_eq!(std::fs::read(&wal).unwrap(), left, "the old log changed");
+
+    // An empty one (a process that ended after its checkpoint) holds
+    // nothing to replay: created over it, the keystore is sound.
+    std::fs::write(&wal, b"").unwrap();
+    let ks = Keystore::create(&path, root_source(&ROOT), Default::default()).unwrap();
+    assert!(ks.list_keys(None, None).unwrap().keys.is_empty());
+    new_key(&ks);
+    assert_eq!(ks.verify_audit_log().unwrap().fault, None);
+}
