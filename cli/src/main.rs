@@ -808,6 +808,7 @@ fn main() -> ExitCode {
     };
     cli.root_key_file_on_command_line =
         matches.value_source("root_key_file") == Some(ValueSource::CommandLine);
+    catch_file_size_limit();
     match run(&cli) {
         // The reader of stdout went away: quiet, as a process killed by SIGPIPE.
         Ok(()) if output::broken_pipe() => ExitCode::from(141),
@@ -1660,6 +1661,22 @@ fn remove_partial_outputs_on_signals() -> Result<(), Error> {
         }
     });
     Ok(())
+}
+
+/// A write past the file size limit (`ulimit -f`, `RLIMIT_FSIZE`) sends
+/// SIGXFSZ, whose default action kills the process mid-write: a
+/// `decrypt-file` output's `.partial` file (plaintext) would be left
+/// behind, and a change's audit record half written. With the signal
+/// caught (a handler that does nothing), the write fails with `EFBIG`
+/// instead and the command fails as on a full disk, removing what it
+/// staged.
+fn catch_file_size_limit() {
+    #[cfg(unix)]
+    {
+        let caught = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        // Without the handler the limit still kills the process, as before.
+        let _ = signal_hook::flag::register(signal_hook::consts::SIGXFSZ, caught);
+    }
 }
 
 /// Whether a key identifier is an alias name or alias ARN.

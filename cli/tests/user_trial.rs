@@ -1032,3 +1032,82 @@ fn a_committed_change_whose_output_is_not_written_says_it_succeeded() {
     let state = ok(&ks, &["describe-key", "--key-id", &key]);
     assert_eq!(state["KeyMetadata"]["KeyState"], "PendingDeletion");
 }
+
+/// A write past the file size limit (`ulimit -f`) raised SIGXFSZ, which
+/// killed the command mid-write: `decrypt-file` left its `.partial` file,
+/// a prefix of the plaintext, beside the output. The command now fails
+/// (exit 1, naming the error) and removes it, as on a full disk.
+#[test]
+#[cfg(unix)]
+fn a_file_size_limit_fails_the_file_commands_without_leaving_partial_output() {
+    let (dir, ks, key) = setup();
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let data: Vec<u8> = (0..4u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let plain = dir.path().join("plain.bin");
+    std::fs::write(&plain, &data).unwrap();
+    let message = dir.path().join("plain.enc");
+    ok(
+        &ks,
+        &[
+            "encrypt-file",
+            "-i",
+            s(&plain),
+            "-o",
+            s(&message),
+            "--key-id",
+            &key,
+        ],
+    );
+    // 2048 blocks (1 or 2 MiB, by the shell's block size): room for the
+    // keystore and its log, not for the 4 MiB outputs.
+    let limited = |args: &[&str]| {
+        Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -f 2048 && exec \"$@\"")
+            .arg("sh")
+            .arg(BIN)
+            .arg("--keystore")
+            .arg(&ks)
+            .args(args)
+            .env_remove("STRONGROOM_ROOT_KEY")
+            .env_remove("STRONGROOM_ROOT_KEY_FILE")
+            .env_remove("STRONGROOM_ANCHOR")
+            .output()
+            .unwrap()
+    };
+    let out = work.join("out.bin");
+    let enc = work.join("out.enc");
+    for (args, target) in [
+        (vec!["decrypt-file", "-i", s(&message), "-o", s(&out)], &out),
+        (
+            vec![
+                "encrypt-file",
+                "-i",
+                s(&plain),
+                "-o",
+                s(&enc),
+                "--key-id",
+                &key,
+            ],
+            &enc,
+        ),
+    ] {
+        let o = limited(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {:?} {err}", o.status);
+        assert!(err.contains("(KMSInternalException)"), "{err}");
+        assert!(
+            partial_files(&work).is_empty(),
+            "{:?}",
+            partial_files(&work)
+        );
+        assert!(!target.exists(), "{args:?}");
+    }
+    // Nothing else was harmed: the keystore and its log still work.
+    ok(&ks, &["decrypt-file", "-i", s(&message), "-o", s(&out)]);
+    assert_eq!(std::fs::read(&out).unwrap(), data);
+    assert_eq!(ok(&ks, &["audit", "verify"])["Intact"], true);
+}
