@@ -25,7 +25,8 @@ pub fn parse_blob(s: &str) -> Result<Vec<u8>, Error> {
 pub fn parse_context(s: &str) -> Result<EncryptionContext, Error> {
     let t = s.trim();
     if t.starts_with('{') {
-        let map: std::collections::BTreeMap<String, String> = serde_json::from_str(t)
+        let map: std::collections::BTreeMap<String, String> = unique_members(t)
+            .and_then(|()| serde_json::from_str(t))
             .map_err(|e| Error::validation(format!("encryption context: {e}")))?;
         return Ok(EncryptionContext(map));
     }
@@ -37,6 +38,13 @@ pub fn parse_context(s: &str) -> Result<EncryptionContext, Error> {
         pairs.push((k.to_string(), v.to_string()));
     }
     EncryptionContext::from_pairs(pairs)
+}
+
+/// Refuses JSON in which an object names a member twice (`{"a":"1","a":"2"}`):
+/// serde_json would keep the last silently, where the shorthand (`a=1,a=2`)
+/// and the endpoint refuse the repetition.
+fn unique_members(json: &str) -> Result<(), serde_json::Error> {
+    strongroom_server::wire::check_no_duplicate_members(json.as_bytes())
 }
 
 /// Tags: each value `TagKey=k,TagValue=v`, or one JSON list of `{TagKey, TagValue}`.
@@ -96,7 +104,9 @@ pub fn parse_operations(values: &[String]) -> Result<Vec<GrantOperation>, Error>
 pub fn parse_constraints(s: &str) -> Result<GrantConstraints, Error> {
     let t = s.trim();
     if t.starts_with('{') {
-        return serde_json::from_str(t).map_err(|e| Error::validation(format!("constraints: {e}")));
+        return unique_members(t)
+            .and_then(|()| serde_json::from_str(t))
+            .map_err(|e| Error::validation(format!("constraints: {e}")));
     }
     let mut out = GrantConstraints::default();
     let mut rest = t;
@@ -110,14 +120,20 @@ pub fn parse_constraints(s: &str) -> Result<GrantConstraints, Error> {
             .split_once('}')
             .ok_or_else(|| Error::validation("constraints: missing '}'"))?;
         let ctx = parse_context(body)?;
-        match name.trim() {
-            "EncryptionContextEquals" => out.encryption_context_equals = Some(ctx),
-            "EncryptionContextSubset" => out.encryption_context_subset = Some(ctx),
+        let slot = match name.trim() {
+            "EncryptionContextEquals" => &mut out.encryption_context_equals,
+            "EncryptionContextSubset" => &mut out.encryption_context_subset,
             other => {
                 return Err(Error::validation(format!(
                     "constraints: unknown constraint '{other}' (EncryptionContextEquals or EncryptionContextSubset)"
                 )))
             }
+        };
+        if slot.replace(ctx).is_some() {
+            return Err(Error::validation(format!(
+                "constraints: {} is given more than once",
+                name.trim()
+            )));
         }
         rest = after.trim_start_matches(',').trim();
     }
@@ -199,6 +215,42 @@ mod tests {
         }
         assert_eq!(parse_time("2000-02-29T00:00:00Z").ok(), Some(951_782_400));
         assert_eq!(parse_time("2024-12-31T23:59:59Z").ok(), Some(1_735_689_599));
+    }
+
+    /// A repeated key is refused in the JSON form as in the shorthand
+    /// (serde_json kept the last value), and so is a repeated constraint or
+    /// a repeated key inside one.
+    #[test]
+    fn a_repeated_context_key_or_constraint_is_refused_in_every_spelling() {
+        for bad in [
+            r#"{"a":"1","a":"2"}"#,
+            r#"{"a":"1","b":"2","a":"1"}"#,
+            "a=1,a=2",
+        ] {
+            let e = parse_context(bad).unwrap_err();
+            assert_eq!(
+                e.kind(),
+                strongroom::ErrorKind::ValidationException,
+                "{bad}"
+            );
+        }
+        assert_eq!(parse_context(r#"{"a":"1","b":"2"}"#).unwrap().len(), 2);
+        for bad in [
+            r#"{"EncryptionContextEquals":{"a":"1","a":"2"}}"#,
+            r#"{"EncryptionContextEquals":{"a":"1"},"EncryptionContextEquals":{"b":"2"}}"#,
+            "EncryptionContextEquals={a=1},EncryptionContextEquals={b=2}",
+            "EncryptionContextSubset={a=1,a=2}",
+        ] {
+            let e = parse_constraints(bad).unwrap_err();
+            assert_eq!(
+                e.kind(),
+                strongroom::ErrorKind::ValidationException,
+                "{bad}"
+            );
+        }
+        let c = parse_constraints("EncryptionContextEquals={a=1},EncryptionContextSubset={b=2}")
+            .unwrap();
+        assert!(c.encryption_context_equals.is_some() && c.encryption_context_subset.is_some());
     }
 
     /// Both spellings of a context with an empty key build the same context

@@ -137,7 +137,7 @@ fn classify(e: serde_json::Error) -> WireError {
 /// duplicate member.
 pub fn normalize(body: &[u8]) -> Result<Option<Zeroizing<Vec<u8>>>, WireError> {
     let body = object(body)?;
-    serde_json::from_slice::<NoDuplicates>(body).map_err(classify)?;
+    check_no_duplicate_members(body).map_err(classify)?;
     let members: Vec<(String, &serde_json::value::RawValue)> =
         serde_json::from_slice::<TopLevel<'_>>(body)
             .map_err(classify)?
@@ -157,6 +157,17 @@ pub fn normalize(body: &[u8]) -> Result<Option<Zeroizing<Vec<u8>>>, WireError> {
     }
     out.push(b'}');
     Ok(Some(out))
+}
+
+/// Checks that `json` is one JSON value in which no object, at any depth,
+/// has a member name twice: a parser would keep one of them (serde_json
+/// the last) where the writer may have meant the other. The CLI applies it
+/// to its JSON option values (encryption contexts, grant constraints).
+///
+/// # Errors
+/// The parse error, for text that is not JSON or has a duplicate member.
+pub fn check_no_duplicate_members(json: &[u8]) -> Result<(), serde_json::Error> {
+    serde_json::from_slice::<NoDuplicates>(json).map(|_| ())
 }
 
 /// Any JSON value; deserializing it fails on an object that has a member
