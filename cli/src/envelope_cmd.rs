@@ -137,10 +137,7 @@ fn raw_keyring(raw: &RawAesArgs) -> Result<Option<RawAesKeyring>, Error> {
     let Some(path) = &raw.raw_aes_key_file else {
         return Ok(None);
     };
-    let bytes = zeroize::Zeroizing::new(
-        std::fs::read(path)
-            .map_err(|e| Error::validation(format!("cannot read {}: {e}", path.display())))?,
-    );
+    let bytes = zeroize::Zeroizing::new(crate::input::read_option_file(path)?);
     let key = if matches!(bytes.len(), 16 | 24 | 32) {
         bytes
     } else {

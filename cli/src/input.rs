@@ -7,6 +7,35 @@ use strongroom::core::grant::{GrantConstraints, GrantOperation};
 use strongroom::core::time;
 use strongroom::{EncryptionContext, Error};
 
+/// The most bytes an option's file (`fileb://`, `file://`, a raw AES key
+/// file) is read to: 1 MiB, far more than any KMS parameter takes (the
+/// longest, a key policy, is 32 KiB), so that a file named by mistake (a
+/// disk image, `/dev/zero`, a pipe that never ends) is refused instead of
+/// read into memory until the process or the machine runs out.
+pub const MAX_OPTION_FILE: usize = 1 << 20;
+
+/// The bytes of the file at `path`, at most [`MAX_OPTION_FILE`].
+///
+/// # Errors
+/// `ValidationException` naming the file when it cannot be read or is
+/// longer.
+pub fn read_option_file(path: &std::path::Path) -> Result<Vec<u8>, Error> {
+    use std::io::Read;
+    let cannot =
+        |e: std::io::Error| Error::validation(format!("cannot read {}: {e}", path.display()));
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_OPTION_FILE as u64 + 1).read_to_end(&mut bytes))
+        .map_err(cannot)?;
+    if bytes.len() > MAX_OPTION_FILE {
+        return Err(Error::validation(format!(
+            "cannot read {}: it is longer than {MAX_OPTION_FILE} bytes, more than any KMS parameter takes",
+            path.display()
+        )));
+    }
+    Ok(bytes)
+}
+
 /// A blob parameter: `fileb://path` (raw bytes), `file://path` (the file's
 /// bytes) or base64 text, as the AWS CLI v2 reads blobs.
 pub fn parse_blob(s: &str) -> Result<Vec<u8>, Error> {
@@ -14,7 +43,7 @@ pub fn parse_blob(s: &str) -> Result<Vec<u8>, Error> {
         .strip_prefix("fileb://")
         .or_else(|| s.strip_prefix("file://"))
     {
-        return std::fs::read(p).map_err(|e| Error::validation(format!("cannot read {p}: {e}")));
+        return read_option_file(p.as_ref());
     }
     STANDARD
         .decode(s.trim())
@@ -82,8 +111,11 @@ pub fn parse_tags(values: &[String]) -> Result<Vec<Tag>, Error> {
 /// A text parameter: `file://path` (the file's text) or the text itself.
 pub fn parse_text(s: &str) -> Result<String, Error> {
     match s.strip_prefix("file://") {
-        Some(p) => std::fs::read_to_string(p)
-            .map_err(|e| Error::validation(format!("cannot read {p}: {e}"))),
+        Some(p) => String::from_utf8(read_option_file(p.as_ref())?).map_err(|_| {
+            Error::validation(format!(
+                "cannot read {p}: stream did not contain valid UTF-8"
+            ))
+        }),
         None => Ok(s.to_string()),
     }
 }
@@ -215,6 +247,41 @@ mod tests {
         }
         assert_eq!(parse_time("2000-02-29T00:00:00Z").ok(), Some(951_782_400));
         assert_eq!(parse_time("2024-12-31T23:59:59Z").ok(), Some(1_735_689_599));
+    }
+
+    /// A file named for a blob or text option is read to at most 1 MiB
+    /// (it was read whole: `fileb:///dev/zero` grew until memory ran out).
+    #[test]
+    fn option_files_longer_than_any_kms_parameter_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = dir.path().join("long");
+        std::fs::write(&long, vec![b'a'; MAX_OPTION_FILE + 1]).unwrap();
+        let fits = dir.path().join("fits");
+        std::fs::write(&fits, vec![b'a'; MAX_OPTION_FILE]).unwrap();
+        for arg in [
+            format!("fileb://{}", long.display()),
+            format!("file://{}", long.display()),
+        ] {
+            let e = parse_blob(&arg).unwrap_err();
+            assert_eq!(e.kind(), strongroom::ErrorKind::ValidationException);
+            assert!(e.message().contains("longer than 1048576 bytes"), "{e}");
+        }
+        let e = parse_text(&format!("file://{}", long.display())).unwrap_err();
+        assert!(e.message().contains("longer than"), "{e}");
+        assert_eq!(
+            parse_blob(&format!("fileb://{}", fits.display()))
+                .unwrap()
+                .len(),
+            MAX_OPTION_FILE
+        );
+        assert_eq!(
+            parse_text(&format!("file://{}", fits.display()))
+                .unwrap()
+                .len(),
+            MAX_OPTION_FILE
+        );
+        let e = parse_blob(&format!("fileb://{}", dir.path().join("none").display())).unwrap_err();
+        assert_eq!(e.kind(), strongroom::ErrorKind::ValidationException);
     }
 
     /// A repeated key is refused in the JSON form as in the shorthand
