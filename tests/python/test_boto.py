@@ -682,6 +682,28 @@ def test_client_type_errors_are_botocores_reports(sr: Any) -> None:
         assert str(e.value) == f"Parameter validation failed:\n{expected}", params
 
 
+def test_client_unknown_and_missing_members_are_botocores_reports(sr: Any) -> None:
+    """An unknown or a missing member is botocore's "Unknown parameter in
+    input" / "Missing required parameter in input" report, not a Python
+    TypeError text naming the client's method, nor (for an unknown member
+    that is not a str) a report of a wrong type."""
+    key_id = sr.create_key()["KeyMetadata"]["KeyId"]
+    for op, method, params in [
+        ("Encrypt", "encrypt", {"KeyId": key_id, "Plaintext": b"x", "Bogus": 1}),
+        ("Encrypt", "encrypt", {"KeyId": key_id, "Plaintext": b"x", "Bogus": "x"}),
+        ("Encrypt", "encrypt", {"KeyId": key_id}),
+        ("Encrypt", "encrypt", {"Bogus": [1], "Plaintext": 5}),
+        ("DescribeKey", "describe_key", {"KeyId": key_id, "keyid": key_id}),
+        ("CreateAlias", "create_alias", {"AliasName": "alias/x"}),
+        ("Sign", "sign", {"KeyId": key_id, "Message": b"m", "Foo": None}),
+    ]:
+        expected = botocore_report(op, params)
+        assert expected, params
+        with pytest.raises(ParamValidationError) as e:
+            getattr(sr, method)(**params)
+        assert str(e.value) == f"Parameter validation failed:\n{expected}", params
+
+
 def test_client_duplicate_tag_keys_are_tag_exceptions(sr: Any) -> None:
     """A tag key given twice in one request is KMS's TagException, not
     "last value wins" (user trial 2026-11-30, item 13)."""

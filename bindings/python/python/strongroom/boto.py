@@ -19,6 +19,7 @@ import base64
 import binascii
 import datetime
 import functools
+import inspect
 import json
 import uuid
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, TypeVar, cast
@@ -247,12 +248,25 @@ def _operation(name: str) -> Callable[[F], F]:
     into ParamValidationError, as botocore does for operation ``name``."""
 
     def wrap(fn: F) -> F:
+        # The operation's input members (keyword-only, in the service
+        # model's order) and the required ones (no default).
+        params = [p for p in inspect.signature(fn).parameters.values() if p.kind is p.KEYWORD_ONLY]
+        members = [p.name for p in params]
+        required = [p.name for p in params if p.default is p.empty]
+
         @functools.wraps(fn)
         def call(self: "Client", *args: Any, **kwargs: Any) -> Any:
             if args:
                 raise TypeError(f"{fn.__name__}() only accepts keyword arguments.")
             try:
-                errors = _type_errors(kwargs)
+                # botocore's order: missing members, unknown ones, then types.
+                errors = [f'Missing required parameter in input: "{m}"' for m in required if m not in kwargs]
+                errors += [
+                    f'Unknown parameter in input: "{k}", must be one of: {", ".join(members)}'
+                    for k in kwargs
+                    if k not in members
+                ]
+                errors += _type_errors({k: v for k, v in kwargs.items() if k in members})
                 if errors:
                     raise _ParamErrors(errors)
                 _check_minimums(kwargs)
@@ -556,12 +570,12 @@ class Client:
     def create_key(
         self,
         *,
+        Policy: Optional[str] = None,
         Description: Optional[str] = None,
         KeyUsage: Optional[str] = None,
         CustomerMasterKeySpec: Optional[str] = None,
         KeySpec: Optional[str] = None,
         Origin: Optional[str] = None,
-        Policy: Optional[str] = None,
         BypassPolicyLockoutSafetyCheck: bool = False,
         Tags: Optional[Sequence[Mapping[str, str]]] = None,
         MultiRegion: Optional[bool] = None,
@@ -712,8 +726,8 @@ class Client:
         self,
         *,
         KeyId: str,
-        Policy: str,
         PolicyName: Optional[str] = None,
+        Policy: str,
         BypassPolicyLockoutSafetyCheck: bool = False,
     ) -> Dict[str, Any]:
         self._ks.put_key_policy(
@@ -735,9 +749,9 @@ class Client:
         self,
         *,
         KeyId: str,
-        Operations: Sequence[str],
         GranteePrincipal: Optional[str] = None,
         RetiringPrincipal: Optional[str] = None,
+        Operations: Sequence[str],
         Constraints: Optional[Mapping[str, Mapping[str, str]]] = None,
         GrantTokens: Optional[Sequence[str]] = None,
         Name: Optional[str] = None,
@@ -763,9 +777,9 @@ class Client:
     def list_grants(
         self,
         *,
-        KeyId: str,
         Limit: Optional[int] = None,
         Marker: Optional[str] = None,
+        KeyId: str,
         GrantId: Optional[str] = None,
         GranteePrincipal: Optional[str] = None,
         GranteeServicePrincipal: Optional[str] = None,
@@ -780,9 +794,9 @@ class Client:
     def list_retirable_grants(
         self,
         *,
-        RetiringPrincipal: Optional[str] = None,
         Limit: Optional[int] = None,
         Marker: Optional[str] = None,
+        RetiringPrincipal: Optional[str] = None,
         RetiringServicePrincipal: Optional[str] = None,
     ) -> Dict[str, Any]:
         _no_service_principal(RetiringServicePrincipal)
@@ -867,9 +881,9 @@ class Client:
         self,
         *,
         CiphertextBlob: Any,
-        DestinationKeyId: str,
         SourceEncryptionContext: Optional[Mapping[str, str]] = None,
         SourceKeyId: Optional[str] = None,
+        DestinationKeyId: str,
         DestinationEncryptionContext: Optional[Mapping[str, str]] = None,
         SourceEncryptionAlgorithm: Optional[str] = None,
         DestinationEncryptionAlgorithm: Optional[str] = None,
@@ -950,9 +964,9 @@ class Client:
         *,
         KeyId: str,
         Message: Any,
-        SigningAlgorithm: str,
         MessageType: Optional[str] = None,
         GrantTokens: Optional[Sequence[str]] = None,
+        SigningAlgorithm: str,
         DryRun: bool = False,
     ) -> Dict[str, Any]:
         r = self._on(DryRun).sign(
@@ -966,9 +980,9 @@ class Client:
         *,
         KeyId: str,
         Message: Any,
+        MessageType: Optional[str] = None,
         Signature: Any,
         SigningAlgorithm: str,
-        MessageType: Optional[str] = None,
         GrantTokens: Optional[Sequence[str]] = None,
         DryRun: bool = False,
     ) -> Dict[str, Any]:
@@ -1056,9 +1070,9 @@ class Client:
     def generate_data_key_pair(
         self,
         *,
+        EncryptionContext: Optional[Mapping[str, str]] = None,
         KeyId: str,
         KeyPairSpec: str,
-        EncryptionContext: Optional[Mapping[str, str]] = None,
         GrantTokens: Optional[Sequence[str]] = None,
         DryRun: bool = False,
     ) -> Dict[str, Any]:
@@ -1079,9 +1093,9 @@ class Client:
     def generate_data_key_pair_without_plaintext(
         self,
         *,
+        EncryptionContext: Optional[Mapping[str, str]] = None,
         KeyId: str,
         KeyPairSpec: str,
-        EncryptionContext: Optional[Mapping[str, str]] = None,
         GrantTokens: Optional[Sequence[str]] = None,
         DryRun: bool = False,
     ) -> Dict[str, Any]:
