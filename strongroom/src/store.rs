@@ -518,7 +518,25 @@ impl SqliteStorage {
                     |r| r.get(0),
                 )
                 .map_err(db_err)?;
-            if !has_meta {
+            // `meta` is a common table name: its `check` row (written first
+            // by every format version) tells a keystore; a `meta` table
+            // without an `id` column is not a keystore's either.
+            let has_check = has_meta
+                && conn
+                    .query_row(
+                        "SELECT COUNT(*) > 0 FROM pragma_table_info('meta') WHERE name = 'id'",
+                        [],
+                        |r| r.get::<_, bool>(0),
+                    )
+                    .map_err(db_err)?
+                && conn
+                    .query_row(
+                        "SELECT COUNT(*) > 0 FROM meta WHERE id = 'check'",
+                        [],
+                        |r| r.get::<_, bool>(0),
+                    )
+                    .map_err(db_err)?;
+            if !has_check {
                 return Err(Error::internal(format!(
                     "{} is not a Strongroom keystore",
                     path.display()

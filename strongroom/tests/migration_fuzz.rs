@@ -612,22 +612,36 @@ fn a_refused_open_creates_no_table() {
         assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{table}: {e}");
         assert!(files(&path) == before, "{table}: {e}");
     }
-    // Another application's database, in rollback-journal mode.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.db");
-    rusqlite::Connection::open(&path)
-        .unwrap()
-        .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
-        .unwrap();
-    let before = std::fs::read(&path).unwrap();
-    for options in [
-        OpenOptions::default(),
-        OpenOptions::default().migrate_old_format(true),
+    // Another application's database, in rollback-journal mode; also one
+    // with a table named `meta` (a common name: it passed the check for
+    // that table, was switched to WAL mode for good and got a `-signal`
+    // file beside it before the missing `meta/check` row refused it).
+    for schema in [
+        "CREATE TABLE t (x); INSERT INTO t VALUES (1);",
+        "CREATE TABLE meta (k TEXT, v TEXT); INSERT INTO meta VALUES ('version', '3');",
+        "CREATE TABLE meta (id TEXT PRIMARY KEY, body BLOB NOT NULL, tag BLOB NOT NULL);",
     ] {
-        let e = Keystore::open_with(&path, root_source(&ROOT), options).unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
-        assert!(e.message().contains("is not a Strongroom keystore"), "{e}");
-        assert_eq!(std::fs::read(&path).unwrap(), before);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.db");
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch(schema)
+            .unwrap();
+        let before = std::fs::read(&path).unwrap();
+        for options in [
+            OpenOptions::default(),
+            OpenOptions::default().migrate_old_format(true),
+        ] {
+            let e = Keystore::open_with(&path, root_source(&ROOT), options).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{schema}: {e}");
+            assert!(e.message().contains("is not a Strongroom keystore"), "{e}");
+            assert_eq!(std::fs::read(&path).unwrap(), before, "{schema}");
+            let names: Vec<_> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(names, ["app.db"], "{schema}: files left beside it");
+        }
     }
 }
 
