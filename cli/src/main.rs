@@ -967,6 +967,18 @@ fn check_outputs(cli: &Cli) -> Result<(), Error> {
             "only one output can be - (stdout): give the others file paths",
         ));
     }
+    // Two outputs in one file: the second would replace the first (a data
+    // key's plaintext by its blob, a private key by its public key).
+    let files_out: Vec<_> = outputs.iter().filter(|(p, _)| !is_stdout(p)).collect();
+    for (i, (a, flag_a)) in files_out.iter().enumerate() {
+        if let Some((b, flag_b)) = files_out[..i].iter().find(|(b, _)| same_file(a, b)) {
+            return Err(Error::validation(format!(
+                "{flag_b} {} and {flag_a} {} are the same file: give each output its own",
+                b.display(),
+                a.display()
+            )));
+        }
+    }
     let files = keystore_files(cli);
     if let Some(anchor) = &cli.anchor {
         // The anchor is replaced at every write: it must not be another of

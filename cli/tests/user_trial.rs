@@ -1111,3 +1111,78 @@ fn a_file_size_limit_fails_the_file_commands_without_leaving_partial_output() {
     assert_eq!(std::fs::read(&out).unwrap(), data);
     assert_eq!(ok(&ks, &["audit", "verify"])["Intact"], true);
 }
+
+/// Two outputs of one command naming the same file (as given, through
+/// `./`, or through a link): the second replaced the first (a data key's
+/// plaintext by its blob, a data key pair's public key by its private
+/// key), and the command succeeded. Now refused before the operation runs.
+#[test]
+fn two_outputs_in_one_file_are_refused() {
+    let (dir, ks, key) = setup();
+    let same = dir.path().join("same.bin");
+    let dotted = format!("{}/./same.bin", dir.path().display());
+    let run_with = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--key-id", &key]);
+        run(&ks, &all)
+    };
+    for args in [
+        vec![
+            "generate-data-key",
+            "--key-spec",
+            "AES_256",
+            "--outfile",
+            s(&same),
+            "--ciphertext-outfile",
+            &dotted,
+        ],
+        vec![
+            "generate-data-key-pair",
+            "--key-pair-spec",
+            "ECC_NIST_P256",
+            "--public-key-outfile",
+            s(&same),
+            "--private-key-outfile",
+            s(&same),
+        ],
+    ] {
+        let out = run_with(&args);
+        failed(&out, "ValidationException", "are the same file");
+        assert!(!same.exists(), "{args:?}: written");
+    }
+    #[cfg(unix)]
+    {
+        let link = dir.path().join("link.bin");
+        std::fs::write(&same, b"old").unwrap();
+        std::os::unix::fs::symlink(&same, &link).unwrap();
+        let out = run_with(&[
+            "generate-data-key",
+            "--key-spec",
+            "AES_256",
+            "--outfile",
+            s(&link),
+            "--ciphertext-outfile",
+            s(&same),
+        ]);
+        failed(&out, "ValidationException", "are the same file");
+        assert_eq!(std::fs::read(&same).unwrap(), b"old");
+    }
+    // Nothing was generated: no GenerateDataKey call reached the audit log.
+    let events = ok(&ks, &["audit", "show", "--event-name", "GenerateDataKey"]);
+    assert_eq!(events.as_array().map(Vec::len), Some(0), "{events}");
+    // Different files are fine.
+    let other = dir.path().join("other.bin");
+    json_of(
+        &run_with(&[
+            "generate-data-key",
+            "--key-spec",
+            "AES_256",
+            "--outfile",
+            s(&same),
+            "--ciphertext-outfile",
+            s(&other),
+        ]),
+        &["generate-data-key"],
+    );
+    assert_eq!(std::fs::read(&same).unwrap().len(), 32);
+}
