@@ -473,7 +473,8 @@ impl Keystore {
     /// ([`CreateOptions::anchor`]) already holds a record;
     /// `ValidationException` for a malformed root key or options (an
     /// administrator principal no call can act as, among them), before
-    /// anything is written;
+    /// anything is written, or for a directory of `path` that is missing,
+    /// not a directory, not writable or read-only;
     /// `KMSInternalException` on I/O failure, or when the anchor's first
     /// record cannot be stored (the file just created is then removed, and
     /// nothing is left to block the retry).

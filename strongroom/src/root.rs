@@ -278,8 +278,10 @@ pub(crate) fn sync_parent_dir(path: &Path) -> std::io::Result<()> {
 /// material and may be deleted.
 ///
 /// # Errors
-/// `AlreadyExistsException` if the file exists, `KMSInternalException` on
-/// other I/O failures.
+/// `AlreadyExistsException` if the file exists; `ValidationException`
+/// naming it when its directory is missing, not a directory, not writable
+/// or read-only ([`crate::envelope::path_error`]); `KMSInternalException`
+/// on other I/O failures.
 pub fn write_new_key_file(path: &Path, key: &Secret) -> Result<()> {
     write_new_key_file_with(path, key, |f, text| {
         use std::io::Write;
@@ -325,7 +327,7 @@ fn write_new_key_file_with(
     }
     let mut f = opts
         .open(&tmp)
-        .map_err(|e| failed("create a file beside", e))?;
+        .map_err(|e| crate::envelope::path_error("cannot create a file beside", path, &e))?;
     let text = zeroize::Zeroizing::new(format!("{}\n", STANDARD.encode(key.expose_secret())));
     let linked = write(&mut f, text.as_bytes())
         .and_then(|()| f.sync_all())

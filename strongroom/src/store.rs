@@ -406,7 +406,9 @@ impl SqliteStorage {
     /// `AlreadyExistsException` if `path` exists (before or when linking;
     /// the message says when it is a directory) or a non-empty `-wal` or
     /// `-journal` file of an earlier file at `path` is beside it (SQLite
-    /// would apply its pages to the new file);
+    /// would apply its pages to the new file); `ValidationException`
+    /// naming `path` when its directory is missing, not a directory, not
+    /// writable or read-only;
     /// the error of `fill`; `KMSInternalException` for other database or
     /// I/O failures (when only syncing the directory after the link fails,
     /// the complete file is left at `path`).
@@ -455,9 +457,11 @@ impl SqliteStorage {
         }
         #[cfg(unix)]
         remove_abandoned(dir, &prefix);
+        // A missing or unwritable directory is the path's fault
+        // (`ValidationException`), not an internal error to retry.
         let staged = builder
             .tempfile_in(dir)
-            .map_err(|e| io("create a temporary file for", e))?;
+            .map_err(|e| crate::envelope::path_error("cannot create the keystore", path, &e))?;
         // Held until the file is linked into place (or removed): marks it
         // as being built, for `remove_abandoned` of other creates.
         #[cfg(unix)]

@@ -121,3 +121,23 @@ fn create_and_import_refuse_a_path_whose_write_ahead_log_exists() {
     new_key(&ks);
     assert_eq!(ks.verify_audit_log().unwrap().fault, None);
 }
+
+/// A keystore path in a directory that does not exist, or under a regular
+/// file, is the caller's mistake: `ValidationException` naming the path
+/// (it was `KMSInternalException`, KMS's "internal error, retry").
+#[test]
+fn create_where_the_directory_is_missing_is_a_validation_exception() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file");
+    std::fs::write(&file, b"x").unwrap();
+    for path in [dir.path().join("missing/ks.db"), file.join("ks.db")] {
+        let err = Keystore::create(&path, root_source(&ROOT), Default::default()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ValidationException, "{err}");
+        assert!(err.message().contains(&path.display().to_string()), "{err}");
+        let key_file = path.with_extension("key");
+        let err =
+            strongroom::root::write_new_key_file(&key_file, &strongroom::Secret::from_slice(&ROOT))
+                .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ValidationException, "{err}");
+    }
+}

@@ -664,10 +664,12 @@ impl Keystore {
     /// integrity state, created with it (see `open`).
     ///
     /// Raises AlreadyExistsException if `path` or its audit log exists (an
-    /// earlier keystore's history: move it away first), or the anchor file
+    /// earlier keystore's history: move it away first), a non-empty SQLite
+    /// `-wal`/`-journal` file of an earlier keystore is beside it, or the anchor file
     /// already holds a record (remove it first to replace it), ValidationException for a
-    /// malformed root key, region, account or audit_write_mode, KMSInternalException
-    /// on I/O failure.
+    /// malformed root key, region, account or audit_write_mode, or a directory of
+    /// `path` that is missing or not writable, KMSInternalException
+    /// on other I/O failures.
     #[staticmethod]
     #[pyo3(signature = (path, *, root_key=None, root_key_file=None, root_key_env=None, passphrase=None, region=Text::from("local-1"), account=Text::from("000000000000"), audit_write_mode=Text::from("write-through"), anchor=None))]
     #[pyo3(

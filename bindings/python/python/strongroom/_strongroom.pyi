@@ -583,10 +583,12 @@ class Keystore:
         integrity state, created with it (see `open`).
 
         Raises AlreadyExistsException if `path` or its audit log exists (an
-        earlier keystore's history: move it away first), or the anchor file
+        earlier keystore's history: move it away first), a non-empty SQLite
+        `-wal`/`-journal` file of an earlier keystore is beside it, or the anchor file
         already holds a record (remove it first to replace it), ValidationException for a
-        malformed root key, region, account or audit_write_mode, KMSInternalException
-        on I/O failure.
+        malformed root key, region, account or audit_write_mode, or a directory of
+        `path` that is missing or not writable, KMSInternalException
+        on other I/O failures.
         """
     @staticmethod
     def open(
