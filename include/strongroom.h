@@ -2104,9 +2104,11 @@ sr_result sr_list_resource_tags(const sr_keystore *ks,
  *   `"000000000000"` (12 digits).
  * - `out`: receives the handle on success; free it with `sr_keystore_free()`.
  *
- * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_ALREADY_EXISTS` (path
- * or its audit log exists), `SR_VALIDATION` (malformed root key, region or account, unknown
- * `root_kind`), `SR_NOT_FOUND` (unreadable key file), `SR_KMS_INTERNAL` (I/O).
+ * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_ALREADY_EXISTS` (path,
+ * its audit log or a non-empty leftover `-wal`/`-journal` of an earlier
+ * keystore exists), `SR_VALIDATION` (malformed root key, region or account, unknown
+ * `root_kind`, a missing or unwritable directory), `SR_NOT_FOUND` (unreadable
+ * key file), `SR_KMS_INTERNAL` (other I/O failures).
  *
  * # Safety
  * Strings NUL-terminated; `root` valid for `root_len` bytes; `out` valid for a write.
@@ -2317,8 +2319,10 @@ sr_result sr_keystore_export_sealed(const sr_keystore *ks, sr_bytes *out_export)
  * file is left at `path`.
  *
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_ALREADY_EXISTS`
- * (path or its audit log exists), `SR_VALIDATION` (not a sealed export, an unsupported
- * format version, malformed root key, unknown `root_kind`), `SR_NOT_FOUND`
+ * (path, its audit log or a non-empty leftover `-wal`/`-journal` exists),
+ * `SR_VALIDATION` (not a sealed export, an unsupported
+ * format version, malformed root key, unknown `root_kind`, a missing or
+ * unwritable directory), `SR_NOT_FOUND`
  * (unreadable key file), `SR_ACCESS_DENIED` (another root key),
  * `SR_KMS_INVALID_STATE` (the export of an anchored keystore: import it
  * with `sr_keystore_import_sealed_with_anchor()`; no file is written),
