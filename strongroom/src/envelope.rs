@@ -950,6 +950,48 @@ fn temp_beside(out: &Path) -> Result<PartialOutput> {
     })
 }
 
+/// An output path that exists and is neither a regular file nor a
+/// directory — a FIFO, a character device (`/dev/null`), a socket — opened
+/// for writing (neither created nor truncated), or `None` for any other
+/// path. Such an output is not replaced by a temporary file renamed over
+/// it (which, where the directory is writable, swapped `/dev/null` for a
+/// regular file holding the plaintext): the output is staged in an
+/// anonymous temporary file ([`stage_anonymously`]) and copied to it once
+/// complete. Checked before anything is read.
+fn special_output(out: &Path) -> Result<Option<File>> {
+    match std::fs::metadata(out) {
+        Ok(m) if !m.is_file() && !m.is_dir() => {
+            crate::own_files::refuse_open_keystore_file(out)?;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(out)
+                .map(Some)
+                .map_err(|e| path_error("cannot open the output", out, &e))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Runs `produce` into an anonymous temporary file (in the system temp
+/// directory, deleted by the OS when closed, as [`decrypt_stream`] stages
+/// a signed suite's plaintext) and, once it succeeded, copies what it wrote
+/// to `dest` (the output `out`): a failure writes nothing to `dest`.
+fn stage_anonymously<T>(
+    dest: &mut File,
+    out: &Path,
+    produce: impl FnOnce(&mut File) -> Result<T>,
+) -> Result<T> {
+    let mut staged = tempfile::tempfile().map_err(|e| io_err("cannot create a staging file", e))?;
+    let done = produce(&mut staged)?;
+    staged
+        .seek(SeekFrom::Start(0))
+        .map_err(|e| io_err("cannot read the staging file", e))?;
+    io::copy(&mut staged, dest)
+        .and_then(|_| dest.flush())
+        .map_err(|e| io_err(&format!("cannot write the output {}", out.display()), e))?;
+    Ok(done)
+}
+
 fn commit_temp(mut partial: PartialOutput, out: &Path) -> Result<()> {
     partial
         .file()?
@@ -979,7 +1021,10 @@ fn commit_temp(mut partial: PartialOutput, out: &Path) -> Result<()> {
 
 /// Encrypts `reader` into a message at `out_path`: written to a temporary
 /// file beside it, synced, and renamed over `out_path` only on success (a
-/// failure leaves `out_path` untouched).
+/// failure leaves `out_path` untouched). An existing `out_path` that is not
+/// a regular file (a FIFO, a device such as `/dev/null`) is never
+/// replaced: the message is staged in an anonymous temporary file and
+/// written into it once complete.
 ///
 /// # Errors
 /// As [`encrypt_stream`];
@@ -997,6 +1042,11 @@ pub fn encrypt_to_path(
     context: &EncryptionContext,
     options: &EncryptOptions,
 ) -> Result<EnvelopeSummary> {
+    if let Some(mut dest) = special_output(out_path)? {
+        return stage_anonymously(&mut dest, out_path, |w| {
+            encrypt_core(keyring, reader, w, context, options, FILE_BUFFER_LEN)
+        });
+    }
     let tmp = temp_beside(out_path)?;
     // Unbuffered: each write is one chunk of about FILE_BUFFER_LEN bytes
     // (a `BufWriter` of that capacity copied every chunk just under it once more).
@@ -1030,6 +1080,11 @@ pub fn encrypt_file(
 /// authenticated (including, for signed suites, the signature). On any
 /// failure the temporary file is deleted and `out_path` is not created or
 /// changed: the final output never holds unauthenticated or partial plaintext.
+/// An existing `out_path` that is not a regular file (a FIFO, a device such
+/// as `/dev/null`) is never replaced: the plaintext is staged in an
+/// anonymous temporary file (in the system temp directory, as
+/// [`decrypt_stream`] stages a signed suite's) and written into it only
+/// once the whole message is authenticated; nothing on a failure.
 ///
 /// # Errors
 /// As [`decrypt_stream`]; the output's errors of [`encrypt_to_path`].
@@ -1067,6 +1122,16 @@ fn decrypt_to_temp(
     options: &DecryptOptions,
     unsigned_only: bool,
 ) -> Result<EnvelopeSummary> {
+    if let Some(mut dest) = special_output(out_path)? {
+        return stage_anonymously(&mut dest, out_path, |mut w| {
+            let sink = if unsigned_only {
+                Sink::UnsignedOnly(&mut w)
+            } else {
+                Sink::Direct(&mut w)
+            };
+            decrypt_core(keyring, reader, sink, options, FILE_BUFFER_LEN)
+        });
+    }
     let tmp = temp_beside(out_path)?;
     // Unbuffered, as in `encrypt_to_path`: the plaintext of one chunk per write.
     let mut w = tmp.file()?;

@@ -1006,3 +1006,111 @@ fn unusable_paths_are_validation_errors_naming_them() {
     }
     std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o700)).unwrap();
 }
+
+/// A FIFO made with `mkfifo` at `path`, a thread reading it to its end,
+/// and a handle that keeps it open for writing (opened read-write, which
+/// Linux allows without waiting): the code under test never waits to open
+/// it, and the reader sees the end only once that handle is dropped too,
+/// so a call that never writes into the FIFO ends the read (empty) instead
+/// of hanging the test.
+#[cfg(unix)]
+fn fifo_reader(path: &Path) -> (std::thread::JoinHandle<Vec<u8>>, std::fs::File) {
+    use std::io::Read;
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let keep = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .unwrap();
+    let mut r = std::fs::File::open(path).unwrap();
+    let t = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        r.read_to_end(&mut v).unwrap();
+        v
+    });
+    (t, keep)
+}
+
+#[cfg(unix)]
+fn is_fifo(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_fifo())
+}
+
+/// An output that exists and is not a regular file (a FIFO here; as root,
+/// `/dev/null`) was replaced: the temporary file was renamed over it, so
+/// the reader of the FIFO got nothing and the node became a regular file
+/// holding the plaintext. Now the output is staged anonymously and written
+/// into the node once complete (nothing at all on a failure), and the node
+/// stays what it was.
+#[test]
+#[cfg(unix)]
+fn a_fifo_output_is_written_into_and_never_replaced() {
+    let f = fixture();
+    let k = new_key(&f.ks);
+    let pt = data(300_000);
+    let p = f.dir.path().join("plain");
+    std::fs::write(&p, &pt).unwrap();
+    let m = f.dir.path().join("plain.sr");
+    let none = EncryptOptions::default();
+    f.ks.encrypt_file(&p, &m, &[&k.key_id], &ctx(&[]), &none)
+        .unwrap();
+    let msg = std::fs::read(&m).unwrap();
+
+    let fifo = f.dir.path().join("fifo");
+    let (reader, keep) = fifo_reader(&fifo);
+    let r = f.ks.encrypt_file(&p, &fifo, &[&k.key_id], &ctx(&[]), &none);
+    drop(keep);
+    let through_fifo = reader.join().unwrap();
+    r.unwrap();
+    assert!(is_fifo(&fifo), "the FIFO was replaced");
+    assert_eq!(decrypt(&f.ks, &through_fifo).unwrap(), pt);
+    std::fs::remove_file(&fifo).unwrap();
+
+    for unsigned_only in [false, true] {
+        let (reader, keep) = fifo_reader(&fifo);
+        let o = DecryptOptions::default();
+        let r = if unsigned_only {
+            f.ks.decrypt_file_unsigned_only(&m, &fifo, &o)
+        } else {
+            f.ks.decrypt_file(&m, &fifo, &o)
+        };
+        drop(keep);
+        let got = reader.join().unwrap();
+        assert!(is_fifo(&fifo), "the FIFO was replaced");
+        if unsigned_only {
+            // The default suite is signed: refused, and nothing written.
+            assert_eq!(r.unwrap_err().kind(), ErrorKind::ValidationException);
+            assert!(got.is_empty());
+        } else {
+            r.unwrap();
+            assert_eq!(got, pt);
+        }
+        std::fs::remove_file(&fifo).unwrap();
+    }
+
+    // A message that fails to authenticate releases nothing into the FIFO,
+    // even for an unsigned suite whose first frames do authenticate.
+    let unsigned = encrypt(&f.ks, &[&k.key_id], &pt, &opts(UNSIGNED, 4096));
+    let cut = unsigned[..unsigned.len() - 10].to_vec();
+    let mut flipped = msg.clone();
+    let n = flipped.len();
+    flipped[n - 1] ^= 1;
+    let bad = f.dir.path().join("bad.sr");
+    for tampered in [cut, flipped] {
+        std::fs::write(&bad, &tampered).unwrap();
+        let (reader, keep) = fifo_reader(&fifo);
+        let r = f.ks.decrypt_file(&bad, &fifo, &DecryptOptions::default());
+        drop(keep);
+        let got = reader.join().unwrap();
+        let e = r.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidCiphertextException, "{e}");
+        assert!(got.is_empty(), "plaintext released");
+        assert!(is_fifo(&fifo));
+        std::fs::remove_file(&fifo).unwrap();
+    }
+}
