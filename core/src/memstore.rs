@@ -444,6 +444,14 @@ impl MemKeystore {
         access::check_grant_tokens(self.root.grant_token_key(), tokens)
     }
 
+    /// The parsed policy of `rec`: its own, or the default key policy.
+    fn key_policy(&self, rec: &KeyRecord) -> Result<Cow<'_, Policy>> {
+        Ok(match access::stored_policy(rec)? {
+            Some(p) => Cow::Owned(p),
+            None => Cow::Borrowed(&self.default_policy),
+        })
+    }
+
     /// The names of the aliases that point at `key_id` (a key ID), in name order.
     fn aliases_of(&self, key_id: &str) -> Vec<String> {
         self.aliases
@@ -1408,10 +1416,7 @@ impl KeyAccess for Access<'_> {
     }
 
     fn key_policy(&self, rec: &KeyRecord) -> Result<Cow<'_, Policy>> {
-        Ok(match access::stored_policy(rec)? {
-            Some(p) => Cow::Owned(p),
-            None => Cow::Borrowed(&self.0.default_policy),
-        })
+        self.0.key_policy(rec)
     }
 
     fn aliases_of(&self, key_id: &str) -> Result<Vec<String>> {
@@ -1425,16 +1430,44 @@ impl KeyAccess for Access<'_> {
     }
 }
 
-/// A [`MemKeystore`]'s grants and aliases, read inside a call's write.
-struct Reads<'a>(&'a MemKeystore);
+/// A [`MemKeystore`] as a call's write at Unix second `.1` sees it: one
+/// call owns the keystore, so what it reads is what the write commits
+/// against.
+struct Reads<'a>(&'a MemKeystore, u64);
 
 impl service::InWrite for Reads<'_> {
-    fn grants_of(&mut self, key_id: &str) -> Result<Vec<Grant>> {
+    fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>> {
         Ok(self.0.grants_of(key_id))
     }
 
-    fn aliases_of(&mut self, key_id: &str) -> Result<Vec<String>> {
+    fn aliases_of(&self, key_id: &str) -> Result<Vec<String>> {
         Ok(self.0.aliases_of(key_id))
+    }
+
+    fn principal(&self) -> &str {
+        self.0.principal()
+    }
+
+    fn region(&self) -> &str {
+        &self.0.config.region
+    }
+
+    fn account(&self) -> &str {
+        &self.0.config.account
+    }
+
+    fn request_time(&self) -> u64 {
+        self.1
+    }
+
+    fn source_ip(&self) -> Option<core::net::IpAddr> {
+        None
+    }
+
+    fn key_policy(&self, rec: &KeyRecord) -> Result<service::SharedPolicy<'_>> {
+        Ok(service::SharedPolicy(alloc::boxed::Box::new(
+            self.0.key_policy(rec)?,
+        )))
     }
 }
 
@@ -1497,7 +1530,7 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
             &KeyRecord,
             Option<AliasRecord>,
             Option<&KeyRecord>,
-            &mut dyn service::InWrite,
+            &dyn service::InWrite,
         ) -> Result<AliasRecord>,
     ) -> Result<()> {
         let ks = &mut *self.ks;
@@ -1510,7 +1543,7 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
         let old_target = existing
             .as_ref()
             .and_then(|a| ks.keys.get(&a.target_key_id));
-        let record = f(rec, existing, old_target, &mut Reads(ks))?;
+        let record = f(rec, existing, old_target, &Reads(ks, self.now))?;
         ks.aliases.insert(alias_name.into(), record);
         Ok(())
     }
@@ -1518,7 +1551,7 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
     fn delete_alias(&mut self, alias_name: &str, check: &service::AliasCheck<'_>) -> Result<()> {
         let alias = self.ks.aliases.get(alias_name);
         let target = alias.and_then(|a| self.ks.keys.get(&a.target_key_id));
-        check(alias, target, &mut Reads(self.ks))?;
+        check(alias, target, &Reads(self.ks, self.now))?;
         self.ks.aliases.remove(alias_name);
         Ok(())
     }
@@ -1536,7 +1569,6 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
         &mut self,
         key_id: &str,
         grant: &Grant,
-        read_aliases: bool,
         existing: &service::GrantCheck<'_>,
     ) -> Result<String> {
         let rec = self
@@ -1544,8 +1576,7 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
             .keys
             .get(key_id)
             .ok_or_else(|| MemKeystore::not_found(key_id))?;
-        let aliases = read_aliases.then(|| self.ks.aliases_of(key_id));
-        if let Some(id) = existing(rec, &self.ks.grants_of(key_id), aliases.as_deref())? {
+        if let Some(id) = existing(rec, &Reads(self.ks, self.now))? {
             return Ok(id);
         }
         self.ks.stop_if_dry_run()?;
@@ -1565,7 +1596,7 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
             .keys
             .get(key_id)
             .ok_or_else(|| MemKeystore::not_found(key_id))?;
-        check(rec, &mut Reads(self.ks))?;
+        check(rec, &Reads(self.ks, self.now))?;
         let row = grant_row_id(key_id, grant_id);
         if self.ks.grants.get(&row).is_none() {
             return Err(access::grant_not_found(grant_id));
@@ -1639,7 +1670,7 @@ impl<R: CryptoRng + ?Sized> Service<'_, R> {
         // One call owns the keystore: the record after maintenance is the
         // one `modify` changes.
         let rec = self.ks.load(self.rng, self.now, key_id)?;
-        check(&rec, &mut Reads(self.ks))?;
+        check(&rec, &Reads(self.ks, self.now))?;
         self.ks.modify(self.rng, self.now, key_id, f)
     }
 

@@ -1205,13 +1205,7 @@ impl Keystore {
             }
             // A failed check writes nothing (due maintenance is done by the
             // next write).
-            check(
-                &rec,
-                &mut access::TxReads {
-                    ks: self,
-                    tx: &mut *tx,
-                },
-            )?;
+            check(&rec, &access::TxReads::new(self, &mut *tx))?;
             let before = rec.clone();
             // Recorded as service events once the write commits.
             let due = |rec: &mut KeyRecord, service: &mut Vec<ServiceEvent>| -> Result<()> {
