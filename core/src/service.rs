@@ -375,9 +375,9 @@ fn modify_authorized_record<S: KeyService + ?Sized>(
     })
 }
 
-/// Whether the last re-check inside a write failed because what the call
-/// was authorized on changed after it was authorized (a concurrent change
-/// of the key record, its aliases or grants), which [`retry_stale`] retries.
+/// Whether the last write sent the call back to start over ([`reauthorize`]:
+/// a key that became due for purge after it was authorized), which
+/// [`retry_stale`] retries.
 #[derive(Default)]
 struct Stale(core::cell::Cell<bool>);
 
@@ -1394,9 +1394,8 @@ fn alias_not_found(arn: &str) -> Error {
 /// `generation` counter, and the tags when the key policy tests no
 /// `aws:ResourceTag/` condition key (`tags_seen` false). A TagResource or
 /// UpdateKeyDescription committed between a call's authorization and its
-/// write thus leaves the call authorized, as in AWS KMS, instead of
-/// sending it back to be authorized again (where writers that change the
-/// key in a tight loop could starve it; see `retry_stale`). Every other
+/// write thus leaves the call authorized, as in AWS KMS, without
+/// authorizing it again inside the write ([`reauthorize`]). Every other
 /// field, the policy and state included, must be equal: a record put back
 /// from an older copy of the file is refused like any change.
 fn same_for_authorization(then: &KeyRecord, now: &KeyRecord, tags_seen: bool) -> bool {
