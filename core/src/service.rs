@@ -416,10 +416,11 @@ fn retry_stale<T>(mut attempt: impl FnMut(&Stale) -> Result<T>) -> Result<T> {
 }
 
 /// How many times a write authorized in an earlier read starts over when
-/// its transaction sends it back ([`reauthorize`]: a key that became due for
-/// purge in between) before it fails. A concurrent change of what it was
-/// authorized on does not send it back: it is authorized again inside the
-/// write.
+/// its transaction sends it back (a key that became due for purge in
+/// between, which the next attempt's load purges) before it fails. A
+/// concurrent change of what it was authorized on does not send it back:
+/// it is authorized again inside the write, on what the write reads
+/// ([`InWrite`]).
 pub const MODIFY_ATTEMPTS: u32 = 32;
 
 /// What [`authorize`] needs from a keystore.
