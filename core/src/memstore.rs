@@ -1691,3 +1691,97 @@ impl<R: CryptoRng + ?Sized> Service<'_, R> {
         result
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::{authorize, InWriteAccess};
+    use crate::{EncryptionContext, ErrorKind};
+
+    /// A write's view of the keystore ([`Reads`], which CreateAlias,
+    /// CreateGrant and the other writes authorize again with when what they
+    /// were authorized on changed) decides every call as the read view
+    /// ([`Access`]) does: the same decision, error and audited resources.
+    #[test]
+    fn a_write_authorizes_as_a_read_does() {
+        let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+        let now = 1_800_000_000;
+        let root = RootKey::from_bytes(&[9; 32]).unwrap();
+        let mut ks = MemKeystore::new(root, "eu-west-1", "111122223333", now, &mut rng).unwrap();
+        let policy = r#"{"Statement":[
+            {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"},
+            {"Effect":"Deny","Principal":"*","Action":"kms:TagResource","Resource":"*",
+             "Condition":{"StringEquals":{"aws:ResourceTag/team":"red"}}},
+            {"Effect":"Deny","Principal":"*","Action":"kms:DescribeKey","Resource":"*",
+             "Condition":{"ForAnyValue:StringEquals":{"kms:ResourceAliases":"alias/x"}}}]}"#;
+        let mut keys = Vec::new();
+        for policy in [None, Some(policy.into())] {
+            let req = CreateKeyRequest {
+                policy,
+                tags: alloc::vec![Tag {
+                    tag_key: "team".into(),
+                    tag_value: "red".into(),
+                }],
+                ..Default::default()
+            };
+            keys.push(
+                ks.create_key(&mut rng, now, &req)
+                    .unwrap()
+                    .key_metadata
+                    .key_id,
+            );
+            ks.create_alias(
+                &mut rng,
+                now,
+                &alloc::format!("alias/x{}", keys.len()),
+                &keys[0],
+            )
+            .unwrap();
+        }
+        ks.create_alias(&mut rng, now, "alias/x", &keys[1]).unwrap();
+        let mut outcomes = Vec::new();
+        for principal in [None, Some("arn:aws:iam::444455556666:user/bob")] {
+            ks.act_as(principal);
+            for key in &keys {
+                let rec = ks.keys.get(key).unwrap();
+                for action in ["TagResource", "DescribeKey", "UpdateKeyDescription"] {
+                    let decide = |access: &dyn KeyAccessCall| {
+                        let mut call = Call::new(RequestParameters::default());
+                        let r = access.decide(&mut call, action, rec, key);
+                        (r.map(|g| g.is_some()).map_err(|e| e.kind()), call.resources)
+                    };
+                    let read = decide(&Access(&ks, now));
+                    let write = decide(&InWriteAccess(&Reads(&ks, now)));
+                    assert_eq!(read, write, "{principal:?} {action} {key}");
+                    outcomes.push(read.0);
+                }
+            }
+        }
+        assert!(outcomes.contains(&Ok(false)));
+        assert!(outcomes.contains(&Err(ErrorKind::AccessDeniedException)));
+    }
+
+    /// [`authorize`] through either view.
+    trait KeyAccessCall {
+        fn decide(
+            &self,
+            call: &mut Call,
+            action: &str,
+            rec: &KeyRecord,
+            key: &str,
+        ) -> Result<Option<Vec<Grant>>>;
+    }
+
+    impl<K: KeyAccess> KeyAccessCall for K {
+        fn decide(
+            &self,
+            call: &mut Call,
+            action: &str,
+            rec: &KeyRecord,
+            key: &str,
+        ) -> Result<Option<Vec<Grant>>> {
+            let ctx = EncryptionContext::default();
+            authorize(self, call, action, rec, key, &ctx, &|r| r)
+        }
+    }
+}
