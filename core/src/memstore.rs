@@ -444,6 +444,14 @@ impl MemKeystore {
         access::check_grant_tokens(self.root.grant_token_key(), tokens)
     }
 
+    /// The parsed policy of `rec`: its own, or the default key policy.
+    fn key_policy(&self, rec: &KeyRecord) -> Result<Cow<'_, Policy>> {
+        Ok(match access::stored_policy(rec)? {
+            Some(p) => Cow::Owned(p),
+            None => Cow::Borrowed(&self.default_policy),
+        })
+    }
+
     /// The names of the aliases that point at `key_id` (a key ID), in name order.
     fn aliases_of(&self, key_id: &str) -> Vec<String> {
         self.aliases
@@ -1408,10 +1416,7 @@ impl KeyAccess for Access<'_> {
     }
 
     fn key_policy(&self, rec: &KeyRecord) -> Result<Cow<'_, Policy>> {
-        Ok(match access::stored_policy(rec)? {
-            Some(p) => Cow::Owned(p),
-            None => Cow::Borrowed(&self.0.default_policy),
-        })
+        self.0.key_policy(rec)
     }
 
     fn aliases_of(&self, key_id: &str) -> Result<Vec<String>> {
@@ -1425,16 +1430,44 @@ impl KeyAccess for Access<'_> {
     }
 }
 
-/// A [`MemKeystore`]'s grants and aliases, read inside a call's write.
-struct Reads<'a>(&'a MemKeystore);
+/// A [`MemKeystore`] as a call's write at Unix second `.1` sees it: one
+/// call owns the keystore, so what it reads is what the write commits
+/// against.
+struct Reads<'a>(&'a MemKeystore, u64);
 
 impl service::InWrite for Reads<'_> {
-    fn grants_of(&mut self, key_id: &str) -> Result<Vec<Grant>> {
+    fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>> {
         Ok(self.0.grants_of(key_id))
     }
 
-    fn aliases_of(&mut self, key_id: &str) -> Result<Vec<String>> {
+    fn aliases_of(&self, key_id: &str) -> Result<Vec<String>> {
         Ok(self.0.aliases_of(key_id))
+    }
+
+    fn principal(&self) -> &str {
+        self.0.principal()
+    }
+
+    fn region(&self) -> &str {
+        &self.0.config.region
+    }
+
+    fn account(&self) -> &str {
+        &self.0.config.account
+    }
+
+    fn request_time(&self) -> u64 {
+        self.1
+    }
+
+    fn source_ip(&self) -> Option<core::net::IpAddr> {
+        None
+    }
+
+    fn key_policy(&self, rec: &KeyRecord) -> Result<service::SharedPolicy<'_>> {
+        Ok(service::SharedPolicy(alloc::boxed::Box::new(
+            self.0.key_policy(rec)?,
+        )))
     }
 }
 
@@ -1497,7 +1530,7 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
             &KeyRecord,
             Option<AliasRecord>,
             Option<&KeyRecord>,
-            &mut dyn service::InWrite,
+            &dyn service::InWrite,
         ) -> Result<AliasRecord>,
     ) -> Result<()> {
         let ks = &mut *self.ks;
@@ -1510,7 +1543,7 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
         let old_target = existing
             .as_ref()
             .and_then(|a| ks.keys.get(&a.target_key_id));
-        let record = f(rec, existing, old_target, &mut Reads(ks))?;
+        let record = f(rec, existing, old_target, &Reads(ks, self.now))?;
         ks.aliases.insert(alias_name.into(), record);
         Ok(())
     }
@@ -1518,7 +1551,7 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
     fn delete_alias(&mut self, alias_name: &str, check: &service::AliasCheck<'_>) -> Result<()> {
         let alias = self.ks.aliases.get(alias_name);
         let target = alias.and_then(|a| self.ks.keys.get(&a.target_key_id));
-        check(alias, target, &mut Reads(self.ks))?;
+        check(alias, target, &Reads(self.ks, self.now))?;
         self.ks.aliases.remove(alias_name);
         Ok(())
     }
@@ -1536,7 +1569,6 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
         &mut self,
         key_id: &str,
         grant: &Grant,
-        read_aliases: bool,
         existing: &service::GrantCheck<'_>,
     ) -> Result<String> {
         let rec = self
@@ -1544,8 +1576,7 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
             .keys
             .get(key_id)
             .ok_or_else(|| MemKeystore::not_found(key_id))?;
-        let aliases = read_aliases.then(|| self.ks.aliases_of(key_id));
-        if let Some(id) = existing(rec, &self.ks.grants_of(key_id), aliases.as_deref())? {
+        if let Some(id) = existing(rec, &Reads(self.ks, self.now))? {
             return Ok(id);
         }
         self.ks.stop_if_dry_run()?;
@@ -1565,7 +1596,7 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
             .keys
             .get(key_id)
             .ok_or_else(|| MemKeystore::not_found(key_id))?;
-        check(rec, &mut Reads(self.ks))?;
+        check(rec, &Reads(self.ks, self.now))?;
         let row = grant_row_id(key_id, grant_id);
         if self.ks.grants.get(&row).is_none() {
             return Err(access::grant_not_found(grant_id));
@@ -1639,7 +1670,7 @@ impl<R: CryptoRng + ?Sized> Service<'_, R> {
         // One call owns the keystore: the record after maintenance is the
         // one `modify` changes.
         let rec = self.ks.load(self.rng, self.now, key_id)?;
-        check(&rec, &mut Reads(self.ks))?;
+        check(&rec, &Reads(self.ks, self.now))?;
         self.ks.modify(self.rng, self.now, key_id, f)
     }
 
@@ -1658,5 +1689,99 @@ impl<R: CryptoRng + ?Sized> Service<'_, R> {
         self.ks
             .record(self.rng, self.now, op, call, result.as_ref().err())?;
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::{authorize, InWriteAccess};
+    use crate::{EncryptionContext, ErrorKind};
+
+    /// A write's view of the keystore ([`Reads`], which CreateAlias,
+    /// CreateGrant and the other writes authorize again with when what they
+    /// were authorized on changed) decides every call as the read view
+    /// ([`Access`]) does: the same decision, error and audited resources.
+    #[test]
+    fn a_write_authorizes_as_a_read_does() {
+        let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+        let now = 1_800_000_000;
+        let root = RootKey::from_bytes(&[9; 32]).unwrap();
+        let mut ks = MemKeystore::new(root, "eu-west-1", "111122223333", now, &mut rng).unwrap();
+        let policy = r#"{"Statement":[
+            {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"},
+            {"Effect":"Deny","Principal":"*","Action":"kms:TagResource","Resource":"*",
+             "Condition":{"StringEquals":{"aws:ResourceTag/team":"red"}}},
+            {"Effect":"Deny","Principal":"*","Action":"kms:DescribeKey","Resource":"*",
+             "Condition":{"ForAnyValue:StringEquals":{"kms:ResourceAliases":"alias/x"}}}]}"#;
+        let mut keys = Vec::new();
+        for policy in [None, Some(policy.into())] {
+            let req = CreateKeyRequest {
+                policy,
+                tags: alloc::vec![Tag {
+                    tag_key: "team".into(),
+                    tag_value: "red".into(),
+                }],
+                ..Default::default()
+            };
+            keys.push(
+                ks.create_key(&mut rng, now, &req)
+                    .unwrap()
+                    .key_metadata
+                    .key_id,
+            );
+            ks.create_alias(
+                &mut rng,
+                now,
+                &alloc::format!("alias/x{}", keys.len()),
+                &keys[0],
+            )
+            .unwrap();
+        }
+        ks.create_alias(&mut rng, now, "alias/x", &keys[1]).unwrap();
+        let mut outcomes = Vec::new();
+        for principal in [None, Some("arn:aws:iam::444455556666:user/bob")] {
+            ks.act_as(principal);
+            for key in &keys {
+                let rec = ks.keys.get(key).unwrap();
+                for action in ["TagResource", "DescribeKey", "UpdateKeyDescription"] {
+                    let decide = |access: &dyn KeyAccessCall| {
+                        let mut call = Call::new(RequestParameters::default());
+                        let r = access.decide(&mut call, action, rec, key);
+                        (r.map(|g| g.is_some()).map_err(|e| e.kind()), call.resources)
+                    };
+                    let read = decide(&Access(&ks, now));
+                    let write = decide(&InWriteAccess(&Reads(&ks, now)));
+                    assert_eq!(read, write, "{principal:?} {action} {key}");
+                    outcomes.push(read.0);
+                }
+            }
+        }
+        assert!(outcomes.contains(&Ok(false)));
+        assert!(outcomes.contains(&Err(ErrorKind::AccessDeniedException)));
+    }
+
+    /// [`authorize`] through either view.
+    trait KeyAccessCall {
+        fn decide(
+            &self,
+            call: &mut Call,
+            action: &str,
+            rec: &KeyRecord,
+            key: &str,
+        ) -> Result<Option<Vec<Grant>>>;
+    }
+
+    impl<K: KeyAccess> KeyAccessCall for K {
+        fn decide(
+            &self,
+            call: &mut Call,
+            action: &str,
+            rec: &KeyRecord,
+            key: &str,
+        ) -> Result<Option<Vec<Grant>>> {
+            let ctx = EncryptionContext::default();
+            authorize(self, call, action, rec, key, &ctx, &|r| r)
+        }
     }
 }

@@ -89,13 +89,11 @@ impl LoadedKey for OwnedKey {
 }
 
 /// The check [`KeyService::add_grant`] runs inside its transaction, with the
-/// key record as stored, the key's current grants and, when `add_grant` was
-/// asked to read them, the alias names that point at the key now (in any
-/// order): `Ok(Some(id))` for an equivalent existing grant (returned
-/// instead of adding), `Ok(None)` to add the new grant, an error to write
-/// nothing.
-pub type GrantCheck<'a> =
-    dyn Fn(&KeyRecord, &[Grant], Option<&[String]>) -> Result<Option<String>> + 'a;
+/// key record as stored and the keystore's grants and aliases as that
+/// transaction reads them: `Ok(Some(id))` for an equivalent existing grant
+/// (returned instead of adding), `Ok(None)` to add the new grant, an error
+/// to write nothing.
+pub type GrantCheck<'a> = dyn Fn(&KeyRecord, &dyn InWrite) -> Result<Option<String>> + 'a;
 
 /// The check [`KeyService::delete_alias`] runs inside its transaction, with
 /// the alias as it is then (`None` when there is none), the key record
@@ -103,51 +101,152 @@ pub type GrantCheck<'a> =
 /// key), and the keystore's grants and aliases as that transaction reads
 /// them: an error writes nothing.
 pub type AliasCheck<'a> =
-    dyn Fn(Option<&AliasRecord>, Option<&KeyRecord>, &mut dyn InWrite) -> Result<()> + 'a;
+    dyn Fn(Option<&AliasRecord>, Option<&KeyRecord>, &dyn InWrite) -> Result<()> + 'a;
 
 /// The check a key write runs inside its transaction ([`KeyService::modify`],
 /// [`KeyService::delete_grant`]), with the key record as stored then and the
 /// keystore's grants and aliases as that transaction reads them: an error
 /// writes nothing.
-pub type WriteCheck<'a> = dyn Fn(&KeyRecord, &mut dyn InWrite) -> Result<()> + 'a;
+pub type WriteCheck<'a> = dyn Fn(&KeyRecord, &dyn InWrite) -> Result<()> + 'a;
 
-/// A key's grants and the names of its aliases as a write reads them inside
-/// its own transaction (a keystore that checks what its writes read, as
-/// the native keystore's integrity state does, checks these reads too), for
-/// the re-check of an authorization made in an earlier read
-/// ([`Authorization::holds`]).
+/// A keystore as a write sees it inside its own transaction: the grants and
+/// alias names that transaction reads (a keystore that checks what its
+/// writes read, as the native keystore's integrity state does, checks these
+/// reads too) and the rest of what [`authorize`] asks ([`KeyAccess`]). A
+/// write re-checks with it an authorization made in an earlier read
+/// ([`Authorization::holds`]) and, when that no longer holds, authorizes the
+/// call again on what the transaction reads ([`InWriteAccess`]), so that
+/// its decision is the one a new call would reach on the state the write
+/// commits against.
 pub trait InWrite {
     /// Every grant of `key_id` (a key ID), in grant ID order.
     ///
     /// # Errors
     /// `KMSInternalException` on storage or authentication failure.
-    fn grants_of(&mut self, key_id: &str) -> Result<Vec<Grant>>;
+    fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>>;
 
     /// The names of the aliases that point at `key_id` (a key ID).
     ///
     /// # Errors
     /// `KMSInternalException` on storage or authentication failure.
-    fn aliases_of(&mut self, key_id: &str) -> Result<Vec<String>>;
+    fn aliases_of(&self, key_id: &str) -> Result<Vec<String>>;
+
+    /// [`KeyAccess::principal`].
+    fn principal(&self) -> &str;
+
+    /// [`KeyAccess::region`].
+    fn region(&self) -> &str;
+
+    /// [`KeyAccess::account`].
+    fn account(&self) -> &str;
+
+    /// [`KeyAccess::request_time`] (Unix seconds).
+    fn request_time(&self) -> u64;
+
+    /// [`KeyAccess::source_ip`].
+    fn source_ip(&self) -> Option<core::net::IpAddr>;
+
+    /// [`KeyAccess::key_policy`]: the parsed policy of `rec`, its own or the
+    /// default key policy.
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the stored policy does not parse.
+    fn key_policy(&self, rec: &KeyRecord) -> Result<SharedPolicy<'_>>;
+}
+
+/// A parsed key policy as [`InWrite::key_policy`] hands it out: owned, or
+/// shared with the keystore (whatever derefs to it, boxed).
+pub struct SharedPolicy<'p>(pub alloc::boxed::Box<dyn Deref<Target = Policy> + 'p>);
+
+impl Deref for SharedPolicy<'_> {
+    type Target = Policy;
+    fn deref(&self) -> &Policy {
+        &self.0
+    }
+}
+
+impl core::fmt::Debug for SharedPolicy<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("SharedPolicy").field(&**self).finish()
+    }
+}
+
+/// [`authorize`]'s view of a keystore inside a write: what [`InWrite`] reads
+/// in the write's transaction.
+#[derive(Clone, Copy)]
+pub struct InWriteAccess<'a>(pub &'a dyn InWrite);
+
+impl core::fmt::Debug for InWriteAccess<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("InWriteAccess").finish_non_exhaustive()
+    }
+}
+
+impl KeyAccess for InWriteAccess<'_> {
+    type Policy<'p>
+        = SharedPolicy<'p>
+    where
+        Self: 'p;
+
+    fn principal(&self) -> &str {
+        self.0.principal()
+    }
+
+    fn region(&self) -> &str {
+        self.0.region()
+    }
+
+    fn account(&self) -> &str {
+        self.0.account()
+    }
+
+    fn request_time(&self) -> u64 {
+        self.0.request_time()
+    }
+
+    fn source_ip(&self) -> Option<core::net::IpAddr> {
+        self.0.source_ip()
+    }
+
+    fn key_policy(&self, rec: &KeyRecord) -> Result<SharedPolicy<'_>> {
+        self.0.key_policy(rec)
+    }
+
+    fn aliases_of(&self, key_id: &str) -> Result<Vec<String>> {
+        self.0.aliases_of(key_id)
+    }
+
+    type Grants = Vec<Grant>;
+
+    fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>> {
+        self.0.grants_of(key_id)
+    }
 }
 
 /// What a call was authorized on, in a read before its write: the key
-/// record (all of it but what no authorization reads: its description, its
-/// `generation` counter, and its tags unless the key policy tests an
-/// `aws:ResourceTag/` condition key), the grants that allowed it when the
-/// key policy did not, and the alias state the policy's conditions saw
-/// (`kms:ResourceAliases`; no write takes an alias, so no write's request
-/// has `kms:RequestAlias`). The write checks inside its
-/// own transaction that all of it still holds ([`holds`](Self::holds)), so
-/// that a change committed in between, or a row put back in (or deleted
-/// from) the file and read by the earlier check, cannot authorize it.
+/// record `R` (shared with the loaded key, not copied; all of it counts but
+/// what no authorization reads: its description, its `generation` counter,
+/// and its tags unless the key policy tests an `aws:ResourceTag/`
+/// condition key), the grants that allowed it when the key policy did not,
+/// and the alias state the policy's conditions saw (`kms:ResourceAliases`;
+/// no write takes an alias, so no write's request has `kms:RequestAlias`).
+/// The write checks inside its own transaction that all of it still holds
+/// ([`holds`](Self::holds)), so that a change committed in between, or a
+/// row put back in (or deleted from) the file and read by the earlier
+/// check, cannot authorize it.
 #[derive(Clone, Debug)]
-pub struct Authorization {
-    key: KeyRecord,
+pub struct Authorization<R> {
+    key: R,
     parents: Option<Vec<Grant>>,
     aliases: ConditionsSeen,
 }
 
-impl Authorization {
+impl<R: Deref<Target = KeyRecord>> Authorization<R> {
+    /// The key record the call was authorized on.
+    pub fn key(&self) -> &KeyRecord {
+        &self.key
+    }
+
     /// Whether the authorization still holds for `now`, the key record the
     /// write reads (`None`: no such key): the same record in all that an
     /// authorization reads (see the type); each grant that allowed the call
@@ -156,7 +255,7 @@ impl Authorization {
     ///
     /// # Errors
     /// Those of `reads`.
-    pub fn holds(&self, now: Option<&KeyRecord>, reads: &mut dyn InWrite) -> Result<bool> {
+    pub fn holds(&self, now: Option<&KeyRecord>, reads: &dyn InWrite) -> Result<bool> {
         let Some(now) = now else { return Ok(false) };
         if !same_for_authorization(&self.key, now, self.aliases.resource_tags) {
             return Ok(false);
@@ -180,30 +279,40 @@ impl Authorization {
     }
 }
 
-/// Inside a write: `authorized` (`None`: there was no key to authorize on)
-/// still holds for the key record the write reads (`now`), else the call
-/// fails (`KMSInternalException`, "retry"), noted in `stale` so that
-/// [`retry_stale`] authorizes afresh. An error reading the rows (a row that
-/// fails its integrity check, an I/O error) is returned as it is, not noted
-/// (it is not retried).
+/// Inside a write whose re-check found that what the call was authorized
+/// on changed ([`Authorization::holds`]): authorizes the call again with
+/// `authorize` on what the write's transaction reads (`reads`), as a new
+/// call would be on the state the write commits against, so that a writer
+/// is never sent back to start over (where writers changing the key in a
+/// tight loop could starve it) and a change that revoked its permission
+/// fails it (`AccessDeniedException`). The key ARNs the attempt recorded
+/// in `call` since `mark` are dropped first, so that `authorize` records
+/// them as a new call does. A key among `keys` that is due for purge at
+/// the request time ([`ops::is_due_for_purge`]), which a new call's load
+/// would purge first, sends the call back to be authorized from the start
+/// instead (`KMSInternalException`, "retry", noted in `stale` for
+/// [`retry_stale`]).
 ///
 /// # Errors
-/// `KMSInternalException` (changed during the request); those of `reads`.
-fn still_authorized(
+/// `authorize`'s; `KMSInternalException` as above.
+fn reauthorize(
     stale: &Stale,
-    authorized: Option<&Authorization>,
-    now: Option<&KeyRecord>,
-    reads: &mut dyn InWrite,
+    call: &core::cell::RefCell<&mut Call>,
+    mark: usize,
+    reads: &dyn InWrite,
+    keys: &[Option<&KeyRecord>],
+    authorize: impl FnOnce(&InWriteAccess<'_>, &mut Call) -> Result<()>,
 ) -> Result<()> {
-    let holds = match authorized {
-        Some(a) => a.holds(now, reads)?,
-        None => now.is_none(),
-    };
-    stale.note(if holds {
-        Ok(())
-    } else {
-        Err(changed_during_request())
-    })
+    let now = reads.request_time();
+    if keys.iter().flatten().any(|k| ops::is_due_for_purge(k, now)) {
+        return stale.note(Err(changed_during_request()));
+    }
+    // A check that runs again (a keystore retrying its transaction) must
+    // not be taken for a stale one by an earlier run's note.
+    stale.note(Ok(()))?;
+    let mut call = call.borrow_mut();
+    call.resources.truncate(mark);
+    authorize(&InWriteAccess(reads), &mut call)
 }
 
 /// The error of a write whose authorization no longer holds.
@@ -242,33 +351,33 @@ fn modify_authorized_record<S: KeyService + ?Sized>(
     f: &mut RecordChange<'_, S::Rng>,
 ) -> Result<()> {
     retry_stale(|stale| {
+        let mark = call.resources.len();
         let checked = ks.load(key_id)?;
         let authorized = authorize_for_write(
             &ks.access(),
             call,
             action,
-            &checked,
+            checked,
             key_id,
             &no_context(),
             build,
         )?;
-        let policy = checked.policy.clone();
-        drop(checked);
-        let check = |now: &KeyRecord, reads: &mut dyn InWrite| {
-            let holds = now.policy == policy && authorized.holds(Some(now), reads)?;
-            stale.note(if holds {
-                Ok(())
-            } else {
-                Err(changed_during_request())
+        let call = core::cell::RefCell::new(&mut *call);
+        let check = |now: &KeyRecord, reads: &dyn InWrite| {
+            if authorized.holds(Some(now), reads)? {
+                return Ok(());
+            }
+            reauthorize(stale, &call, mark, reads, &[Some(now)], |access, call| {
+                check_authorized(access, call, action, now, key_id, &no_context(), build)
             })
         };
         ks.modify(key_id, &check, &mut *f)
     })
 }
 
-/// Whether the last re-check inside a write failed because what the call
-/// was authorized on changed after it was authorized (a concurrent change
-/// of the key record, its aliases or grants), which [`retry_stale`] retries.
+/// Whether the last write sent the call back to start over ([`reauthorize`]:
+/// a key that became due for purge after it was authorized), which
+/// [`retry_stale`] retries.
 #[derive(Default)]
 struct Stale(core::cell::Cell<bool>);
 
@@ -284,12 +393,13 @@ impl Stale {
     }
 }
 
-/// Runs `attempt` (authorize, then write with the authorization re-checked
-/// through [`Stale::note`]) again while it fails only because its re-check
-/// found what it was authorized on changed, up to [`MODIFY_ATTEMPTS`] times
-/// in all: a writer of a key whose record another call changes in between
-/// (TagResource, say) is authorized afresh rather than failed, and fails
-/// only when the new authorization does.
+/// Runs `attempt` (authorize, then write with the authorization re-checked,
+/// and if need be made again, inside the write: [`reauthorize`]) again
+/// while it fails only because it was sent back to start over
+/// ([`Stale::note`]), up to [`MODIFY_ATTEMPTS`] times in all. A write
+/// whose authorization no longer holds is authorized again inside its own
+/// transaction, so that this happens only for a key that became due for
+/// purge in between (whose purge a new attempt's load commits).
 ///
 /// # Errors
 /// The last attempt's.
@@ -305,9 +415,12 @@ fn retry_stale<T>(mut attempt: impl FnMut(&Stale) -> Result<T>) -> Result<T> {
     }
 }
 
-/// How many times [`KeyService::modify_authorized`] authorizes a change
-/// whose key record changed between its check and its write (concurrent
-/// writers of one key) before it fails.
+/// How many times a write authorized in an earlier read starts over when
+/// its transaction sends it back (a key that became due for purge in
+/// between, which the next attempt's load purges) before it fails. A
+/// concurrent change of what it was authorized on does not send it back:
+/// it is authorized again inside the write, on what the write reads
+/// ([`InWrite`]).
 pub const MODIFY_ATTEMPTS: u32 = 32;
 
 /// What [`authorize`] needs from a keystore.
@@ -464,28 +577,48 @@ impl ConditionsSeen {
 ///
 /// # Errors
 /// Those of [`authorize`].
-pub fn authorize_for_write<K: KeyAccess + ?Sized>(
+pub fn authorize_for_write<K: KeyAccess + ?Sized, R: Deref<Target = KeyRecord>>(
     ks: &K,
     call: &mut Call,
     action: &str,
-    rec: &KeyRecord,
+    rec: R,
     requested_as: &str,
     grant_context: &EncryptionContext,
     build: &Conditions<'_>,
-) -> Result<Authorization> {
+) -> Result<Authorization<R>> {
     // The write needs to know which grant allowed the call, not every one.
+    let wanted = GrantsWanted::Any;
+    let ctx = grant_context;
+    authorize_write_wanting(ks, call, action, rec, requested_as, ctx, build, wanted)
+}
+
+/// [`authorize_for_write`], returning the allowing grants `wanted` asks for.
+///
+/// # Errors
+/// Those of [`authorize`].
+#[allow(clippy::too_many_arguments)]
+fn authorize_write_wanting<K: KeyAccess + ?Sized, R: Deref<Target = KeyRecord>>(
+    ks: &K,
+    call: &mut Call,
+    action: &str,
+    rec: R,
+    requested_as: &str,
+    grant_context: &EncryptionContext,
+    build: &Conditions<'_>,
+    wanted: GrantsWanted,
+) -> Result<Authorization<R>> {
     let (parents, aliases) = authorize_seeing_aliases(
         ks,
         call,
         action,
-        rec,
+        &rec,
         requested_as,
         grant_context,
         build,
-        GrantsWanted::Any,
+        wanted,
     )?;
     Ok(Authorization {
-        key: rec.clone(),
+        key: rec,
         parents,
         aliases,
     })
@@ -645,7 +778,7 @@ pub trait KeyService {
             &KeyRecord,
             Option<AliasRecord>,
             Option<&KeyRecord>,
-            &mut dyn InWrite,
+            &dyn InWrite,
         ) -> Result<AliasRecord>,
     ) -> Result<()>;
 
@@ -666,11 +799,10 @@ pub trait KeyService {
     fn all_grants(&mut self) -> Result<Vec<(String, Grant)>>;
 
     /// Adds `grant` to the key `key_id` in one transaction with the key
-    /// record as stored, the key's current grants and, when `read_aliases`,
-    /// the names of the aliases that point at the key (`None` otherwise),
-    /// unless `existing` (called with them) returns the ID of an equivalent
-    /// grant, which is returned instead. Returns the ID. An error of
-    /// `existing` leaves everything unchanged.
+    /// record as stored and the transaction's reads, unless `existing`
+    /// (called with them) returns the ID of an equivalent grant, which is
+    /// returned instead. Returns the ID. An error of `existing` leaves
+    /// everything unchanged.
     ///
     /// # Errors
     /// `NotFoundException` when the key is gone; `existing`'s;
@@ -680,7 +812,6 @@ pub trait KeyService {
         &mut self,
         key_id: &str,
         grant: &Grant,
-        read_aliases: bool,
         existing: &GrantCheck<'_>,
     ) -> Result<String>;
 
@@ -769,18 +900,18 @@ pub trait KeyService {
 
     /// [`load_authorized`](Self::load_authorized), then
     /// [`modify`](Self::modify) with `f`. If the authorization does not
-    /// hold inside the write ([`Authorization::holds`]: another key, a
-    /// changed field an authorization reads (the policy, state, tags the
-    /// policy tests …), or the key's aliases the policy tested, or
-    /// the grants that allowed the call, changed: a change committed in
-    /// between, or a stale row read by the check), nothing is written and
-    /// the call is authorized again on the record as it is then, up to
-    /// [`MODIFY_ATTEMPTS`] times in all; then it fails.
+    /// hold inside the write ([`Authorization::holds`]: a changed field an
+    /// authorization reads (the policy, state, tags the policy tests …),
+    /// or the key's aliases the policy tested, or the grants that allowed
+    /// the call, changed: a change committed in between, or a stale row
+    /// read by the check), the call is authorized again inside the write
+    /// on the record, grants and aliases its transaction reads, as a new
+    /// call would be; `f` runs only if that allows it.
     ///
     /// # Errors
     /// Those of [`load_authorized`](Self::load_authorized),
-    /// [`modify`](Self::modify) and `f`; `KMSInternalException` when the
-    /// key changed under every attempt.
+    /// [`modify`](Self::modify) and `f` (`AccessDeniedException` also when
+    /// a change in between revoked the permission).
     fn modify_authorized<T: Clone>(
         &mut self,
         call: &mut Call,
@@ -1264,9 +1395,8 @@ fn alias_not_found(arn: &str) -> Error {
 /// `generation` counter, and the tags when the key policy tests no
 /// `aws:ResourceTag/` condition key (`tags_seen` false). A TagResource or
 /// UpdateKeyDescription committed between a call's authorization and its
-/// write thus leaves the call authorized, as in AWS KMS, instead of
-/// sending it back to be authorized again (where writers that change the
-/// key in a tight loop could starve it; see `retry_stale`). Every other
+/// write thus leaves the call authorized, as in AWS KMS, without
+/// authorizing it again inside the write ([`reauthorize`]). Every other
 /// field, the policy and state included, must be equal: a record put back
 /// from an older copy of the file is refused like any change.
 fn same_for_authorization(then: &KeyRecord, now: &KeyRecord, tags_seen: bool) -> bool {
@@ -1313,37 +1443,34 @@ fn same_for_authorization(then: &KeyRecord, now: &KeyRecord, tags_seen: bool) ->
 }
 
 /// What the alias a call names pointed at when the call was authorized.
-struct AliasTarget {
+struct AliasTarget<K> {
     /// The target key ID the alias had.
     key_id: String,
     /// The authorization on the target key (`None`: no such key).
-    key: Option<Authorization>,
+    key: Option<Authorization<K>>,
 }
 
 /// Authorizes `action` on the key the alias `alias_name` points at now,
 /// unless the alias or that key does not exist. Returns the target the
 /// alias had when it was read (`None`: no alias), for the write to check
-/// that neither the alias ([`alias_unchanged`]) nor the authorization on
-/// that key ([`still_authorized`]) has changed in between.
+/// that neither the alias nor the authorization on that key has changed in
+/// between ([`alias_target_holds`]).
 fn authorize_alias_target<S: KeyService>(
     s: &mut S,
     call: &mut Call,
     action: &str,
     alias_name: &str,
-) -> Result<Option<AliasTarget>> {
+) -> Result<Option<AliasTarget<S::Key>>> {
     let Some(old) = s.read_alias(alias_name)? else {
         return Ok(None);
     };
     let mut key = None;
     if let Some(rec) = Error::unless_not_found(s.load(&old.target_key_id))? {
-        // Authorized as named by its key ID: KMS sets `kms:RequestAlias`
-        // only for the cryptographic operations, DescribeKey and
-        // GetPublicKey, not for the alias operations.
         key = Some(authorize_for_write(
             &s.access(),
             call,
             action,
-            &rec,
+            rec,
             &old.target_key_id,
             &no_context(),
             &|r| r,
@@ -1355,16 +1482,56 @@ fn authorize_alias_target<S: KeyService>(
     }))
 }
 
-/// Inside the write: the alias still points where it pointed when the call
-/// was authorized (another call may have moved it in between, to a key the
-/// caller has no permission on).
-fn alias_unchanged(authorized: Option<&str>, now: Option<&AliasRecord>) -> Result<()> {
-    if authorized == now.map(|a| a.target_key_id.as_str()) {
-        Ok(())
-    } else {
-        Err(Error::internal(
-            "the alias was changed by another call while this one was authorized; retry",
-        ))
+/// Inside the write: the alias (`alias`, as it is then; `None`: gone) still
+/// points where it pointed when the call was authorized (`authorized`;
+/// another call may have moved it in between, to a key the caller has no
+/// permission on), and the authorization on the key it points at (`target`,
+/// as the write reads it) still holds.
+///
+/// # Errors
+/// Those of `reads`.
+fn alias_target_holds<K: Deref<Target = KeyRecord>>(
+    authorized: Option<&AliasTarget<K>>,
+    alias: Option<&AliasRecord>,
+    target: Option<&KeyRecord>,
+    reads: &dyn InWrite,
+) -> Result<bool> {
+    Ok(match (authorized, alias) {
+        (None, None) => true,
+        (Some(t), Some(a)) if t.key_id == a.target_key_id => match &t.key {
+            Some(authorization) => authorization.holds(target, reads)?,
+            None => target.is_none(),
+        },
+        _ => false,
+    })
+}
+
+/// Authorizes `action` on the key an alias points at (`alias`, `target` as
+/// a write reads them), as [`authorize_alias_target`] does in a read: a key
+/// that does not exist needs no authorization. Named by its key ID: KMS
+/// sets `kms:RequestAlias` only for the cryptographic operations,
+/// DescribeKey and GetPublicKey, not for the alias operations.
+///
+/// # Errors
+/// Those of [`authorize`].
+fn check_alias_target(
+    access: &InWriteAccess<'_>,
+    call: &mut Call,
+    action: &str,
+    alias: Option<&AliasRecord>,
+    target: Option<&KeyRecord>,
+) -> Result<()> {
+    match (alias, target) {
+        (Some(a), Some(t)) => check_authorized(
+            access,
+            call,
+            action,
+            t,
+            &a.target_key_id,
+            &no_context(),
+            &|r| r,
+        ),
+        _ => Ok(()),
     }
 }
 
@@ -1414,69 +1581,103 @@ pub fn put_alias<S: KeyService>(
                 "TargetKeyId must be a key ID or key ARN, not an alias",
             ));
         }
-        // Authorized afresh when a concurrent change of a key makes the
-        // write's re-check fail (retry_stale).
         retry_stale(|stale| {
-        // UpdateAlias needs permission on the key the alias points at now, too.
-        let authorized_old = if create {
-            None
-        } else {
-            authorize_alias_target(s, call, action, alias_name)?
-        };
-        let rec = s.load(target_key_id)?;
-        let target = authorize_for_write(
-            &s.access(),
-            call,
-            action,
-            &rec,
-            target_key_id,
-            &no_context(),
-            &|r| r,
-        )?;
-        drop(rec);
-        let now = s.with_env(|env, _| env.now);
-        s.write_alias(alias_name, target_key_id, |rec, existing, old_target, reads| {
-            still_authorized(stale, Some(&target), Some(rec), reads)?;
-            if rec.state == KeyState::PendingDeletion {
-                return Err(Error::new(
-                    ErrorKind::KMSInvalidStateException,
-                    alloc::format!("{} is pending deletion", rec.arn),
-                ));
-            }
-            match (create, existing) {
-                (true, Some(_)) => Err(Error::new(
-                    ErrorKind::AlreadyExistsException,
-                    alloc::format!("An alias with the name {arn} already exists"),
-                )),
-                (false, None) => Err(alias_not_found(&arn)),
-                (true, None) => Ok(AliasRecord {
-                    alias_name: alias_name.into(),
-                    target_key_id: rec.key_id.clone(),
-                    creation_date: now,
-                    last_updated_date: now,
-                }),
-                (false, Some(old)) => {
-                    let authorized = authorized_old.as_ref();
-                    stale.note(alias_unchanged(authorized.map(|a| a.key_id.as_str()), Some(&old)))?;
-                    still_authorized(stale, authorized.and_then(|a| a.key.as_ref()), old_target, reads)?;
-                    if old_target.is_some_and(|o| {
-                        (key_type(o.key_spec), o.key_usage) != (key_type(rec.key_spec), rec.key_usage)
-                    }) {
-                        return Err(Error::validation(
-                            "UpdateAlias: the new key must be the same type as the current one \
-                             (both symmetric, both asymmetric or both HMAC) and have the same key usage",
-                        ));
+            let mark = call.resources.len();
+            // UpdateAlias needs permission on the key the alias points at now, too.
+            let authorized_old = if create {
+                None
+            } else {
+                authorize_alias_target(s, call, action, alias_name)?
+            };
+            let rec = s.load(target_key_id)?;
+            let target = authorize_for_write(
+                &s.access(),
+                call,
+                action,
+                rec,
+                target_key_id,
+                &no_context(),
+                &|r| r,
+            )?;
+            let now = s.with_env(|env, _| env.now);
+            let call = core::cell::RefCell::new(&mut *call);
+            s.write_alias(
+                alias_name,
+                target_key_id,
+                |rec, existing, old_target, reads| {
+                    let old = existing.as_ref();
+                    let holds = (create
+                        || alias_target_holds(authorized_old.as_ref(), old, old_target, reads)?)
+                        && target.holds(Some(rec), reads)?;
+                    if !holds {
+                        let keys = [Some(rec), old_target];
+                        reauthorize(stale, &call, mark, reads, &keys, |access, call| {
+                            if !create {
+                                check_alias_target(access, call, action, old, old_target)?;
+                            }
+                            let ctx = &no_context();
+                            check_authorized(access, call, action, rec, target_key_id, ctx, &|r| r)
+                        })?;
                     }
-                    Ok(AliasRecord {
-                        target_key_id: rec.key_id.clone(),
-                        last_updated_date: now,
-                        ..old
-                    })
-                }
-            }
-        })
+                    put_alias_record(alias_name, &arn, create, now, rec, existing, old_target)
+                },
+            )
         })
     })
+}
+
+/// Inside CreateAlias's (`create`) or UpdateAlias's write, once the call is
+/// authorized: the alias record `alias_name` (ARN `arn`) pointing at `rec`
+/// at `now`, made from the alias as it is (`existing`), which points at
+/// `old_target`.
+///
+/// # Errors
+/// `KMSInvalidStateException` for a target pending deletion;
+/// `AlreadyExistsException` (CreateAlias), `NotFoundException` and
+/// `ValidationException` for a key of another type or usage (UpdateAlias).
+fn put_alias_record(
+    alias_name: &str,
+    arn: &str,
+    create: bool,
+    now: u64,
+    rec: &KeyRecord,
+    existing: Option<AliasRecord>,
+    old_target: Option<&KeyRecord>,
+) -> Result<AliasRecord> {
+    if rec.state == KeyState::PendingDeletion {
+        return Err(Error::new(
+            ErrorKind::KMSInvalidStateException,
+            alloc::format!("{} is pending deletion", rec.arn),
+        ));
+    }
+    match (create, existing) {
+        (true, Some(_)) => Err(Error::new(
+            ErrorKind::AlreadyExistsException,
+            alloc::format!("An alias with the name {arn} already exists"),
+        )),
+        (false, None) => Err(alias_not_found(arn)),
+        (true, None) => Ok(AliasRecord {
+            alias_name: alias_name.into(),
+            target_key_id: rec.key_id.clone(),
+            creation_date: now,
+            last_updated_date: now,
+        }),
+        (false, Some(old)) => {
+            if old_target.is_some_and(|o| {
+                (key_type(o.key_spec), o.key_usage) != (key_type(rec.key_spec), rec.key_usage)
+            }) {
+                return Err(Error::validation(
+                    "UpdateAlias: the new key must be the same type as the current one \
+                     (both symmetric, both asymmetric or both HMAC) and have the same key usage",
+                ));
+            }
+            Ok(AliasRecord {
+                target_key_id: rec.key_id.clone(),
+                last_updated_date: now,
+                ..old
+            })
+        }
+    }
 }
 
 /// DeleteAlias: authorized on the key the alias points at.
@@ -1494,21 +1695,18 @@ pub fn delete_alias<S: KeyService>(s: &mut S, alias_name: &str) -> Result<()> {
             alias_arn(access.region(), access.account(), alias_name)
         };
         retry_stale(|stale| {
+            let mark = call.resources.len();
             let authorized = authorize_alias_target(s, call, "DeleteAlias", alias_name)?;
-            s.delete_alias(alias_name, &|now, target, reads| match now {
-                None => Err(alias_not_found(&arn)),
-                Some(a) => {
-                    let authorized = authorized.as_ref();
-                    stale.note(alias_unchanged(
-                        authorized.map(|t| t.key_id.as_str()),
-                        Some(a),
-                    ))?;
-                    still_authorized(
-                        stale,
-                        authorized.and_then(|t| t.key.as_ref()),
-                        target,
-                        reads,
-                    )
+            let call = core::cell::RefCell::new(&mut *call);
+            s.delete_alias(alias_name, &|now, target, reads| {
+                if !alias_target_holds(authorized.as_ref(), now, target, reads)? {
+                    reauthorize(stale, &call, mark, reads, &[target], |access, call| {
+                        check_alias_target(access, call, "DeleteAlias", now, target)
+                    })?;
+                }
+                match now {
+                    None => Err(alias_not_found(&arn)),
+                    Some(_) => Ok(()),
                 }
             })
         })
@@ -1595,65 +1793,63 @@ pub fn create_grant<S: KeyService>(
         |s, call| {
             s.check_grant_tokens(&req.grant_tokens)?;
             key_id_or_arn(s, "CreateGrant", &req.key_id)?;
-            // Authorized afresh when a concurrent change of the key makes
-            // the write's re-check fail (retry_stale).
             let grant_id = retry_stale(|stale| {
+                let mark = call.resources.len();
                 let rec = s.load(&req.key_id)?;
                 let (_, ctx) = access::grant_constraint(req);
-                let (via_grants, aliases_seen) = authorize_seeing_aliases(
+                let conditions: &Conditions<'_> = &|r| access::create_grant_conditions(r, req);
+                let authorized = authorize_write_wanting(
                     &s.access(),
                     call,
                     "CreateGrant",
-                    &rec,
+                    rec,
                     &req.key_id,
                     &ctx,
-                    &|r| access::create_grant_conditions(r, req),
+                    conditions,
                     GrantsWanted::All,
                 )?;
-                if let Some(parents) = &via_grants {
-                    access::check_grant_narrower(parents, req, s.access().principal(), &rec.arn)?;
-                }
-                if rec.state == KeyState::PendingDeletion {
-                    return Err(Error::new(
-                        ErrorKind::KMSInvalidStateException,
-                        alloc::format!("{} is pending deletion", rec.arn),
-                    ));
-                }
+                let rec = authorized.key();
+                may_grant(
+                    authorized.parents.as_deref(),
+                    req,
+                    s.access().principal(),
+                    rec,
+                )?;
                 let grant = s.with_env(|env, rng| {
                     let mut random = [0u8; 32];
                     rand_core::Rng::fill_bytes(rng, &mut random);
                     access::new_grant(req, &rec.arn, env.account, env.now, &random)
                 })?;
                 grant.check_key(rec.key_spec, rec.key_usage)?;
-                let authorized = Authorized {
-                    key: &rec,
-                    parents: via_grants.as_deref(),
-                    aliases: &aliases_seen,
-                };
-                let read_aliases = aliases_seen.any();
-                let grant_id = s.add_grant(
-                    &rec.key_id,
-                    &grant,
-                    read_aliases,
-                    &|now, existing, aliases| {
-                        stale.note(grant_authorization_holds(
-                            &authorized,
-                            now,
-                            existing,
-                            aliases,
-                        ))?;
-                        if grant.name.is_some() {
-                            if let Some(g) = existing.iter().find(|g| g.same_parameters(&grant)) {
-                                return Ok(Some(g.grant_id.clone()));
-                            }
+                let call = core::cell::RefCell::new(&mut *call);
+                s.add_grant(&rec.key_id, &grant, &|now, reads| {
+                    if !authorized.holds(Some(now), reads)? {
+                        reauthorize(stale, &call, mark, reads, &[Some(now)], |access, call| {
+                            let again = authorize_write_wanting(
+                                access,
+                                call,
+                                "CreateGrant",
+                                now,
+                                &req.key_id,
+                                &ctx,
+                                conditions,
+                                GrantsWanted::All,
+                            )?;
+                            may_grant(again.parents.as_deref(), req, access.principal(), now)?;
+                            grant.check_key(now.key_spec, now.key_usage)
+                        })?;
+                    }
+                    let existing = reads.grants_of(&now.key_id)?;
+                    if grant.name.is_some() {
+                        if let Some(g) = existing.iter().find(|g| g.same_parameters(&grant)) {
+                            return Ok(Some(g.grant_id.clone()));
                         }
-                        if existing.len() >= access::MAX_GRANTS_PER_KEY {
-                            return Err(access::too_many_grants(&rec.arn));
-                        }
-                        Ok(None)
-                    },
-                )?;
-                Ok(grant_id)
+                    }
+                    if existing.len() >= access::MAX_GRANTS_PER_KEY {
+                        return Err(access::too_many_grants(&now.arn));
+                    }
+                    Ok(None)
+                })
             })?;
             call.response = serde_json::json!({ "grantId": grant_id });
             Ok(CreateGrantResponse {
@@ -1664,44 +1860,29 @@ pub fn create_grant<S: KeyService>(
     )
 }
 
-/// What a CreateGrant call was authorized on.
-struct Authorized<'a> {
-    /// The key record as authorized.
-    key: &'a KeyRecord,
-    /// The grants that allowed the call, when the key policy did not.
-    parents: Option<&'a [Grant]>,
-    /// The alias state the key policy's conditions saw.
-    aliases: &'a ConditionsSeen,
-}
-
-/// Inside CreateGrant's write: what the call was authorized on still holds.
-/// The key record is the one authorized in every field an authorization
-/// reads (no PutKeyPolicy, DisableKey, ScheduleKeyDeletion … committed in
-/// between; a description change, or a tag change when the policy tests
-/// no `aws:ResourceTag/` key, does not count); when grants allowed the call, each of them still exists (no
-/// RetireGrant or RevokeGrant in between); and when the key policy tests
-/// `kms:ResourceAliases`, the key's aliases (`aliases_now`) are still
-/// the set it saw (no CreateAlias, UpdateAlias or DeleteAlias in between
-/// that changes them).
-fn grant_authorization_holds(
-    authorized: &Authorized<'_>,
-    now: &KeyRecord,
-    grants_now: &[Grant],
-    aliases_now: Option<&[String]>,
+/// Whether CreateGrant may add a grant to `rec` once its key policy or its
+/// grants allowed the call: a call that grants allowed (`parents`: all of
+/// them) must ask for a narrower grant ([`access::check_grant_narrower`]
+/// for `principal`), and the key must not be pending deletion.
+///
+/// # Errors
+/// `AccessDeniedException`, `KMSInvalidStateException`.
+fn may_grant(
+    parents: Option<&[Grant]>,
+    req: &CreateGrantRequest,
+    principal: &str,
+    rec: &KeyRecord,
 ) -> Result<()> {
-    let key_unchanged =
-        same_for_authorization(authorized.key, now, authorized.aliases.resource_tags);
-    let parents_remain = authorized.parents.is_none_or(|ps| {
-        ps.iter()
-            .all(|p| grants_now.iter().any(|g| g.grant_id == p.grant_id))
-    });
-    if key_unchanged && parents_remain && authorized.aliases.still_hold(aliases_now) {
-        Ok(())
-    } else {
-        Err(Error::internal(
-            "the key, its policy, its aliases or the grant that allowed this call changed during the request; retry",
-        ))
+    if let Some(parents) = parents {
+        access::check_grant_narrower(parents, req, principal, &rec.arn)?;
     }
+    if rec.state == KeyState::PendingDeletion {
+        return Err(Error::new(
+            ErrorKind::KMSInvalidStateException,
+            alloc::format!("{} is pending deletion", rec.arn),
+        ));
+    }
+    Ok(())
 }
 
 /// ListGrants: the grants of a key (optionally one grant ID or one grantee
@@ -1770,7 +1951,9 @@ pub fn retire_grant<S: KeyService>(s: &mut S, req: &RetireGrantRequest) -> Resul
                     .map(|(k, _)| k)
                     .ok_or_else(|| access::grant_not_found(&grant_id))?,
             };
+            let named = req.key_id.as_deref().unwrap_or(&key_id);
             retry_stale(|stale| {
+                let mark = call.resources.len();
                 let grant = s
                     .access()
                     .grants_of(&key_id)?
@@ -1783,24 +1966,29 @@ pub fn retire_grant<S: KeyService>(s: &mut S, req: &RetireGrantRequest) -> Resul
                     call.touch(&rec.arn);
                     None
                 } else {
-                    let named = req.key_id.as_deref().unwrap_or(&key_id);
                     Some(authorize_for_write(
                         &s.access(),
                         call,
                         "RetireGrant",
-                        &rec,
+                        rec,
                         named,
                         &no_context(),
                         &|r| r,
                     )?)
                 };
-                drop(rec);
+                let call = core::cell::RefCell::new(&mut *call);
                 // A grantee or retiring principal retires on the grant itself
                 // (which the write reads and deletes); a permission of the key
-                // policy or of other grants holds for what it was read from.
+                // policy or of other grants holds for what it was read from,
+                // or is given again on what the write reads.
                 s.delete_grant(&key_id, &grant_id, &|now, reads| match &authorized_on {
-                    None => Ok(()),
-                    Some(a) => still_authorized(stale, Some(a), Some(now), reads),
+                    Some(a) if !a.holds(Some(now), reads)? => {
+                        reauthorize(stale, &call, mark, reads, &[Some(now)], |access, call| {
+                            let ctx = &no_context();
+                            check_authorized(access, call, "RetireGrant", now, named, ctx, &|r| r)
+                        })
+                    }
+                    _ => Ok(()),
                 })
             })
         },
@@ -1815,20 +2003,34 @@ pub fn revoke_grant<S: KeyService>(s: &mut S, key_id: &str, grant_id: &str) -> R
         validate_grant_id(grant_id)?;
         key_id_or_arn(s, "RevokeGrant", key_id)?;
         retry_stale(|stale| {
+            let mark = call.resources.len();
             let rec = s.load(key_id)?;
+            let key = rec.key_id.clone();
             let authorized = authorize_for_write(
                 &s.access(),
                 call,
                 "RevokeGrant",
-                &rec,
+                rec,
                 key_id,
                 &no_context(),
                 &|r| r,
             )?;
-            let key = rec.key_id.clone();
-            drop(rec);
+            let call = core::cell::RefCell::new(&mut *call);
             s.delete_grant(&key, grant_id, &|now, reads| {
-                still_authorized(stale, Some(&authorized), Some(now), reads)
+                if authorized.holds(Some(now), reads)? {
+                    return Ok(());
+                }
+                reauthorize(stale, &call, mark, reads, &[Some(now)], |access, call| {
+                    check_authorized(
+                        access,
+                        call,
+                        "RevokeGrant",
+                        now,
+                        key_id,
+                        &no_context(),
+                        &|r| r,
+                    )
+                })
             })
         })
     })
@@ -2380,189 +2582,250 @@ mod tests {
         assert!(!policy("kms:KeySpec").tests_resource_tags());
     }
 
-    /// CreateGrant's write goes ahead only if the key record is the one the
-    /// call was authorized on and the grants that allowed it still exist.
-    #[test]
-    fn a_key_or_parent_grant_changed_after_authorization_stops_the_grant() {
-        let (key, parents, no_aliases) = (record(4), [grant("p1")], ConditionsSeen::default());
-        let ok = |now: &KeyRecord, parents: Option<&[Grant]>, grants: &[Grant]| {
-            let authorized = Authorized {
-                key: &key,
-                parents,
-                aliases: &no_aliases,
-            };
-            grant_authorization_holds(&authorized, now, grants, None)
-        };
-        assert!(ok(&record(4), None, &[]).is_ok());
-        assert!(ok(&record(4), Some(&parents), &[grant("p0"), grant("p1")]).is_ok());
-        let mut other_key = record(4);
-        other_key.key_id = "k2".into();
-        for e in [
-            ok(&repolicied(), None, &[]),
-            ok(&other_key, None, &[]),
-            ok(&record(4), Some(&parents), &[grant("p0")]),
-        ] {
-            assert_eq!(e.unwrap_err().kind(), ErrorKind::KMSInternalException);
+    /// Reads inside a write, as a keystore's transaction would give them,
+    /// for the principal `user/a` at Unix second 100, under `policy` (the
+    /// key's own policy is used when it has one).
+    struct Now {
+        grants: Vec<Grant>,
+        aliases: Vec<String>,
+        policy: Policy,
+    }
+
+    impl Now {
+        fn new(grants: &[&str], aliases: &[&str]) -> Self {
+            Now {
+                grants: grants.iter().map(|g| grant(g)).collect(),
+                aliases: aliases.iter().map(|a| String::from(*a)).collect(),
+                policy: Policy::parse(
+                    r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/a"},"Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/team":"blue"}}}]}"#,
+                )
+                .unwrap(),
+            }
         }
     }
 
-    /// When the key policy tested `kms:ResourceAliases`, the key's aliases
-    /// must be the same set in the write. Alias changes the policy cannot
-    /// see do not matter.
+    impl InWrite for Now {
+        fn grants_of(&self, _: &str) -> Result<Vec<Grant>> {
+            Ok(self.grants.clone())
+        }
+        fn aliases_of(&self, _: &str) -> Result<Vec<String>> {
+            Ok(self.aliases.clone())
+        }
+        fn principal(&self) -> &str {
+            "arn:aws:iam::111122223333:user/a"
+        }
+        fn region(&self) -> &str {
+            "us-east-1"
+        }
+        fn account(&self) -> &str {
+            "111122223333"
+        }
+        fn request_time(&self) -> u64 {
+            100
+        }
+        fn source_ip(&self) -> Option<core::net::IpAddr> {
+            None
+        }
+        fn key_policy(&self, rec: &KeyRecord) -> Result<SharedPolicy<'_>> {
+            Ok(match access::stored_policy(rec)? {
+                Some(p) => SharedPolicy(alloc::boxed::Box::new(alloc::boxed::Box::new(p))),
+                None => SharedPolicy(alloc::boxed::Box::new(&self.policy)),
+            })
+        }
+    }
+
+    /// Every write authorized in an earlier read (PutKeyPolicy and the
+    /// other key writes, alias writes, CreateGrant, RevokeGrant,
+    /// RetireGrant) goes ahead on that authorization only if the key
+    /// record, the grants that allowed the call and the aliases its policy
+    /// tested are, inside the write, what it was authorized on.
     #[test]
-    fn an_alias_change_the_policy_saw_stops_the_grant() {
+    fn an_authorization_holds_only_for_what_it_was_made_on() {
         let names = |v: &[&str]| v.iter().map(|s| String::from(*s)).collect::<Vec<_>>();
         let key = record(4);
-        let check = |seen: &ConditionsSeen, now: Option<&[String]>| {
-            let authorized = Authorized {
-                key: &key,
-                parents: None,
-                aliases: seen,
-            };
-            grant_authorization_holds(&authorized, &record(4), &[], now)
+        let auth = |parents: Option<Vec<Grant>>, aliases: ConditionsSeen| Authorization {
+            key: &key,
+            parents,
+            aliases,
         };
         let resource = ConditionsSeen {
             resource_aliases: Some(names(&["alias/a", "alias/b"])),
             ..ConditionsSeen::default()
         };
-        assert!(!ConditionsSeen::default().any());
-        assert!(resource.any());
-        assert!(check(&ConditionsSeen::default(), None).is_ok());
-        assert!(check(&ConditionsSeen::default(), Some(&names(&["alias/x"]))).is_ok());
-        // The same set in another order still holds.
-        assert!(check(&resource, Some(&names(&["alias/b", "alias/a"]))).is_ok());
-        for (seen, now) in [
-            (&resource, Some(names(&["alias/a"]))),
-            (&resource, Some(names(&["alias/a", "alias/b", "alias/c"]))),
-            (&resource, None),
-        ] {
-            let e = check(seen, now.as_deref()).unwrap_err();
-            assert_eq!(e.kind(), ErrorKind::KMSInternalException);
-            assert!(e.message().contains("aliases"), "{e}");
-        }
-    }
-
-    /// Reads inside a write, as a keystore's transaction would give them.
-    struct Now {
-        grants: Vec<Grant>,
-        aliases: Vec<String>,
-    }
-
-    impl InWrite for Now {
-        fn grants_of(&mut self, _: &str) -> Result<Vec<Grant>> {
-            Ok(self.grants.clone())
-        }
-        fn aliases_of(&mut self, _: &str) -> Result<Vec<String>> {
-            Ok(self.aliases.clone())
-        }
-    }
-
-    /// Every write authorized in an earlier read (PutKeyPolicy and the
-    /// other key writes, alias writes, RevokeGrant, RetireGrant) goes ahead
-    /// only if the key record, the grants that allowed the call and the
-    /// aliases its policy tested are, inside the write, what it was
-    /// authorized on.
-    #[test]
-    fn an_authorization_holds_only_for_what_it_was_made_on() {
-        let names = |v: &[&str]| v.iter().map(|s| String::from(*s)).collect::<Vec<_>>();
-        let auth = |parents: Option<Vec<Grant>>, aliases: ConditionsSeen| Authorization {
-            key: record(4),
-            parents,
-            aliases,
-        };
-        let resource = ConditionsSeen {
-            resource_aliases: Some(names(&["alias/dev"])),
-            ..ConditionsSeen::default()
-        };
         let holds =
-            |a: &Authorization, now: Option<&KeyRecord>, grants: &[&str], aliases: &[&str]| {
-                let mut reads = Now {
-                    grants: grants.iter().map(|g| grant(g)).collect(),
-                    aliases: names(aliases),
-                };
-                a.holds(now, &mut reads).unwrap()
-            };
+            |a: &Authorization<&KeyRecord>,
+             now: Option<&KeyRecord>,
+             grants: &[&str],
+             aliases: &[&str]| { a.holds(now, &Now::new(grants, aliases)).unwrap() };
         let plain = auth(None, ConditionsSeen::default());
         assert!(holds(&plain, Some(&record(4)), &[], &[]));
+        assert!(holds(&plain, Some(&record(4)), &[], &["alias/x"]));
         assert!(!holds(&plain, Some(&repolicied()), &[], &[]));
         assert!(!holds(&plain, None, &[], &[]));
+        let mut other_key = record(4);
+        other_key.key_id = "k2".into();
+        assert!(!holds(&plain, Some(&other_key), &[], &[]));
         let by_grant = auth(Some(alloc::vec![grant("p1")]), ConditionsSeen::default());
         assert!(holds(&by_grant, Some(&record(4)), &["p0", "p1"], &[]));
         assert!(!holds(&by_grant, Some(&record(4)), &["p0"], &[]));
         let by_alias = auth(None, resource);
-        assert!(holds(&by_alias, Some(&record(4)), &[], &["alias/dev"]));
-        assert!(!holds(&by_alias, Some(&record(4)), &[], &[]));
+        assert!(by_alias.aliases.any());
+        // The same set in another order still holds.
+        assert!(holds(
+            &by_alias,
+            Some(&record(4)),
+            &[],
+            &["alias/b", "alias/a"]
+        ));
+        assert!(!holds(&by_alias, Some(&record(4)), &[], &["alias/a"]));
         assert!(!holds(
             &by_alias,
             Some(&record(4)),
             &[],
-            &["alias/dev", "alias/prod"]
+            &["alias/a", "alias/b", "alias/c"]
         ));
-        let mut reads = Now {
-            grants: Vec::new(),
-            aliases: Vec::new(),
-        };
-        assert!(still_authorized(&Stale::default(), None, None, &mut reads).is_ok());
-        let e = still_authorized(
-            &Stale::default(),
-            Some(&plain),
-            Some(&repolicied()),
-            &mut reads,
-        )
-        .unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::KMSInternalException);
-        assert!(e.message().contains("retry"), "{e}");
     }
 
-    /// Only "changed during the request" is retried: an error reading the
-    /// rows inside the write (a tampered row, an I/O error) fails at once.
+    /// A write whose authorization no longer holds is authorized again on
+    /// what its transaction reads, and recorded as a new call would be: a
+    /// change that keeps the permission lets it go ahead at once (no start
+    /// over), one that takes it away fails it with AccessDeniedException
+    /// (never retried), and a key due for purge sends it back to start over.
     #[test]
-    fn only_a_changed_authorization_is_retried() {
-        struct Broken;
+    fn a_changed_authorization_is_made_again_inside_the_write() {
+        let tagged = |team: &str| {
+            let mut r = record(6);
+            r.tags.insert("team".into(), team.into());
+            r
+        };
+        let reads = Now::new(&[], &[]);
+        let mut call = Call::new(RequestParameters::default());
+        call.touch("arn:earlier");
+        call.touch("arn:aws:kms:us-east-1:111122223333:key/stale");
+        let call = core::cell::RefCell::new(&mut call);
+        let stale = Stale::default();
+        let again = |now: &KeyRecord| {
+            reauthorize(&stale, &call, 1, &reads, &[Some(now)], |access, call| {
+                check_authorized(
+                    access,
+                    call,
+                    "TagResource",
+                    now,
+                    "k1",
+                    &no_context(),
+                    &|r| r,
+                )
+            })
+        };
+        again(&tagged("blue")).unwrap();
+        assert!(!stale.0.get());
+        assert_eq!(
+            call.borrow().resources,
+            ["arn:earlier", "arn:aws:kms:us-east-1:111122223333:key/k1"]
+        );
+        let e = again(&tagged("red")).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::AccessDeniedException);
+        assert!(!stale.0.get(), "a denial is not retried");
+        let mut due = tagged("blue");
+        due.state = KeyState::PendingDeletion;
+        due.deletion_date = Some(100);
+        let e = again(&due).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::KMSInternalException);
+        assert!(stale.0.get(), "a key due for purge starts over");
+        due.deletion_date = Some(101);
+        again(&due).unwrap();
+        assert!(!stale.0.get());
+    }
+
+    /// Only a write sent back to start over is retried: an error reading
+    /// the rows inside the write (a tampered row, an I/O error) fails at
+    /// once.
+    #[test]
+    fn only_a_write_sent_back_is_retried() {
+        struct Broken(Now);
         impl InWrite for Broken {
-            fn grants_of(&mut self, _: &str) -> Result<Vec<Grant>> {
+            fn grants_of(&self, _: &str) -> Result<Vec<Grant>> {
                 Err(Error::internal("a grant row failed its integrity check"))
             }
-            fn aliases_of(&mut self, _: &str) -> Result<Vec<String>> {
+            fn aliases_of(&self, _: &str) -> Result<Vec<String>> {
                 Err(Error::internal("a grant row failed its integrity check"))
+            }
+            fn principal(&self) -> &str {
+                self.0.principal()
+            }
+            fn region(&self) -> &str {
+                self.0.region()
+            }
+            fn account(&self) -> &str {
+                self.0.account()
+            }
+            fn request_time(&self) -> u64 {
+                self.0.request_time()
+            }
+            fn source_ip(&self) -> Option<core::net::IpAddr> {
+                None
+            }
+            fn key_policy(&self, rec: &KeyRecord) -> Result<SharedPolicy<'_>> {
+                self.0.key_policy(rec)
             }
         }
+        let key = record(4);
         let by_grant = Authorization {
-            key: record(4),
+            key: &key,
             parents: Some(alloc::vec![grant("p1")]),
             aliases: ConditionsSeen::default(),
         };
+        let broken = Broken(Now::new(&[], &[]));
         let mut attempts = 0;
-        let e = retry_stale(|stale| {
+        let e = retry_stale(|_| {
             attempts += 1;
-            still_authorized(stale, Some(&by_grant), Some(&record(4)), &mut Broken)
+            by_grant.holds(Some(&record(4)), &broken)
         })
         .unwrap_err();
         assert!(e.message().contains("integrity check"), "{e}");
         assert_eq!(attempts, 1);
+        let mut call = Call::new(RequestParameters::default());
+        let call = core::cell::RefCell::new(&mut call);
+        let mut due = record(5);
+        due.state = KeyState::PendingDeletion;
+        due.deletion_date = Some(1);
         let mut attempts = 0;
         let e = retry_stale(|stale| {
             attempts += 1;
-            still_authorized(stale, Some(&by_grant), Some(&repolicied()), &mut Broken)
+            reauthorize(stale, &call, 0, &broken, &[Some(&due)], |_, _| Ok(()))
         })
         .unwrap_err();
         assert!(e.message().contains("retry"), "{e}");
         assert_eq!(attempts, MODIFY_ATTEMPTS);
     }
 
-    /// The write goes ahead only if the alias still points where it pointed
-    /// when the call was authorized.
+    /// An alias write goes ahead on its authorization only if the alias
+    /// still points where it pointed when the call was authorized, and the
+    /// authorization on that key still holds.
     #[test]
-    fn an_alias_moved_after_authorization_stops_the_write() {
-        assert!(alias_unchanged(Some("k1"), Some(&alias("k1"))).is_ok());
-        assert!(alias_unchanged(None, None).is_ok());
-        for (authorized, now) in [
-            (Some("k1"), Some(alias("k2"))),
-            (Some("k1"), None),
-            (None, Some(alias("k1"))),
-        ] {
-            let e = alias_unchanged(authorized, now.as_ref()).unwrap_err();
-            assert_eq!(e.kind(), ErrorKind::KMSInternalException);
-        }
+    fn an_alias_moved_after_authorization_needs_authorizing_again() {
+        let key = record(4);
+        let on = |key_id: &str, auth: bool| AliasTarget {
+            key_id: key_id.into(),
+            key: auth.then(|| Authorization {
+                key: &key,
+                parents: None,
+                aliases: ConditionsSeen::default(),
+            }),
+        };
+        let reads = Now::new(&[], &[]);
+        let holds =
+            |t: Option<&AliasTarget<&KeyRecord>>,
+             a: Option<&AliasRecord>,
+             k: Option<&KeyRecord>| { alias_target_holds(t, a, k, &reads).unwrap() };
+        let (k1, k1_gone) = (on("k1", true), on("k1", false));
+        assert!(holds(None, None, None));
+        assert!(holds(Some(&k1), Some(&alias("k1")), Some(&record(4))));
+        assert!(holds(Some(&k1_gone), Some(&alias("k1")), None));
+        assert!(!holds(Some(&k1), Some(&alias("k2")), Some(&record(4))));
+        assert!(!holds(Some(&k1), None, None));
+        assert!(!holds(None, Some(&alias("k1")), Some(&record(4))));
+        assert!(!holds(Some(&k1), Some(&alias("k1")), Some(&repolicied())));
+        assert!(!holds(Some(&k1_gone), Some(&alias("k1")), Some(&record(4))));
     }
 }

@@ -31,7 +31,7 @@ use strongroom_core::audit::RequestParameters;
 use strongroom_core::grant::Grant;
 use strongroom_core::key::KeyRecord;
 use strongroom_core::policy::Policy;
-use strongroom_core::service::KeyAccess;
+use strongroom_core::service::{KeyAccess, SharedPolicy};
 use strongroom_core::Result;
 
 use crate::store::{Row, Table};
@@ -356,21 +356,56 @@ impl Keystore {
 
 pub(crate) use strongroom_core::grant::grant_row_id;
 
-/// The grants and aliases a write reads inside its transaction `tx`, each
-/// row checked by the integrity state and each listing complete
-/// ([`crate::integrity::IntegrityTx`]).
+/// A keystore as a write sees it inside its transaction `tx`: the grants
+/// and aliases it reads there, each row checked by the integrity state and
+/// each listing complete ([`crate::integrity::IntegrityTx`]), and the
+/// handle's principal, clock, source address and parsed key policies.
 pub(crate) struct TxReads<'a> {
-    pub ks: &'a Keystore,
-    pub tx: &'a mut dyn crate::store::Tx,
+    ks: &'a Keystore,
+    tx: std::cell::RefCell<&'a mut dyn crate::store::Tx>,
+}
+
+impl<'a> TxReads<'a> {
+    /// The reads of `ks`'s write in `tx`.
+    pub(crate) fn new(ks: &'a Keystore, tx: &'a mut dyn crate::store::Tx) -> Self {
+        TxReads {
+            ks,
+            tx: std::cell::RefCell::new(tx),
+        }
+    }
 }
 
 impl strongroom_core::service::InWrite for TxReads<'_> {
-    fn grants_of(&mut self, key_id: &str) -> Result<Vec<Grant>> {
-        self.ks.grants_in(self.tx, key_id)
+    fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>> {
+        self.ks.grants_in(&mut **self.tx.borrow_mut(), key_id)
     }
 
-    fn aliases_of(&mut self, key_id: &str) -> Result<Vec<String>> {
-        self.ks.aliases_in(self.tx, key_id)
+    fn aliases_of(&self, key_id: &str) -> Result<Vec<String>> {
+        self.ks.aliases_in(&mut **self.tx.borrow_mut(), key_id)
+    }
+
+    fn principal(&self) -> &str {
+        self.ks.principal()
+    }
+
+    fn region(&self) -> &str {
+        self.ks.region()
+    }
+
+    fn account(&self) -> &str {
+        self.ks.account()
+    }
+
+    fn request_time(&self) -> u64 {
+        self.ks.inner.clock.now()
+    }
+
+    fn source_ip(&self) -> Option<std::net::IpAddr> {
+        self.ks.source_ip
+    }
+
+    fn key_policy(&self, rec: &KeyRecord) -> Result<SharedPolicy<'_>> {
+        Ok(SharedPolicy(Box::new(self.ks.key_policy(rec)?)))
     }
 }
 

@@ -166,13 +166,7 @@ impl Keystore {
                 .map(|r| self.parse_key_row(&r))
                 .transpose()?
                 .ok_or_else(|| self.not_found(key_id))?;
-            check(
-                &rec,
-                &mut crate::access::TxReads {
-                    ks: self,
-                    tx: &mut *tx,
-                },
-            )?;
+            check(&rec, &crate::access::TxReads::new(self, &mut *tx))?;
             if tx.get(Table::Grants, &id)?.is_none() {
                 return Err(grant_not_found(grant_id));
             }

@@ -116,7 +116,7 @@ impl KeyService for Service<'_> {
             &KeyRecord,
             Option<AliasRecord>,
             Option<&KeyRecord>,
-            &mut dyn InWrite,
+            &dyn InWrite,
         ) -> Result<AliasRecord>,
     ) -> Result<()> {
         let ks = self.0;
@@ -140,7 +140,7 @@ impl KeyService for Service<'_> {
                 &rec,
                 existing,
                 old_target.as_ref(),
-                &mut TxReads { ks, tx: &mut *tx },
+                &TxReads::new(ks, &mut *tx),
             )?;
             tx.put(Table::Aliases, &ks.alias_row(&record)?)
         })
@@ -160,11 +160,7 @@ impl KeyService for Service<'_> {
                     .transpose()?,
                 None => None,
             };
-            check(
-                now.as_ref(),
-                target.as_ref(),
-                &mut TxReads { ks, tx: &mut *tx },
-            )?;
+            check(now.as_ref(), target.as_ref(), &TxReads::new(ks, &mut *tx))?;
             tx.delete(Table::Aliases, alias_name)
         })
     }
@@ -177,7 +173,6 @@ impl KeyService for Service<'_> {
         &mut self,
         key_id: &str,
         grant: &Grant,
-        read_aliases: bool,
         existing: &GrantCheck<'_>,
     ) -> Result<String> {
         let ks = self.0;
@@ -188,12 +183,7 @@ impl KeyService for Service<'_> {
                 .map(|r| ks.parse_key_row(&r))
                 .transpose()?
                 .ok_or_else(|| ks.not_found(key_id))?;
-            let aliases = if read_aliases {
-                Some(ks.aliases_in(tx, key_id)?)
-            } else {
-                None
-            };
-            if let Some(id) = existing(&rec, &ks.grants_in(tx, key_id)?, aliases.as_deref())? {
+            if let Some(id) = existing(&rec, &TxReads::new(ks, &mut *tx))? {
                 grant_id = id;
                 return Ok(());
             }

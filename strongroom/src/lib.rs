@@ -55,6 +55,36 @@ pub mod test_hooks {
     pub(crate) fn take_service_event_failure() -> bool {
         FAIL_NEXT_SERVICE_EVENT.with(Cell::take)
     }
+
+    /// What runs before a write of the calling thread begins.
+    type BeforeWrite = Box<dyn FnMut()>;
+
+    thread_local! {
+        static BEFORE_WRITE: std::cell::RefCell<Option<BeforeWrite>> =
+            const { std::cell::RefCell::new(None) };
+    }
+
+    /// Runs `f` before every write transaction the calling thread begins
+    /// (between a call's authorization, made in a read, and its write),
+    /// except those `f` itself begins; `None` removes it. Lets a test
+    /// commit a change in that window every time, deterministically.
+    pub fn set_before_write(f: Option<BeforeWrite>) {
+        BEFORE_WRITE.with(|h| *h.borrow_mut() = f);
+    }
+
+    /// Runs the calling thread's [`set_before_write`] hook, if any.
+    pub(crate) fn before_write() {
+        let Some(mut f) = BEFORE_WRITE.with(|h| h.borrow_mut().take()) else {
+            return;
+        };
+        f();
+        BEFORE_WRITE.with(|h| {
+            let mut h = h.borrow_mut();
+            if h.is_none() {
+                *h = Some(f);
+            }
+        });
+    }
 }
 
 use std::path::Path;
@@ -891,6 +921,7 @@ impl Keystore {
     /// AWS KMS's service events once the change commits, as a purge's
     /// `DeleteKey` is.
     fn write_maintaining(&self, f: &mut MaintainingWrite<'_>) -> Result<()> {
+        test_hooks::before_write();
         // Write-behind: the records this handle queued go ahead of the
         // intent (call order), and a batch that failed is retried first (the
         // change is refused while it stays unwritten).
@@ -1209,13 +1240,7 @@ impl Keystore {
             }
             // A failed check writes nothing (due maintenance is done by the
             // next write).
-            check(
-                &rec,
-                &mut access::TxReads {
-                    ks: self,
-                    tx: &mut *tx,
-                },
-            )?;
+            check(&rec, &access::TxReads::new(self, &mut *tx))?;
             let before = rec.clone();
             // Recorded as service events once the write commits.
             let due = |rec: &mut KeyRecord, service: &mut Vec<ServiceEvent>| -> Result<()> {

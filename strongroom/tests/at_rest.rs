@@ -670,10 +670,21 @@ fn wrong_root_key_is_refused_and_changes_nothing() {
         assert_eq!(e.code(), "AccessDeniedException");
         assert!(!format!("{e}").contains("91, 91"), "{e}");
     }
-    let env_name = "STRONGROOM_AT_REST_TEST_WRONG_ROOT";
-    std::env::set_var(env_name, "A".repeat(43) + "=");
-    let e = Keystore::open(&f.path, RootKeySource::EnvVar(env_name.into())).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::AccessDeniedException, "{e}");
+    // A root key from the environment: opened in a child process whose
+    // environment holds it (setting a variable in this process while its
+    // other tests run would be a data race on the environment).
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([WRONG_ROOT_CHILD, "--exact", "--ignored", "--test-threads=1"])
+        .env(WRONG_ROOT_ENV, "A".repeat(43) + "=")
+        .env(WRONG_ROOT_KEYSTORE_ENV, &f.path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&child.stdout);
+    assert!(
+        child.status.success() && stdout.contains("1 passed"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&child.stderr)
+    );
     let after = read_all(&f.path);
     assert_eq!(
         before.iter().map(|(p, _)| p).collect::<Vec<_>>(),
@@ -684,6 +695,26 @@ fn wrong_root_key_is_refused_and_changes_nothing() {
     }
     let ks = reopen(&f.path);
     assert_eq!(decrypt(&ks, &blob, &ctx(&[])), b"still here");
+}
+
+/// The variable holding the wrong root key of [`wrong_root_key_from_the_environment`].
+const WRONG_ROOT_ENV: &str = "STRONGROOM_AT_REST_TEST_WRONG_ROOT";
+/// The variable naming the keystore file it opens.
+const WRONG_ROOT_KEYSTORE_ENV: &str = "STRONGROOM_AT_REST_TEST_KEYSTORE";
+/// Its name, for the child process's test filter.
+const WRONG_ROOT_CHILD: &str = "wrong_root_key_from_the_environment";
+
+/// Run by `wrong_root_key_is_refused_and_changes_nothing` in a child
+/// process whose environment holds a wrong root key: opening the keystore
+/// with it (`RootKeySource::EnvVar`) is refused.
+#[test]
+#[ignore = "run in a child process by wrong_root_key_is_refused_and_changes_nothing"]
+fn wrong_root_key_from_the_environment() {
+    let path = std::env::var_os(WRONG_ROOT_KEYSTORE_ENV)
+        .expect("run by wrong_root_key_is_refused_and_changes_nothing");
+    let source = RootKeySource::EnvVar(WRONG_ROOT_ENV.into());
+    let e = Keystore::open(Path::new(&path), source).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AccessDeniedException, "{e}");
 }
 
 /// Restoring an older, authentic row of a key (say from a backup taken

@@ -248,6 +248,9 @@ pub struct Policy {
     version: Option<String>,
     id: Option<String>,
     statements: Vec<Statement>,
+    /// Whether a condition tests an `aws:ResourceTag/` key, found once when
+    /// the document is parsed ([`Policy::tests_resource_tags`]).
+    resource_tags: bool,
 }
 
 impl Policy {
@@ -328,10 +331,15 @@ impl Policy {
             .enumerate()
             .map(|(i, s)| parse_statement(s, i))
             .collect::<Result<Vec<_>>>()?;
+        let resource_tags = statements
+            .iter()
+            .flat_map(|s| &s.conditions)
+            .any(|c| c.key().starts_with(condition::RESOURCE_TAG_PREFIX));
         Ok(Policy {
             version,
             id,
             statements,
+            resource_tags,
         })
     }
 
@@ -375,11 +383,9 @@ impl Policy {
     /// Whether some statement's `Condition` tests an `aws:ResourceTag/<key>`
     /// condition key (the prefix compared without regard to case, as
     /// condition keys are), so that a decision depends on the key's tags.
+    /// Found when the document is parsed: reading it costs nothing.
     pub fn tests_resource_tags(&self) -> bool {
-        self.statements
-            .iter()
-            .flat_map(|s| &s.conditions)
-            .any(|c| c.key().starts_with(condition::RESOURCE_TAG_PREFIX))
+        self.resource_tags
     }
 }
 
