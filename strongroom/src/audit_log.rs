@@ -31,7 +31,21 @@
 //! is written or has failed (spinning for up to 30 µs first, on machines
 //! with more than one CPU: a batch of read-only records is written faster
 //! than a sleeping thread is woken), so an operation still returns only after its
-//! line is in the file, and fails if its line could not be written. Handles
+//! line is in the file, and fails if its line could not be written.
+//! **One lock hold for the batches queued meanwhile:** a writer that finds
+//! more records queued when its `pwrite` returns marks its own batch
+//! written (its callers return at once) and keeps the log's `flock` for the
+//! caller that claims the next batch, which chains and writes it after the
+//! end just written without taking the lock, `fstat`ing the file or finding
+//! the valid end again: the records of such batches are checked once per
+//! lock hold, as the records of one batch are. Each batch still completes
+//! or fails on its own (a failed batch fails its own callers, ends the hold
+//! and releases the lock); at most 8 batches are written per lock hold (so
+//! other processes wait for the lock no longer than that), and a batch
+//! with a management record, write-behind records, records kept after a
+//! failure, or after the handle got stuck ends the hold first and takes the
+//! lock again. Flushes, changes and closing wait for a kept hold to end.
+//! Handles
 //! opened separately on one keystore share, per process, the end of the
 //! chain each last wrote, so they do not re-verify each other's lines.
 //!
