@@ -31,7 +31,21 @@
 //! is written or has failed (spinning for up to 30 µs first, on machines
 //! with more than one CPU: a batch of read-only records is written faster
 //! than a sleeping thread is woken), so an operation still returns only after its
-//! line is in the file, and fails if its line could not be written. Handles
+//! line is in the file, and fails if its line could not be written.
+//! **One lock hold for the batches queued meanwhile:** a writer that finds
+//! more records queued when its `pwrite` returns marks its own batch
+//! written (its callers return at once) and keeps the log's `flock` for the
+//! caller that claims the next batch, which chains and writes it after the
+//! end just written without taking the lock, `fstat`ing the file or finding
+//! the valid end again: the records of such batches are checked once per
+//! lock hold, as the records of one batch are. Each batch still completes
+//! or fails on its own (a failed batch fails its own callers, ends the hold
+//! and releases the lock); at most 8 batches are written per lock hold (so
+//! other processes wait for the lock no longer than that), and a batch
+//! with a management record, write-behind records, records kept after a
+//! failure, or after the handle got stuck ends the hold first and takes the
+//! lock again. Flushes, changes and closing wait for a kept hold to end.
+//! Handles
 //! opened separately on one keystore share, per process, the end of the
 //! chain each last wrote, so they do not re-verify each other's lines.
 //!
@@ -870,7 +884,36 @@ struct AuditTail {
     checkpoint: Option<(u64, StoredCheckpoint)>,
     /// When the path was last seen to name `file` (see [`AuditSink::open`]).
     path_checked: Option<Instant>,
+    /// The log's `flock` is still held, between two batches of one lock
+    /// hold ([`Held`]): only the appender that claimed the next batch
+    /// ([`Queue::held`]) may take the tail while this is set; everything
+    /// else waits for the hold to end ([`AuditSink::lock_tail_free`]).
+    held: Option<Held>,
 }
+
+/// A lock hold of the log kept between two batches of the queue: the
+/// writer of a batch that finds more records queued when its `pwrite`
+/// returns marks its batch written (its callers return) and leaves the
+/// `flock` held for the caller that claims the next batch, which writes
+/// it chained after `end` without locking, `fstat` or finding the valid
+/// end again (one lock hold, one length check, as for the records of one
+/// batch). Bounded by [`HOLD_MAX_BATCHES`].
+#[derive(Clone, Copy)]
+struct Held {
+    /// The checkpoint as read (or stored) under the hold.
+    cp: StoredCheckpoint,
+    /// (device, inode) of the locked file (`AuditTail::file`).
+    id: (u64, u64),
+    /// The end of the valid chain in it: after the last batch written.
+    end: StoredCheckpoint,
+    /// Batches written under the hold so far.
+    batches: u32,
+}
+
+/// Most batches written under one lock hold of the log (the first and its
+/// continuations, [`Held`]): another process waiting for the lock waits for
+/// at most this many batches of one handle.
+const HOLD_MAX_BATCHES: u32 = 8;
 
 /// The audit sink as a keystore's handles hold it, shared by its clones and
 /// by the handles [`Keystore::with_clock`] makes: dropping the last one
@@ -933,6 +976,26 @@ pub(crate) struct AuditSink {
     mode: AuditWriteMode,
     /// The process that opened the keystore ([`check_process`](Self::check_process)).
     opened_in: u32,
+    /// Signalled when a lock hold kept between batches ends, if some
+    /// thread waits for it (`tail_waiters`).
+    tail_free: Condvar,
+    /// Threads waiting on `tail_free` (counted under the tail's mutex).
+    tail_waiters: std::sync::atomic::AtomicU32,
+    /// Lock holds of the log taken by this sink's batch writers (a count
+    /// for tests: [`crate::test_hooks::audit_lock_holds`]).
+    lock_holds: AtomicU64,
+    /// Test hooks ([`crate::test_hooks`]): a writer to park after its
+    /// `pwrite`, and a failure to inject into the next continued batch.
+    hooks: TestHooks,
+}
+
+/// See [`AuditSink::hooks`]; nothing is armed outside tests (one relaxed
+/// load per batch written).
+#[derive(Default)]
+struct TestHooks {
+    armed: std::sync::atomic::AtomicBool,
+    park: Mutex<Option<Arc<crate::test_hooks::WriterPark>>>,
+    fail_continued: std::sync::atomic::AtomicBool,
 }
 
 /// One record waiting in a sink's [`Queue`].
@@ -990,6 +1053,9 @@ struct Queue {
     pid: u32,
     /// Threads waiting on [`AuditSink::written`] ([`AuditSink::wait_written`]).
     waiters: u32,
+    /// The writer of the last batch kept the log locked ([`Held`]): the
+    /// next batch claimed continues that lock hold.
+    held: bool,
 }
 
 /// The end of the valid chain of each log file this process last wrote or
@@ -1362,8 +1428,38 @@ impl<'a> FileLock<'a> {
     }
 }
 
+#[cfg(unix)]
+impl FileLock<'_> {
+    /// Leaves the lock held past this value (a lock hold kept for the next
+    /// batch, [`Held`]; the writer of that batch releases it).
+    fn keep(self) {
+        std::mem::forget(self);
+    }
+}
+
 #[cfg(all(test, target_os = "linux"))]
 mod flock_eintr;
+
+/// Wakes the threads waiting for a lock hold kept between batches to end
+/// ([`AuditSink::lock_tail_free`]) when dropped, also on unwinding.
+#[cfg(unix)]
+struct TailFree<'a>(&'a AuditSink);
+
+#[cfg(unix)]
+impl Drop for TailFree<'_> {
+    fn drop(&mut self) {
+        // A waiter counts itself under the tail's mutex, which the writer
+        // holds here.
+        if self.0.tail_waiters.load(Ordering::SeqCst) > 0 {
+            self.0.tail_free.notify_all();
+        }
+    }
+}
+
+/// What a batch writer runs under the lock once its batch is written
+/// ([`AuditSink::write_unscheduled`]).
+#[cfg(unix)]
+type OnWritten<'c> = &'c mut dyn FnMut(&mut Vec<Queued>, u32) -> bool;
 
 #[cfg(unix)]
 impl Drop for FileLock<'_> {
@@ -1403,7 +1499,51 @@ impl AuditSink {
             key_tag,
             guard,
             opened_in: std::process::id(),
+            tail_free: Condvar::new(),
+            tail_waiters: std::sync::atomic::AtomicU32::new(0),
+            lock_holds: AtomicU64::new(0),
+            hooks: TestHooks::default(),
         })
+    }
+
+    /// The tail, once no lock hold is kept between batches ([`Held`]):
+    /// what everything but the appender continuing the hold takes.
+    fn lock_tail_free(&self) -> std::sync::MutexGuard<'_, AuditTail> {
+        let mut tail = lock_tail(&self.tail);
+        while tail.held.is_some() {
+            self.tail_waiters.fetch_add(1, Ordering::SeqCst);
+            tail = self
+                .tail_free
+                .wait(tail)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            self.tail_waiters.fetch_sub(1, Ordering::SeqCst);
+        }
+        tail
+    }
+
+    /// See [`crate::test_hooks::hold_audit_writer`].
+    pub(crate) fn arm_park(&self, park: Arc<crate::test_hooks::WriterPark>) {
+        *self
+            .hooks
+            .park
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(park);
+        self.hooks.armed.store(true, Ordering::SeqCst);
+    }
+
+    /// See [`crate::test_hooks::audit_queued`].
+    pub(crate) fn queued(&self) -> usize {
+        lock_queue(&self.queue).pending.len()
+    }
+
+    /// See [`crate::test_hooks::audit_lock_holds`].
+    pub(crate) fn lock_holds(&self) -> u64 {
+        self.lock_holds.load(Ordering::SeqCst)
+    }
+
+    /// See [`crate::test_hooks::fail_next_continued_audit_batch`].
+    pub(crate) fn fail_next_continued(&self) {
+        self.hooks.fail_continued.store(true, Ordering::SeqCst);
     }
 
     /// What dropping a keystore's last handle does, before the drop
@@ -1423,7 +1563,7 @@ impl AuditSink {
             return;
         }
         let _ = self.drain();
-        let mut tail = lock_tail(&self.tail);
+        let mut tail = self.lock_tail_free();
         if tail.unsynced_since.is_some() {
             let _ = self.flush_locked(&mut tail);
         }
@@ -1801,12 +1941,15 @@ impl AuditSink {
 
     /// Writes every queued record (the `retained` ones first) as one batch,
     /// as the writer; `q` shows no writer at work. Returns the queue locked
-    /// again, with the batch marked done or failed.
+    /// again, with the batch marked done or failed. If the previous batch's
+    /// writer kept the log locked ([`Queue::held`]), this batch continues
+    /// that lock hold ([`Held`]).
     fn write_queued<'a>(
         self: &'a Arc<Self>,
         mut q: std::sync::MutexGuard<'a, Queue>,
     ) -> std::sync::MutexGuard<'a, Queue> {
         q.writing = true;
+        let continuing = std::mem::take(&mut q.held);
         let first = q.done;
         let last = q.next;
         let mut batch = std::mem::take(&mut q.retained);
@@ -1821,13 +1964,49 @@ impl AuditSink {
         q.detached = 0;
         q.oldest = None;
         drop(q);
-        let mut finish = BatchDone {
+        let mut finish = Some(BatchDone {
             sink: self,
             range: first..last,
             result: Err(Error::internal("the audit writer panicked")),
+        });
+        let result = self.write_batch(&mut batch, durable, continuing, &mut |b, batches| {
+            Self::batch_written(&mut finish, b, batches)
+        });
+        match finish.take() {
+            Some(mut done) => {
+                done.result = result;
+                done.complete(batch)
+            }
+            // Marked written under the lock (nothing after that fails).
+            None => lock_queue(&self.queue),
+        }
+    }
+
+    /// Under the log lock, once a batch (`batch`, the `batches`th of its
+    /// lock hold) is written: marks it written, so that its callers return
+    /// at once, and decides whether the writer keeps the log locked for
+    /// the records queued meanwhile ([`Held`]): only for a next batch that
+    /// needs no more than a read-only write-through batch does (no
+    /// management or write-behind record, nothing retained, not stuck), and
+    /// for at most [`HOLD_MAX_BATCHES`] batches.
+    fn batch_written(
+        finish: &mut Option<BatchDone<'_>>,
+        batch: &mut Vec<Queued>,
+        batches: u32,
+    ) -> bool {
+        let Some(mut done) = finish.take() else {
+            return false;
         };
-        finish.result = self.write_batch(&batch, durable);
-        finish.complete(batch)
+        done.result = Ok(());
+        let mut q = done.complete(std::mem::take(batch));
+        let keep = batches < HOLD_MAX_BATCHES
+            && !q.pending.is_empty()
+            && !q.pending_durable
+            && q.detached == 0
+            && q.retained.is_empty()
+            && q.stuck.is_none();
+        q.held = keep;
+        keep
     }
 
     /// Waits (releasing `q`) until a batch is marked done or failed.
@@ -1882,74 +2061,172 @@ impl AuditSink {
 
     /// Writes `batch` (canonical records, in order) under the log lock,
     /// chained after the last valid record, with one `pwrite`; then syncs
-    /// and checkpoints as [`append`](Self::append) says.
-    fn write_batch(self: &Arc<Self>, batch: &[Queued], durable: bool) -> Result<()> {
-        if self.write_unscheduled(batch, durable)? && !self.schedule_flush() {
+    /// and checkpoints as [`append`](Self::append) says. `continuing`: the
+    /// previous batch's writer kept the log locked for this one
+    /// ([`Held`]); `on_written` as in
+    /// [`write_unscheduled`](Self::write_unscheduled).
+    fn write_batch(
+        self: &Arc<Self>,
+        batch: &mut Vec<Queued>,
+        durable: bool,
+        continuing: bool,
+        on_written: OnWritten<'_>,
+    ) -> Result<()> {
+        if self.write_unscheduled(batch, durable, continuing, on_written)? && !self.schedule_flush()
+        {
             lock_tail(&self.tail).flush_scheduled = false;
         }
         Ok(())
     }
 
     /// [`write_batch`](Self::write_batch) without starting the background
-    /// flush: `true` when one is due (and marked scheduled).
-    fn write_unscheduled(&self, batch: &[Queued], durable: bool) -> Result<bool> {
+    /// flush: `true` when one is due (and marked scheduled). `on_written`
+    /// runs under the lock once the batch is written (and synced and
+    /// checkpointed if due), with the number of batches its lock hold has
+    /// written; `true` from it keeps the log locked for the next batch
+    /// ([`Held`]). With `continuing`, the batch is written under the lock
+    /// hold the previous batch's writer kept (if it kept one), after its
+    /// end; a durable batch ends such a hold and takes the lock again (a
+    /// management event goes to the file the path names now).
+    fn write_unscheduled(
+        &self,
+        batch: &mut Vec<Queued>,
+        durable: bool,
+        continuing: bool,
+        on_written: OnWritten<'_>,
+    ) -> Result<bool> {
         let path = self.path.as_path();
         let epoch = self.epoch_for_append()?;
-        let mut tail = lock_tail(&self.tail);
+        let mut tail = if continuing {
+            lock_tail(&self.tail)
+        } else {
+            self.lock_tail_free()
+        };
+        if let Some(at) = tail.held.take() {
+            // Only the appender continuing the hold gets here; the others
+            // waiting for it are woken when this ends.
+            let _free = TailFree(self);
+            if let Some(f) = tail.file.take() {
+                // The lock the previous batch's writer kept.
+                let lock = FileLock(&f);
+                if durable {
+                    drop(lock);
+                    tail.file = Some(f);
+                } else {
+                    let end = self.write_and_end(&mut tail, lock, batch, false, at, on_written)?;
+                    tail.file = Some(f);
+                    return Ok(self.unsynced(&mut tail, end));
+                }
+            }
+        }
         if durable {
             // A management event goes to the file the path names now.
             tail.path_checked = None;
         }
-        let mut f = self
-            .open(&mut tail, true)?
-            .ok_or_else(|| io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?;
-        let end = match self.write_locked(&mut tail, &f, batch, durable, epoch)? {
-            Some(end) => end,
-            None => {
-                // The cached file was deleted (or another renamed over it):
-                // write to the file the path names.
+        for _ in 0..2 {
+            let f = self
+                .open(&mut tail, true)?
+                .ok_or_else(|| io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?;
+            let lock = FileLock::acquire(&f, path)?;
+            self.lock_holds.fetch_add(1, Ordering::Relaxed);
+            let st = LogStat::of(&f, path)?;
+            if st.nlink == 0 {
+                // The cached file was deleted (or another renamed over
+                // it): write to the file the path names.
+                drop(lock);
                 tail.path_checked = None;
-                f = self
-                    .open(&mut tail, true)?
-                    .ok_or_else(|| io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?;
-                self.write_locked(&mut tail, &f, batch, durable, epoch)?
-                    .ok_or_else(|| io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?
+                continue;
             }
-        };
-        tail.file = Some(f);
+            let cp = self.checkpoint(&mut tail, epoch)?;
+            let (start, len, id) = self.valid_end(&f, st, cp, tail.last)?;
+            if len > start.log_len {
+                // A torn or invalid tail past the checkpoint (a crash
+                // mid-write, or an edit of records the checkpoint does not
+                // cover): cut it.
+                f.set_len(start.log_len)
+                    .map_err(|e| io_err("truncating", path, &e))?;
+            }
+            let at = Held {
+                cp,
+                id,
+                end: start,
+                batches: 0,
+            };
+            let end = self.write_and_end(&mut tail, lock, batch, durable, at, on_written)?;
+            tail.file = Some(f);
+            return Ok(self.unsynced(&mut tail, end));
+        }
+        Err(io_err(
+            "opening",
+            path,
+            &std::io::ErrorKind::NotFound.into(),
+        ))
+    }
+
+    /// After a batch: `end` is the end of its records when they were not
+    /// checkpointed. Returns `true` when a background flush is due (and
+    /// marks it scheduled).
+    fn unsynced(&self, tail: &mut AuditTail, end: Option<StoredCheckpoint>) -> bool {
         if end.is_some() && tail.unsynced_since.is_none() {
             tail.unsynced_since = Some(Instant::now());
         }
-        Ok(tail.unsynced_since.is_some() && !std::mem::replace(&mut tail.flush_scheduled, true))
+        tail.unsynced_since.is_some() && !std::mem::replace(&mut tail.flush_scheduled, true)
     }
 
-    /// [`write_batch`](Self::write_batch) under the log lock of `f`: `None`
-    /// (nothing written) if `f` has no name left; else `Some(None)` when the
-    /// batch was synced and checkpointed, `Some(Some(end))` when it was not.
-    fn write_locked(
+    /// Under `lock`, the log's lock: writes `batch` after `at.end`
+    /// ([`write_after`](Self::write_after)), then runs `on_written` and
+    /// keeps the lock held for the next batch ([`Held`], in `tail.held`)
+    /// or releases it. Returns the new end if it was not checkpointed. On
+    /// failure the lock is released and `on_written` does not run.
+    fn write_and_end(
+        &self,
+        tail: &mut AuditTail,
+        lock: FileLock<'_>,
+        batch: &mut Vec<Queued>,
+        durable: bool,
+        at: Held,
+        on_written: OnWritten<'_>,
+    ) -> Result<Option<StoredCheckpoint>> {
+        let (end, checkpointed) = self.write_after(tail, lock.0, batch, durable, at)?;
+        if self.hooks.armed.load(Ordering::Relaxed) {
+            self.park_writer();
+        }
+        let batches = at.batches + 1;
+        if on_written(batch, batches) {
+            lock.keep();
+            tail.held = Some(Held {
+                cp: if checkpointed { end } else { at.cp },
+                id: at.id,
+                end,
+                batches,
+            });
+        }
+        Ok((!checkpointed).then_some(end))
+    }
+
+    /// Under the log lock of `f`, whose valid chain ends at `at.end` (the
+    /// checkpoint being `at.cp`): writes `batch` there, chained, with one
+    /// `pwrite`; syncs and stores the checkpoint if `durable`, if
+    /// [`AUDIT_BATCH_EVENTS`] records would otherwise lie past the
+    /// checkpoint, or if this sink's oldest unsynced record is
+    /// [`AUDIT_BATCH_MILLIS`] old. Returns the new end and whether the
+    /// checkpoint now covers it.
+    fn write_after(
         &self,
         tail: &mut AuditTail,
         f: &File,
         batch: &[Queued],
         durable: bool,
-        epoch: Option<u64>,
-    ) -> Result<Option<Option<StoredCheckpoint>>> {
+        at: Held,
+    ) -> Result<(StoredCheckpoint, bool)> {
         use std::os::unix::fs::FileExt;
         let path = self.path.as_path();
-        let _lock = FileLock::acquire(f, path)?;
-        let st = LogStat::of(f, path)?;
-        if st.nlink == 0 {
-            return Ok(None);
-        }
-        let cp = self.checkpoint(tail, epoch)?;
-        let (start, len, id) = self.valid_end(f, st, cp, tail.last)?;
-        if len > start.log_len {
-            // A torn or invalid tail past the checkpoint (a crash
-            // mid-write, or an edit of records the checkpoint does not
-            // cover): cut it.
-            f.set_len(start.log_len)
-                .map_err(|e| io_err("truncating", path, &e))?;
-        }
+        let Held {
+            cp,
+            id,
+            end: start,
+            batches,
+        } = at;
         let overdue = tail
             .unsynced_since
             .is_some_and(|t| t.elapsed() >= Duration::from_millis(AUDIT_BATCH_MILLIS));
@@ -1975,7 +2252,12 @@ impl AuditSink {
             )?;
             lines.push('\n');
         }
-        if let Err(e) = f.write_all_at(lines.as_bytes(), start.log_len) {
+        let written = if batches > 0 && self.hooks.fail_continued.swap(false, Ordering::Relaxed) {
+            Err(std::io::Error::other("failure injected by a test hook"))
+        } else {
+            f.write_all_at(lines.as_bytes(), start.log_len)
+        };
+        if let Err(e) = written {
             self.abandon_tail(tail, id, f, start.log_len);
             return Err(io_err("writing", path, &e));
         }
@@ -2002,9 +2284,24 @@ impl AuditSink {
         // commit while its checkpoint cannot be stored.
         if sync && self.store_checkpoint(tail, end).is_ok() {
             tail.unsynced_since = None;
-            Ok(Some(None))
+            Ok((end, true))
         } else {
-            Ok(Some(Some(end)))
+            Ok((end, false))
+        }
+    }
+
+    /// Parks this writer (after its `pwrite`, still under the lock) on the
+    /// test hook armed for it ([`crate::test_hooks::hold_audit_writer`]).
+    fn park_writer(&self) {
+        let park = self
+            .hooks
+            .park
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        self.hooks.armed.store(false, Ordering::Relaxed);
+        if let Some(p) = park {
+            p.park();
         }
     }
 
@@ -2051,7 +2348,7 @@ impl AuditSink {
 
     /// See [`Keystore::flush_audit_log`].
     pub(crate) fn flush(&self) -> Result<()> {
-        let mut tail = lock_tail(&self.tail);
+        let mut tail = self.lock_tail_free();
         self.flush_locked(&mut tail)
     }
 
@@ -2203,7 +2500,7 @@ impl AuditSink {
         f: impl FnOnce(&mut ChangeLog<'_>) -> Result<T>,
     ) -> Result<T> {
         let path = self.path.as_path();
-        let mut tail = lock_tail(&self.tail);
+        let mut tail = self.lock_tail_free();
         // A change goes to the file the path names now.
         tail.path_checked = None;
         let mut f = Some(f);
@@ -2445,6 +2742,17 @@ impl Drop for AuditSink {
         // (write-behind)...
         #[cfg(unix)]
         {
+            let tail = self
+                .tail
+                .get_mut()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if tail.held.take().is_some() {
+                // A lock hold kept for a batch nobody claimed (not reached:
+                // the claimer holds the sink alive).
+                if let Some(f) = &tail.file {
+                    drop(FileLock(f));
+                }
+            }
             let q = self
                 .queue
                 .get_mut()
@@ -2453,7 +2761,7 @@ impl Drop for AuditSink {
                 let mut batch = std::mem::take(&mut q.retained);
                 batch.append(&mut q.pending);
                 if !batch.is_empty() {
-                    let _ = self.write_unscheduled(&batch, true);
+                    let _ = self.write_unscheduled(&mut batch, true, false, &mut |_, _| false);
                 }
             }
         }

@@ -85,6 +85,104 @@ pub mod test_hooks {
             }
         });
     }
+
+    /// Where a parked audit writer waits ([`hold_audit_writer`]).
+    #[derive(Debug, Default)]
+    pub(crate) struct WriterPark {
+        /// (a writer is parked, it was released)
+        state: std::sync::Mutex<(bool, bool)>,
+        changed: std::sync::Condvar,
+    }
+
+    impl WriterPark {
+        fn state(&self) -> std::sync::MutexGuard<'_, (bool, bool)> {
+            self.state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        }
+
+        /// Called by the writer: waits until the hold is released.
+        pub(crate) fn park(&self) {
+            let mut s = self.state();
+            s.0 = true;
+            self.changed.notify_all();
+            while !s.1 {
+                s = self
+                    .changed
+                    .wait(s)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+        }
+
+        fn release(&self) {
+            self.state().1 = true;
+            self.changed.notify_all();
+        }
+    }
+
+    /// A batch writer of the audit log parked after its `pwrite`, still
+    /// holding the log's lock ([`hold_audit_writer`]); released when
+    /// dropped.
+    #[derive(Debug)]
+    pub struct AuditWriterHold(std::sync::Arc<WriterPark>);
+
+    impl AuditWriterHold {
+        /// Waits until a writer is parked. Panics after 300 s (a hang
+        /// detector, not a timing assumption).
+        pub fn wait_until_held(&self) {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+            let mut s = self.0.state();
+            while !s.0 {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "no audit writer reached the hold"
+                );
+                s = self
+                    .0
+                    .changed
+                    .wait_timeout(s, std::time::Duration::from_millis(100))
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .0;
+            }
+        }
+
+        /// Lets the parked writer go on.
+        pub fn release(self) {}
+    }
+
+    impl Drop for AuditWriterHold {
+        fn drop(&mut self) {
+            self.0.release();
+        }
+    }
+
+    /// The next batch writer of `ks`'s audit log (shared by its clones)
+    /// parks once its batch is in the file, before it marks the batch
+    /// written and before it releases or keeps the log's lock, until the
+    /// returned hold is released or dropped.
+    pub fn hold_audit_writer(ks: &super::Keystore) -> AuditWriterHold {
+        let park = std::sync::Arc::new(WriterPark::default());
+        ks.inner.audit.arm_park(park.clone());
+        AuditWriterHold(park)
+    }
+
+    /// Records queued on `ks`'s audit log (shared by its clones) that no
+    /// writer has taken yet.
+    pub fn audit_queued(ks: &super::Keystore) -> usize {
+        ks.inner.audit.queued()
+    }
+
+    /// How many times the batch writers of `ks`'s audit log (shared by its
+    /// clones) took the log's lock.
+    pub fn audit_lock_holds(ks: &super::Keystore) -> u64 {
+        ks.inner.audit.lock_holds()
+    }
+
+    /// The next batch of `ks`'s audit log written under a lock hold kept
+    /// by the previous batch's writer fails as if its `pwrite` failed.
+    pub fn fail_next_continued_audit_batch(ks: &super::Keystore) {
+        ks.inner.audit.fail_next_continued();
+    }
 }
 
 use std::path::Path;

@@ -452,3 +452,111 @@ fn a_cut_between_two_of_our_appends_is_seen() {
     let v = f.ks.verify_audit_log().unwrap();
     assert_eq!((v.records, v.fault), (ours + 2, None));
 }
+
+/// Waits, with a hang detector and no timing assumption, until `done`.
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "never: {what}");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// An Encrypt of `key` on a clone of `ks`, in a thread of its own.
+fn encrypt_in_thread(ks: &Keystore, key: &str) -> std::thread::JoinHandle<strongroom::Result<()>> {
+    let ks = ks.clone();
+    let key = key.to_string();
+    std::thread::spawn(move || try_encrypt(&ks, &key, b"x").map(|_| ()))
+}
+
+/// Records queued while a batch is being written are written by the same
+/// lock hold of the log: the first writer, held between its `pwrite` and
+/// its unlock, finds two records queued behind it and keeps the lock for
+/// them; they are written as one more batch without taking the lock again.
+/// The first batch's caller returns as soon as its own batch is written
+/// (while the second batch is still held in its write), the others once
+/// theirs is; the chain verifies.
+#[test]
+fn records_queued_behind_a_writer_are_written_under_its_lock() {
+    use strongroom::test_hooks::{audit_lock_holds, audit_queued, hold_audit_writer};
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let first_hold = hold_audit_writer(&f.ks);
+    let first = encrypt_in_thread(&f.ks, &key);
+    first_hold.wait_until_held();
+    let holds = audit_lock_holds(&f.ks);
+    let behind = [
+        encrypt_in_thread(&f.ks, &key),
+        encrypt_in_thread(&f.ks, &key),
+    ];
+    wait_for("two records queued behind the writer", || {
+        audit_queued(&f.ks) == 2
+    });
+    // Holds the writer of the next batch in its turn.
+    let second_hold = hold_audit_writer(&f.ks);
+    first_hold.release();
+    second_hold.wait_until_held();
+    wait_for("the first caller returns", || first.is_finished());
+    first.join().unwrap().unwrap();
+    assert!(
+        behind.iter().all(|t| !t.is_finished()),
+        "the callers behind return only once their batch is written"
+    );
+    second_hold.release();
+    for t in behind {
+        t.join().unwrap().unwrap();
+    }
+    assert_eq!(
+        audit_lock_holds(&f.ks),
+        holds,
+        "the records queued behind were written under the first writer's lock"
+    );
+    assert_eq!(audit_queued(&f.ks), 0);
+    let v = f.ks.verify_audit_log().unwrap();
+    // CreateKey and its intent, three Encrypt.
+    assert_eq!((v.records, v.checkpoint_records, v.fault), (5, 5, None));
+    // The lock is free again: another handle appends.
+    let other = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    try_encrypt(&other, &key, b"x").unwrap();
+    assert_eq!(other.verify_audit_log().unwrap().records, 6);
+}
+
+/// A batch written under a lock hold kept by the previous batch's writer
+/// that fails (its `pwrite`) fails its own callers only: the first batch's
+/// caller succeeds, its record stays, the failed record is not in the log,
+/// the lock is released, and the next call takes it again and succeeds.
+#[test]
+fn a_failed_continued_batch_fails_only_its_own_callers() {
+    use strongroom::test_hooks::{
+        audit_lock_holds, audit_queued, fail_next_continued_audit_batch, hold_audit_writer,
+    };
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let hold = hold_audit_writer(&f.ks);
+    let first = encrypt_in_thread(&f.ks, &key);
+    hold.wait_until_held();
+    let holds = audit_lock_holds(&f.ks);
+    let behind = encrypt_in_thread(&f.ks, &key);
+    wait_for("a record queued behind the writer", || {
+        audit_queued(&f.ks) == 1
+    });
+    fail_next_continued_audit_batch(&f.ks);
+    hold.release();
+    first.join().unwrap().unwrap();
+    let e = behind.join().unwrap().unwrap_err();
+    assert_eq!(e.kind(), strongroom::ErrorKind::KMSInternalException);
+    assert!(
+        e.message().contains("audit log could not be written"),
+        "{e}"
+    );
+    assert_eq!(
+        audit_lock_holds(&f.ks),
+        holds,
+        "it failed under the same hold"
+    );
+    assert_eq!(line_count(&f.path), 3, "CreateKey, its intent, one Encrypt");
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+    assert_eq!(audit_lock_holds(&f.ks), holds + 1);
+    let v = f.ks.verify_audit_log().unwrap();
+    assert_eq!((v.records, v.fault), (4, None));
+}
