@@ -203,6 +203,12 @@ fn open_input(input: &str, label: &str) -> Result<(Box<dyn Read>, ProgressBar), 
         return Ok((Box::new(io::stdin().lock()), ProgressBar::hidden()));
     }
     let f = File::open(input).map_err(|e| env::path_error("cannot open", Path::new(input), &e))?;
+    if f.metadata().is_ok_and(|m| m.is_dir()) {
+        // Opened, but every read fails (EISDIR): the argument's fault.
+        return Err(Error::validation(format!(
+            "the input {input} is a directory"
+        )));
+    }
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     let pb = if io::stderr().is_terminal() && len >= PROGRESS_THRESHOLD {
         let pb = ProgressBar::new(len);

@@ -1186,3 +1186,28 @@ fn two_outputs_in_one_file_are_refused() {
     );
     assert_eq!(std::fs::read(&same).unwrap().len(), 32);
 }
+
+/// A directory given as `-i` was `KMSInternalException` ("cannot read the
+/// input: Is a directory"), where the README calls a directory input a
+/// `ValidationException` naming it, as the library's file functions do.
+#[test]
+fn a_directory_as_the_envelope_input_is_a_validation_exception() {
+    let (dir, ks, key) = setup();
+    let out = dir.path().join("out.bin");
+    for cmd in [
+        vec![
+            "encrypt-file",
+            "-i",
+            s(dir.path()),
+            "-o",
+            s(&out),
+            "--key-id",
+            key.as_str(),
+        ],
+        vec!["decrypt-file", "-i", s(dir.path()), "-o", s(&out)],
+        vec!["decrypt-file", "-i", s(dir.path()), "--show-header"],
+    ] {
+        failed(&run(&ks, &cmd), "ValidationException", "is a directory");
+        assert!(!out.exists());
+    }
+}
