@@ -23,9 +23,18 @@ pub fn read_option_file(path: &std::path::Path) -> Result<Vec<u8>, Error> {
     use std::io::Read;
     let cannot =
         |e: std::io::Error| Error::validation(format!("cannot read {}: {e}", path.display()));
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_OPTION_FILE as u64 + 1).read_to_end(&mut bytes))
+    let f = std::fs::File::open(path).map_err(cannot)?;
+    // Sized from the file's length, so that a secret (a raw AES key file)
+    // is read into one buffer, not also into the freed ones a growing
+    // vector leaves behind.
+    let len = f.metadata().map_or(0, |m| m.len());
+    let cap = usize::try_from(len)
+        .unwrap_or(usize::MAX)
+        .min(MAX_OPTION_FILE)
+        + 1;
+    let mut bytes = Vec::with_capacity(cap);
+    f.take(MAX_OPTION_FILE as u64 + 1)
+        .read_to_end(&mut bytes)
         .map_err(cannot)?;
     if bytes.len() > MAX_OPTION_FILE {
         return Err(Error::validation(format!(

@@ -969,7 +969,12 @@ fn check_outputs(cli: &Cli) -> Result<(), Error> {
     }
     // Two outputs in one file: the second would replace the first (a data
     // key's plaintext by its blob, a private key by its public key).
-    let files_out: Vec<_> = outputs.iter().filter(|(p, _)| !is_stdout(p)).collect();
+    // A character device (`/dev/null`, a terminal) takes any number of
+    // writes: outputs discarded together are fine.
+    let files_out: Vec<_> = outputs
+        .iter()
+        .filter(|(p, _)| !is_stdout(p) && !is_char_device(p))
+        .collect();
     for (i, (a, flag_a)) in files_out.iter().enumerate() {
         if let Some((b, flag_b)) = files_out[..i].iter().find(|(b, _)| same_file(a, b)) {
             return Err(Error::validation(format!(
@@ -1812,5 +1817,19 @@ mod erased {
         fn json(&self) -> serde_json::Value {
             serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
         }
+    }
+}
+
+/// Whether `p` names a character device (`/dev/null`, a terminal).
+fn is_char_device(p: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        std::fs::metadata(p).is_ok_and(|m| m.file_type().is_char_device())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = p;
+        false
     }
 }

@@ -1185,6 +1185,31 @@ fn two_outputs_in_one_file_are_refused() {
         &["generate-data-key"],
     );
     assert_eq!(std::fs::read(&same).unwrap().len(), 32);
+    // Outputs discarded together into /dev/null are not "the same file"
+    // (a character device takes every write; review finding).
+    #[cfg(unix)]
+    for args in [
+        [
+            "generate-data-key",
+            "--key-spec",
+            "AES_256",
+            "--outfile",
+            "/dev/null",
+            "--ciphertext-outfile",
+            "/dev/null",
+        ],
+        [
+            "generate-data-key-pair",
+            "--key-pair-spec",
+            "ECC_NIST_P256",
+            "--public-key-outfile",
+            "/dev/null",
+            "--private-key-outfile",
+            "/dev/null",
+        ],
+    ] {
+        json_of(&run_with(&args), &[args[0]]);
+    }
 }
 
 /// A directory given as `-i` was `KMSInternalException` ("cannot read the

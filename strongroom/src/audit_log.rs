@@ -40,8 +40,9 @@
 //! the valid end again: the records of such batches are checked once per
 //! lock hold, as the records of one batch are. Each batch still completes
 //! or fails on its own (a failed batch fails its own callers, ends the hold
-//! and releases the lock); at most 8 batches are written per lock hold (so
-//! other processes wait for the lock no longer than that), and a batch
+//! and releases the lock); at most 8 batches are written per lock hold (then
+//! the lock is released; `flock` does not queue waiters, so this bounds a
+//! hold, not another process's wait), and a batch
 //! with a management record, write-behind records, records kept after a
 //! failure, or after the handle got stuck ends the hold first and takes the
 //! lock again. Flushes, changes and closing wait for a kept hold to end.
@@ -996,6 +997,7 @@ struct TestHooks {
     armed: std::sync::atomic::AtomicBool,
     park: Mutex<Option<Arc<crate::test_hooks::WriterPark>>>,
     fail_continued: std::sync::atomic::AtomicBool,
+    fail_epoch: std::sync::atomic::AtomicBool,
 }
 
 /// One record waiting in a sink's [`Queue`].
@@ -1546,6 +1548,11 @@ impl AuditSink {
         self.hooks.fail_continued.store(true, Ordering::SeqCst);
     }
 
+    /// See [`crate::test_hooks::fail_next_audit_epoch_read`].
+    pub(crate) fn fail_next_epoch_read(&self) {
+        self.hooks.fail_epoch.store(true, Ordering::SeqCst);
+    }
+
     /// What dropping a keystore's last handle does, before the drop
     /// returns ([`AuditOwner`]): writes the records queued in
     /// [`AuditWriteMode::WriteBehind`] and those kept after a failed write
@@ -1643,6 +1650,11 @@ impl AuditSink {
     /// for this sink (once), else read now.
     #[cfg(unix)]
     fn epoch_for_append(&self) -> Result<Option<u64>> {
+        if self.hooks.fail_epoch.swap(false, Ordering::Relaxed) {
+            return Err(Error::internal(
+                "the keystore's change counter could not be read",
+            ));
+        }
         match OBSERVED_EPOCH.with(Cell::take) {
             Some((id, e)) if id == self.id => Ok(Some(e)),
             _ => self.storage.change_counter(),
@@ -2096,7 +2108,12 @@ impl AuditSink {
         on_written: OnWritten<'_>,
     ) -> Result<bool> {
         let path = self.path.as_path();
-        let epoch = self.epoch_for_append()?;
+        // Read before the tail is locked, as always; its error counts only
+        // where the lock is taken afresh (below). A batch continuing a
+        // kept lock hold does not use it, and must not fail before it has
+        // taken that hold over: the log's lock would stay held, and
+        // `held` set, with nobody left to release them.
+        let epoch = self.epoch_for_append();
         let mut tail = if continuing {
             lock_tail(&self.tail)
         } else {
@@ -2119,6 +2136,7 @@ impl AuditSink {
                 }
             }
         }
+        let epoch = epoch?;
         if durable {
             // A management event goes to the file the path names now.
             tail.path_checked = None;

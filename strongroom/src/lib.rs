@@ -183,6 +183,13 @@ pub mod test_hooks {
     pub fn fail_next_continued_audit_batch(ks: &super::Keystore) {
         ks.inner.audit.fail_next_continued();
     }
+
+    /// The next batch writer of `ks`'s audit log (shared by its clones)
+    /// fails to read the keystore's change counter, as when a new SQLite
+    /// connection cannot be opened.
+    pub fn fail_next_audit_epoch_read(ks: &super::Keystore) {
+        ks.inner.audit.fail_next_epoch_read();
+    }
 }
 
 use std::path::Path;

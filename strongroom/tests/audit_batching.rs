@@ -560,3 +560,42 @@ fn a_failed_continued_batch_fails_only_its_own_callers() {
     let v = f.ks.verify_audit_log().unwrap();
     assert_eq!((v.records, v.fault), (4, None));
 }
+
+/// A batch that continues a kept lock hold does not read the keystore's
+/// change counter first (it writes after the end just written): a failure
+/// to read it (a new SQLite connection that cannot be opened) left the
+/// log's lock held, and the hold marked kept, by a batch that had failed
+/// before taking the hold over, so that every later call of the handle,
+/// and every other process, waited for ever (review finding). Now the
+/// continued batch is written, and the lock is released after it.
+#[test]
+fn a_continued_batch_whose_epoch_read_fails_still_releases_the_lock() {
+    use strongroom::test_hooks::{audit_queued, fail_next_audit_epoch_read, hold_audit_writer};
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let hold = hold_audit_writer(&f.ks);
+    let first = encrypt_in_thread(&f.ks, &key);
+    hold.wait_until_held();
+    let behind = encrypt_in_thread(&f.ks, &key);
+    wait_for("a record queued behind the writer", || {
+        audit_queued(&f.ks) == 1
+    });
+    fail_next_audit_epoch_read(&f.ks);
+    hold.release();
+    for t in [first, behind] {
+        wait_for("the held and the continued batch", || t.is_finished());
+        t.join().unwrap().unwrap();
+    }
+    // The lock is free again: another handle (its own lock holder) and
+    // this one append, each in a thread watched by a hang detector.
+    let other = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    for ks in [&other, &f.ks] {
+        let t = encrypt_in_thread(ks, &key);
+        wait_for("the next call after the continued batch", || {
+            t.is_finished()
+        });
+        t.join().unwrap().unwrap();
+    }
+    let v = f.ks.verify_audit_log().unwrap();
+    assert_eq!((v.records, v.fault), (6, None));
+}

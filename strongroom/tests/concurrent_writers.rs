@@ -37,6 +37,9 @@ fn failures_under_churn(
                 ks.tag_resource(key, &[tag]).unwrap();
                 ks.update_key_description(key, &i.to_string()).unwrap();
                 i += 1;
+                // Neither the file lock nor a mutex is fair: leave the
+                // writer its turn on a loaded machine.
+                std::thread::yield_now();
             }
         };
         let (a, b) = (&f.ks, &other);
@@ -44,13 +47,21 @@ fn failures_under_churn(
         s.spawn(move || churn(b, "other-handle"));
         let failed = s
             .spawn(|| {
+                // Ends the churn however the writer ends: a writer that
+                // panics must fail the test, not leave the churn running.
+                struct SetOnDrop<'a>(&'a AtomicBool);
+                impl Drop for SetOnDrop<'_> {
+                    fn drop(&mut self) {
+                        self.0.store(true, Ordering::Relaxed);
+                    }
+                }
+                let _done = SetOnDrop(&done);
                 let mut failed = Vec::new();
                 for i in 0..ROUNDS {
                     if let Err(e) = writer(&f.ks, i) {
                         failed.push(e.to_string());
                     }
                 }
-                done.store(true, Ordering::Relaxed);
                 failed
             })
             .join()
