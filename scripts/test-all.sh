@@ -6,8 +6,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
+# One build per checkout: incremental caches (~3 GB) are never reused here.
+export CARGO_INCREMENTAL=0
 
-step() { printf '\n==== %s\n' "$*"; }
+# Each step also prints the free space where target/ lives: a CI machine's
+# disk is not sized, and a full one fails a link with a misleading error.
+step() {
+  printf '\n==== %s\n' "$*"
+  df -h --output=avail,target . 2>/dev/null | tail -n 1 | sed 's/^ */(free: /; s/$/)/' || true
+}
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
