@@ -202,6 +202,10 @@ def test_errors_caught_the_boto3_way(kms: Any) -> None:
         kms.describe_key(KeyId=missing)
     assert e.value.response["Error"]["Code"] == "NotFoundException"
     assert isinstance(e.value, ClientError) and e.value.operation_name == "DescribeKey"
+    # botocore adds the modeled exception's members (KMS's: `message`) to
+    # the response, beside Error, and the HTTP status is KMS's.
+    assert e.value.response["message"] == e.value.response["Error"]["Message"] != ""
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     blob = kms.encrypt(KeyId=key_id, Plaintext=b"x", EncryptionContext=CTX)["CiphertextBlob"]
     with pytest.raises(kms.exceptions.InvalidCiphertextException) as e:
         kms.decrypt(CiphertextBlob=blob, EncryptionContext={"purpose": "other"})
@@ -809,3 +813,58 @@ def test_paginator_config_matches_botocore(sr: Any) -> None:
         if token is None:
             break
     assert sorted(seen) == sorted(k["KeyId"] for k in every["Keys"])
+
+
+def test_client_close_and_waiters_as_botocore(kms: Any) -> None:
+    """close() (botocore: closes its HTTP connections) leaves the client
+    usable; KMS has no waiters: waiter_names is empty and get_waiter raises
+    botocore's ValueError."""
+    kms.close()
+    assert kms.list_keys()["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert kms.waiter_names == []
+    with pytest.raises(ValueError, match="Waiter does not exist: key_ready"):
+        kms.get_waiter("key_ready")
+
+
+def test_client_internal_error_is_http_500(tmp_path: Path) -> None:
+    """KMSInternalException is KMS's HTTP 500 (the others 400), with the
+    modeled `message` member beside Error as botocore parses it."""
+    import sqlite3
+
+    path = tmp_path / "internal.db"
+    with strongroom.Keystore.create(path, root_key=os.urandom(32)) as ks:
+        kms = strongroom.client(ks)
+        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+        db = sqlite3.connect(path)
+        db.execute("UPDATE keys SET tag = zeroblob(length(tag)) WHERE id = ?", (key_id,))
+        db.commit()
+        db.close()
+        with pytest.raises(kms.exceptions.KMSInternalException) as e:
+            kms.encrypt(KeyId=key_id, Plaintext=b"x")
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+        assert e.value.response["message"] == e.value.response["Error"]["Message"]
+        assert "failed authentication" in e.value.response["message"]
+
+
+def test_client_list_keys_resource_owners(tmp_path: Path) -> None:
+    """ListKeys takes botocore's ResourceOwners, as `strongroom serve` does:
+    SELF lists the keystore's keys, OTHER_ACCOUNTS_VIA_RAM alone lists none
+    (no keys are shared through AWS RAM); other values are
+    ValidationException, an empty list botocore's minimum-length report."""
+    with strongroom.Keystore.create(tmp_path / "owners.db", root_key=os.urandom(32)) as ks:
+        kms = strongroom.client(ks)
+        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+        mine = [k["KeyId"] for k in kms.list_keys(ResourceOwners=["SELF"])["Keys"]]
+        assert mine == [key_id]
+        both = kms.list_keys(ResourceOwners=["SELF", "OTHER_ACCOUNTS_VIA_RAM"])["Keys"]
+        assert [k["KeyId"] for k in both] == [key_id]
+        ram = kms.list_keys(ResourceOwners=["OTHER_ACCOUNTS_VIA_RAM"])
+        assert ram["Keys"] == [] and ram["Truncated"] is False
+        pages = list(kms.get_paginator("list_keys").paginate(ResourceOwners=["SELF"]))
+        assert [k["KeyId"] for p in pages for k in p["Keys"]] == [key_id]
+        with pytest.raises(kms.exceptions.ValidationException):
+            kms.list_keys(ResourceOwners=["ANYONE"])
+        with pytest.raises(ParamValidationError, match="valid min length: 1"):
+            kms.list_keys(ResourceOwners=[])
+        with pytest.raises(ParamValidationError, match="Invalid type for parameter ResourceOwners"):
+            kms.list_keys(ResourceOwners="SELF")

@@ -617,3 +617,32 @@ def test_results_have_value_semantics(ks: Keystore) -> None:
     # Plaintext stays redacted in copies.
     dk = ks.generate_data_key(key.key_id, key_spec="AES_256")
     assert "redacted" in repr(copy.deepcopy(dk)) and copy.deepcopy(dk).plaintext == dk.plaintext
+
+
+def test_results_pickle(ks: Keystore) -> None:
+    """Results pickle and load as equal objects of their class (as frozen
+    dataclasses do), nested ones and plaintext (SecretBytes) included, so
+    they cross multiprocessing and concurrent.futures process pools."""
+    key = ks.create_key(description="pickled")
+    a = ks.describe_key(key.key_id)
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        b = pickle.loads(pickle.dumps(a, protocol))
+        assert b == a and type(b) is strongroom.KeyMetadata and b.creation_date == a.creation_date
+    keys = ks.list_keys()
+    assert pickle.loads(pickle.dumps(keys)) == keys
+    ks.create_grant(
+        key.key_id,
+        "arn:aws:iam::000000000000:user/u",
+        ["Encrypt"],
+        constraints={"EncryptionContextSubset": {"k": "v"}},
+    )
+    grants = ks.list_grants(key.key_id)
+    assert pickle.loads(pickle.dumps(grants)) == grants
+    dk = ks.generate_data_key(key.key_id, key_spec="AES_256")
+    dk2 = pickle.loads(pickle.dumps(dk))
+    assert dk2 == dk and type(dk2.plaintext) is strongroom.SecretBytes and "redacted" in repr(dk2)
+    # Loading checks the attributes' number and types.
+    with pytest.raises(TypeError):
+        strongroom.KeyListEntry._from_attributes(("only one",))  # type: ignore[attr-defined]
+    with pytest.raises(TypeError):
+        strongroom.KeyListEntry._from_attributes((1, 2))  # type: ignore[attr-defined]

@@ -72,8 +72,8 @@ where
 /// the value semantics of a frozen dataclass: `==` compares the attributes
 /// of two objects of the same class, `hash()` hashes them (a `TypeError`
 /// when one is a `dict`, as for a frozen dataclass holding one),
-/// `copy.copy` returns the object itself and `copy.deepcopy` copies every
-/// attribute.
+/// `copy.copy` returns the object itself, `copy.deepcopy` copies every
+/// attribute and `pickle` stores the attributes.
 macro_rules! result_class {
     ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ty),* $(,)? }) => {
         $(#[$m])*
@@ -118,6 +118,39 @@ macro_rules! result_class {
 
             fn __copy__(slf: Py<Self>) -> Py<Self> {
                 slf
+            }
+
+            /// Pickling: the class's `_from_attributes` with the attributes.
+            fn __reduce__<'py>(
+                slf: &Bound<'py, Self>,
+            ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyTuple>,))> {
+                let rebuild = slf.get_type().getattr("_from_attributes")?;
+                Ok((rebuild, (slf.get().attributes(slf.py())?,)))
+            }
+
+            /// The object with these attributes (in declaration order), as
+            /// `__reduce__` gives them: what `pickle` calls to load one.
+            #[classmethod]
+            fn _from_attributes(
+                _cls: &Bound<'_, PyType>,
+                attributes: &Bound<'_, PyTuple>,
+            ) -> PyResult<Self> {
+                const NAMES: &[&str] = &[$(stringify!($field)),*];
+                if attributes.len() != NAMES.len() {
+                    return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                        "{} takes {} attributes, not {}",
+                        stringify!($name),
+                        NAMES.len(),
+                        attributes.len()
+                    )));
+                }
+                let mut values = attributes.iter();
+                Ok($name {
+                    $($field: values
+                        .next()
+                        .ok_or_else(|| pyo3::exceptions::PyTypeError::new_err("missing attribute"))?
+                        .extract()?,)*
+                })
             }
 
             fn __deepcopy__(&self, py: Python<'_>, memo: &Bound<'_, PyAny>) -> PyResult<Self> {

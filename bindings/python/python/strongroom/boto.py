@@ -160,7 +160,7 @@ _BLOBS = frozenset(
 _INTEGERS = frozenset(("Limit", "NumberOfBytes", "PendingWindowInDays", "RotationPeriodInDays"))
 _BOOLEANS = frozenset(("DryRun", "BypassPolicyLockoutSafetyCheck", "MultiRegion"))
 _STRING_MAPS = frozenset(("EncryptionContext", "SourceEncryptionContext", "DestinationEncryptionContext"))
-_STRING_LISTS = frozenset(("GrantTokens", "TagKeys", "Operations"))
+_STRING_LISTS = frozenset(("GrantTokens", "TagKeys", "Operations", "ResourceOwners"))
 # Members with a shape of their own, checked by the operation (only None is
 # refused here): Tags, Constraints, Recipient (structures and lists), ValidTo.
 _OTHER: Dict[str, Sequence[Any]] = {
@@ -243,6 +243,21 @@ def _blob(value: Any) -> Any:
     return value
 
 
+def _error_response(e: KMSError) -> Dict[str, Any]:
+    """The ``response`` of the ClientError for ``e``, as botocore parses a
+    KMS error: ``Error`` (``Code``, ``Message``), ``ResponseMetadata`` with
+    KMS's HTTP status (500 for ``KMSInternalException``, 400 for the
+    others) and, since every KMS exception shape has a ``message`` member,
+    that member at the top level too (botocore adds the modeled error's
+    members to the response)."""
+    status = 500 if e.code == "KMSInternalException" else 400
+    return {
+        "Error": {"Code": e.code, "Message": e.message},
+        "ResponseMetadata": dict(_metadata(), HTTPStatusCode=status),
+        "message": e.message,
+    }
+
+
 def _operation(name: str) -> Callable[[F], F]:
     """Turns KMSError into ``client.exceptions.<Code>`` and argument errors
     into ParamValidationError, as botocore does for operation ``name``."""
@@ -274,11 +289,7 @@ def _operation(name: str) -> Callable[[F], F]:
             except _ParamErrors as e:
                 raise _ParamValidationError(report=str(e)) from None
             except KMSError as e:
-                response = {
-                    "Error": {"Code": e.code, "Message": e.message},
-                    "ResponseMetadata": dict(_metadata(), HTTPStatusCode=400),
-                }
-                raise _EXCEPTIONS.from_code(e.code)(response, name) from e
+                raise _EXCEPTIONS.from_code(e.code)(_error_response(e), name) from e
             except TypeError as e:
                 raise _ParamValidationError(report=str(e)) from e
 
@@ -564,6 +575,18 @@ class Client:
             raise ValueError(f"Operation cannot be paginated: {operation_name}")
         return _Paginator(getattr(self, operation_name), self._PAGINATED[operation_name])
 
+    # botocore's KMS model has no waiters.
+    waiter_names: List[str] = []
+
+    def get_waiter(self, waiter_name: str) -> Any:
+        """Raises ``ValueError``, as botocore's KMS client does: KMS has no waiters."""
+        raise ValueError(f"Waiter does not exist: {waiter_name}")
+
+    def close(self) -> None:
+        """Does nothing, as botocore's ``close()`` (which closes its HTTP
+        connections) leaves the client usable; the keystore stays open, for
+        its owner to close."""
+
     # ---- key management ---------------------------------------------------
 
     @_operation("CreateKey")
@@ -598,8 +621,25 @@ class Client:
         return _ok({"KeyMetadata": _key_metadata(self._ks.describe_key(KeyId, grant_tokens=_list(GrantTokens)))})
 
     @_operation("ListKeys")
-    def list_keys(self, *, Limit: Optional[int] = None, Marker: Optional[str] = None) -> Dict[str, Any]:
+    def list_keys(
+        self, *, Limit: Optional[int] = None, Marker: Optional[str] = None, ResourceOwners: Optional[Sequence[str]] = None
+    ) -> Dict[str, Any]:
+        # ResourceOwners (1 or 2 of SELF, OTHER_ACCOUNTS_VIA_RAM), as
+        # `strongroom serve` reads it: the keystore's keys are listed unless
+        # SELF is left out; no keys are shared with it through AWS RAM.
+        owners = _list(ResourceOwners, "ResourceOwners")
+        if owners is not None:
+            for owner in owners:
+                if owner not in ("SELF", "OTHER_ACCOUNTS_VIA_RAM"):
+                    raise ValidationException(
+                        f"ResourceOwners member {owner!r} is not one of SELF, OTHER_ACCOUNTS_VIA_RAM"
+                    )
+            if len(owners) > 2:
+                raise ValidationException("ResourceOwners must have 1 or 2 members")
+        # The keystore lists (and audits, and checks the marker) either way.
         page = self._ks.list_keys(limit=Limit, marker=Marker)
+        if owners is not None and "SELF" not in owners:
+            return _ok({"Keys": [], "Truncated": False})
         return _page("Keys", [{"KeyId": k.key_id, "KeyArn": k.key_arn} for k in page.keys], page)
 
     @_operation("UpdateKeyDescription")
