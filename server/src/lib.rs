@@ -172,17 +172,25 @@ fn operation(headers: &HeaderMap) -> Result<String, WireError> {
         .strip_prefix(ops::TARGET_PREFIX)
         .ok_or_else(|| WireError::unknown_operation(format!("unknown operation {target}")))?;
     match header_str(headers, "content-type") {
-        Some(ct)
-            if ct.starts_with(wire::CONTENT_TYPE)
-                || ct.starts_with("application/x-amz-json-1.0") =>
-        {
-            Ok(op.to_string())
-        }
+        Some(ct) if is_json_content_type(ct) => Ok(op.to_string()),
         Some(_) | None => Err(WireError::serialization(format!(
             "Content-Type must be {}",
             wire::CONTENT_TYPE
         ))),
     }
+}
+
+/// Whether a `Content-Type` value is a media type of the AWS JSON protocol:
+/// `application/x-amz-json-1.1` (what AWS SDKs send for KMS) or
+/// `application/x-amz-json-1.0`, compared without regard to case (RFC 9110,
+/// section 8.3.1), with or without parameters (`; charset=utf-8`). Another
+/// media type that merely starts with one of them
+/// (`application/x-amz-json-1.10`) is not one.
+fn is_json_content_type(content_type: &str) -> bool {
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    [wire::CONTENT_TYPE, "application/x-amz-json-1.0"]
+        .iter()
+        .any(|t| media.eq_ignore_ascii_case(t))
 }
 
 /// The request body, collected into one buffer that is zeroized when
@@ -570,4 +578,34 @@ pub fn run(keystore: Keystore, config: ServerConfig, addr: SocketAddr) -> Result
         }
         serve(keystore, config, listener, shutdown_signal()).await
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_json_content_type;
+
+    #[test]
+    fn content_types_are_media_types_not_prefixes() {
+        for ok in [
+            "application/x-amz-json-1.1",
+            "application/x-amz-json-1.0",
+            "application/x-amz-json-1.1; charset=utf-8",
+            "application/x-amz-json-1.1;charset=UTF-8",
+            "Application/X-Amz-Json-1.1",
+            "APPLICATION/X-AMZ-JSON-1.0 ; q=1",
+        ] {
+            assert!(is_json_content_type(ok), "{ok}");
+        }
+        for refused in [
+            "application/x-amz-json-1.10",
+            "application/x-amz-json-1.1garbage",
+            "application/x-amz-json-1.1x; charset=utf-8",
+            "application/json",
+            "application/x-amz-json",
+            "",
+            ";application/x-amz-json-1.1",
+        ] {
+            assert!(!is_json_content_type(refused), "{refused}");
+        }
+    }
 }
