@@ -166,6 +166,25 @@ pub mod test_hooks {
         AuditWriterHold(park)
     }
 
+    /// The next batch of read-only records written to `ks`'s audit log
+    /// (shared by its clones) has its periodic sync started outside the
+    /// serialized section, however few records lie past the sealed
+    /// checkpoint (as a batch that brings [`AUDIT_SYNC_EARLY`] of them there
+    /// on a handle other callers use does), and its writer parks after
+    /// marking its batch written and releasing the log's lock, before the
+    /// `fdatasync`, until the returned hold is released or dropped.
+    pub fn hold_deferred_audit_sync(ks: &super::Keystore) -> AuditWriterHold {
+        let park = std::sync::Arc::new(WriterPark::default());
+        ks.inner.audit.arm_sync_park(park.clone());
+        AuditWriterHold(park)
+    }
+
+    /// Records past the sealed checkpoint at which a batch writer of a
+    /// handle other callers use starts the periodic sync outside the
+    /// serialized section (three quarters of
+    /// [`AUDIT_BATCH_EVENTS`](crate::AUDIT_BATCH_EVENTS)).
+    pub const AUDIT_SYNC_EARLY: u64 = crate::audit_log::AUDIT_SYNC_EARLY;
+
     /// Records queued on `ks`'s audit log (shared by its clones) that no
     /// writer has taken yet.
     pub fn audit_queued(ks: &super::Keystore) -> usize {
