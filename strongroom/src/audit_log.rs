@@ -1598,14 +1598,18 @@ impl AuditSink {
         tail
     }
 
-    /// See [`crate::test_hooks::hold_audit_writer`].
-    pub(crate) fn arm_park(&self, park: Arc<crate::test_hooks::WriterPark>) {
-        *self
-            .hooks
-            .park
+    /// See [`crate::test_hooks::hold_audit_writer`] and, with
+    /// `deferred_sync`, [`crate::test_hooks::hold_deferred_audit_sync`].
+    pub(crate) fn arm_park(&self, park: Arc<crate::test_hooks::WriterPark>, deferred_sync: bool) {
+        let (slot, armed) = if deferred_sync {
+            (&self.hooks.park_sync, &self.hooks.sync_armed)
+        } else {
+            (&self.hooks.park, &self.hooks.armed)
+        };
+        *slot
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(park);
-        self.hooks.armed.store(true, Ordering::SeqCst);
+        armed.store(true, Ordering::SeqCst);
     }
 
     /// See [`crate::test_hooks::audit_queued`].
@@ -1621,16 +1625,6 @@ impl AuditSink {
     /// See [`crate::test_hooks::fail_next_continued_audit_batch`].
     pub(crate) fn fail_next_continued(&self) {
         self.hooks.fail_continued.store(true, Ordering::SeqCst);
-    }
-
-    /// See [`crate::test_hooks::hold_deferred_audit_sync`].
-    pub(crate) fn arm_sync_park(&self, park: Arc<crate::test_hooks::WriterPark>) {
-        *self
-            .hooks
-            .park_sync
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(park);
-        self.hooks.sync_armed.store(true, Ordering::SeqCst);
     }
 
     /// See [`crate::test_hooks::fail_next_audit_epoch_read`].

@@ -162,7 +162,7 @@ pub mod test_hooks {
     /// returned hold is released or dropped.
     pub fn hold_audit_writer(ks: &super::Keystore) -> AuditWriterHold {
         let park = std::sync::Arc::new(WriterPark::default());
-        ks.inner.audit.arm_park(park.clone());
+        ks.inner.audit.arm_park(park.clone(), false);
         AuditWriterHold(park)
     }
 
@@ -175,7 +175,7 @@ pub mod test_hooks {
     /// `fdatasync`, until the returned hold is released or dropped.
     pub fn hold_deferred_audit_sync(ks: &super::Keystore) -> AuditWriterHold {
         let park = std::sync::Arc::new(WriterPark::default());
-        ks.inner.audit.arm_sync_park(park.clone());
+        ks.inner.audit.arm_park(park.clone(), true);
         AuditWriterHold(park)
     }
 
