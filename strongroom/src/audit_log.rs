@@ -27,7 +27,8 @@
 //! other callers are using (another caller waits for its record when the
 //! batch is claimed), the writer of a batch of read-only records that brings
 //! `AUDIT_SYNC_EARLY` (three quarters of [`AUDIT_BATCH_EVENTS`], 192) or
-//! more records past the checkpoint, while no such sync of the handle is
+//! more records past the checkpoint, or whose sync is overdue
+//! ([`AUDIT_BATCH_MILLIS`]), while no such sync of the handle is
 //! under way, does not sync under the lock: it marks its batch written (its
 //! other callers return), releases the log's lock (or hands it on, below),
 //! `fdatasync`s the log, then takes the log's lock again and stores the
@@ -1046,6 +1047,9 @@ pub(crate) struct AuditSink {
     /// Lock holds of the log taken by this sink's batch writers (a count
     /// for tests: [`crate::test_hooks::audit_lock_holds`]).
     lock_holds: AtomicU64,
+    /// Periodic syncs started outside the serialized section (a count for
+    /// tests: [`crate::test_hooks::audit_deferred_syncs`]).
+    deferred_syncs: AtomicU64,
     /// The batch being written was claimed while another caller was
     /// waiting for its own record ([`Queue::active`]): its writer may start
     /// the periodic sync outside the serialized section ([`DeferredSync`]).
@@ -1578,6 +1582,7 @@ impl AuditSink {
             tail_free: Condvar::new(),
             tail_waiters: std::sync::atomic::AtomicU32::new(0),
             lock_holds: AtomicU64::new(0),
+            deferred_syncs: AtomicU64::new(0),
             contended: std::sync::atomic::AtomicBool::new(false),
             hooks: TestHooks::default(),
         })
@@ -1620,6 +1625,11 @@ impl AuditSink {
     /// See [`crate::test_hooks::audit_lock_holds`].
     pub(crate) fn lock_holds(&self) -> u64 {
         self.lock_holds.load(Ordering::SeqCst)
+    }
+
+    /// See [`crate::test_hooks::audit_deferred_syncs`].
+    pub(crate) fn deferred_syncs(&self) -> u64 {
+        self.deferred_syncs.load(Ordering::SeqCst)
     }
 
     /// See [`crate::test_hooks::fail_next_continued_audit_batch`].
@@ -2343,8 +2353,9 @@ impl AuditSink {
     /// checkpoint now covers it.
     ///
     /// A batch of read-only records that brings [`AUDIT_SYNC_EARLY`] or more
-    /// records past the checkpoint, while other callers use the handle and
-    /// no sync of the sink is under way, is not synced here: its sync is
+    /// records past the checkpoint (but fewer than [`AUDIT_BATCH_EVENTS`]),
+    /// or whose sync is overdue, while other callers use the handle and no
+    /// sync of the sink is under way, is not synced here: its sync is
     /// left in `tail.deferred` for its writer to finish after the lock
     /// ([`DeferredSync`]).
     fn write_after(
@@ -2368,11 +2379,15 @@ impl AuditSink {
             .is_some_and(|t| t.elapsed() >= Duration::from_millis(AUDIT_BATCH_MILLIS));
         let past =
             (start.checkpoint.count + batch.len() as u64).saturating_sub(cp.checkpoint.count);
-        let sync = durable || overdue || past >= AUDIT_BATCH_EVENTS;
-        let early = !sync
+        // Durable records and the bound sync here, always; the periodic
+        // sync of a contended handle (from `AUDIT_SYNC_EARLY` records past
+        // the checkpoint, or overdue) runs outside the section.
+        let must = durable || past >= AUDIT_BATCH_EVENTS;
+        let early = !must
             && !tail.syncing
-            && ((past >= AUDIT_SYNC_EARLY && self.contended.load(Ordering::Relaxed))
+            && ((self.contended.load(Ordering::Relaxed) && (overdue || past >= AUDIT_SYNC_EARLY))
                 || self.hooks.sync_armed.load(Ordering::Relaxed));
+        let sync = !early && (must || overdue);
         if sync || early {
             // The checkpoint store below refuses a rolled-back state or an
             // anchor that is missing or ahead; checked before anything is
@@ -2418,6 +2433,7 @@ impl AuditSink {
             // Without a second descriptor (out of them), the next batches
             // sync in the section when they reach the bound.
             if let Ok(file) = f.try_clone() {
+                self.deferred_syncs.fetch_add(1, Ordering::Relaxed);
                 tail.syncing = true;
                 tail.deferred = Some(DeferredSync {
                     file,
@@ -2462,8 +2478,9 @@ impl AuditSink {
     /// `KMSInternalException` when the `fdatasync` fails (the records stay
     /// past the checkpoint, due for the next sync, and nothing trusts the
     /// cached ends of the log: the next append reads the chain from the
-    /// checkpoint) or the lock cannot be taken. A checkpoint that cannot be
-    /// stored is no error, as for a batch synced under the lock.
+    /// checkpoint). Nothing after the sync fails the call: a lock, read or
+    /// checkpoint store that fails leaves the records past the checkpoint,
+    /// as for a batch synced under the lock.
     fn finish_sync(&self, sync: DeferredSync) -> Result<()> {
         let path = self.path.as_path();
         if let Some(p) = &sync.park {
@@ -2479,19 +2496,33 @@ impl AuditSink {
             }
             return Err(io_err("syncing", path, &e));
         }
+        // The records are written and synced: what follows only advances
+        // the checkpoint over them, and its failure (the lock, a read of the
+        // keystore, a refused store) fails nothing, as for a batch synced
+        // under the lock; they stay past the checkpoint until the next sync.
+        let _ = self.store_synced(&mut tail, &sync);
+        Ok(())
+    }
+
+    /// The checkpoint part of [`finish_sync`](Self::finish_sync), under
+    /// the log's lock: stores the checkpoint of `sync`'s batch end unless
+    /// the stored one already covers it or the path no longer names that
+    /// file holding that end.
+    fn store_synced(&self, tail: &mut AuditTail, sync: &DeferredSync) -> Result<()> {
+        let path = self.path.as_path();
         let _lock = FileLock::acquire(&sync.file, path)?;
         let st = LogStat::of(&sync.file, path)?;
         if st.nlink == 0
-            || st.id != sync.id
+            || LogStat::of_path(path).is_none_or(|p| p.id != sync.id)
             || st.len < sync.end.log_len
             || !ends_with_chain_value(&sync.file, &sync.end)
         {
             return Ok(());
         }
         let epoch = self.storage.change_counter()?;
-        let cp = self.checkpoint(&mut tail, epoch)?;
+        let cp = self.checkpoint(tail, epoch)?;
         let covered = cp.checkpoint.count >= sync.end.checkpoint.count
-            || self.store_checkpoint(&mut tail, sync.end).is_ok();
+            || self.store_checkpoint(tail, sync.end).is_ok();
         if covered && tail.unsynced_since.is_some() {
             let upto = cp.checkpoint.count.max(sync.end.checkpoint.count);
             let past = tail

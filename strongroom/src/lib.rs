@@ -121,8 +121,9 @@ pub mod test_hooks {
     }
 
     /// A batch writer of the audit log parked after its `pwrite`, still
-    /// holding the log's lock ([`hold_audit_writer`]); released when
-    /// dropped.
+    /// holding the log's lock ([`hold_audit_writer`]), or after its batch
+    /// and before its periodic sync, with the lock released
+    /// ([`hold_deferred_audit_sync`]); released when dropped.
     #[derive(Debug)]
     pub struct AuditWriterHold(std::sync::Arc<WriterPark>);
 
@@ -184,6 +185,12 @@ pub mod test_hooks {
     /// serialized section (three quarters of
     /// [`AUDIT_BATCH_EVENTS`](crate::AUDIT_BATCH_EVENTS)).
     pub const AUDIT_SYNC_EARLY: u64 = crate::audit_log::AUDIT_SYNC_EARLY;
+
+    /// Periodic syncs of `ks`'s audit log (shared by its clones) started
+    /// outside the serialized section so far.
+    pub fn audit_deferred_syncs(ks: &super::Keystore) -> u64 {
+        ks.inner.audit.deferred_syncs()
+    }
 
     /// Records queued on `ks`'s audit log (shared by its clones) that no
     /// writer has taken yet.

@@ -658,7 +658,7 @@ fn callers_go_on_while_a_periodic_sync_runs_outside_the_lock() {
     assert_eq!(n, 3 + AUDIT_BATCH_EVENTS + 20 + 2);
     assert_eq!(checkpoint_count(&f.path), n, "DisableKey is checkpointed");
     hold.release();
-    syncer.join().unwrap().unwrap();
+    join_within("the caller whose batch started the sync", syncer).unwrap();
     assert_eq!(checkpoint_count(&f.path), n, "never moved back");
     let v = f.ks.verify_audit_log().unwrap();
     assert_eq!((v.records, v.checkpoint_records, v.fault), (n, n, None));
@@ -673,15 +673,18 @@ fn a_periodic_sync_outside_the_lock_never_moves_the_checkpoint_back() {
     let f = fixture();
     let key = new_key(&f.ks).key_id;
     let (hold, syncer) = encrypt_with_a_parked_sync(&f.ks, &key);
-    let child = spawn_child(&f.path, &key, 30, "drop")
-        .wait_with_output()
-        .unwrap();
-    assert!(child.status.success());
+    let mut child = spawn_child(&f.path, &key, 30, "drop");
+    let mut status = None;
+    wait_for("the other process", || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    });
+    assert!(status.unwrap().success());
     let n = line_count(&f.path);
     assert_eq!(n, 3 + 30);
     assert_eq!(checkpoint_count(&f.path), n, "the child's drop flushed");
     hold.release();
-    syncer.join().unwrap().unwrap();
+    join_within("the caller whose batch started the sync", syncer).unwrap();
     assert_eq!(checkpoint_count(&f.path), n, "never moved back");
     try_encrypt(&f.ks, &key, b"x").unwrap();
     let v = f.ks.verify_audit_log().unwrap();
@@ -699,10 +702,69 @@ fn a_periodic_sync_outside_the_lock_checkpoints_before_its_caller_returns() {
     let key = new_key(&f.ks).key_id;
     let (hold, syncer) = encrypt_with_a_parked_sync(&f.ks, &key);
     hold.release();
-    syncer.join().unwrap().unwrap();
+    join_within("the caller whose batch started the sync", syncer).unwrap();
     assert_eq!(checkpoint_count(&f.path), 3);
     assert_eq!(
         checkpoint_len(&f.path),
         std::fs::metadata(f.ks.audit_log_path()).unwrap().len()
     );
+}
+
+/// Joins `t` once it has finished, with a hang detector.
+fn join_within<T>(what: &str, t: std::thread::JoinHandle<T>) -> T {
+    wait_for(what, || t.is_finished());
+    t.join().unwrap()
+}
+
+/// Without a test hook: on a handle other callers are using, the batch that
+/// brings `AUDIT_SYNC_EARLY` or more records past the checkpoint starts its
+/// periodic sync outside the serialized section. A writer is held in its
+/// write while that many callers queue behind it; they are written as one
+/// batch, whose writer syncs after releasing the lock and stores the
+/// checkpoint before it returns: once every caller has returned, exactly
+/// one such sync ran and the checkpoint covers every record.
+#[test]
+fn a_big_batch_of_a_contended_handle_syncs_outside_the_section() {
+    use strongroom::test_hooks::{
+        audit_deferred_syncs, audit_queued, hold_audit_writer, AUDIT_SYNC_EARLY,
+    };
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let hold = hold_audit_writer(&f.ks);
+    let first = encrypt_in_thread(&f.ks, &key);
+    hold.wait_until_held();
+    let n = AUDIT_SYNC_EARLY as usize + 8;
+    let behind: Vec<_> = (0..n).map(|_| encrypt_in_thread(&f.ks, &key)).collect();
+    wait_for("the callers queued behind the writer", || {
+        audit_queued(&f.ks) == n
+    });
+    assert_eq!(audit_deferred_syncs(&f.ks), 0);
+    hold.release();
+    join_within("the first caller", first).unwrap();
+    for t in behind {
+        join_within("a caller queued behind", t).unwrap();
+    }
+    assert_eq!(audit_deferred_syncs(&f.ks), 1);
+    // CreateKey and its intent, the first Encrypt, the batch.
+    let total = 3 + n as u64;
+    assert_eq!(line_count(&f.path), total);
+    assert_eq!(checkpoint_count(&f.path), total);
+    let v = f.ks.verify_audit_log().unwrap();
+    assert_eq!(
+        (v.records, v.checkpoint_records, v.fault),
+        (total, total, None)
+    );
+}
+
+/// A batch of a handle used by one caller at a time never syncs outside
+/// the section, however many records lie past the checkpoint.
+#[test]
+fn one_caller_at_a_time_never_syncs_outside_the_section() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    for _ in 0..AUDIT_BATCH_EVENTS + 10 {
+        try_encrypt(&f.ks, &key, b"x").unwrap();
+    }
+    assert_eq!(strongroom::test_hooks::audit_deferred_syncs(&f.ks), 0);
+    assert!(line_count(&f.path) - checkpoint_count(&f.path) < AUDIT_BATCH_EVENTS);
 }
