@@ -5,9 +5,15 @@
 //! `blob::seal` of 4 KiB with 1 and 2 threads and no shared state (what the
 //! machine gives two threads right now).
 //!
+//! Each line also gives the process's CPU time per call (every thread of
+//! the process, the audit log's background flushes included) with 1 and 2
+//! threads.
+//!
 //! `cargo run --release -p strongroom --example scaling DIR [seconds]`
 //! (default 1 s per cell). The keystore (in a directory of its own under
 //! `DIR`) is deleted at the end.
+// One `clock_gettime` call (the process's CPU clock).
+#![allow(unsafe_code)]
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -18,9 +24,26 @@ use strongroom::api::{
 use strongroom::core::key::{DataKeySpec, KeySpec, KeyUsage, SigningAlgorithm};
 use strongroom::{EncryptionContext, Keystore, RootKeySource, Secret};
 
-/// Wall-clock operations per second of `op` on `threads` threads for `secs`.
-fn rate(threads: usize, secs: f64, op: &(dyn Fn() + Sync)) -> f64 {
+/// CPU time of the whole process so far, in seconds.
+fn process_cpu() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec.
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) } == 0;
+    if ok {
+        ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+    } else {
+        f64::NAN
+    }
+}
+
+/// Wall-clock operations per second of `op` on `threads` threads for
+/// `secs`, and the process's CPU time per operation in microseconds.
+fn rate(threads: usize, secs: f64, op: &(dyn Fn() + Sync)) -> (f64, f64) {
     let stop = Duration::from_secs_f64(secs);
+    let cpu = process_cpu();
     let start = Instant::now();
     let total: u64 = std::thread::scope(|s| {
         let hs: Vec<_> = (0..threads)
@@ -39,7 +62,9 @@ fn rate(threads: usize, secs: f64, op: &(dyn Fn() + Sync)) -> f64 {
             .collect();
         hs.into_iter().map(|h| h.join().expect("thread")).sum()
     });
-    total as f64 / start.elapsed().as_secs_f64()
+    let wall = start.elapsed().as_secs_f64();
+    let cpu = process_cpu() - cpu;
+    (total as f64 / wall, cpu * 1e6 / total as f64)
 }
 
 fn main() {
@@ -60,8 +85,8 @@ fn main() {
             strongroom::core::blob::seal(&mut rng, &id16, 1, &backing, &pt, &ctx).expect("seal"),
         );
     };
-    let raw1 = rate(1, secs, &seal);
-    let raw2 = rate(2, secs, &seal);
+    let (raw1, _) = rate(1, secs, &seal);
+    let (raw2, _) = rate(2, secs, &seal);
     println!(
         "raw blob::seal 4 KiB: 1 thread {raw1:.0}/s, 2 threads {raw2:.0}/s: {:.2}x",
         raw2 / raw1
@@ -123,10 +148,10 @@ fn main() {
         }),
     ];
     for (name, op) in ops {
-        let one = rate(1, secs, op);
-        let two = rate(2, secs, op);
+        let (one, cpu1) = rate(1, secs, op);
+        let (two, cpu2) = rate(2, secs, op);
         println!(
-            "{name}: 1 thread {one:.0}/s, 2 threads {two:.0}/s: {:.2}x",
+            "{name}: 1 thread {one:.0}/s, 2 threads {two:.0}/s: {:.2}x; CPU per call {cpu1:.2} / {cpu2:.2} us",
             two / one
         );
     }

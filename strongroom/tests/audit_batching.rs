@@ -599,3 +599,172 @@ fn a_continued_batch_whose_epoch_read_fails_still_releases_the_lock() {
     let v = f.ks.verify_audit_log().unwrap();
     assert_eq!((v.records, v.fault), (6, None));
 }
+
+/// One Encrypt on a clone of `ks`, in a thread of its own, whose batch
+/// starts its periodic sync outside the serialized section and parks
+/// before the `fdatasync` (the hook); returns once it is parked.
+fn encrypt_with_a_parked_sync(
+    ks: &Keystore,
+    key: &str,
+) -> (
+    strongroom::test_hooks::AuditWriterHold,
+    std::thread::JoinHandle<strongroom::Result<()>>,
+) {
+    let hold = strongroom::test_hooks::hold_deferred_audit_sync(ks);
+    let t = encrypt_in_thread(ks, key);
+    hold.wait_until_held();
+    (hold, t)
+}
+
+/// While a periodic sync runs outside the serialized section (its writer
+/// parked before the `fdatasync`, its batch marked written and the log's
+/// lock released), the other callers of the handle go on appending; no
+/// append leaves `AUDIT_BATCH_EVENTS` or more records past the checkpoint
+/// (one that would syncs and checkpoints in the section, as before); a
+/// management event returns synced and checkpointed with every record
+/// before it; and the parked sync, finishing last, does not move the
+/// checkpoint back to its own batch's end.
+#[test]
+fn callers_go_on_while_a_periodic_sync_runs_outside_the_lock() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let (hold, syncer) = encrypt_with_a_parked_sync(&f.ks, &key);
+    assert_eq!(line_count(&f.path), 3, "its record is in the file");
+    let others = {
+        let ks = f.ks.clone();
+        let key = key.clone();
+        let path = f.path.clone();
+        std::thread::spawn(move || {
+            for _ in 0..AUDIT_BATCH_EVENTS + 20 {
+                try_encrypt(&ks, &key, b"x").unwrap();
+                let past = line_count(&path) - checkpoint_count(&path);
+                assert!(
+                    past < AUDIT_BATCH_EVENTS,
+                    "{past} records past the checkpoint"
+                );
+            }
+        })
+    };
+    wait_for("the other callers, with the sync parked", || {
+        others.is_finished()
+    });
+    others.join().unwrap();
+    assert!(
+        !syncer.is_finished(),
+        "the caller that started it waits for it"
+    );
+    f.ks.disable_key(&key).unwrap();
+    let n = line_count(&f.path);
+    assert_eq!(n, 3 + AUDIT_BATCH_EVENTS + 20 + 2);
+    assert_eq!(checkpoint_count(&f.path), n, "DisableKey is checkpointed");
+    hold.release();
+    join_within("the caller whose batch started the sync", syncer).unwrap();
+    assert_eq!(checkpoint_count(&f.path), n, "never moved back");
+    let v = f.ks.verify_audit_log().unwrap();
+    assert_eq!((v.records, v.checkpoint_records, v.fault), (n, n, None));
+}
+
+/// Another process appends and checkpoints (its handle's drop flushes)
+/// while a periodic sync of this one runs outside the lock: the sync,
+/// finishing after it, leaves the other process's later checkpoint in
+/// place and its caller succeeds.
+#[test]
+fn a_periodic_sync_outside_the_lock_never_moves_the_checkpoint_back() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let (hold, syncer) = encrypt_with_a_parked_sync(&f.ks, &key);
+    let mut child = spawn_child(&f.path, &key, 30, "drop");
+    let mut status = None;
+    wait_for("the other process", || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    });
+    assert!(status.unwrap().success());
+    let n = line_count(&f.path);
+    assert_eq!(n, 3 + 30);
+    assert_eq!(checkpoint_count(&f.path), n, "the child's drop flushed");
+    hold.release();
+    join_within("the caller whose batch started the sync", syncer).unwrap();
+    assert_eq!(checkpoint_count(&f.path), n, "never moved back");
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+    let v = f.ks.verify_audit_log().unwrap();
+    assert_eq!(
+        (v.records, v.checkpoint_records, v.fault),
+        (n + 1, n + 1, None)
+    );
+}
+
+/// The caller whose batch started a periodic sync outside the lock returns
+/// once the sync is done: the checkpoint then covers its batch.
+#[test]
+fn a_periodic_sync_outside_the_lock_checkpoints_before_its_caller_returns() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let (hold, syncer) = encrypt_with_a_parked_sync(&f.ks, &key);
+    hold.release();
+    join_within("the caller whose batch started the sync", syncer).unwrap();
+    assert_eq!(checkpoint_count(&f.path), 3);
+    assert_eq!(
+        checkpoint_len(&f.path),
+        std::fs::metadata(f.ks.audit_log_path()).unwrap().len()
+    );
+}
+
+/// Joins `t` once it has finished, with a hang detector.
+fn join_within<T>(what: &str, t: std::thread::JoinHandle<T>) -> T {
+    wait_for(what, || t.is_finished());
+    t.join().unwrap()
+}
+
+/// Without a test hook: on a handle other callers are using, the batch that
+/// brings `AUDIT_SYNC_EARLY` or more records past the checkpoint starts its
+/// periodic sync outside the serialized section. A writer is held in its
+/// write while that many callers queue behind it; they are written as one
+/// batch, whose writer syncs after releasing the lock and stores the
+/// checkpoint before it returns: once every caller has returned, exactly
+/// one such sync ran and the checkpoint covers every record.
+#[test]
+fn a_big_batch_of_a_contended_handle_syncs_outside_the_section() {
+    use strongroom::test_hooks::{
+        audit_deferred_syncs, audit_queued, hold_audit_writer, AUDIT_SYNC_EARLY,
+    };
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let hold = hold_audit_writer(&f.ks);
+    let first = encrypt_in_thread(&f.ks, &key);
+    hold.wait_until_held();
+    let n = AUDIT_SYNC_EARLY as usize + 8;
+    let behind: Vec<_> = (0..n).map(|_| encrypt_in_thread(&f.ks, &key)).collect();
+    wait_for("the callers queued behind the writer", || {
+        audit_queued(&f.ks) == n
+    });
+    assert_eq!(audit_deferred_syncs(&f.ks), 0);
+    hold.release();
+    join_within("the first caller", first).unwrap();
+    for t in behind {
+        join_within("a caller queued behind", t).unwrap();
+    }
+    assert_eq!(audit_deferred_syncs(&f.ks), 1);
+    // CreateKey and its intent, the first Encrypt, the batch.
+    let total = 3 + n as u64;
+    assert_eq!(line_count(&f.path), total);
+    assert_eq!(checkpoint_count(&f.path), total);
+    let v = f.ks.verify_audit_log().unwrap();
+    assert_eq!(
+        (v.records, v.checkpoint_records, v.fault),
+        (total, total, None)
+    );
+}
+
+/// A batch of a handle used by one caller at a time never syncs outside
+/// the section, however many records lie past the checkpoint.
+#[test]
+fn one_caller_at_a_time_never_syncs_outside_the_section() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    for _ in 0..AUDIT_BATCH_EVENTS + 10 {
+        try_encrypt(&f.ks, &key, b"x").unwrap();
+    }
+    assert_eq!(strongroom::test_hooks::audit_deferred_syncs(&f.ks), 0);
+    assert!(line_count(&f.path) - checkpoint_count(&f.path) < AUDIT_BATCH_EVENTS);
+}
