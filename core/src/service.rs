@@ -154,6 +154,45 @@ pub trait InWrite {
     fn key_policy(&self, rec: &KeyRecord) -> Result<SharedPolicy<'_>>;
 }
 
+/// Every [`KeyAccess`] whose grants come as a `Vec` is what it reads inside
+/// a write (a keystore whose reads are those of the state a write commits
+/// against, such as one a call owns, or a test double).
+impl<K: KeyAccess<Grants = Vec<Grant>> + ?Sized> InWrite for K {
+    fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>> {
+        KeyAccess::grants_of(self, key_id)
+    }
+
+    fn aliases_of(&self, key_id: &str) -> Result<Vec<String>> {
+        KeyAccess::aliases_of(self, key_id)
+    }
+
+    fn principal(&self) -> &str {
+        KeyAccess::principal(self)
+    }
+
+    fn region(&self) -> &str {
+        KeyAccess::region(self)
+    }
+
+    fn account(&self) -> &str {
+        KeyAccess::account(self)
+    }
+
+    fn request_time(&self) -> u64 {
+        KeyAccess::request_time(self)
+    }
+
+    fn source_ip(&self) -> Option<core::net::IpAddr> {
+        KeyAccess::source_ip(self)
+    }
+
+    fn key_policy(&self, rec: &KeyRecord) -> Result<SharedPolicy<'_>> {
+        Ok(SharedPolicy(alloc::boxed::Box::new(KeyAccess::key_policy(
+            self, rec,
+        )?)))
+    }
+}
+
 /// A parsed key policy as [`InWrite::key_policy`] hands it out: owned, or
 /// shared with the keystore (whatever derefs to it, boxed).
 pub struct SharedPolicy<'p>(pub alloc::boxed::Box<dyn Deref<Target = Policy> + 'p>);
@@ -1835,7 +1874,7 @@ pub fn create_grant<S: KeyService>(
                                 conditions,
                                 GrantsWanted::All,
                             )?;
-                            may_grant(again.parents.as_deref(), req, access.principal(), now)?;
+                            may_grant(again.parents.as_deref(), req, access.0.principal(), now)?;
                             grant.check_key(now.key_spec, now.key_usage)
                         })?;
                     }
@@ -2584,11 +2623,14 @@ mod tests {
 
     /// Reads inside a write, as a keystore's transaction would give them,
     /// for the principal `user/a` at Unix second 100, under `policy` (the
-    /// key's own policy is used when it has one).
+    /// key's own policy is used when it has one); with `broken`, every
+    /// read of grants or aliases fails (a row that fails its integrity
+    /// check).
     struct Now {
         grants: Vec<Grant>,
         aliases: Vec<String>,
         policy: Policy,
+        broken: bool,
     }
 
     impl Now {
@@ -2600,16 +2642,24 @@ mod tests {
                     r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/a"},"Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/team":"blue"}}}]}"#,
                 )
                 .unwrap(),
+                broken: false,
             }
+        }
+
+        fn read<T: Clone>(&self, rows: &T) -> Result<T> {
+            if self.broken {
+                return Err(Error::internal("a grant row failed its integrity check"));
+            }
+            Ok(rows.clone())
         }
     }
 
     impl InWrite for Now {
         fn grants_of(&self, _: &str) -> Result<Vec<Grant>> {
-            Ok(self.grants.clone())
+            self.read(&self.grants)
         }
         fn aliases_of(&self, _: &str) -> Result<Vec<String>> {
-            Ok(self.aliases.clone())
+            self.read(&self.aliases)
         }
         fn principal(&self) -> &str {
             "arn:aws:iam::111122223333:user/a"
@@ -2742,40 +2792,16 @@ mod tests {
     /// once.
     #[test]
     fn only_a_write_sent_back_is_retried() {
-        struct Broken(Now);
-        impl InWrite for Broken {
-            fn grants_of(&self, _: &str) -> Result<Vec<Grant>> {
-                Err(Error::internal("a grant row failed its integrity check"))
-            }
-            fn aliases_of(&self, _: &str) -> Result<Vec<String>> {
-                Err(Error::internal("a grant row failed its integrity check"))
-            }
-            fn principal(&self) -> &str {
-                self.0.principal()
-            }
-            fn region(&self) -> &str {
-                self.0.region()
-            }
-            fn account(&self) -> &str {
-                self.0.account()
-            }
-            fn request_time(&self) -> u64 {
-                self.0.request_time()
-            }
-            fn source_ip(&self) -> Option<core::net::IpAddr> {
-                None
-            }
-            fn key_policy(&self, rec: &KeyRecord) -> Result<SharedPolicy<'_>> {
-                self.0.key_policy(rec)
-            }
-        }
         let key = record(4);
         let by_grant = Authorization {
             key: &key,
             parents: Some(alloc::vec![grant("p1")]),
             aliases: ConditionsSeen::default(),
         };
-        let broken = Broken(Now::new(&[], &[]));
+        let broken = Now {
+            broken: true,
+            ..Now::new(&[], &[])
+        };
         let mut attempts = 0;
         let e = retry_stale(|_| {
             attempts += 1;
