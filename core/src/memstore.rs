@@ -1713,7 +1713,7 @@ mod tests {
                         (r.map(|g| g.is_some()).map_err(|e| e.kind()), call.resources)
                     };
                     let read = decide(&Access(&ks, now));
-                    let write = decide(&InWriteAccess(&Access(&ks, now)));
+                    let write = decide(&InWriteAccess::new(&Access(&ks, now)));
                     assert_eq!(read, write, "{principal:?} {action} {key}");
                     outcomes.push(read.0);
                 }
