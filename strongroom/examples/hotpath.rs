@@ -92,6 +92,10 @@ fn build(path: &Path, n: usize) {
             let _ = std::fs::remove_file(&from);
         }
     }
+    // Its change-signal file is not copied (a copy gets its own on open).
+    let mut signal = tmp.into_os_string();
+    signal.push("-signal");
+    let _ = std::fs::remove_file(PathBuf::from(signal));
 }
 
 /// CPU time of the calling thread, nanoseconds (Linux schedstat).
