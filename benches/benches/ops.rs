@@ -36,6 +36,11 @@
 //!   keystores) and the open of each keystore.
 //! - `STRONGROOM_BENCH_DIR`: where the bench keystores live (default
 //!   `target/`, or `/dev/shm/strongroom-bench` with `STRONGROOM_BENCH_SHM=1`).
+//! - `STRONGROOM_BENCH_AUDIT_MAX_MIB`: a bench keystore whose audit log
+//!   grew by more than this many MiB (default 256) past a fresh one's (4 KiB
+//!   per key) is made afresh before a run; every run appends its
+//!   operations' events to the reused keystore's log, which would otherwise
+//!   grow without bound.
 //!
 //! Run: `cargo bench -p strongroom-benches --bench ops` (criterion options
 //! after `--`, e.g. `-- --warm-up-time 1 --measurement-time 2 Sign/`), then

@@ -178,10 +178,43 @@ pub fn bench_dir() -> PathBuf {
     }
 }
 
+/// How much bench runs may grow a bench keystore's audit log before the
+/// keystore is made afresh ([`fixture`]): `STRONGROOM_BENCH_AUDIT_MAX_MIB`
+/// MiB when set (a whole number, at least 1), else 256 MiB. The bound of
+/// a keystore of `n` keys is this plus [`FRESH_AUDIT_BYTES_PER_KEY`] per
+/// key, the log of a freshly made one.
+///
+/// Every run of a bench appends to the reused keystore's audit log (each
+/// operation is audited) and the log is never cut, so without a bound it
+/// grows by each run's events for ever (one helper's runs grew one to
+/// 9 GB in `/dev/shm`, which is RAM).
+///
+/// # Panics
+/// If `STRONGROOM_BENCH_AUDIT_MAX_MIB` is set but is not a whole number of
+/// at least 1.
+pub fn audit_log_growth() -> u64 {
+    let mib = match std::env::var("STRONGROOM_BENCH_AUDIT_MAX_MIB") {
+        Ok(v) => v
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .expect("STRONGROOM_BENCH_AUDIT_MAX_MIB: a whole number of MiB, at least 1"),
+        Err(_) => 256,
+    };
+    mib << 20
+}
+
+/// More than the audit-log bytes per key of a freshly made bench keystore:
+/// each `CreateKey` writes two lines (its intent and its outcome) of about
+/// 1,060 bytes, so 100,000 keys make about 210 MB.
+pub const FRESH_AUDIT_BYTES_PER_KEY: u64 = 4096;
+
 /// A keystore holding `n` symmetric keys and [`EXTRA_KEYS`]. The file is
 /// `bench-keystore-v4-<n>.db` in [`bench_dir`] (v4: keystore format 4, with
 /// the row counts; the files of older formats, v2 and v3, are left to older
-/// builds), made on first use and reused afterwards.
+/// builds), made on first use and reused afterwards, until its audit log
+/// passes its bound ([`audit_log_growth`]): then it is made afresh (with
+/// new key IDs), so that runs do not grow the log without bound.
 pub fn fixture(n: usize) -> Fixture {
     fixture_in(&bench_dir(), n)
 }
@@ -198,15 +231,29 @@ pub fn fixture_in(dir: &Path, n: usize) -> Fixture {
 
 /// As [`fixture`], in `dir`, the handle writing audit events in `mode`.
 pub fn fixture_in_mode(dir: &Path, n: usize, mode: AuditWriteMode) -> Fixture {
+    let fresh = u64::try_from(n).map_or(u64::MAX, |n| n.saturating_mul(FRESH_AUDIT_BYTES_PER_KEY));
+    fixture_bounded(dir, n, mode, audit_log_growth().saturating_add(fresh))
+}
+
+/// As [`fixture_in_mode`], made afresh when its audit log is larger than
+/// `max_audit` bytes.
+fn fixture_bounded(dir: &Path, n: usize, mode: AuditWriteMode, max_audit: u64) -> Fixture {
     std::fs::create_dir_all(dir).expect("bench keystore dir");
     let path = fixture_path(dir, n);
+    let audit = std::fs::metadata(audit_log_path(&path)).map_or(0, |m| m.len());
+    if audit > max_audit {
+        eprintln!(
+            "bench keystore: {} has an audit log of {audit} bytes, more than {max_audit} \
+             (STRONGROOM_BENCH_AUDIT_MAX_MIB past a fresh one's): making it afresh",
+            path.display()
+        );
+        remove_keystore(&path);
+    }
     let open = || Keystore::open_with(&path, root(), OpenOptions::default().audit_write_mode(mode));
     let ks = match open() {
         Ok(ks) => ks,
         Err(_) => {
-            for (f, _) in files_of(&path) {
-                let _ = std::fs::remove_file(f);
-            }
+            remove_keystore(&path);
             eprintln!("bench keystore: making {} ({n} keys)", path.display());
             build(&path, n);
             open().expect("open")
@@ -282,4 +329,39 @@ pub fn remove_keystore(path: &Path) {
 pub fn keystore_with(n: usize) -> (Keystore, String) {
     let f = fixture(n);
     (f.ks, f.symmetric)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fixture is reused while its audit log is within the bound, and
+    /// made afresh (new keys, a new log) once the log is past it, so that
+    /// bench runs cannot grow it without bound.
+    #[test]
+    fn a_fixture_whose_audit_log_passed_the_bound_is_made_afresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let mode = || AuditWriteMode::WriteThrough;
+        let log = audit_log_path(&fixture_path(dir.path(), 1));
+        let len = || std::fs::metadata(&log).unwrap().len();
+        // The key behind `alias/bench-p256` tells the keystore apart (the
+        // `symmetric` key may be made anew on each open when it sorts after
+        // an extra key).
+        let first = fixture_bounded(dir.path(), 1, mode(), u64::MAX)
+            .key("p256")
+            .to_owned();
+        let bound = len();
+        // At the bound: reused (opening it appends events past the bound).
+        let again = fixture_bounded(dir.path(), 1, mode(), bound);
+        assert_eq!(again.key("p256"), first);
+        drop(again);
+        let grown = len();
+        assert!(grown > bound);
+        // Past it: made afresh.
+        let fresh = fixture_bounded(dir.path(), 1, mode(), bound);
+        assert_ne!(fresh.key("p256"), first);
+        assert!(fresh.ks.describe_key(&first).is_err());
+        drop(fresh);
+        assert!(len() < grown, "{} {grown}", len());
+    }
 }

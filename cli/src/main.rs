@@ -809,7 +809,7 @@ fn main() -> ExitCode {
     cli.root_key_file_on_command_line =
         matches.value_source("root_key_file") == Some(ValueSource::CommandLine);
     catch_file_size_limit();
-    match run(&cli) {
+    match run(&cli).map_err(|e| passphrase_hint(&cli, e)) {
         // The reader of stdout went away: quiet, as a process killed by SIGPIPE.
         Ok(()) if output::broken_pipe() => ExitCode::from(141),
         Ok(()) => ExitCode::SUCCESS,
@@ -837,6 +837,24 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `e`, or, when it is the library's for a passphrase keystore opened with
+/// a root key that could not be read (such as the default `.key` file, which
+/// a passphrase keystore never has) and no `--passphrase-env` was given,
+/// the same error saying how to open it.
+fn passphrase_hint(cli: &Cli, e: Error) -> Error {
+    if cli.passphrase_env.is_some() || !e.message().starts_with(strongroom::PASSPHRASE_PROTECTED) {
+        return e;
+    }
+    Error::new(
+        e.kind(),
+        format!(
+            "the keystore {} is protected by a passphrase (made with `init --passphrase-env`): \
+             pass --passphrase-env VAR, with its passphrase in the environment variable VAR",
+            cli.keystore.display()
+        ),
+    )
 }
 
 fn operation_name(c: &Command) -> String {
@@ -1105,11 +1123,11 @@ fn run(cli: &Cli) -> Result<(), Error> {
     match &cli.command {
         Command::EncryptFile(a) => {
             remove_partial_outputs_on_signals()?;
-            return envelope_cmd::encrypt_file(&ectx, a);
+            return envelope_cmd::encrypt_file(&ectx, a).map_err(envelope_cmd::option_names);
         }
         Command::DecryptFile(a) => {
             remove_partial_outputs_on_signals()?;
-            return envelope_cmd::decrypt_file(&ectx, a);
+            return envelope_cmd::decrypt_file(&ectx, a).map_err(envelope_cmd::option_names);
         }
         _ => {}
     }
@@ -1550,15 +1568,20 @@ fn run(cli: &Cli) -> Result<(), Error> {
     // A change that committed succeeds even when its audit record or the
     // checkpoint over it could not be stored then (the handle keeps the
     // record to write first): stored now, or said, since the process ends.
+    // A read-only command changed nothing: its record is in the log (written
+    // before it returned), only the checkpoint over it is missing.
     if result.is_ok() {
         if let Err(e) = ks.flush_audit_log() {
-            let _ = writeln!(
-                std::io::stderr(),
-                "warning: {}; the command's change stands, but its audit record is not \
-                 written or not checkpointed (`strongroom audit verify` lists its intent \
-                 under OutcomeUnknown, or Records beyond CheckpointRecords)",
-                e.message()
-            );
+            let what = if strongroom::core::audit::is_read_only(&operation_name(&cli.command)) {
+                "the command succeeded and changed nothing, but the audit log's checkpoint \
+                 does not cover its record yet (`strongroom audit verify` counts it among \
+                 Records beyond CheckpointRecords)"
+            } else {
+                "the command's change stands, but its audit record is not written or not \
+                 checkpointed (`strongroom audit verify` lists its intent under \
+                 OutcomeUnknown, or Records beyond CheckpointRecords)"
+            };
+            let _ = writeln!(std::io::stderr(), "warning: {}; {what}", e.message());
         }
     }
     result

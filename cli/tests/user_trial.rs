@@ -101,6 +101,25 @@ fn passphrase_env_must_be_set_and_not_empty() {
         .output()
         .unwrap();
     failed(&list, "ValidationException", "SR_TEST_PASSPHRASE");
+
+    // Without --passphrase-env, the error says the keystore is
+    // passphrase-protected and how to open it, not just that the default
+    // `.key` file (which it never had) is missing; read-only commands too.
+    for args in [
+        &["list-keys"][..],
+        &["audit", "verify"],
+        &["anchor", "status"],
+    ] {
+        let out = cmd(&ks).args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("is protected by a passphrase")
+                && err.contains("pass --passphrase-env VAR")
+                && !err.contains("p.key"),
+            "{args:?}: {err}"
+        );
+    }
 }
 
 #[test]

@@ -974,7 +974,11 @@ fn commitment(env: &Env<'_>, key_id: &str, material: &Secret) -> Result<String> 
 ///
 /// `ExpirationModel` defaults to `KEY_MATERIAL_EXPIRES` when `ValidTo` is
 /// given and `KEY_MATERIAL_DOES_NOT_EXPIRE` otherwise; `ValidTo` (Unix
-/// seconds) must be in the future and at most 365 days away.
+/// seconds) must be in the future and at most 365 days away. AWS KMS
+/// documents `KEY_MATERIAL_EXPIRES` as the default in both cases (so by
+/// that documentation a request with neither fails); Strongroom imports material that does
+/// not expire then, so that leaving `ValidTo` out means what the C API's
+/// `valid_to = 0` means.
 ///
 /// # Errors
 /// `ValidationException` (expiration parameters, material not valid for

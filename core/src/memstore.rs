@@ -1384,7 +1384,9 @@ impl MemKeystore {
 }
 
 /// The authorization view of a keystore ([`service::authorize`]) for a call
-/// at Unix second `.1`.
+/// at Unix second `.1`, and its view inside the call's writes
+/// ([`service::InWrite`]): one call owns the keystore, so what it reads is
+/// what the write commits against.
 #[derive(Clone, Copy)]
 struct Access<'a>(&'a MemKeystore, u64);
 
@@ -1427,47 +1429,6 @@ impl KeyAccess for Access<'_> {
 
     fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>> {
         Ok(self.0.grants_of(key_id))
-    }
-}
-
-/// A [`MemKeystore`] as a call's write at Unix second `.1` sees it: one
-/// call owns the keystore, so what it reads is what the write commits
-/// against.
-struct Reads<'a>(&'a MemKeystore, u64);
-
-impl service::InWrite for Reads<'_> {
-    fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>> {
-        Ok(self.0.grants_of(key_id))
-    }
-
-    fn aliases_of(&self, key_id: &str) -> Result<Vec<String>> {
-        Ok(self.0.aliases_of(key_id))
-    }
-
-    fn principal(&self) -> &str {
-        self.0.principal()
-    }
-
-    fn region(&self) -> &str {
-        &self.0.config.region
-    }
-
-    fn account(&self) -> &str {
-        &self.0.config.account
-    }
-
-    fn request_time(&self) -> u64 {
-        self.1
-    }
-
-    fn source_ip(&self) -> Option<core::net::IpAddr> {
-        None
-    }
-
-    fn key_policy(&self, rec: &KeyRecord) -> Result<service::SharedPolicy<'_>> {
-        Ok(service::SharedPolicy(alloc::boxed::Box::new(
-            self.0.key_policy(rec)?,
-        )))
     }
 }
 
@@ -1543,7 +1504,7 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
         let old_target = existing
             .as_ref()
             .and_then(|a| ks.keys.get(&a.target_key_id));
-        let record = f(rec, existing, old_target, &Reads(ks, self.now))?;
+        let record = f(rec, existing, old_target, &Access(ks, self.now))?;
         ks.aliases.insert(alias_name.into(), record);
         Ok(())
     }
@@ -1551,7 +1512,7 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
     fn delete_alias(&mut self, alias_name: &str, check: &service::AliasCheck<'_>) -> Result<()> {
         let alias = self.ks.aliases.get(alias_name);
         let target = alias.and_then(|a| self.ks.keys.get(&a.target_key_id));
-        check(alias, target, &Reads(self.ks, self.now))?;
+        check(alias, target, &Access(self.ks, self.now))?;
         self.ks.aliases.remove(alias_name);
         Ok(())
     }
@@ -1576,7 +1537,7 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
             .keys
             .get(key_id)
             .ok_or_else(|| MemKeystore::not_found(key_id))?;
-        if let Some(id) = existing(rec, &Reads(self.ks, self.now))? {
+        if let Some(id) = existing(rec, &Access(self.ks, self.now))? {
             return Ok(id);
         }
         self.ks.stop_if_dry_run()?;
@@ -1596,7 +1557,7 @@ impl<R: CryptoRng + ?Sized> KeyService for Service<'_, R> {
             .keys
             .get(key_id)
             .ok_or_else(|| MemKeystore::not_found(key_id))?;
-        check(rec, &Reads(self.ks, self.now))?;
+        check(rec, &Access(self.ks, self.now))?;
         let row = grant_row_id(key_id, grant_id);
         if self.ks.grants.get(&row).is_none() {
             return Err(access::grant_not_found(grant_id));
@@ -1670,7 +1631,7 @@ impl<R: CryptoRng + ?Sized> Service<'_, R> {
         // One call owns the keystore: the record after maintenance is the
         // one `modify` changes.
         let rec = self.ks.load(self.rng, self.now, key_id)?;
-        check(&rec, &Reads(self.ks, self.now))?;
+        check(&rec, &Access(self.ks, self.now))?;
         self.ks.modify(self.rng, self.now, key_id, f)
     }
 
@@ -1698,10 +1659,11 @@ mod tests {
     use crate::service::{authorize, InWriteAccess};
     use crate::{EncryptionContext, ErrorKind};
 
-    /// A write's view of the keystore ([`Reads`], which CreateAlias,
-    /// CreateGrant and the other writes authorize again with when what they
-    /// were authorized on changed) decides every call as the read view
-    /// ([`Access`]) does: the same decision, error and audited resources.
+    /// A write's view of the keystore ([`InWriteAccess`] of [`Access`],
+    /// which CreateAlias, CreateGrant and the other writes authorize again
+    /// with when what they were authorized on changed) decides every call
+    /// as the read view ([`Access`]) does: the same decision, error and
+    /// audited resources.
     #[test]
     fn a_write_authorizes_as_a_read_does() {
         let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
@@ -1751,7 +1713,7 @@ mod tests {
                         (r.map(|g| g.is_some()).map_err(|e| e.kind()), call.resources)
                     };
                     let read = decide(&Access(&ks, now));
-                    let write = decide(&InWriteAccess(&Reads(&ks, now)));
+                    let write = decide(&InWriteAccess::new(&Access(&ks, now)));
                     assert_eq!(read, write, "{principal:?} {action} {key}");
                     outcomes.push(read.0);
                 }

@@ -154,6 +154,45 @@ pub trait InWrite {
     fn key_policy(&self, rec: &KeyRecord) -> Result<SharedPolicy<'_>>;
 }
 
+/// Every [`KeyAccess`] whose grants come as a `Vec` is what it reads inside
+/// a write (a keystore whose reads are those of the state a write commits
+/// against, such as one a call owns, or a test double).
+impl<K: KeyAccess<Grants = Vec<Grant>> + ?Sized> InWrite for K {
+    fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>> {
+        KeyAccess::grants_of(self, key_id)
+    }
+
+    fn aliases_of(&self, key_id: &str) -> Result<Vec<String>> {
+        KeyAccess::aliases_of(self, key_id)
+    }
+
+    fn principal(&self) -> &str {
+        KeyAccess::principal(self)
+    }
+
+    fn region(&self) -> &str {
+        KeyAccess::region(self)
+    }
+
+    fn account(&self) -> &str {
+        KeyAccess::account(self)
+    }
+
+    fn request_time(&self) -> u64 {
+        KeyAccess::request_time(self)
+    }
+
+    fn source_ip(&self) -> Option<core::net::IpAddr> {
+        KeyAccess::source_ip(self)
+    }
+
+    fn key_policy(&self, rec: &KeyRecord) -> Result<SharedPolicy<'_>> {
+        Ok(SharedPolicy(alloc::boxed::Box::new(KeyAccess::key_policy(
+            self, rec,
+        )?)))
+    }
+}
+
 /// A parsed key policy as [`InWrite::key_policy`] hands it out: owned, or
 /// shared with the keystore (whatever derefs to it, boxed).
 pub struct SharedPolicy<'p>(pub alloc::boxed::Box<dyn Deref<Target = Policy> + 'p>);
@@ -172,9 +211,29 @@ impl core::fmt::Debug for SharedPolicy<'_> {
 }
 
 /// [`authorize`]'s view of a keystore inside a write: what [`InWrite`] reads
-/// in the write's transaction.
+/// in the write's transaction, and the grants of one key when the write has
+/// read them already ([`with_grants`](Self::with_grants)).
 #[derive(Clone, Copy)]
-pub struct InWriteAccess<'a>(pub &'a dyn InWrite);
+pub struct InWriteAccess<'a> {
+    reads: &'a dyn InWrite,
+    known: Option<(&'a str, &'a [Grant])>,
+}
+
+impl<'a> InWriteAccess<'a> {
+    /// What `reads` reads.
+    pub fn new(reads: &'a dyn InWrite) -> Self {
+        InWriteAccess { reads, known: None }
+    }
+
+    /// What `reads` reads, but the grants of `key_id` (a key ID), which
+    /// are `grants`, the write having read them (not read again).
+    pub fn with_grants(reads: &'a dyn InWrite, key_id: &'a str, grants: &'a [Grant]) -> Self {
+        InWriteAccess {
+            reads,
+            known: Some((key_id, grants)),
+        }
+    }
+}
 
 impl core::fmt::Debug for InWriteAccess<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -189,37 +248,40 @@ impl KeyAccess for InWriteAccess<'_> {
         Self: 'p;
 
     fn principal(&self) -> &str {
-        self.0.principal()
+        self.reads.principal()
     }
 
     fn region(&self) -> &str {
-        self.0.region()
+        self.reads.region()
     }
 
     fn account(&self) -> &str {
-        self.0.account()
+        self.reads.account()
     }
 
     fn request_time(&self) -> u64 {
-        self.0.request_time()
+        self.reads.request_time()
     }
 
     fn source_ip(&self) -> Option<core::net::IpAddr> {
-        self.0.source_ip()
+        self.reads.source_ip()
     }
 
     fn key_policy(&self, rec: &KeyRecord) -> Result<SharedPolicy<'_>> {
-        self.0.key_policy(rec)
+        self.reads.key_policy(rec)
     }
 
     fn aliases_of(&self, key_id: &str) -> Result<Vec<String>> {
-        self.0.aliases_of(key_id)
+        self.reads.aliases_of(key_id)
     }
 
     type Grants = Vec<Grant>;
 
     fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>> {
-        self.0.grants_of(key_id)
+        match self.known {
+            Some((known, grants)) if known == key_id => Ok(grants.to_vec()),
+            _ => self.reads.grants_of(key_id),
+        }
     }
 }
 
@@ -312,7 +374,7 @@ fn reauthorize(
     stale.note(Ok(()))?;
     let mut call = call.borrow_mut();
     call.resources.truncate(mark);
-    authorize(&InWriteAccess(reads), &mut call)
+    authorize(&InWriteAccess::new(reads), &mut call)
 }
 
 /// The error of a write whose authorization no longer holds.
@@ -1823,7 +1885,10 @@ pub fn create_grant<S: KeyService>(
                 grant.check_key(rec.key_spec, rec.key_usage)?;
                 let call = core::cell::RefCell::new(&mut *call);
                 s.add_grant(&rec.key_id, &grant, &|now, reads| {
-                    if !authorized.holds(Some(now), reads)? {
+                    grant_in_write(now, reads, &grant, |reads| {
+                        if authorized.holds(Some(now), reads)? {
+                            return Ok(());
+                        }
                         reauthorize(stale, &call, mark, reads, &[Some(now)], |access, call| {
                             let again = authorize_write_wanting(
                                 access,
@@ -1835,20 +1900,15 @@ pub fn create_grant<S: KeyService>(
                                 conditions,
                                 GrantsWanted::All,
                             )?;
-                            may_grant(again.parents.as_deref(), req, access.principal(), now)?;
+                            may_grant(
+                                again.parents.as_deref(),
+                                req,
+                                access.reads.principal(),
+                                now,
+                            )?;
                             grant.check_key(now.key_spec, now.key_usage)
-                        })?;
-                    }
-                    let existing = reads.grants_of(&now.key_id)?;
-                    if grant.name.is_some() {
-                        if let Some(g) = existing.iter().find(|g| g.same_parameters(&grant)) {
-                            return Ok(Some(g.grant_id.clone()));
-                        }
-                    }
-                    if existing.len() >= access::MAX_GRANTS_PER_KEY {
-                        return Err(access::too_many_grants(&now.arn));
-                    }
-                    Ok(None)
+                        })
+                    })
                 })
             })?;
             call.response = serde_json::json!({ "grantId": grant_id });
@@ -1858,6 +1918,34 @@ pub fn create_grant<S: KeyService>(
             })
         },
     )
+}
+
+/// CreateGrant's check inside its write ([`GrantCheck`]), on the key record
+/// `now` and the transaction's reads: the key's grants are read once, and
+/// `authorized` (the re-check of the call's authorization, made again if it
+/// no longer holds) reads them from there, as do the check for an
+/// equivalent named grant (whose ID is returned) and the per-key limit.
+///
+/// # Errors
+/// `authorized`'s; `LimitExceededException` when the key has
+/// [`access::MAX_GRANTS_PER_KEY`] grants; those of `reads`.
+fn grant_in_write(
+    now: &KeyRecord,
+    reads: &dyn InWrite,
+    grant: &Grant,
+    authorized: impl FnOnce(&dyn InWrite) -> Result<()>,
+) -> Result<Option<String>> {
+    let existing = reads.grants_of(&now.key_id)?;
+    authorized(&InWriteAccess::with_grants(reads, &now.key_id, &existing))?;
+    if grant.name.is_some() {
+        if let Some(g) = existing.iter().find(|g| g.same_parameters(grant)) {
+            return Ok(Some(g.grant_id.clone()));
+        }
+    }
+    if existing.len() >= access::MAX_GRANTS_PER_KEY {
+        return Err(access::too_many_grants(&now.arn));
+    }
+    Ok(None)
 }
 
 /// Whether CreateGrant may add a grant to `rec` once its key policy or its
@@ -2584,11 +2672,16 @@ mod tests {
 
     /// Reads inside a write, as a keystore's transaction would give them,
     /// for the principal `user/a` at Unix second 100, under `policy` (the
-    /// key's own policy is used when it has one).
+    /// key's own policy is used when it has one); with `broken`, every
+    /// read of grants or aliases fails (a row that fails its integrity
+    /// check).
     struct Now {
         grants: Vec<Grant>,
         aliases: Vec<String>,
         policy: Policy,
+        broken: bool,
+        /// How many times the grants were read.
+        grant_reads: core::cell::Cell<usize>,
     }
 
     impl Now {
@@ -2600,16 +2693,26 @@ mod tests {
                     r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/a"},"Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/team":"blue"}}}]}"#,
                 )
                 .unwrap(),
+                broken: false,
+                grant_reads: core::cell::Cell::new(0),
             }
+        }
+
+        fn read<T: Clone>(&self, rows: &T) -> Result<T> {
+            if self.broken {
+                return Err(Error::internal("a grant row failed its integrity check"));
+            }
+            Ok(rows.clone())
         }
     }
 
     impl InWrite for Now {
         fn grants_of(&self, _: &str) -> Result<Vec<Grant>> {
-            Ok(self.grants.clone())
+            self.grant_reads.set(self.grant_reads.get() + 1);
+            self.read(&self.grants)
         }
         fn aliases_of(&self, _: &str) -> Result<Vec<String>> {
-            Ok(self.aliases.clone())
+            self.read(&self.aliases)
         }
         fn principal(&self) -> &str {
             "arn:aws:iam::111122223333:user/a"
@@ -2737,45 +2840,66 @@ mod tests {
         assert!(!stale.0.get());
     }
 
+    /// CreateGrant's check inside its write reads the key's grants once,
+    /// also when its authorization no longer holds (the re-check reads
+    /// them) and is made again on them (which reads them too, the key
+    /// policy leaving the call to the grants): the equivalent-grant check
+    /// and the per-key limit use the same read.
+    #[test]
+    fn a_grant_check_in_the_write_reads_the_grants_once() {
+        let reads = Now::new(&["p0", "p1"], &[]);
+        let now = record(4);
+        let authorized = Authorization {
+            key: &now,
+            parents: Some(alloc::vec![grant("revoked")]),
+            aliases: ConditionsSeen::default(),
+        };
+        let stale = Stale::default();
+        let mut call = Call::new(RequestParameters::default());
+        let call = core::cell::RefCell::new(&mut call);
+        let mut again = 0;
+        let mut named = grant("p1");
+        named.grant_id = "new".into();
+        let r = grant_in_write(&now, &reads, &named, |reads| {
+            if authorized.holds(Some(&now), reads)? {
+                return Ok(());
+            }
+            again += 1;
+            reauthorize(&stale, &call, 0, reads, &[Some(&now)], |access, call| {
+                let by = authorize(
+                    access,
+                    call,
+                    "CreateGrant",
+                    &now,
+                    "k1",
+                    &no_context(),
+                    &|r| r,
+                )?;
+                assert!(by.is_some(), "allowed by a grant");
+                Ok(())
+            })
+        })
+        .unwrap();
+        assert_eq!(again, 1, "authorized again");
+        assert_eq!(r, None);
+        assert_eq!(reads.grant_reads.get(), 1);
+    }
+
     /// Only a write sent back to start over is retried: an error reading
     /// the rows inside the write (a tampered row, an I/O error) fails at
     /// once.
     #[test]
     fn only_a_write_sent_back_is_retried() {
-        struct Broken(Now);
-        impl InWrite for Broken {
-            fn grants_of(&self, _: &str) -> Result<Vec<Grant>> {
-                Err(Error::internal("a grant row failed its integrity check"))
-            }
-            fn aliases_of(&self, _: &str) -> Result<Vec<String>> {
-                Err(Error::internal("a grant row failed its integrity check"))
-            }
-            fn principal(&self) -> &str {
-                self.0.principal()
-            }
-            fn region(&self) -> &str {
-                self.0.region()
-            }
-            fn account(&self) -> &str {
-                self.0.account()
-            }
-            fn request_time(&self) -> u64 {
-                self.0.request_time()
-            }
-            fn source_ip(&self) -> Option<core::net::IpAddr> {
-                None
-            }
-            fn key_policy(&self, rec: &KeyRecord) -> Result<SharedPolicy<'_>> {
-                self.0.key_policy(rec)
-            }
-        }
         let key = record(4);
         let by_grant = Authorization {
             key: &key,
             parents: Some(alloc::vec![grant("p1")]),
             aliases: ConditionsSeen::default(),
         };
-        let broken = Broken(Now::new(&[], &[]));
+        let broken = Now {
+            broken: true,
+            ..Now::new(&[], &[])
+        };
         let mut attempts = 0;
         let e = retry_stale(|_| {
             attempts += 1;

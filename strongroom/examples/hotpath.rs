@@ -1,16 +1,22 @@
 //! Throughput of the facade's hot path, audit log on, next to the raw
 //! cryptographic work of the same operation: Encrypt and Decrypt of 4 KiB,
-//! GenerateDataKey (AES_256), Sign (ECDSA P-256), with 1 and 2 threads on
+//! GenerateDataKey (AES_256), Sign (ECDSA P-256), with 1 and N threads on
 //! one shared handle, and Encrypt through two handles opened separately on
-//! the same keystore in turn, in keystores of 10 and 100,000 keys.
+//! the same keystore in turn, in keystores of 10 and 100,000 keys; and the
+//! raw `blob::seal` of 4 KiB with 1 and N threads and no shared state (what
+//! the machine gives N threads right now).
 //!
-//! `cargo run --release -p strongroom --example hotpath [seconds] [big]`
-//! (defaults 2 s per cell and 100000 keys). The keystores are built once on
-//! `/dev/shm` (fsync is free there) and kept in `target/hotpath-bench/`; each
-//! run measures on disk in a copy that it deletes at its end (a run appends
-//! gigabytes of audit records). Prints wall-clock ops/s and the
+//! `cargo run --release -p strongroom --example hotpath -- [--dir DIR]
+//! [--threads N] [seconds] [big]` (defaults: 2 s per cell, 100000 keys, 2
+//! threads; `big` 10 measures the 10-key keystore twice). The keystores are
+//! built once on `/dev/shm` (fsync is free there) and kept in
+//! `target/hotpath-bench/`; each run measures in a copy in `DIR` (default
+//! that directory; a tmpfs or a disk), which it deletes at its end (a run
+//! appends gigabytes of audit records). Prints wall-clock ops/s and the
 //! ratio to the raw primitive; read the ratios, not the absolute figures, on
-//! a shared machine.
+//! a shared machine. Two threads on one handle against one, on tmpfs and on
+//! disk: `hotpath -- --dir /dev/shm 1 10` and `hotpath -- --dir DISK_DIR 1
+//! 10`.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -39,24 +45,24 @@ fn files(p: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// A keystore of `n` symmetric keys plus one P-256 signing key (alias
-/// `alias/sign`) at `dir/hotpath-<n>.db`, built on first use.
-fn keystore(dir: &Path, n: usize) -> Keystore {
-    let path = dir.join(format!("hotpath-{n}.db"));
-    // The built keystore is kept as `hotpath-<n>.built.db` and copied for
-    // each run (whose copy [`main`] deletes at its end): a run appends
-    // gigabytes of audit records, which must not pile up across runs.
-    let built = dir.join(format!("hotpath-{n}.built.db"));
+/// A copy at `path` of the keystore of `n` symmetric keys plus one P-256
+/// signing key (alias `alias/sign`) kept at `built/hotpath-<n>.built.db`,
+/// built on first use.
+fn keystore(built: &Path, path: &Path, n: usize) -> Keystore {
+    // The built keystore is kept and copied for each run (whose copy
+    // [`main`] deletes at its end): a run appends gigabytes of audit
+    // records, which must not pile up across runs.
+    let built = built.join(format!("hotpath-{n}.built.db"));
     if !built.exists() {
         build(&built, n);
     }
-    for (from, to) in files(&built).into_iter().zip(files(&path)) {
+    for (from, to) in files(&built).into_iter().zip(files(path)) {
         let _ = std::fs::remove_file(&to);
         if from.exists() {
             std::fs::copy(&from, &to).expect("copy");
         }
     }
-    Keystore::open(&path, root()).expect("open")
+    Keystore::open(path, root()).expect("open")
 }
 
 /// Builds the keystore of [`keystore`] at `path`, on `/dev/shm` first.
@@ -86,6 +92,10 @@ fn build(path: &Path, n: usize) {
             let _ = std::fs::remove_file(&from);
         }
     }
+    // Its change-signal file is not copied (a copy gets its own on open).
+    let mut signal = tmp.into_os_string();
+    signal.push("-signal");
+    let _ = std::fs::remove_file(PathBuf::from(signal));
 }
 
 /// CPU time of the calling thread, nanoseconds (Linux schedstat).
@@ -96,12 +106,9 @@ fn thread_cpu_ns() -> u64 {
         .unwrap_or(0)
 }
 
-/// Operations per CPU-second of `op` on one thread for `secs` (steadier
-/// than wall time on a loaded machine).
-fn cpu_rate(secs: f64, op: &(dyn Fn() + Sync)) -> f64 {
-    let stop = Duration::from_secs_f64(secs);
-    let start = Instant::now();
-    let cpu0 = thread_cpu_ns();
+/// Runs `op` in rounds of 16 until `stop` has passed since `start`;
+/// returns how many times it ran.
+fn spin(start: Instant, stop: Duration, op: &(dyn Fn() + Sync)) -> u64 {
     let mut n = 0u64;
     while start.elapsed() < stop {
         for _ in 0..16 {
@@ -109,6 +116,14 @@ fn cpu_rate(secs: f64, op: &(dyn Fn() + Sync)) -> f64 {
         }
         n += 16;
     }
+    n
+}
+
+/// Operations per CPU-second of `op` on one thread for `secs` (steadier
+/// than wall time on a loaded machine).
+fn cpu_rate(secs: f64, op: &(dyn Fn() + Sync)) -> f64 {
+    let cpu0 = thread_cpu_ns();
+    let n = spin(Instant::now(), Duration::from_secs_f64(secs), op);
     n as f64 * 1e9 / (thread_cpu_ns() - cpu0).max(1) as f64
 }
 
@@ -118,29 +133,66 @@ fn rate(threads: usize, secs: f64, op: &(dyn Fn() + Sync)) -> f64 {
     let start = Instant::now();
     let total: u64 = std::thread::scope(|s| {
         let hs: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut n = 0u64;
-                    while start.elapsed() < stop {
-                        for _ in 0..16 {
-                            op();
-                        }
-                        n += 16;
-                    }
-                    n
-                })
-            })
+            .map(|_| s.spawn(|| spin(start, stop, op)))
             .collect();
         hs.into_iter().map(|h| h.join().expect("thread")).sum()
     });
     total as f64 / start.elapsed().as_secs_f64()
 }
 
+/// The command line: `[--dir DIR] [--threads N] [seconds] [big]`.
+struct Args {
+    secs: f64,
+    big: usize,
+    threads: usize,
+    dir: Option<PathBuf>,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        secs: 2.0,
+        big: 100_000,
+        threads: 2,
+        dir: None,
+    };
+    let mut positional = 0;
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--dir" => a.dir = Some(PathBuf::from(it.next().expect("--dir DIR"))),
+            "--threads" => {
+                a.threads = it
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|n| *n >= 1)
+                    .expect("--threads N (at least 1)");
+            }
+            _ => {
+                match positional {
+                    0 => a.secs = arg.parse().expect("seconds per cell"),
+                    1 => a.big = arg.parse().expect("keys of the big keystore"),
+                    _ => panic!("usage: hotpath [--dir DIR] [--threads N] [seconds] [big]"),
+                }
+                positional += 1;
+            }
+        }
+    }
+    a
+}
+
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let secs: f64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(2.0);
-    let big: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(100_000);
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/hotpath-bench");
+    let Args {
+        secs,
+        big,
+        threads,
+        dir,
+    } = args();
+    let built = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/hotpath-bench");
+    std::fs::create_dir_all(&built).expect("dir");
+    // The measured copies, in a directory of this run's own.
+    let dir = dir
+        .unwrap_or_else(|| built.clone())
+        .join(format!("hotpath-run-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let ctx = EncryptionContext::from_pairs([("purpose", "bench")]).expect("context");
     let pt = vec![0x5au8; 4096];
@@ -162,31 +214,29 @@ fn main() {
             strongroom::core::blob::open(&raw_blob, &backing, &ctx).expect("open"),
         );
     });
-    // What 2 threads get on this machine right now, with no shared state.
-    let raw_one = rate(1, secs, &|| {
+    // What N threads get on this machine right now, with no shared state.
+    let seal = || {
         let mut rng = strongroom::os_rng();
         std::hint::black_box(
             strongroom::core::blob::seal(&mut rng, &id16, 1, &backing, &pt, &ctx).expect("seal"),
         );
-    });
-    let raw_two = rate(2, secs, &|| {
-        let mut rng = strongroom::os_rng();
-        std::hint::black_box(
-            strongroom::core::blob::seal(&mut rng, &id16, 1, &backing, &pt, &ctx).expect("seal"),
-        );
-    });
+    };
+    let raw_one = rate(1, secs, &seal);
+    let raw_many = rate(threads, secs, &seal);
     println!("backend: {}", strongroom::core::crypto::BACKEND);
     println!(
-        "raw blob::seal 4 KiB wall: 1 thread {raw_one:.0}/s, 2 threads {raw_two:.0}/s ({:.2}x)",
-        raw_two / raw_one
+        "raw blob::seal 4 KiB wall: 1 thread {raw_one:.0}/s, {threads} threads {raw_many:.0}/s ({:.2}x)",
+        raw_many / raw_one
     );
     println!("raw blob::seal 4 KiB: {raw_enc:.0}/CPU-s; raw blob::open 4 KiB: {raw_dec:.0}/CPU-s");
+    println!("keystores measured in {}", dir.display());
 
-    println!("| keys | operation | 1 thread ops/CPU-s | vs raw | 1 thread ops/s (wall) | 2 threads ops/s (wall) | 2 vs 1 |");
+    println!("| keys | operation | 1 thread ops/CPU-s | vs raw | 1 thread ops/s (wall) | {threads} threads ops/s (wall) | {threads} vs 1 |");
     println!("|---|---|---|---|---|---|---|");
     for n in [10usize, big] {
         eprintln!("keystore of {n} keys");
-        let ks = keystore(&dir, n);
+        let path = dir.join(format!("hotpath-{n}.db"));
+        let ks = keystore(&built, &path, n);
         // A symmetric key (the signing key may sort first).
         let key = ks
             .list_keys(Some(2), None)
@@ -239,16 +289,15 @@ fn main() {
         for (name, raw, op) in ops {
             let cpu = cpu_rate(secs, op);
             let one = rate(1, secs, op);
-            let two = rate(2, secs, op);
+            let many = rate(threads, secs, op);
             let vs = raw.map_or("-".into(), |r| format!("{:.1}x slower", r / cpu));
             println!(
-                "| {n} | {name} | {cpu:.0} | {vs} | {one:.0} | {two:.0} | {:.2}x |",
-                two / one
+                "| {n} | {name} | {cpu:.0} | {vs} | {one:.0} | {many:.0} | {:.2}x |",
+                many / one
             );
         }
         // Two handles opened separately on the same keystore, used in turn
         // by one thread (each sees the other's audit lines).
-        let path = dir.join(format!("hotpath-{n}.db"));
         let other = Keystore::open(&path, root()).expect("second handle");
         let turn = std::sync::atomic::AtomicBool::new(false);
         let two_handles = cpu_rate(secs, &|| {
@@ -272,4 +321,6 @@ fn main() {
             let _ = std::fs::remove_file(f);
         }
     }
+    // The change-signal files of the copies, and the directory.
+    let _ = std::fs::remove_dir_all(&dir);
 }

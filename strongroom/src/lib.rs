@@ -572,24 +572,50 @@ pub(crate) fn auth_failed(what: &str) -> Error {
     ))
 }
 
+/// The root key `source` gives for a keystore with the KDF parameters
+/// `kdf` (a passphrase keystore) or none.
+///
+/// # Errors
+/// Those of reading `source`; for a passphrase keystore opened with a root
+/// key that cannot be read (say the default key file, which such a
+/// keystore never had), the same error saying the keystore is protected by
+/// a passphrase; `ValidationException` for a passphrase and a keystore
+/// made without one.
 fn resolve_root(source: &RootKeySource, kdf: Option<&root::Argon2Params>) -> Result<Secret> {
-    match source {
+    let key = match source {
+        RootKeySource::Passphrase(p) => {
+            return match kdf {
+                Some(params) => params.derive(p.expose_secret()),
+                None => Err(Error::validation(
+                    "this keystore was not created with a passphrase",
+                )),
+            }
+        }
         RootKeySource::Bytes(b) => root::parse_key_bytes(b.expose_secret()),
         RootKeySource::File(p) => root::read_key_file(p),
-        RootKeySource::EnvVar(v) => {
-            let val = zeroize::Zeroizing::new(std::env::var(v).map_err(|_| {
-                Error::validation(format!("environment variable {v} is not set or not UTF-8"))
-            })?);
-            root::parse_key_bytes(val.as_bytes())
-        }
-        RootKeySource::Passphrase(p) => match kdf {
-            Some(params) => params.derive(p.expose_secret()),
-            None => Err(Error::validation(
-                "this keystore was not created with a passphrase",
-            )),
+        RootKeySource::EnvVar(v) => match std::env::var(v) {
+            Ok(val) => root::parse_key_bytes(zeroize::Zeroizing::new(val).as_bytes()),
+            Err(_) => Err(Error::validation(format!(
+                "environment variable {v} is not set or not UTF-8"
+            ))),
         },
+    };
+    match (key, kdf) {
+        (Err(e), Some(_)) => Err(Error::new(
+            e.kind(),
+            format!(
+                "{PASSPHRASE_PROTECTED}: open it with its passphrase instead of a root key ({})",
+                e.message()
+            ),
+        )),
+        (key, _) => key,
     }
 }
+
+/// How the error of a passphrase keystore opened with a root key that cannot
+/// be read begins ([`resolve_root`]).
+#[doc(hidden)]
+pub const PASSPHRASE_PROTECTED: &str = "this keystore is protected by a passphrase";
 
 /// Lists the files of the keystore at `path` (opened with `root` and
 /// `anchor`) as open: no file output of the library replaces them while a

@@ -490,6 +490,8 @@ fn a_configuration_saying_unanchored_beside_an_anchored_state_is_refused() {
 #[test]
 #[ignore = "run as a child process by a_handle_opened_before_anchoring_is_refused"]
 fn child_with_anchor() {
+    // A child process's entry point: under `--include-ignored`, where no
+    // parent set its variables, there is nothing to do.
     let Ok(path) = std::env::var("STICKY_PATH") else {
         return;
     };

@@ -147,3 +147,33 @@ fn derive_refuses_parameters_out_of_range_with_validation_exception() {
         assert!(err.message().contains("out of range"), "{}", err.message());
     }
 }
+
+/// A passphrase keystore opened with a root key that cannot be read (a
+/// missing key file, an unset variable) says it is protected by a
+/// passphrase, besides what failed; a readable wrong key is still refused
+/// as any wrong root key is.
+#[test]
+fn a_passphrase_keystore_opened_with_an_unreadable_root_key_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    drop(Keystore::create(&path, pass(), CreateOptions::default()).unwrap());
+    let missing = dir.path().join("p.key");
+    let e = Keystore::open(&path, RootKeySource::File(missing.clone())).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFoundException, "{e}");
+    assert!(
+        e.message().starts_with(strongroom::PASSPHRASE_PROTECTED)
+            && e.message().contains("open it with its passphrase")
+            && e.message().contains(&missing.display().to_string()),
+        "{e}"
+    );
+    let unset = RootKeySource::EnvVar("STRONGROOM_KDF_BOUNDS_TEST_UNSET".into());
+    let e = Keystore::verify_audit_log_read_only(&path, unset, Default::default()).unwrap_err();
+    assert!(
+        e.message().starts_with(strongroom::PASSPHRASE_PROTECTED),
+        "{e}"
+    );
+    let wrong = RootKeySource::Bytes(Secret::new(vec![7; 32]));
+    let e = Keystore::open(&path, wrong).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AccessDeniedException, "{e}");
+    Keystore::open(&path, pass()).unwrap();
+}

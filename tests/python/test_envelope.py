@@ -176,6 +176,21 @@ def test_encrypted_data_key_limit_on_decrypt(
         ks.decrypt_stream(io.BytesIO(ten), io.BytesIO(), max_encrypted_data_keys="10")  # type: ignore[arg-type]
 
 
+def test_empty_key_ids_are_refused_in_the_python_apis_terms(
+    ks: strongroom.Keystore, key: strongroom.KeyMetadata
+) -> None:
+    # The message names the keyword (key_ids) and, for decryption, None for
+    # any key of the keystore; not the Rust API (KmsKeyring::discovery).
+    msg = encrypt_bytes(ks, b"one", [key.key_id])
+    with pytest.raises(strongroom.ValidationException, match=r"key_ids must name at least one") as e:
+        ks.encrypt_message(b"x", key_ids=[])
+    assert "::" not in str(e.value)
+    with pytest.raises(strongroom.ValidationException, match=r"or be None \(the default\)") as e:
+        ks.decrypt_message(msg, key_ids=[])
+    assert "::" not in str(e.value)
+    assert ks.decrypt_message(msg)[0] == b"one"
+
+
 class _Unread(io.RawIOBase):
     """A source whose reads fail the test: an argument error must come first."""
 

@@ -2384,11 +2384,20 @@ fn decrypt_options(
 }
 
 /// A strict keyring over `key_ids` sending `grant_tokens`.
+///
+/// # Errors
+/// `ValidationException` for an empty `key_ids`, in the Python API's terms.
 fn encrypt_keyring(
     ks: &strongroom::Keystore,
     key_ids: &[String],
     grant_tokens: Option<StrList>,
 ) -> PyResult<KmsKeyring> {
+    if key_ids.is_empty() {
+        return Err(validation(
+            "key_ids must name at least one KMS key (key ID, key ARN, alias name or alias ARN)"
+                .into(),
+        ));
+    }
     ks.keyring(key_ids)
         .and_then(|k| k.with_grant_tokens(tokens(grant_tokens)))
         .map_err(kms)
@@ -2396,12 +2405,22 @@ fn encrypt_keyring(
 
 /// Strict over `key_ids` when given, else discovery over the keystore;
 /// sends `grant_tokens`.
+///
+/// # Errors
+/// `ValidationException` for an empty `key_ids`, in the Python API's terms.
 fn decrypt_keyring(
     ks: &strongroom::Keystore,
     key_ids: Option<StrList>,
     grant_tokens: Option<StrList>,
 ) -> PyResult<KmsKeyring> {
     match key_ids {
+        Some(ids) if ids.0.is_empty() => {
+            return Err(validation(
+                "key_ids must name at least one KMS key, or be None (the default) \
+                 to decrypt with any key of this keystore"
+                    .into(),
+            ))
+        }
         Some(ids) => ks.keyring(&ids.0),
         None => Ok(KmsKeyring::discovery(ks)),
     }
