@@ -23,29 +23,6 @@
 //!   background flush also runs `AUDIT_BATCH_MILLIS` after the first
 //!   unsynced append, and the last handle's drop flushes.
 //!
-//! **The periodic sync outside the serialized section.** On a handle that
-//! other callers are using (another caller waits for its record when the
-//! batch is claimed), the writer of a batch of read-only records that brings
-//! `AUDIT_SYNC_EARLY` (three quarters of [`AUDIT_BATCH_EVENTS`], 192) or
-//! more records past the checkpoint, or whose sync is overdue
-//! ([`AUDIT_BATCH_MILLIS`]), while no such sync of the handle is
-//! under way, does not sync under the lock: it marks its batch written (its
-//! other callers return), releases the log's lock (or hands it on, below),
-//! `fdatasync`s the log, then takes the log's lock again and stores the
-//! checkpoint of its batch's end — unless the stored checkpoint already
-//! covers it (a later batch, a flush, a change or another process advanced
-//! it meanwhile: it never moves back) or the file no longer holds that end —
-//! and only then returns ([`DeferredSync`]). The other callers go on
-//! appending meanwhile, each append still leaving fewer than
-//! `AUDIT_BATCH_EVENTS` records past the checkpoint (a batch that would
-//! reach that syncs and checkpoints under the lock, as above), so what a
-//! crash can lose is unchanged; the checkpoint store and the anchor's stay
-//! under the log's lock, in commit order. If that `fdatasync` fails, the
-//! writer's call fails (its records and those after it stay past the
-//! checkpoint, due for the next sync; the handle forgets its cached chain
-//! end). With one caller at a time nothing changes: the sync runs under the
-//! lock at `AUDIT_BATCH_EVENTS` records.
-//!
 //! **Group commit.** Within one handle (and its clones), concurrent callers
 //! queue their records; the first caller that finds no writer at work takes
 //! the log lock once and writes every queued record, in queue order, with
@@ -788,14 +765,6 @@ fn split_lines(text: &str) -> Vec<&str> {
 /// across every process and handle sharing the log).
 pub const AUDIT_BATCH_EVENTS: u64 = 256;
 
-/// Records past the sealed checkpoint at which the writer of a batch of a
-/// handle that other callers are using starts the periodic sync *outside*
-/// the section they queue on ([`DeferredSync`]): three quarters of
-/// [`AUDIT_BATCH_EVENTS`], so that the records appended while that sync
-/// runs keep under the bound (a batch that would reach it is synced and
-/// checkpointed in the section, as before).
-pub(crate) const AUDIT_SYNC_EARLY: u64 = AUDIT_BATCH_EVENTS / 4 * 3;
-
 /// How long (milliseconds) a handle leaves its own read-only events past
 /// the checkpoint: a background flush runs this long after its first
 /// unsynced append, and an append later than this syncs at once.
@@ -921,37 +890,6 @@ struct AuditTail {
     /// ([`Queue::held`]) may take the tail while this is set; everything
     /// else waits for the hold to end ([`AuditSink::lock_tail_free`]).
     held: Option<Held>,
-    /// A periodic sync of this sink runs outside the serialized section
-    /// ([`DeferredSync`]): no other is started until it ends.
-    #[cfg(unix)]
-    syncing: bool,
-    /// The sync a batch writer is to run once its batch is marked written
-    /// and the lock released (set and taken under the lock).
-    #[cfg(unix)]
-    deferred: Option<DeferredSync>,
-}
-
-/// A periodic sync (`fdatasync`, then the checkpoint) started by the writer
-/// of a batch of read-only records that brought [`AUDIT_SYNC_EARLY`] or
-/// more records past the checkpoint while other callers use the handle:
-/// the writer marks its batch written and releases the log's lock (or keeps
-/// it for the next batch) first, then syncs and stores the checkpoint
-/// ([`AuditSink::finish_sync`]) before its own call returns, so that the
-/// callers queued behind it do not wait for the disk.
-#[cfg(unix)]
-struct DeferredSync {
-    /// The log the batch was written to (a duplicate of its descriptor).
-    file: File,
-    /// (device, inode) of that file.
-    id: (u64, u64),
-    /// The end of the batch: what the checkpoint is to cover.
-    end: StoredCheckpoint,
-    /// When the sync was started: this sink's records past `end` were
-    /// appended later.
-    started: Instant,
-    /// Where to park before the `fdatasync` (a test hook,
-    /// [`crate::test_hooks::hold_deferred_audit_sync`]).
-    park: Option<Arc<crate::test_hooks::WriterPark>>,
 }
 
 /// A lock hold of the log kept between two batches of the queue: the
@@ -1047,14 +985,6 @@ pub(crate) struct AuditSink {
     /// Lock holds of the log taken by this sink's batch writers (a count
     /// for tests: [`crate::test_hooks::audit_lock_holds`]).
     lock_holds: AtomicU64,
-    /// Periodic syncs started outside the serialized section (a count for
-    /// tests: [`crate::test_hooks::audit_deferred_syncs`]).
-    deferred_syncs: AtomicU64,
-    /// The batch being written was claimed while another caller was
-    /// waiting for its own record ([`Queue::active`]): its writer may start
-    /// the periodic sync outside the serialized section ([`DeferredSync`]).
-    /// Set by the writer of each batch.
-    contended: std::sync::atomic::AtomicBool,
     /// Test hooks ([`crate::test_hooks`]): a writer to park after its
     /// `pwrite`, and a failure to inject into the next continued batch.
     hooks: TestHooks,
@@ -1068,11 +998,6 @@ struct TestHooks {
     park: Mutex<Option<Arc<crate::test_hooks::WriterPark>>>,
     fail_continued: std::sync::atomic::AtomicBool,
     fail_epoch: std::sync::atomic::AtomicBool,
-    /// The next batch of read-only records starts its sync outside the
-    /// serialized section, however few records lie past the checkpoint,
-    /// and its writer parks before the `fdatasync` on `park_sync`.
-    sync_armed: std::sync::atomic::AtomicBool,
-    park_sync: Mutex<Option<Arc<crate::test_hooks::WriterPark>>>,
 }
 
 /// Whether the one-shot test hook `flag` is armed, disarming it: a relaxed
@@ -1140,9 +1065,6 @@ struct Queue {
     /// The writer of the last batch kept the log locked ([`Held`]): the
     /// next batch claimed continues that lock hold.
     held: bool,
-    /// Callers waiting in [`AuditSink::append`] for their own record to be
-    /// written (the writer among them).
-    active: u32,
 }
 
 /// The end of the valid chain of each log file this process last wrote or
@@ -1589,8 +1511,6 @@ impl AuditSink {
             tail_free: Condvar::new(),
             tail_waiters: std::sync::atomic::AtomicU32::new(0),
             lock_holds: AtomicU64::new(0),
-            deferred_syncs: AtomicU64::new(0),
-            contended: std::sync::atomic::AtomicBool::new(false),
             hooks: TestHooks::default(),
         })
     }
@@ -1610,18 +1530,14 @@ impl AuditSink {
         tail
     }
 
-    /// See [`crate::test_hooks::hold_audit_writer`] and, with
-    /// `deferred_sync`, [`crate::test_hooks::hold_deferred_audit_sync`].
-    pub(crate) fn arm_park(&self, park: Arc<crate::test_hooks::WriterPark>, deferred_sync: bool) {
-        let (slot, armed) = if deferred_sync {
-            (&self.hooks.park_sync, &self.hooks.sync_armed)
-        } else {
-            (&self.hooks.park, &self.hooks.armed)
-        };
-        *slot
+    /// See [`crate::test_hooks::hold_audit_writer`].
+    pub(crate) fn arm_park(&self, park: Arc<crate::test_hooks::WriterPark>) {
+        *self
+            .hooks
+            .park
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(park);
-        armed.store(true, Ordering::SeqCst);
+        self.hooks.armed.store(true, Ordering::SeqCst);
     }
 
     /// See [`crate::test_hooks::audit_queued`].
@@ -1632,11 +1548,6 @@ impl AuditSink {
     /// See [`crate::test_hooks::audit_lock_holds`].
     pub(crate) fn lock_holds(&self) -> u64 {
         self.lock_holds.load(Ordering::SeqCst)
-    }
-
-    /// See [`crate::test_hooks::audit_deferred_syncs`].
-    pub(crate) fn deferred_syncs(&self) -> u64 {
-        self.deferred_syncs.load(Ordering::SeqCst)
     }
 
     /// See [`crate::test_hooks::fail_next_continued_audit_batch`].
@@ -2000,30 +1911,15 @@ impl AuditSink {
             waited: true,
         });
         q.pending_durable |= durable;
-        q.active += 1;
         // The batch in progress when this caller last spun (it spins at most
         // once per batch, then sleeps).
         let mut spun_at = None;
-        // The periodic sync this caller ran after its batch, if it failed.
-        let mut sync_failed = None;
         loop {
             if seq < q.done {
-                q.active = q.active.saturating_sub(1);
-                return match (q.failed.remove(&seq), sync_failed) {
-                    (Some(e), _) | (None, Some(e)) => Err(e),
-                    (None, None) => Ok(()),
-                };
+                return q.failed.remove(&seq).map_or(Ok(()), Err);
             }
             if !q.writing {
-                let (next, sync) = self.write_queued(q);
-                q = next;
-                if let Some(sync) = sync {
-                    // Its batch is marked written, the lock released or
-                    // handed on: the others go on meanwhile.
-                    drop(q);
-                    sync_failed = self.finish_sync(sync).err();
-                    q = lock_queue(&self.queue);
-                }
+                q = self.write_queued(q);
             } else if spun_at != Some(q.done) && !q.writing_durable && spin_worthwhile() {
                 let first = q.done;
                 spun_at = Some(first);
@@ -2064,17 +1960,14 @@ impl AuditSink {
 
     /// Writes every queued record (the `retained` ones first) as one batch,
     /// as the writer; `q` shows no writer at work. Returns the queue locked
-    /// again, with the batch marked done or failed, and the periodic sync
-    /// the writer is to finish ([`finish_sync`](Self::finish_sync)) once
-    /// it has released the queue, if it started one. If the previous
-    /// batch's writer kept the log locked ([`Queue::held`]), this batch
-    /// continues that lock hold ([`Held`]).
+    /// again, with the batch marked done or failed. If the previous batch's
+    /// writer kept the log locked ([`Queue::held`]), this batch continues
+    /// that lock hold ([`Held`]).
     fn write_queued<'a>(
         self: &'a Arc<Self>,
         mut q: std::sync::MutexGuard<'a, Queue>,
-    ) -> (std::sync::MutexGuard<'a, Queue>, Option<DeferredSync>) {
+    ) -> std::sync::MutexGuard<'a, Queue> {
         q.writing = true;
-        self.contended.store(q.active > 1, Ordering::Relaxed);
         let continuing = std::mem::take(&mut q.held);
         let first = q.done;
         let last = q.next;
@@ -2095,21 +1988,17 @@ impl AuditSink {
             range: first..last,
             result: Err(Error::internal("the audit writer panicked")),
         });
-        let mut sync = None;
-        let result = self
-            .write_batch(&mut batch, durable, continuing, &mut |b, batches| {
-                Self::batch_written(&mut finish, b, batches)
-            })
-            .map(|s| sync = s);
-        let q = match finish.take() {
+        let result = self.write_batch(&mut batch, durable, continuing, &mut |b, batches| {
+            Self::batch_written(&mut finish, b, batches)
+        });
+        match finish.take() {
             Some(mut done) => {
                 done.result = result;
                 done.complete(batch)
             }
             // Marked written under the lock (nothing after that fails).
             None => lock_queue(&self.queue),
-        };
-        (q, sync)
+        }
     }
 
     /// Under the log lock, once a batch (`batch`, the `batches`th of its
@@ -2164,15 +2053,7 @@ impl AuditSink {
             } else if q.pending.is_empty() && q.retained.is_empty() {
                 return q.stuck.clone().map_or(Ok(()), Err);
             } else {
-                let (next, sync) = self.write_queued(q);
-                q = next;
-                if let Some(sync) = sync {
-                    // A failed sync leaves its records past the checkpoint,
-                    // due for the next sync of the handle.
-                    drop(q);
-                    let _ = self.finish_sync(sync);
-                    q = lock_queue(&self.queue);
-                }
+                q = self.write_queued(q);
                 if let Some(e) = &q.stuck {
                     return Err(e.clone());
                 }
@@ -2202,26 +2083,23 @@ impl AuditSink {
     /// and checkpoints as [`append`](Self::append) says. `continuing`: the
     /// previous batch's writer kept the log locked for this one
     /// ([`Held`]); `on_written` as in
-    /// [`write_unscheduled`](Self::write_unscheduled). Returns the periodic
-    /// sync started outside the serialized section, if any.
+    /// [`write_unscheduled`](Self::write_unscheduled).
     fn write_batch(
         self: &Arc<Self>,
         batch: &mut Vec<Queued>,
         durable: bool,
         continuing: bool,
         on_written: OnWritten<'_>,
-    ) -> Result<Option<DeferredSync>> {
-        let (due, sync) = self.write_unscheduled(batch, durable, continuing, on_written)?;
-        if due && !self.schedule_flush() {
+    ) -> Result<()> {
+        if self.write_unscheduled(batch, durable, continuing, on_written)? && !self.schedule_flush()
+        {
             lock_tail(&self.tail).flush_scheduled = false;
         }
-        Ok(sync)
+        Ok(())
     }
 
     /// [`write_batch`](Self::write_batch) without starting the background
-    /// flush: `true` when one is due (and marked scheduled), and the
-    /// periodic sync the writer is to finish outside the serialized section
-    /// ([`DeferredSync`]), if it started one. `on_written`
+    /// flush: `true` when one is due (and marked scheduled). `on_written`
     /// runs under the lock once the batch is written (and synced and
     /// checkpointed if due), with the number of batches its lock hold has
     /// written; `true` from it keeps the log locked for the next batch
@@ -2235,7 +2113,7 @@ impl AuditSink {
         durable: bool,
         continuing: bool,
         on_written: OnWritten<'_>,
-    ) -> Result<(bool, Option<DeferredSync>)> {
+    ) -> Result<bool> {
         let path = self.path.as_path();
         // Read before the tail is locked, as always; its error counts only
         // where the lock is taken afresh (below). A batch continuing a
@@ -2261,7 +2139,7 @@ impl AuditSink {
                 } else {
                     let end = self.write_and_end(&mut tail, lock, batch, false, at, on_written)?;
                     tail.file = Some(f);
-                    return Ok((self.unsynced(&mut tail, end), tail.deferred.take()));
+                    return Ok(self.unsynced(&mut tail, end));
                 }
             }
         }
@@ -2301,7 +2179,7 @@ impl AuditSink {
             };
             let end = self.write_and_end(&mut tail, lock, batch, durable, at, on_written)?;
             tail.file = Some(f);
-            return Ok((self.unsynced(&mut tail, end), tail.deferred.take()));
+            return Ok(self.unsynced(&mut tail, end));
         }
         Err(io_err(
             "opening",
@@ -2358,13 +2236,6 @@ impl AuditSink {
     /// checkpoint, or if this sink's oldest unsynced record is
     /// [`AUDIT_BATCH_MILLIS`] old. Returns the new end and whether the
     /// checkpoint now covers it.
-    ///
-    /// A batch of read-only records that brings [`AUDIT_SYNC_EARLY`] or more
-    /// records past the checkpoint (but fewer than [`AUDIT_BATCH_EVENTS`]),
-    /// or whose sync is overdue, while other callers use the handle and no
-    /// sync of the sink is under way, is not synced here: its sync is
-    /// left in `tail.deferred` for its writer to finish after the lock
-    /// ([`DeferredSync`]).
     fn write_after(
         &self,
         tail: &mut AuditTail,
@@ -2386,16 +2257,8 @@ impl AuditSink {
             .is_some_and(|t| t.elapsed() >= Duration::from_millis(AUDIT_BATCH_MILLIS));
         let past =
             (start.checkpoint.count + batch.len() as u64).saturating_sub(cp.checkpoint.count);
-        // Durable records and the bound sync here, always; the periodic
-        // sync of a contended handle (from `AUDIT_SYNC_EARLY` records past
-        // the checkpoint, or overdue) runs outside the section.
-        let must = durable || past >= AUDIT_BATCH_EVENTS;
-        let early = !must
-            && !tail.syncing
-            && ((self.contended.load(Ordering::Relaxed) && (overdue || past >= AUDIT_SYNC_EARLY))
-                || self.hooks.sync_armed.load(Ordering::Relaxed));
-        let sync = !early && (must || overdue);
-        if sync || early {
+        let sync = durable || overdue || past >= AUDIT_BATCH_EVENTS;
+        if sync {
             // The checkpoint store below refuses a rolled-back state or an
             // anchor that is missing or ahead; checked before anything is
             // written, so such a refusal leaves the batch unwritten (a
@@ -2436,22 +2299,6 @@ impl AuditSink {
             }
         }
         self.set_tail(tail, id, end);
-        if early {
-            // Without a second descriptor (out of them), the next batches
-            // sync in the section when they reach the bound.
-            if let Ok(file) = f.try_clone() {
-                self.deferred_syncs.fetch_add(1, Ordering::Relaxed);
-                tail.syncing = true;
-                tail.deferred = Some(DeferredSync {
-                    file,
-                    id,
-                    end,
-                    started: Instant::now(),
-                    park: self.take_sync_park(),
-                });
-            }
-            return Ok((end, false));
-        }
         // The batch is written (and synced when `sync`): its operations
         // are not failed from here on. A checkpoint that cannot be stored
         // (a full disk...) leaves the records past the checkpoint, validly
@@ -2466,91 +2313,6 @@ impl AuditSink {
         } else {
             Ok((end, false))
         }
-    }
-
-    /// Finishes a periodic sync its batch's writer started ([`DeferredSync`]),
-    /// after marking the batch written and releasing the log's lock or
-    /// handing it on, without the queue's lock: `fdatasync`s the log (every
-    /// byte written to it so far, the batch's included), then takes the tail
-    /// (once no lock hold is kept) and the log's lock again and stores the
-    /// checkpoint of the batch's end, as a synced batch does — unless the
-    /// stored checkpoint already covers that end (a later batch, a flush, a
-    /// change or another process advanced it meanwhile: a checkpoint never
-    /// moves back), or the file no longer holds it (deleted, replaced or cut
-    /// meanwhile: the next append or flush acts on the file the path names).
-    /// Checkpoint stores, and the anchor's, stay under the log's lock in
-    /// commit order.
-    ///
-    /// # Errors
-    /// `KMSInternalException` when the `fdatasync` fails (the records stay
-    /// past the checkpoint, due for the next sync, and nothing trusts the
-    /// cached ends of the log: the next append reads the chain from the
-    /// checkpoint). Nothing after the sync fails the call: a lock, read or
-    /// checkpoint store that fails leaves the records past the checkpoint,
-    /// as for a batch synced under the lock.
-    fn finish_sync(&self, sync: DeferredSync) -> Result<()> {
-        let path = self.path.as_path();
-        if let Some(p) = &sync.park {
-            p.park();
-        }
-        let synced = sync.file.sync_data();
-        let mut tail = self.lock_tail_free();
-        tail.syncing = false;
-        if let Err(e) = synced {
-            tail.last = None;
-            if let Some(map) = lock_tails().as_mut() {
-                map.remove(&(sync.id, self.key_tag));
-            }
-            return Err(io_err("syncing", path, &e));
-        }
-        // The records are written and synced: what follows only advances
-        // the checkpoint over them, and its failure (the lock, a read of the
-        // keystore, a refused store) fails nothing, as for a batch synced
-        // under the lock; they stay past the checkpoint until the next sync.
-        let _ = self.store_synced(&mut tail, &sync);
-        Ok(())
-    }
-
-    /// The checkpoint part of [`finish_sync`](Self::finish_sync), under
-    /// the log's lock: stores the checkpoint of `sync`'s batch end unless
-    /// the stored one already covers it or the path no longer names that
-    /// file holding that end.
-    fn store_synced(&self, tail: &mut AuditTail, sync: &DeferredSync) -> Result<()> {
-        let path = self.path.as_path();
-        let _lock = FileLock::acquire(&sync.file, path)?;
-        let st = LogStat::of(&sync.file, path)?;
-        if st.nlink == 0
-            || LogStat::of_path(path).is_none_or(|p| p.id != sync.id)
-            || st.len < sync.end.log_len
-            || !ends_with_chain_value(&sync.file, &sync.end)
-        {
-            return Ok(());
-        }
-        let epoch = self.storage.change_counter()?;
-        let cp = self.checkpoint(tail, epoch)?;
-        let covered = cp.checkpoint.count >= sync.end.checkpoint.count
-            || self.store_checkpoint(tail, sync.end).is_ok();
-        if covered && tail.unsynced_since.is_some() {
-            let upto = cp.checkpoint.count.max(sync.end.checkpoint.count);
-            let past = tail
-                .last
-                .is_none_or(|(id, e)| id != sync.id || e.checkpoint.count > upto);
-            tail.unsynced_since = past.then_some(sync.started);
-        }
-        Ok(())
-    }
-
-    /// The park armed for the next deferred sync's writer, disarming it
-    /// ([`crate::test_hooks::hold_deferred_audit_sync`]).
-    fn take_sync_park(&self) -> Option<Arc<crate::test_hooks::WriterPark>> {
-        if !self.hooks.sync_armed.swap(false, Ordering::Relaxed) {
-            return None;
-        }
-        self.hooks
-            .park_sync
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take()
     }
 
     /// Parks this writer (after its `pwrite`, still under the lock) on the

@@ -121,9 +121,8 @@ pub mod test_hooks {
     }
 
     /// A batch writer of the audit log parked after its `pwrite`, still
-    /// holding the log's lock ([`hold_audit_writer`]), or after its batch
-    /// and before its periodic sync, with the lock released
-    /// ([`hold_deferred_audit_sync`]); released when dropped.
+    /// holding the log's lock ([`hold_audit_writer`]); released when
+    /// dropped.
     #[derive(Debug)]
     pub struct AuditWriterHold(std::sync::Arc<WriterPark>);
 
@@ -163,33 +162,8 @@ pub mod test_hooks {
     /// returned hold is released or dropped.
     pub fn hold_audit_writer(ks: &super::Keystore) -> AuditWriterHold {
         let park = std::sync::Arc::new(WriterPark::default());
-        ks.inner.audit.arm_park(park.clone(), false);
+        ks.inner.audit.arm_park(park.clone());
         AuditWriterHold(park)
-    }
-
-    /// The next batch of read-only records written to `ks`'s audit log
-    /// (shared by its clones) has its periodic sync started outside the
-    /// serialized section, however few records lie past the sealed
-    /// checkpoint (as a batch that brings [`AUDIT_SYNC_EARLY`] of them there
-    /// on a handle other callers use does), and its writer parks after
-    /// marking its batch written and releasing the log's lock, before the
-    /// `fdatasync`, until the returned hold is released or dropped.
-    pub fn hold_deferred_audit_sync(ks: &super::Keystore) -> AuditWriterHold {
-        let park = std::sync::Arc::new(WriterPark::default());
-        ks.inner.audit.arm_park(park.clone(), true);
-        AuditWriterHold(park)
-    }
-
-    /// Records past the sealed checkpoint at which a batch writer of a
-    /// handle other callers use starts the periodic sync outside the
-    /// serialized section (three quarters of
-    /// [`AUDIT_BATCH_EVENTS`](crate::AUDIT_BATCH_EVENTS)).
-    pub const AUDIT_SYNC_EARLY: u64 = crate::audit_log::AUDIT_SYNC_EARLY;
-
-    /// Periodic syncs of `ks`'s audit log (shared by its clones) started
-    /// outside the serialized section so far.
-    pub fn audit_deferred_syncs(ks: &super::Keystore) -> u64 {
-        ks.inner.audit.deferred_syncs()
     }
 
     /// Records queued on `ks`'s audit log (shared by its clones) that no
