@@ -156,7 +156,9 @@ pub trait InWrite {
 
 /// Every [`KeyAccess`] whose grants come as a `Vec` is what it reads inside
 /// a write (a keystore whose reads are those of the state a write commits
-/// against, such as one a call owns, or a test double).
+/// against, such as one a call owns, or a test double). A view with `Vec`
+/// grants that reads *outside* the write's transaction must not be handed
+/// to a write: the re-checks made through it would run on stale state.
 impl<K: KeyAccess<Grants = Vec<Grant>> + ?Sized> InWrite for K {
     fn grants_of(&self, key_id: &str) -> Result<Vec<Grant>> {
         KeyAccess::grants_of(self, key_id)
@@ -212,7 +214,7 @@ impl core::fmt::Debug for SharedPolicy<'_> {
 
 /// [`authorize`]'s view of a keystore inside a write: what [`InWrite`] reads
 /// in the write's transaction, and the grants of one key when the write has
-/// read them already ([`with_grants`](Self::with_grants)).
+/// read them already (CreateGrant, which reads them once in its write).
 #[derive(Clone, Copy)]
 pub struct InWriteAccess<'a> {
     reads: &'a dyn InWrite,
@@ -227,7 +229,11 @@ impl<'a> InWriteAccess<'a> {
 
     /// What `reads` reads, but the grants of `key_id` (a key ID), which
     /// are `grants`, the write having read them (not read again).
-    pub fn with_grants(reads: &'a dyn InWrite, key_id: &'a str, grants: &'a [Grant]) -> Self {
+    pub(crate) fn with_grants(
+        reads: &'a dyn InWrite,
+        key_id: &'a str,
+        grants: &'a [Grant],
+    ) -> Self {
         InWriteAccess {
             reads,
             known: Some((key_id, grants)),

@@ -60,6 +60,28 @@ where
     Ok(PyTuple::new(py, objs)?.into_any().unbind())
 }
 
+/// `TypeError` if one of a result's `attributes` is plaintext
+/// (`SecretBytes`): such a result is not pickled, as pyca/cryptography's
+/// private keys are not, so that a process pool, a result backend or a disk
+/// cache does not receive a data key or decrypted data in clear unasked.
+fn refuse_pickling_plaintext(
+    py: Python<'_>,
+    class: &str,
+    attributes: &Bound<'_, PyTuple>,
+) -> PyResult<()> {
+    let secret = SECRET_BYTES.import(py, "strongroom._secret", "SecretBytes")?;
+    for a in attributes.iter() {
+        if a.is_instance(secret)? {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "cannot pickle '{class}': it holds plaintext (SecretBytes), which a pickle \
+                 stores in clear; pickle bytes() of that attribute explicitly if it must \
+                 cross a process boundary"
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn repr_of<'py, T: IntoPyObject<'py>>(py: Python<'py>, v: T) -> PyResult<String>
 where
     PyErr: From<T::Error>,
@@ -73,7 +95,8 @@ where
 /// of two objects of the same class, `hash()` hashes them (a `TypeError`
 /// when one is a `dict`, as for a frozen dataclass holding one),
 /// `copy.copy` returns the object itself, `copy.deepcopy` copies every
-/// attribute and `pickle` stores the attributes.
+/// attribute and `pickle` stores the attributes (a `TypeError` for one
+/// holding plaintext).
 macro_rules! result_class {
     ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ty),* $(,)? }) => {
         $(#[$m])*
@@ -120,12 +143,17 @@ macro_rules! result_class {
                 slf
             }
 
-            /// Pickling: the class's `_from_attributes` with the attributes.
+            /// Pickling: the class's `_from_attributes` with the attributes;
+            /// a `TypeError` for a result holding plaintext (`SecretBytes`),
+            /// which a pickle would write out in clear.
             fn __reduce__<'py>(
                 slf: &Bound<'py, Self>,
             ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyTuple>,))> {
+                let py = slf.py();
+                let attributes = slf.get().attributes(py)?;
+                refuse_pickling_plaintext(py, stringify!($name), &attributes)?;
                 let rebuild = slf.get_type().getattr("_from_attributes")?;
-                Ok((rebuild, (slf.get().attributes(slf.py())?,)))
+                Ok((rebuild, (attributes,)))
             }
 
             /// The object with these attributes (in declaration order), as

@@ -575,8 +575,10 @@ class Client:
             raise ValueError(f"Operation cannot be paginated: {operation_name}")
         return _Paginator(getattr(self, operation_name), self._PAGINATED[operation_name])
 
-    # botocore's KMS model has no waiters.
-    waiter_names: List[str] = []
+    @property
+    def waiter_names(self) -> List[str]:
+        """A new empty list on each read, as botocore's: KMS has no waiters."""
+        return []
 
     def get_waiter(self, waiter_name: str) -> Any:
         """Raises ``ValueError``, as botocore's KMS client does: KMS has no waiters."""
