@@ -321,21 +321,6 @@ pub fn encrypt_file(ctx: &Ctx<'_>, a: &EncryptFileArgs) -> Result<(), Error> {
     Ok(())
 }
 
-/// `e` in the CLI's terms: the library's messages name its option
-/// `max_encrypted_data_keys` (and its `None` for no limit), which the CLI
-/// takes as `--max-encrypted-data-keys` (no limit: left out on encryption,
-/// 65535 on decryption, as its help says).
-pub fn option_names(e: Error) -> Error {
-    if !e.message().contains("max_encrypted_data_keys") {
-        return e;
-    }
-    let message = e
-        .message()
-        .replace(" (no limit is None)", "")
-        .replace("max_encrypted_data_keys", "--max-encrypted-data-keys");
-    Error::new(e.kind(), message)
-}
-
 /// `decrypt-file`.
 pub fn decrypt_file(ctx: &Ctx<'_>, a: &DecryptFileArgs) -> Result<(), Error> {
     let mut options = DecryptOptions {

@@ -1123,11 +1123,11 @@ fn run(cli: &Cli) -> Result<(), Error> {
     match &cli.command {
         Command::EncryptFile(a) => {
             remove_partial_outputs_on_signals()?;
-            return envelope_cmd::encrypt_file(&ectx, a).map_err(envelope_cmd::option_names);
+            return envelope_cmd::encrypt_file(&ectx, a);
         }
         Command::DecryptFile(a) => {
             remove_partial_outputs_on_signals()?;
-            return envelope_cmd::decrypt_file(&ectx, a).map_err(envelope_cmd::option_names);
+            return envelope_cmd::decrypt_file(&ectx, a);
         }
         _ => {}
     }

@@ -362,10 +362,9 @@ fn zero_max_encrypted_data_keys_is_refused_as_the_esdk_does() {
     let refused = |args: &[&str]| {
         let r = fails(&ks, args, "ValidationException");
         let stderr = String::from_utf8_lossy(&r.stderr);
-        // The CLI's option, not the library's (`max_encrypted_data_keys`,
-        // "no limit is None").
+        // In no front end's terms (not the Rust or Python name, nor `None`).
         assert!(
-            stderr.contains("--max-encrypted-data-keys cannot be less than 1")
+            stderr.contains("the limit on encrypted data keys cannot be less than 1")
                 && !stderr.contains("None")
                 && !stderr.contains("max_encrypted"),
             "{args:?}: {stderr}"
@@ -393,7 +392,7 @@ fn zero_max_encrypted_data_keys_is_refused_as_the_esdk_does() {
         &[&decrypt[..], &["--max-encrypted-data-keys", "1"][..]].concat(),
     );
     assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&plain).unwrap());
-    // A message over the limit: the error names the CLI's option too.
+    // A message over the limit: the same words.
     std::fs::remove_file(&msg).unwrap();
     std::fs::remove_file(&out).unwrap();
     ok(&ks, &[&encrypt[..], &["--key-id", &arn][..]].concat());
@@ -404,7 +403,7 @@ fn zero_max_encrypted_data_keys_is_refused_as_the_esdk_does() {
     );
     let stderr = String::from_utf8_lossy(&r.stderr);
     assert!(
-        stderr.contains("2 encrypted data keys, more than --max-encrypted-data-keys (1)"),
+        stderr.contains("2 encrypted data keys, more than the limit on encrypted data keys (1)"),
         "{stderr}"
     );
 }

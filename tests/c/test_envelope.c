@@ -158,7 +158,7 @@ static void test_encrypted_data_key_limit(const char *dir, const char *plain) {
   char why[512];
   size_t why_len = 0;
   CHECK(sr_last_error_message(why, sizeof why, &why_len) == SR_OK &&
-        strstr(why, "max_encrypted_data_keys (10)") != NULL);
+        strstr(why, "the limit on encrypted data keys (10)") != NULL);
   CHECK_RC(kms_decrypt(ks, NULL, 0, NULL, NULL, 0, SR_DEFAULT_MAX_ENCRYPTED_DATA_KEYS, msg, out, &writes),
            SR_VALIDATION);
   CHECK_OK(kms_decrypt(ks, NULL, 0, NULL, NULL, 0, SR_NO_MAX_ENCRYPTED_DATA_KEYS, msg, out, &writes));

@@ -211,7 +211,7 @@ def test_zero_max_encrypted_data_keys_is_refused_as_the_esdk_does(
     path_in, path_out = tmp_path / "one.msg", tmp_path / "one.out"
     path_in.write_bytes(msg)
     calls = len(ks.audit_events(key_id=key.key_id))
-    zero = r"max_encrypted_data_keys cannot be less than 1"
+    zero = r"the limit on encrypted data keys cannot be less than 1"
     with pytest.raises(strongroom.ValidationException, match=zero):
         ks.decrypt_stream(_Unread(), io.BytesIO(), max_encrypted_data_keys=0)
     with pytest.raises(strongroom.ValidationException, match=zero):

@@ -119,7 +119,7 @@ test('maxEncryptedDataKeys: more than 10 EDKs refused by default, false for no l
   // The last member alone holds a key: a keyring that was asked would have
   // to try ten EDKs first. The refusal comes once the header is read.
   const last = members[10];
-  const tooMany = /more than maxEncryptedDataKeys \(10\)/;
+  const tooMany = /more than the limit on encrypted data keys \(10\)/;
   const refused = (e) => e instanceof StrongroomError && e.code === 'ValidationException' && tooMany.test(e.message);
   assert.throws(() => decryptMessage(last, eleven), refused);
   assert.throws(() => new MessageDecryptor(last).update(eleven), refused);

@@ -180,15 +180,7 @@ pub fn strongroom_error_class() -> JsValue {
     error_class()
 }
 
-/// `e` as a `StrongroomError`, its message in the JavaScript API's terms:
-/// the core's envelope messages name its option `max_encrypted_data_keys`,
-/// which JavaScript callers pass as `maxEncryptedDataKeys`.
 pub(crate) fn js_err(e: Error) -> JsValue {
-    const RUST_NAME: &str = "max_encrypted_data_keys";
-    if e.message().contains(RUST_NAME) {
-        let message = e.message().replace(RUST_NAME, "maxEncryptedDataKeys");
-        return make_error(e.code(), &message);
-    }
     make_error(e.code(), e.message())
 }
 

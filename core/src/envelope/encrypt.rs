@@ -105,7 +105,7 @@ impl Encryptor {
         if let Some(max) = options.max_encrypted_data_keys {
             if encrypted_data_keys.len() > usize::from(max) {
                 return Err(Error::validation(
-                    "more encrypted data keys than max_encrypted_data_keys",
+                    "the keyring produced more encrypted data keys than the limit on encrypted data keys",
                 ));
             }
         }

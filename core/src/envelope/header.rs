@@ -233,7 +233,7 @@ impl MessageHeader {
         if let Some(max) = max_edks {
             if count > max {
                 return Err(Error::validation(alloc::format!(
-                    "the message has {count} encrypted data keys, more than max_encrypted_data_keys ({max})"
+                    "the message has {count} encrypted data keys, more than the limit on encrypted data keys ({max})"
                 ))
                 .into());
             }

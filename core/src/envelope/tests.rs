@@ -276,7 +276,7 @@ impl Keyring for Unreachable {
 
 #[test]
 fn zero_max_encrypted_data_keys_is_refused_as_the_esdk_does() {
-    let zero = "max_encrypted_data_keys cannot be less than 1";
+    let zero = "the limit on encrypted data keys cannot be less than 1";
     let e = encrypt(
         &Unreachable,
         &ctx(),
