@@ -1707,13 +1707,8 @@ mod tests {
             for key in &keys {
                 let rec = ks.keys.get(key).unwrap();
                 for action in ["TagResource", "DescribeKey", "UpdateKeyDescription"] {
-                    let decide = |access: &dyn KeyAccessCall| {
-                        let mut call = Call::new(RequestParameters::default());
-                        let r = access.decide(&mut call, action, rec, key);
-                        (r.map(|g| g.is_some()).map_err(|e| e.kind()), call.resources)
-                    };
-                    let read = decide(&Access(&ks, now));
-                    let write = decide(&InWriteAccess::new(&Access(&ks, now)));
+                    let read = decide(&Access(&ks, now), action, rec, key);
+                    let write = decide(&InWriteAccess::new(&Access(&ks, now)), action, rec, key);
                     assert_eq!(read, write, "{principal:?} {action} {key}");
                     outcomes.push(read.0);
                 }
@@ -1723,27 +1718,17 @@ mod tests {
         assert!(outcomes.contains(&Err(ErrorKind::AccessDeniedException)));
     }
 
-    /// [`authorize`] through either view.
-    trait KeyAccessCall {
-        fn decide(
-            &self,
-            call: &mut Call,
-            action: &str,
-            rec: &KeyRecord,
-            key: &str,
-        ) -> Result<Option<Vec<Grant>>>;
-    }
-
-    impl<K: KeyAccess> KeyAccessCall for K {
-        fn decide(
-            &self,
-            call: &mut Call,
-            action: &str,
-            rec: &KeyRecord,
-            key: &str,
-        ) -> Result<Option<Vec<Grant>>> {
-            let ctx = EncryptionContext::default();
-            authorize(self, call, action, rec, key, &ctx, &|r| r)
-        }
+    /// [`authorize`] through either view: the outcome (whether a grant
+    /// allowed it) and the audit record's resources.
+    fn decide<K: KeyAccess + ?Sized>(
+        access: &K,
+        action: &str,
+        rec: &KeyRecord,
+        key: &str,
+    ) -> (core::result::Result<bool, ErrorKind>, Vec<String>) {
+        let mut call = Call::new(RequestParameters::default());
+        let ctx = EncryptionContext::default();
+        let r = authorize(access, &mut call, action, rec, key, &ctx, &|r| r);
+        (r.map(|g| g.is_some()).map_err(|e| e.kind()), call.resources)
     }
 }

@@ -393,7 +393,11 @@ fn edk_limit_by_default_and_one_decrypt_per_message() {
     let before = decrypts();
     let e = decrypt(&f.ks, &eleven).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ValidationException);
-    assert!(e.message().contains("the limit on encrypted data keys (10)"), "{e}");
+    assert!(
+        e.message()
+            .contains("the limit on encrypted data keys (10)"),
+        "{e}"
+    );
     assert_eq!(
         decrypts(),
         before,
