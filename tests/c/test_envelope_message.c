@@ -261,7 +261,7 @@ static void test_errors(sr_keystore *ks, const char *k1, const char *k2) {
   sr_bytes many = SR_BYTES_INIT;
   CHECK_OK(sr_envelope_encrypt_message(ks, eleven, 11, NULL, NULL, 0, 0, 0, plain, 10, &many));
   CHECK_RC(sr_envelope_decrypt_message(ks, NULL, 0, NULL, many.ptr, many.len, &pt), SR_VALIDATION);
-  CHECK(last_message_has("max_encrypted_data_keys"));
+  CHECK(last_message_has("more than the limit on encrypted data keys (10)"));
   sr_envelope_decrypt_options nolimit = {0};
   nolimit.max_encrypted_data_keys = SR_NO_MAX_ENCRYPTED_DATA_KEYS;
   CHECK_OK(sr_envelope_decrypt_message(ks, NULL, 0, &nolimit, many.ptr, many.len, &pt));

@@ -151,10 +151,10 @@ def test_encrypted_data_key_limit_on_decrypt(
     path_in.write_bytes(eleven)
     decrypts = len(ks.audit_events(key_id=key.key_id, event_name="Decrypt"))
     out = io.BytesIO()
-    with pytest.raises(strongroom.ValidationException, match=r"max_encrypted_data_keys \(10\)"):
+    with pytest.raises(strongroom.ValidationException, match=r"the limit on encrypted data keys \(10\)"):
         ks.decrypt_stream(io.BytesIO(eleven), out)
     assert out.getvalue() == b""
-    with pytest.raises(strongroom.ValidationException, match=r"max_encrypted_data_keys \(10\)"):
+    with pytest.raises(strongroom.ValidationException, match=r"the limit on encrypted data keys \(10\)"):
         ks.decrypt_file(path_in, path_out)
     assert not path_out.exists()
     assert len(ks.audit_events(key_id=key.key_id, event_name="Decrypt")) == decrypts
@@ -168,7 +168,7 @@ def test_encrypted_data_key_limit_on_decrypt(
     out = io.BytesIO()
     ks.decrypt_stream(io.BytesIO(ten), out)
     assert out.getvalue() == b"ten"
-    with pytest.raises(strongroom.ValidationException, match=r"max_encrypted_data_keys \(9\)"):
+    with pytest.raises(strongroom.ValidationException, match=r"the limit on encrypted data keys \(9\)"):
         ks.decrypt_stream(io.BytesIO(ten), io.BytesIO(), max_encrypted_data_keys=9)
     with pytest.raises(strongroom.ValidationException):
         ks.decrypt_stream(io.BytesIO(ten), io.BytesIO(), max_encrypted_data_keys=65536)
