@@ -75,6 +75,7 @@ mod condition;
 mod date;
 mod ip;
 mod lockout;
+mod number;
 mod request;
 mod wildcard;
 
