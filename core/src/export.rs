@@ -381,21 +381,21 @@ impl SealedExport {
         }
         for row in &self.keys {
             let rec: crate::key::KeyRecord =
-                crate::record_from_slice(&row.body).map_err(|_| tampered())?;
+                crate::record_from_slice(&row.body).ok_or_else(tampered)?;
             if rec.key_id != row.id {
                 return Err(tampered());
             }
         }
         for row in &self.aliases {
             let a: crate::key::AliasRecord =
-                crate::record_from_slice(&row.body).map_err(|_| tampered())?;
+                crate::record_from_slice(&row.body).ok_or_else(tampered)?;
             if a.alias_name != row.id {
                 return Err(tampered());
             }
         }
         for row in &self.grants {
             let g: crate::grant::Grant =
-                crate::record_from_slice(&row.body).map_err(|_| tampered())?;
+                crate::record_from_slice(&row.body).ok_or_else(tampered)?;
             match row.id.split_once('/') {
                 Some((key_id, grant_id)) if !key_id.is_empty() && grant_id == g.grant_id => {}
                 _ => return Err(tampered()),
@@ -409,7 +409,7 @@ impl SealedExport {
     /// # Errors
     /// `KMSInternalException` when the body is not a configuration.
     pub fn config(&self) -> Result<KeystoreConfig> {
-        crate::record_from_slice(&self.config_body).map_err(|_| tampered())
+        crate::record_from_slice(&self.config_body).ok_or_else(tampered)
     }
 }
 

@@ -609,11 +609,16 @@ pub fn account_root_arn(account: &str) -> String {
 fn issuing_account_arn<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> core::result::Result<String, D::Error> {
-    let v = String::deserialize(d)?;
+    String::deserialize(d).map(issuing_account_from)
+}
+
+/// A stored `IssuingAccount`: a bare account ID (rows written before the
+/// ARN form) as that account's root ARN, anything else as it is.
+pub(crate) fn issuing_account_from(v: String) -> String {
     if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(account_root_arn(&v))
+        account_root_arn(&v)
     } else {
-        Ok(v)
+        v
     }
 }
 

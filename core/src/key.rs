@@ -56,6 +56,12 @@ macro_rules! kms_enum {
                 s.parse().map_err(|e: Error| serde::de::Error::custom(e.message()))
             }
         }
+
+        impl $crate::record::FromJson for $name {
+            fn from_json(v: &serde_json::Value) -> Option<Self> {
+                v.as_str()?.parse().ok()
+            }
+        }
     };
 }
 #[allow(unused_imports)]

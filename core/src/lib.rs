@@ -47,53 +47,13 @@ pub(crate) fn json_from_str<'a, T: serde::Deserialize<'a>>(text: &'a str) -> ser
 }
 
 /// A stored record (a JSON object, as every writer writes it) read from
-/// `bytes`: `serde_json::from_slice`, except that the record's own fields
-/// are read as a JSON object only (`deserialize_map`), so that serde's
-/// derived code for a record written as a JSON array of its fields, which
-/// nothing writes, is not compiled for it.
-///
-/// # Errors
-/// serde_json's, also for a record that is a JSON array.
-pub(crate) fn record_from_slice<T: serde::de::DeserializeOwned>(
-    bytes: &[u8],
-) -> serde_json::Result<T> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = T::deserialize(ObjectOnly(&mut de))?;
-    de.end()?;
-    Ok(value)
+/// `bytes` by [`record`]'s reader over a JSON tree (no serde visitors per
+/// record type); `None` when it is not one.
+pub(crate) fn record_from_slice<T: record::FromJson>(bytes: &[u8]) -> Option<T> {
+    record::read(bytes)
 }
 
-/// serde_json's deserializer with structs read as JSON objects only (the
-/// records' own `Deserialize` calls `deserialize_struct` or
-/// `deserialize_map`; the other methods are there for completeness).
-struct ObjectOnly<'a, 'de>(&'a mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>);
-
-impl<'de> serde::Deserializer<'de> for ObjectOnly<'_, 'de> {
-    type Error = serde_json::Error;
-
-    fn deserialize_any<V: serde::de::Visitor<'de>>(self, v: V) -> serde_json::Result<V::Value> {
-        self.0.deserialize_any(v)
-    }
-
-    fn deserialize_map<V: serde::de::Visitor<'de>>(self, v: V) -> serde_json::Result<V::Value> {
-        self.0.deserialize_map(v)
-    }
-
-    fn deserialize_struct<V: serde::de::Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _fields: &'static [&'static str],
-        v: V,
-    ) -> serde_json::Result<V::Value> {
-        self.0.deserialize_map(v)
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf option unit unit_struct newtype_struct seq tuple
-        tuple_struct enum identifier ignored_any
-    }
-}
+mod record;
 
 pub use context::EncryptionContext;
 pub use error::{Error, ErrorKind, Result};
@@ -135,37 +95,5 @@ mod json_from_str_tests {
                 (s, b, _) => panic!("{text}: from_str {s:?}, from_slice {b:?}"),
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod record_from_slice_tests {
-    use crate::grant::Grant;
-    use crate::key::AliasRecord;
-
-    /// Records read as `serde_json::from_slice` reads them when they are
-    /// JSON objects (members in any order, unknown ones ignored, trailing
-    /// whitespace allowed); a record written as a JSON array of its
-    /// fields, which serde's derived code also accepts, is refused, as is
-    /// anything after the object.
-    #[test]
-    fn records_are_json_objects() {
-        let alias = br#"{"target_key_id":"k","alias_name":"alias/a","creation_date":1,"last_updated_date":2,"later":[1]} "#;
-        let ours: AliasRecord = crate::record_from_slice(alias).unwrap();
-        let theirs: AliasRecord = serde_json::from_slice(alias).unwrap();
-        assert_eq!(ours, theirs);
-        assert_eq!(ours.alias_name, "alias/a");
-
-        let array = br#"["alias/a","k",1,2]"#;
-        assert!(serde_json::from_slice::<AliasRecord>(array).is_ok());
-        assert!(crate::record_from_slice::<AliasRecord>(array).is_err());
-        assert!(crate::record_from_slice::<AliasRecord>(br#"{"alias_name":"alias/a"}"#).is_err());
-        assert!(crate::record_from_slice::<AliasRecord>(&[&alias[..], b"{}"].concat()).is_err());
-
-        let grant = br#"{"KeyId":"arn:aws:kms:us-east-1:111122223333:key/k","GrantId":"g","CreationDate":5,"GranteePrincipal":"arn:aws:iam::111122223333:role/r","IssuingAccount":"111122223333","Operations":["Encrypt","Decrypt"]}"#;
-        let ours: Grant = crate::record_from_slice(grant).unwrap();
-        assert_eq!(ours, serde_json::from_slice::<Grant>(grant).unwrap());
-        assert_eq!(ours.issuing_account, "arn:aws:iam::111122223333:root");
-        assert!(crate::record_from_slice::<Grant>(b"[]").is_err());
     }
 }

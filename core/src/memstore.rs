@@ -207,17 +207,17 @@ impl MemKeystore {
         let bad = || Error::internal("the sealed keystore export holds a malformed record");
         let mut keys = SortedMap::new();
         for row in &export.keys {
-            let rec: KeyRecord = crate::record_from_slice(&row.body).map_err(|_| bad())?;
+            let rec: KeyRecord = crate::record_from_slice(&row.body).ok_or_else(bad)?;
             keys.insert(row.id.clone(), rec);
         }
         let mut aliases = SortedMap::new();
         for row in &export.aliases {
-            let a: AliasRecord = crate::record_from_slice(&row.body).map_err(|_| bad())?;
+            let a: AliasRecord = crate::record_from_slice(&row.body).ok_or_else(bad)?;
             aliases.insert(row.id.clone(), a);
         }
         let mut grants = SortedMap::new();
         for row in &export.grants {
-            let g: Grant = crate::record_from_slice(&row.body).map_err(|_| bad())?;
+            let g: Grant = crate::record_from_slice(&row.body).ok_or_else(bad)?;
             grants.insert(row.id.clone(), g);
         }
         Self::assemble(root, config, export.kdf, keys, aliases, grants)

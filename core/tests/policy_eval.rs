@@ -409,6 +409,47 @@ fn operator_rows() -> Vec<Row> {
             n(365),
             Allow,
         ),
+        // Numbers compare as exact decimals: f64 would round these equal.
+        cond(
+            "NumericGreaterThan exact decimal",
+            "NumericGreaterThan",
+            days,
+            json!("365"),
+            vec![(days, ConditionValue::from("365.0000000000000000001"))],
+            Allow,
+        ),
+        cond(
+            "NumericEquals exact decimal",
+            "NumericEquals",
+            days,
+            json!("9007199254740993"),
+            vec![(days, ConditionValue::from("9007199254740992"))],
+            ImplicitDeny,
+        ),
+        cond(
+            "NumericGreaterThan below f64's range",
+            "NumericGreaterThan",
+            days,
+            json!("0"),
+            vec![(days, ConditionValue::from("1e-400"))],
+            Allow,
+        ),
+        cond(
+            "NumericLessThan above f64's range",
+            "NumericLessThan",
+            days,
+            json!("1e400"),
+            vec![(days, ConditionValue::from("1e399"))],
+            Allow,
+        ),
+        cond(
+            "NumericEquals request f64 by its exact value",
+            "NumericEquals",
+            days,
+            json!("0.1000000000000000055511151231257827021181583404541015625"),
+            vec![(days, ConditionValue::from(0.1f64))],
+            Allow,
+        ),
         cond(
             "NumericGreaterThanEquals below",
             "NumericGreaterThanEquals",
@@ -1763,6 +1804,14 @@ fn malformed_rows() -> Vec<(&'static str, String, &'static str)> {
             with(
                 "Condition",
                 json!({"NumericLessThan": {"kms:RotationPeriodInDays": "abc"}}),
+            ),
+            "needs a number",
+        ),
+        (
+            "exponent without digits is not a number",
+            with(
+                "Condition",
+                json!({"NumericLessThan": {"kms:RotationPeriodInDays": "1e+"}}),
             ),
             "needs a number",
         ),

@@ -14,6 +14,10 @@
 //!   unless the operator ends in `IfExists`, which is then true;
 //! - `Null` with `true` requires the key to be absent, with `false` present.
 //!
+//! The numeric operators compare exact decimals ([`number`](super::number)):
+//! no floating point, so two decimals are equal only when they are the same
+//! number, and a request number given as an `f64` counts as its exact value.
+//!
 //! The date operators (`DateEquals`, `DateNotEquals`, `DateLessThan`,
 //! `DateLessThanEquals`, `DateGreaterThan`, `DateGreaterThanEquals`) compare
 //! instants given as ISO 8601 date-times or epoch seconds ([`date`](super::date));
@@ -51,6 +55,7 @@ use serde_json::Value;
 use super::date::{parse_instant, Instant};
 use super::ip::{self, Cidr};
 use super::malformed;
+use super::number::Decimal;
 use super::request::PolicyRequest;
 use super::wildcard::{eq_ignore_case, glob};
 use crate::context::EncryptionContext;
@@ -394,7 +399,7 @@ impl Operator {
 #[derive(Clone, Debug, PartialEq)]
 enum PolicyValue {
     Str(String),
-    Num(f64),
+    Num(Decimal),
     Bool(bool),
     Date(Instant),
     Binary(Vec<u8>),
@@ -502,7 +507,7 @@ fn parse_value(base: Base, v: &Value, key: &str, at: &str) -> Result<PolicyValue
                 "{at}: condition key \"{key}\" needs \"true\" or \"false\", not \"{text}\""
             ))),
         },
-        b if b.is_numeric() => match parse_number(&text) {
+        b if b.is_numeric() => match Decimal::parse(&text) {
             Some(n) => Ok(PolicyValue::Num(n)),
             None => Err(malformed(format!(
                 "{at}: condition key \"{key}\" needs a number, not \"{text}\""
@@ -538,19 +543,6 @@ fn parse_bool(s: &str) -> Option<bool> {
     } else {
         None
     }
-}
-
-fn parse_number(s: &str) -> Option<f64> {
-    let s = s.trim();
-    // Rust also parses "inf" and "NaN"; IAM numbers are plain decimals.
-    if s.is_empty()
-        || !s
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
-    {
-        return None;
-    }
-    s.parse::<f64>().ok().filter(|n| n.is_finite())
 }
 
 fn arn_like(pattern: &str, value: &str) -> bool {
@@ -611,10 +603,9 @@ impl Clause {
             (Base::StringLike, PolicyValue::Str(p)) => glob(p, &rv.text),
             (Base::ArnLike, PolicyValue::Str(p)) => arn_like(p, &rv.text),
             (Base::Bool, PolicyValue::Bool(p)) => rv.boolean == Some(*p),
-            (base, PolicyValue::Num(p)) => rv
-                .number
-                .and_then(|n| n.partial_cmp(p))
-                .is_some_and(|o| base.accepts(o)),
+            (base, PolicyValue::Num(p)) => {
+                rv.number.as_ref().is_some_and(|n| base.accepts(n.cmp(p)))
+            }
             (base, PolicyValue::Date(p)) => {
                 parse_instant(&rv.text).is_some_and(|t| base.accepts(t.cmp(p)))
             }
@@ -630,7 +621,7 @@ impl Clause {
 /// One request value seen as string, number and boolean at once.
 struct RequestScalar {
     text: String,
-    number: Option<f64>,
+    number: Option<Decimal>,
     boolean: Option<bool>,
 }
 
@@ -640,7 +631,7 @@ impl RequestScalar {
         match v {
             V::Number(n) => alloc::vec![RequestScalar {
                 text: v.as_strings().concat(),
-                number: Some(*n),
+                number: Decimal::from_f64(*n),
                 boolean: None,
             }],
             V::Bool(b) => alloc::vec![RequestScalar {
@@ -652,7 +643,7 @@ impl RequestScalar {
                 .iter()
                 .map(|s| RequestScalar {
                     text: s.clone(),
-                    number: parse_number(s),
+                    number: Decimal::parse(s),
                     boolean: parse_bool(s),
                 })
                 .collect(),

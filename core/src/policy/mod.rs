@@ -75,6 +75,7 @@ mod condition;
 mod date;
 mod ip;
 mod lockout;
+mod number;
 mod request;
 mod wildcard;
 
@@ -393,7 +394,7 @@ impl Policy {
 /// `serde_json::Value` keeps the last of repeated keys, which would let a
 /// policy read differently to a reviewer (or another parser) than to
 /// Strongroom: `"Effect": "Deny", …, "Effect": "Allow"` is an Allow.
-struct UniqueKeys(Value);
+pub(crate) struct UniqueKeys(pub(crate) Value);
 
 impl<'de> serde::Deserialize<'de> for UniqueKeys {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {

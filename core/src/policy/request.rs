@@ -21,6 +21,9 @@ pub enum ConditionValue {
     /// `kms:EncryptionContextKeys`, `kms:GrantOperations`, `kms:ResourceAliases`).
     Strings(Vec<String>),
     /// A number (`kms:RotationPeriodInDays`, `kms:ValidTo` in Unix seconds, …).
+    /// The `Numeric…` operators compare its exact binary value with the
+    /// policy's decimal: `0.1_f64` is slightly above the policy value `0.1`,
+    /// so pass whole numbers, or a decimal string (`Strings`) for a fraction.
     Number(f64),
     /// A boolean (`kms:GrantIsForAWSResource`, `kms:BypassPolicyLockoutSafetyCheck`, …).
     Bool(bool),
