@@ -839,22 +839,33 @@ fn main() -> ExitCode {
     }
 }
 
-/// `e`, or, when it is the library's for a passphrase keystore opened with
-/// a root key that could not be read (such as the default `.key` file, which
-/// a passphrase keystore never has) and no `--passphrase-env` was given,
-/// the same error saying how to open it.
+/// `e`, or, when no `--passphrase-env` was given and the keystore the
+/// command opens is protected by a passphrase (it records so:
+/// [`Keystore::is_passphrase_protected`]), the error saying how to open it,
+/// whatever root key (file or variable) was tried instead. Such a keystore
+/// opens only with its passphrase, so the command failed at its open (or
+/// before, on an argument, which is then reported once it opens).
 fn passphrase_hint(cli: &Cli, e: Error) -> Error {
-    if cli.passphrase_env.is_some() || !e.message().starts_with(strongroom::PASSPHRASE_PROTECTED) {
+    if cli.passphrase_env.is_some()
+        || !opens_existing_keystore(&cli.command)
+        || !Keystore::is_passphrase_protected(&cli.keystore).unwrap_or(false)
+    {
         return e;
     }
     Error::new(
-        e.kind(),
+        strongroom::ErrorKind::ValidationException,
         format!(
             "the keystore {} is protected by a passphrase (made with `init --passphrase-env`): \
              pass --passphrase-env VAR, with its passphrase in the environment variable VAR",
             cli.keystore.display()
         ),
     )
+}
+
+/// Whether `c` opens the keystore at `--keystore` (every command but
+/// `init` and `import-keystore`, which create it).
+fn opens_existing_keystore(c: &Command) -> bool {
+    !matches!(c, Command::Init { .. } | Command::ImportKeystore { .. })
 }
 
 fn operation_name(c: &Command) -> String {
