@@ -496,6 +496,10 @@ pub unsafe extern "C" fn sr_keystore_remove_anchor(ks: *const sr_keystore) -> sr
 /// Errors: `SR_NULL_PARAMETER`, `SR_KMS_INTERNAL` (storage failure, or a
 /// stored record fails authentication: a tampered keystore is not exported).
 ///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
+///
 /// # Safety
 /// `ks` a live handle; `out_export` valid for a write.
 #[no_mangle]
