@@ -450,15 +450,24 @@ pub fn keystore_with(n: usize) -> (Keystore, String) {
 mod tests {
     use super::*;
 
+    fn mode() -> AuditWriteMode {
+        AuditWriteMode::WriteThrough
+    }
+
+    /// The size of the audit log of the 1-key fixture in `dir`.
+    fn log_len(dir: &Path) -> u64 {
+        std::fs::metadata(audit_log_path(&fixture_path(dir, 1)))
+            .unwrap()
+            .len()
+    }
+
     /// A fixture is reused while its audit log is within the bound, and
     /// made afresh (new keys, a new log) once the log is past it, so that
     /// bench runs cannot grow it without bound.
     #[test]
     fn a_fixture_whose_audit_log_passed_the_bound_is_made_afresh() {
         let dir = tempfile::tempdir().unwrap();
-        let mode = || AuditWriteMode::WriteThrough;
-        let log = audit_log_path(&fixture_path(dir.path(), 1));
-        let len = || std::fs::metadata(&log).unwrap().len();
+        let len = || log_len(dir.path());
         // The key behind `alias/bench-p256` tells the keystore apart (the
         // `symmetric` key may be made anew on each open when it sorts after
         // an extra key).
@@ -488,9 +497,7 @@ mod tests {
     #[test]
     fn a_fixture_in_use_is_not_made_afresh_under_it() {
         let dir = tempfile::tempdir().unwrap();
-        let mode = || AuditWriteMode::WriteThrough;
-        let log = audit_log_path(&fixture_path(dir.path(), 1));
-        let len = || std::fs::metadata(&log).unwrap().len();
+        let len = || log_len(dir.path());
         let in_use = fixture_bounded(dir.path(), 1, mode(), u64::MAX);
         let first = in_use.key("p256").to_owned();
         let bound = len() - 1;
