@@ -809,7 +809,7 @@ fn main() -> ExitCode {
     cli.root_key_file_on_command_line =
         matches.value_source("root_key_file") == Some(ValueSource::CommandLine);
     catch_file_size_limit();
-    match run(&cli).map_err(|e| passphrase_hint(&cli, e)) {
+    match run(&cli) {
         // The reader of stdout went away: quiet, as a process killed by SIGPIPE.
         Ok(()) if output::broken_pipe() => ExitCode::from(141),
         Ok(()) => ExitCode::SUCCESS,
@@ -839,15 +839,15 @@ fn main() -> ExitCode {
     }
 }
 
-/// `e`, or, when no `--passphrase-env` was given and the keystore the
-/// command opens is protected by a passphrase (it records so:
-/// [`Keystore::is_passphrase_protected`]), the error saying how to open it,
-/// whatever root key (file or variable) was tried instead. Such a keystore
-/// opens only with its passphrase, so the command failed at its open (or
-/// before, on an argument, which is then reported once it opens).
+/// `e`, an error of opening the keystore at `--keystore`, or, when no
+/// `--passphrase-env` was given and that keystore is protected by a
+/// passphrase (it records so: [`Keystore::is_passphrase_protected`]), the
+/// error saying how to open it, whatever root key (file or variable) was
+/// tried instead: such a keystore opens only with its passphrase. Applied
+/// at each open, so that a command that opens no keystore (`encrypt-file`
+/// with a raw AES key only) never gets it.
 fn passphrase_hint(cli: &Cli, e: Error) -> Error {
     if cli.passphrase_env.is_some()
-        || !opens_existing_keystore(&cli.command)
         || !Keystore::is_passphrase_protected(&cli.keystore).unwrap_or(false)
     {
         return e;
@@ -860,12 +860,6 @@ fn passphrase_hint(cli: &Cli, e: Error) -> Error {
             cli.keystore.display()
         ),
     )
-}
-
-/// Whether `c` opens the keystore at `--keystore` (every command but
-/// `init` and `import-keystore`, which create it).
-fn opens_existing_keystore(c: &Command) -> bool {
-    !matches!(c, Command::Init { .. } | Command::ImportKeystore { .. })
 }
 
 /// What the audit records of a command that reaches the final audit flush
@@ -1153,7 +1147,10 @@ fn run(cli: &Cli) -> Result<(), Error> {
         }
     }
     check_outputs(cli)?;
-    let open = || Keystore::open_with(&cli.keystore, root_source(cli)?, open_options(cli));
+    let open = || {
+        Keystore::open_with(&cli.keystore, root_source(cli)?, open_options(cli))
+            .map_err(|e| passphrase_hint(cli, e))
+    };
     // encrypt-file / decrypt-file act as --principal too, like every other command.
     let open_as = || open().map(|ks| acting(cli, ks));
     let ectx = envelope_cmd::Ctx {
@@ -1215,12 +1212,14 @@ fn run(cli: &Cli) -> Result<(), Error> {
     }
     if let Command::MigrateKeystore = &cli.command {
         let options = open_options(cli).migrate_old_format(true);
-        Keystore::open_with(&cli.keystore, root_source(cli)?, options)?;
+        Keystore::open_with(&cli.keystore, root_source(cli)?, options)
+            .map_err(|e| passphrase_hint(cli, e))?;
         return Ok(());
     }
     if let Command::Anchor(AnchorCommand::Status) = &cli.command {
         // Read only: no anchoring, no audit event, the anchor not moved.
-        let status = Keystore::inspect_anchor(&cli.keystore, root_source(cli)?, open_options(cli))?;
+        let status = Keystore::inspect_anchor(&cli.keystore, root_source(cli)?, open_options(cli))
+            .map_err(|e| passphrase_hint(cli, e))?;
         return anchor_status(cli, format, &status);
     }
     if let Command::Audit(AuditCommand::Verify) = &cli.command {
@@ -1230,7 +1229,8 @@ fn run(cli: &Cli) -> Result<(), Error> {
             &cli.keystore,
             root_source(cli)?,
             open_options(cli),
-        )?;
+        )
+        .map_err(|e| passphrase_hint(cli, e))?;
         return audit_verification(format, v);
     }
     let ks = open()?;

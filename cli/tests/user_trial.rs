@@ -144,6 +144,33 @@ fn passphrase_env_must_be_set_and_not_empty() {
             &format!("p.key {args:?}"),
         );
     }
+    // A command that opens no keystore (a raw AES key only) keeps its own
+    // error beside a passphrase keystore.
+    let wrap = dir.path().join("wrap.key");
+    std::fs::write(&wrap, [9u8; 32]).unwrap();
+    let missing = dir.path().join("missing.sealed");
+    let out = cmd(&ks)
+        .arg("decrypt-file")
+        .arg("-i")
+        .arg(&missing)
+        .args([
+            "-o",
+            "-",
+            "--raw-key-namespace",
+            "ns",
+            "--raw-key-name",
+            "k1",
+        ])
+        .arg("--raw-aes-key-file")
+        .arg(&wrap)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("missing.sealed") && !err.contains("passphrase"),
+        "{err}"
+    );
 }
 
 #[test]
