@@ -457,6 +457,14 @@ typedef struct sr_keystore sr_keystore;
  * `len`, so JSON documents can be used directly as C strings. Do not modify
  * `ptr` or `len`. Outputs are written only on success: initialise with
  * `SR_BYTES_INIT` so that freeing after a failure is harmless.
+ *
+ * An output must be empty when passed in (`SR_BYTES_INIT`, or freed:
+ * `sr_bytes_free()` resets it to `{NULL, 0}`, so a freed value can be
+ * reused). One still holding bytes is overwritten on success without
+ * being freed: those bytes leak, and a secret among them is never wiped.
+ * The library does not refuse a non-empty output, since it cannot tell one
+ * from an uninitialised value (which a caller that does not free after a
+ * failure may pass).
  */
 typedef struct {
   /**
@@ -664,6 +672,10 @@ sr_result sr_put_key_policy(const sr_keystore *ks,
  * Errors: `SR_NOT_FOUND` (key or policy name), `SR_ACCESS_DENIED`,
  * `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_KMS_INTERNAL`.
  *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
+ *
  * # Safety
  * `ks` a live handle; strings NULL or NUL-terminated as documented;
  * `out_policy` valid for a write.
@@ -682,6 +694,10 @@ sr_result sr_get_key_policy(const sr_keystore *ks,
  *
  * Errors: `SR_NOT_FOUND`, `SR_ACCESS_DENIED`, `SR_VALIDATION`,
  * `SR_INVALID_MARKER`, `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`.
+ *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
  *
  * # Safety
  * `ks` a live handle; strings NULL or NUL-terminated as documented;
@@ -775,6 +791,10 @@ sr_result sr_create_grant(const sr_keystore *ks,
  * `SR_INVALID_MARKER`, `SR_INVALID_GRANT_ID`, `SR_NULL_PARAMETER`,
  * `SR_INVALID_UTF8`, `SR_KMS_INTERNAL`.
  *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
+ *
  * # Safety
  * `ks` a live handle; strings NULL or NUL-terminated as documented;
  * `out_json` valid for a write.
@@ -794,6 +814,10 @@ sr_result sr_list_grants(const sr_keystore *ks,
  *
  * Errors: `SR_VALIDATION`, `SR_INVALID_MARKER`, `SR_NULL_PARAMETER`,
  * `SR_INVALID_UTF8`, `SR_KMS_INTERNAL`.
+ *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
  *
  * # Safety
  * As `sr_list_grants()`.
@@ -939,6 +963,10 @@ sr_result sr_verify_audit_log_read_only(const char *path,
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_KMS_INTERNAL` (the log
  * cannot be read).
  *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
+ *
  * # Safety
  * `ks` a live handle; strings NULL or NUL-terminated; `out_json` valid for a write.
  */
@@ -964,6 +992,10 @@ sr_result sr_audit_events(const sr_keystore *ks,
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`,
  * `SR_NOT_FOUND`, `SR_DISABLED`, `SR_KMS_INVALID_STATE`,
  * `SR_INVALID_KEY_USAGE`, `SR_KMS_INTERNAL`.
+ *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
  *
  * # Safety
  * `ks` a live handle; strings NULL or NUL-terminated as documented;
@@ -1007,6 +1039,10 @@ sr_result sr_verify(const sr_keystore *ks,
  * `SR_DISABLED`, `SR_KMS_INVALID_STATE`, `SR_UNSUPPORTED_OPERATION`
  * (symmetric or HMAC key), `SR_INVALID_GRANT_TOKEN`, `SR_KMS_INTERNAL`.
  *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
+ *
  * # Safety
  * `ks` a live handle; `key_id` NUL-terminated; `out_public_key` valid for a write.
  */
@@ -1031,6 +1067,10 @@ sr_result sr_get_public_key(const sr_keystore *ks, const char *key_id, sr_bytes 
  * `SR_KMS_INVALID_STATE`, `SR_INVALID_KEY_USAGE` (not a `KEY_AGREEMENT`
  * key), `SR_ACCESS_DENIED`, `SR_INVALID_GRANT_TOKEN`, `SR_KMS_INTERNAL`.
  *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
+ *
  * # Safety
  * `ks` a live handle; strings NULL or NUL-terminated as documented;
  * `public_key` valid for `public_key_len` bytes; `out_shared_secret`
@@ -1051,6 +1091,10 @@ sr_result sr_derive_shared_secret(const sr_keystore *ks,
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`,
  * `SR_NOT_FOUND`, `SR_DISABLED`, `SR_KMS_INVALID_STATE`,
  * `SR_INVALID_KEY_USAGE`, `SR_KMS_INTERNAL`.
+ *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
  *
  * # Safety
  * `ks` a live handle; strings NUL-terminated; `message` valid for
@@ -1093,6 +1137,10 @@ sr_result sr_verify_mac(const sr_keystore *ks,
  * Errors: `SR_VALIDATION` (spec; two outputs the same `sr_bytes`, refused
  * before the call runs), and those of `sr_encrypt()`.
  *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
+ *
  * # Safety
  * `ks` a live handle; strings NUL-terminated; context arrays valid for
  * `ctx_len` strings; outputs valid for a write.
@@ -1112,6 +1160,10 @@ sr_result sr_generate_data_key_pair(const sr_keystore *ks,
  * without the plaintext private key.
  *
  * Errors: as `sr_generate_data_key_pair()`.
+ *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
  *
  * # Safety
  * As `sr_generate_data_key_pair()`.
@@ -1134,6 +1186,10 @@ sr_result sr_generate_data_key_pair_without_plaintext(const sr_keystore *ks,
  *
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`,
  * `SR_NOT_FOUND`, `SR_UNSUPPORTED_OPERATION`, `SR_KMS_INVALID_STATE`, `SR_KMS_INTERNAL`.
+ *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
  *
  * # Safety
  * `ks` a live handle; strings NULL or NUL-terminated; `out_json` valid for a write.
@@ -1239,6 +1295,10 @@ void sr_bytes_free(sr_bytes *bytes);
  * `SR_NOT_FOUND`, `SR_DISABLED`, `SR_KMS_INVALID_STATE`,
  * `SR_INVALID_KEY_USAGE`, `SR_KMS_INTERNAL`.
  *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
+ *
  * # Safety
  * `ks` a live handle; `key_id` NUL-terminated; `plaintext` valid for
  * `plaintext_len` bytes; context arrays valid for `ctx_len` strings;
@@ -1273,6 +1333,10 @@ sr_result sr_encrypt(const sr_keystore *ks,
  * `SR_KMS_INVALID_STATE`, `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,
  * `SR_VALIDATION`, `SR_NOT_FOUND` (for `key_id`), `SR_KMS_INTERNAL`.
  *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
+ *
  * # Safety
  * `ks` a live handle; `blob` valid for `blob_len` bytes; context arrays
  * valid for `ctx_len` strings; `key_id` NULL or NUL-terminated;
@@ -1299,6 +1363,10 @@ sr_result sr_decrypt(const sr_keystore *ks,
  *
  * Errors: those of `sr_decrypt()` for the source and of `sr_encrypt()` for
  * the destination.
+ *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
  *
  * # Safety
  * As `sr_decrypt()` and `sr_encrypt()`.
@@ -1330,6 +1398,10 @@ sr_result sr_re_encrypt(const sr_keystore *ks,
  * `out_plaintext` and `out_blob` the same `sr_bytes`, refused before the
  * call runs), and those of `sr_encrypt()`.
  *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
+ *
  * # Safety
  * `ks` a live handle; strings NULL or NUL-terminated as documented;
  * context arrays valid for `ctx_len` strings; both outputs valid for a write.
@@ -1350,6 +1422,10 @@ sr_result sr_generate_data_key(const sr_keystore *ks,
  *
  * Errors: as `sr_generate_data_key()`.
  *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
+ *
  * # Safety
  * As `sr_generate_data_key()`.
  */
@@ -1367,6 +1443,10 @@ sr_result sr_generate_data_key_without_plaintext(const sr_keystore *ks,
  * system's CSPRNG in `*out_random` (free with `sr_bytes_free()`).
  *
  * Errors: `SR_NULL_PARAMETER`, `SR_VALIDATION`.
+ *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
  *
  * # Safety
  * `ks` a live handle; `out_random` valid for a write.
@@ -1575,6 +1655,10 @@ sr_result sr_envelope_decrypt_with_options_ex(const sr_keystore *ks,
  *
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_CIPHERTEXT` (no well-formed
  * header), `SR_IO` (the callback failed).
+ *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
  *
  * # Safety
  * `read` must follow its contract (`sr_read_fn`); `out_json` valid for a write.
@@ -1824,6 +1908,10 @@ sr_result sr_create_key(const sr_keystore *ks,
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`
  * (not a JSON object, malformed JSON or member), `SR_TAG`, `SR_KMS_INTERNAL`.
  *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
+ *
  * # Safety
  * `ks` a live handle; `request_json` NUL-terminated; `out_json` valid for a write.
  */
@@ -1841,6 +1929,10 @@ sr_result sr_create_key_json(const sr_keystore *ks, const char *request_json, sr
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND`,
  * `SR_INVALID_ARN`, `SR_INVALID_GRANT_TOKEN`, `SR_KMS_INTERNAL`.
  *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
+ *
  * # Safety
  * `ks` a live handle; `key_id` NUL-terminated; `out_json` valid for a write.
  */
@@ -1855,6 +1947,10 @@ sr_result sr_describe_key(const sr_keystore *ks, const char *key_id, sr_bytes *o
  *
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`,
  * `SR_INVALID_MARKER`, `SR_KMS_INTERNAL`.
+ *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
  *
  * # Safety
  * `ks` a live handle; `marker` NULL or NUL-terminated; `out_json` valid for a write.
@@ -1903,6 +1999,10 @@ sr_result sr_disable_key(const sr_keystore *ks, const char *key_id);
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`,
  * `SR_NOT_FOUND`, `SR_KMS_INVALID_STATE`, `SR_KMS_INTERNAL`.
  *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
+ *
  * # Safety
  * `ks` a live handle; `key_id` NUL-terminated; `out_json` valid for a write.
  */
@@ -1950,6 +2050,10 @@ sr_result sr_disable_key_rotation(const sr_keystore *ks, const char *key_id);
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND`,
  * `SR_UNSUPPORTED_OPERATION`, `SR_KMS_INTERNAL`.
  *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
+ *
  * # Safety
  * `ks` a live handle; `key_id` NUL-terminated; `out_json` valid for a write.
  */
@@ -1975,6 +2079,10 @@ sr_result sr_rotate_key_on_demand(const sr_keystore *ks, const char *key_id);
  *
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND`,
  * `SR_VALIDATION`, `SR_INVALID_MARKER`, `SR_UNSUPPORTED_OPERATION`, `SR_KMS_INTERNAL`.
+ *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
  *
  * # Safety
  * `ks` a live handle; strings NULL or NUL-terminated as documented; `out_json` valid for a write.
@@ -2028,6 +2136,10 @@ sr_result sr_delete_alias(const sr_keystore *ks, const char *alias_name);
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND`,
  * `SR_VALIDATION`, `SR_INVALID_MARKER`, `SR_KMS_INTERNAL`.
  *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
+ *
  * # Safety
  * `ks` a live handle; strings NULL or NUL-terminated; `out_json` valid for a write.
  */
@@ -2080,6 +2192,10 @@ sr_result sr_untag_resource(const sr_keystore *ks,
  *
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND`,
  * `SR_VALIDATION`, `SR_INVALID_MARKER`, `SR_KMS_INTERNAL`.
+ *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
  *
  * # Safety
  * `ks` a live handle; strings NULL or NUL-terminated as documented; `out_json` valid for a write.
@@ -2187,7 +2303,8 @@ sr_result sr_keystore_create_with_anchor(const char *path,
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND` (no keystore
  * or key file), `SR_ACCESS_DENIED` (the root key does not open this keystore;
  * nothing is modified), `SR_VALIDATION` (malformed root key, unknown
- * `root_kind`), `SR_KMS_INVALID_STATE` (the keystore is anchored: open it
+ * `root_kind`; a passphrase keystore given a root key, whatever it holds,
+ * or a passphrase for one made with a key), `SR_KMS_INVALID_STATE` (the keystore is anchored: open it
  * with `sr_keystore_open_with_anchor()`; nothing is written),
  * `SR_KMS_INTERNAL` (not a keystore, or its settings fail authentication).
  *
@@ -2293,6 +2410,10 @@ sr_result sr_keystore_remove_anchor(const sr_keystore *ks);
  * Errors: `SR_NULL_PARAMETER`, `SR_KMS_INTERNAL` (storage failure, or a
  * stored record fails authentication: a tampered keystore is not exported).
  *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
+ *
  * # Safety
  * `ks` a live handle; `out_export` valid for a write.
  */
@@ -2322,7 +2443,8 @@ sr_result sr_keystore_export_sealed(const sr_keystore *ks, sr_bytes *out_export)
  * (path, its audit log or a non-empty leftover `-wal`/`-journal` exists),
  * `SR_VALIDATION` (not a sealed export, an unsupported
  * format version, malformed root key, unknown `root_kind`, a missing or
- * unwritable directory), `SR_NOT_FOUND`
+ * unwritable directory; the export of a passphrase keystore given a root
+ * key, or the other way round), `SR_NOT_FOUND`
  * (unreadable key file), `SR_ACCESS_DENIED` (another root key),
  * `SR_KMS_INVALID_STATE` (the export of an anchored keystore: import it
  * with `sr_keystore_import_sealed_with_anchor()`; no file is written),
@@ -2590,6 +2712,10 @@ sr_result sr_keystore_principal(const sr_keystore *ks, char *buf, size_t len, si
  * `SR_LIMIT_EXCEEDED` (the message does not fit in memory: the
  * allocation failed, the call does not abort), `SR_KMS_INTERNAL`.
  *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
+ *
  * # Safety
  * `ks` a live handle; strings NUL-terminated; arrays and `plaintext`
  * valid for their lengths; `out_message` valid for a write.
@@ -2711,6 +2837,10 @@ sr_result sr_envelope_encrypt_message_into(const sr_keystore *ks,
  * memory: an allocation failed, the call does not abort),
  * `SR_KMS_INTERNAL`.
  *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
+ *
  * # Safety
  * `ks` a live handle; `key_ids` valid for `key_ids_len` strings;
  * `options` NULL or valid for a read, its arrays valid for
@@ -2783,6 +2913,10 @@ sr_result sr_envelope_decrypt_message_into(const sr_keystore *ks,
  * frames), `SR_LIMIT_EXCEEDED` (the message does not fit in memory; no
  * abort), `SR_KMS_INTERNAL`.
  *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
+ *
  * # Safety
  * Strings NUL-terminated; `wrapping_key` valid for `wrapping_key_len`
  * bytes; context arrays valid for `ctx_len` strings; `plaintext` valid for
@@ -2838,6 +2972,10 @@ sr_result sr_envelope_encrypt_message_raw_aes_into(const char *key_namespace,
  * wrong keyring, malformed, truncated or followed by other bytes;
  * detail-free), `SR_VALIDATION`, `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,
  * `SR_LIMIT_EXCEEDED`, `SR_KMS_INTERNAL`.
+ *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
  *
  * # Safety
  * Strings NUL-terminated; `wrapping_key` valid for `wrapping_key_len`

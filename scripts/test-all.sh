@@ -9,11 +9,18 @@ export CARGO_TERM_COLOR=never
 # One build per checkout: incremental caches (~3 GB) are never reused here.
 export CARGO_INCREMENTAL=0
 
-# Each step also prints the free space where target/ lives: a CI machine's
-# disk is not sized, and a full one fails a link with a misleading error.
+# Each step also prints the free space where the build goes (CARGO_TARGET_DIR
+# when set, else target/ here): a CI machine's disk is not sized, and a full
+# one fails a link with a misleading error. A target directory not made yet
+# is on the file system of its nearest existing parent.
+build_dir() {
+  local d="${CARGO_TARGET_DIR:-.}"
+  while [ ! -e "$d" ] && [ "$d" != "$(dirname "$d")" ]; do d="$(dirname "$d")"; done
+  printf '%s\n' "$d"
+}
 step() {
   printf '\n==== %s\n' "$*"
-  df -h --output=avail,target . 2>/dev/null | tail -n 1 | sed 's/^ */(free: /; s/$/)/' || true
+  df -h --output=avail,target "$(build_dir)" 2>/dev/null | tail -n 1 | sed 's/^ */(free: /; s/$/)/' || true
 }
 
 step "cargo fmt --check"

@@ -40,7 +40,9 @@
 //!   grew by more than this many MiB (default 256) past a fresh one's (4 KiB
 //!   per key) is made afresh before a run; every run appends its
 //!   operations' events to the reused keystore's log, which would otherwise
-//!   grow without bound.
+//!   grow without bound. Never while another bench process sharing the
+//!   directory uses it (lock files beside each keystore, `flock(2)`): one
+//!   in use is reused as it is.
 //!
 //! Run: `cargo bench -p strongroom-benches --bench ops` (criterion options
 //! after `--`, e.g. `-- --warm-up-time 1 --measurement-time 2 Sign/`), then
@@ -708,12 +710,8 @@ fn create_key(c: &mut Criterion) {
         })
     });
     g.finish();
-    let audit = ks.audit_log_path().to_owned();
     drop(ks);
-    let _ = std::fs::remove_file(audit);
-    for ext in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{ext}", scratch.display()));
-    }
+    strongroom_benches::remove_keystore(&scratch);
 }
 
 /// Management writes against the keystore's size (issue 9: within 1.2×

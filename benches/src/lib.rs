@@ -41,6 +41,9 @@ pub struct Fixture {
     pub symmetric: String,
     /// The key ID of each entry of [`EXTRA_KEYS`], in the same order.
     pub extra: Vec<String>,
+    /// The shared "in use" lock on the keystore, held while the fixture
+    /// lives: no process makes it afresh meanwhile ([`fixture`]).
+    in_use: FixtureLock,
 }
 
 impl Fixture {
@@ -59,7 +62,7 @@ impl Fixture {
 
 fn files_of(db: &Path) -> Vec<(PathBuf, String)> {
     let name = db.file_name().expect("file name").to_string_lossy();
-    let mut v: Vec<(PathBuf, String)> = ["", "-wal", "-shm"]
+    let mut v: Vec<(PathBuf, String)> = ["", "-wal", "-shm", "-journal"]
         .iter()
         .map(|ext| {
             (
@@ -108,7 +111,14 @@ fn build(path: &Path, n: usize) {
     } else {
         path.parent().expect("parent").to_path_buf()
     };
-    let tmp = scratch.join(format!("strongroom-bench-{}-{n}.db", std::process::id()));
+    // Unique to this build: several threads of a process may build at once
+    // (in different directories).
+    static BUILDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = scratch.join(format!(
+        "strongroom-bench-{}-{seq}-{n}.db",
+        std::process::id()
+    ));
     for (f, _) in files_of(&tmp) {
         let _ = std::fs::remove_file(f);
     }
@@ -214,7 +224,12 @@ pub const FRESH_AUDIT_BYTES_PER_KEY: u64 = 4096;
 /// the row counts; the files of older formats, v2 and v3, are left to older
 /// builds), made on first use and reused afterwards, until its audit log
 /// passes its bound ([`audit_log_growth`]): then it is made afresh (with
-/// new key IDs), so that runs do not grow the log without bound.
+/// new key IDs), so that runs do not grow the log without bound — unless
+/// another live [`Fixture`] of it, in this process or another sharing the
+/// directory, is using it (then it is reused as it is). Making, remaking
+/// and opening are serialized across processes by `flock(2)` on lock files
+/// beside the keystore (`<keystore>.setup-lock`, `<keystore>.use-lock`,
+/// left in place); a keystore made afresh goes with every file beside it.
 pub fn fixture(n: usize) -> Fixture {
     fixture_in(&bench_dir(), n)
 }
@@ -235,20 +250,115 @@ pub fn fixture_in_mode(dir: &Path, n: usize, mode: AuditWriteMode) -> Fixture {
     fixture_bounded(dir, n, mode, audit_log_growth().saturating_add(fresh))
 }
 
+/// An advisory lock (`flock(2)`) on a lock file beside a bench keystore,
+/// released when dropped (or when the process ends, however it ends).
+#[derive(Debug)]
+struct FixtureLock(std::fs::File);
+
+/// How [`FixtureLock::take`] locks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LockKind {
+    /// Exclusive, waiting for it.
+    Exclusive,
+    /// Shared, waiting for it.
+    Shared,
+    /// Exclusive if no other holds the lock now, else none.
+    TryExclusive,
+}
+
+impl FixtureLock {
+    /// Locks the file `path` (made if missing, never removed: a lock file
+    /// removed and made again would let two processes hold "the" lock).
+    ///
+    /// # Panics
+    /// If the file cannot be made or locked.
+    fn take(path: &Path, kind: LockKind) -> Option<Self> {
+        use rustix::fs::{flock, FlockOperation};
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .unwrap_or_else(|e| panic!("bench lock file {}: {e}", path.display()));
+        let op = match kind {
+            LockKind::Exclusive => FlockOperation::LockExclusive,
+            LockKind::Shared => FlockOperation::LockShared,
+            LockKind::TryExclusive => FlockOperation::NonBlockingLockExclusive,
+        };
+        loop {
+            match flock(&file, op) {
+                Ok(()) => return Some(FixtureLock(file)),
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(rustix::io::Errno::WOULDBLOCK) if kind == LockKind::TryExclusive => {
+                    return None
+                }
+                Err(e) => panic!("flock {}: {e}", path.display()),
+            }
+        }
+    }
+
+    /// This exclusive lock made shared (the conversion is not atomic, so
+    /// only under the set-up lock, which every taker holds first).
+    fn share(self) -> Self {
+        rustix::fs::flock(&self.0, rustix::fs::FlockOperation::LockShared).expect("flock shared");
+        self
+    }
+}
+
+/// The lock files of the bench keystore at `path`: the set-up lock (held
+/// exclusively while a process checks, makes or opens it) and the "in use"
+/// lock (held shared by every live [`Fixture`] of it, exclusively by a
+/// process making it afresh).
+fn lock_paths(path: &Path) -> (PathBuf, PathBuf) {
+    let with = |suffix: &str| {
+        let mut s = path.as_os_str().to_owned();
+        s.push(suffix);
+        PathBuf::from(s)
+    };
+    (with(".setup-lock"), with(".use-lock"))
+}
+
 /// As [`fixture_in_mode`], made afresh when its audit log is larger than
-/// `max_audit` bytes.
+/// `max_audit` bytes and no [`Fixture`] of it (in any process sharing the
+/// directory) is alive; one in use is reused as it is, however large.
+///
+/// Safe across processes: the check, the removal, the build and the open
+/// run under an exclusive lock on a lock file beside the keystore (the
+/// set-up lock), so that two processes never make it at once, and every
+/// live fixture holds a shared lock on a second one (the "in use" lock),
+/// which a process must take exclusively to delete the keystore: none
+/// deletes the keystore another is using.
 fn fixture_bounded(dir: &Path, n: usize, mode: AuditWriteMode, max_audit: u64) -> Fixture {
     std::fs::create_dir_all(dir).expect("bench keystore dir");
     let path = fixture_path(dir, n);
+    let (setup_path, use_path) = lock_paths(&path);
+    let setup = FixtureLock::take(&setup_path, LockKind::Exclusive);
     let audit = std::fs::metadata(audit_log_path(&path)).map_or(0, |m| m.len());
-    if audit > max_audit {
-        eprintln!(
-            "bench keystore: {} has an audit log of {audit} bytes, more than {max_audit} \
-             (STRONGROOM_BENCH_AUDIT_MAX_MIB past a fresh one's): making it afresh",
-            path.display()
-        );
-        remove_keystore(&path);
-    }
+    let in_use = if audit > max_audit {
+        match FixtureLock::take(&use_path, LockKind::TryExclusive) {
+            Some(alone) => {
+                eprintln!(
+                    "bench keystore: {} has an audit log of {audit} bytes, more than \
+                     {max_audit} (STRONGROOM_BENCH_AUDIT_MAX_MIB past a fresh one's): making \
+                     it afresh",
+                    path.display()
+                );
+                remove_keystore(&path);
+                alone.share()
+            }
+            None => {
+                eprintln!(
+                    "bench keystore: {} has an audit log of {audit} bytes, more than \
+                     {max_audit}, but another bench process is using it: reusing it",
+                    path.display()
+                );
+                FixtureLock::take(&use_path, LockKind::Shared).expect("shared lock")
+            }
+        }
+    } else {
+        FixtureLock::take(&use_path, LockKind::Shared).expect("shared lock")
+    };
     let open = || Keystore::open_with(&path, root(), OpenOptions::default().audit_write_mode(mode));
     let ks = match open() {
         Ok(ks) => ks,
@@ -259,6 +369,7 @@ fn fixture_bounded(dir: &Path, n: usize, mode: AuditWriteMode, max_audit: u64) -
             open().expect("open")
         }
     };
+    drop(setup);
     add_extra_keys(&ks);
     let extra = EXTRA_KEYS
         .iter()
@@ -286,6 +397,7 @@ fn fixture_bounded(dir: &Path, n: usize, mode: AuditWriteMode, max_audit: u64) -
         ks,
         symmetric,
         extra,
+        in_use,
     }
 }
 
@@ -300,7 +412,10 @@ pub fn fixture_path(dir: &Path, n: usize) -> PathBuf {
 /// with [`remove_keystore`].
 pub fn scratch_copy(n: usize) -> (Keystore, PathBuf) {
     let dir = bench_dir();
-    drop(fixture_in(&dir, n));
+    // Its handle closed (so that its files are whole), its "in use" lock
+    // held while it is copied: no process makes it afresh meanwhile.
+    let Fixture { ks, in_use, .. } = fixture_in(&dir, n);
+    drop(ks);
     let to = dir.join(format!("bench-scratch-{}-{n}.db", std::process::id()));
     for ((from, _), (dest, _)) in files_of(&fixture_path(&dir, n))
         .into_iter()
@@ -311,17 +426,17 @@ pub fn scratch_copy(n: usize) -> (Keystore, PathBuf) {
             std::fs::copy(&from, &dest).expect("copy bench keystore");
         }
     }
+    drop(in_use);
     (Keystore::open(&to, root()).expect("open copy"), to)
 }
 
-/// Deletes the keystore at `path` with its SQLite side files and audit log.
+/// Deletes the keystore at `path` with every file the library makes beside
+/// it ([`strongroom::keystore_files`]: its SQLite `-wal`, `-shm` and
+/// `-journal` files, its change-signal file and its audit log).
 pub fn remove_keystore(path: &Path) {
-    for (f, _) in files_of(path) {
+    for (f, _) in strongroom::keystore_files(path) {
         let _ = std::fs::remove_file(f);
     }
-    let mut signal = path.as_os_str().to_owned();
-    signal.push("-signal");
-    let _ = std::fs::remove_file(PathBuf::from(signal));
 }
 
 /// A keystore holding `n` symmetric keys (see [`fixture`]), and the ID of
@@ -335,15 +450,24 @@ pub fn keystore_with(n: usize) -> (Keystore, String) {
 mod tests {
     use super::*;
 
+    fn mode() -> AuditWriteMode {
+        AuditWriteMode::WriteThrough
+    }
+
+    /// The size of the audit log of the 1-key fixture in `dir`.
+    fn log_len(dir: &Path) -> u64 {
+        std::fs::metadata(audit_log_path(&fixture_path(dir, 1)))
+            .unwrap()
+            .len()
+    }
+
     /// A fixture is reused while its audit log is within the bound, and
     /// made afresh (new keys, a new log) once the log is past it, so that
     /// bench runs cannot grow it without bound.
     #[test]
     fn a_fixture_whose_audit_log_passed_the_bound_is_made_afresh() {
         let dir = tempfile::tempdir().unwrap();
-        let mode = || AuditWriteMode::WriteThrough;
-        let log = audit_log_path(&fixture_path(dir.path(), 1));
-        let len = || std::fs::metadata(&log).unwrap().len();
+        let len = || log_len(dir.path());
         // The key behind `alias/bench-p256` tells the keystore apart (the
         // `symmetric` key may be made anew on each open when it sorts after
         // an extra key).
@@ -363,5 +487,72 @@ mod tests {
         assert!(fresh.ks.describe_key(&first).is_err());
         drop(fresh);
         assert!(len() < grown, "{} {grown}", len());
+    }
+
+    /// A fixture in use (by another process, or another fixture of this
+    /// one: `flock` locks are per open file) is not made afresh under it,
+    /// however far its audit log passed the bound: the one in use keeps
+    /// working, and the keystore is made afresh once none is in use. The
+    /// same holds across processes, the locks being on files.
+    #[test]
+    fn a_fixture_in_use_is_not_made_afresh_under_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let len = || log_len(dir.path());
+        let in_use = fixture_bounded(dir.path(), 1, mode(), u64::MAX);
+        let first = in_use.key("p256").to_owned();
+        let bound = len() - 1;
+        let second = fixture_bounded(dir.path(), 1, mode(), bound);
+        assert_eq!(second.key("p256"), first, "made afresh while in use");
+        drop(second);
+        // The first handle still works on the same files.
+        in_use.ks.describe_key(&first).unwrap();
+        in_use.ks.verify_audit_log().unwrap();
+        drop(in_use);
+        let fresh = fixture_bounded(dir.path(), 1, mode(), bound);
+        assert_ne!(fresh.key("p256"), first);
+    }
+
+    /// The set-up lock is exclusive and the "in use" lock shared among
+    /// fixtures and exclusive to a remake, between open files (so between
+    /// processes).
+    #[test]
+    fn fixture_locks_exclude_each_other_as_documented() {
+        let dir = tempfile::tempdir().unwrap();
+        let (setup, in_use) = lock_paths(&dir.path().join("k.db"));
+        let a = FixtureLock::take(&in_use, LockKind::Shared).unwrap();
+        let b = FixtureLock::take(&in_use, LockKind::Shared).unwrap();
+        assert!(FixtureLock::take(&in_use, LockKind::TryExclusive).is_none());
+        drop(a);
+        assert!(FixtureLock::take(&in_use, LockKind::TryExclusive).is_none());
+        drop(b);
+        let alone = FixtureLock::take(&in_use, LockKind::TryExclusive).unwrap();
+        let shared = alone.share();
+        let other = FixtureLock::take(&in_use, LockKind::Shared).unwrap();
+        drop((shared, other));
+        let s = FixtureLock::take(&setup, LockKind::Exclusive).unwrap();
+        assert!(FixtureLock::take(&setup, LockKind::TryExclusive).is_none());
+        drop(s);
+        assert!(FixtureLock::take(&setup, LockKind::TryExclusive).is_some());
+    }
+
+    /// Removing a bench keystore removes every file beside it, the SQLite
+    /// `-journal` (a remake or a crash mid-write leaves one) and `-wal` /
+    /// `-shm` included, so that a remade keystore never meets a stale one.
+    #[test]
+    fn removing_a_keystore_removes_its_sidecars() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.db");
+        drop(Keystore::create(&path, root(), Default::default()).unwrap());
+        for suffix in ["-wal", "-shm", "-journal", "-signal"] {
+            let mut s = path.as_os_str().to_owned();
+            s.push(suffix);
+            std::fs::write(PathBuf::from(s), b"stale").unwrap();
+        }
+        remove_keystore(&path);
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 }

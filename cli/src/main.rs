@@ -809,7 +809,7 @@ fn main() -> ExitCode {
     cli.root_key_file_on_command_line =
         matches.value_source("root_key_file") == Some(ValueSource::CommandLine);
     catch_file_size_limit();
-    match run(&cli).map_err(|e| passphrase_hint(&cli, e)) {
+    match run(&cli) {
         // The reader of stdout went away: quiet, as a process killed by SIGPIPE.
         Ok(()) if output::broken_pipe() => ExitCode::from(141),
         Ok(()) => ExitCode::SUCCESS,
@@ -839,16 +839,21 @@ fn main() -> ExitCode {
     }
 }
 
-/// `e`, or, when it is the library's for a passphrase keystore opened with
-/// a root key that could not be read (such as the default `.key` file, which
-/// a passphrase keystore never has) and no `--passphrase-env` was given,
-/// the same error saying how to open it.
+/// `e`, an error of opening the keystore at `--keystore`, or, when no
+/// `--passphrase-env` was given and that keystore is protected by a
+/// passphrase (it records so: [`Keystore::is_passphrase_protected`]), the
+/// error saying how to open it, whatever root key (file or variable) was
+/// tried instead: such a keystore opens only with its passphrase. Applied
+/// at each open, so that a command that opens no keystore (`encrypt-file`
+/// with a raw AES key only) never gets it.
 fn passphrase_hint(cli: &Cli, e: Error) -> Error {
-    if cli.passphrase_env.is_some() || !e.message().starts_with(strongroom::PASSPHRASE_PROTECTED) {
+    if cli.passphrase_env.is_some()
+        || !Keystore::is_passphrase_protected(&cli.keystore).unwrap_or(false)
+    {
         return e;
     }
     Error::new(
-        e.kind(),
+        strongroom::ErrorKind::ValidationException,
         format!(
             "the keystore {} is protected by a passphrase (made with `init --passphrase-env`): \
              pass --passphrase-env VAR, with its passphrase in the environment variable VAR",
@@ -857,6 +862,35 @@ fn passphrase_hint(cli: &Cli, e: Error) -> Error {
     )
 }
 
+/// What the audit records of a command that reaches the final audit flush
+/// of [`run`] say it did, for the warning when that flush fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AuditEffect {
+    /// Read only: its one event is of an operation the log batches
+    /// ([`strongroom::core::audit::is_read_only`], as the log decides).
+    ReadOnly,
+    /// A change: its event is written durably with an intent before it.
+    Changes,
+    /// `serve`: the requests it served, of both kinds.
+    Mixed,
+}
+
+/// The [`AuditEffect`] of `c`: decided by the function the audit log itself
+/// uses ([`strongroom::core::audit::is_read_only`]) on the KMS operation
+/// the command runs ([`operation_name`], the event name the log records),
+/// except for the two commands that run none: `serve` and `export-keystore`
+/// (which reads the keystore and records no event).
+fn audit_effect(c: &Command) -> AuditEffect {
+    match c {
+        Command::Serve(_) => AuditEffect::Mixed,
+        Command::ExportKeystore { .. } => AuditEffect::ReadOnly,
+        c if strongroom::core::audit::is_read_only(&operation_name(c)) => AuditEffect::ReadOnly,
+        _ => AuditEffect::Changes,
+    }
+}
+
+/// The name of the operation `c` runs: for the KMS operations, the KMS name
+/// (the variant's name), which is the event name the audit log records.
 fn operation_name(c: &Command) -> String {
     match c {
         Command::Anchor(AnchorCommand::Status) => return "AnchorStatus".into(),
@@ -1113,7 +1147,10 @@ fn run(cli: &Cli) -> Result<(), Error> {
         }
     }
     check_outputs(cli)?;
-    let open = || Keystore::open_with(&cli.keystore, root_source(cli)?, open_options(cli));
+    let open = || {
+        Keystore::open_with(&cli.keystore, root_source(cli)?, open_options(cli))
+            .map_err(|e| passphrase_hint(cli, e))
+    };
     // encrypt-file / decrypt-file act as --principal too, like every other command.
     let open_as = || open().map(|ks| acting(cli, ks));
     let ectx = envelope_cmd::Ctx {
@@ -1175,12 +1212,14 @@ fn run(cli: &Cli) -> Result<(), Error> {
     }
     if let Command::MigrateKeystore = &cli.command {
         let options = open_options(cli).migrate_old_format(true);
-        Keystore::open_with(&cli.keystore, root_source(cli)?, options)?;
+        Keystore::open_with(&cli.keystore, root_source(cli)?, options)
+            .map_err(|e| passphrase_hint(cli, e))?;
         return Ok(());
     }
     if let Command::Anchor(AnchorCommand::Status) = &cli.command {
         // Read only: no anchoring, no audit event, the anchor not moved.
-        let status = Keystore::inspect_anchor(&cli.keystore, root_source(cli)?, open_options(cli))?;
+        let status = Keystore::inspect_anchor(&cli.keystore, root_source(cli)?, open_options(cli))
+            .map_err(|e| passphrase_hint(cli, e))?;
         return anchor_status(cli, format, &status);
     }
     if let Command::Audit(AuditCommand::Verify) = &cli.command {
@@ -1190,7 +1229,8 @@ fn run(cli: &Cli) -> Result<(), Error> {
             &cli.keystore,
             root_source(cli)?,
             open_options(cli),
-        )?;
+        )
+        .map_err(|e| passphrase_hint(cli, e))?;
         return audit_verification(format, v);
     }
     let ks = open()?;
@@ -1572,14 +1612,23 @@ fn run(cli: &Cli) -> Result<(), Error> {
     // before it returned), only the checkpoint over it is missing.
     if result.is_ok() {
         if let Err(e) = ks.flush_audit_log() {
-            let what = if strongroom::core::audit::is_read_only(&operation_name(&cli.command)) {
-                "the command succeeded and changed nothing, but the audit log's checkpoint \
-                 does not cover its record yet (`strongroom audit verify` counts it among \
-                 Records beyond CheckpointRecords)"
-            } else {
-                "the command's change stands, but its audit record is not written or not \
-                 checkpointed (`strongroom audit verify` lists its intent under \
-                 OutcomeUnknown, or Records beyond CheckpointRecords)"
+            let what = match audit_effect(&cli.command) {
+                AuditEffect::ReadOnly => {
+                    "the command succeeded and changed nothing, but the audit log's \
+                     checkpoint does not cover its record yet (`strongroom audit verify` \
+                     counts it among Records beyond CheckpointRecords)"
+                }
+                AuditEffect::Changes => {
+                    "the command's change stands, but its audit record is not written or \
+                     not checkpointed (`strongroom audit verify` lists its intent under \
+                     OutcomeUnknown, or Records beyond CheckpointRecords)"
+                }
+                AuditEffect::Mixed => {
+                    "the requests it served stand, but the audit log's checkpoint does not \
+                     cover all of their records (`strongroom audit verify` lists a change's \
+                     intent under OutcomeUnknown, or counts records among Records beyond \
+                     CheckpointRecords)"
+                }
             };
             let _ = writeln!(std::io::stderr(), "warning: {}; {what}", e.message());
         }
@@ -1854,5 +1903,122 @@ fn is_char_device(p: &Path) -> bool {
     {
         let _ = p;
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every subcommand path of the CLI (`["list-keys"]`, `["audit", "show"]`, ...).
+    fn subcommand_paths(c: &clap::Command, prefix: &[String], out: &mut Vec<Vec<String>>) {
+        for sub in c.get_subcommands() {
+            let mut path = prefix.to_vec();
+            path.push(sub.get_name().to_owned());
+            if sub.has_subcommands() {
+                subcommand_paths(sub, &path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+
+    /// `path` parsed with a value for each of its required arguments (the
+    /// first possible value, else "1").
+    fn parse(path: &[String]) -> Cli {
+        let mut sub = Cli::command();
+        for name in path {
+            sub = sub.find_subcommand(name).expect("a subcommand").clone();
+        }
+        let mut argv = vec!["strongroom".to_owned()];
+        argv.extend(path.iter().cloned());
+        // Required only without another argument.
+        if path == ["serve"] {
+            argv.extend(["--credentials".to_owned(), "1".to_owned()]);
+        }
+        for arg in sub.get_arguments().filter(|a| a.is_required_set()) {
+            // Arguments whose parser takes KMS enum names.
+            let value = match arg.get_long() {
+                Some("signing-algorithm") => "ECDSA_SHA_256".to_owned(),
+                Some("wrapping-key-spec") => "RSA_2048".to_owned(),
+                Some("wrapping-algorithm") => "RSAES_OAEP_SHA_1".to_owned(),
+                Some("key-pair-spec") => "RSA_2048".to_owned(),
+                Some("mac-algorithm") => "HMAC_SHA_224".to_owned(),
+                Some("key-agreement-algorithm") => "ECDH".to_owned(),
+                _ => arg
+                    .get_possible_values()
+                    .first()
+                    .map_or_else(|| "1".to_owned(), |v| v.get_name().to_owned()),
+            };
+            match arg.get_long() {
+                Some(long) => argv.push(format!("--{long}")),
+                None => assert!(arg.is_positional(), "{path:?}: {arg:?}"),
+            }
+            argv.push(value);
+        }
+        Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"))
+    }
+
+    /// For every command that opens a keystore and reaches the audit flush
+    /// after it, the warning's wording is decided by the operation the
+    /// command runs, named as the endpoint (and so the library's audit log)
+    /// names it, through the log's own `is_read_only`; the commands that
+    /// run no KMS operation are the named exceptions; and every KMS
+    /// operation has its command.
+    #[test]
+    fn the_flush_warning_follows_the_audit_log_for_every_command() {
+        let mut paths = Vec::new();
+        subcommand_paths(&Cli::command(), &[], &mut paths);
+        let mut kms = std::collections::BTreeSet::new();
+        for path in &paths {
+            let cli = parse(path);
+            let c = &cli.command;
+            let op = operation_name(c);
+            let effect = audit_effect(c);
+            match c {
+                // Handled before the flush (they create or read the
+                // keystore, or flush by themselves).
+                Command::Init { .. }
+                | Command::ImportKeystore { .. }
+                | Command::MigrateKeystore
+                | Command::EncryptFile(_)
+                | Command::DecryptFile(_)
+                | Command::Audit(_)
+                | Command::Anchor(_) => {}
+                Command::Serve(_) => assert_eq!(effect, AuditEffect::Mixed),
+                Command::ExportKeystore { .. } => assert_eq!(effect, AuditEffect::ReadOnly),
+                _ => {
+                    assert!(
+                        strongroom_server::ops::OPERATIONS.contains(&op.as_str()),
+                        "{path:?} runs {op}, which is not a KMS operation"
+                    );
+                    let expected = if strongroom::core::audit::is_read_only(&op) {
+                        AuditEffect::ReadOnly
+                    } else {
+                        AuditEffect::Changes
+                    };
+                    assert_eq!(effect, expected, "{path:?}");
+                    kms.insert(op);
+                }
+            }
+        }
+        let served: std::collections::BTreeSet<String> = strongroom_server::ops::OPERATIONS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        assert_eq!(kms, served);
+        // Both wordings are used, on the operations CloudTrail marks so.
+        for (path, effect) in [
+            ("list-keys", AuditEffect::ReadOnly),
+            ("decrypt", AuditEffect::ReadOnly),
+            ("create-key", AuditEffect::Changes),
+            ("put-key-policy", AuditEffect::Changes),
+        ] {
+            assert_eq!(
+                audit_effect(&parse(&[path.to_owned()]).command),
+                effect,
+                "{path}"
+            );
+        }
     }
 }

@@ -105,21 +105,72 @@ fn passphrase_env_must_be_set_and_not_empty() {
     // Without --passphrase-env, the error says the keystore is
     // passphrase-protected and how to open it, not just that the default
     // `.key` file (which it never had) is missing; read-only commands too.
-    for args in [
+    // The same with a key file that holds a (wrong) key, the default one or
+    // one named: the keystore records that it takes a passphrase.
+    let expected = |out: &std::process::Output, what: &str| {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{what}: {err}");
+        assert!(
+            err.contains("(ValidationException)")
+                && err.contains("is protected by a passphrase")
+                && err.contains("pass --passphrase-env VAR")
+                && !err.contains(".key"),
+            "{what}: {err}"
+        );
+    };
+    let commands = [
         &["list-keys"][..],
         &["audit", "verify"],
         &["anchor", "status"],
-    ] {
-        let out = cmd(&ks).args(args).output().unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
-        assert!(
-            err.contains("is protected by a passphrase")
-                && err.contains("pass --passphrase-env VAR")
-                && !err.contains("p.key"),
-            "{args:?}: {err}"
+    ];
+    for args in commands {
+        expected(&cmd(&ks).args(args).output().unwrap(), &format!("{args:?}"));
+    }
+    let wrong = dir.path().join("wrong.key");
+    std::fs::write(&wrong, [7u8; 32]).unwrap();
+    for args in commands {
+        let out = cmd(&ks)
+            .arg("--root-key-file")
+            .arg(&wrong)
+            .args(args)
+            .output()
+            .unwrap();
+        expected(&out, &format!("--root-key-file {args:?}"));
+    }
+    std::fs::write(dir.path().join("p.key"), [7u8; 32]).unwrap();
+    for args in commands {
+        expected(
+            &cmd(&ks).args(args).output().unwrap(),
+            &format!("p.key {args:?}"),
         );
     }
+    // A command that opens no keystore (a raw AES key only) keeps its own
+    // error beside a passphrase keystore.
+    let wrap = dir.path().join("wrap.key");
+    std::fs::write(&wrap, [9u8; 32]).unwrap();
+    let missing = dir.path().join("missing.sealed");
+    let out = cmd(&ks)
+        .arg("decrypt-file")
+        .arg("-i")
+        .arg(&missing)
+        .args([
+            "-o",
+            "-",
+            "--raw-key-namespace",
+            "ns",
+            "--raw-key-name",
+            "k1",
+        ])
+        .arg("--raw-aes-key-file")
+        .arg(&wrap)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("missing.sealed") && !err.contains("passphrase"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -130,13 +130,38 @@ fn error_response(e: &WireError, request_id: &str) -> Response {
     )
 }
 
-/// The router: `POST /` (KMS operations) and `GET /health`.
+/// The router: `POST /` (KMS operations) and `GET /health`; every other
+/// method on them is HTTP 405 and every other path HTTP 404, each with a
+/// JSON error body as AWS answers errors (`__type`, `message`).
 fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/", post(kms))
-        .route("/health", get(health))
+        .route("/", post(kms).fallback(method_not_allowed))
+        .route("/health", get(health).fallback(method_not_allowed))
         .fallback(not_found)
         .with_state(state)
+}
+
+/// Another method than the one a served path takes: HTTP 405 with the
+/// `Allow` header (RFC 9110, section 15.5.6) and a JSON error body
+/// (`UnknownOperationException`, as for an unknown path), not axum's empty
+/// one.
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    let (allow, served) = if uri.path() == "/health" {
+        ("GET, HEAD", "GET /health")
+    } else {
+        ("POST", "POST / (KMS operations)")
+    };
+    let mut r = error_response(
+        &WireError::new(
+            405,
+            "UnknownOperationException",
+            format!("{method} {} is not served: only {served}", uri.path()),
+        ),
+        "",
+    );
+    r.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    r
 }
 
 async fn health() -> Response {

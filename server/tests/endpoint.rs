@@ -809,3 +809,71 @@ async fn key_policies_see_the_peer_address_as_aws_source_ip() {
     tx.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
+
+/// One raw HTTP/1.1 request line and `headers` (each ending in CRLF) on a
+/// fresh connection; returns the status, the response header block
+/// (lowercased) and the body.
+async fn raw(addr: std::net::SocketAddr, line: &str, headers: &str) -> (u16, String, String) {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let request = format!("{line}\r\nHost: {addr}\r\nConnection: close\r\n{headers}\r\n");
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, head.to_ascii_lowercase(), body.to_owned())
+}
+
+/// A method a served path does not take (`GET /`, `PUT /health`) is HTTP
+/// 405 with `Allow` and a JSON error body in AWS's shape and content type,
+/// as an unknown path is 404 with one: no empty bodies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_methods_and_paths_get_json_error_bodies() {
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, tx, server) = start_signed(&dir).await;
+    for (line, status, allow, message) in [
+        (
+            "GET / HTTP/1.1",
+            405,
+            Some("allow: post"),
+            "GET / is not served: only POST / (KMS operations)",
+        ),
+        (
+            "DELETE / HTTP/1.1",
+            405,
+            Some("allow: post"),
+            "DELETE / is not served: only POST / (KMS operations)",
+        ),
+        (
+            "PUT /health HTTP/1.1",
+            405,
+            Some("allow: get, head"),
+            "PUT /health is not served: only GET /health",
+        ),
+        (
+            "GET /nope HTTP/1.1",
+            404,
+            None,
+            "only POST / (KMS operations) and GET /health are served",
+        ),
+    ] {
+        let (st, head, body) = raw(addr, line, "Content-Length: 0\r\n").await;
+        assert_eq!(st, status, "{line}: {head}");
+        assert!(
+            head.contains("content-type: application/x-amz-json-1.1"),
+            "{line}: {head}"
+        );
+        if let Some(allow) = allow {
+            assert!(head.contains(allow), "{line}: {head}");
+        }
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["__type"], "UnknownOperationException", "{line}: {v}");
+        assert_eq!(v["message"], message, "{line}: {v}");
+    }
+    // The served routes still answer.
+    let (st, _, body) = raw(addr, "GET /health HTTP/1.1", "").await;
+    assert_eq!((st, body.as_str()), (200, r#"{"status":"ok"}"#));
+    tx.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}

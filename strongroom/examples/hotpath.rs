@@ -11,10 +11,10 @@
 //! threads; `big` 10 measures the 10-key keystore twice). The keystores are
 //! built once on `/dev/shm` (fsync is free there) and kept in
 //! `target/hotpath-bench/`; each run measures in a copy in `DIR` (default
-//! that directory; a tmpfs or a disk), which it deletes at its end (a run
-//! appends gigabytes of audit records). Prints wall-clock ops/s and the
-//! ratio to the raw primitive; read the ratios, not the absolute figures, on
-//! a shared machine. Two threads on one handle against one, on tmpfs and on
+//! that directory; a tmpfs or a disk), which it deletes at its end or on a
+//! panic (a run appends gigabytes of audit records). Prints wall-clock ops/s
+//! and the ratio to the raw primitive; read the ratios, not the absolute
+//! figures, on a shared machine. Two threads on one handle against one, on tmpfs and on
 //! disk: `hotpath -- --dir /dev/shm 1 10` and `hotpath -- --dir DISK_DIR 1
 //! 10`.
 
@@ -96,6 +96,34 @@ fn build(path: &Path, n: usize) {
     let mut signal = tmp.into_os_string();
     signal.push("-signal");
     let _ = std::fs::remove_file(PathBuf::from(signal));
+}
+
+/// A run's own directory of measured copies, removed with everything in it
+/// when dropped: at the end of the run, and while a panic unwinds (a failed
+/// call, an interrupted copy), so that no run leaves its copies (gigabytes
+/// of audit records) behind.
+#[derive(Debug)]
+struct RunDir(PathBuf);
+
+impl RunDir {
+    /// Makes `path` (and its parents) and guards it.
+    fn create(path: PathBuf) -> Self {
+        std::fs::create_dir_all(&path).expect("dir");
+        RunDir(path)
+    }
+}
+
+impl std::ops::Deref for RunDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// CPU time of the calling thread, nanoseconds (Linux schedstat).
@@ -189,11 +217,12 @@ fn main() {
     } = args();
     let built = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/hotpath-bench");
     std::fs::create_dir_all(&built).expect("dir");
-    // The measured copies, in a directory of this run's own.
-    let dir = dir
-        .unwrap_or_else(|| built.clone())
-        .join(format!("hotpath-run-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    // The measured copies, in a directory of this run's own, removed when
+    // the run ends or panics.
+    let dir = RunDir::create(
+        dir.unwrap_or_else(|| built.clone())
+            .join(format!("hotpath-run-{}", std::process::id())),
+    );
     let ctx = EncryptionContext::from_pairs([("purpose", "bench")]).expect("context");
     let pt = vec![0x5au8; 4096];
 
@@ -322,5 +351,31 @@ fn main() {
         }
     }
     // The change-signal files of the copies, and the directory.
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RunDir;
+
+    /// The run directory and what is in it are removed when the run panics
+    /// (while it unwinds), as at its end.
+    #[test]
+    fn the_run_directory_is_removed_when_the_run_panics() {
+        let parent = tempfile::tempdir().unwrap();
+        let path = parent.path().join("hotpath-run-test");
+        let inner = path.clone();
+        let result = std::panic::catch_unwind(move || {
+            let dir = RunDir::create(inner);
+            std::fs::write(dir.join("hotpath-10.db"), b"copy").unwrap();
+            assert!(dir.join("hotpath-10.db").exists());
+            panic!("a measured call failed");
+        });
+        assert!(result.is_err());
+        assert!(!path.exists(), "{} left behind", path.display());
+        let dir = RunDir::create(path.clone());
+        std::fs::write(dir.join("x"), b"x").unwrap();
+        drop(dir);
+        assert!(!path.exists());
+    }
 }

@@ -107,11 +107,14 @@ impl KmsKeyring {
     /// alias ARNs); the first one generates the data key.
     ///
     /// # Errors
-    /// `ValidationException` if `key_ids` is empty.
+    /// `ValidationException` if `key_ids` is empty (its message in the
+    /// ESDK's terms, which every front end passes on unchanged, naming no
+    /// Rust API).
     pub fn new<S: AsRef<str>>(keystore: &Keystore, key_ids: &[S]) -> Result<Self> {
         if key_ids.is_empty() {
             return Err(Error::validation(
-                "a KMS keyring needs at least one key ID (or use KmsKeyring::discovery)",
+                "a KMS keyring needs at least one KMS key (key ID, key ARN, alias name or \
+                 alias ARN); to decrypt with any key of this keystore, use a discovery keyring",
             ));
         }
         Ok(KmsKeyring {

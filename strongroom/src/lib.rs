@@ -549,47 +549,40 @@ pub(crate) fn auth_failed(what: &str) -> Error {
 /// The root key `source` gives for a keystore with the KDF parameters
 /// `kdf` (a passphrase keystore) or none.
 ///
+/// Whether a passphrase is needed is decided by the keystore alone (it
+/// records its KDF parameters): a passphrase keystore given any other
+/// source is refused before that source is read, so the error is the same
+/// whatever a key file or variable holds, or whether it exists at all.
+///
 /// # Errors
-/// Those of reading `source`; for a passphrase keystore opened with a root
-/// key that cannot be read (say the default key file, which such a
-/// keystore never had), the same error saying the keystore is protected by
-/// a passphrase; `ValidationException` for a passphrase and a keystore
-/// made without one.
+/// `ValidationException` for a passphrase keystore and a source that is
+/// not a passphrase ([`PASSPHRASE_PROTECTED`]), and for a passphrase and a
+/// keystore made without one; those of reading `source` otherwise.
 fn resolve_root(source: &RootKeySource, kdf: Option<&root::Argon2Params>) -> Result<Secret> {
-    let key = match source {
-        RootKeySource::Passphrase(p) => {
-            return match kdf {
-                Some(params) => params.derive(p.expose_secret()),
-                None => Err(Error::validation(
-                    "this keystore was not created with a passphrase",
-                )),
-            }
-        }
-        RootKeySource::Bytes(b) => root::parse_key_bytes(b.expose_secret()),
-        RootKeySource::File(p) => root::read_key_file(p),
-        RootKeySource::EnvVar(v) => match std::env::var(v) {
+    match (source, kdf) {
+        (RootKeySource::Passphrase(p), Some(params)) => params.derive(p.expose_secret()),
+        (RootKeySource::Passphrase(_), None) => Err(Error::validation(
+            "this keystore was not created with a passphrase",
+        )),
+        (_, Some(_)) => Err(Error::validation(format!(
+            "{PASSPHRASE_PROTECTED}: open it with its passphrase instead of a root key"
+        ))),
+        (RootKeySource::Bytes(b), None) => root::parse_key_bytes(b.expose_secret()),
+        (RootKeySource::File(p), None) => root::read_key_file(p),
+        (RootKeySource::EnvVar(v), None) => match std::env::var(v) {
             Ok(val) => root::parse_key_bytes(zeroize::Zeroizing::new(val).as_bytes()),
             Err(_) => Err(Error::validation(format!(
                 "environment variable {v} is not set or not UTF-8"
             ))),
         },
-    };
-    match (key, kdf) {
-        (Err(e), Some(_)) => Err(Error::new(
-            e.kind(),
-            format!(
-                "{PASSPHRASE_PROTECTED}: open it with its passphrase instead of a root key ({})",
-                e.message()
-            ),
-        )),
-        (key, _) => key,
     }
 }
 
-/// How the error of a passphrase keystore opened with a root key that cannot
-/// be read begins ([`resolve_root`]).
-#[doc(hidden)]
-pub const PASSPHRASE_PROTECTED: &str = "this keystore is protected by a passphrase";
+/// How the error of a passphrase keystore (or sealed export) opened with
+/// anything but a passphrase begins ([`resolve_root`]). Front ends that add
+/// their own hint decide with [`Keystore::is_passphrase_protected`], not
+/// from this text.
+const PASSPHRASE_PROTECTED: &str = "this keystore is protected by a passphrase";
 
 /// Lists the files of the keystore at `path` (opened with `root` and
 /// `anchor`) as open: no file output of the library replaces them while a
@@ -780,7 +773,11 @@ impl Keystore {
     /// # Errors
     /// `NotFoundException` if there is no keystore at `path`;
     /// `AccessDeniedException` if `root` is not this keystore's root key
-    /// (nothing is modified); `KMSInvalidStateException` if the keystore is
+    /// (nothing is modified); `ValidationException` if the keystore is
+    /// protected by a passphrase and `root` is not a
+    /// [`RootKeySource::Passphrase`] (decided before `root` is read; see
+    /// [`is_passphrase_protected`](Self::is_passphrase_protected)), or the
+    /// other way round; `KMSInvalidStateException` if the keystore is
     /// anchored (`docs/FORMAT.md`, "Anchored keystores"; nothing is read or
     /// written past its configuration: open it with
     /// [`open_with`](Self::open_with) and [`OpenOptions::anchor`]);
@@ -932,6 +929,34 @@ impl Keystore {
         ks.inner.guard.end_initialization();
         ks.record_anchoring()?;
         Ok(ks)
+    }
+
+    /// Whether the keystore at `path` is protected by a passphrase (it was
+    /// created, or imported from an export, with
+    /// [`RootKeySource::Passphrase`] and records its Argon2id parameters):
+    /// such a keystore opens only with its passphrase, and any other root
+    /// key source is refused with `ValidationException` before it is read.
+    /// Read only, without any root key: nothing is written and nothing
+    /// secret is read (the parameters are not secret).
+    ///
+    /// # Errors
+    /// `NotFoundException` if there is no file at `path`;
+    /// `KMSInternalException` if it cannot be read or is not a keystore.
+    pub fn is_passphrase_protected(path: impl AsRef<Path>) -> Result<bool> {
+        let storage = store::ReadOnlySqlite::open(path.as_ref())?;
+        let (mut kdf, mut check) = (None, None);
+        storage.read(&mut |tx| {
+            kdf = tx.get(Table::Meta, META_KDF)?;
+            check = tx.get(Table::Meta, META_CHECK)?;
+            Ok(())
+        })?;
+        if check.is_none() {
+            return Err(Error::internal(format!(
+                "{} is not a Strongroom keystore",
+                path.as_ref().display()
+            )));
+        }
+        Ok(kdf.is_some())
     }
 
     /// Whether the keystore at `path` is anchored and where its anchor

@@ -434,7 +434,14 @@ fn discovery_keyring_cannot_encrypt_and_empty_key_list_is_refused() {
     )
     .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ValidationException);
-    assert!(KmsKeyring::new::<&str>(&f.ks, &[]).is_err());
+    // In the terms every front end passes on unchanged: no Rust API named.
+    let e = KmsKeyring::new::<&str>(&f.ks, &[]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException);
+    assert_eq!(
+        e.message(),
+        "a KMS keyring needs at least one KMS key (key ID, key ARN, alias name or alias ARN); \
+         to decrypt with any key of this keystore, use a discovery keyring"
+    );
 }
 
 #[test]

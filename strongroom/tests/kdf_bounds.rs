@@ -148,32 +148,54 @@ fn derive_refuses_parameters_out_of_range_with_validation_exception() {
     }
 }
 
-/// A passphrase keystore opened with a root key that cannot be read (a
-/// missing key file, an unset variable) says it is protected by a
-/// passphrase, besides what failed; a readable wrong key is still refused
-/// as any wrong root key is.
+/// A passphrase keystore (it records so) opened with any root key says it
+/// is protected by a passphrase, the same whatever the key source held: a
+/// missing key file, an unset variable, a readable wrong key, or the bytes
+/// of a key (nothing about them is told).
 #[test]
-fn a_passphrase_keystore_opened_with_an_unreadable_root_key_says_so() {
+fn a_passphrase_keystore_opened_with_a_root_key_says_so_whatever_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.db");
     drop(Keystore::create(&path, pass(), CreateOptions::default()).unwrap());
+    assert!(Keystore::is_passphrase_protected(&path).unwrap());
     let missing = dir.path().join("p.key");
-    let e = Keystore::open(&path, RootKeySource::File(missing.clone())).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::NotFoundException, "{e}");
-    assert!(
-        e.message().starts_with(strongroom::PASSPHRASE_PROTECTED)
-            && e.message().contains("open it with its passphrase")
-            && e.message().contains(&missing.display().to_string()),
-        "{e}"
-    );
-    let unset = RootKeySource::EnvVar("STRONGROOM_KDF_BOUNDS_TEST_UNSET".into());
-    let e = Keystore::verify_audit_log_read_only(&path, unset, Default::default()).unwrap_err();
-    assert!(
-        e.message().starts_with(strongroom::PASSPHRASE_PROTECTED),
-        "{e}"
-    );
-    let wrong = RootKeySource::Bytes(Secret::new(vec![7; 32]));
-    let e = Keystore::open(&path, wrong).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::AccessDeniedException, "{e}");
+    let readable = dir.path().join("wrong.key");
+    std::fs::write(&readable, [7u8; 32]).unwrap();
+    let malformed = dir.path().join("short.key");
+    std::fs::write(&malformed, [7u8; 5]).unwrap();
+    let sources = [
+        RootKeySource::File(missing),
+        RootKeySource::File(readable),
+        RootKeySource::File(malformed),
+        RootKeySource::EnvVar("STRONGROOM_KDF_BOUNDS_TEST_UNSET".into()),
+        // Set in every test environment, and not a key.
+        RootKeySource::EnvVar("PATH".into()),
+        RootKeySource::Bytes(Secret::new(vec![7; 32])),
+        RootKeySource::Bytes(Secret::new(vec![7; 3])),
+    ];
+    let expected = "this keystore is protected by a passphrase: open it with its passphrase \
+                    instead of a root key";
+    for source in sources {
+        let what = format!("{source:?}");
+        let e = Keystore::open(&path, source.clone()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ValidationException, "{what}: {e}");
+        assert_eq!(e.message(), expected, "{what}");
+        let e =
+            Keystore::verify_audit_log_read_only(&path, source, Default::default()).unwrap_err();
+        assert_eq!(e.message(), expected, "{what}");
+    }
     Keystore::open(&path, pass()).unwrap();
+    // A keystore made with a root key is not.
+    let keyed = dir.path().join("k.db");
+    drop(
+        Keystore::create(
+            &keyed,
+            RootKeySource::Bytes(Secret::new(vec![7; 32])),
+            CreateOptions::default(),
+        )
+        .unwrap(),
+    );
+    assert!(!Keystore::is_passphrase_protected(&keyed).unwrap());
+    let e = Keystore::is_passphrase_protected(dir.path().join("none.db")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFoundException, "{e}");
 }

@@ -174,6 +174,11 @@ static void test_keystore_lifecycle(void) {
   sr_keystore_free(ks);
   ks = NULL;
   CHECK_RC(sr_keystore_open(p2, SR_ROOT_KEY_PASSPHRASE, (const uint8_t *)"wrong", 5, &ks), SR_ACCESS_DENIED);
+  /* A passphrase keystore given a root key (well formed or not): refused
+     as protected by a passphrase, not as a wrong key. */
+  CHECK_RC(sr_keystore_open(p2, SR_ROOT_KEY_BYTES, ROOT, 32, &ks), SR_VALIDATION);
+  CHECK(last_message_has("protected by a passphrase"));
+  CHECK(ks == NULL);
   CHECK_RC(sr_keystore_open(path, SR_ROOT_KEY_PASSPHRASE, (const uint8_t *)pw, strlen(pw), &ks), SR_VALIDATION);
   CHECK(ks == NULL);
 

@@ -64,6 +64,10 @@ def test_passphrase(tmp_path: Path) -> None:
         assert ks.describe_key(k.key_id).key_id == k.key_id
     with pytest.raises(strongroom.AccessDeniedException):
         Keystore.open(path, passphrase="wrong")
+    # The keystore records that it takes a passphrase: a root key (however
+    # well formed) is refused as such, not as a wrong key.
+    with pytest.raises(strongroom.ValidationException, match="protected by a passphrase"):
+        Keystore.open(path, root_key=b"\x07" * 32)
 
 
 def test_create_errors(tmp_path: Path, root_key: bytes) -> None:

@@ -358,6 +358,16 @@ test('frame lengths stop at 256 MiB; maxFrameBuffer bounds MessageDecryptor only
   const kr = aes();
   throwsCode(() => encryptMessage(kr, random(1), { frameLength: 2 ** 28 + 1 }), 'ValidationException');
   throwsCode(() => encryptMessage(kr, random(1), { frameLength: 2 ** 31 - 1 }), 'ValidationException');
+  // The accepted range, and the value as given (2^32 was told as 2^32 - 1).
+  for (const bad of [0, 2 ** 28 + 1, 2 ** 32, 2 ** 40]) {
+    assert.throws(() => encryptMessage(kr, random(1), { frameLength: bad }), (e) => {
+      assert.ok(e instanceof StrongroomError, `not a StrongroomError: ${e}`);
+      assert.equal(e.code, 'ValidationException', e.message);
+      assert.equal(e.message, 'frame length must be between 1 and 268435456 bytes (256 MiB, ' +
+        `the largest frame a streaming decryptor buffers by default), not ${bad}`);
+      return true;
+    });
+  }
   const big = encryptMessage(kr, random(5), { frameLength: 2 ** 28, algorithmSuite: UNSIGNED });
   const streamed = new MessageDecryptor(kr);
   assert.equal(streamed.update(big).length, 5);

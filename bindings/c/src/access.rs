@@ -92,6 +92,10 @@ pub unsafe extern "C" fn sr_put_key_policy(
 /// Errors: `SR_NOT_FOUND` (key or policy name), `SR_ACCESS_DENIED`,
 /// `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_KMS_INTERNAL`.
 ///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
+///
 /// # Safety
 /// `ks` a live handle; strings NULL or NUL-terminated as documented;
 /// `out_policy` valid for a write.
@@ -127,6 +131,10 @@ pub unsafe extern "C" fn sr_get_key_policy(
 ///
 /// Errors: `SR_NOT_FOUND`, `SR_ACCESS_DENIED`, `SR_VALIDATION`,
 /// `SR_INVALID_MARKER`, `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`.
+///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
 ///
 /// # Safety
 /// `ks` a live handle; strings NULL or NUL-terminated as documented;
@@ -326,6 +334,10 @@ pub unsafe extern "C" fn sr_create_grant(
 /// `SR_INVALID_MARKER`, `SR_INVALID_GRANT_ID`, `SR_NULL_PARAMETER`,
 /// `SR_INVALID_UTF8`, `SR_KMS_INTERNAL`.
 ///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
+///
 /// # Safety
 /// `ks` a live handle; strings NULL or NUL-terminated as documented;
 /// `out_json` valid for a write.
@@ -369,6 +381,10 @@ pub unsafe extern "C" fn sr_list_grants(
 ///
 /// Errors: `SR_VALIDATION`, `SR_INVALID_MARKER`, `SR_NULL_PARAMETER`,
 /// `SR_INVALID_UTF8`, `SR_KMS_INTERNAL`.
+///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
 ///
 /// # Safety
 /// As `sr_list_grants()`.
@@ -642,6 +658,10 @@ pub unsafe extern "C" fn sr_verify_audit_log_read_only(
 ///
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_KMS_INTERNAL` (the log
 /// cannot be read).
+///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
 ///
 /// # Safety
 /// `ks` a live handle; strings NULL or NUL-terminated; `out_json` valid for a write.

@@ -44,6 +44,10 @@ fn kms_enum<T: DeserializeOwned>(s: Option<&str>, what: &str) -> Result<Option<T
 /// `SR_NOT_FOUND`, `SR_DISABLED`, `SR_KMS_INVALID_STATE`,
 /// `SR_INVALID_KEY_USAGE`, `SR_KMS_INTERNAL`.
 ///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
+///
 /// # Safety
 /// `ks` a live handle; strings NULL or NUL-terminated as documented;
 /// `message` valid for `message_len` bytes; `out_signature` valid for a write.
@@ -135,6 +139,10 @@ pub unsafe extern "C" fn sr_verify(
 /// `SR_DISABLED`, `SR_KMS_INVALID_STATE`, `SR_UNSUPPORTED_OPERATION`
 /// (symmetric or HMAC key), `SR_INVALID_GRANT_TOKEN`, `SR_KMS_INTERNAL`.
 ///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
+///
 /// # Safety
 /// `ks` a live handle; `key_id` NUL-terminated; `out_public_key` valid for a write.
 #[no_mangle]
@@ -173,6 +181,10 @@ pub unsafe extern "C" fn sr_get_public_key(
 /// or not a valid point), `SR_NOT_FOUND`, `SR_DISABLED`,
 /// `SR_KMS_INVALID_STATE`, `SR_INVALID_KEY_USAGE` (not a `KEY_AGREEMENT`
 /// key), `SR_ACCESS_DENIED`, `SR_INVALID_GRANT_TOKEN`, `SR_KMS_INTERNAL`.
+///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
 ///
 /// # Safety
 /// `ks` a live handle; strings NULL or NUL-terminated as documented;
@@ -218,6 +230,10 @@ pub unsafe extern "C" fn sr_derive_shared_secret(
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`,
 /// `SR_NOT_FOUND`, `SR_DISABLED`, `SR_KMS_INVALID_STATE`,
 /// `SR_INVALID_KEY_USAGE`, `SR_KMS_INTERNAL`.
+///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
 ///
 /// # Safety
 /// `ks` a live handle; strings NUL-terminated; `message` valid for
@@ -305,6 +321,10 @@ pub unsafe extern "C" fn sr_verify_mac(
 /// Errors: `SR_VALIDATION` (spec; two outputs the same `sr_bytes`, refused
 /// before the call runs), and those of `sr_encrypt()`.
 ///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
+///
 /// # Safety
 /// `ks` a live handle; strings NUL-terminated; context arrays valid for
 /// `ctx_len` strings; outputs valid for a write.
@@ -365,6 +385,10 @@ pub unsafe extern "C" fn sr_generate_data_key_pair(
 ///
 /// Errors: as `sr_generate_data_key_pair()`.
 ///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
+///
 /// # Safety
 /// As `sr_generate_data_key_pair()`.
 #[no_mangle]
@@ -418,6 +442,10 @@ pub unsafe extern "C" fn sr_generate_data_key_pair_without_plaintext(
 ///
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`,
 /// `SR_NOT_FOUND`, `SR_UNSUPPORTED_OPERATION`, `SR_KMS_INVALID_STATE`, `SR_KMS_INTERNAL`.
+///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
 ///
 /// # Safety
 /// `ks` a live handle; strings NULL or NUL-terminated; `out_json` valid for a write.

@@ -13,6 +13,14 @@ use crate::result::Failure;
 /// `len`, so JSON documents can be used directly as C strings. Do not modify
 /// `ptr` or `len`. Outputs are written only on success: initialise with
 /// `SR_BYTES_INIT` so that freeing after a failure is harmless.
+///
+/// An output must be empty when passed in (`SR_BYTES_INIT`, or freed:
+/// `sr_bytes_free()` resets it to `{NULL, 0}`, so a freed value can be
+/// reused). One still holding bytes is overwritten on success without
+/// being freed: those bytes leak, and a secret among them is never wiped.
+/// The library does not refuse a non-empty output, since it cannot tell one
+/// from an uninitialised value (which a caller that does not free after a
+/// failure may pass).
 #[allow(non_camel_case_types)]
 #[repr(C)]
 #[derive(Debug)]
@@ -135,4 +143,58 @@ pub unsafe extern "C" fn sr_bytes_free(bytes: *mut sr_bytes) {
         b.len = 0;
         Ok(())
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A freed output is empty (`{NULL, 0}`), so it can be passed again;
+    /// freeing it twice is harmless.
+    #[test]
+    fn sr_bytes_free_empties_the_value_for_reuse() {
+        let mut b = sr_bytes::copy_of(b"secret");
+        assert!(!b.ptr.is_null());
+        // SAFETY: a value filled by `copy_of`, not modified.
+        unsafe { sr_bytes_free(&mut b) };
+        assert!(b.ptr.is_null());
+        assert_eq!(b.len, 0);
+        // SAFETY: an empty value.
+        unsafe { sr_bytes_free(&mut b) };
+        assert!(b.ptr.is_null());
+    }
+
+    /// The generated header tells, at every function with an `sr_bytes`
+    /// output, that the output must be empty on entry (one holding bytes
+    /// is overwritten, not freed).
+    #[test]
+    fn every_function_with_an_sr_bytes_output_says_it_must_be_empty() {
+        let header = include_str!("../../../include/strongroom.h");
+        let mut seen = 0;
+        // Each declaration follows its doc comment (`/** … */`).
+        for chunk in header.split("/**").skip(1) {
+            let Some((doc, decl)) = chunk.split_once("*/") else {
+                continue;
+            };
+            let decl = decl.split(';').next().unwrap_or("");
+            let Some(name) = decl
+                .split('(')
+                .next()
+                .and_then(|d| d.split_whitespace().last())
+            else {
+                continue;
+            };
+            if !decl.contains("sr_bytes *") || name == "sr_bytes_free" {
+                continue;
+            }
+            let doc = doc.replace("\n *", "");
+            assert!(
+                doc.contains("outputs must be empty on entry")
+                    && doc.contains("overwritten on success, not freed"),
+                "{name}"
+            );
+            seen += 1;
+        }
+        assert!(seen >= 32, "{seen} functions with an sr_bytes output");
+    }
 }

@@ -33,6 +33,10 @@ use crate::result::{guard, sr_result};
 /// `SR_NOT_FOUND`, `SR_DISABLED`, `SR_KMS_INVALID_STATE`,
 /// `SR_INVALID_KEY_USAGE`, `SR_KMS_INTERNAL`.
 ///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
+///
 /// # Safety
 /// `ks` a live handle; `key_id` NUL-terminated; `plaintext` valid for
 /// `plaintext_len` bytes; context arrays valid for `ctx_len` strings;
@@ -91,6 +95,10 @@ pub unsafe extern "C" fn sr_encrypt(
 /// `SR_KMS_INVALID_STATE`, `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,
 /// `SR_VALIDATION`, `SR_NOT_FOUND` (for `key_id`), `SR_KMS_INTERNAL`.
 ///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
+///
 /// # Safety
 /// `ks` a live handle; `blob` valid for `blob_len` bytes; context arrays
 /// valid for `ctx_len` strings; `key_id` NULL or NUL-terminated;
@@ -141,6 +149,10 @@ pub unsafe extern "C" fn sr_decrypt(
 ///
 /// Errors: those of `sr_decrypt()` for the source and of `sr_encrypt()` for
 /// the destination.
+///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
 ///
 /// # Safety
 /// As `sr_decrypt()` and `sr_encrypt()`.
@@ -241,6 +253,10 @@ unsafe fn data_key_request(
 /// `out_plaintext` and `out_blob` the same `sr_bytes`, refused before the
 /// call runs), and those of `sr_encrypt()`.
 ///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
+///
 /// # Safety
 /// `ks` a live handle; strings NULL or NUL-terminated as documented;
 /// context arrays valid for `ctx_len` strings; both outputs valid for a write.
@@ -291,6 +307,10 @@ pub unsafe extern "C" fn sr_generate_data_key(
 ///
 /// Errors: as `sr_generate_data_key()`.
 ///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
+///
 /// # Safety
 /// As `sr_generate_data_key()`.
 #[no_mangle]
@@ -336,6 +356,10 @@ pub unsafe extern "C" fn sr_generate_data_key_without_plaintext(
 /// system's CSPRNG in `*out_random` (free with `sr_bytes_free()`).
 ///
 /// Errors: `SR_NULL_PARAMETER`, `SR_VALIDATION`.
+///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
 ///
 /// # Safety
 /// `ks` a live handle; `out_random` valid for a write.

@@ -775,6 +775,10 @@ pub unsafe extern "C" fn sr_envelope_decrypt_with_options_ex(
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_CIPHERTEXT` (no well-formed
 /// header), `SR_IO` (the callback failed).
 ///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
+///
 /// # Safety
 /// `read` must follow its contract (`sr_read_fn`); `out_json` valid for a write.
 #[no_mangle]

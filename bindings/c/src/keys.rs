@@ -81,6 +81,10 @@ pub unsafe extern "C" fn sr_create_key(
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`
 /// (not a JSON object, malformed JSON or member), `SR_TAG`, `SR_KMS_INTERNAL`.
 ///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
+///
 /// # Safety
 /// `ks` a live handle; `request_json` NUL-terminated; `out_json` valid for a write.
 #[no_mangle]
@@ -120,6 +124,10 @@ pub unsafe extern "C" fn sr_create_key_json(
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND`,
 /// `SR_INVALID_ARN`, `SR_INVALID_GRANT_TOKEN`, `SR_KMS_INTERNAL`.
 ///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
+///
 /// # Safety
 /// `ks` a live handle; `key_id` NUL-terminated; `out_json` valid for a write.
 #[no_mangle]
@@ -150,6 +158,10 @@ pub unsafe extern "C" fn sr_describe_key(
 ///
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`,
 /// `SR_INVALID_MARKER`, `SR_KMS_INTERNAL`.
+///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
 ///
 /// # Safety
 /// `ks` a live handle; `marker` NULL or NUL-terminated; `out_json` valid for a write.
@@ -245,6 +257,10 @@ pub unsafe extern "C" fn sr_disable_key(
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`,
 /// `SR_NOT_FOUND`, `SR_KMS_INVALID_STATE`, `SR_KMS_INTERNAL`.
 ///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
+///
 /// # Safety
 /// `ks` a live handle; `key_id` NUL-terminated; `out_json` valid for a write.
 #[no_mangle]
@@ -321,6 +337,10 @@ pub unsafe extern "C" fn sr_disable_key_rotation(
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND`,
 /// `SR_UNSUPPORTED_OPERATION`, `SR_KMS_INTERNAL`.
 ///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
+///
 /// # Safety
 /// `ks` a live handle; `key_id` NUL-terminated; `out_json` valid for a write.
 #[no_mangle]
@@ -364,6 +384,10 @@ pub unsafe extern "C" fn sr_rotate_key_on_demand(
 ///
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND`,
 /// `SR_VALIDATION`, `SR_INVALID_MARKER`, `SR_UNSUPPORTED_OPERATION`, `SR_KMS_INTERNAL`.
+///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
 ///
 /// # Safety
 /// `ks` a live handle; strings NULL or NUL-terminated as documented; `out_json` valid for a write.
@@ -474,6 +498,10 @@ pub unsafe extern "C" fn sr_delete_alias(
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND`,
 /// `SR_VALIDATION`, `SR_INVALID_MARKER`, `SR_KMS_INTERNAL`.
 ///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
+///
 /// # Safety
 /// `ks` a live handle; strings NULL or NUL-terminated; `out_json` valid for a write.
 #[no_mangle]
@@ -579,6 +607,10 @@ pub unsafe extern "C" fn sr_untag_resource(
 ///
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND`,
 /// `SR_VALIDATION`, `SR_INVALID_MARKER`, `SR_KMS_INTERNAL`.
+///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
 ///
 /// # Safety
 /// `ks` a live handle; strings NULL or NUL-terminated as documented; `out_json` valid for a write.

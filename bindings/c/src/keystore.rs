@@ -327,7 +327,8 @@ pub unsafe extern "C" fn sr_keystore_create_with_anchor(
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND` (no keystore
 /// or key file), `SR_ACCESS_DENIED` (the root key does not open this keystore;
 /// nothing is modified), `SR_VALIDATION` (malformed root key, unknown
-/// `root_kind`), `SR_KMS_INVALID_STATE` (the keystore is anchored: open it
+/// `root_kind`; a passphrase keystore given a root key, whatever it holds,
+/// or a passphrase for one made with a key), `SR_KMS_INVALID_STATE` (the keystore is anchored: open it
 /// with `sr_keystore_open_with_anchor()`; nothing is written),
 /// `SR_KMS_INTERNAL` (not a keystore, or its settings fail authentication).
 ///
@@ -496,6 +497,10 @@ pub unsafe extern "C" fn sr_keystore_remove_anchor(ks: *const sr_keystore) -> sr
 /// Errors: `SR_NULL_PARAMETER`, `SR_KMS_INTERNAL` (storage failure, or a
 /// stored record fails authentication: a tampered keystore is not exported).
 ///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
+///
 /// # Safety
 /// `ks` a live handle; `out_export` valid for a write.
 #[no_mangle]
@@ -537,7 +542,8 @@ pub unsafe extern "C" fn sr_keystore_export_sealed(
 /// (path, its audit log or a non-empty leftover `-wal`/`-journal` exists),
 /// `SR_VALIDATION` (not a sealed export, an unsupported
 /// format version, malformed root key, unknown `root_kind`, a missing or
-/// unwritable directory), `SR_NOT_FOUND`
+/// unwritable directory; the export of a passphrase keystore given a root
+/// key, or the other way round), `SR_NOT_FOUND`
 /// (unreadable key file), `SR_ACCESS_DENIED` (another root key),
 /// `SR_KMS_INVALID_STATE` (the export of an anchored keystore: import it
 /// with `sr_keystore_import_sealed_with_anchor()`; no file is written),

@@ -294,6 +294,10 @@ unsafe fn decrypt_inputs<'a>(
 /// `SR_LIMIT_EXCEEDED` (the message does not fit in memory: the
 /// allocation failed, the call does not abort), `SR_KMS_INTERNAL`.
 ///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
+///
 /// # Safety
 /// `ks` a live handle; strings NUL-terminated; arrays and `plaintext`
 /// valid for their lengths; `out_message` valid for a write.
@@ -459,6 +463,10 @@ pub unsafe extern "C" fn sr_envelope_encrypt_message_into(
 /// memory: an allocation failed, the call does not abort),
 /// `SR_KMS_INTERNAL`.
 ///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
+///
 /// # Safety
 /// `ks` a live handle; `key_ids` valid for `key_ids_len` strings;
 /// `options` NULL or valid for a read, its arrays valid for
@@ -559,6 +567,10 @@ pub unsafe extern "C" fn sr_envelope_decrypt_message_into(
 /// frames), `SR_LIMIT_EXCEEDED` (the message does not fit in memory; no
 /// abort), `SR_KMS_INTERNAL`.
 ///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
+///
 /// # Safety
 /// Strings NUL-terminated; `wrapping_key` valid for `wrapping_key_len`
 /// bytes; context arrays valid for `ctx_len` strings; `plaintext` valid for
@@ -658,6 +670,10 @@ pub unsafe extern "C" fn sr_envelope_encrypt_message_raw_aes_into(
 /// wrong keyring, malformed, truncated or followed by other bytes;
 /// detail-free), `SR_VALIDATION`, `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,
 /// `SR_LIMIT_EXCEEDED`, `SR_KMS_INTERNAL`.
+///
+/// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+/// with `sr_bytes_free()`, which empties them): one still holding bytes is
+/// overwritten on success, not freed, and those bytes leak unwiped.
 ///
 /// # Safety
 /// Strings NUL-terminated; `wrapping_key` valid for `wrapping_key_len`

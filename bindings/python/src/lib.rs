@@ -728,6 +728,8 @@ impl Keystore {
     ///
     /// Raises NotFoundException if there is no keystore at `path`,
     /// AccessDeniedException if the root key is not this keystore's,
+    /// ValidationException for a passphrase keystore given a root key
+    /// (whatever it holds; its passphrase opens it) or the other way round,
     /// KMSInvalidStateException if the keystore is anchored and no `anchor`
     /// is given, or the anchor is not the keystore's (it holds no record,
     /// without `anchor_reinit`, or another anchor ID), KMSInternalException
@@ -797,6 +799,8 @@ impl Keystore {
     ///
     /// Raises NotFoundException if there is no keystore at `path`,
     /// AccessDeniedException if the root key is not this keystore's,
+    /// ValidationException for a passphrase keystore given a root key
+    /// (whatever it holds; its passphrase opens it) or the other way round,
     /// KMSInvalidStateException if the keystore is anchored and no `anchor`
     /// is given or the anchor is not the keystore's, KMSInternalException
     /// if the keystore or its checkpoint fails authentication, the keystore

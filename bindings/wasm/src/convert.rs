@@ -167,7 +167,7 @@ impl Req {
     /// A non-negative integer member. One above 2^32 − 1 is read as
     /// 2^32 − 1: every `u32` member has a range well below that
     /// (`numberOfBytes` 1–1024, `limit`, `pendingWindowInDays`,
-    /// `frameLength` up to 2^28, …), so the operation's own check
+    /// …), so the operation's own check
     /// refuses it with the KMS range message ("NumberOfBytes must be between
     /// 1 and 1024") instead of a type complaint about a valid integer.
     pub(crate) fn opt_u32(&self, name: &str) -> Result<Option<u32>> {

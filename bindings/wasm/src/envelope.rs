@@ -227,8 +227,9 @@ fn encrypt_options(
     if let Some(s) = r.opt_str("algorithmSuite")? {
         o.suite = suite(&s)?;
     }
-    if let Some(n) = r.opt_u32("frameLength")? {
-        o.frame_length = n;
+    if let Some(n) = r.opt_u64("frameLength")? {
+        // As given (not clamped to u32), for the message to tell it.
+        o.set_frame_length(n)?;
     }
     o.max_encrypted_data_keys = max_edks(&r)?;
     Ok((r.context("encryptionContext")?, o))

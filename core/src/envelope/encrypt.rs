@@ -12,7 +12,7 @@ use super::header::{ContentType, MessageHeader};
 use super::keyring::{EncryptionMaterials, Keyring};
 use super::signature::{MessageHasher, Signer, PUBLIC_KEY_CONTEXT_KEY};
 use super::suite::{IV_LEN, TAG_LEN};
-use super::{EncryptOptions, MAX_FRAME_LENGTH};
+use super::EncryptOptions;
 use crate::context::EncryptionContext;
 use crate::crypto::aead::GcmKey;
 use crate::crypto::sha384::Sha384Stream;
@@ -55,7 +55,7 @@ impl Encryptor {
     ///
     /// # Errors
     /// `ValidationException` if the suite is not allowed by the commitment
-    /// policy, the frame length is 0 or above [`MAX_FRAME_LENGTH`] (256 MiB),
+    /// policy, the frame length is 0 or above [`MAX_FRAME_LENGTH`](super::MAX_FRAME_LENGTH) (256 MiB),
     /// a context key is empty ([`EncryptionContext::check_for_encryption`])
     /// or starts
     /// with the reserved prefix `aws-crypto-`, the keyring yields no data key
@@ -71,13 +71,7 @@ impl Encryptor {
         let suite = options.suite;
         options.commitment_policy.check_encrypt(suite)?;
         super::check_max_encrypted_data_keys(options.max_encrypted_data_keys)?;
-        if options.frame_length == 0 || options.frame_length > MAX_FRAME_LENGTH {
-            return Err(Error::validation(alloc::format!(
-                "frame length must be between 1 and {MAX_FRAME_LENGTH} bytes (256 MiB, \
-                 the largest frame a streaming decryptor buffers by default), not {}",
-                options.frame_length
-            )));
-        }
+        super::check_frame_length(u64::from(options.frame_length))?;
         context.check_for_encryption()?;
         if context.iter().any(|(k, _)| k.starts_with("aws-crypto-")) {
             return Err(Error::validation(

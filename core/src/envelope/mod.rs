@@ -147,6 +147,37 @@ impl Default for EncryptOptions {
     }
 }
 
+impl EncryptOptions {
+    /// Sets [`frame_length`](Self::frame_length) from a caller's option in
+    /// bytes, checking its range: 1 to [`MAX_FRAME_LENGTH`] (256 MiB). A
+    /// front end whose numbers go past `u32` (JavaScript's `frameLength`)
+    /// passes the value as given, so that the message tells it, not a
+    /// clamped one.
+    ///
+    /// # Errors
+    /// `ValidationException` "frame length must be between 1 and 268435456
+    /// bytes (…), not N" for a value out of range (the one message of
+    /// [`encrypt`]'s check); the options are then unchanged.
+    pub fn set_frame_length(&mut self, bytes: u64) -> Result<()> {
+        self.frame_length = check_frame_length(bytes)?;
+        Ok(())
+    }
+}
+
+/// `bytes` as a frame length when it is 1 to [`MAX_FRAME_LENGTH`].
+///
+/// # Errors
+/// `ValidationException` naming the range and `bytes` otherwise.
+pub(crate) fn check_frame_length(bytes: u64) -> Result<u32> {
+    match u32::try_from(bytes) {
+        Ok(n @ 1..=MAX_FRAME_LENGTH) => Ok(n),
+        _ => Err(Error::validation(alloc::format!(
+            "frame length must be between 1 and {MAX_FRAME_LENGTH} bytes (256 MiB, \
+             the largest frame a streaming decryptor buffers by default), not {bytes}"
+        ))),
+    }
+}
+
 /// Options for [`decrypt`] and [`Decryptor::new`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DecryptOptions {

@@ -748,6 +748,30 @@ fn frame_lengths_above_the_default_max_frame_buffer_are_refused_on_encryption() 
     assert_eq!(u64::from(MAX_FRAME_LENGTH), DEFAULT_MAX_CONTENT_BUFFER);
 }
 
+/// A front end's frame length past `u32` (JavaScript's `frameLength` of
+/// 2^32) is refused with the accepted range and the value as given, not a
+/// clamped one; the options are then unchanged.
+#[test]
+fn set_frame_length_tells_the_range_and_the_value_given() {
+    let mut o = EncryptOptions::default();
+    for bad in [0, u64::from(MAX_FRAME_LENGTH) + 1, 1 << 32, (1 << 53) + 2] {
+        let e = o.set_frame_length(bad).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ValidationException);
+        assert_eq!(
+            e.message(),
+            alloc::format!(
+                "frame length must be between 1 and 268435456 bytes (256 MiB, the largest \
+                 frame a streaming decryptor buffers by default), not {bad}"
+            )
+        );
+        assert_eq!(o.frame_length, 4096);
+    }
+    for good in [1, 4096, u64::from(MAX_FRAME_LENGTH)] {
+        o.set_frame_length(good).unwrap();
+        assert_eq!(u64::from(o.frame_length), good);
+    }
+}
+
 #[test]
 fn raw_rsa_keyring_round_trip() {
     use crate::crypto::rsa::{rsa_generate, RsaKeySize};
