@@ -192,9 +192,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 #[cfg(not(unix))]
 use strongroom_core::audit::chain_canonical;
-use strongroom_core::audit::{
-    verify_chain, AuditEvent, ChainError, Checkpoint, RequestParameters, INTENT_FIELD,
-};
+use strongroom_core::audit::{AuditEvent, ChainError, Checkpoint, RequestParameters, INTENT_FIELD};
 use strongroom_core::crypto::HmacSha256Key;
 use strongroom_core::seal::RootKey;
 use strongroom_core::{Error, Result};
@@ -203,6 +201,12 @@ use crate::anchor::StateGuard;
 use crate::integrity::CHECKPOINT_LEN;
 use crate::store::{Storage, Table, Tx};
 use crate::Keystore;
+
+mod rotation;
+pub(crate) use rotation::RotationCaller;
+pub use rotation::{
+    audit_archive_path, ArchiveFault, ArchiveSegment, AuditLogRotation, ROTATE_AUDIT_LOG,
+};
 
 /// Name of the checkpoint row in the `meta` table of keystore format
 /// version 1 (since version 2 the checkpoint is in the integrity state).
@@ -432,12 +436,28 @@ impl AuditFilter {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditVerification {
     /// Records that verified (all of them when `fault` is `None`), intent
-    /// records included (an operation that changed rows has two or more).
+    /// records included (an operation that changed rows has two or more),
+    /// counted over every record the log ever held: in a rotated log, the
+    /// records of its archives too (the number of the last record that
+    /// verified).
     pub records: u64,
-    /// Records the sealed checkpoint covers.
+    /// Records the sealed checkpoint covers (over every record ever held).
     pub checkpoint_records: u64,
-    /// The first bad record and why, when the log is not intact.
+    /// Number (1-based) of the log file's first record: 1, or after a
+    /// [rotation](Keystore::rotate_audit_log) the number of its
+    /// `RotateAuditLog` record (the records before it are in archives).
+    pub first_record: u64,
+    /// The first bad record and why, when the log is not intact; its
+    /// `index` is 0-based over every record ever held (record number
+    /// `index + 1`; line `index + 1 - first_record` of the file).
     pub fault: Option<ChainError>,
+    /// The archives checked, oldest first
+    /// ([`verify_audit_log_archives`](Keystore::verify_audit_log_archives);
+    /// empty otherwise).
+    pub archives: Vec<ArchiveSegment>,
+    /// The first problem with the archives given (a modified, truncated,
+    /// missing or misordered archive), when there is one.
+    pub archive_fault: Option<ArchiveFault>,
     /// The (own) `eventID`s of the intent records (`docs/FORMAT.md`,
     /// "Intent records") among the records that verified with no record of
     /// their operation's outcome (the `eventID` their `strongroomIntent`
@@ -575,7 +595,7 @@ impl Keystore {
         // The checkpoint is trusted only with the rows it was sealed with:
         // an older state row put back alone (checkpoint and all) fails here.
         self.verify_digest()?;
-        self.verify_log()
+        self.verify_log(&[])
     }
 
     /// Verifies the audit log of the keystore at `path` as
@@ -617,6 +637,22 @@ impl Keystore {
         root: crate::RootKeySource,
         options: crate::OpenOptions,
     ) -> Result<AuditVerification> {
+        Self::verify_audit_log_read_only_with_archives(path, root, options, &[])
+    }
+
+    /// [`verify_audit_log_read_only`](Self::verify_audit_log_read_only)
+    /// with the archives `archives` checked as
+    /// [`verify_audit_log_archives`](Self::verify_audit_log_archives) does,
+    /// writing nothing.
+    ///
+    /// # Errors
+    /// Those of [`verify_audit_log_read_only`](Self::verify_audit_log_read_only).
+    pub fn verify_audit_log_read_only_with_archives(
+        path: impl AsRef<Path>,
+        root: crate::RootKeySource,
+        options: crate::OpenOptions,
+        archives: &[PathBuf],
+    ) -> Result<AuditVerification> {
         if let Some(a) = &options.anchor {
             a.refuse_initialization("a read-only audit verification")?;
         }
@@ -624,7 +660,7 @@ impl Keystore {
         let verify = |root, options| {
             let ks = Self::open_checked(path, root, options, crate::Opening::ReadOnly)?;
             ks.verify_state()?;
-            ks.verify_log()
+            ks.verify_log(archives)
         };
         match verify(root.clone(), options.clone()) {
             // A writer opened the keystore while it was read without locks:
@@ -636,28 +672,124 @@ impl Keystore {
 
     /// The chain of the log verified against the sealed checkpoint (the
     /// end of [`verify_audit_log`](Self::verify_audit_log)).
-    fn verify_log(&self) -> Result<AuditVerification> {
+    fn verify_log(&self, archives: &[PathBuf]) -> Result<AuditVerification> {
         let (cp, text) = self.read_log()?;
         let lines = split_lines(&text);
         let key = self.inner.root.audit_key();
-        let (records, fault) = match verify_chain(lines.iter().copied(), key, Some(&cp.checkpoint))
+        // A rotated file starts after the records its first line states.
+        let (base, _) = rotation::file_base(&lines);
+        let (records, fault) = match rotation::verify_from(&lines, key, base, Some(&cp.checkpoint))
         {
             Ok(state) => (state.count, None),
             Err(fault) => (fault.index, Some(fault)),
         };
         let verified = lines
             .get(
-                ..usize::try_from(records)
+                ..usize::try_from(records.saturating_sub(base.count))
                     .unwrap_or(usize::MAX)
                     .min(lines.len()),
             )
             .unwrap_or_default();
+        let (archives, archive_fault) = if archives.is_empty() {
+            (Vec::new(), None)
+        } else {
+            rotation::verify_archives(archives, key, self.audit_log_path(), lines.first().copied())
+        };
         Ok(AuditVerification {
             records,
             checkpoint_records: cp.checkpoint.count,
+            first_record: base.count + 1,
             fault,
             outcome_unknown: outcome_unknown(verified),
+            archives,
+            archive_fault,
         })
+    }
+
+    /// Moves the audit log's records to an archive file beside it and
+    /// starts a new log file with a chained `RotateAuditLog` record that
+    /// names the archive (`docs/FORMAT.md`, "Audit log rotation and
+    /// archives"), as CloudTrail ends one log file and starts the next.
+    /// Under the log's lock (appenders of every handle and process wait,
+    /// for about the time it takes to read, hash and copy the file): the
+    /// log is made durable and checkpointed (the events this handle queued
+    /// in [`AuditWriteMode::WriteBehind`] written first), copied to
+    /// [`audit_archive_path`]`(log, first, last)` (mode 0400), and replaced
+    /// by the new file; the checkpoint then covers the rotation record.
+    /// The record count and chain continue across files: the new file
+    /// verifies alone ([`verify_audit_log`](Self::verify_audit_log), from
+    /// the base its first line states), the archives with
+    /// [`verify_audit_log_archives`](Self::verify_audit_log_archives).
+    /// Other handles and processes notice the new file at their next append
+    /// and continue in it. The archives are the caller's: moving or deleting
+    /// them does not affect the keystore. The segment is read into memory
+    /// (rotate before the log outgrows it, e.g. every 64 MiB).
+    ///
+    /// A crash at any point leaves a keystore that opens and a log that
+    /// verifies: before the new file is renamed into place, the old log
+    /// stays current (an archive or `.partial` file left beside it is
+    /// removed by the next rotation of the same records); after, the new
+    /// file's first line continues exactly from the stored checkpoint, which
+    /// appends and flushes accept (and checkpoint).
+    ///
+    /// # Errors
+    /// `KMSInvalidStateException` when the log holds no record;
+    /// `ValidationException` on a [`dry_run`](Self::dry_run) handle or in a
+    /// process made by `fork()`; `KMSInternalException` when the log cannot
+    /// be locked, read, written or synced, the archive or new file cannot be
+    /// created (e.g. a full disk or a read-only directory: nothing then
+    /// changes but a leftover `.partial` or `.rotating` file), the log does
+    /// not hold what the sealed checkpoint covers (it stops every operation,
+    /// see "Fail closed"), or the checkpoint fails authentication. An error
+    /// reported after the new file was renamed into place (a failed
+    /// directory sync) leaves the rotation done.
+    pub fn rotate_audit_log(&self) -> Result<AuditLogRotation> {
+        let pid = self.inner.audit.check_process()?;
+        strongroom_core::access::check_caller(self.principal())?;
+        if self.dry_run {
+            return Err(strongroom_core::access::dry_run_refused(
+                ROTATE_AUDIT_LOG,
+                "on a handle without dry_run()",
+            ));
+        }
+        self.inner.audit.drain()?;
+        #[cfg(unix)]
+        {
+            self.inner.audit.rotate(&RotationCaller {
+                principal: self.principal(),
+                account: self.account(),
+                millis: self.inner.clock.now().saturating_mul(1000),
+                random: crate::access::audit_id_bytes(pid),
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = pid;
+            Err(Error::new(
+                strongroom_core::ErrorKind::UnsupportedOperationException,
+                "audit log rotation needs flock (Unix)",
+            ))
+        }
+    }
+
+    /// [`verify_audit_log`](Self::verify_audit_log), then the archives
+    /// `archives` (oldest first, as [`rotate_audit_log`](Self::rotate_audit_log)
+    /// made them; any contiguous run of them, up to the current log): each
+    /// archive's chain verifies from its own first record, and the file
+    /// after it (the next archive, or the current log for the last one)
+    /// starts with a `RotateAuditLog` record that names it, with its record
+    /// range, length, SHA-256 and last chain value. A modified, truncated,
+    /// extended, missing or misordered archive is reported in
+    /// `archive_fault` with the file and record number.
+    ///
+    /// # Errors
+    /// Those of [`verify_audit_log`](Self::verify_audit_log) (an archive that
+    /// cannot be read is an `archive_fault`, not an error).
+    pub fn verify_audit_log_archives(&self, archives: &[PathBuf]) -> Result<AuditVerification> {
+        self.inner.audit.check_process()?;
+        let _ = self.flush_audit_log();
+        self.verify_digest()?;
+        self.verify_log(archives)
     }
 
     /// The audit records (CloudTrail JSON objects, without the chain field)
@@ -910,6 +1042,12 @@ struct Held {
     /// Batches written under the hold so far.
     batches: u32,
 }
+
+/// Most times an append, change or rotation finds the log file it locked
+/// deleted or renamed over (a link count of 0: a rotation by another
+/// handle or process, each of which replaces the file) and opens the path
+/// again before it fails.
+const REOPEN_ATTEMPTS: usize = 64;
 
 /// Most batches written under one lock hold of the log (the first and its
 /// continuations, [`Held`]): another process waiting for the lock waits for
@@ -1789,11 +1927,9 @@ impl AuditSink {
         cp: StoredCheckpoint,
         last: Option<((u64, u64), StoredCheckpoint)>,
     ) -> Result<(StoredCheckpoint, u64, (u64, u64))> {
-        use std::os::unix::fs::FileExt;
-        let path = self.path.as_path();
         let LogStat { len, id, .. } = st;
         if len < cp.log_len || (len == cp.log_len && !holds_checkpoint(f, &cp)) {
-            return Err(log_replaced(path));
+            return self.rotated_end(f, st, &cp);
         }
         if len == cp.log_len {
             // Nothing past the checkpoint: chain after it.
@@ -1812,7 +1948,7 @@ impl AuditSink {
             (Some(t), _) if t.log_len <= len && ends_with_chain_value(f, &t) => Some((id, t)),
             (_, o) => o.map(|t| (id, t)),
         };
-        let mut state = match last {
+        let state = match last {
             Some((last_id, t))
                 if last_id == id
                     && t.log_len >= cp.log_len
@@ -1823,8 +1959,40 @@ impl AuditSink {
             }
             // The file must still hold the records the checkpoint covers.
             _ if holds_checkpoint(f, &cp) => cp,
-            _ => return Err(log_replaced(path)),
+            _ => return self.rotated_end(f, st, &cp),
         };
+        self.scan_from(f, st, state)
+    }
+
+    /// [`valid_end`](Self::valid_end) of a file that does not hold the
+    /// records the checkpoint `cp` covers: valid only if it is a rotated
+    /// log continuing exactly from `cp` (its first line a `RotateAuditLog`
+    /// record chained from `cp`: a rotation whose checkpoint was not stored
+    /// yet); otherwise the log was replaced. Off the append's usual path.
+    #[cold]
+    fn rotated_end(
+        &self,
+        f: &File,
+        st: LogStat,
+        cp: &StoredCheckpoint,
+    ) -> Result<(StoredCheckpoint, u64, (u64, u64))> {
+        match rotation::continues_from(f, st.len, cp, self.root.audit_key()) {
+            Some(state) => self.scan_from(f, st, state),
+            None => Err(log_replaced(&self.path)),
+        }
+    }
+
+    /// The end of the valid chain of `f` from `state` (complete lines
+    /// chained after it), with the file's length and identity.
+    fn scan_from(
+        &self,
+        f: &File,
+        st: LogStat,
+        mut state: StoredCheckpoint,
+    ) -> Result<(StoredCheckpoint, u64, (u64, u64))> {
+        use std::os::unix::fs::FileExt;
+        let path = self.path.as_path();
+        let LogStat { len, id, .. } = st;
         if state.log_len == len {
             return Ok((state, len, id));
         }
@@ -2148,7 +2316,7 @@ impl AuditSink {
             // A management event goes to the file the path names now.
             tail.path_checked = None;
         }
-        for _ in 0..2 {
+        for _ in 0..REOPEN_ATTEMPTS {
             let f = self
                 .open(&mut tail, true)?
                 .ok_or_else(|| io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?;
@@ -2157,13 +2325,31 @@ impl AuditSink {
             let st = LogStat::of(&f, path)?;
             if st.nlink == 0 {
                 // The cached file was deleted (or another renamed over
-                // it): write to the file the path names.
+                // it, as a rotation does): write to the file the path
+                // names, trusting nothing remembered of this one (a new
+                // file may reuse its inode).
                 drop(lock);
                 tail.path_checked = None;
+                tail.last = None;
                 continue;
             }
-            let cp = self.checkpoint(&mut tail, epoch)?;
-            let (start, len, id) = self.valid_end(&f, st, cp, tail.last)?;
+            let mut cp = self.checkpoint(&mut tail, epoch)?;
+            let (start, len, id) = match self.valid_end(&f, st, cp, tail.last) {
+                Ok(v) => v,
+                Err(e) => {
+                    // The checkpoint, read through a change counter taken
+                    // before the lock, may predate a rotation that stored
+                    // a newer one meanwhile: checked again against the
+                    // stored one (off the usual path).
+                    tail.checkpoint = None;
+                    let fresh = self.current_checkpoint()?;
+                    if fresh == cp {
+                        return Err(e);
+                    }
+                    cp = fresh;
+                    self.valid_end(&f, st, cp, tail.last)?
+                }
+            };
             if len > start.log_len {
                 // A torn or invalid tail past the checkpoint (a crash
                 // mid-write, or an edit of records the checkpoint does not
@@ -2447,7 +2633,10 @@ impl ChangeLog<'_> {
         stored: &[u8; CHECKPOINT_LEN],
     ) -> Result<[u8; CHECKPOINT_LEN]> {
         let stored = StoredCheckpoint::from_bytes(stored).ok_or_else(checkpoint_failed)?;
-        if stored.checkpoint.count > self.end.checkpoint.count || stored.log_len > self.end.log_len
+        // (The end may lie in a shorter file than the stored checkpoint's:
+        // a rotation whose checkpoint was not stored yet.)
+        if stored.checkpoint.count > self.end.checkpoint.count
+            || (stored.checkpoint.count == self.end.checkpoint.count && stored != self.end)
         {
             return Err(checkpoint_failed());
         }
@@ -2529,7 +2718,7 @@ impl AuditSink {
         // A change goes to the file the path names now.
         tail.path_checked = None;
         let mut f = Some(f);
-        for _ in 0..2 {
+        for _ in 0..REOPEN_ATTEMPTS {
             let file = self
                 .open(&mut tail, true)?
                 .ok_or_else(|| io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?;
@@ -2539,6 +2728,7 @@ impl AuditSink {
                 if st.nlink == 0 {
                     // Deleted meanwhile (or renamed over): the path's file.
                     tail.path_checked = None;
+                    tail.last = None;
                     continue;
                 }
                 // Read under the lock: no checkpoint moves until it is released.

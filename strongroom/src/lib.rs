@@ -86,6 +86,26 @@ pub mod test_hooks {
         });
     }
 
+    static CRASH_ROTATION_AFTER: std::sync::atomic::AtomicU32 =
+        std::sync::atomic::AtomicU32::new(0);
+
+    /// The next audit-log rotation of this process aborts the process
+    /// (`std::process::abort`, as under `kill -9`) after its step `step`
+    /// (1: the old log synced and checkpointed; 2: the archive written
+    /// under its `.partial` name; 3: the archive named; 4: the new log
+    /// written as `<log>.rotating`; 5: the new log renamed into place;
+    /// 6: its checkpoint stored). 0 disarms.
+    pub fn crash_rotation_after(step: u32) {
+        CRASH_ROTATION_AFTER.store(step, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Called by the rotation after each step.
+    pub(crate) fn rotation_step(step: u32) {
+        if CRASH_ROTATION_AFTER.load(std::sync::atomic::Ordering::Relaxed) == step {
+            std::process::abort();
+        }
+    }
+
     /// Where a parked audit writer waits ([`hold_audit_writer`]).
     #[derive(Debug, Default)]
     pub(crate) struct WriterPark {
@@ -206,9 +226,9 @@ use strongroom_core::service::{self, WriteCheck};
 pub use access::DRY_RUN_OPERATIONS;
 pub use anchor::{keystore_files, Anchor, AnchorStatus, AnchorStore, FileAnchor};
 pub use audit_log::{
-    audit_log_path, check_time_filter, AuditFilter, AuditVerification, AuditWriteMode,
-    AUDIT_BATCH_EVENTS, AUDIT_BATCH_MILLIS, AUDIT_WRITE_BEHIND_MAX_EVENTS,
-    AUDIT_WRITE_BEHIND_MAX_MILLIS,
+    audit_archive_path, audit_log_path, check_time_filter, ArchiveFault, ArchiveSegment,
+    AuditFilter, AuditLogRotation, AuditVerification, AuditWriteMode, AUDIT_BATCH_EVENTS,
+    AUDIT_BATCH_MILLIS, AUDIT_WRITE_BEHIND_MAX_EVENTS, AUDIT_WRITE_BEHIND_MAX_MILLIS,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use root::RootKeySource;
