@@ -326,7 +326,7 @@ fn other_handles_continue_in_the_new_file() {
         "nothing landed in the archive"
     );
     assert_eq!(checkpoint_count(&f.path), 21);
-    assert_intact(&other, &[r.archive.clone()]);
+    assert_intact(&other, std::slice::from_ref(&r.archive));
     // The other handle rotates; the first continues.
     other.rotate_audit_log().unwrap();
     encrypts(&f.ks, &key, 1);
@@ -467,7 +467,7 @@ fn a_crash_between_any_two_steps_of_a_rotation_loses_nothing() {
             assert_eq!(archives.len(), 2, "step {step}: {archives:?}");
             assert_eq!(archives[1], r.archive);
         } else {
-            assert_eq!(archives, [r.archive.clone()], "step {step}");
+            assert_eq!(archives, std::slice::from_ref(&r.archive), "step {step}");
             assert_eq!(r.first_record, 1);
         }
         assert_intact(&fresh, &archives);
