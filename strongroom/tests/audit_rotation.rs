@@ -541,3 +541,47 @@ proptest! {
         prop_assert_eq!(v.first_record, expected);
     }
 }
+
+/// A rotation removes what a crashed rotation of the same records left
+/// (a `.partial` or archive starting at the same record) and nothing else,
+/// whatever the keystore's file name (here with a `-`).
+#[test]
+fn a_rotation_removes_only_leftovers_of_its_own_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("my-keys.db");
+    let ks = Keystore::create(
+        &path,
+        root_source(&ROOT),
+        strongroom::CreateOptions::default(),
+    )
+    .unwrap();
+    let key = new_key(&ks).key_id;
+    encrypts(&ks, &key, 1);
+    let log = ks.audit_log_path().to_path_buf();
+    let d = dir.path();
+    let stale = [
+        "my-keys.db.audit.00000000000000000001-00000000000000000002.jsonl",
+        "my-keys.db.audit.00000000000000000001-00000000000000000003.jsonl.partial",
+    ];
+    let kept = [
+        "my-notes.jsonl",
+        "my-keys.db.audit.00000000000000000004-00000000000000000009.jsonl",
+        "other.db.audit.00000000000000000001-00000000000000000003.jsonl",
+    ];
+    for n in stale.iter().chain(&kept) {
+        std::fs::write(d.join(n), "x\n").unwrap();
+    }
+    let r = ks.rotate_audit_log().unwrap();
+    assert_eq!(
+        r.archive,
+        d.join("my-keys.db.audit.00000000000000000001-00000000000000000003.jsonl")
+    );
+    for n in stale {
+        assert!(!d.join(n).exists(), "{n} removed");
+    }
+    for n in kept {
+        assert!(d.join(n).exists(), "{n} kept");
+    }
+    assert!(log.exists());
+    assert_intact(&ks, &[r.archive]);
+}

@@ -144,12 +144,18 @@ impl RotationClaim {
 /// `<log without .jsonl>.<first:020>-<last:020>.jsonl` (so that names sort
 /// by age).
 pub fn audit_archive_path(log: &Path, first: u64, last: u64) -> PathBuf {
+    log.with_file_name(format!("{}{last:020}.jsonl", archive_prefix(log, first)))
+}
+
+/// The start of the file names of the archives of `log` whose first
+/// record is `first`: `<log without .jsonl>.<first:020>-`.
+fn archive_prefix(log: &Path, first: u64) -> String {
     let name = log
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let stem = name.strip_suffix(".jsonl").unwrap_or(&name);
-    log.with_file_name(format!("{stem}.{first:020}-{last:020}.jsonl"))
+    format!("{stem}.{first:020}-")
 }
 
 /// The first line of `f` (`len` bytes), without its newline, if it is
@@ -401,14 +407,7 @@ pub(crate) fn remove_stale_archives(log: &Path, first: u64, keep: &Path) {
     }) else {
         return;
     };
-    let prefix = audit_archive_path(log, first, 0);
-    let Some(prefix) = prefix
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .and_then(|n| n.split_once('-').map(|(p, _)| format!("{p}-")))
-    else {
-        return;
-    };
+    let prefix = archive_prefix(log, first);
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
