@@ -742,7 +742,9 @@ impl Keystore {
     /// not hold what the sealed checkpoint covers (it stops every operation,
     /// see "Fail closed"), or the checkpoint fails authentication. An error
     /// reported after the new file was renamed into place (a failed
-    /// directory sync) leaves the rotation done.
+    /// directory sync) leaves the rotation done;
+    /// `UnsupportedOperationException` on targets without `flock`
+    /// (non-Unix).
     pub fn rotate_audit_log(&self) -> Result<AuditLogRotation> {
         let pid = self.inner.audit.check_process()?;
         strongroom_core::access::check_caller(self.principal())?;
