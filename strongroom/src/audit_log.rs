@@ -203,6 +203,7 @@ use crate::store::{Storage, Table, Tx};
 use crate::Keystore;
 
 mod rotation;
+#[cfg(unix)]
 pub(crate) use rotation::RotationCaller;
 pub use rotation::{
     audit_archive_path, ArchiveFault, ArchiveSegment, AuditLogRotation, ROTATE_AUDIT_LOG,

@@ -3,6 +3,10 @@
 //! beside it, and a new file whose first line is a chained `RotateAuditLog`
 //! record (naming the archive, its record range, length and SHA-256, and
 //! the chain value it ends with) takes its place.
+//!
+//! Rotation needs `flock` (Unix); elsewhere only the verification of
+//! rotated logs and archives is compiled in use.
+#![cfg_attr(not(unix), allow(dead_code, unused_imports))]
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -382,6 +386,7 @@ pub(crate) fn verify_archives(
 }
 
 /// Creates `path` (mode 0600 on Unix), replacing a file left there.
+#[cfg(unix)]
 pub(crate) fn create_replacing(path: &Path) -> std::io::Result<File> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
@@ -397,6 +402,7 @@ pub(crate) fn create_replacing(path: &Path) -> std::io::Result<File> {
 /// Removes archives of a segment starting at record `first` other than
 /// `keep`, and their `.partial` files: left by a rotation that crashed
 /// before it committed (copies of records still in the current log).
+#[cfg(unix)]
 pub(crate) fn remove_stale_archives(log: &Path, first: u64, keep: &Path) {
     let Some(dir) = log.parent().map(|d| {
         if d.as_os_str().is_empty() {
@@ -423,6 +429,7 @@ pub(crate) fn remove_stale_archives(log: &Path, first: u64, keep: &Path) {
 }
 
 /// The error of a rotation that found nothing to archive.
+#[cfg(unix)]
 pub(crate) fn nothing_to_rotate(path: &Path) -> Error {
     Error::new(
         strongroom_core::ErrorKind::KMSInvalidStateException,
@@ -434,6 +441,7 @@ pub(crate) fn nothing_to_rotate(path: &Path) -> Error {
 }
 
 /// `<log>.rotating`: the new log file while a rotation writes it.
+#[cfg(unix)]
 pub(crate) fn rotating_path(log: &Path) -> PathBuf {
     let mut name = log.as_os_str().to_owned();
     name.push(".rotating");
@@ -441,6 +449,7 @@ pub(crate) fn rotating_path(log: &Path) -> PathBuf {
 }
 
 /// The rotation record's own fields: who asked, when, in which account.
+#[cfg(unix)]
 pub(crate) struct RotationCaller<'a> {
     pub principal: &'a str,
     pub account: &'a str,
