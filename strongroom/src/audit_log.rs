@@ -674,10 +674,15 @@ impl Keystore {
     /// The chain of the log verified against the sealed checkpoint (the
     /// end of [`verify_audit_log`](Self::verify_audit_log)).
     fn verify_log(&self, archives: &[PathBuf]) -> Result<AuditVerification> {
-        let (cp, text) = self.read_log()?;
-        let lines = split_lines(&text);
+        let (mut cp, mut text) = self.read_log()?;
         let key = self.inner.root.audit_key();
         // A rotated file starts after the records its first line states.
+        if rotation::file_base(&split_lines(&text)).0.count > cp.checkpoint.count {
+            // A file that starts past the checkpoint read just before it:
+            // a rotation by another process in between; read both again.
+            (cp, text) = self.read_log()?;
+        }
+        let lines = split_lines(&text);
         let (base, _) = rotation::file_base(&lines);
         let (records, fault) = match rotation::verify_from(&lines, key, base, Some(&cp.checkpoint))
         {
