@@ -45,6 +45,7 @@ __all__ = [
     "GrantList",
     "CreateGrantResult",
     "KeyPolicyList",
+    "AuditLogRotation",
     "AuditVerification",
     "EnvelopeSummary",
     "MessageHeader",
