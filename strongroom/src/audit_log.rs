@@ -764,7 +764,7 @@ impl Keystore {
         #[cfg(unix)]
         {
             self.inner.audit.rotate(&RotationCaller {
-                principal: self.principal(),
+                principal: Some(self.principal()),
                 account: self.account(),
                 millis: self.inner.clock.now().saturating_mul(1000),
                 random: crate::access::audit_id_bytes(pid),
@@ -958,6 +958,30 @@ pub enum AuditWriteMode {
     },
 }
 
+/// Smallest size of [`OpenOptions::audit_rotate_bytes`](crate::OpenOptions::audit_rotate_bytes)
+/// (64 KiB).
+pub const AUDIT_ROTATE_MIN_BYTES: u64 = 64 * 1024;
+
+/// Largest size of [`OpenOptions::audit_rotate_bytes`](crate::OpenOptions::audit_rotate_bytes)
+/// (1 GiB: a rotation reads the file into memory).
+pub const AUDIT_ROTATE_MAX_BYTES: u64 = 1 << 30;
+
+/// Checks [`OpenOptions::audit_rotate_bytes`](crate::OpenOptions::audit_rotate_bytes).
+///
+/// # Errors
+/// `ValidationException` out of [`AUDIT_ROTATE_MIN_BYTES`] to
+/// [`AUDIT_ROTATE_MAX_BYTES`].
+pub(crate) fn check_rotate_bytes(bytes: Option<u64>) -> Result<()> {
+    match bytes {
+        Some(b) if !(AUDIT_ROTATE_MIN_BYTES..=AUDIT_ROTATE_MAX_BYTES).contains(&b) => {
+            Err(Error::validation(format!(
+                "audit_rotate_bytes must be {AUDIT_ROTATE_MIN_BYTES} to {AUDIT_ROTATE_MAX_BYTES}, not {b}"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Largest `max_events` of [`AuditWriteMode::WriteBehind`].
 pub const AUDIT_WRITE_BEHIND_MAX_EVENTS: u32 = 65_536;
 
@@ -1134,6 +1158,18 @@ pub(crate) struct AuditSink {
     /// Test hooks ([`crate::test_hooks`]): a writer to park after its
     /// `pwrite`, and a failure to inject into the next continued batch.
     hooks: TestHooks,
+    /// Automatic rotation ([`OpenOptions::audit_rotate_bytes`](crate::OpenOptions::audit_rotate_bytes)):
+    /// the size, or `u64::MAX` when off.
+    rotate_bytes: u64,
+    /// The log length at which a batch marks a rotation due (the size, or
+    /// more after a failed rotation).
+    rotate_after: AtomicU64,
+    /// A batch left the log at or past `rotate_after`.
+    rotation_due: std::sync::atomic::AtomicBool,
+    /// A background rotation is running.
+    rotation_scheduled: std::sync::atomic::AtomicBool,
+    /// The keystore's account (the automatic rotation's service event).
+    account: String,
 }
 
 /// See [`AuditSink::hooks`]; nothing is armed outside tests (one relaxed
@@ -1630,7 +1666,9 @@ impl AuditSink {
         path: PathBuf,
         mode: AuditWriteMode,
         guard: Arc<StateGuard>,
+        rotate: Option<(u64, String)>,
     ) -> Arc<Self> {
+        let (rotate_bytes, account) = rotate.unwrap_or((u64::MAX, String::new()));
         // A MAC cannot fail for these lengths; a zero tag only shares the
         // process-wide tail with other sinks whose MAC failed too.
         let key_tag = root
@@ -1658,6 +1696,11 @@ impl AuditSink {
             tail_waiters: std::sync::atomic::AtomicU32::new(0),
             lock_holds: AtomicU64::new(0),
             hooks: TestHooks::default(),
+            rotate_bytes,
+            rotate_after: AtomicU64::new(rotate_bytes),
+            rotation_due: std::sync::atomic::AtomicBool::new(false),
+            rotation_scheduled: std::sync::atomic::AtomicBool::new(false),
+            account,
         })
     }
 
@@ -2271,6 +2314,9 @@ impl AuditSink {
         {
             lock_tail(&self.tail).flush_scheduled = false;
         }
+        if self.rotation_due.load(Ordering::Relaxed) {
+            self.schedule_rotation();
+        }
         Ok(())
     }
 
@@ -2484,6 +2530,10 @@ impl AuditSink {
             checkpoint: chain,
             log_len: start.log_len + lines.len() as u64,
         };
+        if end.log_len >= self.rotate_after.load(Ordering::Relaxed) {
+            // Automatic rotation (off: never, the bound is u64::MAX).
+            self.rotation_due.store(true, Ordering::Relaxed);
+        }
         if sync {
             if let Err(e) = f.sync_data() {
                 // What the failed sync covered may not be on disk: nothing

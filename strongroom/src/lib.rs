@@ -228,7 +228,8 @@ pub use anchor::{keystore_files, Anchor, AnchorStatus, AnchorStore, FileAnchor};
 pub use audit_log::{
     audit_archive_path, audit_log_path, check_time_filter, ArchiveFault, ArchiveSegment,
     AuditFilter, AuditLogRotation, AuditVerification, AuditWriteMode, AUDIT_BATCH_EVENTS,
-    AUDIT_BATCH_MILLIS, AUDIT_WRITE_BEHIND_MAX_EVENTS, AUDIT_WRITE_BEHIND_MAX_MILLIS,
+    AUDIT_BATCH_MILLIS, AUDIT_ROTATE_MAX_BYTES, AUDIT_ROTATE_MIN_BYTES,
+    AUDIT_WRITE_BEHIND_MAX_EVENTS, AUDIT_WRITE_BEHIND_MAX_MILLIS,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use root::RootKeySource;
@@ -386,9 +387,28 @@ pub struct OpenOptions {
     /// authorized and audited as this principal, and one that is not a
     /// principal ARN fails them (`ValidationException`, audited).
     pub principal: Option<String>,
+    /// Rotate the audit log automatically once it is this many bytes long
+    /// or longer ([`AUDIT_ROTATE_MIN_BYTES`] to [`AUDIT_ROTATE_MAX_BYTES`];
+    /// default `None`: only [`Keystore::rotate_audit_log`] rotates). A
+    /// batch written by this handle that leaves the log at or past the size
+    /// starts a background thread that rotates it as `rotate_audit_log`
+    /// does, its `RotateAuditLog` record a service event (`eventType`
+    /// `AwsServiceEvent`, invoked by `AWS Internal`, time from the system
+    /// clock). A rotation that fails (e.g. a read-only directory) is
+    /// retried once the log has grown by the size again. Refused
+    /// (`ValidationException`) out of range.
+    pub audit_rotate_bytes: Option<u64>,
 }
 
 impl OpenOptions {
+    /// These options with automatic rotation of the audit log at `bytes`
+    /// ([`audit_rotate_bytes`](Self::audit_rotate_bytes)).
+    #[must_use]
+    pub fn audit_rotate_bytes(mut self, bytes: u64) -> Self {
+        self.audit_rotate_bytes = Some(bytes);
+        self
+    }
+
     /// These options with `mode` as the audit write mode.
     #[must_use]
     pub fn audit_write_mode(mut self, mode: AuditWriteMode) -> Self {
@@ -473,6 +493,7 @@ impl Inner {
             migrate_old_format: _,
             without_anchor,
             principal: _,
+            audit_rotate_bytes,
         } = options;
         let guard = Arc::new(anchor::StateGuard::new(
             root.clone(),
@@ -487,6 +508,7 @@ impl Inner {
             audit_path,
             audit_write_mode,
             guard.clone(),
+            audit_rotate_bytes.map(|b| (b, config.account.clone())),
         ));
         Inner {
             storage,
@@ -781,6 +803,7 @@ impl Keystore {
                     migrate_old_format: false,
                     without_anchor: false,
                     principal: None,
+                    audit_rotate_bytes: None,
                 },
                 own,
             )),
@@ -852,6 +875,7 @@ impl Keystore {
         opening: Opening,
     ) -> Result<Self> {
         options.audit_write_mode.validate()?;
+        audit_log::check_rotate_bytes(options.audit_rotate_bytes)?;
         // Before anything is written (an anchor initialised, an event).
         if let Some(p) = &options.principal {
             core_access::check_caller(p)?;

@@ -585,3 +585,65 @@ fn a_rotation_removes_only_leftovers_of_its_own_segment() {
     assert!(log.exists());
     assert_intact(&ks, &[r.archive]);
 }
+
+/// `OpenOptions::audit_rotate_bytes`: a batch that leaves the log at or
+/// past the size starts a background rotation, recorded as a service
+/// event; out-of-range sizes are refused.
+#[test]
+fn the_log_rotates_itself_past_the_size_given() {
+    use strongroom::{OpenOptions, AUDIT_ROTATE_MAX_BYTES, AUDIT_ROTATE_MIN_BYTES};
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    for bad in [0, AUDIT_ROTATE_MIN_BYTES - 1, AUDIT_ROTATE_MAX_BYTES + 1] {
+        let e = Keystore::open_with(
+            &f.path,
+            root_source(&ROOT),
+            OpenOptions::default().audit_rotate_bytes(bad),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ValidationException, "{bad}: {e}");
+        assert!(e.message().contains("audit_rotate_bytes"), "{e}");
+    }
+    let ks = Keystore::open_with(
+        &f.path,
+        root_source(&ROOT),
+        OpenOptions::default().audit_rotate_bytes(AUDIT_ROTATE_MIN_BYTES),
+    )
+    .unwrap();
+    let log = ks.audit_log_path().to_path_buf();
+    let rotated = |p: &Path| {
+        std::fs::read_to_string(p)
+            .ok()
+            .and_then(|t| t.lines().next().map(str::to_owned))
+            .is_some_and(|l| l.contains("\"eventName\":\"RotateAuditLog\""))
+    };
+    // One call at a time until the log passes the size (or was already
+    // rotated by the thread the crossing call started): one rotation.
+    let mut calls = 0u64;
+    while !rotated(&log) && std::fs::metadata(&log).unwrap().len() < AUDIT_ROTATE_MIN_BYTES {
+        encrypts(&ks, &key, 1);
+        calls += 1;
+    }
+    // Liveness, not speed: the background rotation runs.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !rotated(&log) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the log was never rotated"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let first: Value = serde_json::from_str(&lines_of(&log)[0]).unwrap();
+    assert_eq!(first["eventType"], "AwsServiceEvent", "{first}");
+    assert_eq!(
+        first["userIdentity"]["invokedBy"], "AWS Internal",
+        "{first}"
+    );
+    encrypts(&ks, &key, 1);
+    let archives = archives_beside(&log);
+    assert_eq!(archives.len(), 1, "{archives:?}");
+    let v = assert_intact(&ks, &archives);
+    // CreateKey's two records, the Encrypts, the rotation record.
+    assert_eq!(v.records, 2 + calls + 1 + 1);
+    assert!(std::fs::metadata(&archives[0]).unwrap().len() >= AUDIT_ROTATE_MIN_BYTES);
+}

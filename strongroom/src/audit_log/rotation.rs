@@ -448,10 +448,11 @@ pub(crate) fn rotating_path(log: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// The rotation record's own fields: who asked, when, in which account.
+/// The rotation record's own fields: who asked (`None`: the automatic
+/// rotation, a service event), when, in which account.
 #[cfg(unix)]
 pub(crate) struct RotationCaller<'a> {
-    pub principal: &'a str,
+    pub principal: Option<&'a str>,
     pub account: &'a str,
     pub millis: u64,
     pub random: [u8; 32],
@@ -475,6 +476,67 @@ impl super::AuditSink {
     ///    the next append or flush stores it: the rotation record continues
     ///    exactly from the stored checkpoint, which they accept).
     pub(crate) fn rotate(&self, caller: &RotationCaller<'_>) -> Result<AuditLogRotation> {
+        self.rotate_at_least(caller, 0)?
+            .ok_or_else(|| nothing_to_rotate(&self.path))
+    }
+
+    /// Starts the background rotation of a log that a batch left at or
+    /// past [`OpenOptions::audit_rotate_bytes`](crate::OpenOptions::audit_rotate_bytes),
+    /// unless one is running. Off the append's usual path.
+    #[cold]
+    pub(crate) fn schedule_rotation(self: &std::sync::Arc<Self>) {
+        use std::sync::atomic::Ordering;
+        if self.rotation_scheduled.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.rotation_due.store(false, Ordering::Relaxed);
+        let weak = std::sync::Arc::downgrade(self);
+        let spawned = std::thread::Builder::new()
+            .name("strongroom-audit-rotate".into())
+            .spawn(move || {
+                if let Some(sink) = weak.upgrade() {
+                    sink.rotate_automatically();
+                    sink.rotation_scheduled.store(false, Ordering::Release);
+                }
+            });
+        if spawned.is_err() {
+            // No thread: the next batch past the size tries again.
+            self.rotation_scheduled.store(false, Ordering::Release);
+        }
+    }
+
+    /// The automatic rotation: a `RotateAuditLog` service event, if the
+    /// log is still at or past the size (another handle or process may
+    /// have rotated it meanwhile). After a failure the next try waits for
+    /// the log to grow by the size again.
+    fn rotate_automatically(&self) {
+        use std::sync::atomic::Ordering;
+        let millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let caller = RotationCaller {
+            principal: None,
+            account: &self.account,
+            millis,
+            random: crate::access::audit_id_bytes(std::process::id()),
+        };
+        let next = match self.rotate_at_least(&caller, self.rotate_bytes) {
+            Ok(_) => self.rotate_bytes,
+            Err(_) => std::fs::metadata(&self.path)
+                .map_or(0, |m| m.len())
+                .saturating_add(self.rotate_bytes),
+        };
+        self.rotate_after.store(next, Ordering::Relaxed);
+    }
+
+    /// [`rotate`](Self::rotate) when the log's valid chain ends at
+    /// `min_len` bytes or more (after it is checkpointed); `None` otherwise
+    /// or for a log without records.
+    fn rotate_at_least(
+        &self,
+        caller: &RotationCaller<'_>,
+        min_len: u64,
+    ) -> Result<Option<AuditLogRotation>> {
         use std::os::unix::fs::FileExt;
         let path = self.path.as_path();
         let io = |what: &str, p: &Path, e: std::io::Error| super::io_err(what, p, &e);
@@ -512,8 +574,8 @@ impl super::AuditSink {
                 f.read_exact_at(&mut bytes, 0)
                     .map_err(|e| io("reading", path, e))?;
                 let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
-                if lines == 0 {
-                    return Err(nothing_to_rotate(path));
+                if lines == 0 || end.log_len < min_len {
+                    return Ok(None);
                 }
                 let last = end.checkpoint.count;
                 let first = last + 1 - lines;
@@ -550,16 +612,25 @@ impl super::AuditSink {
                     sha256: sha256.clone(),
                     chain: end.checkpoint.last,
                 };
-                let canonical = strongroom_core::audit::AuditEvent::new(
-                    ROTATE_AUDIT_LOG,
-                    caller.principal,
-                    caller.millis,
-                    caller.random,
-                )
-                .with_request_parameters_value(serde_json::json!({}))
-                .with_response_elements(claim.response_elements())
-                .with_recipient_account(caller.account)
-                .to_canonical_record();
+                let event = match caller.principal {
+                    Some(principal) => strongroom_core::audit::AuditEvent::new(
+                        ROTATE_AUDIT_LOG,
+                        principal,
+                        caller.millis,
+                        caller.random,
+                    )
+                    .with_request_parameters_value(serde_json::json!({}))
+                    .with_recipient_account(caller.account),
+                    None => strongroom_core::audit::AuditEvent::service_event(
+                        ROTATE_AUDIT_LOG,
+                        caller.account,
+                        caller.millis,
+                        caller.random,
+                    ),
+                };
+                let canonical = event
+                    .with_response_elements(claim.response_elements())
+                    .to_canonical_record();
                 let mut line = String::with_capacity(canonical.len() + 96);
                 let next = strongroom_core::audit::chain_canonical_keyed(
                     &self.chain_key,
@@ -596,13 +667,13 @@ impl super::AuditSink {
                 drop(new_lock);
                 drop(lock);
                 (
-                    Ok(AuditLogRotation {
+                    Ok(Some(AuditLogRotation {
                         archive,
                         first_record: first,
                         last_record: last,
                         bytes: end.log_len,
                         sha256,
-                    }),
+                    })),
                     nf,
                 )
             };
