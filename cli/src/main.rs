@@ -93,6 +93,13 @@ struct Cli {
     /// to be current.
     #[arg(long, global = true, conflicts_with_all = ["anchor", "anchor_init", "anchor_reinit"])]
     no_anchor: bool,
+    /// Rotate the audit log automatically (as `audit rotate`, recorded as a
+    /// `RotateAuditLog` service event) once a write leaves it at or past
+    /// this many bytes: 65536 to 1073741824 (else ValidationException).
+    /// For `serve` above all; a short command whose write crosses the size
+    /// waits for the rotation before it exits.
+    #[arg(long, global = true, value_name = "BYTES")]
+    audit_rotate_bytes: Option<u64>,
     /// Output format of responses: `json` (default) or `text`. For
     /// `encrypt-file` / `decrypt-file`: the output file, `-` for stdout.
     #[arg(short = 'o', long, global = true)]
@@ -783,6 +790,9 @@ fn open_options(cli: &Cli) -> strongroom::OpenOptions {
     let mut options = strongroom::OpenOptions::default();
     if let Some(p) = &cli.principal {
         options = options.principal(p);
+    }
+    if let Some(b) = cli.audit_rotate_bytes {
+        options = options.audit_rotate_bytes(b);
     }
     match anchor(cli) {
         Some(a) => options.anchor(a),

@@ -606,3 +606,24 @@ fn audit_rotate_then_verify_with_archives() {
     ok(&ks, &["encrypt", "--key-id", &key, "--plaintext", "aGk="]);
     assert_eq!(ok(&ks, &["audit", "verify"])["Intact"], true);
 }
+
+/// `--audit-rotate-bytes` out of range is refused before anything runs.
+#[test]
+fn audit_rotate_bytes_out_of_range_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    ok(&ks, &["init"]);
+    for bad in ["0", "65535", "1073741825"] {
+        let out = fails(
+            &ks,
+            &["--audit-rotate-bytes", bad, "list-keys"],
+            "ValidationException",
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("the size at which the audit log is rotated must be 65536"),
+            "{err}"
+        );
+    }
+    ok(&ks, &["--audit-rotate-bytes", "65536", "list-keys"]);
+}

@@ -975,7 +975,8 @@ pub(crate) fn check_rotate_bytes(bytes: Option<u64>) -> Result<()> {
     match bytes {
         Some(b) if !(AUDIT_ROTATE_MIN_BYTES..=AUDIT_ROTATE_MAX_BYTES).contains(&b) => {
             Err(Error::validation(format!(
-                "audit_rotate_bytes must be {AUDIT_ROTATE_MIN_BYTES} to {AUDIT_ROTATE_MAX_BYTES}, not {b}"
+                "the size at which the audit log is rotated must be {AUDIT_ROTATE_MIN_BYTES} to \
+                 {AUDIT_ROTATE_MAX_BYTES} bytes, not {b}"
             )))
         }
         _ => Ok(()),
@@ -1750,7 +1751,8 @@ impl AuditSink {
     }
 
     /// What dropping a keystore's last handle does, before the drop
-    /// returns ([`AuditOwner`]): writes the records queued in
+    /// returns ([`AuditOwner`]): waits for an automatic rotation in
+    /// progress, writes the records queued in
     /// [`AuditWriteMode::WriteBehind`] and those kept after a failed write
     /// (after any batch a background drain is writing), then makes the
     /// batched records durable (`fdatasync`, the checkpoint advanced),
@@ -1764,6 +1766,11 @@ impl AuditSink {
     pub(crate) fn close(self: &Arc<Self>) {
         if std::process::id() != self.opened_in {
             return;
+        }
+        // An automatic rotation in progress finishes first (a process that
+        // exits after dropping its last handle does not cut it short).
+        while self.rotation_scheduled.load(Ordering::Acquire) {
+            std::thread::sleep(Duration::from_millis(1));
         }
         let _ = self.drain();
         let mut tail = self.lock_tail_free();

@@ -602,7 +602,12 @@ fn the_log_rotates_itself_past_the_size_given() {
         )
         .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::ValidationException, "{bad}: {e}");
-        assert!(e.message().contains("audit_rotate_bytes"), "{e}");
+        assert!(
+            e.message().contains(
+                "the size at which the audit log is rotated must be 65536 to 1073741824 bytes"
+            ),
+            "{e}"
+        );
     }
     let ks = Keystore::open_with(
         &f.path,
@@ -646,4 +651,27 @@ fn the_log_rotates_itself_past_the_size_given() {
     // CreateKey's two records, the Encrypts, the rotation record.
     assert_eq!(v.records, 2 + calls + 1 + 1);
     assert!(std::fs::metadata(&archives[0]).unwrap().len() >= AUDIT_ROTATE_MIN_BYTES);
+}
+
+/// The last handle dropped right after the call that crossed the size
+/// waits for the automatic rotation: a process that then exits (a CLI
+/// command) does not cut it short.
+#[test]
+fn dropping_the_last_handle_waits_for_the_automatic_rotation() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let ks = Keystore::open_with(
+        &f.path,
+        root_source(&ROOT),
+        strongroom::OpenOptions::default().audit_rotate_bytes(strongroom::AUDIT_ROTATE_MIN_BYTES),
+    )
+    .unwrap();
+    let log = ks.audit_log_path().to_path_buf();
+    while std::fs::metadata(&log).unwrap().len() < strongroom::AUDIT_ROTATE_MIN_BYTES {
+        encrypts(&ks, &key, 1);
+    }
+    drop(ks);
+    let first: Value = serde_json::from_str(&lines_of(&log)[0]).unwrap();
+    assert_eq!(first["eventName"], "RotateAuditLog", "{first}");
+    assert_intact(&f.ks, &archives_beside(&log));
 }
