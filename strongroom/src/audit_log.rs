@@ -738,6 +738,9 @@ impl Keystore {
     /// file's first line continues exactly from the stored checkpoint, which
     /// appends and flushes accept (and checkpoint).
     ///
+    /// A rotation refused or failed is audited as a `RotateAuditLog` record
+    /// with its `errorCode`, appended to the current file.
+    ///
     /// # Errors
     /// `KMSInvalidStateException` when the log holds no record;
     /// `ValidationException` on a [`dry_run`](Self::dry_run) handle or in a
@@ -753,6 +756,24 @@ impl Keystore {
     /// (non-Unix).
     pub fn rotate_audit_log(&self) -> Result<AuditLogRotation> {
         let pid = self.inner.audit.check_process()?;
+        let random = crate::access::audit_id_bytes(pid);
+        let millis = self.inner.clock.now().saturating_mul(1000);
+        let result = self.rotate_now(millis, random);
+        if let Err(e) = &result {
+            // A rotation refused or failed is audited as any call is (in the
+            // current file: nothing was rotated); a rotation's own record is
+            // the first line of the new file.
+            let event = AuditEvent::new(ROTATE_AUDIT_LOG, self.principal(), millis, random)
+                .with_request_parameters_value(serde_json::json!({}))
+                .with_error(e)
+                .with_recipient_account(self.account());
+            self.append_audit(&event, true, pid)?;
+        }
+        result
+    }
+
+    /// [`rotate_audit_log`](Self::rotate_audit_log) after the process check.
+    fn rotate_now(&self, millis: u64, random: [u8; 32]) -> Result<AuditLogRotation> {
         strongroom_core::access::check_caller(self.principal())?;
         if self.dry_run {
             return Err(strongroom_core::access::dry_run_refused(
@@ -766,13 +787,13 @@ impl Keystore {
             self.inner.audit.rotate(&RotationCaller {
                 principal: Some(self.principal()),
                 account: self.account(),
-                millis: self.inner.clock.now().saturating_mul(1000),
-                random: crate::access::audit_id_bytes(pid),
+                millis,
+                random,
             })
         }
         #[cfg(not(unix))]
         {
-            let _ = pid;
+            let _ = (millis, random);
             Err(Error::new(
                 strongroom_core::ErrorKind::UnsupportedOperationException,
                 "audit log rotation needs flock (Unix)",

@@ -201,6 +201,23 @@ fn an_empty_log_is_not_rotated_and_a_dry_run_handle_refuses() {
     assert_eq!(e.kind(), ErrorKind::KMSInvalidStateException, "{e}");
     let e = f.ks.dry_run().rotate_audit_log().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ValidationException, "{e}");
+    // Both refusals are audited, in the current file.
+    let failed: Vec<String> =
+        f.ks.audit_events(&strongroom::AuditFilter {
+            event_name: Some("RotateAuditLog".into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .iter()
+        .map(|e| e["errorCode"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(failed, ["KMSInvalidStateException", "ValidationException"]);
+    let v = f.ks.verify_audit_log().unwrap();
+    assert_eq!((v.first_record, v.records, v.fault), (1, 2, None));
+    // A log that starts with a refused rotation's record is not a rotated log.
+    let r = f.ks.rotate_audit_log().unwrap();
+    assert_eq!((r.first_record, r.last_record), (1, 2));
+    assert_intact(&f.ks, &[r.archive]);
 }
 
 /// Three small archives (records 1–2, 3–5, 6–8) and the current file.
