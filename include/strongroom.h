@@ -484,7 +484,8 @@ typedef struct {
   /**
    * Records that verified: every record when `intact` is 1; otherwise the
    * 0-based index of the first bad record (for a log cut short, the
-   * number of records found).
+   * number of records found). Counted over every record the log ever
+   * held: after `sr_rotate_audit_log()`, the archived records too.
    */
   uint64_t records;
   /**
@@ -977,6 +978,34 @@ sr_result sr_audit_events(const sr_keystore *ks,
                           const char *start_time,
                           const char *end_time,
                           sr_bytes *out_json);
+
+/**
+ * Moves the keystore's audit log's records to an archive file beside it
+ * and starts a new log whose first record, `RotateAuditLog`, is chained
+ * from the last archived record and names the archive with its record
+ * range, length and SHA-256, as CloudTrail ends one log file and starts
+ * the next (docs/FORMAT.md, "Audit log rotation and archives"). The
+ * archive is `<keystore>.audit.<first>-<last>.jsonl` (record numbers in 20
+ * digits, so names sort by age; mode 0400); it may then be moved or
+ * deleted: the keystore never reads it again. Other handles and processes
+ * continue in the new log at their next call. `sr_verify_audit_log()`
+ * then verifies the new file from the record it starts at (`records`
+ * counts every record the log ever held).
+ *
+ * `*out_json` receives a JSON object: `Archive` (the archive's path),
+ * `FirstRecord` and `LastRecord` (its first and last record numbers,
+ * 1-based over every record the log ever held), `Bytes` (its length) and
+ * `Sha256` (its SHA-256, 64 lowercase hex digits).
+ *
+ * Errors: `SR_NULL_PARAMETER`, `SR_KMS_INVALID_STATE` (the log holds no
+ * record), `SR_VALIDATION` (a dry-run handle), `SR_KMS_INTERNAL` (the log
+ * cannot be locked, read, written or synced, or no longer holds what its
+ * sealed checkpoint covers).
+ *
+ * # Safety
+ * `ks` a live handle; `out_json` valid for a write.
+ */
+sr_result sr_rotate_audit_log(const sr_keystore *ks, sr_bytes *out_json);
 
 /**
  * Sign: signs `message` (or, with `message_type` `"DIGEST"`, a digest)

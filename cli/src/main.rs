@@ -93,6 +93,13 @@ struct Cli {
     /// to be current.
     #[arg(long, global = true, conflicts_with_all = ["anchor", "anchor_init", "anchor_reinit"])]
     no_anchor: bool,
+    /// Rotate the audit log automatically (as `audit rotate`, recorded as a
+    /// `RotateAuditLog` service event) once a write leaves it at or past
+    /// this many bytes: 65536 to 1073741824 (else ValidationException).
+    /// For `serve` above all; a short command whose write crosses the size
+    /// waits for the rotation before it exits.
+    #[arg(long, global = true, value_name = "BYTES")]
+    audit_rotate_bytes: Option<u64>,
     /// Output format of responses: `json` (default) or `text`. For
     /// `encrypt-file` / `decrypt-file`: the output file, `-` for stdout.
     #[arg(short = 'o', long, global = true)]
@@ -615,7 +622,7 @@ enum Command {
         #[arg(long)]
         grant_id: String,
     },
-    /// The audit log: show events, verify the chain.
+    /// The audit log: show events, verify the chain, rotate it into archives.
     #[command(subcommand)]
     Audit(AuditCommand),
     /// The keystore's anchor (--anchor): show its status, remove it.
@@ -664,11 +671,30 @@ enum AuditCommand {
         end_time: Option<String>,
     },
     /// Verify the chain and the sealed checkpoint; exit 1 at the first bad record.
-    /// `Records` counts intent records too; `OutcomeUnknown` lists the
-    /// `eventID`s of intents a crash left without their outcome record.
-    /// Writes nothing (no anchoring, no audit event, no flush): it works on
-    /// a keystore and log the process cannot write.
-    Verify,
+    /// `Records` counts intent records too (over every record the log ever
+    /// held, archives included); `FirstRecord` is the number of the current
+    /// file's first record (after a rotation, its `RotateAuditLog` record);
+    /// `OutcomeUnknown` lists the `eventID`s of intents a crash left
+    /// without their outcome record. Writes nothing (no anchoring, no audit
+    /// event, no flush): it works on a keystore and log the process cannot
+    /// write.
+    Verify {
+        /// Archives made by `audit rotate`, oldest first (any contiguous run
+        /// of them up to the current log): each must verify and match the
+        /// rotation record of the file after it (length, SHA-256, record
+        /// range, chain value); a modified, truncated, missing or misordered
+        /// archive is reported (`ArchiveFault`) and exits 1.
+        #[arg(long = "archive", num_args = 1.., value_name = "FILE")]
+        archives: Vec<PathBuf>,
+    },
+    /// Move the audit log's records to an archive beside it
+    /// (`<keystore>.audit.<first>-<last>.jsonl`, 20-digit record numbers,
+    /// mode 0400) and start a new log whose first record, `RotateAuditLog`,
+    /// names the archive with its record range, length and SHA-256. Prints
+    /// `Archive`, `FirstRecord`, `LastRecord`, `Bytes`, `Sha256`. The
+    /// archive may then be moved elsewhere; `audit verify --archive` checks
+    /// it later. KMSInvalidStateException for a log without records.
+    Rotate,
 }
 
 #[derive(Args, Debug)]
@@ -764,6 +790,9 @@ fn open_options(cli: &Cli) -> strongroom::OpenOptions {
     let mut options = strongroom::OpenOptions::default();
     if let Some(p) = &cli.principal {
         options = options.principal(p);
+    }
+    if let Some(b) = cli.audit_rotate_bytes {
+        options = options.audit_rotate_bytes(b);
     }
     match anchor(cli) {
         Some(a) => options.anchor(a),
@@ -1222,13 +1251,14 @@ fn run(cli: &Cli) -> Result<(), Error> {
             .map_err(|e| passphrase_hint(cli, e))?;
         return anchor_status(cli, format, &status);
     }
-    if let Command::Audit(AuditCommand::Verify) = &cli.command {
+    if let Command::Audit(AuditCommand::Verify { archives }) = &cli.command {
         // Read only: nothing is written, so a keystore and log this process
         // cannot write (a read-only file system or files) verify too.
-        let v = Keystore::verify_audit_log_read_only(
+        let v = Keystore::verify_audit_log_read_only_with_archives(
             &cli.keystore,
             root_source(cli)?,
             open_options(cli),
+            archives,
         )
         .map_err(|e| passphrase_hint(cli, e))?;
         return audit_verification(format, v);
@@ -1709,28 +1739,67 @@ fn audit(
                 OutputFormat::Text => output::print_audit_table(&events),
             }
         }
-        AuditCommand::Verify => Err(Error::internal(
+        AuditCommand::Verify { .. } => Err(Error::internal(
             "audit verify is handled before the keystore is opened",
         )),
+        AuditCommand::Rotate => {
+            let r = ks.rotate_audit_log()?;
+            output::print(
+                format,
+                &serde_json::json!({
+                    "Archive": r.archive.display().to_string(),
+                    "FirstRecord": r.first_record,
+                    "LastRecord": r.last_record,
+                    "Bytes": r.bytes,
+                    "Sha256": r.sha256,
+                }),
+            )
+        }
     }
 }
 
 /// Prints the result of `audit verify`; an error if the log is not intact.
 fn audit_verification(format: OutputFormat, v: AuditVerification) -> Result<(), Error> {
     let mut out = serde_json::json!({
-        "Intact": v.fault.is_none(),
+        "Intact": v.fault.is_none() && v.archive_fault.is_none(),
         "Records": v.records,
         "CheckpointRecords": v.checkpoint_records,
+        "FirstRecord": v.first_record,
         "OutcomeUnknown": v.outcome_unknown,
     });
     if let Some(f) = &v.fault {
         out["FirstBadRecord"] = f.index.into();
         out["Reason"] = f.reason.to_string().into();
     }
+    if !v.archives.is_empty() || v.archive_fault.is_some() {
+        out["Archives"] = v
+            .archives
+            .iter()
+            .map(|a| {
+                serde_json::json!({
+                    "File": a.path.display().to_string(),
+                    "FirstRecord": a.first_record,
+                    "LastRecord": a.last_record,
+                    "Bytes": a.bytes,
+                    "Sha256": a.sha256,
+                })
+            })
+            .collect();
+    }
+    if let Some(f) = &v.archive_fault {
+        out["ArchiveFault"] = serde_json::json!({
+            "File": f.file.display().to_string(),
+            "Record": f.record,
+            "Reason": f.reason,
+        });
+    }
     output::print(format, &out)?;
-    match v.fault {
-        None => Ok(()),
-        Some(f) => Err(Error::internal(format!("the audit log is not intact: {f}"))),
+    match (v.fault, v.archive_fault) {
+        (None, None) => Ok(()),
+        (Some(f), _) => Err(Error::internal(format!("the audit log is not intact: {f}"))),
+        (None, Some(f)) => Err(Error::internal(format!(
+            "the audit archives are not intact: {f}"
+        ))),
     }
 }
 

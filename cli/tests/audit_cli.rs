@@ -526,3 +526,104 @@ fn audit_verify_works_on_a_keystore_the_process_cannot_write() {
     assert_eq!(v["Records"], 3, "CreateKey (intent and outcome), Encrypt");
     assert!(!written.status.success());
 }
+
+/// `audit rotate` archives the log; `audit verify` passes on the rotated
+/// log alone and, with `--archive`, checks the archives: a modified or
+/// missing one fails (exit 1) naming the file.
+#[test]
+fn audit_rotate_then_verify_with_archives() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    ok(&ks, &["init"]);
+    let key = create_key(&ks);
+    ok(&ks, &["encrypt", "--key-id", &key, "--plaintext", "aGk="]);
+    let r = ok(&ks, &["audit", "rotate"]);
+    // CreateKey's intent and outcome, one Encrypt.
+    assert_eq!(
+        (r["FirstRecord"].as_u64(), r["LastRecord"].as_u64()),
+        (Some(1), Some(3)),
+        "{r}"
+    );
+    let first = PathBuf::from(r["Archive"].as_str().unwrap());
+    assert_eq!(
+        first.file_name().unwrap(),
+        "ks.db.audit.00000000000000000001-00000000000000000003.jsonl"
+    );
+    let bytes = std::fs::read(&first).unwrap();
+    assert_eq!(r["Bytes"].as_u64(), Some(bytes.len() as u64));
+    assert_eq!(r["Sha256"].as_str().unwrap().len(), 64);
+    ok(&ks, &["encrypt", "--key-id", &key, "--plaintext", "aGk="]);
+    let second = PathBuf::from(ok(&ks, &["audit", "rotate"])["Archive"].as_str().unwrap());
+
+    let v = ok(&ks, &["audit", "verify"]);
+    assert_eq!(
+        (v["Intact"].as_bool(), v["FirstRecord"].as_u64()),
+        (Some(true), Some(6)),
+        "{v}"
+    );
+    let v = ok(
+        &ks,
+        &["audit", "verify", "--archive", s(&first), s(&second)],
+    );
+    assert_eq!(v["Intact"], true, "{v}");
+    assert_eq!(v["Archives"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(v["Archives"][1]["LastRecord"], 5, "{v}");
+    // `audit show` lists the current file.
+    let shown = ok(&ks, &["audit", "show"]);
+    assert_eq!(shown[0]["eventName"], "RotateAuditLog", "{shown}");
+
+    // The second archive missing from the list.
+    let out = fails(
+        &ks,
+        &["audit", "verify", "--archive", s(&first)],
+        "KMSInternalException",
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["Intact"], false);
+    assert!(
+        v["ArchiveFault"]["Reason"]
+            .as_str()
+            .unwrap()
+            .contains("missing or out of order"),
+        "{v}"
+    );
+    // A modified archive.
+    let mut bad = bytes.clone();
+    bad[40] ^= 1;
+    std::fs::remove_file(&first).unwrap();
+    std::fs::write(&first, &bad).unwrap();
+    let out = fails(
+        &ks,
+        &["audit", "verify", "--archive", s(&first), s(&second)],
+        "KMSInternalException",
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ArchiveFault"]["File"], s(&first), "{v}");
+    assert_eq!(v["ArchiveFault"]["Record"], 1, "{v}");
+    // Archives deleted: the keystore runs on.
+    std::fs::remove_file(&first).unwrap();
+    std::fs::remove_file(&second).unwrap();
+    ok(&ks, &["encrypt", "--key-id", &key, "--plaintext", "aGk="]);
+    assert_eq!(ok(&ks, &["audit", "verify"])["Intact"], true);
+}
+
+/// `--audit-rotate-bytes` out of range is refused before anything runs.
+#[test]
+fn audit_rotate_bytes_out_of_range_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    ok(&ks, &["init"]);
+    for bad in ["0", "65535", "1073741825"] {
+        let out = fails(
+            &ks,
+            &["--audit-rotate-bytes", bad, "list-keys"],
+            "ValidationException",
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("the size at which the audit log is rotated must be 65536"),
+            "{err}"
+        );
+    }
+    ok(&ks, &["--audit-rotate-bytes", "65536", "list-keys"]);
+}

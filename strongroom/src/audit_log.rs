@@ -192,9 +192,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 #[cfg(not(unix))]
 use strongroom_core::audit::chain_canonical;
-use strongroom_core::audit::{
-    verify_chain, AuditEvent, ChainError, Checkpoint, RequestParameters, INTENT_FIELD,
-};
+use strongroom_core::audit::{AuditEvent, ChainError, Checkpoint, RequestParameters, INTENT_FIELD};
 use strongroom_core::crypto::HmacSha256Key;
 use strongroom_core::seal::RootKey;
 use strongroom_core::{Error, Result};
@@ -203,6 +201,13 @@ use crate::anchor::StateGuard;
 use crate::integrity::CHECKPOINT_LEN;
 use crate::store::{Storage, Table, Tx};
 use crate::Keystore;
+
+mod rotation;
+#[cfg(unix)]
+pub(crate) use rotation::RotationCaller;
+pub use rotation::{
+    audit_archive_path, ArchiveFault, ArchiveSegment, AuditLogRotation, ROTATE_AUDIT_LOG,
+};
 
 /// Name of the checkpoint row in the `meta` table of keystore format
 /// version 1 (since version 2 the checkpoint is in the integrity state).
@@ -432,12 +437,28 @@ impl AuditFilter {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditVerification {
     /// Records that verified (all of them when `fault` is `None`), intent
-    /// records included (an operation that changed rows has two or more).
+    /// records included (an operation that changed rows has two or more),
+    /// counted over every record the log ever held: in a rotated log, the
+    /// records of its archives too (the number of the last record that
+    /// verified).
     pub records: u64,
-    /// Records the sealed checkpoint covers.
+    /// Records the sealed checkpoint covers (over every record ever held).
     pub checkpoint_records: u64,
-    /// The first bad record and why, when the log is not intact.
+    /// Number (1-based) of the log file's first record: 1, or after a
+    /// [rotation](Keystore::rotate_audit_log) the number of its
+    /// `RotateAuditLog` record (the records before it are in archives).
+    pub first_record: u64,
+    /// The first bad record and why, when the log is not intact; its
+    /// `index` is 0-based over every record ever held (record number
+    /// `index + 1`; line `index + 1 - first_record` of the file).
     pub fault: Option<ChainError>,
+    /// The archives checked, oldest first
+    /// ([`verify_audit_log_archives`](Keystore::verify_audit_log_archives);
+    /// empty otherwise).
+    pub archives: Vec<ArchiveSegment>,
+    /// The first problem with the archives given (a modified, truncated,
+    /// missing or misordered archive), when there is one.
+    pub archive_fault: Option<ArchiveFault>,
     /// The (own) `eventID`s of the intent records (`docs/FORMAT.md`,
     /// "Intent records") among the records that verified with no record of
     /// their operation's outcome (the `eventID` their `strongroomIntent`
@@ -575,7 +596,7 @@ impl Keystore {
         // The checkpoint is trusted only with the rows it was sealed with:
         // an older state row put back alone (checkpoint and all) fails here.
         self.verify_digest()?;
-        self.verify_log()
+        self.verify_log(&[])
     }
 
     /// Verifies the audit log of the keystore at `path` as
@@ -617,6 +638,22 @@ impl Keystore {
         root: crate::RootKeySource,
         options: crate::OpenOptions,
     ) -> Result<AuditVerification> {
+        Self::verify_audit_log_read_only_with_archives(path, root, options, &[])
+    }
+
+    /// [`verify_audit_log_read_only`](Self::verify_audit_log_read_only)
+    /// with the archives `archives` checked as
+    /// [`verify_audit_log_archives`](Self::verify_audit_log_archives) does,
+    /// writing nothing.
+    ///
+    /// # Errors
+    /// Those of [`verify_audit_log_read_only`](Self::verify_audit_log_read_only).
+    pub fn verify_audit_log_read_only_with_archives(
+        path: impl AsRef<Path>,
+        root: crate::RootKeySource,
+        options: crate::OpenOptions,
+        archives: &[PathBuf],
+    ) -> Result<AuditVerification> {
         if let Some(a) = &options.anchor {
             a.refuse_initialization("a read-only audit verification")?;
         }
@@ -624,7 +661,7 @@ impl Keystore {
         let verify = |root, options| {
             let ks = Self::open_checked(path, root, options, crate::Opening::ReadOnly)?;
             ks.verify_state()?;
-            ks.verify_log()
+            ks.verify_log(archives)
         };
         match verify(root.clone(), options.clone()) {
             // A writer opened the keystore while it was read without locks:
@@ -636,28 +673,152 @@ impl Keystore {
 
     /// The chain of the log verified against the sealed checkpoint (the
     /// end of [`verify_audit_log`](Self::verify_audit_log)).
-    fn verify_log(&self) -> Result<AuditVerification> {
-        let (cp, text) = self.read_log()?;
-        let lines = split_lines(&text);
+    fn verify_log(&self, archives: &[PathBuf]) -> Result<AuditVerification> {
+        let (mut cp, mut text) = self.read_log()?;
         let key = self.inner.root.audit_key();
-        let (records, fault) = match verify_chain(lines.iter().copied(), key, Some(&cp.checkpoint))
+        // A rotated file starts after the records its first line states.
+        if rotation::file_base(&split_lines(&text)).0.count > cp.checkpoint.count {
+            // A file that starts past the checkpoint read just before it:
+            // a rotation by another process in between; read both again.
+            (cp, text) = self.read_log()?;
+        }
+        let lines = split_lines(&text);
+        let (base, _) = rotation::file_base(&lines);
+        let (records, fault) = match rotation::verify_from(&lines, key, base, Some(&cp.checkpoint))
         {
             Ok(state) => (state.count, None),
             Err(fault) => (fault.index, Some(fault)),
         };
         let verified = lines
             .get(
-                ..usize::try_from(records)
+                ..usize::try_from(records.saturating_sub(base.count))
                     .unwrap_or(usize::MAX)
                     .min(lines.len()),
             )
             .unwrap_or_default();
+        let (archives, archive_fault) = if archives.is_empty() {
+            (Vec::new(), None)
+        } else {
+            rotation::verify_archives(archives, key, self.audit_log_path(), lines.first().copied())
+        };
         Ok(AuditVerification {
             records,
             checkpoint_records: cp.checkpoint.count,
+            first_record: base.count + 1,
             fault,
             outcome_unknown: outcome_unknown(verified),
+            archives,
+            archive_fault,
         })
+    }
+
+    /// Moves the audit log's records to an archive file beside it and
+    /// starts a new log file with a chained `RotateAuditLog` record that
+    /// names the archive (`docs/FORMAT.md`, "Audit log rotation and
+    /// archives"), as CloudTrail ends one log file and starts the next.
+    /// Under the log's lock (appenders of every handle and process wait,
+    /// for about the time it takes to read, hash and copy the file): the
+    /// log is made durable and checkpointed (the events this handle queued
+    /// in [`AuditWriteMode::WriteBehind`] written first), copied to
+    /// [`audit_archive_path`]`(log, first, last)` (mode 0400), and replaced
+    /// by the new file; the checkpoint then covers the rotation record.
+    /// The record count and chain continue across files: the new file
+    /// verifies alone ([`verify_audit_log`](Self::verify_audit_log), from
+    /// the base its first line states), the archives with
+    /// [`verify_audit_log_archives`](Self::verify_audit_log_archives).
+    /// Other handles and processes notice the new file at their next append
+    /// and continue in it. The archives are the caller's: moving or deleting
+    /// them does not affect the keystore. The segment is read into memory
+    /// (rotate before the log outgrows it, e.g. every 64 MiB).
+    ///
+    /// A crash at any point leaves a keystore that opens and a log that
+    /// verifies: before the new file is renamed into place, the old log
+    /// stays current (an archive or `.partial` file left beside it is
+    /// removed by the next rotation of the same records); after, the new
+    /// file's first line continues exactly from the stored checkpoint, which
+    /// appends and flushes accept (and checkpoint).
+    ///
+    /// A rotation refused or failed is audited as a `RotateAuditLog` record
+    /// with its `errorCode`, appended to the current file.
+    ///
+    /// # Errors
+    /// `KMSInvalidStateException` when the log holds no record;
+    /// `ValidationException` on a [`dry_run`](Self::dry_run) handle or in a
+    /// process made by `fork()`; `KMSInternalException` when the log cannot
+    /// be locked, read, written or synced, the archive or new file cannot be
+    /// created (e.g. a full disk or a read-only directory: nothing then
+    /// changes but a leftover `.partial` or `.rotating` file), the log does
+    /// not hold what the sealed checkpoint covers (it stops every operation,
+    /// see "Fail closed"), or the checkpoint fails authentication. An error
+    /// reported after the new file was renamed into place (a failed
+    /// directory sync) leaves the rotation done;
+    /// `UnsupportedOperationException` on targets without `flock`
+    /// (non-Unix).
+    pub fn rotate_audit_log(&self) -> Result<AuditLogRotation> {
+        let pid = self.inner.audit.check_process()?;
+        let random = crate::access::audit_id_bytes(pid);
+        let millis = self.inner.clock.now().saturating_mul(1000);
+        let result = self.rotate_now(millis, random);
+        if let Err(e) = &result {
+            // A rotation refused or failed is audited as any call is (in the
+            // current file: nothing was rotated); a rotation's own record is
+            // the first line of the new file.
+            let event = AuditEvent::new(ROTATE_AUDIT_LOG, self.principal(), millis, random)
+                .with_request_parameters_value(serde_json::json!({}))
+                .with_error(e)
+                .with_recipient_account(self.account());
+            self.append_audit(&event, true, pid)?;
+        }
+        result
+    }
+
+    /// [`rotate_audit_log`](Self::rotate_audit_log) after the process check.
+    fn rotate_now(&self, millis: u64, random: [u8; 32]) -> Result<AuditLogRotation> {
+        strongroom_core::access::check_caller(self.principal())?;
+        if self.dry_run {
+            return Err(strongroom_core::access::dry_run_refused(
+                ROTATE_AUDIT_LOG,
+                "on a handle without dry_run()",
+            ));
+        }
+        self.inner.audit.drain()?;
+        #[cfg(unix)]
+        {
+            self.inner.audit.rotate(&RotationCaller {
+                principal: Some(self.principal()),
+                account: self.account(),
+                millis,
+                random,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = (millis, random);
+            Err(Error::new(
+                strongroom_core::ErrorKind::UnsupportedOperationException,
+                "audit log rotation needs flock (Unix)",
+            ))
+        }
+    }
+
+    /// [`verify_audit_log`](Self::verify_audit_log), then the archives
+    /// `archives` (oldest first, as [`rotate_audit_log`](Self::rotate_audit_log)
+    /// made them; any contiguous run of them, up to the current log): each
+    /// archive's chain verifies from its own first record, and the file
+    /// after it (the next archive, or the current log for the last one)
+    /// starts with a `RotateAuditLog` record that names it, with its record
+    /// range, length, SHA-256 and last chain value. A modified, truncated,
+    /// extended, missing or misordered archive is reported in
+    /// `archive_fault` with the file and record number.
+    ///
+    /// # Errors
+    /// Those of [`verify_audit_log`](Self::verify_audit_log) (an archive that
+    /// cannot be read is an `archive_fault`, not an error).
+    pub fn verify_audit_log_archives(&self, archives: &[PathBuf]) -> Result<AuditVerification> {
+        self.inner.audit.check_process()?;
+        let _ = self.flush_audit_log();
+        self.verify_digest()?;
+        self.verify_log(archives)
     }
 
     /// The audit records (CloudTrail JSON objects, without the chain field)
@@ -818,6 +979,31 @@ pub enum AuditWriteMode {
     },
 }
 
+/// Smallest size of [`OpenOptions::audit_rotate_bytes`](crate::OpenOptions::audit_rotate_bytes)
+/// (64 KiB).
+pub const AUDIT_ROTATE_MIN_BYTES: u64 = 64 * 1024;
+
+/// Largest size of [`OpenOptions::audit_rotate_bytes`](crate::OpenOptions::audit_rotate_bytes)
+/// (1 GiB: a rotation reads the file into memory).
+pub const AUDIT_ROTATE_MAX_BYTES: u64 = 1 << 30;
+
+/// Checks [`OpenOptions::audit_rotate_bytes`](crate::OpenOptions::audit_rotate_bytes).
+///
+/// # Errors
+/// `ValidationException` out of [`AUDIT_ROTATE_MIN_BYTES`] to
+/// [`AUDIT_ROTATE_MAX_BYTES`].
+pub(crate) fn check_rotate_bytes(bytes: Option<u64>) -> Result<()> {
+    match bytes {
+        Some(b) if !(AUDIT_ROTATE_MIN_BYTES..=AUDIT_ROTATE_MAX_BYTES).contains(&b) => {
+            Err(Error::validation(format!(
+                "the size at which the audit log is rotated must be {AUDIT_ROTATE_MIN_BYTES} to \
+                 {AUDIT_ROTATE_MAX_BYTES} bytes, not {b}"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Largest `max_events` of [`AuditWriteMode::WriteBehind`].
 pub const AUDIT_WRITE_BEHIND_MAX_EVENTS: u32 = 65_536;
 
@@ -911,6 +1097,12 @@ struct Held {
     batches: u32,
 }
 
+/// Most times an append, change or rotation finds the log file it locked
+/// deleted or renamed over (a link count of 0: a rotation by another
+/// handle or process, each of which replaces the file) and opens the path
+/// again before it fails.
+const REOPEN_ATTEMPTS: usize = 64;
+
 /// Most batches written under one lock hold of the log (the first and its
 /// continuations, [`Held`]): another process waiting for the lock waits for
 /// at most this many batches of one handle.
@@ -988,6 +1180,18 @@ pub(crate) struct AuditSink {
     /// Test hooks ([`crate::test_hooks`]): a writer to park after its
     /// `pwrite`, and a failure to inject into the next continued batch.
     hooks: TestHooks,
+    /// Automatic rotation ([`OpenOptions::audit_rotate_bytes`](crate::OpenOptions::audit_rotate_bytes)):
+    /// the size, or `u64::MAX` when off.
+    rotate_bytes: u64,
+    /// The log length at which a batch marks a rotation due (the size, or
+    /// more after a failed rotation).
+    rotate_after: AtomicU64,
+    /// A batch left the log at or past `rotate_after`.
+    rotation_due: std::sync::atomic::AtomicBool,
+    /// A background rotation is running.
+    rotation_scheduled: std::sync::atomic::AtomicBool,
+    /// The keystore's account (the automatic rotation's service event).
+    account: String,
 }
 
 /// See [`AuditSink::hooks`]; nothing is armed outside tests (one relaxed
@@ -1484,7 +1688,9 @@ impl AuditSink {
         path: PathBuf,
         mode: AuditWriteMode,
         guard: Arc<StateGuard>,
+        rotate: Option<(u64, String)>,
     ) -> Arc<Self> {
+        let (rotate_bytes, account) = rotate.unwrap_or((u64::MAX, String::new()));
         // A MAC cannot fail for these lengths; a zero tag only shares the
         // process-wide tail with other sinks whose MAC failed too.
         let key_tag = root
@@ -1512,6 +1718,11 @@ impl AuditSink {
             tail_waiters: std::sync::atomic::AtomicU32::new(0),
             lock_holds: AtomicU64::new(0),
             hooks: TestHooks::default(),
+            rotate_bytes,
+            rotate_after: AtomicU64::new(rotate_bytes),
+            rotation_due: std::sync::atomic::AtomicBool::new(false),
+            rotation_scheduled: std::sync::atomic::AtomicBool::new(false),
+            account,
         })
     }
 
@@ -1561,7 +1772,8 @@ impl AuditSink {
     }
 
     /// What dropping a keystore's last handle does, before the drop
-    /// returns ([`AuditOwner`]): writes the records queued in
+    /// returns ([`AuditOwner`]): waits for an automatic rotation in
+    /// progress, writes the records queued in
     /// [`AuditWriteMode::WriteBehind`] and those kept after a failed write
     /// (after any batch a background drain is writing), then makes the
     /// batched records durable (`fdatasync`, the checkpoint advanced),
@@ -1575,6 +1787,11 @@ impl AuditSink {
     pub(crate) fn close(self: &Arc<Self>) {
         if std::process::id() != self.opened_in {
             return;
+        }
+        // An automatic rotation in progress finishes first (a process that
+        // exits after dropping its last handle does not cut it short).
+        while self.rotation_scheduled.load(Ordering::Acquire) {
+            std::thread::sleep(Duration::from_millis(1));
         }
         let _ = self.drain();
         let mut tail = self.lock_tail_free();
@@ -1789,11 +2006,9 @@ impl AuditSink {
         cp: StoredCheckpoint,
         last: Option<((u64, u64), StoredCheckpoint)>,
     ) -> Result<(StoredCheckpoint, u64, (u64, u64))> {
-        use std::os::unix::fs::FileExt;
-        let path = self.path.as_path();
         let LogStat { len, id, .. } = st;
         if len < cp.log_len || (len == cp.log_len && !holds_checkpoint(f, &cp)) {
-            return Err(log_replaced(path));
+            return self.rotated_end(f, st, &cp);
         }
         if len == cp.log_len {
             // Nothing past the checkpoint: chain after it.
@@ -1812,7 +2027,7 @@ impl AuditSink {
             (Some(t), _) if t.log_len <= len && ends_with_chain_value(f, &t) => Some((id, t)),
             (_, o) => o.map(|t| (id, t)),
         };
-        let mut state = match last {
+        let state = match last {
             Some((last_id, t))
                 if last_id == id
                     && t.log_len >= cp.log_len
@@ -1823,8 +2038,40 @@ impl AuditSink {
             }
             // The file must still hold the records the checkpoint covers.
             _ if holds_checkpoint(f, &cp) => cp,
-            _ => return Err(log_replaced(path)),
+            _ => return self.rotated_end(f, st, &cp),
         };
+        self.scan_from(f, st, state)
+    }
+
+    /// [`valid_end`](Self::valid_end) of a file that does not hold the
+    /// records the checkpoint `cp` covers: valid only if it is a rotated
+    /// log continuing exactly from `cp` (its first line a `RotateAuditLog`
+    /// record chained from `cp`: a rotation whose checkpoint was not stored
+    /// yet); otherwise the log was replaced. Off the append's usual path.
+    #[cold]
+    fn rotated_end(
+        &self,
+        f: &File,
+        st: LogStat,
+        cp: &StoredCheckpoint,
+    ) -> Result<(StoredCheckpoint, u64, (u64, u64))> {
+        match rotation::continues_from(f, st.len, cp, self.root.audit_key()) {
+            Some(state) => self.scan_from(f, st, state),
+            None => Err(log_replaced(&self.path)),
+        }
+    }
+
+    /// The end of the valid chain of `f` from `state` (complete lines
+    /// chained after it), with the file's length and identity.
+    fn scan_from(
+        &self,
+        f: &File,
+        st: LogStat,
+        mut state: StoredCheckpoint,
+    ) -> Result<(StoredCheckpoint, u64, (u64, u64))> {
+        use std::os::unix::fs::FileExt;
+        let path = self.path.as_path();
+        let LogStat { len, id, .. } = st;
         if state.log_len == len {
             return Ok((state, len, id));
         }
@@ -2095,6 +2342,9 @@ impl AuditSink {
         {
             lock_tail(&self.tail).flush_scheduled = false;
         }
+        if self.rotation_due.load(Ordering::Relaxed) {
+            self.schedule_rotation();
+        }
         Ok(())
     }
 
@@ -2148,7 +2398,7 @@ impl AuditSink {
             // A management event goes to the file the path names now.
             tail.path_checked = None;
         }
-        for _ in 0..2 {
+        for _ in 0..REOPEN_ATTEMPTS {
             let f = self
                 .open(&mut tail, true)?
                 .ok_or_else(|| io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?;
@@ -2157,13 +2407,31 @@ impl AuditSink {
             let st = LogStat::of(&f, path)?;
             if st.nlink == 0 {
                 // The cached file was deleted (or another renamed over
-                // it): write to the file the path names.
+                // it, as a rotation does): write to the file the path
+                // names, trusting nothing remembered of this one (a new
+                // file may reuse its inode).
                 drop(lock);
                 tail.path_checked = None;
+                tail.last = None;
                 continue;
             }
-            let cp = self.checkpoint(&mut tail, epoch)?;
-            let (start, len, id) = self.valid_end(&f, st, cp, tail.last)?;
+            let mut cp = self.checkpoint(&mut tail, epoch)?;
+            let (start, len, id) = match self.valid_end(&f, st, cp, tail.last) {
+                Ok(v) => v,
+                Err(e) => {
+                    // The checkpoint, read through a change counter taken
+                    // before the lock, may predate a rotation that stored
+                    // a newer one meanwhile: checked again against the
+                    // stored one (off the usual path).
+                    tail.checkpoint = None;
+                    let fresh = self.current_checkpoint()?;
+                    if fresh == cp {
+                        return Err(e);
+                    }
+                    cp = fresh;
+                    self.valid_end(&f, st, cp, tail.last)?
+                }
+            };
             if len > start.log_len {
                 // A torn or invalid tail past the checkpoint (a crash
                 // mid-write, or an edit of records the checkpoint does not
@@ -2290,6 +2558,10 @@ impl AuditSink {
             checkpoint: chain,
             log_len: start.log_len + lines.len() as u64,
         };
+        if end.log_len >= self.rotate_after.load(Ordering::Relaxed) {
+            // Automatic rotation (off: never, the bound is u64::MAX).
+            self.rotation_due.store(true, Ordering::Relaxed);
+        }
         if sync {
             if let Err(e) = f.sync_data() {
                 // What the failed sync covered may not be on disk: nothing
@@ -2447,7 +2719,10 @@ impl ChangeLog<'_> {
         stored: &[u8; CHECKPOINT_LEN],
     ) -> Result<[u8; CHECKPOINT_LEN]> {
         let stored = StoredCheckpoint::from_bytes(stored).ok_or_else(checkpoint_failed)?;
-        if stored.checkpoint.count > self.end.checkpoint.count || stored.log_len > self.end.log_len
+        // (The end may lie in a shorter file than the stored checkpoint's:
+        // a rotation whose checkpoint was not stored yet.)
+        if stored.checkpoint.count > self.end.checkpoint.count
+            || (stored.checkpoint.count == self.end.checkpoint.count && stored != self.end)
         {
             return Err(checkpoint_failed());
         }
@@ -2529,7 +2804,7 @@ impl AuditSink {
         // A change goes to the file the path names now.
         tail.path_checked = None;
         let mut f = Some(f);
-        for _ in 0..2 {
+        for _ in 0..REOPEN_ATTEMPTS {
             let file = self
                 .open(&mut tail, true)?
                 .ok_or_else(|| io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?;
@@ -2539,6 +2814,7 @@ impl AuditSink {
                 if st.nlink == 0 {
                     // Deleted meanwhile (or renamed over): the path's file.
                     tail.path_checked = None;
+                    tail.last = None;
                     continue;
                 }
                 // Read under the lock: no checkpoint moves until it is released.

@@ -403,19 +403,22 @@ pub(crate) fn put_checkpoint(
 }
 
 /// Whether stored checkpoint `new` (`docs/FORMAT.md`: record count, chain
-/// value, log length) is `old` or extends it: count and log length not
-/// lower, and the same bytes when the count is the same.
+/// value, log length) is `old` or extends it: count not lower, and the
+/// same bytes when the count is the same (the log length of a higher count
+/// may be lower: the log was rotated).
 fn checkpoint_not_older(new: &[u8; CHECKPOINT_LEN], old: &[u8; CHECKPOINT_LEN]) -> bool {
     let field = |b: &[u8; CHECKPOINT_LEN], at: usize| {
         let mut n = [0u8; 8];
         n.copy_from_slice(&b[at..at + 8]);
         u64::from_be_bytes(n)
     };
-    let (count, len) = (|b| field(b, 0), |b| field(b, CHECKPOINT_LEN - 8));
+    let count = |b| field(b, 0);
+    // More records may lie in a shorter file: a rotation (`docs/FORMAT.md`,
+    // "Audit log rotation and archives") starts a new file.
     match count(new).cmp(&count(old)) {
         std::cmp::Ordering::Less => false,
         std::cmp::Ordering::Equal => new == old,
-        std::cmp::Ordering::Greater => len(new) >= len(old),
+        std::cmp::Ordering::Greater => true,
     }
 }
 

@@ -86,6 +86,26 @@ pub mod test_hooks {
         });
     }
 
+    static CRASH_ROTATION_AFTER: std::sync::atomic::AtomicU32 =
+        std::sync::atomic::AtomicU32::new(0);
+
+    /// The next audit-log rotation of this process aborts the process
+    /// (`std::process::abort`, as under `kill -9`) after its step `step`
+    /// (1: the old log synced and checkpointed; 2: the archive written
+    /// under its `.partial` name; 3: the archive named; 4: the new log
+    /// written as `<log>.rotating`; 5: the new log renamed into place;
+    /// 6: its checkpoint stored). 0 disarms.
+    pub fn crash_rotation_after(step: u32) {
+        CRASH_ROTATION_AFTER.store(step, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Called by the rotation after each step.
+    pub(crate) fn rotation_step(step: u32) {
+        if CRASH_ROTATION_AFTER.load(std::sync::atomic::Ordering::Relaxed) == step {
+            std::process::abort();
+        }
+    }
+
     /// Where a parked audit writer waits ([`hold_audit_writer`]).
     #[derive(Debug, Default)]
     pub(crate) struct WriterPark {
@@ -206,9 +226,10 @@ use strongroom_core::service::{self, WriteCheck};
 pub use access::DRY_RUN_OPERATIONS;
 pub use anchor::{keystore_files, Anchor, AnchorStatus, AnchorStore, FileAnchor};
 pub use audit_log::{
-    audit_log_path, check_time_filter, AuditFilter, AuditVerification, AuditWriteMode,
-    AUDIT_BATCH_EVENTS, AUDIT_BATCH_MILLIS, AUDIT_WRITE_BEHIND_MAX_EVENTS,
-    AUDIT_WRITE_BEHIND_MAX_MILLIS,
+    audit_archive_path, audit_log_path, check_time_filter, ArchiveFault, ArchiveSegment,
+    AuditFilter, AuditLogRotation, AuditVerification, AuditWriteMode, AUDIT_BATCH_EVENTS,
+    AUDIT_BATCH_MILLIS, AUDIT_ROTATE_MAX_BYTES, AUDIT_ROTATE_MIN_BYTES,
+    AUDIT_WRITE_BEHIND_MAX_EVENTS, AUDIT_WRITE_BEHIND_MAX_MILLIS,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use root::RootKeySource;
@@ -366,9 +387,29 @@ pub struct OpenOptions {
     /// authorized and audited as this principal, and one that is not a
     /// principal ARN fails them (`ValidationException`, audited).
     pub principal: Option<String>,
+    /// Rotate the audit log automatically once it is this many bytes long
+    /// or longer ([`AUDIT_ROTATE_MIN_BYTES`] to [`AUDIT_ROTATE_MAX_BYTES`];
+    /// default `None`: only [`Keystore::rotate_audit_log`] rotates). A
+    /// batch written by this handle that leaves the log at or past the size
+    /// starts a background thread that rotates it as `rotate_audit_log`
+    /// does, its `RotateAuditLog` record a service event (`eventType`
+    /// `AwsServiceEvent`, invoked by `AWS Internal`, time from the system
+    /// clock). A rotation that fails (e.g. a read-only directory) is
+    /// retried once the log has grown by the size again. Dropping the last
+    /// handle waits for a rotation in progress. Refused
+    /// (`ValidationException`) out of range.
+    pub audit_rotate_bytes: Option<u64>,
 }
 
 impl OpenOptions {
+    /// These options with automatic rotation of the audit log at `bytes`
+    /// ([`audit_rotate_bytes`](Self::audit_rotate_bytes)).
+    #[must_use]
+    pub fn audit_rotate_bytes(mut self, bytes: u64) -> Self {
+        self.audit_rotate_bytes = Some(bytes);
+        self
+    }
+
     /// These options with `mode` as the audit write mode.
     #[must_use]
     pub fn audit_write_mode(mut self, mode: AuditWriteMode) -> Self {
@@ -453,6 +494,7 @@ impl Inner {
             migrate_old_format: _,
             without_anchor,
             principal: _,
+            audit_rotate_bytes,
         } = options;
         let guard = Arc::new(anchor::StateGuard::new(
             root.clone(),
@@ -467,6 +509,7 @@ impl Inner {
             audit_path,
             audit_write_mode,
             guard.clone(),
+            audit_rotate_bytes.map(|b| (b, config.account.clone())),
         ));
         Inner {
             storage,
@@ -754,6 +797,7 @@ impl Keystore {
                     migrate_old_format: false,
                     without_anchor: false,
                     principal: None,
+                    audit_rotate_bytes: None,
                 },
                 own,
             )),
@@ -829,6 +873,7 @@ impl Keystore {
         opening: Opening,
     ) -> Result<Self> {
         options.audit_write_mode.validate()?;
+        audit_log::check_rotate_bytes(options.audit_rotate_bytes)?;
         // Before anything is written (an anchor initialised, an event).
         if let Some(p) = &options.principal {
             core_access::check_caller(p)?;

@@ -910,6 +910,44 @@ static void test_key_identifiers(sr_keystore *ks, const char *key) {
   CHECK_OK(sr_enable_key(ks, key));
 }
 
+/* sr_rotate_audit_log: the archive, the new log's first record, the
+ * verification of the rotated log, and the errors. */
+static void test_rotate_audit_log(void) {
+  char db[700];
+  snprintf(db, sizeof db, "%s/rotated.db", dir);
+  sr_keystore *ks = NULL;
+  REQUIRE_OK(sr_keystore_create(db, SR_ROOT_KEY_BYTES, ROOT, 32, NULL, NULL, &ks));
+  sr_bytes j = SR_BYTES_INIT;
+  /* Nothing to archive yet (the refusal is audited: one record). */
+  CHECK_RC(sr_rotate_audit_log(ks, &j), SR_KMS_INVALID_STATE);
+  CHECK(j.ptr == NULL);
+  char key[SR_KEY_ID_LEN];
+  new_key(ks, key);
+  CHECK_OK(try_encrypt(ks, key, NULL));
+  CHECK_OK(sr_rotate_audit_log(ks, &j));
+  /* The refusal, CreateKey's intent and outcome, one Encrypt. */
+  CHECK(json_has(&j, "\"FirstRecord\":1") && json_has(&j, "\"LastRecord\":4"));
+  CHECK(json_has(&j, "rotated.db.audit.00000000000000000001-00000000000000000004.jsonl"));
+  CHECK(json_has(&j, "\"Sha256\":\""));
+  sr_bytes_free(&j);
+  char archive[800];
+  snprintf(archive, sizeof archive, "%s.audit.00000000000000000001-00000000000000000004.jsonl", db);
+  struct stat st;
+  CHECK(stat(archive, &st) == 0 && (st.st_mode & 0777) == 0400);
+  /* The new log starts with the rotation record; it verifies alone. */
+  CHECK_OK(sr_audit_events(ks, NULL, "RotateAuditLog", NULL, NULL, NULL, &j));
+  CHECK(count_in(&j, "\"eventName\":\"RotateAuditLog\"") == 1);
+  sr_bytes_free(&j);
+  CHECK(remove(archive) == 0);
+  CHECK_OK(try_encrypt(ks, key, NULL));
+  sr_audit_verification v;
+  CHECK_OK(sr_verify_audit_log(ks, &v));
+  CHECK(v.intact == 1 && v.records == 6 && v.checkpoint_records == 6);
+  CHECK_RC(sr_rotate_audit_log(NULL, &j), SR_NULL_PARAMETER);
+  CHECK_RC(sr_rotate_audit_log(ks, NULL), SR_NULL_PARAMETER);
+  sr_keystore_free(ks);
+}
+
 int main(void) {
   /* The numbers of the codes these calls return are stable. */
   CHECK(SR_AUDIT_LOG_NOT_INTACT == 6 && SR_ACCESS_DENIED == 100 && SR_INVALID_GRANT_ID == 110 &&
@@ -939,6 +977,7 @@ int main(void) {
   test_named_admin();
   test_outcome_unknown();
   test_read_only_verification();
+  test_rotate_audit_log();
 
   remove_temp_dir(dir);
   return finish("test_access");

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import pickle
 import time
 from pathlib import Path
 from typing import Any, Dict, Tuple
@@ -408,3 +410,33 @@ def test_audit_write_behind(tmp_path: Path, root_key: bytes) -> None:
         assert r.intact and r.records == 6
     with pytest.raises(strongroom.ValidationException):
         strongroom.Keystore.open(path, root_key=root_key, audit_write_mode="lazy")  # type: ignore[arg-type]
+
+
+def test_rotate_audit_log(ks: strongroom.Keystore) -> None:
+    """rotate_audit_log archives the log beside it and starts a new file
+    whose first record is RotateAuditLog; the result pickles as other
+    results do; the log verifies from where the new file starts."""
+    key = ks.create_key()
+    ks.encrypt(key.key_id, b"x")
+    r = ks.rotate_audit_log()
+    assert type(r) is strongroom.AuditLogRotation
+    # CreateKey's intent and outcome, one Encrypt.
+    assert (r.first_record, r.last_record) == (1, 3)
+    archive = Path(r.archive)
+    assert archive.name == "ks.db.audit.00000000000000000001-00000000000000000003.jsonl"
+    data = archive.read_bytes()
+    assert r.bytes == len(data)
+    assert r.sha256 == hashlib.sha256(data).hexdigest()
+    assert pickle.loads(pickle.dumps(r)) == r
+    events = ks.audit_events()
+    assert events[0]["eventName"] == "RotateAuditLog"
+    assert events[0]["responseElements"]["archiveSha256"] == r.sha256
+    v = ks.verify_audit_log()
+    assert v.intact and (v.first_record, v.records) == (4, 4)
+    archive.unlink()
+    ks.encrypt(key.key_id, b"x")
+    assert ks.verify_audit_log().intact
+    # A log without records is not rotated.
+    with strongroom.Keystore.create(archive.parent / "other.db", root_key=bytes(32)) as other:
+        with pytest.raises(strongroom.KMSInvalidStateException):
+            other.rotate_audit_log()

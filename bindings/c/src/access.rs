@@ -484,7 +484,8 @@ pub unsafe extern "C" fn sr_revoke_grant(
 pub struct sr_audit_verification {
     /// Records that verified: every record when `intact` is 1; otherwise the
     /// 0-based index of the first bad record (for a log cut short, the
-    /// number of records found).
+    /// number of records found). Counted over every record the log ever
+    /// held: after `sr_rotate_audit_log()`, the archived records too.
     pub records: u64,
     /// Records the sealed checkpoint in the keystore covers.
     pub checkpoint_records: u64,
@@ -694,6 +695,52 @@ pub unsafe extern "C" fn sr_audit_events(
         let resp = ks.audit_events(&filter)?;
         // SAFETY: checked non-NULL; caller promise.
         unsafe { write_json(out, &resp) }
+    })
+}
+
+/// Moves the keystore's audit log's records to an archive file beside it
+/// and starts a new log whose first record, `RotateAuditLog`, is chained
+/// from the last archived record and names the archive with its record
+/// range, length and SHA-256, as CloudTrail ends one log file and starts
+/// the next (docs/FORMAT.md, "Audit log rotation and archives"). The
+/// archive is `<keystore>.audit.<first>-<last>.jsonl` (record numbers in 20
+/// digits, so names sort by age; mode 0400); it may then be moved or
+/// deleted: the keystore never reads it again. Other handles and processes
+/// continue in the new log at their next call. `sr_verify_audit_log()`
+/// then verifies the new file from the record it starts at (`records`
+/// counts every record the log ever held).
+///
+/// `*out_json` receives a JSON object: `Archive` (the archive's path),
+/// `FirstRecord` and `LastRecord` (its first and last record numbers,
+/// 1-based over every record the log ever held), `Bytes` (its length) and
+/// `Sha256` (its SHA-256, 64 lowercase hex digits).
+///
+/// Errors: `SR_NULL_PARAMETER`, `SR_KMS_INVALID_STATE` (the log holds no
+/// record), `SR_VALIDATION` (a dry-run handle), `SR_KMS_INTERNAL` (the log
+/// cannot be locked, read, written or synced, or no longer holds what its
+/// sealed checkpoint covers).
+///
+/// # Safety
+/// `ks` a live handle; `out_json` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_rotate_audit_log(
+    ks: *const sr_keystore,
+    out_json: *mut sr_bytes,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promise.
+        let ks = unsafe { keystore(ks) }?;
+        let out = out!(out_json);
+        let r = ks.rotate_audit_log()?;
+        let doc = serde_json::json!({
+            "Archive": r.archive.to_string_lossy(),
+            "FirstRecord": r.first_record,
+            "LastRecord": r.last_record,
+            "Bytes": r.bytes,
+            "Sha256": r.sha256,
+        });
+        // SAFETY: checked non-NULL; caller promise.
+        unsafe { write_json(out, &doc) }
     })
 }
 

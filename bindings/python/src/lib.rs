@@ -1855,6 +1855,23 @@ impl Keystore {
         AuditVerification::new(py, r)
     }
 
+    /// Moves the audit log's records to an archive file beside it
+    /// (`<keystore>.audit.<first>-<last>.jsonl`, 20-digit record numbers,
+    /// mode 0400) and starts a new log whose first record, RotateAuditLog,
+    /// is chained from the last archived one and names the archive with its
+    /// record range, length and SHA-256 (docs/FORMAT.md, "Audit log
+    /// rotation and archives"). Other handles and processes continue in the
+    /// new file; the archive may be moved or deleted.
+    ///
+    /// Raises KMSInvalidStateException if the log holds no record,
+    /// ValidationException on a dry-run handle, KMSInternalException if the
+    /// log cannot be locked, read, written or synced or no longer holds what
+    /// its sealed checkpoint covers.
+    fn rotate_audit_log(&self, py: Python<'_>) -> PyResult<AuditLogRotation> {
+        self.run(py, |ks| ks.rotate_audit_log())
+            .map(AuditLogRotation::new)
+    }
+
     /// The audit events (CloudTrail-shaped dicts: `eventName`, `eventTime`,
     /// `userIdentity`, `requestParameters`, `responseElements`, `errorCode`,
     /// `resources`, ...) matching every filter given, oldest first, one

@@ -789,9 +789,13 @@ result_class! {
     /// (None when `intact`), and `outcome_unknown`: a tuple of the
     /// `eventID`s (str) of the intent records with no outcome record after
     /// them (a crash between a change and its record; not a fault).
+    /// Counts are over every record the log ever held; `first_record` is
+    /// the number (1-based) of the current file's first record (after
+    /// Keystore.rotate_audit_log, its RotateAuditLog record).
     AuditVerification {
         records: u64,
         checkpoint_records: u64,
+        first_record: u64,
         intact: bool,
         fault: Option<String>,
         outcome_unknown: Py<PyAny>,
@@ -803,10 +807,37 @@ impl AuditVerification {
         Ok(AuditVerification {
             records: r.records,
             checkpoint_records: r.checkpoint_records,
+            first_record: r.first_record,
             intact: r.fault.is_none(),
             fault: r.fault.map(|f| f.to_string()),
             outcome_unknown: strs(py, &r.outcome_unknown)?,
         })
+    }
+}
+
+result_class! {
+    /// Result of Keystore.rotate_audit_log: the archive's path (str), the
+    /// numbers (1-based, over every record the log ever held) of its first
+    /// and last records, its length in bytes and its SHA-256 (64 lowercase
+    /// hex digits).
+    AuditLogRotation {
+        archive: String,
+        first_record: u64,
+        last_record: u64,
+        bytes: u64,
+        sha256: String,
+    }
+}
+
+impl AuditLogRotation {
+    pub(crate) fn new(r: strongroom::AuditLogRotation) -> Self {
+        AuditLogRotation {
+            archive: r.archive.to_string_lossy().into_owned(),
+            first_record: r.first_record,
+            last_record: r.last_record,
+            bytes: r.bytes,
+            sha256: r.sha256,
+        }
     }
 }
 
@@ -939,6 +970,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<CreateGrantResult>()?;
     m.add_class::<KeyPolicyList>()?;
     m.add_class::<AuditVerification>()?;
+    m.add_class::<AuditLogRotation>()?;
     m.add_class::<EnvelopeSummary>()?;
     Ok(())
 }

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from ._secret import SecretBytes
 from ._strongroom import (
+    AuditLogRotation,
     AuditVerification,
     CreateGrantResult,
     EnvelopeSummary,
@@ -94,6 +95,7 @@ __all__ = [
     "client",
     "read_header",
     # results
+    "AuditLogRotation",
     "AuditVerification",
     "CreateGrantResult",
     "EnvelopeSummary",

@@ -45,6 +45,7 @@ __all__ = [
     "GrantList",
     "CreateGrantResult",
     "KeyPolicyList",
+    "AuditLogRotation",
     "AuditVerification",
     "EnvelopeSummary",
     "MessageHeader",
@@ -517,11 +518,31 @@ class AuditVerification:
     @property
     def checkpoint_records(self) -> int: ...
     @property
+    def first_record(self) -> int: ...
+    @property
     def intact(self) -> bool: ...
     @property
     def fault(self) -> Optional[str]: ...
     @property
     def outcome_unknown(self) -> Tuple[str, ...]: ...
+    def __copy__(self) -> Self: ...
+    def __deepcopy__(self, memo: Any) -> Self: ...
+    def __reduce__(self) -> Tuple[Any, Tuple[Tuple[Any, ...]]]: ...
+
+@final
+class AuditLogRotation:
+    """Result of Keystore.rotate_audit_log: the archive and the records it holds."""
+
+    @property
+    def archive(self) -> str: ...
+    @property
+    def first_record(self) -> int: ...
+    @property
+    def last_record(self) -> int: ...
+    @property
+    def bytes(self) -> int: ...
+    @property
+    def sha256(self) -> str: ...
     def __copy__(self) -> Self: ...
     def __deepcopy__(self, memo: Any) -> Self: ...
     def __reduce__(self) -> Tuple[Any, Tuple[Tuple[Any, ...]]]: ...
@@ -1256,6 +1277,14 @@ class Keystore:
         Verifies the audit log's hash chain and sealed checkpoint. Raises
         KMSInternalException if the checkpoint fails authentication or the log
         cannot be read.
+        """
+    def rotate_audit_log(self) -> AuditLogRotation:
+        """
+        Archives the audit log beside it (<keystore>.audit.<first>-<last>.jsonl)
+        and starts a new log whose first record, RotateAuditLog, names the
+        archive with its record range, length and SHA-256. Raises
+        KMSInvalidStateException (no record), ValidationException (dry-run
+        handle), KMSInternalException (the log cannot be written or was replaced).
         """
     def audit_events(
         self,

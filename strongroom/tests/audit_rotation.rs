@@ -1,0 +1,694 @@
+//! Rotation of the audit log into archives (`Keystore::rotate_audit_log`,
+//! `docs/FORMAT.md` "Audit log rotation and archives"): the archive and the
+//! new file's `RotateAuditLog` record, verification of the current file
+//! alone and of archives, tampering with archives, other handles and
+//! processes continuing in the new file, a replaced log still stopping the
+//! keystore, and a crash between any two steps of a rotation.
+#![cfg(unix)]
+#![allow(clippy::unwrap_used)]
+
+mod fixture;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use fixture::*;
+use proptest::prelude::*;
+use serde_json::Value;
+use strongroom::{AuditLogRotation, ErrorKind, Keystore};
+
+/// Records the sealed checkpoint covers (bytes 9..17 of the state row).
+fn checkpoint_count(db: &Path) -> u64 {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let body: Vec<u8> = conn
+        .query_row("SELECT body FROM meta WHERE id = 'state'", [], |r| r.get(0))
+        .unwrap();
+    u64::from_be_bytes(body[9..17].try_into().unwrap())
+}
+
+fn lines_of(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    strongroom::core::crypto::digest::DigestAlgorithm::Sha256
+        .digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn encrypts(ks: &Keystore, key: &str, n: usize) {
+    for _ in 0..n {
+        try_encrypt(ks, key, b"x").unwrap();
+    }
+}
+
+/// The archives beside the log at `log`, oldest first (names sort by age).
+fn archives_beside(log: &Path) -> Vec<PathBuf> {
+    let stem = log
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .strip_suffix("jsonl")
+        .unwrap()
+        .to_owned();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(log.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_str().unwrap();
+            n.starts_with(&stem) && n.ends_with(".jsonl") && p != log
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[track_caller]
+fn assert_intact(ks: &Keystore, archives: &[PathBuf]) -> strongroom::AuditVerification {
+    let v = ks.verify_audit_log_archives(archives).unwrap();
+    assert_eq!(v.fault, None, "{v:?}");
+    assert_eq!(v.archive_fault, None, "{v:?}");
+    assert_eq!(v.records, v.checkpoint_records, "{v:?}");
+    assert_eq!(v.archives.len(), archives.len());
+    v
+}
+
+#[test]
+fn a_rotation_archives_the_log_and_starts_a_chained_file() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    encrypts(&f.ks, &key, 10);
+    let log = f.ks.audit_log_path().to_path_buf();
+    let before = std::fs::read(&log).unwrap();
+    let r: AuditLogRotation = f.ks.rotate_audit_log().unwrap();
+    // CreateKey's intent and record, ten Encrypts.
+    assert_eq!((r.first_record, r.last_record), (1, 12));
+    assert_eq!(
+        r.archive,
+        f.dir
+            .path()
+            .join("ks.db.audit.00000000000000000001-00000000000000000012.jsonl")
+    );
+    let archived = std::fs::read(&r.archive).unwrap();
+    assert_eq!(archived, before, "the archive is the log as it was");
+    assert_eq!(r.bytes, archived.len() as u64);
+    assert_eq!(r.sha256, sha256_hex(&archived));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&r.archive).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o400, "archives are read only");
+
+    // The new file: one line, the rotation record, chained after record 12.
+    let current = lines_of(&log);
+    assert_eq!(current.len(), 1);
+    let rec: Value = serde_json::from_str(&current[0]).unwrap();
+    assert_eq!(rec["eventName"], "RotateAuditLog");
+    assert_eq!(rec["eventSource"], "kms.amazonaws.com");
+    assert_eq!(rec["readOnly"], false);
+    let re = &rec["responseElements"];
+    assert_eq!(
+        re["archiveFileName"],
+        "ks.db.audit.00000000000000000001-00000000000000000012.jsonl"
+    );
+    assert_eq!(
+        (
+            re["firstRecordNumber"].as_u64(),
+            re["lastRecordNumber"].as_u64()
+        ),
+        (Some(1), Some(12))
+    );
+    assert_eq!(re["archiveBytes"].as_u64(), Some(r.bytes));
+    assert_eq!(re["archiveSha256"], r.sha256.as_str());
+    let last_chain = serde_json::from_str::<Value>(
+        std::str::from_utf8(&archived)
+            .unwrap()
+            .lines()
+            .last()
+            .unwrap(),
+    )
+    .unwrap()["strongroomChain"]
+        .clone();
+    assert_eq!(re["chainValue"], last_chain);
+    assert_eq!(checkpoint_count(&f.path), 13);
+
+    // The current file verifies alone, from the base its first line states.
+    let v = f.ks.verify_audit_log().unwrap();
+    assert_eq!(
+        (v.first_record, v.records, v.checkpoint_records, v.fault),
+        (13, 13, 13, None)
+    );
+    encrypts(&f.ks, &key, 3);
+    let v = f.ks.verify_audit_log().unwrap();
+    assert_eq!((v.first_record, v.records, v.fault), (13, 16, None));
+    // Read only too.
+    let ro = Keystore::verify_audit_log_read_only(
+        &f.path,
+        root_source(&ROOT),
+        strongroom::OpenOptions::default(),
+    )
+    .unwrap();
+    assert_eq!((ro.first_record, ro.records, ro.fault), (13, 16, None));
+    // audit_events lists the current file.
+    let names: Vec<String> =
+        f.ks.audit_events(&strongroom::AuditFilter::default())
+            .unwrap()
+            .iter()
+            .map(|e| e["eventName"].as_str().unwrap().to_owned())
+            .collect();
+    assert_eq!(names, ["RotateAuditLog", "Encrypt", "Encrypt", "Encrypt"]);
+
+    // A second rotation; both archives and the current file verify.
+    let r2 = f.ks.rotate_audit_log().unwrap();
+    assert_eq!((r2.first_record, r2.last_record), (13, 16));
+    let archives = archives_beside(&log);
+    assert_eq!(archives, [r.archive.clone(), r2.archive.clone()]);
+    let v = assert_intact(&f.ks, &archives);
+    assert_eq!(v.archives[0].first_record, 1);
+    assert_eq!(v.archives[1].last_record, 16);
+    assert_eq!(v.first_record, 17);
+    // Any contiguous run up to the current file verifies.
+    assert_intact(&f.ks, &archives[1..]);
+    let ro = Keystore::verify_audit_log_read_only_with_archives(
+        &f.path,
+        root_source(&ROOT),
+        strongroom::OpenOptions::default(),
+        &archives,
+    )
+    .unwrap();
+    assert_eq!((ro.fault, ro.archive_fault), (None, None));
+
+    // Archives moved away or deleted do not stop the keystore.
+    for a in &archives {
+        std::fs::remove_file(a).unwrap();
+    }
+    encrypts(&f.ks, &key, 2);
+    let reopened = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    encrypts(&reopened, &key, 2);
+    let v = reopened.verify_audit_log().unwrap();
+    assert_eq!((v.first_record, v.records, v.fault), (17, 21, None));
+}
+
+#[test]
+fn an_empty_log_is_not_rotated_and_a_dry_run_handle_refuses() {
+    let f = fixture();
+    let e = f.ks.rotate_audit_log().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::KMSInvalidStateException, "{e}");
+    let e = f.ks.dry_run().rotate_audit_log().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException, "{e}");
+    // Both refusals are audited, in the current file.
+    let failed: Vec<String> =
+        f.ks.audit_events(&strongroom::AuditFilter {
+            event_name: Some("RotateAuditLog".into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .iter()
+        .map(|e| e["errorCode"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(failed, ["KMSInvalidStateException", "ValidationException"]);
+    let v = f.ks.verify_audit_log().unwrap();
+    assert_eq!((v.first_record, v.records, v.fault), (1, 2, None));
+    // A log that starts with a refused rotation's record is not a rotated log.
+    let r = f.ks.rotate_audit_log().unwrap();
+    assert_eq!((r.first_record, r.last_record), (1, 2));
+    assert_intact(&f.ks, &[r.archive]);
+}
+
+/// Three small archives (records 1–2, 3–5, 6–8) and the current file.
+fn rotated_three_times() -> (Fixture, Vec<PathBuf>) {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let mut archives = vec![f.ks.rotate_audit_log().unwrap().archive];
+    encrypts(&f.ks, &key, 2);
+    archives.push(f.ks.rotate_audit_log().unwrap().archive);
+    encrypts(&f.ks, &key, 2);
+    archives.push(f.ks.rotate_audit_log().unwrap().archive);
+    encrypts(&f.ks, &key, 1);
+    assert_intact(&f.ks, &archives);
+    (f, archives)
+}
+
+fn writable(p: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+#[track_caller]
+fn archive_fault(ks: &Keystore, archives: &[PathBuf]) -> strongroom::ArchiveFault {
+    let v = ks.verify_audit_log_archives(archives).unwrap();
+    assert_eq!(v.fault, None, "the current file is intact");
+    v.archive_fault.expect("the archives' fault is reported")
+}
+
+#[test]
+fn every_flipped_byte_of_an_archive_is_detected() {
+    let (f, archives) = rotated_three_times();
+    let first = &archives[0];
+    writable(first);
+    let good = std::fs::read(first).unwrap();
+    for i in 0..good.len() {
+        let mut bad = good.clone();
+        bad[i] ^= 0x01;
+        std::fs::write(first, &bad).unwrap();
+        let fault = archive_fault(&f.ks, &archives);
+        assert_eq!(&fault.file, first, "byte {i}: {fault}");
+        let record = fault.record.unwrap();
+        assert!((1..=3).contains(&record), "byte {i}: {fault}");
+    }
+    std::fs::write(first, &good).unwrap();
+    assert_intact(&f.ks, &archives);
+}
+
+#[test]
+fn truncated_extended_reordered_and_missing_archives_are_detected() {
+    let (f, archives) = rotated_three_times();
+    let middle = &archives[1];
+    writable(middle);
+    let good = std::fs::read(middle).unwrap();
+    let text = String::from_utf8(good.clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3);
+
+    // The last record cut off: the chain of what is left verifies, the
+    // next file's rotation record says more.
+    std::fs::write(middle, format!("{}\n{}\n", lines[0], lines[1])).unwrap();
+    let fault = archive_fault(&f.ks, &archives);
+    assert_eq!((&fault.file, fault.record), (middle, Some(5)), "{fault}");
+    assert!(fault.reason.contains("truncated"), "{fault}");
+    // Cut mid-line: the torn record.
+    std::fs::write(middle, &good[..good.len() - 10]).unwrap();
+    let fault = archive_fault(&f.ks, &archives);
+    assert_eq!((&fault.file, fault.record), (middle, Some(5)), "{fault}");
+    // Extended by a line of another archive: a chain fault at record 6.
+    let other = std::fs::read_to_string(&archives[2]).unwrap();
+    std::fs::write(middle, format!("{text}{}\n", other.lines().nth(1).unwrap())).unwrap();
+    let fault = archive_fault(&f.ks, &archives);
+    assert_eq!((&fault.file, fault.record), (middle, Some(6)), "{fault}");
+    // Bytes appended after the last line (not a record).
+    std::fs::write(middle, format!("{text}\n")).unwrap();
+    let fault = archive_fault(&f.ks, &archives);
+    assert_eq!(&fault.file, middle, "{fault}");
+    std::fs::write(middle, &good).unwrap();
+    assert_intact(&f.ks, &archives);
+
+    // A missing middle archive: the third names the second.
+    let fault = archive_fault(&f.ks, &[archives[0].clone(), archives[2].clone()]);
+    assert_eq!(fault.file, archives[2], "{fault}");
+    assert!(fault.reason.contains("missing or out of order"), "{fault}");
+    // Reordered.
+    let fault = archive_fault(
+        &f.ks,
+        &[
+            archives[1].clone(),
+            archives[0].clone(),
+            archives[2].clone(),
+        ],
+    );
+    assert_eq!(fault.file, archives[0], "{fault}");
+    assert!(fault.reason.contains("missing or out of order"), "{fault}");
+    // The last archive not given: the current file names the third.
+    let fault = archive_fault(&f.ks, &archives[..2]);
+    assert_eq!(fault.file, f.ks.audit_log_path(), "{fault}");
+    // An archive that is gone.
+    let fault = archive_fault(&f.ks, &[f.dir.path().join("nope.jsonl")]);
+    assert!(fault.reason.contains("cannot be read"), "{fault}");
+}
+
+#[test]
+fn other_handles_continue_in_the_new_file() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let other = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    let clone = f.ks.clone();
+    encrypts(&other, &key, 5);
+    encrypts(&clone, &key, 5);
+    let r = f.ks.rotate_audit_log().unwrap();
+    assert_eq!(r.last_record, 12);
+    // Both hold the old file open: they notice it was rotated.
+    encrypts(&other, &key, 3);
+    encrypts(&clone, &key, 3);
+    other.create_alias("alias/after-rotation", &key).unwrap();
+    other.flush_audit_log().unwrap();
+    // Rotation record, six Encrypts, CreateAlias's intent and record.
+    assert_eq!(lines_of(f.ks.audit_log_path()).len(), 9);
+    assert_eq!(
+        lines_of(&r.archive).len(),
+        12,
+        "nothing landed in the archive"
+    );
+    assert_eq!(checkpoint_count(&f.path), 21);
+    assert_intact(&other, std::slice::from_ref(&r.archive));
+    // The other handle rotates; the first continues.
+    other.rotate_audit_log().unwrap();
+    encrypts(&f.ks, &key, 1);
+    assert_intact(&f.ks, &archives_beside(f.ks.audit_log_path()));
+}
+
+#[test]
+fn a_log_replaced_by_anyone_else_still_stops_every_operation() {
+    let (f, archives) = rotated_three_times();
+    let key = new_key(&f.ks).key_id;
+    let log = f.ks.audit_log_path().to_path_buf();
+    let good = std::fs::read(&log).unwrap();
+    let stopped = |what: &str| {
+        let e = try_encrypt(&f.ks, &key, b"x").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{what}");
+        assert!(
+            e.message().contains("no longer holds the records"),
+            "{what}: {e}"
+        );
+        let fresh = Keystore::open(&f.path, root_source(&ROOT))
+            .and_then(|ks| try_encrypt(&ks, &key, b"x").map(|_| ()));
+        assert!(fresh.is_err(), "{what}: a new handle runs");
+    };
+    // An archive put back in the log's place.
+    let last = std::fs::read(&archives[2]).unwrap();
+    std::fs::remove_file(&log).unwrap();
+    std::fs::write(&log, &last).unwrap();
+    stopped("an archive put back");
+    // The current file's rotation record alone (the records after it cut).
+    let first_line = good.split(|&b| b == b'\n').next().unwrap();
+    let mut alone = first_line.to_vec();
+    alone.push(b'\n');
+    std::fs::remove_file(&log).unwrap();
+    std::fs::write(&log, &alone).unwrap();
+    stopped("the records after the rotation record cut");
+    // A file starting with a rotation record that claims to continue
+    // exactly from the sealed checkpoint but was not written with the
+    // chain key (its chain value does not verify).
+    let text = String::from_utf8(good.clone()).unwrap();
+    let count = checkpoint_count(&f.path);
+    let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let mut rec: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    rec["responseElements"]["lastRecordNumber"] = count.into();
+    rec["responseElements"]["chainValue"] = last["strongroomChain"].clone();
+    let forged = strongroom::core::audit::record_line(&rec);
+    assert!(forged.contains(&format!("\"lastRecordNumber\":{count}")));
+    std::fs::remove_file(&log).unwrap();
+    std::fs::write(&log, format!("{forged}\n")).unwrap();
+    stopped("a forged rotation record");
+    // Deleted.
+    std::fs::remove_file(&log).unwrap();
+    stopped("deleted");
+    // Restored: everything runs again.
+    std::fs::write(&log, &good).unwrap();
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+    assert_intact(&f.ks, &archives);
+}
+
+/// Runs [`child_process_entry`] in a new process of this test binary:
+/// `what` is `encrypt:<n>` (n Encrypts, then the handle dropped) or
+/// `crash:<step>` (a rotation that aborts after step `step`).
+fn spawn_child(db: &Path, key_id: &str, what: &str) -> Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_process_entry", "--ignored", "--quiet"])
+        .env("STRONGROOM_ROTATION_CHILD_DB", db)
+        .env("STRONGROOM_ROTATION_CHILD_KEY", key_id)
+        .env("STRONGROOM_ROTATION_CHILD_DO", what)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The child side of [`spawn_child`] (ignored when run directly).
+#[test]
+#[ignore = "entry point of the child processes the other tests spawn"]
+fn child_process_entry() {
+    let Ok(db) = std::env::var("STRONGROOM_ROTATION_CHILD_DB") else {
+        return;
+    };
+    let key = std::env::var("STRONGROOM_ROTATION_CHILD_KEY").unwrap();
+    let what = std::env::var("STRONGROOM_ROTATION_CHILD_DO").unwrap();
+    let ks = Keystore::open(&db, root_source(&ROOT)).unwrap();
+    match what.split_once(':').unwrap() {
+        ("encrypt", n) => encrypts(&ks, &key, n.parse().unwrap()),
+        ("crash", step) => {
+            strongroom::test_hooks::crash_rotation_after(step.parse().unwrap());
+            let _ = ks.rotate_audit_log();
+            unreachable!("the rotation aborts the process");
+        }
+        _ => panic!("{what}"),
+    }
+}
+
+#[test]
+fn a_crash_between_any_two_steps_of_a_rotation_loses_nothing() {
+    for step in 1..=6u32 {
+        let f = fixture();
+        let key = new_key(&f.ks).key_id;
+        encrypts(&f.ks, &key, 4);
+        f.ks.flush_audit_log().unwrap();
+        let status = spawn_child(&f.path, &key, &format!("crash:{step}"))
+            .wait()
+            .unwrap();
+        assert!(!status.success(), "step {step}: the child aborts");
+        // The child's own open is not audited; 6 records before.
+        let committed = step >= 5;
+        let log = f.ks.audit_log_path().to_path_buf();
+        let first = serde_json::from_str::<Value>(&lines_of(&log)[0]).unwrap();
+        assert_eq!(
+            first["eventName"] == "RotateAuditLog",
+            committed,
+            "step {step}: {first}"
+        );
+        if step == 5 {
+            assert_eq!(
+                checkpoint_count(&f.path),
+                6,
+                "step {step}: not checkpointed yet"
+            );
+        }
+        // The handle that held the old file open, and a new one, continue.
+        encrypts(&f.ks, &key, 1);
+        let fresh = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+        encrypts(&fresh, &key, 1);
+        let v = fresh.verify_audit_log().unwrap();
+        let expected = 6 + u64::from(committed) + 2;
+        assert_eq!(
+            (v.records, v.checkpoint_records, v.fault.clone()),
+            (expected, expected, None),
+            "step {step}: {v:?}"
+        );
+        assert_eq!(v.first_record, if committed { 7 } else { 1 }, "step {step}");
+        // The next rotation works, and leaves no stale archive of this segment.
+        let r = fresh.rotate_audit_log().unwrap();
+        let archives = archives_beside(&log);
+        if committed {
+            assert_eq!(archives.len(), 2, "step {step}: {archives:?}");
+            assert_eq!(archives[1], r.archive);
+        } else {
+            assert_eq!(archives, std::slice::from_ref(&r.archive), "step {step}");
+            assert_eq!(r.first_record, 1);
+        }
+        assert_intact(&fresh, &archives);
+        let leftovers: Vec<_> = std::fs::read_dir(f.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".partial"))
+            .collect();
+        assert!(leftovers.is_empty(), "step {step}: {leftovers:?}");
+    }
+}
+
+#[test]
+fn processes_appending_while_another_rotates_keep_one_chain() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let children: Vec<Child> = (0..2)
+        .map(|_| spawn_child(&f.path, &key, "encrypt:300"))
+        .collect();
+    let mut rotations = 0u64;
+    for _ in 0..6 {
+        f.ks.rotate_audit_log().unwrap();
+        rotations += 1;
+        encrypts(&f.ks, &key, 5);
+    }
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let log = f.ks.audit_log_path().to_path_buf();
+    let archives = archives_beside(&log);
+    assert_eq!(archives.len() as u64, rotations);
+    let v = assert_intact(&f.ks, &archives);
+    // CreateKey's two records, 600 Encrypts of the children, 30 of this
+    // process, one record per rotation: none lost.
+    let expected = 2 + 600 + 30 + rotations;
+    assert_eq!(v.records, expected);
+    let mut all = 0;
+    for a in archives.iter().chain([&log]) {
+        all += lines_of(a).len() as u64;
+    }
+    assert_eq!(all, expected, "every record is in exactly one file");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 8, .. ProptestConfig::default() })]
+
+    /// Records before and after any sequence of rotations all verify, and
+    /// each is in exactly one file.
+    #[test]
+    fn records_around_rotations_all_verify(runs in proptest::collection::vec(0usize..6, 1..6)) {
+        let f = fixture();
+        let key = new_key(&f.ks).key_id;
+        let mut expected = 2u64;
+        for n in &runs {
+            encrypts(&f.ks, &key, *n);
+            expected += *n as u64;
+            let r = f.ks.rotate_audit_log().unwrap();
+            prop_assert_eq!(r.last_record, expected);
+            expected += 1;
+        }
+        let archives = archives_beside(f.ks.audit_log_path());
+        prop_assert_eq!(archives.len(), runs.len());
+        let v = assert_intact(&f.ks, &archives);
+        prop_assert_eq!(v.records, expected);
+        prop_assert_eq!(v.first_record, expected);
+    }
+}
+
+/// A rotation removes what a crashed rotation of the same records left
+/// (a `.partial` or archive starting at the same record) and nothing else,
+/// whatever the keystore's file name (here with a `-`).
+#[test]
+fn a_rotation_removes_only_leftovers_of_its_own_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("my-keys.db");
+    let ks = Keystore::create(
+        &path,
+        root_source(&ROOT),
+        strongroom::CreateOptions::default(),
+    )
+    .unwrap();
+    let key = new_key(&ks).key_id;
+    encrypts(&ks, &key, 1);
+    let log = ks.audit_log_path().to_path_buf();
+    let d = dir.path();
+    let stale = [
+        "my-keys.db.audit.00000000000000000001-00000000000000000002.jsonl",
+        "my-keys.db.audit.00000000000000000001-00000000000000000003.jsonl.partial",
+    ];
+    let kept = [
+        "my-notes.jsonl",
+        "my-keys.db.audit.00000000000000000004-00000000000000000009.jsonl",
+        "other.db.audit.00000000000000000001-00000000000000000003.jsonl",
+    ];
+    for n in stale.iter().chain(&kept) {
+        std::fs::write(d.join(n), "x\n").unwrap();
+    }
+    let r = ks.rotate_audit_log().unwrap();
+    assert_eq!(
+        r.archive,
+        d.join("my-keys.db.audit.00000000000000000001-00000000000000000003.jsonl")
+    );
+    for n in stale {
+        assert!(!d.join(n).exists(), "{n} removed");
+    }
+    for n in kept {
+        assert!(d.join(n).exists(), "{n} kept");
+    }
+    assert!(log.exists());
+    assert_intact(&ks, &[r.archive]);
+}
+
+/// `OpenOptions::audit_rotate_bytes`: a batch that leaves the log at or
+/// past the size starts a background rotation, recorded as a service
+/// event; out-of-range sizes are refused.
+#[test]
+fn the_log_rotates_itself_past_the_size_given() {
+    use strongroom::{OpenOptions, AUDIT_ROTATE_MAX_BYTES, AUDIT_ROTATE_MIN_BYTES};
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    for bad in [0, AUDIT_ROTATE_MIN_BYTES - 1, AUDIT_ROTATE_MAX_BYTES + 1] {
+        let e = Keystore::open_with(
+            &f.path,
+            root_source(&ROOT),
+            OpenOptions::default().audit_rotate_bytes(bad),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ValidationException, "{bad}: {e}");
+        assert!(
+            e.message().contains(
+                "the size at which the audit log is rotated must be 65536 to 1073741824 bytes"
+            ),
+            "{e}"
+        );
+    }
+    let ks = Keystore::open_with(
+        &f.path,
+        root_source(&ROOT),
+        OpenOptions::default().audit_rotate_bytes(AUDIT_ROTATE_MIN_BYTES),
+    )
+    .unwrap();
+    let log = ks.audit_log_path().to_path_buf();
+    let rotated = |p: &Path| {
+        std::fs::read_to_string(p)
+            .ok()
+            .and_then(|t| t.lines().next().map(str::to_owned))
+            .is_some_and(|l| l.contains("\"eventName\":\"RotateAuditLog\""))
+    };
+    // One call at a time until the log passes the size (or was already
+    // rotated by the thread the crossing call started): one rotation.
+    let mut calls = 0u64;
+    while !rotated(&log) && std::fs::metadata(&log).unwrap().len() < AUDIT_ROTATE_MIN_BYTES {
+        encrypts(&ks, &key, 1);
+        calls += 1;
+    }
+    // Liveness, not speed: the background rotation runs.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !rotated(&log) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the log was never rotated"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let first: Value = serde_json::from_str(&lines_of(&log)[0]).unwrap();
+    assert_eq!(first["eventType"], "AwsServiceEvent", "{first}");
+    assert_eq!(
+        first["userIdentity"]["invokedBy"], "AWS Internal",
+        "{first}"
+    );
+    encrypts(&ks, &key, 1);
+    let archives = archives_beside(&log);
+    assert_eq!(archives.len(), 1, "{archives:?}");
+    let v = assert_intact(&ks, &archives);
+    // CreateKey's two records, the Encrypts, the rotation record.
+    assert_eq!(v.records, 2 + calls + 1 + 1);
+    assert!(std::fs::metadata(&archives[0]).unwrap().len() >= AUDIT_ROTATE_MIN_BYTES);
+}
+
+/// The last handle dropped right after the call that crossed the size
+/// waits for the automatic rotation: a process that then exits (a CLI
+/// command) does not cut it short.
+#[test]
+fn dropping_the_last_handle_waits_for_the_automatic_rotation() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let ks = Keystore::open_with(
+        &f.path,
+        root_source(&ROOT),
+        strongroom::OpenOptions::default().audit_rotate_bytes(strongroom::AUDIT_ROTATE_MIN_BYTES),
+    )
+    .unwrap();
+    let log = ks.audit_log_path().to_path_buf();
+    while std::fs::metadata(&log).unwrap().len() < strongroom::AUDIT_ROTATE_MIN_BYTES {
+        encrypts(&ks, &key, 1);
+    }
+    drop(ks);
+    let first: Value = serde_json::from_str(&lines_of(&log)[0]).unwrap();
+    assert_eq!(first["eventName"], "RotateAuditLog", "{first}");
+    assert_intact(&f.ks, &archives_beside(&log));
+}
