@@ -1002,6 +1002,10 @@ sr_result sr_audit_events(const sr_keystore *ks,
  * cannot be locked, read, written or synced, or no longer holds what its
  * sealed checkpoint covers).
  *
+ * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
+ * with `sr_bytes_free()`, which empties them): one still holding bytes is
+ * overwritten on success, not freed, and those bytes leak unwiped.
+ *
  * # Safety
  * `ks` a live handle; `out_json` valid for a write.
  */
