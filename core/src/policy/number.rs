@@ -12,8 +12,10 @@
 //! Grammar (after trimming white space, as Rust's `f64` parser without its
 //! `inf`/`NaN` words): an optional sign, digits with at most one `.` and at
 //! least one digit, then optionally `e` or `E`, an optional sign and at least
-//! one digit. The exponent's magnitude may be at most 10^18; a larger one
-//! makes the text not a number unless every digit is zero.
+//! one digit. The exponent's magnitude is exact up to 10^18; a larger
+//! positive one makes the text not a number unless every digit is zero, a
+//! larger negative one is read as -10^18 (every text the earlier `f64`
+//! parse accepted is still a number).
 
 use alloc::vec::Vec;
 use core::cmp::Ordering;
@@ -112,9 +114,19 @@ impl Decimal {
                 exp = exp.saturating_mul(10).saturating_add(i64::from(d - b'0'));
             }
             if exp > MAX_EXPONENT {
-                // Out of range, unless the number is zero.
                 let zero = int.iter().chain(frac).all(|&d| d == b'0');
-                return zero.then(|| Decimal::new(false, &[], 0));
+                if zero {
+                    return Some(Decimal::new(false, &[], 0));
+                }
+                if !exp_neg {
+                    // Beyond every number a policy can mean (f64 read it
+                    // as infinity, which was refused too).
+                    return None;
+                }
+                // A non-zero magnitude below 10^-(10^18): kept a number of
+                // its sign, as the f64 parse before it kept it (as 0), at
+                // the smallest exponent; such numbers compare alike.
+                exp = MAX_EXPONENT;
             }
             if exp_neg {
                 exp = -exp;
@@ -285,7 +297,11 @@ mod tests {
         assert!(d("1e-1000000000000000000") < d("1e-999999999999999999"));
         // Beyond the exponent range only zero is a number.
         assert_eq!(Decimal::parse("1e1000000000000000001"), None);
-        assert_eq!(Decimal::parse("1e-99999999999999999999999"), None);
+        // A smaller magnitude stays a number (the f64 parse read it as 0),
+        // above zero and below every number of an exponent in range.
+        assert!(d("1e-99999999999999999999999") > d("0"));
+        assert!(d("1e-99999999999999999999999") < d("1e-999999999999999999"));
+        assert!(d("-1e-99999999999999999999999") < d("-0"));
         assert_eq!(d("0e99999999999999999999999"), d("0"));
     }
 
