@@ -692,3 +692,46 @@ fn dropping_the_last_handle_waits_for_the_automatic_rotation() {
     assert_eq!(first["eventName"], "RotateAuditLog", "{first}");
     assert_intact(&f.ks, &archives_beside(&log));
 }
+
+/// A log whose checkpointed records no longer verify (one byte of record 2
+/// flipped, or record 2 blanked with spaces or with newlines) is not
+/// rotated: the rotation fails with `KMSInternalException`, archives
+/// nothing, and `verify_audit_log` still reports the fault (a rotation
+/// that sealed over it would make the new file verify clean; review15 H1).
+#[test]
+fn a_log_that_does_not_verify_is_not_rotated() {
+    for how in ["flip", "spaces", "newlines"] {
+        let f = fixture();
+        let key = new_key(&f.ks).key_id;
+        for _ in 0..5 {
+            try_encrypt(&f.ks, &key, b"x").unwrap();
+        }
+        f.ks.flush_audit_log().unwrap();
+        let log = f.ks.audit_log_path().to_path_buf();
+        let mut bytes = std::fs::read(&log).unwrap();
+        let nl1 = bytes.iter().position(|&b| b == b'\n').unwrap();
+        let nl2 = nl1 + 1 + bytes[nl1 + 1..].iter().position(|&b| b == b'\n').unwrap();
+        match how {
+            "flip" => bytes[nl1 + 21] ^= 1,
+            "spaces" => bytes[nl1 + 1..nl2].fill(b' '),
+            _ => bytes[nl1 + 1..nl2].fill(b'\n'),
+        }
+        std::fs::write(&log, &bytes).unwrap();
+        assert!(f.ks.verify_audit_log().unwrap().fault.is_some(), "{how}");
+        let e = f.ks.rotate_audit_log().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{how}: {e}");
+        assert!(e.to_string().contains("does not verify"), "{how}: {e}");
+        let dir = log.parent().unwrap();
+        let archives: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|d| d.ok())
+            .filter(|d| {
+                let n = d.file_name().to_string_lossy().into_owned();
+                n.contains(".audit.0") && !n.ends_with(".audit.jsonl")
+            })
+            .collect();
+        assert!(archives.is_empty(), "{how}: an archive was written");
+        assert!(!lines_of(&log)[0].contains("RotateAuditLog"), "{how}");
+        assert!(f.ks.verify_audit_log().unwrap().fault.is_some(), "{how}");
+    }
+}

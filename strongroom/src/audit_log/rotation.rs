@@ -199,6 +199,16 @@ pub(crate) fn continues_from(
     })
 }
 
+/// A rotation refused: the log's records do not verify (`index`, 0-based
+/// over every record ever, the first bad one when known).
+fn log_not_intact(path: &Path, index: Option<u64>) -> Error {
+    let at = index.map_or(String::new(), |i| format!(" at record index {i}"));
+    Error::internal(format!(
+        "the audit log {} does not verify{at}; it is not rotated (`strongroom audit verify` shows the first bad record)",
+        path.display()
+    ))
+}
+
 /// Where the chain of a log file's `lines` starts: after the records its
 /// first line's rotation claim states (unauthenticated until that line is
 /// checked), else at genesis.
@@ -573,12 +583,26 @@ impl super::AuditSink {
                 let mut bytes = vec![0u8; usize::try_from(end.log_len).unwrap_or(0)];
                 f.read_exact_at(&mut bytes, 0)
                     .map_err(|e| io("reading", path, e))?;
-                let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
-                if lines == 0 || end.log_len < min_len {
+                if end.log_len == 0 || end.log_len < min_len {
                     return Ok(None);
                 }
+                // Only a file whose every record verifies, from the base
+                // its first line states to the sealed checkpoint, is
+                // archived: a rotation must not seal over an edited or
+                // dropped record (the new file would verify clean).
+                let text = std::str::from_utf8(&bytes).map_err(|_| log_not_intact(path, None))?;
+                let lines = split_lines(text);
+                let (base, _) = file_base(&lines);
+                match verify_from(&lines, self.root.audit_key(), base, Some(&end.checkpoint)) {
+                    Ok(state) if state == end.checkpoint => {}
+                    Ok(state) => return Err(log_not_intact(path, Some(state.count))),
+                    Err(e) => return Err(log_not_intact(path, Some(e.index))),
+                }
                 let last = end.checkpoint.count;
-                let first = last + 1 - lines;
+                if last <= base.count {
+                    return Ok(None);
+                }
+                let first = base.count + 1;
                 let archive = audit_archive_path(path, first, last);
                 remove_stale_archives(path, first, &archive);
                 let sha256 = hex::encode(
