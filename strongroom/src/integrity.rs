@@ -378,8 +378,9 @@ pub(crate) fn verify_format_3(
 
 /// Stores a new audit checkpoint in the state (counter moved). Fails
 /// closed (`KMSInternalException`, nothing written) unless `checkpoint`'s
-/// record count and log length are at least the stored one's, and equal
-/// to it when the count is the same: a checkpoint only ever moves forward
+/// record count is at least the stored one's, and the whole checkpoint
+/// equal to it when the count is the same (a higher count may come with a
+/// shorter log: a rotation started a new file): a checkpoint only ever moves forward
 /// along the chain (a stale copy of it must not cut records off), and
 /// unless `check` takes the stored state (the caller's rollback checks,
 /// `crate::anchor::StateGuard::check`). Returns the state written.

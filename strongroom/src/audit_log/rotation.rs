@@ -276,6 +276,9 @@ pub(crate) fn verify_archives(
 ) -> (Vec<ArchiveSegment>, Option<ArchiveFault>) {
     let mut segments = Vec::new();
     let mut ends = Vec::new();
+    // Each archive's first line, from the one read that is verified (a
+    // second read could find another file swapped in meanwhile).
+    let mut first_lines: Vec<Option<String>> = Vec::new();
     for path in archives {
         let fault = |record, reason: String| ArchiveFault {
             file: path.clone(),
@@ -292,6 +295,7 @@ pub(crate) fn verify_archives(
         let text = utf8_lines(bytes);
         let lines = split_lines(&text);
         let (base, _) = file_base(&lines);
+        first_lines.push(lines.first().map(|l| (*l).to_owned()));
         let end = match verify_from(&lines, key, base, None) {
             Ok(end) => end,
             Err(e) => {
@@ -311,15 +315,9 @@ pub(crate) fn verify_archives(
         ends.push(end);
     }
     // Each archive against the rotation record that follows it.
-    let firsts: Vec<Option<String>> = archives
-        .iter()
+    let firsts: Vec<Option<String>> = first_lines
+        .into_iter()
         .skip(1)
-        .map(|p| {
-            std::fs::read(p).ok().and_then(|b| {
-                let text = utf8_lines(b);
-                split_lines(&text).first().map(|l| (*l).to_owned())
-            })
-        })
         .chain(std::iter::once(current_first.map(str::to_owned)))
         .collect();
     for (i, (seg, end)) in segments.clone().iter().zip(&ends).enumerate() {
