@@ -4,7 +4,8 @@
 //! An [`AuditEvent`] becomes a CloudTrail-shaped JSON object with
 //! [`AuditEvent::to_record`]. [`chain_line`] turns a record into one JSON line
 //! carrying a `strongroomChain` field; [`verify_chain`] checks a whole log and
-//! reports the first bad record. The chain construction is specified in
+//! reports the first bad record ([`ChainVerifier`] does so one line at a
+//! time, for a log read in pieces). The chain construction is specified in
 //! `docs/FORMAT.md`, section "Audit log":
 //!
 //! - `R_i` = the canonical JSON of record *i* without `strongroomChain`
@@ -1206,7 +1207,8 @@ impl fmt::Display for ChainError {
 /// `checkpoint.count` must be `checkpoint.last`; records after it are
 /// verified as part of the chain.
 ///
-/// Returns the checkpoint of the whole log (its record count and last chain value).
+/// Returns the checkpoint of the whole log (its record count and last chain
+/// value). It is [`verify_chain_from`] from [`Checkpoint::genesis`].
 ///
 /// # Errors
 /// The first bad record and the [`ChainFault`].
@@ -1215,33 +1217,135 @@ pub fn verify_chain<'a>(
     chain_key: &[u8],
     checkpoint: Option<&Checkpoint>,
 ) -> core::result::Result<Checkpoint, ChainError> {
-    let mut state = Checkpoint::genesis();
+    verify_chain_from(lines, chain_key, Checkpoint::genesis(), checkpoint)
+}
+
+/// [`verify_chain`] of a log file that starts after `base.count` records
+/// chained to `base.last` (a rotated file: its first line is chained from
+/// `base`), with record indexes and the checkpoint's `count` over every
+/// record ever: the first line is record index `base.count`. Runs a
+/// [`ChainVerifier`].
+///
+/// # Errors
+/// The first bad record and the [`ChainFault`]; a `checkpoint` whose count
+/// is below `base.count`, or equal to it with another chain value, is a
+/// [`ChainFault::CheckpointMismatch`] at index `base.count`.
+pub fn verify_chain_from<'a>(
+    lines: impl IntoIterator<Item = &'a str>,
+    chain_key: &[u8],
+    base: Checkpoint,
+    checkpoint: Option<&Checkpoint>,
+) -> core::result::Result<Checkpoint, ChainError> {
+    let mut verifier = ChainVerifier::new(chain_key, base, checkpoint.copied())?;
     for line in lines {
-        let index = state.count;
+        verifier.next_line(line)?;
+    }
+    verifier.finish()
+}
+
+/// A chain verified one line at a time, for a caller that reads a log in
+/// pieces and never holds it whole: the one implementation of
+/// [`verify_chain`] and [`verify_chain_from`], which feed it every line.
+/// Starts at a base ([`Checkpoint::genesis`], or the state a rotated file
+/// continues from); with a sealed checkpoint, the record at the
+/// checkpoint's count must have its chain value, and [`finish`](Self::finish)
+/// requires the chain to reach that count. Memory: the key reference and
+/// two checkpoints, whatever the log's length.
+#[derive(Clone)]
+pub struct ChainVerifier<'k> {
+    chain_key: &'k [u8],
+    state: Checkpoint,
+    checkpoint: Option<Checkpoint>,
+}
+
+impl fmt::Debug for ChainVerifier<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChainVerifier")
+            .field("state", &self.state)
+            .field("checkpoint", &self.checkpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'k> ChainVerifier<'k> {
+    /// A verifier whose next line is record index `base.count` (0-based over
+    /// every record ever), chained from `base.last`, checked against
+    /// `checkpoint` (global counts) when given.
+    ///
+    /// # Errors
+    /// [`ChainFault::CheckpointMismatch`] at index `base.count` when the
+    /// checkpoint's count is below `base.count`, or equal to it with
+    /// another chain value (the file starts past the checkpoint, or not
+    /// where it ends).
+    pub fn new(
+        chain_key: &'k [u8],
+        base: Checkpoint,
+        checkpoint: Option<Checkpoint>,
+    ) -> core::result::Result<Self, ChainError> {
+        if let Some(cp) = checkpoint {
+            if cp.count < base.count || (cp.count == base.count && cp.last != base.last) {
+                return Err(ChainError {
+                    index: base.count,
+                    reason: ChainFault::CheckpointMismatch,
+                });
+            }
+        }
+        Ok(ChainVerifier {
+            chain_key,
+            state: base,
+            checkpoint,
+        })
+    }
+
+    /// Verifies the next line (one record, without its newline) and returns
+    /// the state after it.
+    ///
+    /// # Errors
+    /// The line's [`ChainFault`] at its index ([`state`](Self::state)'s
+    /// count), or [`ChainFault::CheckpointMismatch`] when it is the
+    /// checkpoint's record with another chain value; the verifier's state
+    /// is then unchanged.
+    pub fn next_line(&mut self, line: &str) -> core::result::Result<Checkpoint, ChainError> {
+        let index = self.state.count;
         let fail = |reason| ChainError { index, reason };
-        let mac = check_line(line, chain_key, &state.last).map_err(fail)?;
-        state = Checkpoint {
+        let mac = check_line(line, self.chain_key, &self.state.last).map_err(fail)?;
+        let next = Checkpoint {
             count: index + 1,
             last: mac,
         };
-        if let Some(cp) = checkpoint {
-            if cp.count == state.count && cp.last != state.last {
+        if let Some(cp) = &self.checkpoint {
+            if cp.count == next.count && cp.last != next.last {
                 return Err(fail(ChainFault::CheckpointMismatch));
             }
         }
+        self.state = next;
+        Ok(next)
     }
-    if let Some(cp) = checkpoint {
-        if state.count < cp.count {
-            return Err(ChainError {
-                index: state.count,
-                reason: ChainFault::Truncated {
-                    expected: cp.count,
-                    found: state.count,
-                },
-            });
+
+    /// The state after the last line verified (the base before any).
+    pub fn state(&self) -> Checkpoint {
+        self.state
+    }
+
+    /// Ends the log: returns the state after its last line.
+    ///
+    /// # Errors
+    /// [`ChainFault::Truncated`] (index: the records found) when the
+    /// checkpoint counts more records than were verified.
+    pub fn finish(self) -> core::result::Result<Checkpoint, ChainError> {
+        if let Some(cp) = &self.checkpoint {
+            if self.state.count < cp.count {
+                return Err(ChainError {
+                    index: self.state.count,
+                    reason: ChainFault::Truncated {
+                        expected: cp.count,
+                        found: self.state.count,
+                    },
+                });
+            }
         }
+        Ok(self.state)
     }
-    Ok(state)
 }
 
 /// Verifies one line chained after `previous` and returns the state after it
