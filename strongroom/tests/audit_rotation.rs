@@ -403,8 +403,9 @@ fn a_log_replaced_by_anyone_else_still_stops_every_operation() {
 }
 
 /// Runs [`child_process_entry`] in a new process of this test binary:
-/// `what` is `encrypt:<n>` (n Encrypts, then the handle dropped) or
-/// `crash:<step>` (a rotation that aborts after step `step`).
+/// `what` is `encrypt:<n>` (n Encrypts, then the handle dropped),
+/// `crash:<step>` (a rotation that aborts after step `step`) or `rss:`
+/// (a rotation's memory measured, [`measure_rotation_memory`]).
 fn spawn_child(db: &Path, key_id: &str, what: &str) -> Child {
     Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "child_process_entry", "--ignored", "--quiet"])
@@ -429,6 +430,7 @@ fn child_process_entry() {
     let ks = Keystore::open(&db, root_source(&ROOT)).unwrap();
     match what.split_once(':').unwrap() {
         ("encrypt", n) => encrypts(&ks, &key, n.parse().unwrap()),
+        ("rss", _) => measure_rotation_memory(&ks, Path::new(&db)),
         ("crash", step) => {
             strongroom::test_hooks::crash_rotation_after(step.parse().unwrap());
             let _ = ks.rotate_audit_log();
@@ -559,9 +561,14 @@ proptest! {
     }
 }
 
-/// A rotation removes what a crashed rotation of the same records left
-/// (a `.partial` or archive starting at the same record) and nothing else,
-/// whatever the keystore's file name (here with a `-`).
+/// A rotation removes what a crashed rotation of the same records left —
+/// `.partial` files of its segment, and archives of its segment that are
+/// byte for byte a prefix of the current log (copies of records it still
+/// holds) — and nothing else, whatever the keystore's file name (here with
+/// a `-`): a file of the segment that is not such a copy (an archive of
+/// another history), longer than the log, or a symbolic link is kept. A
+/// copy of the whole log at the archive's own name (a crashed attempt that
+/// named it) is reused.
 #[test]
 fn a_rotation_removes_only_leftovers_of_its_own_segment() {
     let dir = tempfile::tempdir().unwrap();
@@ -573,34 +580,251 @@ fn a_rotation_removes_only_leftovers_of_its_own_segment() {
     )
     .unwrap();
     let key = new_key(&ks).key_id;
-    encrypts(&ks, &key, 1);
     let log = ks.audit_log_path().to_path_buf();
+    // A crashed rotation's archive of records 1 to 2.
+    let two = std::fs::read(&log).unwrap();
+    encrypts(&ks, &key, 1);
+    ks.flush_audit_log().unwrap();
+    let three = std::fs::read(&log).unwrap();
     let d = dir.path();
-    let stale = [
-        "my-keys.db.audit.00000000000000000001-00000000000000000002.jsonl",
-        "my-keys.db.audit.00000000000000000001-00000000000000000003.jsonl.partial",
+    let name = |first: u64, last: u64, ext: &str| {
+        format!("my-keys.db.audit.{first:020}-{last:020}.jsonl{ext}")
+    };
+    let stale: Vec<(String, Vec<u8>)> = vec![
+        (name(1, 2, ""), two.clone()),
+        (name(1, 3, ".partial"), b"x\n".to_vec()),
+        (name(1, 9, ".partial"), b"x".to_vec()),
     ];
-    let kept = [
-        "my-notes.jsonl",
-        "my-keys.db.audit.00000000000000000004-00000000000000000009.jsonl",
-        "other.db.audit.00000000000000000001-00000000000000000003.jsonl",
+    let mut longer = three.clone();
+    longer.extend_from_slice(&two);
+    let kept: Vec<(String, Vec<u8>)> = vec![
+        ("my-notes.jsonl".into(), b"x\n".to_vec()),
+        (name(4, 9, ""), two.clone()),
+        (
+            "other.db.audit.00000000000000000001-00000000000000000003.jsonl".into(),
+            b"x\n".to_vec(),
+        ),
+        (name(1, 4, ""), b"x\n".to_vec()),
+        (name(1, 5, ""), longer),
+        (name(1, 7, ""), Vec::new()),
     ];
-    for n in stale.iter().chain(&kept) {
-        std::fs::write(d.join(n), "x\n").unwrap();
+    for (n, bytes) in stale.iter().chain(&kept) {
+        std::fs::write(d.join(n), bytes).unwrap();
     }
+    let link = d.join(name(1, 6, ""));
+    std::os::unix::fs::symlink(&log, &link).unwrap();
+    // The archive's own name, taken by a copy of the whole log.
+    std::fs::write(d.join(name(1, 3, "")), &three).unwrap();
     let r = ks.rotate_audit_log().unwrap();
-    assert_eq!(
-        r.archive,
-        d.join("my-keys.db.audit.00000000000000000001-00000000000000000003.jsonl")
-    );
-    for n in stale {
+    assert_eq!(r.archive, d.join(name(1, 3, "")));
+    assert_eq!(std::fs::read(&r.archive).unwrap(), three);
+    for (n, _) in &stale {
         assert!(!d.join(n).exists(), "{n} removed");
     }
-    for n in kept {
-        assert!(d.join(n).exists(), "{n} kept");
+    for (n, bytes) in &kept {
+        assert_eq!(&std::fs::read(d.join(n)).unwrap(), bytes, "{n} kept");
     }
+    assert!(std::fs::symlink_metadata(&link).is_ok(), "the link is kept");
     assert!(log.exists());
     assert_intact(&ks, &[r.archive]);
+}
+
+/// The names of the `.partial` files in `dir`.
+fn partials_in(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".partial"))
+        .collect()
+}
+
+/// A file at the name a rotation would give its archive that is not a
+/// copy of the log's records (an archive of another history, e.g. left
+/// from before the keystore was restored from a backup) is never replaced:
+/// the rotation is refused (`KMSInternalException` naming the file),
+/// deletes nothing, leaves no temporary file and the log's records where
+/// they were; once the file is moved away a rotation runs (review R4;
+/// before, the archive was renamed over it).
+#[test]
+fn a_rotation_never_replaces_a_file_at_its_archive_name() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    encrypts(&f.ks, &key, 3);
+    f.ks.flush_audit_log().unwrap();
+    let log = f.ks.audit_log_path().to_path_buf();
+    let before = std::fs::read(&log).unwrap();
+    let taken = f
+        .dir
+        .path()
+        .join("ks.db.audit.00000000000000000001-00000000000000000005.jsonl");
+    let other = b"an archive of another history\n";
+    std::fs::write(&taken, other).unwrap();
+    let e = f.ks.rotate_audit_log().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
+    assert!(
+        e.message().contains(&taken.display().to_string())
+            && e.message().contains("move that file away"),
+        "{e}"
+    );
+    assert_eq!(std::fs::read(&taken).unwrap(), other);
+    let now = std::fs::read(&log).unwrap();
+    assert!(now.starts_with(&before), "the log's records are in place");
+    assert!(!lines_of(&log)[0].contains("RotateAuditLog"));
+    assert!(partials_in(f.dir.path()).is_empty());
+    let v = f.ks.verify_audit_log().unwrap();
+    assert_eq!((v.first_record, v.fault), (1, None));
+    // Moved away: the rotation runs (records 1 to 6: the refusal is audited).
+    let moved = f.dir.path().join("moved-away.jsonl");
+    std::fs::rename(&taken, &moved).unwrap();
+    let r = f.ks.rotate_audit_log().unwrap();
+    assert_eq!((r.first_record, r.last_record), (1, 6));
+    assert_eq!(std::fs::read(&moved).unwrap(), other);
+    assert!(partials_in(f.dir.path()).is_empty());
+    assert_intact(&f.ks, &[r.archive]);
+}
+
+/// A real archive of another history at another name of the same segment
+/// (same first record, another last record, bytes that are not a prefix
+/// of the current log: here another keystore's, as after a restore from a
+/// backup) survives a rotation (review R4; before, every archive of the
+/// segment was deleted).
+#[test]
+fn a_rotation_keeps_archives_of_another_history() {
+    let g = fixture();
+    let their_key = new_key(&g.ks).key_id;
+    encrypts(&g.ks, &their_key, 1);
+    let theirs = g.ks.rotate_audit_log().unwrap();
+    assert_eq!((theirs.first_record, theirs.last_record), (1, 3));
+    let theirs_bytes = std::fs::read(&theirs.archive).unwrap();
+
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    encrypts(&f.ks, &key, 5);
+    f.ks.flush_audit_log().unwrap();
+    let ours = std::fs::read(f.ks.audit_log_path()).unwrap();
+    assert!(!ours.starts_with(&theirs_bytes), "not a prefix");
+    let planted = f.dir.path().join(theirs.archive.file_name().unwrap());
+    std::fs::write(&planted, &theirs_bytes).unwrap();
+    let r = f.ks.rotate_audit_log().unwrap();
+    assert_eq!((r.first_record, r.last_record), (1, 7));
+    assert_ne!(r.archive, planted);
+    assert_eq!(std::fs::read(&planted).unwrap(), theirs_bytes, "kept");
+    assert_eq!(std::fs::read(&r.archive).unwrap(), ours);
+    assert_intact(&f.ks, &[r.archive]);
+}
+
+/// An archive path that is not a regular file — a FIFO (whose open for
+/// reading would wait for a writer), `/dev/zero` (whose read never ends),
+/// a directory — is reported as such without blocking or reading it
+/// (review R1).
+#[test]
+fn an_archive_that_is_not_a_regular_file_is_refused_without_reading_it() {
+    let (f, archives) = rotated_three_times();
+    let fifo = f.dir.path().join("fifo.jsonl");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    for p in [fifo, PathBuf::from("/dev/zero"), f.dir.path().to_path_buf()] {
+        let fault = archive_fault(&f.ks, std::slice::from_ref(&p));
+        assert_eq!((&fault.file, fault.record), (&p, None), "{fault}");
+        assert!(fault.reason.contains("is not a regular file"), "{fault}");
+        let run = [archives[0].clone(), p.clone(), archives[2].clone()];
+        let fault = archive_fault(&f.ks, &run);
+        assert_eq!(fault.file, p, "{fault}");
+        assert!(fault.reason.contains("is not a regular file"), "{fault}");
+    }
+    assert_intact(&f.ks, &archives);
+}
+
+/// The peak resident set size of this process (`VmHWM`, bytes), first
+/// reset to the current resident size (`clear_refs` 5) when the kernel
+/// allows it.
+fn peak_rss_after_reset() -> (u64, bool) {
+    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    (vm_hwm(), reset)
+}
+
+fn vm_hwm() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .unwrap()
+        .to_owned();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
+}
+
+/// The child side of
+/// [`rotating_and_verifying_a_large_log_does_not_hold_it_in_memory`]:
+/// rotates, then verifies the archive, writing the peak RSS growth of each
+/// to `<db>.rss`.
+fn measure_rotation_memory(ks: &Keystore, db: &Path) {
+    let (before, reset) = peak_rss_after_reset();
+    let r = ks.rotate_audit_log().unwrap();
+    let rotate = vm_hwm().saturating_sub(before);
+    let (before, _) = peak_rss_after_reset();
+    let v = ks
+        .verify_audit_log_archives(std::slice::from_ref(&r.archive))
+        .unwrap();
+    let verify = vm_hwm().saturating_sub(before);
+    assert_eq!((v.fault, v.archive_fault), (None, None));
+    std::fs::write(
+        db.with_extension("rss"),
+        format!("{rotate} {verify} {reset} {before}"),
+    )
+    .unwrap();
+}
+
+/// A rotation of a log of 12 MiB and more streams it (review M1): the
+/// peak resident memory of the process that rotates grows by well under
+/// the log's size (it read the log into one buffer, and each archive
+/// checked into another), and so does that of verifying the archive. A
+/// memory bound measured in a child process (`VmHWM`), not a timing.
+#[test]
+fn rotating_and_verifying_a_large_log_does_not_hold_it_in_memory() {
+    const LOG: u64 = 12 << 20;
+    const BOUND: u64 = 4 << 20;
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let big = "v".repeat(4000);
+    let c = ctx(&[("k", big.as_str())]);
+    let log = f.ks.audit_log_path().to_path_buf();
+    while std::fs::metadata(&log).unwrap().len() < LOG {
+        for _ in 0..100 {
+            encrypt(&f.ks, &key, b"x", &c);
+        }
+    }
+    f.ks.flush_audit_log().unwrap();
+    let len = std::fs::metadata(&log).unwrap().len();
+    let out = spawn_child(&f.path, &key, "rss:")
+        .wait_with_output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let figures = std::fs::read_to_string(f.path.with_extension("rss")).unwrap();
+    let n: Vec<&str> = figures.split_whitespace().collect();
+    let (rotate, verify): (u64, u64) = (n[0].parse().unwrap(), n[1].parse().unwrap());
+    eprintln!(
+        "log {len} bytes; peak RSS growth: rotation {rotate} bytes, archive verification \
+         {verify} bytes (VmHWM reset: {}; RSS before verification {} bytes)",
+        n[2], n[3]
+    );
+    assert!(
+        rotate < BOUND,
+        "the rotation grew the peak RSS by {rotate} bytes"
+    );
+    assert!(
+        verify < BOUND,
+        "the verification grew the peak RSS by {verify} bytes"
+    );
+    let archives = archives_beside(&log);
+    assert_eq!(archives.len(), 1);
+    assert_eq!(std::fs::metadata(&archives[0]).unwrap().len(), len);
+    assert_intact(&f.ks, &archives);
 }
 
 /// `OpenOptions::audit_rotate_bytes`: a batch that leaves the log at or

@@ -12,10 +12,11 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use strongroom_core::audit::{ChainError, ChainFault, Checkpoint};
+use strongroom_core::audit::{ChainError, ChainFault, ChainVerifier, Checkpoint};
+use strongroom_core::crypto::digest::Sha256Stream;
 use strongroom_core::{Error, Result};
 
-use super::{split_lines, utf8_lines, StoredCheckpoint};
+use super::StoredCheckpoint;
 
 /// `eventName` of the record that starts every rotated log file: a
 /// Strongroom operation, named as the others (`PurgeDeletedKeys`,
@@ -25,6 +26,19 @@ pub const ROTATE_AUDIT_LOG: &str = "RotateAuditLog";
 /// Longest first line read to recognize a rotation record (a rotation
 /// record is well under 2 KiB; a longer first line is not one).
 const FIRST_LINE_MAX: u64 = 16 * 1024;
+
+/// Bytes read (and copied) at a time when a rotation or an archive check
+/// streams a file: 1 MiB.
+const PIECE: usize = 1 << 20;
+
+/// Longest line (one record, without its newline) a streamed pass holds:
+/// 16 MiB. A longer line is a fault at its record (`malformed record`),
+/// never an allocation, so that a file without newlines (or a device
+/// without end) cannot exhaust memory.
+const LINE_MAX: usize = 16 << 20;
+
+/// The fault of a line longer than [`LINE_MAX`].
+const LINE_TOO_LONG: &str = "a line longer than 16 MiB";
 
 /// The result of [`Keystore::rotate_audit_log`](crate::Keystore::rotate_audit_log):
 /// the segment of the log that was archived.
@@ -229,45 +243,241 @@ pub(crate) fn verify_from(
     base: Checkpoint,
     cp: Option<&Checkpoint>,
 ) -> std::result::Result<Checkpoint, ChainError> {
-    if let Some(cp) = cp {
-        if cp.count < base.count || (cp.count == base.count && cp.last != base.last) {
-            // The file starts past the checkpoint, or not where it ends.
-            return Err(ChainError {
-                index: base.count,
-                reason: ChainFault::CheckpointMismatch,
-            });
+    strongroom_core::audit::verify_chain_from(lines.iter().copied(), key, base, cp)
+}
+
+/// One streamed pass over a log file's bytes, fed in pieces of any size:
+/// hashes them (SHA-256), splits them into lines (a line may straddle
+/// pieces; at most [`LINE_MAX`] bytes of one are held) and verifies each
+/// with a [`ChainVerifier`] from the base the first line states (as
+/// [`file_base`]; a first line longer than [`FIRST_LINE_MAX`] is not a
+/// rotation record), against a sealed checkpoint when given. The lines are
+/// those of `split_lines(utf8_lines(bytes))`: a line that is not UTF-8 is
+/// verified as `NOT_UTF8` (a fault at its index), and bytes after the last
+/// newline are a last line. Stops verifying at the first fault.
+pub(crate) struct LinePass<'k> {
+    key: &'k [u8],
+    cp: Option<Checkpoint>,
+    verifier: Option<ChainVerifier<'k>>,
+    base: Checkpoint,
+    first_line: Option<String>,
+    carry: Vec<u8>,
+    hash: Sha256Stream,
+    len: u64,
+    fault: Option<ChainError>,
+}
+
+/// What a [`LinePass`] found.
+pub(crate) struct PassEnd {
+    /// The base the file's first line states (genesis for none).
+    pub base: Checkpoint,
+    /// The first line, when at most [`FIRST_LINE_MAX`] bytes.
+    pub first_line: Option<String>,
+    /// Bytes fed.
+    pub len: u64,
+    /// SHA-256 of the bytes fed (of all of them only without a fault).
+    pub sha256: [u8; 32],
+    /// The state after the last line, or the first fault.
+    pub end: std::result::Result<Checkpoint, ChainError>,
+}
+
+impl<'k> LinePass<'k> {
+    /// A pass verifying under the chain key `key`, against the sealed
+    /// checkpoint `cp` (global counts) when given.
+    pub(crate) fn new(key: &'k [u8], cp: Option<Checkpoint>) -> Self {
+        LinePass {
+            key,
+            cp,
+            verifier: None,
+            base: Checkpoint::genesis(),
+            first_line: None,
+            carry: Vec::new(),
+            hash: Sha256Stream::new(),
+            len: 0,
+            fault: None,
         }
     }
-    let mut state = base;
-    for line in lines {
-        let index = state.count;
-        let fail = |reason| ChainError { index, reason };
-        state = strongroom_core::audit::verify_next_line(line, key, &state).map_err(fail)?;
-        if let Some(cp) = cp {
-            if cp.count == state.count && cp.last != state.last {
-                return Err(fail(ChainFault::CheckpointMismatch));
+
+    /// Whether a fault was found (nothing more needs to be fed).
+    pub(crate) fn failed(&self) -> bool {
+        self.fault.is_some()
+    }
+
+    /// The next bytes of the file.
+    pub(crate) fn feed(&mut self, piece: &[u8]) {
+        self.hash.update(piece);
+        self.len += piece.len() as u64;
+        let mut rest = piece;
+        while self.fault.is_none() {
+            let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
+                break;
+            };
+            let (head, tail) = (&rest[..nl], &rest[nl + 1..]);
+            rest = tail;
+            if self.carry.is_empty() {
+                self.line(head);
+            } else if self.carry.len() + head.len() > LINE_MAX {
+                self.too_long();
+            } else {
+                let mut line = std::mem::take(&mut self.carry);
+                line.extend_from_slice(head);
+                self.line(&line);
+                line.clear();
+                self.carry = line;
+            }
+        }
+        if self.fault.is_none() {
+            if self.carry.len() + rest.len() > LINE_MAX {
+                self.too_long();
+            } else {
+                self.carry.extend_from_slice(rest);
             }
         }
     }
-    if let Some(cp) = cp {
-        if state.count < cp.count {
-            return Err(ChainError {
-                index: state.count,
-                reason: ChainFault::Truncated {
-                    expected: cp.count,
-                    found: state.count,
-                },
+
+    /// A line longer than [`LINE_MAX`]: a fault at its record (a first
+    /// line so long is not a rotation record: the chain starts at genesis).
+    fn too_long(&mut self) {
+        self.carry = Vec::new();
+        if self.verifier.is_none() {
+            self.start(None);
+        }
+        if self.fault.is_none() {
+            let index = self
+                .verifier
+                .as_ref()
+                .map_or(self.base.count, |v| v.state().count);
+            self.fault = Some(ChainError {
+                index,
+                reason: ChainFault::Malformed(LINE_TOO_LONG),
             });
         }
     }
-    Ok(state)
+
+    /// Starts the chain at the base `first` (the first line, `None` for a
+    /// file without lines) states.
+    fn start(&mut self, first: Option<&str>) {
+        let first = first.filter(|l| l.len() as u64 <= FIRST_LINE_MAX);
+        self.base = first
+            .and_then(RotationClaim::of_line)
+            .map_or_else(Checkpoint::genesis, |c| c.base());
+        self.first_line = first.map(str::to_owned);
+        match ChainVerifier::new(self.key, self.base, self.cp) {
+            Ok(v) => self.verifier = Some(v),
+            Err(e) => self.fault = Some(e),
+        }
+    }
+
+    fn line(&mut self, bytes: &[u8]) {
+        let text = std::str::from_utf8(bytes).unwrap_or(super::NOT_UTF8);
+        if self.verifier.is_none() {
+            self.start(Some(text));
+        }
+        if let Some(v) = &mut self.verifier {
+            if let Err(e) = v.next_line(text) {
+                self.fault = Some(e);
+            }
+        }
+    }
+
+    /// The end of the file: its last line (if it does not end in a
+    /// newline) verified, and the chain checked against the checkpoint.
+    pub(crate) fn finish(mut self) -> PassEnd {
+        if self.fault.is_none() && !self.carry.is_empty() {
+            let last = std::mem::take(&mut self.carry);
+            self.line(&last);
+        }
+        if self.fault.is_none() && self.verifier.is_none() {
+            self.start(None);
+        }
+        let end = match (self.fault, self.verifier) {
+            (Some(e), _) => Err(e),
+            (None, Some(v)) => v.finish(),
+            // (Not reached: `start` sets one or the other.)
+            (None, None) => Err(ChainError {
+                index: 0,
+                reason: ChainFault::Malformed("no record"),
+            }),
+        };
+        PassEnd {
+            base: self.base,
+            first_line: self.first_line,
+            len: self.len,
+            sha256: self.hash.finish(),
+            end,
+        }
+    }
+}
+
+/// Why a streamed pass stopped.
+pub(crate) enum StreamError {
+    /// Reading the file failed.
+    Read(std::io::Error),
+    /// The copy of a piece failed.
+    Copy(std::io::Error),
+}
+
+/// Feeds a file to `pass` in pieces of [`PIECE`] bytes, up to `limit`
+/// bytes or its end: `read(buf, offset)` fills the start of `buf` (0 at
+/// the end), `copy(piece, offset)` is given each piece after `pass`. Stops
+/// early at the pass's first fault. Holds one piece in memory.
+pub(crate) fn stream(
+    pass: &mut LinePass<'_>,
+    limit: Option<u64>,
+    mut read: impl FnMut(&mut [u8], u64) -> std::io::Result<usize>,
+    mut copy: impl FnMut(&[u8], u64) -> std::io::Result<()>,
+) -> std::result::Result<(), StreamError> {
+    let mut buf = vec![0u8; PIECE];
+    let mut offset = 0u64;
+    loop {
+        let want = limit.map_or(PIECE, |l| {
+            usize::try_from(l.saturating_sub(offset)).map_or(PIECE, |r| r.min(PIECE))
+        });
+        if want == 0 || pass.failed() {
+            return Ok(());
+        }
+        let n = match read(&mut buf[..want], offset) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n.min(want),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(StreamError::Read(e)),
+        };
+        pass.feed(&buf[..n]);
+        copy(&buf[..n], offset).map_err(StreamError::Copy)?;
+        offset += n as u64;
+    }
+}
+
+/// Opens `path` for reading without blocking on a FIFO (and, with
+/// `nofollow`, without following a symbolic link), and checks that it is a
+/// regular file: returns it with its length, or `Ok(None)` for anything
+/// else (a directory, device, FIFO or socket, which could block a read or
+/// never end).
+pub(crate) fn open_regular(path: &Path, nofollow: bool) -> std::io::Result<Option<(File, u64)>> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        let mut flags = rustix::fs::OFlags::NONBLOCK;
+        if nofollow {
+            flags |= rustix::fs::OFlags::NOFOLLOW;
+        }
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, flags.bits() as i32);
+    }
+    #[cfg(not(unix))]
+    let _ = nofollow;
+    let f = options.open(path)?;
+    let meta = f.metadata()?;
+    Ok(meta.is_file().then_some((f, meta.len())))
 }
 
 /// Checks `archives` (oldest first) against each other and against the
 /// current log whose first line is `current_first` (`current` its path):
 /// each archive's chain verifies from its own start, and the next file's
 /// rotation record names it, with its record range, length, SHA-256 and
-/// final chain value. Returns the archives read and the first fault.
+/// final chain value. Each archive is read once, streamed (one piece and
+/// one line at a time in memory), and must be a regular file. Returns the
+/// archives read and the first fault.
 pub(crate) fn verify_archives(
     archives: &[PathBuf],
     key: &[u8],
@@ -285,18 +495,35 @@ pub(crate) fn verify_archives(
             record,
             reason,
         };
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
+        let mut file = match open_regular(path, false) {
+            Ok(Some((f, _))) => f,
+            Ok(None) => {
+                return (
+                    segments,
+                    Some(fault(
+                        None,
+                        "is not a regular file (a directory, device or pipe)".to_owned(),
+                    )),
+                )
+            }
             Err(e) => return (segments, Some(fault(None, format!("cannot be read: {e}")))),
         };
-        let sha256 =
-            hex::encode(strongroom_core::crypto::digest::DigestAlgorithm::Sha256.digest(&bytes));
-        let len = bytes.len() as u64;
-        let text = utf8_lines(bytes);
-        let lines = split_lines(&text);
-        let (base, _) = file_base(&lines);
-        first_lines.push(lines.first().map(|l| (*l).to_owned()));
-        let end = match verify_from(&lines, key, base, None) {
+        let mut pass = LinePass::new(key, None);
+        let read = |buf: &mut [u8], _| std::io::Read::read(&mut file, buf);
+        if let Err(StreamError::Read(e) | StreamError::Copy(e)) =
+            stream(&mut pass, None, read, |_, _| Ok(()))
+        {
+            return (segments, Some(fault(None, format!("cannot be read: {e}"))));
+        }
+        let PassEnd {
+            base,
+            first_line,
+            len,
+            sha256,
+            end,
+        } = pass.finish();
+        first_lines.push(first_line);
+        let end = match end {
             Ok(end) => end,
             Err(e) => {
                 return (
@@ -310,7 +537,7 @@ pub(crate) fn verify_archives(
             first_record: base.count + 1,
             last_record: end.count,
             bytes: len,
-            sha256,
+            sha256: hex::encode(sha256),
         });
         ends.push(end);
     }
@@ -393,46 +620,166 @@ pub(crate) fn verify_archives(
     (segments, None)
 }
 
-/// Creates `path` (mode 0600 on Unix), replacing a file left there.
+/// Creates `path` with `mode` (Unix; the fd returned can read and write
+/// whatever the mode), replacing a file left there.
 #[cfg(unix)]
-pub(crate) fn create_replacing(path: &Path) -> std::io::Result<File> {
+pub(crate) fn create_replacing(path: &Path, mode: u32) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
         _ => {}
     }
     super::log_options()
+        .mode(mode)
         .create_new(true)
         .read(true)
         .write(true)
         .open(path)
 }
 
-/// Removes archives of a segment starting at record `first` other than
-/// `keep`, and their `.partial` files: left by a rotation that crashed
-/// before it committed (copies of records still in the current log).
+/// The directory that holds `log` (`.` for a bare file name).
 #[cfg(unix)]
-pub(crate) fn remove_stale_archives(log: &Path, first: u64, keep: &Path) {
-    let Some(dir) = log.parent().map(|d| {
-        if d.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            d
-        }
-    }) else {
-        return;
-    };
+fn dir_of(log: &Path) -> &Path {
+    match log.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+/// The file names in the directory of `log` that start with the archive
+/// prefix of a segment starting at record `first` and end with `suffix`.
+#[cfg(unix)]
+fn segment_files(log: &Path, first: u64, suffix: &str) -> Vec<PathBuf> {
     let prefix = archive_prefix(log, first);
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
+    let Ok(entries) = std::fs::read_dir(dir_of(log)) else {
+        return Vec::new();
     };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with(&prefix)
-            && (name.ends_with(".jsonl") || name.ends_with(".jsonl.partial"))
-            && entry.path().file_name() != keep.file_name()
-        {
-            let _ = std::fs::remove_file(entry.path());
+    entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(&prefix) && name.ends_with(suffix)
+        })
+        .map(|e| e.path())
+        .collect()
+}
+
+/// Removes the `.partial` files of archives of a segment starting at record
+/// `first`: left by a rotation that crashed before naming its archive (a
+/// rotation removes its own on every error).
+#[cfg(unix)]
+pub(crate) fn remove_stale_partials(log: &Path, first: u64) {
+    for p in segment_files(log, first, ".jsonl.partial") {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+/// Whether the first `len` bytes of `a` and `b` are the same (read in
+/// 64 KiB pieces).
+#[cfg(unix)]
+fn same_bytes(a: &File, b: &File, len: u64) -> std::io::Result<bool> {
+    use std::os::unix::fs::FileExt;
+    const STEP: usize = 64 * 1024;
+    let (mut x, mut y) = (vec![0u8; STEP], vec![0u8; STEP]);
+    let mut offset = 0u64;
+    while offset < len {
+        let n = usize::try_from(len - offset).map_or(STEP, |r| r.min(STEP));
+        a.read_exact_at(&mut x[..n], offset)?;
+        b.read_exact_at(&mut y[..n], offset)?;
+        if x[..n] != y[..n] {
+            return Ok(false);
         }
+        offset += n as u64;
+    }
+    Ok(true)
+}
+
+/// `path` opened if it is a regular file (not a link) whose bytes are a
+/// non-empty prefix of the `len` bytes of `copy` (exactly them with
+/// `whole`): a copy of records the current log holds.
+#[cfg(unix)]
+fn copy_of(path: &Path, copy: &File, len: u64, whole: bool) -> Option<File> {
+    let (f, l) = open_regular(path, true).ok()??;
+    let fits = if whole { l == len } else { l > 0 && l <= len };
+    (fits && same_bytes(&f, copy, l).ok()?).then_some(f)
+}
+
+/// Removes the archives of a segment starting at record `first`, other than
+/// `keep`, that are provably redundant: regular files whose bytes are a
+/// prefix of `copy` (the current log's `len` verified bytes, as copied to
+/// the new archive's temporary file) — left by a rotation that crashed
+/// after naming its archive and before committing, when records were
+/// appended since. Any other file (an archive of another history, after a
+/// keystore was restored from a backup or imported at an old path) is
+/// left alone.
+#[cfg(unix)]
+pub(crate) fn remove_redundant_archives(
+    log: &Path,
+    first: u64,
+    keep: &Path,
+    copy: &File,
+    len: u64,
+) {
+    for p in segment_files(log, first, ".jsonl") {
+        if p.file_name() != keep.file_name() && copy_of(&p, copy, len, false).is_some() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// A rotation refused: the archive's name is taken by another file.
+#[cfg(unix)]
+fn archive_name_taken(log: &Path, archive: &Path) -> Error {
+    Error::internal(format!(
+        "the audit log {} is not rotated: its archive's name {} is taken by a file that is not \
+         a copy of the log's records (an archive of another history, e.g. from before the \
+         keystore was restored from a backup); nothing was deleted: move that file away and \
+         rotate again",
+        log.display(),
+        archive.display()
+    ))
+}
+
+/// Gives the temporary file `partial` (holding `len` bytes, open as
+/// `copy`) the name `archive` without replacing a file there: a hard link
+/// (or, where hard links are refused, `renameat2` with `RENAME_NOREPLACE`
+/// on Linux). A name taken by a regular file with the same bytes (an
+/// earlier attempt that crashed after naming it) is kept as it is; taken
+/// by anything else, the rotation is refused. The caller removes
+/// `partial`.
+#[cfg(unix)]
+fn name_archive(log: &Path, partial: &Path, archive: &Path, copy: &File, len: u64) -> Result<()> {
+    let taken = || match copy_of(archive, copy, len, true) {
+        Some(existing) => existing
+            .sync_all()
+            .map_err(|e| super::io_err("syncing", archive, &e)),
+        None => Err(archive_name_taken(log, archive)),
+    };
+    match std::fs::hard_link(partial, archive) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => taken(),
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        Err(e) => {
+            use rustix::fs::{renameat_with, RenameFlags, CWD};
+            match renameat_with(CWD, partial, CWD, archive, RenameFlags::NOREPLACE) {
+                Ok(()) => Ok(()),
+                Err(rustix::io::Errno::EXIST) => taken(),
+                Err(_) => Err(super::io_err("naming", partial, &e)),
+            }
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        Err(e) => Err(super::io_err("naming", partial, &e)),
+    }
+}
+
+/// Removes a temporary file when dropped (on every return, error or not).
+#[cfg(unix)]
+struct RemoveOnDrop<'a>(&'a Path);
+
+#[cfg(unix)]
+impl Drop for RemoveOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.0);
     }
 }
 
@@ -578,49 +925,67 @@ impl super::AuditSink {
                 self.set_tail(&mut tail, id, end);
                 tail.unsynced_since = None;
                 crate::test_hooks::rotation_step(1);
-                let mut bytes = vec![0u8; usize::try_from(end.log_len).unwrap_or(0)];
-                f.read_exact_at(&mut bytes, 0)
-                    .map_err(|e| io("reading", path, e))?;
                 if end.log_len == 0 || end.log_len < min_len {
                     return Ok(None);
                 }
-                // Only a file whose every record verifies, from the base
-                // its first line states to the sealed checkpoint, is
-                // archived: a rotation must not seal over an edited or
-                // dropped record (the new file would verify clean).
-                let text = std::str::from_utf8(&bytes).map_err(|_| log_not_intact(path, None))?;
-                let lines = split_lines(text);
-                let (base, _) = file_base(&lines);
-                match verify_from(&lines, self.root.audit_key(), base, Some(&end.checkpoint)) {
-                    Ok(state) if state == end.checkpoint => {}
-                    Ok(state) => return Err(log_not_intact(path, Some(state.count))),
-                    Err(e) => return Err(log_not_intact(path, Some(e.index))),
-                }
+                // The segment starts after the base the first line states
+                // (the streamed pass below must find the same).
+                let base = first_line(&f, end.log_len)
+                    .as_deref()
+                    .and_then(RotationClaim::of_line)
+                    .map_or_else(Checkpoint::genesis, |c| c.base());
                 let last = end.checkpoint.count;
-                if last <= base.count {
-                    return Ok(None);
-                }
                 let first = base.count + 1;
                 let archive = audit_archive_path(path, first, last);
-                remove_stale_archives(path, first, &archive);
-                let sha256 = hex::encode(
-                    strongroom_core::crypto::digest::DigestAlgorithm::Sha256.digest(&bytes),
-                );
-                // The archive: written whole under a temporary name, then named.
                 let partial = {
                     let mut n = archive.as_os_str().to_owned();
                     n.push(".partial");
                     PathBuf::from(n)
                 };
-                {
-                    let a = create_replacing(&partial).map_err(|e| io("creating", &partial, e))?;
-                    a.write_all_at(&bytes, 0)
-                        .and_then(|()| a.sync_all())
-                        .map_err(|e| io("writing", &partial, e))?;
-                    set_read_only(&a).map_err(|e| io("writing", &partial, e))?;
+                remove_stale_partials(path, first);
+                // The archive: copied under a temporary name (read only from
+                // its creation; removed on every error), then named.
+                let a =
+                    create_replacing(&partial, 0o400).map_err(|e| io("creating", &partial, e))?;
+                let temporary = RemoveOnDrop(&partial);
+                // Only a file whose every record verifies, from the base
+                // its first line states to the sealed checkpoint, is
+                // archived: a rotation must not seal over an edited or
+                // dropped record (the new file would verify clean). The
+                // file is streamed: read, hashed, verified line by line and
+                // copied one piece at a time, never held whole.
+                let mut pass = LinePass::new(self.root.audit_key(), Some(end.checkpoint));
+                match stream(
+                    &mut pass,
+                    Some(end.log_len),
+                    |buf, offset| f.read_at(buf, offset),
+                    |piece, offset| a.write_all_at(piece, offset),
+                ) {
+                    Ok(()) => {}
+                    Err(StreamError::Read(e)) => return Err(io("reading", path, e)),
+                    Err(StreamError::Copy(e)) => return Err(io("writing", &partial, e)),
                 }
+                let read = pass.finish();
+                match read.end {
+                    Ok(state) if state == end.checkpoint => {}
+                    Ok(state) => return Err(log_not_intact(path, Some(state.count))),
+                    Err(e) => return Err(log_not_intact(path, Some(e.index))),
+                }
+                if read.len != end.log_len || read.base != base {
+                    // The file changed under the lock (shorter, or another
+                    // first line than the one the name was taken from).
+                    return Err(log_not_intact(path, None));
+                }
+                if last <= base.count {
+                    return Ok(None);
+                }
+                a.sync_all().map_err(|e| io("writing", &partial, e))?;
+                let sha256 = hex::encode(read.sha256);
                 crate::test_hooks::rotation_step(2);
-                std::fs::rename(&partial, &archive).map_err(|e| io("renaming", &partial, e))?;
+                remove_redundant_archives(path, first, &archive, &a, end.log_len);
+                name_archive(path, &partial, &archive, &a, end.log_len)?;
+                drop(temporary);
+                drop(a);
                 super::sync_parent_dir(&archive)?;
                 crate::test_hooks::rotation_step(3);
                 let claim = RotationClaim {
@@ -664,7 +1029,7 @@ impl super::AuditSink {
                 // The new file, locked before it is named (so that nobody
                 // appends to it before its checkpoint is stored below).
                 let tmp = rotating_path(path);
-                let nf = create_replacing(&tmp).map_err(|e| io("creating", &tmp, e))?;
+                let nf = create_replacing(&tmp, 0o600).map_err(|e| io("creating", &tmp, e))?;
                 let new_lock = super::FileLock::acquire(&nf, &tmp)?;
                 nf.write_all_at(line.as_bytes(), 0)
                     .and_then(|()| nf.sync_data())
@@ -707,9 +1072,103 @@ impl super::AuditSink {
     }
 }
 
-/// Makes an archive read only (mode 0400): it is never written again.
-#[cfg(unix)]
-fn set_read_only(f: &File) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    f.set_permissions(std::fs::Permissions::from_mode(0o400))
+#[cfg(test)]
+mod tests {
+    //! The streamed pass ([`LinePass`]) against the whole-file reading it
+    //! replaced (`utf8_lines`, `split_lines`, [`file_base`], [`verify_from`]):
+    //! the same lines, base, result and SHA-256 whatever the pieces.
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use strongroom_core::audit::{chain_line, Checkpoint};
+
+    const KEY: &[u8] = b"chain key";
+
+    /// Three chained lines, each with its newline.
+    fn chained() -> Vec<u8> {
+        let mut state = Checkpoint::genesis();
+        let mut out = Vec::new();
+        for i in 0..3 {
+            let (line, next) = chain_line(
+                KEY,
+                &state,
+                &serde_json::json!({ "eventName": "E", "n": i }),
+            )
+            .unwrap();
+            out.extend_from_slice(line.as_bytes());
+            out.push(b'\n');
+            state = next;
+        }
+        out
+    }
+
+    fn whole(
+        bytes: &[u8],
+    ) -> (
+        Checkpoint,
+        Option<String>,
+        std::result::Result<Checkpoint, ChainError>,
+    ) {
+        let text = super::super::utf8_lines(bytes.to_vec());
+        let lines = super::super::split_lines(&text);
+        let (base, _) = file_base(&lines);
+        let end = verify_from(&lines, KEY, base, None);
+        (base, lines.first().map(|l| (*l).to_owned()), end)
+    }
+
+    #[test]
+    fn any_pieces_give_what_the_whole_file_gave() {
+        let good = chained();
+        let mut cases = vec![Vec::new(), good.clone(), b"\n".to_vec()];
+        cases.push(good[..good.len() - 1].to_vec()); // no final newline
+        cases.push([&good[..], b"\n"].concat()); // an empty last line
+        cases.push([&good[..], b"x"].concat()); // a torn last line
+        let mut bad = good.clone();
+        bad[40] = 0xff; // not UTF-8 in record 0
+        cases.push(bad);
+        let mut bad = good.clone();
+        let second = good.iter().position(|&b| b == b'\n').unwrap() + 30;
+        bad[second] ^= 1; // an edited byte in record 1
+        cases.push(bad);
+        for bytes in &cases {
+            let (base, first, end) = whole(bytes);
+            for step in [1, 2, 7, 100, bytes.len().max(1)] {
+                let mut pass = LinePass::new(KEY, None);
+                for piece in bytes.chunks(step) {
+                    pass.feed(piece);
+                }
+                let got = pass.finish();
+                assert_eq!(got.end, end, "{step}: {:?}", String::from_utf8_lossy(bytes));
+                assert_eq!(got.base, base);
+                if end.is_ok() {
+                    assert_eq!(got.first_line, first);
+                    assert_eq!(got.len, bytes.len() as u64);
+                    assert_eq!(
+                        got.sha256[..],
+                        strongroom_core::crypto::digest::DigestAlgorithm::Sha256.digest(bytes)[..]
+                    );
+                }
+            }
+        }
+    }
+
+    /// A line longer than [`LINE_MAX`] is a fault at its record, and what is
+    /// held stays bounded (fed without a newline, piece after piece).
+    #[test]
+    fn an_over_long_line_is_a_fault_not_an_allocation() {
+        let good = chained();
+        let mut pass = LinePass::new(KEY, None);
+        pass.feed(&good);
+        let piece = vec![b'a'; PIECE];
+        let mut fed = 0;
+        while !pass.failed() {
+            pass.feed(&piece);
+            fed += PIECE;
+            assert!(pass.carry.len() <= LINE_MAX);
+            assert!(fed <= LINE_MAX + PIECE, "never refused");
+        }
+        let end = pass.finish().end.unwrap_err();
+        assert_eq!(end.index, 3);
+        assert_eq!(end.reason, ChainFault::Malformed(LINE_TOO_LONG));
+    }
 }
