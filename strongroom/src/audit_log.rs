@@ -717,7 +717,7 @@ impl Keystore {
     /// names the archive (`docs/FORMAT.md`, "Audit log rotation and
     /// archives"), as CloudTrail ends one log file and starts the next.
     /// Under the log's lock (appenders of every handle and process wait,
-    /// for about the time it takes to read, hash and copy the file): the
+    /// for about the time it takes to read, hash, verify and copy the file): the
     /// log is made durable and checkpointed (the events this handle queued
     /// in [`AuditWriteMode::WriteBehind`] written first), copied to
     /// [`audit_archive_path`]`(log, first, last)` (mode 0400), and replaced
@@ -728,13 +728,18 @@ impl Keystore {
     /// [`verify_audit_log_archives`](Self::verify_audit_log_archives).
     /// Other handles and processes notice the new file at their next append
     /// and continue in it. The archives are the caller's: moving or deleting
-    /// them does not affect the keystore. The segment is read into memory
-    /// (rotate before the log outgrows it, e.g. every 64 MiB).
+    /// them does not affect the keystore, and a rotation never removes or
+    /// replaces an archive that is not a copy of records the log still
+    /// holds. The segment is streamed in 1 MiB pieces (memory does not grow
+    /// with the log; a record line longer than 16 MiB makes the log not
+    /// verify).
     ///
     /// A crash at any point leaves a keystore that opens and a log that
     /// verifies: before the new file is renamed into place, the old log
-    /// stays current (an archive or `.partial` file left beside it is
-    /// removed by the next rotation of the same records); after, the new
+    /// stays current (a `.partial` file left beside it is removed by the
+    /// next rotation of the same records, and an archive while it is a
+    /// copy of the start of the log; at the archive's own name it is
+    /// reused); after, the new
     /// file's first line continues exactly from the stored checkpoint, which
     /// appends and flushes accept (and checkpoint).
     ///
@@ -745,9 +750,12 @@ impl Keystore {
     /// `KMSInvalidStateException` when the log holds no record;
     /// `ValidationException` on a [`dry_run`](Self::dry_run) handle or in a
     /// process made by `fork()`; `KMSInternalException` when the log cannot
-    /// be locked, read, written or synced, the archive or new file cannot be
+    /// be locked, read, written or synced, the log's records do not verify
+    /// (nothing is archived), the archive's name is taken by a file that is
+    /// not a copy of the log's records (the message names it: move it
+    /// away; nothing is deleted), the archive or new file cannot be
     /// created (e.g. a full disk or a read-only directory: nothing then
-    /// changes but a leftover `.partial` or `.rotating` file), the log does
+    /// changes but a leftover `.rotating` file or a named archive), the log does
     /// not hold what the sealed checkpoint covers (it stops every operation,
     /// see "Fail closed"), or the checkpoint fails authentication. An error
     /// reported after the new file was renamed into place (a failed
@@ -984,7 +992,7 @@ pub enum AuditWriteMode {
 pub const AUDIT_ROTATE_MIN_BYTES: u64 = 64 * 1024;
 
 /// Largest size of [`OpenOptions::audit_rotate_bytes`](crate::OpenOptions::audit_rotate_bytes)
-/// (1 GiB: a rotation reads the file into memory).
+/// (1 GiB: appenders wait while a rotation copies the file).
 pub const AUDIT_ROTATE_MAX_BYTES: u64 = 1 << 30;
 
 /// Checks [`OpenOptions::audit_rotate_bytes`](crate::OpenOptions::audit_rotate_bytes).

@@ -820,8 +820,12 @@ impl super::AuditSink {
     ///
     /// 1. the valid chain's end is synced and checkpointed (an invalid tail
     ///    past it cut, as an append does);
-    /// 2. the file is copied to `<archive>.partial` (mode 0400) with its
-    ///    SHA-256, synced, renamed to the archive name, the directory synced;
+    /// 2. the file is streamed to `<archive>.partial` (created mode 0400,
+    ///    removed on every error) in 1 MiB pieces, hashed and verified line
+    ///    by line, synced; redundant copies of the segment removed; linked to
+    ///    the archive name without replacing anything (a file there with
+    ///    the same bytes is reused, any other refuses the rotation), the
+    ///    directory synced;
     /// 3. the new file is written as `<log>.rotating` (its one line the
     ///    `RotateAuditLog` record chained after the last record), locked,
     ///    synced, and renamed over the log (the commit point: the old file
