@@ -395,7 +395,9 @@ pub struct OpenOptions {
     /// does, its `RotateAuditLog` record a service event (`eventType`
     /// `AwsServiceEvent`, invoked by `AWS Internal`, time from the system
     /// clock). A rotation that fails (e.g. a read-only directory) is
-    /// retried once the log has grown by the size again. Dropping the last
+    /// audited as a `RotateAuditLog` service event with its `errorCode`
+    /// and `errorMessage`, and retried once the log has grown by the size
+    /// again. Dropping the last
     /// handle waits for a rotation in progress. Refused
     /// (`ValidationException`) out of range.
     pub audit_rotate_bytes: Option<u64>,

@@ -1,5 +1,5 @@
 //! Edges of audit log rotation: a flush racing rotations by another
-//! handle.
+//! handle, a failed automatic rotation audited.
 #![cfg(unix)]
 #![allow(clippy::unwrap_used)]
 
@@ -86,4 +86,57 @@ fn flushes_racing_rotations_by_another_handle_never_fail() {
         // rotation, one record per rotation: none lost.
         assert_eq!(v.records, 2 + (flushes + 2 * rotations) as u64, "{v:?}");
     }
+}
+
+/// An automatic rotation that fails (here: a directory stands where the
+/// new log file is written, `<log>.rotating`) is audited in the current
+/// file as a `RotateAuditLog` service event with its `errorCode` and
+/// `errorMessage`, as a failed `rotate_audit_log` is (review R6); the log
+/// still verifies, and the next rotation, once the obstacle is gone,
+/// archives it.
+#[test]
+fn a_failed_automatic_rotation_is_audited() {
+    use strongroom::{OpenOptions, AUDIT_ROTATE_MIN_BYTES};
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let ks = Keystore::open_with(
+        &f.path,
+        root_source(&ROOT),
+        OpenOptions::default().audit_rotate_bytes(AUDIT_ROTATE_MIN_BYTES),
+    )
+    .unwrap();
+    let log = ks.audit_log_path().to_path_buf();
+    let mut rotating = log.clone().into_os_string();
+    rotating.push(".rotating");
+    std::fs::create_dir(&rotating).unwrap();
+    while std::fs::metadata(&log).unwrap().len() < AUDIT_ROTATE_MIN_BYTES {
+        try_encrypt(&ks, &key, b"x").unwrap();
+    }
+    // The last handle of this open waits for the automatic rotation.
+    drop(ks);
+    let failures: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["eventName"] == "RotateAuditLog")
+        .collect();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    let r = &failures[0];
+    assert_eq!(r["eventType"], "AwsServiceEvent", "{r}");
+    assert_eq!(r["errorCode"], "KMSInternalException", "{r}");
+    assert!(
+        r["errorMessage"].as_str().unwrap().contains(".rotating"),
+        "{r}"
+    );
+    let v = f.ks.verify_audit_log().unwrap();
+    assert!(
+        v.fault.is_none() && v.records == v.checkpoint_records,
+        "{v:?}"
+    );
+    std::fs::remove_dir(&rotating).unwrap();
+    f.ks.rotate_audit_log().unwrap();
+    let archives = archives_beside(&log);
+    assert_eq!(archives.len(), 1, "{archives:?}");
+    let v = f.ks.verify_audit_log_archives(&archives).unwrap();
+    assert!(v.fault.is_none() && v.archive_fault.is_none(), "{v:?}");
 }
