@@ -223,6 +223,80 @@ pub fn audit_log_path(keystore_path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Longest file name, in bytes, that the usual file systems accept
+/// (`NAME_MAX` on Linux, the BSDs and macOS).
+const NAME_MAX: usize = 255;
+
+/// Length in bytes of the longest file name written beside the log `log`:
+/// the temporary name of an archive of the largest record numbers,
+/// `<log without .jsonl>.<first:020>-<last:020>.jsonl.partial`.
+fn longest_side_name(log: &Path) -> usize {
+    let archive = audit_archive_path(log, u64::MAX, u64::MAX);
+    archive.file_name().map_or(0, |n| n.len()) + ".partial".len()
+}
+
+/// Longest keystore file name, in bytes, whose audit log's archives can be
+/// named: [`NAME_MAX`] less what the longest archive temporary name adds to
+/// the keystore's file name (62 bytes: `.audit.`, two 20-digit record
+/// numbers and a `-`, `.jsonl.partial`), so 193 bytes.
+pub(crate) fn keystore_name_max() -> usize {
+    NAME_MAX.saturating_sub(longest_side_name(&audit_log_path(Path::new(""))))
+}
+
+/// The byte length of the file name of `path` (0 without one).
+fn name_len(path: &Path) -> usize {
+    path.file_name().map_or(0, |n| n.len())
+}
+
+/// Refuses to create a keystore whose file name (as given, or with
+/// symbolic links resolved: the log is placed beside the resolved file) is
+/// longer than [`keystore_name_max`]: its audit log could never be rotated
+/// (the archive's name would pass [`NAME_MAX`]).
+///
+/// # Errors
+/// `ValidationException` naming the limit.
+pub(crate) fn refuse_long_name(keystore_path: &Path) -> Result<()> {
+    let max = keystore_name_max();
+    let resolved = crate::store::canonical(keystore_path);
+    for p in [keystore_path, resolved.as_path()] {
+        let len = name_len(p);
+        if len > max {
+            return Err(Error::validation(format!(
+                "the keystore file name {:?} is {len} bytes long; at most {max} bytes are \
+                 allowed, as its audit log's archives are named after it with {} bytes more \
+                 (`<keystore file name>.audit.<first record, 20 digits>-<last record, 20 \
+                 digits>.jsonl.partial` while written) and a file name is at most {NAME_MAX} bytes",
+                p.file_name().unwrap_or_default(),
+                NAME_MAX - max
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses to rotate the log `log` (of a keystore created before
+/// [`refuse_long_name`], or renamed since) when its archives' names would
+/// pass [`NAME_MAX`], before anything is written: rather than the
+/// operating system's "file name too long" halfway through.
+///
+/// # Errors
+/// `ValidationException` naming the limit.
+pub(crate) fn refuse_unnamable_archives(log: &Path) -> Result<()> {
+    let longest = longest_side_name(log);
+    if longest <= NAME_MAX {
+        return Ok(());
+    }
+    let max = keystore_name_max();
+    Err(Error::validation(format!(
+        "the audit log {} cannot be rotated: its archives would be named \
+         `<keystore file name>.audit.<first record, 20 digits>-<last record, 20 digits>.jsonl` \
+         ({longest} bytes with the `.partial` of the name written first), and a file name is at \
+         most {NAME_MAX} bytes; rename the keystore file to at most {max} bytes (its audit log \
+         `<keystore file name>.audit.jsonl` with it) to rotate its log",
+        log.display()
+    )))
+}
+
 /// Refuses to create a keystore at `keystore_path` while an audit log is
 /// at its place (beside the path as given, or beside it with symbolic links
 /// resolved): the history of an earlier keystore, which a new keystore
@@ -743,8 +817,11 @@ impl Keystore {
     ///
     /// # Errors
     /// `KMSInvalidStateException` when the log holds no record;
-    /// `ValidationException` on a [`dry_run`](Self::dry_run) handle or in a
-    /// process made by `fork()`; `KMSInternalException` when the log cannot
+    /// `ValidationException` on a [`dry_run`](Self::dry_run) handle, in a
+    /// process made by `fork()`, or for a keystore whose file name is longer
+    /// than 193 bytes (made by an older version, or renamed since: its
+    /// archives' names would pass the 255-byte limit of a file name;
+    /// refused before anything is written); `KMSInternalException` when the log cannot
     /// be locked, read, written or synced, the archive or new file cannot be
     /// created (e.g. a full disk or a read-only directory: nothing then
     /// changes but a leftover `.partial` or `.rotating` file), the log does
@@ -781,6 +858,7 @@ impl Keystore {
                 "on a handle without dry_run()",
             ));
         }
+        refuse_unnamable_archives(self.audit_log_path())?;
         self.inner.audit.drain()?;
         #[cfg(unix)]
         {

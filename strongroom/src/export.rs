@@ -128,7 +128,8 @@ impl Keystore {
     /// place (an earlier keystore's history, neither deleted nor adopted:
     /// move it away first) or a non-empty SQLite `-wal` or `-journal` file
     /// of an earlier keystore is ([`Keystore::create`]); `ValidationException` for
-    /// bytes that are not an export; `AccessDeniedException` for another
+    /// bytes that are not an export, or a file name longer than 193 bytes
+    /// (as [`Keystore::create`] refuses); `AccessDeniedException` for another
     /// root key; `KMSInvalidStateException` for the export of an anchored
     /// keystore; `KMSInternalException` for an altered export or I/O failure.
     pub fn import_sealed(
@@ -163,6 +164,8 @@ impl Keystore {
         root: RootKeySource,
         mut options: OpenOptions,
     ) -> Result<Keystore> {
+        // A log that could never be rotated: refused before any work.
+        crate::audit_log::refuse_long_name(path.as_ref())?;
         let unauthenticated = SealedExport::parse_unauthenticated(bytes)?;
         let kdf: Option<root::Argon2Params> = if unauthenticated.kdf.is_empty() {
             None

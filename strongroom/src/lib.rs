@@ -671,9 +671,12 @@ impl Keystore {
     /// or the anchor
     /// ([`CreateOptions::anchor`]) already holds a record;
     /// `ValidationException` for a malformed root key or options (an
-    /// administrator principal no call can act as, among them), before
-    /// anything is written, or for a directory of `path` that is missing,
-    /// not a directory, not writable or read-only;
+    /// administrator principal no call can act as, among them), or a file
+    /// name (as given or with symbolic links resolved) longer than 193
+    /// bytes (its audit log's archives, named after it, would pass the
+    /// 255-byte limit of a file name), before anything is written, or for a
+    /// directory of `path` that is missing, not a directory, not writable
+    /// or read-only;
     /// `KMSInternalException` on I/O failure, or when the anchor's first
     /// record cannot be stored (the file just created is then removed, and
     /// nothing is left to block the retry).
@@ -694,6 +697,8 @@ impl Keystore {
             return Err(Error::validation("region must be letters, digits and '-'"));
         }
         options.audit_write_mode.validate()?;
+        // A log that could never be rotated: refused before any work.
+        audit_log::refuse_long_name(path.as_ref())?;
         let admin_principal = options
             .admin_principal
             .unwrap_or_else(|| core_access::admin_principal("", &options.account));

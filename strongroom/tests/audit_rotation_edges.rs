@@ -1,5 +1,6 @@
 //! Edges of audit log rotation: a flush racing rotations by another
-//! handle, a failed automatic rotation audited.
+//! handle, a failed automatic rotation audited, a keystore name too long
+//! for its archives' names.
 #![cfg(unix)]
 #![allow(clippy::unwrap_used)]
 
@@ -139,4 +140,64 @@ fn a_failed_automatic_rotation_is_audited() {
     assert_eq!(archives.len(), 1, "{archives:?}");
     let v = f.ks.verify_audit_log_archives(&archives).unwrap();
     assert!(v.fault.is_none() && v.archive_fault.is_none(), "{v:?}");
+}
+
+/// A keystore file name longer than 193 bytes is refused at creation
+/// (`ValidationException` naming the limit, nothing written): its log's
+/// archives, `<name>.audit.<20 digits>-<20 digits>.jsonl.partial` while
+/// written, would pass the 255-byte limit of a file name, so its log could
+/// never be rotated (review R5). A name of 193 bytes rotates. An existing
+/// keystore renamed past the limit is refused at rotation with a
+/// `ValidationException` before anything is written, not the operating
+/// system's "file name too long".
+#[test]
+fn a_keystore_name_too_long_for_its_archives_is_refused() {
+    use strongroom::{CreateOptions, ErrorKind};
+    let dir = tempfile::tempdir().unwrap();
+    let long = dir.path().join("k".repeat(194));
+    let e = Keystore::create(&long, root_source(&ROOT), CreateOptions::default()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException, "{e}");
+    assert!(
+        e.message()
+            .contains("is 194 bytes long; at most 193 bytes are allowed"),
+        "{e}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    let e = Keystore::import_sealed(&long, b"not an export", root_source(&ROOT)).unwrap_err();
+    assert!(e.message().contains("at most 193 bytes"), "{e}");
+
+    let ok = dir.path().join("k".repeat(193));
+    let ks = Keystore::create(&ok, root_source(&ROOT), CreateOptions::default()).unwrap();
+    let key = new_key(&ks).key_id;
+    let r = ks.rotate_audit_log().unwrap();
+    assert_eq!(r.archive.file_name().unwrap().len(), 247);
+    try_encrypt(&ks, &key, b"x").unwrap();
+    drop(ks);
+
+    // Renamed past the limit, with its log.
+    let renamed = dir.path().join("r".repeat(200));
+    std::fs::rename(&ok, &renamed).unwrap();
+    let log_of = |p: &Path| {
+        let mut n = p.as_os_str().to_owned();
+        n.push(".audit.jsonl");
+        PathBuf::from(n)
+    };
+    std::fs::rename(log_of(&ok), log_of(&renamed)).unwrap();
+    let ks = Keystore::open(&renamed, root_source(&ROOT)).unwrap();
+    let before = std::fs::read_dir(dir.path()).unwrap().count();
+    let e = ks.rotate_audit_log().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException, "{e}");
+    assert!(
+        e.message().contains("cannot be rotated")
+            && e.message()
+                .contains("rename the keystore file to at most 193 bytes"),
+        "{e}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), before);
+    // Refused and audited as any failed rotation; the log still verifies.
+    let v = ks.verify_audit_log().unwrap();
+    assert!(
+        v.fault.is_none() && v.records == v.checkpoint_records,
+        "{v:?}"
+    );
 }

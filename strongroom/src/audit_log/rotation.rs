@@ -536,7 +536,9 @@ impl super::AuditSink {
             millis,
             random: crate::access::audit_id_bytes(std::process::id()),
         };
-        let failed = match self.rotate_at_least(&caller, self.rotate_bytes) {
+        let rotated = super::refuse_unnamable_archives(&self.path)
+            .and_then(|()| self.rotate_at_least(&caller, self.rotate_bytes));
+        let failed = match rotated {
             Ok(_) => {
                 self.rotate_after
                     .store(self.rotate_bytes, Ordering::Relaxed);
