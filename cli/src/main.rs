@@ -1010,8 +1010,9 @@ fn write_file_atomic(path: &Path, bytes: &[u8], secret: bool) -> Result<(), Erro
 
 /// The files of the keystore ([`strongroom::own_files::files_of`]): the
 /// keystore itself, SQLite's sidecars, its change-signal file, its audit
-/// log, its root key file (the one in use and the default one) and its
-/// anchor file (`--anchor`).
+/// log and the next one a rotation writes (`<log>.rotating`), its root key
+/// file (the one in use and the default one) and its anchor file
+/// (`--anchor`).
 fn keystore_files(cli: &Cli) -> Vec<(PathBuf, &'static str)> {
     own_files::files_of(
         &cli.keystore,

@@ -188,6 +188,7 @@ fn export_keystore_refuses_to_overwrite_the_keystore_files() {
     let via_dotdot = sub.join("..").join("ks.key");
     let wal = dir.path().join("ks.db-wal");
     let signal = dir.path().join("ks.db-signal");
+    let rotating = dir.path().join("ks.db.audit.jsonl.rotating");
     for (target, what) in [
         (&key_file, "root key file"),
         (&via_dotdot, "root key file"),
@@ -195,6 +196,7 @@ fn export_keystore_refuses_to_overwrite_the_keystore_files() {
         (&audit, "audit log"),
         (&wal, "write-ahead log"),
         (&signal, "change-signal file"),
+        (&rotating, "next audit log while a rotation writes it"),
     ] {
         let out = run(&ks, &["export-keystore", "--outfile", s(target)]);
         failed(&out, "ValidationException", what);

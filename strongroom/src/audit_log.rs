@@ -203,6 +203,7 @@ use crate::store::{Storage, Table, Tx};
 use crate::Keystore;
 
 mod rotation;
+pub(crate) use rotation::rotating_path;
 #[cfg(unix)]
 pub(crate) use rotation::RotationCaller;
 pub use rotation::{

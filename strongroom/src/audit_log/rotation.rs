@@ -449,7 +449,6 @@ pub(crate) fn nothing_to_rotate(path: &Path) -> Error {
 }
 
 /// `<log>.rotating`: the new log file while a rotation writes it.
-#[cfg(unix)]
 pub(crate) fn rotating_path(log: &Path) -> PathBuf {
     let mut name = log.as_os_str().to_owned();
     name.push(".rotating");
