@@ -177,8 +177,21 @@ impl Keystore {
                 "the export's KDF parameters",
             )?)
         };
+        if kdf.is_none() && matches!(root, RootKeySource::Passphrase(_)) {
+            return Err(Error::validation(
+                "a passphrase was given, but this sealed keystore export holds no passphrase \
+                 (Argon2id KDF) parameters: it is the export of a keystore created with a root \
+                 key (import it with that key)",
+            ));
+        }
         let root_key = RootKey::from_bytes(resolve_root(&root, kdf.as_ref())?.expose_secret())?;
-        let export = SealedExport::decode(bytes, &root_key)?;
+        let export = SealedExport::decode(bytes, &root_key).map_err(|e| {
+            if e.kind() == crate::ErrorKind::AccessDeniedException {
+                crate::wrong_root(&root, "this sealed keystore export")
+            } else {
+                e
+            }
+        })?;
         let mut config: Config = from_json(&export.config_body, "keystore configuration")?;
         // Checked before the file exists, as the open will.
         crate::anchor::check_anchored(&config, &options)?;

@@ -606,9 +606,7 @@ pub(crate) fn auth_failed(what: &str) -> Error {
 fn resolve_root(source: &RootKeySource, kdf: Option<&root::Argon2Params>) -> Result<Secret> {
     match (source, kdf) {
         (RootKeySource::Passphrase(p), Some(params)) => params.derive(p.expose_secret()),
-        (RootKeySource::Passphrase(_), None) => Err(Error::validation(
-            "this keystore was not created with a passphrase",
-        )),
+        (RootKeySource::Passphrase(_), None) => Err(Error::validation(NOT_PASSPHRASE_PROTECTED)),
         (_, Some(_)) => Err(Error::validation(format!(
             "{PASSPHRASE_PROTECTED}: open it with its passphrase instead of a root key"
         ))),
@@ -628,6 +626,26 @@ fn resolve_root(source: &RootKeySource, kdf: Option<&root::Argon2Params>) -> Res
 /// their own hint decide with [`Keystore::is_passphrase_protected`], not
 /// from this text.
 const PASSPHRASE_PROTECTED: &str = "this keystore is protected by a passphrase";
+
+/// The error of a passphrase given for a keystore (or sealed export)
+/// without KDF parameters ([`resolve_root`]): it names the row a
+/// passphrase keystore records them in, whose absence is all that is known
+/// (a keystore made with a root key, or that row deleted).
+const NOT_PASSPHRASE_PROTECTED: &str = "a passphrase was given, but this keystore holds no \
+    passphrase (Argon2id KDF) parameters: its meta/kdf row is missing, so it was created with a \
+    root key (open it with that key), or that row was deleted from the file";
+
+/// The error of a root key `source` that does not open a keystore (or
+/// sealed export) whose check value it failed: a passphrase source is told
+/// the passphrase is wrong (it is what the user typed), any other that the
+/// root key is. `what` names the keystore or export.
+pub(crate) fn wrong_root(source: &RootKeySource, what: &str) -> Error {
+    let message = match source {
+        RootKeySource::Passphrase(_) => format!("the passphrase is wrong: it does not open {what}"),
+        _ => format!("the root key does not open {what}"),
+    };
+    Error::new(ErrorKind::AccessDeniedException, message)
+}
 
 /// Lists the files of the keystore at `path` (opened with `root` and
 /// `anchor`) as open: no file output of the library replaces them while a
@@ -926,10 +944,7 @@ impl Keystore {
         let root_key = RootKey::from_bytes(resolve_root(&root, kdf.as_ref())?.expose_secret())?;
         let expected = root_key.check_value(&check.body)?;
         if !subtle_eq(&expected, &check.tag) {
-            return Err(Error::new(
-                ErrorKind::AccessDeniedException,
-                "the root key does not open this keystore",
-            ));
+            return Err(wrong_root(&root, "this keystore"));
         }
         let keystore_id = String::from_utf8(check.body.clone())
             .map_err(|_| auth_failed("the keystore configuration"))?;
