@@ -55,7 +55,10 @@ struct Cli {
     #[arg(long, global = true)]
     root_key_env: Option<String>,
     /// Name of an environment variable holding a passphrase (Argon2id root
-    /// key); an unset variable or an empty passphrase is refused.
+    /// key); an unset variable or an empty passphrase is refused. Refused
+    /// together with --root-key-file (given on the command line) or
+    /// --root-key-env: a keystore has one root key source. With it,
+    /// STRONGROOM_ROOT_KEY and STRONGROOM_ROOT_KEY_FILE are not used.
     #[arg(long, global = true)]
     passphrase_env: Option<String>,
     /// External anchor file of the keystore's integrity state (see the
@@ -749,8 +752,27 @@ fn default_key_file(keystore: &Path) -> PathBuf {
 /// `--root-key-env`, `--root-key-file` given on the command line, the
 /// `STRONGROOM_ROOT_KEY` variable, `STRONGROOM_ROOT_KEY_FILE`, the default
 /// key file. Explicit flags beat environment variables.
+///
+/// # Errors
+/// `ValidationException` for `--passphrase-env` together with
+/// `--root-key-env` or `--root-key-file` given on the command line (two
+/// sources named: neither silently wins), or an unset or empty passphrase
+/// variable.
 fn root_source(cli: &Cli) -> Result<RootKeySource, Error> {
     if let Some(var) = &cli.passphrase_env {
+        let other = if cli.root_key_env.is_some() {
+            Some("--root-key-env")
+        } else if cli.root_key_file.is_some() && cli.root_key_file_on_command_line {
+            Some("--root-key-file")
+        } else {
+            None
+        };
+        if let Some(other) = other {
+            return Err(Error::validation(format!(
+                "--passphrase-env and {other} were both given: a keystore's root key comes from \
+                 a passphrase or a root key, not both; give one of them"
+            )));
+        }
         let p = zeroize::Zeroizing::new(std::env::var(var).map_err(|_| {
             Error::validation(format!(
                 "environment variable {var} (--passphrase-env) is not set or not UTF-8"
@@ -1010,8 +1032,9 @@ fn write_file_atomic(path: &Path, bytes: &[u8], secret: bool) -> Result<(), Erro
 
 /// The files of the keystore ([`strongroom::own_files::files_of`]): the
 /// keystore itself, SQLite's sidecars, its change-signal file, its audit
-/// log, its root key file (the one in use and the default one) and its
-/// anchor file (`--anchor`).
+/// log and the next one a rotation writes (`<log>.rotating`), its root key
+/// file (the one in use and the default one) and its anchor file
+/// (`--anchor`).
 fn keystore_files(cli: &Cli) -> Vec<(PathBuf, &'static str)> {
     own_files::files_of(
         &cli.keystore,

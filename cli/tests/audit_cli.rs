@@ -627,3 +627,23 @@ fn audit_rotate_bytes_out_of_range_is_refused() {
     }
     ok(&ks, &["--audit-rotate-bytes", "65536", "list-keys"]);
 }
+
+/// `init` of a keystore whose file name is longer than 193 bytes is
+/// refused before anything is written (no keystore, no key file, no log):
+/// its audit log's archives could never be named (review R5).
+#[test]
+fn init_refuses_a_keystore_name_too_long_for_its_archives() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join(format!("{}.db", "k".repeat(191)));
+    let out = fails(&ks, &["init"], "ValidationException");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("is 194 bytes long; at most 193 bytes are allowed"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    let ks = dir.path().join(format!("{}.db", "k".repeat(190)));
+    ok(&ks, &["init"]);
+    create_key(&ks);
+    ok(&ks, &["audit", "rotate"]);
+}

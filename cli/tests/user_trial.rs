@@ -173,6 +173,64 @@ fn passphrase_env_must_be_set_and_not_empty() {
     );
 }
 
+/// `--passphrase-env` with `--root-key-file` (on the command line) or
+/// `--root-key-env` is refused, naming both flags, before any keystore is
+/// made (it used to win silently over the other flag); from the
+/// environment (`STRONGROOM_ROOT_KEY_FILE`) the key file is a default the
+/// passphrase takes precedence over. A wrong passphrase says so (review
+/// P1, P3).
+#[test]
+fn passphrase_env_with_a_root_key_flag_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("p.db");
+    let key_file = dir.path().join("other.key");
+    std::fs::write(&key_file, [7u8; 32]).unwrap();
+    for (flag, value) in [
+        ("--root-key-file", s(&key_file)),
+        ("--root-key-env", "SR_TEST_ROOT_KEY"),
+    ] {
+        let out = cmd(&ks)
+            .env("SR_TEST_PASSPHRASE", "correct horse")
+            .env("SR_TEST_ROOT_KEY", b64(&[7u8; 32]))
+            .args([
+                "--passphrase-env",
+                "SR_TEST_PASSPHRASE",
+                flag,
+                value,
+                "init",
+            ])
+            .output()
+            .unwrap();
+        failed(
+            &out,
+            "ValidationException",
+            &format!("--passphrase-env and {flag} were both given"),
+        );
+        assert!(!ks.exists(), "{flag}: a keystore was created");
+    }
+    // The help says so.
+    let help = cmd(&ks).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("Refused together with --root-key-file"),
+        "{help}"
+    );
+    // The key file from the environment is only a default.
+    let out = cmd(&ks)
+        .env("SR_TEST_PASSPHRASE", "correct horse")
+        .env("STRONGROOM_ROOT_KEY_FILE", &key_file)
+        .args(["--passphrase-env", "SR_TEST_PASSPHRASE", "init"])
+        .output()
+        .unwrap();
+    json_of(&out, &["init"]);
+    let wrong = cmd(&ks)
+        .env("SR_TEST_PASSPHRASE", "wrong horse")
+        .args(["--passphrase-env", "SR_TEST_PASSPHRASE", "list-keys"])
+        .output()
+        .unwrap();
+    failed(&wrong, "AccessDeniedException", "the passphrase is wrong");
+}
+
 #[test]
 fn export_keystore_refuses_to_overwrite_the_keystore_files() {
     let (dir, ks, _) = setup();
@@ -188,6 +246,7 @@ fn export_keystore_refuses_to_overwrite_the_keystore_files() {
     let via_dotdot = sub.join("..").join("ks.key");
     let wal = dir.path().join("ks.db-wal");
     let signal = dir.path().join("ks.db-signal");
+    let rotating = dir.path().join("ks.db.audit.jsonl.rotating");
     for (target, what) in [
         (&key_file, "root key file"),
         (&via_dotdot, "root key file"),
@@ -195,6 +254,7 @@ fn export_keystore_refuses_to_overwrite_the_keystore_files() {
         (&audit, "audit log"),
         (&wal, "write-ahead log"),
         (&signal, "change-signal file"),
+        (&rotating, "next audit log while a rotation writes it"),
     ] {
         let out = run(&ks, &["export-keystore", "--outfile", s(target)]);
         failed(&out, "ValidationException", what);

@@ -945,8 +945,10 @@ impl StateGuard {
 
 /// The files a keystore at `keystore` owns, each with what it is: the
 /// keystore, its SQLite `-wal`, `-shm` and `-journal` files, its
-/// change-signal file ([`crate::signal_path`]) and its audit log
-/// ([`crate::audit_log_path`]), listed beside the path as given and, when
+/// change-signal file ([`crate::signal_path`]), its audit log
+/// ([`crate::audit_log_path`]) and the next log file a rotation writes
+/// before renaming it over the log (`<log>.rotating`,
+/// [`Keystore::rotate_audit_log`](crate::Keystore::rotate_audit_log)), listed beside the path as given and, when
 /// it resolves to another file (a symbolic link), beside that file too
 /// (SQLite and the library name them after the resolved file). For
 /// callers that must not write over them (an anchor, an output file).
@@ -974,6 +976,10 @@ pub fn keystore_files(keystore: &Path) -> Vec<(PathBuf, &'static str)> {
                 "the keystore's change-signal file",
             ),
             (crate::audit_log_path(base), "the keystore's audit log"),
+            (
+                crate::audit_log::rotating_path(&crate::audit_log_path(base)),
+                "the keystore's next audit log while a rotation writes it",
+            ),
         ]);
     }
     files

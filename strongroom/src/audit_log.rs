@@ -203,6 +203,7 @@ use crate::store::{Storage, Table, Tx};
 use crate::Keystore;
 
 mod rotation;
+pub(crate) use rotation::rotating_path;
 #[cfg(unix)]
 pub(crate) use rotation::RotationCaller;
 pub use rotation::{
@@ -221,6 +222,80 @@ pub fn audit_log_path(keystore_path: &Path) -> PathBuf {
     let mut name = keystore_path.as_os_str().to_owned();
     name.push(".audit.jsonl");
     PathBuf::from(name)
+}
+
+/// Longest file name, in bytes, that the usual file systems accept
+/// (`NAME_MAX` on Linux, the BSDs and macOS).
+const NAME_MAX: usize = 255;
+
+/// Length in bytes of the longest file name written beside the log `log`:
+/// the temporary name of an archive of the largest record numbers,
+/// `<log without .jsonl>.<first:020>-<last:020>.jsonl.partial`.
+fn longest_side_name(log: &Path) -> usize {
+    let archive = audit_archive_path(log, u64::MAX, u64::MAX);
+    archive.file_name().map_or(0, |n| n.len()) + ".partial".len()
+}
+
+/// Longest keystore file name, in bytes, whose audit log's archives can be
+/// named: [`NAME_MAX`] less what the longest archive temporary name adds to
+/// the keystore's file name (62 bytes: `.audit.`, two 20-digit record
+/// numbers and a `-`, `.jsonl.partial`), so 193 bytes.
+pub(crate) fn keystore_name_max() -> usize {
+    NAME_MAX.saturating_sub(longest_side_name(&audit_log_path(Path::new(""))))
+}
+
+/// The byte length of the file name of `path` (0 without one).
+fn name_len(path: &Path) -> usize {
+    path.file_name().map_or(0, |n| n.len())
+}
+
+/// Refuses to create a keystore whose file name (as given, or with
+/// symbolic links resolved: the log is placed beside the resolved file) is
+/// longer than [`keystore_name_max`]: its audit log could never be rotated
+/// (the archive's name would pass [`NAME_MAX`]).
+///
+/// # Errors
+/// `ValidationException` naming the limit.
+pub(crate) fn refuse_long_name(keystore_path: &Path) -> Result<()> {
+    let max = keystore_name_max();
+    let resolved = crate::store::canonical(keystore_path);
+    for p in [keystore_path, resolved.as_path()] {
+        let len = name_len(p);
+        if len > max {
+            return Err(Error::validation(format!(
+                "the keystore file name {:?} is {len} bytes long; at most {max} bytes are \
+                 allowed, as its audit log's archives are named after it with {} bytes more \
+                 (`<keystore file name>.audit.<first record, 20 digits>-<last record, 20 \
+                 digits>.jsonl.partial` while written) and a file name is at most {NAME_MAX} bytes",
+                p.file_name().unwrap_or_default(),
+                NAME_MAX - max
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses to rotate the log `log` (of a keystore created before
+/// [`refuse_long_name`], or renamed since) when its archives' names would
+/// pass [`NAME_MAX`], before anything is written: rather than the
+/// operating system's "file name too long" halfway through.
+///
+/// # Errors
+/// `ValidationException` naming the limit.
+pub(crate) fn refuse_unnamable_archives(log: &Path) -> Result<()> {
+    let longest = longest_side_name(log);
+    if longest <= NAME_MAX {
+        return Ok(());
+    }
+    let max = keystore_name_max();
+    Err(Error::validation(format!(
+        "the audit log {} cannot be rotated: its archives would be named \
+         `<keystore file name>.audit.<first record, 20 digits>-<last record, 20 digits>.jsonl` \
+         ({longest} bytes with the `.partial` of the name written first), and a file name is at \
+         most {NAME_MAX} bytes; rename the keystore file to at most {max} bytes (its audit log \
+         `<keystore file name>.audit.jsonl` with it) to rotate its log",
+        log.display()
+    )))
 }
 
 /// Refuses to create a keystore at `keystore_path` while an audit log is
@@ -748,8 +823,11 @@ impl Keystore {
     ///
     /// # Errors
     /// `KMSInvalidStateException` when the log holds no record;
-    /// `ValidationException` on a [`dry_run`](Self::dry_run) handle or in a
-    /// process made by `fork()`; `KMSInternalException` when the log cannot
+    /// `ValidationException` on a [`dry_run`](Self::dry_run) handle, in a
+    /// process made by `fork()`, or for a keystore whose file name is longer
+    /// than 193 bytes (made by an older version, or renamed since: its
+    /// archives' names would pass the 255-byte limit of a file name;
+    /// refused before anything is written); `KMSInternalException` when the log cannot
     /// be locked, read, written or synced, the log's records do not verify
     /// (nothing is archived), the archive's name is taken by a file that is
     /// not a copy of the log's records (the message names it: move it
@@ -789,6 +867,7 @@ impl Keystore {
                 "on a handle without dry_run()",
             ));
         }
+        refuse_unnamable_archives(self.audit_log_path())?;
         self.inner.audit.drain()?;
         #[cfg(unix)]
         {
@@ -2406,25 +2485,10 @@ impl AuditSink {
             // A management event goes to the file the path names now.
             tail.path_checked = None;
         }
-        for _ in 0..REOPEN_ATTEMPTS {
-            let f = self
-                .open(&mut tail, true)?
-                .ok_or_else(|| io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?;
-            let lock = FileLock::acquire(&f, path)?;
+        let end = self.with_locked_log(&mut tail, true, &mut |tail, f, lock, st| {
             self.lock_holds.fetch_add(1, Ordering::Relaxed);
-            let st = LogStat::of(&f, path)?;
-            if st.nlink == 0 {
-                // The cached file was deleted (or another renamed over
-                // it, as a rotation does): write to the file the path
-                // names, trusting nothing remembered of this one (a new
-                // file may reuse its inode).
-                drop(lock);
-                tail.path_checked = None;
-                tail.last = None;
-                continue;
-            }
-            let mut cp = self.checkpoint(&mut tail, epoch)?;
-            let (start, len, id) = match self.valid_end(&f, st, cp, tail.last) {
+            let mut cp = self.checkpoint(tail, epoch)?;
+            let (start, len, id) = match self.valid_end(f, st, cp, tail.last) {
                 Ok(v) => v,
                 Err(e) => {
                     // The checkpoint, read through a change counter taken
@@ -2437,7 +2501,7 @@ impl AuditSink {
                         return Err(e);
                     }
                     cp = fresh;
-                    self.valid_end(&f, st, cp, tail.last)?
+                    self.valid_end(f, st, cp, tail.last)?
                 }
             };
             if len > start.log_len {
@@ -2453,15 +2517,58 @@ impl AuditSink {
                 end: start,
                 batches: 0,
             };
-            let end = self.write_and_end(&mut tail, lock, batch, durable, at, on_written)?;
+            self.write_and_end(tail, lock, batch, durable, at, on_written)
+        })?;
+        let end =
+            end.ok_or_else(|| io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?;
+        Ok(self.unsynced(&mut tail, end))
+    }
+
+    /// Opens the log (the cached file if the path still names it, else the
+    /// path's, created if missing and `create`), locks it and runs `locked`
+    /// under the lock with the file, the lock and its `fstat`; the file is
+    /// cached in `tail.file` once `locked` returns `Ok`. A locked file with
+    /// a link count of 0 (deleted, or renamed over by a rotation of another
+    /// handle or process) is unlocked, nothing remembered of it is trusted
+    /// any more (a new file may reuse its inode), and the path is opened
+    /// again, up to [`REOPEN_ATTEMPTS`] times: what the append path, changes
+    /// and flushes share. `Ok(None)` when there is no log and not `create`.
+    ///
+    /// # Errors
+    /// `locked`'s error; `KMSInternalException` if the log cannot be opened,
+    /// locked or `fstat`ed, or was still replaced after
+    /// [`REOPEN_ATTEMPTS`] tries.
+    fn with_locked_log<T>(
+        &self,
+        tail: &mut AuditTail,
+        create: bool,
+        locked: &mut dyn for<'f> FnMut(
+            &mut AuditTail,
+            &'f File,
+            FileLock<'f>,
+            LogStat,
+        ) -> Result<T>,
+    ) -> Result<Option<T>> {
+        let path = self.path.as_path();
+        for _ in 0..REOPEN_ATTEMPTS {
+            let Some(f) = self.open(tail, create)? else {
+                return Ok(None);
+            };
+            let lock = FileLock::acquire(&f, path)?;
+            let st = LogStat::of(&f, path)?;
+            if st.nlink == 0 {
+                // The cached file was deleted (or another renamed over
+                // it, as a rotation does): the file the path names.
+                drop(lock);
+                tail.path_checked = None;
+                tail.last = None;
+                continue;
+            }
+            let done = locked(tail, &f, lock, st)?;
             tail.file = Some(f);
-            return Ok(self.unsynced(&mut tail, end));
+            return Ok(Some(done));
         }
-        Err(io_err(
-            "opening",
-            path,
-            &std::io::ErrorKind::NotFound.into(),
-        ))
+        Err(log_replaced(path))
     }
 
     /// After a batch: `end` is the end of its records when they were not
@@ -2657,26 +2764,25 @@ impl AuditSink {
         self.flush_locked(&mut tail)
     }
 
+    /// Under the tail: syncs the log and stores the checkpoint after its
+    /// valid chain, in the file the path names now (reopened, as an append
+    /// does, when a rotation by another handle or process replaced the file
+    /// between its opening and its lock).
     fn flush_locked(&self, tail: &mut AuditTail) -> Result<()> {
         let path = self.path.as_path();
         tail.path_checked = None;
-        let Some(f) = self.open(tail, false)? else {
-            tail.unsynced_since = None;
-            return Ok(());
-        };
-        {
-            let _lock = FileLock::acquire(&f, path)?;
+        self.with_locked_log(tail, false, &mut |tail, f, _lock, st| {
+            // Read under the lock: no checkpoint moves until it is released.
             let epoch = self.storage.change_counter()?;
             let cp = self.checkpoint(tail, epoch)?;
-            let st = LogStat::of(&f, path)?;
-            let (end, _, id) = self.valid_end(&f, st, cp, tail.last)?;
+            let (end, _, id) = self.valid_end(f, st, cp, tail.last)?;
             if end.checkpoint.count > cp.checkpoint.count {
                 f.sync_data().map_err(|e| io_err("syncing", path, &e))?;
                 self.store_checkpoint(tail, end)?;
             }
             self.set_tail(tail, id, end);
-        }
-        tail.file = Some(f);
+            Ok(())
+        })?;
         tail.unsynced_since = None;
         Ok(())
     }
@@ -2812,44 +2918,32 @@ impl AuditSink {
         // A change goes to the file the path names now.
         tail.path_checked = None;
         let mut f = Some(f);
-        for _ in 0..REOPEN_ATTEMPTS {
-            let file = self
-                .open(&mut tail, true)?
-                .ok_or_else(|| io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?;
-            let (result, id, end, written, broken) = {
-                let _lock = FileLock::acquire(&file, path)?;
-                let st = LogStat::of(&file, path)?;
-                if st.nlink == 0 {
-                    // Deleted meanwhile (or renamed over): the path's file.
-                    tail.path_checked = None;
-                    tail.last = None;
-                    continue;
-                }
-                // Read under the lock: no checkpoint moves until it is released.
-                let epoch = self.storage.change_counter()?;
-                let cp = self.checkpoint(&mut tail, epoch)?;
-                let (end, len, id) = self.valid_end(&file, st, cp, tail.last)?;
-                let mut log = ChangeLog {
-                    sink: self,
-                    file: &file,
-                    cp,
-                    end,
-                    len,
-                    written: false,
-                    broken: false,
-                };
-                let run = f
-                    .take()
-                    .ok_or_else(|| Error::internal("change run twice"))?;
-                let result = run(&mut log);
-                if log.broken {
-                    // Under the lock still: the file is cut back to the end before the intent.
-                    self.abandon_tail(&mut tail, id, &file, log.end.log_len);
-                }
-                (result, id, log.end, log.written, log.broken)
+        let done = self.with_locked_log(&mut tail, true, &mut |tail, file, lock, st| {
+            // Read under the lock: no checkpoint moves until it is released.
+            let epoch = self.storage.change_counter()?;
+            let cp = self.checkpoint(tail, epoch)?;
+            let (end, len, id) = self.valid_end(file, st, cp, tail.last)?;
+            let mut log = ChangeLog {
+                sink: self,
+                file,
+                cp,
+                end,
+                len,
+                written: false,
+                broken: false,
             };
+            let run = f
+                .take()
+                .ok_or_else(|| Error::internal("change run twice"))?;
+            let result = run(&mut log);
+            if log.broken {
+                // Under the lock still: the file is cut back to the end before the intent.
+                self.abandon_tail(tail, id, file, log.end.log_len);
+            }
+            let (end, written, broken) = (log.end, log.written, log.broken);
+            drop(lock);
             if !broken {
-                self.set_tail(&mut tail, id, end);
+                self.set_tail(tail, id, end);
             }
             if written {
                 // The checkpoint moved with the change, if it committed.
@@ -2858,10 +2952,9 @@ impl AuditSink {
                     mark_committed();
                 }
             }
-            tail.file = Some(file);
-            return result;
-        }
-        Err(log_replaced(path))
+            Ok(result)
+        })?;
+        done.ok_or_else(|| io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?
     }
 }
 

@@ -128,7 +128,8 @@ impl Keystore {
     /// place (an earlier keystore's history, neither deleted nor adopted:
     /// move it away first) or a non-empty SQLite `-wal` or `-journal` file
     /// of an earlier keystore is ([`Keystore::create`]); `ValidationException` for
-    /// bytes that are not an export; `AccessDeniedException` for another
+    /// bytes that are not an export, or a file name longer than 193 bytes
+    /// (as [`Keystore::create`] refuses); `AccessDeniedException` for another
     /// root key; `KMSInvalidStateException` for the export of an anchored
     /// keystore; `KMSInternalException` for an altered export or I/O failure.
     pub fn import_sealed(
@@ -163,6 +164,8 @@ impl Keystore {
         root: RootKeySource,
         mut options: OpenOptions,
     ) -> Result<Keystore> {
+        // A log that could never be rotated: refused before any work.
+        crate::audit_log::refuse_long_name(path.as_ref())?;
         let unauthenticated = SealedExport::parse_unauthenticated(bytes)?;
         let kdf: Option<root::Argon2Params> = if unauthenticated.kdf.is_empty() {
             None
@@ -174,8 +177,21 @@ impl Keystore {
                 "the export's KDF parameters",
             )?)
         };
+        if kdf.is_none() && matches!(root, RootKeySource::Passphrase(_)) {
+            return Err(Error::validation(
+                "a passphrase was given, but this sealed keystore export holds no passphrase \
+                 (Argon2id KDF) parameters: it is the export of a keystore created with a root \
+                 key (import it with that key)",
+            ));
+        }
         let root_key = RootKey::from_bytes(resolve_root(&root, kdf.as_ref())?.expose_secret())?;
-        let export = SealedExport::decode(bytes, &root_key)?;
+        let export = SealedExport::decode(bytes, &root_key).map_err(|e| {
+            if e.kind() == crate::ErrorKind::AccessDeniedException {
+                crate::wrong_root(&root, "this sealed keystore export")
+            } else {
+                e
+            }
+        })?;
         let mut config: Config = from_json(&export.config_body, "keystore configuration")?;
         // Checked before the file exists, as the open will.
         crate::anchor::check_anchored(&config, &options)?;

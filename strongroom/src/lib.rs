@@ -395,7 +395,9 @@ pub struct OpenOptions {
     /// does, its `RotateAuditLog` record a service event (`eventType`
     /// `AwsServiceEvent`, invoked by `AWS Internal`, time from the system
     /// clock). A rotation that fails (e.g. a read-only directory) is
-    /// retried once the log has grown by the size again. Dropping the last
+    /// audited as a `RotateAuditLog` service event with its `errorCode`
+    /// and `errorMessage`, and retried once the log has grown by the size
+    /// again. Dropping the last
     /// handle waits for a rotation in progress. Refused
     /// (`ValidationException`) out of range.
     pub audit_rotate_bytes: Option<u64>,
@@ -604,9 +606,7 @@ pub(crate) fn auth_failed(what: &str) -> Error {
 fn resolve_root(source: &RootKeySource, kdf: Option<&root::Argon2Params>) -> Result<Secret> {
     match (source, kdf) {
         (RootKeySource::Passphrase(p), Some(params)) => params.derive(p.expose_secret()),
-        (RootKeySource::Passphrase(_), None) => Err(Error::validation(
-            "this keystore was not created with a passphrase",
-        )),
+        (RootKeySource::Passphrase(_), None) => Err(Error::validation(NOT_PASSPHRASE_PROTECTED)),
         (_, Some(_)) => Err(Error::validation(format!(
             "{PASSPHRASE_PROTECTED}: open it with its passphrase instead of a root key"
         ))),
@@ -626,6 +626,26 @@ fn resolve_root(source: &RootKeySource, kdf: Option<&root::Argon2Params>) -> Res
 /// their own hint decide with [`Keystore::is_passphrase_protected`], not
 /// from this text.
 const PASSPHRASE_PROTECTED: &str = "this keystore is protected by a passphrase";
+
+/// The error of a passphrase given for a keystore (or sealed export)
+/// without KDF parameters ([`resolve_root`]): it names the row a
+/// passphrase keystore records them in, whose absence is all that is known
+/// (a keystore made with a root key, or that row deleted).
+const NOT_PASSPHRASE_PROTECTED: &str = "a passphrase was given, but this keystore holds no \
+    passphrase (Argon2id KDF) parameters: its meta/kdf row is missing, so it was created with a \
+    root key (open it with that key), or that row was deleted from the file";
+
+/// The error of a root key `source` that does not open a keystore (or
+/// sealed export) whose check value it failed: a passphrase source is told
+/// the passphrase is wrong (it is what the user typed), any other that the
+/// root key is. `what` names the keystore or export.
+pub(crate) fn wrong_root(source: &RootKeySource, what: &str) -> Error {
+    let message = match source {
+        RootKeySource::Passphrase(_) => format!("the passphrase is wrong: it does not open {what}"),
+        _ => format!("the root key does not open {what}"),
+    };
+    Error::new(ErrorKind::AccessDeniedException, message)
+}
 
 /// Lists the files of the keystore at `path` (opened with `root` and
 /// `anchor`) as open: no file output of the library replaces them while a
@@ -669,9 +689,12 @@ impl Keystore {
     /// or the anchor
     /// ([`CreateOptions::anchor`]) already holds a record;
     /// `ValidationException` for a malformed root key or options (an
-    /// administrator principal no call can act as, among them), before
-    /// anything is written, or for a directory of `path` that is missing,
-    /// not a directory, not writable or read-only;
+    /// administrator principal no call can act as, among them), or a file
+    /// name (as given or with symbolic links resolved) longer than 193
+    /// bytes (its audit log's archives, named after it, would pass the
+    /// 255-byte limit of a file name), before anything is written, or for a
+    /// directory of `path` that is missing, not a directory, not writable
+    /// or read-only;
     /// `KMSInternalException` on I/O failure, or when the anchor's first
     /// record cannot be stored (the file just created is then removed, and
     /// nothing is left to block the retry).
@@ -692,6 +715,8 @@ impl Keystore {
             return Err(Error::validation("region must be letters, digits and '-'"));
         }
         options.audit_write_mode.validate()?;
+        // A log that could never be rotated: refused before any work.
+        audit_log::refuse_long_name(path.as_ref())?;
         let admin_principal = options
             .admin_principal
             .unwrap_or_else(|| core_access::admin_principal("", &options.account));
@@ -919,10 +944,7 @@ impl Keystore {
         let root_key = RootKey::from_bytes(resolve_root(&root, kdf.as_ref())?.expose_secret())?;
         let expected = root_key.check_value(&check.body)?;
         if !subtle_eq(&expected, &check.tag) {
-            return Err(Error::new(
-                ErrorKind::AccessDeniedException,
-                "the root key does not open this keystore",
-            ));
+            return Err(wrong_root(&root, "this keystore"));
         }
         let keystore_id = String::from_utf8(check.body.clone())
             .map_err(|_| auth_failed("the keystore configuration"))?;

@@ -260,6 +260,48 @@ fn db_err(e: rusqlite::Error) -> Error {
     Error::internal(format!("keystore database error: {e}"))
 }
 
+/// `<path> is not a Strongroom keystore`, with what it lacks.
+fn not_a_keystore(path: &Path, what: &str) -> Error {
+    Error::internal(format!(
+        "{} is not a Strongroom keystore ({what})",
+        path.display()
+    ))
+}
+
+/// Refuses the database of `conn` (the file at `path`) unless it is a
+/// keystore's: an SQLite database with a `meta` table (with an `id`
+/// column) holding the `check` row every format version writes first.
+/// Read only: nothing is written to another application's file named by
+/// mistake, not even a journal mode.
+///
+/// # Errors
+/// `KMSInternalException`: `<path> is not a Strongroom keystore`, saying
+/// what it lacks, or the SQLite error of a file that cannot be read.
+fn check_keystore(conn: &Connection, path: &Path) -> Result<()> {
+    let query = |sql: &str| -> Result<bool> {
+        conn.query_row(sql, [], |r| r.get::<_, bool>(0))
+            .map_err(|e| match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::NotADatabase) => {
+                    not_a_keystore(path, "it is not an SQLite database")
+                }
+                _ => db_err(e),
+            })
+    };
+    let lacks = "an SQLite database without Strongroom's meta/check row";
+    if !query("SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")? {
+        return Err(not_a_keystore(path, lacks));
+    }
+    // `meta` is a common table name: its `check` row (written first by
+    // every format version) tells a keystore; a `meta` table without an
+    // `id` column is not a keystore's either.
+    if !query("SELECT COUNT(*) > 0 FROM pragma_table_info('meta') WHERE name = 'id'")?
+        || !query("SELECT COUNT(*) > 0 FROM meta WHERE id = 'check'")?
+    {
+        return Err(not_a_keystore(path, lacks));
+    }
+    Ok(())
+}
+
 /// Prepared statements each connection keeps (rusqlite's default is 16).
 const STATEMENT_CACHE: usize = 64;
 
@@ -515,37 +557,7 @@ impl SqliteStorage {
             // Nothing is written to a file that is not a keystore (another
             // application's database named by mistake, or a keystore whose
             // `meta` table was dropped), not even the journal mode.
-            let has_meta: bool = conn
-                .query_row(
-                    "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(db_err)?;
-            // `meta` is a common table name: its `check` row (written first
-            // by every format version) tells a keystore; a `meta` table
-            // without an `id` column is not a keystore's either.
-            let has_check = has_meta
-                && conn
-                    .query_row(
-                        "SELECT COUNT(*) > 0 FROM pragma_table_info('meta') WHERE name = 'id'",
-                        [],
-                        |r| r.get::<_, bool>(0),
-                    )
-                    .map_err(db_err)?
-                && conn
-                    .query_row(
-                        "SELECT COUNT(*) > 0 FROM meta WHERE id = 'check'",
-                        [],
-                        |r| r.get::<_, bool>(0),
-                    )
-                    .map_err(db_err)?;
-            if !has_check {
-                return Err(Error::internal(format!(
-                    "{} is not a Strongroom keystore",
-                    path.display()
-                )));
-            }
+            check_keystore(&conn, path)?;
         }
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(db_err)?;
@@ -1126,8 +1138,9 @@ impl ReadOnlySqlite {
     /// `NotFoundException` if there is no file at `path`;
     /// `KMSInternalException` if it cannot be opened or read (e.g. a
     /// `-wal` beside it without a `-shm` in a directory the process cannot
-    /// write), and (from a read) [`WRITER_APPEARED`] when a writer opened
-    /// the file while it was read immutable.
+    /// write) or is not a keystore ([`check_keystore`]), and (from a read)
+    /// [`WRITER_APPEARED`] when a writer opened the file while it was read
+    /// immutable.
     pub(crate) fn open(path: &Path) -> Result<Self> {
         if !path.exists() {
             return Err(Error::not_found(format!(
@@ -1135,9 +1148,11 @@ impl ReadOnlySqlite {
                 path.display()
             )));
         }
+        let given = path;
         let path = canonical(path);
         let immutable = !has_wal_sidecar(&path);
         let conn = Self::connect(&path, immutable)?;
+        check_keystore(&conn, given)?;
         Ok(ReadOnlySqlite {
             path,
             conn: Mutex::new((conn, immutable)),
@@ -1266,7 +1281,7 @@ mod tests {
             c.execute_batch(
                 "PRAGMA journal_mode=WAL;
                  CREATE TABLE meta (id TEXT PRIMARY KEY, body BLOB, tag BLOB);
-                 INSERT INTO meta VALUES ('a', x'01', x'');",
+                 INSERT INTO meta VALUES ('a', x'01', x''), ('check', x'00', x'');",
             )
             .unwrap();
         }
@@ -1285,7 +1300,7 @@ mod tests {
         assert_eq!(err.message(), WRITER_APPEARED);
         ro.read(&mut read).unwrap();
         let ids: Vec<_> = seen.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids, ["a", "b"]);
+        assert_eq!(ids, ["a", "b", "check"]);
         drop(writer);
     }
 }

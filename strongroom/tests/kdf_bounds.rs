@@ -199,3 +199,104 @@ fn a_passphrase_keystore_opened_with_a_root_key_says_so_whatever_the_key() {
     let e = Keystore::is_passphrase_protected(dir.path().join("none.db")).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFoundException, "{e}");
 }
+
+/// A wrong passphrase is told as such (`AccessDeniedException`, the kind
+/// a wrong root key gets), for a keystore and for a sealed export; a
+/// wrong root key still says "root key" (review P1).
+#[test]
+fn a_wrong_passphrase_says_the_passphrase_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    let ks = Keystore::create(&path, pass(), CreateOptions::default()).unwrap();
+    let export = ks.export_sealed().unwrap();
+    drop(ks);
+    let wrong = RootKeySource::Passphrase(Secret::from_slice(b"wrong horse"));
+    let e = Keystore::open(&path, wrong.clone()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AccessDeniedException, "{e}");
+    assert_eq!(
+        e.message(),
+        "the passphrase is wrong: it does not open this keystore"
+    );
+    let e = Keystore::import_sealed(dir.path().join("i.db"), &export, wrong).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AccessDeniedException, "{e}");
+    assert_eq!(
+        e.message(),
+        "the passphrase is wrong: it does not open this sealed keystore export"
+    );
+    let keyed = dir.path().join("k.db");
+    drop(
+        Keystore::create(
+            &keyed,
+            RootKeySource::Bytes(Secret::new(vec![7; 32])),
+            CreateOptions::default(),
+        )
+        .unwrap(),
+    );
+    let e = Keystore::open(&keyed, RootKeySource::Bytes(Secret::new(vec![8; 32]))).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AccessDeniedException, "{e}");
+    assert_eq!(e.message(), "the root key does not open this keystore");
+}
+
+/// A passphrase given for a keystore without KDF parameters (made with a
+/// root key, or its `meta/kdf` row deleted) names the missing row; for a
+/// sealed export of a keystore made with a root key, the missing
+/// parameters (review P2).
+#[test]
+fn a_passphrase_for_a_keystore_without_kdf_parameters_names_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    drop(Keystore::create(&path, pass(), CreateOptions::default()).unwrap());
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("DELETE FROM meta WHERE id = 'kdf'", [])
+        .unwrap();
+    assert!(!Keystore::is_passphrase_protected(&path).unwrap());
+    let e = Keystore::open(&path, pass()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException, "{e}");
+    assert!(
+        e.message()
+            .contains("holds no passphrase (Argon2id KDF) parameters: its meta/kdf row is missing"),
+        "{e}"
+    );
+    let keyed = dir.path().join("k.db");
+    let ks = Keystore::create(
+        &keyed,
+        RootKeySource::Bytes(Secret::new(vec![7; 32])),
+        CreateOptions::default(),
+    )
+    .unwrap();
+    let export = ks.export_sealed().unwrap();
+    let e = Keystore::import_sealed(dir.path().join("i.db"), &export, pass()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException, "{e}");
+    assert!(
+        e.message()
+            .contains("this sealed keystore export holds no passphrase (Argon2id KDF) parameters"),
+        "{e}"
+    );
+}
+
+/// `is_passphrase_protected` of a file that is not a keystore (not SQLite,
+/// or another application's SQLite database) says so, naming the path,
+/// rather than passing on SQLite's text (review P5).
+#[test]
+fn is_passphrase_protected_of_a_file_that_is_not_a_keystore_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("notes.txt");
+    std::fs::write(
+        &text,
+        "this is not sqlite, but long enough to be read as a header",
+    )
+    .unwrap();
+    let app = dir.path().join("app.db");
+    rusqlite::Connection::open(&app)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+        .unwrap();
+    for p in [&text, &app] {
+        let e = Keystore::is_passphrase_protected(p).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
+        let expected = format!("{} is not a Strongroom keystore", p.display());
+        assert!(e.message().starts_with(&expected), "{e}");
+        assert!(!e.message().contains("database error"), "{e}");
+    }
+}

@@ -62,8 +62,14 @@ def test_passphrase(tmp_path: Path) -> None:
         k = ks.create_key()
     with Keystore.open(path, passphrase=b"correct horse") as ks:
         assert ks.describe_key(k.key_id).key_id == k.key_id
-    with pytest.raises(strongroom.AccessDeniedException):
+    with pytest.raises(strongroom.AccessDeniedException, match="the passphrase is wrong"):
         Keystore.open(path, passphrase="wrong")
+    # Neither text nor bytes: a TypeError naming both kinds and the type.
+    for bad, name in ((12345, "int"), (1.5, "float"), (["p"], "list")):
+        with pytest.raises(
+            TypeError, match=f"passphrase must be a str or a bytes-like object .*, not {name}$"
+        ):
+            Keystore.open(path, passphrase=bad)
     # The keystore records that it takes a passphrase: a root key (however
     # well formed) is refused as such, not as a wrong key.
     with pytest.raises(strongroom.ValidationException, match="protected by a passphrase"):

@@ -145,12 +145,23 @@ fn secret(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Secret> {
     bytes_like(name, obj).map(Secret::new)
 }
 
-/// Text (as UTF-8) or bytes-like (passphrases).
+/// Text (as UTF-8) or bytes-like (passphrases). Anything else is a
+/// `TypeError` naming both accepted kinds and the type given.
 fn text_or_bytes(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Secret> {
     if let Ok(s) = obj.cast::<PyString>() {
         return Ok(Secret::new(utf8_text(name, s)?.into_bytes()));
     }
-    secret(name, obj)
+    secret(name, obj).map_err(|e| {
+        if e.is_instance_of::<PyTypeError>(obj.py()) {
+            PyTypeError::new_err(format!(
+                "{name} must be a str or a bytes-like object (bytes, bytearray, memoryview), \
+                 not {}",
+                type_name(obj)
+            ))
+        } else {
+            e
+        }
+    })
 }
 
 /// A `root_key` argument: 32 bytes-like bytes (or their base64/hex text as

@@ -796,7 +796,6 @@ pub(crate) fn nothing_to_rotate(path: &Path) -> Error {
 }
 
 /// `<log>.rotating`: the new log file while a rotation writes it.
-#[cfg(unix)]
 pub(crate) fn rotating_path(log: &Path) -> PathBuf {
     let mut name = log.as_os_str().to_owned();
     name.push(".rotating");
@@ -867,8 +866,16 @@ impl super::AuditSink {
     /// The automatic rotation: a `RotateAuditLog` service event, if the
     /// log is still at or past the size (another handle or process may
     /// have rotated it meanwhile). After a failure the next try waits for
-    /// the log to grow by the size again.
-    fn rotate_automatically(&self) {
+    /// the log to grow by the size again, and the failure is audited (in
+    /// the current file, nothing having been rotated) as a `RotateAuditLog`
+    /// service event with its `errorCode` and `errorMessage`, as a failed
+    /// [`rotate_audit_log`](crate::Keystore::rotate_audit_log) is. That
+    /// append cannot start another rotation (this one is still marked
+    /// scheduled, and the log is then short of the next size) nor wait for
+    /// this thread (it holds neither the tail nor the log's lock any more);
+    /// if it fails too (the log cannot be written), nothing more is done:
+    /// the next append reports that.
+    fn rotate_automatically(self: &std::sync::Arc<Self>) {
         use std::sync::atomic::Ordering;
         let millis = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -879,13 +886,28 @@ impl super::AuditSink {
             millis,
             random: crate::access::audit_id_bytes(std::process::id()),
         };
-        let next = match self.rotate_at_least(&caller, self.rotate_bytes) {
-            Ok(_) => self.rotate_bytes,
-            Err(_) => std::fs::metadata(&self.path)
-                .map_or(0, |m| m.len())
-                .saturating_add(self.rotate_bytes),
+        let rotated = super::refuse_unnamable_archives(&self.path)
+            .and_then(|()| self.rotate_at_least(&caller, self.rotate_bytes));
+        let failed = match rotated {
+            Ok(_) => {
+                self.rotate_after
+                    .store(self.rotate_bytes, Ordering::Relaxed);
+                return;
+            }
+            Err(e) => e,
         };
+        let next = std::fs::metadata(&self.path)
+            .map_or(0, |m| m.len())
+            .saturating_add(self.rotate_bytes);
         self.rotate_after.store(next, Ordering::Relaxed);
+        let event = strongroom_core::audit::AuditEvent::service_event(
+            ROTATE_AUDIT_LOG,
+            caller.account,
+            caller.millis,
+            caller.random,
+        )
+        .with_error(&failed);
+        let _ = self.append(event.to_canonical_record(), true, std::process::id());
     }
 
     /// [`rotate`](Self::rotate) when the log's valid chain ends at

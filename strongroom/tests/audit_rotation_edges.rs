@@ -1,0 +1,203 @@
+//! Edges of audit log rotation: a flush racing rotations by another
+//! handle, a failed automatic rotation audited, a keystore name too long
+//! for its archives' names.
+#![cfg(unix)]
+#![allow(clippy::unwrap_used)]
+
+mod fixture;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use fixture::*;
+use strongroom::Keystore;
+
+/// The archives beside the log at `log`, oldest first (names sort by age).
+fn archives_beside(log: &Path) -> Vec<PathBuf> {
+    let stem = log
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .strip_suffix("jsonl")
+        .unwrap()
+        .to_owned();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(log.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_str().unwrap();
+            n.starts_with(&stem) && n.ends_with(".jsonl") && p != log
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// A flush of the audit log (`Keystore::flush_audit_log`) racing rotations
+/// by another handle: the flush that opened the log just before another
+/// handle renamed a new file over it finds the file it locked unlinked
+/// (link count 0) and flushes the file the path names now, as an append
+/// does, rather than reporting the log replaced (review R7).
+/// Rotations the first handle runs; the second flushes at least as often.
+const ROTATIONS: usize = 300;
+
+/// See [`ROTATIONS`].
+#[test]
+fn flushes_racing_rotations_by_another_handle_never_fail() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let other = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    let done = AtomicBool::new(false);
+    let (rotations, flushes) = std::thread::scope(|s| {
+        let flusher = s.spawn(|| {
+            let mut flushes = 0usize;
+            while !done.load(Ordering::Acquire) || flushes < ROTATIONS {
+                try_encrypt(&other, &key, b"x")
+                    .unwrap_or_else(|e| panic!("encrypt after {flushes} flushes: {e}"));
+                other
+                    .flush_audit_log()
+                    .unwrap_or_else(|e| panic!("flush {flushes}: {e}"));
+                flushes += 1;
+            }
+            flushes
+        });
+        let rotator = s.spawn(|| {
+            let result = (0..ROTATIONS).try_for_each(|i| {
+                // A record of its own, so that every rotation has one to
+                // archive.
+                try_encrypt(&f.ks, &key, b"x").map_err(|e| format!("encrypt {i}: {e}"))?;
+                f.ks.rotate_audit_log()
+                    .map(|_| ())
+                    .map_err(|e| format!("rotation {i}: {e}"))
+            });
+            done.store(true, Ordering::Release);
+            result.map(|()| ROTATIONS)
+        });
+        (rotator.join().unwrap().unwrap(), flusher.join().unwrap())
+    });
+    let archives = archives_beside(f.ks.audit_log_path());
+    assert_eq!(archives.len(), rotations);
+    for ks in [&f.ks, &other] {
+        let v = ks.verify_audit_log_archives(&archives).unwrap();
+        assert_eq!(v.fault, None, "{v:?}");
+        assert_eq!(v.archive_fault, None, "{v:?}");
+        assert_eq!(v.records, v.checkpoint_records, "{v:?}");
+        // CreateKey and its intent, one Encrypt per flush and per
+        // rotation, one record per rotation: none lost.
+        assert_eq!(v.records, 2 + (flushes + 2 * rotations) as u64, "{v:?}");
+    }
+}
+
+/// An automatic rotation that fails (here: a directory stands where the
+/// new log file is written, `<log>.rotating`) is audited in the current
+/// file as a `RotateAuditLog` service event with its `errorCode` and
+/// `errorMessage`, as a failed `rotate_audit_log` is (review R6); the log
+/// still verifies, and the next rotation, once the obstacle is gone,
+/// archives it.
+#[test]
+fn a_failed_automatic_rotation_is_audited() {
+    use strongroom::{OpenOptions, AUDIT_ROTATE_MIN_BYTES};
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let ks = Keystore::open_with(
+        &f.path,
+        root_source(&ROOT),
+        OpenOptions::default().audit_rotate_bytes(AUDIT_ROTATE_MIN_BYTES),
+    )
+    .unwrap();
+    let log = ks.audit_log_path().to_path_buf();
+    let mut rotating = log.clone().into_os_string();
+    rotating.push(".rotating");
+    std::fs::create_dir(&rotating).unwrap();
+    while std::fs::metadata(&log).unwrap().len() < AUDIT_ROTATE_MIN_BYTES {
+        try_encrypt(&ks, &key, b"x").unwrap();
+    }
+    // The last handle of this open waits for the automatic rotation.
+    drop(ks);
+    let failures: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["eventName"] == "RotateAuditLog")
+        .collect();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    let r = &failures[0];
+    assert_eq!(r["eventType"], "AwsServiceEvent", "{r}");
+    assert_eq!(r["errorCode"], "KMSInternalException", "{r}");
+    assert!(
+        r["errorMessage"].as_str().unwrap().contains(".rotating"),
+        "{r}"
+    );
+    let v = f.ks.verify_audit_log().unwrap();
+    assert!(
+        v.fault.is_none() && v.records == v.checkpoint_records,
+        "{v:?}"
+    );
+    std::fs::remove_dir(&rotating).unwrap();
+    f.ks.rotate_audit_log().unwrap();
+    let archives = archives_beside(&log);
+    assert_eq!(archives.len(), 1, "{archives:?}");
+    let v = f.ks.verify_audit_log_archives(&archives).unwrap();
+    assert!(v.fault.is_none() && v.archive_fault.is_none(), "{v:?}");
+}
+
+/// A keystore file name longer than 193 bytes is refused at creation
+/// (`ValidationException` naming the limit, nothing written): its log's
+/// archives, `<name>.audit.<20 digits>-<20 digits>.jsonl.partial` while
+/// written, would pass the 255-byte limit of a file name, so its log could
+/// never be rotated (review R5). A name of 193 bytes rotates. An existing
+/// keystore renamed past the limit is refused at rotation with a
+/// `ValidationException` before anything is written, not the operating
+/// system's "file name too long".
+#[test]
+fn a_keystore_name_too_long_for_its_archives_is_refused() {
+    use strongroom::{CreateOptions, ErrorKind};
+    let dir = tempfile::tempdir().unwrap();
+    let long = dir.path().join("k".repeat(194));
+    let e = Keystore::create(&long, root_source(&ROOT), CreateOptions::default()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException, "{e}");
+    assert!(
+        e.message()
+            .contains("is 194 bytes long; at most 193 bytes are allowed"),
+        "{e}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    let e = Keystore::import_sealed(&long, b"not an export", root_source(&ROOT)).unwrap_err();
+    assert!(e.message().contains("at most 193 bytes"), "{e}");
+
+    let ok = dir.path().join("k".repeat(193));
+    let ks = Keystore::create(&ok, root_source(&ROOT), CreateOptions::default()).unwrap();
+    let key = new_key(&ks).key_id;
+    let r = ks.rotate_audit_log().unwrap();
+    assert_eq!(r.archive.file_name().unwrap().len(), 247);
+    try_encrypt(&ks, &key, b"x").unwrap();
+    drop(ks);
+
+    // Renamed past the limit, with its log.
+    let renamed = dir.path().join("r".repeat(200));
+    std::fs::rename(&ok, &renamed).unwrap();
+    let log_of = |p: &Path| {
+        let mut n = p.as_os_str().to_owned();
+        n.push(".audit.jsonl");
+        PathBuf::from(n)
+    };
+    std::fs::rename(log_of(&ok), log_of(&renamed)).unwrap();
+    let ks = Keystore::open(&renamed, root_source(&ROOT)).unwrap();
+    let before = std::fs::read_dir(dir.path()).unwrap().count();
+    let e = ks.rotate_audit_log().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException, "{e}");
+    assert!(
+        e.message().contains("cannot be rotated")
+            && e.message()
+                .contains("rename the keystore file to at most 193 bytes"),
+        "{e}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), before);
+    // Refused and audited as any failed rotation; the log still verifies.
+    let v = ks.verify_audit_log().unwrap();
+    assert!(
+        v.fault.is_none() && v.records == v.checkpoint_records,
+        "{v:?}"
+    );
+}
