@@ -249,6 +249,23 @@ fn name_len(path: &Path) -> usize {
     path.file_name().map_or(0, |n| n.len())
 }
 
+/// Refuses a keystore or audit log file name that is not UTF-8: its
+/// archives' names are written into the `RotateAuditLog` record (a JSON
+/// string) and compared as text, so two names differing only in bytes that
+/// are not UTF-8 would share their archives' names (review17 L1, L2).
+///
+/// # Errors
+/// `ValidationException` naming the file.
+fn refuse_non_utf8_name(path: &Path) -> Result<()> {
+    match path.file_name() {
+        Some(n) if n.to_str().is_none() => Err(Error::validation(format!(
+            "the file name {n:?} is not UTF-8: a keystore's file name (which its audit log \
+             and the log's archives are named after) must be UTF-8"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Refuses to create a keystore whose file name (as given, or with
 /// symbolic links resolved: the log is placed beside the resolved file) is
 /// longer than [`keystore_name_max`]: its audit log could never be rotated
@@ -260,6 +277,7 @@ pub(crate) fn refuse_long_name(keystore_path: &Path) -> Result<()> {
     let max = keystore_name_max();
     let resolved = crate::store::canonical(keystore_path);
     for p in [keystore_path, resolved.as_path()] {
+        refuse_non_utf8_name(p)?;
         let len = name_len(p);
         if len > max {
             return Err(Error::validation(format!(
@@ -283,6 +301,7 @@ pub(crate) fn refuse_long_name(keystore_path: &Path) -> Result<()> {
 /// # Errors
 /// `ValidationException` naming the limit.
 pub(crate) fn refuse_unnamable_archives(log: &Path) -> Result<()> {
+    refuse_non_utf8_name(log)?;
     let longest = longest_side_name(log);
     if longest <= NAME_MAX {
         return Ok(());
@@ -779,7 +798,7 @@ impl Keystore {
         Ok(AuditVerification {
             records,
             checkpoint_records: cp.checkpoint.count,
-            first_record: base.count + 1,
+            first_record: base.count.saturating_add(1),
             fault,
             outcome_unknown: outcome_unknown(verified),
             archives,
@@ -825,9 +844,9 @@ impl Keystore {
     /// `KMSInvalidStateException` when the log holds no record;
     /// `ValidationException` on a [`dry_run`](Self::dry_run) handle, in a
     /// process made by `fork()`, or for a keystore whose file name is longer
-    /// than 193 bytes (made by an older version, or renamed since: its
-    /// archives' names would pass the 255-byte limit of a file name;
-    /// refused before anything is written); `KMSInternalException` when the log cannot
+    /// than 193 bytes or not UTF-8 (made by an older version, or renamed
+    /// since: its archives' names would pass the 255-byte limit of a file
+    /// name, or could not be written into the log as JSON text; refused before anything is written); `KMSInternalException` when the log cannot
     /// be locked, read, written or synced, the log's records do not verify
     /// (nothing is archived), the archive's name is taken by a file that is
     /// not a copy of the log's records (the message names it: move it

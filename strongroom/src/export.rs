@@ -128,8 +128,8 @@ impl Keystore {
     /// place (an earlier keystore's history, neither deleted nor adopted:
     /// move it away first) or a non-empty SQLite `-wal` or `-journal` file
     /// of an earlier keystore is ([`Keystore::create`]); `ValidationException` for
-    /// bytes that are not an export, or a file name longer than 193 bytes
-    /// (as [`Keystore::create`] refuses); `AccessDeniedException` for another
+    /// bytes that are not an export, or a file name longer than 193 bytes or not
+    /// UTF-8 (as [`Keystore::create`] refuses); `AccessDeniedException` for another
     /// root key; `KMSInvalidStateException` for the export of an anchored
     /// keystore; `KMSInternalException` for an altered export or I/O failure.
     pub fn import_sealed(

@@ -692,7 +692,8 @@ impl Keystore {
     /// administrator principal no call can act as, among them), or a file
     /// name (as given or with symbolic links resolved) longer than 193
     /// bytes (its audit log's archives, named after it, would pass the
-    /// 255-byte limit of a file name), before anything is written, or for a
+    /// 255-byte limit of a file name) or not UTF-8 (the archives' names
+    /// are written into the log as JSON text), before anything is written, or for a
     /// directory of `path` that is missing, not a directory, not writable
     /// or read-only;
     /// `KMSInternalException` on I/O failure, or when the anchor's first

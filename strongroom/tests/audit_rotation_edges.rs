@@ -1,6 +1,7 @@
 //! Edges of audit log rotation: a flush racing rotations by another
 //! handle, a failed automatic rotation audited, a keystore name too long
-//! for its archives' names.
+//! for its archives' names or not UTF-8, a forged rotation claim at the
+//! end of the record numbers.
 #![cfg(unix)]
 #![allow(clippy::unwrap_used)]
 
@@ -200,4 +201,81 @@ fn a_keystore_name_too_long_for_its_archives_is_refused() {
         v.fault.is_none() && v.records == v.checkpoint_records,
         "{v:?}"
     );
+}
+
+/// review17 L1, L2: archives are named, and their names written into the
+/// rotation record, as UTF-8 text, so a keystore file name that is not
+/// UTF-8 is refused at create and import (before, a 73-byte one was
+/// created and could never rotate; two differing only in invalid bytes
+/// shared their archives' names), and at the rotation of one renamed so.
+#[test]
+fn a_keystore_name_that_is_not_utf8_is_refused() {
+    use std::os::unix::ffi::OsStrExt;
+    use strongroom::{CreateOptions, ErrorKind};
+    let dir = tempfile::tempdir().unwrap();
+    for name in [&b"ks\xfe.db"[..], &b"ks\xff.db"[..], &[0xffu8; 70][..]] {
+        let path = dir.path().join(std::ffi::OsStr::from_bytes(name));
+        let e = Keystore::create(&path, root_source(&ROOT), CreateOptions::default()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ValidationException, "{e}");
+        assert!(e.message().contains("is not UTF-8"), "{e}");
+        let e = Keystore::import_sealed(&path, b"not an export", root_source(&ROOT)).unwrap_err();
+        assert!(e.message().contains("is not UTF-8"), "{e}");
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+    // An existing keystore renamed so (with its log): refused at rotation,
+    // before anything is written.
+    let ok = dir.path().join("ks.db");
+    let ks = Keystore::create(&ok, root_source(&ROOT), CreateOptions::default()).unwrap();
+    new_key(&ks);
+    drop(ks);
+    let bad = dir.path().join(std::ffi::OsStr::from_bytes(b"ks\xff.db"));
+    let log_of = |p: &Path| {
+        let mut n = p.as_os_str().to_owned();
+        n.push(".audit.jsonl");
+        PathBuf::from(n)
+    };
+    std::fs::rename(&ok, &bad).unwrap();
+    std::fs::rename(log_of(&ok), log_of(&bad)).unwrap();
+    let ks = Keystore::open(&bad, root_source(&ROOT)).unwrap();
+    let before = std::fs::read_dir(dir.path()).unwrap().count();
+    let e = ks.rotate_audit_log().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException, "{e}");
+    assert!(e.message().contains("is not UTF-8"), "{e}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), before);
+}
+
+/// A line claiming a rotation after `last` records (not authenticated:
+/// its chain values are zeros).
+fn forged_rotation_line(last: u64) -> String {
+    format!(
+        "{{\"eventName\":\"RotateAuditLog\",\"responseElements\":{{\"archiveBytes\":1,\
+         \"archiveFileName\":\"x.jsonl\",\"archiveSha256\":\"00\",\"chainValue\":\"{}\",\
+         \"firstRecordNumber\":1,\"lastRecordNumber\":{last}}},\"strongroomChain\":\"{}\"}}\n",
+        "0".repeat(64),
+        "0".repeat(64)
+    )
+}
+
+/// review17 M1: a first line claiming a rotation after u64::MAX (or
+/// u64::MAX - 1) records is no rotation claim: verifying such an archive
+/// or current log reports a fault (before: an arithmetic overflow panicked
+/// a debug build, and a release build reported record 0).
+#[test]
+fn a_rotation_claim_at_the_end_of_the_record_numbers_is_a_fault_not_a_panic() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+    f.ks.flush_audit_log().unwrap();
+    let bad = f.dir.path().join("forged.jsonl");
+    for last in [u64::MAX, u64::MAX - 1] {
+        std::fs::write(&bad, forged_rotation_line(last)).unwrap();
+        let v = f.ks.verify_audit_log_archives(&[bad.clone()]).unwrap();
+        assert!(v.archive_fault.is_some(), "{last}: {v:?}");
+    }
+    let log = f.ks.audit_log_path().to_path_buf();
+    std::fs::write(&log, forged_rotation_line(u64::MAX)).unwrap();
+    let v = f.ks.verify_audit_log().unwrap();
+    assert!(v.fault.is_some(), "{v:?}");
+    assert_eq!(v.first_record, 1, "{v:?}");
 }

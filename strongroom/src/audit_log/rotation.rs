@@ -135,10 +135,17 @@ impl RotationClaim {
         let n = |k: &str| r.get(k).and_then(Value::as_u64);
         let mut chain = [0u8; 32];
         hex::decode_to_slice(s("chainValue")?, &mut chain).ok()?;
+        let (first, last) = (n("firstRecordNumber")?, n("lastRecordNumber")?);
+        // Not a claim any rotation makes (an archive holds records
+        // `1 <= first <= last`, and the rotation record itself is record
+        // `last + 1`): refused here, before any count is computed from it.
+        if first == 0 || first > last || last >= u64::MAX - 1 {
+            return None;
+        }
         Some(RotationClaim {
             file_name: s("archiveFileName")?,
-            first: n("firstRecordNumber")?,
-            last: n("lastRecordNumber")?,
+            first,
+            last,
             bytes: n("archiveBytes")?,
             sha256: s("archiveSha256")?,
             chain,
@@ -528,13 +535,13 @@ pub(crate) fn verify_archives(
             Err(e) => {
                 return (
                     segments,
-                    Some(fault(Some(e.index + 1), e.reason.to_string())),
+                    Some(fault(Some(e.index.saturating_add(1)), e.reason.to_string())),
                 )
             }
         };
         segments.push(ArchiveSegment {
             path: path.clone(),
-            first_record: base.count + 1,
+            first_record: base.count.saturating_add(1),
             last_record: end.count,
             bytes: len,
             sha256: hex::encode(sha256),
@@ -573,7 +580,7 @@ pub(crate) fn verify_archives(
                 ),
             );
         };
-        let at = Some(claim.last + 1);
+        let at = Some(claim.last.saturating_add(1));
         if claim.file_name != name || claim.first != seg.first_record {
             return (
                 segments,
@@ -611,7 +618,7 @@ pub(crate) fn verify_archives(
                 segments,
                 Some(ArchiveFault {
                     file: seg.path.clone(),
-                    record: Some(seg.last_record.min(claim.last) + 1),
+                    record: Some(seg.last_record.min(claim.last).saturating_add(1)),
                     reason,
                 }),
             );
