@@ -270,7 +270,9 @@ fn a_rotation_claim_at_the_end_of_the_record_numbers_is_a_fault_not_a_panic() {
     let bad = f.dir.path().join("forged.jsonl");
     for last in [u64::MAX, u64::MAX - 1] {
         std::fs::write(&bad, forged_rotation_line(last)).unwrap();
-        let v = f.ks.verify_audit_log_archives(&[bad.clone()]).unwrap();
+        let v =
+            f.ks.verify_audit_log_archives(std::slice::from_ref(&bad))
+                .unwrap();
         assert!(v.archive_fault.is_some(), "{last}: {v:?}");
     }
     let log = f.ks.audit_log_path().to_path_buf();
