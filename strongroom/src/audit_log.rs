@@ -634,7 +634,7 @@ impl Keystore {
 
     /// Reads the checkpoint, then the log (in that order, so the log holds
     /// at least the records the checkpoint covers).
-    fn read_log(&self) -> Result<(StoredCheckpoint, String)> {
+    fn read_log(&self) -> Result<(StoredCheckpoint, String, u64)> {
         let mut cp = StoredCheckpoint::genesis();
         self.inner.storage.read(&mut |tx| {
             cp = self.read_checkpoint(tx)?;
@@ -642,6 +642,7 @@ impl Keystore {
         })?;
         let path = self.audit_log_path();
         let mut text = String::new();
+        let mut len = 0;
         match File::open(path) {
             Ok(mut f) => {
                 let mut bytes = Vec::new();
@@ -651,6 +652,7 @@ impl Keystore {
                         path.display()
                     ))
                 })?;
+                len = bytes.len() as u64;
                 text = utf8_lines(bytes);
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -661,7 +663,7 @@ impl Keystore {
                 )))
             }
         }
-        Ok((cp, text))
+        Ok((cp, text, len))
     }
 
     /// Verifies the audit log against its chain and the sealed checkpoint:
@@ -768,18 +770,35 @@ impl Keystore {
     /// The chain of the log verified against the sealed checkpoint (the
     /// end of [`verify_audit_log`](Self::verify_audit_log)).
     fn verify_log(&self, archives: &[PathBuf]) -> Result<AuditVerification> {
-        let (mut cp, mut text) = self.read_log()?;
+        let (mut cp, mut text, mut len) = self.read_log()?;
         let key = self.inner.root.audit_key();
         // A rotated file starts after the records its first line states.
         if rotation::file_base(&split_lines(&text)).0.count > cp.checkpoint.count {
             // A file that starts past the checkpoint read just before it:
             // a rotation by another process in between; read both again.
-            (cp, text) = self.read_log()?;
+            (cp, text, len) = self.read_log()?;
         }
         let lines = split_lines(&text);
         let (base, _) = rotation::file_base(&lines);
         let (records, fault) = match rotation::verify_from(&lines, key, base, Some(&cp.checkpoint))
         {
+            // Every record there, but the file shorter than the checkpoint
+            // covers (its last checkpointed line lost its newline, say):
+            // every operation stops on it ("Fail closed"), so it is a
+            // fault here too, at the last checkpointed record (review17 L4).
+            Ok(_) if len < cp.log_len && base.count < cp.checkpoint.count => {
+                let index = cp.checkpoint.count - 1;
+                (
+                    index,
+                    Some(strongroom_core::audit::ChainError {
+                        index,
+                        reason: strongroom_core::audit::ChainFault::Malformed(
+                            "the file is shorter than its sealed checkpoint covers \
+                             (a checkpointed line cut, or its newline removed)",
+                        ),
+                    }),
+                )
+            }
             Ok(state) => (state.count, None),
             Err(fault) => (fault.index, Some(fault)),
         };
@@ -947,7 +966,7 @@ impl Keystore {
         // This handle's queued events (write-behind) first; a log that
         // cannot be written is still read.
         let _ = self.inner.audit.drain();
-        let (_, text) = self.read_log()?;
+        let (_, text, _) = self.read_log()?;
         let records: Vec<Value> = split_lines(&text)
             .into_iter()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())

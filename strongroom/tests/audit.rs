@@ -1068,3 +1068,32 @@ fn read_only_verification_through_a_link_reads_the_live_wal() {
     assert!(v.fault.is_some(), "a cut log verified: {v:?}");
     assert_eq!(v.checkpoint_records, records);
 }
+
+/// review17 L4: a log whose last checkpointed line lost its newline stops
+/// every operation (the file no longer holds what its checkpoint covers);
+/// the verification reports that as a fault at the last checkpointed record
+/// (before, it reported none, so the operator could not find the cause).
+#[test]
+fn a_log_shorter_than_its_checkpoint_is_a_verification_fault() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    for _ in 0..3 {
+        try_encrypt(&f.ks, &key, b"x").unwrap();
+    }
+    f.ks.flush_audit_log().unwrap();
+    let log = f.ks.audit_log_path().to_path_buf();
+    let mut bytes = std::fs::read(&log).unwrap();
+    assert_eq!(bytes.pop(), Some(b'\n'));
+    std::fs::write(&log, &bytes).unwrap();
+    assert!(try_encrypt(&f.ks, &key, b"x").is_err());
+    let v = f.ks.verify_audit_log().unwrap();
+    let fault = v.fault.expect("a fault");
+    assert_eq!(fault.index, v.checkpoint_records - 1, "{fault:?}");
+    assert!(
+        fault
+            .reason
+            .to_string()
+            .contains("shorter than its sealed checkpoint"),
+        "{fault:?}"
+    );
+}
