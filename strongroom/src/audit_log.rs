@@ -884,9 +884,11 @@ impl Keystore {
         let millis = self.inner.clock.now().saturating_mul(1000);
         let result = self.rotate_now(millis, random);
         if let Err(e) = &result {
-            // A rotation refused or failed is audited as any call is (in the
-            // current file: nothing was rotated); a rotation's own record is
-            // the first line of the new file.
+            // A rotation refused or failed is audited as any call is, in the
+            // current file (the old one when nothing was rotated; the new
+            // one, after its own success record, when the error came after
+            // the rename, e.g. a failed directory sync); a rotation's own
+            // record is the first line of the new file.
             let event = AuditEvent::new(ROTATE_AUDIT_LOG, self.principal(), millis, random)
                 .with_request_parameters_value(serde_json::json!({}))
                 .with_error(e)

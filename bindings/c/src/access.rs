@@ -716,9 +716,11 @@ pub unsafe extern "C" fn sr_audit_events(
 /// `Sha256` (its SHA-256, 64 lowercase hex digits).
 ///
 /// Errors: `SR_NULL_PARAMETER`, `SR_KMS_INVALID_STATE` (the log holds no
-/// record), `SR_VALIDATION` (a dry-run handle), `SR_KMS_INTERNAL` (the log
-/// cannot be locked, read, written or synced, or no longer holds what its
-/// sealed checkpoint covers).
+/// record), `SR_VALIDATION` (a dry-run handle, or a keystore file name over
+/// 193 bytes or not UTF-8), `SR_KMS_INTERNAL` (the log's records do not
+/// verify, a file that is not a copy of them already has the archive's name
+/// — move it away, nothing is deleted — or the log cannot be locked, read,
+/// written or synced, or no longer holds what its sealed checkpoint covers).
 ///
 /// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
 /// with `sr_bytes_free()`, which empties them): one still holding bytes is

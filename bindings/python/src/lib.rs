@@ -1875,8 +1875,11 @@ impl Keystore {
     /// new file; the archive may be moved or deleted.
     ///
     /// Raises KMSInvalidStateException if the log holds no record,
-    /// ValidationException on a dry-run handle, KMSInternalException if the
-    /// log cannot be locked, read, written or synced or no longer holds what
+    /// ValidationException on a dry-run handle or for a keystore file name
+    /// over 193 bytes or not UTF-8, KMSInternalException if the log's
+    /// records do not verify, a file that is not a copy of them already has
+    /// the archive's name (move it away: nothing is deleted), or the log
+    /// cannot be locked, read, written or synced or no longer holds what
     /// its sealed checkpoint covers.
     fn rotate_audit_log(&self, py: Python<'_>) -> PyResult<AuditLogRotation> {
         self.run(py, |ks| ks.rotate_audit_log())

@@ -1284,7 +1284,10 @@ class Keystore:
         and starts a new log whose first record, RotateAuditLog, names the
         archive with its record range, length and SHA-256. Raises
         KMSInvalidStateException (no record), ValidationException (dry-run
-        handle), KMSInternalException (the log cannot be written or was replaced).
+        handle, or a keystore file name over 193 bytes or not UTF-8),
+        KMSInternalException (the log's records do not verify, a file not a
+        copy of them already has the archive's name, or the log cannot be
+        written or was replaced; nothing is archived or deleted then).
         """
     def audit_events(
         self,
