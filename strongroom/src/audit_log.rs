@@ -556,7 +556,10 @@ pub struct AuditVerification {
     /// The (own) `eventID`s of the intent records (`docs/FORMAT.md`,
     /// "Intent records") among the records that verified with no record of
     /// their operation's outcome (the `eventID` their `strongroomIntent`
-    /// names) after them, oldest first: "outcome unknown".
+    /// names) after them, oldest first: "outcome unknown". Over the
+    /// archives given ([`verify_audit_log_archives`](Keystore::verify_audit_log_archives))
+    /// and the current file, in that order: an intent a rotation archived
+    /// is reported when its archive is given.
     /// After a crash between a change's intent and its outcome record the
     /// last one is there: its change may or may not have committed (the
     /// rows tell). Not a fault.
@@ -809,17 +812,30 @@ impl Keystore {
                     .min(lines.len()),
             )
             .unwrap_or_default();
+        // Intents of unknown outcome over the archives then the current
+        // file: an intent archived by a rotation is still reported when its
+        // archive is given (review17 L3).
+        let mut intents = OpenIntents::default();
         let (archives, archive_fault) = if archives.is_empty() {
             (Vec::new(), None)
         } else {
-            rotation::verify_archives(archives, key, self.audit_log_path(), lines.first().copied())
+            rotation::verify_archives(
+                archives,
+                key,
+                self.audit_log_path(),
+                lines.first().copied(),
+                &mut intents,
+            )
         };
+        for line in verified {
+            intents.line(line);
+        }
         Ok(AuditVerification {
             records,
             checkpoint_records: cp.checkpoint.count,
             first_record: base.count.saturating_add(1),
             fault,
-            outcome_unknown: outcome_unknown(verified),
+            outcome_unknown: intents.ids(),
             archives,
             archive_fault,
         })
@@ -995,26 +1011,41 @@ impl Keystore {
     }
 }
 
-/// The `eventID`s of the intent records among `lines` that no later
-/// (non-intent) record with the `eventID` they name follows, in log order.
-fn outcome_unknown(lines: &[&str]) -> Vec<String> {
-    // (the intent's own eventID, the outcome's it names)
-    let mut open: Vec<(String, String)> = Vec::new();
-    for line in lines {
+/// The `eventID`s of the intent records, in the lines seen so far (in log
+/// order, across archives and the current file), that no later
+/// (non-intent) record with the `eventID` they name follows:
+/// [`AuditVerification::outcome_unknown`].
+#[derive(Default)]
+pub(crate) struct OpenIntents {
+    /// (the intent's own eventID, the outcome's it names)
+    open: Vec<(String, String)>,
+}
+
+impl OpenIntents {
+    /// The next line of the log.
+    pub(crate) fn line(&mut self, line: &str) {
+        // Only an intent opens one, only a record after one can close it.
+        if self.open.is_empty() && !line.contains(INTENT_FIELD) {
+            return;
+        }
         let Ok(record) = serde_json::from_str::<Value>(line) else {
-            continue;
+            return;
         };
         let Some(id) = record.get("eventID").and_then(Value::as_str) else {
-            continue;
+            return;
         };
         if let Some(outcome) = intent_of(&record) {
-            open.push((id.to_owned(), outcome.to_owned()));
+            self.open.push((id.to_owned(), outcome.to_owned()));
         } else {
             // An operation may have committed more than one change.
-            open.retain(|(_, o)| o != id);
+            self.open.retain(|(_, o)| o != id);
         }
     }
-    open.into_iter().map(|(id, _)| id).collect()
+
+    /// The eventIDs of the intents still open.
+    pub(crate) fn ids(self) -> Vec<String> {
+        self.open.into_iter().map(|(id, _)| id).collect()
+    }
 }
 
 /// The lines of the log; a final newline ends the last line rather than

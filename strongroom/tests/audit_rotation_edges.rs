@@ -281,3 +281,48 @@ fn a_rotation_claim_at_the_end_of_the_record_numbers_is_a_fault_not_a_panic() {
     assert!(v.fault.is_some(), "{v:?}");
     assert_eq!(v.first_record, 1, "{v:?}");
 }
+
+/// review17 L3: an intent of unknown outcome (a crash between a change's
+/// intent record and its outcome) that a rotation archived is still
+/// reported by the verification given its archive (before, only while it
+/// was in the current file).
+#[test]
+fn an_archived_intent_of_unknown_outcome_is_still_reported() {
+    let f = fixture();
+    new_key(&f.ks);
+    let path = f.path.clone();
+    drop(f.ks);
+    let snapshot = std::fs::read(&path).unwrap();
+    let ks = Keystore::open(&path, root_source(&ROOT)).unwrap();
+    new_key(&ks);
+    let log = ks.audit_log_path().to_path_buf();
+    drop(ks);
+    // Cut the log after the last CreateKey intent, and put back the
+    // keystore as it was before it: the crash between intent and outcome.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let (mut end, mut intent_end) = (0u64, 0u64);
+    for line in text.split_inclusive('\n') {
+        end += line.len() as u64;
+        if line.contains("strongroomIntent") && line.contains("\"eventName\":\"CreateKey\"") {
+            intent_end = end;
+        }
+    }
+    assert!(intent_end > 0);
+    std::fs::write(&path, &snapshot).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(intent_end)
+        .unwrap();
+    let ks = Keystore::open(&path, root_source(&ROOT)).unwrap();
+    let v = ks.verify_audit_log().unwrap();
+    assert_eq!((&v.fault, v.outcome_unknown.len()), (&None, 1), "{v:?}");
+    let open = v.outcome_unknown.clone();
+    let r = ks.rotate_audit_log().unwrap();
+    let v = ks.verify_audit_log_archives(&[r.archive]).unwrap();
+    assert_eq!((&v.fault, &v.archive_fault), (&None, &None), "{v:?}");
+    assert_eq!(v.outcome_unknown, open, "{v:?}");
+    // The current file alone no longer holds it.
+    assert!(ks.verify_audit_log().unwrap().outcome_unknown.is_empty());
+}

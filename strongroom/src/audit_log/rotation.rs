@@ -272,6 +272,9 @@ pub(crate) struct LinePass<'k> {
     hash: Sha256Stream,
     len: u64,
     fault: Option<ChainError>,
+    /// When tracked: the intents of unknown outcome, fed every line that
+    /// verifies.
+    pub(crate) intents: Option<super::OpenIntents>,
 }
 
 /// What a [`LinePass`] found.
@@ -286,6 +289,8 @@ pub(crate) struct PassEnd {
     pub sha256: [u8; 32],
     /// The state after the last line, or the first fault.
     pub end: std::result::Result<Checkpoint, ChainError>,
+    /// The intents tracked ([`LinePass::intents`]).
+    pub intents: Option<super::OpenIntents>,
 }
 
 impl<'k> LinePass<'k> {
@@ -302,6 +307,7 @@ impl<'k> LinePass<'k> {
             hash: Sha256Stream::new(),
             len: 0,
             fault: None,
+            intents: None,
         }
     }
 
@@ -381,8 +387,13 @@ impl<'k> LinePass<'k> {
             self.start(Some(text));
         }
         if let Some(v) = &mut self.verifier {
-            if let Err(e) = v.next_line(text) {
-                self.fault = Some(e);
+            match v.next_line(text) {
+                Err(e) => self.fault = Some(e),
+                Ok(_) => {
+                    if let Some(intents) = &mut self.intents {
+                        intents.line(text);
+                    }
+                }
             }
         }
     }
@@ -412,6 +423,7 @@ impl<'k> LinePass<'k> {
             len: self.len,
             sha256: self.hash.finish(),
             end,
+            intents: self.intents,
         }
     }
 }
@@ -490,6 +502,7 @@ pub(crate) fn verify_archives(
     key: &[u8],
     current: &Path,
     current_first: Option<&str>,
+    intents: &mut super::OpenIntents,
 ) -> (Vec<ArchiveSegment>, Option<ArchiveFault>) {
     let mut segments = Vec::new();
     let mut ends = Vec::new();
@@ -516,6 +529,7 @@ pub(crate) fn verify_archives(
             Err(e) => return (segments, Some(fault(None, format!("cannot be read: {e}")))),
         };
         let mut pass = LinePass::new(key, None);
+        pass.intents = Some(std::mem::take(intents));
         let read = |buf: &mut [u8], _| std::io::Read::read(&mut file, buf);
         if let Err(StreamError::Read(e) | StreamError::Copy(e)) =
             stream(&mut pass, None, read, |_, _| Ok(()))
@@ -528,7 +542,9 @@ pub(crate) fn verify_archives(
             len,
             sha256,
             end,
+            intents: seen,
         } = pass.finish();
+        *intents = seen.unwrap_or_default();
         first_lines.push(first_line);
         let end = match end {
             Ok(end) => end,
