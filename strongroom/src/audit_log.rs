@@ -637,15 +637,20 @@ impl Keystore {
 
     /// Reads the checkpoint, then the log (in that order, so the log holds
     /// at least the records the checkpoint covers).
-    fn read_log(&self) -> Result<(StoredCheckpoint, String, u64)> {
+    /// The sealed checkpoint, as stored.
+    fn stored_checkpoint(&self) -> Result<StoredCheckpoint> {
         let mut cp = StoredCheckpoint::genesis();
         self.inner.storage.read(&mut |tx| {
             cp = self.read_checkpoint(tx)?;
             Ok(())
         })?;
+        Ok(cp)
+    }
+
+    /// The log's text ([`utf8_lines`]), empty when there is no log.
+    fn read_log(&self) -> Result<String> {
         let path = self.audit_log_path();
         let mut text = String::new();
-        let mut len = 0;
         match File::open(path) {
             Ok(mut f) => {
                 let mut bytes = Vec::new();
@@ -655,7 +660,6 @@ impl Keystore {
                         path.display()
                     ))
                 })?;
-                len = bytes.len() as u64;
                 text = utf8_lines(bytes);
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -666,7 +670,7 @@ impl Keystore {
                 )))
             }
         }
-        Ok((cp, text, len))
+        Ok(text)
     }
 
     /// Verifies the audit log against its chain and the sealed checkpoint:
@@ -773,72 +777,93 @@ impl Keystore {
     /// The chain of the log verified against the sealed checkpoint (the
     /// end of [`verify_audit_log`](Self::verify_audit_log)).
     fn verify_log(&self, archives: &[PathBuf]) -> Result<AuditVerification> {
-        let (mut cp, mut text, mut len) = self.read_log()?;
         let key = self.inner.root.audit_key();
-        // A rotated file starts after the records its first line states.
-        if rotation::file_base(&split_lines(&text)).0.count > cp.checkpoint.count {
-            // A file that starts past the checkpoint read just before it:
-            // a rotation by another process in between; read both again.
-            (cp, text, len) = self.read_log()?;
-        }
-        let lines = split_lines(&text);
-        let (base, _) = rotation::file_base(&lines);
-        let (records, fault) = match rotation::verify_from(&lines, key, base, Some(&cp.checkpoint))
-        {
-            // Every record there, but the file shorter than the checkpoint
-            // covers (its last checkpointed line lost its newline, say):
-            // every operation stops on it ("Fail closed"), so it is a
-            // fault here too, at the last checkpointed record (review17 L4).
-            Ok(_) if len < cp.log_len && base.count < cp.checkpoint.count => {
-                let index = cp.checkpoint.count - 1;
-                (
-                    index,
-                    Some(strongroom_core::audit::ChainError {
-                        index,
-                        reason: strongroom_core::audit::ChainFault::Malformed(
-                            "the file is shorter than its sealed checkpoint covers \
-                             (a checkpointed line cut, or its newline removed)",
-                        ),
-                    }),
-                )
+        let path = self.audit_log_path();
+        let read_err = |e: std::io::Error| {
+            Error::internal(format!(
+                "the audit log {} could not be read: {e}",
+                path.display()
+            ))
+        };
+        let mut retried = false;
+        loop {
+            let cp = self.stored_checkpoint()?;
+            let file = match File::open(path) {
+                Ok(f) => Some(f),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(read_err(e)),
+            };
+            let size = match &file {
+                Some(f) => f.metadata().map_err(read_err)?.len(),
+                None => 0,
+            };
+            // A rotated file starts after the records its first line states.
+            let first = file.as_ref().and_then(|f| rotation::first_line(f, size));
+            let starts = first
+                .as_deref()
+                .and_then(rotation::RotationClaim::of_line)
+                .map_or(0, |c| c.base().count);
+            if starts > cp.checkpoint.count && !retried {
+                // A file that starts past the checkpoint read just before
+                // it: a rotation by another process in between; read both
+                // again.
+                retried = true;
+                continue;
             }
-            Ok(state) => (state.count, None),
-            Err(fault) => (fault.index, Some(fault)),
-        };
-        let verified = lines
-            .get(
-                ..usize::try_from(records.saturating_sub(base.count))
-                    .unwrap_or(usize::MAX)
-                    .min(lines.len()),
-            )
-            .unwrap_or_default();
-        // Intents of unknown outcome over the archives then the current
-        // file: an intent archived by a rotation is still reported when its
-        // archive is given (review17 L3).
-        let mut intents = OpenIntents::default();
-        let (archives, archive_fault) = if archives.is_empty() {
-            (Vec::new(), None)
-        } else {
-            rotation::verify_archives(
+            // Intents of unknown outcome over the archives then the current
+            // file: an intent archived by a rotation is still reported when
+            // its archive is given (review17 L3).
+            let mut intents = OpenIntents::default();
+            let (archives, archive_fault) = if archives.is_empty() {
+                (Vec::new(), None)
+            } else {
+                rotation::verify_archives(archives, key, path, first.as_deref(), &mut intents)
+            };
+            // The current file, streamed (its memory does not grow with it).
+            let mut pass = rotation::LinePass::new(key, Some(cp.checkpoint));
+            pass.intents = Some(intents);
+            if let Some(mut f) = file.as_ref() {
+                let read = |buf: &mut [u8], _| std::io::Read::read(&mut f, buf);
+                if let Err(rotation::StreamError::Read(e) | rotation::StreamError::Copy(e)) =
+                    rotation::stream(&mut pass, None, read, |_, _| Ok(()))
+                {
+                    return Err(read_err(e));
+                }
+            }
+            let end = pass.finish();
+            let base = end.base;
+            let (records, fault) = match end.end {
+                // Every record there, but the file shorter than the
+                // checkpoint covers (its last checkpointed line lost its
+                // newline, say): every operation stops on it ("Fail
+                // closed"), so it is a fault here too, at the last
+                // checkpointed record (review17 L4).
+                Ok(_) if end.len < cp.log_len && base.count < cp.checkpoint.count => {
+                    let index = cp.checkpoint.count - 1;
+                    (
+                        index,
+                        Some(strongroom_core::audit::ChainError {
+                            index,
+                            reason: strongroom_core::audit::ChainFault::Malformed(
+                                "the file is shorter than its sealed checkpoint covers \
+                                 (a checkpointed line cut, or its newline removed)",
+                            ),
+                        }),
+                    )
+                }
+                Ok(state) => (state.count, None),
+                Err(fault) => (fault.index, Some(fault)),
+            };
+            return Ok(AuditVerification {
+                records,
+                checkpoint_records: cp.checkpoint.count,
+                first_record: base.count.saturating_add(1),
+                fault,
+                outcome_unknown: end.intents.map(OpenIntents::ids).unwrap_or_default(),
                 archives,
-                key,
-                self.audit_log_path(),
-                lines.first().copied(),
-                &mut intents,
-            )
-        };
-        for line in verified {
-            intents.line(line);
+                archive_fault,
+            });
         }
-        Ok(AuditVerification {
-            records,
-            checkpoint_records: cp.checkpoint.count,
-            first_record: base.count.saturating_add(1),
-            fault,
-            outcome_unknown: intents.ids(),
-            archives,
-            archive_fault,
-        })
     }
 
     /// Moves the audit log's records to an archive file beside it and
@@ -984,7 +1009,7 @@ impl Keystore {
         // This handle's queued events (write-behind) first; a log that
         // cannot be written is still read.
         let _ = self.inner.audit.drain();
-        let (_, text, _) = self.read_log()?;
+        let text = self.read_log()?;
         let records: Vec<Value> = split_lines(&text)
             .into_iter()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())

@@ -195,6 +195,22 @@ pub(crate) fn first_line(f: &File, len: u64) -> Option<String> {
     String::from_utf8(buf).ok()
 }
 
+/// [`first_line`] where there is no positioned read: read from the start,
+/// the file's position put back at the start.
+#[cfg(not(unix))]
+pub(crate) fn first_line(f: &File, len: u64) -> Option<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut r = f;
+    let mut buf = vec![0u8; usize::try_from(len.min(FIRST_LINE_MAX)).ok()?];
+    r.seek(SeekFrom::Start(0)).ok()?;
+    let read = r.read_exact(&mut buf);
+    r.seek(SeekFrom::Start(0)).ok()?;
+    read.ok()?;
+    let nl = buf.iter().position(|&b| b == b'\n')?;
+    buf.truncate(nl);
+    String::from_utf8(buf).ok()
+}
+
 /// When the log file `f` (`len` bytes) does not hold what the sealed
 /// checkpoint `cp` covers: whether it is a rotated file that continues
 /// exactly from `cp` (its first line a `RotateAuditLog` record based at
@@ -233,6 +249,7 @@ fn log_not_intact(path: &Path, index: Option<u64>) -> Error {
 /// Where the chain of a log file's `lines` starts: after the records its
 /// first line's rotation claim states (unauthenticated until that line is
 /// checked), else at genesis.
+#[cfg(test)]
 pub(crate) fn file_base(lines: &[&str]) -> (Checkpoint, Option<RotationClaim>) {
     match lines.first().and_then(|l| RotationClaim::of_line(l)) {
         Some(c) => (c.base(), Some(c)),
@@ -244,6 +261,7 @@ pub(crate) fn file_base(lines: &[&str]) -> (Checkpoint, Option<RotationClaim>) {
 /// sealed checkpoint `cp` when given (global counts: `cp.count` over every
 /// record ever). Returns the state after the last line, or the first bad
 /// record (index 0-based over every record ever).
+#[cfg(test)]
 pub(crate) fn verify_from(
     lines: &[&str],
     key: &[u8],
@@ -257,7 +275,7 @@ pub(crate) fn verify_from(
 /// hashes them (SHA-256), splits them into lines (a line may straddle
 /// pieces; at most [`LINE_MAX`] bytes of one are held) and verifies each
 /// with a [`ChainVerifier`] from the base the first line states (as
-/// [`file_base`]; a first line longer than [`FIRST_LINE_MAX`] is not a
+/// `file_base` does over whole lines; a first line longer than [`FIRST_LINE_MAX`] is not a
 /// rotation record), against a sealed checkpoint when given. The lines are
 /// those of `split_lines(utf8_lines(bytes))`: a line that is not UTF-8 is
 /// verified as `NOT_UTF8` (a fault at its index), and bytes after the last
