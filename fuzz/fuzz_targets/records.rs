@@ -16,8 +16,9 @@ use strongroom_core::memstore::MemKeystore;
 use strongroom_core::seal::RootKey;
 use strongroom_core::ErrorKind;
 
-fn root() -> RootKey {
-    RootKey::from_bytes(&[9; 32]).expect("a root key")
+fn root() -> &'static RootKey {
+    static R: OnceLock<RootKey> = OnceLock::new();
+    R.get_or_init(|| RootKey::from_bytes(&[9; 32]).expect("a root key"))
 }
 
 /// A keystore with a key (description, tags, rotation on, two backing
@@ -27,7 +28,7 @@ fn export() -> &'static SealedExport {
     E.get_or_init(|| {
         let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
         let now = 1_800_000_000;
-        let mut ks = MemKeystore::new(root(), "local-1", "000000000000", now, &mut rng)
+        let mut ks = MemKeystore::new(root().clone(), "local-1", "000000000000", now, &mut rng)
             .expect("a keystore");
         let request = CreateKeyRequest {
             description: Some("records".into()),
@@ -56,7 +57,7 @@ fn export() -> &'static SealedExport {
             ..Default::default()
         };
         ks.create_grant(&mut rng, now, &grant).expect("a grant");
-        SealedExport::decode(&ks.export_sealed().expect("an export"), &root()).expect("decoded")
+        SealedExport::decode(&ks.export_sealed().expect("an export"), root()).expect("decoded")
     })
 }
 
@@ -75,10 +76,10 @@ fn decodes_with(kind: &[u8], data: &[u8]) -> bool {
         .mac_export_record(kind, row.id.as_bytes(), data)
         .expect("a tag")
         .to_vec();
-    let Ok(bytes) = e.encode(&root) else {
+    let Ok(bytes) = e.encode(root) else {
         return false; // longer than its length prefix
     };
-    match SealedExport::decode(&bytes, &root) {
+    match SealedExport::decode(&bytes, root) {
         Ok(_) => true,
         Err(err) => {
             assert_eq!(err.kind(), ErrorKind::KMSInternalException, "{err}");
