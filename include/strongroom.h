@@ -484,8 +484,10 @@ typedef struct {
   /**
    * Records that verified: every record when `intact` is 1; otherwise the
    * 0-based index of the first bad record (for a log cut short, the
-   * number of records found). Counted over every record the log ever
-   * held: after `sr_rotate_audit_log()`, the archived records too.
+   * number of records found), or, when the log verified and only an
+   * archive did not (`sr_verify_audit_log_archives()`), every record of
+   * the log. Counted over every record the log ever held: after
+   * `sr_rotate_audit_log()`, the archived records too.
    */
   uint64_t records;
   /**
@@ -493,7 +495,8 @@ typedef struct {
    */
   uint64_t checkpoint_records;
   /**
-   * 1 when the whole log verified, 0 when it did not.
+   * 1 when the whole log (and the archives given to
+   * `sr_verify_audit_log_archives()`) verified, 0 when it did not.
    */
   uint32_t intact;
   /**
@@ -882,6 +885,41 @@ sr_result sr_revoke_grant(const sr_keystore *ks, const char *key_id, const char 
  * `ks` a live handle; `out` valid for a write.
  */
 sr_result sr_verify_audit_log(const sr_keystore *ks, sr_audit_verification *out);
+
+/**
+ * Verifies the audit log as `sr_verify_audit_log()` does, then the
+ * archive files `archives[0]` .. `archives[archives_len - 1]` (paths,
+ * oldest first, as `sr_rotate_audit_log()` made them; any contiguous run
+ * of them, up to the current log): each archive's chain verifies from its
+ * own first record, and the file after it (the next archive, or the
+ * current log for the last one) starts with a `RotateAuditLog` record
+ * that names it with its record range, length, SHA-256 and last chain
+ * value. With `archives_len` 0 (`archives` may then be NULL), as
+ * `sr_verify_audit_log()`. Not audited.
+ *
+ * Results: as `sr_verify_audit_log()`:
+ * - `SR_OK`: the log and the archives are intact; `*out` is written with
+ *   `intact` 1.
+ * - `SR_AUDIT_LOG_NOT_INTACT`: `*out` is written too, with `intact` 0;
+ *   `sr_last_error_message()` names the first bad record of the log, or,
+ *   when the log verified, the problem with the archives ("the audit
+ *   archives are not intact: " and the file, the record number when there
+ *   is one, and why): a modified, truncated, extended, missing,
+ *   unreadable or misordered archive.
+ *
+ * Errors: `SR_NULL_PARAMETER` (`ks`, `out`, `archives` with a non-zero
+ * `archives_len`, or one of its elements), `SR_VALIDATION`
+ * (`archives_len` too large for an array), `SR_KMS_INTERNAL` (as
+ * `sr_verify_audit_log()`; `*out` untouched).
+ *
+ * # Safety
+ * `ks` a live handle; `archives` NULL or valid for `archives_len` reads,
+ * each a NUL-terminated string; `out` valid for a write.
+ */
+sr_result sr_verify_audit_log_archives(const sr_keystore *ks,
+                                       const char *const *archives,
+                                       size_t archives_len,
+                                       sr_audit_verification *out);
 
 /**
  * Verifies the audit log of the keystore file at `path` as

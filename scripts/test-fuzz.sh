@@ -75,7 +75,7 @@ fi
 # that made them, so none decrypts or opens as is).
 corpus="$(mktemp -d)"
 trap 'rm -rf "$corpus"' EXIT
-mkdir -p "$corpus/blob_and_export" "$corpus/envelope" "$corpus/text_parsers"
+mkdir -p "$corpus/blob_and_export" "$corpus/envelope" "$corpus/records" "$corpus/text_parsers"
 cp strongroom/tests/fixture/export-v1.bin strongroom/tests/fixture/v1-keystore.blob \
     strongroom/tests/fixture/v3-keystore.blob "$corpus/blob_and_export/"
 sr="$target_dir/debug/strongroom"
@@ -97,7 +97,27 @@ key="$("$sr" "${ks[@]}" create-key | field KeyMetadata KeyId)"
 printf 'seed plaintext' >"$work/plain"
 "$sr" "${ks[@]}" encrypt --key-id "$key" --plaintext "fileb://$work/plain" \
     --encryption-context tenant=acme --outfile "$corpus/blob_and_export/blob" >/dev/null
+"$sr" "${ks[@]}" create-grant --key-id "$key" --operations Decrypt \
+    --grantee-principal arn:aws:iam::000000000000:role/seed >/dev/null
 "$sr" "${ks[@]}" export-keystore --outfile "$corpus/blob_and_export/export" >/dev/null
+# The export's JSON record bodies (configuration, two keys, alias, grant),
+# found by reading a JSON object at each '{"' of the export's bytes.
+python3 - "$corpus/blob_and_export/export" "$corpus/records" <<'PY'
+import json, sys
+data = open(sys.argv[1], "rb").read()
+text = data.decode("latin-1")  # one character per byte: offsets are byte offsets
+decoder, at, n = json.JSONDecoder(), 0, 0
+while (at := text.find('{"', at)) >= 0:
+    try:
+        _, end = decoder.raw_decode(text, at)
+    except ValueError:
+        at += 1
+        continue
+    open(f"{sys.argv[2]}/record-{n}", "wb").write(data[at:end])
+    at, n = end, n + 1
+if n < 5:
+    sys.exit(f"test-fuzz.sh: found {n} records in the export, expected 5")
+PY
 "$sr" "${ks[@]}" encrypt-file -i "$work/plain" -o "$corpus/envelope/kms-signed" \
     --key-id "$key" --encryption-context tenant=acme --frame-length 8 >/dev/null
 head -c 32 /dev/urandom >"$work/aes.key"

@@ -22,6 +22,7 @@
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
+use serde_json::Value;
 use strongroom_core::api::*;
 use strongroom_core::asym;
 use strongroom_core::audit::Checkpoint;
@@ -29,8 +30,10 @@ use strongroom_core::b64;
 use strongroom_core::blob;
 use strongroom_core::crypto::keywrap::aes_key_wrap_with_padding;
 use strongroom_core::crypto::rsa::{rsa_oaep_encrypt, OaepHash};
-use strongroom_core::export::SealedExport;
-use strongroom_core::grant::{grant_id_from_token, grant_token, GrantOperation};
+use strongroom_core::export::{KeystoreConfig, SealedExport};
+use strongroom_core::grant::{
+    grant_id_from_token, grant_token, Grant, GrantConstraints, GrantOperation,
+};
 use strongroom_core::key::*;
 use strongroom_core::memstore::MemKeystore;
 use strongroom_core::paging;
@@ -635,6 +638,421 @@ proptest! {
                 err.kind(),
                 ErrorKind::ValidationException | ErrorKind::KMSInternalException
             ), "{}", err);
+        }
+    }
+}
+
+// ---- stored records (`record::FromJson`) ------------------------------------
+
+/// A sealed export (root key 9s) of a keystore whose records fill most
+/// optional members: a key with a description, tags, a policy, rotation on
+/// and an on-demand rotation (two backing keys), a key pending deletion, an
+/// alias, and a grant with a name, a retiring principal and constraints.
+fn rich_export() -> &'static SealedExport {
+    static E: OnceLock<SealedExport> = OnceLock::new();
+    E.get_or_init(|| {
+        let now = 1_800_000_000;
+        let root = || RootKey::from_bytes(&[9; 32]).unwrap();
+        let mut ks = MemKeystore::new(root(), "local-1", "000000000000", now, &mut rng()).unwrap();
+        let tags = vec![
+            Tag {
+                tag_key: "team".into(),
+                tag_value: "fuzz".into(),
+            },
+            Tag {
+                tag_key: "empty".into(),
+                tag_value: String::new(),
+            },
+        ];
+        let a = ks
+            .create_key(
+                &mut rng(),
+                now,
+                &CreateKeyRequest {
+                    description: Some("records fuzz".into()),
+                    tags,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            .key_metadata
+            .key_id;
+        ks.enable_key_rotation(&mut rng(), now, &a, Some(180))
+            .unwrap();
+        ks.rotate_key_on_demand(&mut rng(), now + 1, &a).unwrap();
+        let b = ks
+            .create_key(&mut rng(), now, &CreateKeyRequest::default())
+            .unwrap()
+            .key_metadata
+            .key_id;
+        ks.schedule_key_deletion(&mut rng(), now, &b, Some(7))
+            .unwrap();
+        ks.create_alias(&mut rng(), now, "alias/records", &a)
+            .unwrap();
+        ks.create_grant(
+            &mut rng(),
+            now,
+            &CreateGrantRequest {
+                key_id: a.clone(),
+                grantee_principal: "arn:aws:iam::000000000000:role/fuzz".into(),
+                retiring_principal: Some("arn:aws:iam::000000000000:role/retire".into()),
+                operations: vec![GrantOperation::Decrypt, GrantOperation::Encrypt],
+                constraints: Some(GrantConstraints {
+                    encryption_context_subset: Some(context()),
+                    ..Default::default()
+                }),
+                name: Some("records".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let e = SealedExport::decode(&ks.export_sealed().unwrap(), &root()).unwrap();
+        assert!(e.keys.len() == 2 && e.aliases.len() == 1 && e.grants.len() == 1);
+        e
+    })
+}
+
+/// One edit of a record's JSON tree, at the `at % n`th of its `n` nodes
+/// (document order, the root first).
+#[derive(Clone, Debug)]
+enum RecordEdit {
+    /// Remove the node from its object or array.
+    Remove { at: usize },
+    /// Put `with` (often of another JSON type) in its place.
+    Replace { at: usize, with: Value },
+    /// Add the member `name` (an object) or push `with` (an array).
+    Add {
+        at: usize,
+        name: String,
+        with: Value,
+    },
+    /// Change the node a little, keeping its type (`how` picks the change).
+    Alter { at: usize, how: u8 },
+}
+
+/// Member names the record readers know, at every level, and a few others.
+const MEMBER_NAMES: &[&str] = &[
+    "key_id",
+    "arn",
+    "account",
+    "creation_date",
+    "description",
+    "key_spec",
+    "key_usage",
+    "origin",
+    "state",
+    "deletion_date",
+    "pending_window_days",
+    "tags",
+    "rotation",
+    "backing_keys",
+    "policy",
+    "valid_to",
+    "import_commitment",
+    "generation",
+    "version",
+    "created",
+    "rotation_type",
+    "sealed",
+    "enabled",
+    "period_days",
+    "next_rotation",
+    "on_demand_count",
+    "on_demand_started",
+    "alias_name",
+    "target_key_id",
+    "last_updated_date",
+    "KeyId",
+    "GrantId",
+    "Name",
+    "CreationDate",
+    "GranteePrincipal",
+    "RetiringPrincipal",
+    "IssuingAccount",
+    "Operations",
+    "Constraints",
+    "EncryptionContextEquals",
+    "EncryptionContextSubset",
+    "format_version",
+    "keystore_id",
+    "region",
+    "created",
+    "admin_principal",
+    "audit_log",
+    "anchored",
+    "",
+    "extra",
+    "KEY_ID",
+];
+
+fn json_leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        prop_oneof![
+            0u64..10,
+            Just(u64::from(u32::MAX)),
+            Just(1 << 32),
+            any::<u64>()
+        ]
+        .prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        prop_oneof![Just(0.0), Just(1.0), Just(-0.5), -1e20f64..1e20].prop_map(Value::from),
+        prop_oneof![
+            Just(String::new()),
+            Just("AAAA".to_string()),
+            Just("not base64!".to_string()),
+            Just("SYMMETRIC_DEFAULT".to_string()),
+            Just("ENCRYPT_DECRYPT".to_string()),
+            Just("Enabled".to_string()),
+            Just("PendingDeletion".to_string()),
+            Just("ON_DEMAND".to_string()),
+            Just("Encrypt".to_string()),
+            Just("000000000000".to_string()),
+            "[A-Za-z0-9+/=:_-]{0,16}",
+            "\\PC{0,8}",
+        ]
+        .prop_map(Value::from),
+    ]
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    json_leaf().prop_recursive(2, 12, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::btree_map(
+                prop_oneof![
+                    proptest::sample::select(MEMBER_NAMES).prop_map(String::from),
+                    "[a-z]{1,6}"
+                ],
+                inner,
+                0..4
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+fn record_edit() -> impl Strategy<Value = RecordEdit> {
+    prop_oneof![
+        2 => any::<usize>().prop_map(|at| RecordEdit::Remove { at }),
+        3 => (any::<usize>(), json_value()).prop_map(|(at, with)| RecordEdit::Replace { at, with }),
+        2 => (
+            any::<usize>(),
+            prop_oneof![proptest::sample::select(MEMBER_NAMES).prop_map(String::from), "[a-z_]{1,8}"],
+            json_value()
+        )
+            .prop_map(|(at, name, with)| RecordEdit::Add { at, name, with }),
+        3 => (any::<usize>(), any::<u8>()).prop_map(|(at, how)| RecordEdit::Alter { at, how }),
+    ]
+}
+
+/// The JSON pointers of every node of `v`, the root first.
+fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
+    out.push(at.clone());
+    match v {
+        Value::Object(o) => {
+            for (k, c) in o {
+                let name = k.replace('~', "~0").replace('/', "~1");
+                pointers(c, format!("{at}/{name}"), out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, c) in a.iter().enumerate() {
+                pointers(c, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The parent's pointer and the last reference token (unescaped).
+fn split_pointer(p: &str) -> Option<(&str, String)> {
+    let (parent, last) = p.rsplit_once('/')?;
+    Some((parent, last.replace("~1", "/").replace("~0", "~")))
+}
+
+fn apply_record_edit(v: &mut Value, e: &RecordEdit) {
+    let mut all = Vec::new();
+    pointers(v, String::new(), &mut all);
+    let at = |i: usize| all[i % all.len()].clone();
+    match e {
+        RecordEdit::Remove { at: i } => {
+            if let Some((parent, last)) = split_pointer(&at(*i)) {
+                match v.pointer_mut(parent) {
+                    Some(Value::Object(o)) => {
+                        o.remove(&last);
+                    }
+                    Some(Value::Array(a)) => {
+                        a.remove(last.parse::<usize>().unwrap());
+                    }
+                    _ => unreachable!(),
+                }
+            }
+        }
+        RecordEdit::Replace { at: i, with } => {
+            let p = at(*i);
+            if !p.is_empty() {
+                *v.pointer_mut(&p).unwrap() = with.clone();
+            }
+        }
+        RecordEdit::Add { at: i, name, with } => match v.pointer_mut(&at(*i)).unwrap() {
+            Value::Object(o) => {
+                o.insert(name.clone(), with.clone());
+            }
+            Value::Array(a) => a.push(with.clone()),
+            _ => {}
+        },
+        RecordEdit::Alter { at: i, how } => {
+            let node = v.pointer_mut(&at(*i)).unwrap();
+            let how = *how;
+            *node = match std::mem::take(node) {
+                Value::String(s) => Value::from(match how % 5 {
+                    0 => format!("{s}x"),
+                    1 => s.chars().skip(1).collect::<String>(),
+                    2 => s.to_ascii_lowercase(),
+                    3 => s.to_ascii_uppercase(),
+                    _ => format!(" {s}"),
+                }),
+                Value::Number(n) => match (n.as_u64(), n.as_i64(), how % 6) {
+                    (Some(u), _, 0) => Value::from(u.wrapping_add(1)),
+                    (Some(u), _, 1) => Value::from(u.wrapping_sub(1)),
+                    (Some(u), _, 2) => Value::from(u.wrapping_add(1 << 32)),
+                    (Some(u), _, 3) => Value::from(u as f64),
+                    (_, Some(i), _) => Value::from(i.wrapping_neg().wrapping_sub(1)),
+                    _ => Value::from(n.as_f64().unwrap_or(0.0).trunc() as i64),
+                },
+                Value::Bool(b) => Value::from(!b),
+                Value::Null => Value::from(if how % 2 == 0 { "" } else { "0" }),
+                Value::Array(mut a) => {
+                    match how % 3 {
+                        0 if !a.is_empty() => a.push(a[0].clone()),
+                        1 => a.reverse(),
+                        _ => a.clear(),
+                    }
+                    Value::Array(a)
+                }
+                Value::Object(mut o) => {
+                    if how % 2 == 0 {
+                        o.clear();
+                    } else if let Some(k) = o.keys().next().cloned() {
+                        let c = o.remove(&k).unwrap();
+                        o.insert(format!("{k}_"), c);
+                    }
+                    Value::Object(o)
+                }
+            };
+        }
+    }
+}
+
+/// The exact reading before `record`, serde's: what `FromJson` must agree
+/// with, but for the edges its module documentation names.
+fn serde_reading<T: serde::de::DeserializeOwned>(body: &[u8]) -> Option<T> {
+    serde_json::from_slice(body).ok()
+}
+
+proptest! {
+    #![proptest_config(cases(256))]
+
+    /// Structure-aware fuzzing of the stored-record reader
+    /// (`record::FromJson`, behind `SealedExport::config`, `decode` and
+    /// `MemKeystore::import_sealed`): members of real key, alias, grant and
+    /// configuration records are removed, replaced by values of other
+    /// types, added, or altered in place, and the record re-tagged with the
+    /// root key. The reading never panics; it fails with
+    /// KMSInternalException exactly when serde's reading of the same JSON
+    /// fails, the ID no longer matches the row, or a nested record
+    /// (`rotation`, a backing key, `Constraints`) became a JSON array (the
+    /// one edge a JSON tree without repeated members can show); otherwise
+    /// it reads the value serde reads (compared after an import and a new
+    /// export).
+    #[test]
+    fn mutated_records_are_refused_or_read_as_serde_reads_them(
+        which in 0usize..5,
+        edits in proptest::collection::vec(record_edit(), 1..4),
+    ) {
+        let root = RootKey::from_bytes(&[9; 32]).unwrap();
+        let mut e = rich_export().clone();
+        let (kind, row): (&[u8], Option<&mut strongroom_core::export::ExportRow>) = match which {
+            0 => (b"key", Some(&mut e.keys[0])),
+            1 => (b"key", Some(&mut e.keys[1])),
+            2 => (b"alias", Some(&mut e.aliases[0])),
+            3 => (b"grant", Some(&mut e.grants[0])),
+            _ => (b"meta", None),
+        };
+        let body = row.as_ref().map_or(&e.config_body, |r| &r.body);
+        let mut v: Value = serde_json::from_slice(body).unwrap();
+        for edit in &edits {
+            apply_record_edit(&mut v, edit);
+        }
+        let bytes = serde_json::to_vec(&v).unwrap();
+        let Some(row) = row else {
+            // The configuration: read directly, no MAC in the way.
+            e.config_body = bytes.clone();
+            match e.config() {
+                Ok(c) => prop_assert_eq!(Some(c), serde_reading::<KeystoreConfig>(&bytes)),
+                Err(err) => {
+                    prop_assert_eq!(err.kind(), ErrorKind::KMSInternalException);
+                    prop_assert_eq!(serde_reading::<KeystoreConfig>(&bytes), None, "{}", v);
+                }
+            }
+            return Ok(());
+        };
+        let id = row.id.clone();
+        row.body = bytes.clone();
+        row.tag = root.mac_export_record(kind, id.as_bytes(), &bytes).unwrap().to_vec();
+        let nested_array = |p: &str| v.pointer(p).is_some_and(Value::is_array);
+        let backing_array = v
+            .pointer("/backing_keys")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(Value::is_array));
+        // What serde reads, when the row's ID still matches it; whether the
+        // JSON shows the nested-array edge.
+        let (serde_ok, edge) = match which {
+            0 | 1 => (
+                serde_reading::<KeyRecord>(&bytes).is_some_and(|r| r.key_id == id),
+                nested_array("/rotation") || backing_array,
+            ),
+            2 => (serde_reading::<AliasRecord>(&bytes).is_some_and(|a| a.alias_name == id), false),
+            _ => (
+                serde_reading::<Grant>(&bytes)
+                    .is_some_and(|g| id.split_once('/').is_some_and(|(_, g_id)| g_id == g.grant_id)),
+                nested_array("/Constraints"),
+            ),
+        };
+        let encoded = e.encode(&root).unwrap();
+        match SealedExport::decode(&encoded, &root) {
+            Err(err) => {
+                prop_assert_eq!(err.kind(), ErrorKind::KMSInternalException);
+                prop_assert!(!serde_ok || edge, "refused what serde reads: {}", v);
+            }
+            Ok(_) => {
+                prop_assert!(serde_ok && !edge, "read what serde refuses: {}", v);
+                // The value read: imported, exported again, read back.
+                let ks = MemKeystore::import_sealed(&encoded, root.clone()).unwrap();
+                let again = SealedExport::decode(&ks.export_sealed().unwrap(), &root).unwrap();
+                let rows = match which {
+                    0 | 1 => &again.keys,
+                    2 => &again.aliases,
+                    _ => &again.grants,
+                };
+                let stored = &rows.iter().find(|r| r.id == id).unwrap().body;
+                match which {
+                    0 | 1 => prop_assert_eq!(
+                        serde_reading::<KeyRecord>(stored),
+                        serde_reading::<KeyRecord>(&bytes)
+                    ),
+                    2 => prop_assert_eq!(
+                        serde_reading::<AliasRecord>(stored),
+                        serde_reading::<AliasRecord>(&bytes)
+                    ),
+                    _ => prop_assert_eq!(
+                        serde_reading::<Grant>(stored),
+                        serde_reading::<Grant>(&bytes)
+                    ),
+                }
+            }
         }
     }
 }

@@ -32,6 +32,15 @@ fn with_condition(condition: Value) -> String {
     .to_string()
 }
 
+/// A policy with one Allow statement whose condition is `{op: {key: value}}`,
+/// `value` being JSON text as written (a number literal).
+fn raw_condition(op: &str, key: &str, value: &str) -> String {
+    format!(
+        r#"{{"Statement": {{"Effect": "Allow", "Principal": "*", "Action": "kms:*",
+        "Resource": "*", "Condition": {{"{op}": {{"{key}": {value}}}}}}}}}"#
+    )
+}
+
 /// A policy with one statement built from the given elements.
 fn statement(effect: &str, principal: Value, action: Value, resource: Value) -> String {
     json!({"Version": "2012-10-17", "Statement": [{"Effect": effect, "Principal": principal,
@@ -440,6 +449,60 @@ fn operator_rows() -> Vec<Row> {
             days,
             json!("1e400"),
             vec![(days, ConditionValue::from("1e399"))],
+            Allow,
+        ),
+        // A JSON number in the policy is read from its text, not from the
+        // f64 serde_json keeps (1.2345678901234568e22, 0.1, 0).
+        row(
+            "NumericLessThan JSON number beyond u64",
+            raw_condition("NumericLessThan", days, "12345678901234567890123"),
+            vec![(days, s("12345678901234567890124"))],
+            ImplicitDeny,
+        ),
+        row(
+            "NumericLessThan JSON number beyond u64, below",
+            raw_condition("NumericLessThan", days, "12345678901234567890123"),
+            vec![(days, s("12345678901234567890122"))],
+            Allow,
+        ),
+        row(
+            "NumericEquals JSON number with more digits than f64",
+            raw_condition("NumericEquals", days, "0.1000000000000000000001"),
+            vec![(days, s("0.1"))],
+            ImplicitDeny,
+        ),
+        row(
+            "NumericLessThan JSON number below f64's range",
+            raw_condition("NumericLessThan", days, "1e-400"),
+            vec![(days, s("0"))],
+            Allow,
+        ),
+        row(
+            "NumericEquals JSON numbers in a list, keys escaped, second statement",
+            format!(
+                r#"{{"Statement": [{{"Effect": "Deny", "Principal": "*", "Action": "kms:Sign",
+                "Resource": "*", "Condition": {{"NumericEquals": {{"{days}": 1.5}}}}}},
+                {{"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*",
+                "Condition": {{"Numeric\u0045quals": {{"kms:\u0052otationPeriodInDays":
+                [1.5, 2.0000000000000000000001e0, 3e-1000000000000000000001]}}}}}}]}}"#
+            ),
+            vec![(days, s("2"))],
+            ImplicitDeny,
+        ),
+        row(
+            "NumericEquals JSON numbers in a list, the exact one",
+            format!(
+                r#"{{"Statement": {{"Effect": "Allow", "Principal": "*", "Action": "kms:*",
+                "Resource": "*", "Condition": {{"NumericEquals": {{"{days}":
+                [1.5, 2.0000000000000000000001e0]}}}}}}}}"#
+            ),
+            vec![(days, s("2.0000000000000000000001"))],
+            Allow,
+        ),
+        row(
+            "NumericEquals JSON number 1.0",
+            raw_condition("NumericEquals", days, "1.0"),
+            vec![(days, s("1"))],
             Allow,
         ),
         cond(

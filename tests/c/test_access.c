@@ -948,6 +948,72 @@ static void test_rotate_audit_log(void) {
   sr_keystore_free(ks);
 }
 
+/* sr_verify_audit_log_archives: two archives and the current log verify
+ * together; a misordered, missing or edited archive gives
+ * SR_AUDIT_LOG_NOT_INTACT naming it, with the log itself intact. */
+static void test_verify_audit_log_archives(void) {
+  char db[700];
+  snprintf(db, sizeof db, "%s/archives.db", dir);
+  sr_keystore *ks = NULL;
+  REQUIRE_OK(sr_keystore_create(db, SR_ROOT_KEY_BYTES, ROOT, 32, NULL, NULL, &ks));
+  char key[SR_KEY_ID_LEN];
+  new_key(ks, key);
+  CHECK_OK(try_encrypt(ks, key, NULL));
+  sr_bytes j = SR_BYTES_INIT;
+  CHECK_OK(sr_rotate_audit_log(ks, &j)); /* records 1-3: CreateKey's intent and outcome, Encrypt */
+  sr_bytes_free(&j);
+  CHECK_OK(try_encrypt(ks, key, NULL));
+  CHECK_OK(sr_rotate_audit_log(ks, &j)); /* records 4-5: RotateAuditLog, Encrypt */
+  sr_bytes_free(&j);
+  CHECK_OK(try_encrypt(ks, key, NULL));
+  char first[800], second[800], missing[800];
+  snprintf(first, sizeof first, "%s.audit.00000000000000000001-00000000000000000003.jsonl", db);
+  snprintf(second, sizeof second, "%s.audit.00000000000000000004-00000000000000000005.jsonl", db);
+  snprintf(missing, sizeof missing, "%s/missing.jsonl", dir);
+  const char *both[] = {first, second};
+  sr_audit_verification whole, v;
+  CHECK_OK(sr_verify_audit_log(ks, &whole));
+  CHECK_OK(sr_verify_audit_log_archives(ks, both, 2, &v));
+  CHECK(v.intact == 1 && v.records == whole.records && v.records == 7);
+  CHECK_OK(sr_verify_audit_log_archives(ks, both + 1, 1, &v));
+  CHECK_OK(sr_verify_audit_log_archives(ks, NULL, 0, &v));
+  CHECK(v.intact == 1 && v.records == whole.records &&
+        v.checkpoint_records == whole.checkpoint_records &&
+        v.outcome_unknown == whole.outcome_unknown);
+  const char *misordered[] = {second, first};
+  memset(&v, 0, sizeof v);
+  CHECK_RC(sr_verify_audit_log_archives(ks, misordered, 2, &v), SR_AUDIT_LOG_NOT_INTACT);
+  CHECK(v.intact == 0 && v.records == 7 && last_message_has("the audit archives are not intact"));
+  const char *gone[] = {missing, second};
+  CHECK_RC(sr_verify_audit_log_archives(ks, gone, 2, &v), SR_AUDIT_LOG_NOT_INTACT);
+  CHECK(v.intact == 0 && last_message_has("missing.jsonl"));
+  /* One character of the first archive's first record changed. */
+  CHECK(chmod(first, 0600) == 0);
+  FILE *f = fopen(first, "r+b");
+  CHECK(f != NULL);
+  if (f != NULL) {
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    char *at = strstr(buf, "\"eventName\":\"");
+    CHECK(at != NULL);
+    if (at != NULL) {
+      CHECK(fseek(f, (long)(at - buf) + 13, SEEK_SET) == 0 && fputc('X', f) == 'X');
+    }
+    CHECK(fclose(f) == 0);
+  }
+  CHECK_RC(sr_verify_audit_log_archives(ks, both, 2, &v), SR_AUDIT_LOG_NOT_INTACT);
+  CHECK(v.intact == 0 && last_message_has("the audit archives are not intact") &&
+        last_message_has("00000000000000000001-00000000000000000003.jsonl"));
+  CHECK_OK(sr_verify_audit_log(ks, &v));
+  CHECK_RC(sr_verify_audit_log_archives(NULL, both, 2, &v), SR_NULL_PARAMETER);
+  CHECK_RC(sr_verify_audit_log_archives(ks, both, 2, NULL), SR_NULL_PARAMETER);
+  CHECK_RC(sr_verify_audit_log_archives(ks, NULL, 1, &v), SR_NULL_PARAMETER);
+  const char *with_null[] = {first, NULL};
+  CHECK_RC(sr_verify_audit_log_archives(ks, with_null, 2, &v), SR_NULL_PARAMETER);
+  sr_keystore_free(ks);
+}
+
 int main(void) {
   /* The numbers of the codes these calls return are stable. */
   CHECK(SR_AUDIT_LOG_NOT_INTACT == 6 && SR_ACCESS_DENIED == 100 && SR_INVALID_GRANT_ID == 110 &&
@@ -978,6 +1044,7 @@ int main(void) {
   test_outcome_unknown();
   test_read_only_verification();
   test_rotate_audit_log();
+  test_verify_audit_log_archives();
 
   remove_temp_dir(dir);
   return finish("test_access");

@@ -296,6 +296,44 @@ def test_audit_log_tampering_is_reported(ks: strongroom.Keystore, key: strongroo
     assert r.intact is False and r.fault is not None and r.records == 1
 
 
+def test_verify_audit_log_archives(tmp_path: Path, root_key: bytes) -> None:
+    path = tmp_path / "rotated.db"
+    with strongroom.Keystore.create(path, root_key=root_key) as ks:
+        key = ks.create_key()
+        ks.encrypt(key.key_id, b"one")
+        first = ks.rotate_audit_log()
+        ks.encrypt(key.key_id, b"two")
+        second = ks.rotate_audit_log()
+        ks.encrypt(key.key_id, b"three")
+        whole = ks.verify_audit_log()
+        assert whole.intact and whole.archives == () and whole.archive_fault is None
+        # str and os.PathLike, oldest first: the archives as rotate_audit_log named them.
+        r = ks.verify_audit_log_archives([first.archive, Path(second.archive)])
+        assert isinstance(r, strongroom.AuditVerification)
+        assert r.intact is True and r.fault is None and r.archive_fault is None
+        assert r.archives == (first, second) and r.records == whole.records
+        assert pickle.loads(pickle.dumps(r)) == r
+        # Any run of archives up to the current log; none is verify_audit_log.
+        assert ks.verify_audit_log_archives([second.archive]).intact
+        assert ks.verify_audit_log_archives([]) == whole
+        # Misordered, missing or modified: archive_fault names the file, no exception.
+        r = ks.verify_audit_log_archives([second.archive, first.archive])
+        assert r.intact is False and r.fault is None and r.archive_fault is not None
+        missing = str(tmp_path / "missing.jsonl")
+        r = ks.verify_audit_log_archives([missing, second.archive])
+        assert r.intact is False and r.archive_fault is not None and missing in r.archive_fault
+        archive = Path(first.archive)
+        archive.chmod(0o600)
+        data = archive.read_bytes()
+        at = data.index(b'"eventName":"') + len(b'"eventName":"')
+        archive.write_bytes(data[:at] + b"X" + data[at + 1 :])
+        r = ks.verify_audit_log_archives([first.archive, second.archive])
+        assert r.intact is False and r.archive_fault is not None and first.archive in r.archive_fault
+        assert r.fault is None and ks.verify_audit_log().intact
+        with pytest.raises(TypeError):
+            ks.verify_audit_log_archives(first.archive)  # a str is not a list of paths
+
+
 def files_in(directory: Path) -> Dict[str, Tuple[bytes, int]]:
     """Every file of `directory`: its bytes and modification time (ns)."""
     return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(directory.iterdir())}

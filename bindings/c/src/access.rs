@@ -15,7 +15,9 @@ use crate::keystore::{
     anchor_options, handle, keystore, path_from, root_source, sr_keystore, SR_ANCHOR_INIT,
     SR_ANCHOR_REINIT,
 };
-use crate::ptr::{c_bytes, c_str, context, opt_c_bytes, opt_c_str, out, str_array, Out, StrOut};
+use crate::ptr::{
+    bytes_array, c_bytes, c_str, context, opt_c_bytes, opt_c_str, out, str_array, Out, StrOut,
+};
 use crate::result::{guard, sr_result, Failure};
 use crate::{optional, write_json};
 
@@ -484,12 +486,15 @@ pub unsafe extern "C" fn sr_revoke_grant(
 pub struct sr_audit_verification {
     /// Records that verified: every record when `intact` is 1; otherwise the
     /// 0-based index of the first bad record (for a log cut short, the
-    /// number of records found). Counted over every record the log ever
-    /// held: after `sr_rotate_audit_log()`, the archived records too.
+    /// number of records found), or, when the log verified and only an
+    /// archive did not (`sr_verify_audit_log_archives()`), every record of
+    /// the log. Counted over every record the log ever held: after
+    /// `sr_rotate_audit_log()`, the archived records too.
     pub records: u64,
     /// Records the sealed checkpoint in the keystore covers.
     pub checkpoint_records: u64,
-    /// 1 when the whole log verified, 0 when it did not.
+    /// 1 when the whole log (and the archives given to
+    /// `sr_verify_audit_log_archives()`) verified, 0 when it did not.
     pub intact: u32,
     /// How many intent records among those that verified have no outcome
     /// record after them: a change of keys, aliases or grants is preceded in
@@ -534,8 +539,64 @@ pub unsafe extern "C" fn sr_verify_audit_log(
     })
 }
 
+/// Verifies the audit log as `sr_verify_audit_log()` does, then the
+/// archive files `archives[0]` .. `archives[archives_len - 1]` (paths,
+/// oldest first, as `sr_rotate_audit_log()` made them; any contiguous run
+/// of them, up to the current log): each archive's chain verifies from its
+/// own first record, and the file after it (the next archive, or the
+/// current log for the last one) starts with a `RotateAuditLog` record
+/// that names it with its record range, length, SHA-256 and last chain
+/// value. With `archives_len` 0 (`archives` may then be NULL), as
+/// `sr_verify_audit_log()`. Not audited.
+///
+/// Results: as `sr_verify_audit_log()`:
+/// - `SR_OK`: the log and the archives are intact; `*out` is written with
+///   `intact` 1.
+/// - `SR_AUDIT_LOG_NOT_INTACT`: `*out` is written too, with `intact` 0;
+///   `sr_last_error_message()` names the first bad record of the log, or,
+///   when the log verified, the problem with the archives ("the audit
+///   archives are not intact: " and the file, the record number when there
+///   is one, and why): a modified, truncated, extended, missing,
+///   unreadable or misordered archive.
+///
+/// Errors: `SR_NULL_PARAMETER` (`ks`, `out`, `archives` with a non-zero
+/// `archives_len`, or one of its elements), `SR_VALIDATION`
+/// (`archives_len` too large for an array), `SR_KMS_INTERNAL` (as
+/// `sr_verify_audit_log()`; `*out` untouched).
+///
+/// # Safety
+/// `ks` a live handle; `archives` NULL or valid for `archives_len` reads,
+/// each a NUL-terminated string; `out` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sr_verify_audit_log_archives(
+    ks: *const sr_keystore,
+    archives: *const *const c_char,
+    archives_len: usize,
+    out: *mut sr_audit_verification,
+) -> sr_result {
+    guard(|| {
+        // SAFETY: caller promises, as documented above.
+        let (ks, archives) = unsafe {
+            (
+                keystore(ks)?,
+                bytes_array(archives, archives_len, "archives")?,
+            )
+        };
+        let out = out!(out);
+        let paths = archives
+            .iter()
+            .enumerate()
+            .map(|(i, p)| path_from(p, &format!("archives[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let v = ks.verify_audit_log_archives(&paths)?;
+        // SAFETY: checked non-NULL; caller promise.
+        unsafe { report(out, v) }
+    })
+}
+
 /// Writes a verification to `out` and makes its result: `SR_OK` for an
-/// intact log, else `SR_AUDIT_LOG_NOT_INTACT` naming the first bad record.
+/// intact log (and archives), else `SR_AUDIT_LOG_NOT_INTACT` naming the
+/// first bad record, or the archive problem.
 ///
 /// # Safety
 /// `out` valid for a write.
@@ -543,16 +604,20 @@ unsafe fn report(out: Out<sr_audit_verification>, v: sr::AuditVerification) -> R
     let result = sr_audit_verification {
         records: v.records,
         checkpoint_records: v.checkpoint_records,
-        intact: u32::from(v.fault.is_none()),
+        intact: u32::from(v.fault.is_none() && v.archive_fault.is_none()),
         outcome_unknown: u64::try_from(v.outcome_unknown.len()).unwrap_or(u64::MAX),
     };
     // SAFETY: caller promise.
     unsafe { out.write(result) };
-    match v.fault {
-        None => Ok(()),
-        Some(fault) => Err(Failure::new(
+    match (v.fault, v.archive_fault) {
+        (None, None) => Ok(()),
+        (Some(fault), _) => Err(Failure::new(
             sr_result::SR_AUDIT_LOG_NOT_INTACT,
             format!("the audit log is not intact: {fault}"),
+        )),
+        (None, Some(fault)) => Err(Failure::new(
+            sr_result::SR_AUDIT_LOG_NOT_INTACT,
+            format!("the audit archives are not intact: {fault}"),
         )),
     }
 }

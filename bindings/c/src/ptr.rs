@@ -207,6 +207,34 @@ pub(crate) unsafe fn str_array<'a>(
         .collect()
 }
 
+/// `n` byte strings (paths) from an array of `n` string pointers, as
+/// [`str_array`] without the UTF-8 requirement ([`c_bytes`]).
+///
+/// # Safety
+/// As [`str_array`].
+pub(crate) unsafe fn bytes_array<'a>(
+    p: *const *const c_char,
+    n: usize,
+    name: &str,
+) -> Result<Vec<&'a [u8]>, Failure> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if p.is_null() {
+        return Err(Failure::null(name));
+    }
+    if n > max_len::<*const c_char>() {
+        return Err(Failure::validation(format!("`{name}` count is too large")));
+    }
+    // SAFETY: as in `str_array`.
+    let ptrs = unsafe { std::slice::from_raw_parts(p, n) };
+    ptrs.iter()
+        .enumerate()
+        // SAFETY: each element is the caller's promised C string (NULL is checked).
+        .map(|(i, s)| unsafe { c_bytes(*s, &format!("{name}[{i}]")) })
+        .collect()
+}
+
 /// `n` (key, value) pairs from two parallel string arrays.
 ///
 /// # Safety

@@ -1866,6 +1866,32 @@ impl Keystore {
         AuditVerification::new(py, r)
     }
 
+    /// Verifies the audit log as `verify_audit_log` does, then the archive
+    /// files `paths` (str or os.PathLike; oldest first, as
+    /// `rotate_audit_log` made them; any contiguous run of them, up to the
+    /// current log): each archive's chain verifies from its own first
+    /// record, and the file after it (the next archive, or the current log
+    /// for the last one) starts with a RotateAuditLog record that names it
+    /// with its record range, length, SHA-256 and last chain value. A
+    /// modified, truncated, extended, missing or misordered archive gives
+    /// `intact=False` and `archive_fault` naming the file, the record
+    /// number and why; `archives` lists the archives checked
+    /// (AuditLogRotation: path, record range, bytes, SHA-256). An archive
+    /// that cannot be read is an `archive_fault`, not an exception. Not
+    /// audited; with no paths, the result of `verify_audit_log`.
+    ///
+    /// Raises KMSInternalException if the checkpoint fails authentication or
+    /// the log cannot be read, TypeError if `paths` is a str or not a
+    /// sequence of paths.
+    fn verify_audit_log_archives(
+        &self,
+        py: Python<'_>,
+        paths: Vec<PathBuf>,
+    ) -> PyResult<AuditVerification> {
+        let r = self.run(py, move |ks| ks.verify_audit_log_archives(&paths))?;
+        AuditVerification::new(py, r)
+    }
+
     /// Moves the audit log's records to an archive file beside it
     /// (`<keystore>.audit.<first>-<last>.jsonl`, 20-digit record numbers,
     /// mode 0400) and starts a new log whose first record, RotateAuditLog,

@@ -783,15 +783,23 @@ impl KeyPolicyList {
 }
 
 result_class! {
-    /// Result of Keystore.verify_audit_log and
-    /// Keystore.verify_audit_log_read_only: `records` verified (intent
+    /// Result of Keystore.verify_audit_log,
+    /// Keystore.verify_audit_log_read_only and
+    /// Keystore.verify_audit_log_archives: `records` verified (intent
     /// records included), the records the sealed checkpoint covers, `fault`
-    /// (None when `intact`), and `outcome_unknown`: a tuple of the
-    /// `eventID`s (str) of the intent records with no outcome record after
-    /// them (a crash between a change and its record; not a fault).
-    /// Counts are over every record the log ever held; `first_record` is
-    /// the number (1-based) of the current file's first record (after
-    /// Keystore.rotate_audit_log, its RotateAuditLog record).
+    /// (the first bad record of the log and why; None when the log
+    /// verified), and `outcome_unknown`: a tuple of the `eventID`s (str) of
+    /// the intent records with no outcome record after them (a crash
+    /// between a change and its record; not a fault). Counts are over every
+    /// record the log ever held; `first_record` is the number (1-based) of
+    /// the current file's first record (after Keystore.rotate_audit_log,
+    /// its RotateAuditLog record). `archives`: the archives checked by
+    /// verify_audit_log_archives, oldest first, as a tuple of
+    /// AuditLogRotation (path, record range, bytes, SHA-256; empty for the
+    /// other calls); `archive_fault`: the first problem with them (a
+    /// modified, truncated, missing or misordered archive: the file, the
+    /// record number when there is one, and why), else None. `intact` is
+    /// True when both `fault` and `archive_fault` are None.
     AuditVerification {
         records: u64,
         checkpoint_records: u64,
@@ -799,6 +807,8 @@ result_class! {
         intact: bool,
         fault: Option<String>,
         outcome_unknown: Py<PyAny>,
+        archives: Py<PyAny>,
+        archive_fault: Option<String>,
     }
 }
 
@@ -808,15 +818,29 @@ impl AuditVerification {
             records: r.records,
             checkpoint_records: r.checkpoint_records,
             first_record: r.first_record,
-            intact: r.fault.is_none(),
+            intact: r.fault.is_none() && r.archive_fault.is_none(),
             fault: r.fault.map(|f| f.to_string()),
             outcome_unknown: strs(py, &r.outcome_unknown)?,
+            archives: tuple_of(
+                py,
+                r.archives.into_iter().map(|a| {
+                    Ok(AuditLogRotation {
+                        archive: a.path.to_string_lossy().into_owned(),
+                        first_record: a.first_record,
+                        last_record: a.last_record,
+                        bytes: a.bytes,
+                        sha256: a.sha256,
+                    })
+                }),
+            )?,
+            archive_fault: r.archive_fault.map(|f| f.to_string()),
         })
     }
 }
 
 result_class! {
-    /// Result of Keystore.rotate_audit_log: the archive's path (str), the
+    /// Result of Keystore.rotate_audit_log (and an element of
+    /// AuditVerification.archives): the archive's path (str), the
     /// numbers (1-based, over every record the log ever held) of its first
     /// and last records, its length in bytes and its SHA-256 (64 lowercase
     /// hex digits).

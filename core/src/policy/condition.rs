@@ -422,7 +422,15 @@ impl Clause {
 }
 
 /// Parses a `Condition` element (`{operator: {key: value-or-list}}`).
-pub(crate) fn parse_condition(v: &Value, at: &str) -> Result<Vec<Clause>> {
+/// `literal(operator, key, item)` is the text in the document of the
+/// `item`th value (0 when not in a list) of `key` under `operator`, as both
+/// are written: a numeric operator reads a JSON number that the `Value`
+/// holds as an `f64` from it ([`literal`](super::literal)).
+pub(crate) fn parse_condition<'a>(
+    v: &Value,
+    at: &str,
+    literal: impl Fn(&str, &str, usize) -> Option<&'a str>,
+) -> Result<Vec<Clause>> {
     let ops = v
         .as_object()
         .ok_or_else(|| malformed(format!("{at}: Condition must be a JSON object")))?;
@@ -452,7 +460,8 @@ pub(crate) fn parse_condition(v: &Value, at: &str) -> Result<Vec<Clause>> {
             };
             let values = raw_values
                 .into_iter()
-                .map(|rv| parse_value(op.base, rv, &key, at))
+                .enumerate()
+                .map(|(i, rv)| parse_value(op.base, rv, &key, at, || literal(op_name, key_name, i)))
                 .collect::<Result<Vec<_>>>()?;
             clauses.push(Clause { op, key, values });
         }
@@ -489,9 +498,22 @@ fn check_type(base: Base, ty: KeyType, op_name: &str, key: &str, at: &str) -> Re
     Ok(())
 }
 
-fn parse_value(base: Base, v: &Value, key: &str, at: &str) -> Result<PolicyValue> {
+/// `literal` gives the value's text in the document.
+fn parse_value<'a>(
+    base: Base,
+    v: &Value,
+    key: &str,
+    at: &str,
+    literal: impl FnOnce() -> Option<&'a str>,
+) -> Result<PolicyValue> {
     let text = match v {
         Value::String(s) => s.clone(),
+        // An integer of u64/i64 range is exact; any other number is an f64
+        // in `v`, so a numeric operator reads the text written instead.
+        Value::Number(n) if base.is_numeric() && n.is_f64() => match literal() {
+            Some(text) => text.to_owned(),
+            None => format!("{n}"),
+        },
         Value::Number(n) => format!("{n}"),
         Value::Bool(b) => format!("{b}"),
         _ => {

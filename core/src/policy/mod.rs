@@ -74,6 +74,7 @@
 mod condition;
 mod date;
 mod ip;
+mod literal;
 mod lockout;
 mod number;
 mod request;
@@ -314,6 +315,7 @@ impl Policy {
             Some(Value::String(v)) => Some(v.clone()),
             Some(_) => return Err(malformed("Id must be a string")),
         };
+        let literals = literal::Literals::new(document);
         let raw_statements: Vec<&Value> = match top.get("Statement") {
             None => return Err(malformed("the policy document has no Statement")),
             Some(Value::Array(list)) if list.is_empty() => {
@@ -330,7 +332,7 @@ impl Policy {
         let statements = raw_statements
             .into_iter()
             .enumerate()
-            .map(|(i, s)| parse_statement(s, i))
+            .map(|(i, s)| parse_statement(s, i, &literals))
             .collect::<Result<Vec<_>>>()?;
         let resource_tags = statements
             .iter()
@@ -468,7 +470,7 @@ impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
     }
 }
 
-fn parse_statement(v: &Value, index: usize) -> Result<Statement> {
+fn parse_statement(v: &Value, index: usize, literals: &literal::Literals<'_>) -> Result<Statement> {
     let at = match v.get("Sid").and_then(Value::as_str) {
         Some(sid) => format!("Statement[{index}] (Sid \"{sid}\")"),
         None => format!("Statement[{index}]"),
@@ -549,7 +551,9 @@ fn parse_statement(v: &Value, index: usize) -> Result<Statement> {
     }
     let conditions = match obj.get("Condition") {
         None => Vec::new(),
-        Some(c) => condition::parse_condition(c, &at)?,
+        Some(c) => condition::parse_condition(c, &at, |op, key, item| {
+            literals.number(index, op, key, item)
+        })?,
     };
     Ok(Statement {
         sid,

@@ -12,26 +12,104 @@
 //! Grammar (after trimming white space, as Rust's `f64` parser without its
 //! `inf`/`NaN` words): an optional sign, digits with at most one `.` and at
 //! least one digit, then optionally `e` or `E`, an optional sign and at least
-//! one digit. The exponent's magnitude is exact up to 10^18; a larger
-//! positive one makes the text not a number unless every digit is zero, a
-//! larger negative one is read as -10^18 (every text the earlier `f64`
-//! parse accepted is still a number).
+//! one digit. A positive exponent above 10^18 makes the text not a number
+//! unless every digit is zero; a negative exponent may have any number of
+//! digits and is read exactly (every text the earlier `f64` parse accepted
+//! is still a number, and `1e-1000000000000000000000` is greater than
+//! `2e-1000000000000000000001`).
 
 use alloc::vec::Vec;
 use core::cmp::Ordering;
 
-/// The largest exponent magnitude accepted (the value of the literal after
-/// `e`); keeps every position computation inside `i64`.
-const MAX_EXPONENT: i64 = 1_000_000_000_000_000_000;
+/// The largest positive exponent accepted (the value of the literal after
+/// `e`) for a number that is not zero.
+const MAX_EXPONENT: i128 = 1_000_000_000_000_000_000;
 
 /// A decimal number `±0.d₁d₂…dₙ × 10^exp`, normalized: `digits` (ASCII)
-/// has no leading or trailing zero, and zero has no digits and `neg` false
-/// (so `-0` equals `0`).
+/// has no leading or trailing zero, and zero has no digits, `neg` false
+/// and `exp` 0 (so `-0` equals `0`).
 #[derive(Clone, Debug)]
 pub(crate) struct Decimal {
     neg: bool,
     digits: Digits,
-    exp: i64,
+    exp: Exponent,
+}
+
+/// The exponent of a [`Decimal`], exact: `i128` holds every one but those
+/// of texts whose negative exponent literal has more than 38 digits.
+/// Normalized (`Below` only below `i128::MIN`), so the derived equality
+/// and [`Ord`] are those of the numbers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Exponent {
+    Int(i128),
+    /// Minus this magnitude (ASCII digits, no leading zero), which is
+    /// above 2^127.
+    Below(Vec<u8>),
+}
+
+impl Exponent {
+    /// `delta - e` when `minus`, else `delta + e`, for the ASCII digits
+    /// `e`; `e` has at most 38 digits after its leading zeros unless
+    /// `minus`.
+    fn sum(minus: bool, e: &[u8], delta: i128) -> Exponent {
+        let e = &e[e.iter().take_while(|&&d| d == b'0').count()..];
+        if e.len() <= 38 {
+            // |e| < 10^38 and |delta| < 2^65: no overflow (i128 reaches 1.7e38).
+            let v = e.iter().fold(0i128, |v, &d| v * 10 + i128::from(d - b'0'));
+            return Exponent::Int(if minus { delta - v } else { delta + v });
+        }
+        // -(e - delta), e ≥ 10^38 > |delta|: the digits of e - delta.
+        let mut mag = e.to_vec();
+        let mut carry = -delta;
+        for d in mag.iter_mut().rev() {
+            if carry == 0 {
+                break;
+            }
+            let v = i128::from(*d - b'0') + carry;
+            *d = b'0' + u8::try_from(v.rem_euclid(10)).unwrap_or(0);
+            carry = v.div_euclid(10);
+        }
+        let mut high = Vec::new();
+        while carry > 0 {
+            high.push(b'0' + u8::try_from(carry % 10).unwrap_or(0));
+            carry /= 10;
+        }
+        high.reverse();
+        high.extend_from_slice(&mag);
+        let lead = high.iter().take_while(|&&d| d == b'0').count();
+        high.drain(..lead);
+        let mut v = 0i128;
+        for &d in &high {
+            match v
+                .checked_mul(10)
+                .and_then(|v| v.checked_sub(i128::from(d - b'0')))
+            {
+                Some(n) => v = n,
+                None => return Exponent::Below(high),
+            }
+        }
+        Exponent::Int(v)
+    }
+}
+
+impl Ord for Exponent {
+    fn cmp(&self, other: &Exponent) -> Ordering {
+        match (self, other) {
+            (Exponent::Int(a), Exponent::Int(b)) => a.cmp(b),
+            (Exponent::Int(_), Exponent::Below(_)) => Ordering::Greater,
+            (Exponent::Below(_), Exponent::Int(_)) => Ordering::Less,
+            // The larger magnitude is the smaller exponent.
+            (Exponent::Below(a), Exponent::Below(b)) => {
+                b.len().cmp(&a.len()).then_with(|| b.cmp(a))
+            }
+        }
+    }
+}
+
+impl PartialOrd for Exponent {
+    fn partial_cmp(&self, other: &Exponent) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// Up to 20 significant digits inline (every `u64`, so the request numbers
@@ -54,7 +132,14 @@ impl Digits {
 impl Decimal {
     /// Normalizes `±0.m × 10^point`, where the ASCII digits `m` may have
     /// leading and trailing zeros.
-    fn new(neg: bool, m: &[u8], point: i64) -> Decimal {
+    fn new(neg: bool, m: &[u8], point: i128) -> Decimal {
+        Decimal::scaled(neg, m, point, false, b"")
+    }
+
+    /// Normalizes `±0.m × 10^(point ± e)` (`-` when `minus`), where the
+    /// ASCII digits `m` may have leading and trailing zeros and `e` (ASCII
+    /// digits) has at most 38 digits after its leading zeros unless `minus`.
+    fn scaled(neg: bool, m: &[u8], point: i128, minus: bool, e: &[u8]) -> Decimal {
         let lead = m.iter().take_while(|&&d| d == b'0').count();
         let sig = &m[lead..];
         let sig = &sig[..sig.iter().rposition(|&d| d != b'0').map_or(0, |i| i + 1)];
@@ -69,11 +154,11 @@ impl Decimal {
         Decimal {
             neg: neg && !sig.is_empty(),
             digits,
-            // `lead` is at most the text's length, which `point` already fit.
             exp: if sig.is_empty() {
-                0
+                Exponent::Int(0)
             } else {
-                point - i64::try_from(lead).unwrap_or(0)
+                // `lead` is at most the text's length.
+                Exponent::sum(minus, e, point - i128::try_from(lead).unwrap_or(0))
             },
         }
     }
@@ -96,13 +181,13 @@ impl Decimal {
         if int.is_empty() && frac.is_empty() {
             return None;
         }
-        let int_len = i64::try_from(int.len()).ok()?;
-        let mut exp: i64 = 0;
-        if let Some((&e, rest)) = rest.split_first() {
-            if !matches!(e, b'e' | b'E') {
+        let int_len = i128::try_from(int.len()).ok()?;
+        let (mut minus, mut e) = (false, &[][..]);
+        if let Some((&x, rest)) = rest.split_first() {
+            if !matches!(x, b'e' | b'E') {
                 return None;
             }
-            let (exp_neg, e) = match rest.split_first() {
+            (minus, e) = match rest.split_first() {
                 Some((b'-', e)) => (true, e),
                 Some((b'+', e)) => (false, e),
                 _ => (false, rest),
@@ -110,33 +195,27 @@ impl Decimal {
             if e.is_empty() || !e.iter().all(u8::is_ascii_digit) {
                 return None;
             }
-            for &d in e {
-                exp = exp.saturating_mul(10).saturating_add(i64::from(d - b'0'));
-            }
-            if exp > MAX_EXPONENT {
-                let zero = int.iter().chain(frac).all(|&d| d == b'0');
-                if zero {
-                    return Some(Decimal::new(false, &[], 0));
-                }
-                if !exp_neg {
-                    // Beyond every number a policy can mean (f64 read it
-                    // as infinity, which was refused too).
-                    return None;
-                }
-                // A non-zero magnitude below 10^-(10^18): kept a number of
-                // its sign, as the f64 parse before it kept it (as 0), at
-                // the smallest exponent; such numbers compare alike.
-                exp = MAX_EXPONENT;
-            }
-            if exp_neg {
-                exp = -exp;
+        }
+        if int.iter().chain(frac).all(|&d| d == b'0') {
+            return Some(Decimal::new(false, &[], 0));
+        }
+        if !minus {
+            let big = e
+                .iter()
+                .try_fold(0i128, |v, &d| {
+                    Some(v.checked_mul(10)? + i128::from(d - b'0')).filter(|&v| v <= MAX_EXPONENT)
+                })
+                .is_none();
+            if big {
+                // Beyond every number a policy can mean (f64 read it as
+                // infinity, which was refused too).
+                return None;
             }
         }
-        let point = int_len.checked_add(exp)?;
         Some(if frac.is_empty() {
-            Decimal::new(neg, int, point)
+            Decimal::scaled(neg, int, int_len, minus, e)
         } else {
-            Decimal::new(neg, &[int, frac].concat(), point)
+            Decimal::scaled(neg, &[int, frac].concat(), int_len, minus, e)
         })
     }
 
@@ -148,13 +227,13 @@ impl Decimal {
         }
         let neg = n.is_sign_negative();
         if n.is_infinite() {
-            return Some(Decimal::new(neg, b"1", i64::MAX));
+            return Some(Decimal::new(neg, b"1", i128::MAX));
         }
         // n = ±mantissa × 2^pow2
         let bits = n.to_bits();
         let biased = i64::try_from((bits >> 52) & 0x7ff).unwrap_or(0);
         let fraction = bits & ((1 << 52) - 1);
-        let (mut mantissa, mut pow2) = if biased == 0 {
+        let (mut mantissa, mut pow2): (u64, i64) = if biased == 0 {
             (fraction, -1074)
         } else {
             (fraction | 1 << 52, biased - 1075)
@@ -176,7 +255,7 @@ impl Decimal {
                 buf[at] += u8::try_from(mantissa % 10).unwrap_or(0);
                 mantissa /= 10;
             }
-            let len = i64::try_from(buf.len() - at).unwrap_or(0);
+            let len = i128::try_from(buf.len() - at).unwrap_or(0);
             return Some(Decimal::new(neg, &buf[at..], len));
         }
         // Decimal digits (values 0..=9) of the integer, least significant first.
@@ -206,12 +285,12 @@ impl Decimal {
                 carry /= 10;
             }
         }
-        let len = i64::try_from(le.len()).unwrap_or(0);
+        let len = i128::try_from(le.len()).unwrap_or(0);
         for d in &mut le {
             *d += b'0';
         }
         le.reverse();
-        Some(Decimal::new(neg, &le, len + scale))
+        Some(Decimal::new(neg, &le, len + i128::from(scale)))
     }
 }
 
@@ -306,6 +385,55 @@ mod tests {
     }
 
     #[test]
+    fn exponents_below_minus_10_pow_18_compare_exactly() {
+        // Both were read at -10^18 before, so they compared by digits alone.
+        assert!(d("1e-1000000000000000000000") > d("2e-1000000000000000000001"));
+        assert_eq!(
+            d("1e-1000000000000000000000"),
+            d("10e-1000000000000000000001")
+        );
+        assert_eq!(
+            d("0.001e-999999999999999999997"),
+            d("1e-1000000000000000000000")
+        );
+        assert!(d("1e-1000000000000000000001") < d("1e-1000000000000000000000"));
+        assert!(d("-1e-1000000000000000000001") > d("-1e-1000000000000000000000"));
+        assert!(d("9e-1000000000000000000001") < d("1e-1000000000000000000000"));
+        assert!(d("1e-1000000000000000000") > d("1e-1000000000000000001"));
+        // Exponents beyond i128 (2^127 ≈ 1.7e38), with the digit position
+        // carried and borrowed across their digits.
+        let e40 = format!("1{}", "0".repeat(40));
+        let e40m1 = "9".repeat(40);
+        assert_eq!(
+            d(&format!("1e-{e40m1}")),
+            d(&format!("0.1e-{}8", "9".repeat(39)))
+        );
+        assert_eq!(
+            d(&format!("1e-{e40}")),
+            d(&format!("1000e-1{}003", "0".repeat(37)))
+        );
+        assert_eq!(
+            d(&format!("0.01e-{e40m1}")),
+            d(&format!("1e-1{}1", "0".repeat(39)))
+        );
+        assert!(d(&format!("1e-{e40}")) < d(&format!("1e-{e40m1}")));
+        assert!(d(&format!("1e-{e40}")) > d(&format!("1e-{e40}1")));
+        assert!(d(&format!("1e-{e40}")) > d("0"));
+        assert!(d(&format!("1e-{e40}")) < d("1e-170141183460469231731687303715884105728"));
+        assert_eq!(
+            d("1e-170141183460469231731687303715884105728"),
+            d("10e-170141183460469231731687303715884105729")
+        );
+        assert_eq!(
+            d("100e-170141183460469231731687303715884105729"),
+            d("0.1e-170141183460469231731687303715884105726")
+        );
+        assert!(d(&format!("-1e-{e40}")) < d("-0"));
+        assert_eq!(d(&format!("0e-{e40}")), d("0"));
+        assert_eq!(d(&format!("1e-000{e40}")), d(&format!("1e-{e40}")));
+    }
+
+    #[test]
     fn long_digit_strings_compare_exactly() {
         let long = format!("1{}", "0".repeat(5000));
         assert_eq!(d(&long), d("1e5000"));
@@ -351,7 +479,7 @@ mod tests {
         assert!(min > d("4.9406564584124654e-324") && min < d("4.9406564584124655e-324"));
         let max = Decimal::from_f64(f64::MAX).unwrap();
         assert!(max > d("1.7976931348623157e308") && max < d("1.7976931348623158e308"));
-        assert!(max.digits.as_slice().ends_with(b"858368") && max.exp == 309);
+        assert!(max.digits.as_slice().ends_with(b"858368") && max.exp == Exponent::Int(309));
         assert_eq!(Decimal::from_f64(f64::NAN), None);
         let inf = Decimal::from_f64(f64::INFINITY).unwrap();
         assert!(inf > d("1e1000000000000000000") && inf > max);
@@ -384,6 +512,50 @@ mod tests {
             if let (Some(dx), Some(dy)) = (dx, dy) {
                 prop_assert_eq!(Some(dx.cmp(&dy)), x.partial_cmp(&y));
             }
+        }
+
+        /// Numbers whose exponents are written with up to 60 digits
+        /// (`-(P·10^4 + k)`, P shared or not), compared with an oracle in
+        /// `u128`: when both share P the common factor 10^-(P·10^4)
+        /// cancels, otherwise the larger exponent magnitude decides.
+        #[test]
+        fn long_exponents_compare_exactly(
+            a in (any::<bool>(), "[0-9]{0,5}", "[0-9]{0,4}", 0u8..10),
+            b in (any::<bool>(), "[0-9]{0,5}", "[0-9]{0,4}", 0u8..10),
+            (pa, pb) in ("[1-9][0-9]{0,59}", "[1-9][0-9]{0,59}").prop_flat_map(|(p, q)| {
+                prop_oneof![Just((p.clone(), p.clone())), Just((p, q))]
+            }),
+            leading in "0{0,3}",
+        ) {
+            let text = |(neg, int, frac, k): &(bool, String, String, u8), p: &str| {
+                let int = if int.is_empty() && frac.is_empty() { "0" } else { int };
+                format!("{}{int}{}{frac}e-{leading}{p}000{k}", if *neg { "-" } else { "+" },
+                    if frac.is_empty() { "" } else { "." })
+            };
+            let (ta, tb) = (text(&a, &pa), text(&b, &pb));
+            // ±m × 10^-(k + frac digits) × 10^-(P·10^4)
+            let m = |x: &(bool, String, String, u8)| -> u128 {
+                format!("0{}{}", x.1, x.2).parse().unwrap()
+            };
+            let (ma, mb) = (m(&a), m(&b));
+            let signed = |neg: bool, o: Ordering| if neg { o.reverse() } else { o };
+            let sign = |neg: bool, m: u128| if m == 0 { 0 } else if neg { -1 } else { 1 };
+            let expect = match sign(a.0, ma).cmp(&sign(b.0, mb)) {
+                Ordering::Equal if ma == 0 => Ordering::Equal,
+                Ordering::Equal => {
+                    let magnitude = if pa == pb {
+                        let (sa, sb) = (u32::from(a.3) + a.2.len() as u32, u32::from(b.3) + b.2.len() as u32);
+                        let top = sa.max(sb);
+                        (ma * 10u128.pow(top - sa)).cmp(&(mb * 10u128.pow(top - sb)))
+                    } else {
+                        // A longer or larger P is a smaller number.
+                        (pb.len(), &pb).cmp(&(pa.len(), &pa))
+                    };
+                    signed(a.0, magnitude)
+                }
+                unequal => unequal,
+            };
+            prop_assert_eq!(d(&ta).cmp(&d(&tb)), expect, "{} vs {}", ta, tb);
         }
 
         /// The grammar accepts what Rust's f64 parser accepts, over the

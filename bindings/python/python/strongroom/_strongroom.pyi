@@ -511,7 +511,10 @@ class KeyPolicyList:
 
 @final
 class AuditVerification:
-    """Result of Keystore.verify_audit_log and Keystore.verify_audit_log_read_only."""
+    """
+    Result of Keystore.verify_audit_log, Keystore.verify_audit_log_read_only
+    and Keystore.verify_audit_log_archives (archives, archive_fault).
+    """
 
     @property
     def records(self) -> int: ...
@@ -525,6 +528,10 @@ class AuditVerification:
     def fault(self) -> Optional[str]: ...
     @property
     def outcome_unknown(self) -> Tuple[str, ...]: ...
+    @property
+    def archives(self) -> Tuple[AuditLogRotation, ...]: ...
+    @property
+    def archive_fault(self) -> Optional[str]: ...
     def __copy__(self) -> Self: ...
     def __deepcopy__(self, memo: Any) -> Self: ...
     def __reduce__(self) -> Tuple[Any, Tuple[Tuple[Any, ...]]]: ...
@@ -1275,6 +1282,15 @@ class Keystore:
     def verify_audit_log(self) -> AuditVerification:
         """
         Verifies the audit log's hash chain and sealed checkpoint. Raises
+        KMSInternalException if the checkpoint fails authentication or the log
+        cannot be read.
+        """
+    def verify_audit_log_archives(self, paths: Sequence[_StrPath]) -> AuditVerification:
+        """
+        Verifies the audit log as verify_audit_log does, then the archives
+        `paths` (oldest first, as rotate_audit_log made them, up to the current
+        log): a modified, truncated, missing or misordered archive gives
+        intact=False and archive_fault; archives lists those checked. Raises
         KMSInternalException if the checkpoint fails authentication or the log
         cannot be read.
         """
