@@ -18,6 +18,12 @@
 //! The chain key is the keystore's `strongroom/v1/audit-mac` sub-key
 //! ([`crate::seal::RootKey::audit_key`]).
 //!
+//! Every record is bounded whatever a caller sends (`docs/FORMAT.md`,
+//! "Bounded records"): a `requestParameters` member over
+//! [`REQUEST_PARAMETER_MAX`] (and more, see [`REQUEST_PARAMETERS_MAX`]) is
+//! written in its reduced form ([`OMITTED_FIELD`]: length, SHA-256 and
+//! prefix), a text over [`TEXT_MAX`] cut likewise.
+//!
 //! A [`Checkpoint`] (count, last chain value) kept by the caller under a seal
 //! detects truncation: records after the checkpoint are covered by the chain
 //! but can be cut off undetected until the next checkpoint.
@@ -58,6 +64,50 @@ pub const CHAIN_FIELD: &str = "strongroomChain";
 pub const INTENT_FIELD: &str = "strongroomIntent";
 /// The chain value before the first record: 32 zero bytes.
 pub const GENESIS: [u8; HMAC_SHA256_LEN] = [0; HMAC_SHA256_LEN];
+
+/// Longest canonical JSON (bytes) of one `requestParameters` member
+/// recorded as given: 128 KiB. A longer member is recorded in its
+/// [reduced form](OMITTED_FIELD). Every value within AWS KMS's limits (a
+/// 32 KiB policy, a description of 8192 characters, …) escapes to at most
+/// 64 KiB, so is recorded as given (`docs/FORMAT.md`, "Bounded records").
+pub const REQUEST_PARAMETER_MAX: usize = 128 * 1024;
+
+/// Longest canonical JSON (bytes) of a whole `requestParameters` recorded
+/// after the members over [`REQUEST_PARAMETER_MAX`] are reduced: 256 KiB.
+/// When it is longer, every member longer than
+/// [`REQUEST_PARAMETER_KEEP`] is reduced too, and if it is still longer
+/// (only a caller-built value of hundreds of members can be), the whole
+/// `requestParameters` is.
+pub const REQUEST_PARAMETERS_MAX: usize = 256 * 1024;
+
+/// Members of a `requestParameters` longer than [`REQUEST_PARAMETERS_MAX`]
+/// that are still recorded as given: those whose canonical JSON is at
+/// most 1 KiB (key IDs, algorithms, numbers).
+pub const REQUEST_PARAMETER_KEEP: usize = 1024;
+
+/// Longest text (UTF-8 bytes) of `errorMessage`, `userIdentity.arn`,
+/// `userIdentity.accountId` and `recipientAccountId` recorded as given:
+/// 8 KiB. Longer text (a message quoting a caller's oversized input, a
+/// principal ARN the call refuses) is recorded as its first
+/// [`OMITTED_PREFIX_MAX`] bytes followed by
+/// `…(strongroomOmitted: <bytes> bytes, sha256 <64 hex>)`.
+pub const TEXT_MAX: usize = 8 * 1024;
+
+/// Bytes of an omitted value kept as its `prefix` (cut back to a character
+/// boundary): at most 128.
+pub const OMITTED_PREFIX_MAX: usize = 128;
+
+/// The member of a value's reduced form: a `requestParameters` value over
+/// the limits ([`REQUEST_PARAMETER_MAX`], [`REQUEST_PARAMETERS_MAX`]) is
+/// recorded as `{"strongroomOmitted": {"bytes": N, "prefix": "...",
+/// "sha256": "<64 hex>"}}`. For a string, `N` is its length in UTF-8
+/// bytes, `sha256` the SHA-256 of those bytes and `prefix` their first
+/// [`OMITTED_PREFIX_MAX`] bytes (cut back to a character boundary); for
+/// any other value (an encryption context, a list, the grant constraints,
+/// the whole `requestParameters`) the same of its canonical JSON. No
+/// caller-supplied value is an object with this member holding an object,
+/// so the form cannot be mistaken for one.
+pub const OMITTED_FIELD: &str = "strongroomOmitted";
 /// Whether CloudTrail marks the KMS operation `event_name` read-only
 /// (cryptographic operations, `Describe*`, `Get*`, `List*`).
 pub fn is_read_only(event_name: &str) -> bool {
@@ -448,7 +498,9 @@ impl AuditEvent {
         self
     }
 
-    /// Sets `requestParameters` from non-secret fields.
+    /// Sets `requestParameters` from non-secret fields. They are recorded
+    /// as given unless over the limits of `docs/FORMAT.md`, "Bounded
+    /// records" ([`REQUEST_PARAMETER_MAX`]): then in their reduced form.
     #[must_use]
     pub fn with_request_parameters(self, params: &RequestParameters) -> Self {
         self.with_owned_request_parameters(params.clone())
@@ -513,7 +565,10 @@ impl AuditEvent {
         &self.event_name
     }
 
-    /// The CloudTrail-shaped record (without the chain field).
+    /// The CloudTrail-shaped record (without the chain field), with the
+    /// values a caller chooses bounded (`docs/FORMAT.md`, "Bounded
+    /// records": reduced forms past [`REQUEST_PARAMETER_MAX`],
+    /// [`REQUEST_PARAMETERS_MAX`] and [`TEXT_MAX`]).
     pub fn to_record(&self) -> Value {
         let principal_account = account_of(&self.principal);
         let mut identity = Map::new();
@@ -524,9 +579,9 @@ impl AuditEvent {
             identity.insert("invokedBy".into(), SERVICE_INVOKER.into());
         } else {
             identity.insert("type".into(), identity_type(&self.principal).into());
-            identity.insert("arn".into(), self.principal.clone().into());
+            identity.insert("arn".into(), bounded_text(&self.principal).into());
             if let Some(a) = principal_account {
-                identity.insert("accountId".into(), a.into());
+                identity.insert("accountId".into(), bounded_text(a).into());
             }
         }
         let resources: Vec<Value> = self
@@ -565,11 +620,16 @@ impl AuditEvent {
             Parameters::Typed(p) => p.to_value(),
             Parameters::Value(v) => v.clone(),
         };
+        let params = if canonical_json(&params).len() > REQUEST_PARAMETER_MAX {
+            bounded_parameters(params)
+        } else {
+            params
+        };
         rec.insert("requestParameters".into(), params);
         rec.insert("responseElements".into(), self.response_elements.clone());
         if let Some((code, message)) = &self.error {
             rec.insert("errorCode".into(), code.clone().into());
-            rec.insert("errorMessage".into(), message.clone().into());
+            rec.insert("errorMessage".into(), bounded_text(message).into());
         }
         if !self.service {
             rec.insert(
@@ -587,7 +647,7 @@ impl AuditEvent {
         rec.insert("managementEvent".into(), true.into());
         rec.insert("eventCategory".into(), "Management".into());
         if let Some(r) = recipient {
-            rec.insert("recipientAccountId".into(), r.into());
+            rec.insert("recipientAccountId".into(), bounded_text(&r).into());
         }
         if let Some(details) = &self.service_event_details {
             rec.insert("serviceEventDetails".into(), details.clone());
@@ -611,7 +671,10 @@ impl AuditEvent {
 
     /// [`to_canonical_record`](Self::to_canonical_record) appended to `out`.
     /// The members of every object are written in ascending order of their
-    /// keys' bytes (checked in debug builds).
+    /// keys' bytes (checked in debug builds). Bounded as
+    /// [`to_record`](Self::to_record) is: `requestParameters` at most
+    /// [`REQUEST_PARAMETERS_MAX`] bytes, the texts a caller chooses at most
+    /// [`TEXT_MAX`] bytes before escaping.
     pub fn write_canonical_record(&self, out: &mut String) {
         let principal_account = account_of(&self.principal);
         let recipient = self
@@ -622,7 +685,7 @@ impl AuditEvent {
         let mut o = Obj::open(out);
         if let Some((code, message)) = &self.error {
             o.str("errorCode", Some(code.as_str()));
-            o.str("errorMessage", Some(message.as_str()));
+            o.str("errorMessage", Some(&bounded_text(message)));
         }
         o.str("eventCategory", Some("Management"));
         o.key("eventID");
@@ -637,16 +700,13 @@ impl AuditEvent {
         o.str("eventVersion", Some(EVENT_VERSION));
         o.bool("managementEvent", Some(true));
         o.bool("readOnly", Some(self.read_only));
-        o.str("recipientAccountId", recipient);
+        o.str("recipientAccountId", recipient.map(bounded_text).as_deref());
         if !self.service {
             o.key("requestID");
             write_uuid(&self.request_id, o.out);
         }
         o.key("requestParameters");
-        match &self.request_parameters {
-            Parameters::Typed(p) => p.write_canonical(o.out),
-            Parameters::Value(v) => write_canonical(v, o.out),
-        }
+        self.write_request_parameters(o.out);
         o.key("resources");
         o.out.push('[');
         for (i, arn) in self.resources.iter().enumerate() {
@@ -679,13 +739,124 @@ impl AuditEvent {
             id.str("accountId", self.recipient_account_id.as_deref());
             id.str("invokedBy", Some(SERVICE_INVOKER));
         } else {
-            id.str("accountId", principal_account);
-            id.str("arn", Some(self.principal.as_str()));
+            id.str("accountId", principal_account.map(bounded_text).as_deref());
+            id.str("arn", Some(&bounded_text(&self.principal)));
             id.str("type", Some(identity_type(&self.principal)));
         }
         id.close();
         o.close();
     }
+}
+
+impl AuditEvent {
+    /// The canonical `requestParameters`, bounded as [`bounded_parameters`]
+    /// bounds it. Written as given first: a result of at most
+    /// [`REQUEST_PARAMETER_MAX`] bytes has no member over a limit and is
+    /// kept (every record of a call within KMS's limits); a longer one is
+    /// taken back and written again reduced.
+    fn write_request_parameters(&self, out: &mut String) {
+        let start = out.len();
+        match &self.request_parameters {
+            Parameters::Typed(p) => p.write_canonical(out),
+            Parameters::Value(v) => write_canonical(v, out),
+        }
+        if out.len() - start <= REQUEST_PARAMETER_MAX {
+            return;
+        }
+        out.truncate(start);
+        let value = match &self.request_parameters {
+            Parameters::Typed(p) => p.to_value(),
+            Parameters::Value(v) => v.clone(),
+        };
+        write_canonical(&bounded_parameters(value), out);
+    }
+}
+
+/// `requestParameters` bounded (`docs/FORMAT.md`, "Bounded records"):
+/// each member whose canonical JSON is longer than
+/// [`REQUEST_PARAMETER_MAX`] is replaced by its [reduced form](omitted);
+/// if the whole is then longer than [`REQUEST_PARAMETERS_MAX`], so is every
+/// member longer than [`REQUEST_PARAMETER_KEEP`]; if it is still longer,
+/// the whole value is replaced by its reduced form. A value that is not
+/// an object is kept up to [`REQUEST_PARAMETERS_MAX`], else reduced. The
+/// canonical JSON of the result is at most [`REQUEST_PARAMETERS_MAX`] bytes.
+fn bounded_parameters(value: Value) -> Value {
+    let Value::Object(map) = value else {
+        return if canonical_json(&value).len() > REQUEST_PARAMETERS_MAX {
+            omitted(&value)
+        } else {
+            value
+        };
+    };
+    let sizes: Vec<usize> = map.values().map(|v| canonical_json(v).len()).collect();
+    let reduce = |limit: usize| -> Value {
+        Value::Object(
+            map.iter()
+                .zip(&sizes)
+                .map(|((k, v), &n)| {
+                    let v = if n > limit { omitted(v) } else { v.clone() };
+                    (k.clone(), v)
+                })
+                .collect(),
+        )
+    };
+    let first = reduce(REQUEST_PARAMETER_MAX);
+    if canonical_json(&first).len() <= REQUEST_PARAMETERS_MAX {
+        return first;
+    }
+    let second = reduce(REQUEST_PARAMETER_KEEP);
+    if canonical_json(&second).len() <= REQUEST_PARAMETERS_MAX {
+        return second;
+    }
+    omitted(&Value::Object(map))
+}
+
+/// The first at most [`OMITTED_PREFIX_MAX`] bytes of `s`, cut back to a
+/// character boundary.
+fn omitted_prefix(s: &str) -> &str {
+    let mut n = s.len().min(OMITTED_PREFIX_MAX);
+    while !s.is_char_boundary(n) {
+        n -= 1;
+    }
+    &s[..n]
+}
+
+/// The reduced form of `value` ([`OMITTED_FIELD`]): its length, SHA-256
+/// and prefix (of a string's UTF-8 bytes, else of its canonical JSON).
+fn omitted(value: &Value) -> Value {
+    let canonical;
+    let text = match value {
+        Value::String(s) => s.as_str(),
+        other => {
+            canonical = canonical_json(other);
+            canonical.as_str()
+        }
+    };
+    let mut reduced = Map::new();
+    reduced.insert("bytes".into(), (text.len() as u64).into());
+    reduced.insert("prefix".into(), omitted_prefix(text).into());
+    reduced.insert(
+        "sha256".into(),
+        hex(&crate::crypto::digest::sha256(text.as_bytes())).into(),
+    );
+    let mut form = Map::new();
+    form.insert(OMITTED_FIELD.into(), Value::Object(reduced));
+    Value::Object(form)
+}
+
+/// `text` as recorded in `errorMessage` and the identity fields: as given
+/// up to [`TEXT_MAX`] bytes, else its first [`OMITTED_PREFIX_MAX`] bytes
+/// and `…(strongroomOmitted: <bytes> bytes, sha256 <64 hex>)`.
+fn bounded_text(text: &str) -> alloc::borrow::Cow<'_, str> {
+    if text.len() <= TEXT_MAX {
+        return alloc::borrow::Cow::Borrowed(text);
+    }
+    alloc::borrow::Cow::Owned(format!(
+        "{}\u{2026}({OMITTED_FIELD}: {} bytes, sha256 {})",
+        omitted_prefix(text),
+        text.len(),
+        hex(&crate::crypto::digest::sha256(text.as_bytes()))
+    ))
 }
 
 /// What `requestParameters` holds: the typed fields, or a JSON value given
@@ -1070,6 +1241,13 @@ pub fn chain_canonical(
 /// 64 hex digits and `"`.
 const CHAIN_SUFFIX_LEN: usize = 2 + CHAIN_FIELD.len() + 3 + 2 * HMAC_SHA256_LEN + 1;
 
+/// Length in bytes of the line (without its newline) that
+/// [`chain_canonical`] makes of a canonical record of `canonical_len`
+/// bytes: the record and its chain suffix (85 bytes).
+pub const fn chained_line_len(canonical_len: usize) -> usize {
+    canonical_len.saturating_add(CHAIN_SUFFIX_LEN)
+}
+
 /// [`chain_canonical`] appending the line (without a newline) to `out`;
 /// returns the new checkpoint.
 ///
@@ -1440,6 +1618,170 @@ mod tests {
             }
             assert!(!needs_escape(&alloc::vec![0xc3; len]));
         }
+    }
+
+    fn event_with(params: RequestParameters) -> AuditEvent {
+        AuditEvent::new(
+            "PutKeyPolicy",
+            "arn:aws:iam::111122223333:user/alice",
+            1_700_000_000_000,
+            [7; 32],
+        )
+        .with_owned_request_parameters(params)
+    }
+
+    /// The canonical record, checked equal to the canonical form of
+    /// `to_record`, and its `requestParameters` parsed.
+    fn recorded_parameters(e: &AuditEvent) -> (String, Value) {
+        let direct = e.to_canonical_record();
+        assert_eq!(direct, canonical_record(&e.to_record()).unwrap());
+        let v: Value = serde_json::from_str(&direct).unwrap();
+        (direct, v["requestParameters"].clone())
+    }
+
+    fn assert_omitted(v: &Value, text: &str) {
+        let form = &v[OMITTED_FIELD];
+        assert_eq!(form["bytes"], text.len() as u64, "{v}");
+        assert_eq!(
+            form["sha256"],
+            hex(&crate::crypto::digest::sha256(text.as_bytes())).as_str()
+        );
+        let prefix = form["prefix"].as_str().unwrap();
+        assert!(prefix.len() <= OMITTED_PREFIX_MAX && text.starts_with(prefix));
+    }
+
+    /// A string member whose canonical JSON is exactly
+    /// `REQUEST_PARAMETER_MAX` bytes is kept; one byte more is reduced
+    /// (length, SHA-256 and prefix of the string), and the other members
+    /// are kept.
+    #[test]
+    fn a_member_over_the_limit_is_reduced_at_the_exact_boundary() {
+        for extra in [0usize, 1] {
+            let policy = "\u{1}".repeat((REQUEST_PARAMETER_MAX - 2) / 6)
+                + &"a".repeat((REQUEST_PARAMETER_MAX - 2) % 6 + extra);
+            let e = event_with(RequestParameters {
+                key_id: Some("k".into()),
+                policy: Some(policy.clone()),
+                ..RequestParameters::default()
+            });
+            let (record, params) = recorded_parameters(&e);
+            assert_eq!(params["keyId"], "k");
+            if extra == 0 {
+                assert_eq!(params["policy"], policy.as_str());
+            } else {
+                assert_omitted(&params["policy"], &policy);
+                assert!(record.len() < 2048, "{}", record.len());
+            }
+        }
+    }
+
+    /// A prefix is cut back to a character boundary.
+    #[test]
+    fn the_prefix_ends_on_a_character_boundary() {
+        let s = "a".to_owned() + &"\u{1F600}".repeat(100_000);
+        let e = event_with(RequestParameters {
+            description: Some(s.clone()),
+            ..RequestParameters::default()
+        });
+        let (_, params) = recorded_parameters(&e);
+        assert_omitted(&params["description"], &s);
+        assert_eq!(
+            params["description"][OMITTED_FIELD]["prefix"]
+                .as_str()
+                .unwrap()
+                .len(),
+            125
+        );
+    }
+
+    /// Members each under the member limit but together over the whole
+    /// limit: every member over `REQUEST_PARAMETER_KEEP` is reduced (a
+    /// context by its canonical JSON), the short ones kept.
+    #[test]
+    fn parameters_over_the_whole_limit_reduce_every_long_member() {
+        let big = "x".repeat(REQUEST_PARAMETER_MAX - 100);
+        let c = EncryptionContext::from_pairs([("k", big.clone())]).unwrap();
+        let e = event_with(RequestParameters {
+            key_id: Some("1234abcd".into()),
+            policy: Some(big.clone()),
+            description: Some(big.clone()),
+            encryption_context: Some(c.clone()),
+            ..RequestParameters::default()
+        });
+        let (record, params) = recorded_parameters(&e);
+        assert_eq!(params["keyId"], "1234abcd");
+        assert_omitted(&params["policy"], &big);
+        assert_omitted(&params["description"], &big);
+        let context_json = canonical_json(&serde_json::to_value(&c).unwrap());
+        assert_omitted(&params["encryptionContext"], &context_json);
+        assert!(record.len() < 8192, "{}", record.len());
+    }
+
+    /// A caller-built value of many members each under the keep limit but
+    /// together over the whole limit is reduced whole; one that is not an
+    /// object, over the whole limit, too.
+    #[test]
+    fn a_value_of_many_members_is_reduced_whole() {
+        let mut m = Map::new();
+        for i in 0..1000 {
+            m.insert(format!("m{i:04}"), Value::String("y".repeat(1000)));
+        }
+        let v = Value::Object(m);
+        let e = event_with(RequestParameters::default()).with_request_parameters_value(v.clone());
+        let (_, params) = recorded_parameters(&e);
+        assert_omitted(&params, &canonical_json(&v));
+        let s = Value::String("z".repeat(REQUEST_PARAMETERS_MAX));
+        let e = event_with(RequestParameters::default()).with_request_parameters_value(s.clone());
+        let (_, params) = recorded_parameters(&e);
+        assert_omitted(&params, s.as_str().unwrap());
+    }
+
+    /// An error message (or principal) over `TEXT_MAX` bytes is cut to
+    /// its prefix, its length and its SHA-256; one of `TEXT_MAX` bytes is
+    /// kept.
+    #[test]
+    fn long_texts_are_cut() {
+        for n in [TEXT_MAX, TEXT_MAX + 1] {
+            let msg = "\u{1}".repeat(n);
+            let e = event_with(RequestParameters::default())
+                .with_error(&Error::validation(msg.clone()));
+            let (_, _) = recorded_parameters(&e);
+            let v: Value = serde_json::from_str(&e.to_canonical_record()).unwrap();
+            let got = v["errorMessage"].as_str().unwrap();
+            if n == TEXT_MAX {
+                assert_eq!(got, msg);
+            } else {
+                let digest = hex(&crate::crypto::digest::sha256(msg.as_bytes()));
+                assert_eq!(
+                    got,
+                    format!(
+                        "{}\u{2026}({OMITTED_FIELD}: {n} bytes, sha256 {digest})",
+                        &msg[..OMITTED_PREFIX_MAX]
+                    )
+                );
+            }
+        }
+    }
+
+    /// The longest record a caller can make: `requestParameters` just
+    /// under 256 KiB and every bounded text 8 KiB of control characters
+    /// (6 bytes each escaped). Under 512 KiB, far below 16 MiB.
+    #[test]
+    fn the_longest_record_is_bounded() {
+        let half = "\u{1}".repeat((REQUEST_PARAMETERS_MAX / 2 - 64) / 6);
+        let text = "\u{1}".repeat(TEXT_MAX);
+        let principal = alloc::format!("arn:aws:iam::{text}:user/{text}");
+        let e = AuditEvent::new("PutKeyPolicy", &principal, 0, [1; 32])
+            .with_owned_request_parameters(RequestParameters {
+                policy: Some(half.clone()),
+                description: Some(half),
+                ..RequestParameters::default()
+            })
+            .with_error(&Error::validation(text));
+        let (record, params) = recorded_parameters(&e);
+        assert!(params["policy"].is_string(), "kept as given");
+        let line = chained_line_len(record.len());
+        assert!(line < 512 * 1024, "{line}");
     }
 
     /// Scalars, alone and nested, are written as serde_json writes them.

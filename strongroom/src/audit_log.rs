@@ -885,8 +885,9 @@ impl Keystore {
     /// them does not affect the keystore, and a rotation never removes or
     /// replaces an archive that is not a copy of records the log still
     /// holds. The segment is streamed in 1 MiB pieces (memory does not grow
-    /// with the log; a record line longer than 16 MiB makes the log not
-    /// verify).
+    /// with the log; one line of at most 16 MiB is held: appends refuse a
+    /// longer line, and every record is bounded far below it,
+    /// `docs/FORMAT.md`, "Bounded records").
     ///
     /// A crash at any point leaves a keystore that opens and a log that
     /// verifies: before the new file is renamed into place, the old log
@@ -908,7 +909,9 @@ impl Keystore {
     /// since: its archives' names would pass the 255-byte limit of a file
     /// name, or could not be written into the log as JSON text; refused before anything is written); `KMSInternalException` when the log cannot
     /// be locked, read, written or synced, the log's records do not verify
-    /// (nothing is archived), the archive's name is taken by a file that is
+    /// (nothing is archived), the log holds a line over the 16 MiB limit
+    /// (only an older version appended one; the message names its record
+    /// index), the archive's name is taken by a file that is
     /// not a copy of the log's records (the message names it: move it
     /// away; nothing is deleted), the archive or new file cannot be
     /// created (e.g. a full disk or a read-only directory: nothing then
@@ -1727,6 +1730,26 @@ impl<'a> BatchDone<'a> {
     }
 }
 
+/// Refuses a record whose line would be longer than the rotation's
+/// longest line (16 MiB): appended, it would make the log one that
+/// verifies but can never be rotated. `strongroom_core::audit` bounds every
+/// record far below it (`docs/FORMAT.md`, "Bounded records"); this is the
+/// backstop.
+///
+/// # Errors
+/// `KMSInternalException` naming the line's length and the limit.
+pub(crate) fn check_line_len(canonical: &str) -> Result<()> {
+    let len = strongroom_core::audit::chained_line_len(canonical.len());
+    if len > rotation::LINE_MAX {
+        return Err(Error::internal(format!(
+            "an audit record of {len} bytes is longer than the {} bytes a log line may hold; \
+             it is not appended and the operation fails",
+            rotation::LINE_MAX
+        )));
+    }
+    Ok(())
+}
+
 impl AuditSink {
     /// Keeps the outcome record `canonical` of a call whose change
     /// committed but whose record could not be written (`e`): it is queued
@@ -2298,6 +2321,7 @@ impl AuditSink {
         durable: bool,
         pid: u32,
     ) -> Result<()> {
+        check_line_len(&canonical)?;
         let mut q = lock_queue(&self.queue);
         if q.pid != pid {
             // A forked child: the records queued are its parent's to write.
@@ -2948,6 +2972,7 @@ impl ChangeLog<'_> {
     /// the log is cut back before it (best effort).
     pub(crate) fn append_committed(&mut self, canonical: &str) -> Result<()> {
         use std::os::unix::fs::FileExt;
+        check_line_len(canonical)?;
         let path = self.sink.path.as_path();
         if self.len > self.end.log_len {
             // A torn or invalid tail past the valid chain: cut it, as an
@@ -3143,6 +3168,7 @@ impl AuditSink {
     /// Appends `canonical` after the records `cp` covers (inside the write
     /// transaction that stores the checkpoint returned), durably.
     fn append_after(&self, cp: StoredCheckpoint, canonical: &str) -> Result<StoredCheckpoint> {
+        check_line_len(canonical)?;
         let path = self.path.as_path();
         let (mut line, next) = chain_canonical(self.root.audit_key(), &cp.checkpoint, canonical)?;
         line.push('\n');

@@ -35,7 +35,7 @@ const PIECE: usize = 1 << 20;
 /// 16 MiB. A longer line is a fault at its record (`malformed record`),
 /// never an allocation, so that a file without newlines (or a device
 /// without end) cannot exhaust memory.
-const LINE_MAX: usize = 16 << 20;
+pub(crate) const LINE_MAX: usize = 16 << 20;
 
 /// The fault of a line longer than [`LINE_MAX`].
 const LINE_TOO_LONG: &str = "a line longer than 16 MiB";
@@ -243,6 +243,17 @@ fn log_not_intact(path: &Path, index: Option<u64>) -> Error {
     Error::internal(format!(
         "the audit log {} does not verify{at}; it is not rotated (`strongroom audit verify` shows the first bad record)",
         path.display()
+    ))
+}
+
+/// A rotation refused: record `index` (0-based over every record ever) is
+/// a line longer than [`LINE_MAX`], more than a rotation holds (only an
+/// older version appended one: appends refuse them).
+fn line_too_long(path: &Path, index: u64) -> Error {
+    Error::internal(format!(
+        "record index {index} of the audit log {} is a line over the {} MiB limit of a rotation; the log is not rotated",
+        path.display(),
+        LINE_MAX >> 20
     ))
 }
 
@@ -1036,6 +1047,9 @@ impl super::AuditSink {
                 match read.end {
                     Ok(state) if state == end.checkpoint => {}
                     Ok(state) => return Err(log_not_intact(path, Some(state.count))),
+                    Err(e) if e.reason == ChainFault::Malformed(LINE_TOO_LONG) => {
+                        return Err(line_too_long(path, e.index))
+                    }
                     Err(e) => return Err(log_not_intact(path, Some(e.index))),
                 }
                 if read.len != end.log_len || read.base != base {
