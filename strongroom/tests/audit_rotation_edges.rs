@@ -326,3 +326,53 @@ fn an_archived_intent_of_unknown_outcome_is_still_reported() {
     // The current file alone no longer holds it.
     assert!(ks.verify_audit_log().unwrap().outcome_unknown.is_empty());
 }
+
+/// A log reached through a symbolic link (the operator keeps the log on
+/// another disk) is rotated beside the file the link names: the archive is
+/// written there, the new file replaces that file, and the link is kept
+/// (before, the rotation renamed its new file over the link, so the log
+/// moved into the keystore's directory and the link was gone).
+#[test]
+fn a_symlinked_log_is_rotated_beside_the_file_it_names() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+    f.ks.flush_audit_log().unwrap();
+    let log = f.ks.audit_log_path().to_path_buf();
+    drop(f.ks);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let real = elsewhere.path().join(log.file_name().unwrap());
+    std::fs::rename(&log, &real).unwrap();
+    std::os::unix::fs::symlink(&real, &log).unwrap();
+
+    let ks = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    try_encrypt(&ks, &key, b"x").unwrap();
+    let r = ks.rotate_audit_log().unwrap();
+    assert_eq!(
+        r.archive.parent().unwrap(),
+        std::fs::canonicalize(elsewhere.path()).unwrap(),
+        "{r:?}"
+    );
+    assert!(std::fs::symlink_metadata(&log)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        std::fs::canonicalize(&log).unwrap(),
+        std::fs::canonicalize(&real).unwrap()
+    );
+    try_encrypt(&ks, &key, b"x").unwrap();
+    let v = ks.verify_audit_log_archives(&[r.archive]).unwrap();
+    assert_eq!((&v.fault, &v.archive_fault), (&None, &None), "{v:?}");
+    assert!(v.records > r.last_record, "{v:?}");
+    // Nothing left beside the link but the link.
+    let beside: Vec<_> = std::fs::read_dir(f.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".audit."))
+        .collect();
+    assert_eq!(
+        beside,
+        vec![log.file_name().unwrap().to_string_lossy().into_owned()]
+    );
+}

@@ -988,6 +988,31 @@ impl super::AuditSink {
                     tail.last = None;
                     continue;
                 }
+                // A log reached through a symbolic link is rotated beside
+                // the file the link names (its archives there, the new file
+                // renamed over that file), so the link is kept and goes on
+                // naming the current log; if the link no longer names the
+                // file locked, open it again.
+                let resolved = match std::fs::symlink_metadata(&self.path) {
+                    Ok(m) if m.file_type().is_symlink() => {
+                        match std::fs::canonicalize(&self.path) {
+                            Ok(p) if super::LogStat::of_path(&p).map(|s| s.id) == Some(st.id) => {
+                                Some(p)
+                            }
+                            _ => {
+                                drop(lock);
+                                tail.path_checked = None;
+                                tail.last = None;
+                                continue;
+                            }
+                        }
+                    }
+                    _ => None,
+                };
+                let path = resolved.as_deref().unwrap_or(path);
+                if resolved.is_some() {
+                    super::refuse_unnamable_archives(path)?;
+                }
                 // Read under the lock: no checkpoint moves until it is released.
                 let epoch = self.storage.change_counter()?;
                 let cp = self.checkpoint(&mut tail, epoch)?;
