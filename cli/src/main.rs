@@ -55,7 +55,8 @@ struct Cli {
     #[arg(long, global = true)]
     root_key_env: Option<String>,
     /// Name of an environment variable holding a passphrase (Argon2id root
-    /// key); an unset variable or an empty passphrase is refused. Refused
+    /// key; its bytes as they are, UTF-8 or not); an unset variable or an
+    /// empty passphrase is refused. Refused
     /// together with --root-key-file (given on the command line) or
     /// --root-key-env: a keystore has one root key source. With it,
     /// STRONGROOM_ROOT_KEY and STRONGROOM_ROOT_KEY_FILE are not used.
@@ -773,17 +774,33 @@ fn root_source(cli: &Cli) -> Result<RootKeySource, Error> {
                  a passphrase or a root key, not both; give one of them"
             )));
         }
-        let p = zeroize::Zeroizing::new(std::env::var(var).map_err(|_| {
+        let unset = || {
             Error::validation(format!(
-                "environment variable {var} (--passphrase-env) is not set or not UTF-8"
+                "environment variable {var} (--passphrase-env) is not set"
             ))
-        })?);
+        };
+        let value = std::env::var_os(var).ok_or_else(unset)?;
+        // The passphrase is the variable's bytes, whatever they are (as the
+        // bindings take bytes), so one that is not UTF-8 works too.
+        #[cfg(unix)]
+        let p = zeroize::Zeroizing::new(std::os::unix::ffi::OsStringExt::into_vec(value));
+        #[cfg(not(unix))]
+        let p = zeroize::Zeroizing::new(
+            value
+                .into_string()
+                .map_err(|_| {
+                    Error::validation(format!(
+                        "environment variable {var} (--passphrase-env) is not Unicode"
+                    ))
+                })?
+                .into_bytes(),
+        );
         if p.is_empty() {
             return Err(Error::validation(format!(
                 "environment variable {var} (--passphrase-env) holds an empty passphrase"
             )));
         }
-        return Ok(RootKeySource::Passphrase(Secret::from_slice(p.as_bytes())));
+        return Ok(RootKeySource::Passphrase(Secret::from_slice(&p)));
     }
     if let Some(var) = &cli.root_key_env {
         return Ok(RootKeySource::EnvVar(var.clone()));

@@ -1366,3 +1366,36 @@ fn a_directory_as_the_envelope_input_is_a_validation_exception() {
         assert!(!out.exists());
     }
 }
+
+/// attack16 P4: a passphrase is bytes (as the bindings take it), so one
+/// that is not UTF-8 works from `--passphrase-env` too (before: refused as
+/// "not set or not UTF-8"), and another opens nothing.
+#[cfg(unix)]
+#[test]
+fn a_passphrase_that_is_not_utf8_works_from_the_environment() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("p.db");
+    let pass = std::ffi::OsStr::from_bytes(b"caf\xe9 au lait \xff");
+    let init = cmd(&ks)
+        .env("SR_TEST_PASSPHRASE", pass)
+        .args(["--passphrase-env", "SR_TEST_PASSPHRASE", "init"])
+        .output()
+        .unwrap();
+    json_of(&init, &["init"]);
+    let list = cmd(&ks)
+        .env("SR_TEST_PASSPHRASE", pass)
+        .args(["--passphrase-env", "SR_TEST_PASSPHRASE", "list-keys"])
+        .output()
+        .unwrap();
+    json_of(&list, &["list-keys"]);
+    let other = cmd(&ks)
+        .env(
+            "SR_TEST_PASSPHRASE",
+            std::ffi::OsStr::from_bytes(b"caf\xe9 au lait \xfe"),
+        )
+        .args(["--passphrase-env", "SR_TEST_PASSPHRASE", "list-keys"])
+        .output()
+        .unwrap();
+    failed(&other, "AccessDeniedException", "passphrase is wrong");
+}
