@@ -181,7 +181,6 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::Read;
 #[cfg(not(unix))]
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -647,30 +646,67 @@ impl Keystore {
         Ok(cp)
     }
 
-    /// The log's text ([`utf8_lines`]), empty when there is no log.
-    fn read_log(&self) -> Result<String> {
+    /// Calls `each` with every line of the log that is UTF-8 (without its
+    /// newline; bytes after the last newline are a last line), oldest
+    /// first, reading it in pieces: at most one line of [`LINE_MAX`](rotation::LINE_MAX)
+    /// bytes is held (a longer one is skipped, as one that is not UTF-8).
+    /// Nothing for a missing log.
+    fn for_each_log_line(&self, each: &mut dyn FnMut(&str)) -> Result<()> {
+        use std::io::BufRead;
         let path = self.audit_log_path();
-        let mut text = String::new();
-        match File::open(path) {
-            Ok(mut f) => {
-                let mut bytes = Vec::new();
-                f.read_to_end(&mut bytes).map_err(|e| {
-                    Error::internal(format!(
-                        "the audit log {} could not be read: {e}",
-                        path.display()
-                    ))
-                })?;
-                text = utf8_lines(bytes);
+        let read_err = |e: std::io::Error| {
+            Error::internal(format!(
+                "the audit log {} could not be read: {e}",
+                path.display()
+            ))
+        };
+        let f = match File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(read_err(e)),
+        };
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, f);
+        let mut line = Vec::new();
+        let mut skipping = false;
+        let mut emit = |line: &mut Vec<u8>, skipping: &mut bool| {
+            if !*skipping {
+                if let Ok(text) = std::str::from_utf8(line) {
+                    each(text);
+                }
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(Error::internal(format!(
-                    "the audit log {} could not be read: {e}",
-                    path.display()
-                )))
+            line.clear();
+            *skipping = false;
+        };
+        loop {
+            let buf = match reader.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(read_err(e)),
+            };
+            if buf.is_empty() {
+                break;
+            }
+            let (take, ends) = match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => (i, true),
+                None => (buf.len(), false),
+            };
+            if !skipping {
+                if line.len() + take > rotation::LINE_MAX {
+                    skipping = true;
+                    line.clear();
+                } else {
+                    line.extend_from_slice(&buf[..take]);
+                }
+            }
+            reader.consume(take + usize::from(ends));
+            if ends {
+                emit(&mut line, &mut skipping);
             }
         }
-        Ok(text)
+        if !line.is_empty() || skipping {
+            emit(&mut line, &mut skipping);
+        }
+        Ok(())
     }
 
     /// Verifies the audit log against its chain and the sealed checkpoint:
@@ -998,7 +1034,10 @@ impl Keystore {
     /// record of its operation's outcome (the `eventID` its
     /// `strongroomIntent` names) follows it, and listed while none does. After writing the events this
     /// handle queued in [`AuditWriteMode::WriteBehind`] (if it can). Does not verify the chain (see
-    /// [`verify_audit_log`](Self::verify_audit_log)); unparsable lines are skipped.
+    /// [`verify_audit_log`](Self::verify_audit_log)); unparsable lines (and
+    /// lines over 16 MiB, which no append writes) are skipped. The log is
+    /// read in pieces: memory grows with the records returned, not with
+    /// the log.
     ///
     /// # Errors
     /// `ValidationException` if `start_time` or `end_time` is not RFC 3339
@@ -1012,30 +1051,39 @@ impl Keystore {
         // This handle's queued events (write-behind) first; a log that
         // cannot be written is still read.
         let _ = self.inner.audit.drain();
-        let text = self.read_log()?;
-        let records: Vec<Value> = split_lines(&text)
-            .into_iter()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .collect();
-        // One record per operation: an intent record only while no record
-        // of its outcome follows it.
-        let event_id = |v: &Value| v.get("eventID").and_then(Value::as_str).map(str::to_owned);
-        let outcomes: std::collections::HashSet<String> = records
-            .iter()
-            .filter(|v| intent_of(v).is_none())
-            .filter_map(event_id)
-            .collect();
-        Ok(records
-            .into_iter()
-            .filter(|v| intent_of(v).is_none_or(|outcome| !outcomes.contains(outcome)))
-            .map(|mut v| {
-                if let Some(o) = v.as_object_mut() {
-                    o.remove(strongroom_core::audit::CHAIN_FIELD);
+        // Streamed, one line at a time: what is held is the records that
+        // match, and for each matching intent record the outcome it waits
+        // for (one record per operation: an intent record only while no
+        // record of its outcome follows it).
+        let mut out: Vec<Option<Value>> = Vec::new();
+        let mut waiting: HashMap<String, Vec<usize>> = HashMap::new();
+        self.for_each_log_line(&mut |line| {
+            let Ok(mut v) = serde_json::from_str::<Value>(line) else {
+                return;
+            };
+            if let Some(o) = v.as_object_mut() {
+                o.remove(strongroom_core::audit::CHAIN_FIELD);
+            }
+            match intent_of(&v).map(str::to_owned) {
+                Some(outcome) => {
+                    if filter.matches(&v) {
+                        waiting.entry(outcome).or_default().push(out.len());
+                        out.push(Some(v));
+                    }
                 }
-                v
-            })
-            .filter(|v| filter.matches(v))
-            .collect())
+                None => {
+                    if let Some(id) = v.get("eventID").and_then(Value::as_str) {
+                        for i in waiting.remove(id).unwrap_or_default() {
+                            out[i] = None;
+                        }
+                    }
+                    if filter.matches(&v) {
+                        out.push(Some(v));
+                    }
+                }
+            }
+        })?;
+        Ok(out.into_iter().flatten().collect())
     }
 }
 
@@ -1076,13 +1124,13 @@ impl OpenIntents {
     }
 }
 
-/// The lines of the log; a final newline ends the last line rather than
-/// starting an empty one.
+/// (Whole-file reading, kept as the oracle of the streamed pass's tests.)
 /// The log's bytes as text, line for line: a line that is not UTF-8 (an
 /// edited byte, or a write torn inside a character) becomes [`NOT_UTF8`],
 /// which is not JSON, so that the verification reports it as a bad record at
 /// its index (and `AuditEvents` skips it) rather than failing to read the
 /// whole log.
+#[cfg(test)]
 fn utf8_lines(bytes: Vec<u8>) -> String {
     match String::from_utf8(bytes) {
         Ok(text) => text,
@@ -1098,6 +1146,9 @@ fn utf8_lines(bytes: Vec<u8>) -> String {
 /// What [`utf8_lines`] puts in place of a line that is not UTF-8.
 const NOT_UTF8: &str = "(a record that is not UTF-8)";
 
+/// The lines of `text`; a final newline ends the last line rather than
+/// starting an empty one.
+#[cfg(test)]
 fn split_lines(text: &str) -> Vec<&str> {
     let body = text.strip_suffix('\n').unwrap_or(text);
     if body.is_empty() && text.is_empty() {

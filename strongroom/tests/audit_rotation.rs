@@ -763,6 +763,13 @@ fn measure_rotation_memory(ks: &Keystore, db: &Path) {
     let v = ks.verify_audit_log().unwrap();
     let current = vm_hwm().saturating_sub(before);
     assert_eq!(v.fault, None);
+    let (before, _) = peak_rss_after_reset();
+    let filter = strongroom::AuditFilter {
+        event_name: Some("Sign".into()),
+        ..Default::default()
+    };
+    assert!(ks.audit_events(&filter).unwrap().is_empty());
+    let events = vm_hwm().saturating_sub(before);
     let (before, reset) = peak_rss_after_reset();
     let r = ks.rotate_audit_log().unwrap();
     let rotate = vm_hwm().saturating_sub(before);
@@ -774,7 +781,7 @@ fn measure_rotation_memory(ks: &Keystore, db: &Path) {
     assert_eq!((v.fault, v.archive_fault), (None, None));
     std::fs::write(
         db.with_extension("rss"),
-        format!("{rotate} {verify} {reset} {before} {current}"),
+        format!("{rotate} {verify} {reset} {before} {current} {events}"),
     )
     .unwrap();
 }
@@ -782,8 +789,9 @@ fn measure_rotation_memory(ks: &Keystore, db: &Path) {
 /// A rotation of a log of 12 MiB and more streams it (review M1): the
 /// peak resident memory of the process that rotates grows by well under
 /// the log's size (it read the log into one buffer, and each archive
-/// checked into another), and so does that of verifying the archive, and
-/// of verifying the current log (which read it whole before). A
+/// checked into another), and so does that of verifying the archive, of
+/// verifying the current log, and of listing its events that match a
+/// filter (both read it whole before). A
 /// memory bound measured in a child process (`VmHWM`), not a timing.
 #[test]
 fn rotating_and_verifying_a_large_log_does_not_hold_it_in_memory() {
@@ -814,11 +822,17 @@ fn rotating_and_verifying_a_large_log_does_not_hold_it_in_memory() {
     let n: Vec<&str> = figures.split_whitespace().collect();
     let (rotate, verify): (u64, u64) = (n[0].parse().unwrap(), n[1].parse().unwrap());
     let current: u64 = n[4].parse().unwrap();
+    let events: u64 = n[5].parse().unwrap();
     eprintln!(
-        "log {len} bytes; peak RSS growth: verification of the current log {current} bytes, \
+        "log {len} bytes; peak RSS growth: audit_events matching none {events} bytes, \
+         verification of the current log {current} bytes, \
          rotation {rotate} bytes, archive verification {verify} bytes (VmHWM reset: {}; RSS \
          before verification {} bytes)",
         n[2], n[3]
+    );
+    assert!(
+        events < BOUND,
+        "audit_events matching no record grew the peak RSS by {events} bytes"
     );
     assert!(
         current < BOUND,
