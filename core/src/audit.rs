@@ -93,6 +93,15 @@ pub const REQUEST_PARAMETER_KEEP: usize = 1024;
 /// `…(strongroomOmitted: <bytes> bytes, sha256 <64 hex>)`.
 pub const TEXT_MAX: usize = 8 * 1024;
 
+/// Longest `resources` list recorded in full: 1,000 keys. The record of a
+/// change to more keys (a `PurgeDeletedKeys` of many due keys; each purged
+/// key also has its own `DeleteKey` record) lists the first 1,000 and then
+/// one object `{"strongroomOmitted": {"count": N, "sha256": "<64 hex>"}}`:
+/// the number of ARNs left out and the SHA-256 of them, each followed by a
+/// newline (`docs/FORMAT.md`, "Bounded records"). Each ARN is recorded as
+/// text is ([`TEXT_MAX`]).
+pub const RESOURCES_MAX: usize = 1_000;
+
 /// Bytes of an omitted value kept as its `prefix` (cut back to a character
 /// boundary): at most 128.
 pub const OMITTED_PREFIX_MAX: usize = 128;
@@ -498,6 +507,38 @@ impl AuditEvent {
         self
     }
 
+    /// Adds key ARNs to `resources`, in order, each once (as
+    /// [`with_key`](Self::with_key), in time linear in the number of keys
+    /// times their logarithm: for a change to many keys).
+    #[must_use]
+    pub fn with_keys<I: IntoIterator<Item = String>>(mut self, key_arns: I) -> Self {
+        let mut seen: alloc::collections::BTreeSet<String> =
+            self.resources.iter().cloned().collect();
+        for arn in key_arns {
+            if !seen.contains(&arn) {
+                seen.insert(arn.clone());
+                self.resources.push(arn);
+            }
+        }
+        self
+    }
+
+    /// The `resources` recorded in full (at most [`RESOURCES_MAX`]) and,
+    /// past that, the number of ARNs left out with the SHA-256 of them
+    /// (each followed by a newline), as 64 hex digits.
+    fn resources_recorded(&self) -> (&[String], Option<(u64, String)>) {
+        if self.resources.len() <= RESOURCES_MAX {
+            return (&self.resources, None);
+        }
+        let (kept, rest) = self.resources.split_at(RESOURCES_MAX);
+        let mut hash = crate::crypto::digest::Sha256Stream::new();
+        for arn in rest {
+            hash.update(arn.as_bytes());
+            hash.update(b"\n");
+        }
+        (kept, Some((rest.len() as u64, hex(&hash.finish()))))
+    }
+
     /// Sets `requestParameters` from non-secret fields. They are recorded
     /// as given unless over the limits of `docs/FORMAT.md`, "Bounded
     /// records" ([`REQUEST_PARAMETER_MAX`]): then in their reduced form.
@@ -584,19 +625,27 @@ impl AuditEvent {
                 identity.insert("accountId".into(), bounded_text(a).into());
             }
         }
-        let resources: Vec<Value> = self
-            .resources
+        let (kept, left_out) = self.resources_recorded();
+        let mut resources: Vec<Value> = kept
             .iter()
             .map(|arn| {
                 let mut r = Map::new();
-                r.insert("ARN".into(), arn.clone().into());
+                r.insert("ARN".into(), bounded_text(arn).into());
                 if let Some(a) = account_of(arn) {
-                    r.insert("accountId".into(), a.into());
+                    r.insert("accountId".into(), bounded_text(a).into());
                 }
                 r.insert("type".into(), "AWS::KMS::Key".into());
                 Value::Object(r)
             })
             .collect();
+        if let Some((count, sha256)) = left_out {
+            let mut reduced = Map::new();
+            reduced.insert("count".into(), count.into());
+            reduced.insert("sha256".into(), sha256.into());
+            let mut form = Map::new();
+            form.insert(OMITTED_FIELD.into(), Value::Object(reduced));
+            resources.push(Value::Object(form));
+        }
         let recipient = self
             .recipient_account_id
             .clone()
@@ -709,14 +758,25 @@ impl AuditEvent {
         self.write_request_parameters(o.out);
         o.key("resources");
         o.out.push('[');
-        for (i, arn) in self.resources.iter().enumerate() {
+        let (kept, left_out) = self.resources_recorded();
+        for (i, arn) in kept.iter().enumerate() {
             if i > 0 {
                 o.out.push(',');
             }
             let mut r = Obj::open(o.out);
-            r.str("ARN", Some(arn.as_str()));
-            r.str("accountId", account_of(arn));
+            r.str("ARN", Some(&bounded_text(arn)));
+            r.str("accountId", account_of(arn).map(bounded_text).as_deref());
             r.str("type", Some("AWS::KMS::Key"));
+            r.close();
+        }
+        if let Some((count, sha256)) = left_out {
+            o.out.push(',');
+            let mut r = Obj::open(o.out);
+            r.key(OMITTED_FIELD);
+            let mut reduced = Obj::open(&mut *r.out);
+            reduced.num("count", Some(count));
+            reduced.str("sha256", Some(&sha256));
+            reduced.close();
             r.close();
         }
         o.out.push(']');
@@ -1782,6 +1842,70 @@ mod tests {
         assert!(params["policy"].is_string(), "kept as given");
         let line = chained_line_len(record.len());
         assert!(line < 512 * 1024, "{line}");
+    }
+
+    /// review17b M2: a change to more than [`RESOURCES_MAX`] keys (a
+    /// `PurgeDeletedKeys` of 130,000 due keys) lists the first 1,000 and
+    /// the count and SHA-256 of the rest, so its intent record stays far
+    /// below 16 MiB (it was 17,420,668 bytes, refused at every try); an ARN
+    /// over 8 KiB is cut as text is; `with_keys` keeps order and drops
+    /// repeats; both writers agree.
+    #[test]
+    fn a_change_to_many_keys_lists_a_bounded_resources() {
+        let arns: Vec<String> = (0..130_000u32)
+            .map(|i| {
+                alloc::format!(
+                    "arn:aws:kms:local-1:000000000000:key/{i:08x}-0000-4000-8000-000000000000"
+                )
+            })
+            .collect();
+        let e = AuditEvent::new(
+            "PurgeDeletedKeys",
+            "arn:aws:iam::000000000000:root",
+            0,
+            [1; 32],
+        )
+        .with_keys(arns.iter().cloned().chain(arns[..10].iter().cloned()))
+        .into_intent([2; 16]);
+        let (record, _) = recorded_parameters(&e);
+        let line = chained_line_len(record.len());
+        assert!(line < 256 * 1024, "{line}");
+        let v: Value = serde_json::from_str(&record).unwrap();
+        let resources = v["resources"].as_array().unwrap();
+        assert_eq!(resources.len(), RESOURCES_MAX + 1);
+        for (r, arn) in resources[..RESOURCES_MAX].iter().zip(&arns) {
+            assert_eq!(r["ARN"], arn.as_str());
+        }
+        let mut rest = String::new();
+        for arn in &arns[RESOURCES_MAX..] {
+            rest.push_str(arn);
+            rest.push('\n');
+        }
+        let form = &resources[RESOURCES_MAX][OMITTED_FIELD];
+        assert_eq!(form["count"], (arns.len() - RESOURCES_MAX) as u64);
+        assert_eq!(
+            form["sha256"],
+            hex(&crate::crypto::digest::sha256(rest.as_bytes())).as_str()
+        );
+        // At the limit: listed in full, no reduced form.
+        let e = AuditEvent::new(
+            "PurgeDeletedKeys",
+            "arn:aws:iam::000000000000:root",
+            0,
+            [1; 32],
+        )
+        .with_keys(arns[..RESOURCES_MAX].iter().cloned());
+        let (record, _) = recorded_parameters(&e);
+        assert!(!record.contains(OMITTED_FIELD), "{record}");
+        // An ARN over 8 KiB is cut.
+        let long = alloc::format!(
+            "arn:aws:kms:local-1:000000000000:key/{}",
+            "x".repeat(TEXT_MAX)
+        );
+        let e = AuditEvent::new("Encrypt", "arn:aws:iam::000000000000:root", 0, [1; 32])
+            .with_key(&long);
+        let (record, _) = recorded_parameters(&e);
+        assert!(record.len() < 4096, "{}", record.len());
     }
 
     /// Scalars, alone and nested, are written as serde_json writes them.

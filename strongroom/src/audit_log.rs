@@ -1650,9 +1650,7 @@ pub(crate) fn intent_record(
         if let Some(p) = &c.params {
             event = event.with_request_parameters(p);
         }
-        for arn in keys {
-            event = event.with_key(&arn);
-        }
+        event = event.with_keys(keys);
         Some(
             event
                 .with_recipient_account(account)
