@@ -540,6 +540,8 @@ pub struct AuditVerification {
     /// Number (1-based) of the log file's first record: 1, or after a
     /// [rotation](Keystore::rotate_audit_log) the number of its
     /// `RotateAuditLog` record (the records before it are in archives).
+    /// When that first record does not verify, its claim is not trusted:
+    /// 1, with the fault at index 0 and `records` 0.
     pub first_record: u64,
     /// The first bad record and why, when the log is not intact; its
     /// `index` is 0-based over every record ever held (record number
@@ -867,8 +869,18 @@ impl Keystore {
                 }
             }
             let end = pass.finish();
-            let base = end.base;
+            let mut base = end.base;
             let (records, fault) = match end.end {
+                // The first line's rotation claim did not verify (or the
+                // file cannot start where it claims): the claim is not
+                // trusted, so neither are the numbers it states; reported
+                // at record 0, the file starting at record 1 (review17b:
+                // a forged claim set `records` and `first_record`).
+                Err(mut fault) if base.count > 0 && fault.index == base.count => {
+                    base = Checkpoint::genesis();
+                    fault.index = 0;
+                    (0, Some(fault))
+                }
                 // Every record there, but the file shorter than the
                 // checkpoint covers (its last checkpointed line lost its
                 // newline, say): every operation stops on it ("Fail

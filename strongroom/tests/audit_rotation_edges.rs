@@ -376,3 +376,31 @@ fn a_symlinked_log_is_rotated_beside_the_file_it_names() {
         vec![log.file_name().unwrap().to_string_lossy().into_owned()]
     );
 }
+
+/// review17b: a log replaced by one forged rotation line does not set the
+/// numbers the verification reports (the claim is not trusted once its
+/// line fails): above the checkpoint or just below it, the fault is at
+/// record 0, no record verified, the file starting at record 1 (before,
+/// "1,000,000 records verified", or "all but the last verified").
+#[test]
+fn a_forged_rotation_claim_does_not_set_the_reported_numbers() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    for _ in 0..3 {
+        try_encrypt(&f.ks, &key, b"x").unwrap();
+    }
+    f.ks.flush_audit_log().unwrap();
+    let cp = f.ks.verify_audit_log().unwrap().checkpoint_records;
+    assert!(cp > 2);
+    let log = f.ks.audit_log_path().to_path_buf();
+    for claim in [1_000_000, cp - 1, cp] {
+        std::fs::write(&log, forged_rotation_line(claim)).unwrap();
+        let v = f.ks.verify_audit_log().unwrap();
+        let fault = v.fault.clone().expect("a fault");
+        assert_eq!(
+            (v.records, fault.index, v.first_record),
+            (0, 0, 1),
+            "claim {claim}: {v:?}"
+        );
+    }
+}

@@ -563,6 +563,8 @@ pub(crate) fn verify_archives(
         if let Err(StreamError::Read(e) | StreamError::Copy(e)) =
             stream(&mut pass, None, read, |_, _| Ok(()))
         {
+            // The intents of the archives read so far are kept.
+            *intents = pass.intents.take().unwrap_or_default();
             return (segments, Some(fault(None, format!("cannot be read: {e}"))));
         }
         let PassEnd {
