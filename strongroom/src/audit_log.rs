@@ -823,7 +823,7 @@ impl Keystore {
                 path.display()
             ))
         };
-        let mut retried = false;
+        let mut retries = 0;
         loop {
             let cp = self.stored_checkpoint()?;
             let file = match File::open(path) {
@@ -841,11 +841,11 @@ impl Keystore {
                 .as_deref()
                 .and_then(rotation::RotationClaim::of_line)
                 .map_or(0, |c| c.base().count);
-            if starts > cp.checkpoint.count && !retried {
+            if starts > cp.checkpoint.count && retries < REOPEN_ATTEMPTS {
                 // A file that starts past the checkpoint read just before
-                // it: a rotation by another process in between; read both
-                // again.
-                retried = true;
+                // it: a rotation by another process in between (rotations
+                // by size may follow closely); read both again.
+                retries += 1;
                 continue;
             }
             // Intents of unknown outcome over the archives then the current
