@@ -952,7 +952,16 @@ impl Keystore {
         let (mut config, old) = migrate::read_config(&root_key, &keystore_id, &config)?;
         config.admin_principal =
             core_access::admin_principal(&config.admin_principal, &config.account);
-        let default_policy = parse_default_policy(&config.admin_principal)?;
+        // The configuration row verified under the root key: a principal
+        // in it that does not parse is stored data gone wrong, not a
+        // caller's input (as a key row with a valid MAC over a malformed
+        // body).
+        let default_policy = parse_default_policy(&config.admin_principal).map_err(|e| {
+            Error::internal(format!(
+                "the keystore configuration is malformed: {}",
+                e.message()
+            ))
+        })?;
         // Before anything else is read or written.
         anchor::check_anchored(&config, &options)?;
         if old && !options.migrate_old_format {
