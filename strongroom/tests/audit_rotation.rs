@@ -48,28 +48,6 @@ fn encrypts(ks: &Keystore, key: &str, n: usize) {
     }
 }
 
-/// The archives beside the log at `log`, oldest first (names sort by age).
-fn archives_beside(log: &Path) -> Vec<PathBuf> {
-    let stem = log
-        .file_name()
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .strip_suffix("jsonl")
-        .unwrap()
-        .to_owned();
-    let mut v: Vec<PathBuf> = std::fs::read_dir(log.parent().unwrap())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            let n = p.file_name().unwrap().to_str().unwrap();
-            n.starts_with(&stem) && n.ends_with(".jsonl") && p != log
-        })
-        .collect();
-    v.sort();
-    v
-}
-
 #[track_caller]
 fn assert_intact(ks: &Keystore, archives: &[PathBuf]) -> strongroom::AuditVerification {
     let v = ks.verify_audit_log_archives(archives).unwrap();

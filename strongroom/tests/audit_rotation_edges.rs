@@ -13,28 +13,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use fixture::*;
 use strongroom::Keystore;
 
-/// The archives beside the log at `log`, oldest first (names sort by age).
-fn archives_beside(log: &Path) -> Vec<PathBuf> {
-    let stem = log
-        .file_name()
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .strip_suffix("jsonl")
-        .unwrap()
-        .to_owned();
-    let mut v: Vec<PathBuf> = std::fs::read_dir(log.parent().unwrap())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            let n = p.file_name().unwrap().to_str().unwrap();
-            n.starts_with(&stem) && n.ends_with(".jsonl") && p != log
-        })
-        .collect();
-    v.sort();
-    v
-}
-
 /// A flush of the audit log (`Keystore::flush_audit_log`) racing rotations
 /// by another handle: the flush that opened the log just before another
 /// handle renamed a new file over it finds the file it locked unlinked
