@@ -188,6 +188,40 @@ pub(crate) unsafe fn str_array<'a>(
     n: usize,
     name: &str,
 ) -> Result<Vec<&'a str>, Failure> {
+    // SAFETY: the caller's promise of n readable C strings, passed on
+    // (NULL elements are refused by `c_str`).
+    unsafe { ptr_array(p, n, name, |s, item| c_str(s, item)) }
+}
+
+/// `n` byte strings (paths) from an array of `n` string pointers, as
+/// [`str_array`] without the UTF-8 requirement ([`c_bytes`]).
+///
+/// # Safety
+/// As [`str_array`].
+pub(crate) unsafe fn bytes_array<'a>(
+    p: *const *const c_char,
+    n: usize,
+    name: &str,
+) -> Result<Vec<&'a [u8]>, Failure> {
+    // SAFETY: the caller's promise of n readable C strings, passed on
+    // (NULL elements are refused by `c_bytes`).
+    unsafe { ptr_array(p, n, name, |s, item| c_bytes(s, item)) }
+}
+
+/// The `n` elements of an array of `n` C string pointers, each read by
+/// `read` (given the element and its name, `name[i]`): empty for `n` 0
+/// (`p` may then be NULL), `SR_NULL_PARAMETER` for a NULL `p` otherwise,
+/// `SR_VALIDATION` for a count no array can have, and the first element's
+/// failure.
+///
+/// # Safety
+/// As [`str_array`]; `read` must be safe to call on each element.
+unsafe fn ptr_array<'a, T: 'a>(
+    p: *const *const c_char,
+    n: usize,
+    name: &str,
+    read: impl Fn(*const c_char, &str) -> Result<T, Failure>,
+) -> Result<Vec<T>, Failure> {
     if n == 0 {
         return Ok(Vec::new());
     }
@@ -202,36 +236,7 @@ pub(crate) unsafe fn str_array<'a>(
     let ptrs = unsafe { std::slice::from_raw_parts(p, n) };
     ptrs.iter()
         .enumerate()
-        // SAFETY: each element is the caller's promised C string (NULL is checked).
-        .map(|(i, s)| unsafe { c_str(*s, &format!("{name}[{i}]")) })
-        .collect()
-}
-
-/// `n` byte strings (paths) from an array of `n` string pointers, as
-/// [`str_array`] without the UTF-8 requirement ([`c_bytes`]).
-///
-/// # Safety
-/// As [`str_array`].
-pub(crate) unsafe fn bytes_array<'a>(
-    p: *const *const c_char,
-    n: usize,
-    name: &str,
-) -> Result<Vec<&'a [u8]>, Failure> {
-    if n == 0 {
-        return Ok(Vec::new());
-    }
-    if p.is_null() {
-        return Err(Failure::null(name));
-    }
-    if n > max_len::<*const c_char>() {
-        return Err(Failure::validation(format!("`{name}` count is too large")));
-    }
-    // SAFETY: as in `str_array`.
-    let ptrs = unsafe { std::slice::from_raw_parts(p, n) };
-    ptrs.iter()
-        .enumerate()
-        // SAFETY: each element is the caller's promised C string (NULL is checked).
-        .map(|(i, s)| unsafe { c_bytes(*s, &format!("{name}[{i}]")) })
+        .map(|(i, s)| read(*s, &format!("{name}[{i}]")))
         .collect()
 }
 
