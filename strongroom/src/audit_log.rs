@@ -202,12 +202,12 @@ use crate::store::{Storage, Table, Tx};
 use crate::Keystore;
 
 mod rotation;
-pub(crate) use rotation::rotating_path;
 #[cfg(unix)]
 pub(crate) use rotation::RotationCaller;
 pub use rotation::{
     audit_archive_path, ArchiveFault, ArchiveSegment, AuditLogRotation, ROTATE_AUDIT_LOG,
 };
+pub(crate) use rotation::{link_target, rotating_path};
 
 /// Name of the checkpoint row in the `meta` table of keystore format
 /// version 1 (since version 2 the checkpoint is in the integrity state).

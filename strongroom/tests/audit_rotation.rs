@@ -477,6 +477,46 @@ fn a_crash_between_any_two_steps_of_a_rotation_loses_nothing() {
     }
 }
 
+/// A rotation of a log that is a symbolic link writes the next log beside
+/// the file the link names (`<that file>.rotating`); `keystore_files` (the
+/// files no output may replace, and that a failed create removes) lists
+/// that path too: a rotation killed after writing it leaves it there.
+#[test]
+fn keystore_files_list_the_next_log_beside_a_linked_logs_file() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    encrypts(&f.ks, &key, 2);
+    f.ks.flush_audit_log().unwrap();
+    let log = f.ks.audit_log_path().to_path_buf();
+    drop(f.ks);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let real = elsewhere.path().join("elsewhere.jsonl");
+    std::fs::rename(&log, &real).unwrap();
+    std::os::unix::fs::symlink(&real, &log).unwrap();
+    let status = spawn_child(&f.path, &key, "crash:4").wait().unwrap();
+    assert!(!status.success(), "the child aborts");
+    let next = elsewhere.path().join("elsewhere.jsonl.rotating");
+    assert!(next.exists(), "the rotation wrote {}", next.display());
+    let next = std::fs::canonicalize(&next).unwrap();
+    let files = strongroom::keystore_files(&f.path);
+    assert!(
+        files
+            .iter()
+            .any(|(p, what)| *p == next && what.contains("next audit log")),
+        "{} not in {files:?}",
+        next.display()
+    );
+    // So no output may be written there (the CLI's and bindings' check).
+    let refused =
+        strongroom::own_files::refuse_keystore_file(&next, "the output", &files).unwrap_err();
+    assert!(refused.message().contains("next audit log"), "{refused}");
+    // The keystore opens, and the next rotation replaces it.
+    let ks = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    let r = ks.rotate_audit_log().unwrap();
+    assert_intact(&ks, &[r.archive]);
+    assert!(!next.exists());
+}
+
 #[test]
 fn processes_appending_while_another_rotates_keep_one_chain() {
     let f = fixture();

@@ -849,6 +849,18 @@ pub(crate) fn nothing_to_rotate(path: &Path) -> Error {
     )
 }
 
+/// The file that the audit log path `log` names when it is a symbolic
+/// link, with every link resolved (`None` when it is not a link, or cannot
+/// be looked at): a rotation archives such a log beside that file and
+/// writes its next log as that file's [`rotating_path`], keeping the link.
+/// `Some(Err)` when the link names nothing (dangling, a loop).
+pub(crate) fn link_target(log: &Path) -> Option<std::io::Result<PathBuf>> {
+    let link = std::fs::symlink_metadata(log).ok()?;
+    link.file_type()
+        .is_symlink()
+        .then(|| std::fs::canonicalize(log))
+}
+
 /// `<log>.rotating`: the new log file while a rotation writes it.
 pub(crate) fn rotating_path(log: &Path) -> PathBuf {
     let mut name = log.as_os_str().to_owned();
@@ -995,21 +1007,17 @@ impl super::AuditSink {
                 // renamed over that file), so the link is kept and goes on
                 // naming the current log; if the link no longer names the
                 // file locked, open it again.
-                let resolved = match std::fs::symlink_metadata(&self.path) {
-                    Ok(m) if m.file_type().is_symlink() => {
-                        match std::fs::canonicalize(&self.path) {
-                            Ok(p) if super::LogStat::of_path(&p).map(|s| s.id) == Some(st.id) => {
-                                Some(p)
-                            }
-                            _ => {
-                                drop(lock);
-                                tail.path_checked = None;
-                                tail.last = None;
-                                continue;
-                            }
-                        }
+                let resolved = match link_target(&self.path) {
+                    None => None,
+                    Some(Ok(p)) if super::LogStat::of_path(&p).map(|s| s.id) == Some(st.id) => {
+                        Some(p)
                     }
-                    _ => None,
+                    Some(_) => {
+                        drop(lock);
+                        tail.path_checked = None;
+                        tail.last = None;
+                        continue;
+                    }
                 };
                 let path = resolved.as_deref().unwrap_or(path);
                 if resolved.is_some() {
