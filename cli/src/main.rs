@@ -1049,7 +1049,8 @@ fn write_file_atomic(path: &Path, bytes: &[u8], secret: bool) -> Result<(), Erro
 
 /// The files of the keystore ([`strongroom::own_files::files_of`]): the
 /// keystore itself, SQLite's sidecars, its change-signal file, its audit
-/// log and the next one a rotation writes (`<log>.rotating`), its root key
+/// log and the next one a rotation writes (`<log>.rotating`, and beside
+/// the file a log that is a symbolic link names), its root key
 /// file (the one in use and the default one) and its anchor file
 /// (`--anchor`).
 fn keystore_files(cli: &Cli) -> Vec<(PathBuf, &'static str)> {

@@ -918,3 +918,53 @@ fn request_time_and_source_ip_condition_keys() {
     .unwrap();
     encrypt_as(&mut ks, Some(ALICE), &key, &none, &[]).unwrap();
 }
+
+/// A key policy whose numeric conditions hold JSON numbers beyond f64's
+/// range (which serde_json refuses to read) is accepted, kept as written
+/// and compared exactly, as the same numbers written as strings are; the
+/// native keystore's twin is in strongroom/tests/policy.rs.
+#[test]
+fn numbers_beyond_f64_range_in_a_key_policy() {
+    let mut ks = store();
+    let key = new_key(&mut ks);
+    let rotate = |ks: &mut MemKeystore, days: u32| {
+        ks.act_as(Some(BOB));
+        let out = ks.enable_key_rotation(&mut rng(), NOW, &key, Some(days));
+        ks.act_as(None);
+        out
+    };
+    let big = format!("1{}", "0".repeat(499));
+    let policy = |allow: &str| {
+        format!(
+            r#"{{"Version": "2012-10-17", "Statement": [
+            {{"Effect": "Allow", "Principal": {{"AWS": "arn:aws:iam::{ACCOUNT}:root"}},
+              "Action": "kms:*", "Resource": "*"}},
+            {{"Effect": "Allow", "Principal": {{"AWS": "{BOB}"}},
+              "Action": "kms:EnableKeyRotation", "Resource": "*", "Condition": {allow}}},
+            {{"Effect": "Deny", "Principal": "*", "Action": "kms:EnableKeyRotation",
+              "Resource": "*", "Condition": {{"NumericEquals":
+              {{"kms:RotationPeriodInDays": [1e-400, {big}, -1e400]}}}}}}]}}"#
+        )
+    };
+    let within = policy(
+        r#"{"NumericLessThan": {"kms:RotationPeriodInDays": 1e400},
+            "NumericGreaterThan": {"kms:RotationPeriodInDays": -1e400}}"#,
+    );
+    put_policy(&mut ks, &key, &within).unwrap();
+    assert_eq!(
+        ks.get_key_policy(&mut rng(), NOW, &key, None)
+            .unwrap()
+            .policy,
+        within
+    );
+    rotate(&mut ks, 90).unwrap();
+    let beyond = policy(r#"{"NumericGreaterThan": {"kms:RotationPeriodInDays": 1e400}}"#);
+    put_policy(&mut ks, &key, &beyond).unwrap();
+    assert_eq!(code(rotate(&mut ks, 90)), ErrorKind::AccessDeniedException);
+    // The same numbers as strings: the same decisions.
+    let strings = within
+        .replace("-1e400", "\"-1e400\"")
+        .replace(" 1e400", " \"1e400\"");
+    put_policy(&mut ks, &key, &strings).unwrap();
+    rotate(&mut ks, 90).unwrap();
+}

@@ -477,6 +477,62 @@ fn operator_rows() -> Vec<Row> {
             vec![(days, s("0"))],
             Allow,
         ),
+        // A JSON number beyond f64's range (which serde_json refuses to
+        // read) is its string form, compared exactly.
+        row(
+            "NumericLessThan JSON number above f64's range",
+            raw_condition("NumericLessThan", days, "1e400"),
+            vec![(days, s("1e399"))],
+            Allow,
+        ),
+        row(
+            "NumericLessThan JSON number above f64's range, above",
+            raw_condition("NumericLessThan", days, "1e400"),
+            vec![(days, s("1.0000000000000000000001e400"))],
+            ImplicitDeny,
+        ),
+        row(
+            "NumericGreaterThan JSON number below minus f64's range",
+            raw_condition("NumericGreaterThan", days, "-1e400"),
+            vec![(days, ConditionValue::from(-f64::MAX))],
+            Allow,
+        ),
+        row(
+            "NumericLessThan JSON number below minus f64's range",
+            raw_condition("NumericLessThan", days, "-1e400"),
+            vec![(days, s("-1e399"))],
+            ImplicitDeny,
+        ),
+        row(
+            "NumericEquals JSON number of 500 digits",
+            raw_condition("NumericEquals", days, &format!("1{}", "0".repeat(499))),
+            vec![(days, s("1e499"))],
+            Allow,
+        ),
+        row(
+            "NumericEquals JSON number of 500 digits, one less",
+            raw_condition("NumericEquals", days, &format!("1{}", "0".repeat(499))),
+            vec![(days, s(&"9".repeat(499)))],
+            ImplicitDeny,
+        ),
+        row(
+            "NumericGreaterThan JSON number of 500 nines",
+            raw_condition("NumericGreaterThan", days, &"9".repeat(500)),
+            vec![(days, s("1e500"))],
+            Allow,
+        ),
+        row(
+            "NumericEquals JSON numbers beyond f64's range in a list",
+            raw_condition("NumericEquals", days, "[1.5, 1e400, -2E+309, 3]"),
+            vec![(days, s("-2e309"))],
+            Allow,
+        ),
+        row(
+            "StringEquals JSON number above f64's range is its text",
+            raw_condition("StringEquals", "kms:EncryptionAlgorithm", "1e400"),
+            vec![("kms:EncryptionAlgorithm", s("1e400"))],
+            Allow,
+        ),
         row(
             "NumericEquals JSON numbers in a list, keys escaped, second statement",
             format!(
@@ -1869,6 +1925,39 @@ fn malformed_rows() -> Vec<(&'static str, String, &'static str)> {
                 json!({"NumericLessThan": {"kms:RotationPeriodInDays": "abc"}}),
             ),
             "needs a number",
+        ),
+        // A JSON number beyond f64's range is read as its string form only
+        // as a condition value: elsewhere it is refused as before.
+        (
+            "Sid a number beyond f64's range",
+            r#"{"Statement": {"Sid": 1e400, "Effect": "Allow", "Principal": "*",
+            "Action": "kms:*", "Resource": "*"}}"#
+                .into(),
+            "number out of range",
+        ),
+        (
+            "a number beyond f64's range in an object as a condition value",
+            r#"{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "kms:*",
+            "Resource": "*", "Condition": {"NumericLessThan":
+            {"kms:RotationPeriodInDays": {"a": 1e400}}}}}"#
+                .into(),
+            "number out of range",
+        ),
+        (
+            "Bool with a number beyond f64's range, as with its string form",
+            r#"{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "kms:*",
+            "Resource": "*", "Condition": {"Bool":
+            {"kms:BypassPolicyLockoutSafetyCheck": -1e400}}}}"#
+                .into(),
+            "needs \"true\" or \"false\", not \"-1e400\"",
+        ),
+        (
+            "a number beyond f64's range with a repeated key",
+            r#"{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "kms:*",
+            "Resource": "*", "Condition": {"NumericLessThan":
+            {"kms:RotationPeriodInDays": 1e400}}, "Effect": "Allow"}}"#
+                .into(),
+            "appears more than once",
         ),
         (
             "exponent without digits is not a number",

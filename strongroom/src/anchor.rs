@@ -950,9 +950,14 @@ impl StateGuard {
 /// before renaming it over the log (`<log>.rotating`,
 /// [`Keystore::rotate_audit_log`](crate::Keystore::rotate_audit_log)), listed beside the path as given and, when
 /// it resolves to another file (a symbolic link), beside that file too
-/// (SQLite and the library name them after the resolved file). For
-/// callers that must not write over them (an anchor, an output file).
+/// (SQLite and the library name them after the resolved file). When the
+/// audit log is itself a symbolic link, the rotation writes the next log
+/// beside the file the link names (`<that file>.rotating`, the link kept),
+/// so that path is listed too. For callers that must not write over them
+/// (an anchor, an output file) and for removing a keystore's files (a
+/// create that failed; the link itself is removed, not the file it names).
 pub fn keystore_files(keystore: &Path) -> Vec<(PathBuf, &'static str)> {
+    const NEXT_LOG: &str = "the keystore's next audit log while a rotation writes it";
     let mut bases = vec![keystore.to_path_buf()];
     if let Ok(real) = std::fs::canonicalize(keystore) {
         if real != keystore {
@@ -978,9 +983,13 @@ pub fn keystore_files(keystore: &Path) -> Vec<(PathBuf, &'static str)> {
             (crate::audit_log_path(base), "the keystore's audit log"),
             (
                 crate::audit_log::rotating_path(&crate::audit_log_path(base)),
-                "the keystore's next audit log while a rotation writes it",
+                NEXT_LOG,
             ),
         ]);
+        // A log that is a symbolic link is rotated beside the file it names.
+        if let Some(Ok(target)) = crate::audit_log::link_target(&crate::audit_log_path(base)) {
+            files.push((crate::audit_log::rotating_path(&target), NEXT_LOG));
+        }
     }
     files
 }

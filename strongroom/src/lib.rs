@@ -74,11 +74,17 @@ pub mod test_hooks {
 
     /// Runs the calling thread's [`set_before_write`] hook, if any.
     pub(crate) fn before_write() {
-        let Some(mut f) = BEFORE_WRITE.with(|h| h.borrow_mut().take()) else {
+        run_hook(&BEFORE_WRITE);
+    }
+
+    /// Runs the hook in `hook`, if any, taken out while it runs (so that
+    /// what it calls does not run it again), put back unless it set another.
+    fn run_hook(hook: &'static std::thread::LocalKey<std::cell::RefCell<Option<BeforeWrite>>>) {
+        let Some(mut f) = hook.with(|h| h.borrow_mut().take()) else {
             return;
         };
         f();
-        BEFORE_WRITE.with(|h| {
+        hook.with(|h| {
             let mut h = h.borrow_mut();
             if h.is_none() {
                 *h = Some(f);
@@ -94,7 +100,9 @@ pub mod test_hooks {
     /// (1: the old log synced and checkpointed; 2: the archive written
     /// under its `.partial` name; 3: the archive named; 4: the new log
     /// written as `<log>.rotating`; 5: the new log renamed into place;
-    /// 6: its checkpoint stored). 0 disarms.
+    /// 6: its checkpoint stored; 7: the records up to the end found in
+    /// step 1 copied to the `.partial` file, holding no lock, before the
+    /// lock is taken again to copy what was appended meanwhile). 0 disarms.
     pub fn crash_rotation_after(step: u32) {
         CRASH_ROTATION_AFTER.store(step, std::sync::atomic::Ordering::SeqCst);
     }
@@ -104,6 +112,25 @@ pub mod test_hooks {
         if CRASH_ROTATION_AFTER.load(std::sync::atomic::Ordering::Relaxed) == step {
             std::process::abort();
         }
+    }
+
+    thread_local! {
+        static ROTATION_COPIED: std::cell::RefCell<Option<BeforeWrite>> =
+            const { std::cell::RefCell::new(None) };
+    }
+
+    /// Runs `f` in every audit-log rotation of the calling thread once it
+    /// has copied the log's records up to the end it found, holding no
+    /// lock (before it takes the log's lock again to copy what was
+    /// appended meanwhile); `None` removes it. Lets a test append from
+    /// other handles during the copy, deterministically.
+    pub fn set_rotation_copied(f: Option<BeforeWrite>) {
+        ROTATION_COPIED.with(|h| *h.borrow_mut() = f);
+    }
+
+    /// Runs the calling thread's [`set_rotation_copied`] hook, if any.
+    pub(crate) fn rotation_copied() {
+        run_hook(&ROTATION_COPIED);
     }
 
     /// Where a parked audit writer waits ([`hold_audit_writer`]).

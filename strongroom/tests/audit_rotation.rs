@@ -48,6 +48,15 @@ fn encrypts(ks: &Keystore, key: &str, n: usize) {
     }
 }
 
+/// The temporary files of rotations (`.partial`, `.rotating`) in `dir`.
+fn temporaries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".partial") || n.ends_with(".rotating"))
+        .collect()
+}
+
 #[track_caller]
 fn assert_intact(ks: &Keystore, archives: &[PathBuf]) -> strongroom::AuditVerification {
     let v = ks.verify_audit_log_archives(archives).unwrap();
@@ -420,7 +429,8 @@ fn child_process_entry() {
 
 #[test]
 fn a_crash_between_any_two_steps_of_a_rotation_loses_nothing() {
-    for step in 1..=6u32 {
+    // 7: the records copied without the lock, before it is taken again.
+    for step in [1, 7, 2, 3, 4, 5, 6u32] {
         let f = fixture();
         let key = new_key(&f.ks).key_id;
         encrypts(&f.ks, &key, 4);
@@ -430,7 +440,7 @@ fn a_crash_between_any_two_steps_of_a_rotation_loses_nothing() {
             .unwrap();
         assert!(!status.success(), "step {step}: the child aborts");
         // The child's own open is not audited; 6 records before.
-        let committed = step >= 5;
+        let committed = matches!(step, 5 | 6);
         let log = f.ks.audit_log_path().to_path_buf();
         let first = serde_json::from_str::<Value>(&lines_of(&log)[0]).unwrap();
         assert_eq!(
@@ -468,13 +478,192 @@ fn a_crash_between_any_two_steps_of_a_rotation_loses_nothing() {
             assert_eq!(r.first_record, 1);
         }
         assert_intact(&fresh, &archives);
-        let leftovers: Vec<_> = std::fs::read_dir(f.dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".partial"))
-            .collect();
+        let leftovers = temporaries(f.dir.path());
         assert!(leftovers.is_empty(), "step {step}: {leftovers:?}");
     }
+}
+
+/// A rotation of a log that is a symbolic link writes the next log beside
+/// the file the link names (`<that file>.rotating`); `keystore_files` (the
+/// files no output may replace, and that a failed create removes) lists
+/// that path too: a rotation killed after writing it leaves it there.
+#[test]
+fn keystore_files_list_the_next_log_beside_a_linked_logs_file() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    encrypts(&f.ks, &key, 2);
+    f.ks.flush_audit_log().unwrap();
+    let log = f.ks.audit_log_path().to_path_buf();
+    drop(f.ks);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let real = elsewhere.path().join("elsewhere.jsonl");
+    std::fs::rename(&log, &real).unwrap();
+    std::os::unix::fs::symlink(&real, &log).unwrap();
+    let status = spawn_child(&f.path, &key, "crash:4").wait().unwrap();
+    assert!(!status.success(), "the child aborts");
+    let next = elsewhere.path().join("elsewhere.jsonl.rotating");
+    assert!(next.exists(), "the rotation wrote {}", next.display());
+    let next = std::fs::canonicalize(&next).unwrap();
+    let files = strongroom::keystore_files(&f.path);
+    assert!(
+        files
+            .iter()
+            .any(|(p, what)| *p == next && what.contains("next audit log")),
+        "{} not in {files:?}",
+        next.display()
+    );
+    // So no output may be written there (the CLI's and bindings' check).
+    let refused =
+        strongroom::own_files::refuse_keystore_file(&next, "the output", &files).unwrap_err();
+    assert!(refused.message().contains("next audit log"), "{refused}");
+    // The keystore opens, and the next rotation replaces it.
+    let ks = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    let r = ks.rotate_audit_log().unwrap();
+    assert_intact(&ks, &[r.archive]);
+    assert!(!next.exists());
+}
+
+/// The rotation copies the records up to the end it found without holding
+/// the log's lock: another handle and the rotating handle itself append
+/// (and flush) during the copy, without waiting for it; what they appended
+/// is copied under the lock after, into the same archive, and everything
+/// verifies. (Before, the lock was held for the whole copy: these appends
+/// would wait for the rotation, here from inside it, for ever.)
+#[test]
+fn other_handles_append_while_the_rotation_copies() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    encrypts(&f.ks, &key, 5);
+    f.ks.flush_audit_log().unwrap();
+    let other = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    let rounds = std::rc::Rc::new(std::cell::Cell::new(0));
+    {
+        let (other, same, key, rounds) = (other.clone(), f.ks.clone(), key.clone(), rounds.clone());
+        strongroom::test_hooks::set_rotation_copied(Some(Box::new(move || {
+            encrypts(&other, &key, 3);
+            other.flush_audit_log().unwrap();
+            encrypts(&same, &key, 2);
+            same.flush_audit_log().unwrap();
+            rounds.set(rounds.get() + 1);
+        })));
+    }
+    let r = f.ks.rotate_audit_log();
+    strongroom::test_hooks::set_rotation_copied(None);
+    let r = r.unwrap();
+    assert_eq!(rounds.get(), 1);
+    // CreateKey's 2 records, 5 Encrypts, then 5 more during the copy.
+    assert_eq!((r.first_record, r.last_record), (1, 12), "{r:?}");
+    let log = f.ks.audit_log_path().to_path_buf();
+    assert_eq!(lines_of(&r.archive).len(), 12);
+    assert_eq!(
+        lines_of(&log).len(),
+        1,
+        "the new log holds the rotation record"
+    );
+    encrypts(&other, &key, 1);
+    encrypts(&f.ks, &key, 1);
+    f.ks.flush_audit_log().unwrap();
+    other.flush_audit_log().unwrap();
+    let v = assert_intact(&f.ks, std::slice::from_ref(&r.archive));
+    assert_eq!(v.records, 15);
+    let leftovers = temporaries(f.dir.path());
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// A rotation started by another handle while one copies the same records
+/// (its `.partial` file locked) waits for it without taking its file
+/// away, then rotates what is left: the first one's rotation record.
+#[test]
+fn a_second_rotation_waits_for_the_copy_of_the_first() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    encrypts(&f.ks, &key, 5);
+    f.ks.flush_audit_log().unwrap();
+    let other = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    let second = std::rc::Rc::new(std::cell::RefCell::new(None));
+    {
+        let second = second.clone();
+        strongroom::test_hooks::set_rotation_copied(Some(Box::new(move || {
+            let other = other.clone();
+            *second.borrow_mut() = Some(std::thread::spawn(move || other.rotate_audit_log()));
+            // Time for the other rotation to find this one's file (either
+            // way the outcome below is the same).
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        })));
+    }
+    let r = f.ks.rotate_audit_log();
+    strongroom::test_hooks::set_rotation_copied(None);
+    let r = r.unwrap();
+    let r2 = second.borrow_mut().take().unwrap().join().unwrap().unwrap();
+    assert_eq!((r.first_record, r.last_record), (1, 7), "{r:?}");
+    assert_eq!((r2.first_record, r2.last_record), (8, 8), "{r2:?}");
+    let log = f.ks.audit_log_path().to_path_buf();
+    let archives = archives_beside(&log);
+    assert_eq!(archives, vec![r.archive, r2.archive]);
+    let v = assert_intact(&f.ks, &archives);
+    assert_eq!(v.records, 9);
+}
+
+/// Rotations started together from several handles (each copying without
+/// the lock) while others append: one copy of every record, in one chain,
+/// and no temporary file left. A rotation that finds another copying the
+/// same records waits for it, then rotates what is left.
+#[test]
+fn concurrent_rotations_and_appends_keep_one_chain() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let big = "v".repeat(3000);
+    let c = ctx(&[("k", big.as_str())]);
+    for _ in 0..300 {
+        encrypt(&f.ks, &key, b"x", &c);
+    }
+    f.ks.flush_audit_log().unwrap();
+    let handles: Vec<Keystore> = (0..4)
+        .map(|_| Keystore::open(&f.path, root_source(&ROOT)).unwrap())
+        .collect();
+    let rotated = std::thread::scope(|s| {
+        let appenders: Vec<_> = handles[..2]
+            .iter()
+            .map(|h| {
+                let key = key.clone();
+                s.spawn(move || {
+                    encrypts(h, &key, 100);
+                    h.flush_audit_log().unwrap();
+                })
+            })
+            .collect();
+        let rotators: Vec<_> = handles[2..]
+            .iter()
+            .chain([&f.ks])
+            .map(|h| {
+                s.spawn(move || {
+                    for _ in 0..2 {
+                        h.rotate_audit_log().unwrap();
+                    }
+                    2u64
+                })
+            })
+            .collect();
+        for a in appenders {
+            a.join().unwrap();
+        }
+        rotators.into_iter().map(|r| r.join().unwrap()).sum::<u64>()
+    });
+    assert_eq!(rotated, 6);
+    let log = f.ks.audit_log_path().to_path_buf();
+    let archives = archives_beside(&log);
+    assert_eq!(archives.len() as u64, rotated, "{archives:?}");
+    let v = assert_intact(&f.ks, &archives);
+    // CreateKey's 2, 300 + 200 Encrypts, one record per rotation.
+    let expected = 2 + 300 + 200 + rotated;
+    assert_eq!(v.records, expected);
+    let mut all = 0;
+    for a in archives.iter().chain([&log]) {
+        all += lines_of(a).len() as u64;
+    }
+    assert_eq!(all, expected, "every record is in exactly one file");
+    let leftovers = temporaries(f.dir.path());
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
 #[test]

@@ -1017,3 +1017,43 @@ fn caller_principals_are_validated_and_account_root_needs_an_iam_principal() {
         .all(|r| r["errorCode"] == "ValidationException"));
     assert_eq!(denied.len(), 2);
 }
+
+/// A key policy whose numeric conditions hold JSON numbers beyond f64's
+/// range (which serde_json refuses to read) is accepted, kept as written
+/// and compared exactly; the in-memory keystore's twin is in
+/// core/tests/memstore_access.rs.
+#[test]
+fn numbers_beyond_f64_range_in_a_key_policy() {
+    let (_d, ks) = admin_fixture();
+    let key = new_key(&ks).key_id;
+    let app = ks.as_principal(APP);
+    let big = format!("1{}", "0".repeat(499));
+    let put = |allow: &str| {
+        let policy = format!(
+            r#"{{"Version": "2012-10-17", "Statement": [
+            {{"Effect": "Allow", "Principal": {{"AWS": "{ADMIN}"}}, "Action": "kms:*", "Resource": "*"}},
+            {{"Effect": "Allow", "Principal": {{"AWS": "{APP}"}},
+              "Action": "kms:EnableKeyRotation", "Resource": "*", "Condition": {allow}}},
+            {{"Effect": "Deny", "Principal": "*", "Action": "kms:EnableKeyRotation",
+              "Resource": "*", "Condition": {{"NumericEquals":
+              {{"kms:RotationPeriodInDays": [1e-400, {big}, -1e400]}}}}}}]}}"#
+        );
+        ks.put_key_policy(&PutKeyPolicyRequest {
+            key_id: key.clone(),
+            policy: policy.clone(),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(ks.get_key_policy(&key, None).unwrap().policy, policy);
+    };
+    put(r#"{"NumericLessThan": {"kms:RotationPeriodInDays": 1e400},
+        "NumericGreaterThan": {"kms:RotationPeriodInDays": -1e400}}"#);
+    app.enable_key_rotation(&key, Some(90)).unwrap();
+    put(r#"{"NumericGreaterThan": {"kms:RotationPeriodInDays": 1e400}}"#);
+    expect_err(
+        app.enable_key_rotation(&key, Some(90)),
+        ErrorKind::AccessDeniedException,
+    );
+    put(r#"{"NumericLessThan": {"kms:RotationPeriodInDays": "1e400"}}"#);
+    app.enable_key_rotation(&key, Some(90)).unwrap();
+}

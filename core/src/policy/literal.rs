@@ -9,6 +9,15 @@
 //! instead ([`Literals::number`]): the document is read a second time,
 //! only when a numeric condition has such a value, with the condition
 //! values kept as their raw JSON text (`serde_json::value::RawValue`).
+//!
+//! A number beyond `f64`'s range (`1e400`, `-1e400`, a 500-digit integer)
+//! is refused by serde_json's `Value` reader ("number out of range"), which
+//! refused the whole document. When the first reading fails, the document
+//! is read again with each such condition value written as a JSON string of
+//! the same text ([`Literals::quote_out_of_range`]): the value is then what
+//! its string form is, accepted wherever that is and compared exactly by
+//! the numeric operators. A number beyond the range anywhere else is still
+//! refused, as any number there would be.
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -86,6 +95,43 @@ impl<'a> Literals<'a> {
             }
             table
         })
+    }
+
+    /// The document with each condition value that is a JSON number
+    /// beyond `f64`'s range (which serde_json refuses to read into a
+    /// `Value`) written as a JSON string of its text (`1e400` → `"1e400"`);
+    /// `None` when it has no such value. Values in a list are each
+    /// considered. A reading error of the result is placed 2 columns
+    /// further per value quoted before it.
+    pub(crate) fn quote_out_of_range(&self) -> Option<String> {
+        let start = self.document.as_ptr() as usize;
+        let mut at: Vec<(usize, usize)> = self
+            .table()
+            .values()
+            .flatten()
+            .filter(|text| {
+                text.starts_with(|c: char| c == '-' || c.is_ascii_digit())
+                    && crate::json_from_str::<f64>(text).is_err()
+            })
+            // Every text is a slice of `document` (borrowed by the raw
+            // values read from it).
+            .map(|text| (text.as_ptr() as usize - start, text.len()))
+            .collect();
+        if at.is_empty() {
+            return None;
+        }
+        at.sort_unstable();
+        let mut quoted = String::with_capacity(self.document.len() + 2 * at.len());
+        let mut done = 0;
+        for (offset, len) in at {
+            quoted.push_str(&self.document[done..offset]);
+            quoted.push('"');
+            quoted.push_str(&self.document[offset..offset + len]);
+            quoted.push('"');
+            done = offset + len;
+        }
+        quoted.push_str(&self.document[done..]);
+        Some(quoted)
     }
 
     /// The text of the `item`th value (0 for a value not in a list) of the

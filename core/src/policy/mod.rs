@@ -285,7 +285,15 @@ impl Policy {
                 document.len()
             )));
         }
-        let UniqueKeys(value) = crate::json_from_str(document).map_err(|e| {
+        let literals = literal::Literals::new(document);
+        // A condition value beyond f64's range is read as its string form
+        // (`literal`'s module documentation).
+        let value =
+            crate::json_from_str(document).or_else(|e| match literals.quote_out_of_range() {
+                Some(quoted) => crate::json_from_str(&quoted),
+                None => Err(e),
+            });
+        let UniqueKeys(value) = value.map_err(|e| {
             if e.is_data() {
                 malformed(format!("the policy document is not accepted: {e}"))
             } else {
@@ -315,7 +323,6 @@ impl Policy {
             Some(Value::String(v)) => Some(v.clone()),
             Some(_) => return Err(malformed("Id must be a string")),
         };
-        let literals = literal::Literals::new(document);
         let raw_statements: Vec<&Value> = match top.get("Statement") {
             None => return Err(malformed("the policy document has no Statement")),
             Some(Value::Array(list)) if list.is_empty() => {

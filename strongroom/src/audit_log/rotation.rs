@@ -720,11 +720,50 @@ fn segment_files(log: &Path, first: u64, suffix: &str) -> Vec<PathBuf> {
 
 /// Removes the `.partial` files of archives of a segment starting at record
 /// `first`: left by a rotation that crashed before naming its archive (a
-/// rotation removes its own on every error).
+/// rotation removes its own on every error). A rotation holds its own
+/// `flock`ed from its creation until after it is removed: one found locked
+/// belongs to a rotation copying these records now, and is returned open
+/// (left in place) for the caller to wait on, under the log's lock (all
+/// are created, locked and removed under it).
 #[cfg(unix)]
-pub(crate) fn remove_stale_partials(log: &Path, first: u64) {
+pub(crate) fn remove_stale_partials(log: &Path, first: u64) -> Option<File> {
+    use rustix::fs::{flock, FlockOperation};
     for p in segment_files(log, first, ".jsonl.partial") {
+        if let Ok(Some((f, _))) = open_regular(&p, true) {
+            if let Err(rustix::io::Errno::WOULDBLOCK) =
+                flock(&f, FlockOperation::NonBlockingLockExclusive)
+            {
+                return Some(f);
+            }
+        }
         let _ = std::fs::remove_file(p);
+    }
+    None
+}
+
+/// Feeds the bytes `from..to` of the log `f` (at `path`) to `pass` and
+/// copies them to the same offsets of `a` (the archive's temporary file
+/// `partial`), streamed ([`stream`]).
+#[cfg(unix)]
+fn copy_range(
+    pass: &mut LinePass<'_>,
+    f: &File,
+    path: &Path,
+    a: &File,
+    partial: &Path,
+    from: u64,
+    to: u64,
+) -> Result<()> {
+    use std::os::unix::fs::FileExt;
+    match stream(
+        pass,
+        Some(to - from),
+        |buf, offset| f.read_at(buf, from + offset),
+        |piece, offset| a.write_all_at(piece, from + offset),
+    ) {
+        Ok(()) => Ok(()),
+        Err(StreamError::Read(e)) => Err(super::io_err("reading", path, &e)),
+        Err(StreamError::Copy(e)) => Err(super::io_err("writing", partial, &e)),
     }
 }
 
@@ -849,6 +888,18 @@ pub(crate) fn nothing_to_rotate(path: &Path) -> Error {
     )
 }
 
+/// The file that the audit log path `log` names when it is a symbolic
+/// link, with every link resolved (`None` when it is not a link, or cannot
+/// be looked at): a rotation archives such a log beside that file and
+/// writes its next log as that file's [`rotating_path`], keeping the link.
+/// `Some(Err)` when the link names nothing (dangling, a loop).
+pub(crate) fn link_target(log: &Path) -> Option<std::io::Result<PathBuf>> {
+    let link = std::fs::symlink_metadata(log).ok()?;
+    link.file_type()
+        .is_symlink()
+        .then(|| std::fs::canonicalize(log))
+}
+
 /// `<log>.rotating`: the new log file while a rotation writes it.
 pub(crate) fn rotating_path(log: &Path) -> PathBuf {
     let mut name = log.as_os_str().to_owned();
@@ -873,9 +924,16 @@ impl super::AuditSink {
     ///
     /// 1. the valid chain's end is synced and checkpointed (an invalid tail
     ///    past it cut, as an append does);
-    /// 2. the file is streamed to `<archive>.partial` (created mode 0400,
-    ///    removed on every error) in 1 MiB pieces, hashed and verified line
-    ///    by line, synced; redundant copies of the segment removed; linked to
+    /// 2. the file is streamed to `<archive>.partial` (created mode 0400 and
+    ///    `flock`ed under the lock, removed on every error before it is
+    ///    unlocked; a rotation that finds another's locked waits for it,
+    ///    holding no lock, and starts again) in 1 MiB pieces, hashed and
+    ///    verified line by line: up to the end step 1 found *without* the
+    ///    log's lock or the tail (appends write past that end, and go on
+    ///    meanwhile), then, under them again, step 1 repeated on the same
+    ///    file (another rotation committed meanwhile: start again) and what
+    ///    was appended meanwhile copied, the whole checked against the
+    ///    checkpoint then and synced; redundant copies of the segment removed; linked to
     ///    the archive name without replacing anything (a file there with
     ///    the same bytes is reused, any other refuses the rotation), the
     ///    directory synced;
@@ -964,6 +1022,68 @@ impl super::AuditSink {
         let _ = self.append(event.to_canonical_record(), true, std::process::id());
     }
 
+    /// Under the log's lock, with `st` the locked file's: the path of the
+    /// file a log reached through a symbolic link names, if it is one
+    /// (`Some(None)` for a log that is not a link); `None` when the locked
+    /// file is no longer the log (renamed over, or the link moved), the
+    /// tail's cached file forgotten so that the caller opens the path
+    /// again.
+    ///
+    /// A log reached through a symbolic link is rotated beside the file
+    /// the link names (its archives there, the new file renamed over that
+    /// file), so the link is kept and goes on naming the current log.
+    fn locked_log(
+        &self,
+        tail: &mut super::AuditTail,
+        st: super::LogStat,
+    ) -> Result<Option<Option<PathBuf>>> {
+        let resolved = match link_target(&self.path) {
+            _ if st.nlink == 0 => None,
+            None => Some(None),
+            Some(Ok(p)) if super::LogStat::of_path(&p).map(|s| s.id) == Some(st.id) => {
+                Some(Some(p))
+            }
+            Some(_) => None,
+        };
+        match &resolved {
+            None => {
+                tail.path_checked = None;
+                tail.last = None;
+            }
+            Some(Some(p)) => super::refuse_unnamable_archives(p)?,
+            Some(None) => {}
+        }
+        Ok(resolved)
+    }
+
+    /// Under the log's lock: the valid chain's end of the locked file `f`
+    /// (`st` its state, `path` its path) synced and checkpointed, an
+    /// invalid tail past it cut, as an append does.
+    fn sync_end(
+        &self,
+        tail: &mut super::AuditTail,
+        f: &File,
+        st: super::LogStat,
+        path: &Path,
+    ) -> Result<StoredCheckpoint> {
+        // Read under the lock: no checkpoint moves until it is released.
+        let epoch = self.storage.change_counter()?;
+        let cp = self.checkpoint(tail, epoch)?;
+        let (end, len, id) = self.valid_end(f, st, cp, tail.last)?;
+        if len > end.log_len {
+            f.set_len(end.log_len)
+                .map_err(|e| super::io_err("truncating", path, &e))?;
+        }
+        if end != cp {
+            f.sync_data()
+                .map_err(|e| super::io_err("syncing", path, &e))?;
+            self.store_checkpoint(tail, end)?;
+        }
+        self.set_tail(tail, id, end);
+        tail.unsynced_since = None;
+        Ok(end)
+    }
+
     /// [`rotate`](Self::rotate) when the log's valid chain ends at
     /// `min_len` bytes or more (after it is checkpointed); `None` otherwise
     /// or for a log without records.
@@ -975,206 +1095,211 @@ impl super::AuditSink {
         use std::os::unix::fs::FileExt;
         let path = self.path.as_path();
         let io = |what: &str, p: &Path, e: std::io::Error| super::io_err(what, p, &e);
-        let mut tail = self.lock_tail_free();
-        tail.path_checked = None;
-        for _ in 0..super::REOPEN_ATTEMPTS {
+        let mut attempts = 0;
+        while attempts < super::REOPEN_ATTEMPTS {
+            attempts += 1;
+            // Phase 1, under the tail and the log's lock: the valid end
+            // synced and checkpointed, the segment's temporary archive
+            // file created and locked.
+            let mut tail = self.lock_tail_free();
+            tail.path_checked = None;
             let f = self.open(&mut tail, true)?.ok_or_else(|| {
                 super::io_err("opening", path, &std::io::ErrorKind::NotFound.into())
             })?;
-            let (result, new_file) = {
-                let lock = super::FileLock::acquire(&f, path)?;
-                let st = super::LogStat::of(&f, path)?;
-                if st.nlink == 0 {
-                    drop(lock);
-                    tail.path_checked = None;
-                    tail.last = None;
-                    continue;
-                }
-                // A log reached through a symbolic link is rotated beside
-                // the file the link names (its archives there, the new file
-                // renamed over that file), so the link is kept and goes on
-                // naming the current log; if the link no longer names the
-                // file locked, open it again.
-                let resolved = match std::fs::symlink_metadata(&self.path) {
-                    Ok(m) if m.file_type().is_symlink() => {
-                        match std::fs::canonicalize(&self.path) {
-                            Ok(p) if super::LogStat::of_path(&p).map(|s| s.id) == Some(st.id) => {
-                                Some(p)
-                            }
-                            _ => {
-                                drop(lock);
-                                tail.path_checked = None;
-                                tail.last = None;
-                                continue;
-                            }
-                        }
-                    }
-                    _ => None,
-                };
-                let path = resolved.as_deref().unwrap_or(path);
-                if resolved.is_some() {
-                    super::refuse_unnamable_archives(path)?;
-                }
-                // Read under the lock: no checkpoint moves until it is released.
-                let epoch = self.storage.change_counter()?;
-                let cp = self.checkpoint(&mut tail, epoch)?;
-                let (end, len, id) = self.valid_end(&f, st, cp, tail.last)?;
-                if len > end.log_len {
-                    f.set_len(end.log_len)
-                        .map_err(|e| io("truncating", path, e))?;
-                }
-                if end != cp {
-                    f.sync_data().map_err(|e| io("syncing", path, e))?;
-                    self.store_checkpoint(&mut tail, end)?;
-                }
-                self.set_tail(&mut tail, id, end);
-                tail.unsynced_since = None;
-                crate::test_hooks::rotation_step(1);
-                if end.log_len == 0 || end.log_len < min_len {
-                    return Ok(None);
-                }
-                // The segment starts after the base the first line states
-                // (the streamed pass below must find the same).
-                let base = first_line(&f, end.log_len)
-                    .as_deref()
-                    .and_then(RotationClaim::of_line)
-                    .map_or_else(Checkpoint::genesis, |c| c.base());
-                let last = end.checkpoint.count;
-                let first = base.count + 1;
-                let archive = audit_archive_path(path, first, last);
-                let partial = {
-                    let mut n = archive.as_os_str().to_owned();
-                    n.push(".partial");
-                    PathBuf::from(n)
-                };
-                remove_stale_partials(path, first);
-                // The archive: copied under a temporary name (read only from
-                // its creation; removed on every error), then named.
-                let a =
-                    create_replacing(&partial, 0o400).map_err(|e| io("creating", &partial, e))?;
-                let temporary = RemoveOnDrop(&partial);
-                // Only a file whose every record verifies, from the base
-                // its first line states to the sealed checkpoint, is
-                // archived: a rotation must not seal over an edited or
-                // dropped record (the new file would verify clean). The
-                // file is streamed: read, hashed, verified line by line and
-                // copied one piece at a time, never held whole.
-                let mut pass = LinePass::new(self.root.audit_key(), Some(end.checkpoint));
-                match stream(
-                    &mut pass,
-                    Some(end.log_len),
-                    |buf, offset| f.read_at(buf, offset),
-                    |piece, offset| a.write_all_at(piece, offset),
-                ) {
-                    Ok(()) => {}
-                    Err(StreamError::Read(e)) => return Err(io("reading", path, e)),
-                    Err(StreamError::Copy(e)) => return Err(io("writing", &partial, e)),
-                }
-                let read = pass.finish();
-                match read.end {
-                    Ok(state) if state == end.checkpoint => {}
-                    Ok(state) => return Err(log_not_intact(path, Some(state.count))),
-                    Err(e) if e.reason == ChainFault::Malformed(LINE_TOO_LONG) => {
-                        return Err(line_too_long(path, e.index))
-                    }
-                    Err(e) => return Err(log_not_intact(path, Some(e.index))),
-                }
-                if read.len != end.log_len || read.base != base {
-                    // The file changed under the lock (shorter, or another
-                    // first line than the one the name was taken from).
-                    return Err(log_not_intact(path, None));
-                }
-                if last <= base.count {
-                    return Ok(None);
-                }
-                a.sync_all().map_err(|e| io("writing", &partial, e))?;
-                let sha256 = hex::encode(read.sha256);
-                crate::test_hooks::rotation_step(2);
-                remove_redundant_archives(path, first, &archive, &a, end.log_len);
-                name_archive(path, &partial, &archive, &a, end.log_len)?;
-                drop(temporary);
-                drop(a);
-                super::sync_parent_dir(&archive)?;
-                crate::test_hooks::rotation_step(3);
-                let claim = RotationClaim {
-                    file_name: archive
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default(),
-                    first,
-                    last,
-                    bytes: end.log_len,
-                    sha256: sha256.clone(),
-                    chain: end.checkpoint.last,
-                };
-                let event = match caller.principal {
-                    Some(principal) => strongroom_core::audit::AuditEvent::new(
-                        ROTATE_AUDIT_LOG,
-                        principal,
-                        caller.millis,
-                        caller.random,
-                    )
-                    .with_request_parameters_value(serde_json::json!({}))
-                    .with_recipient_account(caller.account),
-                    None => strongroom_core::audit::AuditEvent::service_event(
-                        ROTATE_AUDIT_LOG,
-                        caller.account,
-                        caller.millis,
-                        caller.random,
-                    ),
-                };
-                let canonical = event
-                    .with_response_elements(claim.response_elements())
-                    .to_canonical_record();
-                let mut line = String::with_capacity(canonical.len() + 96);
-                let next = strongroom_core::audit::chain_canonical_keyed(
-                    &self.chain_key,
-                    &end.checkpoint,
-                    &canonical,
-                    &mut line,
-                )?;
-                line.push('\n');
-                // The new file, locked before it is named (so that nobody
-                // appends to it before its checkpoint is stored below).
-                let tmp = rotating_path(path);
-                let nf = create_replacing(&tmp, 0o600).map_err(|e| io("creating", &tmp, e))?;
-                let new_lock = super::FileLock::acquire(&nf, &tmp)?;
-                nf.write_all_at(line.as_bytes(), 0)
-                    .and_then(|()| nf.sync_data())
-                    .map_err(|e| io("writing", &tmp, e))?;
-                crate::test_hooks::rotation_step(4);
-                std::fs::rename(&tmp, path).map_err(|e| io("renaming", &tmp, e))?;
-                super::sync_parent_dir(path)?;
-                crate::test_hooks::rotation_step(5);
-                let new_end = StoredCheckpoint {
-                    checkpoint: next,
-                    log_len: line.len() as u64,
-                };
-                let new_id = super::LogStat::of(&nf, path)?.id;
-                // Committed: a checkpoint that cannot be stored now is
-                // stored by the next append or flush, which accept a file
-                // continuing exactly from the stored checkpoint.
-                if self.store_checkpoint(&mut tail, new_end).is_err() {
-                    tail.unsynced_since = Some(std::time::Instant::now());
-                }
-                crate::test_hooks::rotation_step(6);
-                self.set_tail(&mut tail, new_id, new_end);
-                drop(new_lock);
+            let lock = super::FileLock::acquire(&f, path)?;
+            let st = super::LogStat::of(&f, path)?;
+            let Some(resolved) = self.locked_log(&mut tail, st)? else {
                 drop(lock);
-                (
-                    Ok(Some(AuditLogRotation {
-                        archive,
-                        first_record: first,
-                        last_record: last,
-                        bytes: end.log_len,
-                        sha256,
-                    })),
-                    nf,
-                )
+                continue;
             };
-            tail.file = Some(new_file);
+            let path = resolved.as_deref().unwrap_or(path);
+            let start = self.sync_end(&mut tail, &f, st, path)?;
+            crate::test_hooks::rotation_step(1);
+            if start.log_len == 0 || start.log_len < min_len {
+                return Ok(None);
+            }
+            // The segment starts after the base the first line states
+            // (the streamed pass below must find the same).
+            let base = first_line(&f, start.log_len)
+                .as_deref()
+                .and_then(RotationClaim::of_line)
+                .map_or_else(Checkpoint::genesis, |c| c.base());
+            let first = base.count + 1;
+            let partial = {
+                let mut n =
+                    audit_archive_path(path, first, start.checkpoint.count).into_os_string();
+                n.push(".partial");
+                PathBuf::from(n)
+            };
+            if let Some(busy) = remove_stale_partials(path, first) {
+                // Another rotation of these records is copying them: wait
+                // for it to end (its temporary file unlocked), then start
+                // again, holding no lock meanwhile.
+                drop(lock);
+                drop(tail);
+                let waited = super::FileLock::acquire(&busy, path);
+                drop(waited);
+                attempts -= 1;
+                continue;
+            }
+            // The archive: copied under a temporary name (read only from
+            // its creation, locked by this rotation, removed on every
+            // error before it is unlocked), then named.
+            let a = create_replacing(&partial, 0o400).map_err(|e| io("creating", &partial, e))?;
+            let temporary = RemoveOnDrop(&partial);
+            super::FileLock::acquire(&a, &partial)?.keep();
+            drop(lock);
+            drop(tail);
+            // Phase 2, holding no lock: the records up to that end copied.
+            // The log is only appended to past its valid end; a rotation
+            // by another handle meanwhile is seen below.
+            //
+            // Only a file whose every record verifies, from the base its
+            // first line states to the sealed checkpoint, is archived: a
+            // rotation must not seal over an edited or dropped record (the
+            // new file would verify clean). The file is streamed: read,
+            // hashed, verified line by line and copied one piece at a
+            // time, never held whole.
+            let mut pass = LinePass::new(self.root.audit_key(), Some(start.checkpoint));
+            copy_range(&mut pass, &f, path, &a, &partial, 0, start.log_len)?;
+            // Most of the archive on disk before the lock is taken again.
+            a.sync_data().map_err(|e| io("writing", &partial, e))?;
+            crate::test_hooks::rotation_step(7);
+            crate::test_hooks::rotation_copied();
+            // Phase 3, under the tail and the log's lock again: what was
+            // appended meanwhile copied, the archive verified and named, the
+            // new file renamed over the log.
+            let mut tail = self.lock_tail_free();
+            tail.path_checked = None;
+            let f = self.open(&mut tail, true)?.ok_or_else(|| {
+                super::io_err("opening", path, &std::io::ErrorKind::NotFound.into())
+            })?;
+            let lock = super::FileLock::acquire(&f, &self.path)?;
+            let st2 = super::LogStat::of(&f, &self.path)?;
+            let again = self.locked_log(&mut tail, st2)?;
+            if st2.id != st.id || again != Some(resolved.clone()) {
+                // Rotated (or the link moved) meanwhile: start again.
+                drop(lock);
+                tail.path_checked = None;
+                tail.last = None;
+                continue;
+            }
+            let end = self.sync_end(&mut tail, &f, st2, path)?;
+            if end.log_len < start.log_len {
+                // Records the first pass copied are no longer in the file.
+                return Err(log_not_intact(path, None));
+            }
+            copy_range(
+                &mut pass,
+                &f,
+                path,
+                &a,
+                &partial,
+                start.log_len,
+                end.log_len,
+            )?;
+            let read = pass.finish();
+            match read.end {
+                Ok(state) if state == end.checkpoint => {}
+                Ok(state) => return Err(log_not_intact(path, Some(state.count))),
+                Err(e) if e.reason == ChainFault::Malformed(LINE_TOO_LONG) => {
+                    return Err(line_too_long(path, e.index))
+                }
+                Err(e) => return Err(log_not_intact(path, Some(e.index))),
+            }
+            if read.len != end.log_len || read.base != base {
+                // The file changed under the lock (shorter, or another
+                // first line than the one the name was taken from).
+                return Err(log_not_intact(path, None));
+            }
+            let last = end.checkpoint.count;
+            if last <= base.count {
+                return Ok(None);
+            }
+            let archive = audit_archive_path(path, first, last);
+            a.sync_all().map_err(|e| io("writing", &partial, e))?;
+            let sha256 = hex::encode(read.sha256);
+            crate::test_hooks::rotation_step(2);
+            remove_redundant_archives(path, first, &archive, &a, end.log_len);
+            name_archive(path, &partial, &archive, &a, end.log_len)?;
+            drop(temporary);
+            drop(a);
+            super::sync_parent_dir(&archive)?;
+            crate::test_hooks::rotation_step(3);
+            let claim = RotationClaim {
+                file_name: archive
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                first,
+                last,
+                bytes: end.log_len,
+                sha256: sha256.clone(),
+                chain: end.checkpoint.last,
+            };
+            let event = match caller.principal {
+                Some(principal) => strongroom_core::audit::AuditEvent::new(
+                    ROTATE_AUDIT_LOG,
+                    principal,
+                    caller.millis,
+                    caller.random,
+                )
+                .with_request_parameters_value(serde_json::json!({}))
+                .with_recipient_account(caller.account),
+                None => strongroom_core::audit::AuditEvent::service_event(
+                    ROTATE_AUDIT_LOG,
+                    caller.account,
+                    caller.millis,
+                    caller.random,
+                ),
+            };
+            let canonical = event
+                .with_response_elements(claim.response_elements())
+                .to_canonical_record();
+            let mut line = String::with_capacity(canonical.len() + 96);
+            let next = strongroom_core::audit::chain_canonical_keyed(
+                &self.chain_key,
+                &end.checkpoint,
+                &canonical,
+                &mut line,
+            )?;
+            line.push('\n');
+            // The new file, locked before it is named (so that nobody
+            // appends to it before its checkpoint is stored below).
+            let tmp = rotating_path(path);
+            let nf = create_replacing(&tmp, 0o600).map_err(|e| io("creating", &tmp, e))?;
+            let new_lock = super::FileLock::acquire(&nf, &tmp)?;
+            nf.write_all_at(line.as_bytes(), 0)
+                .and_then(|()| nf.sync_data())
+                .map_err(|e| io("writing", &tmp, e))?;
+            crate::test_hooks::rotation_step(4);
+            std::fs::rename(&tmp, path).map_err(|e| io("renaming", &tmp, e))?;
+            super::sync_parent_dir(path)?;
+            crate::test_hooks::rotation_step(5);
+            let new_end = StoredCheckpoint {
+                checkpoint: next,
+                log_len: line.len() as u64,
+            };
+            let new_id = super::LogStat::of(&nf, path)?.id;
+            // Committed: a checkpoint that cannot be stored now is
+            // stored by the next append or flush, which accept a file
+            // continuing exactly from the stored checkpoint.
+            if self.store_checkpoint(&mut tail, new_end).is_err() {
+                tail.unsynced_since = Some(std::time::Instant::now());
+            }
+            crate::test_hooks::rotation_step(6);
+            self.set_tail(&mut tail, new_id, new_end);
+            drop(new_lock);
+            drop(lock);
+            tail.file = Some(nf);
             tail.path_checked = Some(std::time::Instant::now());
-            return result;
+            return Ok(Some(AuditLogRotation {
+                archive,
+                first_record: first,
+                last_record: last,
+                bytes: end.log_len,
+                sha256,
+            }));
         }
         Err(super::log_replaced(path))
     }
