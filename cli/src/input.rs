@@ -14,35 +14,72 @@ use strongroom::{EncryptionContext, Error};
 /// read into memory until the process or the machine runs out.
 pub const MAX_OPTION_FILE: usize = 1 << 20;
 
-/// The bytes of the file at `path`, at most [`MAX_OPTION_FILE`].
+/// The bytes of the file at `path`, at most [`MAX_OPTION_FILE`] (the
+/// server's capped reader, shared with `serve`'s files).
 ///
 /// # Errors
 /// `ValidationException` naming the file when it cannot be read or is
 /// longer.
 pub fn read_option_file(path: &std::path::Path) -> Result<Vec<u8>, Error> {
+    strongroom_server::files::read_file_capped(
+        path,
+        MAX_OPTION_FILE,
+        "more than any KMS parameter takes",
+    )
+}
+
+/// The most bytes `import-keystore --infile` reads: 1 GiB. A sealed export
+/// (docs/FORMAT.md, "Sealed keystore export") holds every record of the
+/// keystore and is imported from memory whole; a symmetric key with its
+/// default policy takes about 780 bytes of it, so a keystore at AWS KMS's
+/// default quota of 100,000 keys per account and Region exports to about
+/// 75 MiB, and 1 GiB leaves room for keys with long policies, tags, many
+/// rotations or grants. Past it the input is taken for a file named by
+/// mistake or an endless stream, refused before memory runs out.
+pub const MAX_EXPORT_FILE: usize = 1 << 30;
+
+/// The sealed export at `infile` (`-`: standard input), at most
+/// [`MAX_EXPORT_FILE`] bytes. An input that does not start with the
+/// export's magic (`SRKX`) is refused once its first four bytes are read,
+/// so that a device (`/dev/zero`) or another file is not read further.
+///
+/// # Errors
+/// `ValidationException` naming the input when it is missing, cannot be
+/// read (a directory), is longer than [`MAX_EXPORT_FILE`] or is not an
+/// export.
+pub fn read_export(infile: &std::path::Path) -> Result<Vec<u8>, Error> {
     use std::io::Read;
-    let cannot =
-        |e: std::io::Error| Error::validation(format!("cannot read {}: {e}", path.display()));
-    let f = std::fs::File::open(path).map_err(cannot)?;
-    // Sized from the file's length, so that a secret (a raw AES key file)
-    // is read into one buffer, not also into the freed ones a growing
-    // vector leaves behind.
-    let len = f.metadata().map_or(0, |m| m.len());
-    let cap = usize::try_from(len)
-        .unwrap_or(usize::MAX)
-        .min(MAX_OPTION_FILE)
-        + 1;
-    let mut bytes = Vec::with_capacity(cap);
-    f.take(MAX_OPTION_FILE as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
-    if bytes.len() > MAX_OPTION_FILE {
+    let (mut reader, name, len): (Box<dyn Read>, String, u64) = if infile.as_os_str() == "-" {
+        (
+            Box::new(std::io::stdin().lock()),
+            "standard input".into(),
+            0,
+        )
+    } else {
+        let name = infile.display().to_string();
+        let f = std::fs::File::open(infile)
+            .map_err(|e| Error::validation(format!("cannot read {name}: {e}")))?;
+        let len = f.metadata().map_or(0, |m| m.len());
+        (Box::new(f), name, len)
+    };
+    let magic = strongroom::core::export::MAGIC;
+    let mut head = Vec::with_capacity(magic.len());
+    (&mut reader)
+        .take(magic.len() as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| Error::validation(format!("cannot read {name}: {e}")))?;
+    if head.len() == magic.len() && head != magic {
         return Err(Error::validation(format!(
-            "cannot read {}: it is longer than {MAX_OPTION_FILE} bytes, more than any KMS parameter takes",
-            path.display()
+            "{name} is not a sealed keystore export (export-keystore writes one; it starts with \"SRKX\")"
         )));
     }
-    Ok(bytes)
+    strongroom_server::files::read_capped(
+        head.as_slice().chain(reader),
+        &name,
+        len,
+        MAX_EXPORT_FILE,
+        "more than a sealed keystore export of this build holds",
+    )
 }
 
 /// A blob parameter: `fileb://path` (raw bytes), `file://path` (the file's

@@ -1274,8 +1274,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 ),
             ));
         }
-        let bytes = std::fs::read(infile)
-            .map_err(|e| Error::internal(format!("cannot read {}: {e}", infile.display())))?;
+        let bytes = input::read_export(infile)?;
         Keystore::import_sealed_with(&cli.keystore, &bytes, root_source(cli)?, open_options(cli))?;
         return Ok(());
     }
@@ -1320,9 +1319,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Command::ExportKeystore { outfile } => {
             write_secret(&Some(outfile.clone()), &ks.export_sealed()?)
         }
-        Command::Serve(args) => {
-            strongroom_server::cli::serve(ks.clone(), args).map_err(Error::internal)
-        }
+        Command::Serve(args) => strongroom_server::cli::serve(ks.clone(), args),
         Command::CreateKey {
             description,
             key_spec,

@@ -1,0 +1,141 @@
+//! Defects found by an attack review of the `strongroom` command and its
+//! `serve` (session 18): option files read without a cap, `serve` saying
+//! it listens before its TLS files are loaded, tag shorthand that dropped
+//! fields, grant tokens missing from some commands, wrapped base64, and
+//! help and usage messages.
+#![allow(clippy::unwrap_used)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Output, Stdio};
+
+mod common;
+
+use common::*;
+
+fn setup() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    ok(&ks, &["init"]);
+    (dir, ks)
+}
+
+/// Asserts that `out` failed with ValidationException naming `name`,
+/// saying `text`, and printed nothing on stdout.
+#[track_caller]
+fn refused_naming(out: &Output, name: &str, text: &str) {
+    failed_with(out, &[name], "ValidationException");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(name) && err.contains(text),
+        "expected {name:?} and {text:?}: {err}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "printed: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// `import-keystore --infile` is read with a cap and refused as a
+/// ValidationException naming it when missing, a directory, or not an
+/// export (`/dev/zero` was read until memory ran out; a missing file or a
+/// directory was KMSInternalException); `-` reads standard input, as
+/// `export-keystore --outfile -` writes standard output.
+#[test]
+fn import_keystore_reads_its_input_with_a_cap_and_from_stdin() {
+    let (dir, ks) = setup();
+    ok(&ks, &["create-key"]);
+    let export = cmd(&ks)
+        .args(["export-keystore", "--outfile", "-"])
+        .output()
+        .unwrap();
+    assert!(export.status.success());
+    let key = dir.path().join("ks.key");
+    let new = dir.path().join("new.db");
+    let import = |infile: &str| {
+        cmd(&new)
+            .args([
+                "--root-key-file",
+                s(&key),
+                "import-keystore",
+                "--infile",
+                infile,
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let missing = dir.path().join("missing");
+    for (infile, text) in [
+        (s(&missing), "No such file"),
+        (s(dir.path()), "Is a directory"),
+        ("/dev/zero", "is not a sealed keystore export"),
+    ] {
+        let out = import(infile).wait_with_output().unwrap();
+        refused_naming(&out, infile, text);
+        assert!(!new.exists());
+    }
+    let mut child = import("-");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&export.stdout)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    json_of(&out, &["import-keystore", "--infile", "-"]);
+    let keys = ok(&new, &["--root-key-file", s(&key), "list-keys"]);
+    assert_eq!(keys["Keys"].as_array().unwrap().len(), 1);
+}
+
+/// `serve`'s files are read with a cap and named when missing
+/// (`--tls-cert /dev/zero` aborted on a failed allocation,
+/// `--credentials /dev/zero` read until memory ran out, `--credentials
+/// /nonexistent` was KMSInternalException); and `listening on` is printed
+/// only once the TLS files are loaded (it was printed before, so a
+/// supervisor took a server that then failed for started).
+#[test]
+fn serve_checks_its_files_before_it_says_it_listens() {
+    let (dir, ks) = setup();
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "").unwrap();
+    let missing = dir.path().join("missing.json");
+    let tls = |cert: &str, key: &str| {
+        run(
+            &ks,
+            &[
+                "serve",
+                "--insecure-no-auth",
+                "--listen",
+                "127.0.0.1:0",
+                "--tls-cert",
+                cert,
+                "--tls-key",
+                key,
+            ],
+        )
+    };
+    refused_naming(
+        &tls("/dev/zero", "/dev/zero"),
+        "/dev/zero",
+        "longer than 1048576 bytes",
+    );
+    refused_naming(&tls(s(&empty), s(&empty)), s(&empty), "no certificate in");
+    refused_naming(&tls(s(&missing), s(&empty)), s(&missing), "No such file");
+    let creds = |file: &str| {
+        run(
+            &ks,
+            &["serve", "--listen", "127.0.0.1:0", "--credentials", file],
+        )
+    };
+    refused_naming(
+        &creds("/dev/zero"),
+        "/dev/zero",
+        "longer than 1048576 bytes",
+    );
+    refused_naming(&creds(s(&missing)), s(&missing), "No such file");
+    refused_naming(&creds(s(dir.path())), s(dir.path()), "Is a directory");
+}
