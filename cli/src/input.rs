@@ -105,14 +105,23 @@ pub fn parse_context(s: &str) -> Result<EncryptionContext, Error> {
             .map_err(|e| Error::validation(format!("encryption context: {e}")))?;
         return Ok(EncryptionContext(map));
     }
-    let mut pairs = Vec::new();
-    for item in t.split(',').filter(|p| !p.is_empty()) {
-        let (k, v) = item.split_once('=').ok_or_else(|| {
-            Error::validation(format!("encryption context entry '{item}' is not k=v"))
-        })?;
-        pairs.push((k.to_string(), v.to_string()));
-    }
-    EncryptionContext::from_pairs(pairs)
+    EncryptionContext::from_pairs(shorthand_pairs(t, "encryption context entry")?)
+}
+
+/// The `k=v` pairs of the shorthand `k=v,k2=v2` (empty entries skipped),
+/// in order; repeats are left to the caller.
+///
+/// # Errors
+/// `ValidationException` naming the entry (`what` says of what) that has
+/// no `=`.
+fn shorthand_pairs<'a>(t: &'a str, what: &str) -> Result<Vec<(&'a str, &'a str)>, Error> {
+    t.split(',')
+        .filter(|p| !p.is_empty())
+        .map(|item| {
+            item.split_once('=')
+                .ok_or_else(|| Error::validation(format!("{what} '{item}' is not k=v")))
+        })
+        .collect()
 }
 
 /// Refuses JSON in which an object names a member twice (`{"a":"1","a":"2"}`):
@@ -122,33 +131,64 @@ fn unique_members(json: &str) -> Result<(), serde_json::Error> {
     strongroom_server::wire::check_no_duplicate_members(json.as_bytes())
 }
 
-/// Tags: each value `TagKey=k,TagValue=v`, or one JSON list of `{TagKey, TagValue}`.
+/// One tag of the JSON form: exactly `TagKey` and `TagValue` (an unknown
+/// member, a misspelt `TagValu`, is refused rather than dropped).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonTag {
+    #[serde(rename = "TagKey")]
+    key: String,
+    #[serde(rename = "TagValue")]
+    value: String,
+}
+
+/// Tags: each value `TagKey=k,TagValue=v` (`TagValue` may be left out: the
+/// empty value), or one JSON list of `{"TagKey": k, "TagValue": v}`.
+///
+/// # Errors
+/// `ValidationException` for a shorthand tag with another field, a field
+/// given twice (`TagKey=a,TagValue=1,TagValue=2`: the second was kept; a
+/// second `TagKey` named a second tag whose value was lost) or no
+/// `TagKey`; for JSON that does not parse as such a list, with a member
+/// other than `TagKey` and `TagValue`, or with a member repeated.
 pub fn parse_tags(values: &[String]) -> Result<Vec<Tag>, Error> {
     let mut tags = Vec::new();
     for v in values {
         let t = v.trim();
         if t.starts_with('[') {
-            let list: Vec<Tag> =
-                serde_json::from_str(t).map_err(|e| Error::validation(format!("tags: {e}")))?;
-            tags.extend(list);
+            let list: Vec<JsonTag> = unique_members(t)
+                .and_then(|()| serde_json::from_str(t))
+                .map_err(|e| Error::validation(format!("tags: {e}")))?;
+            tags.extend(list.into_iter().map(|j| Tag {
+                tag_key: j.key,
+                tag_value: j.value,
+            }));
             continue;
         }
-        let (mut key, mut value) = (None, String::new());
-        for part in t.split(',') {
-            match part.split_once('=') {
-                Some(("TagKey", k)) => key = Some(k.to_string()),
-                Some(("TagValue", val)) => value = val.to_string(),
+        let (mut key, mut value) = (None, None);
+        let pairs = shorthand_pairs(t, "tag")
+            .map_err(|_| Error::validation(format!("tag '{t}' is not TagKey=k,TagValue=v")))?;
+        for (name, val) in pairs {
+            let slot = match name {
+                "TagKey" => &mut key,
+                "TagValue" => &mut value,
                 _ => {
                     return Err(Error::validation(format!(
                         "tag '{t}' is not TagKey=k,TagValue=v"
                     )))
                 }
+            };
+            if slot.replace(val).is_some() {
+                return Err(Error::validation(format!(
+                    "tag '{t}': {name} is given more than once (give each tag as its own \
+                     TagKey=k,TagValue=v value)"
+                )));
             }
         }
         let tag_key = key.ok_or_else(|| Error::validation(format!("tag '{t}' has no TagKey")))?;
         tags.push(Tag {
-            tag_key,
-            tag_value: value,
+            tag_key: tag_key.to_string(),
+            tag_value: value.unwrap_or_default().to_string(),
         });
     }
     Ok(tags)
@@ -364,6 +404,44 @@ mod tests {
         let c = parse_constraints("EncryptionContextEquals={a=1},EncryptionContextSubset={b=2}")
             .unwrap();
         assert!(c.encryption_context_equals.is_some() && c.encryption_context_subset.is_some());
+    }
+
+    /// A tag field given twice in the shorthand, and a JSON member other
+    /// than `TagKey` and `TagValue` or given twice, are refused (the
+    /// shorthand kept the last value, or took a second `TagKey` as the
+    /// only key; JSON dropped `TagValu`).
+    #[test]
+    fn a_repeated_or_unknown_tag_field_is_refused() {
+        for bad in [
+            "TagKey=env,TagValue=prod,TagKey=team",
+            "TagKey=a,TagValue=1,TagValue=2",
+            "TagKey=a,TagKey=a",
+            "TagKey=a,Value=1",
+            "TagValue=1",
+            r#"[{"TagKey":"owner","TagValue":"x","TagValu":"typo"}]"#,
+            r#"[{"TagKey":"owner","TagValue":"x","TagValue":"y"}]"#,
+            r#"[{"TagKey":"owner"}]"#,
+        ] {
+            let e = parse_tags(&[bad.to_string()]).unwrap_err();
+            assert_eq!(
+                e.kind(),
+                strongroom::ErrorKind::ValidationException,
+                "{bad}"
+            );
+        }
+        let tag = |k: &str, v: &str| Tag {
+            tag_key: k.into(),
+            tag_value: v.into(),
+        };
+        assert_eq!(
+            parse_tags(&[
+                "TagKey=env,TagValue=prod".into(),
+                "TagKey=team".into(),
+                r#"[{"TagKey":"owner","TagValue":"x"}]"#.into(),
+            ])
+            .unwrap(),
+            [tag("env", "prod"), tag("team", ""), tag("owner", "x")]
+        );
     }
 
     /// Both spellings of a context with an empty key build the same context

@@ -139,3 +139,31 @@ fn serve_checks_its_files_before_it_says_it_listens() {
     refused_naming(&creds(s(&missing)), s(&missing), "No such file");
     refused_naming(&creds(s(dir.path())), s(dir.path()), "Is a directory");
 }
+
+/// A tag field repeated in the shorthand, or an unknown member in the JSON
+/// form, is refused by `tag-resource` and `create-key` alike (`TagKey=env,
+/// TagValue=prod,TagKey=team` stored team=prod; `TagValu` was dropped),
+/// and nothing is tagged or created.
+#[test]
+fn tags_with_a_repeated_or_unknown_field_are_refused() {
+    let (_dir, ks) = setup();
+    let key = ok(&ks, &["create-key"])["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for tags in [
+        "TagKey=env,TagValue=prod,TagKey=team",
+        "TagKey=a,TagValue=1,TagValue=2",
+        r#"[{"TagKey":"owner","TagValue":"x","TagValu":"typo"}]"#,
+    ] {
+        fails(
+            &ks,
+            &["tag-resource", "--key-id", &key, "--tags", tags],
+            "ValidationException",
+        );
+        fails(&ks, &["create-key", "--tags", tags], "ValidationException");
+    }
+    let tags = ok(&ks, &["list-resource-tags", "--key-id", &key]);
+    assert_eq!(tags["Tags"], serde_json::json!([]));
+    assert_eq!(ok(&ks, &["list-keys"])["Keys"].as_array().unwrap().len(), 1);
+}
