@@ -405,6 +405,8 @@ enum Command {
         message_type: Option<MessageType>,
         #[arg(long)]
         signing_algorithm: SigningAlgorithm,
+        #[command(flatten)]
+        tokens: GrantTokens,
         /// Write the raw signature to this file.
         #[command(flatten)]
         out: OutFile,
@@ -422,6 +424,8 @@ enum Command {
         signature: String,
         #[arg(long)]
         signing_algorithm: SigningAlgorithm,
+        #[command(flatten)]
+        tokens: GrantTokens,
     },
     /// GetPublicKey.
     GetPublicKey {
@@ -466,6 +470,8 @@ enum Command {
         message: String,
         #[arg(long)]
         mac_algorithm: MacAlgorithm,
+        #[command(flatten)]
+        tokens: GrantTokens,
         /// Write the raw MAC to this file.
         #[command(flatten)]
         out: OutFile,
@@ -481,6 +487,8 @@ enum Command {
         /// `fileb://path` or base64.
         #[arg(long)]
         mac: String,
+        #[command(flatten)]
+        tokens: GrantTokens,
     },
     /// GenerateDataKeyPair.
     GenerateDataKeyPair(DataKeyPairArgs),
@@ -718,6 +726,8 @@ struct DataKeyArgs {
     number_of_bytes: Option<u32>,
     #[arg(long)]
     encryption_context: Option<String>,
+    #[command(flatten)]
+    tokens: GrantTokens,
     /// For generate-data-key: the plaintext data key; for -without-plaintext: the blob.
     #[command(flatten)]
     out: OutFile,
@@ -734,6 +744,8 @@ struct DataKeyPairArgs {
     key_pair_spec: DataKeyPairSpec,
     #[arg(long)]
     encryption_context: Option<String>,
+    #[command(flatten)]
+    tokens: GrantTokens,
     /// Write the public key (DER SubjectPublicKeyInfo) to this file.
     #[arg(long)]
     public_key_outfile: Option<PathBuf>,
@@ -1461,6 +1473,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
             message,
             message_type,
             signing_algorithm,
+            tokens,
             out,
         } => {
             let r = ks.sign(&SignRequest {
@@ -1468,7 +1481,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 message: Secret::new(parse_blob(message)?),
                 message_type: *message_type,
                 signing_algorithm: Some(*signing_algorithm),
-                grant_tokens: Vec::new(),
+                grant_tokens: tokens.grant_tokens.clone(),
             })?;
             write_raw(&out.outfile, &r.signature)?;
             print(&r)
@@ -1479,13 +1492,14 @@ fn run(cli: &Cli) -> Result<(), Error> {
             message_type,
             signature,
             signing_algorithm,
+            tokens,
         } => print(&ks.verify(&VerifyRequest {
             key_id: key.key_id.clone(),
             message: Secret::new(parse_blob(message)?),
             message_type: *message_type,
             signature: parse_blob(signature)?,
             signing_algorithm: Some(*signing_algorithm),
-            grant_tokens: Vec::new(),
+            grant_tokens: tokens.grant_tokens.clone(),
         })?),
         Command::GetPublicKey {
             key,
@@ -1519,13 +1533,14 @@ fn run(cli: &Cli) -> Result<(), Error> {
             key,
             message,
             mac_algorithm,
+            tokens,
             out,
         } => {
             let r = ks.generate_mac(&GenerateMacRequest {
                 key_id: key.key_id.clone(),
                 message: Secret::new(parse_blob(message)?),
                 mac_algorithm: Some(*mac_algorithm),
-                grant_tokens: Vec::new(),
+                grant_tokens: tokens.grant_tokens.clone(),
             })?;
             write_raw(&out.outfile, &r.mac)?;
             print(&r)
@@ -1535,12 +1550,13 @@ fn run(cli: &Cli) -> Result<(), Error> {
             message,
             mac_algorithm,
             mac,
+            tokens,
         } => print(&ks.verify_mac(&VerifyMacRequest {
             key_id: key.key_id.clone(),
             message: Secret::new(parse_blob(message)?),
             mac_algorithm: Some(*mac_algorithm),
             mac: parse_blob(mac)?,
-            grant_tokens: Vec::new(),
+            grant_tokens: tokens.grant_tokens.clone(),
         })?),
         Command::GenerateDataKeyPair(a) => {
             let r = ks.generate_data_key_pair(&data_key_pair_request(a)?)?;
@@ -1891,7 +1907,7 @@ fn data_key_request(a: &DataKeyArgs) -> Result<GenerateDataKeyRequest, Error> {
         key_spec: a.key_spec,
         number_of_bytes: a.number_of_bytes,
         encryption_context: opt_ctx(&a.encryption_context)?,
-        grant_tokens: Vec::new(),
+        grant_tokens: a.tokens.grant_tokens.clone(),
     })
 }
 
@@ -1900,7 +1916,7 @@ fn data_key_pair_request(a: &DataKeyPairArgs) -> Result<GenerateDataKeyPairReque
         key_id: a.key.key_id.clone(),
         key_pair_spec: Some(a.key_pair_spec),
         encryption_context: opt_ctx(&a.encryption_context)?,
-        grant_tokens: Vec::new(),
+        grant_tokens: a.tokens.grant_tokens.clone(),
     })
 }
 

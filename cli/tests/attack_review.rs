@@ -167,3 +167,139 @@ fn tags_with_a_repeated_or_unknown_field_are_refused() {
     assert_eq!(tags["Tags"], serde_json::json!([]));
     assert_eq!(ok(&ks, &["list-keys"])["Keys"].as_array().unwrap().len(), 1);
 }
+
+/// `--grant-tokens` is taken by every command whose KMS operation has
+/// `GrantTokens` (sign, verify, generate-mac, verify-mac and the four
+/// generate-data-key commands had none: a usage error): a grant's token
+/// lets its grantee call at once, and a malformed token is
+/// InvalidGrantTokenException.
+#[test]
+fn grant_tokens_are_taken_by_every_operation_that_has_them() {
+    const APP: &str = "arn:aws:iam::000000000000:user/app";
+    let (_dir, ks) = setup();
+    let create = |args: &[&str]| {
+        let mut a = vec!["create-key"];
+        a.extend_from_slice(args);
+        ok(&ks, &a)["KeyMetadata"]["KeyId"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let grant = |key: &str, ops: &[&str]| {
+        let mut a = vec![
+            "create-grant",
+            "--key-id",
+            key,
+            "--grantee-principal",
+            APP,
+            "--operations",
+        ];
+        a.extend_from_slice(ops);
+        ok(&ks, &a)["GrantToken"].as_str().unwrap().to_string()
+    };
+    let sym = create(&[]);
+    let sign = create(&["--key-spec", "ECC_NIST_P256", "--key-usage", "SIGN_VERIFY"]);
+    let mac = create(&[
+        "--key-spec",
+        "HMAC_256",
+        "--key-usage",
+        "GENERATE_VERIFY_MAC",
+    ]);
+    let sym_token = grant(
+        &sym,
+        &[
+            "GenerateDataKey",
+            "GenerateDataKeyWithoutPlaintext",
+            "GenerateDataKeyPair",
+            "GenerateDataKeyPairWithoutPlaintext",
+        ],
+    );
+    let sign_token = grant(&sign, &["Sign", "Verify"]);
+    let mac_token = grant(&mac, &["GenerateMac", "VerifyMac"]);
+    let message = "aGVsbG8=";
+    let sign_args = [
+        "sign",
+        "--key-id",
+        &sign,
+        "--message",
+        message,
+        "--signing-algorithm",
+        "ECDSA_SHA_256",
+    ];
+    let mac_args = [
+        "generate-mac",
+        "--key-id",
+        &mac,
+        "--message",
+        message,
+        "--mac-algorithm",
+        "HMAC_SHA_256",
+    ];
+    let signature = ok(&ks, &sign_args)["Signature"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tag = ok(&ks, &mac_args)["Mac"].as_str().unwrap().to_string();
+    let mut commands: Vec<(Vec<&str>, &str)> = vec![
+        (sign_args.to_vec(), &sign_token),
+        (
+            vec![
+                "verify",
+                "--key-id",
+                &sign,
+                "--message",
+                message,
+                "--signature",
+                &signature,
+                "--signing-algorithm",
+                "ECDSA_SHA_256",
+            ],
+            &sign_token,
+        ),
+        (mac_args.to_vec(), &mac_token),
+        (
+            vec![
+                "verify-mac",
+                "--key-id",
+                &mac,
+                "--message",
+                message,
+                "--mac",
+                &tag,
+                "--mac-algorithm",
+                "HMAC_SHA_256",
+            ],
+            &mac_token,
+        ),
+    ];
+    for (command, spec_flag, spec) in [
+        ("generate-data-key", "--key-spec", "AES_256"),
+        (
+            "generate-data-key-without-plaintext",
+            "--key-spec",
+            "AES_256",
+        ),
+        ("generate-data-key-pair", "--key-pair-spec", "ECC_NIST_P256"),
+        (
+            "generate-data-key-pair-without-plaintext",
+            "--key-pair-spec",
+            "ECC_NIST_P256",
+        ),
+    ] {
+        commands.push((vec![command, "--key-id", &sym, spec_flag, spec], &sym_token));
+    }
+    for (command, token) in commands {
+        let with = |token: &str| {
+            let mut a = vec!["--principal", APP];
+            a.extend_from_slice(&command);
+            a.extend_from_slice(&["--grant-tokens", token]);
+            a.into_iter().map(String::from).collect::<Vec<_>>()
+        };
+        let args = with(token);
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        ok(&ks, &argv);
+        let bad = with("bogus");
+        let argv: Vec<&str> = bad.iter().map(String::as_str).collect();
+        fails(&ks, &argv, "InvalidGrantTokenException");
+    }
+}
