@@ -84,6 +84,16 @@ pub fn read_export(infile: &std::path::Path) -> Result<Vec<u8>, Error> {
 
 /// A blob parameter: `fileb://path` (raw bytes), `file://path` (the file's
 /// bytes) or base64 text, as the AWS CLI v2 reads blobs.
+///
+/// Base64 text may be wrapped: ASCII white space (space, tab, line feed,
+/// form feed, carriage return) anywhere in it is dropped, so `"$(base64
+/// file)"` (a line end every 76 characters) is read. Any other character
+/// outside the standard alphabet and its padding is refused, as are
+/// missing padding and nonzero unused bits (one spelling per value). AWS
+/// CLI v2 decodes with Python's `base64.b64decode(value)`, whose default
+/// (`validate=False`) drops every character outside the alphabet (`aGk=!`
+/// reads as `aGk=`); Strongroom drops only white space, so a mistyped
+/// value is refused rather than read as other bytes.
 pub fn parse_blob(s: &str) -> Result<Vec<u8>, Error> {
     if let Some(p) = s
         .strip_prefix("fileb://")
@@ -91,8 +101,10 @@ pub fn parse_blob(s: &str) -> Result<Vec<u8>, Error> {
     {
         return read_option_file(p.as_ref());
     }
+    let compact: zeroize::Zeroizing<String> =
+        zeroize::Zeroizing::new(s.chars().filter(|c| !c.is_ascii_whitespace()).collect());
     STANDARD
-        .decode(s.trim())
+        .decode(compact.as_bytes())
         .map_err(|_| Error::validation("expected fileb://PATH, file://PATH or base64 text"))
 }
 
@@ -444,6 +456,44 @@ mod tests {
         );
     }
 
+    /// Wrapped base64 (`base64` wraps at 76 columns, `"$(base64 file)"`
+    /// keeps the line ends) is read; characters other than ASCII white
+    /// space outside the alphabet are still refused.
+    #[test]
+    fn base64_blobs_may_be_wrapped_with_white_space() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let encoded = STANDARD.encode(&bytes);
+        let wrapped: Vec<&str> = encoded
+            .as_bytes()
+            .chunks(76)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        for text in [
+            wrapped.join("\n"),
+            wrapped.join("\r\n") + "\n",
+            format!(" {}\t", wrapped.join(" \x0c")),
+        ] {
+            assert_eq!(parse_blob(&text).unwrap(), bytes, "{text:?}");
+        }
+        assert_eq!(parse_blob("aG\nk=").unwrap(), b"hi");
+        for bad in [
+            "aGk=!",
+            "aG-k=",
+            "aGk",
+            "aGl=",
+            "aGk=\u{a0}",
+            "aGk=\x0b",
+            "a\u{3000}Gk=",
+        ] {
+            let e = parse_blob(bad).unwrap_err();
+            assert_eq!(
+                e.kind(),
+                strongroom::ErrorKind::ValidationException,
+                "{bad:?}"
+            );
+        }
+    }
+
     /// Both spellings of a context with an empty key build the same context
     /// (encryption then refuses it, decryption of an older blob accepts it).
     #[test]
@@ -518,12 +568,13 @@ mod fuzz {
         }
 
         /// Blobs that are not `file://` or `fileb://` names: base64 with
-        /// one spelling per value.
+        /// one spelling per value once ASCII white space is dropped.
         #[test]
-        fn blobs(text in "\\PC{0,40}|[A-Za-z0-9+/=]{0,40}") {
+        fn blobs(text in "\\PC{0,40}|[A-Za-z0-9+/=]{0,40}|[A-Za-z0-9+/= \t\n\r]{0,40}") {
             prop_assume!(!text.starts_with("file://") && !text.starts_with("fileb://"));
             if let Some(b) = refused(parse_blob(&text))? {
-                prop_assert_eq!(STANDARD.encode(b), text.trim());
+                let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+                prop_assert_eq!(STANDARD.encode(b), compact);
             }
         }
 

@@ -20,6 +20,14 @@ fn setup() -> (tempfile::TempDir, PathBuf) {
     (dir, ks)
 }
 
+/// The `KeyId` of a `create-key` response.
+fn key_id(created: &serde_json::Value) -> String {
+    created["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 /// Asserts that `out` failed with ValidationException naming `name`,
 /// saying `text`, and printed nothing on stdout.
 #[track_caller]
@@ -147,10 +155,7 @@ fn serve_checks_its_files_before_it_says_it_listens() {
 #[test]
 fn tags_with_a_repeated_or_unknown_field_are_refused() {
     let (_dir, ks) = setup();
-    let key = ok(&ks, &["create-key"])["KeyMetadata"]["KeyId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let key = key_id(&ok(&ks, &["create-key"]));
     for tags in [
         "TagKey=env,TagValue=prod,TagKey=team",
         "TagKey=a,TagValue=1,TagValue=2",
@@ -180,10 +185,7 @@ fn grant_tokens_are_taken_by_every_operation_that_has_them() {
     let create = |args: &[&str]| {
         let mut a = vec!["create-key"];
         a.extend_from_slice(args);
-        ok(&ks, &a)["KeyMetadata"]["KeyId"]
-            .as_str()
-            .unwrap()
-            .to_string()
+        key_id(&ok(&ks, &a))
     };
     let grant = |key: &str, ops: &[&str]| {
         let mut a = vec![
@@ -302,4 +304,34 @@ fn grant_tokens_are_taken_by_every_operation_that_has_them() {
         let argv: Vec<&str> = bad.iter().map(String::as_str).collect();
         fails(&ks, &argv, "InvalidGrantTokenException");
     }
+}
+
+/// A blob argument in wrapped base64 (`"$(base64 file)"`: a line end every
+/// 76 characters) is read, as AWS CLI v2 reads it; any other character
+/// outside the alphabet is still refused.
+#[test]
+fn wrapped_base64_blobs_are_read() {
+    let (_dir, ks) = setup();
+    let key = key_id(&ok(&ks, &["create-key"]));
+    let blob = ok(
+        &ks,
+        &["encrypt", "--key-id", &key, "--plaintext", "aGVsbG8="],
+    )["CiphertextBlob"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(blob.len() > 76);
+    let wrapped: Vec<&str> = blob
+        .as_bytes()
+        .chunks(76)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    let wrapped = wrapped.join("\n") + "\n";
+    let plain = ok(&ks, &["decrypt", "--ciphertext-blob", &wrapped]);
+    assert_eq!(plain["Plaintext"], "aGVsbG8=");
+    fails(
+        &ks,
+        &["decrypt", "--ciphertext-blob", &format!("{blob}!")],
+        "ValidationException",
+    );
 }
