@@ -104,10 +104,16 @@ struct Cli {
     /// waits for the rotation before it exits.
     #[arg(long, global = true, value_name = "BYTES")]
     audit_rotate_bytes: Option<u64>,
-    /// Output format of responses: `json` (default) or `text`. For
-    /// `encrypt-file` / `decrypt-file`: the output file, `-` for stdout.
+    /// Output format of responses: `json` (default) or `text`; any other
+    /// value is a usage error (exit 2). For `encrypt-file` / `decrypt-file`:
+    /// the output file, `-` for stdout.
     #[arg(short = 'o', long, global = true)]
     output: Option<String>,
+    /// `--output` read as the response format (checked in `main`, where
+    /// any other value is a usage error), for the commands other than
+    /// `encrypt-file` and `decrypt-file`.
+    #[arg(skip)]
+    format: Option<OutputFormat>,
     /// The principal (ARN) to act as; default the keystore's administrator.
     #[arg(long, global = true, env = "STRONGROOM_PRINCIPAL")]
     principal: Option<String>,
@@ -158,14 +164,27 @@ struct Paging {
     marker: Option<String>,
 }
 
+/// `--outfile`; each command gives its help ([`outfile_help`]) with
+/// `mut_arg`, naming the field it writes.
 #[derive(Args, Debug)]
 struct OutFile {
-    /// Write the raw bytes of the main binary field (Plaintext or
-    /// CiphertextBlob) to this file, or to stdout for `-` (then no JSON is
-    /// printed). A secret (Plaintext, SharedSecret) written to a file is
-    /// created with mode 0600 and left out of the JSON response.
     #[arg(long)]
     outfile: Option<PathBuf>,
+}
+
+/// The help of a command's `--outfile`, which writes the raw bytes of
+/// `field` (a secret's file has mode 0600 and the field is left out of the
+/// JSON response; another's JSON keeps it, in base64).
+fn outfile_help(field: &str, secret: bool) -> String {
+    let file = if secret {
+        "created with mode 0600; the field is then left out of the JSON response"
+    } else {
+        "the JSON response still has the field, in base64"
+    };
+    format!(
+        "Write the raw bytes of {field} to this file ({file}), or to stdout for `-` \
+         (then no JSON is printed)"
+    )
 }
 
 #[derive(Subcommand, Debug)]
@@ -333,6 +352,7 @@ enum Command {
         paging: Paging,
     },
     /// Encrypt (up to 4096 bytes).
+    #[command(mut_arg("outfile", |a| a.help(outfile_help("CiphertextBlob", false))))]
     Encrypt {
         #[command(flatten)]
         key: AnyKeyIdArg,
@@ -350,6 +370,7 @@ enum Command {
         out: OutFile,
     },
     /// Decrypt.
+    #[command(mut_arg("outfile", |a| a.help(outfile_help("Plaintext", true))))]
     Decrypt {
         /// `fileb://path` or base64.
         #[arg(long)]
@@ -366,6 +387,7 @@ enum Command {
         out: OutFile,
     },
     /// ReEncrypt.
+    #[command(mut_arg("outfile", |a| a.help(outfile_help("CiphertextBlob", false))))]
     ReEncrypt {
         #[arg(long)]
         ciphertext_blob: String,
@@ -389,12 +411,15 @@ enum Command {
         out: OutFile,
     },
     /// GenerateDataKey.
+    #[command(mut_arg("outfile", |a| a.help(outfile_help("Plaintext (the data key)", true))))]
     GenerateDataKey(DataKeyArgs),
     /// GenerateDataKeyWithoutPlaintext.
+    #[command(mut_arg("outfile", |a| a.help(outfile_help("CiphertextBlob (the encrypted data key)", false))))]
     GenerateDataKeyWithoutPlaintext(DataKeyArgs),
     /// Serve the keystore over the AWS KMS JSON protocol (see strongroom-server).
     Serve(strongroom_server::cli::ServeArgs),
     /// Sign (RSA or ECC SIGN_VERIFY key).
+    #[command(mut_arg("outfile", |a| a.help(outfile_help("Signature", false))))]
     Sign {
         #[command(flatten)]
         key: AnyKeyIdArg,
@@ -407,7 +432,6 @@ enum Command {
         signing_algorithm: SigningAlgorithm,
         #[command(flatten)]
         tokens: GrantTokens,
-        /// Write the raw signature to this file.
         #[command(flatten)]
         out: OutFile,
     },
@@ -428,12 +452,16 @@ enum Command {
         tokens: GrantTokens,
     },
     /// GetPublicKey.
+    #[command(mut_arg("outfile", |a| a.help(
+        "Write the public key to this file: DER SubjectPublicKeyInfo, or PEM with --pem \
+         (the JSON response still has PublicKey, DER in base64), or to stdout for `-` \
+         (then no JSON is printed)"
+    )))]
     GetPublicKey {
         #[command(flatten)]
         key: AnyKeyIdArg,
         #[command(flatten)]
         tokens: GrantTokens,
-        /// Write the public key to this file (DER SubjectPublicKeyInfo, or PEM with --pem).
         #[command(flatten)]
         out: OutFile,
         /// Write --outfile as PEM ("-----BEGIN PUBLIC KEY-----"), as OpenSSL reads it.
@@ -441,6 +469,7 @@ enum Command {
         pem: bool,
     },
     /// DeriveSharedSecret (ECDH with a NIST ECC KEY_AGREEMENT key).
+    #[command(mut_arg("outfile", |a| a.help(outfile_help("SharedSecret", true))))]
     DeriveSharedSecret {
         #[command(flatten)]
         key: AnyKeyIdArg,
@@ -457,11 +486,11 @@ enum Command {
         recipient: Option<String>,
         #[command(flatten)]
         tokens: GrantTokens,
-        /// Write the raw shared secret to this file.
         #[command(flatten)]
         out: OutFile,
     },
     /// GenerateMac (HMAC key).
+    #[command(mut_arg("outfile", |a| a.help(outfile_help("Mac", false))))]
     GenerateMac {
         #[command(flatten)]
         key: AnyKeyIdArg,
@@ -472,7 +501,6 @@ enum Command {
         mac_algorithm: MacAlgorithm,
         #[command(flatten)]
         tokens: GrantTokens,
-        /// Write the raw MAC to this file.
         #[command(flatten)]
         out: OutFile,
     },
@@ -542,6 +570,7 @@ enum Command {
     /// fully authenticated) or `-o -`; or `--show-header`.
     DecryptFile(envelope_cmd::DecryptFileArgs),
     /// GenerateRandom.
+    #[command(mut_arg("outfile", |a| a.help(outfile_help("Plaintext (the random bytes)", true))))]
     GenerateRandom {
         /// 1-1024.
         #[arg(long)]
@@ -728,7 +757,6 @@ struct DataKeyArgs {
     encryption_context: Option<String>,
     #[command(flatten)]
     tokens: GrantTokens,
-    /// For generate-data-key: the plaintext data key; for -without-plaintext: the blob.
     #[command(flatten)]
     out: OutFile,
     /// Also write the encrypted data key (CiphertextBlob) raw to this file.
@@ -888,6 +916,7 @@ fn main() -> ExitCode {
     };
     cli.root_key_file_on_command_line =
         matches.value_source("root_key_file") == Some(ValueSource::CommandLine);
+    cli.format = output_format(&cli).unwrap_or_else(|e| e.exit());
     catch_file_size_limit();
     match run(&cli) {
         // The reader of stdout went away: quiet, as a process killed by SIGPIPE.
@@ -1175,12 +1204,32 @@ fn output_files(c: &Command) -> Vec<(&Path, &'static str)> {
         .collect()
 }
 
-/// The response format from `--output` (`json` or `text`).
-fn output_format(cli: &Cli) -> Result<OutputFormat, Error> {
+/// The response format from `--output` (`json` or `text`, in any case);
+/// `None` for `encrypt-file` and `decrypt-file`, where `--output` names the
+/// output file.
+///
+/// # Errors
+/// A usage error (clap's, exit status 2, as for any other malformed
+/// argument) for another value: `--output` cannot be a clap value enum
+/// itself, being a file name for those two commands.
+fn output_format(cli: &Cli) -> Result<Option<OutputFormat>, clap::Error> {
+    if matches!(
+        cli.command,
+        Command::EncryptFile(_) | Command::DecryptFile(_)
+    ) {
+        return Ok(None);
+    }
     match cli.output.as_deref() {
-        None => Ok(OutputFormat::Json),
-        Some(s) => OutputFormat::from_str(s, true)
-            .map_err(|_| Error::validation(format!("--output must be json or text, not '{s}'"))),
+        None => Ok(Some(OutputFormat::Json)),
+        Some(s) => OutputFormat::from_str(s, true).map(Some).map_err(|_| {
+            Cli::command().error(
+                clap::error::ErrorKind::InvalidValue,
+                format!(
+                    "invalid value '{s}' for '--output <OUTPUT>'\n  [possible values: json, text] \
+                     (a file name only for encrypt-file and decrypt-file)"
+                ),
+            )
+        }),
     }
 }
 
@@ -1249,7 +1298,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
         }
         _ => {}
     }
-    let format = output_format(cli)?;
+    let format = cli.format.unwrap_or(OutputFormat::Json);
     let print = |v: &dyn erased::Value| output::print(format, &v.json());
     // A secret written to a file is left out of the JSON response.
     let print_without = |v: &dyn erased::Value, field: &str, written: &Option<PathBuf>| {

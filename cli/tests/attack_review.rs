@@ -335,3 +335,123 @@ fn wrapped_base64_blobs_are_read() {
         "ValidationException",
     );
 }
+
+/// A malformed `--output` is a usage error (exit 2) like any other
+/// malformed argument (`--output yaml` was ValidationException, exit 1),
+/// except for `encrypt-file` / `decrypt-file`, where it names the file.
+#[test]
+fn a_malformed_output_format_is_a_usage_error() {
+    let (dir, ks) = setup();
+    for args in [
+        &["--output", "yaml", "list-keys"][..],
+        &["list-keys", "-o", "yaml"],
+        &[
+            "generate-random",
+            "--number-of-bytes",
+            "4",
+            "--output",
+            "xml",
+        ],
+    ] {
+        let out = run(&ks, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert!(err.contains("[possible values: json, text]"), "{err}");
+    }
+    assert!(ok(&ks, &["--output", "JSON", "list-keys"])["Keys"].is_array());
+    let key = key_id(&ok(&ks, &["create-key"]));
+    let input = dir.path().join("in");
+    std::fs::write(&input, b"x").unwrap();
+    let yaml = dir.path().join("yaml");
+    let out = run(
+        &ks,
+        &[
+            "--output",
+            s(&yaml),
+            "encrypt-file",
+            "-i",
+            s(&input),
+            "--key-id",
+            &key,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(yaml.exists());
+}
+
+/// `--max-encrypted-data-keys 0` says what leaving the option out means
+/// for each command: no limit for encrypt-file, the default of 10 for
+/// decrypt-file (both said "leave it out for no limit").
+#[test]
+fn a_zero_edk_limit_says_what_leaving_it_out_means() {
+    let (dir, ks) = setup();
+    let input = dir.path().join("in");
+    std::fs::write(&input, b"x").unwrap();
+    let out_file = dir.path().join("out");
+    for (command, says, not) in [
+        ("encrypt-file", "leave it out for no limit", "default"),
+        (
+            "decrypt-file",
+            "leave it out for the default of 10",
+            "no limit",
+        ),
+    ] {
+        let out = fails(
+            &ks,
+            &[
+                "-o",
+                s(&out_file),
+                command,
+                "-i",
+                s(&input),
+                "--max-encrypted-data-keys",
+                "0",
+            ],
+            "ValidationException",
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("the limit on encrypted data keys cannot be less than 1")
+                && err.contains(says)
+                && !err.contains(not),
+            "{command}: {err}"
+        );
+    }
+}
+
+/// Each command's `--outfile` help names the field it writes (every one
+/// said "the main binary field (Plaintext or CiphertextBlob)").
+#[test]
+fn outfile_help_names_each_commands_field() {
+    let (_dir, ks) = setup();
+    for (command, field) in [
+        ("sign", "Signature"),
+        ("generate-mac", "Mac"),
+        ("get-public-key", "DER SubjectPublicKeyInfo"),
+        ("generate-random", "Plaintext (the random bytes)"),
+        ("derive-shared-secret", "SharedSecret"),
+        ("generate-data-key", "Plaintext (the data key)"),
+        ("generate-data-key-without-plaintext", "CiphertextBlob"),
+        ("encrypt", "CiphertextBlob"),
+        ("re-encrypt", "CiphertextBlob"),
+        ("decrypt", "Plaintext"),
+    ] {
+        let out = run(&ks, &[command, "--help"]);
+        assert!(out.status.success());
+        let help = String::from_utf8_lossy(&out.stdout);
+        let outfile = help
+            .split("--outfile <OUTFILE>")
+            .nth(1)
+            .and_then(|h| h.split("\n      -").next())
+            .unwrap_or_default();
+        assert!(
+            outfile.contains(field) && !outfile.contains("Plaintext or CiphertextBlob"),
+            "{command}: {outfile}"
+        );
+    }
+}
