@@ -217,6 +217,9 @@ enum Command {
     /// with --anchor, a new anchor file (which must not exist) of the
     /// imported state.
     ImportKeystore {
+        /// The sealed export (`export-keystore`'s output), or `-` for
+        /// standard input; at most 1 GiB, and refused at its first bytes
+        /// when they are not an export's (ValidationException naming it).
         #[arg(long)]
         infile: PathBuf,
     },

@@ -20,6 +20,7 @@ pub struct ServeArgs {
     /// `{"credentials":[{"access_key_id":..,"secret_access_key":..,"principal":"arn:aws:iam::..."}]}`;
     /// an entry with `"session_token"` requires that token (signed) in `X-Amz-Security-Token`.
     /// Read strictly: an unknown field or an access key ID given twice stops the server.
+    /// At most 1 MiB, as each TLS file.
     #[arg(
         long,
         env = "STRONGROOM_CREDENTIALS_FILE",
