@@ -11,7 +11,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 use strongroom::core::envelope::{
-    CommitmentPolicy, DecryptOptions, EncryptOptions, Keyring, MultiKeyring, RawAesKeyring,
+    check_max_encrypted_data_keys as check_max_edks, CommitmentPolicy, DecryptOptions,
+    EncryptOptions, Keyring, MultiKeyring, RawAesKeyring,
 };
 use strongroom::envelope::{self as env, header_json, EnvelopeSummary, KmsKeyring};
 use strongroom::{Error, Keystore};
@@ -283,8 +284,21 @@ fn to_stdout<T>(f: impl FnOnce(&mut dyn Write) -> Result<T, Error>) -> Result<Op
     }
 }
 
+/// Refuses `--max-encrypted-data-keys 0` before any input is read or KMS
+/// called, saying what leaving the option out means for this command
+/// (`if_left_out`): the library's message cannot, the default differing.
+fn check_max_encrypted_data_keys(max: Option<u16>, if_left_out: &str) -> Result<(), Error> {
+    check_max_edks(max).map_err(|_| {
+        Error::validation(format!(
+            "the limit on encrypted data keys cannot be less than 1: \
+             --max-encrypted-data-keys is 1 to 65535, or leave it out for {if_left_out}"
+        ))
+    })
+}
+
 /// `encrypt-file`.
 pub fn encrypt_file(ctx: &Ctx<'_>, a: &EncryptFileArgs) -> Result<(), Error> {
+    check_max_encrypted_data_keys(a.max_encrypted_data_keys, "no limit")?;
     let out = output_path(ctx)?;
     let keyring = keyring(ctx, &a.key_id, &a.grant_tokens, &a.raw, false)?;
     let context = a
@@ -323,6 +337,10 @@ pub fn encrypt_file(ctx: &Ctx<'_>, a: &EncryptFileArgs) -> Result<(), Error> {
 
 /// `decrypt-file`.
 pub fn decrypt_file(ctx: &Ctx<'_>, a: &DecryptFileArgs) -> Result<(), Error> {
+    check_max_encrypted_data_keys(
+        a.max_encrypted_data_keys,
+        "the default of 10 (65535 accepts any message)",
+    )?;
     let mut options = DecryptOptions {
         commitment_policy: parse_policy(&a.commitment_policy)?,
         max_encrypted_data_keys: a

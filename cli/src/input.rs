@@ -14,39 +14,86 @@ use strongroom::{EncryptionContext, Error};
 /// read into memory until the process or the machine runs out.
 pub const MAX_OPTION_FILE: usize = 1 << 20;
 
-/// The bytes of the file at `path`, at most [`MAX_OPTION_FILE`].
+/// The bytes of the file at `path`, at most [`MAX_OPTION_FILE`] (the
+/// server's capped reader, shared with `serve`'s files).
 ///
 /// # Errors
 /// `ValidationException` naming the file when it cannot be read or is
 /// longer.
 pub fn read_option_file(path: &std::path::Path) -> Result<Vec<u8>, Error> {
+    strongroom_server::files::read_file_capped(
+        path,
+        MAX_OPTION_FILE,
+        "more than any KMS parameter takes",
+    )
+}
+
+/// The most bytes `import-keystore --infile` reads: 1 GiB. A sealed export
+/// (docs/FORMAT.md, "Sealed keystore export") holds every record of the
+/// keystore and is imported from memory whole; a symmetric key with its
+/// default policy takes about 780 bytes of it, so a keystore at AWS KMS's
+/// default quota of 100,000 keys per account and Region exports to about
+/// 75 MiB, and 1 GiB leaves room for keys with long policies, tags, many
+/// rotations or grants. Past it the input is taken for a file named by
+/// mistake or an endless stream, refused before memory runs out.
+pub const MAX_EXPORT_FILE: usize = 1 << 30;
+
+/// The sealed export at `infile` (`-`: standard input), at most
+/// [`MAX_EXPORT_FILE`] bytes. An input that does not start with the
+/// export's magic (`SRKX`) is refused once its first four bytes are read,
+/// so that a device (`/dev/zero`) or another file is not read further.
+///
+/// # Errors
+/// `ValidationException` naming the input when it is missing, cannot be
+/// read (a directory), is longer than [`MAX_EXPORT_FILE`] or is not an
+/// export.
+pub fn read_export(infile: &std::path::Path) -> Result<Vec<u8>, Error> {
     use std::io::Read;
-    let cannot =
-        |e: std::io::Error| Error::validation(format!("cannot read {}: {e}", path.display()));
-    let f = std::fs::File::open(path).map_err(cannot)?;
-    // Sized from the file's length, so that a secret (a raw AES key file)
-    // is read into one buffer, not also into the freed ones a growing
-    // vector leaves behind.
-    let len = f.metadata().map_or(0, |m| m.len());
-    let cap = usize::try_from(len)
-        .unwrap_or(usize::MAX)
-        .min(MAX_OPTION_FILE)
-        + 1;
-    let mut bytes = Vec::with_capacity(cap);
-    f.take(MAX_OPTION_FILE as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
-    if bytes.len() > MAX_OPTION_FILE {
+    let (mut reader, name, len): (Box<dyn Read>, String, u64) = if infile.as_os_str() == "-" {
+        (
+            Box::new(std::io::stdin().lock()),
+            "standard input".into(),
+            0,
+        )
+    } else {
+        let name = infile.display().to_string();
+        let f = std::fs::File::open(infile)
+            .map_err(|e| Error::validation(format!("cannot read {name}: {e}")))?;
+        let len = f.metadata().map_or(0, |m| m.len());
+        (Box::new(f), name, len)
+    };
+    let magic = strongroom::core::export::MAGIC;
+    let mut head = Vec::with_capacity(magic.len());
+    (&mut reader)
+        .take(magic.len() as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| Error::validation(format!("cannot read {name}: {e}")))?;
+    if head.len() == magic.len() && head != magic {
         return Err(Error::validation(format!(
-            "cannot read {}: it is longer than {MAX_OPTION_FILE} bytes, more than any KMS parameter takes",
-            path.display()
+            "{name} is not a sealed keystore export (export-keystore writes one; it starts with \"SRKX\")"
         )));
     }
-    Ok(bytes)
+    strongroom_server::files::read_capped(
+        head.as_slice().chain(reader),
+        &name,
+        len,
+        MAX_EXPORT_FILE,
+        "more than a sealed keystore export of this build holds",
+    )
 }
 
 /// A blob parameter: `fileb://path` (raw bytes), `file://path` (the file's
 /// bytes) or base64 text, as the AWS CLI v2 reads blobs.
+///
+/// Base64 text may be wrapped: ASCII white space (space, tab, line feed,
+/// form feed, carriage return) anywhere in it is dropped, so `"$(base64
+/// file)"` (a line end every 76 characters) is read. Any other character
+/// outside the standard alphabet and its padding is refused, as are
+/// missing padding and nonzero unused bits (one spelling per value). AWS
+/// CLI v2 decodes with Python's `base64.b64decode(value)`, whose default
+/// (`validate=False`) drops every character outside the alphabet (`aGk=!`
+/// reads as `aGk=`); Strongroom drops only white space, so a mistyped
+/// value is refused rather than read as other bytes.
 pub fn parse_blob(s: &str) -> Result<Vec<u8>, Error> {
     if let Some(p) = s
         .strip_prefix("fileb://")
@@ -54,8 +101,10 @@ pub fn parse_blob(s: &str) -> Result<Vec<u8>, Error> {
     {
         return read_option_file(p.as_ref());
     }
+    let compact: zeroize::Zeroizing<String> =
+        zeroize::Zeroizing::new(s.chars().filter(|c| !c.is_ascii_whitespace()).collect());
     STANDARD
-        .decode(s.trim())
+        .decode(compact.as_bytes())
         .map_err(|_| Error::validation("expected fileb://PATH, file://PATH or base64 text"))
 }
 
@@ -68,14 +117,23 @@ pub fn parse_context(s: &str) -> Result<EncryptionContext, Error> {
             .map_err(|e| Error::validation(format!("encryption context: {e}")))?;
         return Ok(EncryptionContext(map));
     }
-    let mut pairs = Vec::new();
-    for item in t.split(',').filter(|p| !p.is_empty()) {
-        let (k, v) = item.split_once('=').ok_or_else(|| {
-            Error::validation(format!("encryption context entry '{item}' is not k=v"))
-        })?;
-        pairs.push((k.to_string(), v.to_string()));
-    }
-    EncryptionContext::from_pairs(pairs)
+    EncryptionContext::from_pairs(shorthand_pairs(t, "encryption context entry")?)
+}
+
+/// The `k=v` pairs of the shorthand `k=v,k2=v2` (empty entries skipped),
+/// in order; repeats are left to the caller.
+///
+/// # Errors
+/// `ValidationException` naming the entry (`what` says of what) that has
+/// no `=`.
+fn shorthand_pairs<'a>(t: &'a str, what: &str) -> Result<Vec<(&'a str, &'a str)>, Error> {
+    t.split(',')
+        .filter(|p| !p.is_empty())
+        .map(|item| {
+            item.split_once('=')
+                .ok_or_else(|| Error::validation(format!("{what} '{item}' is not k=v")))
+        })
+        .collect()
 }
 
 /// Refuses JSON in which an object names a member twice (`{"a":"1","a":"2"}`):
@@ -85,33 +143,64 @@ fn unique_members(json: &str) -> Result<(), serde_json::Error> {
     strongroom_server::wire::check_no_duplicate_members(json.as_bytes())
 }
 
-/// Tags: each value `TagKey=k,TagValue=v`, or one JSON list of `{TagKey, TagValue}`.
+/// One tag of the JSON form: exactly `TagKey` and `TagValue` (an unknown
+/// member, a misspelt `TagValu`, is refused rather than dropped).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonTag {
+    #[serde(rename = "TagKey")]
+    key: String,
+    #[serde(rename = "TagValue")]
+    value: String,
+}
+
+/// Tags: each value `TagKey=k,TagValue=v` (`TagValue` may be left out: the
+/// empty value), or one JSON list of `{"TagKey": k, "TagValue": v}`.
+///
+/// # Errors
+/// `ValidationException` for a shorthand tag with another field, a field
+/// given twice (`TagKey=a,TagValue=1,TagValue=2`: the second was kept; a
+/// second `TagKey` named a second tag whose value was lost) or no
+/// `TagKey`; for JSON that does not parse as such a list, with a member
+/// other than `TagKey` and `TagValue`, or with a member repeated.
 pub fn parse_tags(values: &[String]) -> Result<Vec<Tag>, Error> {
     let mut tags = Vec::new();
     for v in values {
         let t = v.trim();
         if t.starts_with('[') {
-            let list: Vec<Tag> =
-                serde_json::from_str(t).map_err(|e| Error::validation(format!("tags: {e}")))?;
-            tags.extend(list);
+            let list: Vec<JsonTag> = unique_members(t)
+                .and_then(|()| serde_json::from_str(t))
+                .map_err(|e| Error::validation(format!("tags: {e}")))?;
+            tags.extend(list.into_iter().map(|j| Tag {
+                tag_key: j.key,
+                tag_value: j.value,
+            }));
             continue;
         }
-        let (mut key, mut value) = (None, String::new());
-        for part in t.split(',') {
-            match part.split_once('=') {
-                Some(("TagKey", k)) => key = Some(k.to_string()),
-                Some(("TagValue", val)) => value = val.to_string(),
+        let (mut key, mut value) = (None, None);
+        let pairs = shorthand_pairs(t, "tag")
+            .map_err(|_| Error::validation(format!("tag '{t}' is not TagKey=k,TagValue=v")))?;
+        for (name, val) in pairs {
+            let slot = match name {
+                "TagKey" => &mut key,
+                "TagValue" => &mut value,
                 _ => {
                     return Err(Error::validation(format!(
                         "tag '{t}' is not TagKey=k,TagValue=v"
                     )))
                 }
+            };
+            if slot.replace(val).is_some() {
+                return Err(Error::validation(format!(
+                    "tag '{t}': {name} is given more than once (give each tag as its own \
+                     TagKey=k,TagValue=v value)"
+                )));
             }
         }
         let tag_key = key.ok_or_else(|| Error::validation(format!("tag '{t}' has no TagKey")))?;
         tags.push(Tag {
-            tag_key,
-            tag_value: value,
+            tag_key: tag_key.to_string(),
+            tag_value: value.unwrap_or_default().to_string(),
         });
     }
     Ok(tags)
@@ -329,6 +418,82 @@ mod tests {
         assert!(c.encryption_context_equals.is_some() && c.encryption_context_subset.is_some());
     }
 
+    /// A tag field given twice in the shorthand, and a JSON member other
+    /// than `TagKey` and `TagValue` or given twice, are refused (the
+    /// shorthand kept the last value, or took a second `TagKey` as the
+    /// only key; JSON dropped `TagValu`).
+    #[test]
+    fn a_repeated_or_unknown_tag_field_is_refused() {
+        for bad in [
+            "TagKey=env,TagValue=prod,TagKey=team",
+            "TagKey=a,TagValue=1,TagValue=2",
+            "TagKey=a,TagKey=a",
+            "TagKey=a,Value=1",
+            "TagValue=1",
+            r#"[{"TagKey":"owner","TagValue":"x","TagValu":"typo"}]"#,
+            r#"[{"TagKey":"owner","TagValue":"x","TagValue":"y"}]"#,
+            r#"[{"TagKey":"owner"}]"#,
+        ] {
+            let e = parse_tags(&[bad.to_string()]).unwrap_err();
+            assert_eq!(
+                e.kind(),
+                strongroom::ErrorKind::ValidationException,
+                "{bad}"
+            );
+        }
+        let tag = |k: &str, v: &str| Tag {
+            tag_key: k.into(),
+            tag_value: v.into(),
+        };
+        assert_eq!(
+            parse_tags(&[
+                "TagKey=env,TagValue=prod".into(),
+                "TagKey=team".into(),
+                r#"[{"TagKey":"owner","TagValue":"x"}]"#.into(),
+            ])
+            .unwrap(),
+            [tag("env", "prod"), tag("team", ""), tag("owner", "x")]
+        );
+    }
+
+    /// Wrapped base64 (`base64` wraps at 76 columns, `"$(base64 file)"`
+    /// keeps the line ends) is read; characters other than ASCII white
+    /// space outside the alphabet are still refused.
+    #[test]
+    fn base64_blobs_may_be_wrapped_with_white_space() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let encoded = STANDARD.encode(&bytes);
+        let wrapped: Vec<&str> = encoded
+            .as_bytes()
+            .chunks(76)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        for text in [
+            wrapped.join("\n"),
+            wrapped.join("\r\n") + "\n",
+            format!(" {}\t", wrapped.join(" \x0c")),
+        ] {
+            assert_eq!(parse_blob(&text).unwrap(), bytes, "{text:?}");
+        }
+        assert_eq!(parse_blob("aG\nk=").unwrap(), b"hi");
+        for bad in [
+            "aGk=!",
+            "aG-k=",
+            "aGk",
+            "aGl=",
+            "aGk=\u{a0}",
+            "aGk=\x0b",
+            "a\u{3000}Gk=",
+        ] {
+            let e = parse_blob(bad).unwrap_err();
+            assert_eq!(
+                e.kind(),
+                strongroom::ErrorKind::ValidationException,
+                "{bad:?}"
+            );
+        }
+    }
+
     /// Both spellings of a context with an empty key build the same context
     /// (encryption then refuses it, decryption of an older blob accepts it).
     #[test]
@@ -403,12 +568,13 @@ mod fuzz {
         }
 
         /// Blobs that are not `file://` or `fileb://` names: base64 with
-        /// one spelling per value.
+        /// one spelling per value once ASCII white space is dropped.
         #[test]
-        fn blobs(text in "\\PC{0,40}|[A-Za-z0-9+/=]{0,40}") {
+        fn blobs(text in "\\PC{0,40}|[A-Za-z0-9+/=]{0,40}|[A-Za-z0-9+/= \t\n\r]{0,40}") {
             prop_assume!(!text.starts_with("file://") && !text.starts_with("fileb://"));
             if let Some(b) = refused(parse_blob(&text))? {
-                prop_assert_eq!(STANDARD.encode(b), text.trim());
+                let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+                prop_assert_eq!(STANDARD.encode(b), compact);
             }
         }
 

@@ -104,10 +104,16 @@ struct Cli {
     /// waits for the rotation before it exits.
     #[arg(long, global = true, value_name = "BYTES")]
     audit_rotate_bytes: Option<u64>,
-    /// Output format of responses: `json` (default) or `text`. For
-    /// `encrypt-file` / `decrypt-file`: the output file, `-` for stdout.
+    /// Output format of responses: `json` (default) or `text`; any other
+    /// value is a usage error (exit 2). For `encrypt-file` / `decrypt-file`:
+    /// the output file, `-` for stdout.
     #[arg(short = 'o', long, global = true)]
     output: Option<String>,
+    /// `--output` read as the response format (checked in `main`, where
+    /// any other value is a usage error), for the commands other than
+    /// `encrypt-file` and `decrypt-file`.
+    #[arg(skip)]
+    format: Option<OutputFormat>,
     /// The principal (ARN) to act as; default the keystore's administrator.
     #[arg(long, global = true, env = "STRONGROOM_PRINCIPAL")]
     principal: Option<String>,
@@ -158,14 +164,27 @@ struct Paging {
     marker: Option<String>,
 }
 
+/// `--outfile`; each command gives its help ([`outfile_help`]) with
+/// `mut_arg`, naming the field it writes.
 #[derive(Args, Debug)]
 struct OutFile {
-    /// Write the raw bytes of the main binary field (Plaintext or
-    /// CiphertextBlob) to this file, or to stdout for `-` (then no JSON is
-    /// printed). A secret (Plaintext, SharedSecret) written to a file is
-    /// created with mode 0600 and left out of the JSON response.
     #[arg(long)]
     outfile: Option<PathBuf>,
+}
+
+/// The help of a command's `--outfile`, which writes the raw bytes of
+/// `field` (a secret's file has mode 0600 and the field is left out of the
+/// JSON response; another's JSON keeps it, in base64).
+fn outfile_help(field: &str, secret: bool) -> String {
+    let file = if secret {
+        "created with mode 0600; the field is then left out of the JSON response"
+    } else {
+        "the JSON response still has the field, in base64"
+    };
+    format!(
+        "Write the raw bytes of {field} to this file ({file}), or to stdout for `-` \
+         (then no JSON is printed)"
+    )
 }
 
 #[derive(Subcommand, Debug)]
@@ -198,6 +217,9 @@ enum Command {
     /// with --anchor, a new anchor file (which must not exist) of the
     /// imported state.
     ImportKeystore {
+        /// The sealed export (`export-keystore`'s output), or `-` for
+        /// standard input; at most 1 GiB, and refused at its first bytes
+        /// when they are not an export's (ValidationException naming it).
         #[arg(long)]
         infile: PathBuf,
     },
@@ -333,6 +355,7 @@ enum Command {
         paging: Paging,
     },
     /// Encrypt (up to 4096 bytes).
+    #[command(mut_arg("outfile", |a| a.help(outfile_help("CiphertextBlob", false))))]
     Encrypt {
         #[command(flatten)]
         key: AnyKeyIdArg,
@@ -350,6 +373,7 @@ enum Command {
         out: OutFile,
     },
     /// Decrypt.
+    #[command(mut_arg("outfile", |a| a.help(outfile_help("Plaintext", true))))]
     Decrypt {
         /// `fileb://path` or base64.
         #[arg(long)]
@@ -366,6 +390,7 @@ enum Command {
         out: OutFile,
     },
     /// ReEncrypt.
+    #[command(mut_arg("outfile", |a| a.help(outfile_help("CiphertextBlob", false))))]
     ReEncrypt {
         #[arg(long)]
         ciphertext_blob: String,
@@ -389,12 +414,15 @@ enum Command {
         out: OutFile,
     },
     /// GenerateDataKey.
+    #[command(mut_arg("outfile", |a| a.help(outfile_help("Plaintext (the data key)", true))))]
     GenerateDataKey(DataKeyArgs),
     /// GenerateDataKeyWithoutPlaintext.
+    #[command(mut_arg("outfile", |a| a.help(outfile_help("CiphertextBlob (the encrypted data key)", false))))]
     GenerateDataKeyWithoutPlaintext(DataKeyArgs),
     /// Serve the keystore over the AWS KMS JSON protocol (see strongroom-server).
     Serve(strongroom_server::cli::ServeArgs),
     /// Sign (RSA or ECC SIGN_VERIFY key).
+    #[command(mut_arg("outfile", |a| a.help(outfile_help("Signature", false))))]
     Sign {
         #[command(flatten)]
         key: AnyKeyIdArg,
@@ -405,7 +433,8 @@ enum Command {
         message_type: Option<MessageType>,
         #[arg(long)]
         signing_algorithm: SigningAlgorithm,
-        /// Write the raw signature to this file.
+        #[command(flatten)]
+        tokens: GrantTokens,
         #[command(flatten)]
         out: OutFile,
     },
@@ -422,14 +451,20 @@ enum Command {
         signature: String,
         #[arg(long)]
         signing_algorithm: SigningAlgorithm,
+        #[command(flatten)]
+        tokens: GrantTokens,
     },
     /// GetPublicKey.
+    #[command(mut_arg("outfile", |a| a.help(
+        "Write the public key to this file: DER SubjectPublicKeyInfo, or PEM with --pem \
+         (the JSON response still has PublicKey, DER in base64), or to stdout for `-` \
+         (then no JSON is printed)"
+    )))]
     GetPublicKey {
         #[command(flatten)]
         key: AnyKeyIdArg,
         #[command(flatten)]
         tokens: GrantTokens,
-        /// Write the public key to this file (DER SubjectPublicKeyInfo, or PEM with --pem).
         #[command(flatten)]
         out: OutFile,
         /// Write --outfile as PEM ("-----BEGIN PUBLIC KEY-----"), as OpenSSL reads it.
@@ -437,6 +472,7 @@ enum Command {
         pem: bool,
     },
     /// DeriveSharedSecret (ECDH with a NIST ECC KEY_AGREEMENT key).
+    #[command(mut_arg("outfile", |a| a.help(outfile_help("SharedSecret", true))))]
     DeriveSharedSecret {
         #[command(flatten)]
         key: AnyKeyIdArg,
@@ -453,11 +489,11 @@ enum Command {
         recipient: Option<String>,
         #[command(flatten)]
         tokens: GrantTokens,
-        /// Write the raw shared secret to this file.
         #[command(flatten)]
         out: OutFile,
     },
     /// GenerateMac (HMAC key).
+    #[command(mut_arg("outfile", |a| a.help(outfile_help("Mac", false))))]
     GenerateMac {
         #[command(flatten)]
         key: AnyKeyIdArg,
@@ -466,7 +502,8 @@ enum Command {
         message: String,
         #[arg(long)]
         mac_algorithm: MacAlgorithm,
-        /// Write the raw MAC to this file.
+        #[command(flatten)]
+        tokens: GrantTokens,
         #[command(flatten)]
         out: OutFile,
     },
@@ -481,6 +518,8 @@ enum Command {
         /// `fileb://path` or base64.
         #[arg(long)]
         mac: String,
+        #[command(flatten)]
+        tokens: GrantTokens,
     },
     /// GenerateDataKeyPair.
     GenerateDataKeyPair(DataKeyPairArgs),
@@ -534,6 +573,7 @@ enum Command {
     /// fully authenticated) or `-o -`; or `--show-header`.
     DecryptFile(envelope_cmd::DecryptFileArgs),
     /// GenerateRandom.
+    #[command(mut_arg("outfile", |a| a.help(outfile_help("Plaintext (the random bytes)", true))))]
     GenerateRandom {
         /// 1-1024.
         #[arg(long)]
@@ -718,7 +758,8 @@ struct DataKeyArgs {
     number_of_bytes: Option<u32>,
     #[arg(long)]
     encryption_context: Option<String>,
-    /// For generate-data-key: the plaintext data key; for -without-plaintext: the blob.
+    #[command(flatten)]
+    tokens: GrantTokens,
     #[command(flatten)]
     out: OutFile,
     /// Also write the encrypted data key (CiphertextBlob) raw to this file.
@@ -734,6 +775,8 @@ struct DataKeyPairArgs {
     key_pair_spec: DataKeyPairSpec,
     #[arg(long)]
     encryption_context: Option<String>,
+    #[command(flatten)]
+    tokens: GrantTokens,
     /// Write the public key (DER SubjectPublicKeyInfo) to this file.
     #[arg(long)]
     public_key_outfile: Option<PathBuf>,
@@ -876,6 +919,7 @@ fn main() -> ExitCode {
     };
     cli.root_key_file_on_command_line =
         matches.value_source("root_key_file") == Some(ValueSource::CommandLine);
+    cli.format = output_format(&cli).unwrap_or_else(|e| e.exit());
     catch_file_size_limit();
     match run(&cli) {
         // The reader of stdout went away: quiet, as a process killed by SIGPIPE.
@@ -1164,12 +1208,32 @@ fn output_files(c: &Command) -> Vec<(&Path, &'static str)> {
         .collect()
 }
 
-/// The response format from `--output` (`json` or `text`).
-fn output_format(cli: &Cli) -> Result<OutputFormat, Error> {
+/// The response format from `--output` (`json` or `text`, in any case);
+/// `None` for `encrypt-file` and `decrypt-file`, where `--output` names the
+/// output file.
+///
+/// # Errors
+/// A usage error (clap's, exit status 2, as for any other malformed
+/// argument) for another value: `--output` cannot be a clap value enum
+/// itself, being a file name for those two commands.
+fn output_format(cli: &Cli) -> Result<Option<OutputFormat>, clap::Error> {
+    if matches!(
+        cli.command,
+        Command::EncryptFile(_) | Command::DecryptFile(_)
+    ) {
+        return Ok(None);
+    }
     match cli.output.as_deref() {
-        None => Ok(OutputFormat::Json),
-        Some(s) => OutputFormat::from_str(s, true)
-            .map_err(|_| Error::validation(format!("--output must be json or text, not '{s}'"))),
+        None => Ok(Some(OutputFormat::Json)),
+        Some(s) => OutputFormat::from_str(s, true).map(Some).map_err(|_| {
+            Cli::command().error(
+                clap::error::ErrorKind::InvalidValue,
+                format!(
+                    "invalid value '{s}' for '--output <OUTPUT>'\n  [possible values: json, text] \
+                     (a file name only for encrypt-file and decrypt-file)"
+                ),
+            )
+        }),
     }
 }
 
@@ -1238,7 +1302,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
         }
         _ => {}
     }
-    let format = output_format(cli)?;
+    let format = cli.format.unwrap_or(OutputFormat::Json);
     let print = |v: &dyn erased::Value| output::print(format, &v.json());
     // A secret written to a file is left out of the JSON response.
     let print_without = |v: &dyn erased::Value, field: &str, written: &Option<PathBuf>| {
@@ -1275,8 +1339,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 ),
             ));
         }
-        let bytes = std::fs::read(infile)
-            .map_err(|e| Error::internal(format!("cannot read {}: {e}", infile.display())))?;
+        let bytes = input::read_export(infile)?;
         Keystore::import_sealed_with(&cli.keystore, &bytes, root_source(cli)?, open_options(cli))?;
         return Ok(());
     }
@@ -1321,9 +1384,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Command::ExportKeystore { outfile } => {
             write_secret(&Some(outfile.clone()), &ks.export_sealed()?)
         }
-        Command::Serve(args) => {
-            strongroom_server::cli::serve(ks.clone(), args).map_err(Error::internal)
-        }
+        Command::Serve(args) => strongroom_server::cli::serve(ks.clone(), args),
         Command::CreateKey {
             description,
             key_spec,
@@ -1465,6 +1526,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
             message,
             message_type,
             signing_algorithm,
+            tokens,
             out,
         } => {
             let r = ks.sign(&SignRequest {
@@ -1472,7 +1534,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 message: Secret::new(parse_blob(message)?),
                 message_type: *message_type,
                 signing_algorithm: Some(*signing_algorithm),
-                grant_tokens: Vec::new(),
+                grant_tokens: tokens.grant_tokens.clone(),
             })?;
             write_raw(&out.outfile, &r.signature)?;
             print(&r)
@@ -1483,13 +1545,14 @@ fn run(cli: &Cli) -> Result<(), Error> {
             message_type,
             signature,
             signing_algorithm,
+            tokens,
         } => print(&ks.verify(&VerifyRequest {
             key_id: key.key_id.clone(),
             message: Secret::new(parse_blob(message)?),
             message_type: *message_type,
             signature: parse_blob(signature)?,
             signing_algorithm: Some(*signing_algorithm),
-            grant_tokens: Vec::new(),
+            grant_tokens: tokens.grant_tokens.clone(),
         })?),
         Command::GetPublicKey {
             key,
@@ -1523,13 +1586,14 @@ fn run(cli: &Cli) -> Result<(), Error> {
             key,
             message,
             mac_algorithm,
+            tokens,
             out,
         } => {
             let r = ks.generate_mac(&GenerateMacRequest {
                 key_id: key.key_id.clone(),
                 message: Secret::new(parse_blob(message)?),
                 mac_algorithm: Some(*mac_algorithm),
-                grant_tokens: Vec::new(),
+                grant_tokens: tokens.grant_tokens.clone(),
             })?;
             write_raw(&out.outfile, &r.mac)?;
             print(&r)
@@ -1539,12 +1603,13 @@ fn run(cli: &Cli) -> Result<(), Error> {
             message,
             mac_algorithm,
             mac,
+            tokens,
         } => print(&ks.verify_mac(&VerifyMacRequest {
             key_id: key.key_id.clone(),
             message: Secret::new(parse_blob(message)?),
             mac_algorithm: Some(*mac_algorithm),
             mac: parse_blob(mac)?,
-            grant_tokens: Vec::new(),
+            grant_tokens: tokens.grant_tokens.clone(),
         })?),
         Command::GenerateDataKeyPair(a) => {
             let r = ks.generate_data_key_pair(&data_key_pair_request(a)?)?;
@@ -1895,7 +1960,7 @@ fn data_key_request(a: &DataKeyArgs) -> Result<GenerateDataKeyRequest, Error> {
         key_spec: a.key_spec,
         number_of_bytes: a.number_of_bytes,
         encryption_context: opt_ctx(&a.encryption_context)?,
-        grant_tokens: Vec::new(),
+        grant_tokens: a.tokens.grant_tokens.clone(),
     })
 }
 
@@ -1904,7 +1969,7 @@ fn data_key_pair_request(a: &DataKeyPairArgs) -> Result<GenerateDataKeyPairReque
         key_id: a.key.key_id.clone(),
         key_pair_spec: Some(a.key_pair_spec),
         encryption_context: opt_ctx(&a.encryption_context)?,
-        grant_tokens: Vec::new(),
+        grant_tokens: a.tokens.grant_tokens.clone(),
     })
 }
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use strongroom::Keystore;
+use strongroom::{Error, Keystore};
 
 use crate::{Auth, Credentials, ServerConfig, TlsFiles};
 
@@ -20,6 +20,7 @@ pub struct ServeArgs {
     /// `{"credentials":[{"access_key_id":..,"secret_access_key":..,"principal":"arn:aws:iam::..."}]}`;
     /// an entry with `"session_token"` requires that token (signed) in `X-Amz-Security-Token`.
     /// Read strictly: an unknown field or an access key ID given twice stops the server.
+    /// At most 1 MiB, as each TLS file.
     #[arg(
         long,
         env = "STRONGROOM_CREDENTIALS_FILE",
@@ -64,8 +65,12 @@ pub enum LogFormat {
 /// Runs `strongroom serve` on an opened keystore until SIGTERM or SIGINT.
 ///
 /// # Errors
-/// A message for unreadable credentials or TLS files or an address in use.
-pub fn serve(keystore: Keystore, args: &ServeArgs) -> Result<(), String> {
+/// `ValidationException` naming the credentials or TLS file that is
+/// missing, unreadable, longer than 1 MiB or malformed, for a credentials
+/// file without credentials, or for `--insecure-no-auth` on an address
+/// that is not loopback; `KMSInternalException` for an address in use.
+/// Each before `listening on` is printed.
+pub fn serve(keystore: Keystore, args: &ServeArgs) -> Result<(), strongroom::Error> {
     let builder = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_max_level(args.log_level)
@@ -76,22 +81,27 @@ pub fn serve(keystore: Keystore, args: &ServeArgs) -> Result<(), String> {
     };
     let auth = match (&args.credentials, args.insecure_no_auth) {
         (_, true) if !args.listen.ip().is_loopback() => {
-            return Err(format!(
+            return Err(Error::validation(format!(
                 "--insecure-no-auth serves only loopback addresses, not {}",
                 args.listen
-            ))
+            )))
         }
         (_, true) => Auth::InsecureNoAuth,
         (Some(path), false) => {
             warn_if_readable_by_others(path);
-            let c = Credentials::load(path)?;
+            let c = Credentials::load(path).map_err(Error::validation)?;
             if c.is_empty() {
-                return Err(format!("{}: no credentials", path.display()));
+                return Err(Error::validation(format!(
+                    "{}: no credentials",
+                    path.display()
+                )));
             }
             Auth::SigV4(c)
         }
         (None, false) => {
-            return Err("either --credentials FILE or --insecure-no-auth is required".into())
+            return Err(Error::validation(
+                "either --credentials FILE or --insecure-no-auth is required",
+            ))
         }
     };
     let mut config = ServerConfig::new(auth);

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod files;
 pub mod ops;
 pub mod sigv4;
 pub mod wire;
@@ -421,11 +422,27 @@ fn keystore_for(ks: &Keystore, principal: Option<&str>) -> Keystore {
     }
 }
 
+/// The TLS acceptor of `files`: both read with the options' cap
+/// ([`files::MAX_SERVER_FILE`], 1 MiB), the chain leaf first.
+///
+/// # Errors
+/// A message naming the file that is missing, unreadable, longer than
+/// 1 MiB, holds no certificate or no private key, or does not fit the other.
 fn load_tls(files: &TlsFiles) -> Result<tokio_rustls::TlsAcceptor, String> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
-        .and_then(|it| it.collect::<Result<_, _>>())
+    let read = |path: &std::path::Path| {
+        files::read_file_capped(
+            path,
+            files::MAX_SERVER_FILE,
+            "more than a TLS certificate chain or key takes",
+        )
+        .map(zeroize::Zeroizing::new)
+        .map_err(|e| e.message().to_string())
+    };
+    let cert_pem = read(&files.cert)?;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
+        .collect::<Result<_, _>>()
         .map_err(|e| {
             format!(
                 "cannot read certificates from {}: {e}",
@@ -435,7 +452,8 @@ fn load_tls(files: &TlsFiles) -> Result<tokio_rustls::TlsAcceptor, String> {
     if certs.is_empty() {
         return Err(format!("no certificate in {}", files.cert.display()));
     }
-    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|e| {
+    let key_pem = read(&files.key)?;
+    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
         format!(
             "cannot read the private key from {}: {e}",
             files.key.display()
@@ -464,6 +482,18 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), String> {
     let tls = config.tls.as_ref().map(load_tls).transpose()?;
+    serve_with(keystore, config, tls, listener, shutdown).await;
+    Ok(())
+}
+
+/// [`serve`] with the TLS acceptor already loaded.
+async fn serve_with(
+    keystore: Keystore,
+    config: ServerConfig,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) {
     let state = Arc::new(AppState {
         keystore,
         auth: config.auth,
@@ -543,7 +573,6 @@ pub async fn serve(
         () = graceful.shutdown() => tracing::info!("all connections closed"),
         () = tokio::time::sleep(config.shutdown_grace) => tracing::warn!("grace period over; closing"),
     }
-    Ok(())
 }
 
 /// Resolves on SIGTERM or SIGINT (Ctrl-C).
@@ -568,29 +597,40 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Binds `addr`, prints `listening on <scheme>://<addr>` to standard output
-/// (so that a caller that asked for port 0 learns the port), and serves
-/// until SIGTERM or SIGINT, on a multi-threaded tokio runtime.
+/// Loads the TLS files (if any), binds `addr`, prints `listening on
+/// <scheme>://<addr>` to standard output (so that a caller that asked for
+/// port 0 learns the port, and a supervisor that the server is up: the line
+/// comes only once the TLS files are loaded and the address is bound), and
+/// serves until SIGTERM or SIGINT, on a multi-threaded tokio runtime.
 ///
 /// # Errors
-/// A message if the address cannot be bound or TLS cannot be set up.
-pub fn run(keystore: Keystore, config: ServerConfig, addr: SocketAddr) -> Result<(), String> {
+/// `ValidationException` naming the TLS file that cannot be loaded
+/// (missing, unreadable, longer than 1 MiB, not a certificate chain or a
+/// key that fits it); `KMSInternalException` if the address cannot be bound
+/// or the runtime cannot start. Nothing is printed then.
+pub fn run(
+    keystore: Keystore,
+    config: ServerConfig,
+    addr: SocketAddr,
+) -> Result<(), strongroom::Error> {
+    let tls = config
+        .tls
+        .as_ref()
+        .map(load_tls)
+        .transpose()
+        .map_err(strongroom::Error::validation)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+        .map_err(|e| strongroom::Error::internal(format!("cannot start the runtime: {e}")))?;
     rt.block_on(async move {
         let listener = TcpListener::bind(addr)
             .await
-            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-        let local = listener
-            .local_addr()
-            .map_err(|e| format!("cannot read the bound address: {e}"))?;
-        let scheme = if config.tls.is_some() {
-            "https"
-        } else {
-            "http"
-        };
+            .map_err(|e| strongroom::Error::internal(format!("cannot listen on {addr}: {e}")))?;
+        let local = listener.local_addr().map_err(|e| {
+            strongroom::Error::internal(format!("cannot read the bound address: {e}"))
+        })?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
         if matches!(config.auth, Auth::InsecureNoAuth) {
             tracing::warn!("--insecure-no-auth: requests are NOT authenticated; local tests only");
         }
@@ -601,7 +641,8 @@ pub fn run(keystore: Keystore, config: ServerConfig, addr: SocketAddr) -> Result
             let _ = writeln!(out, "listening on {scheme}://{local}");
             let _ = out.flush();
         }
-        serve(keystore, config, listener, shutdown_signal()).await
+        serve_with(keystore, config, tls, listener, shutdown_signal()).await;
+        Ok(())
     })
 }
 

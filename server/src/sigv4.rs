@@ -174,14 +174,25 @@ impl Credentials {
         Ok(c)
     }
 
-    /// Reads and parses a credentials file.
+    /// Reads and parses a credentials file of at most
+    /// [`MAX_SERVER_FILE`](crate::files::MAX_SERVER_FILE) bytes (1 MiB).
     ///
     /// # Errors
-    /// I/O or format errors, as a message.
+    /// A message naming the file when it is missing, cannot be read (a
+    /// directory), is longer than 1 MiB or is not UTF-8; a format error
+    /// ([`from_json`](Self::from_json)).
     pub fn load(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        Self::from_json(&text)
+        let bytes = zeroize::Zeroizing::new(
+            crate::files::read_file_capped(
+                path,
+                crate::files::MAX_SERVER_FILE,
+                "more than a credentials file holds",
+            )
+            .map_err(|e| e.message().to_string())?,
+        );
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| format!("cannot read {}: it is not UTF-8", path.display()))?;
+        Self::from_json(text)
     }
 
     /// Number of access keys.

@@ -877,3 +877,52 @@ async fn wrong_methods_and_paths_get_json_error_bodies() {
     tx.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
+
+/// The files `serve` reads (credentials, TLS certificate chain and key) are
+/// read to at most 1 MiB (they were read whole: `--tls-cert /dev/zero`
+/// aborted on a failed allocation, `--credentials /dev/zero` read until
+/// memory ran out), and a missing file or a directory is named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_files_serve_reads_are_capped_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = dir.path().join("long.json");
+    std::fs::write(
+        &long,
+        vec![b' '; strongroom_server::files::MAX_SERVER_FILE + 1],
+    )
+    .unwrap();
+    let missing = dir.path().join("missing.json");
+    for (path, says) in [
+        (&long, "it is longer than 1048576 bytes"),
+        (&missing, "No such file"),
+        (&dir.path().to_path_buf(), "Is a directory"),
+    ] {
+        let e = Credentials::load(path).unwrap_err();
+        assert!(
+            e.contains(&path.display().to_string()) && e.contains(says),
+            "{e}"
+        );
+    }
+    let pem = dir.path().join("cert.pem");
+    std::fs::write(&pem, "").unwrap();
+    for (cert, key, says) in [
+        (&long, &pem, "it is longer than 1048576 bytes"),
+        (&missing, &pem, "No such file"),
+        (&pem, &pem, "no certificate in"),
+    ] {
+        let mut config = ServerConfig::new(Auth::InsecureNoAuth);
+        config.tls = Some(strongroom_server::TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        });
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let e = serve(keystore(&dir), config, listener, async {})
+            .await
+            .unwrap_err();
+        assert!(
+            e.contains(&cert.display().to_string()) && e.contains(says),
+            "{e}"
+        );
+        std::fs::remove_file(dir.path().join("ks.db")).unwrap();
+    }
+}

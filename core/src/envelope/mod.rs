@@ -114,7 +114,7 @@ pub const DEFAULT_MAX_ENCRYPTED_DATA_KEYS: u16 = 10;
 pub fn check_max_encrypted_data_keys(max: Option<u16>) -> Result<()> {
     if max == Some(0) {
         return Err(Error::validation(
-            "the limit on encrypted data keys cannot be less than 1 (leave it out for no limit)",
+            "the limit on encrypted data keys cannot be less than 1 (a message has at least one)",
         ));
     }
     Ok(())

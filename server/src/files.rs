@@ -1,0 +1,102 @@
+//! Reading the files named by options (`serve --credentials`, `--tls-cert`,
+//! `--tls-key`, and the `strongroom` command's `fileb://` arguments and
+//! `import-keystore --infile`) with a cap on their length, so that a file
+//! named by mistake (a disk image, `/dev/zero`, a pipe that never ends) is
+//! refused instead of read into memory until the process or the machine
+//! runs out.
+
+use std::io::Read;
+use std::path::Path;
+
+use strongroom::Error;
+
+/// The most bytes a TLS PEM file (`--tls-cert`, `--tls-key`) or the
+/// credentials file (`--credentials`) is read to: 1 MiB. A certificate
+/// chain of ten 4096-bit RSA certificates in PEM is under 20 KiB, and a
+/// credentials file of a thousand access keys about 200 KiB.
+pub const MAX_SERVER_FILE: usize = 1 << 20;
+
+/// The bytes of the file at `path`, at most `max`; `why` says why longer
+/// is wrong (it ends the error message: "…is longer than N bytes, {why}").
+///
+/// A regular file is read into one buffer sized from its length (so a
+/// secret is not also left in the freed buffers of a growing vector); a
+/// pipe or device is read until its end or one byte past `max`.
+///
+/// # Errors
+/// `ValidationException` naming the file when it is missing, cannot be
+/// read (a directory: "Is a directory") or is longer than `max` bytes.
+pub fn read_file_capped(path: &Path, max: usize, why: &str) -> Result<Vec<u8>, Error> {
+    let name = path.display().to_string();
+    let f = std::fs::File::open(path).map_err(|e| cannot_read(&name, &e))?;
+    let len = f.metadata().map_or(0, |m| m.len());
+    read_capped(f, &name, len, max, why)
+}
+
+/// As [`read_file_capped`], from `reader` (standard input, say), called
+/// `name` in errors; `len_hint` is its length if known (else 0).
+///
+/// # Errors
+/// `ValidationException` naming it when it cannot be read or is longer
+/// than `max` bytes.
+pub fn read_capped(
+    reader: impl Read,
+    name: &str,
+    len_hint: u64,
+    max: usize,
+    why: &str,
+) -> Result<Vec<u8>, Error> {
+    let cap = usize::try_from(len_hint).unwrap_or(usize::MAX).min(max) + 1;
+    let mut bytes = Vec::with_capacity(cap);
+    reader
+        .take(u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| cannot_read(name, &e))?;
+    if bytes.len() > max {
+        return Err(Error::validation(format!(
+            "cannot read {name}: it is longer than {max} bytes, {why}"
+        )));
+    }
+    Ok(bytes)
+}
+
+fn cannot_read(name: &str, e: &std::io::Error) -> Error {
+    Error::validation(format!("cannot read {name}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strongroom::ErrorKind;
+
+    #[test]
+    fn files_are_read_up_to_the_cap_and_refused_past_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let fits = dir.path().join("fits");
+        std::fs::write(&fits, [7u8; 10]).unwrap();
+        assert_eq!(read_file_capped(&fits, 10, "x").unwrap(), [7u8; 10]);
+        let e = read_file_capped(&fits, 9, "too long for a test").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ValidationException);
+        assert!(
+            e.message().contains(&fits.display().to_string())
+                && e.message()
+                    .ends_with("longer than 9 bytes, too long for a test"),
+            "{e}"
+        );
+        for missing in [dir.path().join("none"), dir.path().to_path_buf()] {
+            let e = read_file_capped(&missing, 10, "x").unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::ValidationException, "{e}");
+            assert!(e.message().contains(&missing.display().to_string()), "{e}");
+        }
+        // An endless stream stops one byte past the cap.
+        let e = read_capped(std::io::repeat(0), "the stream", 0, 1000, "x").unwrap_err();
+        assert!(e
+            .message()
+            .starts_with("cannot read the stream: it is longer than 1000"));
+        #[cfg(unix)]
+        {
+            let e = read_file_capped(Path::new("/dev/zero"), 4096, "x").unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::ValidationException, "{e}");
+        }
+    }
+}
