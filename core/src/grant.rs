@@ -602,7 +602,7 @@ impl<'a> GrantFilter<'a> {
 /// `arn:aws:iam::<account>:root`: the `IssuingAccount` of the grants of that
 /// account's keys.
 pub fn account_root_arn(account: &str) -> String {
-    format!("arn:aws:iam::{account}:root")
+    format!("arn:{}:iam::{account}:root", crate::key::PARTITION)
 }
 
 /// Reads `IssuingAccount`, turning a bare account ID into its root ARN.

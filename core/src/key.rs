@@ -356,14 +356,15 @@ impl KeyIdentifier {
     /// Parses `1234abcd-…`, `arn:aws:kms:<region>:<account>:key/<id>`,
     /// `alias/name` or `arn:aws:kms:<region>:<account>:alias/name`.
     ///
-    /// An ARN whose region or account is not this keystore's names no key
-    /// here, so it is `NotFoundException`, as in KMS.
+    /// An ARN whose partition ([`PARTITION`], compared exactly: not
+    /// `aws-cn`, `AWS` or an empty one), region or account is not this
+    /// keystore's names no key here, so it is `NotFoundException`, as in KMS.
     ///
     /// # Errors
     /// `ValidationException` for an empty identifier or one over 2048
-    /// characters; `NotFoundException` for an ARN of another region or
-    /// account, or a key ID that is not a UUID; `InvalidArnException` for a
-    /// malformed ARN.
+    /// characters; `NotFoundException` for an ARN of another partition,
+    /// region or account, or a key ID that is not a UUID;
+    /// `InvalidArnException` for a malformed ARN.
     pub fn parse(s: &str, region: &str, account: &str) -> Result<Self> {
         if s.is_empty() || s.len() > 2048 {
             return Err(Error::validation("KeyId must be 1 to 2048 characters"));
@@ -376,7 +377,7 @@ impl KeyIdentifier {
                     format!("'{s}' is not a valid KMS ARN"),
                 ));
             }
-            if parts[2] != region || parts[3] != account {
+            if parts[0] != PARTITION || parts[2] != region || parts[3] != account {
                 return Err(Error::not_found(format!(
                     "{s} is not found in this keystore"
                 )));
@@ -641,9 +642,15 @@ impl KeyRecord {
     }
 }
 
+/// The partition of every ARN a keystore writes (`arn:aws:…`): its key and
+/// alias ARNs and the account root `IssuingAccount` of its grants. It is
+/// not configurable; a key or alias ARN of any other partition names no key
+/// here ([`KeyIdentifier::parse`]).
+pub const PARTITION: &str = "aws";
+
 /// The key ARN for `key_id` in `region` and `account`.
 pub fn key_arn(region: &str, account: &str, key_id: &str) -> String {
-    format!("arn:aws:kms:{region}:{account}:key/{key_id}")
+    format!("arn:{PARTITION}:kms:{region}:{account}:key/{key_id}")
 }
 
 /// The six `:`-separated fields of an ARN
@@ -664,7 +671,7 @@ pub(crate) fn arn_fields(s: &str) -> Option<[&str; 6]> {
 
 /// The alias ARN for `alias_name` (`alias/...`).
 pub fn alias_arn(region: &str, account: &str, alias_name: &str) -> String {
-    format!("arn:aws:kms:{region}:{account}:{alias_name}")
+    format!("arn:{PARTITION}:kms:{region}:{account}:{alias_name}")
 }
 
 /// Checks an alias name against the KMS rules: `alias/` prefix, 1–256

@@ -908,3 +908,66 @@ fn update_alias_compares_key_type_and_usage_not_key_spec() {
     refused(&mut ks, "alias/sym", &p256_sign);
     assert_eq!(target(&mut ks, "alias/sym"), sym);
 }
+
+/// A key or alias ARN names a key here only in this keystore's partition
+/// (`aws`, compared exactly), region and account: any other partition is
+/// `NotFoundException`, with the message a wrong region or account gets
+/// (review 18, M4: the partition was never compared). The facade's
+/// counterpart is `operations::an_arn_of_another_partition_names_no_key`.
+#[test]
+fn an_arn_of_another_partition_names_no_key() {
+    let mut ks = store();
+    let k = new_key(&mut ks);
+    ks.create_alias(&mut rng(), NOW, "alias/app", &k).unwrap();
+    for resource in [format!("key/{k}"), "alias/app".to_owned()] {
+        let good = format!("arn:aws:kms:local-1:000000000000:{resource}");
+        assert_eq!(
+            ks.describe_key(&mut rng(), NOW, &good)
+                .unwrap()
+                .key_metadata
+                .key_id,
+            k
+        );
+        for partition in ["not-a-partition", "aws-cn", "aws-us-gov", "xyz", "", "AWS"] {
+            let arn = format!("arn:{partition}:kms:local-1:000000000000:{resource}");
+            let msg = format!("{arn} is not found in this keystore");
+            let e = ks.describe_key(&mut rng(), NOW, &arn).unwrap_err();
+            assert_eq!(
+                (e.kind(), e.message()),
+                (ErrorKind::NotFoundException, &*msg)
+            );
+            let e = ks
+                .encrypt(
+                    &mut rng(),
+                    NOW,
+                    &EncryptRequest {
+                        key_id: arn.clone(),
+                        plaintext: Secret::from_slice(b"x"),
+                        ..Default::default()
+                    },
+                )
+                .unwrap_err();
+            assert_eq!(
+                (e.kind(), e.message()),
+                (ErrorKind::NotFoundException, &*msg)
+            );
+            if resource.starts_with("key/") {
+                let e = ks.disable_key(&mut rng(), NOW, &arn).unwrap_err();
+                assert_eq!(
+                    (e.kind(), e.message()),
+                    (ErrorKind::NotFoundException, &*msg)
+                );
+                let e = ks
+                    .create_alias(&mut rng(), NOW, "alias/b", &arn)
+                    .unwrap_err();
+                assert_eq!(
+                    (e.kind(), e.message()),
+                    (ErrorKind::NotFoundException, &*msg)
+                );
+            }
+        }
+    }
+    // Nothing was changed by the refused calls.
+    let md = ks.describe_key(&mut rng(), NOW, &k).unwrap().key_metadata;
+    assert!(md.enabled);
+}

@@ -3170,6 +3170,42 @@ fn log_options() -> OpenOptions {
     o
 }
 
+/// Whether a keystore opened by the path `given` has no audit log: none at
+/// `resolved_log` (beside its file, symbolic links resolved) and none
+/// beside `given` for [`adopt_log_named_by_link`] to move there.
+pub(crate) fn log_is_missing(given: &Path, resolved_log: &Path) -> bool {
+    std::fs::symlink_metadata(resolved_log).is_err()
+        && !std::fs::symlink_metadata(audit_log_path(given)).is_ok_and(|m| m.is_file())
+}
+
+/// Refuses to open a keystore whose audit log at `path` is missing
+/// ([`log_is_missing`]) while its sealed checkpoint `checkpoint` (of the
+/// authenticated integrity state) covers records in that file: making a
+/// new log there would only fail every operation later ("no longer holds
+/// the records …") and leave a stray log and signal file behind. A
+/// checkpoint of an empty file passes (the log is made by the first
+/// append, as for a new keystore).
+///
+/// # Errors
+/// `KMSInternalException` naming `path` and the records the checkpoint
+/// covers.
+pub(crate) fn refuse_missing_log(path: &Path, checkpoint: &[u8; CHECKPOINT_LEN]) -> Result<()> {
+    let cp = StoredCheckpoint::from_bytes(checkpoint).ok_or_else(checkpoint_failed)?;
+    if cp.log_len == 0 {
+        return Ok(());
+    }
+    Err(Error::internal(format!(
+        "the audit log {} is missing for a keystore that has written records (its sealed \
+         checkpoint covers {} records, {} bytes of that file); nothing was created and no \
+         operation runs until it is restored there. A keystore's side files are named after \
+         the path it is opened by (symbolic links resolved, a hard link's own name kept): \
+         open it by the path its audit log is beside",
+        path.display(),
+        cp.checkpoint.count,
+        cp.log_len
+    )))
+}
+
 /// The log at the path no longer holds the records the checkpoint covers.
 fn log_replaced(path: &Path) -> Error {
     Error::internal(format!(

@@ -880,8 +880,12 @@ impl Keystore {
     /// [`open_with`](Self::open_with) and [`OpenOptions::anchor`]);
     /// `KMSInternalException` if the keystore's
     /// settings or integrity state fail authentication, the file is not a
-    /// keystore, or it is of an older format version (migrated only with
-    /// [`OpenOptions::migrate_old_format`]).
+    /// keystore, it is of an older format version (migrated only with
+    /// [`OpenOptions::migrate_old_format`]), or its audit log is missing
+    /// while its sealed checkpoint covers records in it ("the audit log
+    /// `<path>` is missing for a keystore that has written records": e.g.
+    /// opened through a hard link, whose name the side files take; refused
+    /// before any file is made, `docs/FORMAT.md`, "Audit log file").
     pub fn open(path: impl AsRef<Path>, root: RootKeySource) -> Result<Self> {
         Self::open_with(path, root, OpenOptions::default())
     }
@@ -939,12 +943,19 @@ impl Keystore {
             }
             a.refuse_keystore_file(path.as_ref())?;
         }
+        let audit_path = audit_log_path(&store::canonical(path.as_ref()));
+        // Opened for use without its audit log, the keystore is first read
+        // read only: one whose checkpoint covers records in the log is
+        // refused before any file (signal, log) is made beside the path.
+        let log_missing =
+            opening == Opening::Use && audit_log::log_is_missing(path.as_ref(), &audit_path);
         // Read only: a connection that cannot write (no migration then).
-        let writable = match opening {
+        let mut writable = match opening {
             Opening::ReadOnly => None,
+            _ if log_missing => None,
             _ => Some(Arc::new(SqliteStorage::open(path.as_ref(), false)?)),
         };
-        let storage: Arc<dyn Storage> = match &writable {
+        let mut storage: Arc<dyn Storage> = match &writable {
             Some(s) => s.clone(),
             None => Arc::new(store::ReadOnlySqlite::open(path.as_ref())?),
         };
@@ -994,7 +1005,21 @@ impl Keystore {
         if old && !options.migrate_old_format {
             return Err(migrate::needs_migration(config.format_version));
         }
-        let audit_path = audit_log_path(&store::canonical(path.as_ref()));
+        if log_missing {
+            if !old {
+                let mut checkpoint = None;
+                storage.read(&mut |tx| {
+                    checkpoint = Some(integrity::read_checkpoint(tx, &root_key)?);
+                    Ok(())
+                })?;
+                if let Some(cp) = checkpoint {
+                    audit_log::refuse_missing_log(&audit_path, &cp)?;
+                }
+            }
+            let s = Arc::new(SqliteStorage::open(path.as_ref(), false)?);
+            storage = s.clone();
+            writable = Some(s);
+        }
         if opening != Opening::ReadOnly {
             audit_log::adopt_log_named_by_link(path.as_ref(), &audit_path);
         }

@@ -45,6 +45,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use memmap2::{MmapOptions, MmapRaw};
 
+use crate::store::restore_owner_access;
+
 /// Size of the signal file in bytes.
 pub(crate) const SIGNAL_LEN: usize = 64;
 /// The first eight bytes of a signal file.
@@ -100,14 +102,24 @@ impl std::fmt::Debug for ChangeSignal {
 
 impl ChangeSignal {
     /// Maps the signal file at `path`, creating it if it is missing (with
-    /// the permissions of the keystore file `like`). `None` if it cannot be
-    /// created, opened or mapped, or is not a signal file.
+    /// the permissions of the keystore file `like`, and always its owner's
+    /// read and write: [`signal_mode`]). A file its owner may not write
+    /// (brought down to a read-only keystore's mode by an earlier version)
+    /// is given back its owner's read and write permission when the
+    /// keystore file has them ([`restore_owner_access`]). `None` if it
+    /// cannot be created, opened or mapped, or is not a signal file.
     pub(crate) fn open(path: &Path, like: &Path) -> Option<Self> {
         let open = || OpenOptions::new().read(true).write(true).open(path);
         let mut file = match open() {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 create(path, like).ok()?;
+                open().ok()?
+            }
+            Err(e)
+                if e.kind() == std::io::ErrorKind::PermissionDenied
+                    && std::fs::metadata(like).is_ok_and(|ks| restore_owner_access(path, &ks)) =>
+            {
                 open().ok()?
             }
             Err(_) => return None,
@@ -225,40 +237,56 @@ impl Drop for WriteWindow<'_> {
     }
 }
 
+/// The mode a signal file beside a keystore file of mode `keystore` has:
+/// the keystore's, with its owner's read and write permission always (a
+/// read-only keystore file, `chmod a-w`, must not leave its signal file
+/// read only once the keystore is writable again: the counters hold
+/// nothing secret, and only the owner gains).
+fn signal_mode(keystore: u32) -> u32 {
+    (keystore | 0o600) & 0o7777
+}
+
 /// Whether the signal file `f` belongs with the keystore file `like`: the
 /// same owner (a signal file another user placed beside the keystore, who
 /// could then truncate it under our mapping or freeze its counters, is not
-/// used), brought to the keystore's permissions when they differ (e.g.
-/// after `chmod g+rw` on the keystore, so that the group's processes can
-/// move the counters too; this fails harmlessly for a non-owner).
+/// used), its group and other permissions brought to the keystore's when
+/// they differ (e.g. after `chmod g+rw` on the keystore, so that the
+/// group's processes can move the counters too, or `chmod go-rw`; this
+/// fails harmlessly for a non-owner), its owner's never taken away
+/// ([`signal_mode`]).
 fn matches_keystore(f: &File, like: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let (Ok(sig), Ok(ks)) = (f.metadata(), std::fs::metadata(like)) else {
         return false;
     };
     if sig.uid() != ks.uid() {
         return false;
     }
-    if sig.mode() & 0o7777 != ks.mode() & 0o7777 {
-        let _ = f.set_permissions(ks.permissions());
+    let mode = signal_mode(ks.mode());
+    if sig.mode() & 0o7777 != mode {
+        let _ = f.set_permissions(std::fs::Permissions::from_mode(mode));
     }
     true
 }
 
 /// Creates a complete signal file at `path` with the permissions of `like`
-/// (written and synced under a temporary name, then linked into place
+/// and its owner's read and write ([`signal_mode`]; written and synced
+/// under a temporary name, then linked into place
 /// without replacing a file another process created meanwhile).
 fn create(path: &Path, like: &Path) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let perms = std::fs::metadata(like)?.permissions();
+    let perms = {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        std::fs::Permissions::from_mode(signal_mode(std::fs::metadata(like)?.mode()))
+    };
     let mut tmp = tempfile::Builder::new()
         .prefix(".strongroom-signal")
         .permissions(perms.clone())
         .tempfile_in(dir)?;
-    // Exactly the keystore's mode, whatever the umask took away at creation.
+    // Exactly that mode, whatever the umask took away at creation.
     tmp.as_file().set_permissions(perms)?;
     tmp.write_all(&initial_bytes())?;
     tmp.as_file().sync_all()?;

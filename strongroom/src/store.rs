@@ -24,9 +24,7 @@ use crate::signal::ChangeSignal;
 /// one). It holds two counters and never anything secret; a keystore opened
 /// without it creates it again.
 pub fn signal_path(keystore_path: &Path) -> PathBuf {
-    let mut name = keystore_path.as_os_str().to_owned();
-    name.push("-signal");
-    PathBuf::from(name)
+    sidecar(keystore_path, "-signal")
 }
 
 /// A stored row: an identifier, a JSON body and its MAC tag.
@@ -547,6 +545,15 @@ impl SqliteStorage {
         use rusqlite::OpenFlags;
         #[cfg(not(unix))]
         let _ = signal;
+        // SQLite opens a sidecar it may not write read only, and then
+        // refuses every write: give back what a read-only open took away.
+        #[cfg(unix)]
+        if let Ok(keystore) = std::fs::metadata(path) {
+            let base = canonical(path);
+            for suffix in ["-wal", "-shm"] {
+                restore_owner_access(&sidecar(&base, suffix), &keystore);
+            }
+        }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(db_err)?;
         conn.busy_timeout(Duration::from_secs(30)).map_err(db_err)?;
@@ -796,6 +803,75 @@ fn remove_abandoned(dir: &Path, prefix: &str) {
     }
 }
 
+/// `path` with `suffix` appended to its file name (`ks.db` → `ks.db-wal`),
+/// as SQLite names its sidecars and Strongroom its change-signal file.
+pub(crate) fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Gives the side file `side` (a `-wal`, `-shm` or `-signal` file) of the
+/// keystore file whose metadata is `keystore` the owner's read and write
+/// permission that the keystore file has and it lacks, adding nothing
+/// else; returns whether it did. SQLite makes `-wal` and `-shm` with the
+/// mode the keystore file has then, so a keystore opened while its file was
+/// read only (`chmod a-w`) leaves them read only, and after its write
+/// permission is back every write would fail ("attempt to write a readonly
+/// database") until they are given theirs too. Only a regular file (not a
+/// symbolic link) of the keystore file's owner is changed; a file this
+/// process may not change (another user's) is left as it is.
+#[cfg(unix)]
+pub(crate) fn restore_owner_access(side: &Path, keystore: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let want = keystore.mode() & 0o600;
+    let Ok(m) = std::fs::symlink_metadata(side) else {
+        return false;
+    };
+    if !m.is_file() || m.uid() != keystore.uid() || m.mode() & want == want {
+        return false;
+    }
+    let mode = (m.mode() | want) & 0o7777;
+    std::fs::set_permissions(side, std::fs::Permissions::from_mode(mode)).is_ok()
+}
+
+/// The SQLite error `e` of a write to the keystore at `path`; when SQLite
+/// found the database read only (`SQLITE_READONLY`, "attempt to write a
+/// readonly database"), it names the first of the keystore file, its `-wal`
+/// and its `-shm` that this process may not write (by its effective user
+/// and group), with that file's mode, since SQLite does not say which.
+fn write_err(path: &Path, e: rusqlite::Error) -> Error {
+    #[cfg(unix)]
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ReadOnly) {
+        use std::os::unix::fs::PermissionsExt;
+        let blocked = ["", "-wal", "-shm"].iter().find_map(|suffix| {
+            let p = sidecar(path, suffix);
+            let m = std::fs::metadata(&p).ok()?;
+            // `accessat`, not an open: closing a second descriptor of the
+            // database file would drop SQLite's POSIX locks on it.
+            rustix::fs::accessat(
+                rustix::fs::CWD,
+                &p,
+                rustix::fs::Access::WRITE_OK,
+                rustix::fs::AtFlags::EACCESS,
+            )
+            .is_err()
+            .then(|| (p, m.permissions().mode() & 0o7777))
+        });
+        if let Some((p, mode)) = blocked {
+            return Error::internal(format!(
+                "keystore database error: {e}: {} is not writable by this process \
+                 (mode {mode:04o}); give it write permission (its owner's, as the \
+                 keystore file has)",
+                p.display()
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    db_err(e)
+}
+
 /// `path` with symbolic links resolved (of its directory, if the file does
 /// not exist yet), so that every handle names the same signal file however
 /// it names the keystore; `path` itself if that fails.
@@ -836,19 +912,35 @@ fn data_version(conn: &Connection) -> Result<i64> {
         .map_err(db_err)
 }
 
+/// Runs `f` in a read transaction of `conn`, a connection to the keystore
+/// file at `path`.
 fn run_tx(
     conn: &mut Connection,
+    path: &Path,
     behavior: TransactionBehavior,
     f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>,
 ) -> Result<()> {
     let tx = conn.transaction_with_behavior(behavior).map_err(db_err)?;
-    let mut stx = SqliteTx { tx: &tx };
+    let mut stx = SqliteTx { tx: &tx, path };
     f(&mut stx)?;
     tx.commit().map_err(db_err)
 }
 
 struct SqliteTx<'a> {
     tx: &'a rusqlite::Transaction<'a>,
+    /// The keystore file, for the errors of writes ([`write_err`]).
+    path: &'a Path,
+}
+
+impl SqliteTx<'_> {
+    /// Runs the statement `sql` with `params` ([`write_err`] for its errors).
+    fn execute(&self, sql: &str, params: impl rusqlite::Params) -> Result<()> {
+        self.tx
+            .prepare_cached(sql)
+            .and_then(|mut st| st.execute(params))
+            .map_err(|e| write_err(self.path, e))?;
+        Ok(())
+    }
 }
 
 impl Tx for SqliteTx<'_> {
@@ -914,12 +1006,7 @@ impl Tx for SqliteTx<'_> {
              ON CONFLICT (id) DO UPDATE SET body = excluded.body, tag = excluded.tag",
             table.name()
         );
-        self.tx
-            .prepare_cached(&sql)
-            .map_err(db_err)?
-            .execute(params![row.id, row.body, row.tag])
-            .map_err(db_err)?;
-        Ok(())
+        self.execute(&sql, params![row.id, row.body, row.tag])
     }
 
     fn for_each_tag(
@@ -940,12 +1027,7 @@ impl Tx for SqliteTx<'_> {
 
     fn delete(&mut self, table: Table, id: &str) -> Result<()> {
         let sql = format!("DELETE FROM {} WHERE id = ?1", table.name());
-        self.tx
-            .prepare_cached(&sql)
-            .map_err(db_err)?
-            .execute(params![id])
-            .map_err(db_err)?;
-        Ok(())
+        self.execute(&sql, params![id])
     }
 
     fn put_in_bucket(&mut self, table: Table, row: &Row, bucket: u32) -> Result<()> {
@@ -955,12 +1037,7 @@ impl Tx for SqliteTx<'_> {
              bucket = excluded.bucket",
             table.name()
         );
-        self.tx
-            .prepare_cached(&sql)
-            .map_err(db_err)?
-            .execute(params![row.id, row.body, row.tag, bucket])
-            .map_err(db_err)?;
-        Ok(())
+        self.execute(&sql, params![row.id, row.body, row.tag, bucket])
     }
 
     fn list_bucket(&mut self, bucket: u32) -> Result<Vec<(Table, String, Vec<u8>)>> {
@@ -1204,7 +1281,7 @@ impl Storage for ReadOnlySqlite {
     fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
         let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         let (conn, immutable) = &mut *guard;
-        let r = run_tx(conn, TransactionBehavior::Deferred, f);
+        let r = run_tx(conn, &self.path, TransactionBehavior::Deferred, f);
         // An immutable read ignores a WAL: one that appeared meanwhile may
         // hold commits the read did not see.
         if *immutable && has_wal_sidecar(&self.path) {
@@ -1224,7 +1301,7 @@ impl Storage for ReadOnlySqlite {
 
 impl Storage for SqliteStorage {
     fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
-        self.with_reader(|r| run_tx(&mut r.conn, TransactionBehavior::Deferred, f))
+        self.with_reader(|r| run_tx(&mut r.conn, &self.path, TransactionBehavior::Deferred, f))
     }
 
     /// Inside a write window of the change signal (see `crate::signal`),
@@ -1235,12 +1312,15 @@ impl Storage for SqliteStorage {
         let result = (|| {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db_err)?;
+                .map_err(|e| write_err(&self.path, e))?;
             // A retired signal is still moved: other handles may map it.
             #[cfg(unix)]
             let _window = self.signal.as_ref().map(ChangeSignal::begin);
-            f(&mut SqliteTx { tx: &tx })?;
-            tx.commit().map_err(db_err)
+            f(&mut SqliteTx {
+                tx: &tx,
+                path: &self.path,
+            })?;
+            tx.commit().map_err(|e| write_err(&self.path, e))
         })();
         self.epoch.fetch_add(1, Ordering::AcqRel);
         result

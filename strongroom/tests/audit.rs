@@ -1097,3 +1097,50 @@ fn a_log_shorter_than_its_checkpoint_is_a_verification_fault() {
         "{fault:?}"
     );
 }
+
+/// Review 18, L6: a keystore whose audit log is missing at the path its
+/// side files are named after, while its checkpoint covers records there,
+/// is refused on open with an error naming that path, before any file is
+/// made: opened through a hard link (whose own name the side files take)
+/// or with its log deleted. Before, the open made a `-signal` file and an
+/// empty log beside that path and failed on the first operation ("no
+/// longer holds the records its sealed checkpoint covers"). A keystore
+/// whose checkpoint covers an empty log still opens without one.
+#[test]
+fn a_missing_audit_log_is_refused_before_anything_is_made() {
+    let fresh = fixture();
+    let fresh_log = fresh.ks.audit_log_path().to_path_buf();
+    drop(fresh.ks);
+    let _ = std::fs::remove_file(&fresh_log);
+    let reopened = Keystore::open(&fresh.path, root_source(&ROOT));
+    assert!(reopened.is_ok(), "{:?}", reopened.err());
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+    f.ks.flush_audit_log().unwrap();
+    let log = f.ks.audit_log_path().to_path_buf();
+    drop(f.ks);
+    let dir = f.dir.path();
+    let hard = dir.join("hard.db");
+    std::fs::hard_link(&f.path, &hard).unwrap();
+    let refused = |path: &Path, log: &Path| {
+        let before = files_in(dir);
+        let e = Keystore::open(path, root_source(&ROOT)).map(|_| ());
+        let e = expect_err(e, ErrorKind::KMSInternalException);
+        let text = format!(
+            "the audit log {} is missing for a keystore that has written records",
+            log.display()
+        );
+        assert!(e.message().contains(&text), "{e}");
+        assert_eq!(files_in(dir), before, "files were made or changed");
+    };
+    refused(&hard, &dir.join("hard.db.audit.jsonl"));
+    // Deleted beside the keystore's own name.
+    let saved = dir.join("saved.jsonl");
+    std::fs::rename(&log, &saved).unwrap();
+    refused(&f.path, &log);
+    std::fs::rename(&saved, &log).unwrap();
+    let ks = Keystore::open(&f.path, root_source(&ROOT)).unwrap();
+    try_encrypt(&ks, &key, b"x").unwrap();
+    assert_eq!(ks.verify_audit_log().unwrap().fault, None);
+}

@@ -520,3 +520,42 @@ fn the_signal_file_follows_the_keystore_permissions() {
     new_key(&other);
     assert_eq!(mode(&signal), 0o660);
 }
+
+/// Review 18, M1, as root sees it (root ignores modes: the failing writes
+/// themselves are in the CLI's `permissions` tests, run as another user):
+/// opening a keystore whose file is read only keeps its signal file's
+/// owner read and write (the group and other bits follow the keystore's),
+/// and opening it once its file is writable again gives the `-wal`, `-shm`
+/// and signal files that a read-only open left read only their owner's
+/// read and write back (adding nothing else to the sidecars; the signal's
+/// group and other bits follow the keystore file's).
+#[cfg(unix)]
+#[test]
+fn a_read_only_keystore_file_leaves_its_side_files_writable() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = fixture();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    let chmod = |p: &Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    };
+    let signal = strongroom::signal_path(&f.path);
+    chmod(&f.path, 0o440);
+    let reader = other_handle(&f.path);
+    reader.list_keys(None, None).unwrap();
+    assert_eq!(mode(&signal), 0o640);
+    // What SQLite (and an earlier version, for the signal) left beside a
+    // keystore opened while its file was 0400, the writer `f.ks` holding
+    // the sidecars open.
+    new_key(&f.ks);
+    let side = |s: &str| std::path::PathBuf::from(format!("{}{s}", f.path.display()));
+    for p in [side("-wal"), side("-shm"), signal.clone()] {
+        chmod(&p, 0o404);
+    }
+    chmod(&f.path, 0o600);
+    let writer = other_handle(&f.path);
+    new_key(&writer);
+    for p in [side("-wal"), side("-shm")] {
+        assert_eq!(mode(&p), 0o604, "{}", p.display());
+    }
+    assert_eq!(mode(&signal), 0o600);
+}

@@ -149,6 +149,61 @@ fn unknown_and_malformed_identifiers() {
     );
 }
 
+/// A key or alias ARN names a key here only in the keystore's partition
+/// (`aws`, compared exactly), region and account: another partition is
+/// `NotFoundException` with a wrong region's message, for the operations
+/// that read, use and change a key (review 18, M4: the partition was never
+/// compared). Core's MemKeystore: `memstore::an_arn_of_another_partition_names_no_key`.
+#[test]
+fn an_arn_of_another_partition_names_no_key() {
+    let f = fixture();
+    let k = new_key(&f.ks).key_id;
+    f.ks.create_alias("alias/app", &k).unwrap();
+    for resource in [format!("key/{k}"), "alias/app".to_owned()] {
+        let good = format!("arn:aws:kms:{REGION}:{ACCOUNT}:{resource}");
+        assert_eq!(f.ks.describe_key(&good).unwrap().key_metadata.key_id, k);
+        let wrong_region = format!("arn:aws:kms:other-1:{ACCOUNT}:{resource}");
+        let e = f.ks.describe_key(&wrong_region).unwrap_err();
+        assert_eq!(
+            e.message(),
+            format!("{wrong_region} is not found in this keystore")
+        );
+        for partition in ["not-a-partition", "aws-cn", "aws-us-gov", "xyz", "", "AWS"] {
+            let arn = format!("arn:{partition}:kms:{REGION}:{ACCOUNT}:{resource}");
+            let msg = format!("{arn} is not found in this keystore");
+            let e = f.ks.describe_key(&arn).unwrap_err();
+            assert_eq!(
+                (e.kind(), e.message()),
+                (ErrorKind::NotFoundException, &*msg)
+            );
+            let e =
+                f.ks.encrypt(&EncryptRequest {
+                    key_id: arn.clone(),
+                    plaintext: Secret::from_slice(b"x"),
+                    ..Default::default()
+                })
+                .unwrap_err();
+            assert_eq!(
+                (e.kind(), e.message()),
+                (ErrorKind::NotFoundException, &*msg)
+            );
+            if resource.starts_with("key/") {
+                for e in [
+                    f.ks.disable_key(&arn).unwrap_err(),
+                    f.ks.enable_key(&arn).unwrap_err(),
+                    f.ks.create_alias("alias/b", &arn).unwrap_err(),
+                ] {
+                    assert_eq!(
+                        (e.kind(), e.message()),
+                        (ErrorKind::NotFoundException, &*msg)
+                    );
+                }
+            }
+        }
+    }
+    assert!(f.ks.describe_key(&k).unwrap().key_metadata.enabled);
+}
+
 /// The symmetric operations that take an alias reach the key by all four
 /// forms (the others: key_identifiers.rs).
 #[test]

@@ -19,7 +19,6 @@
 //!   `InvalidCiphertextException`, `IncorrectKeyException` and
 //!   `NotFoundException` just move on; any other error stops.
 
-use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -133,7 +132,7 @@ fn accepts<C: KmsClient + ?Sized>(
     resolved: &mut Option<Vec<String>>,
     arn: &str,
 ) -> Result<bool> {
-    let prefix = format!("arn:aws:kms:{}:{}:key/", client.region(), client.account());
+    let prefix = crate::key::key_arn(&client.region(), &client.account(), "");
     if !arn.starts_with(&prefix) {
         return Ok(false);
     }
