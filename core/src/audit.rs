@@ -1608,7 +1608,7 @@ fn check_line(
     chain_key: &[u8],
     previous: &[u8; HMAC_SHA256_LEN],
 ) -> core::result::Result<[u8; HMAC_SHA256_LEN], ChainFault> {
-    let value: Value = crate::json_from_str(line).map_err(|_| ChainFault::Malformed("not JSON"))?;
+    let value = crate::json_tree(line, false).map_err(|_| ChainFault::Malformed("not JSON"))?;
     let obj = value
         .as_object()
         .ok_or(ChainFault::Malformed("not a JSON object"))?;
