@@ -849,16 +849,15 @@ fn bounded_parameters(value: Value) -> Value {
         };
     };
     let sizes: Vec<usize> = map.values().map(|v| canonical_json(v).len()).collect();
+    // Filled by `insert` (the members come sorted and distinct), not
+    // `collect`, which compiles a sort and a bulk build of the B-tree.
     let reduce = |limit: usize| -> Value {
-        Value::Object(
-            map.iter()
-                .zip(&sizes)
-                .map(|((k, v), &n)| {
-                    let v = if n > limit { omitted(v) } else { v.clone() };
-                    (k.clone(), v)
-                })
-                .collect(),
-        )
+        let mut out = Map::new();
+        for ((k, v), &n) in map.iter().zip(&sizes) {
+            let v = if n > limit { omitted(v) } else { v.clone() };
+            out.insert(k.clone(), v);
+        }
+        Value::Object(out)
     };
     let first = reduce(REQUEST_PARAMETER_MAX);
     if canonical_json(&first).len() <= REQUEST_PARAMETERS_MAX {
