@@ -849,16 +849,15 @@ fn bounded_parameters(value: Value) -> Value {
         };
     };
     let sizes: Vec<usize> = map.values().map(|v| canonical_json(v).len()).collect();
+    // Filled by `insert` (the members come sorted and distinct), not
+    // `collect`, which compiles a sort and a bulk build of the B-tree.
     let reduce = |limit: usize| -> Value {
-        Value::Object(
-            map.iter()
-                .zip(&sizes)
-                .map(|((k, v), &n)| {
-                    let v = if n > limit { omitted(v) } else { v.clone() };
-                    (k.clone(), v)
-                })
-                .collect(),
-        )
+        let mut out = Map::new();
+        for ((k, v), &n) in map.iter().zip(&sizes) {
+            let v = if n > limit { omitted(v) } else { v.clone() };
+            out.insert(k.clone(), v);
+        }
+        Value::Object(out)
     };
     let first = reduce(REQUEST_PARAMETER_MAX);
     if canonical_json(&first).len() <= REQUEST_PARAMETERS_MAX {
@@ -1608,7 +1607,7 @@ fn check_line(
     chain_key: &[u8],
     previous: &[u8; HMAC_SHA256_LEN],
 ) -> core::result::Result<[u8; HMAC_SHA256_LEN], ChainFault> {
-    let value: Value = crate::json_from_str(line).map_err(|_| ChainFault::Malformed("not JSON"))?;
+    let value = crate::json_tree(line, false).map_err(|_| ChainFault::Malformed("not JSON"))?;
     let obj = value
         .as_object()
         .ok_or(ChainFault::Malformed("not a JSON object"))?;

@@ -46,6 +46,46 @@ pub(crate) fn json_from_str<'a, T: serde::Deserialize<'a>>(text: &'a str) -> ser
     }
 }
 
+/// `text` as a JSON tree, read by the crate's one tree reader
+/// ([`policy::JsonTree`]) over the parser [`json_from_str`] uses: with
+/// `unique`, an object that repeats a key (at any depth) is an error;
+/// without, the value is the one `serde_json::from_str::<Value>` gives
+/// (the last of repeated keys kept).
+///
+/// # Errors
+/// serde_json's, with the same line and column.
+pub(crate) fn json_tree(text: &str, unique: bool) -> serde_json::Result<serde_json::Value> {
+    use serde::de::DeserializeSeed;
+    fn read<'de, R: serde_json::de::Read<'de>>(
+        mut de: serde_json::Deserializer<R>,
+        unique: bool,
+    ) -> serde_json::Result<serde_json::Value> {
+        let value = policy::JsonTree { unique }.deserialize(&mut de)?;
+        de.end()?;
+        Ok(value)
+    }
+    if cfg!(target_arch = "wasm32") {
+        read(
+            serde_json::Deserializer::from_slice(text.as_bytes()),
+            unique,
+        )
+    } else {
+        read(serde_json::Deserializer::from_str(text), unique)
+    }
+}
+
+/// `text` as a `serde_json::Value`, as `serde_json::from_str` reads it (the
+/// last of repeated keys kept; the same errors), through the tree reader
+/// the crate uses for policies, stored records and audit lines, so that a
+/// WebAssembly module that reads JSON this way has one such reader.
+///
+/// # Errors
+/// serde_json's: the text is not one JSON value (white space around it
+/// allowed), with the line and column.
+pub fn json_value(text: &str) -> serde_json::Result<serde_json::Value> {
+    json_tree(text, false)
+}
+
 /// A stored record (a JSON object, as every writer writes it) read from
 /// `bytes` by [`record`]'s reader over a JSON tree (no serde visitors per
 /// record type); `None` when it is not one.
@@ -95,5 +135,50 @@ mod json_from_str_tests {
                 (s, b, _) => panic!("{text}: from_str {s:?}, from_slice {b:?}"),
             }
         }
+    }
+
+    /// The crate's tree reader without `unique` reads every text as
+    /// `serde_json::from_str::<Value>` does (the last of repeated keys
+    /// kept, the same errors); with `unique` a repeated key at any depth is
+    /// an error naming it, and every other text reads alike.
+    #[test]
+    fn tree_reader_reads_as_serde_json() {
+        for text in [
+            r#"{"b":1,"a":[true,null,-2,3.5e3,"x",{"c":{}}],"d":"\u00e9"}"#,
+            r#"{"a":1,"a":2}"#,
+            r#"[{"k":[{"k":1,"k":"two"}]}]"#,
+            "  17 ",
+            "18446744073709551615",
+            "-9223372036854775808",
+            "1e400",
+            "{\n  \"a\": 1,\n  \"b\": [tru]\n}",
+            "{\"a\": 1} trailing",
+            "",
+        ] {
+            let want = serde_json::from_str::<Value>(text);
+            match (want, crate::json_value(text), crate::json_tree(text, true)) {
+                (Ok(want), Ok(ours), unique) => {
+                    assert_eq!(want, ours, "{text}");
+                    match unique {
+                        Ok(v) => assert_eq!(v, want, "{text}"),
+                        Err(e) => assert!(
+                            e.to_string()
+                                .contains("appears more than once in one object"),
+                            "{text}: {e}"
+                        ),
+                    }
+                }
+                (Err(want), Err(ours), Err(unique)) => {
+                    assert_eq!(want.to_string(), ours.to_string(), "{text}");
+                    assert_eq!(want.to_string(), unique.to_string(), "{text}");
+                }
+                (want, ours, _) => panic!("{text}: serde_json {want:?}, ours {ours:?}"),
+            }
+        }
+        let e = crate::json_tree(r#"[{"k":[{"k":1,"k":"two"}]}]"#, true).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the key \"k\" appears more than once in one object at line 1 column 17"
+        );
     }
 }

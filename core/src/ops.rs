@@ -207,11 +207,7 @@ pub fn create_key<R: CryptoRng + ?Sized>(
         state: KeyState::Enabled,
         deletion_date: None,
         pending_window_days: None,
-        tags: req
-            .tags
-            .iter()
-            .map(|t| (t.tag_key.clone(), t.tag_value.clone()))
-            .collect(),
+        tags: Default::default(),
         rotation: RotationConfig::default(),
         backing_keys: Vec::new(),
         policy: req.policy.clone(),
@@ -220,6 +216,12 @@ pub fn create_key<R: CryptoRng + ?Sized>(
         generation: 0,
         extra: Default::default(),
     };
+    // Filled by `insert` (the tag keys are distinct: checked above), not
+    // `collect`, which compiles a sort and a bulk build of the B-tree for
+    // this one use.
+    for t in &req.tags {
+        rec.tags.insert(t.tag_key.clone(), t.tag_value.clone());
+    }
     match origin {
         Origin::External => rec.state = KeyState::PendingImport,
         Origin::AwsKms => {

@@ -3,7 +3,7 @@
 //! export's checks run ([`crate::record_from_slice`]).
 //!
 //! The records are parsed into a `serde_json::Value` whose objects have no
-//! repeated member (the policy parser's `UniqueKeys`), then read field by
+//! repeated member (the crate's tree reader, `crate::json_tree`), then read field by
 //! field with the types of the records' `Deserialize` (serde's derived code,
 //! which the native keystore keeps for its own reading): a member that is
 //! not a JSON object where a record is expected, a missing field that is not
@@ -41,7 +41,7 @@ pub(crate) trait FromJson: Sized {
 /// allowed, nothing else), read as the module documentation says.
 pub(crate) fn read<T: FromJson>(bytes: &[u8]) -> Option<T> {
     let text = core::str::from_utf8(bytes).ok()?;
-    let crate::policy::UniqueKeys(value) = crate::json_from_str(text).ok()?;
+    let value = crate::json_tree(text, true).ok()?;
     T::from_json(&value)
 }
 

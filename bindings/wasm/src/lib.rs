@@ -1528,10 +1528,8 @@ fn audit_lines_from(v: &JsValue) -> strongroom_core::Result<Vec<String>> {
                     .ok()
                     .and_then(|s| s.as_string())
                     .ok_or_else(bad)?;
-                // From bytes: the module has no `&str` parser of serde_json
-                // (see strongroom_core's `json_from_str`).
-                let record: serde_json::Value =
-                    serde_json::from_slice(text.as_bytes()).map_err(|_| bad())?;
+                // The core's JSON tree reader: the module has no other.
+                let record = strongroom_core::json_value(&text).map_err(|_| bad())?;
                 Ok(strongroom_core::audit::record_line(&record))
             }
             None => Err(bad()),

@@ -19,12 +19,11 @@
 //! the numeric operators. A number beyond the range anywhere else is still
 //! refused, as any number there would be.
 
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::OnceCell;
 
-use serde::Deserialize;
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 /// The raw texts of a document's condition values, read on first use.
@@ -35,27 +34,118 @@ pub(crate) struct Literals<'a> {
 
 /// (statement index, operator, condition key) as written (JSON escapes
 /// decoded) → the raw text of the value, or of each element of its list.
-type Table<'a> = BTreeMap<(usize, String, String), Vec<&'a str>>;
+/// A list searched in order: a document has few numeric conditions.
+type Table<'a> = Vec<((usize, String, String), Vec<&'a str>)>;
 
-#[derive(Deserialize)]
-struct RawDocument<'a> {
-    #[serde(rename = "Statement", borrow)]
-    statement: Option<&'a RawValue>,
+/// One level of a JSON text: an object's members (names decoded, values as
+/// their raw text), an array's elements as their raw texts, or a scalar.
+/// One serde visitor reads every level of the document.
+enum Level<'a> {
+    Object(Vec<(String, &'a str)>),
+    Array(Vec<&'a str>),
+    Scalar,
 }
 
-#[derive(Deserialize)]
-struct RawStatement<'a> {
-    #[serde(rename = "Condition", borrow)]
-    condition: Option<BTreeMap<String, BTreeMap<String, &'a RawValue>>>,
+impl<'de> Deserialize<'de> for Level<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(LevelVisitor)
+    }
+}
+
+struct LevelVisitor;
+
+impl<'de> Visitor<'de> for LevelVisitor {
+    type Value = Level<'de>;
+
+    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Level<'de>, E> {
+        Ok(Level::Scalar)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Level<'de>, E> {
+        Ok(Level::Scalar)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Level<'de>, E> {
+        Ok(Level::Scalar)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Level<'de>, E> {
+        Ok(Level::Scalar)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Level<'de>, E> {
+        Ok(Level::Scalar)
+    }
+
+    fn visit_unit<E>(self) -> Result<Level<'de>, E> {
+        Ok(Level::Scalar)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Level<'de>, A::Error> {
+        let mut items = Vec::new();
+        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+            items.push(raw.get());
+        }
+        Ok(Level::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Level<'de>, A::Error> {
+        let mut members = Vec::new();
+        while let Some(name) = map.next_key::<String>()? {
+            let raw: &'de RawValue = map.next_value()?;
+            members.push((name, raw.get()));
+        }
+        Ok(Level::Object(members))
+    }
+}
+
+/// The members of `text` when it is a JSON object.
+fn object(text: &str) -> Option<Vec<(String, &str)>> {
+    match crate::json_from_str(text) {
+        Ok(Level::Object(members)) => Some(members),
+        _ => None,
+    }
+}
+
+/// The raw text of the member `name` of `members` (the document has no
+/// repeated member: the policy parser refuses them).
+fn member<'a>(members: &[(String, &'a str)], name: &str) -> Option<&'a str> {
+    members.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
 }
 
 /// The elements of `raw` when it is a JSON array, else `raw` alone.
-fn items(raw: &RawValue) -> Vec<&RawValue> {
-    if raw.get().starts_with('[') {
-        crate::json_from_str(raw.get()).unwrap_or_default()
+fn items(raw: &str) -> Vec<&str> {
+    if raw.starts_with('[') {
+        match crate::json_from_str(raw) {
+            Ok(Level::Array(items)) => items,
+            _ => Vec::new(),
+        }
     } else {
         alloc::vec![raw]
     }
+}
+
+/// The literals of the statement `statement` (its raw text), added to
+/// `table` under `index`: all of its `Condition`'s (an object of operators,
+/// each an object of condition keys), or none when it has none or one of
+/// its operators does not map to an object.
+fn add_statement<'a>(table: &mut Table<'a>, index: usize, statement: &'a str) -> Option<()> {
+    let condition = member(&object(statement)?, "Condition")?;
+    if condition == "null" {
+        return None;
+    }
+    let mut found = Vec::new();
+    for (op, keys) in object(condition)? {
+        for (key, raw) in object(keys)? {
+            found.push(((index, op.clone(), key), items(raw)));
+        }
+    }
+    table.extend(found);
+    Some(())
 }
 
 impl<'a> Literals<'a> {
@@ -71,27 +161,16 @@ impl<'a> Literals<'a> {
     fn table(&self) -> &Table<'a> {
         self.table.get_or_init(|| {
             let mut table = Table::new();
-            let Ok(RawDocument {
-                statement: Some(statements),
-            }) = crate::json_from_str::<RawDocument<'a>>(self.document)
+            let Some(statements) = object(self.document)
+                .and_then(|top| member(&top, "Statement"))
+                .filter(|s| *s != "null")
             else {
                 return table;
             };
             for (index, statement) in items(statements).into_iter().enumerate() {
                 // A statement that is not one is refused by the parser
                 // itself; only the others are asked for.
-                let Ok(RawStatement {
-                    condition: Some(condition),
-                }) = crate::json_from_str::<RawStatement<'a>>(statement.get())
-                else {
-                    continue;
-                };
-                for (op, keys) in condition {
-                    for (key, raw) in keys {
-                        let texts = items(raw).into_iter().map(RawValue::get).collect();
-                        table.insert((index, op.clone(), key), texts);
-                    }
-                }
+                let _ = add_statement(&mut table, index, statement);
             }
             table
         })
@@ -107,8 +186,8 @@ impl<'a> Literals<'a> {
         let start = self.document.as_ptr() as usize;
         let mut at: Vec<(usize, usize)> = self
             .table()
-            .values()
-            .flatten()
+            .iter()
+            .flat_map(|(_, texts)| texts)
             .filter(|text| {
                 text.starts_with(|c: char| c == '-' || c.is_ascii_digit())
                     && crate::json_from_str::<f64>(text).is_err()
@@ -145,9 +224,10 @@ impl<'a> Literals<'a> {
         key: &str,
         item: usize,
     ) -> Option<&'a str> {
-        let texts = self
+        let (_, texts) = self
             .table()
-            .get(&(statement, String::from(op), String::from(key)))?;
+            .iter()
+            .find(|((s, o, k), _)| *s == statement && o == op && k == key)?;
         texts.get(item).copied()
     }
 }

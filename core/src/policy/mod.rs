@@ -289,11 +289,11 @@ impl Policy {
         // A condition value beyond f64's range is read as its string form
         // (`literal`'s module documentation).
         let value =
-            crate::json_from_str(document).or_else(|e| match literals.quote_out_of_range() {
-                Some(quoted) => crate::json_from_str(&quoted),
+            crate::json_tree(document, true).or_else(|e| match literals.quote_out_of_range() {
+                Some(quoted) => crate::json_tree(&quoted, true),
                 None => Err(e),
             });
-        let UniqueKeys(value) = value.map_err(|e| {
+        let value = value.map_err(|e| {
             if e.is_data() {
                 malformed(format!("the policy document is not accepted: {e}"))
             } else {
@@ -399,21 +399,33 @@ impl Policy {
     }
 }
 
-/// A JSON value whose objects, at every depth, have no repeated key.
+/// The crate's one reader of JSON trees (policies, stored records, audit
+/// lines; [`crate::json_tree`]): a `serde_json::Value` read as
+/// `serde_json::from_str::<Value>` reads it, except that with `unique` an
+/// object that repeats a key, at any depth, is an error.
 /// `serde_json::Value` keeps the last of repeated keys, which would let a
 /// policy read differently to a reviewer (or another parser) than to
 /// Strongroom: `"Effect": "Deny", …, "Effect": "Allow"` is an Allow.
-pub(crate) struct UniqueKeys(pub(crate) Value);
+/// One visitor for both readings, so that serde_json's parser is compiled
+/// once for trees (not once for `Value` and once for this).
+#[derive(Clone, Copy)]
+pub(crate) struct JsonTree {
+    /// Whether a repeated key is an error (else the last one is kept).
+    pub(crate) unique: bool,
+}
 
-impl<'de> serde::Deserialize<'de> for UniqueKeys {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
-        d.deserialize_any(UniqueKeysVisitor).map(UniqueKeys)
+impl<'de> serde::de::DeserializeSeed<'de> for JsonTree {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> core::result::Result<Value, D::Error> {
+        d.deserialize_any(self)
     }
 }
 
-struct UniqueKeysVisitor;
-
-impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
+impl<'de> serde::de::Visitor<'de> for JsonTree {
     type Value = Value;
 
     fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -453,7 +465,7 @@ impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
         mut seq: A,
     ) -> core::result::Result<Value, A::Error> {
         let mut items = Vec::new();
-        while let Some(UniqueKeys(v)) = seq.next_element()? {
+        while let Some(v) = seq.next_element_seed(self)? {
             items.push(v);
         }
         Ok(Value::Array(items))
@@ -465,12 +477,12 @@ impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
     ) -> core::result::Result<Value, A::Error> {
         let mut object = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            if object.contains_key(&key) {
+            if self.unique && object.contains_key(&key) {
                 return Err(serde::de::Error::custom(format!(
                     "the key \"{key}\" appears more than once in one object"
                 )));
             }
-            let UniqueKeys(value) = map.next_value()?;
+            let value = map.next_value_seed(self)?;
             object.insert(key, value);
         }
         Ok(Value::Object(object))
