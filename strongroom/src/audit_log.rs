@@ -927,7 +927,8 @@ impl Keystore {
     /// log is replaced by the new file; the checkpoint then covers the
     /// rotation record. Appenders wait only for that last part (for a
     /// 101 MB log, 78 ms where the whole 3.4 s rotation held the lock
-    /// before). A second rotation of the same records waits for the first.
+    /// before). A second rotation of the same records waits for the first
+    /// (its `.partial` file `flock`ed), 5 s at most.
     /// The record count and chain continue across files: the new file
     /// verifies alone ([`verify_audit_log`](Self::verify_audit_log), from
     /// the base its first line states), the archives with
@@ -954,13 +955,19 @@ impl Keystore {
     /// with its `errorCode`, appended to the current file.
     ///
     /// # Errors
-    /// `KMSInvalidStateException` when the log holds no record;
+    /// `KMSInvalidStateException` when the log holds no record, or when a
+    /// `.partial` file of the same records stayed locked for 5 s (another
+    /// rotation copying them, or a process holding its lock; the message
+    /// names it);
     /// `ValidationException` on a [`dry_run`](Self::dry_run) handle, in a
     /// process made by `fork()`, or for a keystore whose file name is longer
     /// than 193 bytes or not UTF-8 (made by an older version, or renamed
     /// since: its archives' names would pass the 255-byte limit of a file
     /// name, or could not be written into the log as JSON text; refused before anything is written); `KMSInternalException` when the log cannot
-    /// be locked, read, written or synced, the log's records do not verify
+    /// be locked, read, written or synced, the log's directory cannot be
+    /// read or a `.partial` file of the same records cannot be opened or
+    /// locked (nothing is removed), the temporary archive file was replaced
+    /// by another during the copy (nothing is named), the log's records do not verify
     /// (nothing is archived), the log holds a line over the 16 MiB limit
     /// (only an older version appended one; the message names its record
     /// index), the archive's name is taken by a file that is

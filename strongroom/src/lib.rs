@@ -115,6 +115,34 @@ pub mod test_hooks {
     }
 
     thread_local! {
+        static FAIL_PARTIAL_SCAN: Cell<bool> = const { Cell::new(false) };
+        static FAIL_PARTIAL_OPEN: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// The next audit-log rotation of the calling thread fails to read the
+    /// log's directory when it looks for `.partial` files of its segment
+    /// (as with `EMFILE`).
+    pub fn fail_next_partial_scan() {
+        FAIL_PARTIAL_SCAN.with(|c| c.set(true));
+    }
+
+    /// Whether [`fail_next_partial_scan`] was requested (and clears it).
+    pub(crate) fn take_partial_scan_failure() -> bool {
+        FAIL_PARTIAL_SCAN.with(Cell::take)
+    }
+
+    /// The next `.partial` file of its segment that an audit-log rotation
+    /// of the calling thread finds fails to open (as with `EMFILE`).
+    pub fn fail_next_partial_open() {
+        FAIL_PARTIAL_OPEN.with(|c| c.set(true));
+    }
+
+    /// Whether [`fail_next_partial_open`] was requested (and clears it).
+    pub(crate) fn take_partial_open_failure() -> bool {
+        FAIL_PARTIAL_OPEN.with(Cell::take)
+    }
+
+    thread_local! {
         static ROTATION_COPIED: std::cell::RefCell<Option<BeforeWrite>> =
             const { std::cell::RefCell::new(None) };
     }

@@ -1151,3 +1151,229 @@ fn a_log_that_does_not_verify_is_not_rotated() {
         assert!(f.ks.verify_audit_log().unwrap().fault.is_some(), "{how}");
     }
 }
+
+/// `<log's archive of records 1 to 99>.partial`: a name of the first
+/// segment's `.partial` files (any last record).
+fn planted_partial(log: &Path) -> PathBuf {
+    let mut p = strongroom::audit_archive_path(log, 1, 99).into_os_string();
+    p.push(".partial");
+    PathBuf::from(p)
+}
+
+/// Opens `path` (another open file description than any rotation's) and
+/// takes its exclusive `flock`, held until the file is dropped.
+#[allow(unsafe_code)]
+fn flocked(path: &Path) -> std::fs::File {
+    use std::os::unix::io::AsRawFd;
+    let f = std::fs::File::open(path).unwrap();
+    // SAFETY: `flock` on a descriptor this function owns.
+    let r = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    assert_eq!(r, 0, "flock");
+    f
+}
+
+/// Holds `f` (and its lock) until told to drop it, or for `limit` at most
+/// (so that a rotation that waits without end fails the test, not hangs it).
+fn hold_until_told(f: std::fs::File, limit: std::time::Duration) -> std::sync::mpsc::Sender<()> {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        let _ = rx.recv_timeout(limit);
+        drop(f);
+    });
+    tx
+}
+
+/// A `.partial` file of the segment that cannot be opened (`EMFILE`...),
+/// or a directory that cannot be read, fails the rotation with nothing
+/// removed, where before either counted as stale: the file was deleted (it
+/// may be another rotation's, still copying) or not seen (then a file at
+/// the same name was removed to make this rotation's) — review of the
+/// unlocked copy, finding 1. The log is left as it is; once the error is
+/// gone, the rotation removes the stale file and runs.
+#[test]
+fn a_partial_that_cannot_be_checked_fails_the_rotation() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    encrypts(&f.ks, &key, 3);
+    f.ks.flush_audit_log().unwrap();
+    let log = f.ks.audit_log_path().to_path_buf();
+    let planted = planted_partial(&log);
+    std::fs::write(&planted, b"a crashed rotation's copy").unwrap();
+    strongroom::test_hooks::fail_next_partial_open();
+    let e = f.ks.rotate_audit_log().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
+    assert!(e.message().contains(&planted.display().to_string()), "{e}");
+    assert!(planted.exists(), "not removed");
+    strongroom::test_hooks::fail_next_partial_scan();
+    let e = f.ks.rotate_audit_log().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
+    assert!(e.message().contains("reading the directory"), "{e}");
+    assert!(planted.exists(), "not removed");
+    assert!(!lines_of(&log)[0].contains("RotateAuditLog"));
+    assert!(archives_beside(&log).is_empty());
+    // Both refusals audited: records 1 to 7.
+    let r = f.ks.rotate_audit_log().unwrap();
+    assert_eq!((r.first_record, r.last_record), (1, 7), "{r:?}");
+    assert!(!planted.exists(), "the stale file is removed");
+    assert!(partials_in(f.dir.path()).is_empty());
+    assert_intact(&f.ks, &[r.archive]);
+}
+
+/// A file put at a rotation's `.partial` name while it copies (as another
+/// rotation that deleted it and made its own there would) is never named
+/// as the archive: the rotation fails (`KMSInternalException` "… is no
+/// longer the file this rotation copied …") and leaves that file alone,
+/// the log not rotated; before, the other file (here half the log) was
+/// linked as the archive and the rotation committed over the records it
+/// lacked (review of the unlocked copy, finding 1).
+#[test]
+fn a_partial_replaced_during_the_copy_is_not_named() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    encrypts(&f.ks, &key, 20);
+    f.ks.flush_audit_log().unwrap();
+    let log = f.ks.audit_log_path().to_path_buf();
+    let before = std::fs::read(&log).unwrap();
+    let dir = f.dir.path().to_path_buf();
+    let replaced = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    {
+        let (log, replaced) = (log.clone(), replaced.clone());
+        strongroom::test_hooks::set_rotation_copied(Some(Box::new(move || {
+            for n in partials_in(&dir) {
+                let p = dir.join(n);
+                std::fs::remove_file(&p).unwrap();
+                let bytes = std::fs::read(&log).unwrap();
+                std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
+                replaced.borrow_mut().push(p);
+            }
+        })));
+    }
+    let r = f.ks.rotate_audit_log();
+    strongroom::test_hooks::set_rotation_copied(None);
+    let e = r.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::KMSInternalException, "{e}");
+    assert!(e.message().contains("is no longer the file"), "{e}");
+    let replaced = replaced.borrow().clone();
+    assert_eq!(replaced.len(), 1);
+    assert!(replaced[0].exists(), "the other file is left alone");
+    assert!(archives_beside(&log).is_empty(), "nothing named");
+    assert!(std::fs::read(&log).unwrap().starts_with(&before));
+    assert!(!lines_of(&log)[0].contains("RotateAuditLog"));
+    // Unlocked, that file is stale: the next rotation removes it and runs.
+    let r = f.ks.rotate_audit_log().unwrap();
+    assert_eq!(r.first_record, 1);
+    assert!(partials_in(f.dir.path()).is_empty());
+    assert_intact(&f.ks, &[r.archive]);
+}
+
+/// A `.partial` file of the segment held locked by something that is not
+/// a rotation (planted; or inherited by a child made by `fork()`) delays a
+/// rotation 5 s at most: it then fails (`KMSInvalidStateException` naming
+/// the file), audited, nothing removed; before, it waited as long as the
+/// lock was held (review of the unlocked copy, finding 2). Unlocked, the
+/// file is stale and the next rotation removes it.
+#[test]
+fn a_locked_partial_delays_a_rotation_at_most_5_s() {
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    encrypts(&f.ks, &key, 3);
+    f.ks.flush_audit_log().unwrap();
+    let log = f.ks.audit_log_path().to_path_buf();
+    let planted = planted_partial(&log);
+    std::fs::write(&planted, b"junk").unwrap();
+    let release = hold_until_told(flocked(&planted), std::time::Duration::from_secs(20));
+    let t = std::time::Instant::now();
+    let e = f.ks.rotate_audit_log().unwrap_err();
+    let took = t.elapsed();
+    assert_eq!(e.kind(), ErrorKind::KMSInvalidStateException, "{e}");
+    assert!(
+        e.message().contains(&planted.display().to_string()) && e.message().contains("5000 ms"),
+        "{e}"
+    );
+    assert!(
+        took >= std::time::Duration::from_secs(5) && took < std::time::Duration::from_secs(15),
+        "{took:?}"
+    );
+    assert!(planted.exists());
+    let failed = lines_of(&log).pop().unwrap();
+    assert!(
+        failed.contains("RotateAuditLog") && failed.contains("KMSInvalidStateException"),
+        "{failed}"
+    );
+    release.send(()).unwrap();
+    // The holder drops the file at once; wait for that.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let r = loop {
+        match f.ks.rotate_audit_log() {
+            Ok(r) => break r,
+            Err(e) if std::time::Instant::now() < deadline => {
+                assert_eq!(e.kind(), ErrorKind::KMSInvalidStateException, "{e}");
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    assert!(!planted.exists());
+    assert_intact(&f.ks, &[r.archive]);
+}
+
+/// With automatic rotation, a locked `.partial` file of the segment makes
+/// the automatic rotation fail at once (it does not wait), audited as a
+/// failed automatic rotation, and dropping the handle's last clone is not
+/// held up; before, the rotation waited, and the drop with it, for as long
+/// as the lock was held (review of the unlocked copy, finding 2).
+#[test]
+fn a_locked_partial_does_not_hold_up_dropping_an_auto_rotating_handle() {
+    use strongroom::{OpenOptions, AUDIT_ROTATE_MIN_BYTES};
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    let ks = Keystore::open_with(
+        &f.path,
+        root_source(&ROOT),
+        OpenOptions::default().audit_rotate_bytes(AUDIT_ROTATE_MIN_BYTES),
+    )
+    .unwrap();
+    let log = ks.audit_log_path().to_path_buf();
+    let planted = planted_partial(&log);
+    std::fs::write(&planted, b"junk").unwrap();
+    let _release = hold_until_told(flocked(&planted), std::time::Duration::from_secs(20));
+    while std::fs::metadata(&log).unwrap().len() < AUDIT_ROTATE_MIN_BYTES {
+        encrypts(&ks, &key, 1);
+    }
+    ks.flush_audit_log().unwrap();
+    let failure = |log: &Path| {
+        lines_of(log)
+            .into_iter()
+            .find(|l| l.contains("\"eventName\":\"RotateAuditLog\"") && l.contains("\"errorCode\""))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while failure(&log).is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no failed automatic rotation audited within 10 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let r: Value = serde_json::from_str(&failure(&log).unwrap()).unwrap();
+    assert_eq!(r["eventType"], "AwsServiceEvent", "{r}");
+    assert_eq!(r["errorCode"], "KMSInvalidStateException", "{r}");
+    assert!(
+        r["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains(&planted.display().to_string()),
+        "{r}"
+    );
+    let t = std::time::Instant::now();
+    drop(ks);
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        t.elapsed()
+    );
+    assert!(planted.exists());
+    let v = f.ks.verify_audit_log().unwrap();
+    assert!(
+        v.fault.is_none() && v.records == v.checkpoint_records,
+        "{v:?}"
+    );
+}

@@ -678,17 +678,35 @@ pub(crate) fn verify_archives(
 /// whatever the mode), replacing a file left there.
 #[cfg(unix)]
 pub(crate) fn create_replacing(path: &Path, mode: u32) -> std::io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
         _ => {}
     }
+    create_new(path, mode)
+}
+
+/// Creates `path` with `mode` (Unix; the fd returned can read and write
+/// whatever the mode), failing (`AlreadyExists`) if anything is there: a
+/// rotation's `.partial` file, never made by removing what holds its name
+/// (that may be another rotation's, still being written).
+#[cfg(unix)]
+fn create_new(path: &Path, mode: u32) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
     super::log_options()
         .mode(mode)
         .create_new(true)
         .read(true)
         .write(true)
         .open(path)
+}
+
+/// Whether `path` itself (not followed if it is a symbolic link) is the
+/// file open as `f`: the same device and inode number.
+#[cfg(unix)]
+fn names_file(path: &Path, f: &File) -> std::io::Result<bool> {
+    let at = rustix::fs::lstat(path)?;
+    let open = rustix::fs::fstat(f)?;
+    Ok(at.st_dev == open.st_dev && at.st_ino == open.st_ino)
 }
 
 /// The directory that holds `log` (`.` for a bare file name).
@@ -702,43 +720,137 @@ fn dir_of(log: &Path) -> &Path {
 
 /// The file names in the directory of `log` that start with the archive
 /// prefix of a segment starting at record `first` and end with `suffix`.
+/// An error reading the directory is returned (a rotation must not take
+/// an unreadable directory for one without the files it looks for).
 #[cfg(unix)]
-fn segment_files(log: &Path, first: u64, suffix: &str) -> Vec<PathBuf> {
+fn segment_files(log: &Path, first: u64, suffix: &str) -> std::io::Result<Vec<PathBuf>> {
     let prefix = archive_prefix(log, first);
-    let Ok(entries) = std::fs::read_dir(dir_of(log)) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            name.starts_with(&prefix) && name.ends_with(suffix)
-        })
-        .map(|e| e.path())
-        .collect()
+    if crate::test_hooks::take_partial_scan_failure() {
+        return Err(std::io::Error::from_raw_os_error(
+            rustix::io::Errno::MFILE.raw_os_error(),
+        ));
+    }
+    let mut found = Vec::new();
+    for e in std::fs::read_dir(dir_of(log))? {
+        let e = e?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with(&prefix) && name.ends_with(suffix) {
+            found.push(e.path());
+        }
+    }
+    Ok(found)
 }
 
 /// Removes the `.partial` files of archives of a segment starting at record
 /// `first`: left by a rotation that crashed before naming its archive (a
 /// rotation removes its own on every error). A rotation holds its own
-/// `flock`ed from its creation until after it is removed: one found locked
-/// belongs to a rotation copying these records now, and is returned open
-/// (left in place) for the caller to wait on, under the log's lock (all
-/// are created, locked and removed under it).
+/// `flock`ed from its creation until after it is removed (it is created
+/// and locked under the log's lock; it is removed under the log's lock
+/// when the rotation commits, and possibly after the log's lock is
+/// released on the error and restart paths, but always before its own
+/// lock is). So a `.partial` file is removed here only once this rotation
+/// holds its lock (or when it is gone, or is not a regular file: a rotation
+/// makes only regular ones); one found locked belongs to a rotation
+/// copying these records now, and is returned open (left in place) with
+/// its path for the caller to wait on. Any other error (reading the
+/// directory, opening or locking a file: `EMFILE`, `ENOMEM`...) is
+/// returned: nothing is removed that might be another rotation's.
 #[cfg(unix)]
-pub(crate) fn remove_stale_partials(log: &Path, first: u64) -> Option<File> {
+pub(crate) fn remove_stale_partials(log: &Path, first: u64) -> Result<Option<(File, PathBuf)>> {
     use rustix::fs::{flock, FlockOperation};
-    for p in segment_files(log, first, ".jsonl.partial") {
-        if let Ok(Some((f, _))) = open_regular(&p, true) {
-            if let Err(rustix::io::Errno::WOULDBLOCK) =
-                flock(&f, FlockOperation::NonBlockingLockExclusive)
-            {
-                return Some(f);
+    let dir = dir_of(log);
+    let paths = segment_files(log, first, ".jsonl.partial")
+        .map_err(|e| super::io_err("reading the directory", dir, &e))?;
+    for p in paths {
+        let opened = if crate::test_hooks::take_partial_open_failure() {
+            Err(std::io::Error::from_raw_os_error(
+                rustix::io::Errno::MFILE.raw_os_error(),
+            ))
+        } else {
+            open_regular(&p, true)
+        };
+        let f = match opened {
+            Ok(Some((f, _))) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            // Not a regular file (a symbolic link refused by `O_NOFOLLOW`,
+            // a directory, a FIFO...): no rotation's.
+            Ok(None) => {
+                let _ = std::fs::remove_file(&p);
+                continue;
+            }
+            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+                let _ = std::fs::remove_file(&p);
+                continue;
+            }
+            Err(e) => return Err(super::io_err("opening", &p, &e)),
+        };
+        loop {
+            match flock(&f, FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => break,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(rustix::io::Errno::WOULDBLOCK) => return Ok(Some((f, p))),
+                Err(e) => return Err(super::io_err("locking", &p, &std::io::Error::from(e))),
             }
         }
-        let _ = std::fs::remove_file(p);
+        // Locked by this rotation: stale. Removed if the name still
+        // holds that file.
+        if names_file(&p, &f).unwrap_or(false) {
+            let _ = std::fs::remove_file(&p);
+        }
     }
-    None
+    Ok(None)
+}
+
+/// How long a rotation that finds another's `.partial` file of the same
+/// records locked waits for it: 5 s, then it fails naming the file. A
+/// rotation copies outside the log's lock, so this bounds the wait for
+/// another rotation's copy (a copy of a log of many hundreds of MiB may
+/// take longer: the second rotation then fails and is retried later) and
+/// for a lock held by a process that is not a rotation (a file planted
+/// and locked, a child made by `fork()` during a rotation that keeps the
+/// lock its parent's `.partial` file had).
+pub(crate) const PARTIAL_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Waits, up to `wait` (polling every 10 ms; `ZERO`: one try), for the lock
+/// of the `.partial` file `busy` (at `path`) found locked by
+/// [`remove_stale_partials`], without holding any other lock. Returns once
+/// it is free (the lock is released at once) or `path` no longer names it
+/// (its rotation removed it, which it does before unlocking it: the lock
+/// is then only held by a child made by `fork()` that inherited it, and
+/// the caller starts again); `KMSInvalidStateException` naming the file
+/// when the time is up; any other locking error as it is.
+#[cfg(unix)]
+fn wait_for_partial(log: &Path, busy: &File, path: &Path, wait: std::time::Duration) -> Result<()> {
+    use rustix::fs::{flock, FlockOperation};
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match flock(busy, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => return Ok(()),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(rustix::io::Errno::WOULDBLOCK) => {}
+            Err(e) => return Err(super::io_err("locking", path, &std::io::Error::from(e))),
+        }
+        if !names_file(path, busy).unwrap_or(false) {
+            return Ok(());
+        }
+        let now = std::time::Instant::now();
+        if now >= deadline {
+            return Err(Error::new(
+                strongroom_core::ErrorKind::KMSInvalidStateException,
+                format!(
+                    "the audit log {} is not rotated: {} (the temporary archive file of another \
+                     rotation of the same records) stayed locked for {} ms; another rotation is \
+                     copying them, or a process holds that file's lock (one that planted it, or \
+                     a child made by fork() during a rotation, which keeps its parent's lock): \
+                     rotate again later",
+                    log.display(),
+                    path.display(),
+                    wait.as_millis()
+                ),
+            ));
+        }
+        std::thread::sleep((deadline - now).min(std::time::Duration::from_millis(10)));
+    }
 }
 
 /// Feeds the bytes `from..to` of the log `f` (at `path`) to `pass` and
@@ -813,7 +925,9 @@ pub(crate) fn remove_redundant_archives(
     copy: &File,
     len: u64,
 ) {
-    for p in segment_files(log, first, ".jsonl") {
+    // A directory that cannot be read: nothing removed (they are only
+    // redundant).
+    for p in segment_files(log, first, ".jsonl").unwrap_or_default() {
         if p.file_name() != keep.file_name() && copy_of(&p, copy, len, false).is_some() {
             let _ = std::fs::remove_file(p);
         }
@@ -840,6 +954,11 @@ fn archive_name_taken(log: &Path, archive: &Path) -> Error {
 /// earlier attempt that crashed after naming it) is kept as it is; taken
 /// by anything else, the rotation is refused. The caller removes
 /// `partial`.
+///
+/// The name `partial` must still be the file open as `copy` (the same
+/// device and inode), checked before it is linked, and the archive's
+/// name that file after: a rotation never names as its archive a file
+/// another put at its temporary name.
 #[cfg(unix)]
 fn name_archive(log: &Path, partial: &Path, archive: &Path, copy: &File, len: u64) -> Result<()> {
     let taken = || match copy_of(archive, copy, len, true) {
@@ -848,14 +967,28 @@ fn name_archive(log: &Path, partial: &Path, archive: &Path, copy: &File, len: u6
             .map_err(|e| super::io_err("syncing", archive, &e)),
         None => Err(archive_name_taken(log, archive)),
     };
+    let replaced = |named: &Path| {
+        Error::internal(format!(
+            "the audit log {} is not rotated: {} is no longer the file this rotation copied \
+             the log's records to (another file was put at that name meanwhile): rotate again",
+            log.display(),
+            named.display()
+        ))
+    };
+    let check = |named: &Path| match names_file(named, copy) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(replaced(named)),
+        Err(e) => Err(super::io_err("reading", named, &e)),
+    };
+    check(partial)?;
     match std::fs::hard_link(partial, archive) {
-        Ok(()) => Ok(()),
+        Ok(()) => check(archive),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => taken(),
         #[cfg(any(target_os = "linux", target_os = "android"))]
         Err(e) => {
             use rustix::fs::{renameat_with, RenameFlags, CWD};
             match renameat_with(CWD, partial, CWD, archive, RenameFlags::NOREPLACE) {
-                Ok(()) => Ok(()),
+                Ok(()) => check(archive),
                 Err(rustix::io::Errno::EXIST) => taken(),
                 Err(_) => Err(super::io_err("naming", partial, &e)),
             }
@@ -865,14 +998,18 @@ fn name_archive(log: &Path, partial: &Path, archive: &Path, copy: &File, len: u6
     }
 }
 
-/// Removes a temporary file when dropped (on every return, error or not).
+/// Removes a temporary file (at the path, open as the file) when dropped
+/// (on every return, error or not), if the path still names that file
+/// (another put there is not removed).
 #[cfg(unix)]
-struct RemoveOnDrop<'a>(&'a Path);
+struct RemoveOnDrop<'a>(&'a Path, &'a File);
 
 #[cfg(unix)]
 impl Drop for RemoveOnDrop<'_> {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(self.0);
+        if names_file(self.0, self.1).unwrap_or(false) {
+            let _ = std::fs::remove_file(self.0);
+        }
     }
 }
 
@@ -924,10 +1061,12 @@ impl super::AuditSink {
     ///
     /// 1. the valid chain's end is synced and checkpointed (an invalid tail
     ///    past it cut, as an append does);
-    /// 2. the file is streamed to `<archive>.partial` (created mode 0400 and
-    ///    `flock`ed under the lock, removed on every error before it is
-    ///    unlocked; a rotation that finds another's locked waits for it,
-    ///    holding no lock, and starts again) in 1 MiB pieces, hashed and
+    /// 2. the file is streamed to `<archive>.partial` (created new, mode
+    ///    0400, and `flock`ed under the lock, removed on every error before
+    ///    it is unlocked, possibly after the log's lock is released; a
+    ///    rotation that finds another's locked waits for it, holding no
+    ///    lock, up to [`PARTIAL_WAIT`], and starts again, or fails naming
+    ///    it) in 1 MiB pieces, hashed and
     ///    verified line by line: up to the end step 1 found *without* the
     ///    log's lock or the tail (appends write past that end, and go on
     ///    meanwhile), then, under them again, step 1 repeated on the same
@@ -946,7 +1085,7 @@ impl super::AuditSink {
     ///    the next append or flush stores it: the rotation record continues
     ///    exactly from the stored checkpoint, which they accept).
     pub(crate) fn rotate(&self, caller: &RotationCaller<'_>) -> Result<AuditLogRotation> {
-        self.rotate_at_least(caller, 0)?
+        self.rotate_at_least(caller, 0, PARTIAL_WAIT)?
             .ok_or_else(|| nothing_to_rotate(&self.path))
     }
 
@@ -998,8 +1137,9 @@ impl super::AuditSink {
             millis,
             random: crate::access::audit_id_bytes(std::process::id()),
         };
-        let rotated = super::refuse_unnamable_archives(&self.path)
-            .and_then(|()| self.rotate_at_least(&caller, self.rotate_bytes));
+        let rotated = super::refuse_unnamable_archives(&self.path).and_then(|()| {
+            self.rotate_at_least(&caller, self.rotate_bytes, std::time::Duration::ZERO)
+        });
         let failed = match rotated {
             Ok(_) => {
                 self.rotate_after
@@ -1087,17 +1227,22 @@ impl super::AuditSink {
     /// [`rotate`](Self::rotate) when the log's valid chain ends at
     /// `min_len` bytes or more (after it is checkpointed); `None` otherwise
     /// or for a log without records.
+    ///
+    /// A `.partial` file of the same records found locked (another
+    /// rotation copying them) is waited for up to `wait`
+    /// ([`PARTIAL_WAIT`]; `ZERO` for the automatic rotation, which then
+    /// fails this round), then the rotation starts again; past it, it
+    /// fails naming the file.
     fn rotate_at_least(
         &self,
         caller: &RotationCaller<'_>,
         min_len: u64,
+        wait: std::time::Duration,
     ) -> Result<Option<AuditLogRotation>> {
         use std::os::unix::fs::FileExt;
         let path = self.path.as_path();
         let io = |what: &str, p: &Path, e: std::io::Error| super::io_err(what, p, &e);
-        let mut attempts = 0;
-        while attempts < super::REOPEN_ATTEMPTS {
-            attempts += 1;
+        for _ in 0..super::REOPEN_ATTEMPTS {
             // Phase 1, under the tail and the log's lock: the valid end
             // synced and checkpointed, the segment's temporary archive
             // file created and locked.
@@ -1131,22 +1276,25 @@ impl super::AuditSink {
                 n.push(".partial");
                 PathBuf::from(n)
             };
-            if let Some(busy) = remove_stale_partials(path, first) {
+            if let Some((busy, busy_path)) = remove_stale_partials(path, first)? {
                 // Another rotation of these records is copying them: wait
-                // for it to end (its temporary file unlocked), then start
-                // again, holding no lock meanwhile.
+                // for it to end (its temporary file unlocked), up to
+                // `wait`, then start again (one of the attempts), holding
+                // no lock meanwhile.
                 drop(lock);
                 drop(tail);
-                let waited = super::FileLock::acquire(&busy, path);
-                drop(waited);
-                attempts -= 1;
+                wait_for_partial(path, &busy, &busy_path, wait)?;
                 continue;
             }
-            // The archive: copied under a temporary name (read only from
-            // its creation, locked by this rotation, removed on every
-            // error before it is unlocked), then named.
-            let a = create_replacing(&partial, 0o400).map_err(|e| io("creating", &partial, e))?;
-            let temporary = RemoveOnDrop(&partial);
+            // The archive: copied under a temporary name (created new,
+            // read only from its creation, locked by this rotation,
+            // removed on every error before it is unlocked), then named.
+            // A live rotation's file at that name was waited for above
+            // (they are created under this lock, so none appeared since);
+            // anything else still there (a directory that could not be
+            // removed) fails the rotation, removed by nobody.
+            let a = create_new(&partial, 0o400).map_err(|e| io("creating", &partial, e))?;
+            let temporary = RemoveOnDrop(&partial, &a);
             super::FileLock::acquire(&a, &partial)?.keep();
             drop(lock);
             drop(tail);

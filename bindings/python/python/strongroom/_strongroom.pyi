@@ -1298,12 +1298,17 @@ class Keystore:
         """
         Archives the audit log beside it (<keystore>.audit.<first>-<last>.jsonl)
         and starts a new log whose first record, RotateAuditLog, names the
-        archive with its record range, length and SHA-256. Raises
-        KMSInvalidStateException (no record), ValidationException (dry-run
-        handle, or a keystore file name over 193 bytes or not UTF-8),
-        KMSInternalException (the log's records do not verify, a file not a
-        copy of them already has the archive's name, or the log cannot be
-        written or was replaced; nothing is archived or deleted then).
+        archive with its record range, length and SHA-256. A rotation of the
+        same records already copying (its .partial file locked) is waited for
+        5 s at most. Raises KMSInvalidStateException (no record, or a .partial
+        file of the same records locked for 5 s: another rotation copying, or
+        a process such as a fork()ed child holding its lock),
+        ValidationException (dry-run handle, or a keystore file name over 193
+        bytes or not UTF-8), KMSInternalException (the log's records do not
+        verify, a file not a copy of them already has the archive's name, the
+        directory or a .partial file cannot be read or locked, or the log
+        cannot be written or was replaced; nothing is archived or deleted
+        then).
         """
     def audit_events(
         self,
