@@ -106,8 +106,12 @@ pub fn parse_blob(s: &str) -> Result<Vec<u8>, Error> {
     {
         return read_option_file(p.as_ref());
     }
-    let compact: zeroize::Zeroizing<String> =
-        zeroize::Zeroizing::new(s.chars().filter(|c| !c.is_ascii_whitespace()).collect());
+    // Built in place in one buffer of the text's length: collecting would
+    // grow it, leaving unzeroized copies of the secret in freed buffers.
+    let mut compact = zeroize::Zeroizing::new(String::with_capacity(s.len()));
+    for c in s.chars().filter(|c| !c.is_ascii_whitespace()) {
+        compact.push(c);
+    }
     STANDARD
         .decode(compact.as_bytes())
         .map_err(|_| Error::validation("expected fileb://PATH, file://PATH or base64 text"))
