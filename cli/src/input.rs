@@ -41,7 +41,9 @@ pub const MAX_EXPORT_FILE: usize = 1 << 30;
 /// The sealed export at `infile` (`-`: standard input), at most
 /// [`MAX_EXPORT_FILE`] bytes. An input that does not start with the
 /// export's magic (`SRKX`) is refused once its first four bytes are read,
-/// so that a device (`/dev/zero`) or another file is not read further.
+/// so that a device (`/dev/zero`) or another file is not read further; a
+/// regular file longer than [`MAX_EXPORT_FILE`] is refused from its length,
+/// before any of it is read.
 ///
 /// # Errors
 /// `ValidationException` naming the input when it is missing, cannot be
@@ -59,7 +61,7 @@ pub fn read_export(infile: &std::path::Path) -> Result<Vec<u8>, Error> {
         let name = infile.display().to_string();
         let f = std::fs::File::open(infile)
             .map_err(|e| Error::validation(format!("cannot read {name}: {e}")))?;
-        let len = f.metadata().map_or(0, |m| m.len());
+        let len = strongroom_server::files::file_len(&f, &name, MAX_EXPORT_FILE, TOO_LONG_EXPORT)?;
         (Box::new(f), name, len)
     };
     let magic = strongroom::core::export::MAGIC;
@@ -78,9 +80,12 @@ pub fn read_export(infile: &std::path::Path) -> Result<Vec<u8>, Error> {
         &name,
         len,
         MAX_EXPORT_FILE,
-        "more than a sealed keystore export of this build holds",
+        TOO_LONG_EXPORT,
     )
 }
+
+/// Why an export file longer than [`MAX_EXPORT_FILE`] is refused.
+const TOO_LONG_EXPORT: &str = "more than a sealed keystore export of this build holds";
 
 /// A blob parameter: `fileb://path` (raw bytes), `file://path` (the file's
 /// bytes) or base64 text, as the AWS CLI v2 reads blobs.
@@ -101,8 +106,12 @@ pub fn parse_blob(s: &str) -> Result<Vec<u8>, Error> {
     {
         return read_option_file(p.as_ref());
     }
-    let compact: zeroize::Zeroizing<String> =
-        zeroize::Zeroizing::new(s.chars().filter(|c| !c.is_ascii_whitespace()).collect());
+    // Built in place in one buffer of the text's length: collecting would
+    // grow it, leaving unzeroized copies of the secret in freed buffers.
+    let mut compact = zeroize::Zeroizing::new(String::with_capacity(s.len()));
+    for c in s.chars().filter(|c| !c.is_ascii_whitespace()) {
+        compact.push(c);
+    }
     STANDARD
         .decode(compact.as_bytes())
         .map_err(|_| Error::validation("expected fileb://PATH, file://PATH or base64 text"))
@@ -297,6 +306,30 @@ pub fn parse_time(s: &str) -> Result<u64, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An export file longer than [`MAX_EXPORT_FILE`] (a sparse file that
+    /// starts with the magic) is refused from its length, at once, where
+    /// reading it to the cap would allocate and fill 1 GiB.
+    #[test]
+    fn an_export_file_past_the_cap_is_refused_unread() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.srkx");
+        let mut f = std::fs::File::create(&big).unwrap();
+        f.write_all(strongroom::core::export::MAGIC).unwrap();
+        f.set_len(MAX_EXPORT_FILE as u64 + 1).unwrap();
+        drop(f);
+        let started = std::time::Instant::now();
+        let e = read_export(&big).unwrap_err();
+        assert_eq!(e.kind(), strongroom::ErrorKind::ValidationException);
+        assert!(
+            e.message().ends_with(&format!(
+                "is longer than {MAX_EXPORT_FILE} bytes, {TOO_LONG_EXPORT}"
+            )),
+            "{e}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_millis(200));
+    }
 
     #[test]
     fn times_parse_as_unix_seconds_or_rfc3339_utc() {

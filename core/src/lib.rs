@@ -49,8 +49,13 @@ pub(crate) fn json_from_str<'a, T: serde::Deserialize<'a>>(text: &'a str) -> ser
 /// `text` as a JSON tree, read by the crate's one tree reader
 /// ([`policy::JsonTree`]) over the parser [`json_from_str`] uses: with
 /// `unique`, an object that repeats a key (at any depth) is an error;
-/// without, the value is the one `serde_json::from_str::<Value>` gives
-/// (the last of repeated keys kept).
+/// without, the last of repeated keys is kept. Every object is read as
+/// written, whatever its member names: unlike `serde_json::from_str::<Value>`
+/// with serde_json's `raw_value` feature (on in this workspace), which
+/// replaces an object whose first member is named
+/// `"$serde_json::private::RawValue"` by the JSON parsed from that member's
+/// string (or fails when it is not JSON), so that a caller-chosen key (an
+/// encryption context key) could change or hide a record.
 ///
 /// # Errors
 /// serde_json's, with the same line and column.
@@ -74,14 +79,24 @@ pub(crate) fn json_tree(text: &str, unique: bool) -> serde_json::Result<serde_js
     }
 }
 
-/// `text` as a `serde_json::Value`, as `serde_json::from_str` reads it (the
-/// last of repeated keys kept; the same errors), through the tree reader
-/// the crate uses for policies, stored records and audit lines, so that a
-/// WebAssembly module that reads JSON this way has one such reader.
+/// `text` as a `serde_json::Value` (the last of repeated keys kept),
+/// through the tree reader the crate uses for policies, stored records and
+/// audit lines, so that a WebAssembly module that reads JSON this way has
+/// one such reader.
+///
+/// It reads every object as written. `serde_json::from_str::<Value>` does
+/// not when serde_json's `raw_value` feature is on (as it is in this
+/// workspace): an object whose first member is named
+/// `"$serde_json::private::RawValue"` becomes the JSON parsed from that
+/// member's string value (`{"$serde_json::private::RawValue":"1"}` reads as
+/// `1`, with `"x"` it is an error). Read untrusted JSON (audit lines, whose
+/// encryption context keys a caller chooses) into a `Value` with this
+/// function, not with serde_json's.
 ///
 /// # Errors
 /// serde_json's: the text is not one JSON value (white space around it
-/// allowed), with the line and column.
+/// allowed), with the line and column; the same errors as
+/// `serde_json::from_str` for every text without that member name.
 pub fn json_value(text: &str) -> serde_json::Result<serde_json::Value> {
     json_tree(text, false)
 }
@@ -180,5 +195,64 @@ mod json_from_str_tests {
             e.to_string(),
             "the key \"k\" appears more than once in one object at line 1 column 17"
         );
+    }
+
+    /// serde_json's `Value`, with the `raw_value` feature on in this
+    /// workspace, reads an object whose first member is named
+    /// `"$serde_json::private::RawValue"` as the JSON in that member's
+    /// string; the tree reader reads it as written, at any depth, and
+    /// writing such a map (an encryption context with that key) through
+    /// `serde_json::to_value` or `to_string` writes it as it is.
+    #[test]
+    fn raw_value_token_is_an_ordinary_key() {
+        use alloc::collections::BTreeMap;
+        use alloc::string::String;
+        use serde_json::json;
+        const TOKEN: &str = "$serde_json::private::RawValue";
+        for (text, want) in [
+            (
+                r#"{"$serde_json::private::RawValue":"1"}"#,
+                json!({TOKEN: "1"}),
+            ),
+            (
+                r#"{"$serde_json::private::RawValue":"x"}"#,
+                json!({TOKEN: "x"}),
+            ),
+            (
+                r#"{"a":{"$serde_json::private::RawValue":"{\"k\":2}","b":"c"}}"#,
+                json!({"a": {TOKEN: "{\"k\":2}", "b": "c"}}),
+            ),
+            (
+                r#"[{"$serde_json::private::RawValue":"[]"}]"#,
+                json!([{TOKEN: "[]"}]),
+            ),
+        ] {
+            assert_eq!(crate::json_value(text).unwrap(), want, "{text}");
+            assert_eq!(crate::json_tree(text, true).unwrap(), want, "{text}");
+            assert_ne!(
+                serde_json::from_str::<Value>(text).ok(),
+                Some(want),
+                "{text}"
+            );
+        }
+        // What serde_json does with it, which the tree reader does not.
+        assert_eq!(
+            serde_json::from_str::<Value>(r#"{"$serde_json::private::RawValue":"1"}"#).unwrap(),
+            json!(1)
+        );
+        assert!(
+            serde_json::from_str::<Value>(r#"{"$serde_json::private::RawValue":"x"}"#).is_err()
+        );
+
+        let context = crate::EncryptionContext(BTreeMap::from([
+            (String::from(TOKEN), String::from("1")),
+            (String::from("k"), String::from("v")),
+        ]));
+        let value = serde_json::to_value(&context).unwrap();
+        assert_eq!(value, json!({TOKEN: "1", "k": "v"}));
+        let text = serde_json::to_string(&context).unwrap();
+        assert_eq!(text, r#"{"$serde_json::private::RawValue":"1","k":"v"}"#);
+        assert_eq!(serde_json::to_string(&value).unwrap(), text);
+        assert_eq!(crate::json_value(&text).unwrap(), value);
     }
 }

@@ -19,9 +19,10 @@ pub const MAX_SERVER_FILE: usize = 1 << 20;
 /// The bytes of the file at `path`, at most `max`; `why` says why longer
 /// is wrong (it ends the error message: "…is longer than N bytes, {why}").
 ///
-/// A regular file is read into one buffer sized from its length (so a
-/// secret is not also left in the freed buffers of a growing vector); a
-/// pipe or device is read until its end or one byte past `max`.
+/// A regular file longer than `max` is refused from its length, before any
+/// of it is read; a shorter one is read into one buffer sized from its
+/// length (so a secret is not also left in the freed buffers of a growing
+/// vector); a pipe or device is read until its end or one byte past `max`.
 ///
 /// # Errors
 /// `ValidationException` naming the file when it is missing, cannot be
@@ -29,8 +30,29 @@ pub const MAX_SERVER_FILE: usize = 1 << 20;
 pub fn read_file_capped(path: &Path, max: usize, why: &str) -> Result<Vec<u8>, Error> {
     let name = path.display().to_string();
     let f = std::fs::File::open(path).map_err(|e| cannot_read(&name, &e))?;
-    let len = f.metadata().map_or(0, |m| m.len());
+    let len = file_len(&f, &name, max, why)?;
     read_capped(f, &name, len, max, why)
+}
+
+/// The length of the open file `f` (called `name` in errors) from its
+/// metadata, 0 when unknown or not a regular file (a pipe, a device), for
+/// [`read_capped`]'s `len_hint`.
+///
+/// # Errors
+/// `ValidationException` ("cannot read {name}: it is longer than {max}
+/// bytes, {why}") for a regular file longer than `max` bytes: refused
+/// without reading it, where [`read_capped`] would read `max` bytes first.
+pub fn file_len(f: &std::fs::File, name: &str, max: usize, why: &str) -> Result<u64, Error> {
+    let Ok(meta) = f.metadata() else {
+        return Ok(0);
+    };
+    if !meta.is_file() {
+        return Ok(0);
+    }
+    if meta.len() > u64::try_from(max).unwrap_or(u64::MAX) {
+        return Err(too_long(name, max, why));
+    }
+    Ok(meta.len())
 }
 
 /// As [`read_file_capped`], from `reader` (standard input, say), called
@@ -53,11 +75,15 @@ pub fn read_capped(
         .read_to_end(&mut bytes)
         .map_err(|e| cannot_read(name, &e))?;
     if bytes.len() > max {
-        return Err(Error::validation(format!(
-            "cannot read {name}: it is longer than {max} bytes, {why}"
-        )));
+        return Err(too_long(name, max, why));
     }
     Ok(bytes)
+}
+
+fn too_long(name: &str, max: usize, why: &str) -> Error {
+    Error::validation(format!(
+        "cannot read {name}: it is longer than {max} bytes, {why}"
+    ))
 }
 
 fn cannot_read(name: &str, e: &std::io::Error) -> Error {
@@ -98,5 +124,31 @@ mod tests {
             let e = read_file_capped(Path::new("/dev/zero"), 4096, "x").unwrap_err();
             assert_eq!(e.kind(), ErrorKind::ValidationException, "{e}");
         }
+    }
+
+    /// A regular file longer than the cap is refused from its length: a
+    /// sparse file of 1 GiB + 1 byte under a 1 GiB cap (reading it to the
+    /// cap would allocate and fill 1 GiB) is refused at once.
+    #[test]
+    fn a_regular_file_past_the_cap_is_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big");
+        let f = std::fs::File::create(&big).unwrap();
+        f.set_len((1 << 30) + 1).unwrap();
+        drop(f);
+        let started = std::time::Instant::now();
+        let e = read_file_capped(&big, 1 << 30, "x").unwrap_err();
+        assert!(
+            e.message()
+                .ends_with(&format!("it is longer than {} bytes, x", 1 << 30)),
+            "{e}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_millis(200));
+        let f = std::fs::File::open(&big).unwrap();
+        assert!(file_len(&f, "big", 1 << 30, "x").is_err());
+        assert_eq!(
+            file_len(&f, "big", (1 << 30) + 1, "x").unwrap(),
+            (1 << 30) + 1
+        );
     }
 }

@@ -1081,7 +1081,7 @@ impl Keystore {
         let mut out: Vec<Option<Value>> = Vec::new();
         let mut waiting: HashMap<String, Vec<usize>> = HashMap::new();
         self.for_each_log_line(&mut |line| {
-            let Ok(mut v) = serde_json::from_str::<Value>(line) else {
+            let Ok(mut v) = strongroom_core::json_value(line) else {
                 return;
             };
             if let Some(o) = v.as_object_mut() {
@@ -1127,7 +1127,7 @@ impl OpenIntents {
         if self.open.is_empty() && !line.contains(INTENT_FIELD) {
             return;
         }
-        let Ok(record) = serde_json::from_str::<Value>(line) else {
+        let Ok(record) = strongroom_core::json_value(line) else {
             return;
         };
         let Some(id) = record.get("eventID").and_then(Value::as_str) else {

@@ -1144,3 +1144,61 @@ fn a_missing_audit_log_is_refused_before_anything_is_made() {
     try_encrypt(&ks, &key, b"x").unwrap();
     assert_eq!(ks.verify_audit_log().unwrap().fault, None);
 }
+
+/// An encryption context key named as serde_json's raw-value token
+/// (`$serde_json::private::RawValue`; with serde_json's `raw_value` feature
+/// its `Value` reads `{"$serde_json::private::RawValue": "1"}` as `1`) is
+/// an ordinary key in the audit log: the records of a denied Encrypt and of
+/// an allowed one with that key are listed by `audit_events` with the
+/// context as written, and the log verifies, before and after a rotation.
+#[test]
+fn raw_value_token_context_keys_are_listed_as_written() {
+    const TOKEN: &str = "$serde_json::private::RawValue";
+    let f = fixture();
+    let key = new_key(&f.ks);
+    let mallory = f.ks.as_principal("arn:aws:iam::111122223333:user/mallory");
+    let values = ["x", "1", "{\"k\":\"v\"}"];
+    for v in values {
+        let e = mallory
+            .encrypt(&EncryptRequest {
+                key_id: key.key_id.clone(),
+                plaintext: Secret::from_slice(b"x"),
+                encryption_context: ctx(&[(TOKEN, v)]),
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::AccessDeniedException);
+    }
+    encrypt(&f.ks, &key.key_id, b"x", &ctx(&[(TOKEN, "2"), ("k", "v")]));
+    let check = |ks: &Keystore| {
+        let events = ks
+            .audit_events(&AuditFilter {
+                event_name: Some("Encrypt".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        let contexts: Vec<&Value> = events
+            .iter()
+            .map(|e| &e["requestParameters"]["encryptionContext"])
+            .collect();
+        let want: Vec<Value> = values
+            .iter()
+            .map(|v| serde_json::json!({ TOKEN: v }))
+            .chain([serde_json::json!({ TOKEN: "2", "k": "v" })])
+            .collect();
+        assert_eq!(contexts, want.iter().collect::<Vec<_>>(), "{events:#?}");
+        let denied: Vec<_> = events
+            .iter()
+            .filter(|e| e["errorCode"] == "AccessDeniedException")
+            .collect();
+        assert_eq!(denied.len(), 3, "{events:#?}");
+        let v = ks.verify_audit_log().unwrap();
+        assert!(v.fault.is_none(), "{v:?}");
+    };
+    check(&f.ks);
+    // Rotation reads the records it archives (and verification the
+    // archive's): neither stumbles on them.
+    f.ks.rotate_audit_log().unwrap();
+    let v = f.ks.verify_audit_log().unwrap();
+    assert!(v.fault.is_none(), "{v:?}");
+}

@@ -402,7 +402,10 @@ impl Policy {
 /// The crate's one reader of JSON trees (policies, stored records, audit
 /// lines; [`crate::json_tree`]): a `serde_json::Value` read as
 /// `serde_json::from_str::<Value>` reads it, except that with `unique` an
-/// object that repeats a key, at any depth, is an error.
+/// object that repeats a key, at any depth, is an error, and that an
+/// object whose first member is named `"$serde_json::private::RawValue"` is
+/// read as written (serde_json's `Value`, with the `raw_value` feature,
+/// replaces it by the JSON in that member's string).
 /// `serde_json::Value` keeps the last of repeated keys, which would let a
 /// policy read differently to a reviewer (or another parser) than to
 /// Strongroom: `"Effect": "Deny", …, "Effect": "Allow"` is an Allow.

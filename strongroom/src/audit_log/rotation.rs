@@ -126,7 +126,7 @@ impl RotationClaim {
         if !line.contains("\"eventName\":\"RotateAuditLog\"") {
             return None;
         }
-        let v: Value = serde_json::from_str(line).ok()?;
+        let v = strongroom_core::json_value(line).ok()?;
         if v.get("eventName")?.as_str()? != ROTATE_AUDIT_LOG {
             return None;
         }
