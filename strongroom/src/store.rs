@@ -1193,6 +1193,20 @@ impl std::fmt::Debug for ReadOnlySqlite {
 pub(crate) const WRITER_APPEARED: &str =
     "a writer opened the keystore while it was read without locks: read again";
 
+/// Runs `read` (reads through a [`ReadOnlySqlite`]) and, when it fails
+/// with [`WRITER_APPEARED`] (a writer opened the keystore while it was
+/// read without locks), once more: the connection then reads through the
+/// WAL, with SQLite's locks.
+///
+/// # Errors
+/// Those of `read` (of its second run after [`WRITER_APPEARED`]).
+pub(crate) fn read_again_if_writer_appeared<T>(mut read: impl FnMut() -> Result<T>) -> Result<T> {
+    match read() {
+        Err(e) if e.message() == WRITER_APPEARED => read(),
+        r => r,
+    }
+}
+
 impl ReadOnlySqlite {
     /// Opens the keystore file at `path` read only, writing nothing: no
     /// pragma that writes, no table created, no change-signal file.
