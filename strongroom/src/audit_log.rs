@@ -804,12 +804,7 @@ impl Keystore {
             ks.verify_state()?;
             ks.verify_log(archives)
         };
-        match verify(root.clone(), options.clone()) {
-            // A writer opened the keystore while it was read without locks:
-            // once more, now through its WAL.
-            Err(e) if e.message() == crate::store::WRITER_APPEARED => verify(root, options),
-            r => r,
-        }
+        crate::store::read_again_if_writer_appeared(|| verify(root.clone(), options.clone()))
     }
 
     /// The chain of the log verified against the sealed checkpoint (the
@@ -3158,14 +3153,37 @@ fn holds_checkpoint(f: &File, cp: &StoredCheckpoint) -> bool {
     cp.log_len == 0 || ends_with_chain_value(f, cp)
 }
 
-/// Options for opening the log: a log created by them is mode 0600 on Unix
-/// (owner only, as the keystore file), whatever the umask allows.
 /// `fsync`s the directory that holds `path` (a file just created in it).
 #[cfg(unix)]
 fn sync_parent_dir(path: &Path) -> Result<()> {
     crate::root::sync_parent_dir(path).map_err(|e| io_err("syncing the directory of", path, &e))
 }
 
+/// Makes the empty audit log of the keystore just created at
+/// `keystore_path` (beside its file, symbolic links resolved; mode 0600 as
+/// [`log_options`]), its directory entry synced: the genesis checkpoint
+/// covers 0 bytes of it. A log another process made meanwhile (an open of
+/// the new keystore that appended first) is kept. With the log in place, a
+/// first open of the new keystore reads it as any other, not through the
+/// missing-log check ([`log_is_missing`]).
+///
+/// # Errors
+/// `KMSInternalException` if the file cannot be created or its directory
+/// synced.
+pub(crate) fn create_empty_log(keystore_path: &Path) -> Result<()> {
+    let path = audit_log_path(&crate::store::canonical(keystore_path));
+    match log_options().write(true).create_new(true).open(&path) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(()),
+        Err(e) => return Err(io_err("creating", &path, &e)),
+    }
+    #[cfg(unix)]
+    sync_parent_dir(&path)?;
+    Ok(())
+}
+
+/// Options for opening the log: a log created by them is mode 0600 on Unix
+/// (owner only, as the keystore file), whatever the umask allows.
 fn log_options() -> OpenOptions {
     #[allow(unused_mut)]
     let mut o = OpenOptions::new();
@@ -3191,7 +3209,7 @@ pub(crate) fn log_is_missing(given: &Path, resolved_log: &Path) -> bool {
 /// new log there would only fail every operation later ("no longer holds
 /// the records …") and leave a stray log and signal file behind. A
 /// checkpoint of an empty file passes (the log is made by the first
-/// append, as for a new keystore).
+/// append; a new keystore's is made empty with it, [`create_empty_log`]).
 ///
 /// # Errors
 /// `KMSInternalException` naming `path` and the records the checkpoint

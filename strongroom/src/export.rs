@@ -267,6 +267,9 @@ impl Keystore {
             integrity::rebuild(tx, &root_key, crate::audit_log::genesis_checkpoint(), 0)
         })?;
         drop(storage);
+        // Its empty audit log, as a created keystore's.
+        crate::audit_log::create_empty_log(path.as_ref())
+            .inspect_err(|_| crate::remove_new_keystore(path.as_ref()))?;
         // Open it the ordinary way, so the imported keystore is checked
         // (root key, configuration, integrity state) exactly as any other.
         // An open that fails (the anchor's first record not stored, among

@@ -723,15 +723,18 @@ fn own_files_of(
 
 /// Removes, best effort, the files of a keystore that a create or import
 /// just linked into place and then failed to finish (its audit log too:
-/// none was there before, see [`audit_log::refuse_existing_log`]).
+/// none was there before, see [`audit_log::refuse_existing_log`]). The
+/// keystore file goes last: a crash meanwhile leaves the new keystore
+/// (which opens), never its log alone (which would block the retry).
 pub(crate) fn remove_new_keystore(path: &Path) {
-    for (file, _) in anchor::keystore_files(path) {
+    for (file, _) in anchor::keystore_files(path).into_iter().rev() {
         let _ = std::fs::remove_file(file);
     }
 }
 
 impl Keystore {
-    /// Creates a new keystore file at `path` protected by `root`. The file
+    /// Creates a new keystore file at `path` protected by `root`, and its
+    /// empty audit log ([`audit_log_path`], mode 0600). The file
     /// appears at `path` only complete ([`SqliteStorage::create_with`]): a
     /// crash leaves no keystore there, and the retry works.
     ///
@@ -751,9 +754,9 @@ impl Keystore {
     /// are written into the log as JSON text), before anything is written, or for a
     /// directory of `path` that is missing, not a directory, not writable
     /// or read-only;
-    /// `KMSInternalException` on I/O failure, or when the anchor's first
-    /// record cannot be stored (the file just created is then removed, and
-    /// nothing is left to block the retry).
+    /// `KMSInternalException` on I/O failure, or when the audit log or the
+    /// anchor's first record cannot be made (the file just created is then
+    /// removed, and nothing is left to block the retry).
     pub fn create(
         path: impl AsRef<Path>,
         root: RootKeySource,
@@ -849,19 +852,24 @@ impl Keystore {
             )?;
             tx.put(Table::Meta, &initial.row(&root_key)?)
         })?;
-        // The anchor's first record, before anything uses the keystore: if
-        // it cannot be stored, the create fails and the file just linked
-        // into place (with nothing else yet beside it) is removed, so that
-        // no anchored keystore exists whose anchor was never written, and
-        // the retry works. A crash between the link and this store leaves
-        // an anchored keystore without its anchor's record: opening it
-        // re-anchored (`Anchor::reinitialize`) recovers it.
-        if let Some(a) = &options.anchor {
-            if let Err(e) = a.store_first(&root_key, &config.keystore_id, &initial) {
-                drop(storage);
-                remove_new_keystore(path.as_ref());
-                return Err(e);
-            }
+        // Its empty audit log, so that first opens of the new keystore
+        // (concurrent ones among them) find it, then the anchor's first
+        // record, before anything uses the keystore: if either cannot be
+        // made, the create fails and the file just linked into place (with
+        // its log, if made) is removed, so that no anchored keystore exists
+        // whose anchor was never written, and the retry works. A crash
+        // between the link and this store leaves an anchored keystore
+        // without its anchor's record: opening it re-anchored
+        // (`Anchor::reinitialize`) recovers it.
+        let finished =
+            audit_log::create_empty_log(path.as_ref()).and_then(|()| match &options.anchor {
+                Some(a) => a.store_first(&root_key, &config.keystore_id, &initial),
+                None => Ok(()),
+            });
+        if let Err(e) = finished {
+            drop(storage);
+            remove_new_keystore(path.as_ref());
+            return Err(e);
         }
         let own = own_files_of(path.as_ref(), &root, options.anchor.as_ref());
         let ks = Keystore {
@@ -988,11 +996,13 @@ impl Keystore {
             None => Arc::new(store::ReadOnlySqlite::open(path.as_ref())?),
         };
         let (mut kdf, mut check, mut config) = (None, None, None);
-        storage.read(&mut |tx| {
-            kdf = tx.get(Table::Meta, META_KDF)?;
-            check = tx.get(Table::Meta, META_CHECK)?;
-            config = tx.get(Table::Meta, META_CONFIG)?;
-            Ok(())
+        store::read_again_if_writer_appeared(|| {
+            storage.read(&mut |tx| {
+                kdf = tx.get(Table::Meta, META_KDF)?;
+                check = tx.get(Table::Meta, META_CHECK)?;
+                config = tx.get(Table::Meta, META_CONFIG)?;
+                Ok(())
+            })
         })?;
         let kdf = kdf
             .map(|r| {
@@ -1036,12 +1046,23 @@ impl Keystore {
         if log_missing {
             if !old {
                 let mut checkpoint = None;
-                storage.read(&mut |tx| {
-                    checkpoint = Some(integrity::read_checkpoint(tx, &root_key)?);
-                    Ok(())
+                store::read_again_if_writer_appeared(|| {
+                    storage.read(&mut |tx| {
+                        checkpoint = Some(integrity::read_checkpoint(tx, &root_key)?);
+                        Ok(())
+                    })
                 })?;
                 if let Some(cp) = checkpoint {
-                    audit_log::refuse_missing_log(&audit_path, &cp)?;
+                    // A log another opener made since it was looked for
+                    // (and wrote the records the checkpoint covers) is no
+                    // longer missing: opened as any other.
+                    audit_log::refuse_missing_log(&audit_path, &cp).or_else(|e| {
+                        if audit_log::log_is_missing(path.as_ref(), &audit_path) {
+                            Err(e)
+                        } else {
+                            Ok(())
+                        }
+                    })?;
                 }
             }
             let s = Arc::new(SqliteStorage::open(path.as_ref(), false)?);

@@ -109,7 +109,19 @@ impl ChangeSignal {
     /// keystore file has them ([`restore_owner_access`]). `None` if it
     /// cannot be created, opened or mapped, or is not a signal file.
     pub(crate) fn open(path: &Path, like: &Path) -> Option<Self> {
-        let open = || OpenOptions::new().read(true).write(true).open(path);
+        // A symbolic link at `path` is not followed (`O_NOFOLLOW`): the
+        // file it names is never mapped or has its mode changed
+        // ([`matches_keystore`]); nor does a FIFO block (`O_NONBLOCK`).
+        let open = || {
+            use std::os::unix::fs::OpenOptionsExt;
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .custom_flags(
+                    (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32,
+                )
+                .open(path)
+        };
         let mut file = match open() {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -259,7 +271,7 @@ fn matches_keystore(f: &File, like: &Path) -> bool {
     let (Ok(sig), Ok(ks)) = (f.metadata(), std::fs::metadata(like)) else {
         return false;
     };
-    if sig.uid() != ks.uid() {
+    if !sig.is_file() || sig.uid() != ks.uid() {
         return false;
     }
     let mode = signal_mode(ks.mode());

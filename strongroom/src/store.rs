@@ -820,19 +820,33 @@ pub(crate) fn sidecar(path: &Path, suffix: &str) -> PathBuf {
 /// permission is back every write would fail ("attempt to write a readonly
 /// database") until they are given theirs too. Only a regular file (not a
 /// symbolic link) of the keystore file's owner is changed; a file this
-/// process may not change (another user's) is left as it is.
+/// process may not change (another user's) or read is left as it is. The
+/// file is opened without following a symbolic link (`O_NOFOLLOW`, and
+/// `O_NONBLOCK` for a FIFO), checked and changed through that descriptor
+/// (`fstat`, `fchmod`): a link swapped in at `side` in a shared directory
+/// never has the file it names changed (the owner's root key file made
+/// readable by others, say).
 #[cfg(unix)]
 pub(crate) fn restore_owner_access(side: &Path, keystore: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
     let want = keystore.mode() & 0o600;
-    let Ok(m) = std::fs::symlink_metadata(side) else {
+    let mut options = std::fs::OpenOptions::new();
+    // `O_CLOEXEC` too: the standard library sets it on every open.
+    options
+        .read(true)
+        .custom_flags((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32);
+    let Ok(file) = options.open(side) else {
+        return false;
+    };
+    let Ok(m) = file.metadata() else {
         return false;
     };
     if !m.is_file() || m.uid() != keystore.uid() || m.mode() & want == want {
         return false;
     }
     let mode = (m.mode() | want) & 0o7777;
-    std::fs::set_permissions(side, std::fs::Permissions::from_mode(mode)).is_ok()
+    file.set_permissions(std::fs::Permissions::from_mode(mode))
+        .is_ok()
 }
 
 /// The SQLite error `e` of a write to the keystore at `path`; when SQLite
@@ -1193,6 +1207,20 @@ impl std::fmt::Debug for ReadOnlySqlite {
 pub(crate) const WRITER_APPEARED: &str =
     "a writer opened the keystore while it was read without locks: read again";
 
+/// Runs `read` (reads through a [`ReadOnlySqlite`]) and, when it fails
+/// with [`WRITER_APPEARED`] (a writer opened the keystore while it was
+/// read without locks), once more: the connection then reads through the
+/// WAL, with SQLite's locks.
+///
+/// # Errors
+/// Those of `read` (of its second run after [`WRITER_APPEARED`]).
+pub(crate) fn read_again_if_writer_appeared<T>(mut read: impl FnMut() -> Result<T>) -> Result<T> {
+    match read() {
+        Err(e) if e.message() == WRITER_APPEARED => read(),
+        r => r,
+    }
+}
+
 impl ReadOnlySqlite {
     /// Opens the keystore file at `path` read only, writing nothing: no
     /// pragma that writes, no table created, no change-signal file.
@@ -1382,5 +1410,35 @@ mod tests {
         let ids: Vec<_> = seen.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["a", "b", "check"]);
         drop(writer);
+    }
+
+    /// Review 18b, 2: a symbolic link at a side file's name is never
+    /// followed: the file it names keeps its mode (before, a link swapped in
+    /// between the check and the `chmod` had its target made readable); a
+    /// regular side file of the owner gets the keystore file's owner
+    /// permission back.
+    #[cfg(unix)]
+    #[test]
+    fn owner_access_is_restored_through_no_symbolic_link() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let keystore = dir.path().join("ks.db");
+        std::fs::write(&keystore, b"k").unwrap();
+        std::fs::set_permissions(&keystore, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let ks = std::fs::metadata(&keystore).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        let target = dir.path().join("root.key");
+        std::fs::write(&target, b"secret").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o400)).unwrap();
+        let link = dir.path().join("ks.db-wal");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(!restore_owner_access(&link, &ks));
+        assert_eq!(mode(&target), 0o400);
+        std::fs::remove_file(&link).unwrap();
+        let shm = dir.path().join("ks.db-shm");
+        std::fs::write(&shm, b"").unwrap();
+        std::fs::set_permissions(&shm, std::fs::Permissions::from_mode(0o400)).unwrap();
+        assert!(restore_owner_access(&shm, &ks));
+        assert_eq!(mode(&shm), 0o600);
     }
 }

@@ -1098,6 +1098,78 @@ fn a_log_shorter_than_its_checkpoint_is_a_verification_fault() {
     );
 }
 
+/// Review 18b, 1: a created or imported keystore has its empty audit log
+/// (mode 0600, as the keystore file), which its genesis checkpoint (0
+/// records, 0 bytes) covers: it verifies, opens and is written as any
+/// other. Before, the first open of a new keystore found no log and took
+/// the missing-log path.
+#[test]
+fn a_created_or_imported_keystore_has_its_empty_audit_log() {
+    let f = fixture();
+    let export = f.ks.export_sealed().unwrap();
+    let imported = f.dir.path().join("imported.db");
+    let i = Keystore::import_sealed(&imported, &export, root_source(&ROOT)).unwrap();
+    for ks in [&f.ks, &i] {
+        let log = ks.audit_log_path();
+        let m = std::fs::symlink_metadata(log).unwrap();
+        assert!(m.is_file() && m.len() == 0, "{}: {m:?}", log.display());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(m.permissions().mode() & 0o777, 0o600);
+        }
+        let v = ks.verify_audit_log().unwrap();
+        assert_eq!((v.fault, v.records), (None, 0));
+    }
+    let path = f.path.clone();
+    drop(f.ks);
+    let ks = Keystore::open(&path, root_source(&ROOT)).unwrap();
+    new_key(&ks);
+    let v = ks.verify_audit_log().unwrap();
+    assert_eq!((v.fault, v.records), (None, 2));
+}
+
+/// Review 18b, 1 (the reviewer's repro): concurrent first opens of a new
+/// keystore, and of one whose empty log was deleted (which takes the
+/// missing-log path), all succeed. Before, 45 of 150 opens of a keystore
+/// without its log failed: a read without locks that a writer's WAL
+/// appeared during was not read again ("a writer opened the keystore while
+/// it was read without locks"), and a log another opener made and wrote
+/// after it was looked for was called missing.
+#[test]
+fn concurrent_opens_of_a_fresh_keystore_all_succeed() {
+    let mut failures = Vec::new();
+    for round in 0..25 {
+        let fresh = fixture();
+        let log = fresh.ks.audit_log_path().to_path_buf();
+        drop(fresh.ks);
+        if round % 5 != 0 {
+            let _ = std::fs::remove_file(&log);
+        }
+        let threads: Vec<_> = (0..6)
+            .map(|_| {
+                let p = fresh.path.clone();
+                std::thread::spawn(move || {
+                    Keystore::open(&p, root_source(&ROOT)).map(|ks| new_key(&ks).key_id)
+                })
+            })
+            .collect();
+        for t in threads {
+            if let Err(e) = t.join().unwrap() {
+                failures.push(format!("round {round}: {e}"));
+            }
+        }
+        let ks = Keystore::open(&fresh.path, root_source(&ROOT)).unwrap();
+        let v = ks.verify_audit_log().unwrap();
+        assert_eq!((v.fault, v.records), (None, 12), "round {round}");
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of 150 opens failed: {failures:#?}",
+        failures.len()
+    );
+}
+
 /// Review 18, L6: a keystore whose audit log is missing at the path its
 /// side files are named after, while its checkpoint covers records there,
 /// is refused on open with an error naming that path, before any file is

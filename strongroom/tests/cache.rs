@@ -559,3 +559,28 @@ fn a_read_only_keystore_file_leaves_its_side_files_writable() {
     }
     assert_eq!(mode(&signal), 0o600);
 }
+
+/// Review 18b, 2: a symbolic link at the change-signal file's name is not
+/// followed: the file it names (here one its owner may only read, as a
+/// root key file) keeps its mode and bytes after the keystore is opened.
+#[cfg(unix)]
+#[test]
+fn a_symbolic_link_at_the_signal_files_name_is_not_followed() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = fixture();
+    let path = f.path.clone();
+    drop(f.ks);
+    let sig = strongroom::signal_path(&path);
+    let _ = std::fs::remove_file(&sig);
+    let target = f.dir.path().join("root.key");
+    std::fs::write(&target, [7u8; 32]).unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o400)).unwrap();
+    std::os::unix::fs::symlink(&target, &sig).unwrap();
+    if let Ok(ks) = Keystore::open(&path, root_source(&ROOT)) {
+        let _ = new_key(&ks);
+    }
+    let m = std::fs::metadata(&target).unwrap();
+    assert_eq!(m.permissions().mode() & 0o7777, 0o400);
+    assert_eq!(std::fs::read(&target).unwrap(), [7u8; 32]);
+    assert!(std::fs::symlink_metadata(&sig).unwrap().is_symlink());
+}
