@@ -1035,12 +1035,20 @@ sr_result sr_audit_events(const sr_keystore *ks,
  * 1-based over every record the log ever held), `Bytes` (its length) and
  * `Sha256` (its SHA-256, 64 lowercase hex digits).
  *
+ * A rotation of the same records already copying them (its `.partial`
+ * file locked) is waited for 5 s at most; other calls are not held up
+ * while the records are copied.
+ *
  * Errors: `SR_NULL_PARAMETER`, `SR_KMS_INVALID_STATE` (the log holds no
- * record), `SR_VALIDATION` (a dry-run handle, or a keystore file name over
- * 193 bytes or not UTF-8), `SR_KMS_INTERNAL` (the log's records do not
- * verify, a file that is not a copy of them already has the archive's name
- * — move it away, nothing is deleted — or the log cannot be locked, read,
- * written or synced, or no longer holds what its sealed checkpoint covers).
+ * record, or a `.partial` file of the same records stayed locked for 5 s:
+ * another rotation copying, or a process such as a `fork()`ed child
+ * holding its lock), `SR_VALIDATION` (a dry-run handle, or a keystore file
+ * name over 193 bytes or not UTF-8), `SR_KMS_INTERNAL` (the log's records
+ * do not verify, a file that is not a copy of them already has the
+ * archive's name — move it away, nothing is deleted —, the directory or a
+ * `.partial` file cannot be read or locked, or the log cannot be locked,
+ * read, written or synced, or no longer holds what its sealed checkpoint
+ * covers; nothing is archived or deleted then).
  *
  * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
  * with `sr_bytes_free()`, which empties them): one still holding bytes is
@@ -2379,7 +2387,10 @@ sr_result sr_keystore_create_with_anchor(const char *path,
  * `root_kind`; a passphrase keystore given a root key, whatever it holds,
  * or a passphrase for one made with a key), `SR_KMS_INVALID_STATE` (the keystore is anchored: open it
  * with `sr_keystore_open_with_anchor()`; nothing is written),
- * `SR_KMS_INTERNAL` (not a keystore, or its settings fail authentication).
+ * `SR_KMS_INTERNAL` (not a keystore, or its settings fail authentication,
+ * or its audit log is missing while its sealed checkpoint covers records:
+ * opened by another name, such as a hard link, or the log deleted; nothing
+ * is created).
  *
  * # Safety
  * As `sr_keystore_create()`.

@@ -821,32 +821,57 @@ pub(crate) fn sidecar(path: &Path, suffix: &str) -> PathBuf {
 /// database") until they are given theirs too. Only a regular file (not a
 /// symbolic link) of the keystore file's owner is changed; a file this
 /// process may not change (another user's) or read is left as it is. The
-/// file is opened without following a symbolic link (`O_NOFOLLOW`, and
-/// `O_NONBLOCK` for a FIFO), checked and changed through that descriptor
-/// (`fstat`, `fchmod`): a link swapped in at `side` in a shared directory
-/// never has the file it names changed (the owner's root key file made
-/// readable by others, say).
+/// file is looked at first by name (`lstat`: nothing is opened when it
+/// needs no change), then opened without following a symbolic link as a
+/// path only (`O_PATH | O_NOFOLLOW`), checked through that descriptor
+/// (`fstat`) and changed through it (`chmod` of `/proc/self/fd/N`, which
+/// names the opened file itself): a link swapped in at `side` in a shared
+/// directory never has the file it names changed (the owner's root key
+/// file made readable by others, say). An `O_PATH` descriptor is used
+/// because closing any other descriptor of `-shm` would release every
+/// POSIX lock this process holds on it (SQLite's wal-index locks of the
+/// other handles open in this process); closing an `O_PATH` one does not.
+/// Without `/proc`, and on systems other than Linux, the file is left as
+/// it is.
 #[cfg(unix)]
 pub(crate) fn restore_owner_access(side: &Path, keystore: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+    use rustix::fs::{FileType, Mode, OFlags};
+    use std::os::unix::fs::MetadataExt;
     let want = keystore.mode() & 0o600;
-    let mut options = std::fs::OpenOptions::new();
-    // `O_CLOEXEC` too: the standard library sets it on every open.
-    options
-        .read(true)
-        .custom_flags((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32);
-    let Ok(file) = options.open(side) else {
-        return false;
+    let needs = |is_file: bool, uid: u32, mode: u32| {
+        is_file && uid == keystore.uid() && mode & want != want
     };
-    let Ok(m) = file.metadata() else {
-        return false;
-    };
-    if !m.is_file() || m.uid() != keystore.uid() || m.mode() & want == want {
-        return false;
+    // The usual case (nothing to give back) opens nothing.
+    match std::fs::symlink_metadata(side) {
+        Ok(m) if needs(m.file_type().is_file(), m.uid(), m.mode()) => {}
+        _ => return false,
     }
-    let mode = (m.mode() | want) & 0o7777;
-    file.set_permissions(std::fs::Permissions::from_mode(mode))
-        .is_ok()
+    // `O_PATH` and `/proc/self/fd` are Linux's; elsewhere the file is left
+    // as it is and a refused write names it (`write_err`).
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        false
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let Ok(fd) = rustix::fs::open(
+            side,
+            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) else {
+            return false;
+        };
+        let Ok(st) = rustix::fs::fstat(&fd) else {
+            return false;
+        };
+        let mode = st.st_mode;
+        let is_file = FileType::from_raw_mode(st.st_mode) == FileType::RegularFile;
+        if !needs(is_file, st.st_uid, mode) {
+            return false;
+        }
+        let by_fd = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
+        rustix::fs::chmod(by_fd.as_str(), Mode::from_raw_mode((mode | want) & 0o7777)).is_ok()
+    }
 }
 
 /// The SQLite error `e` of a write to the keystore at `path`; when SQLite

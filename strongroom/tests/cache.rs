@@ -584,3 +584,53 @@ fn a_symbolic_link_at_the_signal_files_name_is_not_followed() {
     assert_eq!(std::fs::read(&target).unwrap(), [7u8; 32]);
     assert!(std::fs::symlink_metadata(&sig).unwrap().is_symlink());
 }
+
+/// Whether another process could take an exclusive POSIX lock on byte 128
+/// of `shm` (SQLite's "dead man switch" of the wal-index, which every
+/// connection that has it mapped holds shared): asked of `python3`, a
+/// separate process, since a process never conflicts with its own locks.
+#[cfg(target_os = "linux")]
+fn dms_byte_is_free(shm: &Path) -> bool {
+    let probe = "import fcntl,os,sys\n\
+        fd=os.open(sys.argv[1],os.O_RDWR)\n\
+        try:\n    fcntl.lockf(fd,fcntl.LOCK_EX|fcntl.LOCK_NB,1,128)\nexcept OSError:\n    sys.exit(3)\n\
+        sys.exit(0)\n";
+    let status = std::process::Command::new("python3")
+        .args(["-c", probe])
+        .arg(shm)
+        .status()
+        .expect("python3 runs");
+    match status.code() {
+        Some(0) => true,
+        Some(3) => false,
+        other => panic!("probe failed: {other:?}"),
+    }
+}
+
+/// Second reading 18, D1: giving a read-only `-shm` its owner's write
+/// permission back while another handle of this process has the keystore
+/// open keeps that handle's SQLite locks on `-shm`: the file is changed
+/// through an `O_PATH` descriptor, whose close releases no POSIX lock.
+/// Before, it was opened read only and closed, which released every lock
+/// this process held on `-shm` (another process could then take the dead
+/// man switch and rebuild the wal-index under the open handle).
+#[cfg(target_os = "linux")]
+#[test]
+fn repairing_a_side_files_mode_keeps_the_open_handles_locks() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = fixture();
+    new_key(&f.ks);
+    f.ks.list_keys(None, None).unwrap();
+    let shm = std::path::PathBuf::from(format!("{}-shm", f.path.display()));
+    assert!(
+        !dms_byte_is_free(&shm),
+        "the open handle holds the wal-index"
+    );
+    std::fs::set_permissions(&shm, std::fs::Permissions::from_mode(0o400)).unwrap();
+    let second = other_handle(&f.path);
+    let mode = std::fs::metadata(&shm).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o600, "the owner's write given back");
+    assert!(!dms_byte_is_free(&shm), "the first handle's locks are kept");
+    new_key(&second);
+    new_key(&f.ks);
+}

@@ -330,7 +330,10 @@ pub unsafe extern "C" fn sr_keystore_create_with_anchor(
 /// `root_kind`; a passphrase keystore given a root key, whatever it holds,
 /// or a passphrase for one made with a key), `SR_KMS_INVALID_STATE` (the keystore is anchored: open it
 /// with `sr_keystore_open_with_anchor()`; nothing is written),
-/// `SR_KMS_INTERNAL` (not a keystore, or its settings fail authentication).
+/// `SR_KMS_INTERNAL` (not a keystore, or its settings fail authentication,
+/// or its audit log is missing while its sealed checkpoint covers records:
+/// opened by another name, such as a hard link, or the log deleted; nothing
+/// is created).
 ///
 /// # Safety
 /// As `sr_keystore_create()`.

@@ -839,13 +839,17 @@ fn wait_for_partial(log: &Path, busy: &File, path: &Path, wait: std::time::Durat
                 strongroom_core::ErrorKind::KMSInvalidStateException,
                 format!(
                     "the audit log {} is not rotated: {} (the temporary archive file of another \
-                     rotation of the same records) stayed locked for {} ms; another rotation is \
+                     rotation of the same records) {}; another rotation is \
                      copying them, or a process holds that file's lock (one that planted it, or \
                      a child made by fork() during a rotation, which keeps its parent's lock): \
                      rotate again later",
                     log.display(),
                     path.display(),
-                    wait.as_millis()
+                    if wait.is_zero() {
+                        "is locked (an automatic rotation does not wait)".to_string()
+                    } else {
+                        format!("stayed locked for {} ms", wait.as_millis())
+                    }
                 ),
             ));
         }

@@ -696,8 +696,11 @@ class Keystore:
         is given, or the anchor is not the keystore's (it holds no record,
         without `anchor_reinit`, or another anchor ID), KMSInternalException
         if the file fails authentication or
-        is behind the anchor (put back to an earlier state), or the anchor is
-        missing or fails authentication, ValidationException for an unknown
+        is behind the anchor (put back to an earlier state), the anchor is
+        missing or fails authentication, or the audit log is missing while
+        the sealed checkpoint covers records (the keystore opened by another
+        name, such as a hard link, or its log deleted; nothing is created),
+        ValidationException for an unknown
         `audit_write_mode`, `anchor_init` or `anchor_reinit` without
         `anchor`, `anchor=True`, an anchor that is not a regular file, or a
         `principal` that is not a principal ARN (raised before anything is
