@@ -36,7 +36,7 @@
 //! more records queued when its `pwrite` returns marks its own batch
 //! written (its callers return at once) and keeps the log's `flock` for the
 //! caller that claims the next batch, which chains and writes it after the
-//! end just written without taking the lock, `fstat`ing the file or finding
+//! end just written without taking the lock, taking the file's stat or finding
 //! the valid end again: the records of such batches are checked once per
 //! lock hold, as the records of one batch are. Each batch still completes
 //! or fails on its own (a failed batch fails its own callers, ends the hold
@@ -1340,7 +1340,7 @@ struct AuditTail {
 /// writer of a batch that finds more records queued when its `pwrite`
 /// returns marks its batch written (its callers return) and leaves the
 /// `flock` held for the caller that claims the next batch, which writes
-/// it chained after `end` without locking, `fstat` or finding the valid
+/// it chained after `end` without locking, a stat or finding the valid
 /// end again (one lock hold, one length check, as for the records of one
 /// batch). Bounded by [`HOLD_MAX_BATCHES`].
 #[derive(Clone, Copy)]
@@ -1852,10 +1852,19 @@ impl Drop for BatchDone<'_> {
     }
 }
 
-/// What an append reads of the log file under the lock, with one `fstat`
-/// of the open descriptor (a system call on every append: `File::metadata`
-/// is a `statx` on Linux, which costs more; `benches/RESULTS.md`, branch
-/// `perf11`).
+/// What an append reads of the log file under the lock, with one system
+/// call on the open descriptor: on Linux a `statx` that asks for the
+/// type, length, link count and inode number and no time stamp, elsewhere
+/// (and where `statx` is missing) `fstat`.
+///
+/// No time stamp, because asking for the change or modification time
+/// (which `fstat` always returns) marks it as seen on a filesystem with
+/// multigrain time stamps (ext4, XFS, btrfs and tmpfs since Linux 6.13),
+/// and the next write then takes a fine-grained time and dirties the inode
+/// again: with one such query per append, every append updated the log's
+/// time stamps (on ext4 `ext4_dirty_inode`, a third of the `pwrite`'s
+/// kernel time; without the query the time moves once per clock tick).
+/// `benches/RESULTS.md`, branches `perf11` and `perf19`.
 #[cfg(unix)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct LogStat {
@@ -1882,6 +1891,12 @@ impl LogStat {
 
     /// The open log `f` (at `path`, for the error).
     fn of(f: &File, path: &Path) -> Result<Self> {
+        #[cfg(target_os = "linux")]
+        if let Some(st) = Self::statx(f, c"", rustix::fs::AtFlags::EMPTY_PATH) {
+            return st
+                .map(|(st, _)| st)
+                .map_err(|e| io_err("reading", path, &std::io::Error::from(e)));
+        }
         rustix::fs::fstat(f)
             .map(|st| Self::new(&st))
             .map_err(|e| io_err("reading", path, &std::io::Error::from(e)))
@@ -1889,12 +1904,52 @@ impl LogStat {
 
     /// The regular file at `path`, if there is one.
     fn of_path(path: &Path) -> Option<Self> {
+        #[cfg(target_os = "linux")]
+        if let Some(st) = Self::statx(rustix::fs::CWD, path, rustix::fs::AtFlags::empty()) {
+            return st.ok().and_then(|(st, file)| file.then_some(st));
+        }
         let st = rustix::fs::stat(path).ok()?;
         rustix::fs::FileType::from_raw_mode(st.st_mode)
             .is_file()
             .then(|| Self::new(&st))
     }
+
+    /// `statx` of `path` from `dir` with [`LOG_STATX`] (no time stamp):
+    /// the log's stat and whether it is a regular file; `None` where
+    /// `statx` is missing (Linux before 4.11, some sandboxes) or does not
+    /// return all of it, for `fstat` / `stat` instead. The device is
+    /// encoded as `stat`'s `st_dev` is, so either call's identities
+    /// compare.
+    #[cfg(target_os = "linux")]
+    fn statx<P: rustix::path::Arg>(
+        dir: impl std::os::fd::AsFd,
+        path: P,
+        flags: rustix::fs::AtFlags,
+    ) -> Option<rustix::io::Result<(Self, bool)>> {
+        match rustix::fs::statx(dir, path, flags, LOG_STATX) {
+            Ok(sx) if sx.stx_mask & LOG_STATX.bits() == LOG_STATX.bits() => Some(Ok((
+                LogStat {
+                    len: sx.stx_size,
+                    nlink: u64::from(sx.stx_nlink),
+                    id: (
+                        rustix::fs::makedev(sx.stx_dev_major, sx.stx_dev_minor),
+                        sx.stx_ino,
+                    ),
+                },
+                rustix::fs::FileType::from_raw_mode(u32::from(sx.stx_mode)).is_file(),
+            ))),
+            Ok(_) | Err(rustix::io::Errno::NOSYS) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
 }
+
+/// What [`LogStat`] asks `statx` for: no time stamp (see there).
+#[cfg(target_os = "linux")]
+const LOG_STATX: rustix::fs::StatxFlags = rustix::fs::StatxFlags::TYPE
+    .union(rustix::fs::StatxFlags::SIZE)
+    .union(rustix::fs::StatxFlags::NLINK)
+    .union(rustix::fs::StatxFlags::INO);
 
 /// An exclusive `flock` on the log, released on drop. It serializes
 /// appenders across threads, handles and processes.
@@ -2716,7 +2771,7 @@ impl AuditSink {
 
     /// Opens the log (the cached file if the path still names it, else the
     /// path's, created if missing and `create`), locks it and runs `locked`
-    /// under the lock with the file, the lock and its `fstat`; the file is
+    /// under the lock with the file, the lock and its stat ([`LogStat`]); the file is
     /// cached in `tail.file` once `locked` returns `Ok`. A locked file with
     /// a link count of 0 (deleted, or renamed over by a rotation of another
     /// handle or process) is unlocked, nothing remembered of it is trusted
@@ -2726,7 +2781,7 @@ impl AuditSink {
     ///
     /// # Errors
     /// `locked`'s error; `KMSInternalException` if the log cannot be opened,
-    /// locked or `fstat`ed, or was still replaced after
+    /// locked or stat-ed, or was still replaced after
     /// [`REOPEN_ATTEMPTS`] tries.
     fn with_locked_log<T>(
         &self,
@@ -3567,5 +3622,54 @@ mod tests {
             ..ends[2]
         };
         assert!(!ends_with_chain_value(&f, &past));
+    }
+
+    /// The stat an append takes of the open log under the lock (and the
+    /// path's, which it is compared with) asks for no time stamp, so that
+    /// it does not make the next append's write update the log's times
+    /// (see [`LogStat`]); and it reads what `fstat` / `stat` read: the
+    /// length, the link count (0 once the file is deleted) and the identity
+    /// (another file renamed over the path has another).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_logs_stat_asks_for_no_time_stamp_and_reads_what_fstat_reads() {
+        use rustix::fs::StatxFlags;
+        use std::os::unix::fs::FileExt;
+        let times = StatxFlags::ATIME | StatxFlags::MTIME | StatxFlags::CTIME | StatxFlags::BTIME;
+        assert!((LOG_STATX & times).is_empty(), "{LOG_STATX:?}");
+        let fstat = |f: &File| LogStat::new(&rustix::fs::fstat(f).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ks.db.audit.jsonl");
+        let f = File::options()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .unwrap();
+        f.write_all_at(&[b'x'; 700], 0).unwrap();
+        let st = LogStat::of(&f, &path).unwrap();
+        assert!(
+            LogStat::statx(&f, c"", rustix::fs::AtFlags::EMPTY_PATH).is_some(),
+            "statx is used on this system"
+        );
+        assert_eq!(st, fstat(&f));
+        assert_eq!((st.len, st.nlink), (700, 1));
+        assert_eq!(LogStat::of_path(&path), Some(st));
+        // Another file renamed over the path: another identity; the one
+        // held open has no link left.
+        let other = dir.path().join("other");
+        std::fs::write(&other, b"y").unwrap();
+        std::fs::rename(&other, &path).unwrap();
+        let new = LogStat::of_path(&path).unwrap();
+        assert_ne!(new.id, st.id);
+        assert_eq!(new, fstat(&File::open(&path).unwrap()));
+        let gone = LogStat::of(&f, &path).unwrap();
+        assert_eq!(gone, fstat(&f));
+        assert_eq!((gone.nlink, gone.id), (0, st.id));
+        // No regular file at the path: none.
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir(&path).unwrap();
+        assert_eq!(LogStat::of_path(&path), None);
+        assert_eq!(LogStat::of_path(&dir.path().join("missing")), None);
     }
 }
