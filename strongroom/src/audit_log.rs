@@ -1506,7 +1506,6 @@ impl TestHooks {
 /// Without the `test-hooks` feature: nothing is ever armed, every check a
 /// constant (compiled to nothing).
 #[cfg(not(feature = "test-hooks"))]
-#[derive(Default)]
 struct TestHooks;
 
 #[cfg(not(feature = "test-hooks"))]
@@ -2076,7 +2075,10 @@ impl AuditSink {
             opened_in: std::process::id(),
             tail_free: Condvar::new(),
             tail_waiters: std::sync::atomic::AtomicU32::new(0),
+            #[cfg(feature = "test-hooks")]
             hooks: TestHooks::default(),
+            #[cfg(not(feature = "test-hooks"))]
+            hooks: TestHooks,
             rotate_bytes,
             rotate_after: AtomicU64::new(rotate_bytes),
             rotation_due: std::sync::atomic::AtomicBool::new(false),
