@@ -1058,7 +1058,8 @@ sr_result sr_audit_events(const sr_keystore *ks,
  * # Safety
  * `ks` a live handle; `out_json` valid for a write.
  */
-sr_result sr_rotate_audit_log(const sr_keystore *ks, sr_bytes *out_json);
+sr_result sr_rotate_audit_log(const sr_keystore *ks,
+                              sr_bytes *out_json);
 
 /**
  * Sign: signs `message` (or, with `message_type` `"DIGEST"`, a digest)
