@@ -1040,9 +1040,10 @@ sr_result sr_audit_events(const sr_keystore *ks,
  * while the records are copied.
  *
  * Errors: `SR_NULL_PARAMETER`, `SR_KMS_INVALID_STATE` (the log holds no
- * record, or a `.partial` file of the same records stayed locked for 5 s:
+ * record, a `.partial` file of the same records stayed locked for 5 s:
  * another rotation copying, or a process such as a `fork()`ed child
- * holding its lock), `SR_VALIDATION` (a dry-run handle, or a keystore file
+ * holding its lock, or the rotation gave up after 64 restarts because
+ * the log kept changing under it: rotate again), `SR_VALIDATION` (a dry-run handle, or a keystore file
  * name over 193 bytes or not UTF-8), `SR_KMS_INTERNAL` (the log's records
  * do not verify, a file that is not a copy of them already has the
  * archive's name — move it away, nothing is deleted —, the directory or a
@@ -1057,7 +1058,8 @@ sr_result sr_audit_events(const sr_keystore *ks,
  * # Safety
  * `ks` a live handle; `out_json` valid for a write.
  */
-sr_result sr_rotate_audit_log(const sr_keystore *ks, sr_bytes *out_json);
+sr_result sr_rotate_audit_log(const sr_keystore *ks,
+                              sr_bytes *out_json);
 
 /**
  * Sign: signs `message` (or, with `message_type` `"DIGEST"`, a digest)

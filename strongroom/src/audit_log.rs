@@ -218,9 +218,7 @@ pub(crate) const META_AUDIT: &str = "audit-checkpoint";
 /// file with symbolic links resolved ([`Keystore::audit_log_path`](crate::Keystore::audit_log_path) names
 /// it), so that a keystore opened through a link writes the same log.
 pub fn audit_log_path(keystore_path: &Path) -> PathBuf {
-    let mut name = keystore_path.as_os_str().to_owned();
-    name.push(".audit.jsonl");
-    PathBuf::from(name)
+    crate::store::sidecar(keystore_path, ".audit.jsonl")
 }
 
 /// Longest file name, in bytes, that the usual file systems accept
@@ -950,10 +948,12 @@ impl Keystore {
     /// with its `errorCode`, appended to the current file.
     ///
     /// # Errors
-    /// `KMSInvalidStateException` when the log holds no record, or when a
+    /// `KMSInvalidStateException` when the log holds no record, when a
     /// `.partial` file of the same records stayed locked for 5 s (another
     /// rotation copying them, or a process holding its lock; the message
-    /// names it);
+    /// names it), or when the rotation gave up after 64 restarts because
+    /// the log kept changing under it (rotated or replaced by other handles
+    /// or processes; nothing archived: rotate again);
     /// `ValidationException` on a [`dry_run`](Self::dry_run) handle, in a
     /// process made by `fork()`, or for a keystore whose file name is longer
     /// than 193 bytes or not UTF-8 (made by an older version, or renamed
@@ -1432,11 +1432,9 @@ pub(crate) struct AuditSink {
     tail_free: Condvar,
     /// Threads waiting on `tail_free` (counted under the tail's mutex).
     tail_waiters: std::sync::atomic::AtomicU32,
-    /// Lock holds of the log taken by this sink's batch writers (a count
-    /// for tests: [`crate::test_hooks::audit_lock_holds`]).
-    lock_holds: AtomicU64,
-    /// Test hooks ([`crate::test_hooks`]): a writer to park after its
-    /// `pwrite`, and a failure to inject into the next continued batch.
+    /// Test hooks (`crate::test_hooks`, feature `test-hooks`; nothing
+    /// without it): a writer to park after its `pwrite`, failures to
+    /// inject, the count of lock holds taken by this sink's batch writers.
     hooks: TestHooks,
     /// Automatic rotation ([`OpenOptions::audit_rotate_bytes`](crate::OpenOptions::audit_rotate_bytes)):
     /// the size, or `u64::MAX` when off.
@@ -1452,21 +1450,81 @@ pub(crate) struct AuditSink {
     account: String,
 }
 
-/// See [`AuditSink::hooks`]; nothing is armed outside tests (one relaxed
-/// load per batch written).
+/// See [`AuditSink::hooks`] (feature `test-hooks`).
+#[cfg(feature = "test-hooks")]
 #[derive(Default)]
 struct TestHooks {
     armed: std::sync::atomic::AtomicBool,
     park: Mutex<Option<Arc<crate::test_hooks::WriterPark>>>,
     fail_continued: std::sync::atomic::AtomicBool,
     fail_epoch: std::sync::atomic::AtomicBool,
+    lock_holds: AtomicU64,
 }
 
-/// Whether the one-shot test hook `flag` is armed, disarming it: a relaxed
-/// load first, so that the hot path (where nothing is ever armed) does not
-/// take the cache line for writing as a `swap` would on every batch.
-fn take_armed(flag: &std::sync::atomic::AtomicBool) -> bool {
-    flag.load(Ordering::Relaxed) && flag.swap(false, Ordering::Relaxed)
+#[cfg(feature = "test-hooks")]
+impl TestHooks {
+    /// Whether the one-shot hook `flag` is armed, disarming it: a relaxed
+    /// load first, so that the path where nothing is armed does not take
+    /// the cache line for writing as a `swap` would on every batch.
+    fn take(flag: &std::sync::atomic::AtomicBool) -> bool {
+        flag.load(Ordering::Relaxed) && flag.swap(false, Ordering::Relaxed)
+    }
+
+    /// Whether a failure of the next change-counter read is armed (cleared).
+    fn take_fail_epoch(&self) -> bool {
+        Self::take(&self.fail_epoch)
+    }
+
+    /// Whether a failure of the next continued batch is armed (cleared).
+    fn take_fail_continued(&self) -> bool {
+        Self::take(&self.fail_continued)
+    }
+
+    /// Counts a lock hold of the log taken by a batch writer.
+    fn count_lock_hold(&self) {
+        self.lock_holds.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Parks this writer (after its `pwrite`, still under the lock) if a
+    /// park is armed ([`crate::test_hooks::hold_audit_writer`]).
+    fn park_writer(&self) {
+        if !self.armed.load(Ordering::Relaxed) {
+            return;
+        }
+        let park = self
+            .park
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        self.armed.store(false, Ordering::Relaxed);
+        if let Some(p) = park {
+            p.park();
+        }
+    }
+}
+
+/// Without the `test-hooks` feature: nothing is ever armed, every check a
+/// constant (compiled to nothing).
+#[cfg(not(feature = "test-hooks"))]
+struct TestHooks;
+
+#[cfg(not(feature = "test-hooks"))]
+impl TestHooks {
+    #[inline(always)]
+    fn take_fail_epoch(&self) -> bool {
+        false
+    }
+
+    #[inline(always)]
+    fn take_fail_continued(&self) -> bool {
+        false
+    }
+
+    #[inline(always)]
+    fn count_lock_hold(&self) {}
+
+    #[inline(always)]
+    fn park_writer(&self) {}
 }
 
 /// One record waiting in a sink's [`Queue`].
@@ -1970,6 +2028,31 @@ impl<'a> FileLock<'a> {
             }
         }
     }
+
+    /// Takes the lock without waiting (a try cut short by a signal,
+    /// `EINTR`, is made again): `Ok(None)` when another open file
+    /// description holds it, any other error as it is.
+    fn try_acquire(f: &'a File) -> rustix::io::Result<Option<Self>> {
+        use rustix::fs::{flock, FlockOperation};
+        loop {
+            match flock(f, FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => return Ok(Some(FileLock(f))),
+                Err(rustix::io::Errno::INTR) => {}
+                Err(rustix::io::Errno::WOULDBLOCK) => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+#[cfg(unix)]
+impl<'a> FileLock<'a> {
+    /// The lock of `f` that this thread already holds, taken over (to be
+    /// released when the value is dropped): the one a rotation's
+    /// `lock_log` took and kept.
+    fn adopt(f: &'a File) -> Self {
+        FileLock(f)
+    }
 }
 
 #[cfg(unix)]
@@ -2047,8 +2130,10 @@ impl AuditSink {
             opened_in: std::process::id(),
             tail_free: Condvar::new(),
             tail_waiters: std::sync::atomic::AtomicU32::new(0),
-            lock_holds: AtomicU64::new(0),
+            #[cfg(feature = "test-hooks")]
             hooks: TestHooks::default(),
+            #[cfg(not(feature = "test-hooks"))]
+            hooks: TestHooks,
             rotate_bytes,
             rotate_after: AtomicU64::new(rotate_bytes),
             rotation_due: std::sync::atomic::AtomicBool::new(false),
@@ -2073,6 +2158,7 @@ impl AuditSink {
     }
 
     /// See [`crate::test_hooks::hold_audit_writer`].
+    #[cfg(feature = "test-hooks")]
     pub(crate) fn arm_park(&self, park: Arc<crate::test_hooks::WriterPark>) {
         *self
             .hooks
@@ -2083,21 +2169,25 @@ impl AuditSink {
     }
 
     /// See [`crate::test_hooks::audit_queued`].
+    #[cfg(feature = "test-hooks")]
     pub(crate) fn queued(&self) -> usize {
         lock_queue(&self.queue).pending.len()
     }
 
     /// See [`crate::test_hooks::audit_lock_holds`].
+    #[cfg(feature = "test-hooks")]
     pub(crate) fn lock_holds(&self) -> u64 {
-        self.lock_holds.load(Ordering::SeqCst)
+        self.hooks.lock_holds.load(Ordering::SeqCst)
     }
 
     /// See [`crate::test_hooks::fail_next_continued_audit_batch`].
+    #[cfg(feature = "test-hooks")]
     pub(crate) fn fail_next_continued(&self) {
         self.hooks.fail_continued.store(true, Ordering::SeqCst);
     }
 
     /// See [`crate::test_hooks::fail_next_audit_epoch_read`].
+    #[cfg(feature = "test-hooks")]
     pub(crate) fn fail_next_epoch_read(&self) {
         self.hooks.fail_epoch.store(true, Ordering::SeqCst);
     }
@@ -2205,7 +2295,7 @@ impl AuditSink {
     /// for this sink (once), else read now.
     #[cfg(unix)]
     fn epoch_for_append(&self) -> Result<Option<u64>> {
-        if take_armed(&self.hooks.fail_epoch) {
+        if self.hooks.take_fail_epoch() {
             return Err(Error::internal(
                 "the keystore's change counter could not be read",
             ));
@@ -2731,7 +2821,7 @@ impl AuditSink {
             tail.path_checked = None;
         }
         let end = self.with_locked_log(&mut tail, true, &mut |tail, f, lock, st| {
-            self.lock_holds.fetch_add(1, Ordering::Relaxed);
+            self.hooks.count_lock_hold();
             let mut cp = self.checkpoint(tail, epoch)?;
             let (start, len, id) = match self.valid_end(f, st, cp, tail.last) {
                 Ok(v) => v,
@@ -2841,9 +2931,7 @@ impl AuditSink {
         on_written: OnWritten<'_>,
     ) -> Result<Option<StoredCheckpoint>> {
         let (end, checkpointed) = self.write_after(tail, lock.0, batch, durable, at)?;
-        if self.hooks.armed.load(Ordering::Relaxed) {
-            self.park_writer();
-        }
+        self.hooks.park_writer();
         let batches = at.batches + 1;
         if on_written(batch, batches) {
             lock.keep();
@@ -2905,7 +2993,7 @@ impl AuditSink {
             )?;
             lines.push('\n');
         }
-        let written = if batches > 0 && take_armed(&self.hooks.fail_continued) {
+        let written = if batches > 0 && self.hooks.take_fail_continued() {
             Err(std::io::Error::other("failure injected by a test hook"))
         } else {
             f.write_all_at(lines.as_bytes(), start.log_len)
@@ -2944,21 +3032,6 @@ impl AuditSink {
             Ok((end, true))
         } else {
             Ok((end, false))
-        }
-    }
-
-    /// Parks this writer (after its `pwrite`, still under the lock) on the
-    /// test hook armed for it ([`crate::test_hooks::hold_audit_writer`]).
-    fn park_writer(&self) {
-        let park = self
-            .hooks
-            .park
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
-        self.hooks.armed.store(false, Ordering::Relaxed);
-        if let Some(p) = park {
-            p.park();
         }
     }
 
@@ -3223,21 +3296,67 @@ fn sync_parent_dir(path: &Path) -> Result<()> {
 /// covers 0 bytes of it. A log another process made meanwhile (an open of
 /// the new keystore that appended first) is kept. With the log in place, a
 /// first open of the new keystore reads it as any other, not through the
-/// missing-log check ([`log_is_missing`]).
+/// missing-log check ([`log_is_missing`]). Returns the log made, for a
+/// create that fails after this to remove it only while it is untouched
+/// ([`NewLog::remove_if_untouched`]).
 ///
 /// # Errors
 /// `KMSInternalException` if the file cannot be created or its directory
-/// synced.
-pub(crate) fn create_empty_log(keystore_path: &Path) -> Result<()> {
+/// synced (the file made is then removed if untouched).
+pub(crate) fn create_empty_log(keystore_path: &Path) -> Result<NewLog> {
     let path = audit_log_path(&crate::store::canonical(keystore_path));
-    match log_options().write(true).create_new(true).open(&path) {
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(()),
+    let file = match log_options().write(true).create_new(true).open(&path) {
+        Ok(f) => Some(f),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
         Err(e) => return Err(io_err("creating", &path, &e)),
-    }
+    };
+    let log = NewLog { path, file };
     #[cfg(unix)]
-    sync_parent_dir(&path)?;
-    Ok(())
+    if log.file.is_some() {
+        sync_parent_dir(&log.path).inspect_err(|_| log.remove_if_untouched())?;
+    }
+    Ok(log)
+}
+
+/// The audit log [`create_empty_log`] made for a new keystore, kept open to
+/// know it by (`file`; `None` when another process had made it first).
+#[derive(Debug)]
+pub(crate) struct NewLog {
+    path: PathBuf,
+    file: Option<File>,
+}
+
+impl NewLog {
+    /// Removes the log, for a create or import that failed, only if its path
+    /// still names the file made (the same device and inode) and that file
+    /// is still empty: a log another process opened and appended to
+    /// meanwhile is history, left in place (as is one that process made).
+    /// Checked and removed under the log's lock, taken without waiting (a
+    /// lock held by another is an append: the log is left), so that no
+    /// append falls between them; an appender that locked the file before
+    /// finds it unlinked (a link count of 0) and opens the path again.
+    pub(crate) fn remove_if_untouched(&self) {
+        let Some(f) = &self.file else {
+            return;
+        };
+        #[cfg(unix)]
+        {
+            let Ok(Some(_lock)) = FileLock::try_acquire(f) else {
+                return;
+            };
+            let untouched = f.metadata().is_ok_and(|m| m.len() == 0)
+                && rotation::names_file(&self.path, f).unwrap_or(false);
+            if untouched {
+                let _ = std::fs::remove_file(&self.path);
+            }
+        }
+        #[cfg(not(unix))]
+        if f.metadata().is_ok_and(|m| m.len() == 0)
+            && std::fs::metadata(&self.path).is_ok_and(|m| m.len() == 0)
+        {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 /// Options for opening the log: a log created by them is mode 0600 on Unix

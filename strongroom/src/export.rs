@@ -268,14 +268,14 @@ impl Keystore {
         })?;
         drop(storage);
         // Its empty audit log, as a created keystore's.
-        crate::audit_log::create_empty_log(path.as_ref())
-            .inspect_err(|_| crate::remove_new_keystore(path.as_ref()))?;
+        let log = crate::audit_log::create_empty_log(path.as_ref())
+            .inspect_err(|_| crate::remove_new_keystore(path.as_ref(), None))?;
         // Open it the ordinary way, so the imported keystore is checked
         // (root key, configuration, integrity state) exactly as any other.
         // An open that fails (the anchor's first record not stored, among
-        // others) fails the import, and the file just created is removed,
-        // so nothing blocks the retry.
+        // others) fails the import, and the file just created is removed
+        // (its log only while untouched), so nothing blocks the retry.
         Keystore::open_with(path.as_ref(), root, options)
-            .inspect_err(|_| crate::remove_new_keystore(path.as_ref()))
+            .inspect_err(|_| crate::remove_new_keystore(path.as_ref(), Some(&log)))
     }
 }

@@ -19,7 +19,10 @@ pub mod root;
 mod signal;
 pub mod store;
 
-/// Fault injection for this crate's tests; not part of the API.
+/// Fault injection for this crate's tests (cargo feature `test-hooks`,
+/// off by default: only the crate's own tests enable it); not part of the
+/// API.
+#[cfg(feature = "test-hooks")]
 #[doc(hidden)]
 pub mod test_hooks {
     use std::cell::Cell;
@@ -265,6 +268,50 @@ pub mod test_hooks {
     pub fn fail_next_audit_epoch_read(ks: &super::Keystore) {
         ks.inner.audit.fail_next_epoch_read();
     }
+}
+
+/// Without the `test-hooks` feature: what the library asks of the hooks,
+/// answered with constants (nothing is ever armed), so that every call
+/// compiles to nothing and no hook is in the build.
+#[cfg(not(feature = "test-hooks"))]
+mod test_hooks {
+    #![cfg_attr(not(unix), allow(dead_code))]
+
+    /// Nothing injected: commits are never failed.
+    #[inline(always)]
+    pub(crate) fn take_commit_failure() -> bool {
+        false
+    }
+
+    /// Nothing injected: service events are never failed.
+    #[inline(always)]
+    pub(crate) fn take_service_event_failure() -> bool {
+        false
+    }
+
+    /// Nothing runs before a write.
+    #[inline(always)]
+    pub(crate) fn before_write() {}
+
+    /// A rotation is never aborted.
+    #[inline(always)]
+    pub(crate) fn rotation_step(_step: u32) {}
+
+    /// Nothing injected: `.partial` scans are never failed.
+    #[inline(always)]
+    pub(crate) fn take_partial_scan_failure() -> bool {
+        false
+    }
+
+    /// Nothing injected: `.partial` opens are never failed.
+    #[inline(always)]
+    pub(crate) fn take_partial_open_failure() -> bool {
+        false
+    }
+
+    /// Nothing runs after a rotation's unlocked copy.
+    #[inline(always)]
+    pub(crate) fn rotation_copied() {}
 }
 
 use std::path::Path;
@@ -722,13 +769,24 @@ fn own_files_of(
 }
 
 /// Removes, best effort, the files of a keystore that a create or import
-/// just linked into place and then failed to finish (its audit log too:
-/// none was there before, see [`audit_log::refuse_existing_log`]). The
+/// just linked into place and then failed to finish. Of audit logs, only
+/// `log`, the one it made ([`audit_log::create_empty_log`]; none was there
+/// before, see [`audit_log::refuse_existing_log`]), and only while it is
+/// untouched ([`audit_log::NewLog::remove_if_untouched`]): a log another
+/// process opened and appended to meanwhile is history, never deleted. The
 /// keystore file goes last: a crash meanwhile leaves the new keystore
 /// (which opens), never its log alone (which would block the retry).
-pub(crate) fn remove_new_keystore(path: &Path) {
+pub(crate) fn remove_new_keystore(path: &Path, log: Option<&audit_log::NewLog>) {
+    let logs = [path.to_path_buf(), store::canonical(path)].map(|p| audit_log_path(&p));
+    let mut log = log;
     for (file, _) in anchor::keystore_files(path).into_iter().rev() {
-        let _ = std::fs::remove_file(file);
+        if logs.contains(&file) {
+            if let Some(new) = log.take() {
+                new.remove_if_untouched();
+            }
+        } else {
+            let _ = std::fs::remove_file(file);
+        }
     }
 }
 
@@ -861,16 +919,22 @@ impl Keystore {
         // between the link and this store leaves an anchored keystore
         // without its anchor's record: opening it re-anchored
         // (`Anchor::reinitialize`) recovers it.
-        let finished =
-            audit_log::create_empty_log(path.as_ref()).and_then(|()| match &options.anchor {
-                Some(a) => a.store_first(&root_key, &config.keystore_id, &initial),
-                None => Ok(()),
-            });
+        let (log, finished) = match audit_log::create_empty_log(path.as_ref()) {
+            Ok(log) => {
+                let stored = match &options.anchor {
+                    Some(a) => a.store_first(&root_key, &config.keystore_id, &initial),
+                    None => Ok(()),
+                };
+                (Some(log), stored)
+            }
+            Err(e) => (None, Err(e)),
+        };
         if let Err(e) = finished {
             drop(storage);
-            remove_new_keystore(path.as_ref());
+            remove_new_keystore(path.as_ref(), log.as_ref());
             return Err(e);
         }
+        drop(log);
         let own = own_files_of(path.as_ref(), &root, options.anchor.as_ref());
         let ks = Keystore {
             inner: Arc::new(Inner::new(

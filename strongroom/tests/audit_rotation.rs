@@ -50,11 +50,7 @@ fn encrypts(ks: &Keystore, key: &str, n: usize) {
 
 /// The temporary files of rotations (`.partial`, `.rotating`) in `dir`.
 fn temporaries(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".partial") || n.ends_with(".rotating"))
-        .collect()
+    files_ending(dir, &[".partial", ".rotating"])
 }
 
 #[track_caller]
@@ -798,11 +794,7 @@ fn a_rotation_removes_only_leftovers_of_its_own_segment() {
 
 /// The names of the `.partial` files in `dir`.
 fn partials_in(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".partial"))
-        .collect()
+    files_ending(dir, &[".partial"])
 }
 
 /// A file at the name a rotation would give its archive that is not a
@@ -1042,12 +1034,7 @@ fn the_log_rotates_itself_past_the_size_given() {
             "{e}"
         );
     }
-    let ks = Keystore::open_with(
-        &f.path,
-        root_source(&ROOT),
-        OpenOptions::default().audit_rotate_bytes(AUDIT_ROTATE_MIN_BYTES),
-    )
-    .unwrap();
+    let ks = auto_rotating(&f.path);
     let log = ks.audit_log_path().to_path_buf();
     let rotated = |p: &Path| {
         std::fs::read_to_string(p)
@@ -1093,16 +1080,9 @@ fn the_log_rotates_itself_past_the_size_given() {
 fn dropping_the_last_handle_waits_for_the_automatic_rotation() {
     let f = fixture();
     let key = new_key(&f.ks).key_id;
-    let ks = Keystore::open_with(
-        &f.path,
-        root_source(&ROOT),
-        strongroom::OpenOptions::default().audit_rotate_bytes(strongroom::AUDIT_ROTATE_MIN_BYTES),
-    )
-    .unwrap();
+    let ks = auto_rotating(&f.path);
     let log = ks.audit_log_path().to_path_buf();
-    while std::fs::metadata(&log).unwrap().len() < strongroom::AUDIT_ROTATE_MIN_BYTES {
-        encrypts(&ks, &key, 1);
-    }
+    fill_to_rotation_size(&ks, &key, &log);
     drop(ks);
     let first: Value = serde_json::from_str(&lines_of(&log)[0]).unwrap();
     assert_eq!(first["eventName"], "RotateAuditLog", "{first}");
@@ -1323,22 +1303,14 @@ fn a_locked_partial_delays_a_rotation_at_most_5_s() {
 /// as the lock was held (review of the unlocked copy, finding 2).
 #[test]
 fn a_locked_partial_does_not_hold_up_dropping_an_auto_rotating_handle() {
-    use strongroom::{OpenOptions, AUDIT_ROTATE_MIN_BYTES};
     let f = fixture();
     let key = new_key(&f.ks).key_id;
-    let ks = Keystore::open_with(
-        &f.path,
-        root_source(&ROOT),
-        OpenOptions::default().audit_rotate_bytes(AUDIT_ROTATE_MIN_BYTES),
-    )
-    .unwrap();
+    let ks = auto_rotating(&f.path);
     let log = ks.audit_log_path().to_path_buf();
     let planted = planted_partial(&log);
     std::fs::write(&planted, b"junk").unwrap();
     let _release = hold_until_told(flocked(&planted), std::time::Duration::from_secs(20));
-    while std::fs::metadata(&log).unwrap().len() < AUDIT_ROTATE_MIN_BYTES {
-        encrypts(&ks, &key, 1);
-    }
+    fill_to_rotation_size(&ks, &key, &log);
     ks.flush_audit_log().unwrap();
     let failure = |log: &Path| {
         lines_of(log)

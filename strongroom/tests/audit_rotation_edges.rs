@@ -76,22 +76,14 @@ fn flushes_racing_rotations_by_another_handle_never_fail() {
 /// archives it.
 #[test]
 fn a_failed_automatic_rotation_is_audited() {
-    use strongroom::{OpenOptions, AUDIT_ROTATE_MIN_BYTES};
     let f = fixture();
     let key = new_key(&f.ks).key_id;
-    let ks = Keystore::open_with(
-        &f.path,
-        root_source(&ROOT),
-        OpenOptions::default().audit_rotate_bytes(AUDIT_ROTATE_MIN_BYTES),
-    )
-    .unwrap();
+    let ks = auto_rotating(&f.path);
     let log = ks.audit_log_path().to_path_buf();
     let mut rotating = log.clone().into_os_string();
     rotating.push(".rotating");
     std::fs::create_dir(&rotating).unwrap();
-    while std::fs::metadata(&log).unwrap().len() < AUDIT_ROTATE_MIN_BYTES {
-        try_encrypt(&ks, &key, b"x").unwrap();
-    }
+    fill_to_rotation_size(&ks, &key, &log);
     // The last handle of this open waits for the automatic rotation.
     drop(ks);
     let failures: Vec<serde_json::Value> = std::fs::read_to_string(&log)
@@ -381,4 +373,54 @@ fn a_forged_rotation_claim_does_not_set_the_reported_numbers() {
             "claim {claim}: {v:?}"
         );
     }
+}
+
+/// A rotation whose log changes under it on every try (here: a copy of
+/// the log, the same records, renamed over it during each unlocked copy,
+/// as a rotation by another handle or process renames its new file) gives
+/// up after its 64 restarts with `KMSInvalidStateException` saying so, a
+/// failure the caller can retry: not the false tamper report that the log
+/// no longer holds the records its checkpoint covers (review 18, low 1).
+/// Nothing is archived or left behind, the log verifies, and the next
+/// rotation runs.
+#[test]
+fn a_rotation_out_of_restarts_says_so_not_that_the_log_was_replaced() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use strongroom::ErrorKind;
+    let f = fixture();
+    let key = new_key(&f.ks).key_id;
+    try_encrypt(&f.ks, &key, b"x").unwrap();
+    let log = f.ks.audit_log_path().to_path_buf();
+    let tries = Rc::new(Cell::new(0u32));
+    let (counted, replaced) = (tries.clone(), log.clone());
+    strongroom::test_hooks::set_rotation_copied(Some(Box::new(move || {
+        counted.set(counted.get() + 1);
+        let copy = PathBuf::from(format!("{}.copy", replaced.display()));
+        std::fs::copy(&replaced, &copy).unwrap();
+        std::fs::rename(&copy, &replaced).unwrap();
+    })));
+    let e = f.ks.rotate_audit_log().unwrap_err();
+    strongroom::test_hooks::set_rotation_copied(None);
+    assert_eq!(e.kind(), ErrorKind::KMSInvalidStateException, "{e}");
+    assert!(
+        e.message().contains("gave up after 64 restarts")
+            && e.message().contains("kept changing")
+            && !e.message().contains("no longer holds"),
+        "{e}"
+    );
+    assert_eq!(tries.get(), 64);
+    assert!(archives_beside(&log).is_empty());
+    assert_eq!(
+        files_ending(f.dir.path(), &[".partial", ".rotating"]),
+        Vec::<String>::new()
+    );
+    let v = f.ks.verify_audit_log().unwrap();
+    assert!(
+        v.fault.is_none() && v.records == v.checkpoint_records,
+        "{v:?}"
+    );
+    let r = f.ks.rotate_audit_log().unwrap();
+    let v = f.ks.verify_audit_log_archives(&[r.archive]).unwrap();
+    assert_eq!((&v.fault, &v.archive_fault), (&None, &None), "{v:?}");
 }

@@ -141,3 +141,79 @@ fn create_where_the_directory_is_missing_is_a_validation_exception() {
         assert_eq!(err.kind(), ErrorKind::ValidationException, "{err}");
     }
 }
+
+/// An anchor store that runs `meanwhile` at its first store (what another
+/// process does between the new keystore's audit log being made and the
+/// anchor's first record) and then fails it, so that the create fails.
+struct FailingAnchor {
+    meanwhile: Box<dyn Fn() + Send + Sync>,
+}
+
+impl strongroom::AnchorStore for FailingAnchor {
+    fn load(&self) -> strongroom::Result<Option<Vec<u8>>> {
+        Ok(None)
+    }
+
+    fn store(&self, _record: &[u8]) -> strongroom::Result<()> {
+        (self.meanwhile)();
+        Err(strongroom::Error::internal("the anchor's storage is down"))
+    }
+}
+
+/// A create that fails after making the new keystore's empty audit log
+/// (here: its anchor's first record cannot be stored) removes that log
+/// only while it is untouched: still the file it made and still empty.
+/// A log another process appended to meanwhile, or replaced by a file of
+/// its own, is left as it is (before, the failed create deleted it: the
+/// other process's records were lost; review 18, low 2). The keystore file
+/// is removed either way, and an untouched log with it, so that the retry
+/// works.
+#[test]
+fn a_failed_create_removes_its_audit_log_only_while_untouched() {
+    type Meanwhile = fn(&std::path::Path);
+    let appended: Meanwhile = |log| {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().append(true).open(log).unwrap();
+        f.write_all(b"{\"eventName\":\"ListKeys\"}\n").unwrap();
+    };
+    let replaced: Meanwhile = |log| {
+        let other = log.with_extension("other");
+        std::fs::write(&other, b"").unwrap();
+        std::fs::rename(&other, log).unwrap();
+    };
+    let untouched: Meanwhile = |_| {};
+    for (case, meanwhile, left) in [
+        (
+            "appended",
+            appended,
+            Some(&b"{\"eventName\":\"ListKeys\"}\n"[..]),
+        ),
+        ("replaced", replaced, Some(&b""[..])),
+        ("untouched", untouched, None),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ks.db");
+        let log = audit_log_path(&path);
+        let seen = log.clone();
+        let store = FailingAnchor {
+            meanwhile: Box::new(move || {
+                assert!(seen.exists(), "the log is made before the anchor's record");
+                meanwhile(&seen);
+            }),
+        };
+        let options = strongroom::CreateOptions {
+            anchor: Some(strongroom::Anchor::new(std::sync::Arc::new(store))),
+            ..Default::default()
+        };
+        let err = Keystore::create(&path, root_source(&ROOT), options).unwrap_err();
+        assert!(
+            err.message().contains("anchor's first record"),
+            "{case}: {err}"
+        );
+        assert!(!path.exists(), "{case}: the keystore file is left");
+        assert_eq!(std::fs::read(&log).ok().as_deref(), left, "{case}");
+        if left.is_none() {
+            Keystore::create(&path, root_source(&ROOT), Default::default()).unwrap();
+        }
+    }
+}

@@ -1900,8 +1900,9 @@ impl Keystore {
     /// rotation and archives"). Other handles and processes continue in the
     /// new file; the archive may be moved or deleted.
     ///
-    /// Raises KMSInvalidStateException if the log holds no record,
-    /// ValidationException on a dry-run handle or for a keystore file name
+    /// Raises KMSInvalidStateException if the log holds no record or the
+    /// rotation gave up after 64 restarts because the log kept changing
+    /// under it (rotate again), ValidationException on a dry-run handle or for a keystore file name
     /// over 193 bytes or not UTF-8, KMSInternalException if the log's
     /// records do not verify, a file that is not a copy of them already has
     /// the archive's name (move it away: nothing is deleted), or the log

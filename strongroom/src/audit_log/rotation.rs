@@ -703,7 +703,7 @@ fn create_new(path: &Path, mode: u32) -> std::io::Result<File> {
 /// Whether `path` itself (not followed if it is a symbolic link) is the
 /// file open as `f`: the same device and inode number.
 #[cfg(unix)]
-fn names_file(path: &Path, f: &File) -> std::io::Result<bool> {
+pub(crate) fn names_file(path: &Path, f: &File) -> std::io::Result<bool> {
     let at = rustix::fs::lstat(path)?;
     let open = rustix::fs::fstat(f)?;
     Ok(at.st_dev == open.st_dev && at.st_ino == open.st_ino)
@@ -757,7 +757,6 @@ fn segment_files(log: &Path, first: u64, suffix: &str) -> std::io::Result<Vec<Pa
 /// returned: nothing is removed that might be another rotation's.
 #[cfg(unix)]
 pub(crate) fn remove_stale_partials(log: &Path, first: u64) -> Result<Option<(File, PathBuf)>> {
-    use rustix::fs::{flock, FlockOperation};
     let dir = dir_of(log);
     let paths = segment_files(log, first, ".jsonl.partial")
         .map_err(|e| super::io_err("reading the directory", dir, &e))?;
@@ -784,18 +783,20 @@ pub(crate) fn remove_stale_partials(log: &Path, first: u64) -> Result<Option<(Fi
             }
             Err(e) => return Err(super::io_err("opening", &p, &e)),
         };
-        loop {
-            match flock(&f, FlockOperation::NonBlockingLockExclusive) {
-                Ok(()) => break,
-                Err(rustix::io::Errno::INTR) => {}
-                Err(rustix::io::Errno::WOULDBLOCK) => return Ok(Some((f, p))),
-                Err(e) => return Err(super::io_err("locking", &p, &std::io::Error::from(e))),
+        let busy = match super::FileLock::try_acquire(&f) {
+            Ok(Some(_lock)) => {
+                // Locked by this rotation: stale. Removed if the name
+                // still holds that file.
+                if names_file(&p, &f).unwrap_or(false) {
+                    let _ = std::fs::remove_file(&p);
+                }
+                false
             }
-        }
-        // Locked by this rotation: stale. Removed if the name still
-        // holds that file.
-        if names_file(&p, &f).unwrap_or(false) {
-            let _ = std::fs::remove_file(&p);
+            Ok(None) => true,
+            Err(e) => return Err(super::io_err("locking", &p, &std::io::Error::from(e))),
+        };
+        if busy {
+            return Ok(Some((f, p)));
         }
     }
     Ok(None)
@@ -821,13 +822,12 @@ pub(crate) const PARTIAL_WAIT: std::time::Duration = std::time::Duration::from_s
 /// when the time is up; any other locking error as it is.
 #[cfg(unix)]
 fn wait_for_partial(log: &Path, busy: &File, path: &Path, wait: std::time::Duration) -> Result<()> {
-    use rustix::fs::{flock, FlockOperation};
     let deadline = std::time::Instant::now() + wait;
     loop {
-        match flock(busy, FlockOperation::NonBlockingLockExclusive) {
-            Ok(()) => return Ok(()),
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(rustix::io::Errno::WOULDBLOCK) => {}
+        match super::FileLock::try_acquire(busy) {
+            // Released at once.
+            Ok(Some(_)) => return Ok(()),
+            Ok(None) => {}
             Err(e) => return Err(super::io_err("locking", path, &std::io::Error::from(e))),
         }
         if !names_file(path, busy).unwrap_or(false) {
@@ -1043,9 +1043,7 @@ pub(crate) fn link_target(log: &Path) -> Option<std::io::Result<PathBuf>> {
 
 /// `<log>.rotating`: the new log file while a rotation writes it.
 pub(crate) fn rotating_path(log: &Path) -> PathBuf {
-    let mut name = log.as_os_str().to_owned();
-    name.push(".rotating");
-    PathBuf::from(name)
+    crate::store::sidecar(log, ".rotating")
 }
 
 /// The rotation record's own fields: who asked (`None`: the automatic
@@ -1250,14 +1248,14 @@ impl super::AuditSink {
             // Phase 1, under the tail and the log's lock: the valid end
             // synced and checkpointed, the segment's temporary archive
             // file created and locked.
-            let mut tail = self.lock_tail_free();
-            tail.path_checked = None;
-            let f = self.open(&mut tail, true)?.ok_or_else(|| {
-                super::io_err("opening", path, &std::io::ErrorKind::NotFound.into())
-            })?;
-            let lock = super::FileLock::acquire(&f, path)?;
-            let st = super::LogStat::of(&f, path)?;
-            let Some(resolved) = self.locked_log(&mut tail, st)? else {
+            let LockedLog {
+                mut tail,
+                file: f,
+                st,
+                resolved,
+            } = self.lock_log()?;
+            let lock = super::FileLock::adopt(&f);
+            let Some(resolved) = resolved else {
                 drop(lock);
                 continue;
             };
@@ -1274,12 +1272,10 @@ impl super::AuditSink {
                 .and_then(RotationClaim::of_line)
                 .map_or_else(Checkpoint::genesis, |c| c.base());
             let first = base.count + 1;
-            let partial = {
-                let mut n =
-                    audit_archive_path(path, first, start.checkpoint.count).into_os_string();
-                n.push(".partial");
-                PathBuf::from(n)
-            };
+            let partial = crate::store::sidecar(
+                &audit_archive_path(path, first, start.checkpoint.count),
+                ".partial",
+            );
             if let Some((busy, busy_path)) = remove_stale_partials(path, first)? {
                 // Another rotation of these records is copying them: wait
                 // for it to end (its temporary file unlocked), up to
@@ -1321,14 +1317,13 @@ impl super::AuditSink {
             // Phase 3, under the tail and the log's lock again: what was
             // appended meanwhile copied, the archive verified and named, the
             // new file renamed over the log.
-            let mut tail = self.lock_tail_free();
-            tail.path_checked = None;
-            let f = self.open(&mut tail, true)?.ok_or_else(|| {
-                super::io_err("opening", path, &std::io::ErrorKind::NotFound.into())
-            })?;
-            let lock = super::FileLock::acquire(&f, &self.path)?;
-            let st2 = super::LogStat::of(&f, &self.path)?;
-            let again = self.locked_log(&mut tail, st2)?;
+            let LockedLog {
+                mut tail,
+                file: f,
+                st: st2,
+                resolved: again,
+            } = self.lock_log()?;
+            let lock = super::FileLock::adopt(&f);
             if st2.id != st.id || again != Some(resolved.clone()) {
                 // Rotated (or the link moved) meanwhile: start again.
                 drop(lock);
@@ -1453,8 +1448,61 @@ impl super::AuditSink {
                 sha256,
             }));
         }
-        Err(super::log_replaced(path))
+        Err(gave_up(path, super::REOPEN_ATTEMPTS))
     }
+
+    /// The log as a rotation's phase starts: under the tail (once no lock
+    /// hold is kept between batches), the path opened afresh, locked, its
+    /// `fstat` taken and [`locked_log`](Self::locked_log) asked where it
+    /// is. On return the file's lock is held: the caller takes it over at
+    /// once ([`FileLock::adopt`](super::FileLock::adopt)).
+    fn lock_log(&self) -> Result<LockedLog<'_>> {
+        let path = self.path.as_path();
+        let mut tail = self.lock_tail_free();
+        tail.path_checked = None;
+        let file = self
+            .open(&mut tail, true)?
+            .ok_or_else(|| super::io_err("opening", path, &std::io::ErrorKind::NotFound.into()))?;
+        let lock = super::FileLock::acquire(&file, path)?;
+        let st = super::LogStat::of(&file, path)?;
+        let resolved = self.locked_log(&mut tail, st)?;
+        lock.keep();
+        Ok(LockedLog {
+            tail,
+            file,
+            st,
+            resolved,
+        })
+    }
+}
+
+/// What [`AuditSink::lock_log`](super::AuditSink) returns: the tail, the
+/// log's file (locked), its `fstat`, and what
+/// [`locked_log`](super::AuditSink) found (`None`: the locked file is no
+/// longer the log).
+#[cfg(unix)]
+struct LockedLog<'s> {
+    tail: std::sync::MutexGuard<'s, super::AuditTail>,
+    file: File,
+    st: super::LogStat,
+    resolved: Option<Option<PathBuf>>,
+}
+
+/// A rotation that gave up: the log changed under it (another handle or
+/// process rotated or replaced it, its link moved, or another rotation of
+/// the same records was waited for) before each of its `restarts` tries
+/// could finish. Nothing was archived; the caller can retry.
+#[cfg(unix)]
+fn gave_up(path: &Path, restarts: usize) -> Error {
+    Error::new(
+        strongroom_core::ErrorKind::KMSInvalidStateException,
+        format!(
+            "the audit log {} is not rotated: the rotation gave up after {restarts} restarts \
+             because the log kept changing under it (rotated or replaced by other handles or \
+             processes); nothing was archived: rotate again",
+            path.display()
+        ),
+    )
 }
 
 #[cfg(test)]

@@ -1303,9 +1303,11 @@ class Keystore:
         and starts a new log whose first record, RotateAuditLog, names the
         archive with its record range, length and SHA-256. A rotation of the
         same records already copying (its .partial file locked) is waited for
-        5 s at most. Raises KMSInvalidStateException (no record, or a .partial
+        5 s at most. Raises KMSInvalidStateException (no record, a .partial
         file of the same records locked for 5 s: another rotation copying, or
-        a process such as a fork()ed child holding its lock),
+        a process such as a fork()ed child holding its lock, or the rotation
+        gave up after 64 restarts because the log kept changing under it:
+        rotate again),
         ValidationException (dry-run handle, or a keystore file name over 193
         bytes or not UTF-8), KMSInternalException (the log's records do not
         verify, a file not a copy of them already has the archive's name, the
