@@ -69,6 +69,24 @@ test('asPrincipal: handles share the keystore and act for their principal', () =
   assert.equal(ks.describeKey({ keyId: key }).keyMetadata.arn, key);
 });
 
+test('asPrincipal refuses a principal no call can act as, at once', () => {
+  const { ks, key } = fresh();
+  // They were accepted, and every later call failed and was audited as "junk".
+  for (const bad of ['', 'junk', 'arn:aws:iam::*:root', '*', ACCOUNT, `arn:aws:iam::${ACCOUNT}:user/${'a'.repeat(256)}`]) {
+    assert.throws(() => ks.asPrincipal(bad), (e) => {
+      assert.ok(e instanceof StrongroomError, `not a StrongroomError: ${e}`);
+      assert.equal(e.code, 'ValidationException', e.message);
+      // The rule and message of the native bindings (core's check_caller).
+      assert.match(e.message, /^the caller principal /);
+      return true;
+    });
+    throwsCode(() => ks.dryRun().asPrincipal(bad), 'ValidationException');
+  }
+  assert.match(String((() => { try { ks.asPrincipal('junk'); } catch (e) { return e.message; } })()), /is not a principal ARN/);
+  assert.equal(ks.auditEvents().filter((e) => e.userIdentity?.arn === 'junk').length, 0);
+  assert.equal(ks.asPrincipal(ALICE).describeKey({ keyId: key }).keyMetadata.arn, key);
+});
+
 test('create: adminPrincipal names who the default key policy admits', () => {
   const { ks, key } = fresh({ adminPrincipal: ALICE });
   assert.equal(ks.principal, ALICE);
