@@ -401,9 +401,14 @@ test('verifyAuditLog: hostile event arrays are a ValidationException, and the ke
   revoke();
   const throwing = new Proxy(saved, { get(t, k) { if (k === '0') throw new Error('boom'); return Reflect.get(t, k); } });
   const reentrant = [{ toJSON() { ks.createKey(); return saved[0]; } }];
-  for (const events of [proxy, throwing, reentrant, [() => 1], ['\ud800']]) {
+  for (const events of [proxy, throwing, [() => 1], ['\ud800']]) {
     throwsCode(() => ks.verifyAuditLog(events), 'ValidationException');
   }
+  // Calling back into the keystore while the events are read works: they
+  // are read before the keystore is borrowed.
+  const keys = ks.listKeys().keys.length;
+  assert.deepEqual(ks.verifyAuditLog(reentrant), { intact: true, count: 1 });
+  assert.equal(ks.listKeys().keys.length, keys + 1);
   assert.equal(ks.describeKey({ keyId: key }).keyMetadata.arn, key);
   assert.equal(ks.verifyAuditLog().intact, true);
 });

@@ -41,7 +41,7 @@ class SecretBytes(bytes):
         )
 
     def __reduce__(self) -> NoReturn:
-        return self.__reduce_ex__(0)
+        self.__reduce_ex__(0)
 
     def __copy__(self) -> SecretBytes:
         return self
