@@ -93,6 +93,23 @@ impl Keystore {
         }
     }
 
+    /// [`as_principal`](Self::as_principal) with `principal` checked at
+    /// once, by the rule every operation applies to the principal it acts
+    /// for ([`strongroom_core::access::check_caller`]: 1 to 256 characters,
+    /// the ARN of an account root, an IAM user or role, an assumed role or a
+    /// federated user; no wildcard, not a bare account ID). The bindings'
+    /// `as_principal` / `sr_keystore_as_principal()` / `asPrincipal` call
+    /// this, so that a malformed principal fails where it is given rather
+    /// than on every later call through the handle.
+    ///
+    /// # Errors
+    /// `ValidationException` ("the caller principal … is not a principal
+    /// ARN …" or "… must be 1 to 256 characters"); nothing is audited.
+    pub fn try_as_principal(&self, principal: &str) -> Result<Keystore> {
+        access::check_caller(principal)?;
+        Ok(self.as_principal(principal))
+    }
+
     /// The same keystore answering requests that came from the network
     /// address `ip`: key policies see it as the condition key
     /// `aws:SourceIp` (`IpAddress`/`NotIpAddress` conditions). A handle

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import os
 import pickle
 from datetime import datetime, timezone
@@ -591,7 +592,6 @@ def test_every_method_is_documented() -> None:
 def test_results_have_value_semantics(ks: Keystore) -> None:
     """Result objects compare and hash by value like frozen dataclasses, and
     support copy.copy / copy.deepcopy."""
-    import copy
 
     key = ks.create_key(description="eq")
     a, b = ks.describe_key(key.key_id), ks.describe_key(key.key_id)
@@ -660,6 +660,44 @@ def test_results_pickle(ks: Keystore) -> None:
                 pickle.dumps(holding_plaintext, protocol)
     # What the caller pickles explicitly.
     assert pickle.loads(pickle.dumps(bytes(dk.plaintext))) == dk.plaintext
+    without = ks.generate_data_key_without_plaintext(key.key_id, key_spec="AES_256")
+    assert pickle.loads(pickle.dumps(without)) == without
+
+
+def test_secret_bytes_refuse_pickling(ks: Keystore) -> None:
+    """SecretBytes itself is not pickled (as pyca/cryptography's private
+    keys are not), so no container holding plaintext is: the boto-style dict
+    responses, generate_random, decrypt_message and data key pairs, every
+    protocol; copy.copy and copy.deepcopy give the same object, as for bytes."""
+    key = ks.create_key(description="pickled secrets")
+    pair_key = ks.create_key(description="pairs")
+    client = ks.client()
+    secret = ks.generate_random(32)
+    message, _ = ks.encrypt_message(b"message plaintext", key_ids=[key.key_id])
+    plain, _ = ks.decrypt_message(message)
+    dk = ks.generate_data_key(key.key_id, key_spec="AES_256")
+    holding_plaintext = [
+        secret,
+        plain,
+        dk.plaintext,
+        [secret],
+        {"nested": (plain,)},
+        client.generate_data_key(KeyId=key.key_id, KeySpec="AES_256"),
+        client.generate_random(NumberOfBytes=16),
+        client.decrypt(CiphertextBlob=client.encrypt(KeyId=key.key_id, Plaintext=b"pt")["CiphertextBlob"]),
+        client.generate_data_key_pair(KeyId=pair_key.key_id, KeyPairSpec="ECC_NIST_P256"),
+        ks.generate_data_key_pair(pair_key.key_id, key_pair_spec="ECC_NIST_P256").private_key_plaintext,
+    ]
+    for obj in holding_plaintext:
+        for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+            with pytest.raises(TypeError, match="cannot pickle 'SecretBytes': it is plaintext"):
+                pickle.dumps(obj, protocol)
+    assert isinstance(plain, strongroom.SecretBytes) and plain == b"message plaintext"
+    assert copy.copy(secret) is secret and copy.deepcopy(secret) is secret
+    copied = copy.deepcopy({"Plaintext": secret})
+    assert copied["Plaintext"] is secret
+    # What the caller pickles explicitly.
+    assert pickle.loads(pickle.dumps(bytes(secret))) == secret
     without = ks.generate_data_key_without_plaintext(key.key_id, key_spec="AES_256")
     assert pickle.loads(pickle.dumps(without)) == without
     # Loading checks the attributes' number and types.

@@ -53,6 +53,25 @@ def test_principal_and_as_principal(ks: strongroom.Keystore, key: strongroom.Key
         ks.principal
 
 
+def test_as_principal_refuses_a_malformed_principal_at_once(ks: strongroom.Keystore, tmp_path: Path) -> None:
+    """as_principal checks the principal where it is given, by the rule of
+    Keystore.open(principal=...) and C's sr_keystore_as_principal, rather
+    than letting every later call through the handle fail."""
+    for bad in ("", "junk", "arn:aws:iam::*:root", "111122223333", "*", "arn:aws:iam::111122223333:user/" + "a" * 256):
+        with pytest.raises(strongroom.ValidationException) as e:
+            ks.as_principal(bad)
+        assert e.value.code == "ValidationException"
+        assert "the caller principal" in str(e.value), str(e.value)
+    with pytest.raises(strongroom.ValidationException, match="not a principal ARN"):
+        ks.dry_run().as_principal("junk")
+    # The same message as open(principal=...).
+    with pytest.raises(strongroom.ValidationException) as opened:
+        strongroom.Keystore.open(ks.path, root_key=b"\0" * 32, principal="junk")
+    with pytest.raises(strongroom.ValidationException) as derived:
+        ks.as_principal("junk")
+    assert str(opened.value) == str(derived.value)
+
+
 # ---- key policies ------------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { createPublicKey, diffieHellman, generateKeyPairSync, webcrypto } from 'node:crypto';
 
-import { Keystore, StrongroomError } from 'strongroom';
+import { Keyring, Keystore, StrongroomError } from 'strongroom';
 
 const rootKey = () => webcrypto.getRandomValues(new Uint8Array(32));
 const bytes = (s) => new TextEncoder().encode(s);
@@ -365,6 +365,60 @@ test('a freed handle throws ValidationException; free() twice does nothing', () 
   const createKey = other.createKey;
   assert.throws(() => createKey(), TypeError);
   assert.throws(() => Keystore.prototype.listKeys.call({ __wbg_ptr: 8 }), TypeError);
+});
+
+test('a getter of a request may call the package; free() inside a call throws and frees nothing', () => {
+  const { ks, key } = fresh();
+  // The inner call threw wasm-bindgen's plain Error ("recursive use of an
+  // object detected ..."): requests are read before the keystore is used.
+  let inner;
+  const { ciphertextBlob } = ks.encrypt({
+    get keyId() { inner = ks.describeKey({ keyId: key }).keyMetadata.keyId; return key; },
+    plaintext: bytes('re-entrant'),
+  });
+  assert.equal(inner, key);
+  assert.equal(text(ks.decrypt({ ciphertextBlob }).plaintext), 're-entrant');
+  const app = ks.asPrincipal('arn:aws:iam::000000000000:user/app');
+  let described;
+  const made = ks.createKey({
+    get description() {
+      described = app.describeKey({ get keyId() { return ks.listKeys().keys[0].keyId; } }).keyMetadata.keyId;
+      return described;
+    },
+  });
+  assert.equal(made.keyMetadata.description, described);
+  // free() from inside a call threw a plain Error after clearing the handle,
+  // leaking the Rust object (and its root key). Now: a StrongroomError, and
+  // the handle is still usable.
+  const freeErrors = [];
+  const tryFree = (h) => { try { h.free(); } catch (e) { freeErrors.push(e); } };
+  ks.encrypt({ get keyId() { tryFree(ks); tryFree(app); return key; }, plaintext: bytes('x') });
+  Keyring.kms(ks, { get keyIds() { tryFree(ks); return [key]; } }).free();
+  assert.equal(freeErrors.length, 3);
+  for (const e of freeErrors) {
+    assert.ok(e instanceof StrongroomError, `not a StrongroomError: ${e}`);
+    assert.equal(e.code, 'KMSInternalException');
+    assert.match(e.message, /in use by a call in progress/);
+  }
+  assert.equal(ks.describeKey({ keyId: key }).keyMetadata.keyId, key);
+  assert.equal(app.describeKey({ keyId: key }).keyMetadata.keyId, key);
+  // Uncaught, it fails the call (the getter threw) and frees nothing.
+  throwsCode(() => ks.encrypt({ get keyId() { ks.free(); return key; }, plaintext: bytes('x') }), 'ValidationException');
+  assert.equal(ks.describeKey({ keyId: key }).keyMetadata.keyId, key);
+  // After the call, free() works.
+  ks.free();
+  throwsCode(() => ks.listKeys(), 'ValidationException');
+  app.free();
+});
+
+test('Keystore and Keyring have no public constructor: new throws a TypeError', () => {
+  // `new Keystore()` gave an object without a Rust value.
+  assert.throws(() => new Keystore(), (e) => e instanceof TypeError && /Keystore\.create\(\)/.test(e.message));
+  assert.throws(() => new Keyring(), (e) => e instanceof TypeError && /no public constructor/.test(e.message));
+  const { ks } = fresh();
+  assert.ok(ks instanceof Keystore);
+  assert.equal(Keystore.name, 'Keystore');
+  assert.ok(Keyring.kms(ks, { keyIds: [ks.listKeys().keys[0].keyId] }) instanceof Keyring);
 });
 
 test('bytes arguments: a Uint8Array only, read through its internal slots', () => {

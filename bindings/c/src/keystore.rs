@@ -456,7 +456,7 @@ pub unsafe extern "C" fn sr_keystore_open_as_principal(
         };
         let mut options = anchor_options(anchor, flags)?;
         if let Some(p) = principal {
-            check_principal(p)?;
+            // Checked by the open before anything is written.
             options = options.principal(p);
         }
         let ks = Keystore::open_with(path_from(path, "path")?, root, options)?;
@@ -793,8 +793,7 @@ pub unsafe extern "C" fn sr_keystore_as_principal(
         // SAFETY: caller promises, as documented above.
         let (h, principal) = unsafe { (handle(ks)?, c_str(principal, "principal")?) };
         let out = out!(out);
-        check_principal(principal)?;
-        let new = sr_keystore::boxed(h.inner.as_principal(principal), h.tokens());
+        let new = sr_keystore::boxed(h.inner.try_as_principal(principal)?, h.tokens());
         // SAFETY: out was checked non-NULL; the caller promises it is writable.
         unsafe { out.write(new) };
         Ok(())
@@ -835,22 +834,6 @@ pub unsafe extern "C" fn sr_keystore_dry_run(
         unsafe { out.write(new) };
         Ok(())
     })
-}
-
-/// Longest principal `sr_keystore_as_principal()` accepts (as KMS's
-/// `GranteePrincipal`).
-const MAX_PRINCIPAL_LEN: usize = 256;
-
-/// Refuses a principal no call can act as (`SR_VALIDATION`) at once,
-/// rather than by every call through a handle acting for it.
-fn check_principal(principal: &str) -> Result<(), Failure> {
-    if principal.is_empty() || principal.chars().count() > MAX_PRINCIPAL_LEN {
-        return Err(Failure::validation(format!(
-            "principal must be 1 to {MAX_PRINCIPAL_LEN} characters"
-        )));
-    }
-    sr::core::access::check_caller(principal)?;
-    Ok(())
 }
 
 /// A new handle on the same open keystore, acting for the same principal as

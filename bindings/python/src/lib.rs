@@ -1639,9 +1639,13 @@ impl Keystore {
     /// closes the returned one too (its calls then raise ValueError, as a
     /// closed keystore's); closing the returned one leaves this one open.
     ///
-    /// Raises ValueError if this handle is closed.
+    /// Raises ValidationException at once, before a handle is made, if
+    /// `principal` is not a principal ARN a call can act as (empty, longer
+    /// than 256 characters, a wildcard, a bare account ID: the rule of
+    /// `open(principal=...)`); ValueError if this handle is closed.
     fn as_principal(&self, principal: Text) -> PyResult<Keystore> {
-        self.derive(|ks| ks.as_principal(&principal))
+        let checked = self.handle()?.try_as_principal(&principal).map_err(kms)?;
+        self.derive(|_| checked)
     }
 
     /// The same keystore with AWS KMS's `DryRun` set on every request: each

@@ -88,18 +88,38 @@ export function guardApi(api) {
     if (!(v instanceof cls)) throw fail(`${what} must be a ${cls.name}`);
     if (!v.__wbg_ptr) throw fail(`${what ? what + ': ' : ''}the ${cls.name} was freed`);
   };
+  // Calls of the package in progress. A getter of a request object runs
+  // inside one, with the Rust objects of `this` and of the arguments
+  // borrowed: freeing one then would fail in wasm-bindgen's glue after the
+  // handle was already cleared, leaking the object (and a keystore's root
+  // key) unzeroized. free() then throws instead and the handle stays usable.
+  let depth = 0;
+  const track = (f, self, a) => {
+    depth++;
+    try { return f.apply(self, a); } finally { depth--; }
+  };
   for (const cls of [Keystore, Keyring, MessageEncryptor, MessageDecryptor]) {
     const proto = cls.prototype, free = proto.free;
     const own = (self) => {
       if (!(self instanceof cls)) throw new TypeError(`Illegal invocation: not a ${cls.name}`);
     };
+    const freeing = function () {
+      own(this);
+      if (!this.__wbg_ptr) return;
+      if (depth > 0) {
+        throw new StrongroomError('KMSInternalException',
+          `the ${cls.name} is in use by a call in progress (free() was called from inside it, ` +
+          `such as from a getter of its request): it was not freed; free it after that call returns`);
+      }
+      free.call(this);
+    };
     for (const key of Reflect.ownKeys(proto)) {
       const d = Object.getOwnPropertyDescriptor(proto, key);
       const f = d.value, g = d.get;
       if (key === 'constructor' || key === '__destroy_into_raw') continue;
-      if (f === free) d.value = function () { own(this); if (this.__wbg_ptr) free.call(this); };
-      else if (typeof f === 'function') d.value = function (...a) { own(this); live(this, cls, ''); return f.apply(this, a); };
-      else if (g) d.get = function () { own(this); live(this, cls, ''); return g.call(this); };
+      if (f === free) d.value = freeing;
+      else if (typeof f === 'function') d.value = function (...a) { own(this); live(this, cls, ''); return track(f, this, a); };
+      else if (g) d.get = function () { own(this); live(this, cls, ''); return track(g, this, []); };
       else continue;
       named(g ? d.get : d.value, f || g);
       Object.defineProperty(proto, key, d);
@@ -107,18 +127,26 @@ export function guardApi(api) {
   }
   const first = (obj, name, cls, what) => {
     const f = obj[name];
-    obj[name] = named(function (x, ...rest) { live(x, cls, what); return f.call(this, x, ...rest); }, f);
+    obj[name] = named(function (x, ...rest) { live(x, cls, what); return track(f, this, [x, ...rest]); }, f);
   };
   first(Keyring, 'kms', Keystore, 'keystore');
   first(Keyring, 'kmsDiscovery', Keystore, 'keystore');
   first(Keyring, 'multi', Keyring, 'generator');
   first(Keyring.prototype, 'withChild', Keyring, 'child');
   const ctor = (cls) => new Proxy(cls, {
-    construct(t, args, nt) { live(args[0], Keyring, 'keyring'); return Reflect.construct(t, args, nt); },
+    construct(t, args, nt) { live(args[0], Keyring, 'keyring'); return track(Reflect.construct, null, [t, args, nt]); },
   });
-  const fn = (f) => named((k, ...rest) => { live(k, Keyring, 'keyring'); return f(k, ...rest); }, f);
+  const fn = (f) => named((k, ...rest) => { live(k, Keyring, 'keyring'); return track(f, null, [k, ...rest]); }, f);
+  // Classes without a public constructor: `new` gives an object with no
+  // Rust value behind it, which no method could use.
+  const made = (cls, how) => new Proxy(cls, {
+    construct() {
+      throw new TypeError(`${cls.name} has no public constructor: use ${how}`);
+    },
+  });
   return {
-    Keystore, Keyring,
+    Keystore: made(Keystore, 'Keystore.create() or Keystore.importSealed()'),
+    Keyring: made(Keyring, 'Keyring.rawAes(), Keyring.rawRsa(), Keyring.kms(), Keyring.kmsDiscovery() or Keyring.multi()'),
     MessageEncryptor: ctor(MessageEncryptor), MessageDecryptor: ctor(MessageDecryptor),
     encryptMessage: fn(api.encryptMessage), decryptMessage: fn(api.decryptMessage),
     StrongroomError,
@@ -166,8 +194,11 @@ extern "C" {
 /// glue) with its handles checked: a freed handle, or something else where
 /// a `Keyring`/`Keystore` is expected, throws `ValidationException`
 /// instead of reaching Rust; `free()` twice does nothing; a method called
-/// on something else than its class throws `TypeError`. The entry points
-/// export what this returns, with `StrongroomError`.
+/// on something else than its class throws `TypeError`, as does `new` of
+/// `Keystore` or `Keyring` (no public constructor); `free()` while a call
+/// of the package is in progress (from a getter of its request) throws
+/// `KMSInternalException` and frees nothing. The entry points export what
+/// this returns, with `StrongroomError`.
 #[wasm_bindgen(js_name = strongroomApi, skip_typescript)]
 pub fn strongroom_api(api: JsValue) -> JsValue {
     guard_api(api)
@@ -371,16 +402,19 @@ impl Keystore {
     /// returned handle is authorized by the key policies and grants for, and
     /// audited as, that principal. The handles share keys, grants and the
     /// audit log; free each one separately. A dry-run handle gives a
-    /// dry-run handle.
+    /// dry-run handle. Throws ValidationException at once for a principal
+    /// no call can act as (empty, over 256 characters, a wildcard, a bare
+    /// account ID: not an account root, IAM user or role, assumed-role or
+    /// federated-user ARN).
     #[wasm_bindgen(js_name = asPrincipal)]
     pub fn as_principal(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] principal: JsValue,
     ) -> JsResult<Keystore> {
         let principal = convert::str_arg(&principal, "principal").map_err(js_err)?;
-        if principal.is_empty() {
-            return Err(js_err(Error::validation("principal must not be empty")));
-        }
+        // The rule of every call's principal (and of the native bindings'
+        // `as_principal`), applied at once.
+        strongroom_core::access::check_caller(&principal).map_err(js_err)?;
         Ok(Keystore {
             inner: Rc::clone(&self.inner),
             acting: Acting {
@@ -440,7 +474,7 @@ impl Keystore {
     /// the audit log; returns how many. On a dry-run handle: `ValidationException`, nothing deleted (it is
     /// not a KMS operation and has no `DryRun`).
     #[wasm_bindgen(js_name = purgeDeletedKeys)]
-    pub fn purge_deleted_keys(&mut self) -> JsResult<u32> {
+    pub fn purge_deleted_keys(&self) -> JsResult<u32> {
         if self.acting.dry_run {
             return Err(js_err(Error::validation(
                 "purgeDeletedKeys has no DryRun parameter; call it on a handle that is not a dry run",
@@ -457,7 +491,7 @@ impl Keystore {
     /// CreateKey.
     #[wasm_bindgen(js_name = createKey, unchecked_return_type = "DescribeKeyResponse")]
     pub fn create_key(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_optional_param_type = "CreateKeyRequest")] request: Option<
             JsValue,
         >,
@@ -499,7 +533,7 @@ impl Keystore {
     /// alias ARN; at most 10 grant tokens, checked as Encrypt's are).
     #[wasm_bindgen(js_name = describeKey, unchecked_return_type = "DescribeKeyResponse")]
     pub fn describe_key(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "DescribeKeyRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
@@ -531,7 +565,7 @@ impl Keystore {
     /// UpdateKeyDescription: `{ keyId, description }`.
     #[wasm_bindgen(js_name = updateKeyDescription)]
     pub fn update_key_description(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "UpdateKeyDescriptionRequest")] request: JsValue,
     ) -> JsResult<()> {
         run(|| {
@@ -548,7 +582,7 @@ impl Keystore {
     /// EnableKey: `{ keyId }`.
     #[wasm_bindgen(js_name = enableKey)]
     pub fn enable_key(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
     ) -> JsResult<()> {
         run(|| {
@@ -560,7 +594,7 @@ impl Keystore {
     /// DisableKey: `{ keyId }`.
     #[wasm_bindgen(js_name = disableKey)]
     pub fn disable_key(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
     ) -> JsResult<()> {
         run(|| {
@@ -575,7 +609,7 @@ impl Keystore {
         unchecked_return_type = "ScheduleKeyDeletionResponse"
     )]
     pub fn schedule_key_deletion(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "ScheduleKeyDeletionRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
@@ -592,7 +626,7 @@ impl Keystore {
     /// CancelKeyDeletion: `{ keyId }`; the key becomes `Disabled`.
     #[wasm_bindgen(js_name = cancelKeyDeletion, unchecked_return_type = "KeyIdResponse")]
     pub fn cancel_key_deletion(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
@@ -608,7 +642,7 @@ impl Keystore {
     /// EnableKeyRotation: `{ keyId, rotationPeriodInDays? }` (90–2560, default 365).
     #[wasm_bindgen(js_name = enableKeyRotation)]
     pub fn enable_key_rotation(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "EnableKeyRotationRequest")] request: JsValue,
     ) -> JsResult<()> {
         run(|| {
@@ -625,7 +659,7 @@ impl Keystore {
     /// DisableKeyRotation: `{ keyId }`.
     #[wasm_bindgen(js_name = disableKeyRotation)]
     pub fn disable_key_rotation(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
     ) -> JsResult<()> {
         run(|| {
@@ -641,7 +675,7 @@ impl Keystore {
         unchecked_return_type = "GetKeyRotationStatusResponse"
     )]
     pub fn get_key_rotation_status(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
@@ -657,7 +691,7 @@ impl Keystore {
     /// RotateKeyOnDemand: `{ keyId }` (at most 10 per key).
     #[wasm_bindgen(js_name = rotateKeyOnDemand, unchecked_return_type = "KeyIdResponse")]
     pub fn rotate_key_on_demand(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
@@ -676,7 +710,7 @@ impl Keystore {
         unchecked_return_type = "ListKeyRotationsResponse"
     )]
     pub fn list_key_rotations(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "KeyIdListRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
@@ -696,7 +730,7 @@ impl Keystore {
     /// CreateAlias: `{ aliasName, targetKeyId }`.
     #[wasm_bindgen(js_name = createAlias)]
     pub fn create_alias(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "AliasRequest")] request: JsValue,
     ) -> JsResult<()> {
         run(|| {
@@ -711,7 +745,7 @@ impl Keystore {
     /// current one (`ValidationException`), the key spec may differ.
     #[wasm_bindgen(js_name = updateAlias)]
     pub fn update_alias(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "AliasRequest")] request: JsValue,
     ) -> JsResult<()> {
         run(|| {
@@ -724,7 +758,7 @@ impl Keystore {
     /// DeleteAlias: `{ aliasName }`.
     #[wasm_bindgen(js_name = deleteAlias)]
     pub fn delete_alias(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "DeleteAliasRequest")] request: JsValue,
     ) -> JsResult<()> {
         run(|| {
@@ -736,7 +770,7 @@ impl Keystore {
     /// ListAliases: `{ keyId?, limit?, marker? }`.
     #[wasm_bindgen(js_name = listAliases, unchecked_return_type = "ListAliasesResponse")]
     pub fn list_aliases(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_optional_param_type = "ListAliasesRequest")] request: Option<
             JsValue,
         >,
@@ -762,7 +796,7 @@ impl Keystore {
     /// and `listResourceTags`.
     #[wasm_bindgen(js_name = tagResource)]
     pub fn tag_resource(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "TagResourceRequest")] request: JsValue,
     ) -> JsResult<()> {
         run(|| {
@@ -776,7 +810,7 @@ impl Keystore {
     /// key ARN (an alias is `NotFoundException`).
     #[wasm_bindgen(js_name = untagResource)]
     pub fn untag_resource(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "UntagResourceRequest")] request: JsValue,
     ) -> JsResult<()> {
         run(|| {
@@ -793,7 +827,7 @@ impl Keystore {
         unchecked_return_type = "ListResourceTagsResponse"
     )]
     pub fn list_resource_tags(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "ListResourceTagsRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
@@ -816,7 +850,7 @@ impl Keystore {
     /// (`MalformedPolicyDocumentException` otherwise).
     #[wasm_bindgen(js_name = putKeyPolicy)]
     pub fn put_key_policy(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "PutKeyPolicyRequest")] request: JsValue,
     ) -> JsResult<()> {
         run(|| {
@@ -845,7 +879,7 @@ impl Keystore {
     /// policy when none was set.
     #[wasm_bindgen(js_name = getKeyPolicy, unchecked_return_type = "GetKeyPolicyResponse")]
     pub fn get_key_policy(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "GetKeyPolicyRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
@@ -866,7 +900,7 @@ impl Keystore {
         unchecked_return_type = "ListKeyPoliciesResponse"
     )]
     pub fn list_key_policies(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "KeyIdListRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
@@ -889,7 +923,7 @@ impl Keystore {
     /// `grantToken` works at once.
     #[wasm_bindgen(js_name = createGrant, unchecked_return_type = "CreateGrantResponse")]
     pub fn create_grant(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "CreateGrantRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
@@ -938,7 +972,7 @@ impl Keystore {
     /// (limit 1–100, default 50).
     #[wasm_bindgen(js_name = listGrants, unchecked_return_type = "ListGrantsResponse")]
     pub fn list_grants(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "ListGrantsRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
@@ -963,7 +997,7 @@ impl Keystore {
         unchecked_return_type = "ListGrantsResponse"
     )]
     pub fn list_retirable_grants(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "ListRetirableGrantsRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
@@ -983,7 +1017,7 @@ impl Keystore {
     /// `RetireGrant`, the account root, or per the key policy.
     #[wasm_bindgen(js_name = retireGrant)]
     pub fn retire_grant(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "RetireGrantRequest")] request: JsValue,
     ) -> JsResult<()> {
         run(|| {
@@ -1000,7 +1034,7 @@ impl Keystore {
     /// RevokeGrant: `{ keyId, grantId }`, authorized by the key policy.
     #[wasm_bindgen(js_name = revokeGrant)]
     pub fn revoke_grant(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "RevokeGrantRequest")] request: JsValue,
     ) -> JsResult<()> {
         run(|| {
@@ -1071,7 +1105,7 @@ impl Keystore {
     /// encryptionContext?, encryptionAlgorithm?, grantTokens? }`.
     #[wasm_bindgen(unchecked_return_type = "EncryptResponse")]
     pub fn encrypt(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "EncryptRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
@@ -1100,7 +1134,7 @@ impl Keystore {
     /// encryptionAlgorithm?, grantTokens? }`.
     #[wasm_bindgen(unchecked_return_type = "DecryptResponse")]
     pub fn decrypt(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "DecryptRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
@@ -1137,7 +1171,7 @@ impl Keystore {
     /// destinationKeyId, destinationEncryptionContext?, … }`.
     #[wasm_bindgen(js_name = reEncrypt, unchecked_return_type = "ReEncryptResponse")]
     pub fn re_encrypt(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "ReEncryptRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
@@ -1171,7 +1205,7 @@ impl Keystore {
     /// GenerateDataKey: `{ keyId, keySpec? | numberOfBytes?, encryptionContext? }`.
     #[wasm_bindgen(js_name = generateDataKey, unchecked_return_type = "GenerateDataKeyResponse")]
     pub fn generate_data_key(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "GenerateDataKeyRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
@@ -1191,7 +1225,7 @@ impl Keystore {
         unchecked_return_type = "GenerateDataKeyWithoutPlaintextResponse"
     )]
     pub fn generate_data_key_without_plaintext(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "GenerateDataKeyRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
@@ -1210,7 +1244,7 @@ impl Keystore {
     /// signingAlgorithm, grantTokens? }`.
     #[wasm_bindgen(unchecked_return_type = "SignResponse")]
     pub fn sign(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "SignRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
@@ -1239,7 +1273,7 @@ impl Keystore {
     /// an invalid signature throws `KMSInvalidSignatureException`.
     #[wasm_bindgen(unchecked_return_type = "VerifyResponse")]
     pub fn verify(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "VerifyRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
@@ -1271,7 +1305,7 @@ impl Keystore {
     /// `publicKey` is SubjectPublicKeyInfo DER.
     #[wasm_bindgen(js_name = getPublicKey, unchecked_return_type = "GetPublicKeyResponse")]
     pub fn get_public_key(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "GetPublicKeyRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
@@ -1290,7 +1324,7 @@ impl Keystore {
         unchecked_return_type = "GenerateDataKeyPairResponse"
     )]
     pub fn generate_data_key_pair(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "GenerateDataKeyPairRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
@@ -1319,7 +1353,7 @@ impl Keystore {
         unchecked_return_type = "GenerateDataKeyPairWithoutPlaintextResponse"
     )]
     pub fn generate_data_key_pair_without_plaintext(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "GenerateDataKeyPairRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
@@ -1339,7 +1373,7 @@ impl Keystore {
         unchecked_return_type = "GetParametersForImportResponse"
     )]
     pub fn get_parameters_for_import(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "GetParametersForImportRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
@@ -1360,7 +1394,7 @@ impl Keystore {
     /// imported); omitted, either, as the key requires.
     #[wasm_bindgen(js_name = importKeyMaterial)]
     pub fn import_key_material(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "ImportKeyMaterialRequest")] request: JsValue,
     ) -> JsResult<()> {
         run(|| {
@@ -1390,7 +1424,7 @@ impl Keystore {
     /// DeleteImportedKeyMaterial: `{ keyId }`; the key returns to `PendingImport`.
     #[wasm_bindgen(js_name = deleteImportedKeyMaterial)]
     pub fn delete_imported_key_material(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
     ) -> JsResult<()> {
         run(|| {
@@ -1412,7 +1446,7 @@ impl Keystore {
         unchecked_return_type = "DeriveSharedSecretResponse"
     )]
     pub fn derive_shared_secret(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "DeriveSharedSecretRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
@@ -1454,7 +1488,7 @@ impl Keystore {
     /// GenerateMac: `{ keyId, message, macAlgorithm, grantTokens? }`.
     #[wasm_bindgen(js_name = generateMac, unchecked_return_type = "GenerateMacResponse")]
     pub fn generate_mac(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "GenerateMacRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
@@ -1476,7 +1510,7 @@ impl Keystore {
     /// `KMSInvalidMacException`.
     #[wasm_bindgen(js_name = verifyMac, unchecked_return_type = "VerifyMacResponse")]
     pub fn verify_mac(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "VerifyMacRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {

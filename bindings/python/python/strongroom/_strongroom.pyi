@@ -1201,7 +1201,9 @@ class Keystore:
         on the returned handle is authorized (key policy and grants) for, and
         audited as, that principal. Closing this handle closes the returned
         one too (its calls then raise ValueError, as a closed keystore's);
-        closing the returned one leaves this one open.
+        closing the returned one leaves this one open. Raises
+        ValidationException at once if `principal` is not a principal ARN a
+        call can act as (the rule of `open(principal=...)`).
         """
     def dry_run(self) -> Keystore:
         """
