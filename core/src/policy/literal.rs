@@ -236,7 +236,7 @@ impl<'a> Literals<'a> {
     /// `None` when it has no such value. Values in a list are each
     /// considered. [`Quoted::column`] places a reading error of the result
     /// in `document`.
-    pub(crate) fn quote_out_of_range(&self) -> Option<Quoted> {
+    pub(crate) fn quote_out_of_range(&self) -> Option<Quoted<'a>> {
         let start = self.document.as_ptr() as usize;
         let mut at: Vec<(usize, usize)> = self
             .table()
