@@ -103,7 +103,7 @@ async fn start_signed(
 ) -> (
     std::net::SocketAddr,
     tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<Result<(), String>>,
+    tokio::task::JoinHandle<Result<(), strongroom::Error>>,
 ) {
     let ks = keystore(dir);
     let mut creds = Credentials::new();
