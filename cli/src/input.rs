@@ -14,18 +14,14 @@ use strongroom::{EncryptionContext, Error};
 /// read into memory until the process or the machine runs out.
 pub const MAX_OPTION_FILE: usize = 1 << 20;
 
-/// The bytes of the file at `path`, at most [`MAX_OPTION_FILE`] (the
-/// server's capped reader, shared with `serve`'s files).
+/// The bytes of the file at `path`, at most [`MAX_OPTION_FILE`]
+/// ([`strongroom::files::read_file_capped`], shared with `serve`'s files).
 ///
 /// # Errors
 /// `ValidationException` naming the file when it cannot be read or is
 /// longer.
 pub fn read_option_file(path: &std::path::Path) -> Result<Vec<u8>, Error> {
-    strongroom_server::files::read_file_capped(
-        path,
-        MAX_OPTION_FILE,
-        "more than any KMS parameter takes",
-    )
+    strongroom::files::read_file_capped(path, MAX_OPTION_FILE, "more than any KMS parameter takes")
 }
 
 /// The most bytes `import-keystore --infile` reads: 1 GiB. A sealed export
@@ -61,7 +57,7 @@ pub fn read_export(infile: &std::path::Path) -> Result<Vec<u8>, Error> {
         let name = infile.display().to_string();
         let f = std::fs::File::open(infile)
             .map_err(|e| Error::validation(format!("cannot read {name}: {e}")))?;
-        let len = strongroom_server::files::file_len(&f, &name, MAX_EXPORT_FILE, TOO_LONG_EXPORT)?;
+        let len = strongroom::files::file_len(&f, &name, MAX_EXPORT_FILE, TOO_LONG_EXPORT)?;
         (Box::new(f), name, len)
     };
     let magic = strongroom::core::export::MAGIC;
@@ -75,7 +71,7 @@ pub fn read_export(infile: &std::path::Path) -> Result<Vec<u8>, Error> {
             "{name} is not a sealed keystore export (export-keystore writes one; it starts with \"SRKX\")"
         )));
     }
-    strongroom_server::files::read_capped(
+    strongroom::files::read_capped(
         head.as_slice().chain(reader),
         &name,
         len,

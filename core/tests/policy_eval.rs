@@ -2057,6 +2057,112 @@ fn exactly_32_kib_is_accepted() {
     Policy::parse(&d).unwrap();
 }
 
+/// A 32 KiB policy (the KMS limit) of numeric condition values only:
+/// hundreds of condition keys (ASCII case forms of
+/// `kms:RotationPeriodInDays`) with a list of 8 numbers each. Each number
+/// that is not an integer is looked up among the document's condition
+/// values by its (statement, operator, key); that lookup was a linear scan
+/// per number (quadratic in the document). Each list ends with a number
+/// of more digits than an `f64` holds, read exactly only when its lookup
+/// finds it: the decision is `Allow` only if every key's lookup did.
+#[test]
+fn a_32_kib_policy_of_numeric_values_is_parsed() {
+    let name = "kms:RotationPeriodInDays";
+    let variant = |i: usize| -> String {
+        let mut bit = 0;
+        name.chars()
+            .map(|c| {
+                if !c.is_ascii_alphabetic() {
+                    return c;
+                }
+                bit += 1;
+                if (i >> (bit - 1)) & 1 == 1 {
+                    c.to_ascii_uppercase()
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
+            .collect()
+    };
+    let head = r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"NumericLessThan":{"#;
+    let tail = "}}}}";
+    let mut doc = String::from(head);
+    let mut keys = 0;
+    loop {
+        let member = format!(
+            r#"{}"{}":[0.5,0.25,1.5,0.75,1.25,0.125,1.75,2.0000000000000000000001]"#,
+            if keys == 0 { "" } else { "," },
+            variant(keys)
+        );
+        if doc.len() + member.len() + tail.len() > MAX_POLICY_BYTES {
+            break;
+        }
+        doc.push_str(&member);
+        keys += 1;
+    }
+    doc.push_str(tail);
+    doc.push_str(&" ".repeat(MAX_POLICY_BYTES - doc.len()));
+    assert_eq!(doc.len(), MAX_POLICY_BYTES);
+    assert!(keys > 300, "{keys}");
+    let started = std::time::Instant::now();
+    let policy = Policy::parse(&doc).unwrap();
+    eprintln!(
+        "parsed a 32 KiB policy of {keys} keys, {} numbers, in {:?}",
+        8 * keys,
+        started.elapsed()
+    );
+    let req = |days: &str| {
+        PolicyRequest::new(ALICE, "Encrypt", KEY).with("kms:RotationPeriodInDays", s(days))
+    };
+    assert_eq!(evaluate(&policy, &req("2.00000000000000000000005")), Allow);
+    assert_eq!(
+        evaluate(&policy, &req("2.0000000000000000000001")),
+        ImplicitDeny
+    );
+}
+
+/// An error after condition values beyond `f64`'s range (`1e400`: the
+/// document is read again with such values quoted) is reported at its line
+/// and column in the caller's document, as for the same document with
+/// in-range numbers of the same lengths: it was reported 2 columns further
+/// per value quoted before it on its line.
+#[test]
+fn errors_after_a_number_beyond_f64_are_placed_in_the_document() {
+    let statement = |value: &str| {
+        format!(
+            r#"{{"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*", "Condition": {{"NumericLessThan": {{"kms:RotationPeriodInDays": {value}}}}}}}"#
+        )
+    };
+    for (name, bad, want) in [
+        (
+            "lone surrogate",
+            r#"{"Sid": "\ud800"}"#,
+            "not valid JSON: unexpected end of hex escape",
+        ),
+        (
+            "repeated key",
+            r#"{"Sid": "a", "Sid": "b"}"#,
+            "not accepted",
+        ),
+    ] {
+        for sep in [" ", "\n  "] {
+            let doc = |a: &str, b: &str| {
+                format!(
+                    r#"{{"Statement": [{},{sep}{},{sep}{bad}]}}"#,
+                    statement(a),
+                    statement(b)
+                )
+            };
+            let quoted = Policy::parse(&doc("1e400", "[-1e400, 2E+309]")).unwrap_err();
+            let plain = Policy::parse(&doc("10000", "[-10000, 200000]")).unwrap_err();
+            assert_eq!(quoted.kind(), ErrorKind::MalformedPolicyDocumentException);
+            assert!(quoted.message().contains(want), "{name}: {quoted}");
+            assert!(quoted.message().contains(" at line "), "{name}: {quoted}");
+            assert_eq!(quoted.message(), plain.message(), "{name} ({sep:?})");
+        }
+    }
+}
+
 /// The request time the lockout tests check at (2026-01-01T00:00:00Z).
 const LOCKOUT_NOW: u64 = 1_767_225_600;
 

@@ -2,7 +2,6 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
-pub mod files;
 pub mod ops;
 pub mod sigv4;
 pub mod wire;
@@ -30,6 +29,12 @@ pub use wire::WireError;
 /// Default request body limit: 1 MiB (KMS's largest request, a 32 KiB policy
 /// or a 6 KiB ciphertext blob in base64, is far below it).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1 << 20;
+
+/// The most bytes a TLS PEM file (`--tls-cert`, `--tls-key`) or the
+/// credentials file (`--credentials`) is read to: 1 MiB. A certificate
+/// chain of ten 4096-bit RSA certificates in PEM is under 20 KiB, and a
+/// credentials file of a thousand access keys about 200 KiB.
+pub const MAX_SERVER_FILE: usize = 1 << 20;
 
 /// How requests are authenticated.
 #[derive(Debug)]
@@ -423,49 +428,54 @@ fn keystore_for(ks: &Keystore, principal: Option<&str>) -> Keystore {
 }
 
 /// The TLS acceptor of `files`: both read with the options' cap
-/// ([`files::MAX_SERVER_FILE`], 1 MiB), the chain leaf first.
+/// ([`MAX_SERVER_FILE`], 1 MiB), the chain leaf first.
 ///
 /// # Errors
-/// A message naming the file that is missing, unreadable, longer than
-/// 1 MiB, holds no certificate or no private key, or does not fit the other.
-fn load_tls(files: &TlsFiles) -> Result<tokio_rustls::TlsAcceptor, String> {
+/// `ValidationException` naming the file that is missing, unreadable,
+/// longer than 1 MiB, holds no certificate or no private key, or does not
+/// fit the other; `KMSInternalException` if the TLS library offers no
+/// protocol version of its safe defaults.
+fn load_tls(files: &TlsFiles) -> Result<tokio_rustls::TlsAcceptor, strongroom::Error> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use strongroom::Error;
     let read = |path: &std::path::Path| {
-        files::read_file_capped(
+        strongroom::files::read_file_capped(
             path,
-            files::MAX_SERVER_FILE,
+            MAX_SERVER_FILE,
             "more than a TLS certificate chain or key takes",
         )
         .map(zeroize::Zeroizing::new)
-        .map_err(|e| e.message().to_string())
     };
     let cert_pem = read(&files.cert)?;
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<_, _>>()
         .map_err(|e| {
-            format!(
+            Error::validation(format!(
                 "cannot read certificates from {}: {e}",
                 files.cert.display()
-            )
+            ))
         })?;
     if certs.is_empty() {
-        return Err(format!("no certificate in {}", files.cert.display()));
+        return Err(Error::validation(format!(
+            "no certificate in {}",
+            files.cert.display()
+        )));
     }
     let key_pem = read(&files.key)?;
     let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
-        format!(
+        Error::validation(format!(
             "cannot read the private key from {}: {e}",
             files.key.display()
-        )
+        ))
     })?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS: {e}"))?
+        .map_err(|e| Error::internal(format!("TLS: {e}")))?
         .with_no_client_auth()
         .with_single_cert(certs, key)
-        .map_err(|e| format!("TLS certificate or key: {e}"))?;
+        .map_err(|e| Error::validation(format!("TLS certificate or key: {e}")))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
@@ -474,13 +484,17 @@ fn load_tls(files: &TlsFiles) -> Result<tokio_rustls::TlsAcceptor, String> {
 /// accepting, lets requests in flight finish (up to `shutdown_grace`) and returns.
 ///
 /// # Errors
-/// A message if the TLS files cannot be loaded.
+/// The TLS files' errors, before anything is served: `ValidationException`
+/// naming the file that is missing, unreadable, longer than 1 MiB
+/// ([`MAX_SERVER_FILE`]), holds no certificate or no private key, or does
+/// not fit the other; `KMSInternalException` if the TLS library offers no
+/// protocol version of its safe defaults.
 pub async fn serve(
     keystore: Keystore,
     config: ServerConfig,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
-) -> Result<(), String> {
+) -> Result<(), strongroom::Error> {
     let tls = config.tls.as_ref().map(load_tls).transpose()?;
     serve_with(keystore, config, tls, listener, shutdown).await;
     Ok(())
@@ -606,19 +620,15 @@ pub async fn shutdown_signal() {
 /// # Errors
 /// `ValidationException` naming the TLS file that cannot be loaded
 /// (missing, unreadable, longer than 1 MiB, not a certificate chain or a
-/// key that fits it); `KMSInternalException` if the address cannot be bound
-/// or the runtime cannot start. Nothing is printed then.
+/// key that fits it); `KMSInternalException` if the address cannot be bound,
+/// the runtime cannot start or the TLS library offers no protocol version of
+/// its safe defaults. Nothing is printed then.
 pub fn run(
     keystore: Keystore,
     config: ServerConfig,
     addr: SocketAddr,
 ) -> Result<(), strongroom::Error> {
-    let tls = config
-        .tls
-        .as_ref()
-        .map(load_tls)
-        .transpose()
-        .map_err(strongroom::Error::validation)?;
+    let tls = config.tls.as_ref().map(load_tls).transpose()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -175,7 +175,7 @@ impl Credentials {
     }
 
     /// Reads and parses a credentials file of at most
-    /// [`MAX_SERVER_FILE`](crate::files::MAX_SERVER_FILE) bytes (1 MiB).
+    /// [`MAX_SERVER_FILE`](crate::MAX_SERVER_FILE) bytes (1 MiB).
     ///
     /// # Errors
     /// A message naming the file when it is missing, cannot be read (a
@@ -183,9 +183,9 @@ impl Credentials {
     /// ([`from_json`](Self::from_json)).
     pub fn load(path: &Path) -> Result<Self, String> {
         let bytes = zeroize::Zeroizing::new(
-            crate::files::read_file_capped(
+            strongroom::files::read_file_capped(
                 path,
-                crate::files::MAX_SERVER_FILE,
+                crate::MAX_SERVER_FILE,
                 "more than a credentials file holds",
             )
             .map_err(|e| e.message().to_string())?,

@@ -103,7 +103,7 @@ async fn start_signed(
 ) -> (
     std::net::SocketAddr,
     tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<Result<(), String>>,
+    tokio::task::JoinHandle<Result<(), strongroom::Error>>,
 ) {
     let ks = keystore(dir);
     let mut creds = Credentials::new();
@@ -886,11 +886,7 @@ async fn wrong_methods_and_paths_get_json_error_bodies() {
 async fn the_files_serve_reads_are_capped_and_named() {
     let dir = tempfile::tempdir().unwrap();
     let long = dir.path().join("long.json");
-    std::fs::write(
-        &long,
-        vec![b' '; strongroom_server::files::MAX_SERVER_FILE + 1],
-    )
-    .unwrap();
+    std::fs::write(&long, vec![b' '; strongroom_server::MAX_SERVER_FILE + 1]).unwrap();
     let missing = dir.path().join("missing.json");
     for (path, says) in [
         (&long, "it is longer than 1048576 bytes"),
@@ -921,8 +917,10 @@ async fn the_files_serve_reads_are_capped_and_named() {
         let e = serve(keystore(&ks_dir), config, listener, async {})
             .await
             .unwrap_err();
+        // A typed error, as `run`'s and the CLI's (it was a bare message).
+        assert_eq!(e.kind(), strongroom::ErrorKind::ValidationException, "{e}");
         assert!(
-            e.contains(&cert.display().to_string()) && e.contains(says),
+            e.message().contains(&cert.display().to_string()) && e.message().contains(says),
             "{e}"
         );
     }

@@ -9,6 +9,7 @@ mod cache;
 pub mod clock;
 pub mod envelope;
 mod export;
+pub mod files;
 mod grants;
 mod integrity;
 mod keyservice;

@@ -17,7 +17,9 @@
 //! the same text ([`Literals::quote_out_of_range`]): the value is then what
 //! its string form is, accepted wherever that is and compared exactly by
 //! the numeric operators. A number beyond the range anywhere else is still
-//! refused, as any number there would be.
+//! refused, as any number there would be. An error found in the document
+//! read again is reported at its line and column in the document as given
+//! ([`Quoted::column`]), not in the quoted text.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -34,8 +36,59 @@ pub(crate) struct Literals<'a> {
 
 /// (statement index, operator, condition key) as written (JSON escapes
 /// decoded) → the raw text of the value, or of each element of its list.
-/// A list searched in order: a document has few numeric conditions.
+/// Sorted by its keys once built, and searched by bisection
+/// ([`Literals::number`]): a 32 KiB document can hold a thousand condition
+/// keys and several thousand numbers, each looked up once. (A sorted
+/// vector, not a `BTreeMap`: no map code of another type in the
+/// WebAssembly module.)
 type Table<'a> = Vec<((usize, String, String), Vec<&'a str>)>;
+
+/// A document with its condition values beyond `f64`'s range quoted
+/// ([`Literals::quote_out_of_range`]).
+pub(crate) struct Quoted<'a> {
+    /// The quoted text, to read instead of the document.
+    pub(crate) text: String,
+    document: &'a str,
+    /// (byte offset in the document, length) of each value quoted, in
+    /// order of offset.
+    at: Vec<(usize, usize)>,
+}
+
+impl Quoted<'_> {
+    /// The column in the document of serde_json's position (`line`,
+    /// `column`) in the quoted text: the same line (quotes add no line),
+    /// and a column of bytes counted as serde_json counts them, less the
+    /// 2 quotes of each value quoted before the position on its line (1
+    /// when the position is within a quoted value).
+    pub(crate) fn column(&self, line: usize, column: usize) -> usize {
+        // serde_json's position is a byte index `i` of the text read, given
+        // as its line and `i` - the start of that line.
+        let line_start = |text: &str| match line.checked_sub(2) {
+            None => 0,
+            Some(newlines) => text
+                .bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .nth(newlines)
+                .map_or(text.len(), |(i, _)| i + 1),
+        };
+        let in_quoted = (line_start(&self.text) + column).min(self.text.len());
+        let mut in_document = in_quoted;
+        for (k, &(offset, len)) in self.at.iter().enumerate() {
+            let open = offset + 2 * k;
+            if in_quoted <= open {
+                break;
+            }
+            in_document = if in_quoted <= open + 1 + len {
+                in_quoted - (2 * k + 1)
+            } else {
+                in_quoted - (2 * k + 2)
+            };
+        }
+        let in_document = in_document.max(line_start(self.document));
+        in_document - line_start(self.document)
+    }
+}
 
 /// One level of a JSON text: an object's members (names decoded, values as
 /// their raw text), an array's elements as their raw texts, or a scalar.
@@ -172,6 +225,7 @@ impl<'a> Literals<'a> {
                 // itself; only the others are asked for.
                 let _ = add_statement(&mut table, index, statement);
             }
+            table.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
             table
         })
     }
@@ -180,9 +234,9 @@ impl<'a> Literals<'a> {
     /// beyond `f64`'s range (which serde_json refuses to read into a
     /// `Value`) written as a JSON string of its text (`1e400` → `"1e400"`);
     /// `None` when it has no such value. Values in a list are each
-    /// considered. A reading error of the result is placed 2 columns
-    /// further per value quoted before it.
-    pub(crate) fn quote_out_of_range(&self) -> Option<String> {
+    /// considered. [`Quoted::column`] places a reading error of the result
+    /// in `document`.
+    pub(crate) fn quote_out_of_range(&self) -> Option<Quoted<'a>> {
         let start = self.document.as_ptr() as usize;
         let mut at: Vec<(usize, usize)> = self
             .table()
@@ -202,7 +256,7 @@ impl<'a> Literals<'a> {
         at.sort_unstable();
         let mut quoted = String::with_capacity(self.document.len() + 2 * at.len());
         let mut done = 0;
-        for (offset, len) in at {
+        for &(offset, len) in &at {
             quoted.push_str(&self.document[done..offset]);
             quoted.push('"');
             quoted.push_str(&self.document[offset..offset + len]);
@@ -210,7 +264,11 @@ impl<'a> Literals<'a> {
             done = offset + len;
         }
         quoted.push_str(&self.document[done..]);
-        Some(quoted)
+        Some(Quoted {
+            text: quoted,
+            document: self.document,
+            at,
+        })
     }
 
     /// The text of the `item`th value (0 for a value not in a list) of the
@@ -224,10 +282,12 @@ impl<'a> Literals<'a> {
         key: &str,
         item: usize,
     ) -> Option<&'a str> {
-        let (_, texts) = self
-            .table()
-            .iter()
-            .find(|((s, o, k), _)| *s == statement && o == op && k == key)?;
-        texts.get(item).copied()
+        let table = self.table();
+        let at = table
+            .binary_search_by(|((s, o, k), _)| {
+                (*s, o.as_str(), k.as_str()).cmp(&(statement, op, key))
+            })
+            .ok()?;
+        table[at].1.get(item).copied()
     }
 }

@@ -288,16 +288,31 @@ impl Policy {
         let literals = literal::Literals::new(document);
         // A condition value beyond f64's range is read as its string form
         // (`literal`'s module documentation).
-        let value =
-            crate::json_tree(document, true).or_else(|e| match literals.quote_out_of_range() {
-                Some(quoted) => crate::json_tree(&quoted, true),
+        // An error of the quoted text is placed in `document`.
+        let mut quoted = None;
+        let value = crate::json_tree(document, true).or_else(|e| {
+            quoted = literals.quote_out_of_range();
+            match &quoted {
+                Some(q) => crate::json_tree(&q.text, true),
                 None => Err(e),
-            });
+            }
+        });
         let value = value.map_err(|e| {
+            let mut text = format!("{e}");
+            if let Some(q) = quoted.as_ref().filter(|_| e.line() > 0) {
+                let at = format!(" at line {} column {}", e.line(), e.column());
+                if let Some(message) = text.strip_suffix(&at) {
+                    text = format!(
+                        "{message} at line {} column {}",
+                        e.line(),
+                        q.column(e.line(), e.column())
+                    );
+                }
+            }
             if e.is_data() {
-                malformed(format!("the policy document is not accepted: {e}"))
+                malformed(format!("the policy document is not accepted: {text}"))
             } else {
-                malformed(format!("the policy document is not valid JSON: {e}"))
+                malformed(format!("the policy document is not valid JSON: {text}"))
             }
         })?;
         let top = value

@@ -1,20 +1,15 @@
-//! Reading the files named by options (`serve --credentials`, `--tls-cert`,
-//! `--tls-key`, and the `strongroom` command's `fileb://` arguments and
-//! `import-keystore --infile`) with a cap on their length, so that a file
-//! named by mistake (a disk image, `/dev/zero`, a pipe that never ends) is
-//! refused instead of read into memory until the process or the machine
-//! runs out.
+//! Reading the files named by options (the server's `--credentials`,
+//! `--tls-cert` and `--tls-key`, and the `strongroom` command's `fileb://`
+//! arguments and `import-keystore --infile`) with a cap on their length, so
+//! that a file named by mistake (a disk image, `/dev/zero`, a pipe that
+//! never ends) is refused instead of read into memory until the process or
+//! the machine runs out. The root key file has its own reader
+//! ([`crate::root::read_key_file`]).
 
 use std::io::Read;
 use std::path::Path;
 
-use strongroom::Error;
-
-/// The most bytes a TLS PEM file (`--tls-cert`, `--tls-key`) or the
-/// credentials file (`--credentials`) is read to: 1 MiB. A certificate
-/// chain of ten 4096-bit RSA certificates in PEM is under 20 KiB, and a
-/// credentials file of a thousand access keys about 200 KiB.
-pub const MAX_SERVER_FILE: usize = 1 << 20;
+use strongroom_core::Error;
 
 /// The bytes of the file at `path`, at most `max`; `why` says why longer
 /// is wrong (it ends the error message: "…is longer than N bytes, {why}").
@@ -93,7 +88,7 @@ fn cannot_read(name: &str, e: &std::io::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use strongroom::ErrorKind;
+    use strongroom_core::ErrorKind;
 
     #[test]
     fn files_are_read_up_to_the_cap_and_refused_past_it() {
