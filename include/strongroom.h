@@ -19,8 +19,11 @@
  * A (pointer, length) pair may have a NULL pointer when the length is 0.
  * A length above the parameter's AWS KMS maximum (plaintext and messages
  * 4096 bytes, ciphertext blobs, signatures and MACs 6144, ...; each
- * function says) is SR_VALIDATION before the memory is read; any other
- * length must be the true size of the buffer.
+ * function says) is SR_VALIDATION before the memory is read, and so is
+ * an array's count above SR_MAX_ARRAY_LEN (65535; less where a function
+ * says) and a root key's root_len above SR_ROOT_MAX_LEN (4096; a
+ * passphrase SR_PASSPHRASE_MAX_LEN, 1 MiB); any other length or count
+ * must be the true size of the buffer or array.
  * Parameters documented as "NULL for ..." are optional. Strings are
  * NUL-terminated UTF-8 (SR_INVALID_UTF8 otherwise); file paths are bytes.
  * Inputs are only read during the call and are never retained.
@@ -159,6 +162,17 @@
 #define STRONGROOM_SOVERSION 0
 
 /**
+ * Largest element count of an array parameter (an encryption context's
+ * `ctx_keys`/`ctx_values`, tag arrays, grant tokens, grant operations,
+ * key IDs, archive paths): 65535, the most pairs an encryption context
+ * can hold (its encoding counts them in 16 bits) and more than any other
+ * list a KMS parameter takes (50 tags per key, 10 grant tokens). A larger
+ * count is `SR_VALIDATION` before the array is read; parameters with a
+ * smaller maximum say so and are refused at it.
+ */
+#define SR_MAX_ARRAY_LEN 65535
+
+/**
  * Size of a buffer that holds any grant ID this library issues: 64
  * hexadecimal characters and the NUL.
  */
@@ -270,6 +284,24 @@
  * (`SR_KMS_INVALID_STATE`; docs/FORMAT.md, "Anchored keystores").
  */
 #define SR_ANCHOR_REINIT 4
+
+/**
+ * Largest `root_len` of `SR_ROOT_KEY_BYTES`, `SR_ROOT_KEY_FILE` and
+ * `SR_ROOT_KEY_ENV_VAR`, in bytes: 4096. A key's text (32 bytes, or their
+ * hex or base64 text with whitespace around it) is refused past it as a
+ * key file is; a path is at most `PATH_MAX` (4096 on Linux, with its
+ * NUL); an environment variable's name is far shorter. A longer
+ * `root_len` is `SR_VALIDATION` before `root` is read.
+ */
+#define SR_ROOT_MAX_LEN 4096
+
+/**
+ * Largest `root_len` of `SR_ROOT_KEY_PASSPHRASE`, in bytes: 1 MiB (1048576),
+ * more than any passphrase the CLI takes (an environment variable holds at
+ * most 128 KiB on Linux). A longer `root_len` is `SR_VALIDATION` before
+ * `root` is read.
+ */
+#define SR_PASSPHRASE_MAX_LEN (1 << 20)
 
 /**
  * The outcome of every fallible Strongroom function.
@@ -959,6 +991,7 @@ sr_result sr_verify_audit_log_archives(const sr_keystore *ks,
  *
  * Errors (`*out` untouched): `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,
  * `SR_VALIDATION` (malformed root key; unknown `root_kind` or flags;
+ * `root_len` above its maximum;
  * `SR_ANCHOR_INIT`, `SR_ANCHOR_REINIT`; `SR_WITHOUT_ANCHOR` with an
  * `anchor_path`; an anchor that is one of the keystore's files or not a
  * regular file), `SR_NOT_FOUND` (no keystore, or no root key file),
@@ -999,8 +1032,11 @@ sr_result sr_verify_audit_log_read_only(const char *path,
  * `"2024-01-01T00:00:00Z"`, or a date prefix such as `"2024-01-01"`;
  * both ends included).
  *
- * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_KMS_INTERNAL` (the log
- * cannot be read).
+ * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (a time
+ * that is not such text, or `start_time` after `end_time`, a range no
+ * event can fall in: CloudTrail's LookupEvents calls it
+ * `InvalidTimeRangeException`, which KMS and Strongroom do not have; the
+ * log is not read), `SR_KMS_INTERNAL` (the log cannot be read).
  *
  * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
  * with `sr_bytes_free()`, which empties them): one still holding bytes is
@@ -1988,8 +2024,16 @@ sr_result sr_create_key(const sr_keystore *ks,
  * `*out_json` receives the response, `{"KeyMetadata": {...}}` (dates in
  * Unix seconds), as `sr_bytes` to free with `sr_bytes_free()`.
  *
+ * A member the request does not have, at the top or in a tag
+ * (`"Keyusage"`, `"Tag"`, `"TagValu"`), is refused by name, never
+ * ignored (as the AWS SDKs' "Unknown parameter in input"); so are members
+ * of KMS features Strongroom does not have (`CustomKeyStoreId`,
+ * `XksKeyId`). `CustomerMasterKeySpec` (the old name of `KeySpec`),
+ * `BypassPolicyLockoutSafetyCheck` and `MultiRegion` are members.
+ *
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`
- * (not a JSON object, malformed JSON or member), `SR_TAG`, `SR_KMS_INTERNAL`.
+ * (not a JSON object, malformed JSON or member, an unknown member: the
+ * message names it and the accepted ones), `SR_TAG`, `SR_KMS_INTERNAL`.
  *
  * `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
  * with `sr_bytes_free()`, which empties them): one still holding bytes is
@@ -2299,15 +2343,19 @@ sr_result sr_list_resource_tags(const sr_keystore *ks,
  *   `SR_ROOT_KEY_ENV_VAR`, `SR_ROOT_KEY_PASSPHRASE`; says what the
  *   `root_len` bytes at `root` are (key, path, variable name, passphrase).
  *   The bytes are copied; secret copies are zeroized when no longer needed.
+ *   `root_len` is at most `SR_ROOT_MAX_LEN` (4096) bytes, or
+ *   `SR_PASSPHRASE_MAX_LEN` (1 MiB) for a passphrase: a longer one is
+ *   `SR_VALIDATION` before `root` is read.
  * - `region`, `account`: used in ARNs; NULL for `"local-1"` and
  *   `"000000000000"` (12 digits).
  * - `out`: receives the handle on success; free it with `sr_keystore_free()`.
  *
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_ALREADY_EXISTS` (path,
  * its audit log or a non-empty leftover `-wal`/`-journal` of an earlier
- * keystore exists), `SR_VALIDATION` (malformed root key, region or account, unknown
- * `root_kind`, a missing or unwritable directory), `SR_NOT_FOUND` (unreadable
- * key file), `SR_KMS_INTERNAL` (other I/O failures).
+ * keystore exists), `SR_VALIDATION` (malformed root key, region or
+ * account, unknown `root_kind`, `root_len` above its maximum, a missing or
+ * unwritable directory), `SR_NOT_FOUND` (unreadable key file),
+ * `SR_KMS_INTERNAL` (other I/O failures).
  *
  * # Safety
  * Strings NUL-terminated; `root` valid for `root_len` bytes; `out` valid for a write.
@@ -2385,10 +2433,12 @@ sr_result sr_keystore_create_with_anchor(const char *path,
  *
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND` (no keystore
  * or key file), `SR_ACCESS_DENIED` (the root key does not open this keystore;
- * nothing is modified), `SR_VALIDATION` (malformed root key, unknown
- * `root_kind`; a passphrase keystore given a root key, whatever it holds,
- * or a passphrase for one made with a key), `SR_KMS_INVALID_STATE` (the keystore is anchored: open it
- * with `sr_keystore_open_with_anchor()`; nothing is written),
+ * nothing is modified), `SR_VALIDATION` (`path` is a directory; malformed
+ * root key, unknown `root_kind`, `root_len` above its maximum; a
+ * passphrase keystore given a root key, whatever it holds, or a passphrase
+ * for one made with a key), `SR_KMS_INVALID_STATE` (the keystore is
+ * anchored: open it with `sr_keystore_open_with_anchor()`; nothing is
+ * written),
  * `SR_KMS_INTERNAL` (not a keystore, or its settings fail authentication,
  * or its audit log is missing while its sealed checkpoint covers records:
  * opened by another name, such as a hard link, or the log deleted; nothing
@@ -2528,8 +2578,8 @@ sr_result sr_keystore_export_sealed(const sr_keystore *ks, sr_bytes *out_export)
  * Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_ALREADY_EXISTS`
  * (path, its audit log or a non-empty leftover `-wal`/`-journal` exists),
  * `SR_VALIDATION` (not a sealed export, an unsupported
- * format version, malformed root key, unknown `root_kind`, a missing or
- * unwritable directory; the export of a passphrase keystore given a root
+ * format version, malformed root key, unknown `root_kind`, `root_len`
+ * above its maximum, a missing or unwritable directory; the export of a passphrase keystore given a root
  * key, or the other way round), `SR_NOT_FOUND`
  * (unreadable key file), `SR_ACCESS_DENIED` (another root key),
  * `SR_KMS_INVALID_STATE` (the export of an anchored keystore: import it

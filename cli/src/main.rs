@@ -710,7 +710,9 @@ enum AuditCommand {
         /// ValidationException.
         #[arg(long)]
         start_time: Option<String>,
-        /// As --start-time; inclusive (a date prefix includes that whole day).
+        /// As --start-time; inclusive (a date prefix includes that whole
+        /// day). Before --start-time (no event can match) it is a
+        /// ValidationException.
         #[arg(long)]
         end_time: Option<String>,
     },

@@ -252,38 +252,6 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for TopLevel<'a> {
 
 /// The member names a request struct deserializes from (its serde field
 /// names, as renamed), read from the derived `Deserialize` impl itself; `None`
-/// for a type that is not deserialized as a struct.
-pub fn members<T: DeserializeOwned>() -> Option<&'static [&'static str]> {
-    let mut probe = FieldNames(None);
-    // The probe answers every request with an error: only the field list
-    // handed to `deserialize_struct` is wanted.
-    let _ = T::deserialize(&mut probe);
-    probe.0
-}
-
-/// A deserializer that records the field list of the struct asked of it.
-struct FieldNames(Option<&'static [&'static str]>);
-
-impl<'de> serde::Deserializer<'de> for &mut FieldNames {
-    type Error = serde::de::value::Error;
-
-    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
-        Err(serde::de::Error::custom("not a struct"))
-    }
-
-    fn deserialize_struct<V: serde::de::Visitor<'de>>(
-        self,
-        _name: &'static str,
-        fields: &'static [&'static str],
-        _: V,
-    ) -> Result<V::Value, Self::Error> {
-        self.0 = Some(fields);
-        Err(serde::de::Error::custom("field names recorded"))
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf option unit unit_struct newtype_struct seq tuple
-        tuple_struct map enum identifier ignored_any
-    }
-}
+/// for a type that is not deserialized as a struct. Core's, shared with the
+/// C binding's `sr_create_key_json`.
+pub use strongroom::core::api::members;

@@ -385,6 +385,28 @@ pub fn check_time_filter(s: &str) -> Result<()> {
     })
 }
 
+/// Refuses an audit time range no event can fall in: `start` after `end`,
+/// where the range is the times at or after `start` and at or before `end`
+/// or within it (a prefix such as `2024-01-31` includes that whole day), so
+/// `start` `2024-01-31T10` with `end` `2024-01-31` is the rest of that day,
+/// not empty. Both are [`check_time_filter`] text of fixed-width fields,
+/// compared as text as the records' `eventTime` is. CloudTrail's
+/// LookupEvents answers such a range with `InvalidTimeRangeException`;
+/// KMS has no such operation and no such error, so this is its
+/// `ValidationException`.
+///
+/// # Errors
+/// `ValidationException` naming both times.
+pub fn check_time_range(start: &str, end: &str) -> Result<()> {
+    if start > end && !start.starts_with(end) {
+        return Err(Error::validation(format!(
+            "the start time '{start}' is after the end time '{end}': no event can match \
+             (an invalid time range)"
+        )));
+    }
+    Ok(())
+}
+
 /// The checkpoint row's body: 8-byte big-endian count, 32-byte last chain
 /// value, 8-byte big-endian log length in bytes (48 bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1059,12 +1081,17 @@ impl Keystore {
     ///
     /// # Errors
     /// `ValidationException` if `start_time` or `end_time` is not RFC 3339
-    /// UTC text or a prefix of it ([`check_time_filter`]);
+    /// UTC text or a prefix of it ([`check_time_filter`]), or `start_time`
+    /// is after `end_time` ([`check_time_range`]: CloudTrail's
+    /// `InvalidTimeRangeException`); the log is not read then;
     /// `KMSInternalException` if the log cannot be read.
     pub fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<Value>> {
         self.inner.audit.check_process()?;
         for t in [&filter.start_time, &filter.end_time].into_iter().flatten() {
             check_time_filter(t)?;
+        }
+        if let (Some(start), Some(end)) = (&filter.start_time, &filter.end_time) {
+            check_time_range(start, end)?;
         }
         // This handle's queued events (write-behind) first; a log that
         // cannot be written is still read.

@@ -329,9 +329,9 @@ use strongroom_core::service::{self, WriteCheck};
 pub use access::DRY_RUN_OPERATIONS;
 pub use anchor::{keystore_files, Anchor, AnchorStatus, AnchorStore, FileAnchor};
 pub use audit_log::{
-    audit_archive_path, audit_log_path, check_time_filter, ArchiveFault, ArchiveSegment,
-    AuditFilter, AuditLogRotation, AuditVerification, AuditWriteMode, AUDIT_BATCH_EVENTS,
-    AUDIT_BATCH_MILLIS, AUDIT_ROTATE_MAX_BYTES, AUDIT_ROTATE_MIN_BYTES,
+    audit_archive_path, audit_log_path, check_time_filter, check_time_range, ArchiveFault,
+    ArchiveSegment, AuditFilter, AuditLogRotation, AuditVerification, AuditWriteMode,
+    AUDIT_BATCH_EVENTS, AUDIT_BATCH_MILLIS, AUDIT_ROTATE_MAX_BYTES, AUDIT_ROTATE_MIN_BYTES,
     AUDIT_WRITE_BEHIND_MAX_EVENTS, AUDIT_WRITE_BEHIND_MAX_MILLIS,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -970,6 +970,7 @@ impl Keystore {
     ///
     /// # Errors
     /// `NotFoundException` if there is no keystore at `path`;
+    /// `ValidationException` naming `path` if it is a directory;
     /// `AccessDeniedException` if `root` is not this keystore's root key
     /// (nothing is modified); `ValidationException` if the keystore is
     /// protected by a passphrase and `root` is not a

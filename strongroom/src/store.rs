@@ -409,6 +409,29 @@ impl std::fmt::Debug for SqliteStorage {
     }
 }
 
+/// Checks that `path` names something a keystore can be opened from
+/// before SQLite is given it: SQLite answers a directory with "disk I/O
+/// error" (a `KMSInternalException` that does not say what is wrong).
+///
+/// # Errors
+/// `NotFoundException` if there is nothing at `path`; `ValidationException`
+/// naming `path` if it is a directory.
+fn check_existing_file(path: &Path) -> Result<()> {
+    if !path.exists() {
+        return Err(Error::not_found(format!(
+            "no keystore at {}",
+            path.display()
+        )));
+    }
+    if path.is_dir() {
+        return Err(Error::validation(format!(
+            "{} is a directory, not a keystore file: give the path of the keystore file",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 impl SqliteStorage {
     /// Opens (`create = false`) or creates (`create = true`, mode 0600) the
     /// file; creating is [`create_with`](Self::create_with) with nothing
@@ -416,18 +439,14 @@ impl SqliteStorage {
     ///
     /// # Errors
     /// `NotFoundException` if opening a file that does not exist,
+    /// `ValidationException` naming `path` if opening a directory,
     /// `AlreadyExistsException` if creating one that does,
     /// `KMSInternalException` for other database failures.
     pub fn open(path: &Path, create: bool) -> Result<Self> {
         if create {
             return Self::create_with(path, &mut |_| Ok(()));
         }
-        if !path.exists() {
-            return Err(Error::not_found(format!(
-                "no keystore at {}",
-                path.display()
-            )));
-        }
+        check_existing_file(path)?;
         Self::connect(path, false, true)
     }
 
@@ -1266,18 +1285,14 @@ impl ReadOnlySqlite {
     ///
     /// # Errors
     /// `NotFoundException` if there is no file at `path`;
+    /// `ValidationException` naming `path` if it is a directory;
     /// `KMSInternalException` if it cannot be opened or read (e.g. a
     /// `-wal` beside it without a `-shm` in a directory the process cannot
     /// write) or is not a keystore ([`check_keystore`]), and (from a read)
     /// [`WRITER_APPEARED`] when a writer opened the file while it was read
     /// immutable.
     pub(crate) fn open(path: &Path) -> Result<Self> {
-        if !path.exists() {
-            return Err(Error::not_found(format!(
-                "no keystore at {}",
-                path.display()
-            )));
-        }
+        check_existing_file(path)?;
         let given = path;
         let path = canonical(path);
         let immutable = !has_wal_sidecar(&path);

@@ -924,6 +924,53 @@ fn malformed_time_filters_are_refused() {
     assert!(!f.ks.audit_events(&ok).unwrap().is_empty());
 }
 
+/// A start time after the end time is a range no event can fall in
+/// (CloudTrail's LookupEvents: InvalidTimeRangeException): a
+/// ValidationException naming both, not an empty list. A start inside the
+/// end's prefix (`2024-01-01T10` to `2024-01-01`: the rest of that day) is
+/// not after it.
+#[test]
+fn a_start_time_after_the_end_time_is_refused() {
+    let f = logged();
+    let range = |start: &str, end: &str| AuditFilter {
+        start_time: Some(start.into()),
+        end_time: Some(end.into()),
+        ..Default::default()
+    };
+    for (start, end) in [
+        ("2024-01-02", "2024-01-01"),
+        ("2024-01-01T00:00:01Z", "2024-01-01T00:00:00Z"),
+        ("2025", "2024-12-31T23:59:59Z"),
+        ("2024-01-01T10", "2024-01-01T09:59"),
+    ] {
+        let e = f.ks.audit_events(&range(start, end)).unwrap_err();
+        assert_eq!(
+            e.kind(),
+            ErrorKind::ValidationException,
+            "{start} {end}: {e}"
+        );
+        assert!(
+            e.message().contains(start) && e.message().contains(end),
+            "{e}"
+        );
+    }
+    let all = f.ks.audit_events(&AuditFilter::default()).unwrap().len();
+    assert!(all > 0);
+    // The fixture's clock is at 2024-01-01T00:00:00Z.
+    for (start, end) in [
+        ("2024-01-01", "2024-01-01"),
+        ("2024-01-01T00", "2024-01-01"),
+        ("2024-01-01T00:00:00Z", "2024"),
+        ("2020", "2030"),
+    ] {
+        assert_eq!(
+            f.ks.audit_events(&range(start, end)).unwrap().len(),
+            all,
+            "{start} {end}"
+        );
+    }
+}
+
 /// Every file in `dir`: its name and contents, for a check that nothing
 /// was written.
 fn files_in(dir: &Path) -> Vec<(String, Vec<u8>)> {

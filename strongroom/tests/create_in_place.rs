@@ -217,3 +217,41 @@ fn a_failed_create_removes_its_audit_log_only_while_untouched() {
         }
     }
 }
+
+/// Opening a directory (a keystore's folder given for its file) is a
+/// `ValidationException` naming the path, from every way of opening, not
+/// SQLite's "disk I/O error" as `KMSInternalException`; nothing is made in
+/// it or beside it.
+#[test]
+fn opening_a_directory_says_it_is_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("keystores");
+    std::fs::create_dir(&folder).unwrap();
+    let check = |what: &str, err: strongroom::Error| {
+        assert_eq!(err.kind(), ErrorKind::ValidationException, "{what}: {err}");
+        assert!(err.message().contains("is a directory"), "{what}: {err}");
+        assert!(
+            err.message().contains(&folder.display().to_string()),
+            "{what}: {err}"
+        );
+    };
+    check(
+        "open",
+        Keystore::open(&folder, root_source(&ROOT)).unwrap_err(),
+    );
+    check(
+        "is_passphrase_protected",
+        Keystore::is_passphrase_protected(&folder).unwrap_err(),
+    );
+    check(
+        "verify_audit_log_read_only",
+        Keystore::verify_audit_log_read_only(&folder, root_source(&ROOT), Default::default())
+            .unwrap_err(),
+    );
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    // A missing path is still NotFoundException.
+    let missing = dir.path().join("missing.db");
+    let err = Keystore::open(&missing, root_source(&ROOT)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFoundException, "{err}");
+}

@@ -1,8 +1,11 @@
 /* Misuse a C caller can make by mistake, each with its documented error:
  * lengths and counts far beyond a parameter's maximum (refused before the
- * memory is read: the buffers here are 8 bytes), a CreateKey request that is not a
- * JSON object, a file encrypted or decrypted onto itself, and error messages
- * that quote caller bytes holding a NUL. */
+ * memory is read: the buffers here are 8 bytes; array counts and root key
+ * lengths too), a CreateKey request that is not a JSON object or has a
+ * member the request does not have, an audit time range that ends before
+ * it starts, a directory opened as a keystore, a file encrypted or
+ * decrypted onto itself, and error messages that quote caller bytes
+ * holding a NUL. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 
@@ -104,6 +107,167 @@ static void test_counts_beyond_the_maximum(sr_keystore *ks, const char *sym) {
            SR_VALIDATION);
   CHECK(last_message(msg, sizeof msg) && strstr(msg, "operations"));
   CHECK(gn == 0 && tn == 0);
+}
+
+/* Array counts above SR_MAX_ARRAY_LEN are refused before the array is read
+ * (they read past `one` into unmapped memory: SIGSEGV), whatever the array
+ * is; at most SR_MAX_ARRAY_LEN, an array is read as it is. */
+static void test_array_counts_beyond_the_maximum(sr_keystore *ks, const char *sym) {
+  const char *one[] = {"x"};
+  const size_t huges[] = {(size_t)1 << 40, SIZE_MAX, SR_MAX_ARRAY_LEN + 1};
+  char msg[512], want[128];
+  for (size_t i = 0; i < sizeof huges / sizeof huges[0]; i++) {
+    size_t huge = huges[i];
+    snprintf(want, sizeof want, "must have at most %zu elements; its count is %zu",
+             (size_t)SR_MAX_ARRAY_LEN, huge);
+    sr_bytes out = SR_BYTES_INIT, blob = SR_BYTES_INIT;
+    CHECK_RC(sr_encrypt(ks, sym, (const uint8_t *)"x", 1, one, one, huge, &out), SR_VALIDATION);
+    CHECK(last_message(msg, sizeof msg) && strstr(msg, "`ctx_keys`") && strstr(msg, want));
+    CHECK_RC(sr_generate_data_key(ks, sym, "AES_256", 0, one, one, huge, &out, &blob),
+             SR_VALIDATION);
+    CHECK_RC(sr_tag_resource(ks, sym, one, one, huge), SR_VALIDATION);
+    CHECK(last_message(msg, sizeof msg) && strstr(msg, "`tag_keys`") && strstr(msg, want));
+    CHECK_RC(sr_untag_resource(ks, sym, one, huge), SR_VALIDATION);
+    CHECK_RC(sr_envelope_encrypt_message(ks, one, huge, NULL, NULL, 0, 0, 0,
+                                         (const uint8_t *)"x", 1, &out),
+             SR_VALIDATION);
+    CHECK(last_message(msg, sizeof msg) && strstr(msg, "`key_ids`") && strstr(msg, want));
+    CHECK_RC(sr_envelope_encrypt_message(ks, &sym, 1, one, one, huge, 0, 0,
+                                         (const uint8_t *)"x", 1, &out),
+             SR_VALIDATION);
+    sr_audit_verification v;
+    memset(&v, 0x5a, sizeof v);
+    CHECK_RC(sr_verify_audit_log_archives(ks, one, huge, &v), SR_VALIDATION);
+    CHECK(last_message(msg, sizeof msg) && strstr(msg, "`archives`") && strstr(msg, want));
+    CHECK(out.ptr == NULL && out.len == 0 && blob.ptr == NULL);
+  }
+}
+
+/* root_len above its kind's maximum is refused before `root` is read (1 << 40
+ * aborted the process allocating a copy); at the maximum the key is read. */
+static void test_root_lengths_beyond_the_maximum(const char *path, const char *dir) {
+  char msg[512];
+  sr_keystore *h = NULL;
+  sr_audit_verification v;
+  const size_t huges[] = {(size_t)1 << 40, SIZE_MAX};
+  const uint32_t kinds[] = {SR_ROOT_KEY_BYTES, SR_ROOT_KEY_FILE, SR_ROOT_KEY_ENV_VAR,
+                            SR_ROOT_KEY_PASSPHRASE};
+  char fresh[700];
+  snprintf(fresh, sizeof fresh, "%s/never-created-root.db", dir);
+  for (size_t i = 0; i < sizeof huges / sizeof huges[0]; i++) {
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+      CHECK_RC(sr_keystore_open(path, kinds[k], ROOT, huges[i], &h), SR_VALIDATION);
+      CHECK(last_message(msg, sizeof msg) && strstr(msg, "`root` must be at most"));
+      CHECK_RC(sr_keystore_create(fresh, kinds[k], ROOT, huges[i], NULL, NULL, &h),
+               SR_VALIDATION);
+      CHECK_RC(sr_verify_audit_log_read_only(path, kinds[k], ROOT, huges[i], NULL, 0, &v),
+               SR_VALIDATION);
+    }
+  }
+  /* One past each maximum. */
+  CHECK_RC(sr_keystore_open(path, SR_ROOT_KEY_BYTES, ROOT, SR_ROOT_MAX_LEN + 1, &h),
+           SR_VALIDATION);
+  CHECK(last_message(msg, sizeof msg) && strstr(msg, "`root` must be at most 4096 bytes"));
+  CHECK_RC(sr_keystore_open(path, SR_ROOT_KEY_PASSPHRASE, ROOT, SR_PASSPHRASE_MAX_LEN + 1, &h),
+           SR_VALIDATION);
+  CHECK(last_message(msg, sizeof msg) && strstr(msg, "`root` must be at most 1048576 bytes"));
+  /* An unknown kind is named before the length is looked at. */
+  CHECK_RC(sr_keystore_open(path, 99, ROOT, (size_t)1 << 40, &h), SR_VALIDATION);
+  CHECK(last_message(msg, sizeof msg) && strstr(msg, "root key kind 99"));
+  CHECK(h == NULL);
+  CHECK(access(fresh, F_OK) != 0);
+  /* SR_ROOT_MAX_LEN bytes: the key's hex text after 4032 spaces opens it. */
+  char *text = malloc(SR_ROOT_MAX_LEN);
+  if (text == NULL)
+    exit(2);
+  memset(text, ' ', SR_ROOT_MAX_LEN);
+  for (size_t i = 0; i < sizeof ROOT; i++) {
+    char hex[3];
+    snprintf(hex, sizeof hex, "%02x", ROOT[i]);
+    memcpy(text + SR_ROOT_MAX_LEN - 64 + 2 * i, hex, 2);
+  }
+  CHECK_OK(sr_keystore_open(path, SR_ROOT_KEY_BYTES, (const uint8_t *)text, SR_ROOT_MAX_LEN, &h));
+  sr_keystore_free(h);
+  free(text);
+}
+
+/* A CreateKey request member the request does not have (misspelt, or of a
+ * feature Strongroom lacks) is refused by name; the key would have been
+ * made without the spec, usage, policy or tags asked for. */
+static void test_create_key_json_refuses_unknown_members(sr_keystore *ks) {
+  int before = count_keys(ks);
+  sr_bytes out = SR_BYTES_INIT;
+  char msg[512];
+  const struct {
+    const char *json, *member;
+  } cases[] = {
+      {"{\"Bogus\":1}", "\"Bogus\""},
+      {"{\"KeySpec\":\"ECC_NIST_P256\",\"Keyusage\":\"SIGN_VERIFY\"}", "\"Keyusage\""},
+      {"{\"keyspec\":\"ECC_NIST_P256\"}", "\"keyspec\""},
+      {"{\"Tag\":[{\"TagKey\":\"a\",\"TagValue\":\"b\"}]}", "\"Tag\""},
+      {"{\"Policy\":null,\"XksKeyId\":\"k\"}", "\"XksKeyId\""},
+      {"{\"Tags\":[{\"TagKey\":\"a\",\"TagValue\":\"b\",\"TagValu\":\"c\"}]}",
+       "\"TagValu\" in Tags[0]"},
+      /* A NUL in a member's name is quoted escaped. */
+      {"{\"Desc\\u0000ription\":\"d\"}", "\"Desc\\0ription\""},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    CHECK_RC(sr_create_key_json(ks, cases[i].json, &out), SR_VALIDATION);
+    CHECK(last_message(msg, sizeof msg) && strstr(msg, "unknown member") &&
+          strstr(msg, cases[i].member) && strstr(msg, "accepted: "));
+    if (strstr(msg, cases[i].member) == NULL)
+      fprintf(stderr, "case %zu: %s\n", i, msg);
+  }
+  CHECK(last_message(msg, sizeof msg) && strstr(msg, "KeyUsage") && strstr(msg, "Tags"));
+  CHECK(out.ptr == NULL);
+  CHECK(count_keys(ks) == before);
+  /* Every member of the request is accepted. */
+  CHECK_OK(sr_create_key_json(
+      ks,
+      "{\"Description\":\"d\",\"KeySpec\":\"ECC_NIST_P256\",\"KeyUsage\":\"SIGN_VERIFY\","
+      "\"Origin\":\"AWS_KMS\",\"BypassPolicyLockoutSafetyCheck\":false,\"MultiRegion\":false,"
+      "\"Tags\":[{\"TagKey\":\"a\",\"TagValue\":\"b\"}]}",
+      &out));
+  CHECK(out.ptr != NULL && strstr((const char *)out.ptr, "\"ECC_NIST_P256\"") != NULL &&
+        strstr((const char *)out.ptr, "\"SIGN_VERIFY\"") != NULL);
+  sr_bytes_free(&out);
+  CHECK_OK(sr_create_key_json(ks, "{\"CustomerMasterKeySpec\":\"HMAC_256\",\"KeyUsage\":"
+                                  "\"GENERATE_VERIFY_MAC\"}",
+                              &out));
+  sr_bytes_free(&out);
+  CHECK(count_keys(ks) == before + 2);
+}
+
+/* A start time after the end time is a range no event falls in: refused
+ * (CloudTrail's InvalidTimeRangeException), not an empty list. */
+static void test_audit_events_time_range(sr_keystore *ks) {
+  sr_bytes out = SR_BYTES_INIT;
+  char msg[512];
+  CHECK_RC(sr_audit_events(ks, NULL, NULL, NULL, "2024-01-02", "2024-01-01", &out),
+           SR_VALIDATION);
+  CHECK(last_message(msg, sizeof msg) && strstr(msg, "'2024-01-02' is after the end time"));
+  CHECK_RC(sr_audit_events(ks, NULL, NULL, NULL, "2100", "2000-01-01T00:00:00Z", &out),
+           SR_VALIDATION);
+  CHECK(out.ptr == NULL);
+  /* A range that holds every event, and a start inside the end's prefix. */
+  CHECK_OK(sr_audit_events(ks, NULL, "CreateKey", NULL, "2000", "2100", &out));
+  CHECK(out.ptr != NULL && strstr((const char *)out.ptr, "\"CreateKey\"") != NULL);
+  sr_bytes_free(&out);
+  CHECK_OK(sr_audit_events(ks, NULL, NULL, NULL, "2000-01-01T10", "2000-01-01", &out));
+  CHECK(out.ptr != NULL && strcmp((const char *)out.ptr, "[]") == 0);
+  sr_bytes_free(&out);
+}
+
+/* A directory given for the keystore file: named, not "disk I/O error". */
+static void test_open_a_directory(const char *dir) {
+  sr_keystore *h = NULL;
+  sr_audit_verification v;
+  char msg[512];
+  CHECK_RC(sr_keystore_open(dir, SR_ROOT_KEY_BYTES, ROOT, sizeof ROOT, &h), SR_VALIDATION);
+  CHECK(last_message(msg, sizeof msg) && strstr(msg, "is a directory") && strstr(msg, dir));
+  CHECK_RC(sr_verify_audit_log_read_only(dir, SR_ROOT_KEY_BYTES, ROOT, sizeof ROOT, NULL, 0, &v),
+           SR_VALIDATION);
+  CHECK(h == NULL);
 }
 
 /* The same file as input and output would be replaced by its own output. */
@@ -209,6 +373,11 @@ int main(void) {
 
   test_lengths_beyond_the_kms_maximum(ks, sym, ec, hmac, ecdh, ext);
   test_counts_beyond_the_maximum(ks, sym);
+  test_array_counts_beyond_the_maximum(ks, sym);
+  test_root_lengths_beyond_the_maximum(path, dir);
+  test_create_key_json_refuses_unknown_members(ks);
+  test_audit_events_time_range(ks);
+  test_open_a_directory(dir);
   test_file_onto_itself(ks, sym, dir);
   test_create_key_json_needs_an_object(ks);
   test_messages_never_hold_a_nul(dir);

@@ -659,6 +659,7 @@ unsafe fn report(out: Out<sr_audit_verification>, v: sr::AuditVerification) -> R
 ///
 /// Errors (`*out` untouched): `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`,
 /// `SR_VALIDATION` (malformed root key; unknown `root_kind` or flags;
+/// `root_len` above its maximum;
 /// `SR_ANCHOR_INIT`, `SR_ANCHOR_REINIT`; `SR_WITHOUT_ANCHOR` with an
 /// `anchor_path`; an anchor that is one of the keystore's files or not a
 /// regular file), `SR_NOT_FOUND` (no keystore, or no root key file),
@@ -722,8 +723,11 @@ pub unsafe extern "C" fn sr_verify_audit_log_read_only(
 /// `"2024-01-01T00:00:00Z"`, or a date prefix such as `"2024-01-01"`;
 /// both ends included).
 ///
-/// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_KMS_INTERNAL` (the log
-/// cannot be read).
+/// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION` (a time
+/// that is not such text, or `start_time` after `end_time`, a range no
+/// event can fall in: CloudTrail's LookupEvents calls it
+/// `InvalidTimeRangeException`, which KMS and Strongroom do not have; the
+/// log is not read), `SR_KMS_INTERNAL` (the log cannot be read).
 ///
 /// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
 /// with `sr_bytes_free()`, which empties them): one still holding bytes is

@@ -78,8 +78,16 @@ pub unsafe extern "C" fn sr_create_key(
 /// `*out_json` receives the response, `{"KeyMetadata": {...}}` (dates in
 /// Unix seconds), as `sr_bytes` to free with `sr_bytes_free()`.
 ///
+/// A member the request does not have, at the top or in a tag
+/// (`"Keyusage"`, `"Tag"`, `"TagValu"`), is refused by name, never
+/// ignored (as the AWS SDKs' "Unknown parameter in input"); so are members
+/// of KMS features Strongroom does not have (`CustomKeyStoreId`,
+/// `XksKeyId`). `CustomerMasterKeySpec` (the old name of `KeySpec`),
+/// `BypassPolicyLockoutSafetyCheck` and `MultiRegion` are members.
+///
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_VALIDATION`
-/// (not a JSON object, malformed JSON or member), `SR_TAG`, `SR_KMS_INTERNAL`.
+/// (not a JSON object, malformed JSON or member, an unknown member: the
+/// message names it and the accepted ones), `SR_TAG`, `SR_KMS_INTERNAL`.
 ///
 /// `sr_bytes` outputs must be empty on entry (`SR_BYTES_INIT`, or freed
 /// with `sr_bytes_free()`, which empties them): one still holding bytes is
@@ -104,6 +112,7 @@ pub unsafe extern "C" fn sr_create_key_json(
                 "CreateKey request: the request must be a JSON object",
             ));
         }
+        refuse_unknown_members(text)?;
         let req: CreateKeyRequest = serde_json::from_str(text)
             .map_err(|e| Failure::validation(format!("CreateKey request: {e}")))?;
         let resp = json(&ks.create_key(&req)?)?;
@@ -111,6 +120,42 @@ pub unsafe extern "C" fn sr_create_key_json(
         unsafe { out.write(resp) };
         Ok(())
     })
+}
+
+/// Refuses a member of a CreateKey request document, or of one of its
+/// `Tags`, that the request does not have (`"Keyusage"` for `"KeyUsage"`,
+/// `"Tag"` for `"Tags"`): serde would drop it, and the key would be made
+/// without the usage, spec, policy or tags asked for. The member names are
+/// the request struct's own ([`sr::core::api::members`]).
+///
+/// # Errors
+/// `SR_VALIDATION` naming the first unknown member and the accepted ones,
+/// or for text that is not a JSON object.
+fn refuse_unknown_members(text: &str) -> Result<(), Failure> {
+    use serde_json::{Map, Value};
+    let doc: Map<String, Value> = serde_json::from_str(text)
+        .map_err(|e| Failure::validation(format!("CreateKey request: {e}")))?;
+    let unknown = |obj: &Map<String, Value>, accepted: &[&str], place: &str| match obj
+        .keys()
+        .find(|k| !accepted.contains(&k.as_str()))
+    {
+        Some(name) => Err(Failure::validation(format!(
+            "CreateKey request: unknown member {name:?}{place}; accepted: {}",
+            accepted.join(", ")
+        ))),
+        None => Ok(()),
+    };
+    let request = sr::core::api::members::<CreateKeyRequest>().unwrap_or(&[]);
+    unknown(&doc, request, "")?;
+    if let Some(Value::Array(tags)) = doc.get("Tags") {
+        let tag = sr::core::api::members::<Tag>().unwrap_or(&[]);
+        for (i, t) in tags.iter().enumerate() {
+            if let Value::Object(t) = t {
+                unknown(t, tag, &format!(" in Tags[{i}]"))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// DescribeKey: `*out_json` receives `{"KeyMetadata": {...}}` in the AWS

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use sr::{CreateOptions, Keystore, RootKeySource, Secret};
 
 use crate::bytes::sr_bytes;
-use crate::ptr::{bytes, c_bytes, c_str, opt_c_bytes, opt_c_str, out, str_array, StrOut};
+use crate::ptr::{
+    bytes, bytes_at_most, c_bytes, c_str, opt_c_bytes, opt_c_str, out, str_array, StrOut,
+};
 use crate::result::{guard, sr_result, Failure};
 
 /// An open keystore (opaque).
@@ -143,7 +145,25 @@ pub(crate) fn path_from(bytes: &[u8], name: &str) -> Result<PathBuf, Failure> {
     }
 }
 
-/// The root key source from the `(kind, root, root_len)` arguments.
+/// Largest `root_len` of `SR_ROOT_KEY_BYTES`, `SR_ROOT_KEY_FILE` and
+/// `SR_ROOT_KEY_ENV_VAR`, in bytes: 4096. A key's text (32 bytes, or their
+/// hex or base64 text with whitespace around it) is refused past it as a
+/// key file is; a path is at most `PATH_MAX` (4096 on Linux, with its
+/// NUL); an environment variable's name is far shorter. A longer
+/// `root_len` is `SR_VALIDATION` before `root` is read.
+pub const SR_ROOT_MAX_LEN: usize = 4096;
+
+/// Largest `root_len` of `SR_ROOT_KEY_PASSPHRASE`, in bytes: 1 MiB (1048576),
+/// more than any passphrase the CLI takes (an environment variable holds at
+/// most 128 KiB on Linux). A longer `root_len` is `SR_VALIDATION` before
+/// `root` is read.
+pub const SR_PASSPHRASE_MAX_LEN: usize = 1 << 20;
+
+/// The root key source from the `(kind, root, root_len)` arguments. The
+/// kind is checked first, then `root_len` against the kind's maximum
+/// ([`SR_ROOT_MAX_LEN`], [`SR_PASSPHRASE_MAX_LEN`]) before `root` is read:
+/// a wrong length (an uninitialised variable, `1 << 40`) is an error, not
+/// a read past the buffer or an allocation that aborts the process.
 ///
 /// # Safety
 /// `root` valid for `root_len` bytes when `root_len > 0`.
@@ -152,18 +172,26 @@ pub(crate) unsafe fn root_source(
     root: *const u8,
     root_len: usize,
 ) -> Result<RootKeySource, Failure> {
-    // SAFETY: forwarded caller promise.
-    let raw = unsafe { bytes(root, root_len, "root") }?;
+    let max = match kind {
+        SR_ROOT_KEY_PASSPHRASE => SR_PASSPHRASE_MAX_LEN,
+        SR_ROOT_KEY_BYTES | SR_ROOT_KEY_FILE | SR_ROOT_KEY_ENV_VAR => SR_ROOT_MAX_LEN,
+        other => {
+            return Err(Failure::validation(format!(
+                "root key kind {other} is not one of SR_ROOT_KEY_BYTES, _FILE, _ENV_VAR, \
+                 _PASSPHRASE"
+            )))
+        }
+    };
+    // SAFETY: forwarded caller promise; the length is bounded first.
+    let raw = unsafe { bytes_at_most(root, root_len, "root", max) }?;
     match kind {
         SR_ROOT_KEY_BYTES => Ok(RootKeySource::Bytes(Secret::from_slice(raw))),
         SR_ROOT_KEY_PASSPHRASE => Ok(RootKeySource::Passphrase(Secret::from_slice(raw))),
         SR_ROOT_KEY_FILE => Ok(RootKeySource::File(path_from(raw, "root")?)),
-        SR_ROOT_KEY_ENV_VAR => std::str::from_utf8(raw)
+        // SR_ROOT_KEY_ENV_VAR, the one kind left (checked above).
+        _ => std::str::from_utf8(raw)
             .map(|v| RootKeySource::EnvVar(v.to_string()))
             .map_err(|_| Failure::utf8("root")),
-        other => Err(Failure::validation(format!(
-            "root key kind {other} is not one of SR_ROOT_KEY_BYTES, _FILE, _ENV_VAR, _PASSPHRASE"
-        ))),
     }
 }
 
@@ -176,15 +204,19 @@ pub(crate) unsafe fn root_source(
 ///   `SR_ROOT_KEY_ENV_VAR`, `SR_ROOT_KEY_PASSPHRASE`; says what the
 ///   `root_len` bytes at `root` are (key, path, variable name, passphrase).
 ///   The bytes are copied; secret copies are zeroized when no longer needed.
+///   `root_len` is at most `SR_ROOT_MAX_LEN` (4096) bytes, or
+///   `SR_PASSPHRASE_MAX_LEN` (1 MiB) for a passphrase: a longer one is
+///   `SR_VALIDATION` before `root` is read.
 /// - `region`, `account`: used in ARNs; NULL for `"local-1"` and
 ///   `"000000000000"` (12 digits).
 /// - `out`: receives the handle on success; free it with `sr_keystore_free()`.
 ///
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_ALREADY_EXISTS` (path,
 /// its audit log or a non-empty leftover `-wal`/`-journal` of an earlier
-/// keystore exists), `SR_VALIDATION` (malformed root key, region or account, unknown
-/// `root_kind`, a missing or unwritable directory), `SR_NOT_FOUND` (unreadable
-/// key file), `SR_KMS_INTERNAL` (other I/O failures).
+/// keystore exists), `SR_VALIDATION` (malformed root key, region or
+/// account, unknown `root_kind`, `root_len` above its maximum, a missing or
+/// unwritable directory), `SR_NOT_FOUND` (unreadable key file),
+/// `SR_KMS_INTERNAL` (other I/O failures).
 ///
 /// # Safety
 /// Strings NUL-terminated; `root` valid for `root_len` bytes; `out` valid for a write.
@@ -326,10 +358,12 @@ pub unsafe extern "C" fn sr_keystore_create_with_anchor(
 ///
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_NOT_FOUND` (no keystore
 /// or key file), `SR_ACCESS_DENIED` (the root key does not open this keystore;
-/// nothing is modified), `SR_VALIDATION` (malformed root key, unknown
-/// `root_kind`; a passphrase keystore given a root key, whatever it holds,
-/// or a passphrase for one made with a key), `SR_KMS_INVALID_STATE` (the keystore is anchored: open it
-/// with `sr_keystore_open_with_anchor()`; nothing is written),
+/// nothing is modified), `SR_VALIDATION` (`path` is a directory; malformed
+/// root key, unknown `root_kind`, `root_len` above its maximum; a
+/// passphrase keystore given a root key, whatever it holds, or a passphrase
+/// for one made with a key), `SR_KMS_INVALID_STATE` (the keystore is
+/// anchored: open it with `sr_keystore_open_with_anchor()`; nothing is
+/// written),
 /// `SR_KMS_INTERNAL` (not a keystore, or its settings fail authentication,
 /// or its audit log is missing while its sealed checkpoint covers records:
 /// opened by another name, such as a hard link, or the log deleted; nothing
@@ -544,8 +578,8 @@ pub unsafe extern "C" fn sr_keystore_export_sealed(
 /// Errors: `SR_NULL_PARAMETER`, `SR_INVALID_UTF8`, `SR_ALREADY_EXISTS`
 /// (path, its audit log or a non-empty leftover `-wal`/`-journal` exists),
 /// `SR_VALIDATION` (not a sealed export, an unsupported
-/// format version, malformed root key, unknown `root_kind`, a missing or
-/// unwritable directory; the export of a passphrase keystore given a root
+/// format version, malformed root key, unknown `root_kind`, `root_len`
+/// above its maximum, a missing or unwritable directory; the export of a passphrase keystore given a root
 /// key, or the other way round), `SR_NOT_FOUND`
 /// (unreadable key file), `SR_ACCESS_DENIED` (another root key),
 /// `SR_KMS_INVALID_STATE` (the export of an anchored keystore: import it

@@ -58,6 +58,15 @@ pub const STRONGROOM_VERSION_PATCH: u32 = 0;
 /// of the same N.
 pub const STRONGROOM_SOVERSION: u32 = 0;
 
+/// Largest element count of an array parameter (an encryption context's
+/// `ctx_keys`/`ctx_values`, tag arrays, grant tokens, grant operations,
+/// key IDs, archive paths): 65535, the most pairs an encryption context
+/// can hold (its encoding counts them in 16 bits) and more than any other
+/// list a KMS parameter takes (50 tags per key, 10 grant tokens). A larger
+/// count is `SR_VALIDATION` before the array is read; parameters with a
+/// smaller maximum say so and are refused at it.
+pub const SR_MAX_ARRAY_LEN: usize = 65535;
+
 const VERSION_C: &CStr =
     match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
         Ok(v) => v,

@@ -211,8 +211,8 @@ pub(crate) unsafe fn bytes_array<'a>(
 /// The `n` elements of an array of `n` C string pointers, each read by
 /// `read` (given the element and its name, `name[i]`): empty for `n` 0
 /// (`p` may then be NULL), `SR_NULL_PARAMETER` for a NULL `p` otherwise,
-/// `SR_VALIDATION` for a count no array can have, and the first element's
-/// failure.
+/// `SR_VALIDATION` for a count above [`crate::SR_MAX_ARRAY_LEN`] (before
+/// the array is read), and the first element's failure.
 ///
 /// # Safety
 /// As [`str_array`]; `read` must be safe to call on each element.
@@ -228,8 +228,11 @@ unsafe fn ptr_array<'a, T: 'a>(
     if p.is_null() {
         return Err(Failure::null(name));
     }
-    if n > max_len::<*const c_char>() {
-        return Err(Failure::validation(format!("`{name}` count is too large")));
+    if n > crate::SR_MAX_ARRAY_LEN {
+        return Err(Failure::validation(format!(
+            "`{name}` must have at most {} elements; its count is {n}",
+            crate::SR_MAX_ARRAY_LEN
+        )));
     }
     // SAFETY: p is non-NULL, aligned as the C type requires, n is bounded,
     // and the caller promises n readable elements.

@@ -739,8 +739,9 @@ impl Keystore {
     ///
     /// Raises NotFoundException if there is no keystore at `path`,
     /// AccessDeniedException if the root key is not this keystore's,
-    /// ValidationException for a passphrase keystore given a root key
-    /// (whatever it holds; its passphrase opens it) or the other way round,
+    /// ValidationException naming `path` if it is a directory, for a
+    /// passphrase keystore given a root key (whatever it holds; its
+    /// passphrase opens it) or the other way round,
     /// KMSInvalidStateException if the keystore is anchored and no `anchor`
     /// is given, or the anchor is not the keystore's (it holds no record,
     /// without `anchor_reinit`, or another anchor ID), KMSInternalException
@@ -810,8 +811,9 @@ impl Keystore {
     ///
     /// Raises NotFoundException if there is no keystore at `path`,
     /// AccessDeniedException if the root key is not this keystore's,
-    /// ValidationException for a passphrase keystore given a root key
-    /// (whatever it holds; its passphrase opens it) or the other way round,
+    /// ValidationException naming `path` if it is a directory, for a
+    /// passphrase keystore given a root key (whatever it holds; its
+    /// passphrase opens it) or the other way round,
     /// KMSInvalidStateException if the keystore is anchored and no `anchor`
     /// is given or the anchor is not the keystore's, KMSInternalException
     /// if the keystore or its checkpoint fails authentication, the keystore
@@ -1928,7 +1930,10 @@ impl Keystore {
     /// UTC text (a date prefix such as "2026-01-01" works). Does not verify
     /// the chain (see `verify_audit_log`).
     ///
-    /// Raises KMSInternalException if the log cannot be read.
+    /// Raises ValidationException for a time that is not such text, or a
+    /// `start_time` after `end_time` (no event can match: CloudTrail's
+    /// InvalidTimeRangeException); KMSInternalException if the log cannot
+    /// be read.
     #[pyo3(signature = (*, key_id=None, event_name=None, principal=None, start_time=None, end_time=None))]
     fn audit_events<'py>(
         &self,

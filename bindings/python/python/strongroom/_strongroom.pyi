@@ -690,8 +690,9 @@ class Keystore:
 
         Raises NotFoundException if there is no keystore at `path`,
         AccessDeniedException if the root key is not this keystore's,
-        ValidationException for a passphrase keystore given a root key
-        (whatever it holds; its passphrase opens it) or the other way round,
+        ValidationException naming `path` if it is a directory, for a
+        passphrase keystore given a root key (whatever it holds; its
+        passphrase opens it) or the other way round,
         KMSInvalidStateException if the keystore is anchored and no `anchor`
         is given, or the anchor is not the keystore's (it holds no record,
         without `anchor_reinit`, or another anchor ID), KMSInternalException
@@ -738,6 +739,7 @@ class Keystore:
         here), or False to verify without checking the anchor.
 
         Raises NotFoundException (no keystore at `path`),
+        ValidationException (`path` is a directory),
         AccessDeniedException (not this keystore's root key),
         KMSInvalidStateException (anchored, and no `anchor` given or not its
         anchor), KMSInternalException (the keystore or its checkpoint fails
@@ -1329,7 +1331,8 @@ class Keystore:
         """
         The audit events (CloudTrail-shaped dicts) matching every filter given,
         oldest first; times are RFC 3339 UTC text (date prefixes work).
-        Raises KMSInternalException if the log cannot be read.
+        Raises ValidationException for a malformed time or a start_time
+        after end_time; KMSInternalException if the log cannot be read.
         """
     @property
     def audit_log_path(self) -> Path:
