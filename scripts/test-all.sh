@@ -28,6 +28,9 @@ cargo fmt --all -- --check
 
 step "cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
+# The library as its users build it: without the `test-hooks` feature that
+# the crate's own dev-dependency turns on for every --all-targets build.
+cargo clippy -p strongroom --lib -- -D warnings
 
 step "no_std core: cargo build -p strongroom-core --no-default-features"
 cargo build -p strongroom-core --no-default-features

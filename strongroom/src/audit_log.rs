@@ -973,7 +973,7 @@ impl Keystore {
     /// `KMSInvalidStateException` when the log holds no record, when a
     /// `.partial` file of the same records stayed locked for 5 s (another
     /// rotation copying them, or a process holding its lock; the message
-    /// names it), or when the rotation gave up after 64 restarts because
+    /// names it), or when the rotation gave up after 64 attempts because
     /// the log kept changing under it (rotated or replaced by other handles
     /// or processes; nothing archived: rotate again);
     /// `ValidationException` on a [`dry_run`](Self::dry_run) handle, in a
@@ -2005,12 +2005,21 @@ impl LogStat {
     /// return all of it, for `fstat` / `stat` instead. The device is
     /// encoded as `stat`'s `st_dev` is, so either call's identities
     /// compare.
+    ///
+    /// `statx` refused with `EPERM` is taken as missing too: some seccomp
+    /// filters (older container runtimes and libseccomp) answer a system
+    /// call they do not know with `EPERM`, never a file's stat. Once
+    /// missing, it is not tried again in this process ([`STATX_MISSING`]).
     #[cfg(target_os = "linux")]
     fn statx<P: rustix::path::Arg>(
         dir: impl std::os::fd::AsFd,
         path: P,
         flags: rustix::fs::AtFlags,
     ) -> Option<rustix::io::Result<(Self, bool)>> {
+        use std::sync::atomic::Ordering;
+        if STATX_MISSING.load(Ordering::Relaxed) {
+            return None;
+        }
         match rustix::fs::statx(dir, path, flags, LOG_STATX) {
             Ok(sx) if sx.stx_mask & LOG_STATX.bits() == LOG_STATX.bits() => Some(Ok((
                 LogStat {
@@ -2023,11 +2032,21 @@ impl LogStat {
                 },
                 rustix::fs::FileType::from_raw_mode(u32::from(sx.stx_mode)).is_file(),
             ))),
-            Ok(_) | Err(rustix::io::Errno::NOSYS) => None,
+            Ok(_) | Err(rustix::io::Errno::NOSYS | rustix::io::Errno::PERM) => {
+                STATX_MISSING.store(true, Ordering::Relaxed);
+                None
+            }
             Err(e) => Some(Err(e)),
         }
     }
 }
+
+/// Whether [`LogStat::statx`] found `statx` missing, refused (`ENOSYS`,
+/// `EPERM`) or short of a field [`LOG_STATX`] asks for, so that every
+/// later stat of the process goes to `fstat` / `stat` at once instead of
+/// making two system calls.
+#[cfg(target_os = "linux")]
+static STATX_MISSING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// What [`LogStat`] asks `statx` for: no time stamp (see there).
 #[cfg(target_os = "linux")]
@@ -3817,5 +3836,44 @@ mod tests {
         std::fs::create_dir(&path).unwrap();
         assert_eq!(LogStat::of_path(&path), None);
         assert_eq!(LogStat::of_path(&dir.path().join("missing")), None);
+    }
+
+    /// Where `statx` is missing or refused (`ENOSYS`, or `EPERM` from a
+    /// seccomp filter), the stat falls back to `fstat` / `stat` and reads
+    /// the same; once found missing it is not tried again. Run in a child
+    /// process, as the flag is the whole process's.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_logs_stat_falls_back_to_fstat_where_statx_is_missing() {
+        use std::sync::atomic::Ordering;
+        if std::env::var_os("STRONGROOM_TEST_STATX_MISSING").is_none() {
+            let out = std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "audit_log::tests::the_logs_stat_falls_back_to_fstat_where_statx_is_missing",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env("STRONGROOM_TEST_STATX_MISSING", "1")
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success(), "{text}");
+            assert!(text.contains("1 passed"), "{text}");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ks.db.audit.jsonl");
+        std::fs::write(&path, [b'x'; 9]).unwrap();
+        let f = File::open(&path).unwrap();
+        let with_statx = (LogStat::of(&f, &path).unwrap(), LogStat::of_path(&path));
+        assert!(!STATX_MISSING.load(Ordering::Relaxed));
+        STATX_MISSING.store(true, Ordering::Relaxed);
+        assert!(LogStat::statx(&f, c"", rustix::fs::AtFlags::EMPTY_PATH).is_none());
+        let fallback = (LogStat::of(&f, &path).unwrap(), LogStat::of_path(&path));
+        assert_eq!(fallback, with_statx);
+        assert_eq!(fallback.0.len, 9);
+        let st = rustix::fs::fstat(&f).unwrap();
+        assert_eq!(fallback.0, LogStat::new(&st));
     }
 }

@@ -378,7 +378,7 @@ fn a_forged_rotation_claim_does_not_set_the_reported_numbers() {
 /// A rotation whose log changes under it on every try (here: a copy of
 /// the log, the same records, renamed over it during each unlocked copy,
 /// as a rotation by another handle or process renames its new file) gives
-/// up after its 64 restarts with `KMSInvalidStateException` saying so, a
+/// up after its 64 attempts with `KMSInvalidStateException` saying so, a
 /// failure the caller can retry: not the false tamper report that the log
 /// no longer holds the records its checkpoint covers (review 18, low 1).
 /// Nothing is archived or left behind, the log verifies, and the next
@@ -404,7 +404,7 @@ fn a_rotation_out_of_restarts_says_so_not_that_the_log_was_replaced() {
     strongroom::test_hooks::set_rotation_copied(None);
     assert_eq!(e.kind(), ErrorKind::KMSInvalidStateException, "{e}");
     assert!(
-        e.message().contains("gave up after 64 restarts")
+        e.message().contains("gave up after 64 attempts")
             && e.message().contains("kept changing")
             && !e.message().contains("no longer holds"),
         "{e}"

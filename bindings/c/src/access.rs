@@ -791,7 +791,7 @@ pub unsafe extern "C" fn sr_audit_events(
 /// Errors: `SR_NULL_PARAMETER`, `SR_KMS_INVALID_STATE` (the log holds no
 /// record, a `.partial` file of the same records stayed locked for 5 s:
 /// another rotation copying, or a process such as a `fork()`ed child
-/// holding its lock, or the rotation gave up after 64 restarts because
+/// holding its lock, or the rotation gave up after 64 attempts because
 /// the log kept changing under it: rotate again), `SR_VALIDATION` (a dry-run handle, or a keystore file
 /// name over 193 bytes or not UTF-8), `SR_KMS_INTERNAL` (the log's records
 /// do not verify, a file that is not a copy of them already has the

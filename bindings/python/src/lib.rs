@@ -1907,7 +1907,7 @@ impl Keystore {
     /// new file; the archive may be moved or deleted.
     ///
     /// Raises KMSInvalidStateException if the log holds no record or the
-    /// rotation gave up after 64 restarts because the log kept changing
+    /// rotation gave up after 64 attempts because the log kept changing
     /// under it (rotate again), ValidationException on a dry-run handle or for a keystore file name
     /// over 193 bytes or not UTF-8, KMSInternalException if the log's
     /// records do not verify, a file that is not a copy of them already has

@@ -1453,9 +1453,12 @@ impl super::AuditSink {
 
     /// The log as a rotation's phase starts: under the tail (once no lock
     /// hold is kept between batches), the path opened afresh, locked, its
-    /// `fstat` taken and [`locked_log`](Self::locked_log) asked where it
-    /// is. On return the file's lock is held: the caller takes it over at
-    /// once ([`FileLock::adopt`](super::FileLock::adopt)).
+    /// stat taken (`LogStat`: length, link count, identity) and
+    /// [`locked_log`](Self::locked_log) asked where it is. On return the
+    /// file's lock is held: the caller takes it over at once
+    /// ([`FileLock::adopt`](super::FileLock::adopt)), with nothing run in
+    /// between (an early return there would leave the `flock` held until
+    /// the file is closed).
     fn lock_log(&self) -> Result<LockedLog<'_>> {
         let path = self.path.as_path();
         let mut tail = self.lock_tail_free();
@@ -1477,7 +1480,7 @@ impl super::AuditSink {
 }
 
 /// What [`AuditSink::lock_log`](super::AuditSink) returns: the tail, the
-/// log's file (locked), its `fstat`, and what
+/// log's file (locked), its stat, and what
 /// [`locked_log`](super::AuditSink) found (`None`: the locked file is no
 /// longer the log).
 #[cfg(unix)]
@@ -1490,14 +1493,14 @@ struct LockedLog<'s> {
 
 /// A rotation that gave up: the log changed under it (another handle or
 /// process rotated or replaced it, its link moved, or another rotation of
-/// the same records was waited for) before each of its `restarts` tries
+/// the same records was waited for) before each of its `restarts` attempts
 /// could finish. Nothing was archived; the caller can retry.
 #[cfg(unix)]
 fn gave_up(path: &Path, restarts: usize) -> Error {
     Error::new(
         strongroom_core::ErrorKind::KMSInvalidStateException,
         format!(
-            "the audit log {} is not rotated: the rotation gave up after {restarts} restarts \
+            "the audit log {} is not rotated: the rotation gave up after {restarts} attempts \
              because the log kept changing under it (rotated or replaced by other handles or \
              processes); nothing was archived: rotate again",
             path.display()

@@ -1310,7 +1310,7 @@ class Keystore:
         5 s at most. Raises KMSInvalidStateException (no record, a .partial
         file of the same records locked for 5 s: another rotation copying, or
         a process such as a fork()ed child holding its lock, or the rotation
-        gave up after 64 restarts because the log kept changing under it:
+        gave up after 64 attempts because the log kept changing under it:
         rotate again),
         ValidationException (dry-run handle, or a keystore file name over 193
         bytes or not UTF-8), KMSInternalException (the log's records do not
