@@ -143,8 +143,10 @@ impl Keystore {
     /// [`import_sealed`](Self::import_sealed), opening the new keystore
     /// with `options`. With an anchor ([`OpenOptions::anchor`]) the anchor
     /// must hold no record (the original keystore's anchor, whose keystore
-    /// ID the import keeps, is not taken over): it is created from the
-    /// imported state, and the new keystore is anchored. Without one, the
+    /// ID the import keeps, is not taken over): the new keystore is
+    /// anchored from the start, and the anchor's first record (the imported
+    /// state, counter 0) is stored before the new keystore is opened, as
+    /// [`Keystore::create`] does (no `AnchorKeystore` event). Without one, the
     /// export of an anchored keystore (its configuration says so, and
     /// travels byte for byte) is refused unless
     /// [`OpenOptions::without_anchor`] is set: the new keystore is then
@@ -157,7 +159,9 @@ impl Keystore {
     /// file is created; `AlreadyExistsException` when the anchor holds a
     /// record; `ValidationException` when the anchor is one of the new
     /// keystore's own files or both an anchor and `without_anchor` are
-    /// given; those of [`open_with`](Self::open_with).
+    /// given; `KMSInternalException` when the anchor's first record cannot
+    /// be stored (the new file and its still empty audit log are removed:
+    /// the retry works); those of [`open_with`](Self::open_with).
     pub fn import_sealed_with(
         path: impl AsRef<Path>,
         bytes: &[u8],
@@ -203,14 +207,24 @@ impl Keystore {
             }
             a.refuse_keystore_file(path.as_ref())?;
             a.refuse_existing()?;
-            options.anchor = Some(a.initialize_if_missing(true));
+            options.anchor = Some(a);
         }
+        // With an anchor, the new keystore is anchored from the start, as a
+        // created one (`Keystore::create`): its configuration says so and
+        // its integrity state holds a new anchor ID.
+        let anchor_id = options
+            .anchor
+            .as_ref()
+            .map(|_| crate::anchor::new_anchor_id());
+        let rewrite = config.format_version < KEYSTORE_FORMAT_VERSION
+            || (anchor_id.is_some() && !config.anchored);
         // The rows are the same in every format version; the file written
         // here is of this version's: the configuration and every row are
         // tagged in this keystore's domain (the export's tags were checked
         // by `decode`), and the integrity state is rebuilt below.
-        let config_row = if config.format_version < KEYSTORE_FORMAT_VERSION {
+        let config_row = if rewrite {
             config.format_version = KEYSTORE_FORMAT_VERSION;
+            config.anchored |= anchor_id.is_some();
             migrate::config_row(&root_key, &config)?
         } else {
             Row {
@@ -227,6 +241,7 @@ impl Keystore {
         };
         crate::audit_log::refuse_existing_log(path.as_ref())?;
         // Built whole under a temporary name, then linked into place.
+        let mut initial = None;
         let storage = SqliteStorage::create_with(path.as_ref(), &mut |tx| {
             if !export.kdf.is_empty() {
                 tx.put(
@@ -264,17 +279,29 @@ impl Keystore {
                 }
             }
             // The restored keystore starts a new audit chain beside its new path.
-            integrity::rebuild(tx, &root_key, crate::audit_log::genesis_checkpoint(), 0)
+            let genesis = crate::audit_log::genesis_checkpoint();
+            initial = Some(integrity::rebuild(tx, &root_key, genesis, 0, anchor_id)?);
+            Ok(())
         })?;
         drop(storage);
         // Its empty audit log, as a created keystore's.
         let log = crate::audit_log::create_empty_log(path.as_ref())
             .inspect_err(|_| crate::remove_new_keystore(path.as_ref(), None))?;
+        // The anchor's first record, before the open, as `Keystore::create`
+        // stores it: the open then finds the keystore anchored and appends
+        // no record of its own to the log (an `AnchorKeystore` whose store
+        // failed would leave the log holding records, kept, and every retry
+        // refused for it). If it cannot be stored, the import fails and the
+        // file just created is removed, with its log while untouched.
+        if let (Some(a), Some(state)) = (&options.anchor, &initial) {
+            a.store_first(&root_key, &export.keystore_id, state)
+                .inspect_err(|_| crate::remove_new_keystore(path.as_ref(), Some(&log)))?;
+        }
         // Open it the ordinary way, so the imported keystore is checked
-        // (root key, configuration, integrity state) exactly as any other.
-        // An open that fails (the anchor's first record not stored, among
-        // others) fails the import, and the file just created is removed
-        // (its log only while untouched), so nothing blocks the retry.
+        // (root key, configuration, integrity state, anchor) exactly as any
+        // other. An open that fails fails the import, and the file just
+        // created is removed (its log only while untouched), so nothing
+        // blocks the retry.
         Keystore::open_with(path.as_ref(), root, options)
             .inspect_err(|_| crate::remove_new_keystore(path.as_ref(), Some(&log)))
     }

@@ -570,14 +570,16 @@ fn verify_tree(tx: &mut dyn Tx, root: &RootKey, state: &State) -> Result<()> {
 }
 
 /// Writes the integrity state of the rows as they are (by their recorded
-/// buckets), with `checkpoint`: for an imported keystore and for the
-/// migration from an older format version.
+/// buckets), with `checkpoint`, `counter` and the anchor ID `anchor`
+/// (`None`: not anchored): for an imported keystore and for the migration
+/// from an older format version. Returns the state written.
 pub(crate) fn rebuild(
     tx: &mut dyn Tx,
     root: &RootKey,
     checkpoint: [u8; CHECKPOINT_LEN],
     counter: u64,
-) -> Result<()> {
+    anchor: Option<[u8; ANCHOR_ID_LEN]>,
+) -> Result<State> {
     let tree = compute_tree(tx, root)?;
     for prefix in [L1_PREFIX, L2_PREFIX] {
         for id in stored_rows(tx, prefix)?.into_keys() {
@@ -596,7 +598,9 @@ pub(crate) fn rebuild(
     state.counter = counter;
     state.digests = tree.digests;
     state.counts = Some(tree.counts);
-    tx.put(Table::Meta, &state.row(root)?)
+    state.anchor = anchor;
+    tx.put(Table::Meta, &state.row(root)?)?;
+    Ok(state)
 }
 
 /// The stored body of tree row `id` (all zero when there is none).

@@ -162,7 +162,7 @@ pub(crate) fn migrate(storage: &SqliteStorage, root: &RootKey, keystore_id: &str
                 retag(tx, root, keystore_id, table)?;
             }
         }
-        integrity::rebuild(tx, root, checkpoint, counter)?;
+        integrity::rebuild(tx, root, checkpoint, counter, None)?;
         tx.delete(Table::Meta, integrity::META_V1_DIGEST)?;
         tx.delete(Table::Meta, audit_log::META_AUDIT)?;
         config.format_version = KEYSTORE_FORMAT_VERSION;
@@ -250,7 +250,7 @@ mod tests {
                         tx.put_in_bucket(table, &Row { tag, ..r }, b)?;
                     }
                 }
-                integrity::rebuild(tx, &root, checkpoint, 0)?;
+                integrity::rebuild(tx, &root, checkpoint, 0, None)?;
                 integrity::write_format_3_state(tx, &root)?;
                 let row = tx.get(Table::Meta, META_CONFIG)?.unwrap();
                 let mut config: Config = from_json(&row.body, "config")?;

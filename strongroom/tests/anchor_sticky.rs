@@ -692,6 +692,44 @@ fn a_create_whose_first_anchor_store_fails_fails_and_leaves_nothing() {
     .unwrap();
 }
 
+/// An import with an anchor stores the anchor's first record before its
+/// open, as a create does: the imported keystore is anchored from the
+/// start (counter 0, no `AnchorKeystore` event), and the anchor is stored
+/// once. Before, the open stored a record of the un-anchored state and then
+/// anchored the keystore (`AnchorKeystore`): when that second store failed,
+/// the import failed after its intent and failure records were in the new
+/// audit log, which was then kept (not empty), and every retry was refused
+/// (`AlreadyExistsException`: a path whose audit log exists; review 19).
+#[test]
+fn an_import_stores_its_anchor_record_before_the_open() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let f = fixture();
+    new_key(&f.ks);
+    let export = f.ks.export_sealed().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("imported.db");
+    let store = std::sync::Arc::new(MemAnchor::default());
+    store.fail.store(2, SeqCst);
+    let with = OpenOptions::default().anchor(mem_anchor(&store));
+    let ks = Keystore::import_sealed_with(&path, &export, root_source(&ROOT), with).unwrap();
+    assert_eq!(store.stores.load(SeqCst), 1, "the first record only");
+    let status = ks.anchor_status().unwrap();
+    assert!(status.anchored);
+    assert_eq!(status.keystore_counter, 0);
+    assert_eq!(status.anchor_counter, Some(0));
+    drop(ks);
+    assert!(events_named(&path, "AnchorKeystore").is_empty());
+    refused_without_anchor(Keystore::open(&path, root_source(&ROOT)));
+    store.fail.store(0, SeqCst);
+    let ks = Keystore::open_with(
+        &path,
+        root_source(&ROOT),
+        OpenOptions::default().anchor(mem_anchor(&store)),
+    )
+    .unwrap();
+    new_key(&ks);
+}
+
 /// A re-anchoring open stores nothing before its ID change commits: the
 /// new anchor never holds a record of the old anchor ID (which the lost
 /// anchor's records share), its first record is already the new ID's.
