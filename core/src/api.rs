@@ -681,3 +681,22 @@ fn epoch_seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, 
     }
     d.deserialize_any(Seconds)
 }
+
+#[cfg(test)]
+mod members_tests {
+    use super::*;
+
+    /// The request types whose members the C binding and the server check
+    /// unknown members against are plain structs, so [`members`] lists
+    /// them: were one to stop being a struct, `members` would answer
+    /// `None` and the callers' `unwrap_or(&[])` would refuse every member.
+    #[test]
+    fn the_checked_request_types_list_their_members() {
+        let request = members::<CreateKeyRequest>().expect("CreateKeyRequest is a struct");
+        for name in ["Description", "KeySpec", "KeyUsage", "Policy", "Tags"] {
+            assert!(request.contains(&name), "{name} in {request:?}");
+        }
+        assert_eq!(members::<Tag>(), Some(&["TagKey", "TagValue"][..]));
+        assert_eq!(members::<String>(), None);
+    }
+}
