@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --release --quiet -p strongroom-cli
+echo "== building the strongroom CLI (release; 5-20 minutes on a fresh 2-core machine, seconds once built)"
+cargo build --release -p strongroom-cli
 SR="$PWD/target/release/strongroom"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
