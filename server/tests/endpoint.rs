@@ -948,17 +948,27 @@ async fn the_files_serve_reads_are_capped_and_named() {
     let long = dir.path().join("long.json");
     std::fs::write(&long, vec![b' '; strongroom_server::MAX_SERVER_FILE + 1]).unwrap();
     let missing = dir.path().join("missing.json");
+    let latin1 = dir.path().join("latin1.json");
+    std::fs::write(&latin1, b"{\"credentials\": [\xe9]}").unwrap();
     for (path, says) in [
         (&long, "it is longer than 1048576 bytes"),
         (&missing, "No such file"),
         (&dir.path().to_path_buf(), "Is a directory"),
+        (&latin1, "it is not UTF-8"),
     ] {
         let e = Credentials::load(path).unwrap_err();
+        // A typed error, as the TLS files' below (it was a bare message).
+        assert_eq!(e.kind(), strongroom::ErrorKind::ValidationException, "{e}");
         assert!(
-            e.contains(&path.display().to_string()) && e.contains(says),
+            e.message().contains(&path.display().to_string()) && e.message().contains(says),
             "{e}"
         );
     }
+    let malformed = dir.path().join("malformed.json");
+    std::fs::write(&malformed, r#"{"credentials": [{"access_key_id": "A"}]}"#).unwrap();
+    let e = Credentials::load(&malformed).unwrap_err();
+    assert_eq!(e.kind(), strongroom::ErrorKind::ValidationException, "{e}");
+    assert!(e.message().starts_with("credentials file: "), "{e}");
     let pem = dir.path().join("cert.pem");
     std::fs::write(&pem, "").unwrap();
     for (cert, key, says) in [
