@@ -2,7 +2,7 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use strongroom::api::Tag;
+use strongroom::api::{from_json_strict, Tag};
 use strongroom::core::grant::{GrantConstraints, GrantOperation};
 use strongroom::core::time;
 use strongroom::{EncryptionContext, Error};
@@ -148,17 +148,6 @@ fn unique_members(json: &str) -> Result<(), serde_json::Error> {
     strongroom_server::wire::check_no_duplicate_members(json.as_bytes())
 }
 
-/// One tag of the JSON form: exactly `TagKey` and `TagValue` (an unknown
-/// member, a misspelt `TagValu`, is refused rather than dropped).
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JsonTag {
-    #[serde(rename = "TagKey")]
-    key: String,
-    #[serde(rename = "TagValue")]
-    value: String,
-}
-
 /// Tags: each value `TagKey=k,TagValue=v` (`TagValue` may be left out: the
 /// empty value), or one JSON list of `{"TagKey": k, "TagValue": v}`.
 ///
@@ -173,13 +162,12 @@ pub fn parse_tags(values: &[String]) -> Result<Vec<Tag>, Error> {
     for v in values {
         let t = v.trim();
         if t.starts_with('[') {
-            let list: Vec<JsonTag> = unique_members(t)
-                .and_then(|()| serde_json::from_str(t))
+            // A member other than TagKey and TagValue (a misspelt
+            // `TagValu`) is refused by name, not dropped.
+            unique_members(t).map_err(|e| Error::validation(format!("tags: {e}")))?;
+            let list: Vec<Tag> = from_json_strict(t.as_bytes(), &[])
                 .map_err(|e| Error::validation(format!("tags: {e}")))?;
-            tags.extend(list.into_iter().map(|j| Tag {
-                tag_key: j.key,
-                tag_value: j.value,
-            }));
+            tags.extend(list);
             continue;
         }
         let (mut key, mut value) = (None, None);
@@ -470,6 +458,15 @@ mod tests {
                 "{bad}"
             );
         }
+        // An unknown member is named, with where it is and what is accepted.
+        let e =
+            parse_tags(&[r#"[{"TagKey":"a","TagValue":"b"},{"TagKey":"c","Value":"d"}]"#.into()])
+                .unwrap_err();
+        assert!(
+            e.message()
+                .contains(r#"unknown member "Value" in [1]; accepted: TagKey, TagValue"#),
+            "{e}"
+        );
         let tag = |k: &str, v: &str| Tag {
             tag_key: k.into(),
             tag_value: v.into(),

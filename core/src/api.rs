@@ -16,51 +16,9 @@ use crate::key::{
 };
 use crate::secret::Secret;
 
-/// The member names a request struct deserializes from (its serde field
-/// names, as renamed: `CreateKeyRequest` gives `Description`, `KeySpec`,
-/// …), read from the derived `Deserialize` impl itself, so that a reader
-/// that refuses unknown members (the C binding's `sr_create_key_json`, the
-/// endpoint) never keeps a list of its own; `None` for a type that is not
-/// deserialized as a struct.
-///
-/// The structs themselves do not refuse unknown members
-/// (`deny_unknown_fields`): the endpoint reads members such as `DryRun`
-/// from the same body before the operation's struct, and answers an
-/// unknown one with `UnsupportedOperationException` by name.
-pub fn members<T: serde::de::DeserializeOwned>() -> Option<&'static [&'static str]> {
-    let mut probe = FieldNames(None);
-    // The probe answers every request with an error: only the field list
-    // handed to `deserialize_struct` is wanted.
-    let _ = T::deserialize(&mut probe);
-    probe.0
-}
+mod strict;
 
-/// A deserializer that records the field list of the struct asked of it.
-struct FieldNames(Option<&'static [&'static str]>);
-
-impl<'de> serde::Deserializer<'de> for &mut FieldNames {
-    type Error = serde::de::value::Error;
-
-    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
-        Err(serde::de::Error::custom("not a struct"))
-    }
-
-    fn deserialize_struct<V: serde::de::Visitor<'de>>(
-        self,
-        _name: &'static str,
-        fields: &'static [&'static str],
-        _: V,
-    ) -> Result<V::Value, Self::Error> {
-        self.0 = Some(fields);
-        Err(serde::de::Error::custom("field names recorded"))
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf option unit unit_struct newtype_struct seq tuple
-        tuple_struct map enum identifier ignored_any
-    }
-}
+pub use strict::{from_json_strict, StrictError, UnknownMember};
 
 /// A tag (`Tag`): `TagKey` 1–128 characters, `TagValue` 0–256.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -680,23 +638,4 @@ fn epoch_seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, 
         }
     }
     d.deserialize_any(Seconds)
-}
-
-#[cfg(test)]
-mod members_tests {
-    use super::*;
-
-    /// The request types whose members the C binding and the server check
-    /// unknown members against are plain structs, so [`members`] lists
-    /// them: were one to stop being a struct, `members` would answer
-    /// `None` and the callers' `unwrap_or(&[])` would refuse every member.
-    #[test]
-    fn the_checked_request_types_list_their_members() {
-        let request = members::<CreateKeyRequest>().expect("CreateKeyRequest is a struct");
-        for name in ["Description", "KeySpec", "KeyUsage", "Policy", "Tags"] {
-            assert!(request.contains(&name), "{name} in {request:?}");
-        }
-        assert_eq!(members::<Tag>(), Some(&["TagKey", "TagValue"][..]));
-        assert_eq!(members::<String>(), None);
-    }
 }

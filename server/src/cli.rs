@@ -89,7 +89,7 @@ pub fn serve(keystore: Keystore, args: &ServeArgs) -> Result<(), strongroom::Err
         (_, true) => Auth::InsecureNoAuth,
         (Some(path), false) => {
             warn_if_readable_by_others(path);
-            let c = Credentials::load(path).map_err(Error::validation)?;
+            let c = Credentials::load(path)?;
             if c.is_empty() {
                 return Err(Error::validation(format!(
                     "{}: no credentials",

@@ -324,40 +324,27 @@ fn refuse_absent_features(operation: &str, body: &[u8]) -> Result<(), WireError>
     Ok(())
 }
 
-/// Members read before an operation's request struct: `DryRun` by every
-/// operation ([`dispatch`]; the keystore refuses it where KMS has none),
-/// and, by [`refuse_absent_features`], ListKeyRotations'
+/// Members read before an operation's request struct, from the same body:
+/// `DryRun` by every operation ([`dispatch`]; the keystore refuses it where
+/// KMS has none), and, by [`refuse_absent_features`], ListKeyRotations'
 /// `IncludeKeyMaterial` (`ROTATIONS_ONLY` only).
-fn read_before(operation: &str, member: &str) -> bool {
-    matches!(
-        (operation, member),
-        (_, "DryRun") | ("ListKeyRotations", "IncludeKeyMaterial")
-    )
+fn read_before(operation: &str) -> &'static [&'static str] {
+    match operation {
+        "ListKeyRotations" => &["DryRun", "IncludeKeyMaterial"],
+        _ => &["DryRun"],
+    }
 }
 
-/// Parses the request struct `T` of `operation` after refusing every member
-/// of the body that `T` does not read: a member of a KMS feature Strongroom
-/// does not have (those KMS added after this server, too) is
-/// `UnsupportedOperationException`, never ignored. `body` is normalized
-/// ([`crate::wire::normalize`]): a member whose value was JSON `null` is no
-/// longer in it.
+/// Parses the request struct `T` of `operation`, refusing every member of
+/// the body that `T` (or a struct within it) does not read
+/// ([`crate::wire::parse_strict`]). `body` is normalized
+/// ([`crate::wire::normalize`]): a top-level member whose value was JSON
+/// `null` is no longer in it.
 ///
 /// # Errors
-/// `UnsupportedOperationException`, and those of [`parse`].
+/// Those of [`crate::wire::parse_strict`].
 fn request<T: serde::de::DeserializeOwned>(operation: &str, body: &[u8]) -> Result<T, WireError> {
-    let read = crate::wire::members::<T>().unwrap_or(&[]);
-    let present: std::collections::BTreeMap<String, serde::de::IgnoredAny> = parse(body)?;
-    let refused = present
-        .keys()
-        .find(|name| !read.contains(&name.as_str()) && !read_before(operation, name));
-    if let Some(name) = refused {
-        return Err(WireError::new(
-            400,
-            "UnsupportedOperationException",
-            format!("{name} is not supported: Strongroom {operation} does not offer it (refused, not ignored)"),
-        ));
-    }
-    parse(body)
+    crate::wire::parse_strict(operation, body, read_before(operation))
 }
 
 /// Runs `operation` (the part of `X-Amz-Target` after `TrentService.`) with

@@ -21,7 +21,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use strongroom::core::time;
-use strongroom::Secret;
+use strongroom::{Error, Secret};
 use subtle::ConstantTimeEq;
 
 use crate::wire::WireError;
@@ -128,41 +128,43 @@ impl Credentials {
     /// Parses the JSON credentials document.
     ///
     /// # Errors
-    /// A message naming what is wrong (never a secret): malformed JSON, an
-    /// unknown field, an empty access key ID or secret, an access key ID
-    /// given twice, a principal that is not an ARN, a session token that is
-    /// empty or not visible ASCII (a space, a control character or a byte
-    /// over 0x7E: no HTTP client sends it back unchanged).
-    pub fn from_json(text: &str) -> Result<Self, String> {
+    /// `ValidationException` naming what is wrong (never a secret):
+    /// malformed JSON, an unknown field, an empty access key ID or secret,
+    /// an access key ID given twice, a principal that is not an ARN, a
+    /// session token that is empty or not visible ASCII (a space, a control
+    /// character or a byte over 0x7E: no HTTP client sends it back
+    /// unchanged).
+    pub fn from_json(text: &str) -> Result<Self, Error> {
+        let invalid = |what: String| Error::validation(format!("credentials file: {what}"));
         let file: CredentialsFile =
-            serde_json::from_str(text).map_err(|e| format!("credentials file: {e}"))?;
+            serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
         let mut c = Credentials::new();
         for e in file.credentials {
             if e.access_key_id.is_empty() || e.secret_access_key.is_empty() {
-                return Err("credentials file: empty access key ID or secret".into());
+                return Err(invalid("empty access key ID or secret".into()));
             }
             if c.by_id.contains_key(&e.access_key_id) {
-                return Err(format!(
-                    "credentials file: access key ID {} is given twice",
+                return Err(invalid(format!(
+                    "access key ID {} is given twice",
                     e.access_key_id
-                ));
+                )));
             }
             if let Some(t) = &e.session_token {
                 if t.is_empty() || !t.bytes().all(|b| b.is_ascii_graphic()) {
-                    return Err(format!(
-                        "credentials file: session_token of {} must be non-empty visible ASCII \
+                    return Err(invalid(format!(
+                        "session_token of {} must be non-empty visible ASCII \
                          (no spaces, control characters or non-ASCII bytes)",
                         e.access_key_id
-                    ));
+                    )));
                 }
             }
             // The rules every call applies to its caller (a grantee's).
             if let Err(err) = strongroom::core::access::check_caller(&e.principal) {
-                return Err(format!(
-                    "credentials file: principal of {}: {}",
+                return Err(invalid(format!(
+                    "principal of {}: {}",
                     e.access_key_id,
                     err.message()
-                ));
+                )));
             }
             c.insert_entry(
                 &e.access_key_id,
@@ -178,20 +180,18 @@ impl Credentials {
     /// [`MAX_SERVER_FILE`](crate::MAX_SERVER_FILE) bytes (1 MiB).
     ///
     /// # Errors
-    /// A message naming the file when it is missing, cannot be read (a
-    /// directory), is longer than 1 MiB or is not UTF-8; a format error
-    /// ([`from_json`](Self::from_json)).
-    pub fn load(path: &Path) -> Result<Self, String> {
-        let bytes = zeroize::Zeroizing::new(
-            strongroom::files::read_file_capped(
-                path,
-                crate::MAX_SERVER_FILE,
-                "more than a credentials file holds",
-            )
-            .map_err(|e| e.message().to_string())?,
-        );
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|_| format!("cannot read {}: it is not UTF-8", path.display()))?;
+    /// `ValidationException` naming the file when it is missing, cannot be
+    /// read (a directory), is longer than 1 MiB or is not UTF-8; those of
+    /// [`from_json`](Self::from_json).
+    pub fn load(path: &Path) -> Result<Self, Error> {
+        let bytes = zeroize::Zeroizing::new(strongroom::files::read_file_capped(
+            path,
+            crate::MAX_SERVER_FILE,
+            "more than a credentials file holds",
+        )?);
+        let text = std::str::from_utf8(&bytes).map_err(|_| {
+            Error::validation(format!("cannot read {}: it is not UTF-8", path.display()))
+        })?;
         Self::from_json(text)
     }
 
@@ -1034,7 +1034,8 @@ mod tests {
                 r#"{{"credentials": [{{"access_key_id": "A", "secret_access_key": "s", "principal": "{p}"}}]}}"#
             );
             let e = Credentials::from_json(&json).unwrap_err();
-            assert!(e.contains("principal of A"), "{p}: {e}");
+            assert_eq!(e.kind(), strongroom::ErrorKind::ValidationException);
+            assert!(e.message().contains("principal of A"), "{p}: {e}");
         }
         let twice = r#"{"credentials": [
             {"access_key_id": "A", "secret_access_key": "s", "principal": "arn:aws:iam::000000000000:user/a"},
@@ -1042,6 +1043,7 @@ mod tests {
              "session_token": "x"}]}"#;
         assert!(Credentials::from_json(twice)
             .unwrap_err()
+            .message()
             .contains("given twice"));
     }
 

@@ -77,19 +77,61 @@ impl From<Error> for WireError {
 /// As above.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, WireError> {
     let body = object(body)?;
-    serde_json::from_slice(body).map_err(|e| {
-        // serde_json reports an enumeration member given a number or null
-        // as a syntax error ("expected value"): in valid JSON, it is a
-        // member of the wrong type.
-        let syntax = !matches!(e.classify(), serde_json::error::Category::Data);
-        if syntax && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
-            WireError::serialization(format!(
-                "a member's value is not of the JSON type the operation takes: {e}"
-            ))
-        } else {
-            classify(e)
+    serde_json::from_slice(body).map_err(|e| parse_error(body, e))
+}
+
+/// As [`parse`], refusing a member that the struct it is in (the request's
+/// own, a `Tag` of its `Tags`, its `Constraints`, …) does not have, except
+/// the `also` members at the top ([`strongroom::core::api::from_json_strict`],
+/// in the same parse): a member of a KMS feature Strongroom does not have
+/// (those KMS added after this server, too) or a misspelt one is never
+/// ignored. `operation` names the request in the message.
+///
+/// # Errors
+/// `UnsupportedOperationException` naming the member, where it is and the
+/// members accepted there; those of [`parse`].
+pub fn parse_strict<T: DeserializeOwned>(
+    operation: &str,
+    body: &[u8],
+    also: &'static [&'static str],
+) -> Result<T, WireError> {
+    use strongroom::core::api::{from_json_strict, StrictError};
+    let body = object(body)?;
+    from_json_strict(body, also).map_err(|e| match e {
+        StrictError::Unknown(u) => {
+            let place = if u.place.is_empty() {
+                String::new()
+            } else {
+                format!(" in {}", u.place)
+            };
+            WireError::new(
+                400,
+                "UnsupportedOperationException",
+                format!(
+                    "{}{place} is not supported: Strongroom {operation} does not offer it \
+                     (refused, not ignored); accepted: {}",
+                    u.name,
+                    u.accepted.join(", ")
+                ),
+            )
         }
+        StrictError::Json(e) => parse_error(body, e),
     })
+}
+
+/// The exception of [`parse`] for `e`, an error reading `body`.
+fn parse_error(body: &[u8], e: serde_json::Error) -> WireError {
+    // serde_json reports an enumeration member given a number or null
+    // as a syntax error ("expected value"): in valid JSON, it is a
+    // member of the wrong type.
+    let syntax = !matches!(e.classify(), serde_json::error::Category::Data);
+    if syntax && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
+        WireError::serialization(format!(
+            "a member's value is not of the JSON type the operation takes: {e}"
+        ))
+    } else {
+        classify(e)
+    }
 }
 
 /// `body`, or `{}` for an empty body; `SerializationException` unless it
@@ -249,9 +291,3 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for TopLevel<'a> {
         d.deserialize_map(V(std::marker::PhantomData))
     }
 }
-
-/// The member names a request struct deserializes from (its serde field
-/// names, as renamed), read from the derived `Deserialize` impl itself; `None`
-/// for a type that is not deserialized as a struct. Core's, shared with the
-/// C binding's `sr_create_key_json`.
-pub use strongroom::core::api::members;

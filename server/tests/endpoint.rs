@@ -584,6 +584,66 @@ fn members_an_operation_does_not_take_are_refused_by_name() {
     assert_eq!(rotations(r#""ROTATIONS_ONLY""#), Ok(()));
 }
 
+/// A member is refused by name wherever it is: in a struct within the
+/// request too (a tag's `TagValu`, a grant constraint's misspelt name),
+/// with where it is and the members accepted there, and nothing is made.
+/// Before, the server checked the top level only: `CreateKey` and
+/// `TagResource` dropped a tag's unknown member and went ahead, and
+/// `CreateGrant` refused an unknown constraint with serde's message
+/// (`SerializationException`), where the C binding, reading the same
+/// request, named them all.
+#[test]
+fn members_a_struct_within_the_request_does_not_have_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ks, key) = keystore_with_key(&dir);
+    let tags = r#"[{"TagKey":"a","TagValue":"b"},{"TagKey":"c","TagValue":"d","TagValu":"e"}]"#;
+    let cases = [
+        (
+            "CreateKey",
+            format!(r#"{{"Tags":{tags}}}"#),
+            "TagValu in Tags[1]",
+            "TagKey, TagValue",
+        ),
+        (
+            "TagResource",
+            format!(r#"{{"KeyId":"{key}","Tags":{tags}}}"#),
+            "TagValu in Tags[1]",
+            "TagKey, TagValue",
+        ),
+        (
+            "CreateGrant",
+            format!(
+                r#"{{"KeyId":"{key}","GranteePrincipal":"arn:aws:iam::000000000000:user/b",
+                "Operations":["Decrypt"],"Constraints":{{"EncryptionContextEqual":{{"a":"b"}}}}}}"#
+            ),
+            "EncryptionContextEqual in Constraints",
+            "EncryptionContextEquals, EncryptionContextSubset",
+        ),
+        // At the top, the members read before the request's are accepted.
+        (
+            "DescribeKey",
+            format!(r#"{{"KeyId":"{key}","GrantToken":["t"]}}"#),
+            "GrantToken is not supported",
+            "KeyId, GrantTokens, DryRun",
+        ),
+    ];
+    for (op, body, named, accepted) in &cases {
+        let e = ops::dispatch(&ks, op, body.as_bytes()).unwrap_err();
+        assert_eq!(e.code, "UnsupportedOperationException", "{op}: {e:?}");
+        assert!(e.message.contains(named), "{op}: {e:?}");
+        assert!(
+            e.message.contains(&format!("accepted: {accepted}")),
+            "{op}: {e:?}"
+        );
+    }
+    assert_eq!(ks.list_keys(None, None).unwrap().keys.len(), 1);
+    assert!(ks
+        .list_resource_tags(&key, None, None)
+        .unwrap()
+        .tags
+        .is_empty());
+}
+
 /// ImportKeyMaterial's ImportType reaches the keystore: NEW_KEY_MATERIAL
 /// (KMS's default for a first import) is not refused up front; an unknown
 /// value is ValidationException.
@@ -888,17 +948,27 @@ async fn the_files_serve_reads_are_capped_and_named() {
     let long = dir.path().join("long.json");
     std::fs::write(&long, vec![b' '; strongroom_server::MAX_SERVER_FILE + 1]).unwrap();
     let missing = dir.path().join("missing.json");
+    let latin1 = dir.path().join("latin1.json");
+    std::fs::write(&latin1, b"{\"credentials\": [\xe9]}").unwrap();
     for (path, says) in [
         (&long, "it is longer than 1048576 bytes"),
         (&missing, "No such file"),
         (&dir.path().to_path_buf(), "Is a directory"),
+        (&latin1, "it is not UTF-8"),
     ] {
         let e = Credentials::load(path).unwrap_err();
+        // A typed error, as the TLS files' below (it was a bare message).
+        assert_eq!(e.kind(), strongroom::ErrorKind::ValidationException, "{e}");
         assert!(
-            e.contains(&path.display().to_string()) && e.contains(says),
+            e.message().contains(&path.display().to_string()) && e.message().contains(says),
             "{e}"
         );
     }
+    let malformed = dir.path().join("malformed.json");
+    std::fs::write(&malformed, r#"{"credentials": [{"access_key_id": "A"}]}"#).unwrap();
+    let e = Credentials::load(&malformed).unwrap_err();
+    assert_eq!(e.kind(), strongroom::ErrorKind::ValidationException, "{e}");
+    assert!(e.message().starts_with("credentials file: "), "{e}");
     let pem = dir.path().join("cert.pem");
     std::fs::write(&pem, "").unwrap();
     for (cert, key, says) in [

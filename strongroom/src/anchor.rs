@@ -33,6 +33,7 @@ use strongroom_core::seal::RootKey;
 use strongroom_core::{Error, Result};
 
 use crate::integrity::{State, ANCHOR_ID_LEN, CHECKPOINT_LEN};
+use crate::store::sidecar;
 
 /// Version of the anchor record (`docs/FORMAT.md`, "Keystore anchor").
 const ANCHOR_VERSION: u8 = 1;
@@ -966,16 +967,11 @@ pub fn keystore_files(keystore: &Path) -> Vec<(PathBuf, &'static str)> {
     }
     let mut files = Vec::new();
     for base in &bases {
-        let sidecar = |suffix: &str| {
-            let mut s = base.as_os_str().to_owned();
-            s.push(suffix);
-            PathBuf::from(s)
-        };
         files.extend([
             (base.clone(), "the keystore"),
-            (sidecar("-wal"), "the keystore's write-ahead log"),
-            (sidecar("-shm"), "the keystore's shared-memory file"),
-            (sidecar("-journal"), "the keystore's journal"),
+            (sidecar(base, "-wal"), "the keystore's write-ahead log"),
+            (sidecar(base, "-shm"), "the keystore's shared-memory file"),
+            (sidecar(base, "-journal"), "the keystore's journal"),
             (
                 crate::signal_path(base),
                 "the keystore's change-signal file",

@@ -3039,7 +3039,9 @@ impl AuditSink {
             )?;
             lines.push('\n');
         }
-        let written = if batches > 0 && self.hooks.take_fail_continued() {
+        let written = if (batches > 0 && self.hooks.take_fail_continued())
+            || crate::test_hooks::take_audit_write_failure()
+        {
             Err(std::io::Error::other("failure injected by a test hook"))
         } else {
             f.write_all_at(lines.as_bytes(), start.log_len)

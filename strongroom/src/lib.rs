@@ -60,6 +60,22 @@ pub mod test_hooks {
         FAIL_NEXT_SERVICE_EVENT.with(Cell::take)
     }
 
+    thread_local! {
+        static FAIL_NEXT_AUDIT_WRITE: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// The next batch of audit records the calling thread writes, for any
+    /// handle (one an open or an import has not returned yet, too), fails
+    /// as if its `pwrite` failed.
+    pub fn fail_next_audit_write() {
+        FAIL_NEXT_AUDIT_WRITE.with(|c| c.set(true));
+    }
+
+    /// Whether an audit write failure was requested (and clears it).
+    pub(crate) fn take_audit_write_failure() -> bool {
+        FAIL_NEXT_AUDIT_WRITE.with(Cell::take)
+    }
+
     /// What runs before a write of the calling thread begins.
     type BeforeWrite = Box<dyn FnMut()>;
 
@@ -287,6 +303,12 @@ mod test_hooks {
     /// Nothing injected: service events are never failed.
     #[inline(always)]
     pub(crate) fn take_service_event_failure() -> bool {
+        false
+    }
+
+    /// Nothing injected: audit writes are never failed.
+    #[inline(always)]
+    pub(crate) fn take_audit_write_failure() -> bool {
         false
     }
 

@@ -771,9 +771,7 @@ impl SqliteStorage {
 fn refuse_leftover_journal(path: &Path) -> Result<()> {
     for base in [path.to_path_buf(), canonical(path)] {
         for suffix in ["-wal", "-journal"] {
-            let mut side = base.clone().into_os_string();
-            side.push(suffix);
-            let side = PathBuf::from(side);
+            let side = sidecar(&base, suffix);
             if std::fs::symlink_metadata(&side).is_ok_and(|m| m.len() > 0) {
                 return Err(Error::new(
                     strongroom_core::ErrorKind::AlreadyExistsException,
@@ -813,9 +811,7 @@ fn remove_abandoned(dir: &Path, prefix: &str) {
         };
         if rustix::fs::flock(&f, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_ok() {
             for suffix in ["-wal", "-shm", "-journal"] {
-                let mut side = path.clone().into_os_string();
-                side.push(suffix);
-                let _ = std::fs::remove_file(side);
+                let _ = std::fs::remove_file(sidecar(&path, suffix));
             }
             let _ = std::fs::remove_file(&path);
         }
@@ -1321,11 +1317,9 @@ impl ReadOnlySqlite {
 /// Whether a WAL sidecar (`-wal` or `-shm`) of the SQLite file at `path`
 /// (symbolic links resolved) exists.
 fn has_wal_sidecar(path: &Path) -> bool {
-    ["-wal", "-shm"].iter().any(|suffix| {
-        let mut p = path.as_os_str().to_owned();
-        p.push(suffix);
-        std::fs::symlink_metadata(p).is_ok()
-    })
+    ["-wal", "-shm"]
+        .iter()
+        .any(|suffix| std::fs::symlink_metadata(sidecar(path, suffix)).is_ok())
 }
 
 /// The SQLite URI of the file at `path` opened immutable

@@ -730,6 +730,35 @@ fn an_import_stores_its_anchor_record_before_the_open() {
     new_key(&ks);
 }
 
+/// An import opted out of the anchor (`without_anchor`) whose
+/// `OpenKeystoreWithoutAnchor` record cannot be written fails, and leaves
+/// nothing at its path, its audit log included: the retry works, and its
+/// log holds that record once. (The record is the open's only one, and a
+/// batch that fails is cut from the log, so the log the import made is
+/// still empty and removed with the keystore file.)
+#[test]
+fn an_opted_out_import_whose_audit_record_fails_leaves_nothing() {
+    let a = anchored();
+    new_key(&a.ks);
+    let export = a.ks.export_sealed().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("opted.db");
+    let import = || {
+        let without = OpenOptions::default().without_anchor();
+        Keystore::import_sealed_with(&path, &export, root_source(&ROOT), without)
+    };
+    strongroom::test_hooks::fail_next_audit_write();
+    let e = expect_err(import(), ErrorKind::KMSInternalException);
+    assert!(e.message().contains("failure injected"), "{e}");
+    for (f, what) in strongroom::keystore_files(&path) {
+        assert!(!f.exists(), "{what} left at {}", f.display());
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    let ks = import().unwrap();
+    drop(ks);
+    assert_eq!(events_named(&path, "OpenKeystoreWithoutAnchor").len(), 1);
+}
+
 /// A re-anchoring open stores nothing before its ID change commits: the
 /// new anchor never holds a record of the old anchor ID (which the lost
 /// anchor's records share), its first record is already the new ID's.

@@ -3,7 +3,7 @@
 
 use std::ffi::c_char;
 
-use sr::api::{CreateKeyRequest, Tag};
+use sr::api::{from_json_strict, CreateKeyRequest, Tag};
 
 use crate::bytes::sr_bytes;
 use crate::keystore::{handle, keystore, sr_keystore};
@@ -112,50 +112,16 @@ pub unsafe extern "C" fn sr_create_key_json(
                 "CreateKey request: the request must be a JSON object",
             ));
         }
-        refuse_unknown_members(text)?;
-        let req: CreateKeyRequest = serde_json::from_str(text)
+        // One parse: a member the request or one of its tags does not
+        // have (`"Keyusage"`, `"TagValu"`) is refused, not dropped (the key
+        // would be made without the usage or tags asked for).
+        let req: CreateKeyRequest = from_json_strict(text.as_bytes(), &[])
             .map_err(|e| Failure::validation(format!("CreateKey request: {e}")))?;
         let resp = json(&ks.create_key(&req)?)?;
         // SAFETY: checked non-NULL; caller promise.
         unsafe { out.write(resp) };
         Ok(())
     })
-}
-
-/// Refuses a member of a CreateKey request document, or of one of its
-/// `Tags`, that the request does not have (`"Keyusage"` for `"KeyUsage"`,
-/// `"Tag"` for `"Tags"`): serde would drop it, and the key would be made
-/// without the usage, spec, policy or tags asked for. The member names are
-/// the request struct's own ([`sr::core::api::members`]).
-///
-/// # Errors
-/// `SR_VALIDATION` naming the first unknown member and the accepted ones,
-/// or for text that is not a JSON object.
-fn refuse_unknown_members(text: &str) -> Result<(), Failure> {
-    use serde_json::{Map, Value};
-    let doc: Map<String, Value> = serde_json::from_str(text)
-        .map_err(|e| Failure::validation(format!("CreateKey request: {e}")))?;
-    let unknown = |obj: &Map<String, Value>, accepted: &[&str], place: &str| match obj
-        .keys()
-        .find(|k| !accepted.contains(&k.as_str()))
-    {
-        Some(name) => Err(Failure::validation(format!(
-            "CreateKey request: unknown member {name:?}{place}; accepted: {}",
-            accepted.join(", ")
-        ))),
-        None => Ok(()),
-    };
-    let request = sr::core::api::members::<CreateKeyRequest>().unwrap_or(&[]);
-    unknown(&doc, request, "")?;
-    if let Some(Value::Array(tags)) = doc.get("Tags") {
-        let tag = sr::core::api::members::<Tag>().unwrap_or(&[]);
-        for (i, t) in tags.iter().enumerate() {
-            if let Value::Object(t) = t {
-                unknown(t, tag, &format!(" in Tags[{i}]"))?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// DescribeKey: `*out_json` receives `{"KeyMetadata": {...}}` in the AWS

@@ -57,9 +57,12 @@ pub(crate) struct Quoted<'a> {
 impl Quoted<'_> {
     /// The column in the document of serde_json's position (`line`,
     /// `column`) in the quoted text: the same line (quotes add no line),
-    /// and a column of bytes counted as serde_json counts them, less the
-    /// 2 quotes of each value quoted before the position on its line (1
-    /// when the position is within a quoted value).
+    /// and a column of bytes counted as serde_json counts them (1-based:
+    /// the byte the error was found at), less the 2 quotes of each value
+    /// quoted before the position on its line (1 when the position is
+    /// within a quoted value). An inserted quote stands for the byte of the
+    /// value next to it: the opening one for its first byte, the closing
+    /// one for its last.
     pub(crate) fn column(&self, line: usize, column: usize) -> usize {
         // serde_json's position is a byte index `i` of the text read, given
         // as its line and `i` - the start of that line.
@@ -80,7 +83,9 @@ impl Quoted<'_> {
                 break;
             }
             in_document = if in_quoted <= open + 1 + len {
-                in_quoted - (2 * k + 1)
+                // At the opening quote (`in_quoted` is `open + 1`) or
+                // within the value: at least the value's first byte.
+                (in_quoted - (2 * k + 1)).max(offset + 1)
             } else {
                 in_quoted - (2 * k + 2)
             };
@@ -289,5 +294,46 @@ impl<'a> Literals<'a> {
             })
             .ok()?;
         table[at].1.get(item).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every position in the quoted text is placed at the byte of the
+    /// document it stands for: a byte of the document at itself, an
+    /// inserted quote at the byte of the value next to it. The position of
+    /// an error found at an opening quote was the byte before the value
+    /// (one early).
+    #[test]
+    fn every_position_of_the_quoted_text_is_placed_in_the_document() {
+        let document = "{\"Statement\": {\"Condition\": {\"NumericLessThan\":\n\
+            {\"a\": 1e400, \"b\": [-1e400, 2, 2E+309]}}}, \"Sid\": \"x\"}";
+        let literals = Literals::new(document);
+        let quoted = literals.quote_out_of_range().expect("values to quote");
+        assert_eq!(quoted.text.len(), document.len() + 6);
+        // The document byte each byte of the quoted text stands for.
+        let mut origin = Vec::new();
+        let mut done = 0;
+        for &(offset, len) in &quoted.at {
+            origin.extend(done..offset);
+            origin.push(offset);
+            origin.extend(offset..offset + len);
+            origin.push(offset + len - 1);
+            done = offset + len;
+        }
+        origin.extend(done..document.len());
+        assert_eq!(origin.len(), quoted.text.len());
+        // serde_json's (line, column) of the error found at byte `i`.
+        let position = |text: &str, i: usize| {
+            let start = text[..i].rfind('\n').map_or(0, |n| n + 1);
+            (1 + text[..start].matches('\n').count(), i + 1 - start)
+        };
+        for (i, &at) in origin.iter().enumerate() {
+            let (line, column) = position(&quoted.text, i);
+            let want = position(document, at);
+            assert_eq!((line, quoted.column(line, column)), want, "byte {i}");
+        }
     }
 }
