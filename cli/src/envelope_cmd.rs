@@ -319,7 +319,8 @@ pub fn encrypt_file(ctx: &Ctx<'_>, a: &EncryptFileArgs) -> Result<(), Error> {
         options.frame_length = f;
     }
     let (mut reader, pb) = open_input(&a.input, "encrypting")?;
-    let result = if out == "-" {
+    let stdout = crate::is_stdout(Path::new(out));
+    let result = if stdout {
         to_stdout(|w| env::encrypt_stream(&*keyring, &mut reader, w, &context, &options))
     } else {
         env::encrypt_to_path(&*keyring, &mut reader, Path::new(out), &context, &options).map(Some)
@@ -329,7 +330,7 @@ pub fn encrypt_file(ctx: &Ctx<'_>, a: &EncryptFileArgs) -> Result<(), Error> {
         // The reader of stdout went away: main exits quietly with 141.
         return Ok(());
     };
-    if out != "-" {
+    if !stdout {
         print(&summary_json(&s, out))?;
     }
     Ok(())
@@ -363,7 +364,8 @@ pub fn decrypt_file(ctx: &Ctx<'_>, a: &DecryptFileArgs) -> Result<(), Error> {
     let out = output_path(ctx)?;
     let keyring = keyring(ctx, &a.key_id, &a.grant_tokens, &a.raw, true)?;
     let (mut reader, pb) = open_input(&a.input, "decrypting")?;
-    let result = if out == "-" {
+    let stdout = crate::is_stdout(Path::new(out));
+    let result = if stdout {
         // Signed suites are staged in a temporary file until the signature
         // verifies (decrypt_stream); unsigned ones stream frame by frame.
         to_stdout(|w| {
@@ -384,7 +386,7 @@ pub fn decrypt_file(ctx: &Ctx<'_>, a: &DecryptFileArgs) -> Result<(), Error> {
         // The reader of stdout went away: main exits quietly with 141.
         return Ok(());
     };
-    if out != "-" {
+    if !stdout {
         print(&summary_json(&s, out))?;
     }
     Ok(())
