@@ -1,6 +1,7 @@
 //! Defects found by the attack review of the `strongroom` command (session
 //! 20): output paths that are symbolic links (`/dev/stdout` among them)
-//! replaced instead of written through.
+//! replaced instead of written through, and raw AES key files whose hex
+//! was read as raw bytes.
 #![allow(clippy::unwrap_used)]
 #![cfg(unix)]
 
@@ -215,4 +216,77 @@ fn dev_stdout_as_the_output_is_stdout() {
         "ValidationException",
     );
     assert!(String::from_utf8_lossy(&e.stderr).contains("only one output can be stdout"));
+}
+
+/// A raw AES key file of 16, 24 or 32 bytes was taken as the raw key, so
+/// the 32 hex digits of an AES-128 key written without a newline became an
+/// AES-256 key of their ASCII characters (and the same hex with a newline
+/// an AES-128 key: the two files did not decrypt each other's messages).
+/// Now such a file, all hex digits or white space, is refused with a
+/// ValidationException saying what to write; hex with a line end, hex of
+/// other lengths and raw keys work as documented.
+#[test]
+fn a_raw_aes_key_file_of_hex_digits_is_not_read_as_raw_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ks = d.join("none.db");
+    let pt = d.join("pt");
+    std::fs::write(&pt, b"hi\n").unwrap();
+    let hex128 = "000102030405060708090a0b0c0d0e0f";
+    let file = |name: &str, bytes: &[u8]| {
+        let p = d.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    };
+    let raw_args = |op: &str, input: &Path, output: &Path, key: &Path| {
+        let mut c = cmd(&ks);
+        c.args([op, "-i", s(input), "-o", s(output)])
+            .args(["--raw-aes-key-file", s(key)]);
+        if op == "encrypt-file" {
+            c.args(["--algorithm-suite", "0x0478"]);
+        }
+        c.output().unwrap()
+    };
+    let msg = d.join("msg");
+    let back = d.join("back");
+    for (name, bytes) in [
+        ("nonl", hex128.as_bytes().to_vec()),
+        ("crlf", format!("{}\r\n", &hex128[..30]).into_bytes()),
+        ("hex16", hex128.as_bytes()[..16].to_vec()),
+        ("spaces", b" 0a1b2c3d4e5f60718293a4 ".to_vec()),
+    ] {
+        let key = file(name, &bytes);
+        for op in ["encrypt-file", "decrypt-file"] {
+            let out = raw_args(op, &pt, &msg, &key);
+            failed_with(&out, &[op, name], "ValidationException");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains(&format!("the raw AES key file {}", s(&key)))
+                    && err.contains("refused as ambiguous")
+                    && err.contains("end the file with a newline"),
+                "{name}: {err}"
+            );
+            assert_eq!(
+                err.contains("32 hex digits spell a 16-byte AES-128 key"),
+                name == "nonl",
+                "{err}"
+            );
+        }
+        assert!(!msg.exists());
+    }
+    // With a newline the hex is the AES-128 key: the file of its 16 raw
+    // bytes decrypts what it encrypted.
+    let with_nl = file("nl", format!("{hex128}\n").as_bytes());
+    let raw16 = file("raw16", &(0u8..16).collect::<Vec<_>>());
+    succeeded(raw_args("encrypt-file", &pt, &msg, &with_nl));
+    succeeded(raw_args("decrypt-file", &msg, &back, &raw16));
+    assert_eq!(read(&back), "hi\n");
+    // 64 hex digits without a newline (64 bytes) stay an AES-256 key.
+    let hex256: String = (0u8..32).map(|b| format!("{b:02x}")).collect();
+    let hex_file = file("hex256", hex256.as_bytes());
+    let raw32 = file("raw32", &(0u8..32).collect::<Vec<_>>());
+    succeeded(raw_args("encrypt-file", &pt, &msg, &hex_file));
+    std::fs::remove_file(&back).unwrap();
+    succeeded(raw_args("decrypt-file", &msg, &back, &raw32));
+    assert_eq!(read(&back), "hi\n");
 }
