@@ -194,14 +194,35 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Whether the request has the header `name` more than once.
+fn repeated(headers: &HeaderMap, name: &str) -> bool {
+    headers.get_all(name).iter().nth(1).is_some()
+}
+
 /// The operation name of `X-Amz-Target`, after the content type is checked.
+/// Either header given twice is refused, as a second `X-Amz-Security-Token`
+/// is ([`sigv4`]), rather than the first value taken: the request does not
+/// say which one it means. The exception is the one the header's other
+/// faults get: `UnknownOperationException` for `X-Amz-Target` (missing,
+/// unknown), `SerializationException` for `Content-Type` (not JSON).
 fn operation(headers: &HeaderMap) -> Result<String, WireError> {
+    if repeated(headers, "x-amz-target") {
+        return Err(WireError::unknown_operation(
+            "more than one X-Amz-Target header",
+        ));
+    }
     let target = header_str(headers, "x-amz-target").ok_or_else(|| {
         WireError::unknown_operation("missing X-Amz-Target header (TrentService.<Operation>)")
     })?;
     let op = target
         .strip_prefix(ops::TARGET_PREFIX)
         .ok_or_else(|| WireError::unknown_operation(format!("unknown operation {target}")))?;
+    if repeated(headers, "content-type") {
+        return Err(WireError::serialization(format!(
+            "more than one Content-Type header: send one, {}",
+            wire::CONTENT_TYPE
+        )));
+    }
     match header_str(headers, "content-type") {
         Some(ct) if is_json_content_type(ct) => Ok(op.to_string()),
         Some(_) | None => Err(WireError::serialization(format!(

@@ -96,30 +96,37 @@ async fn call_signing(
     )
 }
 
-/// A SigV4 server on loopback over a new keystore in `dir`, for the test
-/// access key (the account root); it stops when the sender is used.
-async fn start_signed(
-    dir: &tempfile::TempDir,
-) -> (
+/// A server on loopback, as `config` says, over a new keystore in `dir`: its
+/// address, the sender that stops it, and its task.
+type Started = (
     std::net::SocketAddr,
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<Result<(), strongroom::Error>>,
-) {
-    let ks = keystore(dir);
-    let mut creds = Credentials::new();
-    creds.insert(AK, SK, "arn:aws:iam::000000000000:root");
+);
+
+async fn start(dir: &tempfile::TempDir, config: ServerConfig) -> Started {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(
-        ks,
-        ServerConfig::new(Auth::SigV4(creds)),
-        listener,
-        async {
-            let _ = rx.await;
-        },
-    ));
+    let server = tokio::spawn(serve(keystore(dir), config, listener, async {
+        let _ = rx.await;
+    }));
     (addr, tx, server)
+}
+
+/// A SigV4 server ([`start`]) for the test access key (the account root).
+async fn start_signed(dir: &tempfile::TempDir) -> Started {
+    let mut creds = Credentials::new();
+    creds.insert(AK, SK, "arn:aws:iam::000000000000:root");
+    start(dir, ServerConfig::new(Auth::SigV4(creds))).await
+}
+
+/// An insecure (no authentication) server ([`start`]) answering 408 once a
+/// body has not arrived within `timeout`.
+async fn start_insecure(dir: &tempfile::TempDir, timeout: std::time::Duration) -> Started {
+    let mut config = ServerConfig::new(Auth::InsecureNoAuth);
+    config.request_timeout = timeout;
+    start(dir, config).await
 }
 
 /// A signature that leaves `X-Amz-Target` out of SignedHeaders is refused
@@ -766,17 +773,7 @@ async fn call_chunked(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chunked_body_is_collected_and_limited() {
     let dir = tempfile::tempdir().unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(
-        keystore(&dir),
-        ServerConfig::new(Auth::InsecureNoAuth),
-        listener,
-        async {
-            let _ = rx.await;
-        },
-    ));
+    let (addr, tx, server) = start_insecure(&dir, std::time::Duration::from_secs(30)).await;
     let body = br#"{"Description": "made from three chunks"}"#;
     let chunks = vec![
         body[..5].to_vec(),
@@ -994,4 +991,78 @@ async fn the_files_serve_reads_are_capped_and_named() {
             "{e}"
         );
     }
+}
+
+/// `X-Amz-Target` or `Content-Type` given twice was served with the first
+/// value. Now either is refused, as a second `X-Amz-Security-Token` is,
+/// with the exception the header's other faults get:
+/// UnknownOperationException for the target, SerializationException for
+/// the content type; nothing runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_target_or_content_type_header_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, tx, server) = start_insecure(&dir, std::time::Duration::from_secs(30)).await;
+    let json = "Content-Type: application/x-amz-json-1.1\r\n";
+    let create = "X-Amz-Target: TrentService.CreateKey\r\n";
+    let list = "X-Amz-Target: TrentService.ListKeys\r\n";
+    let text = "Content-Type: text/plain\r\n";
+    for (headers, code, message) in [
+        (
+            format!("{list}{create}{json}"),
+            "UnknownOperationException",
+            "more than one X-Amz-Target header",
+        ),
+        (
+            format!("{create}{create}{json}"),
+            "UnknownOperationException",
+            "more than one X-Amz-Target header",
+        ),
+        (
+            format!("{create}{json}{text}"),
+            "SerializationException",
+            "more than one Content-Type header",
+        ),
+        (
+            format!("{create}{text}{json}"),
+            "SerializationException",
+            "more than one Content-Type header",
+        ),
+        (
+            format!("{create}{json}{json}"),
+            "SerializationException",
+            "more than one Content-Type header",
+        ),
+    ] {
+        let (status, _, body) = raw(
+            addr,
+            "POST / HTTP/1.1",
+            &format!("{headers}Content-Length: 2\r\n\r\n{{}}"),
+        )
+        .await;
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            (status, v["__type"].as_str()),
+            (400, Some(code)),
+            "{headers}"
+        );
+        assert!(
+            v["message"].as_str().unwrap().contains(message),
+            "{headers}: {v}"
+        );
+    }
+    let (status, _, body) = raw(
+        addr,
+        "POST / HTTP/1.1",
+        &format!("{list}{json}Content-Length: 2\r\n\r\n{{}}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v["Keys"].as_array().map(Vec::len),
+        Some(0),
+        "no key made: {v}"
+    );
+    tx.send(()).unwrap();
+    server.await.unwrap().unwrap();
 }
