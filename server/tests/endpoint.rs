@@ -1066,3 +1066,49 @@ async fn a_repeated_target_or_content_type_header_is_refused() {
     tx.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
+
+/// The body is reserved as it arrives (at most 64 KiB up front, a unit
+/// test of `read_body` checks the reservation); what the client sees is
+/// unchanged: a declared length over the limit is 413 (once what the
+/// client still sends is drained, at most 5 s), a declared
+/// body that does not arrive is 408 after the request timeout, and a body
+/// of exactly the limit is read whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declared_body_is_limited_and_timed_out_as_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, tx, server) = start_insecure(&dir, std::time::Duration::from_secs(30)).await;
+    let other = tempfile::tempdir().unwrap();
+    let (quick, quick_tx, quick_server) =
+        start_insecure(&other, std::time::Duration::from_secs(1)).await;
+    let limit = strongroom_server::DEFAULT_MAX_BODY_BYTES;
+    let head =
+        "Content-Type: application/x-amz-json-1.1\r\nX-Amz-Target: TrentService.ListKeys\r\n";
+    let (status, _, body) = raw(
+        addr,
+        "POST / HTTP/1.1",
+        &format!("{head}Content-Length: {}\r\n", limit + 1),
+    )
+    .await;
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("ValidationException"), "{body}");
+    let (status, _, body) = raw(
+        quick,
+        "POST / HTTP/1.1",
+        &format!("{head}Content-Length: {limit}\r\n\r\n{{"),
+    )
+    .await;
+    assert_eq!(status, 408, "{body}");
+    assert!(body.contains("RequestTimeoutException"), "{body}");
+    let spaces = " ".repeat(limit - 2);
+    let (status, _, body) = raw(
+        addr,
+        "POST / HTTP/1.1",
+        &format!("{head}Content-Length: {limit}\r\n\r\n{{{spaces}}}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    tx.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    quick_tx.send(()).unwrap();
+    quick_server.await.unwrap().unwrap();
+}
