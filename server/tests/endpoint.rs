@@ -1112,3 +1112,87 @@ async fn a_declared_body_is_limited_and_timed_out_as_before() {
     quick_tx.send(()).unwrap();
     quick_server.await.unwrap().unwrap();
 }
+
+/// A number of the JSON type a member takes but outside its type's range
+/// (`Limit` -1 or 2^32, `PendingWindowInDays` 2^40, a negative `ValidTo`)
+/// was SerializationException; AWS answers ValidationException ("1
+/// validation error detected: Value '-1' at 'limit' failed to satisfy
+/// constraint: ..."). A value of another JSON type (`1.5`, `"x"`) stays
+/// SerializationException.
+#[test]
+fn out_of_range_numbers_are_validation_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ks, key) = keystore_with_key(&dir);
+    let deletion = |days: &str| format!(r#"{{"KeyId":"{key}","PendingWindowInDays":{days}}}"#);
+    for (op, body, value, member) in [
+        ("ListKeys", r#"{"Limit":-1}"#.to_string(), "-1", "Limit"),
+        (
+            "ListKeys",
+            r#"{"Limit": 4294967296}"#.into(),
+            "4294967296",
+            "Limit",
+        ),
+        ("ListAliases", r#"{"Limit":-5}"#.into(), "-5", "Limit"),
+        (
+            "ScheduleKeyDeletion",
+            deletion("1099511627776"),
+            "1099511627776",
+            "PendingWindowInDays",
+        ),
+        (
+            "ImportKeyMaterial",
+            format!(
+                r#"{{"KeyId":"{key}","ImportToken":"AA==","EncryptedKeyMaterial":"AA==","ValidTo":-5}}"#
+            ),
+            "-5",
+            "ValidTo",
+        ),
+        (
+            "ImportKeyMaterial",
+            format!(
+                r#"{{"KeyId":"{key}","ImportToken":"AA==","EncryptedKeyMaterial":"AA==","ValidTo":-1.5}}"#
+            ),
+            "-1.5",
+            "ValidTo",
+        ),
+    ] {
+        let e = ops::dispatch(&ks, op, body.as_bytes()).unwrap_err();
+        assert_eq!(e.code, "ValidationException", "{op} {body}: {e:?}");
+        assert!(
+            e.message.starts_with(&format!(
+                "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: Member must be "
+            )),
+            "{op} {body}: {e:?}"
+        );
+    }
+    let e = ops::dispatch(&ks, "ListKeys", br#"{"Limit":-1}"#).unwrap_err();
+    assert!(
+        e.message.ends_with("an integer from 0 to 4294967295"),
+        "{e:?}"
+    );
+    for (op, body) in [
+        ("ListKeys", r#"{"Limit":1.5}"#.to_string()),
+        ("ListKeys", r#"{"Limit":"x"}"#.into()),
+        ("ListKeys", r#"{"Limit":true}"#.into()),
+        ("ScheduleKeyDeletion", deletion("7.5")),
+    ] {
+        assert_eq!(
+            code(ops::dispatch(&ks, op, body.as_bytes())),
+            Err("SerializationException"),
+            "{op} {body}"
+        );
+    }
+    // In the type's range, the operation's own range still applies.
+    assert_eq!(
+        code(ops::dispatch(&ks, "ListKeys", br#"{"Limit":0}"#)),
+        Err("ValidationException")
+    );
+    assert_eq!(
+        code(ops::dispatch(
+            &ks,
+            "ScheduleKeyDeletion",
+            deletion("7").as_bytes()
+        )),
+        Ok(())
+    );
+}
