@@ -1788,11 +1788,14 @@ sr_result sr_envelope_read_header(sr_read_fn read, void *read_user, sr_bytes *ou
  * `sr_envelope_encrypt()` from the file `in_path` to the file `out_path`:
  * the message is written to a temporary file in `out_path`'s directory,
  * synced, and renamed to `out_path` only on success (a failure leaves
- * `out_path` as it was). Paths are NUL-terminated bytes.
+ * `out_path` as it was). A symbolic link `out_path` is written through:
+ * the file it names is replaced, the link kept. Paths are NUL-terminated
+ * bytes.
  *
  * Errors: as `sr_envelope_encrypt()`; `SR_VALIDATION`, naming the path,
  * before anything is written, when `in_path` is missing, unreadable or a
- * directory, `out_path` is a directory or in a missing or unwritable
+ * directory, `out_path` is a directory, a symbolic link that names no
+ * file, or in a missing or unwritable
  * directory, both name the same file, or `out_path` is a file of a
  * keystore open in this process (the keystore, its `-wal`/`-shm`/`-journal`
  * file, audit log, root key file or the default one beside it, anchor

@@ -25,8 +25,11 @@ const PROGRESS_THRESHOLD: u64 = 8 * 1024 * 1024;
 /// A raw AES wrapping key for interoperability with the ESDKs' raw AES keyring.
 #[derive(Args, Debug)]
 pub struct RawAesArgs {
-    /// File holding a raw AES wrapping key (16, 24 or 32 raw bytes, or hex)
-    /// for the ESDK raw AES keyring; usable with or without --key-id.
+    /// File holding a raw AES wrapping key for the ESDK raw AES keyring:
+    /// its 16, 24 or 32 bytes, or its hex (32, 48 or 64 digits; white space
+    /// around them ignored); usable with or without --key-id. Hex text
+    /// 16, 24 or 32 bytes long (32 digits without a newline) is refused as
+    /// ambiguous: end hex with a newline.
     #[arg(long)]
     raw_aes_key_file: Option<PathBuf>,
     /// Key namespace (provider ID) of the raw AES key.
@@ -140,6 +143,7 @@ fn raw_keyring(raw: &RawAesArgs) -> Result<Option<RawAesKeyring>, Error> {
     };
     let bytes = zeroize::Zeroizing::new(crate::input::read_option_file(path)?);
     let key = if matches!(bytes.len(), 16 | 24 | 32) {
+        refuse_hex_as_raw(path, &bytes)?;
         bytes
     } else {
         let text = String::from_utf8_lossy(&bytes).trim().to_string();
@@ -148,6 +152,32 @@ fn raw_keyring(raw: &RawAesArgs) -> Result<Option<RawAesKeyring>, Error> {
         })?)
     };
     RawAesKeyring::new(&raw.raw_key_namespace, &raw.raw_key_name, &key).map(Some)
+}
+
+/// Refuses a raw AES key file of a key's length (16, 24 or 32 bytes) that
+/// is hex text: hex digits, with white space only around them (what the
+/// hex reading takes). Read as raw bytes, such text — the 32 digits of an
+/// AES-128 key written without a line end (`printf %s`) — silently became
+/// an AES-256 key of ASCII characters, under which nothing else decrypts.
+/// A random 16-byte key is all hex digits with a chance of about 2^-56.
+fn refuse_hex_as_raw(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let text = bytes.trim_ascii();
+    if text.is_empty() || !text.iter().all(u8::is_ascii_hexdigit) {
+        return Ok(());
+    }
+    let n = bytes.len();
+    let spelled = if n == 32 && text.len() == 32 {
+        " (32 hex digits spell a 16-byte AES-128 key)"
+    } else {
+        ""
+    };
+    Err(Error::validation(format!(
+        "the raw AES key file {} holds {n} bytes of hex text{spelled}: \
+         refused as ambiguous. For a key in hex, end the file with a newline \
+         (printf '%s\\n' HEX > FILE); for a raw key, write its own bytes (xxd -r -p), \
+         or its hex if those characters are the key (xxd -p -c 32 FILE)",
+        path.display()
+    )))
 }
 
 /// Hex text (either case), or `None`: digits only (`u8::from_str_radix`
@@ -319,7 +349,8 @@ pub fn encrypt_file(ctx: &Ctx<'_>, a: &EncryptFileArgs) -> Result<(), Error> {
         options.frame_length = f;
     }
     let (mut reader, pb) = open_input(&a.input, "encrypting")?;
-    let result = if out == "-" {
+    let stdout = crate::is_stdout(Path::new(out));
+    let result = if stdout {
         to_stdout(|w| env::encrypt_stream(&*keyring, &mut reader, w, &context, &options))
     } else {
         env::encrypt_to_path(&*keyring, &mut reader, Path::new(out), &context, &options).map(Some)
@@ -329,7 +360,7 @@ pub fn encrypt_file(ctx: &Ctx<'_>, a: &EncryptFileArgs) -> Result<(), Error> {
         // The reader of stdout went away: main exits quietly with 141.
         return Ok(());
     };
-    if out != "-" {
+    if !stdout {
         print(&summary_json(&s, out))?;
     }
     Ok(())
@@ -363,7 +394,8 @@ pub fn decrypt_file(ctx: &Ctx<'_>, a: &DecryptFileArgs) -> Result<(), Error> {
     let out = output_path(ctx)?;
     let keyring = keyring(ctx, &a.key_id, &a.grant_tokens, &a.raw, true)?;
     let (mut reader, pb) = open_input(&a.input, "decrypting")?;
-    let result = if out == "-" {
+    let stdout = crate::is_stdout(Path::new(out));
+    let result = if stdout {
         // Signed suites are staged in a temporary file until the signature
         // verifies (decrypt_stream); unsigned ones stream frame by frame.
         to_stdout(|w| {
@@ -384,7 +416,7 @@ pub fn decrypt_file(ctx: &Ctx<'_>, a: &DecryptFileArgs) -> Result<(), Error> {
         // The reader of stdout went away: main exits quietly with 141.
         return Ok(());
     };
-    if out != "-" {
+    if !stdout {
         print(&summary_json(&s, out))?;
     }
     Ok(())

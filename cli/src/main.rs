@@ -106,7 +106,9 @@ struct Cli {
     audit_rotate_bytes: Option<u64>,
     /// Output format of responses: `json` (default) or `text`; any other
     /// value is a usage error (exit 2). For `encrypt-file` / `decrypt-file`:
-    /// the output file, `-` for stdout.
+    /// the output file, `-` (or `/dev/stdout`) for stdout. A symbolic link
+    /// is written through: the file it names is replaced, the link kept (a
+    /// link that names no file is refused).
     #[arg(short = 'o', long, global = true)]
     output: Option<String>,
     /// `--output` read as the response format (checked in `main`, where
@@ -183,7 +185,7 @@ fn outfile_help(field: &str, secret: bool) -> String {
     };
     format!(
         "Write the raw bytes of {field} to this file ({file}), or to stdout for `-` \
-         (then no JSON is printed)"
+         or `/dev/stdout` (then no JSON is printed); a symbolic link is written through"
     )
 }
 
@@ -1038,26 +1040,26 @@ fn write_output(path: &Option<PathBuf>, bytes: &[u8], secret: bool) -> Result<()
     }
 }
 
+/// Whether an output path means standard output: `-`, or a path naming it
+/// through links in `/proc` (`/dev/stdout`, `/dev/fd/1`, `/proc/self/fd/1`),
+/// written to as `-` is (the bytes alone, no JSON after them).
 fn is_stdout(p: &Path) -> bool {
-    p.as_os_str() == "-"
+    p.as_os_str() == "-" || strongroom::files::names_stdout(p)
 }
 
 /// Writes `bytes` to a new file beside `path` (mode 0600 when `secret`,
 /// else 0666 less the umask), syncs it and renames it over `path`: a
-/// failure leaves `path` as it was, never a truncated file. An existing
-/// `path` that is not a regular file (a FIFO, `/dev/stdout`) is written to
-/// directly.
+/// failure leaves `path` as it was, never a truncated file. A symbolic link
+/// is followed (the file it names is replaced, the link kept); an existing
+/// `path` that is not a regular file (a FIFO, a device, `/dev/fd/N`) is
+/// written into ([`strongroom::files::open_output`]).
 fn write_file_atomic(path: &Path, bytes: &[u8], secret: bool) -> Result<(), Error> {
     let err = |e: std::io::Error| Error::internal(format!("cannot write {}: {e}", path.display()));
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-        // A FIFO, a device (`/dev/stdout`, `/dev/fd/N`) or the like: written
-        // to as it is; renaming over it would replace it.
-        return std::fs::OpenOptions::new()
-            .write(true)
-            .open(path)
-            .and_then(|mut f| f.write_all(bytes))
-            .map_err(err);
-    }
+    let path = match strongroom::files::open_output(path)? {
+        strongroom::files::Output::Replace(p) => p,
+        strongroom::files::Output::WriteInto(mut f) => return f.write_all(bytes).map_err(err),
+    };
+    let path = path.as_path();
     let name = path
         .file_name()
         .ok_or_else(|| Error::validation(format!("{} is not a file name", path.display())))?;
@@ -1132,7 +1134,7 @@ fn check_outputs(cli: &Cli) -> Result<(), Error> {
     }
     if outputs.iter().filter(|(p, _)| is_stdout(p)).count() > 1 {
         return Err(Error::validation(
-            "only one output can be - (stdout): give the others file paths",
+            "only one output can be stdout (- or /dev/stdout): give the others file paths",
         ));
     }
     // Two outputs in one file: the second would replace the first (a data

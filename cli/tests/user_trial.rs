@@ -40,17 +40,6 @@ fn output_not_written(out: &Output, text: &str) {
     );
 }
 
-fn setup() -> (tempfile::TempDir, PathBuf, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let ks = dir.path().join("ks.db");
-    ok(&ks, &["init"]);
-    let key = ok(&ks, &["create-key"])["KeyMetadata"]["KeyId"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    (dir, ks, key)
-}
-
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
@@ -233,7 +222,7 @@ fn passphrase_env_with_a_root_key_flag_is_refused() {
 
 #[test]
 fn export_keystore_refuses_to_overwrite_the_keystore_files() {
-    let (dir, ks, _) = setup();
+    let (dir, ks, _) = keystore_with_key();
     let key_file = dir.path().join("ks.key");
     let audit = dir.path().join("ks.db.audit.jsonl");
     assert!(audit.exists());
@@ -351,7 +340,7 @@ fn root_key_file_flag_beats_the_environment() {
 
 #[test]
 fn secrets_written_to_files_are_private_and_not_printed() {
-    let (dir, ks, key) = setup();
+    let (dir, ks, key) = keystore_with_key();
     let f = |n: &str| dir.path().join(n);
 
     let v = ok(
@@ -517,7 +506,7 @@ fn with_closed_stdout(keystore: &Path, args: &[&str]) -> (Option<i32>, String) {
 
 #[test]
 fn a_closed_stdout_is_a_quiet_exit() {
-    let (_dir, ks, key) = setup();
+    let (_dir, ks, key) = keystore_with_key();
     for _ in 0..3 {
         ok(&ks, &["create-key"]);
     }
@@ -557,7 +546,7 @@ fn a_closed_stdout_is_a_quiet_exit() {
 
 #[test]
 fn a_failed_decryption_beats_a_closed_stdout() {
-    let (_dir, ks, key) = setup();
+    let (_dir, ks, key) = keystore_with_key();
     // Unsigned suite, 4 KiB frames: each frame is released once it
     // authenticates, and 64 KiB stay in the CLI's output buffer until the
     // decryption ends, so the first write to the closed stdout comes after
@@ -691,7 +680,7 @@ fn interrupt(ks: &Path, dir: &Path, args: &[&str], input: &[u8], signal: &str) -
 #[test]
 #[cfg(unix)]
 fn interrupted_file_commands_remove_their_partial_output() {
-    let (dir, ks, key) = setup();
+    let (dir, ks, key) = keystore_with_key();
     let work = dir.path().join("work");
     std::fs::create_dir(&work).unwrap();
     // 4 MiB of input: several of the 1 MiB chunks the commands read at a time.
@@ -764,7 +753,7 @@ fn interrupted_file_commands_remove_their_partial_output() {
 
 #[test]
 fn audit_show_refuses_bad_filters() {
-    let (_dir, ks, key) = setup();
+    let (_dir, ks, key) = keystore_with_key();
     ok(
         &ks,
         &[
@@ -812,7 +801,7 @@ fn audit_show_refuses_bad_filters() {
 
 #[test]
 fn dash_outfile_is_stdout() {
-    let (dir, ks, key) = setup();
+    let (dir, ks, key) = keystore_with_key();
     let run_in = |args: &[&str]| {
         cmd(&ks)
             .current_dir(dir.path())
@@ -877,7 +866,7 @@ fn dash_outfile_is_stdout() {
 #[test]
 #[cfg(unix)]
 fn init_makes_the_keystore_files_owner_only() {
-    let (dir, ks, key) = setup();
+    let (dir, ks, key) = keystore_with_key();
     ok(
         &ks,
         &["encrypt", "--key-id", &key, "--plaintext", &b64(b"x")],
@@ -913,7 +902,7 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn empty_ciphertext_and_dry_run_refusals_speak_cli() {
-    let (_dir, ks, key) = setup();
+    let (_dir, ks, key) = keystore_with_key();
     failed(
         &run(&ks, &["decrypt", "--ciphertext-blob", ""]),
         "ValidationException",
@@ -967,7 +956,7 @@ fn empty_ciphertext_and_dry_run_refusals_speak_cli() {
 #[cfg(unix)]
 #[test]
 fn outputs_are_checked_against_the_real_keystore_files_and_devices_are_written() {
-    let (dir, ks, _) = setup();
+    let (dir, ks, _) = keystore_with_key();
     let real_dir = dir.path().join("real");
     std::fs::create_dir(&real_dir).unwrap();
     let real = real_dir.join("store.db");
@@ -1035,7 +1024,7 @@ fn outputs_are_checked_against_the_real_keystore_files_and_devices_are_written()
 
 #[test]
 fn envelope_input_and_output_cannot_be_the_same_file() {
-    let (dir, ks, key) = setup();
+    let (dir, ks, key) = keystore_with_key();
     let p = dir.path().join("data.bin");
     std::fs::write(&p, b"precious").unwrap();
     for cmd in [
@@ -1108,7 +1097,7 @@ fn with_stderr(keystore: &Path, args: &[&str], stderr: Stdio) -> Option<i32> {
 #[test]
 #[cfg(target_os = "linux")]
 fn a_full_or_closed_stderr_still_exits_1() {
-    let (_dir, ks, _key) = setup();
+    let (_dir, ks, _key) = keystore_with_key();
     let args = ["describe-key", "--key-id", "nope"];
     // A full device: every write fails with ENOSPC.
     let full = std::fs::OpenOptions::new()
@@ -1134,7 +1123,7 @@ fn a_full_or_closed_stderr_still_exits_1() {
 #[test]
 #[cfg(target_os = "linux")]
 fn a_committed_change_whose_output_is_not_written_says_it_succeeded() {
-    let (_dir, ks, key) = setup();
+    let (_dir, ks, key) = keystore_with_key();
     let full = std::fs::OpenOptions::new()
         .write(true)
         .open("/dev/full")
@@ -1170,7 +1159,7 @@ fn a_committed_change_whose_output_is_not_written_says_it_succeeded() {
 #[test]
 #[cfg(unix)]
 fn a_file_size_limit_fails_the_file_commands_without_leaving_partial_output() {
-    let (dir, ks, key) = setup();
+    let (dir, ks, key) = keystore_with_key();
     let work = dir.path().join("work");
     std::fs::create_dir(&work).unwrap();
     let data: Vec<u8> = (0..4u32 << 20)
@@ -1248,7 +1237,7 @@ fn a_file_size_limit_fails_the_file_commands_without_leaving_partial_output() {
 /// key), and the command succeeded. Now refused before the operation runs.
 #[test]
 fn two_outputs_in_one_file_are_refused() {
-    let (dir, ks, key) = setup();
+    let (dir, ks, key) = keystore_with_key();
     let same = dir.path().join("same.bin");
     let dotted = format!("{}/./same.bin", dir.path().display());
     let run_with = |args: &[&str]| {
@@ -1347,7 +1336,7 @@ fn two_outputs_in_one_file_are_refused() {
 /// `ValidationException` naming it, as the library's file functions do.
 #[test]
 fn a_directory_as_the_envelope_input_is_a_validation_exception() {
-    let (dir, ks, key) = setup();
+    let (dir, ks, key) = keystore_with_key();
     let out = dir.path().join("out.bin");
     for cmd in [
         vec![

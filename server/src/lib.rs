@@ -194,14 +194,35 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Whether the request has the header `name` more than once.
+fn repeated(headers: &HeaderMap, name: &str) -> bool {
+    headers.get_all(name).iter().nth(1).is_some()
+}
+
 /// The operation name of `X-Amz-Target`, after the content type is checked.
+/// Either header given twice is refused, as a second `X-Amz-Security-Token`
+/// is ([`sigv4`]), rather than the first value taken: the request does not
+/// say which one it means. The exception is the one the header's other
+/// faults get: `UnknownOperationException` for `X-Amz-Target` (missing,
+/// unknown), `SerializationException` for `Content-Type` (not JSON).
 fn operation(headers: &HeaderMap) -> Result<String, WireError> {
+    if repeated(headers, "x-amz-target") {
+        return Err(WireError::unknown_operation(
+            "more than one X-Amz-Target header",
+        ));
+    }
     let target = header_str(headers, "x-amz-target").ok_or_else(|| {
         WireError::unknown_operation("missing X-Amz-Target header (TrentService.<Operation>)")
     })?;
     let op = target
         .strip_prefix(ops::TARGET_PREFIX)
         .ok_or_else(|| WireError::unknown_operation(format!("unknown operation {target}")))?;
+    if repeated(headers, "content-type") {
+        return Err(WireError::serialization(format!(
+            "more than one Content-Type header: send one, {}",
+            wire::CONTENT_TYPE
+        )));
+    }
     match header_str(headers, "content-type") {
         Some(ct) if is_json_content_type(ct) => Ok(op.to_string()),
         Some(_) | None => Err(WireError::serialization(format!(
@@ -224,11 +245,19 @@ fn is_json_content_type(content_type: &str) -> bool {
         .any(|t| media.eq_ignore_ascii_case(t))
 }
 
+/// The most of a declared `Content-Length` that [`read_body`] reserves
+/// before any of the body has arrived: a client declaring the limit (1 MiB)
+/// and sending nothing, on many connections, would otherwise hold that much
+/// memory per connection, before authentication.
+const FIRST_BODY_RESERVATION: usize = 64 * 1024;
+
 /// The request body, collected into one buffer that is zeroized when
 /// dropped: it carries base64 plaintext (Encrypt, GenerateMac, Sign) and
 /// wrapped key material. The buffer grows by copying into a new zeroizing
-/// one (never by `realloc`, which would free the old bytes unwiped); it is
-/// sized from `Content-Length` when that is given. The chunks hyper reads
+/// one (never by `realloc`, which would free the old bytes unwiped), as the
+/// bytes arrive: it starts at the declared `Content-Length` up to
+/// [`FIRST_BODY_RESERVATION`] and doubles, never past the declared length
+/// or the limit. The chunks hyper reads
 /// from the socket are its own and are not wiped (`docs/THREAT-MODEL.md`).
 async fn read_body(
     body: Body,
@@ -248,7 +277,10 @@ async fn read_body(
         drain(body, limit).await;
         return Err(too_large());
     }
-    let first = declared.and_then(|l| usize::try_from(l).ok()).unwrap_or(0);
+    // Within the limit (checked above) when given.
+    let declared = declared.and_then(|l| usize::try_from(l).ok());
+    let ceiling = declared.unwrap_or(limit).min(limit);
+    let first = declared.unwrap_or(0).min(FIRST_BODY_RESERVATION);
     let mut out = zeroize::Zeroizing::new(Vec::with_capacity(first));
     let mut body = body;
     while let Some(frame) = body.frame().await {
@@ -263,7 +295,7 @@ async fn read_body(
             return Err(too_large());
         };
         if needed > out.capacity() {
-            let grown = needed.max(out.capacity().saturating_mul(2)).min(limit);
+            let grown = out.capacity().saturating_mul(2).min(ceiling).max(needed);
             let mut bigger = zeroize::Zeroizing::new(Vec::with_capacity(grown));
             bigger.extend_from_slice(&out);
             out = bigger;
@@ -658,7 +690,37 @@ pub fn run(
 
 #[cfg(test)]
 mod tests {
-    use super::is_json_content_type;
+    use super::*;
+
+    /// A declared `Content-Length` of 1 MiB reserved 1 MiB before any of
+    /// the body arrived (or authentication): now at most 64 KiB, the rest
+    /// as the bytes arrive, never past the declared length.
+    #[tokio::test]
+    async fn a_declared_length_is_reserved_as_the_body_arrives() {
+        let limit = DEFAULT_MAX_BODY_BYTES;
+        let declaring = |n: usize| {
+            let mut h = HeaderMap::new();
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(n));
+            h
+        };
+        let nothing = read_body(Body::empty(), &declaring(limit), limit)
+            .await
+            .unwrap();
+        assert_eq!(nothing.capacity(), FIRST_BODY_RESERVATION);
+        let small = read_body(Body::from(vec![b' '; 10]), &declaring(10), limit)
+            .await
+            .unwrap();
+        assert_eq!((small.len(), small.capacity()), (10, 10));
+        let whole = read_body(Body::from(vec![b' '; limit]), &declaring(limit), limit)
+            .await
+            .unwrap();
+        assert_eq!((whole.len(), whole.capacity()), (limit, limit));
+        // Undeclared (chunked): grown as it arrives, up to the limit.
+        let chunked = read_body(Body::from(vec![b' '; 1000]), &HeaderMap::new(), limit)
+            .await
+            .unwrap();
+        assert_eq!(chunked.len(), 1000);
+    }
 
     #[test]
     fn content_types_are_media_types_not_prefixes() {

@@ -70,8 +70,10 @@ impl From<Error> for WireError {
 ///
 /// A body that is not a JSON object (an array such as `[]`, a string, a
 /// number, `null`), malformed or truncated JSON and members of the wrong
-/// JSON type are `SerializationException`; a missing required member or a
-/// value outside an enumeration is `ValidationException`, as AWS answers.
+/// JSON type (`1.5` or `"10"` for an integer) are `SerializationException`;
+/// a missing required member, a value outside an enumeration or a number
+/// outside the range of the member's type (`-1` or 2^32 for `Limit`, a
+/// negative `ValidTo`) is `ValidationException`, as AWS answers.
 ///
 /// # Errors
 /// As above.
@@ -130,8 +132,55 @@ fn parse_error(body: &[u8], e: serde_json::Error) -> WireError {
             "a member's value is not of the JSON type the operation takes: {e}"
         ))
     } else {
-        classify(e)
+        out_of_range(&e, body).unwrap_or_else(|| classify(e))
     }
+}
+
+/// `ValidationException` in AWS's words for a number of the JSON type a
+/// member takes but outside the range of its type, which serde reports as
+/// "invalid value: integer `-1`, expected u32" ("floating point" for a
+/// timestamp): "1 validation error detected: Value '-1' at 'Limit' failed
+/// to satisfy constraint: Member must be an integer from 0 to 4294967295",
+/// naming the top-level member that holds that value when exactly one
+/// does. `None` for any other error.
+fn out_of_range(e: &serde_json::Error, body: &[u8]) -> Option<WireError> {
+    if !matches!(e.classify(), serde_json::error::Category::Data) {
+        return None;
+    }
+    let text = e.to_string();
+    let rest = text
+        .strip_prefix("invalid value: integer `")
+        .or_else(|| text.strip_prefix("invalid value: floating point `"))?;
+    let (value, rest) = rest.split_once('`')?;
+    let expected = rest.strip_prefix(", expected ")?;
+    // serde_json ends its message with the position.
+    let expected = expected
+        .rsplit_once(" at line ")
+        .map_or(expected, |(x, _)| x);
+    let range = |min: i128, max: i128| format!("an integer from {min} to {max}");
+    let constraint = match expected {
+        "u8" => range(0, u8::MAX.into()),
+        "u16" => range(0, u16::MAX.into()),
+        "u32" => range(0, u32::MAX.into()),
+        "u64" => range(0, u64::MAX.into()),
+        "i32" => range(i32::MIN.into(), i32::MAX.into()),
+        "i64" => range(i64::MIN.into(), i64::MAX.into()),
+        other => other.to_string(),
+    };
+    let at = serde_json::from_slice::<TopLevel<'_>>(body)
+        .ok()
+        .and_then(|members| {
+            let mut holding = members.0.into_iter().filter(|(_, v)| v.get() == value);
+            match (holding.next(), holding.next()) {
+                (Some((name, _)), None) => Some(format!(" at '{name}'")),
+                _ => None,
+            }
+        })
+        .unwrap_or_default();
+    Some(WireError::validation(format!(
+        "1 validation error detected: Value '{value}'{at} failed to satisfy constraint: \
+         Member must be {constraint}"
+    )))
 }
 
 /// `body`, or `{}` for an empty body; `SerializationException` unless it

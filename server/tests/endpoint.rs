@@ -96,30 +96,37 @@ async fn call_signing(
     )
 }
 
-/// A SigV4 server on loopback over a new keystore in `dir`, for the test
-/// access key (the account root); it stops when the sender is used.
-async fn start_signed(
-    dir: &tempfile::TempDir,
-) -> (
+/// A server on loopback, as `config` says, over a new keystore in `dir`: its
+/// address, the sender that stops it, and its task.
+type Started = (
     std::net::SocketAddr,
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<Result<(), strongroom::Error>>,
-) {
-    let ks = keystore(dir);
-    let mut creds = Credentials::new();
-    creds.insert(AK, SK, "arn:aws:iam::000000000000:root");
+);
+
+async fn start(dir: &tempfile::TempDir, config: ServerConfig) -> Started {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(
-        ks,
-        ServerConfig::new(Auth::SigV4(creds)),
-        listener,
-        async {
-            let _ = rx.await;
-        },
-    ));
+    let server = tokio::spawn(serve(keystore(dir), config, listener, async {
+        let _ = rx.await;
+    }));
     (addr, tx, server)
+}
+
+/// A SigV4 server ([`start`]) for the test access key (the account root).
+async fn start_signed(dir: &tempfile::TempDir) -> Started {
+    let mut creds = Credentials::new();
+    creds.insert(AK, SK, "arn:aws:iam::000000000000:root");
+    start(dir, ServerConfig::new(Auth::SigV4(creds))).await
+}
+
+/// An insecure (no authentication) server ([`start`]) answering 408 once a
+/// body has not arrived within `timeout`.
+async fn start_insecure(dir: &tempfile::TempDir, timeout: std::time::Duration) -> Started {
+    let mut config = ServerConfig::new(Auth::InsecureNoAuth);
+    config.request_timeout = timeout;
+    start(dir, config).await
 }
 
 /// A signature that leaves `X-Amz-Target` out of SignedHeaders is refused
@@ -766,17 +773,7 @@ async fn call_chunked(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chunked_body_is_collected_and_limited() {
     let dir = tempfile::tempdir().unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(
-        keystore(&dir),
-        ServerConfig::new(Auth::InsecureNoAuth),
-        listener,
-        async {
-            let _ = rx.await;
-        },
-    ));
+    let (addr, tx, server) = start_insecure(&dir, std::time::Duration::from_secs(30)).await;
     let body = br#"{"Description": "made from three chunks"}"#;
     let chunks = vec![
         body[..5].to_vec(),
@@ -994,4 +991,208 @@ async fn the_files_serve_reads_are_capped_and_named() {
             "{e}"
         );
     }
+}
+
+/// `X-Amz-Target` or `Content-Type` given twice was served with the first
+/// value. Now either is refused, as a second `X-Amz-Security-Token` is,
+/// with the exception the header's other faults get:
+/// UnknownOperationException for the target, SerializationException for
+/// the content type; nothing runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_target_or_content_type_header_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, tx, server) = start_insecure(&dir, std::time::Duration::from_secs(30)).await;
+    let json = "Content-Type: application/x-amz-json-1.1\r\n";
+    let create = "X-Amz-Target: TrentService.CreateKey\r\n";
+    let list = "X-Amz-Target: TrentService.ListKeys\r\n";
+    let text = "Content-Type: text/plain\r\n";
+    for (headers, code, message) in [
+        (
+            format!("{list}{create}{json}"),
+            "UnknownOperationException",
+            "more than one X-Amz-Target header",
+        ),
+        (
+            format!("{create}{create}{json}"),
+            "UnknownOperationException",
+            "more than one X-Amz-Target header",
+        ),
+        (
+            format!("{create}{json}{text}"),
+            "SerializationException",
+            "more than one Content-Type header",
+        ),
+        (
+            format!("{create}{text}{json}"),
+            "SerializationException",
+            "more than one Content-Type header",
+        ),
+        (
+            format!("{create}{json}{json}"),
+            "SerializationException",
+            "more than one Content-Type header",
+        ),
+    ] {
+        let (status, _, body) = raw(
+            addr,
+            "POST / HTTP/1.1",
+            &format!("{headers}Content-Length: 2\r\n\r\n{{}}"),
+        )
+        .await;
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            (status, v["__type"].as_str()),
+            (400, Some(code)),
+            "{headers}"
+        );
+        assert!(
+            v["message"].as_str().unwrap().contains(message),
+            "{headers}: {v}"
+        );
+    }
+    let (status, _, body) = raw(
+        addr,
+        "POST / HTTP/1.1",
+        &format!("{list}{json}Content-Length: 2\r\n\r\n{{}}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v["Keys"].as_array().map(Vec::len),
+        Some(0),
+        "no key made: {v}"
+    );
+    tx.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}
+
+/// The body is reserved as it arrives (at most 64 KiB up front, a unit
+/// test of `read_body` checks the reservation); what the client sees is
+/// unchanged: a declared length over the limit is 413 (once what the
+/// client still sends is drained, at most 5 s), a declared
+/// body that does not arrive is 408 after the request timeout, and a body
+/// of exactly the limit is read whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declared_body_is_limited_and_timed_out_as_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, tx, server) = start_insecure(&dir, std::time::Duration::from_secs(30)).await;
+    let other = tempfile::tempdir().unwrap();
+    let (quick, quick_tx, quick_server) =
+        start_insecure(&other, std::time::Duration::from_secs(1)).await;
+    let limit = strongroom_server::DEFAULT_MAX_BODY_BYTES;
+    let head =
+        "Content-Type: application/x-amz-json-1.1\r\nX-Amz-Target: TrentService.ListKeys\r\n";
+    let (status, _, body) = raw(
+        addr,
+        "POST / HTTP/1.1",
+        &format!("{head}Content-Length: {}\r\n", limit + 1),
+    )
+    .await;
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("ValidationException"), "{body}");
+    let (status, _, body) = raw(
+        quick,
+        "POST / HTTP/1.1",
+        &format!("{head}Content-Length: {limit}\r\n\r\n{{"),
+    )
+    .await;
+    assert_eq!(status, 408, "{body}");
+    assert!(body.contains("RequestTimeoutException"), "{body}");
+    let spaces = " ".repeat(limit - 2);
+    let (status, _, body) = raw(
+        addr,
+        "POST / HTTP/1.1",
+        &format!("{head}Content-Length: {limit}\r\n\r\n{{{spaces}}}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    tx.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    quick_tx.send(()).unwrap();
+    quick_server.await.unwrap().unwrap();
+}
+
+/// A number of the JSON type a member takes but outside its type's range
+/// (`Limit` -1 or 2^32, `PendingWindowInDays` 2^40, a negative `ValidTo`)
+/// was SerializationException; AWS answers ValidationException ("1
+/// validation error detected: Value '-1' at 'limit' failed to satisfy
+/// constraint: ..."). A value of another JSON type (`1.5`, `"x"`) stays
+/// SerializationException.
+#[test]
+fn out_of_range_numbers_are_validation_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ks, key) = keystore_with_key(&dir);
+    let deletion = |days: &str| format!(r#"{{"KeyId":"{key}","PendingWindowInDays":{days}}}"#);
+    for (op, body, value, member) in [
+        ("ListKeys", r#"{"Limit":-1}"#.to_string(), "-1", "Limit"),
+        (
+            "ListKeys",
+            r#"{"Limit": 4294967296}"#.into(),
+            "4294967296",
+            "Limit",
+        ),
+        ("ListAliases", r#"{"Limit":-5}"#.into(), "-5", "Limit"),
+        (
+            "ScheduleKeyDeletion",
+            deletion("1099511627776"),
+            "1099511627776",
+            "PendingWindowInDays",
+        ),
+        (
+            "ImportKeyMaterial",
+            format!(
+                r#"{{"KeyId":"{key}","ImportToken":"AA==","EncryptedKeyMaterial":"AA==","ValidTo":-5}}"#
+            ),
+            "-5",
+            "ValidTo",
+        ),
+        (
+            "ImportKeyMaterial",
+            format!(
+                r#"{{"KeyId":"{key}","ImportToken":"AA==","EncryptedKeyMaterial":"AA==","ValidTo":-1.5}}"#
+            ),
+            "-1.5",
+            "ValidTo",
+        ),
+    ] {
+        let e = ops::dispatch(&ks, op, body.as_bytes()).unwrap_err();
+        assert_eq!(e.code, "ValidationException", "{op} {body}: {e:?}");
+        assert!(
+            e.message.starts_with(&format!(
+                "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: Member must be "
+            )),
+            "{op} {body}: {e:?}"
+        );
+    }
+    let e = ops::dispatch(&ks, "ListKeys", br#"{"Limit":-1}"#).unwrap_err();
+    assert!(
+        e.message.ends_with("an integer from 0 to 4294967295"),
+        "{e:?}"
+    );
+    for (op, body) in [
+        ("ListKeys", r#"{"Limit":1.5}"#.to_string()),
+        ("ListKeys", r#"{"Limit":"x"}"#.into()),
+        ("ListKeys", r#"{"Limit":true}"#.into()),
+        ("ScheduleKeyDeletion", deletion("7.5")),
+    ] {
+        assert_eq!(
+            code(ops::dispatch(&ks, op, body.as_bytes())),
+            Err("SerializationException"),
+            "{op} {body}"
+        );
+    }
+    // In the type's range, the operation's own range still applies.
+    assert_eq!(
+        code(ops::dispatch(&ks, "ListKeys", br#"{"Limit":0}"#)),
+        Err("ValidationException")
+    );
+    assert_eq!(
+        code(ops::dispatch(
+            &ks,
+            "ScheduleKeyDeletion",
+            deletion("7").as_bytes()
+        )),
+        Ok(())
+    );
 }

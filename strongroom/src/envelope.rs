@@ -62,6 +62,7 @@ use strongroom_core::envelope::{
     SliceOutcome,
 };
 
+use crate::files::{open_output, Output};
 use crate::{os_rng, EncryptionContext, Error, Keystore, Result};
 
 /// Provider ID of the encrypted data keys written by [`KmsKeyring`], the
@@ -913,17 +914,10 @@ fn interrupted() -> Error {
 /// A temporary file in the directory of `out`, persisted to `out` by
 /// [`commit_temp`] and deleted on drop otherwise.
 fn temp_beside(out: &Path) -> Result<PartialOutput> {
-    crate::own_files::refuse_open_keystore_file(out)?;
     let dir = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    if std::fs::metadata(out).is_ok_and(|m| m.is_dir()) {
-        return Err(Error::validation(format!(
-            "the output {} is a directory",
-            out.display()
-        )));
-    }
     let mut g = partial_outputs();
     if g.1 {
         return Err(interrupted());
@@ -953,32 +947,13 @@ fn temp_beside(out: &Path) -> Result<PartialOutput> {
     })
 }
 
-/// An output path that exists and is neither a regular file nor a
-/// directory — a FIFO, a character device (`/dev/null`), a socket — opened
-/// for writing (neither created nor truncated), or `None` for any other
-/// path. Such an output is not replaced by a temporary file renamed over
-/// it (which, where the directory is writable, swapped `/dev/null` for a
-/// regular file holding the plaintext): the output is staged in an
-/// anonymous temporary file ([`stage_anonymously`]) and copied to it once
-/// complete. Checked before anything is read.
-fn special_output(out: &Path) -> Result<Option<File>> {
-    match std::fs::metadata(out) {
-        Ok(m) if !m.is_file() && !m.is_dir() => {
-            crate::own_files::refuse_open_keystore_file(out)?;
-            std::fs::OpenOptions::new()
-                .write(true)
-                .open(out)
-                .map(Some)
-                .map_err(|e| path_error("cannot open the output", out, &e))
-        }
-        _ => Ok(None),
-    }
-}
-
 /// Runs `produce` into an anonymous temporary file (in the system temp
 /// directory, deleted by the OS when closed, as [`decrypt_stream`] stages
 /// a signed suite's plaintext) and, once it succeeded, copies what it wrote
-/// to `dest` (the output `out`): a failure writes nothing to `dest`.
+/// to `dest` (the output `out`): a failure writes nothing to `dest`. For an
+/// output written into ([`Output::WriteInto`]: a FIFO, `/dev/null`), which
+/// a temporary file renamed over it would replace (swapping `/dev/null`
+/// for a regular file holding the plaintext).
 fn stage_anonymously<T>(
     dest: &mut File,
     out: &Path,
@@ -1025,16 +1000,19 @@ fn commit_temp(mut partial: PartialOutput, out: &Path) -> Result<()> {
 /// Encrypts `reader` into a message at `out_path`: written to a temporary
 /// file beside it, synced, and renamed over `out_path` only on success (a
 /// failure leaves `out_path` untouched). An existing `out_path` that is not
-/// a regular file (a FIFO, a device such as `/dev/null`) is never
+/// a regular file (a FIFO, a device such as `/dev/null`, an open file named
+/// through `/proc` such as `/dev/stdout`) is never
 /// replaced: the message is staged in an anonymous temporary file and
-/// written into it once complete.
+/// written into it once complete. A symbolic link is followed, never
+/// replaced: the file it names is ([`crate::files::open_output`]).
 ///
 /// # Errors
 /// As [`encrypt_stream`];
 /// `ValidationException` naming `out_path` if it is one of the files of a
 /// keystore open in this process (the keystore, its SQLite sidecars, its
 /// change-signal file, audit log, root key file or anchor file: see
-/// [`crate::own_files`]), a directory, or in a directory that is missing or
+/// [`crate::own_files`]), a directory, a symbolic link that names no file,
+/// or in a directory that is missing or
 /// not writable ([`path_error`]), checked before anything is read;
 /// `KMSInternalException` if the output cannot be written or synced for
 /// another reason (a full disk).
@@ -1045,17 +1023,20 @@ pub fn encrypt_to_path(
     context: &EncryptionContext,
     options: &EncryptOptions,
 ) -> Result<EnvelopeSummary> {
-    if let Some(mut dest) = special_output(out_path)? {
-        return stage_anonymously(&mut dest, out_path, |w| {
-            encrypt_core(keyring, reader, w, context, options, FILE_BUFFER_LEN)
-        });
-    }
-    let tmp = temp_beside(out_path)?;
+    let out = match open_output(out_path)? {
+        Output::Replace(path) => path,
+        Output::WriteInto(mut dest) => {
+            return stage_anonymously(&mut dest, out_path, |w| {
+                encrypt_core(keyring, reader, w, context, options, FILE_BUFFER_LEN)
+            })
+        }
+    };
+    let tmp = temp_beside(&out)?;
     // Unbuffered: each write is one chunk of about FILE_BUFFER_LEN bytes
     // (a `BufWriter` of that capacity copied every chunk just under it once more).
     let mut w = tmp.file()?;
     let summary = encrypt_core(keyring, reader, &mut w, context, options, FILE_BUFFER_LEN)?;
-    commit_temp(tmp, out_path)?;
+    commit_temp(tmp, &out)?;
     Ok(summary)
 }
 
@@ -1083,8 +1064,9 @@ pub fn encrypt_file(
 /// authenticated (including, for signed suites, the signature). On any
 /// failure the temporary file is deleted and `out_path` is not created or
 /// changed: the final output never holds unauthenticated or partial plaintext.
-/// An existing `out_path` that is not a regular file (a FIFO, a device such
-/// as `/dev/null`) is never replaced: the plaintext is staged in an
+/// A symbolic link is followed: the file it names is replaced, the link
+/// kept. An existing `out_path` that is not a regular file (a FIFO, a device
+/// such as `/dev/null`, `/dev/stdout`) is never replaced: the plaintext is staged in an
 /// anonymous temporary file (in the system temp directory, as
 /// [`decrypt_stream`] stages a signed suite's) and written into it only
 /// once the whole message is authenticated; nothing on a failure.
@@ -1125,17 +1107,20 @@ fn decrypt_to_temp(
     options: &DecryptOptions,
     unsigned_only: bool,
 ) -> Result<EnvelopeSummary> {
-    if let Some(mut dest) = special_output(out_path)? {
-        return stage_anonymously(&mut dest, out_path, |mut w| {
-            let sink = if unsigned_only {
-                Sink::UnsignedOnly(&mut w)
-            } else {
-                Sink::Direct(&mut w)
-            };
-            decrypt_core(keyring, reader, sink, options, FILE_BUFFER_LEN)
-        });
-    }
-    let tmp = temp_beside(out_path)?;
+    let out = match open_output(out_path)? {
+        Output::Replace(path) => path,
+        Output::WriteInto(mut dest) => {
+            return stage_anonymously(&mut dest, out_path, |mut w| {
+                let sink = if unsigned_only {
+                    Sink::UnsignedOnly(&mut w)
+                } else {
+                    Sink::Direct(&mut w)
+                };
+                decrypt_core(keyring, reader, sink, options, FILE_BUFFER_LEN)
+            })
+        }
+    };
+    let tmp = temp_beside(&out)?;
     // Unbuffered, as in `encrypt_to_path`: the plaintext of one chunk per write.
     let mut w = tmp.file()?;
     let sink = if unsigned_only {
@@ -1144,7 +1129,7 @@ fn decrypt_to_temp(
         Sink::Direct(&mut w)
     };
     let summary = decrypt_core(keyring, reader, sink, options, FILE_BUFFER_LEN)?;
-    commit_temp(tmp, out_path)?;
+    commit_temp(tmp, &out)?;
     Ok(summary)
 }
 

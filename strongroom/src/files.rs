@@ -4,10 +4,12 @@
 //! that a file named by mistake (a disk image, `/dev/zero`, a pipe that
 //! never ends) is refused instead of read into memory until the process or
 //! the machine runs out. The root key file has its own reader
-//! ([`crate::root::read_key_file`]).
+//! ([`crate::root::read_key_file`]). And where an output path's bytes go
+//! ([`open_output`]): through its symbolic links, never over them.
 
+use std::fs::File;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use strongroom_core::Error;
 
@@ -83,6 +85,114 @@ fn too_long(name: &str, max: usize, why: &str) -> Error {
 
 fn cannot_read(name: &str, e: &std::io::Error) -> Error {
     Error::validation(format!("cannot read {name}: {e}"))
+}
+
+/// Where the bytes written to an output path go ([`open_output`]).
+#[derive(Debug)]
+pub enum Output {
+    /// A regular file, or a name to create: the path with its symbolic
+    /// links resolved. The caller writes a temporary file in that path's
+    /// directory and renames it over the path (a failure leaves the file
+    /// as it was), so a link to the file is kept and the file it names is
+    /// what is replaced.
+    Replace(PathBuf),
+    /// Written into, never replaced: a FIFO, a device (`/dev/null`, a
+    /// terminal), a socket, opened for writing (neither created nor
+    /// truncated); or an open file of the process, named by a link in
+    /// `/proc` (`/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N`), opened for
+    /// appending, so that a file the shell redirected there with `>` or `>>`
+    /// receives the bytes as if written to that descriptor.
+    WriteInto(File),
+}
+
+/// Opens the output path `out` of a file function or command, following
+/// its symbolic links as the shell's `>` and `cp` do: the output goes to
+/// the file a link names, and the link stays. A link that names no file
+/// (dangling, a loop) is refused, as `cp` refuses to write through a
+/// dangling link: the file it would create could be anywhere.
+///
+/// # Errors
+/// `ValidationException` naming `out` when it is one of the files of a
+/// keystore open in this process ([`crate::own_files`]), a directory (or a
+/// link to one), a symbolic link that names no file, or an existing FIFO, device or open file that cannot
+/// be opened for writing ([`crate::envelope::path_error`]).
+pub fn open_output(out: &Path) -> Result<Output, Error> {
+    crate::own_files::refuse_open_keystore_file(out)?;
+    let open = |append: bool| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .append(append)
+            .open(out)
+            .map(Output::WriteInto)
+            .map_err(|e| crate::envelope::path_error("cannot open the output", out, &e))
+    };
+    if proc_link(out).is_some() {
+        return open(true);
+    }
+    let path = if std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
+        std::fs::canonicalize(out).map_err(|e| {
+            Error::validation(format!(
+                "the output {} is a symbolic link that names no file ({e}): \
+                 create the file it should name first, or give the file's own path",
+                out.display()
+            ))
+        })?
+    } else {
+        out.to_path_buf()
+    };
+    match std::fs::metadata(&path) {
+        Ok(m) if m.is_dir() => Err(Error::validation(format!(
+            "the output {} is a directory",
+            out.display()
+        ))),
+        Ok(m) if !m.is_file() => open(false),
+        _ => Ok(Output::Replace(path)),
+    }
+}
+
+/// Whether the output path `out` names this process's standard output
+/// through links in `/proc`: `/dev/stdout`, `/dev/fd/1`, `/proc/self/fd/1`
+/// or a link to one of them.
+pub fn names_stdout(out: &Path) -> bool {
+    let Some(link) = proc_link(out) else {
+        return false;
+    };
+    let Some(dir) = link.parent().filter(|_| link.ends_with("1")) else {
+        return false;
+    };
+    let pid = Path::new("/proc").join(std::process::id().to_string());
+    let task_dir = dir.parent().and_then(Path::parent);
+    dir == Path::new("/dev/fd")
+        || (dir.ends_with("fd")
+            && (dir.parent() == Some(pid.as_path()) || task_dir == Some(&pid.join("task"))))
+}
+
+/// The first of the symbolic links that `out` goes through (itself, then
+/// what each names; at most 40, as Linux follows) that lies in `/proc` or
+/// `/dev/fd` (`/dev/stdout` names `/proc/self/fd/1`), as its directory
+/// resolved joined with its name: such a link names an open file (a pipe,
+/// a file the shell redirected, possibly deleted), not a path that could
+/// be replaced. `None` when there is none.
+fn proc_link(out: &Path) -> Option<PathBuf> {
+    let mut p = out.to_path_buf();
+    for _ in 0..=40 {
+        let dir = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let dir = std::fs::canonicalize(dir).ok()?;
+        let is_link = std::fs::symlink_metadata(&p).ok()?.file_type().is_symlink();
+        let here = dir.join(p.file_name()?);
+        if (is_link && dir.starts_with("/proc")) || dir == Path::new("/dev/fd") {
+            return Some(here);
+        }
+        if !is_link {
+            return None;
+        }
+        // A relative target is relative to the link's own directory.
+        p = dir.join(std::fs::read_link(&here).ok()?);
+    }
+    None
 }
 
 #[cfg(test)]

@@ -1046,6 +1046,50 @@ fn fifo_reader(path: &Path) -> (std::thread::JoinHandle<Vec<u8>>, std::fs::File)
     (t, keep)
 }
 
+/// An output path that is a symbolic link was replaced by a regular file
+/// (the temporary file renamed over the link), the file it named left
+/// untouched. Now the file functions write through it: the file it names
+/// is replaced (in its own directory) and the link kept; a link that names
+/// no file is refused before anything is read, and nothing is created.
+#[test]
+#[cfg(unix)]
+fn an_output_link_is_written_through_and_kept() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let raw = RawAesKeyring::new("ns", "name", &[1u8; 32]).unwrap();
+    let p = d.join("plain");
+    std::fs::write(&p, data(5000)).unwrap();
+    std::fs::create_dir(d.join("sub")).unwrap();
+    let kept = |link: &Path, target: &str| {
+        assert!(std::fs::symlink_metadata(link).unwrap().is_symlink());
+        assert_eq!(std::fs::read_link(link).unwrap(), Path::new(target));
+    };
+    let m = d.join("sub/m");
+    std::fs::write(&m, b"").unwrap();
+    let m_link = d.join("m.link");
+    symlink("sub/m", &m_link).unwrap();
+    env::encrypt_file(&raw, &p, &m_link, &ctx(&[]), &EncryptOptions::default()).unwrap();
+    kept(&m_link, "sub/m");
+    let back = d.join("sub/back");
+    std::fs::write(&back, b"old").unwrap();
+    let back_link = d.join("back.link");
+    symlink("sub/back", &back_link).unwrap();
+    env::decrypt_file(&raw, &m, &back_link, &DecryptOptions::default()).unwrap();
+    kept(&back_link, "sub/back");
+    assert_eq!(std::fs::read(&back).unwrap(), data(5000));
+    let dangling = d.join("dangling");
+    symlink("sub/none", &dangling).unwrap();
+    let e = env::decrypt_file(&raw, &m, &dangling, &DecryptOptions::default()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ValidationException, "{e}");
+    assert!(
+        e.message().contains("symbolic link that names no file"),
+        "{e}"
+    );
+    kept(&dangling, "sub/none");
+    assert!(!d.join("sub/none").exists());
+}
+
 #[cfg(unix)]
 fn is_fifo(path: &Path) -> bool {
     use std::os::unix::fs::FileTypeExt;

@@ -80,3 +80,16 @@ pub fn fails(keystore: &Path, args: &[&str], exception: &str) -> Output {
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// A new keystore (`ks.db` in a temporary directory) with one symmetric
+/// key: the directory, the keystore's path and the key's ID.
+pub fn keystore_with_key() -> (tempfile::TempDir, std::path::PathBuf, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("ks.db");
+    ok(&ks, &["init"]);
+    let key = ok(&ks, &["create-key"])["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (dir, ks, key)
+}

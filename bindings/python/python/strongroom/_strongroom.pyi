@@ -1465,9 +1465,12 @@ class Keystore:
     ) -> EnvelopeSummary:
         """
         Envelope-encrypts the file `path_in` to `path_out` (temp file +
-        rename: all or nothing). Options as for `encrypt_stream`. Raises its
+        rename: all or nothing; a symbolic link `path_out` is written
+        through, the file it names replaced and the link kept). Options as
+        for `encrypt_stream`. Raises its
         errors, and ValidationException naming the path if `path_in` is
-        missing, unreadable or a directory, if `path_out` is a directory or
+        missing, unreadable or a directory, if `path_out` is a directory, a
+        symbolic link that names no file, or
         in a missing or unwritable directory, if both are the same file, or
         if `path_out` is a file of a keystore open in this process (the
         keystore, its -wal/-shm/-journal, its audit log, its root key file or
