@@ -1789,7 +1789,8 @@ sr_result sr_envelope_read_header(sr_read_fn read, void *read_user, sr_bytes *ou
  * the message is written to a temporary file in `out_path`'s directory,
  * synced, and renamed to `out_path` only on success (a failure leaves
  * `out_path` as it was). A symbolic link `out_path` is written through:
- * the file it names is replaced, the link kept. Paths are NUL-terminated
+ * the file it names is opened through it and rewritten in place once the
+ * output is complete (its mode and owner kept), the link kept. Paths are NUL-terminated
  * bytes.
  *
  * Errors: as `sr_envelope_encrypt()`; `SR_VALIDATION`, naming the path,

@@ -107,7 +107,8 @@ struct Cli {
     /// Output format of responses: `json` (default) or `text`; any other
     /// value is a usage error (exit 2). For `encrypt-file` / `decrypt-file`:
     /// the output file, `-` (or `/dev/stdout`) for stdout. A symbolic link
-    /// is written through: the file it names is replaced, the link kept (a
+    /// is written through: the file it names is rewritten in place, its mode
+    /// and owner kept, the link kept (a
     /// link that names no file is refused).
     #[arg(short = 'o', long, global = true)]
     output: Option<String>,
@@ -1050,14 +1051,15 @@ fn is_stdout(p: &Path) -> bool {
 /// Writes `bytes` to a new file beside `path` (mode 0600 when `secret`,
 /// else 0666 less the umask), syncs it and renames it over `path`: a
 /// failure leaves `path` as it was, never a truncated file. A symbolic link
-/// is followed (the file it names is replaced, the link kept); an existing
+/// is followed (the file it names is rewritten in place once `bytes` are
+/// ready, the link kept); an existing
 /// `path` that is not a regular file (a FIFO, a device, `/dev/fd/N`) is
 /// written into ([`strongroom::files::open_output`]).
 fn write_file_atomic(path: &Path, bytes: &[u8], secret: bool) -> Result<(), Error> {
     let err = |e: std::io::Error| Error::internal(format!("cannot write {}: {e}", path.display()));
     let path = match strongroom::files::open_output(path)? {
         strongroom::files::Output::Replace(p) => p,
-        strongroom::files::Output::WriteInto(mut f) => return f.write_all(bytes).map_err(err),
+        strongroom::files::Output::WriteInto(mut f) => return f.put(&mut &bytes[..]).map_err(err),
     };
     let path = path.as_path();
     let name = path
@@ -1125,7 +1127,10 @@ fn check_outputs(cli: &Cli) -> Result<(), Error> {
     };
     if let (Some(input), Some(o)) = (input, &cli.output) {
         envelope_out = PathBuf::from(o);
-        if input != "-" && !is_stdout(&envelope_out) && same_file(Path::new(input), &envelope_out) {
+        // `-i -`: what stdin is (`/dev/stdin` names it), so that
+        // `-i - -o /dev/stdin < f` is refused too (it appended to `f`).
+        let input_path = Path::new(if input == "-" { "/dev/stdin" } else { input });
+        if !is_stdout(&envelope_out) && same_file(input_path, &envelope_out) {
             return Err(Error::validation(format!(
                 "-i {input} and -o {o} are the same file: the output would replace its own input"
             )));

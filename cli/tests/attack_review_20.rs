@@ -41,8 +41,8 @@ fn assert_link(link: &Path, target: &Path) {
 /// `encrypt-file -o LINK`, `decrypt-file -o LINK` and `--outfile LINK`
 /// deleted the symbolic link and put a new regular file in its place,
 /// leaving the file it named untouched. Now the output goes to the file the
-/// link names (the temporary file is renamed over that file, in its own
-/// directory), the link stays, also through a chain of relative links; a
+/// link names (opened through the link and rewritten in place once
+/// complete), the link stays, also through a chain of relative links; a
 /// link that names no file is refused and nothing is created.
 #[test]
 fn an_output_link_is_written_through_and_kept() {
@@ -77,8 +77,33 @@ fn an_output_link_is_written_through_and_kept() {
     ok(&ks, &["decrypt-file", "-i", s(&msg), "-o", s(&out)]);
     assert_link(&out, Path::new("sub/chain"));
     assert_eq!(std::fs::read(&plain).unwrap(), b"secret-plaintext\n");
-    let mode = std::fs::metadata(&plain).unwrap().permissions().mode();
-    assert_eq!(mode & 0o777, 0o600, "the plaintext is created 0600");
+    // Second reading: written in place through the link, opened by the
+    // kernel as `>` opens it (so `fs.protected_symlinks` applies), not a
+    // new file renamed over the path resolved here: the inode, its mode
+    // and its other hard links are kept.
+    use std::os::unix::fs::MetadataExt;
+    std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let hard = d.join("sub/plain.hard");
+    std::fs::hard_link(&plain, &hard).unwrap();
+    let ino = std::fs::metadata(&plain).unwrap().ino();
+    ok(&ks, &["decrypt-file", "-i", s(&msg), "-o", s(&out)]);
+    let m = std::fs::metadata(&plain).unwrap();
+    assert_eq!(m.ino(), ino, "rewritten in place, not replaced");
+    assert_eq!(m.permissions().mode() & 0o777, 0o640, "its mode is kept");
+    assert_eq!(std::fs::read(&hard).unwrap(), b"secret-plaintext\n");
+    // A longer old content is truncated, not left behind the new bytes.
+    std::fs::write(&plain, vec![b'x'; 100]).unwrap();
+    ok(&ks, &["decrypt-file", "-i", s(&msg), "-o", s(&out)]);
+    assert_eq!(std::fs::read(&plain).unwrap(), b"secret-plaintext\n");
+    // A failure leaves the file as it was.
+    let mut bad = std::fs::read(&msg).unwrap();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    let bad_msg = d.join("bad.msg");
+    std::fs::write(&bad_msg, &bad).unwrap();
+    let e = run(&ks, &["decrypt-file", "-i", s(&bad_msg), "-o", s(&out)]);
+    assert_eq!(e.status.code(), Some(1));
+    assert_eq!(std::fs::read(&plain).unwrap(), b"secret-plaintext\n");
     // --outfile of the other commands, the same code.
     let random = d.join("sub/random");
     std::fs::write(&random, b"").unwrap();
@@ -289,4 +314,32 @@ fn a_raw_aes_key_file_of_hex_digits_is_not_read_as_raw_bytes() {
     std::fs::remove_file(&back).unwrap();
     succeeded(raw_args("decrypt-file", &msg, &back, &raw32));
     assert_eq!(read(&back), "hi\n");
+}
+
+/// Second reading 20: `encrypt-file -i - -o /dev/stdin < f` appended the
+/// message to `f`, its own input (the same-file check skipped `-i -`).
+#[test]
+#[cfg(target_os = "linux")]
+fn stdin_as_the_output_of_its_own_input_is_refused() {
+    let (dir, ks, key) = keystore_with_key();
+    let d = dir.path();
+    let input = d.join("in.txt");
+    std::fs::write(&input, b"plain\n").unwrap();
+    let out = cmd(&ks)
+        .args([
+            "encrypt-file",
+            "-i",
+            "-",
+            "-o",
+            "/dev/stdin",
+            "--key-id",
+            &key,
+        ])
+        .stdin(File::open(&input).unwrap())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("are the same file"), "{err}");
+    assert_eq!(std::fs::read(&input).unwrap(), b"plain\n");
 }

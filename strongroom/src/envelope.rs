@@ -62,7 +62,7 @@ use strongroom_core::envelope::{
     SliceOutcome,
 };
 
-use crate::files::{open_output, Output};
+use crate::files::{open_output, Destination, Output};
 use crate::{os_rng, EncryptionContext, Error, Keystore, Result};
 
 /// Provider ID of the encrypted data keys written by [`KmsKeyring`], the
@@ -951,11 +951,12 @@ fn temp_beside(out: &Path) -> Result<PartialOutput> {
 /// directory, deleted by the OS when closed, as [`decrypt_stream`] stages
 /// a signed suite's plaintext) and, once it succeeded, copies what it wrote
 /// to `dest` (the output `out`): a failure writes nothing to `dest`. For an
-/// output written into ([`Output::WriteInto`]: a FIFO, `/dev/null`), which
-/// a temporary file renamed over it would replace (swapping `/dev/null`
-/// for a regular file holding the plaintext).
+/// output written into ([`Output::WriteInto`]: a FIFO, `/dev/null`, a file
+/// named through a symbolic link), which a temporary file renamed over it
+/// would replace (swapping `/dev/null` for a regular file holding the
+/// plaintext, or bypassing the kernel's checks on the link).
 fn stage_anonymously<T>(
-    dest: &mut File,
+    dest: &mut Destination,
     out: &Path,
     produce: impl FnOnce(&mut File) -> Result<T>,
 ) -> Result<T> {
@@ -964,8 +965,7 @@ fn stage_anonymously<T>(
     staged
         .seek(SeekFrom::Start(0))
         .map_err(|e| io_err("cannot read the staging file", e))?;
-    io::copy(&mut staged, dest)
-        .and_then(|_| dest.flush())
+    dest.put(&mut staged)
         .map_err(|e| io_err(&format!("cannot write the output {}", out.display()), e))?;
     Ok(done)
 }
@@ -1004,7 +1004,9 @@ fn commit_temp(mut partial: PartialOutput, out: &Path) -> Result<()> {
 /// through `/proc` such as `/dev/stdout`) is never
 /// replaced: the message is staged in an anonymous temporary file and
 /// written into it once complete. A symbolic link is followed, never
-/// replaced: the file it names is ([`crate::files::open_output`]).
+/// replaced: the file it names is opened through it (as the shell's `>`
+/// does) and rewritten in place once the message is complete, keeping its
+/// mode and owner ([`crate::files::open_output`]).
 ///
 /// # Errors
 /// As [`encrypt_stream`];
@@ -1064,8 +1066,9 @@ pub fn encrypt_file(
 /// authenticated (including, for signed suites, the signature). On any
 /// failure the temporary file is deleted and `out_path` is not created or
 /// changed: the final output never holds unauthenticated or partial plaintext.
-/// A symbolic link is followed: the file it names is replaced, the link
-/// kept. An existing `out_path` that is not a regular file (a FIFO, a device
+/// A symbolic link is followed: the file it names is opened through it (as
+/// the shell's `>` does) and rewritten in place, keeping its mode and
+/// owner, only once the whole message is authenticated; the link is kept. An existing `out_path` that is not a regular file (a FIFO, a device
 /// such as `/dev/null`, `/dev/stdout`) is never replaced: the plaintext is staged in an
 /// anonymous temporary file (in the system temp directory, as
 /// [`decrypt_stream`] stages a signed suite's) and written into it only

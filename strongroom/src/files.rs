@@ -90,32 +90,73 @@ fn cannot_read(name: &str, e: &std::io::Error) -> Error {
 /// Where the bytes written to an output path go ([`open_output`]).
 #[derive(Debug)]
 pub enum Output {
-    /// A regular file, or a name to create: the path with its symbolic
-    /// links resolved. The caller writes a temporary file in that path's
-    /// directory and renames it over the path (a failure leaves the file
-    /// as it was), so a link to the file is kept and the file it names is
-    /// what is replaced.
+    /// A regular file that is not a symbolic link, or a name to create.
+    /// The caller writes a temporary file in that path's directory and
+    /// renames it over the path, so a failure leaves the file as it was.
     Replace(PathBuf),
-    /// Written into, never replaced: a FIFO, a device (`/dev/null`, a
-    /// terminal), a socket, opened for writing (neither created nor
-    /// truncated); or an open file of the process, named by a link in
-    /// `/proc` (`/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N`), opened for
-    /// appending, so that a file the shell redirected there with `>` or `>>`
-    /// receives the bytes as if written to that descriptor.
-    WriteInto(File),
+    /// Written into, never replaced ([`Destination`]).
+    WriteInto(Destination),
+}
+
+/// An output opened for writing and written into once complete
+/// ([`Destination::put`]), never replaced:
+/// - a FIFO, a device (`/dev/null`, a terminal), a socket, opened for
+///   writing (neither created nor truncated);
+/// - an open file of the process named by a link in `/proc`
+///   (`/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N`), opened for
+///   appending, so that a file the shell redirected there with `>` or `>>`
+///   receives the bytes as if written to that descriptor;
+/// - a regular file named through a symbolic link, opened by the kernel
+///   through the link as the shell's `>` opens it (so the kernel's rules
+///   for links apply: `fs.protected_symlinks` refuses another user's link
+///   in a sticky world-writable directory such as `/tmp`), not truncated
+///   until the output is complete. The file keeps its inode, mode, owner
+///   and other hard links; the link stays.
+#[derive(Debug)]
+pub struct Destination {
+    file: File,
+    /// A regular file: truncated before [`Destination::put`] writes, synced after.
+    rewrite: bool,
+}
+
+impl Destination {
+    /// Writes what `src` yields into the output, once the output is
+    /// complete: a regular file (named through a link) is truncated first
+    /// and synced after, so its old contents are gone only once the new
+    /// ones are ready (not atomic: a crash during the copy leaves it
+    /// partly written, as `>` would).
+    ///
+    /// # Errors
+    /// The I/O error of the truncation, a write, or the sync.
+    pub fn put(&mut self, src: &mut dyn Read) -> std::io::Result<()> {
+        use std::io::{Seek, SeekFrom, Write};
+        if self.rewrite {
+            self.file.set_len(0)?;
+            self.file.seek(SeekFrom::Start(0))?;
+        }
+        std::io::copy(src, &mut self.file)?;
+        self.file.flush()?;
+        if self.rewrite {
+            self.file.sync_all()?;
+        }
+        Ok(())
+    }
 }
 
 /// Opens the output path `out` of a file function or command, following
 /// its symbolic links as the shell's `>` and `cp` do: the output goes to
-/// the file a link names, and the link stays. A link that names no file
-/// (dangling, a loop) is refused, as `cp` refuses to write through a
-/// dangling link: the file it would create could be anywhere.
+/// the file a link names, opened through the link by the kernel (never a
+/// path resolved here and then replaced), and the link stays. A link that
+/// names no file (dangling, a loop) is refused, as `cp` refuses to write
+/// through a dangling link: the file it would create could be anywhere.
 ///
 /// # Errors
-/// `ValidationException` naming `out` when it is one of the files of a
-/// keystore open in this process ([`crate::own_files`]), a directory (or a
-/// link to one), a symbolic link that names no file, or an existing FIFO, device or open file that cannot
-/// be opened for writing ([`crate::envelope::path_error`]).
+/// `ValidationException` naming `out` when it (or, for a link, the file
+/// opened through it) is one of the files of a keystore open in this
+/// process ([`crate::own_files`]), a directory (or a link to one), a
+/// symbolic link that names no file or that the kernel will not follow for
+/// this user, or an existing FIFO, device or open file that cannot be
+/// opened for writing ([`crate::envelope::path_error`]).
 pub fn open_output(out: &Path) -> Result<Output, Error> {
     crate::own_files::refuse_open_keystore_file(out)?;
     let open = |append: bool| {
@@ -123,31 +164,49 @@ pub fn open_output(out: &Path) -> Result<Output, Error> {
             .write(true)
             .append(append)
             .open(out)
-            .map(Output::WriteInto)
             .map_err(|e| crate::envelope::path_error("cannot open the output", out, &e))
     };
     if proc_link(out).is_some() {
-        return open(true);
+        let file = open(true)?;
+        return Ok(Output::WriteInto(Destination {
+            file,
+            rewrite: false,
+        }));
     }
-    let path = if std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
-        std::fs::canonicalize(out).map_err(|e| {
-            Error::validation(format!(
-                "the output {} is a symbolic link that names no file ({e}): \
-                 create the file it should name first, or give the file's own path",
-                out.display()
-            ))
-        })?
-    } else {
-        out.to_path_buf()
-    };
-    match std::fs::metadata(&path) {
-        Ok(m) if m.is_dir() => Err(Error::validation(format!(
-            "the output {} is a directory",
-            out.display()
-        ))),
-        Ok(m) if !m.is_file() => open(false),
-        _ => Ok(Output::Replace(path)),
+    if std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(out)
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => Error::validation(format!(
+                    "the output {} is a symbolic link that names no file ({e}): \
+                     create the file it should name first, or give the file's own path",
+                    out.display()
+                )),
+                std::io::ErrorKind::IsADirectory => directory(out),
+                _ => crate::envelope::path_error("cannot open the output", out, &e),
+            })?;
+        // What was opened, not what the path names now: a link swapped
+        // after the check above cannot point the output at a keystore file.
+        crate::own_files::refuse_open_keystore_handle(&file, out)?;
+        let rewrite = file
+            .metadata()
+            .map_err(|e| crate::envelope::path_error("cannot open the output", out, &e))?
+            .is_file();
+        return Ok(Output::WriteInto(Destination { file, rewrite }));
     }
+    match std::fs::metadata(out) {
+        Ok(m) if m.is_dir() => Err(directory(out)),
+        Ok(m) if !m.is_file() => Ok(Output::WriteInto(Destination {
+            file: open(false)?,
+            rewrite: false,
+        })),
+        _ => Ok(Output::Replace(out.to_path_buf())),
+    }
+}
+
+fn directory(out: &Path) -> Error {
+    Error::validation(format!("the output {} is a directory", out.display()))
 }
 
 /// Whether the output path `out` names this process's standard output

@@ -134,6 +134,38 @@ impl Drop for Registration {
     }
 }
 
+/// [`refuse_open_keystore_file`] for an output already opened (through a
+/// symbolic link): compared by device and inode with what `file` is, not
+/// with what `out` names now.
+///
+/// # Errors
+/// `ValidationException` as [`refuse_keystore_file`], `name` "the output".
+pub(crate) fn refuse_open_keystore_handle(file: &std::fs::File, out: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(m) = file.metadata() else {
+            return Ok(());
+        };
+        let hit = open_files().iter().find_map(|(_, files)| {
+            files.iter().find_map(|(f, what)| {
+                std::fs::metadata(f)
+                    .is_ok_and(|fm| fm.dev() == m.dev() && fm.ino() == m.ino())
+                    .then_some(*what)
+            })
+        });
+        if let Some(what) = hit {
+            return Err(Error::validation(format!(
+                "the output {} is {what}: writing it would destroy it; choose another path",
+                out.display()
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (file, out);
+    Ok(())
+}
+
 /// [`refuse_keystore_file`] against the files of every keystore open in
 /// this process; run by every file output of the library before it creates
 /// anything.

@@ -809,7 +809,8 @@ pub unsafe extern "C" fn sr_envelope_read_header(
 /// the message is written to a temporary file in `out_path`'s directory,
 /// synced, and renamed to `out_path` only on success (a failure leaves
 /// `out_path` as it was). A symbolic link `out_path` is written through:
-/// the file it names is replaced, the link kept. Paths are NUL-terminated
+/// the file it names is opened through it and rewritten in place once the
+/// output is complete (its mode and owner kept), the link kept. Paths are NUL-terminated
 /// bytes.
 ///
 /// Errors: as `sr_envelope_encrypt()`; `SR_VALIDATION`, naming the path,

@@ -1466,7 +1466,8 @@ class Keystore:
         """
         Envelope-encrypts the file `path_in` to `path_out` (temp file +
         rename: all or nothing; a symbolic link `path_out` is written
-        through, the file it names replaced and the link kept). Options as
+        through: the file it names is rewritten in place once complete, its
+        mode and owner kept, the link kept). Options as
         for `encrypt_stream`. Raises its
         errors, and ValidationException naming the path if `path_in` is
         missing, unreadable or a directory, if `path_out` is a directory, a
