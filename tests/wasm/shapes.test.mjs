@@ -15,6 +15,8 @@ const BOB = 'arn:aws:iam::444455556666:user/bob';
 const RETIRER = 'arn:aws:iam::000000000000:user/retirer';
 const DAY_MS = 86_400_000;
 
+const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+
 // The shape of a value: its type, or for an object its members in order
 // (an array: the shape of each element).
 function shape(v) {
@@ -22,7 +24,9 @@ function shape(v) {
   if (typeof v !== 'object') return typeof v;
   if (v instanceof Uint8Array) return 'Uint8Array';
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? 'Invalid Date' : 'Date';
-  if (Array.isArray(v)) return v.map(shape);
+  // Elements in the order of their shapes (grants come in the order of
+  // their random IDs).
+  if (Array.isArray(v)) return v.map(shape).sort((a, b) => cmp(JSON.stringify(a), JSON.stringify(b)));
   const proto = Object.getPrototypeOf(v);
   assert.ok(proto === Object.prototype, `not a plain object: ${proto?.constructor?.name}`);
   const out = {};
@@ -61,7 +65,7 @@ function responses() {
   r.listKeyPolicies = ks.listKeyPolicies({ keyId: key });
   r.createGrant = ks.createGrant({
     keyId: key, granteePrincipal: BOB, retiringPrincipal: RETIRER, operations: ['Encrypt', 'Decrypt'], name: 'g',
-    constraints: { encryptionContextSubset: JSON.parse('{"Dept":"a","lower":"b","AWSKey":"c","__proto__":"d"}') },
+    constraints: { encryptionContextSubset: JSON.parse('{"Dept":"a","lower":"b","AWSKey":"c","__proto__":"d","PublicKey":"AAAA","CreationDate":"1"}') },
   });
   ks.createGrant({ keyId: key, granteePrincipal: BOB, operations: ['Encrypt'], constraints: { encryptionContextEquals: { Z: 'z' } } });
   ks.createGrant({ keyId: other, granteePrincipal: BOB, operations: ['Decrypt'] });
@@ -115,7 +119,9 @@ function responses() {
 }
 
 // As the package gave them when responses went through serde_json's value
-// tree (main at 3761bd6): members sorted by their KMS names.
+// tree (main at 3761bd6): members sorted by their KMS names. One change
+// since: the values of encryption-context keys that are also member names
+// of bytes (`PublicKey` here) were turned into Uint8Arrays.
 const EXPECTED = {
   createKey: "{\"keyMetadata\":{\"awsAccountId\":\"string\",\"arn\":\"string\",\"creationDate\":\"Date\",\"customerMasterKeySpec\":\"string\",\"description\":\"string\",\"enabled\":\"boolean\",\"encryptionAlgorithms\":[\"string\"],\"keyId\":\"string\",\"keyManager\":\"string\",\"keySpec\":\"string\",\"keyState\":\"string\",\"keyUsage\":\"string\",\"multiRegion\":\"boolean\",\"origin\":\"string\"}}",
   describeKey: "{\"keyMetadata\":{\"awsAccountId\":\"string\",\"arn\":\"string\",\"creationDate\":\"Date\",\"customerMasterKeySpec\":\"string\",\"description\":\"string\",\"enabled\":\"boolean\",\"encryptionAlgorithms\":[\"string\"],\"keyId\":\"string\",\"keyManager\":\"string\",\"keySpec\":\"string\",\"keyState\":\"string\",\"keyUsage\":\"string\",\"multiRegion\":\"boolean\",\"origin\":\"string\"}}",
@@ -135,9 +141,9 @@ const EXPECTED = {
   getKeyPolicy: "{\"policy\":\"string\",\"policyName\":\"string\"}",
   listKeyPolicies: "{\"policyNames\":[\"string\"],\"truncated\":\"boolean\"}",
   createGrant: "{\"grantId\":\"string\",\"grantToken\":\"string\"}",
-  listGrants: "{\"grants\":[{\"constraints\":{\"encryptionContextSubset\":{\"AWSKey\":\"string\",\"Dept\":\"string\",\"__proto__\":\"string\",\"lower\":\"string\"}},\"creationDate\":\"Date\",\"grantId\":\"string\",\"granteePrincipal\":\"string\",\"issuingAccount\":\"string\",\"keyId\":\"string\",\"name\":\"string\",\"operations\":[\"string\",\"string\"],\"retiringPrincipal\":\"string\"},{\"constraints\":{\"encryptionContextEquals\":{\"Z\":\"string\"}},\"creationDate\":\"Date\",\"grantId\":\"string\",\"granteePrincipal\":\"string\",\"issuingAccount\":\"string\",\"keyId\":\"string\",\"operations\":[\"string\"]}],\"truncated\":\"boolean\"}",
+  listGrants: "{\"grants\":[{\"constraints\":{\"encryptionContextEquals\":{\"Z\":\"string\"}},\"creationDate\":\"Date\",\"grantId\":\"string\",\"granteePrincipal\":\"string\",\"issuingAccount\":\"string\",\"keyId\":\"string\",\"operations\":[\"string\"]},{\"constraints\":{\"encryptionContextSubset\":{\"AWSKey\":\"string\",\"CreationDate\":\"string\",\"Dept\":\"string\",\"PublicKey\":\"string\",\"__proto__\":\"string\",\"lower\":\"string\"}},\"creationDate\":\"Date\",\"grantId\":\"string\",\"granteePrincipal\":\"string\",\"issuingAccount\":\"string\",\"keyId\":\"string\",\"name\":\"string\",\"operations\":[\"string\",\"string\"],\"retiringPrincipal\":\"string\"}],\"truncated\":\"boolean\"}",
   listGrantsOther: "{\"grants\":[{\"creationDate\":\"Date\",\"grantId\":\"string\",\"granteePrincipal\":\"string\",\"issuingAccount\":\"string\",\"keyId\":\"string\",\"operations\":[\"string\"]}],\"truncated\":\"boolean\"}",
-  listRetirableGrants: "{\"grants\":[{\"constraints\":{\"encryptionContextSubset\":{\"AWSKey\":\"string\",\"Dept\":\"string\",\"__proto__\":\"string\",\"lower\":\"string\"}},\"creationDate\":\"Date\",\"grantId\":\"string\",\"granteePrincipal\":\"string\",\"issuingAccount\":\"string\",\"keyId\":\"string\",\"name\":\"string\",\"operations\":[\"string\",\"string\"],\"retiringPrincipal\":\"string\"}],\"truncated\":\"boolean\"}",
+  listRetirableGrants: "{\"grants\":[{\"constraints\":{\"encryptionContextSubset\":{\"AWSKey\":\"string\",\"CreationDate\":\"string\",\"Dept\":\"string\",\"PublicKey\":\"string\",\"__proto__\":\"string\",\"lower\":\"string\"}},\"creationDate\":\"Date\",\"grantId\":\"string\",\"granteePrincipal\":\"string\",\"issuingAccount\":\"string\",\"keyId\":\"string\",\"name\":\"string\",\"operations\":[\"string\",\"string\"],\"retiringPrincipal\":\"string\"}],\"truncated\":\"boolean\"}",
   encrypt: "{\"ciphertextBlob\":\"Uint8Array\",\"encryptionAlgorithm\":\"string\",\"keyId\":\"string\"}",
   decrypt: "{\"keyId\":\"string\",\"plaintext\":\"Uint8Array\",\"encryptionAlgorithm\":\"string\"}",
   reEncrypt: "{\"ciphertextBlob\":\"Uint8Array\",\"destinationEncryptionAlgorithm\":\"string\",\"keyId\":\"string\",\"sourceEncryptionAlgorithm\":\"string\",\"sourceKeyId\":\"string\"}",
