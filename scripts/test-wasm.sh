@@ -5,6 +5,8 @@
 #   tests/wasm/access.test.mjs    principals, key policies, grants, the audit log
 #   tests/wasm/envelope.test.mjs  envelope messages, one call and incremental
 #   tests/wasm/cross.test.mjs     wasm <-> native CLI (blobs, policies and grants) and native core (messages)
+#   tests/wasm/reentrancy.test.mjs  calls from request getters (and Date.now) into the keystore; free() there
+#   tests/wasm/shapes.test.mjs    every response's members, in order, and their types
 #   tests/wasm/browser.test.mjs   headless Chromium (playwright-core) on a localhost page
 # and type-checks tests/wasm/types.test.ts against the declarations (tsc --noEmit);
 # core/tests/without_rsa.rs checks a build without the `rsa` feature.

@@ -389,12 +389,13 @@ test('a getter of a request may call the package; free() inside a call throws an
   assert.equal(made.keyMetadata.description, described);
   // free() from inside a call threw a plain Error after clearing the handle,
   // leaking the Rust object (and its root key). Now: a StrongroomError, and
-  // the handle is still usable.
+  // the handle is still usable. (Other handles, such as `app`, can be freed
+  // there: reentrancy.test.mjs.)
   const freeErrors = [];
   const tryFree = (h) => { try { h.free(); } catch (e) { freeErrors.push(e); } };
-  ks.encrypt({ get keyId() { tryFree(ks); tryFree(app); return key; }, plaintext: bytes('x') });
+  ks.encrypt({ get keyId() { tryFree(ks); return key; }, plaintext: bytes('x') });
   Keyring.kms(ks, { get keyIds() { tryFree(ks); return [key]; } }).free();
-  assert.equal(freeErrors.length, 3);
+  assert.equal(freeErrors.length, 2);
   for (const e of freeErrors) {
     assert.ok(e instanceof StrongroomError, `not a StrongroomError: ${e}`);
     assert.equal(e.code, 'KMSInternalException');

@@ -373,7 +373,7 @@ const BYTE_MEMBERS: &[&str] = &[
 ];
 
 /// Members holding caller-chosen names (encryption contexts of grant
-/// constraints), whose keys are kept as they are.
+/// constraints), whose keys and values are kept as they are.
 const VERBATIM_MEMBERS: &[&str] = &["EncryptionContextEquals", "EncryptionContextSubset"];
 
 fn json_to_js(v: &Value, member: Option<&str>) -> JsValue {
@@ -405,7 +405,9 @@ fn json_to_js(v: &Value, member: Option<&str>) -> JsValue {
             let verbatim = member.is_some_and(|m| VERBATIM_MEMBERS.contains(&m));
             let obj = Object::new();
             for (k, x) in m {
-                let value = json_to_js(x, Some(k.as_str()));
+                // The values of a caller's names (a context's) are kept as
+                // they are: a context key `PublicKey` is not a byte member.
+                let value = json_to_js(x, (!verbatim).then_some(k.as_str()));
                 if verbatim {
                     crate::define_own(&obj, k, &value);
                 } else {

@@ -80,10 +80,24 @@ impl KmsKeyring {
 }
 
 /// The KMS calls of [`KmsKeyring`]: the in-memory keystore's operations,
-/// at the current time, with the caller's randomness.
+/// at the time the keyring was called, with the caller's randomness.
 struct Client<'a> {
     ks: RefMut<'a, MemKeystore>,
+    now: u64,
     rng: &'a mut dyn rand_core::CryptoRng,
+}
+
+impl<'a> Client<'a> {
+    /// The clock is read before the keystore is borrowed: a replaced
+    /// `Date.now` that calls the keystore must find it free.
+    fn new(keyring: &'a KmsKeyring, rng: &'a mut dyn rand_core::CryptoRng) -> Result<Client<'a>> {
+        let now = now()?;
+        Ok(Client {
+            ks: keyring.store()?,
+            now,
+            rng,
+        })
+    }
 }
 
 impl KmsClient for Client<'_> {
@@ -97,16 +111,16 @@ impl KmsClient for Client<'_> {
         &mut self,
         req: &GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyResponse> {
-        self.ks.generate_data_key(self.rng, now()?, req)
+        self.ks.generate_data_key(self.rng, self.now, req)
     }
     fn encrypt(&mut self, req: &EncryptRequest) -> Result<EncryptResponse> {
-        self.ks.encrypt(self.rng, now()?, req)
+        self.ks.encrypt(self.rng, self.now, req)
     }
     fn decrypt(&mut self, req: &DecryptRequest) -> Result<DecryptResponse> {
-        self.ks.decrypt(self.rng, now()?, req)
+        self.ks.decrypt(self.rng, self.now, req)
     }
     fn describe_key(&mut self, key_id: &str) -> Result<DescribeKeyResponse> {
-        self.ks.describe_key(self.rng, now()?, key_id)
+        self.ks.describe_key(self.rng, self.now, key_id)
     }
 }
 
@@ -117,10 +131,7 @@ impl CoreKeyring for KmsKeyring {
         materials: &mut EncryptionMaterials,
         rng: &mut dyn rand_core::CryptoRng,
     ) -> Result<()> {
-        let mut client = Client {
-            ks: self.store()?,
-            rng,
-        };
+        let mut client = Client::new(self, rng)?;
         kms::on_encrypt(&mut client, &self.key_ids, &self.grant_tokens, materials)
     }
 
@@ -130,10 +141,7 @@ impl CoreKeyring for KmsKeyring {
         edks: &[EncryptedDataKey],
         rng: &mut dyn rand_core::CryptoRng,
     ) -> Result<()> {
-        let mut client = Client {
-            ks: self.store()?,
-            rng,
-        };
+        let mut client = Client::new(self, rng)?;
         kms::on_decrypt(
             &mut client,
             &self.key_ids,

@@ -88,15 +88,19 @@ export function guardApi(api) {
     if (!(v instanceof cls)) throw fail(`${what} must be a ${cls.name}`);
     if (!v.__wbg_ptr) throw fail(`${what ? what + ': ' : ''}the ${cls.name} was freed`);
   };
-  // Calls of the package in progress. A getter of a request object runs
-  // inside one, with the Rust objects of `this` and of the arguments
-  // borrowed: freeing one then would fail in wasm-bindgen's glue after the
-  // handle was already cleared, leaking the object (and a keystore's root
-  // key) unzeroized. free() then throws instead and the handle stays usable.
-  let depth = 0;
-  const track = (f, self, a) => {
-    depth++;
-    try { return f.apply(self, a); } finally { depth--; }
+  // The handles in use by calls in progress, with how many calls use each.
+  // A getter of a request object runs inside a call, with the Rust objects
+  // of its `this` and of its handle arguments borrowed: freeing one of those
+  // would fail in wasm-bindgen's glue after the handle was already cleared,
+  // leaking the object (and a keystore's root key) unzeroized. free() of
+  // such a handle throws instead and the handle stays usable; any other
+  // handle (even one sharing the keystore) can be freed. The map's methods
+  // are bound here, so that replacing WeakMap.prototype's changes nothing.
+  const inUse = new WeakMap();
+  const uses = WeakMap.prototype.get.bind(inUse), setUses = WeakMap.prototype.set.bind(inUse);
+  const track = (f, self, a, handle) => {
+    setUses(handle, (uses(handle) || 0) + 1);
+    try { return f.apply(self, a); } finally { setUses(handle, uses(handle) - 1); }
   };
   for (const cls of [Keystore, Keyring, MessageEncryptor, MessageDecryptor]) {
     const proto = cls.prototype, free = proto.free;
@@ -106,7 +110,7 @@ export function guardApi(api) {
     const freeing = function () {
       own(this);
       if (!this.__wbg_ptr) return;
-      if (depth > 0) {
+      if (uses(this) > 0) {
         throw new StrongroomError('KMSInternalException',
           `the ${cls.name} is in use by a call in progress (free() was called from inside it, ` +
           `such as from a getter of its request): it was not freed; free it after that call returns`);
@@ -118,8 +122,8 @@ export function guardApi(api) {
       const f = d.value, g = d.get;
       if (key === 'constructor' || key === '__destroy_into_raw') continue;
       if (f === free) d.value = freeing;
-      else if (typeof f === 'function') d.value = function (...a) { own(this); live(this, cls, ''); return track(f, this, a); };
-      else if (g) d.get = function () { own(this); live(this, cls, ''); return track(g, this, []); };
+      else if (typeof f === 'function') d.value = function (...a) { own(this); live(this, cls, ''); return track(f, this, a, this); };
+      else if (g) d.get = function () { own(this); live(this, cls, ''); return track(g, this, [], this); };
       else continue;
       named(g ? d.get : d.value, f || g);
       Object.defineProperty(proto, key, d);
@@ -127,16 +131,16 @@ export function guardApi(api) {
   }
   const first = (obj, name, cls, what) => {
     const f = obj[name];
-    obj[name] = named(function (x, ...rest) { live(x, cls, what); return track(f, this, [x, ...rest]); }, f);
+    obj[name] = named(function (x, ...rest) { live(x, cls, what); return track(f, this, [x, ...rest], x); }, f);
   };
   first(Keyring, 'kms', Keystore, 'keystore');
   first(Keyring, 'kmsDiscovery', Keystore, 'keystore');
   first(Keyring, 'multi', Keyring, 'generator');
   first(Keyring.prototype, 'withChild', Keyring, 'child');
   const ctor = (cls) => new Proxy(cls, {
-    construct(t, args, nt) { live(args[0], Keyring, 'keyring'); return track(Reflect.construct, null, [t, args, nt]); },
+    construct(t, args, nt) { live(args[0], Keyring, 'keyring'); return track(Reflect.construct, null, [t, args, nt], args[0]); },
   });
-  const fn = (f) => named((k, ...rest) => { live(k, Keyring, 'keyring'); return track(f, null, [k, ...rest]); }, f);
+  const fn = (f) => named((k, ...rest) => { live(k, Keyring, 'keyring'); return track(f, null, [k, ...rest], k); }, f);
   // Classes without a public constructor: `new` gives an object with no
   // Rust value behind it, which no method could use.
   const made = (cls, how) => new Proxy(cls, {
@@ -195,10 +199,11 @@ extern "C" {
 /// a `Keyring`/`Keystore` is expected, throws `ValidationException`
 /// instead of reaching Rust; `free()` twice does nothing; a method called
 /// on something else than its class throws `TypeError`, as does `new` of
-/// `Keystore` or `Keyring` (no public constructor); `free()` while a call
-/// of the package is in progress (from a getter of its request) throws
-/// `KMSInternalException` and frees nothing. The entry points export what
-/// this returns, with `StrongroomError`.
+/// `Keystore` or `Keyring` (no public constructor); `free()` of a handle
+/// in use by a call in progress (its `this` or a handle argument, freed
+/// from a getter of its request) throws `KMSInternalException` and frees
+/// nothing, while any other handle can be freed. The entry points export
+/// what this returns, with `StrongroomError`.
 #[wasm_bindgen(js_name = strongroomApi, skip_typescript)]
 pub fn strongroom_api(api: JsValue) -> JsValue {
     guard_api(api)
@@ -298,9 +303,15 @@ impl Keystore {
     }
 
     /// The keystore, acting for this handle's principal, as a dry run if
-    /// this handle is one.
-    fn ks(&self) -> strongroom_core::Result<RefMut<'_, MemKeystore>> {
-        acting(&self.inner, &self.acting)
+    /// this handle is one, and the time of the call.
+    ///
+    /// Called only once the whole request has been read and converted: a
+    /// getter of a request member (or a replaced `Date.now`) may call this
+    /// keystore, which then must not be borrowed yet (it would answer
+    /// "in use by another call").
+    fn ks(&self) -> strongroom_core::Result<(RefMut<'_, MemKeystore>, u64)> {
+        let now = now()?;
+        Ok((acting(&self.inner, &self.acting)?, now))
     }
 
     /// The keystore and how this handle calls it, for the KMS keyrings
@@ -376,7 +387,7 @@ impl Keystore {
     /// The whole keystore, sealed under its root key (see docs/FORMAT.md).
     #[wasm_bindgen(js_name = exportSealed)]
     pub fn export_sealed(&self) -> JsResult<Vec<u8>> {
-        run(|| self.ks()?.export_sealed())
+        run(|| acting(&self.inner, &self.acting)?.export_sealed())
     }
 
     /// The keystore ID (UUID).
@@ -481,7 +492,8 @@ impl Keystore {
             )));
         }
         run(|| {
-            let n = self.ks()?.purge_deleted_keys(rng(), now()?)?;
+            let (mut ks, now) = self.ks()?;
+            let n = ks.purge_deleted_keys(rng(), now)?;
             Ok(u32::try_from(n).unwrap_or(u32::MAX))
         })
     }
@@ -525,7 +537,8 @@ impl Keystore {
                 tags: r.tags("tags")?,
                 multi_region: r.opt_bool("multiRegion")?,
             };
-            response(&self.ks()?.create_key(rng(), now()?, &req)?)
+            let (mut ks, now) = self.ks()?;
+            response(&ks.create_key(rng(), now, &req)?)
         })
     }
 
@@ -539,8 +552,8 @@ impl Keystore {
         run(|| {
             let r = Req::new(&request, &["keyId", "grantTokens"])?;
             let (key_id, tokens) = (r.str("keyId")?, r.str_list("grantTokens")?);
-            let mut ks = self.ks()?;
-            response(&ks.describe_key_with_grant_tokens(rng(), now()?, &key_id, &tokens)?)
+            let (mut ks, now) = self.ks()?;
+            response(&ks.describe_key_with_grant_tokens(rng(), now, &key_id, &tokens)?)
         })
     }
 
@@ -553,12 +566,9 @@ impl Keystore {
         let request = request.unwrap_or(JsValue::UNDEFINED);
         run(|| {
             let r = Req::new(&request, &["limit", "marker"])?;
-            response(&self.ks()?.list_keys(
-                rng(),
-                now()?,
-                r.opt_u32("limit")?,
-                r.opt_str("marker")?.as_deref(),
-            )?)
+            let (limit, marker) = (r.opt_u32("limit")?, r.opt_str("marker")?);
+            let (mut ks, now) = self.ks()?;
+            response(&ks.list_keys(rng(), now, limit, marker.as_deref())?)
         })
     }
 
@@ -570,12 +580,9 @@ impl Keystore {
     ) -> JsResult<()> {
         run(|| {
             let r = Req::new(&request, &["keyId", "description"])?;
-            self.ks()?.update_key_description(
-                rng(),
-                now()?,
-                &r.str("keyId")?,
-                &r.str("description")?,
-            )
+            let (key_id, description) = (r.str("keyId")?, r.str("description")?);
+            let (mut ks, now) = self.ks()?;
+            ks.update_key_description(rng(), now, &key_id, &description)
         })
     }
 
@@ -586,8 +593,9 @@ impl Keystore {
         #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
     ) -> JsResult<()> {
         run(|| {
-            let r = Req::new(&request, &["keyId"])?;
-            self.ks()?.enable_key(rng(), now()?, &r.str("keyId")?)
+            let key_id = key_id_request(&request)?;
+            let (mut ks, now) = self.ks()?;
+            ks.enable_key(rng(), now, &key_id)
         })
     }
 
@@ -598,8 +606,9 @@ impl Keystore {
         #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
     ) -> JsResult<()> {
         run(|| {
-            let r = Req::new(&request, &["keyId"])?;
-            self.ks()?.disable_key(rng(), now()?, &r.str("keyId")?)
+            let key_id = key_id_request(&request)?;
+            let (mut ks, now) = self.ks()?;
+            ks.disable_key(rng(), now, &key_id)
         })
     }
 
@@ -614,12 +623,9 @@ impl Keystore {
     ) -> JsResult<JsValue> {
         run(|| {
             let r = Req::new(&request, &["keyId", "pendingWindowInDays"])?;
-            response(&self.ks()?.schedule_key_deletion(
-                rng(),
-                now()?,
-                &r.str("keyId")?,
-                r.opt_u32("pendingWindowInDays")?,
-            )?)
+            let (key_id, days) = (r.str("keyId")?, r.opt_u32("pendingWindowInDays")?);
+            let (mut ks, now) = self.ks()?;
+            response(&ks.schedule_key_deletion(rng(), now, &key_id, days)?)
         })
     }
 
@@ -630,12 +636,9 @@ impl Keystore {
         #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
-            let r = Req::new(&request, &["keyId"])?;
-            response(
-                &self
-                    .ks()?
-                    .cancel_key_deletion(rng(), now()?, &r.str("keyId")?)?,
-            )
+            let key_id = key_id_request(&request)?;
+            let (mut ks, now) = self.ks()?;
+            response(&ks.cancel_key_deletion(rng(), now, &key_id)?)
         })
     }
 
@@ -647,12 +650,9 @@ impl Keystore {
     ) -> JsResult<()> {
         run(|| {
             let r = Req::new(&request, &["keyId", "rotationPeriodInDays"])?;
-            self.ks()?.enable_key_rotation(
-                rng(),
-                now()?,
-                &r.str("keyId")?,
-                r.opt_u32("rotationPeriodInDays")?,
-            )
+            let (key_id, days) = (r.str("keyId")?, r.opt_u32("rotationPeriodInDays")?);
+            let (mut ks, now) = self.ks()?;
+            ks.enable_key_rotation(rng(), now, &key_id, days)
         })
     }
 
@@ -663,9 +663,9 @@ impl Keystore {
         #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
     ) -> JsResult<()> {
         run(|| {
-            let r = Req::new(&request, &["keyId"])?;
-            self.ks()?
-                .disable_key_rotation(rng(), now()?, &r.str("keyId")?)
+            let key_id = key_id_request(&request)?;
+            let (mut ks, now) = self.ks()?;
+            ks.disable_key_rotation(rng(), now, &key_id)
         })
     }
 
@@ -679,12 +679,9 @@ impl Keystore {
         #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
-            let r = Req::new(&request, &["keyId"])?;
-            response(
-                &self
-                    .ks()?
-                    .get_key_rotation_status(rng(), now()?, &r.str("keyId")?)?,
-            )
+            let key_id = key_id_request(&request)?;
+            let (mut ks, now) = self.ks()?;
+            response(&ks.get_key_rotation_status(rng(), now, &key_id)?)
         })
     }
 
@@ -695,12 +692,9 @@ impl Keystore {
         #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
     ) -> JsResult<JsValue> {
         run(|| {
-            let r = Req::new(&request, &["keyId"])?;
-            response(
-                &self
-                    .ks()?
-                    .rotate_key_on_demand(rng(), now()?, &r.str("keyId")?)?,
-            )
+            let key_id = key_id_request(&request)?;
+            let (mut ks, now) = self.ks()?;
+            response(&ks.rotate_key_on_demand(rng(), now, &key_id)?)
         })
     }
 
@@ -715,13 +709,10 @@ impl Keystore {
     ) -> JsResult<JsValue> {
         run(|| {
             let r = Req::new(&request, &["keyId", "limit", "marker"])?;
-            response(&self.ks()?.list_key_rotations(
-                rng(),
-                now()?,
-                &r.str("keyId")?,
-                r.opt_u32("limit")?,
-                r.opt_str("marker")?.as_deref(),
-            )?)
+            let key_id = r.str("keyId")?;
+            let (limit, marker) = (r.opt_u32("limit")?, r.opt_str("marker")?);
+            let (mut ks, now) = self.ks()?;
+            response(&ks.list_key_rotations(rng(), now, &key_id, limit, marker.as_deref())?)
         })
     }
 
@@ -735,8 +726,9 @@ impl Keystore {
     ) -> JsResult<()> {
         run(|| {
             let r = Req::new(&request, &["aliasName", "targetKeyId"])?;
-            self.ks()?
-                .create_alias(rng(), now()?, &r.str("aliasName")?, &r.str("targetKeyId")?)
+            let (alias, target) = (r.str("aliasName")?, r.str("targetKeyId")?);
+            let (mut ks, now) = self.ks()?;
+            ks.create_alias(rng(), now, &alias, &target)
         })
     }
 
@@ -750,8 +742,9 @@ impl Keystore {
     ) -> JsResult<()> {
         run(|| {
             let r = Req::new(&request, &["aliasName", "targetKeyId"])?;
-            self.ks()?
-                .update_alias(rng(), now()?, &r.str("aliasName")?, &r.str("targetKeyId")?)
+            let (alias, target) = (r.str("aliasName")?, r.str("targetKeyId")?);
+            let (mut ks, now) = self.ks()?;
+            ks.update_alias(rng(), now, &alias, &target)
         })
     }
 
@@ -762,8 +755,9 @@ impl Keystore {
         #[wasm_bindgen(unchecked_param_type = "DeleteAliasRequest")] request: JsValue,
     ) -> JsResult<()> {
         run(|| {
-            let r = Req::new(&request, &["aliasName"])?;
-            self.ks()?.delete_alias(rng(), now()?, &r.str("aliasName")?)
+            let alias = Req::new(&request, &["aliasName"])?.str("aliasName")?;
+            let (mut ks, now) = self.ks()?;
+            ks.delete_alias(rng(), now, &alias)
         })
     }
 
@@ -778,13 +772,10 @@ impl Keystore {
         let request = request.unwrap_or(JsValue::UNDEFINED);
         run(|| {
             let r = Req::new(&request, &["keyId", "limit", "marker"])?;
-            response(&self.ks()?.list_aliases(
-                rng(),
-                now()?,
-                r.opt_str("keyId")?.as_deref(),
-                r.opt_u32("limit")?,
-                r.opt_str("marker")?.as_deref(),
-            )?)
+            let key_id = r.opt_str("keyId")?;
+            let (limit, marker) = (r.opt_u32("limit")?, r.opt_str("marker")?);
+            let (mut ks, now) = self.ks()?;
+            response(&ks.list_aliases(rng(), now, key_id.as_deref(), limit, marker.as_deref())?)
         })
     }
 
@@ -801,8 +792,9 @@ impl Keystore {
     ) -> JsResult<()> {
         run(|| {
             let r = Req::new(&request, &["keyId", "tags"])?;
-            self.ks()?
-                .tag_resource(rng(), now()?, &r.str("keyId")?, &r.tags("tags")?)
+            let (key_id, tags) = (r.str("keyId")?, r.tags("tags")?);
+            let (mut ks, now) = self.ks()?;
+            ks.tag_resource(rng(), now, &key_id, &tags)
         })
     }
 
@@ -815,8 +807,9 @@ impl Keystore {
     ) -> JsResult<()> {
         run(|| {
             let r = Req::new(&request, &["keyId", "tagKeys"])?;
-            self.ks()?
-                .untag_resource(rng(), now()?, &r.str("keyId")?, &r.str_list("tagKeys")?)
+            let (key_id, tag_keys) = (r.str("keyId")?, r.str_list("tagKeys")?);
+            let (mut ks, now) = self.ks()?;
+            ks.untag_resource(rng(), now, &key_id, &tag_keys)
         })
     }
 
@@ -832,13 +825,10 @@ impl Keystore {
     ) -> JsResult<JsValue> {
         run(|| {
             let r = Req::new(&request, &["keyId", "limit", "marker"])?;
-            response(&self.ks()?.list_resource_tags(
-                rng(),
-                now()?,
-                &r.str("keyId")?,
-                r.opt_u32("limit")?,
-                r.opt_str("marker")?.as_deref(),
-            )?)
+            let key_id = r.str("keyId")?;
+            let (limit, marker) = (r.opt_u32("limit")?, r.opt_str("marker")?);
+            let (mut ks, now) = self.ks()?;
+            response(&ks.list_resource_tags(rng(), now, &key_id, limit, marker.as_deref())?)
         })
     }
 
@@ -871,7 +861,8 @@ impl Keystore {
                     .opt_bool("bypassPolicyLockoutSafetyCheck")?
                     .unwrap_or(false),
             };
-            self.ks()?.put_key_policy(rng(), now()?, &req)
+            let (mut ks, now) = self.ks()?;
+            ks.put_key_policy(rng(), now, &req)
         })
     }
 
@@ -884,13 +875,9 @@ impl Keystore {
     ) -> JsResult<JsValue> {
         run(|| {
             let r = Req::new(&request, &["keyId", "policyName"])?;
-            let name = r.opt_str("policyName")?;
-            response(&self.ks()?.get_key_policy(
-                rng(),
-                now()?,
-                &r.str("keyId")?,
-                name.as_deref(),
-            )?)
+            let (name, key_id) = (r.opt_str("policyName")?, r.str("keyId")?);
+            let (mut ks, now) = self.ks()?;
+            response(&ks.get_key_policy(rng(), now, &key_id, name.as_deref())?)
         })
     }
 
@@ -905,13 +892,10 @@ impl Keystore {
     ) -> JsResult<JsValue> {
         run(|| {
             let r = Req::new(&request, &["keyId", "limit", "marker"])?;
-            response(&self.ks()?.list_key_policies(
-                rng(),
-                now()?,
-                &r.str("keyId")?,
-                r.opt_u32("limit")?,
-                r.opt_str("marker")?.as_deref(),
-            )?)
+            let key_id = r.str("keyId")?;
+            let (limit, marker) = (r.opt_u32("limit")?, r.opt_str("marker")?);
+            let (mut ks, now) = self.ks()?;
+            response(&ks.list_key_policies(rng(), now, &key_id, limit, marker.as_deref())?)
         })
     }
 
@@ -964,7 +948,8 @@ impl Keystore {
                 grant_tokens: r.str_list("grantTokens")?,
                 name: r.opt_str("name")?,
             };
-            response(&self.ks()?.create_grant(rng(), now()?, &req)?)
+            let (mut ks, now) = self.ks()?;
+            response(&ks.create_grant(rng(), now, &req)?)
         })
     }
 
@@ -987,7 +972,8 @@ impl Keystore {
                 grant_id: r.opt_str("grantId")?,
                 grantee_principal: r.opt_str("granteePrincipal")?,
             };
-            response(&self.ks()?.list_grants(rng(), now()?, &req)?)
+            let (mut ks, now) = self.ks()?;
+            response(&ks.list_grants(rng(), now, &req)?)
         })
     }
 
@@ -1002,13 +988,10 @@ impl Keystore {
     ) -> JsResult<JsValue> {
         run(|| {
             let r = Req::new(&request, &["retiringPrincipal", "limit", "marker"])?;
-            response(&self.ks()?.list_retirable_grants(
-                rng(),
-                now()?,
-                &r.str("retiringPrincipal")?,
-                r.opt_u32("limit")?,
-                r.opt_str("marker")?.as_deref(),
-            )?)
+            let principal = r.str("retiringPrincipal")?;
+            let (limit, marker) = (r.opt_u32("limit")?, r.opt_str("marker")?);
+            let (mut ks, now) = self.ks()?;
+            response(&ks.list_retirable_grants(rng(), now, &principal, limit, marker.as_deref())?)
         })
     }
 
@@ -1027,7 +1010,8 @@ impl Keystore {
                 key_id: r.opt_str("keyId")?,
                 grant_id: r.opt_str("grantId")?,
             };
-            self.ks()?.retire_grant(rng(), now()?, &req)
+            let (mut ks, now) = self.ks()?;
+            ks.retire_grant(rng(), now, &req)
         })
     }
 
@@ -1039,8 +1023,9 @@ impl Keystore {
     ) -> JsResult<()> {
         run(|| {
             let r = Req::new(&request, &["keyId", "grantId"])?;
-            self.ks()?
-                .revoke_grant(rng(), now()?, &r.str("keyId")?, &r.str("grantId")?)
+            let (key_id, grant_id) = (r.str("keyId")?, r.str("grantId")?);
+            let (mut ks, now) = self.ks()?;
+            ks.revoke_grant(rng(), now, &key_id, &grant_id)
         })
     }
 
@@ -1126,7 +1111,8 @@ impl Keystore {
                 encryption_algorithm: r.opt_enum("encryptionAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            response(&self.ks()?.encrypt(rng(), now()?, &req)?)
+            let (mut ks, now) = self.ks()?;
+            response(&ks.encrypt(rng(), now, &req)?)
         })
     }
 
@@ -1155,7 +1141,8 @@ impl Keystore {
                 encryption_algorithm: r.opt_enum("encryptionAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            let out = self.ks()?.decrypt(rng(), now()?, &req)?;
+            let (mut ks, now) = self.ks()?;
+            let out = ks.decrypt(rng(), now, &req)?;
             Ok(object(&[
                 ("keyId", out.key_id.as_str().into()),
                 ("plaintext", secret_to_js(&out.plaintext)),
@@ -1198,7 +1185,8 @@ impl Keystore {
                 destination_encryption_algorithm: r.opt_enum("destinationEncryptionAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            response(&self.ks()?.re_encrypt(rng(), now()?, &req)?)
+            let (mut ks, now) = self.ks()?;
+            response(&ks.re_encrypt(rng(), now, &req)?)
         })
     }
 
@@ -1210,7 +1198,8 @@ impl Keystore {
     ) -> JsResult<JsValue> {
         run(|| {
             let req = data_key_request(&request)?;
-            let out = self.ks()?.generate_data_key(rng(), now()?, &req)?;
+            let (mut ks, now) = self.ks()?;
+            let out = ks.generate_data_key(rng(), now, &req)?;
             Ok(object(&[
                 ("ciphertextBlob", bytes_to_js(&out.ciphertext_blob)),
                 ("plaintext", secret_to_js(&out.plaintext)),
@@ -1230,11 +1219,8 @@ impl Keystore {
     ) -> JsResult<JsValue> {
         run(|| {
             let req = data_key_request(&request)?;
-            response(
-                &self
-                    .ks()?
-                    .generate_data_key_without_plaintext(rng(), now()?, &req)?,
-            )
+            let (mut ks, now) = self.ks()?;
+            response(&ks.generate_data_key_without_plaintext(rng(), now, &req)?)
         })
     }
 
@@ -1265,7 +1251,8 @@ impl Keystore {
                 signing_algorithm: r.opt_enum("signingAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            response(&self.ks()?.sign(rng(), now()?, &req)?)
+            let (mut ks, now) = self.ks()?;
+            response(&ks.sign(rng(), now, &req)?)
         })
     }
 
@@ -1296,7 +1283,8 @@ impl Keystore {
                 signing_algorithm: r.opt_enum("signingAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            response(&self.ks()?.verify(rng(), now()?, &req)?)
+            let (mut ks, now) = self.ks()?;
+            response(&ks.verify(rng(), now, &req)?)
         })
     }
 
@@ -1311,8 +1299,8 @@ impl Keystore {
         run(|| {
             let r = Req::new(&request, &["keyId", "grantTokens"])?;
             let (key_id, tokens) = (r.str("keyId")?, r.str_list("grantTokens")?);
-            let mut ks = self.ks()?;
-            response(&ks.get_public_key_with_grant_tokens(rng(), now()?, &key_id, &tokens)?)
+            let (mut ks, now) = self.ks()?;
+            response(&ks.get_public_key_with_grant_tokens(rng(), now, &key_id, &tokens)?)
         })
     }
 
@@ -1329,7 +1317,8 @@ impl Keystore {
     ) -> JsResult<JsValue> {
         run(|| {
             let req = data_key_pair_request(&request)?;
-            let out = self.ks()?.generate_data_key_pair(rng(), now()?, &req)?;
+            let (mut ks, now) = self.ks()?;
+            let out = ks.generate_data_key_pair(rng(), now, &req)?;
             Ok(object(&[
                 (
                     "privateKeyCiphertextBlob",
@@ -1358,10 +1347,8 @@ impl Keystore {
     ) -> JsResult<JsValue> {
         run(|| {
             let req = data_key_pair_request(&request)?;
-            let out = self
-                .ks()?
-                .generate_data_key_pair_without_plaintext(rng(), now()?, &req)?;
-            response(&out)
+            let (mut ks, now) = self.ks()?;
+            response(&ks.generate_data_key_pair_without_plaintext(rng(), now, &req)?)
         })
     }
 
@@ -1383,7 +1370,8 @@ impl Keystore {
                 wrapping_algorithm: r.opt_enum("wrappingAlgorithm")?,
                 wrapping_key_spec: r.opt_enum("wrappingKeySpec")?,
             };
-            response(&self.ks()?.get_parameters_for_import(rng(), now()?, &req)?)
+            let (mut ks, now) = self.ks()?;
+            response(&ks.get_parameters_for_import(rng(), now, &req)?)
         })
     }
 
@@ -1417,7 +1405,8 @@ impl Keystore {
                 import_type: r.opt_enum("importType")?,
                 valid_to: r.opt_date("validTo")?,
             };
-            self.ks()?.import_key_material(rng(), now()?, &req)
+            let (mut ks, now) = self.ks()?;
+            ks.import_key_material(rng(), now, &req)
         })
     }
 
@@ -1428,10 +1417,9 @@ impl Keystore {
         #[wasm_bindgen(unchecked_param_type = "KeyIdRequest")] request: JsValue,
     ) -> JsResult<()> {
         run(|| {
-            let r = Req::new(&request, &["keyId"])?;
-            let key_id = r.str("keyId")?;
-            self.ks()?
-                .delete_imported_key_material(rng(), now()?, &key_id)
+            let key_id = key_id_request(&request)?;
+            let (mut ks, now) = self.ks()?;
+            ks.delete_imported_key_material(rng(), now, &key_id)
         })
     }
 
@@ -1472,7 +1460,8 @@ impl Keystore {
                     )?
                     .map(|_| RecipientInfo::default()),
             };
-            let out = self.ks()?.derive_shared_secret(rng(), now()?, &req)?;
+            let (mut ks, now) = self.ks()?;
+            let out = ks.derive_shared_secret(rng(), now, &req)?;
             Ok(object(&[
                 ("keyId", JsValue::from_str(&out.key_id)),
                 ("sharedSecret", secret_to_js(&out.shared_secret)),
@@ -1502,7 +1491,8 @@ impl Keystore {
                 mac_algorithm: r.opt_enum("macAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            response(&self.ks()?.generate_mac(rng(), now()?, &req)?)
+            let (mut ks, now) = self.ks()?;
+            response(&ks.generate_mac(rng(), now, &req)?)
         })
     }
 
@@ -1525,7 +1515,8 @@ impl Keystore {
                 mac_algorithm: r.opt_enum("macAlgorithm")?,
                 grant_tokens: r.str_list("grantTokens")?,
             };
-            response(&self.ks()?.verify_mac(rng(), now()?, &req)?)
+            let (mut ks, now) = self.ks()?;
+            response(&ks.verify_mac(rng(), now, &req)?)
         })
     }
 
@@ -1540,7 +1531,8 @@ impl Keystore {
             let n = r
                 .opt_u32("numberOfBytes")?
                 .ok_or_else(|| Error::validation("numberOfBytes is required"))?;
-            let out = self.ks()?.generate_random(rng(), now()?, n)?;
+            let (mut ks, now) = self.ks()?;
+            let out = ks.generate_random(rng(), now, n)?;
             Ok(object(&[("plaintext", secret_to_js(&out.plaintext))]))
         })
     }
@@ -1569,6 +1561,11 @@ fn audit_lines_from(v: &JsValue) -> strongroom_core::Result<Vec<String>> {
             None => Err(bad()),
         })
         .collect()
+}
+
+/// The `keyId` of a `{ keyId }` request.
+fn key_id_request(request: &JsValue) -> strongroom_core::Result<String> {
+    Req::new(request, &["keyId"])?.str("keyId")
 }
 
 fn data_key_request(request: &JsValue) -> strongroom_core::Result<GenerateDataKeyRequest> {
