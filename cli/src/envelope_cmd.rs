@@ -166,6 +166,16 @@ fn refuse_hex_as_raw(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         return Ok(());
     }
     let n = bytes.len();
+    if text.len() != n {
+        // Digits and white space already: the advice below (add a line
+        // end) would not help; the digits are not a key in hex.
+        return Err(Error::validation(format!(
+            "the raw AES key file {} holds {n} bytes: {} hex digits and white space, \
+             neither a key's raw bytes nor a key in hex (32, 48 or 64 hex digits)",
+            path.display(),
+            text.len()
+        )));
+    }
     let spelled = if n == 32 && text.len() == 32 {
         " (32 hex digits spell a 16-byte AES-128 key)"
     } else {

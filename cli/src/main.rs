@@ -108,7 +108,8 @@ struct Cli {
     /// value is a usage error (exit 2). For `encrypt-file` / `decrypt-file`:
     /// the output file, `-` (or `/dev/stdout`) for stdout. A symbolic link
     /// is written through: the file it names is rewritten in place, its mode
-    /// and owner kept, the link kept (a
+    /// and owner kept (a secret then has that file's permissions, not
+    /// 0600), the link kept (a
     /// link that names no file is refused).
     #[arg(short = 'o', long, global = true)]
     output: Option<String>,
@@ -1059,7 +1060,9 @@ fn write_file_atomic(path: &Path, bytes: &[u8], secret: bool) -> Result<(), Erro
     let err = |e: std::io::Error| Error::internal(format!("cannot write {}: {e}", path.display()));
     let path = match strongroom::files::open_output(path)? {
         strongroom::files::Output::Replace(p) => p,
-        strongroom::files::Output::WriteInto(mut f) => return f.put(&mut &bytes[..]).map_err(err),
+        strongroom::files::Output::WriteInto(mut f) => {
+            return f.put(&mut &bytes[..], bytes.len() as u64).map_err(err)
+        }
     };
     let path = path.as_path();
     let name = path
@@ -1129,8 +1132,13 @@ fn check_outputs(cli: &Cli) -> Result<(), Error> {
         envelope_out = PathBuf::from(o);
         // `-i -`: what stdin is (`/dev/stdin` names it), so that
         // `-i - -o /dev/stdin < f` is refused too (it appended to `f`).
+        // A character device (`/dev/null`, a terminal) on both sides is
+        // not one file read and replaced.
         let input_path = Path::new(if input == "-" { "/dev/stdin" } else { input });
-        if !is_stdout(&envelope_out) && same_file(input_path, &envelope_out) {
+        if !is_stdout(&envelope_out)
+            && !is_char_device(&envelope_out)
+            && same_file(input_path, &envelope_out)
+        {
             return Err(Error::validation(format!(
                 "-i {input} and -o {o} are the same file: the output would replace its own input"
             )));

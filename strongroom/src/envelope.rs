@@ -965,7 +965,11 @@ fn stage_anonymously<T>(
     staged
         .seek(SeekFrom::Start(0))
         .map_err(|e| io_err("cannot read the staging file", e))?;
-    dest.put(&mut staged)
+    let len = staged
+        .metadata()
+        .map_err(|e| io_err("cannot read the staging file", e))?
+        .len();
+    dest.put(&mut staged, len)
         .map_err(|e| io_err(&format!("cannot write the output {}", out.display()), e))?;
     Ok(done)
 }

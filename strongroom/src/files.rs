@@ -120,23 +120,35 @@ pub struct Destination {
 }
 
 impl Destination {
-    /// Writes what `src` yields into the output, once the output is
-    /// complete: a regular file (named through a link) is truncated first
-    /// and synced after, so its old contents are gone only once the new
-    /// ones are ready (not atomic: a crash during the copy leaves it
-    /// partly written, as `>` would).
+    /// Writes the `len` bytes `src` yields into the output, once the output
+    /// is complete. A regular file (named through a link) gets the space
+    /// for `len` bytes reserved first (`fallocate`: a full disk fails here,
+    /// the file unchanged), is overwritten from its start, cut to `len`
+    /// bytes and synced. Not atomic: an I/O error or a crash during the
+    /// copy leaves it partly rewritten, as the shell's `>` would.
     ///
     /// # Errors
-    /// The I/O error of the truncation, a write, or the sync.
-    pub fn put(&mut self, src: &mut dyn Read) -> std::io::Result<()> {
+    /// The I/O error of the reservation, a write, the cut or the sync.
+    pub fn put(&mut self, src: &mut dyn Read, len: u64) -> std::io::Result<()> {
         use std::io::{Seek, SeekFrom, Write};
         if self.rewrite {
-            self.file.set_len(0)?;
+            // The blocks of the new contents first, so that a full disk is
+            // found before the old contents are touched; then overwritten
+            // from the start and cut to the new length (never truncated to
+            // nothing first). A file system without `fallocate` goes on.
+            if len > 0 {
+                match rustix::fs::fallocate(&self.file, rustix::fs::FallocateFlags::empty(), 0, len)
+                {
+                    Ok(()) | Err(rustix::io::Errno::OPNOTSUPP) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
             self.file.seek(SeekFrom::Start(0))?;
         }
-        std::io::copy(src, &mut self.file)?;
+        std::io::copy(&mut src.take(len), &mut self.file)?;
         self.file.flush()?;
         if self.rewrite {
+            self.file.set_len(len)?;
             self.file.sync_all()?;
         }
         Ok(())
@@ -160,10 +172,19 @@ impl Destination {
 pub fn open_output(out: &Path) -> Result<Output, Error> {
     crate::own_files::refuse_open_keystore_file(out)?;
     let open = |append: bool| {
-        std::fs::OpenOptions::new()
-            .write(true)
-            .append(append)
-            .open(out)
+        let mut o = std::fs::OpenOptions::new();
+        o.write(true).append(append);
+        if !append {
+            // `O_CREAT` (without `O_TRUNC`), as the shell's `>` opens: the
+            // kernel's `fs.protected_fifos` / `fs.protected_regular` then
+            // refuse another user's FIFO or file in a sticky world-writable
+            // directory (they check only an `O_CREAT` open). The file
+            // exists (checked before); one made in a race is private.
+            o.create(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+        }
+        o.open(out)
             .map_err(|e| crate::envelope::path_error("cannot open the output", out, &e))
     };
     if proc_link(out).is_some() {
@@ -174,18 +195,18 @@ pub fn open_output(out: &Path) -> Result<Output, Error> {
         }));
     }
     if std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .open(out)
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => Error::validation(format!(
+        match std::fs::metadata(out) {
+            Err(e) if e.kind() != std::io::ErrorKind::PermissionDenied => {
+                return Err(Error::validation(format!(
                     "the output {} is a symbolic link that names no file ({e}): \
                      create the file it should name first, or give the file's own path",
                     out.display()
-                )),
-                std::io::ErrorKind::IsADirectory => directory(out),
-                _ => crate::envelope::path_error("cannot open the output", out, &e),
-            })?;
+                )))
+            }
+            Ok(m) if m.is_dir() => return Err(directory(out)),
+            _ => {}
+        }
+        let file = open(false)?;
         // What was opened, not what the path names now: a link swapped
         // after the check above cannot point the output at a keystore file.
         crate::own_files::refuse_open_keystore_handle(&file, out)?;

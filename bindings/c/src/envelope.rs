@@ -810,7 +810,9 @@ pub unsafe extern "C" fn sr_envelope_read_header(
 /// synced, and renamed to `out_path` only on success (a failure leaves
 /// `out_path` as it was). A symbolic link `out_path` is written through:
 /// the file it names is opened through it and rewritten in place once the
-/// output is complete (its mode and owner kept), the link kept. Paths are NUL-terminated
+/// output is complete (its mode and owner kept; its space reserved first,
+/// so a full disk leaves it unchanged, but an I/O error during that copy
+/// can leave it partly rewritten), the link kept. Paths are NUL-terminated
 /// bytes.
 ///
 /// Errors: as `sr_envelope_encrypt()`; `SR_VALIDATION`, naming the path,
@@ -866,7 +868,11 @@ pub unsafe extern "C" fn sr_envelope_encrypt_file(
 /// directory, which is synced and renamed to `out_path` only once the whole
 /// message (and, for signed suites, its signature) has verified. On any
 /// failure `out_path` is not created or changed, so it never holds
-/// unauthenticated or partial plaintext.
+/// unauthenticated or partial plaintext. A symbolic link `out_path` is
+/// written through, as `sr_envelope_encrypt_file()` says: the file it
+/// names keeps its mode and is rewritten in place once the message has
+/// verified (space reserved first; an I/O error during that last copy can
+/// leave it partly rewritten).
 ///
 /// Errors: as `sr_envelope_decrypt()`; the path errors of
 /// `sr_envelope_encrypt_file()`.

@@ -327,6 +327,15 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, V> {
     }
 
     fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
+        if self.fields.is_some() {
+            // serde fills a struct from a JSON array by position, which
+            // would read `"Tags":[["k","v"]]` as a tag: a structure is a
+            // JSON object in the KMS protocol (AWS: SerializationException).
+            return Err(de::Error::invalid_type(
+                de::Unexpected::Seq,
+                &"a structure (a JSON object)",
+            ));
+        }
         self.inner.visit_seq(Seq {
             seq,
             state: self.state,
@@ -636,6 +645,15 @@ mod tests {
         assert!(json(r#"{"KeySpec":5,"Bogus":1}"#).contains("invalid type"));
         assert!(json(r#"{"KeySpec":"ECC_NIST_P256"} x"#).contains("trailing characters"));
         assert!(json(r#"{"Tags":[{"TagKey":"a"}]}"#).contains("missing field `TagValue`"));
+        // Second reading 20: a structure given as an array (serde would
+        // fill it by position) is refused, at the top and within.
+        for text in [r#"{"Tags":[["k","v"]]}"#, r#"["d"]"#] {
+            let e = json(text);
+            assert!(
+                e.contains("invalid type: sequence, expected a structure"),
+                "{text}: {e}"
+            );
+        }
         // An unknown member is found before the end, where a missing one is.
         assert_eq!(unknown::<Tag>(r#"{"Bogus":1}"#).name, "Bogus");
     }

@@ -1467,7 +1467,8 @@ class Keystore:
         Envelope-encrypts the file `path_in` to `path_out` (temp file +
         rename: all or nothing; a symbolic link `path_out` is written
         through: the file it names is rewritten in place once complete, its
-        mode and owner kept, the link kept). Options as
+        mode and owner kept (a secret then has that file's permissions),
+        the link kept). Options as
         for `encrypt_stream`. Raises its
         errors, and ValidationException naming the path if `path_in` is
         missing, unreadable or a directory, if `path_out` is a directory, a
