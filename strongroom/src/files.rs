@@ -101,7 +101,8 @@ pub enum Output {
 /// An output opened for writing and written into once complete
 /// ([`Destination::put`]), never replaced:
 /// - a FIFO, a device (`/dev/null`, a terminal), a socket, opened for
-///   writing (neither created nor truncated);
+///   writing as the shell's `>` opens it (`O_CREAT` without `O_TRUNC`, so
+///   `fs.protected_fifos` applies; not truncated);
 /// - an open file of the process named by a link in `/proc`
 ///   (`/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N`), opened for
 ///   appending, so that a file the shell redirected there with `>` or `>>`
@@ -109,23 +110,30 @@ pub enum Output {
 /// - a regular file named through a symbolic link, opened by the kernel
 ///   through the link as the shell's `>` opens it (so the kernel's rules
 ///   for links apply: `fs.protected_symlinks` refuses another user's link
-///   in a sticky world-writable directory such as `/tmp`), not truncated
-///   until the output is complete. The file keeps its inode, mode, owner
-///   and other hard links; the link stays.
+///   in a sticky world-writable directory such as `/tmp`, and
+///   `fs.protected_regular` another user's file there), not cut until the
+///   output is complete. The file keeps its inode, mode, owner and other
+///   hard links; the link stays.
+///
+/// The output is staged until complete in an anonymous temporary file in
+/// the system temp directory (`TMPDIR`), not beside the destination.
 #[derive(Debug)]
 pub struct Destination {
     file: File,
-    /// A regular file: truncated before [`Destination::put`] writes, synced after.
+    /// A regular file: its space reserved, overwritten from its start, cut
+    /// to the new length and synced by [`Destination::put`].
     rewrite: bool,
 }
 
 impl Destination {
     /// Writes the `len` bytes `src` yields into the output, once the output
     /// is complete. A regular file (named through a link) gets the space
-    /// for `len` bytes reserved first (`fallocate`: a full disk fails here,
-    /// the file unchanged), is overwritten from its start, cut to `len`
-    /// bytes and synced. Not atomic: an I/O error or a crash during the
-    /// copy leaves it partly rewritten, as the shell's `>` would.
+    /// for `len` bytes reserved first (`fallocate` on Linux: where the file system
+    /// reserves, a full disk fails here with the file unchanged; copy-on-write
+    /// file systems and those without `fallocate` can still run out during
+    /// the copy), is overwritten from its start, cut to `len` bytes and
+    /// synced. Not atomic: an I/O error or a crash during the copy leaves it
+    /// partly rewritten, as the shell's `>` would.
     ///
     /// # Errors
     /// The I/O error of the reservation, a write, the cut or the sync.
@@ -136,13 +144,7 @@ impl Destination {
             // found before the old contents are touched; then overwritten
             // from the start and cut to the new length (never truncated to
             // nothing first). A file system without `fallocate` goes on.
-            if len > 0 {
-                match rustix::fs::fallocate(&self.file, rustix::fs::FallocateFlags::empty(), 0, len)
-                {
-                    Ok(()) | Err(rustix::io::Errno::OPNOTSUPP) => {}
-                    Err(e) => return Err(e.into()),
-                }
-            }
+            reserve(&self.file, len)?;
             self.file.seek(SeekFrom::Start(0))?;
         }
         std::io::copy(&mut src.take(len), &mut self.file)?;
@@ -153,6 +155,36 @@ impl Destination {
         }
         Ok(())
     }
+}
+
+/// Reserves the blocks of the first `len` bytes of `file` (Linux
+/// `fallocate`, mode 0), so that a full disk or quota is found before a
+/// rewrite touches the old contents. Only those are errors
+/// ([`reservation_refused`]); a file system or sandbox that does not offer
+/// the call (EOPNOTSUPP on ext4 without extents or NFSv3, EINVAL, ENOSYS or
+/// EPERM from a seccomp filter) goes on without a reservation, as do other
+/// systems, which have no such call here.
+fn reserve(file: &File, len: u64) -> std::io::Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if len > 0 {
+        if let Err(e) = rustix::fs::fallocate(file, rustix::fs::FallocateFlags::empty(), 0, len) {
+            if reservation_refused(e) {
+                return Err(e.into());
+            }
+        }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = (file, len);
+    Ok(())
+}
+
+/// Whether a failed reservation ([`reserve`]) means the rewrite cannot fit
+/// (ENOSPC, EDQUOT, EFBIG: refused, the file unchanged) rather than that
+/// reserving is not offered (anything else: go on without it).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn reservation_refused(e: rustix::io::Errno) -> bool {
+    use rustix::io::Errno;
+    matches!(e, Errno::NOSPC | Errno::DQUOT | Errno::FBIG)
 }
 
 /// Opens the output path `out` of a file function or command, following
@@ -195,7 +227,8 @@ pub fn open_output(out: &Path) -> Result<Output, Error> {
         }));
     }
     if std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
-        match std::fs::metadata(out) {
+        let checked = std::fs::metadata(out);
+        match &checked {
             Err(e) if e.kind() != std::io::ErrorKind::PermissionDenied => {
                 return Err(Error::validation(format!(
                     "the output {} is a symbolic link that names no file ({e}): \
@@ -207,6 +240,11 @@ pub fn open_output(out: &Path) -> Result<Output, Error> {
             _ => {}
         }
         let file = open(false)?;
+        // The file opened is the one checked: a link that went dangling in
+        // between (the open then made its target) or was swapped is refused.
+        if let Ok(before) = &checked {
+            refuse_changed(before, &file, out)?;
+        }
         // What was opened, not what the path names now: a link swapped
         // after the check above cannot point the output at a keystore file.
         crate::own_files::refuse_open_keystore_handle(&file, out)?;
@@ -224,6 +262,31 @@ pub fn open_output(out: &Path) -> Result<Output, Error> {
         })),
         _ => Ok(Output::Replace(out.to_path_buf())),
     }
+}
+
+/// Refuses an output whose opened `file` is not the file `before` (the
+/// metadata read through the same path just before the open).
+///
+/// # Errors
+/// `ValidationException` naming `out`.
+fn refuse_changed(before: &std::fs::Metadata, file: &File, out: &Path) -> Result<(), Error> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let same = file
+            .metadata()
+            .is_ok_and(|m| m.dev() == before.dev() && m.ino() == before.ino());
+        if !same {
+            return Err(Error::validation(format!(
+                "the output {} changed while it was opened (its symbolic link \
+                 now names another file): try again",
+                out.display()
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (before, file, out);
+    Ok(())
 }
 
 fn directory(out: &Path) -> Error {
@@ -278,6 +341,40 @@ fn proc_link(out: &Path) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Second reading 20: only a reservation that cannot fit refuses the
+    /// rewrite; a file system or sandbox without `fallocate` (EINVAL on
+    /// FreeBSD-style ZFS, ENOSYS or EPERM from seccomp) goes on, where
+    /// every write through a link failed before.
+    #[test]
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn only_a_reservation_that_cannot_fit_refuses_the_rewrite() {
+        use rustix::io::Errno;
+        for e in [Errno::NOSPC, Errno::DQUOT, Errno::FBIG] {
+            assert!(reservation_refused(e), "{e:?}");
+        }
+        for e in [Errno::OPNOTSUPP, Errno::INVAL, Errno::NOSYS, Errno::PERM] {
+            assert!(!reservation_refused(e), "{e:?}");
+        }
+    }
+
+    /// Second reading 20: the file opened through a link must be the file
+    /// checked through it; another one (the link retargeted, or its target
+    /// made by the open after it went dangling) is refused.
+    #[test]
+    #[cfg(unix)]
+    fn a_link_that_names_another_file_once_opened_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        let b = dir.path().join("b");
+        std::fs::write(&a, b"a").unwrap();
+        std::fs::write(&b, b"b").unwrap();
+        let before = std::fs::metadata(&a).unwrap();
+        let opened = File::open(&b).unwrap();
+        let e = refuse_changed(&before, &opened, &a).unwrap_err();
+        assert!(e.message().contains("changed while it was opened"), "{e}");
+        refuse_changed(&before, &File::open(&a).unwrap(), &a).unwrap();
+    }
     use strongroom_core::ErrorKind;
 
     #[test]

@@ -810,9 +810,10 @@ pub unsafe extern "C" fn sr_envelope_read_header(
 /// synced, and renamed to `out_path` only on success (a failure leaves
 /// `out_path` as it was). A symbolic link `out_path` is written through:
 /// the file it names is opened through it and rewritten in place once the
-/// output is complete (its mode and owner kept; its space reserved first,
-/// so a full disk leaves it unchanged, but an I/O error during that copy
-/// can leave it partly rewritten), the link kept. Paths are NUL-terminated
+/// output is complete (its mode and owner kept; staged in `TMPDIR` until
+/// then; its space reserved first, so on file systems that reserve a full
+/// disk leaves it unchanged, but an I/O error during that copy can leave
+/// it partly rewritten), the link kept. Paths are NUL-terminated
 /// bytes.
 ///
 /// Errors: as `sr_envelope_encrypt()`; `SR_VALIDATION`, naming the path,
